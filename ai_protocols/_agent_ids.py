@@ -1,0 +1,64 @@
+"""Agent ids: minting fresh ones for spawners, and spotting reused ones.
+
+The epoch is baked into the id by the spawner, never by the resolver: the
+resolver runs many times per session and must answer the same each time.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from pathlib import Path
+
+from ai_protocols._errors import InvalidText
+from ai_protocols._paths import AI_DIR
+from ai_protocols._storage import LOCK_DIR, atomic_write, locked
+
+__all__ = ["has_epoch_tail", "mint_agent_id", "name_part"]
+
+_EPOCH_TAIL = re.compile(r"[._-][0-9]{9,}(?:-[0-9]+)?$")
+_RUNTIME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def has_epoch_tail(agent_id: str) -> bool:
+    """Whether the id ends in an epoch, as ``host.project.runtime.1718400000`` does."""
+    return bool(_EPOCH_TAIL.search(agent_id))
+
+
+def name_part(value: str, fallback: str) -> str:
+    """``value`` as one dot-free part of an id: other characters become ``-``."""
+    part = re.sub(r"[^A-Za-z0-9_-]+", "-", value).strip("-")[:40].strip("-")
+    return part or fallback
+
+
+def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
+    """A fresh ``host.project.runtime.<epoch>`` id, never the same twice for a project.
+
+    A second id for the same host, project and runtime within one second (or
+    after the clock stepped back) gets ``-2``, ``-3``... after the epoch. The
+    last minted tail is kept under ``.ai/.locks/`` so that concurrent calls,
+    serialised by the lock, always see each other.
+    """
+    if not _RUNTIME.fullmatch(runtime):
+        raise InvalidText(
+            "runtime", runtime, "use 1 to 40 of the characters A-Z a-z 0-9 _ - (no dots)"
+        )
+    host = name_part(socket.gethostname().split(".")[0], "host")
+    prefix = f"{host}.{name_part(root.name, 'project')}.{runtime}"
+    ai_dir = root / AI_DIR
+    record = ai_dir / LOCK_DIR / f"agent-id.{prefix}"
+    with locked(ai_dir, record):
+        epoch = int(time.time() if now is None else now)
+        try:
+            last_epoch, last_count = (int(n) for n in record.read_text().split())
+        except (OSError, ValueError):
+            last_epoch, last_count = 0, 0
+        if epoch <= last_epoch:
+            epoch, count = last_epoch, last_count + 1
+        else:
+            count = 1
+        atomic_write(record, f"{epoch} {count}\n".encode())
+    tail = str(epoch) if count == 1 else f"{epoch}-{count}"
+    return f"{prefix}.{tail}"
+

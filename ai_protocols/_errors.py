@@ -1,0 +1,155 @@
+"""The library's exceptions.
+
+Each carries the facts as fields and an ``exit_code`` that the CLI returns;
+only the CLI turns them into ``Error: ...`` lines. The codes are part of the
+protocol (see ``.ai/protocols.org``): 2 is click's usage error, so ours start
+at 3.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "AiProtocolsError",
+    "AmbiguousItem",
+    "InvalidAgentId",
+    "InvalidProjectRoot",
+    "InvalidText",
+    "ItemNotFound",
+    "LockTimeout",
+    "NoSession",
+    "SessionWrappedUp",
+    "StorageError",
+    "UnreadableSession",
+]
+
+
+def _show(value: str | bytes, limit: int = 60) -> str:
+    """A short, printable rendering of user input for an error message."""
+    text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    shown = repr(text[:limit])
+    return shown + (f"... ({len(text)} characters)" if len(text) > limit else "")
+
+
+class AiProtocolsError(Exception):
+    """Base class: every error the library raises on purpose."""
+
+    exit_code = 1
+
+
+class NoSession(AiProtocolsError, FileNotFoundError):
+    """There is no session-context file where one is needed."""
+
+    exit_code = 3
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"no session context at {path}; run 'ai-protocols start' first")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidAgentId(AiProtocolsError, ValueError):
+    """``AI_AGENT_ID`` cannot be turned into a file name."""
+
+    exit_code = 4
+
+    def __init__(self, agent_id: str | bytes, reason: str) -> None:
+        self.agent_id = agent_id
+        self.reason = reason
+        super().__init__(f"AI_AGENT_ID {_show(agent_id)} cannot be used: {reason}")
+
+
+class InvalidText(AiProtocolsError, ValueError):
+    """A title, description, id part or logged text that cannot be used."""
+
+    exit_code = 4
+
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field} {_show(value)} cannot be used: {reason}")
+
+
+class InvalidProjectRoot(AiProtocolsError, ValueError):
+    """``AI_PROJECT_ROOT`` names something that is not a directory."""
+
+    exit_code = 4
+
+    def __init__(self, root: str, reason: str) -> None:
+        self.root = root
+        self.reason = reason
+        super().__init__(f"AI_PROJECT_ROOT {_show(root)} cannot be used: {reason}")
+
+
+class ItemNotFound(AiProtocolsError, LookupError):
+    """``--done`` named no open progress or next-step item."""
+
+    exit_code = 5
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(f"no open progress or next-step item matches {_show(text)}")
+
+
+class AmbiguousItem(AiProtocolsError, LookupError):
+    """``--done`` matched more than one open item."""
+
+    exit_code = 5
+
+    def __init__(self, text: str, candidates: list[str]) -> None:
+        self.text = text
+        self.candidates = candidates
+        listed = "; ".join(_show(c, 40) for c in candidates)
+        super().__init__(
+            f"{_show(text)} matches {len(candidates)} open items ({listed}); give the whole text"
+        )
+
+
+class UnreadableSession(AiProtocolsError, ValueError):
+    """A session-context file that cannot be understood (binary, not UTF-8...)."""
+
+    exit_code = 6
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")
+
+
+class SessionWrappedUp(AiProtocolsError):
+    """The session was already wrapped up: nothing more can be logged to it."""
+
+    exit_code = 7
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"the session at {path} is already wrapped up; run 'ai-protocols start'")
+
+
+class LockTimeout(AiProtocolsError, TimeoutError):
+    """Another process held the session's lock for longer than the timeout."""
+
+    exit_code = 8
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds it")
+
+
+class StorageError(AiProtocolsError):
+    """The file system refused a read or write (permissions, full disk...)."""
+
+    exit_code = 9
+
+    def __init__(self, path: str | os.PathLike[str], error: OSError) -> None:
+        self.path = Path(path)
+        self.error = error
+        reason = error.strerror or str(error)
+        super().__init__(f"cannot write {path}: {reason}; nothing was changed")

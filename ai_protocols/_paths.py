@@ -1,0 +1,120 @@
+"""Where things live: the project root, safe ids and the session-context path.
+
+This module is the Python twin of ``.ai/scripts/session-context-path``. It
+imports nothing outside the standard library, because hooks and agents call
+``ai-protocols path`` many times per session and every import is paid on
+every call.
+
+The safe-id rule (kept identical in the sh resolver, proven by a property
+test):
+
+* An id made only of ``A-Z a-z 0-9 . _ -`` that does not start with ``.`` or
+  ``-`` is used as it is.
+* Any other id is percent-encoded byte by byte (UTF-8): every byte outside
+  that set, and a leading ``.`` or ``-``, becomes ``%XX`` with upper-case
+  hex. ``%`` never appears in an id used as it is, so an encoded name can
+  never equal an unencoded one, and percent-encoding is reversible, so two
+  different ids never share a file. No digest is needed, and none could be
+  computed the same way in portable sh.
+* Refused (a clear error): ids holding a control character (bytes 0x00-0x1F
+  and 0x7F, newlines and tabs among them) or a ``/``; ids made only of dots;
+  ids whose safe form is longer than 200 bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ai_protocols._errors import InvalidAgentId, InvalidProjectRoot
+
+__all__ = [
+    "AI_DIR",
+    "MAX_SAFE_ID_BYTES",
+    "find_project_root",
+    "safe_id",
+    "session_context_path",
+]
+
+AI_DIR = ".ai"
+DEFAULT_CONTEXT = "session-context.org"
+CONTEXT_DIR = "session-context.d"
+SESSIONS_DIR = "sessions"
+MAX_SAFE_ID_BYTES = 200
+
+_AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def safe_id(agent_id: str | bytes) -> str:
+    """Return the file-name form of ``agent_id`` (without ``.org``).
+
+    Raises :class:`InvalidAgentId` for an id that cannot be used. Works on
+    bytes so that an id that is not valid UTF-8 (possible in an environment
+    variable) gets the same answer here as in the sh resolver.
+    """
+    raw = agent_id if isinstance(agent_id, bytes) else os.fsencode(agent_id)
+    if not raw:
+        raise InvalidAgentId(agent_id, "it is empty")
+    if raw.strip(b".") == b"":
+        raise InvalidAgentId(agent_id, "it is made only of dots")
+    for byte in raw:  # the first offending byte decides, as in the sh resolver
+        if byte < 0x20 or byte == 0x7F:
+            raise InvalidAgentId(agent_id, f"it holds a control character (byte 0x{byte:02X})")
+        if byte == 0x2F:
+            raise InvalidAgentId(agent_id, "it holds a '/'")
+    if all(b in _AS_IS for b in raw) and raw[0] not in b".-":
+        result = raw.decode("ascii")
+    else:
+        result = "".join(
+            chr(b) if b in _AS_IS and not (i == 0 and b in b".-") else f"%{b:02X}"
+            for i, b in enumerate(raw)
+        )
+    if len(result) > MAX_SAFE_ID_BYTES:
+        raise InvalidAgentId(
+            agent_id, f"its file-name form is {len(result)} bytes, over {MAX_SAFE_ID_BYTES}"
+        )
+    return result
+
+
+def agent_id_from_env(environ: dict[str, str] | None = None) -> str | None:
+    """The current ``AI_AGENT_ID``, or ``None`` when unset or empty."""
+    value = (os.environ if environ is None else environ).get("AI_AGENT_ID", "")
+    return value or None
+
+
+def session_context_path(root: str | os.PathLike[str], agent_id: str | bytes | None) -> Path:
+    """The session-context file for ``agent_id`` in the project at ``root``.
+
+    No clock, no randomness, no state: the same input always gives the same
+    path, which is what lets an agent find its file again on every call.
+    """
+    ai = Path(root) / AI_DIR
+    if not agent_id:
+        return ai / DEFAULT_CONTEXT
+    return ai / CONTEXT_DIR / f"{safe_id(agent_id)}.org"
+
+
+def find_project_root(cwd: str | os.PathLike[str] | None = None,
+                      environ: dict[str, str] | None = None) -> Path:
+    """The project root: ``AI_PROJECT_ROOT``, else the nearest ancestor holding
+    ``.ai/``, else the top of the enclosing git work tree, else ``cwd``.
+
+    Paths are resolved (symbolic links followed) so that Python and the sh
+    resolver, which uses ``pwd -P``, print the same string.
+    """
+    env = os.environ if environ is None else environ
+    override = env.get("AI_PROJECT_ROOT", "")
+    if override:
+        root = Path(override).expanduser()
+        if not root.is_dir():
+            raise InvalidProjectRoot(override, "it is not a directory")
+        return Path(os.path.realpath(root))
+    start = Path(os.path.realpath(cwd if cwd is not None else os.getcwd()))
+    chain = [start, *start.parents]
+    for folder in chain:
+        if (folder / AI_DIR).is_dir():
+            return folder
+    for folder in chain:
+        if (folder / ".git").exists():
+            return folder
+    return start

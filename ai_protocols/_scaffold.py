@@ -1,0 +1,101 @@
+"""``ai-protocols init``: install the ``.ai/`` scaffolding, never clobbering a person's edits.
+
+Each installed file carries a line ``ai-protocols-scaffold: sha256=<hex>``,
+the digest of the file as shipped (with ``@SHA256@`` in place of the hex).
+A file whose content still matches its own digest is unchanged since we
+installed it and may be replaced by a newer shipped version; a file that no
+longer matches was changed by someone and is kept as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ai_protocols import _storage
+from ai_protocols._paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
+
+__all__ = ["InitAction", "init_project", "scaffold_files"]
+
+PLACEHOLDER = "@SHA256@"
+_MARKER = re.compile(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
+
+#: Installed path under ``.ai/`` -> (packaged data file, permission bits).
+_FILES: dict[str, tuple[str, int]] = {
+    "scripts/session-context-path": ("session-context-path", 0o755),
+    "protocols.org": ("protocols.org", 0o644),
+    ".gitignore": ("gitignore", 0o644),
+}
+_DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
+
+
+@dataclass(frozen=True)
+class InitAction:
+    """One thing ``init`` did or found: ``created``, ``updated``, ``unchanged``,
+    ``kept`` (changed by someone, left alone) or ``made executable``."""
+
+    action: str
+    path: Path
+
+
+def _stamp(shipped: str) -> str:
+    digest = hashlib.sha256(shipped.encode("utf-8")).hexdigest()
+    return shipped.replace(PLACEHOLDER, digest, 1)
+
+
+def scaffold_files() -> dict[str, tuple[str, int]]:
+    """What ``init`` installs: path under ``.ai/`` -> (content, permission bits)."""
+    data = resources.files("ai_protocols") / "data"
+    return {
+        target: (_stamp((data / source).read_text(encoding="utf-8")), mode)
+        for target, (source, mode) in _FILES.items()
+    }
+
+
+def _unchanged_since_install(text: str) -> bool:
+    match = _MARKER.search(text)
+    if not match:
+        return False
+    shipped = text[: match.start(1)] + PLACEHOLDER + text[match.end(1):]
+    return hashlib.sha256(shipped.encode("utf-8")).hexdigest() == match.group(1)
+
+
+def init_project(root: Path) -> list[InitAction]:
+    """Install ``.ai/`` into ``root``; safe to run again at any time."""
+    ai_dir = root / AI_DIR
+    actions: list[InitAction] = []
+    for folder in (ai_dir, *(ai_dir / d for d in _DIRS)):
+        if not folder.is_dir():
+            try:
+                folder.mkdir(parents=True)
+            except OSError as error:
+                raise _storage.StorageError(folder, error) from error
+            actions.append(InitAction("created", folder))
+    for folder in (ai_dir / SESSIONS_DIR, ai_dir / CONTEXT_DIR):
+        keep = folder / ".gitkeep"
+        if not keep.exists():
+            _storage.atomic_write(keep, b"")
+    for target, (content, mode) in scaffold_files().items():
+        path = ai_dir / target
+        try:
+            current = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            current = None
+        except (OSError, UnicodeDecodeError):
+            actions.append(InitAction("kept", path))
+            continue
+        if current == content:
+            if mode & 0o111 and not path.stat().st_mode & 0o100:
+                path.chmod(mode)
+                actions.append(InitAction("made executable", path))
+            else:
+                actions.append(InitAction("unchanged", path))
+        elif current is None or _unchanged_since_install(current):
+            _storage.atomic_write(path, content.encode("utf-8"), mode)
+            actions.append(InitAction("created" if current is None else "updated", path))
+        else:
+            actions.append(InitAction("kept", path))
+    return actions

@@ -1,0 +1,33 @@
+"""Reading ``--since``: a duration back from now (``90m``, ``12h``, ``3d``, ``2w``)
+or a date and time in any form dateutil understands (``2026-11-01``,
+``2026-11-01 10:00``, ``Nov 1 2026``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from ai_protocols._errors import InvalidText
+
+__all__ = ["parse_since"]
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """The local time ``value`` names; :class:`InvalidText` when it names none."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", value)
+    if match:
+        amount, unit = match.groups()
+        return (now or datetime.now()) - timedelta(**{_UNITS[unit]: float(amount)})
+    from dateutil import parser
+
+    try:
+        moment = parser.parse(value)
+    except (ValueError, OverflowError) as error:
+        raise InvalidText(
+            "--since", value, "give a date such as 2026-11-01 or a duration such as 12h or 3d"
+        ) from error
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)
+    return moment

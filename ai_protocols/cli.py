@@ -1,0 +1,267 @@
+"""The ``ai-protocols`` command: a thin click layer over :class:`ai_protocols.Project`.
+
+Each command opens the project and calls one method. Library errors become
+``Error: ...`` on stderr with the error's documented exit code; nothing else
+here knows about files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from ai_protocols import __version__
+from ai_protocols._errors import AiProtocolsError
+from ai_protocols._session import LogEntry, Project, Session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Failure(click.ClickException):
+    """A library error on its way out, with the library's exit code."""
+
+    def __init__(self, error: AiProtocolsError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+def _errors_to_exit(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AiProtocolsError as error:
+            raise _Failure(error) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _project() -> Project:
+    return Project.discover()
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ai-protocols")
+def cli() -> None:
+    """Keep AI coding agents' working sessions safe in the repository.
+
+    Each session's state lives in an Org file under .ai/ that survives lost
+    connections, compacted context and killed processes, and that people
+    read and edit in Emacs. The session-context file is
+    .ai/session-context.org, or .ai/session-context.d/<id>.org when
+    AI_AGENT_ID is set. The project root is the nearest folder holding .ai/,
+    else the top of the git work tree, else the working directory;
+    AI_PROJECT_ROOT overrides it.
+
+    Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
+    several matching items, 6 unreadable file, 7 already wrapped up,
+    8 lock timeout, 9 file system refused.
+    """
+
+
+@cli.command()
+@_errors_to_exit
+def path() -> None:
+    """Print the session-context path for the current AI_AGENT_ID.
+
+    The same answer as .ai/scripts/session-context-path, on every call.
+    """
+    click.echo(_project().path)
+
+
+@cli.command("agent-id")
+@click.option("--runtime", required=True, help="The agent program, e.g. claude or codex.")
+@_errors_to_exit
+def agent_id(runtime: str) -> None:
+    """Print a fresh AI_AGENT_ID: host.project.runtime.<epoch>.
+
+    For spawners: set it in the agent's environment for the whole run.
+    Two calls never print the same id for one project, even in one second.
+    """
+    from ai_protocols._agent_ids import mint_agent_id
+
+    click.echo(mint_agent_id(runtime, _project().root))
+
+
+@cli.command()
+@_errors_to_exit
+def init() -> None:
+    """Install .ai/ into this project: the resolver, the protocol, the folders.
+
+    Safe to run again: a file you have changed is never overwritten.
+    """
+    from ai_protocols._scaffold import init_project
+
+    for action in init_project(_project().root):
+        click.echo(f"{action.action}: {action.path}")
+
+
+@cli.command()
+@click.option("--title", help="A one-line title for a new session.")
+@_errors_to_exit
+def start(title: str | None) -> None:
+    """Start a session, or pick up the one that did not wrap up.
+
+    Creates the session-context file when there is none. When one is there,
+    it is never overwritten: the previous session did not wrap up, and what
+    it holds is printed so that you can carry on from it.
+    """
+    report = _project().start(title)
+    if report.reused_id_warning:
+        click.echo(f"Warning: {report.reused_id_warning}", err=True)
+    if report.finished_archive:
+        click.echo(f"Finished an interrupted wrap-up: archived {report.finished_archive}")
+    if report.fresh:
+        click.echo(f"Started a fresh session: {report.path}")
+    else:
+        click.echo(
+            "The previous session did not wrap up (or this session already started): "
+            f"its session context is still at {report.path}.\n"
+            "Carry on from it; log as you go and wrap it up when done.\n"
+        )
+        click.echo(render_session(report.session))
+    if report.abandoned:
+        click.echo("\nOther session contexts not updated for a long time (maybe abandoned):")
+        for session, age in report.abandoned:
+            hours = age.total_seconds() / 3600
+            summary = f" - {session.summary}" if session.summary else ""
+            click.echo(f"  {session.path} (last updated {hours:.0f} hours ago){summary}")
+
+
+@cli.command()
+@click.option("--progress", multiple=True, help="Something under way or done (a checkbox).")
+@click.option("--decision", help="A decision taken; needs --rationale.")
+@click.option("--rationale", help="Why the decision was taken.")
+@click.option("--discovery", multiple=True, help="Something found out.")
+@click.option("--blocker", multiple=True, help="Something in the way.")
+@click.option("--next", "next_", multiple=True, help="A next step (a checkbox).")
+@click.option("--done", multiple=True, help="Tick the progress or next-step item with this text.")
+@click.option("--summary", help="Replace the short summary read first on resume.")
+@_errors_to_exit
+def log(progress: tuple[str, ...], decision: str | None, rationale: str | None,
+        discovery: tuple[str, ...], blocker: tuple[str, ...], next_: tuple[str, ...],
+        done: tuple[str, ...], summary: str | None) -> None:
+    """Record entries in the session context, each stamped with the time.
+
+    Several options in one call are written together, in one locked,
+    atomic write.
+    """
+    if rationale is not None and decision is None:
+        raise click.UsageError("--rationale goes with --decision")
+    entries = [LogEntry("progress", t) for t in progress]
+    if decision is not None:
+        entries.append(LogEntry("decision", decision, rationale))
+    entries += [LogEntry("discovery", t) for t in discovery]
+    entries += [LogEntry("blocker", t) for t in blocker]
+    entries += [LogEntry("next", t) for t in next_]
+    entries += [LogEntry("done", t) for t in done]
+    if summary is not None:
+        entries.append(LogEntry("summary", summary))
+    if not entries:
+        raise click.UsageError("give at least one of --progress, --decision, --discovery, "
+                               "--blocker, --next, --done, --summary")
+    for line in _project().log(*entries):
+        click.echo(f"logged {line}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
+@_errors_to_exit
+def show(as_json: bool) -> None:
+    """Print the current session: summary, progress, next steps, blockers..."""
+    session = _project().show()
+    if as_json:
+        _echo_json(session.to_json())
+    else:
+        click.echo(render_session(session))
+
+
+@cli.command("wrap-up")
+@click.argument("description")
+@_errors_to_exit
+def wrap_up(description: str) -> None:
+    """Close the session and archive it under .ai/sessions/; print the archive.
+
+    The archive is named YYYY-MM-DD-HH-MM[-<id>]-<description>.org, the
+    description made into a lower-case slug. The next start is fresh.
+    """
+    click.echo(_project().wrap_up(description))
+
+
+@cli.command("list")
+@click.option("--agent", help="Only sessions of this AI_AGENT_ID.")
+@click.option("--runtime", help="Only sessions whose id has this runtime (its third part).")
+@click.option("--since", help="Only sessions active since: 2026-11-01, '2026-11-01 10:00', 3h, 2d.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
+@_errors_to_exit
+def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bool) -> None:
+    """List live session contexts and archived sessions, newest first."""
+    from ai_protocols._since import parse_since
+
+    rows = _project().list_sessions(
+        agent=agent, runtime=runtime, since=parse_since(since) if since else None
+    )
+    if as_json:
+        _echo_json([row.to_json() for row in rows])
+        return
+    for row in rows:
+        when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
+        label = row.description or row.title or ""
+        click.echo(f"{when}  {row.kind:8}  {row.status or '?':10}  "
+                   f"{row.agent_id or '-'}  {label}\n    {row.path}")
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
+
+
+def render_session(session: Session) -> str:
+    """The human form of a session, as ``show`` and ``start`` print it."""
+    out = [
+        f"Session: {session.title or '(untitled)'}",
+        f"  path:     {session.path}",
+        f"  agent id: {session.agent_id or '(none)'}   host: {session.host or '?'}",
+        f"  status:   {session.status or '?'}",
+        f"  started:  {_stamp(session.started)}   last updated: {_stamp(session.updated)}",
+    ]
+    if session.ended:
+        out.append(f"  ended:    {_stamp(session.ended)}   {session.description or ''}")
+
+    def block(text: str, indent: str) -> str:
+        return textwrap.indent(text, indent).lstrip()
+
+    out.append("Summary:")
+    out.append(f"  {block(session.summary, '  ')}" if session.summary else "  (none)")
+    for title, entries in (("Progress", session.progress), ("Next steps", session.next_steps),
+                           ("Blockers", session.blockers), ("Decisions", session.decisions),
+                           ("Discoveries", session.discoveries)):
+        out.append(f"{title}:")
+        if not entries:
+            out.append("  (none)")
+        for entry in entries:
+            mark = "" if entry.done is None else ("[X] " if entry.done else "[ ] ")
+            out.append(f"  {mark}{_stamp(entry.time)}  {block(entry.text, '      ')}")
+            if entry.rationale is not None:
+                out.append(f"      rationale: {block(entry.rationale, '        ')}")
+    return "\n".join(out)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="ai-protocols")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+    sys.exit(0)

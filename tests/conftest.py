@@ -1,0 +1,81 @@
+"""Shared fixtures: temporary git repositories and the installed console script.
+
+The command under test is the ``ai-protocols`` that ``pip install`` put
+beside this interpreter, run as a real subprocess, never imported: that is
+what agents and hooks run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+CLI = BIN / "ai-protocols"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any AI_* variable of the caller's, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_")}
+    env["LC_ALL"] = "C.UTF-8"
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_ai_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library in-process must not see the developer's own AI_AGENT_ID."""
+    for key in list(os.environ):
+        if key.startswith("AI_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A fresh git repository (resolved path, as the tool prints)."""
+    root = (tmp_path / "proj").resolve()
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+class Runner:
+    """Runs the installed ``ai-protocols`` in one project."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+
+    def __call__(self, *args: str, agent: str | None = None, check: bool = True,
+                 cwd: Path | None = None, env: dict[str, str] | None = None,
+                 ) -> subprocess.CompletedProcess[str]:
+        extra = dict(env or {})
+        if agent is not None:
+            extra["AI_AGENT_ID"] = agent
+        result = subprocess.run(
+            [str(CLI), *args], cwd=cwd or self.cwd, env=clean_env(**extra),
+            capture_output=True, text=True, timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"ai-protocols {' '.join(args)} exited {result.returncode}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+        return result
+
+
+@pytest.fixture
+def run(repo: Path) -> Runner:
+    return Runner(repo)
+
+
+@pytest.fixture
+def project(repo: Path, run: Runner) -> Iterator[Path]:
+    """A repository after ``ai-protocols init``."""
+    run("init")
+    yield repo
