@@ -48,7 +48,7 @@ def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
     prefix = f"{host}.{name_part(root.name, 'project')}.{runtime}"
     ai_dir = root / AI_DIR
     record = ai_dir / LOCK_DIR / f"agent-id.{prefix}"
-    with locked(ai_dir, record):
+    with locked(ai_dir, ai_dir / f"agent-id.{prefix}"):
         epoch = int(time.time() if now is None else now)
         try:
             last_epoch, last_count = (int(n) for n in record.read_text().split())

@@ -152,4 +152,4 @@ class StorageError(AiProtocolsError):
         self.path = Path(path)
         self.error = error
         reason = error.strerror or str(error)
-        super().__init__(f"cannot write {path}: {reason}; nothing was changed")
+        super().__init__(f"the file system refused {path}: {reason}")

@@ -46,7 +46,7 @@ _COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
 _ESCAPE = re.compile(r"^([ \t]*)(,*(?:\*|#\+))", re.MULTILINE)
 _UNESCAPE = re.compile(r"^([ \t]*),(,*(?:\*|#\+))", re.MULTILINE)
 _ITEM = re.compile(
-    r"- (?:\[([ Xx-])\] )?\[(\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d)\](?: (.*?))?[ \t]*$"
+    r"- (?:\[([ X-])\] )?\[(\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d)\](?: (.*?))?[ \t]*$"
 )
 
 
@@ -216,7 +216,7 @@ def parse_entries(lines: list[str], start: int, end: int, newline: str = "\n") -
         entries.append(Entry(
             time=parse_timestamp(f"[{stamp}]"),
             text=text,
-            done=None if box is None else box in "Xx",
+            done=None if box is None else box == "X",
             rationale=rationale,
             line=item_line,
         ))

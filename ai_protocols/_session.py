@@ -376,7 +376,7 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
         raise AmbiguousItem(text, [e.text for e in matches])
     item = matches[0]
     line = strip_ending(doc.lines[item.line], doc.newline)
-    doc.set_line(item.line, line.replace("- [ ] ", "- [X] ", 1))
+    doc.set_line(item.line, "- [X] " + line[len("- [ ] "):])
     return item.text
 
 
@@ -426,6 +426,7 @@ class Project:
     def _edit(self, change: Callable[[OrgFile, int], None], now: datetime) -> None:
         """Under the lock: read, let ``change`` splice, stamp UPDATED, write atomically."""
         with _storage.locked(self.ai_dir, self.path):
+            _storage.discard_partial_writes(self.path)
             data = _storage.read_bytes(self.path)
             if data is None:
                 raise NoSession(self.path)
@@ -486,6 +487,7 @@ class Project:
         moment = _now(now)
         finished = None
         with _storage.locked(self.ai_dir, self.path):
+            _storage.discard_partial_writes(self.path)
             existing = self._read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
                 finished = self._archive(existing)
@@ -536,7 +538,10 @@ class Project:
                 continue
             if session is None:
                 continue
-            updated = session.updated or datetime.fromtimestamp(path.stat().st_mtime)
+            try:
+                updated = session.updated or datetime.fromtimestamp(path.stat().st_mtime)
+            except OSError:  # removed since it was read: not abandoned, gone
+                continue
             if now - updated > limit:
                 yield session, now - updated
 
@@ -551,6 +556,7 @@ class Project:
         moment = _now(now)
         stamp = format_timestamp(moment)
         with _storage.locked(self.ai_dir, self.path):
+            _storage.discard_partial_writes(self.path)
             data = _storage.read_bytes(self.path)
             if data is None:
                 raise NoSession(self.path)

@@ -100,6 +100,22 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
                 os.unlink(tmp)
 
 
+def discard_partial_writes(path: Path) -> None:
+    """Remove temporary files a killed writer left beside ``path``.
+
+    Only call this holding ``path``'s lock: then no live writer has one open.
+    """
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    prefix = f".{path.name}."
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / name)
+
+
 def read_bytes(path: Path) -> bytes | None:
     """The file's bytes, or ``None`` when it does not exist."""
     try:

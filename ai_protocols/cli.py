@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
-from ai_protocols._errors import AiProtocolsError
+from ai_protocols._errors import AiProtocolsError, StorageError
 from ai_protocols._session import LogEntry, Project, Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +39,8 @@ def _errors_to_exit(func: F) -> F:
             return func(*args, **kwargs)
         except AiProtocolsError as error:
             raise _Failure(error) from error
+        except OSError as error:  # one the library did not expect: still exit 9, no trace
+            raise _Failure(StorageError(error.filename or "?", error)) from error
 
     return wrapper  # type: ignore[return-value]
 
@@ -118,6 +120,8 @@ def start(title: str | None) -> None:
     it holds is printed so that you can carry on from it.
     """
     report = _project().start(title)
+    if title is not None and not report.fresh:
+        click.echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
     if report.finished_archive:

@@ -1,0 +1,224 @@
+"""The documentation cannot drift from the code.
+
+docs/cli.md must be exactly what scripts/gen_cli_docs.py writes; every
+command, exit code and ``AI_*`` environment variable must be documented in the
+user guide and the protocol; and the protocol shipped as ``.ai/protocols.org``
+must stay a well-formed Org file with its scaffold marker.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import itertools
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from ai_protocols import _errors
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = REPO_ROOT / "ai_protocols"
+CLI_MD = REPO_ROOT / "docs" / "cli.md"
+USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
+PROTOCOLS = PACKAGE / "data" / "protocols.org"
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "gen_cli_docs", REPO_ROOT / "scripts" / "gen_cli_docs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gen() -> ModuleType:
+    return _generator()
+
+
+def _commands(gen: ModuleType) -> list[str]:
+    return [" ".join(words) for words in gen.command_paths(gen._cli())]
+
+
+def _table_codes(lines: list[str]) -> set[int]:
+    """The numbers in the first column of the table rows among ``lines``."""
+    codes = set()
+    for line in lines:
+        match = re.match(r"\|\s*(\d+)\s*\|", line)
+        if match:
+            codes.add(int(match.group(1)))
+    return codes
+
+
+def _section(text: str, heading: re.Pattern[str], next_heading: re.Pattern[str]) -> list[str]:
+    """The lines after the first line matching ``heading``, up to the next heading."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if heading.match(line))
+    body = []
+    for line in lines[start + 1:]:
+        if next_heading.match(line):
+            break
+        body.append(line)
+    return body
+
+
+def _documented_exit_codes() -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = {0: ["success"], 2: ["click usage error"]}
+    for name, cls in inspect.getmembers(_errors, inspect.isclass):
+        if issubclass(cls, _errors.AiProtocolsError):
+            codes.setdefault(cls.exit_code, []).append(name)
+    return codes
+
+
+# -- docs/cli.md ----------------------------------------------------------------------------
+
+
+def test_cli_reference_is_up_to_date(gen: ModuleType) -> None:
+    expected = gen.render()
+    actual = CLI_MD.read_text(encoding="utf-8") if CLI_MD.exists() else ""
+    assert actual == expected, (
+        "docs/cli.md is out of date with the commands' --help: reinstall the package "
+        "(pip install .) and run `python scripts/gen_cli_docs.py`, then commit docs/cli.md"
+    )
+
+
+def test_cli_reference_covers_every_command(gen: ModuleType) -> None:
+    text = CLI_MD.read_text(encoding="utf-8")
+    commands = _commands(gen)
+    assert {"start", "log", "show", "wrap-up", "path", "list", "init", "agent-id"} <= set(commands)
+    for command in commands:
+        assert f"## `ai-protocols {command}`" in text
+        assert f"Usage: ai-protocols {command} " in text
+
+
+def test_cli_reference_does_not_depend_on_terminal(
+    gen: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "37")
+    narrow = gen.render()
+    monkeypatch.setenv("COLUMNS", "250")
+    assert gen.render() == narrow
+
+
+# -- every command is documented --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc", [USER_GUIDE, PROTOCOLS], ids=lambda p: p.name)
+def test_every_command_is_documented(gen: ModuleType, doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    missing = [c for c in _commands(gen)
+               if not re.search(rf"ai-protocols {re.escape(c)}(?![\w-])", text)]
+    assert not missing, f"{doc.name} never mentions: " + ", ".join(
+        f"ai-protocols {c}" for c in missing
+    )
+
+
+# -- every exit code is in the exit-code tables -----------------------------------------------
+
+
+def test_exit_codes_in_protocol_table() -> None:
+    text = PROTOCOLS.read_text(encoding="utf-8")
+    table = _section(text, re.compile(r"\*+ Exit codes\s*$"), re.compile(r"\*+ "))
+    documented = _table_codes(table)
+    missing = {c: n for c, n in _documented_exit_codes().items() if c not in documented}
+    assert not missing, f"exit codes missing from the table in protocols.org: {missing}"
+
+
+def test_exit_codes_in_user_guide_table() -> None:
+    text = USER_GUIDE.read_text(encoding="utf-8")
+    table = _section(text, re.compile(r"#+ Exit codes\s*$"), re.compile(r"#+ "))
+    documented = _table_codes(table)
+    missing = {c: n for c, n in _documented_exit_codes().items() if c not in documented}
+    assert not missing, f"exit codes missing from the table in user-guide.md: {missing}"
+
+
+def test_exit_code_tables_name_no_unknown_code() -> None:
+    known = set(_documented_exit_codes())
+    for doc, heading, end in (
+        (PROTOCOLS, r"\*+ Exit codes\s*$", r"\*+ "),
+        (USER_GUIDE, r"#+ Exit codes\s*$", r"#+ "),
+    ):
+        text = doc.read_text(encoding="utf-8")
+        table = _table_codes(_section(text, re.compile(heading), re.compile(end)))
+        assert table <= known, f"{doc.name} documents exit codes nothing uses: {table - known}"
+
+
+# -- every AI_* environment variable is documented --------------------------------------------
+
+
+def _environment_variables() -> set[str]:
+    """Every ``AI_...`` name in the package source, minus Python constants it defines."""
+    names: set[str] = set()
+    constants: set[str] = set()
+    for path in sorted(PACKAGE.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        names |= set(re.findall(r"\bAI_[A-Z0-9][A-Z0-9_]*\b", text))
+        if path.suffix == ".py":
+            constants |= set(re.findall(r"^\s*(AI_[A-Z0-9_]+)\s*(?::[^=\n]*)?=[^=]", text,
+                                        re.MULTILINE))
+    return names - constants
+
+
+def test_environment_variables_found() -> None:
+    found = _environment_variables()
+    assert {"AI_AGENT_ID", "AI_PROJECT_ROOT", "AI_PROTOCOLS_LOCK_TIMEOUT",
+            "AI_PROTOCOLS_STALE_HOURS"} <= found
+    assert "AI_DIR" not in found  # a constant, not an environment variable
+
+
+@pytest.mark.parametrize("doc", [USER_GUIDE, PROTOCOLS], ids=lambda p: p.name)
+def test_every_environment_variable_is_documented(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    missing = sorted(v for v in _environment_variables()
+                     if not re.search(rf"\b{v}\b", text))
+    assert not missing, f"{doc.name} never mentions: {', '.join(missing)}"
+
+
+# -- protocols.org is a well-formed Org file --------------------------------------------------
+
+
+def test_protocol_keeps_scaffold_marker() -> None:
+    lines = PROTOCOLS.read_text(encoding="utf-8").splitlines()
+    marker = "# ai-protocols-scaffold: sha256=@SHA256@"
+    assert marker in lines[:5], "the scaffold marker must be an Org comment near the top"
+    assert sum("@SHA256@" in line for line in lines) == 1
+
+
+def test_protocol_blocks_are_closed_and_escaped() -> None:
+    lines = PROTOCOLS.read_text(encoding="utf-8").splitlines()
+    open_block: tuple[int, str] | None = None
+    for number, line in enumerate(lines, 1):
+        begin = re.match(r"[ \t]*#\+begin_(\w+)", line, re.IGNORECASE)
+        end = re.match(r"[ \t]*#\+end_(\w+)", line, re.IGNORECASE)
+        if open_block is None:
+            assert not end, f"line {number}: #+end_ without #+begin_"
+            if begin:
+                open_block = (number, begin.group(1).lower())
+            continue
+        if end:
+            assert end.group(1).lower() == open_block[1], f"line {number}: wrong #+end_"
+            open_block = None
+            continue
+        assert not re.match(r"\*+ ", line), f"line {number}: a headline inside a block"
+        assert not re.match(r"[ \t]*(?:\*|#\+)", line), (
+            f"line {number}: escape it with a comma, as Org does: {line!r}"
+        )
+    assert open_block is None, f"block opened on line {open_block[0]} is never closed"
+
+
+def test_protocol_outline() -> None:
+    text = PROTOCOLS.read_text(encoding="utf-8")
+    assert text.startswith("#+TITLE: ")
+    headlines = re.findall(r"^(\*+) (.*)$", text, re.MULTILINE)
+    assert headlines and headlines[0][0] == "*"
+    levels = [len(stars) for stars, _ in headlines]
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), "a headline level is skipped"
+    titles = {title for _, title in headlines}
+    assert {"Exit codes", "Write rules", "The lifecycle", "The safe-id rule"} <= titles
