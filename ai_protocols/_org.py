@@ -331,9 +331,9 @@ class OrgFile:
 
     def replace(self, start: int, end: int, new_lines: Iterable[str]) -> None:
         """Replace ``lines[start:end]`` with ``new_lines`` (without endings)."""
-        tail = "" if end == len(self.lines) and not self.lines[-1].endswith("\n") else None
+        unterminated = end == len(self.lines) and not self.lines[-1].endswith("\n")
         block = [line + self.newline for line in new_lines]
-        if tail is not None and block:
+        if unterminated and block:  # the file had no final newline: keep it that way
             block[-1] = block[-1][: -len(self.newline)]
         self.lines[start:end] = block
         self.headlines = list(self._scan())

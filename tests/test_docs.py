@@ -121,28 +121,23 @@ def test_every_command_is_documented(gen: ModuleType, doc: Path) -> None:
 # -- every exit code is in the exit-code tables -----------------------------------------------
 
 
-def test_exit_codes_in_protocol_table() -> None:
-    text = PROTOCOLS.read_text(encoding="utf-8")
-    table = _section(text, re.compile(r"\*+ Exit codes\s*$"), re.compile(r"\*+ "))
-    documented = _table_codes(table)
-    missing = {c: n for c, n in _documented_exit_codes().items() if c not in documented}
-    assert not missing, f"exit codes missing from the table in protocols.org: {missing}"
+EXIT_CODE_TABLES = [
+    (PROTOCOLS, r"\*+ Exit codes\s*$", r"\*+ "),
+    (USER_GUIDE, r"#+ Exit codes\s*$", r"#+ "),
+]
 
 
-def test_exit_codes_in_user_guide_table() -> None:
-    text = USER_GUIDE.read_text(encoding="utf-8")
-    table = _section(text, re.compile(r"#+ Exit codes\s*$"), re.compile(r"#+ "))
+@pytest.mark.parametrize(("doc", "heading", "end"), EXIT_CODE_TABLES, ids=["protocols", "guide"])
+def test_every_exit_code_is_in_the_table(doc: Path, heading: str, end: str) -> None:
+    table = _section(doc.read_text(encoding="utf-8"), re.compile(heading), re.compile(end))
     documented = _table_codes(table)
     missing = {c: n for c, n in _documented_exit_codes().items() if c not in documented}
-    assert not missing, f"exit codes missing from the table in user-guide.md: {missing}"
+    assert not missing, f"exit codes missing from the table in {doc.name}: {missing}"
 
 
 def test_exit_code_tables_name_no_unknown_code() -> None:
     known = set(_documented_exit_codes())
-    for doc, heading, end in (
-        (PROTOCOLS, r"\*+ Exit codes\s*$", r"\*+ "),
-        (USER_GUIDE, r"#+ Exit codes\s*$", r"#+ "),
-    ):
+    for doc, heading, end in EXIT_CODE_TABLES:
         text = doc.read_text(encoding="utf-8")
         table = _table_codes(_section(text, re.compile(heading), re.compile(end)))
         assert table <= known, f"{doc.name} documents exit codes nothing uses: {table - known}"
