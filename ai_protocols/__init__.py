@@ -11,6 +11,7 @@ from ai_protocols._agent_ids import has_epoch_tail, mint_agent_id
 from ai_protocols._errors import (
     AiProtocolsError,
     AmbiguousItem,
+    BeingEdited,
     InvalidAgentId,
     InvalidProjectRoot,
     InvalidText,
@@ -26,6 +27,7 @@ from ai_protocols._paths import find_project_root, safe_id, session_context_path
 from ai_protocols._scaffold import InitAction, init_project
 from ai_protocols._session import (
     LogEntry,
+    LogReport,
     Project,
     Session,
     SessionInfo,
@@ -39,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AiProtocolsError",
     "AmbiguousItem",
+    "BeingEdited",
     "Entry",
     "InitAction",
     "InvalidAgentId",
@@ -47,6 +50,7 @@ __all__ = [
     "ItemNotFound",
     "LockTimeout",
     "LogEntry",
+    "LogReport",
     "NoSession",
     "Project",
     "Session",

@@ -14,6 +14,7 @@ from pathlib import Path
 __all__ = [
     "AiProtocolsError",
     "AmbiguousItem",
+    "BeingEdited",
     "InvalidAgentId",
     "InvalidProjectRoot",
     "InvalidText",
@@ -153,3 +154,17 @@ class StorageError(AiProtocolsError):
         self.error = error
         reason = error.strerror or str(error)
         super().__init__(f"the file system refused {path}: {reason}")
+
+
+class BeingEdited(AiProtocolsError):
+    """A person has unsaved changes to the file in Emacs: it must not be moved now."""
+
+    exit_code = 10
+
+    def __init__(self, path: Path, owner: str) -> None:
+        self.path = path
+        self.owner = owner
+        super().__init__(
+            f"{path} has unsaved changes in Emacs (lock held by {owner}); "
+            "save or revert that buffer, then try again"
+        )

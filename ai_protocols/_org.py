@@ -26,6 +26,7 @@ __all__ = [
     "Headline",
     "OrgFile",
     "entry_lines",
+    "example_block",
     "format_property",
     "format_timestamp",
     "parse_entries",
@@ -41,12 +42,13 @@ _DRAWER_OPEN = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
 _DRAWER_END = re.compile(r"[ \t]*:END:[ \t]*$", re.IGNORECASE)
 _PROPERTY = re.compile(r"[ \t]*:(\S+?):(?:[ \t]+(.*?))?[ \t]*$")
 _TIMESTAMP = re.compile(r"\[(\d{4})-(\d\d)-(\d\d) [A-Za-z]{3} (\d\d):(\d\d)\]")
-_TAGS = re.compile(r"[ \t]+:[\w@#%:]+:[ \t]*$")
+_TAGS = re.compile(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
 _COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
+_DESCRIPTION_TAG = re.compile(r"[ \t]::(?:[ \t]|$)")  # "- tag :: text" in Org lists
 _ESCAPE = re.compile(r"^([ \t]*)(,*(?:\*|#\+))", re.MULTILINE)
 _UNESCAPE = re.compile(r"^([ \t]*),(,*(?:\*|#\+))", re.MULTILINE)
 _ITEM = re.compile(
-    r"- (?:\[([ X-])\] )?\[(\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d)\](?: (.*?))?[ \t]*$"
+    r"- (?:\[([ xX-])\] )?\[(\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d)\](?: (.*?))?[ \t]*$"
 )
 
 
@@ -101,8 +103,7 @@ def fits_inline(text: str) -> bool:
     return (
         bool(text)
         and text == text.strip()
-        and " :: " not in text
-        and not text.endswith(" ::")
+        and not _DESCRIPTION_TAG.search(f" {text}")
         and not any(ch < " " or ch == "\x7f" for ch in text)
     )
 
@@ -116,7 +117,8 @@ def fits_paragraph(text: str) -> bool:
     )
 
 
-def _block(text: str, indent: str) -> list[str]:
+def example_block(text: str, indent: str) -> list[str]:
+    """``text`` as an example block, every line escaped with commas as Org does."""
     escaped = _ESCAPE.sub(r"\1,\2", text)
     body = [(indent + line) if line else "" for line in escaped.split("\n")]
     return [f"{indent}#+begin_example", *body, f"{indent}#+end_example"]
@@ -124,7 +126,7 @@ def _block(text: str, indent: str) -> list[str]:
 
 def text_lines(text: str) -> list[str]:
     """A section body holding ``text`` (the summary): a paragraph or a block."""
-    return [text] if fits_paragraph(text) else _block(text, "")
+    return [text] if fits_paragraph(text) else example_block(text, "")
 
 
 def entry_lines(stamp: str, text: str, *, checkbox: bool | None = None,
@@ -132,12 +134,12 @@ def entry_lines(stamp: str, text: str, *, checkbox: bool | None = None,
     """The lines (without endings) of one list item stamped with ``stamp``."""
     box = "" if checkbox is None else ("[X] " if checkbox else "[ ] ")
     head = f"- {box}{stamp}"
-    lines = [f"{head} {text}"] if fits_inline(text) else [head, *_block(text, "  ")]
+    lines = [f"{head} {text}"] if fits_inline(text) else [head, *example_block(text, "  ")]
     if rationale is not None:
         if fits_inline(rationale):
             lines.append(f"  - Rationale: {rationale}")
         else:
-            lines += ["  - Rationale:", *_block(rationale, "    ")]
+            lines += ["  - Rationale:", *example_block(rationale, "    ")]
     return lines
 
 
@@ -187,15 +189,34 @@ class Entry:
         return data
 
 
+_BLOCK_BEGIN = re.compile(r"[ \t]*#\+begin_(\S+)", re.IGNORECASE)
+
+
+def _past_block(lines: list[str], index: int, end: int, line: str,
+                newline: str) -> int | None:
+    """The line after the block that opens at ``index`` (nothing in a block is an
+    item for Emacs), or ``None`` when no block opens there or it is never closed."""
+    opened = _BLOCK_BEGIN.match(line)
+    if not opened:
+        return None
+    closing = re.compile(rf"[ \t]*#\+end_{re.escape(opened.group(1))}[ \t]*$", re.IGNORECASE)
+    for later in range(index + 1, end):
+        if closing.match(strip_ending(lines[later], newline)):
+            return later + 1
+    return None
+
+
 def parse_entries(lines: list[str], start: int, end: int, newline: str = "\n") -> list[Entry]:
     """The stamped items among ``lines[start:end]`` (other text is a person's; skip it)."""
     entries: list[Entry] = []
     index = start
     while index < end:
         item_line = index
-        match = _ITEM.match(strip_ending(lines[index], newline))
+        line = strip_ending(lines[index], newline)
+        match = _ITEM.match(line)
         index += 1
         if not match:
+            index = _past_block(lines, item_line, end, line, newline) or index
             continue
         box, stamp, inline = match.groups()
         text = inline if inline is not None else ""
@@ -216,7 +237,8 @@ def parse_entries(lines: list[str], start: int, end: int, newline: str = "\n") -
         entries.append(Entry(
             time=parse_timestamp(f"[{stamp}]"),
             text=text,
-            done=None if box is None else box == "X",
+            # Org takes only "[X]" as ticked and "[x]" as no checkbox at all.
+            done=None if box in (None, "x") else box == "X",
             rationale=rationale,
             line=item_line,
         ))
@@ -235,13 +257,38 @@ class Headline:
     subtree_end: int  # first line of the next headline of this level or higher
     drawer: tuple[int, int] | None = None  # lines of :PROPERTIES: and :END:
     properties: dict[str, str] = field(default_factory=dict)
+    todo: str | None = None
+    tags: tuple[str, ...] = ()
+    raw_title: str = ""  # as org-element's :raw-value: no keyword, priority or tags
 
-    def plain_title(self, keywords: frozenset[str]) -> str:
-        """The title without TODO keyword, priority, cookies and tags, case-folded."""
-        words = _COOKIE.sub("", _TAGS.sub("", self.title)).split()
-        if words and (words[0] in keywords or words[0] == "COMMENT"):
-            words = words[1:]
-        return " ".join(words).casefold()
+    @property
+    def plain_title(self) -> str:
+        """The title without statistics cookies, white space folded, case-folded:
+        what a section is recognised by when its CUSTOM_ID is gone."""
+        return " ".join(_COOKIE.sub("", self.raw_title).split()).casefold()
+
+
+def _split_headline(rest: str, keywords: frozenset[str]) -> tuple[str | None, tuple[str, ...], str]:
+    """TODO keyword, tags and raw title of a headline's text after its stars,
+    following org-element-headline-parser."""
+    text = rest.lstrip(" \t")
+    todo = None
+    word = re.match(r"(\S+)(?: |$)", text)
+    if word and word.group(1) in keywords:
+        todo = word.group(1)
+        text = text[word.end():].lstrip(" \t")
+    priority = re.match(r"\[#.\][ \t]*", text)
+    if priority:
+        text = text[priority.end():]
+    comment = re.match(r"COMMENT(?: |$)", text)
+    if comment:
+        text = text[comment.end():]
+    tags: tuple[str, ...] = ()
+    found = _TAGS.search(text)
+    if found:
+        tags = tuple(t for t in found.group(1).split(":") if t)
+        text = text[: found.start()]
+    return todo, tags, text.strip(" \t\n\r")
 
 
 class OrgFile:
@@ -258,19 +305,27 @@ class OrgFile:
         self.lines: list[str] = [part + "\n" for part in parts[:-1]]
         if parts[-1]:
             self.lines.append(parts[-1])
-        first = self.lines[0] if self.lines else ""
-        self.newline = "\r\n" if first.endswith("\r\n") else "\n"
+        # Emacs decodes a file as DOS only when every line ends in CRLF; in a
+        # mixed file a carriage return is part of its line, as it is here.
+        lines_ending = text.count("\n")
+        self.newline = "\r\n" if lines_ending and text.count("\r\n") == lines_ending else "\n"
+        self.todo_keywords = self._todo_keywords()
         self.headlines = list(self._scan())
-        self.todo_keywords = frozenset(self._todo_keywords())
 
-    def _todo_keywords(self) -> Iterator[str]:
-        yield from ("TODO", "DONE")
+    def _todo_keywords(self) -> frozenset[str]:
+        """``#+TODO:`` (and SEQ_/TYP_) keywords replace Org's default TODO and DONE."""
+        found: set[str] = set()
         for line in self.lines:
-            match = re.match(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", line.lstrip("\ufeff"), re.IGNORECASE)
+            match = re.match(r"[ \t]*#\+(?:SEQ_|TYP_)?TODO:(.*)", line.lstrip("\ufeff"),
+                             re.IGNORECASE)
             if match:
-                for word in match.group(1).split():
-                    if word != "|":
-                        yield re.sub(r"\(.*\)$", "", word)
+                found.update(re.sub(r"\(.*\)$", "", w) for w in match.group(1).split()
+                             if w != "|")
+        return frozenset(found or ("TODO", "DONE"))
+
+    def _bare(self, index: int) -> str:
+        """Line ``index`` without its ending."""
+        return strip_ending(self.lines[index], self.newline)
 
     @property
     def text(self) -> str:
@@ -289,8 +344,10 @@ class OrgFile:
             subtree_end = next(
                 (i for i, lv in starts[position + 1:] if lv <= level), total
             )
-            title = self.lines[index].lstrip("\ufeff").rstrip("\r\n")[level:].strip()
-            headline = Headline(index, level, title, index + 1, body_end, subtree_end)
+            rest = self._bare(index).lstrip("\ufeff")[level:]
+            todo, tags, raw_title = _split_headline(rest, self.todo_keywords)
+            headline = Headline(index, level, rest.strip(), index + 1, body_end, subtree_end,
+                                todo=todo, tags=tags, raw_title=raw_title)
             self._read_drawer(headline)
             yield headline
 
@@ -299,11 +356,11 @@ class OrgFile:
         if cursor < headline.body_end and _PLANNING.match(self.lines[cursor]):
             cursor += 1
         headline.body_start = cursor
-        if cursor >= headline.body_end or not _DRAWER_OPEN.match(self.lines[cursor].rstrip("\r\n")):
+        if cursor >= headline.body_end or not _DRAWER_OPEN.match(self._bare(cursor)):
             return
         properties: dict[str, str] = {}
         for index in range(cursor + 1, headline.body_end):
-            line = self.lines[index].rstrip("\r\n")
+            line = self._bare(index)
             if _DRAWER_END.match(line):
                 headline.drawer = (cursor, index)
                 headline.properties = properties
@@ -341,7 +398,7 @@ class OrgFile:
     def set_line(self, index: int, content: str) -> None:
         """Replace one line's content, keeping its own line ending."""
         old = self.lines[index]
-        ending = old[len(old.rstrip("\r\n")):]
+        ending = old[len(strip_ending(old, self.newline)):]
         prefix = "\ufeff" if index == 0 and old.startswith("\ufeff") else ""
         self.lines[index] = prefix + content + ending
         self.headlines = list(self._scan())
@@ -353,7 +410,7 @@ class OrgFile:
             return
         start, end = headline.drawer
         for index in range(start + 1, end):
-            match = _PROPERTY.match(self.lines[index].rstrip("\r\n"))
+            match = _PROPERTY.match(self._bare(index))
             if match and match.group(1).upper() == key.upper():
                 line = self.lines[index]
                 indent = line[: len(line) - len(line.lstrip())]

@@ -12,15 +12,17 @@ import os
 import re
 import socket
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from ai_protocols import _storage
+from ai_protocols._emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols._errors import (
     AmbiguousItem,
+    BeingEdited,
     InvalidText,
     ItemNotFound,
     NoSession,
@@ -49,8 +51,9 @@ from ai_protocols._paths import (
     safe_id,
     session_context_path,
 )
+from ai_protocols._pending import PendingEntry, append_pending, pending_path, read_pending
 
-__all__ = ["LogEntry", "Project", "Session", "SessionInfo", "StartReport", "slugify"]
+__all__ = ["LogEntry", "LogReport", "Project", "Session", "SessionInfo", "StartReport", "slugify"]
 
 Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary"]
 
@@ -109,6 +112,7 @@ class Session:
     blockers: list[Entry] = field(default_factory=list)
     next_steps: list[Entry] = field(default_factory=list)
     log: list[Entry] = field(default_factory=list)
+    pending: list[PendingEntry] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """The stable ``show --json`` form (schema 1, documented in docs/)."""
@@ -130,6 +134,7 @@ class Session:
             "blockers": [e.to_json() for e in self.blockers],
             "next": [e.to_json() for e in self.next_steps],
             "log": [_log_json(e) for e in self.log],
+            "pending": [_pending_json(e) for e in self.pending],
         }
 
 
@@ -186,6 +191,14 @@ def _log_json(entry: Entry) -> dict[str, object]:
     return {"time": _iso(entry.time), "kind": kind, "text": text}
 
 
+def _pending_json(entry: PendingEntry) -> dict[str, object]:
+    data: dict[str, object] = {"time": _iso(parse_timestamp(entry.stamp)), "kind": entry.kind,
+                               "text": entry.text}
+    if entry.rationale is not None:
+        data["rationale"] = entry.rationale
+    return data
+
+
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now()).replace(second=0, microsecond=0)
 
@@ -223,7 +236,8 @@ def slugify(description: str) -> str:
 def _preview(text: str, limit: int = 100) -> str:
     """A one-line, structure-free preview of ``text`` for the Log section."""
     line = next((ln for ln in text.split("\n") if ln.strip()), "")
-    line = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", line).split()).replace(" :: ", " : ")
+    line = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", line).split())
+    line = re.sub(r"(?:^| )::(?= |$)", " :", line).strip()  # not a description-list tag
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
@@ -244,7 +258,7 @@ def _find_section(doc: OrgFile, session: Headline, key: str) -> Headline | None:
     title = dict(SECTIONS)[key].casefold()
     for headline in doc.headlines:
         if session.line < headline.line < session.subtree_end and \
-                headline.plain_title(doc.todo_keywords) == title:
+                headline.plain_title == title:
             return headline
     return None
 
@@ -380,6 +394,40 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
     return item.text
 
 
+def _apply(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
+           folding: bool = False) -> str:
+    """Splice one entry into ``doc``; return the line the Log section gets for it."""
+    text = entry.text
+    if entry.kind == "summary":
+        _set_summary(doc, session_line, text)
+    elif entry.kind == "done":
+        try:
+            text = _mark_done(doc, session_line, text)
+        except (ItemNotFound, AmbiguousItem):
+            if not folding:
+                raise
+            # The person removed or changed the item meanwhile: keep the record.
+            line = f"done: {_preview(text)} (not ticked: no single open item matched)"
+            _append(doc, session_line, "log", [f"- {stamp} {line}"])
+            return line
+    else:
+        checkbox = False if entry.kind in _CHECKBOX_KINDS else None
+        _append(doc, session_line, _SECTION_OF[entry.kind],
+                entry_lines(stamp, text, checkbox=checkbox, rationale=entry.rationale))
+    line = f"{entry.kind}: {_preview(text)}".rstrip()
+    _append(doc, session_line, "log", [f"- {stamp} {line}"])
+    return line
+
+
+@dataclass
+class LogReport:
+    """What ``log`` did: the Log lines, and where the entries wait if Emacs held the file."""
+
+    said: list[str]
+    pending: Path | None = None
+    emacs_lock: EmacsLock | None = None
+
+
 class Project:
     """A project that follows the ``.ai/`` protocol, seen by one agent.
 
@@ -419,29 +467,63 @@ class Project:
         session = self._read(self.path)
         if session is None:
             raise NoSession(self.path)
+        session.pending = read_pending(self.path)
         return session
 
     # -- writing --------------------------------------------------------------------------
 
-    def _edit(self, change: Callable[[OrgFile, int], None], now: datetime) -> None:
-        """Under the lock: read, let ``change`` splice, stamp UPDATED, write atomically."""
-        with _storage.locked(self.ai_dir, self.path):
-            _storage.discard_partial_writes(self.path)
-            data = _storage.read_bytes(self.path)
-            if data is None:
-                raise NoSession(self.path)
-            doc = OrgFile(_storage.decode(self.path, data))
-            headline = _session_headline(doc)
-            if headline is None:
-                raise UnreadableSession(self.path, "it has no session headline")
-            if headline.properties.get("STATUS") == WRAPPED_UP:
-                raise SessionWrappedUp(self.path)
-            change(doc, headline.line)
-            doc.set_property(doc.find(headline.line), "UPDATED", format_timestamp(now))
-            _storage.atomic_write(self.path, doc.text.encode("utf-8"))
+    def _refuse_if_edited(self) -> None:
+        """Moving a file away under a person's unsaved buffer would make their save
+        bring it back: wrap-up waits until they have saved."""
+        emacs = live_emacs_lock(self.path)
+        if emacs is not None:
+            raise BeingEdited(self.path, emacs.owner)
 
-    def log(self, *entries: LogEntry, now: datetime | None = None) -> list[str]:
-        """Record ``entries`` in one atomic write; return what the Log section says of each."""
+    def _open_for_write(self) -> OrgFile:
+        """The session file, read for a change (call holding its lock)."""
+        _storage.discard_partial_writes(self.path)
+        data = _storage.read_bytes(self.path)
+        if data is None:
+            raise NoSession(self.path)
+        doc = OrgFile(_storage.decode(self.path, data))
+        headline = _session_headline(doc)
+        if headline is None:
+            raise UnreadableSession(self.path, "it has no session headline")
+        if headline.properties.get("STATUS") == WRAPPED_UP:
+            raise SessionWrappedUp(self.path)
+        return doc
+
+    def _fold_pending(self, doc: OrgFile) -> list[PendingEntry]:
+        """Splice in the entries that waited while Emacs held the file, in order."""
+        waiting = read_pending(self.path)
+        if not waiting:
+            return []
+        session = _session_headline(doc)
+        assert session is not None
+        folded = int(session.properties.get("PENDING_FOLDED", "0") or 0)
+        for entry in waiting:
+            if entry.seq > folded:
+                _apply(doc, session.line, LogEntry(entry.kind, entry.text,  # type: ignore[arg-type]
+                                                   entry.rationale), entry.stamp, folding=True)
+        doc.set_property(doc.find(session.line), "PENDING_FOLDED",
+                         str(max(folded, *(e.seq for e in waiting))))
+        return waiting
+
+    def _write(self, doc: OrgFile, now: datetime, folded: list[PendingEntry]) -> None:
+        session = _session_headline(doc)
+        assert session is not None
+        doc.set_property(session, "UPDATED", format_timestamp(now))
+        _storage.atomic_write(self.path, doc.text.encode("utf-8"))
+        if folded:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
+            pending_path(self.path).unlink(missing_ok=True)
+
+    def log(self, *entries: LogEntry, now: datetime | None = None) -> LogReport:
+        """Record ``entries`` in one atomic write.
+
+        While a person has unsaved changes to the file in Emacs, the entries
+        wait in the pending file instead (see :mod:`ai_protocols._pending`)
+        and are folded in, in order, at the first write after the lock is gone.
+        """
         if not entries:
             raise InvalidText("entry", "", "nothing to log")
         for entry in entries:
@@ -452,26 +534,32 @@ class Project:
                 check_text("rationale", entry.rationale)
         moment = _now(now)
         stamp = format_timestamp(moment)
-        said: list[str] = []
+        with _storage.locked(self.ai_dir, self.path):
+            doc = self._open_for_write()
+            emacs = live_emacs_lock(self.path)
+            if emacs is not None:
+                return self._keep_pending(doc, entries, stamp, emacs)
+            folded = self._fold_pending(doc)
+            session_line = _session_headline(doc).line  # type: ignore[union-attr]
+            said = [_apply(doc, session_line, entry, stamp) for entry in entries]
+            self._write(doc, moment, folded)
+        return LogReport(said)
 
-        def change(doc: OrgFile, session_line: int) -> None:
-            for entry in entries:
-                text = entry.text
-                if entry.kind == "summary":
-                    _set_summary(doc, session_line, text)
-                elif entry.kind == "done":
-                    text = _mark_done(doc, session_line, text)
-                else:
-                    checkbox = False if entry.kind in _CHECKBOX_KINDS else None
-                    _append(doc, session_line, _SECTION_OF[entry.kind],
-                            entry_lines(stamp, text, checkbox=checkbox,
-                                        rationale=entry.rationale))
-                line = f"{entry.kind}: {_preview(text)}"
-                _append(doc, session_line, "log", [f"- {stamp} {line}"])
-                said.append(line)
-
-        self._edit(change, moment)
-        return said
+    def _keep_pending(self, doc: OrgFile, entries: tuple[LogEntry, ...], stamp: str,
+                      emacs: EmacsLock) -> LogReport:
+        """Check the entries against the file as it is (so a bad --done fails now),
+        then keep them in the pending file."""
+        trial = OrgFile(doc.text)
+        self._fold_pending(trial)
+        session = _session_headline(trial)
+        assert session is not None
+        said = [_apply(trial, session.line, entry, stamp) for entry in entries]
+        waiting = read_pending(self.path)
+        folded = int(session.properties.get("PENDING_FOLDED", "0") or 0)
+        seq = max([folded, *(e.seq for e in waiting)])
+        kept = [PendingEntry(seq + n, e.kind, e.text, stamp, e.rationale)
+                for n, e in enumerate(entries, start=1)]
+        return LogReport(said, append_pending(self.path, kept), emacs)
 
     def start(self, title: str | None = None, now: datetime | None = None) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
@@ -490,6 +578,7 @@ class Project:
             _storage.discard_partial_writes(self.path)
             existing = self._read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
+                self._refuse_if_edited()
                 finished = self._archive(existing)
                 existing = None
             if existing is None:
@@ -556,21 +645,20 @@ class Project:
         moment = _now(now)
         stamp = format_timestamp(moment)
         with _storage.locked(self.ai_dir, self.path):
-            _storage.discard_partial_writes(self.path)
-            data = _storage.read_bytes(self.path)
-            if data is None:
-                raise NoSession(self.path)
-            text = _storage.decode(self.path, data)
-            session = read_session(self.path, text)
-            if session.status != WRAPPED_UP:
-                doc = OrgFile(text)
+            self._refuse_if_edited()
+            try:
+                doc = self._open_for_write()
+            except SessionWrappedUp:  # closed in place by a wrap-up killed before the move
+                session = self.show()
+            else:
+                folded = self._fold_pending(doc)
                 headline = _session_headline(doc)
-                assert headline is not None  # read_session found it
+                assert headline is not None
                 for key, value in (("STATUS", WRAPPED_UP), ("ENDED", stamp),
-                                   ("DESCRIPTION", description), ("UPDATED", stamp)):
+                                   ("DESCRIPTION", description)):
                     doc.set_property(doc.find(headline.line), key, value)
                 _append(doc, headline.line, "log", [f"- {stamp} wrap-up: {_preview(description)}"])
-                _storage.atomic_write(self.path, doc.text.encode("utf-8"))
+                self._write(doc, moment, folded)
                 session = read_session(self.path, doc.text)
             return self._archive(session)
 

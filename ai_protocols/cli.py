@@ -68,7 +68,7 @@ def cli() -> None:
 
     Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
     several matching items, 6 unreadable file, 7 already wrapped up,
-    8 lock timeout, 9 file system refused.
+    8 lock timeout, 9 file system refused, 10 being edited in Emacs.
     """
 
 
@@ -175,8 +175,16 @@ def log(progress: tuple[str, ...], decision: str | None, rationale: str | None,
     if not entries:
         raise click.UsageError("give at least one of --progress, --decision, --discovery, "
                                "--blocker, --next, --done, --summary")
-    for line in _project().log(*entries):
+    report = _project().log(*entries)
+    for line in report.said:
         click.echo(f"logged {line}")
+    if report.pending is not None and report.emacs_lock is not None:
+        click.echo(
+            f"Note: the session file has unsaved changes in Emacs (lock held by "
+            f"{report.emacs_lock.owner}), so it was not rewritten: the entries wait in "
+            f"{report.pending} and are folded in at the first write after it is saved.",
+            err=True,
+        )
 
 
 @cli.command()
@@ -258,6 +266,10 @@ def render_session(session: Session) -> str:
             out.append(f"  {mark}{_stamp(entry.time)}  {block(entry.text, '      ')}")
             if entry.rationale is not None:
                 out.append(f"      rationale: {block(entry.rationale, '        ')}")
+    if session.pending:
+        out.append("Waiting until the Emacs buffer is saved:")
+        for waiting in session.pending:
+            out.append(f"  {waiting.kind}: {block(waiting.text, '    ')}")
     return "\n".join(out)
 
 

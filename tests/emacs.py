@@ -8,6 +8,7 @@ here is a failure, never a skip.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -42,3 +43,46 @@ def org_element(paths: Sequence[str | os.PathLike[str]]) -> list[dict]:
 
 def org_element_one(path: str | os.PathLike[str]) -> dict:
     return org_element([path])[0]
+
+
+_STAMPED = re.compile(r"\[\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d\]")
+
+
+def assert_reader_agrees(path: str | os.PathLike[str], parsed: dict) -> None:
+    """The library's reading of ``path`` matches org-element's (``parsed``): headlines
+    (level, title, TODO keyword, tags), real property drawers and their values, and
+    the stamped entries with their checkboxes and timestamps."""
+    from ai_protocols._org import OrgFile, parse_entries
+
+    doc = OrgFile(Path(path).read_bytes().decode("utf-8"))
+    ours = [(h.line + 1, h.level, h.raw_title, h.todo, list(h.tags), h.drawer is not None,
+             h.properties) for h in doc.headlines]
+    theirs = [(h["line"], h["level"], h["title"], h["todo"], h["tags"],
+               bool(h["property_drawer"]),
+               {k.upper(): v.strip() for k, v in h["properties"].items()})
+              for h in parsed["headlines"]]
+    assert ours == theirs, f"{path}: headlines differ"
+
+    items = {i["line"]: i for i in parsed["items"]}
+    stamps: dict[int, list[str]] = {}
+    for stamp in parsed["timestamps"]:
+        stamps.setdefault(stamp["line"], []).append(stamp["raw"])
+    found: set[int] = set()
+    bodies = [(h.body_start, h.body_end) for h in doc.headlines]
+    first = doc.headlines[0].line if doc.headlines else len(doc.lines)
+    for start, end in [(0, first), *bodies]:
+        for entry in parse_entries(doc.lines, start, end, doc.newline):
+            line = entry.line + 1
+            found.add(line)
+            assert line in items, f"{path}:{line}: an entry Emacs does not see as an item"
+            box = items[line]["checkbox"]
+            expected = {None: None, "on": True, "off": False, "trans": False}[box]
+            assert entry.done == expected, f"{path}:{line}: checkbox {box} read as {entry.done}"
+            raw = _STAMPED.search(doc.lines[entry.line])
+            assert raw and raw.group(0) in stamps.get(line, []), \
+                f"{path}:{line}: Emacs sees no timestamp {raw}"
+    for line, item in items.items():
+        text = doc.lines[line - 1]
+        if item["depth"] == 0 and text.startswith("- ") and \
+                _STAMPED.match(item["first_line"]) and not item["tag"]:
+            assert line in found, f"{path}:{line}: an item Emacs sees that the library misses"

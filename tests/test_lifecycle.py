@@ -149,7 +149,7 @@ def test_show_json_keys_are_stable(project: Path, run: Runner) -> None:
     data = json.loads(run("show", "--json", agent=AGENT).stdout)
     assert list(data) == ["schema", "path", "agent_id", "title", "host", "status", "started",
                           "updated", "ended", "description", "summary", "progress",
-                          "decisions", "discoveries", "blockers", "next", "log"]
+                          "decisions", "discoveries", "blockers", "next", "log", "pending"]
     assert data["schema"] == 1
     assert data["path"] == str(context(project, AGENT))
     assert data["agent_id"] == AGENT

@@ -1,0 +1,83 @@
+"""Emacs's lock files: is a person editing this file right now?
+
+While a buffer visiting ``NAME`` has unsaved changes, Emacs keeps ``.#NAME``
+beside it: a symbolic link whose target reads ``user@host.pid:boottime``
+(or a plain file holding that text where links are not available). If we
+rewrote ``NAME`` then, the person's save would ask to overwrite, and "yes"
+would silently drop what the agent wrote. So a live lock means: do not
+rewrite the file now.
+
+A lock is live when it names another host (we cannot look there), or this
+host and a process that still runs (and, when the lock records it, since
+this boot). A lock that cannot be read is taken as live: waiting is safe,
+clobbering is not.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["EmacsLock", "live_emacs_lock"]
+
+_OWNER = re.compile(r"(?P<user>.*)@(?P<host>.*)\.(?P<pid>[0-9]+)(?::(?P<boot>[0-9]+))?")
+_BOOT_SLOP = 60  # seconds: the boot time is measured, not recorded, on each side
+
+
+@dataclass(frozen=True)
+class EmacsLock:
+    """A live Emacs lock: who holds it, as its ``.#NAME`` file says."""
+
+    path: Path
+    owner: str
+
+
+def _boot_time() -> int | None:
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("btime "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def live_emacs_lock(path: Path) -> EmacsLock | None:
+    """The live Emacs lock on ``path``, or ``None`` when there is none or it is stale."""
+    lock = path.with_name(f".#{path.name}")
+    try:
+        owner = os.readlink(lock)
+    except FileNotFoundError:
+        return None
+    except OSError:  # not a link: Emacs writes a plain file where it cannot make one
+        try:
+            owner = lock.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return None
+    match = _OWNER.fullmatch(owner)
+    if match is None:
+        return EmacsLock(lock, owner)
+    if match["host"] != socket.gethostname():
+        return EmacsLock(lock, owner)
+    if not _alive(int(match["pid"])):
+        return None
+    boot = _boot_time()
+    if match["boot"] and boot is not None and abs(int(match["boot"]) - boot) > _BOOT_SLOP:
+        return None  # the process that took it died with the last boot; its pid is reused
+    return EmacsLock(lock, owner)

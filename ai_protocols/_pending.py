@@ -1,0 +1,88 @@
+"""Entries kept beside a session-context file while a person edits it in Emacs.
+
+The pending file ``.NAME.pending.org`` is itself Org: one level-1 headline
+per entry, with its sequence number, kind and time in a property drawer and
+its text (and a decision's rationale) in example blocks. Entries are folded
+into the session-context file, in order, at its first write after the Emacs
+lock is gone. The session headline's ``PENDING_FOLDED`` property records the
+last sequence number folded in, so a fold that is killed after writing the
+session file but before removing the pending file never folds twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ai_protocols import _storage
+from ai_protocols._org import OrgFile, example_block, format_property, read_text_block
+
+__all__ = ["PendingEntry", "append_pending", "pending_path", "read_pending"]
+
+_HEADER = (
+    "#+TITLE: Entries waiting for {name}\n"
+    "# {name} had unsaved changes in Emacs when these were logged.\n"
+    "# ai-protocols folds them into it, in order, at its first write after the\n"
+    "# buffer is saved, then removes this file. Do not edit it.\n"
+)
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """One logged entry that waits: its kind, text, rationale and stamp as logged."""
+
+    seq: int
+    kind: str
+    text: str
+    stamp: str
+    rationale: str | None = None
+
+
+def pending_path(path: Path) -> Path:
+    """Hidden, and not ``*.org``-shaped like a session file, so scans pass it over."""
+    return path.with_name(f".{path.name}.pending.org")
+
+
+def read_pending(path: Path) -> list[PendingEntry]:
+    """The entries waiting beside ``path``, in order (none when there is no file)."""
+    data = _storage.read_bytes(pending_path(path))
+    if data is None:
+        return []
+    doc = OrgFile(_storage.decode(pending_path(path), data))
+    entries: list[PendingEntry] = []
+    tops = [h for h in doc.headlines if h.level == 1]
+    for headline in tops:
+        props = headline.properties
+        body = read_text_block(doc.lines, headline.body_start, "", doc.newline)
+        rationale = None
+        child = next((h for h in doc.headlines if h.level == 2
+                      and headline.line < h.line < headline.subtree_end), None)
+        if child is not None:
+            block = read_text_block(doc.lines, child.body_start, "", doc.newline)
+            rationale = block[0] if block else None
+        entries.append(PendingEntry(
+            seq=int(props.get("SEQ", "0")),
+            kind=props.get("KIND", ""),
+            text=body[0] if body else "",
+            stamp=props.get("TIME", ""),
+            rationale=rationale,
+        ))
+    return entries
+
+
+def append_pending(path: Path, entries: list[PendingEntry]) -> Path:
+    """Add ``entries`` to the pending file of ``path`` (atomically); return its path."""
+    target = pending_path(path)
+    data = _storage.read_bytes(target)
+    text = data.decode("utf-8") if data else _HEADER.format(name=path.name)
+    lines: list[str] = []
+    for entry in entries:
+        lines += [f"* {entry.kind}", ":PROPERTIES:", format_property("SEQ", str(entry.seq)),
+                  format_property("KIND", entry.kind), format_property("TIME", entry.stamp),
+                  ":END:", *example_block(entry.text, "")]
+        if entry.rationale is not None:
+            lines += ["** rationale", *example_block(entry.rationale, "")]
+    if not text.endswith("\n"):
+        text += "\n"
+    _storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"))
+    return target
