@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 __all__ = [
+    "PARAGRAPH_SEPARATE",
     "Entry",
     "Headline",
     "OrgFile",
@@ -40,7 +41,8 @@ _HEADLINE = re.compile(r"\*+ ")
 _PLANNING = re.compile(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
 _DRAWER_OPEN = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
 _DRAWER_END = re.compile(r"[ \t]*:END:[ \t]*$", re.IGNORECASE)
-_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?:[ \t]+(.*?))?[ \t]*$")
+# Org 9.5 (org-property-drawer-re) wants a space, not a tab, after ":KEY:".
+_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
 _TIMESTAMP = re.compile(r"\[(\d{4})-(\d\d)-(\d\d) [A-Za-z]{3} (\d\d):(\d\d)\]")
 _TAGS = re.compile(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
 _COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
@@ -108,12 +110,24 @@ def fits_inline(text: str) -> bool:
     )
 
 
+# Lines that start an element other than a paragraph, after Org 9.5's
+# org-element-paragraph-separate (without its "$" for blank lines).
+PARAGRAPH_SEPARATE = re.compile(
+    r"\*+ |\[fn:[-_\w]+\]|%%\(|[ \t]*(?:\||\+(?:-+\+)+[ \t]*$|#(?: |$|\+(?:BEGIN_\S+|\S+"
+    r"(?:\[.*\])?:[ \t]*))|:(?: |$|[-_\w]+:[ \t]*$)|-{5,}[ \t]*$|\\begin\{[A-Za-z0-9*]+\}"
+    r"|CLOCK:|(?:[-+*]|[0-9]+[.)])(?:[ \t]|$))",
+    re.IGNORECASE,
+)
+_FOOTNOTE = re.compile(r"\[fn:[-_\w]+\]")
+
+
 def fits_paragraph(text: str) -> bool:
-    """Whether ``text`` can stand alone as a paragraph line at column 0."""
+    """Whether ``text`` can stand alone as a paragraph line at column 0 (and could
+    not be read as a planning line if the section's drawer is gone)."""
     return (
         fits_inline(text)
-        and text[0].isalpha()
-        and not re.match(r"(?:CLOCK|CLOSED|DEADLINE|SCHEDULED):", text)
+        and not PARAGRAPH_SEPARATE.match(text)
+        and not re.match(r"(?:CLOSED|DEADLINE|SCHEDULED):", text)
     )
 
 
@@ -420,11 +434,23 @@ class OrgFile:
 
     def content_end(self, headline: Headline) -> int:
         """Where an entry appended to the headline's own body goes: after its
-        last non-blank line, so trailing blank lines keep their place."""
+        last non-blank line, so trailing blank lines keep their place, but in
+        front of footnote definitions that end the body: a definition runs on
+        to the next one, a headline or two blank lines, so an entry after it
+        would become part of the footnote."""
         index = headline.body_end
         while index > headline.body_start and not self.lines[index - 1].strip():
             index -= 1
-        return index
+        footnotes: int | None = None
+        blank = 0
+        for line in range(headline.body_start, index):
+            bare = self._bare(line)
+            if _FOOTNOTE.match(bare) and footnotes is None:
+                footnotes = line
+            blank = blank + 1 if not bare.strip() else 0
+            if blank >= 2:
+                footnotes = None
+        return index if footnotes is None else footnotes
 
     def find(self, line: int) -> Headline:
         return next(h for h in self.headlines if h.line == line)

@@ -30,6 +30,7 @@ from ai_protocols._errors import (
     UnreadableSession,
 )
 from ai_protocols._org import (
+    PARAGRAPH_SEPARATE,
     Entry,
     Headline,
     OrgFile,
@@ -244,43 +245,72 @@ def _preview(text: str, limit: int = 100) -> str:
 # -- reading ------------------------------------------------------------------------------
 
 
+def _is_session(headline: Headline) -> bool:
+    return "STATUS" in headline.properties and "STARTED" in headline.properties
+
+
 def _session_headline(doc: OrgFile) -> Headline | None:
-    return next(
-        (h for h in doc.headlines if "STATUS" in h.properties and "STARTED" in h.properties),
-        None,
-    )
+    return next((h for h in doc.headlines if _is_session(h)), None)
 
 
 def _find_section(doc: OrgFile, session: Headline, key: str) -> Headline | None:
-    for headline in doc.headlines:
+    """The section ``key``: by CUSTOM_ID in the session's subtree, then by title
+    there, then by CUSTOM_ID elsewhere (a person may have moved it), but never
+    inside another session's subtree (an old session pasted into the file)."""
+
+    def inside(headline: Headline, parent: Headline) -> bool:
+        return parent.line < headline.line < parent.subtree_end
+
+    ours = [h for h in doc.headlines if inside(h, session)]
+    for headline in ours:
         if headline.properties.get("CUSTOM_ID") == key:
             return headline
     title = dict(SECTIONS)[key].casefold()
+    for headline in ours:
+        if headline.plain_title == title:
+            return headline
+    others = [h for h in doc.headlines if h is not session and _is_session(h)]
     for headline in doc.headlines:
-        if session.line < headline.line < session.subtree_end and \
-                headline.plain_title == title:
+        if headline.properties.get("CUSTOM_ID") == key and \
+                not any(inside(headline, other) for other in others):
             return headline
     return None
 
 
 def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | None:
-    """Where the summary stands in its section (first paragraph or block) and its text."""
+    """Where the summary stands, and its text: the section's first element, when
+    it is a paragraph or an example block (a person's drawers, such as LOGBOOK,
+    may come first). ``(start, start, "")`` when there is none: where one goes."""
     lines = doc.lines
-    start = section.body_start
-    while start < section.body_end and not lines[start].strip():
-        start += 1
-    if start >= section.body_end:
-        return None
-    block = read_text_block(lines, start, "", doc.newline)
+    start = _after_drawers(doc, section)
+    probe = start
+    while probe < section.body_end and not lines[probe].strip():
+        probe += 1
+    if probe >= section.body_end:
+        return start, start, ""
+    block = read_text_block(lines, probe, "", doc.newline)
     if block is not None and block[1] <= section.body_end:
-        return start, block[1], block[0]
-    if not lines[start].lstrip("\ufeff")[:1].isalpha():
-        return None
-    end = start
-    while end < section.body_end and lines[end].strip() and lines[end][:1].isalpha():
+        return probe, block[1], block[0]
+    if PARAGRAPH_SEPARATE.match(strip_ending(lines[probe], doc.newline).lstrip("\ufeff")):
+        return start, start, ""
+    end = probe + 1
+    while end < section.body_end and lines[end].strip() and \
+            not PARAGRAPH_SEPARATE.match(strip_ending(lines[end], doc.newline)):
         end += 1
-    text = " ".join(line.strip() for line in lines[start:end])
-    return start, end, text
+    return probe, end, " ".join(line.strip() for line in lines[probe:end])
+
+
+def _after_drawers(doc: OrgFile, section: Headline) -> int:
+    """The first line after the drawers (LOGBOOK and the like) that open a section."""
+    index = section.body_start
+    while index < section.body_end and \
+            re.fullmatch(r"[ \t]*:[-_\w]+:[ \t]*", strip_ending(doc.lines[index], doc.newline)):
+        close = next((i for i in range(index + 1, section.body_end) if re.fullmatch(
+            r"[ \t]*:END:[ \t]*", strip_ending(doc.lines[i], doc.newline), re.IGNORECASE)), None)
+        if close is None:
+            break
+        index = close + 1
+    return index
 
 
 def read_session(path: Path, text: str) -> Session:
@@ -317,8 +347,8 @@ def read_session(path: Path, text: str) -> Session:
                                         doc.newline))
     summary = _find_section(doc, headline, "summary")
     if summary is not None:
-        span = _summary_span(doc, summary)
-        session.summary = span[2] if span else None
+        start, end, text = _summary_span(doc, summary)
+        session.summary = text if end > start else None
     return session
 
 
@@ -366,11 +396,11 @@ def _append(doc: OrgFile, session_line: int, key: str, lines: list[str]) -> None
 
 def _set_summary(doc: OrgFile, session_line: int, text: str) -> None:
     section = _section_for_write(doc, session_line, "summary")
-    span = _summary_span(doc, section)
-    if span is None:
-        doc.insert(section.body_start, text_lines(text))
+    start, end, _ = _summary_span(doc, section)
+    if end > start:
+        doc.replace(start, end, text_lines(text))
     else:
-        doc.replace(span[0], span[1], text_lines(text))
+        doc.insert(start, text_lines(text))
 
 
 def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
@@ -482,6 +512,7 @@ class Project:
     def _open_for_write(self) -> OrgFile:
         """The session file, read for a change (call holding its lock)."""
         _storage.discard_partial_writes(self.path)
+        _storage.discard_partial_writes(pending_path(self.path))
         data = _storage.read_bytes(self.path)
         if data is None:
             raise NoSession(self.path)

@@ -8,8 +8,8 @@ here is a failure, never a skip.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence

@@ -12,12 +12,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import CLI, Runner, clean_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import has_epoch_tail, mint_agent_id, safe_id
 from ai_protocols._agent_ids import name_part
+
+from conftest import CLI, Runner, clean_env
 
 PART = re.compile(r"[A-Za-z0-9_-]{1,40}")
 FIXED = 1_718_400_000

@@ -8,9 +8,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from conftest import REPO_ROOT, Runner
-
 from ai_protocols._scaffold import PLACEHOLDER, scaffold_files
+
+from conftest import REPO_ROOT, Runner
 
 FILES = ("scripts/session-context-path", "protocols.org", ".gitignore")
 

@@ -13,9 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CLI, Runner, clean_env
 
 from ai_protocols import InvalidProjectRoot, find_project_root
+
+from conftest import CLI, Runner, clean_env
 
 AGENT = "velox.proj.claude.1718400000"
 

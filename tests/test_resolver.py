@@ -17,11 +17,12 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 import pytest
-from conftest import CLI, clean_env
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import InvalidAgentId, safe_id, session_context_path
+
+from conftest import CLI, clean_env
 
 SCRIPT = Path(".ai/scripts/session-context-path")
 AS_IS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"

@@ -13,10 +13,10 @@ import textwrap
 import time
 from pathlib import Path
 
-from conftest import CLI, Runner, clean_env
-
 from ai_protocols import Project, read_session
 from ai_protocols._storage import lock_path
+
+from conftest import CLI, Runner, clean_env
 
 WRITER = textwrap.dedent("""
     import sys
