@@ -133,7 +133,8 @@ def test_logged_text_never_changes_emacs_structure(tmp_path: Path,
         assert_reader_agrees(project.path, after)
 
 
-READ_FILES = sorted((GOLDEN / "read").glob("*.org")) + sorted((GOLDEN / "write").glob("*.org"))
+READ_FILES = [*sorted((GOLDEN / "read").glob("*.org")), *sorted((GOLDEN / "write").glob("*.org")),
+              *sorted((Path(__file__).parent / "corpus").glob("*.org"))]
 TRICKY = {
     "entry-in-src-block.org": "* Session\n:PROPERTIES:\n:STATUS: active\n"
                               ":STARTED: [2026-01-01 Thu 10:00]\n:END:\n** Progress\n"
