@@ -22,19 +22,11 @@ from ai_protocols._errors import (
     StorageError,
     UnreadableSession,
 )
+from ai_protocols._layout import LogEntry, Session, SessionInfo, read_session, slugify
 from ai_protocols._org import Entry
 from ai_protocols._paths import find_project_root, safe_id, session_context_path
 from ai_protocols._scaffold import InitAction, init_project
-from ai_protocols._session import (
-    LogEntry,
-    LogReport,
-    Project,
-    Session,
-    SessionInfo,
-    StartReport,
-    read_session,
-    slugify,
-)
+from ai_protocols._session import LogReport, Project, StartReport
 
 __version__ = "0.1.0"
 

@@ -1,9 +1,9 @@
 """The session-context protocol: start, log, show, wrap up and list.
 
 :class:`Project` is the one object the CLI opens; each command calls one of
-its methods. Every write goes through :meth:`Project._edit`, which holds the
-file's lock, reads it, lets the caller splice lines into an :class:`OrgFile`
-and writes the result atomically.
+its methods. Every write holds the file's lock, reads the file, splices lines
+into an :class:`OrgFile` (see :mod:`ai_protocols._layout`) and writes the
+result atomically.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,27 +20,33 @@ from typing import Literal
 from ai_protocols import _storage
 from ai_protocols._emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols._errors import (
-    AmbiguousItem,
     BeingEdited,
     InvalidText,
-    ItemNotFound,
     NoSession,
     SessionWrappedUp,
     UnreadableSession,
 )
+from ai_protocols._layout import (
+    DEFAULT_STALE_HOURS,
+    MAX_NAME_BYTES,
+    WRAPPED_UP,
+    LogEntry,
+    Session,
+    SessionInfo,
+    append_entry,
+    apply_entry,
+    check_text,
+    minute_of,
+    new_session_text,
+    preview,
+    read_session,
+    session_headline,
+    slugify,
+)
 from ai_protocols._org import (
-    PARAGRAPH_SEPARATE,
-    Entry,
-    Headline,
     OrgFile,
-    entry_lines,
-    format_property,
     format_timestamp,
-    parse_entries,
     parse_timestamp,
-    read_text_block,
-    strip_ending,
-    text_lines,
 )
 from ai_protocols._paths import (
     AI_DIR,
@@ -54,122 +59,7 @@ from ai_protocols._paths import (
 )
 from ai_protocols._pending import PendingEntry, append_pending, pending_path, read_pending
 
-__all__ = ["LogEntry", "LogReport", "Project", "Session", "SessionInfo", "StartReport", "slugify"]
-
-Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary"]
-
-#: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order.
-SECTIONS: tuple[tuple[str, str], ...] = (
-    ("summary", "Summary"),
-    ("progress", "Progress"),
-    ("decisions", "Decisions"),
-    ("discoveries", "Discoveries"),
-    ("blockers", "Blockers"),
-    ("next-steps", "Next steps"),
-    ("log", "Log"),
-)
-_SECTION_OF: dict[str, str] = {
-    "progress": "progress",
-    "decision": "decisions",
-    "discovery": "discoveries",
-    "blocker": "blockers",
-    "next": "next-steps",
-}
-_CHECKBOX_KINDS = ("progress", "next")
-ACTIVE = "active"
-WRAPPED_UP = "wrapped-up"
-MAX_TEXT = 1_000_000
-MAX_LINE_TEXT = 200  # titles and descriptions: one line each
-MAX_NAME_BYTES = 255
-DEFAULT_STALE_HOURS = 12.0
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One thing to record: ``LogEntry("decision", "Use X", rationale="Y is slow")``."""
-
-    kind: Kind
-    text: str
-    rationale: str | None = None
-
-
-@dataclass
-class Session:
-    """What a session-context file holds, as read back from it."""
-
-    path: Path
-    agent_id: str | None = None
-    title: str | None = None
-    host: str | None = None
-    status: str | None = None
-    started: datetime | None = None
-    updated: datetime | None = None
-    ended: datetime | None = None
-    description: str | None = None
-    summary: str | None = None
-    progress: list[Entry] = field(default_factory=list)
-    decisions: list[Entry] = field(default_factory=list)
-    discoveries: list[Entry] = field(default_factory=list)
-    blockers: list[Entry] = field(default_factory=list)
-    next_steps: list[Entry] = field(default_factory=list)
-    log: list[Entry] = field(default_factory=list)
-    pending: list[PendingEntry] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        """The stable ``show --json`` form (schema 1, documented in docs/)."""
-        return {
-            "schema": 1,
-            "path": str(self.path),
-            "agent_id": self.agent_id,
-            "title": self.title,
-            "host": self.host,
-            "status": self.status,
-            "started": _iso(self.started),
-            "updated": _iso(self.updated),
-            "ended": _iso(self.ended),
-            "description": self.description,
-            "summary": self.summary,
-            "progress": [e.to_json() for e in self.progress],
-            "decisions": [e.to_json() for e in self.decisions],
-            "discoveries": [e.to_json() for e in self.discoveries],
-            "blockers": [e.to_json() for e in self.blockers],
-            "next": [e.to_json() for e in self.next_steps],
-            "log": [_log_json(e) for e in self.log],
-            "pending": [_pending_json(e) for e in self.pending],
-        }
-
-
-@dataclass
-class SessionInfo:
-    """One row of ``list``: a live session-context file or an archived session."""
-
-    kind: Literal["live", "archived"]
-    path: Path
-    agent_id: str | None
-    title: str | None
-    description: str | None
-    status: str | None
-    started: datetime | None
-    updated: datetime | None
-    ended: datetime | None
-
-    @property
-    def latest(self) -> datetime:
-        return self.ended or self.updated or self.started or datetime.min
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "path": str(self.path),
-            "agent_id": self.agent_id,
-            "title": self.title,
-            "description": self.description,
-            "status": self.status,
-            "started": _iso(self.started),
-            "updated": _iso(self.updated),
-            "ended": _iso(self.ended),
-        }
-
+__all__ = ["LogReport", "Project", "StartReport"]
 
 @dataclass
 class StartReport:
@@ -181,272 +71,6 @@ class StartReport:
     finished_archive: Path | None = None
     reused_id_warning: str | None = None
     abandoned: list[tuple[Session, timedelta]] = field(default_factory=list)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="minutes") if moment else None
-
-
-def _log_json(entry: Entry) -> dict[str, object]:
-    kind, _, text = entry.text.partition(": ")
-    return {"time": _iso(entry.time), "kind": kind, "text": text}
-
-
-def _pending_json(entry: PendingEntry) -> dict[str, object]:
-    data: dict[str, object] = {"time": _iso(parse_timestamp(entry.stamp)), "kind": entry.kind,
-                               "text": entry.text}
-    if entry.rationale is not None:
-        data["rationale"] = entry.rationale
-    return data
-
-
-def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now()).replace(second=0, microsecond=0)
-
-
-def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
-    """Refuse text that cannot be stored faithfully, before anything is written."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidText(field_name, text, "it is not valid UTF-8") from error
-    if not text.strip():
-        raise InvalidText(field_name, text, "it is empty")
-    if "\x00" in text:
-        raise InvalidText(field_name, text, "it holds a NUL character")
-    if one_line:
-        if any(ch < " " or ch == "\x7f" for ch in text):
-            raise InvalidText(field_name, text, "it must be one line without control characters")
-        if len(text) > MAX_LINE_TEXT:
-            raise InvalidText(field_name, text, f"it is longer than {MAX_LINE_TEXT} characters")
-    elif len(text) > MAX_TEXT:
-        raise InvalidText(field_name, text, f"it is longer than {MAX_TEXT:,} characters")
-    return text
-
-
-def slugify(description: str) -> str:
-    """``"Fix sweep bug"`` -> ``"fix-sweep-bug"``: lower-case ASCII letters, digits, ``-``."""
-    check_text("description", description, one_line=True)
-    folded = unicodedata.normalize("NFKD", description).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    if not slug:
-        raise InvalidText("description", description, "it has no letters or digits to name by")
-    return slug
-
-
-def _preview(text: str, limit: int = 100) -> str:
-    """A one-line, structure-free preview of ``text`` for the Log section."""
-    line = next((ln for ln in text.split("\n") if ln.strip()), "")
-    line = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", line).split())
-    line = re.sub(r"(?:^| )::(?= |$)", " :", line).strip()  # not a description-list tag
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-# -- reading ------------------------------------------------------------------------------
-
-
-def _is_session(headline: Headline) -> bool:
-    return "STATUS" in headline.properties and "STARTED" in headline.properties
-
-
-def _session_headline(doc: OrgFile) -> Headline | None:
-    return next((h for h in doc.headlines if _is_session(h)), None)
-
-
-def _find_section(doc: OrgFile, session: Headline, key: str) -> Headline | None:
-    """The section ``key``: by CUSTOM_ID in the session's subtree, then by title
-    there, then by CUSTOM_ID elsewhere (a person may have moved it), but never
-    inside another session's subtree (an old session pasted into the file)."""
-
-    def inside(headline: Headline, parent: Headline) -> bool:
-        return parent.line < headline.line < parent.subtree_end
-
-    ours = [h for h in doc.headlines if inside(h, session)]
-    for headline in ours:
-        if headline.properties.get("CUSTOM_ID") == key:
-            return headline
-    title = dict(SECTIONS)[key].casefold()
-    for headline in ours:
-        if headline.plain_title == title:
-            return headline
-    others = [h for h in doc.headlines if h is not session and _is_session(h)]
-    for headline in doc.headlines:
-        if headline.properties.get("CUSTOM_ID") == key and \
-                not any(inside(headline, other) for other in others):
-            return headline
-    return None
-
-
-def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | None:
-    """Where the summary stands, and its text: the section's first element, when
-    it is a paragraph or an example block (a person's drawers, such as LOGBOOK,
-    may come first). ``(start, start, "")`` when there is none: where one goes."""
-    lines = doc.lines
-    start = _after_drawers(doc, section)
-    probe = start
-    while probe < section.body_end and not lines[probe].strip():
-        probe += 1
-    if probe >= section.body_end:
-        return start, start, ""
-    block = read_text_block(lines, probe, "", doc.newline)
-    if block is not None and block[1] <= section.body_end:
-        return probe, block[1], block[0]
-    if PARAGRAPH_SEPARATE.match(strip_ending(lines[probe], doc.newline).lstrip("\ufeff")):
-        return start, start, ""
-    end = probe + 1
-    while end < section.body_end and lines[end].strip() and \
-            not PARAGRAPH_SEPARATE.match(strip_ending(lines[end], doc.newline)):
-        end += 1
-    return probe, end, " ".join(line.strip() for line in lines[probe:end])
-
-
-def _after_drawers(doc: OrgFile, section: Headline) -> int:
-    """The first line after the drawers (LOGBOOK and the like) that open a section."""
-    index = section.body_start
-    while index < section.body_end and \
-            re.fullmatch(r"[ \t]*:[-_\w]+:[ \t]*", strip_ending(doc.lines[index], doc.newline)):
-        close = next((i for i in range(index + 1, section.body_end) if re.fullmatch(
-            r"[ \t]*:END:[ \t]*", strip_ending(doc.lines[i], doc.newline), re.IGNORECASE)), None)
-        if close is None:
-            break
-        index = close + 1
-    return index
-
-
-def read_session(path: Path, text: str) -> Session:
-    """Read a session-context file; a person's own headings and notes are passed over."""
-    doc = OrgFile(text)
-    headline = _session_headline(doc)
-    if headline is None:
-        raise UnreadableSession(path, "it has no session headline (one with STATUS and STARTED)")
-    props = headline.properties
-    title = props.get("TITLE")
-    session = Session(
-        path=path,
-        agent_id=props.get("AGENT_ID") or None,
-        title=title,
-        host=props.get("HOST"),
-        status=props.get("STATUS"),
-        started=parse_timestamp(props.get("STARTED", "")),
-        updated=parse_timestamp(props.get("UPDATED", "")),
-        ended=parse_timestamp(props.get("ENDED", "")),
-        description=props.get("DESCRIPTION"),
-    )
-    targets = {
-        "progress": session.progress,
-        "decisions": session.decisions,
-        "discoveries": session.discoveries,
-        "blockers": session.blockers,
-        "next-steps": session.next_steps,
-        "log": session.log,
-    }
-    for key, bucket in targets.items():
-        section = _find_section(doc, headline, key)
-        if section is not None:
-            bucket.extend(parse_entries(doc.lines, section.body_start, section.body_end,
-                                        doc.newline))
-    summary = _find_section(doc, headline, "summary")
-    if summary is not None:
-        start, end, text = _summary_span(doc, summary)
-        session.summary = text if end > start else None
-    return session
-
-
-# -- writing ------------------------------------------------------------------------------
-
-
-def new_session_text(*, agent_id: str | None, host: str, title: str | None,
-                     now: datetime) -> str:
-    """A fresh session-context file, as Org lays such a file out."""
-    stamp = format_timestamp(now)
-    heading = f"Session: {title}" if title else "Session"
-    props = [("TITLE", title), ("AGENT_ID", agent_id), ("HOST", host),
-             ("STARTED", stamp), ("UPDATED", stamp), ("STATUS", ACTIVE)]
-    lines = [
-        f"#+TITLE: {heading}",
-        "",
-        f"* {heading}",
-        ":PROPERTIES:",
-        *(format_property(key, value) for key, value in props if value),
-        ":END:",
-    ]
-    for key, section_title in SECTIONS:
-        lines += [f"** {section_title}", ":PROPERTIES:", format_property("CUSTOM_ID", key), ":END:"]
-    lines.append(f"- {stamp} start: session started")
-    return "\n".join(lines) + "\n"
-
-
-def _section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:
-    """The section ``key``; when a person has removed it, add it back at the end."""
-    session = doc.find(session_line)
-    found = _find_section(doc, session, key)
-    if found is not None:
-        return found
-    stars = "*" * (session.level + 1)
-    at = session.subtree_end
-    doc.insert(at, [f"{stars} {dict(SECTIONS)[key]}", ":PROPERTIES:",
-                    format_property("CUSTOM_ID", key), ":END:"])
-    return next(h for h in doc.headlines if h.line == at)
-
-
-def _append(doc: OrgFile, session_line: int, key: str, lines: list[str]) -> None:
-    section = _section_for_write(doc, session_line, key)
-    doc.insert(doc.content_end(section), lines)
-
-
-def _set_summary(doc: OrgFile, session_line: int, text: str) -> None:
-    section = _section_for_write(doc, session_line, "summary")
-    start, end, _ = _summary_span(doc, section)
-    if end > start:
-        doc.replace(start, end, text_lines(text))
-    else:
-        doc.insert(start, text_lines(text))
-
-
-def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
-    """Tick the one open progress or next-step item ``text`` names; return its text."""
-    session = doc.find(session_line)
-    open_items: list[Entry] = []
-    for key in ("progress", "next-steps"):
-        section = _find_section(doc, session, key)
-        if section is not None:
-            entries = parse_entries(doc.lines, section.body_start, section.body_end, doc.newline)
-            open_items += [e for e in entries if e.done is False]
-    matches = [e for e in open_items if e.text == text] or \
-        [e for e in open_items if text.casefold() in e.text.casefold()]
-    if not matches:
-        raise ItemNotFound(text)
-    if len(matches) > 1 and len({e.text for e in matches}) > 1:
-        raise AmbiguousItem(text, [e.text for e in matches])
-    item = matches[0]
-    line = strip_ending(doc.lines[item.line], doc.newline)
-    doc.set_line(item.line, "- [X] " + line[len("- [ ] "):])
-    return item.text
-
-
-def _apply(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
-           folding: bool = False) -> str:
-    """Splice one entry into ``doc``; return the line the Log section gets for it."""
-    text = entry.text
-    if entry.kind == "summary":
-        _set_summary(doc, session_line, text)
-    elif entry.kind == "done":
-        try:
-            text = _mark_done(doc, session_line, text)
-        except (ItemNotFound, AmbiguousItem):
-            if not folding:
-                raise
-            # The person removed or changed the item meanwhile: keep the record.
-            line = f"done: {_preview(text)} (not ticked: no single open item matched)"
-            _append(doc, session_line, "log", [f"- {stamp} {line}"])
-            return line
-    else:
-        checkbox = False if entry.kind in _CHECKBOX_KINDS else None
-        _append(doc, session_line, _SECTION_OF[entry.kind],
-                entry_lines(stamp, text, checkbox=checkbox, rationale=entry.rationale))
-    line = f"{entry.kind}: {_preview(text)}".rstrip()
-    _append(doc, session_line, "log", [f"- {stamp} {line}"])
-    return line
 
 
 @dataclass
@@ -517,7 +141,7 @@ class Project:
         if data is None:
             raise NoSession(self.path)
         doc = OrgFile(_storage.decode(self.path, data))
-        headline = _session_headline(doc)
+        headline = session_headline(doc)
         if headline is None:
             raise UnreadableSession(self.path, "it has no session headline")
         if headline.properties.get("STATUS") == WRAPPED_UP:
@@ -529,19 +153,19 @@ class Project:
         waiting = read_pending(self.path)
         if not waiting:
             return []
-        session = _session_headline(doc)
+        session = session_headline(doc)
         assert session is not None
         folded = int(session.properties.get("PENDING_FOLDED", "0") or 0)
         for entry in waiting:
             if entry.seq > folded:
-                _apply(doc, session.line, LogEntry(entry.kind, entry.text,  # type: ignore[arg-type]
+                apply_entry(doc, session.line, LogEntry(entry.kind, entry.text,  # type: ignore[arg-type]
                                                    entry.rationale), entry.stamp, folding=True)
         doc.set_property(doc.find(session.line), "PENDING_FOLDED",
                          str(max(folded, *(e.seq for e in waiting))))
         return waiting
 
     def _write(self, doc: OrgFile, now: datetime, folded: list[PendingEntry]) -> None:
-        session = _session_headline(doc)
+        session = session_headline(doc)
         assert session is not None
         doc.set_property(session, "UPDATED", format_timestamp(now))
         _storage.atomic_write(self.path, doc.text.encode("utf-8"))
@@ -563,7 +187,7 @@ class Project:
                 if entry.rationale is None:
                     raise InvalidText("decision", entry.text, "a decision needs --rationale")
                 check_text("rationale", entry.rationale)
-        moment = _now(now)
+        moment = minute_of(now)
         stamp = format_timestamp(moment)
         with _storage.locked(self.ai_dir, self.path):
             doc = self._open_for_write()
@@ -571,8 +195,8 @@ class Project:
             if emacs is not None:
                 return self._keep_pending(doc, entries, stamp, emacs)
             folded = self._fold_pending(doc)
-            session_line = _session_headline(doc).line  # type: ignore[union-attr]
-            said = [_apply(doc, session_line, entry, stamp) for entry in entries]
+            session_line = session_headline(doc).line  # type: ignore[union-attr]
+            said = [apply_entry(doc, session_line, entry, stamp) for entry in entries]
             self._write(doc, moment, folded)
         return LogReport(said)
 
@@ -582,9 +206,9 @@ class Project:
         then keep them in the pending file."""
         trial = OrgFile(doc.text)
         self._fold_pending(trial)
-        session = _session_headline(trial)
+        session = session_headline(trial)
         assert session is not None
-        said = [_apply(trial, session.line, entry, stamp) for entry in entries]
+        said = [apply_entry(trial, session.line, entry, stamp) for entry in entries]
         waiting = read_pending(self.path)
         folded = int(session.properties.get("PENDING_FOLDED", "0") or 0)
         seq = max([folded, *(e.seq for e in waiting)])
@@ -603,7 +227,7 @@ class Project:
             check_text("title", title, one_line=True)
             if re.search(r"\s:[\w@#%:]+:\s*$", title):
                 raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
-        moment = _now(now)
+        moment = minute_of(now)
         finished = None
         with _storage.locked(self.ai_dir, self.path):
             _storage.discard_partial_writes(self.path)
@@ -673,7 +297,7 @@ class Project:
         next ``start`` or ``wrap-up`` archives; never a lost or doubled session.
         """
         slugify(description)
-        moment = _now(now)
+        moment = minute_of(now)
         stamp = format_timestamp(moment)
         with _storage.locked(self.ai_dir, self.path):
             self._refuse_if_edited()
@@ -683,12 +307,13 @@ class Project:
                 session = self.show()
             else:
                 folded = self._fold_pending(doc)
-                headline = _session_headline(doc)
+                headline = session_headline(doc)
                 assert headline is not None
                 for key, value in (("STATUS", WRAPPED_UP), ("ENDED", stamp),
                                    ("DESCRIPTION", description)):
                     doc.set_property(doc.find(headline.line), key, value)
-                _append(doc, headline.line, "log", [f"- {stamp} wrap-up: {_preview(description)}"])
+                append_entry(doc, headline.line, "log",
+                             [f"- {stamp} wrap-up: {preview(description)}"])
                 self._write(doc, moment, folded)
                 session = read_session(self.path, doc.text)
             return self._archive(session)
@@ -744,7 +369,7 @@ class Project:
         if len(head) == 65536:
             text = text[: text.rfind("\n") + 1]
         doc = OrgFile(text)
-        headline = _session_headline(doc)
+        headline = session_headline(doc)
         props = headline.properties if headline else {}
         return [SessionInfo(
             kind=kind,

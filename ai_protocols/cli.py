@@ -19,7 +19,8 @@ import click
 
 from ai_protocols import __version__
 from ai_protocols._errors import AiProtocolsError, StorageError
-from ai_protocols._session import LogEntry, Project, Session
+from ai_protocols._layout import LogEntry, Session
+from ai_protocols._session import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -79,8 +79,8 @@ def _keys(data: dict[str, object]) -> str:
 
 def json_keys() -> str:
     """The keys the ``--json`` outputs carry, taken from the ``to_json`` methods."""
+    from ai_protocols._layout import Session, SessionInfo
     from ai_protocols._org import Entry
-    from ai_protocols._session import Session, SessionInfo
 
     moment = datetime(2026, 11, 21, 10, 2)
     session = Session(path=Path("x.org")).to_json()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project
-from ai_protocols._session import new_session_text
+from ai_protocols._layout import new_session_text
 
 from emacs import assert_reader_agrees, org_element
 
