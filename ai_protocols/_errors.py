@@ -15,6 +15,7 @@ __all__ = [
     "AiProtocolsError",
     "AmbiguousItem",
     "BeingEdited",
+    "CannotRecover",
     "InvalidAgentId",
     "InvalidProjectRoot",
     "InvalidText",
@@ -24,6 +25,7 @@ __all__ = [
     "SessionWrappedUp",
     "StorageError",
     "UnreadableSession",
+    "UnsafePath",
 ]
 
 
@@ -124,13 +126,17 @@ class UnreadableSession(AiProtocolsError, ValueError):
 
 
 class SessionWrappedUp(AiProtocolsError):
-    """The session was already wrapped up: nothing more can be logged to it."""
+    """The session was already wrapped up (or adopted): nothing more can be logged to it."""
 
     exit_code = 7
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, where: str | None = None) -> None:
         self.path = path
-        super().__init__(f"the session at {path} is already wrapped up; run 'ai-protocols start'")
+        self.where = where
+        said = f" ({where})" if where else ""
+        super().__init__(
+            f"the session at {path} is already wrapped up{said}; run 'ai-protocols start'"
+        )
 
 
 class LockTimeout(AiProtocolsError, TimeoutError):
@@ -167,4 +173,29 @@ class BeingEdited(AiProtocolsError):
         super().__init__(
             f"{path} has unsaved changes in Emacs (lock held by {owner}); "
             "save or revert that buffer, then try again"
+        )
+
+
+class CannotRecover(AiProtocolsError):
+    """``recover`` was asked for something that would lose or clobber work."""
+
+    exit_code = 11
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot recover {path}: {reason}")
+
+
+class UnsafePath(AiProtocolsError):
+    """A symbolic link where the tool writes: following it could write outside the project."""
+
+    exit_code = 12
+
+    def __init__(self, path: Path, link: Path) -> None:
+        self.path = path
+        self.link = link
+        super().__init__(
+            f"refusing to use {path}: {link} is a symbolic link, which could lead outside "
+            "the project; replace it with a real file or folder"
         )

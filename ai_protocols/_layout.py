@@ -35,7 +35,8 @@ from ai_protocols._org import (
 )
 from ai_protocols._pending import PendingEntry
 
-Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary"]
+Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary",
+               "exit"]
 
 #: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -57,6 +58,8 @@ SECTION_OF: dict[str, str] = {
 _CHECKBOX_KINDS = ("progress", "next")
 ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
+ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
+CRASHED = "crashed"  # archived by `recover --archive`
 MAX_TEXT = 1_000_000
 MAX_LINE_TEXT = 200  # titles and descriptions: one line each
 MAX_NAME_BYTES = 255
@@ -85,6 +88,10 @@ class Session:
     updated: datetime | None = None
     ended: datetime | None = None
     description: str | None = None
+    owner: str | None = None  # "host pid start", see ai_protocols._liveness.Owner
+    exit: str | None = None  # recorded by a spawner whose child ended without wrap-up
+    exited: datetime | None = None
+    adopted_from: str | None = None
     summary: str | None = None
     progress: list[Entry] = field(default_factory=list)
     decisions: list[Entry] = field(default_factory=list)
@@ -115,6 +122,10 @@ class Session:
             "next": [e.to_json() for e in self.next_steps],
             "log": [_log_json(e) for e in self.log],
             "pending": [_pending_json(e) for e in self.pending],
+            "owner": self.owner,
+            "exit": self.exit,
+            "exited": iso(self.exited),
+            "adopted_from": self.adopted_from,
         }
 
 
@@ -298,6 +309,10 @@ def read_session(path: Path, text: str) -> Session:
         updated=parse_timestamp(props.get("UPDATED", "")),
         ended=parse_timestamp(props.get("ENDED", "")),
         description=props.get("DESCRIPTION"),
+        owner=props.get("OWNER"),
+        exit=props.get("EXIT"),
+        exited=parse_timestamp(props.get("EXITED", "")),
+        adopted_from=props.get("ADOPTED_FROM"),
     )
     targets = {
         "progress": session.progress,
@@ -323,11 +338,11 @@ def read_session(path: Path, text: str) -> Session:
 
 
 def new_session_text(*, agent_id: str | None, host: str, title: str | None,
-                     now: datetime) -> str:
+                     now: datetime, owner: str | None = None) -> str:
     """A fresh session-context file, as Org lays such a file out."""
     stamp = format_timestamp(now)
     heading = f"Session: {title}" if title else "Session"
-    props = [("TITLE", title), ("AGENT_ID", agent_id), ("HOST", host),
+    props = [("TITLE", title), ("AGENT_ID", agent_id), ("HOST", host), ("OWNER", owner),
              ("STARTED", stamp), ("UPDATED", stamp), ("STATUS", ACTIVE)]
     lines = [
         f"#+TITLE: {heading}",
@@ -392,9 +407,15 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
 
 
 def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
-           folding: bool = False) -> str:
+                folding: bool = False) -> str:
     """Splice one entry into ``doc``; return the line the Log section gets for it."""
     text = entry.text
+    if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
+        for key, value in (("STATUS", ENDED), ("EXIT", text), ("EXITED", stamp)):
+            doc.set_property(doc.find(session_line), key, value)
+        line = f"exit: ended without wrap-up ({text})"
+        append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
+        return line
     if entry.kind == "summary":
         _set_summary(doc, session_line, text)
     elif entry.kind == "done":

@@ -432,6 +432,18 @@ class OrgFile:
                 return
         self.insert(end, [format_property(key, value)])
 
+    def remove_property(self, headline: Headline, key: str) -> None:
+        """Delete ``key``'s line from the headline's drawer, if it is there."""
+        if headline.drawer is None:
+            return
+        start, end = headline.drawer
+        for index in range(start + 1, end):
+            match = _PROPERTY.match(self._bare(index))
+            if match and match.group(1).upper() == key.upper():
+                del self.lines[index]
+                self.headlines = list(self._scan())
+                return
+
     def content_end(self, headline: Headline) -> int:
         """Where an entry appended to the headline's own body goes: after its
         last non-blank line, so trailing blank lines keep their place, but in

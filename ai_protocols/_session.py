@@ -8,6 +8,7 @@ result atomically.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -21,12 +22,16 @@ from ai_protocols import _storage
 from ai_protocols._emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols._errors import (
     BeingEdited,
+    CannotRecover,
     InvalidText,
     NoSession,
     SessionWrappedUp,
     UnreadableSession,
+    UnsafePath,
 )
 from ai_protocols._layout import (
+    ACTIVE,
+    CRASHED,
     DEFAULT_STALE_HOURS,
     MAX_NAME_BYTES,
     WRAPPED_UP,
@@ -36,6 +41,7 @@ from ai_protocols._layout import (
     append_entry,
     apply_entry,
     check_text,
+    iso,
     minute_of,
     new_session_text,
     preview,
@@ -43,6 +49,7 @@ from ai_protocols._layout import (
     session_headline,
     slugify,
 )
+from ai_protocols._liveness import Liveness, Owner, assess, current_owner
 from ai_protocols._org import (
     OrgFile,
     format_timestamp,
@@ -58,6 +65,7 @@ from ai_protocols._paths import (
     session_context_path,
 )
 from ai_protocols._pending import PendingEntry, append_pending, pending_path, read_pending
+from ai_protocols._storage import lock_path
 
 __all__ = ["LogReport", "Project", "StartReport"]
 
@@ -68,9 +76,42 @@ class StartReport:
     path: Path
     fresh: bool
     session: Session
+    state: Liveness | None = None  # of an existing file: "mine", crashed, ...
     finished_archive: Path | None = None
     reused_id_warning: str | None = None
-    abandoned: list[tuple[Session, timedelta]] = field(default_factory=list)
+    others: list[tuple[Session, Liveness]] = field(default_factory=list)
+
+
+@dataclass
+class StatusRow:
+    """One line of ``status``: a session-context file, its state and the evidence."""
+
+    path: Path
+    agent_id: str | None
+    mine: bool
+    liveness: Liveness
+    updated: datetime | None
+    summary: str | None
+    title: str | None
+    now: datetime | None = None
+
+    @property
+    def age(self) -> timedelta | None:
+        return self.now - self.updated if self.now and self.updated else None
+
+    def to_json(self) -> dict[str, object]:
+        age = self.age
+        return {
+            "path": str(self.path),
+            "agent_id": self.agent_id,
+            "mine": self.mine,
+            "state": self.liveness.state,
+            "evidence": self.liveness.evidence,
+            "updated": iso(self.updated),
+            "age_seconds": int(age.total_seconds()) if age is not None else None,
+            "title": self.title,
+            "summary": self.summary,
+        }
 
 
 @dataclass
@@ -126,31 +167,39 @@ class Project:
 
     # -- writing --------------------------------------------------------------------------
 
-    def _refuse_if_edited(self) -> None:
+    def _refuse_if_edited(self, path: Path) -> None:
         """Moving a file away under a person's unsaved buffer would make their save
-        bring it back: wrap-up waits until they have saved."""
-        emacs = live_emacs_lock(self.path)
+        bring it back: wrap-up and recover wait until they have saved."""
+        emacs = live_emacs_lock(path)
         if emacs is not None:
-            raise BeingEdited(self.path, emacs.owner)
+            raise BeingEdited(path, emacs.owner)
 
-    def _open_for_write(self) -> OrgFile:
-        """The session file, read for a change (call holding its lock)."""
-        _storage.discard_partial_writes(self.path)
-        _storage.discard_partial_writes(pending_path(self.path))
-        data = _storage.read_bytes(self.path)
+    def _tombstone(self, path: Path) -> Path:
+        """Where a session that left ``path`` (archived or adopted) says where it went,
+        so that a late ``log`` is told so instead of "no session"."""
+        return lock_path(self.ai_dir, path).with_suffix(".gone")
+
+    def _open_for_write(self, path: Path) -> OrgFile:
+        """The session file at ``path``, read for a change (call holding its lock)."""
+        _storage.discard_partial_writes(path)
+        _storage.discard_partial_writes(pending_path(path))
+        data = _storage.read_bytes(path)
         if data is None:
-            raise NoSession(self.path)
-        doc = OrgFile(_storage.decode(self.path, data))
+            gone = _storage.read_bytes(self._tombstone(path))
+            if gone is not None:
+                raise SessionWrappedUp(path, gone.decode("utf-8", "replace").strip())
+            raise NoSession(path)
+        doc = OrgFile(_storage.decode(path, data))
         headline = session_headline(doc)
         if headline is None:
-            raise UnreadableSession(self.path, "it has no session headline")
+            raise UnreadableSession(path, "it has no session headline")
         if headline.properties.get("STATUS") == WRAPPED_UP:
-            raise SessionWrappedUp(self.path)
+            raise SessionWrappedUp(path)
         return doc
 
-    def _fold_pending(self, doc: OrgFile) -> list[PendingEntry]:
+    def _fold_pending(self, doc: OrgFile, path: Path) -> list[PendingEntry]:
         """Splice in the entries that waited while Emacs held the file, in order."""
-        waiting = read_pending(self.path)
+        waiting = read_pending(path)
         if not waiting:
             return []
         session = session_headline(doc)
@@ -158,19 +207,21 @@ class Project:
         folded = int(session.properties.get("PENDING_FOLDED", "0") or 0)
         for entry in waiting:
             if entry.seq > folded:
-                apply_entry(doc, session.line, LogEntry(entry.kind, entry.text,  # type: ignore[arg-type]
-                                                   entry.rationale), entry.stamp, folding=True)
+                apply_entry(doc, session.line,
+                            LogEntry(entry.kind, entry.text, entry.rationale),  # type: ignore[arg-type]
+                            entry.stamp, folding=True)
         doc.set_property(doc.find(session.line), "PENDING_FOLDED",
                          str(max(folded, *(e.seq for e in waiting))))
         return waiting
 
-    def _write(self, doc: OrgFile, now: datetime, folded: list[PendingEntry]) -> None:
+    def _write(self, doc: OrgFile, path: Path, now: datetime,
+               folded: list[PendingEntry]) -> None:
         session = session_headline(doc)
         assert session is not None
         doc.set_property(session, "UPDATED", format_timestamp(now))
-        _storage.atomic_write(self.path, doc.text.encode("utf-8"))
+        _storage.atomic_write(path, doc.text.encode("utf-8"))
         if folded:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
-            pending_path(self.path).unlink(missing_ok=True)
+            pending_path(path).unlink(missing_ok=True)
 
     def log(self, *entries: LogEntry, now: datetime | None = None) -> LogReport:
         """Record ``entries`` in one atomic write.
@@ -187,71 +238,125 @@ class Project:
                 if entry.rationale is None:
                     raise InvalidText("decision", entry.text, "a decision needs --rationale")
                 check_text("rationale", entry.rationale)
-        moment = minute_of(now)
+        return self._record(entries, minute_of(now))
+
+    def _record(self, entries: tuple[LogEntry, ...], moment: datetime,
+                path: Path | None = None) -> LogReport:
+        path = path or self.path
         stamp = format_timestamp(moment)
-        with _storage.locked(self.ai_dir, self.path):
-            doc = self._open_for_write()
-            emacs = live_emacs_lock(self.path)
+        with _storage.locked(self.ai_dir, path):
+            doc = self._open_for_write(path)
+            emacs = live_emacs_lock(path)
             if emacs is not None:
-                return self._keep_pending(doc, entries, stamp, emacs)
-            folded = self._fold_pending(doc)
+                return self._keep_pending(doc, path, entries, stamp, emacs)
+            folded = self._fold_pending(doc, path)
             session_line = session_headline(doc).line  # type: ignore[union-attr]
             said = [apply_entry(doc, session_line, entry, stamp) for entry in entries]
-            self._write(doc, moment, folded)
+            self._write(doc, path, moment, folded)
         return LogReport(said)
 
-    def _keep_pending(self, doc: OrgFile, entries: tuple[LogEntry, ...], stamp: str,
-                      emacs: EmacsLock) -> LogReport:
+    def _keep_pending(self, doc: OrgFile, path: Path, entries: tuple[LogEntry, ...],
+                      stamp: str, emacs: EmacsLock) -> LogReport:
         """Check the entries against the file as it is (so a bad --done fails now),
         then keep them in the pending file."""
         trial = OrgFile(doc.text)
-        self._fold_pending(trial)
+        self._fold_pending(trial, path)
         session = session_headline(trial)
         assert session is not None
         said = [apply_entry(trial, session.line, entry, stamp) for entry in entries]
-        waiting = read_pending(self.path)
+        waiting = read_pending(path)
         folded = int(session.properties.get("PENDING_FOLDED", "0") or 0)
         seq = max([folded, *(e.seq for e in waiting)])
         kept = [PendingEntry(seq + n, e.kind, e.text, stamp, e.rationale)
                 for n, e in enumerate(entries, start=1)]
-        return LogReport(said, append_pending(self.path, kept), emacs)
+        return LogReport(said, append_pending(path, kept), emacs)
+
+    def record_exit(self, how: str, now: datetime | None = None) -> bool:
+        """For a spawner whose child ended: record that the session ended without a
+        wrap-up, and how (``exit status 3``, ``signal 9 (SIGKILL)``). Returns whether
+        there was an unfinished session to record it in."""
+        try:
+            self._record((LogEntry("exit", how),), minute_of(now))
+        except (NoSession, SessionWrappedUp):
+            return False
+        return True
 
     def start(self, title: str | None = None, now: datetime | None = None) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
-        needs to carry on. Only one that a wrap-up closed but could not move
-        (killed between the two steps) is archived first.
+        needs to carry on. The report says, with evidence, whether its owner
+        is still at work; when it is gone, the caller becomes the owner. Only
+        a file that a wrap-up closed but could not move is archived first.
         """
         if title is not None:
             check_text("title", title, one_line=True)
             if re.search(r"\s:[\w@#%:]+:\s*$", title):
                 raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
         moment = minute_of(now)
+        owner = current_owner()
         finished = None
+        state = None
         with _storage.locked(self.ai_dir, self.path):
             _storage.discard_partial_writes(self.path)
             existing = self._read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
-                self._refuse_if_edited()
+                self._refuse_if_edited(self.path)
                 finished = self._archive(existing)
                 existing = None
             if existing is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 text = new_session_text(agent_id=self.agent_id, host=socket.gethostname(),
-                                        title=title, now=moment)
+                                        title=title, now=moment, owner=owner.to_property())
                 _storage.atomic_write(self.path, text.encode("utf-8"))
+                self._tombstone(self.path).unlink(missing_ok=True)
                 session = read_session(self.path, text)
             else:
                 session = existing
+                state = self._liveness(session, moment, owner)
+                if _may_take_over(session, state) and live_emacs_lock(self.path) is None:
+                    self._take_over(owner, state, moment)
+                    session = read_session(self.path, self.path.read_bytes().decode("utf-8"))
         return StartReport(
             path=self.path,
             fresh=existing is None,
             session=session,
+            state=state,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
-            abandoned=list(self._abandoned(moment)),
+            others=[(s, live) for s, live in self._others(moment)
+                    if live.state in ("crashed", "abandoned")],
         )
+
+    def _take_over(self, owner: Owner, state: Liveness, moment: datetime) -> None:
+        """The previous owner is gone: this process carries the session on."""
+        doc = self._open_for_write(self.path)
+        headline = session_headline(doc)
+        assert headline is not None
+        doc.set_property(headline, "OWNER", owner.to_property())
+        for key in ("EXIT", "EXITED"):
+            doc.remove_property(doc.find(headline.line), key)
+        if headline.properties.get("STATUS") != ACTIVE:
+            doc.set_property(doc.find(headline.line), "STATUS", ACTIVE)
+        stamp = format_timestamp(moment)
+        append_entry(doc, headline.line, "log",
+                     [f"- {stamp} resumed: the previous session did not wrap up "
+                      f"({state.state}: {preview(state.evidence)})"])
+        self._write(doc, self.path, moment, [])
+
+    def _liveness(self, session: Session, now: datetime,
+                  me: Owner | None = None) -> Liveness:
+        """The session's state; ``mine`` when its owner is the calling agent."""
+        if me is not None and session.owner and Owner.parse(session.owner) == me:
+            return Liveness("mine", "this agent started it")
+        try:
+            mtime = datetime.fromtimestamp(session.path.stat().st_mtime)
+        except OSError:
+            mtime = None
+        return assess(self.ai_dir, agent_id=session.agent_id, status=session.status,
+                      owner=session.owner, exit_=session.exit, exited=session.exited,
+                      host=session.host, updated=session.updated or mtime, now=now,
+                      stale_after=stale_after())
 
     def _reused_id_warning(self) -> str | None:
         from ai_protocols._agent_ids import has_epoch_tail
@@ -266,28 +371,121 @@ class Project:
             "AI_AGENT_ID=$(ai-protocols agent-id --runtime NAME)."
         )
 
-    def _abandoned(self, now: datetime) -> Iterator[tuple[Session, timedelta]]:
-        """Other agents' files in ``session-context.d/`` not updated for a long time."""
-        hours = os.environ.get("AI_PROTOCOLS_STALE_HOURS", "")
-        try:
-            limit = timedelta(hours=float(hours) if hours else DEFAULT_STALE_HOURS)
-        except ValueError:
-            limit = timedelta(hours=DEFAULT_STALE_HOURS)
-        for path in _session_files(self.context_dir):
+    def _others(self, now: datetime) -> Iterator[tuple[Session, Liveness]]:
+        """Every other session-context file, with its state."""
+        for path in [self.ai_dir / "session-context.org", *_session_files(self.context_dir)]:
             if path == self.path:
                 continue
             try:
                 session = self._read(path)
-            except (UnreadableSession, _storage.StorageError):
+            except (UnreadableSession, _storage.StorageError, UnsafePath):
+                continue
+            if session is not None:
+                yield session, self._liveness(session, now)
+
+    def status(self, now: datetime | None = None) -> list[StatusRow]:
+        """Every session-context file in the project, with its state and the evidence."""
+        moment = now or datetime.now()
+        me = current_owner()
+        rows = []
+        for path in [self.ai_dir / "session-context.org", *_session_files(self.context_dir)]:
+            try:
+                session = self._read(path)
+            except (UnreadableSession, UnsafePath) as error:
+                rows.append(StatusRow(path, None, path == self.path,
+                                      Liveness("unknown", str(error)), None, None, None))
                 continue
             if session is None:
                 continue
-            try:
-                updated = session.updated or datetime.fromtimestamp(path.stat().st_mtime)
-            except OSError:  # removed since it was read: not abandoned, gone
-                continue
-            if now - updated > limit:
-                yield session, now - updated
+            live = self._liveness(session, moment, me if path == self.path else None)
+            if live.state == "mine":
+                live = Liveness("live", "this agent started it")
+            rows.append(StatusRow(path, session.agent_id, path == self.path, live,
+                                  session.updated, session.summary, session.title, moment))
+        return rows
+
+    def recover(self, target: str, *, adopt: bool, force: bool = False,
+                now: datetime | None = None) -> Path:
+        """Adopt (``adopt=True``) or archive another agent's crashed or abandoned session.
+
+        Adopting moves its whole history into this agent's session-context
+        file, which must not hold entries of its own yet; archiving moves it to
+        ``.ai/sessions/`` with status ``crashed``. A session that may still be
+        at work (live, or unknown) is refused unless ``force``.
+        """
+        path = self._target_path(target)
+        if path == self.path:
+            raise CannotRecover(path, "it is this agent's own session; carry on with it")
+        moment = minute_of(now)
+        stamp = format_timestamp(moment)
+        with contextlib.ExitStack() as held:  # both locks, in one order for every process
+            for locked_path in sorted({path, self.path} if adopt else {path}, key=str):
+                held.enter_context(_storage.locked(self.ai_dir, locked_path))
+            if adopt and (done := self._adoption_finished(path)):
+                return done
+            self._refuse_if_edited(path)
+            doc = self._open_for_write(path)
+            session = read_session(path, doc.text)
+            state = self._liveness(session, moment)
+            if state.state in ("live", "unknown") and not force:
+                raise CannotRecover(path, f"it may still be at work ({state.state}: "
+                                          f"{state.evidence}); use --force if you are sure")
+            folded = self._fold_pending(doc, path)
+            headline = session_headline(doc)
+            assert headline is not None
+            said = f"{state.state}: {preview(state.evidence)}"
+            if adopt:
+                return self._adopt(doc, path, session, said, moment, stamp)
+            for key, value in (("STATUS", CRASHED), ("ENDED", stamp), ("DESCRIPTION", state.state)):
+                doc.set_property(doc.find(headline.line), key, value)
+            append_entry(doc, headline.line, "log",
+                         [f"- {stamp} recover: archived as crashed ({said})"])
+            self._write(doc, path, moment, folded)
+            archive = self._archive(read_session(path, doc.text))
+            return archive
+
+    def _target_path(self, target: str) -> Path:
+        if target.endswith(".org") or os.sep in target:
+            path = Path(os.path.realpath(target))
+            if path.parent not in (self.ai_dir, self.context_dir):
+                raise CannotRecover(path, "it is not a session-context file of this project")
+            return path
+        return session_context_path(self.root, target)
+
+    def _adoption_finished(self, path: Path) -> Path | None:
+        """An adoption killed after writing this agent's file but before removing the
+        adopted one: finish it."""
+        mine = self._read(self.path)
+        theirs = self._read(path)
+        if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
+            return None
+        path.unlink()
+        return self.path
+
+    def _adopt(self, doc: OrgFile, path: Path, session: Session, said: str,
+               moment: datetime, stamp: str) -> Path:
+        mine = self._read(self.path)
+        if mine is not None and not _is_fresh(mine):
+            raise CannotRecover(path, f"{self.path} already holds entries of its own; "
+                                      "adopt before logging, or use --archive")
+        headline = session_headline(doc)
+        assert headline is not None
+        source = session.agent_id or str(path)
+        for key, value in (("AGENT_ID", self.agent_id or ""), ("STATUS", ACTIVE),
+                           ("OWNER", current_owner().to_property()),
+                           ("ADOPTED_FROM", source)):
+            doc.set_property(doc.find(headline.line), key, value)
+        for key in ("EXIT", "EXITED", "PENDING_FOLDED"):
+            doc.remove_property(doc.find(headline.line), key)
+        append_entry(doc, headline.line, "log",
+                     [f"- {stamp} adopted: from {preview(source)} ({said})"])
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write(doc, self.path, moment, [])
+        _storage.atomic_write(self._tombstone(path), f"adopted by {self.path}\n".encode())
+        pending_path(path).unlink(missing_ok=True)
+        path.unlink()
+        _storage.fsync_dir(path.parent)
+        return self.path
 
     def wrap_up(self, description: str, now: datetime | None = None) -> Path:
         """Record the close, then move the file into ``.ai/sessions/``; return the archive.
@@ -300,13 +498,15 @@ class Project:
         moment = minute_of(now)
         stamp = format_timestamp(moment)
         with _storage.locked(self.ai_dir, self.path):
-            self._refuse_if_edited()
+            self._refuse_if_edited(self.path)
             try:
-                doc = self._open_for_write()
-            except SessionWrappedUp:  # closed in place by a wrap-up killed before the move
-                session = self.show()
+                doc = self._open_for_write(self.path)
+            except SessionWrappedUp as error:
+                if error.where:  # already archived: nothing left to do
+                    raise
+                session = self.show()  # closed in place by a wrap-up killed before the move
             else:
-                folded = self._fold_pending(doc)
+                folded = self._fold_pending(doc, self.path)
                 headline = session_headline(doc)
                 assert headline is not None
                 for key, value in (("STATUS", WRAPPED_UP), ("ENDED", stamp),
@@ -314,12 +514,13 @@ class Project:
                     doc.set_property(doc.find(headline.line), key, value)
                 append_entry(doc, headline.line, "log",
                              [f"- {stamp} wrap-up: {preview(description)}"])
-                self._write(doc, moment, folded)
+                self._write(doc, self.path, moment, folded)
                 session = read_session(self.path, doc.text)
             return self._archive(session)
 
     def _archive(self, session: Session) -> Path:
-        """Rename a closed session file into ``.ai/sessions/`` under a name nobody has."""
+        """Rename a closed session file into ``.ai/sessions/`` under a name nobody has,
+        and leave a note where it went for late writers."""
         ended = session.ended or datetime.fromtimestamp(session.path.stat().st_mtime)
         slug = slugify(session.description or "session")
         prefix = f"{ended:%Y-%m-%d-%H-%M}"
@@ -327,8 +528,8 @@ class Project:
             prefix += f"-{safe_id(session.agent_id)}"
         room = MAX_NAME_BYTES - len(prefix) - len("-.org") - len("-999")
         slug = slug[: max(room, 1)].strip("-") or "session"
-        self.sessions_dir.mkdir(parents=True, exist_ok=True)
         with _storage.locked(self.ai_dir, self.sessions_dir / ".archive"):
+            self.sessions_dir.mkdir(parents=True, exist_ok=True)
             target = self.sessions_dir / f"{prefix}-{slug}.org"
             number = 1
             while os.path.lexists(target):
@@ -337,6 +538,7 @@ class Project:
             os.rename(session.path, target)
             _storage.fsync_dir(self.sessions_dir)
             _storage.fsync_dir(session.path.parent)
+        _storage.atomic_write(self._tombstone(session.path), f"archived to {target}\n".encode())
         return target
 
     # -- listing --------------------------------------------------------------------------
@@ -382,6 +584,34 @@ class Project:
             updated=parse_timestamp(props.get("UPDATED", "")),
             ended=parse_timestamp(props.get("ENDED", "")) or _name_time(path, kind),
         )]
+
+
+def stale_after() -> timedelta:
+    """How long without an update makes a session abandoned: AI_PROTOCOLS_STALE_HOURS."""
+    hours = os.environ.get("AI_PROTOCOLS_STALE_HOURS", "")
+    try:
+        return timedelta(hours=float(hours) if hours else DEFAULT_STALE_HOURS)
+    except ValueError:
+        return timedelta(hours=DEFAULT_STALE_HOURS)
+
+
+def _may_take_over(session: Session, state: Liveness) -> bool:
+    """Whether a new agent may become the owner of a session it finds in its own file:
+    when the old owner is gone, or was never recorded on this host. Not when it may
+    be at work on another host."""
+    if state.state in ("crashed", "abandoned"):
+        return True
+    recorded = Owner.parse(session.owner) if session.owner else None
+    host = recorded.host if recorded else session.host
+    return state.state == "unknown" and host in (None, socket.gethostname())
+
+
+def _is_fresh(session: Session) -> bool:
+    """Nothing recorded yet but the start: safe to replace by an adopted session."""
+    entries = (session.progress, session.decisions, session.discoveries, session.blockers,
+               session.next_steps)
+    return not any(entries) and session.summary is None and all(
+        e.text.startswith(("start:", "resumed:")) for e in session.log)
 
 
 def _name_time(path: Path, kind: str) -> datetime | None:

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ai_protocols._errors import LockTimeout, StorageError, UnreadableSession
+from ai_protocols._errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
 
 __all__ = ["atomic_write", "decode", "fsync_dir", "lock_path", "locked"]
 
@@ -36,12 +36,29 @@ def _lock_timeout() -> float:
         return DEFAULT_LOCK_TIMEOUT
 
 
+def refuse_symlinks(base: Path, target: Path) -> None:
+    """Raise :class:`UnsafePath` if ``target`` or any folder between ``base`` and it
+    is a symbolic link: ``.ai/``, ``.ai/sessions/`` or a session file replaced by
+    a link must never lead a write outside the project."""
+    current = base
+    for part in target.relative_to(base).parts:
+        current = current / part
+        if current.is_symlink():
+            raise UnsafePath(target, current)
+
+
 @contextlib.contextmanager
 def locked(ai_dir: Path, target: Path) -> Iterator[None]:
-    """Hold the operating-system lock for ``target`` (released if we die)."""
+    """Hold the operating-system lock for ``target`` (released if we die).
+
+    Both ``target`` and its lock file are checked for symbolic links first:
+    every write goes through here.
+    """
     from filelock import FileLock, Timeout
 
     path = lock_path(ai_dir, target)
+    refuse_symlinks(ai_dir.parent, target)
+    refuse_symlinks(ai_dir.parent, path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -117,7 +134,10 @@ def discard_partial_writes(path: Path) -> None:
 
 
 def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or ``None`` when it does not exist."""
+    """The file's bytes, or ``None`` when it does not exist. A symbolic link is
+    refused: none of the files the tool reads is one."""
+    if path.is_symlink():
+        raise UnsafePath(path, path)
     try:
         return path.read_bytes()
     except FileNotFoundError:

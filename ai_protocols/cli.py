@@ -69,7 +69,8 @@ def cli() -> None:
 
     Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
     several matching items, 6 unreadable file, 7 already wrapped up,
-    8 lock timeout, 9 file system refused, 10 being edited in Emacs.
+    8 lock timeout, 9 file system refused, 10 being edited in Emacs,
+    11 recovery refused, 12 symbolic link refused.
     """
 
 
@@ -127,21 +128,36 @@ def start(title: str | None) -> None:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
     if report.finished_archive:
         click.echo(f"Finished an interrupted wrap-up: archived {report.finished_archive}")
+    state = report.state
     if report.fresh:
         click.echo(f"Started a fresh session: {report.path}")
-    else:
+    elif state is not None and state.state == "mine":
+        click.echo(f"This session already started: {report.path}\n")
+        click.echo(render_session(report.session))
+    elif state is not None and state.state == "live":
         click.echo(
-            "The previous session did not wrap up (or this session already started): "
-            f"its session context is still at {report.path}.\n"
-            "Carry on from it; log as you go and wrap it up when done.\n"
+            f"Warning: another agent is at work on {report.path} ({state.evidence}): "
+            "two agents would write one file. Give each run its own AI_AGENT_ID.",
+            err=True,
         )
         click.echo(render_session(report.session))
-    if report.abandoned:
-        click.echo("\nOther session contexts not updated for a long time (maybe abandoned):")
-        for session, age in report.abandoned:
-            hours = age.total_seconds() / 3600
-            summary = f" - {session.summary}" if session.summary else ""
-            click.echo(f"  {session.path} (last updated {hours:.0f} hours ago){summary}")
+    else:
+        evidence = f" ({state.state}: {state.evidence})" if state else ""
+        click.echo(
+            f"The previous session did not wrap up{evidence}: its session context is "
+            f"still at {report.path}.\nCarry on from it; log as you go and wrap it up "
+            "when done.\n"
+        )
+        click.echo(render_session(report.session))
+    if report.others:
+        click.echo("\nOther agents' sessions that need recovering:")
+        for session, live in report.others:
+            target = session.agent_id or str(session.path)
+            click.echo(f"  {target}: {live.state} ({live.evidence})")
+            if session.summary:
+                click.echo(f"    summary: {session.summary}")
+            click.echo(f"    take it over: ai-protocols recover {target} --adopt\n"
+                       f"    or archive it: ai-protocols recover {target} --archive")
 
 
 @cli.command()
@@ -233,6 +249,67 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
         label = row.description or row.title or ""
         click.echo(f"{when}  {row.kind:8}  {row.status or '?':10}  "
                    f"{row.agent_id or '-'}  {label}\n    {row.path}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
+@_errors_to_exit
+def status(as_json: bool) -> None:
+    """Show every session-context file: live, crashed, abandoned or unknown.
+
+    Each state comes with the evidence that decided it: the spawner's lease,
+    the owning process recorded at start, or the time of the last update
+    (AI_PROTOCOLS_STALE_HOURS). The current agent's own file is marked *.
+    """
+    rows = _project().status()
+    if as_json:
+        _echo_json([row.to_json() for row in rows])
+        return
+    for row in rows:
+        age = row.age
+        ago = f"{int(age.total_seconds() // 60)} min ago" if age is not None else "?"
+        mark = "*" if row.mine else " "
+        click.echo(f"{mark} {row.liveness.state:10} {row.agent_id or '(no id)'}  "
+                   f"updated {ago}\n    {row.liveness.evidence}")
+        if row.summary:
+            click.echo(f"    summary: {row.summary}")
+        click.echo(f"    {row.path}")
+
+
+@cli.command()
+@click.argument("target", metavar="ID")
+@click.option("--adopt", "action", flag_value="adopt",
+              help="Carry its whole history on in this agent's session file.")
+@click.option("--archive", "action", flag_value="archive",
+              help="Archive it under .ai/sessions/ with status crashed.")
+@click.option("--force", is_flag=True, help="Even if it may still be at work (live, unknown).")
+@_errors_to_exit
+def recover(target: str, action: str | None, force: bool) -> None:
+    """Take over or archive another agent's crashed or abandoned session.
+
+    ID is that agent's AI_AGENT_ID (or the path of its session file), as
+    start and status show it. Prints the file the session now lives in.
+    """
+    if action is None:
+        raise click.UsageError("give --adopt or --archive")
+    click.echo(_project().recover(target, adopt=action == "adopt", force=force))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--runtime", required=True, help="The agent program, e.g. claude or codex.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@_errors_to_exit
+def spawn(runtime: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND as an agent with a fresh AI_AGENT_ID, and know when it ends.
+
+    Use as: ai-protocols spawn --runtime claude -- claude [ARGS...]. Holds
+    the agent's lease while it runs, forwards SIGINT, SIGTERM, SIGHUP and
+    SIGQUIT to it, records in its session file when it ends without a
+    wrap-up, and exits with its exit status (128 + N after signal N).
+    """
+    from ai_protocols._spawn import spawn as run_agent
+
+    sys.exit(run_agent(_project().root, runtime, command))
 
 
 def _stamp(moment: datetime | None) -> str:

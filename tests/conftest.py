@@ -53,12 +53,20 @@ class Runner:
 
     def __call__(self, *args: str, agent: str | None = None, check: bool = True,
                  cwd: Path | None = None, env: dict[str, str] | None = None,
-                 ) -> subprocess.CompletedProcess[str]:
+                 as_another_agent: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run ``ai-protocols ARGS``. Its owner (the agent behind it) is this test
+        process; ``as_another_agent`` runs it under a short-lived agent process
+        instead, which is gone when the call returns, as after a crash."""
         extra = dict(env or {})
         if agent is not None:
             extra["AI_AGENT_ID"] = agent
+        command = [str(CLI), *args]
+        if as_another_agent:
+            command = [sys.executable, "-c",
+                       "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))",
+                       *command]
         result = subprocess.run(
-            [str(CLI), *args], cwd=cwd or self.cwd, env=clean_env(**extra),
+            command, cwd=cwd or self.cwd, env=clean_env(**extra),
             capture_output=True, text=True, timeout=60,
         )
         if check and result.returncode != 0:

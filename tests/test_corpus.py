@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -95,7 +95,7 @@ DECISION_LINES = [
 # Emacs gives an example block's value unescaped, with its indentation.
 DECISION_BLOCK = ("    People edit these files in Emacs:\n    * a line with a star\n"
                   "    #+end_example stays text\n")
-VOLATILE = ("UPDATED", "STATUS", "ENDED", "DESCRIPTION")
+VOLATILE = ("UPDATED", "STATUS", "ENDED", "DESCRIPTION", "OWNER")
 IN_SECTION = ("plain-list", "section")  # an entry's ancestors up to its headline
 IN_ITEM = ("plain-list", "item", "plain-list", "section")  # a rationale's
 
@@ -300,7 +300,7 @@ def outcomes(corpus_bytes: dict[str, bytes],
     # (Emacs's time goes with it; the large file alone takes seconds).
     jobs: list[tuple[Path, str | tuple[str, str]]] = [(originals[n], n) for n in FILES]
     jobs += [(outcome.result, key) for key, outcome in results.items()
-             if key[1] != "start" and outcome.result is not None and outcome.after is not None]
+             if outcome.result is not None and outcome.after is not None]
     groups: list[list[tuple[Path, str | tuple[str, str]]]] = [[], []]
     sizes = [0, 0]
     for path, key in sorted(jobs, key=lambda job: -job[0].stat().st_size):
@@ -357,6 +357,19 @@ def org_unescape(lines: list[str]) -> str:
     return "".join(re.sub(r"^([ \t]*),(,*(?:\*|#\+))", r"\1\2", line) + "\n" for line in lines)
 
 
+def resumed_because(original: str) -> str:
+    """The evidence start gives for a file with no owner or lease: its age."""
+    from ai_protocols._liveness import assess
+    from ai_protocols._org import parse_timestamp
+
+    updated = parse_timestamp(first_line_matching(original, r"[ \t]*:UPDATED:"))
+    host = first_line_matching(original, r"[ \t]*:HOST:").split()[1]
+    state = assess(Path("/nonexistent"), agent_id=None, status="active", owner=None, exit_=None,
+                   exited=None, host=host, updated=updated, now=NOW,
+                   stale_after=timedelta(hours=12))
+    return f"{state.state}: {state.evidence}"
+
+
 def plan_for(name: str, op: str, original: str) -> Plan:
     exp = EXPECTED[name]
     plan = Plan()
@@ -377,7 +390,17 @@ def plan_for(name: str, op: str, original: str) -> Plan:
         plan.appended.add(line)
         item("log", f"{STAMP} {text}", None)
 
-    for kind in (ALL_KINDS if op == "all" else (op,)) if op != "wrap-up" else ():
+    if op == "start":
+        # No owner is recorded in these files. One from this host, or not updated
+        # for long, is taken over (its owner, and one Log line with the evidence);
+        # one from another host may be at work there and is left as it is.
+        because = resumed_because(original)
+        if because.startswith("unknown: it runs on another host"):
+            return plan
+        plan.added.append(re.compile(r"[ \t]*:OWNER:[ \t]+\S+ \d+ [0-9.]+"))
+        log(f"resumed: the previous session did not wrap up ({because})")
+    for kind in (ALL_KINDS if op in ("all",) else (op,)) if op not in ("wrap-up", "start") \
+            else ():
         entry = ENTRIES.get(kind)
         if kind in ("progress", "next", "discovery", "blocker"):
             box = kind in ("progress", "next")
@@ -636,9 +659,10 @@ def test_operation_keeps_a_persons_edits(name: str, op: str,
     assert outcome.after is not None
     if op == "start":
         assert outcome.fresh is False, "start on an existing file must not start afresh"
-        assert outcome.after == outcome.before, "start changed an existing file"
-        return
     plan = plan_for(name, op, outcome.before.decode("utf-8"))
+    if not plan.added:
+        assert outcome.after == outcome.before, "start changed a file it must leave alone"
+        return
     check_bytes(name, outcome.before, outcome.after, plan)
     check_parse(name, op, outcome, plan)
 

@@ -120,7 +120,7 @@ def test_logged_text_never_changes_emacs_structure(tmp_path: Path,
         assert entry["first_line"].startswith(STAMP)
         assert entry["checkbox"] == ("off" if kind in ("progress", "next") else None)
         logged = next(i for i in new_items if i["path"][-1] == "Log")
-        assert logged["first_line"].startswith(f"{STAMP} {kind}: ")
+        assert logged["first_line"].startswith(f"{STAMP} {kind}:")
         # Nothing the text holds became structure: all new lines belong to the two items.
         assert all(i["path"][-1] in (SECTION[kind], "Log") for i in new_items)
         for element in ("headlines", "keywords", "drawers"):

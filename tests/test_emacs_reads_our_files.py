@@ -26,6 +26,7 @@ What Emacs must see in every state:
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -36,6 +37,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from ai_protocols._liveness import process_start
 
 from conftest import Runner
 from emacs import org_element
@@ -228,8 +231,10 @@ class Model:
         keys: dict[str, str | None] = {"TITLE": TITLE}
         if self.agent is not None:
             keys["AGENT_ID"] = self.agent
-        keys |= {"HOST": socket.gethostname(), "STARTED": None, "UPDATED": None,
-                 "STATUS": self.status}
+        # The owner is the agent behind the command: here, this test process.
+        owner = f"{socket.gethostname()} {os.getpid()} {process_start(os.getpid())}"
+        keys |= {"HOST": socket.gethostname(), "OWNER": owner, "STARTED": None,
+                 "UPDATED": None, "STATUS": self.status}
         if self.ended is not None:
             keys |= {"ENDED": None, "DESCRIPTION": self.description}
         return keys

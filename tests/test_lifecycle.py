@@ -84,19 +84,40 @@ def test_archive_name_uses_local_time(project: Path, run: Runner) -> None:
 
 
 def test_start_is_fresh_then_never_overwrites(project: Path, run: Runner) -> None:
-    run("start", "--title", "First")
+    """A previous agent left its file and is gone: start keeps every byte of it,
+    reports what it holds, and takes the session over (owner and one Log line)."""
+    run("start", "--title", "First", as_another_agent=True)
     run("log", "--progress", "step one", "--next", "step two", "--blocker", "waiting")
     run("log", "--summary", "Halfway through")
     path = context(project)
-    before = path.read_bytes()
+    before = path.read_text()
     result = run("start", "--title", "Second")
-    assert path.read_bytes() == before
+    after = path.read_text()
     out = result.stdout
-    assert "did not wrap up" in out
+    assert "The previous session did not wrap up (crashed: its owner, process" in out
     assert str(path) in out
     for text in ("First", "step one", "step two", "waiting", "Halfway through", "last updated"):
         assert text in out
     assert "Started a fresh session" not in out
+    assert "--title was not used" in result.stderr
+    old, new = before.splitlines(), after.splitlines()
+    kept = [line for line in old if not line.startswith((":OWNER:", ":UPDATED:"))]
+    assert [line for line in new if line in kept] == kept, "a line of the old file was lost"
+    added = [line for line in new if line not in old and not line.startswith(":UPDATED:")]
+    assert len(added) == 2
+    assert added[0].startswith(":OWNER:")
+    assert "resumed: the previous session did not wrap up (crashed" in added[1]
+
+
+def test_start_twice_in_one_session_does_no_harm(project: Path, run: Runner) -> None:
+    run("start", "--title", "Once")
+    run("log", "--progress", "working")
+    path = context(project)
+    before = path.read_bytes()
+    out = run("start").stdout
+    assert out.startswith(f"This session already started: {path}")
+    assert "working" in out
+    assert path.read_bytes() == before
 
 
 def test_start_warns_about_a_reused_id(project: Path, run: Runner) -> None:
@@ -106,19 +127,27 @@ def test_start_warns_about_a_reused_id(project: Path, run: Runner) -> None:
     assert "Warning" not in run("start", agent=AGENT).stderr
 
 
-def test_start_lists_abandoned_sessions(project: Path, run: Runner) -> None:
-    run("start", agent="old.proj.codex.1600000000")
-    old = context(project, "old.proj.codex.1600000000")
-    text = old.read_text()
-    text = re.sub(r":UPDATED:  \[[^]]*\]", ":UPDATED:  [2020-01-01 Wed 10:00]", text)
-    old.write_text(text)
-    run("start", agent="fresh.proj.codex.1700000001")
+def test_start_lists_crashed_and_abandoned_sessions(project: Path, run: Runner) -> None:
+    crashed = "dead.proj.codex.1600000001"
+    run("start", agent=crashed, as_another_agent=True)
+    run("log", "--summary", "Half way through the port", agent=crashed)
+    old = "old.proj.codex.1600000000"
+    run("start", agent=old)
+    path = context(project, old)
+    text = re.sub(r":UPDATED:  \[[^]]*\]", ":UPDATED:  [2020-01-01 Wed 10:00]", path.read_text())
+    path.write_text(re.sub(r"^:OWNER:.*\n", "", text, flags=re.M))
+    run("start", agent="busy.proj.codex.1700000001")
     out = run("start", agent=AGENT).stdout
-    assert "not updated for a long time" in out
-    assert str(old) in out
-    assert "fresh.proj.codex.1700000001" not in out
+    assert "Other agents' sessions that need recovering:" in out
+    assert f"  {crashed}: crashed (its owner, process" in out
+    assert "    summary: Half way through the port" in out
+    assert f"ai-protocols recover {crashed} --adopt" in out
+    assert f"ai-protocols recover {crashed} --archive" in out
+    assert f"  {old}: abandoned (last updated" in out
+    assert "busy.proj.codex.1700000001" not in out
     quiet = run("start", agent=AGENT, env={"AI_PROTOCOLS_STALE_HOURS": "1000000"}).stdout
-    assert str(old) not in quiet
+    assert old not in quiet
+    assert crashed in quiet
 
 
 def test_log_each_kind_lands_in_its_section(project: Path, run: Runner) -> None:
@@ -150,7 +179,8 @@ def test_show_json_keys_are_stable(project: Path, run: Runner) -> None:
     data = json.loads(run("show", "--json", agent=AGENT).stdout)
     assert list(data) == ["schema", "path", "agent_id", "title", "host", "status", "started",
                           "updated", "ended", "description", "summary", "progress",
-                          "decisions", "discoveries", "blockers", "next", "log", "pending"]
+                          "decisions", "discoveries", "blockers", "next", "log", "pending",
+                          "owner", "exit", "exited", "adopted_from"]
     assert data["schema"] == 1
     assert data["path"] == str(context(project, AGENT))
     assert data["agent_id"] == AGENT

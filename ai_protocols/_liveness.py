@@ -1,0 +1,199 @@
+"""Who is alive: leases, owning processes and ages, with the evidence that decided.
+
+A session-context file may belong to an agent working right now, to one that
+crashed, to one long gone, or to one on another machine. The state is decided
+by the strongest evidence there is, in this order:
+
+1. **The lease.** ``ai-protocols spawn`` holds an operating-system lock,
+   ``.ai/.locks/leases/<safe-id>.lease``, for exactly as long as its child
+   lives; the kernel drops it when the spawner dies. Held: live. Free after
+   the spawner recorded the child's exit: crashed (ended without wrap-up).
+2. **The owner** recorded at start (``OWNER``: host, process id, process
+   start time). On this host: the process is there with the same start time:
+   live; gone, or its id now belongs to a younger process: crashed.
+3. **The last update.** Older than the stale threshold: abandoned.
+   Otherwise, on another host: unknown (nothing here can see that machine).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from ai_protocols._paths import safe_id
+from ai_protocols._storage import LOCK_DIR
+
+__all__ = ["Liveness", "Owner", "assess", "current_owner", "lease_held", "lease_path"]
+
+State = Literal["live", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
+
+# Programs that stand between an agent and the shell commands it runs: the
+# owner is the first ancestor that is none of these.
+_GO_BETWEENS = frozenset({
+    "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "yash", "busybox", "env", "timeout",
+    "nice", "nohup", "setsid", "stdbuf", "xargs", "sudo", "su", "doas", "time", "strace",
+    "ai-protocols",
+})
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process that owns a session: host, process id, and its start time (seconds
+    since the epoch, from ``/proc``; ``None`` where the system does not say)."""
+
+    host: str
+    pid: int
+    started: str | None = None
+
+    def to_property(self) -> str:
+        return f"{self.host} {self.pid} {self.started or '-'}"
+
+    @classmethod
+    def parse(cls, value: str) -> Owner | None:
+        parts = value.split()
+        if len(parts) != 3 or not parts[1].isdigit():
+            return None
+        return cls(parts[0], int(parts[1]), None if parts[2] == "-" else parts[2])
+
+    def alive(self) -> bool | None:
+        """Whether the owner still runs; ``None`` when it is on another host."""
+        if self.host != socket.gethostname():
+            return None
+        if _boot_time() is not None:  # /proc: a reused process id shows a new start time
+            now = process_start(self.pid)
+            return now is not None and (self.started is None or now == self.started)
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except (PermissionError, OverflowError):
+            return True
+        return True
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """A session's state and the evidence that decided it, in words."""
+
+    state: State
+    evidence: str
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """Command name, parent id and start time (clock ticks since boot) from /proc."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1: raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2:].split()
+    return name, int(fields[1]), int(fields[19])
+
+
+def _boot_time() -> float | None:
+    try:
+        for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as text that is the same on every reading, or
+    ``None`` when it does not exist (or the system has no /proc)."""
+    stat = _stat(pid)
+    boot = _boot_time()
+    if stat is None or boot is None:
+        return None
+    return f"{boot + stat[2] / os.sysconf('SC_CLK_TCK'):.2f}"
+
+
+def current_owner(environ: dict[str, str] | None = None) -> Owner:
+    """The agent process behind this command.
+
+    Under ``ai-protocols spawn`` (``AI_SPAWNER_PID`` set): the spawner's child.
+    Otherwise: the nearest ancestor that is not a shell or a go-between, which
+    is the agent program that ran the shell command.
+    """
+    env = os.environ if environ is None else environ
+    host = socket.gethostname()
+    chain: list[tuple[int, str]] = []
+    pid = os.getppid()
+    while pid > 1 and len(chain) < 64:
+        stat = _stat(pid)
+        if stat is None:
+            break
+        chain.append((pid, stat[0]))
+        pid = stat[1]
+    spawner = env.get("AI_SPAWNER_PID", "")
+    pids = [p for p, _ in chain]
+    if spawner.isdigit() and int(spawner) in pids:
+        index = pids.index(int(spawner))
+        pid = pids[index - 1] if index > 0 else int(spawner)
+    else:
+        pid = next((p for p, name in chain if name not in _GO_BETWEENS), os.getppid())
+    return Owner(host, pid, process_start(pid))
+
+
+def lease_path(ai_dir: Path, agent_id: str) -> Path:
+    return ai_dir / LOCK_DIR / "leases" / f"{safe_id(agent_id)}.lease"
+
+
+def lease_held(ai_dir: Path, agent_id: str) -> bool:
+    """Whether a spawner holds the lease of ``agent_id`` right now."""
+    from filelock import FileLock, Timeout
+
+    path = lease_path(ai_dir, agent_id)
+    if not path.exists():
+        return False
+    lock = FileLock(path, timeout=0, preserve_lock_file=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes ago"
+    hours = minutes // 60
+    return f"{hours} hours ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str | None,
+           exit_: str | None, exited: datetime | None, host: str | None,
+           updated: datetime | None, now: datetime, stale_after: timedelta) -> Liveness:
+    """Decide a session's state from the strongest evidence there is."""
+    if status == "wrapped-up":
+        return Liveness("wrapped-up", "closed by a wrap-up that did not finish moving it")
+    if agent_id and lease_held(ai_dir, agent_id):
+        return Liveness("live", "its spawner holds the lease")
+    if exit_:
+        when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
+        return Liveness("crashed", f"its spawner recorded {exit_}{when} without a wrap-up")
+    recorded = Owner.parse(owner) if owner else None
+    if recorded is not None:
+        alive = recorded.alive()
+        if alive:
+            return Liveness("live", f"its owner, process {recorded.pid}, is running")
+        if alive is False:
+            return Liveness("crashed", f"its owner, process {recorded.pid} on this host, is gone")
+    age = now - updated if updated else None
+    if age is not None and age > stale_after:
+        return Liveness("abandoned", f"last updated {_ago(age)}")
+    where = recorded.host if recorded else host
+    if where and where != socket.gethostname():
+        return Liveness("unknown", f"it runs on another host, {where}")
+    return Liveness("unknown", "no lease or owner recorded" +
+                    (f"; last updated {_ago(age)}" if age is not None else ""))

@@ -1,0 +1,82 @@
+"""``ai-protocols spawn``: start an agent with a fresh id, and know when it ends.
+
+The spawner mints ``AI_AGENT_ID``, holds the agent's lease (an
+operating-system lock the kernel drops when the spawner dies) for exactly as
+long as the child lives, forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it,
+and when the child ends without a wrap-up records that in its session file,
+with the exit status or signal and the time. Only then does it let the lease
+go, so whoever sees the lease free also sees the record.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ai_protocols._agent_ids import mint_agent_id
+from ai_protocols._errors import AiProtocolsError, LockTimeout, StorageError
+from ai_protocols._liveness import lease_path
+from ai_protocols._paths import AI_DIR
+from ai_protocols._storage import refuse_symlinks
+
+__all__ = ["FORWARDED", "spawn"]
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def describe_exit(returncode: int) -> str:
+    """``exit status 3`` or ``signal 9 (SIGKILL)``, from a Popen return code."""
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+    return f"signal {-returncode} ({name})"
+
+
+def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
+    """Run ``command`` as an agent of the project at ``root``; return the exit code
+    to leave with (the child's, or 128 + the signal that ended it)."""
+    from filelock import FileLock, Timeout
+
+    from ai_protocols._session import Project
+
+    agent_id = mint_agent_id(runtime, root)
+    lease_file = lease_path(root / AI_DIR, agent_id)
+    refuse_symlinks(root, lease_file)
+    try:
+        lease_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(lease_file.parent, error) from error
+    lease = FileLock(lease_file, timeout=10, preserve_lock_file=True)
+    try:
+        lease.acquire()
+    except Timeout as error:
+        raise LockTimeout(lease_file, 10) from error
+    try:
+        print(f"ai-protocols spawn: AI_AGENT_ID={agent_id}", file=sys.stderr, flush=True)
+        env = {**os.environ, "AI_AGENT_ID": agent_id, "AI_SPAWNER_PID": str(os.getpid())}
+        try:
+            child = subprocess.Popen(list(command), env=env)
+        except OSError as error:
+            print(f"Error: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr)
+            return 127 if isinstance(error, FileNotFoundError) else 126
+        previous = {sig: signal.signal(sig, lambda number, _frame: child.send_signal(number))
+                    for sig in FORWARDED}
+        try:
+            returncode = child.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        try:
+            Project(root, agent_id).record_exit(describe_exit(returncode))
+        except AiProtocolsError as error:  # the child's exit code matters more
+            print(f"Warning: could not record the exit: {error}", file=sys.stderr)
+        return returncode if returncode >= 0 else 128 - returncode
+    finally:
+        lease.release()
