@@ -1,0 +1,320 @@
+"""Knowing who is alive, and recovering the dead: spawn, status, start, recover.
+
+Agents here are real processes started by the installed ``ai-protocols spawn``;
+they are killed with real signals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ai_protocols._liveness import process_start
+
+from conftest import CLI, Runner, clean_env
+
+ID_SHAPE = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.{runtime}\.[0-9]{{9,}}(-[0-9]+)?"
+
+
+def wait_for(path: Path, proc: subprocess.Popen | None = None, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.read_text().strip():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the agent ended early ({proc.returncode}): "
+                                 f"{proc.communicate()}")
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+    return path.read_text().strip()
+
+
+def spawn(project: Path, script: str, runtime: str = "test") -> subprocess.Popen:
+    """``ai-protocols spawn --runtime RUNTIME -- sh -c SCRIPT`` in the background."""
+    return subprocess.Popen([str(CLI), "spawn", "--runtime", runtime, "--", "sh", "-c", script],
+                            cwd=project, env=clean_env(PATH=f"{CLI.parent}:{os.environ['PATH']}"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def status(run: Runner, agent: str | None = None) -> dict[str, dict]:
+    rows = json.loads(run("status", "--json", agent=agent).stdout)
+    return {row["agent_id"]: row for row in rows}
+
+
+def session_file(project: Path, agent: str) -> Path:
+    return project / ".ai/session-context.d" / f"{agent}.org"
+
+
+AGENT_AT_WORK = (
+    'echo "$AI_AGENT_ID" > "$1.id"; echo $$ > "$1.pid"; '
+    'ai-protocols start --title "$1" && '
+    'ai-protocols log --summary "Summary of $1" --next "Next step of $1" '
+    '--progress "Progress of $1" && touch "$1.ready" && exec sleep 60'
+)
+
+
+def agent_at_work(project: Path, name: str) -> tuple[subprocess.Popen, str, int]:
+    proc = spawn(project, AGENT_AT_WORK.replace("$1", name))
+    agent = wait_for(project / f"{name}.id", proc)
+    deadline = time.monotonic() + 30
+    while not (project / f"{name}.ready").exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return proc, agent, int((project / f"{name}.pid").read_text())
+
+
+def test_as_a_new_user_would(project: Path, run: Runner) -> None:
+    """Two spawned agents; one is killed with SIGKILL; a third shell sees one live and
+    one crashed, with evidence; a new agent adopts the crashed one's work."""
+    first, first_id, first_pid = agent_at_work(project, "alpha")
+    second, second_id, _ = agent_at_work(project, "beta")
+    try:
+        os.kill(first_pid, signal.SIGKILL)
+        assert first.wait(timeout=30) == 128 + 9
+        rows = status(run)
+        assert rows[first_id]["state"] == "crashed"
+        assert rows[first_id]["evidence"].startswith(
+            "its spawner recorded signal 9 (SIGKILL) at ")
+        assert rows[second_id]["state"] == "live"
+        assert rows[second_id]["evidence"] == "its spawner holds the lease"
+        text = run("status").stdout
+        assert f"crashed    {first_id}" in text and f"live       {second_id}" in text
+
+        newcomer = "gamma.proj.test.1800000000"
+        out = run("start", agent=newcomer).stdout
+        assert f"  {first_id}: crashed (its spawner recorded signal 9 (SIGKILL)" in out
+        assert f"ai-protocols recover {first_id} --adopt" in out
+        assert second_id not in out
+        adopted = run("recover", first_id, "--adopt", agent=newcomer).stdout.strip()
+        assert adopted == str(session_file(project, newcomer))
+        shown = json.loads(run("show", "--json", agent=newcomer).stdout)
+        assert shown["summary"] == "Summary of alpha"
+        assert [e["text"] for e in shown["next"]] == ["Next step of alpha"]
+        assert [e["text"] for e in shown["progress"]] == ["Progress of alpha"]
+        assert shown["adopted_from"] == first_id
+        assert shown["agent_id"] == newcomer
+        assert shown["exit"] is None
+        assert shown["log"][-1]["kind"] == "adopted"
+        assert shown["log"][-1]["text"].startswith(f"from {first_id} (crashed: ")
+        assert not session_file(project, first_id).exists()
+        rows = status(run, newcomer)
+        assert rows[newcomer]["state"] == "live" and rows[newcomer]["mine"] is True
+        assert first_id not in rows
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+
+
+def test_spawn_mints_an_id_and_passes_the_exit_status_on(project: Path, run: Runner) -> None:
+    proc = spawn(project, 'echo "$AI_AGENT_ID" > id; ai-protocols start; exit 3', "codex")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    agent = (project / "id").read_text().strip()
+    assert re.fullmatch(ID_SHAPE.format(runtime="codex"), agent)
+    assert f"ai-protocols spawn: AI_AGENT_ID={agent}" in err
+    text = session_file(project, agent).read_text()
+    assert ":STATUS:   ended" in text
+    assert ":EXIT:     exit status 3" in text
+    assert re.search(r"^:EXITED:   \[\d{4}-\d\d-\d\d \w{3} \d\d:\d\d\]$", text, re.M)
+    assert "exit: ended without wrap-up (exit status 3)" in text
+    row = status(run)[agent]
+    assert row["state"] == "crashed"
+    assert row["evidence"].startswith("its spawner recorded exit status 3 at ")
+
+
+def test_a_wrapped_up_agent_leaves_nothing_to_record(project: Path) -> None:
+    proc = spawn(project, 'ai-protocols start && ai-protocols wrap-up "All done"')
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert list((project / ".ai/session-context.d").glob("*.org")) == []
+    (archive,) = (project / ".ai/sessions").glob("*-all-done.org")
+    assert ":EXIT:" not in archive.read_text()
+
+
+def test_spawn_forwards_signals(project: Path) -> None:
+    for sig, code in ((signal.SIGTERM, 5), (signal.SIGINT, 6)):
+        name = sig.name[3:]
+        marker = project / f"got-{name}"
+        proc = spawn(project, f'trap \'echo got > "{marker}"; exit {code}\' {name}; '
+                              'touch ready-$$; while :; do sleep 0.05; done')
+        deadline = time.monotonic() + 30
+        while not list(project.glob("ready-*")):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.communicate(timeout=30)
+        assert proc.returncode == code
+        assert marker.read_text() == "got\n"
+        for ready in project.glob("ready-*"):
+            ready.unlink()
+
+
+def test_spawn_reports_a_command_it_cannot_run(project: Path) -> None:
+    result = subprocess.run([str(CLI), "spawn", "--runtime", "x", "--", "no-such-agent-xyz"],
+                            cwd=project, env=clean_env(), capture_output=True, text=True)
+    assert result.returncode == 127
+    assert "Error: cannot run 'no-such-agent-xyz': No such file or directory" in result.stderr
+
+
+def test_a_killed_spawner_leaves_a_live_child_then_a_crashed_one(project: Path,
+                                                                   run: Runner) -> None:
+    """Without the lease, the owner recorded at start decides: the spawner's child."""
+    proc, agent, pid = agent_at_work(project, "orphan")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    row = status(run)[agent]
+    assert row["state"] == "live"
+    assert row["evidence"] == f"its owner, process {pid}, is running"
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while process_start(pid) is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    row = status(run)[agent]
+    assert row["state"] == "crashed"
+    assert row["evidence"] == f"its owner, process {pid} on this host, is gone"
+
+
+def owned_session(project: Path, run: Runner, agent: str, owner: str,
+                  updated: str | None = None) -> Path:
+    run("start", agent=agent)
+    path = session_file(project, agent)
+    text = re.sub(r"^:OWNER:.*$", f":OWNER:    {owner}", path.read_text(), flags=re.M)
+    if updated:
+        text = re.sub(r"^:UPDATED:.*$", f":UPDATED:  {updated}", text, flags=re.M)
+    path.write_text(text)
+    return path
+
+
+def test_evidence_of_owners(project: Path, run: Runner) -> None:
+    host = socket.gethostname()
+    me = f"{host} {os.getpid()} {process_start(os.getpid())}"
+    owned_session(project, run, "a.p.x.1700000001", me)
+    owned_session(project, run, "b.p.x.1700000002", f"{host} {os.getpid()} 12345.00")
+    owned_session(project, run, "c.p.x.1700000003", "elsewhere 4242 1.00")
+    owned_session(project, run, "d.p.x.1700000004", "elsewhere 4242 1.00",
+                  "[2020-01-01 Wed 10:00]")
+    rows = status(run)
+    assert (rows["a.p.x.1700000001"]["state"], rows["a.p.x.1700000001"]["evidence"]) == (
+        "live", f"its owner, process {os.getpid()}, is running")
+    # Same process id, another start time: the id was reused, the owner is gone.
+    assert (rows["b.p.x.1700000002"]["state"], rows["b.p.x.1700000002"]["evidence"]) == (
+        "crashed", f"its owner, process {os.getpid()} on this host, is gone")
+    assert (rows["c.p.x.1700000003"]["state"], rows["c.p.x.1700000003"]["evidence"]) == (
+        "unknown", "it runs on another host, elsewhere")
+    assert rows["d.p.x.1700000004"]["state"] == "abandoned"
+    assert rows["d.p.x.1700000004"]["evidence"].startswith("last updated ")
+    assert rows["d.p.x.1700000004"]["age_seconds"] > 3600 * 24 * 300
+    assert all(not row["mine"] for row in rows.values())
+
+
+def test_status_marks_the_callers_own_file(project: Path, run: Runner) -> None:
+    run("start", agent="mine.p.x.1700000001")
+    run("log", "--summary", "Mine", agent="mine.p.x.1700000001")
+    run("start", agent="other.p.x.1700000002")
+    rows = json.loads(run("status", "--json", agent="mine.p.x.1700000001").stdout)
+    assert list(rows[0]) == ["path", "agent_id", "mine", "state", "evidence", "updated",
+                             "age_seconds", "title", "summary"]
+    by_id = {row["agent_id"]: row for row in rows}
+    assert by_id["mine.p.x.1700000001"]["mine"] is True
+    assert by_id["mine.p.x.1700000001"]["summary"] == "Mine"
+    assert by_id["other.p.x.1700000002"]["mine"] is False
+    text = run("status", agent="mine.p.x.1700000001").stdout
+    assert "* live       mine.p.x.1700000001" in text
+
+
+def test_recover_archive(project: Path, run: Runner) -> None:
+    dead = "dead.p.x.1700000001"
+    run("start", agent=dead, as_another_agent=True)
+    run("log", "--progress", "Half done", agent=dead)
+    archive = Path(run("recover", dead, "--archive", agent="me.p.x.1700000002").stdout.strip())
+    assert archive.parent == project / ".ai/sessions"
+    assert re.fullmatch(rf"\d{{4}}(-\d\d){{4}}-{re.escape(dead)}-crashed\.org", archive.name)
+    text = archive.read_text()
+    assert ":STATUS:   crashed" in text and "Half done" in text
+    assert "recover: archived as crashed (crashed: its owner, process" in text
+    assert not session_file(project, dead).exists()
+    late = run("log", "--progress", "late", agent=dead, check=False)
+    assert late.returncode == 7
+    assert late.stderr == (f"Error: the session at {session_file(project, dead)} is already "
+                           f"wrapped up (archived to {archive}); run 'ai-protocols start'\n")
+
+
+def test_recover_refuses_what_may_be_at_work(project: Path, run: Runner) -> None:
+    busy = "busy.p.x.1700000001"
+    run("start", agent=busy)  # its owner is this test process: live
+    before = session_file(project, busy).read_bytes()
+    me = "me.p.x.1700000002"
+    result = run("recover", busy, "--adopt", agent=me, check=False)
+    assert result.returncode == 11
+    assert result.stderr == (
+        f"Error: cannot recover {session_file(project, busy)}: it may still be at work "
+        f"(live: its owner, process {os.getpid()}, is running); use --force if you are sure\n")
+    assert session_file(project, busy).read_bytes() == before
+    assert not session_file(project, me).exists()
+    forced = run("recover", busy, "--archive", "--force", agent=me)
+    assert Path(forced.stdout.strip()).exists()
+
+
+def test_recover_refuses_to_merge_into_a_session_with_entries(project: Path,
+                                                              run: Runner) -> None:
+    dead, me = "dead.p.x.1700000001", "me.p.x.1700000002"
+    run("start", agent=dead, as_another_agent=True)
+    run("start", agent=me)
+    run("log", "--progress", "my own work", agent=me)
+    before = {p: p.read_bytes() for p in (project / ".ai/session-context.d").glob("*.org")}
+    result = run("recover", dead, "--adopt", agent=me, check=False)
+    assert result.returncode == 11
+    assert "already holds entries of its own; adopt before logging, or use --archive" in \
+        result.stderr
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_recover_usage_and_missing(project: Path, run: Runner) -> None:
+    result = run("recover", "x.p.x.1700000001", check=False)
+    assert result.returncode == 2 and "give --adopt or --archive" in result.stderr
+    result = run("recover", "x.p.x.1700000001", "--adopt", agent="me.p.x.1", check=False)
+    assert result.returncode == 3
+    result = run("recover", "me.p.x.1", "--adopt", agent="me.p.x.1", check=False)
+    assert result.returncode == 11 and "it is this agent's own session" in result.stderr
+
+
+def test_an_interrupted_adoption_is_finished(project: Path, run: Runner) -> None:
+    """Killed after writing the adopter's file, before removing the adopted one."""
+    dead, me = "dead.p.x.1700000001", "me.p.x.1700000002"
+    run("start", agent=dead, as_another_agent=True)
+    run("log", "--next", "carry on", agent=dead)
+    kept = session_file(project, dead).read_bytes()
+    run("start", agent=me)
+    run("recover", dead, "--adopt", agent=me)
+    session_file(project, dead).write_bytes(kept)
+    again = run("recover", dead, "--adopt", agent=me)
+    assert again.stdout.strip() == str(session_file(project, me))
+    assert not session_file(project, dead).exists()
+    shown = json.loads(run("show", "--json", agent=me).stdout)
+    assert [e["text"] for e in shown["next"]] == ["carry on"]
+    assert sum(e["kind"] == "adopted" for e in shown["log"]) == 1
+
+
+def test_start_takes_over_its_own_crashed_file(project: Path, run: Runner) -> None:
+    run("start", "--title", "Before the crash", as_another_agent=True)
+    out = run("start").stdout
+    assert "The previous session did not wrap up (crashed: its owner, process" in out
+    row = status(run)[None]
+    assert row["state"] == "live" and row["mine"] is True
+    assert "This session already started" in run("start").stdout
+
+
+def test_python_spawn_exit_code_for_a_signal(project: Path) -> None:
+    result = subprocess.run([str(CLI), "spawn", "--runtime", "x", "--", sys.executable, "-c",
+                             "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"],
+                            cwd=project, env=clean_env(), capture_output=True, text=True)
+    assert result.returncode == 128 + 15
