@@ -80,3 +80,4 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
         return returncode if returncode >= 0 else 128 - returncode
     finally:
         lease.release()
+        lease_file.unlink(missing_ok=True)  # a missing lease reads as free, as it is
