@@ -13,7 +13,13 @@ from pathlib import Path
 
 from ai_protocols._errors import InvalidText
 from ai_protocols._paths import AI_DIR
-from ai_protocols._storage import LOCK_DIR, atomic_write, locked
+from ai_protocols._storage import (
+    LOCK_DIR,
+    atomic_write,
+    discard_partial_writes,
+    locked,
+    refuse_symlinks,
+)
 
 __all__ = ["has_epoch_tail", "mint_agent_id", "name_part"]
 
@@ -48,7 +54,9 @@ def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
     prefix = f"{host}.{name_part(root.name, 'project')}.{runtime}"
     ai_dir = root / AI_DIR
     record = ai_dir / LOCK_DIR / f"agent-id.{prefix}"
+    refuse_symlinks(root, record)
     with locked(ai_dir, ai_dir / f"agent-id.{prefix}"):
+        discard_partial_writes(record)  # a minting killed mid-write left it
         epoch = int(time.time() if now is None else now)
         try:
             last_epoch, last_count = (int(n) for n in record.read_text().split())

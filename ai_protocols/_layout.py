@@ -64,6 +64,7 @@ MAX_TEXT = 1_000_000
 MAX_LINE_TEXT = 200  # titles and descriptions: one line each
 MAX_NAME_BYTES = 255
 DEFAULT_STALE_HOURS = 12.0
+NO_SESSION_HEADLINE = "it has no session headline (one with STATUS and STARTED)"
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ def read_session(path: Path, text: str) -> Session:
     doc = OrgFile(text)
     headline = session_headline(doc)
     if headline is None:
-        raise UnreadableSession(path, "it has no session headline (one with STATUS and STARTED)")
+        raise UnreadableSession(path, NO_SESSION_HEADLINE)
     props = headline.properties
     title = props.get("TITLE")
     session = Session(

@@ -66,6 +66,12 @@ def _unchanged_since_install(text: str) -> bool:
 def init_project(root: Path) -> list[InitAction]:
     """Install ``.ai/`` into ``root``; safe to run again at any time."""
     ai_dir = root / AI_DIR
+    # Before anything is written: a symbolic link among the paths written must not
+    # lead a write outside the project.
+    for folder in (ai_dir, *(ai_dir / d for d in _DIRS)):
+        _storage.refuse_symlinks(root, folder)
+    for target in (*_FILES, *(f"{d}/.gitkeep" for d in (SESSIONS_DIR, CONTEXT_DIR))):
+        _storage.refuse_symlinks(root, ai_dir / target)
     actions: list[InitAction] = []
     for folder in (ai_dir, *(ai_dir / d for d in _DIRS)):
         if not folder.is_dir():

@@ -23,6 +23,7 @@ from ai_protocols._emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols._errors import (
     BeingEdited,
     CannotRecover,
+    InvalidAgentId,
     InvalidText,
     NoSession,
     SessionWrappedUp,
@@ -34,6 +35,7 @@ from ai_protocols._layout import (
     CRASHED,
     DEFAULT_STALE_HOURS,
     MAX_NAME_BYTES,
+    NO_SESSION_HEADLINE,
     WRAPPED_UP,
     LogEntry,
     Session,
@@ -155,6 +157,8 @@ class Project:
         data = _storage.read_bytes(path)
         if data is None:
             return None
+        if not data:
+            raise UnreadableSession(path, "it is empty")
         return read_session(path, _storage.decode(path, data))
 
     def show(self) -> Session:
@@ -166,6 +170,17 @@ class Project:
         return session
 
     # -- writing --------------------------------------------------------------------------
+
+    def _refuse_unwritable_id(self) -> None:
+        """An id that is not UTF-8 has a file name (its bytes are percent-encoded) but
+        cannot be written into the file's AGENT_ID: refuse it before writing anything."""
+        if self.agent_id is None:
+            return
+        try:
+            self.agent_id.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidAgentId(self.agent_id, "it is not valid UTF-8, so it cannot be "
+                                 "written into the session file") from error
 
     def _refuse_if_edited(self, path: Path) -> None:
         """Moving a file away under a person's unsaved buffer would make their save
@@ -183,16 +198,19 @@ class Project:
         """The session file at ``path``, read for a change (call holding its lock)."""
         _storage.discard_partial_writes(path)
         _storage.discard_partial_writes(pending_path(path))
+        _storage.discard_partial_writes(self._tombstone(path))  # written under this lock too
         data = _storage.read_bytes(path)
         if data is None:
             gone = _storage.read_bytes(self._tombstone(path))
             if gone is not None:
                 raise SessionWrappedUp(path, gone.decode("utf-8", "replace").strip())
             raise NoSession(path)
+        if not data:
+            raise UnreadableSession(path, "it is empty")
         doc = OrgFile(_storage.decode(path, data))
         headline = session_headline(doc)
         if headline is None:
-            raise UnreadableSession(path, "it has no session headline")
+            raise UnreadableSession(path, NO_SESSION_HEADLINE)
         if headline.properties.get("STATUS") == WRAPPED_UP:
             raise SessionWrappedUp(path)
         return doc
@@ -289,6 +307,7 @@ class Project:
         is still at work; when it is gone, the caller becomes the owner. Only
         a file that a wrap-up closed but could not move is archived first.
         """
+        self._refuse_unwritable_id()
         if title is not None:
             check_text("title", title, one_line=True)
             if re.search(r"\s:[\w@#%:]+:\s*$", title):
@@ -299,6 +318,7 @@ class Project:
         state = None
         with _storage.locked(self.ai_dir, self.path):
             _storage.discard_partial_writes(self.path)
+            _storage.discard_partial_writes(self._tombstone(self.path))
             existing = self._read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
                 self._refuse_if_edited(self.path)
@@ -413,6 +433,8 @@ class Project:
         ``.ai/sessions/`` with status ``crashed``. A session that may still be
         at work (live, or unknown) is refused unless ``force``.
         """
+        if adopt:
+            self._refuse_unwritable_id()
         path = self._target_path(target)
         if path == self.path:
             raise CannotRecover(path, "it is this agent's own session; carry on with it")
@@ -436,6 +458,7 @@ class Project:
             said = f"{state.state}: {preview(state.evidence)}"
             if adopt:
                 return self._adopt(doc, path, session, said, moment, stamp)
+            self._refuse_unsafe_archive()  # before the first write, not between two
             for key, value in (("STATUS", CRASHED), ("ENDED", stamp), ("DESCRIPTION", state.state)):
                 doc.set_property(doc.find(headline.line), key, value)
             append_entry(doc, headline.line, "log",
@@ -506,6 +529,7 @@ class Project:
                     raise
                 session = self.show()  # closed in place by a wrap-up killed before the move
             else:
+                self._refuse_unsafe_archive()  # before the first write, not between two
                 folded = self._fold_pending(doc, self.path)
                 headline = session_headline(doc)
                 assert headline is not None
@@ -518,9 +542,17 @@ class Project:
                 session = read_session(self.path, doc.text)
             return self._archive(session)
 
+    def _refuse_unsafe_archive(self) -> None:
+        """:class:`UnsafePath` if the way into ``.ai/sessions/`` (or its lock) is a
+        symbolic link. Checked before a wrap-up writes the closed file, so that a refusal
+        changes nothing instead of leaving a closed file that cannot be moved."""
+        _storage.refuse_symlinks(self.root, self.sessions_dir)
+        _storage.refuse_symlinks(self.root, lock_path(self.ai_dir, self.sessions_dir / ".archive"))
+
     def _archive(self, session: Session) -> Path:
         """Rename a closed session file into ``.ai/sessions/`` under a name nobody has,
         and leave a note where it went for late writers."""
+        self._refuse_unsafe_archive()
         ended = session.ended or datetime.fromtimestamp(session.path.stat().st_mtime)
         slug = slugify(session.description or "session")
         prefix = f"{ended:%Y-%m-%d-%H-%M}"
@@ -562,11 +594,14 @@ class Project:
         return rows
 
     def _info(self, path: Path, kind: Literal["live", "archived"]) -> list[SessionInfo]:
-        try:
-            with open(path, "rb") as handle:
-                head = handle.read(65536)
-        except (FileNotFoundError, IsADirectoryError):
-            return []
+        if path.is_symlink():  # listed, never followed: read_bytes refuses it too
+            head = b""
+        else:
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(65536)
+            except (FileNotFoundError, IsADirectoryError):
+                return []
         text = head.decode("utf-8", "replace")
         if len(head) == 65536:
             text = text[: text.rfind("\n") + 1]

@@ -21,7 +21,7 @@ from ai_protocols._agent_ids import mint_agent_id
 from ai_protocols._errors import AiProtocolsError, LockTimeout, StorageError
 from ai_protocols._liveness import lease_path
 from ai_protocols._paths import AI_DIR
-from ai_protocols._storage import refuse_symlinks
+from ai_protocols._storage import LOCK_DIR, refuse_symlinks
 
 __all__ = ["FORWARDED", "spawn"]
 
@@ -46,6 +46,7 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
 
     from ai_protocols._session import Project
 
+    refuse_symlinks(root, root / AI_DIR / LOCK_DIR / "leases")  # before minting changes anything
     agent_id = mint_agent_id(runtime, root)
     lease_file = lease_path(root / AI_DIR, agent_id)
     refuse_symlinks(root, lease_file)

@@ -128,7 +128,11 @@ def discard_partial_writes(path: Path) -> None:
         return
     prefix = f".{path.name}."
     for name in names:
-        if name.startswith(prefix) and name.endswith(".tmp"):
+        # Only atomic_write's own ``.NAME.<random>.tmp``: the random part holds no dot.
+        # ``.NAME.x.org.<random>.tmp`` belongs to the file ``NAME.x.org``, which another
+        # lock guards: a writer of that file may be about to rename it into place.
+        middle = name[len(prefix):-len(".tmp")]
+        if name.startswith(prefix) and name.endswith(".tmp") and middle and "." not in middle:
             with contextlib.suppress(OSError):
                 os.unlink(path.parent / name)
 
@@ -150,6 +154,8 @@ def read_bytes(path: Path) -> bytes | None:
 
 def decode(path: Path, data: bytes) -> str:
     """UTF-8 text, or :class:`UnreadableSession` for anything that is not Org text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # never the start of UTF-8
+        raise UnreadableSession(path, "it is UTF-16 (it starts with a byte-order mark), not UTF-8")
     if b"\x00" in data:
         raise UnreadableSession(path, "it holds NUL bytes (binary data, not Org text)")
     try:

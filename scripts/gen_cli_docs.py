@@ -6,9 +6,9 @@ help text; ``tests/test_docs.py`` fails while docs/cli.md differs from what
 this script would write. The help is rendered at a fixed width, so the output
 does not depend on the terminal it is run in.
 
-The reference ends with the keys of ``show --json`` and ``list --json``, read
-from the library's own ``to_json`` methods, because the ``--json`` help
-points here for them.
+The reference ends with the keys of ``show --json``, ``list --json`` and
+``status --json``, read from the library's own ``to_json`` methods, because
+the ``--json`` help points here for them.
 """
 
 from __future__ import annotations
@@ -80,7 +80,10 @@ def _keys(data: dict[str, object]) -> str:
 def json_keys() -> str:
     """The keys the ``--json`` outputs carry, taken from the ``to_json`` methods."""
     from ai_protocols._layout import Session, SessionInfo
+    from ai_protocols._liveness import Liveness
     from ai_protocols._org import Entry
+    from ai_protocols._pending import PendingEntry
+    from ai_protocols._session import StatusRow
 
     moment = datetime(2026, 11, 21, 10, 2)
     session = Session(path=Path("x.org")).to_json()
@@ -89,16 +92,28 @@ def json_keys() -> str:
     decision = Entry(moment, "text", rationale="why").to_json()
     log = Session(path=Path("x.org"), log=[Entry(moment, "start: session started")]).to_json()
     info = SessionInfo("live", Path("x.org"), None, None, None, None, None, None, None).to_json()
+    status = StatusRow(Path("x.org"), None, False, Liveness("live", "evidence"), None, None,
+                       None).to_json()
     log_item = log["log"][0]  # type: ignore[index]
+    stamp = "[2026-11-21 Sat 10:02]"
+    waiting = Session(path=Path("x.org"), pending=[
+        PendingEntry(1, "progress", "text", stamp),
+        PendingEntry(2, "decision", "text", stamp, "why"),
+    ]).to_json()["pending"]
+    pending_item, pending_decision = waiting  # type: ignore[misc]
+    pending_extra = {k: v for k, v in pending_decision.items() if k not in pending_item}
     return f"""\
 ## JSON output
 
 `show --json` prints one object with the keys {_keys(session)}.
 Each item of `progress` and `next` has the keys {_keys(checkbox)}; each item of
 `decisions` has {_keys(decision)}; items of `discoveries` and `blockers` have
-{_keys(entry)}; each item of `log` has {_keys(log_item)}.
+{_keys(entry)}; each item of `log` has {_keys(log_item)}; each item of `pending`
+has {_keys(pending_item)}, and for a decision also {_keys(pending_extra)}.
 
 `list --json` prints an array of objects with the keys {_keys(info)}.
+
+`status --json` prints an array of objects with the keys {_keys(status)}.
 
 What each key means, and which may be `null`, is in
 [user-guide.md](user-guide.md#json-output).
