@@ -12,6 +12,7 @@ from ai_protocols._errors import (
     AiProtocolsError,
     AmbiguousItem,
     BeingEdited,
+    CannotRecover,
     InvalidAgentId,
     InvalidProjectRoot,
     InvalidText,
@@ -21,12 +22,13 @@ from ai_protocols._errors import (
     SessionWrappedUp,
     StorageError,
     UnreadableSession,
+    UnsafePath,
 )
 from ai_protocols._layout import LogEntry, Session, SessionInfo, read_session, slugify
 from ai_protocols._org import Entry
 from ai_protocols._paths import find_project_root, safe_id, session_context_path
 from ai_protocols._scaffold import InitAction, init_project
-from ai_protocols._session import LogReport, Project, StartReport
+from ai_protocols._session import LogReport, Project, StartReport, StatusRow
 
 __version__ = "0.1.0"
 
@@ -34,6 +36,7 @@ __all__ = [
     "AiProtocolsError",
     "AmbiguousItem",
     "BeingEdited",
+    "CannotRecover",
     "Entry",
     "InitAction",
     "InvalidAgentId",
@@ -49,8 +52,10 @@ __all__ = [
     "SessionInfo",
     "SessionWrappedUp",
     "StartReport",
+    "StatusRow",
     "StorageError",
     "UnreadableSession",
+    "UnsafePath",
     "__version__",
     "find_project_root",
     "has_epoch_tail",

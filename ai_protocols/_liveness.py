@@ -84,13 +84,16 @@ class Liveness:
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
-    """Command name, parent id and start time (clock ticks since boot) from /proc."""
+    """Command name, parent id and start time (clock ticks since boot) from /proc;
+    ``None`` for a process that does not exist or has ended (a zombie)."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     name = raw[raw.index("(") + 1: raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):  # a zombie has ended; only its exit status is left
+        return None
     return name, int(fields[1]), int(fields[19])
 
 

@@ -79,6 +79,7 @@ class StartReport:
     fresh: bool
     session: Session
     state: Liveness | None = None  # of an existing file: "mine", crashed, ...
+    took_over: bool = False  # the caller became the owner of an existing file
     finished_archive: Path | None = None
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = field(default_factory=list)
@@ -161,13 +162,17 @@ class Project:
             raise UnreadableSession(path, "it is empty")
         return read_session(path, _storage.decode(path, data))
 
+    def show_file(self, path: Path) -> Session:
+        """The session in ``path``; :class:`NoSession` when there is none."""
+        session = self._read(path)
+        if session is None:
+            raise NoSession(path)
+        session.pending = read_pending(path)
+        return session
+
     def show(self) -> Session:
         """The current session; :class:`NoSession` when there is none."""
-        session = self._read(self.path)
-        if session is None:
-            raise NoSession(self.path)
-        session.pending = read_pending(self.path)
-        return session
+        return self.show_file(self.path)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -316,6 +321,7 @@ class Project:
         owner = current_owner()
         finished = None
         state = None
+        took_over = False
         with _storage.locked(self.ai_dir, self.path):
             _storage.discard_partial_writes(self.path)
             _storage.discard_partial_writes(self._tombstone(self.path))
@@ -336,16 +342,18 @@ class Project:
                 state = self._liveness(session, moment, owner)
                 if _may_take_over(session, state) and live_emacs_lock(self.path) is None:
                     self._take_over(owner, state, moment)
+                    took_over = True
                     session = read_session(self.path, self.path.read_bytes().decode("utf-8"))
         return StartReport(
             path=self.path,
             fresh=existing is None,
             session=session,
             state=state,
+            took_over=took_over,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
             others=[(s, live) for s, live in self._others(moment)
-                    if live.state in ("crashed", "abandoned")],
+                    if live.state in ("crashed", "abandoned", "wrapped-up")],
         )
 
     def _take_over(self, owner: Owner, state: Liveness, moment: datetime) -> None:
@@ -354,6 +362,7 @@ class Project:
         headline = session_headline(doc)
         assert headline is not None
         doc.set_property(headline, "OWNER", owner.to_property())
+        doc.set_property(doc.find(headline.line), "HOST", socket.gethostname())
         for key in ("EXIT", "EXITED"):
             doc.remove_property(doc.find(headline.line), key)
         if headline.properties.get("STATUS") != ACTIVE:
@@ -446,7 +455,12 @@ class Project:
             if adopt and (done := self._adoption_finished(path)):
                 return done
             self._refuse_if_edited(path)
-            doc = self._open_for_write(path)
+            try:
+                doc = self._open_for_write(path)
+            except SessionWrappedUp as error:
+                if error.where or adopt:  # archived already, or nothing left to adopt
+                    raise
+                return self._archive(self.show_file(path))  # its wrap-up never moved it
             session = read_session(path, doc.text)
             state = self._liveness(session, moment)
             if state.state in ("live", "unknown") and not force:
@@ -459,7 +473,8 @@ class Project:
             if adopt:
                 return self._adopt(doc, path, session, said, moment, stamp)
             self._refuse_unsafe_archive()  # before the first write, not between two
-            for key, value in (("STATUS", CRASHED), ("ENDED", stamp), ("DESCRIPTION", state.state)):
+            named = state.state if state.state in ("crashed", "abandoned") else "forced"
+            for key, value in (("STATUS", CRASHED), ("ENDED", stamp), ("DESCRIPTION", named)):
                 doc.set_property(doc.find(headline.line), key, value)
             append_entry(doc, headline.line, "log",
                          [f"- {stamp} recover: archived as crashed ({said})"])
@@ -494,11 +509,13 @@ class Project:
         headline = session_headline(doc)
         assert headline is not None
         source = session.agent_id or str(path)
-        for key, value in (("AGENT_ID", self.agent_id or ""), ("STATUS", ACTIVE),
+        for key, value in (("AGENT_ID", self.agent_id), ("STATUS", ACTIVE),
+                           ("HOST", socket.gethostname()),
                            ("OWNER", current_owner().to_property()),
                            ("ADOPTED_FROM", source)):
-            doc.set_property(doc.find(headline.line), key, value)
-        for key in ("EXIT", "EXITED", "PENDING_FOLDED"):
+            if value:
+                doc.set_property(doc.find(headline.line), key, value)
+        for key in ("EXIT", "EXITED", "PENDING_FOLDED", *(() if self.agent_id else ("AGENT_ID",))):
             doc.remove_property(doc.find(headline.line), key)
         append_entry(doc, headline.line, "log",
                      [f"- {stamp} adopted: from {preview(source)} ({said})"])

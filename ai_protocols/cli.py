@@ -40,6 +40,8 @@ def _errors_to_exit(func: F) -> F:
             return func(*args, **kwargs)
         except AiProtocolsError as error:
             raise _Failure(error) from error
+        except BrokenPipeError:  # the reader went away (`| head`): click exits quietly
+            raise
         except OSError as error:  # one the library did not expect: still exit 9, no trace
             raise _Failure(StorageError(error.filename or "?", error)) from error
 
@@ -134,10 +136,11 @@ def start(title: str | None) -> None:
     elif state is not None and state.state == "mine":
         click.echo(f"This session already started: {report.path}\n")
         click.echo(render_session(report.session))
-    elif state is not None and state.state == "live":
+    elif state is not None and not report.took_over:
         click.echo(
-            f"Warning: another agent is at work on {report.path} ({state.evidence}): "
-            "two agents would write one file. Give each run its own AI_AGENT_ID.",
+            f"Warning: {report.path} may be in use by another agent ({state.state}: "
+            f"{state.evidence}): two agents would write one file. Give each run its own "
+            "AI_AGENT_ID, or recover the file once you are sure its agent is gone.",
             err=True,
         )
         click.echo(render_session(report.session))
@@ -156,8 +159,9 @@ def start(title: str | None) -> None:
             click.echo(f"  {target}: {live.state} ({live.evidence})")
             if session.summary:
                 click.echo(f"    summary: {session.summary}")
-            click.echo(f"    take it over: ai-protocols recover {target} --adopt\n"
-                       f"    or archive it: ai-protocols recover {target} --archive")
+            if live.state != "wrapped-up":
+                click.echo(f"    take it over: ai-protocols recover {target} --adopt")
+            click.echo(f"    archive it: ai-protocols recover {target} --archive")
 
 
 @cli.command()
@@ -278,21 +282,21 @@ def status(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("target", metavar="ID")
-@click.option("--adopt", "action", flag_value="adopt",
+@click.option("--adopt", is_flag=True,
               help="Carry its whole history on in this agent's session file.")
-@click.option("--archive", "action", flag_value="archive",
+@click.option("--archive", is_flag=True,
               help="Archive it under .ai/sessions/ with status crashed.")
 @click.option("--force", is_flag=True, help="Even if it may still be at work (live, unknown).")
 @_errors_to_exit
-def recover(target: str, action: str | None, force: bool) -> None:
+def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
     """Take over or archive another agent's crashed or abandoned session.
 
     ID is that agent's AI_AGENT_ID (or the path of its session file), as
     start and status show it. Prints the file the session now lives in.
     """
-    if action is None:
-        raise click.UsageError("give --adopt or --archive")
-    click.echo(_project().recover(target, adopt=action == "adopt", force=force))
+    if adopt == archive:
+        raise click.UsageError("give one of --adopt or --archive")
+    click.echo(_project().recover(target, adopt=adopt, force=force))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

@@ -280,7 +280,7 @@ def test_recover_refuses_to_merge_into_a_session_with_entries(project: Path,
 
 def test_recover_usage_and_missing(project: Path, run: Runner) -> None:
     result = run("recover", "x.p.x.1700000001", check=False)
-    assert result.returncode == 2 and "give --adopt or --archive" in result.stderr
+    assert result.returncode == 2 and "give one of --adopt or --archive" in result.stderr
     result = run("recover", "x.p.x.1700000001", "--adopt", agent="me.p.x.1", check=False)
     assert result.returncode == 3
     result = run("recover", "me.p.x.1", "--adopt", agent="me.p.x.1", check=False)
@@ -318,3 +318,73 @@ def test_python_spawn_exit_code_for_a_signal(project: Path) -> None:
                              "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"],
                             cwd=project, env=clean_env(), capture_output=True, text=True)
     assert result.returncode == 128 + 15
+
+
+def test_a_zombie_owner_is_gone(project: Path, run: Runner) -> None:
+    """A process that has exited but not been reaped is not at work any more."""
+    zombie = subprocess.Popen(["sleep", "0"])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        owned_session(project, run, "z.p.x.1700000001",
+                      f"{socket.gethostname()} {zombie.pid} -")
+        row = status(run)["z.p.x.1700000001"]
+        assert (row["state"], row["evidence"]) == (
+            "crashed", f"its owner, process {zombie.pid} on this host, is gone")
+    finally:
+        zombie.wait()
+
+
+def test_recover_finishes_another_agents_interrupted_wrap_up(project: Path,
+                                                             run: Runner) -> None:
+    other = "closed.p.x.1700000001"
+    run("start", agent=other)
+    path = session_file(project, other)
+    path.write_text(path.read_text().replace(":STATUS:   active", ":STATUS:   wrapped-up")
+                    .replace(":END:", ":ENDED:    [2026-11-21 Sat 10:02]\n"
+                                      ":DESCRIPTION: Nearly done\n:END:", 1))
+    out = run("start", agent="me.p.x.1700000002").stdout
+    assert f"  {other}: wrapped-up (closed by a wrap-up that did not finish moving it)" in out
+    assert f"recover {other} --adopt" not in out
+    archive = Path(run("recover", other, "--archive", agent="me.p.x.1700000002").stdout.strip())
+    assert archive.name == f"2026-11-21-10-02-{other}-nearly-done.org"
+    assert not path.exists()
+
+
+def test_recover_options(project: Path, run: Runner) -> None:
+    result = run("recover", "x.p.x.1", "--adopt", "--archive", check=False)
+    assert result.returncode == 2 and "give one of --adopt or --archive" in result.stderr
+
+
+def test_adopting_into_the_default_file(project: Path, run: Runner) -> None:
+    """Without AI_AGENT_ID the adopted session carries no AGENT_ID; HOST and OWNER
+    are this machine's and this agent's."""
+    dead = "dead.p.x.1700000001"
+    run("start", agent=dead, as_another_agent=True)
+    path = session_file(project, dead)
+    path.write_text(re.sub(r"^:HOST:.*$", ":HOST:     far-away", path.read_text(), flags=re.M))
+    run("recover", dead, "--adopt")
+    text = (project / ".ai/session-context.org").read_text()
+    assert ":AGENT_ID:" not in text
+    assert f":HOST:     {socket.gethostname()}" in text
+    assert f":OWNER:    {socket.gethostname()} {os.getpid()} " in text
+    assert f":ADOPTED_FROM: {dead}" in text
+
+
+def test_forced_archive_of_a_live_session_is_named_so(project: Path, run: Runner) -> None:
+    run("start", agent="busy.p.x.1700000001")
+    archive = Path(run("recover", "busy.p.x.1700000001", "--archive", "--force",
+                       agent="me.p.x.1").stdout.strip())
+    assert archive.name.endswith("-busy.p.x.1700000001-forced.org")
+
+
+def test_start_warns_about_its_own_file_in_use_elsewhere(project: Path, run: Runner) -> None:
+    agent = "shared.p.x.1700000001"
+    path = owned_session(project, run, agent, "elsewhere 4242 1.00")
+    before = path.read_bytes()
+    result = run("start", agent=agent)
+    assert path.read_bytes() == before
+    assert "may be in use by another agent (unknown: it runs on another host, elsewhere)" in \
+        result.stderr
