@@ -217,3 +217,17 @@ def test_protocol_outline() -> None:
     assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), "a headline level is skipped"
     titles = {title for _, title in headlines}
     assert {"Exit codes", "Write rules", "The lifecycle", "The safe-id rule"} <= titles
+
+
+def test_every_test_named_in_reliability_md_exists() -> None:
+    """docs/reliability.md names the test behind each guarantee: each must exist."""
+    text = (REPO_ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/test_\w+\.py)::(test_\w+)`", text)
+    assert len(named) > 40
+    missing = []
+    for path, name in named:
+        file = REPO_ROOT / path
+        source = file.read_text(encoding="utf-8") if file.exists() else ""
+        if not re.search(rf"^def {name}\(", source, re.MULTILINE):
+            missing.append(f"{path}::{name}")
+    assert not missing, f"docs/reliability.md names tests that do not exist: {missing}"
