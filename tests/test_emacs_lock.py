@@ -30,7 +30,10 @@ PERSON = """\
 (goto-char (point-max))
 (insert "* A person's heading\\nTyped in Emacs while the agent worked.\\n")
 (write-region "" nil (concat buffer-file-name ".ready"))
-(while (not (file-exists-p (concat buffer-file-name ".go"))) (sleep-for 0.05))
+(let ((deadline (+ (float-time) 120)))  ; never outlive a test that died
+  (while (not (file-exists-p (concat buffer-file-name ".go")))
+    (when (> (float-time) deadline) (kill-emacs 3))
+    (sleep-for 0.05)))
 (save-buffer)
 (kill-emacs 0)
 """
