@@ -64,7 +64,7 @@ def locked(ai_dir: Path, target: Path) -> Iterator[None]:
     except OSError as error:
         raise StorageError(path.parent, error) from error
     timeout = _lock_timeout()
-    lock = FileLock(path, timeout=timeout, poll_interval=0.002, preserve_lock_file=True)
+    lock = FileLock(path, timeout=timeout, poll_interval=0.01, preserve_lock_file=True)
     try:
         lock.acquire()
     except Timeout as error:

@@ -1,32 +1,17 @@
-"""Every write is locked and atomic: real concurrent processes, real SIGKILLs."""
+"""A write that fails half way, and a lock held too long.
+
+Concurrent writers are in test_concurrency.py, SIGKILLed ones in test_kills.py.
+"""
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import random
-import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-from ai_protocols import Project, read_session
-from ai_protocols._storage import lock_path
-
-from conftest import CLI, Runner, clean_env
-
-WRITER = textwrap.dedent("""
-    import sys
-    from ai_protocols import LogEntry, Project
-    project = Project(sys.argv[1], sys.argv[2] or None)
-    tag = sys.argv[3]
-    for i in range(int(sys.argv[4])):
-        project.log(LogEntry("progress", f"{tag}-{i}"))
-        print(f"{tag}-{i}", flush=True)
-""")
+from conftest import Runner
 
 HOLDER = textwrap.dedent("""
     import sys, time
@@ -41,100 +26,6 @@ HOLDER = textwrap.dedent("""
         with open(out, "a") as handle:
             handle.write(f"{start} {end}\\n")
 """)
-
-
-def test_concurrent_cli_logs_lose_nothing(project: Path, run: Runner) -> None:
-    run("start")
-    procs = [
-        subprocess.Popen(
-            ["sh", "-c",
-             f'for i in 0 1 2 3 4 5; do "{CLI}" log --progress "w{w}-$i" || exit 1; done'],
-            cwd=project, env=clean_env(),
-        )
-        for w in range(6)
-    ]
-    assert [p.wait(timeout=120) for p in procs] == [0] * 6
-    data = json.loads(run("show", "--json").stdout)
-    texts = [e["text"] for e in data["progress"]]
-    assert sorted(texts) == sorted(f"w{w}-{i}" for w in range(6) for i in range(6))
-    assert len([e for e in data["log"] if e["kind"] == "progress"]) == 36
-
-
-def test_lock_holds_never_overlap(tmp_path: Path) -> None:
-    """Exclusion, checked by the hold intervals of real processes, not by counters."""
-    ai, target, out = tmp_path / ".ai", tmp_path / ".ai" / "x.org", tmp_path / "intervals"
-    ai.mkdir()
-    procs = [subprocess.Popen([sys.executable, "-c", HOLDER, str(ai), str(target), str(out),
-                               "25"]) for _ in range(6)]
-    assert [p.wait(timeout=120) for p in procs] == [0] * 6
-    intervals = sorted(tuple(map(float, line.split())) for line in out.read_text().splitlines())
-    assert len(intervals) == 150
-    for (_, end), (start, _) in itertools.pairwise(intervals):
-        assert start >= end, "two processes held the lock at once"
-    assert lock_path(ai, target).parent == ai / ".locks"
-
-
-def test_sigkill_during_logs_leaves_a_whole_file(tmp_path: Path) -> None:
-    project = Project(tmp_path, None)
-    project.start(title="kill test")
-    # A large file makes each write long enough for kills to land mid-write.
-    filler = "".join(f"- filler line {i} {'x' * 60}\n" for i in range(15000))
-    path = project.path
-    path.write_text(path.read_text() + "* Person's notes\n" + filler)
-    rng = random.Random(1234)
-    reported: list[str] = []
-    for round_ in range(25):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "", f"r{round_}",
-                                 "1000"], stdout=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0.15, 0.6))
-        proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
-        reported += out.split()
-        session = read_session(path, path.read_bytes().decode("utf-8"))
-        texts = [e.text for e in session.progress]
-        assert set(reported) <= set(texts), "an entry reported as written is missing"
-        assert len(texts) == len(set(texts)), "an entry was written twice"
-        assert path.read_text().endswith(filler)
-    assert len(reported) > 0
-    # The next locked write clears temporary files that killed writers left.
-    from ai_protocols import LogEntry
-
-    project.log(LogEntry("progress", "after the kills"))
-    assert [n for n in os.listdir(path.parent) if n.endswith(".tmp")] == []
-
-
-WRAPPER = textwrap.dedent("""
-    import sys
-    from ai_protocols import LogEntry, Project
-    project = Project(sys.argv[1], "k.p.claude.1700000000")
-    for i in range(1000):
-        project.start()
-        project.log(LogEntry("progress", f"{sys.argv[2]}-{i}"))
-        print(f"{sys.argv[2]}-{i}", flush=True)
-        project.wrap_up(f"round {sys.argv[2]} {i}")
-""")
-
-
-def test_sigkill_during_wrap_up_never_loses_or_doubles(tmp_path: Path) -> None:
-    rng = random.Random(99)
-    reported: list[str] = []
-    for round_ in range(15):
-        proc = subprocess.Popen([sys.executable, "-c", WRAPPER, str(tmp_path), f"r{round_}"],
-                                stdout=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0.2, 0.8))
-        proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
-        reported += out.split()
-    project = Project(tmp_path, "k.p.claude.1700000000")
-    files = sorted((tmp_path / ".ai/sessions").glob("*.org"))
-    if project.path.exists():
-        files.append(project.path)
-    seen: list[str] = []
-    for file in files:
-        session = read_session(file, file.read_bytes().decode("utf-8"))
-        seen += [e.text for e in session.progress]
-    assert len(seen) == len(set(seen)), "a session is both in place and archived"
-    assert set(reported) <= set(seen), "a reported entry was lost"
 
 
 FAILING_WRITE = textwrap.dedent("""
