@@ -584,10 +584,13 @@ class Project:
             while os.path.lexists(target):
                 number += 1
                 target = self.sessions_dir / f"{prefix}-{slug}-{number}.org"
+            # The note first: a kill between the two leaves the file in place (the note
+            # is read only when the file is gone), never a file gone without a note.
+            _storage.atomic_write(self._tombstone(session.path),
+                                  f"archived to {target}\n".encode())
             os.rename(session.path, target)
             _storage.fsync_dir(self.sessions_dir)
             _storage.fsync_dir(session.path.parent)
-        _storage.atomic_write(self._tombstone(session.path), f"archived to {target}\n".encode())
         return target
 
     # -- listing --------------------------------------------------------------------------
