@@ -37,10 +37,23 @@ def _show(value: str | bytes, limit: int = 60) -> str:
     return shown + (f"... ({len(text)} characters)" if len(text) > limit else "")
 
 
+def _rebuild(cls: type[AiProtocolsError], args: tuple[object, ...],
+             state: dict[str, object]) -> AiProtocolsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class AiProtocolsError(Exception):
     """Base class: every error the library raises on purpose."""
 
     exit_code = 1
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by fields, not by ``__init__`` arguments, so that an error raised
+        in a worker process (multiprocessing) reaches the parent intact."""
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class NoSession(AiProtocolsError, FileNotFoundError):

@@ -1,0 +1,52 @@
+"""The library's exceptions: facts as fields, documented exit codes, picklable."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+from pathlib import Path
+
+import pytest
+
+import ai_protocols
+from ai_protocols import _errors
+
+EXAMPLES = [
+    _errors.NoSession(Path("/p/s.org")),
+    _errors.InvalidAgentId("a/b", "it holds a '/'"),
+    _errors.InvalidText("title", "x", "it is empty"),
+    _errors.InvalidProjectRoot("/nope", "it is not a directory"),
+    _errors.ItemNotFound("thing"),
+    _errors.AmbiguousItem("t", ["t1", "t2"]),
+    _errors.UnreadableSession(Path("/p/s.org"), "it is empty"),
+    _errors.SessionWrappedUp(Path("/p/s.org"), "archived to /p/a.org"),
+    _errors.LockTimeout(Path("/p/s.org"), 3.0),
+    _errors.StorageError(Path("/p/s.org"), OSError(28, "No space left on device")),
+    _errors.BeingEdited(Path("/p/s.org"), "me@host.1"),
+    _errors.CannotRecover(Path("/p/s.org"), "it is live"),
+    _errors.UnsafePath(Path("/p/s.org"), Path("/p")),
+]
+
+
+def test_every_error_class_has_an_example_and_is_exported() -> None:
+    classes = {cls for _, cls in inspect.getmembers(_errors, inspect.isclass)
+               if issubclass(cls, _errors.AiProtocolsError) and cls is not _errors.AiProtocolsError}
+    assert {type(e) for e in EXAMPLES} == classes
+    assert all(getattr(ai_protocols, cls.__name__) is cls for cls in classes)
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_errors_survive_pickling_with_their_fields(error: _errors.AiProtocolsError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.exit_code == error.exit_code
+    fields = {k: v for k, v in vars(error).items() if k != "error"}
+    assert {k: v for k, v in vars(copy).items() if k != "error"} == fields
+
+
+def test_exit_codes_are_distinct_per_kind_of_failure() -> None:
+    codes = {type(e).__name__: e.exit_code for e in EXAMPLES}
+    assert codes["NoSession"] == 3 and codes["InvalidText"] == 4
+    assert codes["UnsafePath"] == 12 and codes["CannotRecover"] == 11
+    assert all(code >= 3 for code in codes.values())
