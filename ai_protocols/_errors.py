@@ -9,7 +9,10 @@ at 3.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # no pathlib at import: the resolver's twin imports this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "AiProtocolsError",
@@ -169,6 +172,8 @@ class StorageError(AiProtocolsError):
     exit_code = 9
 
     def __init__(self, path: str | os.PathLike[str], error: OSError) -> None:
+        from pathlib import Path
+
         self.path = Path(path)
         self.error = error
         reason = error.strerror or str(error)

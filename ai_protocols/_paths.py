@@ -24,14 +24,20 @@ test):
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ai_protocols._errors import InvalidAgentId, InvalidProjectRoot
+
+TYPE_CHECKING = False  # pathlib and typing cost milliseconds: this module runs on every call
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 __all__ = [
     "AI_DIR",
     "MAX_SAFE_ID_BYTES",
+    "context_path_text",
     "find_project_root",
+    "project_root_text",
     "safe_id",
     "session_context_path",
 ]
@@ -76,10 +82,19 @@ def safe_id(agent_id: str | bytes) -> str:
     return result
 
 
-def agent_id_from_env(environ: dict[str, str] | None = None) -> str | None:
+def agent_id_from_env(environ: Mapping[str, str] | None = None) -> str | None:
     """The current ``AI_AGENT_ID``, or ``None`` when unset or empty."""
     value = (os.environ if environ is None else environ).get("AI_AGENT_ID", "")
     return value or None
+
+
+def context_path_text(root: str, agent_id: str | bytes | None) -> str:
+    """:func:`session_context_path` as a string, without importing pathlib: the
+    ``path`` command's fast path."""
+    ai = os.path.join(root, AI_DIR)
+    if not agent_id:
+        return os.path.join(ai, DEFAULT_CONTEXT)
+    return os.path.join(ai, CONTEXT_DIR, f"{safe_id(agent_id)}.org")
 
 
 def session_context_path(root: str | os.PathLike[str], agent_id: str | bytes | None) -> Path:
@@ -88,33 +103,41 @@ def session_context_path(root: str | os.PathLike[str], agent_id: str | bytes | N
     No clock, no randomness, no state: the same input always gives the same
     path, which is what lets an agent find its file again on every call.
     """
-    ai = Path(root) / AI_DIR
-    if not agent_id:
-        return ai / DEFAULT_CONTEXT
-    return ai / CONTEXT_DIR / f"{safe_id(agent_id)}.org"
+    from pathlib import Path
+
+    return Path(context_path_text(os.fspath(root), agent_id))
+
+
+def project_root_text(cwd: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """:func:`find_project_root` as a string, without importing pathlib."""
+    env = os.environ if environ is None else environ
+    override = env.get("AI_PROJECT_ROOT", "")
+    if override:
+        root = os.path.expanduser(override)
+        if not os.path.isdir(root):
+            raise InvalidProjectRoot(override, "it is not a directory")
+        return os.path.realpath(root)
+    start = os.path.realpath(cwd if cwd is not None else os.getcwd())
+    chain = [start]
+    while os.path.dirname(chain[-1]) != chain[-1]:
+        chain.append(os.path.dirname(chain[-1]))
+    for folder in chain:
+        if os.path.isdir(os.path.join(folder, AI_DIR)):
+            return folder
+    for folder in chain:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+    return start
 
 
 def find_project_root(cwd: str | os.PathLike[str] | None = None,
-                      environ: dict[str, str] | None = None) -> Path:
+                      environ: Mapping[str, str] | None = None) -> Path:
     """The project root: ``AI_PROJECT_ROOT``, else the nearest ancestor holding
     ``.ai/``, else the top of the enclosing git work tree, else ``cwd``.
 
     Paths are resolved (symbolic links followed) so that Python and the sh
     resolver, which uses ``pwd -P``, print the same string.
     """
-    env = os.environ if environ is None else environ
-    override = env.get("AI_PROJECT_ROOT", "")
-    if override:
-        root = Path(override).expanduser()
-        if not root.is_dir():
-            raise InvalidProjectRoot(override, "it is not a directory")
-        return Path(os.path.realpath(root))
-    start = Path(os.path.realpath(cwd if cwd is not None else os.getcwd()))
-    chain = [start, *start.parents]
-    for folder in chain:
-        if (folder / AI_DIR).is_dir():
-            return folder
-    for folder in chain:
-        if (folder / ".git").exists():
-            return folder
-    return start
+    from pathlib import Path
+
+    return Path(project_root_text(None if cwd is None else os.fspath(cwd), environ))

@@ -26,3 +26,13 @@ def test_the_check_sees_a_heavy_import() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd="/")
     assert result.stdout.strip() == "True"
+
+
+def test_every_public_name_resolves_lazily() -> None:
+    import ai_protocols
+
+    assert set(ai_protocols.__all__) - {"__version__"} == set(ai_protocols._EXPORTS)
+    for name in ai_protocols.__all__:
+        assert getattr(ai_protocols, name) is not None
+    with pytest.raises(AttributeError):
+        ai_protocols.no_such_name  # noqa: B018
