@@ -21,6 +21,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from ai_protocols._liveness import boot_time, pid_running
+
 __all__ = ["EmacsLock", "live_emacs_lock"]
 
 _OWNER = re.compile(r"(?P<user>.*)@(?P<host>.*)\.(?P<pid>[0-9]+)(?::(?P<boot>[0-9]+))?")
@@ -33,29 +35,6 @@ class EmacsLock:
 
     path: Path
     owner: str
-
-
-def _boot_time() -> int | None:
-    try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("btime "):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OverflowError:
-        return False
-    return True
 
 
 def live_emacs_lock(path: Path) -> EmacsLock | None:
@@ -75,9 +54,9 @@ def live_emacs_lock(path: Path) -> EmacsLock | None:
         return EmacsLock(lock, owner)
     if match["host"] != socket.gethostname():
         return EmacsLock(lock, owner)
-    if not _alive(int(match["pid"])):
+    if not pid_running(int(match["pid"])):
         return None
-    boot = _boot_time()
+    boot = boot_time()
     if match["boot"] and boot is not None and abs(int(match["boot"]) - boot) > _BOOT_SLOP:
         return None  # the process that took it died with the last boot; its pid is reused
     return EmacsLock(lock, owner)

@@ -27,7 +27,17 @@ from typing import Literal
 from ai_protocols._paths import safe_id
 from ai_protocols._storage import LOCK_DIR
 
-__all__ = ["Liveness", "Owner", "assess", "current_owner", "lease_held", "lease_path"]
+__all__ = [
+    "Liveness",
+    "Owner",
+    "assess",
+    "boot_time",
+    "current_owner",
+    "lease_held",
+    "lease_path",
+    "pid_running",
+    "process_start",
+]
 
 State = Literal["live", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
 
@@ -63,16 +73,9 @@ class Owner:
         """Whether the owner still runs; ``None`` when it is on another host."""
         if self.host != socket.gethostname():
             return None
-        if _boot_time() is not None:  # /proc: a reused process id shows a new start time
-            now = process_start(self.pid)
-            return now is not None and (self.started is None or now == self.started)
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except (PermissionError, OverflowError):
-            return True
-        return True
+        if self.started is not None and boot_time() is not None:
+            return process_start(self.pid) == self.started  # a reused id starts later
+        return pid_running(self.pid)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
     return name, int(fields[1]), int(fields[19])
 
 
-def _boot_time() -> float | None:
+def boot_time() -> float | None:
+    """When this machine booted (seconds since the epoch); ``None`` without /proc."""
     try:
         for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
             if line.startswith("btime "):
@@ -107,11 +111,24 @@ def _boot_time() -> float | None:
     return None
 
 
+def pid_running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended (a zombie has ended)."""
+    if boot_time() is not None:
+        return _stat(pid) is not None
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def process_start(pid: int) -> str | None:
     """When process ``pid`` started, as text that is the same on every reading, or
     ``None`` when it does not exist (or the system has no /proc)."""
     stat = _stat(pid)
-    boot = _boot_time()
+    boot = boot_time()
     if stat is None or boot is None:
         return None
     return f"{boot + stat[2] / os.sysconf('SC_CLK_TCK'):.2f}"

@@ -194,6 +194,11 @@ class Project:
         if emacs is not None:
             raise BeingEdited(path, emacs.owner)
 
+    def _discard_leftovers(self, path: Path) -> None:
+        """Temporary files killed writers left beside the session file, its pending
+        file and its tombstone: all three are written under the session's lock."""
+        _storage.discard_partial_writes(path, pending_path(path), self._tombstone(path))
+
     def _tombstone(self, path: Path) -> Path:
         """Where a session that left ``path`` (archived or adopted) says where it went,
         so that a late ``log`` is told so instead of "no session"."""
@@ -201,9 +206,7 @@ class Project:
 
     def _open_for_write(self, path: Path) -> OrgFile:
         """The session file at ``path``, read for a change (call holding its lock)."""
-        _storage.discard_partial_writes(path)
-        _storage.discard_partial_writes(pending_path(path))
-        _storage.discard_partial_writes(self._tombstone(path))  # written under this lock too
+        self._discard_leftovers(path)
         data = _storage.read_bytes(path)
         if data is None:
             gone = _storage.read_bytes(self._tombstone(path))
@@ -323,8 +326,7 @@ class Project:
         state = None
         took_over = False
         with _storage.locked(self.ai_dir, self.path):
-            _storage.discard_partial_writes(self.path)
-            _storage.discard_partial_writes(self._tombstone(self.path))
+            self._discard_leftovers(self.path)
             existing = self._read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
                 self._refuse_if_edited(self.path)

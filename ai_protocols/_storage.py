@@ -117,24 +117,30 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
                 os.unlink(tmp)
 
 
-def discard_partial_writes(path: Path) -> None:
-    """Remove temporary files a killed writer left beside ``path``.
+def discard_partial_writes(*paths: Path) -> None:
+    """Remove temporary files killed writers left beside ``paths``, listing each
+    folder once.
 
-    Only call this holding ``path``'s lock: then no live writer has one open.
+    Only call this holding the lock that guards them: then no live writer has one open.
     """
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return
-    prefix = f".{path.name}."
-    for name in names:
-        # Only atomic_write's own ``.NAME.<random>.tmp``: the random part holds no dot.
-        # ``.NAME.x.org.<random>.tmp`` belongs to the file ``NAME.x.org``, which another
-        # lock guards: a writer of that file may be about to rename it into place.
-        middle = name[len(prefix):-len(".tmp")]
-        if name.startswith(prefix) and name.endswith(".tmp") and middle and "." not in middle:
-            with contextlib.suppress(OSError):
-                os.unlink(path.parent / name)
+    by_folder: dict[Path, set[str]] = {}
+    for path in paths:
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    for folder, targets in by_folder.items():
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            # Only atomic_write's own ``.NAME.<random>.tmp``: the random part holds no
+            # dot. ``.NAME.x.org.<random>.tmp`` belongs to the file ``NAME.x.org``, which
+            # another lock guards: a writer of it may be about to rename it into place.
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            target, _, middle = name[1:-len(".tmp")].rpartition(".")
+            if target in targets and middle:
+                with contextlib.suppress(OSError):
+                    os.unlink(folder / name)
 
 
 def read_bytes(path: Path) -> bytes | None:
