@@ -7,11 +7,11 @@ resolver runs many times per session and must answer the same each time.
 from __future__ import annotations
 
 import re
-import socket
 import time
 from pathlib import Path
 
 from ai_protocols._errors import InvalidText
+from ai_protocols._liveness import hostname
 from ai_protocols._paths import AI_DIR
 from ai_protocols._storage import (
     LOCK_DIR,
@@ -50,7 +50,7 @@ def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
         raise InvalidText(
             "runtime", runtime, "use 1 to 40 of the characters A-Z a-z 0-9 _ - (no dots)"
         )
-    host = name_part(socket.gethostname().split(".")[0], "host")
+    host = name_part(hostname().split(".")[0], "host")
     prefix = f"{host}.{name_part(root.name, 'project')}.{runtime}"
     ai_dir = root / AI_DIR
     record = ai_dir / LOCK_DIR / f"agent-id.{prefix}"

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_protocols._liveness import boot_time, pid_running
+from ai_protocols._liveness import boot_time, hostname, pid_running
 
 __all__ = ["EmacsLock", "live_emacs_lock"]
 
@@ -52,7 +51,7 @@ def live_emacs_lock(path: Path) -> EmacsLock | None:
     match = _OWNER.fullmatch(owner)
     if match is None:
         return EmacsLock(lock, owner)
-    if match["host"] != socket.gethostname():
+    if match["host"] != hostname():
         return EmacsLock(lock, owner)
     if not pid_running(int(match["pid"])):
         return None

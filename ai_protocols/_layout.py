@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from ai_protocols._errors import (
     AmbiguousItem,
@@ -35,8 +34,12 @@ from ai_protocols._org import (
 )
 from ai_protocols._pending import PendingEntry
 
-Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary",
-               "exit"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary",
+                   "exit"]
 
 #: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order.
 SECTIONS: tuple[tuple[str, str], ...] = (

@@ -18,14 +18,13 @@ by the strongest evidence there is, in this order:
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
+from ai_protocols._errors import StorageError
 from ai_protocols._paths import safe_id
-from ai_protocols._storage import LOCK_DIR
+from ai_protocols._storage import LOCK_DIR, OsLock
 
 __all__ = [
     "Liveness",
@@ -33,13 +32,18 @@ __all__ = [
     "assess",
     "boot_time",
     "current_owner",
+    "hostname",
     "lease_held",
     "lease_path",
     "pid_running",
     "process_start",
 ]
 
-State = Literal["live", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    State = Literal["live", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
 # owner is the first ancestor that is none of these.
@@ -71,7 +75,7 @@ class Owner:
 
     def alive(self) -> bool | None:
         """Whether the owner still runs; ``None`` when it is on another host."""
-        if self.host != socket.gethostname():
+        if self.host != hostname():
             return None
         if self.started is not None and boot_time() is not None:
             return process_start(self.pid) == self.started  # a reused id starts later
@@ -84,6 +88,17 @@ class Liveness:
 
     state: State
     evidence: str
+
+
+def hostname() -> str:
+    """This machine's name, as ``socket.gethostname()`` gives it (the ``uname``
+    node name), without importing ``socket`` on every command."""
+    try:
+        return os.uname().nodename
+    except AttributeError:  # pragma: no cover - no uname (Windows)
+        import socket
+
+        return socket.gethostname()
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
@@ -142,7 +157,7 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
     is the agent program that ran the shell command.
     """
     env = os.environ if environ is None else environ
-    host = socket.gethostname()
+    host = hostname()
     chain: list[tuple[int, str]] = []
     pid = os.getppid()
     while pid > 1 and len(chain) < 64:
@@ -167,17 +182,15 @@ def lease_path(ai_dir: Path, agent_id: str) -> Path:
 
 def lease_held(ai_dir: Path, agent_id: str) -> bool:
     """Whether a spawner holds the lease of ``agent_id`` right now."""
-    from filelock import FileLock, Timeout
-
     path = lease_path(ai_dir, agent_id)
     if not path.exists():
         return False
-    lock = FileLock(path, timeout=0, preserve_lock_file=True)
+    lock = OsLock(path)
     try:
-        lock.acquire()
-    except Timeout:
+        lock.acquire(0)
+    except TimeoutError:
         return True
-    except OSError:
+    except StorageError:
         return False
     lock.release()
     return False
@@ -213,7 +226,7 @@ def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str
     if age is not None and age > stale_after:
         return Liveness("abandoned", f"last updated {_ago(age)}")
     where = recorded.host if recorded else host
-    if where and where != socket.gethostname():
+    if where and where != hostname():
         return Liveness("unknown", f"it runs on another host, {where}")
     return Liveness("unknown", "no lease or owner recorded" +
                     (f"; last updated {_ago(age)}" if age is not None else ""))

@@ -11,12 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 from ai_protocols import _storage
 from ai_protocols._emacs_lock import EmacsLock, live_emacs_lock
@@ -51,7 +49,7 @@ from ai_protocols._layout import (
     session_headline,
     slugify,
 )
-from ai_protocols._liveness import Liveness, Owner, assess, current_owner
+from ai_protocols._liveness import Liveness, Owner, assess, current_owner, hostname
 from ai_protocols._org import (
     OrgFile,
     format_timestamp,
@@ -68,6 +66,10 @@ from ai_protocols._paths import (
 )
 from ai_protocols._pending import PendingEntry, append_pending, pending_path, read_pending
 from ai_protocols._storage import lock_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = ["LogReport", "Project", "StartReport"]
 
@@ -215,7 +217,7 @@ class Project:
             raise NoSession(path)
         if not data:
             raise UnreadableSession(path, "it is empty")
-        doc = OrgFile(_storage.decode(path, data))
+        doc = OrgFile(_storage.decode(path, data), source=data)
         headline = session_headline(doc)
         if headline is None:
             raise UnreadableSession(path, NO_SESSION_HEADLINE)
@@ -245,7 +247,7 @@ class Project:
         session = session_headline(doc)
         assert session is not None
         doc.set_property(session, "UPDATED", format_timestamp(now))
-        _storage.atomic_write(path, doc.text.encode("utf-8"))
+        _storage.atomic_write(path, doc.encoded())
         if folded:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             pending_path(path).unlink(missing_ok=True)
 
@@ -334,7 +336,7 @@ class Project:
                 existing = None
             if existing is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                text = new_session_text(agent_id=self.agent_id, host=socket.gethostname(),
+                text = new_session_text(agent_id=self.agent_id, host=hostname(),
                                         title=title, now=moment, owner=owner.to_property())
                 _storage.atomic_write(self.path, text.encode("utf-8"))
                 self._tombstone(self.path).unlink(missing_ok=True)
@@ -364,7 +366,7 @@ class Project:
         headline = session_headline(doc)
         assert headline is not None
         doc.set_property(headline, "OWNER", owner.to_property())
-        doc.set_property(doc.find(headline.line), "HOST", socket.gethostname())
+        doc.set_property(doc.find(headline.line), "HOST", hostname())
         for key in ("EXIT", "EXITED"):
             doc.remove_property(doc.find(headline.line), key)
         if headline.properties.get("STATUS") != ACTIVE:
@@ -512,7 +514,7 @@ class Project:
         assert headline is not None
         source = session.agent_id or str(path)
         for key, value in (("AGENT_ID", self.agent_id), ("STATUS", ACTIVE),
-                           ("HOST", socket.gethostname()),
+                           ("HOST", hostname()),
                            ("OWNER", current_owner().to_property()),
                            ("ADOPTED_FROM", source)):
             if value:
@@ -660,7 +662,7 @@ def _may_take_over(session: Session, state: Liveness) -> bool:
         return True
     recorded = Owner.parse(session.owner) if session.owner else None
     host = recorded.host if recorded else session.host
-    return state.state == "unknown" and host in (None, socket.gethostname())
+    return state.state == "unknown" and host in (None, hostname())
 
 
 def _is_fresh(session: Session) -> bool:

@@ -21,7 +21,7 @@ from ai_protocols._agent_ids import mint_agent_id
 from ai_protocols._errors import AiProtocolsError, LockTimeout, StorageError
 from ai_protocols._liveness import lease_path
 from ai_protocols._paths import AI_DIR
-from ai_protocols._storage import LOCK_DIR, refuse_symlinks
+from ai_protocols._storage import LOCK_DIR, OsLock, refuse_symlinks
 
 __all__ = ["FORWARDED", "spawn"]
 
@@ -42,8 +42,6 @@ def describe_exit(returncode: int) -> str:
 def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
     """Run ``command`` as an agent of the project at ``root``; return the exit code
     to leave with (the child's, or 128 + the signal that ended it)."""
-    from filelock import FileLock, Timeout
-
     from ai_protocols._session import Project
 
     refuse_symlinks(root, root / AI_DIR / LOCK_DIR / "leases")  # before minting changes anything
@@ -54,10 +52,10 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
         lease_file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StorageError(lease_file.parent, error) from error
-    lease = FileLock(lease_file, timeout=10, preserve_lock_file=True)
+    lease = OsLock(lease_file)
     try:
-        lease.acquire()
-    except Timeout as error:
+        lease.acquire(10)
+    except TimeoutError as error:
         raise LockTimeout(lease_file, 10) from error
     try:
         print(f"ai-protocols spawn: AI_AGENT_ID={agent_id}", file=sys.stderr, flush=True)
@@ -80,5 +78,5 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
             print(f"Warning: could not record the exit: {error}", file=sys.stderr)
         return returncode if returncode >= 0 else 128 - returncode
     finally:
-        lease.release()
-        lease_file.unlink(missing_ok=True)  # a missing lease reads as free, as it is
+        lease_file.unlink(missing_ok=True)  # first: a waiter then locks the file anew
+        lease.release()  # a missing lease reads as free, as it is

@@ -5,22 +5,35 @@ written as: temporary file beside it, flush, fsync, rename over the original,
 fsync of the folder. A kill at any moment leaves the old file or the new one,
 whole. Locks live in ``.ai/.locks/`` (mirroring the path under ``.ai/``) so
 that no lock file sits next to a file a person opens in Emacs.
+
+The lock is ``flock(2)``, taken here directly on POSIX: it is the very lock
+filelock's ``UnixFileLock`` takes (the two exclude each other), but importing
+filelock costs more than a whole ``ai-protocols log`` may, because it brings
+asyncio. Where there is no ``fcntl``, filelock's own lock for the platform is
+used. Temporary names come from ``os.urandom`` for the same reason: the
+``tempfile`` module costs milliseconds to import.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from ai_protocols._errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
 
-__all__ = ["atomic_write", "decode", "fsync_dir", "lock_path", "locked"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["OsLock", "atomic_write", "decode", "fsync_dir", "lock_path", "locked"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
+LOCK_POLL = 0.01  # seconds between attempts while another process holds a lock
 
 
 def lock_path(ai_dir: Path, target: Path) -> Path:
@@ -54,8 +67,6 @@ def locked(ai_dir: Path, target: Path) -> Iterator[None]:
     Both ``target`` and its lock file are checked for symbolic links first:
     every write goes through here.
     """
-    from filelock import FileLock, Timeout
-
     path = lock_path(ai_dir, target)
     refuse_symlinks(ai_dir.parent, target)
     refuse_symlinks(ai_dir.parent, path)
@@ -64,17 +75,74 @@ def locked(ai_dir: Path, target: Path) -> Iterator[None]:
     except OSError as error:
         raise StorageError(path.parent, error) from error
     timeout = _lock_timeout()
-    lock = FileLock(path, timeout=timeout, poll_interval=0.01, preserve_lock_file=True)
+    lock = OsLock(path)
     try:
-        lock.acquire()
-    except Timeout as error:
+        lock.acquire(timeout)
+    except TimeoutError as error:
         raise LockTimeout(target, timeout) from error
-    except OSError as error:
-        raise StorageError(path, error) from error
     try:
         yield
     finally:
         lock.release()
+
+
+class OsLock:
+    """The exclusive operating-system lock on one file (made if missing), which the
+    kernel drops when its holder dies, so a killed process never leaves it behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._fallback: object | None = None
+
+    def acquire(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds (0: one attempt), then :class:`TimeoutError`.
+        A lock file that cannot be made or opened is :class:`StorageError`."""
+        if fcntl is None:  # pragma: no cover - not POSIX
+            self._acquire_with_filelock(timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as error:
+                raise StorageError(self.path, error) from error
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"{self.path} is locked") from None
+                time.sleep(LOCK_POLL)
+                continue
+            except OSError as error:
+                os.close(fd)
+                raise StorageError(self.path, error) from error
+            if os.fstat(fd).st_nlink:
+                self._fd = fd
+                return
+            os.close(fd)  # removed by its last holder (a lease's end) meanwhile: lock anew
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the only descriptor drops the lock
+            self._fd = None
+        elif self._fallback is not None:  # pragma: no cover - not POSIX
+            self._fallback.release()  # type: ignore[attr-defined]
+            self._fallback = None
+
+    def _acquire_with_filelock(self, timeout: float) -> None:  # pragma: no cover - not POSIX
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self.path, timeout=timeout, poll_interval=LOCK_POLL,
+                        preserve_lock_file=True)
+        try:
+            lock.acquire()
+        except Timeout as error:
+            raise TimeoutError(f"{self.path} is locked") from error
+        except OSError as error:
+            raise StorageError(self.path, error) from error
+        self._fallback = lock
 
 
 def fsync_dir(folder: Path) -> None:
@@ -86,8 +154,9 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data``: all of it or none of it, even across a kill.
+def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
+    another): all of it or none of it, even across a kill.
 
     The old file's permission bits are kept. On any failure (a full disk, a
     read-only folder) the temporary file is removed and the original stays.
@@ -98,11 +167,12 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         pass
     except OSError as error:
         raise StorageError(path, error) from error
-    tmp = None
+    tmp: Path | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _create_temporary(path)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in [data] if isinstance(data, bytes) else data:
+                handle.write(piece)
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
@@ -115,6 +185,17 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new, private ``.NAME.<random>.tmp`` beside ``path``, as ``mkstemp`` makes one."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits taken already
+            continue
 
 
 def discard_partial_writes(*paths: Path) -> None:

@@ -7,9 +7,7 @@ here knows about files.
 
 from __future__ import annotations
 
-import json
 import sys
-import textwrap
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -18,8 +16,14 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
+from ai_protocols._commands import (
+    UsageProblem,
+    log_entries,
+    print_json,
+    print_log_report,
+    render_session,
+)
 from ai_protocols._errors import AiProtocolsError, StorageError
-from ai_protocols._layout import LogEntry, Session
 from ai_protocols._session import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,10 +54,6 @@ def _errors_to_exit(func: F) -> F:
 
 def _project() -> Project:
     return Project.discover()
-
-
-def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -182,30 +182,13 @@ def log(progress: tuple[str, ...], decision: str | None, rationale: str | None,
     Several options in one call are written together, in one locked,
     atomic write.
     """
-    if rationale is not None and decision is None:
-        raise click.UsageError("--rationale goes with --decision")
-    entries = [LogEntry("progress", t) for t in progress]
-    if decision is not None:
-        entries.append(LogEntry("decision", decision, rationale))
-    entries += [LogEntry("discovery", t) for t in discovery]
-    entries += [LogEntry("blocker", t) for t in blocker]
-    entries += [LogEntry("next", t) for t in next_]
-    entries += [LogEntry("done", t) for t in done]
-    if summary is not None:
-        entries.append(LogEntry("summary", summary))
-    if not entries:
-        raise click.UsageError("give at least one of --progress, --decision, --discovery, "
-                               "--blocker, --next, --done, --summary")
-    report = _project().log(*entries)
-    for line in report.said:
-        click.echo(f"logged {line}")
-    if report.pending is not None and report.emacs_lock is not None:
-        click.echo(
-            f"Note: the session file has unsaved changes in Emacs (lock held by "
-            f"{report.emacs_lock.owner}), so it was not rewritten: the entries wait in "
-            f"{report.pending} and are folded in at the first write after it is saved.",
-            err=True,
-        )
+    try:
+        entries = log_entries(progress=progress, decision=decision, rationale=rationale,
+                              discovery=discovery, blocker=blocker, next_=next_, done=done,
+                              summary=summary)
+    except UsageProblem as problem:
+        raise click.UsageError(str(problem)) from None
+    print_log_report(_project().log(*entries))
 
 
 @cli.command()
@@ -215,9 +198,9 @@ def show(as_json: bool) -> None:
     """Print the current session: summary, progress, next steps, blockers..."""
     session = _project().show()
     if as_json:
-        _echo_json(session.to_json())
+        print_json(session.to_json())
     else:
-        click.echo(render_session(session))
+        print(render_session(session))
 
 
 @cli.command("wrap-up")
@@ -246,7 +229,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
         agent=agent, runtime=runtime, since=parse_since(since) if since else None
     )
     if as_json:
-        _echo_json([row.to_json() for row in rows])
+        print_json([row.to_json() for row in rows])
         return
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
@@ -267,7 +250,7 @@ def status(as_json: bool) -> None:
     """
     rows = _project().status()
     if as_json:
-        _echo_json([row.to_json() for row in rows])
+        print_json([row.to_json() for row in rows])
         return
     for row in rows:
         age = row.age
@@ -314,45 +297,6 @@ def spawn(runtime: str, command: tuple[str, ...]) -> None:
     from ai_protocols._spawn import spawn as run_agent
 
     sys.exit(run_agent(_project().root, runtime, command))
-
-
-def _stamp(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
-
-
-def render_session(session: Session) -> str:
-    """The human form of a session, as ``show`` and ``start`` print it."""
-    out = [
-        f"Session: {session.title or '(untitled)'}",
-        f"  path:     {session.path}",
-        f"  agent id: {session.agent_id or '(none)'}   host: {session.host or '?'}",
-        f"  status:   {session.status or '?'}",
-        f"  started:  {_stamp(session.started)}   last updated: {_stamp(session.updated)}",
-    ]
-    if session.ended:
-        out.append(f"  ended:    {_stamp(session.ended)}   {session.description or ''}")
-
-    def block(text: str, indent: str) -> str:
-        return textwrap.indent(text, indent).lstrip()
-
-    out.append("Summary:")
-    out.append(f"  {block(session.summary, '  ')}" if session.summary else "  (none)")
-    for title, entries in (("Progress", session.progress), ("Next steps", session.next_steps),
-                           ("Blockers", session.blockers), ("Decisions", session.decisions),
-                           ("Discoveries", session.discoveries)):
-        out.append(f"{title}:")
-        if not entries:
-            out.append("  (none)")
-        for entry in entries:
-            mark = "" if entry.done is None else ("[X] " if entry.done else "[ ] ")
-            out.append(f"  {mark}{_stamp(entry.time)}  {block(entry.text, '      ')}")
-            if entry.rationale is not None:
-                out.append(f"      rationale: {block(entry.rationale, '        ')}")
-    if session.pending:
-        out.append("Waiting until the Emacs buffer is saved:")
-        for waiting in session.pending:
-            out.append(f"  {waiting.kind}: {block(waiting.text, '    ')}")
-    return "\n".join(out)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols import has_epoch_tail, mint_agent_id, safe_id
+from ai_protocols import _agent_ids, has_epoch_tail, mint_agent_id, safe_id
 from ai_protocols._agent_ids import name_part
 
 from conftest import CLI, Runner, clean_env
@@ -132,7 +132,7 @@ def test_host_part_is_the_short_host_name_made_safe(project: Path, hostname: str
 def test_host_part_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for hostname, part in (("a.b.c", "a"), ("a b", "a-b"), ("", "host"), ("é", "host"),
                            ("-x-", "x"), ("h" * 50 + ".d", "h" * 40)):
-        monkeypatch.setattr(socket, "gethostname", lambda h=hostname: h)
+        monkeypatch.setattr(_agent_ids, "hostname", lambda h=hostname: h)
         agent = mint_agent_id("claude", project, now=FIXED)
         assert agent.startswith(f"{part}.proj.claude.{FIXED}"), agent
         assert safe_id(agent) == agent

@@ -625,3 +625,54 @@ def test_cli_agent_id_and_spawn_at_once_never_share_an_id(
     # The rest: each spawner looking for its agent's session file to record the exit in.
     assert sorted(Path(h.target).stem for h in holds if h not in minting_holds) == sorted(seen)
 
+
+
+HOLD_WITH_FILELOCK = """
+import sys, time, filelock
+lock = filelock.FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+HOLD_WITH_OURS = """
+import sys, time
+from pathlib import Path
+from ai_protocols._storage import OsLock
+lock = OsLock(Path(sys.argv[1]))
+lock.acquire(5)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("holder", [HOLD_WITH_FILELOCK, HOLD_WITH_OURS])
+def test_our_lock_and_filelocks_exclude_each_other(project: Path, run: Runner,
+                                                   holder: str) -> None:
+    """On POSIX the session lock is flock(2) taken directly, not through filelock (whose
+    import costs more than a whole log may): it is the same lock, so a filelock holder
+    keeps a log out and a holder of ours keeps a filelock waiter out."""
+    import json
+    import sys
+
+    import filelock
+
+    run("start")
+    lock_file = _storage.lock_path(project / ".ai", project / ".ai/session-context.org")
+    proc = subprocess.Popen([sys.executable, "-c", holder, str(lock_file)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        refused = run("log", "--progress", "x", check=False,
+                      env={"AI_PROTOCOLS_LOCK_TIMEOUT": "0.3"})
+        assert refused.returncode == 8, refused.stderr
+        assert refused.stderr.startswith("Error: could not lock ")
+        with pytest.raises(filelock.Timeout):
+            filelock.FileLock(lock_file).acquire(timeout=0.3)
+    finally:
+        proc.kill()
+        proc.wait()
+    run("log", "--progress", "x")  # the kernel dropped the killed holder's lock
+    with filelock.FileLock(lock_file, timeout=1):
+        pass
+    progress = json.loads(run("show", "--json").stdout)["progress"]
+    assert [entry["text"] for entry in progress] == ["x"]  # the refused log wrote nothing

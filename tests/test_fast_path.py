@@ -1,0 +1,158 @@
+"""The console script answers ``path``, ``log`` and ``show`` without click
+(``ai_protocols._entry``). These tests hold that fast path to the click CLI:
+the same options, read the same way, with the same output and errors, and
+without importing click or the other heavy dependencies."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ai_protocols._entry import LOG_OPTIONS, SHOW_OPTIONS, parse_options
+from ai_protocols.cli import cli
+
+from conftest import CLI, Runner, clean_env
+
+HEAVY = {"click", "filelock", "orgparse", "dateutil"}
+FAST = {"log": LOG_OPTIONS, "show": SHOW_OPTIONS}
+
+
+def click_options(command: str) -> dict[str, str]:
+    """How the click command reads each option: "flag", "one" or "many"."""
+    table = {}
+    for param in cli.commands[command].params:
+        if isinstance(param, click.Option) and param.name != "help":
+            [long_name] = [o for o in param.opts if o.startswith("--")]
+            table[long_name] = "flag" if param.is_flag else "many" if param.multiple else "one"
+    return table
+
+
+@pytest.mark.parametrize("command", sorted(FAST))
+def test_the_fast_tables_are_the_click_options(command: str) -> None:
+    assert FAST[command] == click_options(command)
+
+
+TOKENS = st.sampled_from([
+    "--progress", "--decision", "--rationale", "--discovery", "--blocker", "--next", "--done",
+    "--summary", "--json", "--progress=a=b", "--summary=", "--json=1", "--nope", "-h",
+    "--help", "--", "-", "x", "", "-x", "é ☕", "--progres",
+])
+
+
+@pytest.mark.parametrize("command", sorted(FAST))
+@settings(max_examples=400, deadline=None)
+@given(args=st.lists(TOKENS, max_size=6))
+def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: list[str]) -> None:
+    parsed = parse_options(args, FAST[command])
+    if parsed is None:
+        return  # left to click, which then answers it
+    sub = cli.commands[command].make_context(command, list(args))  # raises if click refuses
+    expected = {("next" if k == "next_" else "json" if k == "as_json" else k): v
+                for k, v in sub.params.items()}
+    assert parsed == expected
+
+
+def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
+    assert parse_options(["--progress"], LOG_OPTIONS) is None  # no value: click says so
+    assert parse_options(["--help"], LOG_OPTIONS) is None
+    assert parse_options(["--json=yes"], SHOW_OPTIONS) is None
+    assert parse_options(["--progress", "a", "--progress=b", "--next", "--done"], LOG_OPTIONS) \
+        == {"progress": ("a", "b"), "decision": None, "rationale": None, "discovery": (),
+            "blocker": (), "next": ("--done",), "done": (), "summary": None}
+
+
+CLICK_PATH = "import sys; sys.argv[0] = 'ai-protocols'; from ai_protocols.cli import main; main()"
+
+
+def run_both(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], ...]:
+    """The console script (fast path) and the click CLI, on the same arguments."""
+    fast = subprocess.run([str(CLI), *args], cwd=cwd, env=clean_env(), capture_output=True,
+                          text=True, timeout=60)
+    slow = subprocess.run([sys.executable, "-c", CLICK_PATH, *args], cwd=cwd, env=clean_env(),
+                          capture_output=True, text=True, timeout=60)
+    return fast, slow
+
+
+def same(fast: subprocess.CompletedProcess[str], slow: subprocess.CompletedProcess[str]) -> None:
+    assert (fast.returncode, fast.stdout, fast.stderr) == \
+        (slow.returncode, slow.stdout, slow.stderr)
+
+
+def test_show_prints_the_same_on_both_paths(project: Path, run: Runner) -> None:
+    same(*run_both(project, "show"))  # no session yet: the same error and exit code
+    run("start", "--title", "Both ways")
+    run("log", "--progress", "one", "--next", "two\nlines", "--decision", "d",
+        "--rationale", "r", "--summary", "s")
+    for args in (["show"], ["show", "--json"]):
+        fast, slow = run_both(project, *args)
+        same(fast, slow)
+        assert fast.returncode == 0 and "one" in fast.stdout
+    assert json.loads(fast.stdout)["decisions"][0]["rationale"] == "r"
+
+
+@pytest.mark.parametrize("args", [
+    ["log", "--progress", "a", "--blocker", "b"],
+    ["log", "--done", "nothing like it"],  # exit 5 from the library
+    ["log", "--decision", "no rationale"],  # exit 4 from the library
+    ["log", "--rationale", "alone"],  # a usage error: click's own message, exit 2
+    ["log"],
+    ["log", "--progress", ""],
+    ["show", "--json", "--json"],
+])
+def test_log_does_the_same_on_both_paths(tmp_path: Path,
+                                         args: list[str]) -> None:
+    projects = []
+    for name in ("fast", "slow"):
+        root = tmp_path / name / "proj"
+        root.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        runner = Runner(root)
+        runner("init")
+        runner("start", "--title", "T")
+        projects.append(root)
+    fast = subprocess.run([str(CLI), *args], cwd=projects[0], env=clean_env(),
+                          capture_output=True, text=True, timeout=60)
+    slow = subprocess.run([sys.executable, "-c", CLICK_PATH, *args], cwd=projects[1],
+                          env=clean_env(), capture_output=True, text=True, timeout=60)
+
+    def normal(text: str, root: Path) -> str:  # the two projects differ in path and minute
+        text = text.replace(str(root), "P")
+        return re.sub(r"\d{4}-\d\d-\d\d(?:T| [A-Z][a-z]{2} )\d\d:\d\d", "T", text)
+
+    assert fast.returncode == slow.returncode
+    for got, want in ((fast.stdout, slow.stdout), (fast.stderr, slow.stderr),
+                      *[(p.read_text(), q.read_text()) for p, q in
+                        [(projects[0] / ".ai/session-context.org",
+                          projects[1] / ".ai/session-context.org")]]):
+        assert normal(got, projects[0]) == normal(want, projects[1])
+
+
+def imported(cwd: Path, *args: str) -> set[str]:
+    """The top-level modules the console script imports for ``args``."""
+    result = subprocess.run([sys.executable, "-X", "importtime", str(CLI), *args], cwd=cwd,
+                            env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return {line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("args", [["path"], ["log", "--progress", "x"], ["show"],
+                                  ["show", "--json"]])
+def test_the_hot_commands_import_no_heavy_dependency(project: Path, run: Runner,
+                                                     args: list[str]) -> None:
+    run("start")
+    assert imported(project, *args) & HEAVY == set()
+
+
+def test_the_import_probe_sees_click(project: Path, run: Runner) -> None:
+    """The probe above can fail: a command left to click imports it."""
+    run("start")
+    assert "click" in imported(project, "log", "--help")
