@@ -295,6 +295,15 @@ def _after_drawers(doc: OrgFile, section: Headline) -> int:
     return index
 
 
+def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
+    """The stamped items of the section's own body, their lines numbered in the file."""
+    lines = doc.lines_between(section.body_start, section.body_end)
+    entries = parse_entries(lines, 0, len(lines), doc.newline)
+    for entry in entries:
+        entry.line += section.body_start
+    return entries
+
+
 def read_session(path: Path, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
     doc = OrgFile(text)
@@ -329,8 +338,7 @@ def read_session(path: Path, text: str) -> Session:
     for key, bucket in targets.items():
         section = find_section(doc, headline, key)
         if section is not None:
-            bucket.extend(parse_entries(doc.lines, section.body_start, section.body_end,
-                                        doc.newline))
+            bucket.extend(_entries(doc, section))
     summary = find_section(doc, headline, "summary")
     if summary is not None:
         start, end, text = _summary_span(doc, summary)
@@ -396,8 +404,7 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
     for key in ("progress", "next-steps"):
         section = find_section(doc, session, key)
         if section is not None:
-            entries = parse_entries(doc.lines, section.body_start, section.body_end, doc.newline)
-            open_items += [e for e in entries if e.done is False]
+            open_items += [e for e in _entries(doc, section) if e.done is False]
     matches = [e for e in open_items if e.text == text] or \
         [e for e in open_items if text.casefold() in e.text.casefold()]
     if not matches:
