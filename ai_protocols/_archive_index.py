@@ -35,7 +35,9 @@ that its texts are printed as they are: no work per row but the ``lstat``. The
 appended lines are what ``Project._archive`` adds at each wrap-up, one whole
 line per archive; ``list`` folds them into the block when it rewrites the file
 for another reason, or when there are more than :data:`APPENDED_MAX` of them.
-When the project has moved, the texts' ``HEAD`` is replaced as they are read.
+A row of the block whose archive changed or went is a hole, skipped while the
+archive is read again; the rewrite copies the other lines as they are. When the
+project has moved, the texts' ``HEAD`` is replaced as they are read.
 
 Only names that JSON leaves as they are, in UTF-8, are cached (a name with a
 tab, a newline, a quote or a backslash is read every time), and only rows
@@ -185,17 +187,46 @@ def decode_lines(text: str) -> tuple[dict[str, Entry], int]:
     return found, bad
 
 
-def encode_index(entries: dict[str, Entry], head: str, others: list[str]) -> bytes:
-    """A whole index file holding ``entries`` as its block, newest first. Every entry
-    is one that :func:`encode_line` takes (made by :func:`entry_of`, read back by
-    :func:`decode_lines`, or in a block this wrote)."""
-    order = sorted(entries, key=lambda name: (entries[name][1], name), reverse=True)
-    keys = "".join([f"{name}\t{entries[name][0]}\t{entries[name][1]}\n" for name in order])
-    texts = "".join([f"{head}{entries[name][2]},\n" for name in order])
-    keys_bytes, texts_bytes = keys.encode("utf-8"), texts.encode("utf-8")
-    meta = json.dumps({"count": len(order), "keys": len(keys_bytes), "texts": len(texts_bytes),
+def encode_index(head: str, others: list[str], extra: dict[str, Entry],
+                 block: Block | None = None, holes: list[int] | None = None) -> bytes:
+    """A whole index file: ``block`` but for the rows in ``holes``, and ``extra``, newest
+    first. The block's lines are copied as they are; each entry of ``extra`` is one
+    that :func:`encode_line` takes (made by :func:`entry_of` or read back by
+    :func:`decode_lines`), for a name that has no row in the block but a hole."""
+    keys: list[bytes] = []
+    texts: list[bytes] = []
+    old_keys = block.keys.split(b"\n") if block is not None else []
+    old_texts = block.texts.split(b"\n") if block is not None else []
+    done = 0
+    for name in sorted(extra, key=lambda name: (extra[name][1], name), reverse=True):
+        stat, latest, tail = extra[name]
+        place = _place(block, len(block.names), (latest, name)) if block is not None else 0
+        for first, end in _runs(done, place, holes or []):
+            keys += old_keys[first:end]
+            texts += old_texts[first:end]
+        keys.append(f"{name}\t{stat}\t{latest}".encode())
+        texts.append(f"{head}{tail},".encode())
+        done = place
+    for first, end in _runs(done, len(block.names) if block is not None else 0, holes or []):
+        keys += old_keys[first:end]
+        texts += old_texts[first:end]
+    keys_bytes = b"".join([b"\n".join(keys), b"\n"]) if keys else b""
+    texts_bytes = b"".join([b"\n".join(texts), b"\n"]) if texts else b""
+    meta = json.dumps({"count": len(keys), "keys": len(keys_bytes), "texts": len(texts_bytes),
                        "head": head, "others": others})
-    return f"{MAGIC}{meta}\n".encode() + keys_bytes + texts_bytes
+    return b"".join([f"{MAGIC}{meta}\n".encode(), keys_bytes, texts_bytes])
+
+
+def _runs(start: int, end: int, holes: list[int]) -> Iterator[tuple[int, int]]:
+    """The runs of rows from ``start`` to ``end`` that are not in ``holes`` (sorted)."""
+    from bisect import bisect_left
+
+    for hole in holes[bisect_left(holes, start):bisect_left(holes, end)]:
+        if hole > start:
+            yield start, hole
+        start = hole + 1
+    if end > start:
+        yield start, end
 
 
 @dataclass
@@ -205,6 +236,7 @@ class Block:
     names: list[str]
     stats: list[str]
     latests: list[str]
+    keys: bytes  # the key lines, as read
     texts: bytes  # one line "TEXT,\n" per archive, starting with ``head``
     head: str
 
@@ -214,9 +246,10 @@ class Block:
             return self
         old, new = (f'\n{h}'.encode() for h in (self.head, head))
         texts = (b"\n" + self.texts).replace(old, new)[1:]
-        return Block(self.names, self.stats, self.latests, texts, head)
+        return Block(self.names, self.stats, self.latests, self.keys, texts, head)
 
     def entries(self) -> dict[str, Entry]:
+        """The block's rows, by name."""
         texts = self.texts.decode("utf-8", "replace").split(",\n")
         cut = len(self.head)
         return {name: (stat, latest, text[cut:]) for name, stat, latest, text in
@@ -233,7 +266,7 @@ def decode_block(count: int, keys: bytes, texts: bytes, head: str) -> Block | No
     fields = keys.decode("utf-8", "replace").replace("\n", "\t\n\t").split("\t")
     if len(fields) != 4 * count + 1 or fields[-1] or fields[3::4].count("\n") != count:
         return None
-    return Block(fields[0:-1:4], fields[1::4], fields[2::4], texts, head)
+    return Block(fields[0:-1:4], fields[1::4], fields[2::4], keys, texts, head)
 
 
 @dataclass
@@ -291,13 +324,15 @@ class _Index:
 
 @dataclass
 class Listing:
-    """``list``'s rows: the index's block (its first ``count`` rows, as they are),
-    and the other rows, each with its place among those given by its key."""
+    """``list``'s rows: the index's block (its first ``count`` rows as they are, but
+    for those in ``holes``), and the other rows, each with its place among those
+    given by its key."""
 
     head: str
     block: Block | None
     count: int
     others: list[Row]  # live rows first, until select() sorts them
+    holes: list[int] = field(default_factory=list)  # the block's rows not valid, in order
 
 
 def listing(project: Project, *, agent: str | None = None, runtime: str | None = None,
@@ -362,13 +397,18 @@ class _Scan:
         self.dirty = index.stale
         block = index.block.with_head(self.head) if index.block is not None else None
         known: set[str] = set()  # the names with a row, but for the block's
+        holes: list[int] = []
         if block is not None:
             stats = self._stats(block.names)
-            if stats != block.stats:  # some archive changed or went: one by one
-                known = self._unpack(block, stats, index.appended)
-                block = None
-        count = len(block.names) if block is not None else 0
-        known |= self._check(index.appended, block)
+            if stats != block.stats:  # some archives changed or went: read those again
+                self.dirty = True
+                holes = [i for i, (now, then) in enumerate(zip(stats, block.stats, strict=True))
+                         if now != then]
+                changed = [block.names[i] for i in holes if stats[i] is not None]
+                known.update(changed)
+                self._read([name for name in changed if name not in index.appended])
+        count = len(block.names) - len(holes) if block is not None else 0
+        known |= self._check(index.appended, block, holes)
         present = self._present(index.others, names)
         if len(names) > count + len(known | present):  # some name the index lacks
             have = set(block.names if block is not None else ()) | known | present
@@ -378,19 +418,32 @@ class _Scan:
             with contextlib.suppress(OSError, AiProtocolsError), \
                     _archive_lock(self.ai_dir, self.folder, LOCK_WAIT) as held:
                 if held:  # (the index is a cache: the next list tries again)
-                    entries = (block.entries() if block is not None else {}) | self.cached
-                    _replace(self.ai_dir, index, entries, self.head,
-                             sorted(set(names) - entries.keys()))
-        return Listing(self.head, block, count, self.rows)
+                    _replace(self.ai_dir, index, block, holes, self.cached, self.head,
+                             self._without_rows(names, block, holes))
+        return Listing(self.head, block, len(block.names) if block else 0, self.rows, holes)
+
+    def _without_rows(self, names: list[str], block: Block | None,
+                      holes: list[int]) -> list[str]:
+        """The names in the folder that the new index has no row for."""
+        listed = set(names)
+        others = listed.difference(block.names) if block is not None else listed
+        if block is not None and holes:
+            others |= listed.intersection([block.names[i] for i in holes])
+        return sorted(others.difference(self.cached))
 
     def _stats(self, names: list[str]) -> list[str | None]:
         """The ``stat_key`` of each name (``None`` for one that has gone)."""
         stat, fd = os.stat, self.fd
-        try:
-            return [f"{(s := stat(n, dir_fd=fd, follow_symlinks=False)).st_mtime_ns}:"
-                    f"{s.st_size}:{s.st_mode}" for n in names]
-        except FileNotFoundError:
-            return [self._stat_key(name) for name in names]
+        keys: list[str | None] = []
+        add = keys.append
+        for name in names:
+            try:
+                st = stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                add(None)
+            else:
+                add(f"{st.st_mtime_ns}:{st.st_size}:{st.st_mode}")
+        return keys
 
     def _stat_key(self, name: str) -> str | None:
         try:
@@ -398,37 +451,22 @@ class _Scan:
         except FileNotFoundError:
             return None
 
-    def _unpack(self, block: Block, stats: list[str | None],
-                appended: dict[str, Entry]) -> set[str]:
-        """Take the block's rows one by one: keep those still valid, read the changed
-        archives again; return the names that have a row. An appended line for a name
-        is newer than the block's."""
-        self.dirty = True
-        known: set[str] = set()
-        for (name, entry), stat in zip(block.entries().items(), stats, strict=True):
-            if stat is None or name in appended:
-                continue
-            if stat == entry[0]:
-                self.rows.append((entry[1], name, self.head + entry[2], None))
-                self.cached[name] = entry
-            else:
-                self._read([name])
-            known.add(name)
-        return known
-
-    def _check(self, appended: dict[str, Entry], block: Block | None) -> set[str]:
-        """Take the appended lines: keep those still valid, read the changed archives
-        again; return the names that have a row, but for those in the block."""
+    def _check(self, appended: dict[str, Entry], block: Block | None,
+               holes: list[int]) -> set[str]:
+        """Take the appended lines (newer than the block): keep those still valid, read
+        the changed archives again; return the names that have a row, but for those
+        whose row in the block stands."""
         known: set[str] = set()
         for name, entry in appended.items():
             stat = self._stat_key(name)
             if stat is None:
                 self.dirty = True  # gone
                 continue
-            if block is not None and (_in_block(block, name, entry[1]) if stat == entry[0]
-                                      else name in block.names):
-                self.dirty = True  # the block's row stands: it is valid, so the same
-                continue
+            if block is not None:
+                at = _find(block, name, entry[1] if stat == entry[0] else None)
+                if at is not None and not _in(holes, at):
+                    self.dirty = True  # the block's row stands: it is valid, so the same
+                    continue
             if stat == entry[0]:
                 self.rows.append((entry[1], name, self.head + entry[2], None))
                 self.cached[name] = entry
@@ -439,7 +477,7 @@ class _Scan:
 
     def _present(self, others: list[str], names: list[str]) -> set[str]:
         """Which of the names the index has no row for are in the folder now."""
-        if len(others) > 16:
+        if len(others) > 8:  # (a set of 100,000 names costs more than a few scans)
             listed = set(names)
             return {name for name in others if name in listed}
         return {name for name in others if name in names}
@@ -496,10 +534,10 @@ def _archive_lock(ai_dir: Path, folder: Path, wait: float) -> Iterator[bool]:
         lock.release()
 
 
-def _replace(ai_dir: Path, index: _Index, entries: dict[str, Entry], head: str,
-             others: list[str]) -> None:
-    """Write ``entries``, and the lines appended since ``index`` was read, as the new
-    index. Call holding the archive lock."""
+def _replace(ai_dir: Path, index: _Index, block: Block | None, holes: list[int],
+             entries: dict[str, Entry], head: str, others: list[str]) -> None:
+    """Write ``block`` but for its ``holes``, ``entries``, and the lines appended since
+    ``index`` was read, as the new index. Call holding the archive lock."""
     _storage.refuse_symlinks(ai_dir.parent, index.path)
     try:
         now = index.path.stat()
@@ -522,7 +560,7 @@ def _replace(ai_dir: Path, index: _Index, entries: dict[str, Entry], head: str,
             entries.setdefault(name, entry)
             if name in others:
                 others.remove(name)
-    _storage.atomic_write(index.path, encode_index(entries, head, others))
+    _storage.atomic_write(index.path, encode_index(head, others, entries, block, holes))
 
 
 def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None:
@@ -544,7 +582,7 @@ def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None
         try:
             size = os.fstat(fd).st_size
             if size == 0:
-                line = encode_index({}, json_head(folder), []).decode() + line
+                line = encode_index(json_head(folder), [], {}).decode() + line
             elif os.pread(fd, 1, size - 1) != b"\n":
                 line = "\n" + line  # end the line a killed writer left half written
             os.write(fd, line.encode("utf-8"))
@@ -580,7 +618,7 @@ def select(found: Listing, *, agent: str | None = None, runtime: str | None = No
         if found.block is not None:  # newest first: those that pass come first
             count = _place(found.block, count, (earliest, ""))
     rows.sort(key=_key, reverse=True)
-    return Listing(found.head, found.block, count, rows)
+    return Listing(found.head, found.block, count, rows, found.holes)
 
 
 def _agent_at(text: str) -> int:
@@ -602,11 +640,23 @@ def _place(block: Block, count: int, key: tuple[str, str]) -> int:
     return low
 
 
-def _in_block(block: Block, name: str, latest: str) -> bool:
-    """Whether the block has a row for ``name`` with that ``latest``."""
+def _find(block: Block, name: str, latest: str | None) -> int | None:
+    """Where the block has a row for ``name``: looked up by its ``latest`` when given
+    (quick), else by its name alone."""
+    if latest is None:
+        return block.names.index(name) if name in block.names else None
     place = _place(block, len(block.names), (latest, name))
-    return place < len(block.names) and (block.latests[place], block.names[place]) == \
-        (latest, name)
+    if place < len(block.names) and (block.latests[place], block.names[place]) == \
+            (latest, name):
+        return place
+    return None
+
+
+def _in(holes: list[int], row: int) -> bool:
+    from bisect import bisect_left
+
+    at = bisect_left(holes, row)
+    return at < len(holes) and holes[at] == row
 
 
 def _merged(found: Listing) -> Iterator[tuple[int, int] | Row]:
@@ -614,12 +664,10 @@ def _merged(found: Listing) -> Iterator[tuple[int, int] | Row]:
     done = 0
     for row in found.others:
         place = _place(found.block, found.count, _key(row)) if found.block else 0
-        if place > done:
-            yield done, place
-            done = place
+        yield from _runs(done, place, found.holes)
+        done = max(done, place)
         yield row
-    if found.count > done:
-        yield done, found.count
+    yield from _runs(done, found.count, found.holes)
 
 
 def _rows(found: Listing) -> list[Row]:
@@ -628,8 +676,9 @@ def _rows(found: Listing) -> list[Row]:
     block = found.block
     if block is not None and found.count:
         texts = block.texts.decode("utf-8", "replace").split(",\n", found.count)
-        del texts[found.count:]
-        rows += zip(block.latests, block.names, texts, repeat(None), strict=False)
+        for first, end in _runs(0, found.count, found.holes):
+            rows += zip(block.latests[first:end], block.names[first:end], texts[first:end],
+                        repeat(None), strict=False)
     return rows
 
 
@@ -663,12 +712,13 @@ def json_pieces(found: Listing) -> list[bytes | memoryview]:
 
 def to_infos(found: Listing) -> list[SessionInfo]:
     lazy = SessionInfo._from_json_text
-    block_rows = _rows(Listing(found.head, found.block, found.count, []))
+    block = found.block
+    texts = block.texts.decode("utf-8", "replace").split(",\n") if block is not None else []
     infos: list[SessionInfo] = []
     for part in _merged(found):
         if len(part) == 2:
             first, end = part  # type: ignore[misc]
-            infos += [lazy(row[2]) for row in block_rows[first:end]]
+            infos += map(lazy, texts[first:end])
         else:
             infos.append(part[3] or lazy(part[2]))  # type: ignore[index, misc]
     return infos

@@ -467,11 +467,48 @@ def test_a_line_gives_back_its_row(name: str, title: str | None, description: st
     other = index.row_of(SessionInfo("archived", folder / "b.org", None, None, None, None,
                                       None, None, None))
     entries = {name: entry, "b.org": index.entry_of(other, "1:2:33188", head)}
-    data = index.encode_index(entries, head, [name + "~"])  # type: ignore[arg-type]
+    data = index.encode_index(head, [name + "~"], entries)  # type: ignore[arg-type]
     found = index._Index(Path("unused"))
     found.read_from(io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
     assert found.block is not None and not found.stale and found.others == [name + "~"]
     assert found.block.entries() == entries
+
+
+def made_entry(name: str, latest: str, n: int) -> index.Entry:
+    return f"{n}:1:33188", latest, f'{name}", "agent_id": null, "title": "{n}"}}'
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.dictionaries(st.from_regex(r"[a-z0-9-]{1,12}\.org", fullmatch=True),
+                            st.sampled_from(["2026-11-01T10:00", "2026-11-02T09:30",
+                                             "2026-11-02T09:31", "0001-01-01T00:00"]),
+                            max_size=12),
+       data=st.data())
+def test_a_rewrite_splices_the_block_as_a_whole_write_would(
+        rows: dict[str, str], data: st.DataObject) -> None:
+    """``list`` rewrites the index by copying the block's lines but for its holes and
+    putting the new rows in their places: the same bytes as writing all of it anew."""
+    head = index.json_head(Path("/p/.ai/sessions"))
+    old = {name: made_entry(name, latest, n) for n, (name, latest) in enumerate(rows.items())}
+    found = index._Index(Path("unused"))
+    found.read_from(io.BufferedReader(io.BytesIO(index.encode_index(head, [], old))))  # type: ignore[arg-type]
+    block = found.block
+    assert block is not None and block.entries() == old
+    holes = sorted(data.draw(st.sets(st.sampled_from(range(len(block.names))) if block.names
+                                     else st.nothing())))
+    hole_names = [block.names[i] for i in holes]
+    redone = data.draw(st.lists(st.sampled_from(hole_names), unique=True) if holes
+                       else st.just([]))
+    new = data.draw(st.dictionaries(st.from_regex(r"new[a-z]{1,4}\.org", fullmatch=True),
+                                    st.sampled_from(["2026-11-02T09:30", "2026-11-03T00:00"]),
+                                    max_size=4))
+    extra = {name: made_entry(name, "2026-11-02T09:30", 100 + n)
+             for n, name in enumerate(redone)}
+    extra |= {name: made_entry(name, latest, 200 + n)
+              for n, (name, latest) in enumerate(new.items())}
+    whole = {name: entry for name, entry in old.items() if name not in hole_names} | extra
+    assert index.encode_index(head, ["x"], extra, block, holes) == \
+        index.encode_index(head, ["x"], whole)
 
 
 @settings(max_examples=200, deadline=None)
