@@ -135,7 +135,11 @@ class Session:
 
 @dataclass
 class SessionInfo:
-    """One row of ``list``: a live session-context file or an archived session."""
+    """One row of ``list``: a live session-context file or an archived session.
+
+    ``Project.list_sessions`` may give rows that hold only their ``list --json``
+    text (as the archive index keeps it): their fields are read from it on first use.
+    """
 
     kind: Literal["live", "archived"]
     path: Path
@@ -146,6 +150,32 @@ class SessionInfo:
     started: datetime | None
     updated: datetime | None
     ended: datetime | None
+
+    @classmethod
+    def _from_json_text(cls, text: str) -> SessionInfo:
+        """A row read lazily from its ``list --json`` text (times to the minute)."""
+        info = cls.__new__(cls)
+        info.__dict__["_json_text"] = text
+        return info
+
+    def __getattr__(self, name: str) -> object:
+        """Called only for a field not set yet: that of a row made by _from_json_text."""
+        text = self.__dict__.pop("_json_text", None)
+        if text is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        import json
+
+        data = json.loads(text)
+        self.kind = data["kind"]
+        self.path = Path(data["path"])
+        self.agent_id = data["agent_id"]
+        self.title = data["title"]
+        self.description = data["description"]
+        self.status = data["status"]
+        self.started, self.updated, self.ended = (
+            datetime.fromisoformat(data[key]) if data[key] is not None else None
+            for key in ("started", "updated", "ended"))
+        return getattr(self, name)
 
     @property
     def latest(self) -> datetime:

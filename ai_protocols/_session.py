@@ -595,27 +595,34 @@ class Project:
             os.rename(session.path, target)
             _storage.fsync_dir(self.sessions_dir)
             _storage.fsync_dir(session.path.parent)
+            from ai_protocols import _archive_index
+
+            _archive_index.record_archive(self.ai_dir, self.sessions_dir, target,
+                                          lambda path: self._info(path, "archived"))
         return target
 
     # -- listing --------------------------------------------------------------------------
 
     def list_sessions(self, *, agent: str | None = None, runtime: str | None = None,
                       since: datetime | None = None) -> list[SessionInfo]:
-        """Live session-context files and archived sessions, newest first."""
-        rows: list[SessionInfo] = []
-        live = [self.ai_dir / "session-context.org", *_session_files(self.context_dir)]
-        for path in live:
-            rows += self._info(path, "live")
-        for path in _session_files(self.sessions_dir):
-            rows += self._info(path, "archived")
-        if agent is not None:
-            rows = [r for r in rows if r.agent_id == agent]
-        if runtime is not None:
-            rows = [r for r in rows if r.agent_id and _runtime_of(r.agent_id) == runtime]
-        if since is not None:
-            rows = [r for r in rows if r.latest >= since]
-        rows.sort(key=lambda r: (r.latest, r.path.name), reverse=True)
-        return rows
+        """Live session-context files and archived sessions, newest first.
+
+        Archived rows come from the archive index where it is still valid (see
+        :mod:`ai_protocols._archive_index`); such rows read their fields from their
+        JSON text on first use.
+        """
+        from ai_protocols import _archive_index as index
+
+        return index.to_infos(index.listing(self, agent=agent, runtime=runtime, since=since))
+
+    def list_json(self, *, agent: str | None = None, runtime: str | None = None,
+                   since: datetime | None = None) -> list[bytes | memoryview]:
+        """What ``list --json`` prints, in pieces: :meth:`list_sessions` as a JSON array
+        with one compact object per line, made without a :class:`SessionInfo` per row."""
+        from ai_protocols import _archive_index as index
+
+        return index.json_pieces(index.listing(self, agent=agent, runtime=runtime,
+                                               since=since))
 
     def _info(self, path: Path, kind: Literal["live", "archived"]) -> list[SessionInfo]:
         if path.is_symlink():  # listed, never followed: read_bytes refuses it too

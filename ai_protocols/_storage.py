@@ -61,8 +61,10 @@ def refuse_symlinks(base: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(ai_dir: Path, target: Path) -> Iterator[None]:
-    """Hold the operating-system lock for ``target`` (released if we die).
+def locked(ai_dir: Path, target: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the operating-system lock for ``target`` (released if we die), waiting
+    ``timeout`` seconds (``AI_PROTOCOLS_LOCK_TIMEOUT``, 30, by default) before
+    :class:`LockTimeout`.
 
     Both ``target`` and its lock file are checked for symbolic links first:
     every write goes through here.
@@ -74,7 +76,7 @@ def locked(ai_dir: Path, target: Path) -> Iterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StorageError(path.parent, error) from error
-    timeout = _lock_timeout()
+    timeout = _lock_timeout() if timeout is None else timeout
     lock = OsLock(path)
     try:
         lock.acquire(timeout)

@@ -222,15 +222,27 @@ def wrap_up(description: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
 @_errors_to_exit
 def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bool) -> None:
-    """List live session contexts and archived sessions, newest first."""
+    """List live session contexts and archived sessions, newest first.
+
+    With --json, prints a JSON array with one compact object per line.
+    Archived sessions are read through a per-machine cache,
+    .ai/.locks/sessions.index, whose rows are used only while each archive's
+    size and mtime are unchanged; deleting it is always safe.
+    """
     from ai_protocols._since import parse_since
 
-    rows = _project().list_sessions(
-        agent=agent, runtime=runtime, since=parse_since(since) if since else None
-    )
-    if as_json:
-        print_json([row.to_json() for row in rows])
+    moment = parse_since(since) if since else None
+    if as_json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
+        pieces = _project().list_json(agent=agent, runtime=runtime, since=moment)
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stdout, such as a StringIO
+            click.echo(b"".join(pieces).decode("utf-8", "surrogateescape"), nl=False)
+            return
+        sys.stdout.flush()
+        binary.writelines(pieces)
+        binary.flush()
         return
+    rows = _project().list_sessions(agent=agent, runtime=runtime, since=moment)
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
         label = row.description or row.title or ""
