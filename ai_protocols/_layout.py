@@ -21,8 +21,6 @@ from ai_protocols._errors import (
 from ai_protocols._org import (
     PARAGRAPH_SEPARATE,
     Entry,
-    Headline,
-    OrgFile,
     entry_lines,
     format_property,
     format_timestamp,
@@ -32,6 +30,7 @@ from ai_protocols._org import (
     strip_ending,
     text_lines,
 )
+from ai_protocols._orgfile import Headline, OrgFile
 from ai_protocols._pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)

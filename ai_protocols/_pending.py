@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai_protocols import _storage
-from ai_protocols._org import OrgFile, example_block, format_property, read_text_block
+from ai_protocols._org import example_block, format_property, read_text_block
+from ai_protocols._orgfile import OrgFile
 
 __all__ = ["PendingEntry", "append_pending", "pending_path", "read_pending"]
 

@@ -50,11 +50,8 @@ from ai_protocols._layout import (
     slugify,
 )
 from ai_protocols._liveness import Liveness, Owner, assess, current_owner, hostname
-from ai_protocols._org import (
-    OrgFile,
-    format_timestamp,
-    parse_timestamp,
-)
+from ai_protocols._org import format_timestamp, parse_timestamp
+from ai_protocols._orgfile import OrgFile
 from ai_protocols._paths import (
     AI_DIR,
     CONTEXT_DIR,

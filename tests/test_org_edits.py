@@ -12,7 +12,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols._org import OrgFile, strip_ending
+from ai_protocols._org import strip_ending
+from ai_protocols._orgfile import OrgFile
 
 LINES = st.sampled_from([
     "* Top", "** Child :tag:", "*** TODO Deep", "* DONE [#A] Done", "*bold* text", "*",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project, read_session
 from ai_protocols._layout import new_session_text
-from ai_protocols._org import OrgFile
+from ai_protocols._orgfile import OrgFile
 
 GOLDEN = Path(__file__).parent / "golden"
 AGENT = "velox.proj.claude.1718400000"

@@ -1,0 +1,530 @@
+"""An Org file that edits splice lines into, keeping every byte a person typed.
+
+Nothing is ever re-rendered, so whatever a person wrote in Emacs between
+agent calls stays as it was. The structural rules follow Emacs's org-element
+rather than any other reader: a headline is any line matching ``^\\*+ ``
+(even inside a block), a property drawer counts only directly under its
+headline (after an optional planning line) and only when every line in it is
+a ``:KEY: value`` line.
+
+The text is held in chunks, one per headline, kept as pieces of the text read
+until something reads their lines one by one: see :class:`OrgFile` and
+``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from ai_protocols._org import format_property, strip_ending
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from typing import overload
+
+__all__ = ["Headline", "OrgFile"]
+
+_HEADLINE = re.compile(r"\*+ ")
+_PLANNING = re.compile(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
+_DRAWER_OPEN = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
+_DRAWER_END = re.compile(r"[ \t]*:END:[ \t]*$", re.IGNORECASE)
+# Org 9.5 (org-property-drawer-re) wants a space, not a tab, after ":KEY:".
+_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
+_TAGS = re.compile(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
+_COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
+_FOOTNOTE = re.compile(r"\[fn:[-_\w]+\]")
+
+
+@dataclass
+class Headline:
+    """A headline and where its parts stand, as line indexes into the file."""
+
+    line: int
+    level: int
+    title: str
+    body_start: int  # first line after the headline, planning line and drawer
+    body_end: int  # first line of the next headline of any level
+    subtree_end: int  # first line of the next headline of this level or higher
+    drawer: tuple[int, int] | None = None  # lines of :PROPERTIES: and :END:
+    properties: dict[str, str] = field(default_factory=dict)
+    todo: str | None = None
+    tags: tuple[str, ...] = ()
+    raw_title: str = ""  # as org-element's :raw-value: no keyword, priority or tags
+
+    @property
+    def plain_title(self) -> str:
+        """The title without statistics cookies, white space folded, case-folded:
+        what a section is recognised by when its CUSTOM_ID is gone."""
+        return " ".join(_COOKIE.sub("", self.raw_title).split()).casefold()
+
+
+def _split_headline(rest: str, keywords: frozenset[str]) -> tuple[str | None, tuple[str, ...], str]:
+    """TODO keyword, tags and raw title of a headline's text after its stars,
+    following org-element-headline-parser."""
+    text = rest.lstrip(" \t")
+    todo = None
+    word = re.match(r"(\S+)(?: |$)", text)
+    if word and word.group(1) in keywords:
+        todo = word.group(1)
+        text = text[word.end():].lstrip(" \t")
+    priority = re.match(r"\[#.\][ \t]*", text)
+    if priority:
+        text = text[priority.end():]
+    comment = re.match(r"COMMENT(?: |$)", text)
+    if comment:
+        text = text[comment.end():]
+    tags: tuple[str, ...] = ()
+    found = _TAGS.search(text)
+    if found:
+        tags = tuple(t for t in found.group(1).split(":") if t)
+        text = text[: found.start()]
+    return todo, tags, text.strip(" \t\n\r")
+
+
+def _split_lines(text: str) -> list[str]:
+    """``text`` as lines that keep their endings. Only ``"\n"`` ends a line for
+    Emacs; ``str.splitlines`` would also split on form feeds, U+2028 and others,
+    which are text inside a line."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+@dataclass
+class _Head:
+    """Where a headline's parts stand within its own chunk (line 0 is the headline)."""
+
+    level: int
+    title: str
+    todo: str | None
+    tags: tuple[str, ...]
+    raw_title: str
+    body_start: int
+    drawer: tuple[int, int] | None
+    properties: dict[str, str]
+
+
+class _Chunk:
+    """One headline's lines (its line and its body up to the next headline), or the
+    lines before the first headline.
+
+    Until something reads them one by one, the lines are pieces of text, each
+    a window ``base[start:end]`` of whole lines: at first one window into the
+    text the file was read as, with nothing copied. Appending lines adds a
+    piece; inserting them splits one. A log into a 10 MB file thus reads a few
+    small sections and appends to two, without splitting or copying a million
+    lines, and every untouched piece is written back from the bytes read.
+    """
+
+    __slots__ = ("_lines", "_pieces", "count", "head")
+
+    def __init__(self, base: str, start: int, end: int) -> None:
+        self._pieces: list[tuple[str, int, int]] | None = [(base, start, end)]
+        self._lines: list[str] | None = None
+        self.count = base.count("\n", start, end) + (
+            1 if end > start and base[end - 1] != "\n" else 0)
+        self.head: _Head | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines, split once; the caller may change them."""
+        if self._lines is None:
+            self._lines = _split_lines(self.text)
+            self._pieces = None
+        return self._lines
+
+    @property
+    def pieces(self) -> list[tuple[str, int, int]]:
+        """The text as windows ``base[start:end]``, without copying it."""
+        if self._pieces is None:
+            text = "".join(self._lines or ())
+            self._pieces = [(text, 0, len(text))]
+            self._lines = None
+        return self._pieces
+
+    @property
+    def text(self) -> str:
+        if self._lines is not None:
+            return "".join(self._lines)
+        return "".join(base[start:end] for base, start, end in self.pieces)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The lines from the first on, without splitting the rest of the chunk."""
+        if self._lines is not None:
+            yield from self._lines
+            return
+        for base, start, end in self.pieces:
+            while start < end:
+                stop = base.find("\n", start, end) + 1 or end
+                yield base[start:stop]
+                start = stop
+
+    def _tail(self) -> Iterator[tuple[int, int, str]]:
+        """From the last line back: each line's piece, its offset in that piece's
+        base, and the line."""
+        for number in range(len(self.pieces) - 1, -1, -1):
+            base, start, stop = self.pieces[number]
+            while stop > start:
+                begin = base.rfind("\n", start, stop - 1) + 1 or start
+                yield number, begin, base[begin:stop]
+                stop = begin
+
+    def tail_lines(self) -> Iterator[str]:
+        """The lines from the last back, without splitting the rest of the chunk."""
+        if self._lines is not None:
+            yield from reversed(self._lines)
+            return
+        for _number, _begin, line in self._tail():
+            yield line
+
+    def has_line_starting(self, prefix: str) -> bool:
+        if self._lines is not None:
+            return any(line.startswith(prefix) for line in self._lines)
+        return any(base.startswith(prefix, start, end) or
+                   base.find("\n" + prefix, start, end) != -1
+                   for base, start, end in self.pieces)
+
+    def terminated(self) -> bool:
+        """Whether the last line ends in a newline (only the file's last may not)."""
+        if self._lines is not None:
+            return not self._lines or self._lines[-1].endswith("\n")
+        base, start, end = self.pieces[-1]
+        return end == start or base[end - 1] == "\n"
+
+    def insert(self, index: int, block: list[str]) -> None:
+        """Insert ``block`` (lines with endings) before line ``index``."""
+        if self._lines is not None:
+            self._lines[index:index] = block
+            self.count += len(block)
+            return
+        text = "".join(block)
+        added = (text, 0, len(text))
+        pieces = self.pieces
+        at_end = index == self.count
+        number, split = (0, 0) if at_end else self._line_start(index)
+        self.count += len(block)
+        if at_end:  # where entries go: one more piece
+            pieces.append(added)
+            return
+        base, start, end = pieces[number]
+        pieces[number: number + 1] = [p for p in ((base, start, split), added, (base, split, end))
+                                      if p[1] < p[2]]
+
+    def _line_start(self, index: int) -> tuple[int, int]:
+        """The piece where line ``index`` starts, and where in its base."""
+        if index * 2 > self.count:
+            for seen, (number, begin, _line) in enumerate(self._tail(), start=1):
+                if self.count - seen == index:
+                    return number, begin
+        line = 0
+        for number, (base, start, end) in enumerate(self.pieces):
+            while start < end:
+                if line == index:
+                    return number, start
+                start = base.find("\n", start, end) + 1 or end
+                line += 1
+        raise AssertionError(f"line {index} is not in the chunk")
+
+
+class _LineView(Sequence[str]):
+    """``OrgFile.lines``: every line of the file by index, read from the chunks."""
+
+    def __init__(self, doc: OrgFile) -> None:
+        self._doc = doc
+
+    def __len__(self) -> int:
+        return self._doc.line_count
+
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, index: int) -> str: ...
+
+        @overload
+        def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        chunk, local = self._doc.locate(index)
+        return chunk.lines[local]
+
+
+class OrgFile:
+    """An Org document that edits splice lines into, never re-rendering it.
+
+    The text is held in chunks, one per headline (orgparse's nodes keep their
+    raw lines the same way), with the line numbers of the headlines and their
+    drawers worked out from each chunk's first lines. An edit changes one
+    chunk and shifts the line numbers after it; only an edit that makes or
+    unmakes a headline parses the file again. :attr:`lines` reads any line
+    by index; lines keep their own endings, the byte-order mark, if any,
+    stays in front of the first line, and new lines get the file's own
+    line ending.
+    """
+
+    def __init__(self, text: str, *, source: bytes | None = None) -> None:
+        """``text`` as decoded from ``source``, the bytes read, if given: then the
+        chunks no edit touched are written back (:meth:`encoded`) from them."""
+        # As long as the text has only ASCII, offsets in it are offsets in the bytes.
+        self._source = source if source is not None and len(source) == len(text) else None
+        self._read_text = text
+        # Emacs decodes a file as DOS only when every line ends in CRLF; in a
+        # mixed file a carriage return is part of its line, as it is here.
+        if "\r" in text:
+            lines_ending = text.count("\n")
+            self.newline = "\r\n" if lines_ending and text.count("\r\n") == lines_ending \
+                else "\n"
+        else:
+            self.newline = "\n"
+        self.lines: Sequence[str] = _LineView(self)
+        self._parse(text)
+
+    def _parse(self, text: str) -> None:
+        self.todo_keywords = _todo_keywords(text)
+        starts = [0]  # the lines before the first headline, then one chunk per headline
+        if _HEADLINE.match(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
+            starts.append(0)
+        found = text.find("*")  # one character: a memchr, many times faster than "\n*"
+        while found != -1:
+            if found and text[found - 1] == "\n" and _HEADLINE.match(text, found):
+                starts.append(found)
+            found = text.find("*", found + 1)
+        ends = [*starts[1:], len(text)]
+        self._chunks = [_Chunk(text, a, b) for a, b in zip(starts, ends, strict=True)]
+        self._renumber()
+
+    def _renumber(self) -> None:
+        """Line numbers of the chunks, and the headlines from them."""
+        self._first: list[int] = []
+        total = 0
+        for chunk in self._chunks:
+            self._first.append(total)
+            total += chunk.count
+        self.line_count = total
+        self.headlines: list[Headline] = []
+        open_levels: list[Headline] = []  # the headlines whose subtree is still open
+        for number, chunk in enumerate(self._chunks[1:], start=1):
+            head = chunk.head or self._read_head(chunk, first_line=self._first[number] == 0)
+            chunk.head = head
+            line = self._first[number]
+            while open_levels and open_levels[-1].level >= head.level:
+                open_levels.pop().subtree_end = line
+            drawer = (line + head.drawer[0], line + head.drawer[1]) if head.drawer else None
+            headline = Headline(line, head.level, head.title, line + head.body_start,
+                                line + chunk.count, total, drawer, head.properties, head.todo,
+                                head.tags, head.raw_title)
+            self.headlines.append(headline)
+            open_levels.append(headline)
+
+    def _read_head(self, chunk: _Chunk, *, first_line: bool) -> _Head:
+        lines = chunk.iter_lines()
+        bare = strip_ending(next(lines), self.newline)
+        if first_line:
+            bare = bare.lstrip("\ufeff")
+        level = len(bare) - len(bare.lstrip("*"))
+        rest = bare[level:]
+        todo, tags, raw_title = _split_headline(rest, self.todo_keywords)
+        head = _Head(level, rest.strip(), todo, tags, raw_title, 1, None, {})
+        line = next(lines, None)
+        if line is not None and _PLANNING.match(line):
+            head.body_start = 2
+            line = next(lines, None)
+        if line is None or not _DRAWER_OPEN.match(strip_ending(line, self.newline)):
+            return head
+        properties: dict[str, str] = {}
+        for index, line in enumerate(lines, start=head.body_start + 1):
+            bare = strip_ending(line, self.newline)
+            if _DRAWER_END.match(bare):
+                head.drawer = (head.body_start, index)
+                head.properties = properties
+                head.body_start = index + 1
+                return head
+            match = _PROPERTY.match(bare)
+            if not match:
+                return head
+            properties.setdefault(match.group(1).upper(), (match.group(2) or "").strip())
+        return head
+
+    def locate(self, index: int, *, at_end: bool = False) -> tuple[_Chunk, int]:
+        """The chunk that holds line ``index``, and the line's index within it.
+        ``at_end``: a line between two chunks goes at the end of the first, so
+        that every chunk still starts with its headline."""
+        if at_end:
+            number = max(bisect_left(self._first, index) - 1, 0)
+        else:
+            number = bisect_right(self._first, index) - 1
+        return self._chunks[number], index - self._first[number]
+
+    def _bare(self, index: int) -> str:
+        """Line ``index`` without its ending."""
+        return strip_ending(self.lines[index], self.newline)
+
+    @property
+    def text(self) -> str:
+        return "".join(chunk.text for chunk in self._chunks)
+
+    def encoded(self) -> list[bytes | memoryview]:
+        """The file's UTF-8 bytes, in pieces: the bytes read for every chunk no edit
+        touched (no copy of a 10 MB file for a one-line change), new ones for the rest."""
+        read = memoryview(self._source) if self._source is not None else None
+        pieces: list[bytes | memoryview] = []
+        for chunk in self._chunks:
+            for base, start, end in chunk.pieces:
+                if read is not None and base is self._read_text:
+                    pieces.append(read[start:end])
+                else:
+                    pieces.append(base[start:end].encode("utf-8"))
+        return pieces
+
+    def lines_between(self, start: int, end: int) -> list[str]:
+        """``lines[start:end]`` as a list, quickly when it lies in one chunk."""
+        if start >= end:
+            return []
+        chunk, local = self.locate(start)
+        if local + end - start <= chunk.count:
+            return chunk.lines[local: local + end - start]
+        return list(self.lines[start:end])
+
+    # -- edits: each leaves ``headlines`` right for the new text ---------------------------
+
+    def _changed(self, chunk: _Chunk, added: list[str], removed: list[str], *,
+                 touches_headline: bool) -> None:
+        """Bring the headlines up to date after ``chunk`` changed: shift them, or
+        parse again when a headline or a ``#+TODO:`` line was made or unmade."""
+        if touches_headline or chunk is self._chunks[0] or \
+                any(_HEADLINE.match(line) for line in added) or \
+                any(_TODO_LINE.search(line) for line in (*added, *removed)):
+            self._source = None
+            self._parse(self.text)
+            return
+        chunk.head = None
+        self._renumber()
+
+    def insert(self, index: int, new_lines: Iterable[str]) -> None:
+        """Insert ``new_lines`` (without endings) before ``lines[index]``."""
+        block = [line + self.newline for line in new_lines]
+        chunk, local = self.locate(index, at_end=True)
+        if local == chunk.count and not chunk.terminated():
+            chunk.lines[-1] += self.newline  # the file's last line: give it an ending
+        chunk.insert(local, block)
+        self._changed(chunk, block, [], touches_headline=False)
+
+    def replace(self, start: int, end: int, new_lines: Iterable[str]) -> None:
+        """Replace ``lines[start:end]`` with ``new_lines`` (without endings)."""
+        unterminated = end == self.line_count and not self._chunks[-1].terminated()
+        block = [line + self.newline for line in new_lines]
+        if unterminated and block:  # the file had no final newline: keep it that way
+            block[-1] = block[-1][: -len(self.newline)]
+            if not block[-1]:  # an empty last line without an ending is no line at all
+                block.pop()
+        chunk, local = self.locate(start)
+        if local + end - start > chunk.count:  # across chunks: splice the whole text
+            lines = list(self.lines)
+            lines[start:end] = block
+            self._source = None
+            self._parse("".join(lines))
+            return
+        removed = chunk.lines[local: local + end - start]
+        chunk.lines[local: local + end - start] = block
+        chunk.count += len(block) - (end - start)
+        self._changed(chunk, block, removed, touches_headline=local == 0)
+
+    def set_line(self, index: int, content: str) -> None:
+        """Replace one line's content, keeping its own line ending."""
+        chunk, local = self.locate(index)
+        old = chunk.lines[local]
+        ending = old[len(strip_ending(old, self.newline)):]
+        prefix = "\ufeff" if index == 0 and old.startswith("\ufeff") else ""
+        chunk.lines[local] = prefix + content + ending
+        if not chunk.lines[local]:  # an empty last line without an ending is no line at all
+            del chunk.lines[local]
+            chunk.count -= 1
+        self._changed(chunk, [content], [old], touches_headline=local == 0)
+
+    def _delete_line(self, index: int) -> None:
+        chunk, local = self.locate(index)
+        removed = chunk.lines.pop(local)
+        chunk.count -= 1
+        self._changed(chunk, [], [removed], touches_headline=local == 0)
+
+    def set_property(self, headline: Headline, key: str, value: str) -> None:
+        """Set ``key`` in the headline's drawer, touching only that one line."""
+        if headline.drawer is None:
+            self.insert(headline.body_start, [":PROPERTIES:", format_property(key, value), ":END:"])
+            return
+        start, end = headline.drawer
+        for index in range(start + 1, end):
+            match = _PROPERTY.match(self._bare(index))
+            if match and match.group(1).upper() == key.upper():
+                line = self.lines[index]
+                indent = line[: len(line) - len(line.lstrip())]
+                self.set_line(index, indent + format_property(match.group(1), value))
+                return
+        self.insert(end, [format_property(key, value)])
+
+    def remove_property(self, headline: Headline, key: str) -> None:
+        """Delete ``key``'s line from the headline's drawer, if it is there."""
+        if headline.drawer is None:
+            return
+        start, end = headline.drawer
+        for index in range(start + 1, end):
+            match = _PROPERTY.match(self._bare(index))
+            if match and match.group(1).upper() == key.upper():
+                self._delete_line(index)
+                return
+
+    def content_end(self, headline: Headline) -> int:
+        """Where an entry appended to the headline's own body goes: after its
+        last non-blank line, so trailing blank lines keep their place, but in
+        front of footnote definitions that end the body: a definition runs on
+        to the next one, a headline or two blank lines, so an entry after it
+        would become part of the footnote."""
+        chunk, local_start = self.locate(headline.body_start)
+        base = headline.body_start - local_start
+        index = headline.body_end
+        for line in chunk.tail_lines():  # from the end, without splitting
+            if index <= headline.body_start or line.strip():
+                break
+            index -= 1
+        if not chunk.has_line_starting("[fn:"):  # no footnote definition starts here
+            return index
+        footnotes: int | None = None
+        blank = 0
+        for number, line in enumerate(chunk.lines[local_start: index - base],
+                                      start=headline.body_start):
+            bare = strip_ending(line, self.newline)
+            if _FOOTNOTE.match(bare) and footnotes is None:
+                footnotes = number
+            blank = blank + 1 if not bare.strip() else 0
+            if blank >= 2:
+                footnotes = None
+        return index if footnotes is None else footnotes
+
+    def find(self, line: int) -> Headline:
+        return next(h for h in self.headlines if h.line == line)
+
+
+_TODO_LINE = re.compile(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", re.IGNORECASE)
+
+
+def _todo_keywords(text: str) -> frozenset[str]:
+    """``#+TODO:`` (and SEQ_/TYP_) keywords replace Org's default TODO and DONE."""
+    found: set[str] = set()
+    at = text.find("#")  # one character: a memchr, where a regular expression crawls
+    while at != -1:
+        match = _TODO_LINE.match(text, at) if text.startswith("+", at + 1) else None
+        line_start = text.rfind("\n", 0, at) + 1
+        if match and not text[line_start:at].lstrip("\ufeff").strip(" \t"):
+            found.update(re.sub(r"\(.*\)$", "", w) for w in match.group(1).split() if w != "|")
+            at = match.end()
+        at = text.find("#", at + 1)
+    return frozenset(found or ("TODO", "DONE"))
