@@ -613,7 +613,7 @@ class Project:
         return index.to_infos(index.listing(self, agent=agent, runtime=runtime, since=since))
 
     def list_json(self, *, agent: str | None = None, runtime: str | None = None,
-                   since: datetime | None = None) -> list[bytes | memoryview]:
+                  since: datetime | None = None) -> list[bytes | memoryview]:
         """What ``list --json`` prints, in pieces: :meth:`list_sessions` as a JSON array
         with one compact object per line, made without a :class:`SessionInfo` per row."""
         from ai_protocols import _archive_index as index
