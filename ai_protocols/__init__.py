@@ -18,37 +18,37 @@ __version__ = "0.1.0"
 
 #: Public name -> the private module that defines it.
 _EXPORTS: dict[str, str] = {
-    "AiProtocolsError": "ai_protocols._errors",
-    "AmbiguousItem": "ai_protocols._errors",
-    "BeingEdited": "ai_protocols._errors",
-    "CannotRecover": "ai_protocols._errors",
-    "Entry": "ai_protocols._org",
-    "InitAction": "ai_protocols._scaffold",
-    "InvalidAgentId": "ai_protocols._errors",
-    "InvalidProjectRoot": "ai_protocols._errors",
-    "InvalidText": "ai_protocols._errors",
-    "ItemNotFound": "ai_protocols._errors",
-    "LockTimeout": "ai_protocols._errors",
-    "LogEntry": "ai_protocols._layout",
-    "LogReport": "ai_protocols._session",
-    "NoSession": "ai_protocols._errors",
-    "Project": "ai_protocols._session",
-    "Session": "ai_protocols._layout",
-    "SessionInfo": "ai_protocols._layout",
-    "SessionWrappedUp": "ai_protocols._errors",
-    "StartReport": "ai_protocols._session",
-    "StatusRow": "ai_protocols._session",
-    "StorageError": "ai_protocols._errors",
-    "UnreadableSession": "ai_protocols._errors",
-    "UnsafePath": "ai_protocols._errors",
-    "find_project_root": "ai_protocols._paths",
-    "has_epoch_tail": "ai_protocols._agent_ids",
-    "init_project": "ai_protocols._scaffold",
-    "mint_agent_id": "ai_protocols._agent_ids",
-    "read_session": "ai_protocols._layout",
-    "safe_id": "ai_protocols._paths",
-    "session_context_path": "ai_protocols._paths",
-    "slugify": "ai_protocols._layout",
+    "AiProtocolsError": "ai_protocols.errors",
+    "AmbiguousItem": "ai_protocols.errors",
+    "BeingEdited": "ai_protocols.errors",
+    "CannotRecover": "ai_protocols.errors",
+    "Entry": "ai_protocols.org.syntax",
+    "InitAction": "ai_protocols.scaffold",
+    "InvalidAgentId": "ai_protocols.errors",
+    "InvalidProjectRoot": "ai_protocols.errors",
+    "InvalidText": "ai_protocols.errors",
+    "ItemNotFound": "ai_protocols.errors",
+    "LockTimeout": "ai_protocols.errors",
+    "LogEntry": "ai_protocols.session.layout",
+    "LogReport": "ai_protocols.session.project",
+    "NoSession": "ai_protocols.errors",
+    "Project": "ai_protocols.session.project",
+    "Session": "ai_protocols.session.layout",
+    "SessionInfo": "ai_protocols.session.layout",
+    "SessionWrappedUp": "ai_protocols.errors",
+    "StartReport": "ai_protocols.session.project",
+    "StatusRow": "ai_protocols.session.project",
+    "StorageError": "ai_protocols.errors",
+    "UnreadableSession": "ai_protocols.errors",
+    "UnsafePath": "ai_protocols.errors",
+    "find_project_root": "ai_protocols.paths",
+    "has_epoch_tail": "ai_protocols.identity",
+    "init_project": "ai_protocols.scaffold",
+    "mint_agent_id": "ai_protocols.identity",
+    "read_session": "ai_protocols.session.layout",
+    "safe_id": "ai_protocols.paths",
+    "session_context_path": "ai_protocols.paths",
+    "slugify": "ai_protocols.session.layout",
 }
 
 __all__ = [
@@ -102,8 +102,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from ai_protocols._agent_ids import has_epoch_tail, mint_agent_id
-    from ai_protocols._errors import (
+    from ai_protocols.errors import (
         AiProtocolsError,
         AmbiguousItem,
         BeingEdited,
@@ -119,8 +118,9 @@ if TYPE_CHECKING:
         UnreadableSession,
         UnsafePath,
     )
-    from ai_protocols._layout import LogEntry, Session, SessionInfo, read_session, slugify
-    from ai_protocols._org import Entry
-    from ai_protocols._paths import find_project_root, safe_id, session_context_path
-    from ai_protocols._scaffold import InitAction, init_project
-    from ai_protocols._session import LogReport, Project, StartReport, StatusRow
+    from ai_protocols.identity import has_epoch_tail, mint_agent_id
+    from ai_protocols.org.syntax import Entry
+    from ai_protocols.paths import find_project_root, safe_id, session_context_path
+    from ai_protocols.scaffold import InitAction, init_project
+    from ai_protocols.session.layout import LogEntry, Session, SessionInfo, read_session, slugify
+    from ai_protocols.session.project import LogReport, Project, StartReport, StatusRow

@@ -39,7 +39,7 @@ workflow, the files and the JSON schema; the design decisions are in
 
 
 def _cli() -> click.Group:
-    from ai_protocols.cli import cli
+    from ai_protocols.cli.app import cli
 
     return cli
 
@@ -79,11 +79,11 @@ def _keys(data: dict[str, object]) -> str:
 
 def json_keys() -> str:
     """The keys the ``--json`` outputs carry, taken from the ``to_json`` methods."""
-    from ai_protocols._layout import Session, SessionInfo
-    from ai_protocols._liveness import Liveness
-    from ai_protocols._org import Entry
-    from ai_protocols._pending import PendingEntry
-    from ai_protocols._session import StatusRow
+    from ai_protocols.liveness.evidence import Liveness
+    from ai_protocols.org.syntax import Entry
+    from ai_protocols.session.layout import Session, SessionInfo
+    from ai_protocols.session.pending import PendingEntry
+    from ai_protocols.session.project import StatusRow
 
     moment = datetime(2026, 11, 21, 10, 2)
     session = Session(path=Path("x.org")).to_json()

@@ -52,8 +52,8 @@ def assert_reader_agrees(path: str | os.PathLike[str], parsed: dict) -> None:
     """The library's reading of ``path`` matches org-element's (``parsed``): headlines
     (level, title, TODO keyword, tags), real property drawers and their values, and
     the stamped entries with their checkboxes and timestamps."""
-    from ai_protocols._org import parse_entries
-    from ai_protocols._orgfile import OrgFile
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.org.syntax import parse_entries
 
     doc = OrgFile(Path(path).read_bytes().decode("utf-8"))
     ours = [(h.line + 1, h.level, h.raw_title, h.todo, list(h.tags), h.drawer is not None,

@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import Project, SessionInfo
-from ai_protocols import _archive_index as index
+from ai_protocols.storage import archive_index as index
 
 from conftest import CLI, Runner, clean_env
 

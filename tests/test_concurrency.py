@@ -35,11 +35,11 @@ from ai_protocols import (
     LogEntry,
     Project,
     SessionWrappedUp,
-    _agent_ids,
-    _storage,
     mint_agent_id,
     read_session,
 )
+from ai_protocols import identity as _agent_ids
+from ai_protocols.storage import files as storage
 
 from conftest import CLI, Runner, clean_env
 from emacs import assert_reader_agrees, org_element
@@ -52,7 +52,7 @@ HOLDS_ENV = "TEST_LOCK_HOLDS"  # not AI_*: conftest's clean_env keeps it
 
 
 def recording_lock(real, folder, broken=False):
-    """``real`` (``_storage.locked``), appending one line per hold to ``folder/<pid>``:
+    """``real`` (``storage.locked``), appending one line per hold to ``folder/<pid>``:
     ``target TAB start TAB end TAB pid/thread``. ``broken`` takes no lock at all.
     (Untyped: its source is also written into a ``sitecustomize``.)"""
 
@@ -82,12 +82,12 @@ def recording_lock(real, folder, broken=False):
 
 def install_hold_recorder(folder, broken=False):
     """Record every lock this whole process takes (call in a child process only)."""
-    from ai_protocols import _agent_ids as ids
-    from ai_protocols import _storage as storage
+    from ai_protocols import identity as ids
+    from ai_protocols.storage import files as storage
 
     locked = recording_lock(storage.locked, folder, broken)
-    storage.locked = locked  # _session calls it as _storage.locked
-    ids.locked = locked  # _agent_ids imported the name
+    storage.locked = locked  # session.project calls it as storage.locked
+    ids.locked = locked  # identity imported the name
 
 
 class Hold(NamedTuple):
@@ -239,7 +239,7 @@ def test_threads_in_one_process_take_turns(tmp_path: Path, holds_dir: Path,
     excludes threads of one process as it does processes."""
     project = Project(tmp_path, None)
     project.start()
-    monkeypatch.setattr(_storage, "locked", recording_lock(_storage.locked, str(holds_dir)))
+    monkeypatch.setattr(storage, "locked", recording_lock(storage.locked, str(holds_dir)))
     entries = [[entry(f"t{t}-{i}", i) for i in range(25)] for t in range(8)]
     barrier = threading.Barrier(8)
 
@@ -293,7 +293,7 @@ def test_a_pool_thrashing_one_file(tmp_path: Path, holds_dir: Path, pool: str,
     project.start()
     tasks = range(300)
     if pool == "threads":
-        monkeypatch.setattr(_storage, "locked", recording_lock(_storage.locked, str(holds_dir)))
+        monkeypatch.setattr(storage, "locked", recording_lock(storage.locked, str(holds_dir)))
         with ThreadPoolExecutor(max_workers=12) as executor:
             done = list(executor.map(lambda n: _thrash(project, n), tasks))
     else:
@@ -320,7 +320,7 @@ def test_32_processes_log_50_entries_each_to_one_file(tmp_path: Path, holds_dir:
     assert recorded(project.path) == expected([e for mine in entries for e in mine])
     assert_no_temporary_files(tmp_path / ".ai")
     # The lock files live under .ai/.locks/, never beside a file a person opens.
-    assert _storage.lock_path(tmp_path / ".ai", project.path).exists()
+    assert storage.lock_path(tmp_path / ".ai", project.path).exists()
     assert [p.name for p in (tmp_path / ".ai").glob("*lock*")] == [".locks"]
     assert_reader_agrees(project.path, org_element([project.path])[0])
 
@@ -637,7 +637,7 @@ time.sleep(60)
 HOLD_WITH_OURS = """
 import sys, time
 from pathlib import Path
-from ai_protocols._storage import OsLock
+from ai_protocols.storage.files import OsLock
 lock = OsLock(Path(sys.argv[1]))
 lock.acquire(5)
 print("held", flush=True)
@@ -657,7 +657,7 @@ def test_our_lock_and_filelocks_exclude_each_other(project: Path, run: Runner,
     import filelock
 
     run("start")
-    lock_file = _storage.lock_path(project / ".ai", project / ".ai/session-context.org")
+    lock_file = storage.lock_path(project / ".ai", project / ".ai/session-context.org")
     proc = subprocess.Popen([sys.executable, "-c", holder, str(lock_file)],
                             stdout=subprocess.PIPE, text=True)
     try:

@@ -52,7 +52,7 @@ from pathlib import Path
 import pytest
 
 from ai_protocols import LogEntry, Project
-from ai_protocols._errors import UnreadableSession
+from ai_protocols.errors import UnreadableSession
 
 import emacs
 from conftest import Runner
@@ -360,8 +360,8 @@ def org_unescape(lines: list[str]) -> str:
 
 def resumed_because(original: str) -> str:
     """The evidence start gives for a file with no owner or lease: its age."""
-    from ai_protocols._liveness import assess
-    from ai_protocols._org import parse_timestamp
+    from ai_protocols.liveness.evidence import assess
+    from ai_protocols.org.syntax import parse_timestamp
 
     updated = parse_timestamp(first_line_matching(original, r"[ \t]*:UPDATED:"))
     host = first_line_matching(original, r"[ \t]*:HOST:").split()[1]

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from ai_protocols import _errors
+from ai_protocols import errors as _errors
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "ai_protocols"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project
-from ai_protocols._layout import new_session_text
+from ai_protocols.session.layout import new_session_text
 
 from emacs import assert_reader_agrees, org_element
 
@@ -166,6 +166,6 @@ def test_the_library_reads_every_file_as_emacs_does(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["[2026-13-45 Sat]", "[2026-02-30 Mon 10:00]", "junk"])
 def test_impossible_dates_read_as_unknown(value: str) -> None:
-    from ai_protocols._org import parse_timestamp
+    from ai_protocols.org.syntax import parse_timestamp
 
     assert parse_timestamp(value) is None

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ai_protocols import LogEntry, Project, read_session
-from ai_protocols._pending import pending_path, read_pending
+from ai_protocols.session.pending import pending_path, read_pending
 
 from conftest import Runner
 from emacs import emacs, org_element

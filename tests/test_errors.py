@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import ai_protocols
-from ai_protocols import _errors
+from ai_protocols import errors as _errors
 
 EXAMPLES = [
     _errors.NoSession(Path("/p/s.org")),

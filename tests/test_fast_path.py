@@ -1,5 +1,5 @@
 """The console script answers ``path``, ``log`` and ``show`` without click
-(``ai_protocols._entry``). These tests hold that fast path to the click CLI:
+(``ai_protocols.cli.main``). These tests hold that fast path to the click CLI:
 the same options, read the same way, with the same output and errors, and
 without importing click or the other heavy dependencies."""
 
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols._entry import LOG_OPTIONS, SHOW_OPTIONS, parse_options
-from ai_protocols.cli import cli
+from ai_protocols.cli.app import cli
+from ai_protocols.cli.main import LOG_OPTIONS, SHOW_OPTIONS, parse_options
 
 from conftest import CLI, Runner, clean_env
 
@@ -69,7 +69,8 @@ def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
             "blocker": (), "next": ("--done",), "done": (), "summary": None}
 
 
-CLICK_PATH = "import sys; sys.argv[0] = 'ai-protocols'; from ai_protocols.cli import main; main()"
+CLICK_PATH = ("import sys; sys.argv[0] = 'ai-protocols'; "
+              "from ai_protocols.cli.app import main; main()")
 
 
 def run_both(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], ...]:

@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from ai_protocols._agent_ids import name_part
+from ai_protocols.identity import name_part
 
 import sandbox
 from conftest import CLI, Runner, clean_env

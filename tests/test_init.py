@@ -8,7 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from ai_protocols._scaffold import PLACEHOLDER, scaffold_files
+from ai_protocols.scaffold import PLACEHOLDER, scaffold_files
 
 from conftest import REPO_ROOT, Runner
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols._org import strip_ending
-from ai_protocols._orgfile import OrgFile
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import strip_ending
 
 LINES = st.sampled_from([
     "* Top", "** Child :tag:", "*** TODO Deep", "* DONE [#A] Done", "*bold* text", "*",

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project, read_session
-from ai_protocols._layout import new_session_text
-from ai_protocols._orgfile import OrgFile
+from ai_protocols.org.file import OrgFile
+from ai_protocols.session.layout import new_session_text
 
 GOLDEN = Path(__file__).parent / "golden"
 AGENT = "velox.proj.claude.1718400000"

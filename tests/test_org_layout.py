@@ -262,7 +262,7 @@ def _locale_active(env: dict[str, str]) -> bool:
 # program embedding the library may have done.
 LOCALIZED_CLI = (
     "import locale, sys; locale.setlocale(locale.LC_ALL, '');"
-    "sys.argv[0] = 'ai-protocols'; from ai_protocols.cli import main; main()"
+    "sys.argv[0] = 'ai-protocols'; from ai_protocols.cli.app import main; main()"
 )
 
 

@@ -16,7 +16,7 @@ from conftest import Runner
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from ai_protocols._storage import locked
+    from ai_protocols.storage.files import locked
     ai, target, out, rounds = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     for _ in range(rounds):
         with locked(ai, target):
@@ -31,7 +31,7 @@ HOLDER = textwrap.dedent("""
 FAILING_WRITE = textwrap.dedent("""
     import resource, signal, sys
     from pathlib import Path
-    from ai_protocols._storage import atomic_write
+    from ai_protocols.storage.files import atomic_write
     from ai_protocols import StorageError
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))

@@ -49,7 +49,7 @@ newline (a writer killed mid-line), with another number of fields, or whose
 tail does not start with its name and end with ``}`` is ignored, and the file
 rewritten. The block is trusted to be in order and its text lines to match its
 key lines: only this module writes it, whole, with
-:func:`ai_protocols._storage.atomic_write`.
+:func:`ai_protocols.storage.files.atomic_write`.
 
 Writers: ``Project._archive`` appends (one ``write`` with ``O_APPEND``) while it
 holds the archive lock (``.ai/.locks/sessions/.archive.lock``); ``list``
@@ -76,13 +76,13 @@ from operator import itemgetter
 from pathlib import Path
 from stat import S_ISREG
 
-from ai_protocols import _storage
-from ai_protocols._errors import AiProtocolsError
-from ai_protocols._layout import SessionInfo
+from ai_protocols.errors import AiProtocolsError
+from ai_protocols.session.layout import SessionInfo
+from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from ai_protocols._session import Project
+    from ai_protocols.session.project import Project
 
 __all__ = ["Listing", "json_pieces", "listing", "record_archive", "to_infos"]
 
@@ -109,7 +109,7 @@ _key = itemgetter(0, 1)
 
 
 def index_path(ai_dir: Path) -> Path:
-    return ai_dir / _storage.LOCK_DIR / INDEX_NAME
+    return ai_dir / storage.LOCK_DIR / INDEX_NAME
 
 
 def sort_key(moment: datetime | None) -> str:
@@ -339,7 +339,7 @@ def listing(project: Project, *, agent: str | None = None, runtime: str | None =
             since: datetime | None = None) -> Listing:
     """``Project.list_sessions``' rows: the live session-context files, read each time,
     and the archives, from the index where it is still valid; filtered and in order."""
-    from ai_protocols._session import _session_files, is_session_file_name
+    from ai_protocols.session.project import _session_files, is_session_file_name
 
     live = [project.ai_dir / "session-context.org", *_session_files(project.context_dir)]
     rows = [row_of(info) for path in live for info in project._info(path, "live")]
@@ -384,7 +384,7 @@ class _Scan:
 
     def run(self) -> Listing:
         try:
-            _storage.refuse_symlinks(self.ai_dir.parent, self.index.path)
+            storage.refuse_symlinks(self.ai_dir.parent, self.index.path)
             self.head.encode("utf-8")
         except (AiProtocolsError, UnicodeEncodeError):
             usable = False  # a linked .ai/.locks/, or a folder name that is not UTF-8
@@ -418,7 +418,7 @@ class _Scan:
             # A lock timeout or a refused write skips it: the index is a cache, and the
             # next list tries again.
             with contextlib.suppress(OSError, AiProtocolsError), \
-                    _storage.locked(self.ai_dir, self.folder / ".archive", timeout=LOCK_WAIT):
+                    storage.locked(self.ai_dir, self.folder / ".archive", timeout=LOCK_WAIT):
                 _replace(self.ai_dir, index, block, holes, self.cached, self.head,
                          self._without_rows(names, block, holes))
         return Listing(self.head, block, len(block.names) if block else 0, self.rows, holes)
@@ -516,7 +516,7 @@ def _replace(ai_dir: Path, index: _Index, block: Block | None, holes: list[int],
              entries: dict[str, Entry], head: str, others: list[str]) -> None:
     """Write ``block`` but for its ``holes``, ``entries``, and the lines appended since
     ``index`` was read, as the new index. Call holding the archive lock."""
-    _storage.refuse_symlinks(ai_dir.parent, index.path)
+    storage.refuse_symlinks(ai_dir.parent, index.path)
     try:
         now = index.path.stat()
     except FileNotFoundError:
@@ -538,7 +538,7 @@ def _replace(ai_dir: Path, index: _Index, block: Block | None, holes: list[int],
             entries.setdefault(name, entry)
             if name in others:
                 others.remove(name)
-    _storage.atomic_write(index.path, encode_index(head, others, entries, block, holes))
+    storage.atomic_write(index.path, encode_index(head, others, entries, block, holes))
 
 
 def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None:
@@ -546,7 +546,7 @@ def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None
     lock. Best effort: a failure to write the cache never fails the wrap-up."""
     try:
         index = index_path(ai_dir)
-        _storage.refuse_symlinks(ai_dir.parent, index)
+        storage.refuse_symlinks(ai_dir.parent, index)
         st = os.lstat(path)  # before the read: a change after it shows as stale
         infos = read(path)
         if len(infos) != 1 or not S_ISREG(st.st_mode):
@@ -584,7 +584,7 @@ def select(found: Listing, *, agent: str | None = None, runtime: str | None = No
         wanted = json.dumps(agent, ensure_ascii=False) + ', "title": '
         rows = [r for r in rows if r[2].startswith(wanted, _agent_at(r[2]))]
     if runtime is not None:
-        from ai_protocols._session import _runtime_of
+        from ai_protocols.session.project import _runtime_of
 
         decode = json.JSONDecoder().raw_decode
         rows = [r for r in rows if (a := decode(r[2], _agent_at(r[2]))[0]) and

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ai_protocols import _storage
-from ai_protocols._paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
+from ai_protocols.storage import files as storage
 
 __all__ = ["InitAction", "init_project", "scaffold_files"]
 
@@ -69,21 +69,21 @@ def init_project(root: Path) -> list[InitAction]:
     # Before anything is written: a symbolic link among the paths written must not
     # lead a write outside the project.
     for folder in (ai_dir, *(ai_dir / d for d in _DIRS)):
-        _storage.refuse_symlinks(root, folder)
+        storage.refuse_symlinks(root, folder)
     for target in (*_FILES, *(f"{d}/.gitkeep" for d in (SESSIONS_DIR, CONTEXT_DIR))):
-        _storage.refuse_symlinks(root, ai_dir / target)
+        storage.refuse_symlinks(root, ai_dir / target)
     actions: list[InitAction] = []
     for folder in (ai_dir, *(ai_dir / d for d in _DIRS)):
         if not folder.is_dir():
             try:
                 folder.mkdir(parents=True)
             except OSError as error:
-                raise _storage.StorageError(folder, error) from error
+                raise storage.StorageError(folder, error) from error
             actions.append(InitAction("created", folder))
     for folder in (ai_dir / SESSIONS_DIR, ai_dir / CONTEXT_DIR):
         keep = folder / ".gitkeep"
         if not keep.exists():
-            _storage.atomic_write(keep, b"")
+            storage.atomic_write(keep, b"")
     for target, (content, mode) in scaffold_files().items():
         path = ai_dir / target
         try:
@@ -100,7 +100,7 @@ def init_project(root: Path) -> list[InitAction]:
             else:
                 actions.append(InitAction("unchanged", path))
         elif current is None or _unchanged_since_install(current):
-            _storage.atomic_write(path, content.encode("utf-8"), mode)
+            storage.atomic_write(path, content.encode("utf-8"), mode)
             actions.append(InitAction("created" if current is None else "updated", path))
         else:
             actions.append(InitAction("kept", path))

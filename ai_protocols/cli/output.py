@@ -2,7 +2,7 @@
 
 Agents and hooks run these two commands all session long, so the console
 script answers their common forms without importing click (see
-:mod:`ai_protocols._entry`); the click commands in :mod:`ai_protocols.cli`
+:mod:`ai_protocols.cli.main`); the click commands in :mod:`ai_protocols.cli`
 call the same functions, so both paths print the same bytes.
 """
 
@@ -12,11 +12,11 @@ import sys
 import textwrap
 from datetime import datetime
 
-from ai_protocols._layout import LogEntry, Session
+from ai_protocols.session.layout import LogEntry, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from ai_protocols._session import LogReport
+    from ai_protocols.session.project import LogReport
 
 __all__ = ["UsageProblem", "log_entries", "print_json", "print_log_report", "render_session"]
 

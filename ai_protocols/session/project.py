@@ -2,7 +2,7 @@
 
 :class:`Project` is the one object the CLI opens; each command calls one of
 its methods. Every write holds the file's lock, reads the file, splices lines
-into an :class:`OrgFile` (see :mod:`ai_protocols._layout`) and writes the
+into an :class:`OrgFile` (see :mod:`ai_protocols.session.layout`) and writes the
 result atomically.
 """
 
@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ai_protocols import _storage
-from ai_protocols._emacs_lock import EmacsLock, live_emacs_lock
-from ai_protocols._errors import (
+from ai_protocols.errors import (
     BeingEdited,
     CannotRecover,
     InvalidAgentId,
@@ -28,7 +26,20 @@ from ai_protocols._errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols._layout import (
+from ai_protocols.liveness.evidence import Liveness, Owner, assess, current_owner, hostname
+from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp
+from ai_protocols.paths import (
+    AI_DIR,
+    CONTEXT_DIR,
+    SESSIONS_DIR,
+    agent_id_from_env,
+    find_project_root,
+    safe_id,
+    session_context_path,
+)
+from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
     DEFAULT_STALE_HOURS,
@@ -49,20 +60,9 @@ from ai_protocols._layout import (
     session_headline,
     slugify,
 )
-from ai_protocols._liveness import Liveness, Owner, assess, current_owner, hostname
-from ai_protocols._org import format_timestamp, parse_timestamp
-from ai_protocols._orgfile import OrgFile
-from ai_protocols._paths import (
-    AI_DIR,
-    CONTEXT_DIR,
-    SESSIONS_DIR,
-    agent_id_from_env,
-    find_project_root,
-    safe_id,
-    session_context_path,
-)
-from ai_protocols._pending import PendingEntry, append_pending, pending_path, read_pending
-from ai_protocols._storage import lock_path
+from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
+from ai_protocols.storage import files as storage
+from ai_protocols.storage.files import lock_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -154,12 +154,12 @@ class Project:
     # -- reading --------------------------------------------------------------------------
 
     def _read(self, path: Path) -> Session | None:
-        data = _storage.read_bytes(path)
+        data = storage.read_bytes(path)
         if data is None:
             return None
         if not data:
             raise UnreadableSession(path, "it is empty")
-        return read_session(path, _storage.decode(path, data))
+        return read_session(path, storage.decode(path, data))
 
     def show_file(self, path: Path) -> Session:
         """The session in ``path``; :class:`NoSession` when there is none."""
@@ -196,7 +196,7 @@ class Project:
     def _discard_leftovers(self, path: Path) -> None:
         """Temporary files killed writers left beside the session file, its pending
         file and its tombstone: all three are written under the session's lock."""
-        _storage.discard_partial_writes(path, pending_path(path), self._tombstone(path))
+        storage.discard_partial_writes(path, pending_path(path), self._tombstone(path))
 
     def _tombstone(self, path: Path) -> Path:
         """Where a session that left ``path`` (archived or adopted) says where it went,
@@ -206,15 +206,15 @@ class Project:
     def _open_for_write(self, path: Path) -> OrgFile:
         """The session file at ``path``, read for a change (call holding its lock)."""
         self._discard_leftovers(path)
-        data = _storage.read_bytes(path)
+        data = storage.read_bytes(path)
         if data is None:
-            gone = _storage.read_bytes(self._tombstone(path))
+            gone = storage.read_bytes(self._tombstone(path))
             if gone is not None:
                 raise SessionWrappedUp(path, gone.decode("utf-8", "replace").strip())
             raise NoSession(path)
         if not data:
             raise UnreadableSession(path, "it is empty")
-        doc = OrgFile(_storage.decode(path, data), source=data)
+        doc = OrgFile(storage.decode(path, data), source=data)
         headline = session_headline(doc)
         if headline is None:
             raise UnreadableSession(path, NO_SESSION_HEADLINE)
@@ -244,7 +244,7 @@ class Project:
         session = session_headline(doc)
         assert session is not None
         doc.set_property(session, "UPDATED", format_timestamp(now))
-        _storage.atomic_write(path, doc.encoded())
+        storage.atomic_write(path, doc.encoded())
         if folded:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             pending_path(path).unlink(missing_ok=True)
 
@@ -252,7 +252,7 @@ class Project:
         """Record ``entries`` in one atomic write.
 
         While a person has unsaved changes to the file in Emacs, the entries
-        wait in the pending file instead (see :mod:`ai_protocols._pending`)
+        wait in the pending file instead (see :mod:`ai_protocols.session.pending`)
         and are folded in, in order, at the first write after the lock is gone.
         """
         if not entries:
@@ -269,7 +269,7 @@ class Project:
                 path: Path | None = None) -> LogReport:
         path = path or self.path
         stamp = format_timestamp(moment)
-        with _storage.locked(self.ai_dir, path):
+        with storage.locked(self.ai_dir, path):
             doc = self._open_for_write(path)
             emacs = live_emacs_lock(path)
             if emacs is not None:
@@ -324,7 +324,7 @@ class Project:
         finished = None
         state = None
         took_over = False
-        with _storage.locked(self.ai_dir, self.path):
+        with storage.locked(self.ai_dir, self.path):
             self._discard_leftovers(self.path)
             existing = self._read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
@@ -335,7 +335,7 @@ class Project:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 text = new_session_text(agent_id=self.agent_id, host=hostname(),
                                         title=title, now=moment, owner=owner.to_property())
-                _storage.atomic_write(self.path, text.encode("utf-8"))
+                storage.atomic_write(self.path, text.encode("utf-8"))
                 self._tombstone(self.path).unlink(missing_ok=True)
                 session = read_session(self.path, text)
             else:
@@ -389,7 +389,7 @@ class Project:
                       stale_after=stale_after())
 
     def _reused_id_warning(self) -> str | None:
-        from ai_protocols._agent_ids import has_epoch_tail
+        from ai_protocols.identity import has_epoch_tail
 
         if self.agent_id is None or has_epoch_tail(self.agent_id):
             return None
@@ -408,7 +408,7 @@ class Project:
                 continue
             try:
                 session = self._read(path)
-            except (UnreadableSession, _storage.StorageError, UnsafePath):
+            except (UnreadableSession, storage.StorageError, UnsafePath):
                 continue
             if session is not None:
                 yield session, self._liveness(session, now)
@@ -452,7 +452,7 @@ class Project:
         stamp = format_timestamp(moment)
         with contextlib.ExitStack() as held:  # both locks, in one order for every process
             for locked_path in sorted({path, self.path} if adopt else {path}, key=str):
-                held.enter_context(_storage.locked(self.ai_dir, locked_path))
+                held.enter_context(storage.locked(self.ai_dir, locked_path))
             if adopt and (done := self._adoption_finished(path)):
                 return done
             self._refuse_if_edited(path)
@@ -522,10 +522,10 @@ class Project:
                      [f"- {stamp} adopted: from {preview(source)} ({said})"])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write(doc, self.path, moment, [])
-        _storage.atomic_write(self._tombstone(path), f"adopted by {self.path}\n".encode())
+        storage.atomic_write(self._tombstone(path), f"adopted by {self.path}\n".encode())
         pending_path(path).unlink(missing_ok=True)
         path.unlink()
-        _storage.fsync_dir(path.parent)
+        storage.fsync_dir(path.parent)
         return self.path
 
     def wrap_up(self, description: str, now: datetime | None = None) -> Path:
@@ -538,7 +538,7 @@ class Project:
         slugify(description)
         moment = minute_of(now)
         stamp = format_timestamp(moment)
-        with _storage.locked(self.ai_dir, self.path):
+        with storage.locked(self.ai_dir, self.path):
             self._refuse_if_edited(self.path)
             try:
                 doc = self._open_for_write(self.path)
@@ -564,8 +564,8 @@ class Project:
         """:class:`UnsafePath` if the way into ``.ai/sessions/`` (or its lock) is a
         symbolic link. Checked before a wrap-up writes the closed file, so that a refusal
         changes nothing instead of leaving a closed file that cannot be moved."""
-        _storage.refuse_symlinks(self.root, self.sessions_dir)
-        _storage.refuse_symlinks(self.root, lock_path(self.ai_dir, self.sessions_dir / ".archive"))
+        storage.refuse_symlinks(self.root, self.sessions_dir)
+        storage.refuse_symlinks(self.root, lock_path(self.ai_dir, self.sessions_dir / ".archive"))
 
     def _archive(self, session: Session) -> Path:
         """Rename a closed session file into ``.ai/sessions/`` under a name nobody has,
@@ -578,7 +578,7 @@ class Project:
             prefix += f"-{safe_id(session.agent_id)}"
         room = MAX_NAME_BYTES - len(prefix) - len("-.org") - len("-999")
         slug = slug[: max(room, 1)].strip("-") or "session"
-        with _storage.locked(self.ai_dir, self.sessions_dir / ".archive"):
+        with storage.locked(self.ai_dir, self.sessions_dir / ".archive"):
             self.sessions_dir.mkdir(parents=True, exist_ok=True)
             target = self.sessions_dir / f"{prefix}-{slug}.org"
             number = 1
@@ -587,14 +587,14 @@ class Project:
                 target = self.sessions_dir / f"{prefix}-{slug}-{number}.org"
             # The note first: a kill between the two leaves the file in place (the note
             # is read only when the file is gone), never a file gone without a note.
-            _storage.atomic_write(self._tombstone(session.path),
+            storage.atomic_write(self._tombstone(session.path),
                                   f"archived to {target}\n".encode())
             os.rename(session.path, target)
-            _storage.fsync_dir(self.sessions_dir)
-            _storage.fsync_dir(session.path.parent)
-            from ai_protocols import _archive_index
+            storage.fsync_dir(self.sessions_dir)
+            storage.fsync_dir(session.path.parent)
+            from ai_protocols.storage import archive_index
 
-            _archive_index.record_archive(self.ai_dir, self.sessions_dir, target,
+            archive_index.record_archive(self.ai_dir, self.sessions_dir, target,
                                           lambda path: self._info(path, "archived"))
         return target
 
@@ -605,10 +605,10 @@ class Project:
         """Live session-context files and archived sessions, newest first.
 
         Archived rows come from the archive index where it is still valid (see
-        :mod:`ai_protocols._archive_index`); such rows read their fields from their
+        :mod:`ai_protocols.storage.archive_index`); such rows read their fields from their
         JSON text on first use.
         """
-        from ai_protocols import _archive_index as index
+        from ai_protocols.storage import archive_index as index
 
         return index.to_infos(index.listing(self, agent=agent, runtime=runtime, since=since))
 
@@ -616,7 +616,7 @@ class Project:
                   since: datetime | None = None) -> list[bytes | memoryview]:
         """What ``list --json`` prints, in pieces: :meth:`list_sessions` as a JSON array
         with one compact object per line, made without a :class:`SessionInfo` per row."""
-        from ai_protocols import _archive_index as index
+        from ai_protocols.storage import archive_index as index
 
         return index.json_pieces(index.listing(self, agent=agent, runtime=runtime,
                                                since=since))

@@ -1,6 +1,6 @@
 """Org syntax for the text the tool writes and reads back: timestamps, property
 lines, stamped list items and example blocks. The file as a whole, and the
-edits that splice these lines into it, are :mod:`ai_protocols._orgfile`.
+edits that splice these lines into it, are :mod:`ai_protocols.org.file`.
 
 Text an agent logs is written so that it can never become structure: a
 single plain line goes inline in a list item, anything else goes into an

@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
-from ai_protocols._commands import (
+from ai_protocols.cli.output import (
     UsageProblem,
     log_entries,
     print_json,
     print_log_report,
     render_session,
 )
-from ai_protocols._errors import AiProtocolsError, StorageError
-from ai_protocols._session import Project
+from ai_protocols.errors import AiProtocolsError, StorageError
+from ai_protocols.session.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,7 +95,7 @@ def agent_id(runtime: str) -> None:
     For spawners: set it in the agent's environment for the whole run.
     Two calls never print the same id for one project, even in one second.
     """
-    from ai_protocols._agent_ids import mint_agent_id
+    from ai_protocols.identity import mint_agent_id
 
     click.echo(mint_agent_id(runtime, _project().root))
 
@@ -107,7 +107,7 @@ def init() -> None:
 
     Safe to run again: a file you have changed is never overwritten.
     """
-    from ai_protocols._scaffold import init_project
+    from ai_protocols.scaffold import init_project
 
     for action in init_project(_project().root):
         click.echo(f"{action.action}: {action.path}")
@@ -229,7 +229,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
     .ai/.locks/sessions.index, whose rows are used only while each archive's
     size and mtime are unchanged; deleting it is always safe.
     """
-    from ai_protocols._since import parse_since
+    from ai_protocols.cli.since import parse_since
 
     moment = parse_since(since) if since else None
     if as_json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
@@ -306,7 +306,7 @@ def spawn(runtime: str, command: tuple[str, ...]) -> None:
     SIGQUIT to it, records in its session file when it ends without a
     wrap-up, and exits with its exit status (128 + N after signal N).
     """
-    from ai_protocols._spawn import spawn as run_agent
+    from ai_protocols.integrations.spawn import spawn as run_agent
 
     sys.exit(run_agent(_project().root, runtime, command))
 

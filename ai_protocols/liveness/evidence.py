@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ai_protocols._errors import StorageError
-from ai_protocols._paths import safe_id
-from ai_protocols._storage import LOCK_DIR, OsLock
+from ai_protocols.errors import StorageError
+from ai_protocols.paths import safe_id
+from ai_protocols.storage.files import LOCK_DIR, OsLock
 
 __all__ = [
     "Liveness",

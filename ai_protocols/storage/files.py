@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ai_protocols._errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
+from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
 
 try:
     import fcntl

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols._errors import InvalidAgentId, InvalidProjectRoot
+from ai_protocols.errors import InvalidAgentId, InvalidProjectRoot
 
 TYPE_CHECKING = False  # pathlib and typing cost milliseconds: this module runs on every call
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The session-context file's layout: reading it back and splicing entries in.
 
-Everything here works on an :class:`~ai_protocols._org.OrgFile` in memory;
-:mod:`ai_protocols._session` holds the locks and does the file I/O.
+Everything here works on an :class:`~ai_protocols.org.syntax.OrgFile` in memory;
+:mod:`ai_protocols.session.project` holds the locks and does the file I/O.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ai_protocols._errors import (
+from ai_protocols.errors import (
     AmbiguousItem,
     InvalidText,
     ItemNotFound,
     UnreadableSession,
 )
-from ai_protocols._org import (
+from ai_protocols.org.file import Headline, OrgFile
+from ai_protocols.org.syntax import (
     PARAGRAPH_SEPARATE,
     Entry,
     entry_lines,
@@ -30,8 +31,7 @@ from ai_protocols._org import (
     strip_ending,
     text_lines,
 )
-from ai_protocols._orgfile import Headline, OrgFile
-from ai_protocols._pending import PendingEntry
+from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class Session:
     updated: datetime | None = None
     ended: datetime | None = None
     description: str | None = None
-    owner: str | None = None  # "host pid start", see ai_protocols._liveness.Owner
+    owner: str | None = None  # "host pid start", see ai_protocols.liveness.evidence.Owner
     exit: str | None = None  # recorded by a spawner whose child ended without wrap-up
     exited: datetime | None = None
     adopted_from: str | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from ai_protocols._errors import InvalidText
+from ai_protocols.errors import InvalidText
 
 __all__ = ["parse_since"]
 

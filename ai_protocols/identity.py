@@ -10,10 +10,10 @@ import re
 import time
 from pathlib import Path
 
-from ai_protocols._errors import InvalidText
-from ai_protocols._liveness import hostname
-from ai_protocols._paths import AI_DIR
-from ai_protocols._storage import (
+from ai_protocols.errors import InvalidText
+from ai_protocols.liveness.evidence import hostname
+from ai_protocols.paths import AI_DIR
+from ai_protocols.storage.files import (
     LOCK_DIR,
     atomic_write,
     discard_partial_writes,

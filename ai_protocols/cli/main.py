@@ -55,8 +55,8 @@ def parse_options(args: list[str], options: dict[str, str]) -> Parsed | None:
 
 
 def _log(parsed: Parsed) -> int | None:
-    from ai_protocols._commands import UsageProblem, log_entries, print_log_report
-    from ai_protocols._session import Project
+    from ai_protocols.cli.output import UsageProblem, log_entries, print_log_report
+    from ai_protocols.session.project import Project
 
     try:
         entries = log_entries(**{("next_" if k == "next" else k): v  # type: ignore[arg-type]
@@ -68,8 +68,8 @@ def _log(parsed: Parsed) -> int | None:
 
 
 def _show(parsed: Parsed) -> int | None:
-    from ai_protocols._commands import print_json, render_session
-    from ai_protocols._session import Project
+    from ai_protocols.cli.output import print_json, render_session
+    from ai_protocols.session.project import Project
 
     session = Project.discover().show()
     if parsed["json"]:
@@ -80,7 +80,7 @@ def _show(parsed: Parsed) -> int | None:
 
 
 def _path() -> int:
-    from ai_protocols._paths import agent_id_from_env, context_path_text, project_root_text
+    from ai_protocols.paths import agent_id_from_env, context_path_text, project_root_text
 
     print(context_path_text(project_root_text(), agent_id_from_env()))
     return 0
@@ -101,7 +101,7 @@ def _run_fast(args: list[str]) -> int | None:
     parsed = parse_options(args[1:], options)
     if parsed is None:
         return None
-    from ai_protocols._errors import AiProtocolsError, StorageError
+    from ai_protocols.errors import AiProtocolsError, StorageError
 
     try:
         return command(parsed)
@@ -133,6 +133,6 @@ def main() -> None:
         except BrokenPipeError:
             code = _reader_gone()
         sys.exit(code)
-    from ai_protocols.cli import main as cli
+    from ai_protocols.cli.app import main as cli
 
     cli()

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_protocols import _storage
-from ai_protocols._org import example_block, format_property, read_text_block
-from ai_protocols._orgfile import OrgFile
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import example_block, format_property, read_text_block
+from ai_protocols.storage import files as storage
 
 __all__ = ["PendingEntry", "append_pending", "pending_path", "read_pending"]
 
@@ -46,10 +46,10 @@ def pending_path(path: Path) -> Path:
 
 def read_pending(path: Path) -> list[PendingEntry]:
     """The entries waiting beside ``path``, in order (none when there is no file)."""
-    data = _storage.read_bytes(pending_path(path))
+    data = storage.read_bytes(pending_path(path))
     if data is None:
         return []
-    doc = OrgFile(_storage.decode(pending_path(path), data))
+    doc = OrgFile(storage.decode(pending_path(path), data))
     entries: list[PendingEntry] = []
     tops = [h for h in doc.headlines if h.level == 1]
     for headline in tops:
@@ -74,7 +74,7 @@ def read_pending(path: Path) -> list[PendingEntry]:
 def append_pending(path: Path, entries: list[PendingEntry]) -> Path:
     """Add ``entries`` to the pending file of ``path`` (atomically); return its path."""
     target = pending_path(path)
-    data = _storage.read_bytes(target)
+    data = storage.read_bytes(target)
     text = data.decode("utf-8") if data else _HEADER.format(name=path.name)
     lines: list[str] = []
     for entry in entries:
@@ -85,5 +85,5 @@ def append_pending(path: Path, entries: list[PendingEntry]) -> Path:
             lines += ["** rationale", *example_block(entry.rationale, "")]
     if not text.endswith("\n"):
         text += "\n"
-    _storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"))
+    storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"))
     return target

@@ -17,11 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ai_protocols._agent_ids import mint_agent_id
-from ai_protocols._errors import AiProtocolsError, LockTimeout, StorageError
-from ai_protocols._liveness import lease_path
-from ai_protocols._paths import AI_DIR
-from ai_protocols._storage import LOCK_DIR, OsLock, refuse_symlinks
+from ai_protocols.errors import AiProtocolsError, LockTimeout, StorageError
+from ai_protocols.identity import mint_agent_id
+from ai_protocols.liveness.evidence import lease_path
+from ai_protocols.paths import AI_DIR
+from ai_protocols.storage.files import LOCK_DIR, OsLock, refuse_symlinks
 
 __all__ = ["FORWARDED", "spawn"]
 
@@ -42,7 +42,7 @@ def describe_exit(returncode: int) -> str:
 def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
     """Run ``command`` as an agent of the project at ``root``; return the exit code
     to leave with (the child's, or 128 + the signal that ended it)."""
-    from ai_protocols._session import Project
+    from ai_protocols.session.project import Project
 
     refuse_symlinks(root, root / AI_DIR / LOCK_DIR / "leases")  # before minting changes anything
     agent_id = mint_agent_id(runtime, root)
