@@ -2,10 +2,14 @@
 
 The library behind the ``ai-protocols`` command. Open a :class:`Project` and
 call its methods; errors are subclasses of :class:`AiProtocolsError` that
-carry the facts as fields. Importing this package loads nothing but this
-file: each name is imported from its module on first use, and click,
-filelock, orgparse and dateutil only where a command needs them, because
-agents run these commands many times per session.
+carry the facts as fields and an ``exit_code``. ``docs/python-api.md``
+documents every name exported here; the modules under this package are its
+implementation and may change.
+
+Importing this package loads nothing but this file: each name is imported
+from its module on first use, and click, filelock, orgparse and dateutil only
+where a command needs them, because agents run these commands many times per
+session.
 """
 
 from __future__ import annotations
@@ -16,80 +20,31 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~9 m
 
 __version__ = "0.1.0"
 
-#: Public name -> the private module that defines it.
-_EXPORTS: dict[str, str] = {
-    "AiProtocolsError": "ai_protocols.errors",
-    "AmbiguousItem": "ai_protocols.errors",
-    "BeingEdited": "ai_protocols.errors",
-    "CannotRecover": "ai_protocols.errors",
-    "Entry": "ai_protocols.org.syntax",
-    "InitAction": "ai_protocols.scaffold",
-    "InvalidAgentId": "ai_protocols.errors",
-    "InvalidProjectRoot": "ai_protocols.errors",
-    "InvalidText": "ai_protocols.errors",
-    "ItemNotFound": "ai_protocols.errors",
-    "LockTimeout": "ai_protocols.errors",
-    "LogEntry": "ai_protocols.session.layout",
-    "LogReport": "ai_protocols.session.project",
-    "NoSession": "ai_protocols.errors",
-    "Project": "ai_protocols.session.project",
-    "Session": "ai_protocols.session.layout",
-    "SessionInfo": "ai_protocols.session.layout",
-    "SessionWrappedUp": "ai_protocols.errors",
-    "StartReport": "ai_protocols.session.project",
-    "StatusRow": "ai_protocols.session.project",
-    "StorageError": "ai_protocols.errors",
-    "UnreadableSession": "ai_protocols.errors",
-    "UnsafePath": "ai_protocols.errors",
-    "find_project_root": "ai_protocols.paths",
-    "has_epoch_tail": "ai_protocols.identity",
-    "init_project": "ai_protocols.scaffold",
-    "mint_agent_id": "ai_protocols.identity",
-    "read_session": "ai_protocols.session.layout",
-    "safe_id": "ai_protocols.paths",
-    "session_context_path": "ai_protocols.paths",
-    "slugify": "ai_protocols.session.layout",
+#: The module that defines each public name.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "ai_protocols.session.project": ("LogReport", "Project", "StartReport", "StatusRow"),
+    "ai_protocols.session.model": ("LogEntry", "Session", "SessionInfo"),
+    "ai_protocols.session.layout": ("read_session",),
+    "ai_protocols.org.syntax": ("Entry",),
+    "ai_protocols.liveness.evidence": ("Liveness",),
+    "ai_protocols.paths": ("find_project_root", "safe_id", "session_context_path"),
+    "ai_protocols.identity": ("mint_agent_id",),
+    "ai_protocols.scaffold": ("InitAction", "init_project"),
+    "ai_protocols.errors": (
+        "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
+        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoSession",
+        "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
+    ),
 }
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "AiProtocolsError",
-    "AmbiguousItem",
-    "BeingEdited",
-    "CannotRecover",
-    "Entry",
-    "InitAction",
-    "InvalidAgentId",
-    "InvalidProjectRoot",
-    "InvalidText",
-    "ItemNotFound",
-    "LockTimeout",
-    "LogEntry",
-    "LogReport",
-    "NoSession",
-    "Project",
-    "Session",
-    "SessionInfo",
-    "SessionWrappedUp",
-    "StartReport",
-    "StatusRow",
-    "StorageError",
-    "UnreadableSession",
-    "UnsafePath",
-    "__version__",
-    "find_project_root",
-    "has_epoch_tail",
-    "init_project",
-    "mint_agent_id",
-    "read_session",
-    "safe_id",
-    "session_context_path",
-    "slugify",
-]
+__all__ = sorted([*_MODULE_OF, "__version__"])
+
 
 def __getattr__(name: str) -> object:
     """Import a public name from its module the first time it is used."""
     try:
-        module = _EXPORTS[name]
+        module = _MODULE_OF[name]
     except KeyError:
         raise AttributeError(f"module 'ai_protocols' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), name)
@@ -98,10 +53,10 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(__all__)
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py keeps them equal)
     from ai_protocols.errors import (
         AiProtocolsError,
         AmbiguousItem,
@@ -118,9 +73,11 @@ if TYPE_CHECKING:
         UnreadableSession,
         UnsafePath,
     )
-    from ai_protocols.identity import has_epoch_tail, mint_agent_id
+    from ai_protocols.identity import mint_agent_id
+    from ai_protocols.liveness.evidence import Liveness
     from ai_protocols.org.syntax import Entry
     from ai_protocols.paths import find_project_root, safe_id, session_context_path
     from ai_protocols.scaffold import InitAction, init_project
-    from ai_protocols.session.layout import LogEntry, Session, SessionInfo, read_session, slugify
+    from ai_protocols.session.layout import read_session
+    from ai_protocols.session.model import LogEntry, Session, SessionInfo
     from ai_protocols.session.project import LogReport, Project, StartReport, StatusRow

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ai_protocols.errors import InvalidText
-from ai_protocols.liveness.evidence import hostname
+from ai_protocols.liveness.host import hostname
 from ai_protocols.paths import AI_DIR
 from ai_protocols.storage.files import (
     LOCK_DIR,

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols import has_epoch_tail, mint_agent_id, safe_id
 from ai_protocols import identity as _agent_ids
-from ai_protocols.identity import name_part
+from ai_protocols import mint_agent_id, safe_id
+from ai_protocols.identity import has_epoch_tail, name_part
 
 from conftest import CLI, Runner, clean_env
 

@@ -29,6 +29,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import Project, SessionInfo
+from ai_protocols.session import layout
+from ai_protocols.session import project as project_module
 from ai_protocols.storage import archive_index as index
 
 from conftest import CLI, Runner, clean_env
@@ -193,16 +195,16 @@ class WrapUpWhileListing:
     the index and before it rewrites it: when it reads its first archive."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
-        real = Project._info
+        real = layout.read_info
         self.done = False
 
-        def info(project: Project, path: Path, kind: str) -> list[SessionInfo]:
+        def info(path: Path, kind: str) -> list[SessionInfo]:
             if kind == "archived" and not self.done:
                 self.done = True
                 action()
-            return real(project, path, kind)  # type: ignore[arg-type]
+            return real(path, kind)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(Project, "_info", info)
+        monkeypatch.setattr(project_module, "read_info", info)
 
 
 @pytest.mark.parametrize("had_index", [True, False], ids=["index", "no-index"])
@@ -257,8 +259,7 @@ def test_the_same_output_without_and_with_the_index(busy: Path, run: Runner,
     assert listing(run, *args) == expected  # the index written by the run before
     assert listing(run, *args) == expected  # and as it is now
     rows = json.loads(expected[0])
-    project = Project(busy)
-    assert rows == [project._info(Path(r["path"]), r["kind"])[0].to_json() for r in rows]
+    assert rows == [layout.read_info(Path(r["path"]), r["kind"])[0].to_json() for r in rows]
     assert rows == sorted(rows, reverse=True, key=lambda r: (
         r["ended"] or r["updated"] or r["started"], Path(r["path"]).name))
     if not args:
@@ -419,7 +420,7 @@ def test_the_library_gives_the_same_rows(busy: Path, run: Runner) -> None:
     assert (busy / INDEX).exists()
     cached = project.list_sessions()
     assert cached == read  # every field, read lazily from the cached text
-    assert cached == [project._info(row.path, row.kind)[0] for row in read]  # as read directly
+    assert cached == [layout.read_info(row.path, row.kind)[0] for row in read]  # as read directly
     assert all(isinstance(row, SessionInfo) for row in cached)
     assert isinstance(cached[-1].path, Path) and isinstance(cached[-1].ended, datetime)
     assert [row.to_json() for row in cached] == json.loads(run("list", "--json").stdout)
@@ -462,7 +463,7 @@ def test_a_line_gives_back_its_row(name: str, title: str | None, description: st
     assert index.decode_lines(line) == ({name: entry}, 0)
     assert index.decode_lines(line[:-1]) == ({}, 1)  # no newline: a killed writer's
     assert json.loads(head + entry[2]) == info.to_json()
-    assert SessionInfo._from_json_text(head + entry[2]) == info
+    assert SessionInfo.from_json(json.loads(head + entry[2])) == info
     assert entry[1] == index.sort_key(info.latest)
     other = index.row_of(SessionInfo("archived", folder / "b.org", None, None, None, None,
                                       None, None, None))

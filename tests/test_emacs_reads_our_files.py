@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_protocols.liveness.evidence import process_start
+from ai_protocols.liveness.host import process_start
 
 from conftest import Runner
 from emacs import org_element

@@ -17,27 +17,42 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_protocols.cli.app import cli
-from ai_protocols.cli.main import LOG_OPTIONS, SHOW_OPTIONS, parse_options
+from ai_protocols.cli.options import OPTIONS, log_entries, parse_options
+from ai_protocols.session.model import ENTRY_KINDS
 
 from conftest import CLI, Runner, clean_env
 
 HEAVY = {"click", "filelock", "orgparse", "dateutil"}
-FAST = {"log": LOG_OPTIONS, "show": SHOW_OPTIONS}
+FAST = sorted(OPTIONS)
 
 
-def click_options(command: str) -> dict[str, str]:
-    """How the click command reads each option: "flag", "one" or "many"."""
-    table = {}
+def click_options(command: str) -> list[tuple[str, str, str, str | None]]:
+    """Each option of the click command: its long name, how it is read ("flag", "one"
+    or "many"), the keyword it is passed as, and its help text."""
+    table = []
     for param in cli.commands[command].params:
         if isinstance(param, click.Option) and param.name != "help":
             [long_name] = [o for o in param.opts if o.startswith("--")]
-            table[long_name] = "flag" if param.is_flag else "many" if param.multiple else "one"
+            how = "flag" if param.is_flag else "many" if param.multiple else "one"
+            table.append((long_name, how, param.name, param.help))
     return table
 
 
-@pytest.mark.parametrize("command", sorted(FAST))
-def test_the_fast_tables_are_the_click_options(command: str) -> None:
-    assert FAST[command] == click_options(command)
+@pytest.mark.parametrize("command", FAST)
+def test_the_click_options_are_the_table(command: str) -> None:
+    assert click_options(command) == [(o.name, o.how, o.dest, o.help) for o in OPTIONS[command]]
+
+
+def test_every_kind_of_entry_is_an_option_of_log() -> None:
+    """One table: a kind of entry added to ENTRY_KINDS is a ``log`` option of both paths."""
+    names = [o.name for o in OPTIONS["log"]]
+    assert names == [n for k in ENTRY_KINDS
+                     for n in (k.option, *(["--rationale"] if k.kind == "decision" else []))]
+    for kind in ENTRY_KINDS:
+        parsed = parse_options([kind.option, "x"], "log")
+        assert parsed is not None
+        entries = log_entries({**parsed, "rationale": "r"} if kind.kind == "decision" else parsed)
+        assert [(e.kind, e.text) for e in entries] == [(kind.kind, "x")]
 
 
 TOKENS = st.sampled_from([
@@ -47,24 +62,22 @@ TOKENS = st.sampled_from([
 ])
 
 
-@pytest.mark.parametrize("command", sorted(FAST))
+@pytest.mark.parametrize("command", FAST)
 @settings(max_examples=400, deadline=None)
 @given(args=st.lists(TOKENS, max_size=6))
 def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: list[str]) -> None:
-    parsed = parse_options(args, FAST[command])
+    parsed = parse_options(args, command)
     if parsed is None:
         return  # left to click, which then answers it
     sub = cli.commands[command].make_context(command, list(args))  # raises if click refuses
-    expected = {("next" if k == "next_" else "json" if k == "as_json" else k): v
-                for k, v in sub.params.items()}
-    assert parsed == expected
+    assert parsed == sub.params
 
 
 def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
-    assert parse_options(["--progress"], LOG_OPTIONS) is None  # no value: click says so
-    assert parse_options(["--help"], LOG_OPTIONS) is None
-    assert parse_options(["--json=yes"], SHOW_OPTIONS) is None
-    assert parse_options(["--progress", "a", "--progress=b", "--next", "--done"], LOG_OPTIONS) \
+    assert parse_options(["--progress"], "log") is None  # no value: click says so
+    assert parse_options(["--help"], "log") is None
+    assert parse_options(["--json=yes"], "show") is None
+    assert parse_options(["--progress", "a", "--progress=b", "--next", "--done"], "log") \
         == {"progress": ("a", "b"), "decision": None, "rationale": None, "discovery": (),
             "blocker": (), "next": ("--done",), "done": (), "summary": None}
 

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from ai_protocols.liveness.evidence import process_start
+from ai_protocols.liveness.host import process_start
 
 from conftest import CLI, Runner, clean_env
 

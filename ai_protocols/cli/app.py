@@ -16,38 +16,26 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
-from ai_protocols.cli.output import (
-    UsageProblem,
-    log_entries,
-    print_json,
-    print_log_report,
-    render_session,
-)
-from ai_protocols.errors import AiProtocolsError, StorageError
+from ai_protocols.cli.options import UsageProblem, click_options, log_entries
+from ai_protocols.cli.output import print_json, print_log_report, render_session, report_error
+from ai_protocols.errors import AiProtocolsError
 from ai_protocols.session.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Failure(click.ClickException):
-    """A library error on its way out, with the library's exit code."""
-
-    def __init__(self, error: AiProtocolsError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
-
-
 def _errors_to_exit(func: F) -> F:
+    """Library errors (and unexpected ``OSError``) become ``Error: ...`` on stderr and
+    their exit code, through the one function the fast path uses too."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AiProtocolsError as error:
-            raise _Failure(error) from error
         except BrokenPipeError:  # the reader went away (`| head`): click exits quietly
             raise
-        except OSError as error:  # one the library did not expect: still exit 9, no trace
-            raise _Failure(StorageError(error.filename or "?", error)) from error
+        except (AiProtocolsError, OSError) as error:
+            raise click.exceptions.Exit(report_error(error)) from error
 
     return wrapper  # type: ignore[return-value]
 
@@ -165,39 +153,28 @@ def start(title: str | None) -> None:
 
 
 @cli.command()
-@click.option("--progress", multiple=True, help="Something under way or done (a checkbox).")
-@click.option("--decision", help="A decision taken; needs --rationale.")
-@click.option("--rationale", help="Why the decision was taken.")
-@click.option("--discovery", multiple=True, help="Something found out.")
-@click.option("--blocker", multiple=True, help="Something in the way.")
-@click.option("--next", "next_", multiple=True, help="A next step (a checkbox).")
-@click.option("--done", multiple=True, help="Tick the progress or next-step item with this text.")
-@click.option("--summary", help="Replace the short summary read first on resume.")
+@click_options("log")
 @_errors_to_exit
-def log(progress: tuple[str, ...], decision: str | None, rationale: str | None,
-        discovery: tuple[str, ...], blocker: tuple[str, ...], next_: tuple[str, ...],
-        done: tuple[str, ...], summary: str | None) -> None:
+def log(**options: Any) -> None:
     """Record entries in the session context, each stamped with the time.
 
     Several options in one call are written together, in one locked,
     atomic write.
     """
     try:
-        entries = log_entries(progress=progress, decision=decision, rationale=rationale,
-                              discovery=discovery, blocker=blocker, next_=next_, done=done,
-                              summary=summary)
+        entries = log_entries(options)
     except UsageProblem as problem:
         raise click.UsageError(str(problem)) from None
     print_log_report(_project().log(*entries))
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
+@click_options("show")
 @_errors_to_exit
-def show(as_json: bool) -> None:
+def show(json: bool) -> None:
     """Print the current session: summary, progress, next steps, blockers..."""
     session = _project().show()
-    if as_json:
+    if json:
         print_json(session.to_json())
     else:
         print(render_session(session))

@@ -7,9 +7,9 @@ alone, ``log`` and ``show`` from the library, with their options read by
 :func:`parse_options`, which accepts only forms that click reads the same way
 (``--name value``, ``--name=value``, flags) and gives up on anything else.
 Everything it gives up on, help, usage errors and every other command goes
-to the click CLI in :mod:`ai_protocols.cli`, which owns all the messages.
-``tests/test_fast_path.py`` checks the tables below against the click
-commands and the parser against click's.
+to the click CLI in :mod:`ai_protocols.cli.app`, which owns all the messages.
+Both take their options from one table, :mod:`ai_protocols.cli.options`;
+``tests/test_fast_path.py`` checks the parser against click's.
 """
 
 from __future__ import annotations
@@ -22,45 +22,13 @@ if TYPE_CHECKING:
 
     Parsed = dict[str, "str | bool | tuple[str, ...] | None"]
 
-#: How each option of a fast command is read: "flag", "one" value, or "many" values.
-LOG_OPTIONS = {
-    "--progress": "many", "--decision": "one", "--rationale": "one", "--discovery": "many",
-    "--blocker": "many", "--next": "many", "--done": "many", "--summary": "one",
-}
-SHOW_OPTIONS = {"--json": "flag"}
-
-def parse_options(args: list[str], options: dict[str, str]) -> Parsed | None:
-    """``args`` read as click reads them, keyed by option name without dashes, or
-    ``None`` when they hold anything but the options in ``options``."""
-    parsed: dict[str, object] = {
-        name[2:]: () if how == "many" else (False if how == "flag" else None)
-        for name, how in options.items()
-    }
-    rest = list(args)
-    while rest:
-        name, has_value, value = rest.pop(0).partition("=")
-        how = options.get(name)
-        if how is None or (how == "flag" and has_value):
-            return None
-        if how == "flag":
-            parsed[name[2:]] = True
-            continue
-        if not has_value:
-            if not rest:
-                return None
-            value = rest.pop(0)
-        key = name[2:]
-        parsed[key] = (*parsed[key], value) if how == "many" else value  # type: ignore[misc]
-    return parsed  # type: ignore[return-value]
-
-
 def _log(parsed: Parsed) -> int | None:
-    from ai_protocols.cli.output import UsageProblem, log_entries, print_log_report
+    from ai_protocols.cli.options import UsageProblem, log_entries
+    from ai_protocols.cli.output import print_log_report
     from ai_protocols.session.project import Project
 
     try:
-        entries = log_entries(**{("next_" if k == "next" else k): v  # type: ignore[arg-type]
-                                 for k, v in parsed.items()})
+        entries = log_entries(parsed)
     except UsageProblem:
         return None  # click says it, with the usage line
     print_log_report(Project.discover().log(*entries))
@@ -86,10 +54,11 @@ def _path() -> int:
     return 0
 
 
-_FAST: dict[str, tuple[dict[str, str], Callable[[Parsed], int | None]]] = {
-    "path": ({}, lambda _parsed: _path()),
-    "log": (LOG_OPTIONS, _log),
-    "show": (SHOW_OPTIONS, _show),
+#: The commands answered here, each with what it does with its parsed options.
+_FAST: dict[str, Callable[[Parsed], int | None]] = {
+    "path": lambda _parsed: _path(),
+    "log": _log,
+    "show": _show,
 }
 
 
@@ -97,23 +66,24 @@ def _run_fast(args: list[str]) -> int | None:
     """The exit code of a fast command, or ``None`` to leave it to click."""
     if not args or args[0] not in _FAST:
         return None
-    options, command = _FAST[args[0]]
-    parsed = parse_options(args[1:], options)
+    if args[0] == "path":
+        parsed: Parsed | None = {} if len(args) == 1 else None
+    else:
+        from ai_protocols.cli.options import parse_options
+
+        parsed = parse_options(args[1:], args[0])
     if parsed is None:
         return None
-    from ai_protocols.errors import AiProtocolsError, StorageError
+    from ai_protocols.errors import AiProtocolsError
 
     try:
-        return command(parsed)
-    except AiProtocolsError as error:  # as the click CLI reports it: Error: ... on stderr
-        print(f"Error: {error}", file=sys.stderr)
-        return error.exit_code
+        return _FAST[args[0]](parsed)
     except BrokenPipeError:
         return _reader_gone()
-    except OSError as error:  # one the library did not expect: still exit 9, no trace
-        failure = StorageError(error.filename or "?", error)
-        print(f"Error: {failure}", file=sys.stderr)
-        return failure.exit_code
+    except (AiProtocolsError, OSError) as error:  # as the click CLI reports it
+        from ai_protocols.cli.output import report_error
+
+        return report_error(error)
 
 
 def _reader_gone() -> int:

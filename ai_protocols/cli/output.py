@@ -1,9 +1,9 @@
-"""What ``log`` and ``show`` take and print, without click.
+"""What the commands print, shared by the fast path and the click CLI.
 
-Agents and hooks run these two commands all session long, so the console
-script answers their common forms without importing click (see
-:mod:`ai_protocols.cli.main`); the click commands in :mod:`ai_protocols.cli`
-call the same functions, so both paths print the same bytes.
+Agents and hooks run ``path``, ``log`` and ``show`` all session long, so the
+console script answers their common forms without importing click (see
+:mod:`ai_protocols.cli.main`); the click commands in :mod:`ai_protocols.cli.app`
+call the same functions, so both paths print the same bytes and exit codes.
 """
 
 from __future__ import annotations
@@ -12,39 +12,25 @@ import sys
 import textwrap
 from datetime import datetime
 
-from ai_protocols.session.layout import LogEntry, Session
+from ai_protocols.session.model import Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
 
-__all__ = ["UsageProblem", "log_entries", "print_json", "print_log_report", "render_session"]
+__all__ = ["print_json", "print_log_report", "render_session", "report_error"]
 
 
-class UsageProblem(ValueError):
-    """Options that cannot go together; the CLI shows it as a usage error (exit 2)."""
+def report_error(error: BaseException) -> int:
+    """Print a library error (or an ``OSError`` the library did not expect, as a
+    :class:`~ai_protocols.errors.StorageError`) as ``Error: ...`` on stderr, and
+    return its documented exit code. Both the fast path and the click CLI call it."""
+    from ai_protocols.errors import AiProtocolsError, StorageError
 
-
-def log_entries(*, progress: tuple[str, ...] = (), decision: str | None = None,
-                rationale: str | None = None, discovery: tuple[str, ...] = (),
-                blocker: tuple[str, ...] = (), next_: tuple[str, ...] = (),
-                done: tuple[str, ...] = (), summary: str | None = None) -> list[LogEntry]:
-    """The entries ``log``'s options ask for, in the order they are written."""
-    if rationale is not None and decision is None:
-        raise UsageProblem("--rationale goes with --decision")
-    entries = [LogEntry("progress", t) for t in progress]
-    if decision is not None:
-        entries.append(LogEntry("decision", decision, rationale))
-    entries += [LogEntry("discovery", t) for t in discovery]
-    entries += [LogEntry("blocker", t) for t in blocker]
-    entries += [LogEntry("next", t) for t in next_]
-    entries += [LogEntry("done", t) for t in done]
-    if summary is not None:
-        entries.append(LogEntry("summary", summary))
-    if not entries:
-        raise UsageProblem("give at least one of --progress, --decision, --discovery, "
-                           "--blocker, --next, --done, --summary")
-    return entries
+    if not isinstance(error, AiProtocolsError):
+        error = StorageError(getattr(error, "filename", None) or "?", error)  # type: ignore[arg-type]
+    print(f"Error: {error}", file=sys.stderr)
+    return error.exit_code  # type: ignore[attr-defined]
 
 
 def print_log_report(report: LogReport) -> None:

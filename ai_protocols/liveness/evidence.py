@@ -23,21 +23,23 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import StorageError
+from ai_protocols.liveness.host import boot_time, hostname, pid_running, process_start, process_stat
 from ai_protocols.paths import safe_id
 from ai_protocols.storage.files import LOCK_DIR, OsLock
 
 __all__ = [
+    "DEFAULT_STALE_HOURS",
     "Liveness",
     "Owner",
     "assess",
-    "boot_time",
     "current_owner",
-    "hostname",
     "lease_held",
     "lease_path",
-    "pid_running",
-    "process_start",
+    "stale_after",
 ]
+
+#: Hours without an update after which a session is abandoned (AI_PROTOCOLS_STALE_HOURS).
+DEFAULT_STALE_HOURS = 12.0
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -90,65 +92,6 @@ class Liveness:
     evidence: str
 
 
-def hostname() -> str:
-    """This machine's name, as ``socket.gethostname()`` gives it (the ``uname``
-    node name), without importing ``socket`` on every command."""
-    try:
-        return os.uname().nodename
-    except AttributeError:  # pragma: no cover - no uname (Windows)
-        import socket
-
-        return socket.gethostname()
-
-
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """Command name, parent id and start time (clock ticks since boot) from /proc;
-    ``None`` for a process that does not exist or has ended (a zombie)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    name = raw[raw.index("(") + 1: raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2:].split()
-    if fields[0] in ("Z", "X"):  # a zombie has ended; only its exit status is left
-        return None
-    return name, int(fields[1]), int(fields[19])
-
-
-def boot_time() -> float | None:
-    """When this machine booted (seconds since the epoch); ``None`` without /proc."""
-    try:
-        for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
-            if line.startswith("btime "):
-                return float(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def pid_running(pid: int) -> bool:
-    """Whether process ``pid`` exists and has not ended (a zombie has ended)."""
-    if boot_time() is not None:
-        return _stat(pid) is not None
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def process_start(pid: int) -> str | None:
-    """When process ``pid`` started, as text that is the same on every reading, or
-    ``None`` when it does not exist (or the system has no /proc)."""
-    stat = _stat(pid)
-    boot = boot_time()
-    if stat is None or boot is None:
-        return None
-    return f"{boot + stat[2] / os.sysconf('SC_CLK_TCK'):.2f}"
-
-
 def current_owner(environ: dict[str, str] | None = None) -> Owner:
     """The agent process behind this command.
 
@@ -161,7 +104,7 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
     chain: list[tuple[int, str]] = []
     pid = os.getppid()
     while pid > 1 and len(chain) < 64:
-        stat = _stat(pid)
+        stat = process_stat(pid)
         if stat is None:
             break
         chain.append((pid, stat[0]))
@@ -194,6 +137,16 @@ def lease_held(ai_dir: Path, agent_id: str) -> bool:
         return False
     lock.release()
     return False
+
+
+def stale_after() -> timedelta:
+    """How long without an update makes a session abandoned: ``AI_PROTOCOLS_STALE_HOURS``
+    (hours, a float; :data:`DEFAULT_STALE_HOURS` when unset or not a number)."""
+    hours = os.environ.get("AI_PROTOCOLS_STALE_HOURS", "")
+    try:
+        return timedelta(hours=float(hours) if hours else DEFAULT_STALE_HOURS)
+    except ValueError:
+        return timedelta(hours=DEFAULT_STALE_HOURS)
 
 
 def _ago(delta: timedelta) -> str:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_protocols.liveness.evidence import boot_time, hostname, pid_running
+from ai_protocols.liveness.host import boot_time, hostname, pid_running
 
 __all__ = ["EmacsLock", "live_emacs_lock"]
 

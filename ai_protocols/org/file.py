@@ -482,6 +482,17 @@ class OrgFile:
                 self._delete_line(index)
                 return
 
+    def set_properties(self, line: int, values: Iterable[tuple[str, str | None]]) -> None:
+        """Set each ``(key, value)`` in the drawer of the headline on ``line``, in order,
+        touching only those lines; a ``None`` value removes the key. The headline is
+        looked up again after each change, so no caller holds a stale :class:`Headline`."""
+        for key, value in values:
+            headline = self.find(line)
+            if value is None:
+                self.remove_property(headline, key)
+            elif headline.properties.get(key.upper()) != value or headline.drawer is None:
+                self.set_property(headline, key, value)
+
     def content_end(self, headline: Headline) -> int:
         """Where an entry appended to the headline's own body goes: after its
         last non-blank line, so trailing blank lines keep their place, but in
@@ -510,6 +521,7 @@ class OrgFile:
         return index if footnotes is None else footnotes
 
     def find(self, line: int) -> Headline:
+        """The headline on ``line`` (a line index); ``StopIteration`` when there is none."""
         return next(h for h in self.headlines if h.line == line)
 
 

@@ -1,23 +1,17 @@
 """The session-context file's layout: reading it back and splicing entries in.
 
-Everything here works on an :class:`~ai_protocols.org.syntax.OrgFile` in memory;
-:mod:`ai_protocols.session.project` holds the locks and does the file I/O.
+Everything here works on an :class:`~ai_protocols.org.file.OrgFile` in memory,
+but :func:`read_info`, which reads the head of a file for ``list``; the one
+transaction that writes a session (:mod:`ai_protocols.session.transaction`)
+holds the locks and does the file I/O.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
-from ai_protocols.errors import (
-    AmbiguousItem,
-    InvalidText,
-    ItemNotFound,
-    UnreadableSession,
-)
+from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import (
     PARAGRAPH_SEPARATE,
@@ -31,14 +25,14 @@ from ai_protocols.org.syntax import (
     strip_ending,
     text_lines,
 )
-from ai_protocols.session.pending import PendingEntry
+from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo
+from ai_protocols.session.names import name_time
+from ai_protocols.session.text import preview
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Literal
-
-    Kind = Literal["progress", "decision", "discovery", "blocker", "next", "done", "summary",
-                   "exit"]
 
 #: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -50,207 +44,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("next-steps", "Next steps"),
     ("log", "Log"),
 )
-SECTION_OF: dict[str, str] = {
-    "progress": "progress",
-    "decision": "decisions",
-    "discovery": "discoveries",
-    "blocker": "blockers",
-    "next": "next-steps",
-}
-_CHECKBOX_KINDS = ("progress", "next")
+assert {k.section for k in ENTRY_KINDS if k.section} <= dict(SECTIONS).keys()
 ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
 ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
 CRASHED = "crashed"  # archived by `recover --archive`
-MAX_TEXT = 1_000_000
-MAX_LINE_TEXT = 200  # titles and descriptions: one line each
-MAX_NAME_BYTES = 255
-DEFAULT_STALE_HOURS = 12.0
 NO_SESSION_HEADLINE = "it has no session headline (one with STATUS and STARTED)"
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One thing to record: ``LogEntry("decision", "Use X", rationale="Y is slow")``."""
-
-    kind: Kind
-    text: str
-    rationale: str | None = None
-
-
-@dataclass
-class Session:
-    """What a session-context file holds, as read back from it."""
-
-    path: Path
-    agent_id: str | None = None
-    title: str | None = None
-    host: str | None = None
-    status: str | None = None
-    started: datetime | None = None
-    updated: datetime | None = None
-    ended: datetime | None = None
-    description: str | None = None
-    owner: str | None = None  # "host pid start", see ai_protocols.liveness.evidence.Owner
-    exit: str | None = None  # recorded by a spawner whose child ended without wrap-up
-    exited: datetime | None = None
-    adopted_from: str | None = None
-    summary: str | None = None
-    progress: list[Entry] = field(default_factory=list)
-    decisions: list[Entry] = field(default_factory=list)
-    discoveries: list[Entry] = field(default_factory=list)
-    blockers: list[Entry] = field(default_factory=list)
-    next_steps: list[Entry] = field(default_factory=list)
-    log: list[Entry] = field(default_factory=list)
-    pending: list[PendingEntry] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        """The stable ``show --json`` form (schema 1, documented in docs/)."""
-        return {
-            "schema": 1,
-            "path": str(self.path),
-            "agent_id": self.agent_id,
-            "title": self.title,
-            "host": self.host,
-            "status": self.status,
-            "started": iso(self.started),
-            "updated": iso(self.updated),
-            "ended": iso(self.ended),
-            "description": self.description,
-            "summary": self.summary,
-            "progress": [e.to_json() for e in self.progress],
-            "decisions": [e.to_json() for e in self.decisions],
-            "discoveries": [e.to_json() for e in self.discoveries],
-            "blockers": [e.to_json() for e in self.blockers],
-            "next": [e.to_json() for e in self.next_steps],
-            "log": [_log_json(e) for e in self.log],
-            "pending": [_pending_json(e) for e in self.pending],
-            "owner": self.owner,
-            "exit": self.exit,
-            "exited": iso(self.exited),
-            "adopted_from": self.adopted_from,
-        }
-
-
-@dataclass
-class SessionInfo:
-    """One row of ``list``: a live session-context file or an archived session.
-
-    ``Project.list_sessions`` may give rows that hold only their ``list --json``
-    text (as the archive index keeps it): their fields are read from it on first use.
-    """
-
-    kind: Literal["live", "archived"]
-    path: Path
-    agent_id: str | None
-    title: str | None
-    description: str | None
-    status: str | None
-    started: datetime | None
-    updated: datetime | None
-    ended: datetime | None
-
-    @classmethod
-    def _from_json_text(cls, text: str) -> SessionInfo:
-        """A row read lazily from its ``list --json`` text (times to the minute)."""
-        info = cls.__new__(cls)
-        info.__dict__["_json_text"] = text
-        return info
-
-    def __getattr__(self, name: str) -> object:
-        """Called only for a field not set yet: that of a row made by _from_json_text."""
-        text = self.__dict__.pop("_json_text", None)
-        if text is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        import json
-
-        data = json.loads(text)
-        self.kind = data["kind"]
-        self.path = Path(data["path"])
-        self.agent_id = data["agent_id"]
-        self.title = data["title"]
-        self.description = data["description"]
-        self.status = data["status"]
-        self.started, self.updated, self.ended = (
-            datetime.fromisoformat(data[key]) if data[key] is not None else None
-            for key in ("started", "updated", "ended"))
-        return getattr(self, name)
-
-    @property
-    def latest(self) -> datetime:
-        return self.ended or self.updated or self.started or datetime.min
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "path": str(self.path),
-            "agent_id": self.agent_id,
-            "title": self.title,
-            "description": self.description,
-            "status": self.status,
-            "started": iso(self.started),
-            "updated": iso(self.updated),
-            "ended": iso(self.ended),
-        }
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="minutes") if moment else None
-
-
-def _log_json(entry: Entry) -> dict[str, object]:
-    kind, _, text = entry.text.partition(": ")
-    return {"time": iso(entry.time), "kind": kind, "text": text}
-
-
-def _pending_json(entry: PendingEntry) -> dict[str, object]:
-    data: dict[str, object] = {"time": iso(parse_timestamp(entry.stamp)), "kind": entry.kind,
-                               "text": entry.text}
-    if entry.rationale is not None:
-        data["rationale"] = entry.rationale
-    return data
-
-
-def minute_of(now: datetime | None) -> datetime:
-    return (now or datetime.now()).replace(second=0, microsecond=0)
-
-
-def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
-    """Refuse text that cannot be stored faithfully, before anything is written."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidText(field_name, text, "it is not valid UTF-8") from error
-    if not text.strip():
-        raise InvalidText(field_name, text, "it is empty")
-    if "\x00" in text:
-        raise InvalidText(field_name, text, "it holds a NUL character")
-    if one_line:
-        if any(ch < " " or ch == "\x7f" for ch in text):
-            raise InvalidText(field_name, text, "it must be one line without control characters")
-        if len(text) > MAX_LINE_TEXT:
-            raise InvalidText(field_name, text, f"it is longer than {MAX_LINE_TEXT} characters")
-    elif len(text) > MAX_TEXT:
-        raise InvalidText(field_name, text, f"it is longer than {MAX_TEXT:,} characters")
-    return text
-
-
-def slugify(description: str) -> str:
-    """``"Fix sweep bug"`` -> ``"fix-sweep-bug"``: lower-case ASCII letters, digits, ``-``."""
-    check_text("description", description, one_line=True)
-    folded = unicodedata.normalize("NFKD", description).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    if not slug:
-        raise InvalidText("description", description, "it has no letters or digits to name by")
-    return slug
-
-
-def preview(text: str, limit: int = 100) -> str:
-    """A one-line, structure-free preview of ``text`` for the Log section."""
-    line = next((ln for ln in text.split("\n") if ln.strip()), "")
-    line = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", line).split())
-    line = re.sub(r"(?:^| )::(?= |$)", " :", line).strip()  # not a description-list tag
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -469,9 +268,43 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
             append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
             return line
     else:
-        checkbox = False if entry.kind in _CHECKBOX_KINDS else None
-        append_entry(doc, session_line, SECTION_OF[entry.kind],
-                entry_lines(stamp, text, checkbox=checkbox, rationale=entry.rationale))
+        kind = KIND_OF[entry.kind]
+        assert kind.section is not None, f"{entry.kind} entries have no section"
+        append_entry(doc, session_line, kind.section,
+                     entry_lines(stamp, text, checkbox=False if kind.checkbox else None,
+                                 rationale=entry.rationale))
     line = f"{entry.kind}: {preview(text)}".rstrip()
     append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
     return line
+
+
+def read_info(path: Path, kind: Literal["live", "archived"]) -> list[SessionInfo]:
+    """The ``list`` row of the session file at ``path``, read from its first 64 KiB
+    (where its session headline and property drawer are); ``[]`` when it has gone.
+    A symbolic link is listed with empty fields, never followed. An archive with no
+    ENDED property gets the time its name starts with."""
+    if path.is_symlink():
+        head = b""
+    else:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(65536)
+        except (FileNotFoundError, IsADirectoryError):
+            return []
+    text = head.decode("utf-8", "replace")
+    if len(head) == 65536:
+        text = text[: text.rfind("\n") + 1]
+    headline = session_headline(OrgFile(text))
+    props = headline.properties if headline else {}
+    return [SessionInfo(
+        kind=kind,
+        path=path,
+        agent_id=props.get("AGENT_ID") or None,
+        title=props.get("TITLE"),
+        description=props.get("DESCRIPTION"),
+        status=props.get("STATUS"),
+        started=parse_timestamp(props.get("STARTED", "")),
+        updated=parse_timestamp(props.get("UPDATED", "")),
+        ended=parse_timestamp(props.get("ENDED", "")) or
+        (name_time(path.name) if kind == "archived" else None),
+    )]

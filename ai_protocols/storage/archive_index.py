@@ -77,14 +77,11 @@ from pathlib import Path
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
-from ai_protocols.session.layout import SessionInfo
+from ai_protocols.session.model import SessionInfo
+from ai_protocols.session.names import is_session_file_name, runtime_of
 from ai_protocols.storage import files as storage
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
-if TYPE_CHECKING:
-    from ai_protocols.session.project import Project
-
-__all__ = ["Listing", "json_pieces", "listing", "record_archive", "to_infos"]
+__all__ = ["Listing", "archived", "json_pieces", "record_archive", "row_of", "select", "to_infos"]
 
 INDEX_NAME = "sessions.index"
 MAGIC = "ai-protocols sessions index 1 "
@@ -335,22 +332,7 @@ class Listing:
     holes: list[int] = field(default_factory=list)  # the block's rows not valid, in order
 
 
-def listing(project: Project, *, agent: str | None = None, runtime: str | None = None,
-            since: datetime | None = None) -> Listing:
-    """``Project.list_sessions``' rows: the live session-context files, read each time,
-    and the archives, from the index where it is still valid; filtered and in order."""
-    from ai_protocols.session.project import _session_files, is_session_file_name
-
-    live = [project.ai_dir / "session-context.org", *_session_files(project.context_dir)]
-    rows = [row_of(info) for path in live for info in project._info(path, "live")]
-    found = archived(project.ai_dir, project.sessions_dir,
-                     lambda path: project._info(path, "archived"), is_session_file_name)
-    found.others[:0] = rows  # live files first: they come first among rows that tie
-    return select(found, agent=agent, runtime=runtime, since=since)
-
-
-def archived(ai_dir: Path, folder: Path, read: Reader,
-             is_session_name: Callable[[str], bool]) -> Listing:
+def archived(ai_dir: Path, folder: Path, read: Reader) -> Listing:
     """The rows of the archives in ``folder``, from the index where it is still valid;
     rewrites the index when anything was missing or stale."""
     head = json_head(folder)
@@ -363,7 +345,7 @@ def archived(ai_dir: Path, folder: Path, read: Reader,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Scan(ai_dir, folder, fd, head, read, is_session_name, collecting).run()
+        return _Scan(ai_dir, folder, fd, head, read, collecting).run()
     finally:
         os.close(fd)
         if collecting:
@@ -374,9 +356,9 @@ class _Scan:
     """One look at the folder, with the index's help."""
 
     def __init__(self, ai_dir: Path, folder: Path, fd: int, head: str, read: Reader,
-                 is_session_name: Callable[[str], bool], collecting: bool) -> None:
+                 collecting: bool) -> None:
         self.ai_dir, self.folder, self.fd, self.head = ai_dir, folder, fd, head
-        self.read, self.is_session_name, self.collecting = read, is_session_name, collecting
+        self.read, self.collecting = read, collecting
         self.index = _Index(index_path(ai_dir))
         self.rows: list[Row] = []  # other than the block's
         self.cached: dict[str, Entry] = {}  # what the index gets, but for the block
@@ -412,8 +394,8 @@ class _Scan:
         present = self._present(index.others, names)
         if len(names) > count + len(known | present):  # some name the index lacks
             have = set(block.names if block is not None else ()) | known | present
-            self._read(sorted(name for name in set(names) - have if self.is_session_name(name)))
-        self._read(sorted(name for name in present if self.is_session_name(name)))
+            self._read(sorted(name for name in set(names) - have if is_session_file_name(name)))
+        self._read(sorted(name for name in present if is_session_file_name(name)))
         if usable and self.dirty:
             # A lock timeout or a refused write skips it: the index is a cache, and the
             # next list tries again.
@@ -580,15 +562,11 @@ def select(found: Listing, *, agent: str | None = None, runtime: str | None = No
     if agent is not None or runtime is not None:
         found = Listing(found.head, None, 0, _rows(found))
     rows = found.others
-    if agent is not None:
-        wanted = json.dumps(agent, ensure_ascii=False) + ', "title": '
-        rows = [r for r in rows if r[2].startswith(wanted, _agent_at(r[2]))]
+    if agent is not None:  # (a row's JSON holds the id's JSON text if it is the agent's)
+        wanted = json.dumps(agent, ensure_ascii=False)
+        rows = [r for r in rows if wanted in r[2] and _agent_of(r) == agent]
     if runtime is not None:
-        from ai_protocols.session.project import _runtime_of
-
-        decode = json.JSONDecoder().raw_decode
-        rows = [r for r in rows if (a := decode(r[2], _agent_at(r[2]))[0]) and
-                _runtime_of(a) == runtime]
+        rows = [r for r in rows if (a := _agent_of(r)) and runtime_of(a) == runtime]
     count = found.count
     if since is not None:
         earliest = sort_key(since)
@@ -599,11 +577,10 @@ def select(found: Listing, *, agent: str | None = None, runtime: str | None = No
     return Listing(found.head, found.block, count, rows, found.holes)
 
 
-def _agent_at(text: str) -> int:
-    """Where the agent id's JSON starts in a row's JSON text. A quote inside the path
-    is escaped, so the first ``", "agent_id": `` is the key's own."""
-    key = '", "agent_id": '
-    return text.index(key) + len(key)
+def _agent_of(row: Row) -> str | None:
+    """The row's agent id, read from its field (never from where it stands in the text)."""
+    agent = json.loads(row[2])["agent_id"]
+    return agent if isinstance(agent, str) else None
 
 
 def _place(block: Block, count: int, key: tuple[str, str]) -> int:
@@ -689,14 +666,18 @@ def json_pieces(found: Listing) -> list[bytes | memoryview]:
 
 
 def to_infos(found: Listing) -> list[SessionInfo]:
-    lazy = SessionInfo._from_json_text
+    """The rows as :class:`SessionInfo` values, in order."""
+
+    def parse(text: str) -> SessionInfo:
+        return SessionInfo.from_json(json.loads(text))
+
     block = found.block
     texts = block.texts.decode("utf-8", "replace").split(",\n") if block is not None else []
     infos: list[SessionInfo] = []
     for part in _merged(found):
         if len(part) == 2:
             first, end = part  # type: ignore[misc]
-            infos += map(lazy, texts[first:end])
+            infos += map(parse, texts[first:end])
         else:
-            infos.append(part[3] or lazy(part[2]))  # type: ignore[index, misc]
+            infos.append(part[3] or parse(part[2]))  # type: ignore[index, misc]
     return infos

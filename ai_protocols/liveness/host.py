@@ -1,0 +1,74 @@
+"""Facts about this host and its processes, read from the operating system.
+
+``/proc`` on Linux gives each process's name, parent and start time, and the
+boot time; elsewhere ``os.kill(pid, 0)`` says whether a process exists. Both
+the liveness evidence (:mod:`ai_protocols.liveness.evidence`) and the Emacs
+lock policy (:mod:`ai_protocols.org.emacs_lock`) ask these questions here, so
+they always agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["boot_time", "hostname", "pid_running", "process_start", "process_stat"]
+
+
+def hostname() -> str:
+    """This machine's name, as ``socket.gethostname()`` gives it (the ``uname``
+    node name), without importing ``socket`` on every command."""
+    try:
+        return os.uname().nodename
+    except AttributeError:  # pragma: no cover - no uname (Windows)
+        import socket
+
+        return socket.gethostname()
+
+
+def process_stat(pid: int) -> tuple[str, int, int] | None:
+    """Command name, parent id and start time (clock ticks since boot) from /proc;
+    ``None`` for a process that does not exist or has ended (a zombie)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1: raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):  # a zombie has ended; only its exit status is left
+        return None
+    return name, int(fields[1]), int(fields[19])
+
+
+def boot_time() -> float | None:
+    """When this machine booted (seconds since the epoch); ``None`` without /proc."""
+    try:
+        for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def pid_running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended (a zombie has ended)."""
+    if boot_time() is not None:
+        return process_stat(pid) is not None
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as text that is the same on every reading, or
+    ``None`` when it does not exist (or the system has no /proc)."""
+    stat = process_stat(pid)
+    boot = boot_time()
+    if stat is None or boot is None:
+        return None
+    return f"{boot + stat[2] / os.sysconf('SC_CLK_TCK'):.2f}"

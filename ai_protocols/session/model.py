@@ -1,0 +1,190 @@
+"""What a session holds, as values: the entries one logs, the session read back
+from its file, and the rows of ``list``.
+
+Nothing here reads or writes a file. :data:`ENTRY_KINDS` is the one table of
+the kinds of entry ``log`` takes: the click command, the fast path of the
+console script (:mod:`ai_protocols.cli.options`) and the layout of the file
+(:mod:`ai_protocols.session.layout`) are all built from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ai_protocols.org.syntax import Entry, parse_timestamp
+from ai_protocols.session.pending import PendingEntry
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from typing import Literal
+
+__all__ = ["ENTRY_KINDS", "EntryKind", "LogEntry", "Session", "SessionInfo", "iso"]
+
+
+@dataclass(frozen=True)
+class EntryKind:
+    """One kind of entry that ``log`` records, and how it is asked for.
+
+    ``section`` is the CUSTOM_ID of the section the entry's item goes in
+    (``None``: it has no item of its own, such as a summary, which replaces
+    the Summary section's text, or ``done``, which ticks an item);
+    ``checkbox`` whether that item is a checkbox item; ``option`` the ``log``
+    option that asks for it, ``repeatable`` whether the option may be given
+    more than once, and ``help`` its help text.
+    """
+
+    kind: str
+    option: str
+    section: str | None
+    checkbox: bool
+    repeatable: bool
+    help: str
+
+
+#: Every kind of entry, in the order ``log`` writes them when given together.
+#: ``decision``'s rationale comes with it (``--rationale``, see ``RATIONALE_OPTION``).
+ENTRY_KINDS: tuple[EntryKind, ...] = (
+    EntryKind("progress", "--progress", "progress", True, True,
+              "Something under way or done (a checkbox)."),
+    EntryKind("decision", "--decision", "decisions", False, False,
+              "A decision taken; needs --rationale."),
+    EntryKind("discovery", "--discovery", "discoveries", False, True, "Something found out."),
+    EntryKind("blocker", "--blocker", "blockers", False, True, "Something in the way."),
+    EntryKind("next", "--next", "next-steps", True, True, "A next step (a checkbox)."),
+    EntryKind("done", "--done", None, False, True,
+              "Tick the progress or next-step item with this text."),
+    EntryKind("summary", "--summary", None, False, False,
+              "Replace the short summary read first on resume."),
+)
+#: The option that gives a decision's rationale, and its help text.
+RATIONALE_OPTION = ("--rationale", "Why the decision was taken.")
+#: Kinds recorded by the tool itself, never asked for by ``log``: a spawner's exit record.
+INTERNAL_KINDS = ("exit",)
+KIND_OF: dict[str, EntryKind] = {k.kind: k for k in ENTRY_KINDS}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One thing to record: ``LogEntry("decision", "Use X", rationale="Y is slow")``."""
+
+    kind: str
+    text: str
+    rationale: str | None = None
+
+
+@dataclass
+class Session:
+    """What a session-context file holds, as read back from it."""
+
+    path: Path
+    agent_id: str | None = None
+    title: str | None = None
+    host: str | None = None
+    status: str | None = None
+    started: datetime | None = None
+    updated: datetime | None = None
+    ended: datetime | None = None
+    description: str | None = None
+    owner: str | None = None  # "host pid start", see ai_protocols.liveness.evidence.Owner
+    exit: str | None = None  # recorded by a spawner whose child ended without wrap-up
+    exited: datetime | None = None
+    adopted_from: str | None = None
+    summary: str | None = None
+    progress: list[Entry] = field(default_factory=list)
+    decisions: list[Entry] = field(default_factory=list)
+    discoveries: list[Entry] = field(default_factory=list)
+    blockers: list[Entry] = field(default_factory=list)
+    next_steps: list[Entry] = field(default_factory=list)
+    log: list[Entry] = field(default_factory=list)
+    pending: list[PendingEntry] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """The stable ``show --json`` form (schema 1, documented in docs/)."""
+        return {
+            "schema": 1,
+            "path": str(self.path),
+            "agent_id": self.agent_id,
+            "title": self.title,
+            "host": self.host,
+            "status": self.status,
+            "started": iso(self.started),
+            "updated": iso(self.updated),
+            "ended": iso(self.ended),
+            "description": self.description,
+            "summary": self.summary,
+            "progress": [e.to_json() for e in self.progress],
+            "decisions": [e.to_json() for e in self.decisions],
+            "discoveries": [e.to_json() for e in self.discoveries],
+            "blockers": [e.to_json() for e in self.blockers],
+            "next": [e.to_json() for e in self.next_steps],
+            "log": [_log_json(e) for e in self.log],
+            "pending": [_pending_json(e) for e in self.pending],
+            "owner": self.owner,
+            "exit": self.exit,
+            "exited": iso(self.exited),
+            "adopted_from": self.adopted_from,
+        }
+
+
+@dataclass
+class SessionInfo:
+    """One row of ``list``: a live session-context file or an archived session."""
+
+    kind: Literal["live", "archived"]
+    path: Path
+    agent_id: str | None
+    title: str | None
+    description: str | None
+    status: str | None
+    started: datetime | None
+    updated: datetime | None
+    ended: datetime | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> SessionInfo:
+        """The row :meth:`to_json` gave (times to the second as ISO 8601 text)."""
+        started, updated, ended = (
+            datetime.fromisoformat(data[key]) if data[key] is not None else None  # type: ignore[arg-type]
+            for key in ("started", "updated", "ended"))
+        return cls(kind=data["kind"], path=Path(data["path"]),  # type: ignore[arg-type]
+                   agent_id=data["agent_id"], title=data["title"],  # type: ignore[arg-type]
+                   description=data["description"], status=data["status"],  # type: ignore[arg-type]
+                   started=started, updated=updated, ended=ended)
+
+    @property
+    def latest(self) -> datetime:
+        """When the session was last seen active: ended, else updated, else started."""
+        return self.ended or self.updated or self.started or datetime.min
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "path": str(self.path),
+            "agent_id": self.agent_id,
+            "title": self.title,
+            "description": self.description,
+            "status": self.status,
+            "started": iso(self.started),
+            "updated": iso(self.updated),
+            "ended": iso(self.ended),
+        }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """``moment`` as ISO 8601 text to the minute (``None`` stays ``None``)."""
+    return moment.isoformat(timespec="minutes") if moment else None
+
+
+def _log_json(entry: Entry) -> dict[str, object]:
+    kind, _, text = entry.text.partition(": ")
+    return {"time": iso(entry.time), "kind": kind, "text": text}
+
+
+def _pending_json(entry: PendingEntry) -> dict[str, object]:
+    data: dict[str, object] = {"time": iso(parse_timestamp(entry.stamp)), "kind": entry.kind,
+                               "text": entry.text}
+    if entry.rationale is not None:
+        data["rationale"] = entry.rationale
+    return data

@@ -1,0 +1,88 @@
+"""The naming rules of the ``.ai/`` folder: which files are sessions, what an
+agent id and an archive name say, and where a session that left says it went.
+
+The project's listing (:mod:`ai_protocols.session.project`), the archive
+(:mod:`ai_protocols.session.archive`) and the archive index
+(:mod:`ai_protocols.storage.archive_index`) all read names through these
+functions, and nothing here imports any of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+from ai_protocols.paths import safe_id
+from ai_protocols.storage.files import lock_path
+
+__all__ = [
+    "MAX_NAME_BYTES",
+    "archive_name",
+    "is_session_file_name",
+    "name_time",
+    "runtime_of",
+    "session_files",
+    "tombstone_path",
+]
+
+#: Bytes in a file name on every common file system.
+MAX_NAME_BYTES = 255
+
+_NAME_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-")
+
+
+def is_session_file_name(name: str) -> bool:
+    """Whether ``name`` (a file name, no folder) names a session: an ``.org`` file
+    that is neither hidden nor one of Emacs's lock, auto-save or backup files
+    (``.#NAME``, ``#NAME#``, ``NAME~``)."""
+    return name.endswith(".org") and not name.startswith((".", "#"))
+
+
+def session_files(folder: Path) -> list[Path]:
+    """The session files in ``folder``, sorted by path; ``[]`` when it is not there."""
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(folder / name for name in names if is_session_file_name(name))
+
+
+def runtime_of(agent_id: str) -> str | None:
+    """The runtime part of an id minted as ``host.project.runtime.epoch``
+    (:func:`ai_protocols.identity.mint_agent_id`): its third dot-separated part,
+    when it has at least four; else ``None``."""
+    parts = agent_id.split(".")
+    return parts[2] if len(parts) >= 4 else None
+
+
+def name_time(name: str) -> datetime | None:
+    """The minute an archive's file name starts with (``YYYY-MM-DD-HH-MM-``), as
+    :func:`archive_name` writes it; ``None`` when it has none or it is no date."""
+    match = _NAME_TIME.match(name)
+    if not match:
+        return None
+    try:
+        return datetime(*(int(g) for g in match.groups()))  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int = 1) -> str:
+    """The archive file name ``YYYY-MM-DD-HH-MM[-<safe id>]-<slug>[-N].org``: the
+    minute the session ended, its agent id made safe (:func:`ai_protocols.paths.safe_id`),
+    the description's slug cut so that the name fits :data:`MAX_NAME_BYTES` with
+    room for a ``-N`` that tells apart names already taken (``number`` > 1)."""
+    prefix = f"{ended:%Y-%m-%d-%H-%M}"
+    if agent_id:
+        prefix += f"-{safe_id(agent_id)}"
+    room = MAX_NAME_BYTES - len(prefix) - len("-.org") - len("-999")
+    slug = slug[: max(room, 1)].strip("-") or "session"
+    return f"{prefix}-{slug}.org" if number == 1 else f"{prefix}-{slug}-{number}.org"
+
+
+def tombstone_path(ai_dir: Path, path: Path) -> Path:
+    """Where a session that left ``path`` (archived or adopted) says where it went,
+    so that a late ``log`` is told so instead of "no session": beside its lock."""
+    return lock_path(ai_dir, path).with_suffix(".gone")

@@ -1,0 +1,158 @@
+"""Recovery: taking over, adopting or archiving a session whose agent is gone.
+
+Three ways a session outlives its agent, each one edit transaction:
+
+- :func:`take_over`: ``start`` finds the caller's own file left by a previous
+  run that is gone, and the caller carries it on;
+- :func:`recover` with ``adopt=True``: another agent's session moves, whole,
+  into the caller's file;
+- :func:`recover` with ``adopt=False``: another agent's session is closed as
+  crashed and archived.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from ai_protocols.errors import CannotRecover, InvalidAgentId, SessionWrappedUp
+from ai_protocols.liveness.evidence import Liveness, Owner, current_owner
+from ai_protocols.liveness.host import hostname
+from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
+from ai_protocols.session.layout import ACTIVE, CRASHED
+from ai_protocols.session.model import Session
+from ai_protocols.session.text import preview
+from ai_protocols.session.transaction import SessionEdit, editing, locked_sessions
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.session.project import Project
+
+__all__ = ["may_take_over", "recover", "refuse_unwritable_id", "take_over"]
+
+
+def refuse_unwritable_id(agent_id: str | None) -> None:
+    """An id that is not UTF-8 has a file name (its bytes are percent-encoded) but
+    cannot be written into the file's AGENT_ID: :class:`InvalidAgentId` before
+    anything is written."""
+    if agent_id is None:
+        return
+    try:
+        agent_id.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidAgentId(agent_id, "it is not valid UTF-8, so it cannot be "
+                             "written into the session file") from error
+
+
+def may_take_over(session: Session, state: Liveness) -> bool:
+    """Whether a new agent may become the owner of a session it finds in its own file:
+    when the old owner is gone, or was never recorded on this host. Not when it may
+    be at work on another host."""
+    if state.state in ("crashed", "abandoned"):
+        return True
+    recorded = Owner.parse(session.owner) if session.owner else None
+    host = recorded.host if recorded else session.host
+    return state.state == "unknown" and host in (None, hostname())
+
+
+def take_over(project: Project, owner: Owner, state: Liveness, now: datetime) -> Session:
+    """The previous owner of the caller's own file is gone: this process carries the
+    session on. Call holding the file's lock. Returns the session as written."""
+    with editing(project.ai_dir, project.path, now=now, held=True) as edit:
+        edit.set_properties(("OWNER", owner.to_property()), ("HOST", hostname()),
+                            ("EXIT", None), ("EXITED", None), ("STATUS", ACTIVE))
+        edit.note(f"resumed: the previous session did not wrap up "
+                  f"({state.state}: {preview(state.evidence)})")
+    return edit.session()
+
+
+def _is_fresh(session: Session) -> bool:
+    """Nothing recorded yet but the start: safe to replace by an adopted session."""
+    entries = (session.progress, session.decisions, session.discoveries, session.blockers,
+               session.next_steps)
+    return not any(entries) and session.summary is None and all(
+        e.text.startswith(("start:", "resumed:")) for e in session.log)
+
+
+def target_path(project: Project, target: str) -> Path:
+    """The session file ``target`` names: an agent id, or the path of a session file
+    of this project (:class:`CannotRecover` for any other path)."""
+    if target.endswith(".org") or os.sep in target:
+        path = Path(os.path.realpath(target))
+        if path.parent not in (project.ai_dir, project.context_dir):
+            raise CannotRecover(path, "it is not a session-context file of this project")
+        return path
+    return project.path_of(target)
+
+
+def _adoption_finished(project: Project, path: Path) -> Path | None:
+    """An adoption killed after writing this agent's file but before removing the
+    adopted one: finish it."""
+    mine = project.read(project.path)
+    theirs = project.read(path)
+    if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
+        return None
+    path.unlink()
+    return project.path
+
+
+def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
+            now: datetime | None = None) -> Path:
+    """Adopt (``adopt=True``) or archive another agent's crashed or abandoned session;
+    return the file it now lives in.
+
+    Adopting moves its whole history into the caller's session file, which must
+    not hold entries of its own yet; archiving moves it to ``.ai/sessions/``
+    with status ``crashed``. A session that may still be at work (live, or
+    unknown) is refused unless ``force``. Raises :class:`CannotRecover`,
+    :class:`~ai_protocols.errors.NoSession`, :class:`SessionWrappedUp`,
+    :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
+    """
+    if adopt:
+        refuse_unwritable_id(project.agent_id)
+    path = target_path(project, target)
+    if path == project.path:
+        raise CannotRecover(path, "it is this agent's own session; carry on with it")
+    with locked_sessions(project.ai_dir, path, *((project.path,) if adopt else ())):
+        if adopt and (done := _adoption_finished(project, path)):
+            return done
+        edit: SessionEdit | None = None
+        try:
+            with editing(project.ai_dir, path, now=now, held=True) as edit:
+                state = project.liveness(edit.session(), edit.moment)
+                if state.state in ("live", "unknown") and not force:
+                    raise CannotRecover(path, f"it may still be at work ({state.state}: "
+                                              f"{state.evidence}); use --force if you are sure")
+                said = f"{state.state}: {preview(state.evidence)}"
+                if adopt:
+                    _adopt(project, edit, path, said)
+                else:
+                    refuse_unsafe_archive(project.root, project.sessions_dir)
+                    named = state.state if state.state in ("crashed", "abandoned") else "forced"
+                    edit.set_properties(("STATUS", CRASHED), ("ENDED", edit.stamp),
+                                        ("DESCRIPTION", named))
+                    edit.note(f"recover: archived as crashed ({said})")
+        except SessionWrappedUp as error:
+            if error.where or adopt:  # archived already, or nothing left to adopt
+                raise
+            edit = None  # its wrap-up closed it but never moved it: finish that
+        if adopt:
+            return project.path
+        session = project.show_file(path) if edit is None else edit.session()
+        return archive_session(project.root, project.sessions_dir, session)
+
+
+def _adopt(project: Project, edit: SessionEdit, path: Path, said: str) -> None:
+    """Carry the session in ``edit`` on in the caller's file (see :func:`recover`)."""
+    mine = project.read(project.path)
+    if mine is not None and not _is_fresh(mine):
+        raise CannotRecover(path, f"{project.path} already holds entries of its own; "
+                                  "adopt before logging, or use --archive")
+    source = edit.properties.get("AGENT_ID") or str(path)
+    edit.set_properties(("AGENT_ID", project.agent_id), ("STATUS", ACTIVE),
+                        ("HOST", hostname()), ("OWNER", current_owner().to_property()),
+                        ("ADOPTED_FROM", source), ("EXIT", None), ("EXITED", None),
+                        ("PENDING_FOLDED", None))
+    edit.note(f"adopted: from {preview(source)} ({said})")
+    edit.move_to(project.path, f"adopted by {project.path}")
