@@ -578,3 +578,37 @@ def test_wrap_ups_and_lists_at_once_never_lose_or_double_a_row(project: Path, ru
     assert {Path(row["path"]).name for row in final if row["kind"] == "archived"} == \
         before | wrapped
     assert run("list", "--json").stdout == without_index(project, run)[0]
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["fresh", "from-index"])
+def test_the_agent_filters_read_the_field_not_the_text(tmp_path: Path, indexed: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--agent`` and ``--runtime`` filter on the row's agent id, wherever its key
+    stands in the row's JSON: with ``agent_id`` moved first, ``list --json --agent ID``
+    still gives exactly the rows ``list --json`` shows for ID."""
+    ids = ["vm.proj.claude.1718400000", "vm.proj.codex.1718400001", "vm.proj.claude.17184000"]
+    for agent in ids:
+        project = Project(tmp_path, agent)
+        project.start()
+        project.wrap_up(f"work of {agent}")
+    Project(tmp_path, ids[0]).start()  # and one live file
+    if indexed:
+        Project(tmp_path).list_json()  # the index, written in the usual key order
+    original = SessionInfo.to_json
+
+    def agent_first(info: SessionInfo) -> dict[str, object]:
+        data = original(info)
+        return {"agent_id": data.pop("agent_id"), **data}
+
+    monkeypatch.setattr(SessionInfo, "to_json", agent_first)
+    project = Project(tmp_path)
+    every = json.loads(b"".join(project.list_json()))
+    assert len(every) == 4
+    for agent in ids:
+        mine = json.loads(b"".join(project.list_json(agent=agent)))
+        assert mine == [row for row in every if row["agent_id"] == agent] != []
+        assert [str(i.path) for i in project.list_sessions(agent=agent)] == \
+            [row["path"] for row in mine]
+    claude = json.loads(b"".join(project.list_json(runtime="claude")))
+    assert claude == [row for row in every if row["agent_id"] in (ids[0], ids[2])]
+    assert len(json.loads(b"".join(project.list_json(runtime="codex")))) == 1

@@ -12,12 +12,16 @@ import importlib.util
 import inspect
 import itertools
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from ai_protocols import errors as _errors
+
+from conftest import clean_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "ai_protocols"
@@ -231,3 +235,85 @@ def test_every_test_named_in_reliability_md_exists() -> None:
         if not re.search(rf"^def {name}\(", source, re.MULTILINE):
             missing.append(f"{path}::{name}")
     assert not missing, f"docs/reliability.md names tests that do not exist: {missing}"
+
+
+# -- docs/python-api.md -----------------------------------------------------------------------
+
+API = REPO_ROOT / "docs" / "python-api.md"
+
+
+def test_every_public_name_is_documented() -> None:
+    """Each name ``ai_protocols`` exports has its heading in docs/python-api.md, or its row
+    in the table of errors; each public method of Project has its own heading."""
+    import ai_protocols
+    from ai_protocols import Project
+
+    text = API.read_text(encoding="utf-8")
+    headings = set(re.findall(r"^#{3,4} `([\w.]+)`$", text, re.MULTILINE))
+    rows = set(re.findall(r"^\| `(\w+)` \|", text, re.MULTILINE))
+    missing = [name for name in ai_protocols.__all__
+               if name != "__version__" and name not in headings | rows]
+    methods = [f"Project.{name}" for name, value in vars(Project).items()
+               if not name.startswith("_") and (callable(value) or isinstance(value, classmethod))]
+    missing += [name for name in methods if name not in headings]
+    assert len(methods) >= 12
+    assert not missing, f"docs/python-api.md does not document {missing}"
+    unknown = sorted(h for h in headings - set(ai_protocols.__all__) - set(methods))
+    assert not unknown, f"docs/python-api.md documents names that are not public: {unknown}"
+
+
+def test_the_table_of_errors_is_the_code() -> None:
+    import ai_protocols
+
+    text = API.read_text(encoding="utf-8")
+    table = re.findall(r"^\| `(\w+)` \| (\d+) \|([^|]*)\|", text, re.MULTILINE)
+    errors = {name for name in ai_protocols.__all__
+              if isinstance(getattr(ai_protocols, name), type) and
+              issubclass(getattr(ai_protocols, name), ai_protocols.AiProtocolsError)}
+    assert {name for name, _, _ in table} == errors
+    for name, code, fields in table:
+        cls = getattr(ai_protocols, name)
+        assert cls.exit_code == int(code), name
+        params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"] \
+            if cls is not ai_protocols.AiProtocolsError else []
+        assert re.findall(r"`(\w+)`", fields) == params, name
+
+
+@pytest.mark.parametrize("number", range(len(re.findall(
+    r"^```python$", API.read_text(encoding="utf-8"), re.MULTILINE))))
+def test_the_python_api_examples_run(number: int, repo: Path) -> None:
+    """Each example of docs/python-api.md, run as written in a fresh git repository."""
+    blocks = re.findall(r"^```python\n(.*?)^```$", API.read_text(encoding="utf-8"),
+                        re.MULTILINE | re.DOTALL)
+    result = subprocess.run([sys.executable, "-c", blocks[number]], cwd=repo,
+                            capture_output=True, text=True, env=clean_env())
+    assert result.returncode == 0, f"example {number + 1}:\n{blocks[number]}\n{result.stderr}"
+
+
+def test_the_architecture_names_every_module() -> None:
+    """docs/architecture.md has a row for each module of the package, and no other."""
+    package = REPO_ROOT / "ai_protocols"
+    modules = {str(p.relative_to(REPO_ROOT)) for p in package.rglob("*.py")
+               if p.name != "__init__.py" or p.parent == package}
+    text = (REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(ai_protocols/[\w/]+\.py)` \|", text, re.MULTILINE))
+    assert rows == modules
+
+
+def test_the_session_file_is_written_in_one_place() -> None:
+    """The lock, read, fold and write of a session file stand in the transaction alone:
+    no other module of the package locks a session file or folds pending entries."""
+    package = REPO_ROOT / "ai_protocols"
+    found = {}
+    for path in package.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for call in ("discard_partial_writes(", "read_pending(", "apply_entry(",
+                     "locked_sessions(", "storage.locked("):
+            if call in source.replace(f"def {call}", ""):
+                found.setdefault(call, set()).add(str(path.relative_to(package)))
+    assert found["discard_partial_writes("] == {  # and the record of minted ids
+        "session/transaction.py", "identity.py"}
+    assert found["apply_entry("] == {"session/transaction.py"}
+    assert found["read_pending("] == {"session/transaction.py", "session/project.py"}  # show
+    assert found["storage.locked("] == {  # the archive folder's lock; the index's lock
+        "session/transaction.py", "session/archive.py", "storage/archive_index.py"}
