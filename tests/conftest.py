@@ -102,7 +102,8 @@ def agent_programs() -> dict[str, Path]:
     try:
         return installed()
     except AssertionError as error:
-        pytest.fail(str(error), pytrace=False)
+        failure = str(error)
+    pytest.fail(failure, pytrace=False)
 
 
 @pytest.fixture
