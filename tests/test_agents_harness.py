@@ -292,3 +292,20 @@ def test_codex_exec_sends_slash_compact_to_the_model_as_text(codex: Codex,
     assert [r.last_user_text() for r in run.model_requests()] == ["/compact"]
     assert not any(is_compaction(r) for r in run.model_requests())
     assert recorded(log) == []
+
+
+def test_codex_shell_tool_keeps_the_path_without_a_login_shell(codex: Codex, fake_api: FakeAPI,
+                                                               tmp_path: Path) -> None:
+    """Codex runs the model's commands with ``bash -lc`` (a login shell: on Debian
+    /etc/profile sets PATH again, and a folder the caller put on PATH is gone);
+    ``-c allow_login_shell=false`` runs ``bash -c`` and keeps the caller's PATH."""
+    tools = tmp_path / "tools-bin"
+    tools.mkdir()
+    program = tools / "harness-probe"
+    program.write_text("#!/bin/sh\necho probe-ran > probe.txt\n")
+    program.chmod(0o755)
+    fake_api.reply(Shell("harness-probe"), Text("ok"))
+    env = {"PATH": f"{tools}:{codex.environment()['PATH']}"}
+    run = codex.run("probe", "-c", "allow_login_shell=false", env=env).check()
+    assert (codex.project / "probe.txt").read_text() == "probe-ran\n", run
+    assert "/bin/bash -c harness-probe" in run.stderr, run  # what codex exec prints it ran
