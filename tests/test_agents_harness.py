@@ -250,6 +250,34 @@ def test_claude_compacts_on_a_compact_prompt(claude: Claude, fake_api: FakeAPI,
     assert "CONTEXT-FROM-startup" not in request.text  # gone with the compacted history
 
 
+def test_claude_compacts_on_its_own_past_the_autocompact_window(
+        claude: Claude, fake_api: FakeAPI, tmp_path: Path) -> None:
+    """``--autocompact 100000`` with replies that report 180,000 input tokens used:
+    in a later turn, after the model's tool call, Claude Code compacts before it
+    sends the tool's result (seen: not in the first turn, nor at the end of a turn)."""
+    log = tmp_path / "hooks.jsonl"
+    record = record_hook(log)
+    claude.set_hooks({"SessionStart": [record], "PreCompact": [record],
+                      "PostCompact": [record]})
+    fake_api.input_tokens = 180_000
+    fake_api.reply(Text("first answer"))
+    first = claude.run("first prompt", "--autocompact", "100000").check()
+    fake_api.reply(Shell("echo still-here"), Text("after"))
+    after = claude.run("second prompt", *claude.allow_shell, "--autocompact", "100000",
+                       resume=first.session_id).check()
+    kinds = ["compaction" if is_compaction(r) else "side" if r.side else "turn"
+             for r in after.model_requests()]
+    assert kinds == ["turn", "compaction", "turn"], fake_api.describe()
+    events = [(e["payload"]["hook_event_name"], e["payload"].get("source")
+               or e["payload"].get("trigger")) for e in recorded(log)]
+    start = events.index(("SessionStart", "resume"))
+    assert ("PreCompact", "auto") in events[start:]
+    assert events[-2:] == [("SessionStart", "compact"), ("PostCompact", "auto")], events
+    request = after.model_requests()[-1]
+    assert "Fake summary" in request.text
+    assert any("still-here" in result for result in request.tool_results())
+
+
 # -- Codex ----------------------------------------------------------------------------------
 
 
