@@ -188,6 +188,8 @@ def test_resume_keeps_the_session(agent: Agent, fake_api: FakeAPI, tmp_path: Pat
     assert first.session_id and second.session_id == first.session_id, second
     starts = [(e["payload"]["source"], e["payload"]["session_id"]) for e in recorded(log)]
     assert starts == [("startup", first.session_id), ("resume", first.session_id)]
+    assert {r.session_id for r in first.model_requests() + second.model_requests()} == {
+        first.session_id}
     request = second.model_requests()[-1]
     assert "first prompt" in request.text and "first answer" in request.text
     assert request.last_user_text().endswith("second prompt")

@@ -101,6 +101,12 @@ class Request:
         return self.raw.decode("utf-8", "replace")
 
     @property
+    def session_id(self) -> str | None:
+        """The session the request belongs to, from the header each program sends:
+        ``x-claude-code-session-id`` (Claude Code), ``session-id`` (Codex)."""
+        return self.headers.get("x-claude-code-session-id") or self.headers.get("session-id")
+
+    @property
     def is_model(self) -> bool:
         return self.api != ""
 
