@@ -108,9 +108,11 @@ def agent_programs() -> dict[str, Path]:
 
 @pytest.fixture
 def fake_api() -> Iterator[FakeAPI]:
-    """A fake model API on 127.0.0.1 with an empty script (queue replies with ``reply``)."""
+    """A fake model API on 127.0.0.1 with an empty script (queue replies with
+    ``reply``). A callable reply that raised fails the test."""
     with FakeAPI() as api:
         yield api
+    assert not api.errors, "a scripted reply raised:\n" + "\n".join(api.errors)
 
 
 @pytest.fixture

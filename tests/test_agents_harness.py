@@ -108,6 +108,27 @@ def test_fake_api_scripts_replies_in_both_dialects_and_records_requests(
     assert fake_api.pending == 0
 
 
+def test_fake_api_callable_replies_decide_from_the_request() -> None:
+    def echo_back(request: Request) -> Text:
+        return Text(f"you said {request.last_user_text()}")
+
+    def broken(request: Request) -> Text:
+        raise RuntimeError("scripted failure")
+
+    with FakeAPI(echo_back, broken, lambda request: None) as api:
+        tools = [{"name": "Bash"}]
+        said = 'a "quoted" line\nand another'
+        _kind, first = _post(api, "/v1/messages",
+                             {"tools": tools, "messages": [{"role": "user", "content": said}]})
+        assert json.loads(first)["content"][0]["text"] == f"you said {said}"
+        assert api.requests[0].contains(said) and said not in api.requests[0].text
+        _kind, second = _post(api, "/v1/messages", {"tools": tools, "messages": []})
+        assert "scripted failure" in json.loads(second)["content"][0]["text"]
+        assert len(api.errors) == 1 and "RuntimeError: scripted failure" in api.errors[0]
+        _kind, third = _post(api, "/v1/messages", {"tools": tools, "messages": []})
+        assert json.loads(third)["content"][0]["text"] == "Done."
+
+
 # -- both programs --------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ import itertools
 import json
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -97,8 +98,13 @@ class Request:
 
     @property
     def text(self) -> str:
-        """The body as text, to search for a string anywhere in what was sent."""
+        """The body as sent: JSON, so quotes, backslashes and line breaks in it are
+        escaped (``contains`` looks in the decoded strings as well)."""
         return self.raw.decode("utf-8", "replace")
+
+    def contains(self, needle: str) -> bool:
+        """Whether ``needle`` is in the body as sent or in any string in it."""
+        return needle in self.text or any(needle in s for s in _strings(self.body))
 
     @property
     def session_id(self) -> str | None:
@@ -132,6 +138,17 @@ class Request:
                 if isinstance(item, dict) and item.get("type") == "function_call_output":
                     results.append(_flatten(item.get("output")))
         return results
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _flatten(content: Any) -> str:
@@ -201,6 +218,9 @@ class FakeAPI:
         #: The input tokens each reply reports using (default: a quarter of the
         #: request's bytes). A large number makes the agent compact on its own.
         self.input_tokens = input_tokens
+        #: Exceptions raised by a callable reply, as text; each such request got
+        #: a text reply saying so (the ``fake_api`` fixture fails the test).
+        self.errors: list[str] = []
         self._queue: deque[Reply | Decide] = deque(replies)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -229,7 +249,13 @@ class FakeAPI:
                 return Text(DONE)
             step = self._queue.popleft()
         if callable(step):
-            decided = step(request)
+            try:
+                decided = step(request)
+            except Exception as error:  # the agent gets a text, the test a failure
+                message = f"request #{request.number}: {traceback.format_exc()}"
+                with self._lock:
+                    self.errors.append(message)
+                return Text(f"fake API error: {error!r}")
             return decided if decided is not None else Text(DONE)
         return step
 
@@ -246,7 +272,7 @@ class FakeAPI:
 
     def saw(self, needle: str) -> bool:
         """Whether any model request contains ``needle`` anywhere in its body."""
-        return any(needle in r.text for r in self.model_requests())
+        return any(r.contains(needle) for r in self.model_requests())
 
     def describe(self) -> str:
         """One line per request, for assertion messages."""

@@ -123,7 +123,7 @@ class Run:
 
     def saw(self, needle: str) -> bool:
         """Whether any model request of this run contains ``needle``."""
-        return any(needle in r.text for r in self.model_requests())
+        return any(r.contains(needle) for r in self.model_requests())
 
     def __str__(self) -> str:
         return (f"{' '.join(self.args)}\nexit {self.returncode} after {self.seconds:.1f} s, "
