@@ -12,6 +12,9 @@ involved here. docs/agents-testing.md records the facts these tests pin.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -19,7 +22,16 @@ from pathlib import Path
 import pytest
 
 from agents.fake_api import FakeAPI, Request, Shell, Text, ToolCall, is_compaction
-from agents.programs import Agent, Claude, Codex, record_hook, recorded
+from agents.programs import (
+    INSTALL,
+    PINS,
+    Agent,
+    Claude,
+    Codex,
+    install_environment,
+    record_hook,
+    recorded,
+)
 
 pytestmark = pytest.mark.agents
 
@@ -50,6 +62,41 @@ def _session_start_context(request: Request, text: str) -> bool:
                    for message in body["messages"])
     return any(item.get("role") == "developer" and text in json.dumps(item.get("content"))
                for item in body["input"])
+
+
+# -- scripts/install-agents -----------------------------------------------------------------
+
+
+def _install_agents(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(INSTALL), *args], capture_output=True,
+                          text=True, timeout=600, env={**install_environment(), **env})
+
+
+def test_install_agents_with_the_cache_there_does_nothing_quickly(
+        agent_programs: dict[str, Path]) -> None:
+    started = time.monotonic()
+    done = _install_agents()
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.splitlines() == [f"{name}\t{path}"
+                                        for name, path in agent_programs.items()]
+    assert elapsed < 2, f"a run with everything cached took {elapsed:.2f} s"
+    for name, pin in PINS.items():
+        assert f"{pin['package']}@{pin['version']}" in str(agent_programs[name])
+
+
+def test_install_agents_fails_loudly_without_the_registry(tmp_path: Path) -> None:
+    cache = tmp_path / "agents-cache"
+    done = _install_agents("--json", AI_PROTOCOLS_AGENTS_CACHE=str(cache),
+                           npm_config_registry="http://127.0.0.1:9/",
+                           npm_config_cache=str(tmp_path / "npm-cache"))
+    first = "{package}@{version}".format(**next(iter(PINS.values())))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"installing {first}" in done.stderr  # says what, before it tries
+    assert f"cannot fetch {first} from http://127.0.0.1:9/" in done.stderr
+    assert [p.name for p in cache.iterdir()] == [".lock"]  # nothing half-installed
 
 
 # -- the fake API alone ---------------------------------------------------------------------

@@ -53,15 +53,22 @@ CODEX_KEY_VARIABLE = "FAKE_PROVIDER_API_KEY"
 DEFAULT_TIMEOUT = 60.0
 
 
-def installed() -> dict[str, Path]:
-    """The executables of the pinned programs (``{"claude": ..., "codex": ...}``),
-    installed through ``scripts/install-agents`` when they are not in the cache."""
+def install_environment() -> dict[str, str]:
+    """The environment to run ``scripts/install-agents`` in: the caller's, with the
+    ``AI_PROTOCOLS_AGENTS_CACHE`` it had when the tests started."""
     env = dict(os.environ)
     if _CACHE:
         env["AI_PROTOCOLS_AGENTS_CACHE"] = _CACHE
+    return env
+
+
+def installed() -> dict[str, Path]:
+    """The executables of the pinned programs (``{"claude": ..., "codex": ...}``),
+    installed through ``scripts/install-agents`` when they are not in the cache."""
+    env = install_environment()
     try:
-        done = subprocess.run([str(INSTALL), "--json"], capture_output=True, text=True,
-                              env=env, timeout=1800)
+        done = subprocess.run([sys.executable, str(INSTALL), "--json"], capture_output=True,
+                              text=True, env=env, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise AssertionError(f"scripts/install-agents could not run: {error}") from error
     if done.returncode != 0:
