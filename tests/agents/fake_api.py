@@ -266,10 +266,6 @@ class FakeAPI:
         with self._lock:
             return [r for r in self.requests if r.is_model and (api is None or r.api == api)]
 
-    def conversation_requests(self) -> list[Request]:
-        """The model requests answered from the script, not as side requests."""
-        return [r for r in self.model_requests() if not r.side]
-
     def saw(self, needle: str) -> bool:
         """Whether any model request contains ``needle`` anywhere in its body."""
         return any(r.contains(needle) for r in self.model_requests())

@@ -142,6 +142,8 @@ class Agent:
     """An agent program in one project with a private home (``home``)."""
 
     name = ""
+    #: Where the project's hooks live, relative to the project.
+    hooks_file = ""
     #: Arguments that let the model's shell commands run (see the subclasses).
     allow_shell: tuple[str, ...] = ()
     session_variable = ""
@@ -159,7 +161,7 @@ class Agent:
         self.env: dict[str, str] = {}
 
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The whole environment of a run: nothing of the caller's but ``PATH``."""
+        """The whole environment of a run: of the caller's, only ``PATH`` and ``USER``."""
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "HOME": str(self.home),
@@ -177,9 +179,6 @@ class Agent:
 
     def _own_environment(self) -> dict[str, str]:
         return {}
-
-    #: Where the project's hooks live, relative to the project.
-    hooks_file = ""
 
     def set_hooks(self, hooks: Mapping[str, Sequence[str]], timeout: int = 30) -> Path:
         """Write the project's hooks file: each event runs its commands (both
@@ -255,11 +254,6 @@ class Claude(Agent):
             return json.loads(stdout)["session_id"]
         except (ValueError, KeyError, TypeError):
             return None
-
-    @staticmethod
-    def result(run: Run) -> str:
-        """The final assistant text of a run (the JSON output's ``result``)."""
-        return json.loads(run.stdout)["result"]
 
 
 class Codex(Agent):
