@@ -285,18 +285,26 @@ def test_claude_env_file_from_session_start_reaches_the_shell_tool(
     assert sorted(p.name for p in env_dir.iterdir()) == ["sessionstart-hook-0.sh"]
 
 
-def _context_hook() -> str:
-    """A SessionStart hook that tells the model ``CONTEXT-FROM-<source>``."""
-    return ("python3 -c 'import json, sys; "
-            "print(\"CONTEXT-FROM-\" + json.load(sys.stdin)[\"source\"])'")
+def _watch_compaction(agent: Agent, log: Path) -> None:
+    """Record SessionStart, UserPromptSubmit, PreCompact and PostCompact into
+    ``log``; a second SessionStart hook tells the model ``CONTEXT-FROM-<source>``."""
+    record = record_hook(log)
+    context = ("python3 -c 'import json, sys; "
+               "print(\"CONTEXT-FROM-\" + json.load(sys.stdin)[\"source\"])'")
+    agent.set_hooks({"SessionStart": [record, context], "UserPromptSubmit": [record],
+                     "PreCompact": [record], "PostCompact": [record]})
+
+
+def _events(log: Path) -> list[tuple[str, str | None]]:
+    """(event, its source or trigger) for each payload in ``log``, in order."""
+    return [(e["payload"]["hook_event_name"],
+             e["payload"].get("source") or e["payload"].get("trigger")) for e in recorded(log)]
 
 
 def test_claude_compacts_on_a_compact_prompt(claude: Claude, fake_api: FakeAPI,
                                              tmp_path: Path) -> None:
     log = tmp_path / "hooks.jsonl"
-    record = record_hook(log)
-    claude.set_hooks({"SessionStart": [record, _context_hook()], "PreCompact": [record],
-                      "PostCompact": [record], "UserPromptSubmit": [record]})
+    _watch_compaction(claude, log)
     fake_api.reply(Text("first answer"))
     first = claude.run("first prompt").check()
     compact = claude.run("/compact", resume=first.session_id).check()
@@ -305,8 +313,7 @@ def test_claude_compacts_on_a_compact_prompt(claude: Claude, fake_api: FakeAPI,
     fake_api.reply(Text("after"))
     after = claude.run("after the compaction", resume=first.session_id).check()
     sid = first.session_id
-    events = [(e["payload"]["hook_event_name"], e["payload"].get("source")
-               or e["payload"].get("trigger")) for e in recorded(log)]
+    events = _events(log)
     assert events == [("SessionStart", "startup"), ("UserPromptSubmit", None),
                       ("SessionStart", "resume"), ("PreCompact", "manual"),
                       ("SessionStart", "compact"), ("PostCompact", "manual"),
@@ -338,8 +345,7 @@ def test_claude_compacts_on_its_own_past_the_autocompact_window(
     kinds = ["compaction" if is_compaction(r) else "side" if r.side else "turn"
              for r in after.model_requests()]
     assert kinds == ["turn", "compaction", "turn"], fake_api.describe()
-    events = [(e["payload"]["hook_event_name"], e["payload"].get("source")
-               or e["payload"].get("trigger")) for e in recorded(log)]
+    events = _events(log)
     start = events.index(("SessionStart", "resume"))
     assert ("PreCompact", "auto") in events[start:]
     assert events[-2:] == [("SessionStart", "compact"), ("PostCompact", "auto")], events
@@ -356,9 +362,7 @@ def test_codex_compacts_on_its_own_under_a_low_token_limit(codex: Codex, fake_ap
     """``codex exec`` has no ``/compact``; ``-c model_auto_compact_token_limit=N``
     below what the fake API reports as used makes the next turn compact first."""
     log = tmp_path / "hooks.jsonl"
-    record = record_hook(log)
-    codex.set_hooks({"SessionStart": [record, _context_hook()], "PreCompact": [record],
-                     "PostCompact": [record], "UserPromptSubmit": [record]})
+    _watch_compaction(codex, log)
     fake_api.reply(Text("first answer"))
     first = codex.run("first prompt").check()
     fake_api.reply(Text("after"))
@@ -366,8 +370,7 @@ def test_codex_compacts_on_its_own_under_a_low_token_limit(codex: Codex, fake_ap
                       resume=first.session_id).check()
     compactions = [r for r in after.model_requests() if is_compaction(r)]
     assert len(compactions) == 1 and compactions[0].side, fake_api.describe()
-    events = [(e["payload"]["hook_event_name"], e["payload"].get("source")
-               or e["payload"].get("trigger")) for e in recorded(log)]
+    events = _events(log)
     assert events == [("SessionStart", "startup"), ("UserPromptSubmit", None),
                       ("PreCompact", "auto"), ("PostCompact", "auto"),
                       ("SessionStart", "resume"), ("SessionStart", "compact"),
