@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from agents.fake_api import FakeAPI
+from agents.programs import Claude, Codex, installed
+
 BIN = Path(sys.executable).parent
 CLI = BIN / "ai-protocols"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,3 +90,40 @@ def project(repo: Path, run: Runner) -> Iterator[Path]:
     """A repository after ``ai-protocols init``."""
     run("init")
     yield repo
+
+
+# -- the real agent programs (tests/agents, docs/agents-testing.md) --------------------------
+
+
+@pytest.fixture(scope="session")
+def agent_programs() -> dict[str, Path]:
+    """The pinned ``claude`` and ``codex`` executables, installed once through
+    scripts/install-agents into its cache. An install that fails fails the test."""
+    try:
+        return installed()
+    except AssertionError as error:
+        failure = str(error)
+    pytest.fail(failure, pytrace=False)
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeAPI]:
+    """A fake model API on 127.0.0.1 with an empty script (queue replies with
+    ``reply``). A callable reply that raised fails the test."""
+    with FakeAPI() as api:
+        yield api
+    assert not api.errors, "a scripted reply raised:\n" + "\n".join(api.errors)
+
+
+@pytest.fixture
+def claude(agent_programs: dict[str, Path], repo: Path, tmp_path: Path,
+           fake_api: FakeAPI) -> Claude:
+    """The real Claude Code in ``repo``, its home private, talking to ``fake_api``."""
+    return Claude(agent_programs["claude"], repo, tmp_path / "claude-home", fake_api)
+
+
+@pytest.fixture
+def codex(agent_programs: dict[str, Path], repo: Path, tmp_path: Path,
+          fake_api: FakeAPI) -> Codex:
+    """The real Codex in ``repo``, its home private, talking to ``fake_api``."""
+    return Codex(agent_programs["codex"], repo, tmp_path / "codex-home", fake_api)
