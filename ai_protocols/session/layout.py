@@ -154,6 +154,13 @@ def read_session(path: Path, text: str) -> Session:
         exit=props.get("EXIT"),
         exited=parse_timestamp(props.get("EXITED", "")),
         adopted_from=props.get("ADOPTED_FROM"),
+        agent_session=props.get("AGENT_SESSION"),
+        agent_source=props.get("AGENT_SOURCE"),
+        transcript=props.get("TRANSCRIPT"),
+        compactions=int(props["COMPACTIONS"]) if props.get("COMPACTIONS", "").isdigit() else 0,
+        compacted=parse_timestamp(props.get("COMPACTED", "")),
+        git_branch=props.get("GIT_BRANCH"),
+        git_commit=props.get("GIT_COMMIT"),
     )
     targets = {
         "progress": session.progress,

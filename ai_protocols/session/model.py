@@ -91,6 +91,14 @@ class Session:
     exit: str | None = None  # recorded by a spawner whose child ended without wrap-up
     exited: datetime | None = None
     adopted_from: str | None = None
+    # Recorded by the agents' hooks (ai_protocols.integrations.hooks):
+    agent_session: str | None = None  # the agent program's own session id
+    agent_source: str | None = None  # how the agent's session last began: startup, resume...
+    transcript: str | None = None  # the agent's transcript file
+    compactions: int = 0  # how many times the agent compacted its context
+    compacted: datetime | None = None  # when it last did
+    git_branch: str | None = None  # the branch and commit the session last saw
+    git_commit: str | None = None
     summary: str | None = None
     progress: list[Entry] = field(default_factory=list)
     decisions: list[Entry] = field(default_factory=list)
@@ -125,6 +133,13 @@ class Session:
             "exit": self.exit,
             "exited": iso(self.exited),
             "adopted_from": self.adopted_from,
+            "agent_session": self.agent_session,
+            "agent_source": self.agent_source,
+            "transcript": self.transcript,
+            "compactions": self.compactions,
+            "compacted": iso(self.compacted),
+            "git_branch": self.git_branch,
+            "git_commit": self.git_commit,
         }
 
 

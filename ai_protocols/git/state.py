@@ -1,0 +1,109 @@
+"""The state of a git work tree, as ``git status --porcelain=v2`` reports it.
+
+Source: git-status(1), "Porcelain Format Version 2": the ``# branch.*``
+header lines and one line per changed (``1``, ``2``), unmerged (``u``) or
+untracked (``?``) path, NUL-terminated with ``-z``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+__all__ = ["GitState", "has_commit", "read_state"]
+
+#: Paths of changed or untracked files a state keeps (the first, in git's order).
+FIRST_FILES = 5
+
+
+@dataclass
+class GitState:
+    """A work tree's branch and changes.
+
+    ``branch`` is ``None`` on a detached HEAD; ``commit`` (full hash),
+    ``short`` and ``subject`` are ``None`` before the first commit;
+    ``upstream`` is the branch's upstream (``None`` without one), ``ahead``
+    and ``behind`` the commits each side has that the other has not;
+    ``changed`` counts tracked paths with changes (staged, unstaged or
+    unmerged), ``untracked`` untracked paths, and ``first_files`` holds the
+    first :data:`FIRST_FILES` of both, in git's order.
+    """
+
+    branch: str | None
+    commit: str | None
+    short: str | None = None
+    subject: str | None = None
+    upstream: str | None = None
+    ahead: int = 0
+    behind: int = 0
+    changed: int = 0
+    untracked: int = 0
+    first_files: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {"branch": self.branch, "commit": self.commit, "short": self.short,
+                "subject": self.subject, "upstream": self.upstream, "ahead": self.ahead,
+                "behind": self.behind, "changed": self.changed, "untracked": self.untracked,
+                "first_files": list(self.first_files)}
+
+
+def _git(root: str | os.PathLike[str], *args: str) -> bytes | None:
+    """``git -C root ARGS``'s stdout, or ``None`` when git is missing or fails."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
+    try:
+        result = subprocess.run(["git", "-C", os.fspath(root), *args], capture_output=True,
+                                env=env, check=False)
+    except OSError:
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def read_state(root: str | os.PathLike[str]) -> GitState | None:
+    """The state of the work tree at ``root``; ``None`` when it is not in one (or git
+    is not installed). Never changes the repository: the index is not refreshed
+    (``GIT_OPTIONAL_LOCKS=0``)."""
+    out = _git(root, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal")
+    if out is None:
+        return None
+    state = GitState(branch=None, commit=None)
+    records = out.split(b"\0")
+    index = 0
+    while index < len(records):
+        record = records[index].decode("utf-8", "surrogateescape")
+        index += 1
+        if record.startswith("# branch.oid "):
+            oid = record[len("# branch.oid "):]
+            state.commit = None if oid == "(initial)" else oid
+        elif record.startswith("# branch.head "):
+            head = record[len("# branch.head "):]
+            state.branch = None if head == "(detached)" else head
+        elif record.startswith("# branch.upstream "):
+            state.upstream = record[len("# branch.upstream "):]
+        elif record.startswith("# branch.ab "):
+            ahead, behind = record[len("# branch.ab "):].split()
+            state.ahead, state.behind = int(ahead), -int(behind)
+        elif record[:2] in ("1 ", "2 ", "u "):
+            fields = 9 if record[0] == "1" else 10 if record[0] == "2" else 11
+            path = record.split(" ", fields - 1)[-1]
+            if record[0] == "2":
+                index += 1  # the rename's or copy's original path follows
+            state.changed += 1
+            if len(state.first_files) < FIRST_FILES:
+                state.first_files.append(path)
+        elif record.startswith("? "):
+            state.untracked += 1
+            if len(state.first_files) < FIRST_FILES:
+                state.first_files.append(record[2:])
+    if state.commit is not None:
+        head = _git(root, "show", "-s", "--format=%h%x00%s", state.commit)
+        if head is not None:
+            short, _, subject = head.decode("utf-8", "replace").rstrip("\n").partition("\0")
+            state.short, state.subject = short, subject
+    return state
+
+
+def has_commit(root: str | os.PathLike[str], commit: str) -> bool:
+    """Whether the repository at ``root`` has the commit ``commit`` (a full or short
+    hash), as an object that is a commit."""
+    return _git(root, "cat-file", "-e", f"{commit}^{{commit}}") is not None
