@@ -180,7 +180,9 @@ def test_show_json_keys_are_stable(project: Path, run: Runner) -> None:
     assert list(data) == ["schema", "path", "agent_id", "title", "host", "status", "started",
                           "updated", "ended", "description", "summary", "progress",
                           "decisions", "discoveries", "blockers", "next", "log", "pending",
-                          "owner", "exit", "exited", "adopted_from"]
+                          "owner", "exit", "exited", "adopted_from", "agent_session",
+                          "agent_source", "transcript", "compactions", "compacted",
+                          "git_branch", "git_commit"]
     assert data["schema"] == 1
     assert data["path"] == str(context(project, AGENT))
     assert data["agent_id"] == AGENT
