@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from ai_protocols.errors import InvalidText
-from ai_protocols.liveness.host import hostname
-from ai_protocols.paths import AI_DIR
+from ai_protocols.paths import AI_DIR, id_prefix
 from ai_protocols.storage.files import (
     LOCK_DIR,
     atomic_write,
@@ -21,21 +20,18 @@ from ai_protocols.storage.files import (
     refuse_symlinks,
 )
 
-__all__ = ["has_epoch_tail", "mint_agent_id", "name_part"]
+__all__ = ["has_unique_tail", "mint_agent_id"]
 
-_EPOCH_TAIL = re.compile(r"[._-][0-9]{9,}(?:-[0-9]+)?$")
+_UNIQUE_TAIL = re.compile(  # an epoch (-N after it), or an agent program's session UUID
+    r"(?:[._-][0-9]{9,}(?:-[0-9]+)?|\.[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
 _RUNTIME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
-def has_epoch_tail(agent_id: str) -> bool:
-    """Whether the id ends in an epoch, as ``host.project.runtime.1718400000`` does."""
-    return bool(_EPOCH_TAIL.search(agent_id))
-
-
-def name_part(value: str, fallback: str) -> str:
-    """``value`` as one dot-free part of an id: other characters become ``-``."""
-    part = re.sub(r"[^A-Za-z0-9_-]+", "-", value).strip("-")[:40].strip("-")
-    return part or fallback
+def has_unique_tail(agent_id: str) -> bool:
+    """Whether the id ends in something unique to one run: an epoch, as a minted
+    ``host.project.runtime.1718400000`` does, or the UUID of an agent program's
+    session, as an id derived from it does (:func:`ai_protocols.paths.derived_agent_id`)."""
+    return bool(_UNIQUE_TAIL.search(agent_id))
 
 
 def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
@@ -50,8 +46,7 @@ def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
         raise InvalidText(
             "runtime", runtime, "use 1 to 40 of the characters A-Z a-z 0-9 _ - (no dots)"
         )
-    host = name_part(hostname().split(".")[0], "host")
-    prefix = f"{host}.{name_part(root.name, 'project')}.{runtime}"
+    prefix = id_prefix(runtime, root)
     ai_dir = root / AI_DIR
     record = ai_dir / LOCK_DIR / f"agent-id.{prefix}"
     refuse_symlinks(root, record)

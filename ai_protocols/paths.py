@@ -33,10 +33,15 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = [
+    "AGENT_SESSION_VARIABLES",
     "AI_DIR",
     "MAX_SAFE_ID_BYTES",
+    "agent_id_from_env",
     "context_path_text",
+    "derived_agent_id",
     "find_project_root",
+    "id_part",
+    "id_prefix",
     "project_root_text",
     "safe_id",
     "session_context_path",
@@ -82,10 +87,61 @@ def safe_id(agent_id: str | bytes) -> str:
     return result
 
 
-def agent_id_from_env(environ: Mapping[str, str] | None = None) -> str | None:
-    """The current ``AI_AGENT_ID``, or ``None`` when unset or empty."""
-    value = (os.environ if environ is None else environ).get("AI_AGENT_ID", "")
-    return value or None
+#: Where an agent program puts its own session id into the environment of the
+#: shell commands it runs, and the runtime that names it, in the order tried.
+#: Sources: Claude Code's Bash tool and hooks see ``CLAUDE_CODE_SESSION_ID``;
+#: Codex's shell tool sees ``CODEX_THREAD_ID`` (docs/agents-testing.md).
+AGENT_SESSION_VARIABLES = (("CLAUDE_CODE_SESSION_ID", "claude"), ("CODEX_THREAD_ID", "codex"))
+#: The longest host or project part of an id, and the longest session tail.
+MAX_ID_PART = 40
+MAX_ID_TAIL = 64
+_PART = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def id_part(value: str, fallback: str, limit: int = MAX_ID_PART) -> str:
+    """``value`` as one dot-free part of an agent id: each character outside
+    ``A-Z a-z 0-9 _ -`` becomes ``-``, runs of ``-`` become one, and ``-`` is
+    stripped from both ends before and after cutting it to ``limit`` characters;
+    ``fallback`` when nothing is left. The sh resolver applies the same rule to
+    bytes (``tr -c ... - | tr -s -``), which gives the same result."""
+    mapped = "".join(ch if ch in _PART else "-" for ch in value)
+    while "--" in mapped:
+        mapped = mapped.replace("--", "-")
+    part = mapped.strip("-")[:limit].strip("-")
+    return part or fallback
+
+
+def id_prefix(runtime: str, root: str | os.PathLike[str]) -> str:
+    """``host.project.runtime``: this host's name up to its first dot, and the project
+    folder's name, each made an :func:`id_part`."""
+    from ai_protocols.liveness.host import hostname
+
+    project = os.path.basename(os.fspath(root))
+    return f"{id_part(hostname().split('.')[0], 'host')}.{id_part(project, 'project')}.{runtime}"
+
+
+def derived_agent_id(runtime: str, session_id: str, root: str | os.PathLike[str]) -> str | None:
+    """The agent id of an agent program's own session: ``host.project.runtime.<session
+    id>`` (the session id made an :func:`id_part` of at most :data:`MAX_ID_TAIL`
+    characters); ``None`` when nothing of the session id is left."""
+    tail = id_part(session_id, "", MAX_ID_TAIL)
+    return f"{id_prefix(runtime, root)}.{tail}" if tail else None
+
+
+def agent_id_from_env(environ: Mapping[str, str] | None = None,
+                      root: str | os.PathLike[str] | None = None) -> str | None:
+    """The caller's agent id: ``AI_AGENT_ID`` when set and not empty; else, given the
+    project ``root``, the id derived from the first agent session variable set
+    (:data:`AGENT_SESSION_VARIABLES`, :func:`derived_agent_id`); else ``None``."""
+    env = os.environ if environ is None else environ
+    value = env.get("AI_AGENT_ID", "")
+    if value or root is None:
+        return value or None
+    for variable, runtime in AGENT_SESSION_VARIABLES:
+        session_id = env.get(variable, "")
+        if session_id:
+            return derived_agent_id(runtime, session_id, root)
+    return None
 
 
 def context_path_text(root: str, agent_id: str | bytes | None) -> str:

@@ -23,9 +23,17 @@ CLI = BIN / "ai-protocols"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Variables an agent program running these tests would set, which the tool reads.
+AGENT_VARIABLES = ("CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID", "CODEX_SESSION_ID",
+                   "CLAUDE_ENV_FILE", "CLAUDE_PROJECT_DIR")
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without any AI_* variable of the caller's, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_")}
+    """The environment without any AI_* variable of the caller's, nor an agent
+    program's session variables (a developer may run the tests inside one), plus
+    ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AI_") and k not in AGENT_VARIABLES}
     env["LC_ALL"] = "C.UTF-8"
     env.update(extra)
     return env
@@ -35,7 +43,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 def _no_outer_ai_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The library in-process must not see the developer's own AI_AGENT_ID."""
     for key in list(os.environ):
-        if key.startswith("AI_"):
+        if key.startswith("AI_") or key in AGENT_VARIABLES:
             monkeypatch.delenv(key)
 
 

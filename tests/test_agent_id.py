@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols import identity as _agent_ids
 from ai_protocols import mint_agent_id, safe_id
-from ai_protocols.identity import has_epoch_tail, name_part
+from ai_protocols.identity import has_unique_tail
+from ai_protocols.liveness import host as host_module
+from ai_protocols.paths import id_part
 
 from conftest import CLI, Runner, clean_env
 
@@ -55,7 +56,7 @@ def test_agent_id_is_host_project_runtime_epoch(project: Path, run: Runner) -> N
     assert before <= epoch <= after + 1
     assert PART.fullmatch(host) and PART.fullmatch(name)
     assert safe_id(agent) == agent  # used as it is: no percent-encoding
-    assert has_epoch_tail(agent)
+    assert has_unique_tail(agent)
 
 
 def test_minted_id_resolves_to_its_own_file(project: Path, run: Runner) -> None:
@@ -133,7 +134,7 @@ def test_host_part_is_the_short_host_name_made_safe(project: Path, hostname: str
 def test_host_part_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for hostname, part in (("a.b.c", "a"), ("a b", "a-b"), ("", "host"), ("é", "host"),
                            ("-x-", "x"), ("h" * 50 + ".d", "h" * 40)):
-        monkeypatch.setattr(_agent_ids, "hostname", lambda h=hostname: h)
+        monkeypatch.setattr(host_module, "hostname", lambda h=hostname: h)
         agent = mint_agent_id("claude", project, now=FIXED)
         assert agent.startswith(f"{part}.proj.claude.{FIXED}"), agent
         assert safe_id(agent) == agent
@@ -141,11 +142,12 @@ def test_host_part_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=80))
-def test_name_part_is_always_one_safe_id_part(value: str) -> None:
-    part = name_part(value, "fallback")
+def test_id_part_is_always_one_safe_id_part(value: str) -> None:
+    part = id_part(value, "fallback")
     assert PART.fullmatch(part)
-    assert not part.startswith("-") and not part.endswith("-")
-    if re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,38}[A-Za-z0-9_])?", value):
+    assert not part.startswith("-") and not part.endswith("-") and "--" not in part
+    if re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,38}[A-Za-z0-9_])?", value) and \
+            "--" not in value:
         assert part == value
 
 
@@ -180,7 +182,7 @@ def test_concurrent_processes_never_get_the_same_id(project: Path) -> None:
     pattern = re.compile(rf"^{re.escape(short_host())}\.proj\.claude\.\d{{9,}}(-\d+)?$")
     for agent in ids:
         assert pattern.match(agent), agent
-        assert has_epoch_tail(agent)
+        assert has_unique_tail(agent)
         assert before <= split_id(agent)[3] <= after + 1
     _assert_fresh_sequence(ids)
 
@@ -209,7 +211,7 @@ def test_same_second_gets_counting_tails(project: Path) -> None:
     prefix = f"{short_host()}.proj.claude"
     got = [mint_agent_id("claude", project, now=FIXED + 0.9) for _ in range(3)]
     assert got == [f"{prefix}.{FIXED}", f"{prefix}.{FIXED}-2", f"{prefix}.{FIXED}-3"]
-    assert all(has_epoch_tail(agent) for agent in got)
+    assert all(has_unique_tail(agent) for agent in got)
     assert mint_agent_id("claude", project, now=FIXED + 1) == f"{prefix}.{FIXED + 1}"
     assert mint_agent_id("codex", project, now=FIXED) == f"{short_host()}.proj.codex.{FIXED}"
 
@@ -264,7 +266,7 @@ def test_invalid_runtime_is_refused(project: Path, run: Runner, runtime: str) ->
 def test_valid_runtimes(project: Path, run: Runner, runtime: str) -> None:
     agent = run("agent-id", f"--runtime={runtime}").stdout.strip()
     assert split_id(agent)[2] == runtime
-    assert safe_id(agent) == agent and has_epoch_tail(agent)
+    assert safe_id(agent) == agent and has_unique_tail(agent)
 
 
 def test_runtime_is_required(project: Path, run: Runner) -> None:
@@ -274,7 +276,7 @@ def test_runtime_is_required(project: Path, run: Runner) -> None:
     assert "--runtime" in result.stderr
 
 
-# --- has_epoch_tail -----------------------------------------------------------------------
+# --- has_unique_tail -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("agent", "tail"), [
@@ -293,9 +295,13 @@ def test_runtime_is_required(project: Path, run: Runner) -> None:
     ("x.1718400000.y", False),
     ("", False),
     ("velox.proj.claude", False),
+    ("vm.proj.claude.7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", True),  # a derived id
+    ("vm.proj.codex.019a2b3c-4d5e-7f60-8a9b-0c1d2e3f4a5b", True),
+    ("vm.proj.claude.7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5", False),  # one digit short
+    ("vm.proj.claude.7c0e2f431d2b4c589a4e0a1b2c3d4e5f", False),
 ])
-def test_has_epoch_tail_examples(agent: str, tail: bool) -> None:
-    assert has_epoch_tail(agent) is tail
+def test_has_unique_tail_examples(agent: str, tail: bool) -> None:
+    assert has_unique_tail(agent) is tail
 
 
 @settings(max_examples=200, deadline=None)
@@ -303,4 +309,4 @@ def test_has_epoch_tail_examples(agent: str, tail: bool) -> None:
        st.one_of(st.none(), st.integers(2, 10**4)))
 def test_every_minted_shape_has_an_epoch_tail(part: str, epoch: int, count: int | None) -> None:
     agent = f"{part}.{part}.{part}.{epoch}" + ("" if count is None else f"-{count}")
-    assert has_epoch_tail(agent)
+    assert has_unique_tail(agent)

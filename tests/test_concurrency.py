@@ -38,7 +38,7 @@ from ai_protocols import (
     mint_agent_id,
     read_session,
 )
-from ai_protocols import identity as _agent_ids
+from ai_protocols.paths import id_part
 from ai_protocols.storage import files as storage
 
 from conftest import CLI, Runner, clean_env
@@ -593,7 +593,7 @@ def _id_order(agent_id: str) -> tuple[int, int]:
 def test_cli_agent_id_and_spawn_at_once_never_share_an_id(
         project: Path, holds_dir: Path, cli_env: dict[str, str]) -> None:
     """32 ``agent-id`` and 16 ``spawn`` processes started together."""
-    host = _agent_ids.name_part(socket.gethostname().split(".")[0], "host")
+    host = id_part(socket.gethostname().split(".")[0], "host")
     shape = re.compile(rf"{re.escape(host)}\.proj\.x\.[0-9]{{10}}(-[0-9]+)?")
     (project / "ids").mkdir()
     minting = [subprocess.Popen([str(CLI), "agent-id", "--runtime", "x"], cwd=project,

@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from ai_protocols.identity import name_part
+from ai_protocols.paths import id_part
 
 import sandbox
 from conftest import CLI, Runner, clean_env
@@ -47,7 +47,7 @@ from conftest import CLI, Runner, clean_env
 ME = "me.host.claude.1700000001"
 OTHER = "other.host.claude.1700000000"
 NEW = "new.host.claude.1700000002"
-PREFIX = f"{name_part(socket.gethostname().split('.')[0], 'host')}.proj.claude"
+PREFIX = f"{id_part(socket.gethostname().split('.')[0], 'host')}.proj.claude"
 
 Command = tuple[str, ...]
 

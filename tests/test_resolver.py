@@ -20,7 +20,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import ai_protocols
 from ai_protocols import InvalidAgentId, safe_id, session_context_path
+from ai_protocols.paths import agent_id_from_env, id_part
 
 from conftest import CLI, clean_env
 
@@ -473,3 +475,79 @@ def test_installed_script_is_the_shipped_one(project: Path) -> None:
     marker = re.compile(r"sha256=[0-9a-f]{64}")
     assert marker.search(installed)
     assert marker.sub("sha256=@SHA256@", installed) == shipped
+
+
+# --- the id an agent program's own session gives, when AI_AGENT_ID is unset ---------------
+
+session_ids = st.one_of(
+    st.uuids().map(str),
+    st.text(st.sampled_from("ab9_-./ %é\n\t-"), max_size=80),
+    st.binary(max_size=40).filter(lambda b: b"\0" not in b),
+)
+folder_names = st.text(st.sampled_from("ab9_-. %é日"), min_size=1, max_size=60).filter(
+    lambda n: n not in (".", ".."))
+
+
+def derived_project(base: Path, name: str) -> Path:
+    """A project folder named ``name`` under ``base``, with the shipped resolver in it."""
+    root = base / name
+    (root / ".ai" / "scripts").mkdir(parents=True, exist_ok=True)
+    script = root / SCRIPT
+    if not script.exists():
+        shutil.copy(Path(ai_protocols.__file__).parent / "data" / "session-context-path", script)
+    return root.resolve()
+
+
+@pytest.mark.parametrize("shell", [s for _, s in SHELLS], ids=SHELL_IDS)
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(session=session_ids, name=folder_names,
+       variable=st.sampled_from(["CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID"]),
+       both=st.booleans())
+@example(session="7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", name="proj",
+         variable="CLAUDE_CODE_SESSION_ID", both=False)
+@example(session="--a--b--", name="-x.y-", variable="CODEX_THREAD_ID", both=False)
+@example(session="a" * 80, name="n" * 60, variable="CODEX_THREAD_ID", both=True)
+@example(session="/", name="é", variable="CLAUDE_CODE_SESSION_ID", both=False)
+def test_sh_resolver_derives_the_id_python_derives(tmp_path: Path, shell: list[str],
+                                                  session: str | bytes, name: str,
+                                                  variable: str, both: bool) -> None:
+    """Without AI_AGENT_ID, both resolvers derive ``host.project.runtime.<session id>``
+    from the agent's own session variable (Claude Code's first when both are set)."""
+    root = derived_project(tmp_path, name)
+    env = env_bytes()
+    env[variable.encode()] = session if isinstance(session, bytes) else os.fsencode(session)
+    if both:
+        env[b"CODEX_THREAD_ID" if variable.startswith("CLAUDE") else
+            b"CLAUDE_CODE_SESSION_ID"] = b"other-0123"
+    result = sh(root, shell=shell, env=env)
+    text_env = {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}
+    agent = agent_id_from_env(text_env, root=root)
+    assert (result.stdout, result.returncode) == expected(root, agent)[:2], result.stderr
+    if agent is not None:
+        runtime = "claude" if env.get(b"CLAUDE_CODE_SESSION_ID") else "codex"
+        parts = agent.split(".")
+        assert len(parts) == 4 and parts[2] == runtime and all(parts)
+        assert not any("--" in part for part in parts)
+        assert safe_id(agent) == agent  # an id part is always safe as it is
+    cli = subprocess.run([str(CLI), "path"], cwd=root, env=env, capture_output=True,
+                         timeout=60)
+    assert (cli.stdout, cli.returncode) == (result.stdout, result.returncode), cli.stderr
+
+
+def test_an_explicit_id_wins_over_the_agents_session(project: Path) -> None:
+    env = env_bytes("mine.1718400000", CLAUDE_CODE_SESSION_ID="abc", CODEX_THREAD_ID="def")
+    assert sh(project, env=env).stdout.endswith(b"/session-context.d/mine.1718400000.org\n")
+
+
+def test_an_agent_session_gets_a_file_of_its_own(project: Path) -> None:
+    """Two agents started by hand in one folder: two files; a resumed session (same id):
+    the same file; no agent variable: the one-agent file."""
+    first = sh(project, env=env_bytes(CLAUDE_CODE_SESSION_ID="s-1")).stdout
+    second = sh(project, env=env_bytes(CODEX_THREAD_ID="s-2")).stdout
+    again = sh(project, env=env_bytes(CLAUDE_CODE_SESSION_ID="s-1")).stdout
+    plain = sh(project).stdout
+    assert len({first, second, plain}) == 3 and first == again
+    host = os.uname().nodename.split(".")[0]
+    assert first.endswith(f"/{id_part(host, 'host')}.{id_part(project.name, 'project')}"
+                          f".claude.s-1.org\n".encode())

@@ -50,7 +50,8 @@ def _show(parsed: Parsed) -> int | None:
 def _path() -> int:
     from ai_protocols.paths import agent_id_from_env, context_path_text, project_root_text
 
-    print(context_path_text(project_root_text(), agent_id_from_env()))
+    root = project_root_text()
+    print(context_path_text(root, agent_id_from_env(root=root)))
     return 0
 
 

@@ -10,7 +10,6 @@ they always agree.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 __all__ = ["boot_time", "hostname", "pid_running", "process_start", "process_stat"]
 
@@ -30,7 +29,8 @@ def process_stat(pid: int) -> tuple[str, int, int] | None:
     """Command name, parent id and start time (clock ticks since boot) from /proc;
     ``None`` for a process that does not exist or has ended (a zombie)."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            raw = handle.read()
     except OSError:
         return None
     name = raw[raw.index("(") + 1: raw.rindex(")")]
@@ -43,7 +43,9 @@ def process_stat(pid: int) -> tuple[str, int, int] | None:
 def boot_time() -> float | None:
     """When this machine booted (seconds since the epoch); ``None`` without /proc."""
     try:
-        for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
+        with open("/proc/stat", encoding="ascii") as handle:
+            lines = handle.read().splitlines()
+        for line in lines:
             if line.startswith("btime "):
                 return float(line.split()[1])
     except (OSError, ValueError):

@@ -130,10 +130,12 @@ class Project:
     @classmethod
     def discover(cls, cwd: str | None = None) -> Project:
         """The project around ``cwd`` (default: the working directory) as the
-        environment says (``AI_PROJECT_ROOT``, ``AI_AGENT_ID``). Raises
+        environment says (``AI_PROJECT_ROOT``; ``AI_AGENT_ID``, else the id derived from
+        the agent program's session, see :func:`ai_protocols.paths.agent_id_from_env`). Raises
         :class:`~ai_protocols.errors.InvalidProjectRoot` or
         :class:`~ai_protocols.errors.InvalidAgentId`."""
-        return cls(find_project_root(cwd), agent_id_from_env())
+        root = find_project_root(cwd)
+        return cls(root, agent_id_from_env(root=root))
 
     @property
     def sessions_dir(self) -> Path:
@@ -319,9 +321,9 @@ class Project:
     # -- other agents ---------------------------------------------------------------------
 
     def _reused_id_warning(self) -> str | None:
-        from ai_protocols.identity import has_epoch_tail
+        from ai_protocols.identity import has_unique_tail
 
-        if self.agent_id is None or has_epoch_tail(self.agent_id):
+        if self.agent_id is None or has_unique_tail(self.agent_id):
             return None
         return (
             f"AI_AGENT_ID {self.agent_id!r} has no epoch-like tail (such as "
