@@ -8,6 +8,7 @@ must stay a well-formed Org file with its scaffold marker.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import itertools
@@ -300,6 +301,22 @@ def test_the_architecture_names_every_module() -> None:
     assert rows == modules
 
 
+def test_the_architecture_table_goes_from_the_bottom_up() -> None:
+    """Each module of docs/architecture.md's table imports only modules listed before it
+    (the layers the page promises), imports inside functions included."""
+    from test_imports import import_graph
+
+    text = (REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `ai_protocols/([\w/]+)\.py` \|", text, re.MULTILINE)
+    order = ["ai_protocols" + ("" if row == "__init__" else "." + row.replace("/", "."))
+             for row in rows]
+    graph = import_graph()
+    late = [(module, imported) for index, module in enumerate(order)
+            for imported in sorted(graph[module])
+            if imported in order and order.index(imported) > index]
+    assert not late, f"modules that import one listed after them: {late}"
+
+
 def test_the_session_file_is_written_in_one_place() -> None:
     """The lock, read, fold and write of a session file stand in the transaction alone:
     no other module of the package locks a session file or folds pending entries."""
@@ -308,12 +325,28 @@ def test_the_session_file_is_written_in_one_place() -> None:
     for path in package.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         for call in ("discard_partial_writes(", "read_pending(", "apply_entry(",
-                     "locked_sessions(", "storage.locked("):
-            if call in source.replace(f"def {call}", ""):
+                     "locked_sessions(", "locked(", "atomic_write(", "source="):
+            if re.search(rf"(?<![\w.]){re.escape(call)}|[.]{re.escape(call)}",
+                         source.replace(f"def {call}", "")):
                 found.setdefault(call, set()).add(str(path.relative_to(package)))
     assert found["discard_partial_writes("] == {  # and the record of minted ids
         "session/transaction.py", "identity.py"}
     assert found["apply_entry("] == {"session/transaction.py"}
     assert found["read_pending("] == {"session/transaction.py", "session/project.py"}  # show
-    assert found["storage.locked("] == {  # the archive folder's lock; the index's lock
-        "session/transaction.py", "session/archive.py", "storage/archive_index.py"}
+    assert found["locked("] == {  # the archive folder's lock; the index's; minted ids'
+        "session/transaction.py", "session/archive.py", "storage/archive_index.py",
+        "identity.py"}
+    imported = {str(path.relative_to(package)) for path in package.rglob("*.py")
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.ImportFrom) and node.module == "ai_protocols.storage.files"
+                and {a.name for a in node.names} & {"locked", "atomic_write"}}
+    assert imported == {"identity.py"}  # by name: its own record, never a session file
+    # Who writes whole files: the transaction alone writes a session file; the others
+    # write their own (a tombstone, a pending file, the index, init's files, an id record).
+    assert found["atomic_write("] == {
+        "session/transaction.py", "session/archive.py", "session/pending.py",
+        "storage/archive_index.py", "scaffold.py", "identity.py"}
+    assert found["source="] == {"session/transaction.py"}  # a file read to be spliced
+    # Who takes several session files' locks at once, and passes held=True.
+    assert found["locked_sessions("] == {
+        "session/transaction.py", "session/project.py", "session/recovery.py"}

@@ -90,10 +90,15 @@ def imports_of(source: str, name: str, modules: set[str]) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
+    """Each module of the package, and the package's modules it imports when it runs.
+    The package itself imports the modules of its public names on first use
+    (``_EXPORTS``, through importlib): those are its edges too."""
     files = sorted(PACKAGE.rglob("*.py"))
     modules = {module_name(path) for path in files}
-    return {module_name(path): imports_of(path.read_text(encoding="utf-8"),
-                                          module_name(path), modules) for path in files}
+    graph = {module_name(path): imports_of(path.read_text(encoding="utf-8"),
+                                           module_name(path), modules) for path in files}
+    graph["ai_protocols"] |= set(ai_protocols._EXPORTS)
+    return graph
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -135,6 +140,11 @@ def test_the_cycle_check_sees_a_cycle_inside_a_function() -> None:
     assert (a, b, typed) == ({"ai_protocols.b"}, {"ai_protocols.a"}, set())
     assert find_cycle({"ai_protocols.a": a, "ai_protocols.b": b}) == [
         "ai_protocols.a", "ai_protocols.b", "ai_protocols.a"]
+    # Through the lazy package: a module that imports a public name from ai_protocols.
+    graph = import_graph()
+    layout = imports_of("from ai_protocols import Project\n", "ai_protocols.session.layout",
+                        set(graph))
+    assert find_cycle({**graph, "ai_protocols.session.layout": layout}) is not None
 
 
 # -- the public API --------------------------------------------------------------------------

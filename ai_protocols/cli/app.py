@@ -288,6 +288,22 @@ def spawn(runtime: str, command: tuple[str, ...]) -> None:
     sys.exit(run_agent(_project().root, runtime, command))
 
 
+@cli.command()
+@click.argument("event")
+@click_options("hook")
+def hook(event: str, runtime: str | None) -> None:
+    """Run the agent hook for EVENT, reading its JSON payload on stdin.
+
+    EVENT is one of SessionStart, UserPromptSubmit, PreCompact, Stop,
+    SessionEnd. Installed by 'ai-protocols hooks install'; what each event
+    does is in docs/agents.md. It never blocks the agent: a failure prints one
+    line on stderr and exits 1; a project without .ai/ is left alone.
+    """
+    from ai_protocols.integrations.hooks import main as run
+
+    sys.exit(run(event, runtime or ""))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="ai-protocols")

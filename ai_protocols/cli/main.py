@@ -55,6 +55,23 @@ def _path() -> int:
     return 0
 
 
+def _hook(args: list[str]) -> int | None:
+    """``hook EVENT --runtime R``. A hook must never block its agent, and exit status 2
+    blocks (it erases a prompt): so a command line this cannot read exits 1 with a
+    message, and only ``--help`` goes to click."""
+    if any(arg in ("-h", "--help") for arg in args):
+        return None
+    from ai_protocols.cli.options import parse_options
+    from ai_protocols.integrations.hooks import main as run
+
+    parsed = parse_options(args[1:], "hook") if args else None
+    if parsed is None or not parsed["runtime"]:
+        print("ai-protocols hook: usage: ai-protocols hook EVENT --runtime claude|codex "
+              f"(got {' '.join(args)!r}); nothing recorded", file=sys.stderr)
+        return 1
+    return run(args[0], str(parsed["runtime"]))
+
+
 #: The commands answered here, each with what it does with its parsed options.
 _FAST: dict[str, Callable[[Parsed], int | None]] = {
     "path": lambda _parsed: _path(),
@@ -67,6 +84,8 @@ def _run_fast(args: list[str]) -> int | None:
     """The exit code of a fast command, or ``None`` to leave it to click."""
     if not args or args[0] not in _FAST:
         return None
+    if args[0] == "hook":
+        return _hook(args[1:])
     if args[0] == "path":
         parsed: Parsed | None = {} if len(args) == 1 else None
     else:

@@ -55,6 +55,7 @@ def _log_options() -> tuple[Option, ...]:
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "log": _log_options(),
     "show": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
+    "hook": (Option("--runtime", "one", "The agent program running the hook: claude or codex."),),
 }
 
 

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from datetime import datetime
 
-from ai_protocols.session.model import Session
+from ai_protocols.session.model import SECTION_KINDS, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -29,7 +29,12 @@ def report_error(error: BaseException) -> int:
 
     if not isinstance(error, AiProtocolsError):
         error = StorageError(getattr(error, "filename", None) or "?", error)  # type: ignore[arg-type]
-    print(f"Error: {error}", file=sys.stderr)
+    message = f"Error: {error}"
+    if not sys.stderr.isatty():  # as click.echo does: no terminal escapes into a file
+        import re
+
+        message = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", message)
+    print(message, file=sys.stderr)
     return error.exit_code  # type: ignore[attr-defined]
 
 
@@ -70,9 +75,7 @@ def render_session(session: Session) -> str:
 
     out.append("Summary:")
     out.append(f"  {block(session.summary, '  ')}" if session.summary else "  (none)")
-    for title, entries in (("Progress", session.progress), ("Next steps", session.next_steps),
-                           ("Blockers", session.blockers), ("Decisions", session.decisions),
-                           ("Discoveries", session.discoveries)):
+    for title, entries in ((k.title, session.items(k.kind)) for k in SECTION_KINDS):
         out.append(f"{title}:")
         if not entries:
             out.append("  (none)")

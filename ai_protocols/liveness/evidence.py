@@ -159,15 +159,18 @@ def _ago(delta: timedelta) -> str:
 
 def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str | None,
            exit_: str | None, exited: datetime | None, host: str | None,
-           updated: datetime | None, now: datetime, stale_after: timedelta) -> Liveness:
-    """Decide a session's state from the strongest evidence there is."""
+           updated: datetime | None, now: datetime, stale_after: timedelta,
+           exit_by: str | None = None) -> Liveness:
+    """Decide a session's state from the strongest evidence there is. ``exit_by`` is
+    who recorded ``exit_`` (default: its spawner)."""
     if status == "wrapped-up":
         return Liveness("wrapped-up", "closed by a wrap-up that did not finish moving it")
     if agent_id and lease_held(ai_dir, agent_id):
         return Liveness("live", "its spawner holds the lease")
     if exit_:
         when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
-        return Liveness("crashed", f"its spawner recorded {exit_}{when} without a wrap-up")
+        return Liveness("crashed", f"its {exit_by or 'spawner'} recorded {exit_}{when} "
+                                   "without a wrap-up")
     recorded = Owner.parse(owner) if owner else None
     if recorded is not None:
         alive = recorded.alive()

@@ -16,7 +16,9 @@ from pathlib import Path
 from ai_protocols.session.layout import read_info
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name, tombstone_path
+from ai_protocols.session.pending import pending_path
 from ai_protocols.session.text import slugify
+from ai_protocols.session.transaction import editing
 from ai_protocols.storage import archive_index
 from ai_protocols.storage import files as storage
 
@@ -40,13 +42,21 @@ def archive_session(root: Path, sessions_dir: Path, session: Session) -> Path:
     """Rename the closed session file ``session.path`` into ``sessions_dir`` under
     :func:`~ai_protocols.session.names.archive_name`, numbered past names taken;
     leave a tombstone where it went for late writers; add its row to the archive
-    index. Returns the archive's path. Call holding the session file's lock.
+    index. Entries still waiting for Emacs in its pending file are folded in
+    first. Returns the archive's path. Call holding the session file's lock.
 
     Raises :class:`~ai_protocols.errors.UnsafePath`,
     :class:`~ai_protocols.errors.LockTimeout`, or ``OSError`` from the rename.
     """
     ai_dir = sessions_dir.parent
     refuse_unsafe_archive(root, sessions_dir)
+    if pending_path(session.path).exists():
+        # Entries that waited for Emacs belong to this session: into it before it moves
+        # (PENDING_FOLDED: never twice), and the pending file goes with the fold, so that
+        # the next session of this name cannot take them for its own.
+        with editing(ai_dir, session.path, held=True, closed_ok=True):
+            pass
+        pending_path(session.path).unlink(missing_ok=True)
     ended = session.ended or datetime.fromtimestamp(session.path.stat().st_mtime)
     slug = slugify(session.description or "session")
     with storage.locked(ai_dir, sessions_dir / ARCHIVE_LOCK):

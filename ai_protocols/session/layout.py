@@ -25,7 +25,7 @@ from ai_protocols.org.syntax import (
     strip_ending,
     text_lines,
 )
-from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo
+from ai_protocols.session.model import KIND_OF, SECTION_KINDS, LogEntry, Session, SessionInfo
 from ai_protocols.session.names import name_time
 from ai_protocols.session.text import preview
 
@@ -34,17 +34,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Literal
 
-#: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order.
+#: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order:
+#: the summary, a section per kind of entry that has one, and the Log.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
-    ("progress", "Progress"),
-    ("decisions", "Decisions"),
-    ("discoveries", "Discoveries"),
-    ("blockers", "Blockers"),
-    ("next-steps", "Next steps"),
+    *((k.section, k.title) for k in SECTION_KINDS),  # type: ignore[misc]
     ("log", "Log"),
 )
-assert {k.section for k in ENTRY_KINDS if k.section} <= dict(SECTIONS).keys()
 ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
 ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
@@ -153,6 +149,7 @@ def read_session(path: Path, text: str) -> Session:
         owner=props.get("OWNER"),
         exit=props.get("EXIT"),
         exited=parse_timestamp(props.get("EXITED", "")),
+        exit_by=props.get("EXIT_BY"),
         adopted_from=props.get("ADOPTED_FROM"),
         agent_session=props.get("AGENT_SESSION"),
         agent_source=props.get("AGENT_SOURCE"),
@@ -162,18 +159,12 @@ def read_session(path: Path, text: str) -> Session:
         git_branch=props.get("GIT_BRANCH"),
         git_commit=props.get("GIT_COMMIT"),
     )
-    targets = {
-        "progress": session.progress,
-        "decisions": session.decisions,
-        "discoveries": session.discoveries,
-        "blockers": session.blockers,
-        "next-steps": session.next_steps,
-        "log": session.log,
-    }
-    for key, bucket in targets.items():
-        section = find_section(doc, headline, key)
-        if section is not None:
-            bucket.extend(_entries(doc, section))
+    for kind in SECTION_KINDS:
+        section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
+        session.entries[kind.kind] = _entries(doc, section) if section is not None else []
+    log = find_section(doc, headline, "log")
+    if log is not None:
+        session.log.extend(_entries(doc, log))
     summary = find_section(doc, headline, "summary")
     if summary is not None:
         start, end, text = _summary_span(doc, summary)
@@ -233,11 +224,14 @@ def _set_summary(doc: OrgFile, session_line: int, text: str) -> None:
 
 
 def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
-    """Tick the one open progress or next-step item ``text`` names; return its text."""
+    """Tick the one open checkbox item (of a kind with checkboxes: progress, next
+    steps) that ``text`` names; return its text."""
     session = doc.find(session_line)
     open_items: list[Entry] = []
-    for key in ("progress", "next-steps"):
-        section = find_section(doc, session, key)
+    for kind in SECTION_KINDS:
+        if not kind.checkbox:
+            continue
+        section = find_section(doc, session, kind.section)  # type: ignore[arg-type]
         if section is not None:
             open_items += [e for e in _entries(doc, section) if e.done is False]
     matches = [e for e in open_items if e.text == text] or \
@@ -274,9 +268,14 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
             line = f"done: {preview(text)} (not ticked: no single open item matched)"
             append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
             return line
+    elif entry.kind not in KIND_OF or KIND_OF[entry.kind].section is None:
+        # A kind this version does not know, folded from a pending file a newer one
+        # wrote: kept in the Log as text rather than lost or failing every write.
+        line = f"{entry.kind}: {preview(text)} (a kind of entry this version does not know)"
+        append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
+        return line
     else:
         kind = KIND_OF[entry.kind]
-        assert kind.section is not None, f"{entry.kind} entries have no section"
         append_entry(doc, session_line, kind.section,
                      entry_lines(stamp, text, checkbox=False if kind.checkbox else None,
                                  rationale=entry.rationale))

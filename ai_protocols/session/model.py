@@ -29,10 +29,11 @@ class EntryKind:
 
     ``section`` is the CUSTOM_ID of the section the entry's item goes in
     (``None``: it has no item of its own, such as a summary, which replaces
-    the Summary section's text, or ``done``, which ticks an item);
-    ``checkbox`` whether that item is a checkbox item; ``option`` the ``log``
-    option that asks for it, ``repeatable`` whether the option may be given
-    more than once, and ``help`` its help text.
+    the Summary section's text, or ``done``, which ticks an item), ``title``
+    that section's title in a new file and in ``show``, and ``json_key`` its
+    key in ``show --json``; ``checkbox`` whether its item is a checkbox item;
+    ``option`` the ``log`` option that asks for it, ``repeatable`` whether the
+    option may be given more than once, and ``help`` its help text.
     """
 
     kind: str
@@ -41,18 +42,24 @@ class EntryKind:
     checkbox: bool
     repeatable: bool
     help: str
+    title: str = ""
+    json_key: str = ""
 
 
 #: Every kind of entry, in the order ``log`` writes them when given together.
 #: ``decision``'s rationale comes with it (``--rationale``, see ``RATIONALE_OPTION``).
+#: The kinds with a section come in the order of their sections in the file.
 ENTRY_KINDS: tuple[EntryKind, ...] = (
     EntryKind("progress", "--progress", "progress", True, True,
-              "Something under way or done (a checkbox)."),
+              "Something under way or done (a checkbox).", "Progress", "progress"),
     EntryKind("decision", "--decision", "decisions", False, False,
-              "A decision taken; needs --rationale."),
-    EntryKind("discovery", "--discovery", "discoveries", False, True, "Something found out."),
-    EntryKind("blocker", "--blocker", "blockers", False, True, "Something in the way."),
-    EntryKind("next", "--next", "next-steps", True, True, "A next step (a checkbox)."),
+              "A decision taken; needs --rationale.", "Decisions", "decisions"),
+    EntryKind("discovery", "--discovery", "discoveries", False, True, "Something found out.",
+              "Discoveries", "discoveries"),
+    EntryKind("blocker", "--blocker", "blockers", False, True, "Something in the way.",
+              "Blockers", "blockers"),
+    EntryKind("next", "--next", "next-steps", True, True, "A next step (a checkbox).",
+              "Next steps", "next"),
     EntryKind("done", "--done", None, False, True,
               "Tick the progress or next-step item with this text."),
     EntryKind("summary", "--summary", None, False, False,
@@ -63,6 +70,8 @@ RATIONALE_OPTION = ("--rationale", "Why the decision was taken.")
 #: Kinds recorded by the tool itself, never asked for by ``log``: a spawner's exit record.
 INTERNAL_KINDS = ("exit",)
 KIND_OF: dict[str, EntryKind] = {k.kind: k for k in ENTRY_KINDS}
+#: The kinds whose entries are items of a section of their own, in file order.
+SECTION_KINDS: tuple[EntryKind, ...] = tuple(k for k in ENTRY_KINDS if k.section)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class Session:
     owner: str | None = None  # "host pid start", see ai_protocols.liveness.evidence.Owner
     exit: str | None = None  # recorded by a spawner whose child ended without wrap-up
     exited: datetime | None = None
+    exit_by: str | None = None  # who recorded the exit: a spawner (None), or a hook
     adopted_from: str | None = None
     # Recorded by the agents' hooks (ai_protocols.integrations.hooks):
     agent_session: str | None = None  # the agent program's own session id
@@ -100,13 +110,34 @@ class Session:
     git_branch: str | None = None  # the branch and commit the session last saw
     git_commit: str | None = None
     summary: str | None = None
-    progress: list[Entry] = field(default_factory=list)
-    decisions: list[Entry] = field(default_factory=list)
-    discoveries: list[Entry] = field(default_factory=list)
-    blockers: list[Entry] = field(default_factory=list)
-    next_steps: list[Entry] = field(default_factory=list)
+    #: The items of each section, by kind (:data:`SECTION_KINDS`), in file order.
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
     log: list[Entry] = field(default_factory=list)
     pending: list[PendingEntry] = field(default_factory=list)
+
+    def items(self, kind: str) -> list[Entry]:
+        """The items of the section of entries of ``kind`` (``[]`` when it has none)."""
+        return self.entries.get(kind, [])
+
+    @property
+    def progress(self) -> list[Entry]:
+        return self.items("progress")
+
+    @property
+    def decisions(self) -> list[Entry]:
+        return self.items("decision")
+
+    @property
+    def discoveries(self) -> list[Entry]:
+        return self.items("discovery")
+
+    @property
+    def blockers(self) -> list[Entry]:
+        return self.items("blocker")
+
+    @property
+    def next_steps(self) -> list[Entry]:
+        return self.items("next")
 
     def to_json(self) -> dict[str, object]:
         """The stable ``show --json`` form (schema 1, documented in docs/)."""
@@ -122,11 +153,7 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            "progress": [e.to_json() for e in self.progress],
-            "decisions": [e.to_json() for e in self.decisions],
-            "discoveries": [e.to_json() for e in self.discoveries],
-            "blockers": [e.to_json() for e in self.blockers],
-            "next": [e.to_json() for e in self.next_steps],
+            **{k.json_key: [e.to_json() for e in self.items(k.kind)] for k in SECTION_KINDS},
             "log": [_log_json(e) for e in self.log],
             "pending": [_pending_json(e) for e in self.pending],
             "owner": self.owner,
@@ -140,6 +167,7 @@ class Session:
             "compacted": iso(self.compacted),
             "git_branch": self.git_branch,
             "git_commit": self.git_commit,
+            "exit_by": self.exit_by,
         }
 
 

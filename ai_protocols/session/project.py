@@ -40,7 +40,7 @@ from ai_protocols.paths import (
 from ai_protocols.session import recovery
 from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
 from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
-from ai_protocols.session.model import LogEntry, Session, SessionInfo, iso
+from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo, iso
 from ai_protocols.session.names import session_files
 from ai_protocols.session.pending import read_pending
 from ai_protocols.session.text import check_text, preview, slugify
@@ -194,6 +194,7 @@ class Project:
             mtime = None
         return assess(self.ai_dir, agent_id=session.agent_id, status=session.status,
                       owner=session.owner, exit_=session.exit, exited=session.exited,
+                      exit_by=session.exit_by,
                       host=session.host, updated=session.updated or mtime, now=now,
                       stale_after=stale_after())
 
@@ -214,7 +215,13 @@ class Project:
         if not entries:
             raise InvalidText("entry", "", "nothing to log")
         for entry in entries:
+            if entry.kind not in KIND_OF:
+                raise InvalidText("kind", entry.kind, "use one of " +
+                                  ", ".join(k.kind for k in ENTRY_KINDS))
             check_text(entry.kind, entry.text)
+            if entry.rationale is not None and entry.kind != "decision":
+                raise InvalidText("rationale", entry.rationale,
+                                  "only a decision has a rationale")
             if entry.kind == "decision":
                 if entry.rationale is None:
                     raise InvalidText("decision", entry.text, "a decision needs --rationale")

@@ -16,14 +16,19 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ai_protocols.errors import CannotRecover, InvalidAgentId, SessionWrappedUp
+from ai_protocols.errors import AiProtocolsError, CannotRecover, InvalidAgentId, SessionWrappedUp
 from ai_protocols.liveness.evidence import Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
 from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
 from ai_protocols.session.layout import ACTIVE, CRASHED
 from ai_protocols.session.model import Session
 from ai_protocols.session.text import preview
-from ai_protocols.session.transaction import SessionEdit, editing, locked_sessions
+from ai_protocols.session.transaction import (
+    SessionEdit,
+    editing,
+    locked_sessions,
+    refuse_if_edited,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -61,7 +66,8 @@ def take_over(project: Project, owner: Owner, state: Liveness, now: datetime) ->
     session on. Call holding the file's lock. Returns the session as written."""
     with editing(project.ai_dir, project.path, now=now, held=True) as edit:
         edit.set_properties(("OWNER", owner.to_property()), ("HOST", hostname()),
-                            ("EXIT", None), ("EXITED", None), ("STATUS", ACTIVE))
+                            ("EXIT", None), ("EXITED", None), ("EXIT_BY", None),
+                            ("STATUS", ACTIVE))
         edit.note(f"resumed: the previous session did not wrap up "
                   f"({state.state}: {preview(state.evidence)})")
     return edit.session()
@@ -69,9 +75,7 @@ def take_over(project: Project, owner: Owner, state: Liveness, now: datetime) ->
 
 def _is_fresh(session: Session) -> bool:
     """Nothing recorded yet but the start: safe to replace by an adopted session."""
-    entries = (session.progress, session.decisions, session.discoveries, session.blockers,
-               session.next_steps)
-    return not any(entries) and session.summary is None and all(
+    return not any(session.entries.values()) and session.summary is None and all(
         e.text.startswith(("start:", "resumed:")) for e in session.log)
 
 
@@ -117,10 +121,16 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     with locked_sessions(project.ai_dir, path, *((project.path,) if adopt else ())):
         if adopt and (done := _adoption_finished(project, path)):
             return done
+        if adopt:  # its file is replaced: a person's unsaved buffer of it would undo that
+            refuse_if_edited(project.path)
+        try:  # judged as the file is, before what waited for Emacs is folded in
+            before = project.read(path)
+        except AiProtocolsError:
+            before = None  # editing() says what is wrong with it
         edit: SessionEdit | None = None
         try:
             with editing(project.ai_dir, path, now=now, held=True) as edit:
-                state = project.liveness(edit.session(), edit.moment)
+                state = project.liveness(before or edit.session(), edit.moment)
                 if state.state in ("live", "unknown") and not force:
                     raise CannotRecover(path, f"it may still be at work ({state.state}: "
                                               f"{state.evidence}); use --force if you are sure")
@@ -153,6 +163,7 @@ def _adopt(project: Project, edit: SessionEdit, path: Path, said: str) -> None:
     edit.set_properties(("AGENT_ID", project.agent_id), ("STATUS", ACTIVE),
                         ("HOST", hostname()), ("OWNER", current_owner().to_property()),
                         ("ADOPTED_FROM", source), ("EXIT", None), ("EXITED", None),
+                        ("EXIT_BY", None),
                         ("PENDING_FOLDED", None))
     edit.note(f"adopted: from {preview(source)} ({said})")
     edit.move_to(project.path, f"adopted by {project.path}")

@@ -142,14 +142,17 @@ class SessionEdit:
     def move_to(self, target: Path, tombstone: str) -> None:
         """Write the file to ``target`` instead, then remove it from where it was,
         leaving ``tombstone`` (one line: where it went) for late writers there.
-        Call holding ``target``'s lock too (``editing(..., also=(target,))``)."""
+        Call holding ``target``'s lock too (``locked_sessions(ai_dir, path, target)``),
+        having checked that no person holds ``target`` in Emacs."""
         self._writable()
         self.target = target
         self.tombstone = tombstone
 
 
-def open_session(ai_dir: Path, path: Path, *, source: bool = True) -> OrgFile:
-    """The session file at ``path``, read for a change (call holding its lock).
+def open_session(ai_dir: Path, path: Path, *, source: bool = True,
+                 closed_ok: bool = False) -> OrgFile:
+    """The session file at ``path``, read for a change (call holding its lock); with
+    ``closed_ok``, also one a wrap-up closed (to fold what waited, before it moves).
 
     Raises :class:`~ai_protocols.errors.NoSession` (none there),
     :class:`~ai_protocols.errors.SessionWrappedUp` (closed, or archived: ``where``
@@ -168,7 +171,7 @@ def open_session(ai_dir: Path, path: Path, *, source: bool = True) -> OrgFile:
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
-    if headline.properties.get("STATUS") == WRAPPED_UP:
+    if headline.properties.get("STATUS") == WRAPPED_UP and not closed_ok:
         raise SessionWrappedUp(path)
     return doc
 
@@ -197,8 +200,8 @@ def _fold_pending(edit: SessionEdit, waiting: list[PendingEntry]) -> None:
 
 @contextlib.contextmanager
 def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
-            if_edited: IfEdited = "refuse", also: tuple[Path, ...] = (),
-            held: bool = False, new_text: str | None = None) -> Iterator[SessionEdit]:
+            if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
+            closed_ok: bool = False) -> Iterator[SessionEdit]:
     """Open the session file at ``path`` for one change, and write it when the body
     ends without an exception (see the module's docstring for the steps).
 
@@ -206,10 +209,11 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
     ``if_edited``: while a person holds the file in Emacs, ``"refuse"`` raises
     :class:`~ai_protocols.errors.BeingEdited` before anything is read, ``"defer"``
     lets the body :meth:`~SessionEdit.apply` entries that then wait in the
-    pending file. ``also``: other session files whose locks the change needs.
-    ``held``: the caller holds the locks already (:func:`locked_sessions`).
-    ``new_text``: create the file with this text instead of reading it (call
-    holding its lock, having seen there is none).
+    pending file. ``held``: the caller holds the locks already
+    (:func:`locked_sessions`: a change that needs several files' locks takes
+    them all there, in one order). ``new_text``: create the file with this text
+    instead of reading it (call holding its lock, having seen there is none).
+    ``closed_ok``: open a file a wrap-up closed too.
 
     Raises what :func:`open_session` raises, and
     :class:`~ai_protocols.errors.LockTimeout` or
@@ -217,13 +221,13 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
     """
     with contextlib.ExitStack() as stack:
         if not held:
-            stack.enter_context(locked_sessions(ai_dir, path, *also))
+            stack.enter_context(locked_sessions(ai_dir, path))
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and if_edited == "refuse":
             raise BeingEdited(path, emacs.owner)
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
-            doc = open_session(ai_dir, path, source=emacs is None)
+            doc = open_session(ai_dir, path, source=emacs is None, closed_ok=closed_ok)
             waiting = read_pending(path)
         else:
             doc, waiting = OrgFile(new_text), []

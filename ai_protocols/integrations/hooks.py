@@ -1,0 +1,293 @@
+"""``ai-protocols hook EVENT --runtime claude|codex``: what the agents' hooks do.
+
+Claude Code and Codex run a command at the moments of a session that matter
+and hand it a JSON payload on stdin (fields: ``session_id``,
+``transcript_path``, ``cwd``, ``hook_event_name``, and per event ``source``,
+``prompt``, ``trigger``, ``reason``; sources: the Claude Code hooks reference,
+the Codex hooks documentation, and docs/agents-testing.md, which records what
+the pinned programs sent). :func:`run_hook` does, per event:
+
+- ``SessionStart``: start the session file of the agent's session, or carry on
+  the one there (taking it over from a process that is gone); record the
+  agent's session id, the ``source`` and the transcript in its properties and
+  the git branch and commit it sees; for Claude Code, write ``AI_AGENT_ID``
+  into ``CLAUDE_ENV_FILE``; print the resume context, which reaches the model.
+- ``PreCompact``: count the compaction and print the context to keep, which the
+  agent adds to its compaction instructions.
+- ``UserPromptSubmit``: when the prompt asks to continue
+  (:data:`CONTINUE_PHRASES`), print the resume context; otherwise nothing.
+- ``Stop``: note the activity (``UPDATED``), so that liveness stays right.
+- ``SessionEnd``: record that the session ended, and why; never wrap up.
+
+A hook never breaks or blocks the agent: every failure ends with one line on
+stderr and exit status 1, which both agents treat as a non-blocking error
+(exit 2 would block); a project without ``.ai/`` is left alone (exit 0,
+nothing printed), so that hooks installed for a user act only in projects
+that follow the protocol. Locks are waited for :data:`LOCK_WAIT` seconds at
+most (``AI_PROTOCOLS_LOCK_TIMEOUT`` overrides).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ai_protocols.session.project import Project
+
+__all__ = ["CONTINUE_PHRASES", "EVENTS", "RUNTIMES", "HookResult", "asks_to_continue",
+           "run_hook"]
+
+#: The events a hook command handles, in the order a session meets them.
+EVENTS = ("SessionStart", "UserPromptSubmit", "PreCompact", "Stop", "SessionEnd")
+#: The agent programs, as ``--runtime`` names them (the runtime part of their ids).
+RUNTIMES = ("claude", "codex")
+#: Seconds a hook waits for a session file's lock (SessionEnd: Claude Code gives
+#: that hook about 1.5 s in all, Codex 3 s).
+LOCK_WAIT = {"SessionEnd": 1.0}
+DEFAULT_LOCK_WAIT = 2.0
+#: A prompt that asks to carry on: these words (or phrases) at its start, after an
+#: optional courtesy ("please", "ok", "let's"...), in a prompt of at most
+#: :data:`CONTINUE_MAX` characters. docs/agents.md lists them (a test keeps it so).
+CONTINUE_PHRASES = (
+    "continue", "resume", "carry on", "keep going", "go on", "go ahead",
+    "pick up where we left off", "pick up where you left off", "where were we",
+    "where did we leave off", "where did we stop", "what were we doing",
+    "what was i doing", "what's next", "what is next", "next step",
+)
+_COURTESY = ("please", "ok", "okay", "so", "alright", "right", "now", "let's", "lets", "let us",
+             "can you", "could you", "yes", "yeah")
+CONTINUE_MAX = 200
+#: The first letters of each phrase, up to a space or an apostrophe (which JSON may
+#: write as an escape): what the cheap test looks for in the payload's bytes.
+_FIRST_WORDS = frozenset(p.split()[0].split("'")[0].encode() for p in CONTINUE_PHRASES)
+_WORDS = re.compile(r"[a-z']+")
+
+
+class HookResult:
+    """What a hook prints and its exit status: ``stdout`` reaches the agent (the model,
+    for SessionStart, PreCompact and UserPromptSubmit), ``stderr`` its user."""
+
+    __slots__ = ("exit_code", "stderr", "stdout")
+
+    def __init__(self, stdout: str = "", stderr: str = "", exit_code: int = 0) -> None:
+        self.stdout, self.stderr, self.exit_code = stdout, stderr, exit_code
+
+
+def asks_to_continue(prompt: str) -> bool:
+    """Whether ``prompt`` asks to carry on with the work: it is short and starts, after
+    an optional courtesy, with one of :data:`CONTINUE_PHRASES` (case and punctuation
+    aside)."""
+    if len(prompt) > CONTINUE_MAX:
+        return False
+    words = _WORDS.findall(prompt.lower().replace("\u2019", "'"))
+    text = " ".join(words)
+    changed = True
+    while changed:  # "ok, please continue"
+        changed = False
+        for courtesy in _COURTESY:
+            if text.startswith(courtesy + " "):
+                text, changed = text[len(courtesy) + 1:], True
+    return any(text == phrase or text.startswith(phrase + " ") for phrase in CONTINUE_PHRASES)
+
+
+def might_ask_to_continue(payload: bytes) -> bool:
+    """A test that costs no import: ``False`` when no continuation phrase's first word
+    is anywhere in the payload's bytes, so that :func:`asks_to_continue` would say no."""
+    lowered = payload.lower()
+    return any(word in lowered for word in _FIRST_WORDS)
+
+
+def run_hook(event: str, runtime: str, payload: bytes,
+             environ: Mapping[str, str] | None = None) -> HookResult:
+    """Do what ``event`` of the agent program ``runtime`` calls for, given the hook's
+    ``payload`` (the JSON on its stdin, as bytes) and its environment; never raises."""
+    env = os.environ if environ is None else environ
+    try:
+        return _run(event, runtime, payload, env)
+    except Exception as error:  # a hook must never break the agent
+        from ai_protocols.errors import AiProtocolsError
+
+        what = str(error) if isinstance(error, AiProtocolsError) else \
+            f"{type(error).__name__}: {error}"
+        return HookResult(stderr=f"ai-protocols hook {event}: {what}\n", exit_code=1)
+
+
+def _run(event: str, runtime: str, payload: bytes, env: Mapping[str, str]) -> HookResult:
+    if event not in EVENTS or runtime not in RUNTIMES:
+        return HookResult(stderr=f"ai-protocols hook: unknown event {event!r} or runtime "
+                                 f"{runtime!r} (events: {', '.join(EVENTS)}; runtimes: "
+                                 f"{', '.join(RUNTIMES)})\n", exit_code=1)
+    if event == "UserPromptSubmit" and not might_ask_to_continue(payload):
+        return HookResult()  # every prompt passes here: the cheap answer first
+    import json
+
+    try:
+        data = json.loads(payload)
+    except ValueError as error:
+        return HookResult(stderr=f"ai-protocols hook {event}: the payload on stdin is not "
+                                 f"JSON ({error}); nothing recorded\n", exit_code=1)
+    if not isinstance(data, dict) or not isinstance(data.get("session_id"), str) or \
+            not data["session_id"]:
+        return HookResult(stderr=f"ai-protocols hook {event}: the payload has no session_id; "
+                                 "nothing recorded\n", exit_code=1)
+    if event == "UserPromptSubmit" and not asks_to_continue(str(data.get("prompt", ""))):
+        return HookResult()
+    project = _project(data, runtime, env)
+    if project is None:
+        return HookResult()  # not a project that follows the protocol: leave it alone
+    os.environ.setdefault("AI_PROTOCOLS_LOCK_TIMEOUT",
+                          str(LOCK_WAIT.get(event, DEFAULT_LOCK_WAIT)))
+    return _HANDLERS[event](project, data, runtime, env)
+
+
+def _project(data: dict[str, object], runtime: str, env: Mapping[str, str]) -> Project | None:
+    """The project around the payload's ``cwd``, seen by the agent session's id: the
+    hook's own ``AI_AGENT_ID`` when a spawner set one, else the id derived from the
+    payload's ``session_id``. ``None`` when the project has no ``.ai/``."""
+    from ai_protocols.paths import AI_DIR, derived_agent_id, project_root_text
+    from ai_protocols.session.project import Project
+
+    cwd = data.get("cwd")
+    root = project_root_text(cwd if isinstance(cwd, str) and os.path.isdir(cwd) else None, env)
+    if not os.path.isdir(os.path.join(root, AI_DIR)):
+        return None
+    agent_id = env.get("AI_AGENT_ID") or derived_agent_id(runtime, str(data["session_id"]),
+                                                          root)
+    return Project(root, agent_id)
+
+
+def _text(value: object) -> str | None:
+    """A payload field as one line of property text (``None`` when absent or empty)."""
+    if not isinstance(value, str):
+        return None
+    line = " ".join(value.split())
+    return line or None
+
+
+def _session_start(project: Project, data: dict[str, object], runtime: str,
+                   env: Mapping[str, str]) -> HookResult:
+    from ai_protocols.errors import BeingEdited
+    from ai_protocols.git.state import read_state
+    from ai_protocols.session.resume import resume_context
+    from ai_protocols.session.transaction import editing
+
+    source = _text(data.get("source")) or "startup"
+    report = project.start()
+    # The context first: it compares the branch and commit recorded before with now.
+    context = resume_context(project, project.show()).to_text()
+    git = read_state(project.root)
+    shown = _digest(context)
+    previous = None
+    try:
+        with editing(project.ai_dir, project.path) as edit:
+            previous = edit.properties.get("CONTEXT_SHOWN")
+            edit.set_properties(
+                ("AGENT_SESSION", _text(data.get("session_id"))),
+                ("AGENT_SOURCE", source),
+                ("TRANSCRIPT", _text(data.get("transcript_path"))),
+                ("GIT_BRANCH", git.branch if git else None),
+                ("GIT_COMMIT", git.commit if git else None),
+                ("CONTEXT_SHOWN", shown),
+            )
+            if not report.fresh and not report.took_over:
+                edit.note(f"{runtime}: session {source}")
+    except BeingEdited:
+        pass  # a person has unsaved changes: record it at the next start
+    env_file = env.get("CLAUDE_ENV_FILE")
+    if runtime == "claude" and env_file and project.agent_id:
+        import shlex
+
+        with open(env_file, "a", encoding="utf-8") as handle:
+            handle.write(f"export AI_AGENT_ID={shlex.quote(project.agent_id)}\n")
+    if source == "resume" and previous == shown:
+        return HookResult()  # the conversation holds this very text already
+    return HookResult(stdout=context)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _pre_compact(project: Project, data: dict[str, object], runtime: str,
+                 env: Mapping[str, str]) -> HookResult:
+    from ai_protocols.session.resume import resume_context
+    from ai_protocols.session.transaction import editing
+
+    trigger = _text(data.get("trigger")) or "auto"
+    with editing(project.ai_dir, project.path) as edit:
+        count = edit.properties.get("COMPACTIONS", "0")
+        edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
+                            ("COMPACTED", edit.stamp))
+        edit.note(f"{runtime}: context compaction ({trigger})")
+    context = resume_context(project, project.show()).to_text()
+    return HookResult(stdout="Keep what follows in the summary: it is this session's "
+                             "record, kept by ai-protocols.\n\n" + context)
+
+
+def _user_prompt(project: Project, data: dict[str, object], runtime: str,
+                 env: Mapping[str, str]) -> HookResult:
+    from ai_protocols.errors import NoSession
+    from ai_protocols.session.resume import resume_context
+
+    try:
+        session = project.show()
+    except NoSession:
+        session = None
+    return HookResult(stdout=resume_context(project, session).to_text())
+
+
+def _stop(project: Project, data: dict[str, object], runtime: str,
+          env: Mapping[str, str]) -> HookResult:
+    from ai_protocols.errors import BeingEdited, NoSession, SessionWrappedUp
+    from ai_protocols.session.transaction import editing
+
+    try:
+        with editing(project.ai_dir, project.path):
+            pass  # UPDATED is all: the agent was at work just now
+    except (NoSession, SessionWrappedUp, BeingEdited):
+        pass  # nothing to note, or a person is editing it: the next write will do
+    return HookResult()
+
+
+def _session_end(project: Project, data: dict[str, object], runtime: str,
+                 env: Mapping[str, str]) -> HookResult:
+    from ai_protocols.errors import NoSession, SessionWrappedUp
+    from ai_protocols.session.model import LogEntry
+    from ai_protocols.session.transaction import editing
+
+    reason = _text(data.get("reason")) or "other"
+    try:
+        with editing(project.ai_dir, project.path, if_edited="defer") as edit:
+            edit.apply(LogEntry("exit", f"session end ({reason})"))
+            if edit.emacs_lock is None:
+                edit.set_properties(("EXIT_BY", f"{runtime} SessionEnd hook"))
+    except (NoSession, SessionWrappedUp):
+        pass  # wrapped up already, or never started: nothing to record
+    return HookResult()
+
+
+_HANDLERS = {
+    "SessionStart": _session_start,
+    "PreCompact": _pre_compact,
+    "UserPromptSubmit": _user_prompt,
+    "Stop": _stop,
+    "SessionEnd": _session_end,
+}
+
+
+def main(event: str, runtime: str) -> int:
+    """Run the hook with the process's stdin and environment; print; return the exit
+    status."""
+    result = run_hook(event, runtime, sys.stdin.buffer.read())
+    if result.stdout:
+        sys.stdout.write(result.stdout if result.stdout.endswith("\n") else result.stdout + "\n")
+    if result.stderr:
+        sys.stderr.write(result.stderr)
+    return result.exit_code

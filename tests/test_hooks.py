@@ -1,0 +1,232 @@
+"""``ai-protocols hook EVENT`` with payloads written here, run as the installed
+console script: every event's effect on the session file, and every way the
+input can be wrong. (tests/test_agent_hooks.py has the real agents run them.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ai_protocols import read_session
+from ai_protocols.integrations.hooks import (
+    CONTINUE_PHRASES,
+    EVENTS,
+    asks_to_continue,
+    might_ask_to_continue,
+)
+from ai_protocols.paths import derived_agent_id, session_context_path
+
+from conftest import CLI, REPO_ROOT, clean_env
+
+SESSION = "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f"
+
+
+def hook(project: Path, event: str, payload: object, runtime: str = "claude",
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    data = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    return subprocess.run([str(CLI), "hook", event, "--runtime", runtime], cwd=project,
+                          input=data if isinstance(data, str) else data.decode(),
+                          capture_output=True, text=True, env=clean_env(**(env or {})))
+
+
+def payload(project: Path, event: str, **extra: object) -> dict[str, object]:
+    return {"session_id": SESSION, "transcript_path": "/tmp/t.jsonl", "cwd": str(project),
+            "hook_event_name": event, **extra}
+
+
+@pytest.fixture
+def project(repo: Path) -> Path:
+    subprocess.run([str(CLI), "init"], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+def session_path(project: Path, runtime: str = "claude", session: str = SESSION) -> Path:
+    agent_id = derived_agent_id(runtime, session, project)
+    assert agent_id is not None
+    return session_context_path(project, agent_id)
+
+
+def read(path: Path):  # noqa: ANN201
+    return read_session(path, path.read_text(encoding="utf-8"))
+
+
+def test_session_start_records_the_agent_session(project: Path, tmp_path: Path) -> None:
+    env_file = tmp_path / "env.sh"
+    done = hook(project, "SessionStart", payload(project, "SessionStart", source="startup"),
+                env={"CLAUDE_ENV_FILE": str(env_file)})
+    assert done.returncode == 0, done.stderr
+    path = session_path(project)
+    session = read(path)
+    assert (session.agent_session, session.agent_source, session.transcript) == \
+        (SESSION, "startup", "/tmp/t.jsonl")
+    assert session.agent_id == path.stem
+    assert str(path) in done.stdout  # the context names the file
+    assert env_file.read_text() == f"export AI_AGENT_ID={path.stem}\n"
+    assert session.git_branch is not None  # a fresh repository: its unborn branch
+
+
+def test_the_agents_shell_finds_the_file_the_hook_made(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    logged = subprocess.run([str(CLI), "log", "--progress", "x"], cwd=project, text=True,
+                            capture_output=True,
+                            env=clean_env(CLAUDE_CODE_SESSION_ID=SESSION))
+    assert logged.returncode == 0, logged.stderr
+    assert [e.text for e in read(session_path(project)).progress] == ["x"]
+
+
+def test_resume_with_nothing_new_prints_no_second_copy(project: Path) -> None:
+    first = hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    resumed = hook(project, "SessionStart", payload(project, "SessionStart", source="resume"))
+    assert first.stdout and resumed.returncode == 0
+    again = hook(project, "SessionStart", payload(project, "SessionStart", source="resume"))
+    assert again.stdout == ""  # the very text the conversation already holds
+    compact = hook(project, "SessionStart", payload(project, "SessionStart", source="compact"))
+    assert compact.stdout  # after a compaction it is gone: always put back
+
+
+def test_pre_compact_counts_and_prints_the_context(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    subprocess.run([str(CLI), "log", "--decision", "d-42", "--rationale", "r"], cwd=project,
+                   check=True, capture_output=True,
+                   env=clean_env(CLAUDE_CODE_SESSION_ID=SESSION))
+    for count in (1, 2):
+        done = hook(project, "PreCompact", payload(project, "PreCompact", trigger="auto"))
+        assert done.returncode == 0 and "d-42" in done.stdout
+        session = read(session_path(project))
+        assert session.compactions == count and session.compacted is not None
+
+
+def test_stop_notes_activity_and_session_end_records_the_end(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    path = session_path(project)
+    text = path.read_text()
+    stamp = re.sub(r":UPDATED:.*", ":UPDATED: [2020-01-01 Wed 10:00]", text)
+    path.write_text(stamp)
+    assert hook(project, "Stop", payload(project, "Stop")).returncode == 0
+    assert read(path).updated.year > 2020
+    assert path.read_text().count("\n") == stamp.count("\n")  # nothing but UPDATED
+    done = hook(project, "SessionEnd", payload(project, "SessionEnd", reason="logout"))
+    assert done.returncode == 0
+    session = read(path)
+    assert (session.status, session.exit, session.exit_by) == \
+        ("ended", "session end (logout)", "claude SessionEnd hook")
+    status = json.loads(subprocess.run([str(CLI), "status", "--json"], cwd=project,
+                                       capture_output=True, text=True, env=clean_env()).stdout)
+    [row] = [r for r in status if r["path"] == str(path)]
+    assert row["evidence"].startswith("its claude SessionEnd hook recorded session end (logout)")
+
+
+def test_session_start_takes_over_after_an_end(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    hook(project, "SessionEnd", payload(project, "SessionEnd", reason="other"))
+    done = hook(project, "SessionStart", payload(project, "SessionStart", source="resume"))
+    assert done.returncode == 0, done.stderr
+    session = read(session_path(project))
+    assert (session.status, session.exit, session.exit_by) == ("active", None, None)
+
+
+def test_codex_sessions_get_their_own_files(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"),
+         runtime="codex")
+    assert session_path(project).exists() and session_path(project, "codex").exists()
+    assert session_path(project) != session_path(project, "codex")
+
+
+def test_an_explicit_agent_id_wins(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart"),
+         env={"AI_AGENT_ID": "spawned.1718400000"})
+    assert (project / ".ai/session-context.d/spawned.1718400000.org").exists()
+    assert not session_path(project).exists()
+
+
+def test_a_project_without_ai_is_left_alone(repo: Path) -> None:
+    for event in EVENTS:
+        done = hook(repo, event, payload(repo, event, source="startup", prompt="continue"))
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), event
+    assert not (repo / ".ai").exists()
+
+
+@pytest.mark.parametrize("args,data", [
+    (["SessionStart", "--runtime", "claude"], "not json"),
+    (["SessionStart", "--runtime", "claude"], "{}"),
+    (["SessionStart", "--runtime", "claude"], "[1, 2]"),
+    (["SessionStart", "--runtime", "claude"], '{"session_id": ""}'),
+    (["NoSuchEvent", "--runtime", "claude"], '{"session_id": "x"}'),
+    (["SessionStart", "--runtime", "gemini"], '{"session_id": "x"}'),
+    (["SessionStart"], '{"session_id": "x"}'),
+    (["SessionStart", "--runtime"], '{"session_id": "x"}'),
+    ([], ""),
+])
+def test_bad_input_exits_1_with_one_line(project: Path, args: list[str], data: str) -> None:
+    """Never 2, which blocks the agent (and erases a prompt)."""
+    done = subprocess.run([str(CLI), "hook", *args], cwd=project, input=data,
+                          capture_output=True, text=True, env=clean_env())
+    assert done.returncode == 1, done
+    assert done.stdout == "" and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("ai-protocols hook")
+    assert not list((project / ".ai/session-context.d").glob("*.org"))
+
+
+def test_a_locked_out_session_start_fails_without_blocking(project: Path) -> None:
+    folder = project / ".ai/session-context.d"
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    folder.write_text("a file\n")
+    for event in EVENTS:
+        done = hook(project, event, payload(project, event, source="startup",
+                                            prompt="continue", reason="other"))
+        assert done.returncode in (0, 1) and done.stderr.count("\n") <= 1, (event, done)
+        assert done.returncode != 2
+    assert folder.read_text() == "a file\n"
+
+
+# -- what asks to continue --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "continue", "Continue.", "please continue", "OK, please continue!", "resume",
+    "carry on", "Keep going", "where were we?", "Where did we leave off?",
+    "let's continue where we left off", "pick up where you left off", "what's next?",
+    "What’s next", "go on",
+])
+def test_continuation_prompts(prompt: str) -> None:
+    assert asks_to_continue(prompt)
+    assert might_ask_to_continue(json.dumps({"prompt": prompt}).encode())
+
+
+@pytest.mark.parametrize("prompt", [
+    "rename the variable", "continuous integration is red", "resumes are PDFs",
+    "fix the resume parser", "how do I continue a loop in Python?" + " x" * 100,
+    "don't continue", "",
+])
+def test_other_prompts(prompt: str) -> None:
+    assert not asks_to_continue(prompt)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=300))
+def test_the_cheap_test_never_hides_a_continuation(prompt: str) -> None:
+    """The import-free pre-check says no only when the full check would say no."""
+    raw = json.dumps({"session_id": "s", "prompt": prompt}).encode()
+    if asks_to_continue(prompt):
+        assert might_ask_to_continue(raw)
+
+
+def test_the_phrases_are_documented() -> None:
+    text = (REPO_ROOT / "docs" / "agents.md").read_text(encoding="utf-8")
+    missing = [p for p in CONTINUE_PHRASES if f"`{p}`" not in text]
+    assert not missing, f"docs/agents.md does not list {missing}"
+
+
+def test_hooks_need_no_agent_variable_in_the_test_environment() -> None:
+    assert not {"CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID"} & set(clean_env())
+    assert "CLAUDE_CODE_SESSION_ID" not in os.environ
