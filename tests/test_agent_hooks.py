@@ -187,7 +187,7 @@ def test_a_broken_session_folder_never_stops_the_agent(agent: Agent,
     folder.rmdir()
     folder.write_text("not a folder\n")
     fake_api.reply(Shell("echo worked > proof.txt"), Text("done"))
-    run = agent.run("do it", *shell_args(agent)).check()
+    agent.run("do it", *shell_args(agent)).check()
     assert (agent.project / "proof.txt").read_text() == "worked\n"
     assert folder.read_text() == "not a folder\n"
 

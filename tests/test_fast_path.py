@@ -58,7 +58,8 @@ def test_every_kind_of_entry_is_an_option_of_log() -> None:
 TOKENS = st.sampled_from([
     "--progress", "--decision", "--rationale", "--discovery", "--blocker", "--next", "--done",
     "--summary", "--json", "--runtime", "claude", "--runtime=codex", "--progress=a=b",
-    "--summary=", "--json=1", "--nope", "-h", "--help", "--", "-", "x", "", "-x", "é ☕", "--progres",
+    "--summary=", "--json=1", "--nope", "-h", "--help", "--", "-", "x", "", "-x", "é ☕",
+    "--progres",
 ])
 
 

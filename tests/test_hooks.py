@@ -22,6 +22,7 @@ from ai_protocols.integrations.hooks import (
     might_ask_to_continue,
 )
 from ai_protocols.paths import derived_agent_id, session_context_path
+from ai_protocols.session.model import Session
 
 from conftest import CLI, REPO_ROOT, clean_env
 
@@ -53,7 +54,7 @@ def session_path(project: Path, runtime: str = "claude", session: str = SESSION)
     return session_context_path(project, agent_id)
 
 
-def read(path: Path):  # noqa: ANN201
+def read(path: Path) -> Session:
     return read_session(path, path.read_text(encoding="utf-8"))
 
 
@@ -196,7 +197,7 @@ def test_a_locked_out_session_start_fails_without_blocking(project: Path) -> Non
     "continue", "Continue.", "please continue", "OK, please continue!", "resume",
     "carry on", "Keep going", "where were we?", "Where did we leave off?",
     "let's continue where we left off", "pick up where you left off", "what's next?",
-    "What’s next", "go on",
+    "What\u2019s next", "go on",
 ])
 def test_continuation_prompts(prompt: str) -> None:
     assert asks_to_continue(prompt)
