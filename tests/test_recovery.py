@@ -388,3 +388,22 @@ def test_start_warns_about_its_own_file_in_use_elsewhere(project: Path, run: Run
     assert path.read_bytes() == before
     assert "may be in use by another agent (unknown: it runs on another host, elsewhere)" in \
         result.stderr
+
+
+def test_spawn_trust_hooks_starts_codex_with_its_option(project: Path, run: Runner,
+                                                        tmp_path: Path) -> None:
+    """--trust-hooks puts Codex's --dangerously-bypass-hook-trust first among its
+    arguments; for another program it is a usage error, and nothing runs."""
+    codex = tmp_path / "bin" / "codex"
+    codex.parent.mkdir()
+    codex.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$0.args"\n')
+    codex.chmod(0o755)
+    run("spawn", "--runtime", "codex", "--trust-hooks", "--", str(codex), "exec", "hi")
+    assert (tmp_path / "bin/codex.args").read_text().split("\n")[:3] == [
+        "--dangerously-bypass-hook-trust", "exec", "hi"]
+    other = tmp_path / "bin" / "claude"
+    other.write_text('#!/bin/sh\ntouch "$0.ran"\n')
+    other.chmod(0o755)
+    done = run("spawn", "--runtime", "claude", "--trust-hooks", "--", str(other), check=False)
+    assert done.returncode == 2 and "Codex only" in done.stderr
+    assert not (tmp_path / "bin/claude.ran").exists()

@@ -273,18 +273,28 @@ def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.option("--runtime", required=True, help="The agent program, e.g. claude or codex.")
+@click.option("--trust-hooks", is_flag=True,
+              help="Codex only: run its hooks without the per-hook trust review "
+                   "(--dangerously-bypass-hook-trust), for automation.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @_errors_to_exit
-def spawn(runtime: str, command: tuple[str, ...]) -> None:
+def spawn(runtime: str, trust_hooks: bool, command: tuple[str, ...]) -> None:
     """Run COMMAND as an agent with a fresh AI_AGENT_ID, and know when it ends.
 
     Use as: ai-protocols spawn --runtime claude -- claude [ARGS...]. Holds
     the agent's lease while it runs, forwards SIGINT, SIGTERM, SIGHUP and
     SIGQUIT to it, records in its session file when it ends without a
     wrap-up, and exits with its exit status (128 + N after signal N).
+    Codex runs only hooks a person has reviewed and trusted; --trust-hooks
+    starts it with its option for trusted automation instead.
     """
+    from ai_protocols.integrations.spawn import CODEX_TRUST_HOOKS, is_codex
     from ai_protocols.integrations.spawn import spawn as run_agent
 
+    if trust_hooks:
+        if not is_codex(command[0]):
+            raise click.UsageError(f"--trust-hooks applies to Codex only, not {command[0]!r}")
+        command = (command[0], CODEX_TRUST_HOOKS, *command[1:])
     sys.exit(run_agent(_project().root, runtime, command))
 
 

@@ -23,7 +23,16 @@ from ai_protocols.liveness.evidence import lease_path
 from ai_protocols.paths import AI_DIR
 from ai_protocols.storage.files import LOCK_DIR, OsLock, refuse_symlinks
 
-__all__ = ["FORWARDED", "spawn"]
+__all__ = ["CODEX_TRUST_HOOKS", "FORWARDED", "is_codex", "spawn"]
+
+#: Codex's option to run hooks without the per-hook trust review (``codex --help``):
+#: a top-level option, given before its subcommand.
+CODEX_TRUST_HOOKS = "--dangerously-bypass-hook-trust"
+
+
+def is_codex(program: str) -> bool:
+    """Whether ``program`` (a command's first word) is Codex's CLI."""
+    return os.path.basename(program) in ("codex", "codex.js", "codex.exe")
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
