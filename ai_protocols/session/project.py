@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,14 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.liveness.evidence import Liveness, Owner, assess, current_owner, stale_after
+from ai_protocols.liveness.evidence import (
+    RECOVERABLE,
+    Liveness,
+    Owner,
+    assess,
+    current_owner,
+    stale_after,
+)
 from ai_protocols.liveness.host import hostname
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.paths import (
@@ -52,6 +58,10 @@ from ai_protocols.session.transaction import (
 )
 from ai_protocols.storage import archive_index
 from ai_protocols.storage import files as storage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.session.resume import ResumeContext
 
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
 
@@ -181,6 +191,15 @@ class Project:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
         return self.show_file(self.path)
 
+    def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
+        """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`
+        of its session, ``None`` when it has no session file yet), to be fitted into
+        ``max_bytes`` (default 4096). Raises what :meth:`read` raises."""
+        from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
+
+        return resume_context(self, self.read(self.path), now=now,
+                              max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
         ``mine`` when its owner is ``me``."""
@@ -280,8 +299,7 @@ class Project:
             took_over=took_over,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
-            others=[(s, live) for s, live in self._others(moment)
-                    if live.state in ("crashed", "abandoned", "wrapped-up")],
+            others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE],
         )
 
     def wrap_up(self, description: str, now: datetime | None = None) -> Path:
@@ -331,8 +349,12 @@ class Project:
             "AI_AGENT_ID=$(ai-protocols agent-id --runtime NAME)."
         )
 
-    def _others(self, now: datetime) -> Iterator[tuple[Session, Liveness]]:
-        """Every other session-context file that can be read, with its state."""
+    def others(self, now: datetime | None = None) -> list[tuple[Session, Liveness]]:
+        """Every other agent's session-context file that can be read, with its state
+        (:meth:`liveness`), in the order of :meth:`session_paths`; files that cannot
+        be read are passed over."""
+        moment = now or datetime.now()
+        found = []
         for path in self.session_paths():
             if path == self.path:
                 continue
@@ -341,7 +363,8 @@ class Project:
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
-                yield session, self.liveness(session, now)
+                found.append((session, self.liveness(session, moment)))
+        return found
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
         """Every session-context file in the project, with its state and the evidence."""
