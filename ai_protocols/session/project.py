@@ -43,8 +43,6 @@ from ai_protocols.paths import (
     find_project_root,
     session_context_path,
 )
-from ai_protocols.session import recovery
-from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
 from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
 from ai_protocols.session.model import LogEntry, Session, SessionInfo, iso
 from ai_protocols.session.names import session_files
@@ -56,12 +54,14 @@ from ai_protocols.session.transaction import (
     minute_of,
     refuse_if_edited,
 )
-from ai_protocols.storage import archive_index
 from ai_protocols.storage import files as storage
 
+# Recovery, archiving and the archive index (with json) are imported by the methods
+# that use them: show, log and resume, which agents run all session long, need none.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.session.resume import ResumeContext
+    from ai_protocols.storage import archive_index
 
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
 
@@ -263,6 +263,9 @@ class Project:
         Raises :class:`~ai_protocols.errors.InvalidText` (a bad title),
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
+        from ai_protocols.session import recovery
+        from ai_protocols.session.archive import archive_session
+
         recovery.refuse_unwritable_id(self.agent_id)
         if title is not None:
             check_text("title", title, one_line=True)
@@ -313,6 +316,8 @@ class Project:
         :class:`~ai_protocols.errors.SessionWrappedUp`,
         :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
         """
+        from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
+
         slugify(description)
         with locked_sessions(self.ai_dir, self.path):
             try:
@@ -332,6 +337,8 @@ class Project:
                 now: datetime | None = None) -> Path:
         """Adopt or archive another agent's crashed or abandoned session; see
         :func:`ai_protocols.session.recovery.recover`."""
+        from ai_protocols.session import recovery
+
         return recovery.recover(self, target, adopt=adopt, force=force, now=now)
 
     # -- other agents ---------------------------------------------------------------------
@@ -393,6 +400,8 @@ class Project:
                  since: datetime | None) -> archive_index.Listing:
         """The live session files, read each time, and the archives, from the archive
         index where it is still valid; filtered and newest first."""
+        from ai_protocols.storage import archive_index
+
         live = [archive_index.row_of(info) for path in self.session_paths()
                 for info in read_info(path, "live")]
         found = archive_index.archived(self.ai_dir, self.sessions_dir,
@@ -405,10 +414,14 @@ class Project:
         """Live session-context files and archived sessions, newest first: only those of
         the agent id ``agent``, of ids whose runtime part is ``runtime``
         (:func:`ai_protocols.session.names.runtime_of`), active at or after ``since``."""
+        from ai_protocols.storage import archive_index
+
         return archive_index.to_infos(self._listing(agent, runtime, since))
 
     def list_json(self, *, agent: str | None = None, runtime: str | None = None,
                   since: datetime | None = None) -> list[bytes | memoryview]:
         """What ``list --json`` prints, in pieces of UTF-8: :meth:`list_sessions` as a JSON
         array with one compact object per line, made without a :class:`SessionInfo` per row."""
+        from ai_protocols.storage import archive_index
+
         return archive_index.json_pieces(self._listing(agent, runtime, since))

@@ -26,7 +26,6 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -193,11 +192,16 @@ def _stamp(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
-def _target(session: Session) -> str:
-    """How ``recover`` names a session: its agent id, or the path of its file."""
-    import shlex
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]+", re.ASCII)
 
-    return shlex.quote(session.agent_id or str(session.path))
+
+def _target(session: Session) -> str:
+    """How ``recover`` names a session: its agent id, or the path of its file, quoted
+    for a POSIX shell as :func:`shlex.quote` does (without importing :mod:`shlex`)."""
+    name = session.agent_id or str(session.path)
+    if _SHELL_SAFE.fullmatch(name):
+        return name
+    return "'" + name.replace("'", "'\"'\"'") + "'"
 
 
 def _cut(text: str, fits: Callable[[str], bool]) -> str:
@@ -229,6 +233,8 @@ def _cut(text: str, fits: Callable[[str], bool]) -> str:
 
 def dumps(data: object) -> str:
     """JSON as ``resume --json`` prints it: one line, compact, UTF-8 as it is."""
+    import json  # (only here: the text needs none of it)
+
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
