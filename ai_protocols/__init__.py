@@ -25,6 +25,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.session.project": ("LogReport", "Project", "StartReport", "StatusRow"),
     "ai_protocols.session.model": ("LogEntry", "Session", "SessionInfo"),
     "ai_protocols.session.layout": ("read_session",),
+    "ai_protocols.session.resume": ("ResumeContext", "resume_context"),
+    "ai_protocols.git.state": ("GitState",),
     "ai_protocols.org.syntax": ("Entry",),
     "ai_protocols.liveness.evidence": ("Liveness",),
     "ai_protocols.paths": ("find_project_root", "safe_id", "session_context_path"),
@@ -73,6 +75,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         UnreadableSession,
         UnsafePath,
     )
+    from ai_protocols.git.state import GitState
     from ai_protocols.identity import mint_agent_id
     from ai_protocols.liveness.evidence import Liveness
     from ai_protocols.org.syntax import Entry
@@ -81,3 +84,4 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
     from ai_protocols.session.layout import read_session
     from ai_protocols.session.model import LogEntry, Session, SessionInfo
     from ai_protocols.session.project import LogReport, Project, StartReport, StatusRow
+    from ai_protocols.session.resume import ResumeContext, resume_context

@@ -21,7 +21,7 @@ from ai_protocols import read_session
 from ai_protocols.paths import derived_agent_id, session_context_path
 from ai_protocols.session.model import Session
 
-from agents.fake_api import FakeAPI, Shell, Text
+from agents.fake_api import FakeAPI, Request, Shell, Text
 from agents.programs import Agent, Codex, Run
 from conftest import BIN, CLI
 
@@ -79,7 +79,7 @@ def test_a_session_is_recorded_and_its_log_lands_in_its_file(agent: Agent,
     assert session.agent_source == "startup"
     assert session.transcript and session.transcript.endswith(".jsonl")
     assert [e.text for e in session.progress] == ["Reproduced the bug 4711"]
-    assert run.saw(str(path)), "the resume context did not reach the model"
+    assert run.saw(path.stem), "the resume context did not reach the model"
     assert session.status == "ended" and session.exit == "session end (other)"
     assert session.exit_by == f"{agent.name} SessionEnd hook"
     assert sorted(p.name for p in (agent.project / ".ai/session-context.d").glob("*.org")) \
@@ -143,12 +143,19 @@ def test_compaction_is_recorded_and_the_context_comes_back(agent: Agent,
 def test_two_agents_at_once_in_one_folder_write_two_files(agent: Agent,
                                                           fake_api: FakeAPI) -> None:
     set_our_hooks(agent)
-    for n in (1, 2):
-        fake_api.reply(Shell(f"ai-protocols log --discovery 'Found by run {n}'"), Text("ok"))
+
+    def answer(request: Request) -> Shell | Text:
+        """Each run's own script, whichever of the two asks first."""
+        if request.tool_results():
+            return Text("ok")
+        n = 1 if request.contains("run number 1") else 2
+        return Shell(f"ai-protocols log --discovery 'Found by run {n}'")
+
+    fake_api.reply(*[answer] * 4)
     runs: list[Run] = []
 
     def go(n: int) -> None:
-        runs.append(agent.run(f"run {n}", *shell_args(agent)))
+        runs.append(agent.run(f"run number {n}", *shell_args(agent)))
 
     threads = [threading.Thread(target=go, args=(n,)) for n in (1, 2)]
     for thread in threads:

@@ -68,7 +68,7 @@ def test_session_start_records_the_agent_session(project: Path, tmp_path: Path) 
     assert (session.agent_session, session.agent_source, session.transcript) == \
         (SESSION, "startup", "/tmp/t.jsonl")
     assert session.agent_id == path.stem
-    assert str(path) in done.stdout  # the context names the file
+    assert path.stem in done.stdout  # the context names the session's agent id
     assert env_file.read_text() == f"export AI_AGENT_ID={path.stem}\n"
     assert session.git_branch is not None  # a fresh repository: its unborn branch
 

@@ -17,7 +17,13 @@ import click
 
 from ai_protocols import __version__
 from ai_protocols.cli.options import UsageProblem, click_options, log_entries
-from ai_protocols.cli.output import print_json, print_log_report, render_session, report_error
+from ai_protocols.cli.output import (
+    print_json,
+    print_log_report,
+    print_resume,
+    render_session,
+    report_error,
+)
 from ai_protocols.errors import AiProtocolsError
 from ai_protocols.session.project import Project
 
@@ -178,6 +184,24 @@ def show(json: bool) -> None:
         print_json(session.to_json())
     else:
         print(render_session(session))
+
+
+@cli.command()
+@click_options("resume")
+@_errors_to_exit
+def resume(json: bool, max_bytes: int) -> None:
+    """Print what this agent needs to carry on, within --max-bytes.
+
+    In this order: the summary, the step in progress, open next steps, open
+    blockers, decisions with their rationale, discoveries (each list newest
+    first), when the session was last updated and how often its context was
+    compacted, the git state, other agents' sessions to recover (with the
+    commands), and a warning when the work tree does not hold what the
+    session last saw. What does not fit is left out, oldest first and whole
+    entries only, and a last line says how many and where to read them.
+    Without a session file yet, it says so, exit code 0.
+    """
+    print_resume(_project().resume(max_bytes=max_bytes), json)
 
 
 @cli.command("wrap-up")

@@ -1,9 +1,9 @@
 """The ``ai-protocols`` console script: the hot commands without click.
 
-Hooks and agents run ``path``, ``log`` and ``show`` many times per session,
-and importing click alone costs several times an interpreter's start. So
-their plain forms are answered here: ``path`` from the standard library
-alone, ``log`` and ``show`` from the library, with their options read by
+Hooks and agents run ``path``, ``log``, ``show`` and ``resume`` many times per
+session, and importing click alone costs several times an interpreter's start.
+So their plain forms are answered here: ``path`` from the standard library
+alone, ``log``, ``show`` and ``resume`` from the library, with their options read by
 :func:`parse_options`, which accepts only forms that click reads the same way
 (``--name value``, ``--name=value``, flags) and gives up on anything else.
 Everything it gives up on, help, usage errors and every other command goes
@@ -20,7 +20,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    Parsed = dict[str, "str | bool | tuple[str, ...] | None"]
+    Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
+
 
 def _log(parsed: Parsed) -> int | None:
     from ai_protocols.cli.options import UsageProblem, log_entries
@@ -44,6 +45,15 @@ def _show(parsed: Parsed) -> int | None:
         print_json(session.to_json())
     else:
         print(render_session(session))
+    return 0
+
+
+def _resume(parsed: Parsed) -> int | None:
+    from ai_protocols.cli.output import print_resume
+    from ai_protocols.session.project import Project
+
+    context = Project.discover().resume(max_bytes=parsed["max_bytes"])  # type: ignore[arg-type]
+    print_resume(context, bool(parsed["json"]))
     return 0
 
 
@@ -77,15 +87,16 @@ _FAST: dict[str, Callable[[Parsed], int | None]] = {
     "path": lambda _parsed: _path(),
     "log": _log,
     "show": _show,
+    "resume": _resume,
 }
 
 
 def _run_fast(args: list[str]) -> int | None:
     """The exit code of a fast command, or ``None`` to leave it to click."""
+    if args and args[0] == "hook":
+        return _hook(args[1:])
     if not args or args[0] not in _FAST:
         return None
-    if args[0] == "hook":
-        return _hook(args[1:])
     if args[0] == "path":
         parsed: Parsed | None = {} if len(args) == 1 else None
     else:

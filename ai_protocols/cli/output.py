@@ -1,6 +1,6 @@
 """What the commands print, shared by the fast path and the click CLI.
 
-Agents and hooks run ``path``, ``log`` and ``show`` all session long, so the
+Agents and hooks run ``path``, ``log``, ``show`` and ``resume`` all session long, so the
 console script answers their common forms without importing click (see
 :mod:`ai_protocols.cli.main`); the click commands in :mod:`ai_protocols.cli.app`
 call the same functions, so both paths print the same bytes and exit codes.
@@ -17,8 +17,9 @@ from ai_protocols.session.model import SECTION_KINDS, Session
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
+    from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["print_json", "print_log_report", "render_session", "report_error"]
+__all__ = ["print_json", "print_log_report", "print_resume", "render_session", "report_error"]
 
 
 def report_error(error: BaseException) -> int:
@@ -52,6 +53,16 @@ def print_json(data: object) -> None:
     import json
 
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_resume(context: ResumeContext, as_json: bool) -> None:
+    """The resume context as text, or as JSON on one line: the bytes its bound counts."""
+    if as_json:
+        from ai_protocols.session.resume import dumps
+
+        sys.stdout.write(dumps(context.to_json()) + "\n")
+    else:
+        sys.stdout.write(context.to_text())
 
 
 def _stamp(moment: datetime | None) -> str:

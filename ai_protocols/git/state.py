@@ -8,7 +8,6 @@ untracked (``?``) path, NUL-terminated with ``-z``.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 
 __all__ = ["GitState", "has_commit", "read_state"]
@@ -48,22 +47,65 @@ class GitState:
                 "first_files": list(self.first_files)}
 
 
+def _start(root: str | os.PathLike[str], *args: str) -> tuple[int, int] | None:
+    """Start ``git -C root ARGS`` with its stdout on a pipe: its process id and the
+    pipe's end to read, or ``None`` when git cannot be run. Through ``posix_spawn``,
+    because importing :mod:`subprocess` costs as much as a git run, and the hot
+    commands run git (:func:`_finish` collects it)."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
+    argv = ["git", "-C", os.fspath(root), *args]
+    if not hasattr(os, "posix_spawnp"):  # pragma: no cover - not on POSIX
+        import subprocess
+
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env)
+        return proc.pid, os.dup(proc.stdout.fileno())  # type: ignore[union-attr]
+    read, write = os.pipe()  # both close on exec; the child gets a copy as its stdout
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            pid = os.posix_spawnp("git", argv, env, file_actions=[
+                (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, write, 1),
+                (os.POSIX_SPAWN_DUP2, null, 2)])
+        finally:
+            os.close(null)
+    except OSError:
+        os.close(read)
+        return None
+    finally:
+        os.close(write)
+    return pid, read
+
+
+def _finish(started: tuple[int, int] | None) -> bytes | None:
+    """What a git that :func:`_start` started printed, once it has ended; ``None``
+    when it could not start or failed."""
+    if started is None:
+        return None
+    pid, read = started
+    chunks = []
+    try:
+        while chunk := os.read(read, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+    return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
+
+
 def _git(root: str | os.PathLike[str], *args: str) -> bytes | None:
     """``git -C root ARGS``'s stdout, or ``None`` when git is missing or fails."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
-    try:
-        result = subprocess.run(["git", "-C", os.fspath(root), *args], capture_output=True,
-                                env=env, check=False)
-    except OSError:
-        return None
-    return result.stdout if result.returncode == 0 else None
+    return _finish(_start(root, *args))
 
 
 def read_state(root: str | os.PathLike[str]) -> GitState | None:
     """The state of the work tree at ``root``; ``None`` when it is not in one (or git
     is not installed). Never changes the repository: the index is not refreshed
     (``GIT_OPTIONAL_LOCKS=0``)."""
-    out = _git(root, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal")
+    status = _start(root, "status", "--porcelain=v2", "--branch", "-z",
+                    "--untracked-files=normal")
+    head = _start(root, "show", "-s", "--format=%H%x00%h%x00%s", "HEAD")  # at the same time
+    out, shown = _finish(status), _finish(head)
     if out is None:
         return None
     state = GitState(branch=None, commit=None)
@@ -96,9 +138,10 @@ def read_state(root: str | os.PathLike[str]) -> GitState | None:
             if len(state.first_files) < FIRST_FILES:
                 state.first_files.append(record[2:])
     if state.commit is not None:
-        head = _git(root, "show", "-s", "--format=%h%x00%s", state.commit)
-        if head is not None:
-            short, _, subject = head.decode("utf-8", "replace").rstrip("\n").partition("\0")
+        if shown is None or not shown.startswith(state.commit.encode() + b"\0"):
+            shown = _git(root, "show", "-s", "--format=%H%x00%h%x00%s", state.commit)  # it moved
+        if shown is not None:
+            _, short, subject = shown.decode("utf-8", "replace").rstrip("\n").split("\0", 2)
             state.short, state.subject = short, subject
     return state
 

@@ -173,7 +173,9 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                    env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import BeingEdited
     from ai_protocols.git.state import read_state
+    from ai_protocols.session.layout import ACTIVE, ENDED
     from ai_protocols.session.resume import resume_context
+    from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
 
     source = _text(data.get("source")) or "startup"
@@ -194,7 +196,12 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                 ("GIT_COMMIT", git.commit if git else None),
                 ("CONTEXT_SHOWN", shown),
             )
-            if not report.fresh and not report.took_over:
+            if edit.properties.get("STATUS") == ENDED:  # its end was recorded: it is back
+                ended = edit.properties.get("EXIT", "")
+                edit.set_properties(("STATUS", ACTIVE), ("EXIT", None), ("EXITED", None),
+                                    ("EXIT_BY", None))
+                edit.note(f"{runtime}: session {source} (it had ended: {preview(ended)})")
+            elif not report.fresh and not report.took_over:
                 edit.note(f"{runtime}: session {source}")
     except BeingEdited:
         pass  # a person has unsaved changes: record it at the next start

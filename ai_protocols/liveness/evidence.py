@@ -29,6 +29,7 @@ from ai_protocols.storage.files import LOCK_DIR, OsLock
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
+    "RECOVERABLE",
     "Liveness",
     "Owner",
     "assess",
@@ -40,6 +41,9 @@ __all__ = [
 
 #: Hours without an update after which a session is abandoned (AI_PROTOCOLS_STALE_HOURS).
 DEFAULT_STALE_HOURS = 12.0
+#: The states of another agent's session that call for ``recover``: its agent is gone
+#: (``crashed``, ``abandoned``), or its wrap-up closed it but never moved it.
+RECOVERABLE = ("crashed", "abandoned", "wrapped-up")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:

@@ -128,6 +128,12 @@ def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
     return entries
 
 
+def _count(value: str) -> int:
+    """A count a property holds: ASCII digits (``str.isdigit`` also takes ``²``, which
+    ``int`` refuses), at most nine of them; 0 for anything else."""
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
+
+
 def read_session(path: Path, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
     doc = OrgFile(text)
@@ -154,7 +160,7 @@ def read_session(path: Path, text: str) -> Session:
         agent_session=props.get("AGENT_SESSION"),
         agent_source=props.get("AGENT_SOURCE"),
         transcript=props.get("TRANSCRIPT"),
-        compactions=int(props["COMPACTIONS"]) if props.get("COMPACTIONS", "").isdigit() else 0,
+        compactions=_count(props.get("COMPACTIONS", "")),
         compacted=parse_timestamp(props.get("COMPACTED", "")),
         git_branch=props.get("GIT_BRANCH"),
         git_commit=props.get("GIT_COMMIT"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,14 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.liveness.evidence import Liveness, Owner, assess, current_owner, stale_after
+from ai_protocols.liveness.evidence import (
+    RECOVERABLE,
+    Liveness,
+    Owner,
+    assess,
+    current_owner,
+    stale_after,
+)
 from ai_protocols.liveness.host import hostname
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.paths import (
@@ -37,8 +43,6 @@ from ai_protocols.paths import (
     find_project_root,
     session_context_path,
 )
-from ai_protocols.session import recovery
-from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
 from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
 from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo, iso
 from ai_protocols.session.names import session_files
@@ -50,8 +54,14 @@ from ai_protocols.session.transaction import (
     minute_of,
     refuse_if_edited,
 )
-from ai_protocols.storage import archive_index
 from ai_protocols.storage import files as storage
+
+# Recovery, archiving and the archive index (with json) are imported by the methods
+# that use them: show, log and resume, which agents run all session long, need none.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.session.resume import ResumeContext
+    from ai_protocols.storage import archive_index
 
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
 
@@ -183,6 +193,15 @@ class Project:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
         return self.show_file(self.path)
 
+    def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
+        """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`
+        of its session, ``None`` when it has no session file yet), to be fitted into
+        ``max_bytes`` (default 4096). Raises what :meth:`read` raises."""
+        from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
+
+        return resume_context(self, self.read(self.path), now=now,
+                              max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
         ``mine`` when its owner is ``me``."""
@@ -253,6 +272,9 @@ class Project:
         Raises :class:`~ai_protocols.errors.InvalidText` (a bad title),
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
+        from ai_protocols.session import recovery
+        from ai_protocols.session.archive import archive_session
+
         recovery.refuse_unwritable_id(self.agent_id)
         if title is not None:
             check_text("title", title, one_line=True)
@@ -289,8 +311,7 @@ class Project:
             took_over=took_over,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
-            others=[(s, live) for s, live in self._others(moment)
-                    if live.state in ("crashed", "abandoned", "wrapped-up")],
+            others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE],
         )
 
     def wrap_up(self, description: str, now: datetime | None = None) -> Path:
@@ -304,6 +325,8 @@ class Project:
         :class:`~ai_protocols.errors.SessionWrappedUp`,
         :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
         """
+        from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
+
         slugify(description)
         with locked_sessions(self.ai_dir, self.path):
             try:
@@ -323,6 +346,8 @@ class Project:
                 now: datetime | None = None) -> Path:
         """Adopt or archive another agent's crashed or abandoned session; see
         :func:`ai_protocols.session.recovery.recover`."""
+        from ai_protocols.session import recovery
+
         return recovery.recover(self, target, adopt=adopt, force=force, now=now)
 
     # -- other agents ---------------------------------------------------------------------
@@ -340,8 +365,12 @@ class Project:
             "AI_AGENT_ID=$(ai-protocols agent-id --runtime NAME)."
         )
 
-    def _others(self, now: datetime) -> Iterator[tuple[Session, Liveness]]:
-        """Every other session-context file that can be read, with its state."""
+    def others(self, now: datetime | None = None) -> list[tuple[Session, Liveness]]:
+        """Every other agent's session-context file that can be read, with its state
+        (:meth:`liveness`), in the order of :meth:`session_paths`; files that cannot
+        be read are passed over."""
+        moment = now or datetime.now()
+        found = []
         for path in self.session_paths():
             if path == self.path:
                 continue
@@ -350,7 +379,8 @@ class Project:
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
-                yield session, self.liveness(session, now)
+                found.append((session, self.liveness(session, moment)))
+        return found
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
         """Every session-context file in the project, with its state and the evidence."""
@@ -379,6 +409,8 @@ class Project:
                  since: datetime | None) -> archive_index.Listing:
         """The live session files, read each time, and the archives, from the archive
         index where it is still valid; filtered and newest first."""
+        from ai_protocols.storage import archive_index
+
         live = [archive_index.row_of(info) for path in self.session_paths()
                 for info in read_info(path, "live")]
         found = archive_index.archived(self.ai_dir, self.sessions_dir,
@@ -391,10 +423,14 @@ class Project:
         """Live session-context files and archived sessions, newest first: only those of
         the agent id ``agent``, of ids whose runtime part is ``runtime``
         (:func:`ai_protocols.session.names.runtime_of`), active at or after ``since``."""
+        from ai_protocols.storage import archive_index
+
         return archive_index.to_infos(self._listing(agent, runtime, since))
 
     def list_json(self, *, agent: str | None = None, runtime: str | None = None,
                   since: datetime | None = None) -> list[bytes | memoryview]:
         """What ``list --json`` prints, in pieces of UTF-8: :meth:`list_sessions` as a JSON
         array with one compact object per line, made without a :class:`SessionInfo` per row."""
+        from ai_protocols.storage import archive_index
+
         return archive_index.json_pieces(self._listing(agent, runtime, since))

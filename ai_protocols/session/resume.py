@@ -1,0 +1,510 @@
+"""The resume context: what an agent needs to carry on, in the order it needs it.
+
+:func:`resume_context` gathers it for one agent: the summary, the step in
+progress, the open next steps and blockers, the decisions with their
+rationale, the discoveries, when the session was last updated and how often
+its context was compacted, the git state of the work tree, the other agents'
+sessions that need recovering, and a warning when the work tree does not hold
+what the session last saw. ``ai-protocols resume`` prints it, and the agents'
+hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
+:meth:`ResumeContext.to_json` each fit it into ``max_bytes``:
+
+- lists are newest first, and entries are whole or left out, never cut;
+- when the whole does not fit, the lists are filled in order of priority
+  (next steps, blockers, decisions, discoveries, other agents' sessions),
+  each from its newest entry, until an entry does not fit: so the oldest
+  entries of the lowest-priority lists go first; a last line (a key, in JSON)
+  says how many of each were left out and where to read them;
+- the summary and the step in progress are never left out; when even they do
+  not fit, they are cut at a line boundary (within their first line only when
+  that alone does not fit) and end in :data:`CUT_MARK`;
+- names that come from outside the session's entries (the title, branches,
+  the commit's subject, file names) are cut to :data:`NAME_BYTES` bytes,
+  ending in ``…``, so that the lines around the lists have a bounded size and
+  :data:`MIN_MAX_BYTES` is always enough.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ai_protocols.git.state import GitState, has_commit, read_state
+from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
+from ai_protocols.org.syntax import Entry
+from ai_protocols.session.model import Session, iso
+from ai_protocols.session.text import preview
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ai_protocols.session.project import Project
+
+__all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
+           "dumps", "resume_context"]
+
+#: The default bound of the output, in bytes of UTF-8.
+DEFAULT_MAX_BYTES = 4096
+#: The least ``max_bytes`` the bound is guaranteed for (``resume --max-bytes`` refuses
+#: less): room for every line around the lists at their longest, the cut summary and
+#: step, and the line that says what was left out.
+MIN_MAX_BYTES = 2560
+#: Bytes a name is cut to (its JSON form: a ``"`` or ``\\`` counts twice).
+NAME_BYTES = 60
+#: What ends a summary or step in progress that was cut to fit.
+CUT_MARK = "[cut to fit; all of it: ai-protocols show]"
+#: The words of the warning for a session recorded where this work tree is not.
+ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
+#: The lists, highest priority first: when not all fits, the last are left out first.
+LISTS = ("next", "blockers", "decisions", "discoveries", "others")
+_LABELS = {
+    "next": ("Next steps", "next step", "next steps"),
+    "blockers": ("Blockers", "blocker", "blockers"),
+    "decisions": ("Decisions", "decision", "decisions"),
+    "discoveries": ("Discoveries", "discovery", "discoveries"),
+    "others": ("Other agents' sessions to recover", "session of another agent",
+               "sessions of other agents"),
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass
+class ResumeContext:
+    """What an agent needs to carry on, whole; :meth:`to_text` and :meth:`to_json`
+    fit it into :attr:`max_bytes`.
+
+    ``session`` is ``None`` when the agent has no session file yet. The lists hold
+    only open items, newest first: ``in_progress`` is the newest open progress
+    item; ``others`` the other agents' sessions in a state that calls for
+    ``recover`` (crashed, abandoned, wrapped-up but not moved), newest first;
+    ``rolled_back`` the warning when the session was recorded on another branch,
+    or at a commit this clone does not have.
+    """
+
+    agent_id: str | None
+    session: Session | None
+    git: GitState | None
+    in_progress: Entry | None = None
+    next_steps: list[Entry] = field(default_factory=list)
+    blockers: list[Entry] = field(default_factory=list)
+    decisions: list[Entry] = field(default_factory=list)
+    discoveries: list[Entry] = field(default_factory=list)
+    others: list[tuple[Session, Liveness]] = field(default_factory=list)
+    rolled_back: str | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def _lists(self) -> dict[str, list]:
+        return {"next": self.next_steps, "blockers": self.blockers,
+                "decisions": self.decisions, "discoveries": self.discoveries,
+                "others": self.others}
+
+    def to_text(self) -> str:
+        """The context as text for a model to read, ending in a newline: at most
+        :attr:`max_bytes` bytes of UTF-8 when that is at least :data:`MIN_MAX_BYTES`."""
+        return _fit(_TextForm(self), self)  # type: ignore[return-value]
+
+    def to_json(self) -> dict[str, object]:
+        """The same content as data (keys in docs/user-guide.md): :func:`dumps` of it
+        and a newline, what ``resume --json`` prints, is at most :attr:`max_bytes`
+        bytes of UTF-8 when that is at least :data:`MIN_MAX_BYTES`."""
+        return _fit(_JsonForm(self), self)  # type: ignore[return-value]
+
+
+def resume_context(project: Project, session: Session | None, *,
+                   max_bytes: int = DEFAULT_MAX_BYTES,
+                   now: datetime | None = None) -> ResumeContext:
+    """The resume context of ``session`` (``None``: the agent has no session file yet)
+    in ``project``, as of ``now`` (default: the present), for :meth:`ResumeContext.to_text`
+    and :meth:`ResumeContext.to_json` to fit into ``max_bytes``. Reads the work tree's
+    git state and the other agents' session files; changes nothing."""
+    moment = now or datetime.now()
+    git = read_state(project.root)
+    others = [(s, live) for s, live in project.others(moment) if live.state in RECOVERABLE]
+    others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
+                                  str(pair[0].path)), reverse=True)
+    context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
+                            others=others, max_bytes=max_bytes)
+    if session is None:
+        return context
+    progress = _newest_first(e for e in session.progress if not e.done)
+    context.in_progress = progress[0] if progress else None
+    context.next_steps = _newest_first(e for e in session.next_steps if not e.done)
+    context.blockers = _newest_first(session.blockers)
+    context.decisions = _newest_first(session.decisions)
+    context.discoveries = _newest_first(session.discoveries)
+    context.rolled_back = _rolled_back(project, session, git)
+    return context
+
+
+def _newest_first(entries: object) -> list[Entry]:
+    """Newest first by timestamp, and among entries of the same minute (or without
+    one), the later in the file first."""
+    return sorted(entries, key=lambda e: (e.time or datetime.min, e.line),  # type: ignore[arg-type]
+                  reverse=True)
+
+
+def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
+    """The warning for a session recorded on another branch than this work tree's, or
+    at a commit this clone does not have; ``None`` when neither (or nothing recorded)."""
+    if git is None or not (session.git_branch or session.git_commit):
+        return None
+    other_branch = bool(session.git_branch) and session.git_branch != git.branch
+    missing = bool(session.git_commit) and session.git_commit != git.commit and \
+        not has_commit(project.root, session.git_commit)  # type: ignore[arg-type]
+    if not (other_branch or missing):
+        return None
+    recorded = " ".join(
+        ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
+        ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
+    here = []
+    if other_branch:
+        here.append(f"is on branch {_clip(git.branch)}" if git.branch else "is on a detached HEAD")
+    if missing:
+        here.append("does not have that commit")
+    return (f"this session was recorded {recorded}, but this checkout {' and '.join(here)}: "
+            f"{ROLLED_BACK}")
+
+
+def _clip(name: str | None, limit: int = NAME_BYTES) -> str | None:
+    """``name`` on one line, cut to ``limit`` bytes (as JSON escapes it) ending in ``…``."""
+    if name is None:
+        return None
+    name = _CONTROL.sub("\ufffd", name.encode("utf-8", "surrogateescape")
+                        .decode("utf-8", "replace"))
+
+    def cost(ch: str) -> int:
+        return len(ch.encode()) + (ch in '"\\')
+
+    if sum(map(cost, name)) <= limit:
+        return name
+    kept, used = [], len("…".encode())
+    for ch in name:
+        used += cost(ch)
+        if used > limit:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
+
+
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]+", re.ASCII)
+
+
+def _target(session: Session) -> str:
+    """How ``recover`` names a session: its agent id, or the path of its file, quoted
+    for a POSIX shell as :func:`shlex.quote` does (without importing :mod:`shlex`)."""
+    name = session.agent_id or str(session.path)
+    if _SHELL_SAFE.fullmatch(name):
+        return name
+    return "'" + name.replace("'", "'\"'\"'") + "'"
+
+
+def _cut(text: str, fits: Callable[[str], bool]) -> str:
+    """``text`` if it fits; else its longest run of whole first lines that fits with
+    :data:`CUT_MARK` on a line of its own; else the longest start of its first line
+    that fits with the mark; else the mark alone."""
+    if fits(text):
+        return text
+    lines = text.split("\n")
+    low, high = 0, len(lines) - 1  # the most whole lines that fit: in [low, high)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits("\n".join(lines[:middle]) + "\n" + CUT_MARK):
+            low = middle
+        else:
+            high = middle - 1
+    if low > 0:
+        return "\n".join(lines[:low]) + "\n" + CUT_MARK
+    first = lines[0]
+    low, high = 0, len(first)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(first[:middle] + "… " + CUT_MARK):
+            low = middle
+        else:
+            high = middle - 1
+    return first[:low] + "… " + CUT_MARK if low else CUT_MARK
+
+
+def dumps(data: object) -> str:
+    """JSON as ``resume --json`` prints it: one line, compact, UTF-8 as it is."""
+    import json  # (only here: the text needs none of it)
+
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- fitting -----------------------------------------------------------------------------
+
+
+class _Form:
+    """One way to print the context, measured in pieces: the part around the lists,
+    each list item, and what the note on left-out entries costs."""
+
+    def __init__(self, context: ResumeContext) -> None:
+        self.context = context
+        session = context.session
+        self.summary = session.summary if session else None
+        step = context.in_progress
+        self.step = step.text if step is not None else None
+
+    def base(self, summary: str | None, step: str | None) -> int:
+        raise NotImplementedError
+
+    def item(self, key: str, value: object) -> tuple[object, int]:
+        raise NotImplementedError
+
+    def between(self, key: str, shown: int) -> int:
+        """Bytes besides the item itself that the list's item number ``shown`` adds."""
+        raise NotImplementedError
+
+    def note(self, left: dict[str, int]) -> int:
+        raise NotImplementedError
+
+    def render(self, summary: str | None, step: str | None, items: dict[str, list],
+               left: dict[str, int]) -> object:
+        raise NotImplementedError
+
+
+def _fit(form: _Form, context: ResumeContext) -> object:
+    """The form's rendering of ``context`` within its ``max_bytes`` (see the module)."""
+    budget = context.max_bytes
+    lists = context._lists()
+    left = {key: len(values) for key, values in lists.items()}
+    worst = form.note(left)
+    summary, step = form.summary, form.step
+    if form.base(summary, step) + worst > budget:
+        floor = form.base(_mark(summary), _mark(step))
+        room = budget - worst - floor
+
+        def grows(text: str | None, *, is_step: bool) -> int:
+            if is_step:
+                return form.base(_mark(summary), text) - floor
+            return form.base(text, _mark(step)) - floor
+
+        if step is not None:
+            share = max(room // 2, room - grows(summary, is_step=False))
+            step = _cut(step, lambda text: grows(text, is_step=True) <= share)
+        if summary is not None:
+            rest = room - grows(step, is_step=True)
+            summary = _cut(summary, lambda text: grows(text, is_step=False) <= rest)
+    size = form.base(summary, step)
+    items: dict[str, list] = {key: [] for key in LISTS}
+    for key in LISTS:
+        for value in lists[key]:
+            piece, cost = form.item(key, value)
+            cost += form.between(key, len(items[key]))
+            left[key] -= 1
+            if size + cost + form.note(left) > budget:
+                left[key] += 1
+                break
+            items[key].append(piece)
+            size += cost
+    return form.render(summary, step, items, left)
+
+
+def _mark(text: str | None) -> str | None:
+    """The shortest a text that is there can be cut to."""
+    return None if text is None else CUT_MARK
+
+
+def _left_phrases(left: dict[str, int]) -> list[str]:
+    return [f"{count} {_LABELS[key][1] if count == 1 else _LABELS[key][2]}"
+            for key, count in left.items() if count]
+
+
+class _TextForm(_Form):
+    """The text ``resume`` prints."""
+
+    def _head(self, summary: str | None, step: str | None) -> str:
+        context, session = self.context, self.context.session
+        if session is None:
+            who = f" for AI_AGENT_ID {context.agent_id}" if context.agent_id else ""
+            return (f"Resume: no session yet{who}. Start one with: "
+                    "ai-protocols start --title TITLE\n")
+        status = _clip(session.status, 20) or "?"
+        who = f"agent {context.agent_id}, " if context.agent_id else ""
+        out = [f"Resume: {_clip(session.title, 100) or '(untitled)'} ({who}{status})\n",
+               "\nSummary:\n"]
+        out.append(_indent(summary, "  ") if summary is not None else "  (none)\n")
+        out.append("\nIn progress:\n")
+        if context.in_progress is None or step is None:
+            out.append("  (no open progress item)\n")
+        else:
+            out.append(_entry_text(context.in_progress, step))
+        return "".join(out)
+
+    def _middle(self) -> str:
+        context, session = self.context, self.context.session
+        out = []
+        if session is not None:
+            if session.compactions:
+                times = "time" if session.compactions == 1 else "times"
+                last = f", last at {_stamp(session.compacted)}" if session.compacted else ""
+                compacted = f"context compacted {session.compactions} {times}{last}"
+            else:
+                compacted = "no compaction recorded"
+            out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
+        git = context.git
+        if git is None:
+            out.append("\nGit: not a git work tree\n")
+            return "".join(out)
+        out.append("\nGit:\n")
+        if git.commit is None:
+            out.append(f"  branch {_clip(git.branch)}, no commit yet\n")
+        else:
+            where = f"branch {_clip(git.branch)}" if git.branch else "detached HEAD"
+            out.append(f"  {where}, last commit {git.short or git.commit[:12]} "
+                       f"{_clip(git.subject) or ''}".rstrip() + "\n")
+        if git.upstream:
+            out.append(f"  upstream {_clip(git.upstream)}: {git.ahead} ahead, "
+                       f"{git.behind} behind\n")
+        else:
+            out.append("  no upstream\n")
+        if git.changed or git.untracked:
+            more = git.changed + git.untracked - len(git.first_files)
+            out.append(f"  {git.changed} changed, {git.untracked} untracked:\n")
+            out += [f"    {_clip(name)}\n" for name in git.first_files]
+            if more > 0:
+                out.append(f"    and {more} more (git status)\n")
+        else:
+            out.append("  no changed or untracked files\n")
+        return "".join(out)
+
+    def _tail(self) -> str:
+        warning = self.context.rolled_back
+        return f"\nWarning: {warning}.\n" if warning else ""
+
+    def base(self, summary: str | None, step: str | None) -> int:
+        return len((self._head(summary, step) + self._middle() + self._tail()).encode())
+
+    def item(self, key: str, value: object) -> tuple[object, int]:
+        text = _other_text(*value) if key == "others" else _entry_text(value)  # type: ignore[misc, arg-type]
+        return text, len(text.encode())
+
+    def between(self, key: str, shown: int) -> int:
+        return len(f"\n{_LABELS[key][0]}:\n") if shown == 0 else 0
+
+    def _note(self, left: dict[str, int]) -> str:
+        phrases = _left_phrases(left)
+        if not phrases:
+            return ""
+        where = "ai-protocols show"
+        if left["others"]:
+            where += "; other agents' sessions: ai-protocols status"
+        return (f"\nLeft out to fit {self.context.max_bytes} bytes, oldest first: "
+                f"{', '.join(phrases)}. Read them with: {where}\n")
+
+    def note(self, left: dict[str, int]) -> int:
+        return len(self._note(left).encode())
+
+    def render(self, summary: str | None, step: str | None, items: dict[str, list],
+               left: dict[str, int]) -> str:
+        out = [self._head(summary, step)]
+        for key in LISTS:
+            if key == "others":
+                out.append(self._middle())
+            if items[key]:
+                out.append(f"\n{_LABELS[key][0]}:\n")
+                out += items[key]
+        out.append(self._tail())
+        out.append(self._note(left))
+        return "".join(out)
+
+
+def _indent(text: str, prefix: str) -> str:
+    """Every line of ``text`` after ``prefix`` (empty lines too), each ending in a newline."""
+    return "".join(f"{prefix}{line}\n" for line in text.split("\n"))
+
+
+def _entry_text(entry: Entry, text: str | None = None) -> str:
+    """``  - [YYYY-MM-DD HH:MM] text``, further lines of the text indented by four
+    spaces, and a decision's rationale on its own line."""
+    lines = (entry.text if text is None else text).split("\n")
+    out = f"  - [{_stamp(entry.time)}] " + "\n    ".join(lines) + "\n"
+    if entry.rationale is not None:
+        out += "    rationale: " + "\n    ".join(entry.rationale.split("\n")) + "\n"
+    return out
+
+
+def _other_text(session: Session, live: Liveness) -> str:
+    target = _target(session)
+    out = f"  - {target}: {live.state} ({preview(live.evidence, 200)})\n"
+    if session.summary:
+        out += f"    summary: {preview(session.summary)}\n"
+    if live.state != "wrapped-up":
+        out += f"    take it over: ai-protocols recover {target} --adopt\n"
+    return out + f"    or archive it: ai-protocols recover {target} --archive\n"
+
+
+def _other_json(session: Session, live: Liveness) -> dict[str, object]:
+    target = _target(session)
+    return {"agent_id": session.agent_id, "path": str(session.path), "state": live.state,
+            "evidence": preview(live.evidence, 200),
+            "summary": preview(session.summary) if session.summary else None,
+            "updated": iso(session.updated),
+            "adopt": f"ai-protocols recover {target} --adopt"
+            if live.state != "wrapped-up" else None,
+            "archive": f"ai-protocols recover {target} --archive"}
+
+
+class _JsonForm(_Form):
+    """The data ``resume --json`` prints, measured as :func:`dumps` of it and a newline."""
+
+    def _data(self, summary: str | None, step: str | None) -> dict[str, object]:
+        context, session = self.context, self.context.session
+        git = context.git
+        in_progress = None
+        if context.in_progress is not None and step is not None:
+            in_progress = {**context.in_progress.to_json(), "text": step}
+        return {
+            "schema": 1,
+            "session": session is not None,
+            "agent_id": context.agent_id,
+            "title": _clip(session.title, 100) if session else None,
+            "status": _clip(session.status, 20) if session else None,
+            "summary": summary,
+            "in_progress": in_progress,
+            "next": [],
+            "blockers": [],
+            "decisions": [],
+            "discoveries": [],
+            "updated": iso(session.updated) if session else None,
+            "compactions": session.compactions if session else 0,
+            "compacted": iso(session.compacted) if session else None,
+            "git": None if git is None else {
+                **git.to_json(), "branch": _clip(git.branch), "subject": _clip(git.subject),
+                "upstream": _clip(git.upstream),
+                "first_files": [_clip(name) for name in git.first_files]},
+            "others": [],
+            "rolled_back": context.rolled_back,
+            "cut": {"summary": summary != self.summary,
+                    "in_progress": step != self.step},
+            "left_out": dict.fromkeys(LISTS, 0),
+        }
+
+    def base(self, summary: str | None, step: str | None) -> int:
+        data = self._data(summary, step)
+        data["cut"] = {"summary": False, "in_progress": False}  # the longer: a bound
+        return len(dumps(data).encode()) + 1
+
+    def item(self, key: str, value: object) -> tuple[object, int]:
+        data = _other_json(*value) if key == "others" else value.to_json()  # type: ignore[misc, union-attr]
+        return data, len(dumps(data).encode())
+
+    def between(self, key: str, shown: int) -> int:
+        return 1 if shown else 0  # ","
+
+    def note(self, left: dict[str, int]) -> int:
+        return sum(len(str(count)) - 1 for count in left.values())
+
+    def render(self, summary: str | None, step: str | None, items: dict[str, list],
+               left: dict[str, int]) -> dict[str, object]:
+        data = self._data(summary, step)
+        data.update(items)
+        data["left_out"] = dict(left)
+        return data
