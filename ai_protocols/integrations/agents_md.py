@@ -25,7 +25,7 @@ from ai_protocols.errors import InvalidConfigFile, UnsafePath
 from ai_protocols.storage import files as storage
 
 __all__ = ["BEGIN", "BODY", "END", "FILES", "AgentsMdAction", "block", "install_agents_md",
-           "plan_agents_md", "with_block", "write_agents_md"]
+           "newline_of", "plan_agents_md", "with_block", "write_agents_md"]
 
 BEGIN = "<!-- ai-protocols:begin -->"
 END = "<!-- ai-protocols:end -->"
@@ -72,10 +72,17 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
+def newline_of(text: str) -> str:
+    """The line ending the block gets: CRLF when every line break of ``text`` is one
+    (and there is one), else LF."""
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf == text.count("\n") else "\n"
+
+
 def with_block(path: Path, text: str) -> str:
     """``text`` with the block added at its end, or replacing the one between the
     markers; :class:`InvalidConfigFile` (naming ``path``) when the markers are broken."""
-    newline = "\r\n" if "\r\n" in text else "\n"
+    newline = newline_of(text)
     begins = [m.start() for m in re.finditer(re.escape(BEGIN), text)]
     ends = [m.start() for m in re.finditer(re.escape(END), text)]
     if not begins and not ends:

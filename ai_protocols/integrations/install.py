@@ -303,6 +303,9 @@ def parse_settings(path: Path, data: bytes) -> tuple[dict[str, Any], JsonStyle]:
                                       f"offset {error.start})") from error
     if not text.strip():
         return {}, JsonStyle()
+    if text.startswith("\ufeff"):
+        raise InvalidConfigFile(path, "it starts with a byte-order mark, which JSON does not "
+                                      "allow")
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicate_keys,
                               parse_constant=_no_constants)
