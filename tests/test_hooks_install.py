@@ -201,7 +201,8 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     assert stop_after == [{"hooks": [
         {"type": "command", "command": "echo first"},
         {"statusMessage": "saving", "command": "ai-protocols hook Stop --runtime claude",
-         "timeout": 10, "type": "command"}]}]  # same place, same key order, key kept
+         "timeout": 10, "type": "command"}]}]  # same place, key kept
+    assert list(stop_after[0]["hooks"][1]) == ["statusMessage", "command", "timeout", "type"]
 
 
 def test_install_fixes_our_command_matcher_and_copies(hooks: Hooks) -> None:
