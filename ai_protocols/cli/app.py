@@ -308,12 +308,13 @@ def spawn(runtime: str, command: tuple[str, ...]) -> None:
 
 @cli.group()
 def hooks() -> None:
-    """Install the hooks through which Claude Code and Codex keep the session.
+    """Install the agents' hooks: Claude Code, Codex.
 
-    At each session event (start, compaction, prompt, stop, end) the agent
-    then runs `ai-protocols hook EVENT --runtime AGENT`. A scope is where the
-    hooks apply: project (.claude/settings.json, .codex/hooks.json, committed
-    with the project), local (.claude/settings.local.json: you alone, this
+    Through them the agents keep the session by themselves: at each session
+    event (start, compaction, prompt, stop, end) the agent runs
+    `ai-protocols hook EVENT --runtime AGENT`. A scope is where the hooks
+    apply: project (.claude/settings.json, .codex/hooks.json, committed with
+    the project), local (.claude/settings.local.json: you alone, this
     project; Claude Code only) or user ($CLAUDE_CONFIG_DIR or ~/.claude, and
     $CODEX_HOME or ~/.codex: you alone, every project). See docs/agents.md.
     """
@@ -348,7 +349,7 @@ def _whose(agent: str, scope: str) -> str:
 @_SCOPE
 @_errors_to_exit
 def hooks_install(agent: str, scope: str) -> None:
-    """Install the hooks into AGENT's settings for --scope.
+    """Install the hooks into the agent's settings for --scope.
 
     Every other setting and hook in the file stays as it was; ours are added,
     or updated in place. Running it again changes nothing. A file that is not
@@ -392,7 +393,7 @@ def hooks_install(agent: str, scope: str) -> None:
 @_SCOPE
 @_errors_to_exit
 def hooks_uninstall(agent: str, scope: str) -> None:
-    """Remove the hooks from AGENT's settings for --scope.
+    """Remove the hooks from the agent's settings for --scope.
 
     Only our hooks go (those running `ai-protocols hook`), with any event list
     or `hooks` object that this leaves empty; everything else stays as it was.
@@ -419,7 +420,7 @@ def hooks_uninstall(agent: str, scope: str) -> None:
                    "other_events, error.")
 @_errors_to_exit
 def hooks_status(as_json: bool) -> None:
-    """Show, for every agent and scope, whether the hooks are installed.
+    """Show whether the hooks are installed, per agent and scope.
 
     Each line: the agent, the scope, the state (installed, out of date,
     not installed, unusable) and the file; then the events holding our hook,
@@ -450,7 +451,7 @@ def hooks_status(as_json: bool) -> None:
 @hooks.command("plugin-dir")
 @_errors_to_exit
 def hooks_plugin_dir() -> None:
-    """Print the folder of the Claude Code plugin shipped with ai-protocols.
+    """Print the folder of the Claude Code plugin with the hooks.
 
     The plugin holds the same hooks: claude --plugin-dir "$(ai-protocols hooks
     plugin-dir)" runs them without installing anything. Use it or `hooks
