@@ -40,7 +40,7 @@ from ai_protocols.integrations.install import (
     uninstall_from,
 )
 
-from agents.programs import Claude, Codex
+from agents.programs import Claude, Codex, record_hook, recorded
 from conftest import REPO_ROOT, Runner
 
 TABLE = [event.name for event in EVENTS]
@@ -784,10 +784,35 @@ def test_claude_runs_the_installed_hooks(claude: Claude, hooks: Hooks, tmp_path:
         env = {**env, "CLAUDE_CONFIG_DIR": config["CLAUDE_CONFIG_DIR"]}
     hooks("hooks", "install", "claude", "--scope",
           "user" if scope == "CLAUDE_CONFIG_DIR" else scope, **config)
+    if scope == "CLAUDE_CONFIG_DIR":  # then ~/.claude/settings.json is not read at all
+        ignored = claude.home / ".claude/settings.json"
+        ignored.parent.mkdir(parents=True, exist_ok=True)
+        ignored.write_text(dump({"hooks": {"SessionStart": [{"hooks": [
+            {"type": "command", "command": record_hook(tmp_path / "ignored.jsonl")}]}]}}))
     run = claude.run("hello", env=env).check()
     _session_start(record, "claude", run.session_id)
     assert [c["argv"][1] for c in calls(record)] == \
         ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
+    assert recorded(tmp_path / "ignored.jsonl") == []
+
+
+@pytest.mark.agents
+def test_claude_runs_our_command_once_from_its_settings_but_again_from_the_plugin(
+        claude: Claude, hooks: Hooks, stub: tuple[dict[str, str], Path]) -> None:
+    """Why `hooks install claude` in several scopes does no harm, and why the docs say
+    to use the plugin or the settings, not both."""
+    env, record = stub
+    for scope in ("project", "local", "user"):
+        hooks("hooks", "install", "claude", "--scope", scope, HOME=str(claude.home))
+    claude.run("hello", env=env).check()
+    assert [c["argv"][1] for c in calls(record)] == \
+        ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
+    record.unlink()
+    plugin = hooks("hooks", "plugin-dir").stdout.rstrip("\n")
+    claude.run("hello", "--plugin-dir", plugin, env=env).check()
+    assert [c["argv"][1] for c in calls(record)] == \
+        [event for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd")
+         for _ in range(2)]
 
 
 @pytest.mark.agents
@@ -800,6 +825,19 @@ def test_codex_exec_runs_the_installed_hooks(codex: Codex, hooks: Hooks, scope: 
     _session_start(record, "codex", run.session_id)
     assert [c["argv"][1] for c in calls(record)] == \
         ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
+
+
+@pytest.mark.agents
+def test_codex_runs_the_hooks_of_both_scopes(codex: Codex, hooks: Hooks,
+                                             stub: tuple[dict[str, str], Path]) -> None:
+    """Why `hooks install codex` warns when the other scope has them too."""
+    env, record = stub
+    for scope in ("project", "user"):
+        hooks("hooks", "install", "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
+    codex.run("hello", env=env).check()
+    assert [c["argv"][1] for c in calls(record)] == \
+        [event for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd")
+         for _ in range(2)]
 
 
 @pytest.mark.agents
