@@ -411,7 +411,7 @@ def install_into(document: dict[str, Any], runtime: str, path: Path) -> list[Eve
         hooks = document["hooks"] = {}
     for event in EVENTS:
         groups = hooks.get(event.name)
-        if groups is not None and not isinstance(groups, list):
+        if event.name in hooks and not isinstance(groups, list):
             raise InvalidConfigFile(path, f'its "hooks" > "{event.name}" is {_kind(groups)}, '
                                           "not a list")
     changes = []
