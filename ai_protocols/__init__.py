@@ -34,8 +34,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.scaffold": ("InitAction", "init_project"),
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
-        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoSession",
-        "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
+        "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
+        "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         BeingEdited,
         CannotRecover,
         InvalidAgentId,
+        InvalidConfigFile,
         InvalidProjectRoot,
         InvalidText,
         ItemNotFound,

@@ -20,6 +20,7 @@ __all__ = [
     "BeingEdited",
     "CannotRecover",
     "InvalidAgentId",
+    "InvalidConfigFile",
     "InvalidProjectRoot",
     "InvalidText",
     "ItemNotFound",
@@ -104,6 +105,18 @@ class InvalidProjectRoot(AiProtocolsError, ValueError):
         self.root = root
         self.reason = reason
         super().__init__(f"AI_PROJECT_ROOT {_show(root)} cannot be used: {reason}")
+
+
+class InvalidConfigFile(AiProtocolsError, ValueError):
+    """An agent's file the tool would change (a settings file, ``AGENTS.md``) that it
+    cannot change safely: not valid JSON, an unexpected shape, a broken marker block."""
+
+    exit_code = 4
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot change {path}: {reason}; it was left unchanged")
 
 
 class ItemNotFound(AiProtocolsError, LookupError):

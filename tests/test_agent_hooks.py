@@ -27,8 +27,6 @@ from conftest import BIN, CLI
 
 pytestmark = pytest.mark.agents
 
-EVENTS = ("SessionStart", "UserPromptSubmit", "PreCompact", "Stop", "SessionEnd")
-
 
 @pytest.fixture(params=["claude", "codex"])
 def agent(request: pytest.FixtureRequest) -> Agent:
@@ -48,9 +46,12 @@ def shell_args(agent: Agent) -> tuple[str, ...]:
 
 
 def set_our_hooks(agent: Agent) -> None:
-    """Our hook command for every event, as ``hooks install`` writes it."""
-    agent.set_hooks({event: [f"ai-protocols hook {event} --runtime {agent.name}"]
-                     for event in EVENTS})
+    """As a new user does: ``ai-protocols hooks install claude`` (or ``codex``) in the
+    project, which ``ai-protocols init`` set up."""
+    done = subprocess.run([str(CLI), "hooks", "install", agent.name], cwd=agent.project,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (agent.project / agent.hooks_file).exists()
 
 
 def session_file(agent: Agent, run: Run) -> Path:

@@ -345,7 +345,8 @@ def test_the_session_file_is_written_in_one_place() -> None:
     # write their own (a tombstone, a pending file, the index, init's files, an id record).
     assert found["atomic_write("] == {
         "session/transaction.py", "session/archive.py", "session/pending.py",
-        "storage/archive_index.py", "scaffold.py", "identity.py"}
+        "storage/archive_index.py", "scaffold.py", "identity.py",
+        "integrations/install.py", "integrations/agents_md.py"}  # agents' settings, AGENTS.md
     assert found["source="] == {"session/transaction.py"}  # a file read to be spliced
     # Who takes several session files' locks at once, and passes held=True.
     assert found["locked_sessions("] == {

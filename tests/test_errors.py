@@ -16,6 +16,7 @@ EXAMPLES = [
     _errors.InvalidAgentId("a/b", "it holds a '/'"),
     _errors.InvalidText("title", "x", "it is empty"),
     _errors.InvalidProjectRoot("/nope", "it is not a directory"),
+    _errors.InvalidConfigFile(Path("/p/.claude/settings.json"), "it is not valid JSON"),
     _errors.ItemNotFound("thing"),
     _errors.AmbiguousItem("t", ["t1", "t2"]),
     _errors.UnreadableSession(Path("/p/s.org"), "it is empty"),

@@ -95,16 +95,31 @@ def agent_id(runtime: str) -> None:
 
 
 @cli.command()
+@click.option("--agents-md", is_flag=True,
+              help="Also add (or update) a short block telling agents what to log and "
+                   "when, in AGENTS.md and CLAUDE.md at the project root.")
 @_errors_to_exit
-def init() -> None:
+def init(agents_md: bool) -> None:
     """Install .ai/ into this project: the resolver, the protocol, the folders.
 
-    Safe to run again: a file you have changed is never overwritten.
+    Safe to run again: a file you have changed is never overwritten. With
+    --agents-md, the block between <!-- ai-protocols:begin --> and
+    <!-- ai-protocols:end --> in AGENTS.md and CLAUDE.md (made when missing) is
+    added or replaced; the rest of each file is left as it was.
     """
     from ai_protocols.scaffold import init_project
 
-    for action in init_project(_project().root):
+    root = _project().root
+    plans = None
+    if agents_md:  # planned first: broken markers refuse before anything is written
+        from ai_protocols.integrations.agents_md import plan_agents_md, write_agents_md
+
+        plans = plan_agents_md(root)
+    for action in init_project(root):
         click.echo(f"{action.action}: {action.path}")
+    if plans is not None:
+        for step in write_agents_md(plans):
+            click.echo(f"{step.action}: {step.path}" + (f" ({step.note})" if step.note else ""))
 
 
 @cli.command()
@@ -336,6 +351,163 @@ def hook(event: str, runtime: str | None) -> None:
     from ai_protocols.integrations.hooks import main as run
 
     sys.exit(run(event, runtime or ""))
+# -- hooks: installing the agents' hooks (ai_protocols.integrations.install) -------------------
+
+
+@cli.group()
+def hooks() -> None:
+    """Install the agents' hooks: Claude Code, Codex.
+
+    Through them the agents keep the session by themselves: at each session
+    event (start, compaction, prompt, stop, end) the agent runs
+    `ai-protocols hook EVENT --runtime AGENT`. A scope is where the hooks
+    apply: project (.claude/settings.json, .codex/hooks.json, committed with
+    the project), local (.claude/settings.local.json: you alone, this
+    project; Claude Code only) or user ($CLAUDE_CONFIG_DIR or ~/.claude, and
+    $CODEX_HOME or ~/.codex: you alone, every project). See docs/agents.md.
+    """
+
+
+_AGENT = click.argument("agent", type=click.Choice(["claude", "codex"]))
+_SCOPE = click.option("--scope", type=click.Choice(["project", "local", "user"]),
+                      default="project", show_default=True,
+                      help="Where: the project's settings, yours in this project "
+                           "(Claude Code only), or yours in every project.")
+
+
+def _hooks_target(agent: str, scope: str) -> Any:
+    """The project root, once the agent and scope are known to go together."""
+    from ai_protocols.integrations import install as hooks_lib
+
+    try:
+        hooks_lib.check_scope(agent, scope)
+    except hooks_lib.ScopeNotSupported as problem:
+        raise click.UsageError(str(problem)) from None
+    return _project().root
+
+
+def _whose(agent: str, scope: str) -> str:
+    from ai_protocols.integrations.install import AGENT_NAMES
+
+    return f"the ai-protocols hooks for {AGENT_NAMES[agent]} ({scope} scope)"
+
+
+@hooks.command("install")
+@_AGENT
+@_SCOPE
+@_errors_to_exit
+def hooks_install(agent: str, scope: str) -> None:
+    """Install the hooks into the agent's settings for --scope.
+
+    Every other setting and hook in the file stays as it was; ours are added,
+    or updated in place. Running it again changes nothing. A file that is not
+    valid JSON is refused (exit 4) and left unchanged.
+    """
+    from ai_protocols.integrations import install as hooks_lib
+
+    root = _hooks_target(agent, scope)
+    report = hooks_lib.install(agent, scope, root)
+    whose = _whose(agent, scope)
+    if not report.written:
+        click.echo(f"{whose[0].upper()}{whose[1:]} are already installed in {report.path}; "
+                   "nothing changed.")
+    else:
+        made = "" if report.existed else " (a new file)"
+        click.echo(f"Installed {whose} in {report.path}{made}:")
+        for action in ("added", "updated", "unchanged"):
+            if report.events(action):
+                click.echo(f"  {action}: {', '.join(report.events(action))}")
+    for other in hooks_lib.status(root):
+        if other.agent == agent and other.scope != scope and other.events:
+            twice = ("Codex runs the hooks of both files, so each event would run them twice"
+                     if agent == "codex" else
+                     "Claude Code runs an identical command once, so this does no harm")
+            click.echo(f"Note: they are in the {other.scope} scope too ({other.path}): "
+                       f"{twice}. To keep one: ai-protocols hooks uninstall {agent} "
+                       f"--scope {other.scope}", err=agent == "codex")
+    if agent == "codex":
+        click.echo(
+            "\nCodex runs a hook only once a person has reviewed and trusted it: start "
+            "codex, type /hooks and trust the ai-protocols hooks (again after each change "
+            "to them); until then Codex skips them without a word."
+            + (" Codex loads a project's .codex/hooks.json only in a project it trusts."
+               if scope == "project" else "")
+            + "\nFor automation: codex --dangerously-bypass-hook-trust ..., or "
+            "ai-protocols spawn --runtime codex --trust-hooks -- codex ...")
+
+
+@hooks.command("uninstall")
+@_AGENT
+@_SCOPE
+@_errors_to_exit
+def hooks_uninstall(agent: str, scope: str) -> None:
+    """Remove the hooks from the agent's settings for --scope.
+
+    Only our hooks go (those running `ai-protocols hook`), with any event list
+    or `hooks` object that this leaves empty; everything else stays as it was.
+    """
+    from ai_protocols.integrations import install as hooks_lib
+
+    report = hooks_lib.uninstall(agent, scope, _hooks_target(agent, scope))
+    whose = _whose(agent, scope)
+    if not report.existed:
+        click.echo(f"{whose[0].upper()}{whose[1:]} are not installed: there is no "
+                   f"{report.path}; nothing changed.")
+    elif not report.written:
+        click.echo(f"{whose[0].upper()}{whose[1:]} are not installed in {report.path}; "
+                   "nothing changed.")
+    else:
+        click.echo(f"Removed {whose} from {report.path}:")
+        click.echo(f"  removed: {', '.join(report.events('removed'))}")
+
+
+@hooks.command("status")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: one object per agent and scope, with the keys agent, "
+                   "scope, path, exists, state, events, missing, differing, "
+                   "other_events, error.")
+@_errors_to_exit
+def hooks_status(as_json: bool) -> None:
+    """Show whether the hooks are installed, per agent and scope.
+
+    Each line: the agent, the scope, the state (installed, out of date,
+    not installed, unusable) and the file; then the events holding our hook,
+    and what is missing or differs (`hooks install` updates them).
+    """
+    from ai_protocols.integrations import install as hooks_lib
+
+    rows = hooks_lib.status(_project().root)
+    if as_json:
+        print_json([row.to_json() for row in rows])
+        return
+    for row in rows:
+        where = str(row.path) + ("" if row.exists else " (no such file)")
+        click.echo(f"{row.agent:6} {row.scope:7} {row.state:13} {where}")
+        if row.events:
+            click.echo(f"    events: {', '.join(row.events)}")
+        for label, events in (("missing", row.missing), ("differing", row.differing),
+                              ("outside the table", row.other_events)):
+            if events and (row.events or row.other_events):
+                click.echo(f"    {label}: {', '.join(events)}")
+        if row.error:
+            click.echo(f"    {row.error}")
+    if any(row.agent == "codex" and row.events for row in rows):
+        click.echo("Codex runs them only once trusted (/hooks in Codex), which cannot be "
+                   "seen from here.")
+
+
+@hooks.command("plugin-dir")
+@_errors_to_exit
+def hooks_plugin_dir() -> None:
+    """Print the folder of the Claude Code plugin with the hooks.
+
+    The plugin holds the same hooks: claude --plugin-dir "$(ai-protocols hooks
+    plugin-dir)" runs them without installing anything. Use it or `hooks
+    install claude`, not both: Claude Code would run each hook twice.
+    """
+    from ai_protocols.integrations.install import plugin_dir
+
+    click.echo(plugin_dir())
 
 
 def main() -> None:

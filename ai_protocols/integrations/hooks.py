@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["CONTINUE_PHRASES", "EVENTS", "RUNTIMES", "HookResult", "asks_to_continue",
            "run_hook"]
 
-#: The events a hook command handles, in the order a session meets them.
-EVENTS = ("SessionStart", "UserPromptSubmit", "PreCompact", "Stop", "SessionEnd")
+#: The events a hook command handles, in the order ``hooks install`` writes them.
+EVENTS = ("SessionStart", "PreCompact", "UserPromptSubmit", "Stop", "SessionEnd")
 #: The agent programs, as ``--runtime`` names them (the runtime part of their ids).
 RUNTIMES = ("claude", "codex")
 #: Seconds a hook waits for a session file's lock (SessionEnd: Claude Code gives
