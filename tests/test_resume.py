@@ -527,6 +527,8 @@ def test_a_session_recorded_elsewhere_looks_rolled_back(project: Path, run: Runn
     git(clone, "fetch", "-q", "origin", "feature")
     git(clone, "reset", "-q", "--hard", "FETCH_HEAD")
     assert "Warning" not in resume(cloned)  # now it has the commit, on that branch
+    set_properties(session_file(clone, ME), GIT_COMMIT="--all")  # typed by hand: no hash
+    assert "at commit --all, but this checkout does not have that commit" in resume(cloned)
 
 
 # -- other agents ---------------------------------------------------------------------------

@@ -68,6 +68,7 @@ _LABELS = {
                "sessions of other agents"),
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HASH = re.compile(r"[0-9a-fA-F]{4,64}")
 
 
 @dataclass
@@ -151,8 +152,9 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     if git is None or not (session.git_branch or session.git_commit):
         return None
     other_branch = bool(session.git_branch) and session.git_branch != git.branch
-    missing = bool(session.git_commit) and session.git_commit != git.commit and \
-        not has_commit(project.root, session.git_commit)  # type: ignore[arg-type]
+    commit = session.git_commit
+    missing = bool(commit) and commit != git.commit and not (  # (a hash, never an option)
+        _HASH.fullmatch(commit) and has_commit(project.root, commit))  # type: ignore[arg-type]
     if not (other_branch or missing):
         return None
     recorded = " ".join(
@@ -211,7 +213,7 @@ def _cut(text: str, fits: Callable[[str], bool]) -> str:
     if fits(text):
         return text
     lines = text.split("\n")
-    low, high = 0, len(lines) - 1  # the most whole lines that fit: in [low, high)
+    low, high = 0, len(lines) - 1  # the most whole lines that fit: from low to high
     while low < high:
         middle = (low + high + 1) // 2
         if fits("\n".join(lines[:middle]) + "\n" + CUT_MARK):
