@@ -492,6 +492,13 @@ def test_without_git_and_without_a_session(tmp_path: Path) -> None:
     assert out.startswith("Resume: no session yet. Start one with: ai-protocols start")
 
 
+def test_without_the_git_command(project: Path, run: Runner) -> None:
+    run("start", agent=ME)
+    assert "\nGit:\n  branch " in resume(run)
+    alone = run("resume", agent=ME, env={"PATH": str(CLI.parent)})  # no git on the PATH
+    assert alone.returncode == 0 and "\nGit: not a git work tree\n" in alone.stdout
+
+
 def test_a_session_recorded_elsewhere_looks_rolled_back(project: Path, run: Runner,
                                                         tmp_path: Path) -> None:
     git(project, "symbolic-ref", "HEAD", "refs/heads/main")
