@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "read_state"]
+__all__ = ["GitState", "has_commit", "read_state", "start_state"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -109,10 +109,23 @@ def read_state(root: str | os.PathLike[str]) -> GitState | None:
     """The state of the work tree at ``root``; ``None`` when it is not in one (or git
     is not installed). Never changes the repository: the index is not refreshed
     (``GIT_OPTIONAL_LOCKS=0``)."""
+    return start_state(root)()
+
+
+def start_state(root: str | os.PathLike[str]) -> Callable[[], GitState | None]:
+    """Start reading the state of the work tree at ``root``, and return what gives it
+    (:func:`read_state`'s answer) once git is done: git runs while the caller does
+    something else. Call the result once."""
     status = _start(root, "status", "--porcelain=v2", "--branch", "-z",
                     "--untracked-files=normal")
-    head = _start(root, "show", "-s", "--format=%H%x00%h%x00%s", "HEAD")  # at the same time
-    out, shown = status(), head()
+    last = _start(root, "show", "-s", "--format=%H%x00%h%x00%s", "HEAD")  # at the same time
+    return lambda: _state(root, status(), last())
+
+
+def _state(root: str | os.PathLike[str], out: bytes | None,
+           shown: bytes | None) -> GitState | None:
+    """The state from ``git status --porcelain=v2 --branch -z`` and ``git show`` of the
+    last commit (``None``: it failed, or there is none)."""
     if out is None:
         return None
     state = GitState(branch=None, commit=None)
