@@ -651,6 +651,9 @@ def test_the_library_gives_what_the_command_prints(project: Path, run: Runner) -
     fresh = ai_protocols.resume_context(Project(project, "new.proj.x.1800000001"), None)
     assert fresh.session is None and fresh.max_bytes == 4096
     assert fresh.to_text().startswith("Resume: no session yet")
+    assert fresh.git is not None and fresh.git.commit is None  # read: a repository, no commit
+    given = ai_protocols.resume_context(Project(project, ME), context.session, git=None)
+    assert given.git is None and "\nGit: not a git work tree\n" in given.to_text()
 
 
 def test_the_command_runs_from_a_sub_folder(project: Path, run: Runner) -> None:
