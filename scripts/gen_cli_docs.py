@@ -6,9 +6,9 @@ help text; ``tests/test_docs.py`` fails while docs/cli.md differs from what
 this script would write. The help is rendered at a fixed width, so the output
 does not depend on the terminal it is run in.
 
-The reference ends with the keys of ``show --json``, ``list --json`` and
-``status --json``, read from the library's own ``to_json`` methods, because
-the ``--json`` help points here for them.
+The reference ends with the keys of ``show --json``, ``list --json``,
+``status --json`` and ``resume --json``, read from the library's own
+``to_json`` methods, because the ``--json`` help points here for them.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ def json_keys() -> str:
     from ai_protocols.session.layout import Session, SessionInfo
     from ai_protocols.session.pending import PendingEntry
     from ai_protocols.session.project import StatusRow
+    from ai_protocols.session.resume import ResumeContext
 
     moment = datetime(2026, 11, 21, 10, 2)
     session = Session(path=Path("x.org")).to_json()
@@ -102,6 +103,12 @@ def json_keys() -> str:
     ]).to_json()["pending"]
     pending_item, pending_decision = waiting  # type: ignore[misc]
     pending_extra = {k: v for k, v in pending_decision.items() if k not in pending_item}
+    from ai_protocols.git.state import GitState
+
+    resume = ResumeContext(
+        agent_id=None, session=Session(path=Path("x.org")), git=GitState("main", "0" * 40),
+        others=[(Session(path=Path("y.org")), Liveness("crashed", "evidence"))]).to_json()
+    other = resume["others"][0]  # type: ignore[index]
     return f"""\
 ## JSON output
 
@@ -114,6 +121,11 @@ has {_keys(pending_item)}, and for a decision also {_keys(pending_extra)}.
 `list --json` prints an array of objects with the keys {_keys(info)}.
 
 `status --json` prints an array of objects with the keys {_keys(status)}.
+
+`resume --json` prints one object, on one line, with the keys {_keys(resume)}.
+`in_progress` is an item as in `progress`; `git` has the keys
+{_keys(resume["git"])}; each item of `others` has {_keys(other)}; `cut` has
+{_keys(resume["cut"])}, and `left_out` {_keys(resume["left_out"])}.
 
 What each key means, and which may be `null`, is in
 [user-guide.md](user-guide.md#json-output).

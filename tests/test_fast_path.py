@@ -1,4 +1,4 @@
-"""The console script answers ``path``, ``log`` and ``show`` without click
+"""The console script answers ``path``, ``log``, ``show`` and ``resume`` without click
 (``ai_protocols.cli.main``). These tests hold that fast path to the click CLI:
 the same options, read the same way, with the same output and errors, and
 without importing click or the other heavy dependencies."""
@@ -26,21 +26,27 @@ HEAVY = {"click", "filelock", "orgparse", "dateutil"}
 FAST = sorted(OPTIONS)
 
 
-def click_options(command: str) -> list[tuple[str, str, str, str | None]]:
-    """Each option of the click command: its long name, how it is read ("flag", "one"
-    or "many"), the keyword it is passed as, and its help text."""
+def click_options(command: str) -> list[tuple[str, str, str, str | None, object, object]]:
+    """Each option of the click command: its long name, how it is read ("flag", "one",
+    "many", or "int" for a whole number), the keyword it is passed as, its help text,
+    its least value and its default."""
     table = []
     for param in cli.commands[command].params:
         if isinstance(param, click.Option) and param.name != "help":
             [long_name] = [o for o in param.opts if o.startswith("--")]
-            how = "flag" if param.is_flag else "many" if param.multiple else "one"
-            table.append((long_name, how, param.name, param.help))
+            whole = isinstance(param.type, click.IntRange)
+            how = "flag" if param.is_flag else "many" if param.multiple else \
+                "int" if whole else "one"
+            table.append((long_name, how, param.name, param.help,
+                          param.type.min if whole else None,  # type: ignore[attr-defined]
+                          param.default if whole else None))
     return table
 
 
 @pytest.mark.parametrize("command", FAST)
 def test_the_click_options_are_the_table(command: str) -> None:
-    assert click_options(command) == [(o.name, o.how, o.dest, o.help) for o in OPTIONS[command]]
+    assert click_options(command) == [(o.name, o.how, o.dest, o.help, o.minimum, o.default)
+                                      for o in OPTIONS[command]]
 
 
 def test_every_kind_of_entry_is_an_option_of_log() -> None:
@@ -60,6 +66,11 @@ TOKENS = st.sampled_from([
     "--summary", "--json", "--runtime", "claude", "--runtime=codex", "--progress=a=b",
     "--summary=", "--json=1", "--nope", "-h", "--help", "--", "-", "x", "", "-x", "é ☕",
     "--progres",
+    # --max-bytes takes a whole number of at least 2560: the fast path reads plain digits
+    # and leaves the rest (signs, spaces, "_", other scripts' digits) to click
+    "--max-bytes", "--max-bytes=4096", "--max-bytes=2559", "--max-bytes=", "2560", "2559",
+    "0", "-1", "+3000", " 3000", "3000 ", "3_000", "0003000", "٣٠٠٠", "1e4", "3000.0",
+    "9" * 30, "--max-byte",
 ])
 
 
@@ -71,10 +82,10 @@ def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: lis
     if parsed is None:
         return  # left to click, which then answers it
     positional = {"hook": ["Stop"]}.get(command, [])  # its EVENT, before the options
-    # (Inside the group's own context, as the CLI makes it: a command's context made
-    # alone would cache a help option without -h, and a later --help would differ.)
-    with cli.make_context("ai-protocols", [command]) as group:
-        sub = cli.commands[command].make_context(command, [*positional, *args], parent=group)
+    # (under the group's context, as the CLI runs it: click caches each command's help
+    # option with the first context's help option names, and docs/cli.md shows "-h")
+    parent = click.Context(cli, info_name="ai-protocols", **cli.context_settings)
+    sub = cli.commands[command].make_context(command, [*positional, *args], parent=parent)
     assert parsed == {k: v for k, v in sub.params.items() if k != "event"}
 
 
@@ -82,6 +93,11 @@ def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
     assert parse_options(["--progress"], "log") is None  # no value: click says so
     assert parse_options(["--help"], "log") is None
     assert parse_options(["--json=yes"], "show") is None
+    for value in ("2559", "-3000", "+3000", " 3000", "3_000", "٣٠٠٠", "9" * 5000, ""):
+        assert parse_options(["--max-bytes", value], "resume") is None, value
+    assert parse_options([], "resume") == {"json": False, "max_bytes": 4096}
+    assert parse_options(["--max-bytes=02560", "--json", "--max-bytes", "9000"], "resume") \
+        == {"json": True, "max_bytes": 9000}
     assert parse_options(["--progress", "a", "--progress=b", "--next", "--done"], "log") \
         == {"progress": ("a", "b"), "decision": None, "rationale": None, "discovery": (),
             "blocker": (), "next": ("--done",), "done": (), "summary": None}
@@ -115,6 +131,29 @@ def test_show_prints_the_same_on_both_paths(project: Path, run: Runner) -> None:
         same(fast, slow)
         assert fast.returncode == 0 and "one" in fast.stdout
     assert json.loads(fast.stdout)["decisions"][0]["rationale"] == "r"
+
+
+def test_resume_prints_the_same_on_both_paths(project: Path, run: Runner) -> None:
+    for args in (["resume"], ["resume", "--json"]):  # no session yet: the context says so
+        same(*run_both(project, *args))
+    run("start", "--title", "Both ways")
+    run("log", "--progress", "one", "--next", "two\nlines", "--decision", "d",
+        "--rationale", "r", "--summary", "s", "--blocker", "b", "--discovery", "f")
+    for n in range(40):
+        run("log", "--next", f"step {n} " + "x" * 100)
+    for args in (["resume"], ["resume", "--json"], ["resume", "--max-bytes", "2600"],
+                 ["resume", "--json", "--max-bytes=3000"], ["resume", "--max-bytes", "2559"],
+                 ["resume", "--max-bytes", "+3000"], ["resume", "--max-bytes", "lots"]):
+        fast, slow = run_both(project, *args)
+        same(fast, slow)
+        if "2559" in args or "lots" in args:
+            assert fast.returncode == 2 and "Invalid value for '--max-bytes'" in fast.stderr
+        else:
+            assert fast.returncode == 0 and "one" in fast.stdout
+            if "--json" in args:  # the bound left some of the 41 next steps out
+                assert json.loads(fast.stdout)["left_out"]["next"] > 0
+            else:
+                assert "Left out to fit" in fast.stdout
 
 
 @pytest.mark.parametrize("args", [
@@ -164,7 +203,7 @@ def imported(cwd: Path, *args: str) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [["path"], ["log", "--progress", "x"], ["show"],
-                                  ["show", "--json"]])
+                                  ["show", "--json"], ["resume"], ["resume", "--json"]])
 def test_the_hot_commands_import_no_heavy_dependency(project: Path, run: Runner,
                                                      args: list[str]) -> None:
     run("start")

@@ -10,7 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-__all__ = ["GitState", "has_commit", "read_state"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["GitState", "has_commit", "read_state", "start_state"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -47,19 +51,27 @@ class GitState:
                 "first_files": list(self.first_files)}
 
 
-def _start(root: str | os.PathLike[str], *args: str) -> tuple[int, int] | None:
-    """Start ``git -C root ARGS`` with its stdout on a pipe: its process id and the
-    pipe's end to read, or ``None`` when git cannot be run. Through ``posix_spawn``,
-    because importing :mod:`subprocess` costs as much as a git run, and the hot
-    commands run git (:func:`_finish` collects it)."""
+def _start(root: str | os.PathLike[str], *args: str) -> Callable[[], bytes | None]:
+    """Start ``git -C root ARGS`` and return what waits for it: a function that gives
+    its stdout once it has ended, or ``None`` when it could not start or failed.
+    Through ``posix_spawn`` and a pipe, because importing :mod:`subprocess` costs as
+    much as a git run, and the hot commands run git; two can run at once."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
     argv = ["git", "-C", os.fspath(root), *args]
     if not hasattr(os, "posix_spawnp"):  # pragma: no cover - not on POSIX
         import subprocess
 
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=env)
-        return proc.pid, os.dup(proc.stdout.fileno())  # type: ignore[union-attr]
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=env)
+        except OSError:
+            return lambda: None
+
+        def communicate() -> bytes | None:
+            out, _ = proc.communicate()
+            return out if proc.returncode == 0 else None
+
+        return communicate
     read, write = os.pipe()  # both close on exec; the child gets a copy as its stdout
     try:
         null = os.open(os.devnull, os.O_RDWR)
@@ -71,41 +83,49 @@ def _start(root: str | os.PathLike[str], *args: str) -> tuple[int, int] | None:
             os.close(null)
     except OSError:
         os.close(read)
-        return None
+        return lambda: None
     finally:
         os.close(write)
-    return pid, read
 
+    def collect() -> bytes | None:
+        chunks = []
+        try:
+            while chunk := os.read(read, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(read)
+            _, status = os.waitpid(pid, 0)
+        return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
 
-def _finish(started: tuple[int, int] | None) -> bytes | None:
-    """What a git that :func:`_start` started printed, once it has ended; ``None``
-    when it could not start or failed."""
-    if started is None:
-        return None
-    pid, read = started
-    chunks = []
-    try:
-        while chunk := os.read(read, 1 << 16):
-            chunks.append(chunk)
-    finally:
-        os.close(read)
-        _, status = os.waitpid(pid, 0)
-    return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
+    return collect
 
 
 def _git(root: str | os.PathLike[str], *args: str) -> bytes | None:
     """``git -C root ARGS``'s stdout, or ``None`` when git is missing or fails."""
-    return _finish(_start(root, *args))
+    return _start(root, *args)()
 
 
 def read_state(root: str | os.PathLike[str]) -> GitState | None:
     """The state of the work tree at ``root``; ``None`` when it is not in one (or git
     is not installed). Never changes the repository: the index is not refreshed
     (``GIT_OPTIONAL_LOCKS=0``)."""
+    return start_state(root)()
+
+
+def start_state(root: str | os.PathLike[str]) -> Callable[[], GitState | None]:
+    """Start reading the state of the work tree at ``root``, and return what gives it
+    (:func:`read_state`'s answer) once git is done: git runs while the caller does
+    something else. Call the result once."""
     status = _start(root, "status", "--porcelain=v2", "--branch", "-z",
                     "--untracked-files=normal")
-    head = _start(root, "show", "-s", "--format=%H%x00%h%x00%s", "HEAD")  # at the same time
-    out, shown = _finish(status), _finish(head)
+    last = _start(root, "show", "-s", "--format=%H%x00%h%x00%s", "HEAD")  # at the same time
+    return lambda: _state(root, status(), last())
+
+
+def _state(root: str | os.PathLike[str], out: bytes | None,
+           shown: bytes | None) -> GitState | None:
+    """The state from ``git status --porcelain=v2 --branch -z`` and ``git show`` of the
+    last commit (``None``: it failed, or there is none)."""
     if out is None:
         return None
     state = GitState(branch=None, commit=None)

@@ -197,9 +197,17 @@ class Project:
         """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`
         of its session, ``None`` when it has no session file yet), to be fitted into
         ``max_bytes`` (default 4096). Raises what :meth:`read` raises."""
+        from ai_protocols.git.state import start_state
+
+        git = start_state(self.root)  # git runs while the session file is read
+        try:
+            session = self.read(self.path)
+        except BaseException:
+            git()  # (no process left behind)
+            raise
         from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
 
-        return resume_context(self, self.read(self.path), now=now,
+        return resume_context(self, session, git=git(), now=now,
                               max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
 
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:

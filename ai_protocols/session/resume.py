@@ -26,8 +26,6 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from ai_protocols.git.state import GitState, has_commit, read_state
@@ -39,6 +37,7 @@ from ai_protocols.session.text import preview
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import EllipsisType
 
     from ai_protocols.session.project import Project
 
@@ -67,10 +66,13 @@ _LABELS = {
     "others": ("Other agents' sessions to recover", "session of another agent",
                "sessions of other agents"),
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# (sets and tables, not regular expressions: compiling them costs each run its time)
+_CONTROL = dict.fromkeys([*range(0x20), 0x7F], "\ufffd")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_SHELL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        "_@%+=:,./-")  # what shlex.quote leaves as it is
 
 
-@dataclass
 class ResumeContext:
     """What an agent needs to carry on, whole; :meth:`to_text` and :meth:`to_json`
     fit it into :attr:`max_bytes`.
@@ -81,19 +83,32 @@ class ResumeContext:
     ``recover`` (crashed, abandoned, wrapped-up but not moved), newest first;
     ``rolled_back`` the warning when the session was recorded on another branch,
     or at a commit this clone does not have.
+
+    (A plain class, not a dataclass: making one costs each run half a millisecond.)
     """
 
-    agent_id: str | None
-    session: Session | None
-    git: GitState | None
-    in_progress: Entry | None = None
-    next_steps: list[Entry] = field(default_factory=list)
-    blockers: list[Entry] = field(default_factory=list)
-    decisions: list[Entry] = field(default_factory=list)
-    discoveries: list[Entry] = field(default_factory=list)
-    others: list[tuple[Session, Liveness]] = field(default_factory=list)
-    rolled_back: str | None = None
-    max_bytes: int = DEFAULT_MAX_BYTES
+    def __init__(self, agent_id: str | None, session: Session | None, git: GitState | None,
+                 *, in_progress: Entry | None = None, next_steps: list[Entry] | None = None,
+                 blockers: list[Entry] | None = None, decisions: list[Entry] | None = None,
+                 discoveries: list[Entry] | None = None,
+                 others: list[tuple[Session, Liveness]] | None = None,
+                 rolled_back: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.agent_id, self.session, self.git = agent_id, session, git
+        self.in_progress = in_progress
+        self.next_steps = next_steps or []
+        self.blockers = blockers or []
+        self.decisions = decisions or []
+        self.discoveries = discoveries or []
+        self.others = others or []
+        self.rolled_back = rolled_back
+        self.max_bytes = max_bytes
+
+    def __repr__(self) -> str:
+        title = self.session.title if self.session else None
+        return (f"ResumeContext(agent_id={self.agent_id!r}, session={title!r}, "
+                f"next_steps={len(self.next_steps)}, blockers={len(self.blockers)}, "
+                f"decisions={len(self.decisions)}, discoveries={len(self.discoveries)}, "
+                f"others={len(self.others)}, max_bytes={self.max_bytes})")
 
     def _lists(self) -> dict[str, list]:
         return {"next": self.next_steps, "blockers": self.blockers,
@@ -113,14 +128,17 @@ class ResumeContext:
 
 
 def resume_context(project: Project, session: Session | None, *,
-                   max_bytes: int = DEFAULT_MAX_BYTES,
-                   now: datetime | None = None) -> ResumeContext:
+                   max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None,
+                   git: GitState | EllipsisType | None = ...) -> ResumeContext:
     """The resume context of ``session`` (``None``: the agent has no session file yet)
     in ``project``, as of ``now`` (default: the present), for :meth:`ResumeContext.to_text`
     and :meth:`ResumeContext.to_json` to fit into ``max_bytes``. Reads the work tree's
-    git state and the other agents' session files; changes nothing."""
+    git state, unless the caller gives it as ``git`` (what
+    :func:`ai_protocols.git.state.read_state` gave), and the other agents' session
+    files; changes nothing."""
     moment = now or datetime.now()
-    git = read_state(project.root)
+    if git is ...:
+        git = read_state(project.root)
     others = [(s, live) for s, live in project.others(moment) if live.state in RECOVERABLE]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   str(pair[0].path)), reverse=True)
@@ -151,8 +169,10 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     if git is None or not (session.git_branch or session.git_commit):
         return None
     other_branch = bool(session.git_branch) and session.git_branch != git.branch
-    missing = bool(session.git_commit) and session.git_commit != git.commit and \
-        not has_commit(project.root, session.git_commit)  # type: ignore[arg-type]
+    commit = session.git_commit
+    missing = bool(commit) and commit != git.commit and not (  # (a hash, never an option)
+        4 <= len(commit) <= 64 and _HEX.issuperset(commit)  # type: ignore[arg-type]
+        and has_commit(project.root, commit))  # type: ignore[arg-type]
     if not (other_branch or missing):
         return None
     recorded = " ".join(
@@ -171,8 +191,8 @@ def _clip(name: str | None, limit: int = NAME_BYTES) -> str | None:
     """``name`` on one line, cut to ``limit`` bytes (as JSON escapes it) ending in ``…``."""
     if name is None:
         return None
-    name = _CONTROL.sub("\ufffd", name.encode("utf-8", "surrogateescape")
-                        .decode("utf-8", "replace"))
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace") \
+        .translate(_CONTROL)
 
     def cost(ch: str) -> int:
         return len(ch.encode()) + (ch in '"\\')
@@ -192,14 +212,11 @@ def _stamp(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
-_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]+", re.ASCII)
-
-
 def _target(session: Session) -> str:
     """How ``recover`` names a session: its agent id, or the path of its file, quoted
     for a POSIX shell as :func:`shlex.quote` does (without importing :mod:`shlex`)."""
     name = session.agent_id or str(session.path)
-    if _SHELL_SAFE.fullmatch(name):
+    if _SHELL_SAFE.issuperset(name):
         return name
     return "'" + name.replace("'", "'\"'\"'") + "'"
 
@@ -211,7 +228,7 @@ def _cut(text: str, fits: Callable[[str], bool]) -> str:
     if fits(text):
         return text
     lines = text.split("\n")
-    low, high = 0, len(lines) - 1  # the most whole lines that fit: in [low, high)
+    low, high = 0, len(lines) - 1  # the most whole lines that fit: from low to high
     while low < high:
         middle = (low + high + 1) // 2
         if fits("\n".join(lines[:middle]) + "\n" + CUT_MARK):
