@@ -34,7 +34,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.scaffold": ("InitAction", "init_project"),
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
-        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoSession",
+        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoProject", "NoSession",
         "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
     ),
 }
@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         InvalidText,
         ItemNotFound,
         LockTimeout,
+        NoProject,
         NoSession,
         SessionWrappedUp,
         StorageError,
