@@ -34,8 +34,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.scaffold": ("InitAction", "init_project"),
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
-        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoProject", "NoSession",
-        "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
+        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoProject",
+        "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

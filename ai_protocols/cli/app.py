@@ -78,8 +78,9 @@ class _Command(click.Command):
             arguments = [p for p in self.params if isinstance(p, click.Argument)]
             if arguments and not self.ignore_unknown_options:
                 name = arguments[0].human_readable_name
-                error.message = error.message.rstrip(".") + (f". A {name} that starts with '-' goes after '--': "
-                                  f"ai-protocols {self.name} -- {_quote(error.option_name)}")
+                error.message = error.message.rstrip(".") + (
+                    f". A {name} that starts with '-' goes after '--': "
+                    f"ai-protocols {self.name} -- {_quote(error.option_name)}")
             raise
 
     def _check(self, ctx: click.Context, args: list[str]) -> None:
