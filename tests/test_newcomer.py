@@ -468,3 +468,23 @@ def test_the_demo_runs_and_explains_the_resolver_after_wrap_up(tmp_path: Path) -
     after = result.stdout.split("$ ai-protocols wrap-up", 1)[1]
     assert "$ .ai/scripts/session-context-path" in after
     assert "no file there until the next 'ai-protocols start'" in after
+
+
+# -- 9. what the guide says of summaries ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("summary", "block"), [
+    ("(paren) text", False), ("2026 plan", False), ("Plain words", False),
+    ("- a list", True), ("1. a step", True), ("| a table", True), (": fixed", True),
+    ("# comment", True), ("CLOCK: x", True), ("-----", True),
+])
+def test_a_summary_goes_in_a_block_only_where_org_would_misread_it(project: Path, run: Runner,
+                                                                   summary: str,
+                                                                   block: bool) -> None:
+    """As the user guide says (it used to say: any summary not starting with a letter)."""
+    run("start")
+    run("log", f"--summary={summary}")
+    text = (project / ".ai" / "session-context.org").read_text()
+    section = text.split(":CUSTOM_ID: summary\n:END:\n", 1)[1]
+    assert section.startswith("#+begin_example\n" if block else f"{summary}\n")
+    assert shown(project, run)["summary"] == summary

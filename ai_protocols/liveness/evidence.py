@@ -61,7 +61,7 @@ _GO_BETWEENS = frozenset({
 })
 
 
-#: The ``OWNER`` property as written since version 0.2: ``pid 4370 on vm, started
+#: The ``OWNER`` property as written now: ``pid 4370 on vm, started
 #: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
 #: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
 _OWNER = re.compile(r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+)\))?")
