@@ -35,6 +35,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
+        "NoProject",
         "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
     ),
 }
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         InvalidText,
         ItemNotFound,
         LockTimeout,
+        NoProject,
         NoSession,
         SessionWrappedUp,
         StorageError,

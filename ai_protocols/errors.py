@@ -25,6 +25,7 @@ __all__ = [
     "InvalidText",
     "ItemNotFound",
     "LockTimeout",
+    "NoProject",
     "NoSession",
     "SessionWrappedUp",
     "StorageError",
@@ -65,12 +66,28 @@ class NoSession(AiProtocolsError, FileNotFoundError):
 
     exit_code = 3
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hint: str | None = None) -> None:
         self.path = path
-        super().__init__(f"no session context at {path}; run 'ai-protocols start' first")
+        self.hint = hint
+        super().__init__(f"no session context at {path}; "
+                         + (hint or "run 'ai-protocols start' first"))
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class NoProject(AiProtocolsError):
+    """No project to start a session in: outside any git repository, and no folder
+    from the working directory up holds ``.ai/``."""
+
+    exit_code = 13
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        super().__init__(
+            f"no project here: {root} is not in a git repository and no folder above it "
+            "holds .ai/; run 'ai-protocols init' in the project's top folder first (it sets "
+            "up .ai/ there), or set AI_PROJECT_ROOT to that folder")
 
 
 class InvalidAgentId(AiProtocolsError, ValueError):

@@ -10,6 +10,7 @@ longer matches was changed by someone and is kept as it is.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,7 @@ from pathlib import Path
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
 from ai_protocols.storage import files as storage
 
-__all__ = ["InitAction", "init_project", "scaffold_files"]
+__all__ = ["InitAction", "init_project", "is_set_up", "scaffold_files"]
 
 PLACEHOLDER = "@SHA256@"
 _MARKER = re.compile(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
@@ -61,6 +62,13 @@ def _unchanged_since_install(text: str) -> bool:
         return False
     shipped = text[: match.start(1)] + PLACEHOLDER + text[match.end(1):]
     return hashlib.sha256(shipped.encode("utf-8")).hexdigest() == match.group(1)
+
+
+def is_set_up(root: Path) -> bool:
+    """Whether every folder and file ``init`` installs is in ``root``'s ``.ai/`` (whatever
+    its content: a file a person changed counts)."""
+    ai_dir = root / AI_DIR
+    return all(os.path.lexists(ai_dir / name) for name in (*_DIRS, *_FILES))
 
 
 def init_project(root: Path) -> list[InitAction]:

@@ -398,7 +398,7 @@ def plan_for(name: str, op: str, original: str) -> Plan:
         because = resumed_because(original)
         if because.startswith("unknown: it runs on another host"):
             return plan
-        plan.added.append(re.compile(r"[ \t]*:OWNER:[ \t]+\S+ \d+ [0-9.]+"))
+        plan.added.append(re.compile(r"[ \t]*:OWNER:[ \t]+pid \d+ on \S+, started .* \([0-9.]+\)"))
         plan.removed.append(first_line_matching(original, r"[ \t]*:HOST:"))
         plan.added.append(re.compile(rf"[ \t]*:HOST:[ \t]+{re.escape(socket.gethostname())}"))
         log(f"resumed: the previous session did not wrap up ({because})")
@@ -752,14 +752,15 @@ def test_cli_writes_what_the_library_writes(tmp_path: Path, name: str, args: lis
             return re.sub(rb"(?m)^:OWNER:.*$", b":OWNER:", data)
         assert unowned(written) == unowned(twin.path.read_bytes())
         return
-    assert result.stderr == ""
     if args[0] == "wrap-up":
+        assert result.stderr.startswith("Wrapped up the session and archived it")
         archive = Path(result.stdout.strip())
         written = archive.read_bytes()
         expected = twin.wrap_up(DESCRIPTION, now=stamp_time(written, "ENDED"))
         assert archive.relative_to(project.root) == expected.relative_to(twin.root)
         assert written == expected.read_bytes()
         return
+    assert result.stderr == ""
     written = project.path.read_bytes()
     options = iter(args[1:])
     entries = []

@@ -13,6 +13,7 @@ from ai_protocols import errors as _errors
 
 EXAMPLES = [
     _errors.NoSession(Path("/p/s.org")),
+    _errors.NoProject(Path("/p")),
     _errors.InvalidAgentId("a/b", "it holds a '/'"),
     _errors.InvalidText("title", "x", "it is empty"),
     _errors.InvalidProjectRoot("/nope", "it is not a directory"),

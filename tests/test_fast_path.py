@@ -16,8 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_protocols.cli.app import cli
-from ai_protocols.cli.options import OPTIONS, log_entries, parse_options
+from ai_protocols.cli.app import GIVEN, cli
+from ai_protocols.cli.options import (
+    OPTIONS,
+    Given,
+    UsageProblem,
+    log_entries,
+    log_known,
+    parse_options,
+    read_log_entries,
+    scan,
+)
 from ai_protocols.session.model import ENTRY_KINDS
 
 from conftest import CLI, Runner, clean_env
@@ -55,9 +64,10 @@ def test_every_kind_of_entry_is_an_option_of_log() -> None:
     assert names == [n for k in ENTRY_KINDS
                      for n in (k.option, *(["--rationale"] if k.kind == "decision" else []))]
     for kind in ENTRY_KINDS:
-        parsed = parse_options([kind.option, "x"], "log")
-        assert parsed is not None
-        entries = log_entries({**parsed, "rationale": "r"} if kind.kind == "decision" else parsed)
+        args = [kind.option, "x", *(["--rationale", "r"] if kind.kind == "decision" else [])]
+        read = scan(args, log_known(), strict=True)
+        assert read is not None and parse_options(args, "log") is not None
+        entries = read_log_entries(log_entries(read[0]))
         assert [(e.kind, e.text) for e in entries] == [(kind.kind, "x")]
 
 
@@ -65,7 +75,7 @@ TOKENS = st.sampled_from([
     "--progress", "--decision", "--rationale", "--discovery", "--blocker", "--next", "--done",
     "--summary", "--json", "--runtime", "claude", "--runtime=codex", "--progress=a=b",
     "--summary=", "--json=1", "--nope", "-h", "--help", "--", "-", "x", "", "-x", "é ☕",
-    "--progres",
+    "--progres", "@f", "--next", "--summary=x",
     # --max-bytes takes a whole number of at least 2560: the fast path reads plain digits
     # and leaves the rest (signs, spaces, "_", other scripts' digits) to click
     "--max-bytes", "--max-bytes=4096", "--max-bytes=2559", "--max-bytes=", "2560", "2559",
@@ -79,6 +89,18 @@ TOKENS = st.sampled_from([
 @given(args=st.lists(TOKENS, max_size=6))
 def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: list[str]) -> None:
     parsed = parse_options(args, command)
+    positional = {"hook": ["Stop"]}.get(command, [])  # its EVENT, before the options
+    try:
+        refused = None
+        scan(args, {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
+                    for o in OPTIONS[command]}, strict=True)
+    except UsageProblem as problem:
+        refused = str(problem)
+    if refused is not None:  # what the fast path refuses, click refuses with its message
+        with cli.make_context("ai-protocols", [command]) as group, \
+                pytest.raises(click.UsageError) as raised:
+            cli.commands[command].make_context(command, [*positional, *args], parent=group)
+        assert raised.value.message == refused
     if parsed is None:
         return  # left to click, which then answers it
     positional = {"hook": ["Stop"]}.get(command, [])  # its EVENT, before the options
@@ -87,6 +109,10 @@ def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: lis
     parent = click.Context(cli, info_name="ai-protocols", **cli.context_settings)
     sub = cli.commands[command].make_context(command, [*positional, *args], parent=parent)
     assert parsed == {k: v for k, v in sub.params.items() if k != "event"}
+    # ...and sees the options in the same order, each as it was written.
+    read = scan(args, {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
+                       for o in OPTIONS[command]}, strict=True)
+    assert read is not None and sub.meta[GIVEN] == read[0]
 
 
 def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
@@ -96,11 +122,27 @@ def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
     for value in ("2559", "-3000", "+3000", " 3000", "3_000", "٣٠٠٠", "9" * 5000, ""):
         assert parse_options(["--max-bytes", value], "resume") is None, value
     assert parse_options([], "resume") == {"json": False, "max_bytes": 4096}
-    assert parse_options(["--max-bytes=02560", "--json", "--max-bytes", "9000"], "resume") \
-        == {"json": True, "max_bytes": 9000}
-    assert parse_options(["--progress", "a", "--progress=b", "--next", "--done"], "log") \
-        == {"progress": ("a", "b"), "decision": None, "rationale": None, "discovery": (),
+    assert parse_options(["--max-bytes=02560", "--json"], "resume") \
+        == {"json": True, "max_bytes": 2560}
+    assert parse_options(["--max-bytes=02560", "--max-bytes", "9000"], "resume") is None
+    assert parse_options(["--progress", "a", "--progress=b", "--next=--done"], "log") \
+        == {"progress": ("a", "b"), "decision": (), "rationale": (), "discovery": (),
             "blocker": (), "next": ("--done",), "done": (), "summary": None}
+    # What click would take silently, the fast path leaves to click, which refuses it:
+    assert parse_options(["--next", "--done"], "log") is None
+    assert parse_options(["--summary", "a", "--summary", "b"], "log") is None
+
+
+def test_the_order_of_the_options_is_kept() -> None:
+    read = scan(["--decision", "a", "--rationale=r", "--progress", "p", "--decision=b",
+                 "--rationale", "r2"], log_known(), strict=True)
+    assert read is not None
+    assert read[0] == [Given("--decision", "a", True, 0), Given("--rationale", "r", False, 0),
+                       Given("--progress", "p", True, 0), Given("--decision", "b", False, 0),
+                       Given("--rationale", "r2", True, 0)]
+    entries = read_log_entries(log_entries(read[0]))
+    assert [(e.kind, e.text, e.rationale) for e in entries] == [
+        ("progress", "p", None), ("decision", "a", "r"), ("decision", "b", "r2")]
 
 
 CLICK_PATH = ("import sys; sys.argv[0] = 'ai-protocols'; "

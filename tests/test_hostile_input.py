@@ -265,8 +265,6 @@ BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
     (("log", "--progress", ""), None, 4, "progress '' cannot be used: it is empty"),
     (("log", "--next", " \n\t"), None, 4, "next ' \\n\\t' cannot be used: it is empty"),
     (("log", "--summary", ""), None, 4, "summary '' cannot be used: it is empty"),
-    (("log", "--decision", "Use X"), None, 4,
-     "decision 'Use X' cannot be used: a decision needs --rationale"),
     (("log", "--decision", "Use X", "--rationale", ""), None, 4,
      "rationale '' cannot be used: it is empty"),
     (("log", "--progress", "ok", "--blocker", ""), None, 4,
@@ -401,7 +399,8 @@ def test_session_file_linked_outside_is_refused(world: World, dangling: bool) ->
     assert f"* unknown    (no id)  updated ?\n    {refused(link, link)[1][7:-1]}\n" in status.stdout
     listing = reads[("list",)]
     assert listing.returncode == 0, listing.stderr
-    assert f"?  live      ?           -  \n    {link}\n" in listing.stdout  # not read
+    row = f"?                 live      ?           -  \n    {link}\n"
+    assert row in listing.stdout  # not read
     assert "Hostile input" not in listing.stdout
     assert target.exists() != dangling  # a dangling link was not followed to create it
     unchanged(before, sandbox.snapshot(world.base))
@@ -580,8 +579,9 @@ def test_read_only_ai_tree_refuses_every_write(nobody_world: World) -> None:
     world.ai.chmod(0o555)
     before = sandbox.snapshot(world.base)
     record = world.ai / ".locks" / f"agent-id.{PREFIX}"
+    # (protocols.org is gone: a fresh start sets the project up first, as init would)
     check(run_as_nobody(world, [("start",)], agent=NEW),
-          lambda _: denied(lock_of(session_path(world, NEW), world)))
+          lambda _: denied(world.ai / "protocols.org"))
     check(run_as_nobody(world, [("log", "--progress", "x"), ("wrap-up", "Done")], agent=OTHER),
           lambda _: denied(session_path(world, OTHER)))
     check(run_as_nobody(world, [("recover", OTHER, "--adopt")], agent=ME),
@@ -655,7 +655,9 @@ def test_full_disk_leaves_every_file_whole(tmp_path: Path) -> None:
     almost, full = facts["free"]
     assert 0 < almost < len(BIG) and full == 0, f"the tmpfs was not filled as planned: {facts}"
     record = world.ai / ".locks" / f"agent-id.{PREFIX}"
-    paths = {"init": world.ai / "protocols.org", "agent-id": record, "spawn": record}
+    # (protocols.org is gone: a fresh start sets the project up first, as init would)
+    paths = {"init": world.ai / "protocols.org", "agent-id": record, "spawn": record,
+             "start": world.ai / "protocols.org"}
     wrong = []
     for args, agent, code, stdout, stderr in facts["runs"]:
         if args[0] == "recover":

@@ -369,7 +369,7 @@ def test_adopting_into_the_default_file(project: Path, run: Runner) -> None:
     text = (project / ".ai/session-context.org").read_text()
     assert ":AGENT_ID:" not in text
     assert f":HOST:     {socket.gethostname()}" in text
-    assert f":OWNER:    {socket.gethostname()} {os.getpid()} " in text
+    assert f":OWNER:    pid {os.getpid()} on {socket.gethostname()}, started " in text
     assert f":ADOPTED_FROM: {dead}" in text
 
 

@@ -16,7 +16,15 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
-from ai_protocols.cli.options import UsageProblem, click_options, log_entries
+from ai_protocols.cli.options import (
+    Given,
+    UsageProblem,
+    click_options,
+    log_entries,
+    read_log_entries,
+    scan,
+    text_of,
+)
 from ai_protocols.cli.output import (
     print_json,
     print_log_report,
@@ -50,6 +58,86 @@ def _project() -> Project:
     return Project.discover()
 
 
+#: Where :class:`_Command` keeps the options as given, in order, for the callback.
+GIVEN = "ai_protocols.given"
+
+
+class _Command(click.Command):
+    """A click command that reads its command line in order first
+    (:func:`ai_protocols.cli.options.scan`, as the fast path does) and keeps what it
+    read in ``ctx.meta[GIVEN]``; refuses what click would take silently (a value
+    that looks like an option, a one-value option given twice); and says how to
+    quote a text of several words, or give one that starts with ``-``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            self._check(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            arguments = [p for p in self.params if isinstance(p, click.Argument)]
+            if arguments and not self.ignore_unknown_options:
+                name = arguments[0].human_readable_name
+                error.message = error.message.rstrip(".") + (
+                    f". A {name} that starts with '-' goes after '--': "
+                    f"ai-protocols {self.name} -- {_quote(error.option_name)}")
+            raise
+
+    def _check(self, ctx: click.Context, args: list[str]) -> None:
+        known: dict[str, tuple[bool, str, bool]] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                flag = param.is_flag or param.count
+                for name in (*param.opts, *param.secondary_opts):
+                    known[name] = (not flag, param.name or name, bool(param.multiple or flag))
+        try:
+            read = scan(args, known, strict=False)
+        except UsageProblem as problem:
+            raise click.UsageError(str(problem), ctx) from None
+        if read is None:
+            return  # help
+        given, others = read
+        ctx.meta[GIVEN] = given
+        arguments = [p for p in self.params if isinstance(p, click.Argument)]
+        if any(p.nargs < 0 for p in arguments) or self.ignore_unknown_options:
+            return
+        expected = sum(p.nargs for p in arguments)
+        if len(others) <= expected:
+            return
+        extra = others[expected:]
+        words = [token for _, token in extra]
+        owner = next((g for g in given if g.separate and g.index + 1 == extra[0][0]), None)
+        if owner is not None and [i for i, _ in extra] == list(
+                range(owner.index + 1, owner.index + 1 + len(extra))):
+            raise click.UsageError(
+                f"unexpected {_words(words)} after {owner.name} {_quote(owner.value or '')}: "
+                f"a text of several words goes in quotes, as in {owner.name} "
+                f"{_quote(' '.join([owner.value or '', *words]))}", ctx)
+        if expected == 1 and arguments[0].nargs == 1 and len(others) > 1:
+            name = arguments[0].human_readable_name
+            text = " ".join(token for _, token in others)
+            raise click.UsageError(
+                f"{self.name} takes one {name}, and got {len(others)} words: put it in "
+                f"quotes, as in ai-protocols {self.name} {_quote(text)}", ctx)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _words(words: list[str]) -> str:
+    return f"word {_quote(words[0])}" if len(words) == 1 else \
+        f"words {_quote(' '.join(words))}"
+
+
+def _given(name: str) -> list[Given]:
+    """The options ``name`` as given to the running command, in order."""
+    given: list[Given] = click.get_current_context().meta.get(GIVEN, [])
+    return [g for g in given if g.name == name]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ai-protocols")
 def cli() -> None:
@@ -66,8 +154,12 @@ def cli() -> None:
     Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
     several matching items, 6 unreadable file, 7 already wrapped up,
     8 lock timeout, 9 file system refused, 10 being edited in Emacs,
-    11 recovery refused, 12 symbolic link refused.
+    11 recovery refused, 12 symbolic link refused, 13 no project (run
+    init).
     """
+
+
+cli.command_class = _Command  # every command reads its command line first (see _Command)
 
 
 @cli.command()
@@ -123,17 +215,29 @@ def init(agents_md: bool) -> None:
 
 
 @cli.command()
-@click.option("--title", help="A one-line title for a new session.")
+@click.option("--title", help="A one-line title for a new session (- reads it from stdin, "
+                              "@FILE from a file).")
 @_errors_to_exit
 def start(title: str | None) -> None:
     """Start a session, or pick up the one that did not wrap up.
 
     Creates the session-context file when there is none. When one is there,
     it is never overwritten: the previous session did not wrap up, and what
-    it holds is printed so that you can carry on from it.
+    it holds is printed so that you can carry on from it. In a git
+    repository without .ai/ yet, it first sets the project up as init does.
     """
-    report = _project().start(title)
-    if title is not None and not report.fresh:
+    given = _given("--title")
+    if given:
+        title = text_of(given[-1])
+    project = _project()
+    report = project.start(title or None)
+    if report.set_up:
+        click.echo(f"{project.root} had no complete .ai/ yet: set it up as 'ai-protocols "
+                   "init' does (commit .ai/ to keep the sessions in the repository):")
+        for action in report.set_up:
+            if action.action != "unchanged":
+                click.echo(f"  {action.action}: {action.path}")
+    if title and not report.fresh:
         click.echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
@@ -180,13 +284,16 @@ def log(**options: Any) -> None:
     """Record entries in the session context, each stamped with the time.
 
     Several options in one call are written together, in one locked,
-    atomic write.
+    atomic write. Every option but --summary may be given more than once;
+    each --rationale goes right after the --decision it explains. A TEXT
+    given as - is read from standard input, as @FILE from the file FILE;
+    write --progress=TEXT to log a text that starts with '-' or '@' as it is.
     """
     try:
-        entries = log_entries(options)
+        drafts = log_entries(click.get_current_context().meta[GIVEN])
     except UsageProblem as problem:
         raise click.UsageError(str(problem)) from None
-    print_log_report(_project().log(*entries))
+    print_log_report(_project().log(*read_log_entries(drafts)))
 
 
 @cli.command()
@@ -225,10 +332,16 @@ def resume(json: bool, max_bytes: int) -> None:
 def wrap_up(description: str) -> None:
     """Close the session and archive it under .ai/sessions/; print the archive.
 
-    The archive is named YYYY-MM-DD-HH-MM[-<id>]-<description>.org, the
-    description made into a lower-case slug. The next start is fresh.
+    DESCRIPTION is one line, in quotes when it has several words. The
+    archive is named YYYY-MM-DD-HH-MM[-<id>]-<description>.org, the
+    description made into a lower-case ASCII slug (other scripts
+    transliterated). Says what it did on stderr and prints the archive's
+    path on stdout. The next start is fresh.
     """
-    click.echo(_project().wrap_up(description))
+    archive = _project().wrap_up(description)
+    click.echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
+               "begins a fresh one. The archive:", err=True)
+    click.echo(archive)
 
 
 @cli.command("list")
@@ -258,12 +371,19 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
         binary.writelines(pieces)
         binary.flush()
         return
-    rows = _project().list_sessions(agent=agent, runtime=runtime, since=moment)
+    project = _project()
+    rows = project.list_sessions(agent=agent, runtime=runtime, since=moment)
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
         label = row.description or row.title or ""
-        click.echo(f"{when}  {row.kind:8}  {row.status or '?':10}  "
+        click.echo(f"{when:16}  {row.kind:8}  {row.status or '?':10}  "
                    f"{row.agent_id or '-'}  {label}\n    {row.path}")
+    if not rows:
+        filters = " ".join(f"--{name} {_quote(value)}" for name, value in
+                           (("agent", agent), ("runtime", runtime), ("since", since)) if value)
+        click.echo(f"No session matches {filters}." if filters else
+                   f"No sessions in {project.ai_dir} yet: none has started "
+                   "('ai-protocols start' begins one).")
 
 
 @cli.command()
@@ -276,10 +396,14 @@ def status(as_json: bool) -> None:
     the owning process recorded at start, or the time of the last update
     (AI_PROTOCOLS_STALE_HOURS). The current agent's own file is marked *.
     """
-    rows = _project().status()
+    project = _project()
+    rows = project.status()
     if as_json:
         print_json([row.to_json() for row in rows])
         return
+    if not rows:
+        click.echo(f"No session is under way in {project.root}: no session-context file "
+                   "(wrapped-up sessions are in 'ai-protocols list').")
     for row in rows:
         age = row.age
         ago = f"{int(age.total_seconds() // 60)} min ago" if age is not None else "?"
@@ -307,7 +431,10 @@ def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
     """
     if adopt == archive:
         raise click.UsageError("give one of --adopt or --archive")
-    click.echo(_project().recover(target, adopt=adopt, force=force))
+    now = _project().recover(target, adopt=adopt, force=force)
+    click.echo(f"Adopted {target}'s session: it carries on in this agent's file:" if adopt
+               else f"Archived {target}'s session:", err=True)
+    click.echo(now)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

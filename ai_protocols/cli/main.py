@@ -4,8 +4,10 @@ Hooks and agents run ``path``, ``log``, ``show`` and ``resume`` many times per
 session, and importing click alone costs several times an interpreter's start.
 So their plain forms are answered here: ``path`` from the standard library
 alone, ``log``, ``show`` and ``resume`` from the library, with their options read by
-:func:`parse_options`, which accepts only forms that click reads the same way
-(``--name value``, ``--name=value``, flags) and gives up on anything else.
+:func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
+:func:`~ai_protocols.cli.options.parse_options`), which accepts only forms that click
+reads the same way (``--name value``, ``--name=value``, flags) and gives up on
+anything else, and on anything it would refuse.
 Everything it gives up on, help, usage errors and every other command goes
 to the click CLI in :mod:`ai_protocols.cli.app`, which owns all the messages.
 Both take their options from one table, :mod:`ai_protocols.cli.options`;
@@ -23,15 +25,28 @@ if TYPE_CHECKING:
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
 
-def _log(parsed: Parsed) -> int | None:
-    from ai_protocols.cli.options import UsageProblem, log_entries
+def _log(args: list[str]) -> int | None:
+    """``log``: its options read in order (:func:`~ai_protocols.cli.options.scan`), each
+    rationale paired with its decision, then the texts read (``-``, ``@FILE``)."""
+    from ai_protocols.cli.options import (
+        UsageProblem,
+        log_entries,
+        log_known,
+        read_log_entries,
+        scan,
+    )
+
+    try:
+        read = scan(args, log_known(), strict=True)
+        if read is None:
+            return None  # click reads it, and says what is wrong
+        drafts = log_entries(read[0])
+    except UsageProblem:
+        return None  # click says it, with the usage line (nothing was read from stdin)
     from ai_protocols.cli.output import print_log_report
     from ai_protocols.session.project import Project
 
-    try:
-        entries = log_entries(parsed)
-    except UsageProblem:
-        return None  # click says it, with the usage line
+    entries = read_log_entries(drafts)
     print_log_report(Project.discover().log(*entries))
     return 0
 
@@ -85,7 +100,6 @@ def _hook(args: list[str]) -> int | None:
 #: The commands answered here, each with what it does with its parsed options.
 _FAST: dict[str, Callable[[Parsed], int | None]] = {
     "path": lambda _parsed: _path(),
-    "log": _log,
     "show": _show,
     "resume": _resume,
 }
@@ -95,11 +109,12 @@ def _run_fast(args: list[str]) -> int | None:
     """The exit code of a fast command, or ``None`` to leave it to click."""
     if args and args[0] == "hook":
         return _hook(args[1:])
-    if not args or args[0] not in _FAST:
+    if not args or (args[0] not in _FAST and args[0] != "log"):
         return None
+    parsed: Parsed | None = {}
     if args[0] == "path":
-        parsed: Parsed | None = {} if len(args) == 1 else None
-    else:
+        parsed = {} if len(args) == 1 else None
+    elif args[0] != "log":
         from ai_protocols.cli.options import parse_options
 
         parsed = parse_options(args[1:], args[0])
@@ -108,6 +123,8 @@ def _run_fast(args: list[str]) -> int | None:
     from ai_protocols.errors import AiProtocolsError
 
     try:
+        if args[0] == "log":
+            return _log(args[1:])
         return _FAST[args[0]](parsed)
     except BrokenPipeError:
         return _reader_gone()

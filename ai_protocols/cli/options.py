@@ -1,14 +1,22 @@
-"""The one table of the hot commands' options, and the parser of the fast path.
+"""The one table of the hot commands' options, and the reading of command lines.
 
-Each option of ``log``, ``show`` and ``resume`` is declared once, in :data:`OPTIONS`
-(``log``'s from the table of entry kinds,
+Each option of ``log``, ``show``, ``resume`` and ``hook`` is declared once, in
+:data:`OPTIONS` (``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
 :mod:`ai_protocols.cli.app` get their options from :func:`click_options`; the
 console script's fast path (:mod:`ai_protocols.cli.main`) reads arguments
 with :func:`parse_options` from the same table. Neither imports click here:
 :func:`click_options` imports it when the click CLI calls it.
 
-:func:`log_entries` turns what either path read into the entries to log.
+:func:`scan` reads a command line in order, as click reads it, for both paths:
+click keeps each option's values but not their order across options, and the
+order is what pairs each ``--rationale`` with the ``--decision`` before it. It
+also refuses what click would take silently: a value, given as its own
+argument, that looks like an option (``--progress --next``), and an option
+that takes one value given twice (``--summary a --summary b``).
+
+:func:`log_entries` turns what was read into the entries to log, and
+:func:`text_of` reads a text given as ``-`` (standard input) or ``@FILE``.
 """
 
 from __future__ import annotations
@@ -19,16 +27,18 @@ from ai_protocols.session.model import ENTRY_KINDS, RATIONALE_OPTION, LogEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+    from typing import BinaryIO
 
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
-__all__ = ["OPTIONS", "Option", "UsageProblem", "click_options", "log_entries",
-           "parse_options"]
+__all__ = ["OPTIONS", "Given", "Option", "UsageProblem", "click_options", "log_entries",
+           "looks_like_option", "parse_options", "read_log_entries", "scan", "text_of"]
 
 
 class UsageProblem(ValueError):
-    """Options that cannot go together; the CLI shows it as a usage error (exit 2)."""
+    """A command line that cannot be read as meant; the CLI shows it as a usage error
+    (exit 2), with the usage line."""
 
 
 class Option:
@@ -52,7 +62,7 @@ def _log_options() -> tuple[Option, ...]:
     for kind in ENTRY_KINDS:
         options.append(Option(kind.option, "many" if kind.repeatable else "one", kind.help))
         if kind.kind == "decision":
-            options.append(Option(*RATIONALE_OPTION[:1], "one", RATIONALE_OPTION[1]))
+            options.append(Option(*RATIONALE_OPTION[:1], "many", RATIONALE_OPTION[1]))
     return tuple(options)
 
 
@@ -75,38 +85,141 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 #: The whole numbers the fast path reads itself: ASCII digits, short enough for int()
 #: (click, through int(), also takes signs, spaces, "_" and other scripts' digits).
 _WHOLE = re.compile(r"[0-9]{1,18}")
+#: A value that a reader would take for an option: ``--``, ``--next``, ``-x``.
+_OPTION_LIKE = re.compile(r"-(?:-(?:[A-Za-z]|$)|[A-Za-z])")
+#: The options that ask click for help, whatever the command.
+HELP = ("-h", "--help")
+
+
+def looks_like_option(value: str) -> bool:
+    """Whether ``value`` reads as an option: ``--`` alone, or ``--`` or ``-`` and a
+    letter (``-`` alone, standard input, ``-5`` and ``-----`` do not)."""
+    return _OPTION_LIKE.match(value) is not None
+
+
+class Given:
+    """One option as given on the command line, in order: its ``name``, its
+    ``value`` (``None`` for a flag), whether the value was its own argument
+    (``separate``: ``--progress TEXT``, not ``--progress=TEXT``), and ``index``,
+    the position of the argument that held the value (or the flag)."""
+
+    __slots__ = ("index", "name", "separate", "value")
+
+    def __init__(self, name: str, value: str | None, separate: bool, index: int) -> None:
+        self.name, self.value, self.separate, self.index = name, value, separate, index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Given) and (self.name, self.value, self.separate) == \
+            (other.name, other.value, other.separate)
+
+    def __repr__(self) -> str:
+        return f"Given({self.name!r}, {self.value!r}, {self.separate!r})"
+
+
+def scan(args: list[str], known: Mapping[str, tuple[bool, str, bool]], *,
+         strict: bool) -> tuple[list[Given], list[tuple[int, str]]] | None:
+    """Read ``args`` in order as click reads them: the options given, and the other
+    arguments with their positions. ``known`` maps each option name to (takes a
+    value, its key, may repeat).
+
+    ``strict`` (the fast path): ``None`` for anything but ``known`` options in the
+    forms ``--name value``, ``--name=value`` and ``--flag``, so that click reads it
+    and says what is wrong. Not strict (click's own check before it parses):
+    unknown options, a missing value and ``--`` end the checks, and click judges
+    them. Both give ``None`` when help is asked for.
+
+    Raises :class:`UsageProblem` for a value given as its own argument that looks
+    like an option (:func:`looks_like_option`), which click would take as the
+    value; and for an option that takes one value given twice, which click would
+    take as the last one.
+    """
+    given: list[Given] = []
+    others: list[tuple[int, str]] = []
+    seen: dict[str, Given] = {}
+    index = 0
+    while index < len(args):
+        token = args[index]
+        name, has_value, value = token.partition("=")
+        if token in HELP:
+            return None
+        if token == "--" or not token.startswith("-") or token == "-":
+            if strict:
+                return None
+            if token == "--":
+                break
+            others.append((index, token))
+            index += 1
+            continue
+        if name not in known:
+            if strict:
+                return None
+            others.append((index, token))  # an unknown option: click says so, or keeps it
+            index += 1
+            continue
+        takes_value, key, repeats = known[name]
+        if not takes_value:
+            if has_value:
+                return None if strict else (given, others)
+            given.append(Given(name, None, False, index))
+            index += 1
+            continue
+        separate = not has_value
+        if separate:
+            if index + 1 >= len(args):
+                return None if strict else (given, others)
+            index += 1
+            value = args[index]
+            if looks_like_option(value):
+                raise UsageProblem(
+                    f"{name} needs a value, and the next argument, {value!r}, looks like an "
+                    f"option: give {name} its value, or write a value that starts with '-' "
+                    f"in one argument with '=', as in {name}={value}")
+        entry = Given(name, value, separate, index)
+        if not repeats and key in seen:
+            first = seen[key]
+            raise UsageProblem(
+                f"{name} is given twice ({first.value!r}, then {value!r}) and takes one "
+                f"value; give it once")
+        seen[key] = entry
+        given.append(entry)
+        index += 1
+    return given, others
+
+
+def _known(command: str) -> dict[str, tuple[bool, str, bool]]:
+    return {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
+            for o in OPTIONS[command]}
 
 
 def parse_options(args: list[str], command: str) -> Parsed | None:
     """``args`` read as click reads them, keyed by each option's ``dest``, or
     ``None`` when they hold anything but ``command``'s options in the forms
-    ``--name value``, ``--name=value`` and ``--flag`` (then click reads them,
-    and says what is wrong)."""
+    ``--name value``, ``--name=value`` and ``--flag``, or anything :func:`scan`
+    refuses (then click reads them, and says what is wrong)."""
+    try:
+        read = scan(args, _known(command), strict=True)
+    except UsageProblem:
+        return None
+    if read is None:
+        return None
     options = {option.name: option for option in OPTIONS[command]}
     parsed: dict[str, object] = {
         o.dest: () if o.how == "many" else False if o.how == "flag" else o.default
         for o in options.values()
     }
-    rest = list(args)
-    while rest:
-        name, has_value, value = rest.pop(0).partition("=")
-        option = options.get(name)
-        if option is None or (option.how == "flag" and has_value):
-            return None
+    for entry in read[0]:
+        option = options[entry.name]
         if option.how == "flag":
             parsed[option.dest] = True
-            continue
-        if not has_value:
-            if not rest:
-                return None
-            value = rest.pop(0)
-        key = option.dest
-        if option.how == "int":
-            if not _WHOLE.fullmatch(value) or int(value) < (option.minimum or 0):
+        elif option.how == "int":
+            if not _WHOLE.fullmatch(entry.value or "") or \
+                    int(entry.value or "0") < (option.minimum or 0):
                 return None  # click reads it, or says what is wrong with it
-            parsed[key] = int(value)
-            continue
-        parsed[key] = (*parsed[key], value) if option.how == "many" else value  # type: ignore[misc]
+            parsed[option.dest] = int(entry.value or "0")
+        elif option.how == "many":
+            parsed[option.dest] = (*parsed[option.dest], entry.value)  # type: ignore[misc]
+        else:
+            parsed[option.dest] = entry.value
     return parsed  # type: ignore[return-value]
 
 
@@ -122,27 +235,120 @@ def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..
                                       "int": {"type": click.IntRange(min=option.minimum),
                                               "default": option.default,
                                               "metavar": "N"}}.get(option.how, {})
+            if option.how in ("one", "many") and command == "log":
+                how["metavar"] = "TEXT"
             func = click.option(option.name, option.dest, help=option.help, **how)(func)
         return func
 
     return decorate
 
 
-def log_entries(parsed: Parsed) -> list[LogEntry]:
-    """The entries ``log``'s parsed options ask for, in the order of
-    :data:`~ai_protocols.session.model.ENTRY_KINDS`. Raises :class:`UsageProblem`
-    when there is none, or a rationale without a decision."""
-    rationale = parsed.get("rationale")
-    if rationale is not None and parsed.get("decision") is None:
-        raise UsageProblem("--rationale goes with --decision")
-    entries: list[LogEntry] = []
-    for kind in ENTRY_KINDS:
-        value = parsed.get(kind.option[2:].replace("-", "_"))
-        texts = value if isinstance(value, tuple) else () if value is None else (value,)
-        entries += [LogEntry(kind.kind, text,  # type: ignore[arg-type]
-                             rationale if kind.kind == "decision" else None)  # type: ignore[arg-type]
-                    for text in texts]
-    if not entries:
+#: ``log``'s options that give an entry, by name: the kind of entry each gives.
+_KIND_OF_OPTION = {kind.option: kind.kind for kind in ENTRY_KINDS}
+_ORDER = {kind.kind: number for number, kind in enumerate(ENTRY_KINDS)}
+
+def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
+    """The entries ``log``'s options ask for, in the order of
+    :data:`~ai_protocols.session.model.ENTRY_KINDS` (and, within a kind, of the
+    command line), each ``--rationale`` with the ``--decision`` before it; the texts
+    are read by :func:`read_log_entries`. Raises :class:`UsageProblem` when there is
+    no entry, a rationale has no decision before it (or one that already has its
+    rationale), a decision has no rationale, or more than one text is to come from
+    standard input."""
+    drafts: list[list[object]] = []
+    decision: list[object] | None = None
+    for entry in given:
+        if entry.name == RATIONALE_OPTION[0]:
+            if decision is None:
+                raise UsageProblem(
+                    f"--rationale {entry.value!r} has no --decision before it; put each "
+                    "--rationale right after the --decision it explains")
+            if decision[2] is not None:
+                raise UsageProblem(
+                    f"--rationale {entry.value!r} comes after --decision "
+                    f"{decision[1].value!r}, which already has its rationale "  # type: ignore[attr-defined]
+                    f"({decision[2].value!r}); put each --rationale right after "  # type: ignore[attr-defined]
+                    "the --decision it explains")
+            decision[2] = entry
+            continue
+        draft: list[object] = [_KIND_OF_OPTION[entry.name], entry, None]
+        drafts.append(draft)
+        if draft[0] == "decision":
+            decision = draft
+    if not drafts:
         raise UsageProblem("give at least one of " +
                            ", ".join(k.option for k in ENTRY_KINDS))
-    return entries
+    for kind, text, rationale in drafts:
+        if kind == "decision" and rationale is None:
+            raise UsageProblem(
+                f"--decision {text.value!r} has no --rationale; a decision needs its "  # type: ignore[attr-defined]
+                "reason: add --rationale TEXT right after it")
+    from_stdin = [e for e in given if e.separate and e.value == "-"]
+    if len(from_stdin) > 1:
+        raise UsageProblem(
+            f"{' and '.join(e.name for e in from_stdin)} would all read standard input "
+            "('-'); only one text can come from it: give the others as @FILE")
+    drafts.sort(key=lambda d: _ORDER[d[0]])  # type: ignore[index]
+    return [(str(k), t, r) for k, t, r in drafts]  # type: ignore[misc]
+
+
+def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
+    """The text ``given`` stands for: its value, except for a value given as its own
+    argument (``--progress VALUE``, not ``--progress=VALUE``) that is ``-``, standard
+    input, or ``@FILE``, the file ``FILE`` (relative to the working directory). What
+    is read must be UTF-8; trailing line breaks are dropped, as the shell's
+    ``$(cat FILE)`` drops them. Raises :class:`~ai_protocols.errors.InvalidText`
+    when it cannot be read, is not UTF-8 or is far too long (the length itself is
+    checked with every other text rule by the library)."""
+    import sys
+
+    from ai_protocols.errors import InvalidText
+    from ai_protocols.session.text import MAX_TEXT
+
+    value = given.value or ""
+    if not given.separate or not (value == "-" or value.startswith("@")):
+        return value
+    limit = 4 * MAX_TEXT + 1  # UTF-8: at most 4 bytes a character; one more tells "too long"
+    literal = f"{given.name}={value}"
+    if value == "-":
+        source = stdin if stdin is not None else sys.stdin.buffer
+        if stdin is None and sys.stdin.isatty():
+            print(f"Reading {given.name}'s text from standard input; end it with Ctrl-D.",
+                  file=sys.stderr, flush=True)
+        try:
+            data = source.read(limit)
+        except OSError as error:
+            raise InvalidText(given.name, value, "standard input cannot be read "
+                              f"({error.strerror or error}); to log '-' itself, write "
+                              f"{literal}") from error
+        where = "standard input"
+    else:
+        try:
+            with open(value[1:], "rb") as file:
+                data = file.read(limit)
+        except OSError as error:
+            raise InvalidText(given.name, value, f"the file {value[1:]!r} cannot be read "
+                              f"({error.strerror or error}); to give a text that starts "
+                              f"with '@', write {given.name}=@...") from error
+        where = f"the file {value[1:]!r}"
+    if len(data) >= limit:
+        raise InvalidText(given.name, value, f"{where} holds more than {MAX_TEXT:,} characters")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidText(given.name, value, f"{where} is not UTF-8 (byte {error.start})") \
+            from error
+    return text.rstrip("\r\n")
+
+
+def read_log_entries(drafts: list[tuple[str, Given, Given | None]],
+                     stdin: BinaryIO | None = None) -> list[LogEntry]:
+    """The entries of :func:`log_entries`, their texts read (:func:`text_of`)."""
+    return [LogEntry(kind, text_of(text, stdin),
+                     None if rationale is None else text_of(rationale, stdin))
+            for kind, text, rationale in drafts]
+
+
+def log_known() -> dict[str, tuple[bool, str, bool]]:
+    """:func:`scan`'s view of ``log``'s options."""
+    return _known("log")

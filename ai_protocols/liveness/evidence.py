@@ -18,6 +18,7 @@ by the strongest evidence there is, in this order:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,6 +61,12 @@ _GO_BETWEENS = frozenset({
 })
 
 
+#: The ``OWNER`` property as written now: ``pid 4370 on vm, started
+#: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
+#: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
+_OWNER = re.compile(r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+)\))?")
+
+
 @dataclass(frozen=True)
 class Owner:
     """The process that owns a session: host, process id, and its start time (seconds
@@ -70,10 +77,26 @@ class Owner:
     started: str | None = None
 
     def to_property(self) -> str:
-        return f"{self.host} {self.pid} {self.started or '-'}"
+        """The ``OWNER`` property: ``pid 4370 on vm, started 2026-11-30 10:02
+        (1795999077.91)``, the start in local time to the minute for people and, in
+        parentheses, exactly as compared; ``pid 4370 on vm`` without a start."""
+        text = f"pid {self.pid} on {self.host}"
+        if self.started is None:
+            return text
+        try:
+            when = datetime.fromtimestamp(float(self.started)).strftime("%Y-%m-%d %H:%M")
+        except (ValueError, OverflowError, OSError):
+            when = "?"
+        return f"{text}, started {when} ({self.started})"
 
     @classmethod
     def parse(cls, value: str) -> Owner | None:
+        """The owner an ``OWNER`` property names, in the form :meth:`to_property` writes
+        or the older ``HOST PID START`` (``START`` ``-`` when unknown); ``None`` for
+        anything else."""
+        match = _OWNER.fullmatch(value.strip())
+        if match:
+            return cls(match.group(2), int(match.group(1)), match.group(3))
         parts = value.split()
         if len(parts) != 3 or not parts[1].isdigit():
             return None

@@ -13,6 +13,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from ai_protocols.errors import InvalidText
 from ai_protocols.session.layout import read_info
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name, tombstone_path
@@ -58,7 +59,10 @@ def archive_session(root: Path, sessions_dir: Path, session: Session) -> Path:
             pass
         pending_path(session.path).unlink(missing_ok=True)
     ended = session.ended or datetime.fromtimestamp(session.path.stat().st_mtime)
-    slug = slugify(session.description or "session")
+    try:  # (a DESCRIPTION a person typed may name nothing: "session" then)
+        slug = slugify(session.description or "session")
+    except InvalidText:
+        slug = "session"
     with storage.locked(ai_dir, sessions_dir / ARCHIVE_LOCK):
         sessions_dir.mkdir(parents=True, exist_ok=True)
         number = 1

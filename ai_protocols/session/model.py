@@ -47,13 +47,15 @@ class EntryKind:
 
 
 #: Every kind of entry, in the order ``log`` writes them when given together.
-#: ``decision``'s rationale comes with it (``--rationale``, see ``RATIONALE_OPTION``).
+#: ``decision``'s rationale comes with it (``--rationale``, see ``RATIONALE_OPTION``): each
+#: ``--rationale`` goes with the ``--decision`` before it on the command line.
 #: The kinds with a section come in the order of their sections in the file.
 ENTRY_KINDS: tuple[EntryKind, ...] = (
     EntryKind("progress", "--progress", "progress", True, True,
               "Something under way or done (a checkbox).", "Progress", "progress"),
-    EntryKind("decision", "--decision", "decisions", False, False,
-              "A decision taken; needs --rationale.", "Decisions", "decisions"),
+    EntryKind("decision", "--decision", "decisions", False, True,
+              "A decision taken; the --rationale after it says why.", "Decisions",
+              "decisions"),
     EntryKind("discovery", "--discovery", "discoveries", False, True, "Something found out.",
               "Discoveries", "discoveries"),
     EntryKind("blocker", "--blocker", "blockers", False, True, "Something in the way.",
@@ -63,10 +65,10 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
     EntryKind("done", "--done", None, False, True,
               "Tick the progress or next-step item with this text."),
     EntryKind("summary", "--summary", None, False, False,
-              "Replace the short summary read first on resume."),
+              "Replace the short summary read first on resume (once per call)."),
 )
 #: The option that gives a decision's rationale, and its help text.
-RATIONALE_OPTION = ("--rationale", "Why the decision was taken.")
+RATIONALE_OPTION = ("--rationale", "Why the --decision before it was taken.")
 #: Kinds recorded by the tool itself, never asked for by ``log``: a spawner's exit record.
 INTERNAL_KINDS = ("exit",)
 KIND_OF: dict[str, EntryKind] = {k.kind: k for k in ENTRY_KINDS}
@@ -76,7 +78,13 @@ SECTION_KINDS: tuple[EntryKind, ...] = tuple(k for k in ENTRY_KINDS if k.section
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One thing to record: ``LogEntry("decision", "Use X", rationale="Y is slow")``."""
+    """One thing to record: ``LogEntry("decision", "Use X", rationale="Y is slow")``.
+
+    ``kind`` is one of the kinds of :data:`ENTRY_KINDS`. A plain value: it is not
+    checked when made, because entries folded from a pending file may carry a kind
+    a newer version wrote; :meth:`ai_protocols.Project.log` refuses any other kind
+    (:class:`~ai_protocols.errors.InvalidText`, naming the kinds it takes).
+    """
 
     kind: str
     text: str

@@ -73,11 +73,17 @@ def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int =
     """The archive file name ``YYYY-MM-DD-HH-MM[-<safe id>]-<slug>[-N].org``: the
     minute the session ended, its agent id made safe (:func:`ai_protocols.paths.safe_id`),
     the description's slug cut so that the name fits :data:`MAX_NAME_BYTES` with
-    room for a ``-N`` that tells apart names already taken (``number`` > 1)."""
+    room for a ``-N`` that tells apart names already taken (``number`` > 1).
+
+    Every byte of the name is ASCII from ``A-Z a-z 0-9 . _ % -`` and it starts with
+    digits, so it is a valid name on Windows (no reserved name such as ``CON``, no
+    trailing dot or space) and macOS alike, and has one Unicode form. Only the id
+    part may hold capitals: ids that differ only in case already share a session
+    file on a case-insensitive file system, where the ``-N`` check sees them too."""
     prefix = f"{ended:%Y-%m-%d-%H-%M}"
     if agent_id:
         prefix += f"-{safe_id(agent_id)}"
-    room = MAX_NAME_BYTES - len(prefix) - len("-.org") - len("-999")
+    room = MAX_NAME_BYTES - len(prefix) - len("-.org") - max(len("-999"), len(f"-{number}"))
     slug = slug[: max(room, 1)].strip("-") or "session"
     return f"{prefix}-{slug}.org" if number == 1 else f"{prefix}-{slug}-{number}.org"
 

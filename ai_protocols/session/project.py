@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ai_protocols.errors import (
     InvalidText,
+    NoProject,
     NoSession,
     SessionWrappedUp,
     StorageError,
@@ -60,6 +61,7 @@ from ai_protocols.storage import files as storage
 # that use them: show, log and resume, which agents run all session long, need none.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from ai_protocols.scaffold import InitAction
     from ai_protocols.session.resume import ResumeContext
     from ai_protocols.storage import archive_index
 
@@ -78,6 +80,9 @@ class StartReport:
     finished_archive: Path | None = None
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = field(default_factory=list)
+    #: What was installed first, as ``init`` would, when the project had no complete
+    #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
+    set_up: list[InitAction] = field(default_factory=list)
 
 
 @dataclass
@@ -136,6 +141,10 @@ class Project:
         self.agent_id = agent_id or None
         self.ai_dir = self.root / AI_DIR
         self.path = session_context_path(self.root, self.agent_id)
+        #: Whether the root may be only the working directory, for want of anything
+        #: better (:meth:`discover` without ``AI_PROJECT_ROOT``): then a root with
+        #: neither ``.ai/`` nor ``.git`` is no project, and :meth:`start` says so.
+        self.root_guessed = False
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Project:
@@ -145,7 +154,9 @@ class Project:
         :class:`~ai_protocols.errors.InvalidProjectRoot` or
         :class:`~ai_protocols.errors.InvalidAgentId`."""
         root = find_project_root(cwd)
-        return cls(root, agent_id_from_env(root=root))
+        project = cls(root, agent_id_from_env(root=root))
+        project.root_guessed = not os.environ.get("AI_PROJECT_ROOT")
+        return project
 
     @property
     def sessions_dir(self) -> Path:
@@ -277,17 +288,35 @@ class Project:
         needs to carry on. The report says, with evidence, whether its owner
         is still at work; when it is gone, the caller becomes the owner. Only
         a file that a wrap-up closed but could not move is archived first.
-        Raises :class:`~ai_protocols.errors.InvalidText` (a bad title),
+
+        A fresh session in a project without a complete ``.ai/`` sets the project up
+        first as ``init`` does (:func:`ai_protocols.scaffold.init_project`, reported
+        in ``set_up``), so that no session starts half set up (its lock folder not
+        ignored by git).
+        A title that is empty or only white space is no title.
+
+        Raises :class:`~ai_protocols.errors.NoProject` when the root was only
+        guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
+        :class:`~ai_protocols.errors.InvalidText` (a bad title),
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
+        from ai_protocols.scaffold import init_project, is_set_up
         from ai_protocols.session import recovery
         from ai_protocols.session.archive import archive_session
 
         recovery.refuse_unwritable_id(self.agent_id)
+        if title is not None and not title.strip():
+            title = None
         if title is not None:
             check_text("title", title, one_line=True)
             if re.search(r"\s:[\w@#%:]+:\s*$", title):
                 raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
+        set_up = []
+        if not os.path.lexists(self.path) and not is_set_up(self.root):
+            if self.root_guessed and not self.ai_dir.is_dir() and \
+                    not os.path.lexists(self.root / ".git"):
+                raise NoProject(self.root)
+            set_up = init_project(self.root)
         moment = minute_of(now)
         owner = current_owner()
         finished = state = None
@@ -320,6 +349,7 @@ class Project:
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
             others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE],
+            set_up=set_up,
         )
 
     def wrap_up(self, description: str, now: datetime | None = None) -> Path:

@@ -16,7 +16,13 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ai_protocols.errors import AiProtocolsError, CannotRecover, InvalidAgentId, SessionWrappedUp
+from ai_protocols.errors import (
+    AiProtocolsError,
+    CannotRecover,
+    InvalidAgentId,
+    NoSession,
+    SessionWrappedUp,
+)
 from ai_protocols.liveness.evidence import Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
 from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
@@ -147,6 +153,12 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
             if error.where or adopt:  # archived already, or nothing left to adopt
                 raise
             edit = None  # its wrap-up closed it but never moved it: finish that
+        except NoSession as error:
+            if error.path != path:
+                raise
+            raise NoSession(path, f"{target!r} names no session to recover here "
+                                  "('ai-protocols status' lists the sessions there are)"
+                            ) from None
         if adopt:
             return project.path
         session = project.show_file(path) if edit is None else edit.session()

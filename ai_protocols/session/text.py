@@ -40,13 +40,46 @@ def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
 
 
 def slugify(description: str) -> str:
-    """``"Fix sweep bug"`` -> ``"fix-sweep-bug"``: lower-case ASCII letters, digits, ``-``."""
+    """The archive name's slug of ``description``: ``"Fix sweep bug"`` ->
+    ``"fix-sweep-bug"``, lower-case ASCII letters and digits in runs joined by ``-``.
+
+    Letters of any script are transliterated to ASCII by anyascii (``"Привет мир"``
+    -> ``"privet-mir"``); a syllable of a script without letter case (Chinese,
+    Japanese kanji, Korean) is a word of its own (``"修复错误"`` -> ``"xiu-fu-cuo-wu"``),
+    as anyascii marks it with a capital. A description whose letters and digits all
+    have no ASCII form is named by their code points instead (``u0627``). So any
+    description with a letter or a digit names its archive, and the name holds only
+    ``a-z 0-9 -``: the same on every file system, whatever its case folding or
+    Unicode normalisation.
+
+    Raises :class:`~ai_protocols.errors.InvalidText` for a description that is not
+    one line of at most :data:`MAX_LINE_TEXT` characters, or has no letter or digit.
+    """
     check_text("description", description, one_line=True)
-    folded = unicodedata.normalize("NFKD", description).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", _ascii(description).lower()).strip("-")
+    if not slug:  # letters anyascii writes as nothing (an Arabic alif, say): their numbers
+        slug = "-".join(f"u{ord(c):04x}" for c in description if c.isalnum())
     if not slug:
         raise InvalidText("description", description, "it has no letters or digits to name by")
     return slug
+
+
+def _ascii(text: str) -> str:
+    """``text`` transliterated to ASCII (see :func:`slugify`)."""
+    if text.isascii():
+        return text
+    from anyascii import anyascii
+
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        if char.isascii():
+            out.append(char)
+            continue
+        ascii_ = anyascii(char)
+        if ascii_[:1].isupper() and char.lower() == char.upper():
+            ascii_ = f" {ascii_} "  # a syllable of a caseless script: a word
+        out.append(ascii_)
+    return "".join(out)
 
 
 def preview(text: str, limit: int = 100) -> str:
