@@ -231,3 +231,80 @@ def test_the_phrases_are_documented() -> None:
 def test_hooks_need_no_agent_variable_in_the_test_environment() -> None:
     assert not {"CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID"} & set(clean_env())
     assert "CLAUDE_CODE_SESSION_ID" not in os.environ
+
+
+def test_an_orderly_end_is_ended_not_crashed(project: Path) -> None:
+    """SessionEnd is an end, not a crash: status says ended, no other session's context
+    offers to recover it, and the agent's resume carries it on."""
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    hook(project, "SessionEnd", payload(project, "SessionEnd", reason="prompt_input_exit"))
+    rows = json.loads(subprocess.run([str(CLI), "status", "--json"], cwd=project,
+                                     capture_output=True, text=True, env=clean_env()).stdout)
+    assert [r["state"] for r in rows] == ["ended"]
+    other = dict(payload(project, "SessionStart", source="startup"), session_id="other-1")
+    context = hook(project, "SessionStart", other).stdout
+    assert "recover" not in context and SESSION not in context
+
+
+def test_start_titles_a_session_a_hook_began(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    done = subprocess.run([str(CLI), "start", "--title", "Fix the parser"], cwd=project,
+                          capture_output=True, text=True,
+                          env=clean_env(CLAUDE_CODE_SESSION_ID=SESSION))
+    assert done.returncode == 0 and "Titled the session: Fix the parser" in done.stdout
+    session = read(session_path(project))
+    assert session.title == "Fix the parser"
+    assert "* Session: Fix the parser\n" in session_path(project).read_text()
+    again = subprocess.run([str(CLI), "start", "--title", "Other"], cwd=project,
+                           capture_output=True, text=True,
+                           env=clean_env(CLAUDE_CODE_SESSION_ID=SESSION))
+    assert "was not used" in again.stderr and read(session_path(project)).title == \
+        "Fix the parser"
+
+
+def test_a_context_that_cannot_be_recorded_still_reaches_the_agent(project: Path) -> None:
+    """The lock held elsewhere: SessionStart and PreCompact still print the context,
+    say on stderr what was not recorded, and exit 0."""
+    hook(project, "SessionStart", payload(project, "SessionStart", source="startup"))
+    subprocess.run([str(CLI), "log", "--progress", "p-77"], cwd=project, check=True,
+                   capture_output=True, env=clean_env(CLAUDE_CODE_SESSION_ID=SESSION))
+    lock = project / ".ai/.locks/session-context.d" / f"{session_path(project).name}.lock"
+    holder = subprocess.Popen(["flock", str(lock), "sleep", "30"])
+    while subprocess.run(["flock", "-n", str(lock), "true"]).returncode == 0:
+        pass  # until the holder has it
+    try:
+        for event in ("SessionStart", "PreCompact"):
+            done = hook(project, event, payload(project, event, source="compact"),
+                        env={"AI_PROTOCOLS_LOCK_TIMEOUT": "0.2"})
+            assert done.returncode == 0 and "p-77" in done.stdout, (event, done)
+            assert done.stderr.startswith(f"ai-protocols hook {event}: ")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_same_context_is_not_given_twice_in_one_turn(project: Path) -> None:
+    hook(project, "SessionStart", payload(project, "SessionStart", source="resume"))
+    again = hook(project, "UserPromptSubmit", payload(project, "UserPromptSubmit",
+                                                      prompt="continue"))
+    assert again.returncode == 0 and again.stdout == ""
+    other = hook(project, "SessionStart", dict(payload(project, "SessionStart",
+                                                       source="resume"), session_id="b-2"),
+                 env={"AI_AGENT_ID": session_path(project).stem})
+    assert other.stdout  # another agent session never saw it
+
+
+def test_a_negative_lock_timeout_waits(project: Path) -> None:
+    subprocess.run([str(CLI), "start"], cwd=project, check=True, capture_output=True,
+                   env=clean_env())
+    lock = project / ".ai/.locks/session-context.org.lock"
+    holder = subprocess.Popen(["flock", str(lock), "sleep", "1"])
+    while subprocess.run(["flock", "-n", str(lock), "true"]).returncode == 0:
+        pass  # until the holder has it
+    try:
+        done = subprocess.run([str(CLI), "log", "--progress", "x"], cwd=project, text=True,
+                              capture_output=True,
+                              env=clean_env(AI_PROTOCOLS_LOCK_TIMEOUT="-1"))
+    finally:
+        holder.wait()
+    assert done.returncode == 0, done.stderr

@@ -237,7 +237,9 @@ def start(title: str | None) -> None:
         for action in report.set_up:
             if action.action != "unchanged":
                 click.echo(f"  {action.action}: {action.path}")
-    if title and not report.fresh:
+    if title and report.titled:
+        click.echo(f"Titled the session: {title}")
+    elif title and not report.fresh:
         click.echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)

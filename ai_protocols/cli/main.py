@@ -86,10 +86,14 @@ def _hook(args: list[str]) -> int | None:
     message, and only ``--help`` goes to click."""
     if any(arg in ("-h", "--help") for arg in args):
         return None
-    from ai_protocols.cli.options import parse_options
     from ai_protocols.integrations.hooks import main as run
 
-    parsed = parse_options(args[1:], "hook") if args else None
+    if len(args) == 3 and args[1] == "--runtime":  # as installed: nothing more to import
+        parsed: Parsed | None = {"runtime": args[2]}
+    else:
+        from ai_protocols.cli.options import parse_options
+
+        parsed = parse_options(args[1:], "hook") if args else None
     if parsed is None or not parsed["runtime"]:
         print("ai-protocols hook: usage: ai-protocols hook EVENT --runtime claude|codex "
               f"(got {' '.join(args)!r}); nothing recorded", file=sys.stderr)

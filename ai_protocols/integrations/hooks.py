@@ -37,6 +37,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ai_protocols.session.model import Session
     from ai_protocols.session.project import Project
 
 __all__ = ["CONTINUE_PHRASES", "EVENTS", "RUNTIMES", "HookResult", "asks_to_continue",
@@ -161,85 +162,78 @@ def _project(data: dict[str, object], runtime: str, env: Mapping[str, str]) -> P
     return Project(root, agent_id)
 
 
+#: Characters of a payload field kept in a property (a path or a reason is shorter).
+FIELD_MAX = 500
+
+
 def _text(value: object) -> str | None:
-    """A payload field as one line of property text (``None`` when absent or empty)."""
+    """A payload field as one line of property text, at most :data:`FIELD_MAX`
+    characters of valid UTF-8 (``None`` when absent or empty)."""
     if not isinstance(value, str):
         return None
-    line = " ".join(value.split())
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    line = " ".join(value.split())[:FIELD_MAX]
     return line or None
 
 
 def _session_start(project: Project, data: dict[str, object], runtime: str,
                    env: Mapping[str, str]) -> HookResult:
-    from ai_protocols.errors import BeingEdited
+    from ai_protocols.errors import AiProtocolsError, BeingEdited
     from ai_protocols.git.state import read_state
     from ai_protocols.session.layout import ACTIVE, ENDED
-    from ai_protocols.session.resume import resume_context
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
 
     source = _text(data.get("source")) or "startup"
-    report = project.start()
-    # The context first: it compares the branch and commit recorded before with now.
-    context = resume_context(project, project.show()).to_text()
-    git = read_state(project.root)
-    shown = _digest(context)
-    previous = None
+    problems: list[str] = []
     try:
-        with editing(project.ai_dir, project.path) as edit:
-            previous = edit.properties.get("CONTEXT_SHOWN")
-            edit.set_properties(
-                ("AGENT_SESSION", _text(data.get("session_id"))),
-                ("AGENT_SOURCE", source),
-                ("TRANSCRIPT", _text(data.get("transcript_path"))),
-                ("GIT_BRANCH", git.branch if git else None),
-                ("GIT_COMMIT", git.commit if git else None),
-                ("CONTEXT_SHOWN", shown),
-            )
-            if edit.properties.get("STATUS") == ENDED:  # its end was recorded: it is back
-                ended = edit.properties.get("EXIT", "")
-                edit.set_properties(("STATUS", ACTIVE), ("EXIT", None), ("EXITED", None),
-                                    ("EXIT_BY", None))
-                edit.note(f"{runtime}: session {source} (it had ended: {preview(ended)})")
-            elif not report.fresh and not report.took_over:
-                edit.note(f"{runtime}: session {source}")
-    except BeingEdited:
-        pass  # a person has unsaved changes: record it at the next start
+        report = project.start()
+    except AiProtocolsError as error:  # not recorded; what can be read still goes out
+        report, _ = None, problems.append(str(error))
+    # The context first: it compares the branch and commit recorded before with now.
+    context, session = _context(project)
+    shown = _digest(data, context)
+    if report is not None:
+        git = read_state(project.root)
+        try:
+            with editing(project.ai_dir, project.path) as edit:
+                edit.set_properties(
+                    ("AGENT_SESSION", _text(data.get("session_id"))),
+                    ("AGENT_SOURCE", source),
+                    ("TRANSCRIPT", _text(data.get("transcript_path"))),
+                    ("GIT_BRANCH", git.branch if git else None),
+                    ("GIT_COMMIT", git.commit if git else None),
+                    ("CONTEXT_SHOWN", shown),
+                )
+                if edit.properties.get("STATUS") == ENDED:  # its end was recorded: it is back
+                    ended = edit.properties.get("EXIT", "")
+                    edit.set_properties(("STATUS", ACTIVE), ("EXIT", None), ("EXITED", None),
+                                        ("EXIT_BY", None))
+                    edit.note(f"{runtime}: session {source} (it had ended: {preview(ended)})")
+                elif not report.fresh and not report.took_over:
+                    edit.note(f"{runtime}: session {source}")
+        except BeingEdited:
+            pass  # a person has unsaved changes: recorded at the next start
+        except AiProtocolsError as error:
+            problems.append(str(error))
     env_file = env.get("CLAUDE_ENV_FILE")
     if runtime == "claude" and env_file and project.agent_id:
         import shlex
 
-        with open(env_file, "a", encoding="utf-8") as handle:
-            handle.write(f"export AI_AGENT_ID={shlex.quote(project.agent_id)}\n")
-    if source == "resume" and previous == shown:
-        return HookResult()  # the conversation holds this very text already
-    return HookResult(stdout=context)
+        try:
+            with open(env_file, "a", encoding="utf-8") as handle:
+                handle.write(f"export AI_AGENT_ID={shlex.quote(project.agent_id)}\n")
+        except OSError as error:
+            problems.append(f"cannot write CLAUDE_ENV_FILE {env_file}: {error.strerror}")
+    stderr = f"ai-protocols hook SessionStart: {'; '.join(problems)}\n" if problems else ""
+    if source == "resume" and session is not None and session.context_shown == shown:
+        return HookResult(stderr=stderr)  # the conversation holds this very text already
+    return HookResult(stdout=context, stderr=stderr)
 
 
-def _digest(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _pre_compact(project: Project, data: dict[str, object], runtime: str,
-                 env: Mapping[str, str]) -> HookResult:
-    from ai_protocols.session.resume import resume_context
-    from ai_protocols.session.transaction import editing
-
-    trigger = _text(data.get("trigger")) or "auto"
-    with editing(project.ai_dir, project.path) as edit:
-        count = edit.properties.get("COMPACTIONS", "0")
-        edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
-                            ("COMPACTED", edit.stamp))
-        edit.note(f"{runtime}: context compaction ({trigger})")
-    context = resume_context(project, project.show()).to_text()
-    return HookResult(stdout="Keep what follows in the summary: it is this session's "
-                             "record, kept by ai-protocols.\n\n" + context)
-
-
-def _user_prompt(project: Project, data: dict[str, object], runtime: str,
-                 env: Mapping[str, str]) -> HookResult:
+def _context(project: Project) -> tuple[str, Session | None]:
+    """The resume context of the agent's session, and the session (``None`` when it has
+    no file yet). A file that cannot be read raises: a context would misstate it."""
     from ai_protocols.errors import NoSession
     from ai_protocols.session.resume import resume_context
 
@@ -247,7 +241,44 @@ def _user_prompt(project: Project, data: dict[str, object], runtime: str,
         session = project.show()
     except NoSession:
         session = None
-    return HookResult(stdout=resume_context(project, session).to_text())
+    return resume_context(project, session).to_text(), session
+
+
+def _digest(data: dict[str, object], text: str) -> str:
+    """Which text which agent session was given: a resume of another session, or another
+    text, is given again."""
+    import hashlib
+
+    seen = f"{data.get('session_id')}\0{text}"
+    return hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _pre_compact(project: Project, data: dict[str, object], runtime: str,
+                 env: Mapping[str, str]) -> HookResult:
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.transaction import editing
+
+    trigger = _text(data.get("trigger")) or "auto"
+    stderr = ""
+    try:
+        with editing(project.ai_dir, project.path) as edit:
+            count = edit.properties.get("COMPACTIONS", "0")
+            edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
+                                ("COMPACTED", edit.stamp))
+            edit.note(f"{runtime}: context compaction ({trigger})")
+    except AiProtocolsError as error:  # not counted; the context still goes out
+        stderr = f"ai-protocols hook PreCompact: the compaction is not recorded: {error}\n"
+    context, _ = _context(project)
+    return HookResult(stdout="Keep what follows in the summary: it is this session's "
+                             "record, kept by ai-protocols.\n\n" + context, stderr=stderr)
+
+
+def _user_prompt(project: Project, data: dict[str, object], runtime: str,
+                 env: Mapping[str, str]) -> HookResult:
+    context, session = _context(project)
+    if session is not None and session.context_shown == _digest(data, context):
+        return HookResult()  # its SessionStart gave it this very text in this turn
+    return HookResult(stdout=context)
 
 
 def _stop(project: Project, data: dict[str, object], runtime: str,
@@ -269,7 +300,7 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
     from ai_protocols.session.model import LogEntry
     from ai_protocols.session.transaction import editing
 
-    reason = _text(data.get("reason")) or "other"
+    reason = (_text(data.get("reason")) or "other")[:60]
     try:
         with editing(project.ai_dir, project.path, if_edited="defer") as edit:
             edit.apply(LogEntry("exit", f"session end ({reason})"))
@@ -292,9 +323,18 @@ _HANDLERS = {
 def main(event: str, runtime: str) -> int:
     """Run the hook with the process's stdin and environment; print; return the exit
     status."""
-    result = run_hook(event, runtime, sys.stdin.buffer.read())
-    if result.stdout:
-        sys.stdout.write(result.stdout if result.stdout.endswith("\n") else result.stdout + "\n")
-    if result.stderr:
-        sys.stderr.write(result.stderr)
+    try:
+        payload = sys.stdin.buffer.read()
+    except (OSError, AttributeError, ValueError):  # no stdin at all
+        payload = b""
+    result = run_hook(event, runtime, payload)
+    for stream, text in ((sys.stdout, result.stdout), (sys.stderr, result.stderr)):
+        if not text:
+            continue
+        try:
+            stream.write(text if text.endswith("\n") else text + "\n")
+            stream.flush()
+        except (OSError, AttributeError, ValueError, UnicodeError):
+            if stream is sys.stdout:
+                return 1  # the agent went away, or gave no stdout: nothing reached it
     return result.exit_code

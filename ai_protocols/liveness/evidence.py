@@ -50,7 +50,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from typing import Literal
 
-    State = Literal["live", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
+    State = Literal["live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
 # owner is the first ancestor that is none of these.
@@ -194,6 +194,10 @@ def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str
         return Liveness("wrapped-up", "closed by a wrap-up that did not finish moving it")
     if agent_id and lease_held(ai_dir, agent_id):
         return Liveness("live", "its spawner holds the lease")
+    if exit_ and exit_by and exit_by.endswith("SessionEnd hook"):
+        when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
+        return Liveness("ended", f"its {exit_by} recorded {exit_}{when}; the agent's "
+                                 "session can be resumed, or the file recovered")
     if exit_:
         when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
         return Liveness("crashed", f"its {exit_by or 'spawner'} recorded {exit_}{when} "

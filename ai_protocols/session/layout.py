@@ -164,6 +164,7 @@ def read_session(path: Path, text: str) -> Session:
         compacted=parse_timestamp(props.get("COMPACTED", "")),
         git_branch=props.get("GIT_BRANCH"),
         git_commit=props.get("GIT_COMMIT"),
+        context_shown=props.get("CONTEXT_SHOWN"),
     )
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
@@ -259,6 +260,7 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
         for key, value in (("STATUS", ENDED), ("EXIT", text), ("EXITED", stamp)):
             doc.set_property(doc.find(session_line), key, value)
+        doc.remove_property(doc.find(session_line), "EXIT_BY")  # a spawner's, unless set again
         line = f"exit: ended without wrap-up ({text})"
         append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
         return line

@@ -117,6 +117,7 @@ class Session:
     compacted: datetime | None = None  # when it last did
     git_branch: str | None = None  # the branch and commit the session last saw
     git_commit: str | None = None
+    context_shown: str | None = None  # a digest of the context a hook last gave the agent
     summary: str | None = None
     #: The items of each section, by kind (:data:`SECTION_KINDS`), in file order.
     entries: dict[str, list[Entry]] = field(default_factory=dict)

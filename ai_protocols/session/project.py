@@ -77,6 +77,7 @@ class StartReport:
     session: Session
     state: Liveness | None = None  # of an existing file: "mine", crashed, ...
     took_over: bool = False  # the caller became the owner of an existing file
+    titled: bool = False  # an existing file without a title got the one given
     finished_archive: Path | None = None
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = field(default_factory=list)
@@ -320,7 +321,7 @@ class Project:
         moment = minute_of(now)
         owner = current_owner()
         finished = state = None
-        took_over = False
+        took_over = titled = False
         with locked_sessions(self.ai_dir, self.path):
             existing = self.read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
@@ -340,12 +341,21 @@ class Project:
                 if recovery.may_take_over(session, state) and live_emacs_lock(self.path) is None:
                     session = recovery.take_over(self, owner, state, moment)
                     took_over = True
+                if title and not session.title and live_emacs_lock(self.path) is None:
+                    # A session a hook started has no title yet: the agent's start gives it.
+                    with editing(self.ai_dir, self.path, now=moment, held=True) as edit:
+                        edit.set_properties(("TITLE", title))
+                        line = edit.doc.lines[edit.line].rstrip("\r\n")
+                        if line.rstrip() == "* Session":
+                            edit.doc.set_line(edit.line, f"* Session: {title}")
+                    session, titled = edit.session(), True
         return StartReport(
             path=self.path,
             fresh=existing is None,
             session=session,
             state=state,
             took_over=took_over,
+            titled=titled,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
             others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE],

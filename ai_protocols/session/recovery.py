@@ -60,7 +60,7 @@ def may_take_over(session: Session, state: Liveness) -> bool:
     """Whether a new agent may become the owner of a session it finds in its own file:
     when the old owner is gone, or was never recorded on this host. Not when it may
     be at work on another host."""
-    if state.state in ("crashed", "abandoned"):
+    if state.state in ("ended", "crashed", "abandoned"):
         return True
     recorded = Owner.parse(session.owner) if session.owner else None
     host = recorded.host if recorded else session.host
@@ -145,7 +145,8 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
                     _adopt(project, edit, path, said)
                 else:
                     refuse_unsafe_archive(project.root, project.sessions_dir)
-                    named = state.state if state.state in ("crashed", "abandoned") else "forced"
+                    named = state.state if state.state in ("ended", "crashed", "abandoned") \
+                        else "forced"
                     edit.set_properties(("STATUS", CRASHED), ("ENDED", edit.stamp),
                                         ("DESCRIPTION", named))
                     edit.note(f"recover: archived as crashed ({said})")

@@ -103,7 +103,8 @@ class OsLock:
         if fcntl is None:  # pragma: no cover - not POSIX
             self._acquire_with_filelock(timeout)
             return
-        deadline = time.monotonic() + timeout
+        # A negative timeout waits for as long as it takes (as filelock's -1 does).
+        deadline = time.monotonic() + timeout if timeout >= 0 else float("inf")
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
