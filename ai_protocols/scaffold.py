@@ -88,28 +88,33 @@ def init_project(root: Path) -> list[InitAction]:
             except OSError as error:
                 raise storage.StorageError(folder, error) from error
             actions.append(InitAction("created", folder))
-    for folder in (ai_dir / SESSIONS_DIR, ai_dir / CONTEXT_DIR):
-        keep = folder / ".gitkeep"
-        if not keep.exists():
-            storage.atomic_write(keep, b"")
-    for target, (content, mode) in scaffold_files().items():
-        path = ai_dir / target
-        try:
-            current = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = None
-        except (OSError, UnicodeDecodeError):
-            actions.append(InitAction("kept", path))
-            continue
-        if current == content:
-            if mode & 0o111 and not path.stat().st_mode & 0o100:
-                path.chmod(mode)
-                actions.append(InitAction("made executable", path))
+    targets = [*(ai_dir / d / ".gitkeep" for d in (SESSIONS_DIR, CONTEXT_DIR)),
+               *(ai_dir / t for t in scaffold_files())]
+    # One init at a time, which first removes what a killed one left half written.
+    with storage.locked(ai_dir, ai_dir / ".scaffold"):
+        storage.discard_partial_writes(*targets)
+        for folder in (ai_dir / SESSIONS_DIR, ai_dir / CONTEXT_DIR):
+            keep = folder / ".gitkeep"
+            if not keep.exists():
+                storage.atomic_write(keep, b"")
+        for target, (content, mode) in scaffold_files().items():
+            path = ai_dir / target
+            try:
+                current = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                current = None
+            except (OSError, UnicodeDecodeError):
+                actions.append(InitAction("kept", path))
+                continue
+            if current == content:
+                if mode & 0o111 and not path.stat().st_mode & 0o100:
+                    path.chmod(mode)
+                    actions.append(InitAction("made executable", path))
+                else:
+                    actions.append(InitAction("unchanged", path))
+            elif current is None or _unchanged_since_install(current):
+                storage.atomic_write(path, content.encode("utf-8"), mode)
+                actions.append(InitAction("created" if current is None else "updated", path))
             else:
-                actions.append(InitAction("unchanged", path))
-        elif current is None or _unchanged_since_install(current):
-            storage.atomic_write(path, content.encode("utf-8"), mode)
-            actions.append(InitAction("created" if current is None else "updated", path))
-        else:
-            actions.append(InitAction("kept", path))
+                actions.append(InitAction("kept", path))
     return actions
