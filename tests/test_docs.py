@@ -329,13 +329,13 @@ def test_the_session_file_is_written_in_one_place() -> None:
             if re.search(rf"(?<![\w.]){re.escape(call)}|[.]{re.escape(call)}",
                          source.replace(f"def {call}", "")):
                 found.setdefault(call, set()).add(str(path.relative_to(package)))
-    assert found["discard_partial_writes("] == {  # and the record of minted ids
-        "session/transaction.py", "identity.py"}
+    assert found["discard_partial_writes("] == {  # and the record of minted ids, init's files
+        "session/transaction.py", "identity.py", "scaffold.py"}
     assert found["apply_entry("] == {"session/transaction.py"}
     assert found["read_pending("] == {"session/transaction.py", "session/project.py"}  # show
-    assert found["locked("] == {  # the archive folder's lock; the index's; minted ids'
+    assert found["locked("] == {  # the archive folder's lock; the index's; minted ids'; init's
         "session/transaction.py", "session/archive.py", "storage/archive_index.py",
-        "identity.py"}
+        "identity.py", "scaffold.py"}
     imported = {str(path.relative_to(package)) for path in package.rglob("*.py")
                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                 if isinstance(node, ast.ImportFrom) and node.module == "ai_protocols.storage.files"
