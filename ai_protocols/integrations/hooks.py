@@ -187,14 +187,18 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     source = _text(data.get("source")) or "startup"
     problems: list[str] = []
     try:
-        report = project.start()
+        report = project.start(others=False)  # (the context lists them)
     except AiProtocolsError as error:  # not recorded; what can be read still goes out
         report, _ = None, problems.append(str(error))
     # The context first: it compares the branch and commit recorded before with now.
-    context, session = _context(project)
+    git = read_state(project.root)  # once, for the context and the record
+    if report is not None:
+        session: Session | None = report.session  # as read, before this hook records
+        context = _context_of(project, session, git)
+    else:
+        context, session = _context(project)
     shown = _digest(data, context)
     if report is not None:
-        git = read_state(project.root)
         try:
             with editing(project.ai_dir, project.path) as edit:
                 edit.set_properties(
@@ -235,13 +239,18 @@ def _context(project: Project) -> tuple[str, Session | None]:
     """The resume context of the agent's session, and the session (``None`` when it has
     no file yet). A file that cannot be read raises: a context would misstate it."""
     from ai_protocols.errors import NoSession
-    from ai_protocols.session.resume import resume_context
 
     try:
         session = project.show()
     except NoSession:
         session = None
-    return resume_context(project, session).to_text(), session
+    return _context_of(project, session), session
+
+
+def _context_of(project: Project, session: Session | None, git: object = ...) -> str:
+    from ai_protocols.session.resume import resume_context
+
+    return resume_context(project, session, git=git).to_text()  # type: ignore[arg-type]
 
 
 def _digest(data: dict[str, object], text: str) -> str:

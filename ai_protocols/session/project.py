@@ -282,13 +282,16 @@ class Project:
             return False
         return True
 
-    def start(self, title: str | None = None, now: datetime | None = None) -> StartReport:
+    def start(self, title: str | None = None, now: datetime | None = None, *,
+              others: bool = True) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
         needs to carry on. The report says, with evidence, whether its owner
         is still at work; when it is gone, the caller becomes the owner. Only
-        a file that a wrap-up closed but could not move is archived first.
+        a file that a wrap-up closed but could not move is archived first. With
+        ``others=False`` the report leaves other agents' sessions out (``others``
+        empty): a caller that lists them itself need not read them twice.
 
         A fresh session in a project without a complete ``.ai/`` sets the project up
         first as ``init`` does (:func:`ai_protocols.scaffold.init_project`, reported
@@ -358,7 +361,8 @@ class Project:
             titled=titled,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
-            others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE],
+            others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE]
+            if others else [],
             set_up=set_up,
         )
 
