@@ -18,6 +18,7 @@ import click
 from ai_protocols import __version__
 from ai_protocols.cli.options import UsageProblem, click_options, log_entries
 from ai_protocols.cli.output import (
+    display,
     print_json,
     print_log_report,
     print_resume,
@@ -104,7 +105,7 @@ def init() -> None:
     from ai_protocols.scaffold import init_project
 
     for action in init_project(_project().root):
-        click.echo(f"{action.action}: {action.path}")
+        click.echo(f"{action.action}: {display(str(action.path))}")
 
 
 @cli.command()
@@ -123,39 +124,53 @@ def start(title: str | None) -> None:
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
     if report.finished_archive:
-        click.echo(f"Finished an interrupted wrap-up: archived {report.finished_archive}")
+        click.echo("Finished an interrupted wrap-up: archived "
+                   f"{display(str(report.finished_archive))}")
     state = report.state
+    where = display(str(report.path))
     if report.fresh:
-        click.echo(f"Started a fresh session: {report.path}")
+        click.echo(f"Started a fresh session: {where}")
     elif state is not None and state.state == "mine":
-        click.echo(f"This session already started: {report.path}\n")
+        click.echo(f"This session already started: {where}\n")
         click.echo(render_session(report.session))
     elif state is not None and not report.took_over:
         click.echo(
-            f"Warning: {report.path} may be in use by another agent ({state.state}: "
-            f"{state.evidence}): two agents would write one file. Give each run its own "
+            f"Warning: {where} may be in use by another agent ({state.state}: "
+            f"{display(state.evidence)}): two agents would write one file. Give each run its own "
             "AI_AGENT_ID, or recover the file once you are sure its agent is gone.",
             err=True,
         )
         click.echo(render_session(report.session))
     else:
-        evidence = f" ({state.state}: {state.evidence})" if state else ""
+        evidence = f" ({state.state}: {display(state.evidence)})" if state else ""
         click.echo(
             f"The previous session did not wrap up{evidence}: its session context is "
-            f"still at {report.path}.\nCarry on from it; log as you go and wrap it up "
+            f"still at {where}.\nCarry on from it; log as you go and wrap it up "
             "when done.\n"
         )
         click.echo(render_session(report.session))
     if report.others:
         click.echo("\nOther agents' sessions that need recovering:")
         for session, live in report.others:
-            target = session.agent_id or str(session.path)
-            click.echo(f"  {target}: {live.state} ({live.evidence})")
+            target = _target(session.agent_id, session.path)
+            click.echo(f"  {target}: {live.state} ({display(live.evidence)})")
             if session.summary:
-                click.echo(f"    summary: {session.summary}")
+                click.echo(f"    summary: {display(session.summary)}")
             if live.state != "wrapped-up":
                 click.echo(f"    take it over: ai-protocols recover {target} --adopt")
             click.echo(f"    archive it: ai-protocols recover {target} --archive")
+
+
+def _target(agent_id: str | None, path: object) -> str:
+    """How a command line names another agent's session, quoted for the shell: its id, or
+    its file when the id holds characters a terminal would not show as they are (and
+    the file escaped by :func:`display` when its path holds such characters too)."""
+    import shlex
+
+    for name in (agent_id, str(path)):
+        if name and display(name) == name:
+            return shlex.quote(name)
+    return display(str(path))
 
 
 @cli.command()
@@ -213,7 +228,7 @@ def wrap_up(description: str) -> None:
     The archive is named YYYY-MM-DD-HH-MM[-<id>]-<description>.org, the
     description made into a lower-case slug. The next start is fresh.
     """
-    click.echo(_project().wrap_up(description))
+    click.echo(display(str(_project().wrap_up(description))))
 
 
 @cli.command("list")
@@ -246,9 +261,9 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
     rows = _project().list_sessions(agent=agent, runtime=runtime, since=moment)
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
-        label = row.description or row.title or ""
-        click.echo(f"{when}  {row.kind:8}  {row.status or '?':10}  "
-                   f"{row.agent_id or '-'}  {label}\n    {row.path}")
+        label = display(row.description or row.title or "")
+        click.echo(f"{when}  {row.kind:8}  {display(row.status or '?'):10}  "
+                   f"{display(row.agent_id or '-')}  {label}\n    {display(str(row.path))}")
 
 
 @cli.command()
@@ -269,11 +284,11 @@ def status(as_json: bool) -> None:
         age = row.age
         ago = f"{int(age.total_seconds() // 60)} min ago" if age is not None else "?"
         mark = "*" if row.mine else " "
-        click.echo(f"{mark} {row.liveness.state:10} {row.agent_id or '(no id)'}  "
-                   f"updated {ago}\n    {row.liveness.evidence}")
+        click.echo(f"{mark} {row.liveness.state:10} {display(row.agent_id or '(no id)')}  "
+                   f"updated {ago}\n    {display(row.liveness.evidence)}")
         if row.summary:
-            click.echo(f"    summary: {row.summary}")
-        click.echo(f"    {row.path}")
+            click.echo(f"    summary: {display(row.summary)}")
+        click.echo(f"    {display(str(row.path))}")
 
 
 @cli.command()
@@ -292,7 +307,7 @@ def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
     """
     if adopt == archive:
         raise click.UsageError("give one of --adopt or --archive")
-    click.echo(_project().recover(target, adopt=adopt, force=force))
+    click.echo(display(str(_project().recover(target, adopt=adopt, force=force))))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
