@@ -20,7 +20,7 @@ from ai_protocols.liveness.host import process_start
 
 from conftest import CLI, Runner, clean_env
 
-ID_SHAPE = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.{runtime}\.[0-9]{{9,}}(-[0-9]+)?"
+ID_SHAPE = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.{runtime}\.[0-9]{{9,}}-[0-9a-f]{{12}}"
 
 
 def wait_for(path: Path, proc: subprocess.Popen | None = None, timeout: float = 30) -> str:
