@@ -538,7 +538,7 @@ def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None
         if line is None:
             return
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(index, flags, 0o644)
+        fd = os.open(index, flags, 0o666)  # less the umask, as every file made here
         try:
             size = os.fstat(fd).st_size
             if size == 0:
