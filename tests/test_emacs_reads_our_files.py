@@ -38,6 +38,7 @@ from pathlib import Path
 
 import pytest
 
+from ai_protocols.liveness.evidence import process_since_boot
 from ai_protocols.liveness.host import process_start
 
 from conftest import Runner
@@ -232,9 +233,10 @@ class Model:
         if self.agent is not None:
             keys["AGENT_ID"] = self.agent
         # The owner is the agent behind the command: here, this test process.
-        owner = f"{socket.gethostname()} {os.getpid()} {process_start(os.getpid())}"
+        owner = (f"{socket.gethostname()} {os.getpid()} {process_start(os.getpid())} "
+                 f"{process_since_boot(os.getpid())}")
         keys |= {"HOST": socket.gethostname(), "OWNER": owner, "STARTED": None,
-                 "UPDATED": None, "STATUS": self.status}
+                 "UPDATED": None, "UPDATED_AT": None, "STATUS": self.status}
         if self.ended is not None:
             keys |= {"ENDED": None, "DESCRIPTION": self.description}
         return keys

@@ -397,7 +397,7 @@ def test_session_file_linked_outside_is_refused(world: World, dangling: bool) ->
     assert f"* unknown    (no id)  updated ?\n    {refused(link, link)[1][7:-1]}\n" in status.stdout
     listing = reads[("list",)]
     assert listing.returncode == 0, listing.stderr
-    assert f"?  live      ?           -  \n    {link}\n" in listing.stdout  # not read
+    assert f"?  open      unknown     -  \n    {link}\n" in listing.stdout  # not read
     assert "Hostile input" not in listing.stdout
     assert target.exists() != dangling  # a dangling link was not followed to create it
     unchanged(before, sandbox.snapshot(world.base))

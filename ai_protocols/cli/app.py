@@ -238,9 +238,11 @@ def wrap_up(description: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
 @_errors_to_exit
 def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bool) -> None:
-    """List live session contexts and archived sessions, newest first.
+    """List open session contexts and archived sessions, newest first.
 
-    With --json, prints a JSON array with one compact object per line.
+    An open file shows its state, as status says it (live, ended, crashed,
+    abandoned, unknown, wrapped-up); an archive shows how it was closed (its
+    STATUS). With --json, prints a JSON array with one compact object per line.
     Archived sessions are read through a per-machine cache,
     .ai/.locks/sessions.index, whose rows are used only while each archive's
     size and mtime are unchanged; deleting it is always safe.
@@ -262,7 +264,8 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
         label = display(row.description or row.title or "")
-        click.echo(f"{when}  {row.kind:8}  {display(row.status or '?'):10}  "
+        state = row.state if row.kind == "open" else row.status  # as status says / as closed
+        click.echo(f"{when}  {row.kind:8}  {display(state or '?'):10}  "
                    f"{display(row.agent_id or '-')}  {label}\n    {display(str(row.path))}")
 
 
@@ -270,7 +273,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
 @_errors_to_exit
 def status(as_json: bool) -> None:
-    """Show every session-context file: live, crashed, abandoned or unknown.
+    """Show every session-context file: live, ended, crashed, abandoned or unknown.
 
     Each state comes with the evidence that decided it: the spawner's lease,
     the owning process recorded at start, or the time of the last update
@@ -296,11 +299,11 @@ def status(as_json: bool) -> None:
 @click.option("--adopt", is_flag=True,
               help="Carry its whole history on in this agent's session file.")
 @click.option("--archive", is_flag=True,
-              help="Archive it under .ai/sessions/ with status crashed.")
+              help="Archive it under .ai/sessions/, its status the state it was in.")
 @click.option("--force", is_flag=True, help="Even if it may still be at work (live, unknown).")
 @_errors_to_exit
 def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
-    """Take over or archive another agent's crashed or abandoned session.
+    """Take over or archive another agent's ended, crashed or abandoned session.
 
     ID is that agent's AI_AGENT_ID (or the path of its session file), as
     start and status show it. Prints the file the session now lives in.
