@@ -87,8 +87,10 @@ def test_errors_escape_the_paths_they_name(tmp_path: Path) -> None:
 # the characters that reorder, hide or recolour text.
 _ALPHABET = st.one_of(st.sampled_from(list("ab9._- é%" + RLO + OTHER.replace("\x1b", ""))),
                       st.characters(blacklist_categories=("Cs",), min_codepoint=0x20))
+# (Not with white space at either end: a property value's ends are not kept, so such an
+# id is not read back whole from AGENT_ID; a known limit, apart from what is shown.)
 ids = st.text(_ALPHABET, min_size=1, max_size=30).filter(
-    lambda s: "/" not in s and "\x7f" not in s and s.strip(".") != "")
+    lambda s: "/" not in s and "\x7f" not in s and s.strip(".") != "" and s == s.strip())
 texts = st.text(st.one_of(st.sampled_from(list("ab \n" + RLO + OTHER)),
                           st.characters(blacklist_categories=("Cs",))),
                 min_size=1, max_size=40).filter(lambda s: s.strip() and "\0" not in s)
