@@ -7,7 +7,6 @@ by the strongest evidence there is, in this order:
 1. **The lease.** ``ai-protocols spawn`` holds an operating-system lock,
    ``.ai/.locks/leases/<safe-id>.lease``, for exactly as long as its child
    lives; the kernel drops it when the spawner dies. Held: live. Free after
-   the spawner recorded the child's exit: crashed (ended without wrap-up).
    the spawner recorded the child's exit: ended (exit status 0, or the
    agent's own SessionEnd hook) or crashed (any other status, a signal). Writes
    after that record outrank it: someone is still at work on the file, so it

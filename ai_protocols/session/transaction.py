@@ -12,13 +12,13 @@ other the command needs, always in one order), remove the temporary files a
 killed writer left, read the file (refusing one that is missing, wrapped up,
 unreadable or a symbolic link), fold in the entries that waited while a
 person held the file in Emacs, let the body edit the document in memory,
-set ``UPDATED`` (and ``UPDATED_AT``, the same moment as a record no time zone
-or clock step can mislead, :mod:`ai_protocols.liveness.clock`), mark a file whose
-end was recorded as active again when this write is not that record (a write
-after an exit record is evidence of life), and write the whole file atomically. An exception in the
-body writes nothing. Edits name the session headline by nothing: the
-transaction finds it again for each one, so no caller holds a headline
-made stale by an earlier edit.
+mark a file whose end was recorded as active again when this write is not
+that record (a write after an exit record is evidence of life), set
+``UPDATED`` (and ``UPDATED_AT``, the same moment as a record no time zone or
+clock step can mislead, :mod:`ai_protocols.liveness.clock`), and write the
+whole file atomically. An exception in the body writes nothing. Edits name
+the session headline by nothing: the transaction finds it again for each
+one, so no caller holds a headline made stale by an earlier edit.
 """
 
 from __future__ import annotations
