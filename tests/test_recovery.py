@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ai_protocols.liveness.host import process_start
+from ai_protocols.paths import derived_agent_id
 
 from conftest import CLI, Runner, clean_env
 
@@ -518,10 +519,21 @@ def test_one_word_for_each_state_everywhere(project: Path, run: Runner) -> None:
     run("start", agent=ids["closed"])
     path = session_file(project, ids["closed"])
     path.write_text(path.read_text().replace(":STATUS:   active", ":STATUS:   wrapped-up"))
+    # An agent's own SessionEnd hook records a normal end too.
+    sid = "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f"
+    for event in ("SessionStart", "SessionEnd"):
+        payload = json.dumps({"session_id": sid, "cwd": str(project), "reason": "logout",
+                              "hook_event_name": event, "source": "startup"})
+        done = subprocess.run([str(CLI), "hook", event, "--runtime", "claude"], cwd=project,
+                              env=clean_env(), input=payload, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+    ids["hooked"] = derived_agent_id("claude", sid, project)
 
     words = _states_everywhere(project, run, "newcomer.p.x.1700000009")
     want = {"ended": "ended", "failed": "crashed", "killed": "crashed", "gone": "crashed",
-            "live": "live", "old": "abandoned", "fresh": "unknown", "closed": "wrapped-up"}
+            "live": "live", "old": "abandoned", "fresh": "unknown", "closed": "wrapped-up",
+            "hooked": "ended"}
     recoverable = {"ended", "crashed", "abandoned", "wrapped-up"}
     for name, state in want.items():
         said = words[ids[name]]
@@ -531,6 +543,8 @@ def test_one_word_for_each_state_everywhere(project: Path, run: Runner) -> None:
     assert evidence[ids["ended"]].startswith("its spawner recorded exit status 0 at ")
     assert evidence[ids["failed"]].startswith("its spawner recorded exit status 3 at ")
     assert evidence[ids["killed"]].startswith("its spawner recorded signal 9 (SIGKILL) at ")
+    assert evidence[ids["hooked"]].startswith(
+        "its claude SessionEnd hook recorded session end (logout) at ")
 
 
 def test_recover_archives_an_ended_session_under_its_state(project: Path,
