@@ -26,9 +26,10 @@ _MARKER = re.compile(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
 
 #: Installed path under ``.ai/`` -> (packaged data file, permission bits).
 _FILES: dict[str, tuple[str, int]] = {
-    "scripts/session-context-path": ("session-context-path", 0o755),
-    "protocols.org": ("protocols.org", 0o644),
-    ".gitignore": ("gitignore", 0o644),
+    # Less the umask, as git checks files out: 0o755 and 0o644 under umask 022.
+    "scripts/session-context-path": ("session-context-path", 0o777),
+    "protocols.org": ("protocols.org", 0o666),
+    ".gitignore": ("gitignore", 0o666),
 }
 _DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
 
@@ -107,8 +108,9 @@ def init_project(root: Path) -> list[InitAction]:
                 actions.append(InitAction("kept", path))
                 continue
             if current == content:
-                if mode & 0o111 and not path.stat().st_mode & 0o100:
-                    path.chmod(mode)
+                now = path.stat().st_mode
+                if mode & 0o111 and not now & 0o100:
+                    path.chmod(now | (now & 0o444) >> 2)  # executable by whoever may read it
                     actions.append(InitAction("made executable", path))
                 else:
                     actions.append(InitAction("unchanged", path))

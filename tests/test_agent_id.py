@@ -1,4 +1,5 @@
-"""``ai-protocols agent-id``: fresh ``host.project.runtime.<epoch>`` ids, never repeated."""
+"""``ai-protocols agent-id``: fresh ``host.project.runtime.<epoch>-<random>`` ids, never
+repeated: not in one clone, not across clones, users or hosts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -32,14 +32,12 @@ def short_host() -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40].strip("-") or "host"
 
 
-def split_id(agent: str) -> tuple[str, str, str, int, int]:
-    """(host, project, runtime, epoch, count) of a minted id; count 1 has no tail."""
-    match = re.fullmatch(r"([^.]+)\.([^.]+)\.([^.]+)\.(\d{9,})(?:-(\d+))?", agent)
+def split_id(agent: str) -> tuple[str, str, str, int, str]:
+    """(host, project, runtime, epoch, random digits) of a minted id."""
+    match = re.fullmatch(r"([^.]+)\.([^.]+)\.([^.]+)\.(\d{9,})-([0-9a-f]{12})", agent)
     assert match, agent
-    host, project, runtime, epoch, count = match.groups()
-    if count is not None:
-        assert int(count) >= 2, agent
-    return host, project, runtime, int(epoch), int(count or 1)
+    host, project, runtime, epoch, tail = match.groups()
+    return host, project, runtime, int(epoch), tail
 
 
 # --- the shape of an id -----------------------------------------------------------------
@@ -51,8 +49,8 @@ def test_agent_id_is_host_project_runtime_epoch(project: Path, run: Runner) -> N
     after = int(time.time())
     assert line.endswith("\n") and line.count("\n") == 1
     agent = line[:-1]
-    host, name, runtime, epoch, count = split_id(agent)
-    assert (host, name, runtime, count) == (short_host(), "proj", "claude", 1)
+    host, name, runtime, epoch, _ = split_id(agent)
+    assert (host, name, runtime) == (short_host(), "proj", "claude")
     assert before <= epoch <= after + 1
     assert PART.fullmatch(host) and PART.fullmatch(name)
     assert safe_id(agent) == agent  # used as it is: no percent-encoding
@@ -136,7 +134,7 @@ def test_host_part_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) ->
                            ("-x-", "x"), ("h" * 50 + ".d", "h" * 40)):
         monkeypatch.setattr(host_module, "hostname", lambda h=hostname: h)
         agent = mint_agent_id("claude", project, now=FIXED)
-        assert agent.startswith(f"{part}.proj.claude.{FIXED}"), agent
+        assert agent.startswith(f"{part}.proj.claude.{FIXED}-"), agent
         assert safe_id(agent) == agent
 
 
@@ -154,15 +152,9 @@ def test_id_part_is_always_one_safe_id_part(value: str) -> None:
 # --- uniqueness -------------------------------------------------------------------------
 
 
-def _assert_fresh_sequence(ids: list[str]) -> None:
-    """All distinct; per epoch the tails are exactly 1 (no tail), -2, -3, ..."""
+def _assert_all_different(ids: list[str]) -> None:
     assert len(set(ids)) == len(ids), sorted(ids)
-    counts: dict[tuple[str, str, str, int], list[int]] = defaultdict(list)
-    for agent in ids:
-        host, name, runtime, epoch, count = split_id(agent)
-        counts[host, name, runtime, epoch].append(count)
-    for key, seen in counts.items():
-        assert sorted(seen) == list(range(1, len(seen) + 1)), (key, sorted(seen))
+    assert len({split_id(agent)[4] for agent in ids}) == len(ids)  # the tails alone differ
 
 
 def test_concurrent_processes_never_get_the_same_id(project: Path) -> None:
@@ -179,73 +171,117 @@ def test_concurrent_processes_never_get_the_same_id(project: Path) -> None:
     after = int(time.time())
     assert [proc.returncode for proc in procs] == [0] * 24, [err for _, err in outputs]
     ids = [out.strip() for out, _ in outputs]
-    pattern = re.compile(rf"^{re.escape(short_host())}\.proj\.claude\.\d{{9,}}(-\d+)?$")
+    pattern = re.compile(rf"^{re.escape(short_host())}\.proj\.claude\.\d{{9,}}-[0-9a-f]{{12}}$")
     for agent in ids:
         assert pattern.match(agent), agent
         assert has_unique_tail(agent)
         assert before <= split_id(agent)[3] <= after + 1
-    _assert_fresh_sequence(ids)
-
-
-def test_concurrent_runtimes_count_separately(project: Path) -> None:
-    procs = [
-        subprocess.Popen([str(CLI), "agent-id", "--runtime", runtime], cwd=project,
-                         env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-        for runtime in ["claude", "codex"] * 6
-    ]
-    ids = [proc.communicate(timeout=120)[0].strip() for proc in procs]
-    assert all(proc.returncode == 0 for proc in procs)
-    for runtime in ("claude", "codex"):
-        mine = [agent for agent in ids if split_id(agent)[2] == runtime]
-        assert len(mine) == 6
-        _assert_fresh_sequence(mine)
+    _assert_all_different(ids)
 
 
 def test_many_calls_in_one_second_in_process(project: Path) -> None:
-    ids = [mint_agent_id("claude", project) for _ in range(50)]
-    _assert_fresh_sequence(ids)
-
-
-def test_same_second_gets_counting_tails(project: Path) -> None:
-    prefix = f"{short_host()}.proj.claude"
-    got = [mint_agent_id("claude", project, now=FIXED + 0.9) for _ in range(3)]
-    assert got == [f"{prefix}.{FIXED}", f"{prefix}.{FIXED}-2", f"{prefix}.{FIXED}-3"]
-    assert all(has_unique_tail(agent) for agent in got)
-    assert mint_agent_id("claude", project, now=FIXED + 1) == f"{prefix}.{FIXED + 1}"
-    assert mint_agent_id("codex", project, now=FIXED) == f"{short_host()}.proj.codex.{FIXED}"
+    ids = [mint_agent_id("claude", project, now=FIXED) for _ in range(200)]
+    _assert_all_different(ids)
+    assert {split_id(agent)[3] for agent in ids} == {FIXED}
 
 
 def test_clock_stepping_back_still_gives_fresh_ids(project: Path) -> None:
-    prefix = f"{short_host()}.proj.claude"
-    first = mint_agent_id("claude", project, now=FIXED)
-    back = [mint_agent_id("claude", project, now=FIXED - step) for step in (1, 3600, 0)]
-    assert [first, *back] == [f"{prefix}.{FIXED}", f"{prefix}.{FIXED}-2",
-                              f"{prefix}.{FIXED}-3", f"{prefix}.{FIXED}-4"]
-    assert mint_agent_id("claude", project, now=FIXED + 5) == f"{prefix}.{FIXED + 5}"
-    assert mint_agent_id("claude", project, now=FIXED) == f"{prefix}.{FIXED + 5}-2"
+    ids = [mint_agent_id("claude", project, now=now)
+           for now in (FIXED, FIXED - 1, FIXED - 3600, FIXED, FIXED + 5, FIXED)]
+    _assert_all_different(ids)
+    assert [split_id(agent)[3] for agent in ids] == [FIXED, FIXED - 1, FIXED - 3600, FIXED,
+                                                      FIXED + 5, FIXED]
 
 
-def test_a_later_process_sees_ids_minted_before(project: Path, run: Runner) -> None:
-    """The last tail is kept on disk: a clock behind the record still gets a fresh id."""
-    future = int(time.time()) + 10_000
-    minted = mint_agent_id("claude", project, now=future)
-    assert minted.endswith(f".{future}")
-    from_cli = run("agent-id", "--runtime", "claude").stdout.strip()
-    assert from_cli == f"{minted}-2"
+def test_minting_writes_nothing(project: Path, run: Runner) -> None:
+    """No record kept anywhere: nothing under .ai/ (a shared checkout's other users
+    never meet a file of ours they cannot write), and no project needs .ai/ at all."""
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    run("agent-id", "--runtime", "claude")
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(FIXED - 5, FIXED + 5), min_size=1, max_size=12))
-def test_any_clock_sequence_never_repeats(tmp_path_factory: pytest.TempPathFactory,
-                                          clock: list[int]) -> None:
-    root = tmp_path_factory.mktemp("clock") / "proj"
-    (root / ".ai").mkdir(parents=True)
-    ids = [mint_agent_id("claude", root, now=now) for now in clock]
-    assert len(set(ids)) == len(ids)
-    epochs = [split_id(agent)[3] for agent in ids]
-    assert epochs == sorted(epochs)  # never earlier than an id already given
-    assert epochs[-1] == max(clock)
+# --- unique across clones and hosts (issue 11) -------------------------------------------
+
+#: The same second for every mint: libfaketime (the Debian package faketime) stops the
+#: clock of the process it runs at this time, as two mints in one real second see it.
+SECOND = "2026-11-21 10:00:00"
+SECOND_EPOCH = 1795255200  # SECOND in UTC, and the clock's zone is UTC below
+
+
+def faked(*argv: str) -> list[str]:
+    faketime = shutil.which("faketime")
+    assert faketime, "the Debian package faketime is needed (scripts/test installs it)"
+    return [faketime, "-f", SECOND, *argv]
+
+
+def clone_pair(tmp_path: Path) -> list[Path]:
+    """Two clones of one remote on this host, both in folders named ``app``."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    clones = [tmp_path / "alice" / "app", tmp_path / "bob" / "app"]
+    for clone in clones:
+        clone.parent.mkdir()
+        subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True,
+                       capture_output=True)
+        Runner(clone)("init")
+    return clones
+
+
+def test_two_clones_of_one_name_never_mint_the_same_id_in_one_second(tmp_path: Path) -> None:
+    """The case seen: two clones of one remote, in folders of one name, minting
+    ``agent-id --runtime codex`` in the same second, got the same id (the record that
+    keeps ids apart lived in each clone), and after a pull one took over the other's
+    session. Each clone mints ten, alternately, all in one frozen second."""
+    clones = clone_pair(tmp_path)
+    ids = []
+    for _ in range(10):
+        for clone in clones:
+            result = subprocess.run(faked(str(CLI), "agent-id", "--runtime", "codex"),
+                                    cwd=clone, env=clean_env(TZ="UTC"), capture_output=True,
+                                    text=True, timeout=60)
+            assert result.returncode == 0, result.stderr
+            ids.append(result.stdout.strip())
+    assert len(set(ids)) == len(ids), sorted(ids)  # twenty ids...
+    assert {split_id(agent)[:4] for agent in ids} == {
+        (short_host(), "app", "codex", SECOND_EPOCH)}  # ...of one prefix and one second
+    _assert_all_different(ids)
+
+
+def test_spawn_in_two_clones_in_one_second_gives_two_sessions(tmp_path: Path) -> None:
+    """Through spawn, as agents are started: each agent of each clone its own file."""
+    clones = clone_pair(tmp_path)
+    script = 'printf %s "$AI_AGENT_ID" > id && ai-protocols start'
+    env = clean_env(TZ="UTC", PATH=f"{CLI.parent}:{clean_env()['PATH']}")
+    for clone in clones:
+        result = subprocess.run(faked(str(CLI), "spawn", "--runtime", "codex", "--", "sh",
+                                      "-c", script), cwd=clone, env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    first, second = ((clone / "id").read_text() for clone in clones)
+    assert first != second, first
+    assert split_id(first)[3] == split_id(second)[3] == SECOND_EPOCH
+
+
+def test_hosts_whose_short_names_are_alike_never_mint_the_same_id(tmp_path: Path) -> None:
+    """Different hosts (real processes under their own host names) whose names share
+    their first label, in folders of one name, minting in one second. Never skipped:
+    it fails where a process cannot take a host name of its own."""
+    assert _can_set_hostname(), "this test needs unshare --uts (root, or a user namespace)"
+    clones = clone_pair(tmp_path)
+    code = ("import os, socket, sys; socket.sethostname(sys.argv[1]); "
+            "os.execv(sys.argv[2], sys.argv[2:])")
+    ids = []
+    for hostname, clone in (("web1.dc-east", clones[0]), ("web1.dc-west", clones[1])) * 5:
+        result = subprocess.run(
+            ["unshare", "--uts", sys.executable, "-c", code, hostname,
+             *faked(str(CLI), "agent-id", "--runtime", "codex")],
+            cwd=clone, env=clean_env(TZ="UTC"), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        ids.append(result.stdout.strip())
+    assert len(set(ids)) == len(ids), sorted(ids)
+    assert {split_id(agent)[:4] for agent in ids} == {("web1", "app", "codex", SECOND_EPOCH)}
+    _assert_all_different(ids)
 
 
 # --- invalid runtimes ---------------------------------------------------------------------
@@ -253,13 +289,14 @@ def test_any_clock_sequence_never_repeats(tmp_path_factory: pytest.TempPathFacto
 
 @pytest.mark.parametrize("runtime", ["a.b", "", "x y", "r" * 41, "a/b", "é", "claude\n"])
 def test_invalid_runtime_is_refused(project: Path, run: Runner, runtime: str) -> None:
+    before = sorted(project.rglob("*"))
     result = run("agent-id", f"--runtime={runtime}", check=False)
     assert result.returncode == 4, result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("Error: runtime ")
     assert "cannot be used:" in result.stderr
     assert result.stderr.count("\n") == 1
-    assert not list(project.glob(".ai/.locks/agent-id.*"))  # nothing was minted
+    assert sorted(project.rglob("*")) == before  # nothing was minted, nothing created
 
 
 @pytest.mark.parametrize("runtime", ["r" * 40, "claude_code", "gpt-5", "-x", "X"])
@@ -292,6 +329,9 @@ def test_runtime_is_required(project: Path, run: Runner) -> None:
     ("1718400000", False),
     ("x.1718400000-", False),
     ("x.1718400000-3a", False),
+    ("velox.p.claude.1718400000-3f2a9c1b7d4e", True),  # minted since issue 11
+    ("velox.p.claude.1718400000-3f2a9c1b7d4", False),
+    ("velox.p.claude.1718400000-3F2A9C1B7D4E", False),
     ("x.1718400000.y", False),
     ("", False),
     ("velox.proj.claude", False),
@@ -306,7 +346,9 @@ def test_has_unique_tail_examples(agent: str, tail: bool) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.from_regex(PART, fullmatch=True), st.integers(10**8, 10**12),
-       st.one_of(st.none(), st.integers(2, 10**4)))
-def test_every_minted_shape_has_an_epoch_tail(part: str, epoch: int, count: int | None) -> None:
-    agent = f"{part}.{part}.{part}.{epoch}" + ("" if count is None else f"-{count}")
-    assert has_unique_tail(agent)
+       st.one_of(st.none(), st.integers(2, 10**4), st.binary(min_size=6, max_size=6)))
+def test_every_minted_shape_has_an_epoch_tail(part: str, epoch: int,
+                                              tail: int | bytes | None) -> None:
+    """Minted now (``-<12 hex digits>``), and as older versions minted (none, ``-N``)."""
+    end = "" if tail is None else f"-{tail.hex() if isinstance(tail, bytes) else tail}"
+    assert has_unique_tail(f"{part}.{part}.{part}.{epoch}{end}")

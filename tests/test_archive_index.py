@@ -11,6 +11,7 @@ command; the encoding of a line is checked in-process with hypothesis.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -198,11 +199,11 @@ class WrapUpWhileListing:
         real = layout.read_info
         self.done = False
 
-        def info(path: Path, kind: str) -> list[SessionInfo]:
+        def info(path: Path, kind: str, *judge: object) -> list[SessionInfo]:
             if kind == "archived" and not self.done:
                 self.done = True
                 action()
-            return real(path, kind)  # type: ignore[arg-type]
+            return real(path, kind, *judge)  # type: ignore[arg-type]
 
         monkeypatch.setattr(project_module, "read_info", info)
 
@@ -259,11 +260,14 @@ def test_the_same_output_without_and_with_the_index(busy: Path, run: Runner,
     assert listing(run, *args) == expected  # the index written by the run before
     assert listing(run, *args) == expected  # and as it is now
     rows = json.loads(expected[0])
-    assert rows == [layout.read_info(Path(r["path"]), r["kind"])[0].to_json() for r in rows]
+    # As read directly; an open file's state is status's (tests/test_recovery.py).
+    assert rows == [{**layout.read_info(Path(r["path"]), r["kind"])[0].to_json(),
+                     "state": r["state"]} for r in rows]
+    assert {r["state"] for r in rows if r["kind"] == "archived"} <= {None}
     assert rows == sorted(rows, reverse=True, key=lambda r: (
         r["ended"] or r["updated"] or r["started"], Path(r["path"]).name))
     if not args:
-        assert len(rows) == 42 and [r["kind"] for r in rows].count("live") == 2
+        assert len(rows) == 42 and [r["kind"] for r in rows].count("open") == 2
         old_live = row_of(expected[0], busy / ".ai/session-context.d/"
                                         "live.proj.claude.1700000100.org")
         assert 5 < rows.index(old_live) < 35  # among the cached rows
@@ -420,7 +424,8 @@ def test_the_library_gives_the_same_rows(busy: Path, run: Runner) -> None:
     assert (busy / INDEX).exists()
     cached = project.list_sessions()
     assert cached == read  # every field, read lazily from the cached text
-    assert cached == [layout.read_info(row.path, row.kind)[0] for row in read]  # as read directly
+    assert cached == [dataclasses.replace(layout.read_info(row.path, row.kind)[0],
+                                          state=row.state) for row in read]  # as read directly
     assert all(isinstance(row, SessionInfo) for row in cached)
     assert isinstance(cached[-1].path, Path) and isinstance(cached[-1].ended, datetime)
     assert [row.to_json() for row in cached] == json.loads(run("list", "--json").stdout)

@@ -570,7 +570,8 @@ def test_two_cli_wrap_ups_at_once(project: Path, run: Runner,
 
 
 def test_agent_ids_minted_at_once_are_all_different(tmp_path: Path, holds_dir: Path) -> None:
-    """16 processes x 20 ids, all in the same second or two."""
+    """16 processes x 20 ids, all in the same second or two: no lock, no record, and
+    no two alike (the random digits of their tails tell them apart)."""
 
     def minter() -> list[str]:
         return [mint_agent_id("claude", tmp_path) for _ in range(20)]
@@ -578,23 +579,20 @@ def test_agent_ids_minted_at_once_are_all_different(tmp_path: Path, holds_dir: P
     said = run_forked(tmp_path, holds_dir, [minter] * 16)
     ids = [i for lines in said for i in lines]
     assert len(ids) == 320 and len(set(ids)) == 320
-    holds = read_holds(holds_dir)
-    assert len(holds) == 320 and len({h.target for h in holds}) == 1
-    assert not overlaps(holds)
-    for lines in said:  # each process sees its own ids increase
+    assert read_holds(holds_dir) == []
+    for lines in said:  # each process's ids never go back in time
         assert lines == sorted(lines, key=_id_order)
 
 
-def _id_order(agent_id: str) -> tuple[int, int]:
-    epoch, _, count = agent_id.rsplit(".", 1)[1].partition("-")
-    return int(epoch), int(count or 1)
+def _id_order(agent_id: str) -> int:
+    return int(agent_id.rsplit(".", 1)[1].partition("-")[0])
 
 
 def test_cli_agent_id_and_spawn_at_once_never_share_an_id(
         project: Path, holds_dir: Path, cli_env: dict[str, str]) -> None:
     """32 ``agent-id`` and 16 ``spawn`` processes started together."""
     host = id_part(socket.gethostname().split(".")[0], "host")
-    shape = re.compile(rf"{re.escape(host)}\.proj\.x\.[0-9]{{10}}(-[0-9]+)?")
+    shape = re.compile(rf"{re.escape(host)}\.proj\.x\.[0-9]{{10}}-[0-9a-f]{{12}}")
     (project / "ids").mkdir()
     minting = [subprocess.Popen([str(CLI), "agent-id", "--runtime", "x"], cwd=project,
                                 env=cli_env, stdout=subprocess.PIPE, text=True)
@@ -620,10 +618,9 @@ def test_cli_agent_id_and_spawn_at_once_never_share_an_id(
     assert all(shape.fullmatch(i) for i in ids), ids
     holds = read_holds(holds_dir)
     assert not overlaps(holds)
-    minting_holds = [h for h in holds if Path(h.target).name == f"agent-id.{host}.proj.x"]
-    assert len(minting_holds) == 48
-    # The rest: each spawner looking for its agent's session file to record the exit in.
-    assert sorted(Path(h.target).stem for h in holds if h not in minting_holds) == sorted(seen)
+    # Minting takes no lock: the holds are each spawner's, looking for its agent's session
+    # file to record the exit in.
+    assert sorted(Path(h.target).stem for h in holds) == sorted(seen)
 
 
 

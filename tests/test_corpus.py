@@ -53,6 +53,7 @@ import pytest
 
 from ai_protocols import LogEntry, Project
 from ai_protocols.errors import UnreadableSession
+from ai_protocols.liveness.clock import Moment
 
 import emacs
 from conftest import Runner
@@ -398,7 +399,8 @@ def plan_for(name: str, op: str, original: str) -> Plan:
         because = resumed_because(original)
         if because.startswith("unknown: it runs on another host"):
             return plan
-        plan.added.append(re.compile(r"[ \t]*:OWNER:[ \t]+pid \d+ on \S+, started .* \([0-9.]+\)"))
+        plan.added.append(re.compile(
+            r"[ \t]*:OWNER:[ \t]+pid \d+ on \S+, started .* \([0-9.]+ boot [0-9a-f]{8}:\d+\)"))
         plan.removed.append(first_line_matching(original, r"[ \t]*:HOST:"))
         plan.added.append(re.compile(rf"[ \t]*:HOST:[ \t]+{re.escape(socket.gethostname())}"))
         log(f"resumed: the previous session did not wrap up ({because})")
@@ -717,6 +719,15 @@ def stamp_time(data: bytes, key: str) -> datetime:
     return datetime.fromisoformat(f"{match[1]} {match[2]}")
 
 
+def write_moment(data: bytes, key: str) -> datetime | Moment:
+    """The moment of the write that stamped ``key``: its UPDATED_AT record when it
+    agrees (the CLI measures it), else the stamp, a local time."""
+    found = re.search(rb"(?m)^[ \t]*:UPDATED_AT:[ \t]+(.*)$", data)
+    stamp = stamp_time(data, key)
+    moment = Moment.parse(found[1].decode()) if found else None
+    return moment if moment is not None and moment.agrees_with(stamp) else stamp
+
+
 CLI_CASES = [
     ("11-crlf", ["log", "--progress", ENTRIES["progress"].text,
                  "--blocker", ENTRIES["blocker"].text]),
@@ -740,7 +751,7 @@ def test_cli_writes_what_the_library_writes(tmp_path: Path, name: str, args: lis
     twin.path.write_bytes(source)
     if args[0] == "start":
         written = project.path.read_bytes()
-        report = twin.start(now=stamp_time(written, "UPDATED"))
+        report = twin.start(now=write_moment(written, "UPDATED"))
         if not report.took_over:  # it may be at work on its own host: left alone
             assert "may be in use by another agent" in result.stderr
             assert written == source
@@ -756,7 +767,7 @@ def test_cli_writes_what_the_library_writes(tmp_path: Path, name: str, args: lis
         assert result.stderr.startswith("Wrapped up the session and archived it")
         archive = Path(result.stdout.strip())
         written = archive.read_bytes()
-        expected = twin.wrap_up(DESCRIPTION, now=stamp_time(written, "ENDED"))
+        expected = twin.wrap_up(DESCRIPTION, now=write_moment(written, "ENDED"))
         assert archive.relative_to(project.root) == expected.relative_to(twin.root)
         assert written == expected.read_bytes()
         return
@@ -772,7 +783,7 @@ def test_cli_writes_what_the_library_writes(tmp_path: Path, name: str, args: lis
             entries.append(LogEntry(kind, next(options)))  # type: ignore[arg-type]
     order = {kind: n for n, kind in enumerate(ALL_KINDS)}
     entries.sort(key=lambda e: order[e.kind])
-    twin.log(*entries, now=stamp_time(written, "UPDATED"))
+    twin.log(*entries, now=write_moment(written, "UPDATED"))
     assert written == twin.path.read_bytes()
 
 

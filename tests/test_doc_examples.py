@@ -84,7 +84,8 @@ def script(page_blocks: list[Block]) -> str:
 NORMAL = [
     (re.compile(r"\[\d{4}-\d\d-\d\d [A-Z][a-z]{2} \d\d:\d\d\]"), "[TIME]"),
     (re.compile(r"\d{4}-\d\d-\d\d[ T-]\d\d[:-]\d\d"), "TIME"),
-    (re.compile(r"\b1[6-9]\d{8}(?:\.\d+)?(?:-\d+)?\b"), "EPOCH"),
+    (re.compile(r"\b1[6-9]\d{8}(?:\.\d+)?(?:-\d+|-[0-9a-f]{12})?\b"), "EPOCH"),
+    (re.compile(r"\bboot [0-9a-f]{8}:\d+"), "boot BOOT"),
     (re.compile(r"\b(pid|process) \d+"), r"\1 PID"),
     (re.compile(r"\b\d+ (min|minutes|hours|days) ago\b"), r"N \1 ago"),
 ]

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_protocols.liveness.evidence import Owner
+from ai_protocols.liveness.evidence import Owner, process_since_boot
 from ai_protocols.liveness.host import process_start
 
 from conftest import Runner
@@ -233,9 +233,10 @@ class Model:
         if self.agent is not None:
             keys["AGENT_ID"] = self.agent
         # The owner is the agent behind the command: here, this test process.
-        owner = Owner(socket.gethostname(), os.getpid(), process_start(os.getpid())).to_property()
+        owner = Owner(socket.gethostname(), os.getpid(), process_start(os.getpid()),
+                      process_since_boot(os.getpid())).to_property()
         keys |= {"HOST": socket.gethostname(), "OWNER": owner, "STARTED": None,
-                 "UPDATED": None, "STATUS": self.status}
+                 "UPDATED": None, "UPDATED_AT": None, "STATUS": self.status}
         if self.ended is not None:
             keys |= {"ENDED": None, "DESCRIPTION": self.description}
         return keys

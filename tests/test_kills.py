@@ -225,11 +225,9 @@ def check_state(ai: Path, in_place: list[Path], logged: list[str], started: set[
 
 def test_the_next_locked_write_removes_what_killed_writes_left(tmp_path: Path) -> None:
     """The temporary files a killed write leaves (as ``atomic_write`` names them) beside
-    the session file, its pending file, its tombstone and the record of minted ids go
-    at the next write under the same lock, and nothing else does: not the live
-    temporary file of ``a.org.b.org``, which another lock guards."""
-    from ai_protocols import mint_agent_id
-
+    the session file, its pending file and its tombstone go at the next write under
+    the same lock, and nothing else does: not the live temporary file of
+    ``a.org.b.org``, which another lock guards."""
     project = Project(tmp_path, "a")
     project.start()
     Project(tmp_path, "a.org.b").start()
@@ -242,10 +240,3 @@ def test_the_next_locked_write_removes_what_killed_writes_left(tmp_path: Path) -
         path.write_text("partial")
     project.log(LogEntry("progress", "after a kill"))
     assert [p.exists() for p in left + others] == [False] * len(left) + [True] * len(others)
-
-    mint_agent_id("x", tmp_path)
-    record = next(p for p in (ai / ".locks").glob("agent-id.*") if p.suffix != ".lock")
-    partial = record.with_name(f".{record.name}.k1ll3d_4.tmp")
-    partial.write_text("1 1")
-    mint_agent_id("x", tmp_path)
-    assert not partial.exists()

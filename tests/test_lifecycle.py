@@ -75,12 +75,16 @@ def test_walkthrough_with_agent_id(project: Path, run: Runner) -> None:
     assert resolver(project, AGENT) == before == f"{context(project, AGENT)}\n"
 
 
-def test_archive_name_uses_local_time(project: Path, run: Runner) -> None:
+def test_archive_name_uses_utc(project: Path, run: Runner) -> None:
+    """Archive names start with the time the session ended in UTC (issue 11), whatever
+    the zone of whoever wrapped it up; ENDED is the local time, for people."""
     run("start", env={"TZ": "Pacific/Kiritimati"})
     archive = Path(run("wrap-up", "x", env={"TZ": "Pacific/Kiritimati"}).stdout.strip())
-    utc = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=14)
+    utc = datetime.now(timezone.utc).replace(tzinfo=None)
     names = {f"{(utc - timedelta(minutes=m)):%Y-%m-%d-%H-%M}-x.org" for m in range(3)}
     assert archive.name in names
+    local = {f"[{(utc + timedelta(hours=14) - timedelta(minutes=m)):%Y-%m-%d}" for m in range(3)}
+    assert any(f":ENDED:    {day}" in archive.read_text() for day in local)
 
 
 def test_start_is_fresh_then_never_overwrites(project: Path, run: Runner) -> None:
@@ -101,9 +105,10 @@ def test_start_is_fresh_then_never_overwrites(project: Path, run: Runner) -> Non
     assert "Started a fresh session" not in out
     assert "--title was not used" in result.stderr
     old, new = before.splitlines(), after.splitlines()
-    kept = [line for line in old if not line.startswith((":OWNER:", ":UPDATED:"))]
+    kept = [line for line in old if not line.startswith((":OWNER:", ":UPDATED:",
+                                                         ":UPDATED_AT:"))]
     assert [line for line in new if line in kept] == kept, "a line of the old file was lost"
-    added = [line for line in new if line not in old and not line.startswith(":UPDATED:")]
+    added = [line for line in new if line not in old and not line.startswith(":UPDATED")]
     assert len(added) == 2
     assert added[0].startswith(":OWNER:")
     assert "resumed: the previous session did not wrap up (crashed" in added[1]
@@ -182,7 +187,7 @@ def test_show_json_keys_are_stable(project: Path, run: Runner) -> None:
                           "decisions", "discoveries", "blockers", "next", "log", "pending",
                           "owner", "exit", "exited", "adopted_from", "agent_session",
                           "agent_source", "transcript", "compactions", "compacted",
-                          "git_branch", "git_commit", "exit_by"]
+                          "git_branch", "git_commit", "exit_by", "updated_at"]
     assert data["schema"] == 1
     assert data["path"] == str(context(project, AGENT))
     assert data["agent_id"] == AGENT
@@ -319,16 +324,17 @@ def test_list(project: Path, run: Runner) -> None:
     run("log", "--progress", "x", agent="b.p.codex.1700000002")
     rows = json.loads(run("list", "--json").stdout)
     assert [(r["kind"], r["agent_id"]) for r in rows] == [
-        ("live", "b.p.codex.1700000002"), ("archived", "a.p.claude.1700000001")]
+        ("open", "b.p.codex.1700000002"), ("archived", "a.p.claude.1700000001")]
     assert rows[1]["description"] == "First thing"
     assert rows[1]["status"] == "wrapped-up"
     assert rows[0]["status"] == "active"
     assert list(rows[0]) == ["kind", "path", "agent_id", "title", "description", "status",
-                             "started", "updated", "ended"]
+                             "started", "updated", "ended", "state"]
+    assert (rows[0]["state"], rows[1]["state"]) == ("live", None)
     only = json.loads(run("list", "--json", "--runtime", "claude").stdout)
     assert [r["agent_id"] for r in only] == ["a.p.claude.1700000001"]
     only = json.loads(run("list", "--json", "--agent", "b.p.codex.1700000002").stdout)
-    assert [r["kind"] for r in only] == ["live"]
+    assert [r["kind"] for r in only] == ["open"]
     assert json.loads(run("list", "--json", "--since", "2999-01-01").stdout) == []
     assert len(json.loads(run("list", "--json", "--since", "2h").stdout)) == 2
     result = run("list", "--since", "not a date", check=False)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ai_protocols import InvalidText, LogEntry, Project
 from ai_protocols.cli.options import UsageProblem, log_entries, log_known, scan
-from ai_protocols.liveness.evidence import Owner
+from ai_protocols.liveness.evidence import Owner, process_since_boot
 from ai_protocols.liveness.host import hostname, process_start
 from ai_protocols.session.names import MAX_NAME_BYTES, archive_name
 from ai_protocols.session.text import slugify
@@ -444,13 +444,14 @@ def test_the_owner_reads_as_words_and_the_old_form_still_counts(project: Path,
     run("start")
     text = (project / ".ai" / "session-context.org").read_text()
     owner = re.search(r"^:OWNER: +(.*)$", text, re.M).group(1)  # type: ignore[union-attr]
-    me = Owner(hostname(), os.getpid(), process_start(os.getpid()))  # the agent behind `run`
+    me = Owner(hostname(), os.getpid(), process_start(os.getpid()),  # the agent behind `run`
+               process_since_boot(os.getpid()))
     assert re.fullmatch(rf"pid {me.pid} on {re.escape(me.host)}, started "
-                        r"\d{4}-\d\d-\d\d \d\d:\d\d \([0-9.]+\)", owner)
+                        r"\d{4}-\d\d-\d\d \d\d:\d\d \([0-9.]+ boot [0-9a-f]{8}:\d+\)", owner)
     assert Owner.parse(owner) == me
     assert run("status").stdout.splitlines()[1] == "    this agent started it"
     # A file written before keeps its meaning: the old form names the same owner.
-    old = f"{me.host} {me.pid} {me.started or '-'}"
+    old = f"{me.host} {me.pid} {me.started or '-'} {me.since_boot}"
     assert Owner.parse(old) == me
     (project / ".ai" / "session-context.org").write_text(text.replace(owner, old))
     assert run("status").stdout.splitlines()[1] == "    this agent started it"

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 from ai_protocols.liveness.host import process_start
+from ai_protocols.paths import derived_agent_id
 
 from conftest import CLI, Runner, clean_env
 
-ID_SHAPE = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.{runtime}\.[0-9]{{9,}}(-[0-9]+)?"
+ID_SHAPE = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.{runtime}\.[0-9]{{9,}}-[0-9a-f]{{12}}"
 
 
 def wait_for(path: Path, proc: subprocess.Popen | None = None, timeout: float = 30) -> str:
@@ -222,7 +223,7 @@ def test_status_marks_the_callers_own_file(project: Path, run: Runner) -> None:
     run("start", agent="other.p.x.1700000002")
     rows = json.loads(run("status", "--json", agent="mine.p.x.1700000001").stdout)
     assert list(rows[0]) == ["path", "agent_id", "mine", "state", "evidence", "updated",
-                             "age_seconds", "title", "summary"]
+                             "updated_at", "age_seconds", "title", "summary"]
     by_id = {row["agent_id"]: row for row in rows}
     assert by_id["mine.p.x.1700000001"]["mine"] is True
     assert by_id["mine.p.x.1700000001"]["summary"] == "Mine"
@@ -407,3 +408,154 @@ def test_spawn_trust_hooks_starts_codex_with_its_option(project: Path, run: Runn
     done = run("spawn", "--runtime", "claude", "--trust-hooks", "--", str(other), check=False)
     assert done.returncode == 2 and "Codex only" in done.stderr
     assert not (tmp_path / "bin/claude.ran").exists()
+
+
+# -- evidence after an exit, and one word for each state (issue 11) ------------------------
+
+WORKER = (
+    'echo "$AI_AGENT_ID" > id; ai-protocols start --title Worker || exit 1; '
+    '(while [ ! -e stop ]; do ai-protocols log --progress tick || exit; sleep 0.1; done; '
+    ' touch stopped) </dev/null >/dev/null 2>&1 & exit 0'
+)
+
+
+def _wait(predicate: object, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
+
+
+def _written_after_the_exit(path: Path) -> bool:
+    text = path.read_text()
+    exit_at = text.find("exit: ended without wrap-up (exit status 0)")
+    return exit_at >= 0 and "progress: tick" in text[exit_at:]
+
+
+def test_writes_after_the_exit_record_outrank_it(project: Path, run: Runner) -> None:
+    """The case seen: ``spawn -- sh -c 'ai-protocols start; (worker that keeps logging)
+    & exit 0'``: status said ``crashed: its spawner recorded exit status 0`` while the
+    worker was still writing, and ``recover --archive`` succeeded without --force, so
+    the worker's next log was refused. A write after the exit record is evidence of
+    life: the session is live, recovering it is refused, the worker logs on."""
+    proc = spawn(project, WORKER)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    agent = (project / "id").read_text().strip()
+    path = session_file(project, agent)
+    try:
+        _wait(lambda: _written_after_the_exit(path), "a write after the exit record")
+        row = status(run)[agent]
+        assert row["state"] == "live", row
+        assert row["evidence"].startswith("written to after its spawner recorded exit status "
+                                          "0 at "), row
+        assert f"live       {agent}" in run("status").stdout
+        refused = run("recover", agent, "--archive", check=False, agent="other.p.x.1700000009")
+        assert refused.returncode == 11, refused.stderr
+        assert "it may still be at work (live: written to after" in refused.stderr
+        ticks = path.read_text().count("progress: tick")
+        _wait(lambda: path.read_text().count("progress: tick") > ticks,
+              "the worker's next log, not refused")
+        text = path.read_text()
+        assert ":STATUS:   active" in text and ":EXIT:     exit status 0" in text
+        assert text.count("active: written to after its end was recorded (exit status 0)") == 1
+    finally:
+        (project / "stop").touch()
+        _wait(lambda: (project / "stopped").exists(), "the worker to stop")
+    # Nobody writes any more: once older than the stale threshold, it is abandoned.
+    rows = json.loads(run("status", "--json", env={"AI_PROTOCOLS_STALE_HOURS": "0"}).stdout)
+    [mine] = [r for r in rows if r["agent_id"] == agent]
+    assert mine["state"] == "abandoned", mine
+    assert "after its spawner recorded exit status 0" in mine["evidence"]
+
+
+def _states_everywhere(project: Path, run: Runner, newcomer: str) -> dict[str, list[str]]:
+    """Each session's state word as status (JSON and text), list (JSON and text), start
+    (other agents' sessions to recover) and resume --json say it."""
+    words: dict[str, list[str]] = {}
+    for row in json.loads(run("status", "--json").stdout):
+        words.setdefault(row["agent_id"], []).append(row["state"])
+    for line in run("status").stdout.splitlines():
+        if found := re.match(r"[* ] (\S+) +(\S+)  updated", line):
+            words[found[2]].append(found[1])
+    for row in json.loads(run("list", "--json").stdout):
+        if row["kind"] == "open":
+            words[row["agent_id"]].append(row["state"])
+    for line in run("list").stdout.splitlines():
+        if found := re.match(r"\S+ \S+  open +(\S+) +(\S+)", line):
+            words[found[2]].append(found[1])
+    for line in run("start", agent=newcomer).stdout.splitlines():
+        if found := re.match(r"  (\S+): (\S+) \(", line):
+            words[found[1]].append(found[2])
+    resumed = json.loads(run("resume", "--json", "--max-bytes", "100000", agent=newcomer).stdout)
+    for other in resumed["others"]:
+        words[other["agent_id"]].append(other["state"])
+    return words
+
+
+def test_one_word_for_each_state_everywhere(project: Path, run: Runner) -> None:
+    """An agent that exits with status 0 without a wrap-up did not crash: it ended. And
+    ``list`` printed ``live`` for a file ``status`` called ``crashed``. Now every
+    command says the same word for the same file, in text and in JSON."""
+    ids = {}
+    for name, script in (("ended", "exit 0"), ("failed", "exit 3"),
+                         ("killed", "kill -9 $$")):
+        proc = spawn(project, f'echo "$AI_AGENT_ID" > {name}; ai-protocols start; {script}')
+        proc.communicate(timeout=60)
+        ids[name] = (project / name).read_text().strip()
+    ids["gone"] = "gone.p.x.1700000001"
+    run("start", agent=ids["gone"], as_another_agent=True)
+    ids["live"] = "live.p.x.1700000002"
+    run("start", agent=ids["live"])
+    for name in ("old", "fresh"):  # sessions a person wrote: no owner; one long untouched
+        ids[name] = f"{name}.p.x.1700000003"
+        run("start", agent=ids[name])
+        path = session_file(project, ids[name])
+        text = re.sub(r"(?m)^:OWNER:.*\n", "", path.read_text())
+        if name == "old":
+            text = re.sub(r"(?m)^:UPDATED:.*$", ":UPDATED:  [2020-01-01 Wed 10:00]", text)
+        path.write_text(text)
+    ids["closed"] = "closed.p.x.1700000004"
+    run("start", agent=ids["closed"])
+    path = session_file(project, ids["closed"])
+    path.write_text(path.read_text().replace(":STATUS:   active", ":STATUS:   wrapped-up"))
+    # An agent's own SessionEnd hook records a normal end too.
+    sid = "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f"
+    for event in ("SessionStart", "SessionEnd"):
+        payload = json.dumps({"session_id": sid, "cwd": str(project), "reason": "logout",
+                              "hook_event_name": event, "source": "startup"})
+        done = subprocess.run([str(CLI), "hook", event, "--runtime", "claude"], cwd=project,
+                              env=clean_env(), input=payload, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+    ids["hooked"] = derived_agent_id("claude", sid, project)
+
+    words = _states_everywhere(project, run, "newcomer.p.x.1700000009")
+    want = {"ended": "ended", "failed": "crashed", "killed": "crashed", "gone": "crashed",
+            "live": "live", "old": "abandoned", "fresh": "unknown", "closed": "wrapped-up",
+            "hooked": "ended"}
+    recoverable = {"crashed", "abandoned", "wrapped-up"}  # ended: its agent may resume it
+    for name, state in want.items():
+        said = words[ids[name]]
+        count = 6 if state in recoverable else 4  # start and resume list only those
+        assert said == [state] * count, (name, said)
+    evidence = {r["agent_id"]: r["evidence"] for r in status(run).values()}
+    assert evidence[ids["ended"]].startswith("its spawner recorded exit status 0 at ")
+    assert evidence[ids["failed"]].startswith("its spawner recorded exit status 3 at ")
+    assert evidence[ids["killed"]].startswith("its spawner recorded signal 9 (SIGKILL) at ")
+    assert evidence[ids["hooked"]].startswith(
+        "its claude SessionEnd hook recorded session end (logout) at ")
+
+
+def test_recover_archives_an_ended_session_under_its_state(project: Path,
+                                                           run: Runner) -> None:
+    """An ended session is recoverable like a crashed one, and its archive says what
+    happened: STATUS and DESCRIPTION ``ended``, not ``crashed``."""
+    proc = spawn(project, 'echo "$AI_AGENT_ID" > id; ai-protocols start; exit 0')
+    proc.communicate(timeout=60)
+    agent = (project / "id").read_text().strip()
+    archive = Path(run("recover", agent, "--archive", agent="me.p.x.1700000001").stdout.strip())
+    assert archive.name.endswith(f"-{agent}-ended.org")
+    text = archive.read_text()
+    assert ":STATUS:   ended" in text and ":DESCRIPTION: ended" in text
+    assert "recover: archived as ended (ended: its spawner recorded exit status 0" in text

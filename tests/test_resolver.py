@@ -551,3 +551,47 @@ def test_an_agent_session_gets_a_file_of_its_own(project: Path) -> None:
     host = os.uname().nodename.split(".")[0]
     assert first.endswith(f"/{id_part(host, 'host')}.{id_part(project.name, 'project')}"
                           f".claude.s-1.org\n".encode())
+
+
+# --- project folders with any name the file system allows -----------------------------
+
+#: Folder names a file system allows: any bytes but "/" and NUL, not "." or "..". The
+#: characters shells and command substitution treat specially come often: newlines
+#: (at the end above all), spaces and tabs, quotes, globs, "%" and backslashes.
+any_folder_name = st.one_of(
+    st.text(st.sampled_from("ab9_-.%é日 \t\n\\'\"*?[]$`~#!"), min_size=1, max_size=40),
+    st.binary(min_size=1, max_size=40).map(os.fsdecode),
+).filter(lambda n: "/" not in n and "\0" not in n and n not in (".", ".."))
+
+
+@pytest.mark.parametrize("shell", [s for _, s in SHELLS], ids=SHELL_IDS)
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=any_folder_name, agent=st.sampled_from([None, AGENT, "a b", "derived"]))
+@example(name="proj\n", agent=None)
+@example(name="proj\n\n\n", agent=AGENT)
+@example(name="proj\n", agent="derived")
+@example(name="\n", agent=None)
+@example(name="trailing spaces  ", agent=None)
+@example(name=" \t leading", agent="a b")
+@example(name="-n", agent=None)
+@example(name="back\\slash\\", agent=None)
+@example(name=os.fsdecode(b"latin-1 \xe9t\xe9"), agent="derived")
+def test_both_resolvers_agree_for_any_project_folder(tmp_path: Path, shell: list[str],
+                                                    name: str, agent: str | None) -> None:
+    """Whatever the project folder is called, the sh resolver and ``ai-protocols path``
+    print the same bytes, and both name a file inside that very folder. (Command
+    substitution strips trailing newlines: a folder whose name ends in one once made
+    the sh resolver print another path.)"""
+    root = derived_project(tmp_path, name)
+    env = env_bytes(None if agent == "derived" else agent)
+    if agent == "derived":
+        env[b"CODEX_THREAD_ID"] = b"thread-1"
+    result = sh(root, shell=shell, env=env)
+    cli = subprocess.run([str(CLI), "path"], cwd=root, env=env, capture_output=True,
+                         timeout=60)
+    assert (result.stdout, result.returncode) == (cli.stdout, cli.returncode), \
+        (name, result.stderr, cli.stderr)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(os.fsencode(root) + b"/.ai/"), name
+    assert result.stdout.endswith(b".org\n")

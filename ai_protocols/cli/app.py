@@ -26,6 +26,7 @@ from ai_protocols.cli.options import (
     text_of,
 )
 from ai_protocols.cli.output import (
+    display,
     print_json,
     print_log_report,
     print_resume,
@@ -208,10 +209,11 @@ def init(agents_md: bool) -> None:
 
         plans = plan_agents_md(root)
     for action in init_project(root):
-        click.echo(f"{action.action}: {action.path}")
+        click.echo(f"{action.action}: {display(str(action.path))}")
     if plans is not None:
         for step in write_agents_md(plans):
-            click.echo(f"{step.action}: {step.path}" + (f" ({step.note})" if step.note else ""))
+            click.echo(f"{step.action}: {display(str(step.path))}" +
+                       (f" ({step.note})" if step.note else ""))
 
 
 @cli.command()
@@ -232,51 +234,65 @@ def start(title: str | None) -> None:
     project = _project()
     report = project.start(title or None)
     if report.set_up:
-        click.echo(f"{project.root} had no complete .ai/ yet: set it up as 'ai-protocols "
-                   "init' does (commit .ai/ to keep the sessions in the repository):")
+        click.echo(f"{display(str(project.root))} had no complete .ai/ yet: set it up as "
+                   "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
         for action in report.set_up:
             if action.action != "unchanged":
-                click.echo(f"  {action.action}: {action.path}")
+                click.echo(f"  {action.action}: {display(str(action.path))}")
     if title and report.titled:
-        click.echo(f"Titled the session: {title}")
+        click.echo(f"Titled the session: {display(title)}")
     elif title and not report.fresh:
         click.echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
     if report.finished_archive:
-        click.echo(f"Finished an interrupted wrap-up: archived {report.finished_archive}")
+        click.echo("Finished an interrupted wrap-up: archived "
+                   f"{display(str(report.finished_archive))}")
     state = report.state
+    where = display(str(report.path))
     if report.fresh:
-        click.echo(f"Started a fresh session: {report.path}")
+        click.echo(f"Started a fresh session: {where}")
     elif state is not None and state.state == "mine":
-        click.echo(f"This session already started: {report.path}\n")
+        click.echo(f"This session already started: {where}\n")
         click.echo(render_session(report.session))
     elif state is not None and not report.took_over:
         click.echo(
-            f"Warning: {report.path} may be in use by another agent ({state.state}: "
-            f"{state.evidence}): two agents would write one file. Give each run its own "
+            f"Warning: {where} may be in use by another agent ({state.state}: "
+            f"{display(state.evidence)}): two agents would write one file. Give each run its own "
             "AI_AGENT_ID, or recover the file once you are sure its agent is gone.",
             err=True,
         )
         click.echo(render_session(report.session))
     else:
-        evidence = f" ({state.state}: {state.evidence})" if state else ""
+        evidence = f" ({state.state}: {display(state.evidence)})" if state else ""
         click.echo(
             f"The previous session did not wrap up{evidence}: its session context is "
-            f"still at {report.path}.\nCarry on from it; log as you go and wrap it up "
+            f"still at {where}.\nCarry on from it; log as you go and wrap it up "
             "when done.\n"
         )
         click.echo(render_session(report.session))
     if report.others:
         click.echo("\nOther agents' sessions that need recovering:")
         for session, live in report.others:
-            target = session.agent_id or str(session.path)
-            click.echo(f"  {target}: {live.state} ({live.evidence})")
+            target = _target(session.agent_id, session.path)
+            click.echo(f"  {target}: {live.state} ({display(live.evidence)})")
             if session.summary:
-                click.echo(f"    summary: {session.summary}")
+                click.echo(f"    summary: {display(session.summary)}")
             if live.state != "wrapped-up":
                 click.echo(f"    take it over: ai-protocols recover {target} --adopt")
             click.echo(f"    archive it: ai-protocols recover {target} --archive")
+
+
+def _target(agent_id: str | None, path: object) -> str:
+    """How a command line names another agent's session, quoted for the shell: its id, or
+    its file when the id holds characters a terminal would not show as they are (and
+    the file escaped by :func:`display` when its path holds such characters too)."""
+    import shlex
+
+    for name in (agent_id, str(path)):
+        if name and display(name) == name:
+            return shlex.quote(name)
+    return display(str(path))
 
 
 @cli.command()
@@ -343,7 +359,7 @@ def wrap_up(description: str) -> None:
     archive = _project().wrap_up(description)
     click.echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
-    click.echo(archive)
+    click.echo(display(str(archive)))
 
 
 @cli.command("list")
@@ -353,9 +369,11 @@ def wrap_up(description: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
 @_errors_to_exit
 def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bool) -> None:
-    """List live session contexts and archived sessions, newest first.
+    """List open session contexts and archived sessions, newest first.
 
-    With --json, prints a JSON array with one compact object per line.
+    An open file shows its state, as status says it (live, ended, crashed,
+    abandoned, unknown, wrapped-up); an archive shows how it was closed (its
+    STATUS). With --json, prints a JSON array with one compact object per line.
     Archived sessions are read through a per-machine cache,
     .ai/.locks/sessions.index, whose rows are used only while each archive's
     size and mtime are unchanged; deleting it is always safe.
@@ -377,14 +395,15 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
     rows = project.list_sessions(agent=agent, runtime=runtime, since=moment)
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
-        label = row.description or row.title or ""
-        click.echo(f"{when:16}  {row.kind:8}  {row.status or '?':10}  "
-                   f"{row.agent_id or '-'}  {label}\n    {row.path}")
+        label = display(row.description or row.title or "")
+        state = row.state if row.kind == "open" else row.status  # as status says / as closed
+        click.echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
+                   f"{display(row.agent_id or '-')}  {label}\n    {display(str(row.path))}")
     if not rows:
         filters = " ".join(f"--{name} {_quote(value)}" for name, value in
                            (("agent", agent), ("runtime", runtime), ("since", since)) if value)
         click.echo(f"No session matches {filters}." if filters else
-                   f"No sessions in {project.ai_dir} yet: none has started "
+                   f"No sessions in {display(str(project.ai_dir))} yet: none has started "
                    "('ai-protocols start' begins one).")
 
 
@@ -392,7 +411,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
 @_errors_to_exit
 def status(as_json: bool) -> None:
-    """Show every session-context file: live, crashed, abandoned or unknown.
+    """Show every session-context file: live, ended, crashed, abandoned or unknown.
 
     Each state comes with the evidence that decided it: the spawner's lease,
     the owning process recorded at start, or the time of the last update
@@ -404,17 +423,17 @@ def status(as_json: bool) -> None:
         print_json([row.to_json() for row in rows])
         return
     if not rows:
-        click.echo(f"No session is under way in {project.root}: no session-context file "
-                   "(wrapped-up sessions are in 'ai-protocols list').")
+        click.echo(f"No session is under way in {display(str(project.root))}: no "
+                   "session-context file (wrapped-up sessions are in 'ai-protocols list').")
     for row in rows:
         age = row.age
         ago = f"{int(age.total_seconds() // 60)} min ago" if age is not None else "?"
         mark = "*" if row.mine else " "
-        click.echo(f"{mark} {row.liveness.state:10} {row.agent_id or '(no id)'}  "
-                   f"updated {ago}\n    {row.liveness.evidence}")
+        click.echo(f"{mark} {row.liveness.state:10} {display(row.agent_id or '(no id)')}  "
+                   f"updated {ago}\n    {display(row.liveness.evidence)}")
         if row.summary:
-            click.echo(f"    summary: {row.summary}")
-        click.echo(f"    {row.path}")
+            click.echo(f"    summary: {display(row.summary)}")
+        click.echo(f"    {display(str(row.path))}")
 
 
 @cli.command()
@@ -422,21 +441,21 @@ def status(as_json: bool) -> None:
 @click.option("--adopt", is_flag=True,
               help="Carry its whole history on in this agent's session file.")
 @click.option("--archive", is_flag=True,
-              help="Archive it under .ai/sessions/ with status crashed.")
+              help="Archive it under .ai/sessions/, its status the state it was in.")
 @click.option("--force", is_flag=True, help="Even if it may still be at work (live, unknown).")
 @_errors_to_exit
 def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
-    """Take over or archive another agent's crashed or abandoned session.
+    """Take over or archive another agent's ended, crashed or abandoned session.
 
     ID is that agent's AI_AGENT_ID (or the path of its session file), as
     start and status show it. Prints the file the session now lives in.
     """
     if adopt == archive:
         raise click.UsageError("give one of --adopt or --archive")
-    now = _project().recover(target, adopt=adopt, force=force)
-    click.echo(f"Adopted {target}'s session: it carries on in this agent's file:" if adopt
-               else f"Archived {target}'s session:", err=True)
-    click.echo(now)
+    path = _project().recover(target, adopt=adopt, force=force)
+    click.echo(f"Adopted {display(target)}'s session: it carries on in this agent's file:"
+               if adopt else f"Archived {display(target)}'s session:", err=True)
+    click.echo(display(str(path)))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -538,11 +557,12 @@ def hooks_install(agent: str, scope: str) -> None:
     report = hooks_lib.install(agent, scope, root)
     whose = _whose(agent, scope)
     if not report.written:
-        click.echo(f"{whose[0].upper()}{whose[1:]} are already installed in {report.path}; "
+        click.echo(f"{whose[0].upper()}{whose[1:]} are already installed in "
+                   f"{display(str(report.path))}; "
                    "nothing changed.")
     else:
         made = "" if report.existed else " (a new file)"
-        click.echo(f"Installed {whose} in {report.path}{made}:")
+        click.echo(f"Installed {whose} in {display(str(report.path))}{made}:")
         for action in ("added", "updated", "unchanged"):
             if report.events(action):
                 click.echo(f"  {action}: {', '.join(report.events(action))}")
@@ -551,7 +571,8 @@ def hooks_install(agent: str, scope: str) -> None:
             twice = ("Codex runs the hooks of both files, so each event would run them twice"
                      if agent == "codex" else
                      "Claude Code runs an identical command once, so this does no harm")
-            click.echo(f"Note: they are in the {other.scope} scope too ({other.path}): "
+            click.echo(f"Note: they are in the {other.scope} scope too "
+                       f"({display(str(other.path))}): "
                        f"{twice}. To keep one: ai-protocols hooks uninstall {agent} "
                        f"--scope {other.scope}", err=agent == "codex")
     if agent == "codex":
@@ -581,12 +602,13 @@ def hooks_uninstall(agent: str, scope: str) -> None:
     whose = _whose(agent, scope)
     if not report.existed:
         click.echo(f"{whose[0].upper()}{whose[1:]} are not installed: there is no "
-                   f"{report.path}; nothing changed.")
+                   f"{display(str(report.path))}; nothing changed.")
     elif not report.written:
-        click.echo(f"{whose[0].upper()}{whose[1:]} are not installed in {report.path}; "
+        click.echo(f"{whose[0].upper()}{whose[1:]} are not installed in "
+                   f"{display(str(report.path))}; "
                    "nothing changed.")
     else:
-        click.echo(f"Removed {whose} from {report.path}:")
+        click.echo(f"Removed {whose} from {display(str(report.path))}:")
         click.echo(f"  removed: {', '.join(report.events('removed'))}")
 
 
@@ -610,7 +632,7 @@ def hooks_status(as_json: bool) -> None:
         print_json([row.to_json() for row in rows])
         return
     for row in rows:
-        where = str(row.path) + ("" if row.exists else " (no such file)")
+        where = display(str(row.path)) + ("" if row.exists else " (no such file)")
         click.echo(f"{row.agent:6} {row.scope:7} {row.state:13} {where}")
         if row.events:
             click.echo(f"    events: {', '.join(row.events)}")
@@ -619,7 +641,7 @@ def hooks_status(as_json: bool) -> None:
             if events and (row.events or row.other_events):
                 click.echo(f"    {label}: {', '.join(events)}")
         if row.error:
-            click.echo(f"    {row.error}")
+            click.echo(f"    {display(row.error)}")
     if any(row.agent == "codex" and row.events for row in rows):
         click.echo("Codex runs them only once trusted (/hooks in Codex), which cannot be "
                    "seen from here.")

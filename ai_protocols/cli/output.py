@@ -19,7 +19,54 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["print_json", "print_log_report", "print_resume", "render_session", "report_error"]
+__all__ = ["display", "print_json", "print_log_report", "print_resume", "render_session",
+           "report_error"]
+
+#: Unicode general categories that a terminal does not show as a glyph of their own:
+#: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
+#: and isolates U+202A-202E and U+2066-2069, zero-width characters, the byte-order mark,
+#: tag characters), lone surrogates (Cs: bytes that were not UTF-8), private use (Co),
+#: unassigned code points (Cn), and line and paragraph separators (Zl, Zp). Source: the
+#: Unicode Standard, chapter 4.5 "General Category", and Unicode Technical Report #36
+#: "Unicode Security Considerations" 2.4 (bidirectional text spoofing).
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Letters and marks that are drawn as nothing (UTR #36 and Unicode's "default
+#: ignorable" list): the Hangul fillers and the combining grapheme joiner.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(ch: str) -> str:
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def display(text: str, *, lines: bool = False) -> str:
+    """``text`` as it may be printed to a terminal: every character that a terminal
+    would not show as itself (a control character such as ESC, a right-to-left override
+    or any other format character, a zero-width or otherwise invisible character, a
+    byte that was not UTF-8) becomes a backslash escape, ``\\u202e``, ``\\x1b``, ``\\t``,
+    ``\\n``, so that nothing printed can reorder, recolour or hide the rest of the line.
+    With ``lines``, newlines stay (a block of several lines). Human output only: JSON
+    and ``path`` print the exact text."""
+    if text.isascii():
+        if text.isprintable() or (lines and text.replace("\n", "").isprintable()):
+            return text  # the common case: no lookup
+        keep = "\n" if lines else ""
+        return "".join(ch if " " <= ch < "\x7f" or ch == keep else _escape(ch)
+                       for ch in text)
+    import unicodedata
+
+    return "".join(
+        ch if (lines and ch == "\n") or (
+            ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSHOWN)
+        else _escape(ch) for ch in text)
 
 
 def report_error(error: BaseException) -> int:
@@ -35,17 +82,18 @@ def report_error(error: BaseException) -> int:
         import re
 
         message = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", message)
-    print(message, file=sys.stderr)
+    print(display(message), file=sys.stderr)
     return error.exit_code  # type: ignore[attr-defined]
 
 
 def print_log_report(report: LogReport) -> None:
     for line in report.said:
-        print(f"logged {line}")
+        print(f"logged {display(line)}")
     if report.pending is not None and report.emacs_lock is not None:
         print(f"Note: the session file has unsaved changes in Emacs (lock held by "
-              f"{report.emacs_lock.owner}), so it was not rewritten: the entries wait in "
-              f"{report.pending} and are folded in at the first write after it is saved.",
+              f"{display(report.emacs_lock.owner)}), so it was not rewritten: the entries "
+              f"wait in {display(str(report.pending))} and are folded in at the first write "
+              "after it is saved.",
               file=sys.stderr)
 
 
@@ -70,19 +118,23 @@ def _stamp(moment: datetime | None) -> str:
 
 
 def render_session(session: Session) -> str:
-    """The human form of a session, as ``show`` and ``start`` print it."""
+    """The human form of a session, as ``show`` and ``start`` print it (every text from
+    the file through :func:`display`)."""
+    def one(text: str | None, default: str) -> str:
+        return display(text) if text else default
+
     out = [
-        f"Session: {session.title or '(untitled)'}",
-        f"  path:     {session.path}",
-        f"  agent id: {session.agent_id or '(none)'}   host: {session.host or '?'}",
-        f"  status:   {session.status or '?'}",
+        f"Session: {one(session.title, '(untitled)')}",
+        f"  path:     {display(str(session.path))}",
+        f"  agent id: {one(session.agent_id, '(none)')}   host: {one(session.host, '?')}",
+        f"  status:   {one(session.status, '?')}",
         f"  started:  {_stamp(session.started)}   last updated: {_stamp(session.updated)}",
     ]
     if session.ended:
-        out.append(f"  ended:    {_stamp(session.ended)}   {session.description or ''}")
+        out.append(f"  ended:    {_stamp(session.ended)}   {one(session.description, '')}")
 
     def block(text: str, indent: str) -> str:
-        return textwrap.indent(text, indent).lstrip()
+        return textwrap.indent(display(text, lines=True), indent).lstrip()
 
     out.append("Summary:")
     out.append(f"  {block(session.summary, '  ')}" if session.summary else "  (none)")
@@ -98,5 +150,5 @@ def render_session(session: Session) -> str:
     if session.pending:
         out.append("Waiting until the Emacs buffer is saved:")
         for waiting in session.pending:
-            out.append(f"  {waiting.kind}: {block(waiting.text, '    ')}")
+            out.append(f"  {display(waiting.kind)}: {block(waiting.text, '    ')}")
     return "\n".join(out)

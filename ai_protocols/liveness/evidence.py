@@ -7,12 +7,19 @@ by the strongest evidence there is, in this order:
 1. **The lease.** ``ai-protocols spawn`` holds an operating-system lock,
    ``.ai/.locks/leases/<safe-id>.lease``, for exactly as long as its child
    lives; the kernel drops it when the spawner dies. Held: live. Free after
-   the spawner recorded the child's exit: crashed (ended without wrap-up).
+   the spawner recorded the child's exit: ended (exit status 0, or the
+   agent's own SessionEnd hook; abandoned once stale) or crashed (any other
+   status, a signal). Writes after that record outrank it: someone is still at
+   work on the file, so it is live (abandoned once stale).
 2. **The owner** recorded at start (``OWNER``: host, process id, process
-   start time). On this host: the process is there with the same start time:
-   live; gone, or its id now belongs to a younger process: crashed.
+   start time, and the boot and clock ticks since it that identify the
+   process whatever the wall clock did). On this host: the process is there
+   with the same start: live; gone, or its id now belongs to another process:
+   crashed.
 3. **The last update.** Older than the stale threshold: abandoned.
    Otherwise, on another host: unknown (nothing here can see that machine).
+   How old is measured so that no time zone, daylight-saving change or clock
+   step can make it look older (:mod:`ai_protocols.liveness.clock`).
 """
 
 from __future__ import annotations
@@ -24,13 +31,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import StorageError
+from ai_protocols.liveness.clock import age_since, boot_id
 from ai_protocols.liveness.host import boot_time, hostname, pid_running, process_start, process_stat
 from ai_protocols.paths import safe_id
 from ai_protocols.storage.files import LOCK_DIR, OsLock
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
+    "GONE",
     "RECOVERABLE",
+    "STATES",
     "Liveness",
     "Owner",
     "assess",
@@ -42,8 +52,17 @@ __all__ = [
 
 #: Hours without an update after which a session is abandoned (AI_PROTOCOLS_STALE_HOURS).
 DEFAULT_STALE_HOURS = 12.0
-#: The states of another agent's session that call for ``recover``: its agent is gone
-#: (``crashed``, ``abandoned``), or its wrap-up closed it but never moved it.
+#: Every state a session-context file can be in, the one vocabulary of ``status``,
+#: ``list``, ``start``, ``resume`` and their JSON (``mine`` is ``live`` to its owner).
+STATES = ("live", "ended", "crashed", "abandoned", "unknown", "wrapped-up")
+#: The states in which a session's agent is gone: it ended without a wrap-up (exit
+#: status 0, or its own SessionEnd), crashed (another exit status, a signal, or its
+#: owner process gone without a record), or nobody wrote to it for long.
+GONE = ("ended", "crashed", "abandoned")
+#: The states of another agent's session that ``start`` and ``resume`` offer to
+#: ``recover``: its agent crashed or is long gone, or its wrap-up closed it but never
+#: moved it. Not ``ended``: an agent that ended as agents end may resume its session
+#: (``recover`` still takes it without ``--force``); once stale it is abandoned.
 RECOVERABLE = ("crashed", "abandoned", "wrapped-up")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -64,22 +83,34 @@ _GO_BETWEENS = frozenset({
 #: The ``OWNER`` property as written now: ``pid 4370 on vm, started
 #: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
 #: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
-_OWNER = re.compile(r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+)\))?")
+_OWNER = re.compile(
+    r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?\))?")
 
 
 @dataclass(frozen=True)
 class Owner:
-    """The process that owns a session: host, process id, and its start time (seconds
-    since the epoch, from ``/proc``; ``None`` where the system does not say)."""
+    """The process that owns a session: host, process id, its start time (seconds
+    since the epoch, from ``/proc``; ``None`` where the system does not say), and
+    ``since_boot``, ``BOOT:TICKS``: the boot it started in (the first 8 hex digits of
+    its boot id) and when, in clock ticks since that boot (``/proc/PID/stat``).
+
+    The start time in seconds is the boot time plus the ticks, and the kernel moves
+    its boot time when the wall clock is stepped; so a step would make a running
+    owner look like another process. ``since_boot`` is what a step cannot move, and
+    decides when it was recorded; the seconds are for people, and for files written
+    before it was recorded."""
 
     host: str
     pid: int
     started: str | None = None
+    since_boot: str | None = None
 
     def to_property(self) -> str:
         """The ``OWNER`` property: ``pid 4370 on vm, started 2026-11-30 10:02
-        (1795999077.91)``, the start in local time to the minute for people and, in
-        parentheses, exactly as compared; ``pid 4370 on vm`` without a start."""
+        (1795999077.91 boot 1a2b3c4d:12345)``: the start in local time to the minute
+        for people; in parentheses, exactly as compared: the start in seconds and,
+        when known, the boot and clock ticks (:attr:`since_boot`). ``pid 4370 on vm``
+        without a start."""
         text = f"pid {self.pid} on {self.host}"
         if self.started is None:
             return text
@@ -87,7 +118,8 @@ class Owner:
             when = datetime.fromtimestamp(float(self.started)).strftime("%Y-%m-%d %H:%M")
         except (ValueError, OverflowError, OSError):
             when = "?"
-        return f"{text}, started {when} ({self.started})"
+        exact = f"{self.started} boot {self.since_boot}" if self.since_boot else self.started
+        return f"{text}, started {when} ({exact})"
 
     @classmethod
     def parse(cls, value: str) -> Owner | None:
@@ -96,27 +128,53 @@ class Owner:
         anything else."""
         match = _OWNER.fullmatch(value.strip())
         if match:
-            return cls(match.group(2), int(match.group(1)), match.group(3))
+            return cls(match.group(2), int(match.group(1)), match.group(3), match.group(4))
         parts = value.split()
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) not in (3, 4) or not parts[1].isdigit():
             return None
-        return cls(parts[0], int(parts[1]), None if parts[2] == "-" else parts[2])
+        since = parts[3] if len(parts) == 4 else None
+        if since is not None and not re.fullmatch(r"[0-9a-f]{8}:[0-9]+", since):
+            return None
+        return cls(parts[0], int(parts[1]), None if parts[2] == "-" else parts[2], since)
+
+    def same_process(self, other: Owner) -> bool:
+        """Whether ``other`` is this very process: host and id, then the boot and ticks
+        when both have them (a clock step between the two readings changes nothing),
+        else the start times."""
+        if (self.host, self.pid) != (other.host, other.pid):
+            return False
+        if self.since_boot and other.since_boot:
+            return self.since_boot == other.since_boot
+        return self.started == other.started
 
     def alive(self) -> bool | None:
         """Whether the owner still runs; ``None`` when it is on another host."""
         if self.host != hostname():
             return None
+        if self.since_boot is not None and boot_id() is not None:
+            return process_since_boot(self.pid) == self.since_boot  # another boot: gone
         if self.started is not None and boot_time() is not None:
             return process_start(self.pid) == self.started  # a reused id starts later
         return pid_running(self.pid)
 
 
+def process_since_boot(pid: int) -> str | None:
+    """``BOOT:TICKS`` of process ``pid`` (see :class:`Owner`); ``None`` when it does not
+    exist or the system does not say."""
+    stat = process_stat(pid)
+    boot = boot_id()
+    return None if stat is None or boot is None else f"{boot}:{stat[2]}"
+
+
 @dataclass(frozen=True)
 class Liveness:
-    """A session's state and the evidence that decided it, in words."""
+    """A session's state (one of :data:`STATES`, or ``mine``) and the evidence that
+    decided it, in words; ``age``, how long ago it was last written to, when known
+    (:func:`ai_protocols.liveness.clock.age_since`: never negative)."""
 
     state: State
     evidence: str
+    age: timedelta | None = None
 
 
 def current_owner(environ: dict[str, str] | None = None) -> Owner:
@@ -143,7 +201,7 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
         pid = pids[index - 1] if index > 0 else int(spawner)
     else:
         pid = next((p for p, name in chain if name not in _GO_BETWEENS), os.getppid())
-    return Owner(host, pid, process_start(pid))
+    return Owner(host, pid, process_start(pid), process_since_boot(pid))
 
 
 def lease_path(ai_dir: Path, agent_id: str) -> Path:
@@ -177,43 +235,65 @@ def stale_after() -> timedelta:
 
 
 def _ago(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
+    minutes = max(int(delta.total_seconds() // 60), 0)
     if minutes < 120:
         return f"{minutes} minutes ago"
     hours = minutes // 60
     return f"{hours} hours ago" if hours < 48 else f"{hours // 24} days ago"
 
 
+def normal_end(exit_: str) -> bool:
+    """Whether an exit record says the agent ended as agents end: exit status 0, or
+    its own SessionEnd (``session end (REASON)``); anything else is a crash."""
+    return exit_ == "exit status 0" or exit_.startswith("session end")
+
+
 def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str | None,
            exit_: str | None, exited: datetime | None, host: str | None,
            updated: datetime | None, now: datetime, stale_after: timedelta,
-           exit_by: str | None = None) -> Liveness:
-    """Decide a session's state from the strongest evidence there is. ``exit_by`` is
-    who recorded ``exit_`` (default: its spawner)."""
+           exit_by: str | None = None, age: timedelta | None = None) -> Liveness:
+    """Decide a session's state from the strongest evidence there is (see the module).
+    ``exit_by`` is who recorded ``exit_`` (default: its spawner). ``age`` is how long
+    ago the last write was (:func:`ai_protocols.liveness.clock.age_since`); without it,
+    ``now - updated``, never below zero. ``status`` ``active`` beside an exit record
+    means the file was written to after the record."""
+    if age is None:
+        age = age_since(updated, None, now)
     if status == "wrapped-up":
-        return Liveness("wrapped-up", "closed by a wrap-up that did not finish moving it")
+        return Liveness("wrapped-up", "closed by a wrap-up that did not finish moving it", age)
     if agent_id and lease_held(ai_dir, agent_id):
-        return Liveness("live", "its spawner holds the lease")
-    if exit_ and exit_by and exit_by.endswith("SessionEnd hook"):
-        when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
-        return Liveness("ended", f"its {exit_by} recorded {exit_}{when}; the agent's "
-                                 "session can be resumed, or the file recovered")
+        return Liveness("live", "its spawner holds the lease", age)
     if exit_:
         when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
-        return Liveness("crashed", f"its {exit_by or 'spawner'} recorded {exit_}{when} "
-                                   "without a wrap-up")
+        record = f"its {exit_by or 'spawner'} recorded {exit_}{when}"
+        if status != "active":
+            if not normal_end(exit_):
+                return Liveness("crashed", f"{record} without a wrap-up", age)
+            # Ended as agents end: it may come back (an agent's resume keeps its session
+            # id, so its file), so nobody is offered it until it is stale.
+            if age is not None and age > stale_after:
+                return Liveness("abandoned", f"last updated {_ago(age)}, after {record} "
+                                             "without a wrap-up", age)
+            return Liveness("ended", f"{record} without a wrap-up; its agent may resume it",
+                            age)
+        # Written to after the record: whoever wrote is at work on it (a worker that
+        # outlived the process its spawner waited for), until nobody has for long.
+        since = f"; last updated {_ago(age)}" if age is not None else ""
+        if age is not None and age > stale_after:
+            return Liveness("abandoned", f"last updated {_ago(age)}, after {record}", age)
+        return Liveness("live", f"written to after {record}{since}", age)
     recorded = Owner.parse(owner) if owner else None
     if recorded is not None:
         alive = recorded.alive()
         if alive:
-            return Liveness("live", f"its owner, process {recorded.pid}, is running")
+            return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if alive is False:
-            return Liveness("crashed", f"its owner, process {recorded.pid} on this host, is gone")
-    age = now - updated if updated else None
+            return Liveness("crashed",
+                            f"its owner, process {recorded.pid} on this host, is gone", age)
     if age is not None and age > stale_after:
-        return Liveness("abandoned", f"last updated {_ago(age)}")
+        return Liveness("abandoned", f"last updated {_ago(age)}", age)
     where = recorded.host if recorded else host
     if where and where != hostname():
-        return Liveness("unknown", f"it runs on another host, {where}")
+        return Liveness("unknown", f"it runs on another host, {where}", age)
     return Liveness("unknown", "no lease or owner recorded" +
-                    (f"; last updated {_ago(age)}" if age is not None else ""))
+                    (f"; last updated {_ago(age)}" if age is not None else ""), age)

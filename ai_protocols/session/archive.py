@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.errors import InvalidText
+from ai_protocols.liveness.clock import Moment
 from ai_protocols.session.layout import read_info
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name, tombstone_path
@@ -39,6 +40,16 @@ def refuse_unsafe_archive(root: Path, sessions_dir: Path) -> None:
                                                     sessions_dir / ARCHIVE_LOCK))
 
 
+def end_of(session: Session) -> datetime:
+    """When the session was closed, as exactly as the file says: the instant of the write
+    that set ``ENDED`` (its ``UPDATED_AT``, when it agrees), else ``ENDED`` as this
+    machine's local time, else the file's modification time."""
+    record = Moment.parse(session.updated_at)
+    if session.ended is not None:
+        return record.wall if record and record.agrees_with(session.ended) else session.ended
+    return datetime.fromtimestamp(session.path.stat().st_mtime).astimezone()
+
+
 def archive_session(root: Path, sessions_dir: Path, session: Session) -> Path:
     """Rename the closed session file ``session.path`` into ``sessions_dir`` under
     :func:`~ai_protocols.session.names.archive_name`, numbered past names taken;
@@ -58,7 +69,7 @@ def archive_session(root: Path, sessions_dir: Path, session: Session) -> Path:
         with editing(ai_dir, session.path, held=True, closed_ok=True):
             pass
         pending_path(session.path).unlink(missing_ok=True)
-    ended = session.ended or datetime.fromtimestamp(session.path.stat().st_mtime)
+    ended = end_of(session)
     try:  # (a DESCRIPTION a person typed may name nothing: "session" then)
         slug = slugify(session.description or "session")
     except InvalidText:

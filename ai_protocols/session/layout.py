@@ -31,6 +31,7 @@ from ai_protocols.session.text import preview
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
     from typing import Literal
 
@@ -44,7 +45,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
 ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
-CRASHED = "crashed"  # archived by `recover --archive`
 NO_SESSION_HEADLINE = "it has no session headline (one with STATUS and STARTED)"
 
 
@@ -150,6 +150,7 @@ def read_session(path: Path, text: str) -> Session:
         status=props.get("STATUS"),
         started=parse_timestamp(props.get("STARTED", "")),
         updated=parse_timestamp(props.get("UPDATED", "")),
+        updated_at=props.get("UPDATED_AT"),
         ended=parse_timestamp(props.get("ENDED", "")),
         description=props.get("DESCRIPTION"),
         owner=props.get("OWNER"),
@@ -183,12 +184,15 @@ def read_session(path: Path, text: str) -> Session:
 
 
 def new_session_text(*, agent_id: str | None, host: str, title: str | None,
-                     now: datetime, owner: str | None = None) -> str:
-    """A fresh session-context file, as Org lays such a file out."""
+                     now: datetime, owner: str | None = None,
+                     updated_at: str | None = None) -> str:
+    """A fresh session-context file, as Org lays such a file out (``updated_at``: the
+    ``UPDATED_AT`` record of ``now``, see :mod:`ai_protocols.liveness.clock`)."""
     stamp = format_timestamp(now)
     heading = f"Session: {title}" if title else "Session"
     props = [("TITLE", title), ("AGENT_ID", agent_id), ("HOST", host), ("OWNER", owner),
-             ("STARTED", stamp), ("UPDATED", stamp), ("STATUS", ACTIVE)]
+             ("STARTED", stamp), ("UPDATED", stamp), ("UPDATED_AT", updated_at),
+             ("STATUS", ACTIVE)]
     lines = [
         f"#+TITLE: {heading}",
         "",
@@ -258,9 +262,8 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     """Splice one entry into ``doc``; return the line the Log section gets for it."""
     text = entry.text
     if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
-        for key, value in (("STATUS", ENDED), ("EXIT", text), ("EXITED", stamp)):
-            doc.set_property(doc.find(session_line), key, value)
-        doc.remove_property(doc.find(session_line), "EXIT_BY")  # a spawner's, unless set again
+        doc.set_properties(session_line, [("STATUS", ENDED), ("EXIT", text), ("EXITED", stamp),
+                                          ("EXIT_BY", None)])  # a hook sets its own after
         line = f"exit: ended without wrap-up ({text})"
         append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
         return line
@@ -292,12 +295,16 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     return line
 
 
-def read_info(path: Path, kind: Literal["live", "archived"]) -> list[SessionInfo]:
+def read_info(path: Path, kind: Literal["open", "archived"],
+              judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
     (where its session headline and property drawer are); ``[]`` when it has gone.
     A symbolic link is listed with empty fields, never followed. An archive with no
-    ENDED property gets the time its name starts with."""
-    if path.is_symlink():
+    ENDED property gets the time its name starts with. ``judge`` gives an open file's
+    state from its session headline (a :class:`Session` without entries); a link, or
+    a file without a session headline, is ``unknown``."""
+    link = path.is_symlink()
+    if link:
         head = b""
     else:
         try:
@@ -310,7 +317,7 @@ def read_info(path: Path, kind: Literal["live", "archived"]) -> list[SessionInfo
         text = text[: text.rfind("\n") + 1]
     headline = session_headline(OrgFile(text))
     props = headline.properties if headline else {}
-    return [SessionInfo(
+    info = SessionInfo(
         kind=kind,
         path=path,
         agent_id=props.get("AGENT_ID") or None,
@@ -321,4 +328,11 @@ def read_info(path: Path, kind: Literal["live", "archived"]) -> list[SessionInfo
         updated=parse_timestamp(props.get("UPDATED", "")),
         ended=parse_timestamp(props.get("ENDED", "")) or
         (name_time(path.name) if kind == "archived" else None),
-    )]
+    )
+    if judge is not None:
+        info.state = "unknown" if link or headline is None else judge(Session(
+            path=path, agent_id=info.agent_id, host=props.get("HOST"), status=info.status,
+            started=info.started, updated=info.updated, updated_at=props.get("UPDATED_AT"),
+            owner=props.get("OWNER"), exit=props.get("EXIT"),
+            exited=parse_timestamp(props.get("EXITED", "")), exit_by=props.get("EXIT_BY")))
+    return [info]

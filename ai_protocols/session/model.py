@@ -102,6 +102,9 @@ class Session:
     status: str | None = None
     started: datetime | None = None
     updated: datetime | None = None
+    #: UPDATED_AT: the moment of the last write, zone- and step-proof (see
+    #: ai_protocols.liveness.clock); believed only while it agrees with ``updated``.
+    updated_at: str | None = None
     ended: datetime | None = None
     description: str | None = None
     owner: str | None = None  # "host pid start", see ai_protocols.liveness.evidence.Owner
@@ -177,14 +180,17 @@ class Session:
             "git_branch": self.git_branch,
             "git_commit": self.git_commit,
             "exit_by": self.exit_by,
+            "updated_at": instant(self.updated_at, self.updated),
         }
 
 
 @dataclass
 class SessionInfo:
-    """One row of ``list``: a live session-context file or an archived session."""
+    """One row of ``list``: an open session-context file (``kind`` ``open``, with its
+    ``state``, one of :data:`ai_protocols.liveness.evidence.STATES`) or an archived
+    session (``archived``, no state: its ``status`` says how it was closed)."""
 
-    kind: Literal["live", "archived"]
+    kind: Literal["open", "archived"]
     path: Path
     agent_id: str | None
     title: str | None
@@ -193,6 +199,7 @@ class SessionInfo:
     started: datetime | None
     updated: datetime | None
     ended: datetime | None
+    state: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> SessionInfo:
@@ -203,7 +210,8 @@ class SessionInfo:
         return cls(kind=data["kind"], path=Path(data["path"]),  # type: ignore[arg-type]
                    agent_id=data["agent_id"], title=data["title"],  # type: ignore[arg-type]
                    description=data["description"], status=data["status"],  # type: ignore[arg-type]
-                   started=started, updated=updated, ended=ended)
+                   started=started, updated=updated, ended=ended,
+                   state=data.get("state"))  # type: ignore[arg-type]
 
     @property
     def latest(self) -> datetime:
@@ -221,7 +229,19 @@ class SessionInfo:
             "started": iso(self.started),
             "updated": iso(self.updated),
             "ended": iso(self.ended),
+            "state": self.state,
         }
+
+
+def instant(record: str | None, updated: datetime | None) -> str | None:
+    """The instant an ``UPDATED_AT`` record holds (ISO 8601 with the writer's UTC offset),
+    when it agrees with ``updated``; else ``None``."""
+    from ai_protocols.liveness.clock import Moment
+
+    moment = Moment.parse(record)
+    if moment is None or not moment.agrees_with(updated):
+        return None
+    return moment.wall.isoformat(timespec="seconds")
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
+from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import safe_id
 from ai_protocols.storage.files import lock_path
 
@@ -58,29 +59,39 @@ def runtime_of(agent_id: str) -> str | None:
 
 
 def name_time(name: str) -> datetime | None:
-    """The minute an archive's file name starts with (``YYYY-MM-DD-HH-MM-``), as
-    :func:`archive_name` writes it; ``None`` when it has none or it is no date."""
+    """The minute an archive's file name starts with (``YYYY-MM-DD-HH-MM-``, in UTC, as
+    :func:`archive_name` writes it), as this machine's local time without a zone, as
+    the other times of a ``list`` row are; ``None`` when it has none or it is no date."""
     match = _NAME_TIME.match(name)
     if not match:
         return None
     try:
-        return datetime(*(int(g) for g in match.groups()))  # type: ignore[arg-type]
+        moment = datetime(*(int(g) for g in match.groups()), tzinfo=timezone.utc)  # type: ignore[misc]
     except ValueError:
         return None
+    try:
+        return moment.astimezone().replace(tzinfo=None)
+    except (OverflowError, ValueError):  # year 1 or 9999 in a zone that leaves the range
+        return moment.replace(tzinfo=None)
 
 
 def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int = 1) -> str:
     """The archive file name ``YYYY-MM-DD-HH-MM[-<safe id>]-<slug>[-N].org``: the
-    minute the session ended, its agent id made safe (:func:`ai_protocols.paths.safe_id`),
-    the description's slug cut so that the name fits :data:`MAX_NAME_BYTES` with
-    room for a ``-N`` that tells apart names already taken (``number`` > 1).
+    minute the session ended in UTC (``ended``: aware, or naive in this machine's
+    local time), its agent id made safe (:func:`ai_protocols.paths.safe_id`), the
+    description's slug cut so that the name fits :data:`MAX_NAME_BYTES` with room for
+    a ``-N`` that tells apart names already taken (``number`` > 1).
+
+    UTC, the one zone whose minutes never repeat (a daylight-saving change repeats an
+    hour of local time) and that every host reads alike, so that names sort in the
+    order sessions ended whoever archived them.
 
     Every byte of the name is ASCII from ``A-Z a-z 0-9 . _ % -`` and it starts with
     digits, so it is a valid name on Windows (no reserved name such as ``CON``, no
     trailing dot or space) and macOS alike, and has one Unicode form. Only the id
     part may hold capitals: ids that differ only in case already share a session
     file on a case-insensitive file system, where the ``-N`` check sees them too."""
-    prefix = f"{ended:%Y-%m-%d-%H-%M}"
+    prefix = f"{utc_minute(ended):%Y-%m-%d-%H-%M}"
     if agent_id:
         prefix += f"-{safe_id(agent_id)}"
     room = MAX_NAME_BYTES - len(prefix) - len("-.org") - max(len("-999"), len(f"-{number}"))

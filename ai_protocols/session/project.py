@@ -11,6 +11,7 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
+from ai_protocols.liveness.clock import Moment, age_since, now_moment
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,
     Liveness,
@@ -45,14 +47,21 @@ from ai_protocols.paths import (
     session_context_path,
 )
 from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
-from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo, iso
+from ai_protocols.session.model import (
+    ENTRY_KINDS,
+    KIND_OF,
+    LogEntry,
+    Session,
+    SessionInfo,
+    instant,
+    iso,
+)
 from ai_protocols.session.names import session_files
 from ai_protocols.session.pending import read_pending
 from ai_protocols.session.text import check_text, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
     locked_sessions,
-    minute_of,
     refuse_if_edited,
 )
 from ai_protocols.storage import files as storage
@@ -98,11 +107,16 @@ class StatusRow:
     summary: str | None
     title: str | None
     now: datetime | None = None
+    updated_at: str | None = None  # the UPDATED_AT record (see Session.updated_at)
 
     @property
     def age(self) -> timedelta | None:
-        """How long ago the session was last updated (``None`` when unknown)."""
-        return self.now - self.updated if self.now and self.updated else None
+        """How long ago the session was last written to (``None`` when unknown): measured
+        so that no time zone, daylight-saving change or clock step makes it look older,
+        and never negative (:func:`ai_protocols.liveness.clock.age_since`)."""
+        if self.liveness.age is not None:
+            return self.liveness.age
+        return age_since(self.updated, self.updated_at, self.now) if self.now else None
 
     def to_json(self) -> dict[str, object]:
         """The ``status --json`` form of the row (keys in docs/cli.md)."""
@@ -114,6 +128,7 @@ class StatusRow:
             "state": self.liveness.state,
             "evidence": self.liveness.evidence,
             "updated": iso(self.updated),
+            "updated_at": instant(self.updated_at, self.updated),
             "age_seconds": int(age.total_seconds()) if age is not None else None,
             "title": self.title,
             "summary": self.summary,
@@ -224,22 +239,23 @@ class Project:
 
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
-        ``mine`` when its owner is ``me``."""
-        if me is not None and session.owner and Owner.parse(session.owner) == me:
-            return Liveness("mine", "this agent started it")
-        try:
-            mtime = datetime.fromtimestamp(session.path.stat().st_mtime)
-        except OSError:
-            mtime = None
+        ``mine`` when its owner is ``me``. ``now`` is the reader's local time."""
+        mtime = None
+        if session.updated is None:
+            with contextlib.suppress(OSError):
+                mtime = session.path.stat().st_mtime
+        age = age_since(session.updated, session.updated_at, now, mtime)
+        recorded = Owner.parse(session.owner) if session.owner else None
+        if me is not None and recorded is not None and recorded.same_process(me):
+            return Liveness("mine", "this agent started it", age)
         return assess(self.ai_dir, agent_id=session.agent_id, status=session.status,
                       owner=session.owner, exit_=session.exit, exited=session.exited,
-                      exit_by=session.exit_by,
-                      host=session.host, updated=session.updated or mtime, now=now,
-                      stale_after=stale_after())
+                      exit_by=session.exit_by, host=session.host, updated=session.updated,
+                      now=now, stale_after=stale_after(), age=age)
 
     # -- writing --------------------------------------------------------------------------
 
-    def log(self, *entries: LogEntry, now: datetime | None = None) -> LogReport:
+    def log(self, *entries: LogEntry, now: datetime | Moment | None = None) -> LogReport:
         """Record ``entries`` in one atomic write; return what the Log section got.
 
         While a person has unsaved changes to the file in Emacs, the entries
@@ -267,12 +283,12 @@ class Project:
                 check_text("rationale", entry.rationale)
         return self._record(entries, now)
 
-    def _record(self, entries: tuple[LogEntry, ...], now: datetime | None) -> LogReport:
+    def _record(self, entries: tuple[LogEntry, ...], now: datetime | Moment | None) -> LogReport:
         with editing(self.ai_dir, self.path, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
         return LogReport(said, edit.pending, edit.emacs_lock)
 
-    def record_exit(self, how: str, now: datetime | None = None) -> bool:
+    def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a
         wrap-up, and how (``exit status 3``, ``signal 9 (SIGKILL)``). Returns whether
         there was an unfinished session to record it in."""
@@ -282,7 +298,7 @@ class Project:
             return False
         return True
 
-    def start(self, title: str | None = None, now: datetime | None = None, *,
+    def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
               others: bool = True) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
@@ -321,7 +337,8 @@ class Project:
                     not os.path.lexists(self.root / ".git"):
                 raise NoProject(self.root)
             set_up = init_project(self.root)
-        moment = minute_of(now)
+        at = now_moment(now)
+        moment = at.minute
         owner = current_owner()
         finished = state = None
         took_over = titled = False
@@ -333,20 +350,21 @@ class Project:
                 existing = None
             if existing is None:
                 text = new_session_text(agent_id=self.agent_id, host=hostname(),
-                                        title=title, now=moment, owner=owner.to_property())
-                with editing(self.ai_dir, self.path, now=moment, held=True,
+                                        title=title, now=moment, owner=owner.to_property(),
+                                        updated_at=at.to_property() if at.measured else None)
+                with editing(self.ai_dir, self.path, now=at, held=True,
                              new_text=text) as edit:
                     pass
                 session = edit.session()
             else:
                 session = existing
-                state = self.liveness(session, moment, owner)
+                state = self.liveness(session, at.wall, owner)
                 if recovery.may_take_over(session, state) and live_emacs_lock(self.path) is None:
-                    session = recovery.take_over(self, owner, state, moment)
+                    session = recovery.take_over(self, owner, state, at)
                     took_over = True
                 if title and not session.title and live_emacs_lock(self.path) is None:
                     # A session a hook started has no title yet: the agent's start gives it.
-                    with editing(self.ai_dir, self.path, now=moment, held=True) as edit:
+                    with editing(self.ai_dir, self.path, now=at, held=True) as edit:
                         edit.set_properties(("TITLE", title))
                         line = edit.doc.lines[edit.line].rstrip("\r\n")
                         if line.rstrip() == "* Session":
@@ -361,12 +379,12 @@ class Project:
             titled=titled,
             finished_archive=finished,
             reused_id_warning=self._reused_id_warning(),
-            others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE]
+            others=[(s, live) for s, live in self.others(at.wall) if live.state in RECOVERABLE]
             if others else [],
             set_up=set_up,
         )
 
-    def wrap_up(self, description: str, now: datetime | None = None) -> Path:
+    def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:
         """Record the close, then move the file into ``.ai/sessions/``; return the archive.
 
         Two steps, each atomic: the closed file is written in place, then
@@ -395,7 +413,7 @@ class Project:
             return archive_session(self.root, self.sessions_dir, session)
 
     def recover(self, target: str, *, adopt: bool, force: bool = False,
-                now: datetime | None = None) -> Path:
+                now: datetime | Moment | None = None) -> Path:
         """Adopt or archive another agent's crashed or abandoned session; see
         :func:`ai_protocols.session.recovery.recover`."""
         from ai_protocols.session import recovery
@@ -450,24 +468,33 @@ class Project:
                 continue
             live = self.liveness(session, moment, me if path == self.path else None)
             if live.state == "mine":
-                live = Liveness("live", "this agent started it")
+                live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path, live,
-                                  session.updated, session.summary, session.title, moment))
+                                  session.updated, session.summary, session.title, moment,
+                                  session.updated_at))
         return rows
 
     # -- listing --------------------------------------------------------------------------
 
     def _listing(self, agent: str | None, runtime: str | None,
                  since: datetime | None) -> archive_index.Listing:
-        """The live session files, read each time, and the archives, from the archive
-        index where it is still valid; filtered and newest first."""
+        """The open session files, read each time and each with its state (as ``status``
+        says it), and the archives, from the archive index where it is still valid;
+        filtered and newest first."""
         from ai_protocols.storage import archive_index
 
-        live = [archive_index.row_of(info) for path in self.session_paths()
-                for info in read_info(path, "live")]
+        moment = datetime.now().astimezone()
+        me = current_owner()
+
+        def judge(session: Session) -> str:
+            state = self.liveness(session, moment, me if session.path == self.path else None)
+            return "live" if state.state == "mine" else state.state
+
+        opened = [archive_index.row_of(info) for path in self.session_paths()
+                  for info in read_info(path, "open", judge)]
         found = archive_index.archived(self.ai_dir, self.sessions_dir,
                                        lambda path: read_info(path, "archived"))
-        found.others[:0] = live  # live files first: they come first among rows that tie
+        found.others[:0] = opened  # open files first: they come first among rows that tie
         return archive_index.select(found, agent=agent, runtime=runtime, since=since)
 
     def list_sessions(self, *, agent: str | None = None, runtime: str | None = None,

@@ -6,8 +6,9 @@ Three ways a session outlives its agent, each one edit transaction:
   run that is gone, and the caller carries it on;
 - :func:`recover` with ``adopt=True``: another agent's session moves, whole,
   into the caller's file;
-- :func:`recover` with ``adopt=False``: another agent's session is closed as
-  crashed and archived.
+- :func:`recover` with ``adopt=False``: another agent's session is closed, under
+  the state it was in (``ended``, ``crashed``, ``abandoned``; ``forced``), and
+  archived.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from ai_protocols.errors import (
     NoSession,
     SessionWrappedUp,
 )
-from ai_protocols.liveness.evidence import Liveness, Owner, current_owner
+from ai_protocols.liveness.clock import Moment
+from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
 from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
-from ai_protocols.session.layout import ACTIVE, CRASHED
+from ai_protocols.session.layout import ACTIVE
 from ai_protocols.session.model import Session
 from ai_protocols.session.text import preview
 from ai_protocols.session.transaction import (
@@ -58,16 +60,17 @@ def refuse_unwritable_id(agent_id: str | None) -> None:
 
 def may_take_over(session: Session, state: Liveness) -> bool:
     """Whether a new agent may become the owner of a session it finds in its own file:
-    when the old owner is gone, or was never recorded on this host. Not when it may
-    be at work on another host."""
-    if state.state in ("ended", "crashed", "abandoned"):
+    when the old owner is gone (:data:`~ai_protocols.liveness.evidence.GONE`), or was
+    never recorded on this host. Not when it may be at work on another host."""
+    if state.state in GONE:
         return True
     recorded = Owner.parse(session.owner) if session.owner else None
     host = recorded.host if recorded else session.host
     return state.state == "unknown" and host in (None, hostname())
 
 
-def take_over(project: Project, owner: Owner, state: Liveness, now: datetime) -> Session:
+def take_over(project: Project, owner: Owner, state: Liveness,
+              now: datetime | Moment | None) -> Session:
     """The previous owner of the caller's own file is gone: this process carries the
     session on. Call holding the file's lock. Returns the session as written."""
     with editing(project.ai_dir, project.path, now=now, held=True) as edit:
@@ -108,16 +111,18 @@ def _adoption_finished(project: Project, path: Path) -> Path | None:
 
 
 def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
-            now: datetime | None = None) -> Path:
-    """Adopt (``adopt=True``) or archive another agent's crashed or abandoned session;
-    return the file it now lives in.
+            now: datetime | Moment | None = None) -> Path:
+    """Adopt (``adopt=True``) or archive another agent's ended, crashed or abandoned
+    session; return the file it now lives in.
 
     Adopting moves its whole history into the caller's session file, which must
     not hold entries of its own yet; archiving moves it to ``.ai/sessions/``
-    with status ``crashed``. A session that may still be at work (live, or
-    unknown) is refused unless ``force``. Raises :class:`CannotRecover`,
-    :class:`~ai_protocols.errors.NoSession`, :class:`SessionWrappedUp`,
-    :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
+    with the state it was in as its status and description (``ended``,
+    ``crashed``, ``abandoned``; ``forced`` for one archived with ``force``). A
+    session that may still be at work (live, or unknown) is refused unless ``force``.
+    Raises :class:`CannotRecover`, :class:`~ai_protocols.errors.NoSession`,
+    :class:`SessionWrappedUp`, :class:`~ai_protocols.errors.BeingEdited` and what any
+    write may raise.
     """
     if adopt:
         refuse_unwritable_id(project.agent_id)
@@ -145,11 +150,10 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
                     _adopt(project, edit, path, said)
                 else:
                     refuse_unsafe_archive(project.root, project.sessions_dir)
-                    named = state.state if state.state in ("ended", "crashed", "abandoned") \
-                        else "forced"
-                    edit.set_properties(("STATUS", CRASHED), ("ENDED", edit.stamp),
+                    named = state.state if state.state in GONE else "forced"
+                    edit.set_properties(("STATUS", named), ("ENDED", edit.stamp),
                                         ("DESCRIPTION", named))
-                    edit.note(f"recover: archived as crashed ({said})")
+                    edit.note(f"recover: archived as {named} ({said})")
         except SessionWrappedUp as error:
             if error.where or adopt:  # archived already, or nothing left to adopt
                 raise

@@ -12,10 +12,13 @@ other the command needs, always in one order), remove the temporary files a
 killed writer left, read the file (refusing one that is missing, wrapped up,
 unreadable or a symbolic link), fold in the entries that waited while a
 person held the file in Emacs, let the body edit the document in memory,
-set ``UPDATED``, and write the whole file atomically. An exception in the
-body writes nothing. Edits name the session headline by nothing: the
-transaction finds it again for each one, so no caller holds a headline
-made stale by an earlier edit.
+mark a file whose end was recorded as active again when this write is not
+that record (a write after an exit record is evidence of life), set
+``UPDATED`` (and ``UPDATED_AT``, the same moment as a record no time zone or
+clock step can mislead, :mod:`ai_protocols.liveness.clock`), and write the
+whole file atomically. An exception in the body writes nothing. Edits name
+the session headline by nothing: the transaction finds it again for each
+one, so no caller holds a headline made stale by an earlier edit.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.errors import BeingEdited, NoSession, SessionWrappedUp, UnreadableSession
+from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp
 from ai_protocols.session.layout import (
+    ACTIVE,
+    ENDED,
     NO_SESSION_HEADLINE,
     WRAPPED_UP,
     append_entry,
@@ -40,6 +46,7 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
+from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -51,8 +58,10 @@ if TYPE_CHECKING:
 __all__ = ["SessionEdit", "editing", "locked_sessions", "minute_of"]
 
 
-def minute_of(now: datetime | None) -> datetime:
+def minute_of(now: datetime | Moment | None) -> datetime:
     """``now`` (the local time when ``None``) to the minute, as Org's timestamps are."""
+    if isinstance(now, Moment):
+        return now.minute
     return (now or datetime.now()).replace(second=0, microsecond=0)
 
 
@@ -78,18 +87,23 @@ class SessionEdit:
     """A session file open for one change, as :func:`editing` gives it.
 
     ``doc`` is the file in memory; ``moment`` the time of the change (to the
-    minute) and ``stamp`` it as an Org inactive timestamp. While a person
+    minute, local) and ``stamp`` it as an Org inactive timestamp; ``at`` the same
+    moment as :class:`~ai_protocols.liveness.clock.Moment`. ``exit_recorded``: the
+    last entry applied was a spawner's (or a hook's) exit record. While a person
     holds the file in Emacs (``emacs_lock`` is set, only with
     ``if_edited="defer"``), only :meth:`apply` may be called: the entries wait
     in the pending file, and ``pending`` is its path once the edit is over.
     """
 
-    def __init__(self, path: Path, doc: OrgFile, moment: datetime,
+    def __init__(self, path: Path, doc: OrgFile, at: Moment,
                  emacs_lock: EmacsLock | None) -> None:
         self.path = path
         self.doc = doc
-        self.moment = moment
-        self.stamp = format_timestamp(moment)
+        self.at = at
+        self.moment = at.minute
+        self.stamp = format_timestamp(self.moment)
+        self.exit_recorded = False
+        self.status_set = False  # the body set STATUS itself (a wrap-up, a recovery)
         self.emacs_lock = emacs_lock
         self.pending: Path | None = None
         self.kept: list[LogEntry] = []  # applied while deferred: to the pending file
@@ -120,6 +134,7 @@ class SessionEdit:
         """Set each ``(KEY, value)`` in the session headline's drawer, in order; a
         ``None`` value removes the key. Only the lines of those keys change."""
         self._writable()
+        self.status_set |= any(key.upper() == "STATUS" for key, _ in values)
         self.doc.set_properties(self.line, values)
 
     def note(self, text: str) -> None:
@@ -135,6 +150,7 @@ class SessionEdit:
         :class:`~ai_protocols.errors.AmbiguousItem` for a ``done`` that matches no
         single open item, checked against the file even while the entry must wait."""
         said = apply_entry(self.doc, self.line, entry, self.stamp, folding=folding)
+        self.exit_recorded = entry.kind == "exit"
         if self.emacs_lock is not None:
             self.kept.append(entry)
         return said
@@ -194,18 +210,33 @@ def _fold_pending(edit: SessionEdit, waiting: list[PendingEntry]) -> None:
         if entry.seq > folded:
             apply_entry(edit.doc, edit.line, LogEntry(entry.kind, entry.text, entry.rationale),
                         entry.stamp, folding=True)
+            edit.exit_recorded = entry.kind == "exit"
     edit.doc.set_properties(edit.line, [("PENDING_FOLDED",
                                          str(max(folded, *(e.seq for e in waiting))))])
 
 
+def _revive(edit: SessionEdit) -> None:
+    """A write that is not the exit record, to a file whose end was recorded: whoever
+    wrote is at work on it (a worker still logging after the process its spawner
+    waited for exited), so it is active again. The record (EXIT, EXITED) stays, and a
+    Log line says so, once."""
+    props = edit.properties
+    if props.get("STATUS") == ENDED and not edit.exit_recorded and not edit.status_set:
+        edit.doc.set_properties(edit.line, [("STATUS", ACTIVE)])
+        edit.note(f"active: written to after its end was recorded "
+                  f"({preview(props.get('EXIT', '') or 'no exit record')})")
+
+
 @contextlib.contextmanager
-def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
+def editing(ai_dir: Path, path: Path, *, now: datetime | Moment | None = None,
             if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
             closed_ok: bool = False) -> Iterator[SessionEdit]:
     """Open the session file at ``path`` for one change, and write it when the body
     ends without an exception (see the module's docstring for the steps).
 
-    ``now``: the time of the change (default: now, to the minute).
+    ``now``: the time of the change (default: now, measured: ``UPDATED_AT`` records
+    it; a given local time, or a :class:`~ai_protocols.liveness.clock.Moment` that
+    was not measured, removes that record rather than invent one).
     ``if_edited``: while a person holds the file in Emacs, ``"refuse"`` raises
     :class:`~ai_protocols.errors.BeingEdited` before anything is read, ``"defer"``
     lets the body :meth:`~SessionEdit.apply` entries that then wait in the
@@ -231,7 +262,8 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
             waiting = read_pending(path)
         else:
             doc, waiting = OrgFile(new_text), []
-        edit = SessionEdit(path, doc, minute_of(now), emacs)
+        at = now if isinstance(now, Moment) else now_moment(now)
+        edit = SessionEdit(path, doc, at, emacs)
         if waiting:
             _fold_pending(edit, waiting)
         yield edit
@@ -239,7 +271,9 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
             if edit.kept:
                 edit.pending = _keep(edit, waiting)
             return
-        doc.set_properties(edit.line, [("UPDATED", edit.stamp)])
+        _revive(edit)
+        doc.set_properties(edit.line, [("UPDATED", edit.stamp),
+                                       ("UPDATED_AT", at.to_property() if at.measured else None)])
         if edit.target != path or new_text is not None:
             edit.target.parent.mkdir(parents=True, exist_ok=True)
         storage.atomic_write(edit.target, doc.encoded())

@@ -12,7 +12,7 @@ it is the same.
 
 The file, UTF-8 text::
 
-    ai-protocols sessions index 1 {"count": N, "keys": BYTES, "texts": BYTES,
+    ai-protocols sessions index 2 {"count": N, "keys": BYTES, "texts": BYTES,
                                    "head": HEAD, "others": [NAME, ...]}
     N key lines:      NAME <TAB> STAT <TAB> LATEST
     N text lines:     TEXT,
@@ -84,7 +84,9 @@ from ai_protocols.storage import files as storage
 __all__ = ["Listing", "archived", "json_pieces", "record_archive", "row_of", "select", "to_infos"]
 
 INDEX_NAME = "sessions.index"
-MAGIC = "ai-protocols sessions index 1 "
+#: The first line's start. 2: rows have a ``state`` (issue 11); an index of another
+#: version is not used, and the next ``list`` rewrites it.
+MAGIC = "ai-protocols sessions index 2 "
 #: Appended lines that ``list`` leaves as they are before it folds them into the block.
 APPENDED_MAX = 256
 #: A file changed this recently may change again within the file system's timestamp
@@ -538,7 +540,7 @@ def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None
         if line is None:
             return
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(index, flags, 0o644)
+        fd = os.open(index, flags, 0o666)  # less the umask, as every file made here
         try:
             size = os.fstat(fd).st_size
             if size == 0:

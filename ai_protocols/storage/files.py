@@ -106,10 +106,7 @@ class OsLock:
         # A negative timeout waits for as long as it takes (as filelock's -1 does).
         deadline = time.monotonic() + timeout if timeout >= 0 else float("inf")
         while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as error:
-                raise StorageError(self.path, error) from error
+            fd = _open_lock_file(self.path)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -148,6 +145,24 @@ class OsLock:
         self._fallback = lock
 
 
+def _open_lock_file(path: Path) -> int:
+    """A descriptor to ``flock``: the lock file made if missing, as the umask and the
+    folder's group say (``0o666`` less the umask: in a group-shared checkout, umask 002
+    and a setgid folder, every user of the group can open it); an existing one that
+    this user may only read (made by another user under a stricter umask, or by an
+    older version, which made lock files 0644) is opened for reading, which is all
+    ``flock(2)`` needs. Raises :class:`StorageError`."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError as error:
+        try:
+            return os.open(path, os.O_RDONLY)
+        except OSError:
+            raise StorageError(path, error) from error
+    except OSError as error:
+        raise StorageError(path, error) from error
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename in ``folder`` durable."""
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -157,27 +172,31 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o644) -> None:
+def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o666) -> None:
     """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
     another): all of it or none of it, even across a kill.
 
-    The old file's permission bits are kept. On any failure (a full disk, a
-    read-only folder) the temporary file is removed and the original stays.
+    A new file gets ``mode`` less the umask, and the folder's group where the folder
+    is setgid, as the files git checks out do (``0o666``: ``0o664`` under umask 002);
+    a replaced file keeps its permission bits and, where this user may give it, its
+    group. On any failure (a full disk, a read-only folder) the temporary file is
+    removed and the original stays.
     """
     try:
-        mode = path.stat().st_mode & 0o7777
+        old = path.stat()
     except FileNotFoundError:
-        pass
+        old = None
     except OSError as error:
         raise StorageError(path, error) from error
     tmp: Path | None = None
     try:
-        fd, tmp = _create_temporary(path)
+        fd, tmp = _create_temporary(path, mode)
         with os.fdopen(fd, "wb") as handle:
             for piece in [data] if isinstance(data, bytes) else data:
                 handle.write(piece)
             handle.flush()
-            os.fchmod(handle.fileno(), mode)
+            if old is not None:
+                _keep_mode_and_group(handle.fileno(), old)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
         tmp = None
@@ -190,13 +209,24 @@ def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int =
                 os.unlink(tmp)
 
 
-def _create_temporary(path: Path) -> tuple[int, Path]:
-    """A new, private ``.NAME.<random>.tmp`` beside ``path``, as ``mkstemp`` makes one."""
+def _keep_mode_and_group(fd: int, old: os.stat_result) -> None:
+    """Give the new file behind ``fd`` the permission bits and group of the file it
+    replaces (the group only where this user belongs to it, as ``chgrp`` allows)."""
+    os.fchmod(fd, old.st_mode & 0o7777)
+    if os.fstat(fd).st_gid != old.st_gid:
+        with contextlib.suppress(OSError):
+            os.fchown(fd, -1, old.st_gid)
+            os.fchmod(fd, old.st_mode & 0o7777)  # chown clears setgid bits; put them back
+
+
+def _create_temporary(path: Path, mode: int = 0o666) -> tuple[int, Path]:
+    """A new ``.NAME.<random>.tmp`` beside ``path``, made with ``mode`` less the umask
+    (the mode the file will have), as ``mkstemp`` names one."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     while True:
         tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         try:
-            return os.open(tmp, flags, 0o600), tmp
+            return os.open(tmp, flags, mode), tmp
         except FileExistsError:  # pragma: no cover - 48 random bits taken already
             continue
 

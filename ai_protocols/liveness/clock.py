@@ -1,0 +1,158 @@
+"""When a write happened, recorded so that no time zone, daylight-saving change or
+clock step can mislead whoever reads it, and how long ago that was.
+
+The Org timestamps of a session file (``UPDATED``, ``STARTED``, every entry's
+stamp) are what a person reads in Emacs: the writer's local time, to the
+minute, without a zone (Org's timestamp syntax has none). Read on a host in
+another zone, after a daylight-saving change, or after the clock was stepped,
+such a time says nothing reliable about how long ago the write was. So every
+write also records, in the ``UPDATED_AT`` property, the same moment as:
+
+- an instant: ISO 8601 with the writer's UTC offset (``2026-11-21T10:07:31+01:00``,
+  RFC 3339), which every host reads alike, whatever its zone;
+- and where it was measured: the host name, this boot's id (the first 8 hex
+  digits of ``/proc/sys/kernel/random/boot_id``, which Linux draws at random at
+  each boot) and the seconds since that boot (``/proc/uptime``). A clock step
+  moves the wall clock, never the time since boot, so on the host and boot that
+  wrote it the age is measured on that clock.
+
+``UPDATED_AT: 2026-11-21T10:07:31+01:00 devbox 3f2a9c1b 81234.56``. A record is
+used only while it agrees with ``UPDATED`` (its local time, to the minute):
+a record left behind by an older version that wrote only ``UPDATED``, or by a
+person who edited ``UPDATED``, is not believed. The age of a write is, in this
+order: the time since boot, on the same host and boot; the instant, elsewhere;
+the local timestamp, when there is no record (as before); never below zero.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from ai_protocols.liveness.host import hostname
+
+__all__ = ["Moment", "age_since", "boot_id", "now_moment", "since_boot", "utc_minute"]
+
+_RECORD = re.compile(r"(\S+)(?: (\S+) ([0-9a-f]{8}) ([0-9]+(?:\.[0-9]+)?))?")
+_boot_id: str | None = None
+
+
+def boot_id() -> str | None:
+    """This boot's id, its first 8 hexadecimal digits (Linux draws a random one at each
+    boot); ``None`` where the system has none."""
+    global _boot_id
+    if _boot_id is None:
+        try:
+            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+                _boot_id = handle.read().strip().replace("-", "")[:8].lower()
+        except (OSError, ValueError):
+            return None
+    return _boot_id if re.fullmatch(r"[0-9a-f]{8}", _boot_id) else None
+
+
+def since_boot() -> float | None:
+    """Seconds since this machine booted, from ``/proc/uptime`` (the kernel's boot
+    clock, which a step of the wall clock does not move, and which no program that
+    fakes the time for a process can fake); ``None`` where there is none."""
+    try:
+        with open("/proc/uptime", encoding="ascii") as handle:
+            return float(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One write's moment: ``wall``, the writer's local time with its UTC offset (an
+    aware datetime); and where it was measured, when it was: ``host``, ``boot`` (the
+    boot id's first 8 hex digits) and ``uptime`` (seconds since that boot).
+    ``measured``: read from the clock now, not given by a caller."""
+
+    wall: datetime
+    host: str | None = None
+    boot: str | None = None
+    uptime: float | None = None
+    measured: bool = False
+
+    @property
+    def minute(self) -> datetime:
+        """The writer's local time to the minute, without a zone: what ``UPDATED`` says."""
+        return self.wall.replace(tzinfo=None, second=0, microsecond=0)
+
+    def to_property(self) -> str:
+        """The ``UPDATED_AT`` value: the instant, then host, boot and uptime if known."""
+        text = self.wall.isoformat(timespec="seconds")
+        if self.host and self.boot and self.uptime is not None and " " not in self.host:
+            text += f" {self.host} {self.boot} {self.uptime:.2f}"
+        return text
+
+    @classmethod
+    def parse(cls, value: str | None) -> Moment | None:
+        """The moment an ``UPDATED_AT`` value records; ``None`` for anything else (an
+        instant without an offset is no record: it could be any zone's)."""
+        match = _RECORD.fullmatch(value.strip()) if value else None
+        if match is None:
+            return None
+        try:
+            wall = datetime.fromisoformat(match[1])
+        except ValueError:
+            return None
+        if wall.tzinfo is None:
+            return None
+        host, boot, uptime = match[2], match[3], match[4]
+        return cls(wall, host, boot, float(uptime) if uptime else None, measured=True)
+
+    def agrees_with(self, updated: datetime | None) -> bool:
+        """Whether this record is of the write that set ``updated`` (a local time to the
+        minute, as read from ``UPDATED``)."""
+        return updated is not None and self.minute == updated.replace(second=0, microsecond=0)
+
+
+def now_moment(now: datetime | Moment | None = None) -> Moment:
+    """This moment (``now``: a given local time instead, naive or aware; a given time
+    was not measured, so it carries no host, boot or uptime; or a :class:`Moment`)."""
+    if isinstance(now, Moment):
+        return now
+    if now is not None:
+        return Moment(now.astimezone() if now.tzinfo is None else now)
+    uptime = since_boot()
+    return Moment(datetime.now().astimezone(), hostname(), boot_id(), uptime, measured=True)
+
+
+def age_since(updated: datetime | None, record: str | None, now: datetime,
+              mtime: float | None = None) -> timedelta | None:
+    """How long ago the last write was: measured on the boot clock when ``record``
+    (an ``UPDATED_AT`` value agreeing with ``updated``) was taken on this host and boot;
+    from its instant otherwise; from ``updated``, a local time, without a record; from
+    ``mtime`` (the file's modification time, seconds since the epoch) without either.
+    ``now`` is the reader's local time (naive, or aware). Never negative: a clock that
+    stepped back, or another host's clock ahead of this one, gives zero, not less.
+    ``None`` when nothing tells."""
+    moment = Moment.parse(record)
+    if moment is not None and not moment.agrees_with(updated):
+        moment = None
+    if moment is not None:
+        if moment.boot is not None and moment.boot == boot_id() and moment.host == hostname():
+            uptime = since_boot()
+            if uptime is not None and moment.uptime is not None:
+                return max(timedelta(seconds=uptime - moment.uptime), timedelta(0))
+        return max(_aware(now) - moment.wall, timedelta(0))
+    if updated is not None:
+        local = now.replace(tzinfo=None) if now.tzinfo is not None else now
+        return max(local - updated, timedelta(0))
+    if mtime is not None:
+        return max(_aware(now) - datetime.fromtimestamp(mtime).astimezone(), timedelta(0))
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def utc_minute(moment: datetime) -> datetime:
+    """``moment`` (aware; naive is this machine's local time) in UTC, to the minute,
+    without a zone: the time an archive's name starts with."""
+    return _aware(moment).astimezone(timezone.utc).replace(tzinfo=None, second=0,
+                                                           microsecond=0)
+

@@ -1,0 +1,117 @@
+"""What reaches a terminal can neither reorder nor hide text.
+
+An agent id, a title, a summary or a path may hold a right-to-left override
+(U+202E), an isolate, a zero-width character, an escape sequence, a byte that
+is not UTF-8. Printed raw, such a character reorders the rest of the terminal
+line (``evil\u202egpj.exe`` reads as ``evilexe.jpg``), recolours or clears it, or
+hides text. Every human output of the installed command prints them as
+backslash escapes; ``--json`` and ``path`` print the exact text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import unicodedata
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from conftest import CLI, Runner, clean_env
+
+#: Categories a terminal does not draw as glyphs (see ai_protocols.cli.output.display).
+UNSHOWN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+RLO = "\u202e"
+OTHER = "\u2066\u200b\u200f\ufeff\u2028\x1b[2J\x9b\U000e0041"
+
+
+def hidden(text: str) -> list[str]:
+    """The characters of ``text`` that a terminal would not show as themselves (a
+    newline between lines aside)."""
+    return [ch for ch in text if ch != "\n" and unicodedata.category(ch) in UNSHOWN]
+
+
+def test_status_list_show_and_start_escape_what_would_reorder_the_line(
+        project: Path, run: Runner) -> None:
+    """The case seen: an id holding a right-to-left override, printed raw by status and
+    list, reordered the terminal line. Now every human output escapes it, and every
+    other invisible or control character; JSON keeps the exact text."""
+    agent = f"evil{RLO}gpj.exe{OTHER.replace(chr(27), '')}.1700000000"  # (no C0 in an id)
+    title = f"Title {RLO}reversed"
+    summary = f"Sum{OTHER}mary\nsecond line{RLO}"
+    run("start", "--title", title, agent=agent, as_another_agent=True)
+    logged = run("log", "--summary", summary, "--progress", f"step{RLO}x", agent=agent)
+    outputs = {
+        "log": logged.stdout,
+        "status": run("status").stdout,
+        "list": run("list").stdout,
+        "show": run("show", agent=agent).stdout,
+        "start": run("start", agent="next.proj.claude.1700000001").stdout,
+    }
+    for command, out in outputs.items():
+        assert not hidden(out), (command, out)
+    assert "evil\\u202egpj.exe\\u2066\\u200b\\u200f\\ufeff\\u2028[2J\\x9b\\U000e0041" \
+        ".1700000000" in outputs["status"]
+    assert "summary: Sum\\u2066\\u200b" in outputs["status"]  # one line: "\n" escaped too
+    assert "\\nsecond line\\u202e" in outputs["status"]
+    assert "Title \\u202ereversed" in outputs["list"]
+    assert "second line\\u202e" in outputs["show"]
+    # The command start suggests must work when pasted: the file, not the escaped id.
+    suggested = [line for line in outputs["start"].splitlines() if "ai-protocols recover" in line]
+    assert suggested and all(".ai/session-context.d/evil%E2%80%AEgpj.exe" in line
+                             for line in suggested), outputs["start"]
+
+    rows = {r["agent_id"]: r for r in json.loads(run("status", "--json").stdout)}
+    assert rows[agent]["summary"] == summary
+    listed = json.loads(run("list", "--json").stdout)
+    assert agent in [r["agent_id"] for r in listed]
+    assert json.loads(run("show", "--json", agent=agent).stdout)["title"] == title
+
+
+def test_errors_escape_the_paths_they_name(tmp_path: Path) -> None:
+    """An error names a path; a project folder holding an override or an escape (ESC c
+    resets a terminal) is shown escaped on stderr too."""
+    root = tmp_path / f"proj{RLO}x\x1bc"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    result = subprocess.run([str(CLI), "log", "--progress", "x"], cwd=root, env=clean_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert not hidden(result.stderr), result.stderr
+    assert "proj\\u202ex\\x1bc" in result.stderr
+
+
+# Ids an environment can hold and the tool accepts (no C0 control, no "/"), mixed with
+# the characters that reorder, hide or recolour text.
+_ALPHABET = st.one_of(st.sampled_from(list("ab9._- é%" + RLO + OTHER.replace("\x1b", ""))),
+                      st.characters(blacklist_categories=("Cs",), min_codepoint=0x20))
+# (Not with white space at either end: a property value's ends are not kept, so such an
+# id is not read back whole from AGENT_ID; a known limit, apart from what is shown.)
+ids = st.text(_ALPHABET, min_size=1, max_size=30).filter(
+    lambda s: "/" not in s and "\x7f" not in s and s.strip(".") != "" and s == s.strip())
+texts = st.text(st.one_of(st.sampled_from(list("ab \n" + RLO + OTHER)),
+                          st.characters(blacklist_categories=("Cs",))),
+                min_size=1, max_size=40).filter(lambda s: s.strip() and "\0" not in s)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(agent=ids, summary=texts)
+@example(agent=f"a{RLO}b", summary=f"x{RLO}\x1b[2Jy")
+def test_no_human_output_holds_an_unshown_character(tmp_path: Path, agent: str,
+                                                    summary: str) -> None:
+    """For any id and any text, status, list and show print nothing a terminal would not
+    show as itself, while their JSON keeps the exact id and text."""
+    root = Path(os.path.realpath(tmp_path)) / f"p{len(list(tmp_path.iterdir()))}"
+    root.mkdir()
+    run = Runner(root)
+    run("init")
+    run("start", agent=agent, as_another_agent=True)
+    run("log", "--summary", summary, agent=agent)
+    for args in (("status",), ("list",), ("show",)):
+        out = run(*args, agent=agent)
+        assert not hidden(out.stdout + out.stderr), (args, out.stdout)
+    row = json.loads(run("status", "--json").stdout)[0]
+    assert (row["agent_id"], row["summary"]) == (agent, summary)
