@@ -34,8 +34,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.scaffold": ("InitAction", "init_project"),
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
-        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "NoSession",
-        "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
+        "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "MergeConflict",
+        "NoProject", "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession",
+        "UnsafePath",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -69,6 +70,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         InvalidText,
         ItemNotFound,
         LockTimeout,
+        MergeConflict,
+        NoProject,
         NoSession,
         SessionWrappedUp,
         StorageError,

@@ -24,6 +24,8 @@ __all__ = [
     "InvalidText",
     "ItemNotFound",
     "LockTimeout",
+    "MergeConflict",
+    "NoProject",
     "NoSession",
     "SessionWrappedUp",
     "StorageError",
@@ -70,6 +72,19 @@ class NoSession(AiProtocolsError, FileNotFoundError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class NoProject(AiProtocolsError, LookupError):
+    """A command that needs a project (``agent-id``) was run outside any: no folder
+    holding ``.ai/`` and no git work tree at or above the working directory."""
+
+    exit_code = 4
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        super().__init__(f"{cwd} is not inside a project (no folder holding .ai/ and no git "
+                         "work tree at or above it): run this in the project the agent will "
+                         "work in, or set AI_PROJECT_ROOT")
 
 
 class InvalidAgentId(AiProtocolsError, ValueError):
@@ -139,6 +154,19 @@ class UnreadableSession(AiProtocolsError, ValueError):
         self.path = path
         self.reason = reason
         super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")
+
+
+class MergeConflict(UnreadableSession):
+    """A session file holding the marker lines of a git merge that was not resolved:
+    nothing is written into it until a person resolves the merge."""
+
+    def __init__(self, path: Path, lines: list[int]) -> None:
+        self.lines = lines
+        shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
+        word = "line" if len(lines) == 1 else "lines"
+        super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): resolve "
+                               "the merge first (keep what each side logged, delete the "
+                               "marker lines, then git add the file)")
 
 
 class SessionWrappedUp(AiProtocolsError):

@@ -17,6 +17,7 @@ from ai_protocols.storage.files import (
     atomic_write,
     discard_partial_writes,
     locked,
+    read_regular,
     refuse_symlinks,
 )
 
@@ -54,7 +55,7 @@ def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
         discard_partial_writes(record)  # a minting killed mid-write left it
         epoch = int(time.time() if now is None else now)
         try:
-            last_epoch, last_count = (int(n) for n in record.read_text().split())
+            last_epoch, last_count = (int(n) for n in read_regular(record).decode().split())
         except (OSError, ValueError):
             last_epoch, last_count = 0, 0
         if epoch <= last_epoch:

@@ -89,9 +89,16 @@ def agent_id(runtime: str) -> None:
     For spawners: set it in the agent's environment for the whole run.
     Two calls never print the same id for one project, even in one second.
     """
-    from ai_protocols.identity import mint_agent_id
+    import os
 
-    click.echo(mint_agent_id(runtime, _project().root))
+    from ai_protocols.errors import NoProject
+    from ai_protocols.identity import mint_agent_id
+    from ai_protocols.paths import in_a_project
+
+    project = _project()
+    if not in_a_project():  # the id would name a folder that is no project, and leave .ai/ there
+        raise NoProject(os.path.realpath(os.getcwd()))
+    click.echo(mint_agent_id(runtime, project.root))
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ai_protocols.errors import (
     InvalidText,
+    MergeConflict,
     NoSession,
     SessionWrappedUp,
     StorageError,
@@ -47,12 +48,13 @@ from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info,
 from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo, iso
 from ai_protocols.session.names import session_files
 from ai_protocols.session.pending import read_pending
-from ai_protocols.session.text import check_text, preview, slugify
+from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
     locked_sessions,
     minute_of,
     refuse_if_edited,
+    refuse_missing,
 )
 from ai_protocols.storage import files as storage
 
@@ -177,7 +179,11 @@ class Project:
             return None
         if not data:
             raise UnreadableSession(path, "it is empty")
-        return read_session(path, storage.decode(path, data))
+        text = storage.decode(path, data)
+        marked = conflict_marker_lines(text)
+        if marked:
+            raise MergeConflict(path, marked)
+        return read_session(path, text)
 
     def show_file(self, path: Path) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; raises
@@ -328,6 +334,7 @@ class Project:
         from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
 
         slugify(description)
+        refuse_missing(self.ai_dir, self.path)
         with locked_sessions(self.ai_dir, self.path):
             try:
                 with editing(self.ai_dir, self.path, now=now, held=True) as edit:

@@ -28,6 +28,7 @@ from ai_protocols.session.transaction import (
     editing,
     locked_sessions,
     refuse_if_edited,
+    refuse_missing,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -118,6 +119,7 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     path = target_path(project, target)
     if path == project.path:
         raise CannotRecover(path, "it is this agent's own session; carry on with it")
+    refuse_missing(project.ai_dir, path)
     with locked_sessions(project.ai_dir, path, *((project.path,) if adopt else ())):
         if adopt and (done := _adoption_finished(project, path)):
             return done

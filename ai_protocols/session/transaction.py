@@ -21,11 +21,18 @@ made stale by an earlier edit.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from ai_protocols.errors import BeingEdited, NoSession, SessionWrappedUp, UnreadableSession
+from ai_protocols.errors import (
+    BeingEdited,
+    MergeConflict,
+    NoSession,
+    SessionWrappedUp,
+    UnreadableSession,
+)
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp
@@ -40,11 +47,12 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
+from ai_protocols.session.text import conflict_marker_lines
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from typing import Literal
+    from typing import Literal, NoReturn
 
     IfEdited = Literal["refuse", "defer"]
 
@@ -161,19 +169,38 @@ def open_session(ai_dir: Path, path: Path, *, source: bool = True,
     """
     data = storage.read_bytes(path)
     if data is None:
-        gone = storage.read_bytes(tombstone_path(ai_dir, path))
-        if gone is not None:
-            raise SessionWrappedUp(path, gone.decode("utf-8", "replace").strip())
-        raise NoSession(path)
+        _missing(ai_dir, path)
     if not data:
         raise UnreadableSession(path, "it is empty")
-    doc = OrgFile(storage.decode(path, data), source=data if source else None)
+    text = storage.decode(path, data)
+    marked = conflict_marker_lines(text)
+    if marked:
+        raise MergeConflict(path, marked)
+    doc = OrgFile(text, source=data if source else None)
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     if headline.properties.get("STATUS") == WRAPPED_UP and not closed_ok:
         raise SessionWrappedUp(path)
     return doc
+
+
+def _missing(ai_dir: Path, path: Path) -> NoReturn:
+    """Raise what a command finds when the session file ``path`` is not there: where it
+    went (its tombstone), else :class:`~ai_protocols.errors.NoSession`."""
+    gone = storage.read_bytes(tombstone_path(ai_dir, path))
+    if gone is not None:
+        raise SessionWrappedUp(path, gone.decode("utf-8", "replace").strip())
+    raise NoSession(path)
+
+
+def refuse_missing(ai_dir: Path, path: Path) -> None:
+    """Raise what :func:`open_session` would for a session file that is not there, before
+    any lock is taken: a command that fails for want of a session creates nothing (no
+    ``.ai/.locks/``, no ``.ai/``). One that appears meanwhile is found under the lock."""
+    if not os.path.lexists(path):
+        storage.refuse_symlinks(ai_dir.parent, path)  # as the lock would have said first
+        _missing(ai_dir, path)
 
 
 def refuse_if_edited(path: Path) -> None:
@@ -221,6 +248,8 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
     """
     with contextlib.ExitStack() as stack:
         if not held:
+            if new_text is None:
+                refuse_missing(ai_dir, path)
             stack.enter_context(locked_sessions(ai_dir, path))
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and if_edited == "refuse":

@@ -17,7 +17,9 @@ used. Temporary names come from ``os.urandom`` for the same reason: the
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +31,8 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["OsLock", "atomic_write", "decode", "fsync_dir", "lock_path", "locked"]
+__all__ = ["NotRegular", "OsLock", "atomic_write", "decode", "fsync_dir", "lock_path", "locked",
+           "open_regular", "read_bytes", "read_regular"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -226,17 +229,87 @@ def discard_partial_writes(*paths: Path) -> None:
                     os.unlink(folder / name)
 
 
+class NotRegular(OSError):
+    """A path that is something other than a regular file (a folder, a named pipe, a
+    device, a socket, a symbolic link): never opened for reading, since opening a
+    FIFO or a device can block forever. ``kind`` says what it is, in words."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
+        super().__init__(errno.EINVAL, f"it is {kind}, not a regular file", os.fspath(path))
+        self.kind = kind
+
+
+def kind_of(mode: int) -> str:
+    """What a file of ``mode`` (``st_mode``) is, in words: "a directory"..."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+
+
+def open_regular(path: str | os.PathLike[str]) -> int:
+    """A descriptor of the regular file ``path``, open for reading; raises
+    :class:`NotRegular` for anything else, without blocking: the path is
+    ``lstat``-ed first, so a FIFO or a device is never opened, then opened with
+    ``O_NONBLOCK | O_NOFOLLOW`` and checked again with ``fstat`` (it may have been
+    replaced in between). ``FileNotFoundError`` and other ``OSError`` as ``open``
+    raises them."""
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegular(path, kind_of(mode))
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # replaced by a symbolic link meanwhile
+            raise NotRegular(path, "a symbolic link") from error
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegular(path, kind_of(mode))
+    return fd
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of the regular file ``path`` (at most ``limit``), read without ever
+    blocking on something that is not one (:func:`open_regular`)."""
+    fd = open_regular(path)
+    try:
+        if limit is not None:
+            return os.read(fd, limit)
+        size = os.fstat(fd).st_size
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(size + 1, 65536))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size = 65536
+    finally:
+        os.close(fd)
+
+
 def read_bytes(path: Path) -> bytes | None:
     """The file's bytes, or ``None`` when it does not exist. A symbolic link is
-    refused: none of the files the tool reads is one."""
-    if path.is_symlink():
-        raise UnsafePath(path, path)
+    refused (:class:`~ai_protocols.errors.UnsafePath`): none of the files the tool
+    reads is one; so is anything else that is not a regular file
+    (:class:`~ai_protocols.errors.UnreadableSession`), without blocking on a FIFO."""
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except FileNotFoundError:
         return None
-    except IsADirectoryError as error:
-        raise UnreadableSession(path, "it is a directory") from error
+    except NotRegular as error:
+        if error.kind == "a symbolic link":
+            raise UnsafePath(path, path) from error
+        if error.kind == "a directory":
+            raise UnreadableSession(path, "it is a directory") from error
+        raise UnreadableSession(path, error.strerror) from error
     except OSError as error:
         raise StorageError(path, error) from error
 
