@@ -1,0 +1,123 @@
+"""How sessions live with git: merges, cleans, stashes and checkouts (issue 11).
+
+Everything here runs real ``git`` on real clones, and the installed
+``ai-protocols`` as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import sandbox
+from conftest import Runner
+
+OTHER = "other.p.x.1700000001"
+MARKER = re.compile(r"^(?:<{7}|={7}|>{7}|\|{7})(?: |$)")
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com",
+         "-c", "init.defaultBranch=main", *args],
+        cwd=cwd, capture_output=True, text=True, check=check, timeout=60)
+
+
+def commit_all(cwd: Path, message: str) -> None:
+    git(cwd, "add", "-A")
+    git(cwd, "commit", "-q", "-m", message)
+
+
+def set_updated(path: Path, stamp: str) -> None:
+    """What a person may do in Emacs: set the session's UPDATED by hand."""
+    text = path.read_text()
+    path.write_text(re.sub(r"^:UPDATED: .*$", f":UPDATED:  {stamp}", text, count=1, flags=re.M))
+
+
+# -- merge conflicts (point 9) ---------------------------------------------------------------
+
+
+def conflicted_clone(tmp_path: Path, body_only: bool) -> tuple[Path, Path]:
+    """Two clones of one repository both log to the session file and commit; the second
+    merges the first: git leaves conflict markers in the file. ``body_only``: both sides
+    have the same UPDATED, so that only the sections conflict; else one side set it by
+    hand, so that the session headline's drawer conflicts too."""
+    upstream = (tmp_path / "upstream").resolve()
+    upstream.mkdir()
+    git(upstream, "init", "-q")
+    run = Runner(upstream)
+    run("init")
+    run("start", "--title", "Shared work")
+    run("log", "--progress", "before the clones")
+    commit_all(upstream, "session")
+    clones = []
+    for name in ("a", "b"):
+        git(tmp_path, "clone", "-q", str(upstream), name)
+        clones.append((tmp_path / name).resolve())
+    a, b = clones
+    path_a, path_b = (c / ".ai/session-context.org" for c in clones)
+    Runner(a)("log", "--progress", "from a", "--next", "a's next step")
+    Runner(b)("log", "--progress", "from b", "--discovery", "b found it")
+    set_updated(path_a, "[2030-01-01 Tue 10:00]")
+    set_updated(path_b, "[2030-01-01 Tue 10:00]" if body_only else "[2030-01-02 Wed 11:00]")
+    commit_all(a, "a's entries")
+    commit_all(b, "b's entries")
+    merged = git(b, "pull", "-q", "--no-rebase", str(a), "HEAD", check=False)
+    assert merged.returncode != 0 and "CONFLICT" in merged.stdout + merged.stderr, merged
+    return b, path_b
+
+
+def marker_lines(path: Path) -> list[int]:
+    return [n for n, line in enumerate(path.read_text().split("\n"), start=1)
+            if MARKER.match(line)]
+
+
+@pytest.mark.parametrize("body_only", [False, True], ids=["headline too", "body only"])
+def test_a_merge_conflict_is_named_and_nothing_writes_into_it(tmp_path: Path,
+                                                              body_only: bool) -> None:
+    b, path = conflicted_clone(tmp_path, body_only)
+    lines = marker_lines(path)
+    drawer = path.read_text().split(":END:")[0]
+    assert ("<<<<<<<" in drawer) is not body_only  # the case is the one named
+    run = Runner(b)
+    shown = ", ".join(map(str, lines))
+    error = (f"Error: cannot read session context {path}: it holds git merge-conflict "
+             f"markers (lines {shown}): resolve the merge first (keep what each side logged, "
+             "delete the marker lines, then git add the file); it was left unchanged\n")
+    before = sandbox.snapshot(b)
+    for args in [("start",), ("log", "--progress", "after the merge"), ("log", "--summary", "s"),
+                 ("show",), ("show", "--json"), ("resume",), ("wrap-up", "Merged")]:
+        result = run(*args, check=False)
+        assert (result.returncode, result.stdout, result.stderr) == (6, "", error), args
+    for flag in ("--adopt", "--archive"):
+        result = run("recover", str(path), flag, "--force", agent=OTHER, check=False)
+        assert (result.returncode, result.stderr) == (6, error), flag
+    status = run("status").stdout
+    assert error[len("Error: "):-1] in status
+    changed = sandbox.changes(before, sandbox.snapshot(b), locks_may_appear=True)
+    assert [line for line in changed if not line.startswith(".git")] == []
+    # Resolved by keeping both sides (what the message asks), the session carries on.
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not MARKER.match(line)))
+    git(b, "add", str(path))
+    run("log", "--progress", "after the merge")
+    progress = [e["text"] for e in json.loads(run("show", "--json").stdout)["progress"]]
+    assert progress == ["before the clones", "from b", "from a", "after the merge"]
+
+
+def test_a_summary_that_would_read_as_a_conflict_is_refused(project: Path, run: Runner) -> None:
+    """The summary is the one text written at the start of a line."""
+    run("start")
+    for text in ("<<<<<<< HEAD", "Done\n>>>>>>> other", "a\r\n<<<<<<<"):
+        result = run("log", "--summary", text, check=False)
+        assert result.returncode == 4, text
+        assert result.stderr.endswith("cannot be used: a line of it starts with <<<<<<< or "
+                                      ">>>>>>>, which would read as a git merge-conflict "
+                                      "marker\n"), result.stderr
+    run("log", "--summary", "=======\nA lone rule of equals signs is text")
+    run("log", "--progress", "<<<<<<< in an entry: indented in the file")
+    assert run("show").returncode == 0
