@@ -35,8 +35,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout", "MergeConflict",
-        "NoProject", "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession",
-        "UnsafePath",
+        "NoProject", "NoSession", "SessionRemoved", "SessionWrappedUp", "StorageError",
+        "UnreadableSession", "UnsafePath",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -73,6 +73,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         MergeConflict,
         NoProject,
         NoSession,
+        SessionRemoved,
         SessionWrappedUp,
         StorageError,
         UnreadableSession,

@@ -27,6 +27,7 @@ __all__ = [
     "MergeConflict",
     "NoProject",
     "NoSession",
+    "SessionRemoved",
     "SessionWrappedUp",
     "StorageError",
     "UnreadableSession",
@@ -85,6 +86,20 @@ class NoProject(AiProtocolsError, LookupError):
         super().__init__(f"{cwd} is not inside a project (no folder holding .ai/ and no git "
                          "work tree at or above it): run this in the project the agent will "
                          "work in, or set AI_PROJECT_ROOT")
+
+
+class SessionRemoved(NoSession):
+    """The session file is gone, removed by something other than this tool (``git
+    clean``, ``git stash -u``, ``git checkout``), but the per-machine copy of its last
+    version is kept: ``ai-protocols start`` brings it back."""
+
+    def __init__(self, path: Path, kept: Path) -> None:
+        self.kept = kept
+        super().__init__(path)
+        self.args = (f"the session file {path} was removed, and not by ai-protocols (git "
+                     f"clean, git stash -u or git checkout?); its last version, with every "
+                     f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "
+                     "bring it back (or 'git stash pop', if it was stashed)",)
 
 
 class InvalidAgentId(AiProtocolsError, ValueError):

@@ -219,7 +219,9 @@ def test_odd_but_valid_ids_stay_inside_session_context_d(world: World) -> None:
     assert new == sorted(
         [f"proj/.ai/session-context.d/{s}.org" for s in ODD_BUT_VALID_IDS.values()]
         + [f"proj/.ai/.locks/session-context.d/{s}.org.lock" for s in ODD_BUT_VALID_IDS.values()]
-        + ["proj/.ai/session-context.d", "proj/.ai/.locks/session-context.d"])  # mtimes
+        + [f"proj/.ai/.locks/live/session-context.d/{s}.org" for s in ODD_BUT_VALID_IDS.values()]
+        + ["proj/.ai/session-context.d", "proj/.ai/.locks/session-context.d",  # mtimes
+           "proj/.ai/.locks/live/session-context.d"])
 
 
 def test_an_id_that_is_not_utf8_has_a_path_but_cannot_be_written(template: Path) -> None:

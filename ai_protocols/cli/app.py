@@ -129,6 +129,10 @@ def start(title: str | None) -> None:
         click.echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
+    if report.restored_from:
+        click.echo(f"Brought back {report.path}: it was removed, and not by ai-protocols "
+                   "(git clean, git stash -u or git checkout?); its last version, with every "
+                   f"entry logged to it, was kept in {report.restored_from}.")
     if report.finished_archive:
         click.echo(f"Finished an interrupted wrap-up: archived {report.finished_archive}")
     state = report.state

@@ -46,15 +46,19 @@ from ai_protocols.paths import (
 )
 from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
 from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo, iso
-from ai_protocols.session.names import session_files
+from ai_protocols.session.names import kept_path, session_files, tombstone_path
 from ai_protocols.session.pending import read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
     locked_sessions,
     minute_of,
+    moved_away,
+    moved_where,
     refuse_if_edited,
     refuse_missing,
+    refuse_unsafe,
+    settle,
 )
 from ai_protocols.storage import files as storage
 
@@ -78,6 +82,7 @@ class StartReport:
     state: Liveness | None = None  # of an existing file: "mine", crashed, ...
     took_over: bool = False  # the caller became the owner of an existing file
     finished_archive: Path | None = None
+    restored_from: Path | None = None  # the kept copy a removed session came back from
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = field(default_factory=list)
 
@@ -171,27 +176,39 @@ class Project:
     # -- reading --------------------------------------------------------------------------
 
     def read(self, path: Path) -> Session | None:
-        """The session in ``path``; ``None`` when there is no file. Raises
-        :class:`~ai_protocols.errors.UnreadableSession`,
-        :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`."""
-        data = storage.read_bytes(path)
-        if data is None:
+        """The session in ``path``; ``None`` when there is no file, or when it is what a
+        move (wrap-up, recover) left, killed before it removed the file
+        (:func:`~ai_protocols.session.transaction.moved_away`). Raises
+        :class:`~ai_protocols.errors.UnreadableSession` (its subclass
+        :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
+        markers), :class:`~ai_protocols.errors.UnsafePath` or
+        :class:`~ai_protocols.errors.StorageError`."""
+        found = storage.read_file(path)
+        if found is None:
             return None
+        data, read_as = found
         if not data:
             raise UnreadableSession(path, "it is empty")
         text = storage.decode(path, data)
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(path, marked)
-        return read_session(path, text)
+        session = read_session(path, text)
+        if os.path.lexists(tombstone_path(self.ai_dir, path)) and moved_away(
+                self.ai_dir, path, session.agent_id, session.started, read_as) is not None:
+            return None
+        return session
 
     def show_file(self, path: Path) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; raises
-        :class:`~ai_protocols.errors.NoSession` when there is none, and what
-        :meth:`read` raises."""
+        :class:`~ai_protocols.errors.NoSession` when there is none (or
+        :class:`~ai_protocols.errors.SessionWrappedUp`, saying where it went, or
+        :class:`~ai_protocols.errors.SessionRemoved`, when something other than this
+        tool removed it), and what :meth:`read` raises."""
         session = self.read(path)
         if session is None:
-            raise NoSession(path)
+            refuse_missing(self.ai_dir, path)
+            raise SessionWrappedUp(path, moved_where(self.ai_dir, path))
         session.pending = read_pending(path)
         return session
 
@@ -279,7 +296,12 @@ class Project:
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
         from ai_protocols.session import recovery
-        from ai_protocols.session.archive import archive_session
+        from ai_protocols.session.archive import (
+            archive_lock,
+            archive_to,
+            record,
+            refuse_unsafe_archive,
+        )
 
         recovery.refuse_unwritable_id(self.agent_id)
         if title is not None:
@@ -288,17 +310,27 @@ class Project:
                 raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
         moment = minute_of(now)
         owner = current_owner()
-        finished = state = None
+        finished = state = restored = None
         took_over = False
-        with locked_sessions(self.ai_dir, self.path):
+        text = new_session_text(agent_id=self.agent_id, host=hostname(),
+                                title=title, now=moment, owner=owner.to_property())
+        refuse_unsafe(self.ai_dir, self.path)
+        refuse_unsafe_archive(self.root, self.sessions_dir)
+        with locked_sessions(self.ai_dir, self.path, also=(archive_lock(self.sessions_dir),)):
+            settle(self.ai_dir, self.path)  # what a move killed before its end left
+            restored = self._bring_back()
             existing = self.read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
+                # A wrap-up an older version left half done: archived, and the new
+                # session in its place, in one move (nothing changes if either fails).
                 refuse_if_edited(self.path)
-                finished = archive_session(self.root, self.sessions_dir, existing)
+                with editing(self.ai_dir, self.path, now=moment, held=True,
+                             closed_ok=True) as edit:
+                    finished = archive_to(edit, self.root, self.sessions_dir, then=text)
+                record(self.ai_dir, self.sessions_dir, finished)
+                session = self.show()
                 existing = None
-            if existing is None:
-                text = new_session_text(agent_id=self.agent_id, host=hostname(),
-                                        title=title, now=moment, owner=owner.to_property())
+            elif existing is None:
                 with editing(self.ai_dir, self.path, now=moment, held=True,
                              new_text=text) as edit:
                     pass
@@ -316,38 +348,62 @@ class Project:
             state=state,
             took_over=took_over,
             finished_archive=finished,
+            restored_from=restored,
             reused_id_warning=self._reused_id_warning(),
             others=[(s, live) for s, live in self.others(moment) if live.state in RECOVERABLE],
         )
 
     def wrap_up(self, description: str, now: datetime | None = None) -> Path:
-        """Record the close, then move the file into ``.ai/sessions/``; return the archive.
+        """Close the session and move it into ``.ai/sessions/``; return the archive.
 
-        Two steps, each atomic: the closed file is written in place, then
-        renamed. A kill between them leaves a closed file in place, which the
-        next ``start`` or ``wrap-up`` archives; never a lost or doubled session.
+        One edit transaction closes it (STATUS, ENDED, DESCRIPTION, a ``wrap-up:``
+        line) and writes it as its archive, then removes the file
+        (:func:`~ai_protocols.session.archive.archive_to`): any failure (a full disk,
+        no inodes, a path too long) changes nothing, and a kill never loses or
+        doubles the session. A file closed in place by an older version's wrap-up,
+        killed half way, is archived as it was closed.
         Raises :class:`~ai_protocols.errors.InvalidText` (a description with
         nothing to name the archive by), :class:`~ai_protocols.errors.NoSession`,
         :class:`~ai_protocols.errors.SessionWrappedUp`,
         :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
         """
-        from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
+        from ai_protocols.session.archive import (
+            archive_lock,
+            archive_to,
+            record,
+            refuse_unsafe_archive,
+        )
 
         slugify(description)
         refuse_missing(self.ai_dir, self.path)
-        with locked_sessions(self.ai_dir, self.path):
-            try:
-                with editing(self.ai_dir, self.path, now=now, held=True) as edit:
-                    refuse_unsafe_archive(self.root, self.sessions_dir)
+        refuse_unsafe(self.ai_dir, self.path)
+        refuse_unsafe_archive(self.root, self.sessions_dir)
+        with locked_sessions(self.ai_dir, self.path, also=(archive_lock(self.sessions_dir),)):
+            with editing(self.ai_dir, self.path, now=now, held=True, closed_ok=True) as edit:
+                if edit.properties.get("STATUS") != WRAPPED_UP:
                     edit.set_properties(("STATUS", WRAPPED_UP), ("ENDED", edit.stamp),
                                         ("DESCRIPTION", description))
                     edit.note(f"wrap-up: {preview(description)}")
-                session = edit.session()
-            except SessionWrappedUp as error:
-                if error.where:  # already archived: nothing left to do
-                    raise
-                session = self.show()  # closed in place by a wrap-up killed before the move
-            return archive_session(self.root, self.sessions_dir, session)
+                target = archive_to(edit, self.root, self.sessions_dir)
+            record(self.ai_dir, self.sessions_dir, target)
+        return target
+
+    def _bring_back(self) -> Path | None:
+        """When this agent's session file is gone but not by this tool (no tombstone)
+        and its kept copy is there, put the copy back (a hard link: the very bytes last
+        written) and return where it was kept. Call holding the file's lock."""
+        kept = kept_path(self.ai_dir, self.path)
+        if os.path.lexists(self.path) or not os.path.lexists(kept) or \
+                os.path.lexists(tombstone_path(self.ai_dir, self.path)):
+            return None
+        storage.refuse_symlinks(self.root, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.link(kept, self.path, follow_symlinks=False)
+            storage.fsync_dir(self.path.parent)
+        except OSError as error:
+            raise StorageError(self.path, error) from error
+        return kept
 
     def recover(self, target: str, *, adopt: bool, force: bool = False,
                 now: datetime | None = None) -> Path:
