@@ -121,3 +121,73 @@ def test_a_summary_that_would_read_as_a_conflict_is_refused(project: Path, run: 
     run("log", "--summary", "=======\nA lone rule of equals signs is text")
     run("log", "--progress", "<<<<<<< in an entry: indented in the file")
     assert run("show").returncode == 0
+
+
+# -- git clean, git stash -u, git checkout: a removed live session comes back (point 3) ------
+
+AGENT = "me.p.claude.1700000002"
+
+
+def removed_message(path: Path, kept: Path) -> str:
+    return (f"Error: the session file {path} was removed, and not by ai-protocols (git clean, "
+            f"git stash -u or git checkout?); its last version, with every entry logged to "
+            f"it, is kept in {kept}: run 'ai-protocols start' to bring it back (or 'git "
+            "stash pop', if it was stashed)\n")
+
+
+def remove_by_git(project: Path, how: str) -> None:
+    if how == "git clean -fd":
+        git(project, "clean", "-fdq")
+    elif how == "git stash -u":
+        git(project, "stash", "push", "-q", "--include-untracked")
+    else:  # the file committed with some entries, more logged since; another branch
+        git(project, "checkout", "-q", "-f", "before-ai")
+
+
+@pytest.mark.parametrize("agent", [None, AGENT], ids=["no id", "an id"])
+@pytest.mark.parametrize("how", ["git clean -fd", "git stash -u", "git checkout -f"])
+def test_a_live_session_git_removed_is_brought_back_whole(repo: Path, run: Runner,
+                                                          how: str, agent: str | None) -> None:
+    (repo / "README").write_text("x\n")
+    commit_all(repo, "first")
+    git(repo, "branch", "before-ai")
+    run("init")
+    commit_all(repo, ".ai/ as init made it")
+    run("start", "--title", "Work git will take away", agent=agent)
+    run("log", "--progress", "first step", "--next", "second step", agent=agent)
+    if how == "git checkout -f":
+        commit_all(repo, "the session so far")
+    run("log", "--decision", "Use a heap", "--rationale", "The list was slow", agent=agent)
+    run("log", "--done", "first step", "--summary", "Half way", agent=agent)
+    path = Path(run("path", agent=agent).stdout.strip())
+    before = json.loads(run("show", "--json", agent=agent).stdout)
+    remove_by_git(repo, how)
+    assert not path.exists()
+    kept = repo / ".ai/.locks/live" / path.relative_to(repo / ".ai")
+    for args in (("log", "--progress", "lost?"), ("show",), ("wrap-up", "Done")):
+        result = run(*args, agent=agent, check=False)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            3, "", removed_message(path, kept)), args
+    assert not path.exists()  # the refusals changed nothing
+    started = run("start", agent=agent).stdout
+    assert started.startswith(
+        f"Brought back {path}: it was removed, and not by ai-protocols (git clean, git stash "
+        f"-u or git checkout?); its last version, with every entry logged to it, was kept in "
+        f"{kept}.\nThis session already started: {path}\n")
+    after = json.loads(run("show", "--json", agent=agent).stdout)
+    assert after == before  # every entry, and nothing else
+    run("log", "--progress", "carried on", agent=agent)
+    assert run("wrap-up", "Done", agent=agent).stdout.strip().endswith("-done.org")
+
+
+def test_a_session_git_cleaned_with_x_is_gone_with_its_copy(project: Path, run: Runner) -> None:
+    """``git clean -x`` also removes ``.ai/.locks/``, where the copy is kept: what is
+    documented (docs/git.md) is that then nothing brings it back, and the next call
+    says only that there is no session."""
+    run("start")
+    run("log", "--progress", "a step")
+    git(project, "clean", "-fdxq")
+    result = run("log", "--progress", "x", check=False)
+    assert (result.returncode, result.stderr) == (
+        3, f"Error: no session context at {project}/.ai/session-context.org; run "
+           "'ai-protocols start' first\n")
