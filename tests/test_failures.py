@@ -248,6 +248,8 @@ def test_an_adoption_killed_half_way_is_never_archived_again(project: Path, run:
     assert theirs.exists() and "other's step" in mine.read_text()  # killed between the two
     status = json.loads(run("status", "--json").stdout)
     assert [row["agent_id"] for row in status] == [ME]  # the leftover is no session
+    listed = json.loads(run("list", "--json").stdout)
+    assert str(theirs) not in [row["path"] for row in listed]
     third = "third.host.claude.1700000009"
     result = run("recover", OTHER, "--archive", agent=third, check=False)
     assert (result.returncode, result.stdout, result.stderr) == (

@@ -38,7 +38,8 @@ TEMP_NAME = "archive"
 
 def archive_lock(sessions_dir: Path) -> Path:
     """The path whose lock guards ``sessions_dir``'s names and the archive index: take
-    it with the session's own, ``locked_sessions(ai_dir, path, also=(archive_lock(...),))``."""
+    it with the session's own, as :func:`~ai_protocols.session.transaction.locked_sessions`
+    takes the paths given as its ``also``."""
     return sessions_dir / ARCHIVE_LOCK
 
 

@@ -18,9 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import (
+    AiProtocolsError,
     InvalidText,
     MergeConflict,
     NoSession,
+    SessionRemoved,
     SessionWrappedUp,
     StorageError,
     UnreadableSession,
@@ -54,7 +56,6 @@ from ai_protocols.session.transaction import (
     locked_sessions,
     minute_of,
     moved_away,
-    moved_where,
     refuse_if_edited,
     refuse_missing,
     refuse_unsafe,
@@ -201,14 +202,16 @@ class Project:
 
     def show_file(self, path: Path) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; raises
-        :class:`~ai_protocols.errors.NoSession` when there is none (or
-        :class:`~ai_protocols.errors.SessionWrappedUp`, saying where it went, or
-        :class:`~ai_protocols.errors.SessionRemoved`, when something other than this
+        :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
+        :class:`~ai_protocols.errors.SessionRemoved` when something other than this
         tool removed it), and what :meth:`read` raises."""
         session = self.read(path)
         if session is None:
-            refuse_missing(self.ai_dir, path)
-            raise SessionWrappedUp(path, moved_where(self.ai_dir, path))
+            kept = kept_path(self.ai_dir, path)
+            if not os.path.lexists(path) and os.path.lexists(kept) and \
+                    not os.path.lexists(tombstone_path(self.ai_dir, path)):
+                raise SessionRemoved(path, kept)
+            raise NoSession(path)
         session.pending = read_pending(path)
         return session
 
@@ -468,6 +471,16 @@ class Project:
 
     # -- listing --------------------------------------------------------------------------
 
+    def _left_by_a_move(self, path: Path) -> bool:
+        """Whether ``path`` is what a move killed before its end left (a session that is
+        archived or adopted already): not listed as live."""
+        if not os.path.lexists(tombstone_path(self.ai_dir, path)):
+            return False
+        try:
+            return os.path.lexists(path) and self.read(path) is None
+        except AiProtocolsError:
+            return False
+
     def _listing(self, agent: str | None, runtime: str | None,
                  since: datetime | None) -> archive_index.Listing:
         """The live session files, read each time, and the archives, from the archive
@@ -475,7 +488,7 @@ class Project:
         from ai_protocols.storage import archive_index
 
         live = [archive_index.row_of(info) for path in self.session_paths()
-                for info in read_info(path, "live")]
+                if not self._left_by_a_move(path) for info in read_info(path, "live")]
         found = archive_index.archived(self.ai_dir, self.sessions_dir,
                                        lambda path: read_info(path, "archived"))
         found.others[:0] = live  # live files first: they come first among rows that tie
