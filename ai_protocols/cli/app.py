@@ -59,9 +59,10 @@ def cli() -> None:
     connections, compacted context and killed processes, and that people
     read and edit in Emacs. The session-context file is
     .ai/session-context.org, or .ai/session-context.d/<id>.org when
-    AI_AGENT_ID is set. The project root is the nearest folder holding .ai/,
-    else the top of the git work tree, else the working directory;
-    AI_PROJECT_ROOT overrides it.
+    AI_AGENT_ID is set. The project root is the first folder upwards that
+    holds .ai/ or is the top of a git work tree (the search never crosses a
+    repository's edge), else the working directory; AI_PROJECT_ROOT
+    overrides it.
 
     Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
     several matching items, 6 unreadable file, 7 already wrapped up,
@@ -88,6 +89,8 @@ def agent_id(runtime: str) -> None:
 
     For spawners: set it in the agent's environment for the whole run.
     Two calls never print the same id for one project, even in one second.
+    Run it in the project (a folder holding .ai/, or a git work tree), or
+    set AI_PROJECT_ROOT: outside any, it is refused (exit 4).
     """
     import os
 
@@ -122,7 +125,9 @@ def start(title: str | None) -> None:
 
     Creates the session-context file when there is none. When one is there,
     it is never overwritten: the previous session did not wrap up, and what
-    it holds is printed so that you can carry on from it.
+    it holds is printed so that you can carry on from it. When git removed
+    it (git clean, git stash -u, git checkout), it is brought back from the
+    copy kept in .ai/.locks/live/, with every entry logged to it.
     """
     report = _project().start(title)
     if title is not None and not report.fresh:

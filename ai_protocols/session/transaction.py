@@ -12,10 +12,17 @@ other the command needs, always in one order), remove the temporary files a
 killed writer left, read the file (refusing one that is missing, wrapped up,
 unreadable or a symbolic link), fold in the entries that waited while a
 person held the file in Emacs, let the body edit the document in memory,
-set ``UPDATED``, and write the whole file atomically. An exception in the
-body writes nothing. Edits name the session headline by nothing: the
-transaction finds it again for each one, so no caller holds a headline
-made stale by an earlier edit.
+set ``UPDATED``, and write the whole file atomically, keeping a copy of it
+under ``.ai/.locks/live/`` (a hard link: a session git removes comes back
+from it). An exception in the body writes nothing. Edits name the session
+headline by nothing: the transaction finds it again for each one, so no
+caller holds a headline made stale by an earlier edit.
+
+A body may move the session instead (:meth:`SessionEdit.move_to`: an archive,
+an adoption): everything that can fail is written before the file is removed,
+and undone on a failure, so that a failed move changes nothing, and a move
+killed half way is finished by the next command that opens the file
+(:func:`moved_away`), never done twice.
 """
 
 from __future__ import annotations
