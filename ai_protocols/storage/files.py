@@ -173,7 +173,10 @@ class AnchoredLock:
        path (else all is let go and taken again).
 
     A missing lock file is made only under an exclusive ``flock`` of the anchor,
-    which waits until no holder is in (each holds the anchor shared). So a holder
+    which waits until no holder is in (each holds the anchor shared). On a file
+    system that cannot ``flock`` a folder (an exclusive lock needs a folder open
+    for writing on some NFS), the anchor is left out: the lock is then the lock
+    file's alone, as before. So a holder
     whose file was deleted is always out before a new file of that name exists, and
     whoever locks the new file is in after it. Within one thread the anchor is held
     once (counted), by a descriptor of its own: a thread that already holds a lock
@@ -243,9 +246,12 @@ class AnchoredLock:
         fd = self._open_anchor()
         try:
             _poll(fd, fcntl.LOCK_SH, deadline, self.anchor)
-        except BaseException:
+        except (TimeoutError, KeyboardInterrupt):
             os.close(fd)
             raise
+        except OSError:  # a file system that cannot lock a folder: unanchored
+            os.close(fd)
+            fd = -1
         _ANCHORS.held[key] = [fd, 1]
 
     def _leave(self) -> None:
@@ -254,7 +260,8 @@ class AnchoredLock:
         held[1] -= 1
         if held[1] == 0:
             del _ANCHORS.held[key]
-            os.close(held[0])
+            if held[0] >= 0:
+                os.close(held[0])
 
     def _open_anchor(self) -> int:
         flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -271,7 +278,12 @@ class AnchoredLock:
             raise LockFileGone(self.path)
         fd = self._open_anchor()
         try:
-            _poll(fd, fcntl.LOCK_EX, deadline, self.anchor)
+            try:
+                _poll(fd, fcntl.LOCK_EX, deadline, self.anchor)
+            except TimeoutError:
+                raise
+            except OSError:
+                pass  # a file system that cannot lock a folder (some NFS): unanchored
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
