@@ -191,3 +191,30 @@ def test_a_session_git_cleaned_with_x_is_gone_with_its_copy(project: Path, run: 
     assert (result.returncode, result.stderr) == (
         3, f"Error: no session context at {project}/.ai/session-context.org; run "
            "'ai-protocols start' first\n")
+
+
+def test_entries_waiting_for_emacs_survive_git_clean(repo: Path, run: Runner) -> None:
+    """While a person has unsaved changes in Emacs, entries wait in the pending file,
+    which git does not ignore: ``git clean -fd`` takes it with the session file. Both
+    come back, and the waiting entries are folded in once the buffer is saved."""
+    run("init")
+    commit_all(repo, ".ai/ as init made it")
+    run("start")
+    run("log", "--progress", "before the buffer")
+    path = repo / ".ai/session-context.org"
+    emacs = path.with_name(f".#{path.name}")
+    emacs.symlink_to("someone@elsewhere.1")  # a live lock: a buffer on another host
+    waited = run("log", "--progress", "while the buffer is unsaved")
+    assert "the entries wait in" in waited.stderr
+    git(repo, "clean", "-fdq")
+    assert not path.exists() and not path.with_name(f".{path.name}.pending.org").exists()
+    assert run("log", "--progress", "x", check=False).returncode == 3
+    assert run("start").stdout.startswith(f"Brought back {path}")
+    shown = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in shown["pending"]] == ["while the buffer is unsaved"]
+    emacs.unlink()  # the buffer is saved
+    run("log", "--progress", "after the save")
+    shown = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in shown["progress"]] == [
+        "before the buffer", "while the buffer is unsaved", "after the save"]
+    assert shown["pending"] == []

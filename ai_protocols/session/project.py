@@ -49,7 +49,7 @@ from ai_protocols.paths import (
 from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
 from ai_protocols.session.model import ENTRY_KINDS, KIND_OF, LogEntry, Session, SessionInfo, iso
 from ai_protocols.session.names import kept_path, session_files, tombstone_path
-from ai_protocols.session.pending import read_pending
+from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
@@ -212,7 +212,7 @@ class Project:
                     not os.path.lexists(tombstone_path(self.ai_dir, path)):
                 raise SessionRemoved(path, kept)
             raise NoSession(path)
-        session.pending = read_pending(path)
+        session.pending = read_pending(path, kept_path(self.ai_dir, pending_path(path)))
         return session
 
     def show(self) -> Session:

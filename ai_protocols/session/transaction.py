@@ -108,7 +108,8 @@ def locked_sessions(ai_dir: Path, *paths: Path, also: tuple[Path, ...] = ()) -> 
     with held:
         for path in paths:
             storage.discard_partial_writes(path, pending_path(path), tombstone_path(ai_dir, path),
-                                           kept_path(ai_dir, path))
+                                           kept_path(ai_dir, path),
+                                           kept_path(ai_dir, pending_path(path)))
         yield
 
 
@@ -307,7 +308,8 @@ def settle(ai_dir: Path, path: Path) -> str | None:
 def forget(ai_dir: Path, path: Path) -> None:
     """Remove what a session that left ``path`` leaves behind: the file (a move's
     leftover), its pending file (folded into where it went) and its kept copy."""
-    for gone in (path, pending_path(path), kept_path(ai_dir, path)):
+    for gone in (path, pending_path(path), kept_path(ai_dir, path),
+                 kept_path(ai_dir, pending_path(path))):
         with contextlib.suppress(FileNotFoundError):
             gone.unlink()
     with contextlib.suppress(OSError):
@@ -400,7 +402,7 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
             doc, read_as = open_session(ai_dir, path, source=emacs is None, closed_ok=closed_ok)
-            waiting = read_pending(path)
+            waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
         else:
             doc, waiting = OrgFile(new_text), []
         edit = SessionEdit(path, doc, minute_of(now), emacs)
@@ -410,7 +412,7 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
         yield edit
         if emacs is not None:
             if edit.kept:
-                edit.pending = _keep(edit, waiting)
+                edit.pending = _keep(ai_dir, edit, waiting)
             return
         doc.set_properties(edit.line, [("UPDATED", edit.stamp)])
         if edit.target != path:
@@ -424,7 +426,13 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | None = None,
         with contextlib.suppress(FileNotFoundError):
             tombstone_path(ai_dir, path).unlink()
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
-            pending_path(path).unlink(missing_ok=True)
+            _drop_pending(ai_dir, path)
+
+
+def _drop_pending(ai_dir: Path, path: Path) -> None:
+    """Remove the pending file of ``path`` and its kept copy: its entries are folded."""
+    for pending in (pending_path(path), kept_path(ai_dir, pending_path(path))):
+        pending.unlink(missing_ok=True)
 
 
 def _make_folder(folder: Path) -> None:
@@ -491,7 +499,7 @@ def _move_steps(ai_dir: Path, edit: SessionEdit,
         written.discard()
         if then is not None:
             then.discard()
-    pending_path(path).unlink(missing_ok=True)
+    _drop_pending(ai_dir, path)
     if then is None:
         kept_path(ai_dir, path).unlink(missing_ok=True)
     else:  # a new session is in the file's place: the tombstone has nothing to say
@@ -534,10 +542,11 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
                 os.unlink(backup)
 
 
-def _keep(edit: SessionEdit, waiting: list[PendingEntry]) -> Path:
-    """Append the entries applied while Emacs held the file to its pending file."""
+def _keep(ai_dir: Path, edit: SessionEdit, waiting: list[PendingEntry]) -> Path:
+    """Append the entries applied while Emacs held the file to its pending file, and
+    keep a copy of that (git clean takes the pending file, which is not ignored)."""
     folded = int(edit.properties.get("PENDING_FOLDED", "0") or 0)
     seq = max([folded, *(e.seq for e in waiting)])
     return append_pending(edit.path, [
         PendingEntry(seq + n, e.kind, e.text, edit.stamp, e.rationale)
-        for n, e in enumerate(edit.kept, start=1)])
+        for n, e in enumerate(edit.kept, start=1)], keep=kept_path(ai_dir, pending_path(edit.path)))
