@@ -35,8 +35,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
-        "NoProject",
-        "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
+        "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionWrappedUp",
+        "StorageError", "UnreadableSession", "UnsafePath",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -71,8 +71,10 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         InvalidText,
         ItemNotFound,
         LockTimeout,
+        MergeConflict,
         NoProject,
         NoSession,
+        SessionRemoved,
         SessionWrappedUp,
         StorageError,
         UnreadableSession,

@@ -25,8 +25,10 @@ __all__ = [
     "InvalidText",
     "ItemNotFound",
     "LockTimeout",
+    "MergeConflict",
     "NoProject",
     "NoSession",
+    "SessionRemoved",
     "SessionWrappedUp",
     "StorageError",
     "UnreadableSession",
@@ -76,9 +78,10 @@ class NoSession(AiProtocolsError, FileNotFoundError):
         return str(self.args[0])
 
 
-class NoProject(AiProtocolsError):
-    """No project to start a session in: outside any git repository, and no folder
-    from the working directory up holds ``.ai/``."""
+class NoProject(AiProtocolsError, LookupError):
+    """No project: outside any git work tree, and no folder from the working directory
+    up holds ``.ai/``. Raised by ``start`` (which would set one up) and ``agent-id``
+    (whose id would name a folder that is no project)."""
 
     exit_code = 13
 
@@ -88,6 +91,20 @@ class NoProject(AiProtocolsError):
             f"no project here: {root} is not in a git repository and no folder above it "
             "holds .ai/; run 'ai-protocols init' in the project's top folder first (it sets "
             "up .ai/ there), or set AI_PROJECT_ROOT to that folder")
+
+
+class SessionRemoved(NoSession):
+    """The session file is gone, removed by something other than this tool (``git
+    clean``, ``git stash -u``, ``git checkout``), but the per-machine copy of its last
+    version is kept: ``ai-protocols start`` brings it back."""
+
+    def __init__(self, path: Path, kept: Path) -> None:
+        self.kept = kept
+        super().__init__(path)
+        self.args = (f"the session file {path} was removed, and not by ai-protocols (git "
+                     f"clean, git stash -u or git checkout?); its last version, with every "
+                     f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "
+                     "bring it back (or 'git stash pop', if it was stashed)",)
 
 
 class InvalidAgentId(AiProtocolsError, ValueError):
@@ -169,6 +186,19 @@ class UnreadableSession(AiProtocolsError, ValueError):
         self.path = path
         self.reason = reason
         super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")
+
+
+class MergeConflict(UnreadableSession):
+    """A session file holding the marker lines of a git merge that was not resolved:
+    nothing is written into it until a person resolves the merge."""
+
+    def __init__(self, path: Path, lines: list[int]) -> None:
+        self.lines = lines
+        shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
+        word = "line" if len(lines) == 1 else "lines"
+        super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): resolve "
+                               "the merge first (keep what each side logged, delete the "
+                               "marker lines, then git add the file)")
 
 
 class SessionWrappedUp(AiProtocolsError):

@@ -42,6 +42,7 @@ __all__ = [
     "find_project_root",
     "id_part",
     "id_prefix",
+    "in_a_project",
     "project_root_text",
     "safe_id",
     "session_context_path",
@@ -174,22 +175,43 @@ def project_root_text(cwd: str | None = None, environ: Mapping[str, str] | None 
             raise InvalidProjectRoot(override, "it is not a directory")
         return os.path.realpath(root)
     start = os.path.realpath(cwd if cwd is not None else os.getcwd())
-    chain = [start]
-    while os.path.dirname(chain[-1]) != chain[-1]:
-        chain.append(os.path.dirname(chain[-1]))
-    for folder in chain:
+    return _search(start) or start
+
+
+def _search(start: str) -> str | None:
+    """From ``start`` upwards, the first folder holding ``.ai/`` or ``.git`` (a folder,
+    or the file of a linked work tree or a submodule): the search never goes past the
+    top of the enclosing work tree, so a ``.ai/`` above it belongs to another project.
+    ``None`` when there is neither up to ``/``."""
+    folder = start
+    while True:
         if os.path.isdir(os.path.join(folder, AI_DIR)):
             return folder
-    for folder in chain:
         if os.path.exists(os.path.join(folder, ".git")):
             return folder
-    return start
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def in_a_project(cwd: str | None = None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``cwd`` is inside a project: ``AI_PROJECT_ROOT`` is set, or a folder
+    holding ``.ai/`` or a git work tree encloses it (else :func:`project_root_text`
+    falls back to ``cwd`` itself)."""
+    env = os.environ if environ is None else environ
+    if env.get("AI_PROJECT_ROOT", ""):
+        return True
+    return _search(os.path.realpath(cwd if cwd is not None else os.getcwd())) is not None
 
 
 def find_project_root(cwd: str | os.PathLike[str] | None = None,
                       environ: Mapping[str, str] | None = None) -> Path:
-    """The project root: ``AI_PROJECT_ROOT``, else the nearest ancestor holding
-    ``.ai/``, else the top of the enclosing git work tree, else ``cwd``.
+    """The project root: ``AI_PROJECT_ROOT``, else, from ``cwd`` upwards, the first
+    folder that holds ``.ai/`` or is the top of a git work tree (it holds ``.git``, a
+    folder, or the file of a linked work tree or submodule, as ``git rev-parse
+    --show-toplevel`` finds it), else ``cwd``. The search stops at the top of the
+    enclosing work tree: a ``.ai/`` in a folder above a repository never captures it.
 
     Paths are resolved (symbolic links followed) so that Python and the sh
     resolver, which uses ``pwd -P``, print the same string.

@@ -101,7 +101,7 @@ def init_project(root: Path) -> list[InitAction]:
         for target, (content, mode) in scaffold_files().items():
             path = ai_dir / target
             try:
-                current = path.read_text(encoding="utf-8")
+                current = storage.read_regular(path).decode("utf-8")
             except FileNotFoundError:
                 current = None
             except (OSError, UnicodeDecodeError):

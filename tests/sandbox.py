@@ -167,10 +167,12 @@ def in_mount_namespace(function: Callable[..., Any], *args: Any) -> Any:
     return json.loads(result.stdout)
 
 
-def mount_tmpfs(folder: Path, size: str) -> None:
-    """Mount a tmpfs of ``size`` (``256k``) on ``folder``; call only inside
-    :func:`in_mount_namespace`. A machine that refuses fails the test, loudly."""
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755",
+def mount_tmpfs(folder: Path, size: str, inodes: int | None = None) -> None:
+    """Mount a tmpfs of ``size`` (``256k``) on ``folder``, with at most ``inodes`` files
+    and folders when given; call only inside :func:`in_mount_namespace`. A machine
+    that refuses fails the test, loudly."""
+    options = f"size={size},mode=0755" + (f",nr_inodes={inodes}" if inodes else "")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options,
                              "tmpfs", str(folder)], capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"cannot mount a {size} tmpfs on {folder} (needs root and "
@@ -196,3 +198,22 @@ def fill(folder: Path, leave: int = 0, name: str = "filler") -> Path:
     if leave:
         os.truncate(path, max(path.stat().st_size - leave, 0))
     return path
+
+
+def fill_inodes(folder: Path, leave: int = 0) -> Path:
+    """Take every free inode of the file system of ``folder`` with empty files in a
+    new folder ``folder/inodes``, then free ``leave`` of them; return that folder."""
+    filler = folder / "inodes"
+    filler.mkdir()
+    made = 0
+    while True:
+        try:
+            os.close(os.open(filler / str(made), os.O_WRONLY | os.O_CREAT, 0o644))
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise
+            break
+        made += 1
+    for n in range(made - 1, made - 1 - leave, -1):
+        (filler / str(n)).unlink()
+    return filler

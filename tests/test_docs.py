@@ -329,22 +329,22 @@ def test_the_session_file_is_written_in_one_place() -> None:
             if re.search(rf"(?<![\w.]){re.escape(call)}|[.]{re.escape(call)}",
                          source.replace(f"def {call}", "")):
                 found.setdefault(call, set()).add(str(path.relative_to(package)))
-    assert found["discard_partial_writes("] == {  # and init's files
-        "session/transaction.py", "scaffold.py"}
+    assert found["discard_partial_writes("] == {  # and init's files, the archives
+        "session/transaction.py", "scaffold.py", "session/archive.py"}
     assert found["apply_entry("] == {"session/transaction.py"}
     assert found["read_pending("] == {"session/transaction.py", "session/project.py"}  # show
-    assert found["locked("] == {  # the archive folder's lock; the index's; init's
-        "session/transaction.py", "session/archive.py", "storage/archive_index.py",
-        "scaffold.py"}
+    assert found["locked("] == {  # the archive folder's lock, for the index; init's
+        "session/transaction.py", "storage/archive_index.py", "scaffold.py"}
     imported = {str(path.relative_to(package)) for path in package.rglob("*.py")
                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                 if isinstance(node, ast.ImportFrom) and node.module == "ai_protocols.storage.files"
                 and {a.name for a in node.names} & {"locked", "atomic_write"}}
     assert imported == set()  # by name: nobody locks or writes a session file so
     # Who writes whole files: the transaction alone writes a session file; the others
-    # write their own (a tombstone, a pending file, the index, init's files).
+    # write their own (a pending file, the index, init's files); the transaction
+    # writes the archives and tombstones of the sessions it moves.
     assert found["atomic_write("] == {
-        "session/transaction.py", "session/archive.py", "session/pending.py",
+        "session/transaction.py", "session/pending.py",
         "storage/archive_index.py", "scaffold.py",
         "integrations/install.py", "integrations/agents_md.py"}  # agents' settings, AGENTS.md
     assert found["source="] == {"session/transaction.py"}  # a file read to be spliced

@@ -27,6 +27,8 @@ EXAMPLES = [
     _errors.BeingEdited(Path("/p/s.org"), "me@host.1"),
     _errors.CannotRecover(Path("/p/s.org"), "it is live"),
     _errors.UnsafePath(Path("/p/s.org"), Path("/p")),
+    _errors.MergeConflict(Path("/p/s.org"), [3, 9, 14]),
+    _errors.SessionRemoved(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
 ]
 
 

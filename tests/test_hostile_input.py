@@ -216,7 +216,9 @@ def test_odd_but_valid_ids_stay_inside_session_context_d(world: World) -> None:
     assert new == sorted(
         [f"proj/.ai/session-context.d/{s}.org" for s in ODD_BUT_VALID_IDS.values()]
         + [f"proj/.ai/.locks/session-context.d/{s}.org.lock" for s in ODD_BUT_VALID_IDS.values()]
-        + ["proj/.ai/session-context.d", "proj/.ai/.locks/session-context.d"])  # mtimes
+        + [f"proj/.ai/.locks/live/session-context.d/{s}.org" for s in ODD_BUT_VALID_IDS.values()]
+        + ["proj/.ai/session-context.d", "proj/.ai/.locks/session-context.d",  # mtimes
+           "proj/.ai/.locks/live/session-context.d"])
 
 
 def test_an_id_that_is_not_utf8_has_a_path_but_cannot_be_written(template: Path) -> None:
@@ -513,6 +515,95 @@ def test_unreadable_pending_file_is_refused_and_left_alone(world: World) -> None
           lambda _: (6, f"Error: cannot read session context {pending}: {NUL_BYTES}; "
                         "it was left unchanged\n"))
     unchanged(before, sandbox.snapshot(world.base))
+
+
+# -- files that are not regular files: never opened so that they could block -----------------
+
+#: Seconds any one command may take here: a read that blocks on a FIFO fails the test.
+QUICK = 20
+FIFO = "it is a named pipe (FIFO), not a regular file"
+
+
+def run_quick(world: World, *args: str, agent: str | None = None,
+              ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a short timeout: a command that hangs fails, and is killed."""
+    env = clean_env(**({"AI_AGENT_ID": agent} if agent else {}))
+    try:
+        return subprocess.run([str(CLI), *args], cwd=world.root, env=env,
+                              capture_output=True, text=True, timeout=QUICK)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"ai-protocols {' '.join(args)} hung on a FIFO for {QUICK} s")
+
+
+def unreadable(path: Path, reason: str = FIFO) -> str:
+    return f"Error: cannot read session context {path}: {reason}; it was left unchanged\n"
+
+
+def test_a_fifo_among_the_session_files_hangs_nothing(world: World) -> None:
+    """A FIFO named like a session file in .ai/session-context.d/: status lists it as
+    unknown with the reason, list and start pass it over, recover refuses it."""
+    fifo = world.ai / "session-context.d" / "evil.org"
+    os.mkfifo(fifo)
+    before = sandbox.snapshot(world.base)
+    status = run_quick(world, "status")
+    assert status.returncode == 0, status.stderr
+    assert f"  unknown    (no id)  updated ?\n    {unreadable(fifo)[7:-1]}\n" in status.stdout
+    assert run_quick(world, "status", "--json").returncode == 0
+    listed = run_quick(world, "list")
+    assert listed.returncode == 0 and str(fifo) not in listed.stdout
+    for args in (("show",), ("resume",), ("log", "--progress", "beside a FIFO")):
+        assert run_quick(world, *args).returncode == 0, args
+    for flag in ("--archive", "--adopt"):
+        refused = run_quick(world, "recover", str(fifo), flag, "--force", agent=ME)
+        assert (refused.returncode, refused.stderr) == (6, unreadable(fifo)), flag
+    started = run_quick(world, "start", agent=NEW)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("Started a fresh session: ")
+    assert sandbox.snapshot(world.base)["proj/.ai/session-context.d/evil.org"] == \
+        before["proj/.ai/session-context.d/evil.org"]
+
+
+def test_a_fifo_as_the_session_file_is_refused(world: World) -> None:
+    mine, other = session_path(world, None), session_path(world, OTHER)
+    for path in (mine, other):
+        path.unlink()
+        os.mkfifo(path)
+    before = sandbox.snapshot(world.base)
+    for args in [*SESSION_WRITES, ("show",), ("show", "--json"), ("resume",)]:
+        result = run_quick(world, *args)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            6, "", unreadable(mine)), args
+    for flag in ("--adopt", "--archive"):
+        result = run_quick(world, "recover", OTHER, flag, "--force", agent=ME)
+        assert (result.returncode, result.stderr) == (6, unreadable(other)), flag
+    assert run_quick(world, "list").returncode == 0
+    unchanged(before, sandbox.snapshot(world.base))
+
+
+#: Other places a FIFO may sit, and what each command must do: never hang.
+FIFO_ELSEWHERE: dict[str, tuple[str, Command, int]] = {
+    "pending file": (".session-context.org.pending.org", ("log", "--progress", "x"), 6),
+    "emacs lock": (".#session-context.org", ("log", "--progress", "x"), 0),
+    "archive": ("sessions/2026-01-01-10-00-fifo.org", ("list", "--json"), 0),
+    "archive index": (".locks/sessions.index", ("list",), 0),
+    "installed protocol": ("protocols.org", ("init",), 0),
+    "tombstone": (".locks/session-context.d/gone.p.x.1.org.gone",
+                  ("recover", "gone.p.x.1", "--archive"), 6),
+}
+
+
+@pytest.mark.parametrize("place", FIFO_ELSEWHERE)
+def test_a_fifo_anywhere_the_tool_reads_hangs_nothing(world: World, place: str) -> None:
+    where, args, code = FIFO_ELSEWHERE[place]
+    fifo = world.ai / where
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    result = run_quick(world, *args)
+    assert result.returncode == code, result.stderr
+    if code == 6:
+        assert result.stderr == unreadable(fifo)
+    assert (world.ai / where).is_fifo()  # never replaced, never written to
 
 
 # -- a read-only .ai/ ------------------------------------------------------------------------

@@ -9,7 +9,9 @@ session, two in some), so kills land mid-write.
 
 Afterwards every file is whole and parses (the library, then Emacs in one
 batch); every entry a writer was told was written is there exactly once; every
-session is in exactly one place, in place or archived; and the temporary files
+session is in exactly one place, in place or archived (a wrap-up killed between
+writing its archive and removing the file leaves a file that is no session, and
+that the next command removes); and the temporary files
 of killed writes are gone after the next locked write. The randomness is
 seeded: a failure names its seed and replays with it.
 """
@@ -170,8 +172,11 @@ def test_sigkill_during_start_log_and_wrap_up(tmp_path: Path) -> None:
           f"{len(list((ai / 'sessions').glob('*.org')))}")
     assert len(archived) >= 10, f"{context}: too few wrap-ups finished: {len(archived)}"
 
+    # A move (wrap-up) killed after it wrote the archive but before it removed the file
+    # leaves both; the file is then no session (Project.read says so, and the next
+    # command removes it), so it is not counted in place.
     in_place = [p for p in [ai / "session-context.org", *(ai / "session-context.d").glob("*.org")]
-                if p.exists()]
+                if p.exists() and Project(root).read(p) is not None]
     snapshot = tmp_path / "in-place"
     snapshot.mkdir()
     copies = [Path(shutil.copy(p, snapshot / p.name)) for p in in_place]

@@ -1,24 +1,34 @@
 """Finding the project root, through the installed ``ai-protocols`` and in-process.
 
-The documented order: ``AI_PROJECT_ROOT``, else the nearest ancestor holding
-``.ai/``, else the top of the enclosing git work tree (a ``.git`` folder or a
-worktree/submodule ``.git`` file), else the working directory. Every printed
-path is absolute and physical (symbolic links resolved).
+The documented order: ``AI_PROJECT_ROOT``, else, from the working directory
+upwards, the first folder that holds ``.ai/`` or is the top of a git work tree
+(a ``.git`` folder, or a worktree/submodule ``.git`` file): the search never
+crosses a repository's edge. Else the working directory. Every printed path is
+absolute and physical (symbolic links resolved).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import ai_protocols
 from ai_protocols import InvalidProjectRoot, find_project_root
+from ai_protocols.paths import id_part
 
+import sandbox
 from conftest import CLI, Runner, clean_env
 
 AGENT = "velox.proj.claude.1718400000"
+SHIPPED_RESOLVER = Path(ai_protocols.__file__).parent / "data" / "session-context-path"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -62,14 +72,15 @@ def test_nearest_ai_folder_wins(project: Path, run: Runner) -> None:
     assert root_from(run, project / "tools") == project
 
 
-def test_ai_folder_beats_a_nearer_nested_git_repo(project: Path, run: Runner) -> None:
-    """A nested git work tree without ``.ai/`` belongs to the project around it."""
+def test_a_nested_git_repo_is_its_own_project(project: Path, run: Runner) -> None:
+    """A git work tree nested in a project is a project of its own: the search for
+    ``.ai/`` stops at its top, so the outer ``.ai/`` never captures it (issue 11)."""
     nested = project / "vendor" / "lib"
-    mkdirs(nested)
-    git(nested, "init", "-q")
     mkdirs(nested / "src")
-    assert root_from(run, nested / "src") == project
-    assert root_from(run, nested) == project
+    git(nested, "init", "-q")
+    assert root_from(run, nested / "src") == nested
+    assert root_from(run, nested) == nested
+    assert root_from(run, project / "vendor") == project
 
 
 def test_nested_git_repo_with_its_own_ai_folder_is_its_own_project(project: Path,
@@ -77,13 +88,10 @@ def test_nested_git_repo_with_its_own_ai_folder_is_its_own_project(project: Path
     nested = project / "vendor" / "lib"
     mkdirs(nested / "src")
     git(nested, "init", "-q")
-    run("init", cwd=nested)  # the nearest root is still the outer project here...
-    assert not (nested / ".ai").exists()
-    mkdirs(nested / ".ai")
-    assert root_from(run, nested / "src") == nested
     result = run("init", cwd=nested / "src")
     assert f"created: {nested}/.ai/scripts/session-context-path" in result.stdout
     assert root_from(run, nested / "src") == nested
+    assert root_from(run, project / "vendor") == project
 
 
 def test_ai_file_is_not_an_ai_folder(repo: Path, run: Runner) -> None:
@@ -246,14 +254,19 @@ def test_init_prints_absolute_paths(repo: Path, run: Runner) -> None:
 
 def test_sh_resolver_and_cli_agree_on_the_root_from_subfolders(project: Path,
                                                                run: Runner) -> None:
-    inner = project / "vendor" / "lib" / "src"
+    """From any folder, ``ai-protocols path`` prints what the resolver of the project it
+    picks prints: the outer project's, or a nested repository's own."""
+    nested = project / "vendor" / "lib"
+    inner = nested / "src"
     mkdirs(inner)
-    git(project / "vendor" / "lib", "init", "-q")
-    script = project / ".ai" / "scripts" / "session-context-path"
-    for cwd in (project, inner, project / "vendor"):
+    git(nested, "init", "-q")
+    run("init", cwd=nested)
+    for cwd, root in ((project, project), (project / "vendor", project), (inner, nested),
+                      (nested, nested)):
+        script = root / ".ai" / "scripts" / "session-context-path"
         sh = subprocess.run(["/bin/sh", str(script)], cwd=cwd, env=clean_env(), text=True,
                             capture_output=True, check=True, timeout=60).stdout
-        assert run("path", cwd=cwd).stdout == sh == f"{project}/.ai/session-context.org\n"
+        assert run("path", cwd=cwd).stdout == sh == f"{root}/.ai/session-context.org\n"
 
 
 # --- in-process: the same order, without subprocesses ---------------------------------------
@@ -265,7 +278,8 @@ def test_find_project_root_in_process(tmp_path: Path) -> None:
     outer, inner, gitonly = base / "outer", base / "outer" / "x" / "inner", base / "g"
     mkdirs(outer / ".ai", inner / ".git", inner / "deep", gitonly / ".git", gitonly / "d" / "e",
            base / "none" / "z")
-    assert find_project_root(inner / "deep", environ={}) == outer
+    assert find_project_root(inner / "deep", environ={}) == inner  # its own work tree
+    assert find_project_root(outer / "x", environ={}) == outer
     assert find_project_root(gitonly / "d" / "e", environ={}) == gitonly
     assert find_project_root(base / "none" / "z", environ={}) == base / "none" / "z"
     assert find_project_root(base / "none" / "z",
@@ -304,3 +318,171 @@ def test_unusable_ai_project_root_message_in_full(project: Path, run: Runner) ->
         assert (result.returncode, result.stdout) == (4, "")
         assert result.stderr == (f"Error: AI_PROJECT_ROOT '{value}' cannot be used: "
                                  "it is not a directory\n")
+
+
+# --- the edge of a repository (issue 11, point 4) -------------------------------------------
+
+
+def test_a_linked_worktree_inside_the_checkout_is_its_own_project(repo: Path,
+                                                                  run: Runner) -> None:
+    """Where Claude Code puts its worktrees: ``.claude/worktrees/NAME`` inside the main
+    checkout, whose ``.ai/`` (not committed on that branch) must not capture it."""
+    (repo / "README").write_text("x\n")
+    git(repo, "add", "README")
+    git(repo, "commit", "-q", "-m", "first")
+    run("init")
+    run("start", "--title", "Main checkout")
+    feature = repo / ".claude" / "worktrees" / "feature"
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(feature))
+    assert (feature / ".git").is_file()
+    mkdirs(feature / "src")
+    assert root_from(run, feature / "src") == feature
+    started = run("start", "--title", "In the worktree", cwd=feature / "src").stdout
+    # (.ai/ is not committed on that branch: start sets it up in the worktree first)
+    assert started.startswith(f"{feature} had no complete .ai/ yet")
+    assert started.endswith(f"Started a fresh session: {feature}/.ai/session-context.org\n")
+    assert "In the worktree" not in (repo / ".ai/session-context.org").read_text()
+    assert "In the worktree" in (feature / ".ai/session-context.org").read_text()
+
+
+def test_a_stray_ai_folder_above_a_repository_captures_nothing(tmp_path: Path,
+                                                               run: Runner) -> None:
+    """A ``.ai/`` left in a parent folder (``~/.ai/``) holds no repository below it:
+    ``init`` and ``start`` in the repository write inside it, where git sees them."""
+    home = (tmp_path / "home").resolve()
+    _outside_any_project(tmp_path.resolve())
+    mkdirs(home / ".ai" / "session-context.d", home / "code" / "repo" / "src",
+           home / "notes")
+    repo = home / "code" / "repo"
+    git(repo, "init", "-q")
+    stray = sandbox.snapshot(home / ".ai")
+    assert root_from(run, repo / "src") == repo
+    installed = run("init", cwd=repo / "src").stdout
+    assert f"created: {repo}/.ai/scripts/session-context-path" in installed
+    assert run("start", cwd=repo / "src").stdout == (
+        f"Started a fresh session: {repo}/.ai/session-context.org\n")
+    assert sandbox.snapshot(home / ".ai") == stray
+    # Outside any repository the nearest .ai/ is still the project, as documented.
+    assert root_from(run, home / "notes") == home
+
+
+FAILING = [
+    (("log", "--progress", "a step"), 3),
+    (("log", "--summary", "s"), 3),
+    (("wrap-up", "Done"), 3),
+    (("recover", "gone.p.x.1700000000", "--archive"), 3),
+    (("recover", "gone.p.x.1700000000", "--adopt"), 3),
+    (("show",), 3),
+]
+
+
+@pytest.mark.parametrize("initialized", [False, True], ids=["fresh repository", "after init"])
+@pytest.mark.parametrize("agent", [None, AGENT], ids=["no id", "an id"])
+def test_a_command_that_fails_creates_nothing(repo: Path, run: Runner, initialized: bool,
+                                              agent: str | None) -> None:
+    """``log`` before any session, ``wrap-up``, ``recover`` of an unknown id: they fail
+    and leave no ``.ai/`` (nor ``.ai/.locks/``) behind, as reads never did."""
+    if initialized:
+        run("init")
+    before = sandbox.snapshot(repo)
+    for args, code in FAILING:
+        result = run(*args, agent=agent, check=False)
+        assert (result.returncode, result.stdout) == (code, ""), (args, result.stderr)
+        assert result.stderr.startswith("Error: no session context at "), result.stderr
+    assert sandbox.changes(before, sandbox.snapshot(repo)) == []
+    if not initialized:  # and reads, as ever, leave no .ai/ in a repository without one
+        for args in (("status",), ("list",), ("resume",), ("path",)):
+            assert run(*args, agent=agent).returncode == 0
+        assert sandbox.changes(before, sandbox.snapshot(repo)) == []
+
+
+def test_agent_id_outside_any_project_fails_and_creates_nothing(tmp_path: Path,
+                                                                run: Runner) -> None:
+    plain = (tmp_path / "plain").resolve()
+    mkdirs(plain)
+    _outside_any_project(plain)
+    result = run("agent-id", "--runtime", "claude", cwd=plain, check=False)
+    assert (result.returncode, result.stdout) == (13, "")
+    assert result.stderr == (
+        f"Error: no project here: {plain} is not in a git repository and no folder above it "
+        "holds .ai/; run 'ai-protocols init' in the project's top folder first (it sets "
+        "up .ai/ there), or set AI_PROJECT_ROOT to that folder\n")
+    assert list(plain.iterdir()) == []
+    minted = run("agent-id", "--runtime", "claude", cwd=plain,
+                 env={"AI_PROJECT_ROOT": str(plain)}).stdout
+    assert minted.startswith(f"{id_part(socket.gethostname().split('.')[0], 'host')}.plain.")
+
+
+# --- the rule, as a property: any tree of .ai/ folders and .git entries ---------------------
+
+MARKS = ["", ".ai", ".git/", ".git", ".ai+.git/", ".ai+.git"]
+
+
+def _build(base: Path, levels: list[tuple[str, str]]) -> list[Path]:
+    """Folders ``base/n0/n1/...`` marked as ``levels`` say: ``.ai`` a folder, ``.git/``
+    a folder, ``.git`` a worktree-style file."""
+    folders, folder = [], base
+    for name, mark in levels:
+        folder = folder / name
+        mkdirs(folder)
+        if ".ai" in mark:
+            mkdirs(folder / ".ai")
+        if ".git/" in mark:
+            mkdirs(folder / ".git")
+        elif ".git" in mark:
+            (folder / ".git").write_text("gitdir: /nowhere/.git/worktrees/x\n")
+        folders.append(folder)
+    return folders
+
+
+def _model(base: Path, levels: list[tuple[str, str]], folders: list[Path], depth: int) -> Path:
+    """The documented rule: from the working directory up, the first folder with
+    ``.ai/`` or ``.git``; else the working directory itself."""
+    for index in range(depth, -1, -1):
+        if levels[index][1]:
+            return folders[index]
+    return folders[depth]
+
+
+_LEVELS = st.lists(st.tuples(st.sampled_from(["a", "b", "x y", "é", ".hidden", "-d"]),
+                             st.sampled_from(MARKS)), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(levels=_LEVELS, data=st.data())
+def test_the_root_is_the_first_ai_or_git_folder_upwards(levels: list[tuple[str, str]],
+                                                        data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        base = Path(scratch).resolve()
+        _outside_any_project(base)
+        folders = _build(base, levels)
+        depth = data.draw(st.integers(0, len(folders) - 1), label="cwd")
+        expected = _model(base, levels, folders, depth)
+        assert find_project_root(folders[depth], environ={}) == expected
+        assert find_project_root(folders[depth],
+                                 environ={"AI_PROJECT_ROOT": str(base)}) == base
+
+
+@settings(max_examples=15, deadline=None)
+@given(levels=_LEVELS, data=st.data())
+def test_the_cli_and_the_sh_resolver_agree_on_any_tree(levels: list[tuple[str, str]],
+                                                       data: st.DataObject) -> None:
+    """The installed ``path`` prints the model's root; so does the resolver installed in
+    that root (it takes the root from where it lives), when the root has ``.ai/``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        base = Path(scratch).resolve()
+        _outside_any_project(base)
+        folders = _build(base, levels)
+        depth = data.draw(st.integers(0, len(folders) - 1), label="cwd")
+        root = _model(base, levels, folders, depth)
+        cwd = folders[depth]
+        printed = subprocess.run([str(CLI), "path"], cwd=cwd, env=clean_env(), text=True,
+                                 capture_output=True, timeout=60)
+        assert (printed.returncode, printed.stdout) == (0, f"{root}/.ai/session-context.org\n")
+        if (root / ".ai").is_dir():
+            script = root / ".ai" / "scripts" / "session-context-path"
+            mkdirs(script.parent)
+            shutil.copy(SHIPPED_RESOLVER, script)
+            sh = subprocess.run(["/bin/sh", str(script)], cwd=cwd, env=clean_env(), text=True,
+                                capture_output=True, timeout=60)
+            assert sh.stdout == printed.stdout

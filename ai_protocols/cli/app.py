@@ -148,9 +148,10 @@ def cli() -> None:
     connections, compacted context and killed processes, and that people
     read and edit in Emacs. The session-context file is
     .ai/session-context.org, or .ai/session-context.d/<id>.org when
-    AI_AGENT_ID is set. The project root is the nearest folder holding .ai/,
-    else the top of the git work tree, else the working directory;
-    AI_PROJECT_ROOT overrides it.
+    AI_AGENT_ID is set. The project root is the first folder upwards that
+    holds .ai/ or is the top of a git work tree (the search never crosses a
+    repository's edge), else the working directory; AI_PROJECT_ROOT
+    overrides it.
 
     Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
     several matching items, 6 unreadable file, 7 already wrapped up,
@@ -181,10 +182,20 @@ def agent_id(runtime: str) -> None:
 
     For spawners: set it in the agent's environment for the whole run.
     Two calls never print the same id for one project, even in one second.
+    Run it in the project (a folder holding .ai/, or a git work tree), or
+    set AI_PROJECT_ROOT: outside any, it is refused (exit 13).
     """
-    from ai_protocols.identity import mint_agent_id
+    import os
+    from pathlib import Path
 
-    click.echo(mint_agent_id(runtime, _project().root))
+    from ai_protocols.errors import NoProject
+    from ai_protocols.identity import mint_agent_id
+    from ai_protocols.paths import in_a_project
+
+    project = _project()
+    if not in_a_project():  # the id would name a folder that is no project, and leave .ai/ there
+        raise NoProject(Path(os.path.realpath(os.getcwd())))
+    click.echo(mint_agent_id(runtime, project.root))
 
 
 @cli.command()
@@ -225,7 +236,9 @@ def start(title: str | None) -> None:
 
     Creates the session-context file when there is none. When one is there,
     it is never overwritten: the previous session did not wrap up, and what
-    it holds is printed so that you can carry on from it. In a git
+    it holds is printed so that you can carry on from it. When git removed
+    it (git clean, git stash -u, git checkout), it is brought back from the
+    copy kept in .ai/.locks/live/, with every entry logged to it. In a git
     repository without .ai/ yet, it first sets the project up as init does.
     """
     given = _given("--title")
@@ -245,6 +258,10 @@ def start(title: str | None) -> None:
         click.echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         click.echo(f"Warning: {report.reused_id_warning}", err=True)
+    if report.restored_from:
+        click.echo(f"Brought back {report.path}: it was removed, and not by ai-protocols "
+                   "(git clean, git stash -u or git checkout?); its last version, with every "
+                   f"entry logged to it, was kept in {report.restored_from}.")
     if report.finished_archive:
         click.echo("Finished an interrupted wrap-up: archived "
                    f"{display(str(report.finished_archive))}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai_protocols.liveness.host import boot_time, hostname, pid_running
+from ai_protocols.storage.files import read_regular
 
 __all__ = ["EmacsLock", "live_emacs_lock"]
 
@@ -45,7 +46,7 @@ def live_emacs_lock(path: Path) -> EmacsLock | None:
         return None
     except OSError:  # not a link: Emacs writes a plain file where it cannot make one
         try:
-            owner = lock.read_text(encoding="utf-8", errors="replace").strip()
+            owner = read_regular(lock, 4096).decode("utf-8", "replace").strip()
         except OSError:
             return None
     match = _OWNER.fullmatch(owner)

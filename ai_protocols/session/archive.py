@@ -1,93 +1,113 @@
 """Archiving: moving a closed session file into ``.ai/sessions/``.
 
-A wrap-up (or ``recover --archive``) first writes the closed file in place,
-through the edit transaction, then calls :func:`archive_session` to rename it
-under a name nobody has. A kill between the two leaves a closed file in place,
-which the next ``start``, ``wrap-up`` or ``recover`` archives: never a lost or
-doubled session.
+A wrap-up (or ``recover --archive``, or ``start`` finishing a wrap-up an older
+version left half done) closes the session in an edit transaction and, in the
+same transaction, moves it: :func:`archive_to` picks a name nobody has and
+:meth:`~ai_protocols.session.transaction.SessionEdit.move_to` writes the closed
+session there, then removes the file (see
+:func:`ai_protocols.session.transaction.editing` for why nothing changes when any
+step fails, and why a kill never loses or doubles a session). The archive is
+written, not renamed, so ``.ai/sessions/`` may be on another file system.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from datetime import datetime
 from pathlib import Path
 
-from ai_protocols.errors import InvalidText
+from ai_protocols.errors import InvalidText, StorageError
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.session.layout import read_info
 from ai_protocols.session.model import Session
-from ai_protocols.session.names import archive_name, tombstone_path
-from ai_protocols.session.pending import pending_path
+from ai_protocols.session.names import archive_name
 from ai_protocols.session.text import slugify
-from ai_protocols.session.transaction import editing
+from ai_protocols.session.transaction import SessionEdit
 from ai_protocols.storage import archive_index
 from ai_protocols.storage import files as storage
 
-__all__ = ["archive_session", "refuse_unsafe_archive"]
+__all__ = ["PATH_MAX", "archive_lock", "archive_to", "record", "refuse_unsafe_archive"]
 
 #: The archive folder's lock guards its names and the archive index.
 ARCHIVE_LOCK = ".archive"
+#: The longest path the system takes, in bytes, without its final NUL (Linux's
+#: PATH_MAX, 4096, counts it): an archive's path is kept within it.
+PATH_MAX = 4095
+#: The name of the temporary files archives are written through, in ``.ai/sessions/``.
+TEMP_NAME = "archive"
+
+
+def archive_lock(sessions_dir: Path) -> Path:
+    """The path whose lock guards ``sessions_dir``'s names and the archive index: take
+    it with the session's own, as :func:`~ai_protocols.session.transaction.locked_sessions`
+    takes the paths given as its ``also``."""
+    return sessions_dir / ARCHIVE_LOCK
 
 
 def refuse_unsafe_archive(root: Path, sessions_dir: Path) -> None:
     """:class:`~ai_protocols.errors.UnsafePath` if the way into ``sessions_dir`` (or
-    its lock) is a symbolic link. Called before a wrap-up writes the closed file,
-    so that a refusal changes nothing instead of leaving a closed file that
-    cannot be moved."""
+    its lock) is a symbolic link. Called before anything is written, so that a
+    refusal changes nothing."""
     storage.refuse_symlinks(root, sessions_dir)
     storage.refuse_symlinks(root, storage.lock_path(sessions_dir.parent,
-                                                    sessions_dir / ARCHIVE_LOCK))
+                                                    archive_lock(sessions_dir)))
 
 
-def end_of(session: Session) -> datetime:
-    """When the session was closed, as exactly as the file says: the instant of the write
-    that set ``ENDED`` (its ``UPDATED_AT``, when it agrees), else ``ENDED`` as this
-    machine's local time, else the file's modification time."""
-    record = Moment.parse(session.updated_at)
+def end_of(session: Session, at: Moment | None, mtime: float) -> datetime:
+    """When the session was closed, as exactly as the file says: ``at``, the moment of
+    the transaction that closes it now, when ``ENDED`` is its minute; else the instant
+    of the write that set ``ENDED`` (its ``UPDATED_AT``, when it agrees); else
+    ``ENDED`` as this machine's local time; else ``mtime`` (the file's modification
+    time, seconds since the epoch)."""
     if session.ended is not None:
+        if at is not None and at.minute == session.ended:
+            return at.wall
+        record = Moment.parse(session.updated_at)
         return record.wall if record and record.agrees_with(session.ended) else session.ended
-    return datetime.fromtimestamp(session.path.stat().st_mtime).astimezone()
+    return datetime.fromtimestamp(mtime).astimezone()
 
 
-def archive_session(root: Path, sessions_dir: Path, session: Session) -> Path:
-    """Rename the closed session file ``session.path`` into ``sessions_dir`` under
-    :func:`~ai_protocols.session.names.archive_name`, numbered past names taken;
-    leave a tombstone where it went for late writers; add its row to the archive
-    index. Entries still waiting for Emacs in its pending file are folded in
-    first. Returns the archive's path. Call holding the session file's lock.
-
-    Raises :class:`~ai_protocols.errors.UnsafePath`,
-    :class:`~ai_protocols.errors.LockTimeout`, or ``OSError`` from the rename.
-    """
-    ai_dir = sessions_dir.parent
+def archive_to(edit: SessionEdit, root: Path, sessions_dir: Path, *,
+               then: str | None = None) -> Path:
+    """In an edit transaction of a closed session (holding the archive lock too, see
+    :func:`archive_lock`): name its archive, :func:`~ai_protocols.session.names.archive_name`
+    of ENDED (else the file's mtime), AGENT_ID and DESCRIPTION, numbered past names
+    taken and cut to fit ``PATH_MAX``, and make the transaction write it there, then
+    remove the file (or, with ``then``, put a new session of that text in its place).
+    Returns the archive's path. Raises :class:`~ai_protocols.errors.UnsafePath`, or
+    :class:`~ai_protocols.errors.StorageError` when ``sessions_dir`` cannot be made or
+    its path leaves no room for a name."""
     refuse_unsafe_archive(root, sessions_dir)
-    if pending_path(session.path).exists():
-        # Entries that waited for Emacs belong to this session: into it before it moves
-        # (PENDING_FOLDED: never twice), and the pending file goes with the fold, so that
-        # the next session of this name cannot take them for its own.
-        with editing(ai_dir, session.path, held=True, closed_ok=True):
-            pass
-        pending_path(session.path).unlink(missing_ok=True)
-    ended = end_of(session)
+    session = edit.session()
+    assert edit.read_as is not None
+    ended = end_of(session, edit.at, edit.read_as.st_mtime)
     try:  # (a DESCRIPTION a person typed may name nothing: "session" then)
         slug = slugify(session.description or "session")
     except InvalidText:
         slug = "session"
-    with storage.locked(ai_dir, sessions_dir / ARCHIVE_LOCK):
+    try:
         sessions_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(sessions_dir, error) from error
+    storage.discard_partial_writes(sessions_dir / TEMP_NAME)  # archives killed mid-write
+    room = PATH_MAX - len(os.fsencode(sessions_dir)) - 1
+    try:
         number = 1
-        target = sessions_dir / archive_name(ended, session.agent_id, slug)
+        target = sessions_dir / archive_name(ended, session.agent_id, slug, max_bytes=room)
         while os.path.lexists(target):
             number += 1
-            target = sessions_dir / archive_name(ended, session.agent_id, slug, number)
-        # The note first: a kill between the two leaves the file in place (the note
-        # is read only when the file is gone), never a file gone without a note.
-        storage.atomic_write(tombstone_path(ai_dir, session.path),
-                             f"archived to {target}\n".encode())
-        os.rename(session.path, target)
-        storage.fsync_dir(sessions_dir)
-        storage.fsync_dir(session.path.parent)
-        archive_index.record_archive(ai_dir, sessions_dir, target,
-                                     lambda path: read_info(path, "archived"))
+            target = sessions_dir / archive_name(ended, session.agent_id, slug, number, room)
+    except ValueError as error:
+        raise StorageError(sessions_dir, OSError(
+            errno.ENAMETOOLONG, "its path leaves no room for an archive's name")) from error
+    edit.move_to(target, f"archived to {target}", exclusive=True, temp_name=TEMP_NAME,
+                 then=then)
     return target
+
+
+def record(ai_dir: Path, sessions_dir: Path, target: Path) -> None:
+    """Add the archive ``target`` to the archive index (best effort: a cache). Call
+    holding the archive lock, once the transaction that wrote it is over."""
+    archive_index.record_archive(ai_dir, sessions_dir, target,
+                                 lambda path: read_info(path, "archived"))

@@ -28,6 +28,7 @@ from ai_protocols.org.syntax import (
 from ai_protocols.session.model import KIND_OF, SECTION_KINDS, LogEntry, Session, SessionInfo
 from ai_protocols.session.names import name_time
 from ai_protocols.session.text import preview
+from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -307,10 +308,9 @@ def read_info(path: Path, kind: Literal["open", "archived"],
     if link:
         head = b""
     else:
-        try:
-            with open(path, "rb") as handle:
-                head = handle.read(65536)
-        except (FileNotFoundError, IsADirectoryError):
+        try:  # never blocks: a FIFO or a device is not opened
+            head = storage.read_regular(path, 65536)
+        except (FileNotFoundError, storage.NotRegular):
             return []
     text = head.decode("utf-8", "replace")
     if len(head) == 65536:

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import safe_id
-from ai_protocols.storage.files import lock_path
+from ai_protocols.storage.files import LOCK_DIR, lock_path
 
 __all__ = [
     "MAX_NAME_BYTES",
     "archive_name",
     "is_session_file_name",
+    "kept_path",
     "name_time",
     "runtime_of",
     "session_files",
@@ -75,12 +76,17 @@ def name_time(name: str) -> datetime | None:
         return moment.replace(tzinfo=None)
 
 
-def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int = 1) -> str:
+def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int = 1,
+                 max_bytes: int = MAX_NAME_BYTES) -> str:
     """The archive file name ``YYYY-MM-DD-HH-MM[-<safe id>]-<slug>[-N].org``: the
     minute the session ended in UTC (``ended``: aware, or naive in this machine's
     local time), its agent id made safe (:func:`ai_protocols.paths.safe_id`), the
-    description's slug cut so that the name fits :data:`MAX_NAME_BYTES` with room for
-    a ``-N`` that tells apart names already taken (``number`` > 1).
+    description's slug cut so that the name fits ``max_bytes`` (at most
+    :data:`MAX_NAME_BYTES`; less where the folder's path leaves less room under
+    ``PATH_MAX``) with room for a ``-N`` that tells apart names already taken
+    (``number`` > 1). Where even a one-letter slug leaves no room for the id, the id
+    is left out (the file's AGENT_ID still says it). Raises ``ValueError`` when not
+    even the minute and a one-letter slug fit.
 
     UTC, the one zone whose minutes never repeat (a daylight-saving change repeats an
     hour of local time) and that every host reads alike, so that names sort in the
@@ -91,15 +97,30 @@ def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int =
     trailing dot or space) and macOS alike, and has one Unicode form. Only the id
     part may hold capitals: ids that differ only in case already share a session
     file on a case-insensitive file system, where the ``-N`` check sees them too."""
-    prefix = f"{utc_minute(ended):%Y-%m-%d-%H-%M}"
-    if agent_id:
-        prefix += f"-{safe_id(agent_id)}"
-    room = MAX_NAME_BYTES - len(prefix) - len("-.org") - max(len("-999"), len(f"-{number}"))
-    slug = slug[: max(room, 1)].strip("-") or "session"
-    return f"{prefix}-{slug}.org" if number == 1 else f"{prefix}-{slug}-{number}.org"
+    minute = f"{utc_minute(ended):%Y-%m-%d-%H-%M}"
+    for with_id in (True, False):
+        prefix = minute
+        if agent_id and with_id:
+            prefix += f"-{safe_id(agent_id)}"
+        room = (min(max_bytes, MAX_NAME_BYTES) - len(prefix) - len("-.org")
+                - max(len("-999"), len(f"-{number}")))
+        if room >= 1:
+            break
+    else:
+        raise ValueError(f"no room for an archive name in {max_bytes} bytes")
+    cut = slug[:room].strip("-") or "session"[:room]
+    return f"{prefix}-{cut}.org" if number == 1 else f"{prefix}-{cut}-{number}.org"
 
 
 def tombstone_path(ai_dir: Path, path: Path) -> Path:
     """Where a session that left ``path`` (archived or adopted) says where it went,
     so that a late ``log`` is told so instead of "no session": beside its lock."""
     return lock_path(ai_dir, path).with_suffix(".gone")
+
+
+def kept_path(ai_dir: Path, path: Path) -> Path:
+    """Where the per-machine copy of the live session file ``path`` is kept: a hard link
+    to the last version the tool wrote, ``.ai/.locks/live/<path under .ai>``. A live
+    session that git removes (``git clean``, ``git stash -u``, ``git checkout``) is
+    brought back from it."""
+    return ai_dir / LOCK_DIR / "live" / path.relative_to(ai_dir)

@@ -44,12 +44,17 @@ def pending_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.pending.org")
 
 
-def read_pending(path: Path) -> list[PendingEntry]:
-    """The entries waiting beside ``path``, in order (none when there is no file)."""
-    data = storage.read_bytes(pending_path(path))
+def read_pending(path: Path, kept: Path | None = None) -> list[PendingEntry]:
+    """The entries waiting beside ``path``, in order (none when there is no file);
+    when the pending file is gone (``git clean`` takes it: it is not ignored), those of
+    its copy ``kept``, if given."""
+    source = pending_path(path)
+    data = storage.read_bytes(source)
+    if data is None and kept is not None:
+        source, data = kept, storage.read_bytes(kept)
     if data is None:
         return []
-    doc = OrgFile(storage.decode(pending_path(path), data))
+    doc = OrgFile(storage.decode(source, data))
     entries: list[PendingEntry] = []
     tops = [h for h in doc.headlines if h.level == 1]
     for headline in tops:
@@ -71,10 +76,15 @@ def read_pending(path: Path) -> list[PendingEntry]:
     return entries
 
 
-def append_pending(path: Path, entries: list[PendingEntry]) -> Path:
-    """Add ``entries`` to the pending file of ``path`` (atomically); return its path."""
+def append_pending(path: Path, entries: list[PendingEntry], keep: Path | None = None) -> Path:
+    """Add ``entries`` to the pending file of ``path`` (atomically); return its path.
+    With ``keep``, also keep a copy of it there (see
+    :func:`ai_protocols.storage.files.atomic_write`), and add to that copy when the
+    pending file is gone."""
     target = pending_path(path)
     data = storage.read_bytes(target)
+    if data is None and keep is not None:
+        data = storage.read_bytes(keep)
     text = data.decode("utf-8") if data else _HEADER.format(name=path.name)
     lines: list[str] = []
     for entry in entries:
@@ -85,5 +95,5 @@ def append_pending(path: Path, entries: list[PendingEntry]) -> Path:
             lines += ["** rationale", *example_block(entry.rationale, "")]
     if not text.endswith("\n"):
         text += "\n"
-    storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"))
+    storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"), keep=keep)
     return target

@@ -19,9 +19,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import (
+    AiProtocolsError,
     InvalidText,
+    MergeConflict,
     NoProject,
     NoSession,
+    SessionRemoved,
     SessionWrappedUp,
     StorageError,
     UnreadableSession,
@@ -56,13 +59,17 @@ from ai_protocols.session.model import (
     instant,
     iso,
 )
-from ai_protocols.session.names import session_files
-from ai_protocols.session.pending import read_pending
-from ai_protocols.session.text import check_text, preview, slugify
+from ai_protocols.session.names import kept_path, session_files, tombstone_path
+from ai_protocols.session.pending import pending_path, read_pending
+from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
     locked_sessions,
+    moved_away,
     refuse_if_edited,
+    refuse_missing,
+    refuse_unsafe,
+    settle,
 )
 from ai_protocols.storage import files as storage
 
@@ -88,6 +95,7 @@ class StartReport:
     took_over: bool = False  # the caller became the owner of an existing file
     titled: bool = False  # an existing file without a title got the one given
     finished_archive: Path | None = None
+    restored_from: Path | None = None  # the kept copy a removed session came back from
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = field(default_factory=list)
     #: What was installed first, as ``init`` would, when the project had no complete
@@ -196,24 +204,42 @@ class Project:
     # -- reading --------------------------------------------------------------------------
 
     def read(self, path: Path) -> Session | None:
-        """The session in ``path``; ``None`` when there is no file. Raises
-        :class:`~ai_protocols.errors.UnreadableSession`,
-        :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`."""
-        data = storage.read_bytes(path)
-        if data is None:
+        """The session in ``path``; ``None`` when there is no file, or when it is what a
+        move (wrap-up, recover) left, killed before it removed the file
+        (:func:`~ai_protocols.session.transaction.moved_away`). Raises
+        :class:`~ai_protocols.errors.UnreadableSession` (its subclass
+        :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
+        markers), :class:`~ai_protocols.errors.UnsafePath` or
+        :class:`~ai_protocols.errors.StorageError`."""
+        found = storage.read_file(path)
+        if found is None:
             return None
+        data, read_as = found
         if not data:
             raise UnreadableSession(path, "it is empty")
-        return read_session(path, storage.decode(path, data))
+        text = storage.decode(path, data)
+        marked = conflict_marker_lines(text)
+        if marked:
+            raise MergeConflict(path, marked)
+        session = read_session(path, text)
+        if os.path.lexists(tombstone_path(self.ai_dir, path)) and moved_away(
+                self.ai_dir, path, session.agent_id, session.started, read_as) is not None:
+            return None
+        return session
 
     def show_file(self, path: Path) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; raises
-        :class:`~ai_protocols.errors.NoSession` when there is none, and what
-        :meth:`read` raises."""
+        :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
+        :class:`~ai_protocols.errors.SessionRemoved` when something other than this
+        tool removed it), and what :meth:`read` raises."""
         session = self.read(path)
         if session is None:
+            kept = kept_path(self.ai_dir, path)
+            if not os.path.lexists(path) and os.path.lexists(kept) and \
+                    not os.path.lexists(tombstone_path(self.ai_dir, path)):
+                raise SessionRemoved(path, kept)
             raise NoSession(path)
-        session.pending = read_pending(path)
+        session.pending = read_pending(path, kept_path(self.ai_dir, pending_path(path)))
         return session
 
     def show(self) -> Session:
@@ -322,7 +348,12 @@ class Project:
         """
         from ai_protocols.scaffold import init_project, is_set_up
         from ai_protocols.session import recovery
-        from ai_protocols.session.archive import archive_session
+        from ai_protocols.session.archive import (
+            archive_lock,
+            archive_to,
+            record,
+            refuse_unsafe_archive,
+        )
 
         recovery.refuse_unwritable_id(self.agent_id)
         if title is not None and not title.strip():
@@ -340,18 +371,28 @@ class Project:
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()
-        finished = state = None
+        finished = state = restored = None
         took_over = titled = False
-        with locked_sessions(self.ai_dir, self.path):
+        text = new_session_text(agent_id=self.agent_id, host=hostname(),
+                                title=title, now=moment, owner=owner.to_property(),
+                                updated_at=at.to_property() if at.measured else None)
+        refuse_unsafe(self.ai_dir, self.path)
+        refuse_unsafe_archive(self.root, self.sessions_dir)
+        with locked_sessions(self.ai_dir, self.path, also=(archive_lock(self.sessions_dir),)):
+            settle(self.ai_dir, self.path)  # what a move killed before its end left
+            restored = self._bring_back()
             existing = self.read(self.path)
             if existing is not None and existing.status == WRAPPED_UP:
+                # A wrap-up an older version left half done: archived, and the new
+                # session in its place, in one move (nothing changes if either fails).
                 refuse_if_edited(self.path)
-                finished = archive_session(self.root, self.sessions_dir, existing)
+                with editing(self.ai_dir, self.path, now=at, held=True,
+                             closed_ok=True) as edit:
+                    finished = archive_to(edit, self.root, self.sessions_dir, then=text)
+                record(self.ai_dir, self.sessions_dir, finished)
+                session = self.show()
                 existing = None
-            if existing is None:
-                text = new_session_text(agent_id=self.agent_id, host=hostname(),
-                                        title=title, now=moment, owner=owner.to_property(),
-                                        updated_at=at.to_property() if at.measured else None)
+            elif existing is None:
                 with editing(self.ai_dir, self.path, now=at, held=True,
                              new_text=text) as edit:
                     pass
@@ -378,6 +419,7 @@ class Project:
             took_over=took_over,
             titled=titled,
             finished_archive=finished,
+            restored_from=restored,
             reused_id_warning=self._reused_id_warning(),
             others=[(s, live) for s, live in self.others(at.wall) if live.state in RECOVERABLE]
             if others else [],
@@ -385,32 +427,56 @@ class Project:
         )
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:
-        """Record the close, then move the file into ``.ai/sessions/``; return the archive.
+        """Close the session and move it into ``.ai/sessions/``; return the archive.
 
-        Two steps, each atomic: the closed file is written in place, then
-        renamed. A kill between them leaves a closed file in place, which the
-        next ``start`` or ``wrap-up`` archives; never a lost or doubled session.
+        One edit transaction closes it (STATUS, ENDED, DESCRIPTION, a ``wrap-up:``
+        line) and writes it as its archive, then removes the file
+        (:func:`~ai_protocols.session.archive.archive_to`): any failure (a full disk,
+        no inodes, a path too long) changes nothing, and a kill never loses or
+        doubles the session. A file closed in place by an older version's wrap-up,
+        killed half way, is archived as it was closed.
         Raises :class:`~ai_protocols.errors.InvalidText` (a description with
         nothing to name the archive by), :class:`~ai_protocols.errors.NoSession`,
         :class:`~ai_protocols.errors.SessionWrappedUp`,
         :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
         """
-        from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
+        from ai_protocols.session.archive import (
+            archive_lock,
+            archive_to,
+            record,
+            refuse_unsafe_archive,
+        )
 
         slugify(description)
-        with locked_sessions(self.ai_dir, self.path):
-            try:
-                with editing(self.ai_dir, self.path, now=now, held=True) as edit:
-                    refuse_unsafe_archive(self.root, self.sessions_dir)
+        refuse_missing(self.ai_dir, self.path)
+        refuse_unsafe(self.ai_dir, self.path)
+        refuse_unsafe_archive(self.root, self.sessions_dir)
+        with locked_sessions(self.ai_dir, self.path, also=(archive_lock(self.sessions_dir),)):
+            with editing(self.ai_dir, self.path, now=now, held=True, closed_ok=True) as edit:
+                if edit.properties.get("STATUS") != WRAPPED_UP:
                     edit.set_properties(("STATUS", WRAPPED_UP), ("ENDED", edit.stamp),
                                         ("DESCRIPTION", description))
                     edit.note(f"wrap-up: {preview(description)}")
-                session = edit.session()
-            except SessionWrappedUp as error:
-                if error.where:  # already archived: nothing left to do
-                    raise
-                session = self.show()  # closed in place by a wrap-up killed before the move
-            return archive_session(self.root, self.sessions_dir, session)
+                target = archive_to(edit, self.root, self.sessions_dir)
+            record(self.ai_dir, self.sessions_dir, target)
+        return target
+
+    def _bring_back(self) -> Path | None:
+        """When this agent's session file is gone but not by this tool (no tombstone)
+        and its kept copy is there, put the copy back (a hard link: the very bytes last
+        written) and return where it was kept. Call holding the file's lock."""
+        kept = kept_path(self.ai_dir, self.path)
+        if os.path.lexists(self.path) or not os.path.lexists(kept) or \
+                os.path.lexists(tombstone_path(self.ai_dir, self.path)):
+            return None
+        storage.refuse_symlinks(self.root, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.link(kept, self.path, follow_symlinks=False)
+            storage.fsync_dir(self.path.parent)
+        except OSError as error:
+            raise StorageError(self.path, error) from error
+        return kept
 
     def recover(self, target: str, *, adopt: bool, force: bool = False,
                 now: datetime | Moment | None = None) -> Path:
@@ -476,6 +542,16 @@ class Project:
 
     # -- listing --------------------------------------------------------------------------
 
+    def _left_by_a_move(self, path: Path) -> bool:
+        """Whether ``path`` is what a move killed before its end left (a session that is
+        archived or adopted already): not listed as live."""
+        if not os.path.lexists(tombstone_path(self.ai_dir, path)):
+            return False
+        try:
+            return os.path.lexists(path) and self.read(path) is None
+        except AiProtocolsError:
+            return False
+
     def _listing(self, agent: str | None, runtime: str | None,
                  since: datetime | None) -> archive_index.Listing:
         """The open session files, read each time and each with its state (as ``status``
@@ -491,7 +567,7 @@ class Project:
             return "live" if state.state == "mine" else state.state
 
         opened = [archive_index.row_of(info) for path in self.session_paths()
-                  for info in read_info(path, "open", judge)]
+                  if not self._left_by_a_move(path) for info in read_info(path, "open", judge)]
         found = archive_index.archived(self.ai_dir, self.sessions_dir,
                                        lambda path: read_info(path, "archived"))
         found.others[:0] = opened  # open files first: they come first among rows that tie

@@ -22,20 +22,29 @@ from ai_protocols.errors import (
     CannotRecover,
     InvalidAgentId,
     NoSession,
+    SessionRemoved,
     SessionWrappedUp,
 )
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
-from ai_protocols.session.archive import archive_session, refuse_unsafe_archive
-from ai_protocols.session.layout import ACTIVE
+from ai_protocols.session.archive import (
+    archive_lock,
+    archive_to,
+    record,
+    refuse_unsafe_archive,
+)
+from ai_protocols.session.layout import ACTIVE, WRAPPED_UP
 from ai_protocols.session.model import Session
 from ai_protocols.session.text import preview
 from ai_protocols.session.transaction import (
     SessionEdit,
     editing,
+    forget,
     locked_sessions,
     refuse_if_edited,
+    refuse_missing,
+    refuse_unsafe,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -106,7 +115,7 @@ def _adoption_finished(project: Project, path: Path) -> Path | None:
     theirs = project.read(path)
     if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
         return None
-    path.unlink()
+    forget(project.ai_dir, path)
     return project.path
 
 
@@ -120,16 +129,33 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     with the state it was in as its status and description (``ended``,
     ``crashed``, ``abandoned``; ``forced`` for one archived with ``force``). A
     session that may still be at work (live, or unknown) is refused unless ``force``.
-    Raises :class:`CannotRecover`, :class:`~ai_protocols.errors.NoSession`,
-    :class:`SessionWrappedUp`, :class:`~ai_protocols.errors.BeingEdited` and what any
-    write may raise.
+    Either is one edit transaction whose move changes nothing when any step fails
+    (see :meth:`~ai_protocols.session.transaction.SessionEdit.move_to`); a session an
+    adoption or archiving killed half way already moved is never moved again
+    (:class:`SessionWrappedUp` says where it went). A session a wrap-up closed but
+    never moved is archived as it was closed. Raises :class:`CannotRecover`,
+    :class:`~ai_protocols.errors.NoSession`, :class:`SessionWrappedUp`,
+    :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
     """
     if adopt:
         refuse_unwritable_id(project.agent_id)
     path = target_path(project, target)
     if path == project.path:
         raise CannotRecover(path, "it is this agent's own session; carry on with it")
-    with locked_sessions(project.ai_dir, path, *((project.path,) if adopt else ())):
+    try:
+        refuse_missing(project.ai_dir, path)
+    except NoSession as error:
+        if error.path != path or isinstance(error, SessionRemoved):
+            raise
+        raise NoSession(path, f"{target!r} names no session to recover here "
+                              "('ai-protocols status' lists the sessions there are)"
+                        ) from None
+    if not adopt:  # (for an adoption, locked_sessions checks both files, in order)
+        refuse_unsafe(project.ai_dir, path)
+        refuse_unsafe_archive(project.root, project.sessions_dir)
+    mine = (project.path,) if adopt else ()
+    also = () if adopt else (archive_lock(project.sessions_dir),)
+    with locked_sessions(project.ai_dir, path, *mine, also=also):
         if adopt and (done := _adoption_finished(project, path)):
             return done
         if adopt:  # its file is replaced: a person's unsaved buffer of it would undo that
@@ -138,36 +164,31 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
             before = project.read(path)
         except AiProtocolsError:
             before = None  # editing() says what is wrong with it
-        edit: SessionEdit | None = None
         try:
-            with editing(project.ai_dir, path, now=now, held=True) as edit:
+            with editing(project.ai_dir, path, now=now, held=True, closed_ok=not adopt) as edit:
+                closed = edit.properties.get("STATUS") == WRAPPED_UP
                 state = project.liveness(before or edit.session(), edit.moment)
-                if state.state in ("live", "unknown") and not force:
+                if state.state in ("live", "unknown") and not force and not closed:
                     raise CannotRecover(path, f"it may still be at work ({state.state}: "
                                               f"{state.evidence}); use --force if you are sure")
                 said = f"{state.state}: {preview(state.evidence)}"
                 if adopt:
                     _adopt(project, edit, path, said)
                 else:
-                    refuse_unsafe_archive(project.root, project.sessions_dir)
-                    named = state.state if state.state in GONE else "forced"
-                    edit.set_properties(("STATUS", named), ("ENDED", edit.stamp),
-                                        ("DESCRIPTION", named))
-                    edit.note(f"recover: archived as {named} ({said})")
+                    if not closed:  # else its wrap-up closed it but never moved it
+                        named = state.state if state.state in GONE else "forced"
+                        edit.set_properties(("STATUS", named), ("ENDED", edit.stamp),
+                                            ("DESCRIPTION", named))
+                        edit.note(f"recover: archived as {named} ({said})")
+                    archived = archive_to(edit, project.root, project.sessions_dir)
         except SessionWrappedUp as error:
-            if error.where or adopt:  # archived already, or nothing left to adopt
-                raise
-            edit = None  # its wrap-up closed it but never moved it: finish that
-        except NoSession as error:
-            if error.path != path:
-                raise
-            raise NoSession(path, f"{target!r} names no session to recover here "
-                                  "('ai-protocols status' lists the sessions there are)"
-                            ) from None
+            if adopt and error.where == f"adopted by {project.path}":
+                return project.path  # this agent's adoption, killed before it was done
+            raise
         if adopt:
             return project.path
-        session = project.show_file(path) if edit is None else edit.session()
-        return archive_session(project.root, project.sessions_dir, session)
+        record(project.ai_dir, project.sessions_dir, archived)
+        return archived
 
 
 def _adopt(project: Project, edit: SessionEdit, path: Path, said: str) -> None:

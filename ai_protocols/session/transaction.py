@@ -16,23 +16,42 @@ mark a file whose end was recorded as active again when this write is not
 that record (a write after an exit record is evidence of life), set
 ``UPDATED`` (and ``UPDATED_AT``, the same moment as a record no time zone or
 clock step can mislead, :mod:`ai_protocols.liveness.clock`), and write the
-whole file atomically. An exception in the body writes nothing. Edits name
-the session headline by nothing: the transaction finds it again for each
-one, so no caller holds a headline made stale by an earlier edit.
+whole file atomically, keeping a copy of it under ``.ai/.locks/live/`` (a
+hard link: a session git removes comes back from it). An exception in the
+body writes nothing. Edits name the session headline by nothing: the
+transaction finds it again for each one, so no caller holds a headline made
+stale by an earlier edit.
+
+A body may move the session instead (:meth:`SessionEdit.move_to`: an archive,
+an adoption): everything that can fail is written before the file is removed,
+and undone on a failure, so that a failed move changes nothing, and a move
+killed half way is finished by the next command that opens the file
+(:func:`moved_away`), never done twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from ai_protocols.errors import BeingEdited, NoSession, SessionWrappedUp, UnreadableSession
+from ai_protocols.errors import (
+    AiProtocolsError,
+    BeingEdited,
+    MergeConflict,
+    NoSession,
+    SessionRemoved,
+    SessionWrappedUp,
+    StorageError,
+    UnreadableSession,
+)
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp
 from ai_protocols.session.layout import (
     ACTIVE,
     ENDED,
@@ -44,18 +63,19 @@ from ai_protocols.session.layout import (
     session_headline,
 )
 from ai_protocols.session.model import LogEntry, Session
-from ai_protocols.session.names import tombstone_path
+from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
-from ai_protocols.session.text import preview
+from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from typing import Literal
+    from typing import Literal, NoReturn
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["SessionEdit", "editing", "locked_sessions", "minute_of"]
+__all__ = ["SessionEdit", "editing", "forget", "locked_sessions", "minute_of", "moved_away",
+           "moved_where", "settle"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -66,20 +86,39 @@ def minute_of(now: datetime | Moment | None) -> datetime:
 
 
 @contextlib.contextmanager
-def locked_sessions(ai_dir: Path, *paths: Path) -> Iterator[None]:
-    """Hold the locks of the session files ``paths``, taken in one order (sorted) by
-    every process so that two commands never wait on each other, and remove what
-    killed writers left beside each: temporary files of the file, of its pending
-    file and of its tombstone, all written under its lock.
+def locked_sessions(ai_dir: Path, *paths: Path, also: tuple[Path, ...] = ()) -> Iterator[None]:
+    """Hold the locks of the session files ``paths`` (and of ``also``: the archive's
+    lock, for a command that archives), all taken here in one order (sorted) by every
+    process so that two commands never wait on each other, and remove what killed
+    writers left beside each: temporary files of the file, of its pending file, of
+    its tombstone and of its kept copy, all written under its lock.
+
+    A lock file that git (``git clean -x``) deleted is made again first, holding no
+    lock (see :class:`~ai_protocols.storage.files.AnchoredLock`); if one goes while
+    the others are being taken, all are let go and taken again.
 
     Raises :class:`~ai_protocols.errors.LockTimeout`,
     :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
     """
-    with contextlib.ExitStack() as held:
-        for path in sorted(set(paths), key=str):
-            held.enter_context(storage.locked(ai_dir, path))
+    targets = sorted({*paths, *also}, key=str)
+    for target in targets:  # before anything is made: no lock file outside the project
+        refuse_unsafe(ai_dir, target)
+    if len(targets) > 1:
+        storage.ensure_lock_files(ai_dir, targets)
+    held = contextlib.ExitStack()
+    while True:
+        try:
+            for target in targets:
+                held.enter_context(storage.locked(ai_dir, target))
+            break
+        except storage.LockFileGone:
+            held.close()
+            storage.ensure_lock_files(ai_dir, targets)
+    with held:
         for path in paths:
-            storage.discard_partial_writes(path, pending_path(path), tombstone_path(ai_dir, path))
+            storage.discard_partial_writes(path, pending_path(path), tombstone_path(ai_dir, path),
+                                           kept_path(ai_dir, path),
+                                           kept_path(ai_dir, pending_path(path)))
         yield
 
 
@@ -109,6 +148,10 @@ class SessionEdit:
         self.kept: list[LogEntry] = []  # applied while deferred: to the pending file
         self.target = path  # where the file is written: another path after move_to()
         self.tombstone: str | None = None
+        self.exclusive = False  # the target must not exist yet (an archive)
+        self.temp_name: str | None = None  # of the target's temporary file
+        self.then: str | None = None  # the text of a new session to take the file's place
+        self.read_as: os.stat_result | None = None  # the file as it was read
 
     @property
     def line(self) -> int:
@@ -155,41 +198,169 @@ class SessionEdit:
             self.kept.append(entry)
         return said
 
-    def move_to(self, target: Path, tombstone: str) -> None:
+    def move_to(self, target: Path, tombstone: str, *, exclusive: bool = False,
+                temp_name: str | None = None, then: str | None = None) -> None:
         """Write the file to ``target`` instead, then remove it from where it was,
-        leaving ``tombstone`` (one line: where it went) for late writers there.
+        leaving ``tombstone`` (one line: where it went) for late writers there; with
+        ``then``, a new session file of that text takes its place instead (``start``
+        after an interrupted wrap-up). ``exclusive``: ``target`` must not exist yet.
         Call holding ``target``'s lock too (``locked_sessions(ai_dir, path, target)``),
-        having checked that no person holds ``target`` in Emacs."""
+        having checked that no person holds ``target`` in Emacs.
+
+        Nothing visible changes until everything that can fail is done (see
+        :func:`editing`): a failure leaves both files as they were."""
         self._writable()
         self.target = target
         self.tombstone = tombstone
+        self.exclusive = exclusive
+        self.temp_name = temp_name
+        self.then = then
 
 
 def open_session(ai_dir: Path, path: Path, *, source: bool = True,
-                 closed_ok: bool = False) -> OrgFile:
-    """The session file at ``path``, read for a change (call holding its lock); with
-    ``closed_ok``, also one a wrap-up closed (to fold what waited, before it moves).
+                 closed_ok: bool = False) -> tuple[OrgFile, os.stat_result]:
+    """The session file at ``path``, read for a change (call holding its lock), and what
+    ``fstat`` said of it; with ``closed_ok``, also one a wrap-up closed (to fold what
+    waited, before it moves).
 
-    Raises :class:`~ai_protocols.errors.NoSession` (none there),
-    :class:`~ai_protocols.errors.SessionWrappedUp` (closed, or archived: ``where``
-    says to what), :class:`~ai_protocols.errors.UnreadableSession`,
+    Raises :class:`~ai_protocols.errors.NoSession` (none there; its subclass
+    :class:`~ai_protocols.errors.SessionRemoved` when something else removed it and
+    its kept copy is there), :class:`~ai_protocols.errors.SessionWrappedUp` (closed,
+    or archived or adopted: ``where`` says to what; also the leftover of a move that
+    was done but for removing the file, which is then removed),
+    :class:`~ai_protocols.errors.UnreadableSession` (its subclass
+    :class:`~ai_protocols.errors.MergeConflict` for a file with conflict markers),
     :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
     """
-    data = storage.read_bytes(path)
-    if data is None:
-        gone = storage.read_bytes(tombstone_path(ai_dir, path))
-        if gone is not None:
-            raise SessionWrappedUp(path, gone.decode("utf-8", "replace").strip())
-        raise NoSession(path)
+    found = storage.read_file(path)
+    if found is None:
+        _missing(ai_dir, path)
+    data, read_as = found
     if not data:
         raise UnreadableSession(path, "it is empty")
-    doc = OrgFile(storage.decode(path, data), source=data if source else None)
+    text = storage.decode(path, data)
+    marked = conflict_marker_lines(text)
+    if marked:
+        raise MergeConflict(path, marked)
+    doc = OrgFile(text, source=data if source else None)
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
+    props = headline.properties
+    where = moved_away(ai_dir, path, props.get("AGENT_ID") or None,
+                       parse_timestamp(props.get("STARTED", "")), read_as)
+    if where is not None:  # moved, but killed before it removed the file: finish that
+        forget(ai_dir, path)
+        raise SessionWrappedUp(path, where)
     if headline.properties.get("STATUS") == WRAPPED_UP and not closed_ok:
         raise SessionWrappedUp(path)
-    return doc
+    return doc, read_as
+
+
+def moved_away(ai_dir: Path, path: Path, agent_id: str | None, started: datetime | None,
+               read_as: os.stat_result) -> str | None:
+    """Where the session in ``path`` went, when ``path`` is what a move left: its
+    tombstone says where (``archived to T``, ``adopted by P``) and which file it
+    moved (device, inode, size and mtime), that very file is still at ``path``
+    (``read_as``; its session's ``agent_id`` and ``started``), and the place it names
+    holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED). Else
+    ``None``: no tombstone, or one a failed or killed move left before it was done."""
+    tomb = tombstone_path(ai_dir, path)
+    if not os.path.lexists(tomb):
+        return None
+    try:
+        lines = storage.read_regular(tomb, 4096).decode("utf-8", "replace").split("\n")
+        moved = tuple(int(n) for n in lines[1].split()[1:5])
+    except (OSError, ValueError, IndexError):
+        return None
+    here = (read_as.st_dev, read_as.st_ino, read_as.st_size, read_as.st_mtime_ns)
+    if not lines[1].startswith("source ") or moved != here:
+        return None
+    where = lines[0].strip()
+    how, _, place = where.partition(" to " if where.startswith("archived") else " by ")
+    try:
+        found = storage.read_bytes(Path(place)) if place else None
+    except AiProtocolsError:
+        found = None
+    headline = session_headline(OrgFile(found.decode("utf-8", "replace"))) if found else None
+    if headline is None:
+        return None
+    there = headline.properties
+    same = parse_timestamp(there.get("STARTED", "")) == started
+    if how == "adopted":
+        same = same and there.get("ADOPTED_FROM") == (agent_id or str(path))
+    else:
+        same = same and (there.get("AGENT_ID") or None) == agent_id
+    return where if same else None
+
+
+def moved_where(ai_dir: Path, path: Path) -> str | None:
+    """What the tombstone of ``path`` says (its first line: ``archived to T``...), or
+    ``None`` when there is none."""
+    gone = storage.read_bytes(tombstone_path(ai_dir, path))
+    return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
+
+
+def settle(ai_dir: Path, path: Path) -> str | None:
+    """When the file at ``path`` is what a move left (:func:`moved_away`), remove it and
+    what goes with it, and return where its session went. Call holding its lock."""
+    try:
+        found = storage.read_file(path)
+    except AiProtocolsError:
+        return None
+    if found is None or not os.path.lexists(tombstone_path(ai_dir, path)):
+        return None
+    headline = session_headline(OrgFile(found[0].decode("utf-8", "replace")))
+    if headline is None:
+        return None
+    props = headline.properties
+    where = moved_away(ai_dir, path, props.get("AGENT_ID") or None,
+                       parse_timestamp(props.get("STARTED", "")), found[1])
+    if where is not None:
+        forget(ai_dir, path)
+    return where
+
+
+def forget(ai_dir: Path, path: Path) -> None:
+    """Remove what a session that left ``path`` leaves behind: the file (a move's
+    leftover), its pending file (folded into where it went) and its kept copy."""
+    for gone in (path, pending_path(path), kept_path(ai_dir, path),
+                 kept_path(ai_dir, pending_path(path))):
+        with contextlib.suppress(FileNotFoundError):
+            gone.unlink()
+    with contextlib.suppress(OSError):
+        storage.fsync_dir(path.parent)
+
+
+def _missing(ai_dir: Path, path: Path) -> NoReturn:
+    """Raise what a command finds when the session file ``path`` is not there: where it
+    went (its tombstone: :class:`~ai_protocols.errors.SessionWrappedUp`), else, when a
+    copy of it is kept (something other than this tool removed it),
+    :class:`~ai_protocols.errors.SessionRemoved`, else
+    :class:`~ai_protocols.errors.NoSession`."""
+    where = moved_where(ai_dir, path)
+    if where is not None:
+        raise SessionWrappedUp(path, where)
+    kept = kept_path(ai_dir, path)
+    if os.path.lexists(kept):
+        raise SessionRemoved(path, kept)
+    raise NoSession(path)
+
+
+def refuse_unsafe(ai_dir: Path, path: Path) -> None:
+    """:class:`~ai_protocols.errors.UnsafePath` when the way to ``path`` (a file under
+    ``ai_dir``) or to its lock file goes through a symbolic link."""
+    storage.refuse_symlinks(ai_dir.parent, path)
+    storage.refuse_symlinks(ai_dir.parent, storage.lock_path(ai_dir, path))
+
+
+def refuse_missing(ai_dir: Path, path: Path) -> None:
+    """Raise what :func:`open_session` would for a session file that is not there, before
+    any lock is taken: a command that fails for want of a session creates nothing (no
+    ``.ai/.locks/``, no ``.ai/``). One that appears meanwhile is found under the lock."""
+    if not os.path.lexists(path):
+        storage.refuse_symlinks(ai_dir.parent, path)  # as the lock would have said first
+        _missing(ai_dir, path)
 
 
 def refuse_if_edited(path: Path) -> None:
@@ -252,46 +423,164 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | Moment | None = None,
     """
     with contextlib.ExitStack() as stack:
         if not held:
+            if new_text is None:
+                refuse_missing(ai_dir, path)
             stack.enter_context(locked_sessions(ai_dir, path))
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and if_edited == "refuse":
             raise BeingEdited(path, emacs.owner)
+        read_as = None
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
-            doc = open_session(ai_dir, path, source=emacs is None, closed_ok=closed_ok)
-            waiting = read_pending(path)
+            doc, read_as = open_session(ai_dir, path, source=emacs is None, closed_ok=closed_ok)
+            waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
         else:
             doc, waiting = OrgFile(new_text), []
         at = now if isinstance(now, Moment) else now_moment(now)
         edit = SessionEdit(path, doc, at, emacs)
+        edit.read_as = read_as
         if waiting:
             _fold_pending(edit, waiting)
         yield edit
         if emacs is not None:
             if edit.kept:
-                edit.pending = _keep(edit, waiting)
+                edit.pending = _keep(ai_dir, edit, waiting)
             return
         _revive(edit)
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
-        if edit.target != path or new_text is not None:
-            edit.target.parent.mkdir(parents=True, exist_ok=True)
-        storage.atomic_write(edit.target, doc.encoded())
-        if new_text is not None:  # a session starts again where an old one left
-            tombstone_path(ai_dir, path).unlink(missing_ok=True)
+        if edit.target != path:
+            _move(ai_dir, edit, doc.encoded())
+            return
+        if new_text is not None:
+            _make_folder(path.parent)
+        storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
+        # A session starts again where an old one left (new_text), or a tombstone a
+        # failed or killed move left beside the file it never moved: it says nothing now.
+        with contextlib.suppress(FileNotFoundError):
+            tombstone_path(ai_dir, path).unlink()
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
-            pending_path(path).unlink(missing_ok=True)
-        if edit.tombstone is not None:
-            storage.atomic_write(tombstone_path(ai_dir, path), f"{edit.tombstone}\n".encode())
-            pending_path(path).unlink(missing_ok=True)
-            path.unlink()
-            storage.fsync_dir(path.parent)
+            _drop_pending(ai_dir, path)
 
 
-def _keep(edit: SessionEdit, waiting: list[PendingEntry]) -> Path:
-    """Append the entries applied while Emacs held the file to its pending file."""
+def _drop_pending(ai_dir: Path, path: Path) -> None:
+    """Remove the pending file of ``path`` and its kept copy: its entries are folded."""
+    for pending in (pending_path(path), kept_path(ai_dir, pending_path(path))):
+        pending.unlink(missing_ok=True)
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(folder, error) from error
+
+
+def _move(ai_dir: Path, edit: SessionEdit, data: list[bytes | memoryview] | bytes) -> None:
+    """Write the session to ``edit.target`` and take it away from ``edit.path`` (see
+    :meth:`SessionEdit.move_to`), so that a failure at any step changes nothing:
+
+    1. check that both folders can be written; write the session, in full, to a
+       temporary file beside its target (and, with ``then``, the new session to one
+       beside the file): the big writes, where a full disk shows;
+    2. write the tombstone, which says where the session went and which file it
+       moved (read only when that file is gone, or is still the very same: below);
+    3. give the target its name (undone on any failure below: the archive removed,
+       an adopter's file it replaced put back);
+    4. remove the file, or put the new session in its place: the move is done.
+
+    A kill between 3 and 4 leaves the file and the target both holding the session:
+    the next command that opens the file finds the tombstone naming a target that
+    holds this very session, and the file unchanged since it was read for the move
+    (:func:`moved_away`), so it removes the file and says where the session went:
+    the session is never doubled. A failure is reported as the file system refusing
+    the file the command moves (the adopter's, for an adoption)."""
+    path, target = edit.path, edit.target
+    named = path if edit.exclusive else target
+    try:
+        _move_steps(ai_dir, edit, data)
+    except StorageError as error:
+        if error.path == named:
+            raise
+        raise StorageError(named, error.error) from error
+
+
+def _move_steps(ai_dir: Path, edit: SessionEdit,
+                data: list[bytes | memoryview] | bytes) -> None:
+    path, target = edit.path, edit.target
+    tomb = tombstone_path(ai_dir, path)
+    st = edit.read_as
+    assert st is not None and edit.tombstone is not None
+    for folder, named in ((path.parent, path), (target.parent, target)):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise StorageError(named, PermissionError(errno.EACCES, "Permission denied"))
+    record = (f"{edit.tombstone}\n"
+              f"source {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}\n").encode()
+    _make_folder(target.parent)
+    written = storage.prepare(target, data, temp_name=edit.temp_name,
+                              keep=None if edit.exclusive else kept_path(ai_dir, target))
+    then = None
+    try:
+        if edit.then is not None:
+            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+        storage.atomic_write(tomb, record)
+        try:
+            _commit_target(edit, written, then)
+        except BaseException:
+            tomb.unlink(missing_ok=True)
+            raise
+    finally:
+        written.discard()
+        if then is not None:
+            then.discard()
+    _drop_pending(ai_dir, path)
+    if then is None:
+        kept_path(ai_dir, path).unlink(missing_ok=True)
+    else:  # a new session is in the file's place: the tombstone has nothing to say
+        tomb.unlink(missing_ok=True)
+    storage.fsync_dir(path.parent)
+
+
+def _commit_target(edit: SessionEdit, written: storage.Prepared,
+                   then: storage.Prepared | None) -> None:
+    """Steps 3 and 4 of :func:`_move`; step 3 undone when step 4 fails."""
+    path, target = edit.path, edit.target
+    backup = None
+    if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
+        backup = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            os.link(target, backup, follow_symlinks=False)
+        except OSError as error:
+            raise StorageError(target, error) from error
+    try:
+        try:
+            written.commit(exclusive=edit.exclusive)
+        except OSError as error:
+            raise StorageError(target, error) from error
+        try:
+            if then is not None:
+                then.commit()
+            else:
+                path.unlink()
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                    backup = None
+                else:
+                    target.unlink()
+            raise StorageError(path, error) from error
+    finally:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+
+
+def _keep(ai_dir: Path, edit: SessionEdit, waiting: list[PendingEntry]) -> Path:
+    """Append the entries applied while Emacs held the file to its pending file, and
+    keep a copy of that (git clean takes the pending file, which is not ignored)."""
     folded = int(edit.properties.get("PENDING_FOLDED", "0") or 0)
     seq = max([folded, *(e.seq for e in waiting)])
     return append_pending(edit.path, [
         PendingEntry(seq + n, e.kind, e.text, edit.stamp, e.rationale)
-        for n, e in enumerate(edit.kept, start=1)])
+        for n, e in enumerate(edit.kept, start=1)], keep=kept_path(ai_dir, pending_path(edit.path)))

@@ -282,7 +282,7 @@ class _Index:
 
     def read(self) -> None:
         try:
-            with open(self.path, "rb") as handle:
+            with os.fdopen(storage.open_regular(self.path), "rb") as handle:
                 self.seen = os.fstat(handle.fileno())
                 self.read_from(handle)
         except FileNotFoundError:
@@ -510,7 +510,7 @@ def _replace(ai_dir: Path, index: _Index, block: Block | None, holes: list[int],
         if seen is not None and (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):
             return  # another list replaced it meanwhile: its rewrite stands
         appended: dict[str, Entry] = {}
-        with open(index.path, "rb") as handle:
+        with os.fdopen(storage.open_regular(index.path), "rb") as handle:
             if seen is None:  # made by a wrap-up since: its appended lines
                 probe = _Index(index.path)
                 probe.read_from(handle)
@@ -539,10 +539,14 @@ def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None
         line = encode_line(path.name, entry) if entry is not None else None
         if line is None:
             return
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_NONBLOCK", 0))
         fd = os.open(index, flags, 0o666)  # less the umask, as every file made here
         try:
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            if not S_ISREG(st.st_mode):
+                return  # a FIFO or a device where the index goes: never written to
+            size = st.st_size
             if size == 0:
                 line = encode_index(json_head(folder), [], {}).decode() + line
             elif os.pread(fd, 1, size - 1) != b"\n":

@@ -16,8 +16,11 @@ used. Temporary names come from ``os.urandom`` for the same reason: the
 
 from __future__ import annotations
 
+import _thread  # not threading: its import costs what a whole log may not
 import contextlib
+import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +32,9 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["OsLock", "atomic_write", "decode", "fsync_dir", "lock_path", "locked"]
+__all__ = ["AnchoredLock", "LockFileGone", "NotRegular", "OsLock", "Prepared", "atomic_write",
+           "decode", "ensure_lock_files", "fsync_dir", "lock_path", "locked", "open_regular",
+           "prepare", "read_bytes", "read_file", "read_regular"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -64,20 +69,20 @@ def refuse_symlinks(base: Path, target: Path) -> None:
 def locked(ai_dir: Path, target: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold the operating-system lock for ``target`` (released if we die), waiting
     ``timeout`` seconds (``AI_PROTOCOLS_LOCK_TIMEOUT``, 30, by default) before
-    :class:`LockTimeout`.
+    :class:`LockTimeout`: an :class:`AnchoredLock` on its lock file, anchored in the
+    project root (``ai_dir``'s parent), so that a lock file deleted by ``git clean -x``
+    while held never lets a second holder in.
 
     Both ``target`` and its lock file are checked for symbolic links first:
-    every write goes through here.
+    every write goes through here. Raises :class:`StorageError` when the lock file
+    cannot be made or opened, and :class:`LockFileGone` when it was deleted while
+    this thread holds another lock (see :class:`AnchoredLock`).
     """
     path = lock_path(ai_dir, target)
     refuse_symlinks(ai_dir.parent, target)
     refuse_symlinks(ai_dir.parent, path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StorageError(path.parent, error) from error
     timeout = _lock_timeout() if timeout is None else timeout
-    lock = OsLock(path)
+    lock = AnchoredLock(ai_dir.parent, path)
     try:
         lock.acquire(timeout)
     except TimeoutError as error:
@@ -88,9 +93,220 @@ def locked(ai_dir: Path, target: Path, timeout: float | None = None) -> Iterator
         lock.release()
 
 
+def ensure_lock_files(ai_dir: Path, targets: list[Path], timeout: float | None = None) -> None:
+    """Make the lock files of ``targets`` that are missing (see :class:`AnchoredLock`),
+    holding no lock: a command that takes several locks calls this first, and again
+    after :class:`LockFileGone`."""
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return
+    timeout = _lock_timeout() if timeout is None else timeout
+    deadline = time.monotonic() + timeout if timeout >= 0 else float("inf")
+    for target in targets:
+        path = lock_path(ai_dir, target)
+        if not os.path.lexists(path):
+            refuse_symlinks(ai_dir.parent, target)
+            refuse_symlinks(ai_dir.parent, path)
+            try:
+                AnchoredLock(ai_dir.parent, path).make(deadline)
+            except TimeoutError as error:
+                raise LockTimeout(target, timeout) from error
+
+
+class LockFileGone(StorageError):
+    """A lock file was missing (deleted by ``git clean -x``, say) while this thread held
+    another lock of the project: it can be made again only by a thread that holds
+    none (:class:`AnchoredLock`). Callers that take several locks take them through
+    :func:`ai_protocols.session.transaction.locked_sessions`, which lets go of all,
+    makes the missing files and takes them again."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, FileNotFoundError(
+            errno.ENOENT, "its lock file was removed while another lock was held "
+                          "(git clean -x?); nothing was changed, run the command again"))
+
+
+class _Anchors(_thread._local):
+    """Per thread: the project roots it holds shared, each as ``[fd, count]``."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, list[int]] = {}
+
+
+_ANCHORS = _Anchors()
+
+
+def _forget_anchors() -> None:  # a forked child holds none of its parent's locks
+    global _ANCHORS
+    _ANCHORS = _Anchors()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_anchors)
+
+
+def _poll(fd: int, operation: int, deadline: float, what: Path) -> None:
+    """``flock(fd, operation)``, trying again every millisecond or so until ``deadline``
+    (then :class:`TimeoutError`)."""
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{what} is locked") from None
+            time.sleep(pause)
+            pause = min(pause * 2, LOCK_POLL)
+
+
+class AnchoredLock:
+    """The exclusive lock on one lock file that deleting the file cannot break.
+
+    ``flock(2)`` locks an inode, not a name: if ``git clean -x`` deletes the lock
+    file while one process holds it, the next process makes a new file of that
+    name and locks that, and both are in. So a lock is held with two locks:
+
+    1. the exclusive ``flock`` of the lock file (the one other tools, such as
+       filelock, take too), then
+    2. a shared ``flock`` of the *anchor*, the project root folder, which git never
+       deletes; then the lock file's inode is checked to be still the one at its
+       path (else all is let go and taken again).
+
+    A missing lock file is made only under an exclusive ``flock`` of the anchor,
+    which waits until no holder is in (each holds the anchor shared). On a file
+    system that cannot ``flock`` a folder (an exclusive lock needs a folder open
+    for writing on some NFS), the anchor is left out: the lock is then the lock
+    file's alone, as before. So a holder
+    whose file was deleted is always out before a new file of that name exists, and
+    whoever locks the new file is in after it. Within one thread the anchor is held
+    once (counted), by a descriptor of its own: a thread that already holds a lock
+    cannot make a missing file (it would wait on itself) and raises
+    :class:`LockFileGone` instead. Locks of different files do not wait on each
+    other; only making a file waits for all holders to be out.
+    """
+
+    def __init__(self, anchor: Path, path: Path) -> None:
+        self.anchor = anchor
+        self.path = path
+        self._fd: int | None = None
+        self._fallback: OsLock | None = None
+
+    def acquire(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds, then :class:`TimeoutError`. Raises
+        :class:`StorageError` when the lock file cannot be made or opened, and
+        :class:`LockFileGone` (see above)."""
+        if fcntl is None:  # pragma: no cover - not POSIX: filelock's lock, unanchored
+            self._fallback = OsLock(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fallback.acquire(timeout)
+            return
+        # A negative timeout waits for as long as it takes (as filelock's -1 does).
+        deadline = time.monotonic() + timeout if timeout >= 0 else float("inf")
+        flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        while True:
+            try:
+                fd = os.open(self.path, flags)
+            except FileNotFoundError:
+                self.make(deadline)
+                continue
+            except PermissionError as error:
+                # Made by another user under a stricter umask, or by an older version
+                # (0644): flock(2) needs only a descriptor to read.
+                try:
+                    fd = os.open(self.path, (flags & ~os.O_ACCMODE) | os.O_RDONLY)
+                except OSError:
+                    raise StorageError(self.path, error) from error
+            except OSError as error:
+                raise StorageError(self.path, error) from error
+            try:
+                _poll(fd, fcntl.LOCK_EX, deadline, self.path)
+                self._enter(deadline)
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                now = os.lstat(self.path)
+            except FileNotFoundError:
+                now = None
+            held = os.fstat(fd)
+            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                self._fd = fd
+                return
+            self._leave()  # deleted (and maybe made again) before we were in: again
+            os.close(fd)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self._leave()
+        elif self._fallback is not None:  # pragma: no cover - not POSIX
+            self._fallback.release()
+            self._fallback = None
+
+    def _enter(self, deadline: float) -> None:
+        """Hold the anchor shared (once per thread, counted)."""
+        key = os.fspath(self.anchor)
+        held = _ANCHORS.held.get(key)
+        if held is not None:
+            held[1] += 1
+            return
+        fd = self._open_anchor()
+        try:
+            _poll(fd, fcntl.LOCK_SH, deadline, self.anchor)
+        except (TimeoutError, KeyboardInterrupt):
+            os.close(fd)
+            raise
+        except OSError:  # a file system that cannot lock a folder: unanchored
+            os.close(fd)
+            fd = -1
+        _ANCHORS.held[key] = [fd, 1]
+
+    def _leave(self) -> None:
+        key = os.fspath(self.anchor)
+        held = _ANCHORS.held[key]
+        held[1] -= 1
+        if held[1] == 0:
+            del _ANCHORS.held[key]
+            if held[0] >= 0:
+                os.close(held[0])
+
+    def _open_anchor(self) -> int:
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            return os.open(self.anchor, flags)
+        except OSError as error:
+            raise StorageError(self.anchor, error) from error
+
+    def make(self, deadline: float) -> None:
+        """Make the missing lock file (and its folders), holding the anchor exclusively
+        (:class:`TimeoutError` after ``deadline``, :class:`LockFileGone` when this thread
+        holds a lock already)."""
+        if os.fspath(self.anchor) in _ANCHORS.held:
+            raise LockFileGone(self.path)
+        fd = self._open_anchor()
+        try:
+            try:
+                _poll(fd, fcntl.LOCK_EX, deadline, self.anchor)
+            except TimeoutError:
+                raise
+            except OSError:
+                pass  # a file system that cannot lock a folder (some NFS): unanchored
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+                                 0o666))  # less the umask (see OsLock)
+            except OSError as error:
+                raise StorageError(self.path, error) from error
+        finally:
+            os.close(fd)  # the exclusive hold goes with it
+
+
 class OsLock:
     """The exclusive operating-system lock on one file (made if missing), which the
-    kernel drops when its holder dies, so a killed process never leaves it behind."""
+    kernel drops when its holder dies, so a killed process never leaves it behind.
+    Used for spawners' leases, which are held for a whole agent run; session writes
+    take an :class:`AnchoredLock`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -118,10 +334,15 @@ class OsLock:
             except OSError as error:
                 os.close(fd)
                 raise StorageError(self.path, error) from error
-            if os.fstat(fd).st_nlink:
+            try:
+                now = os.lstat(self.path)
+            except FileNotFoundError:
+                now = None
+            held = os.fstat(fd)
+            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
                 self._fd = fd
                 return
-            os.close(fd)  # removed by its last holder (a lease's end) meanwhile: lock anew
+            os.close(fd)  # removed (a lease's end) or replaced meanwhile: lock anew
 
     def release(self) -> None:
         if self._fd is not None:
@@ -172,16 +393,49 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o666) -> None:
-    """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
-    another): all of it or none of it, even across a kill.
+class Prepared:
+    """A file written in full and fsynced under a temporary name beside ``path`` (and,
+    with ``keep``, under a second temporary name beside that), not in place yet:
+    :meth:`commit` puts it there, :meth:`discard` removes it. Made by :func:`prepare`,
+    so that a command can write everything that can fail before it changes anything."""
 
-    A new file gets ``mode`` less the umask, and the folder's group where the folder
-    is setgid, as the files git checks out do (``0o666``: ``0o664`` under umask 002);
-    a replaced file keeps its permission bits and, where this user may give it, its
-    group. On any failure (a full disk, a read-only folder) the temporary file is
-    removed and the original stays.
-    """
+    def __init__(self, path: Path, tmp: Path, keep: Path | None, kept: Path | None) -> None:
+        self.path, self.tmp, self.keep, self.kept = path, tmp, keep, kept
+
+    def commit(self, *, exclusive: bool = False) -> None:
+        """Rename it onto ``path`` (with ``exclusive``: make ``path``, which must not
+        exist), fsync the folder, then give ``keep`` its second name. Raises
+        ``OSError``; a failure leaves it prepared."""
+        if exclusive:
+            _link_new(self.tmp, self.path)
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+        else:
+            os.replace(self.tmp, self.path)
+        fsync_dir(self.path.parent)
+        if self.kept is not None and self.keep is not None:
+            with contextlib.suppress(OSError):  # the write is done: a stale copy at worst
+                os.replace(self.kept, self.keep)
+            self.kept = None
+
+    def discard(self) -> None:
+        for leftover in (self.tmp, self.kept):
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
+
+
+def prepare(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
+            keep: Path | None = None, temp_name: str | None = None) -> Prepared:
+    """Write ``data`` (bytes, or a list of pieces written one after another) to a new
+    temporary file beside ``path``, ``.<name>.<random>.tmp`` (``name``: ``temp_name``,
+    else ``path``'s), flush and fsync it; with ``keep``, give it a second name beside
+    ``keep`` too (a hard link, or a copy where there can be none). The permission bits
+    and group are those of the file at ``path`` (its group where this user may give
+    it); a new file gets ``mode`` less the umask, and the folder's group where the
+    folder is setgid, as the files git checks out do (``0o666``: ``0o664`` under
+    umask 002). On a failure, everything made is removed and :class:`StorageError`
+    raised: nothing changed."""
     try:
         old = path.stat()
     except FileNotFoundError:
@@ -190,7 +444,7 @@ def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int =
         raise StorageError(path, error) from error
     tmp: Path | None = None
     try:
-        fd, tmp = _create_temporary(path, mode)
+        fd, tmp = _create_temporary(path.with_name(temp_name) if temp_name else path, mode)
         with os.fdopen(fd, "wb") as handle:
             for piece in [data] if isinstance(data, bytes) else data:
                 handle.write(piece)
@@ -198,15 +452,73 @@ def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int =
             if old is not None:
                 _keep_mode_and_group(handle.fileno(), old)
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        fsync_dir(path.parent)
+        kept = _keep_copy(tmp, keep, data) if keep is not None else None
     except OSError as error:
-        raise StorageError(path, error) from error
-    finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        raise StorageError(path, error) from error
+    return Prepared(path, tmp, keep, kept)
+
+
+def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
+                 exclusive: bool = False, keep: Path | None = None,
+                 temp_name: str | None = None) -> None:
+    """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
+    another): all of it or none of it, even across a kill (:func:`prepare`, then
+    :meth:`Prepared.commit`).
+
+    Permission bits and group as :func:`prepare` gives them. On any failure (a full
+    disk, a read-only folder) the temporary file is removed and the original stays.
+    ``exclusive``: make ``path``, never replace it (``FileExistsError`` as a
+    :class:`StorageError` when a file is there); ``keep``: the new file is also
+    there once this returns (see :func:`prepare`), and nothing is written when
+    that cannot be done.
+    """
+    prepared = prepare(path, data, mode, keep=keep, temp_name=temp_name)
+    try:
+        prepared.commit(exclusive=exclusive)
+    except OSError as error:
+        prepared.discard()
+        raise StorageError(path, error) from error
+
+
+def _link_new(tmp: Path, path: Path) -> None:
+    """Give the written ``tmp`` the name ``path``, which must not exist yet: ``link(2)``
+    fails rather than replace a file; where the file system has no hard links, a
+    check and a rename (callers hold a lock that keeps their own kind out)."""
+    try:
+        os.link(tmp, path, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+            raise
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "File exists", os.fspath(path)) from error
+        os.rename(tmp, path)
+
+
+def _keep_copy(tmp: Path, keep: Path, data: bytes | list[bytes | memoryview]) -> Path:
+    """A second name for the written ``tmp``, beside ``keep`` (renamed onto it by the
+    caller once the write is done): a hard link, or a copy where there can be none."""
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    second = keep.with_name(f".{keep.name}.{os.urandom(6).hex()}.tmp")
+    try:
+        os.link(tmp, second, follow_symlinks=False)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+            raise
+        fd, second = _create_temporary(keep)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for piece in [data] if isinstance(data, bytes) else data:
+                    handle.write(piece)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(second)
+            raise
+    return second
 
 
 def _keep_mode_and_group(fd: int, old: os.stat_result) -> None:
@@ -257,19 +569,102 @@ def discard_partial_writes(*paths: Path) -> None:
                     os.unlink(folder / name)
 
 
-def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or ``None`` when it does not exist. A symbolic link is
-    refused: none of the files the tool reads is one."""
-    if path.is_symlink():
-        raise UnsafePath(path, path)
+class NotRegular(OSError):
+    """A path that is something other than a regular file (a folder, a named pipe, a
+    device, a socket, a symbolic link): never opened for reading, since opening a
+    FIFO or a device can block forever. ``kind`` says what it is, in words."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
+        super().__init__(errno.EINVAL, f"it is {kind}, not a regular file", os.fspath(path))
+        self.kind = kind
+
+
+def kind_of(mode: int) -> str:
+    """What a file of ``mode`` (``st_mode``) is, in words: "a directory"..."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+
+
+def open_regular(path: str | os.PathLike[str]) -> int:
+    """A descriptor of the regular file ``path``, open for reading; raises
+    :class:`NotRegular` for anything else, without blocking: the path is
+    ``lstat``-ed first, so a FIFO or a device is never opened, then opened with
+    ``O_NONBLOCK | O_NOFOLLOW`` and checked again with ``fstat`` (it may have been
+    replaced in between). ``FileNotFoundError`` and other ``OSError`` as ``open``
+    raises them."""
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegular(path, kind_of(mode))
     try:
-        return path.read_bytes()
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # replaced by a symbolic link meanwhile
+            raise NotRegular(path, "a symbolic link") from error
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegular(path, kind_of(mode))
+    return fd
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of the regular file ``path`` (at most ``limit``), read without ever
+    blocking on something that is not one (:func:`open_regular`)."""
+    return _read(path, limit)[0]
+
+
+def _read(path: str | os.PathLike[str], limit: int | None = None,
+          ) -> tuple[bytes, os.stat_result]:
+    fd = open_regular(path)
+    try:
+        st = os.fstat(fd)
+        if limit is not None:
+            return os.read(fd, limit), st
+        size = st.st_size
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(size + 1, 65536))
+            if not chunk:
+                return b"".join(chunks), st
+            chunks.append(chunk)
+            size = 65536
+    finally:
+        os.close(fd)
+
+
+def read_file(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """:func:`read_bytes`, with what ``fstat`` said of the file read (which inode, its
+    size and mtime: a later ``lstat`` tells whether it is still that file)."""
+    try:
+        return _read(path)
     except FileNotFoundError:
         return None
-    except IsADirectoryError as error:
-        raise UnreadableSession(path, "it is a directory") from error
+    except NotRegular as error:
+        if error.kind == "a symbolic link":
+            raise UnsafePath(path, path) from error
+        if error.kind == "a directory":
+            raise UnreadableSession(path, "it is a directory") from error
+        raise UnreadableSession(path, error.strerror) from error
     except OSError as error:
         raise StorageError(path, error) from error
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or ``None`` when it does not exist. A symbolic link is
+    refused (:class:`~ai_protocols.errors.UnsafePath`): none of the files the tool
+    reads is one; so is anything else that is not a regular file
+    (:class:`~ai_protocols.errors.UnreadableSession`), without blocking on a FIFO."""
+    found = read_file(path)
+    return None if found is None else found[0]
 
 
 def decode(path: Path, data: bytes) -> str:
