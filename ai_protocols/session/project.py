@@ -12,7 +12,6 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -278,8 +277,6 @@ class Project:
         recovery.refuse_unwritable_id(self.agent_id)
         if title is not None:
             check_text("title", title, one_line=True)
-            if re.search(r"\s:[\w@#%:]+:\s*$", title):
-                raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
         moment = minute_of(now)
         owner = current_owner()
         finished = state = None
