@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 __all__ = [
     "PARAGRAPH_SEPARATE",
+    "WJ",
     "ZWSP",
     "Entry",
     "entry_lines",
@@ -46,27 +47,41 @@ _UNESCAPE = re.compile(r"^([ \t]*),(,*(?:\*|#\+))", re.MULTILINE)
 #: The zero-width space: Org's escape character for text that would otherwise be
 #: read as Org syntax (the Org manual, "Escape Character").
 ZWSP = "\u200b"
-# Where Org would start a live object in a line, and a zero-width space goes
-# in between (at the end of each match: every pattern ends in a look-ahead).
+#: The word joiner, as invisible, for the one place a zero-width space cannot
+#: escape: Emacs gives the zero-width space whitespace syntax, and a ``$`` followed
+#: by white space still closes a ``$...$`` LaTeX fragment; a word character does not.
+WJ = "\u2060"
+# Where Org would start a live object in a line, and a zero-width space goes in
+# (at the end of each match: every pattern ends in a look-ahead or at the place).
 # Org 9.5 and 9.7 (org-element's object parsers, org-lint's checkers):
 _LIVE = [
-    # [fn:1] footnotes, [cite:@k] citations, [2026-..] timestamps, [1/2] [50%]
-    # statistics cookies, [[...]] links (none stays live: a broken one stops export)
-    r"\[(?=fn:|cite[:/]|[0-9%/\[])",
+    # [fn:1] footnotes, [cite:@k] citations, [2026-..] timestamps, [[...]] links
+    # (none stays live: a broken one stops export)
+    r"\[(?=fn:|cite[:/]|[0-9]{4}-|\[)",
+    r"\[(?=[0-9]*(?:%|/[0-9]*)\])",  # [1/2] [50%] [/] statistics cookies
     r"<(?=[0-9%<])",  # <2026-..> active timestamps, <%%(sexp)> diary, <<targets>>
     r"\{(?=\{)",  # {{{macros}}}
     r"@(?=@)",  # @@backend:export snippets@@
-    r"(?<![A-Za-z0-9])(?:src|call)(?=_)",  # src_lang{code}, call_name() (evaluated!)
-    r"\$",  # $x$ LaTeX fragments (org-lint warns about them)
+    r"(?<![A-Za-z0-9])[sc](?=rc_|all_)",  # src_lang{code}, call_name() (evaluated!)
     r"\*\*(?= )",  # "text** x": org-lint's misplaced heading
+    # What the agenda and the clock find by their text alone, in example blocks too:
+    # a diary sexp %%(...) starting a line, which the agenda evaluates; CLOCK:,
+    # CLOSED:, DEADLINE:, SCHEDULED: and "- State" lines of the log view.
+    r"%(?=%\()",
+    r"(?<![A-Za-z0-9])(?:CLOCK|CLOSED|DEADLINE|SCHEDULED)(?=:)",
+    r"(?<![A-Za-z0-9])State(?= +\")",
 ]
 # type:path plain links and <type:path> angle links, but for plain URLs and files,
 # which stay links: a link to a file that is not there is the writer's business.
 _LINK_TYPE = re.compile(r"(?<![A-Za-z0-9+_-])[A-Za-z][A-Za-z0-9+_-]*(?=:\S)")
 _SAFE_LINKS = frozenset({"http", "https", "ftp", "mailto", "file", "doi", "news"})
+# A "]" right after such a link: org-lint's "trailing bracket after link".
+_LINK_BRACKET = re.compile(r"(?<![A-Za-z0-9+_-])(?:https?|ftp|mailto|file|doi|news):\S*?"
+                           r"(?=\])", re.IGNORECASE)
 _LIVE_INLINE = re.compile("|".join(_LIVE), re.IGNORECASE)
 # In a property value only the agenda looks for objects: timestamps, there.
 _LIVE_PROPERTY = re.compile(r"\[(?=[0-9])|<(?=[0-9%])")
+_ESCAPES = re.compile(f"({ZWSP}|{WJ})(\\1)?")
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -110,34 +125,44 @@ def format_property(key: str, value: str) -> str:
     return f"{':' + key + ':':<10} {value}".rstrip()
 
 
-def _insert_escapes(text: str, positions: set[int]) -> str:
-    """``text`` with a zero-width space before each of ``positions``, and every zero-width
-    space it already held doubled, so that :func:`unescape_inline` tells them apart."""
-    if not positions and ZWSP not in text:
+def _insert_escapes(text: str, positions: set[int], joins: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    """``text`` with a zero-width space before each of ``positions`` and a word joiner
+    before each of ``joins``, and every zero-width space or word joiner it already
+    held doubled, so that :func:`unescape_inline` tells them apart."""
+    if not positions and not joins and ZWSP not in text and WJ not in text:
         return text
     out: list[str] = []
     for index, char in enumerate(text):
         if index in positions:
             out.append(ZWSP)
-        out.append(ZWSP + ZWSP if char == ZWSP else char)
+        if index in joins:
+            out.append(WJ)
+        out.append(char * 2 if char in (ZWSP, WJ) else char)
     if len(text) in positions:
         out.append(ZWSP)
+    if len(text) in joins:
+        out.append(WJ)
     return "".join(out)
 
 
 def escape_inline(text: str) -> str:
-    """``text`` (one line) made inert for Org's objects, to stand in a paragraph, an
-    item, a headline or a keyword's value: a zero-width space goes wherever Org
+    """``text`` made inert for Org's objects, to stand in a paragraph, an item, a
+    headline, a keyword's value or an example block: a zero-width space goes wherever Org
     (9.5 and 9.7) would begin a footnote reference, citation, timestamp,
     statistics cookie, bracket link, target, macro, export snippet, inline
-    source block or babel call, LaTeX fragment, a link of a type other than
-    ``http``, ``https``, ``ftp``, ``mailto``, ``file``, ``doi`` and ``news``, or
-    something org-lint takes for a misplaced heading. Emphasis, entities and
-    plain URLs stay as written. :func:`unescape_inline` gives ``text`` back."""
+    source block or babel call, a link of a type other than ``http``, ``https``,
+    ``ftp``, ``mailto``, ``file``, ``doi`` and ``news``, or something org-lint takes
+    for a misplaced heading or a bracket after a link, and in the diary sexps,
+    clock and planning keywords and state-change notes the agenda and the clock
+    find by their text; a word joiner after each ``$`` (no ``$...$`` LaTeX
+    fragment). Emphasis, entities and plain URLs stay as written.
+    :func:`unescape_inline` gives ``text`` back."""
     positions = {match.end() for match in _LIVE_INLINE.finditer(text)}
     positions.update(match.end() for match in _LINK_TYPE.finditer(text)
                      if match.group(0).lower() not in _SAFE_LINKS)
-    return _insert_escapes(text, positions)
+    positions.update(match.end() for match in _LINK_BRACKET.finditer(text))
+    joins = {index + 1 for index, char in enumerate(text) if char == "$"}
+    return _insert_escapes(text, positions, joins)
 
 
 def escape_property(text: str) -> str:
@@ -165,11 +190,12 @@ def escape_headline(text: str) -> str:
 
 def unescape_inline(text: str) -> str:
     """The text that :func:`escape_inline`, :func:`escape_property` or
-    :func:`escape_headline` made inert: a doubled zero-width space is one, a single
-    one was an escape and goes. (Text without any is returned as it is.)"""
-    if ZWSP not in text:
+    :func:`escape_headline` made inert: a doubled zero-width space (or word joiner)
+    is one, a single one was an escape and goes. (Text without any is returned as
+    it is.)"""
+    if ZWSP not in text and WJ not in text:
         return text
-    return re.sub(f"{ZWSP}({ZWSP})?", lambda m: m.group(1) or "", text)
+    return _ESCAPES.sub(lambda m: m.group(2) or "", text)
 
 
 def fits_inline(text: str) -> bool:
@@ -208,8 +234,11 @@ def fits_paragraph(text: str) -> bool:
 
 
 def example_block(text: str, indent: str) -> list[str]:
-    """``text`` as an example block, every line escaped with commas as Org does."""
-    escaped = _ESCAPE.sub(r"\1,\2", text)
+    """``text`` as an example block, every line escaped with commas as Org does, and
+    made inert (:func:`escape_inline`) for what reads an example block's text all
+    the same: the agenda's timestamp ranges and diary sexps, its log view, the
+    clock. :func:`read_text_block` gives ``text`` back."""
+    escaped = _ESCAPE.sub(r"\1,\2", escape_inline(text))
     body = [(indent + line) if line else "" for line in escaped.split("\n")]
     return [f"{indent}#+begin_example", *body, f"{indent}#+end_example"]
 
@@ -244,7 +273,8 @@ def strip_ending(line: str, newline: str = "\n") -> str:
 
 def read_text_block(lines: list[str], start: int, indent: str,
                     newline: str = "\n") -> tuple[str, int] | None:
-    """Read an example block at ``lines[start]``; return its text and the next index."""
+    """Read an example block at ``lines[start]``; return its text (commas and escapes
+    undone, see :func:`example_block`) and the next index."""
     if start >= len(lines) or strip_ending(lines[start], newline) != f"{indent}#+begin_example":
         return None
     end_marker = f"{indent}#+end_example"
@@ -252,7 +282,7 @@ def read_text_block(lines: list[str], start: int, indent: str,
     for index in range(start + 1, len(lines)):
         line = strip_ending(lines[index], newline)
         if line == end_marker:
-            text = _UNESCAPE.sub(r"\1\2", "\n".join(body))
+            text = unescape_inline(_UNESCAPE.sub(r"\1\2", "\n".join(body)))
             return text, index + 1
         body.append(line[len(indent):] if line.startswith(indent) else line.lstrip(" "))
     return None

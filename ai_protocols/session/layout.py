@@ -105,7 +105,8 @@ def find_section(doc: OrgFile, session: Headline, key: str) -> Headline | None:
 def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | None:
     """Where the summary stands, and its text: the section's first element, when
     it is a paragraph or an example block (a person's drawers, such as LOGBOOK,
-    may come first). ``(start, start, "")`` when there is none: where one goes."""
+    may come first), read back as text. ``(start, start, "")`` when there is none:
+    where one goes."""
     lines = doc.lines
     start = _after_drawers(doc, section)
     probe = start
@@ -122,7 +123,7 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
     while end < section.body_end and lines[end].strip() and \
             not PARAGRAPH_SEPARATE.match(strip_ending(lines[end], doc.newline)):
         end += 1
-    return probe, end, " ".join(line.strip() for line in lines[probe:end])
+    return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
 
 
 def _after_drawers(doc: OrgFile, section: Headline) -> int:
@@ -196,7 +197,7 @@ def read_session(path: Path, text: str) -> Session:
     summary = find_section(doc, headline, "summary")
     if summary is not None:
         start, end, text = _summary_span(doc, summary)
-        session.summary = unescape_inline(text) if end > start else None
+        session.summary = text if end > start else None
     return session
 
 
