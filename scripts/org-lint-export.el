@@ -17,7 +17,7 @@
 ;;
 ;; And the live objects Org finds in FILE (headlines, paragraphs, the #+TITLE
 ;; keyword's value...): every object but emphasis, code and verbatim, entities,
-;; line breaks, sub- and superscripts, \(...\) LaTeX fragments, links of the
+;; line breaks, sub- and superscripts, table cells, \(...\) LaTeX fragments, links of the
 ;; types http, https, ftp, mailto, file, doi and news that are not in brackets,
 ;; and the inactive timestamps that begin list items (the entries' stamps).
 ;;
@@ -65,8 +65,8 @@ same with the line as a string carrying a marker) as an object."
 
 (defconst ole--harmless
   '(bold italic underline strike-through verbatim code entity line-break subscript
-         superscript)
-  "Objects that only change how text looks.")
+         superscript table-cell)
+  "Objects that only change how text looks (a table's cells: the table is a person's).")
 
 (defconst ole--safe-links '("http" "https" "ftp" "mailto" "file" "doi" "news"))
 

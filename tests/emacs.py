@@ -28,6 +28,9 @@ from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 SCRIPT = SCRIPTS / "org-element-json.el"
+LINT_EXPORT = SCRIPTS / "org-lint-export.el"
+#: The days the agenda is asked about: those the tests' timestamps name.
+DATES = "2026-01-01 2026-01-02 2026-01-03"
 BATCH = 200
 
 
@@ -105,6 +108,19 @@ def run_json(judge: Judge, scripts: Sequence[str | os.PathLike[str]],
     for start in range(0, len(paths), BATCH):
         chunk = [str(p) for p in paths[start:start + BATCH]]
         results += json.loads(judge.run([*loads, *chunk]).stdout)
+    return results
+
+
+def lint_export(judge: Judge, paths: Sequence[str | os.PathLike[str]],
+                **env: str) -> list[dict]:
+    """``scripts/org-lint-export.el`` over ``paths``: org-lint's warnings, the HTML and
+    ASCII exports, the live objects and the agenda's entries on :data:`DATES`."""
+    done = judge.run(["-l", str(LINT_EXPORT), *map(str, paths)],
+                     env={"ORG_LINT_EXPORT_DATES": DATES, **env})
+    results = json.loads(done.stdout)
+    for result in results:
+        assert "error" not in result, f"{judge}: Emacs could not read {result['file']}: " \
+            f"{result['error']}"
     return results
 
 

@@ -41,7 +41,7 @@ import pytest
 from ai_protocols.liveness.host import process_start
 
 from conftest import Runner
-from emacs import org_element
+from emacs import JUDGES, lint_export, on_both, org_element
 
 AGENT = "velox.proj.claude.1718400000"
 TITLE = "Fix the double sweep"
@@ -479,3 +479,22 @@ def test_archive_is_the_last_state(states: dict[tuple[str, int], State]) -> None
         last = states[scenario, len(STEPS) - 1]
         assert last.step.state == "wrapped-up"
         assert last.org["headlines"][0]["properties"]["STATUS"] == "wrapped-up"
+
+
+def test_org_lint_and_export_find_nothing_in_any_state(
+        states: dict[tuple[str, int], State]) -> None:
+    """org-lint (Org 9.5 and 9.7) warns about nothing in any file we write, HTML and
+    ASCII export finish, and Org finds no live object in them: every file of both
+    scenarios, and the protocol that init installs."""
+    paths = [state.copy for state in states.values()]
+    protocol = Path(__file__).resolve().parent.parent / ".ai" / "protocols.org"
+    for judge, results in zip(JUDGES, on_both(lint_export, [*paths, protocol]), strict=True):
+        *ours, theirs = results
+        for result in ours:
+            assert result["lint"] == [], f"{judge}: {result['file']}: {result['lint']}"
+            assert result["objects"] == [], f"{judge}: {result['file']}: {result['objects']}"
+            assert isinstance(result["html"], int) and isinstance(result["ascii"], int), \
+                f"{judge}: {result['file']}: {result['html']} {result['ascii']}"
+            assert result["agenda"] == [], f"{judge}: {result['file']}"
+        assert theirs["lint"] == [], f"{judge}: .ai/protocols.org: {theirs['lint']}"
+        assert isinstance(theirs["html"], int) and isinstance(theirs["ascii"], int), judge

@@ -44,11 +44,9 @@ from ai_protocols.session.pending import pending_path
 from ai_protocols.session.text import MAX_LINE_TEXT
 
 from conftest import Runner
-from emacs import JUDGES, SCRIPTS, Judge, on_both
+from emacs import JUDGES, Judge, lint_export, on_both
 
-LINT_EXPORT = SCRIPTS / "org-lint-export.el"
 PROOF = Path(tempfile.mkdtemp(prefix="org-evaluated-"))
-DATES = "2026-01-01 2026-01-02 2026-01-03"  # the days the texts' timestamps name
 T0 = datetime(2026, 11, 21, 10, 2)
 T1 = datetime(2026, 11, 22, 9, 5)
 
@@ -122,15 +120,6 @@ def sessions(draw: st.DrawFn) -> dict:
         "waiting": draw(texts()),  # logged while a person holds the file in Emacs
         "description": draw(one_line()),
     }
-
-
-def lint_export(judge: Judge, paths: list[Path], **env: str) -> list[dict]:
-    done = judge.run(["-l", str(LINT_EXPORT), *map(str, paths)],
-                     env={"ORG_LINT_EXPORT_DATES": DATES, **env})
-    results = json.loads(done.stdout)
-    for result in results:
-        assert "error" not in result, f"{judge}: Emacs could not read {result['file']}"
-    return results
 
 
 def write_session(root: Path, spec: dict) -> list[Path]:

@@ -65,6 +65,8 @@ _OWN_TIMESTAMP = re.compile(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:
 # "done: Progress item of 2026-11-22 Sun 09:05": the Log names the item it ticked
 # by its section and timestamp, not by its text, which is in the file once.
 _DONE_REFERENCE = re.compile(r"done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\]>]*)")
+# ... or, for an item without a timestamp (a person's), by its text's preview.
+_DONE_BY_TEXT = re.compile(r'done: (.+?) item "(.*)"')
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -207,7 +209,8 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     sections merged in by time; the Log no longer repeats those (their text is in
     the file once). An entry that an older file's Log repeats (same time,
     ``kind: preview``) is counted once. A ``done`` line that names its item by
-    section and timestamp gets that item's text. An entry goes after the Log lines
+    section and timestamp gets that item's text (one that names it by its text,
+    that text). An entry goes after the Log lines
     of earlier minutes and after the ``start``, ``resumed`` and ``adopted`` lines
     its minute begins with; entries of one minute in the order ``log`` writes
     them; entries without a time at the end."""
@@ -229,10 +232,13 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     for entry in logged:
         text = entry.text
         reference = _DONE_REFERENCE.fullmatch(text)
+        by_text = _DONE_BY_TEXT.fullmatch(text)
         if reference:
             candidates = ticked.get((reference.group(1), f"[{reference.group(2)}]"))
             if candidates:
                 text = f"done: {preview(candidates.pop(0).text)}".rstrip()
+        elif by_text:
+            text = f"done: {by_text.group(2)}"
         events.append(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
     merged: list[Entry] = []
     at = 0
