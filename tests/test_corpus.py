@@ -794,3 +794,30 @@ def test_cli_refuses_an_unreadable_file(tmp_path: Path, filename: str, args: lis
 def test_emacs_is_available() -> None:
     for judge in emacs.JUDGES:
         assert shutil.which(judge.emacs), f"{judge} is a judge; scripts/test installs it"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_an_older_files_log_is_read_once(name: str, corpus_bytes: dict[str, bytes],
+                                          tmp_path: Path) -> None:
+    """Files written by earlier versions, whose Log repeats every entry, read the same
+    as new ones: the chronological view keeps the Log's lines in their order and
+    holds each entry once, whether or not the Log repeats it."""
+    from ai_protocols import read_session
+    from ai_protocols.session.layout import find_section, session_headline
+    from ai_protocols.session.model import SECTION_KINDS
+
+    text = corpus_bytes[name].decode("utf-8")
+    session = read_session(tmp_path / "x.org", text)
+    view = [e.text for e in session.log]
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.org.syntax import parse_entries
+
+    doc = OrgFile(text)
+    log = find_section(doc, session_headline(doc), "log")  # type: ignore[arg-type]
+    logged = [e.text for e in parse_entries(doc.lines, log.body_start, log.body_end,
+                                            doc.newline)] if log else []
+    positions = [view.index(line) for line in logged]
+    assert positions == sorted(positions), "the Log's lines are out of order"
+    for kind in SECTION_KINDS:
+        events = sum(e.startswith(f"{kind.kind}: ") for e in view)
+        assert events == len(session.items(kind.kind)), kind.kind

@@ -9,7 +9,6 @@ holds the locks and does the file I/O.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -61,6 +60,7 @@ EXPORT_OPTIONS = "^:{} toc:nil num:nil author:nil"
 #: come before the entries of the same minute.
 _OPENING = ("start", "resumed", "adopted")
 _EPOCH = datetime(1, 1, 1)
+_SECTION_KIND_NAMES = frozenset(k.kind for k in SECTION_KINDS)
 _OWN_TIMESTAMP = re.compile(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\]")
 # "done: Progress item of 2026-11-22 Sun 09:05": the Log names the item it ticked
 # by its section and timestamp, not by its text, which is in the file once.
@@ -207,14 +207,20 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     """Every event of the session in time order, each as ``kind: text``: the Log
     section's lines (``logged``), in their order, with the entries of the other
     sections merged in by time; the Log no longer repeats those (their text is in
-    the file once). An entry that an older file's Log repeats (same time,
-    ``kind: preview``) is counted once. A ``done`` line that names its item by
-    section and timestamp gets that item's text (one that names it by its text,
-    that text). An entry goes after the Log lines
-    of earlier minutes and after the ``start``, ``resumed`` and ``adopted`` lines
-    its minute begins with; entries of one minute in the order ``log`` writes
-    them; entries without a time at the end."""
-    repeated = Counter((e.time, e.text) for e in logged)
+    the file once). An entry that an older file's Log repeats (a line of its kind
+    and minute, of the same text if there is one) is counted once. A ``done``
+    line that names its item by section and timestamp gets that item's text (one
+    that names it by its text, that text). An entry goes after the Log lines of
+    earlier minutes and after the ``start``, ``resumed`` and ``adopted`` lines its
+    minute begins with; entries of one minute in the order ``log`` writes them;
+    entries without a time at the end."""
+    # An older file's Log lines for entries, by time and kind: each stands for one
+    # entry of that kind and minute (the same text first: a person may have edited it).
+    repeated: dict[tuple[datetime | None, str], list[str]] = {}
+    for logged_entry in logged:
+        kind_name = logged_entry.text.partition(": ")[0]
+        if kind_name in _SECTION_KIND_NAMES:
+            repeated.setdefault((logged_entry.time, kind_name), []).append(logged_entry.text)
     ticked: dict[tuple[str, str | None], list[Entry]] = {}
     entries: list[tuple[int, Entry]] = []
     for rank, kind in enumerate(SECTION_KINDS):
@@ -222,8 +228,9 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
             if entry.done:
                 ticked.setdefault((kind.title, entry.stamp), []).append(entry)
             line = f"{kind.kind}: {preview(entry.text)}".rstrip()
-            if repeated[entry.time, line] > 0:
-                repeated[entry.time, line] -= 1
+            lines = repeated.get((entry.time, kind.kind))
+            if lines:
+                lines.remove(line if line in lines else lines[0])
                 continue
             entries.append((rank, Entry(entry.time, line, line=entry.line, stamp=entry.stamp)))
     entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
