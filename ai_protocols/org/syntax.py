@@ -73,10 +73,10 @@ _LIVE = [
 ]
 # type:path plain links and <type:path> angle links, but for plain URLs and files,
 # which stay links: a link to a file that is not there is the writer's business.
-_LINK_TYPE = re.compile(r"(?<![A-Za-z0-9+_-])[A-Za-z][A-Za-z0-9+_-]*(?=:\S)")
+_LINK_TYPE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:\S)")
 _SAFE_LINKS = frozenset({"http", "https", "ftp", "mailto", "file", "doi", "news"})
 # A "]" right after such a link: org-lint's "trailing bracket after link".
-_LINK_BRACKET = re.compile(r"(?<![A-Za-z0-9+_-])(?:https?|ftp|mailto|file|doi|news):\S*?"
+_LINK_BRACKET = re.compile(r"(?<![A-Za-z0-9])(?:https?|ftp|mailto|file|doi|news):\S*?"
                            r"(?=\])", re.IGNORECASE)
 _LIVE_INLINE = re.compile("|".join(_LIVE), re.IGNORECASE)
 # In a property value only the agenda looks for objects: timestamps, there.
@@ -224,10 +224,13 @@ PARAGRAPH_SEPARATE = re.compile(
 
 
 def fits_paragraph(text: str) -> bool:
-    """Whether ``text`` can stand alone as a paragraph line at column 0 (and could
-    not be read as a planning line if the section's drawer is gone)."""
+    """Whether ``text`` can stand alone as a paragraph line at column 0: it starts with
+    a letter (a stray ``#+END_SRC`` or ``%%(`` line is a paragraph for org-element,
+    but org-lint or the agenda reads it as more), and could not be read as a planning
+    line if the section's drawer is gone."""
     return (
         fits_inline(text)
+        and text[0].isalpha()
         and not PARAGRAPH_SEPARATE.match(text)
         and not re.match(r"(?:CLOSED|DEADLINE|SCHEDULED):", text)
     )
