@@ -73,11 +73,13 @@ _LIVE = [
 ]
 # type:path plain links and <type:path> angle links, but for plain URLs and files,
 # which stay links: a link to a file that is not there is the writer's business.
-_LINK_TYPE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:\S)")
+_LINK_TYPE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:[^ \t\n])")
 _SAFE_LINKS = frozenset({"http", "https", "ftp", "mailto", "file", "doi", "news"})
-# A "]" right after such a link: org-lint's "trailing bracket after link".
-_LINK_BRACKET = re.compile(r"(?<![A-Za-z0-9])(?:https?|ftp|mailto|file|doi|news):\S*?"
-                           r"(?=\])", re.IGNORECASE)
+# A "]" right after such a link, or after the spaces that follow it: org-lint's
+# "trailing bracket after link". (Org's white space is space, tab and newline: a
+# no-break space is in a link's path.)
+_LINK_BRACKET = re.compile(r"(?<![A-Za-z0-9])(?:https?|ftp|mailto|file|doi|news):[^ \t\n]*?"
+                           r"[ \t]*(?=\])", re.IGNORECASE)
 _LIVE_INLINE = re.compile("|".join(_LIVE), re.IGNORECASE)
 # In a property value only the agenda looks for objects: timestamps, there.
 _LIVE_PROPERTY = re.compile(r"\[(?=[0-9])|<(?=[0-9%])")
