@@ -44,7 +44,9 @@ def _cache() -> Path:
     return (Path(base).expanduser() / "ai-protocols" / "org-judges").resolve()
 
 
-_EMACS30 = _cache() / "emacs-30" / "bin" / "emacs"
+#: Where scripts/install-org-judges keeps its installs.
+CACHE = _cache()
+_EMACS30 = CACHE / "emacs-30" / "bin" / "emacs"
 _HOME = tempfile.mkdtemp(prefix="emacs-judge-home-")
 
 
@@ -86,11 +88,6 @@ class Judge:
 
 
 JUDGES = (Judge("9.5"), Judge("9.7"))
-
-
-def emacs() -> str:
-    """The first judge's Emacs (Org 9.5)."""
-    return JUDGES[0].emacs
 
 
 def on_both(run: object, *args: object) -> list:
@@ -162,10 +159,6 @@ def org_element(paths: Sequence[str | os.PathLike[str]]) -> list[dict]:
     """What org-element parses in each file, in order (see the script's header), the
     same for both judges."""
     return parse_all(paths)
-
-
-def org_element_one(path: str | os.PathLike[str]) -> dict:
-    return org_element([path])[0]
 
 
 def assert_reader_agrees(path: str | os.PathLike[str], parsed: dict) -> None:
