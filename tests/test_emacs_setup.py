@@ -169,3 +169,34 @@ def test_auto_revert_from_dir_locals_follows_the_agents(
                   "Written after the save", "A person's unsaved note."):
         assert entry in text
     assert "Written after the save" in result["after_save"]
+
+
+TICK_EL = r"""
+(require 'org)
+(with-current-buffer (find-file-noselect (getenv "SESSION_FILE"))
+  (goto-char (point-min))
+  (search-forward "Write the test")
+  (org-toggle-checkbox)  ; what C-c C-c on the item does: it updates the cookies too
+  (save-buffer))
+"""
+
+
+@pytest.mark.parametrize("judge", JUDGES, ids=str)
+def test_a_cookie_in_logged_text_survives_a_person_ticking_a_box(
+        judge: Judge, project: Path, run: Runner, tmp_path: Path) -> None:
+    """A person ticks another box in Emacs; Org rewrites every statistics cookie of the
+    section, but the logged "[1/2]" is no cookie: it stays, and --done finds it."""
+    run("start")
+    run("log", "--progress", "Step [1/2] of the port", "--progress", "Write the test")
+    script = tmp_path / "tick.el"
+    script.write_text(TICK_EL, encoding="utf-8")
+    path = project / ".ai/session-context.org"
+    done = subprocess.run([judge.emacs, "--batch", "-Q", "-l", str(script)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=120, env=judge.env(SESSION_FILE=str(path)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "[0/0]" not in path.read_text(encoding="utf-8")
+    run("log", "--done", "Step [1/2] of the port")
+    shown = json.loads(run("show", "--json").stdout)
+    assert [(e["text"], e["done"]) for e in shown["progress"]] == [
+        ("Step [1/2] of the port", True), ("Write the test", True)]
