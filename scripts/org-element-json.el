@@ -6,8 +6,9 @@
 ;; headlines (level, title, TODO keyword, tags, planning, whether a real
 ;; property drawer was found and its keys and values), ordinary drawers
 ;; (a "PROPERTIES" one here means org-element rejected it as a property
-;; drawer), timestamps, list items with their checkbox state, and example
-;; and src blocks with their values. Every element carries the line it starts
+;; drawer), timestamps, list items with their checkbox state and the
+;; inactive timestamp their text begins with, and example and src blocks with
+;; their values. Every element carries the line it starts
 ;; on and the titles of the headlines above it. A file that cannot be read
 ;; gives {"file": ..., "error": ...}.
 ;;
@@ -75,6 +76,20 @@
      "scheduled" (oej--timestamp (org-element-property :scheduled hl))
      "deadline" (oej--timestamp (org-element-property :deadline hl)))))
 
+(defun oej--item-stamp (item)
+  "The inactive timestamp ITEM's text begins with (its tag's, or its first
+paragraph's first object), or nil."
+  (let* ((tag (org-element-property :tag item))
+         (paragraph (car (org-element-contents item)))
+         (first (cond (tag (car tag))
+                      ((and (eq (org-element-type paragraph) 'paragraph)
+                            (eql (org-element-property :begin paragraph)
+                                 (org-element-property :contents-begin item)))
+                       (car (org-element-contents paragraph))))))
+    (and (eq (org-element-type first) 'timestamp)
+         (memq (org-element-property :type first) '(inactive inactive-range))
+         (oej--timestamp first))))
+
 (defun oej--item (item)
   (let* ((begin (org-element-property :contents-begin item))
          (end (org-element-property :contents-end item))
@@ -90,6 +105,7 @@
      "tag" (let ((tag (org-element-property :tag item)))
              (and tag (org-element-interpret-data tag)))
      "first_line" first-line
+     "stamp" (oej--item-stamp item)
      "depth" (let ((depth 0) (parent (org-element-property :parent item)))
                (while parent
                  (when (eq (org-element-type parent) 'item) (setq depth (1+ depth)))

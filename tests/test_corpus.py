@@ -36,11 +36,9 @@ that unreadable files give exit code 6 and change nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -151,9 +149,14 @@ def content(line: str, newline: str) -> str:
     return line[: -len(newline)] if line.endswith(newline) else line
 
 
-def item_text(line: str) -> str:
-    """The text of an entry line ``- [ ] [ts] text``, as the Log line previews it."""
-    return " ".join(line.split("] ", 2)[2].split())
+def done_reference(name: str, line: str) -> str:
+    """How the Log names the item ``- [ ] [ts] text`` that ``--done`` ticked, as
+    protocols.org says: its section (by the title a new file gives it) and its
+    timestamp, never its text."""
+    title = SECTION_TITLE[EXPECTED[name]["done"].get("section", "progress")]
+    stamp = re.match(r"- \[ \] \[([^\]]*)\]", line)
+    assert stamp, line
+    return f"{title} item of {stamp[1]}"
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -188,8 +191,8 @@ class Outcome:
     result: Path | None = None  # the written file (the archive after wrap-up)
     error: BaseException | None = None
     fresh: bool | None = None  # what start reported
-    parse_before: dict | None = None
-    parse_after: dict | None = None
+    parse_before: dict[emacs.Judge, dict] = field(default_factory=dict)  # by judge
+    parse_after: dict[emacs.Judge, dict] = field(default_factory=dict)
 
 
 def run_op(root: Path, name: str, source: bytes, op: str) -> Outcome:
@@ -261,17 +264,11 @@ def flat(text: str) -> str:
     return text if len(text) <= 200 else f"<long:{len(text)}>"
 
 
-def parse(paths: list[Path], workdir: Path) -> list[dict]:
-    """Emacs's parse of each file (tests/emacs.py's script plus ``ancestry``)."""
+def parse(judge: emacs.Judge, paths: list[Path], workdir: Path) -> list[dict]:
+    """``judge``'s parse of each file (tests/emacs.py's script plus ``ancestry``)."""
     advice = workdir / "ancestry.el"
     advice.write_text(ANCESTRY_EL)
-    done = subprocess.run(
-        [emacs.emacs(), "--batch", "-Q", "-l", str(advice), "-l", str(emacs.SCRIPT),
-         *map(str, paths)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "LC_ALL": "C.UTF-8"},
-    )
-    assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)
+    results = emacs.run_json(judge, [advice, emacs.SCRIPT], paths)
     for result in results:
         assert "error" not in result, f"Emacs could not read {result['file']}: {result['error']}"
     return results
@@ -299,7 +296,7 @@ def outcomes(corpus_bytes: dict[str, bytes],
         for op in OPS:
             results[name, op] = run_op(base / f"{name}--{op}", name, corpus_bytes[name], op)
     # Emacs's turn: every original and result, spread over two processes by size
-    # (Emacs's time goes with it; the large file alone takes seconds).
+    # (Emacs's time goes with it; the large file alone takes seconds), for each judge.
     jobs: list[tuple[Path, str | tuple[str, str]]] = [(originals[n], n) for n in FILES]
     jobs += [(outcome.result, key) for key, outcome in results.items()
              if outcome.result is not None and outcome.after is not None]
@@ -309,17 +306,19 @@ def outcomes(corpus_bytes: dict[str, bytes],
         lighter = sizes.index(min(sizes))
         groups[lighter].append((path, key))
         sizes[lighter] += path.stat().st_size + 20_000  # and a little for each file
-    with ThreadPoolExecutor(len(groups)) as pool:
-        parsed = list(pool.map(lambda group: parse([p for p, _ in group], base), groups))
-    before: dict[str, dict] = {}
-    for group, parses in zip(groups, parsed, strict=True):
+    tasks = [(judge, group) for judge in emacs.JUDGES for group in groups]
+    with ThreadPoolExecutor(len(tasks)) as pool:
+        parsed = list(pool.map(lambda task: parse(task[0], [p for p, _ in task[1]], base),
+                               tasks))
+    before: dict[tuple[str, emacs.Judge], dict] = {}
+    for (judge, group), parses in zip(tasks, parsed, strict=True):
         for (_, key), result in zip(group, parses, strict=True):
             if isinstance(key, str):
-                before[key] = result
+                before[key, judge] = result
             else:
-                results[key].parse_after = result
+                results[key].parse_after[judge] = result
     for (name, _), outcome in results.items():
-        outcome.parse_before = before[name]
+        outcome.parse_before = {judge: before[name, judge] for judge in emacs.JUDGES}
     return results
 
 
@@ -413,7 +412,6 @@ def plan_for(name: str, op: str, original: str) -> Plan:
             plan.added.append(line)
             plan.appended.add(line)
             item(SECTION_OF[kind], f"{STAMP} {entry.text}", "off" if box else None)
-            log(f"{kind}: {entry.text}")
         elif kind == "decision":
             plan.added += DECISION_LINES
             plan.appended.add(DECISION_LINES[-1])
@@ -421,12 +419,11 @@ def plan_for(name: str, op: str, original: str) -> Plan:
             item("decisions", "Rationale:", None, depth=1)
             plan.new_blocks["example-block", None, DECISION_BLOCK,
                             section_path(name, "decisions")] += 1
-            log(f"decision: {entry.text}")
         elif kind == "done":
             plan.done_line = exp["done"]["line"]
             plan.removed.append(plan.done_line)
             plan.added.append("- [X] " + plan.done_line[len("- [ ] "):])
-            log(f"done: {item_text(plan.done_line)}")
+            log(f"done: {done_reference(name, plan.done_line)}")
         elif kind == "summary":
             plan.summary = entry.text
             path = section_path(name, "summary")
@@ -440,7 +437,7 @@ def plan_for(name: str, op: str, original: str) -> Plan:
             elif old:
                 plan.gone_paragraphs[path, ("section",), flat("\n".join(old))] += 1
             touched.append("summary")
-            log(f"summary: {entry.text}")
+            log("summary: updated")
     if op == "wrap-up":
         plan.removed.append(first_line_matching(original, r"[ \t]*:STATUS:"))
         plan.added += [re.compile(r"[ \t]*:STATUS:[ \t]+wrapped-up"),
@@ -523,10 +520,10 @@ def ancestry(parse: dict, kind: str) -> dict[int, tuple[tuple[str, ...], tuple[s
             for a in parse["ancestry"] if a["type"] == kind}
 
 
-def check_parse(name: str, op: str, outcome: Outcome, plan: Plan) -> None:
+def check_parse(name: str, op: str, outcome: Outcome, plan: Plan,
+                judge: emacs.Judge) -> None:
     exp = EXPECTED[name]
-    before, after = outcome.parse_before, outcome.parse_after
-    assert before is not None and after is not None
+    before, after = outcome.parse_before[judge], outcome.parse_after[judge]
     session = tuple(exp["session"])
 
     # Headlines: the same, in the same order, plus the sections that had to be added.
@@ -669,7 +666,8 @@ def test_operation_keeps_a_persons_edits(name: str, op: str,
         assert outcome.after == outcome.before, "start changed a file it must leave alone"
         return
     check_bytes(name, outcome.before, outcome.after, plan)
-    check_parse(name, op, outcome, plan)
+    for judge in emacs.JUDGES:
+        check_parse(name, op, outcome, plan, judge)
 
 
 # -- files that cannot be understood ---------------------------------------------------------
@@ -806,4 +804,32 @@ def test_cli_refuses_an_unreadable_file(tmp_path: Path, filename: str, args: lis
 
 
 def test_emacs_is_available() -> None:
-    assert shutil.which("emacs"), "Emacs is the judge; scripts/test installs it"
+    for judge in emacs.JUDGES:
+        assert shutil.which(judge.emacs), f"{judge} is a judge; scripts/test installs it"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_an_older_files_log_is_read_once(name: str, corpus_bytes: dict[str, bytes],
+                                          tmp_path: Path) -> None:
+    """Files written by earlier versions, whose Log repeats every entry, read the same
+    as new ones: the chronological view keeps the Log's lines in their order and
+    holds each entry once, whether or not the Log repeats it."""
+    from ai_protocols import read_session
+    from ai_protocols.session.layout import find_section, session_headline
+    from ai_protocols.session.model import SECTION_KINDS
+
+    text = corpus_bytes[name].decode("utf-8")
+    session = read_session(tmp_path / "x.org", text)
+    view = [e.text for e in session.log]
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.org.syntax import parse_entries
+
+    doc = OrgFile(text)
+    log = find_section(doc, session_headline(doc), "log")  # type: ignore[arg-type]
+    logged = [e.text for e in parse_entries(doc.lines, log.body_start, log.body_end,
+                                            doc.newline)] if log else []
+    positions = [view.index(line) for line in logged]
+    assert positions == sorted(positions), "the Log's lines are out of order"
+    for kind in SECTION_KINDS:
+        events = sum(e.startswith(f"{kind.kind}: ") for e in view)
+        assert events == len(session.items(kind.kind)), kind.kind

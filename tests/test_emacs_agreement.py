@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from ai_protocols import LogEntry, Project
 from ai_protocols.session.layout import new_session_text
 
-from emacs import assert_reader_agrees, org_element
+from emacs import assert_reader_agrees, org_element, parse_each
 
 GOLDEN = Path(__file__).parent / "golden"
 T0 = datetime(2026, 11, 21, 10, 2)
@@ -119,10 +119,9 @@ def test_logged_text_never_changes_emacs_structure(tmp_path: Path,
         assert entry["depth"] == 0
         assert entry["first_line"].startswith(STAMP)
         assert entry["checkbox"] == ("off" if kind in ("progress", "next") else None)
-        logged = next(i for i in new_items if i["path"][-1] == "Log")
-        assert logged["first_line"].startswith(f"{STAMP} {kind}:")
-        # Nothing the text holds became structure: all new lines belong to the two items.
-        assert all(i["path"][-1] in (SECTION[kind], "Log") for i in new_items)
+        # Nothing the text holds became structure: all new lines belong to the item (the
+        # Log does not repeat it).
+        assert all(i["path"][-1] == SECTION[kind] for i in new_items)
         for element in ("headlines", "keywords", "drawers"):
             assert not [e for e in after[element] if e["line"] in inserted], element
         session = project.show()
@@ -135,7 +134,69 @@ def test_logged_text_never_changes_emacs_structure(tmp_path: Path,
 
 READ_FILES = [*sorted((GOLDEN / "read").glob("*.org")), *sorted((GOLDEN / "write").glob("*.org")),
               *sorted((Path(__file__).parent / "corpus").glob("*.org"))]
+# A person's own items, in every form Org writes them (C-c ! gives a date alone;
+# other locales' day names; one-digit hours, time ranges, repeaters; every
+# bullet), and in every place Org does or does not read items.
+PERSONS_ITEMS = """\
+* Session: People
+:PROPERTIES:
+:STATUS:   active
+:STARTED:  [2026-11-20 Fri 09:00]
+:END:
+** Next steps
+- [ ] [2026-11-30 Mon] Ask QA for the dump
+- [ ] [2026-11-20 ven. 09:02] Relancer la migration
+- [ ] [2026-11-20 Fri 9:04] One-digit hour
+- [ ] [2026-11-20 Fri 09:05-09:30] A time range
++ [ ] [2026-11-20 Fri 10:00] Plus bullet
+1. [ ] [2026-11-20 Fri 10:01] Numbered
+1) [ ] [2026-11-20 Fri 10:02] Paren numbered
+- [ ] No timestamp at all
+- [2026-11-20 Fri] date only, no box
+- [2026-11-20 Fri 10:00]--[2026-11-21 Sat 11:00] a range
+  - [ ] [2026-11-20 Fri 10:03] nested
+    * [X] indented star bullet
+- [@3] [ ] counter
+- [-] partly
+- [ ] tag :: description
+- [2026-11-20 Fri 10:00] tag :: desc
+- [2026-11-20] no day name
+- [2026-11-20 Fri +1w] repeater
+- [2026-11-20 Fri 10:00 .+1d] repeater with time
+- [2026-13-45 Sat] impossible
+- [2026-11-20 Fri 25:61] impossible time
+#+begin_quote
+- [ ] in a quote block
+#+end_quote
+:NOTES:
+- [ ] in a drawer
+:END:
+#+begin_verse
+- [ ] not in verse
+#+end_verse
+\\begin{itemize}
+- [ ] not in latex
+\\end{itemize}
+- [ ]
+-\t[ ] tab after bullet
+- [ ]\ttab after box
+- [x] [2026-11-20 Fri 10:04] lower x
+- [X][2026-11-20 Fri 10:05] no space after box
+-  [ ]  two spaces
+- text first [2026-11-20 Fri 10:06] then stamp
+- <2026-11-20 Fri 10:07> active
+- [ ] [2026-11-20 Fri 10:08]x glued
+Paragraph text
+- [ ] after a paragraph
+   - [ ] deeper
+
+
+- [ ] after two blank lines
+[fn:1] A footnote
+- [ ] in a footnote
+"""
 TRICKY = {
+    "persons-items.org": PERSONS_ITEMS,
     "entry-in-src-block.org": "* Session\n:PROPERTIES:\n:STATUS: active\n"
                               ":STARTED: [2026-01-01 Thu 10:00]\n:END:\n** Progress\n"
                               "#+begin_src org\n- [ ] [2026-01-01 Thu 10:00] not an item\n"
@@ -155,13 +216,32 @@ TRICKY = {
 }
 
 
+# Files Org 9.5 and Org 9.7 read differently, and why. Where the difference is in
+# what the library reads (headlines, properties, entries), it reads them as Org 9.5
+# does (Debian 12's, the reference): those are in ONLY_95.
+JUDGES_DIFFER = {
+    "14-tabs.org": "a tab, not a space, after a property's key: Org 9.7 reads the drawer "
+                   "as a property drawer, Org 9.5 as an ordinary drawer",
+    "mixed-eol.org": "':PROPERTIES:' ends in a carriage return in a file of LF lines: Org "
+                     "9.5 reads the ':END:' below it as a paragraph, Org 9.7 as nothing",
+}
+ONLY_95 = {"14-tabs.org"}
+
+
 def test_the_library_reads_every_file_as_emacs_does(tmp_path: Path) -> None:
     files = list(READ_FILES)
     for name, text in TRICKY.items():
         (tmp_path / name).write_bytes(text.encode("utf-8"))
         files.append(tmp_path / name)
-    for path, parsed in zip(files, org_element(files), strict=True):
-        assert_reader_agrees(path, parsed)
+    differ = set()
+    for path, *parses in zip(files, *parse_each(files), strict=True):
+        if any(parsed != parses[0] for parsed in parses):
+            differ.add(path.name)
+        assert_reader_agrees(path, parses[0])  # Org 9.5's
+        for parsed in parses[1:]:
+            if path.name not in ONLY_95:
+                assert_reader_agrees(path, parsed)
+    assert differ == set(JUDGES_DIFFER)
 
 
 @pytest.mark.parametrize("value", ["[2026-13-45 Sat]", "[2026-02-30 Mon 10:00]", "junk"])

@@ -259,8 +259,6 @@ BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
     (("start", "--title", "x" * 10000), None, 4,
      f"title {long('x' * 10000)} cannot be used: it is longer than 200 characters"),
     (("start", "--title", "a\nb"), None, 4, f"title 'a\\nb' cannot be used: {ONE_LINE}"),
-    (("start", "--title", "Fix it :wip:"), None, 4,
-     "title 'Fix it :wip:' cannot be used: Org would read the ':word:' at its end as tags"),
     (("log", "--progress", ""), None, 4, "progress '' cannot be used: it is empty"),
     (("log", "--next", " \n\t"), None, 4, "next ' \\n\\t' cannot be used: it is empty"),
     (("log", "--summary", ""), None, 4, "summary '' cannot be used: it is empty"),

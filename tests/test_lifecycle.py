@@ -248,8 +248,6 @@ def test_log_without_a_session(project: Path, run: Runner) -> None:
         (["wrap-up", ""], "Error: description '' cannot be used: it is empty\n"),
         (["wrap-up", "a\nb"], "Error: description 'a\\nb' cannot be used: "
                               "it must be one line without control characters\n"),
-        (["start", "--title", "x :urgent:"], "Error: title 'x :urgent:' cannot be used: "
-                                             "Org would read the ':word:' at its end as tags\n"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(

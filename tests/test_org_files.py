@@ -133,7 +133,10 @@ def test_crlf_bom_and_no_final_newline_are_kept(tmp_path: Path) -> None:
     after = project.path.read_bytes()
     assert after.startswith(b"\xef\xbb\xbf#+TITLE: Session\r\n")
     assert b"- [ ] [2026-11-23 Mon 14:30] More\r\n" in after
-    assert b"- [2026-11-23 Mon 14:30] progress: More" in after
+    assert not after.endswith(b"\n"), "nothing was appended after the last line"
+    project.log(LogEntry("summary", "Tidied"), now=T2)  # the Log, at the end, gets a line
+    after = project.path.read_bytes()
+    assert after.endswith(b"\r\n- [2026-11-23 Mon 14:30] summary: updated\r\n")
     # The last line had no ending; it gets one only because a line now follows it.
     assert after.replace(b"\r\n", b"") .count(b"\n") == 0
     assert after.decode().startswith(text[: text.index(":UPDATED:")])

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, Runner, clean_env
-from emacs import emacs
+from emacs import JUDGES, Judge
 
 RELAYOUT = REPO_ROOT / "scripts" / "org-relayout.el"
 AGENT = "velox.proj.claude.1718400000"
@@ -100,16 +100,11 @@ def drive(run: Runner, copies: Path, prefix: str, agent: str | None, titled: boo
     return found
 
 
-def relayout(paths: list[Path], time_locale: str = "C",
+def relayout(judge: Judge, paths: list[Path], time_locale: str = "C",
              env: dict[str, str] | None = None) -> list[dict]:
     """Run org-relayout.el over ``paths`` (rewritten in place) in one Emacs."""
-    done = subprocess.run(
-        [emacs(), "--batch", "-Q", "-l", str(RELAYOUT), *map(str, paths)],
-        capture_output=True, text=True, timeout=600,
-        env={**os.environ, "LC_ALL": "C.UTF-8", "ORG_RELAYOUT_TIME_LOCALE": time_locale,
-             **(env or {})},
-    )
-    assert done.returncode == 0, done.stderr
+    done = judge.run(["-l", str(RELAYOUT), *map(str, paths)],
+                     env={"ORG_RELAYOUT_TIME_LOCALE": time_locale, **(env or {})})
     reports = json.loads(done.stdout)
     for report in reports:
         assert "error" not in report, f"Emacs could not re-lay out {report['file']}: {report}"
@@ -136,15 +131,15 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], Pat
     return found
 
 
-@pytest.fixture(scope="module")
-def relaid(files: dict[tuple[str, int], Path],
+@pytest.fixture(scope="module", params=JUDGES, ids=str)
+def relaid(request: pytest.FixtureRequest, files: dict[tuple[str, int], Path],
            tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], tuple[Path, dict]]:
-    """The same files after Org re-laid them out and Emacs saved them."""
+    """The same files after Org (each judge's) re-laid them out and Emacs saved them."""
     folder = tmp_path_factory.mktemp("relaid")
     copies = {case: folder / path.name for case, path in files.items()}
     for case, path in files.items():
         shutil.copyfile(path, copies[case])
-    reports = relayout(list(copies.values()))
+    reports = relayout(request.param, list(copies.values()))
     return {case: (copies[case], report)
             for case, report in zip(copies, reports, strict=True)}
 
@@ -168,7 +163,8 @@ def test_org_rewrites_nothing_we_wrote(case: tuple[str, int],
     assert theirs.read_bytes().decode("utf-8") == text
 
 
-def test_relayout_is_not_a_no_op(tmp_path: Path) -> None:
+@pytest.mark.parametrize("judge", JUDGES, ids=str)
+def test_relayout_is_not_a_no_op(judge: Judge, tmp_path: Path) -> None:
     """The judge itself: each of its steps rewrites what Org would lay out otherwise."""
     loose = (
         "* Session\n"
@@ -196,7 +192,7 @@ def test_relayout_is_not_a_no_op(tmp_path: Path) -> None:
     )
     path = tmp_path / "loose.org"
     path.write_text(loose, encoding="utf-8")
-    [report] = relayout([path])
+    [report] = relayout(judge, [path])
     assert report == {"file": str(path), "properties": 3, "drawers": 1, "checkboxes": 2,
                       "timestamps": 4}
     assert path.read_text(encoding="utf-8") == laid_out
@@ -305,8 +301,10 @@ def test_day_names_are_english_whatever_the_locale(
         assert text.endswith("\n")
 
 
+@pytest.mark.parametrize("judge", JUDGES, ids=str)
 def test_orgs_own_day_names_follow_the_locale_ours_do_not(
-        files: dict[tuple[str, int], Path], locales: dict[str, str], tmp_path: Path) -> None:
+        judge: Judge, files: dict[tuple[str, int], Path], locales: dict[str, str],
+        tmp_path: Path) -> None:
     """Org under a German ``system-time-locale`` rewrites our stamps with German day
     names and nothing else; so ours are Org's in the C locale, fixed to English."""
     if not locales or not _locale_active({**locales, "LC_ALL": "de_DE.UTF-8"}):
@@ -314,7 +312,7 @@ def test_orgs_own_day_names_follow_the_locale_ours_do_not(
     ours = files["no-agent", len(STEPS) - 1]
     path = tmp_path / ours.name
     shutil.copyfile(ours, path)
-    relayout([path], time_locale="de_DE.UTF-8", env=locales)
+    relayout(judge, [path], time_locale="de_DE.UTF-8", env=locales)
     german = path.read_text(encoding="utf-8")
     text = ours.read_text(encoding="utf-8")
     assert german != text

@@ -429,7 +429,13 @@ def _wait(predicate: object, what: str, timeout: float = 60) -> None:
 def _written_after_the_exit(path: Path) -> bool:
     text = path.read_text()
     exit_at = text.find("exit: ended without wrap-up (exit status 0)")
-    return exit_at >= 0 and "progress: tick" in text[exit_at:]
+    return exit_at >= 0 and "active: written to after its end was recorded" in text[exit_at:]
+
+
+def _ticks(path: Path) -> int:
+    """How many ``tick`` progress items the worker has logged (each in the Progress
+    section, once)."""
+    return len(re.findall(r"(?m)^- \[ \] \[[^]]*\] tick$", path.read_text()))
 
 
 def test_writes_after_the_exit_record_outrank_it(project: Path, run: Runner) -> None:
@@ -453,8 +459,8 @@ def test_writes_after_the_exit_record_outrank_it(project: Path, run: Runner) -> 
         refused = run("recover", agent, "--archive", check=False, agent="other.p.x.1700000009")
         assert refused.returncode == 11, refused.stderr
         assert "it may still be at work (live: written to after" in refused.stderr
-        ticks = path.read_text().count("progress: tick")
-        _wait(lambda: path.read_text().count("progress: tick") > ticks,
+        ticks = _ticks(path)
+        _wait(lambda: _ticks(path) > ticks,
               "the worker's next log, not refused")
         text = path.read_text()
         assert ":STATUS:   active" in text and ":EXIT:     exit status 0" in text

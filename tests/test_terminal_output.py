@@ -109,7 +109,7 @@ def test_no_human_output_holds_an_unshown_character(tmp_path: Path, agent: str,
     run = Runner(root)
     run("init")
     run("start", agent=agent, as_another_agent=True)
-    run("log", "--summary", summary, agent=agent)
+    run("log", f"--summary={summary}", agent=agent)  # (= : a text - or @FILE as it is)
     for args in (("status",), ("list",), ("show",)):
         out = run(*args, agent=agent)
         assert not hidden(out.stdout + out.stderr), (args, out.stdout)

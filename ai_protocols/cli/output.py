@@ -8,6 +8,7 @@ call the same functions, so both paths print the same bytes and exit codes.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from datetime import datetime
@@ -144,7 +145,10 @@ def render_session(session: Session) -> str:
             out.append("  (none)")
         for entry in entries:
             mark = "" if entry.done is None else ("[X] " if entry.done else "[ ] ")
-            out.append(f"  {mark}{_stamp(entry.time)}  {block(entry.text, '      ')}")
+            when = _stamp(entry.time)
+            if entry.time and entry.stamp and not re.search(r"[0-9]:[0-9]", entry.stamp):
+                when = f"{when[:10]}      "  # a date alone, as C-c ! writes it
+            out.append(f"  {mark}{when}  {block(entry.text, '      ')}")
             if entry.rationale is not None:
                 out.append(f"      rationale: {block(entry.rationale, '        ')}")
     if session.pending:

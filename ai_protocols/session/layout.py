@@ -9,6 +9,7 @@ holds the locks and does the file I/O.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
@@ -17,6 +18,9 @@ from ai_protocols.org.syntax import (
     PARAGRAPH_SEPARATE,
     Entry,
     entry_lines,
+    escape_headline,
+    escape_inline,
+    escape_property,
     format_property,
     format_timestamp,
     parse_entries,
@@ -24,6 +28,7 @@ from ai_protocols.org.syntax import (
     read_text_block,
     strip_ending,
     text_lines,
+    unescape_inline,
 )
 from ai_protocols.session.model import KIND_OF, SECTION_KINDS, LogEntry, Session, SessionInfo
 from ai_protocols.session.names import name_time
@@ -47,6 +52,23 @@ ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
 ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
 NO_SESSION_HEADLINE = "it has no session headline (one with STATUS and STARTED)"
+#: The property that holds the title. Earlier versions wrote ``TITLE``, which Org 9.7's
+#: org-lint takes for a misspelled ``EXPORT_TITLE``; it is still read.
+TITLE_PROPERTY = "SESSION_TITLE"
+#: What new files carry for export (Org's and pandoc's): ``snake_case`` stays as
+#: written, and no table of contents, section numbers or exporting user's name.
+EXPORT_OPTIONS = "^:{} toc:nil num:nil author:nil"
+#: Kinds of Log line that begin a stretch of work: in the chronological view they
+#: come before the entries of the same minute.
+_OPENING = ("start", "resumed", "adopted")
+_EPOCH = datetime(1, 1, 1)
+_SECTION_KIND_NAMES = frozenset(k.kind for k in SECTION_KINDS)
+_OWN_TIMESTAMP = re.compile(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\]")
+# "done: Progress item of 2026-11-22 Sun 09:05": the Log names the item it ticked
+# by its section and timestamp, not by its text, which is in the file once.
+_DONE_REFERENCE = re.compile(r"done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\]>]*)")
+# ... or, for an item without a timestamp (a person's), by its text's preview.
+_DONE_BY_TEXT = re.compile(r'done: (.+?) item "(.*)"')
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -87,7 +109,8 @@ def find_section(doc: OrgFile, session: Headline, key: str) -> Headline | None:
 def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | None:
     """Where the summary stands, and its text: the section's first element, when
     it is a paragraph or an example block (a person's drawers, such as LOGBOOK,
-    may come first). ``(start, start, "")`` when there is none: where one goes."""
+    may come first), read back as text. ``(start, start, "")`` when there is none:
+    where one goes."""
     lines = doc.lines
     start = _after_drawers(doc, section)
     probe = start
@@ -104,7 +127,7 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
     while end < section.body_end and lines[end].strip() and \
             not PARAGRAPH_SEPARATE.match(strip_ending(lines[end], doc.newline)):
         end += 1
-    return probe, end, " ".join(line.strip() for line in lines[probe:end])
+    return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
 
 
 def _after_drawers(doc: OrgFile, section: Headline) -> int:
@@ -135,18 +158,22 @@ def _count(value: str) -> int:
     return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
 
 
+def _properties(headline: Headline) -> dict[str, str]:
+    """The headline's properties with the escapes of :func:`escape_property` undone."""
+    return {key: unescape_inline(value) for key, value in headline.properties.items()}
+
+
 def read_session(path: Path, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
     doc = OrgFile(text)
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
-    props = headline.properties
-    title = props.get("TITLE")
+    props = _properties(headline)
     session = Session(
         path=path,
         agent_id=props.get("AGENT_ID") or None,
-        title=title,
+        title=props.get(TITLE_PROPERTY, props.get("TITLE")),
         host=props.get("HOST"),
         status=props.get("STATUS"),
         started=parse_timestamp(props.get("STARTED", "")),
@@ -172,8 +199,7 @@ def read_session(path: Path, text: str) -> Session:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
         session.entries[kind.kind] = _entries(doc, section) if section is not None else []
     log = find_section(doc, headline, "log")
-    if log is not None:
-        session.log.extend(_entries(doc, log))
+    session.log = chronology(session, _entries(doc, log) if log is not None else [])
     summary = find_section(doc, headline, "summary")
     if summary is not None:
         start, end, text = _summary_span(doc, summary)
@@ -181,31 +207,118 @@ def read_session(path: Path, text: str) -> Session:
     return session
 
 
+def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
+    """Every event of the session in time order, each as ``kind: text``: the Log
+    section's lines (``logged``), in their order, with the entries of the other
+    sections merged in by time; the Log no longer repeats those (their text is in
+    the file once). An entry that an older file's Log repeats (a line of its kind
+    and minute, of the same text if there is one) is counted once. A ``done``
+    line that names its item by section and timestamp gets that item's text (one
+    that names it by its text, that text). An entry goes after the Log lines of
+    earlier minutes and after the ``start``, ``resumed`` and ``adopted`` lines its
+    minute begins with; entries of one minute in the order ``log`` writes them;
+    entries without a time at the end."""
+    # An older file's Log lines for entries, by time and kind: each stands for one
+    # entry of that kind and minute (the same text first: a person may have edited it).
+    repeated: dict[tuple[datetime | None, str], list[str]] = {}
+    for logged_entry in logged:
+        kind_name = logged_entry.text.partition(": ")[0]
+        if kind_name in _SECTION_KIND_NAMES:
+            repeated.setdefault((logged_entry.time, kind_name), []).append(logged_entry.text)
+    ticked: dict[tuple[str, str | None], list[Entry]] = {}
+    entries: list[tuple[int, Entry]] = []
+    for rank, kind in enumerate(SECTION_KINDS):
+        for entry in session.items(kind.kind):
+            if entry.done:
+                ticked.setdefault((kind.title, entry.stamp), []).append(entry)
+            line = f"{kind.kind}: {preview(entry.text)}".rstrip()
+            lines = repeated.get((entry.time, kind.kind))
+            if lines:
+                lines.remove(line if line in lines else lines[0])
+                continue
+            entries.append((rank, Entry(entry.time, line, line=entry.line, stamp=entry.stamp)))
+    entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
+                                   pair[1].line))
+    events: list[Entry] = []
+    for entry in logged:
+        text = entry.text
+        reference = _DONE_REFERENCE.fullmatch(text)
+        by_text = _DONE_BY_TEXT.fullmatch(text)
+        if reference:
+            candidates = ticked.get((reference.group(1), f"[{reference.group(2)}]"))
+            if candidates:
+                text = f"done: {preview(candidates.pop(0).text)}".rstrip()
+        elif by_text:
+            text = f"done: {by_text.group(2)}"
+        events.append(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
+    merged: list[Entry] = []
+    at = 0
+    for _, entry in entries:
+        while at < len(events) and entry.time is not None and _before(events, at, entry.time):
+            merged.append(events[at])
+            at += 1
+        merged.append(entry)
+    return merged + events[at:]
+
+
+def _before(events: list[Entry], at: int, moment: datetime) -> bool:
+    """Whether the Log line ``events[at]`` goes before an entry of ``moment``: it is of
+    an earlier minute, has no time (it follows the line before it), or is among the
+    ``start``, ``resumed`` or ``adopted`` lines that begin ``moment``'s minute."""
+    time = events[at].time
+    if time is None or time < moment:
+        return True
+    if time > moment:
+        return False
+    back = at
+    while back >= 0 and events[back].time == moment:
+        if events[back].text.partition(": ")[0] not in _OPENING:
+            return False
+        back -= 1
+    return True
+
+
 # -- writing ------------------------------------------------------------------------------
+
+
+def property_value(value: str) -> str:
+    """``value`` as written into a property drawer: one of the tool's own timestamps
+    as it is, any other text made inert (:func:`~ai_protocols.org.syntax.escape_property`:
+    the agenda finds no timestamp in it, and its white space stays)."""
+    return value if _OWN_TIMESTAMP.fullmatch(value) else escape_property(value)
 
 
 def new_session_text(*, agent_id: str | None, host: str, title: str | None,
                      now: datetime, owner: str | None = None,
                      updated_at: str | None = None) -> str:
     """A fresh session-context file, as Org lays such a file out (``updated_at``: the
-    ``UPDATED_AT`` record of ``now``, see :mod:`ai_protocols.liveness.clock`)."""
+    ``UPDATED_AT`` record of ``now``, see :mod:`ai_protocols.liveness.clock`). The
+    title is text: made inert in the ``#+TITLE:`` keyword, the headline and its
+    property."""
     stamp = format_timestamp(now)
-    heading = f"Session: {title}" if title else "Session"
-    props = [("TITLE", title), ("AGENT_ID", agent_id), ("HOST", host), ("OWNER", owner),
-             ("STARTED", stamp), ("UPDATED", stamp), ("UPDATED_AT", updated_at),
-             ("STATUS", ACTIVE)]
+    heading = f"Session: {escape_headline(title)}" if title else "Session"
+    props = [(TITLE_PROPERTY, title), ("AGENT_ID", agent_id), ("HOST", host),
+             ("OWNER", owner), ("STARTED", stamp), ("UPDATED", stamp),
+             ("UPDATED_AT", updated_at), ("STATUS", ACTIVE)]
     lines = [
-        f"#+TITLE: {heading}",
+        f"#+TITLE: {'Session: ' + escape_inline(title) if title else 'Session'}",
+        f"#+OPTIONS: {EXPORT_OPTIONS}",
         "",
         f"* {heading}",
         ":PROPERTIES:",
-        *(format_property(key, value) for key, value in props if value),
+        *(format_property(key, property_value(value)) for key, value in props if value),
         ":END:",
     ]
     for key, section_title in SECTIONS:
         lines += [f"** {section_title}", ":PROPERTIES:", format_property("CUSTOM_ID", key), ":END:"]
-    lines.append(f"- {stamp} start: session started")
+    lines.append(log_line(stamp, "start: session started"))
     return "\n".join(lines) + "\n"
+
+
+def log_line(stamp: str, text: str) -> str:
+    """The Log section's line for an event: ``- [stamp] kind: text``, ``text`` (one
+    line, such as :func:`~ai_protocols.session.text.preview` gives) made inert."""
+    return f"- {stamp} {escape_inline(text)}"
 
 
 def _section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:
@@ -235,65 +348,74 @@ def _set_summary(doc: OrgFile, session_line: int, text: str) -> None:
         doc.insert(start, text_lines(text))
 
 
-def _mark_done(doc: OrgFile, session_line: int, text: str) -> str:
+def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     """Tick the one open checkbox item (of a kind with checkboxes: progress, next
-    steps) that ``text`` names; return its text."""
+    steps) that ``text`` names; return its text, and how the Log names it: by its
+    section and timestamp, or by its text when it has no timestamp."""
     session = doc.find(session_line)
-    open_items: list[Entry] = []
+    open_items: list[tuple[Entry, str]] = []
     for kind in SECTION_KINDS:
         if not kind.checkbox:
             continue
         section = find_section(doc, session, kind.section)  # type: ignore[arg-type]
         if section is not None:
-            open_items += [e for e in _entries(doc, section) if e.done is False]
-    matches = [e for e in open_items if e.text == text] or \
-        [e for e in open_items if text.casefold() in e.text.casefold()]
+            open_items += [(e, kind.title) for e in _entries(doc, section) if e.done is False]
+    matches = [m for m in open_items if m[0].text == text] or \
+        [m for m in open_items if text.casefold() in m[0].text.casefold()]
     if not matches:
         raise ItemNotFound(text)
-    if len(matches) > 1 and len({e.text for e in matches}) > 1:
-        raise AmbiguousItem(text, [e.text for e in matches])
-    item = matches[0]
+    if len(matches) > 1 and len({m[0].text for m in matches}) > 1:
+        raise AmbiguousItem(text, [m[0].text for m in matches])
+    item, title = matches[0]
+    assert item.box is not None  # open items have a box
     line = strip_ending(doc.lines[item.line], doc.newline)
-    doc.set_line(item.line, "- [X] " + line[len("- [ ] "):])
-    return item.text
+    doc.set_line(item.line, line[:item.box] + "[X]" + line[item.box + 3:])
+    if item.stamp and _DONE_REFERENCE.fullmatch(f"done: {title} item of {item.stamp[1:-1]}"):
+        return item.text, f"done: {title} item of {item.stamp[1:-1]}"
+    return item.text, f'done: {title} item "{preview(item.text)}"'
 
 
 def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
                 folding: bool = False) -> str:
-    """Splice one entry into ``doc``; return the line the Log section gets for it."""
+    """Splice one entry into ``doc``; return what was recorded, ``kind: preview`` (what
+    ``log`` prints). An entry of a kind with a section of its own is written there
+    only; the Log section gets a line for the others: a ``done`` (naming the item it
+    ticked, not repeating its text), a ``summary`` (that it changed), a spawner's
+    ``exit``."""
     text = entry.text
     if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
-        doc.set_properties(session_line, [("STATUS", ENDED), ("EXIT", text), ("EXITED", stamp),
-                                          ("EXIT_BY", None)])  # a hook sets its own after
-        line = f"exit: ended without wrap-up ({text})"
-        append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
+        doc.set_properties(session_line, [
+            ("STATUS", ENDED), ("EXIT", property_value(text)), ("EXITED", stamp),
+            ("EXIT_BY", None)])  # a hook sets its own after
+        line = f"exit: ended without wrap-up ({preview(text)})"
+        append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
     if entry.kind == "summary":
         _set_summary(doc, session_line, text)
+        append_entry(doc, session_line, "log", [log_line(stamp, "summary: updated")])
     elif entry.kind == "done":
         try:
-            text = _mark_done(doc, session_line, text)
+            text, reference = _mark_done(doc, session_line, text)
         except (ItemNotFound, AmbiguousItem):
             if not folding:
                 raise
             # The person removed or changed the item meanwhile: keep the record.
             line = f"done: {preview(text)} (not ticked: no single open item matched)"
-            append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
+            append_entry(doc, session_line, "log", [log_line(stamp, line)])
             return line
+        append_entry(doc, session_line, "log", [log_line(stamp, reference)])
     elif entry.kind not in KIND_OF or KIND_OF[entry.kind].section is None:
         # A kind this version does not know, folded from a pending file a newer one
         # wrote: kept in the Log as text rather than lost or failing every write.
         line = f"{entry.kind}: {preview(text)} (a kind of entry this version does not know)"
-        append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
+        append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
     else:
         kind = KIND_OF[entry.kind]
         append_entry(doc, session_line, kind.section,
                      entry_lines(stamp, text, checkbox=False if kind.checkbox else None,
                                  rationale=entry.rationale))
-    line = f"{entry.kind}: {preview(text)}".rstrip()
-    append_entry(doc, session_line, "log", [f"- {stamp} {line}"])
-    return line
+    return f"{entry.kind}: {preview(text)}".rstrip()
 
 
 def read_info(path: Path, kind: Literal["open", "archived"],
@@ -316,12 +438,12 @@ def read_info(path: Path, kind: Literal["open", "archived"],
     if len(head) == 65536:
         text = text[: text.rfind("\n") + 1]
     headline = session_headline(OrgFile(text))
-    props = headline.properties if headline else {}
+    props = _properties(headline) if headline else {}
     info = SessionInfo(
         kind=kind,
         path=path,
         agent_id=props.get("AGENT_ID") or None,
-        title=props.get("TITLE"),
+        title=props.get(TITLE_PROPERTY, props.get("TITLE")),
         description=props.get("DESCRIPTION"),
         status=props.get("STATUS"),
         started=parse_timestamp(props.get("STARTED", "")),

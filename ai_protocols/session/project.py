@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +40,7 @@ from ai_protocols.liveness.evidence import (
 )
 from ai_protocols.liveness.host import hostname
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
+from ai_protocols.org.syntax import escape_headline
 from ai_protocols.paths import (
     AI_DIR,
     CONTEXT_DIR,
@@ -49,7 +49,13 @@ from ai_protocols.paths import (
     find_project_root,
     session_context_path,
 )
-from ai_protocols.session.layout import WRAPPED_UP, new_session_text, read_info, read_session
+from ai_protocols.session.layout import (
+    TITLE_PROPERTY,
+    WRAPPED_UP,
+    new_session_text,
+    read_info,
+    read_session,
+)
 from ai_protocols.session.model import (
     ENTRY_KINDS,
     KIND_OF,
@@ -360,8 +366,6 @@ class Project:
             title = None
         if title is not None:
             check_text("title", title, one_line=True)
-            if re.search(r"\s:[\w@#%:]+:\s*$", title):
-                raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
         set_up = []
         if not os.path.lexists(self.path) and not is_set_up(self.root):
             if self.root_guessed and not self.ai_dir.is_dir() and \
@@ -406,10 +410,10 @@ class Project:
                 if title and not session.title and live_emacs_lock(self.path) is None:
                     # A session a hook started has no title yet: the agent's start gives it.
                     with editing(self.ai_dir, self.path, now=at, held=True) as edit:
-                        edit.set_properties(("TITLE", title))
+                        edit.set_properties((TITLE_PROPERTY, title))
                         line = edit.doc.lines[edit.line].rstrip("\r\n")
                         if line.rstrip() == "* Session":
-                            edit.doc.set_line(edit.line, f"* Session: {title}")
+                            edit.doc.set_line(edit.line, f"* Session: {escape_headline(title)}")
                     session, titled = edit.session(), True
         return StartReport(
             path=self.path,

@@ -51,7 +51,7 @@ from ai_protocols.errors import (
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp, parse_timestamp
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
 from ai_protocols.session.layout import (
     ACTIVE,
     ENDED,
@@ -59,6 +59,8 @@ from ai_protocols.session.layout import (
     WRAPPED_UP,
     append_entry,
     apply_entry,
+    log_line,
+    property_value,
     read_session,
     session_headline,
 )
@@ -162,8 +164,10 @@ class SessionEdit:
 
     @property
     def properties(self) -> dict[str, str]:
-        """The session headline's properties (keys upper-case), as the document is now."""
-        return self.doc.find(self.line).properties
+        """The session headline's properties (keys upper-case), as the document is now,
+        read back as text (the escapes of :meth:`set_properties` undone)."""
+        return {key: unescape_inline(value)
+                for key, value in self.doc.find(self.line).properties.items()}
 
     def session(self) -> Session:
         """The session as the document now reads (``path`` is where it is written)."""
@@ -175,16 +179,20 @@ class SessionEdit:
 
     def set_properties(self, *values: tuple[str, str | None]) -> None:
         """Set each ``(KEY, value)`` in the session headline's drawer, in order; a
-        ``None`` value removes the key. Only the lines of those keys change."""
+        ``None`` value removes the key. Only the lines of those keys change. Values
+        are text (:func:`~ai_protocols.session.layout.property_value`), read back as
+        given."""
         self._writable()
         self.status_set |= any(key.upper() == "STATUS" for key, _ in values)
-        self.doc.set_properties(self.line, values)
+        self.doc.set_properties(self.line, [
+            (key, None if value is None else property_value(value)) for key, value in values])
 
     def note(self, text: str) -> None:
-        """Append ``- <stamp> text`` to the Log section (``text``: one line, already
-        made safe, for instance with :func:`ai_protocols.session.text.preview`)."""
+        """Append ``- <stamp> text`` to the Log section (``text``: one line without
+        control characters, for instance from :func:`ai_protocols.session.text.preview`;
+        it is made inert there, :func:`~ai_protocols.session.layout.log_line`)."""
         self._writable()
-        append_entry(self.doc, self.line, "log", [f"- {self.stamp} {text}"])
+        append_entry(self.doc, self.line, "log", [log_line(self.stamp, text)])
 
     def apply(self, entry: LogEntry, *, folding: bool = False) -> str:
         """Splice ``entry`` in (see :func:`ai_protocols.session.layout.apply_entry`);
