@@ -112,10 +112,16 @@ class _Unit:
 
 @dataclass
 class _Version:
-    """One side of the merge, read: its units and its drawer's properties."""
+    """One side of the merge, read: its chunks and its drawer's properties.
+
+    A chunk is the text before the first headline (``"preamble"``) or a headline with
+    its body up to the next headline, known across the sides by its role: the
+    session headline (``"session"``), a section of the session (``"section:log"``), or
+    any other headline by its line and how many the same came before it."""
 
     text: str
-    units: list[_Unit]
+    order: list[str]  # the chunks' names, in file order
+    chunks: dict[str, list[_Unit]]
     drawer: list[tuple[str, str]]  # (KEY, raw line) in file order
     newline: str
     final_newline: bool
@@ -128,9 +134,55 @@ class _Version:
             values[key] = ((match.group(2) if match else "") or "").strip()
         return values
 
+    def raw(self, name: str) -> str:
+        return "".join(unit.raw for unit in self.chunks[name])
+
+
+def _units(lines: list[str], start: int, end: int, *, entries: bool,
+           drawer: tuple[int, int] | None, newline: str) -> list[_Unit]:
+    """The units of ``lines[start:end]``: stamped items (where ``entries``), the drawer
+    (at ``drawer``), single lines of free text for the rest."""
+    units: list[_Unit] = []
+    index = start
+    while index < end:
+        if drawer is not None and index == drawer[0]:
+            units.append(_Unit("D", "".join(lines[drawer[0]:drawer[1] + 1])))
+            index = drawer[1] + 1
+            continue
+        line = lines[index]
+        if entries and _ITEM.match(line):
+            last = probe = index + 1
+            while probe < end:  # the item's indented lines, blank lines between them
+                if not lines[probe].strip():
+                    probe += 1
+                elif lines[probe][0] in " \t":
+                    probe += 1
+                    last = probe
+                else:
+                    break
+            raw = "".join(lines[index:last])
+            key = re.sub(r"^((?:[-+]|[0-9]+[.)]) \[)[ xX-]\]", r"\1 ]", raw)
+            units.append(_Unit("E", raw, parse_timestamp(line), key))
+            index = last
+            continue
+        opened = _BLOCK_BEGIN.match(line) if entries else None
+        if opened:  # nothing in a block is an item: its lines stay free text
+            closing = re.compile(rf"[ \t]*#\+end_{re.escape(opened.group(1))}[ \t]*$",
+                                 re.IGNORECASE)
+            close = next((i for i in range(index + 1, end)
+                          if closing.match(strip_ending(lines[i], newline))), None)
+            if close is not None:
+                units.extend(_Unit("T", raw) for raw in lines[index:close + 1])
+                index = close + 1
+                continue
+        units.append(_Unit("T", line))
+        index += 1
+    return units
+
 
 def _read(text: str) -> _Version | None:
-    """Cut ``text`` into units; ``None`` when it is no session file this driver merges."""
+    """Cut ``text`` into chunks of units; ``None`` when it is no session file this
+    driver merges."""
     doc = OrgFile(text)
     session = session_headline(doc)
     if session is None or session.drawer is None:
@@ -149,48 +201,28 @@ def _read(text: str) -> _Version | None:
         if any(key == seen for seen, _ in drawer):
             return None  # a key twice: which line is the value is not ours to decide
         drawer.append((key, raw))
-    entry_lines: set[int] = set()  # the lines where a section of the session has a body
-    for key in ENTRY_SECTIONS:
+    roles = {session.line: "session"}
+    for key, _title in SECTIONS:
         section = find_section(doc, session, key)
         if section is not None:
-            entry_lines.update(range(section.body_start, section.body_end))
-    units: list[_Unit] = []
-    index = 0
-    while index < len(lines):
-        if index == start:
-            units.append(_Unit("D", "".join(lines[start:end + 1])))
-            index = end + 1
-            continue
-        line = lines[index]
-        if index in entry_lines and _ITEM.match(line):
-            last = index + 1
-            probe = index + 1
-            while probe < len(lines) and probe in entry_lines:
-                if not lines[probe].strip():
-                    probe += 1
-                elif lines[probe][0] in " \t":
-                    probe += 1
-                    last = probe
-                else:
-                    break
-            raw = "".join(lines[index:last])
-            key = re.sub(r"^((?:[-+]|[0-9]+[.)]) \[)[ xX-]\]", r"\1 ]", raw)
-            units.append(_Unit("E", raw, parse_timestamp(line), key))
-            index = last
-            continue
-        if index in entry_lines and _BLOCK_BEGIN.match(line):
-            # Nothing in a block is an item: its lines stay free text, up to its end.
-            name = _BLOCK_BEGIN.match(line).group(1)  # type: ignore[union-attr]
-            closing = re.compile(rf"[ \t]*#\+end_{re.escape(name)}[ \t]*$", re.IGNORECASE)
-            close = next((i for i in range(index + 1, len(lines)) if i in entry_lines and
-                          closing.match(strip_ending(lines[i], doc.newline))), None)
-            if close is not None:
-                units.extend(_Unit("T", raw) for raw in lines[index:close + 1])
-                index = close + 1
-                continue
-        units.append(_Unit("T", line))
-        index += 1
-    return _Version(text, units, drawer, doc.newline, final_newline)
+            roles.setdefault(section.line, f"section:{key}")
+    first = doc.headlines[0].line if doc.headlines else len(lines)
+    order = ["preamble"]
+    chunks = {"preamble": _units(lines, 0, first, entries=False, drawer=None,
+                                 newline=doc.newline)}
+    seen: dict[str, int] = {}
+    for headline in doc.headlines:
+        name = roles.get(headline.line)
+        if name is None:
+            line = strip_ending(lines[headline.line], doc.newline).rstrip()
+            seen[line] = seen.get(line, 0) + 1
+            name = f"heading:{line}#{seen[line]}"
+        order.append(name)
+        chunks[name] = _units(
+            lines, headline.line, headline.body_end,
+            entries=name.startswith("section:") and name != "section:summary",
+            drawer=session.drawer if name == "session" else None, newline=doc.newline)
+    return _Version(text, order, chunks, drawer, doc.newline, final_newline)
 
 
 # -- git merge-file ------------------------------------------------------------------------
@@ -199,7 +231,8 @@ def _read(text: str) -> _Version | None:
 def git_merge_file(ours: bytes, base: bytes, theirs: bytes, *, labels: tuple[str, str, str],
                    marker_size: int = 7, style: str | None = None) -> tuple[bytes, int]:
     """``git merge-file -p`` on three texts: the merged bytes, and git's exit status
-    (0 clean, the number of conflicts up to 127, or negative: it could not merge).
+    (0 clean, the number of conflicts up to 127, or -1: it could not merge, such as
+    binary files).
     ``labels`` name ours, the base and theirs in the conflict markers; ``style`` is
     ``"diff3"`` or ``None`` for the conflict style git's configuration sets."""
     with tempfile.TemporaryDirectory(prefix="ai-protocols-merge-") as folder:
@@ -214,7 +247,8 @@ def git_merge_file(ours: bytes, base: bytes, theirs: bytes, *, labels: tuple[str
         for label in labels:
             argv += ["-L", label]
         done = subprocess.run([*argv, *paths], capture_output=True, check=False)
-    return done.stdout, done.returncode
+    # git merge-file exits with the number of conflicts, at most 127, or 255 on error.
+    return done.stdout, (done.returncode if 0 <= done.returncode <= 127 else -1)
 
 
 # -- merging ---------------------------------------------------------------------------------
@@ -268,7 +302,8 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
     values = merge_properties(base.properties, ours.properties, theirs.properties,
                               ours_first=ours_first)
     first, second = (ours, theirs) if ours_first else (theirs, ours)
-    lines = [ours.units[_drawer_index(ours)].raw.splitlines(keepends=True)[0]]
+    frame = next(u for u in ours.chunks["session"] if u.kind == "D").raw.splitlines(True)
+    lines = [frame[0]]
     order = [key for key, _ in first.drawer] + \
         [key for key, _ in second.drawer if key not in dict(first.drawer)] + \
         [key for key, _ in base.drawer if key not in dict(first.drawer)
@@ -284,12 +319,8 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
                 break
         else:
             lines.append(format_property(key, value) + ours.newline)
-    lines.append(ours.units[_drawer_index(ours)].raw.splitlines(keepends=True)[-1])
+    lines.append(frame[-1])
     return "".join(lines)
-
-
-def _drawer_index(version: _Version) -> int:
-    return next(n for n, unit in enumerate(version.units) if unit.kind == "D")
 
 
 def _entry_keys(units: list[_Unit]) -> list[tuple[str, int]]:
@@ -424,42 +455,123 @@ def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
     return (ta, ours.text) >= (tb, theirs.text)
 
 
-def _structural(base: _Version, ours: _Version, theirs: _Version, *,
-                labels: tuple[str, str, str], marker_size: int) -> MergeResult:
-    ours_first = _primary_is_ours(ours, theirs)
-    by_token: dict[str, _Unit] = {}
-    for version in (base, ours, theirs):
-        for unit in version.units:
-            by_token.setdefault(unit.token, unit)
+def _token_merge(base: list[str], ours: list[str], theirs: list[str],
+                 ) -> list[tuple[list[str], ...]]:
+    """``git merge-file --diff3`` of three sequences of names (any text but newlines),
+    each standing as one line: plain runs ``([names],)`` and conflicts
+    ``(ours, base, theirs)``."""
+    names: dict[str, str] = {}
 
-    def tokens(version: _Version) -> bytes:
-        return "".join(unit.token + "\n" for unit in version.units).encode()
+    def tokens(sequence: list[str]) -> bytes:
+        out = []
+        for name in sequence:
+            token = "N" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()
+            names[token] = name
+            out.append(token + "\n")
+        return "".join(out).encode()
 
     output, status = git_merge_file(tokens(ours), tokens(base), tokens(theirs),
-                                    labels=("a", "o", "b"), marker_size=7, style="diff3")
+                                    labels=("a", "o", "b"), style="diff3")
     if status < 0:
         raise _CannotMerge
+    return [tuple([names[t] for t in side] for side in part)
+            for part in _parse_merge(output.decode("ascii"), 7)]
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    """``first``, with what only ``second`` holds put in after what comes before it there."""
+    result = list(first)
+    for index, name in enumerate(second):
+        if name in result:
+            continue
+        before = next((second[j] for j in range(index - 1, -1, -1) if second[j] in result), None)
+        result.insert(result.index(before) + 1 if before is not None else 0, name)
+    return result
+
+
+def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
+                 ours_first: bool, labels: tuple[str, str, str],
+                 marker_size: int) -> tuple[str, bool]:
+    """One chunk both sides hold (the base may not): its units merged by git, entries
+    and the drawer by their rules."""
+    o, a, b = base.chunks.get(name, []), ours.chunks[name], theirs.chunks[name]
+    if name != "session":
+        ro, ra, rb = (base.raw(name) if name in base.chunks else None), ours.raw(name), \
+            theirs.raw(name)
+        if ra == rb or rb == ro:
+            return ra, False
+        if ra == ro:
+            return rb, False
+    by_token = {unit.token: unit for unit in (*o, *a, *b)}
     pieces: list[str] = []
     conflict = False
-    for part in _parse_merge(output.decode("ascii"), 7):
+    for part in _token_merge(*([u.token for u in side] for side in (o, a, b))):
         units = [[by_token[token] for token in side] for side in part]
         if len(units) == 1:
             for unit in units[0]:
                 pieces.append(_merge_drawer(base, ours, theirs, ours_first)
                               if unit.kind == "D" else unit.raw)
             continue
-        a, o, b = units
-        if any(u.kind == "D" for u in (*a, *o, *b)):
+        in_a, in_o, in_b = units
+        if any(u.kind == "D" for u in (*in_a, *in_o, *in_b)):
             raise _CannotMerge
-        text, clash = _resolve(o, a, b, ours_first=ours_first, labels=labels,
+        text, clash = _resolve(in_o, in_a, in_b, ours_first=ours_first, labels=labels,
                                marker_size=marker_size)
+        pieces.append(text)
+        conflict = conflict or clash
+    return "".join(pieces), conflict
+
+
+def _structural(base: _Version, ours: _Version, theirs: _Version, *,
+                labels: tuple[str, str, str], marker_size: int) -> MergeResult:
+    """Merge chunk by chunk: their order three ways (a chunk one side removed and the
+    other left as it was goes), then each chunk's units."""
+    ours_first = _primary_is_ours(ours, theirs)
+    order: list[str] = []
+    for part in _token_merge(base.order, ours.order, theirs.order):
+        if len(part) == 1:
+            order += part[0]
+        else:
+            first, second = (part[0], part[2]) if ours_first else (part[2], part[0])
+            order += _union(first, second)
+    # A chunk one side removed while the other changed it is kept, as a conflict.
+    for side, other in ((ours, theirs), (theirs, ours)):
+        for index, name in enumerate(side.order):
+            if name not in order and name in base.chunks and name not in other.chunks \
+                    and side.raw(name) != base.raw(name):
+                before = next((side.order[j] for j in range(index - 1, -1, -1)
+                               if side.order[j] in order), None)
+                order.insert(order.index(before) + 1 if before is not None else 0, name)
+    pieces: list[str] = []
+    conflict = False
+    done: set[str] = set()
+    newline = ours.newline
+    for name in order:
+        if name in done:
+            continue
+        done.add(name)
+        in_a, in_b = name in ours.chunks, name in theirs.chunks
+        if in_a and in_b:
+            text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
+                                       labels=labels, marker_size=marker_size)
+        elif not in_a and not in_b:
+            continue
+        elif name not in base.chunks:
+            text, clash = (ours if in_a else theirs).raw(name), False
+        elif (ours if in_a else theirs).raw(name) == base.raw(name):
+            continue  # the other side removed it
+        else:  # removed on one side, changed on the other: as git marks it
+            text = (f"{'<' * marker_size} {labels[0]}{newline}"
+                    f"{ours.raw(name) if in_a else ''}{'=' * marker_size}{newline}"
+                    f"{theirs.raw(name) if in_b else ''}{'>' * marker_size} {labels[2]}{newline}")
+            clash = True
         pieces.append(text)
         conflict = conflict or clash
     merged = "".join(pieces)
     keep_final = ours.final_newline if ours.final_newline == theirs.final_newline else \
         (theirs.final_newline if ours.final_newline == base.final_newline else ours.final_newline)
-    if not keep_final and merged.endswith(ours.newline):
-        merged = merged[: -len(ours.newline)]
+    if not keep_final and merged.endswith(newline):
+        merged = merged[: -len(newline)]
     if not conflict:
         check = _read(merged)
         if check is None or check.properties.get("STARTED") != ours.properties.get("STARTED"):
