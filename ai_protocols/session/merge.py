@@ -40,7 +40,7 @@ from pathlib import Path
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.session.layout import SECTIONS, find_section, session_headline
-from ai_protocols.storage.files import atomic_write
+from ai_protocols.storage import files as storage
 
 __all__ = [
     "DRIVER_NAME",
@@ -626,7 +626,7 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         if status < 0:
             return 1
         result = MergeResult(merged, status > 0)
-    atomic_write(Path(ours), result.data)
+    storage.atomic_write(Path(ours), result.data)  # git's temporary file, not .ai/
     return 1 if result.conflicts else 0
 
 
