@@ -46,17 +46,18 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 class Clones:
     """A bare origin and two clones of it, ``one`` and ``two``, each after ``init``."""
 
-    def __init__(self, base: Path, session: bytes | None = None) -> None:
+    def __init__(self, base: Path, files: dict[str, bytes] | None = None) -> None:
         self.origin = base / "origin.git"
         git(base, "init", "-q", "--bare", "-b", "main", str(self.origin))
         self.one = base / "one"
         git(base, "clone", "-q", str(self.origin), str(self.one))
         Runner(self.one)("init")
-        if session is None:
+        if files is None:
             Runner(self.one)("start", "--title", "Shared work")
             Runner(self.one)("log", "--progress", "Base step", "--next", "Write the tests")
         else:
-            (self.one / CONTEXT).write_bytes(session)
+            for name, data in files.items():
+                (self.one / name).write_bytes(data)
         git(self.one, "add", "-A")
         git(self.one, "commit", "-q", "-m", "base")
         git(self.one, "push", "-q", "origin", "HEAD:main")
@@ -93,26 +94,26 @@ def checkboxes(parsed: dict) -> dict[tuple[str, str], str | None]:
 
 
 def judge(ours: Path, theirs: Path, merged: Path) -> None:
-    """Emacs parses all three; the merged file holds every stamped item of both sides
-    exactly once, and the library reads it as Emacs does."""
-    copies = []
-    for name, path in (("ours", ours), ("theirs", theirs), ("merged", merged)):
-        copy = merged.parent.parent / f"judged-{name}.org"
-        shutil.copyfile(path, copy)
-        copies.append(copy)
-    parsed_ours, parsed_theirs, parsed_merged = emacs.org_element(copies)
-    emacs.assert_reader_agrees(copies[2], parsed_merged)
-    items = stamped_items(parsed_merged)
-    expected = set(stamped_items(parsed_ours)) | set(stamped_items(parsed_theirs))
-    assert set(items) == expected, (set(items) ^ expected)
-    assert all(count == 1 for count in items.values()), items
-    boxes = checkboxes(parsed_merged)
-    for side in (parsed_ours, parsed_theirs):
-        for key, box in checkboxes(side).items():
-            if box == "on":  # a tick on either side stays
-                assert boxes[key] == "on", key
-    for copy in copies:
-        copy.unlink()
+    judge_many([(ours, theirs, merged)])
+
+
+def judge_many(triples: list[tuple[Path, Path, Path]]) -> None:
+    """Emacs parses each (ours, theirs, merged) in one batch; each merged file holds
+    every stamped item of both sides exactly once, ticks kept, and the library reads
+    it as Emacs does."""
+    parsed = emacs.org_element([path for triple in triples for path in triple])
+    for number, (_ours, _theirs, merged) in enumerate(triples):
+        parsed_ours, parsed_theirs, parsed_merged = parsed[3 * number: 3 * number + 3]
+        emacs.assert_reader_agrees(merged, parsed_merged)
+        items = stamped_items(parsed_merged)
+        expected = set(stamped_items(parsed_ours)) | set(stamped_items(parsed_theirs))
+        assert set(items) == expected, (merged, set(items) ^ expected)
+        assert all(count == 1 for count in items.values()), (merged, items)
+        boxes = checkboxes(parsed_merged)
+        for side in (parsed_ours, parsed_theirs):
+            for key, box in checkboxes(side).items():
+                if box == "on":  # a tick on either side stays
+                    assert boxes[key] == "on", (merged, key)
 
 
 def test_two_clones_log_and_merge_without_a_conflict(clones: Clones) -> None:
@@ -219,41 +220,40 @@ def test_a_wrap_up_on_one_side_and_entries_on_the_other_merge_into_the_archive(
     judge(ours, clones.two / CONTEXT, archive)
 
 
-def corpus_sessions() -> list[Path]:
-    """The corpus files that are session files (the ones a driver merges)."""
-    return sorted(p for p in CORPUS.glob("*.org"))
-
-
 def test_emacs_edited_files_from_the_corpus_merge(tmp_path: Path) -> None:
-    """Each corpus file, as a person left it in Emacs, is the base; both clones log
-    to it through the CLI and merge: no conflict, Emacs parses the result, every
-    entry once, and every line of a person's text of the base still there."""
-    results = []
-    for source in corpus_sessions():
-        base = (tmp_path / source.stem).resolve()
-        base.mkdir()
-        data = source.read_bytes()
-        clones = Clones(base, session=data)
-        one, two = Runner(clones.one), Runner(clones.two)
+    """Each corpus file, as a person left it in Emacs, is the base of one agent's
+    session file; both clones log to each through the CLI and merge once: no
+    conflict, Emacs parses every result, every entry once, and every line of a
+    person's text of the base still there."""
+    sources = sorted(CORPUS.glob("*.org"))
+    clones = Clones(tmp_path.resolve(), files={
+        f".ai/session-context.d/corpus-{n}.org": source.read_bytes()
+        for n, source in enumerate(sources)})
+    one, two = Runner(clones.one), Runner(clones.two)
+    for n in range(len(sources)):
         two("log", "--progress", "Corpus work on two", "--decision", "Two decides",
-            "--rationale", "Because")
-        clones.commit(clones.two, "two")
-        one("log", "--discovery", "Corpus finding on one", "--next", "Next on one")
-        clones.commit(clones.one, "one")
-        ours = base / "ours.org"
-        shutil.copyfile(clones.one / CONTEXT, ours)
-        merged = clones.merge_two_into_one()
-        assert merged.returncode == 0, (source.name, merged.stdout, merged.stderr)
-        result = (clones.one / CONTEXT).read_bytes()
-        for line in data.splitlines(keepends=True):
+            "--rationale", "Because", agent=f"corpus-{n}")
+        one("log", "--discovery", "Corpus finding on one", "--next", "Next on one",
+            agent=f"corpus-{n}")
+    clones.commit(clones.two, "two")
+    clones.commit(clones.one, "one")
+    ours = tmp_path / "ours"
+    shutil.copytree(clones.one / ".ai/session-context.d", ours)
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, (merged.stdout, merged.stderr)
+    judged = []
+    for n, source in enumerate(sources):
+        name = f"corpus-{n}.org"
+        result = (clones.one / ".ai/session-context.d" / name).read_bytes()
+        for line in source.read_bytes().splitlines(keepends=True):
             if line.strip() and b":UPDATED:" not in line and b"[ ]" not in line:
                 assert line.rstrip(b"\r\n") in result, (source.name, line)
         for words in (b"Corpus work on two", b"Two decides", b"Corpus finding on one",
                       b"Next on one"):
             assert result.count(b"] " + words) == 1, (source.name, words)
-        results.append((ours, clones.two / CONTEXT, clones.one / CONTEXT))
-    for ours, theirs, merged_path in results:
-        judge(ours, theirs, merged_path)
+        judged.append((ours / name, clones.two / ".ai/session-context.d" / name,
+                       clones.one / ".ai/session-context.d" / name))
+    judge_many(judged)
 
 
 # -- the driver run by hand, as git runs it ----------------------------------------------------
