@@ -8,7 +8,10 @@ when conflicts remain (gitattributes(5), "Defining a custom merge driver").
 A session file is merged by its Org structure, not line by line, so that two
 clones that logged to the same session meet without a conflict:
 
-- each version is cut into units: the session headline's property drawer, one
+- each version is cut into chunks, one per headline with its body, known across
+  the versions by their role (the session headline, each section by its
+  CUSTOM_ID, any other headline by its line); their order is merged three ways;
+- each chunk is cut into units: the session headline's property drawer, one
   unit per stamped list item (``- [ ] [2026-11-21 Sat 10:02] ...`` with its
   indented lines: a block, a rationale, a person's continuation) in the
   sections of the session, and every other line, a person's free text;
@@ -46,6 +49,7 @@ __all__ = [
     "DRIVER_NAME",
     "STATUS_PRECEDENCE",
     "MergeResult",
+    "driver_command",
     "git_merge_file",
     "merge_properties",
     "merge_session_bytes",
@@ -302,7 +306,7 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
     values = merge_properties(base.properties, ours.properties, theirs.properties,
                               ours_first=ours_first)
     first, second = (ours, theirs) if ours_first else (theirs, ours)
-    frame = next(u for u in ours.chunks["session"] if u.kind == "D").raw.splitlines(True)
+    frame = next(u for u in first.chunks["session"] if u.kind == "D").raw.splitlines(True)
     lines = [frame[0]]
     order = [key for key, _ in first.drawer] + \
         [key for key, _ in second.drawer if key not in dict(first.drawer)] + \
