@@ -317,6 +317,44 @@ def test_a_binary_file_is_left_as_ours_and_reported_as_a_conflict(tmp_path: Path
     assert status == 1 and merged == b"\x00ours"
 
 
+def test_a_missing_file_is_a_usage_error_and_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "A").write_bytes(b"ours\n")
+    (tmp_path / "B").write_bytes(b"theirs\n")
+    done = subprocess.run([str(CLI), "merge-driver", str(tmp_path / "O"), str(tmp_path / "A"),
+                           str(tmp_path / "B")], capture_output=True, text=True,
+                          env=clean_env(), timeout=60)
+    assert done.returncode == 2 and "does not exist" in done.stderr, done.stderr
+    assert (tmp_path / "A").read_bytes() == b"ours\n"
+
+
+def test_an_entry_one_side_removed_goes_and_one_both_added_stays_once(tmp_path: Path) -> None:
+    (tmp_path / ".ai").mkdir()
+    project = Project(tmp_path)
+    project.start("Removals", now=T0)
+    project.log(LogEntry("progress", "Keep me"), now=T0 + timedelta(minutes=1))
+    project.log(LogEntry("progress", "Remove me"), now=T0 + timedelta(minutes=2))
+    path = project.path_of(None)
+    base = path.read_bytes()
+    # Ours: a person deletes the item and its Log line in Emacs; the agent logs on.
+    path.write_bytes(b"".join(line for line in base.splitlines(keepends=True)
+                              if b"Remove me" not in line))
+    project.log(LogEntry("progress", "Ours"), now=T0 + timedelta(minutes=10))
+    project.log(LogEntry("discovery", "Same on both"), now=T0 + timedelta(minutes=20))
+    ours = path.read_bytes()
+    path.write_bytes(base)
+    project.log(LogEntry("progress", "Theirs"), now=T0 + timedelta(minutes=11))
+    project.log(LogEntry("discovery", "Same on both"), now=T0 + timedelta(minutes=20))
+    theirs = path.read_bytes()
+    for a, b in ((ours, theirs), (theirs, ours)):
+        result = merge_session_bytes(base, a, b)
+        assert result is not None and not result.conflicts
+        session = project.read(_put(path, result.data))
+        assert session is not None
+        assert [e.text for e in session.progress] == ["Keep me", "Ours", "Theirs"]
+        assert [e.text for e in session.discoveries] == ["Same on both"]
+        assert b"Remove me" not in result.data
+
+
 # -- properties -------------------------------------------------------------------------------
 
 

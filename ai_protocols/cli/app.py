@@ -485,9 +485,9 @@ def hook(event: str, runtime: str | None) -> None:
 @cli.command("merge-driver")
 @click.option("--marker-size", type=int, default=7, show_default=True,
               help="Length of conflict markers (git's %L).")
-@click.argument("base", type=click.Path(dir_okay=False))
-@click.argument("ours", type=click.Path(dir_okay=False))
-@click.argument("theirs", type=click.Path(dir_okay=False))
+@click.argument("base", type=click.Path(exists=True, dir_okay=False))
+@click.argument("ours", type=click.Path(exists=True, dir_okay=False))
+@click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
 @click.argument("path", required=False)
 def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str | None) -> None:
     """Merge two versions of a session file, as git's merge driver.
