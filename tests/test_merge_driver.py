@@ -355,6 +355,33 @@ def test_an_entry_one_side_removed_goes_and_one_both_added_stays_once(tmp_path: 
         assert b"Remove me" not in result.data
 
 
+def test_a_section_a_person_moved_stays_moved_and_gets_the_other_sides_entries(
+        tmp_path: Path) -> None:
+    (tmp_path / ".ai").mkdir()
+    project = Project(tmp_path)
+    project.start("Moves", now=T0)
+    project.log(LogEntry("progress", "Before"), now=T0 + timedelta(minutes=1))
+    path = project.path_of(None)
+    base = path.read_bytes()
+    # Ours: a person moves the Log section (its whole subtree) to the top in Emacs.
+    text = base.decode()
+    log_at = text.index("** Log\n")
+    first = text.index("** Summary\n")
+    ours = (text[:first] + text[log_at:] + text[first:log_at]).encode()
+    project.log(LogEntry("progress", "Theirs"), now=T0 + timedelta(minutes=5))
+    theirs = path.read_bytes()
+    for a, b in ((ours, theirs), (theirs, ours)):
+        result = merge_session_bytes(base, a, b)
+        assert result is not None and not result.conflicts
+        merged = result.data.decode()
+        assert merged.index("** Log\n") < merged.index("** Summary\n")
+        log = merged[merged.index("** Log\n"): merged.index("** Summary\n")]
+        assert log == theirs.decode()[theirs.decode().index("** Log\n"):]  # theirs, moved
+        session = project.read(_put(path, result.data))
+        assert session is not None
+        assert [e.text for e in session.progress] == ["Before", "Theirs"]
+
+
 # -- properties -------------------------------------------------------------------------------
 
 

@@ -76,7 +76,7 @@ ENTRY_SECTIONS: tuple[str, ...] = tuple(key for key, _title in SECTIONS if key !
 # A stamped list item at column 0, as the tool writes it and as a person may:
 # any bullet Org takes, an optional checkbox, then an inactive timestamp.
 _ITEM = re.compile(
-    r"(?:[-+]|[0-9]+[.)]) (?:\[([ xX-])\] )?\[\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d\]")
+    r"(?:[-+]|[0-9]+[.)]) (?:\[([ xX-])\] )?(\[\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d\])")
 # A property line as ai_protocols.org.file reads one (Org 9.5's org-property-drawer-re).
 _PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
 _BLOCK_BEGIN = re.compile(r"[ \t]*#\+begin_(\S+)", re.IGNORECASE)
@@ -99,8 +99,13 @@ class _Unit:
 
     kind: str
     raw: str  # its lines, with their endings
-    time: datetime | None = None
     key: str = ""  # an entry's text with its checkbox blanked: ticking keeps the key
+
+    @property
+    def time(self) -> datetime | None:
+        """An entry's time: its item's timestamp (``None`` for an impossible date)."""
+        found = _ITEM.match(self.raw)
+        return parse_timestamp(found.group(2)) if found else None
 
     @property
     def token(self) -> str:
@@ -166,7 +171,7 @@ def _units(lines: list[str], start: int, end: int, *, entries: bool,
                     break
             raw = "".join(lines[index:last])
             key = re.sub(r"^((?:[-+]|[0-9]+[.)]) \[)[ xX-]\]", r"\1 ]", raw)
-            units.append(_Unit("E", raw, parse_timestamp(line), key))
+            units.append(_Unit("E", raw, key))
             index = last
             continue
         opened = _BLOCK_BEGIN.match(line) if entries else None
@@ -191,7 +196,8 @@ def _read(text: str) -> _Version | None:
     session = session_headline(doc)
     if session is None or session.drawer is None:
         return None
-    lines = list(doc.lines)
+    parts = text.split("\n")  # as OrgFile splits: only a newline ends a line
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
     final_newline = not lines or lines[-1].endswith("\n")
     if not final_newline:
         lines[-1] += doc.newline
@@ -539,13 +545,15 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
             first, second = (part[0], part[2]) if ours_first else (part[2], part[0])
             order += _union(first, second)
     # A chunk one side removed while the other changed it is kept, as a conflict.
+    placed = set(order)
     for side, other in ((ours, theirs), (theirs, ours)):
         for index, name in enumerate(side.order):
-            if name not in order and name in base.chunks and name not in other.chunks \
+            if name not in placed and name in base.chunks and name not in other.chunks \
                     and side.raw(name) != base.raw(name):
                 before = next((side.order[j] for j in range(index - 1, -1, -1)
                                if side.order[j] in order), None)
                 order.insert(order.index(before) + 1 if before is not None else 0, name)
+                placed.add(name)
     pieces: list[str] = []
     conflict = False
     done: set[str] = set()
