@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project
-from ai_protocols.session.merge import merge_properties, merge_session_bytes
+from ai_protocols.errors import StorageError
+from ai_protocols.session.merge import merge_properties, merge_session_bytes, run_merge_driver
 
 import emacs
 from conftest import CLI, Runner, clean_env
@@ -325,6 +326,18 @@ def test_a_missing_file_is_a_usage_error_and_changes_nothing(tmp_path: Path) -> 
                           env=clean_env(), timeout=60)
     assert done.returncode == 2 and "does not exist" in done.stderr, done.stderr
     assert (tmp_path / "A").read_bytes() == b"ours\n"
+
+
+def test_an_unreadable_file_is_an_error_and_changes_nothing(tmp_path: Path) -> None:
+    """A file that cannot be read (here a folder: this runs as root, who reads any
+    file) raises StorageError, which the CLI reports as exit code 9; ours is kept."""
+    for name in "OA":
+        (tmp_path / name).write_bytes(b"text\n")
+    (tmp_path / "B").mkdir()
+    with pytest.raises(StorageError) as raised:
+        run_merge_driver(tmp_path / "O", tmp_path / "A", tmp_path / "B")
+    assert raised.value.exit_code == 9 and raised.value.path == tmp_path / "B"
+    assert (tmp_path / "A").read_bytes() == b"text\n"
 
 
 def test_an_entry_one_side_removed_goes_and_one_both_added_stays_once(tmp_path: Path) -> None:

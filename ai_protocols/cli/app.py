@@ -489,6 +489,7 @@ def hook(event: str, runtime: str | None) -> None:
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
 @click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
 @click.argument("path", required=False)
+@_errors_to_exit
 def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str | None) -> None:
     """Merge two versions of a session file, as git's merge driver.
 
@@ -498,8 +499,9 @@ def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str 
     Entries from both sides are kept once each, in time order; properties
     follow the rule in docs/merge-driver.md; free text is merged as git
     merge-file merges it. Exits 0 when clean, 1 when conflict markers
-    remain. A file that is not a session file is merged as git merge-file
-    does.
+    remain, 9 when a file cannot be read or written (git reports a conflict
+    for any of these). A file that is not a session file is merged as git
+    merge-file does.
     """
     from pathlib import Path
 

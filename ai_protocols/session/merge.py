@@ -626,11 +626,15 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     What the structural merge does not understand is merged by ``git merge-file``,
     whose result (and conflict markers) is written as it gives it; when even git
     cannot merge (a binary file), ``ours`` is left as it is and 1 is returned, so that
-    git reports the conflict and keeps both sides in its index."""
-    try:
-        data = [Path(p).read_bytes() for p in (base, ours, theirs)]
-    except OSError:
-        return 1
+    git reports the conflict and keeps both sides in its index. Raises
+    :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
+    (git then reports a conflict too, and ``ours`` is as it was)."""
+    data = []
+    for path in (base, ours, theirs):
+        try:
+            data.append(Path(path).read_bytes())
+        except OSError as error:
+            raise storage.StorageError(path, error) from error
     result = merge_session_bytes(*data, labels=labels, marker_size=marker_size)
     if result is None:
         merged, status = git_merge_file(data[1], data[0], data[2], labels=labels,
