@@ -230,7 +230,7 @@ def _read(text: str) -> _Version | None:
         order.append(name)
         chunks[name] = _units(
             lines, headline.line, headline.body_end,
-            entries=name.startswith("section:") and name != "section:summary",
+            entries=name.startswith("section:") and name[len("section:"):] in ENTRY_SECTIONS,
             drawer=session.drawer if name == "session" else None, newline=doc.newline)
     return _Version(text, order, chunks, drawer, doc.newline, final_newline)
 
