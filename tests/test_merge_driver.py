@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project
 from ai_protocols.errors import StorageError
+from ai_protocols.org.syntax import format_timestamp
 from ai_protocols.session.merge import merge_properties, merge_session_bytes, run_merge_driver
 
 import emacs
@@ -440,15 +441,18 @@ def _normalise_conflicts(data: bytes) -> bytes:
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(ENTRIES, ENTRIES, ENTRIES, st.booleans(), st.booleans(), NOTES, NOTES, st.data())
+@given(ENTRIES, ENTRIES, ENTRIES, st.booleans(), st.booleans(), NOTES, NOTES,
+       st.booleans(), st.booleans(), st.data())
 def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
         tmp_path_factory: pytest.TempPathFactory, base_entries: list, ours_entries: list,
         theirs_entries: list, tick_ours: bool, tick_theirs: bool, note_ours: str | None,
-        note_theirs: str | None, data: st.DataObject) -> None:
-    """Generated entries on both sides of a common base, a tick on either, and a
-    person's note typed on either side at the top of a section: every entry of both
-    sides once, in time order, ticks kept; a conflict exactly where both notes went
-    to the same place; the same result whichever side is ours."""
+        note_theirs: str | None, remove_ours: bool, remove_theirs: bool,
+        data: st.DataObject) -> None:
+    """Generated entries on both sides of a common base, a tick on either, an item of
+    the base a person deletes on either, and a person's note typed on either side at
+    the top of a section: every entry of both sides once (but what one side deleted
+    and the other left as it was), in time order, ticks kept; a conflict exactly
+    where both notes went to the same place; the same result whichever side is ours."""
     root = tmp_path_factory.mktemp("prop")
     (root / ".ai").mkdir()
     project = Project(root)
@@ -457,14 +461,28 @@ def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
     path = project.path_of(None)
     base = path.read_bytes()
     sides = []
-    for entries, tick, (note, who) in ((ours_entries, tick_ours, (note_ours, "ours")),
-                                       (theirs_entries, tick_theirs, (note_theirs, "theirs"))):
+    removed: list[set[tuple[str, datetime, str]]] = []
+    for entries, tick, remove, (note, who) in (
+            (ours_entries, tick_ours, remove_ours, (note_ours, "ours")),
+            (theirs_entries, tick_theirs, remove_theirs, (note_theirs, "theirs"))):
         path.write_bytes(base)
         _write(project, entries, 60)
         open_items = [t for k, t, _ in base_entries if k in ("progress", "next")]
         if tick and open_items:
             project.log(LogEntry("done", data.draw(st.sampled_from(open_items))),
                         now=T0 + timedelta(minutes=100))
+        removed.append(set())
+        single = [e for e in base_entries if e[0] != "decision"]  # no rationale line
+        if remove and single:  # a person deletes an item's line in Emacs
+            kind, text, minutes = data.draw(st.sampled_from(single))
+            time = T0 + timedelta(minutes=minutes)
+            line = re.compile(rb"^- (?:\[[ X]\] )?" + re.escape(
+                f"{format_timestamp(time)} {text}\n".encode()), re.M)
+            current = path.read_bytes()
+            if len(line.findall(current)) == 1:  # its text is on that line, and only there
+                path.write_bytes(line.sub(b"", current))
+                removed[-1].add((kind, time, text))
+                event("a person deleted an item")
         if note is not None:  # typed in Emacs under the section's drawer
             drawer = f":CUSTOM_ID: {note}\n:END:\n".encode()
             typed = drawer + f"Note of {who}.\n".encode()
@@ -476,6 +494,7 @@ def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
     assert result is not None and swapped is not None
     assert _normalise_conflicts(result.data) == _normalise_conflicts(swapped.data)
     assert result.conflicts == (note_ours is not None and note_ours == note_theirs)
+    event(f"conflict: {result.conflicts}")
     for note, who in ((note_ours, "ours"), (note_theirs, "theirs")):
         assert result.data.count(f"Note of {who}.\n".encode()) == (note is not None)
     path.write_bytes(result.data)
@@ -490,9 +509,19 @@ def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
         found["log"] = Counter((e.time, e.text) for e in read.log)
         return found
 
+    def done(text: bytes, kind: str) -> dict[tuple[datetime | None, str], bool | None]:
+        read = project.read(_put(path, text))
+        assert read is not None
+        return {(e.time, e.text): e.done for e in read.items(kind)}
+
     merged = keyed(result.data)
     for kind, items in merged.items():
         expected = set(keyed(ours)[kind]) | set(keyed(theirs)[kind])
+        for gone, other in ((removed[0], theirs), (removed[1], ours)):
+            for what, time, text in gone:
+                if what == kind and done(other, kind).get((time, text), "gone") == \
+                        done(base, kind)[time, text]:
+                    expected.discard((time, text))  # the other side left it as it was
         assert set(items) == expected, kind
         assert all(n == 1 for n in items.values()) or kind == "log", (kind, items)
     read = project.read(_put(path, result.data))
