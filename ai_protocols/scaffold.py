@@ -137,9 +137,13 @@ def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               check=False)
 
-    found = git("rev-parse", "--path-format=absolute", "--git-path", "config")
+    try:
+        found = git("rev-parse", "--git-path", "config")  # relative to root, or absolute
+    except OSError:
+        return []  # no git at all: nothing to configure
     if found.returncode != 0:
-        return []  # not a git work tree (or no git): nothing to configure
+        return []  # not a git work tree: nothing to configure
+    config = Path(os.path.normpath(root / found.stdout.strip()))
     wanted = {f"merge.{DRIVER_NAME}.name": "ai-protocols: session files entry by entry",
               f"merge.{DRIVER_NAME}.driver": command}
     changed = False
@@ -147,8 +151,7 @@ def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:
         if git("config", "--local", "--get", key).stdout.rstrip("\n") != value:
             done = git("config", "--local", key, value)
             if done.returncode != 0:
-                raise storage.StorageError(Path(found.stdout.strip()),
-                                           OSError(done.stderr.strip() or "git config failed"))
+                raise storage.StorageError(config, OSError(done.stderr.strip() or
+                                                           "git config failed"))
             changed = True
-    return [InitAction("configured" if changed else "unchanged",
-                       Path(found.stdout.strip()))]
+    return [InitAction("configured" if changed else "unchanged", config)]
