@@ -37,7 +37,8 @@ _DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
 @dataclass(frozen=True)
 class InitAction:
     """One thing ``init`` did or found: ``created``, ``updated``, ``unchanged``,
-    ``kept`` (changed by someone, left alone) or ``made executable``."""
+    ``kept`` (changed by someone, left alone), ``made executable``, or ``configured``
+    (the merge driver set in git's configuration; ``path`` is then its file)."""
 
     action: str
     path: Path
