@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,10 +23,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import ai_protocols
 from ai_protocols import LogEntry, Project
 from ai_protocols.errors import StorageError
 from ai_protocols.org.syntax import format_timestamp
-from ai_protocols.session.merge import merge_properties, merge_session_bytes, run_merge_driver
+from ai_protocols.session.merge import (
+    driver_command,
+    merge_properties,
+    merge_session_bytes,
+    run_merge_driver,
+)
 
 import emacs
 from conftest import CLI, Runner, clean_env
@@ -162,6 +169,24 @@ def test_the_driver_is_the_installed_console_script(clones: Clones) -> None:
     attribute = git(clones.one, "check-attr", "merge", "--", str(CONTEXT),
                     ".ai/session-context.d/x.org", ".ai/sessions/2026-11-21-10-12-a.org").stdout
     assert attribute.count("merge: ai-protocols") == 3, attribute
+
+
+def test_without_the_console_script_the_driver_is_this_interpreter(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run as ``python -m ai_protocols`` (argv[0] is no ``ai-protocols`` script), the
+    command git is given runs this interpreter by its absolute path, and works."""
+    monkeypatch.setattr(sys, "argv", [str(Path(ai_protocols.__file__).parent / "__main__.py")])
+    command = driver_command()
+    assert command == f"{sys.executable} -m ai_protocols merge-driver --marker-size %L " \
+        "%O %A %B %P"
+    for name, data in (("O", b"a\nb\nc\n"), ("A", b"A\nb\nc\n"), ("B", b"a\nb\nC\n")):
+        (tmp_path / name).write_bytes(data)
+    line = command.replace("%L", "7").replace("%O", "O").replace("%A", "A") \
+        .replace("%B", "B").replace("%P", "x.org")
+    done = subprocess.run(["/bin/sh", "-c", line], cwd=tmp_path, env=clean_env(),
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "A").read_bytes() == b"A\nb\nC\n"
 
 
 def test_init_again_duplicates_nothing_and_leaves_a_persons_attributes(repo: Path,
