@@ -30,6 +30,7 @@ _FILES: dict[str, tuple[str, int]] = {
     "scripts/session-context-path": ("session-context-path", 0o777),
     "protocols.org": ("protocols.org", 0o666),
     ".gitignore": ("gitignore", 0o666),
+    ".gitattributes": ("gitattributes", 0o666),
 }
 _DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
 
@@ -37,7 +38,8 @@ _DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
 @dataclass(frozen=True)
 class InitAction:
     """One thing ``init`` did or found: ``created``, ``updated``, ``unchanged``,
-    ``kept`` (changed by someone, left alone) or ``made executable``."""
+    ``kept`` (changed by someone, left alone), ``made executable``, or ``configured``
+    (the merge driver set in git's configuration; ``path`` is then its file)."""
 
     action: str
     path: Path
@@ -72,8 +74,10 @@ def is_set_up(root: Path) -> bool:
     return all(os.path.lexists(ai_dir / name) for name in (*_DIRS, *_FILES))
 
 
-def init_project(root: Path) -> list[InitAction]:
-    """Install ``.ai/`` into ``root``; safe to run again at any time."""
+def init_project(root: Path, *, merge_driver: str | None = None) -> list[InitAction]:
+    """Install ``.ai/`` into ``root``; safe to run again at any time. ``merge_driver``:
+    the command git runs to merge session files (``.ai/.gitattributes`` names it), set
+    in the local git configuration when ``root`` is in a git work tree."""
     ai_dir = root / AI_DIR
     # Before anything is written: a symbolic link among the paths written must not
     # lead a write outside the project.
@@ -119,4 +123,38 @@ def init_project(root: Path) -> list[InitAction]:
                 actions.append(InitAction("created" if current is None else "updated", path))
             else:
                 actions.append(InitAction("kept", path))
+    if merge_driver is not None:
+        actions += _configure_merge_driver(root, merge_driver)
     return actions
+
+
+def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:
+    """Define the merge driver in the git configuration of ``root``'s repository
+    (``git config --local``, which locks and rewrites the file itself; git-config(1)),
+    only where a value differs; nothing outside a git work tree."""
+    import subprocess
+
+    from ai_protocols.session.merge import DRIVER_NAME
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=False)
+
+    try:
+        found = git("rev-parse", "--git-path", "config")  # relative to root, or absolute
+    except OSError:
+        return []  # no git at all: nothing to configure
+    if found.returncode != 0:
+        return []  # not a git work tree: nothing to configure
+    config = Path(os.path.normpath(root / found.stdout.strip()))
+    wanted = {f"merge.{DRIVER_NAME}.name": "ai-protocols: session files entry by entry",
+              f"merge.{DRIVER_NAME}.driver": command}
+    changed = False
+    for key, value in wanted.items():
+        if git("config", "--local", "--get", key).stdout.rstrip("\n") != value:
+            done = git("config", "--local", key, value)
+            if done.returncode != 0:
+                raise storage.StorageError(config, OSError(done.stderr.strip() or
+                                                           "git config failed"))
+            changed = True
+    return [InitAction("configured" if changed else "unchanged", config)]

@@ -346,7 +346,8 @@ def test_the_session_file_is_written_in_one_place() -> None:
     assert found["atomic_write("] == {
         "session/transaction.py", "session/pending.py",
         "storage/archive_index.py", "scaffold.py",
-        "integrations/install.py", "integrations/agents_md.py"}  # agents' settings, AGENTS.md
+        "integrations/install.py", "integrations/agents_md.py",  # agents' settings, AGENTS.md
+        "session/merge.py"}  # the merge driver's result, into git's own temporary file %A
     assert found["source="] == {"session/transaction.py"}  # a file read to be spliced
     # Who takes several session files' locks at once, and passes held=True.
     assert found["locked_sessions("] == {

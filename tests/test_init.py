@@ -12,7 +12,7 @@ from ai_protocols.scaffold import PLACEHOLDER, scaffold_files
 
 from conftest import REPO_ROOT, Runner
 
-FILES = ("scripts/session-context-path", "protocols.org", ".gitignore")
+FILES = ("scripts/session-context-path", "protocols.org", ".gitignore", ".gitattributes")
 
 
 def test_init_installs_everything(repo: Path, run: Runner) -> None:
@@ -36,7 +36,8 @@ def test_init_is_idempotent(repo: Path, run: Runner) -> None:
     run("init")
     before = {p: p.read_bytes() for p in (repo / ".ai").rglob("*") if p.is_file()}
     out = run("init").stdout.splitlines()
-    assert sorted(out) == sorted(f"unchanged: {repo / '.ai' / name}" for name in FILES)
+    assert sorted(out) == sorted([*(f"unchanged: {repo / '.ai' / name}" for name in FILES),
+                                  f"unchanged: {repo / '.git' / 'config'}"])
     assert {p: p.read_bytes() for p in (repo / ".ai").rglob("*") if p.is_file()} == before
 
 

@@ -248,8 +248,10 @@ def test_init_prints_absolute_paths(repo: Path, run: Runner) -> None:
     assert lines
     for line in lines:
         action, _, printed = line.partition(": ")
-        assert action in {"created", "updated", "unchanged", "kept", "made executable"}, line
-        assert Path(printed).is_absolute() and Path(printed).is_relative_to(repo / ".ai"), line
+        assert action in {"created", "updated", "unchanged", "kept", "made executable",
+                          "configured"}, line
+        assert Path(printed).is_absolute() and (Path(printed).is_relative_to(repo / ".ai") or
+                                                Path(printed) == repo / ".git/config"), line
 
 
 def test_sh_resolver_and_cli_agree_on_the_root_from_subfolders(project: Path,

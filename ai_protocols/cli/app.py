@@ -219,7 +219,9 @@ def init(agents_md: bool) -> None:
         from ai_protocols.integrations.agents_md import plan_agents_md, write_agents_md
 
         plans = plan_agents_md(root)
-    for action in init_project(root):
+    from ai_protocols.session.merge import driver_command
+
+    for action in init_project(root, merge_driver=driver_command()):
         click.echo(f"{action.action}: {display(str(action.path))}")
     if plans is not None:
         for step in write_agents_md(plans):
@@ -516,6 +518,34 @@ def hook(event: str, runtime: str | None) -> None:
     from ai_protocols.integrations.hooks import main as run
 
     sys.exit(run(event, runtime or ""))
+@cli.command("merge-driver")
+@click.option("--marker-size", type=int, default=7, show_default=True,
+              help="Length of conflict markers (git's %L).")
+@click.argument("base", type=click.Path(exists=True, dir_okay=False))
+@click.argument("ours", type=click.Path(exists=True, dir_okay=False))
+@click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", required=False)
+@_errors_to_exit
+def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str | None) -> None:
+    """Merge two versions of a session file, as git's merge driver.
+
+    Git runs it as 'ai-protocols merge-driver --marker-size %L %O %A %B %P'
+    (set up by init): BASE is the common ancestor, OURS our version, where
+    the result is written, THEIRS theirs, PATH the file's path in the tree.
+    Entries from both sides are kept once each, in time order; properties
+    follow the rule in docs/merge-driver.md; free text is merged as git
+    merge-file merges it. Exits 0 when clean, 1 when conflict markers
+    remain, 9 when a file cannot be read or written (git reports a conflict
+    for any of these). A file that is not a session file is merged as git
+    merge-file does.
+    """
+    from pathlib import Path
+
+    from ai_protocols.session.merge import run_merge_driver
+
+    sys.exit(run_merge_driver(Path(base), Path(ours), Path(theirs), marker_size=marker_size))
+
+
 # -- hooks: installing the agents' hooks (ai_protocols.integrations.install) -------------------
 
 

@@ -1,0 +1,664 @@
+"""The git merge driver for session files: ``ai-protocols merge-driver %O %A %B %P``.
+
+Git runs a merge driver named in ``.gitattributes`` (``merge=ai-protocols``) with
+three files: the common ancestor (``%O``), our version (``%A``, where the result
+goes) and theirs (``%B``); the driver exits 0 for a clean merge and non-zero
+when conflicts remain (gitattributes(5), "Defining a custom merge driver").
+
+A session file is merged by its Org structure, not line by line, so that two
+clones that logged to the same session meet without a conflict:
+
+- each version is cut into chunks, one per headline with its body, known across
+  the versions by their role (the session headline, each section by its
+  CUSTOM_ID, any other headline by its line); their order is merged three ways;
+- each chunk is cut into units: the session headline's property drawer, one
+  unit per stamped list item (``- [ ] [2026-11-21 Sat 10:02] ...`` with its
+  indented lines: a block, a rationale, a person's continuation) in the
+  sections of the session, and every other line, a person's free text;
+- the three sequences of units are merged by ``git merge-file`` itself, each
+  unit standing as one line, so that what git would merge cleanly merges
+  cleanly, in the same places;
+- where both sides changed the same place, the items there are merged as a
+  set, each kept once (a tick on either side wins), in time order, and the free
+  text there goes through ``git merge-file`` on its own lines, leaving ordinary
+  conflict markers only where both sides changed the same lines;
+- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md).
+
+Anything else (a file that is not UTF-8 Org text with a session headline, three
+versions that are not the same session, line endings that differ) is merged as
+``git merge-file`` merges it, byte for byte: a side is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.session.layout import SECTIONS, find_section, session_headline
+from ai_protocols.storage import files as storage
+
+__all__ = [
+    "DRIVER_NAME",
+    "STATUS_PRECEDENCE",
+    "MergeResult",
+    "driver_command",
+    "git_merge_file",
+    "merge_properties",
+    "merge_session_bytes",
+    "run_merge_driver",
+]
+
+#: The name of the driver in ``.gitattributes`` (``merge=ai-protocols``) and in git's
+#: configuration (``merge.ai-protocols.driver``).
+DRIVER_NAME = "ai-protocols"
+#: ``STATUS`` values, the strongest first: when both sides changed the status, the one
+#: further along in a session's life wins (a closed session stays closed). A value not
+#: listed ranks below them all; two unlisted values: the greater string, so that the
+#: result does not depend on which side is ours.
+STATUS_PRECEDENCE: tuple[str, ...] = (
+    "wrapped-up", "abandoned", "crashed", "ended", "paused", "active",
+)
+#: Properties holding a time: when both sides changed one, the later time wins.
+TIME_PROPERTIES = frozenset({"UPDATED", "ENDED", "EXITED", "COMPACTED"})
+#: Properties holding a count: when both sides changed one, both increments are kept.
+COUNT_PROPERTIES = frozenset({"COMPACTIONS"})
+#: The sections whose stamped items are merged as entries (not the summary's text).
+ENTRY_SECTIONS: tuple[str, ...] = tuple(key for key, _title in SECTIONS if key != "summary")
+
+# A stamped list item at column 0, as the tool writes it and as a person may:
+# any bullet Org takes, an optional checkbox, then an inactive timestamp.
+_ITEM = re.compile(
+    r"(?:[-+]|[0-9]+[.)]) (?:\[([ xX-])\] )?(\[\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d\])")
+# A property line as ai_protocols.org.file reads one (Org 9.5's org-property-drawer-re).
+_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
+_BLOCK_BEGIN = re.compile(r"[ \t]*#\+begin_(\S+)", re.IGNORECASE)
+_CHECK_RANK = {"X": 3, "-": 2, "x": 1, " ": 0}
+_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """A merged session file: its bytes, and whether conflict markers remain in it."""
+
+    data: bytes
+    conflicts: bool
+
+
+@dataclass
+class _Unit:
+    """One unit of a session file: ``kind`` ``"T"`` (a line of free text), ``"E"`` (a
+    stamped item with its indented lines) or ``"D"`` (the session's property drawer)."""
+
+    kind: str
+    raw: str  # its lines, with their endings
+    key: str = ""  # an entry's text with its checkbox blanked: ticking keeps the key
+
+    @property
+    def time(self) -> datetime | None:
+        """An entry's time: its item's timestamp (``None`` for an impossible date)."""
+        found = _ITEM.match(self.raw)
+        return parse_timestamp(found.group(2)) if found else None
+
+    @property
+    def token(self) -> str:
+        if self.kind == "D":
+            return "D"
+        return self.kind + hashlib.sha1(self.raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def check(self) -> int:
+        found = _ITEM.match(self.raw)
+        return _CHECK_RANK.get(found.group(1), 0) if found and found.group(1) else 0
+
+
+@dataclass
+class _Version:
+    """One side of the merge, read: its chunks and its drawer's properties.
+
+    A chunk is the text before the first headline (``"preamble"``) or a headline with
+    its body up to the next headline, known across the sides by its role: the
+    session headline (``"session"``), a section of the session (``"section:log"``), or
+    any other headline by its line and how many the same came before it."""
+
+    text: str
+    order: list[str]  # the chunks' names, in file order
+    chunks: dict[str, list[_Unit]]
+    drawer: list[tuple[str, str]]  # (KEY, raw line) in file order
+    newline: str
+    final_newline: bool
+
+    @property
+    def properties(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, raw in self.drawer:
+            match = _PROPERTY.match(strip_ending(raw, self.newline))
+            values[key] = ((match.group(2) if match else "") or "").strip()
+        return values
+
+    def raw(self, name: str) -> str:
+        return "".join(unit.raw for unit in self.chunks[name])
+
+
+def _units(lines: list[str], start: int, end: int, *, entries: bool,
+           drawer: tuple[int, int] | None, newline: str) -> list[_Unit]:
+    """The units of ``lines[start:end]``: stamped items (where ``entries``), the drawer
+    (at ``drawer``), single lines of free text for the rest."""
+    units: list[_Unit] = []
+    index = start
+    while index < end:
+        if drawer is not None and index == drawer[0]:
+            units.append(_Unit("D", "".join(lines[drawer[0]:drawer[1] + 1])))
+            index = drawer[1] + 1
+            continue
+        line = lines[index]
+        if entries and _ITEM.match(line):
+            last = probe = index + 1
+            while probe < end:  # the item's indented lines, blank lines between them
+                if not lines[probe].strip():
+                    probe += 1
+                elif lines[probe][0] in " \t":
+                    probe += 1
+                    last = probe
+                else:
+                    break
+            raw = "".join(lines[index:last])
+            key = re.sub(r"^((?:[-+]|[0-9]+[.)]) \[)[ xX-]\]", r"\1 ]", raw)
+            units.append(_Unit("E", raw, key))
+            index = last
+            continue
+        opened = _BLOCK_BEGIN.match(line) if entries else None
+        if opened:  # nothing in a block is an item: its lines stay free text
+            closing = re.compile(rf"[ \t]*#\+end_{re.escape(opened.group(1))}[ \t]*$",
+                                 re.IGNORECASE)
+            close = next((i for i in range(index + 1, end)
+                          if closing.match(strip_ending(lines[i], newline))), None)
+            if close is not None:
+                units.extend(_Unit("T", raw) for raw in lines[index:close + 1])
+                index = close + 1
+                continue
+        units.append(_Unit("T", line))
+        index += 1
+    return units
+
+
+def _read(text: str) -> _Version | None:
+    """Cut ``text`` into chunks of units; ``None`` when it is no session file this
+    driver merges."""
+    doc = OrgFile(text)
+    session = session_headline(doc)
+    if session is None or session.drawer is None:
+        return None
+    parts = text.split("\n")  # as OrgFile splits: only a newline ends a line
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    final_newline = not lines or lines[-1].endswith("\n")
+    if not final_newline:
+        lines[-1] += doc.newline
+    start, end = session.drawer
+    drawer: list[tuple[str, str]] = []
+    for raw in lines[start + 1:end]:
+        match = _PROPERTY.match(strip_ending(raw, doc.newline))
+        if match is None:
+            return None
+        key = match.group(1).upper()
+        if any(key == seen for seen, _ in drawer):
+            return None  # a key twice: which line is the value is not ours to decide
+        drawer.append((key, raw))
+    roles = {session.line: "session"}
+    for key, _title in SECTIONS:
+        section = find_section(doc, session, key)
+        if section is not None:
+            roles.setdefault(section.line, f"section:{key}")
+    first = doc.headlines[0].line if doc.headlines else len(lines)
+    order = ["preamble"]
+    chunks = {"preamble": _units(lines, 0, first, entries=False, drawer=None,
+                                 newline=doc.newline)}
+    seen: dict[str, int] = {}
+    for headline in doc.headlines:
+        name = roles.get(headline.line)
+        if name is None:
+            line = strip_ending(lines[headline.line], doc.newline).rstrip()
+            seen[line] = seen.get(line, 0) + 1
+            name = f"heading:{line}#{seen[line]}"
+        order.append(name)
+        chunks[name] = _units(
+            lines, headline.line, headline.body_end,
+            entries=name.startswith("section:") and name[len("section:"):] in ENTRY_SECTIONS,
+            drawer=session.drawer if name == "session" else None, newline=doc.newline)
+    return _Version(text, order, chunks, drawer, doc.newline, final_newline)
+
+
+# -- git merge-file ------------------------------------------------------------------------
+
+
+def git_merge_file(ours: bytes, base: bytes, theirs: bytes, *, labels: tuple[str, str, str],
+                   marker_size: int = 7, style: str | None = None) -> tuple[bytes, int]:
+    """``git merge-file -p`` on three texts: the merged bytes, and git's exit status
+    (0 clean, the number of conflicts up to 127, or -1: it could not merge, such as
+    binary files).
+    ``labels`` name ours, the base and theirs in the conflict markers; ``style`` is
+    ``"diff3"`` or ``None`` for the conflict style git's configuration sets."""
+    with tempfile.TemporaryDirectory(prefix="ai-protocols-merge-") as folder:
+        paths = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder, name)
+            path.write_bytes(data)
+            paths.append(str(path))
+        argv = ["git", "merge-file", "-p", f"--marker-size={marker_size}"]
+        if style:
+            argv.append(f"--{style}")
+        for label in labels:
+            argv += ["-L", label]
+        done = subprocess.run([*argv, *paths], capture_output=True, check=False)
+    # git merge-file exits with the number of conflicts, at most 127, or 255 on error.
+    return done.stdout, (done.returncode if 0 <= done.returncode <= 127 else -1)
+
+
+# -- merging ---------------------------------------------------------------------------------
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    """The later of two timestamps (one that reads as none counts as the earliest);
+    equal times: the greater text."""
+    ta = parse_timestamp(a or "") or datetime.min
+    tb = parse_timestamp(b or "") or datetime.min
+    return max((ta, a or ""), (tb, b or ""))[1] if (a, b) != (None, None) else None
+
+
+def _count(value: str | None) -> int:
+    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else 0
+
+
+def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
+                     *, ours_first: bool) -> dict[str, str | None]:
+    """The session headline's properties, merged three ways, key by key: a key only one
+    side changed takes that side's value (a removal included); when both sides changed
+    it differently, a time (:data:`TIME_PROPERTIES`: ``UPDATED``...) takes the later one,
+    ``STATUS`` the stronger (:data:`STATUS_PRECEDENCE`), ``COMPACTIONS`` the base plus
+    both increments, and any other key the value of the side updated last
+    (``ours_first``: ours has the later ``UPDATED``, or, at the same minute, the
+    greater bytes). ``None`` means the key goes."""
+    merged: dict[str, str | None] = {}
+    for key in {*base, *ours, *theirs}:
+        o, a, b = base.get(key), ours.get(key), theirs.get(key)
+        if a == b or b == o:
+            merged[key] = a
+        elif a == o:
+            merged[key] = b
+        elif key in TIME_PROPERTIES:
+            merged[key] = _later(a, b)
+        elif key == "STATUS":
+            rank = {status: -n for n, status in enumerate(STATUS_PRECEDENCE)}
+            low = -len(STATUS_PRECEDENCE)
+            merged[key] = max((rank.get(a or "", low), a or ""),
+                              (rank.get(b or "", low), b or ""))[1] or None
+        elif key in COUNT_PROPERTIES:
+            merged[key] = str(_count(a) + _count(b) - _count(o))
+        else:
+            merged[key] = a if ours_first else b
+    return merged
+
+
+def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: bool) -> str:
+    """The merged property drawer: keys in the order of the side updated last, then the
+    other side's new keys; a line that keeps its value keeps its bytes."""
+    values = merge_properties(base.properties, ours.properties, theirs.properties,
+                              ours_first=ours_first)
+    first, second = (ours, theirs) if ours_first else (theirs, ours)
+    frame = next(u for u in first.chunks["session"] if u.kind == "D").raw.splitlines(True)
+    lines = [frame[0]]
+    order = [key for key, _ in first.drawer] + \
+        [key for key, _ in second.drawer if key not in dict(first.drawer)] + \
+        [key for key, _ in base.drawer if key not in dict(first.drawer)
+         and key not in dict(second.drawer)]
+    for key in order:
+        value = values.get(key)
+        if value is None:
+            continue
+        for side in (first, second, base):
+            raw = dict(side.drawer).get(key)
+            if raw is not None and side.properties.get(key) == value:
+                lines.append(raw)
+                break
+        else:
+            lines.append(format_property(key, value) + ours.newline)
+    lines.append(frame[-1])
+    return "".join(lines)
+
+
+def _entry_keys(units: list[_Unit]) -> list[tuple[str, int]]:
+    """Each entry's key with its occurrence: the same item twice stays twice."""
+    seen: dict[str, int] = {}
+    keys = []
+    for unit in units:
+        seen[unit.key] = seen.get(unit.key, -1) + 1
+        keys.append((unit.key, seen[unit.key]))
+    return keys
+
+
+def _pick(base: _Unit | None, a: _Unit, b: _Unit) -> _Unit:
+    """One entry both sides hold: the changed one, or the one ticked further."""
+    if a.raw == b.raw or (base is not None and b.raw == base.raw):
+        return a
+    if base is not None and a.raw == base.raw:
+        return b
+    return a if (a.check, a.raw) >= (b.check, b.raw) else b
+
+
+def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
+                   ours_first: bool) -> list[_Unit]:
+    """The entries of one place both sides changed, merged as a set: each kept once,
+    those one side removed (and the other left as they were) left out, in time order
+    (at the same minute, as the side updated last has them, then the other's)."""
+    o = dict(zip(_entry_keys(base), base, strict=True))
+    a = dict(zip(_entry_keys(ours), ours, strict=True))
+    b = dict(zip(_entry_keys(theirs), theirs, strict=True))
+    kept: dict[tuple[str, int], _Unit] = {}
+    for key in [*a, *b]:
+        if key in kept:
+            continue
+        uo, ua, ub = o.get(key), a.get(key), b.get(key)
+        if ua is not None and ub is not None:
+            kept[key] = _pick(uo, ua, ub)
+        elif uo is None:
+            kept[key] = ua or ub  # type: ignore[assignment]
+        else:
+            only = ua or ub
+            if only is not None and only.raw != uo.raw:
+                kept[key] = only  # one side removed it, the other changed it: keep it
+    first, second = (a, b) if ours_first else (b, a)
+    order = [k for k in first if k in kept] + [k for k in second if k in kept and k not in first]
+    return sorted((kept[k] for k in order), key=lambda unit: unit.time or datetime.min)
+
+
+def _leading(units: list[_Unit]) -> set[tuple[str, int]]:
+    """The keys of the entries before the first line of free text of a part (none when
+    the part has no free text: the tool appends entries after a person's text)."""
+    if not any(u.kind == "T" for u in units):
+        return set()
+    entries = [u for u in units if u.kind == "E"]
+    keys = iter(_entry_keys(entries))
+    lead: set[tuple[str, int]] = set()
+    for unit in units:
+        if unit.kind == "T":
+            break
+        lead.add(next(keys))
+    return lead
+
+
+def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_first: bool,
+             labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+    """A place both sides changed: its entries merged as a set, its free text by git."""
+    def text(units: list[_Unit]) -> str:
+        return "".join(u.raw for u in units if u.kind != "E")
+
+    to, ta, tb = text(base), text(ours), text(theirs)
+    conflict = False
+    if ta == tb or tb == to:
+        free = ta
+    elif ta == to:
+        free = tb
+    else:
+        merged, status = git_merge_file(ta.encode(), to.encode(), tb.encode(), labels=labels,
+                                        marker_size=marker_size)
+        if status < 0:
+            raise _CannotMerge
+        free, conflict = merged.decode("utf-8"), status > 0
+    entries = _merge_entries(*(
+        [u for u in part if u.kind == "E"] for part in (base, ours, theirs)), ours_first)
+    first, second = (ours, theirs) if ours_first else (theirs, ours)
+    lead_keys = _leading(first) | _leading(second)
+    keyed = _entry_keys(entries)
+    lead = "".join(e.raw for e, k in zip(entries, keyed, strict=True) if k in lead_keys)
+    trail = "".join(e.raw for e, k in zip(entries, keyed, strict=True) if k not in lead_keys)
+    return lead + free + trail, conflict
+
+
+class _CannotMerge(Exception):
+    """The structural merge gives up: the file is merged as git merge-file merges it."""
+
+
+def _parse_merge(output: str, marker_size: int) -> list[tuple[list[str], ...]]:
+    """``git merge-file --diff3`` output, as plain runs ``([lines],)`` and conflicts
+    ``(ours, base, theirs)``."""
+    parts: list[tuple[list[str], ...]] = []
+    plain: list[str] = []
+    state = None
+    sides: dict[str, list[str]] = {}
+    marks = [m[0] * marker_size for m in _MARKERS]
+    for line in output.split("\n"):
+        if not line:
+            continue
+        head = line[:marker_size] if line[marker_size:marker_size + 1] in ("", " ") else None
+        if head == marks[0] and state is None:
+            parts.append((plain,))
+            plain, state, sides = [], "a", {"a": [], "o": [], "b": []}
+        elif head == marks[1] and state == "a":
+            state = "o"
+        elif head == marks[2] and state in ("a", "o"):
+            state = "b"
+        elif head == marks[3] and state == "b":
+            parts.append((sides["a"], sides["o"], sides["b"]))
+            state = None
+        elif state is None:
+            plain.append(line)
+        else:
+            sides[state].append(line)
+    if state is not None:
+        raise _CannotMerge
+    parts.append((plain,))
+    return parts
+
+
+def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
+    """Whether ours was updated last (later ``UPDATED``; at the same minute, the greater
+    text): the same answer whichever side git calls ours."""
+    ta = parse_timestamp(ours.properties.get("UPDATED", "")) or datetime.min
+    tb = parse_timestamp(theirs.properties.get("UPDATED", "")) or datetime.min
+    return (ta, ours.text) >= (tb, theirs.text)
+
+
+def _token_merge(base: list[str], ours: list[str], theirs: list[str],
+                 ) -> list[tuple[list[str], ...]]:
+    """``git merge-file --diff3`` of three sequences of names (any text but newlines),
+    each standing as one line: plain runs ``([names],)`` and conflicts
+    ``(ours, base, theirs)``."""
+    names: dict[str, str] = {}
+
+    def tokens(sequence: list[str]) -> bytes:
+        out = []
+        for name in sequence:
+            token = "N" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()
+            names[token] = name
+            out.append(token + "\n")
+        return "".join(out).encode()
+
+    output, status = git_merge_file(tokens(ours), tokens(base), tokens(theirs),
+                                    labels=("a", "o", "b"), style="diff3")
+    if status < 0:
+        raise _CannotMerge
+    return [tuple([names[t] for t in side] for side in part)
+            for part in _parse_merge(output.decode("ascii"), 7)]
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    """``first``, with what only ``second`` holds put in after what comes before it there."""
+    result = list(first)
+    for index, name in enumerate(second):
+        if name in result:
+            continue
+        before = next((second[j] for j in range(index - 1, -1, -1) if second[j] in result), None)
+        result.insert(result.index(before) + 1 if before is not None else 0, name)
+    return result
+
+
+def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
+                 ours_first: bool, labels: tuple[str, str, str],
+                 marker_size: int) -> tuple[str, bool]:
+    """One chunk both sides hold (the base may not): its units merged by git, entries
+    and the drawer by their rules."""
+    o, a, b = base.chunks.get(name, []), ours.chunks[name], theirs.chunks[name]
+    if name != "session":
+        ro, ra, rb = (base.raw(name) if name in base.chunks else None), ours.raw(name), \
+            theirs.raw(name)
+        if ra == rb or rb == ro:
+            return ra, False
+        if ra == ro:
+            return rb, False
+    by_token = {unit.token: unit for unit in (*o, *a, *b)}
+    pieces: list[str] = []
+    conflict = False
+    for part in _token_merge(*([u.token for u in side] for side in (o, a, b))):
+        units = [[by_token[token] for token in side] for side in part]
+        if len(units) == 1:
+            for unit in units[0]:
+                pieces.append(_merge_drawer(base, ours, theirs, ours_first)
+                              if unit.kind == "D" else unit.raw)
+            continue
+        in_a, in_o, in_b = units
+        if any(u.kind == "D" for u in (*in_a, *in_o, *in_b)):
+            raise _CannotMerge
+        text, clash = _resolve(in_o, in_a, in_b, ours_first=ours_first, labels=labels,
+                               marker_size=marker_size)
+        pieces.append(text)
+        conflict = conflict or clash
+    return "".join(pieces), conflict
+
+
+def _structural(base: _Version, ours: _Version, theirs: _Version, *,
+                labels: tuple[str, str, str], marker_size: int) -> MergeResult:
+    """Merge chunk by chunk: their order three ways (a chunk one side removed and the
+    other left as it was goes), then each chunk's units."""
+    ours_first = _primary_is_ours(ours, theirs)
+    order: list[str] = []
+    for part in _token_merge(base.order, ours.order, theirs.order):
+        if len(part) == 1:
+            order += part[0]
+        else:
+            first, second = (part[0], part[2]) if ours_first else (part[2], part[0])
+            order += _union(first, second)
+    # A chunk one side removed while the other changed it is kept, as a conflict.
+    placed = set(order)
+    for side, other in ((ours, theirs), (theirs, ours)):
+        for index, name in enumerate(side.order):
+            if name not in placed and name in base.chunks and name not in other.chunks \
+                    and side.raw(name) != base.raw(name):
+                before = next((side.order[j] for j in range(index - 1, -1, -1)
+                               if side.order[j] in order), None)
+                order.insert(order.index(before) + 1 if before is not None else 0, name)
+                placed.add(name)
+    pieces: list[str] = []
+    conflict = False
+    done: set[str] = set()
+    newline = ours.newline
+    for name in order:
+        if name in done:
+            continue
+        done.add(name)
+        in_a, in_b = name in ours.chunks, name in theirs.chunks
+        if in_a and in_b:
+            text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
+                                       labels=labels, marker_size=marker_size)
+        elif not in_a and not in_b:
+            continue
+        elif name not in base.chunks:
+            text, clash = (ours if in_a else theirs).raw(name), False
+        elif (ours if in_a else theirs).raw(name) == base.raw(name):
+            continue  # the other side removed it
+        else:  # removed on one side, changed on the other: as git marks it
+            text = (f"{'<' * marker_size} {labels[0]}{newline}"
+                    f"{ours.raw(name) if in_a else ''}{'=' * marker_size}{newline}"
+                    f"{theirs.raw(name) if in_b else ''}{'>' * marker_size} {labels[2]}{newline}")
+            clash = True
+        pieces.append(text)
+        conflict = conflict or clash
+    merged = "".join(pieces)
+    keep_final = ours.final_newline if ours.final_newline == theirs.final_newline else \
+        (theirs.final_newline if ours.final_newline == base.final_newline else ours.final_newline)
+    if not keep_final and merged.endswith(newline):
+        merged = merged[: -len(newline)]
+    if not conflict:
+        check = _read(merged)
+        if check is None or check.properties.get("STARTED") != ours.properties.get("STARTED"):
+            raise _CannotMerge
+    return MergeResult(merged.encode("utf-8"), conflict)
+
+
+def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
+                        labels: tuple[str, str, str] = ("ours", "base", "theirs"),
+                        marker_size: int = 7) -> MergeResult | None:
+    """Merge three versions of a session file by its structure (see the module's
+    docstring); ``None`` when this is not three versions of one session file that the
+    structural merge understands, and the caller merges them as git merge-file does.
+    Runs ``git merge-file``; raises nothing of its own."""
+    texts = []
+    for data in (base, ours, theirs):
+        if b"\x00" in data:
+            return None
+        try:
+            texts.append(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+    versions = [_read(text) for text in texts]
+    if any(v is None for v in versions):
+        return None
+    o, a, b = versions  # type: ignore[misc]
+    if len({v.newline for v in (o, a, b)}) != 1 or \
+            len({v.properties.get("STARTED") for v in (o, a, b)}) != 1:
+        return None  # another session on one side (one started afresh), or other endings
+    try:
+        return _structural(o, a, b, labels=labels, marker_size=marker_size)
+    except (_CannotMerge, UnicodeDecodeError, OSError):
+        return None
+
+
+def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int = 7,
+                     labels: tuple[str, str, str] = ("ours", "base", "theirs")) -> int:
+    """What ``ai-protocols merge-driver %O %A %B %P`` does: merge into ``ours`` and return
+    the exit status git expects, 0 for a clean merge and 1 when conflict markers remain.
+    What the structural merge does not understand is merged by ``git merge-file``,
+    whose result (and conflict markers) is written as it gives it; when even git
+    cannot merge (a binary file), ``ours`` is left as it is and 1 is returned, so that
+    git reports the conflict and keeps both sides in its index. Raises
+    :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
+    (git then reports a conflict too, and ``ours`` is as it was)."""
+    data = []
+    for path in (base, ours, theirs):
+        try:
+            data.append(Path(path).read_bytes())
+        except OSError as error:
+            raise storage.StorageError(path, error) from error
+    result = merge_session_bytes(*data, labels=labels, marker_size=marker_size)
+    if result is None:
+        merged, status = git_merge_file(data[1], data[0], data[2], labels=labels,
+                                        marker_size=marker_size)
+        if status < 0:
+            return 1
+        result = MergeResult(merged, status > 0)
+    storage.atomic_write(Path(ours), result.data)  # git's temporary file, not .ai/
+    return 1 if result.conflicts else 0
+
+
+def driver_command(executable: str | None = None) -> str:
+    """The command git runs as ``merge.ai-protocols.driver``: this installation's console
+    script by its absolute path (a person's PATH is not always git's), with git's
+    placeholders (gitattributes(5)): ``%O`` base, ``%A`` ours and the result, ``%B``
+    theirs, ``%L`` the conflict marker size, ``%P`` the path in the tree."""
+    import shlex
+    import sys
+
+    if executable is None:
+        script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+        if script is not None and script.name == "ai-protocols" and script.is_file():
+            executable = shlex.quote(os.path.abspath(script))
+        else:
+            executable = f"{shlex.quote(sys.executable)} -m ai_protocols"
+    return f"{executable} merge-driver --marker-size %L %O %A %B %P"
+
