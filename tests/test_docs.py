@@ -330,12 +330,13 @@ def test_the_session_file_is_written_in_one_place() -> None:
                          source.replace(f"def {call}", "")):
                 found.setdefault(call, set()).add(str(path.relative_to(package)))
     assert found["discard_partial_writes("] == {  # and the record of minted ids, init's files
-        "session/transaction.py", "identity.py", "scaffold.py"}
+        "session/transaction.py", "identity.py", "scaffold.py",
+        "board/board.py"}  # the task board, its own file
     assert found["apply_entry("] == {"session/transaction.py"}
     assert found["read_pending("] == {"session/transaction.py", "session/project.py"}  # show
     assert found["locked("] == {  # the archive folder's lock; the index's; minted ids'; init's
         "session/transaction.py", "session/archive.py", "storage/archive_index.py",
-        "identity.py", "scaffold.py"}
+        "identity.py", "scaffold.py", "board/board.py"}
     imported = {str(path.relative_to(package)) for path in package.rglob("*.py")
                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                 if isinstance(node, ast.ImportFrom) and node.module == "ai_protocols.storage.files"
@@ -346,8 +347,10 @@ def test_the_session_file_is_written_in_one_place() -> None:
     assert found["atomic_write("] == {
         "session/transaction.py", "session/archive.py", "session/pending.py",
         "storage/archive_index.py", "scaffold.py", "identity.py",
-        "integrations/install.py", "integrations/agents_md.py"}  # agents' settings, AGENTS.md
-    assert found["source="] == {"session/transaction.py"}  # a file read to be spliced
+        "integrations/install.py", "integrations/agents_md.py",  # agents' settings, AGENTS.md
+        "board/board.py"}  # the task board
+    assert found["source="] == {"session/transaction.py",  # a file read to be spliced
+                                "board/board.py"}
     # Who takes several session files' locks at once, and passes held=True.
     assert found["locked_sessions("] == {
         "session/transaction.py", "session/project.py", "session/recovery.py"}

@@ -27,6 +27,10 @@ EXAMPLES = [
     _errors.BeingEdited(Path("/p/s.org"), "me@host.1"),
     _errors.CannotRecover(Path("/p/s.org"), "it is live"),
     _errors.UnsafePath(Path("/p/s.org"), Path("/p")),
+    _errors.TaskNotFound("k3f9", Path("/p/.ai/tasks.org"), ("20261130-052011-k3f9qxm2 (line 9)",)),
+    _errors.TaskTaken("20261130-052011-k3f9qxm2", "vm.p.claude.1", "live", "its owner runs"),
+    _errors.PathLocked("src/a.py", "src/", "vm.p.claude.1", "live", "its owner runs", "refactor"),
+    _errors.TaskClosed("20261130-052011-k3f9qxm2", "DONE", "claim"),
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
+from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
 from ai_protocols.cli.options import (
     Given,
     UsageProblem,
@@ -155,7 +156,9 @@ def cli() -> None:
     several matching items, 6 unreadable file, 7 already wrapped up,
     8 lock timeout, 9 file system refused, 10 being edited in Emacs,
     11 recovery refused, 12 symbolic link refused, 13 no project (run
-    init).
+    init); the task board (docs/tasks.md): 20 no such task, 21 task held by
+    another agent, 22 path locked by another agent, 23 check found changes
+    outside the working set or inside another's lock, 24 task closed.
     """
 
 
@@ -473,8 +476,10 @@ def hook(event: str, runtime: str | None) -> None:
     """Run the agent hook for EVENT, reading its JSON payload on stdin.
 
     EVENT is one of SessionStart, UserPromptSubmit, PreCompact, Stop,
-    SessionEnd. Installed by 'ai-protocols hooks install'; what each event
-    does is in docs/agents.md. It never blocks the agent: a failure prints one
+    SessionEnd, PreToolUse. Installed by 'ai-protocols hooks install'; what
+    each event does is in docs/agents.md. PreToolUse refuses (exit 2) a file
+    edit into another agent's lock (docs/tasks.md); otherwise it never
+    blocks the agent: a failure prints one
     line on stderr and exits 1; a project without .ai/ is left alone.
     """
     from ai_protocols.integrations.hooks import main as run
@@ -637,6 +642,10 @@ def hooks_plugin_dir() -> None:
     from ai_protocols.integrations.install import plugin_dir
 
     click.echo(plugin_dir())
+
+
+for _command in BOARD_COMMANDS:  # task, lock, unlock, locks, check (ai_protocols.cli.board)
+    cli.add_command(_command)
 
 
 def main() -> None:
