@@ -457,3 +457,73 @@ def test_32_processes_claiming_8_tasks(project: Path, run: Runner, tmp_path: Pat
 
 
 # -- arbitrary text --------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TITLE = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=60)
+TAG = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Lo", "Nd"),
+                            whitelist_characters="_@#%"), min_size=1, max_size=12)
+PATH = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               min_size=1, max_size=40)
+
+
+def _emacs_properties(path: Path) -> list[list[str] | None]:
+    """Each headline's WORKING_SET as Org's org-entry-get-multivalued-property reads it."""
+    from emacs import emacs as emacs_program
+
+    script = ("(progn (require 'org) (require 'json) (org-mode) (princ (json-encode "
+              "(org-map-entries (lambda () (or (org-entry-get-multivalued-property (point) "
+              "\"WORKING_SET\") []))))))")
+    done = subprocess.run([emacs_program(), "--batch", "-Q", str(path), "--eval", script],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_arbitrary_titles_tags_and_paths_are_kept_or_refused(tmp_path: Path) -> None:
+    """Any title, tag or working-set path either is refused (InvalidText, nothing
+    written) or reads back as given (a title without the spaces around it, a path
+    relative to the root): through our reader at once, and through Emacs (headline
+    title and tags by org-element, the working set by Org's multi-valued property
+    reader) over every board made."""
+    from ai_protocols.board.board import Board
+    from ai_protocols.errors import InvalidText
+    from ai_protocols.session.project import Project
+
+    root = (tmp_path / "proj").resolve()
+    (root / ".ai").mkdir(parents=True)
+    board = Board(Project(root, "prop.1"))
+    expected: list[tuple[str, list[str], list[str]]] = []
+
+    @settings(max_examples=300, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(TITLE, st.lists(TAG, max_size=3), st.lists(PATH, max_size=3))
+    def one(title: str, tags: list[str], paths: list[str]) -> None:
+        before = board.path.read_bytes() if board.path.exists() else None
+        try:
+            task = board.add(title, tags=tuple(tags), working_set=tuple(paths), cwd=str(root))
+        except InvalidText:
+            after = board.path.read_bytes() if board.path.exists() else None
+            assert after == before
+            return
+        assert task.title == title.strip(" ")
+        assert list(task.tags) == list(dict.fromkeys(tags))
+        from ai_protocols.board.model import normalize_path
+
+        normal = list(dict.fromkeys(normalize_path(str(root), p, str(root)) for p in paths))
+        assert list(task.working_set) == normal
+        for path in normal:  # a path kept is a fixed point of the rule
+            assert normalize_path(str(root), path, str(root)) == path
+        assert board.task(task.id or "").title == task.title
+        expected.append((task.title, list(task.tags), normal))
+
+    one()
+    assert len(expected) > 50, "too few examples were accepted to mean anything"
+    parsed = org_element_one(board.path)
+    assert_reader_agrees(board.path, parsed)
+    tasks = [h for h in parsed["headlines"] if h["level"] == 1 and h["todo"]]
+    assert [(h["title"], h["tags"]) for h in tasks] == [(t, g) for t, g, _ in expected]
+    sets = _emacs_properties(board.path)
+    assert sets[-len(expected):] == [p for _, _, p in expected]  # (the Locks section first)

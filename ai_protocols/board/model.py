@@ -11,9 +11,9 @@ splices lines into it.
 
 Paths, in working sets and locks, are relative to the project root, with
 ``/`` between folders, and a folder ends with ``/``. Several paths in one
-property are an Org multi-valued property: separated by spaces, each with
-``%`` written ``%25`` and a space ``%20``, as ``org-entry-protect-space``
-writes them (Org's ``org-entry-get-multivalued-property`` reads them back).
+property are an Org multi-valued property: separated by spaces, each with a
+space written ``%20``, as ``org-entry-protect-space`` writes them (Org's
+``org-entry-get-multivalued-property`` reads them back).
 
 This module is what the PreToolUse hook imports: the standard library and
 the Org file only.
@@ -280,14 +280,15 @@ def check_line(field_name: str, text: str, limit: int = 500) -> str:
 
 
 def protect(path: str) -> str:
-    """``path`` as one value of an Org multi-valued property: ``%`` as ``%25``, a
-    space as ``%20`` (``org-entry-protect-space``)."""
-    return path.replace("%", "%25").replace(" ", "%20")
+    """``path`` as one value of an Org multi-valued property: a space as ``%20``, as
+    ``org-entry-protect-space`` writes it (Org 9.5 and 9.7: it escapes nothing else,
+    so :func:`normalize_path` refuses a path holding ``%20`` or ``%0A`` itself)."""
+    return path.replace(" ", "%20")
 
 
 def restore(value: str) -> str:
-    """What :func:`protect` made, back (``org-entry-restore-space``)."""
-    return value.replace("%20", " ").replace("%25", "%")
+    """What :func:`protect` made, back, as ``org-entry-restore-space`` does."""
+    return value.replace("%20", " ")
 
 
 def join_paths(paths: tuple[str, ...] | list[str]) -> str:
@@ -295,7 +296,9 @@ def join_paths(paths: tuple[str, ...] | list[str]) -> str:
 
 
 def split_paths(value: str) -> tuple[str, ...]:
-    return tuple(restore(v) for v in value.split())
+    """The paths of a multi-valued property, split as Org's ``split-string`` does (on
+    spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
+    return tuple(restore(v) for v in re.split(r"[ \f\t\n\r\v]+", value) if v)
 
 
 def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
@@ -303,8 +306,16 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     as a path relative to the project ``root``: ``/`` between parts, no ``.`` or
     ``..`` left, a folder (one that exists, or given with a final ``/``) ending in
     ``/``; the root itself is ``./``. :class:`~ai_protocols.errors.InvalidText` for
-    a path outside the root, empty, or holding a control character."""
+    a path outside the root, empty, or holding a control character or white space
+    other than spaces."""
     _one_line("path", given, MAX_PATH)
+    odd = next((ch for ch in given if ch.isspace() and ch != " "), None)
+    if odd is not None:
+        raise InvalidText("path", given, f"it holds white space other than spaces "
+                                         f"(U+{ord(odd):04X}), which a property cannot keep")
+    if re.search(r"%(?:20|0a)", given, re.IGNORECASE):
+        raise InvalidText("path", given, "it holds %20 or %0A, which Org's multi-valued "
+                                         "properties read as a space or a newline")
     base = cwd if cwd is not None else os.getcwd()
     full = os.path.normpath(os.path.join(base, given))
     root = os.path.normpath(root)
