@@ -204,7 +204,8 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     path.write_text(dump(old))
     out = hooks("hooks", "install", "claude").stdout
     assert "  updated: Stop\n" in out
-    assert "  unchanged: SessionStart, PreCompact, UserPromptSubmit, SessionEnd, PreToolUse\n" in out
+    assert ("  unchanged: SessionStart, PreCompact, UserPromptSubmit, SessionEnd, "
+            "PreToolUse\n") in out
     stop_after = json.loads(path.read_text())["hooks"]["Stop"]
     assert stop_after == [{"hooks": [
         {"type": "command", "command": "echo first"},
