@@ -527,3 +527,48 @@ def test_arbitrary_titles_tags_and_paths_are_kept_or_refused(tmp_path: Path) -> 
     assert [(h["title"], h["tags"]) for h in tasks] == [(t, g) for t, g, _ in expected]
     sets = _emacs_properties(board.path)
     assert sets[-len(expected):] == [p for _, _, p in expected]  # (the Locks section first)
+
+
+# -- sessions know their task ------------------------------------------------------------------
+
+
+def test_a_session_is_linked_to_its_task_and_resume_shows_it(project: Path, run: Runner) -> None:
+    task_id = add(run, "Fix the sweep bug", "--working-set", "src/sweep.py", "--working-set",
+                  "tests/")
+    refused = run("start", "--task", "nosuch", agent="impl.1", check=False)
+    assert refused.returncode == 20
+    assert not (project / ".ai/session-context.d/impl.1.org").exists()
+    out = run("start", "--task", task_id.rsplit("-", 1)[1], agent="impl.1").stdout
+    assert f"Linked the session to task {task_id}: Fix the sweep bug" in out
+    session_file = project / ".ai/session-context.d/impl.1.org"
+    assert f":TASK:     {task_id}\n" in session_file.read_text()
+    before = session_file.read_bytes()
+    refused = run("log", "--progress", "x", "--task", "nosuch", agent="impl.1", check=False)
+    assert refused.returncode == 20 and session_file.read_bytes() == before
+    other = add(run, "Second task")
+    out = run("log", "--progress", "Reproduced it", "--task", other, agent="impl.1").stdout
+    assert "logged progress: Reproduced it" in out and f"linked task {other}" in out
+    assert f":TASK:     {other}\n" in session_file.read_text()
+    run("log", "--task", task_id, agent="impl.1")  # the link alone
+    assert f":TASK:     {task_id}\n" in session_file.read_text()
+    # resume shows the linked task (free), then the claimed one (yours), with its working set.
+    text = run("resume", agent="impl.1").stdout
+    assert f"Tasks (.ai/tasks.org):\n  {task_id} TODO (free): Fix the sweep bug\n" \
+           "    working set: src/sweep.py tests/\n" in text
+    run("task", "claim", other, agent="impl.1")
+    data = json.loads(run("resume", "--json", agent="impl.1").stdout)
+    assert [(t["id"], t["state"], t["owner"]) for t in data["tasks"]] == [
+        (task_id, "TODO", None), (other, "DOING", "impl.1")]
+    # The SessionStart hook gives the model the same text.
+    payload = {"session_id": "s-1", "cwd": str(project), "hook_event_name": "SessionStart",
+               "source": "startup", "transcript_path": "/t"}
+    started = subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
+                             input=json.dumps(payload), capture_output=True, text=True,
+                             cwd=project, env=clean_env(AI_AGENT_ID="impl.1"), timeout=60)
+    assert started.returncode == 0, started.stderr
+    assert f"{other} DOING (yours): Second task" in started.stdout
+    # wrap-up says which tasks are still open, and the command that closes each.
+    wrapped = run("wrap-up", "Reproduced", agent="impl.1")
+    assert f"ai-protocols task done {other} --checkpoint REF" in wrapped.stderr
+    assert f"ai-protocols task done {task_id} --checkpoint REF" in wrapped.stderr
+    assert wrapped.stdout.strip().endswith(".org")  # the archive alone on stdout

@@ -353,6 +353,27 @@ class Board:
             doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, f"{said}: {note}"))
             return _read_at(doc, line)
 
+    def link_session(self, task_id: str, *, now: datetime | None = None) -> Task:
+        """Link the agent's session to the task: its ``TASK`` property, and a Log line,
+        through the session's edit transaction. Returns the task. Raises
+        :class:`~ai_protocols.errors.TaskNotFound`, and what a session edit raises
+        (:class:`~ai_protocols.errors.NoSession` without a session file)."""
+        from ai_protocols.session.transaction import editing
+
+        task = self.task(task_id)
+        with editing(self.project.ai_dir, self.project.path, now=now) as edit:
+            if edit.properties.get("TASK") != task.id:
+                edit.set_properties(("TASK", task.id))
+                edit.note(f"task: {task.id} {preview(task.title)}")
+        return task
+
+    def session_tasks(self, linked: str | None = None) -> list[Task]:
+        """The open tasks the agent holds, and the task ``linked`` to its session (by
+        ``start``/``log --task``) if it is still open, in board order."""
+        me = self.me
+        return [t for t in self.tasks() if t.is_open and
+                ((me and t.owner == me) or (linked and t.id == linked))]
+
     # -- locks --------------------------------------------------------------------------------
 
     def lock(self, paths: tuple[str, ...], *, reason: str, force: bool = False,

@@ -220,8 +220,10 @@ def init(agents_md: bool) -> None:
 @cli.command()
 @click.option("--title", help="A one-line title for a new session (- reads it from stdin, "
                               "@FILE from a file).")
+@click.option("--task", "task_id", metavar="ID",
+              help="Link the session to this task of the board (docs/tasks.md).")
 @_errors_to_exit
-def start(title: str | None) -> None:
+def start(title: str | None, task_id: str | None) -> None:
     """Start a session, or pick up the one that did not wrap up.
 
     Creates the session-context file when there is none. When one is there,
@@ -233,6 +235,10 @@ def start(title: str | None) -> None:
     if given:
         title = text_of(given[-1])
     project = _project()
+    if task_id is not None:  # a task that is not there: refused before anything starts
+        from ai_protocols.board.board import Board
+
+        Board(project).task(task_id)
     report = project.start(title or None)
     if report.set_up:
         click.echo(f"{project.root} had no complete .ai/ yet: set it up as 'ai-protocols "
@@ -280,6 +286,11 @@ def start(title: str | None) -> None:
             if live.state != "wrapped-up":
                 click.echo(f"    take it over: ai-protocols recover {target} --adopt")
             click.echo(f"    archive it: ai-protocols recover {target} --archive")
+    if task_id is not None:
+        from ai_protocols.board.board import Board
+
+        linked = Board(project).link_session(task_id)
+        click.echo(f"Linked the session to task {linked.id}: {linked.title}")
 
 
 @cli.command()
@@ -294,11 +305,20 @@ def log(**options: Any) -> None:
     given as - is read from standard input, as @FILE from the file FILE;
     write --progress=TEXT to log a text that starts with '-' or '@' as it is.
     """
+    given = click.get_current_context().meta[GIVEN]
     try:
-        drafts = log_entries(click.get_current_context().meta[GIVEN])
+        drafts = log_entries(given)
     except UsageProblem as problem:
         raise click.UsageError(str(problem)) from None
-    print_log_report(_project().log(*read_log_entries(drafts)))
+    from ai_protocols.cli.options import task_of
+
+    task = task_of(given)
+    if task is None:
+        print_log_report(_project().log(*read_log_entries(drafts)))
+    else:
+        from ai_protocols.cli.output import print_task_link
+
+        print_task_link(_project(), task, read_log_entries(drafts))
 
 
 @cli.command()
@@ -343,10 +363,24 @@ def wrap_up(description: str) -> None:
     transliterated). Says what it did on stderr and prints the archive's
     path on stdout. The next start is fresh.
     """
-    archive = _project().wrap_up(description)
+    project = _project()
+    linked = _linked_task(project)
+    archive = project.wrap_up(description)
     click.echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
+    from ai_protocols.cli.board import print_open_tasks
+
+    print_open_tasks(project, linked)
     click.echo(archive)
+
+
+def _linked_task(project: Project) -> str | None:
+    """The task the session is linked to (``start``/``log --task``), if any."""
+    try:
+        session = project.show()
+    except AiProtocolsError:
+        return None
+    return session.task
 
 
 @cli.command("list")
