@@ -6,11 +6,12 @@ the refusal reaches the model; an edit elsewhere goes through."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
 
-from agents.fake_api import FakeAPI, FreeformCall, Text, ToolCall
+from agents.fake_api import FakeAPI, FreeformCall, Shell, Text, ToolCall
 from agents.programs import Claude, Codex
 from conftest import BIN, CLI, clean_env
 
@@ -63,3 +64,76 @@ def test_codex_cannot_patch_into_another_agents_lock(codex: Codex, fake_api: Fak
     assert any("which other.1 has locked (reshaping the API 4711)" in r for r in results), \
         results
 
+
+
+def test_as_a_new_user_would(claude: Claude, fake_api: FakeAPI, tmp_path: object) -> None:
+    """Agents started by hooks claim tasks from the board; a claim of a taken task is
+    refused naming the holder; an edit into another agent's lock is refused by the
+    hook; an agent is killed, and its claim is taken over with the evidence."""
+    import json
+    import signal
+    import threading
+    import time
+
+    def cli(*args: str, agent: str = "planner.1") -> str:
+        done = subprocess.run([str(CLI), *args], cwd=claude.project, capture_output=True,
+                              text=True, env=clean_env(AI_AGENT_ID=agent))
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    for args in (("init",), ("hooks", "install", "claude")):
+        cli(*args)
+    claude.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    (claude.project / "src" / "api").mkdir(parents=True)
+    first, second, third = (cli("task", "add", title, "--working-set", "src/")
+                            for title in ("Reshape the API", "Fix the parser", "Write docs"))
+    # Agent A claims the first task and locks src/api/, through its shell tool.
+    fake_api.reply(Shell(f"ai-protocols task claim {first} && "
+                         "ai-protocols lock src/api/ --reason 'reshaping the API 4711'"),
+                   Text("ok"))
+    a = claude.run("take the API task", "--allowedTools", "Bash").check()
+    tasks = {t["id"]: t for t in json.loads(cli("task", "list", "--json"))}
+    holder = tasks[first]["owner"]
+    assert holder and a.session_id and a.session_id[:8] in holder
+    # Agent B claims the second; its claim of the first is refused naming A; its edit
+    # into A's lock is refused by the hook.
+    locked = claude.project / "src" / "api" / "v1.py"
+    fake_api.reply(Shell(f"ai-protocols task claim {second}"),
+                   Shell(f"ai-protocols task claim {first}"),
+                   ToolCall("Write", {"file_path": str(locked), "content": "x\n"}),
+                   Text("ok"))
+    b = claude.run("take a task", "--allowedTools", "Bash,Write").check()
+    results = [r for req in b.model_requests() for r in req.tool_results()]
+    assert any(f"Claimed task {second}" in r for r in results), results
+    assert any(f"it is claimed by {holder}" in r for r in results), results
+    assert any("which " + holder + " has locked (reshaping the API 4711)" in r
+               for r in results), results
+    assert not locked.exists()
+    # Agent C claims the third, then is killed while it waits for the model.
+    waiting = threading.Event()
+    killed = threading.Event()
+
+    def hang(_request: object) -> Text:
+        waiting.set()
+        killed.wait(120)
+        return Text("never read")
+
+    fake_api.reply(Shell(f"ai-protocols task claim {third}"), hang)
+    outcome: list[object] = []
+    runner = threading.Thread(target=lambda: outcome.append(
+        claude.run("take the docs task", "--allowedTools", "Bash")))
+    runner.start()
+    assert waiting.wait(120), "agent C never asked the model after its claim"
+    owner = json.loads(cli("task", "show", third, "--json"))["owner"]
+    session = claude.project / ".ai" / "session-context.d" / f"{owner}.org"
+    pid = int(re.search(r":OWNER:\s+pid (\d+)", session.read_text()).group(1))
+    os.kill(pid, signal.SIGKILL)
+    killed.set()
+    runner.join(120)
+    deadline = time.monotonic() + 60
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)  # (the zombie is reaped by the runner thread's subprocess.run)
+    out = cli("task", "claim", third, agent="rescuer.1")
+    assert f"taking it over from {owner} (crashed:" in out and "is gone" in out
+    assert f"taking it over from {owner} (crashed:" in (claude.project / ".ai" /
+                                                        "tasks.org").read_text()
