@@ -141,6 +141,10 @@ def test_bad_input_is_refused_and_changes_nothing(project: Path, run: Runner,
 
 
 def test_an_unknown_or_ambiguous_id_is_refused(project: Path, run: Runner) -> None:
+    for args in (("task", "claim", "k3f9"), ("task", "done", "k3f9"), ("task", "show", "k3f9")):
+        done = run(*args, agent="a.1", check=False)
+        assert done.returncode == 20 and "no task 'k3f9'" in done.stderr
+    assert not (project / BOARD).exists()  # nothing made of nothing
     task_id = add(run, "Fix it")
     done = run("task", "claim", "nosuch", agent="a.1", check=False)
     assert done.returncode == 20 and "task list" in done.stderr

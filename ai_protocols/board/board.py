@@ -175,14 +175,16 @@ class Board:
     @contextlib.contextmanager
     def editing(self, *, create: bool = False) -> Iterator[OrgFile]:
         """The board, open for one change under its lock; written atomically when the
-        body ends without an exception. ``create``: make the board when there is none
-        (else :class:`~ai_protocols.errors.TaskNotFound`). Tasks a person added without
-        an ``ID`` get one. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
-        holds unsaved changes to it, and what any write may raise."""
+        body ends without an exception and changed it. Without a board, the body sees
+        an empty one, which ``create`` writes (making ``.ai/`` as ``init`` does when
+        needed) and which is otherwise never written. Tasks a person added without an
+        ``ID`` get one. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
+        holds unsaved changes to the board, and what any write may raise."""
         ai_dir = self.project.ai_dir
         if not ai_dir.is_dir():
             if not create:
-                raise TaskNotFound("", self.path)
+                yield OrgFile(board_text())  # nothing to find there: nothing is written
+                return
             self._set_up()
         with storage.locked(ai_dir, self.path):
             storage.discard_partial_writes(self.path)
@@ -191,16 +193,17 @@ class Board:
                 raise BeingEdited(self.path, emacs.owner)
             data = storage.read_bytes(self.path)
             if data is None:
-                if not create:
-                    raise TaskNotFound("", self.path)
                 doc = OrgFile(board_text())
             else:
                 doc = OrgFile(storage.decode(self.path, data), source=data)
+            before = doc.text
             yield doc
             for index in task_headlines(doc):
                 headline = doc.headlines[index]
                 if not headline.properties.get("ID"):
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
+            if (data is None and not create) or (data is not None and doc.text == before):
+                return  # nothing changed: the file stays as it was, inode and all
             storage.atomic_write(self.path, doc.encoded())
 
     def _set_up(self) -> None:
