@@ -250,6 +250,12 @@ def test_locks_exclude_each_other_and_stale_ones_are_taken_over(
         assert "locked by a.1 (live" in done.stderr and "reshaping the API" in done.stderr
     assert (project / BOARD).read_bytes() == before
     run("lock", "src/other.py", "--reason", "elsewhere", agent="b.1")
+    # A renewal changes only the lock's own lines: a person's note under it stays.
+    path = project / BOARD
+    path.write_text(board(project).replace(":REASON:   reshaping the API\n:END:\n",
+                                           ":REASON:   reshaping the API\n:END:\nAsk a.1 first.\n"))
+    out = run("lock", "src/api/", "--reason", "reshaping the API", agent="a.1").stdout
+    assert out == "Renewed src/api/\n" and "Ask a.1 first.\n" in board(project)
     locks = json.loads(run("locks", "--json", agent="b.1").stdout)
     assert [(x["path"], x["owner"], x["mine"], x["state"]) for x in locks] == [
         ("src/api/", "a.1", False, "live"), ("src/other.py", "b.1", True, None)]

@@ -411,22 +411,30 @@ class Board:
                 renewed = any(h.owner == me and h.path == area for h in locks)
                 reports.append(LockReport(AreaLock(area, me, process, reason, moment), found,
                                           renewed))
-            for line in sorted([*replaced, *(h.line for h in locks if h.owner == me and
-                                             h.path in areas)], reverse=True):
-                _remove_subtree(doc, line - 1)
             stamp = format_timestamp(moment)
+            values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
+                      ("REASON", reason)]
+            kept = {h.path for h in locks if h.path in areas}  # changed in place
+            # Other locks these areas hold or lie in, whose agents are gone: removed.
+            for line in sorted((n for n, (h, _) in replaced.items() if h.path not in kept),
+                               reverse=True):
+                _remove_subtree(doc, line - 1)
             for report in reports:
-                lines = [f"** {_lock_title(report.lock.path)}", ":PROPERTIES:",
-                         format_property("PATH", join_paths([report.lock.path])),
-                         format_property("OWNER", me), format_property("OWNER_PROCESS", process),
-                         format_property("LOCKED", stamp), format_property("REASON", reason),
-                         ":END:"]
-                for held, state in report.replaced:
-                    lines.append(f"- {stamp} took it over from {held.owner} "
-                                 f"({'forced; ' if force else ''}{state.state}: "
-                                 f"{preview(state.evidence)}), who locked {held.path} for: "
-                                 f"{preview(held.reason or '')}")
-                _append_lock(doc, lines)
+                said = [f"- {stamp} took it over from {held.owner} "
+                        f"({'forced; ' if force else ''}{state.state}: "
+                        f"{preview(state.evidence)}), who locked {held.path} for: "
+                        f"{preview(held.reason or '')}" for held, state in report.replaced]
+                same = next((h for h in read_board(doc)[1] if h.path == report.lock.path),
+                            None)
+                if same is not None:  # renewed, or taken over: only its own lines change
+                    doc.set_properties(same.line - 1, values)
+                    if said:
+                        doc.insert(doc.content_end(doc.find(same.line - 1)), said)
+                    continue
+                _append_lock(doc, [f"** {_lock_title(report.lock.path)}", ":PROPERTIES:",
+                                   format_property("PATH", join_paths([report.lock.path])),
+                                   *(format_property(k, v) for k, v in values), ":END:",
+                                   *said])
             new_locks = read_board(doc)[1]
         for report in reports:
             report.lock = next(h for h in new_locks if h.path == report.lock.path)
