@@ -582,3 +582,14 @@ def test_a_session_is_linked_to_its_task_and_resume_shows_it(project: Path, run:
     assert f"ai-protocols task done {other} --checkpoint REF" in wrapped.stderr
     assert f"ai-protocols task done {task_id} --checkpoint REF" in wrapped.stderr
     assert wrapped.stdout.strip().endswith(".org")  # the archive alone on stdout
+
+
+def test_a_board_that_lost_its_keywords_line_gets_it_back(project: Path, run: Runner) -> None:
+    task_id = add(run, "Fix it")
+    path = project / BOARD
+    path.write_text(board(project).replace("#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n",
+                                           ""), encoding="utf-8")
+    run("task", "claim", task_id, agent="impl.1")
+    shown = task_json(run, task_id)
+    assert (shown["state"], shown["title"]) == ("DOING", "Fix it")
+    assert board(project).startswith("#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n")

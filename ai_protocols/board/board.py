@@ -29,6 +29,8 @@ from pathlib import Path
 from ai_protocols.board.model import (
     BOARD_FILE,
     LOCKS_ID,
+    STATES,
+    TODO_LINE,
     AreaLock,
     Task,
     board_text,
@@ -178,7 +180,8 @@ class Board:
         body ends without an exception and changed it. Without a board, the body sees
         an empty one, which ``create`` writes (making ``.ai/`` as ``init`` does when
         needed) and which is otherwise never written. Tasks a person added without an
-        ``ID`` get one. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
+        ``ID`` get one; a board whose ``#+TODO:`` line no longer declares the states
+        gets one at its top. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
         holds unsaved changes to the board, and what any write may raise."""
         ai_dir = self.project.ai_dir
         if not ai_dir.is_dir():
@@ -196,6 +199,8 @@ class Board:
                 doc = OrgFile(board_text())
             else:
                 doc = OrgFile(storage.decode(self.path, data), source=data)
+            if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
+                doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
             yield doc
             for index in task_headlines(doc):

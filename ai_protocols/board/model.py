@@ -60,6 +60,8 @@ BOARD_FILE = "tasks.org"
 OPEN_STATES = ("TODO", "NEXT", "DOING", "REVIEW")
 CLOSED_STATES = ("DONE", "CANCELLED")
 STATES = OPEN_STATES + CLOSED_STATES
+#: The line that declares them (Org manual, "Per-file keywords").
+TODO_LINE = f"#+TODO: {' '.join(OPEN_STATES)} | {' '.join(CLOSED_STATES)}"
 #: The ``CUSTOM_ID`` of the locks section.
 LOCKS_ID = "locks"
 #: Characters of a task's title, a role or a tag at most.
@@ -69,7 +71,7 @@ MAX_WORD = 60
 MAX_PATH = 1000
 
 _HEADER = f"""#+TITLE: Task board
-#+TODO: {' '.join(OPEN_STATES)} | {' '.join(CLOSED_STATES)}
+{TODO_LINE}
 
 Kept by ai-protocols (docs/tasks.md): one level-1 headline per task, with its
 state, tags and properties. Edit it in Emacs as any Org file; the commands
