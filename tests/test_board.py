@@ -466,6 +466,20 @@ def test_32_processes_claiming_8_tasks(project: Path, run: Runner, tmp_path: Pat
     assert_reader_agrees(project / BOARD, org_element_one(project / BOARD))
 
 
+def test_tasks_added_at_once_are_all_there_with_their_own_ids(
+        project: Path, run: Runner) -> None:
+    adders = [subprocess.Popen([str(CLI), "task", "add", f"Task {n}", "--tag", f"t{n}"],
+                               cwd=project, env=clean_env(AI_AGENT_ID=f"p.{n}"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for n in range(16)]
+    ids = [adder.communicate(timeout=120)[0].strip() for adder in adders]
+    assert all(adder.returncode == 0 for adder in adders)
+    listed = json.loads(run("task", "list", "--json").stdout)
+    assert sorted(t["id"] for t in listed) == sorted(ids) and len(set(ids)) == 16
+    assert sorted(t["title"] for t in listed) == sorted(f"Task {n}" for n in range(16))
+    assert_reader_agrees(project / BOARD, org_element_one(project / BOARD))
+
+
 # -- arbitrary text --------------------------------------------------------------------------------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
