@@ -32,11 +32,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.paths": ("find_project_root", "safe_id", "session_context_path"),
     "ai_protocols.identity": ("mint_agent_id",),
     "ai_protocols.scaffold": ("InitAction", "init_project"),
+    "ai_protocols.board.board": ("Board", "ClaimReport", "LockReport"),
+    "ai_protocols.board.model": ("AreaLock", "Task"),
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
         "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionWrappedUp",
         "StorageError", "UnreadableSession", "UnsafePath",
+        "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -60,6 +63,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py keeps them equal)
+    from ai_protocols.board.board import Board, ClaimReport, LockReport
+    from ai_protocols.board.model import AreaLock, Task
     from ai_protocols.errors import (
         AiProtocolsError,
         AmbiguousItem,
@@ -74,9 +79,13 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         MergeConflict,
         NoProject,
         NoSession,
+        PathLocked,
         SessionRemoved,
         SessionWrappedUp,
         StorageError,
+        TaskClosed,
+        TaskNotFound,
+        TaskTaken,
         UnreadableSession,
         UnsafePath,
     )

@@ -28,9 +28,13 @@ __all__ = [
     "MergeConflict",
     "NoProject",
     "NoSession",
+    "PathLocked",
     "SessionRemoved",
     "SessionWrappedUp",
     "StorageError",
+    "TaskClosed",
+    "TaskNotFound",
+    "TaskTaken",
     "UnreadableSession",
     "UnsafePath",
 ]
@@ -277,3 +281,73 @@ class UnsafePath(AiProtocolsError):
             f"refusing to use {path}: {link} is a symbolic link, which could lead outside "
             "the project; replace it with a real file or folder"
         )
+
+
+# -- the task board (ai_protocols.board; docs/tasks.md). Codes from 20 on. --------------------
+
+
+class TaskNotFound(AiProtocolsError, LookupError):
+    """No task on the board has the id given, or several end with it."""
+
+    exit_code = 20
+
+    def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = ()) -> None:
+        self.task_id = task_id
+        self.board = board
+        self.candidates = candidates
+        if candidates:
+            said = (f"{_show(task_id)} names {len(candidates)} tasks ({', '.join(candidates)}); "
+                    "give the whole id")
+        else:
+            said = (f"no task {_show(task_id)} on the board {board}; 'ai-protocols task list' "
+                    "shows the ids")
+        super().__init__(said)
+
+
+class TaskTaken(AiProtocolsError):
+    """The task is claimed by another agent that may still be at work."""
+
+    exit_code = 21
+
+    def __init__(self, task_id: str, owner: str, state: str, evidence: str,
+                 action: str = "claim") -> None:
+        self.task_id = task_id
+        self.owner = owner
+        self.state = state
+        self.evidence = evidence
+        self.action = action
+        super().__init__(
+            f"cannot {action} task {task_id}: it is claimed by {owner} ({state}: {evidence}); "
+            "pick another task, or add --force once you are sure that agent is gone")
+
+
+class PathLocked(AiProtocolsError):
+    """Another agent that may still be at work holds a lock on (part of) the path."""
+
+    exit_code = 22
+
+    def __init__(self, path: str, locked: str, owner: str, state: str, evidence: str,
+                 reason: str) -> None:
+        self.path = path
+        self.locked = locked
+        self.owner = owner
+        self.state = state
+        self.evidence = evidence
+        self.reason = reason
+        super().__init__(
+            f"{path} is inside {locked}, locked by {owner} ({state}: {evidence}) for: "
+            f"{reason}; wait for 'ai-protocols unlock', or add --force once you are sure "
+            "that agent is gone")
+
+
+class TaskClosed(AiProtocolsError):
+    """The task is done or cancelled: it cannot be claimed or handed on."""
+
+    exit_code = 24
+
+    def __init__(self, task_id: str, state: str, action: str) -> None:
+        self.task_id = task_id
+        self.state = state
+        self.action = action
+        super().__init__(f"cannot {action} task {task_id}: it is {state}; reopen it in the "
+                         "board (.ai/tasks.org) first if there is more to do")

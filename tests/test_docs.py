@@ -329,12 +329,13 @@ def test_the_session_file_is_written_in_one_place() -> None:
             if re.search(rf"(?<![\w.]){re.escape(call)}|[.]{re.escape(call)}",
                          source.replace(f"def {call}", "")):
                 found.setdefault(call, set()).add(str(path.relative_to(package)))
-    assert found["discard_partial_writes("] == {  # and init's files, the archives
-        "session/transaction.py", "scaffold.py", "session/archive.py"}
+    assert found["discard_partial_writes("] == {  # and init's files, the archives, the board
+        "session/transaction.py", "scaffold.py", "session/archive.py",
+        "board/board.py"}  # the task board, its own file
     assert found["apply_entry("] == {"session/transaction.py"}
     assert found["read_pending("] == {"session/transaction.py", "session/project.py"}  # show
-    assert found["locked("] == {  # the archive folder's lock, for the index; init's
-        "session/transaction.py", "storage/archive_index.py", "scaffold.py"}
+    assert found["locked("] == {  # the archive folder's lock, for the index; init's; the board's
+        "session/transaction.py", "storage/archive_index.py", "scaffold.py", "board/board.py"}
     imported = {str(path.relative_to(package)) for path in package.rglob("*.py")
                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                 if isinstance(node, ast.ImportFrom) and node.module == "ai_protocols.storage.files"
@@ -347,8 +348,10 @@ def test_the_session_file_is_written_in_one_place() -> None:
         "session/transaction.py", "session/pending.py",
         "storage/archive_index.py", "scaffold.py",
         "integrations/install.py", "integrations/agents_md.py",  # agents' settings, AGENTS.md
-        "session/merge.py"}  # the merge driver's result, into git's own temporary file %A
-    assert found["source="] == {"session/transaction.py"}  # a file read to be spliced
+        "session/merge.py",  # the merge driver's result, into git's own temporary file %A
+        "board/board.py"}  # the task board
+    assert found["source="] == {"session/transaction.py",  # a file read to be spliced
+                                "board/board.py"}
     # Who takes several session files' locks at once, and passes held=True.
     assert found["locked_sessions("] == {
         "session/transaction.py", "session/project.py", "session/recovery.py"}

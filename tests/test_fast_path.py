@@ -61,8 +61,9 @@ def test_the_click_options_are_the_table(command: str) -> None:
 def test_every_kind_of_entry_is_an_option_of_log() -> None:
     """One table: a kind of entry added to ENTRY_KINDS is a ``log`` option of both paths."""
     names = [o.name for o in OPTIONS["log"]]
-    assert names == [n for k in ENTRY_KINDS
-                     for n in (k.option, *(["--rationale"] if k.kind == "decision" else []))]
+    assert names == [*(n for k in ENTRY_KINDS
+                       for n in (k.option, *(["--rationale"] if k.kind == "decision" else []))),
+                     "--task"]  # the task board's link (docs/tasks.md), not an entry
     for kind in ENTRY_KINDS:
         args = [kind.option, "x", *(["--rationale", "r"] if kind.kind == "decision" else [])]
         read = scan(args, log_known(), strict=True)
@@ -127,7 +128,7 @@ def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
     assert parse_options(["--max-bytes=02560", "--max-bytes", "9000"], "resume") is None
     assert parse_options(["--progress", "a", "--progress=b", "--next=--done"], "log") \
         == {"progress": ("a", "b"), "decision": (), "rationale": (), "discovery": (),
-            "blocker": (), "next": ("--done",), "done": (), "summary": None}
+            "blocker": (), "next": ("--done",), "done": (), "summary": None, "task": None}
     # What click would take silently, the fast path leaves to click, which refuses it:
     assert parse_options(["--next", "--done"], "log") is None
     assert parse_options(["--summary", "a", "--summary", "b"], "log") is None

@@ -78,9 +78,11 @@ def hooks(run: Runner, repo: Path, tmp_path: Path) -> Hooks:
 
 def ours(runtime: str) -> dict[str, Any]:
     """What a file holding nothing else looks like after ``hooks install RUNTIME``."""
-    return {"hooks": {event.name: [{"hooks": [{
-        "type": "command", "command": f"ai-protocols hook {event.name} --runtime {runtime}",
-        "timeout": event.timeout}]}] for event in EVENTS}}
+    return {"hooks": {event.name: [{
+        **({"matcher": event.matcher_for(runtime)} if event.matcher_for(runtime) else {}),
+        "hooks": [{
+            "type": "command", "command": f"ai-protocols hook {event.name} --runtime {runtime}",
+            "timeout": event.timeout}]}] for event in EVENTS}}
 
 
 def dump(document: object) -> str:
@@ -136,8 +138,13 @@ def test_which_commands_are_ours(command: object, expected: bool) -> None:
 
 def test_the_hook_command_is_exactly_the_documented_one() -> None:
     assert hook_command("Stop", "claude") == "ai-protocols hook Stop --runtime claude"
-    assert TABLE == ["SessionStart", "PreCompact", "UserPromptSubmit", "Stop", "SessionEnd"]
-    assert all(event.matcher is None for event in EVENTS)  # SessionStart: every source
+    assert TABLE == ["SessionStart", "PreCompact", "UserPromptSubmit", "Stop", "SessionEnd",
+                     "PreToolUse"]
+    # SessionStart: every source; PreToolUse: the file edits, named per agent
+    assert all(event.matcher is None for event in EVENTS if event.name != "PreToolUse")
+    edits = next(event for event in EVENTS if event.name == "PreToolUse")
+    assert edits.matcher_for("claude") == "Edit|Write|MultiEdit"
+    assert edits.matcher_for("codex") == "apply_patch"
     assert hooks_config("codex") == ours("codex")
 
 
@@ -174,7 +181,8 @@ def test_install_keeps_everything_else_in_its_order_and_format(hooks: Hooks) -> 
     text = path.read_text()
     after = json.loads(text)
     assert list(after) == list(RICH)
-    assert list(after["hooks"]) == [*RICH["hooks"], "PreCompact", "UserPromptSubmit", "SessionEnd"]
+    assert list(after["hooks"]) == [*RICH["hooks"], "PreCompact", "UserPromptSubmit", "SessionEnd",
+                                    "PreToolUse"]
     for event, groups in RICH["hooks"].items():  # theirs first, as they were; ours after
         assert after["hooks"][event][:len(groups)] == groups
         tail = after["hooks"][event][len(groups):]
@@ -196,7 +204,8 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     path.write_text(dump(old))
     out = hooks("hooks", "install", "claude").stdout
     assert "  updated: Stop\n" in out
-    assert "  unchanged: SessionStart, PreCompact, UserPromptSubmit, SessionEnd\n" in out
+    assert ("  unchanged: SessionStart, PreCompact, UserPromptSubmit, SessionEnd, "
+            "PreToolUse\n") in out
     stop_after = json.loads(path.read_text())["hooks"]["Stop"]
     assert stop_after == [{"hooks": [
         {"type": "command", "command": "echo first"},

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols import __version__
+from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
 from ai_protocols.cli.options import (
     Given,
     UsageProblem,
@@ -157,7 +158,9 @@ def cli() -> None:
     several matching items, 6 unreadable file, 7 already wrapped up,
     8 lock timeout, 9 file system refused, 10 being edited in Emacs,
     11 recovery refused, 12 symbolic link refused, 13 no project (run
-    init).
+    init); the task board (docs/tasks.md): 20 no such task, 21 task held by
+    another agent, 22 path locked by another agent, 23 check found changes
+    outside the working set or inside another's lock, 24 task closed.
     """
 
 
@@ -232,8 +235,10 @@ def init(agents_md: bool) -> None:
 @cli.command()
 @click.option("--title", help="A one-line title for a new session (- reads it from stdin, "
                               "@FILE from a file).")
+@click.option("--task", "task_id", metavar="ID",
+              help="Link the session to this task of the board (docs/tasks.md).")
 @_errors_to_exit
-def start(title: str | None) -> None:
+def start(title: str | None, task_id: str | None) -> None:
     """Start a session, or pick up the one that did not wrap up.
 
     Creates the session-context file when there is none. When one is there,
@@ -247,6 +252,10 @@ def start(title: str | None) -> None:
     if given:
         title = text_of(given[-1])
     project = _project()
+    if task_id is not None:  # a task that is not there: refused before anything starts
+        from ai_protocols.board.board import Board
+
+        Board(project).task(task_id)
     report = project.start(title or None)
     if report.set_up:
         click.echo(f"{display(str(project.root))} had no complete .ai/ yet: set it up as "
@@ -300,6 +309,11 @@ def start(title: str | None) -> None:
             if live.state != "wrapped-up":
                 click.echo(f"    take it over: ai-protocols recover {target} --adopt")
             click.echo(f"    archive it: ai-protocols recover {target} --archive")
+    if task_id is not None:
+        from ai_protocols.board.board import Board
+
+        linked = Board(project).link_session(task_id)
+        click.echo(f"Linked the session to task {linked.id}: {linked.title}")
 
 
 def _target(agent_id: str | None, path: object) -> str:
@@ -326,11 +340,20 @@ def log(**options: Any) -> None:
     given as - is read from standard input, as @FILE from the file FILE;
     write --progress=TEXT to log a text that starts with '-' or '@' as it is.
     """
+    given = click.get_current_context().meta[GIVEN]
     try:
-        drafts = log_entries(click.get_current_context().meta[GIVEN])
+        drafts = log_entries(given)
     except UsageProblem as problem:
         raise click.UsageError(str(problem)) from None
-    print_log_report(_project().log(*read_log_entries(drafts)))
+    from ai_protocols.cli.options import task_of
+
+    task = task_of(given)
+    if task is None:
+        print_log_report(_project().log(*read_log_entries(drafts)))
+    else:
+        from ai_protocols.cli.output import print_task_link
+
+        print_task_link(_project(), task, read_log_entries(drafts))
 
 
 @cli.command()
@@ -375,10 +398,24 @@ def wrap_up(description: str) -> None:
     transliterated). Says what it did on stderr and prints the archive's
     path on stdout. The next start is fresh.
     """
-    archive = _project().wrap_up(description)
+    project = _project()
+    linked = _linked_task(project)
+    archive = project.wrap_up(description)
     click.echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
+    from ai_protocols.cli.board import print_open_tasks
+
+    print_open_tasks(project, linked)
     click.echo(display(str(archive)))
+
+
+def _linked_task(project: Project) -> str | None:
+    """The task the session is linked to (``start``/``log --task``), if any."""
+    try:
+        session = project.show()
+    except AiProtocolsError:
+        return None
+    return session.task
 
 
 @cli.command("list")
@@ -511,8 +548,10 @@ def hook(event: str, runtime: str | None) -> None:
     """Run the agent hook for EVENT, reading its JSON payload on stdin.
 
     EVENT is one of SessionStart, UserPromptSubmit, PreCompact, Stop,
-    SessionEnd. Installed by 'ai-protocols hooks install'; what each event
-    does is in docs/agents.md. It never blocks the agent: a failure prints one
+    SessionEnd, PreToolUse. Installed by 'ai-protocols hooks install'; what
+    each event does is in docs/agents.md. PreToolUse refuses (exit 2) a file
+    edit into another agent's lock (docs/tasks.md); otherwise it never
+    blocks the agent: a failure prints one
     line on stderr and exits 1; a project without .ai/ is left alone.
     """
     from ai_protocols.integrations.hooks import main as run
@@ -706,6 +745,10 @@ def hooks_plugin_dir() -> None:
     from ai_protocols.integrations.install import plugin_dir
 
     click.echo(plugin_dir())
+
+
+for _command in BOARD_COMMANDS:  # task, lock, unlock, locks, check (ai_protocols.cli.board)
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -43,11 +43,17 @@ def _log(args: list[str]) -> int | None:
         drafts = log_entries(read[0])
     except UsageProblem:
         return None  # click says it, with the usage line (nothing was read from stdin)
-    from ai_protocols.cli.output import print_log_report
+    from ai_protocols.cli.options import task_of
+    from ai_protocols.cli.output import print_log_report, print_task_link
     from ai_protocols.session.project import Project
 
     entries = read_log_entries(drafts)
-    print_log_report(Project.discover().log(*entries))
+    project = Project.discover()
+    task = task_of(read[0])
+    if task is None:
+        print_log_report(project.log(*entries))
+        return 0
+    print_task_link(project, task, entries)
     return 0
 
 

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
 __all__ = ["OPTIONS", "Given", "Option", "UsageProblem", "click_options", "log_entries",
-           "looks_like_option", "parse_options", "read_log_entries", "scan", "text_of"]
+           "looks_like_option", "parse_options", "read_log_entries", "scan", "task_of",
+           "text_of"]
 
 
 class UsageProblem(ValueError):
@@ -56,13 +57,20 @@ class Option:
         self.dest = name[2:].replace("-", "_")
 
 
+#: ``log --task ID``: link the session to a task of the board (docs/tasks.md).
+TASK_OPTION = "--task"
+
+
 def _log_options() -> tuple[Option, ...]:
-    """One option per entry kind, the rationale right after the decision."""
+    """One option per entry kind, the rationale right after the decision; then
+    ``--task``."""
     options = []
     for kind in ENTRY_KINDS:
         options.append(Option(kind.option, "many" if kind.repeatable else "one", kind.help))
         if kind.kind == "decision":
             options.append(Option(*RATIONALE_OPTION[:1], "many", RATIONALE_OPTION[1]))
+    options.append(Option(TASK_OPTION, "one", "Link the session to this task of the board "
+                                               "(its id; docs/tasks.md)."))
     return tuple(options)
 
 
@@ -236,7 +244,7 @@ def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..
                                               "default": option.default,
                                               "metavar": "N"}}.get(option.how, {})
             if option.how in ("one", "many") and command == "log":
-                how["metavar"] = "TEXT"
+                how["metavar"] = "ID" if option.name == TASK_OPTION else "TEXT"
             func = click.option(option.name, option.dest, help=option.help, **how)(func)
         return func
 
@@ -258,6 +266,8 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
     drafts: list[list[object]] = []
     decision: list[object] | None = None
     for entry in given:
+        if entry.name == TASK_OPTION:
+            continue  # not an entry (task_of)
         if entry.name == RATIONALE_OPTION[0]:
             if decision is None:
                 raise UsageProblem(
@@ -275,6 +285,8 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
         drafts.append(draft)
         if draft[0] == "decision":
             decision = draft
+    if not drafts and task_of(given) is not None:
+        return []  # log --task ID alone: only the link
     if not drafts:
         raise UsageProblem("give at least one of " +
                            ", ".join(k.option for k in ENTRY_KINDS))
@@ -290,6 +302,11 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
             "('-'); only one text can come from it: give the others as @FILE")
     drafts.sort(key=lambda d: _ORDER[d[0]])  # type: ignore[index]
     return [(str(k), t, r) for k, t, r in drafts]  # type: ignore[misc]
+
+
+def task_of(given: list[Given]) -> str | None:
+    """The task ``log --task ID`` names (``None`` without one)."""
+    return next((g.value for g in given if g.name == TASK_OPTION), None)
 
 
 def text_of(given: Given, stdin: BinaryIO | None = None) -> str:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["display", "print_json", "print_log_report", "print_resume", "render_session",
-           "report_error"]
+__all__ = ["display", "print_json", "print_log_report", "print_resume", "print_task_link",
+           "render_session", "report_error"]
 
 #: Unicode general categories that a terminal does not show as a glyph of their own:
 #: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
@@ -96,6 +96,19 @@ def print_log_report(report: LogReport) -> None:
               f"wait in {display(str(report.pending))} and are folded in at the first write "
               "after it is saved.",
               file=sys.stderr)
+
+
+def print_task_link(project: object, task_id: str, entries: list) -> None:  # type: ignore[type-arg]
+    """``log --task ID``: the task is looked up first (nothing is logged for an id that
+    names no task), then the entries logged, then the session linked to it."""
+    from ai_protocols.board.board import Board
+
+    board = Board(project)  # type: ignore[arg-type]
+    board.task(task_id)
+    if entries:
+        print_log_report(board.project.log(*entries))
+    linked = board.link_session(task_id)
+    print(f"linked task {linked.id}: {linked.title}")
 
 
 def print_json(data: object) -> None:

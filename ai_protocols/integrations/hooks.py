@@ -18,13 +18,20 @@ the pinned programs sent). :func:`run_hook` does, per event:
   (:data:`CONTINUE_PHRASES`), print the resume context; otherwise nothing.
 - ``Stop``: note the activity (``UPDATED``), so that liveness stays right.
 - ``SessionEnd``: record that the session ended, and why; never wrap up.
+- ``PreToolUse`` (file edits: Claude Code's ``Edit``, ``Write``, ``MultiEdit``,
+  Codex's ``apply_patch``): refuse an edit into an area another agent that is
+  not gone has locked on the task board (:func:`ai_protocols.board.guard.refusal`),
+  with exit status 2, which both agents take as "block this tool call" and
+  whose stderr reaches the model; let every other edit through. A project
+  without ``.ai/tasks.org`` is answered at once.
 
-A hook never breaks or blocks the agent: every failure ends with one line on
-stderr and exit status 1, which both agents treat as a non-blocking error
-(exit 2 would block); a project without ``.ai/`` is left alone (exit 0,
-nothing printed), so that hooks installed for a user act only in projects
-that follow the protocol. Locks are waited for :data:`LOCK_WAIT` seconds at
-most (``AI_PROTOCOLS_LOCK_TIMEOUT`` overrides).
+A hook never breaks or blocks the agent (but for PreToolUse's refusal): every
+failure ends with one line on stderr and exit status 1, which both agents
+treat as a non-blocking error (exit 2 would block); a project without
+``.ai/`` is left alone (exit 0, nothing printed), so that hooks installed
+for a user act only in projects that follow the protocol. Locks are waited
+for :data:`LOCK_WAIT` seconds at most (``AI_PROTOCOLS_LOCK_TIMEOUT``
+overrides).
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ __all__ = ["CONTINUE_PHRASES", "EVENTS", "RUNTIMES", "HookResult", "asks_to_cont
            "run_hook"]
 
 #: The events a hook command handles, in the order ``hooks install`` writes them.
-EVENTS = ("SessionStart", "PreCompact", "UserPromptSubmit", "Stop", "SessionEnd")
+EVENTS = ("SessionStart", "PreCompact", "UserPromptSubmit", "Stop", "SessionEnd", "PreToolUse")
 #: The agent programs, as ``--runtime`` names them (the runtime part of their ids).
 RUNTIMES = ("claude", "codex")
 #: Seconds a hook waits for a session file's lock (SessionEnd: Claude Code gives
@@ -125,6 +132,8 @@ def _run(event: str, runtime: str, payload: bytes, env: Mapping[str, str]) -> Ho
                                  f"{', '.join(RUNTIMES)})\n", exit_code=1)
     if event == "UserPromptSubmit" and not might_ask_to_continue(payload):
         return HookResult()  # every prompt passes here: the cheap answer first
+    if event == "PreToolUse":
+        return _pre_tool_use(payload, runtime, env)
     import json
 
     try:
@@ -318,6 +327,42 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
     except (NoSession, SessionWrappedUp):
         pass  # wrapped up already, or never started: nothing to record
     return HookResult()
+
+
+def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookResult:
+    """Before a file edit: exit 2 with the reason on stderr when it goes into another
+    agent's lock (Claude Code and Codex both block the tool call then, and give the
+    model the stderr); otherwise nothing, as fast as can be: no board, no import."""
+    import json
+
+    from ai_protocols.paths import AI_DIR, derived_agent_id, project_root_text
+
+    try:
+        data = json.loads(payload)
+    except ValueError as error:
+        return HookResult(stderr=f"ai-protocols hook PreToolUse: the payload on stdin is not "
+                                 f"JSON ({error}); the edit was not checked\n", exit_code=1)
+    if not isinstance(data, dict):
+        return HookResult(stderr="ai-protocols hook PreToolUse: the payload is not a JSON "
+                                 "object; the edit was not checked\n", exit_code=1)
+    cwd = data.get("cwd")
+    cwd = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
+    root = project_root_text(cwd, env)
+    if not os.path.isfile(os.path.join(root, AI_DIR, "tasks.org")):
+        return HookResult()  # no board, no locks: every edit goes through
+    from ai_protocols.board.guard import edited_paths, refusal
+
+    paths = edited_paths(data.get("tool_input"), cwd)
+    if not paths:
+        return HookResult()
+    session = data.get("session_id")
+    agent_id = env.get("AI_AGENT_ID") or (
+        derived_agent_id(runtime, session, root) if isinstance(session, str) and session
+        else None)
+    message = refusal(root, agent_id, paths)
+    if message is None:
+        return HookResult()
+    return HookResult(stderr=message + "\n", exit_code=2)
 
 
 _HANDLERS = {

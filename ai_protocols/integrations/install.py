@@ -73,17 +73,26 @@ class HookEvent:
 
     name: str
     timeout: int
-    matcher: str | None = None
+    matcher: str | Mapping[str, str] | None = None
+
+    def matcher_for(self, runtime: str) -> str | None:
+        """The matcher in ``runtime``'s settings: one for both, or each its own (their
+        tools have different names: Claude Code's ``Edit``, Codex's ``apply_patch``)."""
+        if isinstance(self.matcher, Mapping):
+            return self.matcher[runtime]
+        return self.matcher
 
 
 #: Each event's timeout (seconds) and matcher in what we install. SessionEnd's budget
 #: is short in both programs (Claude Code: 1.5 s by default; Codex clamps it to 3 s).
-_INSTALLED_AS: dict[str, tuple[int, str | None]] = {
+_INSTALLED_AS: dict[str, tuple[int, str | Mapping[str, str] | None]] = {
     "SessionStart": (30, None),
     "PreCompact": (30, None),
     "UserPromptSubmit": (10, None),
     "Stop": (10, None),
     "SessionEnd": (3, None),
+    # Before a file edit: refuse one into another agent's lock (docs/tasks.md).
+    "PreToolUse": (10, {"claude": "Edit|Write|MultiEdit", "codex": "apply_patch"}),
 }
 #: The events whose hooks we install, in the order they are written: every event
 #: the hook command handles (:data:`ai_protocols.integrations.hooks.EVENTS`), each
@@ -139,7 +148,8 @@ def _hook(event: HookEvent, runtime: str) -> dict[str, Any]:
 
 def _entry(event: HookEvent, runtime: str) -> dict[str, Any]:
     """The matcher group we add for ``event``."""
-    group: dict[str, Any] = {} if event.matcher is None else {"matcher": event.matcher}
+    matcher = event.matcher_for(runtime)
+    group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
     group["hooks"] = [_hook(event, runtime)]
     return group
 
@@ -381,7 +391,8 @@ def _same(value: object, wanted: object) -> bool:
 
 def _install_event(groups: list[Any], event: HookEvent, runtime: str) -> str:
     found = list(_ours(groups))
-    keeper = next(((g, h) for g, h in found if _matcher_ok(g, event.matcher)), None)
+    matcher = event.matcher_for(runtime)
+    keeper = next(((g, h) for g, h in found if _matcher_ok(g, matcher)), None)
     if keeper is None:  # ours, alone in a group with another matcher: fix the matcher
         keeper = next(((g, h) for g, h in found if _only_ours(g)), None)
     changed = False
@@ -393,11 +404,11 @@ def _install_event(groups: list[Any], event: HookEvent, runtime: str) -> str:
         groups.append(_entry(event, runtime))
         return "updated" if changed else "added"
     group, hook = keeper
-    if not _matcher_ok(group, event.matcher):
-        if event.matcher is None:
+    if not _matcher_ok(group, matcher):
+        if matcher is None:
             del group["matcher"]
         else:
-            group["matcher"] = event.matcher
+            group["matcher"] = matcher
         changed = True
     for key, value in _hook(event, runtime).items():
         if not _same(hook.get(key), value):

@@ -194,6 +194,7 @@ def read_session(path: Path, text: str) -> Session:
         git_branch=props.get("GIT_BRANCH"),
         git_commit=props.get("GIT_COMMIT"),
         context_shown=props.get("CONTEXT_SHOWN"),
+        task=props.get("TASK") or None,
     )
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]

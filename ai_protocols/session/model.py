@@ -121,6 +121,7 @@ class Session:
     git_branch: str | None = None  # the branch and commit the session last saw
     git_commit: str | None = None
     context_shown: str | None = None  # a digest of the context a hook last gave the agent
+    task: str | None = None  # the id of its task on the board (start/log --task; docs/tasks.md)
     summary: str | None = None
     #: The items of each section, by kind (:data:`SECTION_KINDS`), in file order.
     entries: dict[str, list[Entry]] = field(default_factory=dict)

@@ -33,12 +33,14 @@ from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
 from ai_protocols.session.text import preview
+from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import EllipsisType
 
+    from ai_protocols.board.model import Task
     from ai_protocols.session.project import Project
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
@@ -92,7 +94,8 @@ class ResumeContext:
                  blockers: list[Entry] | None = None, decisions: list[Entry] | None = None,
                  discoveries: list[Entry] | None = None,
                  others: list[tuple[Session, Liveness]] | None = None,
-                 rolled_back: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+                 rolled_back: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 tasks: list[Task] | None = None) -> None:
         self.agent_id, self.session, self.git = agent_id, session, git
         self.in_progress = in_progress
         self.next_steps = next_steps or []
@@ -102,6 +105,9 @@ class ResumeContext:
         self.others = others or []
         self.rolled_back = rolled_back
         self.max_bytes = max_bytes
+        #: The open tasks of the board (docs/tasks.md) the agent holds or its session is
+        #: linked to, at most :data:`MAX_TASKS`.
+        self.tasks = tasks or []
 
     def __repr__(self) -> str:
         title = self.session.title if self.session else None
@@ -143,7 +149,8 @@ def resume_context(project: Project, session: Session | None, *,
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   str(pair[0].path)), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
-                            others=others, max_bytes=max_bytes)
+                            others=others, max_bytes=max_bytes,
+                            tasks=_tasks(project, session))
     if session is None:
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
@@ -154,6 +161,45 @@ def resume_context(project: Project, session: Session | None, *,
     context.discoveries = _newest_first(session.discoveries)
     context.rolled_back = _rolled_back(project, session, git)
     return context
+
+
+#: Tasks of the board the context shows at most, and the bytes of each one's working set.
+MAX_TASKS = 3
+WORKING_SET_BYTES = 300
+
+
+def _tasks(project: Project, session: Session | None) -> list[Task]:
+    """The open tasks of the board the agent holds, or its session is linked to (none
+    without a board, or with one that cannot be read)."""
+    from ai_protocols.board.model import BOARD_FILE, read_board
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.org.file import OrgFile
+
+    path = project.ai_dir / BOARD_FILE
+    try:
+        data = storage.read_bytes(path)
+        if not data:
+            return []
+        tasks = read_board(OrgFile(storage.decode(path, data)))[0]
+    except AiProtocolsError:
+        return []
+    me, linked = project.agent_id, session.task if session else None
+    return [t for t in tasks if t.is_open and ((me and t.owner == me) or
+                                              (linked and t.id == linked))][:MAX_TASKS]
+
+
+def _task_text(task: Task, me: str | None) -> str:
+    whose = "yours" if me and task.owner == me else \
+        f"held by {_clip(task.owner)}" if task.owner else "free"
+    working = _clip(" ".join(task.working_set), WORKING_SET_BYTES) or "(any file)"
+    return (f"  {task.id} {task.state} ({whose}): {_clip(task.title, 100)}\n"
+            f"    working set: {working}\n")
+
+
+def _task_json(task: Task) -> dict[str, object]:
+    return {"id": task.id, "state": task.state, "title": _clip(task.title, 100),
+            "owner": _clip(task.owner),
+            "working_set": _clip(" ".join(task.working_set), WORKING_SET_BYTES)}
 
 
 def _newest_first(entries: object) -> list[Entry]:
@@ -393,8 +439,13 @@ class _TextForm(_Form):
         return "".join(out)
 
     def _tail(self) -> str:
-        warning = self.context.rolled_back
-        return f"\nWarning: {warning}.\n" if warning else ""
+        context = self.context
+        warning = context.rolled_back
+        out = ""
+        if context.tasks:
+            out += "\nTasks (.ai/tasks.org):\n" + "".join(
+                _task_text(t, context.agent_id) for t in context.tasks)
+        return out + (f"\nWarning: {warning}.\n" if warning else "")
 
     def base(self, summary: str | None, step: str | None) -> int:
         return len((self._head(summary, step) + self._middle() + self._tail()).encode())
@@ -502,6 +553,7 @@ class _JsonForm(_Form):
             "cut": {"summary": summary != self.summary,
                     "in_progress": step != self.step},
             "left_out": dict.fromkeys(LISTS, 0),
+            "tasks": [_task_json(t) for t in context.tasks],
         }
 
     def base(self, summary: str | None, step: str | None) -> int:

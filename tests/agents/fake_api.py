@@ -61,7 +61,17 @@ class ToolCall:
     input: dict[str, Any]
 
 
-Reply = Text | Shell | ToolCall
+@dataclass(frozen=True)
+class FreeformCall:
+    """A call of a freeform tool, whose input is raw text: Codex's ``apply_patch``
+    (a Responses API ``custom_tool_call``; seen: Codex 0.171.0 refuses it as a
+    ``function_call``, "invoked with incompatible payload"). Codex only."""
+
+    name: str
+    input: str
+
+
+Reply = Text | Shell | ToolCall | FreeformCall
 Decide = Callable[["Request"], "Reply | None"]
 
 #: The reply to a side request (titles, summaries, compaction). Claude Code asks
@@ -135,7 +145,8 @@ class Request:
                         results.append(_flatten(block.get("content")))
         elif self.api == "openai":
             for item in body.get("input", []) or []:
-                if isinstance(item, dict) and item.get("type") == "function_call_output":
+                if isinstance(item, dict) and item.get("type") in ("function_call_output",
+                                                                   "custom_tool_call_output"):
                     results.append(_flatten(item.get("output")))
         return results
 
@@ -454,6 +465,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "id": f"msg_fake{number:06d}", "type": "message", "status": "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": reply.text, "annotations": []}]}
+        elif isinstance(reply, FreeformCall):
+            item = {"id": f"ctc_fake{number:06d}", "type": "custom_tool_call",
+                    "status": "completed", "call_id": f"call_fake{number:06d}",
+                    "name": reply.name, "input": reply.input}
         else:
             name, given = (("exec_command", {"cmd": reply.command})
                            if isinstance(reply, Shell) else (reply.name, reply.input))
@@ -491,9 +506,10 @@ class _Handler(BaseHTTPRequestHandler):
                     "output_index": 0, "content_index": 0, "part": item["content"][0]}),
             ]
         else:
+            started = {**item, "status": "in_progress"}
+            started["input" if item["type"] == "custom_tool_call" else "arguments"] = ""
             events.append(("response.output_item.added", {
-                "type": "response.output_item.added", "output_index": 0,
-                "item": {**item, "status": "in_progress", "arguments": ""}}))
+                "type": "response.output_item.added", "output_index": 0, "item": started}))
         events += [
             ("response.output_item.done", {"type": "response.output_item.done",
                                            "output_index": 0, "item": item}),

@@ -1,0 +1,560 @@
+"""``Board``: the task board's operations, as one agent sees them.
+
+Every change is one transaction (:meth:`Board.editing`): take the board's
+lock (``.ai/.locks/tasks.org.lock``, the same ``flock`` as session files),
+refuse while a person has unsaved changes to it in Emacs
+(:class:`~ai_protocols.errors.BeingEdited`, exit 10: a claim must not wait on
+a person), read it, splice the change in, and write it atomically. A claim is
+decided inside that lock, so of many agents claiming one task at once exactly
+one wins; the others are told who holds it
+(:class:`~ai_protocols.errors.TaskTaken`).
+
+Whether the agent holding a claim or a lock is still at work is decided by
+the evidence ``status`` uses (:mod:`ai_protocols.liveness.evidence`): its
+session file's state when it has one, else the lease and the process that
+took the claim, and its age. A claim or lock whose agent is crashed,
+abandoned or wrapped up may be taken over, and the board says whose it was
+and why; a live one (or one that cannot be judged) only with ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ai_protocols.board.model import (
+    BOARD_FILE,
+    LOCKS_ID,
+    STATES,
+    TODO_LINE,
+    AreaLock,
+    Task,
+    board_text,
+    check_line,
+    check_role,
+    check_tag,
+    check_title,
+    join_paths,
+    locks_section,
+    mint_task_id,
+    normalize_path,
+    overlap,
+    read_board,
+    task_headlines,
+)
+from ai_protocols.errors import (
+    BeingEdited,
+    InvalidAgentId,
+    InvalidText,
+    NoProject,
+    PathLocked,
+    TaskClosed,
+    TaskNotFound,
+    TaskTaken,
+)
+from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
+from ai_protocols.org.emacs_lock import live_emacs_lock
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import entry_lines, format_property, format_timestamp
+from ai_protocols.session.names import tombstone_path
+from ai_protocols.session.project import Project
+from ai_protocols.session.text import check_text, preview
+from ai_protocols.session.transaction import minute_of
+from ai_protocols.storage import files as storage
+
+__all__ = ["Board", "ClaimReport", "LockReport"]
+
+
+@dataclass
+class ClaimReport:
+    """What ``task claim`` did: the task as now written; ``already``: it was the
+    caller's already; ``previous`` and ``state``: whose claim it took over, and why."""
+
+    task: Task
+    already: bool = False
+    previous: str | None = None
+    state: Liveness | None = None
+
+
+@dataclass
+class LockReport:
+    """One area ``lock`` took: the lock, and each lock of another agent it replaced
+    (its agent gone, or ``--force``) with that agent's state."""
+
+    lock: AreaLock
+    replaced: list[tuple[AreaLock, Liveness]]
+    renewed: bool = False
+
+
+class Board:
+    """The task board ``.ai/tasks.org`` of ``project``, seen by its agent
+    (``project.agent_id``, the id the session-context resolver uses)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.path = project.ai_dir / BOARD_FILE
+
+    @classmethod
+    def discover(cls, cwd: str | None = None) -> Board:
+        """The board of the project around ``cwd`` (:meth:`Project.discover`)."""
+        return cls(Project.discover(cwd))
+
+    @property
+    def me(self) -> str | None:
+        return self.project.agent_id
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _doc(self) -> OrgFile | None:
+        data = storage.read_bytes(self.path)
+        if data is None:
+            return None
+        return OrgFile(storage.decode(self.path, data))
+
+    def read(self) -> tuple[list[Task], list[AreaLock]]:
+        """The tasks and locks on the board (none when there is no board yet)."""
+        doc = self._doc()
+        return read_board(doc) if doc is not None else ([], [])
+
+    def tasks(self) -> list[Task]:
+        return self.read()[0]
+
+    def locks(self) -> list[AreaLock]:
+        return self.read()[1]
+
+    def task(self, task_id: str) -> Task:
+        """The task ``task_id`` names: its whole id, or its random part (what follows
+        the last ``-``), or the end of its id when only one id ends so.
+        :class:`~ai_protocols.errors.TaskNotFound` when none or several do."""
+        return _find(self.tasks(), task_id, self.path)
+
+    def agent_state(self, agent_id: str, process: str | None, since: datetime | None,
+                    now: datetime | None = None) -> Liveness:
+        """Whether ``agent_id`` is still at work, with the evidence: its session file's
+        state, as ``status`` decides it, when that says more than ``unknown``; a
+        session wrapped up; else the lease, the ``process`` that took the claim or
+        lock, and how long ago (``since``) it did."""
+        moment = now or datetime.now()
+        project = self.project
+        try:
+            path = project.path_of(agent_id)
+        except InvalidAgentId:
+            path = None
+        if path is not None:
+            try:
+                session = project.read(path)
+            except Exception:  # unreadable: judged by the claim alone
+                session = None
+            if session is not None:
+                live = project.liveness(session, moment)
+                if live.state != "unknown":
+                    return Liveness(live.state, f"its session: {live.evidence}")
+            else:
+                gone = storage.read_bytes(tombstone_path(project.ai_dir, path))
+                if gone is not None:
+                    where = gone.decode("utf-8", "replace").strip()
+                    return Liveness("wrapped-up", "its session was wrapped up" +
+                                    (f" ({where})" if where else ""))
+        return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
+                      exit_=None, exited=None, host=None, updated=since, now=moment,
+                      stale_after=stale_after())
+
+    def gone(self, agent_id: str | None, process: str | None, since: datetime | None,
+             now: datetime | None = None) -> tuple[bool, Liveness]:
+        """Whether a claim or lock of ``agent_id`` may be taken over (its agent is
+        crashed, abandoned or wrapped up), and the state that says so."""
+        if not agent_id:
+            return True, Liveness("unknown", "no owner recorded")
+        state = self.agent_state(agent_id, process, since, now)
+        return state.state in RECOVERABLE, state
+
+    # -- the transaction ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def editing(self, *, create: bool = False) -> Iterator[OrgFile]:
+        """The board, open for one change under its lock; written atomically when the
+        body ends without an exception and changed it. Without a board, the body sees
+        an empty one, which ``create`` writes (making ``.ai/`` as ``init`` does when
+        needed) and which is otherwise never written. Tasks a person added without an
+        ``ID`` get one; a board whose ``#+TODO:`` line no longer declares the states
+        gets one at its top. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
+        holds unsaved changes to the board, and what any write may raise."""
+        ai_dir = self.project.ai_dir
+        if not ai_dir.is_dir():
+            if not create:
+                yield OrgFile(board_text())  # nothing to find there: nothing is written
+                return
+            self._set_up()
+        with storage.locked(ai_dir, self.path):
+            storage.discard_partial_writes(self.path)
+            emacs = live_emacs_lock(self.path)
+            if emacs is not None:
+                raise BeingEdited(self.path, emacs.owner)
+            data = storage.read_bytes(self.path)
+            if data is None:
+                doc = OrgFile(board_text())
+            else:
+                doc = OrgFile(storage.decode(self.path, data), source=data)
+            if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
+                doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
+            before = doc.text
+            yield doc
+            for index in task_headlines(doc):
+                headline = doc.headlines[index]
+                if not headline.properties.get("ID"):
+                    doc.set_properties(headline.line, [("ID", mint_task_id())])
+            if (data is None and not create) or (data is not None and doc.text == before):
+                return  # nothing changed: the file stays as it was, inode and all
+            storage.atomic_write(self.path, doc.encoded())
+
+    def _set_up(self) -> None:
+        from ai_protocols.scaffold import init_project
+
+        project = self.project
+        if project.root_guessed and not os.path.lexists(project.root / ".git"):
+            raise NoProject(project.root)
+        init_project(project.root)
+
+    def _me(self, action: str) -> str:
+        if not self.me:
+            raise InvalidAgentId("", f"it is not set, and {action} needs to know who you are: "
+                                     "run inside Claude Code or Codex, or set AI_AGENT_ID "
+                                     "(ai-protocols agent-id --runtime NAME)")
+        try:
+            self.me.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidAgentId(self.me, "it is not valid UTF-8") from error
+        return self.me
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def add(self, title: str, *, working_set: tuple[str, ...] = (), role: str | None = None,
+            tags: tuple[str, ...] = (), now: datetime | None = None,
+            cwd: str | None = None) -> Task:
+        """Put a new task (state ``TODO``) at the end of the board, making the board if
+        needed; return it. Paths are relative to ``cwd`` (the working directory). Raises
+        :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
+        path, role or tag the board cannot hold as given (:func:`check_title`...)."""
+        title = check_title(title)
+        paths = _unique(normalize_path(str(self.project.root), p, cwd) for p in working_set)
+        role = check_role(role) if role is not None else None
+        tags = tuple(_unique(check_tag(t) for t in tags))
+        moment = minute_of(now)
+        task_id = mint_task_id()
+        heading = f"* TODO {title}" + (f" :{':'.join(tags)}:" if tags else "")
+        props = [("ID", task_id), ("ROLE", role), ("WORKING_SET", join_paths(paths) or None),
+                 ("CREATED", format_timestamp(moment))]
+        lines = [heading, ":PROPERTIES:",
+                 *(format_property(k, v) for k, v in props if v is not None), ":END:",
+                 f"- {format_timestamp(moment)} added by {self.me or '(no agent id)'}"]
+        with self.editing(create=True) as doc:
+            _append_at_end(doc, lines)
+        return _find(read_board(doc)[0], task_id, self.path)
+
+    def claim(self, task_id: str, *, force: bool = False,
+              now: datetime | None = None) -> ClaimReport:
+        """Make the task the caller's. Of many claims at once, exactly one wins: the
+        others get :class:`~ai_protocols.errors.TaskTaken` naming the holder. A claim
+        whose agent is gone (crashed, abandoned, wrapped up) is taken over, and the
+        task's log says whose it was and why; a live one only with ``force``. A done
+        or cancelled task is :class:`~ai_protocols.errors.TaskClosed`."""
+        me = self._me("a claim")
+        moment = minute_of(now)
+        process = current_owner().to_property()
+        with self.editing() as doc:
+            task, line = _locate(doc, task_id, self.path)
+            if not task.is_open:
+                raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
+            if task.owner == me:
+                return ClaimReport(task, already=True)
+            previous = state = None
+            if task.owner:
+                gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
+                if not gone and not force:
+                    raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence)
+                previous = task.owner
+            stamp = format_timestamp(moment)
+            doc.set_properties(line, [("OWNER", me), ("OWNER_PROCESS", process),
+                                      ("CLAIMED", stamp)])
+            if task.state in ("TODO", "NEXT", None):
+                _set_state(doc, line, "DOING")
+            said = f"claimed by {me}"
+            if previous is not None and state is not None:
+                said += (f", taking it over from {previous} ({'forced; ' if force else ''}"
+                         f"{state.state}: {state.evidence})")
+            _note(doc, line, stamp, said)
+            task = _read_at(doc, line)
+        return ClaimReport(task, previous=previous, state=state)
+
+    def _owned(self, doc: OrgFile, task_id: str, action: str, force: bool,
+               now: datetime | None) -> tuple[Task, int, str | None]:
+        """The task, its line, and what to say of the claim it had, for a change only its
+        holder (or anyone, when it is free or its holder gone, or ``force``) may make."""
+        me = self.me
+        task, line = _locate(doc, task_id, self.path)
+        if not task.owner or task.owner == me:
+            return task, line, None
+        gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
+        if not gone and not force:
+            raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence, action)
+        return task, line, (f"claimed by {task.owner} ({'forced; ' if force else ''}"
+                            f"{state.state}: {state.evidence})")
+
+    def release(self, task_id: str, *, force: bool = False, now: datetime | None = None) -> Task:
+        """Give the claim up: the task is free again (``DOING`` goes back to ``TODO``).
+        Another agent's live claim is :class:`~ai_protocols.errors.TaskTaken` unless
+        ``force``."""
+        moment = minute_of(now)
+        with self.editing() as doc:
+            task, line, other = self._owned(doc, task_id, "release", force, now)
+            if task.owner is None:
+                return task
+            doc.set_properties(line, [("OWNER", None), ("OWNER_PROCESS", None),
+                                      ("CLAIMED", None)])
+            if task.state == "DOING":
+                _set_state(doc, line, "TODO")
+            _note(doc, line, format_timestamp(moment), f"released by {self.me or '(no agent id)'}"
+                  + (f", who was not its holder: it was {other}" if other else ""))
+            return _read_at(doc, line)
+
+    def done(self, task_id: str, *, checkpoint: str | None = None, force: bool = False,
+             now: datetime | None = None) -> Task:
+        """Close the task as ``DONE``, with the ``checkpoint`` it was closed with (a
+        reference, kept as text in ``CHECKPOINT``). Its claim and owner stay as a record."""
+        checkpoint = check_line("checkpoint", checkpoint) if checkpoint is not None else None
+        moment = minute_of(now)
+        with self.editing() as doc:
+            task, line, other = self._owned(doc, task_id, "close", force, now)
+            if not task.is_open:
+                raise TaskClosed(task.id or task_id, task.state or "closed", "close")
+            stamp = format_timestamp(moment)
+            doc.set_properties(line, [("CHECKPOINT", checkpoint), ("CLOSED_AT", stamp)])
+            _set_state(doc, line, "DONE")
+            _note(doc, line, stamp, f"done by {self.me or '(no agent id)'}" +
+                  (f", checkpoint {checkpoint}" if checkpoint else "") +
+                  (f"; it was {other}" if other else ""))
+            return _read_at(doc, line)
+
+    def handoff(self, task_id: str, *, to: str, note: str, force: bool = False,
+                now: datetime | None = None) -> Task:
+        """Hand the task on to the role ``to`` with ``note``: the claim is given up, the
+        role set, and the state becomes ``REVIEW`` for a reviewer, else ``NEXT`` (ready
+        for that role). The note goes into the task's log."""
+        to = check_role(to)
+        check_text("note", note)
+        moment = minute_of(now)
+        with self.editing() as doc:
+            task, line, other = self._owned(doc, task_id, "hand off", force, now)
+            if not task.is_open:
+                raise TaskClosed(task.id or task_id, task.state or "closed", "hand off")
+            doc.set_properties(line, [("ROLE", to), ("OWNER", None), ("OWNER_PROCESS", None),
+                                      ("CLAIMED", None)])
+            _set_state(doc, line, "REVIEW" if to == "reviewer" else "NEXT")
+            who = self.me or "(no agent id)"
+            said = f"handed off by {who}" + (f" (role {task.role})" if task.role else "") + \
+                f" to {to}" + (f"; it was {other}" if other else "")
+            stamp = format_timestamp(moment)
+            doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, f"{said}: {note}"))
+            return _read_at(doc, line)
+
+    def link_session(self, task_id: str, *, now: datetime | None = None) -> Task:
+        """Link the agent's session to the task: its ``TASK`` property, and a Log line,
+        through the session's edit transaction. Returns the task. Raises
+        :class:`~ai_protocols.errors.TaskNotFound`, and what a session edit raises
+        (:class:`~ai_protocols.errors.NoSession` without a session file)."""
+        from ai_protocols.session.transaction import editing
+
+        task = self.task(task_id)
+        with editing(self.project.ai_dir, self.project.path, now=now) as edit:
+            if edit.properties.get("TASK") != task.id:
+                edit.set_properties(("TASK", task.id))
+                edit.note(f"task: {task.id} {preview(task.title)}")
+        return task
+
+    def session_tasks(self, linked: str | None = None) -> list[Task]:
+        """The open tasks the agent holds, and the task ``linked`` to its session (by
+        ``start``/``log --task``) if it is still open, in board order."""
+        me = self.me
+        return [t for t in self.tasks() if t.is_open and
+                ((me and t.owner == me) or (linked and t.id == linked))]
+
+    # -- locks --------------------------------------------------------------------------------
+
+    def lock(self, paths: tuple[str, ...], *, reason: str, force: bool = False,
+             now: datetime | None = None, cwd: str | None = None) -> list[LockReport]:
+        """Lock each area of ``paths`` (files, or folders) for the caller, with
+        ``reason``. An overlapping lock of another agent that may be at work is
+        :class:`~ai_protocols.errors.PathLocked` (nothing is locked) unless ``force``;
+        one whose agent is gone is replaced, and the report says whose it was and why.
+        The caller's own lock on the same path is renewed."""
+        me = self._me("a lock")
+        if not paths:
+            raise InvalidText("path", "", "give at least one path to lock")
+        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        reason = check_line("reason", reason)
+        moment = minute_of(now)
+        process = current_owner().to_property()
+        reports: list[LockReport] = []
+        with self.editing(create=True) as doc:
+            locks = read_board(doc)[1]
+            replaced: dict[int, tuple[AreaLock, Liveness]] = {}
+            for area in areas:
+                found: list[tuple[AreaLock, Liveness]] = []
+                for held in locks:
+                    if held.owner == me or not overlap(held.path, area):
+                        continue
+                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
+                    if not gone and not force:
+                        raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
+                                         state.evidence, held.reason or "(no reason given)")
+                    replaced[held.line] = (held, state)
+                    found.append((held, state))
+                renewed = any(h.owner == me and h.path == area for h in locks)
+                reports.append(LockReport(AreaLock(area, me, process, reason, moment), found,
+                                          renewed))
+            stamp = format_timestamp(moment)
+            values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
+                      ("REASON", reason)]
+            kept = {h.path for h in locks if h.path in areas}  # changed in place
+            # Other locks these areas hold or lie in, whose agents are gone: removed.
+            for line in sorted((n for n, (h, _) in replaced.items() if h.path not in kept),
+                               reverse=True):
+                _remove_subtree(doc, line - 1)
+            for report in reports:
+                said = [f"- {stamp} took it over from {held.owner} "
+                        f"({'forced; ' if force else ''}{state.state}: "
+                        f"{preview(state.evidence)}), who locked {held.path} for: "
+                        f"{preview(held.reason or '')}" for held, state in report.replaced]
+                same = next((h for h in read_board(doc)[1] if h.path == report.lock.path),
+                            None)
+                if same is not None:  # renewed, or taken over: only its own lines change
+                    doc.set_properties(same.line - 1, values)
+                    if said:
+                        doc.insert(doc.content_end(doc.find(same.line - 1)), said)
+                    continue
+                _append_lock(doc, [f"** {_lock_title(report.lock.path)}", ":PROPERTIES:",
+                                   format_property("PATH", join_paths([report.lock.path])),
+                                   *(format_property(k, v) for k, v in values), ":END:",
+                                   *said])
+            new_locks = read_board(doc)[1]
+        for report in reports:
+            report.lock = next(h for h in new_locks if h.path == report.lock.path)
+        return reports
+
+    def unlock(self, paths: tuple[str, ...], *, force: bool = False,
+               now: datetime | None = None, cwd: str | None = None) -> list[AreaLock]:
+        """Remove the locks on exactly these paths. Another agent's lock whose agent may
+        be at work is :class:`~ai_protocols.errors.PathLocked` unless ``force``; a path
+        with no lock is :class:`~ai_protocols.errors.InvalidText`. Nothing changes
+        unless every path can be unlocked."""
+        me = self.me
+        if not paths:
+            raise InvalidText("path", "", "give at least one path to unlock")
+        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        removed: list[AreaLock] = []
+        with self.editing() as doc:
+            locks = read_board(doc)[1]
+            for area in areas:
+                held = next((h for h in locks if h.path == area), None)
+                if held is None:
+                    raise InvalidText("path", area, "there is no lock on it "
+                                                    "('ai-protocols locks' lists them)")
+                if held.owner != me:
+                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
+                    if not gone and not force:
+                        raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
+                                         state.evidence, held.reason or "(no reason given)")
+                removed.append(held)
+            for held in sorted(removed, key=lambda h: h.line, reverse=True):
+                _remove_subtree(doc, held.line - 1)
+        return removed
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _unique(items: Iterator[str] | list[str]) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _find(tasks: list[Task], task_id: str, board: Path) -> Task:
+    if not task_id.strip():
+        raise TaskNotFound(task_id, board)
+    exact = [t for t in tasks if t.id == task_id]
+    if len(exact) == 1:
+        return exact[0]
+    found = exact or [t for t in tasks if t.id and (t.id.endswith("-" + task_id) or
+                                                    (len(task_id) >= 4 and t.id.endswith(task_id)))]
+    if len(found) == 1:
+        return found[0]
+    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found))
+
+
+def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
+    """The task and the line index of its headline, in ``doc`` as it is now."""
+    task = _find(read_board(doc)[0], task_id, board)
+    return task, task.line - 1
+
+
+def _read_at(doc: OrgFile, line: int) -> Task:
+    return next(t for t in read_board(doc)[0] if t.line == line + 1)
+
+
+def _set_state(doc: OrgFile, line: int, state: str) -> None:
+    """Put ``state`` as the TODO keyword of the headline on ``line``, changing only that
+    word of the line (or inserting it after the stars)."""
+    headline = doc.find(line)
+    text = doc.lines[line]
+    bare = text.rstrip("\r\n")
+    prefix = "\ufeff" if bare.startswith("\ufeff") else ""
+    bare = bare[len(prefix):]
+    stars = bare[: headline.level]
+    rest = bare[headline.level:]
+    gap = rest[: len(rest) - len(rest.lstrip(" \t"))]
+    words = rest[len(gap):]
+    if headline.todo is not None:
+        words = state + words[len(headline.todo):]
+    else:
+        words = f"{state} {words}" if words else state
+    doc.set_line(line, stars + (gap or " ") + words)
+
+
+def _note(doc: OrgFile, line: int, stamp: str, text: str) -> None:
+    """Append ``- <stamp> text`` to the task's own body (its log)."""
+    doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, preview(text, 400)))
+
+
+def _append_at_end(doc: OrgFile, lines: list[str]) -> None:
+    """Append ``lines`` at the end of the file, after a newline if the last line has none."""
+    doc.insert(doc.line_count, lines)
+
+
+def _lock_title(path: str) -> str:
+    return preview(path, 200) or "lock"
+
+
+def _append_lock(doc: OrgFile, lines: list[str]) -> None:
+    """Put a lock's subtree at the end of the locks section (made when missing)."""
+    index = locks_section(doc)
+    if index is None:
+        _append_at_end(doc, ["* Locks", ":PROPERTIES:", format_property("CUSTOM_ID", LOCKS_ID),
+                             ":END:"])
+        index = locks_section(doc)
+        assert index is not None
+    section = doc.headlines[index]
+    end = section.subtree_end
+    doc.insert(end, lines)
+
+
+def _remove_subtree(doc: OrgFile, line: int) -> None:
+    headline = doc.find(line)
+    doc.replace(line, headline.subtree_end, [])
+

@@ -1,0 +1,232 @@
+"""The guard: changes in the work tree against claims and locks.
+
+Two ways in. ``ai-protocols check`` (:func:`check`) reads ``git status`` and
+reports each changed file that lies outside the working sets of the tasks
+the current agent has claimed, or inside an area another agent has locked.
+The ``PreToolUse`` hook (:func:`refusal`) runs before an agent's file edit
+and refuses one into an area another agent holds locked, with a message the
+agent's model sees; it is on every edit's path, so it reads the board only
+when there is one, and judges liveness only for a lock the edit falls into.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ai_protocols.board.model import BOARD_FILE, AreaLock, covers, read_board
+from ai_protocols.org.file import OrgFile
+from ai_protocols.paths import AI_DIR
+from ai_protocols.storage import files as storage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.board.board import Board
+    from ai_protocols.liveness.evidence import Liveness
+
+__all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "edited_paths",
+           "refusal"]
+
+#: ``check``'s exit code when it reports a change outside the working set or inside
+#: another agent's lock.
+CHECK_FAILED = 23
+
+
+@dataclass
+class Finding:
+    """One changed file the guard reports: ``outside`` the caller's working sets,
+    and/or inside ``lock`` (another agent's, whose agent is in ``state``)."""
+
+    path: str
+    outside: bool = False
+    lock: AreaLock | None = None
+    state: Liveness | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "outside_working_set": self.outside,
+                "locked_by": self.lock.owner if self.lock else None,
+                "lock": self.lock.path if self.lock else None,
+                "reason": self.lock.reason if self.lock else None,
+                "state": self.state.state if self.state else None,
+                "evidence": self.state.evidence if self.state else None}
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: the agent, its claimed tasks' ids and working set (empty:
+    no limit), every changed path, and the findings."""
+
+    agent_id: str | None
+    tasks: list[str]
+    working_set: list[str]
+    changed: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, object]:
+        return {"agent_id": self.agent_id, "tasks": self.tasks, "working_set": self.working_set,
+                "changed": self.changed, "ok": self.ok,
+                "findings": [f.to_json() for f in self.findings]}
+
+
+def changed_paths(root: str | os.PathLike[str]) -> list[str] | None:
+    """The paths ``git status --porcelain -z --untracked-files=all`` reports in the work
+    tree at ``root`` (both sides of a rename), relative to it, leaving out ``.ai/``
+    (the tool's own files); ``None`` outside a work tree. Source: git-status(1),
+    "Short Format" with ``-z``."""
+    import subprocess
+
+    done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
+                           "--untracked-files=all"], capture_output=True,
+                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+                          check=False)
+    if done.returncode != 0:
+        return None
+    records = done.stdout.split(b"\0")
+    paths: list[str] = []
+    index = 0
+    while index < len(records):
+        record = records[index]
+        index += 1
+        if len(record) < 4:
+            continue
+        status, path = record[:2], os.fsdecode(record[3:])
+        paths.append(path)
+        if b"R" in status or b"C" in status:  # the original path follows
+            if index < len(records) and records[index]:
+                paths.append(os.fsdecode(records[index]))
+            index += 1
+    prefix = os.fspath(root)
+    top = subprocess.run(["git", "-C", prefix, "rev-parse", "--show-prefix"],
+                         capture_output=True, check=False)
+    below = os.fsdecode(top.stdout.strip()) if top.returncode == 0 else ""
+    # git prints paths relative to the top of the work tree: from the project root
+    # when the project is a folder inside it.
+    result = []
+    for path in paths:
+        if below:
+            if not path.startswith(below):
+                continue
+            path = path[len(below):]
+        if path == AI_DIR or path.startswith(AI_DIR + "/"):
+            continue
+        if path not in result:
+            result.append(path)
+    return result
+
+
+def check(board: Board, changed: list[str] | None = None) -> CheckReport:
+    """Each changed file (``changed``, default :func:`changed_paths`) outside the working
+    sets of the open tasks the board's agent has claimed, or inside a lock of another
+    agent who is not gone (crashed, abandoned, wrapped up). An agent with no claimed
+    task, or whose tasks name no working set, has no working-set limit."""
+    from ai_protocols.liveness.evidence import RECOVERABLE
+
+    me = board.me
+    tasks, locks = board.read()
+    mine = [t for t in tasks if t.is_open and me and t.owner == me]
+    working = [p for t in mine for p in t.working_set]
+    if changed is None:
+        changed = changed_paths(board.project.root) or []
+    states: dict[str, Liveness] = {}
+    findings = []
+    for path in changed:
+        outside = bool(working) and not any(covers(area, path) for area in working)
+        held = None
+        state = None
+        for lock in locks:
+            if lock.owner == me or not covers(lock.path, path):
+                continue
+            key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
+            if key not in states:
+                states[key] = board.agent_state(lock.owner or "", lock.owner_process,
+                                                lock.locked)
+            if states[key].state not in RECOVERABLE:
+                held, state = lock, states[key]
+                break
+        if outside or held is not None:
+            findings.append(Finding(path, outside, held, state))
+    return CheckReport(me, [t.id or "" for t in mine], working, changed, findings)
+
+
+def edited_paths(tool_input: object, cwd: str) -> list[str]:
+    """The files a tool call is about to change, absolute: Claude Code's ``Edit``,
+    ``Write``, ``MultiEdit`` (``file_path``) and ``NotebookEdit`` (``notebook_path``);
+    Codex's ``apply_patch``, whose patch names them on ``*** Add File:``, ``*** Update
+    File:``, ``*** Delete File:`` and ``*** Move to:`` lines, relative to ``cwd``
+    (wherever in ``tool_input`` the patch text is)."""
+    found: list[str] = []
+    if isinstance(tool_input, dict):
+        for key in ("file_path", "notebook_path", "path"):
+            value = tool_input.get(key)
+            if isinstance(value, str) and value:
+                found.append(value)
+        texts = [v for v in tool_input.values() if isinstance(v, str)]
+        texts += [v for value in tool_input.values() if isinstance(value, list)
+                  for v in value if isinstance(v, str)]
+    elif isinstance(tool_input, str):
+        texts = [tool_input]
+    else:
+        texts = []
+    for text in texts:
+        if "*** " not in text:
+            continue
+        for line in text.splitlines():
+            for marker in ("*** Add File: ", "*** Update File: ", "*** Delete File: ",
+                           "*** Move to: "):
+                if line.startswith(marker):
+                    found.append(line[len(marker):].strip())
+    return [os.path.normpath(os.path.join(cwd, p)) for p in found]
+
+
+def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
+    """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
+    area another agent has locked and is not gone; ``None`` to let it through. No
+    board: ``None`` at once."""
+    board_path = os.path.join(root, AI_DIR, BOARD_FILE)
+    data = storage.read_bytes(_path(board_path))
+    if not data:
+        return None
+    _, locks = read_board(OrgFile(data.decode("utf-8", "replace")))
+    locks = [lock for lock in locks if lock.owner != agent_id]
+    if not locks:
+        return None
+    real_root = os.path.realpath(root)
+    for path in paths:
+        relative = _relative(root, real_root, path)
+        if relative is None:
+            continue
+        for lock in locks:
+            if not covers(lock.path, relative):
+                continue
+            from ai_protocols.board.board import Board
+            from ai_protocols.liveness.evidence import RECOVERABLE
+            from ai_protocols.session.project import Project
+
+            board = Board(Project(root, agent_id))
+            state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked)
+            if state.state in RECOVERABLE:
+                continue
+            return (f"ai-protocols: refused: {relative} is inside {lock.path}, which "
+                    f"{lock.owner} has locked ({lock.reason or 'no reason given'}); that "
+                    f"agent is {state.state} ({state.evidence}). Do not edit it: work on "
+                    "something else, or ask its holder; 'ai-protocols locks' lists the locks.")
+    return None
+
+
+def _path(text: str):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    return Path(text)
+
+
+def _relative(root: str, real_root: str, path: str) -> str | None:
+    """``path`` relative to the project root, ``/``-separated; ``None`` outside it."""
+    for base, target in ((root, path), (real_root, os.path.realpath(path))):
+        relative = os.path.relpath(target, base)
+        if not (relative == os.pardir or relative.startswith(os.pardir + os.sep)):
+            return "./" if relative == "." else relative.replace(os.sep, "/")
+    return None

@@ -1,0 +1,368 @@
+"""The task board's file, ``.ai/tasks.org``: its layout, its values, and the rules
+for what goes into it.
+
+The board is an ordinary Org file a person edits in Emacs. Its ``#+TODO:``
+line declares the task states (:data:`STATES`), so that Emacs and its agenda
+know them; each task is a level-1 headline with one of them and its tags, and
+a property drawer (:class:`Task`); the ``* Locks`` section (``CUSTOM_ID``
+``locks``) holds one level-2 headline per locked area (:class:`AreaLock`).
+Reading never changes the file; every write (:mod:`ai_protocols.board.board`)
+splices lines into it.
+
+Paths, in working sets and locks, are relative to the project root, with
+``/`` between folders, and a folder ends with ``/``. Several paths in one
+property are an Org multi-valued property: separated by spaces, each with a
+space written ``%20``, as ``org-entry-protect-space`` writes them (Org's
+``org-entry-get-multivalued-property`` reads them back).
+
+This module is what the PreToolUse hook imports: the standard library and
+the Org file only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from ai_protocols.errors import InvalidText
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import parse_timestamp
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = [
+    "BOARD_FILE",
+    "CLOSED_STATES",
+    "OPEN_STATES",
+    "STATES",
+    "AreaLock",
+    "Task",
+    "board_text",
+    "check_role",
+    "check_tag",
+    "check_title",
+    "covers",
+    "join_paths",
+    "mint_task_id",
+    "normalize_path",
+    "protect",
+    "read_board",
+    "restore",
+    "split_paths",
+]
+
+#: The board, in ``.ai/``.
+BOARD_FILE = "tasks.org"
+#: The task states, in the order of the ``#+TODO:`` line: open ones, then closed.
+OPEN_STATES = ("TODO", "NEXT", "DOING", "REVIEW")
+CLOSED_STATES = ("DONE", "CANCELLED")
+STATES = OPEN_STATES + CLOSED_STATES
+#: The line that declares them (Org manual, "Per-file keywords").
+TODO_LINE = f"#+TODO: {' '.join(OPEN_STATES)} | {' '.join(CLOSED_STATES)}"
+#: The ``CUSTOM_ID`` of the locks section.
+LOCKS_ID = "locks"
+#: Characters of a task's title, a role or a tag at most.
+MAX_TITLE = 200
+MAX_WORD = 60
+#: The longest path kept in a working set or lock, in characters.
+MAX_PATH = 1000
+
+_HEADER = f"""#+TITLE: Task board
+{TODO_LINE}
+
+Kept by ai-protocols (docs/tasks.md): one level-1 headline per task, with its
+state, tags and properties. Edit it in Emacs as any Org file; the commands
+change only the lines they must. Claim a task with 'ai-protocols task claim ID'.
+
+* Locks
+:PROPERTIES:
+:CUSTOM_ID: locks
+:END:
+Areas an agent keeps to itself for a while ('ai-protocols lock PATH --reason TEXT').
+"""
+
+
+def board_text() -> str:
+    """The text of a new board: its keywords line, a word on what it is, and the
+    empty locks section."""
+    return _HEADER
+
+
+@dataclass
+class Task:
+    """One task on the board, as its headline and drawer say.
+
+    ``id`` is the ``ID`` property (``None`` for a headline a person added without
+    one); ``state`` its TODO keyword; ``owner`` the agent id of the claim
+    (``None``: free) and ``owner_process`` the process that claimed it (an
+    ``OWNER`` of :mod:`ai_protocols.liveness.evidence`); ``claimed`` when;
+    ``working_set`` the paths it may change; ``checkpoint`` what it was closed
+    with; ``line`` the headline's line number (from 1).
+    """
+
+    id: str | None
+    title: str
+    state: str | None
+    tags: tuple[str, ...] = ()
+    role: str | None = None
+    working_set: tuple[str, ...] = ()
+    owner: str | None = None
+    owner_process: str | None = None
+    claimed: datetime | None = None
+    created: datetime | None = None
+    closed: datetime | None = None
+    checkpoint: str | None = None
+    line: int = 0
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in CLOSED_STATES
+
+    @property
+    def short_id(self) -> str:
+        """The random part of the id (what follows its last ``-``): enough to name it."""
+        return (self.id or "").rsplit("-", 1)[-1]
+
+    def to_json(self) -> dict[str, object]:
+        """The ``task list --json`` / ``task show --json`` form (keys in docs/tasks.md)."""
+        from ai_protocols.session.model import iso
+
+        return {"id": self.id, "title": self.title, "state": self.state,
+                "tags": list(self.tags), "role": self.role,
+                "working_set": list(self.working_set), "owner": self.owner,
+                "claimed": iso(self.claimed), "created": iso(self.created),
+                "closed": iso(self.closed), "checkpoint": self.checkpoint,
+                "line": self.line}
+
+
+@dataclass
+class AreaLock:
+    """A locked area: its ``path`` (a file, or a folder ending in ``/``), the agent
+    id that holds it, the process that took it, why, and since when."""
+
+    path: str
+    owner: str | None
+    owner_process: str | None = None
+    reason: str | None = None
+    locked: datetime | None = None
+    line: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        from ai_protocols.session.model import iso
+
+        return {"path": self.path, "owner": self.owner, "reason": self.reason,
+                "locked": iso(self.locked), "line": self.line}
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def locks_section(doc: OrgFile) -> int | None:
+    """The index of the locks section in ``doc.headlines``: by its ``CUSTOM_ID``, else a
+    level-1 headline titled ``Locks`` without a keyword; ``None`` when there is none."""
+    for index, headline in enumerate(doc.headlines):
+        if headline.level == 1 and headline.properties.get("CUSTOM_ID") == LOCKS_ID:
+            return index
+    for index, headline in enumerate(doc.headlines):
+        if headline.level == 1 and headline.todo is None and headline.plain_title == "locks":
+            return index
+    return None
+
+
+def task_headlines(doc: OrgFile) -> list[int]:
+    """The indexes in ``doc.headlines`` of the tasks: level-1 headlines with a state or
+    an ``ID``, the locks section aside."""
+    locks = locks_section(doc)
+    return [i for i, h in enumerate(doc.headlines)
+            if h.level == 1 and i != locks and (h.todo is not None or "ID" in h.properties)]
+
+
+def read_board(doc: OrgFile) -> tuple[list[Task], list[AreaLock]]:
+    """The tasks and locks of the board ``doc``, in file order."""
+    tasks = []
+    for index in task_headlines(doc):
+        h = doc.headlines[index]
+        p = h.properties
+        tasks.append(Task(
+            id=p.get("ID") or None, title=h.raw_title, state=h.todo, tags=h.tags,
+            role=p.get("ROLE") or None, working_set=split_paths(p.get("WORKING_SET", "")),
+            owner=p.get("OWNER") or None, owner_process=p.get("OWNER_PROCESS") or None,
+            claimed=parse_timestamp(p.get("CLAIMED", "")),
+            created=parse_timestamp(p.get("CREATED", "")),
+            closed=parse_timestamp(p.get("CLOSED_AT", "")),
+            checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p))
+    locks = []
+    section = locks_section(doc)
+    if section is not None:
+        top = doc.headlines[section]
+        for h in doc.headlines[section + 1:]:
+            if h.line >= top.subtree_end:
+                break
+            if h.level != top.level + 1 or "PATH" not in h.properties:
+                continue
+            paths = split_paths(h.properties["PATH"])
+            if len(paths) != 1:
+                continue
+            p = h.properties
+            locks.append(AreaLock(paths[0], p.get("OWNER") or None,
+                                  p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
+                                  parse_timestamp(p.get("LOCKED", "")), h.line + 1))
+    return tasks, locks
+
+
+# -- what goes in -----------------------------------------------------------------------------
+
+_PRIORITY = re.compile(r"\[#.\]")
+_TRAILING_TAGS = re.compile(r"[ \t]:[\w@#%:]+:[ \t]*$")
+_TAG = re.compile(r"[\w@#%]+")
+
+
+def _one_line(field_name: str, text: str, limit: int) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidText(field_name, text, "it is not valid UTF-8") from error
+    if not text.strip():
+        raise InvalidText(field_name, text, "it is empty")
+    if any(ch < " " or ch == "\x7f" for ch in text):
+        raise InvalidText(field_name, text, "it must be one line without control characters "
+                                            "(tabs and newlines included)")
+    if len(text) > limit:
+        raise InvalidText(field_name, text, f"it is longer than {limit} characters")
+
+
+def check_title(title: str) -> str:
+    """The title as the headline will hold it (spaces around it dropped), or
+    :class:`~ai_protocols.errors.InvalidText` for one Org would read otherwise: not
+    one line, longer than :data:`MAX_TITLE`, starting with a task state, ``COMMENT``
+    or a priority cookie, or ending in ``:word:`` (tags). Source: the headline
+    syntax of the Org manual, "Headlines" and org-element's headline parser."""
+    _one_line("title", title, MAX_TITLE)
+    title = title.strip(" ")
+    first = title.split(" ", 1)[0]
+    if first in STATES or first == "COMMENT":
+        what = "a comment mark" if first == "COMMENT" else "a task state"
+        raise InvalidText("title", title, f"Org would read its first word, {first}, as "
+                                          f"{what}; reword it")
+    if _PRIORITY.match(title):
+        raise InvalidText("title", title, "Org would read the [#...] it starts with as a "
+                                          "priority; reword it")
+    if _TRAILING_TAGS.search(" " + title) or re.fullmatch(r":[\w@#%:]+:", title):
+        raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
+    return title
+
+
+def check_tag(tag: str) -> str:
+    """A tag as given, or :class:`~ai_protocols.errors.InvalidText`: Org tags are made
+    of letters, digits, ``_``, ``@``, ``#`` and ``%`` (the Org manual, "Tags")."""
+    _one_line("tag", tag, MAX_WORD)
+    if not _TAG.fullmatch(tag) or not all(c.isalnum() or c in "_@#%" for c in tag):
+        raise InvalidText("tag", tag, "a tag holds only letters, digits, _, @, # and %")
+    return tag
+
+
+def check_role(role: str) -> str:
+    """A role (``planner``, ``implementer``, ``reviewer``...): one word, or
+    :class:`~ai_protocols.errors.InvalidText`."""
+    _one_line("role", role, MAX_WORD)
+    if any(ch.isspace() for ch in role):
+        raise InvalidText("role", role, "a role is one word, without spaces")
+    return role
+
+
+def check_line(field_name: str, text: str, limit: int = 500) -> str:
+    """A one-line text for a property (a reason, a checkpoint), spaces around it
+    dropped; :class:`~ai_protocols.errors.InvalidText` for anything else."""
+    _one_line(field_name, text, limit)
+    return " ".join(text.split())
+
+
+def protect(path: str) -> str:
+    """``path`` as one value of an Org multi-valued property: a space as ``%20``, as
+    ``org-entry-protect-space`` writes it (Org 9.5 and 9.7: it escapes nothing else,
+    so :func:`normalize_path` refuses a path holding ``%20`` or ``%0A`` itself)."""
+    return path.replace(" ", "%20")
+
+
+def restore(value: str) -> str:
+    """What :func:`protect` made, back, as ``org-entry-restore-space`` does."""
+    return value.replace("%20", " ")
+
+
+def join_paths(paths: tuple[str, ...] | list[str]) -> str:
+    return " ".join(protect(p) for p in paths)
+
+
+def split_paths(value: str) -> tuple[str, ...]:
+    """The paths of a multi-valued property, split as Org's ``split-string`` does (on
+    spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
+    return tuple(restore(v) for v in re.split(r"[ \f\t\n\r\v]+", value) if v)
+
+
+def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
+    """``given`` (relative to ``cwd``, by default the working directory, or absolute)
+    as a path relative to the project ``root``: ``/`` between parts, no ``.`` or
+    ``..`` left, a folder (one that exists, or given with a final ``/``) ending in
+    ``/``; the root itself is ``./``. :class:`~ai_protocols.errors.InvalidText` for
+    a path outside the root, empty, or holding a control character or white space
+    other than spaces."""
+    _one_line("path", given, MAX_PATH)
+    odd = next((ch for ch in given if ch.isspace() and ch != " "), None)
+    if odd is not None:
+        raise InvalidText("path", given, f"it holds white space other than spaces "
+                                         f"(U+{ord(odd):04X}), which a property cannot keep")
+    if re.search(r"%(?:20|0a)", given, re.IGNORECASE):
+        raise InvalidText("path", given, "it holds %20 or %0A, which Org's multi-valued "
+                                         "properties read as a space or a newline")
+    base = cwd if cwd is not None else os.getcwd()
+    full = os.path.normpath(os.path.join(base, given))
+    root = os.path.normpath(root)
+    relative = os.path.relpath(full, root)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or \
+            os.path.isabs(relative):
+        real = os.path.realpath(full)  # a path through a link to the project
+        relative = os.path.relpath(real, os.path.realpath(root))
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            raise InvalidText("path", given, f"it is outside the project {root}")
+    relative = relative.replace(os.sep, "/")
+    folder = given.endswith(("/", os.sep)) or os.path.isdir(full) or relative == "."
+    if relative == ".":
+        return "./"
+    return relative + "/" if folder else relative
+
+
+def covers(area: str, path: str) -> bool:
+    """Whether the locked or claimed ``area`` holds ``path`` (both as
+    :func:`normalize_path` gives them): the same path, or one inside it. An area
+    given without a final ``/`` that does not exist yet may become a folder, so it
+    holds what would be inside it too."""
+    if area == "./":
+        return True
+    base = area.rstrip("/")
+    return path.rstrip("/") == base or path.startswith(base + "/")
+
+
+def overlap(a: str, b: str) -> bool:
+    """Whether two areas share a path: one holds the other."""
+    return covers(a, b) or covers(b, a)
+
+
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None) -> str:
+    """A new task id: ``YYYYMMDD-HHMMSS-<8 random characters>``, the time in UTC (so ids
+    sort by creation, whatever the machine's time zone), then 40 random bits from
+    ``os.urandom`` in Crockford's base 32 (no i, l, o, u). Two machines creating a
+    task in the same second collide once in 2**40 (a million million) pairs, without
+    talking to each other: nothing is counted or kept."""
+    from datetime import datetime, timezone
+
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    bits = int.from_bytes(random_bytes if random_bytes is not None else os.urandom(5), "big")
+    tail = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
+    return f"{moment:%Y%m%d-%H%M%S}-{tail}"

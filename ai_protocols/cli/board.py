@@ -1,0 +1,355 @@
+"""The task board's commands: ``task ...``, ``lock``, ``unlock``, ``locks`` and ``check``.
+
+A thin click layer over :class:`ai_protocols.board.board.Board` and
+:mod:`ai_protocols.board.guard` (docs/tasks.md); :mod:`ai_protocols.cli.app`
+adds them to the ``ai-protocols`` group.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from ai_protocols.cli.output import print_json, report_error
+from ai_protocols.errors import AiProtocolsError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ai_protocols.board.board import Board
+    from ai_protocols.board.model import Task
+
+__all__ = ["COMMANDS", "print_open_tasks"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _errors_to_exit(func: F) -> F:
+    """Library errors become ``Error: ...`` and their exit code (as in cli/app.py)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise
+        except (AiProtocolsError, OSError) as error:
+            raise click.exceptions.Exit(report_error(error)) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _board() -> Board:
+    from ai_protocols.board.board import Board
+
+    return Board.discover()
+
+
+def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
+    tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
+    role = f"  role {task.role}" if task.role else ""
+    owner = ""
+    if task.owner and task.is_open:
+        state = (states or {}).get(task.owner)
+        owner = f"  claimed by {task.owner}" + (f" ({state})" if state else "")
+    return f"{task.id or '(no id)'}  {task.state or '-':9} {task.title}{tags}{role}{owner}"
+
+
+def _details(task: Task) -> list[str]:
+    lines = [f"Task {task.id or '(no id)'}: {task.title}",
+             f"  state:       {task.state or '(none)'}"]
+    if task.tags:
+        lines.append(f"  tags:        {' '.join(task.tags)}")
+    lines.append(f"  role:        {task.role or '(none)'}")
+    lines.append(f"  working set: {' '.join(task.working_set) or '(any file)'}")
+    lines.append(f"  owner:       {task.owner or '(free)'}")
+    if task.claimed:
+        lines.append(f"  claimed:     {task.claimed:%Y-%m-%d %H:%M}")
+    if task.checkpoint:
+        lines.append(f"  checkpoint:  {task.checkpoint}")
+    return lines
+
+
+@click.group()
+def task() -> None:
+    """The task board, .ai/tasks.org: add, claim and close tasks.
+
+    One Org headline per task with its state (TODO NEXT DOING REVIEW | DONE
+    CANCELLED), tags, and properties: ID, ROLE, WORKING_SET, OWNER (the agent
+    id that claimed it), CLAIMED, CHECKPOINT. People edit it in Emacs; every
+    command changes only the lines it must, under a lock, atomically, and
+    refuses (exit 10) while Emacs holds unsaved changes to it. An ID may be
+    given whole or by its last part. See docs/tasks.md.
+    """
+
+
+@task.command("add")
+@click.argument("title")
+@click.option("--working-set", "working_set", multiple=True, metavar="PATH",
+              help="A file or folder the task may change (repeat for more).")
+@click.option("--role", help="Who should take it: planner, implementer, reviewer...")
+@click.option("--tag", "tags", multiple=True, help="An Org tag (repeat for more).")
+@_errors_to_exit
+def task_add(title: str, working_set: tuple[str, ...], role: str | None,
+             tags: tuple[str, ...]) -> None:
+    """Add a task (state TODO) at the end of the board; print its id.
+
+    TITLE is one line, in quotes when it has several words. Paths are
+    relative to the working directory; a folder covers every file in it.
+    """
+    added = _board().add(title, working_set=working_set, role=role, tags=tags)
+    click.echo(f"Added task {added.id}: {added.title}", err=True)
+    click.echo(added.id)
+
+
+@task.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@click.option("--mine", is_flag=True, help="Only the open tasks this agent has claimed.")
+@click.option("--free", is_flag=True, help="Only open tasks nobody holds (or whose holder "
+                                           "is gone).")
+@click.option("--role", help="Only tasks for this role.")
+@click.option("--all", "show_all", is_flag=True, help="Closed tasks too (DONE, CANCELLED).")
+@_errors_to_exit
+def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all: bool) -> None:
+    """List the open tasks in board order, with who holds each.
+
+    A holder's state (live, crashed, abandoned...) is judged as 'status'
+    judges sessions; a claim whose agent is gone counts as free.
+    """
+    from ai_protocols.liveness.evidence import RECOVERABLE
+
+    board = _board()
+    rows = []
+    for item in board.tasks():
+        if not show_all and not mine and not item.is_open:
+            continue
+        if mine and not (item.is_open and board.me and item.owner == board.me):
+            continue
+        if role is not None and item.role != role:
+            continue
+        state = None
+        if item.owner and item.is_open and item.owner != board.me:
+            state = board.agent_state(item.owner, item.owner_process, item.claimed)
+        held = bool(item.owner) and (state is None or state.state not in RECOVERABLE)
+        if free and (held or not item.is_open):
+            continue
+        rows.append((item, state))
+    if as_json:
+        print_json([{**item.to_json(),
+                     "owner_state": state.state if state else ("mine" if item.owner ==
+                                                               board.me and item.owner
+                                                               else None),
+                     "owner_evidence": state.evidence if state else None}
+                    for item, state in rows])
+        return
+    if not rows:
+        click.echo("No task matches." if (mine or free or role) else
+                   f"No open task on the board {board.path}: 'ai-protocols task add TITLE' "
+                   "adds one.")
+    for item, state in rows:
+        said = {item.owner: state.state} if state and item.owner else \
+            ({item.owner: "you"} if item.owner and item.owner == board.me else {})
+        click.echo(_line(item, board, said))
+
+
+@task.command("show")
+@click.argument("task_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@_errors_to_exit
+def task_show(task_id: str, as_json: bool) -> None:
+    """Show one task: its state, role, working set, holder and checkpoint."""
+    board = _board()
+    item = board.task(task_id)
+    state = None
+    if item.owner and item.is_open and item.owner != board.me:
+        state = board.agent_state(item.owner, item.owner_process, item.claimed)
+    if as_json:
+        print_json({**item.to_json(), "owner_state": state.state if state else None,
+                    "owner_evidence": state.evidence if state else None})
+        return
+    for line in _details(item):
+        click.echo(line)
+    if state is not None:
+        click.echo(f"  its holder:  {state.state} ({state.evidence})")
+
+
+@task.command("claim")
+@click.argument("task_id", metavar="ID")
+@click.option("--force", is_flag=True, help="Even from an agent that may be at work.")
+@_errors_to_exit
+def task_claim(task_id: str, force: bool) -> None:
+    """Claim a task for this agent (AI_AGENT_ID, or the agent's own session).
+
+    Of many agents claiming one task at once exactly one wins; the others
+    exit 21, told who holds it. A claim whose agent is crashed, abandoned
+    or wrapped up is taken over, saying whose it was and why.
+    """
+    report = _board().claim(task_id, force=force)
+    item = report.task
+    if report.already:
+        click.echo(f"Task {item.id} is yours already: {item.title}")
+    elif report.previous is not None and report.state is not None:
+        click.echo(f"Claimed task {item.id}, taking it over from {report.previous} "
+                   f"({report.state.state}: {report.state.evidence}): {item.title}")
+    else:
+        click.echo(f"Claimed task {item.id}: {item.title}")
+    if item.working_set:
+        click.echo(f"  working set: {' '.join(item.working_set)}")
+
+
+@task.command("release")
+@click.argument("task_id", metavar="ID")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@_errors_to_exit
+def task_release(task_id: str, force: bool) -> None:
+    """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
+    item = _board().release(task_id, force=force)
+    click.echo(f"Released task {item.id}: {item.title}")
+
+
+@task.command("done")
+@click.argument("task_id", metavar="ID")
+@click.option("--checkpoint", metavar="REF",
+              help="The restore point the task was closed with (a commit, a tag, a "
+                   "checkpoint name), kept as text.")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@_errors_to_exit
+def task_done(task_id: str, checkpoint: str | None, force: bool) -> None:
+    """Close a task as DONE, with the checkpoint it was closed with."""
+    item = _board().done(task_id, checkpoint=checkpoint, force=force)
+    click.echo(f"Done: task {item.id}: {item.title}" +
+               (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
+
+
+@task.command("handoff")
+@click.argument("task_id", metavar="ID")
+@click.option("--to", "to", required=True, metavar="ROLE", help="The role that takes it on.")
+@click.option("--note", required=True, help="What the next one needs to know.")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@_errors_to_exit
+def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
+    """Hand a task on to another role, with a note; the claim is given up.
+
+    The task becomes REVIEW when handed to a reviewer, else NEXT (ready for
+    that role); the note goes into the task's log on the board.
+    """
+    item = _board().handoff(task_id, to=to, note=note, force=force)
+    click.echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
+
+
+@click.command("lock")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--reason", required=True, help="Why: what you are doing there.")
+@click.option("--force", is_flag=True, help="Even over another agent's lock that may be live.")
+@_errors_to_exit
+def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
+    """Lock files or folders for this agent, recorded in the board's Locks section.
+
+    Another agent's edit into a locked area is refused by the PreToolUse hook
+    and reported by 'check'. An overlapping lock of another agent that may be
+    at work is refused (exit 22); one whose agent is gone is taken over.
+    """
+    for report in _board().lock(paths, reason=reason, force=force):
+        click.echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
+        for held, state in report.replaced:
+            click.echo(f"  took it over from {held.owner}, who locked {held.path} "
+                       f"({state.state}: {state.evidence})")
+
+
+@click.command("unlock")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--force", is_flag=True, help="Even another agent's lock that may be live.")
+@_errors_to_exit
+def unlock(paths: tuple[str, ...], force: bool) -> None:
+    """Remove locks (each PATH exactly as locked); all or nothing."""
+    for held in _board().unlock(paths, force=force):
+        click.echo(f"Unlocked {held.path}" + (f" (was {held.owner}'s)" if held.owner else ""))
+
+
+@click.command("locks")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@_errors_to_exit
+def locks(as_json: bool) -> None:
+    """List the locked areas, who holds each, and whether that agent is at work."""
+    board = _board()
+    rows = []
+    for held in board.locks():
+        state = board.agent_state(held.owner or "", held.owner_process, held.locked) \
+            if held.owner and held.owner != board.me else None
+        rows.append((held, state))
+    if as_json:
+        print_json([{**held.to_json(), "mine": bool(board.me) and held.owner == board.me,
+                     "state": state.state if state else None,
+                     "evidence": state.evidence if state else None} for held, state in rows])
+        return
+    if not rows:
+        click.echo("No locks.")
+    for held, state in rows:
+        who = "you" if board.me and held.owner == board.me else \
+            f"{held.owner} ({state.state}: {state.evidence})" if state else str(held.owner)
+        click.echo(f"{held.path}  locked by {who}\n    {held.reason or ''}")
+
+
+@click.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@_errors_to_exit
+def check(as_json: bool) -> None:
+    """Compare the work tree's changes with this agent's claims and others' locks.
+
+    Reports each changed file (git status, .ai/ aside) outside the working
+    sets of the tasks this agent has claimed, or inside an area another
+    agent, not gone, has locked. Exit 0: nothing to report; 23: something.
+    """
+    from ai_protocols.board.guard import CHECK_FAILED
+    from ai_protocols.board.guard import check as run_check
+
+    report = run_check(_board())
+    if as_json:
+        print_json(report.to_json())
+    else:
+        if not report.tasks:
+            click.echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
+                       "working set is not checked.")
+        elif not report.working_set:
+            click.echo("The claimed tasks name no working set: any file may change.")
+        for finding in report.findings:
+            why = []
+            if finding.outside:
+                why.append("outside the working set")
+            if finding.lock is not None and finding.state is not None:
+                why.append(f"inside {finding.lock.path}, locked by {finding.lock.owner} "
+                           f"({finding.state.state}) for: {finding.lock.reason or '-'}")
+            click.echo(f"{finding.path}: {'; '.join(why)}")
+        if report.ok:
+            click.echo(f"{len(report.changed)} changed file(s), none outside the working set "
+                       "or inside another agent's lock.")
+    sys.exit(0 if report.ok else CHECK_FAILED)
+
+
+def print_open_tasks(project: Any, linked: str | None) -> None:
+    """After a wrap-up: the open tasks this session held or was linked to, each with
+    the command that marks it done (on stderr; nothing is changed)."""
+    from ai_protocols.board.board import Board
+
+    board = Board(project)
+    if not board.path.exists():
+        return
+    try:
+        tasks = board.session_tasks(linked)
+    except AiProtocolsError:
+        return
+    for item in tasks:
+        whose = "yours" if item.owner and item.owner == board.me else \
+            f"held by {item.owner}" if item.owner else "free"
+        click.echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
+                   f"  if this session finished it: ai-protocols task done {item.id} "
+                   "--checkpoint REF\n"
+                   f"  if not: ai-protocols task release {item.id} (or task handoff "
+                   f"{item.id} --to ROLE --note TEXT)", err=True)
+
+
+#: The commands this module adds to ``ai-protocols``.
+COMMANDS = (task, lock, unlock, locks, check)

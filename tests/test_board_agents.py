@@ -1,0 +1,139 @@
+"""The task board's PreToolUse hook, judged by the real Claude Code and Codex, run
+offline against the fake model API (tests/agents/, docs/agents-testing.md): the
+model asks to edit a file another agent has locked, the edit does not happen, and
+the refusal reaches the model; an edit elsewhere goes through."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from agents.fake_api import FakeAPI, FreeformCall, Shell, Text, ToolCall
+from agents.programs import Claude, Codex
+from conftest import BIN, CLI, clean_env
+
+pytestmark = pytest.mark.agents
+
+
+def _setup(agent: Claude | Codex) -> None:
+    for args in (("init",), ("hooks", "install", agent.name)):
+        done = subprocess.run([str(CLI), *args], cwd=agent.project, capture_output=True,
+                              text=True, env=clean_env(HOME=str(agent.home)))
+        assert done.returncode == 0, done.stderr
+    agent.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    (agent.project / "src" / "api").mkdir(parents=True)
+    # Another agent (this test process is its owner: live) locks src/api/.
+    done = subprocess.run([str(CLI), "lock", "src/api/", "--reason", "reshaping the API 4711"],
+                          cwd=agent.project, capture_output=True, text=True,
+                          env=clean_env(AI_AGENT_ID="other.1"))
+    assert done.returncode == 0, done.stderr
+
+
+def test_claude_code_cannot_write_into_another_agents_lock(claude: Claude,
+                                                           fake_api: FakeAPI) -> None:
+    _setup(claude)
+    locked = claude.project / "src" / "api" / "v1.py"
+    free = claude.project / "src" / "free.py"
+    fake_api.reply(ToolCall("Write", {"file_path": str(locked), "content": "print(1)\n"}),
+                   ToolCall("Write", {"file_path": str(free), "content": "print(2)\n"}),
+                   Text("ok"))
+    run = claude.run("write the files", "--allowedTools", "Write").check()
+    assert not locked.exists(), "the edit into the lock happened"
+    assert free.read_text() == "print(2)\n", "an edit outside any lock was stopped"
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("which other.1 has locked (reshaping the API 4711)" in r for r in results), \
+        results
+
+
+def test_codex_cannot_patch_into_another_agents_lock(codex: Codex, fake_api: FakeAPI) -> None:
+    _setup(codex)
+    locked = codex.project / "src" / "api" / "v1.py"
+    free = codex.project / "src" / "free.py"
+    patch = ("*** Begin Patch\n*** Add File: {}\n+print(1)\n*** End Patch\n")
+    fake_api.reply(FreeformCall("apply_patch", patch.format("src/api/v1.py")),
+                   FreeformCall("apply_patch", patch.format("src/free.py")),
+                   Text("ok"))
+    run = codex.run("write the files").check()
+    assert not locked.exists(), "the edit into the lock happened"
+    assert free.exists(), "an edit outside any lock was stopped: " + str(
+        [r for req in run.model_requests() for r in req.tool_results()])
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("which other.1 has locked (reshaping the API 4711)" in r for r in results), \
+        results
+
+
+
+def test_as_a_new_user_would(claude: Claude, fake_api: FakeAPI, tmp_path: object) -> None:
+    """Agents started by hooks claim tasks from the board; a claim of a taken task is
+    refused naming the holder; an edit into another agent's lock is refused by the
+    hook; an agent is killed, and its claim is taken over with the evidence."""
+    import json
+    import signal
+    import threading
+    import time
+
+    def cli(*args: str, agent: str = "planner.1") -> str:
+        done = subprocess.run([str(CLI), *args], cwd=claude.project, capture_output=True,
+                              text=True, env=clean_env(AI_AGENT_ID=agent))
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    for args in (("init",), ("hooks", "install", "claude")):
+        cli(*args)
+    claude.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    (claude.project / "src" / "api").mkdir(parents=True)
+    first, second, third = (cli("task", "add", title, "--working-set", "src/")
+                            for title in ("Reshape the API", "Fix the parser", "Write docs"))
+    # Agent A claims the first task and locks src/api/, through its shell tool.
+    fake_api.reply(Shell(f"ai-protocols task claim {first} && "
+                         "ai-protocols lock src/api/ --reason 'reshaping the API 4711'"),
+                   Text("ok"))
+    a = claude.run("take the API task", "--allowedTools", "Bash").check()
+    tasks = {t["id"]: t for t in json.loads(cli("task", "list", "--json"))}
+    holder = tasks[first]["owner"]
+    assert holder and a.session_id and a.session_id[:8] in holder
+    # Agent B claims the second; its claim of the first is refused naming A; its edit
+    # into A's lock is refused by the hook.
+    locked = claude.project / "src" / "api" / "v1.py"
+    fake_api.reply(Shell(f"ai-protocols task claim {second}"),
+                   Shell(f"ai-protocols task claim {first}"),
+                   ToolCall("Write", {"file_path": str(locked), "content": "x\n"}),
+                   Text("ok"))
+    b = claude.run("take a task", "--allowedTools", "Bash,Write").check()
+    results = [r for req in b.model_requests() for r in req.tool_results()]
+    assert any(f"Claimed task {second}" in r for r in results), results
+    assert any(f"it is claimed by {holder}" in r for r in results), results
+    assert any("which " + holder + " has locked (reshaping the API 4711)" in r
+               for r in results), results
+    assert not locked.exists()
+    # Agent C claims the third, then is killed while it waits for the model.
+    waiting = threading.Event()
+    killed = threading.Event()
+
+    def hang(_request: object) -> Text:
+        waiting.set()
+        killed.wait(120)
+        return Text("never read")
+
+    fake_api.reply(Shell(f"ai-protocols task claim {third}"), hang)
+    outcome: list[object] = []
+    runner = threading.Thread(target=lambda: outcome.append(
+        claude.run("take the docs task", "--allowedTools", "Bash")))
+    runner.start()
+    assert waiting.wait(120), "agent C never asked the model after its claim"
+    owner = json.loads(cli("task", "show", third, "--json"))["owner"]
+    session = claude.project / ".ai" / "session-context.d" / f"{owner}.org"
+    pid = int(re.search(r":OWNER:\s+pid (\d+)", session.read_text()).group(1))
+    os.kill(pid, signal.SIGKILL)
+    killed.set()
+    runner.join(120)
+    deadline = time.monotonic() + 60
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)  # (the zombie is reaped by the runner thread's subprocess.run)
+    out = cli("task", "claim", third, agent="rescuer.1")
+    assert f"taking it over from {owner} (crashed:" in out and "is gone" in out
+    assert f"taking it over from {owner} (crashed:" in (claude.project / ".ai" /
+                                                        "tasks.org").read_text()
