@@ -36,7 +36,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
         "NoProject",
-        "NoSession", "SessionWrappedUp", "StorageError", "UnreadableSession", "UnsafePath",
+        "NoSession", "SessionWrappedUp",
+        "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
+        "StorageError", "UnreadableSession", "UnsafePath",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -65,6 +67,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         AmbiguousItem,
         BeingEdited,
         CannotRecover,
+        CheckpointNotFound,
+        CheckpointRefused,
+        GitFailed,
         InvalidAgentId,
         InvalidConfigFile,
         InvalidProjectRoot,
@@ -73,6 +78,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         LockTimeout,
         NoProject,
         NoSession,
+        NotAGitRepository,
         SessionWrappedUp,
         StorageError,
         UnreadableSession,

@@ -27,6 +27,10 @@ EXAMPLES = [
     _errors.BeingEdited(Path("/p/s.org"), "me@host.1"),
     _errors.CannotRecover(Path("/p/s.org"), "it is live"),
     _errors.UnsafePath(Path("/p/s.org"), Path("/p")),
+    _errors.GitFailed("update-ref", "cannot lock ref"),
+    _errors.NotAGitRepository(Path("/p")),
+    _errors.CheckpointNotFound("7", "the agent has no checkpoint 7"),
+    _errors.CheckpointRefused("/p", "a.txt has uncommitted changes"),
 ]
 
 
@@ -51,4 +55,6 @@ def test_exit_codes_are_distinct_per_kind_of_failure() -> None:
     codes = {type(e).__name__: e.exit_code for e in EXAMPLES}
     assert codes["NoSession"] == 3 and codes["InvalidText"] == 4
     assert codes["UnsafePath"] == 12 and codes["CannotRecover"] == 11
+    assert codes["NotAGitRepository"] == codes["GitFailed"] == 14
+    assert codes["CheckpointRefused"] == 15 and codes["CheckpointNotFound"] == 5
     assert all(code >= 3 for code in codes.values())

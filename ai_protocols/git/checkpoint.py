@@ -1,0 +1,535 @@
+"""Checkpoints: the whole work tree kept as a git commit under ``refs/ai-protocols/``.
+
+``ai-protocols checkpoint`` records the work tree as it is, tracked changes and
+untracked files alike (files git ignores left out, as ``git add -A`` leaves
+them), as a commit whose parent is ``HEAD``, under the ref
+``refs/ai-protocols/checkpoints/<agent>/<n>``. It never touches the user's
+index, ``HEAD``, branch, stash or work tree: it is built in a temporary index
+in the git folder, seeded from the real one so that ``git add -A`` hashes only
+the files whose stat data changed (git's plumbing, git-read-tree(1),
+git-write-tree(1), git-commit-tree(1), git-update-ref(1)):
+
+1. copy ``.git/index`` to ``.git/ai-protocols-checkpoint-<pid>.index``;
+2. ``GIT_INDEX_FILE=<copy> git add -A`` (less the live session files, below);
+3. ``git write-tree``, ``git commit-tree -p HEAD``;
+4. ``git update-ref --stdin`` with ``create``: the ref is made only if it does
+   not exist yet, in one atomic step (a kill before it leaves no ref, after it
+   a whole one);
+5. remove the copy.
+
+A kill at any moment leaves the user's files, index and refs as they were; a
+temporary index a killed run left is removed by the next run. The live session
+files (``.ai/session-context.org``, ``.ai/session-context.d/`` and what waits
+beside them) are kept as the real index has them, not as the work tree does:
+the session file records the checkpoint right after it is taken, and restoring
+a checkpoint must never roll the session's record back.
+
+Refs are plain refs: ``git push origin 'refs/ai-protocols/*:refs/ai-protocols/*'``
+shares them and ``git fetch`` with the same refspec brings them back
+(docs/checkpoints.md). Nothing here is on a hot path: git runs through
+:mod:`subprocess`, with ``GIT_OPTIONAL_LOCKS=0`` so that no read refreshes the
+user's index behind their back.
+
+:class:`Checkpoints` is the API; :func:`record` writes a checkpoint into the
+session file through the one edit transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ai_protocols.errors import (
+    CheckpointNotFound,
+    CheckpointRefused,
+    GitFailed,
+    NotAGitRepository,
+)
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, safe_id
+
+__all__ = ["NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored", "Taken", "record",
+           "take"]
+
+#: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
+NAMESPACE = "refs/ai-protocols/checkpoints"
+#: The agent part of the refs of the one-agent session file (no ``AI_AGENT_ID``).
+NO_AGENT = "default"
+#: The refspec that pushes and fetches every checkpoint (docs/checkpoints.md).
+REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
+_TEMP_PREFIX = "ai-protocols-checkpoint-"
+_SUBJECT = "ai-protocols checkpoint"
+_IDENTITY = {"GIT_AUTHOR_NAME": "ai-protocols", "GIT_AUTHOR_EMAIL": "ai-protocols@localhost",
+             "GIT_COMMITTER_NAME": "ai-protocols", "GIT_COMMITTER_EMAIL": "ai-protocols@localhost"}
+
+
+@dataclass
+class Checkpoint:
+    """One checkpoint: ``ref`` (``refs/ai-protocols/checkpoints/<agent>/<n>``), ``agent``
+    (the ref's agent part) and ``number``; ``commit`` its full hash, ``short`` the first
+    12 digits; ``parent`` the commit it was taken on (``None``: before the first
+    commit); ``time`` when (UTC, from the commit); ``note`` (``None``: none);
+    ``files``: how many paths differ between ``parent`` and the checkpoint (the
+    uncommitted work it holds); ``changed``: those paths, when known."""
+
+    ref: str
+    agent: str
+    number: int
+    commit: str
+    parent: str | None
+    time: datetime
+    note: str | None
+    files: int
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:12]
+
+    def to_json(self) -> dict[str, object]:
+        """The ``checkpoint list --json`` form (keys in docs/checkpoints.md)."""
+        return {"ref": self.ref, "agent": self.agent, "number": self.number,
+                "commit": self.commit, "parent": self.parent,
+                "time": self.time.isoformat(timespec="seconds"), "note": self.note,
+                "files": self.files}
+
+
+@dataclass
+class Restored:
+    """What :meth:`Checkpoints.restore` did: ``where`` the files are (a new worktree,
+    or the work tree itself), ``branch`` the new branch (``None``: none), ``paths`` the
+    paths written or removed in place."""
+
+    checkpoint: Checkpoint
+    where: Path
+    branch: str | None = None
+    paths: list[str] = field(default_factory=list)
+
+
+def ref_part(agent_id: str | None) -> str:
+    """The agent part of a checkpoint ref: :func:`ai_protocols.paths.safe_id` of the id
+    (``default`` without one), with each ``.`` written ``%2E`` where git's ref rules
+    (git-check-ref-format(1): no ``..``, no part ending in ``.`` or ``.lock``) would
+    refuse it as it is. Raises :class:`~ai_protocols.errors.InvalidAgentId`."""
+    if agent_id is None:
+        return NO_AGENT
+    part = safe_id(agent_id)
+    if ".." in part or part.endswith((".", ".lock")):
+        part = part.replace(".", "%2E")
+    return part
+
+
+class Checkpoints:
+    """The checkpoints of the git work tree around ``root``, as the agent ``agent_id``
+    (``None``: the one-agent file) takes and names them.
+
+    Raises :class:`~ai_protocols.errors.NotAGitRepository` when ``root`` is not in a
+    git work tree, :class:`~ai_protocols.errors.GitFailed` when git is missing.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], agent_id: str | None = None) -> None:
+        self.root = Path(root)
+        self.agent = ref_part(agent_id)
+        self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+        self._env.pop("GIT_INDEX_FILE", None)
+        try:
+            out = self._git("rev-parse", "--show-toplevel", "--absolute-git-dir",
+                            "--git-path", "index", cwd=self.root)
+        except GitFailed as error:
+            if "not a git repository" in error.reason or \
+                    "must be run in a work tree" in error.reason:
+                raise NotAGitRepository(self.root) from None
+            raise
+        lines = out.decode("utf-8", "surrogateescape").split("\n")
+        if len(lines) < 3 or not lines[0]:
+            raise NotAGitRepository(self.root)
+        self.top = Path(lines[0])
+        self.git_dir = Path(lines[1])
+        index = Path(lines[2])
+        self.index = index if index.is_absolute() else self.root / index
+        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        #: The live session files, relative to the top of the work tree: never taken
+        #: from the work tree, never written by a restore.
+        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else tuple(
+            (ai / name).as_posix() for name in
+            (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+
+    # -- git ----------------------------------------------------------------------------
+
+    def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+             stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
+        """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails."""
+        try:
+            proc = subprocess.run(["git", *args], cwd=cwd or self.top, env=env or self._env,
+                                  input=stdin, capture_output=True, check=False)
+        except OSError as error:
+            raise GitFailed(args[0], f"cannot run git ({error.strerror})") from None
+        if proc.returncode not in ok:
+            reason = proc.stderr.decode("utf-8", "replace").strip().replace("\n", "; ")
+            raise GitFailed(args[0], reason or f"exit status {proc.returncode}")
+        return proc.stdout
+
+    def _head(self) -> tuple[str | None, str | None]:
+        """``HEAD``'s commit (``None`` when unborn) and branch (``None`` when detached)."""
+        out = self._git("rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))
+        branch = self._git("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
+        return (out.decode().strip() or None,
+                branch.decode("utf-8", "surrogateescape").strip() or None)
+
+    def _snapshot(self, temp: Path) -> str:
+        """The tree of the work tree as a checkpoint records it, built in the temporary
+        index ``temp`` (seeded from the real index); returns the tree's hash."""
+        try:
+            data = self.index.read_bytes()
+        except FileNotFoundError:
+            data = None
+        if data is not None:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        env = {**self._env, "GIT_INDEX_FILE": str(temp)}
+        spec = ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+        self._git("add", "-A", *spec, env=env)
+        return self._git("write-tree", env=env).decode().strip()
+
+    def _temp_index(self) -> Path:
+        """A fresh temporary index path in the git folder; removes those killed runs
+        left (their process is gone)."""
+        for leftover in self.git_dir.glob(f"{_TEMP_PREFIX}*.index*"):
+            pid = leftover.name[len(_TEMP_PREFIX):].split(".", 1)[0]
+            if pid.isdigit() and not _running(int(pid)):
+                leftover.unlink(missing_ok=True)
+        temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
+        temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
+        return temp
+
+    def _changed(self, base: str | None, tree: str) -> list[str]:
+        """Paths that differ between commit ``base`` (``None``: nothing) and ``tree``."""
+        if base is None:
+            out = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree)
+        else:
+            out = self._git("diff-tree", "-r", "-z", "--name-only", "--no-renames", base,
+                            tree)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    # -- taking one ---------------------------------------------------------------------
+
+    def take(self, note: str | None = None) -> tuple[Checkpoint, str | None]:
+        """Record the work tree as a new checkpoint of this agent; return it and the
+        branch ``HEAD`` was on. ``note``: free text kept in the commit's message.
+        Raises :class:`~ai_protocols.errors.GitFailed`."""
+        temp = self._temp_index()
+        try:
+            tree = self._snapshot(temp)
+        finally:
+            temp.unlink(missing_ok=True)
+            Path(f"{temp}.lock").unlink(missing_ok=True)
+        parent, branch = self._head()
+        changed = self._changed(parent, tree)
+        numbers = [c.number for c in self.list()]
+        number = max(numbers, default=0) + 1
+        message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
+        message += "\n\n" + (f"{note}\n\n" if note else "")
+        message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
+        commit = self._commit(tree, parent, message)
+        while True:  # another run of this agent may take the same number: the next one
+            ref = f"{NAMESPACE}/{self.agent}/{number}"
+            try:
+                self._git("update-ref", "-m", f"ai-protocols: checkpoint {number}", "--stdin",
+                          stdin=f"create {ref} {commit}\n".encode())
+                break
+            except GitFailed as error:
+                if "reference already exists" not in error.reason and \
+                        "cannot lock ref" not in error.reason:
+                    raise
+                number += 1
+                if number > max(numbers, default=0) + 1000:
+                    raise
+        found = self._read(ref)
+        assert found is not None
+        found.changed = changed
+        return found, branch
+
+    def _commit(self, tree: str, parent: str | None, message: str) -> str:
+        args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
+        try:
+            out = self._git(*args, stdin=message.encode())
+        except GitFailed as error:  # no identity configured: the tool's own
+            if "identity" not in error.reason and "tell me who you are" not in error.reason \
+                    and "empty ident" not in error.reason:
+                raise
+            out = self._git(*args, stdin=message.encode(), env={**self._env, **_IDENTITY})
+        return out.decode().strip()
+
+    # -- reading them -------------------------------------------------------------------
+
+    def list(self, every_agent: bool = False) -> list[Checkpoint]:
+        """This agent's checkpoints (``every_agent``: all of them), oldest first."""
+        prefix = f"{NAMESPACE}/" if every_agent else f"{NAMESPACE}/{self.agent}/"
+        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
+                        "%(committerdate:unix)%00%(contents)%00", prefix)
+        found = []
+        for record in out.split(b"\0\n"):
+            parsed = _parse(record)
+            if parsed is not None:
+                found.append(parsed)
+        found.sort(key=lambda c: (c.agent, c.number))
+        return found
+
+    def _read(self, ref: str) -> Checkpoint | None:
+        found = [c for c in self._refs(ref) if c.ref == ref]
+        return found[0] if found else None
+
+    def _refs(self, pattern: str) -> list[Checkpoint]:
+        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
+                        "%(committerdate:unix)%00%(contents)%00", pattern)
+        return [c for c in map(_parse, out.split(b"\0\n")) if c is not None]
+
+    def resolve(self, name: str) -> Checkpoint:
+        """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
+        ``N`` (this agent's), ``A/N``, or a hash of 4 to 64 hex digits (unique among the
+        checkpoints). Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
+        text = name.strip()
+        if re.fullmatch(r"[0-9]+", text):
+            ref = f"{NAMESPACE}/{self.agent}/{int(text)}"
+        elif text.startswith(f"{NAMESPACE}/"):
+            ref = text
+        elif re.fullmatch(r"[^/\s]+/[0-9]+", text):
+            ref = f"{NAMESPACE}/{text}"
+        elif re.fullmatch(r"[0-9a-fA-F]{4,64}", text):
+            matches = [c for c in self.list(every_agent=True)
+                       if c.commit.startswith(text.lower())]
+            if len({c.commit for c in matches}) == 1:
+                return matches[0]
+            raise CheckpointNotFound(name, "no checkpoint's commit starts with it"
+                                     if not matches else "several checkpoints' commits "
+                                     "start with it; give more digits")
+        else:
+            raise CheckpointNotFound(name, "give N (this agent's checkpoint N), AGENT/N, "
+                                     f"{NAMESPACE}/AGENT/N or a commit hash")
+        found = self._read(ref)
+        if found is None:
+            raise CheckpointNotFound(name, f"there is no ref {ref}" + (
+                f" (this agent's checkpoints are under {NAMESPACE}/{self.agent}/; another "
+                "clone's come with: git fetch origin "
+                f"'{REFSPEC}')" if not text.startswith("refs/") else ""))
+        return found
+
+    def previous(self, checkpoint: Checkpoint) -> Checkpoint | None:
+        """The same agent's checkpoint before ``checkpoint`` (``None``: it is the first)."""
+        earlier = [c for c in self._refs(f"{NAMESPACE}/{checkpoint.agent}/")
+                   if c.number < checkpoint.number]
+        return max(earlier, key=lambda c: c.number) if earlier else None
+
+    def diff(self, old: str | None, new: str) -> list[tuple[str, str]]:
+        """``(status, path)`` for each path that differs between the commits ``old``
+        (``None``: nothing) and ``new``: ``A``dded, ``M``odified, ``D``eleted, ``T``ype."""
+        if old is None:
+            return [("A", path) for path in self._changed(None, new)]
+        out = self._git("diff-tree", "-r", "-z", "--name-status", "--no-renames", old, new)
+        fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f]
+        return list(zip(fields[0::2], fields[1::2], strict=False))
+
+    def head(self) -> str | None:
+        """``HEAD``'s commit, ``None`` before the first commit."""
+        return self._head()[0]
+
+    # -- putting one back ---------------------------------------------------------------
+
+    def default_worktree(self, checkpoint: Checkpoint) -> Path:
+        """Where ``restore`` puts a checkpoint by default: beside the work tree,
+        ``<top>-checkpoint-<agent>-<n>``."""
+        return self.top.parent / f"{self.top.name}-checkpoint-{checkpoint.agent}-" \
+                                 f"{checkpoint.number}"
+
+    def restore(self, checkpoint: Checkpoint, *, worktree: Path | None = None,
+                branch: str | None = None, in_place: bool = False) -> Restored:
+        """Put ``checkpoint``'s files back.
+
+        By default into a new linked worktree (git-worktree(1)) at ``worktree`` (default
+        :meth:`default_worktree`), whose ``HEAD`` is the commit the checkpoint was taken
+        on (on a new ``branch`` when given, else detached) and whose files are the
+        checkpoint's, as uncommitted changes, as they were. ``in_place``: into this work
+        tree, leaving its ``HEAD``, branch and index as they are; refused before
+        anything is written when that would overwrite or remove a file with
+        uncommitted changes or an untracked file. The live session files are never
+        written. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        :class:`~ai_protocols.errors.GitFailed`.
+        """
+        if in_place:
+            return self._restore_here(checkpoint)
+        target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
+        if os.path.lexists(target):
+            raise CheckpointRefused(str(target), "it exists already; give --worktree with "
+                                    "a new folder")
+        if branch is not None:
+            self._check_branch(branch)
+        base = checkpoint.parent or checkpoint.commit
+        args = ["worktree", "add", "-q", "--no-checkout"]
+        args += ["-b", branch] if branch else ["--detach"]
+        self._git(*args, str(target), base)
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        if checkpoint.parent is not None:
+            self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
+        return Restored(checkpoint, target, branch)
+
+    def _check_branch(self, branch: str) -> None:
+        self._git("check-ref-format", "--branch", branch)
+        exists = self._git("rev-parse", "-q", "--verify", f"refs/heads/{branch}", ok=(0, 1))
+        if exists.strip():
+            raise CheckpointRefused(f"branch {branch}", "that branch exists already; give "
+                                    "another name")
+
+    def _restore_here(self, checkpoint: Checkpoint) -> Restored:
+        temp = self._temp_index()
+        try:
+            now = self._snapshot(temp)  # the work tree, in the temporary index
+            head = self.head()
+            uncommitted = set(self._changed(head, now))
+            touched = [(s, p) for s, p in self.diff(now, checkpoint.commit)
+                       if not self._is_session_path(p)]
+            clash = sorted(p for _, p in touched if p in uncommitted)
+            if clash:
+                shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more"
+                                                if len(clash) > 5 else "")
+                raise CheckpointRefused(
+                    str(self.top), f"it would overwrite uncommitted work in {shown}; "
+                    "commit or stash it, or restore into a new worktree (without --force)")
+            env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
+            for status, path in touched:
+                if status == "D":
+                    (self.top / path).unlink(missing_ok=True)
+            written = [p for s, p in touched if s != "D"]
+            if written:
+                self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
+                          "--pathspec-file-nul", env=env,
+                          stdin=b"".join(p.encode("utf-8", "surrogateescape") + b"\0"
+                                         for p in written))
+        finally:
+            temp.unlink(missing_ok=True)
+            Path(f"{temp}.lock").unlink(missing_ok=True)
+        return Restored(checkpoint, self.top, None, [p for _, p in touched])
+
+    def _is_session_path(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.session_paths)
+
+    def export(self, checkpoint: Checkpoint, target: Path) -> Path:
+        """Write ``checkpoint``'s files to the gzipped tar file ``target`` (git-archive(1)),
+        under one folder named as :meth:`default_worktree`'s; atomically, never over an
+        existing file. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        :class:`~ai_protocols.errors.GitFailed`."""
+        target = Path(os.path.abspath(target))
+        if os.path.lexists(target):
+            raise CheckpointRefused(str(target), "that file exists already; remove it or "
+                                    "give another name")
+        if not target.parent.is_dir():
+            raise CheckpointRefused(str(target), f"there is no folder {target.parent}")
+        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        prefix = self.default_worktree(checkpoint).name
+        try:
+            self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o", str(temp),
+                      checkpoint.commit)
+            os.link(temp, target)  # never over a file made meanwhile
+        except FileExistsError:
+            raise CheckpointRefused(str(target), "that file exists already") from None
+        finally:
+            temp.unlink(missing_ok=True)
+        return target
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _parse(record: bytes) -> Checkpoint | None:
+    """A checkpoint from one ``for-each-ref`` record (``None``: not one of ours)."""
+    parts = record.lstrip(b"\n").split(b"\0", 4)
+    if len(parts) < 5:
+        return None
+    ref, commit, parents, when, message = (p.decode("utf-8", "surrogateescape")
+                                           for p in parts)
+    tail = ref[len(NAMESPACE) + 1:].rsplit("/", 1) if ref.startswith(NAMESPACE + "/") else []
+    if len(tail) != 2 or not tail[1].isdigit():
+        return None
+    subject, _, body = message.partition("\n\n")
+    note = None
+    if subject.startswith(_SUBJECT):
+        paragraphs = body.rstrip("\n").rsplit("\n\n", 1)
+        note = paragraphs[0] if len(paragraphs) == 2 else None
+    files = re.search(r"^AI-Protocols-Files: ([0-9]+)$", message, re.M)
+    return Checkpoint(ref=ref, agent=tail[0], number=int(tail[1]), commit=commit,
+                      parent=parents.split()[0] if parents.split() else None,
+                      time=datetime.fromtimestamp(int(when or 0), tz=timezone.utc),
+                      note=note, files=int(files.group(1)) if files else 0)
+
+
+def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
+           now: datetime | None = None) -> None:
+    """Record ``checkpoint`` in the session file at ``path`` (one edit transaction):
+    the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
+    (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
+    paths it holds uncommitted), ``GIT_BRANCH`` and ``GIT_COMMIT``, and a line of the
+    Log section. Raises what :func:`ai_protocols.session.transaction.editing` raises."""
+    from ai_protocols.session.text import preview
+    from ai_protocols.session.transaction import editing
+
+    note = f": {preview(checkpoint.note)}" if checkpoint.note else ""
+    with editing(ai_dir, path, now=now) as edit:
+        edit.set_properties(("CHECKPOINT", checkpoint.ref),
+                            ("CHECKPOINT_COMMIT", checkpoint.commit),
+                            ("CHECKPOINT_BASE", checkpoint.parent or "none"),
+                            ("CHECKPOINT_FILES", str(checkpoint.files)),
+                            ("GIT_BRANCH", branch), ("GIT_COMMIT", checkpoint.parent))
+        files = "file" if checkpoint.files == 1 else "files"
+        edit.note(f"checkpoint: {checkpoint.number} {checkpoint.short} "
+                  f"({checkpoint.files} {files} uncommitted){note}")
+
+
+@dataclass
+class Taken:
+    """What :func:`take` did: the ``checkpoint``, the ``branch`` ``HEAD`` was on, the
+    session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
+
+    checkpoint: Checkpoint
+    branch: str | None
+    session: Path | None
+    not_recorded: str | None = None
+
+
+def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
+         note: str | None = None, now: datetime | None = None) -> Taken:
+    """Take a checkpoint of the work tree around ``root`` for the agent ``agent_id``
+    and record it in its session file ``path`` (:func:`record`).
+
+    The checkpoint is taken whether or not there is a session to record it in: with
+    no session file, a wrapped-up one, one a person is editing in Emacs or one that
+    cannot be written, the report's ``not_recorded`` says why it was not recorded.
+    Raises :class:`~ai_protocols.errors.InvalidText` (a bad ``note``, before
+    anything is done), :class:`~ai_protocols.errors.NotAGitRepository` and
+    :class:`~ai_protocols.errors.GitFailed`.
+    """
+    from ai_protocols.errors import AiProtocolsError, NoSession
+    from ai_protocols.session.text import check_text
+
+    if note is not None:
+        check_text("note", note)
+    checkpoints = Checkpoints(root, agent_id)
+    checkpoint, branch = checkpoints.take(note)
+    try:
+        record(ai_dir, path, checkpoint, branch, now)
+    except NoSession:
+        return Taken(checkpoint, branch, None, f"there is no session file at {path} "
+                     "('ai-protocols start' begins one)")
+    except AiProtocolsError as error:
+        return Taken(checkpoint, branch, None, str(error))
+    return Taken(checkpoint, branch, path)
