@@ -752,7 +752,8 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     files are the checkpoint's, as uncommitted changes. With --force, the files
     are written into this work tree, HEAD, branch and index left as they are;
     refused, before anything is written, when that would overwrite a file with
-    uncommitted changes or an untracked file. The session files are never
+    uncommitted changes or an untracked file; files with uncommitted work that
+    the checkpoint does not have are kept. The session files are never
     restored.
     """
     from pathlib import Path
@@ -769,6 +770,11 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                    f"{len(done.paths)} paths written or removed", err=True)
         for path in done.paths:
             click.echo(f"  {path}", err=True)
+        if done.kept:
+            click.echo(f"Kept {len(done.kept)} paths with uncommitted work that the "
+                       "checkpoint does not have:", err=True)
+            for path in done.kept:
+                click.echo(f"  {path}", err=True)
     else:
         on = f"on the new branch {done.branch}" if done.branch else "detached"
         click.echo(f"Restored checkpoint {point.agent}/{point.number} into a new worktree "

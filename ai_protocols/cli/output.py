@@ -80,6 +80,10 @@ def render_session(session: Session) -> str:
     ]
     if session.ended:
         out.append(f"  ended:    {_stamp(session.ended)}   {session.description or ''}")
+    if session.checkpoint:
+        commit = (session.checkpoint_commit or "?")[:12]
+        out.append(f"  checkpoint: {session.checkpoint} ({commit}, "
+                   f"{session.checkpoint_files} uncommitted)")
 
     def block(text: str, indent: str) -> str:
         return textwrap.indent(text, indent).lstrip()

@@ -101,12 +101,14 @@ class Checkpoint:
 class Restored:
     """What :meth:`Checkpoints.restore` did: ``where`` the files are (a new worktree,
     or the work tree itself), ``branch`` the new branch (``None``: none), ``paths`` the
-    paths written or removed in place."""
+    paths written or removed in place, ``kept`` the paths with uncommitted work that
+    the checkpoint does not have, left as they were."""
 
     checkpoint: Checkpoint
     where: Path
     branch: str | None = None
     paths: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -354,9 +356,10 @@ class Checkpoints:
         on (on a new ``branch`` when given, else detached) and whose files are the
         checkpoint's, as uncommitted changes, as they were. ``in_place``: into this work
         tree, leaving its ``HEAD``, branch and index as they are; refused before
-        anything is written when that would overwrite or remove a file with
-        uncommitted changes or an untracked file. The live session files are never
-        written. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        anything is written when that would overwrite a file with uncommitted changes
+        or an untracked file; a file with uncommitted work that the checkpoint does not
+        have is left as it is (``kept``), never removed. The live session files are
+        never written. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`.
         """
         if in_place:
@@ -392,6 +395,8 @@ class Checkpoints:
             uncommitted = set(self._changed(head, now))
             touched = [(s, p) for s, p in self.diff(now, checkpoint.commit)
                        if not self._is_session_path(p)]
+            kept = [p for s, p in touched if s == "D" and p in uncommitted]
+            touched = [(s, p) for s, p in touched if not (s == "D" and p in uncommitted)]
             clash = sorted(p for _, p in touched if p in uncommitted)
             if clash:
                 shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more"
@@ -412,7 +417,7 @@ class Checkpoints:
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
-        return Restored(checkpoint, self.top, None, [p for _, p in touched])
+        return Restored(checkpoint, self.top, None, [p for _, p in touched], kept)
 
     def _is_session_path(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.session_paths)
