@@ -419,3 +419,72 @@ def test_sigkill_at_any_moment_of_a_checkpoint(project: Path, run: Runner) -> No
     run("checkpoint", agent=ME)  # the next run clears what killed runs left
     assert not list((project / ".git").glob("ai-protocols-checkpoint-*"))
     assert git_state(project) == state
+
+
+# -- "it looks rolled back" (issue 14, point 5) -----------------------------------------------
+
+
+def test_resume_and_start_say_when_the_work_is_in_another_clone(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    make_work(project)
+    run("start", "--title", "Refactor", agent=ME)
+    run("checkpoint", "--note", "before refactor", agent=ME)
+    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    assert "Warning" not in run("resume", agent=ME).stdout  # the work is here
+    # The session file is committed and pushed; the checkpoint is not (yet).
+    git(project, "add", f".ai/session-context.d/{ME}.org")
+    git(project, "commit", "-qm", "Session", "--", f".ai/session-context.d/{ME}.org")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "-b", "main", str(remote), str(clone))
+    elsewhere = Runner(clone)
+    lost = (f"its last checkpoint ({point}) holds 4 files of uncommitted work that this "
+            "checkout, with no uncommitted change, does not have: it looks rolled back: the "
+            "work may be in another checkout")
+    fetch = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+    assert elsewhere("resume", agent=ME).stdout.endswith(
+        f"\nWarning: {lost}; it is not in this clone: {fetch}, then: ai-protocols checkpoint "
+        f"restore {point}.\n")
+    data = json.loads(elsewhere("resume", "--json", agent=ME).stdout)
+    assert data["rolled_back"].startswith(lost)
+    started = elsewhere("start", agent=ME)
+    assert f"Warning: {lost}; it is not in this clone" in started.stderr
+
+    git(project, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(clone, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    assert elsewhere("resume", agent=ME).stdout.endswith(
+        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
+    elsewhere("checkpoint", "restore", point, "--force", agent=ME)
+    assert "Warning" not in elsewhere("resume", agent=ME).stdout  # the work is here now
+    assert files_of(clone) == {**files_of(project), ".gitignore": b"*.log\n"}
+
+    # In the first clone, the work stashed away looks rolled back too; committed, it does not.
+    git(project, "stash", "-q", "-u")
+    assert run("resume", agent=ME).stdout.endswith(
+        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
+    git(project, "stash", "pop", "-q")
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "The work")
+    assert "Warning" not in run("resume", agent=ME).stdout
+
+
+def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Runner) -> None:
+    make_work(project)
+    run("start", agent=ME)
+    run("checkpoint", agent=ME)
+    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    recorded = json.loads(run("show", "--json", agent=ME).stdout)["git_commit"]
+    git(project, "add", f".ai/session-context.d/{ME}.org")
+    git(project, "commit", "-qm", "Session", "--", f".ai/session-context.d/{ME}.org")
+    git(project, "stash", "-q", "-u")
+    git(project, "checkout", "-qb", "other")
+    out = run("resume", agent=ME).stdout
+    assert out.endswith(f"\nWarning: this session was recorded on branch main at commit "
+                        f"{recorded}, but this checkout is on branch "
+                        f"other; its last checkpoint ({point}) holds 4 files of uncommitted "
+                        "work that this checkout, with no uncommitted change, does not have: "
+                        "it looks rolled back: the work may be in another checkout; restore "
+                        f"it with: ai-protocols checkpoint restore {point}.\n")

@@ -268,6 +268,12 @@ def start(title: str | None) -> None:
             "when done.\n"
         )
         click.echo(render_session(report.session))
+    if not report.fresh:  # the work it recorded may be elsewhere (issue 14)
+        from ai_protocols.session.resume import rolled_back_warning
+
+        warning = rolled_back_warning(project, report.session)
+        if warning:
+            click.echo(f"\nWarning: {warning}.", err=True)
     if report.others:
         click.echo("\nOther agents' sessions that need recovering:")
         for session, live in report.others:
