@@ -18,6 +18,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -408,8 +409,10 @@ def test_sigkill_at_any_moment_of_a_checkpoint(project: Path, run: Runner) -> No
             outcomes["ref and record" if now_logged > logged else "ref, not recorded"] += 1
         context = f"seed {seed}, round {round_} ({mode})"
         assert git_state(project) == state, context
-        assert _all_files(project) == {**files, session_path.relative_to(project).as_posix():
-                                       session_path.read_bytes()}, context
+        now = {p: data for p, data in _all_files(project).items()  # a killed write's
+               if not (p.startswith(".ai/") and p.endswith(".tmp"))}  # (cleared next write)
+        assert now == {**files, session_path.relative_to(project).as_posix():
+                       session_path.read_bytes()}, context
         read_session(session_path, session_path.read_text())  # whole
         for ref in after.split():
             assert git(project, "rev-parse", f"{ref}^{{tree}}") == tree, (ref, context)
@@ -418,6 +421,7 @@ def test_sigkill_at_any_moment_of_a_checkpoint(project: Path, run: Runner) -> No
     assert all(outcomes.values()), outcomes
     run("checkpoint", agent=ME)  # the next run clears what killed runs left
     assert not list((project / ".git").glob("ai-protocols-checkpoint-*"))
+    assert not list((project / ".ai").rglob("*.tmp"))
     assert git_state(project) == state
 
 
@@ -488,3 +492,39 @@ def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Run
                         "work that this checkout, with no uncommitted change, does not have: "
                         "it looks rolled back: the work may be in another checkout; restore "
                         f"it with: ai-protocols checkpoint restore {point}.\n")
+
+
+# -- the fast path: checkpoint without click ----------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["checkpoint"], ["checkpoint", "--note", "before refactor"],
+                                  ["checkpoint", "--note=x"], ["checkpoint", "--note", " "]])
+def test_checkpoint_does_the_same_on_both_paths(tmp_path: Path, args: list[str]) -> None:
+    import re
+    import sys
+
+    from test_fast_path import CLICK_PATH
+
+    from conftest import CLI, clean_env
+
+    outs = []
+    for name, command in (("fast", [str(CLI)]), ("slow", [sys.executable, "-c", CLICK_PATH])):
+        root = tmp_path / name / "proj"
+        root.mkdir(parents=True)
+        git(root, "init", "-q")
+        (root / "a.txt").write_text("a\n")
+        Runner(root)("start")
+        done = subprocess.run([*command, *args], cwd=root, env=clean_env(),
+                              capture_output=True, text=True, timeout=60)
+        outs.append((done.returncode,
+                     *(re.sub(r"\b[0-9a-f]{12}\b", "H", text.replace(str(root), "P"))
+                       for text in (done.stdout, done.stderr))))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == (4 if args[-1] == " " else 0)
+
+
+def test_checkpoint_imports_no_heavy_dependency(project: Path, run: Runner) -> None:
+    from test_fast_path import HEAVY, imported
+
+    run("start")
+    assert imported(project, "checkpoint") & (HEAVY | {"subprocess"}) == set()

@@ -669,20 +669,11 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
             raise click.UsageError("--note goes with 'checkpoint' alone, not with "
                                    f"'checkpoint {ctx.invoked_subcommand}'")
         return
+    from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
     project = _project()
-    taken = take(project.root, project.ai_dir, project.path, project.agent_id, note)
-    point = taken.checkpoint
-    said = "file" if point.files == 1 else "files"
-    click.echo(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted"
-               + (f" ({point.note.splitlines()[0]})" if point.note else ""))
-    click.echo(f"  ref: {point.ref}")
-    if taken.session is not None:
-        click.echo(f"  recorded in: {taken.session}")
-    else:
-        click.echo(f"Note: the checkpoint was taken but not recorded in a session: "
-                   f"{taken.not_recorded}", err=True)
+    print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
 
 
 def _checkpoints() -> Any:

@@ -16,10 +16,12 @@ from ai_protocols.session.model import SECTION_KINDS, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from ai_protocols.git.checkpoint import Taken
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["print_json", "print_log_report", "print_resume", "render_session", "report_error"]
+__all__ = ["print_checkpoint", "print_json", "print_log_report", "print_resume",
+           "render_session", "report_error"]
 
 
 def report_error(error: BaseException) -> int:
@@ -47,6 +49,22 @@ def print_log_report(report: LogReport) -> None:
               f"{report.emacs_lock.owner}), so it was not rewritten: the entries wait in "
               f"{report.pending} and are folded in at the first write after it is saved.",
               file=sys.stderr)
+
+
+def print_checkpoint(taken: Taken) -> None:
+    """What ``checkpoint`` prints: the checkpoint on stdout, and on stderr why it was not
+    recorded in a session when it was not."""
+    point = taken.checkpoint
+    said = "file" if point.files == 1 else "files"
+    note = f" ({point.note.splitlines()[0]})" if point.note else ""
+    print(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted{note}")
+    print(f"  ref: {point.ref}")
+    if taken.session is not None:
+        print(f"  recorded in: {taken.session}")
+    else:
+        sys.stdout.flush()
+        print(f"Note: the checkpoint was taken but not recorded in a session: "
+              f"{taken.not_recorded}", file=sys.stderr)
 
 
 def print_json(data: object) -> None:

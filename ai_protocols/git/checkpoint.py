@@ -26,9 +26,10 @@ a checkpoint must never roll the session's record back.
 
 Refs are plain refs: ``git push origin 'refs/ai-protocols/*:refs/ai-protocols/*'``
 shares them and ``git fetch`` with the same refspec brings them back
-(docs/checkpoints.md). Nothing here is on a hot path: git runs through
-:mod:`subprocess`, with ``GIT_OPTIONAL_LOCKS=0`` so that no read refreshes the
-user's index behind their back.
+(docs/checkpoints.md). git runs through ``posix_spawn`` and pipes (:class:`_Git`:
+importing :mod:`subprocess` costs a quarter of what ``git stash create``, the
+benchmark's floor, does), with ``GIT_OPTIONAL_LOCKS=0`` so that no read
+refreshes the user's index behind their back.
 
 :class:`Checkpoints` is the API; :func:`record` writes a checkpoint into the
 session file through the one edit transaction.
@@ -37,9 +38,6 @@ session file through the one edit transaction.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,30 +58,39 @@ NAMESPACE = "refs/ai-protocols/checkpoints"
 NO_AGENT = "default"
 #: The refspec that pushes and fetches every checkpoint (docs/checkpoints.md).
 REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _TEMP_PREFIX = "ai-protocols-checkpoint-"
 _SUBJECT = "ai-protocols checkpoint"
 _IDENTITY = {"GIT_AUTHOR_NAME": "ai-protocols", "GIT_AUTHOR_EMAIL": "ai-protocols@localhost",
              "GIT_COMMITTER_NAME": "ai-protocols", "GIT_COMMITTER_EMAIL": "ai-protocols@localhost"}
 
 
-@dataclass
 class Checkpoint:
     """One checkpoint: ``ref`` (``refs/ai-protocols/checkpoints/<agent>/<n>``), ``agent``
     (the ref's agent part) and ``number``; ``commit`` its full hash, ``short`` the first
     12 digits; ``parent`` the commit it was taken on (``None``: before the first
     commit); ``time`` when (UTC, from the commit); ``note`` (``None``: none);
     ``files``: how many paths differ between ``parent`` and the checkpoint (the
-    uncommitted work it holds); ``changed``: those paths, when known."""
+    uncommitted work it holds); ``changed``: those paths, when known.
 
-    ref: str
-    agent: str
-    number: int
-    commit: str
-    parent: str | None
-    time: datetime
-    note: str | None
-    files: int
-    changed: list[str] = field(default_factory=list)
+    (Plain classes here, not dataclasses: importing :mod:`dataclasses` would delay
+    the start of ``git add``.)"""
+
+    def __init__(self, ref: str, agent: str, number: int, commit: str, parent: str | None,
+                 time: datetime, note: str | None, files: int,
+                 changed: list[str] | None = None) -> None:
+        self.ref, self.agent, self.number, self.commit = ref, agent, number, commit
+        self.parent, self.time, self.note, self.files = parent, time, note, files
+        self.changed = changed or []
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({self.ref!r}, commit={self.commit!r}, files={self.files})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Checkpoint) and vars(self) == vars(other)
 
     @property
     def short(self) -> str:
@@ -97,18 +104,19 @@ class Checkpoint:
                 "files": self.files}
 
 
-@dataclass
 class Restored:
     """What :meth:`Checkpoints.restore` did: ``where`` the files are (a new worktree,
     or the work tree itself), ``branch`` the new branch (``None``: none), ``paths`` the
     paths written or removed in place, ``kept`` the paths with uncommitted work that
     the checkpoint does not have, left as they were."""
 
-    checkpoint: Checkpoint
-    where: Path
-    branch: str | None = None
-    paths: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
+    def __init__(self, checkpoint: Checkpoint, where: Path, branch: str | None = None,
+                 paths: list[str] | None = None, kept: list[str] | None = None) -> None:
+        self.checkpoint, self.where, self.branch = checkpoint, where, branch
+        self.paths, self.kept = paths or [], kept or []
+
+    def __repr__(self) -> str:
+        return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -137,9 +145,26 @@ class Checkpoints:
         self.agent = ref_part(agent_id)
         self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
         self._env.pop("GIT_INDEX_FILE", None)
+        #: ``HEAD``'s commit (``None``: unborn) and branch (``None``: detached), as they
+        #: were when this object was made.
+        self.head_commit: str | None = None
+        self.head_branch: str | None = None
+        where = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index")
         try:
-            out = self._git("rev-parse", "--show-toplevel", "--absolute-git-dir",
-                            "--git-path", "index", cwd=self.root)
+            try:  # one run for all, when HEAD has a commit
+                out = self._git(*where, "HEAD", "--symbolic-full-name", "HEAD", cwd=self.root)
+                *_, commit, name = out.decode("utf-8", "surrogateescape").rstrip("\n") \
+                    .split("\n")
+                self.head_commit = commit
+                self.head_branch = name[len("refs/heads/"):] if \
+                    name.startswith("refs/heads/") else None
+            except GitFailed as error:
+                if "unknown revision" not in error.reason:
+                    raise
+                out = self._git(*where, cwd=self.root)
+                self.head_branch = self._git(
+                    "symbolic-ref", "-q", "--short", "HEAD", cwd=self.root, ok=(0, 1)
+                ).decode("utf-8", "surrogateescape").strip() or None
         except GitFailed as error:
             if "not a git repository" in error.reason or \
                     "must be run in a work tree" in error.reason:
@@ -164,15 +189,12 @@ class Checkpoints:
     def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
              stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
         """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails."""
-        try:
-            proc = subprocess.run(["git", *args], cwd=cwd or self.top, env=env or self._env,
-                                  input=stdin, capture_output=True, check=False)
-        except OSError as error:
-            raise GitFailed(args[0], f"cannot run git ({error.strerror})") from None
-        if proc.returncode not in ok:
-            reason = proc.stderr.decode("utf-8", "replace").strip().replace("\n", "; ")
-            raise GitFailed(args[0], reason or f"exit status {proc.returncode}")
-        return proc.stdout
+        return self._spawn(*args, cwd=cwd, env=env, stdin=stdin).wait(ok)
+
+    def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+               stdin: bytes | None = None) -> _Git:
+        """Start ``git ARGS`` in ``cwd`` (default: the top of the work tree)."""
+        return _Git(["git", "-C", str(cwd or self.top), *args], env or self._env, stdin)
 
     def _head(self) -> tuple[str | None, str | None]:
         """``HEAD``'s commit (``None`` when unborn) and branch (``None`` when detached)."""
@@ -219,24 +241,53 @@ class Checkpoints:
 
     # -- taking one ---------------------------------------------------------------------
 
-    def take(self, note: str | None = None) -> tuple[Checkpoint, str | None]:
+    def take(self, note: str | None = None, *,
+             meanwhile: Callable[[], object] | None = None) -> tuple[Checkpoint, str | None]:
         """Record the work tree as a new checkpoint of this agent; return it and the
-        branch ``HEAD`` was on. ``note``: free text kept in the commit's message.
-        Raises :class:`~ai_protocols.errors.GitFailed`."""
+        branch ``HEAD`` was on. ``note``: free text kept in the commit's message;
+        ``meanwhile``: called while ``git add`` runs (to import what comes next).
+        Raises :class:`~ai_protocols.errors.GitFailed`.
+
+        The git runs that do not wait on each other run at the same time: ``git add``
+        beside the reads of ``HEAD``, its branch and the agent's refs; ``write-tree``
+        beside the list of changed paths."""
         temp = self._temp_index()
         try:
-            tree = self._snapshot(temp)
+            try:
+                data = self.index.read_bytes()
+            except FileNotFoundError:
+                data = None
+            if data is not None:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            env = {**self._env, "GIT_INDEX_FILE": str(temp)}
+            spec = ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+            running = [self._spawn("add", "-A", *spec, env=env),
+                       self._spawn("for-each-ref", "--format=%(refname)",
+                                   f"{NAMESPACE}/{self.agent}/")]
+            if meanwhile is not None:
+                meanwhile()
+            _, refs = (p.wait() for p in running)
+            parent, branch = self.head_commit, self.head_branch
+            running = [self._spawn("write-tree", env=env),
+                       self._spawn("diff-index", "--cached", "-z", "--name-only",
+                                   "--no-renames", parent, env=env) if parent else
+                       self._spawn("ls-files", "-z", "--full-name", env=env)]
+            tree, listed = (p.wait() for p in running)
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
-        parent, branch = self._head()
-        changed = self._changed(parent, tree)
-        numbers = [c.number for c in self.list()]
+        tree_hash = tree.decode().strip()
+        changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
+        numbers = [int(r.rsplit(b"/", 1)[-1]) for r in refs.split() if
+                   r.rsplit(b"/", 1)[-1].isdigit()]
         number = max(numbers, default=0) + 1
+        moment = datetime.now(timezone.utc).replace(microsecond=0)
         message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
         message += "\n\n" + (f"{note}\n\n" if note else "")
         message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
-        commit = self._commit(tree, parent, message)
+        commit = self._commit(tree_hash, parent, message, moment)
         while True:  # another run of this agent may take the same number: the next one
             ref = f"{NAMESPACE}/{self.agent}/{number}"
             try:
@@ -250,20 +301,21 @@ class Checkpoints:
                 number += 1
                 if number > max(numbers, default=0) + 1000:
                     raise
-        found = self._read(ref)
-        assert found is not None
-        found.changed = changed
-        return found, branch
+        return Checkpoint(ref=ref, agent=self.agent, number=number, commit=commit,
+                          parent=parent, time=moment, note=note, files=len(changed),
+                          changed=changed), branch
 
-    def _commit(self, tree: str, parent: str | None, message: str) -> str:
+    def _commit(self, tree: str, parent: str | None, message: str, moment: datetime) -> str:
         args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
+        stamp = f"{int(moment.timestamp())} +0000"
+        env = {**self._env, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
         try:
-            out = self._git(*args, stdin=message.encode())
+            out = self._git(*args, stdin=message.encode(), env=env)
         except GitFailed as error:  # no identity configured: the tool's own
             if "identity" not in error.reason and "tell me who you are" not in error.reason \
                     and "empty ident" not in error.reason:
                 raise
-            out = self._git(*args, stdin=message.encode(), env={**self._env, **_IDENTITY})
+            out = self._git(*args, stdin=message.encode(), env={**env, **_IDENTITY})
         return out.decode().strip()
 
     # -- reading them -------------------------------------------------------------------
@@ -294,6 +346,8 @@ class Checkpoints:
         """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
         ``N`` (this agent's), ``A/N``, or a hash of 4 to 64 hex digits (unique among the
         checkpoints). Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
+        import re
+
         text = name.strip()
         if re.fullmatch(r"[0-9]+", text):
             ref = f"{NAMESPACE}/{self.agent}/{int(text)}"
@@ -446,6 +500,68 @@ class Checkpoints:
         return target
 
 
+class _Git:
+    """One run of git: started at once (``posix_spawnp``, its stdin, stdout and stderr
+    pipes), waited for by :meth:`wait`. What it is given on stdin is written first
+    and whole: git reads all of it before it writes much (commit-tree, update-ref
+    and checkout's path list do)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
+        self.name = argv[3] if len(argv) > 3 else "git"
+        fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
+        (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
+        try:
+            self.pid = os.posix_spawnp("git", argv, env, file_actions=[
+                (os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, err_w, 2)])
+        except OSError as error:
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise GitFailed(self.name, f"cannot run git ({error.strerror})") from None
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        self.out, self.err = out_r, err_r
+        try:
+            if stdin:
+                view = memoryview(stdin)
+                while view:
+                    view = view[os.write(in_w, view):]
+        except BrokenPipeError:
+            pass  # it ended without reading it all: its exit status says why
+        finally:
+            os.close(in_w)
+
+    def wait(self, ok: tuple[int, ...] = (0,)) -> bytes:
+        """Its stdout once it has ended; :class:`GitFailed` with its stderr when its
+        exit status is not in ``ok``."""
+        import select  # (a C module: no cost)
+
+        out: list[bytes] = []
+        err: list[bytes] = []
+        chunks = {self.out: out, self.err: err}
+        poller = select.poll()
+        for fd in chunks:
+            poller.register(fd, select.POLLIN)
+        try:
+            while chunks:  # both at once: a chatty stderr never blocks stdout
+                for fd, _ in poller.poll():
+                    chunk = os.read(fd, 1 << 16)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                    else:
+                        poller.unregister(fd)
+                        del chunks[fd]
+        finally:
+            os.close(self.out)
+            os.close(self.err)
+            _, status = os.waitpid(self.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
+            raise GitFailed(self.name, reason or f"exit status {code}")
+        return b"".join(out)
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -471,6 +587,8 @@ def _parse(record: bytes) -> Checkpoint | None:
     if subject.startswith(_SUBJECT):
         paragraphs = body.rstrip("\n").rsplit("\n\n", 1)
         note = paragraphs[0] if len(paragraphs) == 2 else None
+    import re
+
     files = re.search(r"^AI-Protocols-Files: ([0-9]+)$", message, re.M)
     return Checkpoint(ref=ref, agent=tail[0], number=int(tail[1]), commit=commit,
                       parent=parents.split()[0] if parents.split() else None,
@@ -500,36 +618,42 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
                   f"({checkpoint.files} {files} uncommitted){note}")
 
 
-@dataclass
 class Taken:
     """What :func:`take` did: the ``checkpoint``, the ``branch`` ``HEAD`` was on, the
     session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
 
-    checkpoint: Checkpoint
-    branch: str | None
-    session: Path | None
-    not_recorded: str | None = None
+    def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
+                 not_recorded: str | None = None) -> None:
+        self.checkpoint, self.branch = checkpoint, branch
+        self.session, self.not_recorded = session, not_recorded
+
+    def __repr__(self) -> str:
+        return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
 
 
 def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
-         note: str | None = None, now: datetime | None = None) -> Taken:
+         note: str | None = None, now: datetime | None = None, *,
+         meanwhile: Callable[[], object] | None = None) -> Taken:
     """Take a checkpoint of the work tree around ``root`` for the agent ``agent_id``
     and record it in its session file ``path`` (:func:`record`).
 
     The checkpoint is taken whether or not there is a session to record it in: with
     no session file, a wrapped-up one, one a person is editing in Emacs or one that
     cannot be written, the report's ``not_recorded`` says why it was not recorded.
+    ``meanwhile`` is called while ``git add`` runs (the command imports what it
+    needs next then, on the other core).
     Raises :class:`~ai_protocols.errors.InvalidText` (a bad ``note``, before
     anything is done), :class:`~ai_protocols.errors.NotAGitRepository` and
     :class:`~ai_protocols.errors.GitFailed`.
     """
-    from ai_protocols.errors import AiProtocolsError, NoSession
-    from ai_protocols.session.text import check_text
-
     if note is not None:
+        from ai_protocols.session.text import check_text
+
         check_text("note", note)
     checkpoints = Checkpoints(root, agent_id)
-    checkpoint, branch = checkpoints.take(note)
+    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile)
+    from ai_protocols.errors import AiProtocolsError, NoSession
+
     try:
         record(ai_dir, path, checkpoint, branch, now)
     except NoSession:
