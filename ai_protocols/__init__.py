@@ -27,6 +27,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.session.layout": ("read_session",),
     "ai_protocols.session.resume": ("ResumeContext", "resume_context"),
     "ai_protocols.git.state": ("GitState",),
+    "ai_protocols.git.checkpoint": ("Checkpoint", "Checkpoints"),
     "ai_protocols.org.syntax": ("Entry",),
     "ai_protocols.liveness.evidence": ("Liveness",),
     "ai_protocols.paths": ("find_project_root", "safe_id", "session_context_path"),
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         UnreadableSession,
         UnsafePath,
     )
+    from ai_protocols.git.checkpoint import Checkpoint, Checkpoints
     from ai_protocols.git.state import GitState
     from ai_protocols.identity import mint_agent_id
     from ai_protocols.liveness.evidence import Liveness
