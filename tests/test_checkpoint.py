@@ -141,6 +141,13 @@ def test_the_checkpoint_is_recorded_in_the_session(project: Path, run: Runner) -
     listed = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)
     assert [(c["number"], c["note"], c["files"], c["commit"]) for c in listed] == \
         [(1, "before refactor", 4, commit)]
+    (project / "note.txt").write_text("from a file\n")
+    run("checkpoint", "--note", "@note.txt", agent=ME)
+    assert json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]["note"] == \
+        "from a file"
+    subprocess.run(["git", "update-ref", "-d", f"refs/ai-protocols/checkpoints/{ME}/2"],
+                   cwd=project, check=True)
+    (project / "note.txt").unlink()
     run("checkpoint", agent=ME)  # without a note
     second = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]
     assert (second["number"], second["note"]) == (2, None)

@@ -650,7 +650,8 @@ def hooks_plugin_dir() -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--note", help="What the checkpoint is (kept in its commit and the session).")
+@click.option("--note", help="What the checkpoint is (kept in its commit and the session; "
+                             "- reads it from stdin, @FILE from a file).")
 @click.pass_context
 @_errors_to_exit
 def checkpoint(ctx: click.Context, note: str | None) -> None:
@@ -672,6 +673,8 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
+    if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
+        note = text_of(Given("--note", note, True, 0))
     project = _project()
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
 

@@ -78,7 +78,7 @@ def _checkpoint(args: list[str]) -> int | None:
     (a subcommand, help, ``-`` or ``@FILE``...) goes to click."""
     if not args:
         note = None
-    elif len(args) == 2 and args[0] == "--note" and not args[1].startswith("-"):
+    elif len(args) == 2 and args[0] == "--note" and not args[1].startswith(("-", "@")):
         note = args[1]
     elif len(args) == 1 and args[0].startswith("--note="):
         note = args[0][len("--note="):]
