@@ -477,8 +477,9 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     assert run("resume", agent=ME).stdout.endswith(
         f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
     git(project, "stash", "pop", "-q")
+    (project / "b.txt").write_text("b edited further after the checkpoint\n")
     git(project, "add", "-A", "--", ":!.ai")
-    git(project, "commit", "-qm", "The work")
+    git(project, "commit", "-qm", "The work, and more")  # not the checkpoint's files
     assert "Warning" not in run("resume", agent=ME).stdout
 
 

@@ -188,36 +188,41 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
 
     - the session was recorded on another branch than this work tree's;
     - or at a commit this clone does not have;
-    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0) while
-      this work tree has no change outside ``.ai/`` and the checkpoint's files
-      outside ``.ai/`` are not those of ``HEAD``, or the checkpoint is not in this
-      clone at all.
+    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0), and
+      this checkout has none of it: no change outside ``.ai/`` in the work tree,
+      nothing outside ``.ai/`` committed since the commit the checkpoint was taken on
+      (``CHECKPOINT_BASE``), and the checkpoint's files outside ``.ai/`` are not
+      ``HEAD``'s, or the checkpoint is not in this clone.
 
-    ``None`` when none of these (or nothing recorded). The git runs it needs (one to
-    look for the recorded commit and the checkpoint, one to compare the checkpoint
-    with ``HEAD``) run at the same time; none when nothing was recorded, or the commit
+    ``None`` when none of these (or nothing recorded). The git runs it needs (the
+    look for the recorded commit and the checkpoint, and the two comparisons of
+    trees) run at the same time; none when nothing was recorded, or the commit
     recorded is ``HEAD`` and the work tree has changes of its own."""
     if git is None or not (session.git_branch or session.git_commit or session.checkpoint):
         return None
     other_branch = bool(session.git_branch) and session.git_branch != git.branch
     commit = session.git_commit
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
+    base = session.checkpoint_base
     ask = [c for c in (commit,) if commit and commit != git.commit and _is_hash(commit)]
-    # Uncommitted work recorded, none here: is the checkpoint's work in HEAD?
-    compare = None
-    if point and session.checkpoint_files > 0 and not git.work:
-        if git.commit is not None:
-            compare = start_work_diff(project.root, git.commit, point)
-        elif point not in ask:
-            ask.append(point)
-    if point and (ask or other_branch) and point not in ask:
+    # Uncommitted work recorded, none here: was anything committed since, and is the
+    # checkpoint's work in HEAD?
+    since = compare = None
+    maybe_lost = bool(point) and session.checkpoint_files > 0 and not git.work
+    if maybe_lost and git.commit is not None and _is_hash(base):
+        if base != git.commit:
+            since = start_work_diff(project.root, base, git.commit)  # type: ignore[arg-type]
+        compare = start_work_diff(project.root, git.commit, point)  # type: ignore[arg-type]
+    if point and (ask or other_branch or maybe_lost) and point not in ask:
         ask.append(point)  # (hashes, never options)
     here = present_commits(project.root, *ask) if ask else set()
+    committed = since() if since is not None else ([] if base == git.commit else None)
     differs = compare() if compare is not None else None
     missing = bool(commit) and commit != git.commit and (here is None or commit not in here)
     point_here = bool(point) and (point in (here or ()) or differs is not None)
-    uncommitted = bool(point) and session.checkpoint_files > 0 and not git.work and (
-        not point_here or bool(differs) or git.commit is None)
+    uncommitted = maybe_lost and (
+        (git.commit is None and base == "none") or
+        (committed == [] and (differs is None or bool(differs))))
     if not (other_branch or missing or uncommitted):
         return None
     parts = []
