@@ -203,9 +203,10 @@ class Checkpoints:
         return (out.decode().strip() or None,
                 branch.decode("utf-8", "surrogateescape").strip() or None)
 
-    def _snapshot(self, temp: Path) -> str:
-        """The tree of the work tree as a checkpoint records it, built in the temporary
-        index ``temp`` (seeded from the real index); returns the tree's hash."""
+    def _seeded(self, temp: Path) -> tuple[dict[str, str], list[str]]:
+        """Seed the temporary index ``temp`` with a copy of the real one (none when the
+        repository has no index yet); return the environment that points git at it,
+        and the pathspec of ``git add -A`` (the whole tree, less the session files)."""
         try:
             data = self.index.read_bytes()
         except FileNotFoundError:
@@ -215,7 +216,12 @@ class Checkpoints:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
         env = {**self._env, "GIT_INDEX_FILE": str(temp)}
-        spec = ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+        return env, ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+
+    def _snapshot(self, temp: Path) -> str:
+        """The tree of the work tree as a checkpoint records it, built in the temporary
+        index ``temp``; returns the tree's hash."""
+        env, spec = self._seeded(temp)
         self._git("add", "-A", *spec, env=env)
         return self._git("write-tree", env=env).decode().strip()
 
@@ -249,20 +255,11 @@ class Checkpoints:
         Raises :class:`~ai_protocols.errors.GitFailed`.
 
         The git runs that do not wait on each other run at the same time: ``git add``
-        beside the reads of ``HEAD``, its branch and the agent's refs; ``write-tree``
-        beside the list of changed paths."""
+        beside the read of the agent's refs; ``write-tree`` beside the list of changed
+        paths. ``HEAD`` and its branch are as :class:`Checkpoints` read them."""
         temp = self._temp_index()
         try:
-            try:
-                data = self.index.read_bytes()
-            except FileNotFoundError:
-                data = None
-            if data is not None:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-            env = {**self._env, "GIT_INDEX_FILE": str(temp)}
-            spec = ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+            env, spec = self._seeded(temp)
             running = [self._spawn("add", "-A", *spec, env=env),
                        self._spawn("for-each-ref", "--format=%(refname)",
                                    f"{NAMESPACE}/{self.agent}/")]
