@@ -536,3 +536,21 @@ def test_checkpoint_imports_no_heavy_dependency(project: Path, run: Runner) -> N
 
     run("start")
     assert imported(project, "checkpoint") & (HEAVY | {"subprocess"}) == set()
+
+
+def test_checkpoints_taken_at_once_get_numbers_of_their_own(project: Path, run: Runner) -> None:
+    from conftest import CLI, clean_env
+
+    make_work(project)
+    before = git_state(project)
+    procs = [subprocess.Popen([str(CLI), "checkpoint", "--note", f"at once {n}"], cwd=project,
+                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for n in range(6)]
+    assert all(p.wait(timeout=60) == 0 for p in procs)
+    listed = json.loads(run("checkpoint", "list", "--json").stdout)
+    assert [c["number"] for c in listed] == [1, 2, 3, 4, 5, 6]
+    assert sorted(c["note"] for c in listed) == [f"at once {n}" for n in range(6)]
+    for point in listed:  # each commit names the number of its ref
+        assert git(project, "log", "-1", "--format=%s", point["ref"]) == \
+            f"ai-protocols checkpoint {point['number']}: {point['note']}"
+    assert git_state(project) == before

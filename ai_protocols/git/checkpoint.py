@@ -281,11 +281,11 @@ class Checkpoints:
                    r.rsplit(b"/", 1)[-1].isdigit()]
         number = max(numbers, default=0) + 1
         moment = datetime.now(timezone.utc).replace(microsecond=0)
-        message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
-        message += "\n\n" + (f"{note}\n\n" if note else "")
-        message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
-        commit = self._commit(tree_hash, parent, message, moment)
         while True:  # another run of this agent may take the same number: the next one
+            message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
+            message += "\n\n" + (f"{note}\n\n" if note else "")
+            message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
+            commit = self._commit(tree_hash, parent, message, moment)
             ref = f"{NAMESPACE}/{self.agent}/{number}"
             try:
                 self._git("update-ref", "-m", f"ai-protocols: checkpoint {number}", "--stdin",
