@@ -554,3 +554,23 @@ def test_checkpoints_taken_at_once_get_numbers_of_their_own(project: Path, run: 
         assert git(project, "log", "-1", "--format=%s", point["ref"]) == \
             f"ai-protocols checkpoint {point['number']}: {point['note']}"
     assert git_state(project) == before
+
+
+def test_a_file_changed_in_the_tick_the_index_was_written_is_seen(repo: Path,
+                                                                   run: Runner) -> None:
+    """Git tells a "racily clean" file (changed in the same tick as the index was
+    written, same size) by comparing with the index file's time: the temporary copy
+    keeps that time, so the checkpoint holds the change, not what the index says."""
+    git(repo, "config", "core.trustctime", "false")  # (ctime cannot be set back)
+    path = repo / "f.txt"
+    path.write_text("AAAA")
+    recorded = path.stat().st_mtime_ns - 10**10  # ten seconds ago: not racy when added
+    os.utime(path, ns=(recorded, recorded))
+    git(repo, "add", "f.txt")
+    git(repo, "commit", "-qm", "Base")
+    with open(path, "r+") as handle:  # same size, same inode, the recorded time
+        handle.write("BBBB")
+    os.utime(path, ns=(recorded, recorded))
+    os.utime(repo / ".git/index", ns=(recorded, recorded))  # written in that tick
+    run("checkpoint")
+    assert git(repo, "show", "refs/ai-protocols/checkpoints/default/1:f.txt") == "BBBB"

@@ -208,13 +208,18 @@ class Checkpoints:
         repository has no index yet); return the environment that points git at it,
         and the pathspec of ``git add -A`` (the whole tree, less the session files)."""
         try:
-            data = self.index.read_bytes()
+            with open(self.index, "rb") as source:
+                data, stat = source.read(), os.fstat(source.fileno())
         except FileNotFoundError:
             data = None
         if data is not None:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            # The copy keeps the index's time: git tells a file changed in the same
+            # tick as the index was written ("racily clean", gitformat-index(5) and
+            # Documentation/technical/racy-git.txt) by comparing with that time.
+            os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         env = {**self._env, "GIT_INDEX_FILE": str(temp)}
         return env, ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
 
