@@ -574,3 +574,19 @@ def test_a_file_changed_in_the_tick_the_index_was_written_is_seen(repo: Path,
     os.utime(repo / ".git/index", ns=(recorded, recorded))  # written in that tick
     run("checkpoint")
     assert git(repo, "show", "refs/ai-protocols/checkpoints/default/1:f.txt") == "BBBB"
+
+
+def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, run: Runner,
+                                                               tmp_path: Path) -> None:
+    make_work(project)
+    run("checkpoint")
+    run("checkpoint")
+    git(project, "pack-refs", "--all")  # the refs now live in packed-refs
+    run("checkpoint")
+    git(project, "worktree", "add", "-q", "--detach", str(tmp_path / "linked"))
+    Runner(tmp_path / "linked")("checkpoint", "--note", "from the linked worktree")
+    listed = json.loads(run("checkpoint", "list", "--json").stdout)
+    assert [c["number"] for c in listed] == [1, 2, 3, 4]
+    assert listed[3]["note"] == "from the linked worktree"
+    assert git(project, "log", "-1", "--format=%s", listed[3]["ref"]) == \
+        "ai-protocols checkpoint 4: from the linked worktree"

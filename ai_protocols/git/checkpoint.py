@@ -149,7 +149,8 @@ class Checkpoints:
         #: were when this object was made.
         self.head_commit: str | None = None
         self.head_branch: str | None = None
-        where = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index")
+        where = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
+                 "--git-common-dir")
         try:
             try:  # one run for all, when HEAD has a commit
                 out = self._git(*where, "HEAD", "--symbolic-full-name", "HEAD", cwd=self.root)
@@ -171,12 +172,15 @@ class Checkpoints:
                 raise NotAGitRepository(self.root) from None
             raise
         lines = out.decode("utf-8", "surrogateescape").split("\n")
-        if len(lines) < 3 or not lines[0]:
+        if len(lines) < 4 or not lines[0]:
             raise NotAGitRepository(self.root)
         self.top = Path(lines[0])
         self.git_dir = Path(lines[1])
         index = Path(lines[2])
         self.index = index if index.is_absolute() else self.root / index
+        common = Path(lines[3])
+        #: Where the refs are (the main git folder, for a linked worktree too).
+        self.common_dir = common if common.is_absolute() else self.root / common
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
@@ -190,6 +194,33 @@ class Checkpoints:
              stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
         """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails."""
         return self._spawn(*args, cwd=cwd, env=env, stdin=stdin).wait(ok)
+
+    def _numbers(self) -> list[int]:
+        """The numbers of this agent's checkpoints, read from the ref files (loose refs
+        and ``packed-refs``, gitrepository-layout(5)) while ``git add`` runs, without
+        one more git run; through ``git for-each-ref`` where refs are not files (the
+        reftable format). Only a guess of the next number: ``update-ref`` creates only
+        a ref that does not exist, and a number taken is passed over."""
+        prefix = f"{NAMESPACE}/{self.agent}/"
+        if (self.common_dir / "reftable").exists():
+            refs = self._git("for-each-ref", "--format=%(refname)", prefix).split()
+            return [int(r[len(prefix):]) for r in refs if r[len(prefix):].isdigit()]
+        try:
+            names = os.listdir(self.common_dir / prefix)
+        except OSError:
+            names = []
+        numbers = [int(name) for name in names if name.isdigit()]
+        try:
+            with open(self.common_dir / "packed-refs", "rb") as packed:
+                lines = packed.read().split(b"\n")
+        except OSError:
+            lines = []
+        key = f" {prefix}".encode()
+        for line in lines:
+            tail = line.partition(key)[2]
+            if tail.isdigit():
+                numbers.append(int(tail))
+        return numbers
 
     def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
                stdin: bytes | None = None) -> _Git:
@@ -259,18 +290,18 @@ class Checkpoints:
         ``meanwhile``: called while ``git add`` runs (to import what comes next).
         Raises :class:`~ai_protocols.errors.GitFailed`.
 
-        The git runs that do not wait on each other run at the same time: ``git add``
-        beside the read of the agent's refs; ``write-tree`` beside the list of changed
-        paths. ``HEAD`` and its branch are as :class:`Checkpoints` read them."""
+        The git runs that do not wait on each other run at the same time
+        (``write-tree`` beside the list of changed paths), and the agent's refs are read
+        while ``git add`` runs. ``HEAD`` and its branch are as :class:`Checkpoints` read
+        them."""
         temp = self._temp_index()
         try:
             env, spec = self._seeded(temp)
-            running = [self._spawn("add", "-A", *spec, env=env),
-                       self._spawn("for-each-ref", "--format=%(refname)",
-                                   f"{NAMESPACE}/{self.agent}/")]
+            adding = self._spawn("add", "-A", *spec, env=env)
+            numbers = self._numbers()
             if meanwhile is not None:
                 meanwhile()
-            _, refs = (p.wait() for p in running)
+            adding.wait()
             parent, branch = self.head_commit, self.head_branch
             running = [self._spawn("write-tree", env=env),
                        self._spawn("diff-index", "--cached", "-z", "--name-only",
@@ -282,8 +313,6 @@ class Checkpoints:
             Path(f"{temp}.lock").unlink(missing_ok=True)
         tree_hash = tree.decode().strip()
         changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
-        numbers = [int(r.rsplit(b"/", 1)[-1]) for r in refs.split() if
-                   r.rsplit(b"/", 1)[-1].isdigit()]
         number = max(numbers, default=0) + 1
         moment = datetime.now(timezone.utc).replace(microsecond=0)
         while True:  # another run of this agent may take the same number: the next one
