@@ -63,6 +63,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _TEMP_PREFIX = "ai-protocols-checkpoint-"
+#: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
+_WHERE = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
+          "--git-common-dir")
+#: Variables that move git's folders: with one set, ask git where they are first.
+_GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
+                        "GIT_CEILING_DIRECTORIES"})
 _SUBJECT = "ai-protocols checkpoint"
 _IDENTITY = {"GIT_AUTHOR_NAME": "ai-protocols", "GIT_AUTHOR_EMAIL": "ai-protocols@localhost",
              "GIT_COMMITTER_NAME": "ai-protocols", "GIT_COMMITTER_EMAIL": "ai-protocols@localhost"}
@@ -145,32 +151,55 @@ class Checkpoints:
         self.agent = ref_part(agent_id)
         self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
         self._env.pop("GIT_INDEX_FILE", None)
-        #: ``HEAD``'s commit (``None``: unborn) and branch (``None``: detached), as they
-        #: were when this object was made.
-        self.head_commit: str | None = None
-        self.head_branch: str | None = None
-        where = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
-                 "--git-common-dir")
+        self._head: tuple[str | None, str | None] | None = None
+        self._asked: _Git | None = None
+        if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
+            # The common case, the root is the top of its work tree: git's answer is
+            # awaited only when needed, so that ``git add`` starts at once.
+            self.top = self.root
+            self.git_dir = self.common_dir = self.root / ".git"
+            self.index = self.git_dir / "index"
+            self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
+                                      cwd=self.root)
+        else:
+            self._locate(self._ask())
+        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        #: The live session files, relative to the top of the work tree: never taken
+        #: from the work tree, never written by a restore.
+        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else tuple(
+            (ai / name).as_posix() for name in
+            (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+
+    def _ask(self, asked: _Git | None = None) -> bytes:
+        """``git rev-parse``'s answer: the top of the work tree, the git folder, the
+        index, the common git folder, then ``HEAD``'s commit and its full name (recorded
+        in ``_head``); before the first commit, the first four and the branch.
+        ``asked``: that run, started already."""
         try:
             try:  # one run for all, when HEAD has a commit
-                out = self._git(*where, "HEAD", "--symbolic-full-name", "HEAD", cwd=self.root)
+                out = (asked or self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
+                                            cwd=self.root)).wait()
                 *_, commit, name = out.decode("utf-8", "surrogateescape").rstrip("\n") \
                     .split("\n")
-                self.head_commit = commit
-                self.head_branch = name[len("refs/heads/"):] if \
-                    name.startswith("refs/heads/") else None
+                self._head = (commit, name[len("refs/heads/"):]
+                              if name.startswith("refs/heads/") else None)
             except GitFailed as error:
                 if "unknown revision" not in error.reason:
                     raise
-                out = self._git(*where, cwd=self.root)
-                self.head_branch = self._git(
+                out = self._git(*_WHERE, cwd=self.root)
+                self._head = (None, self._git(
                     "symbolic-ref", "-q", "--short", "HEAD", cwd=self.root, ok=(0, 1)
-                ).decode("utf-8", "surrogateescape").strip() or None
+                ).decode("utf-8", "surrogateescape").strip() or None)
         except GitFailed as error:
             if "not a git repository" in error.reason or \
                     "must be run in a work tree" in error.reason:
                 raise NotAGitRepository(self.root) from None
             raise
+        return out
+
+    def _locate(self, out: bytes) -> None:
+        """Where the work tree, the git folder, the index and the refs are, from
+        :meth:`_ask`'s answer."""
         lines = out.decode("utf-8", "surrogateescape").split("\n")
         if len(lines) < 4 or not lines[0]:
             raise NotAGitRepository(self.root)
@@ -181,12 +210,29 @@ class Checkpoints:
         common = Path(lines[3])
         #: Where the refs are (the main git folder, for a linked worktree too).
         self.common_dir = common if common.is_absolute() else self.root / common
-        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
-        #: The live session files, relative to the top of the work tree: never taken
-        #: from the work tree, never written by a restore.
-        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else tuple(
-            (ai / name).as_posix() for name in
-            (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+
+    @property
+    def head_commit(self) -> str | None:
+        """``HEAD``'s commit (``None``: unborn), as it was when this object was made."""
+        return self._settled()[0]
+
+    @property
+    def head_branch(self) -> str | None:
+        """``HEAD``'s branch (``None``: detached), as it was when this object was made."""
+        return self._settled()[1]
+
+    def _settled(self) -> tuple[str | None, str | None]:
+        if self._asked is not None:
+            asked, self._asked = self._asked, None
+            self._ask(asked)
+        assert self._head is not None
+        return self._head
+
+    def close(self) -> None:
+        """Wait for what was started (never leaves a process behind)."""
+        if self._asked is not None:
+            asked, self._asked = self._asked, None
+            asked.wait(ok=tuple(range(256)))
 
     # -- git ----------------------------------------------------------------------------
 
@@ -227,8 +273,9 @@ class Checkpoints:
         """Start ``git ARGS`` in ``cwd`` (default: the top of the work tree)."""
         return _Git(["git", "-C", str(cwd or self.top), *args], env or self._env, stdin)
 
-    def _head(self) -> tuple[str | None, str | None]:
-        """``HEAD``'s commit (``None`` when unborn) and branch (``None`` when detached)."""
+    def _read_head(self) -> tuple[str | None, str | None]:
+        """``HEAD``'s commit (``None`` when unborn) and branch (``None`` when detached),
+        as they are now."""
         out = self._git("rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))
         branch = self._git("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
         return (out.decode().strip() or None,
@@ -422,7 +469,7 @@ class Checkpoints:
 
     def head(self) -> str | None:
         """``HEAD``'s commit, ``None`` before the first commit."""
-        return self._head()[0]
+        return self._read_head()[0]
 
     # -- putting one back ---------------------------------------------------------------
 
