@@ -224,7 +224,7 @@ class Checkpoints:
     def _settled(self) -> tuple[str | None, str | None]:
         if self._asked is not None:
             asked, self._asked = self._asked, None
-            self._ask(asked)
+            self._locate(self._ask(asked))  # (git's word, the same in the common case)
         assert self._head is not None
         return self._head
 
@@ -238,7 +238,10 @@ class Checkpoints:
 
     def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
              stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
-        """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails."""
+        """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails.
+        Git's answer to where things are, when it was left waiting, is read first."""
+        if self._asked is not None:
+            self._settled()
         return self._spawn(*args, cwd=cwd, env=env, stdin=stdin).wait(ok)
 
     def _numbers(self) -> list[int]:
