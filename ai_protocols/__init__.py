@@ -27,6 +27,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.session.layout": ("read_session",),
     "ai_protocols.session.resume": ("ResumeContext", "resume_context"),
     "ai_protocols.git.state": ("GitState",),
+    "ai_protocols.git.checkpoint": ("Checkpoint", "Checkpoints"),
     "ai_protocols.org.syntax": ("Entry",),
     "ai_protocols.liveness.evidence": ("Liveness",),
     "ai_protocols.paths": ("find_project_root", "safe_id", "session_context_path"),
@@ -38,6 +39,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
         "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionWrappedUp",
+        "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
         "StorageError", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
     ),
@@ -70,6 +72,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         AmbiguousItem,
         BeingEdited,
         CannotRecover,
+        CheckpointNotFound,
+        CheckpointRefused,
+        GitFailed,
         InvalidAgentId,
         InvalidConfigFile,
         InvalidProjectRoot,
@@ -79,6 +84,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         MergeConflict,
         NoProject,
         NoSession,
+        NotAGitRepository,
         PathLocked,
         SessionRemoved,
         SessionWrappedUp,
@@ -89,6 +95,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         UnreadableSession,
         UnsafePath,
     )
+    from ai_protocols.git.checkpoint import Checkpoint, Checkpoints
     from ai_protocols.git.state import GitState
     from ai_protocols.identity import mint_agent_id
     from ai_protocols.liveness.evidence import Liveness

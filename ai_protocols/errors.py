@@ -19,6 +19,9 @@ __all__ = [
     "AmbiguousItem",
     "BeingEdited",
     "CannotRecover",
+    "CheckpointNotFound",
+    "CheckpointRefused",
+    "GitFailed",
     "InvalidAgentId",
     "InvalidConfigFile",
     "InvalidProjectRoot",
@@ -28,6 +31,7 @@ __all__ = [
     "MergeConflict",
     "NoProject",
     "NoSession",
+    "NotAGitRepository",
     "PathLocked",
     "SessionRemoved",
     "SessionWrappedUp",
@@ -351,3 +355,51 @@ class TaskClosed(AiProtocolsError):
         self.action = action
         super().__init__(f"cannot {action} task {task_id}: it is {state}; reopen it in the "
                          "board (.ai/tasks.org) first if there is more to do")
+
+
+class GitFailed(AiProtocolsError):
+    """A git command the tool ran failed (git missing, a broken repository, a refused
+    write); ``reason`` is what git said."""
+
+    exit_code = 14
+
+    def __init__(self, command: str, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"git {command} failed: {reason}")
+
+
+class NotAGitRepository(GitFailed):
+    """A command that needs a git work tree (``checkpoint``) ran outside one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.command = "rev-parse"
+        self.reason = "not a git repository"
+        AiProtocolsError.__init__(
+            self, f"{path} is not in a git work tree: checkpoints are git commits; run it "
+            "in a git repository (git init makes one)")
+
+
+class CheckpointNotFound(AiProtocolsError, LookupError):
+    """A checkpoint ``REF`` that names no checkpoint of this repository."""
+
+    exit_code = 5
+
+    def __init__(self, ref: str, reason: str) -> None:
+        self.ref = ref
+        self.reason = reason
+        super().__init__(f"no checkpoint {_show(ref)}: {reason}; "
+                         "'ai-protocols checkpoint list --all' lists them")
+
+
+class CheckpointRefused(AiProtocolsError):
+    """A checkpoint restore or export that would overwrite something: uncommitted work,
+    an existing branch, folder or file."""
+
+    exit_code = 15
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(f"cannot restore to {target}: {reason}; nothing was changed")

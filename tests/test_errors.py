@@ -33,6 +33,10 @@ EXAMPLES = [
     _errors.TaskTaken("20261130-052011-k3f9qxm2", "vm.p.claude.1", "live", "its owner runs"),
     _errors.PathLocked("src/a.py", "src/", "vm.p.claude.1", "live", "its owner runs", "refactor"),
     _errors.TaskClosed("20261130-052011-k3f9qxm2", "DONE", "claim"),
+    _errors.GitFailed("update-ref", "cannot lock ref"),
+    _errors.NotAGitRepository(Path("/p")),
+    _errors.CheckpointNotFound("7", "the agent has no checkpoint 7"),
+    _errors.CheckpointRefused("/p", "a.txt has uncommitted changes"),
 ]
 
 
@@ -57,4 +61,6 @@ def test_exit_codes_are_distinct_per_kind_of_failure() -> None:
     codes = {type(e).__name__: e.exit_code for e in EXAMPLES}
     assert codes["NoSession"] == 3 and codes["InvalidText"] == 4
     assert codes["UnsafePath"] == 12 and codes["CannotRecover"] == 11
+    assert codes["NotAGitRepository"] == codes["GitFailed"] == 14
+    assert codes["CheckpointRefused"] == 15 and codes["CheckpointNotFound"] == 5
     assert all(code >= 3 for code in codes.values())

@@ -416,7 +416,11 @@ def test_the_least_bound_holds_the_longest_lines_around_the_lists() -> None:
         others=[(Session(path=Path("/p/o.org")), Liveness("crashed", "gone"))] * 1_000_000,
         rolled_back=f"this session was recorded on branch {worst[:60]}… at commit "
                     f"{'f' * 64}, but this checkout is on branch {worst[:60]}… and does not "
-                    f"have that commit: {ROLLED_BACK}",
+                    f"have that commit; its last checkpoint ({'f' * 12}) holds 999999999 "
+                    "files of uncommitted work that this checkout, with no uncommitted "
+                    f"change, does not have: {ROLLED_BACK}; it is not in this clone: git "
+                    "fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*', then: "
+                    f"ai-protocols checkpoint restore {'f' * 12}",
         max_bytes=MIN_MAX_BYTES)
     text = context.to_text()
     assert CUT_MARK in text and "1000000 sessions of other agents" in text

@@ -160,7 +160,8 @@ def cli() -> None:
     11 recovery refused, 12 symbolic link refused, 13 no project (run
     init); the task board (docs/tasks.md): 20 no such task, 21 task held by
     another agent, 22 path locked by another agent, 23 check found changes
-    outside the working set or inside another's lock, 24 task closed.
+    outside the working set or inside another's lock, 24 task closed;
+    14 not a git work tree or git failed, 15 checkpoint restore refused.
     """
 
 
@@ -299,6 +300,12 @@ def start(title: str | None, task_id: str | None) -> None:
             "when done.\n"
         )
         click.echo(render_session(report.session))
+    if not report.fresh:  # the work it recorded may be elsewhere (issue 14)
+        from ai_protocols.session.resume import rolled_back_warning
+
+        warning = rolled_back_warning(project, report.session)
+        if warning:
+            click.echo(f"\nWarning: {warning}.", err=True)
     if report.others:
         click.echo("\nOther agents' sessions that need recovering:")
         for session, live in report.others:
@@ -745,6 +752,155 @@ def hooks_plugin_dir() -> None:
     from ai_protocols.integrations.install import plugin_dir
 
     click.echo(plugin_dir())
+
+
+# -- checkpoint: the work tree kept in git (ai_protocols.git.checkpoint) ------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--note", help="What the checkpoint is (kept in its commit and the session; "
+                             "- reads it from stdin, @FILE from a file).")
+@click.pass_context
+@_errors_to_exit
+def checkpoint(ctx: click.Context, note: str | None) -> None:
+    """Keep the whole work tree as a restore point, in git; print it.
+
+    Without a subcommand, records tracked changes and untracked files (not
+    ignored ones) as a commit on HEAD under
+    refs/ai-protocols/checkpoints/<agent>/<n>, through a temporary index: your
+    index, HEAD, branch, stash and files stay as they were. Records it in the
+    session file when there is one (else says so on stderr). Push and fetch
+    them with 'refs/ai-protocols/*:refs/ai-protocols/*' (docs/checkpoints.md).
+    REF: N (this agent's checkpoint N), AGENT/N, the full ref or a commit hash.
+    """
+    if ctx.invoked_subcommand is not None:
+        if note is not None:
+            raise click.UsageError("--note goes with 'checkpoint' alone, not with "
+                                   f"'checkpoint {ctx.invoked_subcommand}'")
+        return
+    from ai_protocols.cli.output import print_checkpoint
+    from ai_protocols.git.checkpoint import take
+
+    if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
+        note = text_of(Given("--note", note, True, 0))
+    project = _project()
+    print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
+
+
+def _checkpoints() -> Any:
+    from ai_protocols.git.checkpoint import Checkpoints
+
+    project = _project()
+    return Checkpoints(project.root, project.agent_id)
+
+
+@checkpoint.command("list")
+@click.option("--all", "every_agent", is_flag=True, help="Every agent's checkpoints.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/checkpoints.md).")
+@_errors_to_exit
+def checkpoint_list(every_agent: bool, as_json: bool) -> None:
+    """List this agent's checkpoints (--all: every agent's), oldest first."""
+    found = _checkpoints().list(every_agent=every_agent)
+    if as_json:
+        print_json([point.to_json() for point in found])
+        return
+    if not found:
+        click.echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
+                   "clone's come with: git fetch origin "
+                   "'refs/ai-protocols/*:refs/ai-protocols/*').")
+    for point in found:
+        when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
+        note = point.note.splitlines()[0] if point.note else ""
+        click.echo(f"{when}  {point.agent}/{point.number}  {point.short}  "
+                   f"{point.files} uncommitted  {note}".rstrip())
+
+
+@checkpoint.command("show")
+@click.argument("ref")
+@_errors_to_exit
+def checkpoint_show(ref: str) -> None:
+    """Show a checkpoint: what differs from HEAD and from the one before it."""
+    points = _checkpoints()
+    point = points.resolve(ref)
+    when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
+    click.echo(f"Checkpoint {point.agent}/{point.number} {point.commit}")
+    click.echo(f"  ref:   {point.ref}\n  taken: {when} on "
+               f"{point.parent[:12] if point.parent else 'no commit yet'}")
+    if point.note:
+        click.echo("  note:  " + point.note.replace("\n", "\n         "))
+    head = points.head()
+    previous = points.previous(point)
+    for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
+                        (f"Against checkpoint {previous.number} ({previous.short})"
+                         if previous else "Against the previous checkpoint", previous and
+                         previous.commit)):
+        if label.endswith("previous checkpoint"):
+            click.echo(f"{label}: none, it is the first")
+            continue
+        changes = points.diff(base, point.commit)
+        click.echo(f"{label}: {len(changes)} paths differ" if changes else
+                   f"{label}: the same files")
+        for status, path in changes:
+            click.echo(f"  {status} {path}")
+
+
+@checkpoint.command("restore")
+@click.argument("ref")
+@click.option("--worktree", type=click.Path(), help="The new worktree's folder "
+              "(default: beside this one, <folder>-checkpoint-<agent>-<n>).")
+@click.option("--branch", help="Put the new worktree on this new branch (default: detached).")
+@click.option("--force", is_flag=True, help="Restore into this work tree instead; refused "
+              "if it would overwrite uncommitted work.")
+@_errors_to_exit
+def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
+                       force: bool) -> None:
+    """Put a checkpoint's files back, into a new worktree by default.
+
+    The new worktree's HEAD is the commit the checkpoint was taken on, and its
+    files are the checkpoint's, as uncommitted changes. With --force, the files
+    are written into this work tree, HEAD, branch and index left as they are;
+    refused, before anything is written, when that would overwrite a file with
+    uncommitted changes or an untracked file; files with uncommitted work that
+    the checkpoint does not have are kept. The session files are never
+    restored.
+    """
+    from pathlib import Path
+
+    if force and (worktree or branch):
+        raise click.UsageError("--force restores into this work tree: not with --worktree "
+                               "or --branch")
+    points = _checkpoints()
+    point = points.resolve(ref)
+    done = points.restore(point, worktree=Path(worktree) if worktree else None,
+                          branch=branch, in_place=force)
+    if force:
+        click.echo(f"Restored checkpoint {point.agent}/{point.number} into {done.where}: "
+                   f"{len(done.paths)} paths written or removed", err=True)
+        for path in done.paths:
+            click.echo(f"  {path}", err=True)
+        if done.kept:
+            click.echo(f"Kept {len(done.kept)} paths with uncommitted work that the "
+                       "checkpoint does not have:", err=True)
+            for path in done.kept:
+                click.echo(f"  {path}", err=True)
+    else:
+        on = f"on the new branch {done.branch}" if done.branch else "detached"
+        click.echo(f"Restored checkpoint {point.agent}/{point.number} into a new worktree "
+                   f"({on}); remove it with: git worktree remove --force <folder>", err=True)
+    click.echo(done.where)
+
+
+@checkpoint.command("export")
+@click.argument("ref")
+@click.argument("file", type=click.Path())
+@_errors_to_exit
+def checkpoint_export(ref: str, file: str) -> None:
+    """Write a checkpoint's files to FILE, a .tar.gz: a portable restore point."""
+    from pathlib import Path
+
+    points = _checkpoints()
+    point = points.resolve(ref)
+    click.echo(points.export(point, Path(file)))
 
 
 for _command in BOARD_COMMANDS:  # task, lock, unlock, locks, check (ai_protocols.cli.board)

@@ -1,7 +1,8 @@
 """The ``ai-protocols`` console script: the hot commands without click.
 
 Hooks and agents run ``path``, ``log``, ``show`` and ``resume`` many times per
-session, and importing click alone costs several times an interpreter's start.
+session, and importing click alone costs several times an interpreter's start
+(``checkpoint`` too is answered here: it is measured against ``git stash create``).
 So their plain forms are answered here: ``path`` from the standard library
 alone, ``log``, ``show`` and ``resume`` from the library, with their options read by
 :func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
@@ -78,6 +79,41 @@ def _resume(parsed: Parsed) -> int | None:
     return 0
 
 
+def _checkpoint(args: list[str]) -> int | None:
+    """``checkpoint`` and ``checkpoint --note TEXT`` (``--note=TEXT``); every other form
+    (a subcommand, help, ``-`` or ``@FILE``...) goes to click."""
+    if not args:
+        note = None
+    elif len(args) == 2 and args[0] == "--note" and not args[1].startswith(("-", "@")):
+        note = args[1]
+    elif len(args) == 1 and args[0].startswith("--note="):
+        note = args[0][len("--note="):]
+    else:
+        return None
+    from pathlib import Path
+
+    from ai_protocols.git.checkpoint import take
+    from ai_protocols.paths import (
+        AI_DIR,
+        agent_id_from_env,
+        find_project_root,
+        session_context_path,
+    )
+
+    root = find_project_root()  # as Project.discover() does, without importing it
+    agent_id = agent_id_from_env(root=root) or None
+    def meanwhile() -> None:  # while git hashes the files: what comes next
+        import ai_protocols.cli.output
+        import ai_protocols.session.transaction  # noqa: F401
+
+    taken = take(Path(root), Path(root) / AI_DIR, session_context_path(root, agent_id),
+                 agent_id, note, meanwhile=meanwhile)
+    from ai_protocols.cli.output import print_checkpoint
+
+    print_checkpoint(taken)
+    return 0
+
+
 def _path() -> int:
     from ai_protocols.paths import agent_id_from_env, context_path_text, project_root_text
 
@@ -119,6 +155,8 @@ def _run_fast(args: list[str]) -> int | None:
     """The exit code of a fast command, or ``None`` to leave it to click."""
     if args and args[0] == "hook":
         return _hook(args[1:])
+    if args and args[0] == "checkpoint":
+        return _guarded(lambda: _checkpoint(args[1:]))
     if not args or (args[0] not in _FAST and args[0] != "log"):
         return None
     parsed: Parsed | None = {}
@@ -139,6 +177,20 @@ def _run_fast(args: list[str]) -> int | None:
     except BrokenPipeError:
         return _reader_gone()
     except (AiProtocolsError, OSError) as error:  # as the click CLI reports it
+        from ai_protocols.cli.output import report_error
+
+        return report_error(error)
+
+
+def _guarded(command: Callable[[], int | None]) -> int | None:
+    """``command``'s exit code, errors reported as the click CLI reports them."""
+    from ai_protocols.errors import AiProtocolsError
+
+    try:
+        return command()
+    except BrokenPipeError:
+        return _reader_gone()
+    except (AiProtocolsError, OSError) as error:
         from ai_protocols.cli.output import report_error
 
         return report_error(error)

@@ -17,11 +17,12 @@ from ai_protocols.session.model import SECTION_KINDS, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from ai_protocols.git.checkpoint import Taken
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["display", "print_json", "print_log_report", "print_resume", "print_task_link",
-           "render_session", "report_error"]
+__all__ = ["display", "print_checkpoint", "print_json", "print_log_report", "print_resume",
+           "print_task_link", "render_session", "report_error"]
 
 #: Unicode general categories that a terminal does not show as a glyph of their own:
 #: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
@@ -109,6 +110,20 @@ def print_task_link(project: object, task_id: str, entries: list) -> None:  # ty
         print_log_report(board.project.log(*entries))
     linked = board.link_session(task_id)
     print(f"linked task {linked.id}: {linked.title}")
+def print_checkpoint(taken: Taken) -> None:
+    """What ``checkpoint`` prints: the checkpoint on stdout, and on stderr why it was not
+    recorded in a session when it was not."""
+    point = taken.checkpoint
+    said = "file" if point.files == 1 else "files"
+    note = f" ({point.note.splitlines()[0]})" if point.note else ""
+    print(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted{note}")
+    print(f"  ref: {point.ref}")
+    if taken.session is not None:
+        print(f"  recorded in: {taken.session}")
+    else:
+        sys.stdout.flush()
+        print(f"Note: the checkpoint was taken but not recorded in a session: "
+              f"{taken.not_recorded}", file=sys.stderr)
 
 
 def print_json(data: object) -> None:
@@ -146,6 +161,11 @@ def render_session(session: Session) -> str:
     ]
     if session.ended:
         out.append(f"  ended:    {_stamp(session.ended)}   {one(session.description, '')}")
+        out.append(f"  ended:    {_stamp(session.ended)}   {session.description or ''}")
+    if session.checkpoint:
+        commit = (session.checkpoint_commit or "?")[:12]
+        out.append(f"  checkpoint: {session.checkpoint} ({commit}, "
+                   f"{session.checkpoint_files} uncommitted)")
 
     def block(text: str, indent: str) -> str:
         return textwrap.indent(display(text, lines=True), indent).lstrip()

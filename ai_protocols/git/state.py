@@ -14,7 +14,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "read_state", "start_state"]
+__all__ = ["GitState", "has_commit", "present_commits", "read_state", "start_state",
+           "start_work_diff"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -30,7 +31,8 @@ class GitState:
     and ``behind`` the commits each side has that the other has not;
     ``changed`` counts tracked paths with changes (staged, unstaged or
     unmerged), ``untracked`` untracked paths, and ``first_files`` holds the
-    first :data:`FIRST_FILES` of both, in git's order.
+    first :data:`FIRST_FILES` of both, in git's order; ``work`` counts those of
+    both outside any ``.ai/`` folder (the tool's own files left out: the work).
     """
 
     branch: str | None
@@ -43,6 +45,7 @@ class GitState:
     changed: int = 0
     untracked: int = 0
     first_files: list[str] = field(default_factory=list)
+    work: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {"branch": self.branch, "commit": self.commit, "short": self.short,
@@ -151,10 +154,12 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
             if record[0] == "2":
                 index += 1  # the rename's or copy's original path follows
             state.changed += 1
+            state.work += _is_work(path)
             if len(state.first_files) < FIRST_FILES:
                 state.first_files.append(path)
         elif record.startswith("? "):
             state.untracked += 1
+            state.work += _is_work(record[2:])
             if len(state.first_files) < FIRST_FILES:
                 state.first_files.append(record[2:])
     if state.commit is not None:
@@ -164,6 +169,40 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
             _, short, subject = shown.decode("utf-8", "replace").rstrip("\n").split("\0", 2)
             state.short, state.subject = short, subject
     return state
+
+
+def _is_work(path: str) -> bool:
+    """Whether ``path`` (from the top of the work tree) is outside every ``.ai/`` folder."""
+    return not (path.startswith(".ai/") or "/.ai/" in path)
+
+
+def present_commits(root: str | os.PathLike[str], *commits: str) -> set[str] | None:
+    """Which of ``commits`` (full or short hashes, never options) the repository at
+    ``root`` has as commits, in one git run (``git rev-list --no-walk
+    --ignore-missing``); ``None`` when git fails."""
+    out = _git(root, "rev-list", "--no-walk", "--ignore-missing",
+               *(f"{c}^{{commit}}" for c in commits), "--")
+    if out is None:
+        return None
+    here = out.decode().split()
+    return {c for c in commits if any(h.startswith(c.lower()) for h in here)}
+
+
+def start_work_diff(root: str | os.PathLike[str], old: str,
+                    new: str) -> Callable[[], list[str] | None]:
+    """Start listing the paths outside every ``.ai/`` folder that differ between the
+    commits ``old`` and ``new`` (hashes, never options; ``git diff-tree``, trees only,
+    the work tree is not read); return what gives them once git is done, ``None``
+    when either commit is not in the repository."""
+    wait = _start(root, "diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new,
+                  "--", ":(top)", ":(top,exclude,glob).ai/**", ":(top,exclude,glob)**/.ai/**")
+
+    def paths() -> list[str] | None:
+        out = wait()
+        return None if out is None else \
+            [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    return paths
 
 
 def has_commit(root: str | os.PathLike[str], commit: str) -> bool:

@@ -193,6 +193,10 @@ def read_session(path: Path, text: str) -> Session:
         compacted=parse_timestamp(props.get("COMPACTED", "")),
         git_branch=props.get("GIT_BRANCH"),
         git_commit=props.get("GIT_COMMIT"),
+        checkpoint=props.get("CHECKPOINT"),
+        checkpoint_commit=props.get("CHECKPOINT_COMMIT"),
+        checkpoint_base=props.get("CHECKPOINT_BASE"),
+        checkpoint_files=_count(props.get("CHECKPOINT_FILES", "")),
         context_shown=props.get("CONTEXT_SHOWN"),
         task=props.get("TASK") or None,
     )

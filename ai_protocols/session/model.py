@@ -120,6 +120,13 @@ class Session:
     compacted: datetime | None = None  # when it last did
     git_branch: str | None = None  # the branch and commit the session last saw
     git_commit: str | None = None
+    # The last checkpoint (ai_protocols.git.checkpoint.record): its ref, its commit, the
+    # commit it was taken on ("none" before the first) and how many paths it holds
+    # uncommitted.
+    checkpoint: str | None = None
+    checkpoint_commit: str | None = None
+    checkpoint_base: str | None = None
+    checkpoint_files: int = 0
     context_shown: str | None = None  # a digest of the context a hook last gave the agent
     task: str | None = None  # the id of its task on the board (start/log --task; docs/tasks.md)
     summary: str | None = None
@@ -182,6 +189,9 @@ class Session:
             "git_commit": self.git_commit,
             "exit_by": self.exit_by,
             "updated_at": instant(self.updated_at, self.updated),
+            "checkpoint": None if self.checkpoint is None else {
+                "ref": self.checkpoint, "commit": self.checkpoint_commit,
+                "base": self.checkpoint_base, "files": self.checkpoint_files},
         }
 
 

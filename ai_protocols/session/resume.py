@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ai_protocols.git.state import GitState, has_commit, read_state
+from ai_protocols.git.state import GitState, present_commits, read_state, start_work_diff
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import Project
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
-           "dumps", "resume_context"]
+           "dumps", "resume_context", "rolled_back_warning"]
 
 #: The default bound of the output, in bytes of UTF-8.
 DEFAULT_MAX_BYTES = 4096
@@ -84,7 +84,8 @@ class ResumeContext:
     item; ``others`` the other agents' sessions in a state that calls for
     ``recover`` (crashed, abandoned, wrapped-up but not moved), newest first;
     ``rolled_back`` the warning when the session was recorded on another branch,
-    or at a commit this clone does not have.
+    or at a commit this clone does not have, or its last checkpoint holds
+    uncommitted work this checkout does not.
 
     (A plain class, not a dataclass: making one costs each run half a millisecond.)
     """
@@ -209,28 +210,93 @@ def _newest_first(entries: object) -> list[Entry]:
                   reverse=True)
 
 
+def rolled_back_warning(project: Project, session: Session,
+                        git: GitState | EllipsisType | None = ...) -> str | None:
+    """The warning ``resume`` ends with, and ``start`` prints, when the work of
+    ``session`` is not in this checkout: recorded on another branch, at a commit this
+    clone does not have, or with a last checkpoint holding uncommitted work that is not
+    here (and whether that checkpoint is in this clone); ``None`` when the checkout
+    holds what the session recorded. Reads the work tree's git state unless given as
+    ``git``; runs git once more at most. Changes nothing."""
+    return _rolled_back(project, session, read_state(project.root) if git is ... else git)
+
+
+def _is_hash(text: str | None) -> bool:
+    return bool(text) and 4 <= len(text) <= 64 and _HEX.issuperset(text)  # type: ignore[arg-type]
+
+
+#: How another clone's checkpoints come here (docs/checkpoints.md).
+FETCH_CHECKPOINTS = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+
+
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
-    """The warning for a session recorded on another branch than this work tree's, or
-    at a commit this clone does not have; ``None`` when neither (or nothing recorded)."""
-    if git is None or not (session.git_branch or session.git_commit):
+    """The warning for work this checkout does not hold (see :func:`rolled_back_warning`):
+
+    - the session was recorded on another branch than this work tree's;
+    - or at a commit this clone does not have;
+    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0), and
+      this checkout has none of it: no change outside ``.ai/`` in the work tree,
+      nothing outside ``.ai/`` committed since the commit the checkpoint was taken on
+      (``CHECKPOINT_BASE``), and the checkpoint's files outside ``.ai/`` are not
+      ``HEAD``'s, or the checkpoint is not in this clone.
+
+    ``None`` when none of these (or nothing recorded). The git runs it needs (the
+    look for the recorded commit and the checkpoint, and the two comparisons of
+    trees) run at the same time; none when nothing was recorded, or the commit
+    recorded is ``HEAD`` and the work tree has changes of its own."""
+    if git is None or not (session.git_branch or session.git_commit or session.checkpoint):
         return None
     other_branch = bool(session.git_branch) and session.git_branch != git.branch
     commit = session.git_commit
-    missing = bool(commit) and commit != git.commit and not (  # (a hash, never an option)
-        4 <= len(commit) <= 64 and _HEX.issuperset(commit)  # type: ignore[arg-type]
-        and has_commit(project.root, commit))  # type: ignore[arg-type]
-    if not (other_branch or missing):
+    point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
+    base = session.checkpoint_base
+    ask = [c for c in (commit,) if commit and commit != git.commit and _is_hash(commit)]
+    # Uncommitted work recorded, none here: was anything committed since, and is the
+    # checkpoint's work in HEAD?
+    since = compare = None
+    maybe_lost = bool(point) and session.checkpoint_files > 0 and not git.work
+    if maybe_lost and git.commit is not None and _is_hash(base):
+        if base != git.commit:
+            since = start_work_diff(project.root, base, git.commit)  # type: ignore[arg-type]
+        compare = start_work_diff(project.root, git.commit, point)  # type: ignore[arg-type]
+    if point and (ask or other_branch or maybe_lost) and point not in ask:
+        ask.append(point)  # (hashes, never options)
+    here = present_commits(project.root, *ask) if ask else set()
+    committed = since() if since is not None else ([] if base == git.commit else None)
+    differs = compare() if compare is not None else None
+    missing = bool(commit) and commit != git.commit and (here is None or commit not in here)
+    point_here = bool(point) and (point in (here or ()) or differs is not None)
+    uncommitted = maybe_lost and (
+        (git.commit is None and base == "none") or
+        (committed == [] and (differs is None or bool(differs))))
+    if not (other_branch or missing or uncommitted):
         return None
-    recorded = " ".join(
-        ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
-        ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
-    here = []
-    if other_branch:
-        here.append(f"is on branch {_clip(git.branch)}" if git.branch else "is on a detached HEAD")
-    if missing:
-        here.append("does not have that commit")
-    return (f"this session was recorded {recorded}, but this checkout {' and '.join(here)}: "
-            f"{ROLLED_BACK}")
+    parts = []
+    if other_branch or missing:
+        recorded = " ".join(
+            ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
+            ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
+        said = []
+        if other_branch:
+            said.append(f"is on branch {_clip(git.branch)}" if git.branch
+                        else "is on a detached HEAD")
+        if missing:
+            said.append("does not have that commit")
+        parts.append(f"this session was recorded {recorded}, but this checkout "
+                     f"{' and '.join(said)}")
+    short = (point or "")[:12]
+    if uncommitted:
+        files = "file" if session.checkpoint_files == 1 else "files"
+        parts.append(f"its last checkpoint ({short}) holds {session.checkpoint_files} "
+                     f"{files} of uncommitted work that this checkout, with no uncommitted "
+                     "change, does not have")
+    warning = f"{'; '.join(parts)}: {ROLLED_BACK}"
+    if point:
+        it = "it" if uncommitted else f"the last checkpoint ({short})"
+        restore = f"ai-protocols checkpoint restore {short}"
+        warning += (f"; restore {it} with: {restore}" if point_here else
+                    f"; {it} is not in this clone: {FETCH_CHECKPOINTS}, then: {restore}")
+    return warning
 
 
 def _clip(name: str | None, limit: int = NAME_BYTES) -> str | None:

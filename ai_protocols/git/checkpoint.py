@@ -1,0 +1,745 @@
+"""Checkpoints: the whole work tree kept as a git commit under ``refs/ai-protocols/``.
+
+``ai-protocols checkpoint`` records the work tree as it is, tracked changes and
+untracked files alike (files git ignores left out, as ``git add -A`` leaves
+them), as a commit whose parent is ``HEAD``, under the ref
+``refs/ai-protocols/checkpoints/<agent>/<n>``. It never touches the user's
+index, ``HEAD``, branch, stash or work tree: it is built in a temporary index
+in the git folder, seeded from the real one so that ``git add -A`` hashes only
+the files whose stat data changed (git's plumbing, git-read-tree(1),
+git-write-tree(1), git-commit-tree(1), git-update-ref(1)):
+
+1. copy ``.git/index`` to ``.git/ai-protocols-checkpoint-<pid>.index``;
+2. ``GIT_INDEX_FILE=<copy> git add -A`` (less the live session files, below);
+3. ``git write-tree``, ``git commit-tree -p HEAD``;
+4. ``git update-ref --stdin`` with ``create``: the ref is made only if it does
+   not exist yet, in one atomic step (a kill before it leaves no ref, after it
+   a whole one);
+5. remove the copy.
+
+A kill at any moment leaves the user's files, index and refs as they were; a
+temporary index a killed run left is removed by the next run. The live session
+files (``.ai/session-context.org``, ``.ai/session-context.d/`` and what waits
+beside them) are kept as the real index has them, not as the work tree does:
+the session file records the checkpoint right after it is taken, and restoring
+a checkpoint must never roll the session's record back.
+
+Refs are plain refs: ``git push origin 'refs/ai-protocols/*:refs/ai-protocols/*'``
+shares them and ``git fetch`` with the same refspec brings them back
+(docs/checkpoints.md). git runs through ``posix_spawn`` and pipes (:class:`_Git`:
+importing :mod:`subprocess` costs a quarter of what ``git stash create``, the
+benchmark's floor, does), with ``GIT_OPTIONAL_LOCKS=0`` so that no read
+refreshes the user's index behind their back.
+
+:class:`Checkpoints` is the API; :func:`record` writes a checkpoint into the
+session file through the one edit transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ai_protocols.errors import (
+    CheckpointNotFound,
+    CheckpointRefused,
+    GitFailed,
+    NotAGitRepository,
+)
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, safe_id
+
+__all__ = ["NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored", "Taken", "record",
+           "take"]
+
+#: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
+NAMESPACE = "refs/ai-protocols/checkpoints"
+#: The agent part of the refs of the one-agent session file (no ``AI_AGENT_ID``).
+NO_AGENT = "default"
+#: The refspec that pushes and fetches every checkpoint (docs/checkpoints.md).
+REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_TEMP_PREFIX = "ai-protocols-checkpoint-"
+#: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
+_WHERE = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
+          "--git-common-dir")
+#: Variables that move git's folders: with one set, ask git where they are first.
+_GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
+                        "GIT_CEILING_DIRECTORIES"})
+_SUBJECT = "ai-protocols checkpoint"
+_IDENTITY = {"GIT_AUTHOR_NAME": "ai-protocols", "GIT_AUTHOR_EMAIL": "ai-protocols@localhost",
+             "GIT_COMMITTER_NAME": "ai-protocols", "GIT_COMMITTER_EMAIL": "ai-protocols@localhost"}
+
+
+class Checkpoint:
+    """One checkpoint: ``ref`` (``refs/ai-protocols/checkpoints/<agent>/<n>``), ``agent``
+    (the ref's agent part) and ``number``; ``commit`` its full hash, ``short`` the first
+    12 digits; ``parent`` the commit it was taken on (``None``: before the first
+    commit); ``time`` when (UTC, from the commit); ``note`` (``None``: none);
+    ``files``: how many paths differ between ``parent`` and the checkpoint (the
+    uncommitted work it holds); ``changed``: those paths, when known.
+
+    (Plain classes here, not dataclasses: importing :mod:`dataclasses` would delay
+    the start of ``git add``.)"""
+
+    def __init__(self, ref: str, agent: str, number: int, commit: str, parent: str | None,
+                 time: datetime, note: str | None, files: int,
+                 changed: list[str] | None = None) -> None:
+        self.ref, self.agent, self.number, self.commit = ref, agent, number, commit
+        self.parent, self.time, self.note, self.files = parent, time, note, files
+        self.changed = changed or []
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({self.ref!r}, commit={self.commit!r}, files={self.files})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Checkpoint) and vars(self) == vars(other)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:12]
+
+    def to_json(self) -> dict[str, object]:
+        """The ``checkpoint list --json`` form (keys in docs/checkpoints.md)."""
+        return {"ref": self.ref, "agent": self.agent, "number": self.number,
+                "commit": self.commit, "parent": self.parent,
+                "time": self.time.isoformat(timespec="seconds"), "note": self.note,
+                "files": self.files}
+
+
+class Restored:
+    """What :meth:`Checkpoints.restore` did: ``where`` the files are (a new worktree,
+    or the work tree itself), ``branch`` the new branch (``None``: none), ``paths`` the
+    paths written or removed in place, ``kept`` the paths with uncommitted work that
+    the checkpoint does not have, left as they were."""
+
+    def __init__(self, checkpoint: Checkpoint, where: Path, branch: str | None = None,
+                 paths: list[str] | None = None, kept: list[str] | None = None) -> None:
+        self.checkpoint, self.where, self.branch = checkpoint, where, branch
+        self.paths, self.kept = paths or [], kept or []
+
+    def __repr__(self) -> str:
+        return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
+
+
+def ref_part(agent_id: str | None) -> str:
+    """The agent part of a checkpoint ref: :func:`ai_protocols.paths.safe_id` of the id
+    (``default`` without one), with each ``.`` written ``%2E`` where git's ref rules
+    (git-check-ref-format(1): no ``..``, no part ending in ``.`` or ``.lock``) would
+    refuse it as it is. Raises :class:`~ai_protocols.errors.InvalidAgentId`."""
+    if agent_id is None:
+        return NO_AGENT
+    part = safe_id(agent_id)
+    if ".." in part or part.endswith((".", ".lock")):
+        part = part.replace(".", "%2E")
+    return part
+
+
+class Checkpoints:
+    """The checkpoints of the git work tree around ``root``, as the agent ``agent_id``
+    (``None``: the one-agent file) takes and names them.
+
+    Raises :class:`~ai_protocols.errors.NotAGitRepository` when ``root`` is not in a
+    git work tree, :class:`~ai_protocols.errors.GitFailed` when git is missing.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], agent_id: str | None = None) -> None:
+        self.root = Path(root)
+        self.agent = ref_part(agent_id)
+        self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+        self._env.pop("GIT_INDEX_FILE", None)
+        self._head: tuple[str | None, str | None] | None = None
+        self._asked: _Git | None = None
+        if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
+            # The common case, the root is the top of its work tree: git's answer is
+            # awaited only when needed, so that ``git add`` starts at once.
+            self.top = self.root
+            self.git_dir = self.common_dir = self.root / ".git"
+            self.index = self.git_dir / "index"
+            self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
+                                      cwd=self.root)
+        else:
+            self._locate(self._ask())
+        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        #: The live session files, relative to the top of the work tree: never taken
+        #: from the work tree, never written by a restore.
+        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else tuple(
+            (ai / name).as_posix() for name in
+            (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+
+    def _ask(self, asked: _Git | None = None) -> bytes:
+        """``git rev-parse``'s answer: the top of the work tree, the git folder, the
+        index, the common git folder, then ``HEAD``'s commit and its full name (recorded
+        in ``_head``); before the first commit, the first four and the branch.
+        ``asked``: that run, started already."""
+        try:
+            try:  # one run for all, when HEAD has a commit
+                out = (asked or self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
+                                            cwd=self.root)).wait()
+                *_, commit, name = out.decode("utf-8", "surrogateescape").rstrip("\n") \
+                    .split("\n")
+                self._head = (commit, name[len("refs/heads/"):]
+                              if name.startswith("refs/heads/") else None)
+            except GitFailed as error:
+                if "unknown revision" not in error.reason:
+                    raise
+                out = self._git(*_WHERE, cwd=self.root)
+                self._head = (None, self._git(
+                    "symbolic-ref", "-q", "--short", "HEAD", cwd=self.root, ok=(0, 1)
+                ).decode("utf-8", "surrogateescape").strip() or None)
+        except GitFailed as error:
+            if "not a git repository" in error.reason or \
+                    "must be run in a work tree" in error.reason:
+                raise NotAGitRepository(self.root) from None
+            raise
+        return out
+
+    def _locate(self, out: bytes) -> None:
+        """Where the work tree, the git folder, the index and the refs are, from
+        :meth:`_ask`'s answer."""
+        lines = out.decode("utf-8", "surrogateescape").split("\n")
+        if len(lines) < 4 or not lines[0]:
+            raise NotAGitRepository(self.root)
+        self.top = Path(lines[0])
+        self.git_dir = Path(lines[1])
+        index = Path(lines[2])
+        self.index = index if index.is_absolute() else self.root / index
+        common = Path(lines[3])
+        #: Where the refs are (the main git folder, for a linked worktree too).
+        self.common_dir = common if common.is_absolute() else self.root / common
+
+    @property
+    def head_commit(self) -> str | None:
+        """``HEAD``'s commit (``None``: unborn), as it was when this object was made."""
+        return self._settled()[0]
+
+    @property
+    def head_branch(self) -> str | None:
+        """``HEAD``'s branch (``None``: detached), as it was when this object was made."""
+        return self._settled()[1]
+
+    def _settled(self) -> tuple[str | None, str | None]:
+        if self._asked is not None:
+            asked, self._asked = self._asked, None
+            self._locate(self._ask(asked))  # (git's word, the same in the common case)
+        assert self._head is not None
+        return self._head
+
+    def close(self) -> None:
+        """Wait for what was started (never leaves a process behind)."""
+        if self._asked is not None:
+            asked, self._asked = self._asked, None
+            asked.wait(ok=tuple(range(256)))
+
+    # -- git ----------------------------------------------------------------------------
+
+    def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+             stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
+        """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails.
+        Git's answer to where things are, when it was left waiting, is read first."""
+        if self._asked is not None:
+            self._settled()
+        return self._spawn(*args, cwd=cwd, env=env, stdin=stdin).wait(ok)
+
+    def _numbers(self) -> list[int]:
+        """The numbers of this agent's checkpoints, read from the ref files (loose refs
+        and ``packed-refs``, gitrepository-layout(5)) while ``git add`` runs, without
+        one more git run; through ``git for-each-ref`` where refs are not files (the
+        reftable format). Only a guess of the next number: ``update-ref`` creates only
+        a ref that does not exist, and a number taken is passed over."""
+        prefix = f"{NAMESPACE}/{self.agent}/"
+        if (self.common_dir / "reftable").exists():
+            refs = self._git("for-each-ref", "--format=%(refname)", prefix).split()
+            return [int(r[len(prefix):]) for r in refs if r[len(prefix):].isdigit()]
+        try:
+            names = os.listdir(self.common_dir / prefix)
+        except OSError:
+            names = []
+        numbers = [int(name) for name in names if name.isdigit()]
+        try:
+            with open(self.common_dir / "packed-refs", "rb") as packed:
+                lines = packed.read().split(b"\n")
+        except OSError:
+            lines = []
+        key = f" {prefix}".encode()
+        for line in lines:
+            tail = line.partition(key)[2]
+            if tail.isdigit():
+                numbers.append(int(tail))
+        return numbers
+
+    def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+               stdin: bytes | None = None) -> _Git:
+        """Start ``git ARGS`` in ``cwd`` (default: the top of the work tree)."""
+        return _Git(["git", "-C", str(cwd or self.top), *args], env or self._env, stdin)
+
+    def _read_head(self) -> tuple[str | None, str | None]:
+        """``HEAD``'s commit (``None`` when unborn) and branch (``None`` when detached),
+        as they are now."""
+        out = self._git("rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))
+        branch = self._git("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
+        return (out.decode().strip() or None,
+                branch.decode("utf-8", "surrogateescape").strip() or None)
+
+    def _seeded(self, temp: Path) -> tuple[dict[str, str], list[str]]:
+        """Seed the temporary index ``temp`` with a copy of the real one (none when the
+        repository has no index yet); return the environment that points git at it,
+        and the pathspec of ``git add -A`` (the whole tree, less the session files)."""
+        try:
+            with open(self.index, "rb") as source:
+                data, stat = source.read(), os.fstat(source.fileno())
+        except FileNotFoundError:
+            data = None
+        if data is not None:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            # The copy keeps the index's time: git tells a file changed in the same
+            # tick as the index was written ("racily clean", gitformat-index(5) and
+            # Documentation/technical/racy-git.txt) by comparing with that time.
+            os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        env = {**self._env, "GIT_INDEX_FILE": str(temp)}
+        return env, ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+
+    def _snapshot(self, temp: Path) -> str:
+        """The tree of the work tree as a checkpoint records it, built in the temporary
+        index ``temp``; returns the tree's hash."""
+        env, spec = self._seeded(temp)
+        self._git("add", "-A", *spec, env=env)
+        return self._git("write-tree", env=env).decode().strip()
+
+    def _temp_index(self) -> Path:
+        """A fresh temporary index path in the git folder; removes those killed runs
+        left (their process is gone)."""
+        for leftover in self.git_dir.glob(f"{_TEMP_PREFIX}*.index*"):
+            pid = leftover.name[len(_TEMP_PREFIX):].split(".", 1)[0]
+            if pid.isdigit() and not _running(int(pid)):
+                leftover.unlink(missing_ok=True)
+        temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
+        temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
+        return temp
+
+    def _changed(self, base: str | None, tree: str) -> list[str]:
+        """Paths that differ between commit ``base`` (``None``: nothing) and ``tree``."""
+        if base is None:
+            out = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree)
+        else:
+            out = self._git("diff-tree", "-r", "-z", "--name-only", "--no-renames", base,
+                            tree)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    # -- taking one ---------------------------------------------------------------------
+
+    def take(self, note: str | None = None, *,
+             meanwhile: Callable[[], object] | None = None) -> tuple[Checkpoint, str | None]:
+        """Record the work tree as a new checkpoint of this agent; return it and the
+        branch ``HEAD`` was on. ``note``: free text kept in the commit's message;
+        ``meanwhile``: called while ``git add`` runs (to import what comes next).
+        Raises :class:`~ai_protocols.errors.GitFailed`.
+
+        The git runs that do not wait on each other run at the same time
+        (``write-tree`` beside the list of changed paths), and the agent's refs are read
+        while ``git add`` runs. ``HEAD`` and its branch are as :class:`Checkpoints` read
+        them."""
+        temp = self._temp_index()
+        try:
+            env, spec = self._seeded(temp)
+            adding = self._spawn("add", "-A", *spec, env=env)
+            numbers = self._numbers()
+            if meanwhile is not None:
+                meanwhile()
+            adding.wait()
+            parent, branch = self.head_commit, self.head_branch
+            running = [self._spawn("write-tree", env=env),
+                       self._spawn("diff-index", "--cached", "-z", "--name-only",
+                                   "--no-renames", parent, env=env) if parent else
+                       self._spawn("ls-files", "-z", "--full-name", env=env)]
+            tree, listed = (p.wait() for p in running)
+        finally:
+            temp.unlink(missing_ok=True)
+            Path(f"{temp}.lock").unlink(missing_ok=True)
+        tree_hash = tree.decode().strip()
+        changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
+        number = max(numbers, default=0) + 1
+        moment = datetime.now(timezone.utc).replace(microsecond=0)
+        while True:  # another run of this agent may take the same number: the next one
+            message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
+            message += "\n\n" + (f"{note}\n\n" if note else "")
+            message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
+            commit = self._commit(tree_hash, parent, message, moment)
+            ref = f"{NAMESPACE}/{self.agent}/{number}"
+            try:
+                self._git("update-ref", "-m", f"ai-protocols: checkpoint {number}", "--stdin",
+                          stdin=f"create {ref} {commit}\n".encode())
+                break
+            except GitFailed as error:
+                if "reference already exists" not in error.reason and \
+                        "cannot lock ref" not in error.reason:
+                    raise
+                number += 1
+                if number > max(numbers, default=0) + 1000:
+                    raise
+        return Checkpoint(ref=ref, agent=self.agent, number=number, commit=commit,
+                          parent=parent, time=moment, note=note, files=len(changed),
+                          changed=changed), branch
+
+    def _commit(self, tree: str, parent: str | None, message: str, moment: datetime) -> str:
+        args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
+        stamp = f"{int(moment.timestamp())} +0000"
+        env = {**self._env, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        try:
+            out = self._git(*args, stdin=message.encode(), env=env)
+        except GitFailed as error:  # no identity configured: the tool's own
+            if "identity" not in error.reason and "tell me who you are" not in error.reason \
+                    and "empty ident" not in error.reason:
+                raise
+            out = self._git(*args, stdin=message.encode(), env={**env, **_IDENTITY})
+        return out.decode().strip()
+
+    # -- reading them -------------------------------------------------------------------
+
+    def list(self, every_agent: bool = False) -> list[Checkpoint]:
+        """This agent's checkpoints (``every_agent``: all of them), oldest first."""
+        prefix = f"{NAMESPACE}/" if every_agent else f"{NAMESPACE}/{self.agent}/"
+        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
+                        "%(committerdate:unix)%00%(contents)%00", prefix)
+        found = []
+        for record in out.split(b"\0\n"):
+            parsed = _parse(record)
+            if parsed is not None:
+                found.append(parsed)
+        found.sort(key=lambda c: (c.agent, c.number))
+        return found
+
+    def _read(self, ref: str) -> Checkpoint | None:
+        found = [c for c in self._refs(ref) if c.ref == ref]
+        return found[0] if found else None
+
+    def _refs(self, pattern: str) -> list[Checkpoint]:
+        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
+                        "%(committerdate:unix)%00%(contents)%00", pattern)
+        return [c for c in map(_parse, out.split(b"\0\n")) if c is not None]
+
+    def resolve(self, name: str) -> Checkpoint:
+        """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
+        ``N`` (this agent's), ``A/N``, or a hash of 4 to 64 hex digits (unique among the
+        checkpoints). Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
+        import re
+
+        text = name.strip()
+        if re.fullmatch(r"[0-9]+", text):
+            ref = f"{NAMESPACE}/{self.agent}/{int(text)}"
+        elif text.startswith(f"{NAMESPACE}/"):
+            ref = text
+        elif re.fullmatch(r"[^/\s]+/[0-9]+", text):
+            ref = f"{NAMESPACE}/{text}"
+        elif re.fullmatch(r"[0-9a-fA-F]{4,64}", text):
+            matches = [c for c in self.list(every_agent=True)
+                       if c.commit.startswith(text.lower())]
+            if len({c.commit for c in matches}) == 1:
+                return matches[0]
+            raise CheckpointNotFound(name, "no checkpoint's commit starts with it"
+                                     if not matches else "several checkpoints' commits "
+                                     "start with it; give more digits")
+        else:
+            raise CheckpointNotFound(name, "give N (this agent's checkpoint N), AGENT/N, "
+                                     f"{NAMESPACE}/AGENT/N or a commit hash")
+        found = self._read(ref)
+        if found is None:
+            raise CheckpointNotFound(name, f"there is no ref {ref}" + (
+                f" (this agent's checkpoints are under {NAMESPACE}/{self.agent}/; another "
+                "clone's come with: git fetch origin "
+                f"'{REFSPEC}')" if not text.startswith("refs/") else ""))
+        return found
+
+    def previous(self, checkpoint: Checkpoint) -> Checkpoint | None:
+        """The same agent's checkpoint before ``checkpoint`` (``None``: it is the first)."""
+        earlier = [c for c in self._refs(f"{NAMESPACE}/{checkpoint.agent}/")
+                   if c.number < checkpoint.number]
+        return max(earlier, key=lambda c: c.number) if earlier else None
+
+    def diff(self, old: str | None, new: str) -> list[tuple[str, str]]:
+        """``(status, path)`` for each path that differs between the commits ``old``
+        (``None``: nothing) and ``new``: ``A``dded, ``M``odified, ``D``eleted, ``T``ype."""
+        if old is None:
+            return [("A", path) for path in self._changed(None, new)]
+        out = self._git("diff-tree", "-r", "-z", "--name-status", "--no-renames", old, new)
+        fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f]
+        return list(zip(fields[0::2], fields[1::2], strict=False))
+
+    def head(self) -> str | None:
+        """``HEAD``'s commit, ``None`` before the first commit."""
+        return self._read_head()[0]
+
+    # -- putting one back ---------------------------------------------------------------
+
+    def default_worktree(self, checkpoint: Checkpoint) -> Path:
+        """Where ``restore`` puts a checkpoint by default: beside the work tree,
+        ``<top>-checkpoint-<agent>-<n>``."""
+        return self.top.parent / f"{self.top.name}-checkpoint-{checkpoint.agent}-" \
+                                 f"{checkpoint.number}"
+
+    def restore(self, checkpoint: Checkpoint, *, worktree: Path | None = None,
+                branch: str | None = None, in_place: bool = False) -> Restored:
+        """Put ``checkpoint``'s files back.
+
+        By default into a new linked worktree (git-worktree(1)) at ``worktree`` (default
+        :meth:`default_worktree`), whose ``HEAD`` is the commit the checkpoint was taken
+        on (on a new ``branch`` when given, else detached) and whose files are the
+        checkpoint's, as uncommitted changes, as they were. ``in_place``: into this work
+        tree, leaving its ``HEAD``, branch and index as they are; refused before
+        anything is written when that would overwrite a file with uncommitted changes
+        or an untracked file; a file with uncommitted work that the checkpoint does not
+        have is left as it is (``kept``), never removed. The live session files are
+        never written. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        :class:`~ai_protocols.errors.GitFailed`.
+        """
+        if in_place:
+            return self._restore_here(checkpoint)
+        target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
+        if os.path.lexists(target):
+            raise CheckpointRefused(str(target), "it exists already; give --worktree with "
+                                    "a new folder")
+        if branch is not None:
+            self._check_branch(branch)
+        base = checkpoint.parent or checkpoint.commit
+        args = ["worktree", "add", "-q", "--no-checkout"]
+        args += ["-b", branch] if branch else ["--detach"]
+        self._git(*args, str(target), base)
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        if checkpoint.parent is not None:
+            self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
+        return Restored(checkpoint, target, branch)
+
+    def _check_branch(self, branch: str) -> None:
+        self._git("check-ref-format", "--branch", branch)
+        exists = self._git("rev-parse", "-q", "--verify", f"refs/heads/{branch}", ok=(0, 1))
+        if exists.strip():
+            raise CheckpointRefused(f"branch {branch}", "that branch exists already; give "
+                                    "another name")
+
+    def _restore_here(self, checkpoint: Checkpoint) -> Restored:
+        temp = self._temp_index()
+        try:
+            now = self._snapshot(temp)  # the work tree, in the temporary index
+            head = self.head()
+            uncommitted = set(self._changed(head, now))
+            touched = [(s, p) for s, p in self.diff(now, checkpoint.commit)
+                       if not self._is_session_path(p)]
+            kept = [p for s, p in touched if s == "D" and p in uncommitted]
+            touched = [(s, p) for s, p in touched if not (s == "D" and p in uncommitted)]
+            clash = sorted(p for _, p in touched if p in uncommitted)
+            if clash:
+                shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more"
+                                                if len(clash) > 5 else "")
+                raise CheckpointRefused(
+                    str(self.top), f"it would overwrite uncommitted work in {shown}; "
+                    "commit or stash it, or restore into a new worktree (without --force)")
+            env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
+            for status, path in touched:
+                if status == "D":
+                    (self.top / path).unlink(missing_ok=True)
+            written = [p for s, p in touched if s != "D"]
+            if written:
+                self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
+                          "--pathspec-file-nul", env=env,
+                          stdin=b"".join(p.encode("utf-8", "surrogateescape") + b"\0"
+                                         for p in written))
+        finally:
+            temp.unlink(missing_ok=True)
+            Path(f"{temp}.lock").unlink(missing_ok=True)
+        return Restored(checkpoint, self.top, None, [p for _, p in touched], kept)
+
+    def _is_session_path(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.session_paths)
+
+    def export(self, checkpoint: Checkpoint, target: Path) -> Path:
+        """Write ``checkpoint``'s files to the gzipped tar file ``target`` (git-archive(1)),
+        under one folder named as :meth:`default_worktree`'s; atomically, never over an
+        existing file. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        :class:`~ai_protocols.errors.GitFailed`."""
+        target = Path(os.path.abspath(target))
+        if os.path.lexists(target):
+            raise CheckpointRefused(str(target), "that file exists already; remove it or "
+                                    "give another name")
+        if not target.parent.is_dir():
+            raise CheckpointRefused(str(target), f"there is no folder {target.parent}")
+        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        prefix = self.default_worktree(checkpoint).name
+        try:
+            self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o", str(temp),
+                      checkpoint.commit)
+            os.link(temp, target)  # never over a file made meanwhile
+        except FileExistsError:
+            raise CheckpointRefused(str(target), "that file exists already") from None
+        finally:
+            temp.unlink(missing_ok=True)
+        return target
+
+
+class _Git:
+    """One run of git: started at once (``posix_spawnp``, its stdin, stdout and stderr
+    pipes), waited for by :meth:`wait`. What it is given on stdin is written first
+    and whole: git reads all of it before it writes much (commit-tree, update-ref
+    and checkout's path list do)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
+        self.name = argv[3] if len(argv) > 3 else "git"
+        fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
+        (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
+        try:
+            self.pid = os.posix_spawnp("git", argv, env, file_actions=[
+                (os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, err_w, 2)])
+        except OSError as error:
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise GitFailed(self.name, f"cannot run git ({error.strerror})") from None
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        self.out, self.err = out_r, err_r
+        try:
+            if stdin:
+                view = memoryview(stdin)
+                while view:
+                    view = view[os.write(in_w, view):]
+        except BrokenPipeError:
+            pass  # it ended without reading it all: its exit status says why
+        finally:
+            os.close(in_w)
+
+    def wait(self, ok: tuple[int, ...] = (0,)) -> bytes:
+        """Its stdout once it has ended; :class:`GitFailed` with its stderr when its
+        exit status is not in ``ok``."""
+        import select  # (a C module: no cost)
+
+        out: list[bytes] = []
+        err: list[bytes] = []
+        chunks = {self.out: out, self.err: err}
+        poller = select.poll()
+        for fd in chunks:
+            poller.register(fd, select.POLLIN)
+        try:
+            while chunks:  # both at once: a chatty stderr never blocks stdout
+                for fd, _ in poller.poll():
+                    chunk = os.read(fd, 1 << 16)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                    else:
+                        poller.unregister(fd)
+                        del chunks[fd]
+        finally:
+            os.close(self.out)
+            os.close(self.err)
+            _, status = os.waitpid(self.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
+            raise GitFailed(self.name, reason or f"exit status {code}")
+        return b"".join(out)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _parse(record: bytes) -> Checkpoint | None:
+    """A checkpoint from one ``for-each-ref`` record (``None``: not one of ours)."""
+    parts = record.lstrip(b"\n").split(b"\0", 4)
+    if len(parts) < 5:
+        return None
+    ref, commit, parents, when, message = (p.decode("utf-8", "surrogateescape")
+                                           for p in parts)
+    tail = ref[len(NAMESPACE) + 1:].rsplit("/", 1) if ref.startswith(NAMESPACE + "/") else []
+    if len(tail) != 2 or not tail[1].isdigit():
+        return None
+    subject, _, body = message.partition("\n\n")
+    note = None
+    if subject.startswith(_SUBJECT):
+        paragraphs = body.rstrip("\n").rsplit("\n\n", 1)
+        note = paragraphs[0] if len(paragraphs) == 2 else None
+    import re
+
+    files = re.search(r"^AI-Protocols-Files: ([0-9]+)$", message, re.M)
+    return Checkpoint(ref=ref, agent=tail[0], number=int(tail[1]), commit=commit,
+                      parent=parents.split()[0] if parents.split() else None,
+                      time=datetime.fromtimestamp(int(when or 0), tz=timezone.utc),
+                      note=note, files=int(files.group(1)) if files else 0)
+
+
+def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
+           now: datetime | None = None) -> None:
+    """Record ``checkpoint`` in the session file at ``path`` (one edit transaction):
+    the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
+    (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
+    paths it holds uncommitted), ``GIT_BRANCH`` and ``GIT_COMMIT``, and a line of the
+    Log section. Raises what :func:`ai_protocols.session.transaction.editing` raises."""
+    from ai_protocols.session.text import preview
+    from ai_protocols.session.transaction import editing
+
+    note = f": {preview(checkpoint.note)}" if checkpoint.note else ""
+    with editing(ai_dir, path, now=now) as edit:
+        edit.set_properties(("CHECKPOINT", checkpoint.ref),
+                            ("CHECKPOINT_COMMIT", checkpoint.commit),
+                            ("CHECKPOINT_BASE", checkpoint.parent or "none"),
+                            ("CHECKPOINT_FILES", str(checkpoint.files)),
+                            ("GIT_BRANCH", branch), ("GIT_COMMIT", checkpoint.parent))
+        files = "file" if checkpoint.files == 1 else "files"
+        edit.note(f"checkpoint: {checkpoint.number} {checkpoint.short} "
+                  f"({checkpoint.files} {files} uncommitted){note}")
+
+
+class Taken:
+    """What :func:`take` did: the ``checkpoint``, the ``branch`` ``HEAD`` was on, the
+    session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
+
+    def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
+                 not_recorded: str | None = None) -> None:
+        self.checkpoint, self.branch = checkpoint, branch
+        self.session, self.not_recorded = session, not_recorded
+
+    def __repr__(self) -> str:
+        return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
+
+
+def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
+         note: str | None = None, now: datetime | None = None, *,
+         meanwhile: Callable[[], object] | None = None) -> Taken:
+    """Take a checkpoint of the work tree around ``root`` for the agent ``agent_id``
+    and record it in its session file ``path`` (:func:`record`).
+
+    The checkpoint is taken whether or not there is a session to record it in: with
+    no session file, a wrapped-up one, one a person is editing in Emacs or one that
+    cannot be written, the report's ``not_recorded`` says why it was not recorded.
+    ``meanwhile`` is called while ``git add`` runs (the command imports what it
+    needs next then, on the other core).
+    Raises :class:`~ai_protocols.errors.InvalidText` (a bad ``note``, before
+    anything is done), :class:`~ai_protocols.errors.NotAGitRepository` and
+    :class:`~ai_protocols.errors.GitFailed`.
+    """
+    if note is not None:
+        from ai_protocols.session.text import check_text
+
+        check_text("note", note)
+    checkpoints = Checkpoints(root, agent_id)
+    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile)
+    from ai_protocols.errors import AiProtocolsError, NoSession
+
+    try:
+        record(ai_dir, path, checkpoint, branch, now)
+    except NoSession:
+        return Taken(checkpoint, branch, None, f"there is no session file at {path} "
+                     "('ai-protocols start' begins one)")
+    except AiProtocolsError as error:
+        return Taken(checkpoint, branch, None, str(error))
+    return Taken(checkpoint, branch, path)

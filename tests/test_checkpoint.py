@@ -1,0 +1,597 @@
+"""``ai-protocols checkpoint``: the work tree kept in git, and put back.
+
+The installed command runs as a real subprocess in temporary git repositories,
+with real clones and a bare remote. Around every command, the user's git state
+is compared byte for byte: ``git status --porcelain=v2`` (run without optional
+locks, so that the comparison itself refreshes nothing), the bytes of
+``.git/index``, ``HEAD`` and the refs of branches and the stash. The property
+test takes and restores checkpoints of files with odd names through the
+library, for speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ai_protocols.git.checkpoint import Checkpoints
+
+from conftest import Runner
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+ME = "me.proj.claude.1800000000"
+
+
+def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True,
+                          input=input,
+                          env={**os.environ, **GIT_ENV, "GIT_OPTIONAL_LOCKS": "0"}
+                          ).stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def git_state(root: Path) -> dict[str, bytes | str]:
+    """What the user's git holds, byte for byte: status, index, HEAD, branches, stash."""
+    status = subprocess.run(["git", "-C", str(root), "status", "--porcelain=v2", "--branch",
+                             "-z", "--untracked-files=all"], check=True, capture_output=True,
+                            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout
+    dot_git = root / ".git"
+    index = dot_git / "index"
+    return {"status": status, "index": index.read_bytes() if index.exists() else b"(none)",
+            "HEAD": (dot_git / "HEAD").read_bytes(),
+            "refs": git(root, "for-each-ref", "--format=%(refname) %(objectname)",
+                        "refs/heads", "refs/stash", "refs/tags")}
+
+
+def files_of(root: Path, leave_out: tuple[str, ...] = (".ai/session-context",)) -> dict[str, bytes]:
+    """Every file of the work tree but .git, ignored files and the session files, by
+    path: what a checkpoint is to give back."""
+    ignored = set(git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                      "--directory").split("\0"))
+    found = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in names:
+            path = Path(folder, name)
+            rel = path.relative_to(root).as_posix()
+            if rel in ignored or any(rel.startswith(i) for i in ignored if i.endswith("/")) \
+                    or rel.startswith(leave_out) or rel == ".git":
+                continue
+            found[rel] = path.read_bytes()
+    return found
+
+
+def make_work(repo: Path) -> None:
+    """A repository with a commit, then a staged change, an unstaged change, a deleted
+    file, an untracked file and an ignored one."""
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+    (repo / ".gitignore").write_text("*.log\n")
+    for name in ("a.txt", "b.txt", "gone.txt", "sub/c.txt"):
+        (repo / name).parent.mkdir(exist_ok=True)
+        (repo / name).write_text(f"{name} one\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Base")
+    (repo / "a.txt").write_text("a staged\n")
+    git(repo, "add", "a.txt")
+    (repo / "a.txt").write_text("a staged, then edited\n")
+    (repo / "b.txt").write_text("b edited\n")
+    (repo / "gone.txt").unlink()
+    (repo / "sub/new file.txt").write_text("untracked\n")
+    (repo / "build.log").write_text("ignored\n")
+
+
+def test_a_checkpoint_restored_into_a_new_worktree_is_the_tree_as_it_was(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    make_work(project)
+    run("start", "--title", "Refactor", agent=ME)
+    before = git_state(project)
+    at_checkpoint = files_of(project)
+    taken = run("checkpoint", "--note", "before refactor", agent=ME)
+    assert git_state(project) == before
+    assert files_of(project) == at_checkpoint
+    assert taken.stdout.startswith("Checkpoint 1 ")
+    ref = f"refs/ai-protocols/checkpoints/{ME}/1"
+    assert f"  ref: {ref}\n" in taken.stdout
+    assert git(project, "rev-parse", f"{ref}^") == git(project, "rev-parse", "HEAD")
+    assert "build.log" not in git(project, "ls-tree", "-r", "--name-only", ref)
+
+    (project / "b.txt").write_text("b after the refactor\n")  # more edits
+    (project / "later.txt").write_text("later\n")
+    before = git_state(project)
+    for args in (("checkpoint", "list"), ("checkpoint", "list", "--json"),
+                 ("checkpoint", "show", "1")):
+        run(*args, agent=ME)
+        assert git_state(project) == before
+    target = tmp_path / "restored"
+    out = run("checkpoint", "restore", "1", "--worktree", str(target), agent=ME)
+    assert git_state(project) == before
+    assert out.stdout == f"{target}\n"
+    assert files_of(target) == at_checkpoint
+    # Its HEAD is the commit the checkpoint was taken on; the work is uncommitted again.
+    assert git(target, "rev-parse", "HEAD") == git(project, "rev-parse", "HEAD")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=target, capture_output=True, text=True, check=True).stdout
+    assert sorted(status.splitlines()) == [' D gone.txt', ' M a.txt', ' M b.txt',
+                                           '?? "sub/new file.txt"']
+
+
+def test_the_checkpoint_is_recorded_in_the_session(project: Path, run: Runner) -> None:
+    make_work(project)
+    run("start", agent=ME)
+    run("checkpoint", "--note", "before refactor", agent=ME)
+    shown = run("show", "--json", agent=ME).stdout
+    data = json.loads(shown)
+    commit = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")
+    assert data["checkpoint"] == {"ref": f"refs/ai-protocols/checkpoints/{ME}/1",
+                                  "commit": commit, "base": git(project, "rev-parse", "HEAD"),
+                                  "files": 4}
+    assert data["git_branch"] == "main"
+    assert data["log"][-1]["kind"] == "checkpoint"
+    assert data["log"][-1]["text"] == f"1 {commit[:12]} (4 files uncommitted): before refactor"
+    assert f"  checkpoint: refs/ai-protocols/checkpoints/{ME}/1 ({commit[:12]}, 4 uncommitted)" \
+        in run("show", agent=ME).stdout
+    listed = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)
+    assert [(c["number"], c["note"], c["files"], c["commit"]) for c in listed] == \
+        [(1, "before refactor", 4, commit)]
+    (project / "note.txt").write_text("from a file\n")
+    run("checkpoint", "--note", "@note.txt", agent=ME)
+    assert json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]["note"] == \
+        "from a file"
+    subprocess.run(["git", "update-ref", "-d", f"refs/ai-protocols/checkpoints/{ME}/2"],
+                   cwd=project, check=True)
+    (project / "note.txt").unlink()
+    run("checkpoint", agent=ME)  # without a note
+    second = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]
+    assert (second["number"], second["note"]) == (2, None)
+    shown = run("checkpoint", "show", "2", agent=ME).stdout
+    assert "Against checkpoint 1" in shown and ": the same files" in shown
+    assert "4 paths differ" in shown
+
+
+def test_without_a_session_the_checkpoint_is_taken_and_says_it_was_not_recorded(
+        project: Path, run: Runner) -> None:
+    make_work(project)
+    out = run("checkpoint", agent=ME)
+    assert "Note: the checkpoint was taken but not recorded in a session: there is no " \
+           "session file" in out.stderr
+    assert git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/") == \
+        f"refs/ai-protocols/checkpoints/{ME}/1"
+
+
+def test_before_the_first_commit(project: Path, run: Runner, tmp_path: Path) -> None:
+    (project / "a.txt").write_text("a\n")
+    before = git_state(project)
+    run("checkpoint", "--note", "unborn")
+    assert git_state(project) == before
+    ref = "refs/ai-protocols/checkpoints/default/1"
+    assert git(project, "log", "--format=%P", "-1", ref) == ""  # no parent
+    target = tmp_path / "restored"
+    run("checkpoint", "restore", "1", "--worktree", str(target))
+    assert files_of(target) == files_of(project)
+
+
+def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runner) -> None:
+    make_work(project)
+    run("start", agent=ME)
+    at_checkpoint = files_of(project)
+    run("checkpoint", agent=ME)
+    (project / "b.txt").write_text("b changed again\n")  # uncommitted, and in the checkpoint
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
+    assert refused.returncode == 15
+    assert refused.stderr == (f"Error: cannot restore to {project}: it would overwrite "
+                              "uncommitted work in b.txt; commit or stash it, or restore into "
+                              "a new worktree (without --force); nothing was changed\n")
+    assert git_state(project) == before and files_of(project, ()) == files
+
+    # Once the work is committed, in place is allowed: HEAD and the index stay.
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "The refactor")
+    (project / "notes.txt").write_text("untracked, and not in the checkpoint: kept\n")
+    before = git_state(project)
+    session = (project / f".ai/session-context.d/{ME}.org").read_bytes()
+    out = run("checkpoint", "restore", "1", "--force", agent=ME)
+    assert out.stdout == f"{project}\n"
+    assert "Kept 1 paths with uncommitted work that the checkpoint does not have:\n" \
+        "  notes.txt\n" in out.stderr
+    after = git_state(project)
+    assert (after["index"], after["HEAD"], after["refs"]) == \
+        (before["index"], before["HEAD"], before["refs"])
+    now = files_of(project)
+    assert now.pop("notes.txt") == b"untracked, and not in the checkpoint: kept\n"
+    assert now == at_checkpoint
+    assert (project / f".ai/session-context.d/{ME}.org").read_bytes() == session
+
+
+def test_restore_on_a_new_branch_and_what_it_refuses(project: Path, run: Runner,
+                                                     tmp_path: Path) -> None:
+    make_work(project)
+    run("checkpoint")
+    out = run("checkpoint", "restore", "1", "--branch", "rescued", "--worktree",
+              str(tmp_path / "w"))
+    assert git(tmp_path / "w", "symbolic-ref", "--short", "HEAD") == "rescued"
+    assert "on the new branch rescued" in out.stderr
+    for args, code, said in (
+            (("--worktree", str(tmp_path / "w")), 15, "it exists already"),
+            (("--branch", "rescued", "--worktree", str(tmp_path / "w2")), 15,
+             "that branch exists already"),
+            (("--force", "--branch", "x"), 2, "--force restores into this work tree")):
+        refused = run("checkpoint", "restore", "1", *args, check=False)
+        assert refused.returncode == code and said in refused.stderr
+    assert not (tmp_path / "w2").exists()
+    default = project.parent / f"{project.name}-checkpoint-default-1"
+    assert run("checkpoint", "restore", "1").stdout == f"{default}\n"
+    assert files_of(default) == files_of(tmp_path / "w")
+
+
+def test_refs_by_number_agent_ref_and_hash_and_bad_ones(project: Path, run: Runner) -> None:
+    make_work(project)
+    run("checkpoint", agent=ME)
+    run("checkpoint", agent="other.proj.codex.1800000001")
+    commit = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")
+    for name in ("1", f"{ME}/1", f"refs/ai-protocols/checkpoints/{ME}/1", commit[:7], commit):
+        assert run("checkpoint", "show", name, agent=ME).stdout.startswith(
+            f"Checkpoint {ME}/1 {commit}\n")
+    assert len(json.loads(run("checkpoint", "list", "--all", "--json").stdout)) == 2
+    assert json.loads(run("checkpoint", "list", "--json").stdout) == []  # no id: none
+    for name, why in (("2", f"there is no ref refs/ai-protocols/checkpoints/{ME}/2"),
+                      ("HEAD", "give N"), ("--all", "give N"), ("abcdef0", "no checkpoint's"),
+                      ("refs/heads/main", "give N"), ("1 2", "give N")):
+        refused = run("checkpoint", "show", "--", name, agent=ME, check=False)
+        assert refused.returncode == 5, (name, refused.stderr)
+        assert why in refused.stderr and "checkpoint list --all" in refused.stderr
+
+
+def test_export_is_a_portable_restore_point(project: Path, run: Runner,
+                                            tmp_path: Path) -> None:
+    make_work(project)
+    at_checkpoint = files_of(project, ())  # (no session file here)
+    run("checkpoint")
+    target = tmp_path / "point.tar.gz"
+    before = git_state(project)
+    assert run("checkpoint", "export", "1", str(target)).stdout == f"{target}\n"
+    assert git_state(project) == before
+    with tarfile.open(target) as archive:
+        archive.extractall(tmp_path / "x", filter="data")
+    assert _all_files(tmp_path / "x" / f"{project.name}-checkpoint-default-1") == at_checkpoint
+    data = target.read_bytes()
+    refused = run("checkpoint", "export", "1", str(target), check=False)
+    assert refused.returncode == 15 and "exists already" in refused.stderr
+    assert target.read_bytes() == data
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_outside_git_a_clear_error(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / ".ai").mkdir()  # a project, but not in git
+    for args in (("checkpoint",), ("checkpoint", "list")):
+        out = Runner(plain)(*args, check=False)
+        assert out.returncode == 14
+        assert out.stderr == (f"Error: {plain} is not in a git work tree: checkpoints are git "
+                              "commits; run it in a git repository (git init makes one)\n")
+
+
+def test_pushed_to_a_bare_remote_and_restored_from_a_fresh_clone(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    make_work(project)
+    at_checkpoint = files_of(project)
+    run("start", agent=ME)
+    run("checkpoint", "--note", "to share", agent=ME)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main", "refs/ai-protocols/*:refs/ai-protocols/*")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    elsewhere = Runner(clone)
+    refused = elsewhere("checkpoint", "show", "1", agent=ME, check=False)
+    assert refused.returncode == 5 and "git fetch origin 'refs/ai-protocols/*:refs/ai-" \
+        "protocols/*'" in refused.stderr
+    git(clone, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    assert elsewhere("checkpoint", "list", agent=ME).stdout.split()[3:] == \
+        [git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12],
+         "4", "uncommitted", "to", "share"]
+    target = tmp_path / "restored"
+    elsewhere("checkpoint", "restore", "1", "--worktree", str(target), agent=ME)
+    assert files_of(target) == at_checkpoint
+
+
+# -- odd file names ---------------------------------------------------------------------------
+
+
+def _usable(name: str) -> bool:
+    folded = name.lower().rstrip(". ")
+    return (name not in (".", "..") and folded not in (".git", "git~1")
+            and len(name.encode("utf-8", "surrogateescape")) <= 200)
+
+
+NAMES = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)),
+                min_size=1, max_size=30).filter(_usable)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(committed=st.lists(NAMES, max_size=4, unique=True),
+       untracked=st.lists(NAMES, max_size=4, unique=True), data=st.data())
+def test_odd_file_names_come_back_as_they_were(tmp_path_factory, committed: list[str],
+                                               untracked: list[str], data: st.DataObject
+                                               ) -> None:
+    base = tmp_path_factory.mktemp("odd")
+    repo = base / "repo"
+    git(base, "init", "-q", str(repo))
+    for name in committed:
+        (repo / name).write_bytes(hashlib.sha256(name.encode()).digest())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "Base")
+    edited = data.draw(st.lists(st.sampled_from(committed), unique=True)) if committed else []
+    for name in edited:
+        (repo / name).write_bytes(b"edited\n" + name.encode())
+    for name in untracked:
+        if name not in committed:
+            (repo / name).write_text(f"untracked {name!r}\n")
+    expected = files_of(repo)
+    before = git_state(repo)
+    points = Checkpoints(repo)
+    point, _ = points.take("odd names")
+    assert git_state(repo) == before
+    assert sorted(p for _, p in points.diff(point.parent, point.commit)) == sorted(
+        set(edited) | (set(untracked) - set(committed)))
+    points.restore(point, worktree=base / "restored")
+    assert files_of(base / "restored") == expected
+
+
+# -- a checkpoint killed at any moment ---------------------------------------------------------
+
+
+def _all_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def test_sigkill_at_any_moment_of_a_checkpoint(project: Path, run: Runner) -> None:
+    """Each round starts a real ``checkpoint`` and kills it with SIGKILL: after a random
+    delay across its whole run, the moment its temporary index appears (mid ``git
+    add``), or the moment its ref appears (before the session records it). The user's
+    files, index, HEAD and branches never change, every checkpoint ref there is points
+    to a whole commit of the work tree, and the session file always parses; kills
+    land before the ref and between the ref and the record (and, some, after
+    both). The randomness is seeded (``KILL_TEST_SEED``)."""
+    import random
+    import signal
+    import time
+
+    from ai_protocols import read_session
+
+    from conftest import CLI, clean_env
+
+    make_work(project)
+    for n in range(300):  # a bigger tree: the run lasts longer
+        (project / "bulk" / f"{n % 10}").mkdir(parents=True, exist_ok=True)
+        (project / "bulk" / f"{n % 10}" / f"f{n}.txt").write_text(f"{n}\n" * 50)
+    run("start", agent=ME)
+    env = clean_env(AI_AGENT_ID=ME)
+    took = []
+    for _ in range(3):
+        started = time.monotonic()
+        run("checkpoint", agent=ME)
+        took.append(time.monotonic() - started)
+    tree = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1^{{tree}}")
+    state, files = git_state(project), _all_files(project)
+    session_path = project / f".ai/session-context.d/{ME}.org"
+    refs_dir = project / ".git/refs/ai-protocols/checkpoints" / ME
+    seed = int(os.environ.get("KILL_TEST_SEED", "20261130"))
+    rng = random.Random(seed)
+    outcomes = {"no ref": 0, "ref, not recorded": 0, "ref and record": 0}
+    for round_ in range(45):
+        refs = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/")
+        logged = session_path.read_text().count("checkpoint: ")
+        known = set(os.listdir(refs_dir))
+        mode = ("delay", "temp index", "ref")[round_ % 3]
+        delay = rng.uniform(0, min(took) * 1.5)
+        proc = subprocess.Popen([str(CLI), "checkpoint"], cwd=project, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + (delay if mode == "delay" else 30)
+        while time.monotonic() < deadline and proc.poll() is None:
+            if mode == "temp index" and list((project / ".git").glob("ai-protocols-check*")):
+                break
+            if mode == "ref" and set(os.listdir(refs_dir)) - known:
+                break
+            time.sleep(0.0002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/")
+        now_logged = session_path.read_text().count("checkpoint: ")
+        if after == refs:
+            outcomes["no ref"] += 1
+        else:
+            outcomes["ref and record" if now_logged > logged else "ref, not recorded"] += 1
+        context = f"seed {seed}, round {round_} ({mode})"
+        assert git_state(project) == state, context
+        # A killed write's temporary file (cleared by the next write) and the per-machine
+        # copy kept of the session file (.ai/.locks/live/: the session's own bytes) aside.
+        def mine(path: str) -> bool:
+            return not ((path.startswith(".ai/") and path.endswith(".tmp"))
+                        or path.startswith(".ai/.locks/"))
+        now = {p: data for p, data in _all_files(project).items() if mine(p)}
+        assert now == {**{p: data for p, data in files.items() if mine(p)},
+                       session_path.relative_to(project).as_posix():
+                       session_path.read_bytes()}, context
+        read_session(session_path, session_path.read_text())  # whole
+        for ref in after.split():
+            assert git(project, "rev-parse", f"{ref}^{{tree}}") == tree, (ref, context)
+            git(project, "cat-file", "-e", f"{ref}^")  # its parent is there too
+    print(f"outcomes: {outcomes}")
+    assert outcomes["no ref"] and outcomes["ref, not recorded"], outcomes  # mid-way kills
+    run("checkpoint", agent=ME)  # the next run clears what killed runs left
+    assert not list((project / ".git").glob("ai-protocols-checkpoint-*"))
+    assert not list((project / ".ai").rglob("*.tmp"))
+    assert git_state(project) == state
+
+
+# -- "it looks rolled back" (issue 14, point 5) -----------------------------------------------
+
+
+def test_resume_and_start_say_when_the_work_is_in_another_clone(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    make_work(project)
+    run("start", "--title", "Refactor", agent=ME)
+    run("checkpoint", "--note", "before refactor", agent=ME)
+    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    assert "Warning" not in run("resume", agent=ME).stdout  # the work is here
+    # The session file is committed and pushed; the checkpoint is not (yet).
+    git(project, "add", f".ai/session-context.d/{ME}.org")
+    git(project, "commit", "-qm", "Session", "--", f".ai/session-context.d/{ME}.org")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "-b", "main", str(remote), str(clone))
+    elsewhere = Runner(clone)
+    lost = (f"its last checkpoint ({point}) holds 4 files of uncommitted work that this "
+            "checkout, with no uncommitted change, does not have: it looks rolled back: the "
+            "work may be in another checkout")
+    fetch = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+    assert elsewhere("resume", agent=ME).stdout.endswith(
+        f"\nWarning: {lost}; it is not in this clone: {fetch}, then: ai-protocols checkpoint "
+        f"restore {point}.\n")
+    data = json.loads(elsewhere("resume", "--json", agent=ME).stdout)
+    assert data["rolled_back"].startswith(lost)
+    started = elsewhere("start", agent=ME)
+    assert f"Warning: {lost}; it is not in this clone" in started.stderr
+
+    git(project, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(clone, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    assert elsewhere("resume", agent=ME).stdout.endswith(
+        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
+    elsewhere("checkpoint", "restore", point, "--force", agent=ME)
+    assert "Warning" not in elsewhere("resume", agent=ME).stdout  # the work is here now
+    assert files_of(clone) == {**files_of(project), ".gitignore": b"*.log\n"}
+
+    # In the first clone, the work stashed away looks rolled back too; committed, it does not.
+    git(project, "stash", "-q", "-u")
+    assert run("resume", agent=ME).stdout.endswith(
+        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
+    git(project, "stash", "pop", "-q")
+    (project / "b.txt").write_text("b edited further after the checkpoint\n")
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "The work, and more")  # not the checkpoint's files
+    assert "Warning" not in run("resume", agent=ME).stdout
+
+
+def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Runner) -> None:
+    make_work(project)
+    run("start", agent=ME)
+    run("checkpoint", agent=ME)
+    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    recorded = json.loads(run("show", "--json", agent=ME).stdout)["git_commit"]
+    git(project, "add", f".ai/session-context.d/{ME}.org")
+    git(project, "commit", "-qm", "Session", "--", f".ai/session-context.d/{ME}.org")
+    git(project, "stash", "-q", "-u")
+    git(project, "checkout", "-qb", "other")
+    out = run("resume", agent=ME).stdout
+    assert out.endswith(f"\nWarning: this session was recorded on branch main at commit "
+                        f"{recorded}, but this checkout is on branch "
+                        f"other; its last checkpoint ({point}) holds 4 files of uncommitted "
+                        "work that this checkout, with no uncommitted change, does not have: "
+                        "it looks rolled back: the work may be in another checkout; restore "
+                        f"it with: ai-protocols checkpoint restore {point}.\n")
+
+
+# -- the fast path: checkpoint without click ----------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["checkpoint"], ["checkpoint", "--note", "before refactor"],
+                                  ["checkpoint", "--note=x"], ["checkpoint", "--note", " "]])
+def test_checkpoint_does_the_same_on_both_paths(tmp_path: Path, args: list[str]) -> None:
+    import re
+    import sys
+
+    from test_fast_path import CLICK_PATH
+
+    from conftest import CLI, clean_env
+
+    outs = []
+    for name, command in (("fast", [str(CLI)]), ("slow", [sys.executable, "-c", CLICK_PATH])):
+        root = tmp_path / name / "proj"
+        root.mkdir(parents=True)
+        git(root, "init", "-q")
+        (root / "a.txt").write_text("a\n")
+        Runner(root)("start")
+        done = subprocess.run([*command, *args], cwd=root, env=clean_env(),
+                              capture_output=True, text=True, timeout=60)
+        outs.append((done.returncode,
+                     *(re.sub(r"\b[0-9a-f]{12}\b", "H", text.replace(str(root), "P"))
+                       for text in (done.stdout, done.stderr))))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == (4 if args[-1] == " " else 0)
+
+
+def test_checkpoint_imports_no_heavy_dependency(project: Path, run: Runner) -> None:
+    from test_fast_path import HEAVY, imported
+
+    run("start")
+    assert imported(project, "checkpoint") & (HEAVY | {"subprocess"}) == set()
+
+
+def test_checkpoints_taken_at_once_get_numbers_of_their_own(project: Path, run: Runner) -> None:
+    from conftest import CLI, clean_env
+
+    make_work(project)
+    before = git_state(project)
+    procs = [subprocess.Popen([str(CLI), "checkpoint", "--note", f"at once {n}"], cwd=project,
+                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for n in range(6)]
+    assert all(p.wait(timeout=60) == 0 for p in procs)
+    listed = json.loads(run("checkpoint", "list", "--json").stdout)
+    assert [c["number"] for c in listed] == [1, 2, 3, 4, 5, 6]
+    assert sorted(c["note"] for c in listed) == [f"at once {n}" for n in range(6)]
+    for point in listed:  # each commit names the number of its ref
+        assert git(project, "log", "-1", "--format=%s", point["ref"]) == \
+            f"ai-protocols checkpoint {point['number']}: {point['note']}"
+    assert git_state(project) == before
+
+
+def test_a_file_changed_in_the_tick_the_index_was_written_is_seen(repo: Path,
+                                                                   run: Runner) -> None:
+    """Git tells a "racily clean" file (changed in the same tick as the index was
+    written, same size) by comparing with the index file's time: the temporary copy
+    keeps that time, so the checkpoint holds the change, not what the index says."""
+    git(repo, "config", "core.trustctime", "false")  # (ctime cannot be set back)
+    path = repo / "f.txt"
+    path.write_text("AAAA")
+    recorded = path.stat().st_mtime_ns - 10**10  # ten seconds ago: not racy when added
+    os.utime(path, ns=(recorded, recorded))
+    git(repo, "add", "f.txt")
+    git(repo, "commit", "-qm", "Base")
+    with open(path, "r+") as handle:  # same size, same inode, the recorded time
+        handle.write("BBBB")
+    os.utime(path, ns=(recorded, recorded))
+    os.utime(repo / ".git/index", ns=(recorded, recorded))  # written in that tick
+    run("checkpoint")
+    assert git(repo, "show", "refs/ai-protocols/checkpoints/default/1:f.txt") == "BBBB"
+
+
+def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, run: Runner,
+                                                               tmp_path: Path) -> None:
+    make_work(project)
+    run("checkpoint")
+    run("checkpoint")
+    git(project, "pack-refs", "--all")  # the refs now live in packed-refs
+    run("checkpoint")
+    git(project, "worktree", "add", "-q", "--detach", str(tmp_path / "linked"))
+    Runner(tmp_path / "linked")("checkpoint", "--note", "from the linked worktree")
+    listed = json.loads(run("checkpoint", "list", "--json").stdout)
+    assert [c["number"] for c in listed] == [1, 2, 3, 4]
+    assert listed[3]["note"] == "from the linked worktree"
+    assert git(project, "log", "-1", "--format=%s", listed[3]["ref"]) == \
+        "ai-protocols checkpoint 4: from the linked worktree"
