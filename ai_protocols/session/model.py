@@ -66,6 +66,15 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
               "Tick the progress or next-step item with this text."),
     EntryKind("summary", "--summary", None, False, False,
               "Replace the short summary read first on resume (once per call)."),
+    EntryKind("current", "--current", None, False, False,
+              "The step in progress now, read first on resume: a Progress item marked "
+              "[-]; the one marked before goes back to open (once per call)."),
+    EntryKind("key-file", "--key-file", "key-files", False, True,
+              "A file the next session must read first (a path inside the project).",
+              "Key files", "key_files"),
+    EntryKind("context", "--context", "context", False, True,
+              "A fact that must survive a compaction of the agent's context.",
+              "Context", "context"),
 )
 #: The option that gives a decision's rationale, and its help text.
 RATIONALE_OPTION = ("--rationale", "Why the --decision before it was taken.")
@@ -121,6 +130,11 @@ class Session:
     git_branch: str | None = None  # the branch and commit the session last saw
     git_commit: str | None = None
     context_shown: str | None = None  # a digest of the context a hook last gave the agent
+    objective: str | None = None  # OBJECTIVE: what the session is for (start --objective)
+    paused: datetime | None = None  # PAUSED: when it was paused (STATUS paused)
+    pause_note: str | None = None  # PAUSE_NOTE: why, or what to do on resuming
+    #: The step in progress (``log --current``): the Progress item marked ``[-]``.
+    current: Entry | None = None
     summary: str | None = None
     #: The items of each section, by kind (:data:`SECTION_KINDS`), in file order.
     entries: dict[str, list[Entry]] = field(default_factory=dict)
@@ -181,6 +195,10 @@ class Session:
             "git_commit": self.git_commit,
             "exit_by": self.exit_by,
             "updated_at": instant(self.updated_at, self.updated),
+            "objective": self.objective,
+            "current": self.current.to_json() if self.current is not None else None,
+            "paused": iso(self.paused),
+            "pause_note": self.pause_note,
         }
 
 
