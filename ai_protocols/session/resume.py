@@ -63,6 +63,8 @@ CUT_MARK = "[cut to fit; all of it: ai-protocols show]"
 ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
 #: The lists, highest priority first: when not all fits, the last are left out first.
 LISTS = ("key_files", "context", "next", "blockers", "decisions", "discoveries", "others")
+#: The lists in the order of ``resume --json``'s keys (the older first).
+_JSON_LISTS = (*LISTS[2:], *LISTS[:2])
 #: Bytes the objective is cut to (ending in ``…``; all of it: ``ai-protocols show``).
 OBJECTIVE_BYTES = 120
 _LABELS = {
@@ -89,8 +91,9 @@ class ResumeContext:
     ``session`` is ``None`` when the agent has no session file yet. The lists hold
     only open items, newest first: ``in_progress`` is the step ``log --current``
     marked, else the newest open progress item; ``key_files`` and ``context`` the
-    session's key files and facts of context; ``others`` the other agents' sessions in a state that calls for
-    ``recover`` (crashed, abandoned, wrapped-up but not moved), newest first;
+    session's key files and facts of context; ``others`` the other agents'
+    sessions in a state that calls for ``recover`` (crashed, abandoned, wrapped-up
+    but not moved), newest first;
     ``rolled_back`` the warning when the session was recorded on another branch,
     or at a commit this clone does not have.
 
@@ -125,7 +128,8 @@ class ResumeContext:
                 f"others={len(self.others)}, max_bytes={self.max_bytes})")
 
     def _lists(self) -> dict[str, list]:
-        return {"key_files": self.key_files, "context": self.context, "next": self.next_steps, "blockers": self.blockers,
+        return {"key_files": self.key_files, "context": self.context,
+                "next": self.next_steps, "blockers": self.blockers,
                 "decisions": self.decisions, "discoveries": self.discoveries,
                 "others": self.others}
 
@@ -369,9 +373,9 @@ class _TextForm(_Form):
         if session.objective:
             out.append(f"\nObjective: {_clip(session.objective, OBJECTIVE_BYTES)}\n")
         if session.status == "paused":
-            when = _stamp(session.paused)
-            out.append(f"\nPaused at {when}: {_clip(session.pause_note, OBJECTIVE_BYTES) or '(no note)'}"
-                       " ('ai-protocols start' resumes it)\n")
+            note = _clip(session.pause_note, OBJECTIVE_BYTES) or "(no note)"
+            out.append(f"\nPaused at {_stamp(session.paused)}: {note} "
+                       "('ai-protocols start' resumes it)\n")
         out.append("\nIn progress:\n")
         if context.in_progress is None or step is None:
             out.append("  (no open progress item)\n")
@@ -515,13 +519,8 @@ class _JsonForm(_Form):
             "agent_id": context.agent_id,
             "title": _clip(session.title, 100) if session else None,
             "status": _clip(session.status, 20) if session else None,
-            "objective": _clip(session.objective, OBJECTIVE_BYTES) if session else None,
-            "paused": iso(session.paused) if session else None,
-            "pause_note": _clip(session.pause_note, OBJECTIVE_BYTES) if session else None,
-            "in_progress": in_progress,
-            "key_files": [],
-            "context": [],
             "summary": summary,
+            "in_progress": in_progress,
             "next": [],
             "blockers": [],
             "decisions": [],
@@ -537,7 +536,13 @@ class _JsonForm(_Form):
             "rolled_back": context.rolled_back,
             "cut": {"summary": summary != self.summary,
                     "in_progress": step != self.step},
-            "left_out": dict.fromkeys(LISTS, 0),
+            "left_out": dict.fromkeys(_JSON_LISTS, 0),
+            # (issue 14's keys come last: the keys before them stay as they were)
+            "objective": _clip(session.objective, OBJECTIVE_BYTES) if session else None,
+            "paused": iso(session.paused) if session else None,
+            "pause_note": _clip(session.pause_note, OBJECTIVE_BYTES) if session else None,
+            "key_files": [],
+            "context": [],
         }
 
     def base(self, summary: str | None, step: str | None) -> int:
@@ -559,5 +564,5 @@ class _JsonForm(_Form):
                left: dict[str, int]) -> dict[str, object]:
         data = self._data(summary, step)
         data.update(items)
-        data["left_out"] = dict(left)
+        data["left_out"] = {key: left[key] for key in _JSON_LISTS}
         return data
