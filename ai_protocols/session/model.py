@@ -83,6 +83,9 @@ INTERNAL_KINDS = ("exit",)
 KIND_OF: dict[str, EntryKind] = {k.kind: k for k in ENTRY_KINDS}
 #: The kinds whose entries are items of a section of their own, in file order.
 SECTION_KINDS: tuple[EntryKind, ...] = tuple(k for k in ENTRY_KINDS if k.section)
+#: How many of them ``show --json`` gives in their place; the later ones come after
+#: the older keys, which keep their order.
+_FIRST_SECTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,8 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            **{k.json_key: [e.to_json() for e in self.items(k.kind)] for k in SECTION_KINDS},
+            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+               for k in SECTION_KINDS[:_FIRST_SECTIONS]},
             "log": [_log_json(e) for e in self.log],
             "pending": [_pending_json(e) for e in self.pending],
             "owner": self.owner,
@@ -195,6 +199,9 @@ class Session:
             "git_commit": self.git_commit,
             "exit_by": self.exit_by,
             "updated_at": instant(self.updated_at, self.updated),
+            # (the keys of issue 14 last: those before keep their order)
+            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+               for k in SECTION_KINDS[_FIRST_SECTIONS:]},
             "objective": self.objective,
             "current": self.current.to_json() if self.current is not None else None,
             "paused": iso(self.paused),
