@@ -362,7 +362,8 @@ class Project:
         ignored by git).
         A title that is empty or only white space is no title. ``objective`` (one
         line) is what the session is for (``OBJECTIVE``), read first on resume; given
-        to a session that has another, it replaces it (a Log line says so).
+        to the caller's session (or one it takes over) that has another, it replaces
+        it (a Log line says so).
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
         ``resumed_pause`` says what its pause said.
 
@@ -450,8 +451,9 @@ class Project:
                         if line.rstrip() == "* Session":
                             edit.doc.set_line(edit.line, f"* Session: {escape_headline(title)}")
                     session, titled = edit.session(), True
-            if objective is not None and session.objective != objective and \
-                    live_emacs_lock(self.path) is None:
+            mine = existing is None or took_over or (state is not None and state.state == "mine")
+            if objective is not None and session.objective != objective and mine and \
+                    live_emacs_lock(self.path) is None:  # (not another agent's, at work)
                 with editing(self.ai_dir, self.path, now=at, held=True) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     edit.note(f"objective: {preview(objective)}")
