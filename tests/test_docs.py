@@ -354,4 +354,5 @@ def test_the_session_file_is_written_in_one_place() -> None:
                                 "board/board.py"}
     # Who takes several session files' locks at once, and passes held=True.
     assert found["locked_sessions("] == {
-        "session/transaction.py", "session/project.py", "session/recovery.py"}
+        "session/transaction.py", "session/project.py", "session/recovery.py",
+        "session/pause.py"}  # abandon: the session's lock and the archive's

@@ -226,7 +226,8 @@ class Model:
         owner = Owner(socket.gethostname(), os.getpid(), process_start(os.getpid()),
                       process_since_boot(os.getpid())).to_property()
         keys |= {"HOST": socket.gethostname(), "OWNER": owner, "STARTED": None,
-                 "UPDATED": None, "UPDATED_AT": None, "STATUS": self.status}
+                 "UPDATED": None, "UPDATED_AT": None, "STATUS": self.status,
+                 "GIT_BRANCH": None}  # (the repository's unborn branch, issue 14)
         if self.ended is not None:
             keys |= {"ENDED": None, "DESCRIPTION": self.description}
         return keys

@@ -128,7 +128,8 @@ def test_the_parser_gives_up_on_what_it_does_not_know() -> None:
     assert parse_options(["--max-bytes=02560", "--max-bytes", "9000"], "resume") is None
     assert parse_options(["--progress", "a", "--progress=b", "--next=--done"], "log") \
         == {"progress": ("a", "b"), "decision": (), "rationale": (), "discovery": (),
-            "blocker": (), "next": ("--done",), "done": (), "summary": None, "task": None}
+            "blocker": (), "next": ("--done",), "done": (), "summary": None, "task": None,
+                "current": None, "key_file": (), "context": ()}
     # What click would take silently, the fast path leaves to click, which refuses it:
     assert parse_options(["--next", "--done"], "log") is None
     assert parse_options(["--summary", "a", "--summary", "b"], "log") is None

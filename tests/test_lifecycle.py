@@ -188,7 +188,8 @@ def test_show_json_keys_are_stable(project: Path, run: Runner) -> None:
                           "owner", "exit", "exited", "adopted_from", "agent_session",
                           "agent_source", "transcript", "compactions", "compacted",
                           "git_branch", "git_commit", "exit_by", "updated_at",
-                          "checkpoint"]
+                          "checkpoint", "key_files", "context", "objective", "current",
+                          "paused", "pause_note"]
     assert data["schema"] == 1
     assert data["path"] == str(context(project, AGENT))
     assert data["agent_id"] == AGENT

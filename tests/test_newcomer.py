@@ -388,7 +388,8 @@ def test_the_library_names_the_kinds_it_takes(project: Path) -> None:
     with pytest.raises(InvalidText) as raised:
         p.log(LogEntry("bogus", "x"))
     assert str(raised.value) == ("kind 'bogus' cannot be used: use one of progress, decision, "
-                                 "discovery, blocker, next, done, summary")
+                                 "discovery, blocker, next, done, summary, current, key-file, "
+                                 "context")
     assert raised.value.exit_code == 4
 
 

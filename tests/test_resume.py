@@ -99,8 +99,8 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
     set_properties(session_file(project, ME), GIT_BRANCH="elsewhere")
     text = resume(run)
     in_order(text, "Resume: Fix the sweep (agent me.proj.claude.1800000000, active)\n",
-             "\nSummary:\n  Sweeping in reverse\n",
              "\nIn progress:\n  - [", "] Reproduce it\n",
+             "\nSummary:\n  Sweeping in reverse\n",
              "\nNext steps:\n  - [", "] Write the test\n",
              "\nBlockers:\n  - [", "] CI is down\n",
              "\nDecisions:\n  - [", "] Use a heap\n    rationale: Lists are slow\n",
@@ -108,7 +108,8 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
              "\nSession: last updated ",
              "\nGit:\n  branch ", "Add .ai\n",
              "\nOther agents' sessions to recover:\n  - dead.proj.codex.1700000001: crashed",
-             "\nWarning: this session was recorded on branch elsewhere, but this checkout is "
+             "\nWarning: this session was recorded on branch elsewhere at commit "
+             f"{git(project, 'rev-parse', 'HEAD')}, but this checkout is "  # (log records it)
              f"on branch {git(project, 'branch', '--show-current')}: {ROLLED_BACK}.\n")
     assert text.endswith(f"{ROLLED_BACK}.\n")
     assert "Left out" not in text  # it all fits
@@ -629,7 +630,8 @@ def test_the_json_keys_are_stable(project: Path, run: Runner) -> None:
     assert list(data) == ["schema", "session", "agent_id", "title", "status", "summary",
                           "in_progress", "next", "blockers", "decisions", "discoveries",
                           "updated", "compactions", "compacted", "git", "others",
-                          "rolled_back", "cut", "left_out", "tasks"]
+                          "rolled_back", "cut", "left_out", "objective", "paused",
+                          "pause_note", "key_files", "context", "tasks"]
     assert data["schema"] == 1 and data["session"] is True and data["agent_id"] == ME
     assert list(data["in_progress"]) == ["time", "text", "done"]
     assert list(data["next"][0]) == ["time", "text", "done"]
@@ -640,7 +642,8 @@ def test_the_json_keys_are_stable(project: Path, run: Runner) -> None:
     assert list(data["others"][0]) == ["agent_id", "path", "state", "evidence", "summary",
                                        "updated", "adopt", "archive"]
     assert list(data["cut"]) == ["summary", "in_progress"]
-    assert list(data["left_out"]) == ["next", "blockers", "decisions", "discoveries", "others"]
+    assert list(data["left_out"]) == ["next", "blockers", "decisions", "discoveries", "others",
+                                      "key_files", "context"]
 
 
 def test_the_library_gives_what_the_command_prints(project: Path, run: Runner) -> None:

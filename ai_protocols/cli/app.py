@@ -238,8 +238,10 @@ def init(agents_md: bool) -> None:
                               "@FILE from a file).")
 @click.option("--task", "task_id", metavar="ID",
               help="Link the session to this task of the board (docs/tasks.md).")
+@click.option("--objective", help="What the session is for, one line, read first on "
+                                  "resume (- reads it from stdin, @FILE from a file).")
 @_errors_to_exit
-def start(title: str | None, task_id: str | None) -> None:
+def start(title: str | None, task_id: str | None, objective: str | None) -> None:
     """Start a session, or pick up the one that did not wrap up.
 
     Creates the session-context file when there is none. When one is there,
@@ -248,16 +250,20 @@ def start(title: str | None, task_id: str | None) -> None:
     it (git clean, git stash -u, git checkout), it is brought back from the
     copy kept in .ai/.locks/live/, with every entry logged to it. In a git
     repository without .ai/ yet, it first sets the project up as init does.
+    A session that was paused (ai-protocols pause) is resumed: it says so.
     """
     given = _given("--title")
     if given:
         title = text_of(given[-1])
+    given = _given("--objective")
+    if given:
+        objective = text_of(given[-1])
     project = _project()
     if task_id is not None:  # a task that is not there: refused before anything starts
         from ai_protocols.board.board import Board
 
         Board(project).task(task_id)
-    report = project.start(title or None)
+    report = project.start(title or None, objective=objective or None)
     if report.set_up:
         click.echo(f"{display(str(project.root))} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
@@ -281,6 +287,10 @@ def start(title: str | None, task_id: str | None) -> None:
     where = display(str(report.path))
     if report.fresh:
         click.echo(f"Started a fresh session: {where}")
+    elif report.resumed_pause is not None:
+        click.echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "
+                   f"{where}.\n")
+        click.echo(render_session(report.session))
     elif state is not None and state.state == "mine":
         click.echo(f"This session already started: {where}\n")
         click.echo(render_session(report.session))
@@ -425,6 +435,64 @@ def _linked_task(project: Project) -> str | None:
     return session.task
 
 
+@cli.command()
+@click.option("--note", help="Why, or what to do first on resuming (one line).")
+@click.option("--no-checkpoint", is_flag=True,
+              help="Do not make a checkpoint of the work tree first.")
+@_errors_to_exit
+def pause(note: str | None, no_checkpoint: bool) -> None:
+    """Pause this agent's session, to come back to it later.
+
+    STATUS becomes paused: status, list and resume say so, with the note; a
+    paused session is never judged crashed or abandoned, and recover refuses
+    it without --force. The next 'ai-protocols start' of this agent resumes
+    it. In a git work tree a checkpoint of the work tree is made first (as
+    'ai-protocols checkpoint' does), unless --no-checkpoint; if it fails, the
+    session is not paused.
+    """
+    from ai_protocols.errors import GitFailed, NotAGitRepository
+
+    project = _project()
+    if note is not None:
+        from ai_protocols.session.text import check_text
+
+        check_text("note", note, one_line=True)  # (before a checkpoint is made)
+    if not no_checkpoint:
+        from ai_protocols.cli.output import print_checkpoint
+        from ai_protocols.git.checkpoint import take
+
+        try:
+            print_checkpoint(take(project.root, project.ai_dir, project.path,
+                                  project.agent_id, note))
+        except NotAGitRepository:
+            click.echo("Note: no checkpoint made: not in a git work tree.", err=True)
+        except GitFailed as error:
+            raise GitFailed(error.command, f"{error.reason}; the session is not paused "
+                            "(pause without a checkpoint: ai-protocols pause "
+                            "--no-checkpoint)") from error
+    session = project.pause(note)
+    click.echo(f"Paused the session{': ' + display(note) if note else ''}. "
+               "'ai-protocols start' resumes it.", err=True)
+    click.echo(display(str(session.path)))
+
+
+@cli.command()
+@click.option("--reason", required=True, help="Why it is abandoned (one line); kept as "
+                                               "the archive's description.")
+@_errors_to_exit
+def abandon(reason: str) -> None:
+    """Close this agent's session as abandoned and archive it; print the archive.
+
+    Like wrap-up, but STATUS abandoned, and the reason kept as DESCRIPTION
+    and in the Log; the archive is named after the reason. The next start
+    is fresh.
+    """
+    archive = _project().abandon(reason)
+    click.echo("Abandoned the session and archived it; the next 'ai-protocols start' "
+               "begins a fresh one. The archive:", err=True)
+    click.echo(display(str(archive)))
+
+
 @cli.command("list")
 @click.option("--agent", help="Only sessions of this AI_AGENT_ID.")
 @click.option("--runtime", help="Only sessions whose id has this runtime (its third part).")
@@ -435,7 +503,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
     """List open session contexts and archived sessions, newest first.
 
     An open file shows its state, as status says it (live, ended, crashed,
-    abandoned, unknown, wrapped-up); an archive shows how it was closed (its
+    abandoned, unknown, wrapped-up, paused); an archive shows how it was closed (its
     STATUS). With --json, prints a JSON array with one compact object per line.
     Archived sessions are read through a per-machine cache,
     .ai/.locks/sessions.index, whose rows are used only while each archive's
@@ -474,7 +542,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
 @_errors_to_exit
 def status(as_json: bool) -> None:
-    """Show every session-context file: live, ended, crashed, abandoned or unknown.
+    """Show every session-context file: live, ended, crashed, abandoned, paused or unknown.
 
     Each state comes with the evidence that decided it: the spawner's lease,
     the owning process recorded at start, or the time of the last update

@@ -166,18 +166,35 @@ def render_session(session: Session) -> str:
         commit = (session.checkpoint_commit or "?")[:12]
         out.append(f"  checkpoint: {session.checkpoint} ({commit}, "
                    f"{session.checkpoint_files} uncommitted)")
+    if session.paused or session.status == "paused":
+        out.append(f"  paused:   {_stamp(session.paused)}   {one(session.pause_note, '')}")
 
     def block(text: str, indent: str) -> str:
         return textwrap.indent(display(text, lines=True), indent).lstrip()
 
-    out.append("Summary:")
-    out.append(f"  {block(session.summary, '  ')}" if session.summary else "  (none)")
-    for title, entries in ((k.title, session.items(k.kind)) for k in SECTION_KINDS):
+    # What the next session needs first (issue 14): the objective, the step in
+    # progress, the key files and the context; then the summary and the rest.
+    first = ("key-file", "context")
+    # (Each only when there is one: a session that uses none reads as before.)
+    if session.objective:
+        out.append(f"Objective: {display(session.objective)}")
+    current = session.current
+    if current is not None:
+        out.append(f"Current step:\n  {_stamp(current.time)}  {block(current.text, '      ')}")
+    kinds = [k for k in SECTION_KINDS if k.kind in first and session.items(k.kind)]
+    sections = [(k.title, session.items(k.kind)) for k in kinds]
+    sections.append(("Summary", None))
+    sections += [(k.title, session.items(k.kind)) for k in SECTION_KINDS if k.kind not in first]
+    for title, entries in sections:
         out.append(f"{title}:")
+        if entries is None:
+            out.append(f"  {block(session.summary, '  ')}" if session.summary else "  (none)")
+            continue
         if not entries:
             out.append("  (none)")
         for entry in entries:
-            mark = "" if entry.done is None else ("[X] " if entry.done else "[ ] ")
+            mark = "" if entry.done is None else \
+                ("[X] " if entry.done else "[-] " if entry is current else "[ ] ")
             when = _stamp(entry.time)
             if entry.time and entry.stamp and not re.search(r"[0-9]:[0-9]", entry.stamp):
                 when = f"{when[:10]}      "  # a date alone, as C-c ! writes it

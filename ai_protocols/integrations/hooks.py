@@ -10,7 +10,8 @@ the pinned programs sent). :func:`run_hook` does, per event:
 - ``SessionStart``: start the session file of the agent's session, or carry on
   the one there (taking it over from a process that is gone); record the
   agent's session id, the ``source`` and the transcript in its properties and
-  the git branch and commit it sees; for Claude Code, write ``AI_AGENT_ID``
+  the git branch and commit it sees (a paused session is resumed, and the
+  context says so); for Claude Code, write ``AI_AGENT_ID``
   into ``CLAUDE_ENV_FILE``; print the resume context, which reaches the model.
 - ``PreCompact``: count the compaction and print the context to keep, which the
   agent adds to its compaction instructions.
@@ -204,6 +205,9 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     if report is not None:
         session: Session | None = report.session  # as read, before this hook records
         context = _context_of(project, session, git)
+        if report.resumed_pause is not None:  # (ai-protocols pause, then this start)
+            context = (f"This session was paused ({report.resumed_pause}); this start "
+                       f"resumed it.\n\n{context}")
     else:
         context, session = _context(project)
     shown = _digest(data, context)

@@ -54,7 +54,7 @@ __all__ = [
 DEFAULT_STALE_HOURS = 12.0
 #: Every state a session-context file can be in, the one vocabulary of ``status``,
 #: ``list``, ``start``, ``resume`` and their JSON (``mine`` is ``live`` to its owner).
-STATES = ("live", "ended", "crashed", "abandoned", "unknown", "wrapped-up")
+STATES = ("live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "paused")
 #: The states in which a session's agent is gone: it ended without a wrap-up (exit
 #: status 0, or its own SessionEnd), crashed (another exit status, a signal, or its
 #: owner process gone without a record), or nobody wrote to it for long.
@@ -69,7 +69,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from typing import Literal
 
-    State = Literal["live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "mine"]
+    State = Literal["live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "paused",
+                    "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
 # owner is the first ancestor that is none of these.
@@ -251,16 +252,23 @@ def normal_end(exit_: str) -> bool:
 def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str | None,
            exit_: str | None, exited: datetime | None, host: str | None,
            updated: datetime | None, now: datetime, stale_after: timedelta,
-           exit_by: str | None = None, age: timedelta | None = None) -> Liveness:
+           exit_by: str | None = None, age: timedelta | None = None,
+           paused: datetime | None = None, pause_note: str | None = None) -> Liveness:
     """Decide a session's state from the strongest evidence there is (see the module).
     ``exit_by`` is who recorded ``exit_`` (default: its spawner). ``age`` is how long
     ago the last write was (:func:`ai_protocols.liveness.clock.age_since`); without it,
     ``now - updated``, never below zero. ``status`` ``active`` beside an exit record
-    means the file was written to after the record."""
+    means the file was written to after the record. ``status`` ``paused`` (``ai-protocols
+    pause``, at ``paused``, for ``pause_note``) is ``paused`` whatever else is recorded:
+    a paused session waits for its agent, however long, and is never crashed or
+    abandoned."""
     if age is None:
         age = age_since(updated, None, now)
     if status == "wrapped-up":
         return Liveness("wrapped-up", "closed by a wrap-up that did not finish moving it", age)
+    if status == "paused":
+        when = f"{paused:%Y-%m-%d %H:%M}" if paused else "an unrecorded time"
+        return Liveness("paused", f"paused at {when}: {pause_note or '(no note)'}", age)
     if agent_id and lease_held(ai_dir, agent_id):
         return Liveness("live", "its spawner holds the lease", age)
     if exit_:

@@ -50,6 +50,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
+PAUSED = "paused"  # ai-protocols pause (ai_protocols.session.pause)
+ABANDONED = "abandoned"  # ai-protocols abandon: closed, and archived as such
+#: Sections a new file does not have: each is added, before the Log, by its first entry.
+ON_DEMAND = ("key-files", "context")
+#: The checkbox of the step in progress (``log --current``): Org's "partly done" box.
+CURRENT_BOX = "[-]"
 ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
 NO_SESSION_HEADLINE = "it has no session headline (one with STATUS and STARTED)"
 #: The property that holds the title. Earlier versions wrote ``TITLE``, which Org 9.7's
@@ -199,10 +205,15 @@ def read_session(path: Path, text: str) -> Session:
         checkpoint_files=_count(props.get("CHECKPOINT_FILES", "")),
         context_shown=props.get("CONTEXT_SHOWN"),
         task=props.get("TASK") or None,
+        objective=props.get("OBJECTIVE"),
+        paused=parse_timestamp(props.get("PAUSED", "")),
+        pause_note=props.get("PAUSE_NOTE"),
     )
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
         session.entries[kind.kind] = _entries(doc, section) if section is not None else []
+    session.current = next((e for e in reversed(session.progress) if _is_current(doc, e)),
+                           None)
     log = find_section(doc, headline, "log")
     session.log = chronology(session, _entries(doc, log) if log is not None else [])
     summary = find_section(doc, headline, "summary")
@@ -210,6 +221,12 @@ def read_session(path: Path, text: str) -> Session:
         start, end, text = _summary_span(doc, summary)
         session.summary = text if end > start else None
     return session
+
+
+def _is_current(doc: OrgFile, entry: Entry) -> bool:
+    """Whether ``entry``'s checkbox is :data:`CURRENT_BOX`."""
+    return entry.box is not None and \
+        doc.lines[entry.line][entry.box:entry.box + 3] == CURRENT_BOX
 
 
 def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
@@ -315,6 +332,8 @@ def new_session_text(*, agent_id: str | None, host: str, title: str | None,
         ":END:",
     ]
     for key, section_title in SECTIONS:
+        if key in ON_DEMAND:
+            continue
         lines += [f"** {section_title}", ":PROPERTIES:", format_property("CUSTOM_ID", key), ":END:"]
     lines.append(log_line(stamp, "start: session started"))
     return "\n".join(lines) + "\n"
@@ -334,6 +353,10 @@ def _section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:
         return found
     stars = "*" * (session.level + 1)
     at = session.subtree_end
+    log = find_section(doc, session, "log") if key in ON_DEMAND else None
+    if log is not None and log.level == session.level + 1 and \
+            session.line < log.line < session.subtree_end:
+        at = log.line  # (a new kind's section goes before the Log, as a new file has it)
     doc.insert(at, [f"{stars} {dict(SECTIONS)[key]}", ":PROPERTIES:",
                     format_property("CUSTOM_ID", key), ":END:"])
     return next(h for h in doc.headlines if h.line == at)
@@ -380,6 +403,20 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     return item.text, f'done: {title} item "{preview(item.text)}"'
 
 
+def _mark_current(doc: OrgFile, session_line: int) -> None:
+    """Make the last Progress item the one step in progress (:data:`CURRENT_BOX`), and
+    put every other item marked so back to open (``[ ]``)."""
+    section = find_section(doc, doc.find(session_line), "progress")
+    assert section is not None  # an item was just added to it
+    items = [e for e in _entries(doc, section) if e.box is not None]
+    for entry in items:
+        box = CURRENT_BOX if entry is items[-1] else "[ ]"
+        line = strip_ending(doc.lines[entry.line], doc.newline)
+        if line[entry.box:entry.box + 3] in ("[ ]", CURRENT_BOX) and \
+                line[entry.box:entry.box + 3] != box:
+            doc.set_line(entry.line, line[:entry.box] + box + line[entry.box + 3:])
+
+
 def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
                 folding: bool = False) -> str:
     """Splice one entry into ``doc``; return what was recorded, ``kind: preview`` (what
@@ -389,8 +426,10 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     ``exit``."""
     text = entry.text
     if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
+        paused = doc.find(session_line).properties.get("STATUS") == PAUSED
         doc.set_properties(session_line, [
-            ("STATUS", ENDED), ("EXIT", property_value(text)), ("EXITED", stamp),
+            ("STATUS", PAUSED if paused else ENDED),  # a pause outlives its agent
+            ("EXIT", property_value(text)), ("EXITED", stamp),
             ("EXIT_BY", None)])  # a hook sets its own after
         line = f"exit: ended without wrap-up ({preview(text)})"
         append_entry(doc, session_line, "log", [log_line(stamp, line)])
@@ -398,6 +437,10 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     if entry.kind == "summary":
         _set_summary(doc, session_line, text)
         append_entry(doc, session_line, "log", [log_line(stamp, "summary: updated")])
+    elif entry.kind == "current":
+        append_entry(doc, session_line, "progress",
+                     entry_lines(stamp, text, checkbox=False))
+        _mark_current(doc, session_line)
     elif entry.kind == "done":
         try:
             text, reference = _mark_done(doc, session_line, text)
@@ -461,5 +504,6 @@ def read_info(path: Path, kind: Literal["open", "archived"],
             path=path, agent_id=info.agent_id, host=props.get("HOST"), status=info.status,
             started=info.started, updated=info.updated, updated_at=props.get("UPDATED_AT"),
             owner=props.get("OWNER"), exit=props.get("EXIT"),
-            exited=parse_timestamp(props.get("EXITED", "")), exit_by=props.get("EXIT_BY")))
+            exited=parse_timestamp(props.get("EXITED", "")), exit_by=props.get("EXIT_BY"),
+            paused=parse_timestamp(props.get("PAUSED", "")), pause_note=props.get("PAUSE_NOTE")))
     return [info]

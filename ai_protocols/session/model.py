@@ -66,6 +66,15 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
               "Tick the progress or next-step item with this text."),
     EntryKind("summary", "--summary", None, False, False,
               "Replace the short summary read first on resume (once per call)."),
+    EntryKind("current", "--current", None, False, False,
+              "The step in progress now, read first on resume: a Progress item marked "
+              "[-]; the one marked before goes back to open (once per call)."),
+    EntryKind("key-file", "--key-file", "key-files", False, True,
+              "A file the next session must read first (a path inside the project).",
+              "Key files", "key_files"),
+    EntryKind("context", "--context", "context", False, True,
+              "A fact that must survive a compaction of the agent's context.",
+              "Context", "context"),
 )
 #: The option that gives a decision's rationale, and its help text.
 RATIONALE_OPTION = ("--rationale", "Why the --decision before it was taken.")
@@ -74,6 +83,9 @@ INTERNAL_KINDS = ("exit",)
 KIND_OF: dict[str, EntryKind] = {k.kind: k for k in ENTRY_KINDS}
 #: The kinds whose entries are items of a section of their own, in file order.
 SECTION_KINDS: tuple[EntryKind, ...] = tuple(k for k in ENTRY_KINDS if k.section)
+#: How many of them ``show --json`` gives in their place; the later ones come after
+#: the older keys, which keep their order.
+_FIRST_SECTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,11 @@ class Session:
     checkpoint_files: int = 0
     context_shown: str | None = None  # a digest of the context a hook last gave the agent
     task: str | None = None  # the id of its task on the board (start/log --task; docs/tasks.md)
+    objective: str | None = None  # OBJECTIVE: what the session is for (start --objective)
+    paused: datetime | None = None  # PAUSED: when it was paused (STATUS paused)
+    pause_note: str | None = None  # PAUSE_NOTE: why, or what to do on resuming
+    #: The step in progress (``log --current``): the Progress item marked ``[-]``.
+    current: Entry | None = None
     summary: str | None = None
     #: The items of each section, by kind (:data:`SECTION_KINDS`), in file order.
     entries: dict[str, list[Entry]] = field(default_factory=dict)
@@ -173,7 +190,8 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            **{k.json_key: [e.to_json() for e in self.items(k.kind)] for k in SECTION_KINDS},
+            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+               for k in SECTION_KINDS[:_FIRST_SECTIONS]},
             "log": [_log_json(e) for e in self.log],
             "pending": [_pending_json(e) for e in self.pending],
             "owner": self.owner,
@@ -192,6 +210,13 @@ class Session:
             "checkpoint": None if self.checkpoint is None else {
                 "ref": self.checkpoint, "commit": self.checkpoint_commit,
                 "base": self.checkpoint_base, "files": self.checkpoint_files},
+            # (the keys of issue 14 last: those before keep their order)
+            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+               for k in SECTION_KINDS[_FIRST_SECTIONS:]},
+            "objective": self.objective,
+            "current": self.current.to_json() if self.current is not None else None,
+            "paused": iso(self.paused),
+            "pause_note": self.pause_note,
         }
 
 

@@ -50,6 +50,7 @@ from ai_protocols.paths import (
     session_context_path,
 )
 from ai_protocols.session.layout import (
+    PAUSED,
     TITLE_PROPERTY,
     WRAPPED_UP,
     new_session_text,
@@ -104,6 +105,9 @@ class StartReport:
     restored_from: Path | None = None  # the kept copy a removed session came back from
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = field(default_factory=list)
+    #: The session was paused, and this start resumed it: what its pause said
+    #: (``paused at TIME: NOTE``, the evidence of its ``paused`` state).
+    resumed_pause: str | None = None
     #: What was installed first, as ``init`` would, when the project had no complete
     #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
     set_up: list[InitAction] = field(default_factory=list)
@@ -271,19 +275,22 @@ class Project:
 
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
-        ``mine`` when its owner is ``me``. ``now`` is the reader's local time."""
+        ``mine`` when its owner is ``me`` and it is not paused. ``now`` is the reader's
+        local time."""
         mtime = None
         if session.updated is None:
             with contextlib.suppress(OSError):
                 mtime = session.path.stat().st_mtime
         age = age_since(session.updated, session.updated_at, now, mtime)
         recorded = Owner.parse(session.owner) if session.owner else None
-        if me is not None and recorded is not None and recorded.same_process(me):
+        if me is not None and recorded is not None and recorded.same_process(me) and \
+                session.status != PAUSED:  # (paused, even by this very agent)
             return Liveness("mine", "this agent started it", age)
         return assess(self.ai_dir, agent_id=session.agent_id, status=session.status,
                       owner=session.owner, exit_=session.exit, exited=session.exited,
                       exit_by=session.exit_by, host=session.host, updated=session.updated,
-                      now=now, stale_after=stale_after(), age=age)
+                      now=now, stale_after=stale_after(), age=age, paused=session.paused,
+                      pause_note=session.pause_note)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -313,11 +320,19 @@ class Project:
                 if entry.rationale is None:
                     raise InvalidText("decision", entry.text, "a decision needs --rationale")
                 check_text("rationale", entry.rationale)
+        if any(entry.kind == "key-file" for entry in entries):
+            from ai_protocols.session.text import key_file_path
+
+            entries = tuple(LogEntry(e.kind, key_file_path(self.root, e.text))
+                            if e.kind == "key-file" else e for e in entries)
         return self._record(entries, now)
 
     def _record(self, entries: tuple[LogEntry, ...], now: datetime | Moment | None) -> LogReport:
+        from ai_protocols.session.pause import record_head
+
         with editing(self.ai_dir, self.path, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
+            record_head(edit, self.root)
         return LogReport(said, edit.pending, edit.emacs_lock)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
@@ -331,7 +346,7 @@ class Project:
         return True
 
     def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
-              others: bool = True) -> StartReport:
+              others: bool = True, objective: str | None = None) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
@@ -345,7 +360,12 @@ class Project:
         first as ``init`` does (:func:`ai_protocols.scaffold.init_project`, reported
         in ``set_up``), so that no session starts half set up (its lock folder not
         ignored by git).
-        A title that is empty or only white space is no title.
+        A title that is empty or only white space is no title. ``objective`` (one
+        line) is what the session is for (``OBJECTIVE``), read first on resume; given
+        to the caller's session (or one it takes over) that has another, it replaces
+        it (a Log line says so).
+        A session of this agent that was paused (``ai-protocols pause``) is resumed:
+        ``resumed_pause`` says what its pause said.
 
         Raises :class:`~ai_protocols.errors.NoProject` when the root was only
         guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
@@ -366,6 +386,11 @@ class Project:
             title = None
         if title is not None:
             check_text("title", title, one_line=True)
+        if objective is not None:
+            check_text("objective", objective, one_line=True)
+        from ai_protocols.session.pause import record_head, resume_paused
+
+        resumed_pause = None
         set_up = []
         if not os.path.lexists(self.path) and not is_set_up(self.root):
             if self.root_guessed and not self.ai_dir.is_dir() and \
@@ -399,12 +424,23 @@ class Project:
             elif existing is None:
                 with editing(self.ai_dir, self.path, now=at, held=True,
                              new_text=text) as edit:
-                    pass
+                    edit.set_properties(("OBJECTIVE", objective))
+                    record_head(edit, self.root)
                 session = edit.session()
+                objective = None
             else:
                 session = existing
                 state = self.liveness(session, at.wall, owner)
-                if recovery.may_take_over(session, state) and live_emacs_lock(self.path) is None:
+                if session.status == PAUSED and live_emacs_lock(self.path) is None:
+                    resumed_pause = assess(
+                        self.ai_dir, agent_id=None, status=PAUSED, owner=None, exit_=None,
+                        exited=None, host=None, updated=None, now=at.wall,
+                        stale_after=stale_after(), paused=session.paused,
+                        pause_note=session.pause_note).evidence
+                    session = resume_paused(self, owner, session, at)
+                    took_over = True
+                elif recovery.may_take_over(session, state) and \
+                        live_emacs_lock(self.path) is None:
                     session = recovery.take_over(self, owner, state, at)
                     took_over = True
                 if title and not session.title and live_emacs_lock(self.path) is None:
@@ -415,6 +451,13 @@ class Project:
                         if line.rstrip() == "* Session":
                             edit.doc.set_line(edit.line, f"* Session: {escape_headline(title)}")
                     session, titled = edit.session(), True
+            mine = existing is None or took_over or (state is not None and state.state == "mine")
+            if objective is not None and session.objective != objective and mine and \
+                    live_emacs_lock(self.path) is None:  # (not another agent's, at work)
+                with editing(self.ai_dir, self.path, now=at, held=True) as edit:
+                    edit.set_properties(("OBJECTIVE", objective))
+                    edit.note(f"objective: {preview(objective)}")
+                session = edit.session()
         return StartReport(
             path=self.path,
             fresh=existing is None,
@@ -428,6 +471,7 @@ class Project:
             others=[(s, live) for s, live in self.others(at.wall) if live.state in RECOVERABLE]
             if others else [],
             set_up=set_up,
+            resumed_pause=resumed_pause,
         )
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:
@@ -464,6 +508,19 @@ class Project:
                 target = archive_to(edit, self.root, self.sessions_dir)
             record(self.ai_dir, self.sessions_dir, target)
         return target
+
+    def pause(self, note: str | None = None, now: datetime | Moment | None = None) -> Session:
+        """Mark this agent's session paused; see :func:`ai_protocols.session.pause.pause`."""
+        from ai_protocols.session import pause
+
+        return pause.pause(self, note, now)
+
+    def abandon(self, reason: str, now: datetime | Moment | None = None) -> Path:
+        """Close this agent's session as abandoned and archive it; return the archive. See
+        :func:`ai_protocols.session.pause.abandon`."""
+        from ai_protocols.session import pause
+
+        return pause.abandon(self, reason, now)
 
     def _bring_back(self) -> Path | None:
         """When this agent's session file is gone but not by this tool (no tombstone)

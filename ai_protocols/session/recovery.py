@@ -128,7 +128,8 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     not hold entries of its own yet; archiving moves it to ``.ai/sessions/``
     with the state it was in as its status and description (``ended``,
     ``crashed``, ``abandoned``; ``forced`` for one archived with ``force``). A
-    session that may still be at work (live, or unknown) is refused unless ``force``.
+    session that may still be at work (live, or unknown), or is paused, is refused
+    unless ``force``.
     Either is one edit transaction whose move changes nothing when any step fails
     (see :meth:`~ai_protocols.session.transaction.SessionEdit.move_to`); a session an
     adoption or archiving killed half way already moved is never moved again
@@ -168,6 +169,10 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
             with editing(project.ai_dir, path, now=now, held=True, closed_ok=not adopt) as edit:
                 closed = edit.properties.get("STATUS") == WRAPPED_UP
                 state = project.liveness(before or edit.session(), edit.moment)
+                if state.state == "paused" and not force and not closed:
+                    raise CannotRecover(path, f"it is paused ({state.evidence}); its agent "
+                                              "resumes it with 'ai-protocols start': use "
+                                              "--force if you are sure")
                 if state.state in ("live", "unknown") and not force and not closed:
                     raise CannotRecover(path, f"it may still be at work ({state.state}: "
                                               f"{state.evidence}); use --force if you are sure")
@@ -201,7 +206,7 @@ def _adopt(project: Project, edit: SessionEdit, path: Path, said: str) -> None:
     edit.set_properties(("AGENT_ID", project.agent_id), ("STATUS", ACTIVE),
                         ("HOST", hostname()), ("OWNER", current_owner().to_property()),
                         ("ADOPTED_FROM", source), ("EXIT", None), ("EXITED", None),
-                        ("EXIT_BY", None),
+                        ("EXIT_BY", None), ("PAUSED", None), ("PAUSE_NOTE", None),
                         ("PENDING_FOLDED", None))
     edit.note(f"adopted: from {preview(source)} ({said})")
     edit.move_to(project.path, f"adopted by {project.path}")

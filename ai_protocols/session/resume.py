@@ -1,7 +1,10 @@
 """The resume context: what an agent needs to carry on, in the order it needs it.
 
-:func:`resume_context` gathers it for one agent: the summary, the step in
-progress, the open next steps and blockers, the decisions with their
+:func:`resume_context` gathers it for one agent: first the objective
+(``start --objective``), whether it is paused, the step in progress (the one
+``log --current`` marked, else the newest open progress item), the key files
+and the facts of context (``log --key-file``, ``log --context``); then the
+summary, the open next steps and blockers, the decisions with their
 rationale, the discoveries, when the session was last updated and how often
 its context was compacted, the git state of the work tree, the other agents'
 sessions that need recovering, and a warning when the work tree does not hold
@@ -11,7 +14,8 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
 
 - lists are newest first, and entries are whole or left out, never cut;
 - when the whole does not fit, the lists are filled in order of priority
-  (next steps, blockers, decisions, discoveries, other agents' sessions),
+  (key files, context, next steps, blockers, decisions, discoveries, other
+  agents' sessions),
   each from its newest entry, until an entry does not fit: so the oldest
   entries of the lowest-priority lists go first; a last line (a key, in JSON)
   says how many of each were left out and where to read them;
@@ -20,7 +24,8 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
   that alone does not fit) and end in :data:`CUT_MARK`;
 - names that come from outside the session's entries (the title, branches,
   the commit's subject, file names) are cut to :data:`NAME_BYTES` bytes,
-  ending in ``…``, so that the lines around the lists have a bounded size and
+  ending in ``…`` (the objective and the pause's note to :data:`OBJECTIVE_BYTES`),
+  so that the lines around the lists have a bounded size and
   :data:`MIN_MAX_BYTES` is always enough.
 """
 
@@ -59,8 +64,14 @@ CUT_MARK = "[cut to fit; all of it: ai-protocols show]"
 #: The words of the warning for a session recorded where this work tree is not.
 ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
 #: The lists, highest priority first: when not all fits, the last are left out first.
-LISTS = ("next", "blockers", "decisions", "discoveries", "others")
+LISTS = ("key_files", "context", "next", "blockers", "decisions", "discoveries", "others")
+#: The lists in the order of ``resume --json``'s keys (the older first).
+_JSON_LISTS = (*LISTS[2:], *LISTS[:2])
+#: Bytes the objective is cut to (ending in ``…``; all of it: ``ai-protocols show``).
+OBJECTIVE_BYTES = 120
 _LABELS = {
+    "key_files": ("Key files (read these first)", "key file", "key files"),
+    "context": ("Context to keep", "fact of context", "facts of context"),
     "next": ("Next steps", "next step", "next steps"),
     "blockers": ("Blockers", "blocker", "blockers"),
     "decisions": ("Decisions", "decision", "decisions"),
@@ -80,9 +91,11 @@ class ResumeContext:
     fit it into :attr:`max_bytes`.
 
     ``session`` is ``None`` when the agent has no session file yet. The lists hold
-    only open items, newest first: ``in_progress`` is the newest open progress
-    item; ``others`` the other agents' sessions in a state that calls for
-    ``recover`` (crashed, abandoned, wrapped-up but not moved), newest first;
+    only open items, newest first: ``in_progress`` is the step ``log --current``
+    marked, else the newest open progress item; ``key_files`` and ``context`` the
+    session's key files and facts of context; ``others`` the other agents'
+    sessions in a state that calls for ``recover`` (crashed, abandoned, wrapped-up
+    but not moved), newest first;
     ``rolled_back`` the warning when the session was recorded on another branch,
     or at a commit this clone does not have, or its last checkpoint holds
     uncommitted work this checkout does not.
@@ -96,9 +109,13 @@ class ResumeContext:
                  discoveries: list[Entry] | None = None,
                  others: list[tuple[Session, Liveness]] | None = None,
                  rolled_back: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 key_files: list[Entry] | None = None,
+                 context: list[Entry] | None = None,
                  tasks: list[Task] | None = None) -> None:
         self.agent_id, self.session, self.git = agent_id, session, git
         self.in_progress = in_progress
+        self.key_files = key_files or []
+        self.context = context or []
         self.next_steps = next_steps or []
         self.blockers = blockers or []
         self.decisions = decisions or []
@@ -118,7 +135,8 @@ class ResumeContext:
                 f"others={len(self.others)}, max_bytes={self.max_bytes})")
 
     def _lists(self) -> dict[str, list]:
-        return {"next": self.next_steps, "blockers": self.blockers,
+        return {"key_files": self.key_files, "context": self.context,
+                "next": self.next_steps, "blockers": self.blockers,
                 "decisions": self.decisions, "discoveries": self.discoveries,
                 "others": self.others}
 
@@ -155,7 +173,9 @@ def resume_context(project: Project, session: Session | None, *,
     if session is None:
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
-    context.in_progress = progress[0] if progress else None
+    context.in_progress = session.current or (progress[0] if progress else None)
+    context.key_files = _newest_first(session.items("key-file"))
+    context.context = _newest_first(session.items("context"))
     context.next_steps = _newest_first(e for e in session.next_steps if not e.done)
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
@@ -450,6 +470,10 @@ class _TextForm(_Form):
     """The text ``resume`` prints."""
 
     def _head(self, summary: str | None, step: str | None) -> str:
+        return self._top(step) + self._summary(summary)
+
+    def _top(self, step: str | None) -> str:
+        """The title line, the objective and the step in progress: read first."""
         context, session = self.context, self.context.session
         if session is None:
             who = f" for AI_AGENT_ID {context.agent_id}" if context.agent_id else ""
@@ -457,15 +481,24 @@ class _TextForm(_Form):
                     "ai-protocols start --title TITLE\n")
         status = _clip(session.status, 20) or "?"
         who = f"agent {context.agent_id}, " if context.agent_id else ""
-        out = [f"Resume: {_clip(session.title, 100) or '(untitled)'} ({who}{status})\n",
-               "\nSummary:\n"]
-        out.append(_indent(summary, "  ") if summary is not None else "  (none)\n")
+        out = [f"Resume: {_clip(session.title, 100) or '(untitled)'} ({who}{status})\n"]
+        if session.objective:
+            out.append(f"\nObjective: {_clip(session.objective, OBJECTIVE_BYTES)}\n")
+        if session.status == "paused":
+            note = _clip(session.pause_note, OBJECTIVE_BYTES) or "(no note)"
+            out.append(f"\nPaused at {_stamp(session.paused)}: {note} "
+                       "('ai-protocols start' resumes it)\n")
         out.append("\nIn progress:\n")
         if context.in_progress is None or step is None:
             out.append("  (no open progress item)\n")
         else:
             out.append(_entry_text(context.in_progress, step))
         return "".join(out)
+
+    def _summary(self, summary: str | None) -> str:
+        if self.context.session is None:
+            return ""
+        return "\nSummary:\n" + (_indent(summary, "  ") if summary is not None else "  (none)\n")
 
     def _middle(self) -> str:
         context, session = self.context, self.context.session
@@ -538,8 +571,10 @@ class _TextForm(_Form):
 
     def render(self, summary: str | None, step: str | None, items: dict[str, list],
                left: dict[str, int]) -> str:
-        out = [self._head(summary, step)]
+        out = [self._top(step)]
         for key in LISTS:
+            if key == "next":
+                out.append(self._summary(summary))
             if key == "others":
                 out.append(self._middle())
             if items[key]:
@@ -618,7 +653,13 @@ class _JsonForm(_Form):
             "rolled_back": context.rolled_back,
             "cut": {"summary": summary != self.summary,
                     "in_progress": step != self.step},
-            "left_out": dict.fromkeys(LISTS, 0),
+            "left_out": dict.fromkeys(_JSON_LISTS, 0),
+            # (issue 14's keys come last: the keys before them stay as they were)
+            "objective": _clip(session.objective, OBJECTIVE_BYTES) if session else None,
+            "paused": iso(session.paused) if session else None,
+            "pause_note": _clip(session.pause_note, OBJECTIVE_BYTES) if session else None,
+            "key_files": [],
+            "context": [],
             "tasks": [_task_json(t) for t in context.tasks],
         }
 
@@ -641,5 +682,5 @@ class _JsonForm(_Form):
                left: dict[str, int]) -> dict[str, object]:
         data = self._data(summary, step)
         data.update(items)
-        data["left_out"] = dict(left)
+        data["left_out"] = {key: left[key] for key in _JSON_LISTS}
         return data

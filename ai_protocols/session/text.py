@@ -6,13 +6,14 @@ Every check runs before anything is written, so refused input changes nothing.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
 from ai_protocols.errors import InvalidText
 
-__all__ = ["MAX_LINE_TEXT", "MAX_TEXT", "check_text", "conflict_marker_lines", "preview",
-           "slugify"]
+__all__ = ["MAX_LINE_TEXT", "MAX_TEXT", "check_text", "conflict_marker_lines", "key_file_path",
+           "preview", "slugify"]
 
 #: Characters an entry's text may hold (``InvalidText`` beyond).
 MAX_TEXT = 1_000_000
@@ -51,6 +52,25 @@ def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
         raise InvalidText(field_name, text, "a line of it starts with <<<<<<< or >>>>>>>, "
                           "which would read as a git merge-conflict marker")
     return text
+
+
+def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
+    """The key file ``text`` names (``log --key-file``: relative to the working
+    directory, or absolute) as the path from the project ``root`` that the session
+    records, ``/``-separated. It need not exist yet. Raises
+    :class:`~ai_protocols.errors.InvalidText` when it is not one line, or is not inside
+    the project (``..`` past its root, or a symbolic link on the way that leads out)."""
+    check_text("key-file", text, one_line=True)
+    top = os.path.realpath(root)
+    wanted = os.path.normpath(os.path.join(os.getcwd(), text))
+    for path in (wanted, os.path.realpath(wanted)):
+        inside = os.path.relpath(path, top)
+        if inside == "." or inside == ".." or inside.startswith(".." + os.sep) or \
+                os.path.isabs(inside):
+            raise InvalidText("key-file", text, f"it is not a file inside the project "
+                              f"({top}); give a path in it, relative to the working "
+                              "directory or absolute")
+    return os.path.relpath(wanted, top).replace(os.sep, "/")
 
 
 def conflict_marker_lines(text: str) -> list[int]:

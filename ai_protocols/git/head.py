@@ -1,0 +1,113 @@
+"""The branch and commit a work tree's ``HEAD`` names, read from its files, without git.
+
+``log`` runs many times a session and records the branch and last commit when
+they change: spawning ``git`` each time would cost more than the rest of the
+command. So this reads what git itself reads (source: gitrepository-layout(5)
+and git-worktree(1)):
+
+- ``.git`` is the repository folder, or a file ``gitdir: PATH`` (a linked
+  worktree, a submodule) naming it, relative to the work tree;
+- ``HEAD`` there is ``ref: refs/heads/NAME`` (a branch) or a commit's hash
+  (a detached ``HEAD``);
+- a linked worktree's refs are in the common folder its ``commondir`` file
+  names; a ref is a file of that name holding a hash (or another ``ref:``),
+  else a line ``HASH NAME`` of ``packed-refs`` (lines starting ``#`` or ``^``
+  are not refs).
+
+What cannot be read this way (the reftable ref storage of git 2.45, an
+unreadable file) gives ``None``: nothing is recorded rather than a guess.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["read_head"]
+
+_HEX = frozenset("0123456789abcdef")
+#: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
+_DEPTH = 5
+
+
+def _read(path: str, limit: int = 4096) -> str | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _git_dir(start: str) -> str | None:
+    """The repository folder of the work tree around ``start``: the first ``.git``
+    upwards (a folder, or a ``gitdir:`` file)."""
+    folder = os.path.abspath(start)
+    while True:
+        dot = os.path.join(folder, ".git")
+        if os.path.isdir(dot):
+            return dot
+        if os.path.isfile(dot):
+            text = _read(dot) or ""
+            if not text.startswith("gitdir:"):
+                return None
+            target = text[len("gitdir:"):].strip()
+            return os.path.normpath(os.path.join(folder, target))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _is_hash(text: str) -> bool:
+    return len(text) in (40, 64) and _HEX.issuperset(text)
+
+
+def _resolve(git_dir: str, common: str, ref: str) -> str | None:
+    """The commit ``ref`` (``refs/heads/main``) names; ``None`` when it names none yet
+    (an unborn branch) or cannot be read."""
+    for _ in range(_DEPTH):
+        text = None
+        for base in (git_dir, common):  # a worktree's own refs first (HEAD, bisect...)
+            text = _read(os.path.join(base, *ref.split("/")))
+            if text is not None:
+                break
+        if text is None:
+            packed = _read(os.path.join(common, "packed-refs"), 1 << 24) or ""
+            for line in packed.splitlines():
+                if line[:1] in ("#", "^"):
+                    continue
+                value, _, name = line.partition(" ")
+                if name.strip() == ref and _is_hash(value):
+                    return value
+            return None
+        text = text.strip()
+        if text.startswith("ref:"):
+            ref = text[4:].strip()
+            continue
+        return text if _is_hash(text) else None
+    return None
+
+
+def read_head(root: str | os.PathLike[str]) -> tuple[str | None, str | None] | None:
+    """``(branch, commit)`` of the work tree around ``root``, read from the files (see
+    the module): ``branch`` is ``None`` on a detached ``HEAD`` (its name without
+    ``refs/heads/`` otherwise), ``commit`` the full hash, ``None`` before the first
+    commit. ``None`` when ``root`` is in no git work tree, or its refs cannot be read
+    this way. Runs no process and changes nothing."""
+    git_dir = _git_dir(os.fspath(root))
+    if git_dir is None:
+        return None
+    head = _read(os.path.join(git_dir, "HEAD"))
+    if head is None:
+        return None
+    head = head.strip()
+    common = git_dir
+    pointer = _read(os.path.join(git_dir, "commondir"))
+    if pointer is not None and pointer.strip():
+        common = os.path.normpath(os.path.join(git_dir, pointer.strip()))
+    if os.path.isdir(os.path.join(common, "reftable")):
+        return None  # (refs/heads holds a stub there: nothing true to read)
+    if head.startswith("ref:"):
+        ref = head[4:].strip()
+        branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
+        return branch, _resolve(git_dir, common, ref)
+    return (None, head) if _is_hash(head) else None
