@@ -76,7 +76,7 @@ def test_every_command_changes_only_its_own_lines(project: Path, run: Runner) ->
     path.write_text(text, encoding="utf-8")
     run("task", "claim", task_id, agent="impl.1")
     run("task", "release", task_id, agent="impl.1")
-    run("task", "done", task_id, "--checkpoint", "v1.2-rc", agent="impl.1")
+    run("task", "done", task_id, "--checkpoint-ref", "v1.2-rc", agent="impl.1")
     after = board(project)
     import difflib
 
@@ -227,7 +227,7 @@ def test_release_done_and_handoff(project: Path, run: Runner) -> None:
     assert task_json(run, task_id)["state"] == "REVIEW"
     mine = json.loads(run("task", "list", "--json", "--mine", agent="rev.1").stdout)
     assert [t["id"] for t in mine] == [task_id]
-    run("task", "done", task_id, "--checkpoint", "abc1234", agent="rev.1")
+    run("task", "done", task_id, "--checkpoint-ref", "abc1234", agent="rev.1")
     shown = task_json(run, task_id)
     assert (shown["state"], shown["checkpoint"]) == ("DONE", "abc1234")
     closed = run("task", "claim", task_id, agent="impl.9", check=False)
@@ -597,8 +597,8 @@ def test_a_session_is_linked_to_its_task_and_resume_shows_it(project: Path, run:
     assert f"{other} DOING (yours): Second task" in started.stdout
     # wrap-up says which tasks are still open, and the command that closes each.
     wrapped = run("wrap-up", "Reproduced", agent="impl.1")
-    assert f"ai-protocols task done {other} --checkpoint REF" in wrapped.stderr
-    assert f"ai-protocols task done {task_id} --checkpoint REF" in wrapped.stderr
+    assert f"ai-protocols task done {other} --checkpoint\n" in wrapped.stderr
+    assert f"ai-protocols task done {task_id} --checkpoint\n" in wrapped.stderr
     assert wrapped.stdout.strip().endswith(".org")  # the archive alone on stdout
 
 
@@ -611,3 +611,29 @@ def test_a_board_that_lost_its_keywords_line_gets_it_back(project: Path, run: Ru
     shown = task_json(run, task_id)
     assert (shown["state"], shown["title"]) == ("DOING", "Fix it")
     assert board(project).startswith("#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n")
+
+
+def test_done_with_a_checkpoint_takes_one_and_keeps_its_ref(project: Path, run: Runner) -> None:
+    """``task done --checkpoint`` takes a checkpoint of the work tree (issue 14) and
+    closes the task with its ref; a closed task is refused before any is taken."""
+    import subprocess as sp
+
+    (project / "work.txt").write_text("the work, not committed\n")
+    task_id = add(run, "Ship it")
+    run("task", "claim", task_id, agent="impl.1")
+    run("start", agent="impl.1")
+    done = run("task", "done", task_id, "--checkpoint", agent="impl.1")
+    ref = task_json(run, task_id)["checkpoint"]
+    assert ref.startswith("refs/ai-protocols/checkpoints/") and ref in done.stdout
+    tree = sp.run(["git", "show", f"{ref}:work.txt"], cwd=project, capture_output=True,
+                  text=True, check=True).stdout
+    assert tree == "the work, not committed\n"
+    refs = sp.run(["git", "for-each-ref", "refs/ai-protocols/"], cwd=project,
+                  capture_output=True, text=True, check=True).stdout
+    again = run("task", "done", task_id, "--checkpoint", agent="impl.1", check=False)
+    assert again.returncode == 24, again.stderr
+    assert sp.run(["git", "for-each-ref", "refs/ai-protocols/"], cwd=project,
+                  capture_output=True, text=True, check=True).stdout == refs  # none taken
+    both = run("task", "done", task_id, "--checkpoint", "--checkpoint-ref", "x",
+               agent="impl.1", check=False)
+    assert both.returncode == 2

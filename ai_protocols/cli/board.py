@@ -212,14 +212,38 @@ def task_release(task_id: str, force: bool) -> None:
 
 @task.command("done")
 @click.argument("task_id", metavar="ID")
-@click.option("--checkpoint", metavar="REF",
-              help="The restore point the task was closed with (a commit, a tag, a "
-                   "checkpoint name), kept as text.")
+@click.option("--checkpoint", "take_checkpoint", is_flag=True,
+              help="Take a checkpoint of the work tree now (as 'ai-protocols checkpoint' "
+                   "does) and close the task with it.")
+@click.option("--checkpoint-ref", metavar="REF",
+              help="Close it with a restore point made before (a checkpoint's ref, a "
+                   "commit, a tag), kept as text.")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
 @_errors_to_exit
-def task_done(task_id: str, checkpoint: str | None, force: bool) -> None:
+def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
+              force: bool) -> None:
     """Close a task as DONE, with the checkpoint it was closed with."""
-    item = _board().done(task_id, checkpoint=checkpoint, force=force)
+    from ai_protocols.errors import TaskClosed
+
+    if take_checkpoint and checkpoint_ref is not None:
+        raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
+                               "not both")
+    board = _board()
+    checkpoint = checkpoint_ref
+    if take_checkpoint:
+        found = board.task(task_id)  # (an unknown or closed task: refused before)
+        if not found.is_open:
+            raise TaskClosed(found.id, found.state, "close")
+        from ai_protocols.cli.output import print_checkpoint
+        from ai_protocols.git.checkpoint import take
+        from ai_protocols.session.project import Project
+
+        project = Project.discover()
+        taken = take(project.root, project.ai_dir, project.path, project.agent_id,
+                     f"task {found.id} done: {found.title}")
+        print_checkpoint(taken)
+        checkpoint = taken.checkpoint.ref
+    item = board.done(task_id, checkpoint=checkpoint, force=force)
     click.echo(f"Done: task {item.id}: {item.title}" +
                (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
 
@@ -346,7 +370,7 @@ def print_open_tasks(project: Any, linked: str | None) -> None:
             f"held by {item.owner}" if item.owner else "free"
         click.echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
                    f"  if this session finished it: ai-protocols task done {item.id} "
-                   "--checkpoint REF\n"
+                   "--checkpoint\n"
                    f"  if not: ai-protocols task release {item.id} (or task handoff "
                    f"{item.id} --to ROLE --note TEXT)", err=True)
 
