@@ -403,13 +403,16 @@ def test_agent_id_outside_any_project_fails_and_creates_nothing(tmp_path: Path,
     plain = (tmp_path / "plain").resolve()
     mkdirs(plain)
     _outside_any_project(plain)
-    result = run("agent-id", "--runtime", "claude", cwd=plain, check=False)
-    assert (result.returncode, result.stdout) == (13, "")
-    assert result.stderr == (
-        f"Error: no project here: {plain} is not in a git repository and no folder above it "
-        "holds .ai/; run 'ai-protocols init' in the project's top folder first (it sets "
-        "up .ai/ there), or set AI_PROJECT_ROOT to that folder\n")
-    assert list(plain.iterdir()) == []
+    refused = (f"Error: no project here: {plain} is not in a git repository and no folder "
+               "above it holds .ai/; run 'ai-protocols init' in the project's top folder first "
+               "(it sets up .ai/ there), or set AI_PROJECT_ROOT to that folder\n")
+    # spawn too (seen: it ran the agent and left .ai/.locks/leases/ there, a stray .ai/
+    # that then captured every start below it), before it runs anything.
+    for args in (("agent-id", "--runtime", "claude"),
+                 ("spawn", "--runtime", "codex", "--", "touch", "ran")):
+        result = run(*args, cwd=plain, check=False)
+        assert (result.returncode, result.stdout, result.stderr) == (13, "", refused), args
+        assert list(plain.iterdir()) == []
     minted = run("agent-id", "--runtime", "claude", cwd=plain,
                  env={"AI_PROJECT_ROOT": str(plain)}).stdout
     assert minted.startswith(f"{id_part(socket.gethostname().split('.')[0], 'host')}.plain.")

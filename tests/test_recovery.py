@@ -565,3 +565,49 @@ def test_recover_archives_an_ended_session_under_its_state(project: Path,
     text = archive.read_text()
     assert ":STATUS:   ended" in text and ":DESCRIPTION: ended" in text
     assert "recover: archived as ended (ended: its spawner recorded exit status 0" in text
+
+
+def test_an_agent_in_a_pid_namespace_is_not_judged_gone(project: Path, run: Runner) -> None:
+    """Seen: a sandbox that unshares process ids but keeps the host name (bubblewrap's
+    --unshare-pid): its agent's OWNER was ``pid 2 on vm``, which outside the sandbox is
+    another process or none, so the live session was crashed and archived without
+    --force. The PID namespace is recorded; from another one the owner cannot be
+    seen: unknown, and recovering it is refused."""
+    agent = "sb.p.x.1700000080"
+    inner = (f"AI_AGENT_ID={agent} {sys.executable} -c 'import subprocess, time; "
+             f"subprocess.run([\"{CLI}\", \"start\", \"--title\", \"sandboxed\"], check=True); "
+             "open(\"started\", \"w\").close(); time.sleep(60)'")
+    sandbox = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", inner],
+                               cwd=project, env=clean_env())
+    try:
+        _wait(lambda: (project / "started").exists(), "the sandboxed start")
+        path = session_file(project, agent)
+        owner = re.search(r"^:OWNER: +(.*)$", path.read_text(), re.M).group(1)  # type: ignore[union-attr]
+        assert re.search(r" pidns [0-9]+\)$", owner), owner
+        row = status(run)[agent]
+        assert row["state"] == "unknown", row
+        assert "runs in another PID namespace" in row["evidence"], row
+        refused = run("recover", agent, "--archive", check=False, agent="other.p.x.1700000009")
+        assert refused.returncode == 11, refused.stderr
+        assert path.exists()
+    finally:
+        sandbox.kill()
+        sandbox.wait(timeout=60)
+
+
+def test_the_recover_commands_offered_work_for_an_id_that_starts_with_a_dash(
+        project: Path, run: Runner) -> None:
+    """Seen: for AI_AGENT_ID=-a, start and resume offered 'ai-protocols recover -a
+    --archive', which click reads as an option (exit 2). The command offered is the
+    one that works, pasted as it is."""
+    me = "me.p.x.1700000001"
+    run("start", agent="-a", as_another_agent=True)  # its owner gone: crashed
+    offered = [line.split(": ", 1)[1] for line in run("start", agent=me).stdout.splitlines()
+               if line.strip().startswith("archive it:")]
+    assert offered == ["ai-protocols recover --archive -- -a"]
+    resumed = json.loads(run("resume", "--json", agent=me).stdout)["others"]
+    assert [o["archive"] for o in resumed] == offered
+    done = subprocess.run(offered[0].replace("ai-protocols", str(CLI), 1), shell=True,
+                          cwd=project, env=clean_env(AI_AGENT_ID=me), capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr

@@ -115,3 +115,31 @@ def test_no_human_output_holds_an_unshown_character(tmp_path: Path, agent: str,
         assert not hidden(out.stdout + out.stderr), (args, out.stdout)
     row = json.loads(run("status", "--json").stdout)[0]
     assert (row["agent_id"], row["summary"]) == (agent, summary)
+
+
+def test_a_reader_that_goes_away_is_exit_141_and_says_nothing(tmp_path: Path) -> None:
+    """Seen: ``status | head -c 10`` left exit code 1 (documented as a bug) with nothing
+    on stderr, which breaks ``set -o pipefail`` scripts. A reader that goes away is
+    what the shell reports for ``cat`` then: 141 (128 + SIGPIPE), quietly, on both the
+    click path (status, list) and the fast path (show)."""
+    root = Path(os.path.realpath(tmp_path)) / "p"
+    root.mkdir()
+    run = Runner(root)
+    run("init")
+    first = "agent000.p.x.1700000000"
+    run("start", agent=first, as_another_agent=True)
+    made = root / ".ai/session-context.d" / f"{first}.org"
+    text = made.read_text()
+    for n in range(1, 400):  # more than a pipe holds (64 KiB), in status's and list's output
+        agent = f"agent{n:03d}.p.x.1700000000"
+        (made.parent / f"{agent}.org").write_text(text.replace(first, agent))
+    run("start")
+    run("log", "--progress", "x" * 70000)  # and in show's
+    for args in (("status",), ("status", "--json"), ("list",), ("show",), ("show", "--json")):
+        reader = subprocess.Popen([str(CLI), *args], cwd=root, env=clean_env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert reader.stdout is not None
+        reader.stdout.read(10)
+        reader.stdout.close()  # the reader goes away
+        _, err = reader.communicate(timeout=120)
+        assert (reader.returncode, err) == (141, b""), args

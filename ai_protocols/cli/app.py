@@ -48,8 +48,10 @@ def _errors_to_exit(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except BrokenPipeError:  # the reader went away (`| head`): click exits quietly
-            raise
+        except BrokenPipeError:  # the reader went away (`| head`): quietly, as the fast path
+            from ai_protocols.cli.main import reader_gone
+
+            raise click.exceptions.Exit(reader_gone()) from None
         except (AiProtocolsError, OSError) as error:
             raise click.exceptions.Exit(report_error(error)) from error
 
@@ -189,17 +191,25 @@ def agent_id(runtime: str) -> None:
     Run it in the project (a folder holding .ai/, or a git work tree), or
     set AI_PROJECT_ROOT: outside any, it is refused (exit 13).
     """
+    from ai_protocols.identity import mint_agent_id
+
+    project = _project()
+    _refuse_outside_a_project()
+    click.echo(mint_agent_id(runtime, project.root))
+
+
+def _refuse_outside_a_project() -> None:
+    """:class:`~ai_protocols.errors.NoProject` outside any project (no folder holding
+    .ai/ and no git work tree at or above, no AI_PROJECT_ROOT): an id minted there
+    would name a folder that is no project, and a lease would leave .ai/ there."""
     import os
     from pathlib import Path
 
     from ai_protocols.errors import NoProject
-    from ai_protocols.identity import mint_agent_id
     from ai_protocols.paths import in_a_project
 
-    project = _project()
-    if not in_a_project():  # the id would name a folder that is no project, and leave .ai/ there
+    if not in_a_project():
         raise NoProject(Path(os.path.realpath(os.getcwd())))
-    click.echo(mint_agent_id(runtime, project.root))
 
 
 @cli.command()
@@ -317,6 +327,8 @@ def start(title: str | None, task_id: str | None, objective: str | None) -> None
         if warning:
             click.echo(f"\nWarning: {warning}.", err=True)
     if report.others:
+        from ai_protocols.session.resume import recover_command
+
         click.echo("\nOther agents' sessions that need recovering:")
         for session, live in report.others:
             target = _target(session.agent_id, session.path)
@@ -324,8 +336,8 @@ def start(title: str | None, task_id: str | None, objective: str | None) -> None
             if session.summary:
                 click.echo(f"    summary: {display(session.summary)}")
             if live.state != "wrapped-up":
-                click.echo(f"    take it over: ai-protocols recover {target} --adopt")
-            click.echo(f"    archive it: ai-protocols recover {target} --archive")
+                click.echo(f"    take it over: {recover_command(target, 'adopt')}")
+            click.echo(f"    archive it: {recover_command(target, 'archive')}")
     if task_id is not None:
         from ai_protocols.board.board import Board
 
@@ -613,6 +625,7 @@ def spawn(runtime: str, trust_hooks: bool, command: tuple[str, ...]) -> None:
         if not is_codex(command[0]):
             raise click.UsageError(f"--trust-hooks applies to Codex only, not {command[0]!r}")
         command = (command[0], CODEX_TRUST_HOOKS, *command[1:])
+    _refuse_outside_a_project()  # its id would name no project, and its lease make .ai/
     sys.exit(run_agent(_project().root, runtime, command))
 
 

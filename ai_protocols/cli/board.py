@@ -34,8 +34,10 @@ def _errors_to_exit(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except BrokenPipeError:
-            raise
+        except BrokenPipeError:  # the reader went away (`| head`): quietly, exit 141
+            from ai_protocols.cli.main import reader_gone
+
+            raise click.exceptions.Exit(reader_gone()) from None
         except (AiProtocolsError, OSError) as error:
             raise click.exceptions.Exit(report_error(error)) from error
 

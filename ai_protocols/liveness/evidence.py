@@ -32,7 +32,14 @@ from pathlib import Path
 
 from ai_protocols.errors import StorageError
 from ai_protocols.liveness.clock import age_since, boot_id
-from ai_protocols.liveness.host import boot_time, hostname, pid_running, process_start, process_stat
+from ai_protocols.liveness.host import (
+    boot_time,
+    hostname,
+    pid_namespace,
+    pid_running,
+    process_start,
+    process_stat,
+)
 from ai_protocols.paths import safe_id
 from ai_protocols.storage.files import LOCK_DIR, OsLock
 
@@ -85,7 +92,8 @@ _GO_BETWEENS = frozenset({
 #: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
 #: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
 _OWNER = re.compile(
-    r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?\))?")
+    r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?"
+    r"(?: pidns ([0-9]+))?\))?")
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,9 @@ class Owner:
     pid: int
     started: str | None = None
     since_boot: str | None = None
+    #: The PID namespace its id belongs to, when not the initial one (a sandbox such as
+    #: bubblewrap's ``--unshare-pid``): :func:`ai_protocols.liveness.host.pid_namespace`.
+    pidns: str | None = None
 
     def to_property(self) -> str:
         """The ``OWNER`` property: ``pid 4370 on vm, started 2026-11-30 10:02
@@ -120,6 +131,8 @@ class Owner:
         except (ValueError, OverflowError, OSError):
             when = "?"
         exact = f"{self.started} boot {self.since_boot}" if self.since_boot else self.started
+        if self.pidns:
+            exact += f" pidns {self.pidns}"
         return f"{text}, started {when} ({exact})"
 
     @classmethod
@@ -129,7 +142,8 @@ class Owner:
         anything else."""
         match = _OWNER.fullmatch(value.strip())
         if match:
-            return cls(match.group(2), int(match.group(1)), match.group(3), match.group(4))
+            return cls(match.group(2), int(match.group(1)), match.group(3), match.group(4),
+                       match.group(5))
         parts = value.split()
         if len(parts) not in (3, 4) or not parts[1].isdigit():
             return None
@@ -142,21 +156,29 @@ class Owner:
         """Whether ``other`` is this very process: host and id, then the boot and ticks
         when both have them (a clock step between the two readings changes nothing),
         else the start times."""
-        if (self.host, self.pid) != (other.host, other.pid):
+        if (self.host, self.pid, self.pidns) != (other.host, other.pid, other.pidns):
             return False
         if self.since_boot and other.since_boot:
             return self.since_boot == other.since_boot
         return self.started == other.started
 
     def alive(self) -> bool | None:
-        """Whether the owner still runs; ``None`` when it is on another host."""
-        if self.host != hostname():
+        """Whether the owner still runs; ``None`` when it is on another host, or its
+        process id belongs to another PID namespace than this process's (a sandbox:
+        the id names another process here, or none)."""
+        if self.host != hostname() or not self.visible():
             return None
         if self.since_boot is not None and boot_id() is not None:
             return process_since_boot(self.pid) == self.since_boot  # another boot: gone
         if self.started is not None and boot_time() is not None:
             return process_start(self.pid) == self.started  # a reused id starts later
         return pid_running(self.pid)
+
+
+    def visible(self) -> bool:
+        """Whether its process id means the same process here: it was recorded in this
+        process's PID namespace (both the initial one, or the same sandbox's)."""
+        return self.pidns == pid_namespace()
 
 
 def process_since_boot(pid: int) -> str | None:
@@ -202,7 +224,7 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
         pid = pids[index - 1] if index > 0 else int(spawner)
     else:
         pid = next((p for p, name in chain if name not in _GO_BETWEENS), os.getppid())
-    return Owner(host, pid, process_start(pid), process_since_boot(pid))
+    return Owner(host, pid, process_start(pid), process_since_boot(pid), pid_namespace())
 
 
 def lease_path(ai_dir: Path, agent_id: str) -> Path:
@@ -303,5 +325,8 @@ def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str
     where = recorded.host if recorded else host
     if where and where != hostname():
         return Liveness("unknown", f"it runs on another host, {where}", age)
+    if recorded is not None and not recorded.visible():
+        return Liveness("unknown", f"its owner, process {recorded.pid}, runs in another PID "
+                                   "namespace (a sandbox?), which nothing here can see", age)
     return Liveness("unknown", "no lease or owner recorded" +
                     (f"; last updated {_ago(age)}" if age is not None else ""), age)

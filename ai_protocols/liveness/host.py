@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["boot_time", "hostname", "pid_running", "process_start", "process_stat"]
+__all__ = ["INIT_PID_NAMESPACE", "boot_time", "hostname", "pid_namespace", "pid_running",
+           "process_start", "process_stat"]
 
 
 def hostname() -> str:
@@ -74,3 +75,25 @@ def process_start(pid: int) -> str | None:
     if stat is None or boot is None:
         return None
     return f"{boot + stat[2] / os.sysconf('SC_CLK_TCK'):.2f}"
+
+
+#: The inode of Linux's initial PID namespace (``PROC_PID_INIT_INO`` in the kernel's
+#: ``include/linux/proc_ns.h``), the one every process outside a sandbox is in.
+INIT_PID_NAMESPACE = "4026531836"
+_PID_NAMESPACE: list[str | None] = []
+
+
+def pid_namespace() -> str | None:
+    """The inode of this process's PID namespace (``/proc/self/ns/pid``, see
+    namespaces(7)) when it is not the initial one: process ids recorded in another
+    namespace name other processes here. ``None`` in the initial namespace, or where
+    the system does not say. Read once per process."""
+    if not _PID_NAMESPACE:
+        try:
+            link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+        except OSError:
+            link = ""
+        found = link[5:-1] if link.startswith("pid:[") and link.endswith("]") else None
+        _PID_NAMESPACE.append(None if found == INIT_PID_NAMESPACE else found)
+    return _PID_NAMESPACE[0]
+

@@ -70,12 +70,14 @@ def refuse_unwritable_id(agent_id: str | None) -> None:
 def may_take_over(session: Session, state: Liveness) -> bool:
     """Whether a new agent may become the owner of a session it finds in its own file:
     when the old owner is gone (:data:`~ai_protocols.liveness.evidence.GONE`), or was
-    never recorded on this host. Not when it may be at work on another host."""
+    never recorded on this host. Not when it may be at work on another host, or in
+    another PID namespace."""
     if state.state in GONE:
         return True
     recorded = Owner.parse(session.owner) if session.owner else None
     host = recorded.host if recorded else session.host
-    return state.state == "unknown" and host in (None, hostname())
+    return state.state == "unknown" and host in (None, hostname()) and \
+        (recorded is None or recorded.visible())  # not a sandbox's process
 
 
 def take_over(project: Project, owner: Owner, state: Liveness,

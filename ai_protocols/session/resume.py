@@ -600,14 +600,23 @@ def _entry_text(entry: Entry, text: str | None = None) -> str:
     return out
 
 
+def recover_command(target: str, action: str) -> str:
+    """The command line that recovers another agent's session, ``target`` (quoted for
+    the shell) by ``action`` (``adopt``, ``archive``): after ``--`` when it starts with
+    ``-``, which would otherwise read as an option."""
+    if target.startswith("-"):
+        return f"ai-protocols recover --{action} -- {target}"
+    return f"ai-protocols recover {target} --{action}"
+
+
 def _other_text(session: Session, live: Liveness) -> str:
     target = _target(session)
     out = f"  - {target}: {live.state} ({preview(live.evidence, 200)})\n"
     if session.summary:
         out += f"    summary: {preview(session.summary)}\n"
     if live.state != "wrapped-up":
-        out += f"    take it over: ai-protocols recover {target} --adopt\n"
-    return out + f"    or archive it: ai-protocols recover {target} --archive\n"
+        out += f"    take it over: {recover_command(target, 'adopt')}\n"
+    return out + f"    or archive it: {recover_command(target, 'archive')}\n"
 
 
 def _other_json(session: Session, live: Liveness) -> dict[str, object]:
@@ -616,9 +625,8 @@ def _other_json(session: Session, live: Liveness) -> dict[str, object]:
             "evidence": preview(live.evidence, 200),
             "summary": preview(session.summary) if session.summary else None,
             "updated": iso(session.updated),
-            "adopt": f"ai-protocols recover {target} --adopt"
-            if live.state != "wrapped-up" else None,
-            "archive": f"ai-protocols recover {target} --archive"}
+            "adopt": recover_command(target, "adopt") if live.state != "wrapped-up" else None,
+            "archive": recover_command(target, "archive")}
 
 
 class _JsonForm(_Form):
