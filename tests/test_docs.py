@@ -73,7 +73,10 @@ def _section(text: str, heading: re.Pattern[str], next_heading: re.Pattern[str])
 
 
 def _documented_exit_codes() -> dict[int, list[str]]:
-    codes: dict[int, list[str]] = {0: ["success"], 2: ["click usage error"]}
+    from ai_protocols.cli.output import READER_GONE
+
+    codes: dict[int, list[str]] = {0: ["success"], 2: ["click usage error"],
+                                   READER_GONE: ["the reader of stdout went away"]}
     for name, cls in inspect.getmembers(_errors, inspect.isclass):
         if issubclass(cls, _errors.AiProtocolsError):
             codes.setdefault(cls.exit_code, []).append(name)

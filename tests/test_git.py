@@ -170,6 +170,12 @@ def test_a_live_session_git_removed_is_brought_back_whole(repo: Path, run: Runne
         assert (result.returncode, result.stdout, result.stderr) == (
             3, "", removed_message(path, kept)), args
     assert not path.exists()  # the refusals changed nothing
+    # status and resume say so too (seen: "no session-context file", "no session yet").
+    said = run("status", agent=agent).stdout
+    assert "Removed, and not by ai-protocols" in said and f"  {path}\n    kept in {kept}\n" in said
+    resumed = run("resume", agent=agent).stdout
+    assert "was removed, and not by ai-protocols" in resumed and "ai-protocols start" in resumed
+    assert json.loads(run("resume", "--json", agent=agent).stdout)["removed"] is True
     started = run("start", agent=agent).stdout
     if "checkout" in how:  # which took the uncommitted .ai/ too: start sets it up again
         started = started[started.index("Brought back"):]

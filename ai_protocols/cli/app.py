@@ -49,7 +49,7 @@ def _errors_to_exit(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except BrokenPipeError:  # the reader went away (`| head`): quietly, as the fast path
-            from ai_protocols.cli.main import reader_gone
+            from ai_protocols.cli.output import reader_gone
 
             raise click.exceptions.Exit(reader_gone()) from None
         except (AiProtocolsError, OSError) as error:
@@ -565,7 +565,8 @@ def status(as_json: bool) -> None:
     if as_json:
         print_json([row.to_json() for row in rows])
         return
-    if not rows:
+    removed = project.removed_sessions()
+    if not rows and not removed:
         click.echo(f"No session is under way in {display(str(project.root))}: no "
                    "session-context file (wrapped-up sessions are in 'ai-protocols list').")
     for row in rows:
@@ -577,6 +578,12 @@ def status(as_json: bool) -> None:
         if row.summary:
             click.echo(f"    summary: {display(row.summary)}")
         click.echo(f"    {display(str(row.path))}")
+    if removed:
+        click.echo("Removed, and not by ai-protocols (git clean, git stash -u or git "
+                   "checkout?); the last version of each, with every entry logged to it, "
+                   "is kept, and its agent's next 'ai-protocols start' brings it back:")
+        for path, kept in removed.items():
+            click.echo(f"  {display(str(path))}\n    kept in {display(str(kept))}")
 
 
 @cli.command()

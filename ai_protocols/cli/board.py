@@ -35,7 +35,7 @@ def _errors_to_exit(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except BrokenPipeError:  # the reader went away (`| head`): quietly, exit 141
-            from ai_protocols.cli.main import reader_gone
+            from ai_protocols.cli.output import reader_gone
 
             raise click.exceptions.Exit(reader_gone()) from None
         except (AiProtocolsError, OSError) as error:

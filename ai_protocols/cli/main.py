@@ -175,6 +175,8 @@ def _run_fast(args: list[str]) -> int | None:
             return _log(args[1:])
         return _FAST[args[0]](parsed)
     except BrokenPipeError:
+        from ai_protocols.cli.output import reader_gone
+
         return reader_gone()
     except (AiProtocolsError, OSError) as error:  # as the click CLI reports it
         from ai_protocols.cli.output import report_error
@@ -189,25 +191,13 @@ def _guarded(command: Callable[[], int | None]) -> int | None:
     try:
         return command()
     except BrokenPipeError:
+        from ai_protocols.cli.output import reader_gone
+
         return reader_gone()
     except (AiProtocolsError, OSError) as error:
         from ai_protocols.cli.output import report_error
 
         return report_error(error)
-
-
-#: The exit code when the reader of stdout went away (``| head``): 128 + SIGPIPE (13),
-#: what the shell reports for a program SIGPIPE ended, as ``cat`` or ``ls`` are.
-READER_GONE = 141
-
-
-def reader_gone() -> int:
-    """The reader of stdout went away (``| head``): leave quietly with
-    :data:`READER_GONE`, never 1 (which says the tool has a bug)."""
-    import os
-
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return READER_GONE
 
 
 def main() -> None:
@@ -217,6 +207,8 @@ def main() -> None:
         try:
             sys.stdout.flush()
         except BrokenPipeError:
+            from ai_protocols.cli.output import reader_gone
+
             code = reader_gone()
         sys.exit(code)
     from ai_protocols.cli.app import main as cli

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["display", "print_checkpoint", "print_json", "print_log_report", "print_resume",
-           "print_task_link", "render_session", "report_error"]
+__all__ = ["READER_GONE", "display", "print_checkpoint", "print_json", "print_log_report",
+           "print_resume", "print_task_link", "reader_gone", "render_session", "report_error"]
 
 #: Unicode general categories that a terminal does not show as a glyph of their own:
 #: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
@@ -206,3 +206,17 @@ def render_session(session: Session) -> str:
         for waiting in session.pending:
             out.append(f"  {display(waiting.kind)}: {block(waiting.text, '    ')}")
     return "\n".join(out)
+
+
+#: The exit code when the reader of stdout went away (``| head``): 128 + SIGPIPE (13),
+#: what the shell reports for a program SIGPIPE ended, as ``cat`` or ``ls`` are.
+READER_GONE = 141
+
+
+def reader_gone() -> int:
+    """The reader of stdout went away (``| head``): leave quietly with
+    :data:`READER_GONE`, never 1 (which says the tool has a bug)."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return READER_GONE

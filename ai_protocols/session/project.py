@@ -601,6 +601,22 @@ class Project:
                                   session.updated_at))
         return rows
 
+    def removed_sessions(self) -> dict[Path, Path]:
+        """The session files something other than this tool removed (``git clean``,
+        ``git stash -u``, ``git checkout``), each with the copy of its last version kept
+        under ``.ai/.locks/live/`` (:func:`~ai_protocols.session.names.kept_path`), from
+        which that agent's next ``start`` brings it back. Not a session a move took away
+        (its tombstone says where)."""
+        live = kept_path(self.ai_dir, self.ai_dir / "x").parent
+        kept_files = [live / "session-context.org", *session_files(live / CONTEXT_DIR)]
+        found: dict[Path, Path] = {}
+        for kept in kept_files:
+            path = self.ai_dir / kept.relative_to(live)
+            if os.path.lexists(kept) and not os.path.lexists(path) and \
+                    not os.path.lexists(tombstone_path(self.ai_dir, path)):
+                found[path] = kept
+        return found
+
     # -- listing --------------------------------------------------------------------------
 
     def _left_by_a_move(self, path: Path) -> bool:

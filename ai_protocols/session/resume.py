@@ -126,6 +126,9 @@ class ResumeContext:
         #: The open tasks of the board (docs/tasks.md) the agent holds or its session is
         #: linked to, at most :data:`MAX_TASKS`.
         self.tasks = tasks or []
+        #: Without a session file: whether git (or anything but this tool) removed it,
+        #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
+        self.removed = False
 
     def __repr__(self) -> str:
         title = self.session.title if self.session else None
@@ -171,6 +174,7 @@ def resume_context(project: Project, session: Session | None, *,
                             others=others, max_bytes=max_bytes,
                             tasks=_tasks(project, session))
     if session is None:
+        context.removed = project.path in project.removed_sessions()
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
@@ -477,6 +481,11 @@ class _TextForm(_Form):
         context, session = self.context, self.context.session
         if session is None:
             who = f" for AI_AGENT_ID {context.agent_id}" if context.agent_id else ""
+            if context.removed:
+                return (f"Resume: the session file{who} was removed, and not by "
+                        "ai-protocols (git clean, git stash -u or git checkout?); its last "
+                        "version, with every entry logged to it, is kept in .ai/.locks/live/. "
+                        "Bring it back with: ai-protocols start\n")
             return (f"Resume: no session yet{who}. Start one with: "
                     "ai-protocols start --title TITLE\n")
         status = _clip(session.status, 20) or "?"
@@ -669,6 +678,7 @@ class _JsonForm(_Form):
             "key_files": [],
             "context": [],
             "tasks": [_task_json(t) for t in context.tasks],
+            "removed": context.removed,
         }
 
     def base(self, summary: str | None, step: str | None) -> int:
