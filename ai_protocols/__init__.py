@@ -38,7 +38,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
-        "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionWrappedUp",
+        "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionReplaced",
+        "SessionWrappedUp",
         "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
         "StorageError", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
@@ -87,6 +88,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         NotAGitRepository,
         PathLocked,
         SessionRemoved,
+        SessionReplaced,
         SessionWrappedUp,
         StorageError,
         TaskClosed,

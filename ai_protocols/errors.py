@@ -34,6 +34,7 @@ __all__ = [
     "NotAGitRepository",
     "PathLocked",
     "SessionRemoved",
+    "SessionReplaced",
     "SessionWrappedUp",
     "StorageError",
     "TaskClosed",
@@ -194,6 +195,21 @@ class UnreadableSession(AiProtocolsError, ValueError):
         self.path = path
         self.reason = reason
         super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")
+
+
+class SessionReplaced(UnreadableSession):
+    """The session file is older than the last version this tool wrote to it: something
+    other than this tool put an older version back (``git stash pop`` after entries
+    were logged, ``git checkout``, a restore). The newer version is kept in ``kept``;
+    nothing writes into the file until a person chooses."""
+
+    def __init__(self, path: Path, kept: Path) -> None:
+        self.kept = kept
+        super().__init__(
+            path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
+            f"checkout or a restore put an older one back?); the newer one, with every "
+            f"entry logged to it, is kept in {kept}: put it back (cp {kept} {path}), or "
+            "keep what each holds by hand, then carry on")
 
 
 class MergeConflict(UnreadableSession):

@@ -29,6 +29,7 @@ EXAMPLES = [
     _errors.UnsafePath(Path("/p/s.org"), Path("/p")),
     _errors.MergeConflict(Path("/p/s.org"), [3, 9, 14]),
     _errors.SessionRemoved(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
+    _errors.SessionReplaced(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
     _errors.TaskNotFound("k3f9", Path("/p/.ai/tasks.org"), ("20261130-052011-k3f9qxm2 (line 9)",)),
     _errors.TaskTaken("20261130-052011-k3f9qxm2", "vm.p.claude.1", "live", "its owner runs"),
     _errors.PathLocked("src/a.py", "src/", "vm.p.claude.1", "live", "its owner runs", "refactor"),

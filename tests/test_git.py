@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,41 @@ def test_entries_waiting_for_emacs_survive_git_clean(repo: Path, run: Runner) ->
     assert [e["text"] for e in shown["progress"]] == [
         "before the buffer", "while the buffer is unsaved", "after the save"]
     assert shown["pending"] == []
+
+
+def test_an_older_version_put_back_over_newer_entries_is_refused(project: Path,
+                                                                 run: Runner) -> None:
+    """Seen: loggers kept writing while ``git stash -u`` ran; ``git stash pop`` put back
+    the version the stash had read, older than the last one written, and the next
+    ``log`` wrote over it: acknowledged entries gone. The version the tool last wrote
+    is kept (``.ai/.locks/live/``); a file older than it is refused by every write,
+    naming the newer one, until a person chooses. A person's save in Emacs (a new
+    file, its time kept) still passes."""
+    run("start", "--title", "Race")
+    run("log", "--progress", "before the stash")
+    path = project / ".ai/session-context.org"
+    stashed = path.read_bytes()  # what `git stash -u` read
+    time.sleep(1.1)  # (UPDATED_AT to the second: the later write is later)
+    run("log", "--progress", "acknowledged after the stash read the file")
+    kept = project / ".ai/.locks/live/session-context.org"
+    newer = kept.read_bytes()
+    path.unlink()
+    path.write_bytes(stashed)  # `git stash pop`: the older version, as a new file
+    result = run("log", "--progress", "next", check=False)
+    assert result.returncode == 6, result.stderr
+    assert "is older than the last version ai-protocols wrote" in result.stderr
+    assert f"kept in {kept}" in result.stderr
+    assert path.read_bytes() == stashed and kept.read_bytes() == newer  # nothing written
+    assert "acknowledged after the stash" in newer.decode()
+    # Put back as the message says: the session carries on with every entry.
+    path.unlink()
+    path.write_bytes(newer)
+    run("log", "--progress", "carried on")
+    progress = [e["text"] for e in json.loads(run("show", "--json").stdout)["progress"]]
+    assert progress == ["before the stash", "acknowledged after the stash read the file",
+                        "carried on"]
+    # A person's save: a new file with the same time, a line of theirs added.
+    text = path.read_text() + "My note, under the Log.\n"
+    path.unlink()
+    path.write_text(text)
+    run("log", "--progress", "after the person's save")

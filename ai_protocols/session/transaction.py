@@ -44,6 +44,7 @@ from ai_protocols.errors import (
     MergeConflict,
     NoSession,
     SessionRemoved,
+    SessionReplaced,
     SessionWrappedUp,
     StorageError,
     UnreadableSession,
@@ -371,6 +372,38 @@ def refuse_missing(ai_dir: Path, path: Path) -> None:
         _missing(ai_dir, path)
 
 
+def _refuse_older(ai_dir: Path, path: Path, doc: OrgFile,
+                  read_as: os.stat_result | None) -> None:
+    """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
+    this tool last wrote (its kept copy, a hard link, is another inode) and that version
+    was written later than the file's (``UPDATED_AT``, else ``UPDATED``): an older one
+    was put back, and a write would lose what the newer one holds. A person's save in
+    Emacs makes a new inode too, but keeps its time: it passes."""
+    kept = kept_path(ai_dir, path)
+    try:
+        st = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return
+    if read_as is None or (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
+        return
+    try:
+        head = storage.read_regular(kept, 65536).decode("utf-8", "replace")
+    except (OSError, storage.NotRegular):
+        return
+    headline = session_headline(OrgFile(head[: head.rfind("\n") + 1]))
+    mine = session_headline(doc)
+    if headline is None or mine is None:
+        return
+    newer, older = (Moment.parse(h.properties.get("UPDATED_AT")) for h in (headline, mine))
+    if newer is not None and older is not None:
+        later = newer.wall > older.wall
+    else:
+        then, now = (parse_timestamp(h.properties.get("UPDATED", "")) for h in (headline, mine))
+        later = then is not None and now is not None and then > now
+    if later:
+        raise SessionReplaced(path, kept)
+
+
 def refuse_if_edited(path: Path) -> None:
     """:class:`~ai_protocols.errors.BeingEdited` while a person has unsaved changes to
     ``path`` in Emacs: moving a file away under their buffer would make their save
@@ -441,6 +474,7 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | Moment | None = None,
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
             doc, read_as = open_session(ai_dir, path, source=emacs is None, closed_ok=closed_ok)
+            _refuse_older(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
         else:
             doc, waiting = OrgFile(new_text), []
