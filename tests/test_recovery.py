@@ -122,7 +122,7 @@ def test_spawn_mints_an_id_and_passes_the_exit_status_on(project: Path, run: Run
     assert re.fullmatch(ID_SHAPE.format(runtime="codex"), agent)
     assert f"ai-protocols spawn: AI_AGENT_ID={agent}" in err
     text = session_file(project, agent).read_text()
-    assert ":STATUS:   ended" in text
+    assert ":STATUS:   crashed" in text  # the word status says for it (not "ended")
     assert ":EXIT:     exit status 3" in text
     assert re.search(r"^:EXITED:   \[\d{4}-\d\d-\d\d \w{3} \d\d:\d\d\]$", text, re.M)
     assert "exit: ended without wrap-up (exit status 3)" in text

@@ -190,7 +190,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                    env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import AiProtocolsError, BeingEdited
     from ai_protocols.git.state import read_state
-    from ai_protocols.session.layout import ACTIVE, ENDED
+    from ai_protocols.session.layout import ACTIVE, CRASHED, ENDED
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
 
@@ -222,7 +222,8 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                     ("GIT_COMMIT", git.commit if git else None),
                     ("CONTEXT_SHOWN", shown),
                 )
-                if edit.properties.get("STATUS") == ENDED:  # its end was recorded: it is back
+                # Its end was recorded (ended, or crashed): it is back.
+                if edit.properties.get("STATUS") in (ENDED, CRASHED):
                     ended = edit.properties.get("EXIT", "")
                     edit.set_properties(("STATUS", ACTIVE), ("EXIT", None), ("EXITED", None),
                                         ("EXIT_BY", None))

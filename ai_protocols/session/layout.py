@@ -56,7 +56,8 @@ ABANDONED = "abandoned"  # ai-protocols abandon: closed, and archived as such
 ON_DEMAND = ("key-files", "context")
 #: The checkbox of the step in progress (``log --current``): Org's "partly done" box.
 CURRENT_BOX = "[-]"
-ENDED = "ended"  # the spawner saw the agent exit without a wrap-up
+ENDED = "ended"  # the agent exited as agents end, without a wrap-up (a spawner's or hook's record)
+CRASHED = "crashed"  # its spawner recorded another exit status, or a signal
 NO_SESSION_HEADLINE = "it has no session headline (one with STATUS and STARTED)"
 #: The property that holds the title. Earlier versions wrote ``TITLE``, which Org 9.7's
 #: org-lint takes for a misspelled ``EXPORT_TITLE``; it is still read.
@@ -426,9 +427,12 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     ``exit``."""
     text = entry.text
     if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
+        from ai_protocols.liveness.evidence import normal_end
+
         paused = doc.find(session_line).properties.get("STATUS") == PAUSED
+        ended = ENDED if normal_end(text) else CRASHED  # the word status says for it
         doc.set_properties(session_line, [
-            ("STATUS", PAUSED if paused else ENDED),  # a pause outlives its agent
+            ("STATUS", PAUSED if paused else ended),  # a pause outlives its agent
             ("EXIT", property_value(text)), ("EXITED", stamp),
             ("EXIT_BY", None)])  # a hook sets its own after
         line = f"exit: ended without wrap-up ({preview(text)})"

@@ -55,6 +55,7 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
 from ai_protocols.session.layout import (
     ACTIVE,
+    CRASHED,
     ENDED,
     NO_SESSION_HEADLINE,
     WRAPPED_UP,
@@ -433,7 +434,8 @@ def _revive(edit: SessionEdit) -> None:
     waited for exited), so it is active again. The record (EXIT, EXITED) stays, and a
     Log line says so, once."""
     props = edit.properties
-    if props.get("STATUS") == ENDED and not edit.exit_recorded and not edit.status_set:
+    if props.get("STATUS") in (ENDED, CRASHED) and not edit.exit_recorded and \
+            not edit.status_set:
         edit.doc.set_properties(edit.line, [("STATUS", ACTIVE)])
         edit.note(f"active: written to after its end was recorded "
                   f"({preview(props.get('EXIT', '') or 'no exit record')})")
