@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner
+from emacs import assert_reader_agrees, org_element
 
 # The items a person adds in Emacs, as Emacs writes them, and how they read back.
 NEXT_STEPS = [
@@ -102,3 +103,22 @@ def test_start_after_a_crash_shows_a_persons_items(project: Path, run: Runner) -
     for _, _, text in NEXT_STEPS:
         assert f"  {text}" in out
     assert "Read the old code" in out
+
+
+def test_a_persons_item_over_several_lines_is_read_whole(project: Path, run: Runner) -> None:
+    """Seen: an item a person typed over two lines (the second indented past the
+    bullet, as Org fills a paragraph) was read as its first line: ``show`` gave
+    ``multi`` and ``--done "line item"`` found nothing. Org reads the item's whole
+    paragraph; so does the tool, up to a blank line or another element."""
+    run("start")
+    path = project / ".ai/session-context.org"
+    text = path.read_text(encoding="utf-8").replace(
+        ":CUSTOM_ID: next-steps\n:END:\n",
+        ":CUSTOM_ID: next-steps\n:END:\n- [ ] [2026-11-21 Sat 10:00] multi\n  line item\n"
+        "- [ ] [2026-11-21 Sat 10:01] one line\n  - a nested item of its own\n", 1)
+    path.write_text(text, encoding="utf-8")
+    shown = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in shown["next"]] == ["multi\nline item", "one line"]
+    assert run("log", "--done", "line item").stdout.startswith("logged done: multi")
+    assert "- [X] [2026-11-21 Sat 10:00] multi\n  line item\n" in path.read_text(encoding="utf-8")
+    assert_reader_agrees(path, org_element([path])[0])

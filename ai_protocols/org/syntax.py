@@ -403,6 +403,26 @@ def _item(line: str) -> tuple[int, bool | None, int | None, str | None, str] | N
             rest.strip(" \t"))
 
 
+_PLANNING = re.compile(r"(?:CLOSED|DEADLINE|SCHEDULED):")
+
+
+def _continued(lines: list[str], index: int, end: int, width: int,
+               newline: str) -> tuple[list[str], int]:
+    """The lines that go on an item's first line (Org: the item's paragraph, lines
+    indented more than its bullet, up to a blank line or another element), each
+    without its indentation, and the index after them."""
+    more: list[str] = []
+    while index < end:
+        line = strip_ending(lines[index], newline)
+        bare = line.lstrip(" \t")
+        if not bare or len(line) - len(bare) <= width or PARAGRAPH_SEPARATE.match(bare) or \
+                _PLANNING.match(bare):
+            break
+        more.append(unescape_inline(bare.rstrip(" \t")))
+        index += 1
+    return more, index
+
+
 def parse_entries(lines: list[str], start: int, end: int, newline: str = "\n") -> list[Entry]:
     """The entries among ``lines[start:end]``: every list item Org reads as a checkbox
     item or as one beginning with an inactive timestamp, at any depth, in any form
@@ -425,6 +445,9 @@ def parse_entries(lines: list[str], start: int, end: int, newline: str = "\n") -
         width, done, box, stamp, inline = found
         indent = line[:width] + "  "
         text = unescape_inline(inline)
+        if inline:  # a person's item may go on over more lines, indented past its bullet
+            more, index = _continued(lines, index, end, width, newline)
+            text = "\n".join([text, *more])
         if not inline:
             block = read_text_block(lines, index, indent, newline)
             if block is not None and block[1] <= end:
