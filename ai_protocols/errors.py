@@ -216,13 +216,17 @@ class MergeConflict(UnreadableSession):
     """A session file holding the marker lines of a git merge that was not resolved:
     nothing is written into it until a person resolves the merge."""
 
-    def __init__(self, path: Path, lines: list[int]) -> None:
+    def __init__(self, path: Path, lines: list[int], what: str = "session context") -> None:
         self.lines = lines
+        self.what = what  # the session context, or the task board
         shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
         word = "line" if len(lines) == 1 else "lines"
         super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): resolve "
                                "the merge first (keep what each side logged, delete the "
                                "marker lines, then git add the file)")
+        if what != "session context":  # the task board (docs/tasks.md)
+            self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
+                                           1),)
 
 
 class SessionWrappedUp(AiProtocolsError):

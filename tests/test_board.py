@@ -637,3 +637,25 @@ def test_done_with_a_checkpoint_takes_one_and_keeps_its_ref(project: Path, run: 
     both = run("task", "done", task_id, "--checkpoint", "--checkpoint-ref", "x",
                agent="impl.1", check=False)
     assert both.returncode == 2
+
+
+def test_a_board_with_merge_conflict_markers_is_refused(project: Path, run: Runner) -> None:
+    """Seen: two clones claimed one task and merged; git left conflict markers in the
+    task's drawer, and the board was read and written on: the claimed task lost its id
+    and its claim, and a second drawer was stacked on it. A board with markers is
+    refused by every command, naming the lines, as a session file is, and nothing
+    writes into it."""
+    task_id = add(run, "Shared")
+    path = project / BOARD
+    text = board(project)
+    drawer = text.index(":ID:")
+    marked = (text[:drawer] + "<<<<<<< ours\n:OWNER:    h.d.1\n=======\n:OWNER:    h.c.1\n"
+              ">>>>>>> theirs\n" + text[drawer:])
+    path.write_text(marked, encoding="utf-8")
+    for args in (("task", "list"), ("task", "show", task_id), ("task", "claim", task_id),
+                 ("task", "add", "More"), ("lock", "src/", "--reason", "r"), ("check",)):
+        result = run(*args, agent="h.e.1", check=False)
+        assert result.returncode == 6, (args, result.stderr)
+        assert "cannot read the task board" in result.stderr and "merge-conflict markers" \
+            in result.stderr, result.stderr
+        assert board(project) == marked, args

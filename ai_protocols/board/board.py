@@ -113,7 +113,21 @@ class Board:
         data = storage.read_bytes(self.path)
         if data is None:
             return None
-        return OrgFile(storage.decode(self.path, data))
+        return OrgFile(self._text(data))
+
+    def _text(self, data: bytes) -> str:
+        """The board's text; :class:`~ai_protocols.errors.MergeConflict` while it holds a
+        git merge's conflict markers (two clones changed it at once): read as it is, it
+        would lose claims and ids, so nothing reads or writes it until a person
+        resolves the merge."""
+        from ai_protocols.errors import MergeConflict
+        from ai_protocols.session.text import conflict_marker_lines
+
+        text = storage.decode(self.path, data)
+        marked = conflict_marker_lines(text)
+        if marked:
+            raise MergeConflict(self.path, marked, "the task board")
+        return text
 
     def read(self) -> tuple[list[Task], list[AreaLock]]:
         """The tasks and locks on the board (none when there is no board yet)."""
@@ -195,10 +209,8 @@ class Board:
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner)
             data = storage.read_bytes(self.path)
-            if data is None:
-                doc = OrgFile(board_text())
-            else:
-                doc = OrgFile(storage.decode(self.path, data), source=data)
+            doc = OrgFile(board_text()) if data is None else \
+                OrgFile(self._text(data), source=data)
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
