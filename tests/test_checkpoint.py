@@ -188,8 +188,9 @@ def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runn
     refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
     assert refused.returncode == 15
     assert refused.stderr == (f"Error: cannot restore to {project}: it would overwrite "
-                              "uncommitted work in b.txt; commit or stash it, or restore into "
-                              "a new worktree (without --force); nothing was changed\n")
+                              "uncommitted, untracked or ignored work in b.txt; commit, stash "
+                              "or move it, or restore into a new worktree (without --force); "
+                              "nothing was changed\n")
     assert git_state(project) == before and files_of(project, ()) == files
 
     # Once the work is committed, in place is allowed: HEAD and the index stay.
@@ -595,3 +596,44 @@ def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, ru
     assert listed[3]["note"] == "from the linked worktree"
     assert git(project, "log", "-1", "--format=%s", listed[3]["ref"]) == \
         "ai-protocols checkpoint 4: from the linked worktree"
+
+
+@pytest.mark.parametrize("case", ["untracked folder where a file goes",
+                                  "untracked file where a folder goes", "ignored file"])
+def test_restore_in_place_never_destroys_what_the_snapshot_does_not_hold(
+        project: Path, run: Runner, case: str) -> None:
+    """Seen: restore --force checked only the paths it wrote. An untracked folder where
+    the checkpoint has a file lost its files (and was reported kept); an untracked file
+    where the checkpoint has a folder was replaced; an ignored file was overwritten.
+    Each is refused now (exit 15), and nothing changes."""
+    (project / "base.txt").write_text("base\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    run("start", agent=ME)
+    if case == "untracked folder where a file goes":
+        (project / "dfile").write_text("old\n")
+        run("checkpoint", agent=ME)
+        (project / "dfile").unlink()
+        (project / "dfile").mkdir()
+        (project / "dfile" / "inner").write_text("precious work\n")
+    elif case == "untracked file where a folder goes":
+        (project / "dd").mkdir()
+        (project / "dd" / "f").write_text("old\n")
+        run("checkpoint", agent=ME)
+        (project / "dd" / "f").unlink()
+        (project / "dd").rmdir()
+        (project / "dd").write_text("precious untracked file\n")
+    else:
+        (project / ".env").write_text("old\n")
+        run("checkpoint", agent=ME)
+        (project / ".gitignore").write_text(".env\n")
+        git(project, "add", ".gitignore")
+        git(project, "commit", "-qm", "ignore .env")
+        (project / ".env").write_text("NEW SECRET\n")
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
+    assert refused.returncode == 15, refused.stderr
+    assert "would overwrite uncommitted, untracked or ignored work in" in refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files
+    if case == "ignored file":
+        assert (project / ".env").read_text() == "NEW SECRET\n"

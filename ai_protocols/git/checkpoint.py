@@ -532,13 +532,16 @@ class Checkpoints:
                        if not self._is_session_path(p)]
             kept = [p for s, p in touched if s == "D" and p in uncommitted]
             touched = [(s, p) for s, p in touched if not (s == "D" and p in uncommitted)]
-            clash = sorted(p for _, p in touched if p in uncommitted)
+            clash = sorted({p for _, p in touched if p in uncommitted} |
+                           set(self._in_the_way([p for s, p in touched if s != "D"],
+                                                {p for s, p in touched if s == "A"})))
             if clash:
                 shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more"
                                                 if len(clash) > 5 else "")
                 raise CheckpointRefused(
-                    str(self.top), f"it would overwrite uncommitted work in {shown}; "
-                    "commit or stash it, or restore into a new worktree (without --force)")
+                    str(self.top), f"it would overwrite uncommitted, untracked or ignored "
+                    f"work in {shown}; commit, stash or move it, or restore into a new "
+                    "worktree (without --force)")
             env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
@@ -553,6 +556,27 @@ class Checkpoints:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
         return Restored(checkpoint, self.top, None, [p for _, p in touched], kept)
+
+    def _in_the_way(self, written: list[str], added: set[str]) -> list[str]:
+        """What restoring ``written`` into this work tree would destroy that the
+        snapshot does not hold: a file (ignored, or untracked) where an ``added`` one
+        goes, a folder where a file goes, a file where a folder goes."""
+        found = []
+        for path in written:
+            target = self.top / path
+            if os.path.isdir(target) and not os.path.islink(target):
+                found.append(path)  # its files would go with it
+            elif path in added and os.path.lexists(target):
+                found.append(path)  # ignored, so not in the snapshot
+            else:
+                parent = Path(path).parent
+                while parent.parts:
+                    where = self.top / parent
+                    if os.path.lexists(where) and not os.path.isdir(where):
+                        found.append(parent.as_posix())  # a file where a folder goes
+                        break
+                    parent = parent.parent
+        return found
 
     def _is_session_path(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.session_paths)
