@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ai_protocols.lean import record
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
 from ai_protocols.storage import files as storage
 
@@ -34,7 +34,7 @@ _FILES: dict[str, tuple[str, int]] = {
 _DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InitAction:
     """One thing ``init`` did or found: ``created``, ``updated``, ``unchanged``,
     ``kept`` (changed by someone, left alone) or ``made executable``."""

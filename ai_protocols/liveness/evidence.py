@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import StorageError
+from ai_protocols.lean import record
 from ai_protocols.liveness.clock import age_since, boot_id
 from ai_protocols.liveness.host import boot_time, hostname, pid_running, process_start, process_stat
 from ai_protocols.paths import safe_id
@@ -87,7 +87,7 @@ _OWNER = re.compile(
     r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?\))?")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Owner:
     """The process that owns a session: host, process id, its start time (seconds
     since the epoch, from ``/proc``; ``None`` where the system does not say), and
@@ -166,7 +166,7 @@ def process_since_boot(pid: int) -> str | None:
     return None if stat is None or boot is None else f"{boot}:{stat[2]}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Liveness:
     """A session's state (one of :data:`STATES`, or ``mine``) and the evidence that
     decided it, in words; ``age``, how long ago it was last written to, when known

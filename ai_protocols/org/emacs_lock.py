@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from ai_protocols.lean import record
 from ai_protocols.liveness.host import boot_time, hostname, pid_running
 from ai_protocols.storage.files import read_regular
 
@@ -29,7 +29,7 @@ _OWNER = re.compile(r"(?P<user>.*)@(?P<host>.*)\.(?P<pid>[0-9]+)(?::(?P<boot>[0-
 _BOOT_SLOP = 60  # seconds: the boot time is measured, not recorded, on each side
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EmacsLock:
     """A live Emacs lock: who holds it, as its ``.#NAME`` file says."""
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
+from ai_protocols.lean import factory, record
 from ai_protocols.org.syntax import format_property, strip_ending
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -38,7 +38,7 @@ _COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
 _FOOTNOTE = re.compile(r"\[fn:[-_\w]+\]")
 
 
-@dataclass
+@record
 class Headline:
     """A headline and where its parts stand, as line indexes into the file."""
 
@@ -49,7 +49,7 @@ class Headline:
     body_end: int  # first line of the next headline of any level
     subtree_end: int  # first line of the next headline of this level or higher
     drawer: tuple[int, int] | None = None  # lines of :PROPERTIES: and :END:
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = factory(dict)
     todo: str | None = None
     tags: tuple[str, ...] = ()
     raw_title: str = ""  # as org-element's :raw-value: no keyword, priority or tags
@@ -95,7 +95,7 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-@dataclass
+@record
 class _Head:
     """Where a headline's parts stand within its own chunk (line 0 is the headline)."""
 

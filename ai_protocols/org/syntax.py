@@ -15,8 +15,9 @@ Character"), which :func:`unescape_inline` removes again (no object).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
+
+from ai_protocols.lean import record
 
 __all__ = [
     "PARAGRAPH_SEPARATE",
@@ -294,7 +295,7 @@ def read_text_block(lines: list[str], start: int, indent: str,
     return None
 
 
-@dataclass
+@record
 class Entry:
     """One entry read back from a section: a list item that Org reads as a checkbox
     item or as an item that begins with an inactive timestamp.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
+from ai_protocols.lean import factory, record
 from ai_protocols.liveness.clock import Moment, age_since, now_moment
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,
@@ -90,7 +90,7 @@ if TYPE_CHECKING:
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
 
 
-@dataclass
+@record
 class StartReport:
     """What ``start`` found and did."""
 
@@ -103,13 +103,13 @@ class StartReport:
     finished_archive: Path | None = None
     restored_from: Path | None = None  # the kept copy a removed session came back from
     reused_id_warning: str | None = None
-    others: list[tuple[Session, Liveness]] = field(default_factory=list)
+    others: list[tuple[Session, Liveness]] = factory(list)
     #: What was installed first, as ``init`` would, when the project had no complete
     #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
-    set_up: list[InitAction] = field(default_factory=list)
+    set_up: list[InitAction] = factory(list)
 
 
-@dataclass
+@record
 class StatusRow:
     """One line of ``status``: a session-context file, its state and the evidence."""
 
@@ -149,7 +149,7 @@ class StatusRow:
         }
 
 
-@dataclass
+@record
 class LogReport:
     """What ``log`` did: the Log lines, and where the entries wait if Emacs held the file."""
 
