@@ -152,9 +152,9 @@ def replace(instance: T, **changes: object) -> T:
 
 
 class _Pattern:
-    """A regular expression compiled on first use; it answers as the compiled one."""
-
-    __slots__ = ("_compiled", "_flags", "pattern")
+    """A regular expression compiled on first use; it answers as the compiled one. Each
+    attribute asked for (``match``, ``sub``...) is kept on the instance once read, so
+    that later uses cost what the compiled pattern's do."""
 
     def __init__(self, source: str, flags: int) -> None:
         self.pattern, self._flags, self._compiled = source, flags, None
@@ -168,7 +168,11 @@ class _Pattern:
         return compiled
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.compiled(), name)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        found = getattr(self.compiled(), name)
+        setattr(self, name, found)
+        return found
 
 
 def pattern(source: str, flags: int = 0) -> re.Pattern[str]:

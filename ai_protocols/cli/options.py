@@ -21,8 +21,7 @@ that takes one value given twice (``--summary a --summary b``).
 
 from __future__ import annotations
 
-import re
-
+from ai_protocols.lean import pattern
 from ai_protocols.session.model import ENTRY_KINDS, RATIONALE_OPTION, LogEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -84,9 +83,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 }
 #: The whole numbers the fast path reads itself: ASCII digits, short enough for int()
 #: (click, through int(), also takes signs, spaces, "_" and other scripts' digits).
-_WHOLE = re.compile(r"[0-9]{1,18}")
+_WHOLE = pattern(r"[0-9]{1,18}")
 #: A value that a reader would take for an option: ``--``, ``--next``, ``-x``.
-_OPTION_LIKE = re.compile(r"-(?:-(?:[A-Za-z]|$)|[A-Za-z])")
+_OPTION_LIKE = pattern(r"-(?:-(?:[A-Za-z]|$)|[A-Za-z])")
 #: The options that ask click for help, whatever the command.
 HELP = ("-h", "--help")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import textwrap
 from datetime import datetime
 
 from ai_protocols.session.model import SECTION_KINDS, Session
@@ -135,6 +134,8 @@ def render_session(session: Session) -> str:
         out.append(f"  ended:    {_stamp(session.ended)}   {one(session.description, '')}")
 
     def block(text: str, indent: str) -> str:
+        import textwrap
+
         return textwrap.indent(display(text, lines=True), indent).lstrip()
 
     out.append("Summary:")

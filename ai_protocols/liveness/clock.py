@@ -29,12 +29,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from ai_protocols.lean import record
+from ai_protocols.lean import pattern, record
 from ai_protocols.liveness.host import hostname
 
 __all__ = ["Moment", "age_since", "boot_id", "now_moment", "since_boot", "utc_minute"]
 
-_RECORD = re.compile(r"(\S+)(?: (\S+) ([0-9a-f]{8}) ([0-9]+(?:\.[0-9]+)?))?")
+_RECORD = pattern(r"(\S+)(?: (\S+) ([0-9a-f]{8}) ([0-9]+(?:\.[0-9]+)?))?")
 _boot_id: str | None = None
 
 

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import StorageError
-from ai_protocols.lean import record
+from ai_protocols.lean import pattern, record
 from ai_protocols.liveness.clock import age_since, boot_id
 from ai_protocols.liveness.host import boot_time, hostname, pid_running, process_start, process_stat
 from ai_protocols.paths import safe_id
@@ -83,7 +83,7 @@ _GO_BETWEENS = frozenset({
 #: The ``OWNER`` property as written now: ``pid 4370 on vm, started
 #: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
 #: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
-_OWNER = re.compile(
+_OWNER = pattern(
     r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?\))?")
 
 

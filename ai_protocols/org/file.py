@@ -18,7 +18,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 
-from ai_protocols.lean import factory, record
+from ai_protocols.lean import IGNORECASE, factory, pattern, record
 from ai_protocols.org.syntax import format_property, strip_ending
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -27,15 +27,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Headline", "OrgFile"]
 
-_HEADLINE = re.compile(r"\*+ ")
-_PLANNING = re.compile(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
-_DRAWER_OPEN = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
-_DRAWER_END = re.compile(r"[ \t]*:END:[ \t]*$", re.IGNORECASE)
+_HEADLINE = pattern(r"\*+ ")
+_PLANNING = pattern(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
+_DRAWER_OPEN = pattern(r"[ \t]*:PROPERTIES:[ \t]*$", IGNORECASE)
+_DRAWER_END = pattern(r"[ \t]*:END:[ \t]*$", IGNORECASE)
 # Org 9.5 (org-property-drawer-re) wants a space, not a tab, after ":KEY:".
-_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
-_TAGS = re.compile(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
-_COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
-_FOOTNOTE = re.compile(r"\[fn:[-_\w]+\]")
+_PROPERTY = pattern(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
+_TAGS = pattern(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
+_COOKIE = pattern(r"\[(?:#.|\d*/\d*|\d*%)\]")
+_FOOTNOTE = pattern(r"\[fn:[-_\w]+\]")
 
 
 @record
@@ -525,7 +525,7 @@ class OrgFile:
         return next(h for h in self.headlines if h.line == line)
 
 
-_TODO_LINE = re.compile(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", re.IGNORECASE)
+_TODO_LINE = pattern(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", IGNORECASE)
 
 
 def _todo_keywords(text: str) -> frozenset[str]:

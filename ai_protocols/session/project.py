@@ -55,6 +55,7 @@ from ai_protocols.session.layout import (
     new_session_text,
     read_info,
     read_session,
+    read_session_head,
 )
 from ai_protocols.session.model import (
     ENTRY_KINDS,
@@ -217,6 +218,11 @@ class Project:
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
         :class:`~ai_protocols.errors.StorageError`."""
+        return self._read(path)
+
+    def _read(self, path: Path, *, head: bool = False) -> Session | None:
+        """:meth:`read`; with ``head``, the session without its entries and Log
+        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs."""
         found = storage.read_file(path)
         if found is None:
             return None
@@ -227,7 +233,7 @@ class Project:
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(path, marked)
-        session = read_session(path, text)
+        session = (read_session_head if head else read_session)(path, text)
         if os.path.lexists(tombstone_path(self.ai_dir, path)) and moved_away(
                 self.ai_dir, path, session.agent_id, session.started, read_as) is not None:
             return None
@@ -529,7 +535,7 @@ class Project:
         rows = []
         for path in self.session_paths():
             try:
-                session = self.read(path)
+                session = self._read(path, head=True)
             except (UnreadableSession, UnsafePath) as error:
                 rows.append(StatusRow(path, None, path == self.path,
                                       Liveness("unknown", str(error)), None, None, None))

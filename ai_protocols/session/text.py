@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from ai_protocols.errors import InvalidText
+from ai_protocols.lean import MULTILINE, pattern
 
 __all__ = ["MAX_LINE_TEXT", "MAX_TEXT", "check_text", "conflict_marker_lines", "preview",
            "slugify"]
@@ -24,8 +25,8 @@ MAX_LINE_TEXT = 200
 #: ancestor's side in the diff3 and zdiff3 styles): seven ``<``, ``|``, ``=`` or ``>``
 #: at the start of a line, the first, second and last followed by a space and a
 #: label or by nothing.
-_MARKER = re.compile(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$", re.MULTILINE)
-_OPENER = re.compile(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", re.MULTILINE)
+_MARKER = pattern(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$", MULTILINE)
+_OPENER = pattern(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", MULTILINE)
 
 
 def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
