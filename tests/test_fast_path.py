@@ -41,6 +41,8 @@ def click_options(command: str) -> list[tuple[str, str, str, str | None, object,
     its least value and its default."""
     table = []
     for param in cli.commands[command].params:
+        if isinstance(param, click.Argument) and command != "hook":  # (hook's EVENT is its own)
+            table.append(((param.name or "").upper(), "argument", param.name, "", None, None))
         if isinstance(param, click.Option) and param.name != "help":
             [long_name] = [o for o in param.opts if o.startswith("--")]
             whole = isinstance(param.type, click.IntRange)
@@ -81,6 +83,8 @@ TOKENS = st.sampled_from([
     "--max-bytes", "--max-bytes=4096", "--max-bytes=2559", "--max-bytes=", "2560", "2559",
     "0", "-1", "+3000", " 3000", "3000 ", "3_000", "0003000", "٣٠٠٠", "1e4", "3000.0",
     "9" * 30, "--max-byte",
+    # start, wrap-up, status, list
+    "--title", "--title=t", "--agent", "--since=2d", "--since", "3h", "h.p.claude.1",
 ])
 
 
@@ -109,6 +113,9 @@ def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: lis
     parent = click.Context(cli, info_name="ai-protocols", **cli.context_settings)
     sub = cli.commands[command].make_context(command, [*positional, *args], parent=parent)
     assert parsed == {k: v for k, v in sub.params.items() if k != "event"}
+    if any(o.how == "argument" for o in OPTIONS[command]):
+        assert sub.meta[GIVEN] == []  # only arguments, no option
+        return
     # ...and sees the options in the same order, each as it was written.
     read = scan(args, {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
                        for o in OPTIONS[command]}, strict=True)
@@ -271,6 +278,12 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
      {"hook_event_name": "PreCompact", "trigger": "auto"}, NEVER),
     (["hook", "SessionEnd", "--runtime", "claude"],
      {"hook_event_name": "SessionEnd", "reason": "other"}, NEVER),
+    (["start"], None, NEVER),
+    (["status"], None, NEVER),
+    (["status", "--json"], None, NEVER),
+    (["list"], None, NEVER),
+    (["list", "--json", "--since", "2d"], None, NEVER),
+    (["wrap-up", "done for today"], None, NEVER),
 ]
 
 
