@@ -262,7 +262,8 @@ NEVER = HEAVY | {"dataclasses", "inspect", "ast", "dis", "typing", "textwrap", "
                  "shutil", "importlib.resources", "subprocess", "threading", "copy"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
-    (["path"], None, NEVER | {"pathlib", "datetime", "json", "ipaddress"}),
+    # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
+    (["path"], None, NEVER | {"pathlib", "datetime", "json", "ipaddress", "re"}),
     (["log", "--progress", "x"], None, NEVER | {"json"}),
     (["show"], None, NEVER),
     (["show", "--json"], None, NEVER),
@@ -270,7 +271,7 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     (["resume", "--json"], None, NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
-     NEVER | {"pathlib", "datetime", "json", "ipaddress", "ai_protocols.session.project"}),
+     NEVER | {"pathlib", "datetime", "json", "ipaddress", "re", "ai_protocols.session.project"}),
     (["hook", "SessionStart", "--runtime", "claude"],
      {"hook_event_name": "SessionStart", "source": "resume"}, NEVER),
     (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"}, NEVER),
