@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import textwrap
 from datetime import datetime
 
 from ai_protocols.session.model import SECTION_KINDS, Session
@@ -170,6 +169,8 @@ def render_session(session: Session) -> str:
         out.append(f"  paused:   {_stamp(session.paused)}   {one(session.pause_note, '')}")
 
     def block(text: str, indent: str) -> str:
+        import textwrap
+
         return textwrap.indent(display(text, lines=True), indent).lstrip()
 
     # What the next session needs first (issue 14): the objective, the step in
