@@ -14,8 +14,6 @@ session.
 
 from __future__ import annotations
 
-import importlib
-
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~9 ms)
 
 __version__ = "0.1.0"
@@ -56,6 +54,8 @@ def __getattr__(name: str) -> object:
         module = _MODULE_OF[name]
     except KeyError:
         raise AttributeError(f"module 'ai_protocols' has no attribute {name!r}") from None
+    import importlib  # here: every command imports this package, few use a name of it
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -7,19 +7,19 @@ resolver runs many times per session and must answer the same each time.
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 
 from ai_protocols.errors import InvalidText
+from ai_protocols.lean import pattern
 from ai_protocols.paths import id_prefix
 
 __all__ = ["has_unique_tail", "mint_agent_id"]
 
-_UNIQUE_TAIL = re.compile(  # an epoch (then -N, or random hex), or an agent program's UUID
+_UNIQUE_TAIL = pattern(  # an epoch (then -N, or random hex), or an agent program's UUID
     r"(?:[._-][0-9]{9,}(?:-[0-9]+|-[0-9a-f]{12})?"
     r"|\.[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
-_RUNTIME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_RUNTIME = pattern(r"[A-Za-z0-9_-]{1,40}")
 #: Random bytes in a minted id's tail (shown as twice as many hexadecimal digits).
 RANDOM_BYTES = 6
 

@@ -9,20 +9,17 @@ longer matches was changed by someone and is kept as it is.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from ai_protocols.lean import pattern, record
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
 from ai_protocols.storage import files as storage
 
 __all__ = ["InitAction", "init_project", "is_set_up", "scaffold_files"]
 
 PLACEHOLDER = "@SHA256@"
-_MARKER = re.compile(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
+_MARKER = pattern(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
 
 #: Installed path under ``.ai/`` -> (packaged data file, permission bits).
 _FILES: dict[str, tuple[str, int]] = {
@@ -35,7 +32,7 @@ _FILES: dict[str, tuple[str, int]] = {
 _DIRS = ("scripts", SESSIONS_DIR, CONTEXT_DIR)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InitAction:
     """One thing ``init`` did or found: ``created``, ``updated``, ``unchanged``,
     ``kept`` (changed by someone, left alone), ``made executable``, or ``configured``
@@ -46,12 +43,16 @@ class InitAction:
 
 
 def _stamp(shipped: str) -> str:
+    import hashlib  # (here: hashlib and importlib.resources cost a hook milliseconds)
+
     digest = hashlib.sha256(shipped.encode("utf-8")).hexdigest()
     return shipped.replace(PLACEHOLDER, digest, 1)
 
 
 def scaffold_files() -> dict[str, tuple[str, int]]:
     """What ``init`` installs: path under ``.ai/`` -> (content, permission bits)."""
+    from importlib import resources
+
     data = resources.files("ai_protocols") / "data"
     return {
         target: (_stamp((data / source).read_text(encoding="utf-8")), mode)
@@ -64,6 +65,8 @@ def _unchanged_since_install(text: str) -> bool:
     if not match:
         return False
     shipped = text[: match.start(1)] + PLACEHOLDER + text[match.end(1):]
+    import hashlib
+
     return hashlib.sha256(shipped.encode("utf-8")).hexdigest() == match.group(1)
 
 

@@ -11,7 +11,6 @@ command; the encoding of a line is checked in-process with hypothesis.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -30,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import Project, SessionInfo
+from ai_protocols.lean import replace
 from ai_protocols.session import layout
 from ai_protocols.session import project as project_module
 from ai_protocols.storage import archive_index as index
@@ -424,7 +424,7 @@ def test_the_library_gives_the_same_rows(busy: Path, run: Runner) -> None:
     assert (busy / INDEX).exists()
     cached = project.list_sessions()
     assert cached == read  # every field, read lazily from the cached text
-    assert cached == [dataclasses.replace(layout.read_info(row.path, row.kind)[0],
+    assert cached == [replace(layout.read_info(row.path, row.kind)[0],
                                           state=row.state) for row in read]  # as read directly
     assert all(isinstance(row, SessionInfo) for row in cached)
     assert isinstance(cached[-1].path, Path) and isinstance(cached[-1].ended, datetime)

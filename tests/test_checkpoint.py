@@ -637,3 +637,20 @@ def test_restore_in_place_never_destroys_what_the_snapshot_does_not_hold(
     assert git_state(project) == before and files_of(project, ()) == files
     if case == "ignored file":
         assert (project / ".env").read_text() == "NEW SECRET\n"
+
+
+def test_a_short_hash_of_digits_only_names_its_checkpoint(project: Path, run: Runner) -> None:
+    """Seen (a flaky run): ``checkpoint show 3975367``, a short hash of digits only, was
+    read as checkpoint number 3975367 and refused. Digits name checkpoint N when there
+    is one, else the checkpoint whose commit starts with them."""
+    make_work(project)
+    for number in range(1, 401):  # until a commit's first 7 hex digits are digits (p ~ 4%)
+        run("checkpoint", "--note", f"try {number}", agent=ME)
+        commit = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/{number}")
+        if commit[:7].isdigit() and int(commit[:7]) > 200:
+            break
+    else:
+        pytest.fail("no checkpoint's commit started with 7 digits in 400")
+    shown = run("checkpoint", "show", commit[:7], agent=ME).stdout
+    assert shown.startswith(f"Checkpoint {ME}/{number} {commit}\n")
+    assert run("checkpoint", "show", "1", agent=ME).stdout.startswith(f"Checkpoint {ME}/1 ")

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ai_protocols.lean import replace
 from ai_protocols.liveness.evidence import Owner
 
 from conftest import CLI, Runner, clean_env

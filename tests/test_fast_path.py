@@ -41,6 +41,8 @@ def click_options(command: str) -> list[tuple[str, str, str, str | None, object,
     its least value and its default."""
     table = []
     for param in cli.commands[command].params:
+        if isinstance(param, click.Argument) and command != "hook":  # (hook's EVENT is its own)
+            table.append(((param.name or "").upper(), "argument", param.name, "", None, None))
         if isinstance(param, click.Option) and param.name != "help":
             [long_name] = [o for o in param.opts if o.startswith("--")]
             whole = isinstance(param.type, click.IntRange)
@@ -82,6 +84,8 @@ TOKENS = st.sampled_from([
     "--max-bytes", "--max-bytes=4096", "--max-bytes=2559", "--max-bytes=", "2560", "2559",
     "0", "-1", "+3000", " 3000", "3000 ", "3_000", "0003000", "٣٠٠٠", "1e4", "3000.0",
     "9" * 30, "--max-byte",
+    # start, wrap-up, status, list
+    "--title", "--title=t", "--agent", "--since=2d", "--since", "3h", "h.p.claude.1",
 ])
 
 
@@ -110,6 +114,9 @@ def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: lis
     parent = click.Context(cli, info_name="ai-protocols", **cli.context_settings)
     sub = cli.commands[command].make_context(command, [*positional, *args], parent=parent)
     assert parsed == {k: v for k, v in sub.params.items() if k != "event"}
+    if any(o.how == "argument" for o in OPTIONS[command]):
+        assert sub.meta[GIVEN] == []  # only arguments, no option
+        return
     # ...and sees the options in the same order, each as it was written.
     read = scan(args, {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
                        for o in OPTIONS[command]}, strict=True)
@@ -239,24 +246,66 @@ def test_log_does_the_same_on_both_paths(tmp_path: Path,
         assert normal(got, projects[0]) == normal(want, projects[1])
 
 
-def imported(cwd: Path, *args: str) -> set[str]:
-    """The top-level modules the console script imports for ``args``."""
+def imported(cwd: Path, *args: str, stdin: str = "") -> set[str]:
+    """The modules the console script imports for ``args`` (each by its full name, and
+    each package above it by its own)."""
     result = subprocess.run([sys.executable, "-X", "importtime", str(CLI), *args], cwd=cwd,
-                            env=clean_env(), capture_output=True, text=True, timeout=60)
+                            env=clean_env(), capture_output=True, text=True, timeout=60,
+                            input=stdin)
     assert result.returncode == 0, result.stderr
-    return {line.rsplit("|", 1)[1].strip().split(".")[0]
-            for line in result.stderr.splitlines() if line.startswith("import time:")}
+    names = {line.rsplit("|", 1)[1].strip()
+             for line in result.stderr.splitlines() if line.startswith("import time:")}
+    return names | {name.split(".")[0] for name in names}
 
 
-@pytest.mark.parametrize("args", [["path"], ["log", "--progress", "x"], ["show"],
-                                  ["show", "--json"], ["resume"], ["resume", "--json"]])
-def test_the_hot_commands_import_no_heavy_dependency(project: Path, run: Runner,
-                                                     args: list[str]) -> None:
+#: What no hot command may import (issue 16, docs/performance.md): the heavy dependencies,
+#: and the standard modules that cost more than the command's own work.
+NEVER = HEAVY | {"dataclasses", "inspect", "ast", "dis", "typing", "textwrap", "tempfile",
+                 "shutil", "importlib.resources", "subprocess", "threading", "copy"}
+#: Each hot command, the payload of a hook on its stdin, and what it may not import.
+HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
+    # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
+    (["path"], None, NEVER | {"pathlib", "datetime", "json", "ipaddress", "re"}),
+    (["log", "--progress", "x"], None, NEVER | {"json"}),
+    (["show"], None, NEVER),
+    (["show", "--json"], None, NEVER),
+    (["resume"], None, NEVER),
+    (["resume", "--json"], None, NEVER),
+    (["hook", "UserPromptSubmit", "--runtime", "claude"],
+     {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
+     NEVER | {"pathlib", "datetime", "json", "ipaddress", "re", "ai_protocols.session.project"}),
+    (["hook", "SessionStart", "--runtime", "claude"],
+     {"hook_event_name": "SessionStart", "source": "resume"}, NEVER),
+    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"}, NEVER),
+    (["hook", "PreCompact", "--runtime", "claude"],
+     {"hook_event_name": "PreCompact", "trigger": "auto"}, NEVER),
+    (["hook", "SessionEnd", "--runtime", "claude"],
+     {"hook_event_name": "SessionEnd", "reason": "other"}, NEVER),
+    (["start"], None, NEVER),
+    (["status"], None, NEVER),
+    (["status", "--json"], None, NEVER),
+    (["list"], None, NEVER),
+    (["list", "--json", "--since", "2d"], None, NEVER),
+    (["wrap-up", "done for today"], None, NEVER),
+]
+
+
+@pytest.mark.parametrize(("args", "payload", "forbidden"), HOT,
+                         ids=[" ".join(args[:2]) + (" --json" if "--json" in args else "")
+                              for args, _, _ in HOT])
+def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runner,
+                                                       args: list[str],
+                                                       payload: dict[str, str] | None,
+                                                       forbidden: set[str]) -> None:
     run("start")
-    assert imported(project, *args) & HEAVY == set()
+    stdin = "" if payload is None else json.dumps({
+        "session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": str(project),
+        "transcript_path": str(project / "t.jsonl"), **payload})
+    assert imported(project, *args, stdin=stdin) & forbidden == set()
 
 
 def test_the_import_probe_sees_click(project: Path, run: Runner) -> None:
-    """The probe above can fail: a command left to click imports it."""
+    """The probe above can fail: a command left to click imports it, and with it most of
+    what the hot commands may not import."""
     run("start")
-    assert "click" in imported(project, "log", "--help")
+    assert {"click", "inspect", "typing"} <= imported(project, "log", "--help")

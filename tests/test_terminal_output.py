@@ -143,3 +143,18 @@ def test_a_reader_that_goes_away_is_exit_141_and_says_nothing(tmp_path: Path) ->
         reader.stdout.close()  # the reader goes away
         _, err = reader.communicate(timeout=120)
         assert (reader.returncode, err) == (141, b""), args
+
+
+def test_show_prints_a_closed_sessions_end_once_and_escaped(tmp_path: Path) -> None:
+    """A merge left ``show`` printing the ``ended:`` line twice, the second copy raw."""
+    root = Path(os.path.realpath(tmp_path)) / "p"
+    root.mkdir()
+    run = Runner(root)
+    run("init")
+    run("start")
+    path = root / ".ai/session-context.org"
+    path.write_text(path.read_text().replace(
+        ":STATUS:   active", f":STATUS:   active\n:ENDED:    [2026-11-21 Sat 10:30]\n"
+        f":DESCRIPTION: evil{RLO}gpj.exe", 1))
+    out = run("show").stdout
+    assert out.count("  ended:") == 1 and not hidden(out), out

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -56,6 +55,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
+from ai_protocols.lean import record
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock
 from ai_protocols.org.file import OrgFile
@@ -69,7 +69,7 @@ from ai_protocols.storage import files as storage
 __all__ = ["Board", "ClaimReport", "LockReport"]
 
 
-@dataclass
+@record
 class ClaimReport:
     """What ``task claim`` did: the task as now written; ``already``: it was the
     caller's already; ``previous`` and ``state``: whose claim it took over, and why."""
@@ -80,7 +80,7 @@ class ClaimReport:
     state: Liveness | None = None
 
 
-@dataclass
+@record
 class LockReport:
     """One area ``lock`` took: the lock, and each lock of another agent it replaced
     (its agent gone, or ``--force``) with that agent's state."""

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from ai_protocols.errors import InvalidText
+from ai_protocols.lean import factory, record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 
@@ -91,7 +91,7 @@ def board_text() -> str:
     return _HEADER
 
 
-@dataclass
+@record
 class Task:
     """One task on the board, as its headline and drawer say.
 
@@ -116,7 +116,7 @@ class Task:
     closed: datetime | None = None
     checkpoint: str | None = None
     line: int = 0
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = factory(dict)
 
     @property
     def is_open(self) -> bool:
@@ -139,7 +139,7 @@ class Task:
                 "line": self.line}
 
 
-@dataclass
+@record
 class AreaLock:
     """A locked area: its ``path`` (a file, or a folder ending in ``/``), the agent
     id that holds it, the process that took it, why, and since when."""

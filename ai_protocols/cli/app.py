@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
 
 from ai_protocols import __version__
+from ai_protocols.cli import commands
 from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
 from ai_protocols.cli.options import (
     Given,
@@ -125,10 +125,7 @@ class _Command(click.Command):
                 f"quotes, as in ai-protocols {self.name} {_quote(text)}", ctx)
 
 
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
+_quote = commands.quote
 
 
 def _words(words: list[str]) -> str:
@@ -244,14 +241,9 @@ def init(agents_md: bool) -> None:
 
 
 @cli.command()
-@click.option("--title", help="A one-line title for a new session (- reads it from stdin, "
-                              "@FILE from a file).")
-@click.option("--task", "task_id", metavar="ID",
-              help="Link the session to this task of the board (docs/tasks.md).")
-@click.option("--objective", help="What the session is for, one line, read first on "
-                                  "resume (- reads it from stdin, @FILE from a file).")
+@click_options("start")
 @_errors_to_exit
-def start(title: str | None, task_id: str | None, objective: str | None) -> None:
+def start(title: str | None, task: str | None, objective: str | None) -> None:
     """Start a session, or pick up the one that did not wrap up.
 
     Creates the session-context file when there is none. When one is there,
@@ -262,99 +254,9 @@ def start(title: str | None, task_id: str | None, objective: str | None) -> None
     repository without .ai/ yet, it first sets the project up as init does.
     A session that was paused (ai-protocols pause) is resumed: it says so.
     """
-    given = _given("--title")
-    if given:
-        title = text_of(given[-1])
-    given = _given("--objective")
-    if given:
-        objective = text_of(given[-1])
-    project = _project()
-    if task_id is not None:  # a task that is not there: refused before anything starts
-        from ai_protocols.board.board import Board
-
-        Board(project).task(task_id)
-    report = project.start(title or None, objective=objective or None)
-    if report.set_up:
-        click.echo(f"{display(str(project.root))} had no complete .ai/ yet: set it up as "
-                   "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
-        for action in report.set_up:
-            if action.action != "unchanged":
-                click.echo(f"  {action.action}: {display(str(action.path))}")
-    if title and report.titled:
-        click.echo(f"Titled the session: {display(title)}")
-    elif title and not report.fresh:
-        click.echo("Note: --title was not used: the session already has its title.", err=True)
-    if report.reused_id_warning:
-        click.echo(f"Warning: {report.reused_id_warning}", err=True)
-    if report.restored_from:
-        click.echo(f"Brought back {report.path}: it was removed, and not by ai-protocols "
-                   "(git clean, git stash -u or git checkout?); its last version, with every "
-                   f"entry logged to it, was kept in {report.restored_from}.")
-    if report.finished_archive:
-        click.echo("Finished an interrupted wrap-up: archived "
-                   f"{display(str(report.finished_archive))}")
-    state = report.state
-    where = display(str(report.path))
-    if report.fresh:
-        click.echo(f"Started a fresh session: {where}")
-    elif report.resumed_pause is not None:
-        click.echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "
-                   f"{where}.\n")
-        click.echo(render_session(report.session))
-    elif state is not None and state.state == "mine":
-        click.echo(f"This session already started: {where}\n")
-        click.echo(render_session(report.session))
-    elif state is not None and not report.took_over:
-        click.echo(
-            f"Warning: {where} may be in use by another agent ({state.state}: "
-            f"{display(state.evidence)}): two agents would write one file. Give each run its own "
-            "AI_AGENT_ID, or recover the file once you are sure its agent is gone.",
-            err=True,
-        )
-        click.echo(render_session(report.session))
-    else:
-        evidence = f" ({state.state}: {display(state.evidence)})" if state else ""
-        click.echo(
-            f"The previous session did not wrap up{evidence}: its session context is "
-            f"still at {where}.\nCarry on from it; log as you go and wrap it up "
-            "when done.\n"
-        )
-        click.echo(render_session(report.session))
-    if not report.fresh:  # the work it recorded may be elsewhere (issue 14)
-        from ai_protocols.session.resume import rolled_back_warning
-
-        warning = rolled_back_warning(project, report.session)
-        if warning:
-            click.echo(f"\nWarning: {warning}.", err=True)
-    if report.others:
-        from ai_protocols.session.resume import recover_command
-
-        click.echo("\nOther agents' sessions that need recovering:")
-        for session, live in report.others:
-            target = _target(session.agent_id, session.path)
-            click.echo(f"  {target}: {live.state} ({display(live.evidence)})")
-            if session.summary:
-                click.echo(f"    summary: {display(session.summary)}")
-            if live.state != "wrapped-up":
-                click.echo(f"    take it over: {recover_command(target, 'adopt')}")
-            click.echo(f"    archive it: {recover_command(target, 'archive')}")
-    if task_id is not None:
-        from ai_protocols.board.board import Board
-
-        linked = Board(project).link_session(task_id)
-        click.echo(f"Linked the session to task {linked.id}: {linked.title}")
-
-
-def _target(agent_id: str | None, path: object) -> str:
-    """How a command line names another agent's session, quoted for the shell: its id, or
-    its file when the id holds characters a terminal would not show as they are (and
-    the file escaped by :func:`display` when its path holds such characters too)."""
-    import shlex
-
-    for name in (agent_id, str(path)):
-        if name and display(name) == name:
-            return shlex.quote(name)
-    return display(str(path))
+    titles, objectives = _given("--title"), _given("--objective")
+    commands.start(titles[-1] if titles else None, task,
+                   objectives[-1] if objectives else None)
 
 
 @cli.command()
@@ -416,7 +318,7 @@ def resume(json: bool, max_bytes: int) -> None:
 
 
 @cli.command("wrap-up")
-@click.argument("description")
+@click_options("wrap-up")
 @_errors_to_exit
 def wrap_up(description: str) -> None:
     """Close the session and archive it under .ai/sessions/; print the archive.
@@ -427,24 +329,7 @@ def wrap_up(description: str) -> None:
     transliterated). Says what it did on stderr and prints the archive's
     path on stdout. The next start is fresh.
     """
-    project = _project()
-    linked = _linked_task(project)
-    archive = project.wrap_up(description)
-    click.echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
-               "begins a fresh one. The archive:", err=True)
-    from ai_protocols.cli.board import print_open_tasks
-
-    print_open_tasks(project, linked)
-    click.echo(display(str(archive)))
-
-
-def _linked_task(project: Project) -> str | None:
-    """The task the session is linked to (``start``/``log --task``), if any."""
-    try:
-        session = project.show()
-    except AiProtocolsError:
-        return None
-    return session.task
+    commands.wrap_up(description)
 
 
 @cli.command()
@@ -505,13 +390,11 @@ def abandon(reason: str) -> None:
     click.echo(display(str(archive)))
 
 
+
 @cli.command("list")
-@click.option("--agent", help="Only sessions of this AI_AGENT_ID.")
-@click.option("--runtime", help="Only sessions whose id has this runtime (its third part).")
-@click.option("--since", help="Only sessions active since: 2026-11-01, '2026-11-01 10:00', 3h, 2d.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
+@click_options("list")
 @_errors_to_exit
-def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bool) -> None:
+def list_(agent: str | None, runtime: str | None, since: str | None, json: bool) -> None:
     """List open session contexts and archived sessions, newest first.
 
     An open file shows its state, as status says it (live, ended, crashed,
@@ -521,69 +404,19 @@ def list_(agent: str | None, runtime: str | None, since: str | None, as_json: bo
     .ai/.locks/sessions.index, whose rows are used only while each archive's
     size and mtime are unchanged; deleting it is always safe.
     """
-    from ai_protocols.cli.since import parse_since
-
-    moment = parse_since(since) if since else None
-    if as_json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
-        pieces = _project().list_json(agent=agent, runtime=runtime, since=moment)
-        binary = getattr(sys.stdout, "buffer", None)
-        if binary is None:  # a text-only stdout, such as a StringIO
-            click.echo(b"".join(pieces).decode("utf-8", "surrogateescape"), nl=False)
-            return
-        sys.stdout.flush()
-        binary.writelines(pieces)
-        binary.flush()
-        return
-    project = _project()
-    rows = project.list_sessions(agent=agent, runtime=runtime, since=moment)
-    for row in rows:
-        when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
-        label = display(row.description or row.title or "")
-        state = row.state if row.kind == "open" else row.status  # as status says / as closed
-        click.echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
-                   f"{display(row.agent_id or '-')}  {label}\n    {display(str(row.path))}")
-    if not rows:
-        filters = " ".join(f"--{name} {_quote(value)}" for name, value in
-                           (("agent", agent), ("runtime", runtime), ("since", since)) if value)
-        click.echo(f"No session matches {filters}." if filters else
-                   f"No sessions in {display(str(project.ai_dir))} yet: none has started "
-                   "('ai-protocols start' begins one).")
-
+    commands.list_sessions(agent, runtime, since, json)
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/cli.md).")
+@click_options("status")
 @_errors_to_exit
-def status(as_json: bool) -> None:
+def status(json: bool) -> None:
     """Show every session-context file: live, ended, crashed, abandoned, paused or unknown.
 
     Each state comes with the evidence that decided it: the spawner's lease,
     the owning process recorded at start, or the time of the last update
     (AI_PROTOCOLS_STALE_HOURS). The current agent's own file is marked *.
     """
-    project = _project()
-    rows = project.status()
-    if as_json:
-        print_json([row.to_json() for row in rows])
-        return
-    removed = project.removed_sessions()
-    if not rows and not removed:
-        click.echo(f"No session is under way in {display(str(project.root))}: no "
-                   "session-context file (wrapped-up sessions are in 'ai-protocols list').")
-    for row in rows:
-        age = row.age
-        ago = f"{int(age.total_seconds() // 60)} min ago" if age is not None else "?"
-        mark = "*" if row.mine else " "
-        click.echo(f"{mark} {row.liveness.state:10} {display(row.agent_id or '(no id)')}  "
-                   f"updated {ago}\n    {display(row.liveness.evidence)}")
-        if row.summary:
-            click.echo(f"    summary: {display(row.summary)}")
-        click.echo(f"    {display(str(row.path))}")
-    if removed:
-        click.echo("Removed, and not by ai-protocols (git clean, git stash -u or git "
-                   "checkout?); the last version of each, with every entry logged to it, "
-                   "is kept, and its agent's next 'ai-protocols start' brings it back:")
-        for path, kept in removed.items():
-            click.echo(f"  {display(str(path))}\n    kept in {display(str(kept))}")
+    commands.status(json)
 
 
 @cli.command()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.board import Board
     from ai_protocols.board.model import Task
 
-__all__ = ["COMMANDS", "print_open_tasks"]
+__all__ = ["COMMANDS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -353,28 +353,6 @@ def check(as_json: bool) -> None:
             click.echo(f"{len(report.changed)} changed file(s), none outside the working set "
                        "or inside another agent's lock.")
     sys.exit(0 if report.ok else CHECK_FAILED)
-
-
-def print_open_tasks(project: Any, linked: str | None) -> None:
-    """After a wrap-up: the open tasks this session held or was linked to, each with
-    the command that marks it done (on stderr; nothing is changed)."""
-    from ai_protocols.board.board import Board
-
-    board = Board(project)
-    if not board.path.exists():
-        return
-    try:
-        tasks = board.session_tasks(linked)
-    except AiProtocolsError:
-        return
-    for item in tasks:
-        whose = "yours" if item.owner and item.owner == board.me else \
-            f"held by {item.owner}" if item.owner else "free"
-        click.echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
-                   f"  if this session finished it: ai-protocols task done {item.id} "
-                   "--checkpoint\n"
-                   f"  if not: ai-protocols task release {item.id} (or task handoff "
-                   f"{item.id} --to ROLE --note TEXT)", err=True)
 
 
 #: The commands this module adds to ``ai-protocols``.

@@ -1,10 +1,12 @@
 """The ``ai-protocols`` console script: the hot commands without click.
 
-Hooks and agents run ``path``, ``log``, ``show`` and ``resume`` many times per
-session, and importing click alone costs several times an interpreter's start
-(``checkpoint`` too is answered here: it is measured against ``git stash create``).
-So their plain forms are answered here: ``path`` from the standard library
-alone, ``log``, ``show`` and ``resume`` from the library, with their options read by
+Hooks and agents run ``path``, ``log``, ``show``, ``resume``, ``start``,
+``wrap-up``, ``status`` and ``list`` many times per session, and importing
+click alone costs several times an interpreter's start (``checkpoint`` too is
+answered here: it is measured against ``git stash create``). So their plain forms
+are answered here: ``path`` from the standard library alone, the others from
+the library (``start``, ``wrap-up``, ``status`` and ``list`` through
+:mod:`ai_protocols.cli.commands`, as the click commands do), with their options read by
 :func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
 :func:`~ai_protocols.cli.options.parse_options`), which accepts only forms that click
 reads the same way (``--name value``, ``--name=value``, flags) and gives up on
@@ -143,12 +145,60 @@ def _hook(args: list[str]) -> int | None:
     return run(args[0], str(parsed["runtime"]))
 
 
+def _start(args: list[str]) -> int | None:
+    """``start [--title TEXT] [--task ID] [--objective TEXT]``: read in order, as ``log``
+    is, for the ``--title`` and ``--objective`` given (their texts may come from stdin
+    or a file)."""
+    from ai_protocols.cli.options import UsageProblem, known, scan
+
+    try:
+        read = scan(args, known("start"), strict=True)
+    except UsageProblem:
+        return None  # click says it, with the usage line
+    if read is None:
+        return None
+    from ai_protocols.cli import commands
+
+    last = {given.name: given for given in read[0]}  # (each is given once: scan says so)
+    task = last.get("--task")
+    commands.start(last.get("--title"), task.value if task is not None else None,
+                   last.get("--objective"))
+    return 0
+
+
+def _wrap_up(parsed: Parsed) -> int:
+    from ai_protocols.cli import commands
+
+    commands.wrap_up(str(parsed["description"]))
+    return 0
+
+
+def _list(parsed: Parsed) -> int:
+    from ai_protocols.cli import commands
+
+    commands.list_sessions(parsed["agent"], parsed["runtime"], parsed["since"],  # type: ignore[arg-type]
+                           bool(parsed["json"]))
+    return 0
+
+
+def _status(parsed: Parsed) -> int:
+    from ai_protocols.cli import commands
+
+    commands.status(bool(parsed["json"]))
+    return 0
+
+
 #: The commands answered here, each with what it does with its parsed options.
 _FAST: dict[str, Callable[[Parsed], int | None]] = {
     "path": lambda _parsed: _path(),
     "show": _show,
     "resume": _resume,
+    "wrap-up": _wrap_up,
+    "list": _list,
+    "status": _status,
 }
+#: The commands answered here that read their command line in order themselves.
+_IN_ORDER: dict[str, Callable[[list[str]], int | None]] = {"log": _log, "start": _start}
 
 
 def _run_fast(args: list[str]) -> int | None:
@@ -157,12 +207,12 @@ def _run_fast(args: list[str]) -> int | None:
         return _hook(args[1:])
     if args and args[0] == "checkpoint":
         return _guarded(lambda: _checkpoint(args[1:]))
-    if not args or (args[0] not in _FAST and args[0] != "log"):
+    if not args or (args[0] not in _FAST and args[0] not in _IN_ORDER):
         return None
     parsed: Parsed | None = {}
     if args[0] == "path":
         parsed = {} if len(args) == 1 else None
-    elif args[0] != "log":
+    elif args[0] not in _IN_ORDER:
         from ai_protocols.cli.options import parse_options
 
         parsed = parse_options(args[1:], args[0])
@@ -171,8 +221,8 @@ def _run_fast(args: list[str]) -> int | None:
     from ai_protocols.errors import AiProtocolsError
 
     try:
-        if args[0] == "log":
-            return _log(args[1:])
+        if args[0] in _IN_ORDER:
+            return _IN_ORDER[args[0]](args[1:])
         return _FAST[args[0]](parsed)
     except BrokenPipeError:
         from ai_protocols.cli.output import reader_gone

@@ -1,6 +1,7 @@
 """The one table of the hot commands' options, and the reading of command lines.
 
-Each option of ``log``, ``show``, ``resume`` and ``hook`` is declared once, in
+Each option of ``log``, ``show``, ``resume``, ``hook``, ``start``, ``wrap-up``,
+``status`` and ``list`` is declared once, in
 :data:`OPTIONS` (``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
 :mod:`ai_protocols.cli.app` get their options from :func:`click_options`; the
@@ -21,8 +22,7 @@ that takes one value given twice (``--summary a --summary b``).
 
 from __future__ import annotations
 
-import re
-
+from ai_protocols.lean import pattern
 from ai_protocols.session.model import ENTRY_KINDS, RATIONALE_OPTION, LogEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
-__all__ = ["OPTIONS", "Given", "Option", "UsageProblem", "click_options", "log_entries",
+__all__ = ["OPTIONS", "Given", "Option", "UsageProblem", "click_options", "known", "log_entries",
            "looks_like_option", "parse_options", "read_log_entries", "scan", "task_of",
            "text_of"]
 
@@ -46,7 +46,9 @@ class Option:
     """One option: its long ``name`` (``--progress``), how it is read (``"flag"``,
     ``"one"`` value, ``"many"`` values, or ``"int"``, one whole number of at least
     ``minimum``, ``default`` when not given), its help text, and ``dest``, the key
-    it is parsed into (the name without dashes, ``-`` as ``_``)."""
+    it is parsed into (the name without dashes, ``-`` as ``_``). An ``"argument"``
+    is a positional argument instead, named in capitals (``DESCRIPTION``), its
+    ``dest`` the name in lower case."""
 
     __slots__ = ("default", "dest", "help", "how", "minimum", "name")
 
@@ -54,7 +56,7 @@ class Option:
                  default: int | None = None) -> None:
         self.name, self.how, self.help = name, how, help
         self.minimum, self.default = minimum, default
-        self.dest = name[2:].replace("-", "_")
+        self.dest = name.lower() if how == "argument" else name[2:].replace("-", "_")
 
 
 #: ``log --task ID``: link the session to a task of the board (docs/tasks.md).
@@ -78,7 +80,8 @@ def _log_options() -> tuple[Option, ...]:
 #: which this module does not import: tests/test_resume.py keeps them equal).
 RESUME_MAX_BYTES, RESUME_MIN_BYTES = 4096, 2560
 
-#: Every option of the commands the fast path answers, in --help order.
+#: Every option of the commands the fast path answers, in --help order (a command's
+#: positional arguments are its only parameters: ``wrap-up DESCRIPTION``).
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "log": _log_options(),
     "show": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
@@ -89,12 +92,29 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                f"Print at most N bytes (default {RESUME_MAX_BYTES}).",
                minimum=RESUME_MIN_BYTES, default=RESUME_MAX_BYTES),
     ),
+    "start": (
+        Option("--title", "one", "A one-line title for a new session (- reads it from "
+                                 "stdin, @FILE from a file)."),
+        Option(TASK_OPTION, "one", "Link the session to this task of the board "
+                                   "(docs/tasks.md)."),
+        Option("--objective", "one", "What the session is for, one line, read first on "
+                                     "resume (- reads it from stdin, @FILE from a file)."),
+    ),
+    "wrap-up": (Option("DESCRIPTION", "argument", ""),),
+    "list": (
+        Option("--agent", "one", "Only sessions of this AI_AGENT_ID."),
+        Option("--runtime", "one", "Only sessions whose id has this runtime (its third part)."),
+        Option("--since", "one",
+               "Only sessions active since: 2026-11-01, '2026-11-01 10:00', 3h, 2d."),
+        Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),
+    ),
+    "status": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
 }
 #: The whole numbers the fast path reads itself: ASCII digits, short enough for int()
 #: (click, through int(), also takes signs, spaces, "_" and other scripts' digits).
-_WHOLE = re.compile(r"[0-9]{1,18}")
+_WHOLE = pattern(r"[0-9]{1,18}")
 #: A value that a reader would take for an option: ``--``, ``--next``, ``-x``.
-_OPTION_LIKE = re.compile(r"-(?:-(?:[A-Za-z]|$)|[A-Za-z])")
+_OPTION_LIKE = pattern(r"-(?:-(?:[A-Za-z]|$)|[A-Za-z])")
 #: The options that ask click for help, whatever the command.
 HELP = ("-h", "--help")
 
@@ -204,6 +224,11 @@ def parse_options(args: list[str], command: str) -> Parsed | None:
     ``None`` when they hold anything but ``command``'s options in the forms
     ``--name value``, ``--name=value`` and ``--flag``, or anything :func:`scan`
     refuses (then click reads them, and says what is wrong)."""
+    arguments = [o for o in OPTIONS[command] if o.how == "argument"]
+    if arguments:  # only arguments: each given as is, and nothing that click reads otherwise
+        if len(args) != len(arguments) or any(a.startswith("-") for a in args):
+            return None
+        return {o.dest: a for o, a in zip(arguments, args, strict=True)}
     try:
         read = scan(args, _known(command), strict=True)
     except UsageProblem:
@@ -238,13 +263,18 @@ def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..
 
     def decorate(func: Callable[..., object]) -> Callable[..., object]:
         for option in reversed(OPTIONS[command]):
+            if option.how == "argument":
+                func = click.argument(option.dest)(func)
+                continue
             # (is_flag=False given explicitly would make the value optional: click 8.2)
             how: dict[str, object] = {"flag": {"is_flag": True}, "many": {"multiple": True},
                                       "int": {"type": click.IntRange(min=option.minimum),
                                               "default": option.default,
                                               "metavar": "N"}}.get(option.how, {})
-            if option.how in ("one", "many") and command == "log":
-                how["metavar"] = "ID" if option.name == TASK_OPTION else "TEXT"
+            if option.name == TASK_OPTION:
+                how["metavar"] = "ID"
+            elif option.how in ("one", "many") and command == "log":
+                how["metavar"] = "TEXT"
             func = click.option(option.name, option.dest, help=option.help, **how)(func)
         return func
 
@@ -364,6 +394,12 @@ def read_log_entries(drafts: list[tuple[str, Given, Given | None]],
     return [LogEntry(kind, text_of(text, stdin),
                      None if rationale is None else text_of(rationale, stdin))
             for kind, text, rationale in drafts]
+
+
+def known(command: str) -> dict[str, tuple[bool, str, bool]]:
+    """:func:`scan`'s view of ``command``'s options: name -> (takes a value, its key,
+    may repeat)."""
+    return _known(command)
 
 
 def log_known() -> dict[str, tuple[bool, str, bool]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import textwrap
 from datetime import datetime
 
 from ai_protocols.session.model import SECTION_KINDS, Session
@@ -161,7 +160,6 @@ def render_session(session: Session) -> str:
     ]
     if session.ended:
         out.append(f"  ended:    {_stamp(session.ended)}   {one(session.description, '')}")
-        out.append(f"  ended:    {_stamp(session.ended)}   {session.description or ''}")
     if session.checkpoint:
         commit = (session.checkpoint_commit or "?")[:12]
         out.append(f"  checkpoint: {session.checkpoint} ({commit}, "
@@ -170,6 +168,8 @@ def render_session(session: Session) -> str:
         out.append(f"  paused:   {_stamp(session.paused)}   {one(session.pause_note, '')}")
 
     def block(text: str, indent: str) -> str:
+        import textwrap
+
         return textwrap.indent(display(text, lines=True), indent).lstrip()
 
     # What the next session needs first (issue 14): the objective, the step in

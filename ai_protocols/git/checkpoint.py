@@ -426,12 +426,18 @@ class Checkpoints:
     def resolve(self, name: str) -> Checkpoint:
         """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
         ``N`` (this agent's), ``A/N``, or a hash of 4 to 64 hex digits (unique among the
-        checkpoints). Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
+        checkpoints; one of digits only names checkpoint N first, when there is one).
+        Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
         import re
 
         text = name.strip()
         if re.fullmatch(r"[0-9]+", text):
             ref = f"{NAMESPACE}/{self.agent}/{int(text)}"
+            found = self._read(ref)
+            if found is None and len(text) >= 4:  # a short hash may be all digits
+                matches = [c for c in self.list(every_agent=True) if c.commit.startswith(text)]
+                if len({c.commit for c in matches}) == 1:
+                    return matches[0]
         elif text.startswith(f"{NAMESPACE}/"):
             ref = text
         elif re.fullmatch(r"[^/\s]+/[0-9]+", text):

@@ -8,7 +8,8 @@ untracked (``?``) path, NUL-terminated with ``-z``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+
+from ai_protocols.lean import factory, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ __all__ = ["GitState", "has_commit", "present_commits", "read_state", "start_sta
 FIRST_FILES = 5
 
 
-@dataclass
+@record
 class GitState:
     """A work tree's branch and changes.
 
@@ -44,7 +45,7 @@ class GitState:
     behind: int = 0
     changed: int = 0
     untracked: int = 0
-    first_files: list[str] = field(default_factory=list)
+    first_files: list[str] = factory(list)
     work: int = 0
 
     def to_json(self) -> dict[str, object]:

@@ -18,10 +18,10 @@ link is refused, as everywhere in the tool.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ai_protocols.errors import InvalidConfigFile, UnsafePath
+from ai_protocols.lean import record
 from ai_protocols.storage import files as storage
 
 __all__ = ["BEGIN", "BODY", "END", "FILES", "AgentsMdAction", "block", "install_agents_md",
@@ -53,7 +53,7 @@ file: no `AI_AGENT_ID` needed. The whole protocol: `.ai/protocols.org`."""
 _IMPORTS_AGENTS_MD = re.compile(r"^[ \t]*@(?:\./)?AGENTS\.md[ \t]*\r?$", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AgentsMdAction:
     """What ``init --agents-md`` did to one file: ``created``, ``block added``,
     ``block updated``, ``unchanged`` or ``skipped`` (``note`` says why)."""

@@ -38,8 +38,9 @@ overrides).
 from __future__ import annotations
 
 import os
-import re
 import sys
+
+from ai_protocols.lean import pattern
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ CONTINUE_MAX = 200
 #: The first letters of each phrase, up to a space or an apostrophe (which JSON may
 #: write as an escape): what the cheap test looks for in the payload's bytes.
 _FIRST_WORDS = frozenset(p.split()[0].split("'")[0].encode() for p in CONTINUE_PHRASES)
-_WORDS = re.compile(r"[a-z']+")
+_WORDS = pattern(r"[a-z']+")
 
 
 class HookResult:

@@ -30,13 +30,13 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ai_protocols.errors import AiProtocolsError, InvalidConfigFile, StorageError
 from ai_protocols.integrations.hooks import EVENTS as HOOK_EVENTS
 from ai_protocols.integrations.hooks import RUNTIMES
+from ai_protocols.lean import factory, record
 from ai_protocols.storage import files as storage
 
 __all__ = [
@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HookEvent:
     """One event we hook: its name in both programs, the seconds the program lets our
     command run, and the matcher of its entry (``None``: no ``matcher`` key, every
@@ -242,7 +242,7 @@ def _checked_base(scope: str, root: Path, path: Path) -> Path:
 # -- reading and writing JSON, keeping its style ---------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class JsonStyle:
     """How a JSON file is laid out, so that a rewrite looks like the original: the
     indent (an int, a string such as a tab, or ``None`` for one line), the separators
@@ -343,7 +343,7 @@ def parse_settings(path: Path, data: bytes) -> tuple[dict[str, Any], JsonStyle]:
 # -- merging -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EventChange:
     """What install or uninstall did to one event's hooks: ``added``, ``updated``
     (ours was there but differed: its timeout, matcher, command, or a second copy),
@@ -470,7 +470,7 @@ def uninstall_from(document: dict[str, Any]) -> list[EventChange]:
 # -- the files -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HooksReport:
     """What ``install`` or ``uninstall`` did: the file, whether it existed before,
     each event touched, and whether the file was written at all."""
@@ -534,7 +534,7 @@ def uninstall(agent: str, scope: str, root: Path,
     return HooksReport(agent, scope, path, True, changes, bool(changes))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HooksStatus:
     """Our hooks in one settings file. ``state``: ``installed`` (every event of the
     table, as it says), ``out of date`` (some are missing or differ: ``install``
@@ -549,10 +549,10 @@ class HooksStatus:
     path: Path
     exists: bool
     state: str
-    events: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    differing: list[str] = field(default_factory=list)
-    other_events: list[str] = field(default_factory=list)
+    events: list[str] = factory(list)
+    missing: list[str] = factory(list)
+    differing: list[str] = factory(list)
+    other_events: list[str] = factory(list)
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -27,14 +27,14 @@ the local timestamp, when there is no record (as before); never below zero.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ai_protocols.lean import pattern, record
 from ai_protocols.liveness.host import hostname
 
 __all__ = ["Moment", "age_since", "boot_id", "now_moment", "since_boot", "utc_minute"]
 
-_RECORD = re.compile(r"(\S+)(?: (\S+) ([0-9a-f]{8}) ([0-9]+(?:\.[0-9]+)?))?")
+_RECORD = pattern(r"(\S+)(?: (\S+) ([0-9a-f]{8}) ([0-9]+(?:\.[0-9]+)?))?")
 _boot_id: str | None = None
 
 
@@ -62,7 +62,7 @@ def since_boot() -> float | None:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Moment:
     """One write's moment: ``wall``, the writer's local time with its UTC offset (an
     aware datetime); and where it was measured, when it was: ``host``, ``boot`` (the

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import StorageError
+from ai_protocols.lean import pattern, record
 from ai_protocols.liveness.clock import age_since, boot_id
 from ai_protocols.liveness.host import (
     boot_time,
@@ -91,12 +91,12 @@ _GO_BETWEENS = frozenset({
 #: The ``OWNER`` property as written now: ``pid 4370 on vm, started
 #: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
 #: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
-_OWNER = re.compile(
+_OWNER = pattern(
     r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?"
     r"(?: pidns ([0-9]+))?\))?")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Owner:
     """The process that owns a session: host, process id, its start time (seconds
     since the epoch, from ``/proc``; ``None`` where the system does not say), and
@@ -189,7 +189,7 @@ def process_since_boot(pid: int) -> str | None:
     return None if stat is None or boot is None else f"{boot}:{stat[2]}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Liveness:
     """A session's state (one of :data:`STATES`, or ``mine``) and the evidence that
     decided it, in words; ``age``, how long ago it was last written to, when known

@@ -41,17 +41,26 @@ def process_stat(pid: int) -> tuple[str, int, int] | None:
     return name, int(fields[1]), int(fields[19])
 
 
+#: The boot time, read once per process (it cannot change while the process runs).
+_BOOT: list[float | None] = []
+
+
 def boot_time() -> float | None:
-    """When this machine booted (seconds since the epoch); ``None`` without /proc."""
+    """When this machine booted (seconds since the epoch); ``None`` without /proc.
+    Read from /proc/stat once per process (``status`` asks for each file)."""
+    if _BOOT:
+        return _BOOT[0]
+    found = None
     try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            lines = handle.read().splitlines()
-        for line in lines:
-            if line.startswith("btime "):
-                return float(line.split()[1])
+        with open("/proc/stat", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"btime "):
+                    found = float(line.split()[1])
+                    break
     except (OSError, ValueError):
         pass
-    return None
+    _BOOT.append(found)
+    return found
 
 
 def pid_running(pid: int) -> bool:

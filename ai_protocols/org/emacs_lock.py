@@ -16,20 +16,19 @@ clobbering is not.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from ai_protocols.lean import pattern, record
 from ai_protocols.liveness.host import boot_time, hostname, pid_running
 from ai_protocols.storage.files import read_regular
 
 __all__ = ["EmacsLock", "live_emacs_lock"]
 
-_OWNER = re.compile(r"(?P<user>.*)@(?P<host>.*)\.(?P<pid>[0-9]+)(?::(?P<boot>[0-9]+))?")
+_OWNER = pattern(r"(?P<user>.*)@(?P<host>.*)\.(?P<pid>[0-9]+)(?::(?P<boot>[0-9]+))?")
 _BOOT_SLOP = 60  # seconds: the boot time is measured, not recorded, on each side
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EmacsLock:
     """A live Emacs lock: who holds it, as its ``.#NAME`` file says."""
 

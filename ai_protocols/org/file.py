@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
+from ai_protocols.lean import IGNORECASE, factory, pattern, record
 from ai_protocols.org.syntax import format_property, strip_ending
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -27,18 +27,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Headline", "OrgFile"]
 
-_HEADLINE = re.compile(r"\*+ ")
-_PLANNING = re.compile(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
-_DRAWER_OPEN = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
-_DRAWER_END = re.compile(r"[ \t]*:END:[ \t]*$", re.IGNORECASE)
+_HEADLINE = pattern(r"\*+ ")
+_PLANNING = pattern(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
+_DRAWER_OPEN = pattern(r"[ \t]*:PROPERTIES:[ \t]*$", IGNORECASE)
+_DRAWER_END = pattern(r"[ \t]*:END:[ \t]*$", IGNORECASE)
 # Org 9.5 (org-property-drawer-re) wants a space, not a tab, after ":KEY:".
-_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
-_TAGS = re.compile(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
-_COOKIE = re.compile(r"\[(?:#.|\d*/\d*|\d*%)\]")
-_FOOTNOTE = re.compile(r"\[fn:[-_\w]+\]")
+_PROPERTY = pattern(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
+_TAGS = pattern(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
+_COOKIE = pattern(r"\[(?:#.|\d*/\d*|\d*%)\]")
+_FOOTNOTE = pattern(r"\[fn:[-_\w]+\]")
 
 
-@dataclass
+@record
 class Headline:
     """A headline and where its parts stand, as line indexes into the file."""
 
@@ -49,7 +49,7 @@ class Headline:
     body_end: int  # first line of the next headline of any level
     subtree_end: int  # first line of the next headline of this level or higher
     drawer: tuple[int, int] | None = None  # lines of :PROPERTIES: and :END:
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = factory(dict)
     todo: str | None = None
     tags: tuple[str, ...] = ()
     raw_title: str = ""  # as org-element's :raw-value: no keyword, priority or tags
@@ -95,7 +95,7 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-@dataclass
+@record
 class _Head:
     """Where a headline's parts stand within its own chunk (line 0 is the headline)."""
 
@@ -525,7 +525,7 @@ class OrgFile:
         return next(h for h in self.headlines if h.line == line)
 
 
-_TODO_LINE = re.compile(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", re.IGNORECASE)
+_TODO_LINE = pattern(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", IGNORECASE)
 
 
 def _todo_keywords(text: str) -> frozenset[str]:

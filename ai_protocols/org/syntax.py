@@ -15,8 +15,9 @@ Character"), which :func:`unescape_inline` removes again (no object).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
+
+from ai_protocols.lean import IGNORECASE, MULTILINE, pattern, record
 
 __all__ = [
     "PARAGRAPH_SEPARATE",
@@ -39,10 +40,10 @@ __all__ = [
 ]
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_TIMESTAMP = re.compile(r"\[(\d{4})-(\d\d)-(\d\d) [A-Za-z]{3} (\d\d):(\d\d)\]")
-_DESCRIPTION_TAG = re.compile(r"[ \t]::(?:[ \t]|$)")  # "- tag :: text" in Org lists
-_ESCAPE = re.compile(r"^([ \t]*)(,*(?:\*|#\+))", re.MULTILINE)
-_UNESCAPE = re.compile(r"^([ \t]*),(,*(?:\*|#\+))", re.MULTILINE)
+_TIMESTAMP = pattern(r"\[(\d{4})-(\d\d)-(\d\d) [A-Za-z]{3} (\d\d):(\d\d)\]")
+_DESCRIPTION_TAG = pattern(r"[ \t]::(?:[ \t]|$)")  # "- tag :: text" in Org lists
+_ESCAPE = pattern(r"^([ \t]*)(,*(?:\*|#\+))", MULTILINE)
+_UNESCAPE = pattern(r"^([ \t]*),(,*(?:\*|#\+))", MULTILINE)
 
 #: The zero-width space: Org's escape character for text that would otherwise be
 #: read as Org syntax (the Org manual, "Escape Character").
@@ -73,17 +74,17 @@ _LIVE = [
 ]
 # type:path plain links and <type:path> angle links, but for plain URLs and files,
 # which stay links: a link to a file that is not there is the writer's business.
-_LINK_TYPE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:[^ \t\n])")
+_LINK_TYPE = pattern(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:[^ \t\n])")
 _SAFE_LINKS = frozenset({"http", "https", "ftp", "mailto", "file", "doi", "news"})
 # A "]" right after such a link, or after the spaces that follow it: org-lint's
 # "trailing bracket after link". (Org's white space is space, tab and newline: a
 # no-break space is in a link's path.)
-_LINK_BRACKET = re.compile(r"(?<![A-Za-z0-9])(?:https?|ftp|mailto|file|doi|news):[^ \t\n]*?"
-                           r"[ \t]*(?=\])", re.IGNORECASE)
-_LIVE_INLINE = re.compile("|".join(_LIVE), re.IGNORECASE)
+_LINK_BRACKET = pattern(r"(?<![A-Za-z0-9])(?:https?|ftp|mailto|file|doi|news):[^ \t\n]*?"
+                           r"[ \t]*(?=\])", IGNORECASE)
+_LIVE_INLINE = pattern("|".join(_LIVE), IGNORECASE)
 # In a property value only the agenda looks for objects: timestamps, there.
-_LIVE_PROPERTY = re.compile(r"\[(?=[0-9])|<(?=[0-9%])")
-_ESCAPES = re.compile(f"({ZWSP}|{WJ})(\\1)?")
+_LIVE_PROPERTY = pattern(r"\[(?=[0-9])|<(?=[0-9%])")
+_ESCAPES = pattern(f"({ZWSP}|{WJ})(\\1)?")
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -217,11 +218,11 @@ def fits_inline(text: str) -> bool:
 
 # Lines that start an element other than a paragraph, after Org 9.5's
 # org-element-paragraph-separate (without its "$" for blank lines).
-PARAGRAPH_SEPARATE = re.compile(
+PARAGRAPH_SEPARATE = pattern(
     r"\*+ |\[fn:[-_\w]+\]|%%\(|[ \t]*(?:\||\+(?:-+\+)+[ \t]*$|#(?: |$|\+(?:BEGIN_\S+|\S+"
     r"(?:\[.*\])?:[ \t]*))|:(?: |$|[-_\w]+:[ \t]*$)|-{5,}[ \t]*$|\\begin\{[A-Za-z0-9*]+\}"
     r"|CLOCK:|(?:[-+*]|[0-9]+[.)])(?:[ \t]|$))",
-    re.IGNORECASE,
+    IGNORECASE,
 )
 
 
@@ -294,7 +295,7 @@ def read_text_block(lines: list[str], start: int, indent: str,
     return None
 
 
-@dataclass
+@record
 class Entry:
     """One entry read back from a section: a list item that Org reads as a checkbox
     item or as an item that begins with an inactive timestamp.
@@ -325,22 +326,22 @@ class Entry:
         return data
 
 
-_BLOCK_BEGIN = re.compile(r"[ \t]*#\+begin_(\S+)", re.IGNORECASE)
+_BLOCK_BEGIN = pattern(r"[ \t]*#\+begin_(\S+)", IGNORECASE)
 # Blocks whose contents Org does not parse into elements: no item is inside.
 _RAW_BLOCKS = frozenset({"example", "src", "export", "comment", "verse"})
-_LATEX_BEGIN = re.compile(r"[ \t]*\\begin\{([A-Za-z0-9*]+)\}")
+_LATEX_BEGIN = pattern(r"[ \t]*\\begin\{([A-Za-z0-9*]+)\}")
 # org-list-full-item-re: the bullet (a "*" only when indented), an optional
 # counter, an optional checkbox (matched ignoring case, as Org does: "[x]" is
 # taken but is no checkbox).
-_BULLET = re.compile(r"([ \t]*)(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$)")
-_COUNTER = re.compile(r"\[@(?:start:)?(?:[0-9]+|[A-Za-z])\][ \t]*")
-_CHECKBOX = re.compile(r"\[([ xX-])\](?:[ \t]+|$)")
+_BULLET = pattern(r"([ \t]*)(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$)")
+_COUNTER = pattern(r"\[@(?:start:)?(?:[0-9]+|[A-Za-z])\][ \t]*")
+_CHECKBOX = pattern(r"\[([ xX-])\](?:[ \t]+|$)")
 # org-element's timestamp object at the start of the item's text: an inactive
 # timestamp (org-ts-regexp-both, closed by the first "]" or ">"), or a range.
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [^\]>\n]*)?[\]>]"
-_STAMP_START = re.compile(rf"\[{_DATE}(?:--[<\[]{_DATE})?")
+_STAMP_START = pattern(rf"\[{_DATE}(?:--[<\[]{_DATE})?")
 # org-ts-regexp0: the date, an optional day name, an optional time.
-_STAMP_PARTS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\]+0-9>\r\n -]+)?"
+_STAMP_PARTS = pattern(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\]+0-9>\r\n -]+)?"
                           r"(?: +([0-9]{1,2}):([0-9]{2}))?")
 
 
@@ -403,7 +404,7 @@ def _item(line: str) -> tuple[int, bool | None, int | None, str | None, str] | N
             rest.strip(" \t"))
 
 
-_PLANNING = re.compile(r"(?:CLOSED|DEADLINE|SCHEDULED):")
+_PLANNING = pattern(r"(?:CLOSED|DEADLINE|SCHEDULED):")
 
 
 def _continued(lines: list[str], index: int, end: int, width: int,

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
+from ai_protocols.lean import pattern
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import (
     PARAGRAPH_SEPARATE,
@@ -70,12 +71,12 @@ EXPORT_OPTIONS = "^:{} toc:nil num:nil author:nil"
 _OPENING = ("start", "resumed", "adopted")
 _EPOCH = datetime(1, 1, 1)
 _SECTION_KIND_NAMES = frozenset(k.kind for k in SECTION_KINDS)
-_OWN_TIMESTAMP = re.compile(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\]")
+_OWN_TIMESTAMP = pattern(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\]")
 # "done: Progress item of 2026-11-22 Sun 09:05": the Log names the item it ticked
 # by its section and timestamp, not by its text, which is in the file once.
-_DONE_REFERENCE = re.compile(r"done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\]>]*)")
+_DONE_REFERENCE = pattern(r"done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\]>]*)")
 # ... or, for an item without a timestamp (a person's), by its text's preview.
-_DONE_BY_TEXT = re.compile(r'done: (.+?) item "(.*)"')
+_DONE_BY_TEXT = pattern(r'done: (.+?) item "(.*)"')
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -176,8 +177,63 @@ def read_session(path: Path, text: str) -> Session:
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
+    session = _session_of(path, headline)
+    for kind in SECTION_KINDS:
+        section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
+        session.entries[kind.kind] = _entries(doc, section) if section is not None else []
+    session.current = next((e for e in reversed(session.progress) if _is_current(doc, e)),
+                           None)
+    log = find_section(doc, headline, "log")
+    session.log = chronology(session, _entries(doc, log) if log is not None else [])
+    summary = find_section(doc, headline, "summary")
+    if summary is not None:
+        start, end, text = _summary_span(doc, summary)
+        session.summary = text if end > start else None
+    return session
+
+
+def read_session_head(path: Path, text: str) -> Session:
+    """What ``status`` needs of a session-context file: :func:`read_session`'s session
+    less its entries and Log (the session headline's properties and the summary).
+    Parses only the file's head, the session headline and the section after it, when
+    that section is the summary (by its CUSTOM_ID, as the tool writes it); otherwise
+    the whole file, as :func:`read_session` does."""
+    doc = OrgFile(_head_text(text, 3))
+    headline = session_headline(doc)
+    summary = find_section(doc, headline, "summary") if headline is not None else None
+    if headline is None or summary is None or \
+            summary.properties.get("CUSTOM_ID") != "summary" or \
+            not headline.line < summary.line < headline.subtree_end:
+        session = read_session(path, text)
+        session.entries, session.log = {}, []
+        return session
+    session = _session_of(path, headline)
+    start, end, summary_text = _summary_span(doc, summary)  # type: ignore[misc]
+    session.summary = summary_text if end > start else None
+    return session
+
+
+def _head_text(text: str, headlines: int) -> str:
+    """``text`` up to the start of its ``headlines``-th headline after the first line
+    (a line of ``*`` then a space), or all of it when it has fewer."""
+    at = -1
+    while True:
+        at = text.find("\n*", at + 1)
+        if at < 0:
+            return text
+        stars = at + 1
+        while stars < len(text) and text[stars] == "*":
+            stars += 1
+        if stars < len(text) and text[stars] == " ":
+            headlines -= 1
+            if headlines <= 0:
+                return text[: at + 1]
+
+
+def _session_of(path: Path, headline: Headline) -> Session:
+    """The session its headline's properties describe, without entries."""
     props = _properties(headline)
-    session = Session(
+    return Session(
         path=path,
         agent_id=props.get("AGENT_ID") or None,
         title=props.get(TITLE_PROPERTY, props.get("TITLE")),
@@ -210,18 +266,6 @@ def read_session(path: Path, text: str) -> Session:
         paused=parse_timestamp(props.get("PAUSED", "")),
         pause_note=props.get("PAUSE_NOTE"),
     )
-    for kind in SECTION_KINDS:
-        section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
-        session.entries[kind.kind] = _entries(doc, section) if section is not None else []
-    session.current = next((e for e in reversed(session.progress) if _is_current(doc, e)),
-                           None)
-    log = find_section(doc, headline, "log")
-    session.log = chronology(session, _entries(doc, log) if log is not None else [])
-    summary = find_section(doc, headline, "summary")
-    if summary is not None:
-        start, end, text = _summary_span(doc, summary)
-        session.summary = text if end > start else None
-    return session
 
 
 def _is_current(doc: OrgFile, entry: Entry) -> bool:

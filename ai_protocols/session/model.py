@@ -9,10 +9,10 @@ console script (:mod:`ai_protocols.cli.options`) and the layout of the file
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ai_protocols.lean import factory, record
 from ai_protocols.org.syntax import Entry, parse_timestamp
 from ai_protocols.session.pending import PendingEntry
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["ENTRY_KINDS", "EntryKind", "LogEntry", "Session", "SessionInfo", "iso"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EntryKind:
     """One kind of entry that ``log`` records, and how it is asked for.
 
@@ -88,7 +88,7 @@ SECTION_KINDS: tuple[EntryKind, ...] = tuple(k for k in ENTRY_KINDS if k.section
 _FIRST_SECTIONS = 5
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogEntry:
     """One thing to record: ``LogEntry("decision", "Use X", rationale="Y is slow")``.
 
@@ -103,7 +103,7 @@ class LogEntry:
     rationale: str | None = None
 
 
-@dataclass
+@record
 class Session:
     """What a session-context file holds, as read back from it."""
 
@@ -148,9 +148,9 @@ class Session:
     current: Entry | None = None
     summary: str | None = None
     #: The items of each section, by kind (:data:`SECTION_KINDS`), in file order.
-    entries: dict[str, list[Entry]] = field(default_factory=dict)
-    log: list[Entry] = field(default_factory=list)
-    pending: list[PendingEntry] = field(default_factory=list)
+    entries: dict[str, list[Entry]] = factory(dict)
+    log: list[Entry] = factory(list)
+    pending: list[PendingEntry] = factory(list)
 
     def items(self, kind: str) -> list[Entry]:
         """The items of the section of entries of ``kind`` (``[]`` when it has none)."""
@@ -220,7 +220,7 @@ class Session:
         }
 
 
-@dataclass
+@record
 class SessionInfo:
     """One row of ``list``: an open session-context file (``kind`` ``open``, with its
     ``state``, one of :data:`ai_protocols.liveness.evidence.STATES`) or an archived

@@ -10,10 +10,10 @@ functions, and nothing here imports any of them.
 from __future__ import annotations
 
 import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ai_protocols.lean import pattern
 from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path
@@ -32,7 +32,7 @@ __all__ = [
 #: Bytes in a file name on every common file system.
 MAX_NAME_BYTES = 255
 
-_NAME_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-")
+_NAME_TIME = pattern(r"(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-")
 
 
 def is_session_file_name(name: str) -> bool:

@@ -11,9 +11,9 @@ session file but before removing the pending file never folds twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from ai_protocols.lean import record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import example_block, format_property, read_text_block
 from ai_protocols.storage import files as storage
@@ -28,7 +28,7 @@ _HEADER = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PendingEntry:
     """One logged entry that waits: its kind, text, rationale and stamp as logged."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
+from ai_protocols.lean import factory, record
 from ai_protocols.liveness.clock import Moment, age_since, now_moment
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,
@@ -56,6 +56,7 @@ from ai_protocols.session.layout import (
     new_session_text,
     read_info,
     read_session,
+    read_session_head,
 )
 from ai_protocols.session.model import (
     ENTRY_KINDS,
@@ -91,7 +92,7 @@ if TYPE_CHECKING:
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
 
 
-@dataclass
+@record
 class StartReport:
     """What ``start`` found and did."""
 
@@ -104,16 +105,16 @@ class StartReport:
     finished_archive: Path | None = None
     restored_from: Path | None = None  # the kept copy a removed session came back from
     reused_id_warning: str | None = None
-    others: list[tuple[Session, Liveness]] = field(default_factory=list)
+    others: list[tuple[Session, Liveness]] = factory(list)
     #: The session was paused, and this start resumed it: what its pause said
     #: (``paused at TIME: NOTE``, the evidence of its ``paused`` state).
     resumed_pause: str | None = None
     #: What was installed first, as ``init`` would, when the project had no complete
     #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
-    set_up: list[InitAction] = field(default_factory=list)
+    set_up: list[InitAction] = factory(list)
 
 
-@dataclass
+@record
 class StatusRow:
     """One line of ``status``: a session-context file, its state and the evidence."""
 
@@ -153,7 +154,7 @@ class StatusRow:
         }
 
 
-@dataclass
+@record
 class LogReport:
     """What ``log`` did: the Log lines, and where the entries wait if Emacs held the file."""
 
@@ -221,6 +222,11 @@ class Project:
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
         :class:`~ai_protocols.errors.StorageError`."""
+        return self._read(path)
+
+    def _read(self, path: Path, *, head: bool = False) -> Session | None:
+        """:meth:`read`; with ``head``, the session without its entries and Log
+        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs."""
         found = storage.read_file(path)
         if found is None:
             return None
@@ -231,7 +237,7 @@ class Project:
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(path, marked)
-        session = read_session(path, text)
+        session = (read_session_head if head else read_session)(path, text)
         if os.path.lexists(tombstone_path(self.ai_dir, path)) and moved_away(
                 self.ai_dir, path, session.agent_id, session.started, read_as) is not None:
             return None
@@ -586,7 +592,7 @@ class Project:
         rows = []
         for path in self.session_paths():
             try:
-                session = self.read(path)
+                session = self._read(path, head=True)
             except (UnreadableSession, UnsafePath) as error:
                 rows.append(StatusRow(path, None, path == self.path,
                                       Liveness("unknown", str(error)), None, None, None))

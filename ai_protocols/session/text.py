@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from ai_protocols.errors import InvalidText
+from ai_protocols.lean import MULTILINE, pattern
 
 __all__ = ["MAX_LINE_TEXT", "MAX_TEXT", "check_text", "conflict_marker_lines", "key_file_path",
            "preview", "slugify"]
@@ -25,8 +26,8 @@ MAX_LINE_TEXT = 200
 #: ancestor's side in the diff3 and zdiff3 styles): seven ``<``, ``|``, ``=`` or ``>``
 #: at the start of a line, the first, second and last followed by a space and a
 #: label or by nothing.
-_MARKER = re.compile(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$", re.MULTILINE)
-_OPENER = re.compile(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", re.MULTILINE)
+_MARKER = pattern(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$", MULTILINE)
+_OPENER = pattern(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", MULTILINE)
 
 
 def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
@@ -77,6 +78,8 @@ def conflict_marker_lines(text: str) -> list[int]:
     """The numbers (from 1) of the lines of ``text`` that git writes around a merge
     conflict; ``[]`` when there is no ``<<<<<<<`` or ``>>>>>>>`` line: a lone
     ``=======`` is text. Scans a 10 MB file in a millisecond when it has none."""
+    if "<" not in text and ">" not in text:  # memchr: a tenth of the time of the searches
+        return []
     if "<<<<<<<" not in text and ">>>>>>>" not in text:
         return []
     if _OPENER.search(text) is None:

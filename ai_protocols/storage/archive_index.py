@@ -69,7 +69,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
@@ -77,6 +76,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
+from ai_protocols.lean import factory, record
 from ai_protocols.session.model import SessionInfo
 from ai_protocols.session.names import is_session_file_name, runtime_of
 from ai_protocols.storage import files as storage
@@ -228,7 +228,7 @@ def _runs(start: int, end: int, holes: list[int]) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-@dataclass
+@record
 class Block:
     """The part of the index that ``list`` writes: ``N`` archives, newest first."""
 
@@ -268,14 +268,14 @@ def decode_block(count: int, keys: bytes, texts: bytes, head: str) -> Block | No
     return Block(fields[0:-1:4], fields[1::4], fields[2::4], keys, texts, head)
 
 
-@dataclass
+@record
 class _Index:
     """What ``list`` read of the index file."""
 
     path: Path
     block: Block | None = None
-    others: list[str] = field(default_factory=list)
-    appended: dict[str, Entry] = field(default_factory=dict)
+    others: list[str] = factory(list)
+    appended: dict[str, Entry] = factory(dict)
     stale: bool = False  # to be rewritten whatever the archives say
     seen: os.stat_result | None = None  # the file as it was read
     end: int | None = None  # where lines appended after the read start
@@ -321,7 +321,7 @@ class _Index:
 # -- listing the folder --------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Listing:
     """``list``'s rows: the index's block (its first ``count`` rows as they are, but
     for those in ``holes``), and the other rows, each with its place among those
@@ -331,7 +331,7 @@ class Listing:
     block: Block | None
     count: int
     others: list[Row]  # live rows first, until select() sorts them
-    holes: list[int] = field(default_factory=list)  # the block's rows not valid, in order
+    holes: list[int] = factory(list)  # the block's rows not valid, in order
 
 
 def archived(ai_dir: Path, folder: Path, read: Reader) -> Listing:

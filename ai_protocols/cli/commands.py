@@ -1,0 +1,244 @@
+"""The bodies of ``start``, ``wrap-up``, ``status`` and ``list``, without click.
+
+Both the console script's fast path (:mod:`ai_protocols.cli.main`) and the click
+commands (:mod:`ai_protocols.cli.app`, which owns help and usage errors) call
+these, with the options read from the one table, :data:`ai_protocols.cli.options.OPTIONS`.
+Errors are raised, as the library raises them; the caller reports them.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from ai_protocols.cli.options import text_of
+from ai_protocols.cli.output import display, print_json, render_session
+from ai_protocols.session.project import Project
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.cli.options import Given
+
+__all__ = ["list_sessions", "print_open_tasks", "quote", "start", "status", "target",
+           "wrap_up"]
+
+
+def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    print(text, end="\n" if nl else "", file=sys.stderr if err else sys.stdout)
+
+
+def quote(text: str) -> str:
+    """``text`` quoted for the shell, when it must be."""
+    import shlex
+
+    return shlex.quote(text)
+
+
+def target(agent_id: str | None, path: object) -> str:
+    """How a command line names another agent's session, quoted for the shell: its id, or
+    its file when the id holds characters a terminal would not show as they are (and
+    the file escaped by :func:`display` when its path holds such characters too)."""
+    for name in (agent_id, str(path)):
+        if name and display(name) == name:
+            return quote(name)
+    return display(str(path))
+
+
+def start(title_given: Given | None, task: str | None = None,
+          objective_given: Given | None = None) -> None:
+    """``start [--title TEXT] [--task ID] [--objective TEXT]``: ``title_given`` and
+    ``objective_given`` are the ``--title`` and ``--objective`` given, if any (their
+    texts read by :func:`~ai_protocols.cli.options.text_of`); ``task`` the id of the
+    board's task to link the session to (docs/tasks.md), refused before anything
+    starts when it names no task."""
+    title = text_of(title_given) if title_given is not None else None
+    objective = text_of(objective_given) if objective_given is not None else None
+    project = Project.discover()
+    if task is not None:  # a task that is not there: refused before anything starts
+        from ai_protocols.board.board import Board
+
+        Board(project).task(task)
+    report = project.start(title or None, objective=objective or None)
+    if report.set_up:
+        _echo(f"{display(str(project.root))} had no complete .ai/ yet: set it up as "
+                   "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
+        for action in report.set_up:
+            if action.action != "unchanged":
+                _echo(f"  {action.action}: {display(str(action.path))}")
+    if title and report.titled:
+        _echo(f"Titled the session: {display(title)}")
+    elif title and not report.fresh:
+        _echo("Note: --title was not used: the session already has its title.", err=True)
+    if report.reused_id_warning:
+        _echo(f"Warning: {report.reused_id_warning}", err=True)
+    if report.restored_from:
+        _echo(f"Brought back {report.path}: it was removed, and not by ai-protocols "
+                   "(git clean, git stash -u or git checkout?); its last version, with every "
+                   f"entry logged to it, was kept in {report.restored_from}.")
+    if report.finished_archive:
+        _echo("Finished an interrupted wrap-up: archived "
+                   f"{display(str(report.finished_archive))}")
+    state = report.state
+    where = display(str(report.path))
+    if report.fresh:
+        _echo(f"Started a fresh session: {where}")
+    elif report.resumed_pause is not None:
+        _echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "
+              f"{where}.\n")
+        _echo(render_session(report.session))
+    elif state is not None and state.state == "mine":
+        _echo(f"This session already started: {where}\n")
+        _echo(render_session(report.session))
+    elif state is not None and not report.took_over:
+        _echo(
+            f"Warning: {where} may be in use by another agent ({state.state}: "
+            f"{display(state.evidence)}): two agents would write one file. Give each run its own "
+            "AI_AGENT_ID, or recover the file once you are sure its agent is gone.",
+            err=True,
+        )
+        _echo(render_session(report.session))
+    else:
+        evidence = f" ({state.state}: {display(state.evidence)})" if state else ""
+        _echo(
+            f"The previous session did not wrap up{evidence}: its session context is "
+            f"still at {where}.\nCarry on from it; log as you go and wrap it up "
+            "when done.\n"
+        )
+        _echo(render_session(report.session))
+    if not report.fresh:  # the work it recorded may be elsewhere (issue 14)
+        from ai_protocols.session.resume import rolled_back_warning
+
+        warning = rolled_back_warning(project, report.session)
+        if warning:
+            _echo(f"\nWarning: {warning}.", err=True)
+    if report.others:
+        from ai_protocols.session.resume import recover_command
+
+        _echo("\nOther agents' sessions that need recovering:")
+        for session, live in report.others:
+            name = target(session.agent_id, session.path)
+            _echo(f"  {name}: {live.state} ({display(live.evidence)})")
+            if session.summary:
+                _echo(f"    summary: {display(session.summary)}")
+            if live.state != "wrapped-up":
+                _echo(f"    take it over: {recover_command(name, 'adopt')}")
+            _echo(f"    archive it: {recover_command(name, 'archive')}")
+    if task is not None:
+        from ai_protocols.board.board import Board
+
+        linked = Board(project).link_session(task)
+        _echo(f"Linked the session to task {linked.id}: {linked.title}")
+
+
+
+def wrap_up(description: str) -> None:
+    """``wrap-up DESCRIPTION``: then, on stderr, the board's tasks the session held or
+    was linked to that are still open (:func:`print_open_tasks`)."""
+    project = Project.discover()
+    linked = _linked_task(project)
+    archive = project.wrap_up(description)
+    _echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
+               "begins a fresh one. The archive:", err=True)
+    print_open_tasks(project, linked)
+    _echo(display(str(archive)))
+
+
+def _linked_task(project: Project) -> str | None:
+    """The task the session is linked to (``start``/``log --task``), if any."""
+    from ai_protocols.errors import AiProtocolsError
+
+    try:
+        session = project.show()
+    except AiProtocolsError:
+        return None
+    return session.task
+
+
+def print_open_tasks(project: Project, linked: str | None) -> None:
+    """After a wrap-up: the open tasks this session held or was linked to, each with
+    the command that marks it done (on stderr; nothing is changed). Nothing without a
+    board, or with one that cannot be read."""
+    import os
+
+    from ai_protocols.board.model import BOARD_FILE
+
+    if not os.path.exists(project.ai_dir / BOARD_FILE):
+        return
+    from ai_protocols.board.board import Board
+    from ai_protocols.errors import AiProtocolsError
+
+    board = Board(project)
+    try:
+        tasks = board.session_tasks(linked)
+    except AiProtocolsError:
+        return
+    for item in tasks:
+        whose = "yours" if item.owner and item.owner == board.me else \
+            f"held by {item.owner}" if item.owner else "free"
+        _echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
+              f"  if this session finished it: ai-protocols task done {item.id} "
+              "--checkpoint\n"
+              f"  if not: ai-protocols task release {item.id} (or task handoff "
+              f"{item.id} --to ROLE --note TEXT)", err=True)
+
+
+
+def list_sessions(agent: str | None, runtime: str | None, since: str | None,
+                  json: bool) -> None:
+    """``list [--agent ID] [--runtime R] [--since WHEN] [--json]``."""
+    from ai_protocols.cli.since import parse_since
+
+    moment = parse_since(since) if since else None
+    if json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
+        pieces = Project.discover().list_json(agent=agent, runtime=runtime, since=moment)
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stdout, such as a StringIO
+            _echo(b"".join(pieces).decode("utf-8", "surrogateescape"), nl=False)
+            return
+        sys.stdout.flush()
+        binary.writelines(pieces)
+        binary.flush()
+        return
+    project = Project.discover()
+    rows = project.list_sessions(agent=agent, runtime=runtime, since=moment)
+    for row in rows:
+        when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
+        label = display(row.description or row.title or "")
+        state = row.state if row.kind == "open" else row.status  # as status says / as closed
+        _echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
+                   f"{display(row.agent_id or '-')}  {label}\n    {display(str(row.path))}")
+    if not rows:
+        filters = " ".join(f"--{name} {quote(value)}" for name, value in
+                           (("agent", agent), ("runtime", runtime), ("since", since)) if value)
+        _echo(f"No session matches {filters}." if filters else
+                   f"No sessions in {display(str(project.ai_dir))} yet: none has started "
+                   "('ai-protocols start' begins one).")
+
+
+
+def status(json: bool) -> None:
+    """``status [--json]``."""
+    project = Project.discover()
+    rows = project.status()
+    if json:
+        print_json([row.to_json() for row in rows])
+        return
+    removed = project.removed_sessions()
+    if not rows and not removed:
+        _echo(f"No session is under way in {display(str(project.root))}: no "
+                   "session-context file (wrapped-up sessions are in 'ai-protocols list').")
+    for row in rows:
+        age = row.age
+        ago = f"{int(age.total_seconds() // 60)} min ago" if age is not None else "?"
+        mark = "*" if row.mine else " "
+        _echo(f"{mark} {row.liveness.state:10} {display(row.agent_id or '(no id)')}  "
+                   f"updated {ago}\n    {display(row.liveness.evidence)}")
+        if row.summary:
+            _echo(f"    summary: {display(row.summary)}")
+        _echo(f"    {display(str(row.path))}")
+    if removed:
+        _echo("Removed, and not by ai-protocols (git clean, git stash -u or git "
+              "checkout?); the last version of each, with every entry logged to it, "
+              "is kept, and its agent's next 'ai-protocols start' brings it back:")
+        for path, kept in removed.items():
+            _echo(f"  {display(str(path))}\n    kept in {display(str(kept))}")

@@ -1,0 +1,186 @@
+"""Cheap building blocks for the hot paths: value classes without :mod:`dataclasses`,
+and regular expressions compiled on first use.
+
+Every ``log``, ``show`` or hook run imports the library anew, so what its modules
+do at import is paid on each call (docs/performance.md). :mod:`dataclasses`
+imports :mod:`inspect`, :mod:`ast` and :mod:`dis` (milliseconds, several times
+the work of a ``log``), and compiling every regular expression of the Org
+reader at import costs more than the few a command uses. So:
+
+- :func:`record` makes a class a plain value, as ``@dataclass`` did for it here:
+  an ``__init__`` taking the annotated fields in order (keywords too), with their
+  defaults (:func:`factory` for a fresh ``list`` or ``dict`` each time),
+  ``__eq__`` (same class, equal fields), ``__repr__`` (``Name(field=...)``),
+  and with ``frozen=True``, fields that cannot be set again
+  (:class:`FrozenInstanceError`, an ``AttributeError``) and a ``__hash__``.
+  :func:`replace` and :func:`fields` are ``dataclasses.replace`` and ``fields``' names.
+- :func:`pattern` is ``re.compile`` deferred to the pattern's first use; :mod:`re`
+  itself is imported then, too.
+
+Standard library only, and nothing imported at import time but what Python
+already loaded.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
+__all__ = ["FrozenInstanceError", "factory", "fields", "pattern", "record", "replace"]
+
+
+class FrozenInstanceError(AttributeError):
+    """A field of a frozen value was set or deleted."""
+
+
+class _Factory:
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self.make = make
+
+
+def factory(make: Callable[[], T]) -> T:
+    """A field's default made anew for each value: ``entries: list[X] = factory(list)``."""
+    return _Factory(make)  # type: ignore[return-value]
+
+
+_MISSING = object()
+
+
+def _annotations(cls: type) -> list[str]:
+    """The fields of ``cls``: the annotated names of its bases, then its own, in order."""
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items():  # noqa: RUF063 (inspect is what this avoids)
+            if "ClassVar" not in str(annotation) and name not in names:
+                names.append(name)
+    return names
+
+
+def record(cls: type[T] | None = None, *, frozen: bool = False) -> Any:
+    """Decorate ``cls`` as a value (see the module's docstring); used as ``@record`` or
+    ``@record(frozen=True)``."""
+
+    def make(cls: type[T]) -> type[T]:
+        names = _annotations(cls)
+        defaults: dict[str, object] = {}
+        for name in names:
+            default = getattr(cls, name, _MISSING)
+            if default is not _MISSING and not isinstance(default, property):
+                defaults[name] = default
+                if isinstance(default, _Factory) and name in cls.__dict__:
+                    delattr(cls, name)
+        params, body, scope = [], [], {"_MISSING": _MISSING}
+        for name in names:
+            default = defaults.get(name, _MISSING)
+            if default is _MISSING:
+                params.append(name)
+                given = name
+            elif isinstance(default, _Factory):
+                scope[f"_make_{name}"] = default.make
+                params.append(f"{name}=_MISSING")
+                given = f"_make_{name}() if {name} is _MISSING else {name}"
+            else:
+                scope[f"_default_{name}"] = default
+                params.append(f"{name}=_default_{name}")
+                given = name
+            body.append(f"  _set(self, {name!r}, {given})" if frozen else
+                        f"  self.{name} = {given}")
+        scope["_set"] = object.__setattr__
+        source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass")
+        exec(source, scope)
+        init = scope["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+        cls.__init__ = init  # type: ignore[misc]
+        cls.__value_fields__ = tuple(names)  # type: ignore[attr-defined]
+        if "__eq__" not in cls.__dict__:
+            cls.__eq__ = _eq  # type: ignore[assignment,method-assign]
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = _repr  # type: ignore[assignment,method-assign]
+        if frozen:
+            cls.__setattr__ = _frozen  # type: ignore[assignment,method-assign]
+            cls.__delattr__ = _frozen  # type: ignore[assignment,method-assign]
+            if "__hash__" not in cls.__dict__:
+                cls.__hash__ = _hash  # type: ignore[assignment,method-assign]
+        elif "__hash__" not in cls.__dict__:
+            cls.__hash__ = None  # type: ignore[assignment]  # mutable and compared by value
+        return cls
+
+    return make if cls is None else make(cls)
+
+
+def _values(self: object) -> tuple[object, ...]:
+    return tuple(getattr(self, name) for name in self.__value_fields__)  # type: ignore[attr-defined]
+
+
+def _eq(self: object, other: object) -> bool:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _values(self) == _values(other)
+
+
+def _hash(self: object) -> int:
+    return hash(_values(self))
+
+
+def _repr(self: object) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}"
+                      for name in self.__value_fields__)  # type: ignore[attr-defined]
+    return f"{self.__class__.__qualname__}({shown})"
+
+
+def _frozen(self: object, name: str, *_: object) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def fields(instance_or_class: object) -> tuple[str, ...]:
+    """The names of the fields of a :func:`record` class (or of one of its values)."""
+    return instance_or_class.__value_fields__  # type: ignore[attr-defined,no-any-return]
+
+
+def replace(instance: T, **changes: object) -> T:
+    """A copy of the value ``instance`` with ``changes`` to some of its fields."""
+    kwargs = {name: getattr(instance, name) for name in fields(instance)}
+    kwargs.update(changes)
+    return instance.__class__(**kwargs)
+
+
+class _Pattern:
+    """A regular expression compiled on first use; it answers as the compiled one. Each
+    attribute asked for (``match``, ``sub``...) is kept on the instance once read, so
+    that later uses cost what the compiled pattern's do."""
+
+    def __init__(self, source: str, flags: int) -> None:
+        self.pattern, self._flags, self._compiled = source, flags, None
+
+    def compiled(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:
+            import re
+
+            compiled = self._compiled = re.compile(self.pattern, self._flags)
+        return compiled
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        found = getattr(self.compiled(), name)
+        setattr(self, name, found)
+        return found
+
+
+def pattern(source: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(source, flags)``, done on the pattern's first use. Flags are
+    :mod:`re`'s values: ``IGNORECASE`` 2, ``MULTILINE`` 8 (given as numbers so that
+    :mod:`re` need not be imported to name them)."""
+    return _Pattern(source, flags)  # type: ignore[return-value]
+
+
+#: re.IGNORECASE and re.MULTILINE, for :func:`pattern` without importing re.
+IGNORECASE, MULTILINE = 2, 8
