@@ -419,7 +419,8 @@ class CheckpointRefused(AiProtocolsError):
 
     exit_code = 15
 
-    def __init__(self, target: str, reason: str) -> None:
+    def __init__(self, target: str, reason: str, action: str = "restore") -> None:
         self.target = target
         self.reason = reason
-        super().__init__(f"cannot restore to {target}: {reason}; nothing was changed")
+        self.action = action  # restore, or export
+        super().__init__(f"cannot {action} to {target}: {reason}; nothing was changed")

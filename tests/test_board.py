@@ -349,6 +349,15 @@ def test_the_pretooluse_hook_refuses_an_edit_into_another_agents_lock(
                             input="not json", capture_output=True, text=True, cwd=project,
                             env=clean_env(), timeout=60)
     assert broken.returncode == 1  # a failure never blocks the agent
+    # An edit whose file cannot be read from the payload: not checked, and it says so
+    # (exit 1: never blocks); a tool call that edits nothing goes through quietly.
+    for tool_input in ({}, {"file_path": 5}):
+        unread = hook(project, payload("Edit", tool_input), agent="b.1")
+        assert unread.returncode == 1 and "the edit was not checked" in unread.stderr, \
+            tool_input
+    quiet = hook(project, payload("Read", {"file_path": str(project / "src/api/v1.py")}),
+                 agent="b.1")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
 
 
 def test_an_edit_into_a_crashed_agents_lock_goes_through(project: Path, run: Runner) -> None:

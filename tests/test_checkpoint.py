@@ -112,6 +112,7 @@ def test_a_checkpoint_restored_into_a_new_worktree_is_the_tree_as_it_was(
         assert git_state(project) == before
     target = tmp_path / "restored"
     out = run("checkpoint", "restore", "1", "--worktree", str(target), agent=ME)
+    assert out.stderr.rstrip().endswith(f"remove it with: git worktree remove --force {target}")
     assert git_state(project) == before
     assert out.stdout == f"{target}\n"
     assert files_of(target) == at_checkpoint
@@ -266,6 +267,7 @@ def test_export_is_a_portable_restore_point(project: Path, run: Runner,
     data = target.read_bytes()
     refused = run("checkpoint", "export", "1", str(target), check=False)
     assert refused.returncode == 15 and "exists already" in refused.stderr
+    assert refused.stderr.startswith(f"Error: cannot export to {target}: ")  # (not "restore")
     assert target.read_bytes() == data
     assert not list(tmp_path.glob(".*.tmp"))
 

@@ -805,9 +805,12 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             for path in done.kept:
                 click.echo(f"  {path}", err=True)
     else:
+        import shlex
+
         on = f"on the new branch {done.branch}" if done.branch else "detached"
         click.echo(f"Restored checkpoint {point.agent}/{point.number} into a new worktree "
-                   f"({on}); remove it with: git worktree remove --force <folder>", err=True)
+                   f"({on}); remove it with: git worktree remove --force "
+                   f"{shlex.quote(str(done.where))}", err=True)
     click.echo(done.where)
 
 

@@ -595,9 +595,9 @@ class Checkpoints:
         target = Path(os.path.abspath(target))
         if os.path.lexists(target):
             raise CheckpointRefused(str(target), "that file exists already; remove it or "
-                                    "give another name")
+                                    "give another name", "export")
         if not target.parent.is_dir():
-            raise CheckpointRefused(str(target), f"there is no folder {target.parent}")
+            raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         prefix = self.default_worktree(checkpoint).name
         try:
@@ -605,7 +605,7 @@ class Checkpoints:
                       checkpoint.commit)
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
-            raise CheckpointRefused(str(target), "that file exists already") from None
+            raise CheckpointRefused(str(target), "that file exists already", "export") from None
         finally:
             temp.unlink(missing_ok=True)
         return target

@@ -335,6 +335,11 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
     return HookResult()
 
 
+#: The tool calls that edit files, as the agents name them (Claude Code's hooks
+#: reference: Edit, Write, MultiEdit, NotebookEdit; Codex: apply_patch).
+EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "apply_patch"})
+
+
 def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookResult:
     """Before a file edit: exit 2 with the reason on stderr when it goes into another
     agent's lock (Claude Code and Codex both block the tool call then, and give the
@@ -356,10 +361,17 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     root = project_root_text(cwd, env)
     if not os.path.isfile(os.path.join(root, AI_DIR, "tasks.org")):
         return HookResult()  # no board, no locks: every edit goes through
+    tool = data.get("tool_name")
+    if isinstance(tool, str) and tool not in EDIT_TOOLS:
+        return HookResult()  # (a matcher of the person's own sent a call that edits nothing)
     from ai_protocols.board.guard import edited_paths, refusal
 
     paths = edited_paths(data.get("tool_input"), cwd)
     if not paths:
+        if data.get("tool_name") in EDIT_TOOLS:  # an edit, but where to cannot be read
+            return HookResult(stderr=f"ai-protocols hook PreToolUse: the {data['tool_name']} "
+                                     "call names no file that can be read (tool_input); the "
+                                     "edit was not checked\n", exit_code=1)
         return HookResult()
     session = data.get("session_id")
     agent_id = env.get("AI_AGENT_ID") or (
