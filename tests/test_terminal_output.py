@@ -19,6 +19,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from ai_protocols.errors import InvalidAgentId
+from ai_protocols.paths import MAX_SAFE_ID_BYTES, safe_id
+
 from conftest import CLI, Runner, clean_env
 
 #: Categories a terminal does not draw as glyphs (see ai_protocols.cli.output.display).
@@ -89,8 +92,18 @@ _ALPHABET = st.one_of(st.sampled_from(list("ab9._- é%" + RLO + OTHER.replace("\
                       st.characters(blacklist_categories=("Cs",), min_codepoint=0x20))
 # (Not with white space at either end: a property value's ends are not kept, so such an
 # id is not read back whole from AGENT_ID; a known limit, apart from what is shown.)
+def _accepted(agent_id: str) -> bool:
+    """Whether the tool takes ``agent_id`` (its safe form at most 200 bytes: longer is
+    refused, exit code 4, tested elsewhere)."""
+    try:
+        return len(safe_id(agent_id).encode()) <= MAX_SAFE_ID_BYTES
+    except InvalidAgentId:
+        return False
+
+
 ids = st.text(_ALPHABET, min_size=1, max_size=30).filter(
-    lambda s: "/" not in s and "\x7f" not in s and s.strip(".") != "" and s == s.strip())
+    lambda s: "/" not in s and "\x7f" not in s and s.strip(".") != "" and s == s.strip()
+    and _accepted(s))
 texts = st.text(st.one_of(st.sampled_from(list("ab \n" + RLO + OTHER)),
                           st.characters(blacklist_categories=("Cs",))),
                 min_size=1, max_size=40).filter(lambda s: s.strip() and "\0" not in s)
