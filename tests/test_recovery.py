@@ -601,13 +601,14 @@ def test_the_recover_commands_offered_work_for_an_id_that_starts_with_a_dash(
     --archive', which click reads as an option (exit 2). The command offered is the
     one that works, pasted as it is."""
     me = "me.p.x.1700000001"
-    run("start", agent="-a", as_another_agent=True)  # its owner gone: crashed
-    offered = [line.split(": ", 1)[1] for line in run("start", agent=me).stdout.splitlines()
-               if line.strip().startswith("archive it:")]
-    assert offered == ["ai-protocols recover --archive -- -a"]
-    resumed = json.loads(run("resume", "--json", agent=me).stdout)["others"]
-    assert [o["archive"] for o in resumed] == offered
-    done = subprocess.run(offered[0].replace("ai-protocols", str(CLI), 1), shell=True,
-                          cwd=project, env=clean_env(AI_AGENT_ID=me), capture_output=True,
-                          text=True)
-    assert done.returncode == 0, done.stderr
+    for agent, form in (("-a", "-a"), ("-a b", "'-a b'")):  # (and one the shell quotes)
+        run("start", agent=agent, as_another_agent=True)  # its owner gone: crashed
+        offered = [line.split(": ", 1)[1] for line in run("start", agent=me).stdout.splitlines()
+                   if line.strip().startswith("archive it:")]
+        assert offered == [f"ai-protocols recover --archive -- {form}"]
+        resumed = json.loads(run("resume", "--json", agent=me).stdout)["others"]
+        assert [o["archive"] for o in resumed] == offered
+        done = subprocess.run(offered[0].replace("ai-protocols", str(CLI), 1), shell=True,
+                              cwd=project, env=clean_env(AI_AGENT_ID=me),
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

@@ -613,7 +613,7 @@ def recover_command(target: str, action: str) -> str:
     """The command line that recovers another agent's session, ``target`` (quoted for
     the shell) by ``action`` (``adopt``, ``archive``): after ``--`` when it starts with
     ``-``, which would otherwise read as an option."""
-    if target.startswith("-"):
+    if target.lstrip("'").startswith("-"):  # ('-a b', quoted, is an option to click too)
         return f"ai-protocols recover --{action} -- {target}"
     return f"ai-protocols recover {target} --{action}"
 

@@ -144,6 +144,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_anchors)
 
 
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether the lock file open as ``fd`` is still the file at ``path`` (not deleted,
+    nor replaced by another of that name): a lock on a file that left its name locks
+    nothing anyone else takes."""
+    try:
+        now = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
 def _poll(fd: int, operation: int, deadline: float, what: Path) -> None:
     """``flock(fd, operation)``, trying again every millisecond or so until ``deadline``
     (then :class:`TimeoutError`)."""
@@ -224,12 +236,7 @@ class AnchoredLock:
             except BaseException:
                 os.close(fd)
                 raise
-            try:
-                now = os.lstat(self.path)
-            except FileNotFoundError:
-                now = None
-            held = os.fstat(fd)
-            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            if _is_at(fd, self.path):
                 self._fd = fd
                 return
             self._leave()  # deleted (and maybe made again) before we were in: again
@@ -334,12 +341,7 @@ class OsLock:
             except OSError as error:
                 os.close(fd)
                 raise StorageError(self.path, error) from error
-            try:
-                now = os.lstat(self.path)
-            except FileNotFoundError:
-                now = None
-            held = os.fstat(fd)
-            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            if _is_at(fd, self.path):
                 self._fd = fd
                 return
             os.close(fd)  # removed (a lease's end) or replaced meanwhile: lock anew
