@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -242,7 +241,7 @@ def test_an_older_version_put_back_over_newer_entries_is_refused(project: Path,
     run("log", "--progress", "before the stash")
     path = project / ".ai/session-context.org"
     stashed = path.read_bytes()  # what `git stash -u` read
-    time.sleep(1.1)  # (UPDATED_AT to the second: the later write is later)
+    # (no pause: within one second, the seconds since boot tell the two writes apart)
     run("log", "--progress", "acknowledged after the stash read the file")
     kept = project / ".ai/.locks/live/session-context.org"
     newer = kept.read_bytes()

@@ -115,10 +115,13 @@ def test_a_persons_item_over_several_lines_is_read_whole(project: Path, run: Run
     text = path.read_text(encoding="utf-8").replace(
         ":CUSTOM_ID: next-steps\n:END:\n",
         ":CUSTOM_ID: next-steps\n:END:\n- [ ] [2026-11-21 Sat 10:00] multi\n  line item\n"
+        "- [ ] [2026-11-21 Sat 10:02] two\n  lines\n\n  and a walrus after a blank\n"
         "- [ ] [2026-11-21 Sat 10:01] one line\n  - a nested item of its own\n", 1)
     path.write_text(text, encoding="utf-8")
     shown = json.loads(run("show", "--json").stdout)
-    assert [e["text"] for e in shown["next"]] == ["multi\nline item", "one line"]
+    assert [e["text"] for e in shown["next"]] == [
+        "multi\nline item", "two\nlines\n\nand a walrus after a blank", "one line"]
     assert run("log", "--done", "line item").stdout.startswith("logged done: multi")
     assert "- [X] [2026-11-21 Sat 10:00] multi\n  line item\n" in path.read_text(encoding="utf-8")
+    assert run("log", "--done", "walrus").returncode == 0  # a word of its second paragraph
     assert_reader_agrees(path, org_element([path])[0])

@@ -58,6 +58,11 @@ def _errors_to_exit(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _article(word: str) -> str:
+    """``A`` or ``An`` before ``word`` (an ``ID``, a ``DESCRIPTION``), as it is read."""
+    return "An" if word[:1].upper() in "AEIO" else "A"
+
+
 def _project() -> Project:
     return Project.discover()
 
@@ -76,15 +81,19 @@ class _Command(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:
             self._check(ctx, args)
+        given = list(args)  # (click's parser consumes the list)
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as error:
             arguments = [p for p in self.params if isinstance(p, click.Argument)]
             if arguments and not self.ignore_unknown_options:
                 name = arguments[0].human_readable_name
+                typed = error.option_name
+                if typed not in given:  # only its start (-a of '-a b'): the word typed
+                    typed = next((a for a in given if a.startswith(typed)), typed)
                 error.message = error.message.rstrip(".") + (
-                    f". A {name} that starts with '-' goes after '--': "
-                    f"ai-protocols {self.name} -- {_quote(error.option_name)}")
+                    f". {_article(name)} {name} that starts with '-' goes after '--', "
+                    f"the options before it: ai-protocols {self.name} -- {_quote(typed)}")
             raise
 
     def _check(self, ctx: click.Context, args: list[str]) -> None:

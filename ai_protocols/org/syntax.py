@@ -409,18 +409,23 @@ _PLANNING = pattern(r"(?:CLOSED|DEADLINE|SCHEDULED):")
 
 def _continued(lines: list[str], index: int, end: int, width: int,
                newline: str) -> tuple[list[str], int]:
-    """The lines that go on an item's first line (Org: the item's paragraph, lines
-    indented more than its bullet, up to a blank line or another element), each
-    without its indentation, and the index after them."""
+    """The lines that go on an item's first line (Org: its paragraphs, lines indented
+    more than its bullet, one blank line between two of them, up to two blank lines,
+    a line indented no more than the bullet, or another element), each without its
+    indentation (a blank line as ``""``), and the index after them."""
     more: list[str] = []
     while index < end:
         line = strip_ending(lines[index], newline)
         bare = line.lstrip(" \t")
+        gap = 0
+        if not bare and index + 1 < end:  # one blank line may part its paragraphs
+            line = strip_ending(lines[index + 1], newline)
+            bare, gap = line.lstrip(" \t"), 1
         if not bare or len(line) - len(bare) <= width or PARAGRAPH_SEPARATE.match(bare) or \
                 _PLANNING.match(bare):
             break
-        more.append(unescape_inline(bare.rstrip(" \t")))
-        index += 1
+        more += [""] * gap + [unescape_inline(bare.rstrip(" \t"))]
+        index += 1 + gap
     return more, index
 
 

@@ -395,14 +395,25 @@ def _refuse_older(ai_dir: Path, path: Path, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
-    newer, older = (Moment.parse(h.properties.get("UPDATED_AT")) for h in (headline, mine))
+    kept_at, file_at = (h.properties.get("UPDATED_AT") for h in (headline, mine))
+    newer, older = Moment.parse(kept_at), Moment.parse(file_at)
     if newer is not None and older is not None:
-        later = newer.wall > older.wall
+        # Another write's record, and not a later one: the file is an older version.
+        # (Two writes in one second differ in their seconds since boot.)
+        later = kept_at != file_at and _order(older, newer) <= _order(newer, older)
     else:
         then, now = (parse_timestamp(h.properties.get("UPDATED", "")) for h in (headline, mine))
         later = then is not None and now is not None and then > now
     if later:
         raise SessionReplaced(path, kept)
+
+
+def _order(moment: Moment, other: Moment) -> tuple[datetime, float]:
+    """``moment``'s place in time, to compare with ``other``'s: its instant, then its
+    seconds since boot when both were measured on one host and boot."""
+    same = moment.host == other.host and moment.boot == other.boot and \
+        moment.uptime is not None and other.uptime is not None
+    return moment.wall.replace(microsecond=0), moment.uptime if same else 0.0
 
 
 def refuse_if_edited(path: Path) -> None:
