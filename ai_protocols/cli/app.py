@@ -512,14 +512,22 @@ def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str 
     follow the rule in docs/merge-driver.md; free text is merged as git
     merge-file merges it. Exits 0 when clean, 1 when conflict markers
     remain, 9 when a file cannot be read or written (git reports a conflict
-    for any of these). A file that is not a session file is merged as git
-    merge-file does.
+    for any of these). The task board (.ai/tasks.org) is merged task by
+    task, keyed by each task's ID (docs/merge-driver.md). A file that is
+    neither is merged as git merge-file does.
     """
     from pathlib import Path
 
     from ai_protocols.session.merge import run_merge_driver
 
-    sys.exit(run_merge_driver(Path(base), Path(ours), Path(theirs), marker_size=marker_size))
+    merge = None
+    if path is None or path.replace("\\", "/").endswith("tasks.org"):  # the task board?
+        from ai_protocols.board.merge import is_board, merge_board_bytes
+
+        if is_board(path, Path(ours).read_bytes()):
+            merge = merge_board_bytes
+    sys.exit(run_merge_driver(Path(base), Path(ours), Path(theirs), marker_size=marker_size,
+                              merge=merge))
 
 
 # -- hooks: installing the agents' hooks (ai_protocols.integrations.install) -------------------

@@ -36,6 +36,7 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -620,13 +621,16 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
 
 
 def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int = 7,
-                     labels: tuple[str, str, str] = ("ours", "base", "theirs")) -> int:
+                     labels: tuple[str, str, str] = ("ours", "base", "theirs"),
+                     merge: Callable[..., MergeResult | None] | None = None) -> int:
     """What ``ai-protocols merge-driver %O %A %B %P`` does: merge into ``ours`` and return
     the exit status git expects, 0 for a clean merge and 1 when conflict markers remain.
     What the structural merge does not understand is merged by ``git merge-file``,
     whose result (and conflict markers) is written as it gives it; when even git
     cannot merge (a binary file), ``ours`` is left as it is and 1 is returned, so that
-    git reports the conflict and keeps both sides in its index. Raises
+    git reports the conflict and keeps both sides in its index. ``merge`` is the
+    structural merge (:func:`merge_session_bytes` by default; the task board's is
+    :func:`ai_protocols.board.merge.merge_board_bytes`). Raises
     :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
     (git then reports a conflict too, and ``ours`` is as it was)."""
     data = []
@@ -635,7 +639,7 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
             data.append(Path(path).read_bytes())
         except OSError as error:
             raise storage.StorageError(path, error) from error
-    result = merge_session_bytes(*data, labels=labels, marker_size=marker_size)
+    result = (merge or merge_session_bytes)(*data, labels=labels, marker_size=marker_size)
     if result is None:
         merged, status = git_merge_file(data[1], data[0], data[2], labels=labels,
                                         marker_size=marker_size)

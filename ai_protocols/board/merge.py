@@ -1,0 +1,555 @@
+"""The task board's merge: ``.ai/tasks.org`` merged task by task, keyed by the task's ID.
+
+Two clones that each add a task append at the end of the board, and git's line
+merge calls that a conflict. ``ai-protocols merge-driver`` (the driver ``init``
+installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
+:func:`merge_board_bytes` instead:
+
+- each version is cut into the text before the first headline, and one chunk per
+  level-1 headline with its whole subtree: a task known by its ``ID``, the locks
+  section (``CUSTOM_ID`` ``locks``), any other headline by its text;
+- the order of the chunks is merged three ways (``git merge-file`` on the names);
+  tasks both sides added at one place are kept in id order (their creation time);
+- a task only one side changed takes that side; one side removed and the other
+  left as it was goes; one side removed and the other changed is kept between
+  conflict markers;
+- a task both sides changed is merged part by part: the headline's state by the
+  rule of :func:`merge_task_properties` (a closed state wins over an open one;
+  DONE over CANCELLED), its title and tags, its planning line and each property
+  by three-way rules (a claim as one: a side that released gives way to a side
+  that claimed; two claims: the earlier one wins), its log items as a set in time
+  order, and a person's free text as ``git merge-file`` merges it;
+- the locks section's locks are merged the same way, keyed by ``PATH``.
+
+Where a part of one task cannot be settled by a rule (both sides retitled it, set
+its working set differently...), that task alone is left as ``git merge-file``
+merges it, with ordinary conflict markers, and the driver exits 1. Anything this
+module does not understand (not UTF-8, other line endings, conflict markers
+already there) is left to the caller, who merges it as ``git merge-file`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ai_protocols.board.model import CLOSED_STATES, STATES, locks_section, task_headlines
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.session.merge import (
+    MergeResult,
+    _resolve,
+    _token_merge,
+    _union,
+    _Unit,
+    _units,
+    git_merge_file,
+)
+
+__all__ = ["CLAIM_KEYS", "LOCK_KEYS", "STATE_RANK", "is_board", "merge_board_bytes",
+           "merge_task_properties"]
+
+#: The properties of a claim, merged as one: who, which process, since when.
+CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED")
+#: The properties of a lock, merged as one.
+LOCK_KEYS = ("OWNER", "OWNER_PROCESS", "LOCKED", "REASON")
+#: States, the strongest first: when both sides changed a task's state, the stronger
+#: wins (a closed task stays closed; DONE over CANCELLED; a hand-off to review over a
+#: claim, a claim over a task made ready, over a fresh one).
+STATE_RANK = ("DONE", "CANCELLED", "REVIEW", "DOING", "NEXT", "TODO")
+_MARKERS = re.compile(r"^(?:<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
+_PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
+
+
+class _Conflict(Exception):
+    """A part of one task that no rule settles: that task is merged by git, with markers."""
+
+
+class _CannotMerge(Exception):
+    """The board merge gives up: the caller merges the file as git merge-file does."""
+
+
+class _Chunk:
+    """One level-1 headline with its subtree (or the text before the first headline):
+    its lines with their endings, and where its parts are."""
+
+    def __init__(self, lines: list[str], newline: str, keywords: frozenset[str],
+                 drawer: tuple[int, int] | None, body_start: int) -> None:
+        self.lines = lines
+        self.newline = newline
+        self.drawer = drawer  # relative line indexes of :PROPERTIES: and :END:
+        self.body_start = body_start
+        self.keywords = keywords
+
+    @property
+    def raw(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def head(self) -> tuple[str, str | None, str]:
+        """The headline as its stars and gap, its state, and the rest (title, tags)."""
+        bare = strip_ending(self.lines[0], self.newline)
+        found = re.match(r"(\*+[ \t]+)(\S+)(?=[ \t]|$)", bare)
+        if found and found.group(2) in self.keywords:
+            return found.group(1), found.group(2), bare[found.end():].lstrip(" \t")
+        stars = re.match(r"\*+[ \t]*", bare)
+        cut = stars.end() if stars else 0
+        return bare[:cut], None, bare[cut:]
+
+    @property
+    def planning(self) -> str:
+        end = self.drawer[0] if self.drawer else self.body_start
+        return "".join(self.lines[1:end])
+
+    @property
+    def properties(self) -> list[tuple[str, str, str]]:
+        """``(KEY, value, raw line)`` of the drawer, in order."""
+        if self.drawer is None:
+            return []
+        found = []
+        for raw in self.lines[self.drawer[0] + 1:self.drawer[1]]:
+            match = _PROPERTY.match(strip_ending(raw, self.newline))
+            if match is None:
+                raise _Conflict
+            found.append((match.group(1).upper(), (match.group(2) or "").strip(), raw))
+        return found
+
+    @property
+    def values(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, value, _raw in self.properties:
+            if key in values:
+                raise _Conflict  # a key twice: which line counts is not ours to decide
+            values[key] = value
+        return values
+
+    @property
+    def body(self) -> list[str]:
+        return self.lines[self.body_start:]
+
+
+class _Version:
+    """One side: its chunks by name, in file order, and each lock of its locks section."""
+
+    def __init__(self, text: str) -> None:
+        if _MARKERS.search(text):
+            raise _CannotMerge  # an unresolved merge already: left to git
+        doc = OrgFile(text)
+        self.newline = doc.newline
+        parts = text.split("\n")
+        lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+        self.final_newline = not lines or lines[-1].endswith("\n")
+        if not self.final_newline:
+            lines[-1] += doc.newline
+        self.text = text
+        tasks = set(task_headlines(doc))
+        locks = locks_section(doc)
+        self.order: list[str] = []
+        self.chunks: dict[str, _Chunk] = {}
+        self.locks: dict[str, _Version] | None = None
+        tops = [i for i, h in enumerate(doc.headlines) if h.level == 1]
+        first = doc.headlines[tops[0]].line if tops else len(lines)
+        self._add("preamble", _Chunk(lines[:first], doc.newline, doc.todo_keywords, None, 0))
+        seen: dict[str, int] = {}
+        for number, index in enumerate(tops):
+            h = doc.headlines[index]
+            end = doc.headlines[tops[number + 1]].line if number + 1 < len(tops) else len(lines)
+            drawer = (h.drawer[0] - h.line, h.drawer[1] - h.line) if h.drawer else None
+            chunk = _Chunk(lines[h.line:end], doc.newline, doc.todo_keywords, drawer,
+                           h.body_start - h.line)
+            if index in tasks and h.properties.get("ID"):
+                name = f"task:{h.properties['ID']}"
+            elif index == locks:
+                name = "locks"
+            else:
+                name = "heading:" + strip_ending(lines[h.line], doc.newline).rstrip()
+            seen[name] = seen.get(name, 0) + 1
+            self._add(f"{name}#{seen[name]}", chunk)
+        self.keywords = doc.todo_keywords
+
+    def _add(self, name: str, chunk: _Chunk) -> None:
+        self.order.append(name)
+        self.chunks[name] = chunk
+
+
+def _children(chunk: _Chunk) -> tuple[list[str], dict[str, _Chunk], list[str]]:
+    """The locks section cut into its own lines (before its first child) and one chunk
+    per child headline with its subtree, keyed by the lock's ``PATH``."""
+    doc = OrgFile(chunk.raw)
+    lines = chunk.lines
+    level = min((h.level for h in doc.headlines[1:]), default=2)
+    kids = [h for h in doc.headlines[1:] if h.level == level]
+    first = kids[0].line if kids else len(lines)
+    order: list[str] = []
+    chunks: dict[str, _Chunk] = {}
+    seen: dict[str, int] = {}
+    for number, h in enumerate(kids):
+        end = kids[number + 1].line if number + 1 < len(kids) else len(lines)
+        drawer = (h.drawer[0] - h.line, h.drawer[1] - h.line) if h.drawer else None
+        name = f"lock:{h.properties['PATH']}" if h.properties.get("PATH") else \
+            "heading:" + strip_ending(lines[h.line], doc.newline).rstrip()
+        seen[name] = seen.get(name, 0) + 1
+        key = f"{name}#{seen[name]}"
+        order.append(key)
+        chunks[key] = _Chunk(lines[h.line:end], chunk.newline, chunk.keywords, drawer,
+                             h.body_start - h.line)
+    return lines[:first], chunks, order
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+
+def _three(o: object, a: object, b: object) -> tuple[bool, object]:
+    """A three-way pick: ``(True, value)`` when at most one side changed, else ``(False,
+    None)``."""
+    if a == b or b == o:
+        return True, a
+    if a == o:
+        return True, b
+    return False, None
+
+
+def _time(value: str | None) -> datetime:
+    return parse_timestamp(value or "") or datetime.min
+
+
+def _state_rank(state: str | None) -> int:
+    return -STATE_RANK.index(state) if state in STATE_RANK else -len(STATE_RANK)
+
+
+def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
+                          states: tuple[str | None, str | None, str | None],
+                          *, group: tuple[str, ...] = CLAIM_KEYS,
+                          stamp: str = "CLAIMED") -> tuple[str | None, dict[str, str | None]]:
+    """A task's state and properties both sides changed, merged three ways (the rule of
+    docs/merge-driver.md, "The task board"): returns the state and each key's value
+    (``None``: the key goes).
+
+    - A claim (``group``: ``OWNER``, ``OWNER_PROCESS``, ``CLAIMED``) is one value. Both
+      sides changed it: a side that claimed wins over a side that released (no
+      ``OWNER``); two claims, the earlier ``stamp`` wins (first come, as the board's
+      lock decides on one clone), equal times the smaller owner.
+    - The state: a side that changed it alone wins; both changed it: the stronger by
+      :data:`STATE_RANK` (closed over open: ``DONE`` and ``CANCELLED`` win). When both
+      changed the claim and the task stays open, the state is that of the side whose
+      claim won; when a side closed it, the claim is that side's (its record of who
+      closed it).
+    - Any other key one side changed takes that side; both changed it differently:
+      the value of the side whose state won when both changed the state, else the
+      task is a conflict (:class:`_Conflict`).
+    """
+    so, sa, sb = states
+    decided, state = _three(so, sa, sb)
+    winner = None  # the side whose state won over the other's
+    if not decided:
+        state = max((_state_rank(sa), sa or ""), (_state_rank(sb), sb or ""))[1] or None
+        winner = "a" if state == sa else "b"
+    go, ga, gb = (tuple(side.get(k) for k in group) for side in (base, ours, theirs))
+    claimed, claim = _three(go, ga, gb)
+    if not claimed:
+        if ga[0] is None or gb[0] is None:
+            claim = ga if gb[0] is None else gb
+        else:
+            claim = min((_time(ga[group.index(stamp)]), ga[0] or "", ga),
+                        (_time(gb[group.index(stamp)]), gb[0] or "", gb))[2]
+        side_state = sa if claim == ga else sb
+        if state not in CLOSED_STATES and side_state not in CLOSED_STATES and \
+                side_state is not None:
+            state = side_state  # an open task's state follows the claim that won
+            winner = "a" if claim == ga else "b"
+    if state in CLOSED_STATES:  # the claim of whoever closed it: its record
+        if sa == state and sa != so:
+            claim, winner = ga, winner or "a"
+        elif sb == state and sb != so:
+            claim, winner = gb, winner or "b"
+    merged: dict[str, str | None] = dict(zip(group, claim, strict=True))  # type: ignore[arg-type]
+    for key in {*base, *ours, *theirs} - set(group):
+        same, value = _three(base.get(key), ours.get(key), theirs.get(key))
+        if not same:
+            if winner is None:
+                raise _Conflict
+            value = ours.get(key) if winner == "a" else theirs.get(key)
+        merged[key] = value  # type: ignore[assignment]
+    return state, merged
+
+
+# -- merging ------------------------------------------------------------------------------------
+
+
+def _ours_first(a: str, b: str) -> bool:
+    return a >= b  # the same answer whichever side git calls ours
+
+
+def _merge_order(base: list[str], ours: list[str], theirs: list[str], first: bool) -> list[str]:
+    order: list[str] = []
+    for part in _token_merge(base, ours, theirs):
+        if len(part) == 1:
+            order += part[0]
+            continue
+        a, _o, b = part
+        merged = _union(a, b) if first else _union(b, a)
+        if all(n.startswith(("task:", "lock:")) and n not in base for n in merged):
+            merged.sort()  # tasks both sides added: in id order, which is creation order
+        order += merged
+    return order
+
+
+def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk],
+                order_o: list[str], order_a: list[str], order_b: list[str], *,
+                first: bool, labels: tuple[str, str, str], marker_size: int,
+                keep_changed: bool) -> tuple[str, bool]:
+    """Chunks keyed by name merged: their order three ways, each by :func:`_merge_chunk`.
+    A chunk one side removed and the other changed is kept (``keep_changed``) or set
+    between conflict markers."""
+    order = _merge_order(order_o, order_a, order_b, first)
+    placed = set(order)
+    for side, other, names in ((a, b, order_a), (b, a, order_b)):
+        for index, name in enumerate(names):
+            if name not in placed and name in o and name not in other \
+                    and side[name].raw != o[name].raw:
+                before = next((names[j] for j in range(index - 1, -1, -1) if names[j] in order),
+                              None)
+                order.insert(order.index(before) + 1 if before is not None else 0, name)
+                placed.add(name)
+    pieces: list[str] = []
+    conflict = False
+    done: set[str] = set()
+    for name in order:
+        if name in done:
+            continue
+        done.add(name)
+        ca, cb, co = a.get(name), b.get(name), o.get(name)
+        if ca is not None and cb is not None:
+            text, clash = _merge_chunk(name, co, ca, cb, first=first, labels=labels,
+                                       marker_size=marker_size)
+        elif ca is None and cb is None:
+            continue
+        elif co is None:
+            text, clash = (ca or cb).raw, False  # type: ignore[union-attr]
+        elif (ca or cb).raw == co.raw:  # type: ignore[union-attr]
+            continue  # the other side removed it
+        elif keep_changed:
+            text, clash = (ca or cb).raw, False  # type: ignore[union-attr]
+        else:
+            newline = (ca or cb).newline  # type: ignore[union-attr]
+            text = (f"{'<' * marker_size} {labels[0]}{newline}{ca.raw if ca else ''}"
+                    f"{'=' * marker_size}{newline}{cb.raw if cb else ''}"
+                    f"{'>' * marker_size} {labels[2]}{newline}")
+            clash = True
+        pieces.append(text)
+        conflict = conflict or clash
+    return "".join(pieces), conflict
+
+
+def _git(o: str, a: str, b: str, labels: tuple[str, str, str], marker_size: int,
+         ) -> tuple[str, bool]:
+    merged, status = git_merge_file(a.encode(), o.encode(), b.encode(), labels=labels,
+                                    marker_size=marker_size)
+    if status < 0:
+        raise _CannotMerge
+    return merged.decode("utf-8"), status > 0
+
+
+def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
+                labels: tuple[str, str, str], marker_size: int, newline: str) -> tuple[str, bool]:
+    """A task's body: its log items as a set in time order, free text as git merges it."""
+    units = [_units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
+             for lines in (o, a, b)]
+    by_token: dict[str, _Unit] = {u.token: u for side in units for u in side}
+    pieces: list[str] = []
+    conflict = False
+    for part in _token_merge(*([u.token for u in side] for side in (units[0], units[1],
+                                                                    units[2]))):
+        found = [[by_token[t] for t in side] for side in part]
+        if len(found) == 1:
+            pieces.extend(u.raw for u in found[0])
+            continue
+        in_a, in_o, in_b = found
+        text, clash = _resolve(in_o, in_a, in_b, ours_first=first, labels=labels,
+                               marker_size=marker_size)
+        pieces.append(text)
+        conflict = conflict or clash
+    return "".join(pieces), conflict
+
+
+def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
+                 labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+    ro = o.raw if o is not None else ""
+    if a.raw == b.raw or b.raw == ro:
+        return a.raw, False
+    if a.raw == ro:
+        return b.raw, False
+    if name.startswith("preamble") or name.startswith("heading:"):
+        return _git(ro, a.raw, b.raw, labels, marker_size)
+    try:
+        return _merge_entry(name, o, a, b, first=first, labels=labels, marker_size=marker_size)
+    except _Conflict:
+        return _git(ro, a.raw, b.raw, labels, marker_size)
+
+
+def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
+                 labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+    """A task or lock (or the locks section) both sides changed, part by part."""
+    newline = a.newline
+    if a.drawer is None or b.drawer is None or (o is not None and o.drawer is None):
+        raise _Conflict
+    empty = _Chunk([a.lines[0]], newline, a.keywords, None, 1) if o is None else o
+    (go, so, ro), (ga, sa, ra), (gb, sb, rb) = (c.head for c in (empty, a, b))
+    same, rest = _three(ro, ra, rb)
+    if not same:
+        raise _Conflict  # both retitled or retagged it differently
+    same, planning = _three(empty.planning, a.planning, b.planning)
+    if not same:
+        raise _Conflict
+    values_o = empty.values if o is not None else {}
+    if name.startswith("locks"):
+        state, values = so, _plain_merge(values_o, a.values, b.values)
+    elif name.startswith("lock:"):
+        state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb),
+                                              group=LOCK_KEYS, stamp="LOCKED")
+        if a.values.get("OWNER") == b.values.get("OWNER") and \
+                _three(*(tuple(v.get(k) for k in LOCK_KEYS)
+                         for v in (values_o, a.values, b.values)))[0] is False:
+            later = max((_time(a.values.get("LOCKED")), "a"), (_time(b.values.get("LOCKED")), "b"))
+            side = a if later[1] == "a" else b  # one agent renewed it on both: the later
+            values.update({k: side.values.get(k) for k in LOCK_KEYS})
+    else:
+        state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb))
+    head = _headline(state, rest, (a, b, empty), gap=ga if ga == gb else (gb if ga == go else ga))
+    drawer = _drawer(values, (o, a, b) if first else (o, b, a), newline)
+    if name.startswith("locks"):
+        body, conflict = _merge_locks(o, a, b, first=first, labels=labels,
+                                      marker_size=marker_size)
+    else:
+        body, conflict = _merge_body(empty.body if o is not None else [], a.body, b.body,
+                                     first=first, labels=labels, marker_size=marker_size,
+                                     newline=newline)
+    return head + planning + drawer + body, conflict
+
+
+def _headline(state: str | None, rest: str, sides: tuple[_Chunk, ...], gap: str) -> str:
+    """The merged headline: a side's own line when it says the same, else made anew."""
+    for side in sides:
+        _gap, side_state, side_rest = side.head
+        if side_state == state and side_rest.lstrip(" \t") == rest:
+            return side.lines[0]
+    line = gap if gap.endswith((" ", "\t")) else gap + " "
+    line += f"{state} {rest}" if state and rest else (state or rest)
+    return line + sides[0].newline
+
+
+def _plain_merge(o: dict[str, str], a: dict[str, str], b: dict[str, str],
+                 ) -> dict[str, str | None]:
+    merged: dict[str, str | None] = {}
+    for key in {*o, *a, *b}:
+        same, value = _three(o.get(key), a.get(key), b.get(key))
+        if not same:
+            raise _Conflict
+        merged[key] = value  # type: ignore[assignment]
+    return merged
+
+
+def _drawer(values: dict[str, str | None], sides: tuple[_Chunk | None, _Chunk, _Chunk],
+            newline: str) -> str:
+    """The drawer: keys in the order of the first side, then the other's new keys; a
+    line whose value is kept keeps its bytes."""
+    base, first, second = sides
+    lines = [first.lines[first.drawer[0]]]  # type: ignore[index]
+    order: list[str] = []
+    for side in (first, second, base):
+        if side is not None:
+            order += [k for k, _v, _r in side.properties if k not in order]
+    for key in order:
+        value = values.get(key)
+        if value is None:
+            continue
+        for side in (first, second, base):
+            if side is None:
+                continue
+            raw = next((r for k, v, r in side.properties if k == key and v == value), None)
+            if raw is not None:
+                lines.append(raw)
+                break
+        else:
+            lines.append(format_property(key, value) + newline)
+    lines.append(first.lines[first.drawer[1]])  # type: ignore[index]
+    return "".join(lines)
+
+
+def _merge_locks(o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
+                 labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+    """The locks section's own text by git, then its locks keyed by path (a lock one
+    side removed and the other renewed is kept: that agent still counts on it)."""
+    (lo, co, no), (la, ca, na), (lb, cb, nb) = (
+        _children(c) if c is not None else ([], {}, []) for c in (o, a, b))
+    strip = [lines[c.body_start:] if c is not None else [] for lines, c in
+             ((lo, o), (la, a), (lb, b))]
+    own, clash = _merge_body(*strip, first=first, labels=labels, marker_size=marker_size,
+                             newline=a.newline)
+    kids, clash2 = _merge_list(co, ca, cb, no, na, nb, first=first, labels=labels,
+                               marker_size=marker_size, keep_changed=True)
+    return own + kids, clash or clash2
+
+
+def _result_names(text: str) -> set[str] | None:
+    try:
+        version = _Version(text)
+    except _CannotMerge:
+        return None
+    return {n for n in version.order if n.startswith("task:")}
+
+
+def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
+                      labels: tuple[str, str, str] = ("ours", "base", "theirs"),
+                      marker_size: int = 7) -> MergeResult | None:
+    """Merge three versions of the task board task by task (see the module's docstring);
+    ``None`` when they are not three boards this merge understands, and the caller
+    merges them as ``git merge-file`` does. Runs ``git merge-file``; raises nothing of
+    its own."""
+    try:
+        texts = [data.decode("utf-8") for data in (base, ours, theirs)]
+    except UnicodeDecodeError:
+        return None
+    if any("\x00" in t for t in texts):
+        return None
+    try:
+        o, a, b = (_Version(t) for t in texts)
+        if len({v.newline for v in (o, a, b)}) != 1:
+            return None
+        first = _ours_first(a.text, b.text)
+        merged, conflict = _merge_list(o.chunks, a.chunks, b.chunks, o.order, a.order,
+                                       b.order, first=first, labels=labels,
+                                       marker_size=marker_size, keep_changed=False)
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, OSError):
+        return None
+    keep_final = a.final_newline if a.final_newline == b.final_newline else \
+        (b.final_newline if a.final_newline == o.final_newline else a.final_newline)
+    if not keep_final and merged.endswith(a.newline):
+        merged = merged[: -len(a.newline)]
+    if not conflict:  # every task either side kept, once, and no other: else git decides
+        found = _result_names(merged)
+        tasks = {n for n in (*a.order, *b.order) if n.startswith("task:")}
+        if found is None or found != tasks - _removed(o, a, b):
+            return None
+    return MergeResult(merged.encode("utf-8"), conflict)
+
+
+def _removed(o: _Version, a: _Version, b: _Version) -> set[str]:
+    """The tasks one side removed and the other left as they were: they go."""
+    gone = set()
+    for side, other in ((a, b), (b, a)):
+        for name in o.order:
+            if name not in side.chunks and name in other.chunks and \
+                    other.chunks[name].raw == o.chunks[name].raw:
+                gone.add(name)
+    return gone
+
+
+def is_board(path: str | None, data: bytes) -> bool:
+    """Whether the file git merges is the task board: its path in the tree (git's ``%P``)
+    is ``.ai/tasks.org``, or, without one, its text declares the board's states."""
+    if path:
+        parts = path.replace("\\", "/").split("/")
+        return parts[-1] == "tasks.org" and len(parts) >= 2 and parts[-2] == ".ai"
+    first = data[:4096].decode("utf-8", "replace")
+    return "#+TODO: " + " ".join(STATES[:4]) in first
