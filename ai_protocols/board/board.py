@@ -41,7 +41,7 @@ from ai_protocols.board.model import (
     locks_section,
     mint_task_id,
     normalize_path,
-    overlap,
+    overlap_real,
     read_board,
     task_headlines,
 )
@@ -411,13 +411,14 @@ class Board:
         moment = minute_of(now)
         process = current_owner().to_property()
         reports: list[LockReport] = []
+        root = str(self.project.root)
         with self.editing(create=True) as doc:
             locks = read_board(doc)[1]
             replaced: dict[int, tuple[AreaLock, Liveness]] = {}
             for area in areas:
                 found: list[tuple[AreaLock, Liveness]] = []
                 for held in locks:
-                    if held.owner == me or not overlap(held.path, area):
+                    if held.owner == me or not overlap_real(root, held.path, area):
                         continue
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
                     if not gone and not force:

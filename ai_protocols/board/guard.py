@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ai_protocols.board.model import BOARD_FILE, AreaLock, covers, read_board
+from ai_protocols.board.model import BOARD_FILE, AreaLock, covers_real, read_board
 from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import AI_DIR
 from ai_protocols.storage import files as storage
@@ -133,12 +133,13 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         changed = changed_paths(board.project.root) or []
     states: dict[str, Liveness] = {}
     findings = []
+    root = str(board.project.root)
     for path in changed:
-        outside = bool(working) and not any(covers(area, path) for area in working)
+        outside = bool(working) and not any(covers_real(root, area, path) for area in working)
         held = None
         state = None
         for lock in locks:
-            if lock.owner == me or not covers(lock.path, path):
+            if lock.owner == me or not covers_real(root, lock.path, path):
                 continue
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
@@ -196,11 +197,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
         return None
     real_root = os.path.realpath(root)
     for path in paths:
-        relative = _relative(root, real_root, path)
-        if relative is None:
-            continue
+        forms = _relative(root, real_root, path)
         for lock in locks:
-            if not covers(lock.path, relative):
+            relative = next((f for f in forms if covers_real(root, lock.path, f)), None)
+            if relative is None:
                 continue
             from ai_protocols.board.board import Board
             from ai_protocols.liveness.evidence import RECOVERABLE
@@ -223,10 +223,14 @@ def _path(text: str):  # type: ignore[no-untyped-def]
     return Path(text)
 
 
-def _relative(root: str, real_root: str, path: str) -> str | None:
-    """``path`` relative to the project root, ``/``-separated; ``None`` outside it."""
+def _relative(root: str, real_root: str, path: str) -> list[str]:
+    """``path`` relative to the project root, ``/``-separated, as given and where it
+    really is (through symbolic links); empty when neither is inside the project."""
+    forms: list[str] = []
     for base, target in ((root, path), (real_root, os.path.realpath(path))):
         relative = os.path.relpath(target, base)
         if not (relative == os.pardir or relative.startswith(os.pardir + os.sep)):
-            return "./" if relative == "." else relative.replace(os.sep, "/")
-    return None
+            form = "./" if relative == "." else relative.replace(os.sep, "/")
+            if form not in forms:
+                forms.append(form)
+    return forms

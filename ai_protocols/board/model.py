@@ -45,11 +45,14 @@ __all__ = [
     "check_tag",
     "check_title",
     "covers",
+    "covers_real",
     "join_paths",
     "mint_task_id",
     "normalize_path",
+    "overlap_real",
     "protect",
     "read_board",
+    "real_forms",
     "restore",
     "split_paths",
 ]
@@ -306,10 +309,12 @@ def split_paths(value: str) -> tuple[str, ...]:
 def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     """``given`` (relative to ``cwd``, by default the working directory, or absolute)
     as a path relative to the project ``root``: ``/`` between parts, no ``.`` or
-    ``..`` left, a folder (one that exists, or given with a final ``/``) ending in
-    ``/``; the root itself is ``./``. :class:`~ai_protocols.errors.InvalidText` for
-    a path outside the root, empty, or holding a control character or white space
-    other than spaces."""
+    ``..`` left, symbolic links resolved (a link inside the project names where it
+    leads: locks and working sets compare real locations), a folder (one that
+    exists, or given with a final ``/``) ending in ``/``; the root itself is
+    ``./``. :class:`~ai_protocols.errors.InvalidText` for a path outside the root
+    or leading outside it through a link, empty, or holding a control character or
+    white space other than spaces."""
     _one_line("path", given, MAX_PATH)
     odd = next((ch for ch in given if ch.isspace() and ch != " "), None)
     if odd is not None:
@@ -321,18 +326,58 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     base = cwd if cwd is not None else os.getcwd()
     full = os.path.normpath(os.path.join(base, given))
     root = os.path.normpath(root)
-    relative = os.path.relpath(full, root)
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or \
-            os.path.isabs(relative):
-        real = os.path.realpath(full)  # a path through a link to the project
-        relative = os.path.relpath(real, os.path.realpath(root))
-        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+    real_root = os.path.realpath(root)
+    relative = _inside(os.path.relpath(full, root))
+    real = _inside(os.path.relpath(os.path.realpath(full), real_root))
+    if real is None:
+        if relative is None:
             raise InvalidText("path", given, f"it is outside the project {root}")
-    relative = relative.replace(os.sep, "/")
+        raise InvalidText("path", given, f"it leads outside the project {root} through a "
+                                         f"symbolic link (to {os.path.realpath(full)}); "
+                                         "give a path inside the project")
+    relative = real  # where it really is: a link inside the project names its target
     folder = given.endswith(("/", os.sep)) or os.path.isdir(full) or relative == "."
     if relative == ".":
         return "./"
     return relative + "/" if folder else relative
+
+
+def _inside(relative: str) -> str | None:
+    """A path relative to the root, ``/``-separated; ``None`` when it leaves the root."""
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or \
+            os.path.isabs(relative):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def real_forms(root: str, path: str) -> set[str]:
+    """``path`` (relative to the project ``root``, as :func:`normalize_path` gives it) and
+    where it really is, when symbolic links inside the project lead elsewhere in it:
+    both forms, so that a lock or working set taken through a link, or before links
+    were resolved, still holds what lies at its target. A target outside the project
+    adds nothing."""
+    forms = {path}
+    if path == "./":
+        return forms
+    real = _inside(os.path.relpath(os.path.realpath(os.path.join(root, path)),
+                                   os.path.realpath(root)))
+    if real is not None and real != ".":
+        forms.add(real + "/" if path.endswith("/") else real)
+    return forms
+
+
+def covers_real(root: str, area: str, path: str) -> bool:
+    """:func:`covers`, comparing real locations too (:func:`real_forms`): a lock on
+    ``src/api/`` holds ``apilink/x`` when ``apilink`` links to ``src/api``."""
+    if covers(area, path):
+        return True
+    paths = real_forms(root, path)
+    return any(covers(a, p) for a in real_forms(root, area) for p in paths)
+
+
+def overlap_real(root: str, a: str, b: str) -> bool:
+    """Whether two areas share a real location: one holds the other."""
+    return covers_real(root, a, b) or covers_real(root, b, a)
 
 
 def covers(area: str, path: str) -> bool:
