@@ -377,6 +377,32 @@ class TaskClosed(AiProtocolsError):
                          "board (.ai/tasks.org) first if there is more to do")
 
 
+class MisplacedDrawer(AiProtocolsError, ValueError):
+    """A task's or lock's property drawer that Org does not read as its properties: a
+    line other than a planning line stands between the headline and ``:PROPERTIES:``
+    (the Org manual, "Property Syntax": the drawer must come right after the headline
+    and its planning line). Read as it is, its ``ID`` and claim would be lost, so
+    nothing reads or writes the board until a person moves that line."""
+
+    exit_code = 6
+
+    def __init__(self, path: Path | None, headline: int, drawer: int, line: int,
+                 text: str) -> None:
+        self.path = path
+        self.headline = headline
+        self.drawer = drawer
+        self.line = line
+        self.text = text
+        where = f"the task board {path}" if path is not None else "the task board"
+        super().__init__(
+            f"cannot read {where}: line {line} ({_show(text)}) stands between the headline "
+            f"on line {headline} and its property drawer on line {drawer}, so Org does not "
+            "read that drawer as the headline's properties (its ID and claim would be "
+            "lost); move line " + str(line) + " below the drawer's :END: line (only a "
+            "SCHEDULED:, DEADLINE: or CLOSED: planning line may stand between), then try "
+            "again; nothing was changed")
+
+
 class GitFailed(AiProtocolsError):
     """A git command the tool ran failed (git missing, a broken repository, a refused
     write); ``reason`` is what git said."""

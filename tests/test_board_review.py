@@ -92,3 +92,43 @@ def test_a_lock_taken_through_a_link_before_links_were_resolved_still_holds(
     assert hook(project, project / "src" / "api" / "y.py", "b.1").returncode == 2
     done = run("lock", "src/api/y.py", "--reason", "mine", agent="b.1", check=False)
     assert done.returncode == 22
+
+
+# -- 3. a person's line between a task's headline and its drawer ---------------------------------
+
+
+def test_a_planning_line_is_read_and_a_stray_line_is_refused_naming_it(
+        project: Path, run: Runner) -> None:
+    task = add(run, "Plan it")
+    other = add(run, "Other")
+    path = project / BOARD
+    # A planning line right after the headline: Org reads the drawer, and so do we.
+    text = board(project).replace("* TODO Plan it\n",
+                                  "* TODO Plan it\nSCHEDULED: <2026-12-01 Tue>\n")
+    path.write_text(text)
+    run("task", "claim", task, agent="a.1")
+    parsed = org_element([path])[0]
+    assert_reader_agrees(path, parsed)
+    props = {h["title"]: h["properties"] for h in parsed["headlines"]}
+    assert props["Plan it"]["ID"] == task and props["Plan it"]["OWNER"] == "a.1"
+    # A note typed there: Org reads no properties; every command refuses, naming the line,
+    # and nothing is written over it.
+    text = board(project).replace("SCHEDULED: <2026-12-01 Tue>\n", "A note I typed here\n")
+    path.write_text(text)
+    parsed = org_element([path])[0]
+    assert not {k.upper() for k in {h["title"]: h["properties"] for h in
+                                    parsed["headlines"]}["Plan it"]}  # Org sees none
+    number = text.splitlines().index("A note I typed here") + 1
+    for args in (("task", "claim", other), ("task", "add", "New"), ("task", "list"),
+                 ("task", "release", task), ("lock", "x", "--reason", "r"), ("check",)):
+        done = run(*args, agent="a.1", check=False)
+        assert done.returncode == 6, (args, done.returncode, done.stderr)
+        assert f"line {number} ('A note I typed here')" in done.stderr, done.stderr
+        assert "nothing was changed" in done.stderr
+        assert path.read_text() == text
+    # The hook still guards the locks.
+    path.write_text(text.replace("A note I typed here\n", ""))
+    run("lock", "src/", "--reason", "r", agent="a.1")
+    path.write_text(board(project).replace("* TODO Plan it\n",
+                                           "* TODO Plan it\nA note I typed here\n"))
+    assert hook(project, project / "src" / "x.py", "b.1").returncode == 2

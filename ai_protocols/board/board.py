@@ -33,6 +33,7 @@ from ai_protocols.board.model import (
     AreaLock,
     Task,
     board_text,
+    check_drawers,
     check_line,
     check_role,
     check_tag,
@@ -132,7 +133,7 @@ class Board:
     def read(self) -> tuple[list[Task], list[AreaLock]]:
         """The tasks and locks on the board (none when there is no board yet)."""
         doc = self._doc()
-        return read_board(doc) if doc is not None else ([], [])
+        return read_board(doc, self.path) if doc is not None else ([], [])
 
     def tasks(self) -> list[Task]:
         return self.read()[0]
@@ -211,6 +212,7 @@ class Board:
             data = storage.read_bytes(self.path)
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
+            check_drawers(doc, self.path)  # an id Org does not see: never written over
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 
-from ai_protocols.errors import InvalidText
+from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
@@ -32,6 +32,7 @@ from ai_protocols.org.syntax import parse_timestamp
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
 __all__ = [
     "BOARD_FILE",
@@ -41,6 +42,7 @@ __all__ = [
     "AreaLock",
     "Task",
     "board_text",
+    "check_drawers",
     "check_role",
     "check_tag",
     "check_title",
@@ -184,8 +186,44 @@ def task_headlines(doc: OrgFile) -> list[int]:
             if h.level == 1 and i != locks and (h.todo is not None or "ID" in h.properties)]
 
 
-def read_board(doc: OrgFile) -> tuple[list[Task], list[AreaLock]]:
-    """The tasks and locks of the board ``doc``, in file order."""
+_DRAWER_LINE = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
+_KEY_LINE = re.compile(r"[ \t]*:(ID|OWNER|PATH|CLAIMED|LOCKED):", re.IGNORECASE)
+
+
+def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
+    """:class:`~ai_protocols.errors.MisplacedDrawer` for a level-1 headline (a task) or a
+    lock whose ``:PROPERTIES:`` drawer, holding an ``ID``, ``OWNER`` or ``PATH``, comes
+    after a line that is not a planning line: Org reads no properties there (its
+    ``org-property-drawer-re`` wants the drawer right after the headline and planning
+    line), so its id and claim would be lost, and a new id written over them."""
+    section = locks_section(doc)
+    top = doc.headlines[section] if section is not None else None
+    for h in doc.headlines:
+        if h.drawer is not None:
+            continue
+        in_locks = top is not None and top.line < h.line < top.subtree_end
+        if h.level != 1 and not in_locks:
+            continue
+        for index in range(h.body_start, h.body_end):
+            if not _DRAWER_LINE.match(doc.lines[index]):
+                continue
+            following = doc.lines[index + 1] if index + 1 < h.body_end else ""
+            if _KEY_LINE.match(following) and index > h.body_start:
+                stray = next((i for i in range(h.body_start, index) if doc.lines[i].strip()),
+                             h.body_start)
+                raise MisplacedDrawer(path, h.line + 1, index + 1, stray + 1,
+                                      doc.lines[stray].rstrip("\r\n"))
+            break
+
+
+def read_board(doc: OrgFile, path: Path | None = None, *,
+               check: bool = True) -> tuple[list[Task], list[AreaLock]]:
+    """The tasks and locks of the board ``doc``, in file order.
+    :class:`~ai_protocols.errors.MisplacedDrawer` (:func:`check_drawers`, unless not
+    ``check``) when a task's drawer stands where Org does not read it; ``path`` names
+    the board in it."""
+    if check:
+        check_drawers(doc, path)
     tasks = []
     for index in task_headlines(doc):
         h = doc.headlines[index]
