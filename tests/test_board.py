@@ -177,7 +177,7 @@ def test_a_claim_of_a_held_task_names_its_holder(project: Path, run: Runner) -> 
         assert refused.returncode == 21 and "impl.1" in refused.stderr
     assert (project / BOARD).read_bytes() == before
     forced = run("task", "claim", task_id, "--force", agent="impl.2").stdout
-    assert "taking it over from impl.1 (live" in forced
+    assert "it was held by impl.1, who is live:" in forced and "taken by force" in forced
     assert task_json(run, task_id)["owner"] == "impl.2"
 
 
@@ -186,8 +186,8 @@ def test_a_claim_of_a_crashed_agent_is_taken_over_with_the_evidence(
     task_id = add(run, "Fix it")
     run("task", "claim", task_id, agent="gone.1", as_another_agent=True)  # its process ends
     out = run("task", "claim", task_id, agent="impl.2").stdout
-    assert "taking it over from gone.1 (crashed:" in out and "is gone" in out
-    assert "taking it over from gone.1 (crashed:" in board(project)
+    assert "it was held by gone.1, who is crashed:" in out and "is gone" in out
+    assert "taking it over: it was held by gone.1, who is crashed:" in board(project)
     assert task_json(run, task_id)["owner"] == "impl.2"
 
 
@@ -199,7 +199,7 @@ def test_a_claim_of_a_wrapped_up_session_is_taken_over(project: Path, run: Runne
     assert "live" in shown
     run("wrap-up", "Stopped early", agent="early.1")
     out = run("task", "claim", task_id, agent="late.1").stdout
-    assert "taking it over from early.1 (wrapped-up: its session was wrapped up" in out
+    assert "it was held by early.1, whose session was wrapped up at " in out
 
 
 def test_a_claim_needs_an_agent_id(project: Path, run: Runner) -> None:
@@ -263,7 +263,7 @@ def test_locks_exclude_each_other_and_stale_ones_are_taken_over(
     assert refused.returncode == 22
     run("lock", "lib/", "--reason", "short-lived", agent="gone.1", as_another_agent=True)
     out = run("lock", "lib/x.py", "--reason", "now mine", agent="b.1").stdout
-    assert "took it over from gone.1" in out and "crashed" in out
+    assert "taken over: lib/ was locked by gone.1, who is crashed:" in out
     run("unlock", "src/api/", agent="a.1")
     assert [x["path"] for x in json.loads(run("locks", "--json").stdout)] == [
         "src/other.py", "lib/x.py"]

@@ -134,6 +134,6 @@ def test_as_a_new_user_would(claude: Claude, fake_api: FakeAPI, tmp_path: object
     while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.05)  # (the zombie is reaped by the runner thread's subprocess.run)
     out = cli("task", "claim", third, agent="rescuer.1")
-    assert f"taking it over from {owner} (crashed:" in out and "is gone" in out
-    assert f"taking it over from {owner} (crashed:" in (claude.project / ".ai" /
-                                                        "tasks.org").read_text()
+    assert f"it was held by {owner}, who is crashed:" in out and "is gone" in out
+    assert f"taking it over: it was held by {owner}, who is crashed:" in (
+        claude.project / ".ai" / "tasks.org").read_text()

@@ -7,7 +7,7 @@ Emacs judges the board where a person's edit is involved.
 from __future__ import annotations
 
 import json
-import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -132,3 +132,22 @@ def test_a_planning_line_is_read_and_a_stray_line_is_refused_naming_it(
     path.write_text(board(project).replace("* TODO Plan it\n",
                                            "* TODO Plan it\nA note I typed here\n"))
     assert hook(project, project / "src" / "x.py", "b.1").returncode == 2
+
+
+# -- 4. taking over a wrapped-up holder's claim says so plainly, and logs it whole -------------
+
+
+def test_a_takeover_from_a_wrapped_up_holder_says_whose_and_why_in_plain_words(
+        project: Path, run: Runner) -> None:
+    task = add(run, "Fix it")
+    run("start", agent="early.1")
+    run("task", "claim", task, agent="early.1")
+    run("wrap-up", "Stopped early", agent="early.1")
+    out = run("task", "claim", task, agent="late.1").stdout
+    said = re.search(r"it was held by early\.1, whose session was wrapped up at "
+                     r"\d{4}-\d\d-\d\d \d\d:\d\d \(archived as \.ai/sessions/[^)\n]+\.org\)\n",
+                     out)
+    assert said, out
+    assert "source" not in out and "/.ai/.locks" not in out  # no tombstone internals
+    line = next(ln for ln in board(project).splitlines() if "taking it over" in ln)
+    assert line.endswith(".org)"), line  # the item whole, its parentheses closed

@@ -67,7 +67,7 @@ from ai_protocols.session.text import check_text, preview
 from ai_protocols.session.transaction import minute_of
 from ai_protocols.storage import files as storage
 
-__all__ = ["Board", "ClaimReport", "LockReport"]
+__all__ = ["Board", "ClaimReport", "LockReport", "held_by"]
 
 
 @record
@@ -169,11 +169,9 @@ class Board:
                 if live.state != "unknown":
                     return Liveness(live.state, f"its session: {live.evidence}")
             else:
-                gone = storage.read_bytes(tombstone_path(project.ai_dir, path))
-                if gone is not None:
-                    where = gone.decode("utf-8", "replace").strip()
-                    return Liveness("wrapped-up", "its session was wrapped up" +
-                                    (f" ({where})" if where else ""))
+                said = _wrapped_up(project.root, tombstone_path(project.ai_dir, path))
+                if said is not None:
+                    return Liveness("wrapped-up", said)
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
                       exit_=None, exited=None, host=None, updated=since, now=moment,
                       stale_after=stale_after())
@@ -298,8 +296,7 @@ class Board:
                 _set_state(doc, line, "DOING")
             said = f"claimed by {me}"
             if previous is not None and state is not None:
-                said += (f", taking it over from {previous} ({'forced; ' if force else ''}"
-                         f"{state.state}: {state.evidence})")
+                said += f", taking it over: it was {held_by(previous, state, force)}"
             _note(doc, line, stamp, said)
             task = _read_at(doc, line)
         return ClaimReport(task, previous=previous, state=state)
@@ -315,8 +312,7 @@ class Board:
         gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
         if not gone and not force:
             raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence, action)
-        return task, line, (f"claimed by {task.owner} ({'forced; ' if force else ''}"
-                            f"{state.state}: {state.evidence})")
+        return task, line, held_by(task.owner, state, force)
 
     def release(self, task_id: str, *, force: bool = False, now: datetime | None = None) -> Task:
         """Give the claim up: the task is free again (``DOING`` goes back to ``TODO``).
@@ -440,10 +436,10 @@ class Board:
                                reverse=True):
                 _remove_subtree(doc, line - 1)
             for report in reports:
-                said = [f"- {stamp} took it over from {held.owner} "
-                        f"({'forced; ' if force else ''}{state.state}: "
-                        f"{preview(state.evidence)}), who locked {held.path} for: "
-                        f"{preview(held.reason or '')}" for held, state in report.replaced]
+                said = [entry_lines(stamp, _whole(
+                    f"took it over: {held.path} was {held_by(held.owner, state, force, 'locked')}"
+                    f", for: {held.reason or '(no reason given)'}"))[0]
+                    for held, state in report.replaced]
                 same = next((h for h in read_board(doc)[1] if h.path == report.lock.path),
                             None)
                 if same is not None:  # renewed, or taken over: only its own lines change
@@ -542,9 +538,53 @@ def _set_state(doc: OrgFile, line: int, state: str) -> None:
     doc.set_line(line, stars + (gap or " ") + words)
 
 
+def _whole(text: str) -> str:
+    """``text`` as one log line, whole: control characters as spaces, nothing cut."""
+    return preview(text, len(text) + 1)
+
+
 def _note(doc: OrgFile, line: int, stamp: str, text: str) -> None:
-    """Append ``- <stamp> text`` to the task's own body (its log)."""
-    doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, preview(text, 400)))
+    """Append ``- <stamp> text`` to the task's own body (its log), whole."""
+    doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, _whole(text)))
+
+
+def held_by(owner: str | None, state: Liveness, force: bool = False,
+            what: str = "held") -> str:
+    """Whose claim (or lock: ``what`` ``"locked"``) it was and why it could be taken, in
+    plain words: ``held by X, whose session was wrapped up at T (archived as P)``,
+    ``held by X, who is crashed: its owner, process 4370 on this host, is gone``; a
+    forced takeover says so."""
+    who = owner or "(nobody)"
+    if state.state == "wrapped-up" and state.evidence.startswith("its session "):
+        said = f"{what} by {who}, whose session {state.evidence[len('its session '):]}"
+    else:
+        said = f"{what} by {who}, who is {state.state}: {state.evidence}"
+    return said + ("; taken by force" if force else "")
+
+
+def _wrapped_up(root: Path, tomb: Path) -> str | None:
+    """What a session's tombstone says, in words: ``its session was wrapped up at T
+    (archived as P)`` or ``its session was adopted by P at T``; ``None`` without one."""
+    from datetime import datetime as moment
+
+    try:
+        gone = storage.read_bytes(tomb)
+        when = moment.fromtimestamp(os.stat(tomb).st_mtime)
+    except (OSError, storage.StorageError):
+        return None
+    if gone is None:
+        return None
+    first = gone.decode("utf-8", "replace").split("\n")[0].strip()
+    how, _, place = first.partition(" to " if first.startswith("archived") else " by ")
+    if place:
+        with contextlib.suppress(ValueError):
+            place = os.path.relpath(place, root) if os.path.isabs(place) and \
+                not os.path.relpath(place, root).startswith(os.pardir) else place
+    at = f"{when:%Y-%m-%d %H:%M}"
+    if how == "adopted":
+        return f"its session was adopted by {preview(place, 200)} at {at}"
+    return f"its session was wrapped up at {at}" + \
+        (f" (archived as {preview(place, 300)})" if place else "")
 
 
 def _append_at_end(doc: OrgFile, lines: list[str]) -> None:

@@ -194,8 +194,10 @@ def task_claim(task_id: str, force: bool) -> None:
     if report.already:
         click.echo(f"Task {item.id} is yours already: {item.title}")
     elif report.previous is not None and report.state is not None:
-        click.echo(f"Claimed task {item.id}, taking it over from {report.previous} "
-                   f"({report.state.state}: {report.state.evidence}): {item.title}")
+        from ai_protocols.board.board import held_by
+
+        click.echo(f"Claimed task {item.id}: {item.title}")
+        click.echo(f"  taken over: it was {held_by(report.previous, report.state, force)}")
     else:
         click.echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
@@ -281,8 +283,10 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     for report in _board().lock(paths, reason=reason, force=force):
         click.echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
         for held, state in report.replaced:
-            click.echo(f"  took it over from {held.owner}, who locked {held.path} "
-                       f"({state.state}: {state.evidence})")
+            from ai_protocols.board.board import held_by
+
+            whose = held_by(held.owner, state, force, "locked")
+            click.echo(f"  taken over: {held.path} was {whose}")
 
 
 @click.command("unlock")
