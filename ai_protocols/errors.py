@@ -273,13 +273,25 @@ class BeingEdited(AiProtocolsError):
 
     exit_code = 10
 
-    def __init__(self, path: Path, owner: str) -> None:
+    def __init__(self, path: Path, owner: str, kind: str = "running") -> None:
         self.path = path
         self.owner = owner
-        super().__init__(
-            f"{path} has unsaved changes in Emacs (lock held by {owner}); "
-            "save or revert that buffer, then try again"
-        )
+        self.kind = kind  # ai_protocols.org.emacs_lock.lock_kind: why the lock counts
+        lock = path.with_name(f".#{path.name}")
+        if kind == "unreadable":
+            said = (f"{path} may be open in Emacs: its lock file {lock} is not one Emacs "
+                    f"writes (it holds {_show(owner)}), and a lock that cannot be read is "
+                    "taken as held; if no Emacs has the file open, delete that lock file, "
+                    "then try again; nothing was changed")
+        elif kind == "other host":
+            said = (f"{path} may have unsaved changes in Emacs on another host (lock held by "
+                    f"{_show(owner)}, which cannot be checked from here); save or revert that "
+                    f"buffer there, or, if no Emacs there has it open, delete {lock}, then "
+                    "try again; nothing was changed")
+        else:
+            said = (f"{path} has unsaved changes in Emacs (lock held by {owner}); "
+                    "save or revert that buffer, then try again")
+        super().__init__(said)
 
 
 class CannotRecover(AiProtocolsError):
@@ -321,11 +333,28 @@ class TaskNotFound(AiProtocolsError, LookupError):
         self.candidates = candidates
         if candidates:
             said = (f"{_show(task_id)} names {len(candidates)} tasks ({', '.join(candidates)}); "
-                    "give the whole id")
+                    "give more of the end of the one you mean, or its whole id")
         else:
             said = (f"no task {_show(task_id)} on the board {board}; 'ai-protocols task list' "
                     "shows the ids")
         super().__init__(said)
+
+
+class DuplicateTaskId(TaskNotFound):
+    """Two tasks (or more) have the very id given: a person copied a task. Neither can
+    be told from the other by its id until one gets a new one."""
+
+    def __init__(self, task_id: str, board: Path, lines: tuple[int, ...]) -> None:
+        self.task_id = task_id
+        self.board = board
+        self.lines = lines
+        self.candidates = tuple(f"{task_id} (line {n})" for n in lines)
+        shown = ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+        AiProtocolsError.__init__(
+            self, f"{len(lines)} tasks on the board {board} have the id {_show(task_id)} (lines "
+                  f"{shown}), so it names none of them: a copied task? delete the :ID: line "
+                  "of every copy but one (the next command gives each a new id), then try "
+                  "again; nothing was changed")
 
 
 class TaskTaken(AiProtocolsError):
@@ -340,9 +369,11 @@ class TaskTaken(AiProtocolsError):
         self.state = state
         self.evidence = evidence
         self.action = action
+        advice = "pick another task" if action == "claim" else \
+            f"only its holder may {action} it: ask {owner}"
         super().__init__(
             f"cannot {action} task {task_id}: it is claimed by {owner} ({state}: {evidence}); "
-            "pick another task, or add --force once you are sure that agent is gone")
+            f"{advice}, or add --force once you are sure that agent is gone")
 
 
 class PathLocked(AiProtocolsError):
@@ -351,21 +382,44 @@ class PathLocked(AiProtocolsError):
     exit_code = 22
 
     def __init__(self, path: str, locked: str, owner: str, state: str, evidence: str,
-                 reason: str) -> None:
+                 reason: str, action: str = "lock") -> None:
         self.path = path
         self.locked = locked
         self.owner = owner
         self.state = state
         self.evidence = evidence
         self.reason = reason
-        super().__init__(
-            f"{path} is inside {locked}, locked by {owner} ({state}: {evidence}) for: "
-            f"{reason}; wait for 'ai-protocols unlock', or add --force once you are sure "
-            "that agent is gone")
+        self.action = action
+        by = f"{owner} ({state}: {evidence}) for: {reason}"
+        if action == "unlock":
+            said = (f"cannot unlock {path}: it is locked by {by}; only its holder may unlock "
+                    "it: ask that agent, or add --force once you are sure it is gone")
+        else:
+            relation = _relation(path, locked)
+            said = f"{relation} by {by}" if relation.endswith(" is locked") else \
+                f"{relation}, locked by {by}"
+            said += "; wait for 'ai-protocols unlock', or add --force once you are sure " \
+                "that agent is gone"
+        super().__init__(said)
+
+
+def _relation(path: str, locked: str) -> str:
+    """How ``path`` stands to the locked area ``locked`` (both project-relative, a folder
+    ending in ``/``), in words: the same, inside it, holding it, or (through a symbolic
+    link) the same place."""
+    a, b = path.rstrip("/"), locked.rstrip("/")
+    if a == b:
+        return f"{path} is locked"
+    if locked == "./" or a.startswith(b + "/"):
+        return f"{path} is inside {locked}"
+    if path == "./" or b.startswith(a + "/"):
+        return f"{path} holds {locked}"
+    return f"{path} is (through a symbolic link) at or around {locked}"
 
 
 class TaskClosed(AiProtocolsError):
-    """The task is done or cancelled: it cannot be claimed or handed on."""
+    """The task is done or cancelled: it cannot be claimed, released, closed again or
+    handed on."""
 
     exit_code = 24
 
@@ -373,8 +427,9 @@ class TaskClosed(AiProtocolsError):
         self.task_id = task_id
         self.state = state
         self.action = action
-        super().__init__(f"cannot {action} task {task_id}: it is {state}; reopen it in the "
-                         "board (.ai/tasks.org) first if there is more to do")
+        super().__init__(f"cannot {action} task {task_id}: it is {state} already; to work on "
+                         f"it again, change its {state} to TODO in the board "
+                         "(.ai/tasks.org); nothing was changed")
 
 
 class MisplacedDrawer(AiProtocolsError, ValueError):

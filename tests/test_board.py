@@ -300,7 +300,7 @@ def test_check_reports_changes_outside_the_working_set_and_in_others_locks(
     assert report["working_set"] == ["src/"] and report["tasks"] == [task_id]
     text = run("check", agent="impl.1", check=False).stdout
     assert "docs/x.md: outside the working set" in text
-    assert "src/b.py: inside src/b.py, locked by other.1 (live) for: renaming b" in text
+    assert "src/b.py: locked by other.1 (live) for: renaming b" in text
     # Without a claim, only the locks count.
     alone = json.loads(run("check", "--json", agent="solo.1", check=False).stdout)
     assert [f["path"] for f in alone["findings"]] == ["src/b.py"]

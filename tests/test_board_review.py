@@ -7,9 +7,14 @@ Emacs judges the board where a person's edit is involved.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
 from emacs import assert_reader_agrees, org_element
@@ -151,3 +156,225 @@ def test_a_takeover_from_a_wrapped_up_holder_says_whose_and_why_in_plain_words(
     assert "source" not in out and "/.ai/.locks" not in out  # no tombstone internals
     line = next(ln for ln in board(project).splitlines() if "taking it over" in ln)
     assert line.endswith(".org)"), line  # the item whole, its parentheses closed
+
+
+# -- 5. duplicate ids ---------------------------------------------------------------------
+
+
+def test_a_duplicate_id_is_refused_naming_both_lines_and_shown_by_list_and_check(
+        project: Path, run: Runner) -> None:
+    task = add(run, "Fix it")
+    path = project / BOARD
+    text = board(project)
+    copy = text[text.index("* TODO Fix it"):]
+    path.write_text(text + copy.replace("Fix it", "Fix it again"))
+    text = path.read_text()
+    lines = [n + 1 for n, ln in enumerate(text.splitlines()) if ln.startswith("* TODO")]
+    for args in (("task", "show", task), ("task", "claim", task), ("task", "claim", task[-5:])):
+        done = run(*args, agent="a.1", check=False)
+        assert done.returncode == 20, done.stderr
+        assert f"(lines {lines[0]} and {lines[1]})" in done.stderr
+        assert "delete the :ID: line" in done.stderr and "nothing was changed" in done.stderr
+        assert path.read_text() == text
+    listed = run("task", "list").stdout
+    assert f"duplicate id: the task on line {lines[1]} has it too" in listed
+    assert json.loads(run("task", "list", "--json").stdout)[0]["duplicate_id_lines"] == lines
+    checked = json.loads(run("check", "--json", agent="a.1").stdout)
+    assert checked["duplicate_ids"] == [{"id": task, "lines": lines}]
+    assert f"Duplicate id {task}" in run("check", agent="a.1").stdout
+    # The fix the message gives works: the copy without an id gets a new one.
+    second = text.rindex(f":ID:       {task}\n")
+    path.write_text(text[:second] + text[second:].replace(f":ID:       {task}\n", "", 1))
+    run("task", "claim", task, agent="a.1")
+    ids = [t["id"] for t in json.loads(run("task", "list", "--json").stdout)]
+    assert len(set(ids)) == 2 and task in ids
+
+
+# -- 6. any end of an id that only one task has ----------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(tails=st.lists(st.text("0123456789abcdefghjkmnpqrstvwxyz", min_size=8, max_size=8),
+                      min_size=1, max_size=6, unique=True),
+       pick=st.integers(0, 5), length=st.integers(1, 24))
+def test_any_end_of_an_id_names_the_one_task_that_has_it(tails: list[str], pick: int,
+                                                         length: int) -> None:
+    from ai_protocols.board.board import find_task
+    from ai_protocols.board.model import Task
+    from ai_protocols.errors import TaskNotFound
+
+    tasks = [Task(id=f"20261130-1000{n:02d}-{tail}", title="t", state="TODO", line=n + 1)
+             for n, tail in enumerate(tails)]
+    wanted = tasks[pick % len(tasks)]
+    end = wanted.id[-length:]
+    having = [t for t in tasks if t.id.endswith(end)]
+    if len(having) == 1:
+        assert find_task(tasks, end, Path("b")) is wanted
+        assert find_task(tasks, f" {end} ", Path("b")) is wanted
+    else:
+        with pytest.raises(TaskNotFound) as caught:
+            find_task(tasks, end, Path("b"))
+        assert f"names {len(having)} tasks" in str(caught.value)
+        assert "give more of the end of the one you mean" in str(caught.value)
+        assert all(t.id in str(caught.value) for t in having)
+
+
+def test_a_short_unique_end_of_an_id_works_on_the_command_line(project: Path,
+                                                               run: Runner) -> None:
+    ids = [add(run, f"Task {n}") for n in range(3)]
+    for task in ids:
+        end = next(task[-k:] for k in range(1, 9) if sum(i.endswith(task[-k:]) for i in ids) == 1)
+        if len(end) < 4:
+            assert json.loads(run("task", "show", end, "--json").stdout)["id"] == task
+
+
+# -- 7. the words of the board's messages ------------------------------------------------------
+
+
+def test_refusals_say_how_the_paths_stand_and_give_advice_that_fits(
+        project: Path, run: Runner) -> None:
+    (project / "src" / "api").mkdir(parents=True)
+    run("lock", "src/api/", "--reason", "reshaping", agent="a.1")
+    done = run("lock", "src/", "--reason", "r", agent="b.1", check=False)
+    assert done.returncode == 22 and "src/ holds src/api/, locked by a.1" in done.stderr
+    done = run("lock", "src/api/v1.py", "--reason", "r", agent="b.1", check=False)
+    assert "src/api/v1.py is inside src/api/, locked by a.1" in done.stderr
+    done = run("lock", "src/api", "--reason", "r", agent="b.1", check=False)
+    assert "src/api/ is locked by a.1 (live" in done.stderr
+    done = run("unlock", "src/api/", agent="b.1", check=False)
+    assert done.returncode == 22 and "cannot unlock src/api/" in done.stderr
+    assert "only its holder may unlock it" in done.stderr and "wait for" not in done.stderr
+    task = add(run, "Fix it")
+    run("task", "claim", task, agent="impl.1")
+    for args, action in ((("task", "release", task), "release"),
+                         (("task", "done", task), "close"),
+                         (("task", "handoff", task, "--to", "reviewer", "--note", "n"),
+                          "hand off")):
+        done = run(*args, agent="impl.2", check=False)
+        assert done.returncode == 21
+        assert "pick another task" not in done.stderr
+        assert f"only its holder may {action} it: ask impl.1" in done.stderr
+    claim = run("task", "claim", task, agent="impl.2", check=False)
+    assert "pick another task" in claim.stderr
+
+
+def test_done_with_a_checkpoint_refused_names_the_checkpoint_that_stays(
+        project: Path, run: Runner) -> None:
+    (project / "a.txt").write_text("a\n")
+    _commit(project)
+    task = add(run, "Fix it")
+    run("task", "claim", task, agent="impl.1")
+    (project / "a.txt").write_text("changed\n")
+    done = run("task", "done", task, "--checkpoint", agent="impl.2", check=False)
+    assert done.returncode == 21
+    ref = re.search(r"ref: (refs/ai-protocols/\S+)", done.stdout)
+    assert ref, done.stdout
+    assert f"the checkpoint taken before stays, a restore point like any other: " \
+        f"{ref.group(1)}" in done.stderr
+    refs = subprocess.run(["git", "-C", str(project), "for-each-ref", ref.group(1)],
+                          capture_output=True, text=True, check=True).stdout
+    assert refs.strip()
+
+
+# -- 8. the state machine ----------------------------------------------------------------------
+
+
+def test_closed_tasks_refuse_every_change_of_claim_or_state(project: Path,
+                                                            run: Runner) -> None:
+    done_task = add(run, "Finished")
+    run("task", "claim", done_task, agent="impl.1")
+    run("task", "done", done_task, agent="impl.1")  # impl.1 (this test process) stays live
+    cancelled = add(run, "Dropped")
+    path = project / BOARD
+    path.write_text(board(project).replace("* TODO Dropped", "* CANCELLED Dropped"))
+    before = path.read_bytes()
+    for task, state in ((done_task, "DONE"), (cancelled, "CANCELLED")):
+        for args in (("task", "release", task), ("task", "done", task),
+                     ("task", "claim", task),
+                     ("task", "handoff", task, "--to", "reviewer", "--note", "n")):
+            for agent in ("impl.1", "impl.2"):
+                result = run(*args, agent=agent, check=False)
+                assert result.returncode == 24, (args, agent, result.stderr)
+                assert f"it is {state} already" in result.stderr
+                assert f"change its {state} to TODO" in result.stderr
+                assert path.read_bytes() == before
+    free = add(run, "Nobody's")
+    out = run("task", "release", free, agent="impl.1").stdout
+    assert "was not claimed: nothing to release" in out
+
+
+# -- 9. check escapes what it prints -------------------------------------------------------
+
+
+def test_check_prints_a_file_name_with_control_characters_escaped(project: Path,
+                                                                  run: Runner) -> None:
+    task = add(run, "Docs", "--working-set", "docs/")
+    run("task", "claim", task, agent="a.1")
+    (project / "bad\nname\x1b[31m.txt").write_text("x\n")
+    out = run("check", agent="a.1", check=False).stdout
+    assert "bad\\nname\\x1b[31m.txt: outside the working set" in out
+    assert "\x1b" not in out
+    report = json.loads(run("check", "--json", agent="a.1", check=False).stdout)
+    assert report["findings"][0]["path"] == "bad\nname\x1b[31m.txt"  # JSON: exact
+
+
+# -- 10. a stale, foreign or garbage Emacs lock on the board ---------------------------------------
+
+
+def test_emacs_locks_on_the_board_follow_the_session_files_policy_with_fitting_words(
+        project: Path, run: Runner) -> None:
+    from ai_protocols.liveness.host import boot_time, hostname
+
+    add(run, "First")
+    lock = project / ".ai" / ".#tasks.org"
+    path = project / BOARD
+    # A stale lock: this host, a process that no longer runs: ignored, as Emacs does.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock.symlink_to(f"me@{hostname()}.{dead.pid}:{int(boot_time() or 0)}")
+    add(run, "Second")
+    lock.unlink()
+    # Garbage: taken as held (waiting is safe), and said so, with what to do.
+    for garbage, kind in (("garbage", "symlink"), ("not a lock at all", "file")):
+        if kind == "symlink":
+            lock.symlink_to(garbage)
+        else:
+            lock.write_text(garbage)
+        before = path.read_bytes()
+        done = run("task", "add", "Third", check=False)
+        assert done.returncode == 10
+        assert "is not one Emacs writes" in done.stderr and "delete that lock file" in \
+            done.stderr and "save or revert" not in done.stderr, done.stderr
+        assert path.read_bytes() == before
+        lock.unlink()
+    # Another host's: cannot be checked from here.
+    lock.symlink_to("me@elsewhere.example.org.4242:1")
+    done = run("task", "add", "Third", check=False)
+    assert done.returncode == 10 and "on another host" in done.stderr
+    assert f"delete {lock}" in done.stderr
+    lock.unlink()
+    # A running Emacs on this host: the plain words.
+    lock.symlink_to(f"me@{hostname()}.{os.getpid()}:{int(boot_time() or 0)}")
+    done = run("task", "add", "Third", check=False)
+    assert done.returncode == 10 and "save or revert that buffer" in done.stderr
+
+
+# -- 11. outside a project, NoProject comes first ------------------------------------------------
+
+
+def test_every_board_command_outside_a_project_says_so_first(tmp_path: Path) -> None:
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    run = Runner(nowhere)
+    commands = [("task", "add", "x"), ("task", "add", "DONE bad title"), ("task", "list"),
+                ("task", "show", "x"), ("task", "claim", "x"), ("task", "release", "x"),
+                ("task", "done", "x"), ("task", "done", "x", "--checkpoint"),
+                ("task", "handoff", "x", "--to", "r", "--note", "n"),
+                ("lock", "x", "--reason", "r"), ("lock", "/elsewhere", "--reason", "r"),
+                ("unlock", "x"), ("locks",), ("check",), ("check", "--json")]
+    for args in commands:
+        for agent in (None, "bad/../id"):
+            done = run(*args, agent=agent, check=False)
+            assert done.returncode == 13, (args, agent, done.returncode, done.stderr)
+            assert "no project here" in done.stderr
+    assert os.listdir(nowhere) == []

@@ -48,6 +48,7 @@ from ai_protocols.board.model import (
 )
 from ai_protocols.errors import (
     BeingEdited,
+    DuplicateTaskId,
     InvalidAgentId,
     InvalidText,
     NoProject,
@@ -58,7 +59,7 @@ from ai_protocols.errors import (
 )
 from ai_protocols.lean import record
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
-from ai_protocols.org.emacs_lock import live_emacs_lock
+from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import entry_lines, format_property, format_timestamp
 from ai_protocols.session.names import tombstone_path
@@ -67,7 +68,7 @@ from ai_protocols.session.text import check_text, preview
 from ai_protocols.session.transaction import minute_of
 from ai_protocols.storage import files as storage
 
-__all__ = ["Board", "ClaimReport", "LockReport", "held_by"]
+__all__ = ["Board", "ClaimReport", "LockReport", "duplicate_ids", "find_task", "held_by"]
 
 
 @record
@@ -101,7 +102,16 @@ class Board:
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
-        """The board of the project around ``cwd`` (:meth:`Project.discover`)."""
+        """The board of the project around ``cwd`` (:meth:`Project.discover`).
+        :class:`~ai_protocols.errors.NoProject` first, before anything about the agent
+        is judged, when there is no project: ``AI_PROJECT_ROOT`` unset and no folder
+        from ``cwd`` up holds ``.ai/`` or is the top of a git work tree."""
+        from ai_protocols.paths import find_project_root
+
+        root = find_project_root(cwd)
+        if not os.environ.get("AI_PROJECT_ROOT") and not os.path.isdir(root / ".ai") and \
+                not os.path.lexists(root / ".git"):
+            raise NoProject(root)
         return cls(Project.discover(cwd))
 
     @property
@@ -142,10 +152,11 @@ class Board:
         return self.read()[1]
 
     def task(self, task_id: str) -> Task:
-        """The task ``task_id`` names: its whole id, or its random part (what follows
-        the last ``-``), or the end of its id when only one id ends so.
-        :class:`~ai_protocols.errors.TaskNotFound` when none or several do."""
-        return _find(self.tasks(), task_id, self.path)
+        """The task ``task_id`` names (:func:`find_task`: its whole id, or any end of it
+        only one task's id has). :class:`~ai_protocols.errors.TaskNotFound` when none or
+        several do, :class:`~ai_protocols.errors.DuplicateTaskId` when two tasks have
+        that id."""
+        return find_task(self.tasks(), task_id, self.path)
 
     def agent_state(self, agent_id: str, process: str | None, since: datetime | None,
                     now: datetime | None = None) -> Liveness:
@@ -204,9 +215,9 @@ class Board:
             self._set_up()
         with storage.locked(ai_dir, self.path):
             storage.discard_partial_writes(self.path)
-            emacs = live_emacs_lock(self.path)
+            emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
-                raise BeingEdited(self.path, emacs.owner)
+                raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
             data = storage.read_bytes(self.path)
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
@@ -265,7 +276,7 @@ class Board:
                  f"- {format_timestamp(moment)} added by {self.me or '(no agent id)'}"]
         with self.editing(create=True) as doc:
             _append_at_end(doc, lines)
-        return _find(read_board(doc)[0], task_id, self.path)
+        return find_task(read_board(doc)[0], task_id, self.path)
 
     def claim(self, task_id: str, *, force: bool = False,
               now: datetime | None = None) -> ClaimReport:
@@ -307,6 +318,8 @@ class Board:
         holder (or anyone, when it is free or its holder gone, or ``force``) may make."""
         me = self.me
         task, line = _locate(doc, task_id, self.path)
+        if not task.is_open:  # closed: no claim to judge, whoever closed it
+            raise TaskClosed(task.id or task_id, task.state or "closed", action)
         if not task.owner or task.owner == me:
             return task, line, None
         gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
@@ -317,7 +330,9 @@ class Board:
     def release(self, task_id: str, *, force: bool = False, now: datetime | None = None) -> Task:
         """Give the claim up: the task is free again (``DOING`` goes back to ``TODO``).
         Another agent's live claim is :class:`~ai_protocols.errors.TaskTaken` unless
-        ``force``."""
+        ``force``; a done or cancelled task :class:`~ai_protocols.errors.TaskClosed`
+        (its claim is the record of who closed it). A task nobody holds is returned
+        as it is, nothing written."""
         moment = minute_of(now)
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "release", force, now)
@@ -338,9 +353,7 @@ class Board:
         checkpoint = check_line("checkpoint", checkpoint) if checkpoint is not None else None
         moment = minute_of(now)
         with self.editing() as doc:
-            task, line, other = self._owned(doc, task_id, "close", force, now)
-            if not task.is_open:
-                raise TaskClosed(task.id or task_id, task.state or "closed", "close")
+            _task, line, other = self._owned(doc, task_id, "close", force, now)
             stamp = format_timestamp(moment)
             doc.set_properties(line, [("CHECKPOINT", checkpoint), ("CLOSED_AT", stamp)])
             _set_state(doc, line, "DONE")
@@ -359,8 +372,6 @@ class Board:
         moment = minute_of(now)
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
-            if not task.is_open:
-                raise TaskClosed(task.id or task_id, task.state or "closed", "hand off")
             doc.set_properties(line, [("ROLE", to), ("OWNER", None), ("OWNER_PROCESS", None),
                                       ("CLAIMED", None)])
             _set_state(doc, line, "REVIEW" if to == "reviewer" else "NEXT")
@@ -478,7 +489,8 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
                     if not gone and not force:
                         raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
-                                         state.evidence, held.reason or "(no reason given)")
+                                         state.evidence, held.reason or "(no reason given)",
+                                         "unlock")
                 removed.append(held)
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
@@ -496,22 +508,41 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
     return seen
 
 
-def _find(tasks: list[Task], task_id: str, board: Path) -> Task:
-    if not task_id.strip():
+def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
+    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
+    character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
+    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
+    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
+    several end so (it lists them: give more of the end). Spaces around it are
+    dropped."""
+    wanted = task_id.strip()
+    if not wanted:
         raise TaskNotFound(task_id, board)
-    exact = [t for t in tasks if t.id == task_id]
-    if len(exact) == 1:
+    exact = [t for t in tasks if t.id == wanted]
+    if len(exact) > 1:
+        raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
+    if exact:
         return exact[0]
-    found = exact or [t for t in tasks if t.id and (t.id.endswith("-" + task_id) or
-                                                    (len(task_id) >= 4 and t.id.endswith(task_id)))]
+    found = [t for t in tasks if t.id and t.id.endswith(wanted)]
     if len(found) == 1:
         return found[0]
+    if found and len({t.id for t in found}) == 1:
+        raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
     raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found))
+
+
+def duplicate_ids(tasks: list[Task]) -> dict[str, list[int]]:
+    """Each id two tasks or more have (a person copied a task), with their lines."""
+    lines: dict[str, list[int]] = {}
+    for t in tasks:
+        if t.id:
+            lines.setdefault(t.id, []).append(t.line)
+    return {k: v for k, v in lines.items() if len(v) > 1}
 
 
 def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
     """The task and the line index of its headline, in ``doc`` as it is now."""
-    task = _find(read_board(doc)[0], task_id, board)
+    task = find_task(read_board(doc)[0], task_id, board)
     return task, task.line - 1
 
 

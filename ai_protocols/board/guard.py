@@ -211,8 +211,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
             state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked)
             if state.state in RECOVERABLE:
                 continue
-            return (f"ai-protocols: refused: {relative} is inside {lock.path}, which "
-                    f"{lock.owner} has locked ({lock.reason or 'no reason given'}); that "
+            where = f"{relative} is locked by {lock.owner}" \
+                if relative.rstrip("/") == lock.path.rstrip("/") else \
+                f"{relative} is inside {lock.path}, which {lock.owner} has locked"
+            return (f"ai-protocols: refused: {where} ({lock.reason or 'no reason given'}); that "
                     f"agent is {state.state} ({state.evidence}). Do not edit it: work on "
                     "something else, or ask its holder; 'ai-protocols locks' lists the locks.")
     return None

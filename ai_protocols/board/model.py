@@ -263,17 +263,9 @@ _TAG = re.compile(r"[\w@#%]+")
 
 
 def _one_line(field_name: str, text: str, limit: int) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidText(field_name, text, "it is not valid UTF-8") from error
-    if not text.strip():
-        raise InvalidText(field_name, text, "it is empty")
-    if any(ch < " " or ch == "\x7f" for ch in text):
-        raise InvalidText(field_name, text, "it must be one line without control characters "
-                                            "(tabs and newlines included)")
-    if len(text) > limit:
-        raise InvalidText(field_name, text, f"it is longer than {limit} characters")
+    from ai_protocols.session.text import check_text
+
+    check_text(field_name, text, one_line=True, limit=limit)
 
 
 def check_title(title: str) -> str:

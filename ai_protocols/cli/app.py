@@ -8,15 +8,14 @@ here knows about files.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ai_protocols import __version__
 from ai_protocols.cli import commands
 from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
+from ai_protocols.cli.clickutil import errors_to_exit
 from ai_protocols.cli.options import (
     Given,
     UsageProblem,
@@ -32,30 +31,8 @@ from ai_protocols.cli.output import (
     print_log_report,
     print_resume,
     render_session,
-    report_error,
 )
-from ai_protocols.errors import AiProtocolsError
 from ai_protocols.session.project import Project
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors_to_exit(func: F) -> F:
-    """Library errors (and unexpected ``OSError``) become ``Error: ...`` on stderr and
-    their exit code, through the one function the fast path uses too."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:  # the reader went away (`| head`): quietly, as the fast path
-            from ai_protocols.cli.output import reader_gone
-
-            raise click.exceptions.Exit(reader_gone()) from None
-        except (AiProtocolsError, OSError) as error:
-            raise click.exceptions.Exit(report_error(error)) from error
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _article(word: str) -> str:
@@ -177,7 +154,7 @@ cli.command_class = _Command  # every command reads its command line first (see 
 
 
 @cli.command()
-@_errors_to_exit
+@errors_to_exit
 def path() -> None:
     """Print the session-context path for the current AI_AGENT_ID.
 
@@ -188,7 +165,7 @@ def path() -> None:
 
 @cli.command("agent-id")
 @click.option("--runtime", required=True, help="The agent program, e.g. claude or codex.")
-@_errors_to_exit
+@errors_to_exit
 def agent_id(runtime: str) -> None:
     """Print a fresh AI_AGENT_ID: host.project.runtime.<epoch>.
 
@@ -222,7 +199,7 @@ def _refuse_outside_a_project() -> None:
 @click.option("--agents-md", is_flag=True,
               help="Also add (or update) a short block telling agents what to log and "
                    "when, in AGENTS.md and CLAUDE.md at the project root.")
-@_errors_to_exit
+@errors_to_exit
 def init(agents_md: bool) -> None:
     """Install .ai/ into this project: the resolver, the protocol, the folders.
 
@@ -251,7 +228,7 @@ def init(agents_md: bool) -> None:
 
 @cli.command()
 @click_options("start")
-@_errors_to_exit
+@errors_to_exit
 def start(title: str | None, task: str | None, objective: str | None) -> None:
     """Start a session, or pick up the one that did not wrap up.
 
@@ -270,7 +247,7 @@ def start(title: str | None, task: str | None, objective: str | None) -> None:
 
 @cli.command()
 @click_options("log")
-@_errors_to_exit
+@errors_to_exit
 def log(**options: Any) -> None:
     """Record entries in the session context, each stamped with the time.
 
@@ -298,7 +275,7 @@ def log(**options: Any) -> None:
 
 @cli.command()
 @click_options("show")
-@_errors_to_exit
+@errors_to_exit
 def show(json: bool) -> None:
     """Print the current session: summary, progress, next steps, blockers..."""
     session = _project().show()
@@ -310,7 +287,7 @@ def show(json: bool) -> None:
 
 @cli.command()
 @click_options("resume")
-@_errors_to_exit
+@errors_to_exit
 def resume(json: bool, max_bytes: int) -> None:
     """Print what this agent needs to carry on, within --max-bytes.
 
@@ -328,7 +305,7 @@ def resume(json: bool, max_bytes: int) -> None:
 
 @cli.command("wrap-up")
 @click_options("wrap-up")
-@_errors_to_exit
+@errors_to_exit
 def wrap_up(description: str) -> None:
     """Close the session and archive it under .ai/sessions/; print the archive.
 
@@ -345,7 +322,7 @@ def wrap_up(description: str) -> None:
 @click.option("--note", help="Why, or what to do first on resuming (one line).")
 @click.option("--no-checkpoint", is_flag=True,
               help="Do not make a checkpoint of the work tree first.")
-@_errors_to_exit
+@errors_to_exit
 def pause(note: str | None, no_checkpoint: bool) -> None:
     """Pause this agent's session, to come back to it later.
 
@@ -385,7 +362,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
 @cli.command()
 @click.option("--reason", required=True, help="Why it is abandoned (one line); kept as "
                                                "the archive's description.")
-@_errors_to_exit
+@errors_to_exit
 def abandon(reason: str) -> None:
     """Close this agent's session as abandoned and archive it; print the archive.
 
@@ -402,7 +379,7 @@ def abandon(reason: str) -> None:
 
 @cli.command("list")
 @click_options("list")
-@_errors_to_exit
+@errors_to_exit
 def list_(agent: str | None, runtime: str | None, since: str | None, json: bool) -> None:
     """List open session contexts and archived sessions, newest first.
 
@@ -417,7 +394,7 @@ def list_(agent: str | None, runtime: str | None, since: str | None, json: bool)
 
 @cli.command()
 @click_options("status")
-@_errors_to_exit
+@errors_to_exit
 def status(json: bool) -> None:
     """Show every session-context file: live, ended, crashed, abandoned, paused or unknown.
 
@@ -435,7 +412,7 @@ def status(json: bool) -> None:
 @click.option("--archive", is_flag=True,
               help="Archive it under .ai/sessions/, its status the state it was in.")
 @click.option("--force", is_flag=True, help="Even if it may still be at work (live, unknown).")
-@_errors_to_exit
+@errors_to_exit
 def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
     """Take over or archive another agent's ended, crashed or abandoned session.
 
@@ -456,7 +433,7 @@ def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
               help="Codex only: run its hooks without the per-hook trust review "
                    "(--dangerously-bypass-hook-trust), for automation.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@_errors_to_exit
+@errors_to_exit
 def spawn(runtime: str, trust_hooks: bool, command: tuple[str, ...]) -> None:
     """Run COMMAND as an agent with a fresh AI_AGENT_ID, and know when it ends.
 
@@ -501,7 +478,7 @@ def hook(event: str, runtime: str | None) -> None:
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
 @click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
 @click.argument("path", required=False)
-@_errors_to_exit
+@errors_to_exit
 def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str | None) -> None:
     """Merge two versions of a session file, as git's merge driver.
 
@@ -574,7 +551,7 @@ def _whose(agent: str, scope: str) -> str:
 @hooks.command("install")
 @_AGENT
 @_SCOPE
-@_errors_to_exit
+@errors_to_exit
 def hooks_install(agent: str, scope: str) -> None:
     """Install the hooks into the agent's settings for --scope.
 
@@ -620,7 +597,7 @@ def hooks_install(agent: str, scope: str) -> None:
 @hooks.command("uninstall")
 @_AGENT
 @_SCOPE
-@_errors_to_exit
+@errors_to_exit
 def hooks_uninstall(agent: str, scope: str) -> None:
     """Remove the hooks from the agent's settings for --scope.
 
@@ -648,7 +625,7 @@ def hooks_uninstall(agent: str, scope: str) -> None:
               help="Print JSON: one object per agent and scope, with the keys agent, "
                    "scope, path, exists, state, events, missing, differing, "
                    "other_events, error.")
-@_errors_to_exit
+@errors_to_exit
 def hooks_status(as_json: bool) -> None:
     """Show whether the hooks are installed, per agent and scope.
 
@@ -679,7 +656,7 @@ def hooks_status(as_json: bool) -> None:
 
 
 @hooks.command("plugin-dir")
-@_errors_to_exit
+@errors_to_exit
 def hooks_plugin_dir() -> None:
     """Print the folder of the Claude Code plugin with the hooks.
 
@@ -699,7 +676,7 @@ def hooks_plugin_dir() -> None:
 @click.option("--note", help="What the checkpoint is (kept in its commit and the session; "
                              "- reads it from stdin, @FILE from a file).")
 @click.pass_context
-@_errors_to_exit
+@errors_to_exit
 def checkpoint(ctx: click.Context, note: str | None) -> None:
     """Keep the whole work tree as a restore point, in git; print it.
 
@@ -735,7 +712,7 @@ def _checkpoints() -> Any:
 @checkpoint.command("list")
 @click.option("--all", "every_agent", is_flag=True, help="Every agent's checkpoints.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/checkpoints.md).")
-@_errors_to_exit
+@errors_to_exit
 def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     """List this agent's checkpoints (--all: every agent's), oldest first."""
     found = _checkpoints().list(every_agent=every_agent)
@@ -755,7 +732,7 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
 
 @checkpoint.command("show")
 @click.argument("ref")
-@_errors_to_exit
+@errors_to_exit
 def checkpoint_show(ref: str) -> None:
     """Show a checkpoint: what differs from HEAD and from the one before it."""
     points = _checkpoints()
@@ -789,7 +766,7 @@ def checkpoint_show(ref: str) -> None:
 @click.option("--branch", help="Put the new worktree on this new branch (default: detached).")
 @click.option("--force", is_flag=True, help="Restore into this work tree instead; refused "
               "if it would overwrite uncommitted work.")
-@_errors_to_exit
+@errors_to_exit
 def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        force: bool) -> None:
     """Put a checkpoint's files back, into a new worktree by default.
@@ -834,7 +811,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
 @checkpoint.command("export")
 @click.argument("ref")
 @click.argument("file", type=click.Path())
-@_errors_to_exit
+@errors_to_exit
 def checkpoint_export(ref: str, file: str) -> None:
     """Write a checkpoint's files to FILE, a .tar.gz: a portable restore point."""
     from pathlib import Path

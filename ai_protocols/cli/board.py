@@ -8,14 +8,11 @@ adds them to the ``ai-protocols`` group.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
 
 import click
 
-from ai_protocols.cli.output import print_json, report_error
-from ai_protocols.errors import AiProtocolsError
+from ai_protocols.cli.clickutil import errors_to_exit
+from ai_protocols.cli.output import display, print_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,26 +20,6 @@ if TYPE_CHECKING:
     from ai_protocols.board.model import Task
 
 __all__ = ["COMMANDS"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors_to_exit(func: F) -> F:
-    """Library errors become ``Error: ...`` and their exit code (as in cli/app.py)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:  # the reader went away (`| head`): quietly, exit 141
-            from ai_protocols.cli.output import reader_gone
-
-            raise click.exceptions.Exit(reader_gone()) from None
-        except (AiProtocolsError, OSError) as error:
-            raise click.exceptions.Exit(report_error(error)) from error
-
-    return wrapper  # type: ignore[return-value]
-
 
 def _board() -> Board:
     from ai_protocols.board.board import Board
@@ -94,7 +71,7 @@ def task() -> None:
               help="A file or folder the task may change (repeat for more).")
 @click.option("--role", help="Who should take it: planner, implementer, reviewer...")
 @click.option("--tag", "tags", multiple=True, help="An Org tag (repeat for more).")
-@_errors_to_exit
+@errors_to_exit
 def task_add(title: str, working_set: tuple[str, ...], role: str | None,
              tags: tuple[str, ...]) -> None:
     """Add a task (state TODO) at the end of the board; print its id.
@@ -114,7 +91,7 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
                                            "is gone).")
 @click.option("--role", help="Only tasks for this role.")
 @click.option("--all", "show_all", is_flag=True, help="Closed tasks too (DONE, CANCELLED).")
-@_errors_to_exit
+@errors_to_exit
 def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all: bool) -> None:
     """List the open tasks in board order, with who holds each.
 
@@ -139,8 +116,11 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         if free and (held or not item.is_open):
             continue
         rows.append((item, state))
+    from ai_protocols.board.board import duplicate_ids
+
+    twins = duplicate_ids(board.tasks())
     if as_json:
-        print_json([{**item.to_json(),
+        print_json([{**item.to_json(), "duplicate_id_lines": twins.get(item.id or "", []),
                      "owner_state": state.state if state else ("mine" if item.owner ==
                                                                board.me and item.owner
                                                                else None),
@@ -154,13 +134,17 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     for item, state in rows:
         said = {item.owner: state.state} if state and item.owner else \
             ({item.owner: "you"} if item.owner and item.owner == board.me else {})
-        click.echo(_line(item, board, said))
+        click.echo(display(_line(item, board, said)))
+        if item.id in twins:
+            others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
+            click.echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
+                       "line of one copy (the next command gives it a new id)")
 
 
 @task.command("show")
 @click.argument("task_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
-@_errors_to_exit
+@errors_to_exit
 def task_show(task_id: str, as_json: bool) -> None:
     """Show one task: its state, role, working set, holder and checkpoint."""
     board = _board()
@@ -181,7 +165,7 @@ def task_show(task_id: str, as_json: bool) -> None:
 @task.command("claim")
 @click.argument("task_id", metavar="ID")
 @click.option("--force", is_flag=True, help="Even from an agent that may be at work.")
-@_errors_to_exit
+@errors_to_exit
 def task_claim(task_id: str, force: bool) -> None:
     """Claim a task for this agent (AI_AGENT_ID, or the agent's own session).
 
@@ -207,11 +191,16 @@ def task_claim(task_id: str, force: bool) -> None:
 @task.command("release")
 @click.argument("task_id", metavar="ID")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@_errors_to_exit
+@errors_to_exit
 def task_release(task_id: str, force: bool) -> None:
     """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
-    item = _board().release(task_id, force=force)
-    click.echo(f"Released task {item.id}: {item.title}")
+    board = _board()
+    held = board.task(task_id).owner
+    item = board.release(task_id, force=force)
+    if held is None:
+        click.echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
+    else:
+        click.echo(f"Released task {item.id}: {item.title}")
 
 
 @task.command("done")
@@ -223,11 +212,11 @@ def task_release(task_id: str, force: bool) -> None:
               help="Close it with a restore point made before (a checkpoint's ref, a "
                    "commit, a tag), kept as text.")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@_errors_to_exit
+@errors_to_exit
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
               force: bool) -> None:
     """Close a task as DONE, with the checkpoint it was closed with."""
-    from ai_protocols.errors import TaskClosed
+    from ai_protocols.errors import AiProtocolsError, TaskClosed
 
     if take_checkpoint and checkpoint_ref is not None:
         raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
@@ -247,7 +236,13 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
                      f"task {found.id} done: {found.title}")
         print_checkpoint(taken)
         checkpoint = taken.checkpoint.ref
-    item = board.done(task_id, checkpoint=checkpoint, force=force)
+    try:
+        item = board.done(task_id, checkpoint=checkpoint, force=force)
+    except AiProtocolsError as error:
+        if take_checkpoint and checkpoint:  # the checkpoint taken is not undone: say where
+            error.args = (f"{error}; the checkpoint taken before stays, a restore point like "
+                          f"any other: {checkpoint}",)
+        raise
     click.echo(f"Done: task {item.id}: {item.title}" +
                (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
 
@@ -257,7 +252,7 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
 @click.option("--to", "to", required=True, metavar="ROLE", help="The role that takes it on.")
 @click.option("--note", required=True, help="What the next one needs to know.")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@_errors_to_exit
+@errors_to_exit
 def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     """Hand a task on to another role, with a note; the claim is given up.
 
@@ -272,7 +267,7 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--reason", required=True, help="Why: what you are doing there.")
 @click.option("--force", is_flag=True, help="Even over another agent's lock that may be live.")
-@_errors_to_exit
+@errors_to_exit
 def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     """Lock files or folders for this agent, recorded in the board's Locks section.
 
@@ -292,7 +287,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 @click.command("unlock")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--force", is_flag=True, help="Even another agent's lock that may be live.")
-@_errors_to_exit
+@errors_to_exit
 def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
     for held in _board().unlock(paths, force=force):
@@ -301,7 +296,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
 
 @click.command("locks")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
-@_errors_to_exit
+@errors_to_exit
 def locks(as_json: bool) -> None:
     """List the locked areas, who holds each, and whether that agent is at work."""
     board = _board()
@@ -325,7 +320,7 @@ def locks(as_json: bool) -> None:
 
 @click.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
-@_errors_to_exit
+@errors_to_exit
 def check(as_json: bool) -> None:
     """Compare the work tree's changes with this agent's claims and others' locks.
 
@@ -333,16 +328,25 @@ def check(as_json: bool) -> None:
     sets of the tasks this agent has claimed, or inside an area another
     agent, not gone, has locked. Exit 0: nothing to report; 23: something.
     """
+    from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
 
-    report = run_check(_board())
+    board = _board()
+    report = run_check(board)
+    twins = duplicate_ids(board.tasks())
     if as_json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), "duplicate_ids": [
+            {"id": task_id, "lines": lines} for task_id, lines in twins.items()]})
     else:
+        for task_id, lines in twins.items():
+            click.echo(display(f"Duplicate id {task_id}: the tasks on lines "
+                               f"{', '.join(str(n) for n in lines)} have it; delete the :ID: "
+                               "line of every copy but one (the next command gives each a "
+                               "new id)."))
         if not report.tasks:
-            click.echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
-                       "working set is not checked.")
+            click.echo(display(f"{report.agent_id or 'This agent'} has claimed no task: the "
+                               "working set is not checked."))
         elif not report.working_set:
             click.echo("The claimed tasks name no working set: any file may change.")
         for finding in report.findings:
@@ -350,9 +354,11 @@ def check(as_json: bool) -> None:
             if finding.outside:
                 why.append("outside the working set")
             if finding.lock is not None and finding.state is not None:
-                why.append(f"inside {finding.lock.path}, locked by {finding.lock.owner} "
+                where = "" if finding.lock.path.rstrip("/") == finding.path.rstrip("/") else \
+                    f"inside {finding.lock.path}, "
+                why.append(f"{where}locked by {finding.lock.owner} "
                            f"({finding.state.state}) for: {finding.lock.reason or '-'}")
-            click.echo(f"{finding.path}: {'; '.join(why)}")
+            click.echo(display(f"{finding.path}: {'; '.join(why)}"))
         if report.ok:
             click.echo(f"{len(report.changed)} changed file(s), none outside the working set "
                        "or inside another agent's lock.")

@@ -22,7 +22,7 @@ from ai_protocols.lean import pattern, record
 from ai_protocols.liveness.host import boot_time, hostname, pid_running
 from ai_protocols.storage.files import read_regular
 
-__all__ = ["EmacsLock", "live_emacs_lock"]
+__all__ = ["EmacsLock", "live_emacs_lock", "lock_kind"]
 
 _OWNER = pattern(r"(?P<user>.*)@(?P<host>.*)\.(?P<pid>[0-9]+)(?::(?P<boot>[0-9]+))?")
 _BOOT_SLOP = 60  # seconds: the boot time is measured, not recorded, on each side
@@ -59,3 +59,14 @@ def live_emacs_lock(path: Path) -> EmacsLock | None:
     if match["boot"] and boot is not None and abs(int(match["boot"]) - boot) > _BOOT_SLOP:
         return None  # the process that took it died with the last boot; its pid is reused
     return EmacsLock(lock, owner)
+
+
+def lock_kind(lock: EmacsLock) -> str:
+    """Why a live lock counts as live, for a message that fits: ``"running"`` (an Emacs
+    on this host that runs), ``"other host"`` (another host's, which cannot be checked
+    from here) or ``"unreadable"`` (a ``.#NAME`` that is not ``user@host.pid:boot``:
+    taken as live, since waiting is safe and clobbering is not)."""
+    match = _OWNER.fullmatch(lock.owner)
+    if match is None:
+        return "unreadable"
+    return "running" if match["host"] == hostname() else "other host"

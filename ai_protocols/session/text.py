@@ -30,8 +30,12 @@ _MARKER = pattern(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$", MU
 _OPENER = pattern(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", MULTILINE)
 
 
-def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
-    """Refuse text that cannot be stored faithfully, before anything is written."""
+def check_text(field_name: str, text: str, *, one_line: bool = False,
+               limit: int | None = None) -> str:
+    """Refuse text that cannot be stored faithfully, before anything is written: not
+    UTF-8, empty, holding NUL, longer than ``limit`` characters (by default
+    ``MAX_LINE_TEXT`` for ``one_line`` text, else ``MAX_TEXT``); ``one_line`` text
+    holding a control character. Raises :class:`~ai_protocols.errors.InvalidText`."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -40,13 +44,11 @@ def check_text(field_name: str, text: str, *, one_line: bool = False) -> str:
         raise InvalidText(field_name, text, "it is empty")
     if "\x00" in text:
         raise InvalidText(field_name, text, "it holds a NUL character")
-    if one_line:
-        if any(ch < " " or ch == "\x7f" for ch in text):
-            raise InvalidText(field_name, text, "it must be one line without control characters")
-        if len(text) > MAX_LINE_TEXT:
-            raise InvalidText(field_name, text, f"it is longer than {MAX_LINE_TEXT} characters")
-    elif len(text) > MAX_TEXT:
-        raise InvalidText(field_name, text, f"it is longer than {MAX_TEXT:,} characters")
+    if one_line and any(ch < " " or ch == "\x7f" for ch in text):
+        raise InvalidText(field_name, text, "it must be one line without control characters")
+    most = limit if limit is not None else MAX_LINE_TEXT if one_line else MAX_TEXT
+    if len(text) > most:
+        raise InvalidText(field_name, text, f"it is longer than {most:,} characters")
     if field_name == "summary" and _OPENER.search(text.replace("\r", "")):
         # The summary is the one text written at the start of a line: such a line
         # would make the session file read as one with an unresolved merge.
