@@ -226,7 +226,8 @@ class MergeConflict(UnreadableSession):
                                "marker lines, then git add the file)")
         if what != "session context":  # the task board (docs/tasks.md)
             self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
-                                           1),)
+                                           1).replace("keep what each side logged",
+                                                      "keep each side's tasks and claims"),)
 
 
 class SessionWrappedUp(AiProtocolsError):

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS"]
 
+def _echo(text: str, err: bool = False) -> None:
+    """Print one line for a person: every character a terminal would not show as itself
+    (a newline in a file name too) escaped (:func:`ai_protocols.cli.output.display`)."""
+    click.echo(display(text), err=err)
+
+
 def _board() -> Board:
     from ai_protocols.board.board import Board
 
@@ -80,8 +86,8 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
     relative to the working directory; a folder covers every file in it.
     """
     added = _board().add(title, working_set=working_set, role=role, tags=tags)
-    click.echo(f"Added task {added.id}: {added.title}", err=True)
-    click.echo(added.id)
+    _echo(f"Added task {added.id}: {added.title}", err=True)
+    _echo(added.id)
 
 
 @task.command("list")
@@ -128,16 +134,16 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
                     for item, state in rows])
         return
     if not rows:
-        click.echo("No task matches." if (mine or free or role) else
+        _echo("No task matches." if (mine or free or role) else
                    f"No open task on the board {board.path}: 'ai-protocols task add TITLE' "
                    "adds one.")
     for item, state in rows:
         said = {item.owner: state.state} if state and item.owner else \
             ({item.owner: "you"} if item.owner and item.owner == board.me else {})
-        click.echo(display(_line(item, board, said)))
+        _echo(_line(item, board, said))
         if item.id in twins:
             others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
-            click.echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
+            _echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
                        "line of one copy (the next command gives it a new id)")
 
 
@@ -157,9 +163,9 @@ def task_show(task_id: str, as_json: bool) -> None:
                     "owner_evidence": state.evidence if state else None})
         return
     for line in _details(item):
-        click.echo(line)
+        _echo(line)
     if state is not None:
-        click.echo(f"  its holder:  {state.state} ({state.evidence})")
+        _echo(f"  its holder:  {state.state} ({state.evidence})")
 
 
 @task.command("claim")
@@ -176,16 +182,16 @@ def task_claim(task_id: str, force: bool) -> None:
     report = _board().claim(task_id, force=force)
     item = report.task
     if report.already:
-        click.echo(f"Task {item.id} is yours already: {item.title}")
+        _echo(f"Task {item.id} is yours already: {item.title}")
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
-        click.echo(f"Claimed task {item.id}: {item.title}")
-        click.echo(f"  taken over: it was {held_by(report.previous, report.state, force)}")
+        _echo(f"Claimed task {item.id}: {item.title}")
+        _echo(f"  taken over: it was {held_by(report.previous, report.state, force)}")
     else:
-        click.echo(f"Claimed task {item.id}: {item.title}")
+        _echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
-        click.echo(f"  working set: {' '.join(item.working_set)}")
+        _echo(f"  working set: {' '.join(item.working_set)}")
 
 
 @task.command("release")
@@ -198,9 +204,9 @@ def task_release(task_id: str, force: bool) -> None:
     held = board.task(task_id).owner
     item = board.release(task_id, force=force)
     if held is None:
-        click.echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
+        _echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
-        click.echo(f"Released task {item.id}: {item.title}")
+        _echo(f"Released task {item.id}: {item.title}")
 
 
 @task.command("done")
@@ -243,7 +249,7 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
             error.args = (f"{error}; the checkpoint taken before stays, a restore point like "
                           f"any other: {checkpoint}",)
         raise
-    click.echo(f"Done: task {item.id}: {item.title}" +
+    _echo(f"Done: task {item.id}: {item.title}" +
                (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
 
 
@@ -260,7 +266,7 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     that role); the note goes into the task's log on the board.
     """
     item = _board().handoff(task_id, to=to, note=note, force=force)
-    click.echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
+    _echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
 
 
 @click.command("lock")
@@ -276,12 +282,12 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     at work is refused (exit 22); one whose agent is gone is taken over.
     """
     for report in _board().lock(paths, reason=reason, force=force):
-        click.echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
+        _echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
         for held, state in report.replaced:
             from ai_protocols.board.board import held_by
 
             whose = held_by(held.owner, state, force, "locked")
-            click.echo(f"  taken over: {held.path} was {whose}")
+            _echo(f"  taken over: {held.path} was {whose}")
 
 
 @click.command("unlock")
@@ -291,7 +297,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
     for held in _board().unlock(paths, force=force):
-        click.echo(f"Unlocked {held.path}" + (f" (was {held.owner}'s)" if held.owner else ""))
+        _echo(f"Unlocked {held.path}" + (f" (was {held.owner}'s)" if held.owner else ""))
 
 
 @click.command("locks")
@@ -311,11 +317,12 @@ def locks(as_json: bool) -> None:
                      "evidence": state.evidence if state else None} for held, state in rows])
         return
     if not rows:
-        click.echo("No locks.")
+        _echo("No locks.")
     for held, state in rows:
         who = "you" if board.me and held.owner == board.me else \
             f"{held.owner} ({state.state}: {state.evidence})" if state else str(held.owner)
-        click.echo(f"{held.path}  locked by {who}\n    {held.reason or ''}")
+        _echo(f"{held.path}  locked by {who}")
+        _echo(f"    {held.reason or ''}")
 
 
 @click.command("check")
@@ -340,15 +347,15 @@ def check(as_json: bool) -> None:
             {"id": task_id, "lines": lines} for task_id, lines in twins.items()]})
     else:
         for task_id, lines in twins.items():
-            click.echo(display(f"Duplicate id {task_id}: the tasks on lines "
+            _echo(f"Duplicate id {task_id}: the tasks on lines "
                                f"{', '.join(str(n) for n in lines)} have it; delete the :ID: "
                                "line of every copy but one (the next command gives each a "
-                               "new id)."))
+                               "new id).")
         if not report.tasks:
-            click.echo(display(f"{report.agent_id or 'This agent'} has claimed no task: the "
-                               "working set is not checked."))
+            _echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
+                               "working set is not checked.")
         elif not report.working_set:
-            click.echo("The claimed tasks name no working set: any file may change.")
+            _echo("The claimed tasks name no working set: any file may change.")
         for finding in report.findings:
             why = []
             if finding.outside:
@@ -358,9 +365,9 @@ def check(as_json: bool) -> None:
                     f"inside {finding.lock.path}, "
                 why.append(f"{where}locked by {finding.lock.owner} "
                            f"({finding.state.state}) for: {finding.lock.reason or '-'}")
-            click.echo(display(f"{finding.path}: {'; '.join(why)}"))
+            _echo(f"{finding.path}: {'; '.join(why)}")
         if report.ok:
-            click.echo(f"{len(report.changed)} changed file(s), none outside the working set "
+            _echo(f"{len(report.changed)} changed file(s), none outside the working set "
                        "or inside another agent's lock.")
     sys.exit(0 if report.ok else CHECK_FAILED)
 
