@@ -41,6 +41,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
         "StorageError", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
+        "DuplicateTaskId", "MisplacedDrawer",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -75,6 +76,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         CannotRecover,
         CheckpointNotFound,
         CheckpointRefused,
+        DuplicateTaskId,
         GitFailed,
         InvalidAgentId,
         InvalidConfigFile,
@@ -83,6 +85,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         ItemNotFound,
         LockTimeout,
         MergeConflict,
+        MisplacedDrawer,
         NoProject,
         NoSession,
         NotAGitRepository,
