@@ -378,3 +378,54 @@ def test_every_board_command_outside_a_project_says_so_first(tmp_path: Path) -> 
             assert done.returncode == 13, (args, agent, done.returncode, done.stderr)
             assert "no project here" in done.stderr
     assert os.listdir(nowhere) == []
+
+
+# -- property tests: arbitrary names through links, a person's arbitrary line -------------------
+
+
+_NAME = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp", "Zs"),
+                              exclude_characters="/%\\"), min_size=1, max_size=12).filter(
+    lambda n: n not in (".", "..") and len(n.encode()) < 200)
+
+
+@settings(max_examples=40, deadline=None)
+@given(target=st.lists(_NAME, min_size=1, max_size=3), link=_NAME, leaf=_NAME)
+def test_an_area_and_a_path_through_a_link_to_it_overlap_both_ways(
+        tmp_path_factory: pytest.TempPathFactory, target: list[str], link: str,
+        leaf: str) -> None:
+    from ai_protocols.board.model import covers_real, normalize_path, overlap_real
+
+    root = str(tmp_path_factory.mktemp("links").resolve())
+    folder = os.path.join(root, *target)
+    os.makedirs(folder, exist_ok=True)
+    link_path = os.path.join(root, link)
+    if os.path.lexists(link_path):
+        return
+    os.symlink(folder, link_path)
+    real_area = normalize_path(root, "/".join(target), cwd=root)
+    via_link = normalize_path(root, f"{link}/{leaf}", cwd=root)
+    assert covers_real(root, real_area, via_link)
+    assert overlap_real(root, f"{link}/", real_area + leaf)
+    assert covers_real(root, f"{link}/", "/".join(target) + "/" + leaf)
+
+
+@settings(max_examples=200, deadline=None)
+@given(line=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
+                                  exclude_characters="\n\r"), max_size=40))
+def test_a_persons_line_under_a_task_headline_never_loses_its_id_silently(line: str) -> None:
+    from ai_protocols.board.model import board_text, read_board
+    from ai_protocols.errors import MisplacedDrawer
+    from ai_protocols.org.file import OrgFile
+
+    text = board_text() + (f"* DOING Fix it\n{line}\n:PROPERTIES:\n:ID:       20261130-1000-abc\n"
+                           ":OWNER:    a.1\n:END:\n")
+    doc = OrgFile(text)
+    try:
+        tasks, _ = read_board(doc)
+    except MisplacedDrawer as error:
+        assert error.text == line and "stands between the headline" in str(error)
+        return
+    fix = [t for t in tasks if t.title == "Fix it" or t.id == "20261130-1000-abc"]
+    if line.startswith("*") and " " in line[:line.count("*") + 1]:
+        return  # the person's line is a headline of its own: the drawer is its
+    assert fix and fix[-1].id == "20261130-1000-abc" and fix[-1].owner == "a.1", (line, tasks)
