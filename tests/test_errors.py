@@ -34,6 +34,8 @@ EXAMPLES = [
     _errors.TaskTaken("20261130-052011-k3f9qxm2", "vm.p.claude.1", "live", "its owner runs"),
     _errors.PathLocked("src/a.py", "src/", "vm.p.claude.1", "live", "its owner runs", "refactor"),
     _errors.TaskClosed("20261130-052011-k3f9qxm2", "DONE", "claim"),
+    _errors.DuplicateTaskId("20261130-052011-k3f9qxm2", Path("/p/.ai/tasks.org"), (9, 30)),
+    _errors.MisplacedDrawer(Path("/p/.ai/tasks.org"), 9, 11, 10, "a note"),
     _errors.GitFailed("update-ref", "cannot lock ref"),
     _errors.NotAGitRepository(Path("/p")),
     _errors.CheckpointNotFound("7", "the agent has no checkpoint 7"),
