@@ -196,3 +196,23 @@ def test_no_task_of_either_side_is_lost(base: list[str], ours: list[str], theirs
     assert sorted(found) == sorted({*ids_o, *ids_a, *ids_b})
     assert note in merged
     assert merge_board_bytes(text_o.encode(), text_b.encode(), text_a.encode()) is not None
+
+
+def test_locks_taken_on_two_clones_merge_and_a_lock_both_took_keeps_one(
+        tmp_path: Path) -> None:
+    clones, one, two = _clones(tmp_path)
+    _base(clones, one, "Shared groundwork")
+    one("lock", "src/", "--reason", "one's area", agent="a.1")
+    two("lock", "docs/", "--reason", "two's area", agent="b.1")
+    one("lock", "db/", "--reason", "first", agent="a.1")
+    two("lock", "db/", "--reason", "second", agent="b.1")
+    clones.commit(clones.one, "one locks")
+    clones.commit(clones.two, "two locks")
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    path = clones.one / BOARD
+    _, locks = read_board(OrgFile(path.read_text(encoding="utf-8")))
+    held = {lock.path: (lock.owner, lock.reason) for lock in locks}
+    assert held["src/"] == ("a.1", "one's area") and held["docs/"] == ("b.1", "two's area")
+    assert held["db/"] == ("a.1", "first") and len(locks) == 3
+    _judge(path)
