@@ -195,7 +195,8 @@ def test_no_task_of_either_side_is_lost(base: list[str], ours: list[str], theirs
     found = [t.id for t in tasks]
     assert sorted(found) == sorted({*ids_o, *ids_a, *ids_b})
     assert note in merged
-    assert merge_board_bytes(text_o.encode(), text_b.encode(), text_a.encode()) is not None
+    swapped = merge_board_bytes(text_o.encode(), text_b.encode(), text_a.encode())
+    assert swapped is not None and swapped.data == result.data  # both clones: one file
 
 
 def test_locks_taken_on_two_clones_merge_and_a_lock_both_took_keeps_one(
