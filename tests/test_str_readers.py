@@ -35,12 +35,27 @@ TOKENS = ["CLOSED:", "DEADLINE:", "SCHEDULED:", "CLOCK:", "clock:", ":PROPERTIES
           "[@3]", "[@start:2]", "[@b]", "[ ]", "[X]", "[x]", "[-]", "done: ", " item of ",
           ' item "', "pid ", "4370", " on ", ", started ", " boot ", " pidns ", "1a2b3c4d",
           "1a2b3c4d:123", "(1795999077.91", "http", "https:", "file:", "mailto:", "doi:",
-          "src_", "call_", "State ", "**", "%%(", "{{", "@@", "::", " :: ", "COMMENT", "rc_",
-          "all_", "- ", "+ ", "1. ", "2) ", "  ", "|", "-----", "+--+", "\\\\", "--x", "-x",
+          "src_", "call_", "State ", 'State "', ' "', "**", "%%(", "{{", "@@", "::", " :: ",
+          "COMMENT", "rc_", "all_", "- ", "+ ", "1. ", "2) ", "  ", "|", "-----", "+--+",
+          "\\\\", "--x", "-x",
           "2026-11-30T10:02:00+01:00", " vm ", "1700000000.5", "٣٠", "\u212a", "\u017f",
           "\u0131", "\u0130"]
-TEXTS = st.lists(st.one_of(st.sampled_from(TRICKY), st.sampled_from(TOKENS), st.characters()),
-                 max_size=14).map("".join)
+#: What re's IGNORECASE takes for each ASCII letter beyond its other case.
+_LOOKALIKES = {"s": "\u017f", "i": "\u0131", "I": "\u0130", "k": "\u212a"}
+
+
+def _vary(token: str, choices: list[int]) -> str:
+    """``token`` with the case of its letters changed, some to their look-alikes."""
+    out = []
+    for char, choice in zip(token, choices + [0] * len(token), strict=False):
+        out.append([char, char.upper(), char.lower(),
+                    _LOOKALIKES.get(char, _LOOKALIKES.get(char.lower(), char))][choice])
+    return "".join(out)
+
+
+VARIED = st.builds(_vary, st.sampled_from(TOKENS), st.lists(st.integers(0, 3), max_size=12))
+TEXTS = st.lists(st.one_of(st.sampled_from(TRICKY), st.sampled_from(TOKENS), VARIED,
+                           st.characters()), max_size=14).map("".join)
 LINES = TEXTS.map(lambda t: t.replace("\n", ""))  # a line without its ending...
 ENDED = st.one_of(LINES, LINES.map(lambda t: t + "\n"))  # ... or with one
 PROPERTY = settings(max_examples=600, deadline=None)
@@ -62,9 +77,11 @@ def test_fold_is_ignorecase_for_ascii() -> None:
 
 
 @PROPERTY
-@given(TEXTS, st.integers(0, 20))
-def test_headlines(text_: str, at: int) -> None:
-    assert org_file.is_headline(text_, at) == bool(re.compile(r"\*+ ").match(text_, at))
+@given(TEXTS)
+@example("**\t*** ")
+def test_headlines(text_: str) -> None:
+    for at in range(len(text_) + 1):
+        assert org_file.is_headline(text_, at) == bool(re.compile(r"\*+ ").match(text_, at))
 
 
 @PROPERTY
@@ -77,6 +94,7 @@ def test_planning_lines(line: str) -> None:
 @PROPERTY
 @given(ENDED, st.sampled_from(["properties", "end"]))
 @example(":END\u0130", "end")
+@example(":PROPERTIE\u017f:", "properties")
 @example(" :End:\t\n", "end")
 def test_drawer_lines(line: str, name: str) -> None:
     assert org_file.is_drawer_line(line, name) == bool(
@@ -89,6 +107,7 @@ def test_drawer_lines(line: str, name: str) -> None:
 @example(":KEY:\tvalue")
 @example(" :KEY: ")
 @example(":KEY:\n")
+@example(":KEY:\t")
 def test_property_lines(line: str) -> None:
     match = re.match(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$", line)
     assert org_file.read_property(line) == (match.groups() if match else None)
@@ -135,13 +154,14 @@ def test_headline_parts(rest: str) -> None:
 
 
 @PROPERTY
-@given(TEXTS, st.integers(0, 12))
-@example("#+seq_todo: A B", 0)
-@example("#+\u017feq_todo: A", 0)
-def test_todo_lines(text_: str, at: int) -> None:
+@given(TEXTS)
+@example("#+seq_todo: A B")
+@example("#+\u017feq_todo: A")
+def test_todo_lines(text_: str) -> None:
     spec = re.compile(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", re.IGNORECASE)
-    match = spec.match(text_, at)
-    assert org_file.todo_line_value(text_, at) == (match.start(1) if match else -1)
+    for at in range(len(text_) + 1):
+        match = spec.match(text_, at)
+        assert org_file.todo_line_value(text_, at) == (match.start(1) if match else -1)
     assert org_file._mentions_todo_line(text_) == bool(spec.search(text_))
 
 
@@ -207,6 +227,7 @@ def _escape_inline_spec(value: str) -> set[int]:
 
 @PROPERTY
 @given(TEXTS)
+@example('state  "x" State"y"')
 @example("\u017frc_x{1} DEADL\u0130NE: x STATE \"a\" CLOCK: see file.py:12 and abc+d-e:f")
 def test_inline_escapes(value: str) -> None:
     joins = {index + 1 for index, char in enumerate(value) if char == "$"}
@@ -338,6 +359,43 @@ def test_items(line: str) -> None:
     assert found == _item_spec(line)
     if found and found[3]:
         assert syntax._stamp_time(found[3]) == _stamp_time_spec(found[3])
+
+
+@PROPERTY
+@given(ITEM_LINES | ENDED)
+@example("-\n")
+@example("12)")
+@example("[@start:b]\t")
+@example("[X]\n")
+@example("[2026-11-30 x\n]")
+def test_item_parts(line: str) -> None:
+    """Each part of an item alone (some differences would not show in a whole item)."""
+    bullet = re.match(r"([ \t]*)(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$)", line)
+    assert syntax._bullet(line) == ((len(bullet.group(1)), bullet.end()) if bullet else None)
+    for at in range(len(line) + 1):
+        _item_parts_at(line, at)
+
+
+def _item_parts_at(line: str, at: int) -> None:
+    counter = re.compile(r"\[@(?:start:)?(?:[0-9]+|[A-Za-z])\][ \t]*").match(line, at)
+    assert syntax._counter_end(line, at) == (counter.end() if counter else at)
+    checkbox = re.compile(r"\[([ xX-])\](?:[ \t]+|$)").match(line, at)
+    assert syntax._checkbox(line, at) == \
+        ((checkbox.group(1), checkbox.end()) if checkbox else None)
+    date = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [^\]>\n]*)?[\]>]"
+    stamp = re.compile(rf"\[{date}(?:--[<\[]{date})?").match(line, at)
+    assert syntax._stamp_end(line, at) == (stamp.end() if stamp else -1)
+
+
+@PROPERTY
+@given(BLOCK_LINES | ENDED)
+@example("#+begin_\u017frc")
+@example("\\begin{a*}x")
+def test_block_beginnings(line: str) -> None:
+    opened = re.match(r"[ \t]*#\+begin_(\S+)", line, re.IGNORECASE)
+    assert syntax._block_name(line) == (opened.group(1) if opened else None)
+    latex = re.match(r"[ \t]*\\begin\{([A-Za-z0-9*]+)\}", line)
+    assert syntax._latex_name(line) == (latex.group(1) if latex else None)
 
 
 @PROPERTY
