@@ -197,4 +197,4 @@ def fold(text: str) -> str:
     when :mod:`re` with ``IGNORECASE`` would match that word against it: what the
     readers written with ``str`` methods compare (``tests/test_str_readers.py``
     checks it against :mod:`re` for every character)."""
-    return text.translate(_LIKE_ASCII).lower()
+    return text.lower() if text.isascii() else text.translate(_LIKE_ASCII).lower()

@@ -353,6 +353,9 @@ def _stamp_time_spec(stamp: str) -> datetime | None:
 @PROPERTY
 @given(ITEM_LINES | ENDED)
 @example("- [2026-11-30 Sat. 9:05]")
+@example("- [X] [2026-11-30 Mon 10:02]--[2026-12-01 Tue 9:05] x")
+@example("- [-] [2026-11-30 Mon 10:02] x")
+@example("- [2026-11-30 Mon 10:02]--<2026-12-01 Tue> x")
 @example("- [2026-02-30]")
 def test_items(line: str) -> None:
     found = syntax._item(line)

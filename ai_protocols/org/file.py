@@ -107,7 +107,7 @@ def read_property(line: str) -> tuple[str, str | None] | None:
     colon = body.find(":", 2)
     while colon != -1:
         key = body[1:colon]
-        if any(char.isspace() for char in key):  # \S+ goes no further
+        if key.split() != [key]:  # white space in it: \S+ goes no further
             return None
         rest = body[colon + 1:]
         if rest.startswith(" "):
@@ -126,6 +126,8 @@ def find_tags(text: str) -> tuple[int, str] | None:
     """Where the tags that end a headline's text start, and the tags:
     ``[ \\t]+(:[\\w@#%:]+:)[ \\t]*$``, searched; ``None`` when there are none."""
     core = before_final_newline(text).rstrip(" \t")
+    if not core.endswith(":"):
+        return None
     start = len(core)
     while start and _is_tag_char(core[start - 1]):
         start -= 1

@@ -117,10 +117,16 @@ def _own_timestamp_at(value: str, at: int) -> tuple[str, ...] | None:
     return parts
 
 
+#: ASCII digits to 0 and ASCII letters to a: the shape of a timestamp, for one comparison.
+_SHAPE = str.maketrans({**{c: "0" for c in _DIGITS},
+                        **{c: "a" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}})
+
+
 def is_own_timestamp(value: str) -> bool:
     """Whether ``value`` is one of the tool's own timestamps and nothing else:
     ``\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\\]``, whole."""
-    return len(value) == 22 and value.isascii() and _own_timestamp_at(value, 0) is not None
+    return len(value) == 22 and value.isascii() and \
+        value.translate(_SHAPE) == "[0000-00-00 aaa 00:00]"
 
 
 def is_planning(line: str) -> bool:
@@ -603,8 +609,11 @@ def _date_end(line: str, at: int) -> int:
         return at + 1
     if after != " ":
         return -1
-    ends = [found for found in (line.find(char, at) for char in "]>\n") if found != -1]
-    return min(ends) + 1 if ends and line[min(ends)] != "\n" else -1
+    end = len(line)
+    for char in "]>\n":  # the first of them
+        found = line.find(char, at, end)
+        end = end if found == -1 else found
+    return end + 1 if end < len(line) and line[end] != "\n" else -1
 
 
 def _stamp_end(line: str, at: int) -> int:
@@ -625,6 +634,12 @@ def _stamp_time(stamp: str) -> datetime | None:
     org-ts-regexp0, ``([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\\]+0-9>\\r\\n -]+)?``
     ``(?: +([0-9]{1,2}):([0-9]{2}))?``."""
     year, month, day = stamp[1:5], stamp[6:8], stamp[9:11]
+    if is_own_timestamp(stamp):  # the tool's own form, by far the most common
+        try:
+            return datetime(int(year), int(month), int(day), int(stamp[16:18]),
+                            int(stamp[19:21]))
+        except ValueError:
+            return None
     at = 11
     spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
     name = spaces
@@ -649,14 +664,21 @@ def _item(line: str) -> tuple[int, bool | None, int | None, str | None, str] | N
     """An entry on ``line``: its indentation, checkbox (``None``: none), the checkbox's
     column, the leading inactive timestamp and the text after both; ``None`` when the
     line is no item, or an item with neither a checkbox nor a leading timestamp."""
+    if line.startswith("- ["):  # the tool's own items first: "- [STAMP] " and "- [ ] [STAMP] "
+        if is_own_timestamp(line[2:24]) and not line.startswith("--", 24):
+            return 0, None, None, line[2:24], line[24:].strip(" \t")
+        if line[3:6] in ("X] ", " ] ", "-] ") and is_own_timestamp(line[6:28]) and \
+                not line.startswith("--", 28):
+            return 0, line[3] == "X", 2, line[6:28], line[28:].strip(" \t")
     bullet = _bullet(line)
     if not bullet or (line.startswith("*")):
         return None
     width, at = bullet
-    at = _counter_end(line, at)
+    if line.startswith("[@", at):
+        at = _counter_end(line, at)
     done: bool | None = None
     box: int | None = None
-    checkbox = _checkbox(line, at)
+    checkbox = _checkbox(line, at) if line[at + 2: at + 3] == "]" else None
     if checkbox:
         if checkbox[0] != "x":  # Org takes "[x]" as the place of a box, but no box
             done, box = checkbox[0] == "X", at
