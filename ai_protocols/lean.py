@@ -15,7 +15,9 @@ reader at import costs more than the few a command uses. So:
   (:class:`FrozenInstanceError`, an ``AttributeError``) and a ``__hash__``.
   :func:`replace` and :func:`fields` are ``dataclasses.replace`` and ``fields``' names.
 - :func:`pattern` is ``re.compile`` deferred to the pattern's first use; :mod:`re`
-  itself is imported then, too.
+  itself is imported then, too. The hot paths read what they need with ``str``
+  methods instead (importing :mod:`re` costs half an interpreter's start), held to
+  the regular expressions by property tests; :func:`fold` is their ``IGNORECASE``.
 
 Standard library only, and nothing imported at import time but what Python
 already loaded.
@@ -184,3 +186,15 @@ def pattern(source: str, flags: int = 0) -> re.Pattern[str]:
 
 #: re.IGNORECASE and re.MULTILINE, for :func:`pattern` without importing re.
 IGNORECASE, MULTILINE = 2, 8
+
+#: The characters beyond ASCII that :mod:`re`'s ``IGNORECASE`` takes for an ASCII
+#: letter: dotted and dotless I, the long s and the Kelvin sign.
+_LIKE_ASCII = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
+
+
+def fold(text: str) -> str:
+    """``text`` lowercased so that it equals an ASCII lowercase word (``":end:"``) exactly
+    when :mod:`re` with ``IGNORECASE`` would match that word against it: what the
+    readers written with ``str`` methods compare (``tests/test_str_readers.py``
+    checks it against :mod:`re` for every character)."""
+    return text.lower() if text.isascii() else text.translate(_LIKE_ASCII).lower()

@@ -309,3 +309,97 @@ def test_the_import_probe_sees_click(project: Path, run: Runner) -> None:
     what the hot commands may not import."""
     run("start")
     assert {"click", "inspect", "typing"} <= imported(project, "log", "--help")
+
+
+# -- no regular expressions on the hot paths (issue 16) ------------------------------------
+
+#: A sitecustomize that records, at exit, every module that runs ``import re`` (or
+#: ``from re import ...``), whether or not re was loaded already: so a module of ours
+#: is caught even when pathlib imported re first.
+_RE_PROBE = '''
+import atexit, builtins, os
+_import, _who = builtins.__import__, []
+def _probe(name, globals=None, locals=None, fromlist=(), level=0):
+    if level == 0 and name.partition(".")[0] == "re":
+        who = (globals or {}).get("__name__", "?")
+        if who not in _who:
+            _who.append(who)
+    return _import(name, globals, locals, fromlist, level)
+builtins.__import__ = _probe
+@atexit.register
+def _report():
+    with open(os.environ["RE_PROBE_OUT"], "w") as out:
+        out.write(" ".join(_who))
+'''
+#: The modules that import re on these paths only because the library imports pathlib
+#: (pathlib imports fnmatch and urllib.parse, and re itself): issue 16's other half
+#: takes pathlib off the hot paths; then `re` joins each command's forbidden list above.
+_THROUGH_PATHLIB = {"pathlib", "fnmatch", "urllib.parse"}
+#: Each command whose path must not import re, and what else may import it there.
+NO_RE: list[tuple[list[str], set[str]]] = [
+    (["log", "--progress", "Fixed the parser; 3 tests pass"], set()),
+    (["log", "--decision", "Use str methods", "--rationale", "re costs 4.5 ms"], set()),
+    (["log", "--discovery", "json imports re", "--blocker", "none — really"], set()),
+    (["log", "--next", "Measure it\nthen report", "--context", "see issue 16"], set()),
+    (["log", "--done", "Measure it"], set()),
+    (["log", "--summary", "All good so far", "--key-file", "README.md"], set()),
+    (["resume"], set()),
+    (["start"], set()),
+    (["start", "--title", "Another go"], set()),
+    # The archive index's row is JSON (json imports re): see docs/performance.md.
+    (["wrap-up", "done for today"], {"json.decoder", "json.scanner", "json.encoder"}),
+]
+
+
+def importers_of_re(cwd: Path, probe: Path, *args: str) -> set[str]:
+    """The modules that ran ``import re`` while the console script ran ``args``."""
+    out = probe / "importers"
+    result = subprocess.run([str(CLI), *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=60, env=clean_env(PYTHONPATH=str(probe),
+                                                      RE_PROBE_OUT=str(out)))
+    assert result.returncode == 0, result.stderr
+    return set(out.read_text().split())
+
+
+@pytest.fixture
+def re_probe(tmp_path: Path) -> Path:
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(_RE_PROBE)
+    return probe
+
+
+@pytest.mark.parametrize(("args", "allowed"), NO_RE, ids=[" ".join(a[:2]) for a, _ in NO_RE])
+def test_the_hot_commands_import_no_regular_expressions(project: Path, run: Runner,
+                                                        re_probe: Path, args: list[str],
+                                                        allowed: set[str]) -> None:
+    """``log`` (every kind of entry), ``resume``, ``start`` and ``wrap-up`` read and write a
+    session file the tool wrote without the library's modules importing re (issue 16)."""
+    (project / "README.md").write_text("read me\n")
+    if args != ["start", "--title", "Another go"]:  # (that one starts a fresh file)
+        run("start", "--title", "First go")
+        run("log", "--next", "Measure it", "--decision", "d", "--rationale", "r",
+            "--progress", "p [1/2] <2026-11-30>", "--next", "two\nlines")
+    assert importers_of_re(project, re_probe, *args) <= _THROUGH_PATHLIB | allowed
+
+
+@pytest.mark.parametrize("name", ["05-person-notes", "08-logbook-clock", "11-crlf",
+                                  "14-tabs", "22-planning", "25-lists", "26-drawers",
+                                  "27-keywords-unicode", "28-adapt-indentation"])
+def test_a_persons_file_needs_no_regular_expressions(project: Path, run: Runner,
+                                                     re_probe: Path, name: str) -> None:
+    """... and a session file as a person left it in Emacs (tests/corpus): drawers,
+    tables, planning lines, CRLF, tabs, lists of every form Org writes."""
+    run("start")
+    corpus = Path(__file__).parent / "corpus" / f"{name}.org"
+    (project / ".ai" / "session-context.org").write_bytes(corpus.read_bytes())
+    for args in (["resume"], ["log", "--progress", "x", "--next", "y"], ["start"]):
+        assert importers_of_re(project, re_probe, *args) <= _THROUGH_PATHLIB, args
+
+
+def test_the_re_probe_sees_an_import_of_re(project: Path, run: Runner, re_probe: Path) -> None:
+    """The probe can fail: text that needs a regular expression imports re, through
+    ai_protocols.lean (a link of a type Org would follow, and a live footnote)."""
+    run("start")
+    assert "ai_protocols.lean" in importers_of_re(
+        project, re_probe, "log", "--progress", "see [fn:1] and <<target>>]")

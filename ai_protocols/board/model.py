@@ -22,10 +22,9 @@ the Org file only.
 from __future__ import annotations
 
 import os
-import re
 
 from ai_protocols.errors import InvalidText, MisplacedDrawer
-from ai_protocols.lean import factory, record
+from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 
@@ -186,8 +185,8 @@ def task_headlines(doc: OrgFile) -> list[int]:
             if h.level == 1 and i != locks and (h.todo is not None or "ID" in h.properties)]
 
 
-_DRAWER_LINE = re.compile(r"[ \t]*:PROPERTIES:[ \t]*$", re.IGNORECASE)
-_KEY_LINE = re.compile(r"[ \t]*:(ID|OWNER|PATH|CLAIMED|LOCKED):", re.IGNORECASE)
+_DRAWER_LINE = pattern(r"[ \t]*:PROPERTIES:[ \t]*$", 2)  # re.IGNORECASE
+_KEY_LINE = pattern(r"[ \t]*:(ID|OWNER|PATH|CLAIMED|LOCKED):", 2)  # re.IGNORECASE
 
 
 def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
@@ -257,9 +256,13 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
 
 # -- what goes in -----------------------------------------------------------------------------
 
-_PRIORITY = re.compile(r"\[#.\]")
-_TRAILING_TAGS = re.compile(r"[ \t]:[\w@#%:]+:[ \t]*$")
-_TAG = re.compile(r"[\w@#%]+")
+_PRIORITY = pattern(r"\[#.\]")
+_TRAILING_TAGS = pattern(r"[ \t]:[\w@#%:]+:[ \t]*$")
+_TAG = pattern(r"[\w@#%]+")
+_TAGS_ALONE = pattern(r":[\w@#%:]+:")
+_PROTECTED = pattern(r"%(?:20|0a)", 2)  # re.IGNORECASE
+#: Org's white space between the values of a multi-valued property, [ \f\t\n\r\v], as spaces.
+_SPACES = str.maketrans("\f\t\n\r\v", "     ")
 
 
 def _one_line(field_name: str, text: str, limit: int) -> None:
@@ -284,7 +287,7 @@ def check_title(title: str) -> str:
     if _PRIORITY.match(title):
         raise InvalidText("title", title, "Org would read the [#...] it starts with as a "
                                           "priority; reword it")
-    if _TRAILING_TAGS.search(" " + title) or re.fullmatch(r":[\w@#%:]+:", title):
+    if _TRAILING_TAGS.search(" " + title) or _TAGS_ALONE.fullmatch(title):
         raise InvalidText("title", title, "Org would read the ':word:' at its end as tags")
     return title
 
@@ -333,7 +336,7 @@ def join_paths(paths: tuple[str, ...] | list[str]) -> str:
 def split_paths(value: str) -> tuple[str, ...]:
     """The paths of a multi-valued property, split as Org's ``split-string`` does (on
     spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
-    return tuple(restore(v) for v in re.split(r"[ \f\t\n\r\v]+", value) if v)
+    return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
 
 
 def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
@@ -350,7 +353,7 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     if odd is not None:
         raise InvalidText("path", given, f"it holds white space other than spaces "
                                          f"(U+{ord(odd):04X}), which a property cannot keep")
-    if re.search(r"%(?:20|0a)", given, re.IGNORECASE):
+    if _PROTECTED.search(given):
         raise InvalidText("path", given, "it holds %20 or %0A, which Org's multi-valued "
                                          "properties read as a space or a newline")
     base = cwd if cwd is not None else os.getcwd()

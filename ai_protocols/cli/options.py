@@ -22,7 +22,6 @@ that takes one value given twice (``--summary a --summary b``).
 
 from __future__ import annotations
 
-from ai_protocols.lean import pattern
 from ai_protocols.session.model import ENTRY_KINDS, RATIONALE_OPTION, LogEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -110,19 +109,28 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     ),
     "status": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
 }
-#: The whole numbers the fast path reads itself: ASCII digits, short enough for int()
-#: (click, through int(), also takes signs, spaces, "_" and other scripts' digits).
-_WHOLE = pattern(r"[0-9]{1,18}")
-#: A value that a reader would take for an option: ``--``, ``--next``, ``-x``.
-_OPTION_LIKE = pattern(r"-(?:-(?:[A-Za-z]|$)|[A-Za-z])")
 #: The options that ask click for help, whatever the command.
 HELP = ("-h", "--help")
 
 
 def looks_like_option(value: str) -> bool:
     """Whether ``value`` reads as an option: ``--`` alone, or ``--`` or ``-`` and a
-    letter (``-`` alone, standard input, ``-5`` and ``-----`` do not)."""
-    return _OPTION_LIKE.match(value) is not None
+    letter (``-`` alone, standard input, ``-5`` and ``-----`` do not):
+    ``-(?:-(?:[A-Za-z]|$)|[A-Za-z])`` matched."""
+    if value[:2] == "--":
+        return value[2:] in ("", "\n") or _is_letter(value[2:3])
+    return value[:1] == "-" and _is_letter(value[1:2])
+
+
+def _is_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def _is_whole(value: str) -> bool:
+    """The whole numbers the fast path reads itself, ``[0-9]{1,18}``: ASCII digits, short
+    enough for int() (click, through int(), also takes signs, spaces, "_" and other
+    scripts' digits)."""
+    return len(value) <= 18 and value.isascii() and value.isdigit()
 
 
 class Given:
@@ -245,7 +253,7 @@ def parse_options(args: list[str], command: str) -> Parsed | None:
         if option.how == "flag":
             parsed[option.dest] = True
         elif option.how == "int":
-            if not _WHOLE.fullmatch(entry.value or "") or \
+            if not _is_whole(entry.value or "") or \
                     int(entry.value or "0") < (option.minimum or 0):
                 return None  # click reads it, or says what is wrong with it
             parsed[option.dest] = int(entry.value or "0")

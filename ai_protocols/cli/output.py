@@ -8,7 +8,6 @@ call the same functions, so both paths print the same bytes and exit codes.
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import datetime
 
@@ -79,7 +78,7 @@ def report_error(error: BaseException) -> int:
     if not isinstance(error, AiProtocolsError):
         error = StorageError(getattr(error, "filename", None) or "?", error)  # type: ignore[arg-type]
     message = f"Error: {error}"
-    if not sys.stderr.isatty():  # as click.echo does: no terminal escapes into a file
+    if "\033" in message and not sys.stderr.isatty():  # as click.echo: no escapes into a file
         import re
 
         message = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", message)
@@ -145,6 +144,25 @@ def _stamp(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
+def _has_time(stamp: str) -> bool:
+    """Whether an Org timestamp holds a time: ``[0-9]:[0-9]`` found in it."""
+    at = stamp.find(":")
+    while at != -1:
+        if stamp[at - 1: at] in _DIGITS and stamp[at + 1: at + 2] in _DIGITS and at:
+            return True
+        at = stamp.find(":", at + 1)
+    return False
+
+
+_DIGITS = tuple("0123456789")
+
+
+def indented(text: str, indent: str) -> str:
+    """``textwrap.indent(text, indent)``, without importing textwrap (which imports re):
+    ``indent`` before each line that is not blank."""
+    return "".join(indent + line if line.strip() else line for line in text.splitlines(True))
+
+
 def render_session(session: Session) -> str:
     """The human form of a session, as ``show`` and ``start`` print it (every text from
     the file through :func:`display`)."""
@@ -168,9 +186,7 @@ def render_session(session: Session) -> str:
         out.append(f"  paused:   {_stamp(session.paused)}   {one(session.pause_note, '')}")
 
     def block(text: str, indent: str) -> str:
-        import textwrap
-
-        return textwrap.indent(display(text, lines=True), indent).lstrip()
+        return indented(display(text, lines=True), indent).lstrip()
 
     # What the next session needs first (issue 14): the objective, the step in
     # progress, the key files and the context; then the summary and the rest.
@@ -196,7 +212,7 @@ def render_session(session: Session) -> str:
             mark = "" if entry.done is None else \
                 ("[X] " if entry.done else "[-] " if entry is current else "[ ] ")
             when = _stamp(entry.time)
-            if entry.time and entry.stamp and not re.search(r"[0-9]:[0-9]", entry.stamp):
+            if entry.time and entry.stamp and not _has_time(entry.stamp):
                 when = f"{when[:10]}      "  # a date alone, as C-c ! writes it
             out.append(f"  {mark}{when}  {block(entry.text, '      ')}")
             if entry.rationale is not None:

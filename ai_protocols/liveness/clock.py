@@ -26,15 +26,15 @@ the local timestamp, when there is no record (as before); never below zero.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
-from ai_protocols.lean import pattern, record
+from ai_protocols.lean import record
 from ai_protocols.liveness.host import hostname
 
-__all__ = ["Moment", "age_since", "boot_id", "now_moment", "since_boot", "utc_minute"]
+__all__ = ["Moment", "age_since", "boot_id", "is_boot_id", "now_moment", "since_boot",
+           "utc_minute"]
 
-_RECORD = pattern(r"(\S+)(?: (\S+) ([0-9a-f]{8}) ([0-9]+(?:\.[0-9]+)?))?")
+_HEX = frozenset("0123456789abcdef")
 _boot_id: str | None = None
 
 
@@ -48,7 +48,34 @@ def boot_id() -> str | None:
                 _boot_id = handle.read().strip().replace("-", "")[:8].lower()
         except (OSError, ValueError):
             return None
-    return _boot_id if re.fullmatch(r"[0-9a-f]{8}", _boot_id) else None
+    return _boot_id if is_boot_id(_boot_id) else None
+
+
+def is_boot_id(text: str) -> bool:
+    """Whether ``text`` is the 8 lowercase hexadecimal digits of a boot id: ``[0-9a-f]{8}``."""
+    return len(text) == 8 and all(char in _HEX for char in text)
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text)
+
+
+def _record(value: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """The parts of an ``UPDATED_AT`` value, ``(\\S+)(?: (\\S+) ([0-9a-f]{8})
+    ([0-9]+(?:\\.[0-9]+)?))?``, whole: the instant, and the host, boot and seconds since
+    boot when they are there; ``None`` for anything else."""
+    parts = value.split(" ")
+    if not all(part and not _has_space(part) for part in parts):
+        return None
+    if len(parts) == 1:
+        return parts[0], None, None, None
+    if len(parts) != 4 or not is_boot_id(parts[2]):
+        return None
+    whole, dot, tenths = parts[3].partition(".")
+    if not (whole.isascii() and whole.isdigit()) or \
+            (dot and not (tenths.isascii() and tenths.isdigit())):
+        return None
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 def since_boot() -> float | None:
@@ -91,16 +118,16 @@ class Moment:
     def parse(cls, value: str | None) -> Moment | None:
         """The moment an ``UPDATED_AT`` value records; ``None`` for anything else (an
         instant without an offset is no record: it could be any zone's)."""
-        match = _RECORD.fullmatch(value.strip()) if value else None
+        match = _record(value.strip()) if value else None
         if match is None:
             return None
         try:
-            wall = datetime.fromisoformat(match[1])
+            wall = datetime.fromisoformat(match[0])
         except ValueError:
             return None
         if wall.tzinfo is None:
             return None
-        host, boot, uptime = match[2], match[3], match[4]
+        host, boot, uptime = match[1], match[2], match[3]
         return cls(wall, host, boot, float(uptime) if uptime else None, measured=True)
 
     def agrees_with(self, updated: datetime | None) -> bool:

@@ -25,13 +25,12 @@ by the strongest evidence there is, in this order:
 from __future__ import annotations
 
 import os
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.errors import StorageError
-from ai_protocols.lean import pattern, record
-from ai_protocols.liveness.clock import age_since, boot_id
+from ai_protocols.lean import record
+from ai_protocols.liveness.clock import age_since, boot_id, is_boot_id
 from ai_protocols.liveness.host import (
     boot_time,
     hostname,
@@ -88,12 +87,46 @@ _GO_BETWEENS = frozenset({
 })
 
 
-#: The ``OWNER`` property as written now: ``pid 4370 on vm, started
-#: 2026-11-30 10:02 (1795999077.91)``; the time in words is for people, the exact start
-#: in parentheses is what is compared. Without a start: ``pid 4370 on vm``.
-_OWNER = pattern(
-    r"pid (\d+) on (\S+?)(?:, started [^()]*\((\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?"
-    r"(?: pidns ([0-9]+))?\))?")
+
+
+def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | None] | None:
+    """The ``OWNER`` property as written now: ``pid 4370 on vm, started 2026-11-30 10:02
+    (1795999077.91)``; the time in words is for people, the exact start in parentheses
+    is what is compared. Without a start: ``pid 4370 on vm``. Its pid, host, start,
+    boot and ticks, and PID namespace: ``pid (\\d+) on (\\S+?)(?:, started [^()]*``
+    ``\\((\\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?(?: pidns ([0-9]+))?\\))?``, whole;
+    ``None`` for anything else."""
+    number, on, rest = value.partition(" on ")
+    if not on or not number.startswith("pid ") or not number[4:].isdecimal():
+        return None
+    space = next((at for at, char in enumerate(rest) if char.isspace()), -1)
+    if space == -1:
+        return (int(number[4:]), rest, None, None, None) if rest else None
+    if space < 2 or not rest.startswith(", started ", space - 1) or not rest.endswith(")"):
+        return None
+    host, tail = rest[:space - 1], rest[space + 9:]
+    opened = next((at for at, char in enumerate(tail) if char in "()"), -1)
+    if opened == -1 or tail[opened] != "(":
+        return None
+    started, *more = tail[opened + 1:-1].split(" ")
+    if not started or any(_has_space(word) for word in (started, *more)):
+        return None
+    since = pidns = None
+    if more[:1] == ["boot"] and len(more) >= 2 and _is_since_boot(more[1]):
+        since, more = more[1], more[2:]
+    if more[:1] == ["pidns"] and len(more) == 2 and more[1].isascii() and more[1].isdigit():
+        pidns, more = more[1], []
+    return None if more else (int(number[4:]), host, started, since, pidns)
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text)
+
+
+def _is_since_boot(text: str) -> bool:
+    """Whether ``text`` is a boot and clock ticks since it: ``[0-9a-f]{8}:[0-9]+``."""
+    boot, colon, ticks = text.partition(":")
+    return bool(colon) and is_boot_id(boot) and ticks.isascii() and ticks.isdigit()
 
 
 @record(frozen=True)
@@ -140,15 +173,14 @@ class Owner:
         """The owner an ``OWNER`` property names, in the form :meth:`to_property` writes
         or the older ``HOST PID START`` (``START`` ``-`` when unknown); ``None`` for
         anything else."""
-        match = _OWNER.fullmatch(value.strip())
-        if match:
-            return cls(match.group(2), int(match.group(1)), match.group(3), match.group(4),
-                       match.group(5))
+        found = _read_owner(value.strip())
+        if found:
+            return cls(found[1], found[0], found[2], found[3], found[4])
         parts = value.split()
         if len(parts) not in (3, 4) or not parts[1].isdigit():
             return None
         since = parts[3] if len(parts) == 4 else None
-        if since is not None and not re.fullmatch(r"[0-9a-f]{8}:[0-9]+", since):
+        if since is not None and not _is_since_boot(since):
             return None
         return cls(parts[0], int(parts[1]), None if parts[2] == "-" else parts[2], since)
 

@@ -14,12 +14,16 @@ until something reads their lines one by one: see :class:`OrgFile` and
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 
-from ai_protocols.lean import IGNORECASE, factory, pattern, record
-from ai_protocols.org.syntax import format_property, strip_ending
+from ai_protocols.lean import factory, fold, record
+from ai_protocols.org.syntax import (
+    before_final_newline,
+    format_property,
+    is_planning,
+    strip_ending,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -27,15 +31,111 @@ if TYPE_CHECKING:
 
 __all__ = ["Headline", "OrgFile"]
 
-_HEADLINE = pattern(r"\*+ ")
-_PLANNING = pattern(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
-_DRAWER_OPEN = pattern(r"[ \t]*:PROPERTIES:[ \t]*$", IGNORECASE)
-_DRAWER_END = pattern(r"[ \t]*:END:[ \t]*$", IGNORECASE)
-# Org 9.5 (org-property-drawer-re) wants a space, not a tab, after ":KEY:".
-_PROPERTY = pattern(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
-_TAGS = pattern(r"[ \t]+(:[\w@#%:]+:)[ \t]*$")
-_COOKIE = pattern(r"\[(?:#.|\d*/\d*|\d*%)\]")
-_FOOTNOTE = pattern(r"\[fn:[-_\w]+\]")
+# The lines are read with str methods, not regular expressions (importing re costs half
+# an interpreter's start: docs/performance.md); tests/test_str_readers.py holds each
+# reader to the regular expression it stands for, given in its docstring.
+
+
+def without_cookies(title: str) -> str:
+    """``title`` without its statistics cookies and priority: every
+    ``\\[(?:#.|\\d*/\\d*|\\d*%)\\]`` taken out."""
+    out: list[str] = []
+    kept = 0
+    start = title.find("[")
+    while start != -1:
+        end = _cookie_end(title, start)
+        if end:
+            out.append(title[kept:start])
+            kept = end
+        start = title.find("[", end or start + 1)
+    out.append(title[kept:])
+    return "".join(out)
+
+
+def _cookie_end(title: str, at: int) -> int:
+    """Where the cookie that opens at ``title[at]`` (a ``[``) ends; 0 when none does."""
+    if title[at + 1: at + 2] == "#":
+        return at + 4 if title[at + 2: at + 3] not in ("", "\n") and \
+            title[at + 3: at + 4] == "]" else 0
+    end = at + 1
+    while title[end: end + 1].isdecimal():
+        end += 1
+    if title[end: end + 1] == "/":
+        end += 1
+        while title[end: end + 1].isdecimal():
+            end += 1
+    elif title[end: end + 1] != "%":
+        return 0
+    else:
+        end += 1
+    return end + 1 if title[end: end + 1] == "]" else 0
+
+
+def is_footnote(line: str) -> bool:
+    """Whether a footnote definition starts ``line``: ``\\[fn:[-_\\w]+\\]`` matched."""
+    if not line.startswith("[fn:"):
+        return False
+    end = 4
+    while end < len(line) and (line[end].isalnum() or line[end] in "-_"):
+        end += 1
+    return end > 4 and line[end: end + 1] == "]"
+
+
+def is_headline(text: str, at: int = 0) -> bool:
+    """Whether a headline starts at ``text[at]``: ``\\*+ `` (Org's headline: stars,
+    then a space)."""
+    end = len(text)
+    stop = at
+    while stop < end and text[stop] == "*":
+        stop += 1
+    return at < stop < end and text[stop] == " "
+
+
+def is_drawer_line(line: str, name: str) -> bool:
+    """Whether ``line`` opens or ends a drawer, ``name`` being ``"properties"`` or
+    ``"end"``: ``[ \\t]*:NAME:[ \\t]*$``, ignoring case."""
+    return fold(before_final_newline(line).strip(" \t")) == f":{name}:"
+
+
+def read_property(line: str) -> tuple[str, str | None] | None:
+    """The key and value of a property line, ``[ \\t]*:(\\S+?):(?: (.*?))?[ \\t]*$``
+    (Org 9.5's org-property-drawer-re wants a space, not a tab, after ``:KEY:``), or
+    ``None``. The value is ``None`` when no space follows the key."""
+    body = before_final_newline(line.lstrip(" \t"))
+    if not body.startswith(":") or "\n" in body:
+        return None
+    colon = body.find(":", 2)
+    while colon != -1:
+        key = body[1:colon]
+        if key.split() != [key]:  # white space in it: \S+ goes no further
+            return None
+        rest = body[colon + 1:]
+        if rest.startswith(" "):
+            return key, rest[1:].rstrip(" \t")
+        if not rest.strip(" \t"):
+            return key, None
+        colon = body.find(":", colon + 1)
+    return None
+
+
+def _is_tag_char(char: str) -> bool:
+    return char.isalnum() or char in "_@#%:"  # [\w@#%:]
+
+
+def find_tags(text: str) -> tuple[int, str] | None:
+    """Where the tags that end a headline's text start, and the tags:
+    ``[ \\t]+(:[\\w@#%:]+:)[ \\t]*$``, searched; ``None`` when there are none."""
+    core = before_final_newline(text).rstrip(" \t")
+    if not core.endswith(":"):
+        return None
+    start = len(core)
+    while start and _is_tag_char(core[start - 1]):
+        start -= 1
+    tags = core[start:]
+    if len(tags) < 3 or tags[0] != ":" or tags[-1] != ":" or not start or \
+            core[start - 1] not in " \t":
+        return None
+    return len(core[:start].rstrip(" \t")), tags
 
 
 @record
@@ -58,7 +158,7 @@ class Headline:
     def plain_title(self) -> str:
         """The title without statistics cookies, white space folded, case-folded:
         what a section is recognised by when its CUSTOM_ID is gone."""
-        return " ".join(_COOKIE.sub("", self.raw_title).split()).casefold()
+        return " ".join(without_cookies(self.raw_title).split()).casefold()
 
 
 def _split_headline(rest: str, keywords: frozenset[str]) -> tuple[str | None, tuple[str, ...], str]:
@@ -66,22 +166,30 @@ def _split_headline(rest: str, keywords: frozenset[str]) -> tuple[str | None, tu
     following org-element-headline-parser."""
     text = rest.lstrip(" \t")
     todo = None
-    word = re.match(r"(\S+)(?: |$)", text)
-    if word and word.group(1) in keywords:
-        todo = word.group(1)
-        text = text[word.end():].lstrip(" \t")
-    priority = re.match(r"\[#.\][ \t]*", text)
-    if priority:
-        text = text[priority.end():]
-    comment = re.match(r"COMMENT(?: |$)", text)
-    if comment:
-        text = text[comment.end():]
+    word = text.split(maxsplit=1)[0] if text[:1].strip() else ""
+    if word in keywords and _word_ending(text, word):  # (\S+)(?: |$)
+        todo = word
+        text = text[len(word):].lstrip(" \t")
+    if text.startswith("[#") and text[2:3] not in ("", "\n") and text[3:4] == "]":
+        text = text[4:].lstrip(" \t")  # \[#.\][ \t]*
+    text = text[_word_ending(text, "COMMENT"):]  # COMMENT(?: |$)
     tags: tuple[str, ...] = ()
-    found = _TAGS.search(text)
+    found = find_tags(text)
     if found:
-        tags = tuple(t for t in found.group(1).split(":") if t)
-        text = text[: found.start()]
+        tags = tuple(t for t in found[1].split(":") if t)
+        text = text[: found[0]]
     return todo, tags, text.strip(" \t\n\r")
+
+
+def _word_ending(text: str, word: str) -> int:
+    """Where ``(?:WORD)(?: |$)`` ends when ``text`` starts with ``word`` (not empty)
+    and a space, the end or a final newline follows it; 0 when it does not."""
+    end = len(word)
+    if not word or not text.startswith(word):
+        return 0
+    if end == len(text) or text[end:] == "\n":
+        return end
+    return end + 1 if text[end] == " " else 0
 
 
 def _split_lines(text: str) -> list[str]:
@@ -291,11 +399,11 @@ class OrgFile:
     def _parse(self, text: str) -> None:
         self.todo_keywords = _todo_keywords(text)
         starts = [0]  # the lines before the first headline, then one chunk per headline
-        if _HEADLINE.match(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
+        if is_headline(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
             starts.append(0)
         found = text.find("*")  # one character: a memchr, many times faster than "\n*"
         while found != -1:
-            if found and text[found - 1] == "\n" and _HEADLINE.match(text, found):
+            if found and text[found - 1] == "\n" and is_headline(text, found):
                 starts.append(found)
             found = text.find("*", found + 1)
         ends = [*starts[1:], len(text)]
@@ -335,23 +443,23 @@ class OrgFile:
         todo, tags, raw_title = _split_headline(rest, self.todo_keywords)
         head = _Head(level, rest.strip(), todo, tags, raw_title, 1, None, {})
         line = next(lines, None)
-        if line is not None and _PLANNING.match(line):
+        if line is not None and is_planning(line):
             head.body_start = 2
             line = next(lines, None)
-        if line is None or not _DRAWER_OPEN.match(strip_ending(line, self.newline)):
+        if line is None or not is_drawer_line(strip_ending(line, self.newline), "properties"):
             return head
         properties: dict[str, str] = {}
         for index, line in enumerate(lines, start=head.body_start + 1):
             bare = strip_ending(line, self.newline)
-            if _DRAWER_END.match(bare):
+            if is_drawer_line(bare, "end"):
                 head.drawer = (head.body_start, index)
                 head.properties = properties
                 head.body_start = index + 1
                 return head
-            match = _PROPERTY.match(bare)
-            if not match:
+            found = read_property(bare)
+            if not found:
                 return head
-            properties.setdefault(match.group(1).upper(), (match.group(2) or "").strip())
+            properties.setdefault(found[0].upper(), (found[1] or "").strip())
         return head
 
     def locate(self, index: int, *, at_end: bool = False) -> tuple[_Chunk, int]:
@@ -401,8 +509,8 @@ class OrgFile:
         """Bring the headlines up to date after ``chunk`` changed: shift them, or
         parse again when a headline or a ``#+TODO:`` line was made or unmade."""
         if touches_headline or chunk is self._chunks[0] or \
-                any(_HEADLINE.match(line) for line in added) or \
-                any(_TODO_LINE.search(line) for line in (*added, *removed)):
+                any(is_headline(line) for line in added) or \
+                any(_mentions_todo_line(line) for line in (*added, *removed)):
             self._source = None
             self._parse(self.text)
             return
@@ -463,11 +571,11 @@ class OrgFile:
             return
         start, end = headline.drawer
         for index in range(start + 1, end):
-            match = _PROPERTY.match(self._bare(index))
-            if match and match.group(1).upper() == key.upper():
+            found = read_property(self._bare(index))
+            if found and found[0].upper() == key.upper():
                 line = self.lines[index]
                 indent = line[: len(line) - len(line.lstrip())]
-                self.set_line(index, indent + format_property(match.group(1), value))
+                self.set_line(index, indent + format_property(found[0], value))
                 return
         self.insert(end, [format_property(key, value)])
 
@@ -477,8 +585,8 @@ class OrgFile:
             return
         start, end = headline.drawer
         for index in range(start + 1, end):
-            match = _PROPERTY.match(self._bare(index))
-            if match and match.group(1).upper() == key.upper():
+            found = read_property(self._bare(index))
+            if found and found[0].upper() == key.upper():
                 self._delete_line(index)
                 return
 
@@ -513,7 +621,7 @@ class OrgFile:
         for number, line in enumerate(chunk.lines[local_start: index - base],
                                       start=headline.body_start):
             bare = strip_ending(line, self.newline)
-            if _FOOTNOTE.match(bare) and footnotes is None:
+            if is_footnote(bare) and footnotes is None:
                 footnotes = number
             blank = blank + 1 if not bare.strip() else 0
             if blank >= 2:
@@ -525,7 +633,32 @@ class OrgFile:
         return next(h for h in self.headlines if h.line == line)
 
 
-_TODO_LINE = pattern(r"#\+(?:SEQ_|TYP_)?TODO:(.*)", IGNORECASE)
+def todo_line_value(text: str, at: int) -> int:
+    """Where the value of a ``#+TODO:`` line (or ``#+SEQ_TODO:``, ``#+TYP_TODO:``) that
+    starts at ``text[at]`` begins: ``#\\+(?:SEQ_|TYP_)?TODO:(.*)``, ignoring case,
+    matched there; -1 when there is none."""
+    if not text.startswith("#+", at):
+        return -1
+    at += 2
+    if fold(text[at:at + 4]) in ("seq_", "typ_"):
+        at += 4
+    return at + 5 if fold(text[at:at + 5]) == "todo:" else -1
+
+
+def _mentions_todo_line(line: str) -> bool:
+    """Whether a ``#+TODO:`` line's pattern is found anywhere in ``line``."""
+    at = line.find("#+")
+    while at != -1:
+        if todo_line_value(line, at) != -1:
+            return True
+        at = line.find("#+", at + 1)
+    return False
+
+
+def _keyword(word: str) -> str:
+    """A ``#+TODO:`` word without its ``(key)``: ``\\(.*\\)$`` taken off."""
+    opened = word.find("(")
+    return word[:opened] if word.endswith(")") and -1 < opened < len(word) - 1 else word
 
 
 def _todo_keywords(text: str) -> frozenset[str]:
@@ -533,10 +666,12 @@ def _todo_keywords(text: str) -> frozenset[str]:
     found: set[str] = set()
     at = text.find("#")  # one character: a memchr, where a regular expression crawls
     while at != -1:
-        match = _TODO_LINE.match(text, at) if text.startswith("+", at + 1) else None
+        value = todo_line_value(text, at) if text.startswith("+", at + 1) else -1
         line_start = text.rfind("\n", 0, at) + 1
-        if match and not text[line_start:at].lstrip("\ufeff").strip(" \t"):
-            found.update(re.sub(r"\(.*\)$", "", w) for w in match.group(1).split() if w != "|")
-            at = match.end()
+        if value != -1 and not text[line_start:at].lstrip("\ufeff").strip(" \t"):
+            end = text.find("\n", value)
+            end = len(text) if end == -1 else end
+            found.update(_keyword(w) for w in text[value:end].split() if w != "|")
+            at = end
         at = text.find("#", at + 1)
     return frozenset(found or ("TODO", "DONE"))

@@ -14,13 +14,11 @@ Character"), which :func:`unescape_inline` removes again (no object).
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
-from ai_protocols.lean import IGNORECASE, MULTILINE, pattern, record
+from ai_protocols.lean import IGNORECASE, fold, pattern, record
 
 __all__ = [
-    "PARAGRAPH_SEPARATE",
     "WJ",
     "ZWSP",
     "Entry",
@@ -34,16 +32,20 @@ __all__ = [
     "parse_entries",
     "parse_timestamp",
     "read_text_block",
+    "separates_paragraph",
     "strip_ending",
     "text_lines",
     "unescape_inline",
 ]
 
+# What the hot commands read is read with str methods rather than regular expressions
+# (importing re costs half an interpreter's start: docs/performance.md). Each such
+# reader names in its docstring the regular expression it stands for, and
+# tests/test_str_readers.py holds it to that expression. The regular expressions left
+# here are used only after a str test found the characters they need.
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_TIMESTAMP = pattern(r"\[(\d{4})-(\d\d)-(\d\d) [A-Za-z]{3} (\d\d):(\d\d)\]")
-_DESCRIPTION_TAG = pattern(r"[ \t]::(?:[ \t]|$)")  # "- tag :: text" in Org lists
-_ESCAPE = pattern(r"^([ \t]*)(,*(?:\*|#\+))", MULTILINE)
-_UNESCAPE = pattern(r"^([ \t]*),(,*(?:\*|#\+))", MULTILINE)
+_DIGITS = "0123456789"
+_DIGITS_ONE = tuple(_DIGITS)  # (so that "" is not among them)
 
 #: The zero-width space: Org's escape character for text that would otherwise be
 #: read as Org syntax (the Org manual, "Escape Character").
@@ -82,9 +84,54 @@ _SAFE_LINKS = frozenset({"http", "https", "ftp", "mailto", "file", "doi", "news"
 _LINK_BRACKET = pattern(r"(?<![A-Za-z0-9])(?:https?|ftp|mailto|file|doi|news):[^ \t\n]*?"
                            r"[ \t]*(?=\])", IGNORECASE)
 _LIVE_INLINE = pattern("|".join(_LIVE), IGNORECASE)
-# In a property value only the agenda looks for objects: timestamps, there.
-_LIVE_PROPERTY = pattern(r"\[(?=[0-9])|<(?=[0-9%])")
-_ESCAPES = pattern(f"({ZWSP}|{WJ})(\\1)?")
+# What _LIVE_INLINE needs in a text to match at all (in fold()'s lowercase).
+_LIVE_NEEDS = ("[", "<", "{{", "@@", "** ", "%%(", "rc_", "all_", "clock:", "closed:",
+               "deadline:", "scheduled:", "state ")
+_LINK_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+_-")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ALNUM = _LETTERS | frozenset(_DIGITS)
+
+
+def before_final_newline(line: str) -> str:
+    """``line`` short of one final ``"\\n"``: where a regular expression's ``$`` also
+    matches."""
+    return line[:-1] if line.endswith("\n") else line
+
+
+def _ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more of ``0``-``9`` (``str.isdigit`` also takes ``²``)."""
+    return text.isascii() and text.isdigit()
+
+
+def _own_timestamp_at(value: str, at: int) -> tuple[str, ...] | None:
+    """The year, month, day, hour and minute of ``\\[(\\d{4})-(\\d\\d)-(\\d\\d)
+    [A-Za-z]{3} (\\d\\d):(\\d\\d)\\]`` matched at ``value[at]``, or ``None``."""
+    stamp = value[at:at + 22]
+    if len(stamp) != 22 or stamp[0] != "[" or stamp[5] != "-" or stamp[8] != "-" or \
+            stamp[11] != " " or stamp[15] != " " or stamp[18] != ":" or stamp[21] != "]":
+        return None
+    parts = stamp[1:5], stamp[6:8], stamp[9:11], stamp[16:18], stamp[19:21]
+    day = stamp[12:15]
+    if not "".join(parts).isdecimal() or not (day.isascii() and day.isalpha()):
+        return None
+    return parts
+
+
+#: ASCII digits to 0 and ASCII letters to a: the shape of a timestamp, for one comparison.
+_SHAPE = str.maketrans({**{c: "0" for c in _DIGITS},
+                        **{c: "a" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}})
+
+
+def is_own_timestamp(value: str) -> bool:
+    """Whether ``value`` is one of the tool's own timestamps and nothing else:
+    ``\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\\]``, whole."""
+    return len(value) == 22 and value.isascii() and \
+        value.translate(_SHAPE) == "[0000-00-00 aaa 00:00]"
+
+
+def is_planning(line: str) -> bool:
+    """Whether ``line`` is a planning line: ``[ \\t]*(?:CLOSED|DEADLINE|SCHEDULED):``."""
+    return line.lstrip(" \t").startswith(("CLOSED:", "DEADLINE:", "SCHEDULED:"))
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -99,12 +146,15 @@ def parse_timestamp(value: str) -> datetime | None:
     may have typed (active, date only, ranges, repeaters) goes to orgparse,
     which knows them all. An impossible date gives ``None``, not an error.
     """
-    found = _TIMESTAMP.search(value)
-    if found:
-        try:
-            return datetime(*(int(g) for g in found.groups()))  # type: ignore[arg-type]
-        except ValueError:
-            return None
+    at = value.find("[")
+    while at != -1:
+        found = _own_timestamp_at(value, at)
+        if found:
+            try:
+                return datetime(*(int(g) for g in found))  # type: ignore[arg-type]
+            except ValueError:
+                return None
+        at = value.find("[", at + 1)
     if "[" not in value and "<" not in value:
         return None
     from orgparse.date import OrgDate
@@ -160,10 +210,13 @@ def escape_inline(text: str) -> str:
     find by their text; a word joiner after each ``$`` (no ``$...$`` LaTeX
     fragment). Emphasis, entities and plain URLs stay as written.
     :func:`unescape_inline` gives ``text`` back."""
-    positions = {match.end() for match in _LIVE_INLINE.finditer(text)}
-    positions.update(match.end() for match in _LINK_TYPE.finditer(text)
-                     if match.group(0).lower() not in _SAFE_LINKS)
-    positions.update(match.end() for match in _LINK_BRACKET.finditer(text))
+    folded = fold(text)
+    positions = {match.end() for match in _LIVE_INLINE.finditer(text)} \
+        if any(needed in folded for needed in _LIVE_NEEDS) else set()
+    positions.update(end for start, end in link_types(text)
+                     if text[start:end].lower() not in _SAFE_LINKS)
+    if "]" in text:
+        positions.update(match.end() for match in _LINK_BRACKET.finditer(text))
     joins = {index + 1 for index, char in enumerate(text) if char == "$"}
     return _insert_escapes(text, positions, joins)
 
@@ -174,7 +227,10 @@ def escape_property(text: str) -> str:
     ``<`` or ``[`` that could open one, and around the value when it starts or
     ends in white space, which Org would strip. :func:`unescape_inline` gives
     ``text`` back."""
-    positions = {match.end() for match in _LIVE_PROPERTY.finditer(text)}
+    # \[(?=[0-9])|<(?=[0-9%])
+    positions = {at + 1 for at, char in enumerate(text)
+                 if (char == "[" and text[at + 1: at + 2] in _DIGITS_ONE) or
+                 (char == "<" and text[at + 1: at + 2] in (*_DIGITS_ONE, "%"))}
     if text[:1].isspace():
         positions.add(0)
     if text[-1:].isspace():
@@ -198,7 +254,47 @@ def unescape_inline(text: str) -> str:
     it is.)"""
     if ZWSP not in text and WJ not in text:
         return text
-    return _ESCAPES.sub(lambda m: m.group(2) or "", text)
+    out: list[str] = []  # (ZWSP|WJ)(\1)? each replaced by its second one, if any
+    at, end = 0, len(text)
+    while at < end:
+        char = text[at]
+        if char not in (ZWSP, WJ):
+            out.append(char)
+        elif text[at + 1: at + 2] == char:
+            out.append(char)
+            at += 1
+        at += 1
+    return "".join(out)
+
+
+def link_types(text: str) -> list[tuple[int, int]]:
+    """Where each ``type:path`` link's type is in ``text``: the spans that
+    ``(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:[^ \\t\\n])`` finds."""
+    found: list[tuple[int, int]] = []
+    colon = text.find(":")
+    while colon != -1:
+        if colon + 1 < len(text) and text[colon + 1] not in " \t\n":
+            run = colon
+            while run and text[run - 1] in _LINK_CHARS:
+                run -= 1
+            for start in range(run, colon):
+                if text[start] in _LETTERS and (start == 0 or text[start - 1] not in _ALNUM):
+                    found.append((start, colon))
+                    break
+        colon = text.find(":", colon + 1)
+    return found
+
+
+def has_description_tag(text: str) -> bool:
+    """Whether ``text`` holds a description list's separator, ``[ \\t]::(?:[ \\t]|$)``
+    (``- tag :: text`` in Org lists)."""
+    at = text.find("::")
+    while at != -1:
+        if at and text[at - 1] in " \t" and (
+                text[at + 2: at + 3] in ("", " ", "\t") or text[at + 2:] == "\n"):
+            return True
+        at = text.find("::", at + 1)
+    return False
 
 
 def fits_inline(text: str) -> bool:
@@ -211,19 +307,62 @@ def fits_inline(text: str) -> bool:
     return (
         bool(text)
         and text == text.strip()
-        and not _DESCRIPTION_TAG.search(f" {text}")
+        and not has_description_tag(f" {text}")
         and not any(ch < " " or ch == "\x7f" for ch in text)
     )
 
 
 # Lines that start an element other than a paragraph, after Org 9.5's
 # org-element-paragraph-separate (without its "$" for blank lines).
-PARAGRAPH_SEPARATE = pattern(
+_PARAGRAPH_SEPARATE = pattern(
     r"\*+ |\[fn:[-_\w]+\]|%%\(|[ \t]*(?:\||\+(?:-+\+)+[ \t]*$|#(?: |$|\+(?:BEGIN_\S+|\S+"
     r"(?:\[.*\])?:[ \t]*))|:(?: |$|[-_\w]+:[ \t]*$)|-{5,}[ \t]*$|\\begin\{[A-Za-z0-9*]+\}"
     r"|CLOCK:|(?:[-+*]|[0-9]+[.)])(?:[ \t]|$))",
     IGNORECASE,
 )
+
+
+# The first characters (after spaces and tabs) of what _PARAGRAPH_SEPARATE matches.
+_SEPARATE_LEADS = frozenset("*[%|+#:-\\cC" + _DIGITS)
+
+
+def separates_paragraph(line: str) -> bool:
+    """Whether ``line`` starts an element other than a paragraph (a headline, an item, a
+    table, a keyword, a drawer, a block, a footnote...): Org 9.5's
+    org-element-paragraph-separate, matched at its start. Items and ordinary text are
+    told with str methods; the rarer elements with the regular expression."""
+    bare = line.lstrip(" \t")
+    lead = bare[:1]
+    if not lead or lead not in _SEPARATE_LEADS:
+        return False
+    if lead in "-+*" and (bare[1:2] in ("", " ", "\t") or bare[1:] == "\n"):
+        return True  # a bullet (or a headline's stars)
+    if lead in _DIGITS:  # only [0-9]+[.)](?:[ \t]|$) starts with a digit
+        digits = len(bare) - len(bare.lstrip(_DIGITS))
+        return bare[digits: digits + 1] in (".", ")") and (
+            bare[digits + 1: digits + 2] in ("", " ", "\t") or bare[digits + 1:] == "\n")
+    if lead in "cC":  # only CLOCK: does
+        return fold(bare[:6]) == "clock:"
+    if lead == "|":  # a table
+        return True
+    after = bare[1:]
+    if lead in "#:" and (after[:1] == " " or after in ("", "\n")):
+        return True  # a comment; a fixed-width line
+    if lead == ":":  # :(?: |$|[-_\w]+:[ \t]*$), a drawer
+        name = before_final_newline(after).rstrip(" \t")
+        return len(name) > 1 and name[-1] == ":" and \
+            all(char.isalnum() or char in "-_" for char in name[:-1])
+    if lead == "#":  # #\+(?:BEGIN_\S+|\S+(?:\[.*\])?:[ \t]*), a keyword or a block
+        if after[:1] != "+":
+            return False
+        if fold(after[1:7]) == "begin_" and after[7:8].strip():
+            return True
+        word = after[1:].split(maxsplit=1)[0] if after[1:2].strip() else ""
+        if ":" in word[1:]:
+            return True
+        if "[" not in after or "]:" not in after:
+            return False
+    return _PARAGRAPH_SEPARATE.match(line) is not None
 
 
 def fits_paragraph(text: str) -> bool:
@@ -235,8 +374,8 @@ def fits_paragraph(text: str) -> bool:
     return (
         fits_inline(text)
         and (text[0].isalnum() or text[0] in "(\"'")
-        and not PARAGRAPH_SEPARATE.match(text)
-        and not re.match(r"(?:CLOSED|DEADLINE|SCHEDULED):", text)
+        and not separates_paragraph(text)
+        and not is_planning(text)
     )
 
 
@@ -245,9 +384,26 @@ def example_block(text: str, indent: str) -> list[str]:
     made inert (:func:`escape_inline`) for what reads an example block's text all
     the same: the agenda's timestamp ranges and diary sexps, its log view, the
     clock. :func:`read_text_block` gives ``text`` back."""
-    escaped = _ESCAPE.sub(r"\1,\2", escape_inline(text))
-    body = [(indent + line) if line else "" for line in escaped.split("\n")]
+    body = [(indent + line) if line else ""
+            for line in (_comma_escaped(line) for line in escape_inline(text).split("\n"))]
     return [f"{indent}#+begin_example", *body, f"{indent}#+end_example"]
+
+
+def _comma_escaped(line: str) -> str:
+    """``line`` with Org's comma escape: ``^([ \\t]*)(,*(?:\\*|#\\+))`` becomes ``\\1,\\2``."""
+    bare = line.lstrip(" \t")
+    if not bare.lstrip(",").startswith(("*", "#+")):
+        return line
+    return f"{line[:len(line) - len(bare)]},{bare}"
+
+
+def _comma_unescaped(line: str) -> str:
+    """``line`` without Org's comma escape: ``^([ \\t]*),(,*(?:\\*|#\\+))`` becomes
+    ``\\1\\2``."""
+    bare = line.lstrip(" \t")
+    if not bare.startswith(",") or not bare.lstrip(",").startswith(("*", "#+")):
+        return line
+    return line[:len(line) - len(bare)] + bare[1:]
 
 
 def text_lines(text: str) -> list[str]:
@@ -289,7 +445,7 @@ def read_text_block(lines: list[str], start: int, indent: str,
     for index in range(start + 1, len(lines)):
         line = strip_ending(lines[index], newline)
         if line == end_marker:
-            text = unescape_inline(_UNESCAPE.sub(r"\1\2", "\n".join(body)))
+            text = unescape_inline("\n".join(_comma_unescaped(line) for line in body))
             return text, index + 1
         body.append(line[len(indent):] if line.startswith(indent) else line.lstrip(" "))
     return None
@@ -326,35 +482,37 @@ class Entry:
         return data
 
 
-_BLOCK_BEGIN = pattern(r"[ \t]*#\+begin_(\S+)", IGNORECASE)
 # Blocks whose contents Org does not parse into elements: no item is inside.
 _RAW_BLOCKS = frozenset({"example", "src", "export", "comment", "verse"})
-_LATEX_BEGIN = pattern(r"[ \t]*\\begin\{([A-Za-z0-9*]+)\}")
-# org-list-full-item-re: the bullet (a "*" only when indented), an optional
-# counter, an optional checkbox (matched ignoring case, as Org does: "[x]" is
-# taken but is no checkbox).
-_BULLET = pattern(r"([ \t]*)(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$)")
-_COUNTER = pattern(r"\[@(?:start:)?(?:[0-9]+|[A-Za-z])\][ \t]*")
-_CHECKBOX = pattern(r"\[([ xX-])\](?:[ \t]+|$)")
-# org-element's timestamp object at the start of the item's text: an inactive
-# timestamp (org-ts-regexp-both, closed by the first "]" or ">"), or a range.
-_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [^\]>\n]*)?[\]>]"
-_STAMP_START = pattern(rf"\[{_DATE}(?:--[<\[]{_DATE})?")
-# org-ts-regexp0: the date, an optional day name, an optional time.
-_STAMP_PARTS = pattern(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\]+0-9>\r\n -]+)?"
-                          r"(?: +([0-9]{1,2}):([0-9]{2}))?")
+# The characters org-ts-regexp0's day name cannot hold: [^\]+0-9>\r\n -].
+_NOT_DAY_NAME = frozenset("]+0123456789>\r\n -")
+_LATEX_NAME = _ALNUM | {"*"}
 
 
-def _stamp_time(stamp: str) -> datetime | None:
-    """When ``stamp`` (an Org timestamp) starts, as org-parse-time-string reads it."""
-    parts = _STAMP_PARTS.search(stamp)
-    if parts is None:
+def _block_name(line: str) -> str | None:
+    """The name of the block that ``line`` begins: ``[ \\t]*#\\+begin_(\\S+)``, ignoring
+    case, matched; ``None`` when it begins none."""
+    bare = line.lstrip(" \t")
+    if not bare.startswith("#+") or fold(bare[2:8]) != "begin_" or not bare[8:9].strip():
         return None
-    year, month, day, hour, minute = parts.groups()
-    try:
-        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
-    except ValueError:
+    return bare[8:].split(maxsplit=1)[0]
+
+
+def _latex_name(line: str) -> str | None:
+    """The environment that ``line`` begins: ``[ \\t]*\\\\begin\\{([A-Za-z0-9*]+)\\}``
+    matched; ``None`` when it begins none."""
+    bare = line.lstrip(" \t")
+    close = bare.find("}", 7)
+    if not bare.startswith("\\begin{") or close == -1:
         return None
+    name = bare[7:close]
+    return name if name and all(char in _LATEX_NAME for char in name) else None
+
+
+def _closes(line: str, marker: str) -> bool:
+    """Whether ``line`` is ``marker`` alone on its line, with spaces and tabs around it:
+    ``[ \\t]*MARKER[ \\t]*$``."""
+    return before_final_newline(line).strip(" \t") == marker
 
 
 def _past_block(lines: list[str], index: int, end: int, line: str,
@@ -363,48 +521,174 @@ def _past_block(lines: list[str], index: int, end: int, line: str,
     at ``index`` (nothing in it is an item for Emacs), or ``None`` when none opens
     there or it is never closed. Other blocks and drawers hold elements: their items
     are items."""
-    opened = _BLOCK_BEGIN.match(line)
-    if opened and opened.group(1).lower() in _RAW_BLOCKS:
-        closing = re.compile(rf"[ \t]*#\+end_{re.escape(opened.group(1))}[ \t]*$",
-                             re.IGNORECASE)
+    name = _block_name(line)
+    if name is not None and name.lower() in _RAW_BLOCKS:
+        if name.isascii():  # [ \t]*#\+end_NAME[ \t]*$, ignoring case
+            marker = f"#+end_{name.lower()}"
+
+            def closing(text: str) -> bool:
+                return fold(before_final_newline(text).strip(" \t")) == marker
+        else:  # a name that only looks like example, src...: re's rule of case
+            import re
+
+            closing = re.compile(rf"[ \t]*#\+end_{re.escape(name)}[ \t]*$",
+                                 re.IGNORECASE).match  # type: ignore[assignment]
     else:
-        latex = _LATEX_BEGIN.match(line)
-        if not latex:
+        latex = _latex_name(line)
+        if latex is None:
             return None
-        closing = re.compile(rf"[ \t]*\\end\{{{re.escape(latex.group(1))}\}}[ \t]*$")
+
+        def closing(text: str) -> bool:
+            return _closes(text, f"\\end{{{latex}}}")
     for later in range(index + 1, end):
-        if closing.match(strip_ending(lines[later], newline)):
+        if closing(strip_ending(lines[later], newline)):
             return later + 1
     return None
+
+
+def _bullet(line: str) -> tuple[int, int] | None:
+    """The width of the indentation before a list item's bullet, and where the text after
+    it starts: ``([ \\t]*)(?:[-+*]|[0-9]+[.)])(?:[ \\t]+|$)`` matched; ``None`` when
+    ``line`` is no item."""
+    bare = line.lstrip(" \t")
+    width = len(line) - len(bare)
+    if bare[:1] in ("-", "+", "*"):
+        at = width + 1
+    else:
+        digits = len(bare) - len(bare.lstrip(_DIGITS))
+        if not digits or bare[digits: digits + 1] not in (".", ")"):
+            return None
+        at = width + digits + 1
+    rest = line[at:]
+    spaces = len(rest) - len(rest.lstrip(" \t"))
+    if spaces:
+        return width, at + spaces
+    return (width, at) if rest in ("", "\n") else None
+
+
+def _counter_end(line: str, at: int) -> int:
+    """Where the text goes on after the counter at ``line[at]``,
+    ``\\[@(?:start:)?(?:[0-9]+|[A-Za-z])\\][ \\t]*``, if there is one (else ``at``)."""
+    if not line.startswith("[@", at):
+        return at
+    start = at + 2 + (6 if line.startswith("start:", at + 2) else 0)
+    rest = line[start:]
+    digits = len(rest) - len(rest.lstrip(_DIGITS))
+    if not digits and rest[:1] in _LETTERS:
+        digits = 1
+    if not digits or rest[digits: digits + 1] != "]":
+        return at
+    after = rest[digits + 1:]
+    return start + digits + 1 + len(after) - len(after.lstrip(" \t"))
+
+
+def _checkbox(line: str, at: int) -> tuple[str, int] | None:
+    """The mark in the checkbox at ``line[at]`` and where the text after it starts:
+    ``\\[([ xX-])\\](?:[ \\t]+|$)`` matched; ``None`` when there is none."""
+    mark = line[at + 1: at + 2]
+    if not line.startswith("[", at) or mark not in (" ", "x", "X", "-") or \
+            line[at + 2: at + 3] != "]":
+        return None
+    rest = line[at + 3:]
+    spaces = len(rest) - len(rest.lstrip(" \t"))
+    if spaces or rest in ("", "\n"):
+        return mark, at + 3 + spaces
+    return None
+
+
+def _date_end(line: str, at: int) -> int:
+    """Where the date at ``line[at]`` ends: org-element's timestamp up to its first ``]``
+    or ``>``, ``[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [^\\]>\\n]*)?[\\]>]``; -1 when there is none."""
+    date = line[at: at + 10]
+    if len(date) != 10 or date[4] != "-" or date[7] != "-" or \
+            not _ascii_digits(date[:4] + date[5:7] + date[8:]):
+        return -1
+    at += 10
+    after = line[at: at + 1]
+    if after in ("]", ">"):
+        return at + 1
+    if after != " ":
+        return -1
+    end = len(line)
+    for char in "]>\n":  # the first of them
+        found = line.find(char, at, end)
+        end = end if found == -1 else found
+    return end + 1 if end < len(line) and line[end] != "\n" else -1
+
+
+def _stamp_end(line: str, at: int) -> int:
+    """Where the inactive timestamp (or range) at ``line[at]`` ends:
+    ``\\[DATE(?:--[<\\[]DATE)?`` (DATE as in :func:`_date_end`); -1 when there is none."""
+    if not line.startswith("[", at):
+        return -1
+    end = _date_end(line, at + 1)
+    if end != -1 and line.startswith(("--<", "--["), end):
+        later = _date_end(line, end + 3)
+        end = later if later != -1 else end
+    return end
+
+
+def _stamp_time(stamp: str) -> datetime | None:
+    """When ``stamp`` (an Org timestamp as :func:`_stamp_end` finds them: ``[`` and a
+    date first) starts, as org-parse-time-string reads it: the first match of
+    org-ts-regexp0, ``([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\\]+0-9>\\r\\n -]+)?``
+    ``(?: +([0-9]{1,2}):([0-9]{2}))?``."""
+    year, month, day = stamp[1:5], stamp[6:8], stamp[9:11]
+    if is_own_timestamp(stamp):  # the tool's own form, by far the most common
+        try:
+            return datetime(int(year), int(month), int(day), int(stamp[16:18]),
+                            int(stamp[19:21]))
+        except ValueError:
+            return None
+    at = 11
+    spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
+    name = spaces
+    while at + name < len(stamp) and stamp[at + name] not in _NOT_DAY_NAME:
+        name += 1
+    if spaces and name > spaces:  # a day name
+        at += name
+    spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
+    rest = stamp[at + spaces:]
+    digits = min(len(rest) - len(rest.lstrip(_DIGITS)), 2)
+    hour = minute = "0"
+    if spaces and digits and rest[digits: digits + 1] == ":" and \
+            len(rest[digits + 1: digits + 3]) == 2 and _ascii_digits(rest[digits + 1: digits + 3]):
+        hour, minute = rest[:digits], rest[digits + 1: digits + 3]
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute))
+    except ValueError:
+        return None
 
 
 def _item(line: str) -> tuple[int, bool | None, int | None, str | None, str] | None:
     """An entry on ``line``: its indentation, checkbox (``None``: none), the checkbox's
     column, the leading inactive timestamp and the text after both; ``None`` when the
     line is no item, or an item with neither a checkbox nor a leading timestamp."""
-    bullet = _BULLET.match(line)
+    if line.startswith("- ["):  # the tool's own items first: "- [STAMP] " and "- [ ] [STAMP] "
+        if is_own_timestamp(line[2:24]) and not line.startswith("--", 24):
+            return 0, None, None, line[2:24], line[24:].strip(" \t")
+        if line[3:6] in ("X] ", " ] ", "-] ") and is_own_timestamp(line[6:28]) and \
+                not line.startswith("--", 28):
+            return 0, line[3] == "X", 2, line[6:28], line[28:].strip(" \t")
+    bullet = _bullet(line)
     if not bullet or (line.startswith("*")):
         return None
-    at = bullet.end()
-    counter = _COUNTER.match(line, at)
-    if counter:
-        at = counter.end()
+    width, at = bullet
+    if line.startswith("[@", at):
+        at = _counter_end(line, at)
     done: bool | None = None
     box: int | None = None
-    checkbox = _CHECKBOX.match(line, at)
+    checkbox = _checkbox(line, at) if line[at + 2: at + 3] == "]" else None
     if checkbox:
-        if checkbox.group(1) != "x":  # Org takes "[x]" as the place of a box, but no box
-            done, box = checkbox.group(1) == "X", at
-        at = checkbox.end()
-    stamp = _STAMP_START.match(line, at)
-    if box is None and stamp is None:
+        if checkbox[0] != "x":  # Org takes "[x]" as the place of a box, but no box
+            done, box = checkbox[0] == "X", at
+        at = checkbox[1]
+    stamp_end = _stamp_end(line, at)
+    if box is None and stamp_end == -1:
         return None
-    rest = line[stamp.end():] if stamp else line[at:]
-    return (len(bullet.group(1)), done, box, stamp.group(0) if stamp else None,
-            rest.strip(" \t"))
-
-
-_PLANNING = pattern(r"(?:CLOSED|DEADLINE|SCHEDULED):")
+    stamp = line[at:stamp_end] if stamp_end != -1 else None
+    rest = line[stamp_end:] if stamp else line[at:]
+    return width, done, box, stamp, rest.strip(" \t")
 
 
 def _continued(lines: list[str], index: int, end: int, width: int,
@@ -421,8 +705,8 @@ def _continued(lines: list[str], index: int, end: int, width: int,
         if not bare and index + 1 < end:  # one blank line may part its paragraphs
             line = strip_ending(lines[index + 1], newline)
             bare, gap = line.lstrip(" \t"), 1
-        if not bare or len(line) - len(bare) <= width or PARAGRAPH_SEPARATE.match(bare) or \
-                _PLANNING.match(bare):
+        if not bare or len(line) - len(bare) <= width or separates_paragraph(bare) or \
+                is_planning(bare):
             break
         more += [""] * gap + [unescape_inline(bare.rstrip(" \t"))]
         index += 1 + gap

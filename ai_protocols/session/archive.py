@@ -24,7 +24,6 @@ from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name
 from ai_protocols.session.text import slugify
 from ai_protocols.session.transaction import SessionEdit
-from ai_protocols.storage import archive_index
 from ai_protocols.storage import files as storage
 
 __all__ = ["PATH_MAX", "archive_lock", "archive_to", "record", "refuse_unsafe_archive"]
@@ -109,5 +108,7 @@ def archive_to(edit: SessionEdit, root: Path, sessions_dir: Path, *,
 def record(ai_dir: Path, sessions_dir: Path, target: Path) -> None:
     """Add the archive ``target`` to the archive index (best effort: a cache). Call
     holding the archive lock, once the transaction that wrote it is over."""
+    from ai_protocols.storage import archive_index  # (with json: only once archived)
+
     archive_index.record_archive(ai_dir, sessions_dir, target,
                                  lambda path: read_info(path, "archived"))

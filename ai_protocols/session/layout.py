@@ -8,15 +8,13 @@ holds the locks and does the file I/O.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import pattern
+from ai_protocols.lean import fold
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import (
-    PARAGRAPH_SEPARATE,
     Entry,
     entry_lines,
     escape_headline,
@@ -24,9 +22,11 @@ from ai_protocols.org.syntax import (
     escape_property,
     format_property,
     format_timestamp,
+    is_own_timestamp,
     parse_entries,
     parse_timestamp,
     read_text_block,
+    separates_paragraph,
     strip_ending,
     text_lines,
     unescape_inline,
@@ -71,12 +71,40 @@ EXPORT_OPTIONS = "^:{} toc:nil num:nil author:nil"
 _OPENING = ("start", "resumed", "adopted")
 _EPOCH = datetime(1, 1, 1)
 _SECTION_KIND_NAMES = frozenset(k.kind for k in SECTION_KINDS)
-_OWN_TIMESTAMP = pattern(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\]")
-# "done: Progress item of 2026-11-22 Sun 09:05": the Log names the item it ticked
-# by its section and timestamp, not by its text, which is in the file once.
-_DONE_REFERENCE = pattern(r"done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\]>]*)")
-# ... or, for an item without a timestamp (a person's), by its text's preview.
-_DONE_BY_TEXT = pattern(r'done: (.+?) item "(.*)"')
+
+
+def _done_reference(text: str) -> tuple[str, str] | None:
+    """The section and timestamp by which a Log line names the item it ticked ("done:
+    Progress item of 2026-11-22 Sun 09:05": not by its text, which is in the file
+    once): ``done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\\]>]*)``, whole."""
+    for title, rest in _done_splits(text, " item of "):
+        date = rest[:10]
+        if len(date) == 10 and date[4] == date[7] == "-" and date.replace("-", "", 2).isascii() \
+                and date.replace("-", "", 2).isdigit() and "]" not in rest and ">" not in rest:
+            return title, rest
+    return None
+
+
+def _done_by_text(text: str) -> tuple[str, str] | None:
+    """... or, for an item without a timestamp (a person's), by its text's preview:
+    ``done: (.+?) item "(.*)"``, whole."""
+    for title, rest in _done_splits(text, ' item "'):
+        if rest.endswith('"') and "\n" not in rest:
+            return title, rest[:-1]
+    return None
+
+
+def _done_splits(text: str, middle: str) -> list[tuple[str, str]]:
+    """``text``'s ``done: TITLE{middle}REST`` readings, the shortest title first (a
+    title holds no line break)."""
+    if not text.startswith("done: "):
+        return []
+    found = []
+    at = text.find(middle, 7)
+    while at != -1 and "\n" not in text[6:at]:
+        found.append((text[6:at], text[at + len(middle):]))
+        at = text.find(middle, at + 1)
+    return found
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -129,11 +157,11 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
     block = read_text_block(lines, probe, "", doc.newline)
     if block is not None and block[1] <= section.body_end:
         return probe, block[1], block[0]
-    if PARAGRAPH_SEPARATE.match(strip_ending(lines[probe], doc.newline).lstrip("\ufeff")):
+    if separates_paragraph(strip_ending(lines[probe], doc.newline).lstrip("\ufeff")):
         return start, start, ""
     end = probe + 1
     while end < section.body_end and lines[end].strip() and \
-            not PARAGRAPH_SEPARATE.match(strip_ending(lines[end], doc.newline)):
+            not separates_paragraph(strip_ending(lines[end], doc.newline)):
         end += 1
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
 
@@ -142,13 +170,20 @@ def _after_drawers(doc: OrgFile, section: Headline) -> int:
     """The first line after the drawers (LOGBOOK and the like) that open a section."""
     index = section.body_start
     while index < section.body_end and \
-            re.fullmatch(r"[ \t]*:[-_\w]+:[ \t]*", strip_ending(doc.lines[index], doc.newline)):
-        close = next((i for i in range(index + 1, section.body_end) if re.fullmatch(
-            r"[ \t]*:END:[ \t]*", strip_ending(doc.lines[i], doc.newline), re.IGNORECASE)), None)
+            _opens_drawer(strip_ending(doc.lines[index], doc.newline)):
+        close = next((i for i in range(index + 1, section.body_end) if fold(
+            strip_ending(doc.lines[i], doc.newline).strip(" \t")) == ":end:"), None)
         if close is None:
             break
         index = close + 1
     return index
+
+
+def _opens_drawer(line: str) -> bool:
+    """Whether ``line`` opens a drawer: ``[ \\t]*:[-_\\w]+:[ \\t]*``, whole."""
+    name = line.strip(" \t")
+    return len(name) > 2 and name[0] == name[-1] == ":" and \
+        all(char.isalnum() or char in "-_" for char in name[1:-1])
 
 
 def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
@@ -163,7 +198,7 @@ def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
 def _count(value: str) -> int:
     """A count a property holds: ASCII digits (``str.isdigit`` also takes ``²``, which
     ``int`` refuses), at most nine of them; 0 for anything else."""
-    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
+    return int(value) if len(value) <= 9 and value.isascii() and value.isdigit() else 0
 
 
 def _properties(headline: Headline) -> dict[str, str]:
@@ -309,14 +344,14 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     events: list[Entry] = []
     for entry in logged:
         text = entry.text
-        reference = _DONE_REFERENCE.fullmatch(text)
-        by_text = _DONE_BY_TEXT.fullmatch(text)
+        reference = _done_reference(text)
+        by_text = _done_by_text(text) if reference is None else None
         if reference:
-            candidates = ticked.get((reference.group(1), f"[{reference.group(2)}]"))
+            candidates = ticked.get((reference[0], f"[{reference[1]}]"))
             if candidates:
                 text = f"done: {preview(candidates.pop(0).text)}".rstrip()
         elif by_text:
-            text = f"done: {by_text.group(2)}"
+            text = f"done: {by_text[1]}"
         events.append(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
     merged: list[Entry] = []
     at = 0
@@ -352,7 +387,7 @@ def property_value(value: str) -> str:
     """``value`` as written into a property drawer: one of the tool's own timestamps
     as it is, any other text made inert (:func:`~ai_protocols.org.syntax.escape_property`:
     the agenda finds no timestamp in it, and its white space stays)."""
-    return value if _OWN_TIMESTAMP.fullmatch(value) else escape_property(value)
+    return value if is_own_timestamp(value) else escape_property(value)
 
 
 def new_session_text(*, agent_id: str | None, host: str, title: str | None,
@@ -443,7 +478,7 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     assert item.box is not None  # open items have a box
     line = strip_ending(doc.lines[item.line], doc.newline)
     doc.set_line(item.line, line[:item.box] + "[X]" + line[item.box + 3:])
-    if item.stamp and _DONE_REFERENCE.fullmatch(f"done: {title} item of {item.stamp[1:-1]}"):
+    if item.stamp and _done_reference(f"done: {title} item of {item.stamp[1:-1]}"):
         return item.text, f"done: {title} item of {item.stamp[1:-1]}"
     return item.text, f'done: {title} item "{preview(item.text)}"'
 

@@ -7,7 +7,6 @@ Every check runs before anything is written, so refused input changes nothing.
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 
 from ai_protocols.errors import InvalidText
@@ -49,7 +48,8 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
     most = limit if limit is not None else MAX_LINE_TEXT if one_line else MAX_TEXT
     if len(text) > most:
         raise InvalidText(field_name, text, f"it is longer than {most:,} characters")
-    if field_name == "summary" and _OPENER.search(text.replace("\r", "")):
+    if field_name == "summary" and ("<<<<<<<" in text or ">>>>>>>" in text) and \
+            _OPENER.search(text.replace("\r", "")):
         # The summary is the one text written at the start of a line: such a line
         # would make the session file read as one with an unresolved merge.
         raise InvalidText(field_name, text, "a line of it starts with <<<<<<< or >>>>>>>, "
@@ -111,7 +111,9 @@ def slugify(description: str) -> str:
     one line of at most :data:`MAX_LINE_TEXT` characters, or has no letter or digit.
     """
     check_text("description", description, one_line=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", _ascii(description).lower()).strip("-")
+    # [^a-z0-9]+ to "-", none at either end
+    slug = "-".join("".join(char if char in _SLUG_CHARS else " "
+                            for char in _ascii(description).lower()).split())
     if not slug:  # letters anyascii writes as nothing (an Arabic alif, say): their numbers
         slug = "-".join(f"u{ord(c):04x}" for c in description if c.isalnum())
     if not slug:
@@ -137,9 +139,16 @@ def _ascii(text: str) -> str:
     return "".join(out)
 
 
+#: What a slug is made of.
+_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+#: The control characters [\x00-\x1f\x7f], to a space.
+_CONTROLS = {code: " " for code in (*range(32), 127)}
+
+
 def preview(text: str, limit: int = 100) -> str:
     """A one-line, structure-free preview of ``text`` for the Log section."""
     line = next((ln for ln in text.split("\n") if ln.strip()), "")
-    line = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", line).split())
-    line = re.sub(r"(?:^| )::(?= |$)", " :", line).strip()  # not a description-list tag
+    line = " ".join(line.translate(_CONTROLS).split())
+    # no description-list tag: (?:^| )::(?= |$) becomes " :"
+    line = " ".join(":" if word == "::" else word for word in line.split(" "))
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
