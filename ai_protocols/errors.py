@@ -48,7 +48,10 @@ __all__ = [
 def _show(value: str | bytes, limit: int = 60) -> str:
     """A short, printable rendering of user input for an error message."""
     text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    try:  # bytes that were not UTF-8, carried as lone surrogates (PEP 383), as \xNN
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # another lone surrogate (the Python API lets one in): \uNNNN
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     shown = repr(text[:limit])
     return shown + (f"... ({len(text)} characters)" if len(text) > limit else "")
 

@@ -67,3 +67,19 @@ def test_exit_codes_are_distinct_per_kind_of_failure() -> None:
     assert codes["NotAGitRepository"] == codes["GitFailed"] == 14
     assert codes["CheckpointRefused"] == 15 and codes["CheckpointNotFound"] == 5
     assert all(code >= 3 for code in codes.values())
+
+
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.text(st.one_of(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+                         st.characters(blacklist_categories=())), max_size=80))
+@example("a\ud800")
+def test_an_error_about_any_text_can_be_shown(text: str) -> None:
+    """A lone surrogate such as ``"\\ud800"`` (the Python API lets one in) once made the
+    message itself raise UnicodeEncodeError. Every str an error quotes is shown, and
+    shown as one line of printable UTF-8."""
+    message = str(_errors.InvalidText("progress", text, "it is not valid UTF-8"))
+    message.encode("utf-8")
+    assert "\n" not in message and "\ud800" not in message
