@@ -25,7 +25,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from typing import overload
 
-__all__ = ["Headline", "OrgFile"]
+__all__ = ["Headline", "OrgFile", "first_headline_properties"]
 
 _HEADLINE = pattern(r"\*+ ")
 _PLANNING = pattern(r"[ \t]*(?:CLOSED|DEADLINE|SCHEDULED):")
@@ -258,6 +258,64 @@ class _LineView(Sequence[str]):
         return chunk.lines[local]
 
 
+def _newline_of(text: str) -> str:
+    """The file's line ending: Emacs decodes a file as DOS only when every line ends in
+    CRLF; in a mixed file a carriage return is part of its line, as it is here."""
+    if "\r" in text:
+        lines_ending = text.count("\n")
+        return "\r\n" if lines_ending and text.count("\r\n") == lines_ending else "\n"
+    return "\n"
+
+
+def first_headline_properties(text: str) -> dict[str, str] | None:
+    """``OrgFile(text).headlines[0].properties`` (the first headline's property drawer,
+    keys upper-cased), read without parsing the rest of ``text``; ``None`` when it has
+    no headline. What ``list`` reads of each of 100,000 archives: the rules are
+    :class:`OrgFile`'s own (its :meth:`~OrgFile._read_head`), with none of its
+    bookkeeping."""
+    if _HEADLINE.match(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
+        start = 0
+    else:
+        found = text.find("\n*")  # (a head is short: no need for memchr)
+        while found != -1 and not _HEADLINE.match(text, found + 1):
+            found = text.find("\n*", found + 1)
+        if found == -1:
+            return None
+        start = found + 1
+    plain = _plain_drawer(text, start) if "\r" not in text else None
+    if plain is not None:
+        return plain
+    doc = OrgFile.__new__(OrgFile)
+    doc.newline = _newline_of(text)
+    doc.todo_keywords = frozenset()  # (they change a headline's title, never its drawer)
+    return doc._read_head(_Chunk(text, start, len(text)), first_line=start == 0).properties
+
+
+def _plain_drawer(text: str, start: int) -> dict[str, str] | None:
+    """The property drawer of the headline at ``text[start]`` when it is as the tool
+    writes one (``:PROPERTIES:`` on the next line, then ``:KEY: value`` lines, a key of
+    letters, digits and ``_``, then ``:END:``, all at the start of their lines), read
+    with ``str`` methods; ``None`` for any other form, which
+    :meth:`OrgFile._read_head` reads (``tests/test_big_files.py`` holds the two equal)."""
+    first = text.find("\n", start) + 1
+    if not first or not text.startswith(":PROPERTIES:\n", first):
+        return None
+    body = first + len(":PROPERTIES:\n")
+    end = text.find("\n:END:\n", body - 1)
+    if end < 0:
+        return None
+    properties: dict[str, str] = {}
+    for line in text[body:end].split("\n") if end >= body else ():
+        colon = line.find(":", 2)
+        key = line[1:colon]
+        value = line[colon + 1:]
+        if line[:1] != ":" or colon < 0 or not (key.isascii() and key.isidentifier()) or \
+                key.upper() == "END" or (value[:1] != " " and value.strip(" \t")):
+            return None
+        properties.setdefault(key.upper(), value.strip())
+    return properties
+
+
 class OrgFile:
     """An Org document that edits splice lines into, never re-rendering it.
 
@@ -277,14 +335,7 @@ class OrgFile:
         # As long as the text has only ASCII, offsets in it are offsets in the bytes.
         self._source = source if source is not None and len(source) == len(text) else None
         self._read_text = text
-        # Emacs decodes a file as DOS only when every line ends in CRLF; in a
-        # mixed file a carriage return is part of its line, as it is here.
-        if "\r" in text:
-            lines_ending = text.count("\n")
-            self.newline = "\r\n" if lines_ending and text.count("\r\n") == lines_ending \
-                else "\n"
-        else:
-            self.newline = "\n"
+        self.newline = _newline_of(text)
         self.lines: Sequence[str] = _LineView(self)
         self._parse(text)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import pattern
-from ai_protocols.org.file import Headline, OrgFile
+from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     PARAGRAPH_SEPARATE,
     Entry,
@@ -168,7 +168,11 @@ def _count(value: str) -> int:
 
 def _properties(headline: Headline) -> dict[str, str]:
     """The headline's properties with the escapes of :func:`escape_property` undone."""
-    return {key: unescape_inline(value) for key, value in headline.properties.items()}
+    return _unescaped(headline.properties)
+
+
+def _unescaped(properties: dict[str, str]) -> dict[str, str]:
+    return {key: unescape_inline(value) for key, value in properties.items()}
 
 
 def read_session(path: Path, text: str) -> Session:
@@ -514,6 +518,21 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     return f"{entry.kind}: {preview(text)}".rstrip()
 
 
+_TIMESTAMPS: dict[str, datetime | None] = {}
+
+
+def _timestamp(value: str) -> datetime | None:
+    """:func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
+    values (100,000 archives hold far fewer distinct minutes)."""
+    try:
+        return _TIMESTAMPS[value]
+    except KeyError:
+        moment = _TIMESTAMPS[value] = parse_timestamp(value)
+        if len(_TIMESTAMPS) > 4096:
+            _TIMESTAMPS.clear()
+        return moment
+
+
 def read_info(path: Path, kind: Literal["open", "archived"],
               judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
@@ -522,19 +541,27 @@ def read_info(path: Path, kind: Literal["open", "archived"],
     ENDED property gets the time its name starts with. ``judge`` gives an open file's
     state from its session headline (a :class:`Session` without entries); a link, or
     a file without a session headline, is ``unknown``."""
-    link = path.is_symlink()
-    if link:
-        head = b""
-    else:
-        try:  # never blocks: a FIFO or a device is not opened
-            head = storage.read_regular(path, 65536)
-        except (FileNotFoundError, storage.NotRegular):
+    link = False
+    try:  # never blocks: a FIFO or a device is not opened
+        head = storage.read_regular(path, 65536)
+    except FileNotFoundError:
+        return []
+    except storage.NotRegular as error:
+        if error.kind != "a symbolic link":  # (listed, never followed)
             return []
+        link, head = True, b""
     text = head.decode("utf-8", "replace")
     if len(head) == 65536:
         text = text[: text.rfind("\n") + 1]
-    headline = session_headline(OrgFile(text))
-    props = _properties(headline) if headline else {}
+    # The session headline is the first headline, as the tool writes it: read only its
+    # drawer (a hundred thousand archives); any other layout is read whole.
+    first = first_headline_properties(text)
+    if first is not None and "STATUS" in first and "STARTED" in first:
+        found: bool = True
+        props = _unescaped(first)
+    else:
+        headline = session_headline(OrgFile(text))
+        found, props = headline is not None, _properties(headline) if headline else {}
     info = SessionInfo(
         kind=kind,
         path=path,
@@ -542,13 +569,13 @@ def read_info(path: Path, kind: Literal["open", "archived"],
         title=props.get(TITLE_PROPERTY, props.get("TITLE")),
         description=props.get("DESCRIPTION"),
         status=props.get("STATUS"),
-        started=parse_timestamp(props.get("STARTED", "")),
-        updated=parse_timestamp(props.get("UPDATED", "")),
-        ended=parse_timestamp(props.get("ENDED", "")) or
+        started=_timestamp(props.get("STARTED", "")),
+        updated=_timestamp(props.get("UPDATED", "")),
+        ended=_timestamp(props.get("ENDED", "")) or
         (name_time(path.name) if kind == "archived" else None),
     )
     if judge is not None:
-        info.state = "unknown" if link or headline is None else judge(Session(
+        info.state = "unknown" if link or not found else judge(Session(
             path=path, agent_id=info.agent_id, host=props.get("HOST"), status=info.status,
             started=info.started, updated=info.updated, updated_at=props.get("UPDATED_AT"),
             owner=props.get("OWNER"), exit=props.get("EXIT"),
