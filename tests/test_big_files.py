@@ -64,3 +64,36 @@ def test_the_head_reader_agrees_on_the_corpus() -> None:
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert first_headline_properties(text) == _general_first_properties(text), path
+
+
+MARKER_PIECES = st.sampled_from([
+    "<<<<<<< HEAD", ">>>>>>> theirs", "=======", "|||||||", "<<<<<<<", ">>>>>>>\r",
+    "<<<<<<<x", " <<<<<<< HEAD", "a <<<<<<< b", "<", ">", "<<", "a < b", "x > y", "<<<<<<<\t",
+    "text", "", "- [ ] [2026-11-21 Sat 10:00] item", "<<<<<<<<", ">>>>>>> ",
+])
+
+
+def _general_marker_lines(text: str) -> list[int]:
+    """The regular expressions of ``session/text.py`` applied as they were before issue
+    16: every marker line when some line opens a conflict."""
+    import re
+
+    opener = re.compile(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", re.MULTILINE)
+    marker = re.compile(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$",
+                        re.MULTILINE)
+    if opener.search(text) is None:
+        return []
+    return [text.count("\n", 0, m.start()) + 1 for m in marker.finditer(text)]
+
+
+@settings(max_examples=500)
+@given(st.lists(MARKER_PIECES, max_size=12), st.sampled_from(["\n", "\r\n"]),
+       st.integers(min_value=0, max_value=200))
+def test_the_conflict_marker_scan_finds_what_the_regular_expressions_find(
+        pieces: list[str], newline: str, crowd: int) -> None:
+    from ai_protocols.session.text import conflict_marker_lines
+
+    # ``crowd`` lines of "<" and ">" first: past 64 of them the scan looks only at the
+    # starts of lines
+    text = "a < b > c\n" * crowd + newline.join(pieces)
+    assert conflict_marker_lines(text) == _general_marker_lines(text)
