@@ -97,3 +97,83 @@ def test_the_conflict_marker_scan_finds_what_the_regular_expressions_find(
     # starts of lines
     text = "a < b > c\n" * crowd + newline.join(pieces)
     assert conflict_marker_lines(text) == _general_marker_lines(text)
+
+
+ENTRY_LINES = st.sampled_from([
+    "- [X] [2026-11-21 Sat 10:00] did it", "- [ ] [2026-11-21 Sat 10:01] to do",
+    "- [-] [2026-11-21 Sat 10:02] doing", "- [x] [2026-11-21 Sat 10:03] lower x",
+    "- [2026-11-21 Sat 10:04] decided", "- [2026-11-21 Sat 10:05]\ttab", "- [2026-11-21] day",
+    "- [2026-11-21 Sat 10:06]", "- [X] [2026-11-21 Sat 10:07]   ", "- [2026-02-30 Mon 10:00] bad",
+    "- [2026-11-21 Sat 10:08]--[2026-11-21 Sat 11:00] range", "- [2026-11-21 Sat 10:09>] odd",
+    "- [2026-11-21 Sat 10:10] zero\u200bwidth", "- [2026-11-21 Sat 10:11] a\u200b\u200bb",
+    "- [2026-11-21 Sat 10:12] a\rb", "- [ ] plain box", "- no stamp", "+ [X] [2026-11-21] plus",
+    "1. [2026-11-21 Sat 10:13] numbered", "- [@3] [X] [2026-11-21] counter",
+    "  - [X] [2026-11-21 Sat 10:14] nested", "  - Rationale: because", "  - Rationale:",
+    "  more text", "    deeper", "", " ", "text", "#+begin_example", "#+end_example",
+    "  #+begin_example", "  line in block", "  #+end_example", "\\begin{equation}",
+    "\\end{equation}", "#+BEGIN_SRC sh", "#+END_SRC", "- [X] [2026-11-21 Sat 10:15] café ☕",
+    "- [X] [2026-11-21 Sat 10:16] \"quoted\" \\ back", "[fn:1] note", "| a | b |",
+    "- [X] [2026-11-21 Sat 10:17] x :: y", "-", "- [", "- []", "- [X] [", "\f",
+])
+
+
+@settings(max_examples=1000)
+@given(st.lists(ENTRY_LINES, max_size=25), st.sampled_from(["\n", "\n", "\r\n"]),
+       st.booleans(), st.integers(min_value=0, max_value=50))
+def test_the_quick_entry_reader_reads_as_parse_entries(
+        lines: list[str], newline: str, unterminated: bool, first: int) -> None:
+    from ai_protocols.org.syntax import parse_entries
+    from ai_protocols.session.layout import read_entries
+
+    ended = [line + newline for line in lines]
+    if unterminated and ended:
+        ended[-1] = lines[-1]
+    expected = parse_entries(ended, 0, len(ended), newline)
+    for entry in expected:
+        entry.line += first
+    assert read_entries(ended, newline, first) == expected
+
+
+def test_the_quick_entry_reader_agrees_on_the_corpus() -> None:
+    from ai_protocols.org.syntax import parse_entries
+    from ai_protocols.session.layout import read_entries
+
+    for path in sorted(CORPUS.rglob("*.org")):
+        doc = OrgFile(path.read_text(encoding="utf-8", errors="replace"))
+        lines = list(doc.lines)
+        for start in [0, *(h.body_start for h in doc.headlines)]:
+            end = next((h.line for h in doc.headlines if h.line >= start), len(lines))
+            expected = parse_entries(lines, start, end, doc.newline)
+            assert read_entries(lines[start:end], doc.newline, start) == expected, path
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                    st.sampled_from(["},\n      {", '"}', "{", "\n", "\u2028", "é", "\\"]),
+                    st.floats(allow_nan=False))
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    max_leaves=12)
+FLAT_OBJECTS = st.dictionaries(st.sampled_from(["time", "text", "done", "kind", "é"]), SCALARS,
+                               min_size=1, max_size=4)
+LISTS = st.one_of(st.lists(FLAT_OBJECTS, max_size=6), st.lists(JSON_VALUES, max_size=4),
+                  st.lists(st.one_of(FLAT_OBJECTS, JSON_VALUES), max_size=6))
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(st.text(max_size=6), st.one_of(JSON_VALUES, LISTS.map(lambda x: ("map", x))),
+                       max_size=6),
+       st.integers(min_value=1, max_value=4))
+def test_show_json_in_pieces_is_json_dumps(data: dict, batch: int) -> None:
+    import json
+
+    import ai_protocols.cli.output as output
+
+    # ("map", list): a value given as a map, as Session.json_items gives its entries
+    items = {k: map(lambda x: x, v[1]) if isinstance(v, tuple) else v for k, v in data.items()}
+    plain = {k: list(v[1]) if isinstance(v, tuple) else v for k, v in data.items()}
+    saved, output._BATCH = output._BATCH, batch  # small batches: every seam is crossed
+    try:
+        text = "".join(output.json_pieces(items))
+    finally:
+        output._BATCH = saved
+    assert text == json.dumps(plain, indent=2, ensure_ascii=False) + "\n"

@@ -178,6 +178,13 @@ class Session:
 
     def to_json(self) -> dict[str, object]:
         """The stable ``show --json`` form (schema 1, documented in docs/)."""
+        return {key: list(value) if type(value) is map else value
+                for key, value in self.json_items().items()}
+
+    def json_items(self) -> dict[str, object]:
+        """:meth:`to_json`, but each list of entries a ``map`` that makes their JSON
+        objects one by one, as ``show --json`` prints them (a 10 MB file holds a hundred
+        thousand entries)."""
         return {
             "schema": 1,
             "path": str(self.path),
@@ -190,10 +197,10 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+            **{k.json_key: map(Entry.to_json, self.items(k.kind))
                for k in SECTION_KINDS[:_FIRST_SECTIONS]},
-            "log": [_log_json(e) for e in self.log],
-            "pending": [_pending_json(e) for e in self.pending],
+            "log": map(_log_json, self.log),
+            "pending": map(_pending_json, self.pending),
             "owner": self.owner,
             "exit": self.exit,
             "exited": iso(self.exited),
@@ -211,7 +218,7 @@ class Session:
                 "ref": self.checkpoint, "commit": self.checkpoint_commit,
                 "base": self.checkpoint_base, "files": self.checkpoint_files},
             # (the keys of issue 14 last: those before keep their order)
-            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+            **{k.json_key: map(Entry.to_json, self.items(k.kind))
                for k in SECTION_KINDS[_FIRST_SECTIONS:]},
             "objective": self.objective,
             "current": self.current.to_json() if self.current is not None else None,
