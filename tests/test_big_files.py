@@ -177,3 +177,33 @@ def test_show_json_in_pieces_is_json_dumps(data: dict, batch: int) -> None:
     finally:
         output._BATCH = saved
     assert text == json.dumps(plain, indent=2, ensure_ascii=False) + "\n"
+
+
+@settings(max_examples=1000)
+@given(st.one_of(st.text(max_size=120), st.text(alphabet="ab :\t\x01\u00a0\u2028.", max_size=110),
+                 st.from_regex(r"[a-z]{1,10}( [a-z:]{1,10}){0,12}", fullmatch=True)))
+def test_the_quick_preview_is_preview(text: str) -> None:
+    from ai_protocols.session.layout import quick_preview
+    from ai_protocols.session.text import preview
+
+    assert quick_preview(text) == preview(text)
+
+
+@given(st.datetimes(timezones=st.one_of(st.none(), st.timezones())))
+def test_the_remembered_iso_text_of_a_moment_is_its_own(moment) -> None:  # type: ignore[no-untyped-def]
+    from ai_protocols.org.syntax import iso_minutes
+
+    for _ in range(2):  # (the second from memory)
+        assert iso_minutes(moment) == moment.isoformat(timespec="minutes")
+
+
+def test_equal_instants_in_two_zones_keep_their_own_iso_text() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from ai_protocols.org.syntax import iso_minutes
+
+    utc = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+    paris = utc.astimezone(timezone(timedelta(hours=1)))
+    assert utc == paris
+    assert (iso_minutes(utc), iso_minutes(paris)) == ("2026-11-21T10:00+00:00",
+                                                      "2026-11-21T11:00+01:00")

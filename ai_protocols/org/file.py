@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 from ai_protocols.lean import IGNORECASE, factory, pattern, record
 from ai_protocols.org.syntax import format_property, strip_ending
@@ -439,12 +440,16 @@ class OrgFile:
         return pieces
 
     def lines_between(self, start: int, end: int) -> list[str]:
-        """``lines[start:end]`` as a list, quickly when it lies in one chunk."""
+        """``lines[start:end]`` as a list, quickly when it lies in one chunk, whose lines
+        are then not kept split (reading a 10 MB file's entries keeps no second copy
+        of its text)."""
         if start >= end:
             return []
         chunk, local = self.locate(start)
         if local + end - start <= chunk.count:
-            return chunk.lines[local: local + end - start]
+            if chunk._lines is not None:
+                return chunk._lines[local: local + end - start]
+            return list(islice(chunk.iter_lines(), local, local + end - start))
         return list(self.lines[start:end])
 
     # -- edits: each leaves ``headlines`` right for the new text ---------------------------

@@ -382,7 +382,7 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
         for entry in session.items(kind.kind):
             if entry.done:
                 ticked.setdefault((kind.title, entry.stamp), []).append(entry)
-            line = f"{kind.kind}: {preview(entry.text)}".rstrip()
+            line = f"{kind.kind}: {quick_preview(entry.text)}".rstrip()
             lines = repeated.get((entry.time, kind.kind))
             if lines:
                 lines.remove(line if line in lines else lines[0])
@@ -410,6 +410,18 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
             at += 1
         merged.append(entry)
     return merged + events[at:]
+
+
+def quick_preview(text: str) -> str:
+    """:func:`~ai_protocols.session.text.preview` of ``text``, which is ``text`` itself
+    when it is one printable line (no control character, no white space but single
+    spaces between words) of at most 100 characters without ``::`` (a description
+    list's tag): a big file's Log holds a hundred thousand such texts.
+    ``tests/test_big_files.py`` holds the two equal."""
+    if len(text) <= 100 and text.isprintable() and "  " not in text and "::" not in text \
+            and text[:1] not in ("", " ") and text[-1] != " ":
+        return text
+    return preview(text)
 
 
 def _before(events: list[Entry], at: int, moment: datetime) -> bool:

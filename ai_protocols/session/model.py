@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.lean import factory, record
-from ai_protocols.org.syntax import Entry, parse_timestamp
+from ai_protocols.org.syntax import Entry, iso_minutes, parse_timestamp
 from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -289,7 +289,7 @@ def instant(record: str | None, updated: datetime | None) -> str | None:
 
 def iso(moment: datetime | None) -> str | None:
     """``moment`` as ISO 8601 text to the minute (``None`` stays ``None``)."""
-    return moment.isoformat(timespec="minutes") if moment else None
+    return iso_minutes(moment) if moment else None
 
 
 def _log_json(entry: Entry) -> dict[str, object]:
