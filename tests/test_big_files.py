@@ -207,3 +207,22 @@ def test_equal_instants_in_two_zones_keep_their_own_iso_text() -> None:
     assert utc == paris
     assert (iso_minutes(utc), iso_minutes(paris)) == ("2026-11-21T10:00+00:00",
                                                       "2026-11-21T11:00+01:00")
+
+
+@given(st.lists(st.sampled_from("abcd"), max_size=12),
+       st.lists(st.sampled_from("abcde"), max_size=14))
+def test_taking_repeats_out_is_what_the_list_did(added: list[str], taken: list[str]) -> None:
+    from ai_protocols.session.layout import Repeats
+
+    repeats, model = Repeats(), []
+    for text in added:
+        repeats.add(text)
+        model.append(text)
+    for text in taken:
+        assert repeats.left == len(model)
+        if not model:
+            break
+        repeats.take(text)
+        model.remove(text if text in model else model[0])
+        remaining = [t for t, gone in zip(repeats.texts, repeats.taken, strict=True) if not gone]
+        assert remaining == model

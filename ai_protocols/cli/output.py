@@ -139,9 +139,17 @@ def print_json_items(items: dict[str, object]) -> None:
     values ``map`` objects that make the items of a list one by one
     (:meth:`~ai_protocols.session.model.Session.json_items`): written in pieces, each
     list of flat objects a few thousand at a time (:func:`json_pieces`)."""
+    import gc
+
     write = sys.stdout.write
-    for piece in json_pieces(items):
-        write(piece)
+    collecting = gc.isenabled()
+    gc.disable()  # (as read_session does: none of the objects made holds a cycle)
+    try:
+        for piece in json_pieces(items):
+            write(piece)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 #: How many objects of a list :func:`json_pieces` encodes at a time.

@@ -8,6 +8,7 @@ holds the locks and does the file I/O.
 
 from __future__ import annotations
 
+import gc
 import re
 from datetime import datetime
 from pathlib import Path
@@ -257,6 +258,18 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
 
 def read_session(path: Path, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
+    # No cyclic garbage collection while a big file's hundred thousand entries are made
+    # (each collection would walk all those made before; about a third of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_session(path, text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_session(path: Path, text: str) -> Session:
     doc = OrgFile(text)
     headline = session_headline(doc)
     if headline is None:
@@ -358,6 +371,54 @@ def _is_current(doc: OrgFile, entry: Entry) -> bool:
         doc.lines[entry.line][entry.box:entry.box + 3] == CURRENT_BOX
 
 
+class Repeats:
+    """The texts of an older file's Log lines of one kind and minute, in order. Taking
+    one out does what ``texts.remove(text if text in texts else texts[0])`` does on the
+    list, without scanning it: a big file's Log may repeat thousands of entries of one
+    minute (``tests/test_big_files.py`` holds the two equal)."""
+
+    __slots__ = ("first", "left", "taken", "texts", "where")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        # Each text's places not taken yet: one place, or a list of them (in order).
+        self.where: dict[str, int | list[int]] = {}
+        self.taken: list[bool] = []
+        self.first = 0  # no text before it is left
+        self.left = 0
+
+    def add(self, text: str) -> None:
+        place = len(self.texts)
+        known = self.where.get(text)
+        if known is None:
+            self.where[text] = place
+        elif type(known) is int:
+            self.where[text] = [known, place]
+        else:
+            known.append(place)  # type: ignore[union-attr]
+        self.texts.append(text)
+        self.taken.append(False)
+        self.left += 1
+
+    def take(self, text: str) -> None:
+        """Take out ``text`` (its first place), or the first text left when it has none
+        (call only while some are left)."""
+        if text not in self.where:
+            while self.taken[self.first]:
+                self.first += 1
+            text = self.texts[self.first]  # (its first place is this one: none is before)
+        known = self.where[text]
+        if type(known) is int:
+            del self.where[text]
+            place = known
+        else:
+            place = known.pop(0)  # type: ignore[union-attr]
+            if not known:
+                del self.where[text]
+        self.taken[place] = True
+        self.left -= 1
+
+
 def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     """Every event of the session in time order, each as ``kind: text``: the Log
     section's lines (``logged``), in their order, with the entries of the other
@@ -371,11 +432,12 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     entries without a time at the end."""
     # An older file's Log lines for entries, by time and kind: each stands for one
     # entry of that kind and minute (the same text first: a person may have edited it).
-    repeated: dict[tuple[datetime | None, str], list[str]] = {}
+    repeated: dict[tuple[datetime | None, str], Repeats] = {}
     for logged_entry in logged:
         kind_name = logged_entry.text.partition(": ")[0]
         if kind_name in _SECTION_KIND_NAMES:
-            repeated.setdefault((logged_entry.time, kind_name), []).append(logged_entry.text)
+            key = (logged_entry.time, kind_name)
+            (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
     ticked: dict[tuple[str, str | None], list[Entry]] = {}
     entries: list[tuple[int, Entry]] = []
     for rank, kind in enumerate(SECTION_KINDS):
@@ -384,8 +446,8 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
                 ticked.setdefault((kind.title, entry.stamp), []).append(entry)
             line = f"{kind.kind}: {quick_preview(entry.text)}".rstrip()
             lines = repeated.get((entry.time, kind.kind))
-            if lines:
-                lines.remove(line if line in lines else lines[0])
+            if lines is not None and lines.left:
+                lines.take(line)
                 continue
             entries.append((rank, Entry(entry.time, line, line=entry.line, stamp=entry.stamp)))
     entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
