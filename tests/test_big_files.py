@@ -226,3 +226,48 @@ def test_taking_repeats_out_is_what_the_list_did(added: list[str], taken: list[s
         model.remove(text if text in model else model[0])
         remaining = [t for t, gone in zip(repeats.texts, repeats.taken, strict=True) if not gone]
         assert remaining == model
+
+
+def test_show_json_of_a_long_person_edited_session_is_what_the_general_readers_give(
+        project: Path, run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """End to end, through the console script: thousands of the tool's own entries, an
+    older file's Log that repeats them, and a person's items among them (more lines, an
+    example block, a rationale, a CRLF-free form the quick readers pass to the general
+    ones); ``show --json`` prints what ``json.dumps`` of the session read by the general
+    readers gives."""
+    import json
+
+    from ai_protocols.org.syntax import parse_entries
+    from ai_protocols.session import layout
+    from ai_protocols.session.text import preview
+
+    run("start", "--title", "Long")
+    path = project / ".ai" / "session-context.org"
+    text = path.read_text()
+    progress = "".join(
+        f"- [{'X' if n % 3 else ' '}] [2026-11-21 Sat 10:{n % 60:02d}] step {n}: did it\n"
+        + ("  and went on over a second line\n" if n == 700 else "")
+        + ("#+begin_example\n- [X] [2026-11-21 Sat 10:00] not an item\n#+end_example\n"
+           if n == 2500 else "")
+        for n in range(3000))
+    log = "".join(f"- [2026-11-21 Sat 10:{n % 60:02d}] progress: step {n}: did it\n"
+                  for n in range(0, 3000, 2))
+    decisions = ("- [2026-11-21 Sat 11:00] Use X\n  - Rationale: Y is slow\n"
+                 "- [2026-11-21 Sat 11:01] ::  spaced  out\n")
+    marker = ":CUSTOM_ID: progress\n:END:\n"
+    text = text.replace(marker, marker + progress, 1)
+    marker = ":CUSTOM_ID: decisions\n:END:\n"
+    path.write_text(text.replace(marker, marker + decisions, 1) + log)
+    shown = run("show", "--json").stdout
+
+    def general(lines: list[str], newline: str = "\n", first: int = 0) -> list:  # type: ignore[type-arg]
+        entries = parse_entries(lines, 0, len(lines), newline)
+        for entry in entries:
+            entry.line += first
+        return entries
+
+    monkeypatch.setattr(layout, "read_entries", general)
+    monkeypatch.setattr(layout, "quick_preview", preview)
+    session = layout.read_session(path, path.read_text())
+    assert len(session.progress) == 3000
+    assert shown == json.dumps(session.to_json(), indent=2, ensure_ascii=False) + "\n"
