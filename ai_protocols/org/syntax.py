@@ -295,6 +295,22 @@ def read_text_block(lines: list[str], start: int, indent: str,
     return None
 
 
+_ISO_MINUTES: dict[datetime, str] = {}
+
+
+def iso_minutes(moment: datetime) -> str:
+    """``moment.isoformat(timespec="minutes")``, remembered for a few thousand naive
+    moments (the hundred thousand entries of a big file share their minutes)."""
+    if moment.tzinfo is not None:  # (equal instants in two zones differ as text)
+        return moment.isoformat(timespec="minutes")
+    text = _ISO_MINUTES.get(moment)
+    if text is None:
+        if len(_ISO_MINUTES) > 4096:
+            _ISO_MINUTES.clear()
+        text = _ISO_MINUTES[moment] = moment.isoformat(timespec="minutes")
+    return text
+
+
 @record
 class Entry:
     """One entry read back from a section: a list item that Org reads as a checkbox
@@ -324,22 +340,6 @@ class Entry:
         if self.rationale is not None:
             data["rationale"] = self.rationale
         return data
-
-
-_ISO_MINUTES: dict[datetime, str] = {}
-
-
-def iso_minutes(moment: datetime) -> str:
-    """``moment.isoformat(timespec="minutes")``, remembered for a few thousand naive
-    moments (the hundred thousand entries of a big file share their minutes)."""
-    if moment.tzinfo is not None:  # (equal instants in two zones differ as text)
-        return moment.isoformat(timespec="minutes")
-    text = _ISO_MINUTES.get(moment)
-    if text is None:
-        if len(_ISO_MINUTES) > 4096:
-            _ISO_MINUTES.clear()
-        text = _ISO_MINUTES[moment] = moment.isoformat(timespec="minutes")
-    return text
 
 
 _BLOCK_BEGIN = pattern(r"[ \t]*#\+begin_(\S+)", IGNORECASE)
