@@ -672,21 +672,6 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     return f"{entry.kind}: {preview(text)}".rstrip()
 
 
-_TIMESTAMPS: dict[str, datetime | None] = {}
-
-
-def _timestamp(value: str) -> datetime | None:
-    """:func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
-    values (100,000 archives hold far fewer distinct minutes)."""
-    try:
-        return _TIMESTAMPS[value]
-    except KeyError:
-        moment = _TIMESTAMPS[value] = parse_timestamp(value)
-        if len(_TIMESTAMPS) > 4096:
-            _TIMESTAMPS.clear()
-        return moment
-
-
 def read_info(path: Path, kind: Literal["open", "archived"],
               judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
@@ -736,3 +721,18 @@ def read_info(path: Path, kind: Literal["open", "archived"],
             exited=parse_timestamp(props.get("EXITED", "")), exit_by=props.get("EXIT_BY"),
             paused=parse_timestamp(props.get("PAUSED", "")), pause_note=props.get("PAUSE_NOTE")))
     return [info]
+
+
+_TIMESTAMPS: dict[str, datetime | None] = {}
+
+
+def _timestamp(value: str) -> datetime | None:
+    """:func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
+    values (100,000 archives hold far fewer distinct minutes)."""
+    try:
+        return _TIMESTAMPS[value]
+    except KeyError:
+        moment = _TIMESTAMPS[value] = parse_timestamp(value)
+        if len(_TIMESTAMPS) > 4096:
+            _TIMESTAMPS.clear()
+        return moment
