@@ -311,7 +311,7 @@ def iso_minutes(moment: datetime) -> str:
     return text
 
 
-@record
+@record(slots=True)  # (a 10 MB file holds a hundred thousand)
 class Entry:
     """One entry read back from a section: a list item that Org reads as a checkbox
     item or as an item that begins with an inactive timestamp.
