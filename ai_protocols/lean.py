@@ -65,9 +65,11 @@ def _annotations(cls: type) -> list[str]:
     return names
 
 
-def record(cls: type[T] | None = None, *, frozen: bool = False) -> Any:
+def record(cls: type[T] | None = None, *, frozen: bool = False, slots: bool = False) -> Any:
     """Decorate ``cls`` as a value (see the module's docstring); used as ``@record`` or
-    ``@record(frozen=True)``."""
+    ``@record(frozen=True)``. With ``slots``, the class is made again with its fields
+    as ``__slots__`` (as ``dataclass(slots=True)`` does): a third less memory for each
+    value, for the hundred thousand entries of a big file."""
 
     def make(cls: type[T]) -> type[T]:
         names = _annotations(cls)
@@ -78,6 +80,11 @@ def record(cls: type[T] | None = None, *, frozen: bool = False) -> Any:
                 defaults[name] = default
                 if isinstance(default, _Factory) and name in cls.__dict__:
                     delattr(cls, name)
+        if slots:
+            own = [name for name in names if name in cls.__dict__.get("__annotations__", {})]  # noqa: RUF063
+            space = {key: value for key, value in cls.__dict__.items()
+                     if key not in own and key not in ("__dict__", "__weakref__")}
+            cls = type(cls)(cls.__name__, cls.__bases__, {**space, "__slots__": tuple(own)})
         params, body, scope = [], [], {"_MISSING": _MISSING}
         for name in names:
             default = defaults.get(name, _MISSING)

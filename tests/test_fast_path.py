@@ -267,7 +267,8 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
     (["path"], None, NEVER | {"pathlib", "datetime", "json", "ipaddress", "re"}),
     (["log", "--progress", "x"], None, NEVER | {"json"}),
-    (["show"], None, NEVER),
+    # (show's JSON is written in pieces by output.json_pieces, which imports json itself)
+    (["show"], None, NEVER | {"json"}),
     (["show", "--json"], None, NEVER),
     (["resume"], None, NEVER),
     (["resume", "--json"], None, NEVER),

@@ -28,6 +28,7 @@ from ai_protocols.cli.options import (
 from ai_protocols.cli.output import (
     display,
     print_json,
+    print_json_items,
     print_log_report,
     print_resume,
     render_session,
@@ -280,7 +281,7 @@ def show(json: bool) -> None:
     """Print the current session: summary, progress, next steps, blockers..."""
     session = _project().show()
     if json:
-        print_json(session.to_json())
+        print_json_items(session.json_items())
     else:
         print(render_session(session))
 

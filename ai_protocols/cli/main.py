@@ -61,12 +61,12 @@ def _log(args: list[str]) -> int | None:
 
 
 def _show(parsed: Parsed) -> int | None:
-    from ai_protocols.cli.output import print_json, render_session
+    from ai_protocols.cli.output import print_json_items, render_session
     from ai_protocols.session.project import Project
 
     session = Project.discover().show()
     if parsed["json"]:
-        print_json(session.to_json())
+        print_json_items(session.json_items())
     else:
         print(render_session(session))
     return 0

@@ -15,12 +15,15 @@ from ai_protocols.session.model import SECTION_KINDS, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ai_protocols.git.checkpoint import Taken
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["READER_GONE", "display", "print_checkpoint", "print_json", "print_log_report",
-           "print_resume", "print_task_link", "reader_gone", "render_session", "report_error"]
+__all__ = ["READER_GONE", "display", "json_pieces", "print_checkpoint", "print_json",
+           "print_json_items", "print_log_report", "print_resume", "print_task_link",
+           "reader_gone", "render_session", "report_error"]
 
 #: Unicode general categories that a terminal does not show as a glyph of their own:
 #: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
@@ -128,6 +131,77 @@ def print_json(data: object) -> None:
     import json
 
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_json_items(items: dict[str, object]) -> None:
+    """``print_json(data)`` for the dict ``data`` whose items are ``items``, some of its
+    values ``map`` objects that make the items of a list one by one
+    (:meth:`~ai_protocols.session.model.Session.json_items`): written in pieces, each
+    list of flat objects a few thousand at a time (:func:`json_pieces`)."""
+    import gc
+
+    write = sys.stdout.write
+    collecting = gc.isenabled()
+    gc.disable()  # (as read_session does: none of the objects made holds a cycle)
+    try:
+        for piece in json_pieces(items):
+            write(piece)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+#: How many objects of a list :func:`json_pieces` encodes at a time.
+_BATCH = 2048
+#: The types of the values of an object that :func:`json_pieces` encodes with its list.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_pieces(items: dict[str, object]) -> Iterator[str]:
+    """``json.dumps(data, indent=2, ensure_ascii=False) + "\\n"`` in pieces, ``data`` being
+    ``items`` with each ``map`` value made a list. A JSON string never holds a raw
+    newline, so the text of a value nested one level deeper is its own text with two
+    spaces after each newline; and a list of objects whose values are all scalars
+    (entries) is encoded by ``json``'s C encoder a batch at a time, with a newline and
+    the indentation of an object's items as the separator, then its objects' braces
+    put on lines of their own (``},\\n      {`` is only ever between two of them).
+    ``tests/test_big_files.py`` holds it to ``json.dumps``."""
+    import json
+    from itertools import chain, islice
+
+    dumps = json.JSONEncoder(ensure_ascii=False, indent=2).encode
+    batch_encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n      ", ": ")).encode
+    key_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+    between = "\n    },\n    {\n      "
+    separator = "{\n  "
+    for key, value in items.items():
+        yield f"{separator}{key_text(key)}: "
+        separator = ",\n  "
+        if type(value) is map:
+            started = False
+            rest: list[object] = []
+            while True:
+                batch = list(islice(value, _BATCH))
+                if not batch:
+                    break
+                if rest or not all(type(item) is dict and item for item in batch) or \
+                        not _SCALARS.issuperset(map(type, chain.from_iterable(
+                            item.values() for item in batch))):  # type: ignore[union-attr]
+                    rest += batch  # (any other list: encoded as a whole, below)
+                    continue
+                body = batch_encode(batch)[2:-2].replace("},\n      {", between)
+                yield (between if started else "[\n    {\n      ") + body
+                started = True
+            if started and not rest:
+                yield "\n    }\n  ]"
+                continue
+            if started:  # (some batch was not flat: the rest is encoded as it is)
+                text = dumps(rest).replace("\n", "\n  ")
+                yield "\n    },\n    " + text[len("[\n    "):]
+                continue
+            value = rest
+        yield dumps(value).replace("\n", "\n  ")
+    yield "{}\n" if separator == "{\n  " else "\n}\n"
 
 
 def print_resume(context: ResumeContext, as_json: bool) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 from ai_protocols.lean import factory, fold, record
 from ai_protocols.org.syntax import (
@@ -29,7 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from typing import overload
 
-__all__ = ["Headline", "OrgFile"]
+__all__ = ["Headline", "OrgFile", "first_headline_properties"]
 
 # The lines are read with str methods, not regular expressions (importing re costs half
 # an interpreter's start: docs/performance.md); tests/test_str_readers.py holds each
@@ -293,8 +294,10 @@ class _Chunk:
     def has_line_starting(self, prefix: str) -> bool:
         if self._lines is not None:
             return any(line.startswith(prefix) for line in self._lines)
+        # (rfind, not find: CPython's search backwards for a few characters is several
+        # times faster through megabytes that hold none of them)
         return any(base.startswith(prefix, start, end) or
-                   base.find("\n" + prefix, start, end) != -1
+                   base.rfind("\n" + prefix, start, end) != -1
                    for base, start, end in self.pieces)
 
     def terminated(self) -> bool:
@@ -366,6 +369,64 @@ class _LineView(Sequence[str]):
         return chunk.lines[local]
 
 
+def _newline_of(text: str) -> str:
+    """The file's line ending: Emacs decodes a file as DOS only when every line ends in
+    CRLF; in a mixed file a carriage return is part of its line, as it is here."""
+    if "\r" in text:
+        lines_ending = text.count("\n")
+        return "\r\n" if lines_ending and text.count("\r\n") == lines_ending else "\n"
+    return "\n"
+
+
+def first_headline_properties(text: str) -> dict[str, str] | None:
+    """``OrgFile(text).headlines[0].properties`` (the first headline's property drawer,
+    keys upper-cased), read without parsing the rest of ``text``; ``None`` when it has
+    no headline. What ``list`` reads of each of 100,000 archives: the rules are
+    :class:`OrgFile`'s own (its :meth:`~OrgFile._read_head`), with none of its
+    bookkeeping."""
+    if is_headline(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
+        start = 0
+    else:
+        found = text.find("\n*")  # (a head is short: no need for memchr)
+        while found != -1 and not is_headline(text, found + 1):
+            found = text.find("\n*", found + 1)
+        if found == -1:
+            return None
+        start = found + 1
+    plain = _plain_drawer(text, start) if "\r" not in text else None
+    if plain is not None:
+        return plain
+    doc = OrgFile.__new__(OrgFile)
+    doc.newline = _newline_of(text)
+    doc.todo_keywords = frozenset()  # (they change a headline's title, never its drawer)
+    return doc._read_head(_Chunk(text, start, len(text)), first_line=start == 0).properties
+
+
+def _plain_drawer(text: str, start: int) -> dict[str, str] | None:
+    """The property drawer of the headline at ``text[start]`` when it is as the tool
+    writes one (``:PROPERTIES:`` on the next line, then ``:KEY: value`` lines, a key of
+    letters, digits and ``_``, then ``:END:``, all at the start of their lines), read
+    with ``str`` methods; ``None`` for any other form, which
+    :meth:`OrgFile._read_head` reads (``tests/test_big_files.py`` holds the two equal)."""
+    first = text.find("\n", start) + 1
+    if not first or not text.startswith(":PROPERTIES:\n", first):
+        return None
+    body = first + len(":PROPERTIES:\n")
+    end = text.find("\n:END:\n", body - 1)
+    if end < 0:
+        return None
+    properties: dict[str, str] = {}
+    for line in text[body:end].split("\n") if end >= body else ():
+        colon = line.find(":", 2)
+        key = line[1:colon]
+        value = line[colon + 1:]
+        if line[:1] != ":" or colon < 0 or not (key.isascii() and key.isidentifier()) or \
+                key.upper() == "END" or (value[:1] != " " and value.strip(" \t")):
+            return None
+        properties.setdefault(key.upper(), value.strip())
+    return properties
+
+
 class OrgFile:
     """An Org document that edits splice lines into, never re-rendering it.
 
@@ -385,14 +446,7 @@ class OrgFile:
         # As long as the text has only ASCII, offsets in it are offsets in the bytes.
         self._source = source if source is not None and len(source) == len(text) else None
         self._read_text = text
-        # Emacs decodes a file as DOS only when every line ends in CRLF; in a
-        # mixed file a carriage return is part of its line, as it is here.
-        if "\r" in text:
-            lines_ending = text.count("\n")
-            self.newline = "\r\n" if lines_ending and text.count("\r\n") == lines_ending \
-                else "\n"
-        else:
-            self.newline = "\n"
+        self.newline = _newline_of(text)
         self.lines: Sequence[str] = _LineView(self)
         self._parse(text)
 
@@ -494,12 +548,16 @@ class OrgFile:
         return pieces
 
     def lines_between(self, start: int, end: int) -> list[str]:
-        """``lines[start:end]`` as a list, quickly when it lies in one chunk."""
+        """``lines[start:end]`` as a list, quickly when it lies in one chunk, whose lines
+        are then not kept split (reading a 10 MB file's entries keeps no second copy
+        of its text)."""
         if start >= end:
             return []
         chunk, local = self.locate(start)
         if local + end - start <= chunk.count:
-            return chunk.lines[local: local + end - start]
+            if chunk._lines is not None:
+                return chunk._lines[local: local + end - start]
+            return list(islice(chunk.iter_lines(), local, local + end - start))
         return list(self.lines[start:end])
 
     # -- edits: each leaves ``headlines`` right for the new text ---------------------------

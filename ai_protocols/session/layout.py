@@ -8,12 +8,13 @@ holds the locks and does the file I/O.
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import fold
-from ai_protocols.org.file import Headline, OrgFile
+from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     Entry,
     entry_lines,
@@ -189,10 +190,90 @@ def _opens_drawer(line: str) -> bool:
 def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
     """The stamped items of the section's own body, their lines numbered in the file."""
     lines = doc.lines_between(section.body_start, section.body_end)
-    entries = parse_entries(lines, 0, len(lines), doc.newline)
-    for entry in entries:
-        entry.line += section.body_start
+    return read_entries(lines, doc.newline, section.body_start)
+
+
+def read_entries(lines: list[str], newline: str = "\n", first: int = 0) -> list[Entry]:
+    """:func:`~ai_protocols.org.syntax.parse_entries` of all of ``lines``, each entry's
+    ``line`` counted from ``first``; quicker on the items the tool writes (a 10 MB file
+    holds a hundred thousand of them): an item on one line, ``- [X] [stamp] text``
+    (any checkbox but ``[x]``, or none), at the start of its line, with the next line
+    (if any) starting with something other than white space, is read from the line
+    (how the part up to its timestamp reads is asked of ``parse_entries`` once per
+    distinct part). The lines between such items go to ``parse_entries``; once they
+    hold anything that may open a block (``#+``, ``\\``), so does the rest.
+    ``tests/test_big_files.py`` holds the two equal."""
+    entries: list[Entry] = []
+    end = len(lines)
+    if newline != "\n":
+        general = parse_entries(lines, 0, end, newline)
+        for entry in general:
+            entry.line += first
+        return general
+    prefixes = _ITEM_PREFIXES
+    unescape = unescape_inline
+    add = entries.append
+    run = 0  # where the lines parse_entries reads start
+    for index in range(end):
+        line = lines[index]
+        if not line.startswith("- ["):
+            continue
+        close = line.find("]", 7 if line.startswith("] [", 4) else 3) + 1
+        if not close or line[close: close + 1] != " " or (
+                index + 1 < end and lines[index + 1][:1] in (" ", "\t", "\n", "")):
+            continue
+        prefix = line[:close]
+        known = prefixes.get(prefix, False)
+        if known is False:
+            known = _item_prefix(prefix)
+        if known is None:
+            continue
+        inline = line[close:].rstrip("\n").strip(" \t")
+        if not inline:
+            continue
+        if run < index:
+            if _may_open_block(lines, run, index):
+                break
+            _add_general(entries, lines, run, index, first)
+        time, done, box, stamp = known
+        add(Entry(time, unescape(inline), done, None, first + index, box, stamp))
+        run = index + 1
+    if run < end:
+        _add_general(entries, lines, run, end, first)
     return entries
+
+
+#: The beginnings of items that :func:`read_entries` has asked ``parse_entries`` about:
+#: each with the item's time, checkbox, checkbox column and timestamp, or ``None``.
+_ITEM_PREFIXES: dict[str, tuple[datetime | None, bool | None, int | None, str] | None] = {}
+
+
+def _item_prefix(prefix: str) -> tuple[datetime | None, bool | None, int | None, str] | None:
+    """How an item starting with ``prefix`` (up to its timestamp's ``]``) and a space
+    reads, as ``parse_entries`` reads it; ``None`` when not as one whose text follows."""
+    found = parse_entries([prefix + " x"], 0, 1)
+    entry = found[0] if len(found) == 1 else None
+    known = None
+    if entry is not None and entry.text == "x" and entry.rationale is None and \
+            entry.stamp is not None and prefix.endswith(entry.stamp):
+        known = (entry.time, entry.done, entry.box, entry.stamp)
+    if len(_ITEM_PREFIXES) > 4096:
+        _ITEM_PREFIXES.clear()
+    _ITEM_PREFIXES[prefix] = known
+    return known
+
+
+def _may_open_block(lines: list[str], start: int, end: int) -> bool:
+    """Whether a line of ``lines[start:end]`` may open a block or a LaTeX environment,
+    whose end parse_entries would look for beyond ``end``."""
+    return any(line.lstrip(" \t").startswith(("#+", "\\")) for line in lines[start:end])
+
+
+def _add_general(entries: list[Entry], lines: list[str], start: int, end: int,
+                 first: int) -> None:
+    for entry in parse_entries(lines, start, end):
+        entry.line += first
+        entries.append(entry)
 
 
 def _count(value: str) -> int:
@@ -203,11 +284,27 @@ def _count(value: str) -> int:
 
 def _properties(headline: Headline) -> dict[str, str]:
     """The headline's properties with the escapes of :func:`escape_property` undone."""
-    return {key: unescape_inline(value) for key, value in headline.properties.items()}
+    return _unescaped(headline.properties)
+
+
+def _unescaped(properties: dict[str, str]) -> dict[str, str]:
+    return {key: unescape_inline(value) for key, value in properties.items()}
 
 
 def read_session(path: Path, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
+    # No cyclic garbage collection while a big file's hundred thousand entries are made
+    # (each collection would walk all those made before; about a third of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_session(path, text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_session(path: Path, text: str) -> Session:
     doc = OrgFile(text)
     headline = session_headline(doc)
     if headline is None:
@@ -216,8 +313,8 @@ def read_session(path: Path, text: str) -> Session:
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
         session.entries[kind.kind] = _entries(doc, section) if section is not None else []
-    session.current = next((e for e in reversed(session.progress) if _is_current(doc, e)),
-                           None)
+    session.current = next((e for e in reversed(session.progress)  # ([-] is not done)
+                            if e.done is False and _is_current(doc, e)), None)
     log = find_section(doc, headline, "log")
     session.log = chronology(session, _entries(doc, log) if log is not None else [])
     summary = find_section(doc, headline, "summary")
@@ -309,6 +406,54 @@ def _is_current(doc: OrgFile, entry: Entry) -> bool:
         doc.lines[entry.line][entry.box:entry.box + 3] == CURRENT_BOX
 
 
+class Repeats:
+    """The texts of an older file's Log lines of one kind and minute, in order. Taking
+    one out does what ``texts.remove(text if text in texts else texts[0])`` does on the
+    list, without scanning it: a big file's Log may repeat thousands of entries of one
+    minute (``tests/test_big_files.py`` holds the two equal)."""
+
+    __slots__ = ("first", "left", "taken", "texts", "where")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        # Each text's places not taken yet: one place, or a list of them (in order).
+        self.where: dict[str, int | list[int]] = {}
+        self.taken: list[bool] = []
+        self.first = 0  # no text before it is left
+        self.left = 0
+
+    def add(self, text: str) -> None:
+        place = len(self.texts)
+        known = self.where.get(text)
+        if known is None:
+            self.where[text] = place
+        elif type(known) is int:
+            self.where[text] = [known, place]
+        else:
+            known.append(place)  # type: ignore[union-attr]
+        self.texts.append(text)
+        self.taken.append(False)
+        self.left += 1
+
+    def take(self, text: str) -> None:
+        """Take out ``text`` (its first place), or the first text left when it has none
+        (call only while some are left)."""
+        if text not in self.where:
+            while self.taken[self.first]:
+                self.first += 1
+            text = self.texts[self.first]  # (its first place is this one: none is before)
+        known = self.where[text]
+        if type(known) is int:
+            del self.where[text]
+            place = known
+        else:
+            place = known.pop(0)  # type: ignore[union-attr]
+            if not known:
+                del self.where[text]
+        self.taken[place] = True
+        self.left -= 1
+
+
 def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     """Every event of the session in time order, each as ``kind: text``: the Log
     section's lines (``logged``), in their order, with the entries of the other
@@ -322,21 +467,22 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     entries without a time at the end."""
     # An older file's Log lines for entries, by time and kind: each stands for one
     # entry of that kind and minute (the same text first: a person may have edited it).
-    repeated: dict[tuple[datetime | None, str], list[str]] = {}
+    repeated: dict[tuple[datetime | None, str], Repeats] = {}
     for logged_entry in logged:
         kind_name = logged_entry.text.partition(": ")[0]
         if kind_name in _SECTION_KIND_NAMES:
-            repeated.setdefault((logged_entry.time, kind_name), []).append(logged_entry.text)
+            key = (logged_entry.time, kind_name)
+            (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
     ticked: dict[tuple[str, str | None], list[Entry]] = {}
     entries: list[tuple[int, Entry]] = []
     for rank, kind in enumerate(SECTION_KINDS):
         for entry in session.items(kind.kind):
             if entry.done:
                 ticked.setdefault((kind.title, entry.stamp), []).append(entry)
-            line = f"{kind.kind}: {preview(entry.text)}".rstrip()
+            line = f"{kind.kind}: {quick_preview(entry.text)}".rstrip()
             lines = repeated.get((entry.time, kind.kind))
-            if lines:
-                lines.remove(line if line in lines else lines[0])
+            if lines is not None and lines.left:
+                lines.take(line)
                 continue
             entries.append((rank, Entry(entry.time, line, line=entry.line, stamp=entry.stamp)))
     entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
@@ -361,6 +507,18 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
             at += 1
         merged.append(entry)
     return merged + events[at:]
+
+
+def quick_preview(text: str) -> str:
+    """:func:`~ai_protocols.session.text.preview` of ``text``, which is ``text`` itself
+    when it is one printable line (no control character, no white space but single
+    spaces between words) of at most 100 characters without ``::`` (a description
+    list's tag): a big file's Log holds a hundred thousand such texts.
+    ``tests/test_big_files.py`` holds the two equal."""
+    if len(text) <= 100 and text.isprintable() and "  " not in text and "::" not in text \
+            and text[:1] not in ("", " ") and text[-1] != " ":
+        return text
+    return preview(text)
 
 
 def _before(events: list[Entry], at: int, moment: datetime) -> bool:
@@ -557,19 +715,27 @@ def read_info(path: Path, kind: Literal["open", "archived"],
     ENDED property gets the time its name starts with. ``judge`` gives an open file's
     state from its session headline (a :class:`Session` without entries); a link, or
     a file without a session headline, is ``unknown``."""
-    link = path.is_symlink()
-    if link:
-        head = b""
-    else:
-        try:  # never blocks: a FIFO or a device is not opened
-            head = storage.read_regular(path, 65536)
-        except (FileNotFoundError, storage.NotRegular):
+    link = False
+    try:  # never blocks: a FIFO or a device is not opened
+        head = storage.read_regular(path, 65536)
+    except FileNotFoundError:
+        return []
+    except storage.NotRegular as error:
+        if error.kind != "a symbolic link":  # (listed, never followed)
             return []
+        link, head = True, b""
     text = head.decode("utf-8", "replace")
     if len(head) == 65536:
         text = text[: text.rfind("\n") + 1]
-    headline = session_headline(OrgFile(text))
-    props = _properties(headline) if headline else {}
+    # The session headline is the first headline, as the tool writes it: read only its
+    # drawer (a hundred thousand archives); any other layout is read whole.
+    first = first_headline_properties(text)
+    if first is not None and "STATUS" in first and "STARTED" in first:
+        found: bool = True
+        props = _unescaped(first)
+    else:
+        headline = session_headline(OrgFile(text))
+        found, props = headline is not None, _properties(headline) if headline else {}
     info = SessionInfo(
         kind=kind,
         path=path,
@@ -577,16 +743,31 @@ def read_info(path: Path, kind: Literal["open", "archived"],
         title=props.get(TITLE_PROPERTY, props.get("TITLE")),
         description=props.get("DESCRIPTION"),
         status=props.get("STATUS"),
-        started=parse_timestamp(props.get("STARTED", "")),
-        updated=parse_timestamp(props.get("UPDATED", "")),
-        ended=parse_timestamp(props.get("ENDED", "")) or
+        started=_timestamp(props.get("STARTED", "")),
+        updated=_timestamp(props.get("UPDATED", "")),
+        ended=_timestamp(props.get("ENDED", "")) or
         (name_time(path.name) if kind == "archived" else None),
     )
     if judge is not None:
-        info.state = "unknown" if link or headline is None else judge(Session(
+        info.state = "unknown" if link or not found else judge(Session(
             path=path, agent_id=info.agent_id, host=props.get("HOST"), status=info.status,
             started=info.started, updated=info.updated, updated_at=props.get("UPDATED_AT"),
             owner=props.get("OWNER"), exit=props.get("EXIT"),
             exited=parse_timestamp(props.get("EXITED", "")), exit_by=props.get("EXIT_BY"),
             paused=parse_timestamp(props.get("PAUSED", "")), pause_note=props.get("PAUSE_NOTE")))
     return [info]
+
+
+_TIMESTAMPS: dict[str, datetime | None] = {}
+
+
+def _timestamp(value: str) -> datetime | None:
+    """:func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
+    values (100,000 archives hold far fewer distinct minutes)."""
+    try:
+        return _TIMESTAMPS[value]
+    except KeyError:
+        moment = _TIMESTAMPS[value] = parse_timestamp(value)
+        if len(_TIMESTAMPS) > 4096:
+            _TIMESTAMPS.clear()
+        return moment

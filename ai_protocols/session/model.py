@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_protocols.lean import factory, record
-from ai_protocols.org.syntax import Entry, parse_timestamp
+from ai_protocols.org.syntax import Entry, iso_minutes, parse_timestamp
 from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -178,6 +178,13 @@ class Session:
 
     def to_json(self) -> dict[str, object]:
         """The stable ``show --json`` form (schema 1, documented in docs/)."""
+        return {key: list(value) if type(value) is map else value
+                for key, value in self.json_items().items()}
+
+    def json_items(self) -> dict[str, object]:
+        """:meth:`to_json`, but each list of entries a ``map`` that makes their JSON
+        objects one by one, as ``show --json`` prints them (a 10 MB file holds a hundred
+        thousand entries)."""
         return {
             "schema": 1,
             "path": str(self.path),
@@ -190,10 +197,10 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+            **{k.json_key: map(Entry.to_json, self.items(k.kind))
                for k in SECTION_KINDS[:_FIRST_SECTIONS]},
-            "log": [_log_json(e) for e in self.log],
-            "pending": [_pending_json(e) for e in self.pending],
+            "log": map(_log_json, self.log),
+            "pending": map(_pending_json, self.pending),
             "owner": self.owner,
             "exit": self.exit,
             "exited": iso(self.exited),
@@ -211,7 +218,7 @@ class Session:
                 "ref": self.checkpoint, "commit": self.checkpoint_commit,
                 "base": self.checkpoint_base, "files": self.checkpoint_files},
             # (the keys of issue 14 last: those before keep their order)
-            **{k.json_key: [e.to_json() for e in self.items(k.kind)]
+            **{k.json_key: map(Entry.to_json, self.items(k.kind))
                for k in SECTION_KINDS[_FIRST_SECTIONS:]},
             "objective": self.objective,
             "current": self.current.to_json() if self.current is not None else None,
@@ -282,7 +289,7 @@ def instant(record: str | None, updated: datetime | None) -> str | None:
 
 def iso(moment: datetime | None) -> str | None:
     """``moment`` as ISO 8601 text to the minute (``None`` stays ``None``)."""
-    return moment.isoformat(timespec="minutes") if moment else None
+    return iso_minutes(moment) if moment else None
 
 
 def _log_json(entry: Entry) -> dict[str, object]:

@@ -79,12 +79,8 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
 def conflict_marker_lines(text: str) -> list[int]:
     """The numbers (from 1) of the lines of ``text`` that git writes around a merge
     conflict; ``[]`` when there is no ``<<<<<<<`` or ``>>>>>>>`` line: a lone
-    ``=======`` is text. Scans a 10 MB file in a millisecond when it has none."""
-    if "<" not in text and ">" not in text:  # memchr: a tenth of the time of the searches
-        return []
-    if "<<<<<<<" not in text and ">>>>>>>" not in text:
-        return []
-    if _OPENER.search(text) is None:
+    ``=======`` is text. Scans a 50 MB file in a few milliseconds when it has none."""
+    if not _has_opener(text):
         return []
     found, line, at = [], 1, 0
     for match in _MARKER.finditer(text):
@@ -92,6 +88,28 @@ def conflict_marker_lines(text: str) -> list[int]:
         at = match.start()
         found.append(line)
     return found
+
+
+def _has_opener(text: str) -> bool:
+    """Whether a line of ``text`` is a ``<<<<<<<`` or ``>>>>>>>`` marker (:data:`_OPENER`).
+    Each ``<`` (``>``) is found with a one-character search (a ``memchr``, many times
+    faster than a search for seven of them or a regular expression); after 64 that
+    start no marker, the rest is searched for the marker at a line's start."""
+    for mark in ("<<<<<<<", ">>>>>>>"):
+        at = text.find(mark[0])
+        for _ in range(64):
+            if at == -1:
+                break
+            if text.startswith(mark, at) and _OPENER.match(text, at):  # (^: a line's start)
+                return True
+            at = text.find(mark[0], at + 1)
+        else:  # a text full of them: look only at lines' starts
+            at = text.find("\n" + mark, at - 1) if at != -1 else -1
+            while at != -1:
+                if _OPENER.match(text, at + 1):
+                    return True
+                at = text.find("\n" + mark, at + 1)
+    return False
 
 
 def slugify(description: str) -> str:

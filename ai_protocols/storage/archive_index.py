@@ -105,6 +105,9 @@ Row = tuple[str, str, str, "SessionInfo | None"]
 Reader = Callable[[Path], list[SessionInfo]]
 
 _key = itemgetter(0, 1)
+#: ``json.dumps(value, ensure_ascii=False)``, without making an encoder for each of
+#: 100,000 rows.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def index_path(ai_dir: Path) -> Path:
@@ -131,7 +134,7 @@ def stat_key(st: os.stat_result) -> str:
 
 def row_of(info: SessionInfo) -> Row:
     """The ``list`` row of a file read just now."""
-    text = json.dumps(info.to_json(), ensure_ascii=False)
+    text = _encode(info.to_json())
     times = (info.started, info.updated, info.ended)
     whole = all(t is None or not (t.second or t.microsecond or t.tzinfo) for t in times)
     return sort_key(info.latest), info.path.name, text, None if whole else info
@@ -153,7 +156,7 @@ def entry_of(row: Row, stat: str, head: str) -> Entry | None:
 def encode_line(name: str, entry: Entry) -> str | None:
     """An appended line (with its newline), or ``None`` when the row cannot be cached."""
     stat, latest, tail = entry
-    if json.dumps(name, ensure_ascii=False) != f'"{name}"' or \
+    if _encode(name) != f'"{name}"' or \
             not tail.startswith(f'{name}", "agent_id": ') or not tail.endswith("}"):
         return None  # a tab, newline, quote, backslash... in the name; or not a row
     line = f"{name}\t{stat}\t{latest}\t{tail}\n"

@@ -602,6 +602,11 @@ def open_regular(path: str | os.PathLike[str]) -> int:
     ``O_NONBLOCK | O_NOFOLLOW`` and checked again with ``fstat`` (it may have been
     replaced in between). ``FileNotFoundError`` and other ``OSError`` as ``open``
     raises them."""
+    return _open_regular(path)[0]
+
+
+def _open_regular(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """:func:`open_regular`'s descriptor, and what ``fstat`` said of it."""
     mode = os.lstat(path).st_mode
     if not stat.S_ISREG(mode):
         raise NotRegular(path, kind_of(mode))
@@ -611,11 +616,11 @@ def open_regular(path: str | os.PathLike[str]) -> int:
         if error.errno == errno.ELOOP:  # replaced by a symbolic link meanwhile
             raise NotRegular(path, "a symbolic link") from error
         raise
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise NotRegular(path, kind_of(mode))
-    return fd
+        raise NotRegular(path, kind_of(st.st_mode))
+    return fd, st
 
 
 def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
@@ -626,9 +631,8 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
 
 def _read(path: str | os.PathLike[str], limit: int | None = None,
           ) -> tuple[bytes, os.stat_result]:
-    fd = open_regular(path)
+    fd, st = _open_regular(path)
     try:
-        st = os.fstat(fd)
         if limit is not None:
             return os.read(fd, limit), st
         size = st.st_size
