@@ -358,6 +358,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     """
     from ai_protocols.errors import GitFailed, NotAGitRepository
 
+    _refuse_outside_a_project()  # (before a checkpoint is tried: 13, not "start first")
     project = _project()
     if note is not None:
         from ai_protocols.session.text import check_text
@@ -393,6 +394,7 @@ def abandon(reason: str) -> None:
     and in the Log; the archive is named after the reason. The next start
     is fresh.
     """
+    _refuse_outside_a_project()
     archive = _project().abandon(reason)
     click.echo("Abandoned the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
@@ -707,12 +709,14 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
         if note is not None:
             raise click.UsageError("--note goes with 'checkpoint' alone, not with "
                                    f"'checkpoint {ctx.invoked_subcommand}'")
+        _refuse_outside_a_project()
         return
     from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
     if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
         note = text_of(Given("--note", note, True, 0))
+    _refuse_outside_a_project()
     project = _project()
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
 

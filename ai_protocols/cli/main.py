@@ -99,9 +99,16 @@ def _checkpoint(args: list[str]) -> int | None:
         AI_DIR,
         agent_id_from_env,
         find_project_root,
+        in_a_project,
         session_context_path,
     )
 
+    if not in_a_project():  # as the click path refuses it (exit 13)
+        import os
+
+        from ai_protocols.errors import NoProject
+
+        raise NoProject(Path(os.path.realpath(os.getcwd())))
     root = find_project_root()  # as Project.discover() does, without importing it
     agent_id = agent_id_from_env(root=root) or None
     def meanwhile() -> None:  # while git hashes the files: what comes next
