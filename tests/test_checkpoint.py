@@ -656,3 +656,66 @@ def test_a_short_hash_of_digits_only_names_its_checkpoint(project: Path, run: Ru
     shown = run("checkpoint", "show", commit[:7], agent=ME).stdout
     assert shown.startswith(f"Checkpoint {ME}/{number} {commit}\n")
     assert run("checkpoint", "show", "1", agent=ME).stdout.startswith(f"Checkpoint {ME}/1 ")
+
+
+# -- what checkpoint output prints is escaped --------------------------------------------------
+
+HOSTILE = ["two\nlines.txt", "\x1b[31mred\x1b[0m.txt", "\u202eevil\u202c.txt", "tab\there.txt",
+           "bell\x07.txt", "zero\u200bwidth.txt"]
+
+
+def _shown_as_itself(text: str) -> bool:
+    from ai_protocols.cli.output import display
+
+    return all(display(line) == line for line in text.split("\n"))
+
+
+def _check_escaped(project: Path, run: Runner, names: list[str], note: str) -> None:
+    git(project, "commit", "-q", "--allow-empty", "-m", "Base")
+    run("start", agent=ME)
+    for name in names:
+        (project / name).write_bytes(b"new\n")
+    outs = [run("checkpoint", "--note", note, agent=ME)]
+    shown = run("checkpoint", "show", "1", agent=ME)
+    lines = shown.stdout.splitlines()  # one line per path: a name never splits its line
+    at = next(i for i, line in enumerate(lines) if line.startswith("Against HEAD"))
+    listed = [line for line in lines[at + 1:] if line.startswith("  ")]
+    assert f": {len(listed)} paths differ" in lines[at], shown.stdout
+    assert len([line for line in listed if not line.startswith("  A .ai/")]) == len(names)
+    outs += [shown, run("checkpoint", "list", agent=ME)]
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "The odd names")
+    git(project, "rm", "-q", "--", *names)
+    git(project, "commit", "-qm", "Without them")
+    restored = run("checkpoint", "restore", "1", "--force", agent=ME)  # writes them back
+    assert f": {len(names)} paths written or removed\n" in restored.stderr
+    assert len(restored.stderr.splitlines()) == 1 + len(names), restored.stderr
+    for done in [*outs, restored]:
+        for out in (done.stdout, done.stderr):
+            assert _shown_as_itself(out), out
+
+
+def test_checkpoint_output_escapes_hostile_names_and_notes(project: Path, run: Runner) -> None:
+    """checkpoint, show, list and restore --force print each path and note through the
+    one display escaping: a newline in a name never splits its line, and no control,
+    format or invisible character reaches the terminal."""
+    names = [*HOSTILE, os.fsdecode(b"not-utf8-\xff.txt")]
+    _check_escaped(project, run, names, "a \x1b[2J note\u202e")
+
+
+HOSTILE_NAMES = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)),
+                        min_size=1, max_size=12).filter(
+    lambda n: _usable(n) and n not in (".ai", ".gitignore", ".gitattributes"))
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(names=st.lists(st.one_of(st.sampled_from(HOSTILE), HOSTILE_NAMES), min_size=1,
+                      max_size=3, unique_by=lambda n: n.casefold()))
+def test_any_file_name_is_printed_escaped(tmp_path_factory, names: list[str]) -> None:
+    base = tmp_path_factory.mktemp("hostile")
+    repo = (base / "repo").resolve()
+    git(base, "init", "-q", str(repo))
+    runner = Runner(repo)
+    runner("init")
+    _check_escaped(repo, runner, names, "note")

@@ -744,8 +744,8 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
                    "'refs/ai-protocols/*:refs/ai-protocols/*').")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        note = point.note.splitlines()[0] if point.note else ""
-        click.echo(f"{when}  {point.agent}/{point.number}  {point.short}  "
+        note = display(point.note.splitlines()[0]) if point.note else ""
+        click.echo(f"{when}  {display(point.agent)}/{point.number}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 
 
@@ -757,11 +757,11 @@ def checkpoint_show(ref: str) -> None:
     points = _checkpoints()
     point = points.resolve(ref)
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-    click.echo(f"Checkpoint {point.agent}/{point.number} {point.commit}")
-    click.echo(f"  ref:   {point.ref}\n  taken: {when} on "
+    click.echo(f"Checkpoint {display(point.agent)}/{point.number} {point.commit}")
+    click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
                f"{point.parent[:12] if point.parent else 'no commit yet'}")
     if point.note:
-        click.echo("  note:  " + point.note.replace("\n", "\n         "))
+        click.echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
     head = points.head()
     previous = points.previous(point)
     for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
@@ -775,7 +775,7 @@ def checkpoint_show(ref: str) -> None:
         click.echo(f"{label}: {len(changes)} paths differ" if changes else
                    f"{label}: the same files")
         for status, path in changes:
-            click.echo(f"  {status} {path}")
+            click.echo(f"  {status} {display(path)}")
 
 
 @checkpoint.command("restore")
@@ -808,23 +808,24 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
-        click.echo(f"Restored checkpoint {point.agent}/{point.number} into {done.where}: "
-                   f"{len(done.paths)} paths written or removed", err=True)
+        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into "
+                   f"{display(str(done.where))}: {len(done.paths)} paths written or removed",
+                   err=True)
         for path in done.paths:
-            click.echo(f"  {path}", err=True)
+            click.echo(f"  {display(path)}", err=True)
         if done.kept:
             click.echo(f"Kept {len(done.kept)} paths with uncommitted work that the "
                        "checkpoint does not have:", err=True)
             for path in done.kept:
-                click.echo(f"  {path}", err=True)
+                click.echo(f"  {display(path)}", err=True)
     else:
         import shlex
 
-        on = f"on the new branch {done.branch}" if done.branch else "detached"
-        click.echo(f"Restored checkpoint {point.agent}/{point.number} into a new worktree "
-                   f"({on}); remove it with: git worktree remove --force "
-                   f"{shlex.quote(str(done.where))}", err=True)
-    click.echo(done.where)
+        on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
+        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into a new "
+                   f"worktree ({on}); remove it with: git worktree remove --force "
+                   f"{display(shlex.quote(str(done.where)))}", err=True)
+    click.echo(display(str(done.where)))
 
 
 @checkpoint.command("export")
@@ -837,7 +838,7 @@ def checkpoint_export(ref: str, file: str) -> None:
 
     points = _checkpoints()
     point = points.resolve(ref)
-    click.echo(points.export(point, Path(file)))
+    click.echo(display(str(points.export(point, Path(file)))))
 
 
 for _command in BOARD_COMMANDS:  # task, lock, unlock, locks, check (ai_protocols.cli.board)
