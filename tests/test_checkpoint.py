@@ -719,3 +719,34 @@ def test_any_file_name_is_printed_escaped(tmp_path_factory, names: list[str]) ->
     runner = Runner(repo)
     runner("init")
     _check_escaped(repo, runner, names, "note")
+
+
+@pytest.mark.parametrize("where", ["inside", "deep inside", "the git folder", "through a link",
+                                   "relative"])
+def test_restore_into_a_worktree_nested_in_the_work_tree_is_refused(
+        project: Path, run: Runner, tmp_path: Path, where: str) -> None:
+    """Seen: --worktree PATH inside the work tree was made, and the next checkpoint stored
+    it as a gitlink. Any destination that would nest in the work tree or its git folder
+    (through a link too) is refused (exit 15), nothing made, nothing changed."""
+    make_work(project)
+    run("checkpoint", agent=ME)
+    link = tmp_path / "link"
+    link.symlink_to(project / "sub")
+    target = {"inside": str(project / "restored"),
+              "deep inside": str(project / "sub" / "new" / "restored"),
+              "the git folder": str(project / ".git" / "wt"),
+              "through a link": str(link / "restored"),
+              "relative": "restored"}[where]
+    before, files = git_state(project), files_of(project, ())
+    worktrees = git(project, "worktree", "list", "--porcelain")
+    refused = run("checkpoint", "restore", "1", "--worktree", target, agent=ME, check=False)
+    assert refused.returncode == 15, refused.stderr
+    assert refused.stderr.startswith(f"Error: cannot restore to {os.path.abspath(os.path.join(project, target))}: it is inside "), refused.stderr
+    assert "give --worktree a folder outside it" in refused.stderr
+    assert refused.stderr.endswith("; nothing was changed\n")
+    assert git_state(project) == before and files_of(project, ()) == files
+    assert git(project, "worktree", "list", "--porcelain") == worktrees
+    assert not (project / "restored").exists() and not (project / "sub" / "new").exists()
+    assert not (project / ".git" / "wt").exists()
+    run("checkpoint", agent=ME)  # and the next checkpoint holds no gitlink
+    assert "160000" not in git(project, "ls-tree", "-r", f"refs/ai-protocols/checkpoints/{ME}/2")

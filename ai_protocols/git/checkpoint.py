@@ -509,6 +509,7 @@ class Checkpoints:
         if os.path.lexists(target):
             raise CheckpointRefused(str(target), "it exists already; give --worktree with "
                                     "a new folder")
+        self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
         base = checkpoint.parent or checkpoint.commit
@@ -520,6 +521,22 @@ class Checkpoints:
         if checkpoint.parent is not None:
             self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
         return Restored(checkpoint, target, branch)
+
+    def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
+        """Refuse a new worktree inside this work tree or its git folders: git would
+        make it (git-worktree(1) does not check), and the next ``git add -A`` (a
+        checkpoint's, or the user's) would record it as a submodule's gitlink. Links are
+        followed: where the folder would really be is what counts."""
+        real = _real(target)
+        for folder, what in ((self.top, "this work tree"), (self.git_dir, "its git folder"),
+                             (self.common_dir, "its git folder")):
+            inside = os.path.realpath(folder)
+            if real == inside or real.startswith(inside.rstrip(os.sep) + os.sep):
+                raise CheckpointRefused(
+                    str(target), f"it is inside {what} ({inside}): a worktree there would "
+                    "be taken into the next checkpoint, and commit, as a submodule; give "
+                    "--worktree a folder outside it (the default is beside it: "
+                    f"{self.default_worktree(checkpoint)})")
 
     def _check_branch(self, branch: str) -> None:
         self._git("check-ref-format", "--branch", branch)
@@ -671,6 +688,16 @@ class _Git:
             reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
             raise GitFailed(self.name, reason or f"exit status {code}")
         return b"".join(out)
+
+
+def _real(path: Path) -> str:
+    """Where ``path`` (absolute; it need not exist) really is: its deepest existing
+    folder with links resolved, then the rest as given."""
+    head, tail = str(path), []
+    while not os.path.lexists(head):
+        head, name = os.path.split(head)
+        tail.append(name)
+    return os.path.join(os.path.realpath(head), *reversed(tail))
 
 
 def _running(pid: int) -> bool:
