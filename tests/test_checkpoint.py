@@ -751,3 +751,95 @@ def test_restore_into_a_worktree_nested_in_the_work_tree_is_refused(
     assert not (project / ".git" / "wt").exists()
     run("checkpoint", agent=ME)  # and the next checkpoint holds no gitlink
     assert "160000" not in git(project, "ls-tree", "-r", f"refs/ai-protocols/checkpoints/{ME}/2")
+
+
+# -- in place, again and again ---------------------------------------------------------------
+
+
+def test_restoring_an_earlier_then_a_later_checkpoint_in_place(project: Path,
+                                                               run: Runner) -> None:
+    """Seen: restore --force of an earlier checkpoint removed a file committed since, and
+    the later checkpoint, which has it, was then refused (its deletion counted as
+    uncommitted work). A deletion loses nothing, and content a checkpoint holds is not
+    the work tree's alone: both restores go through, each giving its checkpoint's files."""
+    make_work(project)
+    run("start", agent=ME)
+    first = files_of(project)
+    run("checkpoint", agent=ME)
+    (project / "later.txt").write_text("committed later\n")
+    (project / "b.txt").write_text("b, later\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Later")
+    (project / "a.txt").write_text("a, uncommitted in checkpoint 2\n")
+    second = files_of(project)
+    run("checkpoint", agent=ME)
+    for number, files in ((1, first), (2, second), (1, first), (2, second)):
+        done = run("checkpoint", "restore", str(number), "--force", agent=ME, check=False)
+        assert done.returncode == 0, done.stderr
+        assert files_of(project) == files, number
+
+
+FILES = ["a.txt", "b.txt", "d/c.txt", "e.txt"]
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.dictionaries(st.sampled_from(FILES),
+                                                st.sampled_from([None, "1", "2", "3"])),
+                                st.booleans()), min_size=2, max_size=4),
+       restores=st.lists(st.tuples(st.integers(0, 3),
+                                   st.sampled_from([None, None, *FILES, "new.txt"])),
+                         min_size=1, max_size=5))
+def test_any_sequence_of_in_place_restores_gives_each_checkpoint_and_loses_nothing(
+        tmp_path_factory, steps: list[tuple[dict[str, str | None], bool]],
+        restores: list[tuple[int, str | None]]) -> None:
+    """Checkpoints of a history of edits, deletions and commits, then in-place restores
+    of them in any order: each gives exactly its checkpoint's files; a file whose
+    content exists only in the work tree (``precious``) is refused when the checkpoint
+    would write over it, kept when it would remove it, never lost; HEAD and the index
+    stay as they were."""
+    from ai_protocols.errors import CheckpointRefused
+
+    repo = tmp_path_factory.mktemp("sequence") / "repo"
+    git(repo.parent, "init", "-q", str(repo))
+    for name in FILES:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(f"{name} base\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Base")
+    taken = []
+    for edits, commit in steps:
+        for name, content in edits.items():
+            if content is None:
+                (repo / name).unlink(missing_ok=True)
+            else:
+                (repo / name).parent.mkdir(parents=True, exist_ok=True)
+                (repo / name).write_text(f"{name} {content}\n")
+        point, _ = Checkpoints(repo).take()
+        taken.append((point, files_of(repo)))
+        if commit:
+            git(repo, "add", "-A")
+            git(repo, "commit", "-q", "--allow-empty", "-m", "Step")
+    before = git_state(repo)
+    for number, (which, precious) in enumerate(restores):
+        point, files = taken[which % len(taken)]
+        if precious is not None:
+            (repo / precious).parent.mkdir(parents=True, exist_ok=True)
+            (repo / precious).write_text(f"precious {number}\n")
+        now = files_of(repo)
+        try:
+            Checkpoints(repo).restore(point, in_place=True)
+        except CheckpointRefused:
+            assert precious is not None and precious in files
+            assert files_of(repo) == now
+        else:
+            assert precious not in files
+            expected = dict(files)
+            if precious is not None:
+                expected[precious] = f"precious {number}\n".encode()
+            assert files_of(repo) == expected
+        if precious is not None:
+            (repo / precious).unlink()
+        after = git_state(repo)
+        assert (after["index"], after["HEAD"], after["refs"]) == \
+            (before["index"], before["HEAD"], before["refs"])

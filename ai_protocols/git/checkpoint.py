@@ -69,6 +69,8 @@ _WHERE = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "i
 #: Variables that move git's folders: with one set, ask git where they are first.
 _GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
                         "GIT_CEILING_DIRECTORIES"})
+#: A submodule's commit in a tree: its mode (gitformat-index(5), "gitlink").
+_GITLINK = "160000"
 _SUBJECT = "ai-protocols checkpoint"
 _IDENTITY = {"GIT_AUTHOR_NAME": "ai-protocols", "GIT_AUTHOR_EMAIL": "ai-protocols@localhost",
              "GIT_COMMITTER_NAME": "ai-protocols", "GIT_COMMITTER_EMAIL": "ai-protocols@localhost"}
@@ -117,9 +119,14 @@ class Restored:
     the checkpoint does not have, left as they were."""
 
     def __init__(self, checkpoint: Checkpoint, where: Path, branch: str | None = None,
-                 paths: list[str] | None = None, kept: list[str] | None = None) -> None:
+                 paths: list[str] | None = None, kept: list[str] | None = None,
+                 submodules: list[tuple[str, str]] | None = None) -> None:
         self.checkpoint, self.where, self.branch = checkpoint, where, branch
         self.paths, self.kept = paths or [], kept or []
+        #: ``(path, commit)`` of each submodule whose commit the checkpoint holds: in
+        #: place, checked out there; in a new worktree, in its index, for ``git
+        #: submodule update --init`` to check out.
+        self.submodules = submodules or []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -493,14 +500,22 @@ class Checkpoints:
         """Put ``checkpoint``'s files back.
 
         By default into a new linked worktree (git-worktree(1)) at ``worktree`` (default
-        :meth:`default_worktree`), whose ``HEAD`` is the commit the checkpoint was taken
-        on (on a new ``branch`` when given, else detached) and whose files are the
-        checkpoint's, as uncommitted changes, as they were. ``in_place``: into this work
-        tree, leaving its ``HEAD``, branch and index as they are; refused before
-        anything is written when that would overwrite a file with uncommitted changes
-        or an untracked file; a file with uncommitted work that the checkpoint does not
-        have is left as it is (``kept``), never removed. The live session files are
-        never written. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        :meth:`default_worktree`; refused inside this work tree or its git folder),
+        whose ``HEAD`` is the commit the checkpoint was taken on (on a new ``branch``
+        when given, else detached) and whose files are the checkpoint's, as uncommitted
+        changes, as they were; a submodule's commit (its gitlink) as the checkpoint has
+        it is staged in its index, its folder left empty for ``git submodule update
+        --init`` (``submodules``).
+
+        ``in_place``: into this work tree, leaving its ``HEAD``, branch and index as
+        they are; every path is made as the checkpoint has it (written, or removed
+        when the checkpoint lacks it) unless what the path holds now exists only in the
+        work tree (not in ``HEAD``, the index, or any checkpoint): such a file is never
+        overwritten (refused before anything is written) nor removed (``kept``). A
+        submodule is moved to the checkpoint's commit (``git checkout --detach``) when
+        it is checked out, clean and has that commit, else refused; its folder is never
+        removed. The live session files are never written. Raises
+        :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`.
         """
         if in_place:
@@ -518,9 +533,15 @@ class Checkpoints:
         self._git(*args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
+                 if mode == _GITLINK]
         if checkpoint.parent is not None:
             self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
-        return Restored(checkpoint, target, branch)
+            if links:  # a gitlink lives in the index only: the checkpoint's, staged
+                self._git("update-index", "-z", "--index-info", cwd=target, env=env,
+                          stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
+                                         for path, blob in links))
+        return Restored(checkpoint, target, branch, submodules=links)
 
     def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse a new worktree inside this work tree or its git folders: git would
@@ -545,17 +566,74 @@ class Checkpoints:
             raise CheckpointRefused(f"branch {branch}", "that branch exists already; give "
                                     "another name")
 
+    def _raw(self, old: str | None, new: str) -> list[tuple[str, str, str, str, str]]:
+        """``(status, path, old mode, new mode, new object)`` for each path that differs
+        between the commits or trees ``old`` (``None``: nothing) and ``new``
+        (git-diff-tree(1), "Raw output format"); a deleted path's new object is zeros."""
+        if old is None:
+            out = self._git("ls-tree", "-r", "-z", "--full-tree", new)
+            found = []
+            for item in out.split(b"\0"):
+                if item:
+                    info, _, path = item.partition(b"\t")
+                    mode, _, blob = info.decode().split(" ")
+                    found.append(("A", _s(path), "000000", mode, blob))
+            return found
+        out = self._git("diff-tree", "-r", "-z", "--raw", "--no-renames", old, new)
+        fields = out.split(b"\0")
+        found = []
+        for info, path in zip(fields[0::2], fields[1::2], strict=False):
+            if info.startswith(b":"):
+                old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
+                found.append((status, _s(path), old_mode, new_mode, blob))
+        return found
+
+    def _held(self, blobs: dict[str, str]) -> set[str]:
+        """Which paths' objects (``blobs``: path to hash) are kept elsewhere than the work
+        tree: in the index at that path, or in some checkpoint (any agent's) at that
+        path. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
+        if not blobs:
+            return set()
+        commits = [c.commit for c in self.list(every_agent=True)]
+        asked = [(path, f"{where}:{path}") for path in blobs for where in (":0", *commits)]
+        out = self._git("cat-file", "--batch-check=%(objectname)", "-z",
+                        stdin=b"".join(_b(name) + b"\0" for _, name in asked))
+        held, at = set(), 0
+        for path, name in asked:  # one answer each, in order: a hash, or "NAME missing"
+            missing = _b(name) + b" missing\n"
+            if out.startswith(missing, at):
+                at += len(missing)
+                continue
+            answer, at = out[at:out.index(b"\n", at)].decode(), out.index(b"\n", at) + 1
+            if answer == blobs[path]:
+                held.add(path)
+        return held
+
     def _restore_here(self, checkpoint: Checkpoint) -> Restored:
         temp = self._temp_index()
         try:
             now = self._snapshot(temp)  # the work tree, in the temporary index
             head = self.head()
-            uncommitted = set(self._changed(head, now))
-            touched = [(s, p) for s, p in self.diff(now, checkpoint.commit)
-                       if not self._is_session_path(p)]
-            kept = [p for s, p in touched if s == "D" and p in uncommitted]
-            touched = [(s, p) for s, p in touched if not (s == "D" and p in uncommitted)]
-            clash = sorted({p for _, p in touched if p in uncommitted} |
+            # What the work tree holds that HEAD does not (a deletion holds nothing).
+            uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
+                           if status != "D" and mode != _GITLINK}
+            changes = [c for c in self._raw(now, checkpoint.commit)
+                       if not self._is_session_path(c[1])]
+            held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
+            only_here = set(uncommitted) - held  # would be lost if written over or removed
+            kept, touched, links, refused = [], [], [], []
+            for status, path, old_mode, new_mode, blob in changes:
+                if _GITLINK in (old_mode, new_mode):
+                    if status == "D":
+                        kept.append(path)  # a submodule's folder: its own repository
+                    else:
+                        refused += self._submodule_refusal(path, status, old_mode, blob)
+                        links.append((path, blob))
+                elif status == "D" and path in only_here:
+                    kept.append(path)
+                else:
+                    touched.append((status, path))
+            clash = sorted({p for _, p in touched if p in only_here} |
                            set(self._in_the_way([p for s, p in touched if s != "D"],
                                                 {p for s, p in touched if s == "A"})))
             if clash:
@@ -565,20 +643,59 @@ class Checkpoints:
                     str(self.top), f"it would overwrite uncommitted, untracked or ignored "
                     f"work in {shown}; commit, stash or move it, or restore into a new "
                     "worktree (without --force)")
+            if refused:
+                raise CheckpointRefused(str(self.top), "; ".join(refused))
             env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
                     (self.top / path).unlink(missing_ok=True)
+                    self._prune(Path(path).parent)
             written = [p for s, p in touched if s != "D"]
             if written:
                 self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
                           "--pathspec-file-nul", env=env,
-                          stdin=b"".join(p.encode("utf-8", "surrogateescape") + b"\0"
-                                         for p in written))
+                          stdin=b"".join(_b(p) + b"\0" for p in written))
+            for path, commit in links:
+                self._git("checkout", "-q", "--detach", commit, cwd=self.top / path,
+                          env={k: v for k, v in self._env.items()
+                               if k not in ("GIT_DIR", "GIT_WORK_TREE")})
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
-        return Restored(checkpoint, self.top, None, [p for _, p in touched], kept)
+        return Restored(checkpoint, self.top, None, [p for _, p in touched] +
+                        [p for p, _ in links], kept, links)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` (relative to the top) and the folders above it while they
+        are empty, as git does when it removes a file."""
+        while folder.parts:
+            try:
+                os.rmdir(self.top / folder)
+            except OSError:
+                return
+            folder = folder.parent
+
+    def _submodule_refusal(self, path: str, status: str, old_mode: str,
+                           commit: str) -> list[str]:
+        """Why the submodule at ``path`` cannot be moved to ``commit`` in place (``[]``:
+        it can): it is not checked out here, has uncommitted changes, or lacks it."""
+        where = self.top / path
+        if status != "M" or old_mode != _GITLINK:
+            return [f"{path} is a submodule in the checkpoint and not here (or the other "
+                    "way round); restore into a new worktree (without --force)"]
+        if not os.path.lexists(where / ".git"):
+            return [f"the submodule {path} is not checked out here; run git submodule "
+                    f"update --init -- {path} first, or restore into a new worktree"]
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        if self._spawn("status", "--porcelain", cwd=where, env=env).wait().strip():
+            return [f"the submodule {path} has uncommitted changes; commit or stash them "
+                    "there first"]
+        probe = self._spawn("rev-parse", "-q", "--verify", f"{commit}^{{commit}}", cwd=where,
+                            env=env).wait(ok=(0, 1, 128))
+        if not probe.strip():
+            return [f"the submodule {path} does not have the commit {commit[:12]}; fetch it "
+                    f"there first (git -C {path} fetch)"]
+        return []
 
     def _in_the_way(self, written: list[str], added: set[str]) -> list[str]:
         """What restoring ``written`` into this work tree would destroy that the
@@ -688,6 +805,14 @@ class _Git:
             reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
             raise GitFailed(self.name, reason or f"exit status {code}")
         return b"".join(out)
+
+
+def _b(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _s(path: bytes) -> str:
+    return path.decode("utf-8", "surrogateescape")
 
 
 def _real(path: Path) -> str:
