@@ -843,3 +843,74 @@ def test_any_sequence_of_in_place_restores_gives_each_checkpoint_and_loses_nothi
         after = git_state(repo)
         assert (after["index"], after["HEAD"], after["refs"]) == \
             (before["index"], before["HEAD"], before["refs"])
+
+
+# -- submodules --------------------------------------------------------------------------------
+
+FILE_OK = ("-c", "protocol.file.allow=always")
+
+
+def _with_a_submodule(project: Path, tmp_path: Path) -> tuple[str, str]:
+    """``lib``, a submodule of ``project`` committed at S1 and checked out at S2 (a commit
+    of its own repository): a submodule change the checkpoint is to hold. Returns S1, S2."""
+    source = tmp_path / "libsrc"
+    git(tmp_path, "init", "-q", str(source))
+    (source / "lib.txt").write_text("one\n")
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "S1")
+    first = git(source, "rev-parse", "HEAD")
+    (source / "lib.txt").write_text("two\n")
+    (source / "more.txt").write_text("more\n")
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "S2")
+    second = git(source, "rev-parse", "HEAD")
+    git(project, *FILE_OK, "submodule", "add", "-q", source.as_uri(), "lib")
+    git(project / "lib", "checkout", "-q", "--detach", first)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "With lib at S1")
+    git(project / "lib", "checkout", "-q", "--detach", second)
+    return first, second
+
+
+def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runner,
+                                                       tmp_path: Path) -> None:
+    """Seen: restoring a checkpoint holding a submodule change dropped the submodule's
+    commit. Each way of restoring gives back the checkpoint's gitlink: a new worktree
+    (and on a new branch) stages it, for git submodule update to check out; in place
+    the submodule is moved to it; an export holds its files at that commit."""
+    run("start", agent=ME)
+    first, second = _with_a_submodule(project, tmp_path)
+    run("checkpoint", agent=ME)
+    ref = f"refs/ai-protocols/checkpoints/{ME}/1"
+    assert git(project, "ls-tree", ref, "lib").split()[:3] == ["160000", "commit", second]
+    for args, where in ((("--worktree", str(tmp_path / "wt")), tmp_path / "wt"),
+                        (("--worktree", str(tmp_path / "wb"), "--branch", "back"),
+                         tmp_path / "wb")):
+        done = run("checkpoint", "restore", "1", *args, agent=ME)
+        assert "submodules are staged at the checkpoint's commits" in done.stderr
+        assert git(where, "ls-files", "-s", "lib").split()[:2] == ["160000", second]
+        assert git(where, "rev-parse", "HEAD") == git(project, "rev-parse", "HEAD")
+        git(where, *FILE_OK, "submodule", "update", "--init", "--recursive")
+        assert git(where / "lib", "rev-parse", "HEAD") == second
+        assert (where / "lib" / "more.txt").read_text() == "more\n"
+
+    target = tmp_path / "out.tar.gz"
+    run("checkpoint", "export", "1", str(target), agent=ME)
+    with tarfile.open(target) as tar:
+        folder = f"{project.name}-checkpoint-{ME}-1"
+        assert tar.extractfile(f"{folder}/lib/lib.txt").read() == b"two\n"
+        assert tar.extractfile(f"{folder}/lib/more.txt").read() == b"more\n"
+
+    git(project / "lib", "checkout", "-q", "--detach", first)  # back to HEAD's commit
+    done = run("checkpoint", "restore", "1", "--force", agent=ME)
+    assert "\n  lib\n" in done.stderr
+    assert git(project / "lib", "rev-parse", "HEAD") == second
+    assert git(project, "ls-files", "-s", "lib").split()[1] == first  # (the index stays)
+
+    git(project / "lib", "checkout", "-q", "--detach", first)
+    (project / "lib" / "lib.txt").write_text("uncommitted in the submodule\n")
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
+    assert refused.returncode == 15 and "the submodule lib has uncommitted changes" in \
+        refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files

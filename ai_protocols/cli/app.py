@@ -825,6 +825,11 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into a new "
                    f"worktree ({on}); remove it with: git worktree remove --force "
                    f"{display(shlex.quote(str(done.where)))}", err=True)
+        if done.submodules:
+            click.echo(f"Its {len(done.submodules)} submodules are staged at the checkpoint's "
+                       "commits, their folders empty; check them out with: git -C "
+                       f"{display(shlex.quote(str(done.where)))} submodule update --init "
+                       "--recursive", err=True)
     click.echo(display(str(done.where)))
 
 

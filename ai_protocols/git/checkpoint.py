@@ -734,15 +734,70 @@ class Checkpoints:
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         prefix = self.default_worktree(checkpoint).name
+        modules = self._modules(self.top, checkpoint.commit, "")
         try:
-            self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o", str(temp),
-                      checkpoint.commit)
+            if not modules:
+                self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o",
+                          str(temp), checkpoint.commit)
+            else:
+                self._export_with_modules(temp, prefix, checkpoint.commit, modules)
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
             raise CheckpointRefused(str(target), "that file exists already", "export") from None
         finally:
             temp.unlink(missing_ok=True)
         return target
+
+    def _modules(self, repo: Path, commit: str, above: str) -> list[tuple[Path, str, str]]:
+        """``(folder, commit, path)`` of each submodule the tree of ``commit`` in the
+        repository at ``repo`` holds (``above``: that repository's path from the top),
+        and of theirs in turn; refused (:class:`CheckpointRefused`) when a submodule is
+        not checked out here or lacks its commit: the export would miss its files."""
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        out = self._spawn("ls-tree", "-r", "-z", "--full-tree", commit, cwd=repo,
+                          env=env).wait()
+        found = []
+        for item in out.split(b"\0"):
+            info, _, raw = item.partition(b"\t")
+            if not info.startswith(_GITLINK.encode()):
+                continue
+            link, path = info.decode().split(" ")[2], above + _s(raw)
+            folder = repo / _s(raw)
+            probe = b""
+            if os.path.lexists(folder / ".git"):
+                probe = self._spawn("rev-parse", "-q", "--verify", f"{link}^{{commit}}",
+                                    cwd=folder, env=env).wait(ok=(0, 1, 128))
+            if not probe.strip():
+                raise CheckpointRefused(
+                    str(self.top), f"the checkpoint holds the submodule {path} at commit "
+                    f"{link[:12]}, which is not here (run git submodule update --init "
+                    f"--recursive, or git -C {path} fetch); the export would miss its files",
+                    "export")
+            found += [(folder, link, path), *self._modules(folder, link, path + "/")]
+        return found
+
+    def _export_with_modules(self, temp: Path, prefix: str, commit: str,
+                             modules: list[tuple[Path, str, str]]) -> None:
+        """One gzipped tar of the tree of ``commit`` and, in each submodule's folder, the
+        files of the commit the checkpoint holds for it (``git archive`` of each, put
+        together with :mod:`tarfile`)."""
+        import io
+        import tarfile
+
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        parts = [self._git("archive", "--format=tar", f"--prefix={prefix}/", commit)]
+        parts += [self._spawn("archive", "--format=tar", f"--prefix={prefix}/{path}/", link,
+                              cwd=folder, env=env).wait() for folder, link, path in modules]
+        seen = set()
+        with tarfile.open(temp, "w:gz", format=tarfile.PAX_FORMAT) as out:
+            for part in parts:
+                with tarfile.open(fileobj=io.BytesIO(part)) as tar:
+                    for member in tar:
+                        if member.name.rstrip("/") in seen:
+                            continue  # (a submodule's folder: in both archives)
+                        seen.add(member.name.rstrip("/"))
+                        out.addfile(member, tar.extractfile(member) if member.isfile()
+                                    else None)
 
 
 class _Git:
