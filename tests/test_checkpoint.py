@@ -914,3 +914,43 @@ def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runne
     assert refused.returncode == 15 and "the submodule lib has uncommitted changes" in \
         refused.stderr
     assert git_state(project) == before and files_of(project, ()) == files
+
+
+def test_after_an_amend_the_warning_never_sends_back_to_an_older_checkpoint(
+        project: Path, run: Runner) -> None:
+    """Seen: the work of a checkpoint committed, the session recording that commit, then
+    ``git commit --amend`` (and the old commit pruned): resume said "it looks rolled
+    back" and sent the user to restore the checkpoint, older than what HEAD holds. HEAD
+    descends from the checkpoint's commit and holds work committed since: the warning
+    says the branch moved on, and names no restore."""
+    make_work(project)
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "Base, again")
+    run("start", agent=ME)
+    (project / "a.txt").write_text("the work\n")
+    (project / "n.txt").write_text("new work\n")
+    run("checkpoint", agent=ME)
+    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    git(project, "add", "a.txt", "n.txt")
+    git(project, "commit", "-qm", "The work")
+    run("log", "--progress", "committed the work", agent=ME)  # records that commit
+    recorded = json.loads(run("show", "--json", agent=ME).stdout)["git_commit"]
+    assert recorded == git(project, "rev-parse", "HEAD")
+    (project / "a.txt").write_text("the work, amended\n")
+    git(project, "commit", "-q", "--amend", "-m", "The work, amended", "--", "a.txt")
+    git(project, "reflog", "expire", "--expire-unreachable=now", "--all")
+    git(project, "gc", "-q", "--prune=now")
+    head = git(project, "rev-parse", "HEAD")[:12]
+    out = run("resume", agent=ME).stdout
+    assert out.endswith(
+        f"\nWarning: this session was recorded on branch main at commit {recorded}, but this "
+        f"checkout does not have that commit; HEAD ({head}) holds work committed since its "
+        f"last checkpoint ({point}) was taken: the branch moved on (an amend or a rebase "
+        "leaves the commit recorded behind), so the work is likely here, and that older "
+        "checkpoint is not the place to go back to (git reflog shows how HEAD moved).\n"), out
+    assert "checkpoint restore" not in out and "rolled back" not in out
+    assert "checkpoint restore" not in run("start", agent=ME).stderr
+    # Rolled back for real (reset to before the work, the work thrown away): it says so.
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    out = run("resume", agent=ME).stdout
+    assert "it looks rolled back" in out and f"checkpoint restore {point}" in out
