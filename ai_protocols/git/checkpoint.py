@@ -166,8 +166,14 @@ class Checkpoints:
             self.top = self.root
             self.git_dir = self.common_dir = self.root / ".git"
             self.index = self.git_dir / "index"
-            self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
-                                      cwd=self.root)
+            from ai_protocols.git.head import read_head
+
+            read = read_head(self.root)  # from git's files: no process to wait for
+            if read is not None:
+                self._head = (read[1], read[0])
+            else:  # (reftable refs): git's answer, awaited only when needed
+                self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
+                                          cwd=self.root)
         else:
             self._locate(self._ask())
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
@@ -292,14 +298,22 @@ class Checkpoints:
                 branch.decode("utf-8", "surrogateescape").strip() or None)
 
     def _seeded(self, temp: Path) -> tuple[dict[str, str], list[str]]:
-        """Seed the temporary index ``temp`` with a copy of the real one (none when the
-        repository has no index yet); return the environment that points git at it,
-        and the pathspec of ``git add -A`` (the whole tree, less the session files)."""
-        try:
-            with open(self.index, "rb") as source:
-                data, stat = source.read(), os.fstat(source.fileno())
+        """Seed the temporary index ``temp`` with the real one (none when the repository
+        has no index yet): a hard link to it (git replaces an index it changes with a new
+        file, gitformat-index(5) and git's lockfile API), else a copy; return the
+        environment that points git at it, and the pathspec of ``git add -A`` (the whole
+        tree, less the session files)."""
+        try:  # git never writes an index in place (a lock file renamed over it):
+            os.link(self.index, temp)  # the real one is safe, and keeps its time
+            data = None
         except FileNotFoundError:
             data = None
+        except OSError:  # (a file system without hard links)
+            try:
+                with open(self.index, "rb") as source:
+                    data, stat = source.read(), os.fstat(source.fileno())
+            except FileNotFoundError:
+                data = None
         if data is not None:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
@@ -321,10 +335,12 @@ class Checkpoints:
     def _temp_index(self) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
         left (their process is gone)."""
-        for leftover in self.git_dir.glob(f"{_TEMP_PREFIX}*.index*"):
-            pid = leftover.name[len(_TEMP_PREFIX):].split(".", 1)[0]
+        for name in os.listdir(self.git_dir):  # (no glob: no pattern to compile)
+            if not name.startswith(_TEMP_PREFIX) or ".index" not in name:
+                continue
+            pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
             if pid.isdigit() and not _running(int(pid)):
-                leftover.unlink(missing_ok=True)
+                (self.git_dir / name).unlink(missing_ok=True)
         temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
         temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
         return temp
