@@ -9,7 +9,9 @@ in the git folder, seeded from the real one so that ``git add -A`` hashes only
 the files whose stat data changed (git's plumbing, git-read-tree(1),
 git-write-tree(1), git-commit-tree(1), git-update-ref(1)):
 
-1. copy ``.git/index`` to ``.git/ai-protocols-checkpoint-<pid>.index``;
+1. hard-link ``.git/index`` as ``.git/ai-protocols-checkpoint-<pid>.index`` (git
+   writes an index by renaming a new file over it, never in place: the user's stays
+   as it was; a copy where links cannot be made);
 2. ``GIT_INDEX_FILE=<copy> git add -A`` (less the live session files, below);
 3. ``git write-tree``, ``git commit-tree -p HEAD``;
 4. ``git update-ref --stdin`` with ``create``: the ref is made only if it does
