@@ -49,7 +49,11 @@ from ai_protocols.errors import (
     GitFailed,
     NotAGitRepository,
 )
-from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, safe_id
+from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
+from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
+from ai_protocols.git.spawn import EarlyAdd, add_pathspec, git_env, session_names
+from ai_protocols.git.spawn import GitRun as _Git
+from ai_protocols.paths import AI_DIR, safe_id
 
 __all__ = ["NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored", "Taken", "record",
            "take"]
@@ -64,13 +68,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-_TEMP_PREFIX = "ai-protocols-checkpoint-"
 #: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
 _WHERE = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
           "--git-common-dir")
-#: Variables that move git's folders: with one set, ask git where they are first.
-_GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
-                        "GIT_CEILING_DIRECTORIES"})
 #: A submodule's commit in a tree: its mode (gitformat-index(5), "gitlink").
 _GITLINK = "160000"
 _SUBJECT = "ai-protocols checkpoint"
@@ -158,8 +158,7 @@ class Checkpoints:
     def __init__(self, root: str | os.PathLike[str], agent_id: str | None = None) -> None:
         self.root = Path(root)
         self.agent = ref_part(agent_id)
-        self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-        self._env.pop("GIT_INDEX_FILE", None)
+        self._env = git_env()
         self._head: tuple[str | None, str | None] | None = None
         self._asked: _Git | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
@@ -181,9 +180,8 @@ class Checkpoints:
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
-        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else tuple(
-            (ai / name).as_posix() for name in
-            (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else \
+            session_names(ai.as_posix())
 
     def _ask(self, asked: _Git | None = None) -> bytes:
         """``git rev-parse``'s answer: the top of the work tree, the git folder, the
@@ -325,7 +323,7 @@ class Checkpoints:
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         env = {**self._env, "GIT_INDEX_FILE": str(temp)}
-        return env, ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+        return env, add_pathspec(self.session_paths)
 
     def _snapshot(self, temp: Path) -> str:
         """The tree of the work tree as a checkpoint records it, built in the temporary
@@ -334,17 +332,19 @@ class Checkpoints:
         self._git("add", "-A", *spec, env=env)
         return self._git("write-tree", env=env).decode().strip()
 
-    def _temp_index(self) -> Path:
+    def _temp_index(self, keep: Path | None = None) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
-        left (their process is gone)."""
+        left (their process is gone), but ``keep``, the one started early."""
         for name in os.listdir(self.git_dir):  # (no glob: no pattern to compile)
-            if not name.startswith(_TEMP_PREFIX) or ".index" not in name:
+            if not name.startswith(_TEMP_PREFIX) or ".index" not in name or \
+                    (keep is not None and name.startswith(keep.name)):
                 continue
             pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
             if pid.isdigit() and not _running(int(pid)):
                 (self.git_dir / name).unlink(missing_ok=True)
         temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
-        temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
+        if keep is None:
+            temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
         return temp
 
     def _changed(self, base: str | None, tree: str) -> list[str]:
@@ -358,25 +358,41 @@ class Checkpoints:
 
     # -- taking one ---------------------------------------------------------------------
 
-    def take(self, note: str | None = None, *,
-             meanwhile: Callable[[], object] | None = None) -> tuple[Checkpoint, str | None]:
+    def take(self, note: str | None = None, *, meanwhile: Callable[[], object] | None = None,
+             early: EarlyAdd | None = None) -> tuple[Checkpoint, str | None]:
         """Record the work tree as a new checkpoint of this agent; return it and the
         branch ``HEAD`` was on. ``note``: free text kept in the commit's message;
-        ``meanwhile``: called while ``git add`` runs (to import what comes next).
-        Raises :class:`~ai_protocols.errors.GitFailed`.
+        ``meanwhile``: called while ``git add`` runs (to import what comes next);
+        ``early``: that ``git add``, started already
+        (:func:`ai_protocols.git.spawn.start_add`; taken over when it is this work
+        tree's, else closed). Raises :class:`~ai_protocols.errors.GitFailed`.
 
         The git runs that do not wait on each other run at the same time
         (``write-tree`` beside the list of changed paths), and the agent's refs are read
         while ``git add`` runs. ``HEAD`` and its branch are as :class:`Checkpoints` read
         them."""
-        temp = self._temp_index()
+        own = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
+        if early is not None and (early.top != str(self.top) or early.temp != str(own) or
+                                  early.env["GIT_INDEX_FILE"] != str(own) or
+                                  add_pathspec(self.session_paths)[2:] != _early_spec(early)):
+            early.close()  # (not this work tree's: started again, as it should be)
+            early = None
+        if early is not None:
+            early.taken = True
+            temp, env, adding = own, early.env, early.run
+            self._temp_index(keep=own)
+        else:
+            temp = self._temp_index()
         try:
-            env, spec = self._seeded(temp)
-            adding = self._spawn("add", "-A", *spec, env=env)
-            numbers = self._numbers()
-            if meanwhile is not None:
-                meanwhile()
-            adding.wait()
+            if early is None:
+                env, spec = self._seeded(temp)
+                adding = self._spawn("add", "-A", *spec, env=env)
+            try:
+                numbers = self._numbers()
+                if meanwhile is not None:
+                    meanwhile()
+            finally:
+                adding.wait()  # (never a process left behind)
             parent, branch = self.head_commit, self.head_branch
             running = [self._spawn("write-tree", env=env),
                        self._spawn("diff-index", "--cached", "-z", "--name-only",
@@ -818,66 +834,10 @@ class Checkpoints:
                                     else None)
 
 
-class _Git:
-    """One run of git: started at once (``posix_spawnp``, its stdin, stdout and stderr
-    pipes), waited for by :meth:`wait`. What it is given on stdin is written first
-    and whole: git reads all of it before it writes much (commit-tree, update-ref
-    and checkout's path list do)."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
-        self.name = argv[3] if len(argv) > 3 else "git"
-        fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
-        (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
-        try:
-            self.pid = os.posix_spawnp("git", argv, env, file_actions=[
-                (os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
-                (os.POSIX_SPAWN_DUP2, err_w, 2)])
-        except OSError as error:
-            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
-                os.close(fd)
-            raise GitFailed(self.name, f"cannot run git ({error.strerror})") from None
-        for fd in (in_r, out_w, err_w):
-            os.close(fd)
-        self.out, self.err = out_r, err_r
-        try:
-            if stdin:
-                view = memoryview(stdin)
-                while view:
-                    view = view[os.write(in_w, view):]
-        except BrokenPipeError:
-            pass  # it ended without reading it all: its exit status says why
-        finally:
-            os.close(in_w)
-
-    def wait(self, ok: tuple[int, ...] = (0,)) -> bytes:
-        """Its stdout once it has ended; :class:`GitFailed` with its stderr when its
-        exit status is not in ``ok``."""
-        import select  # (a C module: no cost)
-
-        out: list[bytes] = []
-        err: list[bytes] = []
-        chunks = {self.out: out, self.err: err}
-        poller = select.poll()
-        for fd in chunks:
-            poller.register(fd, select.POLLIN)
-        try:
-            while chunks:  # both at once: a chatty stderr never blocks stdout
-                for fd, _ in poller.poll():
-                    chunk = os.read(fd, 1 << 16)
-                    if chunk:
-                        chunks[fd].append(chunk)
-                    else:
-                        poller.unregister(fd)
-                        del chunks[fd]
-        finally:
-            os.close(self.out)
-            os.close(self.err)
-            _, status = os.waitpid(self.pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code not in ok:
-            reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
-            raise GitFailed(self.name, reason or f"exit status {code}")
-        return b"".join(out)
+def _early_spec(early: EarlyAdd) -> list[str]:
+    """The pathspec an early ``git add`` was given (after its ``--`` and ``:/``)."""
+    argv = early.run.argv
+    return argv[argv.index("--") + 2:]
 
 
 def _b(path: str) -> bytes:
@@ -967,9 +927,33 @@ class Taken:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
 
 
+def warm_record(path: str) -> None:
+    """Do once, while ``git add`` runs, the work :func:`record` would do first: import the
+    edit transaction and compile the patterns its reading and writing of the session
+    file at ``path`` use (on first use, :mod:`ai_protocols.lean`), so that the record
+    after the ref is made is short. Reads the file without its lock and changes
+    nothing; any failure is left for the record to meet."""
+    try:
+        with open(path, "rb") as source:
+            data = source.read(1 << 20)
+        from ai_protocols.org.file import OrgFile
+        from ai_protocols.session.layout import log_line, session_headline
+        from ai_protocols.session.text import conflict_marker_lines, preview
+
+        text = data.decode("utf-8", "replace")
+        conflict_marker_lines(text)
+        headline = session_headline(OrgFile(text))
+        if headline is not None:
+            headline.properties.get("CHECKPOINT")
+        log_line("[2026-01-01 Thu 00:00]", preview("checkpoint: 1 0 (1 file uncommitted)"))
+    except Exception:  # only a head start: the record meets what is wrong
+        return
+
+
 def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
          note: str | None = None, now: datetime | None = None, *,
-         meanwhile: Callable[[], object] | None = None) -> Taken:
+         meanwhile: Callable[[], object] | None = None, early: EarlyAdd | None = None
+         ) -> Taken:
     """Take a checkpoint of the work tree around ``root`` for the agent ``agent_id``
     and record it in its session file ``path`` (:func:`record`).
 
@@ -977,7 +961,8 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     no session file, a wrapped-up one, one a person is editing in Emacs or one that
     cannot be written, the report's ``not_recorded`` says why it was not recorded.
     ``meanwhile`` is called while ``git add`` runs (the command imports what it
-    needs next then, on the other core).
+    needs next then, on the other core); ``early``: that ``git add``, started already
+    (:func:`ai_protocols.git.spawn.start_add`).
     Raises :class:`~ai_protocols.errors.InvalidText` (a bad ``note``, before
     anything is done), :class:`~ai_protocols.errors.NotAGitRepository` and
     :class:`~ai_protocols.errors.GitFailed`.
@@ -987,7 +972,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
 
         check_text("note", note)
     checkpoints = Checkpoints(root, agent_id)
-    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile)
+    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession
 
     try:
