@@ -789,7 +789,7 @@ class Checkpoints:
         not checked out here or lacks its commit: the export would miss its files."""
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         out = self._spawn("ls-tree", "-r", "-z", "--full-tree", commit, cwd=repo,
-                          env=env).wait()
+                          env=self._env if repo == self.top else env).wait()
         found = []
         for item in out.split(b"\0"):
             info, _, raw = item.partition(b"\t")
