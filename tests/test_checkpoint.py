@@ -202,7 +202,8 @@ def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runn
     session = (project / f".ai/session-context.d/{ME}.org").read_bytes()
     out = run("checkpoint", "restore", "1", "--force", agent=ME)
     assert out.stdout == f"{project}\n"
-    assert "Kept 1 paths with uncommitted work that the checkpoint does not have:\n" \
+    assert "Kept 1 paths that the checkpoint does not have, whose work is kept nowhere " \
+        "else (or a submodule's folder):\n" \
         "  notes.txt\n" in out.stderr
     after = git_state(project)
     assert (after["index"], after["HEAD"], after["refs"]) == \

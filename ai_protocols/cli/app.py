@@ -784,17 +784,19 @@ def checkpoint_show(ref: str) -> None:
               "(default: beside this one, <folder>-checkpoint-<agent>-<n>).")
 @click.option("--branch", help="Put the new worktree on this new branch (default: detached).")
 @click.option("--force", is_flag=True, help="Restore into this work tree instead; refused "
-              "if it would overwrite uncommitted work.")
+              "if it would overwrite work kept nowhere else.")
 @_errors_to_exit
 def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        force: bool) -> None:
     """Put a checkpoint's files back, into a new worktree by default.
 
     The new worktree's HEAD is the commit the checkpoint was taken on, and its
-    files are the checkpoint's, as uncommitted changes. With --force, the files
-    are written into this work tree, HEAD, branch and index left as they are;
-    refused, before anything is written, when that would overwrite a file with
-    uncommitted changes or an untracked file; files with uncommitted work that
+    files are the checkpoint's, as uncommitted changes (submodules staged at
+    its commits: git submodule update --init checks them out). --worktree
+    inside this work tree is refused. With --force, each path of this work
+    tree is made as the checkpoint has it, HEAD, branch and index left as they
+    are; refused, before anything is written, when that would overwrite work
+    kept nowhere else (not in HEAD, the index or any checkpoint); such files
     the checkpoint does not have are kept. The session files are never
     restored.
     """
@@ -814,8 +816,8 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         for path in done.paths:
             click.echo(f"  {display(path)}", err=True)
         if done.kept:
-            click.echo(f"Kept {len(done.kept)} paths with uncommitted work that the "
-                       "checkpoint does not have:", err=True)
+            click.echo(f"Kept {len(done.kept)} paths that the checkpoint does not have, "
+                       "whose work is kept nowhere else (or a submodule's folder):", err=True)
             for path in done.kept:
                 click.echo(f"  {display(path)}", err=True)
     else:

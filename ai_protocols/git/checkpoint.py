@@ -117,8 +117,8 @@ class Checkpoint:
 class Restored:
     """What :meth:`Checkpoints.restore` did: ``where`` the files are (a new worktree,
     or the work tree itself), ``branch`` the new branch (``None``: none), ``paths`` the
-    paths written or removed in place, ``kept`` the paths with uncommitted work that
-    the checkpoint does not have, left as they were."""
+    paths written or removed in place, ``kept`` the paths the checkpoint does not have that
+    were left as they were: their content is kept nowhere else, or a submodule's folder."""
 
     def __init__(self, checkpoint: Checkpoint, where: Path, branch: str | None = None,
                  paths: list[str] | None = None, kept: list[str] | None = None,
