@@ -202,7 +202,8 @@ def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runn
     session = (project / f".ai/session-context.d/{ME}.org").read_bytes()
     out = run("checkpoint", "restore", "1", "--force", agent=ME)
     assert out.stdout == f"{project}\n"
-    assert "Kept 1 paths with uncommitted work that the checkpoint does not have:\n" \
+    assert "Kept 1 paths that the checkpoint does not have, whose work is kept nowhere " \
+        "else (or a submodule's folder):\n" \
         "  notes.txt\n" in out.stderr
     after = git_state(project)
     assert (after["index"], after["HEAD"], after["refs"]) == \
@@ -656,3 +657,301 @@ def test_a_short_hash_of_digits_only_names_its_checkpoint(project: Path, run: Ru
     shown = run("checkpoint", "show", commit[:7], agent=ME).stdout
     assert shown.startswith(f"Checkpoint {ME}/{number} {commit}\n")
     assert run("checkpoint", "show", "1", agent=ME).stdout.startswith(f"Checkpoint {ME}/1 ")
+
+
+# -- what checkpoint output prints is escaped --------------------------------------------------
+
+HOSTILE = ["two\nlines.txt", "\x1b[31mred\x1b[0m.txt", "\u202eevil\u202c.txt", "tab\there.txt",
+           "bell\x07.txt", "zero\u200bwidth.txt"]
+
+
+def _shown_as_itself(text: str) -> bool:
+    from ai_protocols.cli.output import display
+
+    return all(display(line) == line for line in text.split("\n"))
+
+
+def _check_escaped(project: Path, run: Runner, names: list[str], note: str) -> None:
+    git(project, "commit", "-q", "--allow-empty", "-m", "Base")
+    run("start", agent=ME)
+    for name in names:
+        (project / name).write_bytes(b"new\n")
+    outs = [run("checkpoint", "--note", note, agent=ME)]
+    shown = run("checkpoint", "show", "1", agent=ME)
+    lines = shown.stdout.splitlines()  # one line per path: a name never splits its line
+    at = next(i for i, line in enumerate(lines) if line.startswith("Against HEAD"))
+    listed = [line for line in lines[at + 1:] if line.startswith("  ")]
+    assert f": {len(listed)} paths differ" in lines[at], shown.stdout
+    assert len([line for line in listed if not line.startswith("  A .ai/")]) == len(names)
+    outs += [shown, run("checkpoint", "list", agent=ME)]
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "The odd names")
+    git(project, "rm", "-q", "--", *names)
+    git(project, "commit", "-qm", "Without them")
+    restored = run("checkpoint", "restore", "1", "--force", agent=ME)  # writes them back
+    assert f": {len(names)} paths written or removed\n" in restored.stderr
+    assert len(restored.stderr.splitlines()) == 1 + len(names), restored.stderr
+    for done in [*outs, restored]:
+        for out in (done.stdout, done.stderr):
+            assert _shown_as_itself(out), out
+
+
+def test_checkpoint_output_escapes_hostile_names_and_notes(project: Path, run: Runner) -> None:
+    """checkpoint, show, list and restore --force print each path and note through the
+    one display escaping: a newline in a name never splits its line, and no control,
+    format or invisible character reaches the terminal."""
+    names = [*HOSTILE, os.fsdecode(b"not-utf8-\xff.txt")]
+    _check_escaped(project, run, names, "a \x1b[2J note\u202e")
+
+
+HOSTILE_NAMES = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)),
+                        min_size=1, max_size=12).filter(
+    lambda n: _usable(n) and n not in (".ai", ".gitignore", ".gitattributes"))
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(names=st.lists(st.one_of(st.sampled_from(HOSTILE), HOSTILE_NAMES), min_size=1,
+                      max_size=3, unique_by=lambda n: n.casefold()))
+def test_any_file_name_is_printed_escaped(tmp_path_factory, names: list[str]) -> None:
+    base = tmp_path_factory.mktemp("hostile")
+    repo = (base / "repo").resolve()
+    git(base, "init", "-q", str(repo))
+    runner = Runner(repo)
+    runner("init")
+    _check_escaped(repo, runner, names, "note")
+
+
+@pytest.mark.parametrize("where", ["inside", "deep inside", "the git folder", "through a link",
+                                   "relative"])
+def test_restore_into_a_worktree_nested_in_the_work_tree_is_refused(
+        project: Path, run: Runner, tmp_path: Path, where: str) -> None:
+    """Seen: --worktree PATH inside the work tree was made, and the next checkpoint stored
+    it as a gitlink. Any destination that would nest in the work tree or its git folder
+    (through a link too) is refused (exit 15), nothing made, nothing changed."""
+    make_work(project)
+    run("checkpoint", agent=ME)
+    link = tmp_path / "link"
+    link.symlink_to(project / "sub")
+    target = {"inside": str(project / "restored"),
+              "deep inside": str(project / "sub" / "new" / "restored"),
+              "the git folder": str(project / ".git" / "wt"),
+              "through a link": str(link / "restored"),
+              "relative": "restored"}[where]
+    before, files = git_state(project), files_of(project, ())
+    worktrees = git(project, "worktree", "list", "--porcelain")
+    refused = run("checkpoint", "restore", "1", "--worktree", target, agent=ME, check=False)
+    assert refused.returncode == 15, refused.stderr
+    shown = os.path.abspath(os.path.join(project, target))
+    assert refused.stderr.startswith(f"Error: cannot restore to {shown}: it is inside ")
+    assert "give --worktree a folder outside it" in refused.stderr
+    assert refused.stderr.endswith("; nothing was changed\n")
+    assert git_state(project) == before and files_of(project, ()) == files
+    assert git(project, "worktree", "list", "--porcelain") == worktrees
+    assert not (project / "restored").exists() and not (project / "sub" / "new").exists()
+    assert not (project / ".git" / "wt").exists()
+    run("checkpoint", agent=ME)  # and the next checkpoint holds no gitlink
+    assert "160000" not in git(project, "ls-tree", "-r", f"refs/ai-protocols/checkpoints/{ME}/2")
+
+
+# -- in place, again and again ---------------------------------------------------------------
+
+
+def test_restoring_an_earlier_then_a_later_checkpoint_in_place(project: Path,
+                                                               run: Runner) -> None:
+    """Seen: restore --force of an earlier checkpoint removed a file committed since, and
+    the later checkpoint, which has it, was then refused (its deletion counted as
+    uncommitted work). A deletion loses nothing, and content a checkpoint holds is not
+    the work tree's alone: both restores go through, each giving its checkpoint's files."""
+    make_work(project)
+    run("start", agent=ME)
+    first = files_of(project)
+    run("checkpoint", agent=ME)
+    (project / "later.txt").write_text("committed later\n")
+    (project / "b.txt").write_text("b, later\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Later")
+    (project / "a.txt").write_text("a, uncommitted in checkpoint 2\n")
+    second = files_of(project)
+    run("checkpoint", agent=ME)
+    for number, files in ((1, first), (2, second), (1, first), (2, second)):
+        done = run("checkpoint", "restore", str(number), "--force", agent=ME, check=False)
+        assert done.returncode == 0, done.stderr
+        assert files_of(project) == files, number
+
+
+FILES = ["a.txt", "b.txt", "d/c.txt", "e.txt"]
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.dictionaries(st.sampled_from(FILES),
+                                                st.sampled_from([None, "1", "2", "3"])),
+                                st.booleans()), min_size=2, max_size=4),
+       restores=st.lists(st.tuples(st.integers(0, 3),
+                                   st.sampled_from([None, None, *FILES, "new.txt"])),
+                         min_size=1, max_size=5))
+def test_any_sequence_of_in_place_restores_gives_each_checkpoint_and_loses_nothing(
+        tmp_path_factory, steps: list[tuple[dict[str, str | None], bool]],
+        restores: list[tuple[int, str | None]]) -> None:
+    """Checkpoints of a history of edits, deletions and commits, then in-place restores
+    of them in any order: each gives exactly its checkpoint's files; a file whose
+    content exists only in the work tree (``precious``) is refused when the checkpoint
+    would write over it, kept when it would remove it, never lost; HEAD and the index
+    stay as they were."""
+    from ai_protocols.errors import CheckpointRefused
+
+    repo = tmp_path_factory.mktemp("sequence") / "repo"
+    git(repo.parent, "init", "-q", str(repo))
+    for name in FILES:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(f"{name} base\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Base")
+    taken = []
+    for edits, commit in steps:
+        for name, content in edits.items():
+            if content is None:
+                (repo / name).unlink(missing_ok=True)
+            else:
+                (repo / name).parent.mkdir(parents=True, exist_ok=True)
+                (repo / name).write_text(f"{name} {content}\n")
+        point, _ = Checkpoints(repo).take()
+        taken.append((point, files_of(repo)))
+        if commit:
+            git(repo, "add", "-A")
+            git(repo, "commit", "-q", "--allow-empty", "-m", "Step")
+    before = git_state(repo)
+    for number, (which, precious) in enumerate(restores):
+        point, files = taken[which % len(taken)]
+        if precious is not None:
+            (repo / precious).parent.mkdir(parents=True, exist_ok=True)
+            (repo / precious).write_text(f"precious {number}\n")
+        now = files_of(repo)
+        try:
+            Checkpoints(repo).restore(point, in_place=True)
+        except CheckpointRefused:
+            assert precious is not None and precious in files
+            assert files_of(repo) == now
+        else:
+            assert precious not in files
+            expected = dict(files)
+            if precious is not None:
+                expected[precious] = f"precious {number}\n".encode()
+            assert files_of(repo) == expected
+        if precious is not None:
+            (repo / precious).unlink()
+        after = git_state(repo)
+        assert (after["index"], after["HEAD"], after["refs"]) == \
+            (before["index"], before["HEAD"], before["refs"])
+
+
+# -- submodules --------------------------------------------------------------------------------
+
+FILE_OK = ("-c", "protocol.file.allow=always")
+
+
+def _with_a_submodule(project: Path, tmp_path: Path) -> tuple[str, str]:
+    """``lib``, a submodule of ``project`` committed at S1 and checked out at S2 (a commit
+    of its own repository): a submodule change the checkpoint is to hold. Returns S1, S2."""
+    source = tmp_path / "libsrc"
+    git(tmp_path, "init", "-q", str(source))
+    (source / "lib.txt").write_text("one\n")
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "S1")
+    first = git(source, "rev-parse", "HEAD")
+    (source / "lib.txt").write_text("two\n")
+    (source / "more.txt").write_text("more\n")
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "S2")
+    second = git(source, "rev-parse", "HEAD")
+    git(project, *FILE_OK, "submodule", "add", "-q", source.as_uri(), "lib")
+    git(project / "lib", "checkout", "-q", "--detach", first)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "With lib at S1")
+    git(project / "lib", "checkout", "-q", "--detach", second)
+    return first, second
+
+
+def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runner,
+                                                       tmp_path: Path) -> None:
+    """Seen: restoring a checkpoint holding a submodule change dropped the submodule's
+    commit. Each way of restoring gives back the checkpoint's gitlink: a new worktree
+    (and on a new branch) stages it, for git submodule update to check out; in place
+    the submodule is moved to it; an export holds its files at that commit."""
+    run("start", agent=ME)
+    first, second = _with_a_submodule(project, tmp_path)
+    run("checkpoint", agent=ME)
+    ref = f"refs/ai-protocols/checkpoints/{ME}/1"
+    assert git(project, "ls-tree", ref, "lib").split()[:3] == ["160000", "commit", second]
+    for args, where in ((("--worktree", str(tmp_path / "wt")), tmp_path / "wt"),
+                        (("--worktree", str(tmp_path / "wb"), "--branch", "back"),
+                         tmp_path / "wb")):
+        done = run("checkpoint", "restore", "1", *args, agent=ME)
+        assert "submodules are staged at the checkpoint's commits" in done.stderr
+        assert git(where, "ls-files", "-s", "lib").split()[:2] == ["160000", second]
+        assert git(where, "rev-parse", "HEAD") == git(project, "rev-parse", "HEAD")
+        git(where, *FILE_OK, "submodule", "update", "--init", "--recursive")
+        assert git(where / "lib", "rev-parse", "HEAD") == second
+        assert (where / "lib" / "more.txt").read_text() == "more\n"
+
+    target = tmp_path / "out.tar.gz"
+    run("checkpoint", "export", "1", str(target), agent=ME)
+    with tarfile.open(target) as tar:
+        folder = f"{project.name}-checkpoint-{ME}-1"
+        assert tar.extractfile(f"{folder}/lib/lib.txt").read() == b"two\n"
+        assert tar.extractfile(f"{folder}/lib/more.txt").read() == b"more\n"
+
+    git(project / "lib", "checkout", "-q", "--detach", first)  # back to HEAD's commit
+    done = run("checkpoint", "restore", "1", "--force", agent=ME)
+    assert "\n  lib\n" in done.stderr
+    assert git(project / "lib", "rev-parse", "HEAD") == second
+    assert git(project, "ls-files", "-s", "lib").split()[1] == first  # (the index stays)
+
+    git(project / "lib", "checkout", "-q", "--detach", first)
+    (project / "lib" / "lib.txt").write_text("uncommitted in the submodule\n")
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
+    assert refused.returncode == 15 and "the submodule lib has uncommitted changes" in \
+        refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files
+
+
+def test_after_an_amend_the_warning_never_sends_back_to_an_older_checkpoint(
+        project: Path, run: Runner) -> None:
+    """Seen: the work of a checkpoint committed, the session recording that commit, then
+    ``git commit --amend`` (and the old commit pruned): resume said "it looks rolled
+    back" and sent the user to restore the checkpoint, older than what HEAD holds. HEAD
+    descends from the checkpoint's commit and holds work committed since: the warning
+    says the branch moved on, and names no restore."""
+    make_work(project)
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "Base, again")
+    run("start", agent=ME)
+    (project / "a.txt").write_text("the work\n")
+    (project / "n.txt").write_text("new work\n")
+    run("checkpoint", agent=ME)
+    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    git(project, "add", "a.txt", "n.txt")
+    git(project, "commit", "-qm", "The work")
+    run("log", "--progress", "committed the work", agent=ME)  # records that commit
+    recorded = json.loads(run("show", "--json", agent=ME).stdout)["git_commit"]
+    assert recorded == git(project, "rev-parse", "HEAD")
+    (project / "a.txt").write_text("the work, amended\n")
+    git(project, "commit", "-q", "--amend", "-m", "The work, amended", "--", "a.txt")
+    git(project, "reflog", "expire", "--expire-unreachable=now", "--all")
+    git(project, "gc", "-q", "--prune=now")
+    head = git(project, "rev-parse", "HEAD")[:12]
+    out = run("resume", agent=ME).stdout
+    assert out.endswith(
+        f"\nWarning: this session was recorded on branch main at commit {recorded}, but this "
+        f"checkout does not have that commit; HEAD ({head}) holds work committed since its "
+        f"last checkpoint ({point}) was taken: the branch moved on (an amend or a rebase "
+        "leaves the commit recorded behind), so the work is likely here, and that older "
+        "checkpoint is not the place to go back to (git reflog shows how HEAD moved).\n"), out
+    assert "checkpoint restore" not in out and "rolled back" not in out
+    assert "checkpoint restore" not in run("start", agent=ME).stderr
+    # Rolled back for real (reset to before the work, the work thrown away): it says so.
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    out = run("resume", agent=ME).stdout
+    assert "it looks rolled back" in out and f"checkpoint restore {point}" in out

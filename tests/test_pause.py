@@ -427,3 +427,28 @@ def test_a_failed_checkpoint_pauses_nothing_and_outside_git_none_is_made(
     assert "no checkpoint made: not in a git work tree" in done.stderr
     assert status_of(runner, path_of(plain), agent=ME,
                      env={"AI_PROJECT_ROOT": str(plain)})["state"] == "paused"
+
+
+@pytest.mark.parametrize("args", [
+    ("pause",), ("pause", "--note", "n"), ("pause", "--no-checkpoint"),
+    ("abandon", "--reason", "r"), ("checkpoint",), ("checkpoint", "--note", "n"),
+    ("checkpoint", "--note", "-"), ("checkpoint", "list"), ("checkpoint", "list", "--all"),
+    ("checkpoint", "show", "1"), ("checkpoint", "restore", "1"),
+    ("checkpoint", "restore", "1", "--force"), ("checkpoint", "export", "1", "x.tar.gz"),
+    ("start",)])
+def test_outside_any_project_every_pause_and_checkpoint_command_exits_13(
+        tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Outside any project (no git work tree, no .ai/ at or above, no AI_PROJECT_ROOT),
+    pause, abandon and every checkpoint command say so as start does (NoProject, exit
+    13), before trying anything, and leave the folder as it was."""
+    plain = (tmp_path / "plain").resolve()
+    plain.mkdir()
+    assert subprocess.run(["git", "-C", str(plain), "rev-parse"],
+                          capture_output=True).returncode != 0, "the test needs no git above"
+    done = Runner(plain)(*args, agent=ME, check=False)
+    assert done.returncode == 13, done.stderr
+    assert done.stderr == (f"Error: no project here: {plain} is not in a git repository and "
+                           "no folder above it holds .ai/; run 'ai-protocols init' in the "
+                           "project's top folder first (it sets up .ai/ there), or set "
+                           "AI_PROJECT_ROOT to that folder\n")
+    assert done.stdout == "" and list(plain.iterdir()) == []

@@ -336,6 +336,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     """
     from ai_protocols.errors import GitFailed, NotAGitRepository
 
+    _refuse_outside_a_project()  # (before a checkpoint is tried: 13, not "start first")
     project = _project()
     if note is not None:
         from ai_protocols.session.text import check_text
@@ -371,6 +372,7 @@ def abandon(reason: str) -> None:
     and in the Log; the archive is named after the reason. The next start
     is fresh.
     """
+    _refuse_outside_a_project()
     archive = _project().abandon(reason)
     click.echo("Abandoned the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
@@ -693,12 +695,14 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
         if note is not None:
             raise click.UsageError("--note goes with 'checkpoint' alone, not with "
                                    f"'checkpoint {ctx.invoked_subcommand}'")
+        _refuse_outside_a_project()
         return
     from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
     if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
         note = text_of(Given("--note", note, True, 0))
+    _refuse_outside_a_project()
     project = _project()
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
 
@@ -726,8 +730,8 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
                    "'refs/ai-protocols/*:refs/ai-protocols/*').")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        note = point.note.splitlines()[0] if point.note else ""
-        click.echo(f"{when}  {point.agent}/{point.number}  {point.short}  "
+        note = display(point.note.splitlines()[0]) if point.note else ""
+        click.echo(f"{when}  {display(point.agent)}/{point.number}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 
 
@@ -739,11 +743,11 @@ def checkpoint_show(ref: str) -> None:
     points = _checkpoints()
     point = points.resolve(ref)
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-    click.echo(f"Checkpoint {point.agent}/{point.number} {point.commit}")
-    click.echo(f"  ref:   {point.ref}\n  taken: {when} on "
+    click.echo(f"Checkpoint {display(point.agent)}/{point.number} {point.commit}")
+    click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
                f"{point.parent[:12] if point.parent else 'no commit yet'}")
     if point.note:
-        click.echo("  note:  " + point.note.replace("\n", "\n         "))
+        click.echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
     head = points.head()
     previous = points.previous(point)
     for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
@@ -757,7 +761,7 @@ def checkpoint_show(ref: str) -> None:
         click.echo(f"{label}: {len(changes)} paths differ" if changes else
                    f"{label}: the same files")
         for status, path in changes:
-            click.echo(f"  {status} {path}")
+            click.echo(f"  {status} {display(path)}")
 
 
 @checkpoint.command("restore")
@@ -766,17 +770,19 @@ def checkpoint_show(ref: str) -> None:
               "(default: beside this one, <folder>-checkpoint-<agent>-<n>).")
 @click.option("--branch", help="Put the new worktree on this new branch (default: detached).")
 @click.option("--force", is_flag=True, help="Restore into this work tree instead; refused "
-              "if it would overwrite uncommitted work.")
+              "if it would overwrite work kept nowhere else.")
 @errors_to_exit
 def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        force: bool) -> None:
     """Put a checkpoint's files back, into a new worktree by default.
 
     The new worktree's HEAD is the commit the checkpoint was taken on, and its
-    files are the checkpoint's, as uncommitted changes. With --force, the files
-    are written into this work tree, HEAD, branch and index left as they are;
-    refused, before anything is written, when that would overwrite a file with
-    uncommitted changes or an untracked file; files with uncommitted work that
+    files are the checkpoint's, as uncommitted changes (submodules staged at
+    its commits: git submodule update --init checks them out). --worktree
+    inside this work tree is refused. With --force, each path of this work
+    tree is made as the checkpoint has it, HEAD, branch and index left as they
+    are; refused, before anything is written, when that would overwrite work
+    kept nowhere else (not in HEAD, the index or any checkpoint); such files
     the checkpoint does not have are kept. The session files are never
     restored.
     """
@@ -790,23 +796,29 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
-        click.echo(f"Restored checkpoint {point.agent}/{point.number} into {done.where}: "
-                   f"{len(done.paths)} paths written or removed", err=True)
+        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into "
+                   f"{display(str(done.where))}: {len(done.paths)} paths written or removed",
+                   err=True)
         for path in done.paths:
-            click.echo(f"  {path}", err=True)
+            click.echo(f"  {display(path)}", err=True)
         if done.kept:
-            click.echo(f"Kept {len(done.kept)} paths with uncommitted work that the "
-                       "checkpoint does not have:", err=True)
+            click.echo(f"Kept {len(done.kept)} paths that the checkpoint does not have, "
+                       "whose work is kept nowhere else (or a submodule's folder):", err=True)
             for path in done.kept:
-                click.echo(f"  {path}", err=True)
+                click.echo(f"  {display(path)}", err=True)
     else:
         import shlex
 
-        on = f"on the new branch {done.branch}" if done.branch else "detached"
-        click.echo(f"Restored checkpoint {point.agent}/{point.number} into a new worktree "
-                   f"({on}); remove it with: git worktree remove --force "
-                   f"{shlex.quote(str(done.where))}", err=True)
-    click.echo(done.where)
+        on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
+        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into a new "
+                   f"worktree ({on}); remove it with: git worktree remove --force "
+                   f"{display(shlex.quote(str(done.where)))}", err=True)
+        if done.submodules:
+            click.echo(f"Its {len(done.submodules)} submodules are staged at the checkpoint's "
+                       "commits, their folders empty; check them out with: git -C "
+                       f"{display(shlex.quote(str(done.where)))} submodule update --init "
+                       "--recursive", err=True)
+    click.echo(display(str(done.where)))
 
 
 @checkpoint.command("export")
@@ -819,7 +831,7 @@ def checkpoint_export(ref: str, file: str) -> None:
 
     points = _checkpoints()
     point = points.resolve(ref)
-    click.echo(points.export(point, Path(file)))
+    click.echo(display(str(points.export(point, Path(file)))))
 
 
 for _command in BOARD_COMMANDS:  # task, lock, unlock, locks, check (ai_protocols.cli.board)

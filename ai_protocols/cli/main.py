@@ -92,24 +92,45 @@ def _checkpoint(args: list[str]) -> int | None:
         note = args[0][len("--note="):]
     else:
         return None
-    from pathlib import Path
+    import os
 
-    from ai_protocols.git.checkpoint import take
     from ai_protocols.paths import (
         AI_DIR,
         agent_id_from_env,
-        find_project_root,
-        session_context_path,
+        context_path_text,
+        in_a_project,
+        project_root_text,
     )
 
-    root = find_project_root()  # as Project.discover() does, without importing it
-    agent_id = agent_id_from_env(root=root) or None
-    def meanwhile() -> None:  # while git hashes the files: what comes next
-        import ai_protocols.cli.output
-        import ai_protocols.session.transaction  # noqa: F401
+    if not in_a_project():  # as the click path refuses it (exit 13)
+        from pathlib import Path
 
-    taken = take(Path(root), Path(root) / AI_DIR, session_context_path(root, agent_id),
-                 agent_id, note, meanwhile=meanwhile)
+        from ai_protocols.errors import NoProject
+
+        raise NoProject(Path(os.path.realpath(os.getcwd())))
+    root = project_root_text()  # as Project.discover() does, without importing it
+    from ai_protocols.git.spawn import start_add
+
+    early = start_add(root)  # git hashes the files while the rest is imported
+    try:
+        from pathlib import Path
+
+        from ai_protocols.git.checkpoint import take, warm_record
+
+        agent_id = agent_id_from_env(root=root) or None
+        context = context_path_text(root, agent_id)
+
+        def meanwhile() -> None:  # while git hashes the files: what comes next
+            import ai_protocols.cli.output
+            import ai_protocols.session.transaction  # noqa: F401
+
+            warm_record(context)
+
+        taken = take(Path(root), Path(root) / AI_DIR, Path(context), agent_id, note,
+                     meanwhile=meanwhile, early=early)
+    finally:
+        if early is not None:
+            early.close()  # (when the checkpoint did not take it over)
     from ai_protocols.cli.output import print_checkpoint
 
     print_checkpoint(taken)

@@ -116,15 +116,15 @@ def print_checkpoint(taken: Taken) -> None:
     recorded in a session when it was not."""
     point = taken.checkpoint
     said = "file" if point.files == 1 else "files"
-    note = f" ({point.note.splitlines()[0]})" if point.note else ""
+    note = f" ({display(point.note.splitlines()[0])})" if point.note else ""
     print(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted{note}")
-    print(f"  ref: {point.ref}")
+    print(f"  ref: {display(point.ref)}")
     if taken.session is not None:
-        print(f"  recorded in: {taken.session}")
+        print(f"  recorded in: {display(str(taken.session))}")
     else:
         sys.stdout.flush()
         print(f"Note: the checkpoint was taken but not recorded in a session: "
-              f"{taken.not_recorded}", file=sys.stderr)
+              f"{display(taken.not_recorded or '')}", file=sys.stderr)
 
 
 def print_json(data: object) -> None:

@@ -9,7 +9,9 @@ in the git folder, seeded from the real one so that ``git add -A`` hashes only
 the files whose stat data changed (git's plumbing, git-read-tree(1),
 git-write-tree(1), git-commit-tree(1), git-update-ref(1)):
 
-1. copy ``.git/index`` to ``.git/ai-protocols-checkpoint-<pid>.index``;
+1. hard-link ``.git/index`` as ``.git/ai-protocols-checkpoint-<pid>.index`` (git
+   writes an index by renaming a new file over it, never in place: the user's stays
+   as it was; a copy where links cannot be made);
 2. ``GIT_INDEX_FILE=<copy> git add -A`` (less the live session files, below);
 3. ``git write-tree``, ``git commit-tree -p HEAD``;
 4. ``git update-ref --stdin`` with ``create``: the ref is made only if it does
@@ -47,7 +49,11 @@ from ai_protocols.errors import (
     GitFailed,
     NotAGitRepository,
 )
-from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, safe_id
+from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
+from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
+from ai_protocols.git.spawn import EarlyAdd, add_pathspec, git_env, session_names
+from ai_protocols.git.spawn import GitRun as _Git
+from ai_protocols.paths import AI_DIR, safe_id
 
 __all__ = ["NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored", "Taken", "record",
            "take"]
@@ -62,13 +68,11 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-_TEMP_PREFIX = "ai-protocols-checkpoint-"
 #: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
 _WHERE = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
           "--git-common-dir")
-#: Variables that move git's folders: with one set, ask git where they are first.
-_GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
-                        "GIT_CEILING_DIRECTORIES"})
+#: A submodule's commit in a tree: its mode (gitformat-index(5), "gitlink").
+_GITLINK = "160000"
 _SUBJECT = "ai-protocols checkpoint"
 _IDENTITY = {"GIT_AUTHOR_NAME": "ai-protocols", "GIT_AUTHOR_EMAIL": "ai-protocols@localhost",
              "GIT_COMMITTER_NAME": "ai-protocols", "GIT_COMMITTER_EMAIL": "ai-protocols@localhost"}
@@ -113,13 +117,18 @@ class Checkpoint:
 class Restored:
     """What :meth:`Checkpoints.restore` did: ``where`` the files are (a new worktree,
     or the work tree itself), ``branch`` the new branch (``None``: none), ``paths`` the
-    paths written or removed in place, ``kept`` the paths with uncommitted work that
-    the checkpoint does not have, left as they were."""
+    paths written or removed in place, ``kept`` the paths the checkpoint does not have that
+    were left as they were: their content is kept nowhere else, or a submodule's folder."""
 
     def __init__(self, checkpoint: Checkpoint, where: Path, branch: str | None = None,
-                 paths: list[str] | None = None, kept: list[str] | None = None) -> None:
+                 paths: list[str] | None = None, kept: list[str] | None = None,
+                 submodules: list[tuple[str, str]] | None = None) -> None:
         self.checkpoint, self.where, self.branch = checkpoint, where, branch
         self.paths, self.kept = paths or [], kept or []
+        #: ``(path, commit)`` of each submodule whose commit the checkpoint holds: in
+        #: place, checked out there; in a new worktree, in its index, for ``git
+        #: submodule update --init`` to check out.
+        self.submodules = submodules or []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -149,8 +158,7 @@ class Checkpoints:
     def __init__(self, root: str | os.PathLike[str], agent_id: str | None = None) -> None:
         self.root = Path(root)
         self.agent = ref_part(agent_id)
-        self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-        self._env.pop("GIT_INDEX_FILE", None)
+        self._env = git_env()
         self._head: tuple[str | None, str | None] | None = None
         self._asked: _Git | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
@@ -159,16 +167,21 @@ class Checkpoints:
             self.top = self.root
             self.git_dir = self.common_dir = self.root / ".git"
             self.index = self.git_dir / "index"
-            self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
-                                      cwd=self.root)
+            from ai_protocols.git.head import read_head
+
+            read = read_head(self.root)  # from git's files: no process to wait for
+            if read is not None:
+                self._head = (read[1], read[0])
+            else:  # (reftable refs): git's answer, awaited only when needed
+                self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
+                                          cwd=self.root)
         else:
             self._locate(self._ask())
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
-        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else tuple(
-            (ai / name).as_posix() for name in
-            (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else \
+            session_names(ai.as_posix())
 
     def _ask(self, asked: _Git | None = None) -> bytes:
         """``git rev-parse``'s answer: the top of the work tree, the git folder, the
@@ -285,14 +298,22 @@ class Checkpoints:
                 branch.decode("utf-8", "surrogateescape").strip() or None)
 
     def _seeded(self, temp: Path) -> tuple[dict[str, str], list[str]]:
-        """Seed the temporary index ``temp`` with a copy of the real one (none when the
-        repository has no index yet); return the environment that points git at it,
-        and the pathspec of ``git add -A`` (the whole tree, less the session files)."""
-        try:
-            with open(self.index, "rb") as source:
-                data, stat = source.read(), os.fstat(source.fileno())
+        """Seed the temporary index ``temp`` with the real one (none when the repository
+        has no index yet): a hard link to it (git replaces an index it changes with a new
+        file, gitformat-index(5) and git's lockfile API), else a copy; return the
+        environment that points git at it, and the pathspec of ``git add -A`` (the whole
+        tree, less the session files)."""
+        try:  # git never writes an index in place (a lock file renamed over it):
+            os.link(self.index, temp)  # the real one is safe, and keeps its time
+            data = None
         except FileNotFoundError:
             data = None
+        except OSError:  # (a file system without hard links)
+            try:
+                with open(self.index, "rb") as source:
+                    data, stat = source.read(), os.fstat(source.fileno())
+            except FileNotFoundError:
+                data = None
         if data is not None:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
@@ -302,7 +323,7 @@ class Checkpoints:
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         env = {**self._env, "GIT_INDEX_FILE": str(temp)}
-        return env, ["--", ":/", *(f":(top,literal,exclude){p}" for p in self.session_paths)]
+        return env, add_pathspec(self.session_paths)
 
     def _snapshot(self, temp: Path) -> str:
         """The tree of the work tree as a checkpoint records it, built in the temporary
@@ -311,15 +332,19 @@ class Checkpoints:
         self._git("add", "-A", *spec, env=env)
         return self._git("write-tree", env=env).decode().strip()
 
-    def _temp_index(self) -> Path:
+    def _temp_index(self, keep: Path | None = None) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
-        left (their process is gone)."""
-        for leftover in self.git_dir.glob(f"{_TEMP_PREFIX}*.index*"):
-            pid = leftover.name[len(_TEMP_PREFIX):].split(".", 1)[0]
+        left (their process is gone), but ``keep``, the one started early."""
+        for name in os.listdir(self.git_dir):  # (no glob: no pattern to compile)
+            if not name.startswith(_TEMP_PREFIX) or ".index" not in name or \
+                    (keep is not None and name.startswith(keep.name)):
+                continue
+            pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
             if pid.isdigit() and not _running(int(pid)):
-                leftover.unlink(missing_ok=True)
+                (self.git_dir / name).unlink(missing_ok=True)
         temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
-        temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
+        if keep is None:
+            temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
         return temp
 
     def _changed(self, base: str | None, tree: str) -> list[str]:
@@ -333,25 +358,41 @@ class Checkpoints:
 
     # -- taking one ---------------------------------------------------------------------
 
-    def take(self, note: str | None = None, *,
-             meanwhile: Callable[[], object] | None = None) -> tuple[Checkpoint, str | None]:
+    def take(self, note: str | None = None, *, meanwhile: Callable[[], object] | None = None,
+             early: EarlyAdd | None = None) -> tuple[Checkpoint, str | None]:
         """Record the work tree as a new checkpoint of this agent; return it and the
         branch ``HEAD`` was on. ``note``: free text kept in the commit's message;
-        ``meanwhile``: called while ``git add`` runs (to import what comes next).
-        Raises :class:`~ai_protocols.errors.GitFailed`.
+        ``meanwhile``: called while ``git add`` runs (to import what comes next);
+        ``early``: that ``git add``, started already
+        (:func:`ai_protocols.git.spawn.start_add`; taken over when it is this work
+        tree's, else closed). Raises :class:`~ai_protocols.errors.GitFailed`.
 
         The git runs that do not wait on each other run at the same time
         (``write-tree`` beside the list of changed paths), and the agent's refs are read
         while ``git add`` runs. ``HEAD`` and its branch are as :class:`Checkpoints` read
         them."""
-        temp = self._temp_index()
+        own = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
+        if early is not None and (early.top != str(self.top) or early.temp != str(own) or
+                                  early.env["GIT_INDEX_FILE"] != str(own) or
+                                  add_pathspec(self.session_paths)[2:] != _early_spec(early)):
+            early.close()  # (not this work tree's: started again, as it should be)
+            early = None
+        if early is not None:
+            early.taken = True
+            temp, env, adding = own, early.env, early.run
+            self._temp_index(keep=own)
+        else:
+            temp = self._temp_index()
         try:
-            env, spec = self._seeded(temp)
-            adding = self._spawn("add", "-A", *spec, env=env)
-            numbers = self._numbers()
-            if meanwhile is not None:
-                meanwhile()
-            adding.wait()
+            if early is None:
+                env, spec = self._seeded(temp)
+                adding = self._spawn("add", "-A", *spec, env=env)
+            try:
+                numbers = self._numbers()
+                if meanwhile is not None:
+                    meanwhile()
+            finally:
+                adding.wait()  # (never a process left behind)
             parent, branch = self.head_commit, self.head_branch
             running = [self._spawn("write-tree", env=env),
                        self._spawn("diff-index", "--cached", "-z", "--name-only",
@@ -493,14 +534,22 @@ class Checkpoints:
         """Put ``checkpoint``'s files back.
 
         By default into a new linked worktree (git-worktree(1)) at ``worktree`` (default
-        :meth:`default_worktree`), whose ``HEAD`` is the commit the checkpoint was taken
-        on (on a new ``branch`` when given, else detached) and whose files are the
-        checkpoint's, as uncommitted changes, as they were. ``in_place``: into this work
-        tree, leaving its ``HEAD``, branch and index as they are; refused before
-        anything is written when that would overwrite a file with uncommitted changes
-        or an untracked file; a file with uncommitted work that the checkpoint does not
-        have is left as it is (``kept``), never removed. The live session files are
-        never written. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        :meth:`default_worktree`; refused inside this work tree or its git folder),
+        whose ``HEAD`` is the commit the checkpoint was taken on (on a new ``branch``
+        when given, else detached) and whose files are the checkpoint's, as uncommitted
+        changes, as they were; a submodule's commit (its gitlink) as the checkpoint has
+        it is staged in its index, its folder left empty for ``git submodule update
+        --init`` (``submodules``).
+
+        ``in_place``: into this work tree, leaving its ``HEAD``, branch and index as
+        they are; every path is made as the checkpoint has it (written, or removed
+        when the checkpoint lacks it) unless what the path holds now exists only in the
+        work tree (not in ``HEAD``, the index, or any checkpoint): such a file is never
+        overwritten (refused before anything is written) nor removed (``kept``). A
+        submodule is moved to the checkpoint's commit (``git checkout --detach``) when
+        it is checked out, clean and has that commit, else refused; its folder is never
+        removed. The live session files are never written. Raises
+        :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`.
         """
         if in_place:
@@ -509,6 +558,7 @@ class Checkpoints:
         if os.path.lexists(target):
             raise CheckpointRefused(str(target), "it exists already; give --worktree with "
                                     "a new folder")
+        self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
         base = checkpoint.parent or checkpoint.commit
@@ -517,9 +567,31 @@ class Checkpoints:
         self._git(*args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
+                 if mode == _GITLINK]
         if checkpoint.parent is not None:
             self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
-        return Restored(checkpoint, target, branch)
+            if links:  # a gitlink lives in the index only: the checkpoint's, staged
+                self._git("update-index", "-z", "--index-info", cwd=target, env=env,
+                          stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
+                                         for path, blob in links))
+        return Restored(checkpoint, target, branch, submodules=links)
+
+    def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
+        """Refuse a new worktree inside this work tree or its git folders: git would
+        make it (git-worktree(1) does not check), and the next ``git add -A`` (a
+        checkpoint's, or the user's) would record it as a submodule's gitlink. Links are
+        followed: where the folder would really be is what counts."""
+        real = _real(target)
+        for folder, what in ((self.top, "this work tree"), (self.git_dir, "its git folder"),
+                             (self.common_dir, "its git folder")):
+            inside = os.path.realpath(folder)
+            if real == inside or real.startswith(inside.rstrip(os.sep) + os.sep):
+                raise CheckpointRefused(
+                    str(target), f"it is inside {what} ({inside}): a worktree there would "
+                    "be taken into the next checkpoint, and commit, as a submodule; give "
+                    "--worktree a folder outside it (the default is beside it: "
+                    f"{self.default_worktree(checkpoint)})")
 
     def _check_branch(self, branch: str) -> None:
         self._git("check-ref-format", "--branch", branch)
@@ -528,17 +600,74 @@ class Checkpoints:
             raise CheckpointRefused(f"branch {branch}", "that branch exists already; give "
                                     "another name")
 
+    def _raw(self, old: str | None, new: str) -> list[tuple[str, str, str, str, str]]:
+        """``(status, path, old mode, new mode, new object)`` for each path that differs
+        between the commits or trees ``old`` (``None``: nothing) and ``new``
+        (git-diff-tree(1), "Raw output format"); a deleted path's new object is zeros."""
+        if old is None:
+            out = self._git("ls-tree", "-r", "-z", "--full-tree", new)
+            found = []
+            for item in out.split(b"\0"):
+                if item:
+                    info, _, path = item.partition(b"\t")
+                    mode, _, blob = info.decode().split(" ")
+                    found.append(("A", _s(path), "000000", mode, blob))
+            return found
+        out = self._git("diff-tree", "-r", "-z", "--raw", "--no-renames", old, new)
+        fields = out.split(b"\0")
+        found = []
+        for info, path in zip(fields[0::2], fields[1::2], strict=False):
+            if info.startswith(b":"):
+                old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
+                found.append((status, _s(path), old_mode, new_mode, blob))
+        return found
+
+    def _held(self, blobs: dict[str, str]) -> set[str]:
+        """Which paths' objects (``blobs``: path to hash) are kept elsewhere than the work
+        tree: in the index at that path, or in some checkpoint (any agent's) at that
+        path. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
+        if not blobs:
+            return set()
+        commits = [c.commit for c in self.list(every_agent=True)]
+        asked = [(path, f"{where}:{path}") for path in blobs for where in (":0", *commits)]
+        out = self._git("cat-file", "--batch-check=%(objectname)", "-z",
+                        stdin=b"".join(_b(name) + b"\0" for _, name in asked))
+        held, at = set(), 0
+        for path, name in asked:  # one answer each, in order: a hash, or "NAME missing"
+            missing = _b(name) + b" missing\n"
+            if out.startswith(missing, at):
+                at += len(missing)
+                continue
+            answer, at = out[at:out.index(b"\n", at)].decode(), out.index(b"\n", at) + 1
+            if answer == blobs[path]:
+                held.add(path)
+        return held
+
     def _restore_here(self, checkpoint: Checkpoint) -> Restored:
         temp = self._temp_index()
         try:
             now = self._snapshot(temp)  # the work tree, in the temporary index
             head = self.head()
-            uncommitted = set(self._changed(head, now))
-            touched = [(s, p) for s, p in self.diff(now, checkpoint.commit)
-                       if not self._is_session_path(p)]
-            kept = [p for s, p in touched if s == "D" and p in uncommitted]
-            touched = [(s, p) for s, p in touched if not (s == "D" and p in uncommitted)]
-            clash = sorted({p for _, p in touched if p in uncommitted} |
+            # What the work tree holds that HEAD does not (a deletion holds nothing).
+            uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
+                           if status != "D" and mode != _GITLINK}
+            changes = [c for c in self._raw(now, checkpoint.commit)
+                       if not self._is_session_path(c[1])]
+            held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
+            only_here = set(uncommitted) - held  # would be lost if written over or removed
+            kept, touched, links, refused = [], [], [], []
+            for status, path, old_mode, new_mode, blob in changes:
+                if _GITLINK in (old_mode, new_mode):
+                    if status == "D":
+                        kept.append(path)  # a submodule's folder: its own repository
+                    else:
+                        refused += self._submodule_refusal(path, status, old_mode, blob)
+                        links.append((path, blob))
+                elif status == "D" and path in only_here:
+                    kept.append(path)
+                else:
+                    touched.append((status, path))
+            clash = sorted({p for _, p in touched if p in only_here} |
                            set(self._in_the_way([p for s, p in touched if s != "D"],
                                                 {p for s, p in touched if s == "A"})))
             if clash:
@@ -548,20 +677,59 @@ class Checkpoints:
                     str(self.top), f"it would overwrite uncommitted, untracked or ignored "
                     f"work in {shown}; commit, stash or move it, or restore into a new "
                     "worktree (without --force)")
+            if refused:
+                raise CheckpointRefused(str(self.top), "; ".join(refused))
             env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
                     (self.top / path).unlink(missing_ok=True)
+                    self._prune(Path(path).parent)
             written = [p for s, p in touched if s != "D"]
             if written:
                 self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
                           "--pathspec-file-nul", env=env,
-                          stdin=b"".join(p.encode("utf-8", "surrogateescape") + b"\0"
-                                         for p in written))
+                          stdin=b"".join(_b(p) + b"\0" for p in written))
+            for path, commit in links:
+                self._git("checkout", "-q", "--detach", commit, cwd=self.top / path,
+                          env={k: v for k, v in self._env.items()
+                               if k not in ("GIT_DIR", "GIT_WORK_TREE")})
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
-        return Restored(checkpoint, self.top, None, [p for _, p in touched], kept)
+        return Restored(checkpoint, self.top, None, [p for _, p in touched] +
+                        [p for p, _ in links], kept, links)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` (relative to the top) and the folders above it while they
+        are empty, as git does when it removes a file."""
+        while folder.parts:
+            try:
+                os.rmdir(self.top / folder)
+            except OSError:
+                return
+            folder = folder.parent
+
+    def _submodule_refusal(self, path: str, status: str, old_mode: str,
+                           commit: str) -> list[str]:
+        """Why the submodule at ``path`` cannot be moved to ``commit`` in place (``[]``:
+        it can): it is not checked out here, has uncommitted changes, or lacks it."""
+        where = self.top / path
+        if status != "M" or old_mode != _GITLINK:
+            return [f"{path} is a submodule in the checkpoint and not here (or the other "
+                    "way round); restore into a new worktree (without --force)"]
+        if not os.path.lexists(where / ".git"):
+            return [f"the submodule {path} is not checked out here; run git submodule "
+                    f"update --init -- {path} first, or restore into a new worktree"]
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        if self._spawn("status", "--porcelain", cwd=where, env=env).wait().strip():
+            return [f"the submodule {path} has uncommitted changes; commit or stash them "
+                    "there first"]
+        probe = self._spawn("rev-parse", "-q", "--verify", f"{commit}^{{commit}}", cwd=where,
+                            env=env).wait(ok=(0, 1, 128))
+        if not probe.strip():
+            return [f"the submodule {path} does not have the commit {commit[:12]}; fetch it "
+                    f"there first (git -C {path} fetch)"]
+        return []
 
     def _in_the_way(self, written: list[str], added: set[str]) -> list[str]:
         """What restoring ``written`` into this work tree would destroy that the
@@ -600,9 +768,13 @@ class Checkpoints:
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         prefix = self.default_worktree(checkpoint).name
+        modules = self._modules(self.top, checkpoint.commit, "")
         try:
-            self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o", str(temp),
-                      checkpoint.commit)
+            if not modules:
+                self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o",
+                          str(temp), checkpoint.commit)
+            else:
+                self._export_with_modules(temp, prefix, checkpoint.commit, modules)
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
             raise CheckpointRefused(str(target), "that file exists already", "export") from None
@@ -610,67 +782,80 @@ class Checkpoints:
             temp.unlink(missing_ok=True)
         return target
 
+    def _modules(self, repo: Path, commit: str, above: str) -> list[tuple[Path, str, str]]:
+        """``(folder, commit, path)`` of each submodule the tree of ``commit`` in the
+        repository at ``repo`` holds (``above``: that repository's path from the top),
+        and of theirs in turn; refused (:class:`CheckpointRefused`) when a submodule is
+        not checked out here or lacks its commit: the export would miss its files."""
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        out = self._spawn("ls-tree", "-r", "-z", "--full-tree", commit, cwd=repo,
+                          env=self._env if repo == self.top else env).wait()
+        found = []
+        for item in out.split(b"\0"):
+            info, _, raw = item.partition(b"\t")
+            if not info.startswith(_GITLINK.encode()):
+                continue
+            link, path = info.decode().split(" ")[2], above + _s(raw)
+            folder = repo / _s(raw)
+            probe = b""
+            if os.path.lexists(folder / ".git"):
+                probe = self._spawn("rev-parse", "-q", "--verify", f"{link}^{{commit}}",
+                                    cwd=folder, env=env).wait(ok=(0, 1, 128))
+            if not probe.strip():
+                raise CheckpointRefused(
+                    str(self.top), f"the checkpoint holds the submodule {path} at commit "
+                    f"{link[:12]}, which is not here (run git submodule update --init "
+                    f"--recursive, or git -C {path} fetch); the export would miss its files",
+                    "export")
+            found += [(folder, link, path), *self._modules(folder, link, path + "/")]
+        return found
 
-class _Git:
-    """One run of git: started at once (``posix_spawnp``, its stdin, stdout and stderr
-    pipes), waited for by :meth:`wait`. What it is given on stdin is written first
-    and whole: git reads all of it before it writes much (commit-tree, update-ref
-    and checkout's path list do)."""
+    def _export_with_modules(self, temp: Path, prefix: str, commit: str,
+                             modules: list[tuple[Path, str, str]]) -> None:
+        """One gzipped tar of the tree of ``commit`` and, in each submodule's folder, the
+        files of the commit the checkpoint holds for it (``git archive`` of each, put
+        together with :mod:`tarfile`)."""
+        import io
+        import tarfile
 
-    def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
-        self.name = argv[3] if len(argv) > 3 else "git"
-        fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
-        (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
-        try:
-            self.pid = os.posix_spawnp("git", argv, env, file_actions=[
-                (os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
-                (os.POSIX_SPAWN_DUP2, err_w, 2)])
-        except OSError as error:
-            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
-                os.close(fd)
-            raise GitFailed(self.name, f"cannot run git ({error.strerror})") from None
-        for fd in (in_r, out_w, err_w):
-            os.close(fd)
-        self.out, self.err = out_r, err_r
-        try:
-            if stdin:
-                view = memoryview(stdin)
-                while view:
-                    view = view[os.write(in_w, view):]
-        except BrokenPipeError:
-            pass  # it ended without reading it all: its exit status says why
-        finally:
-            os.close(in_w)
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        parts = [self._git("archive", "--format=tar", f"--prefix={prefix}/", commit)]
+        parts += [self._spawn("archive", "--format=tar", f"--prefix={prefix}/{path}/", link,
+                              cwd=folder, env=env).wait() for folder, link, path in modules]
+        seen = set()
+        with tarfile.open(temp, "w:gz", format=tarfile.PAX_FORMAT) as out:
+            for part in parts:
+                with tarfile.open(fileobj=io.BytesIO(part)) as tar:
+                    for member in tar:
+                        if member.name.rstrip("/") in seen:
+                            continue  # (a submodule's folder: in both archives)
+                        seen.add(member.name.rstrip("/"))
+                        out.addfile(member, tar.extractfile(member) if member.isfile()
+                                    else None)
 
-    def wait(self, ok: tuple[int, ...] = (0,)) -> bytes:
-        """Its stdout once it has ended; :class:`GitFailed` with its stderr when its
-        exit status is not in ``ok``."""
-        import select  # (a C module: no cost)
 
-        out: list[bytes] = []
-        err: list[bytes] = []
-        chunks = {self.out: out, self.err: err}
-        poller = select.poll()
-        for fd in chunks:
-            poller.register(fd, select.POLLIN)
-        try:
-            while chunks:  # both at once: a chatty stderr never blocks stdout
-                for fd, _ in poller.poll():
-                    chunk = os.read(fd, 1 << 16)
-                    if chunk:
-                        chunks[fd].append(chunk)
-                    else:
-                        poller.unregister(fd)
-                        del chunks[fd]
-        finally:
-            os.close(self.out)
-            os.close(self.err)
-            _, status = os.waitpid(self.pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code not in ok:
-            reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
-            raise GitFailed(self.name, reason or f"exit status {code}")
-        return b"".join(out)
+def _early_spec(early: EarlyAdd) -> list[str]:
+    """The pathspec an early ``git add`` was given (after its ``--`` and ``:/``)."""
+    argv = early.run.argv
+    return argv[argv.index("--") + 2:]
+
+
+def _b(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _s(path: bytes) -> str:
+    return path.decode("utf-8", "surrogateescape")
+
+
+def _real(path: Path) -> str:
+    """Where ``path`` (absolute; it need not exist) really is: its deepest existing
+    folder with links resolved, then the rest as given."""
+    head, tail = str(path), []
+    while not os.path.lexists(head):
+        head, name = os.path.split(head)
+        tail.append(name)
+    return os.path.join(os.path.realpath(head), *reversed(tail))
 
 
 def _running(pid: int) -> bool:
@@ -742,9 +927,33 @@ class Taken:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
 
 
+def warm_record(path: str) -> None:
+    """Do once, while ``git add`` runs, the work :func:`record` would do first: import the
+    edit transaction and compile the patterns its reading and writing of the session
+    file at ``path`` use (on first use, :mod:`ai_protocols.lean`), so that the record
+    after the ref is made is short. Reads the file without its lock and changes
+    nothing; any failure is left for the record to meet."""
+    try:
+        with open(path, "rb") as source:
+            data = source.read(1 << 20)
+        from ai_protocols.org.file import OrgFile
+        from ai_protocols.session.layout import log_line, session_headline
+        from ai_protocols.session.text import conflict_marker_lines, preview
+
+        text = data.decode("utf-8", "replace")
+        conflict_marker_lines(text)
+        headline = session_headline(OrgFile(text))
+        if headline is not None:
+            headline.properties.get("CHECKPOINT")
+        log_line("[2026-01-01 Thu 00:00]", preview("checkpoint: 1 0 (1 file uncommitted)"))
+    except Exception:  # only a head start: the record meets what is wrong
+        return
+
+
 def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
          note: str | None = None, now: datetime | None = None, *,
-         meanwhile: Callable[[], object] | None = None) -> Taken:
+         meanwhile: Callable[[], object] | None = None, early: EarlyAdd | None = None
+         ) -> Taken:
     """Take a checkpoint of the work tree around ``root`` for the agent ``agent_id``
     and record it in its session file ``path`` (:func:`record`).
 
@@ -752,7 +961,8 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     no session file, a wrapped-up one, one a person is editing in Emacs or one that
     cannot be written, the report's ``not_recorded`` says why it was not recorded.
     ``meanwhile`` is called while ``git add`` runs (the command imports what it
-    needs next then, on the other core).
+    needs next then, on the other core); ``early``: that ``git add``, started already
+    (:func:`ai_protocols.git.spawn.start_add`).
     Raises :class:`~ai_protocols.errors.InvalidText` (a bad ``note``, before
     anything is done), :class:`~ai_protocols.errors.NotAGitRepository` and
     :class:`~ai_protocols.errors.GitFailed`.
@@ -762,7 +972,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
 
         check_text("note", note)
     checkpoints = Checkpoints(root, agent_id)
-    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile)
+    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession
 
     try:

@@ -15,8 +15,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "present_commits", "read_state", "start_state",
-           "start_work_diff"]
+__all__ = ["GitState", "has_commit", "present_commits", "read_state", "start_ancestry",
+           "start_state", "start_work_diff"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -204,6 +204,15 @@ def start_work_diff(root: str | os.PathLike[str], old: str,
             [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
     return paths
+
+
+def start_ancestry(root: str | os.PathLike[str], old: str,
+                   new: str) -> Callable[[], bool]:
+    """Start asking whether the commit ``old`` is an ancestor of (or is) ``new`` (hashes,
+    never options; ``git merge-base --is-ancestor``, git-merge-base(1)); return what
+    gives the answer once git is done (``False`` too when either is missing)."""
+    wait = _start(root, "merge-base", "--is-ancestor", old, new)
+    return lambda: wait() is not None
 
 
 def has_commit(root: str | os.PathLike[str], commit: str) -> bool:

@@ -33,7 +33,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ai_protocols.git.state import GitState, present_commits, read_state, start_work_diff
+from ai_protocols.git.state import (
+    GitState,
+    present_commits,
+    read_state,
+    start_ancestry,
+    start_work_diff,
+)
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
@@ -63,6 +69,10 @@ NAME_BYTES = 60
 CUT_MARK = "[cut to fit; all of it: ai-protocols show]"
 #: The words of the warning for a session recorded where this work tree is not.
 ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
+#: What the warning says instead when HEAD moved on past the last checkpoint.
+MOVED_ON = ("the branch moved on (an amend or a rebase leaves the commit recorded "
+            "behind), so the work is likely here, and that older checkpoint is not the "
+            "place to go back to (git reflog shows how HEAD moved)")
 #: The lists, highest priority first: when not all fits, the last are left out first.
 LISTS = ("key_files", "context", "next", "blockers", "decisions", "discoveries", "others")
 #: The lists in the order of ``resume --json``'s keys (the older first).
@@ -295,6 +305,7 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         (committed == [] and (differs is None or bool(differs))))
     if not (other_branch or missing or uncommitted):
         return None
+    moved_on = not uncommitted and _moved_on(project, base, git.commit, committed)
     parts = []
     if other_branch or missing:
         recorded = " ".join(
@@ -314,6 +325,9 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         parts.append(f"its last checkpoint ({short}) holds {session.checkpoint_files} "
                      f"{files} of uncommitted work that this checkout, with no uncommitted "
                      "change, does not have")
+    if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
+        return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
+                f"last checkpoint ({short}) was taken: {MOVED_ON}")
     warning = f"{'; '.join(parts)}: {ROLLED_BACK}"
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
@@ -321,6 +335,20 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         warning += (f"; restore {it} with: {restore}" if point_here else
                     f"; {it} is not in this clone: {FETCH_CHECKPOINTS}, then: {restore}")
     return warning
+
+
+def _moved_on(project: Project, base: str | None, head: str | None,
+              committed: list[str] | None) -> bool:
+    """Whether ``HEAD`` (``head``) descends from the last checkpoint's base (``base``)
+    and holds work committed since it outside ``.ai/`` (``committed``: those paths,
+    when already known): the branch moved on past the checkpoint (an amend or a rebase
+    leaves the commit recorded behind), so that checkpoint is older than the work."""
+    if head is None or not _is_hash(base) or base == head:
+        return False
+    ancestry = start_ancestry(project.root, base, head)  # type: ignore[arg-type]
+    if committed is None:
+        committed = start_work_diff(project.root, base, head)()  # type: ignore[arg-type]
+    return ancestry() and bool(committed)
 
 
 def _clip(name: str | None, limit: int = NAME_BYTES) -> str | None:

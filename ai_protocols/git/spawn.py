@@ -1,0 +1,157 @@
+"""git runs for checkpoints, through ``posix_spawn`` and pipes, and the early start of a
+checkpoint's ``git add``, all without :mod:`pathlib` or :mod:`subprocess`.
+
+Importing :mod:`subprocess` costs a quarter of what ``git stash create`` (the
+checkpoint benchmark's floor) does, and :mod:`pathlib` as much again: so
+``checkpoint`` starts ``git add -A`` into its temporary index (:func:`start_add`)
+before it imports them, and they load while git hashes the files, on the other core.
+What a checkpoint is, and why a temporary index: :mod:`ai_protocols.git.checkpoint`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ai_protocols.errors import GitFailed
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT
+
+__all__ = ["TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "git_env", "start_add"]
+
+#: The temporary index's name in the git folder: ``<TEMP_PREFIX><pid>.index``.
+TEMP_PREFIX = "ai-protocols-checkpoint-"
+#: Variables that move git's folders: with one set, ask git where they are first.
+GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
+                       "GIT_CEILING_DIRECTORIES"})
+
+
+def git_env() -> dict[str, str]:
+    """The environment of every git run: no optional lock (a read never refreshes the
+    user's index), messages in English (they are matched), no index file given."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    env.pop("GIT_INDEX_FILE", None)
+    return env
+
+
+def session_names(ai: str) -> tuple[str, ...]:
+    """The live session files under the ``.ai`` folder at ``ai`` (relative to the top of
+    the work tree, ``/``-separated): never taken from the work tree by a checkpoint,
+    never written by a restore."""
+    return tuple(f"{ai}/{name}" for name in
+                 (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
+
+
+def add_pathspec(session_paths: tuple[str, ...]) -> list[str]:
+    """The pathspec of a checkpoint's ``git add -A``: the whole tree, less the live
+    session files (gitglossary(7), "pathspec": ``top``, ``literal``, ``exclude``)."""
+    return ["--", ":/", *(f":(top,literal,exclude){p}" for p in session_paths)]
+
+
+class GitRun:
+    """One run of git: started at once (``posix_spawnp``, its stdin, stdout and stderr
+    pipes), waited for by :meth:`wait`. What it is given on stdin is written first
+    and whole: git reads all of it before it writes much (commit-tree, update-ref
+    and checkout's path list do)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
+        self.name = argv[3] if len(argv) > 3 else "git"
+        self.argv = argv
+        fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
+        (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
+        try:
+            self.pid = os.posix_spawnp("git", argv, env, file_actions=[
+                (os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, err_w, 2)])
+        except OSError as error:
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise GitFailed(self.name, f"cannot run git ({error.strerror})") from None
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        self.out, self.err = out_r, err_r
+        try:
+            if stdin:
+                view = memoryview(stdin)
+                while view:
+                    view = view[os.write(in_w, view):]
+        except BrokenPipeError:
+            pass  # it ended without reading it all: its exit status says why
+        finally:
+            os.close(in_w)
+
+    def wait(self, ok: tuple[int, ...] = (0,)) -> bytes:
+        """Its stdout once it has ended; :class:`GitFailed` with its stderr when its
+        exit status is not in ``ok``."""
+        import select  # (a C module: no cost)
+
+        out: list[bytes] = []
+        err: list[bytes] = []
+        chunks = {self.out: out, self.err: err}
+        poller = select.poll()
+        for fd in chunks:
+            poller.register(fd, select.POLLIN)
+        try:
+            while chunks:  # both at once: a chatty stderr never blocks stdout
+                for fd, _ in poller.poll():
+                    chunk = os.read(fd, 1 << 16)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                    else:
+                        poller.unregister(fd)
+                        del chunks[fd]
+        finally:
+            os.close(self.out)
+            os.close(self.err)
+            _, status = os.waitpid(self.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
+            raise GitFailed(self.name, reason or f"exit status {code}")
+        return b"".join(out)
+
+
+class EarlyAdd:
+    """A checkpoint's ``git add -A`` started by :func:`start_add`: ``run`` (the git run),
+    ``temp`` (its temporary index), ``env`` (git's environment, pointing at it),
+    ``top`` (the top of the work tree). :meth:`close` waits for it and removes the
+    temporary index, when no checkpoint took it over."""
+
+    def __init__(self, run: GitRun, temp: str, env: dict[str, str], top: str) -> None:
+        self.run, self.temp, self.env, self.top = run, temp, env, top
+        self.taken = False
+
+    def close(self) -> None:
+        if self.taken:
+            return
+        self.taken = True
+        try:
+            self.run.wait(ok=tuple(range(256)))
+        finally:
+            for name in (self.temp, f"{self.temp}.lock"):
+                if os.path.lexists(name):  # (this process's own names: no race)
+                    os.unlink(name)
+
+
+def start_add(root: str) -> EarlyAdd | None:
+    """Start a checkpoint's ``git add -A`` of the work tree whose top is ``root``, into
+    its temporary index seeded with the real one, as
+    :meth:`ai_protocols.git.checkpoint.Checkpoints.take` would; ``None`` (nothing
+    started) unless ``root`` holds a ``.git`` folder and no variable moves git's
+    folders, or when it cannot start: the checkpoint then starts it itself."""
+    git_dir = os.path.join(root, ".git")
+    if GIT_PLACE & os.environ.keys() or not os.path.isdir(git_dir):
+        return None
+    temp = os.path.join(git_dir, f"{TEMP_PREFIX}{os.getpid()}.index")
+    try:
+        if os.path.lexists(temp):
+            os.unlink(temp)  # a dead run's, whose number this process now has
+        os.link(os.path.join(git_dir, "index"), temp)  # (see Checkpoints._seeded)
+    except OSError:
+        return None
+    env = {**git_env(), "GIT_INDEX_FILE": temp}
+    spec = add_pathspec(session_names(AI_DIR))
+    try:
+        run = GitRun(["git", "-C", root, "add", "-A", *spec], env, None)
+    except GitFailed:
+        os.unlink(temp)
+        return None
+    return EarlyAdd(run, temp, env, root)
