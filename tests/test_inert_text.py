@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols import LogEntry, Project
@@ -228,11 +228,15 @@ def test_escapes_read_back_exactly(text: str) -> None:
 
 
 @given(st.lists(st.one_of(st.sampled_from(LIVE), st.text(max_size=8)), max_size=8))
+@example(["[%"])  # no cookie: Org's statistics cookie is [N%] or [N/M], closed
+@example(["[1/"])
 def test_no_object_starts_in_escaped_text(parts: list[str]) -> None:
     """A quick check of the rule without Emacs (Emacs judges above): none of the
-    openings of Org's live objects is left in the escaped text."""
+    openings of Org's live objects is left in the escaped text. (A statistics cookie
+    is ``[N%]`` or ``[N/M]`` with its closing bracket, org-element's
+    ``org-element-statistics-cookie-parser``: ``[%`` alone is plain text.)"""
     escaped = escape_inline(" ".join(parts))
-    for opening in (r"\[fn:", r"\[cite", r"\[[0-9]+/", r"\[[0-9]*%", r"\[\d{4}-", r"\[\[",
+    for opening in (r"\[fn:", r"\[cite", r"\[[0-9]*/[0-9]*\]", r"\[[0-9]*%\]", r"\[\d{4}-", r"\[\[",
                     r"<[0-9%<]", r"\{\{", r"@@", r"(?<![A-Za-z0-9])(?:src|call)_",
                     r"\$[^" + WJ + "]", r"\*\* ", r"%%\(", r"(?:CLOCK|CLOSED|SCHEDULED):",
                     r"(?<![A-Za-z0-9])(?:elisp|shell|id|help):\S"):
