@@ -52,6 +52,8 @@ AI_DIR = ".ai"
 DEFAULT_CONTEXT = "session-context.org"
 CONTEXT_DIR = "session-context.d"
 SESSIONS_DIR = "sessions"
+#: The task board's file, in ``.ai/`` (ai_protocols.board.model).
+BOARD_FILE = "tasks.org"
 MAX_SAFE_ID_BYTES = 200
 
 _AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -219,3 +221,58 @@ def find_project_root(cwd: str | os.PathLike[str] | None = None,
     from pathlib import Path
 
     return Path(project_root_text(None if cwd is None else os.fspath(cwd), environ))
+
+
+# -- paths as text ----------------------------------------------------------------------------
+# The hot paths keep paths as ``str`` and build no pathlib.Path (docs/performance.md): these
+# give the answers ``PurePosixPath`` gives, for the same text (tests/test_path_text.py holds
+# them to it).
+
+
+def clean_path(path: str | os.PathLike[str]) -> str:
+    """``str(PurePosixPath(path))``: the path with its empty and ``.`` parts left out (a
+    leading ``//``, which POSIX leaves to the system, kept; ``.`` for nothing)."""
+    text = os.fspath(path)
+    if "//" not in text and "/." not in text and not text.startswith("./") and \
+            not text.endswith("/") and text not in ("", "."):
+        return text  # (the common case: already clean)
+    lead = "//" if text.startswith("//") and not text.startswith("///") else \
+        "/" if text.startswith("/") else ""
+    return lead + "/".join(part for part in text.split("/") if part not in ("", ".")) or \
+        lead or "."
+
+
+def relative_to(path: str, base: str) -> str:
+    """``PurePosixPath(path).relative_to(base)``, as text, for clean paths
+    (:func:`clean_path`): ``path`` below ``base`` (``.`` for ``base`` itself);
+    ``ValueError`` when it is not below it."""
+    if path == base:
+        return "."
+    if base == ".":
+        if path.startswith("/"):
+            raise ValueError(f"{path!r} is not in the subpath of {base!r}")
+        return path
+    prefix = base if base.endswith("/") else base + "/"
+    if not path.startswith(prefix) or len(path) == len(prefix):
+        raise ValueError(f"{path!r} is not in the subpath of {base!r}")
+    return path[len(prefix):]
+
+
+def parent(path: str) -> str:
+    """``PurePosixPath(path).parent``, as text, for a clean path."""
+    head = os.path.dirname(path)
+    return head or "."
+
+
+def sibling(path: str, name: str) -> str:
+    """``PurePosixPath(path).with_name(name)``, as text, for a clean path with a name."""
+    head = os.path.dirname(path)
+    return f"{head}/{name}" if head and head != "/" and head != "//" else head + name
+
+
+def join(folder: str, name: str) -> str:
+    """``PurePosixPath(folder) / name``, as text, for a clean ``folder`` and a plain
+    ``name`` (no ``/``, not ``.``): as ``os.path.join``, but ``name`` alone in ``.``."""
+    if folder == ".":
+        return name
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
