@@ -8,9 +8,9 @@ holds the locks and does the file I/O.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
-from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import pattern
@@ -171,7 +171,7 @@ def _properties(headline: Headline) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in headline.properties.items()}
 
 
-def read_session(path: Path, text: str) -> Session:
+def read_session(path: str, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
     doc = OrgFile(text)
     headline = session_headline(doc)
@@ -192,7 +192,7 @@ def read_session(path: Path, text: str) -> Session:
     return session
 
 
-def read_session_head(path: Path, text: str) -> Session:
+def read_session_head(path: str, text: str) -> Session:
     """What ``status`` needs of a session-context file: :func:`read_session`'s session
     less its entries and Log (the session headline's properties and the summary).
     Parses only the file's head, the session headline and the section after it, when
@@ -230,7 +230,7 @@ def _head_text(text: str, headlines: int) -> str:
                 return text[: at + 1]
 
 
-def _session_of(path: Path, headline: Headline) -> Session:
+def _session_of(path: str, headline: Headline) -> Session:
     """The session its headline's properties describe, without entries."""
     props = _properties(headline)
     return Session(
@@ -514,7 +514,7 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     return f"{entry.kind}: {preview(text)}".rstrip()
 
 
-def read_info(path: Path, kind: Literal["open", "archived"],
+def read_info(path: str, kind: Literal["open", "archived"],
               judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
     (where its session headline and property drawer are); ``[]`` when it has gone.
@@ -522,7 +522,7 @@ def read_info(path: Path, kind: Literal["open", "archived"],
     ENDED property gets the time its name starts with. ``judge`` gives an open file's
     state from its session headline (a :class:`Session` without entries); a link, or
     a file without a session headline, is ``unknown``."""
-    link = path.is_symlink()
+    link = os.path.islink(path)
     if link:
         head = b""
     else:
@@ -545,7 +545,7 @@ def read_info(path: Path, kind: Literal["open", "archived"],
         started=parse_timestamp(props.get("STARTED", "")),
         updated=parse_timestamp(props.get("UPDATED", "")),
         ended=parse_timestamp(props.get("ENDED", "")) or
-        (name_time(path.name) if kind == "archived" else None),
+        (name_time(os.path.basename(path)) if kind == "archived" else None),
     )
     if judge is not None:
         info.state = "unknown" if link or headline is None else judge(Session(
