@@ -16,14 +16,15 @@ reader at import costs more than the few a command uses. So:
   :func:`replace` and :func:`fields` are ``dataclasses.replace`` and ``fields``' names.
 - :func:`pattern` is ``re.compile`` deferred to the pattern's first use; :mod:`re`
   itself is imported then, too.
-- :class:`PathField` is an attribute that keeps a path as text and gives it as a
-  :class:`pathlib.Path`, made on first read, and :class:`TextOf` gives its text:
-  :mod:`pathlib` (with :mod:`urllib.parse`, :mod:`ipaddress` and :mod:`fnmatch`)
-  costs a quarter of an interpreter's start, so the hot paths work on ``str`` paths
-  and build a ``Path`` only when a caller of the public API reads one.
 
 Standard library only, and nothing imported at import time but what Python
 already loaded.
+
+:class:`PathField` is an attribute that keeps a path as text and gives it as a
+:class:`pathlib.Path`, made on first read, and :class:`TextOf` gives its text:
+:mod:`pathlib` (with :mod:`urllib.parse`, :mod:`ipaddress` and :mod:`fnmatch`)
+costs a quarter of an interpreter's start, so the hot paths work on ``str`` paths
+and build a ``Path`` only when a caller of the public API reads one.
 """
 
 from __future__ import annotations
@@ -159,41 +160,6 @@ def replace(instance: T, **changes: object) -> T:
     return instance.__class__(**kwargs)
 
 
-class _Pattern:
-    """A regular expression compiled on first use; it answers as the compiled one. Each
-    attribute asked for (``match``, ``sub``...) is kept on the instance once read, so
-    that later uses cost what the compiled pattern's do."""
-
-    def __init__(self, source: str, flags: int) -> None:
-        self.pattern, self._flags, self._compiled = source, flags, None
-
-    def compiled(self) -> re.Pattern[str]:
-        compiled = self._compiled
-        if compiled is None:
-            import re
-
-            compiled = self._compiled = re.compile(self.pattern, self._flags)
-        return compiled
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        found = getattr(self.compiled(), name)
-        setattr(self, name, found)
-        return found
-
-
-def pattern(source: str, flags: int = 0) -> re.Pattern[str]:
-    """``re.compile(source, flags)``, done on the pattern's first use. Flags are
-    :mod:`re`'s values: ``IGNORECASE`` 2, ``MULTILINE`` 8 (given as numbers so that
-    :mod:`re` need not be imported to name them)."""
-    return _Pattern(source, flags)  # type: ignore[return-value]
-
-
-#: re.IGNORECASE and re.MULTILINE, for :func:`pattern` without importing re.
-IGNORECASE, MULTILINE = 2, 8
-
-
 class PathField:
     """An attribute that holds a file's path: set to a ``str``, any ``os.PathLike`` or
     ``None``, it reads as a :class:`pathlib.Path` (or ``None``), made on the first read
@@ -253,3 +219,38 @@ def _fspath(value: object) -> str:
     import os  # (loaded with the interpreter: free)
 
     return os.fspath(value)  # type: ignore[arg-type]
+
+
+class _Pattern:
+    """A regular expression compiled on first use; it answers as the compiled one. Each
+    attribute asked for (``match``, ``sub``...) is kept on the instance once read, so
+    that later uses cost what the compiled pattern's do."""
+
+    def __init__(self, source: str, flags: int) -> None:
+        self.pattern, self._flags, self._compiled = source, flags, None
+
+    def compiled(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:
+            import re
+
+            compiled = self._compiled = re.compile(self.pattern, self._flags)
+        return compiled
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        found = getattr(self.compiled(), name)
+        setattr(self, name, found)
+        return found
+
+
+def pattern(source: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(source, flags)``, done on the pattern's first use. Flags are
+    :mod:`re`'s values: ``IGNORECASE`` 2, ``MULTILINE`` 8 (given as numbers so that
+    :mod:`re` need not be imported to name them)."""
+    return _Pattern(source, flags)  # type: ignore[return-value]
+
+
+#: re.IGNORECASE and re.MULTILINE, for :func:`pattern` without importing re.
+IGNORECASE, MULTILINE = 2, 8

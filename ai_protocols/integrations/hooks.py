@@ -253,14 +253,20 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
 
 def _context(project: Project) -> tuple[str, Session | None]:
     """The resume context of the agent's session, and the session (``None`` when it has
-    no file yet). A file that cannot be read raises: a context would misstate it."""
+    no file yet). A file that cannot be read raises: a context would misstate it. Git
+    runs while the file is read, as for ``resume`` (:meth:`Project.resume`)."""
     from ai_protocols.errors import NoSession
+    from ai_protocols.git.state import start_state
 
+    git = start_state(project.root_text)
     try:
         session = project.show()
     except NoSession:
         session = None
-    return _context_of(project, session), session
+    except BaseException:
+        git()  # (no process left behind)
+        raise
+    return _context_of(project, session, git()), session
 
 
 def _context_of(project: Project, session: Session | None, git: object = ...) -> str:

@@ -111,7 +111,7 @@ def archive_to(edit: SessionEdit, root: str, sessions_dir: str, *,
 def record(ai_dir: str, sessions_dir: str, target: str) -> None:
     """Add the archive ``target`` to the archive index (best effort: a cache). Call
     holding the archive lock, once the transaction that wrote it is over."""
-    from ai_protocols.storage import archive_index  # (with json: only when archiving)
+    from ai_protocols.storage import archive_index  # (with json: only once archived)
 
     archive_index.record_archive(ai_dir, sessions_dir, target,
                                  lambda path: read_info(path, "archived"))
