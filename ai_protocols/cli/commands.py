@@ -135,12 +135,21 @@ def wrap_up(description: str) -> None:
     """``wrap-up DESCRIPTION``: then, on stderr, the board's tasks the session held or
     was linked to that are still open (:func:`print_open_tasks`)."""
     project = Project.discover()
-    linked = _linked_task(project)
+    linked = _linked_task(project) if _has_board(project) else None  # (a read less without)
     archive = project._wrap_up(description)  # (its text: no pathlib for the CLI)
     _echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
     print_open_tasks(project, linked)
     _echo(display(archive))
+
+
+def _has_board(project: Project) -> bool:
+    """Whether the project has a task board, ``.ai/tasks.org``."""
+    import os
+
+    from ai_protocols.paths import BOARD_FILE
+
+    return os.path.exists(os.path.join(project.ai_dir_text, BOARD_FILE))
 
 
 def _linked_task(project: Project) -> str | None:
@@ -158,11 +167,7 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
     """After a wrap-up: the open tasks this session held or was linked to, each with
     the command that marks it done (on stderr; nothing is changed). Nothing without a
     board, or with one that cannot be read."""
-    import os
-
-    from ai_protocols.paths import BOARD_FILE
-
-    if not os.path.exists(os.path.join(project.ai_dir_text, BOARD_FILE)):
+    if not _has_board(project):
         return
     from ai_protocols.board.board import Board
     from ai_protocols.errors import AiProtocolsError

@@ -616,9 +616,11 @@ class Project:
     # -- other agents ---------------------------------------------------------------------
 
     def _reused_id_warning(self) -> str | None:
+        if self.agent_id is None:
+            return None
         from ai_protocols.identity import has_unique_tail
 
-        if self.agent_id is None or has_unique_tail(self.agent_id):
+        if has_unique_tail(self.agent_id):
             return None
         return (
             f"AI_AGENT_ID {self.agent_id!r} has no epoch-like tail (such as "
