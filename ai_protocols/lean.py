@@ -190,7 +190,8 @@ class PathField:
         return held
 
     def __set__(self, instance: object, value: object) -> None:
-        instance.__dict__[self.name] = value if value is None else _fspath(value)
+        instance.__dict__[self.name] = \
+            value if value is None or value.__class__ is str else _fspath(value)
 
     def __delete__(self, instance: object) -> None:
         del instance.__dict__[self.name]
