@@ -305,15 +305,17 @@ def _pre_compact(project: Project, data: dict[str, object], runtime: str,
 
     trigger = _text(data.get("trigger")) or "auto"
     stderr = ""
+    written = None
     try:
         with editing(project.ai_dir_text, project.path_text) as edit:
             count = edit.properties.get("COMPACTIONS", "0")
             edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
                                 ("COMPACTED", edit.stamp))
             edit.note(f"{runtime}: context compaction ({trigger})")
+        written = edit.session()  # as written (what waited for Emacs is in): no read again
     except AiProtocolsError as error:  # not counted; the context still goes out
         stderr = f"ai-protocols hook PreCompact: the compaction is not recorded: {error}\n"
-    context, _ = _context(project)
+    context = _context_of(project, written) if written is not None else _context(project)[0]
     return HookResult(stdout="Keep what follows in the summary: it is this session's "
                              "record, kept by ai-protocols.\n\n" + context, stderr=stderr)
 
