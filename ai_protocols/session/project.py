@@ -205,13 +205,13 @@ class Project:
         self.root_guessed = False
 
     @classmethod
-    def discover(cls, cwd: str | None = None) -> Project:
+    def discover(cls, cwd: str | os.PathLike[str] | None = None) -> Project:
         """The project around ``cwd`` (default: the working directory) as the
         environment says (``AI_PROJECT_ROOT``; ``AI_AGENT_ID``, else the id derived from
         the agent program's session, see :func:`ai_protocols.paths.agent_id_from_env`). Raises
         :class:`~ai_protocols.errors.InvalidProjectRoot` or
         :class:`~ai_protocols.errors.InvalidAgentId`."""
-        root = project_root_text(cwd)
+        root = project_root_text(None if cwd is None else os.fspath(cwd))
         project = cls(root, agent_id_from_env(root=root))
         project.root_guessed = not os.environ.get("AI_PROJECT_ROOT")
         return project
