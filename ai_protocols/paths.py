@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import InvalidAgentId, InvalidProjectRoot
-
 TYPE_CHECKING = False  # pathlib and typing cost milliseconds: this module runs on every call
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
+
+    from ai_protocols.errors import InvalidAgentId, InvalidProjectRoot
 
 __all__ = [
     "AGENT_SESSION_VARIABLES",
@@ -59,6 +59,18 @@ MAX_SAFE_ID_BYTES = 200
 _AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
+def _invalid_id(agent_id: str | bytes, reason: str) -> InvalidAgentId:
+    from ai_protocols.errors import InvalidAgentId  # (on an error only: ``path`` needs no more)
+
+    return InvalidAgentId(agent_id, reason)
+
+
+def _invalid_root(root: str, reason: str) -> InvalidProjectRoot:
+    from ai_protocols.errors import InvalidProjectRoot
+
+    return InvalidProjectRoot(root, reason)
+
+
 def safe_id(agent_id: str | bytes) -> str:
     """Return the file-name form of ``agent_id`` (without ``.org``).
 
@@ -68,14 +80,14 @@ def safe_id(agent_id: str | bytes) -> str:
     """
     raw = agent_id if isinstance(agent_id, bytes) else os.fsencode(agent_id)
     if not raw:
-        raise InvalidAgentId(agent_id, "it is empty")
+        raise _invalid_id(agent_id, "it is empty")
     if raw.strip(b".") == b"":
-        raise InvalidAgentId(agent_id, "it is made only of dots")
+        raise _invalid_id(agent_id, "it is made only of dots")
     for byte in raw:  # the first offending byte decides, as in the sh resolver
         if byte < 0x20 or byte == 0x7F:
-            raise InvalidAgentId(agent_id, f"it holds a control character (byte 0x{byte:02X})")
+            raise _invalid_id(agent_id, f"it holds a control character (byte 0x{byte:02X})")
         if byte == 0x2F:
-            raise InvalidAgentId(agent_id, "it holds a '/'")
+            raise _invalid_id(agent_id, "it holds a '/'")
     if all(b in _AS_IS for b in raw) and raw[0] not in b".-":
         result = raw.decode("ascii")
     else:
@@ -84,7 +96,7 @@ def safe_id(agent_id: str | bytes) -> str:
             for i, b in enumerate(raw)
         )
     if len(result) > MAX_SAFE_ID_BYTES:
-        raise InvalidAgentId(
+        raise _invalid_id(
             agent_id, f"its file-name form is {len(result)} bytes, over {MAX_SAFE_ID_BYTES}"
         )
     return result
@@ -174,7 +186,7 @@ def project_root_text(cwd: str | None = None, environ: Mapping[str, str] | None 
     if override:
         root = os.path.expanduser(override)
         if not os.path.isdir(root):
-            raise InvalidProjectRoot(override, "it is not a directory")
+            raise _invalid_root(override, "it is not a directory")
         return os.path.realpath(root)
     start = os.path.realpath(cwd if cwd is not None else os.getcwd())
     return _search(start) or start

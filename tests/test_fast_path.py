@@ -276,7 +276,8 @@ STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
-    (["path"], None, HOT_NEVER | {"datetime", "json", "re"}),
+    (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
+                                  "ai_protocols.lean"}),
     (["log", "--progress", "x"], None, HOT_NEVER | {"json"}),
     (["show"], None, HOT_NEVER),
     (["show", "--json"], None, HOT_NEVER),
