@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.lean import PathField, TextOf
+
 TYPE_CHECKING = False  # no pathlib at import: the resolver's twin imports this module
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,6 +47,11 @@ __all__ = [
 ]
 
 
+#: The fields that hold a path keep it as given and read as a ``pathlib.Path``, made on
+#: first read (:class:`~ai_protocols.lean.PathField`); ``path_text`` and the like read
+#: the text: the hot paths raise and catch some of these without importing pathlib.
+
+
 def _show(value: str | bytes, limit: int = 60) -> str:
     """A short, printable rendering of user input for an error message."""
     text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
@@ -78,6 +85,9 @@ class AiProtocolsError(Exception):
 class NoSession(AiProtocolsError, FileNotFoundError):
     """There is no session-context file where one is needed."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 3
 
     def __init__(self, path: Path, hint: str | None = None) -> None:
@@ -95,6 +105,9 @@ class NoProject(AiProtocolsError, LookupError):
     up holds ``.ai/``. Raised by ``start`` (which would set one up) and ``agent-id``
     (whose id would name a folder that is no project)."""
 
+    root = PathField()
+    root_text = TextOf("root")
+
     exit_code = 13
 
     def __init__(self, root: Path) -> None:
@@ -109,6 +122,9 @@ class SessionRemoved(NoSession):
     """The session file is gone, removed by something other than this tool (``git
     clean``, ``git stash -u``, ``git checkout``), but the per-machine copy of its last
     version is kept: ``ai-protocols start`` brings it back."""
+
+    kept = PathField()
+    kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path) -> None:
         self.kept = kept
@@ -157,6 +173,9 @@ class InvalidConfigFile(AiProtocolsError, ValueError):
     """An agent's file the tool would change (a settings file, ``AGENTS.md``) that it
     cannot change safely: not valid JSON, an unexpected shape, a broken marker block."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 4
 
     def __init__(self, path: Path, reason: str) -> None:
@@ -192,6 +211,9 @@ class AmbiguousItem(AiProtocolsError, LookupError):
 class UnreadableSession(AiProtocolsError, ValueError):
     """A session-context file that cannot be understood (binary, not UTF-8...)."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 6
 
     def __init__(self, path: Path, reason: str) -> None:
@@ -205,6 +227,9 @@ class SessionReplaced(UnreadableSession):
     other than this tool put an older version back (``git stash pop`` after entries
     were logged, ``git checkout``, a restore). The newer version is kept in ``kept``;
     nothing writes into the file until a person chooses."""
+
+    kept = PathField()
+    kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path) -> None:
         self.kept = kept
@@ -236,6 +261,9 @@ class MergeConflict(UnreadableSession):
 class SessionWrappedUp(AiProtocolsError):
     """The session was already wrapped up (or adopted): nothing more can be logged to it."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 7
 
     def __init__(self, path: Path, where: str | None = None) -> None:
@@ -250,6 +278,9 @@ class SessionWrappedUp(AiProtocolsError):
 class LockTimeout(AiProtocolsError, TimeoutError):
     """Another process held the session's lock for longer than the timeout."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 8
 
     def __init__(self, path: Path, timeout: float) -> None:
@@ -261,12 +292,13 @@ class LockTimeout(AiProtocolsError, TimeoutError):
 class StorageError(AiProtocolsError):
     """The file system refused a read or write (permissions, full disk...)."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 9
 
     def __init__(self, path: str | os.PathLike[str], error: OSError) -> None:
-        from pathlib import Path
-
-        self.path = Path(path)
+        self.path = path
         self.error = error
         reason = error.strerror or str(error)
         super().__init__(f"the file system refused {path}: {reason}")
@@ -274,6 +306,9 @@ class StorageError(AiProtocolsError):
 
 class BeingEdited(AiProtocolsError):
     """A person has unsaved changes to the file in Emacs: it must not be moved now."""
+
+    path = PathField()
+    path_text = TextOf("path")
 
     exit_code = 10
 
@@ -301,6 +336,9 @@ class BeingEdited(AiProtocolsError):
 class CannotRecover(AiProtocolsError):
     """``recover`` was asked for something that would lose or clobber work."""
 
+    path = PathField()
+    path_text = TextOf("path")
+
     exit_code = 11
 
     def __init__(self, path: Path, reason: str) -> None:
@@ -311,6 +349,11 @@ class CannotRecover(AiProtocolsError):
 
 class UnsafePath(AiProtocolsError):
     """A symbolic link where the tool writes: following it could write outside the project."""
+
+    path = PathField()
+    path_text = TextOf("path")
+    link = PathField()
+    link_text = TextOf("link")
 
     exit_code = 12
 
@@ -476,6 +519,9 @@ class GitFailed(AiProtocolsError):
 
 class NotAGitRepository(GitFailed):
     """A command that needs a git work tree (``checkpoint``) ran outside one."""
+
+    path = PathField()
+    path_text = TextOf("path")
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from ai_protocols.errors import InvalidText
 from ai_protocols.lean import pattern
@@ -32,7 +31,8 @@ def has_unique_tail(agent_id: str) -> bool:
     return bool(_UNIQUE_TAIL.search(agent_id))
 
 
-def mint_agent_id(runtime: str, root: Path, *, now: float | None = None) -> str:
+def mint_agent_id(runtime: str, root: str | os.PathLike[str], *,
+                  now: float | None = None) -> str:
     """A fresh ``host.project.runtime.<epoch>-<random>`` id: this host's short name and
     the project folder's name (:func:`ai_protocols.paths.id_prefix`), ``runtime``, the
     Unix time (``now``, default the clock) and 12 hexadecimal digits from the operating

@@ -21,6 +21,12 @@ reader at import costs more than the few a command uses. So:
 
 Standard library only, and nothing imported at import time but what Python
 already loaded.
+
+:class:`PathField` is an attribute that keeps a path as text and gives it as a
+:class:`pathlib.Path`, made on first read, and :class:`TextOf` gives its text:
+:mod:`pathlib` (with :mod:`urllib.parse`, :mod:`ipaddress` and :mod:`fnmatch`)
+costs a quarter of an interpreter's start, so the hot paths work on ``str`` paths
+and build a ``Path`` only when a caller of the public API reads one.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["FrozenInstanceError", "factory", "fields", "pattern", "record", "replace"]
+__all__ = ["FrozenInstanceError", "PathField", "TextOf", "factory", "fields", "pattern",
+           "record", "replace"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -76,6 +83,8 @@ def record(cls: type[T] | None = None, *, frozen: bool = False, slots: bool = Fa
         defaults: dict[str, object] = {}
         for name in names:
             default = getattr(cls, name, _MISSING)
+            if isinstance(default, PathField):
+                default = default.default
             if default is not _MISSING and not isinstance(default, property):
                 defaults[name] = default
                 if isinstance(default, _Factory) and name in cls.__dict__:
@@ -158,6 +167,68 @@ def replace(instance: T, **changes: object) -> T:
     kwargs = {name: getattr(instance, name) for name in fields(instance)}
     kwargs.update(changes)
     return instance.__class__(**kwargs)
+
+
+class PathField:
+    """An attribute that holds a file's path: set to a ``str``, any ``os.PathLike`` or
+    ``None``, it reads as a :class:`pathlib.Path` (or ``None``), made on the first read
+    (:mod:`pathlib` is imported then); :class:`TextOf` reads its text without making one.
+    In a :func:`record`, ``path: Path = PathField()`` is a field without a default
+    (``PathField(None)``: ``None`` by default); ``==``, ``repr`` and ``hash`` see the
+    ``Path``."""
+
+    __slots__ = ("default", "name")
+
+    def __init__(self, default: object | None = _MISSING) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            held = instance.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+        if isinstance(held, str):
+            from pathlib import Path
+
+            held = instance.__dict__[self.name] = Path(held)
+        return held
+
+    def __set__(self, instance: object, value: object) -> None:
+        instance.__dict__[self.name] = \
+            value if value is None or value.__class__ is str else _fspath(value)
+
+    def __delete__(self, instance: object) -> None:
+        del instance.__dict__[self.name]
+
+
+class TextOf:
+    """The text of the :class:`PathField` ``name`` (``os.fspath`` of it; ``None`` stays
+    ``None``), read without building a ``Path``: ``path_text = TextOf("path")``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            held = instance.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+        return held if held is None or isinstance(held, str) else _fspath(held)
+
+
+def _fspath(value: object) -> str:
+    import os  # (loaded with the interpreter: free)
+
+    return os.fspath(value)  # type: ignore[arg-type]
 
 
 class _Pattern:

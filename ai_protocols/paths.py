@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import InvalidAgentId, InvalidProjectRoot
-
 TYPE_CHECKING = False  # pathlib and typing cost milliseconds: this module runs on every call
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
+
+    from ai_protocols.errors import InvalidAgentId, InvalidProjectRoot
 
 __all__ = [
     "AGENT_SESSION_VARIABLES",
@@ -52,9 +52,23 @@ AI_DIR = ".ai"
 DEFAULT_CONTEXT = "session-context.org"
 CONTEXT_DIR = "session-context.d"
 SESSIONS_DIR = "sessions"
+#: The task board's file, in ``.ai/`` (ai_protocols.board.model).
+BOARD_FILE = "tasks.org"
 MAX_SAFE_ID_BYTES = 200
 
 _AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _invalid_id(agent_id: str | bytes, reason: str) -> InvalidAgentId:
+    from ai_protocols.errors import InvalidAgentId  # (on an error only: ``path`` needs no more)
+
+    return InvalidAgentId(agent_id, reason)
+
+
+def _invalid_root(root: str, reason: str) -> InvalidProjectRoot:
+    from ai_protocols.errors import InvalidProjectRoot
+
+    return InvalidProjectRoot(root, reason)
 
 
 def safe_id(agent_id: str | bytes) -> str:
@@ -66,14 +80,14 @@ def safe_id(agent_id: str | bytes) -> str:
     """
     raw = agent_id if isinstance(agent_id, bytes) else os.fsencode(agent_id)
     if not raw:
-        raise InvalidAgentId(agent_id, "it is empty")
+        raise _invalid_id(agent_id, "it is empty")
     if raw.strip(b".") == b"":
-        raise InvalidAgentId(agent_id, "it is made only of dots")
+        raise _invalid_id(agent_id, "it is made only of dots")
     for byte in raw:  # the first offending byte decides, as in the sh resolver
         if byte < 0x20 or byte == 0x7F:
-            raise InvalidAgentId(agent_id, f"it holds a control character (byte 0x{byte:02X})")
+            raise _invalid_id(agent_id, f"it holds a control character (byte 0x{byte:02X})")
         if byte == 0x2F:
-            raise InvalidAgentId(agent_id, "it holds a '/'")
+            raise _invalid_id(agent_id, "it holds a '/'")
     if all(b in _AS_IS for b in raw) and raw[0] not in b".-":
         result = raw.decode("ascii")
     else:
@@ -82,7 +96,7 @@ def safe_id(agent_id: str | bytes) -> str:
             for i, b in enumerate(raw)
         )
     if len(result) > MAX_SAFE_ID_BYTES:
-        raise InvalidAgentId(
+        raise _invalid_id(
             agent_id, f"its file-name form is {len(result)} bytes, over {MAX_SAFE_ID_BYTES}"
         )
     return result
@@ -172,7 +186,7 @@ def project_root_text(cwd: str | None = None, environ: Mapping[str, str] | None 
     if override:
         root = os.path.expanduser(override)
         if not os.path.isdir(root):
-            raise InvalidProjectRoot(override, "it is not a directory")
+            raise _invalid_root(override, "it is not a directory")
         return os.path.realpath(root)
     start = os.path.realpath(cwd if cwd is not None else os.getcwd())
     return _search(start) or start
@@ -219,3 +233,58 @@ def find_project_root(cwd: str | os.PathLike[str] | None = None,
     from pathlib import Path
 
     return Path(project_root_text(None if cwd is None else os.fspath(cwd), environ))
+
+
+# -- paths as text ----------------------------------------------------------------------------
+# The hot paths keep paths as ``str`` and build no pathlib.Path (docs/performance.md): these
+# give the answers ``PurePosixPath`` gives, for the same text (tests/test_path_text.py holds
+# them to it).
+
+
+def clean_path(path: str | os.PathLike[str]) -> str:
+    """``str(PurePosixPath(path))``: the path with its empty and ``.`` parts left out (a
+    leading ``//``, which POSIX leaves to the system, kept; ``.`` for nothing)."""
+    text = os.fspath(path)
+    if "//" not in text and "/." not in text and not text.startswith("./") and \
+            not text.endswith("/") and text not in ("", "."):
+        return text  # (the common case: already clean)
+    lead = "//" if text.startswith("//") and not text.startswith("///") else \
+        "/" if text.startswith("/") else ""
+    return lead + "/".join(part for part in text.split("/") if part not in ("", ".")) or \
+        lead or "."
+
+
+def relative_to(path: str, base: str) -> str:
+    """``PurePosixPath(path).relative_to(base)``, as text, for clean paths
+    (:func:`clean_path`): ``path`` below ``base`` (``.`` for ``base`` itself);
+    ``ValueError`` when it is not below it."""
+    if path == base:
+        return "."
+    if base == ".":
+        if path.startswith("/"):
+            raise ValueError(f"{path!r} is not in the subpath of {base!r}")
+        return path
+    prefix = base if base.endswith("/") else base + "/"
+    if not path.startswith(prefix) or len(path) == len(prefix):
+        raise ValueError(f"{path!r} is not in the subpath of {base!r}")
+    return path[len(prefix):]
+
+
+def parent(path: str) -> str:
+    """``PurePosixPath(path).parent``, as text, for a clean path."""
+    head = os.path.dirname(path)
+    return head or "."
+
+
+def sibling(path: str, name: str) -> str:
+    """``PurePosixPath(path).with_name(name)``, as text, for a clean path with a name."""
+    head = os.path.dirname(path)
+    return f"{head}/{name}" if head and head != "/" and head != "//" else head + name
+
+
+def join(folder: str, name: str) -> str:
+    """``PurePosixPath(folder) / name``, as text, for a clean ``folder`` and a plain
+    ``name`` (no ``/``, not ``.``): as ``os.path.join``, but ``name`` alone in ``.``."""
+    if folder == ".":
+        return name
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"

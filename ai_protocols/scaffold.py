@@ -10,11 +10,14 @@ longer matches was changed by someone and is kept as it is.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from ai_protocols.lean import pattern, record
+from ai_protocols.lean import PathField, TextOf, pattern, record
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
 from ai_protocols.storage import files as storage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["InitAction", "init_project", "is_set_up", "scaffold_files"]
 
@@ -39,7 +42,8 @@ class InitAction:
     (the merge driver set in git's configuration; ``path`` is then its file)."""
 
     action: str
-    path: Path
+    path: Path = PathField()  # (path_text: its text)
+    path_text = TextOf("path")
 
 
 def _stamp(shipped: str) -> str:
@@ -70,17 +74,21 @@ def _unchanged_since_install(text: str) -> bool:
     return hashlib.sha256(shipped.encode("utf-8")).hexdigest() == match.group(1)
 
 
-def is_set_up(root: Path) -> bool:
+def is_set_up(root: str | os.PathLike[str]) -> bool:
     """Whether every folder and file ``init`` installs is in ``root``'s ``.ai/`` (whatever
     its content: a file a person changed counts)."""
-    ai_dir = root / AI_DIR
-    return all(os.path.lexists(ai_dir / name) for name in (*_DIRS, *_FILES))
+    ai_dir = os.path.join(root, AI_DIR)
+    return all(os.path.lexists(os.path.join(ai_dir, name)) for name in (*_DIRS, *_FILES))
 
 
-def init_project(root: Path, *, merge_driver: str | None = None) -> list[InitAction]:
+def init_project(root: str | os.PathLike[str], *,
+                 merge_driver: str | None = None) -> list[InitAction]:
     """Install ``.ai/`` into ``root``; safe to run again at any time. ``merge_driver``:
     the command git runs to merge session files (``.ai/.gitattributes`` names it), set
     in the local git configuration when ``root`` is in a git work tree."""
+    from pathlib import Path  # (init is rare: the hot paths import no pathlib)
+
+    root = Path(root)
     ai_dir = root / AI_DIR
     # Before anything is written: a symbolic link among the paths written must not
     # lead a write outside the project.
@@ -136,6 +144,7 @@ def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:
     (``git config --local``, which locks and rewrites the file itself; git-config(1)),
     only where a value differs; nothing outside a git work tree."""
     import subprocess
+    from pathlib import Path
 
     from ai_protocols.session.merge import DRIVER_NAME
 

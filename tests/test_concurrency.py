@@ -324,7 +324,7 @@ def test_32_processes_log_50_entries_each_to_one_file(tmp_path: Path, holds_dir:
     assert recorded(project.path) == expected([e for mine in entries for e in mine])
     assert_no_temporary_files(tmp_path / ".ai")
     # The lock files live under .ai/.locks/, never beside a file a person opens.
-    assert storage.lock_path(tmp_path / ".ai", project.path).exists()
+    assert Path(storage.lock_path(tmp_path / ".ai", project.path)).exists()
     assert [p.name for p in (tmp_path / ".ai").glob("*lock*")] == [".locks"]
     assert_reader_agrees(project.path, org_element([project.path])[0])
 
@@ -660,7 +660,7 @@ def test_our_lock_and_filelocks_exclude_each_other(project: Path, run: Runner,
     import filelock
 
     run("start")
-    lock_file = storage.lock_path(project / ".ai", project / ".ai/session-context.org")
+    lock_file = Path(storage.lock_path(project / ".ai", project / ".ai/session-context.org"))
     proc = subprocess.Popen([sys.executable, "-c", holder, str(lock_file)],
                             stdout=subprocess.PIPE, text=True)
     try:

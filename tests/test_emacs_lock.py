@@ -70,7 +70,7 @@ def test_a_real_emacs_buffer_and_agent_entries_both_survive(
 
     first = run("log", "--progress", "Parsed the header")
     assert "unsaved changes in Emacs" in first.stderr
-    assert str(pending_path(path)) in first.stderr
+    assert str(Path(pending_path(path))) in first.stderr
     run("log", "--decision", "Use a table", "--rationale", "Faster\n* and safe")
     run("log", "--done", "Write the parser", "--summary", "Header parsed")
     assert path.read_bytes() == before, "the file was rewritten under the person's buffer"
@@ -78,7 +78,7 @@ def test_a_real_emacs_buffer_and_agent_entries_both_survive(
     assert [(p["kind"], p["text"]) for p in shown["pending"]] == [
         ("progress", "Parsed the header"), ("decision", "Use a table"),
         ("done", "Write the parser"), ("summary", "Header parsed")]
-    pending = org_element([pending_path(path)])[0]
+    pending = org_element([Path(pending_path(path))])[0]
     assert [h["title"] for h in pending["headlines"] if h["level"] == 1] == [
         "progress", "decision", "done", "summary"]
     assert all(h["property_drawer"] for h in pending["headlines"] if h["level"] == 1)
@@ -90,7 +90,7 @@ def test_a_real_emacs_buffer_and_agent_entries_both_survive(
     assert "A person's heading" in path.read_text()
 
     run("log", "--progress", "After the save")
-    assert not pending_path(path).exists()
+    assert not Path(pending_path(path)).exists()
     text = path.read_text()
     assert "Typed in Emacs while the agent worked." in text
     session = read_session(path, text)
@@ -116,7 +116,7 @@ def test_stale_lock_is_ignored(project: Path, run: Runner) -> None:
     result = run("log", "--progress", "written directly")
     assert "Emacs" not in result.stderr
     assert "written directly" in path.read_text()
-    assert not pending_path(path).exists()
+    assert not Path(pending_path(path)).exists()
 
 
 @pytest.mark.parametrize("owner", [
@@ -147,7 +147,7 @@ def test_live_lock_keeps_entries_pending(project: Path, run: Runner, owner: str,
     lock_of(path).unlink()
     archive = Path(run("wrap-up", "Later").stdout.strip())
     assert "kept aside" in archive.read_text()
-    assert not pending_path(path).exists()
+    assert not Path(pending_path(path)).exists()
 
 
 def test_lock_from_before_a_reboot_is_stale(tmp_path: Path) -> None:
@@ -165,14 +165,14 @@ def test_a_fold_killed_before_removing_the_pending_file_folds_nothing_twice(
     lock_of(project.path).symlink_to("someone@elsewhere.1")
     project.log(LogEntry("progress", "one"))
     project.log(LogEntry("progress", "two"))
-    waiting = pending_path(project.path).read_bytes()
+    waiting = Path(pending_path(project.path)).read_bytes()
     lock_of(project.path).unlink()
     project.log(LogEntry("progress", "three"))
     # As if killed between writing the session file and removing the pending file:
-    pending_path(project.path).write_bytes(waiting)
+    Path(pending_path(project.path)).write_bytes(waiting)
     project.log(LogEntry("progress", "four"))
     assert [e.text for e in project.show().progress] == ["one", "two", "three", "four"]
-    assert not pending_path(project.path).exists()
+    assert not Path(pending_path(project.path)).exists()
     # Numbering goes on from the last fold, so new entries are not mistaken for old ones.
     lock_of(project.path).symlink_to("someone@elsewhere.1")
     project.log(LogEntry("progress", "five"))
@@ -188,7 +188,7 @@ def test_a_bad_done_fails_at_once_even_while_locked(project: Path, run: Runner) 
     lock_of(path).symlink_to("someone@elsewhere.1")
     result = run("log", "--done", "nothing like it", check=False)
     assert result.returncode == 5
-    assert not pending_path(path).exists()
+    assert not Path(pending_path(path)).exists()
 
 
 def test_done_whose_item_vanished_is_still_recorded(tmp_path: Path) -> None:

@@ -217,13 +217,13 @@ def test_an_archive_path_past_path_max_is_cut_to_fit(tmp_path: Path, agent: str 
 # -- an adoption killed between its steps ----------------------------------------------------
 
 KILL_AT = """
-import os, pathlib, signal
-_unlink = pathlib.Path.unlink
-def unlink(self, *args, **kwargs):
-    if str(self) == os.environ.get("TEST_KILL_AT_UNLINK"):
+import os, signal
+_unlink = os.unlink
+def unlink(path, *args, **kwargs):  # (pathlib's unlink calls it too)
+    if os.fspath(path) == os.environ.get("TEST_KILL_AT_UNLINK"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return _unlink(self, *args, **kwargs)
-pathlib.Path.unlink = unlink
+    return _unlink(path, *args, **kwargs)
+os.unlink = unlink
 """
 
 

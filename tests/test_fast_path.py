@@ -262,38 +262,54 @@ def imported(cwd: Path, *args: str, stdin: str = "") -> set[str]:
 #: and the standard modules that cost more than the command's own work.
 NEVER = HEAVY | {"dataclasses", "inspect", "ast", "dis", "typing", "textwrap", "tempfile",
                  "shutil", "importlib.resources", "subprocess", "threading", "copy"}
+#: What no hot command imports either since issue 16's second round: pathlib, which imports
+#: fnmatch (and re), urllib.parse and ipaddress, a quarter of an interpreter's start (the
+#: library works on str paths and builds a pathlib.Path only when the public API's caller
+#: reads one), and hashlib, which loads OpenSSL's library (the SessionStart hook's digest
+#: comes from the built-in sha256).
+NO_PATHLIB = {"pathlib", "fnmatch", "urllib", "urllib.parse", "ipaddress", "ntpath", "hashlib"}
+HOT_NEVER = NEVER | NO_PATHLIB
+#: What ``start`` of a session under way needs not: setting up, archiving (and with it
+#: the archive index and json), git's processes (it reads HEAD from git's files).
+STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",
+                 "ai_protocols.git.state"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
-    (["path"], None, NEVER | {"pathlib", "datetime", "json", "ipaddress", "re"}),
-    (["log", "--progress", "x"], None, NEVER | {"json"}),
+    (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
+                                  "ai_protocols.lean"}),
+    (["log", "--progress", "x"], None, HOT_NEVER | {"json"}),
     # (show's JSON is written in pieces by output.json_pieces, which imports json itself)
-    (["show"], None, NEVER | {"json"}),
-    (["show", "--json"], None, NEVER),
-    (["resume"], None, NEVER),
-    (["resume", "--json"], None, NEVER),
+    (["show"], None, HOT_NEVER | {"json"}),
+    (["show", "--json"], None, HOT_NEVER),
+    (["resume"], None, HOT_NEVER),
+    (["resume", "--json"], None, HOT_NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
-     NEVER | {"pathlib", "datetime", "json", "ipaddress", "re", "ai_protocols.session.project"}),
+     HOT_NEVER | {"datetime", "json", "re", "ai_protocols.session.project"}),
+    (["hook", "UserPromptSubmit", "--runtime", "claude"],
+     {"hook_event_name": "UserPromptSubmit", "prompt": "where were we?"}, HOT_NEVER),
     (["hook", "SessionStart", "--runtime", "claude"],
-     {"hook_event_name": "SessionStart", "source": "resume"}, NEVER),
-    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"}, NEVER),
+     {"hook_event_name": "SessionStart", "source": "resume"}, HOT_NEVER),
+    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"}, HOT_NEVER),
     (["hook", "PreCompact", "--runtime", "claude"],
-     {"hook_event_name": "PreCompact", "trigger": "auto"}, NEVER),
+     {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER),
     (["hook", "SessionEnd", "--runtime", "claude"],
-     {"hook_event_name": "SessionEnd", "reason": "other"}, NEVER),
-    (["start"], None, NEVER),
-    (["status"], None, NEVER),
-    (["status", "--json"], None, NEVER),
-    (["list"], None, NEVER),
-    (["list", "--json", "--since", "2d"], None, NEVER),
-    (["wrap-up", "done for today"], None, NEVER),
+     {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER),
+    (["start"], None, HOT_NEVER | STARTED_NEVER),
+    (["status"], None, HOT_NEVER),
+    (["status", "--json"], None, HOT_NEVER),
+    (["list"], None, HOT_NEVER),
+    (["list", "--json", "--since", "2d"], None, HOT_NEVER),
+    (["wrap-up", "done for today"], None, HOT_NEVER),
 ]
 
 
 @pytest.mark.parametrize(("args", "payload", "forbidden"), HOT,
-                         ids=[" ".join(args[:2]) + (" --json" if "--json" in args else "")
-                              for args, _, _ in HOT])
+                         ids=[" ".join(args[:2]) + (" --json" if "--json" in args else "") +
+                              (" (intent)" if payload and payload.get("prompt", "").startswith(
+                                  "where") else "")
+                              for args, payload, _ in HOT])
 def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runner,
                                                        args: list[str],
                                                        payload: dict[str, str] | None,

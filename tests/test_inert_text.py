@@ -140,7 +140,7 @@ def write_session(root: Path, spec: dict) -> list[Path]:
     project.log(LogEntry("discovery", spec["waiting"]), now=T1)
     copies = [root / "live.org", root / "pending.org"]
     copies[0].write_bytes(project.path.read_bytes())
-    copies[1].write_bytes(pending_path(project.path).read_bytes())
+    copies[1].write_bytes(Path(pending_path(project.path)).read_bytes())
     lock.unlink()
     archive = project.wrap_up(spec["description"], now=T1)
     return [*copies, archive]

@@ -47,7 +47,7 @@ def test_entries_waiting_for_a_closed_session_go_into_its_archive(
     path = project / ".ai/session-context.org"
     lock = hold_in_emacs(path, editor)
     run("log", "--discovery", "old discovery 31337")
-    assert pending_path(path).exists()
+    assert Path(pending_path(path)).exists()
     path.write_text(re.sub(r":STATUS: +active", ":STATUS:   wrapped-up", path.read_text()))
     lock.unlink()
     out = run("start", "--title", "New").stdout
@@ -55,7 +55,7 @@ def test_entries_waiting_for_a_closed_session_go_into_its_archive(
     assert archive, out
     archived = Path(archive.group(1)).read_text()
     assert archived.count("old discovery 31337") == 1  # its item (the Log does not repeat it)
-    assert not pending_path(path).exists()
+    assert not Path(pending_path(path)).exists()
     run("log", "--progress", "new")
     assert "old discovery 31337" not in path.read_text()
 
@@ -69,20 +69,20 @@ def test_a_fold_killed_before_the_pending_file_went_folds_nothing_twice(
     path = project / ".ai/session-context.org"
     lock = hold_in_emacs(path, editor)
     run("log", "--blocker", "blocked 4242")
-    kept = pending_path(path).read_bytes()
+    kept = Path(pending_path(path)).read_bytes()
     lock.unlink()
     run("wrap-up", "Done")  # folds, closes, moves, removes the pending file
     [archive] = (project / ".ai/sessions").glob("*.org")
     # Put back the state of the kill: the closed file in place, the pending file there.
     os.rename(archive, path)
-    pending_path(path).write_bytes(kept)
+    Path(pending_path(path)).write_bytes(kept)
     (project / ".ai/.locks/session-context.org.gone").unlink()
     out = run("start").stdout
     [archive] = (project / ".ai/sessions").glob("*.org")
     assert "Finished an interrupted wrap-up" in out
     assert archive.read_text().count("blocked 4242") == 1  # its item, once
     assert "blocked 4242" not in path.read_text()
-    assert not pending_path(path).exists()
+    assert not Path(pending_path(path)).exists()
 
 
 def test_adopting_into_a_file_a_person_is_editing_is_refused(
@@ -118,7 +118,7 @@ def test_a_pending_entry_of_an_unknown_kind_is_kept_as_text(project: Path, run: 
     path = project / ".ai/session-context.org"
     lock = hold_in_emacs(path, editor)
     run("log", "--progress", "p")
-    pending = pending_path(path)
+    pending = Path(pending_path(path))
     pending.write_text(pending.read_text().replace("progress", "question"))
     lock.unlink()
     run("log", "--next", "n")

@@ -27,6 +27,7 @@ from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
+from ai_protocols.paths import BOARD_FILE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -58,8 +59,8 @@ __all__ = [
     "split_paths",
 ]
 
-#: The board, in ``.ai/``.
-BOARD_FILE = "tasks.org"
+# BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
+# of ``.ai/``: ``resume`` and ``wrap-up`` look for it without importing this module.
 #: The task states, in the order of the ``#+TODO:`` line: open ones, then closed.
 OPEN_STATES = ("TODO", "NEXT", "DOING", "REVIEW")
 CLOSED_STATES = ("DONE", "CANCELLED")

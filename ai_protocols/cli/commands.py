@@ -60,26 +60,26 @@ def start(title_given: Given | None, task: str | None = None,
         Board(project).task(task)
     report = project.start(title or None, objective=objective or None)
     if report.set_up:
-        _echo(f"{display(str(project.root))} had no complete .ai/ yet: set it up as "
+        _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
         for action in report.set_up:
             if action.action != "unchanged":
-                _echo(f"  {action.action}: {display(str(action.path))}")
+                _echo(f"  {action.action}: {display(action.path_text)}")
     if title and report.titled:
         _echo(f"Titled the session: {display(title)}")
     elif title and not report.fresh:
         _echo("Note: --title was not used: the session already has its title.", err=True)
     if report.reused_id_warning:
         _echo(f"Warning: {report.reused_id_warning}", err=True)
-    if report.restored_from:
-        _echo(f"Brought back {report.path}: it was removed, and not by ai-protocols "
+    if report.restored_from_text:
+        _echo(f"Brought back {report.path_text}: it was removed, and not by ai-protocols "
                    "(git clean, git stash -u or git checkout?); its last version, with every "
-                   f"entry logged to it, was kept in {report.restored_from}.")
-    if report.finished_archive:
+                   f"entry logged to it, was kept in {report.restored_from_text}.")
+    if report.finished_archive_text:
         _echo("Finished an interrupted wrap-up: archived "
-                   f"{display(str(report.finished_archive))}")
+                   f"{display(report.finished_archive_text)}")
     state = report.state
-    where = display(str(report.path))
+    where = display(report.path_text)
     if report.fresh:
         _echo(f"Started a fresh session: {where}")
     elif report.resumed_pause is not None:
@@ -116,7 +116,7 @@ def start(title_given: Given | None, task: str | None = None,
 
         _echo("\nOther agents' sessions that need recovering:")
         for session, live in report.others:
-            name = target(session.agent_id, session.path)
+            name = target(session.agent_id, session.path_text)
             _echo(f"  {name}: {live.state} ({display(live.evidence)})")
             if session.summary:
                 _echo(f"    summary: {display(session.summary)}")
@@ -135,12 +135,21 @@ def wrap_up(description: str) -> None:
     """``wrap-up DESCRIPTION``: then, on stderr, the board's tasks the session held or
     was linked to that are still open (:func:`print_open_tasks`)."""
     project = Project.discover()
-    linked = _linked_task(project)
-    archive = project.wrap_up(description)
+    linked = _linked_task(project) if _has_board(project) else None  # (a read less without)
+    archive = project._wrap_up(description)  # (its text: no pathlib for the CLI)
     _echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
     print_open_tasks(project, linked)
-    _echo(display(str(archive)))
+    _echo(display(archive))
+
+
+def _has_board(project: Project) -> bool:
+    """Whether the project has a task board, ``.ai/tasks.org``."""
+    import os
+
+    from ai_protocols.paths import BOARD_FILE
+
+    return os.path.exists(os.path.join(project.ai_dir_text, BOARD_FILE))
 
 
 def _linked_task(project: Project) -> str | None:
@@ -158,11 +167,7 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
     """After a wrap-up: the open tasks this session held or was linked to, each with
     the command that marks it done (on stderr; nothing is changed). Nothing without a
     board, or with one that cannot be read."""
-    import os
-
-    from ai_protocols.board.model import BOARD_FILE
-
-    if not os.path.exists(project.ai_dir / BOARD_FILE):
+    if not _has_board(project):
         return
     from ai_protocols.board.board import Board
     from ai_protocols.errors import AiProtocolsError
@@ -186,9 +191,11 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
 def list_sessions(agent: str | None, runtime: str | None, since: str | None,
                   json: bool) -> None:
     """``list [--agent ID] [--runtime R] [--since WHEN] [--json]``."""
-    from ai_protocols.cli.since import parse_since
+    moment = None
+    if since:
+        from ai_protocols.cli.since import parse_since
 
-    moment = parse_since(since) if since else None
+        moment = parse_since(since)
     if json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
         pieces = Project.discover().list_json(agent=agent, runtime=runtime, since=moment)
         binary = getattr(sys.stdout, "buffer", None)
@@ -206,12 +213,12 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         label = display(row.description or row.title or "")
         state = row.state if row.kind == "open" else row.status  # as status says / as closed
         _echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
-                   f"{display(row.agent_id or '-')}  {label}\n    {display(str(row.path))}")
+                   f"{display(row.agent_id or '-')}  {label}\n    {display(row.path_text)}")
     if not rows:
         filters = " ".join(f"--{name} {quote(value)}" for name, value in
                            (("agent", agent), ("runtime", runtime), ("since", since)) if value)
         _echo(f"No session matches {filters}." if filters else
-                   f"No sessions in {display(str(project.ai_dir))} yet: none has started "
+                   f"No sessions in {display(project.ai_dir_text)} yet: none has started "
                    "('ai-protocols start' begins one).")
 
 
@@ -223,9 +230,9 @@ def status(json: bool) -> None:
     if json:
         print_json([row.to_json() for row in rows])
         return
-    removed = project.removed_sessions()
+    removed = project._removed_sessions()  # (as text: no pathlib for the CLI)
     if not rows and not removed:
-        _echo(f"No session is under way in {display(str(project.root))}: no "
+        _echo(f"No session is under way in {display(project.root_text)}: no "
                    "session-context file (wrapped-up sessions are in 'ai-protocols list').")
     for row in rows:
         age = row.age
@@ -235,10 +242,10 @@ def status(json: bool) -> None:
                    f"updated {ago}\n    {display(row.liveness.evidence)}")
         if row.summary:
             _echo(f"    summary: {display(row.summary)}")
-        _echo(f"    {display(str(row.path))}")
+        _echo(f"    {display(row.path_text)}")
     if removed:
         _echo("Removed, and not by ai-protocols (git clean, git stash -u or git "
               "checkout?); the last version of each, with every entry logged to it, "
               "is kept, and its agent's next 'ai-protocols start' brings it back:")
         for path, kept in removed.items():
-            _echo(f"  {display(str(path))}\n    kept in {display(str(kept))}")
+            _echo(f"  {display(path)}\n    kept in {display(kept)}")

@@ -239,8 +239,6 @@ def _run_fast(args: list[str]) -> int | None:
         parsed = parse_options(args[1:], args[0])
     if parsed is None:
         return None
-    from ai_protocols.errors import AiProtocolsError
-
     try:
         if args[0] in _IN_ORDER:
             return _IN_ORDER[args[0]](args[1:])
@@ -249,7 +247,11 @@ def _run_fast(args: list[str]) -> int | None:
         from ai_protocols.cli.output import reader_gone
 
         return reader_gone()
-    except (AiProtocolsError, OSError) as error:  # as the click CLI reports it
+    except Exception as error:  # as the click CLI reports it
+        from ai_protocols.errors import AiProtocolsError  # (here: `path` needs it not)
+
+        if not isinstance(error, (AiProtocolsError, OSError)):
+            raise
         from ai_protocols.cli.output import report_error
 
         return report_error(error)

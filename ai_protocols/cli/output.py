@@ -92,10 +92,10 @@ def report_error(error: BaseException) -> int:
 def print_log_report(report: LogReport) -> None:
     for line in report.said:
         print(f"logged {display(line)}")
-    if report.pending is not None and report.emacs_lock is not None:
+    if report.pending_text is not None and report.emacs_lock is not None:
         print(f"Note: the session file has unsaved changes in Emacs (lock held by "
               f"{display(report.emacs_lock.owner)}), so it was not rewritten: the entries "
-              f"wait in {display(str(report.pending))} and are folded in at the first write "
+              f"wait in {display(report.pending_text)} and are folded in at the first write "
               "after it is saved.",
               file=sys.stderr)
 
@@ -245,7 +245,7 @@ def render_session(session: Session) -> str:
 
     out = [
         f"Session: {one(session.title, '(untitled)')}",
-        f"  path:     {display(str(session.path))}",
+        f"  path:     {display(session.path_text)}",
         f"  agent id: {one(session.agent_id, '(none)')}   host: {one(session.host, '?')}",
         f"  status:   {one(session.status, '?')}",
         f"  started:  {_stamp(session.started)}   last updated: {_stamp(session.updated)}",

@@ -44,7 +44,8 @@ from ai_protocols.lean import pattern
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
     from ai_protocols.session.model import Session
     from ai_protocols.session.project import Project
@@ -202,7 +203,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     except AiProtocolsError as error:  # not recorded; what can be read still goes out
         report, _ = None, problems.append(str(error))
     # The context first: it compares the branch and commit recorded before with now.
-    git = read_state(project.root)  # once, for the context and the record
+    git = read_state(project.root_text)  # once, for the context and the record
     if report is not None:
         session: Session | None = report.session  # as read, before this hook records
         context = _context_of(project, session, git)
@@ -214,7 +215,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     shown = _digest(data, context)
     if report is not None:
         try:
-            with editing(project.ai_dir, project.path) as edit:
+            with editing(project.ai_dir_text, project.path_text) as edit:
                 edit.set_properties(
                     ("AGENT_SESSION", _text(data.get("session_id"))),
                     ("AGENT_SOURCE", source),
@@ -252,14 +253,20 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
 
 def _context(project: Project) -> tuple[str, Session | None]:
     """The resume context of the agent's session, and the session (``None`` when it has
-    no file yet). A file that cannot be read raises: a context would misstate it."""
+    no file yet). A file that cannot be read raises: a context would misstate it. Git
+    runs while the file is read, as for ``resume`` (:meth:`Project.resume`)."""
     from ai_protocols.errors import NoSession
+    from ai_protocols.git.state import start_state
 
+    git = start_state(project.root_text)
     try:
         session = project.show()
     except NoSession:
         session = None
-    return _context_of(project, session), session
+    except BaseException:
+        git()  # (no process left behind)
+        raise
+    return _context_of(project, session, git()), session
 
 
 def _context_of(project: Project, session: Session | None, git: object = ...) -> str:
@@ -271,10 +278,24 @@ def _context_of(project: Project, session: Session | None, git: object = ...) ->
 def _digest(data: dict[str, object], text: str) -> str:
     """Which text which agent session was given: a resume of another session, or another
     text, is given again."""
-    import hashlib
-
     seen = f"{data.get('session_id')}\0{text}"
-    return hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return _sha256()(seen.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _sha256() -> Callable[[bytes], Any]:
+    """``hashlib.sha256``, from the C module ``hashlib`` itself falls back to when it can:
+    importing ``hashlib`` loads OpenSSL's library (about a third of an interpreter's
+    start, paid by every SessionStart hook), the built-in module a tenth of that, for
+    the same digest. ``_sha256`` up to Python 3.11, ``_sha2`` since 3.12; ``hashlib``
+    where neither is built (some builds leave them out)."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,no-redef]
+        except ImportError:
+            from hashlib import sha256
+    return sha256  # type: ignore[no-any-return]
 
 
 def _pre_compact(project: Project, data: dict[str, object], runtime: str,
@@ -284,15 +305,17 @@ def _pre_compact(project: Project, data: dict[str, object], runtime: str,
 
     trigger = _text(data.get("trigger")) or "auto"
     stderr = ""
+    written = None
     try:
-        with editing(project.ai_dir, project.path) as edit:
+        with editing(project.ai_dir_text, project.path_text) as edit:
             count = edit.properties.get("COMPACTIONS", "0")
             edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
                                 ("COMPACTED", edit.stamp))
             edit.note(f"{runtime}: context compaction ({trigger})")
+        written = edit.session()  # as written (what waited for Emacs is in): no read again
     except AiProtocolsError as error:  # not counted; the context still goes out
         stderr = f"ai-protocols hook PreCompact: the compaction is not recorded: {error}\n"
-    context, _ = _context(project)
+    context = _context_of(project, written) if written is not None else _context(project)[0]
     return HookResult(stdout="Keep what follows in the summary: it is this session's "
                              "record, kept by ai-protocols.\n\n" + context, stderr=stderr)
 
@@ -311,7 +334,7 @@ def _stop(project: Project, data: dict[str, object], runtime: str,
     from ai_protocols.session.transaction import editing
 
     try:
-        with editing(project.ai_dir, project.path):
+        with editing(project.ai_dir_text, project.path_text):
             pass  # UPDATED is all: the agent was at work just now
     except (NoSession, SessionWrappedUp, BeingEdited):
         pass  # nothing to note, or a person is editing it: the next write will do
@@ -326,7 +349,7 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
 
     reason = (_text(data.get("reason")) or "other")[:60]
     try:
-        with editing(project.ai_dir, project.path, if_edited="defer") as edit:
+        with editing(project.ai_dir_text, project.path_text, if_edited="defer") as edit:
             edit.apply(LogEntry("exit", f"session end ({reason})"))
             if edit.emacs_lock is None:
                 edit.set_properties(("EXIT_BY", f"{runtime} SessionEnd hook"))

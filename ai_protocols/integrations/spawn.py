@@ -55,7 +55,7 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
 
     refuse_symlinks(root, root / AI_DIR / LOCK_DIR / "leases")  # before minting changes anything
     agent_id = mint_agent_id(runtime, root)
-    lease_file = lease_path(root / AI_DIR, agent_id)
+    lease_file = Path(lease_path(root / AI_DIR, agent_id))
     refuse_symlinks(root, lease_file)
     try:
         lease_file.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from ai_protocols.errors import StorageError
 from ai_protocols.lean import record
@@ -259,14 +258,15 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
     return Owner(host, pid, process_start(pid), process_since_boot(pid), pid_namespace())
 
 
-def lease_path(ai_dir: Path, agent_id: str) -> Path:
-    return ai_dir / LOCK_DIR / "leases" / f"{safe_id(agent_id)}.lease"
+def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
+    """The lease file of ``agent_id`` (text), held by its spawner."""
+    return os.path.join(ai_dir, LOCK_DIR, "leases", f"{safe_id(agent_id)}.lease")
 
 
-def lease_held(ai_dir: Path, agent_id: str) -> bool:
+def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
     """Whether a spawner holds the lease of ``agent_id`` right now."""
     path = lease_path(ai_dir, agent_id)
-    if not path.exists():
+    if not os.path.exists(path):
         return False
     lock = OsLock(path)
     try:
@@ -303,8 +303,8 @@ def normal_end(exit_: str) -> bool:
     return exit_ == "exit status 0" or exit_.startswith("session end")
 
 
-def assess(ai_dir: Path, *, agent_id: str | None, status: str | None, owner: str | None,
-           exit_: str | None, exited: datetime | None, host: str | None,
+def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str | None,
+           owner: str | None, exit_: str | None, exited: datetime | None, host: str | None,
            updated: datetime | None, now: datetime, stale_after: timedelta,
            exit_by: str | None = None, age: timedelta | None = None,
            paused: datetime | None = None, pause_note: str | None = None) -> Liveness:

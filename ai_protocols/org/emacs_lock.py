@@ -16,11 +16,15 @@ clobbering is not.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from ai_protocols.lean import pattern, record
+from ai_protocols.lean import PathField, TextOf, pattern, record
 from ai_protocols.liveness.host import boot_time, hostname, pid_running
+from ai_protocols.paths import sibling
 from ai_protocols.storage.files import read_regular
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["EmacsLock", "live_emacs_lock", "lock_kind"]
 
@@ -32,13 +36,16 @@ _BOOT_SLOP = 60  # seconds: the boot time is measured, not recorded, on each sid
 class EmacsLock:
     """A live Emacs lock: who holds it, as its ``.#NAME`` file says."""
 
-    path: Path
+    path: Path = PathField()  # (a pathlib.Path when read; path_text: its text)
     owner: str
+    path_text = TextOf("path")
 
 
-def live_emacs_lock(path: Path) -> EmacsLock | None:
-    """The live Emacs lock on ``path``, or ``None`` when there is none or it is stale."""
-    lock = path.with_name(f".#{path.name}")
+def live_emacs_lock(path: str) -> EmacsLock | None:
+    """The live Emacs lock on ``path`` (text), or ``None`` when there is none or it is
+    stale."""
+    path = os.fspath(path)
+    lock = sibling(path, f".#{os.path.basename(path)}")
     try:
         owner = os.readlink(lock)
     except FileNotFoundError:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import errno
 import os
 from datetime import datetime
-from pathlib import Path
 
 from ai_protocols.errors import InvalidText, StorageError
 from ai_protocols.liveness.clock import Moment
+from ai_protocols.paths import parent
 from ai_protocols.session.layout import read_info
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name
@@ -37,19 +37,19 @@ PATH_MAX = 4095
 TEMP_NAME = "archive"
 
 
-def archive_lock(sessions_dir: Path) -> Path:
+def archive_lock(sessions_dir: str) -> str:
     """The path whose lock guards ``sessions_dir``'s names and the archive index: take
     it with the session's own, as :func:`~ai_protocols.session.transaction.locked_sessions`
     takes the paths given as its ``also``."""
-    return sessions_dir / ARCHIVE_LOCK
+    return os.path.join(sessions_dir, ARCHIVE_LOCK)
 
 
-def refuse_unsafe_archive(root: Path, sessions_dir: Path) -> None:
+def refuse_unsafe_archive(root: str, sessions_dir: str) -> None:
     """:class:`~ai_protocols.errors.UnsafePath` if the way into ``sessions_dir`` (or
     its lock) is a symbolic link. Called before anything is written, so that a
     refusal changes nothing."""
     storage.refuse_symlinks(root, sessions_dir)
-    storage.refuse_symlinks(root, storage.lock_path(sessions_dir.parent,
+    storage.refuse_symlinks(root, storage.lock_path(parent(sessions_dir),
                                                     archive_lock(sessions_dir)))
 
 
@@ -67,8 +67,8 @@ def end_of(session: Session, at: Moment | None, mtime: float) -> datetime:
     return datetime.fromtimestamp(mtime).astimezone()
 
 
-def archive_to(edit: SessionEdit, root: Path, sessions_dir: Path, *,
-               then: str | None = None) -> Path:
+def archive_to(edit: SessionEdit, root: str, sessions_dir: str, *,
+               then: str | None = None) -> str:
     """In an edit transaction of a closed session (holding the archive lock too, see
     :func:`archive_lock`): name its archive, :func:`~ai_protocols.session.names.archive_name`
     of ENDED (else the file's mtime), AGENT_ID and DESCRIPTION, numbered past names
@@ -86,17 +86,20 @@ def archive_to(edit: SessionEdit, root: Path, sessions_dir: Path, *,
     except InvalidText:
         slug = "session"
     try:
-        sessions_dir.mkdir(parents=True, exist_ok=True)
+        os.makedirs(sessions_dir, exist_ok=True)
     except OSError as error:
         raise StorageError(sessions_dir, error) from error
-    storage.discard_partial_writes(sessions_dir / TEMP_NAME)  # archives killed mid-write
+    # (the temporary files of archives killed mid-write)
+    storage.discard_partial_writes(os.path.join(sessions_dir, TEMP_NAME))
     room = PATH_MAX - len(os.fsencode(sessions_dir)) - 1
     try:
         number = 1
-        target = sessions_dir / archive_name(ended, session.agent_id, slug, max_bytes=room)
+        target = os.path.join(sessions_dir,
+                              archive_name(ended, session.agent_id, slug, max_bytes=room))
         while os.path.lexists(target):
             number += 1
-            target = sessions_dir / archive_name(ended, session.agent_id, slug, number, room)
+            target = os.path.join(sessions_dir,
+                                  archive_name(ended, session.agent_id, slug, number, room))
     except ValueError as error:
         raise StorageError(sessions_dir, OSError(
             errno.ENAMETOOLONG, "its path leaves no room for an archive's name")) from error
@@ -105,7 +108,7 @@ def archive_to(edit: SessionEdit, root: Path, sessions_dir: Path, *,
     return target
 
 
-def record(ai_dir: Path, sessions_dir: Path, target: Path) -> None:
+def record(ai_dir: str, sessions_dir: str, target: str) -> None:
     """Add the archive ``target`` to the archive index (best effort: a cache). Call
     holding the archive lock, once the transaction that wrote it is over."""
     from ai_protocols.storage import archive_index  # (with json: only once archived)

@@ -9,8 +9,8 @@ holds the locks and does the file I/O.
 from __future__ import annotations
 
 import gc
+import os
 from datetime import datetime
-from pathlib import Path
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import fold
@@ -291,7 +291,7 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in properties.items()}
 
 
-def read_session(path: Path, text: str) -> Session:
+def read_session(path: str, text: str) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over."""
     # No cyclic garbage collection while a big file's hundred thousand entries are made
     # (each collection would walk all those made before; about a third of the time).
@@ -304,7 +304,7 @@ def read_session(path: Path, text: str) -> Session:
             gc.enable()
 
 
-def _read_session(path: Path, text: str) -> Session:
+def _read_session(path: str, text: str) -> Session:
     doc = OrgFile(text)
     headline = session_headline(doc)
     if headline is None:
@@ -324,7 +324,7 @@ def _read_session(path: Path, text: str) -> Session:
     return session
 
 
-def read_session_head(path: Path, text: str) -> Session:
+def read_session_head(path: str, text: str) -> Session:
     """What ``status`` needs of a session-context file: :func:`read_session`'s session
     less its entries and Log (the session headline's properties and the summary).
     Parses only the file's head, the session headline and the section after it, when
@@ -362,7 +362,7 @@ def _head_text(text: str, headlines: int) -> str:
                 return text[: at + 1]
 
 
-def _session_of(path: Path, headline: Headline) -> Session:
+def _session_of(path: str, headline: Headline) -> Session:
     """The session its headline's properties describe, without entries."""
     props = _properties(headline)
     return Session(
@@ -707,7 +707,7 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     return f"{entry.kind}: {preview(text)}".rstrip()
 
 
-def read_info(path: Path, kind: Literal["open", "archived"],
+def read_info(path: str, kind: Literal["open", "archived"],
               judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
     (where its session headline and property drawer are); ``[]`` when it has gone.
@@ -746,7 +746,7 @@ def read_info(path: Path, kind: Literal["open", "archived"],
         started=_timestamp(props.get("STARTED", "")),
         updated=_timestamp(props.get("UPDATED", "")),
         ended=_timestamp(props.get("ENDED", "")) or
-        (name_time(path.name) if kind == "archived" else None),
+        (name_time(os.path.basename(path)) if kind == "archived" else None),
     )
     if judge is not None:
         info.state = "unknown" if link or not found else judge(Session(

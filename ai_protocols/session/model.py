@@ -10,14 +10,14 @@ console script (:mod:`ai_protocols.cli.options`) and the layout of the file
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
-from ai_protocols.lean import factory, record
+from ai_protocols.lean import PathField, TextOf, factory, record
 from ai_protocols.org.syntax import Entry, iso_minutes, parse_timestamp
 from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Literal
 
 __all__ = ["ENTRY_KINDS", "EntryKind", "LogEntry", "Session", "SessionInfo", "iso"]
@@ -105,9 +105,10 @@ class LogEntry:
 
 @record
 class Session:
-    """What a session-context file holds, as read back from it."""
+    """What a session-context file holds, as read back from it. ``path`` reads as a
+    ``pathlib.Path``, ``path_text`` as its text (see :class:`~ai_protocols.lean.PathField`)."""
 
-    path: Path
+    path: Path = PathField()
     agent_id: str | None = None
     title: str | None = None
     host: str | None = None
@@ -151,6 +152,7 @@ class Session:
     entries: dict[str, list[Entry]] = factory(dict)
     log: list[Entry] = factory(list)
     pending: list[PendingEntry] = factory(list)
+    path_text = TextOf("path")
 
     def items(self, kind: str) -> list[Entry]:
         """The items of the section of entries of ``kind`` (``[]`` when it has none)."""
@@ -187,7 +189,7 @@ class Session:
         thousand entries)."""
         return {
             "schema": 1,
-            "path": str(self.path),
+            "path": self.path_text,
             "agent_id": self.agent_id,
             "title": self.title,
             "host": self.host,
@@ -234,7 +236,7 @@ class SessionInfo:
     session (``archived``, no state: its ``status`` says how it was closed)."""
 
     kind: Literal["open", "archived"]
-    path: Path
+    path: Path = PathField()  # (path_text: its text)
     agent_id: str | None
     title: str | None
     description: str | None
@@ -243,6 +245,7 @@ class SessionInfo:
     updated: datetime | None
     ended: datetime | None
     state: str | None = None
+    path_text = TextOf("path")
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> SessionInfo:
@@ -250,7 +253,7 @@ class SessionInfo:
         started, updated, ended = (
             datetime.fromisoformat(data[key]) if data[key] is not None else None  # type: ignore[arg-type]
             for key in ("started", "updated", "ended"))
-        return cls(kind=data["kind"], path=Path(data["path"]),  # type: ignore[arg-type]
+        return cls(kind=data["kind"], path=data["path"],  # type: ignore[arg-type]
                    agent_id=data["agent_id"], title=data["title"],  # type: ignore[arg-type]
                    description=data["description"], status=data["status"],  # type: ignore[arg-type]
                    started=started, updated=updated, ended=ended,
@@ -264,7 +267,7 @@ class SessionInfo:
     def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
-            "path": str(self.path),
+            "path": self.path_text,
             "agent_id": self.agent_id,
             "title": self.title,
             "description": self.description,

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 from ai_protocols.lean import pattern
 from ai_protocols.liveness.clock import utc_minute
-from ai_protocols.paths import safe_id
+from ai_protocols.paths import join, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path
 
 __all__ = [
@@ -42,13 +41,16 @@ def is_session_file_name(name: str) -> bool:
     return name.endswith(".org") and not name.startswith((".", "#"))
 
 
-def session_files(folder: Path) -> list[Path]:
-    """The session files in ``folder``, sorted by path; ``[]`` when it is not there."""
+def session_files(folder: str) -> list[str]:
+    """The session files in ``folder`` (text; so are the paths given), sorted by path as
+    ``pathlib.Path`` values sort (part by part); ``[]`` when it is not there."""
     try:
         names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(folder / name for name in names if is_session_file_name(name))
+    # (one folder: its files' paths sort as their names do, part by part)
+    folder = os.fspath(folder)
+    return [join(folder, name) for name in sorted(names) if is_session_file_name(name)]
 
 
 def runtime_of(agent_id: str) -> str | None:
@@ -112,15 +114,17 @@ def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int =
     return f"{prefix}-{cut}.org" if number == 1 else f"{prefix}-{cut}-{number}.org"
 
 
-def tombstone_path(ai_dir: Path, path: Path) -> Path:
+def tombstone_path(ai_dir: str, path: str) -> str:
     """Where a session that left ``path`` (archived or adopted) says where it went,
-    so that a late ``log`` is told so instead of "no session": beside its lock."""
-    return lock_path(ai_dir, path).with_suffix(".gone")
+    so that a late ``log`` is told so instead of "no session": beside its lock
+    (``NAME.lock`` becomes ``NAME.gone``)."""
+    return lock_path(ai_dir, path)[:-len(".lock")] + ".gone"
 
 
-def kept_path(ai_dir: Path, path: Path) -> Path:
+def kept_path(ai_dir: str, path: str) -> str:
     """Where the per-machine copy of the live session file ``path`` is kept: a hard link
     to the last version the tool wrote, ``.ai/.locks/live/<path under .ai>``. A live
     session that git removes (``git clean``, ``git stash -u``, ``git checkout``) is
     brought back from it."""
-    return ai_dir / LOCK_DIR / "live" / path.relative_to(ai_dir)
+    ai_dir = os.fspath(ai_dir)
+    return os.path.join(ai_dir, LOCK_DIR, "live", relative_to(os.fspath(path), ai_dir))

@@ -20,7 +20,6 @@ Each is one edit transaction (:func:`ai_protocols.session.transaction.editing`):
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from ai_protocols.git.head import read_head
 from ai_protocols.liveness.clock import Moment
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["abandon", "pause", "record_head", "resume_paused"]
 
 
-def record_head(edit: SessionEdit, root: Path) -> None:
+def record_head(edit: SessionEdit, root: str) -> None:
     """In an edit transaction: set ``GIT_BRANCH`` and ``GIT_COMMIT`` to what the work
     tree around ``root`` has checked out, when either changed (a detached ``HEAD``
     removes ``GIT_BRANCH``; before the first commit there is no ``GIT_COMMIT``).
@@ -72,9 +71,9 @@ def pause(project: Project, note: str | None = None,
     :class:`~ai_protocols.errors.BeingEdited` and what any write may raise."""
     if note is not None:
         check_text("note", note, one_line=True)
-    with editing(project.ai_dir, project.path, now=now) as edit:
+    with editing(project.ai_dir_text, project.path_text, now=now) as edit:
         edit.set_properties(("STATUS", PAUSED), ("PAUSED", edit.stamp), ("PAUSE_NOTE", note))
-        record_head(edit, project.root)
+        record_head(edit, project.root_text)
         edit.note(f"pause: {preview(note)}" if note else "pause: paused")
     return edit.session()
 
@@ -84,17 +83,17 @@ def resume_paused(project: Project, owner: Owner, session: Session,
     """The caller's own session is paused (``session``, as read): carry it on, with the
     caller as its owner. Call holding the file's lock. Returns the session as written."""
     when = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
-    with editing(project.ai_dir, project.path, now=now, held=True) as edit:
+    with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("STATUS", ACTIVE), ("OWNER", owner.to_property()),
                             ("HOST", hostname()), ("PAUSED", None), ("PAUSE_NOTE", None),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None))
-        record_head(edit, project.root)
+        record_head(edit, project.root_text)
         note = f" ({preview(session.pause_note)})" if session.pause_note else ""
         edit.note(f"resumed: after a pause at {when}{note}")
     return edit.session()
 
 
-def abandon(project: Project, reason: str, now: datetime | Moment | None = None) -> Path:
+def abandon(project: Project, reason: str, now: datetime | Moment | None = None) -> str:
     """Close the caller's session as abandoned, ``reason`` (one line) kept as its
     ``DESCRIPTION`` and in the Log, and archive it under ``.ai/sessions/`` in the same
     transaction, as :meth:`~ai_protocols.session.project.Project.wrap_up` does: any
@@ -112,16 +111,16 @@ def abandon(project: Project, reason: str, now: datetime | Moment | None = None)
 
     check_text("reason", reason, one_line=True)
     slugify(reason)
-    refuse_missing(project.ai_dir, project.path)
-    refuse_unsafe(project.ai_dir, project.path)
-    refuse_unsafe_archive(project.root, project.sessions_dir)
-    with locked_sessions(project.ai_dir, project.path,
-                         also=(archive_lock(project.sessions_dir),)):
-        with editing(project.ai_dir, project.path, now=now, held=True) as edit:
-            record_head(edit, project.root)
+    refuse_missing(project.ai_dir_text, project.path_text)
+    refuse_unsafe(project.ai_dir_text, project.path_text)
+    refuse_unsafe_archive(project.root_text, project.sessions_dir_text)
+    with locked_sessions(project.ai_dir_text, project.path_text,
+                         also=(archive_lock(project.sessions_dir_text),)):
+        with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
+            record_head(edit, project.root_text)
             edit.set_properties(("STATUS", ABANDONED), ("ENDED", edit.stamp),
                                 ("DESCRIPTION", reason), ("PAUSED", None), ("PAUSE_NOTE", None))
             edit.note(f"abandon: {preview(reason)}")
-            target = archive_to(edit, project.root, project.sessions_dir)
-        record(project.ai_dir, project.sessions_dir, target)
+            target = archive_to(edit, project.root_text, project.sessions_dir_text)
+        record(project.ai_dir_text, project.sessions_dir_text, target)
     return target

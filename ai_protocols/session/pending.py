@@ -11,11 +11,12 @@ session file but before removing the pending file never folds twice.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from ai_protocols.lean import record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import example_block, format_property, read_text_block
+from ai_protocols.paths import sibling
 from ai_protocols.storage import files as storage
 
 __all__ = ["PendingEntry", "append_pending", "pending_path", "read_pending"]
@@ -39,12 +40,12 @@ class PendingEntry:
     rationale: str | None = None
 
 
-def pending_path(path: Path) -> Path:
+def pending_path(path: str) -> str:
     """Hidden, and not ``*.org``-shaped like a session file, so scans pass it over."""
-    return path.with_name(f".{path.name}.pending.org")
+    return sibling(path, f".{os.path.basename(path)}.pending.org")
 
 
-def read_pending(path: Path, kept: Path | None = None) -> list[PendingEntry]:
+def read_pending(path: str, kept: str | None = None) -> list[PendingEntry]:
     """The entries waiting beside ``path``, in order (none when there is no file);
     when the pending file is gone (``git clean`` takes it: it is not ignored), those of
     its copy ``kept``, if given."""
@@ -76,7 +77,7 @@ def read_pending(path: Path, kept: Path | None = None) -> list[PendingEntry]:
     return entries
 
 
-def append_pending(path: Path, entries: list[PendingEntry], keep: Path | None = None) -> Path:
+def append_pending(path: str, entries: list[PendingEntry], keep: str | None = None) -> str:
     """Add ``entries`` to the pending file of ``path`` (atomically); return its path.
     With ``keep``, also keep a copy of it there (see
     :func:`ai_protocols.storage.files.atomic_write`), and add to that copy when the
@@ -85,7 +86,7 @@ def append_pending(path: Path, entries: list[PendingEntry], keep: Path | None = 
     data = storage.read_bytes(target)
     if data is None and keep is not None:
         data = storage.read_bytes(keep)
-    text = data.decode("utf-8") if data else _HEADER.format(name=path.name)
+    text = data.decode("utf-8") if data else _HEADER.format(name=os.path.basename(path))
     lines: list[str] = []
     for entry in entries:
         lines += [f"* {entry.kind}", ":PROPERTIES:", format_property("SEQ", str(entry.seq)),

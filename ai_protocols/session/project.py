@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -28,7 +27,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import factory, record
+from ai_protocols.lean import PathField, TextOf, factory, record
 from ai_protocols.liveness.clock import Moment, age_since, now_moment
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,
@@ -46,7 +45,12 @@ from ai_protocols.paths import (
     CONTEXT_DIR,
     SESSIONS_DIR,
     agent_id_from_env,
-    find_project_root,
+    clean_path,
+    context_path_text,
+    join,
+    parent,
+    project_root_text,
+    relative_to,
     session_context_path,
 )
 from ai_protocols.session.layout import (
@@ -85,6 +89,8 @@ from ai_protocols.storage import files as storage
 # that use them: show, log and resume, which agents run all session long, need none.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ai_protocols.scaffold import InitAction
     from ai_protocols.session.resume import ResumeContext
     from ai_protocols.storage import archive_index
@@ -94,16 +100,16 @@ __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
 
 @record
 class StartReport:
-    """What ``start`` found and did."""
+    """What ``start`` found and did (each path also as text: ``path_text``...)."""
 
-    path: Path
+    path: Path = PathField()
     fresh: bool
     session: Session
     state: Liveness | None = None  # of an existing file: "mine", crashed, ...
     took_over: bool = False  # the caller became the owner of an existing file
     titled: bool = False  # an existing file without a title got the one given
-    finished_archive: Path | None = None
-    restored_from: Path | None = None  # the kept copy a removed session came back from
+    finished_archive: Path | None = PathField(None)
+    restored_from: Path | None = PathField(None)  # the kept copy a removed session came back from
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = factory(list)
     #: The session was paused, and this start resumed it: what its pause said
@@ -112,13 +118,16 @@ class StartReport:
     #: What was installed first, as ``init`` would, when the project had no complete
     #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
     set_up: list[InitAction] = factory(list)
+    path_text = TextOf("path")
+    finished_archive_text = TextOf("finished_archive")
+    restored_from_text = TextOf("restored_from")
 
 
 @record
 class StatusRow:
     """One line of ``status``: a session-context file, its state and the evidence."""
 
-    path: Path
+    path: Path = PathField()  # (path_text: its text)
     agent_id: str | None
     mine: bool
     liveness: Liveness
@@ -127,6 +136,7 @@ class StatusRow:
     title: str | None
     now: datetime | None = None
     updated_at: str | None = None  # the UPDATED_AT record (see Session.updated_at)
+    path_text = TextOf("path")
 
     @property
     def age(self) -> timedelta | None:
@@ -141,7 +151,7 @@ class StatusRow:
         """The ``status --json`` form of the row (keys in docs/cli.md)."""
         age = self.age
         return {
-            "path": str(self.path),
+            "path": self.path_text,
             "agent_id": self.agent_id,
             "mine": self.mine,
             "state": self.liveness.state,
@@ -159,8 +169,9 @@ class LogReport:
     """What ``log`` did: the Log lines, and where the entries wait if Emacs held the file."""
 
     said: list[str]
-    pending: Path | None = None
+    pending: Path | None = PathField(None)
     emacs_lock: EmacsLock | None = None
+    pending_text = TextOf("pending")
 
 
 class Project:
@@ -169,26 +180,38 @@ class Project:
     ``root`` is the folder that holds ``.ai/``; ``agent_id`` the caller's
     ``AI_AGENT_ID`` (``None`` for the one-agent case), which decides which
     session-context file is "mine" (:attr:`path`).
+
+    ``root``, ``ai_dir`` and ``path`` read as ``pathlib.Path`` values; the library
+    works on their text, ``root_text``, ``ai_dir_text``, ``path_text`` (and
+    ``sessions_dir_text``, ``context_dir_text``), and builds no ``Path`` on the hot
+    paths (:class:`~ai_protocols.lean.PathField`, docs/performance.md).
     """
 
+    root = PathField()
+    ai_dir = PathField()
+    path = PathField()
+    root_text = TextOf("root")
+    ai_dir_text = TextOf("ai_dir")
+    path_text = TextOf("path")
+
     def __init__(self, root: str | os.PathLike[str], agent_id: str | None = None) -> None:
-        self.root = Path(root)
+        self.root = clean_path(root)  # (as pathlib.Path would write it)
         self.agent_id = agent_id or None
-        self.ai_dir = self.root / AI_DIR
-        self.path = session_context_path(self.root, self.agent_id)
+        self.ai_dir = join(self.root_text, AI_DIR)
+        self.path = clean_path(context_path_text(self.root_text, self.agent_id))
         #: Whether the root may be only the working directory, for want of anything
         #: better (:meth:`discover` without ``AI_PROJECT_ROOT``): then a root with
         #: neither ``.ai/`` nor ``.git`` is no project, and :meth:`start` says so.
         self.root_guessed = False
 
     @classmethod
-    def discover(cls, cwd: str | None = None) -> Project:
+    def discover(cls, cwd: str | os.PathLike[str] | None = None) -> Project:
         """The project around ``cwd`` (default: the working directory) as the
         environment says (``AI_PROJECT_ROOT``; ``AI_AGENT_ID``, else the id derived from
         the agent program's session, see :func:`ai_protocols.paths.agent_id_from_env`). Raises
         :class:`~ai_protocols.errors.InvalidProjectRoot` or
         :class:`~ai_protocols.errors.InvalidAgentId`."""
-        root = find_project_root(cwd)
+        root = project_root_text(None if cwd is None else os.fspath(cwd))
         project = cls(root, agent_id_from_env(root=root))
         project.root_guessed = not os.environ.get("AI_PROJECT_ROOT")
         return project
@@ -196,25 +219,44 @@ class Project:
     @property
     def sessions_dir(self) -> Path:
         """``.ai/sessions/``: the archived sessions."""
-        return self.ai_dir / SESSIONS_DIR
+        from pathlib import Path
+
+        return Path(self.sessions_dir_text)
+
+    @property
+    def sessions_dir_text(self) -> str:
+        return join(self.ai_dir_text, SESSIONS_DIR)
 
     @property
     def context_dir(self) -> Path:
         """``.ai/session-context.d/``: one session file per agent id."""
-        return self.ai_dir / CONTEXT_DIR
+        from pathlib import Path
+
+        return Path(self.context_dir_text)
+
+    @property
+    def context_dir_text(self) -> str:
+        return join(self.ai_dir_text, CONTEXT_DIR)
 
     def path_of(self, agent_id: str | None) -> Path:
         """The session-context file of ``agent_id`` in this project."""
-        return session_context_path(self.root, agent_id)
+        return session_context_path(self.root_text, agent_id)
 
     def session_paths(self) -> list[Path]:
         """Every place a live session file may be: the one-agent file, then each file
         of ``.ai/session-context.d/`` (whether or not it exists)."""
-        return [self.ai_dir / "session-context.org", *session_files(self.context_dir)]
+        from pathlib import Path
+
+        return [Path(path) for path in self._session_files()]
+
+    def _session_files(self) -> list[str]:
+        """:meth:`session_paths`, as text."""
+        return [join(self.ai_dir_text, "session-context.org"),
+                *session_files(self.context_dir_text)]
 
     # -- reading --------------------------------------------------------------------------
 
-    def read(self, path: Path) -> Session | None:
+    def read(self, path: str | os.PathLike[str]) -> Session | None:
         """The session in ``path``; ``None`` when there is no file, or when it is what a
         move (wrap-up, recover) left, killed before it removed the file
         (:func:`~ai_protocols.session.transaction.moved_away`). Raises
@@ -222,9 +264,9 @@ class Project:
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
         :class:`~ai_protocols.errors.StorageError`."""
-        return self._read(path)
+        return self._read(clean_path(path))
 
-    def _read(self, path: Path, *, head: bool = False) -> Session | None:
+    def _read(self, path: str, *, head: bool = False) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
         (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs."""
         found = storage.read_file(path)
@@ -239,29 +281,30 @@ class Project:
         if marked:
             raise MergeConflict(path, marked)
         session = (read_session_head if head else read_session)(path, text)
-        if os.path.lexists(tombstone_path(self.ai_dir, path)) and moved_away(
-                self.ai_dir, path, session.agent_id, session.started, read_as) is not None:
+        if os.path.lexists(tombstone_path(self.ai_dir_text, path)) and moved_away(
+                self.ai_dir_text, path, session.agent_id, session.started, read_as) is not None:
             return None
         return session
 
-    def show_file(self, path: Path) -> Session:
+    def show_file(self, path: str | os.PathLike[str]) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; raises
         :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
         :class:`~ai_protocols.errors.SessionRemoved` when something other than this
         tool removed it), and what :meth:`read` raises."""
-        session = self.read(path)
+        path = clean_path(path)
+        session = self._read(path)
         if session is None:
-            kept = kept_path(self.ai_dir, path)
+            kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
-                    not os.path.lexists(tombstone_path(self.ai_dir, path)):
+                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
                 raise SessionRemoved(path, kept)
             raise NoSession(path)
-        session.pending = read_pending(path, kept_path(self.ai_dir, pending_path(path)))
+        session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         return session
 
     def show(self) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
-        return self.show_file(self.path)
+        return self.show_file(self.path_text)
 
     def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
         """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`
@@ -269,9 +312,9 @@ class Project:
         ``max_bytes`` (default 4096). Raises what :meth:`read` raises."""
         from ai_protocols.git.state import start_state
 
-        git = start_state(self.root)  # git runs while the session file is read
+        git = start_state(self.root_text)  # git runs while the session file is read
         try:
-            session = self.read(self.path)
+            session = self.read(self.path_text)
         except BaseException:
             git()  # (no process left behind)
             raise
@@ -287,13 +330,13 @@ class Project:
         mtime = None
         if session.updated is None:
             with contextlib.suppress(OSError):
-                mtime = session.path.stat().st_mtime
+                mtime = os.stat(session.path_text).st_mtime
         age = age_since(session.updated, session.updated_at, now, mtime)
         recorded = Owner.parse(session.owner) if session.owner else None
         if me is not None and recorded is not None and recorded.same_process(me) and \
                 session.status != PAUSED:  # (paused, even by this very agent)
             return Liveness("mine", "this agent started it", age)
-        return assess(self.ai_dir, agent_id=session.agent_id, status=session.status,
+        return assess(self.ai_dir_text, agent_id=session.agent_id, status=session.status,
                       owner=session.owner, exit_=session.exit, exited=session.exited,
                       exit_by=session.exit_by, host=session.host, updated=session.updated,
                       now=now, stale_after=stale_after(), age=age, paused=session.paused,
@@ -330,16 +373,16 @@ class Project:
         if any(entry.kind == "key-file" for entry in entries):
             from ai_protocols.session.text import key_file_path
 
-            entries = tuple(LogEntry(e.kind, key_file_path(self.root, e.text))
+            entries = tuple(LogEntry(e.kind, key_file_path(self.root_text, e.text))
                             if e.kind == "key-file" else e for e in entries)
         return self._record(entries, now)
 
     def _record(self, entries: tuple[LogEntry, ...], now: datetime | Moment | None) -> LogReport:
         from ai_protocols.session.pause import record_head
 
-        with editing(self.ai_dir, self.path, now=now, if_edited="defer") as edit:
+        with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
-            record_head(edit, self.root)
+            record_head(edit, self.root_text)
         return LogReport(said, edit.pending, edit.emacs_lock)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
@@ -379,7 +422,6 @@ class Project:
         :class:`~ai_protocols.errors.InvalidText` (a bad title),
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
-        from ai_protocols.scaffold import init_project, is_set_up
         from ai_protocols.session import recovery
         from ai_protocols.session.archive import (
             archive_lock,
@@ -399,11 +441,14 @@ class Project:
 
         resumed_pause = None
         set_up = []
-        if not os.path.lexists(self.path) and not is_set_up(self.root):
-            if self.root_guessed and not self.ai_dir.is_dir() and \
-                    not os.path.lexists(self.root / ".git"):
-                raise NoProject(self.root)
-            set_up = init_project(self.root)
+        if not os.path.lexists(self.path_text):  # (a session under way needs no scaffold)
+            from ai_protocols.scaffold import init_project, is_set_up
+
+            if not is_set_up(self.root_text):
+                if self.root_guessed and not os.path.isdir(self.ai_dir_text) and \
+                        not os.path.lexists(os.path.join(self.root_text, ".git")):
+                    raise NoProject(self.root_text)
+                set_up = init_project(self.root_text)
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()
@@ -412,47 +457,49 @@ class Project:
         text = new_session_text(agent_id=self.agent_id, host=hostname(),
                                 title=title, now=moment, owner=owner.to_property(),
                                 updated_at=at.to_property() if at.measured else None)
-        refuse_unsafe(self.ai_dir, self.path)
-        refuse_unsafe_archive(self.root, self.sessions_dir)
-        with locked_sessions(self.ai_dir, self.path, also=(archive_lock(self.sessions_dir),)):
-            settle(self.ai_dir, self.path)  # what a move killed before its end left
+        refuse_unsafe(self.ai_dir_text, self.path_text)
+        refuse_unsafe_archive(self.root_text, self.sessions_dir_text)
+        with locked_sessions(self.ai_dir_text, self.path_text,
+                             also=(archive_lock(self.sessions_dir_text),)):
+            settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             restored = self._bring_back()
-            existing = self.read(self.path)
+            existing = self.read(self.path_text)
             if existing is not None and existing.status == WRAPPED_UP:
                 # A wrap-up an older version left half done: archived, and the new
                 # session in its place, in one move (nothing changes if either fails).
-                refuse_if_edited(self.path)
-                with editing(self.ai_dir, self.path, now=at, held=True,
+                refuse_if_edited(self.path_text)
+                with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              closed_ok=True) as edit:
-                    finished = archive_to(edit, self.root, self.sessions_dir, then=text)
-                record(self.ai_dir, self.sessions_dir, finished)
+                    finished = archive_to(edit, self.root_text, self.sessions_dir_text,
+                                          then=text)
+                record(self.ai_dir_text, self.sessions_dir_text, finished)
                 session = self.show()
                 existing = None
             elif existing is None:
-                with editing(self.ai_dir, self.path, now=at, held=True,
+                with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              new_text=text) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
-                    record_head(edit, self.root)
+                    record_head(edit, self.root_text)
                 session = edit.session()
                 objective = None
             else:
                 session = existing
                 state = self.liveness(session, at.wall, owner)
-                if session.status == PAUSED and live_emacs_lock(self.path) is None:
+                if session.status == PAUSED and live_emacs_lock(self.path_text) is None:
                     resumed_pause = assess(
-                        self.ai_dir, agent_id=None, status=PAUSED, owner=None, exit_=None,
+                        self.ai_dir_text, agent_id=None, status=PAUSED, owner=None, exit_=None,
                         exited=None, host=None, updated=None, now=at.wall,
                         stale_after=stale_after(), paused=session.paused,
                         pause_note=session.pause_note).evidence
                     session = resume_paused(self, owner, session, at)
                     took_over = True
                 elif recovery.may_take_over(session, state) and \
-                        live_emacs_lock(self.path) is None:
+                        live_emacs_lock(self.path_text) is None:
                     session = recovery.take_over(self, owner, state, at)
                     took_over = True
-                if title and not session.title and live_emacs_lock(self.path) is None:
+                if title and not session.title and live_emacs_lock(self.path_text) is None:
                     # A session a hook started has no title yet: the agent's start gives it.
-                    with editing(self.ai_dir, self.path, now=at, held=True) as edit:
+                    with editing(self.ai_dir_text, self.path_text, now=at, held=True) as edit:
                         edit.set_properties((TITLE_PROPERTY, title))
                         line = edit.doc.lines[edit.line].rstrip("\r\n")
                         if line.rstrip() == "* Session":
@@ -460,13 +507,13 @@ class Project:
                     session, titled = edit.session(), True
             mine = existing is None or took_over or (state is not None and state.state == "mine")
             if objective is not None and session.objective != objective and mine and \
-                    live_emacs_lock(self.path) is None:  # (not another agent's, at work)
-                with editing(self.ai_dir, self.path, now=at, held=True) as edit:
+                    live_emacs_lock(self.path_text) is None:  # (not another agent's, at work)
+                with editing(self.ai_dir_text, self.path_text, now=at, held=True) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     edit.note(f"objective: {preview(objective)}")
                 session = edit.session()
         return StartReport(
-            path=self.path,
+            path=self.path_text,
             fresh=existing is None,
             session=session,
             state=state,
@@ -483,6 +530,7 @@ class Project:
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:
         """Close the session and move it into ``.ai/sessions/``; return the archive.
+        (:meth:`_wrap_up` returns it as text: the CLI's way, without ``pathlib``.)
 
         One edit transaction closes it (STATUS, ENDED, DESCRIPTION, a ``wrap-up:``
         line) and writes it as its archive, then removes the file
@@ -495,6 +543,12 @@ class Project:
         :class:`~ai_protocols.errors.SessionWrappedUp`,
         :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
         """
+        from pathlib import Path
+
+        return Path(self._wrap_up(description, now))
+
+    def _wrap_up(self, description: str, now: datetime | Moment | None = None) -> str:
+        """:meth:`wrap_up`, the archive's path as text."""
         from ai_protocols.session.archive import (
             archive_lock,
             archive_to,
@@ -503,17 +557,19 @@ class Project:
         )
 
         slugify(description)
-        refuse_missing(self.ai_dir, self.path)
-        refuse_unsafe(self.ai_dir, self.path)
-        refuse_unsafe_archive(self.root, self.sessions_dir)
-        with locked_sessions(self.ai_dir, self.path, also=(archive_lock(self.sessions_dir),)):
-            with editing(self.ai_dir, self.path, now=now, held=True, closed_ok=True) as edit:
+        refuse_missing(self.ai_dir_text, self.path_text)
+        refuse_unsafe(self.ai_dir_text, self.path_text)
+        refuse_unsafe_archive(self.root_text, self.sessions_dir_text)
+        with locked_sessions(self.ai_dir_text, self.path_text,
+                             also=(archive_lock(self.sessions_dir_text),)):
+            with editing(self.ai_dir_text, self.path_text, now=now, held=True,
+                         closed_ok=True) as edit:
                 if edit.properties.get("STATUS") != WRAPPED_UP:
                     edit.set_properties(("STATUS", WRAPPED_UP), ("ENDED", edit.stamp),
                                         ("DESCRIPTION", description))
                     edit.note(f"wrap-up: {preview(description)}")
-                target = archive_to(edit, self.root, self.sessions_dir)
-            record(self.ai_dir, self.sessions_dir, target)
+                target = archive_to(edit, self.root_text, self.sessions_dir_text)
+            record(self.ai_dir_text, self.sessions_dir_text, target)
         return target
 
     def pause(self, note: str | None = None, now: datetime | Moment | None = None) -> Session:
@@ -525,41 +581,47 @@ class Project:
     def abandon(self, reason: str, now: datetime | Moment | None = None) -> Path:
         """Close this agent's session as abandoned and archive it; return the archive. See
         :func:`ai_protocols.session.pause.abandon`."""
+        from pathlib import Path
+
         from ai_protocols.session import pause
 
-        return pause.abandon(self, reason, now)
+        return Path(pause.abandon(self, reason, now))
 
-    def _bring_back(self) -> Path | None:
+    def _bring_back(self) -> str | None:
         """When this agent's session file is gone but not by this tool (no tombstone)
         and its kept copy is there, put the copy back (a hard link: the very bytes last
         written) and return where it was kept. Call holding the file's lock."""
-        kept = kept_path(self.ai_dir, self.path)
-        if os.path.lexists(self.path) or not os.path.lexists(kept) or \
-                os.path.lexists(tombstone_path(self.ai_dir, self.path)):
+        kept = kept_path(self.ai_dir_text, self.path_text)
+        if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
+                os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
-        storage.refuse_symlinks(self.root, self.path)
+        storage.refuse_symlinks(self.root_text, self.path_text)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.link(kept, self.path, follow_symlinks=False)
-            storage.fsync_dir(self.path.parent)
+            os.makedirs(parent(self.path_text), exist_ok=True)
+            os.link(kept, self.path_text, follow_symlinks=False)
+            storage.fsync_dir(parent(self.path_text))
         except OSError as error:
-            raise StorageError(self.path, error) from error
+            raise StorageError(self.path_text, error) from error
         return kept
 
     def recover(self, target: str, *, adopt: bool, force: bool = False,
                 now: datetime | Moment | None = None) -> Path:
         """Adopt or archive another agent's crashed or abandoned session; see
         :func:`ai_protocols.session.recovery.recover`."""
+        from pathlib import Path
+
         from ai_protocols.session import recovery
 
-        return recovery.recover(self, target, adopt=adopt, force=force, now=now)
+        return Path(recovery.recover(self, target, adopt=adopt, force=force, now=now))
 
     # -- other agents ---------------------------------------------------------------------
 
     def _reused_id_warning(self) -> str | None:
+        if self.agent_id is None:
+            return None
         from ai_protocols.identity import has_unique_tail
 
-        if self.agent_id is None or has_unique_tail(self.agent_id):
+        if has_unique_tail(self.agent_id):
             return None
         return (
             f"AI_AGENT_ID {self.agent_id!r} has no epoch-like tail (such as "
@@ -575,11 +637,11 @@ class Project:
         be read are passed over."""
         moment = now or datetime.now()
         found = []
-        for path in self.session_paths():
-            if path == self.path:
+        for path in self._session_files():
+            if path == self.path_text:
                 continue
             try:
-                session = self.read(path)
+                session = self._read(path)
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
@@ -591,19 +653,19 @@ class Project:
         moment = now or datetime.now()
         me = current_owner()
         rows = []
-        for path in self.session_paths():
+        for path in self._session_files():
             try:
                 session = self._read(path, head=True)
             except (UnreadableSession, UnsafePath) as error:
-                rows.append(StatusRow(path, None, path == self.path,
+                rows.append(StatusRow(path, None, path == self.path_text,
                                       Liveness("unknown", str(error)), None, None, None))
                 continue
             if session is None:
                 continue
-            live = self.liveness(session, moment, me if path == self.path else None)
+            live = self.liveness(session, moment, me if path == self.path_text else None)
             if live.state == "mine":
                 live = Liveness("live", "this agent started it", live.age)
-            rows.append(StatusRow(path, session.agent_id, path == self.path, live,
+            rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
                                   session.updated, session.summary, session.title, moment,
                                   session.updated_at))
         return rows
@@ -614,25 +676,32 @@ class Project:
         under ``.ai/.locks/live/`` (:func:`~ai_protocols.session.names.kept_path`), from
         which that agent's next ``start`` brings it back. Not a session a move took away
         (its tombstone says where)."""
-        live = kept_path(self.ai_dir, self.ai_dir / "x").parent
-        kept_files = [live / "session-context.org", *session_files(live / CONTEXT_DIR)]
-        found: dict[Path, Path] = {}
+        from pathlib import Path
+
+        return {Path(path): Path(kept) for path, kept in self._removed_sessions().items()}
+
+    def _removed_sessions(self) -> dict[str, str]:
+        """:meth:`removed_sessions`, as text."""
+        live = parent(kept_path(self.ai_dir_text, os.path.join(self.ai_dir_text, "x")))
+        kept_files = [os.path.join(live, "session-context.org"),
+                      *session_files(os.path.join(live, CONTEXT_DIR))]
+        found: dict[str, str] = {}
         for kept in kept_files:
-            path = self.ai_dir / kept.relative_to(live)
+            path = os.path.join(self.ai_dir_text, relative_to(kept, live))
             if os.path.lexists(kept) and not os.path.lexists(path) and \
-                    not os.path.lexists(tombstone_path(self.ai_dir, path)):
+                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
                 found[path] = kept
         return found
 
     # -- listing --------------------------------------------------------------------------
 
-    def _left_by_a_move(self, path: Path) -> bool:
+    def _left_by_a_move(self, path: str) -> bool:
         """Whether ``path`` is what a move killed before its end left (a session that is
         archived or adopted already): not listed as live."""
-        if not os.path.lexists(tombstone_path(self.ai_dir, path)):
+        if not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
             return False
         try:
-            return os.path.lexists(path) and self.read(path) is None
+            return os.path.lexists(path) and self._read(path) is None
         except AiProtocolsError:
             return False
 
@@ -647,12 +716,13 @@ class Project:
         me = current_owner()
 
         def judge(session: Session) -> str:
-            state = self.liveness(session, moment, me if session.path == self.path else None)
+            state = self.liveness(session, moment,
+                                  me if session.path_text == self.path_text else None)
             return "live" if state.state == "mine" else state.state
 
-        opened = [archive_index.row_of(info) for path in self.session_paths()
+        opened = [archive_index.row_of(info) for path in self._session_files()
                   if not self._left_by_a_move(path) for info in read_info(path, "open", judge)]
-        found = archive_index.archived(self.ai_dir, self.sessions_dir,
+        found = archive_index.archived(self.ai_dir_text, self.sessions_dir_text,
                                        lambda path: read_info(path, "archived"))
         found.others[:0] = opened  # open files first: they come first among rows that tie
         return archive_index.select(found, agent=agent, runtime=runtime, since=since)

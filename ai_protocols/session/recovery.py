@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -28,6 +27,7 @@ from ai_protocols.errors import (
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
+from ai_protocols.paths import context_path_text, parent
 from ai_protocols.session.archive import (
     archive_lock,
     archive_to,
@@ -84,7 +84,7 @@ def take_over(project: Project, owner: Owner, state: Liveness,
               now: datetime | Moment | None) -> Session:
     """The previous owner of the caller's own file is gone: this process carries the
     session on. Call holding the file's lock. Returns the session as written."""
-    with editing(project.ai_dir, project.path, now=now, held=True) as edit:
+    with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("OWNER", owner.to_property()), ("HOST", hostname()),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None),
                             ("STATUS", ACTIVE))
@@ -99,30 +99,30 @@ def _is_fresh(session: Session) -> bool:
         e.text.startswith(("start:", "resumed:")) for e in session.log)
 
 
-def target_path(project: Project, target: str) -> Path:
+def target_path(project: Project, target: str) -> str:
     """The session file ``target`` names: an agent id, or the path of a session file
     of this project (:class:`CannotRecover` for any other path)."""
     if target.endswith(".org") or os.sep in target:
-        path = Path(os.path.realpath(target))
-        if path.parent not in (project.ai_dir, project.context_dir):
+        path = os.path.realpath(target)
+        if parent(path) not in (project.ai_dir_text, project.context_dir_text):
             raise CannotRecover(path, "it is not a session-context file of this project")
         return path
-    return project.path_of(target)
+    return context_path_text(project.root_text, target)
 
 
-def _adoption_finished(project: Project, path: Path) -> Path | None:
+def _adoption_finished(project: Project, path: str) -> str | None:
     """An adoption killed after writing this agent's file but before removing the
     adopted one: finish it."""
-    mine = project.read(project.path)
+    mine = project.read(project.path_text)
     theirs = project.read(path)
     if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
         return None
-    forget(project.ai_dir, path)
-    return project.path
+    forget(project.ai_dir_text, path)
+    return project.path_text
 
 
 def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
-            now: datetime | Moment | None = None) -> Path:
+            now: datetime | Moment | None = None) -> str:
     """Adopt (``adopt=True``) or archive another agent's ended, crashed or abandoned
     session; return the file it now lives in.
 
@@ -143,32 +143,33 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     if adopt:
         refuse_unwritable_id(project.agent_id)
     path = target_path(project, target)
-    if path == project.path:
+    if path == project.path_text:
         raise CannotRecover(path, "it is this agent's own session; carry on with it")
     try:
-        refuse_missing(project.ai_dir, path)
+        refuse_missing(project.ai_dir_text, path)
     except NoSession as error:
-        if error.path != path or isinstance(error, SessionRemoved):
+        if error.path_text != path or isinstance(error, SessionRemoved):
             raise
         raise NoSession(path, f"{target!r} names no session to recover here "
                               "('ai-protocols status' lists the sessions there are)"
                         ) from None
     if not adopt:  # (for an adoption, locked_sessions checks both files, in order)
-        refuse_unsafe(project.ai_dir, path)
-        refuse_unsafe_archive(project.root, project.sessions_dir)
-    mine = (project.path,) if adopt else ()
-    also = () if adopt else (archive_lock(project.sessions_dir),)
-    with locked_sessions(project.ai_dir, path, *mine, also=also):
+        refuse_unsafe(project.ai_dir_text, path)
+        refuse_unsafe_archive(project.root_text, project.sessions_dir_text)
+    mine = (project.path_text,) if adopt else ()
+    also = () if adopt else (archive_lock(project.sessions_dir_text),)
+    with locked_sessions(project.ai_dir_text, path, *mine, also=also):
         if adopt and (done := _adoption_finished(project, path)):
             return done
         if adopt:  # its file is replaced: a person's unsaved buffer of it would undo that
-            refuse_if_edited(project.path)
+            refuse_if_edited(project.path_text)
         try:  # judged as the file is, before what waited for Emacs is folded in
             before = project.read(path)
         except AiProtocolsError:
             before = None  # editing() says what is wrong with it
         try:
-            with editing(project.ai_dir, path, now=now, held=True, closed_ok=not adopt) as edit:
+            with editing(project.ai_dir_text, path, now=now, held=True,
+                         closed_ok=not adopt) as edit:
                 closed = edit.properties.get("STATUS") == WRAPPED_UP
                 state = project.liveness(before or edit.session(), edit.moment)
                 if state.state == "paused" and not force and not closed:
@@ -187,22 +188,22 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
                         edit.set_properties(("STATUS", named), ("ENDED", edit.stamp),
                                             ("DESCRIPTION", named))
                         edit.note(f"recover: archived as {named} ({said})")
-                    archived = archive_to(edit, project.root, project.sessions_dir)
+                    archived = archive_to(edit, project.root_text, project.sessions_dir_text)
         except SessionWrappedUp as error:
-            if adopt and error.where == f"adopted by {project.path}":
-                return project.path  # this agent's adoption, killed before it was done
+            if adopt and error.where == f"adopted by {project.path_text}":
+                return project.path_text  # this agent's adoption, killed before it was done
             raise
         if adopt:
-            return project.path
-        record(project.ai_dir, project.sessions_dir, archived)
+            return project.path_text
+        record(project.ai_dir_text, project.sessions_dir_text, archived)
         return archived
 
 
-def _adopt(project: Project, edit: SessionEdit, path: Path, said: str) -> None:
+def _adopt(project: Project, edit: SessionEdit, path: str, said: str) -> None:
     """Carry the session in ``edit`` on in the caller's file (see :func:`recover`)."""
-    mine = project.read(project.path)
+    mine = project.read(project.path_text)
     if mine is not None and not _is_fresh(mine):
-        raise CannotRecover(path, f"{project.path} already holds entries of its own; "
+        raise CannotRecover(path, f"{project.path_text} already holds entries of its own; "
                                   "adopt before logging, or use --archive")
     source = edit.properties.get("AGENT_ID") or str(path)
     edit.set_properties(("AGENT_ID", project.agent_id), ("STATUS", ACTIVE),
@@ -211,4 +212,4 @@ def _adopt(project: Project, edit: SessionEdit, path: Path, said: str) -> None:
                         ("EXIT_BY", None), ("PAUSED", None), ("PAUSE_NOTE", None),
                         ("PENDING_FOLDED", None))
     edit.note(f"adopted: from {preview(source)} ({said})")
-    edit.move_to(project.path, f"adopted by {project.path}")
+    edit.move_to(project.path_text, f"adopted by {project.path_text}")

@@ -31,15 +31,9 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
-from ai_protocols.git.state import (
-    GitState,
-    present_commits,
-    read_state,
-    start_ancestry,
-    start_work_diff,
-)
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
@@ -52,6 +46,7 @@ if TYPE_CHECKING:
     from types import EllipsisType
 
     from ai_protocols.board.model import Task
+    from ai_protocols.git.state import GitState
     from ai_protocols.session.project import Project
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
@@ -176,15 +171,17 @@ def resume_context(project: Project, session: Session | None, *,
     files; changes nothing."""
     moment = now or datetime.now()
     if git is ...:
-        git = read_state(project.root)
+        from ai_protocols.git.state import read_state
+
+        git = read_state(project.root_text)
     others = [(s, live) for s, live in project.others(moment) if live.state in RECOVERABLE]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
-                                  str(pair[0].path)), reverse=True)
+                                  pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
                             others=others, max_bytes=max_bytes,
                             tasks=_tasks(project, session))
     if session is None:
-        context.removed = project.path in project.removed_sessions()
+        context.removed = project.path_text in project._removed_sessions()  # (as text)
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
@@ -206,15 +203,17 @@ WORKING_SET_BYTES = 300
 def _tasks(project: Project, session: Session | None) -> list[Task]:
     """The open tasks of the board the agent holds, or its session is linked to (none
     without a board, or with one that cannot be read)."""
-    from ai_protocols.board.model import BOARD_FILE, read_board
     from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.org.file import OrgFile
+    from ai_protocols.paths import BOARD_FILE
 
-    path = project.ai_dir / BOARD_FILE
+    path = os.path.join(project.ai_dir_text, BOARD_FILE)
     try:
         data = storage.read_bytes(path)
         if not data:
-            return []
+            return []  # (no board: its module is not even imported)
+        from ai_protocols.board.model import read_board
+        from ai_protocols.org.file import OrgFile
+
         tasks = read_board(OrgFile(storage.decode(path, data)))[0]
     except AiProtocolsError:
         return []
@@ -251,8 +250,39 @@ def rolled_back_warning(project: Project, session: Session,
     clone does not have, or with a last checkpoint holding uncommitted work that is not
     here (and whether that checkpoint is in this clone); ``None`` when the checkout
     holds what the session recorded. Reads the work tree's git state unless given as
-    ``git``; runs git once more at most. Changes nothing."""
-    return _rolled_back(project, session, read_state(project.root) if git is ... else git)
+    ``git``; runs git once more at most. Changes nothing.
+
+    Without ``git``, git is not run at all when the files of the work tree say
+    ``HEAD`` is the branch and commit recorded and no checkpoint holds uncommitted
+    work (:func:`_recorded_head_is_here`): ``start`` of a session under way, the
+    common case, then costs no process."""
+    if git is ...:
+        if _recorded_head_is_here(project, session):
+            return None  # (no git run: start imports not even the module that runs it)
+        from ai_protocols.git.state import read_state
+
+        git = read_state(project.root_text)
+    return _rolled_back(project, session, git)
+
+
+def _recorded_head_is_here(project: Project, session: Session) -> bool:
+    """Whether :func:`_rolled_back` would say nothing whatever the work tree's changes:
+    nothing recorded, or the branch (if any) and the commit (if any) recorded are what
+    ``HEAD`` names, read from git's files (:func:`ai_protocols.git.head.read_head`),
+    and no checkpoint holding uncommitted work is recorded. ``False`` when in doubt
+    (git's files cannot be read so): then git is asked."""
+    if not (session.git_branch or session.git_commit or session.checkpoint):
+        return True
+    if _is_hash(session.checkpoint_commit) and session.checkpoint_files > 0:
+        return False  # (whether that work is here needs git status)
+    from ai_protocols.git.head import read_head
+
+    head = read_head(project.root_text)
+    if head is None:
+        return False
+    branch, commit = head
+    return (not session.git_branch or (branch is not None and session.git_branch == branch)) \
+        and (not session.git_commit or (commit is not None and session.git_commit == commit))
 
 
 def _is_hash(text: str | None) -> bool:
@@ -280,6 +310,8 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     recorded is ``HEAD`` and the work tree has changes of its own."""
     if git is None or not (session.git_branch or session.git_commit or session.checkpoint):
         return None
+    from ai_protocols.git.state import present_commits, start_work_diff
+
     other_branch = bool(session.git_branch) and session.git_branch != git.branch
     commit = session.git_commit
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
@@ -291,11 +323,11 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     maybe_lost = bool(point) and session.checkpoint_files > 0 and not git.work
     if maybe_lost and git.commit is not None and _is_hash(base):
         if base != git.commit:
-            since = start_work_diff(project.root, base, git.commit)  # type: ignore[arg-type]
-        compare = start_work_diff(project.root, git.commit, point)  # type: ignore[arg-type]
+            since = start_work_diff(project.root_text, base, git.commit)  # type: ignore[arg-type]
+        compare = start_work_diff(project.root_text, git.commit, point)  # type: ignore[arg-type]
     if point and (ask or other_branch or maybe_lost) and point not in ask:
         ask.append(point)  # (hashes, never options)
-    here = present_commits(project.root, *ask) if ask else set()
+    here = present_commits(project.root_text, *ask) if ask else set()
     committed = since() if since is not None else ([] if base == git.commit else None)
     differs = compare() if compare is not None else None
     missing = bool(commit) and commit != git.commit and (here is None or commit not in here)
@@ -345,9 +377,11 @@ def _moved_on(project: Project, base: str | None, head: str | None,
     leaves the commit recorded behind), so that checkpoint is older than the work."""
     if head is None or not _is_hash(base) or base == head:
         return False
-    ancestry = start_ancestry(project.root, base, head)  # type: ignore[arg-type]
+    from ai_protocols.git.state import start_ancestry, start_work_diff
+
+    ancestry = start_ancestry(project.root_text, base, head)  # type: ignore[arg-type]
     if committed is None:
-        committed = start_work_diff(project.root, base, head)()  # type: ignore[arg-type]
+        committed = start_work_diff(project.root_text, base, head)()  # type: ignore[arg-type]
     return ancestry() and bool(committed)
 
 
@@ -379,7 +413,7 @@ def _stamp(moment: datetime | None) -> str:
 def _target(session: Session) -> str:
     """How ``recover`` names a session: its agent id, or the path of its file, quoted
     for a POSIX shell as :func:`shlex.quote` does (without importing :mod:`shlex`)."""
-    name = session.agent_id or str(session.path)
+    name = session.agent_id or session.path_text
     if _SHELL_SAFE.issuperset(name):
         return name
     return "'" + name.replace("'", "'\"'\"'") + "'"
@@ -658,7 +692,7 @@ def _other_text(session: Session, live: Liveness) -> str:
 
 def _other_json(session: Session, live: Liveness) -> dict[str, object]:
     target = _target(session)
-    return {"agent_id": session.agent_id, "path": str(session.path), "state": live.state,
+    return {"agent_id": session.agent_id, "path": session.path_text, "state": live.state,
             "evidence": preview(live.evidence, 200),
             "summary": preview(session.summary) if session.summary else None,
             "updated": iso(session.updated),

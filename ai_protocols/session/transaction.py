@@ -27,6 +27,9 @@ an adoption): everything that can fail is written before the file is removed,
 and undone on a failure, so that a failed move changes nothing, and a move
 killed half way is finished by the next command that opens the file
 (:func:`moved_away`), never done twice.
+
+Paths are text (``str``): :func:`editing` and :func:`locked_sessions` take any
+``os.PathLike`` too (docs/performance.md: no ``pathlib`` on the hot paths).
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ import errno
 import os
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -53,6 +55,7 @@ from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
+from ai_protocols.paths import parent, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
@@ -90,7 +93,7 @@ def minute_of(now: datetime | Moment | None) -> datetime:
 
 
 @contextlib.contextmanager
-def locked_sessions(ai_dir: Path, *paths: Path, also: tuple[Path, ...] = ()) -> Iterator[None]:
+def locked_sessions(ai_dir: str, *paths: str, also: tuple[str, ...] = ()) -> Iterator[None]:
     """Hold the locks of the session files ``paths`` (and of ``also``: the archive's
     lock, for a command that archives), all taken here in one order (sorted) by every
     process so that two commands never wait on each other, and remove what killed
@@ -104,7 +107,9 @@ def locked_sessions(ai_dir: Path, *paths: Path, also: tuple[Path, ...] = ()) -> 
     Raises :class:`~ai_protocols.errors.LockTimeout`,
     :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
     """
-    targets = sorted({*paths, *also}, key=str)
+    ai_dir = os.fspath(ai_dir)
+    paths = tuple(map(os.fspath, paths))
+    targets = sorted({*paths, *map(os.fspath, also)})
     for target in targets:  # before anything is made: no lock file outside the project
         refuse_unsafe(ai_dir, target)
     if len(targets) > 1:
@@ -138,7 +143,7 @@ class SessionEdit:
     in the pending file, and ``pending`` is its path once the edit is over.
     """
 
-    def __init__(self, path: Path, doc: OrgFile, at: Moment,
+    def __init__(self, path: str, doc: OrgFile, at: Moment,
                  emacs_lock: EmacsLock | None) -> None:
         self.path = path
         self.doc = doc
@@ -148,7 +153,7 @@ class SessionEdit:
         self.exit_recorded = False
         self.status_set = False  # the body set STATUS itself (a wrap-up, a recovery)
         self.emacs_lock = emacs_lock
-        self.pending: Path | None = None
+        self.pending: str | None = None
         self.kept: list[LogEntry] = []  # applied while deferred: to the pending file
         self.target = path  # where the file is written: another path after move_to()
         self.tombstone: str | None = None
@@ -208,7 +213,7 @@ class SessionEdit:
             self.kept.append(entry)
         return said
 
-    def move_to(self, target: Path, tombstone: str, *, exclusive: bool = False,
+    def move_to(self, target: str, tombstone: str, *, exclusive: bool = False,
                 temp_name: str | None = None, then: str | None = None) -> None:
         """Write the file to ``target`` instead, then remove it from where it was,
         leaving ``tombstone`` (one line: where it went) for late writers there; with
@@ -220,14 +225,14 @@ class SessionEdit:
         Nothing visible changes until everything that can fail is done (see
         :func:`editing`): a failure leaves both files as they were."""
         self._writable()
-        self.target = target
+        self.target = os.fspath(target)
         self.tombstone = tombstone
         self.exclusive = exclusive
         self.temp_name = temp_name
         self.then = then
 
 
-def open_session(ai_dir: Path, path: Path, *, source: bool = True,
+def open_session(ai_dir: str, path: str, *, source: bool = True,
                  closed_ok: bool = False) -> tuple[OrgFile, os.stat_result]:
     """The session file at ``path``, read for a change (call holding its lock), and what
     ``fstat`` said of it; with ``closed_ok``, also one a wrap-up closed (to fold what
@@ -267,7 +272,7 @@ def open_session(ai_dir: Path, path: Path, *, source: bool = True,
     return doc, read_as
 
 
-def moved_away(ai_dir: Path, path: Path, agent_id: str | None, started: datetime | None,
+def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime | None,
                read_as: os.stat_result) -> str | None:
     """Where the session in ``path`` went, when ``path`` is what a move left: its
     tombstone says where (``archived to T``, ``adopted by P``) and which file it
@@ -289,7 +294,7 @@ def moved_away(ai_dir: Path, path: Path, agent_id: str | None, started: datetime
     where = lines[0].strip()
     how, _, place = where.partition(" to " if where.startswith("archived") else " by ")
     try:
-        found = storage.read_bytes(Path(place)) if place else None
+        found = storage.read_bytes(place) if place else None
     except AiProtocolsError:
         found = None
     headline = session_headline(OrgFile(found.decode("utf-8", "replace"))) if found else None
@@ -304,14 +309,14 @@ def moved_away(ai_dir: Path, path: Path, agent_id: str | None, started: datetime
     return where if same else None
 
 
-def moved_where(ai_dir: Path, path: Path) -> str | None:
+def moved_where(ai_dir: str, path: str) -> str | None:
     """What the tombstone of ``path`` says (its first line: ``archived to T``...), or
     ``None`` when there is none."""
     gone = storage.read_bytes(tombstone_path(ai_dir, path))
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
 
 
-def settle(ai_dir: Path, path: Path) -> str | None:
+def settle(ai_dir: str, path: str) -> str | None:
     """When the file at ``path`` is what a move left (:func:`moved_away`), remove it and
     what goes with it, and return where its session went. Call holding its lock."""
     try:
@@ -331,18 +336,18 @@ def settle(ai_dir: Path, path: Path) -> str | None:
     return where
 
 
-def forget(ai_dir: Path, path: Path) -> None:
+def forget(ai_dir: str, path: str) -> None:
     """Remove what a session that left ``path`` leaves behind: the file (a move's
     leftover), its pending file (folded into where it went) and its kept copy."""
     for gone in (path, pending_path(path), kept_path(ai_dir, path),
                  kept_path(ai_dir, pending_path(path))):
         with contextlib.suppress(FileNotFoundError):
-            gone.unlink()
+            os.unlink(gone)
     with contextlib.suppress(OSError):
-        storage.fsync_dir(path.parent)
+        storage.fsync_dir(parent(path))
 
 
-def _missing(ai_dir: Path, path: Path) -> NoReturn:
+def _missing(ai_dir: str, path: str) -> NoReturn:
     """Raise what a command finds when the session file ``path`` is not there: where it
     went (its tombstone: :class:`~ai_protocols.errors.SessionWrappedUp`), else, when a
     copy of it is kept (something other than this tool removed it),
@@ -357,23 +362,23 @@ def _missing(ai_dir: Path, path: Path) -> NoReturn:
     raise NoSession(path)
 
 
-def refuse_unsafe(ai_dir: Path, path: Path) -> None:
+def refuse_unsafe(ai_dir: str, path: str) -> None:
     """:class:`~ai_protocols.errors.UnsafePath` when the way to ``path`` (a file under
     ``ai_dir``) or to its lock file goes through a symbolic link."""
-    storage.refuse_symlinks(ai_dir.parent, path)
-    storage.refuse_symlinks(ai_dir.parent, storage.lock_path(ai_dir, path))
+    storage.refuse_symlinks(parent(ai_dir), path)
+    storage.refuse_symlinks(parent(ai_dir), storage.lock_path(ai_dir, path))
 
 
-def refuse_missing(ai_dir: Path, path: Path) -> None:
+def refuse_missing(ai_dir: str, path: str) -> None:
     """Raise what :func:`open_session` would for a session file that is not there, before
     any lock is taken: a command that fails for want of a session creates nothing (no
     ``.ai/.locks/``, no ``.ai/``). One that appears meanwhile is found under the lock."""
     if not os.path.lexists(path):
-        storage.refuse_symlinks(ai_dir.parent, path)  # as the lock would have said first
+        storage.refuse_symlinks(parent(ai_dir), path)  # as the lock would have said first
         _missing(ai_dir, path)
 
 
-def _refuse_older(ai_dir: Path, path: Path, doc: OrgFile,
+def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                   read_as: os.stat_result | None) -> None:
     """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
     this tool last wrote (its kept copy, a hard link, is another inode) and that version
@@ -416,7 +421,7 @@ def _order(moment: Moment, other: Moment) -> tuple[datetime, float]:
     return moment.wall.replace(microsecond=0), moment.uptime if same else 0.0
 
 
-def refuse_if_edited(path: Path) -> None:
+def refuse_if_edited(path: str) -> None:
     """:class:`~ai_protocols.errors.BeingEdited` while a person has unsaved changes to
     ``path`` in Emacs: moving a file away under their buffer would make their save
     bring it back, so wrap-up and recover wait until they have saved."""
@@ -453,7 +458,7 @@ def _revive(edit: SessionEdit) -> None:
 
 
 @contextlib.contextmanager
-def editing(ai_dir: Path, path: Path, *, now: datetime | Moment | None = None,
+def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
             closed_ok: bool = False) -> Iterator[SessionEdit]:
     """Open the session file at ``path`` for one change, and write it when the body
@@ -475,6 +480,7 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | Moment | None = None,
     :class:`~ai_protocols.errors.LockTimeout` or
     :class:`~ai_protocols.errors.BeingEdited`.
     """
+    ai_dir, path = os.fspath(ai_dir), os.fspath(path)
     with contextlib.ExitStack() as stack:
         if not held:
             if new_text is None:
@@ -508,30 +514,36 @@ def editing(ai_dir: Path, path: Path, *, now: datetime | Moment | None = None,
             _move(ai_dir, edit, doc.encoded())
             return
         if new_text is not None:
-            _make_folder(path.parent)
+            _make_folder(parent(path))
         storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         with contextlib.suppress(FileNotFoundError):
-            tombstone_path(ai_dir, path).unlink()
+            os.unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
 
 
-def _drop_pending(ai_dir: Path, path: Path) -> None:
+def _drop_pending(ai_dir: str, path: str) -> None:
     """Remove the pending file of ``path`` and its kept copy: its entries are folded."""
     for pending in (pending_path(path), kept_path(ai_dir, pending_path(path))):
-        pending.unlink(missing_ok=True)
+        _unlink(pending)
 
 
-def _make_folder(folder: Path) -> None:
+def _unlink(path: str) -> None:
+    """Remove ``path``; nothing when it is not there (``Path.unlink(missing_ok=True)``)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _make_folder(folder: str) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
     except OSError as error:
         raise StorageError(folder, error) from error
 
 
-def _move(ai_dir: Path, edit: SessionEdit, data: list[bytes | memoryview] | bytes) -> None:
+def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes) -> None:
     """Write the session to ``edit.target`` and take it away from ``edit.path`` (see
     :meth:`SessionEdit.move_to`), so that a failure at any step changes nothing:
 
@@ -555,23 +567,23 @@ def _move(ai_dir: Path, edit: SessionEdit, data: list[bytes | memoryview] | byte
     try:
         _move_steps(ai_dir, edit, data)
     except StorageError as error:
-        if error.path == named:
+        if error.path_text == named:
             raise
         raise StorageError(named, error.error) from error
 
 
-def _move_steps(ai_dir: Path, edit: SessionEdit,
+def _move_steps(ai_dir: str, edit: SessionEdit,
                 data: list[bytes | memoryview] | bytes) -> None:
     path, target = edit.path, edit.target
     tomb = tombstone_path(ai_dir, path)
     st = edit.read_as
     assert st is not None and edit.tombstone is not None
-    for folder, named in ((path.parent, path), (target.parent, target)):
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+    for folder, named in ((parent(path), path), (parent(target), target)):
+        if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
             raise StorageError(named, PermissionError(errno.EACCES, "Permission denied"))
     record = (f"{edit.tombstone}\n"
               f"source {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}\n").encode()
-    _make_folder(target.parent)
+    _make_folder(parent(target))
     written = storage.prepare(target, data, temp_name=edit.temp_name,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
@@ -582,7 +594,7 @@ def _move_steps(ai_dir: Path, edit: SessionEdit,
         try:
             _commit_target(edit, written, then)
         except BaseException:
-            tomb.unlink(missing_ok=True)
+            _unlink(tomb)
             raise
     finally:
         written.discard()
@@ -590,10 +602,10 @@ def _move_steps(ai_dir: Path, edit: SessionEdit,
             then.discard()
     _drop_pending(ai_dir, path)
     if then is None:
-        kept_path(ai_dir, path).unlink(missing_ok=True)
+        _unlink(kept_path(ai_dir, path))
     else:  # a new session is in the file's place: the tombstone has nothing to say
-        tomb.unlink(missing_ok=True)
-    storage.fsync_dir(path.parent)
+        _unlink(tomb)
+    storage.fsync_dir(parent(path))
 
 
 def _commit_target(edit: SessionEdit, written: storage.Prepared,
@@ -602,7 +614,7 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
     path, target = edit.path, edit.target
     backup = None
     if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
-        backup = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
+        backup = sibling(target, f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
         try:
             os.link(target, backup, follow_symlinks=False)
         except OSError as error:
@@ -616,14 +628,14 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
             if then is not None:
                 then.commit()
             else:
-                path.unlink()
+                os.unlink(path)
         except OSError as error:
             with contextlib.suppress(OSError):
                 if backup is not None:
                     os.replace(backup, target)
                     backup = None
                 else:
-                    target.unlink()
+                    os.unlink(target)
             raise StorageError(path, error) from error
     finally:
         if backup is not None:
@@ -631,7 +643,7 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
                 os.unlink(backup)
 
 
-def _keep(ai_dir: Path, edit: SessionEdit, waiting: list[PendingEntry]) -> Path:
+def _keep(ai_dir: str, edit: SessionEdit, waiting: list[PendingEntry]) -> str:
     """Append the entries applied while Emacs held the file to its pending file, and
     keep a copy of that (git clean takes the pending file, which is not ignored)."""
     folded = int(edit.properties.get("PENDING_FOLDED", "0") or 0)

@@ -72,11 +72,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
-from pathlib import Path
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
 from ai_protocols.lean import factory, record
+from ai_protocols.paths import parent
 from ai_protocols.session.model import SessionInfo
 from ai_protocols.session.names import is_session_file_name, runtime_of
 from ai_protocols.storage import files as storage
@@ -102,7 +102,7 @@ Entry = tuple[str, str, str]
 #: when that text would not give it back exactly, else None).
 Row = tuple[str, str, str, "SessionInfo | None"]
 #: Reads one session file into its ``list`` row (``[]`` when it has gone).
-Reader = Callable[[Path], list[SessionInfo]]
+Reader = Callable[[str], list[SessionInfo]]
 
 _key = itemgetter(0, 1)
 #: ``json.dumps(value, ensure_ascii=False)``, without making an encoder for each of
@@ -110,8 +110,8 @@ _key = itemgetter(0, 1)
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def index_path(ai_dir: Path) -> Path:
-    return ai_dir / storage.LOCK_DIR / INDEX_NAME
+def index_path(ai_dir: str) -> str:
+    return os.path.join(ai_dir, storage.LOCK_DIR, INDEX_NAME)
 
 
 def sort_key(moment: datetime | None) -> str:
@@ -122,7 +122,7 @@ def sort_key(moment: datetime | None) -> str:
     return moment.isoformat(timespec="minutes" if whole else "auto")
 
 
-def json_head(folder: Path) -> str:
+def json_head(folder: str) -> str:
     """The JSON text of every archived row in ``folder`` up to its file name."""
     prefix = json.dumps(f"{folder}{os.sep}", ensure_ascii=False)[:-1]
     return '{"kind": "archived", "path": ' + prefix
@@ -137,7 +137,8 @@ def row_of(info: SessionInfo) -> Row:
     text = _encode(info.to_json())
     times = (info.started, info.updated, info.ended)
     whole = all(t is None or not (t.second or t.microsecond or t.tzinfo) for t in times)
-    return sort_key(info.latest), info.path.name, text, None if whole else info
+    return sort_key(info.latest), os.path.basename(info.path_text), text, \
+        None if whole else info
 
 
 # -- lines ---------------------------------------------------------------------------------
@@ -275,7 +276,7 @@ def decode_block(count: int, keys: bytes, texts: bytes, head: str) -> Block | No
 class _Index:
     """What ``list`` read of the index file."""
 
-    path: Path
+    path: str
     block: Block | None = None
     others: list[str] = factory(list)
     appended: dict[str, Entry] = factory(dict)
@@ -337,7 +338,7 @@ class Listing:
     holes: list[int] = factory(list)  # the block's rows not valid, in order
 
 
-def archived(ai_dir: Path, folder: Path, read: Reader) -> Listing:
+def archived(ai_dir: str, folder: str, read: Reader) -> Listing:
     """The rows of the archives in ``folder``, from the index where it is still valid;
     rewrites the index when anything was missing or stale."""
     head = json_head(folder)
@@ -360,7 +361,7 @@ def archived(ai_dir: Path, folder: Path, read: Reader) -> Listing:
 class _Scan:
     """One look at the folder, with the index's help."""
 
-    def __init__(self, ai_dir: Path, folder: Path, fd: int, head: str, read: Reader,
+    def __init__(self, ai_dir: str, folder: str, fd: int, head: str, read: Reader,
                  collecting: bool) -> None:
         self.ai_dir, self.folder, self.fd, self.head = ai_dir, folder, fd, head
         self.read, self.collecting = read, collecting
@@ -371,7 +372,7 @@ class _Scan:
 
     def run(self) -> Listing:
         try:
-            storage.refuse_symlinks(self.ai_dir.parent, self.index.path)
+            storage.refuse_symlinks(parent(self.ai_dir), self.index.path)
             self.head.encode("utf-8")
         except (AiProtocolsError, UnicodeEncodeError):
             usable = False  # a linked .ai/.locks/, or a folder name that is not UTF-8
@@ -405,7 +406,8 @@ class _Scan:
             # A lock timeout or a refused write skips it: the index is a cache, and the
             # next list tries again.
             with contextlib.suppress(OSError, AiProtocolsError), \
-                    storage.locked(self.ai_dir, self.folder / ".archive", timeout=LOCK_WAIT):
+                    storage.locked(self.ai_dir, os.path.join(self.folder, ".archive"),
+                                   timeout=LOCK_WAIT):
                 _replace(self.ai_dir, index, block, holes, self.cached, self.head,
                          self._without_rows(names, block, holes))
         return Listing(self.head, block, len(block.names) if block else 0, self.rows, holes)
@@ -485,7 +487,7 @@ class _Scan:
                 st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
             except FileNotFoundError:
                 continue
-            for info in self.read(self.folder / name):
+            for info in self.read(os.path.join(self.folder, name)):
                 row = row_of(info)
                 self.rows.append(row)
                 if not S_ISREG(st.st_mode) or st.st_mtime_ns >= self.now_ns - RACY_NS:
@@ -499,13 +501,13 @@ class _Scan:
 # -- writing -------------------------------------------------------------------------------
 
 
-def _replace(ai_dir: Path, index: _Index, block: Block | None, holes: list[int],
+def _replace(ai_dir: str, index: _Index, block: Block | None, holes: list[int],
              entries: dict[str, Entry], head: str, others: list[str]) -> None:
     """Write ``block`` but for its ``holes``, ``entries``, and the lines appended since
     ``index`` was read, as the new index. Call holding the archive lock."""
-    storage.refuse_symlinks(ai_dir.parent, index.path)
+    storage.refuse_symlinks(parent(ai_dir), index.path)
     try:
-        now = index.path.stat()
+        now = os.stat(index.path)
     except FileNotFoundError:
         now = None
     if now is not None:
@@ -528,18 +530,18 @@ def _replace(ai_dir: Path, index: _Index, block: Block | None, holes: list[int],
     storage.atomic_write(index.path, encode_index(head, others, entries, block, holes))
 
 
-def record_archive(ai_dir: Path, folder: Path, path: Path, read: Reader) -> None:
+def record_archive(ai_dir: str, folder: str, path: str, read: Reader) -> None:
     """Append the line of the archive just renamed to ``path``. Call holding the archive
     lock. Best effort: a failure to write the cache never fails the wrap-up."""
     try:
         index = index_path(ai_dir)
-        storage.refuse_symlinks(ai_dir.parent, index)
+        storage.refuse_symlinks(parent(ai_dir), index)
         st = os.lstat(path)  # before the read: a change after it shows as stale
         infos = read(path)
         if len(infos) != 1 or not S_ISREG(st.st_mode):
             return
         entry = entry_of(row_of(infos[0]), stat_key(st), json_head(folder))
-        line = encode_line(path.name, entry) if entry is not None else None
+        line = encode_line(os.path.basename(path), entry) if entry is not None else None
         if line is None:
             return
         flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)

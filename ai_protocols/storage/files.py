@@ -12,6 +12,10 @@ filelock costs more than a whole ``ai-protocols log`` may, because it brings
 asyncio. Where there is no ``fcntl``, filelock's own lock for the platform is
 used. Temporary names come from ``os.urandom`` for the same reason: the
 ``tempfile`` module costs milliseconds to import.
+
+Paths are text (``str``; any ``os.PathLike`` is taken too, and the paths made
+here are ``str``): :mod:`pathlib` costs a quarter of an interpreter's start
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -23,14 +27,18 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
+from ai_protocols.paths import parent, relative_to, sibling
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
     fcntl = None  # type: ignore[assignment]
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    StrPath = str | os.PathLike[str]
 
 __all__ = ["AnchoredLock", "LockFileGone", "NotRegular", "OsLock", "Prepared", "atomic_write",
            "decode", "ensure_lock_files", "fsync_dir", "lock_path", "locked", "open_regular",
@@ -41,9 +49,10 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 LOCK_POLL = 0.01  # seconds between attempts while another process holds a lock
 
 
-def lock_path(ai_dir: Path, target: Path) -> Path:
+def lock_path(ai_dir: StrPath, target: StrPath) -> str:
     """The lock file that guards ``target`` (a path under ``ai_dir``)."""
-    return ai_dir / LOCK_DIR / f"{target.relative_to(ai_dir)}.lock"
+    ai_dir = os.fspath(ai_dir)
+    return os.path.join(ai_dir, LOCK_DIR, f"{relative_to(os.fspath(target), ai_dir)}.lock")
 
 
 def _lock_timeout() -> float:
@@ -54,19 +63,20 @@ def _lock_timeout() -> float:
         return DEFAULT_LOCK_TIMEOUT
 
 
-def refuse_symlinks(base: Path, target: Path) -> None:
+def refuse_symlinks(base: StrPath, target: StrPath) -> None:
     """Raise :class:`UnsafePath` if ``target`` or any folder between ``base`` and it
     is a symbolic link: ``.ai/``, ``.ai/sessions/`` or a session file replaced by
     a link must never lead a write outside the project."""
-    current = base
-    for part in target.relative_to(base).parts:
-        current = current / part
-        if current.is_symlink():
+    current, target = os.fspath(base), os.fspath(target)
+    below = relative_to(target, current)
+    for part in below.split("/") if below != "." else ():
+        current = os.path.join(current, part)
+        if os.path.islink(current):
             raise UnsafePath(target, current)
 
 
 @contextlib.contextmanager
-def locked(ai_dir: Path, target: Path, timeout: float | None = None) -> Iterator[None]:
+def locked(ai_dir: StrPath, target: StrPath, timeout: float | None = None) -> Iterator[None]:
     """Hold the operating-system lock for ``target`` (released if we die), waiting
     ``timeout`` seconds (``AI_PROTOCOLS_LOCK_TIMEOUT``, 30, by default) before
     :class:`LockTimeout`: an :class:`AnchoredLock` on its lock file, anchored in the
@@ -79,10 +89,11 @@ def locked(ai_dir: Path, target: Path, timeout: float | None = None) -> Iterator
     this thread holds another lock (see :class:`AnchoredLock`).
     """
     path = lock_path(ai_dir, target)
-    refuse_symlinks(ai_dir.parent, target)
-    refuse_symlinks(ai_dir.parent, path)
+    root = parent(os.fspath(ai_dir))
+    refuse_symlinks(root, target)
+    refuse_symlinks(root, path)
     timeout = _lock_timeout() if timeout is None else timeout
-    lock = AnchoredLock(ai_dir.parent, path)
+    lock = AnchoredLock(root, path)
     try:
         lock.acquire(timeout)
     except TimeoutError as error:
@@ -93,7 +104,7 @@ def locked(ai_dir: Path, target: Path, timeout: float | None = None) -> Iterator
         lock.release()
 
 
-def ensure_lock_files(ai_dir: Path, targets: list[Path], timeout: float | None = None) -> None:
+def ensure_lock_files(ai_dir: StrPath, targets: list[str], timeout: float | None = None) -> None:
     """Make the lock files of ``targets`` that are missing (see :class:`AnchoredLock`),
     holding no lock: a command that takes several locks calls this first, and again
     after :class:`LockFileGone`."""
@@ -104,10 +115,11 @@ def ensure_lock_files(ai_dir: Path, targets: list[Path], timeout: float | None =
     for target in targets:
         path = lock_path(ai_dir, target)
         if not os.path.lexists(path):
-            refuse_symlinks(ai_dir.parent, target)
-            refuse_symlinks(ai_dir.parent, path)
+            root = parent(os.fspath(ai_dir))
+            refuse_symlinks(root, target)
+            refuse_symlinks(root, path)
             try:
-                AnchoredLock(ai_dir.parent, path).make(deadline)
+                AnchoredLock(root, path).make(deadline)
             except TimeoutError as error:
                 raise LockTimeout(target, timeout) from error
 
@@ -119,7 +131,7 @@ class LockFileGone(StorageError):
     :func:`ai_protocols.session.transaction.locked_sessions`, which lets go of all,
     makes the missing files and takes them again."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: StrPath) -> None:
         super().__init__(path, FileNotFoundError(
             errno.ENOENT, "its lock file was removed while another lock was held "
                           "(git clean -x?); nothing was changed, run the command again"))
@@ -144,7 +156,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_anchors)
 
 
-def _is_at(fd: int, path: Path) -> bool:
+def _is_at(fd: int, path: str) -> bool:
     """Whether the lock file open as ``fd`` is still the file at ``path`` (not deleted,
     nor replaced by another of that name): a lock on a file that left its name locks
     nothing anyone else takes."""
@@ -156,7 +168,7 @@ def _is_at(fd: int, path: Path) -> bool:
     return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _poll(fd: int, operation: int, deadline: float, what: Path) -> None:
+def _poll(fd: int, operation: int, deadline: float, what: str) -> None:
     """``flock(fd, operation)``, trying again every millisecond or so until ``deadline``
     (then :class:`TimeoutError`)."""
     pause = 0.001
@@ -197,9 +209,9 @@ class AnchoredLock:
     other; only making a file waits for all holders to be out.
     """
 
-    def __init__(self, anchor: Path, path: Path) -> None:
-        self.anchor = anchor
-        self.path = path
+    def __init__(self, anchor: StrPath, path: StrPath) -> None:
+        self.anchor = os.fspath(anchor)
+        self.path = os.fspath(path)
         self._fd: int | None = None
         self._fallback: OsLock | None = None
 
@@ -209,7 +221,7 @@ class AnchoredLock:
         :class:`LockFileGone` (see above)."""
         if fcntl is None:  # pragma: no cover - not POSIX: filelock's lock, unanchored
             self._fallback = OsLock(self.path)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent(self.path), exist_ok=True)
             self._fallback.acquire(timeout)
             return
         # A negative timeout waits for as long as it takes (as filelock's -1 does).
@@ -253,7 +265,7 @@ class AnchoredLock:
 
     def _enter(self, deadline: float) -> None:
         """Hold the anchor shared (once per thread, counted)."""
-        key = os.fspath(self.anchor)
+        key = self.anchor
         held = _ANCHORS.held.get(key)
         if held is not None:
             held[1] += 1
@@ -270,7 +282,7 @@ class AnchoredLock:
         _ANCHORS.held[key] = [fd, 1]
 
     def _leave(self) -> None:
-        key = os.fspath(self.anchor)
+        key = self.anchor
         held = _ANCHORS.held[key]
         held[1] -= 1
         if held[1] == 0:
@@ -289,7 +301,7 @@ class AnchoredLock:
         """Make the missing lock file (and its folders), holding the anchor exclusively
         (:class:`TimeoutError` after ``deadline``, :class:`LockFileGone` when this thread
         holds a lock already)."""
-        if os.fspath(self.anchor) in _ANCHORS.held:
+        if self.anchor in _ANCHORS.held:
             raise LockFileGone(self.path)
         fd = self._open_anchor()
         try:
@@ -300,7 +312,7 @@ class AnchoredLock:
             except OSError:
                 pass  # a file system that cannot lock a folder (some NFS): unanchored
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(parent(self.path), exist_ok=True)
                 os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
                                  0o666))  # less the umask (see OsLock)
             except OSError as error:
@@ -315,8 +327,8 @@ class OsLock:
     Used for spawners' leases, which are held for a whole agent run; session writes
     take an :class:`AnchoredLock`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: StrPath) -> None:
+        self.path = os.fspath(path)
         self._fd: int | None = None
         self._fallback: object | None = None
 
@@ -368,7 +380,7 @@ class OsLock:
         self._fallback = lock
 
 
-def _open_lock_file(path: Path) -> int:
+def _open_lock_file(path: str) -> int:
     """A descriptor to ``flock``: the lock file made if missing, as the umask and the
     folder's group say (``0o666`` less the umask: in a group-shared checkout, umask 002
     and a setgid folder, every user of the group can open it); an existing one that
@@ -386,7 +398,7 @@ def _open_lock_file(path: Path) -> int:
         raise StorageError(path, error) from error
 
 
-def fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: StrPath) -> None:
     """Make a rename in ``folder`` durable."""
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -401,7 +413,7 @@ class Prepared:
     :meth:`commit` puts it there, :meth:`discard` removes it. Made by :func:`prepare`,
     so that a command can write everything that can fail before it changes anything."""
 
-    def __init__(self, path: Path, tmp: Path, keep: Path | None, kept: Path | None) -> None:
+    def __init__(self, path: str, tmp: str, keep: str | None, kept: str | None) -> None:
         self.path, self.tmp, self.keep, self.kept = path, tmp, keep, kept
 
     def commit(self, *, exclusive: bool = False) -> None:
@@ -414,7 +426,7 @@ class Prepared:
                 os.unlink(self.tmp)
         else:
             os.replace(self.tmp, self.path)
-        fsync_dir(self.path.parent)
+        fsync_dir(parent(self.path))
         if self.kept is not None and self.keep is not None:
             with contextlib.suppress(OSError):  # the write is done: a stale copy at worst
                 os.replace(self.kept, self.keep)
@@ -427,8 +439,8 @@ class Prepared:
                     os.unlink(leftover)
 
 
-def prepare(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
-            keep: Path | None = None, temp_name: str | None = None) -> Prepared:
+def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
+            keep: StrPath | None = None, temp_name: str | None = None) -> Prepared:
     """Write ``data`` (bytes, or a list of pieces written one after another) to a new
     temporary file beside ``path``, ``.<name>.<random>.tmp`` (``name``: ``temp_name``,
     else ``path``'s), flush and fsync it; with ``keep``, give it a second name beside
@@ -438,15 +450,17 @@ def prepare(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o66
     folder is setgid, as the files git checks out do (``0o666``: ``0o664`` under
     umask 002). On a failure, everything made is removed and :class:`StorageError`
     raised: nothing changed."""
+    path = os.fspath(path)
+    keep = None if keep is None else os.fspath(keep)
     try:
-        old = path.stat()
+        old = os.stat(path)
     except FileNotFoundError:
         old = None
     except OSError as error:
         raise StorageError(path, error) from error
-    tmp: Path | None = None
+    tmp: str | None = None
     try:
-        fd, tmp = _create_temporary(path.with_name(temp_name) if temp_name else path, mode)
+        fd, tmp = _create_temporary(sibling(path, temp_name) if temp_name else path, mode)
         with os.fdopen(fd, "wb") as handle:
             for piece in [data] if isinstance(data, bytes) else data:
                 handle.write(piece)
@@ -463,8 +477,8 @@ def prepare(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o66
     return Prepared(path, tmp, keep, kept)
 
 
-def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
-                 exclusive: bool = False, keep: Path | None = None,
+def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
+                 exclusive: bool = False, keep: StrPath | None = None,
                  temp_name: str | None = None) -> None:
     """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
     another): all of it or none of it, even across a kill (:func:`prepare`, then
@@ -485,7 +499,7 @@ def atomic_write(path: Path, data: bytes | list[bytes | memoryview], mode: int =
         raise StorageError(path, error) from error
 
 
-def _link_new(tmp: Path, path: Path) -> None:
+def _link_new(tmp: str, path: str) -> None:
     """Give the written ``tmp`` the name ``path``, which must not exist yet: ``link(2)``
     fails rather than replace a file; where the file system has no hard links, a
     check and a rename (callers hold a lock that keeps their own kind out)."""
@@ -497,15 +511,15 @@ def _link_new(tmp: Path, path: Path) -> None:
         if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
             raise
         if os.path.lexists(path):
-            raise FileExistsError(errno.EEXIST, "File exists", os.fspath(path)) from error
+            raise FileExistsError(errno.EEXIST, "File exists", path) from error
         os.rename(tmp, path)
 
 
-def _keep_copy(tmp: Path, keep: Path, data: bytes | list[bytes | memoryview]) -> Path:
+def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview]) -> str:
     """A second name for the written ``tmp``, beside ``keep`` (renamed onto it by the
     caller once the write is done): a hard link, or a copy where there can be none."""
-    keep.parent.mkdir(parents=True, exist_ok=True)
-    second = keep.with_name(f".{keep.name}.{os.urandom(6).hex()}.tmp")
+    os.makedirs(parent(keep), exist_ok=True)
+    second = sibling(keep, f".{os.path.basename(keep)}.{os.urandom(6).hex()}.tmp")
     try:
         os.link(tmp, second, follow_symlinks=False)
     except OSError as error:
@@ -533,27 +547,27 @@ def _keep_mode_and_group(fd: int, old: os.stat_result) -> None:
             os.fchmod(fd, old.st_mode & 0o7777)  # chown clears setgid bits; put them back
 
 
-def _create_temporary(path: Path, mode: int = 0o666) -> tuple[int, Path]:
+def _create_temporary(path: str, mode: int = 0o666) -> tuple[int, str]:
     """A new ``.NAME.<random>.tmp`` beside ``path``, made with ``mode`` less the umask
     (the mode the file will have), as ``mkstemp`` names one."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     while True:
-        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+        tmp = sibling(path, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(tmp, flags, mode), tmp
         except FileExistsError:  # pragma: no cover - 48 random bits taken already
             continue
 
 
-def discard_partial_writes(*paths: Path) -> None:
+def discard_partial_writes(*paths: str) -> None:
     """Remove temporary files killed writers left beside ``paths``, listing each
     folder once.
 
     Only call this holding the lock that guards them: then no live writer has one open.
     """
-    by_folder: dict[Path, set[str]] = {}
-    for path in paths:
-        by_folder.setdefault(path.parent, set()).add(path.name)
+    by_folder: dict[str, set[str]] = {}
+    for path in map(os.fspath, paths):
+        by_folder.setdefault(parent(path), set()).add(os.path.basename(path))
     for folder, targets in by_folder.items():
         try:
             names = os.listdir(folder)
@@ -568,7 +582,7 @@ def discard_partial_writes(*paths: Path) -> None:
             target, _, middle = name[1:-len(".tmp")].rpartition(".")
             if target in targets and middle:
                 with contextlib.suppress(OSError):
-                    os.unlink(folder / name)
+                    os.unlink(os.path.join(folder, name))
 
 
 class NotRegular(OSError):
@@ -647,7 +661,7 @@ def _read(path: str | os.PathLike[str], limit: int | None = None,
         os.close(fd)
 
 
-def read_file(path: Path) -> tuple[bytes, os.stat_result] | None:
+def read_file(path: StrPath) -> tuple[bytes, os.stat_result] | None:
     """:func:`read_bytes`, with what ``fstat`` said of the file read (which inode, its
     size and mtime: a later ``lstat`` tells whether it is still that file)."""
     try:
@@ -664,7 +678,7 @@ def read_file(path: Path) -> tuple[bytes, os.stat_result] | None:
         raise StorageError(path, error) from error
 
 
-def read_bytes(path: Path) -> bytes | None:
+def read_bytes(path: StrPath) -> bytes | None:
     """The file's bytes, or ``None`` when it does not exist. A symbolic link is
     refused (:class:`~ai_protocols.errors.UnsafePath`): none of the files the tool
     reads is one; so is anything else that is not a regular file
@@ -673,7 +687,7 @@ def read_bytes(path: Path) -> bytes | None:
     return None if found is None else found[0]
 
 
-def decode(path: Path, data: bytes) -> str:
+def decode(path: StrPath, data: bytes) -> str:
     """UTF-8 text, or :class:`UnreadableSession` for anything that is not Org text."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # never the start of UTF-8
         raise UnreadableSession(path, "it is UTF-16 (it starts with a byte-order mark), not UTF-8")
