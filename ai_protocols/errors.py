@@ -118,6 +118,11 @@ class NoProject(AiProtocolsError, LookupError):
             "up .ai/ there), or set AI_PROJECT_ROOT to that folder")
 
 
+#: How a session file went that something other than this tool removed, in the words
+#: every message about one uses (its error, ``status``, ``start`` bringing it back).
+REMOVED_HOW = "removed, and not by ai-protocols (git clean, git stash -u or git checkout?)"
+
+
 class SessionRemoved(NoSession):
     """The session file is gone, removed by something other than this tool (``git
     clean``, ``git stash -u``, ``git checkout``), but the per-machine copy of its last
@@ -129,8 +134,7 @@ class SessionRemoved(NoSession):
     def __init__(self, path: Path, kept: Path) -> None:
         self.kept = kept
         super().__init__(path)
-        self.args = (f"the session file {path} was removed, and not by ai-protocols (git "
-                     f"clean, git stash -u or git checkout?); its last version, with every "
+        self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
                      f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "
                      "bring it back (or 'git stash pop', if it was stashed)",)
 
@@ -312,11 +316,12 @@ class BeingEdited(AiProtocolsError):
 
     exit_code = 10
 
-    def __init__(self, path: Path, owner: str, kind: str = "running") -> None:
+    def __init__(self, path: str | os.PathLike[str], owner: str, kind: str = "running") -> None:
         self.path = path
         self.owner = owner
         self.kind = kind  # ai_protocols.org.emacs_lock.lock_kind: why the lock counts
-        lock = path.with_name(f".#{path.name}")
+        folder, name = os.path.split(os.fspath(path))
+        lock = os.path.join(folder, f".#{name}")  # (Emacs' lock file, beside it)
         if kind == "unreadable":
             said = (f"{path} may be open in Emacs: its lock file {lock} is not one Emacs "
                     f"writes (it holds {_show(owner)}), and a lock that cannot be read is "

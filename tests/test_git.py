@@ -173,6 +173,12 @@ def test_a_live_session_git_removed_is_brought_back_whole(repo: Path, run: Runne
     # status and resume say so too (seen: "no session-context file", "no session yet").
     said = run("status", agent=agent).stdout
     assert "Removed, and not by ai-protocols" in said and f"  {path}\n    kept in {kept}\n" in said
+    assert said.count(str(path)) == 1  # listed once, as removed, not as a session under way
+    [row] = json.loads(run("status", "--json", agent=agent).stdout)  # (seen: [], as if none)
+    assert (row["path"], row["state"], row["kept"], row["mine"]) == (str(path), "removed",
+                                                                     str(kept), True)
+    assert (row["title"], row["summary"]) == ("Work git will take away", "Half way")
+    assert str(kept) in row["evidence"] and "ai-protocols start" in row["evidence"]
     resumed = run("resume", agent=agent).stdout
     assert "was removed, and not by ai-protocols" in resumed and "ai-protocols start" in resumed
     assert json.loads(run("resume", "--json", agent=agent).stdout)["removed"] is True

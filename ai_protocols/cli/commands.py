@@ -72,9 +72,10 @@ def start(title_given: Given | None, task: str | None = None,
     if report.reused_id_warning:
         _echo(f"Warning: {report.reused_id_warning}", err=True)
     if report.restored_from_text:
-        _echo(f"Brought back {report.path_text}: it was removed, and not by ai-protocols "
-                   "(git clean, git stash -u or git checkout?); its last version, with every "
-                   f"entry logged to it, was kept in {report.restored_from_text}.")
+        from ai_protocols.errors import REMOVED_HOW
+
+        _echo(f"Brought back {report.path_text}: it was {REMOVED_HOW}; its last version, "
+              f"with every entry logged to it, was kept in {report.restored_from_text}.")
     if report.finished_archive_text:
         _echo("Finished an interrupted wrap-up: archived "
                    f"{display(report.finished_archive_text)}")
@@ -230,7 +231,8 @@ def status(json: bool) -> None:
     if json:
         print_json([row.to_json() for row in rows])
         return
-    removed = project._removed_sessions()  # (as text: no pathlib for the CLI)
+    removed = {row.path_text: row.kept_text for row in rows if row.liveness.state == "removed"}
+    rows = [row for row in rows if row.liveness.state != "removed"]
     if not rows and not removed:
         _echo(f"No session is under way in {display(project.root_text)}: no "
                    "session-context file (wrapped-up sessions are in 'ai-protocols list').")
@@ -244,8 +246,9 @@ def status(json: bool) -> None:
             _echo(f"    summary: {display(row.summary)}")
         _echo(f"    {display(row.path_text)}")
     if removed:
-        _echo("Removed, and not by ai-protocols (git clean, git stash -u or git "
-              "checkout?); the last version of each, with every entry logged to it, "
-              "is kept, and its agent's next 'ai-protocols start' brings it back:")
+        from ai_protocols.errors import REMOVED_HOW
+
+        _echo(f"{REMOVED_HOW.capitalize()}; the last version of each, with every entry "
+              "logged to it, is kept, and its agent's next 'ai-protocols start' brings it back:")
         for path, kept in removed.items():
             _echo(f"  {display(path)}\n    kept in {display(kept)}")

@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from typing import Literal
 
     State = Literal["live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "paused",
-                    "mine"]
+                    "removed", "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
 # owner is the first ancestor that is none of these.

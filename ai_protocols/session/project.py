@@ -16,6 +16,7 @@ import os
 from datetime import datetime, timedelta
 
 from ai_protocols.errors import (
+    REMOVED_HOW,
     AiProtocolsError,
     InvalidText,
     MergeConflict,
@@ -136,7 +137,11 @@ class StatusRow:
     title: str | None
     now: datetime | None = None
     updated_at: str | None = None  # the UPDATED_AT record (see Session.updated_at)
+    #: For a session something other than this tool removed (state ``removed``): the
+    #: copy of its last version kept under ``.ai/.locks/live/``, read for this row.
+    kept: Path | None = PathField(None)
     path_text = TextOf("path")
+    kept_text = TextOf("kept")
 
     @property
     def age(self) -> timedelta | None:
@@ -161,6 +166,7 @@ class StatusRow:
             "age_seconds": int(age.total_seconds()) if age is not None else None,
             "title": self.title,
             "summary": self.summary,
+            "kept": self.kept_text,
         }
 
 
@@ -649,7 +655,9 @@ class Project:
         return found
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
-        """Every session-context file in the project, with its state and the evidence."""
+        """Every session-context file in the project, with its state and the evidence;
+        then every session file something other than this tool removed
+        (:meth:`removed_sessions`), in state ``removed``, read from its kept copy."""
         moment = now or datetime.now()
         me = current_owner()
         rows = []
@@ -668,6 +676,18 @@ class Project:
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
                                   session.updated, session.summary, session.title, moment,
                                   session.updated_at))
+        for path, kept in self._removed_sessions().items():
+            try:  # what the row says of it is its kept copy's
+                session = self._read(kept, head=True)
+            except (UnreadableSession, UnsafePath):
+                session = None
+            said = Liveness("removed", f"{REMOVED_HOW}; its last version is kept in "
+                            f"{kept}, and its agent's next 'ai-protocols start' brings it back")
+            rows.append(StatusRow(
+                path, session.agent_id if session else None, path == self.path_text, said,
+                session.updated if session else None, session.summary if session else None,
+                session.title if session else None, moment,
+                session.updated_at if session else None, kept=kept))
         return rows
 
     def removed_sessions(self) -> dict[Path, Path]:
