@@ -43,6 +43,7 @@ from ai_protocols.session.merge import (
     _union,
     _Unit,
     _units,
+    conflict_block,
     git_merge_file,
 )
 
@@ -332,9 +333,8 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
             text, clash = (ca or cb).raw, False  # type: ignore[union-attr]
         else:
             newline = (ca or cb).newline  # type: ignore[union-attr]
-            text = (f"{'<' * marker_size} {labels[0]}{newline}{ca.raw if ca else ''}"
-                    f"{'=' * marker_size}{newline}{cb.raw if cb else ''}"
-                    f"{'>' * marker_size} {labels[2]}{newline}")
+            text = conflict_block(ca.raw if ca else "", cb.raw if cb else "", labels,
+                                  marker_size, newline)
             clash = True
         pieces.append(text)
         conflict = conflict or clash

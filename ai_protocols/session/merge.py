@@ -50,6 +50,7 @@ __all__ = [
     "DRIVER_NAME",
     "STATUS_PRECEDENCE",
     "MergeResult",
+    "conflict_block",
     "driver_command",
     "git_merge_file",
     "merge_properties",
@@ -466,6 +467,17 @@ def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
     return (ta, ours.text) >= (tb, theirs.text)
 
 
+def conflict_block(ours: str, theirs: str, labels: tuple[str, str, str] | list[str],
+                   marker_size: int, newline: str) -> str:
+    """``ours`` and ``theirs`` (whole lines, each ending in ``newline``; either may be
+    empty) between conflict markers as git writes them (``<<<<<<< LABEL``, ``=======``,
+    ``>>>>>>> LABEL``, ``marker_size`` characters each; git-merge-file(1)), ``labels``
+    naming ours, the base and theirs (as :func:`git_merge_file`'s; the base's is not
+    shown)."""
+    return (f"{'<' * marker_size} {labels[0]}{newline}{ours}{'=' * marker_size}{newline}"
+            f"{theirs}{'>' * marker_size} {labels[2]}{newline}")
+
+
 def _token_merge(base: list[str], ours: list[str], theirs: list[str],
                  ) -> list[tuple[list[str], ...]]:
     """``git merge-file --diff3`` of three sequences of names (any text but newlines),
@@ -574,9 +586,8 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
         elif (ours if in_a else theirs).raw(name) == base.raw(name):
             continue  # the other side removed it
         else:  # removed on one side, changed on the other: as git marks it
-            text = (f"{'<' * marker_size} {labels[0]}{newline}"
-                    f"{ours.raw(name) if in_a else ''}{'=' * marker_size}{newline}"
-                    f"{theirs.raw(name) if in_b else ''}{'>' * marker_size} {labels[2]}{newline}")
+            text = conflict_block(ours.raw(name) if in_a else "",
+                                  theirs.raw(name) if in_b else "", labels, marker_size, newline)
             clash = True
         pieces.append(text)
         conflict = conflict or clash
