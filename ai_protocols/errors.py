@@ -475,15 +475,16 @@ class GitFailed(AiProtocolsError):
 
 
 class NotAGitRepository(GitFailed):
-    """A command that needs a git work tree (``checkpoint``) ran outside one."""
+    """A command that needs a git work tree (``checkpoint``, ``check``) ran outside one;
+    ``why`` says what it needs git for."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, why: str = "checkpoints are git commits") -> None:
         self.path = path
         self.command = "rev-parse"
         self.reason = "not a git repository"
         AiProtocolsError.__init__(
-            self, f"{path} is not in a git work tree: checkpoints are git commits; run it "
-            "in a git repository (git init makes one)")
+            self, f"{path} is not in a git work tree: {why}; run it in a git repository "
+            "(git init makes one)")
 
 
 class CheckpointNotFound(AiProtocolsError, LookupError):

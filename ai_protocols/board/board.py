@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.board.model import (
@@ -71,6 +71,11 @@ from ai_protocols.storage import files as storage
 __all__ = ["Board", "ClaimReport", "LockReport", "duplicate_ids", "find_task", "held_by"]
 
 
+#: How much later than a wrap-up a claim must be to be of a later run: a claim's record
+#: (``CLAIMED_AT``) is to the second; one without it, to the minute.
+_SLACK = timedelta(minutes=1)
+
+
 @record
 class ClaimReport:
     """What ``task claim`` did: the task as now written; ``already``: it was the
@@ -80,6 +85,8 @@ class ClaimReport:
     already: bool = False
     previous: str | None = None
     state: Liveness | None = None
+    #: The caller's own claim, renewed from a new process (its ``OWNER_PROCESS``).
+    renewed: bool = False
 
 
 @record
@@ -159,41 +166,62 @@ class Board:
         return find_task(self.tasks(), task_id, self.path)
 
     def agent_state(self, agent_id: str, process: str | None, since: datetime | None,
-                    now: datetime | None = None) -> Liveness:
-        """Whether ``agent_id`` is still at work, with the evidence: its session file's
-        state, as ``status`` decides it, when that says more than ``unknown``; a
-        session wrapped up; else the lease, the ``process`` that took the claim or
-        lock, and how long ago (``since``) it did."""
+                    now: datetime | None = None, since_at: str | None = None) -> Liveness:
+        """Whether ``agent_id``, holding a claim or lock, is still at work, with the
+        evidence, strongest first (docs/tasks.md, "Whether the holder is still at work"):
+
+        1. its spawner's lease: live;
+        2. its session wrapped up (its tombstone) since the claim was taken: wrapped up
+           (the agent said it was done, whatever process is left);
+        3. the ``process`` that took the claim or lock, running: live (a session file
+           left by an earlier, dead process of the same agent never outranks it);
+        4. its session file's state, as ``status`` decides it, when that says more than
+           ``unknown``;
+        5. the claim's own evidence: its process gone (crashed), else how long ago
+           (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
+           record, which no time zone misleads) it was taken (abandoned)."""
+        from ai_protocols.liveness.clock import age_since
+        from ai_protocols.liveness.evidence import Owner, lease_held
+
         moment = now or datetime.now()
         project = self.project
+        age = age_since(since, since_at, moment)
+        if lease_held(project.ai_dir, agent_id):
+            return Liveness("live", "its spawner holds the lease", age)
         try:
             path = project.path_of(agent_id)
         except InvalidAgentId:
             path = None
+        session = None
         if path is not None:
             try:
                 session = project.read(path)
-            except Exception:  # unreadable: judged by the claim alone
+            except Exception:  # unreadable, or none: judged by the claim alone
                 session = None
-            if session is not None:
-                live = project.liveness(session, moment)
-                if live.state != "unknown":
-                    return Liveness(live.state, f"its session: {live.evidence}")
-            else:
+            if session is None:
                 said = _wrapped_up(project.root, tombstone_path(project.ai_dir, path))
-                if said is not None:
-                    return Liveness("wrapped-up", said)
+                # (a wrap-up before this claim or lock was taken is of an earlier run)
+                if said is not None and (age is None or said[1] <= age + _SLACK):
+                    return Liveness("wrapped-up", said[0])
+        recorded = Owner.parse(process) if process else None
+        if recorded is not None and recorded.alive() and \
+                (session is None or session.status != "wrapped-up"):
+            return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
+        if session is not None:
+            live = project.liveness(session, moment)
+            if live.state != "unknown":
+                return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
                       exit_=None, exited=None, host=None, updated=since, now=moment,
-                      stale_after=stale_after())
+                      stale_after=stale_after(), age=age)
 
     def gone(self, agent_id: str | None, process: str | None, since: datetime | None,
-             now: datetime | None = None) -> tuple[bool, Liveness]:
+             now: datetime | None = None, since_at: str | None = None) -> tuple[bool, Liveness]:
         """Whether a claim or lock of ``agent_id`` may be taken over (its agent is
         crashed, abandoned or wrapped up), and the state that says so."""
         if not agent_id:
             return True, Liveness("unknown", "no owner recorded")
-        state = self.agent_state(agent_id, process, since, now)
+        state = self.agent_state(agent_id, process, since, now, since_at)
         return state.state in RECOVERABLE, state
 
     # -- the transaction ----------------------------------------------------------------------
@@ -285,24 +313,37 @@ class Board:
         whose agent is gone (crashed, abandoned, wrapped up) is taken over, and the
         task's log says whose it was and why; a live one only with ``force``. A done
         or cancelled task is :class:`~ai_protocols.errors.TaskClosed`."""
+        from ai_protocols.liveness.clock import now_moment
+
         me = self._me("a claim")
-        moment = minute_of(now)
+        at = now_moment(now)
+        moment = at.minute
         process = current_owner().to_property()
         with self.editing() as doc:
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
+            stamp = format_timestamp(moment)
+            values = [("OWNER", me), ("OWNER_PROCESS", process), ("CLAIMED", stamp),
+                      ("CLAIMED_AT", at.to_property())]
             if task.owner == me:
-                return ClaimReport(task, already=True)
+                if task.owner_process == process:
+                    return ClaimReport(task, already=True)
+                # The same agent from a new process (a resumed run): the claim is renewed
+                # in place, so that its live process, not the dead one, stands for it.
+                doc.set_properties(line, values)
+                _note(doc, line, stamp, f"claim renewed by {me}, from a new process")
+                return ClaimReport(_read_at(doc, line), already=True, renewed=True)
             previous = state = None
             if task.owner:
-                gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
+                gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
+                                        task.claimed_at)
                 if not gone and not force:
                     raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence)
                 previous = task.owner
-            stamp = format_timestamp(moment)
-            doc.set_properties(line, [("OWNER", me), ("OWNER_PROCESS", process),
-                                      ("CLAIMED", stamp)])
+            # A task closed once and reopened by a person: its closure's record goes (the
+            # log keeps it), so that its claim is this one.
+            doc.set_properties(line, [*values, ("CLOSED_AT", None), ("CHECKPOINT", None)])
             if task.state in ("TODO", "NEXT", None):
                 _set_state(doc, line, "DOING")
             said = f"claimed by {me}"
@@ -322,7 +363,8 @@ class Board:
             raise TaskClosed(task.id or task_id, task.state or "closed", action)
         if not task.owner or task.owner == me:
             return task, line, None
-        gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
+        gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
+                                        task.claimed_at)
         if not gone and not force:
             raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence, action)
         return task, line, held_by(task.owner, state, force)
@@ -417,7 +459,10 @@ class Board:
             raise InvalidText("path", "", "give at least one path to lock")
         areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
         reason = check_line("reason", reason)
-        moment = minute_of(now)
+        from ai_protocols.liveness.clock import now_moment
+
+        at = now_moment(now)
+        moment = at.minute
         process = current_owner().to_property()
         reports: list[LockReport] = []
         root = str(self.project.root)
@@ -429,7 +474,8 @@ class Board:
                 for held in locks:
                     if held.owner == me or not overlap_real(root, held.path, area):
                         continue
-                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
+                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
+                                            held.locked_at)
                     if not gone and not force:
                         raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
                                          state.evidence, held.reason or "(no reason given)")
@@ -440,7 +486,7 @@ class Board:
                                           renewed))
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
-                      ("REASON", reason)]
+                      ("LOCKED_AT", at.to_property()), ("REASON", reason)]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
             # Other locks these areas hold or lie in, whose agents are gone: removed.
             for line in sorted((n for n, (h, _) in replaced.items() if h.path not in kept),
@@ -486,7 +532,8 @@ class Board:
                     raise InvalidText("path", area, "there is no lock on it "
                                                     "('ai-protocols locks' lists them)")
                 if held.owner != me:
-                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
+                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
+                                            held.locked_at)
                     if not gone and not force:
                         raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
                                          state.evidence, held.reason or "(no reason given)",
@@ -593,14 +640,16 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     return said + ("; taken by force" if force else "")
 
 
-def _wrapped_up(root: Path, tomb: Path) -> str | None:
+def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
     """What a session's tombstone says, in words: ``its session was wrapped up at T
-    (archived as P)`` or ``its session was adopted by P at T``; ``None`` without one."""
+    (archived as P)`` or ``its session was adopted by P at T``, and how long ago
+    (the tombstone's age); ``None`` without one."""
     from datetime import datetime as moment
 
     try:
         gone = storage.read_bytes(tomb)
         when = moment.fromtimestamp(os.stat(tomb).st_mtime)
+        ago = max(moment.now() - when, timedelta(0))
     except (OSError, storage.StorageError):
         return None
     if gone is None:
@@ -613,9 +662,9 @@ def _wrapped_up(root: Path, tomb: Path) -> str | None:
                 not os.path.relpath(place, root).startswith(os.pardir) else place
     at = f"{when:%Y-%m-%d %H:%M}"
     if how == "adopted":
-        return f"its session was adopted by {preview(place, 200)} at {at}"
+        return f"its session was adopted by {preview(place, 200)} at {at}", ago
     return f"its session was wrapped up at {at}" + \
-        (f" (archived as {preview(place, 300)})" if place else "")
+        (f" (archived as {preview(place, 300)})" if place else ""), ago
 
 
 def _append_at_end(doc: OrgFile, lines: list[str]) -> None:

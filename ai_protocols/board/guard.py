@@ -72,19 +72,32 @@ class CheckReport:
                 "findings": [f.to_json() for f in self.findings]}
 
 
-def changed_paths(root: str | os.PathLike[str]) -> list[str] | None:
+def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     """The paths ``git status --porcelain -z --untracked-files=all`` reports in the work
     tree at ``root`` (both sides of a rename), relative to it, leaving out ``.ai/``
-    (the tool's own files); ``None`` outside a work tree. Source: git-status(1),
-    "Short Format" with ``-z``."""
+    (the tool's own files). Source: git-status(1), "Short Format" with ``-z``.
+    :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot tell (not a work
+    tree, a repository git refuses as of dubious ownership, a corrupt index, no git):
+    the guard never says "nothing changed" when it could not look."""
     import subprocess
 
-    done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
-                           "--untracked-files=all"], capture_output=True,
-                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-                          check=False)
+    from ai_protocols.errors import GitFailed, NotAGitRepository
+
+    try:
+        done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
+                               "--untracked-files=all"], capture_output=True,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+                              check=False)
+    except OSError as error:  # no git at all
+        raise GitFailed("status", f"{error}; the changes could not be read, so nothing "
+                                  "was checked") from error
     if done.returncode != 0:
-        return None
+        said = os.fsdecode(done.stderr).strip().splitlines()
+        if said and "not a git repository" in said[0]:
+            raise NotAGitRepository(_path(os.fspath(root)), "check reads the changes from "
+                                    "git status; nothing was checked")
+        raise GitFailed("status", f"{' '.join(said) or f'exit status {done.returncode}'}; "
+                                  "the changes could not be read, so nothing was checked")
     records = done.stdout.split(b"\0")
     paths: list[str] = []
     index = 0
@@ -130,7 +143,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     mine = [t for t in tasks if t.is_open and me and t.owner == me]
     working = [p for t in mine for p in t.working_set]
     if changed is None:
-        changed = changed_paths(board.project.root) or []
+        changed = changed_paths(board.project.root)
     states: dict[str, Liveness] = {}
     findings = []
     root = str(board.project.root)
@@ -144,7 +157,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
                 states[key] = board.agent_state(lock.owner or "", lock.owner_process,
-                                                lock.locked)
+                                                lock.locked, since_at=lock.locked_at)
             if states[key].state not in RECOVERABLE:
                 held, state = lock, states[key]
                 break
@@ -208,7 +221,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
             from ai_protocols.session.project import Project
 
             board = Board(Project(root, agent_id))
-            state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked)
+            state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked,
+                                      since_at=lock.locked_at)
             if state.state in RECOVERABLE:
                 continue
             where = f"{relative} is locked by {lock.owner}" \

@@ -50,9 +50,9 @@ __all__ = ["CLAIM_KEYS", "LOCK_KEYS", "STATE_RANK", "is_board", "merge_board_byt
            "merge_task_properties"]
 
 #: The properties of a claim, merged as one: who, which process, since when.
-CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED")
+CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")
 #: The properties of a lock, merged as one.
-LOCK_KEYS = ("OWNER", "OWNER_PROCESS", "LOCKED", "REASON")
+LOCK_KEYS = ("OWNER", "OWNER_PROCESS", "LOCKED", "LOCKED_AT", "REASON")
 #: States, the strongest first: when both sides changed a task's state, the stronger
 #: wins (a closed task stays closed; DONE over CANCELLED; a hand-off to review over a
 #: claim, a claim over a task made ready, over a fresh one).

@@ -116,6 +116,9 @@ class Task:
     owner: str | None = None
     owner_process: str | None = None
     claimed: datetime | None = None
+    #: ``CLAIMED_AT``: the claim's moment as a zone-proof record (an ``UPDATED_AT``
+    #: value, :mod:`ai_protocols.liveness.clock`); ``None`` on boards written before.
+    claimed_at: str | None = None
     created: datetime | None = None
     closed: datetime | None = None
     checkpoint: str | None = None
@@ -154,6 +157,8 @@ class AreaLock:
     reason: str | None = None
     locked: datetime | None = None
     line: int = 0
+    #: ``LOCKED_AT``: the lock's moment as a zone-proof record (see ``Task.claimed_at``).
+    locked_at: str | None = None
 
     def to_json(self) -> dict[str, object]:
         from ai_protocols.session.model import iso
@@ -227,11 +232,18 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     for index in task_headlines(doc):
         h = doc.headlines[index]
         p = h.properties
+        if h.todo not in CLOSED_STATES and p.get("CLOSED_AT"):
+            # Closed, then reopened by a person (its state back to TODO): OWNER is the
+            # record of who closed it, not a claim; the task is free.
+            p = {k: v for k, v in p.items() if k not in ("OWNER", "OWNER_PROCESS", "CLAIMED",
+                                                          "CLAIMED_AT", "CLOSED_AT",
+                                                          "CHECKPOINT")}
         tasks.append(Task(
             id=p.get("ID") or None, title=h.raw_title, state=h.todo, tags=h.tags,
             role=p.get("ROLE") or None, working_set=split_paths(p.get("WORKING_SET", "")),
             owner=p.get("OWNER") or None, owner_process=p.get("OWNER_PROCESS") or None,
             claimed=parse_timestamp(p.get("CLAIMED", "")),
+            claimed_at=p.get("CLAIMED_AT") or None,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
             checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p))
@@ -250,7 +262,8 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
             p = h.properties
             locks.append(AreaLock(paths[0], p.get("OWNER") or None,
                                   p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
-                                  parse_timestamp(p.get("LOCKED", "")), h.line + 1))
+                                  parse_timestamp(p.get("LOCKED", "")), h.line + 1,
+                                  p.get("LOCKED_AT") or None))
     return tasks, locks
 
 

@@ -117,7 +117,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             continue
         state = None
         if item.owner and item.is_open and item.owner != board.me:
-            state = board.agent_state(item.owner, item.owner_process, item.claimed)
+            state = board.agent_state(item.owner, item.owner_process, item.claimed,
+                                      since_at=item.claimed_at)
         held = bool(item.owner) and (state is None or state.state not in RECOVERABLE)
         if free and (held or not item.is_open):
             continue
@@ -157,7 +158,8 @@ def task_show(task_id: str, as_json: bool) -> None:
     item = board.task(task_id)
     state = None
     if item.owner and item.is_open and item.owner != board.me:
-        state = board.agent_state(item.owner, item.owner_process, item.claimed)
+        state = board.agent_state(item.owner, item.owner_process, item.claimed,
+                                      since_at=item.claimed_at)
     if as_json:
         print_json({**item.to_json(), "owner_state": state.state if state else None,
                     "owner_evidence": state.evidence if state else None})
@@ -182,7 +184,8 @@ def task_claim(task_id: str, force: bool) -> None:
     report = _board().claim(task_id, force=force)
     item = report.task
     if report.already:
-        _echo(f"Task {item.id} is yours already: {item.title}")
+        _echo(f"Task {item.id} is yours already: {item.title}" +
+              (" (claim renewed: this process holds it now)" if report.renewed else ""))
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
@@ -308,7 +311,8 @@ def locks(as_json: bool) -> None:
     board = _board()
     rows = []
     for held in board.locks():
-        state = board.agent_state(held.owner or "", held.owner_process, held.locked) \
+        state = board.agent_state(held.owner or "", held.owner_process, held.locked,
+                                  since_at=held.locked_at) \
             if held.owner and held.owner != board.me else None
         rows.append((held, state))
     if as_json:

@@ -1,0 +1,160 @@
+"""The task board after its third review (issue 15, the reviewer's faults 1 to 16).
+
+Every command runs as the installed ``ai-protocols`` in a real git repository;
+a dead agent is a command run under a parent that exits at once
+(``as_another_agent``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import CLI, Runner, clean_env
+
+BOARD = Path(".ai") / "tasks.org"
+
+
+def add(run: Runner, title: str, *args: str, agent: str = "planner.1") -> str:
+    return run("task", "add", title, *args, agent=agent).stdout.strip()
+
+
+def board(repo: Path) -> str:
+    return (repo / BOARD).read_text(encoding="utf-8")
+
+
+def hook(cwd: Path, path: Path, agent: str) -> subprocess.CompletedProcess[str]:
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": "Write", "tool_input": {"file_path": str(path), "content": "x"}}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
+
+
+# -- 1. check never says ok when it could not look ----------------------------------------------
+
+
+def test_check_fails_when_git_cannot_say_what_changed(project: Path, run: Runner) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "mine", agent="owner.1")
+    (project / "src" / "a.py").write_text("x\n")
+    assert run("check", agent="other.1", check=False).returncode == 23
+    (project / ".git" / "index").write_bytes(b"not an index at all")
+    for args in (("check",), ("check", "--json")):
+        done = run(*args, agent="other.1", check=False)
+        assert done.returncode == 14, done
+        assert "could not be read" in done.stderr and "nothing was checked" in done.stderr
+        assert '"ok": true' not in done.stdout and "0 changed" not in done.stdout
+
+
+def test_check_outside_git_says_so(tmp_path: Path) -> None:
+    root = (tmp_path / "nogit").resolve()
+    (root / ".ai").mkdir(parents=True)
+    done = subprocess.run([str(CLI), "check"], cwd=root, capture_output=True, text=True,
+                          env=clean_env(AI_AGENT_ID="a.1"), timeout=60)
+    assert done.returncode == 14, done
+    assert "not in a git work tree" in done.stderr and done.stdout == ""
+
+
+# -- 2, 3. a live claimant is never taken over without --force ----------------------------------
+
+
+def test_a_reclaim_from_a_new_process_renews_the_claim(project: Path, run: Runner) -> None:
+    task = add(run, "t")
+    run("task", "claim", task, agent="agentA.1", as_another_agent=True)  # its process dies
+    before = board(project)
+    again = run("task", "claim", task, agent="agentA.1")  # the resumed run, alive
+    assert "yours already" in again.stdout and "renewed" in again.stdout
+    assert board(project) != before
+    taken = run("task", "claim", task, agent="agentB.1", check=False)
+    assert taken.returncode == 21, taken
+    assert "live" in taken.stderr
+    # the same process claiming again changes nothing
+    after = board(project)
+    run("task", "claim", task, agent="agentA.1")
+    assert board(project) == after
+
+
+def test_a_dead_session_does_not_outrank_the_claims_live_process(project: Path,
+                                                                  run: Runner) -> None:
+    task = add(run, "t")
+    me = "vm.p3.claude.1796028100"
+    run("start", "--title", "old run", agent=me, as_another_agent=True)  # session: crashed
+    run("task", "claim", task, agent=me)  # this test process: live
+    run("log", "--task", task, "--progress", "working on it", agent=me)
+    taken = run("task", "claim", task, agent="agentB.1", check=False)
+    assert taken.returncode == 21, taken
+    assert "live" in taken.stderr
+    shown = json.loads(run("task", "list", "--json", agent="agentB.1").stdout)
+    assert shown[0]["owner_state"] == "live"
+    # ...while a claim whose own process is gone too is taken over, saying why
+    other = add(run, "u")
+    run("task", "claim", other, agent=me, as_another_agent=True)
+    took = run("task", "claim", other, agent="agentB.1")
+    assert "taken over" in took.stdout and "crashed" in took.stdout
+
+
+# -- 4. ages are zone-independent -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Etc/GMT-14", "Asia/Kolkata",
+                                  "America/Los_Angeles"])
+def test_a_fresh_claim_or_lock_from_another_zone_is_not_abandoned(project: Path, run: Runner,
+                                                                  zone: str) -> None:
+    task = add(run, "t")
+    run("task", "claim", task, agent="remote.1", env={"TZ": zone})
+    run("lock", "src/", "--reason", "remote work", agent="remote.1", env={"TZ": zone})
+    text = board(project)
+    assert re.search(r"^:CLAIMED_AT: \S+[+-]\d\d:\d\d ", text, re.M)
+    assert re.search(r"^:LOCKED_AT: \S+[+-]\d\d:\d\d ", text, re.M)
+    # its process runs on a host this one cannot check (it came by git)
+    text = re.sub(r"^:OWNER_PROCESS: pid \d+ on [^,]+,", ":OWNER_PROCESS: pid 4370 on laptop,",
+                  text, flags=re.M)
+    (project / BOARD).write_text(text, encoding="utf-8")
+    here = {"TZ": "UTC", "AI_PROTOCOLS_STALE_HOURS": "1"}
+    taken = run("task", "claim", task, agent="thief.1", env=here, check=False)
+    assert taken.returncode == 21, taken
+    assert "abandoned" not in taken.stderr
+    done = subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps({"session_id": "s", "cwd": str(project),
+                                            "tool_name": "Write", "tool_input": {
+                                                "file_path": str(project / "src/x.py")}}),
+                          capture_output=True, text=True, cwd=project, timeout=60,
+                          env=clean_env(AI_AGENT_ID="thief.1", **here))
+    assert done.returncode == 2, done
+
+
+def test_an_old_board_without_the_record_is_still_read(project: Path, run: Runner) -> None:
+    task = add(run, "t")
+    run("task", "claim", task, agent="old.1", as_another_agent=True)
+    text = re.sub(r"^:CLAIMED_AT:.*\n", "", board(project), flags=re.M)
+    (project / BOARD).write_text(text, encoding="utf-8")
+    took = run("task", "claim", task, agent="new.1")
+    assert "crashed" in took.stdout
+
+
+# -- 6. a task reopened by a person is free -------------------------------------------------------
+
+
+def test_a_reopened_task_is_free_to_claim(project: Path, run: Runner) -> None:
+    task = add(run, "t")
+    run("task", "claim", task, agent="closer.1")
+    run("task", "done", task, agent="closer.1")
+    assert run("task", "claim", task, agent="other.1", check=False).returncode == 24
+    path = project / BOARD
+    path.write_text(re.sub(r"^\* DONE t$", "* TODO t", board(project), flags=re.M),
+                    encoding="utf-8")
+    listed = run("task", "list", agent="other.1").stdout
+    assert "claimed by" not in listed
+    assert task in run("task", "list", "--free", agent="other.1").stdout
+    shown = json.loads(run("task", "show", task, "--json", agent="other.1").stdout)
+    assert shown["owner"] is None and shown["closed"] is None
+    run("task", "claim", task, agent="other.1")
+    shown = json.loads(run("task", "show", task, "--json", agent="other.1").stdout)
+    assert shown["owner"] == "other.1" and shown["state"] == "DOING"
+    assert ":CLOSED_AT:" not in board(project)
+    assert "done by closer.1" in board(project)  # the log keeps the history
