@@ -39,6 +39,7 @@ __all__ = [
     "agent_id_from_env",
     "context_path_text",
     "derived_agent_id",
+    "file_project_root",
     "find_project_root",
     "id_part",
     "id_prefix",
@@ -193,6 +194,20 @@ def _search(start: str) -> str | None:
         if parent == folder:
             return None
         folder = parent
+
+
+def file_project_root(path: str) -> str | None:
+    """The project that holds the file ``path`` (absolute; it need not exist yet): from
+    its nearest existing folder upwards (through symbolic links), the first folder
+    holding ``.ai/`` or ``.git``, as :func:`project_root_text` searches from a working
+    directory; ``None`` when none does."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return _search(os.path.realpath(folder))
 
 
 def in_a_project(cwd: str | None = None, environ: Mapping[str, str] | None = None) -> bool:

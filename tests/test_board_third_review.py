@@ -158,3 +158,58 @@ def test_a_reopened_task_is_free_to_claim(project: Path, run: Runner) -> None:
     assert shown["owner"] == "other.1" and shown["state"] == "DOING"
     assert ":CLOSED_AT:" not in board(project)
     assert "done by closer.1" in board(project)  # the log keeps the history
+
+
+# -- 7. a person's note under a lock's headline does not turn the guard off ---------------------
+
+
+def test_a_note_under_a_lock_headline_leaves_the_lock_enforced(project: Path,
+                                                               run: Runner) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "reshaping", agent="ann.1")
+    path = project / BOARD
+    path.write_text(board(project).replace("** src/\n", "** src/\nAsk me first -- Ann\n"),
+                    encoding="utf-8")
+    done = hook(project, project / "src" / "x.py", "bob.1")
+    assert done.returncode == 2, done
+    assert "ann.1 has locked" in done.stderr
+    (project / "src" / "x.py").write_text("x\n")
+    checked = run("check", agent="bob.1", check=False)
+    assert checked.returncode == 23, checked
+    assert "locked by ann.1" in checked.stdout
+    # a writer still refuses, naming the line (nothing is written over it)
+    assert run("lock", "docs/", "--reason", "r", agent="bob.1", check=False).returncode == 6
+
+
+# -- 8. the hook checks the locks of the project that holds the file ----------------------------
+
+
+def test_the_hook_finds_the_project_from_the_file_not_from_cwd(project: Path, run: Runner,
+                                                               tmp_path: Path) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "reshaping", agent="ann.1")
+    other = (tmp_path / "other").resolve()
+    other.mkdir()
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    for cwd in (tmp_path, other, project):
+        done = hook(cwd, project / "src" / "new" / "x.py", "bob.1")
+        assert done.returncode == 2, (cwd, done)
+        assert "ann.1 has locked" in done.stderr
+    assert hook(other, other / "src" / "x.py", "bob.1").returncode == 0
+
+
+# -- 11. '..' after a link goes where the file system goes --------------------------------------
+
+
+def test_dot_dot_after_a_link_is_resolved_as_the_file_system_does(project: Path,
+                                                                   run: Runner) -> None:
+    (project / "lib" / "api").mkdir(parents=True)
+    (project / "apilink").symlink_to("lib/api")
+    said = run("lock", "apilink/../notes.md", "--reason", "n", agent="carl.1").stdout
+    assert "Locked lib/notes.md" in said
+    done = hook(project, project / "apilink" / ".." / "notes.md", "bob.1")
+    assert done.returncode == 2 and "lib/notes.md" in done.stderr, done
+    assert hook(project, project / "notes.md", "bob.1").returncode == 0
+    (project / "lib" / "notes.md").write_text("hi\n")
+    checked = run("check", agent="bob.1", check=False)
+    assert checked.returncode == 23 and "lib/notes.md" in checked.stdout

@@ -147,10 +147,15 @@ class Board:
             raise MergeConflict(self.path, marked, "the task board")
         return text
 
-    def read(self) -> tuple[list[Task], list[AreaLock]]:
-        """The tasks and locks on the board (none when there is no board yet)."""
+    def read(self, *, lenient: bool = False) -> tuple[list[Task], list[AreaLock]]:
+        """The tasks and locks on the board (none when there is no board yet).
+        ``lenient`` (a reader that writes nothing: ``check``): a drawer after a person's
+        note is read where it stands rather than refused
+        (:func:`~ai_protocols.board.model.stray_properties`)."""
         doc = self._doc()
-        return read_board(doc, self.path) if doc is not None else ([], [])
+        if doc is None:
+            return [], []
+        return read_board(doc, self.path, check=not lenient)
 
     def tasks(self) -> list[Task]:
         return self.read()[0]

@@ -139,7 +139,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     me = board.me
-    tasks, locks = board.read()
+    tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
     mine = [t for t in tasks if t.is_open and me and t.owner == me]
     working = [p for t in mine for p in t.working_set]
     if changed is None:
@@ -193,7 +193,8 @@ def edited_paths(tool_input: object, cwd: str) -> list[str]:
                            "*** Move to: "):
                 if line.startswith(marker):
                     found.append(line[len(marker):].strip())
-    return [os.path.normpath(os.path.join(cwd, p)) for p in found]
+    # (joined, not normalized: ``link/..`` is resolved where it leads, by _relative)
+    return [os.path.join(cwd, p) for p in found]
 
 
 def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
@@ -244,7 +245,10 @@ def _relative(root: str, real_root: str, path: str) -> list[str]:
     """``path`` relative to the project root, ``/``-separated, as given and where it
     really is (through symbolic links); empty when neither is inside the project."""
     forms: list[str] = []
-    for base, target in ((root, path), (real_root, os.path.realpath(path))):
+    pairs = [(real_root, os.path.realpath(path))]
+    if os.pardir not in path.replace(os.sep, "/").split("/"):
+        pairs.insert(0, (root, path))  # as given, when no '..' could follow a link in it
+    for base, target in pairs:
         relative = os.path.relpath(target, base)
         if not (relative == os.pardir or relative.startswith(os.pardir + os.sep)):
             form = "./" if relative == "." else relative.replace(os.sep, "/")

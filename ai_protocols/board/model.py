@@ -56,6 +56,7 @@ __all__ = [
     "real_forms",
     "restore",
     "split_paths",
+    "stray_properties",
 ]
 
 #: The board, in ``.ai/``.
@@ -220,18 +221,48 @@ def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
             break
 
 
+def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
+    """The properties of the headline ``doc.headlines[index]``: its drawer's, as Org reads
+    them; for one without a drawer where Org looks, those of a ``:PROPERTIES:`` drawer
+    holding an ``ID``, ``OWNER`` or ``PATH`` further down its own text (after a note a
+    person typed under the headline: what :func:`check_drawers` refuses to write over),
+    so that a reader (the guard, the hook) still sees the lock or claim it records."""
+    from ai_protocols.org.file import is_drawer_line, read_property
+
+    h = doc.headlines[index]
+    if h.drawer is not None:
+        return h.properties
+    for at in range(h.body_start, h.body_end):
+        if not _DRAWER_LINE.match(doc.lines[at]):
+            continue
+        if at + 1 >= h.body_end or not _KEY_LINE.match(doc.lines[at + 1]):
+            break
+        found: dict[str, str] = {}
+        for line in doc.lines[at + 1:h.body_end]:
+            bare = line.rstrip("\r\n")
+            if is_drawer_line(bare, "end"):
+                return found
+            pair = read_property(bare)
+            if pair is None:
+                break
+            found.setdefault(pair[0].upper(), (pair[1] or "").strip())
+        break
+    return h.properties
+
+
 def read_board(doc: OrgFile, path: Path | None = None, *,
                check: bool = True) -> tuple[list[Task], list[AreaLock]]:
     """The tasks and locks of the board ``doc``, in file order.
     :class:`~ai_protocols.errors.MisplacedDrawer` (:func:`check_drawers`, unless not
     ``check``) when a task's drawer stands where Org does not read it; ``path`` names
-    the board in it."""
+    the board in it. Not ``check`` (a reader that writes nothing: the guard, the hook):
+    such a drawer is read where it stands (:func:`stray_properties`)."""
     if check:
         check_drawers(doc, path)
     tasks = []
     for index in task_headlines(doc):
         h = doc.headlines[index]
-        p = h.properties
+        p = h.properties if check else stray_properties(doc, index)
         if h.todo not in CLOSED_STATES and p.get("CLOSED_AT"):
             # Closed, then reopened by a person (its state back to TODO): OWNER is the
             # record of who closed it, not a claim; the task is free.
@@ -251,15 +282,16 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     section = locks_section(doc)
     if section is not None:
         top = doc.headlines[section]
-        for h in doc.headlines[section + 1:]:
+        for index in range(section + 1, len(doc.headlines)):
+            h = doc.headlines[index]
             if h.line >= top.subtree_end:
                 break
-            if h.level != top.level + 1 or "PATH" not in h.properties:
+            p = h.properties if check else stray_properties(doc, index)
+            if h.level != top.level + 1 or "PATH" not in p:
                 continue
-            paths = split_paths(h.properties["PATH"])
+            paths = split_paths(p["PATH"])
             if len(paths) != 1:
                 continue
-            p = h.properties
             locks.append(AreaLock(paths[0], p.get("OWNER") or None,
                                   p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
@@ -370,10 +402,12 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
         raise InvalidText("path", given, "it holds %20 or %0A, which Org's multi-valued "
                                          "properties read as a space or a newline")
     base = cwd if cwd is not None else os.getcwd()
-    full = os.path.normpath(os.path.join(base, given))
+    # Not normalized as text first: ``link/..`` is where the file system goes (the folder
+    # above the link's target), as os.path.realpath resolves it, part by part.
+    full = os.path.join(base, given)
     root = os.path.normpath(root)
     real_root = os.path.realpath(root)
-    relative = _inside(os.path.relpath(full, root))
+    relative = _inside(os.path.relpath(os.path.normpath(full), root))
     real = _inside(os.path.relpath(os.path.realpath(full), real_root))
     if real is None:
         if relative is None:

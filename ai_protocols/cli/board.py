@@ -345,7 +345,7 @@ def check(as_json: bool) -> None:
 
     board = _board()
     report = run_check(board)
-    twins = duplicate_ids(board.tasks())
+    twins = duplicate_ids(board.read(lenient=True)[0])
     if as_json:
         print_json({**report.to_json(), "duplicate_ids": [
             {"id": task_id, "lines": lines} for task_id, lines in twins.items()]})
