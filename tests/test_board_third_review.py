@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
 
@@ -213,3 +215,77 @@ def test_dot_dot_after_a_link_is_resolved_as_the_file_system_does(project: Path,
     (project / "lib" / "notes.md").write_text("hi\n")
     checked = run("check", agent="bob.1", check=False)
     assert checked.returncode == 23 and "lib/notes.md" in checked.stdout
+
+
+# -- 5. the board merge is symmetric ------------------------------------------------------------
+
+_WHO = st.sampled_from([None, "x1", "x2"])
+_MINUTE = st.sampled_from(["10:00", "10:01"])
+_TASK = st.tuples(st.sampled_from(["TODO", "DOING", "DONE", "CANCELLED", "REVIEW"]), _WHO,
+                  _MINUTE, st.sampled_from([None, "cpA", "cpB"]),
+                  st.sampled_from([None, "00", "30"]))
+_LOCK = st.tuples(_WHO, _MINUTE, st.sampled_from(["r1", "r2"]),
+                  st.sampled_from([None, "00", "30"]))
+
+
+def _render(tasks: list[tuple], lock: tuple | None) -> str:
+    from ai_protocols.board.model import board_text
+
+    text = board_text()
+    if lock is not None:
+        owner, minute, reason, second = lock
+        text += ("** db/\n:PROPERTIES:\n:PATH:     db/\n" +
+                 (f":OWNER:    {owner}\n" if owner else "") +
+                 f":LOCKED:   [2026-01-01 Thu {minute}]\n" +
+                 (f":LOCKED_AT: 2026-01-01T{minute}:{second}+00:00\n" if second else "") +
+                 f":REASON:   {reason}\n:END:\n")
+    for number, (state, owner, minute, checkpoint, second) in enumerate(tasks):
+        props = [f":ID: 20260101-000000-t{number:07d}"]
+        if owner:
+            props += [f":OWNER: {owner}", f":CLAIMED: [2026-01-01 Thu {minute}]"]
+            if second:
+                props.append(f":CLAIMED_AT: 2026-01-01T{minute}:{second}+00:00")
+        if state in ("DONE", "CANCELLED"):
+            props.append(f":CLOSED_AT: [2026-01-01 Thu {minute}]")
+            if checkpoint:
+                props.append(f":CHECKPOINT: {checkpoint}")
+        text += f"* {state} task {number}\n:PROPERTIES:\n" + "\n".join(props) + "\n:END:\n"
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.lists(_TASK, min_size=1, max_size=3), lock=_LOCK, data=st.data())
+def test_merging_either_way_gives_the_same_board(base: list[tuple], lock: tuple,
+                                                  data: st.DataObject) -> None:
+    from ai_protocols.board.merge import merge_board_bytes
+
+    def side() -> tuple[list[tuple], tuple]:
+        tasks = [data.draw(st.one_of(st.just(t), _TASK)) for t in base]
+        return tasks, data.draw(st.one_of(st.just(lock), _LOCK))
+
+    (ta, la), (tb, lb) = side(), side()
+    o, a, b = (_render(t, lk).encode() for t, lk in ((base, lock), (ta, la), (tb, lb)))
+    one, two = merge_board_bytes(o, a, b), merge_board_bytes(o, b, a)
+    assert (one is None) == (two is None)
+    if one is None or two is None:
+        return
+    assert one.conflicts == two.conflicts, (one.data.decode(), two.data.decode())
+    if not one.conflicts:
+        assert one.data == two.data
+
+
+def test_both_clones_closing_a_task_with_different_checkpoints_conflict_there_alone() -> None:
+    from ai_protocols.board.merge import merge_board_bytes
+
+    o = _render([("TODO", None, "10:00", None, None), ("TODO", None, "10:00", None, None)],
+                None)
+    a = _render([("DONE", None, "10:00", "cpA", None), ("TODO", None, "10:00", None, None)],
+                None)
+    b = _render([("DONE", None, "10:00", "cpB", None), ("TODO", None, "10:00", None, None)],
+                None)
+    for one in (merge_board_bytes(o.encode(), a.encode(), b.encode()),
+                merge_board_bytes(o.encode(), b.encode(), a.encode())):
+        assert one is not None and one.conflicts
+        text = one.data.decode()
+        assert "cpA" in text and "cpB" in text
+        assert text.count("<<<<<<<") == 1 and "* TODO task 1" in text.split(">>>>>>>")[-1]

@@ -342,8 +342,13 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
+    from ai_protocols.errors import MisplacedDrawer
 
     board = _board()
+    try:
+        board.read()
+    except MisplacedDrawer as error:  # read where it stands here; every writer refuses
+        _echo(f"Warning: {error}", err=True)
     report = run_check(board)
     twins = duplicate_ids(board.read(lenient=True)[0])
     if as_json:
