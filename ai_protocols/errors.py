@@ -480,6 +480,7 @@ class NotAGitRepository(GitFailed):
 
     def __init__(self, path: Path, why: str = "checkpoints are git commits") -> None:
         self.path = path
+        self.why = why
         self.command = "rev-parse"
         self.reason = "not a git repository"
         AiProtocolsError.__init__(

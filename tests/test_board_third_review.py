@@ -289,3 +289,17 @@ def test_both_clones_closing_a_task_with_different_checkpoints_conflict_there_al
         text = one.data.decode()
         assert "cpA" in text and "cpB" in text
         assert text.count("<<<<<<<") == 1 and "* TODO task 1" in text.split(">>>>>>>")[-1]
+
+
+# -- 10. the automatic set-up does what init does ------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("task", "add", "First"), ("lock", "src/", "--reason", "r"),
+                                  ("start",)])
+def test_setting_up_on_the_fly_installs_the_merge_driver_too(repo: Path, run: Runner,
+                                                             args: tuple[str, ...]) -> None:
+    done = run(*args, agent="a.1")
+    config = subprocess.run(["git", "-C", str(repo), "config", "--get",
+                             "merge.ai-protocols.driver"], capture_output=True, text=True)
+    assert config.returncode == 0 and "merge-driver" in config.stdout
+    assert "init" in done.stdout + done.stderr

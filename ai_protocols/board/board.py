@@ -68,6 +68,10 @@ from ai_protocols.session.text import check_text, preview
 from ai_protocols.session.transaction import minute_of
 from ai_protocols.storage import files as storage
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from ai_protocols.scaffold import InitAction
+
 __all__ = ["Board", "ClaimReport", "LockReport", "duplicate_ids", "find_task", "held_by"]
 
 
@@ -106,6 +110,9 @@ class Board:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.path = project.ai_dir / BOARD_FILE
+        #: What setting the project up did, when a change found no ``.ai/``
+        #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
+        self.set_up: list[InitAction] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -268,12 +275,16 @@ class Board:
             storage.atomic_write(self.path, doc.encoded())
 
     def _set_up(self) -> None:
+        """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
+        git configuration (without it, two branches that add tasks conflict); what was
+        done is in :attr:`set_up`."""
         from ai_protocols.scaffold import init_project
+        from ai_protocols.session.merge import driver_command
 
         project = self.project
         if project.root_guessed and not os.path.lexists(project.root / ".git"):
             raise NoProject(project.root)
-        init_project(project.root)
+        self.set_up = init_project(project.root, merge_driver=driver_command())
 
     def _me(self, action: str) -> str:
         if not self.me:

@@ -33,6 +33,18 @@ def _board() -> Board:
     return Board.discover()
 
 
+def _said_set_up(board: Board) -> None:
+    """Say what setting the project up did, when a change found no ``.ai/`` (as
+    ``start`` says it)."""
+    if not board.set_up:
+        return
+    _echo(f"{board.project.root} had no .ai/ yet: set it up as 'ai-protocols init' does "
+          "(with the merge driver in the local git configuration):", err=True)
+    for action in board.set_up:
+        if action.action != "unchanged":
+            _echo(f"  {action.action}: {action.path}", err=True)
+
+
 def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
     tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
     role = f"  role {task.role}" if task.role else ""
@@ -85,7 +97,9 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
     TITLE is one line, in quotes when it has several words. Paths are
     relative to the working directory; a folder covers every file in it.
     """
-    added = _board().add(title, working_set=working_set, role=role, tags=tags)
+    board = _board()
+    added = board.add(title, working_set=working_set, role=role, tags=tags)
+    _said_set_up(board)
     _echo(f"Added task {added.id}: {added.title}", err=True)
     _echo(added.id)
 
@@ -284,7 +298,10 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     and reported by 'check'. An overlapping lock of another agent that may be
     at work is refused (exit 22); one whose agent is gone is taken over.
     """
-    for report in _board().lock(paths, reason=reason, force=force):
+    board = _board()
+    reports = board.lock(paths, reason=reason, force=force)
+    _said_set_up(board)
+    for report in reports:
         _echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
         for held, state in report.replaced:
             from ai_protocols.board.board import held_by

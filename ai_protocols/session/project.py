@@ -402,7 +402,9 @@ class Project:
             if self.root_guessed and not self.ai_dir.is_dir() and \
                     not os.path.lexists(self.root / ".git"):
                 raise NoProject(self.root)
-            set_up = init_project(self.root)
+            from ai_protocols.session.merge import driver_command  # (as init does)
+
+            set_up = init_project(self.root, merge_driver=driver_command())
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()
