@@ -303,3 +303,26 @@ def test_setting_up_on_the_fly_installs_the_merge_driver_too(repo: Path, run: Ru
                              "merge.ai-protocols.driver"], capture_output=True, text=True)
     assert config.returncode == 0 and "merge-driver" in config.stdout
     assert "init" in done.stdout + done.stderr
+
+
+# -- 9. the work trees of one repository share one board ----------------------------------------
+
+
+def test_linked_work_trees_share_the_main_work_trees_board(project: Path, run: Runner,
+                                                           tmp_path: Path) -> None:
+    task = add(run, "t")
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    linked = (tmp_path / "linked").resolve()
+    subprocess.run([*git, "worktree", "add", "-q", str(linked)], check=True)
+    claimed = run("task", "claim", task, agent="a.1", cwd=linked)
+    assert "every work tree of the repository shares" in claimed.stderr
+    taken = run("task", "claim", task, agent="b.1", check=False)
+    assert taken.returncode == 21 and "a.1" in taken.stderr
+    run("lock", "src/", "--reason", "r", agent="a.1", cwd=linked)
+    assert "src/" in run("locks", agent="b.1").stdout
+    for root in (project, linked):
+        done = hook(root, root / "src" / "x.py", "b.1")
+        assert done.returncode == 2 and "a.1 has locked" in done.stderr, done
+    assert not (linked / BOARD).read_text(encoding="utf-8").count("OWNER")

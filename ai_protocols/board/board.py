@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.board.model import (
-    BOARD_FILE,
     LOCKS_ID,
     STATES,
     TODO_LINE,
     AreaLock,
     Task,
+    board_path,
     board_text,
     check_drawers,
     check_line,
@@ -109,7 +109,9 @@ class Board:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.path = project.ai_dir / BOARD_FILE
+        #: The board: this project's, or in a linked git work tree the main work tree's
+        #: (:func:`~ai_protocols.board.model.board_path`: one board for all of them).
+        self.path = Path(board_path(str(project.root)))
         #: What setting the project up did, when a change found no ``.ai/``
         #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
         self.set_up: list[InitAction] = []
@@ -247,7 +249,7 @@ class Board:
         ``ID`` get one; a board whose ``#+TODO:`` line no longer declares the states
         gets one at its top. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
         holds unsaved changes to the board, and what any write may raise."""
-        ai_dir = self.project.ai_dir
+        ai_dir = self.path.parent
         if not ai_dir.is_dir():
             if not create:
                 yield OrgFile(board_text())  # nothing to find there: nothing is written
@@ -285,6 +287,8 @@ class Board:
         if project.root_guessed and not os.path.lexists(project.root / ".git"):
             raise NoProject(project.root)
         self.set_up = init_project(project.root, merge_driver=driver_command())
+        if not self.path.parent.is_dir():  # a linked work tree's board: the main one's
+            self.set_up += init_project(self.path.parent.parent)
 
     def _me(self, action: str) -> str:
         if not self.me:

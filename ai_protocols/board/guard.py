@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ai_protocols.board.model import BOARD_FILE, AreaLock, covers_real, read_board
+from ai_protocols.board.model import AreaLock, board_path, covers_real, read_board
 from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import AI_DIR
 from ai_protocols.storage import files as storage
@@ -201,8 +201,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
     board: ``None`` at once."""
-    board_path = os.path.join(root, AI_DIR, BOARD_FILE)
-    data = storage.read_bytes(_path(board_path))
+    data = storage.read_bytes(_path(board_path(root)))
     if not data:
         return None
     doc = OrgFile(data.decode("utf-8", "replace"))

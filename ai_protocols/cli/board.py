@@ -45,6 +45,14 @@ def _said_set_up(board: Board) -> None:
             _echo(f"  {action.action}: {action.path}", err=True)
 
 
+def _said_shared(board: Board) -> None:
+    """In a linked git work tree, say that the board is the main work tree's, which every
+    work tree of the repository shares."""
+    if board.path.parent != board.project.ai_dir:
+        _echo(f"(this is a linked git work tree: its board is the one every work tree of the "
+              f"repository shares, {board.path})", err=True)
+
+
 def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
     tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
     role = f"  role {task.role}" if task.role else ""
@@ -195,7 +203,9 @@ def task_claim(task_id: str, force: bool) -> None:
     exit 21, told who holds it. A claim whose agent is crashed, abandoned
     or wrapped up is taken over, saying whose it was and why.
     """
-    report = _board().claim(task_id, force=force)
+    board = _board()
+    report = board.claim(task_id, force=force)
+    _said_shared(board)
     item = report.task
     if report.already:
         _echo(f"Task {item.id} is yours already: {item.title}" +
@@ -301,6 +311,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     board = _board()
     reports = board.lock(paths, reason=reason, force=force)
     _said_set_up(board)
+    _said_shared(board)
     for report in reports:
         _echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
         for held, state in report.replaced:
