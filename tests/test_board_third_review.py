@@ -326,3 +326,44 @@ def test_linked_work_trees_share_the_main_work_trees_board(project: Path, run: R
         done = hook(root, root / "src" / "x.py", "b.1")
         assert done.returncode == 2 and "a.1 has locked" in done.stderr, done
     assert not (linked / BOARD).read_text(encoding="utf-8").count("OWNER")
+
+
+# -- 14. unusable numbers in the environment: the default, never a traceback ---------------------
+
+_ODD = st.one_of(st.sampled_from(["inf", "-inf", "nan", "1e300", "-1", "1e308", "9" * 400,
+                                  "0x10", "", " ", "12", "0", "1e-300"]),
+                 st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                 st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                         max_size=8).filter(lambda t: "\0" not in t))
+
+
+@settings(max_examples=12, deadline=None)
+@given(stale=_ODD, timeout=_ODD)
+def test_odd_numbers_in_the_environment_never_crash_a_command(
+        tmp_path_factory: pytest.TempPathFactory, stale: str, timeout: str) -> None:
+    root = tmp_path_factory.mktemp("odd").resolve()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    env = {"AI_PROTOCOLS_STALE_HOURS": stale, "AI_PROTOCOLS_LOCK_TIMEOUT": timeout}
+    run = Runner(root)
+    task = add(run, "t")
+    run("task", "claim", task, agent="gone.1", as_another_agent=True)
+    for args in (("task", "list"), ("task", "claim", task), ("status",), ("locks",),
+                 ("lock", "src/", "--reason", "r")):
+        done = run(*args, agent="a.1", env=env, check=False)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+def test_stale_hours_unusable_is_the_default_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from ai_protocols.liveness.evidence import DEFAULT_STALE_HOURS, stale_after
+    from ai_protocols.storage.files import DEFAULT_LOCK_TIMEOUT, _lock_timeout
+
+    for value in ("inf", "1e300", "nan", "-3", "x"):
+        monkeypatch.setenv("AI_PROTOCOLS_STALE_HOURS", value)
+        monkeypatch.setenv("AI_PROTOCOLS_LOCK_TIMEOUT", value)
+        assert stale_after() == timedelta(hours=DEFAULT_STALE_HOURS)
+        assert _lock_timeout() == DEFAULT_LOCK_TIMEOUT
+    monkeypatch.setenv("AI_PROTOCOLS_STALE_HOURS", "2.5")
+    assert stale_after() == timedelta(hours=2.5)
