@@ -367,3 +367,28 @@ def test_stale_hours_unusable_is_the_default_in_process(monkeypatch: pytest.Monk
         assert _lock_timeout() == DEFAULT_LOCK_TIMEOUT
     monkeypatch.setenv("AI_PROTOCOLS_STALE_HOURS", "2.5")
     assert stale_after() == timedelta(hours=2.5)
+
+
+# -- 13. --checkpoint-ref is resolved to a ref and a commit ----------------------------------------
+
+
+def test_a_checkpoint_ref_is_kept_as_its_full_name_and_commit(project: Path,
+                                                              run: Runner) -> None:
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    task = add(run, "t")
+    before = board(project)
+    for bad in ("no-such-ref", "HEAD"):  # (no commit yet: HEAD names none)
+        done = run("task", "done", task, "--checkpoint-ref", bad, agent="a.1", check=False)
+        assert done.returncode == 4 and "names no commit" in done.stderr, done
+        assert board(project) == before
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "i"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    branch = subprocess.run([*git, "symbolic-ref", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    run("task", "done", task, "--checkpoint-ref", "HEAD", agent="a.1")
+    assert json.loads(run("task", "show", task, "--json").stdout)["checkpoint"] == \
+        f"{branch} {head}"
+    other = add(run, "u")
+    run("task", "done", other, "--checkpoint-ref", head[:8], agent="a.1")
+    assert json.loads(run("task", "show", other, "--json").stdout)["checkpoint"] == head

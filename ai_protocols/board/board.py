@@ -424,6 +424,39 @@ class Board:
                   (f"; it was {other}" if other else ""))
             return _read_at(doc, line)
 
+    def resolve_ref(self, ref: str) -> str:
+        """What ``task done --checkpoint-ref REF`` keeps in ``CHECKPOINT``: the full name of
+        the ref (``refs/tags/v1``, ``refs/ai-protocols/checkpoints/...``) and the commit it
+        names now (its whole hash), ``refs/tags/v1 3f2a...`` (``HEAD`` on a branch: that
+        branch); the hash alone for what is no ref by name (a hash, ``main~2``).
+        Sources: git-rev-parse(1), ``--verify REF^{commit}`` and ``--symbolic-full-name``.
+        :class:`~ai_protocols.errors.InvalidText` (exit 4) for a text that names no commit
+        here; :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot run."""
+        import subprocess
+
+        from ai_protocols.errors import GitFailed
+
+        ref = check_line("checkpoint", ref)
+        if ref.startswith("-"):
+            raise InvalidText("checkpoint", ref, "a ref does not start with '-'")
+        root = str(self.project.root)
+        try:
+            commit = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                                     "--end-of-options", f"{ref}^{{commit}}"],
+                                    capture_output=True, text=True, check=False)
+            name = subprocess.run(["git", "-C", root, "rev-parse", "--symbolic-full-name",
+                                   ref], capture_output=True, text=True, check=False)
+        except OSError as error:
+            raise GitFailed("rev-parse", str(error)) from error
+        if commit.returncode != 0 or not commit.stdout.strip():
+            raise InvalidText("checkpoint", ref, "it names no commit in this repository (a "
+                                                 "checkpoint's ref, a branch, a tag or a "
+                                                 "commit hash; 'git log' lists commits); "
+                                                 "nothing was changed")
+        full = name.stdout.strip() if name.returncode == 0 else ""
+        full = full if full.startswith("refs/") and "\n" not in full else ""
+        return f"{full} {commit.stdout.strip()}" if full else commit.stdout.strip()
+
     def handoff(self, task_id: str, *, to: str, note: str, force: bool = False,
                 now: datetime | None = None) -> Task:
         """Hand the task on to the role ``to`` with ``note``: the claim is given up, the

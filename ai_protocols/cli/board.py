@@ -243,7 +243,7 @@ def task_release(task_id: str, force: bool) -> None:
                    "does) and close the task with it.")
 @click.option("--checkpoint-ref", metavar="REF",
               help="Close it with a restore point made before (a checkpoint's ref, a "
-                   "commit, a tag), kept as text.")
+                   "branch, a tag, a commit), kept as its full ref name and commit hash.")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
 @errors_to_exit
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
@@ -255,7 +255,7 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
         raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
                                "not both")
     board = _board()
-    checkpoint = checkpoint_ref
+    checkpoint = board.resolve_ref(checkpoint_ref) if checkpoint_ref is not None else None
     if take_checkpoint:
         found = board.task(task_id)  # (an unknown or closed task: refused before)
         if not found.is_open:
