@@ -373,8 +373,9 @@ class TaskTaken(AiProtocolsError):
         self.state = state
         self.evidence = evidence
         self.action = action
+        verb = "hand it off" if action == "hand off" else f"{action} it"
         advice = "pick another task" if action == "claim" else \
-            f"only its holder may {action} it: ask {owner}"
+            f"only its holder may {verb}: ask {owner}"
         super().__init__(
             f"cannot {action} task {task_id}: it is claimed by {owner} ({state}: {evidence}); "
             f"{advice}, or add --force once you are sure that agent is gone")

@@ -392,3 +392,86 @@ def test_a_checkpoint_ref_is_kept_as_its_full_name_and_commit(project: Path,
     other = add(run, "u")
     run("task", "done", other, "--checkpoint-ref", head[:8], agent="a.1")
     assert json.loads(run("task", "show", other, "--json").stdout)["checkpoint"] == head
+
+
+# -- 12. working sets of several claimed tasks: a task without one limits nothing ---------------
+
+
+def test_a_claimed_task_without_a_working_set_lifts_the_limit(project: Path,
+                                                              run: Runner) -> None:
+    (project / "src" / "api").mkdir(parents=True)
+    limited = add(run, "api", "--working-set", "src/api/")
+    free = add(run, "anything")
+    run("task", "claim", limited, agent="a.1")
+    (project / "src" / "api.py").write_text("x\n")
+    assert run("check", agent="a.1", check=False).returncode == 23  # outside src/api/
+    run("task", "claim", free, agent="a.1")
+    done = run("check", "--json", agent="a.1", check=False)
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["working_set"] == []
+    assert "names no working set" in run("check", agent="a.1").stdout
+
+
+# -- 15. a symbolic link is changed at its own path -----------------------------------------------
+
+
+def test_a_new_link_is_not_inside_the_lock_on_its_target(project: Path, run: Runner) -> None:
+    (project / "src" / "api").mkdir(parents=True)
+    run("lock", "src/api/", "--reason", "r", agent="ann.1")
+    (project / "apilink").symlink_to("src/api")
+    done = run("check", "--json", agent="bob.1", check=False)
+    assert done.returncode == 0, done.stdout
+    assert "apilink" in json.loads(done.stdout)["changed"]
+    (project / "src" / "api" / "x.py").write_text("x\n")  # a change at the target counts
+    found = json.loads(run("check", "--json", agent="bob.1", check=False).stdout)["findings"]
+    assert [f["path"] for f in found] == ["src/api/x.py"]
+
+
+# -- 16. wording, and the exit codes of the board commands -----------------------------------------
+
+
+def test_an_unreadable_board_is_called_the_task_board(project: Path, run: Runner) -> None:
+    add(run, "t")
+    path = project / BOARD
+    path.write_bytes(b"* TODO caf\xe9\n")
+    for args in (("task", "list"), ("task", "add", "u"), ("locks",)):
+        done = run(*args, agent="a.1", check=False)
+        assert done.returncode == 6 and "cannot read the task board" in done.stderr, done
+        assert "session context" not in done.stderr
+    path.unlink()
+    path.mkdir()
+    done = run("task", "list", agent="a.1", check=False)
+    assert done.returncode == 6 and "cannot read the task board" in done.stderr, done
+
+
+def test_handoff_refusal_and_unlock_say_it_plainly(project: Path, run: Runner) -> None:
+    task = add(run, "t")
+    run("task", "claim", task, agent="holder.1")
+    done = run("task", "handoff", task, "--to", "reviewer", "--note", "n", agent="b.1",
+               check=False)
+    assert done.returncode == 21 and "only its holder may hand it off" in done.stderr
+    run("lock", "docs/", "--reason", "r", agent="me.1")
+    assert run("unlock", "docs/", agent="me.1").stdout == "Unlocked docs/\n"
+    run("lock", "docs/", "--reason", "r", agent="me.1", as_another_agent=True)
+    assert "(was me.1's)" in run("unlock", "docs/", agent="other.1").stdout
+
+
+def test_the_exit_code_table_of_tasks_md_is_complete() -> None:
+    """Every error a board command raises has its code in docs/tasks.md's table, and
+    every code there is an error class's (errors.py) or check's."""
+    import ai_protocols.errors as errors
+    from ai_protocols.board.guard import CHECK_FAILED
+
+    text = (Path(__file__).parent.parent / "docs" / "tasks.md").read_text(encoding="utf-8")
+    table = text[text.index("## Exit codes"):]
+    table = table[:table.index("\n## ")]
+    codes = {int(c) for c in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)}
+    raised = {errors.InvalidText, errors.InvalidAgentId, errors.UnreadableSession,
+              errors.MergeConflict, errors.MisplacedDrawer, errors.LockTimeout,
+              errors.StorageError, errors.BeingEdited, errors.UnsafePath, errors.NoProject,
+              errors.GitFailed, errors.NotAGitRepository, errors.CheckpointRefused,
+              errors.TaskNotFound, errors.DuplicateTaskId, errors.TaskTaken,
+              errors.PathLocked, errors.TaskClosed, errors.AiProtocolsError}
+    assert {cls.exit_code for cls in raised} | {CHECK_FAILED, 2} == codes
+    for cls in raised - {errors.AiProtocolsError}:
+        assert cls.exit_code in codes, cls

@@ -31,6 +31,8 @@ from ai_protocols.board.model import (
     TODO_LINE,
     AreaLock,
     Task,
+    board_bytes,
+    board_decode,
     board_path,
     board_text,
     check_drawers,
@@ -137,7 +139,7 @@ class Board:
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
-        data = storage.read_bytes(self.path)
+        data = board_bytes(self.path)
         if data is None:
             return None
         return OrgFile(self._text(data))
@@ -150,7 +152,7 @@ class Board:
         from ai_protocols.errors import MergeConflict
         from ai_protocols.session.text import conflict_marker_lines
 
-        text = storage.decode(self.path, data)
+        text = board_decode(self.path, data)
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(self.path, marked, "the task board")
@@ -260,7 +262,7 @@ class Board:
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
-            data = storage.read_bytes(self.path)
+            data = board_bytes(self.path)
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over

@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ai_protocols.board.model import AreaLock, board_path, covers_real, read_board
+from ai_protocols.board.model import AreaLock, board_bytes, board_path, covers_real, read_board
 from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import AI_DIR
-from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -141,18 +140,22 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     me = board.me
     tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
     mine = [t for t in tasks if t.is_open and me and t.owner == me]
-    working = [p for t in mine for p in t.working_set]
+    # The union of their working sets; a task naming none may change any file, so then
+    # nothing is outside (docs/tasks.md, "The guard").
+    working = [] if any(not t.working_set for t in mine) else \
+        [p for t in mine for p in t.working_set]
     if changed is None:
         changed = changed_paths(board.project.root)
     states: dict[str, Liveness] = {}
     findings = []
     root = str(board.project.root)
     for path in changed:
-        outside = bool(working) and not any(covers_real(root, area, path) for area in working)
+        outside = bool(working) and not any(covers_real(root, area, path, follow=False)
+                                            for area in working)
         held = None
         state = None
         for lock in locks:
-            if lock.owner == me or not covers_real(root, lock.path, path):
+            if lock.owner == me or not covers_real(root, lock.path, path, follow=False):
                 continue
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
@@ -201,7 +204,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
     board: ``None`` at once."""
-    data = storage.read_bytes(_path(board_path(root)))
+    data = board_bytes(_path(board_path(root)))
     if not data:
         return None
     doc = OrgFile(data.decode("utf-8", "replace"))

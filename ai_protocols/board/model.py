@@ -40,6 +40,8 @@ __all__ = [
     "STATES",
     "AreaLock",
     "Task",
+    "board_bytes",
+    "board_decode",
     "board_path",
     "board_text",
     "check_drawers",
@@ -124,6 +126,38 @@ def board_path(root: str) -> str:
         return own
     main = os.path.dirname(common)
     return os.path.normpath(os.path.join(main, os.path.relpath(root, top), ".ai", BOARD_FILE))
+
+
+def board_bytes(path: Path) -> bytes | None:
+    """The board's bytes (``None``: there is none), as
+    :func:`ai_protocols.storage.files.read_bytes` reads a session file; an
+    :class:`~ai_protocols.errors.UnreadableSession` (a folder, not a regular file) says
+    it is the task board that cannot be read."""
+    from ai_protocols.errors import UnreadableSession
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.read_bytes(path)
+    except UnreadableSession as error:
+        raise _as_board(error) from None
+
+
+def board_decode(path: Path, data: bytes) -> str:
+    """The board's text (:func:`ai_protocols.storage.files.decode`: UTF-8, no NUL);
+    the error says it is the task board that cannot be read."""
+    from ai_protocols.errors import UnreadableSession
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.decode(path, data)
+    except UnreadableSession as error:
+        raise _as_board(error) from None
+
+
+def _as_board(error: Exception) -> Exception:
+    error.args = (str(error).replace("cannot read session context", "cannot read the task "
+                                     "board", 1),)
+    return error
 
 
 def board_text() -> str:
@@ -466,28 +500,37 @@ def _inside(relative: str) -> str | None:
     return relative.replace(os.sep, "/")
 
 
-def real_forms(root: str, path: str) -> set[str]:
+def real_forms(root: str, path: str, *, follow: bool = True) -> set[str]:
     """``path`` (relative to the project ``root``, as :func:`normalize_path` gives it) and
     where it really is, when symbolic links inside the project lead elsewhere in it:
     both forms, so that a lock or working set taken through a link, or before links
     were resolved, still holds what lies at its target. A target outside the project
-    adds nothing."""
+    adds nothing. Not ``follow``: a change to ``path`` itself as git reports it (a
+    symbolic link is changed where it is, not at its target): only the folders above
+    it are resolved."""
     forms = {path}
     if path == "./":
         return forms
-    real = _inside(os.path.relpath(os.path.realpath(os.path.join(root, path)),
-                                   os.path.realpath(root)))
+    full = os.path.join(root, path)
+    if not follow and not path.endswith("/"):
+        head, name = os.path.split(full)
+        where = os.path.join(os.path.realpath(head), name)
+    else:
+        where = os.path.realpath(full)
+    real = _inside(os.path.relpath(where, os.path.realpath(root)))
     if real is not None and real != ".":
         forms.add(real + "/" if path.endswith("/") else real)
     return forms
 
 
-def covers_real(root: str, area: str, path: str) -> bool:
+def covers_real(root: str, area: str, path: str, *, follow: bool = True) -> bool:
     """:func:`covers`, comparing real locations too (:func:`real_forms`): a lock on
-    ``src/api/`` holds ``apilink/x`` when ``apilink`` links to ``src/api``."""
+    ``src/api/`` holds ``apilink/x`` when ``apilink`` links to ``src/api``. Not
+    ``follow``: ``path`` is a change git reports, and a link is changed at its own path
+    (``apilink`` itself is not inside ``src/api/``)."""
     if covers(area, path):
         return True
-    paths = real_forms(root, path)
+    paths = real_forms(root, path, follow=follow)
     return any(covers(a, p) for a in real_forms(root, area) for p in paths)
 
 

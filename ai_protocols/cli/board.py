@@ -327,8 +327,10 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 @errors_to_exit
 def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
-    for held in _board().unlock(paths, force=force):
-        _echo(f"Unlocked {held.path}" + (f" (was {held.owner}'s)" if held.owner else ""))
+    board = _board()
+    for held in board.unlock(paths, force=force):
+        _echo(f"Unlocked {held.path}" +
+              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else ""))
 
 
 @click.command("locks")
@@ -392,7 +394,7 @@ def check(as_json: bool) -> None:
             _echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
                                "working set is not checked.")
         elif not report.working_set:
-            _echo("The claimed tasks name no working set: any file may change.")
+            _echo("A claimed task names no working set: any file may change.")
         for finding in report.findings:
             why = []
             if finding.outside:
