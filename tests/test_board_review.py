@@ -250,14 +250,14 @@ def test_refusals_say_how_the_paths_stand_and_give_advice_that_fits(
     assert "only its holder may unlock it" in done.stderr and "wait for" not in done.stderr
     task = add(run, "Fix it")
     run("task", "claim", task, agent="impl.1")
-    for args, action in ((("task", "release", task), "release"),
-                         (("task", "done", task), "close"),
+    for args, action in ((("task", "release", task), "release it"),
+                         (("task", "done", task), "close it"),
                          (("task", "handoff", task, "--to", "reviewer", "--note", "n"),
-                          "hand off")):
+                          "hand it off")):
         done = run(*args, agent="impl.2", check=False)
         assert done.returncode == 21
         assert "pick another task" not in done.stderr
-        assert f"only its holder may {action} it: ask impl.1" in done.stderr
+        assert f"only its holder may {action}: ask impl.1" in done.stderr
     claim = run("task", "claim", task, agent="impl.2", check=False)
     assert "pick another task" in claim.stderr
 

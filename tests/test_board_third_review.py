@@ -360,13 +360,17 @@ def test_stale_hours_unusable_is_the_default_in_process(monkeypatch: pytest.Monk
     from ai_protocols.liveness.evidence import DEFAULT_STALE_HOURS, stale_after
     from ai_protocols.storage.files import DEFAULT_LOCK_TIMEOUT, _lock_timeout
 
-    for value in ("inf", "1e300", "nan", "-3", "x"):
+    for value in ("inf", "-inf", "1e300", "nan", "-1e30", "x"):
         monkeypatch.setenv("AI_PROTOCOLS_STALE_HOURS", value)
         monkeypatch.setenv("AI_PROTOCOLS_LOCK_TIMEOUT", value)
         assert stale_after() == timedelta(hours=DEFAULT_STALE_HOURS)
         assert _lock_timeout() == DEFAULT_LOCK_TIMEOUT
     monkeypatch.setenv("AI_PROTOCOLS_STALE_HOURS", "2.5")
     assert stale_after() == timedelta(hours=2.5)
+    monkeypatch.setenv("AI_PROTOCOLS_STALE_HOURS", "-3")  # not a duration: the default
+    assert stale_after() == timedelta(hours=DEFAULT_STALE_HOURS)
+    monkeypatch.setenv("AI_PROTOCOLS_LOCK_TIMEOUT", "-1")  # documented: wait forever
+    assert _lock_timeout() == -1
 
 
 # -- 13. --checkpoint-ref is resolved to a ref and a commit ----------------------------------------

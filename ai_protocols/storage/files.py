@@ -47,14 +47,15 @@ def lock_path(ai_dir: Path, target: Path) -> Path:
 
 
 def _lock_timeout() -> float:
-    """``AI_PROTOCOLS_LOCK_TIMEOUT``, seconds; :data:`DEFAULT_LOCK_TIMEOUT` when unset or
-    unusable: not a number, negative, not finite (``inf``, ``nan``), or more than a year."""
+    """``AI_PROTOCOLS_LOCK_TIMEOUT``, seconds (negative: wait for as long as it takes);
+    :data:`DEFAULT_LOCK_TIMEOUT` when unset or unusable: not a number, not finite
+    (``inf``, ``nan``), or more than a year either way."""
     value = os.environ.get("AI_PROTOCOLS_LOCK_TIMEOUT", "")
     try:
         seconds = float(value) if value else DEFAULT_LOCK_TIMEOUT
     except ValueError:
         return DEFAULT_LOCK_TIMEOUT
-    return seconds if 0 <= seconds <= 366 * 86400 else DEFAULT_LOCK_TIMEOUT
+    return seconds if abs(seconds) <= 366 * 86400 else DEFAULT_LOCK_TIMEOUT  # (nan: no)
 
 
 def refuse_symlinks(base: Path, target: Path) -> None:
