@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ai_protocols.board.model import AreaLock, board_bytes, board_path, covers_real, read_board
-from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import AI_DIR
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.board.board import Board
+    from ai_protocols.board.model import AreaLock
     from ai_protocols.liveness.evidence import Liveness
 
 __all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "edited_paths",
@@ -135,6 +134,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     sets of the open tasks the board's agent has claimed, or inside a lock of another
     agent who is not gone (crashed, abandoned, wrapped up). An agent with no claimed
     task, or whose tasks name no working set, has no working-set limit."""
+    from ai_protocols.board.model import covers_real
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     me = board.me
@@ -204,6 +204,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
     board: ``None`` at once."""
+    from ai_protocols.board.model import board_bytes, covers_real, read_board
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.paths import board_path
+
     data = board_bytes(_path(board_path(root)))
     if not data:
         return None

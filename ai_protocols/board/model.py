@@ -27,6 +27,7 @@ from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
+from ai_protocols.paths import board_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -91,41 +92,6 @@ change only the lines they must. Claim a task with 'ai-protocols task claim ID'.
 :END:
 Areas an agent keeps to itself for a while ('ai-protocols lock PATH --reason TEXT').
 """
-
-
-def board_path(root: str) -> str:
-    """Where the board of the project at ``root`` is: ``ROOT/.ai/tasks.org``; in a linked
-    git work tree (``git worktree add``), the main work tree's board at the same place
-    in it, so that agents working in separate work trees of one repository share one
-    board (their claims and locks). Read from the files git keeps (gitrepository-layout(5):
-    a linked work tree's ``.git`` file names its ``$GIT_DIR``, whose ``commondir`` leads
-    to the main ``.git``), without running git: the hook calls it on every edit. A
-    submodule, or a linked work tree of a bare repository (no main work tree), keeps its
-    own board."""
-    own = os.path.join(root, ".ai", BOARD_FILE)
-    top = root
-    while not os.path.lexists(os.path.join(top, ".git")):
-        parent = os.path.dirname(top)
-        if parent == top:
-            return own
-        top = parent
-    dotgit = os.path.join(top, ".git")
-    if not os.path.isfile(dotgit):
-        return own
-    try:
-        with open(dotgit, encoding="utf-8") as handle:
-            first = handle.readline().strip()
-        if not first.startswith("gitdir:"):
-            return own
-        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-            common = os.path.normpath(os.path.join(git_dir, handle.readline().strip()))
-    except (OSError, ValueError):
-        return own
-    if os.path.basename(common) != ".git" or not os.path.isdir(common):
-        return own
-    main = os.path.dirname(common)
-    return os.path.normpath(os.path.join(main, os.path.relpath(root, top), ".ai", BOARD_FILE))
 
 
 def board_bytes(path: Path) -> bytes | None:

@@ -346,7 +346,12 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     model the stderr); otherwise nothing, as fast as can be: no board, no import."""
     import json
 
-    from ai_protocols.paths import derived_agent_id, file_project_root, project_root_text
+    from ai_protocols.paths import (
+        board_path,
+        derived_agent_id,
+        file_project_root,
+        project_root_text,
+    )
 
     try:
         data = json.loads(payload)
@@ -378,8 +383,6 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         found = file_project_root(path)
         if found is not None and found not in roots:
             roots.append(found)
-    from ai_protocols.board.model import board_path  # (a linked work tree: the main one's)
-
     roots = [r for r in roots if os.path.isfile(board_path(r))]
     if not roots:
         return HookResult()  # no board, no locks: every edit goes through
