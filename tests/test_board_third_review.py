@@ -479,3 +479,29 @@ def test_the_exit_code_table_of_tasks_md_is_complete() -> None:
     assert {cls.exit_code for cls in raised} | {CHECK_FAILED, 2} == codes
     for cls in raised - {errors.AiProtocolsError}:
         assert cls.exit_code in codes, cls
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(["a", "b", "c", "l1", "l2", "..", "."]), max_size=5))
+def test_a_path_names_where_the_file_system_goes(parts: list[str]) -> None:
+    """Any mix of folders, links and '..' is normalized to where ``realpath`` goes, or
+    refused when that is outside the project."""
+    import os
+    import tempfile
+
+    from ai_protocols.board.model import normalize_path
+    from ai_protocols.errors import InvalidText
+
+    with tempfile.TemporaryDirectory() as top:
+        root = os.path.join(os.path.realpath(top), "proj")
+        os.makedirs(os.path.join(root, "a", "b"))
+        os.makedirs(os.path.join(root, "c"))
+        os.symlink("a/b", os.path.join(root, "l1"))
+        os.symlink(os.path.join(root, "c"), os.path.join(root, "l2"))
+        given = "/".join([*parts, "f.txt"])
+        where = os.path.relpath(os.path.realpath(os.path.join(root, given)), root)
+        if where.startswith(".."):
+            with pytest.raises(InvalidText):
+                normalize_path(root, given, cwd=root)
+        else:
+            assert normalize_path(root, given, cwd=root) == where
