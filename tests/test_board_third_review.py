@@ -259,12 +259,18 @@ def test_merging_either_way_gives_the_same_board(base: list[tuple], lock: tuple,
                                                   data: st.DataObject) -> None:
     from ai_protocols.board.merge import merge_board_bytes
 
-    def side() -> tuple[list[tuple], tuple]:
+    def side() -> tuple[list[tuple], tuple, str]:
         tasks = [data.draw(st.one_of(st.just(t), _TASK)) for t in base]
-        return tasks, data.draw(st.one_of(st.just(lock), _LOCK))
+        gap = data.draw(st.sampled_from([" ", "  ", "\t"]))  # a person's spacing
+        return tasks, data.draw(st.one_of(st.just(lock), _LOCK)), gap
 
-    (ta, la), (tb, lb) = side(), side()
-    o, a, b = (_render(t, lk).encode() for t, lk in ((base, lock), (ta, la), (tb, lb)))
+    def spaced(text: str, gap: str) -> str:
+        return re.sub(r"^\* (\S+ task 0)$", lambda m: "*" + gap + m.group(1), text,
+                      flags=re.M)
+
+    (ta, la, ga), (tb, lb, gb) = side(), side()
+    o, a, b = (spaced(_render(t, lk), g).encode()
+               for t, lk, g in ((base, lock, " "), (ta, la, ga), (tb, lb, gb)))
     one, two = merge_board_bytes(o, a, b), merge_board_bytes(o, b, a)
     assert (one is None) == (two is None)
     if one is None or two is None:

@@ -447,7 +447,11 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             values.update({k: side.values.get(k) for k in LOCK_KEYS})
     else:
         state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb))
-    head = _headline(state, rest, (a, b, empty), gap=ga if ga == gb else (gb if ga == go else ga))
+    # (both sides changed the spacing, or spell one headline apart: the side that sorts
+    # first, as for the drawer's order, so either clone gets the same line)
+    one, two = (a, b) if first else (b, a)
+    gap = ga if ga == gb else (gb if ga == go else (ga if gb == go else one.head[0]))
+    head = _headline(state, rest, (one, two, empty), gap=gap)
     drawer = _drawer(values, (o, a, b) if first else (o, b, a), newline)
     if name.startswith("locks"):
         body, conflict = _merge_locks(o, a, b, first=first, labels=labels,
