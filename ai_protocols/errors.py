@@ -421,8 +421,9 @@ class TaskTaken(AiProtocolsError):
         self.state = state
         self.evidence = evidence
         self.action = action
+        verb = "hand it off" if action == "hand off" else f"{action} it"
         advice = "pick another task" if action == "claim" else \
-            f"only its holder may {action} it: ask {owner}"
+            f"only its holder may {verb}: ask {owner}"
         super().__init__(
             f"cannot {action} task {task_id}: it is claimed by {owner} ({state}: {evidence}); "
             f"{advice}, or add --force once you are sure that agent is gone")
@@ -523,18 +524,20 @@ class GitFailed(AiProtocolsError):
 
 
 class NotAGitRepository(GitFailed):
-    """A command that needs a git work tree (``checkpoint``) ran outside one."""
+    """A command that needs a git work tree (``checkpoint``, ``check``) ran outside one;
+    ``why`` says what it needs git for."""
 
     path = PathField()
     path_text = TextOf("path")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, why: str = "checkpoints are git commits") -> None:
         self.path = path
+        self.why = why
         self.command = "rev-parse"
         self.reason = "not a git repository"
         AiProtocolsError.__init__(
-            self, f"{path} is not in a git work tree: checkpoints are git commits; run it "
-            "in a git repository (git init makes one)")
+            self, f"{path} is not in a git work tree: {why}; run it in a git repository "
+            "(git init makes one)")
 
 
 class CheckpointNotFound(AiProtocolsError, LookupError):

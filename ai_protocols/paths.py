@@ -37,8 +37,10 @@ __all__ = [
     "AI_DIR",
     "MAX_SAFE_ID_BYTES",
     "agent_id_from_env",
+    "board_path",
     "context_path_text",
     "derived_agent_id",
+    "file_project_root",
     "find_project_root",
     "id_part",
     "id_prefix",
@@ -207,6 +209,55 @@ def _search(start: str) -> str | None:
         if parent == folder:
             return None
         folder = parent
+
+
+def board_path(root: str) -> str:
+    """Where the board of the project at ``root`` is: ``ROOT/.ai/tasks.org``; in a linked
+    git work tree (``git worktree add``), the main work tree's board at the same place
+    in it, so that agents working in separate work trees of one repository share one
+    board (their claims and locks). Read from the files git keeps (gitrepository-layout(5):
+    a linked work tree's ``.git`` file names its ``$GIT_DIR``, whose ``commondir`` leads
+    to the main ``.git``), without running git: the hook calls it on every edit. A
+    submodule, or a linked work tree of a bare repository (no main work tree), keeps its
+    own board."""
+    own = os.path.join(root, AI_DIR, "tasks.org")
+    top = root
+    while not os.path.lexists(os.path.join(top, ".git")):
+        parent = os.path.dirname(top)
+        if parent == top:
+            return own
+        top = parent
+    dotgit = os.path.join(top, ".git")
+    if not os.path.isfile(dotgit):
+        return own
+    try:
+        with open(dotgit, encoding="utf-8") as handle:
+            first = handle.readline().strip()
+        if not first.startswith("gitdir:"):
+            return own
+        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
+        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
+            common = os.path.normpath(os.path.join(git_dir, handle.readline().strip()))
+    except (OSError, ValueError):
+        return own
+    if os.path.basename(common) != ".git" or not os.path.isdir(common):
+        return own
+    main = os.path.dirname(common)
+    return os.path.normpath(os.path.join(main, os.path.relpath(root, top), AI_DIR, "tasks.org"))
+
+
+def file_project_root(path: str) -> str | None:
+    """The project that holds the file ``path`` (absolute; it need not exist yet): from
+    its nearest existing folder upwards (through symbolic links), the first folder
+    holding ``.ai/`` or ``.git``, as :func:`project_root_text` searches from a working
+    directory; ``None`` when none does."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return _search(os.path.realpath(folder))
 
 
 def in_a_project(cwd: str | None = None, environ: Mapping[str, str] | None = None) -> bool:

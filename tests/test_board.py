@@ -76,6 +76,11 @@ def test_every_command_changes_only_its_own_lines(project: Path, run: Runner) ->
     path.write_text(text, encoding="utf-8")
     run("task", "claim", task_id, agent="impl.1")
     run("task", "release", task_id, agent="impl.1")
+    subprocess.run(["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t",
+                    "commit", "-q", "--allow-empty", "-m", "i"], check=True)
+    subprocess.run(["git", "-C", str(project), "tag", "v1.2-rc"], check=True)
+    head = subprocess.run(["git", "-C", str(project), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
     run("task", "done", task_id, "--checkpoint-ref", "v1.2-rc", agent="impl.1")
     after = board(project)
     import difflib
@@ -86,7 +91,7 @@ def test_every_command_changes_only_its_own_lines(project: Path, run: Runner) ->
     assert removed == ["* TODO Fix the sweep bug\n"]  # only the keyword changed
     assert after.endswith("  - [ ] a checkbox")  # no final newline, as typed
     assert "* DONE Fix the sweep bug" in after
-    assert task_json(run, task_id)["checkpoint"] == "v1.2-rc"
+    assert task_json(run, task_id)["checkpoint"] == f"refs/tags/v1.2-rc {head}"
     assert_reader_agrees(path, _org_element_one(path))
 
 
@@ -227,9 +232,13 @@ def test_release_done_and_handoff(project: Path, run: Runner) -> None:
     assert task_json(run, task_id)["state"] == "REVIEW"
     mine = json.loads(run("task", "list", "--json", "--mine", agent="rev.1").stdout)
     assert [t["id"] for t in mine] == [task_id]
-    run("task", "done", task_id, "--checkpoint-ref", "abc1234", agent="rev.1")
+    subprocess.run(["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t",
+                    "commit", "-q", "--allow-empty", "-m", "i"], check=True)
+    head = subprocess.run(["git", "-C", str(project), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    run("task", "done", task_id, "--checkpoint-ref", head[:7], agent="rev.1")
     shown = task_json(run, task_id)
-    assert (shown["state"], shown["checkpoint"]) == ("DONE", "abc1234")
+    assert (shown["state"], shown["checkpoint"]) == ("DONE", head)
     closed = run("task", "claim", task_id, agent="impl.9", check=False)
     assert closed.returncode == 24 and "DONE" in closed.stderr
     assert json.loads(run("task", "list", "--json").stdout) == []

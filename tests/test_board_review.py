@@ -125,12 +125,16 @@ def test_a_planning_line_is_read_and_a_stray_line_is_refused_naming_it(
                                     parsed["headlines"]}["Plan it"]}  # Org sees none
     number = text.splitlines().index("A note I typed here") + 1
     for args in (("task", "claim", other), ("task", "add", "New"), ("task", "list"),
-                 ("task", "release", task), ("lock", "x", "--reason", "r"), ("check",)):
+                 ("task", "release", task), ("lock", "x", "--reason", "r")):
         done = run(*args, agent="a.1", check=False)
         assert done.returncode == 6, (args, done.returncode, done.stderr)
         assert f"line {number} ('A note I typed here')" in done.stderr, done.stderr
         assert "nothing was changed" in done.stderr
         assert path.read_text() == text
+    # check writes nothing: it reads the drawer where it stands, and warns naming the line
+    done = run("check", agent="a.1", check=False)
+    assert done.returncode == 0 and f"line {number} ('A note I typed here')" in done.stderr
+    assert path.read_text() == text
     # The hook still guards the locks.
     path.write_text(text.replace("A note I typed here\n", ""))
     run("lock", "src/", "--reason", "r", agent="a.1")
@@ -246,14 +250,14 @@ def test_refusals_say_how_the_paths_stand_and_give_advice_that_fits(
     assert "only its holder may unlock it" in done.stderr and "wait for" not in done.stderr
     task = add(run, "Fix it")
     run("task", "claim", task, agent="impl.1")
-    for args, action in ((("task", "release", task), "release"),
-                         (("task", "done", task), "close"),
+    for args, action in ((("task", "release", task), "release it"),
+                         (("task", "done", task), "close it"),
                          (("task", "handoff", task, "--to", "reviewer", "--note", "n"),
-                          "hand off")):
+                          "hand it off")):
         done = run(*args, agent="impl.2", check=False)
         assert done.returncode == 21
         assert "pick another task" not in done.stderr
-        assert f"only its holder may {action} it: ask impl.1" in done.stderr
+        assert f"only its holder may {action}: ask impl.1" in done.stderr
     claim = run("task", "claim", task, agent="impl.2", check=False)
     assert "pick another task" in claim.stderr
 

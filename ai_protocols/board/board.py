@@ -22,16 +22,18 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.board.model import (
-    BOARD_FILE,
     LOCKS_ID,
     STATES,
     TODO_LINE,
     AreaLock,
     Task,
+    board_bytes,
+    board_decode,
+    board_path,
     board_text,
     check_drawers,
     check_line,
@@ -68,7 +70,16 @@ from ai_protocols.session.text import check_text, preview
 from ai_protocols.session.transaction import minute_of
 from ai_protocols.storage import files as storage
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from ai_protocols.scaffold import InitAction
+
 __all__ = ["Board", "ClaimReport", "LockReport", "duplicate_ids", "find_task", "held_by"]
+
+
+#: How much later than a wrap-up a claim must be to be of a later run: a claim's record
+#: (``CLAIMED_AT``) is to the second; one without it, to the minute.
+_SLACK = timedelta(minutes=1)
 
 
 @record
@@ -80,6 +91,8 @@ class ClaimReport:
     already: bool = False
     previous: str | None = None
     state: Liveness | None = None
+    #: The caller's own claim, renewed from a new process (its ``OWNER_PROCESS``).
+    renewed: bool = False
 
 
 @record
@@ -98,7 +111,12 @@ class Board:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.path = project.ai_dir / BOARD_FILE
+        #: The board: this project's, or in a linked git work tree the main work tree's
+        #: (:func:`~ai_protocols.board.model.board_path`: one board for all of them).
+        self.path = Path(board_path(str(project.root)))
+        #: What setting the project up did, when a change found no ``.ai/``
+        #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
+        self.set_up: list[InitAction] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -121,7 +139,7 @@ class Board:
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
-        data = storage.read_bytes(self.path)
+        data = board_bytes(self.path)
         if data is None:
             return None
         return OrgFile(self._text(data))
@@ -134,16 +152,21 @@ class Board:
         from ai_protocols.errors import MergeConflict
         from ai_protocols.session.text import conflict_marker_lines
 
-        text = storage.decode(self.path, data)
+        text = board_decode(self.path, data)
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(self.path, marked, "the task board")
         return text
 
-    def read(self) -> tuple[list[Task], list[AreaLock]]:
-        """The tasks and locks on the board (none when there is no board yet)."""
+    def read(self, *, lenient: bool = False) -> tuple[list[Task], list[AreaLock]]:
+        """The tasks and locks on the board (none when there is no board yet).
+        ``lenient`` (a reader that writes nothing: ``check``): a drawer after a person's
+        note is read where it stands rather than refused
+        (:func:`~ai_protocols.board.model.stray_properties`)."""
         doc = self._doc()
-        return read_board(doc, self.path) if doc is not None else ([], [])
+        if doc is None:
+            return [], []
+        return read_board(doc, self.path, check=not lenient)
 
     def tasks(self) -> list[Task]:
         return self.read()[0]
@@ -159,41 +182,62 @@ class Board:
         return find_task(self.tasks(), task_id, self.path)
 
     def agent_state(self, agent_id: str, process: str | None, since: datetime | None,
-                    now: datetime | None = None) -> Liveness:
-        """Whether ``agent_id`` is still at work, with the evidence: its session file's
-        state, as ``status`` decides it, when that says more than ``unknown``; a
-        session wrapped up; else the lease, the ``process`` that took the claim or
-        lock, and how long ago (``since``) it did."""
+                    now: datetime | None = None, since_at: str | None = None) -> Liveness:
+        """Whether ``agent_id``, holding a claim or lock, is still at work, with the
+        evidence, strongest first (docs/tasks.md, "Whether the holder is still at work"):
+
+        1. its spawner's lease: live;
+        2. its session wrapped up (its tombstone) since the claim was taken: wrapped up
+           (the agent said it was done, whatever process is left);
+        3. the ``process`` that took the claim or lock, running: live (a session file
+           left by an earlier, dead process of the same agent never outranks it);
+        4. its session file's state, as ``status`` decides it, when that says more than
+           ``unknown``;
+        5. the claim's own evidence: its process gone (crashed), else how long ago
+           (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
+           record, which no time zone misleads) it was taken (abandoned)."""
+        from ai_protocols.liveness.clock import age_since
+        from ai_protocols.liveness.evidence import Owner, lease_held
+
         moment = now or datetime.now()
         project = self.project
+        age = age_since(since, since_at, moment)
+        if lease_held(project.ai_dir, agent_id):
+            return Liveness("live", "its spawner holds the lease", age)
         try:
             path = project.path_of(agent_id)
         except InvalidAgentId:
             path = None
+        session = None
         if path is not None:
             try:
                 session = project.read(path)
-            except Exception:  # unreadable: judged by the claim alone
+            except Exception:  # unreadable, or none: judged by the claim alone
                 session = None
-            if session is not None:
-                live = project.liveness(session, moment)
-                if live.state != "unknown":
-                    return Liveness(live.state, f"its session: {live.evidence}")
-            else:
+            if session is None:
                 said = _wrapped_up(project.root, tombstone_path(project.ai_dir, path))
-                if said is not None:
-                    return Liveness("wrapped-up", said)
+                # (a wrap-up before this claim or lock was taken is of an earlier run)
+                if said is not None and (age is None or said[1] <= age + _SLACK):
+                    return Liveness("wrapped-up", said[0])
+        recorded = Owner.parse(process) if process else None
+        if recorded is not None and recorded.alive() and \
+                (session is None or session.status != "wrapped-up"):
+            return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
+        if session is not None:
+            live = project.liveness(session, moment)
+            if live.state != "unknown":
+                return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
                       exit_=None, exited=None, host=None, updated=since, now=moment,
-                      stale_after=stale_after())
+                      stale_after=stale_after(), age=age)
 
     def gone(self, agent_id: str | None, process: str | None, since: datetime | None,
-             now: datetime | None = None) -> tuple[bool, Liveness]:
+             now: datetime | None = None, since_at: str | None = None) -> tuple[bool, Liveness]:
         """Whether a claim or lock of ``agent_id`` may be taken over (its agent is
         crashed, abandoned or wrapped up), and the state that says so."""
         if not agent_id:
             return True, Liveness("unknown", "no owner recorded")
-        state = self.agent_state(agent_id, process, since, now)
+        state = self.agent_state(agent_id, process, since, now, since_at)
         return state.state in RECOVERABLE, state
 
     # -- the transaction ----------------------------------------------------------------------
@@ -207,7 +251,7 @@ class Board:
         ``ID`` get one; a board whose ``#+TODO:`` line no longer declares the states
         gets one at its top. Raises :class:`~ai_protocols.errors.BeingEdited` while Emacs
         holds unsaved changes to the board, and what any write may raise."""
-        ai_dir = self.project.ai_dir
+        ai_dir = self.path.parent
         if not ai_dir.is_dir():
             if not create:
                 yield OrgFile(board_text())  # nothing to find there: nothing is written
@@ -218,7 +262,7 @@ class Board:
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
-            data = storage.read_bytes(self.path)
+            data = board_bytes(self.path)
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
@@ -235,12 +279,18 @@ class Board:
             storage.atomic_write(self.path, doc.encoded())
 
     def _set_up(self) -> None:
+        """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
+        git configuration (without it, two branches that add tasks conflict); what was
+        done is in :attr:`set_up`."""
         from ai_protocols.scaffold import init_project
+        from ai_protocols.session.merge import driver_command
 
         project = self.project
         if project.root_guessed and not os.path.lexists(project.root / ".git"):
             raise NoProject(project.root)
-        init_project(project.root)
+        self.set_up = init_project(project.root, merge_driver=driver_command())
+        if not self.path.parent.is_dir():  # a linked work tree's board: the main one's
+            self.set_up += init_project(self.path.parent.parent)
 
     def _me(self, action: str) -> str:
         if not self.me:
@@ -285,24 +335,37 @@ class Board:
         whose agent is gone (crashed, abandoned, wrapped up) is taken over, and the
         task's log says whose it was and why; a live one only with ``force``. A done
         or cancelled task is :class:`~ai_protocols.errors.TaskClosed`."""
+        from ai_protocols.liveness.clock import now_moment
+
         me = self._me("a claim")
-        moment = minute_of(now)
+        at = now_moment(now)
+        moment = at.minute
         process = current_owner().to_property()
         with self.editing() as doc:
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
+            stamp = format_timestamp(moment)
+            values = [("OWNER", me), ("OWNER_PROCESS", process), ("CLAIMED", stamp),
+                      ("CLAIMED_AT", at.to_property())]
             if task.owner == me:
-                return ClaimReport(task, already=True)
+                if task.owner_process == process:
+                    return ClaimReport(task, already=True)
+                # The same agent from a new process (a resumed run): the claim is renewed
+                # in place, so that its live process, not the dead one, stands for it.
+                doc.set_properties(line, values)
+                _note(doc, line, stamp, f"claim renewed by {me}, from a new process")
+                return ClaimReport(_read_at(doc, line), already=True, renewed=True)
             previous = state = None
             if task.owner:
-                gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
+                gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
+                                        task.claimed_at)
                 if not gone and not force:
                     raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence)
                 previous = task.owner
-            stamp = format_timestamp(moment)
-            doc.set_properties(line, [("OWNER", me), ("OWNER_PROCESS", process),
-                                      ("CLAIMED", stamp)])
+            # A task closed once and reopened by a person: its closure's record goes (the
+            # log keeps it), so that its claim is this one.
+            doc.set_properties(line, [*values, ("CLOSED_AT", None), ("CHECKPOINT", None)])
             if task.state in ("TODO", "NEXT", None):
                 _set_state(doc, line, "DOING")
             said = f"claimed by {me}"
@@ -322,7 +385,8 @@ class Board:
             raise TaskClosed(task.id or task_id, task.state or "closed", action)
         if not task.owner or task.owner == me:
             return task, line, None
-        gone, state = self.gone(task.owner, task.owner_process, task.claimed, now)
+        gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
+                                        task.claimed_at)
         if not gone and not force:
             raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence, action)
         return task, line, held_by(task.owner, state, force)
@@ -361,6 +425,39 @@ class Board:
                   (f", checkpoint {checkpoint}" if checkpoint else "") +
                   (f"; it was {other}" if other else ""))
             return _read_at(doc, line)
+
+    def resolve_ref(self, ref: str) -> str:
+        """What ``task done --checkpoint-ref REF`` keeps in ``CHECKPOINT``: the full name of
+        the ref (``refs/tags/v1``, ``refs/ai-protocols/checkpoints/...``) and the commit it
+        names now (its whole hash), ``refs/tags/v1 3f2a...`` (``HEAD`` on a branch: that
+        branch); the hash alone for what is no ref by name (a hash, ``main~2``).
+        Sources: git-rev-parse(1), ``--verify REF^{commit}`` and ``--symbolic-full-name``.
+        :class:`~ai_protocols.errors.InvalidText` (exit 4) for a text that names no commit
+        here; :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot run."""
+        import subprocess
+
+        from ai_protocols.errors import GitFailed
+
+        ref = check_line("checkpoint", ref)
+        if ref.startswith("-"):
+            raise InvalidText("checkpoint", ref, "a ref does not start with '-'")
+        root = str(self.project.root)
+        try:
+            commit = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                                     "--end-of-options", f"{ref}^{{commit}}"],
+                                    capture_output=True, text=True, check=False)
+            name = subprocess.run(["git", "-C", root, "rev-parse", "--symbolic-full-name",
+                                   ref], capture_output=True, text=True, check=False)
+        except OSError as error:
+            raise GitFailed("rev-parse", str(error)) from error
+        if commit.returncode != 0 or not commit.stdout.strip():
+            raise InvalidText("checkpoint", ref, "it names no commit in this repository (a "
+                                                 "checkpoint's ref, a branch, a tag or a "
+                                                 "commit hash; 'git log' lists commits); "
+                                                 "nothing was changed")
+        full = name.stdout.strip() if name.returncode == 0 else ""
+        full = full if full.startswith("refs/") and "\n" not in full else ""
+        return f"{full} {commit.stdout.strip()}" if full else commit.stdout.strip()
 
     def handoff(self, task_id: str, *, to: str, note: str, force: bool = False,
                 now: datetime | None = None) -> Task:
@@ -417,7 +514,10 @@ class Board:
             raise InvalidText("path", "", "give at least one path to lock")
         areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
         reason = check_line("reason", reason)
-        moment = minute_of(now)
+        from ai_protocols.liveness.clock import now_moment
+
+        at = now_moment(now)
+        moment = at.minute
         process = current_owner().to_property()
         reports: list[LockReport] = []
         root = str(self.project.root)
@@ -429,7 +529,8 @@ class Board:
                 for held in locks:
                     if held.owner == me or not overlap_real(root, held.path, area):
                         continue
-                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
+                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
+                                            held.locked_at)
                     if not gone and not force:
                         raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
                                          state.evidence, held.reason or "(no reason given)")
@@ -440,7 +541,7 @@ class Board:
                                           renewed))
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
-                      ("REASON", reason)]
+                      ("LOCKED_AT", at.to_property()), ("REASON", reason)]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
             # Other locks these areas hold or lie in, whose agents are gone: removed.
             for line in sorted((n for n, (h, _) in replaced.items() if h.path not in kept),
@@ -486,7 +587,8 @@ class Board:
                     raise InvalidText("path", area, "there is no lock on it "
                                                     "('ai-protocols locks' lists them)")
                 if held.owner != me:
-                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now)
+                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
+                                            held.locked_at)
                     if not gone and not force:
                         raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
                                          state.evidence, held.reason or "(no reason given)",
@@ -593,14 +695,16 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     return said + ("; taken by force" if force else "")
 
 
-def _wrapped_up(root: Path, tomb: Path) -> str | None:
+def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
     """What a session's tombstone says, in words: ``its session was wrapped up at T
-    (archived as P)`` or ``its session was adopted by P at T``; ``None`` without one."""
+    (archived as P)`` or ``its session was adopted by P at T``, and how long ago
+    (the tombstone's age); ``None`` without one."""
     from datetime import datetime as moment
 
     try:
         gone = storage.read_bytes(tomb)
         when = moment.fromtimestamp(os.stat(tomb).st_mtime)
+        ago = max(moment.now() - when, timedelta(0))
     except (OSError, storage.StorageError):
         return None
     if gone is None:
@@ -613,9 +717,9 @@ def _wrapped_up(root: Path, tomb: Path) -> str | None:
                 not os.path.relpath(place, root).startswith(os.pardir) else place
     at = f"{when:%Y-%m-%d %H:%M}"
     if how == "adopted":
-        return f"its session was adopted by {preview(place, 200)} at {at}"
+        return f"its session was adopted by {preview(place, 200)} at {at}", ago
     return f"its session was wrapped up at {at}" + \
-        (f" (archived as {preview(place, 300)})" if place else "")
+        (f" (archived as {preview(place, 300)})" if place else ""), ago
 
 
 def _append_at_end(doc: OrgFile, lines: list[str]) -> None:

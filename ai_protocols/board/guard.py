@@ -14,14 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ai_protocols.board.model import BOARD_FILE, AreaLock, covers_real, read_board
-from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import AI_DIR
-from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.board.board import Board
+    from ai_protocols.board.model import AreaLock
     from ai_protocols.liveness.evidence import Liveness
 
 __all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "edited_paths",
@@ -72,19 +70,32 @@ class CheckReport:
                 "findings": [f.to_json() for f in self.findings]}
 
 
-def changed_paths(root: str | os.PathLike[str]) -> list[str] | None:
+def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     """The paths ``git status --porcelain -z --untracked-files=all`` reports in the work
     tree at ``root`` (both sides of a rename), relative to it, leaving out ``.ai/``
-    (the tool's own files); ``None`` outside a work tree. Source: git-status(1),
-    "Short Format" with ``-z``."""
+    (the tool's own files). Source: git-status(1), "Short Format" with ``-z``.
+    :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot tell (not a work
+    tree, a repository git refuses as of dubious ownership, a corrupt index, no git):
+    the guard never says "nothing changed" when it could not look."""
     import subprocess
 
-    done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
-                           "--untracked-files=all"], capture_output=True,
-                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-                          check=False)
+    from ai_protocols.errors import GitFailed, NotAGitRepository
+
+    try:
+        done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
+                               "--untracked-files=all"], capture_output=True,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+                              check=False)
+    except OSError as error:  # no git at all
+        raise GitFailed("status", f"{error}; the changes could not be read, so nothing "
+                                  "was checked") from error
     if done.returncode != 0:
-        return None
+        said = os.fsdecode(done.stderr).strip().splitlines()
+        if said and "not a git repository" in said[0]:
+            raise NotAGitRepository(_path(os.fspath(root)), "check reads the changes from "
+                                    "git status; nothing was checked")
+        raise GitFailed("status", f"{' '.join(said) or f'exit status {done.returncode}'}; "
+                                  "the changes could not be read, so nothing was checked")
     records = done.stdout.split(b"\0")
     paths: list[str] = []
     index = 0
@@ -123,28 +134,33 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     sets of the open tasks the board's agent has claimed, or inside a lock of another
     agent who is not gone (crashed, abandoned, wrapped up). An agent with no claimed
     task, or whose tasks name no working set, has no working-set limit."""
+    from ai_protocols.board.model import covers_real
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     me = board.me
-    tasks, locks = board.read()
+    tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
     mine = [t for t in tasks if t.is_open and me and t.owner == me]
-    working = [p for t in mine for p in t.working_set]
+    # The union of their working sets; a task naming none may change any file, so then
+    # nothing is outside (docs/tasks.md, "The guard").
+    working = [] if any(not t.working_set for t in mine) else \
+        [p for t in mine for p in t.working_set]
     if changed is None:
-        changed = changed_paths(board.project.root) or []
+        changed = changed_paths(board.project.root)
     states: dict[str, Liveness] = {}
     findings = []
     root = str(board.project.root)
     for path in changed:
-        outside = bool(working) and not any(covers_real(root, area, path) for area in working)
+        outside = bool(working) and not any(covers_real(root, area, path, follow=False)
+                                            for area in working)
         held = None
         state = None
         for lock in locks:
-            if lock.owner == me or not covers_real(root, lock.path, path):
+            if lock.owner == me or not covers_real(root, lock.path, path, follow=False):
                 continue
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
                 states[key] = board.agent_state(lock.owner or "", lock.owner_process,
-                                                lock.locked)
+                                                lock.locked, since_at=lock.locked_at)
             if states[key].state not in RECOVERABLE:
                 held, state = lock, states[key]
                 break
@@ -180,15 +196,19 @@ def edited_paths(tool_input: object, cwd: str) -> list[str]:
                            "*** Move to: "):
                 if line.startswith(marker):
                     found.append(line[len(marker):].strip())
-    return [os.path.normpath(os.path.join(cwd, p)) for p in found]
+    # (joined, not normalized: ``link/..`` is resolved where it leads, by _relative)
+    return [os.path.join(cwd, p) for p in found]
 
 
 def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
     board: ``None`` at once."""
-    board_path = os.path.join(root, AI_DIR, BOARD_FILE)
-    data = storage.read_bytes(_path(board_path))
+    from ai_protocols.board.model import board_bytes, covers_real, read_board
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.paths import board_path
+
+    data = board_bytes(_path(board_path(root)))
     if not data:
         return None
     doc = OrgFile(data.decode("utf-8", "replace"))
@@ -208,7 +228,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
             from ai_protocols.session.project import Project
 
             board = Board(Project(root, agent_id))
-            state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked)
+            state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked,
+                                      since_at=lock.locked_at)
             if state.state in RECOVERABLE:
                 continue
             where = f"{relative} is locked by {lock.owner}" \
@@ -230,7 +251,10 @@ def _relative(root: str, real_root: str, path: str) -> list[str]:
     """``path`` relative to the project root, ``/``-separated, as given and where it
     really is (through symbolic links); empty when neither is inside the project."""
     forms: list[str] = []
-    for base, target in ((root, path), (real_root, os.path.realpath(path))):
+    pairs = [(real_root, os.path.realpath(path))]
+    if os.pardir not in path.replace(os.sep, "/").split("/"):
+        pairs.insert(0, (root, path))  # as given, when no '..' could follow a link in it
+    for base, target in pairs:
         relative = os.path.relpath(target, base)
         if not (relative == os.pardir or relative.startswith(os.pardir + os.sep)):
             form = "./" if relative == "." else relative.replace(os.sep, "/")

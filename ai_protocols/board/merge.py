@@ -51,9 +51,9 @@ __all__ = ["CLAIM_KEYS", "LOCK_KEYS", "STATE_RANK", "is_board", "merge_board_byt
            "merge_task_properties"]
 
 #: The properties of a claim, merged as one: who, which process, since when.
-CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED")
+CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")
 #: The properties of a lock, merged as one.
-LOCK_KEYS = ("OWNER", "OWNER_PROCESS", "LOCKED", "REASON")
+LOCK_KEYS = ("OWNER", "OWNER_PROCESS", "LOCKED", "LOCKED_AT", "REASON")
 #: States, the strongest first: when both sides changed a task's state, the stronger
 #: wins (a closed task stays closed; DONE over CANCELLED; a hand-off to review over a
 #: claim, a claim over a task made ready, over a fresh one).
@@ -214,6 +214,25 @@ def _time(value: str | None) -> datetime:
     return parse_timestamp(value or "") or datetime.min
 
 
+def _instant(value: str | None) -> float:
+    """The instant of a ``CLAIMED_AT``/``LOCKED_AT`` record, seconds since the epoch (0
+    without one)."""
+    from ai_protocols.liveness.clock import Moment
+
+    moment = Moment.parse(value)
+    return moment.wall.timestamp() if moment is not None else 0.0
+
+
+def _key(values: tuple[str | None, ...], group: tuple[str, ...],
+         stamp: str) -> tuple[datetime, float, tuple[str, ...]]:
+    """How a claim or lock sorts, the same whichever side git calls ours: its time (the
+    ``stamp`` key, to the minute), its record's instant (``stamp`` + ``_AT``), then all its
+    values as text (the owner first)."""
+    named = dict(zip(group, values, strict=True))
+    return (_time(named.get(stamp)), _instant(named.get(stamp + "_AT")),
+            tuple(v or "" for v in values))
+
+
 def _state_rank(state: str | None) -> int:
     return -STATE_RANK.index(state) if state in STATE_RANK else -len(STATE_RANK)
 
@@ -251,17 +270,25 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
         if ga[0] is None or gb[0] is None:
             claim = ga if gb[0] is None else gb
         else:
-            claim = min((_time(ga[group.index(stamp)]), ga[0] or "", ga),
-                        (_time(gb[group.index(stamp)]), gb[0] or "", gb))[2]
+            claim = ga if _key(ga, group, stamp) <= _key(gb, group, stamp) else gb
         side_state = sa if claim == ga else sb
         if state not in CLOSED_STATES and side_state not in CLOSED_STATES and \
                 side_state is not None:
             state = side_state  # an open task's state follows the claim that won
             winner = "a" if claim == ga else "b"
     if state in CLOSED_STATES:  # the claim of whoever closed it: its record
-        if sa == state and sa != so:
+        closed_a, closed_b = sa == state and sa != so, sb == state and sb != so
+        if closed_a and closed_b:
+            # Both closed it: the earlier closing, then the earlier claim; all that equal,
+            # nobody (a key they set differently, a checkpoint, is then a conflict).
+            key_a = (_time(ours.get("CLOSED_AT")), _key(ga, group, stamp))
+            key_b = (_time(theirs.get("CLOSED_AT")), _key(gb, group, stamp))
+            if key_a != key_b:
+                side = "a" if key_a < key_b else "b"
+                claim, winner = (ga if side == "a" else gb), winner or side
+        elif closed_a:
             claim, winner = ga, winner or "a"
-        elif sb == state and sb != so:
+        elif closed_b:
             claim, winner = gb, winner or "b"
     merged: dict[str, str | None] = dict(zip(group, claim, strict=True))  # type: ignore[arg-type]
     for key in {*base, *ours, *theirs} - set(group):
@@ -410,12 +437,21 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         if a.values.get("OWNER") == b.values.get("OWNER") and \
                 _three(*(tuple(v.get(k) for k in LOCK_KEYS)
                          for v in (values_o, a.values, b.values)))[0] is False:
-            later = max((_time(a.values.get("LOCKED")), "a"), (_time(b.values.get("LOCKED")), "b"))
-            side = a if later[1] == "a" else b  # one agent renewed it on both: the later
+            # One agent renewed it on both: the later renewal (its LOCKED, then LOCKED_AT);
+            # two renewals at the very same moment that differ: nobody's, a conflict.
+            key_a = _key(tuple(a.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
+            key_b = _key(tuple(b.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
+            if key_a == key_b:
+                raise _Conflict
+            side = a if key_a > key_b else b
             values.update({k: side.values.get(k) for k in LOCK_KEYS})
     else:
         state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb))
-    head = _headline(state, rest, (a, b, empty), gap=ga if ga == gb else (gb if ga == go else ga))
+    # (both sides changed the spacing, or spell one headline apart: the side that sorts
+    # first, as for the drawer's order, so either clone gets the same line)
+    one, two = (a, b) if first else (b, a)
+    gap = ga if ga == gb else (gb if ga == go else (ga if gb == go else one.head[0]))
+    head = _headline(state, rest, (one, two, empty), gap=gap)
     drawer = _drawer(values, (o, a, b) if first else (o, b, a), newline)
     if name.startswith("locks"):
         body, conflict = _merge_locks(o, a, b, first=first, labels=labels,

@@ -27,7 +27,7 @@ from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
-from ai_protocols.paths import BOARD_FILE
+from ai_protocols.paths import BOARD_FILE, board_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ __all__ = [
     "STATES",
     "AreaLock",
     "Task",
+    "board_bytes",
+    "board_decode",
+    "board_path",
     "board_text",
     "check_drawers",
     "check_role",
@@ -57,6 +60,7 @@ __all__ = [
     "real_forms",
     "restore",
     "split_paths",
+    "stray_properties",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
@@ -90,6 +94,38 @@ Areas an agent keeps to itself for a while ('ai-protocols lock PATH --reason TEX
 """
 
 
+def board_bytes(path: Path) -> bytes | None:
+    """The board's bytes (``None``: there is none), as
+    :func:`ai_protocols.storage.files.read_bytes` reads a session file; an
+    :class:`~ai_protocols.errors.UnreadableSession` (a folder, not a regular file) says
+    it is the task board that cannot be read."""
+    from ai_protocols.errors import UnreadableSession
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.read_bytes(path)
+    except UnreadableSession as error:
+        raise _as_board(error) from None
+
+
+def board_decode(path: Path, data: bytes) -> str:
+    """The board's text (:func:`ai_protocols.storage.files.decode`: UTF-8, no NUL);
+    the error says it is the task board that cannot be read."""
+    from ai_protocols.errors import UnreadableSession
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.decode(path, data)
+    except UnreadableSession as error:
+        raise _as_board(error) from None
+
+
+def _as_board(error: Exception) -> Exception:
+    error.args = (str(error).replace("cannot read session context", "cannot read the task "
+                                     "board", 1),)
+    return error
+
+
 def board_text() -> str:
     """The text of a new board: its keywords line, a word on what it is, and the
     empty locks section."""
@@ -117,6 +153,9 @@ class Task:
     owner: str | None = None
     owner_process: str | None = None
     claimed: datetime | None = None
+    #: ``CLAIMED_AT``: the claim's moment as a zone-proof record (an ``UPDATED_AT``
+    #: value, :mod:`ai_protocols.liveness.clock`); ``None`` on boards written before.
+    claimed_at: str | None = None
     created: datetime | None = None
     closed: datetime | None = None
     checkpoint: str | None = None
@@ -155,6 +194,8 @@ class AreaLock:
     reason: str | None = None
     locked: datetime | None = None
     line: int = 0
+    #: ``LOCKED_AT``: the lock's moment as a zone-proof record (see ``Task.claimed_at``).
+    locked_at: str | None = None
 
     def to_json(self) -> dict[str, object]:
         from ai_protocols.session.model import iso
@@ -216,23 +257,60 @@ def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
             break
 
 
+def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
+    """The properties of the headline ``doc.headlines[index]``: its drawer's, as Org reads
+    them; for one without a drawer where Org looks, those of a ``:PROPERTIES:`` drawer
+    holding an ``ID``, ``OWNER`` or ``PATH`` further down its own text (after a note a
+    person typed under the headline: what :func:`check_drawers` refuses to write over),
+    so that a reader (the guard, the hook) still sees the lock or claim it records."""
+    from ai_protocols.org.file import is_drawer_line, read_property
+
+    h = doc.headlines[index]
+    if h.drawer is not None:
+        return h.properties
+    for at in range(h.body_start, h.body_end):
+        if not _DRAWER_LINE.match(doc.lines[at]):
+            continue
+        if at + 1 >= h.body_end or not _KEY_LINE.match(doc.lines[at + 1]):
+            break
+        found: dict[str, str] = {}
+        for line in doc.lines[at + 1:h.body_end]:
+            bare = line.rstrip("\r\n")
+            if is_drawer_line(bare, "end"):
+                return found
+            pair = read_property(bare)
+            if pair is None:
+                break
+            found.setdefault(pair[0].upper(), (pair[1] or "").strip())
+        break
+    return h.properties
+
+
 def read_board(doc: OrgFile, path: Path | None = None, *,
                check: bool = True) -> tuple[list[Task], list[AreaLock]]:
     """The tasks and locks of the board ``doc``, in file order.
     :class:`~ai_protocols.errors.MisplacedDrawer` (:func:`check_drawers`, unless not
     ``check``) when a task's drawer stands where Org does not read it; ``path`` names
-    the board in it."""
+    the board in it. Not ``check`` (a reader that writes nothing: the guard, the hook):
+    such a drawer is read where it stands (:func:`stray_properties`)."""
     if check:
         check_drawers(doc, path)
     tasks = []
     for index in task_headlines(doc):
         h = doc.headlines[index]
-        p = h.properties
+        p = h.properties if check else stray_properties(doc, index)
+        if h.todo not in CLOSED_STATES and p.get("CLOSED_AT"):
+            # Closed, then reopened by a person (its state back to TODO): OWNER is the
+            # record of who closed it, not a claim; the task is free.
+            p = {k: v for k, v in p.items() if k not in ("OWNER", "OWNER_PROCESS", "CLAIMED",
+                                                          "CLAIMED_AT", "CLOSED_AT",
+                                                          "CHECKPOINT")}
         tasks.append(Task(
             id=p.get("ID") or None, title=h.raw_title, state=h.todo, tags=h.tags,
             role=p.get("ROLE") or None, working_set=split_paths(p.get("WORKING_SET", "")),
             owner=p.get("OWNER") or None, owner_process=p.get("OWNER_PROCESS") or None,
             claimed=parse_timestamp(p.get("CLAIMED", "")),
+            claimed_at=p.get("CLAIMED_AT") or None,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
             checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p))
@@ -240,18 +318,20 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     section = locks_section(doc)
     if section is not None:
         top = doc.headlines[section]
-        for h in doc.headlines[section + 1:]:
+        for index in range(section + 1, len(doc.headlines)):
+            h = doc.headlines[index]
             if h.line >= top.subtree_end:
                 break
-            if h.level != top.level + 1 or "PATH" not in h.properties:
+            p = h.properties if check else stray_properties(doc, index)
+            if h.level != top.level + 1 or "PATH" not in p:
                 continue
-            paths = split_paths(h.properties["PATH"])
+            paths = split_paths(p["PATH"])
             if len(paths) != 1:
                 continue
-            p = h.properties
             locks.append(AreaLock(paths[0], p.get("OWNER") or None,
                                   p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
-                                  parse_timestamp(p.get("LOCKED", "")), h.line + 1))
+                                  parse_timestamp(p.get("LOCKED", "")), h.line + 1,
+                                  p.get("LOCKED_AT") or None))
     return tasks, locks
 
 
@@ -358,10 +438,12 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
         raise InvalidText("path", given, "it holds %20 or %0A, which Org's multi-valued "
                                          "properties read as a space or a newline")
     base = cwd if cwd is not None else os.getcwd()
-    full = os.path.normpath(os.path.join(base, given))
+    # Not normalized as text first: ``link/..`` is where the file system goes (the folder
+    # above the link's target), as os.path.realpath resolves it, part by part.
+    full = os.path.join(base, given)
     root = os.path.normpath(root)
     real_root = os.path.realpath(root)
-    relative = _inside(os.path.relpath(full, root))
+    relative = _inside(os.path.relpath(os.path.normpath(full), root))
     real = _inside(os.path.relpath(os.path.realpath(full), real_root))
     if real is None:
         if relative is None:
@@ -384,28 +466,37 @@ def _inside(relative: str) -> str | None:
     return relative.replace(os.sep, "/")
 
 
-def real_forms(root: str, path: str) -> set[str]:
+def real_forms(root: str, path: str, *, follow: bool = True) -> set[str]:
     """``path`` (relative to the project ``root``, as :func:`normalize_path` gives it) and
     where it really is, when symbolic links inside the project lead elsewhere in it:
     both forms, so that a lock or working set taken through a link, or before links
     were resolved, still holds what lies at its target. A target outside the project
-    adds nothing."""
+    adds nothing. Not ``follow``: a change to ``path`` itself as git reports it (a
+    symbolic link is changed where it is, not at its target): only the folders above
+    it are resolved."""
     forms = {path}
     if path == "./":
         return forms
-    real = _inside(os.path.relpath(os.path.realpath(os.path.join(root, path)),
-                                   os.path.realpath(root)))
+    full = os.path.join(root, path)
+    if not follow and not path.endswith("/"):
+        head, name = os.path.split(full)
+        where = os.path.join(os.path.realpath(head), name)
+    else:
+        where = os.path.realpath(full)
+    real = _inside(os.path.relpath(where, os.path.realpath(root)))
     if real is not None and real != ".":
         forms.add(real + "/" if path.endswith("/") else real)
     return forms
 
 
-def covers_real(root: str, area: str, path: str) -> bool:
+def covers_real(root: str, area: str, path: str, *, follow: bool = True) -> bool:
     """:func:`covers`, comparing real locations too (:func:`real_forms`): a lock on
-    ``src/api/`` holds ``apilink/x`` when ``apilink`` links to ``src/api``."""
+    ``src/api/`` holds ``apilink/x`` when ``apilink`` links to ``src/api``. Not
+    ``follow``: ``path`` is a change git reports, and a link is changed at its own path
+    (``apilink`` itself is not inside ``src/api/``)."""
     if covers(area, path):
         return True
-    paths = real_forms(root, path)
+    paths = real_forms(root, path, follow=follow)
     return any(covers(a, p) for a in real_forms(root, area) for p in paths)
 
 

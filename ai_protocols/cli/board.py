@@ -33,6 +33,26 @@ def _board() -> Board:
     return Board.discover()
 
 
+def _said_set_up(board: Board) -> None:
+    """Say what setting the project up did, when a change found no ``.ai/`` (as
+    ``start`` says it)."""
+    if not board.set_up:
+        return
+    _echo(f"{board.project.root} had no .ai/ yet: set it up as 'ai-protocols init' does "
+          "(with the merge driver in the local git configuration):", err=True)
+    for action in board.set_up:
+        if action.action != "unchanged":
+            _echo(f"  {action.action}: {action.path}", err=True)
+
+
+def _said_shared(board: Board) -> None:
+    """In a linked git work tree, say that the board is the main work tree's, which every
+    work tree of the repository shares."""
+    if board.path.parent != board.project.ai_dir:
+        _echo(f"(this is a linked git work tree: its board is the one every work tree of the "
+              f"repository shares, {board.path})", err=True)
+
+
 def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
     tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
     role = f"  role {task.role}" if task.role else ""
@@ -85,7 +105,9 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
     TITLE is one line, in quotes when it has several words. Paths are
     relative to the working directory; a folder covers every file in it.
     """
-    added = _board().add(title, working_set=working_set, role=role, tags=tags)
+    board = _board()
+    added = board.add(title, working_set=working_set, role=role, tags=tags)
+    _said_set_up(board)
     _echo(f"Added task {added.id}: {added.title}", err=True)
     _echo(added.id)
 
@@ -117,7 +139,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             continue
         state = None
         if item.owner and item.is_open and item.owner != board.me:
-            state = board.agent_state(item.owner, item.owner_process, item.claimed)
+            state = board.agent_state(item.owner, item.owner_process, item.claimed,
+                                      since_at=item.claimed_at)
         held = bool(item.owner) and (state is None or state.state not in RECOVERABLE)
         if free and (held or not item.is_open):
             continue
@@ -157,7 +180,8 @@ def task_show(task_id: str, as_json: bool) -> None:
     item = board.task(task_id)
     state = None
     if item.owner and item.is_open and item.owner != board.me:
-        state = board.agent_state(item.owner, item.owner_process, item.claimed)
+        state = board.agent_state(item.owner, item.owner_process, item.claimed,
+                                      since_at=item.claimed_at)
     if as_json:
         print_json({**item.to_json(), "owner_state": state.state if state else None,
                     "owner_evidence": state.evidence if state else None})
@@ -179,10 +203,13 @@ def task_claim(task_id: str, force: bool) -> None:
     exit 21, told who holds it. A claim whose agent is crashed, abandoned
     or wrapped up is taken over, saying whose it was and why.
     """
-    report = _board().claim(task_id, force=force)
+    board = _board()
+    report = board.claim(task_id, force=force)
+    _said_shared(board)
     item = report.task
     if report.already:
-        _echo(f"Task {item.id} is yours already: {item.title}")
+        _echo(f"Task {item.id} is yours already: {item.title}" +
+              (" (claim renewed: this process holds it now)" if report.renewed else ""))
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
@@ -216,7 +243,7 @@ def task_release(task_id: str, force: bool) -> None:
                    "does) and close the task with it.")
 @click.option("--checkpoint-ref", metavar="REF",
               help="Close it with a restore point made before (a checkpoint's ref, a "
-                   "commit, a tag), kept as text.")
+                   "branch, a tag, a commit), kept as its full ref name and commit hash.")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
 @errors_to_exit
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
@@ -228,7 +255,7 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
         raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
                                "not both")
     board = _board()
-    checkpoint = checkpoint_ref
+    checkpoint = board.resolve_ref(checkpoint_ref) if checkpoint_ref is not None else None
     if take_checkpoint:
         found = board.task(task_id)  # (an unknown or closed task: refused before)
         if not found.is_open:
@@ -281,7 +308,11 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     and reported by 'check'. An overlapping lock of another agent that may be
     at work is refused (exit 22); one whose agent is gone is taken over.
     """
-    for report in _board().lock(paths, reason=reason, force=force):
+    board = _board()
+    reports = board.lock(paths, reason=reason, force=force)
+    _said_set_up(board)
+    _said_shared(board)
+    for report in reports:
         _echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
         for held, state in report.replaced:
             from ai_protocols.board.board import held_by
@@ -296,8 +327,10 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 @errors_to_exit
 def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
-    for held in _board().unlock(paths, force=force):
-        _echo(f"Unlocked {held.path}" + (f" (was {held.owner}'s)" if held.owner else ""))
+    board = _board()
+    for held in board.unlock(paths, force=force):
+        _echo(f"Unlocked {held.path}" +
+              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else ""))
 
 
 @click.command("locks")
@@ -308,7 +341,8 @@ def locks(as_json: bool) -> None:
     board = _board()
     rows = []
     for held in board.locks():
-        state = board.agent_state(held.owner or "", held.owner_process, held.locked) \
+        state = board.agent_state(held.owner or "", held.owner_process, held.locked,
+                                  since_at=held.locked_at) \
             if held.owner and held.owner != board.me else None
         rows.append((held, state))
     if as_json:
@@ -338,10 +372,15 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
+    from ai_protocols.errors import MisplacedDrawer
 
     board = _board()
+    try:
+        board.read()
+    except MisplacedDrawer as error:  # read where it stands here; every writer refuses
+        _echo(f"Warning: {error}", err=True)
     report = run_check(board)
-    twins = duplicate_ids(board.tasks())
+    twins = duplicate_ids(board.read(lenient=True)[0])
     if as_json:
         print_json({**report.to_json(), "duplicate_ids": [
             {"id": task_id, "lines": lines} for task_id, lines in twins.items()]})
@@ -355,7 +394,7 @@ def check(as_json: bool) -> None:
             _echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
                                "working set is not checked.")
         elif not report.working_set:
-            _echo("The claimed tasks name no working set: any file may change.")
+            _echo("A claimed task names no working set: any file may change.")
         for finding in report.findings:
             why = []
             if finding.outside:

@@ -369,7 +369,12 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     model the stderr); otherwise nothing, as fast as can be: no board, no import."""
     import json
 
-    from ai_protocols.paths import AI_DIR, derived_agent_id, project_root_text
+    from ai_protocols.paths import (
+        board_path,
+        derived_agent_id,
+        file_project_root,
+        project_root_text,
+    )
 
     try:
         data = json.loads(payload)
@@ -381,29 +386,40 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
                                  "object; the edit was not checked\n", exit_code=1)
     cwd = data.get("cwd")
     cwd = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
-    root = project_root_text(cwd, env)
-    if not os.path.isfile(os.path.join(root, AI_DIR, "tasks.org")):
-        return HookResult()  # no board, no locks: every edit goes through
     tool = data.get("tool_name")
     if isinstance(tool, str) and tool not in EDIT_TOOLS:
         return HookResult()  # (a matcher of the person's own sent a call that edits nothing)
-    from ai_protocols.board.guard import edited_paths, refusal
+    from ai_protocols.board.guard import edited_paths
 
     paths = edited_paths(data.get("tool_input"), cwd)
     if not paths:
-        if data.get("tool_name") in EDIT_TOOLS:  # an edit, but where to cannot be read
-            return HookResult(stderr=f"ai-protocols hook PreToolUse: the {data['tool_name']} "
+        if tool in EDIT_TOOLS:  # an edit, but where to cannot be read
+            return HookResult(stderr=f"ai-protocols hook PreToolUse: the {tool} "
                                      "call names no file that can be read (tool_input); the "
                                      "edit was not checked\n", exit_code=1)
         return HookResult()
+    # The locks that count are those of the project holding each file, wherever the
+    # agent runs (a user-scope hook in a folder of several repositories), and of the
+    # project around cwd (AI_PROJECT_ROOT's, when set).
+    roots = [project_root_text(cwd, env)]
+    for path in paths:
+        found = file_project_root(path)
+        if found is not None and found not in roots:
+            roots.append(found)
+    roots = [r for r in roots if os.path.isfile(board_path(r))]
+    if not roots:
+        return HookResult()  # no board, no locks: every edit goes through
+    from ai_protocols.board.guard import refusal
+
     session = data.get("session_id")
-    agent_id = env.get("AI_AGENT_ID") or (
-        derived_agent_id(runtime, session, root) if isinstance(session, str) and session
-        else None)
-    message = refusal(root, agent_id, paths)
-    if message is None:
-        return HookResult()
-    return HookResult(stderr=message + "\n", exit_code=2)
+    for root in roots:
+        agent_id = env.get("AI_AGENT_ID") or (
+            derived_agent_id(runtime, session, root) if isinstance(session, str) and session
+            else None)
+        message = refusal(root, agent_id, paths)
+        if message is not None:
+            return HookResult(stderr=message + "\n", exit_code=2)
+    return HookResult()
 
 
 _HANDLERS = {

@@ -57,6 +57,8 @@ __all__ = [
 
 #: Hours without an update after which a session is abandoned (AI_PROTOCOLS_STALE_HOURS).
 DEFAULT_STALE_HOURS = 12.0
+#: The most AI_PROTOCOLS_STALE_HOURS may say (about a million years): more is unusable.
+MAX_STALE_HOURS = 1e10
 #: Every state a session-context file can be in, the one vocabulary of ``status``,
 #: ``list``, ``start``, ``resume`` and their JSON (``mine`` is ``live`` to its owner).
 STATES = ("live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "paused")
@@ -281,11 +283,15 @@ def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
 
 def stale_after() -> timedelta:
     """How long without an update makes a session abandoned: ``AI_PROTOCOLS_STALE_HOURS``
-    (hours, a float; :data:`DEFAULT_STALE_HOURS` when unset or not a number)."""
+    (hours, a float; :data:`DEFAULT_STALE_HOURS` when unset or unusable: not a number,
+    negative, not finite (``inf``, ``nan``), or beyond what a ``timedelta`` holds)."""
     hours = os.environ.get("AI_PROTOCOLS_STALE_HOURS", "")
     try:
-        return timedelta(hours=float(hours) if hours else DEFAULT_STALE_HOURS)
-    except ValueError:
+        value = float(hours) if hours else DEFAULT_STALE_HOURS
+        if not 0 <= value <= MAX_STALE_HOURS:  # (nan too)
+            value = DEFAULT_STALE_HOURS
+        return timedelta(hours=value)
+    except (ValueError, OverflowError):
         return timedelta(hours=DEFAULT_STALE_HOURS)
 
 

@@ -454,7 +454,9 @@ class Project:
                 if self.root_guessed and not os.path.isdir(self.ai_dir_text) and \
                         not os.path.lexists(os.path.join(self.root_text, ".git")):
                     raise NoProject(self.root_text)
-                set_up = init_project(self.root_text)
+                from ai_protocols.session.merge import driver_command  # (as init does)
+
+                set_up = init_project(self.root_text, merge_driver=driver_command())
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()

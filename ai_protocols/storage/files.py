@@ -56,11 +56,15 @@ def lock_path(ai_dir: StrPath, target: StrPath) -> str:
 
 
 def _lock_timeout() -> float:
+    """``AI_PROTOCOLS_LOCK_TIMEOUT``, seconds (negative: wait for as long as it takes);
+    :data:`DEFAULT_LOCK_TIMEOUT` when unset or unusable: not a number, not finite
+    (``inf``, ``nan``), or more than a year either way."""
     value = os.environ.get("AI_PROTOCOLS_LOCK_TIMEOUT", "")
     try:
-        return float(value) if value else DEFAULT_LOCK_TIMEOUT
+        seconds = float(value) if value else DEFAULT_LOCK_TIMEOUT
     except ValueError:
         return DEFAULT_LOCK_TIMEOUT
+    return seconds if abs(seconds) <= 366 * 86400 else DEFAULT_LOCK_TIMEOUT  # (nan: no)
 
 
 def refuse_symlinks(base: StrPath, target: StrPath) -> None:
