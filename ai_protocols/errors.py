@@ -312,11 +312,12 @@ class BeingEdited(AiProtocolsError):
 
     exit_code = 10
 
-    def __init__(self, path: Path, owner: str, kind: str = "running") -> None:
+    def __init__(self, path: str | os.PathLike[str], owner: str, kind: str = "running") -> None:
         self.path = path
         self.owner = owner
         self.kind = kind  # ai_protocols.org.emacs_lock.lock_kind: why the lock counts
-        lock = path.with_name(f".#{path.name}")
+        text = self.path_text  # (the library gives a str, the API's callers a Path)
+        lock = os.path.join(os.path.dirname(text), f".#{os.path.basename(text)}")
         if kind == "unreadable":
             said = (f"{path} may be open in Emacs: its lock file {lock} is not one Emacs "
                     f"writes (it holds {_show(owner)}), and a lock that cannot be read is "

@@ -11,7 +11,6 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from datetime import datetime, timedelta
 
@@ -329,8 +328,10 @@ class Project:
         local time."""
         mtime = None
         if session.updated is None:
-            with contextlib.suppress(OSError):
+            try:
                 mtime = os.stat(session.path_text).st_mtime
+            except OSError:
+                pass
         age = age_since(session.updated, session.updated_at, now, mtime)
         recorded = Owner.parse(session.owner) if session.owner else None
         if me is not None and recorded is not None and recorded.same_process(me) and \
