@@ -26,9 +26,7 @@ the local timestamp, when there is no record (as before); never below zero.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-from ai_protocols.lean import record
+from ai_protocols.lean import datetime, record, timedelta, timezone
 from ai_protocols.liveness.host import hostname
 
 __all__ = ["Moment", "age_since", "boot_id", "is_boot_id", "now_moment", "since_boot",

@@ -17,7 +17,11 @@ from __future__ import annotations
 # (_collections_abc, loaded at every interpreter's start, is where collections.abc takes
 # its classes from: importing collections.abc loads collections, a tenth of a start)
 from _collections_abc import Sequence
-from bisect import bisect_left, bisect_right
+
+try:  # (the C module bisect takes its functions from: no bisect.py to load)
+    from _bisect import bisect_left, bisect_right
+except ImportError:  # pragma: no cover - a Python without it
+    from bisect import bisect_left, bisect_right
 from itertools import islice
 
 from ai_protocols.lean import factory, fold, record

@@ -12,7 +12,6 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -26,7 +25,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import PathField, TextOf, factory, record
+from ai_protocols.lean import PathField, TextOf, datetime, factory, record, timedelta
 from ai_protocols.liveness.clock import Moment, age_since, now_moment
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,

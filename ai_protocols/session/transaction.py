@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import errno
 import os
-from datetime import datetime
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -49,6 +48,7 @@ from ai_protocols.errors import (
     StorageError,
     UnreadableSession,
 )
+from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
