@@ -320,8 +320,8 @@ class BeingEdited(AiProtocolsError):
         self.path = path
         self.owner = owner
         self.kind = kind  # ai_protocols.org.emacs_lock.lock_kind: why the lock counts
-        folder, name = os.path.split(os.fspath(path))
-        lock = os.path.join(folder, f".#{name}")  # (Emacs' lock file, beside it)
+        text = self.path_text  # (the library gives a str, the API's callers a Path)
+        lock = os.path.join(os.path.dirname(text), f".#{os.path.basename(text)}")
         if kind == "unreadable":
             said = (f"{path} may be open in Emacs: its lock file {lock} is not one Emacs "
                     f"writes (it holds {_show(owner)}), and a lock that cannot be read is "

@@ -246,11 +246,11 @@ def test_log_does_the_same_on_both_paths(tmp_path: Path,
         assert normal(got, projects[0]) == normal(want, projects[1])
 
 
-def imported(cwd: Path, *args: str, stdin: str = "") -> set[str]:
+def imported(cwd: Path, *args: str, stdin: str = "", **env: str) -> set[str]:
     """The modules the console script imports for ``args`` (each by its full name, and
-    each package above it by its own)."""
+    each package above it by its own), with ``env`` added to the environment."""
     result = subprocess.run([sys.executable, "-X", "importtime", str(CLI), *args], cwd=cwd,
-                            env=clean_env(), capture_output=True, text=True, timeout=60,
+                            env=clean_env(**env), capture_output=True, text=True, timeout=60,
                             input=stdin)
     assert result.returncode == 0, result.stderr
     names = {line.rsplit("|", 1)[1].strip()
@@ -268,7 +268,16 @@ NEVER = HEAVY | {"dataclasses", "inspect", "ast", "dis", "typing", "textwrap", "
 #: reads one), and hashlib, which loads OpenSSL's library (the SessionStart hook's digest
 #: comes from the built-in sha256).
 NO_PATHLIB = {"pathlib", "fnmatch", "urllib", "urllib.parse", "ipaddress", "ntpath", "hashlib"}
-HOT_NEVER = NEVER | NO_PATHLIB
+#: What no hot command imports since issue 16's part d: datetime.py (the library takes the
+#: classes from the C module _datetime: lean.datetime), contextlib (class-based context
+#: managers; it imports functools and collections), collections.abc (OrgFile's line view
+#: takes Sequence from _collections_abc), the ascii codec (/proc is read as bytes) and
+#: unicodedata (only a slug of a text that is not ASCII needs it).
+LEAN = {"datetime", "contextlib", "collections.abc", "encodings.ascii", "unicodedata"}
+HOT_NEVER = NEVER | NO_PATHLIB | LEAN
+#: What a command that neither reads nor writes JSON imports neither (json imports re, and
+#: re imports enum, functools and collections): not re either, since issue 16's part b.
+NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect"}
 #: What ``start`` of a session under way needs not: setting up, archiving (and with it
 #: the archive index and json), git's processes (it reads HEAD from git's files).
 STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",
@@ -278,11 +287,11 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
     (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
                                   "ai_protocols.lean"}),
-    (["log", "--progress", "x"], None, HOT_NEVER | {"json"}),
+    (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON),
     # (show's JSON is written in pieces by output.json_pieces, which imports json itself)
-    (["show"], None, HOT_NEVER | {"json"}),
+    (["show"], None, HOT_NEVER | NO_JSON),
     (["show", "--json"], None, HOT_NEVER),
-    (["resume"], None, HOT_NEVER),
+    (["resume"], None, HOT_NEVER | NO_JSON),
     (["resume", "--json"], None, HOT_NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
@@ -296,7 +305,7 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
      {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER),
     (["hook", "SessionEnd", "--runtime", "claude"],
      {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER),
-    (["start"], None, HOT_NEVER | STARTED_NEVER),
+    (["start"], None, HOT_NEVER | STARTED_NEVER | NO_JSON),
     (["status"], None, HOT_NEVER),
     (["status", "--json"], None, HOT_NEVER),
     (["list"], None, HOT_NEVER),
@@ -319,6 +328,15 @@ def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runne
         "session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": str(project),
         "transcript_path": str(project / "t.jsonl"), **payload})
     assert imported(project, *args, stdin=stdin) & forbidden == set()
+
+
+@pytest.mark.parametrize("agent", ["vm.proj.claude.1718400000-3f2a9c1b7d4e", "codex"])
+def test_an_agents_start_imports_no_regular_expressions(project: Path, run: Runner,
+                                                        agent: str) -> None:
+    """``start`` of an agent (``AI_AGENT_ID`` set, with a run's tail or without) asks
+    whether its id has a run's tail (``identity.has_unique_tail``, with ``str`` methods)."""
+    run("start", agent=agent)
+    assert imported(project, "start", AI_AGENT_ID=agent) & (HOT_NEVER | NO_JSON) == set()
 
 
 def test_the_import_probe_sees_click(project: Path, run: Runner) -> None:
@@ -348,10 +366,6 @@ def _report():
     with open(os.environ["RE_PROBE_OUT"], "w") as out:
         out.write(" ".join(_who))
 '''
-#: The modules that import re on these paths only because the library imports pathlib
-#: (pathlib imports fnmatch and urllib.parse, and re itself): issue 16's other half
-#: takes pathlib off the hot paths; then `re` joins each command's forbidden list above.
-_THROUGH_PATHLIB = {"pathlib", "fnmatch", "urllib.parse"}
 #: Each command whose path must not import re, and what else may import it there.
 NO_RE: list[tuple[list[str], set[str]]] = [
     (["log", "--progress", "Fixed the parser; 3 tests pass"], set()),
@@ -397,7 +411,7 @@ def test_the_hot_commands_import_no_regular_expressions(project: Path, run: Runn
         run("start", "--title", "First go")
         run("log", "--next", "Measure it", "--decision", "d", "--rationale", "r",
             "--progress", "p [1/2] <2026-11-30>", "--next", "two\nlines")
-    assert importers_of_re(project, re_probe, *args) <= _THROUGH_PATHLIB | allowed
+    assert importers_of_re(project, re_probe, *args) <= allowed
 
 
 @pytest.mark.parametrize("name", ["05-person-notes", "08-logbook-clock", "11-crlf",
@@ -411,7 +425,7 @@ def test_a_persons_file_needs_no_regular_expressions(project: Path, run: Runner,
     corpus = Path(__file__).parent / "corpus" / f"{name}.org"
     (project / ".ai" / "session-context.org").write_bytes(corpus.read_bytes())
     for args in (["resume"], ["log", "--progress", "x", "--next", "y"], ["start"]):
-        assert importers_of_re(project, re_probe, *args) <= _THROUGH_PATHLIB, args
+        assert importers_of_re(project, re_probe, *args) == set(), args
 
 
 def test_the_re_probe_sees_an_import_of_re(project: Path, run: Runner, re_probe: Path) -> None:

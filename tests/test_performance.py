@@ -116,6 +116,27 @@ def test_a_record_is_a_value() -> None:
         hash(first)  # mutable, compared by value: no hash, as with @dataclass
 
 
+def test_a_records_init_is_made_when_its_first_value_is() -> None:
+    """``record`` compiles a class's ``__init__`` only when a value of it is first made
+    (a command makes values of few of the classes it imports), for it or a subclass,
+    however that first call goes."""
+
+    @record(frozen=True, slots=True)
+    class Late:
+        a: int
+        b: list[int] = factory(list)
+
+    class Later(Late):
+        pass
+
+    stub = Late.__dict__["__init__"]
+    with pytest.raises(TypeError):
+        Later()  # type: ignore[call-arg]
+    assert Late.__dict__["__init__"] is not stub  # made, and in its place
+    assert Later(1) == Later(1, []) and Late(a=2).b == [] and Late(1).b is not Late(1).b
+    assert repr(Late(3)).endswith("Late(a=3, b=[])")
+
+
 @given(st.text(max_size=30))
 def test_a_lazy_pattern_matches_as_the_compiled_one(text: str) -> None:
     import re

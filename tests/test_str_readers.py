@@ -16,6 +16,7 @@ from datetime import datetime
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from ai_protocols import identity
 from ai_protocols.board import model as board_model
 from ai_protocols.cli import options
 from ai_protocols.cli.output import _has_time, indented
@@ -522,3 +523,29 @@ def test_the_tricky_characters_are_what_they_claim() -> None:
     """The strategies draw what the readers must tell apart."""
     assert unicodedata.category("\u200b") == "Cf" and "٣".isdecimal() and not "²".isdecimal()
     assert re.match("s", "\u017f", re.IGNORECASE) and re.match("k", "\u212a", re.IGNORECASE)
+
+
+_UNIQUE_TAIL = re.compile(r"(?:[._-][0-9]{9,}(?:-[0-9]+|-[0-9a-f]{12})?"
+                          r"|\.[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
+#: The pieces of agent ids, epochs, counters, random and UUID tails, and what is near them.
+_ID_PIECES = st.one_of(
+    st.sampled_from([*"._-0123456789abcdefABCDEFgxz\n", "٣", "²", "\u0660", "vm.proj.claude"]),
+    st.integers(0, 10**13).map(str), st.uuids().map(str),
+    st.binary(min_size=6, max_size=6).map(bytes.hex), st.characters())
+
+
+@PROPERTY
+@given(st.lists(_ID_PIECES, max_size=8).map("".join))
+@example("x.1718400000-3f2a9c1b7d4e")
+@example("x.1718400000-3f2a9c1b7d4e\n")
+@example("x.1718400000\n\n")
+@example("x-1718400000-")
+@example("x.7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f")
+@example(".7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f")
+@example("7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f")
+@example("x.7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5-")
+@example("x.٣٣٣٣٣٣٣٣٣")
+@example("-123456789-12")
+def test_unique_tails(agent_id: str) -> None:
+    """``identity.has_unique_tail``, asked by every ``start`` of an agent."""
+    assert identity.has_unique_tail(agent_id) == bool(_UNIQUE_TAIL.search(agent_id))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_protocols.board.model import (
@@ -59,7 +58,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
-from ai_protocols.lean import record
+from ai_protocols.lean import datetime, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -699,7 +698,7 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
     """What a session's tombstone says, in words: ``its session was wrapped up at T
     (archived as P)`` or ``its session was adopted by P at T``, and how long ago
     (the tombstone's age); ``None`` without one."""
-    from datetime import datetime as moment
+    from ai_protocols.lean import datetime as moment
 
     try:
         gone = storage.read_bytes(tomb)

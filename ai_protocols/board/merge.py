@@ -31,9 +31,9 @@ already there) is left to the caller, who merges it as ``git merge-file`` does.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from ai_protocols.board.model import CLOSED_STATES, STATES, locks_section, task_headlines
+from ai_protocols.lean import datetime
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.session.merge import (

@@ -530,7 +530,7 @@ def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None)
     ``os.urandom`` in Crockford's base 32 (no i, l, o, u). Two machines creating a
     task in the same second collide once in 2**40 (a million million) pairs, without
     talking to each other: nothing is counted or kept."""
-    from datetime import datetime, timezone
+    from ai_protocols.lean import datetime, timezone
 
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     bits = int.from_bytes(random_bytes if random_bytes is not None else os.urandom(5), "big")

@@ -9,10 +9,10 @@ Errors are raised, as the library raises them; the caller reports them.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 
 from ai_protocols.cli.options import text_of
 from ai_protocols.cli.output import display, print_json, render_session
+from ai_protocols.lean import datetime
 from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)

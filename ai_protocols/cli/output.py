@@ -9,8 +9,8 @@ call the same functions, so both paths print the same bytes and exit codes.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 
+from ai_protocols.lean import datetime
 from ai_protocols.session.model import SECTION_KINDS, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)

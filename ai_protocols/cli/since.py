@@ -5,9 +5,9 @@ or a date and time in any form dateutil understands (``2026-11-01``,
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 
 from ai_protocols.errors import InvalidText
+from ai_protocols.lean import datetime, timedelta
 
 __all__ = ["parse_since"]
 

@@ -40,7 +40,6 @@ session file through the one edit transaction.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_protocols.errors import (
@@ -53,6 +52,7 @@ from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
 from ai_protocols.git.spawn import EarlyAdd, add_pathspec, git_env, session_names
 from ai_protocols.git.spawn import GitRun as _Git
+from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, safe_id
 
 __all__ = ["NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored", "Taken", "record",

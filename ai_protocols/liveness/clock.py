@@ -26,9 +26,7 @@ the local timestamp, when there is no record (as before); never below zero.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-from ai_protocols.lean import record
+from ai_protocols.lean import datetime, record, timedelta, timezone
 from ai_protocols.liveness.host import hostname
 
 __all__ = ["Moment", "age_since", "boot_id", "is_boot_id", "now_moment", "since_boot",
@@ -44,8 +42,8 @@ def boot_id() -> str | None:
     global _boot_id
     if _boot_id is None:
         try:
-            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
-                _boot_id = handle.read().strip().replace("-", "")[:8].lower()
+            with open("/proc/sys/kernel/random/boot_id", "rb") as handle:  # (no codec to load)
+                _boot_id = handle.read().decode("ascii").strip().replace("-", "")[:8].lower()
         except (OSError, ValueError):
             return None
     return _boot_id if is_boot_id(_boot_id) else None
@@ -83,7 +81,7 @@ def since_boot() -> float | None:
     clock, which a step of the wall clock does not move, and which no program that
     fakes the time for a process can fake); ``None`` where there is none."""
     try:
-        with open("/proc/uptime", encoding="ascii") as handle:
+        with open("/proc/uptime", "rb") as handle:  # (float reads bytes: no codec to load)
             return float(handle.read().split()[0])
     except (OSError, ValueError, IndexError):
         return None

@@ -25,10 +25,9 @@ by the strongest evidence there is, in this order:
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
 
 from ai_protocols.errors import StorageError
-from ai_protocols.lean import record
+from ai_protocols.lean import datetime, record, timedelta
 from ai_protocols.liveness.clock import age_since, boot_id, is_boot_id
 from ai_protocols.liveness.host import (
     boot_time,

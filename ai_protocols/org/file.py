@@ -14,8 +14,14 @@ until something reads their lines one by one: see :class:`OrgFile` and
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+# (_collections_abc, loaded at every interpreter's start, is where collections.abc takes
+# its classes from: importing collections.abc loads collections, a tenth of a start)
+from _collections_abc import Sequence
+
+try:  # (the C module bisect takes its functions from: no bisect.py to load)
+    from _bisect import bisect_left, bisect_right
+except ImportError:  # pragma: no cover - a Python without it
+    from bisect import bisect_left, bisect_right
 from itertools import islice
 
 from ai_protocols.lean import factory, fold, record
@@ -28,6 +34,7 @@ from ai_protocols.org.syntax import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from typing import overload
 
 __all__ = ["Headline", "OrgFile", "first_headline_properties"]

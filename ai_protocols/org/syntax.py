@@ -14,9 +14,7 @@ Character"), which :func:`unescape_inline` removes again (no object).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-from ai_protocols.lean import IGNORECASE, fold, pattern, record
+from ai_protocols.lean import IGNORECASE, date, datetime, fold, pattern, record
 
 __all__ = [
     "WJ",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import errno
 import os
-from datetime import datetime
 
 from ai_protocols.errors import InvalidText, StorageError
+from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.paths import parent
 from ai_protocols.session.layout import read_info

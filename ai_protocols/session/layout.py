@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import gc
 import os
-from datetime import datetime
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import fold
+from ai_protocols.lean import datetime, fold
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     Entry,

@@ -38,9 +38,9 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
+from ai_protocols.lean import datetime
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.session.layout import SECTIONS, find_section, session_headline

@@ -9,9 +9,7 @@ console script (:mod:`ai_protocols.cli.options`) and the layout of the file
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from ai_protocols.lean import PathField, TextOf, factory, record
+from ai_protocols.lean import PathField, TextOf, datetime, factory, record
 from ai_protocols.org.syntax import Entry, iso_minutes, parse_timestamp
 from ai_protocols.session.pending import PendingEntry
 

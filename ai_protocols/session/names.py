@@ -10,9 +10,8 @@ functions, and nothing here imports any of them.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 
-from ai_protocols.lean import pattern
+from ai_protocols.lean import datetime, pattern, timezone
 from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import join, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path

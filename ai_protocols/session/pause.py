@@ -19,9 +19,8 @@ Each is one edit transaction (:func:`ai_protocols.session.transaction.editing`):
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ai_protocols.git.head import read_head
+from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import Owner
 from ai_protocols.liveness.host import hostname

@@ -11,9 +11,7 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 
 from __future__ import annotations
 
-import contextlib
 import os
-from datetime import datetime, timedelta
 
 from ai_protocols.errors import (
     REMOVED_HOW,
@@ -28,7 +26,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import PathField, TextOf, factory, record
+from ai_protocols.lean import PathField, TextOf, datetime, factory, record, timedelta
 from ai_protocols.liveness.clock import Moment, age_since, now_moment
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,
@@ -335,8 +333,10 @@ class Project:
         local time."""
         mtime = None
         if session.updated is None:
-            with contextlib.suppress(OSError):
+            try:
                 mtime = os.stat(session.path_text).st_mtime
+            except OSError:
+                pass
         age = age_since(session.updated, session.updated_at, now, mtime)
         recorded = Owner.parse(session.owner) if session.owner else None
         if me is not None and recorded is not None and recorded.same_process(me) and \

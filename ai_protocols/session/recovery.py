@@ -14,7 +14,6 @@ Three ways a session outlives its agent, each one edit transaction:
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -24,6 +23,7 @@ from ai_protocols.errors import (
     SessionRemoved,
     SessionWrappedUp,
 )
+from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname

@@ -32,8 +32,8 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
+from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso

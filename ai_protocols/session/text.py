@@ -7,7 +7,6 @@ Every check runs before anything is written, so refused input changes nothing.
 from __future__ import annotations
 
 import os
-import unicodedata
 
 from ai_protocols.errors import InvalidText
 from ai_protocols.lean import MULTILINE, pattern
@@ -143,6 +142,8 @@ def _ascii(text: str) -> str:
     """``text`` transliterated to ASCII (see :func:`slugify`)."""
     if text.isascii():
         return text
+    import unicodedata  # (here: only a text that is not ASCII needs it)
+
     from anyascii import anyascii
 
     out = []

@@ -34,11 +34,8 @@ Paths are text (``str``): :func:`editing` and :func:`locked_sessions` take any
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-from collections.abc import Iterator
-from datetime import datetime
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -51,6 +48,7 @@ from ai_protocols.errors import (
     StorageError,
     UnreadableSession,
 )
+from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
@@ -81,8 +79,8 @@ if TYPE_CHECKING:
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["SessionEdit", "editing", "forget", "locked_sessions", "minute_of", "moved_away",
-           "moved_where", "settle"]
+__all__ = ["Editing", "LockedSessions", "SessionEdit", "editing", "forget", "locked_sessions",
+           "minute_of", "moved_away", "moved_where", "settle"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -92,8 +90,7 @@ def minute_of(now: datetime | Moment | None) -> datetime:
     return (now or datetime.now()).replace(second=0, microsecond=0)
 
 
-@contextlib.contextmanager
-def locked_sessions(ai_dir: str, *paths: str, also: tuple[str, ...] = ()) -> Iterator[None]:
+def locked_sessions(ai_dir: str, *paths: str, also: tuple[str, ...] = ()) -> LockedSessions:
     """Hold the locks of the session files ``paths`` (and of ``also``: the archive's
     lock, for a command that archives), all taken here in one order (sorted) by every
     process so that two commands never wait on each other, and remove what killed
@@ -107,28 +104,62 @@ def locked_sessions(ai_dir: str, *paths: str, also: tuple[str, ...] = ()) -> Ite
     Raises :class:`~ai_protocols.errors.LockTimeout`,
     :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
     """
-    ai_dir = os.fspath(ai_dir)
-    paths = tuple(map(os.fspath, paths))
-    targets = sorted({*paths, *map(os.fspath, also)})
-    for target in targets:  # before anything is made: no lock file outside the project
-        refuse_unsafe(ai_dir, target)
-    if len(targets) > 1:
-        storage.ensure_lock_files(ai_dir, targets)
-    held = contextlib.ExitStack()
-    while True:
-        try:
-            for target in targets:
-                held.enter_context(storage.locked(ai_dir, target))
-            break
-        except storage.LockFileGone:
-            held.close()
+    return LockedSessions(os.fspath(ai_dir), tuple(map(os.fspath, paths)),
+                          tuple(map(os.fspath, also)))
+
+
+class LockedSessions:
+    """What :func:`locked_sessions` gives: the locks are taken on entering the ``with``
+    block and released, the last taken first, on leaving it however it is left (and
+    when taking them fails half-way). A class rather than a
+    ``@contextlib.contextmanager``: importing :mod:`contextlib` (with :mod:`functools`
+    and :mod:`collections`) costs a tenth of an interpreter's start
+    (docs/performance.md)."""
+
+    __slots__ = ("_ai_dir", "_also", "_held", "_paths")
+
+    def __init__(self, ai_dir: str, paths: tuple[str, ...], also: tuple[str, ...]) -> None:
+        self._ai_dir, self._paths, self._also = ai_dir, paths, also
+        self._held: list[storage.Locked] = []
+
+    def __enter__(self) -> None:
+        ai_dir, paths, held = self._ai_dir, self._paths, self._held
+        targets = sorted({*paths, *self._also})
+        for target in targets:  # before anything is made: no lock file outside the project
+            refuse_unsafe(ai_dir, target)
+        if len(targets) > 1:
             storage.ensure_lock_files(ai_dir, targets)
-    with held:
-        for path in paths:
-            storage.discard_partial_writes(path, pending_path(path), tombstone_path(ai_dir, path),
-                                           kept_path(ai_dir, path),
-                                           kept_path(ai_dir, pending_path(path)))
-        yield
+        try:
+            while True:
+                try:
+                    for target in targets:
+                        lock = storage.locked(ai_dir, target)
+                        lock.__enter__()
+                        held.append(lock)
+                    break
+                except storage.LockFileGone:
+                    _release(held)
+                    storage.ensure_lock_files(ai_dir, targets)
+            for path in paths:
+                storage.discard_partial_writes(path, pending_path(path),
+                                               tombstone_path(ai_dir, path),
+                                               kept_path(ai_dir, path),
+                                               kept_path(ai_dir, pending_path(path)))
+        except BaseException:
+            _release(held)
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        _release(self._held)
+
+
+def _release(held: list[storage.Locked]) -> None:
+    """Release the locks ``held``, the last taken first, every one even when one fails."""
+    if held:
+        try:
+            held.pop().__exit__(None, None, None)
+        finally:
+            _release(held)
 
 
 class SessionEdit:
@@ -341,10 +372,14 @@ def forget(ai_dir: str, path: str) -> None:
     leftover), its pending file (folded into where it went) and its kept copy."""
     for gone in (path, pending_path(path), kept_path(ai_dir, path),
                  kept_path(ai_dir, pending_path(path))):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(gone)
-    with contextlib.suppress(OSError):
+        except FileNotFoundError:
+            pass
+    try:
         storage.fsync_dir(parent(path))
+    except OSError:
+        pass
 
 
 def _missing(ai_dir: str, path: str) -> NoReturn:
@@ -457,10 +492,9 @@ def _revive(edit: SessionEdit) -> None:
                   f"({preview(props.get('EXIT', '') or 'no exit record')})")
 
 
-@contextlib.contextmanager
 def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
-            closed_ok: bool = False) -> Iterator[SessionEdit]:
+            closed_ok: bool = False) -> Editing:
     """Open the session file at ``path`` for one change, and write it when the body
     ends without an exception (see the module's docstring for the steps).
 
@@ -480,30 +514,80 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     :class:`~ai_protocols.errors.LockTimeout` or
     :class:`~ai_protocols.errors.BeingEdited`.
     """
-    ai_dir, path = os.fspath(ai_dir), os.fspath(path)
-    with contextlib.ExitStack() as stack:
-        if not held:
+    return Editing(os.fspath(ai_dir), os.fspath(path), now, if_edited, held, new_text,
+                   closed_ok)
+
+
+class Editing:
+    """What :func:`editing` gives: ``with editing(...) as edit:`` opens the file (taking
+    its locks, unless held) on entering the block, and on leaving it writes the file
+    only when the block ended without an exception; the locks are released however it
+    is left. A class rather than a ``@contextlib.contextmanager``: importing
+    :mod:`contextlib` (with :mod:`functools` and :mod:`collections`) costs a tenth of an
+    interpreter's start (docs/performance.md)."""
+
+    __slots__ = ("_ai_dir", "_closed_ok", "_edit", "_held", "_if_edited", "_locks", "_new_text",
+                 "_now", "_path", "_waiting")
+
+    def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
+                 if_edited: IfEdited, held: bool, new_text: str | None,
+                 closed_ok: bool) -> None:
+        self._ai_dir, self._path, self._now, self._if_edited = ai_dir, path, now, if_edited
+        self._held, self._new_text, self._closed_ok = held, new_text, closed_ok
+        self._locks: LockedSessions | None = None
+        self._edit: SessionEdit | None = None
+        self._waiting: list[PendingEntry] = []
+
+    def __enter__(self) -> SessionEdit:
+        ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
+        if not self._held:
             if new_text is None:
                 refuse_missing(ai_dir, path)
-            stack.enter_context(locked_sessions(ai_dir, path))
-        emacs = live_emacs_lock(path) if new_text is None else None
-        if emacs is not None and if_edited == "refuse":
-            raise BeingEdited(path, emacs.owner)
-        read_as = None
-        if new_text is None:
-            # While Emacs holds the file, the edit is a trial that is never written.
-            doc, read_as = open_session(ai_dir, path, source=emacs is None, closed_ok=closed_ok)
-            _refuse_older(ai_dir, path, doc, read_as)
-            waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
-        else:
-            doc, waiting = OrgFile(new_text), []
-        at = now if isinstance(now, Moment) else now_moment(now)
-        edit = SessionEdit(path, doc, at, emacs)
-        edit.read_as = read_as
-        if waiting:
-            _fold_pending(edit, waiting)
-        yield edit
-        if emacs is not None:
+            locks = locked_sessions(ai_dir, path)
+            locks.__enter__()
+            self._locks = locks
+        try:
+            emacs = live_emacs_lock(path) if new_text is None else None
+            if emacs is not None and self._if_edited == "refuse":
+                raise BeingEdited(path, emacs.owner)
+            read_as = None
+            if new_text is None:
+                # While Emacs holds the file, the edit is a trial that is never written.
+                doc, read_as = open_session(ai_dir, path, source=emacs is None,
+                                            closed_ok=self._closed_ok)
+                _refuse_older(ai_dir, path, doc, read_as)
+                waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
+            else:
+                doc, waiting = OrgFile(new_text), []
+            at = now if isinstance(now, Moment) else now_moment(now)
+            edit = SessionEdit(path, doc, at, emacs)
+            edit.read_as = read_as
+            if waiting:
+                _fold_pending(edit, waiting)
+        except BaseException:
+            self._release()
+            raise
+        self._edit, self._waiting = edit, waiting
+        return edit
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self._write()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        locks, self._locks = self._locks, None
+        if locks is not None:
+            locks.__exit__(None, None, None)
+
+    def _write(self) -> None:
+        """The file written (or, while Emacs holds it, the entries kept for later)."""
+        ai_dir, path, edit, waiting = self._ai_dir, self._path, self._edit, self._waiting
+        assert edit is not None
+        doc, at = edit.doc, edit.at
+        if edit.emacs_lock is not None:
             if edit.kept:
                 edit.pending = _keep(ai_dir, edit, waiting)
             return
@@ -513,13 +597,12 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         if edit.target != path:
             _move(ai_dir, edit, doc.encoded())
             return
-        if new_text is not None:
+        if self._new_text is not None:
             _make_folder(parent(path))
         storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tombstone_path(ai_dir, path))
+        _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
 
@@ -532,8 +615,10 @@ def _drop_pending(ai_dir: str, path: str) -> None:
 
 def _unlink(path: str) -> None:
     """Remove ``path``; nothing when it is not there (``Path.unlink(missing_ok=True)``)."""
-    with contextlib.suppress(FileNotFoundError):
+    try:
         os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _make_folder(folder: str) -> None:
@@ -630,17 +715,21 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
             else:
                 os.unlink(path)
         except OSError as error:
-            with contextlib.suppress(OSError):
+            try:
                 if backup is not None:
                     os.replace(backup, target)
                     backup = None
                 else:
                     os.unlink(target)
+            except OSError:
+                pass
             raise StorageError(path, error) from error
     finally:
         if backup is not None:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(backup)
+            except OSError:
+                pass
 
 
 def _keep(ai_dir: str, edit: SessionEdit, waiting: list[PendingEntry]) -> str:

@@ -62,24 +62,25 @@ is a cache, and a failure to write it is ignored.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import io
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
-from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
-from ai_protocols.lean import factory, record
+from ai_protocols.lean import datetime, factory, record
 from ai_protocols.paths import parent
 from ai_protocols.session.model import SessionInfo
 from ai_protocols.session.names import is_session_file_name, runtime_of
 from ai_protocols.storage import files as storage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 __all__ = ["Listing", "archived", "json_pieces", "record_archive", "row_of", "select", "to_infos"]
 
@@ -101,8 +102,9 @@ Entry = tuple[str, str, str]
 #: One ``list`` row: (latest, file name, its ``list --json`` text, and the row itself
 #: when that text would not give it back exactly, else None).
 Row = tuple[str, str, str, "SessionInfo | None"]
-#: Reads one session file into its ``list`` row (``[]`` when it has gone).
-Reader = Callable[[str], list[SessionInfo]]
+if TYPE_CHECKING:  # (collections.abc imports collections: only for type checkers)
+    #: Reads one session file into its ``list`` row (``[]`` when it has gone).
+    Reader = Callable[[str], list[SessionInfo]]
 
 _key = itemgetter(0, 1)
 #: ``json.dumps(value, ensure_ascii=False)``, without making an encoder for each of
@@ -405,11 +407,13 @@ class _Scan:
         if usable and self.dirty:
             # A lock timeout or a refused write skips it: the index is a cache, and the
             # next list tries again.
-            with contextlib.suppress(OSError, AiProtocolsError), \
-                    storage.locked(self.ai_dir, os.path.join(self.folder, ".archive"),
-                                   timeout=LOCK_WAIT):
-                _replace(self.ai_dir, index, block, holes, self.cached, self.head,
-                         self._without_rows(names, block, holes))
+            try:
+                with storage.locked(self.ai_dir, os.path.join(self.folder, ".archive"),
+                                    timeout=LOCK_WAIT):
+                    _replace(self.ai_dir, index, block, holes, self.cached, self.head,
+                             self._without_rows(names, block, holes))
+            except (OSError, AiProtocolsError):
+                pass
         return Listing(self.head, block, len(block.names) if block else 0, self.rows, holes)
 
     def _without_rows(self, names: list[str], block: Block | None,

@@ -21,12 +21,10 @@ here are ``str``): :mod:`pathlib` costs a quarter of an interpreter's start
 from __future__ import annotations
 
 import _thread  # not threading: its import costs what a whole log may not
-import contextlib
 import errno
 import os
 import stat
 import time
-from collections.abc import Iterator
 
 from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
 from ai_protocols.paths import parent, relative_to, sibling
@@ -40,9 +38,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     StrPath = str | os.PathLike[str]
 
-__all__ = ["AnchoredLock", "LockFileGone", "NotRegular", "OsLock", "Prepared", "atomic_write",
-           "decode", "ensure_lock_files", "fsync_dir", "lock_path", "locked", "open_regular",
-           "prepare", "read_bytes", "read_file", "read_regular"]
+__all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
+           "atomic_write", "decode", "ensure_lock_files", "fsync_dir", "lock_path", "locked",
+           "open_regular", "prepare", "read_bytes", "read_file", "read_regular"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -79,33 +77,51 @@ def refuse_symlinks(base: StrPath, target: StrPath) -> None:
             raise UnsafePath(target, current)
 
 
-@contextlib.contextmanager
-def locked(ai_dir: StrPath, target: StrPath, timeout: float | None = None) -> Iterator[None]:
-    """Hold the operating-system lock for ``target`` (released if we die), waiting
-    ``timeout`` seconds (``AI_PROTOCOLS_LOCK_TIMEOUT``, 30, by default) before
-    :class:`LockTimeout`: an :class:`AnchoredLock` on its lock file, anchored in the
-    project root (``ai_dir``'s parent), so that a lock file deleted by ``git clean -x``
-    while held never lets a second holder in.
+def locked(ai_dir: StrPath, target: StrPath, timeout: float | None = None) -> Locked:
+    """Hold the operating-system lock for ``target`` (released if we die) while in a
+    ``with`` block, waiting ``timeout`` seconds (``AI_PROTOCOLS_LOCK_TIMEOUT``, 30, by
+    default) before :class:`LockTimeout`: an :class:`AnchoredLock` on its lock file,
+    anchored in the project root (``ai_dir``'s parent), so that a lock file deleted by
+    ``git clean -x`` while held never lets a second holder in.
 
-    Both ``target`` and its lock file are checked for symbolic links first:
-    every write goes through here. Raises :class:`StorageError` when the lock file
-    cannot be made or opened, and :class:`LockFileGone` when it was deleted while
-    this thread holds another lock (see :class:`AnchoredLock`).
+    Both ``target`` and its lock file are checked for symbolic links first (on entering
+    the block): every write goes through here. Raises :class:`StorageError` when the
+    lock file cannot be made or opened, and :class:`LockFileGone` when it was deleted
+    while this thread holds another lock (see :class:`AnchoredLock`).
     """
-    path = lock_path(ai_dir, target)
-    root = parent(os.fspath(ai_dir))
-    refuse_symlinks(root, target)
-    refuse_symlinks(root, path)
-    timeout = _lock_timeout() if timeout is None else timeout
-    lock = AnchoredLock(root, path)
-    try:
-        lock.acquire(timeout)
-    except TimeoutError as error:
-        raise LockTimeout(target, timeout) from error
-    try:
-        yield
-    finally:
-        lock.release()
+    return Locked(os.fspath(ai_dir), os.fspath(target), timeout)
+
+
+class Locked:
+    """What :func:`locked` gives: the lock is taken on entering the ``with`` block and
+    released on leaving it, however it is left. A class rather than a
+    ``@contextlib.contextmanager``: importing :mod:`contextlib` (with :mod:`functools`
+    and :mod:`collections`) costs a tenth of an interpreter's start
+    (docs/performance.md)."""
+
+    __slots__ = ("_ai_dir", "_lock", "_target", "_timeout")
+
+    def __init__(self, ai_dir: str, target: str, timeout: float | None) -> None:
+        self._ai_dir, self._target, self._timeout = ai_dir, target, timeout
+        self._lock: AnchoredLock | None = None
+
+    def __enter__(self) -> None:
+        path = lock_path(self._ai_dir, self._target)
+        root = parent(self._ai_dir)
+        refuse_symlinks(root, self._target)
+        refuse_symlinks(root, path)
+        timeout = _lock_timeout() if self._timeout is None else self._timeout
+        lock = AnchoredLock(root, path)
+        try:
+            lock.acquire(timeout)
+        except TimeoutError as error:
+            raise LockTimeout(self._target, timeout) from error
+        self._lock = lock
+
+    def __exit__(self, *_: object) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
 
 def ensure_lock_files(ai_dir: StrPath, targets: list[str], timeout: float | None = None) -> None:
@@ -426,21 +442,27 @@ class Prepared:
         ``OSError``; a failure leaves it prepared."""
         if exclusive:
             _link_new(self.tmp, self.path)
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(self.tmp)
+            except OSError:
+                pass
         else:
             os.replace(self.tmp, self.path)
         fsync_dir(parent(self.path))
         if self.kept is not None and self.keep is not None:
-            with contextlib.suppress(OSError):  # the write is done: a stale copy at worst
+            try:  # the write is done: a stale copy at worst
                 os.replace(self.kept, self.keep)
+            except OSError:
+                pass
             self.kept = None
 
     def discard(self) -> None:
         for leftover in (self.tmp, self.kept):
             if leftover is not None:
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(leftover)
+                except OSError:
+                    pass
 
 
 def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
@@ -475,8 +497,10 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
         kept = _keep_copy(tmp, keep, data) if keep is not None else None
     except OSError as error:
         if tmp is not None:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(tmp)
+            except OSError:
+                pass
         raise StorageError(path, error) from error
     return Prepared(path, tmp, keep, kept)
 
@@ -535,8 +559,10 @@ def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview]) -> s
                 for piece in [data] if isinstance(data, bytes) else data:
                     handle.write(piece)
         except OSError:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(second)
+            except OSError:
+                pass
             raise
     return second
 
@@ -546,9 +572,11 @@ def _keep_mode_and_group(fd: int, old: os.stat_result) -> None:
     replaces (the group only where this user belongs to it, as ``chgrp`` allows)."""
     os.fchmod(fd, old.st_mode & 0o7777)
     if os.fstat(fd).st_gid != old.st_gid:
-        with contextlib.suppress(OSError):
+        try:
             os.fchown(fd, -1, old.st_gid)
             os.fchmod(fd, old.st_mode & 0o7777)  # chown clears setgid bits; put them back
+        except OSError:
+            pass
 
 
 def _create_temporary(path: str, mode: int = 0o666) -> tuple[int, str]:
@@ -585,8 +613,10 @@ def discard_partial_writes(*paths: str) -> None:
                 continue
             target, _, middle = name[1:-len(".tmp")].rpartition(".")
             if target in targets and middle:
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
 
 
 class NotRegular(OSError):
