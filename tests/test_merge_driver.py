@@ -577,3 +577,35 @@ def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
 def _put(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize("how", ["wrap-up", "abandon"])
+def test_a_session_archived_in_another_clone_is_not_brought_back(
+        clones: Clones, how: str) -> None:
+    """Fault 3 of the review: after one clone archives the session and the other pulls
+    (the archive and the deletion), the other said the file was removed "not by
+    ai-protocols", log failed with exit 3, and start brought the session back (listed
+    twice). Now it is known as archived elsewhere, and start begins afresh."""
+    one, two = Runner(clones.one), Runner(clones.two)
+    two("log", "--progress", "Work on two")  # two has written it: its copy is kept
+    clones.commit(clones.two, "two")
+    git(clones.two, "push", "-q", "origin", "HEAD:main")
+    git(clones.one, "pull", "-q", "--no-rebase", "origin", "main")
+    if how == "wrap-up":
+        one("wrap-up", "Finished on one")
+    else:
+        one("abandon", "--reason", "Given up on one")
+    clones.commit(clones.one, how)
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    pulled = git(clones.two, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stderr
+    assert not (clones.two / CONTEXT).exists()
+    status = two("status").stdout
+    assert "not by ai-protocols" not in status, status
+    logged = two("log", "--progress", "More", check=False)
+    assert logged.returncode == 7 and "in another clone" in logged.stderr, logged.stderr
+    started = two("start", "--title", "Next work")
+    assert "Brought back" not in started.stdout and "Started a fresh session" in \
+        started.stdout, started.stdout
+    assert "Next work" in (clones.two / CONTEXT).read_text()
+    assert "not by ai-protocols" not in two("status").stdout

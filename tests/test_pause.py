@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols.session.layout import read_session
@@ -235,6 +235,7 @@ def test_current_moves_the_previous_current_back_to_open(project: Path, run: Run
 @given(first=TEXTS, second=TEXTS)
 def test_current_and_context_keep_any_text(project: Path, run: Runner, first: str,
                                            second: str) -> None:
+    assume(first.strip() != second.strip())  # (the same text marks the same item)
     me = fresh_id()
     run("start", agent=me)
     run("log", f"--current={first}", f"--context={first}", agent=me)
@@ -452,3 +453,47 @@ def test_outside_any_project_every_pause_and_checkpoint_command_exits_13(
                            "project's top folder first (it sets up .ai/ there), or set "
                            "AI_PROJECT_ROOT to that folder\n")
     assert done.stdout == "" and list(plain.iterdir()) == []
+
+
+@pytest.mark.parametrize("before", ["nothing", "wrapped up"])
+def test_pause_without_a_session_makes_no_checkpoint(project: Path, run: Runner,
+                                                     before: str) -> None:
+    """Fault 8 of the review: pause with no session made a checkpoint (its ref left)
+    and then failed. The session is looked for first: nothing is made."""
+    git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Base")
+    if before == "wrapped up":
+        run("start", agent=ME)
+        run("wrap-up", "Done", agent=ME)
+    (project / "work.txt").write_text("work\n")
+    refused = run("pause", "--note", "later", agent=ME, check=False)
+    assert refused.returncode in (3, 7), refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols/") == ""
+    assert "Checkpoint" not in refused.stdout
+
+
+@SLOW
+@given(text=TEXTS)
+def test_current_of_an_open_item_marks_it_and_done_ticks_the_current_one(
+        project: Path, run: Runner, text: str) -> None:
+    """Fault 10 of the review: --progress T, --current T, --done T left "[X] T" (the old
+    item) and "[-] T" (still current). --current of an open item's text marks that item
+    (no second one); --done of the current item's text ticks it."""
+    me = fresh_id()
+    run("start", agent=me)
+    run("log", f"--progress={text}", agent=me)
+    run("log", f"--current={text}", agent=me)
+    data = show(run, me)
+    assert len(data["progress"]) == 1 and data["current"] is not None
+    run("log", f"--done={text}", agent=me)
+    data = show(run, me)
+    assert [p["done"] for p in data["progress"]] == [True] and data["current"] is None
+    # Two open items alike, the later current: --done ticks the current one.
+    run("log", f"--progress={text}", agent=me)
+    run("log", f"--progress={text}", agent=me)
+    run("log", f"--current={text}", agent=me)
+    run("log", f"--done={text}", agent=me)
+    data = show(run, me)
+    assert data["current"] is None
+    assert [p["done"] for p in data["progress"]] == [True, False, True]

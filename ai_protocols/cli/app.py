@@ -342,6 +342,15 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
         from ai_protocols.session.text import check_text
 
         check_text("note", note, one_line=True)  # (before a checkpoint is made)
+    # A session to pause, before a checkpoint is made: none (or a closed one) makes nothing.
+    from ai_protocols.errors import SessionWrappedUp
+    from ai_protocols.session.layout import WRAPPED_UP
+    from ai_protocols.session.transaction import refuse_missing
+
+    refuse_missing(project.ai_dir_text, project.path_text)
+    existing = project.read(project.path_text)
+    if existing is not None and existing.status == WRAPPED_UP:
+        raise SessionWrappedUp(project.path)
     if not no_checkpoint:
         from ai_protocols.cli.output import print_checkpoint
         from ai_protocols.git.checkpoint import take
@@ -731,7 +740,7 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
         note = display(point.note.splitlines()[0]) if point.note else ""
-        click.echo(f"{when}  {display(point.agent)}/{point.number}  {point.short}  "
+        click.echo(f"{when}  {display(point.name)}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 
 
@@ -743,7 +752,7 @@ def checkpoint_show(ref: str) -> None:
     points = _checkpoints()
     point = points.resolve(ref)
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-    click.echo(f"Checkpoint {display(point.agent)}/{point.number} {point.commit}")
+    click.echo(f"Checkpoint {display(point.name)} {point.commit}")
     click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
                f"{point.parent[:12] if point.parent else 'no commit yet'}")
     if point.note:
@@ -796,7 +805,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
-        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into "
+        click.echo(f"Restored checkpoint {display(point.name)} into "
                    f"{display(str(done.where))}: {len(done.paths)} paths written or removed",
                    err=True)
         for path in done.paths:
@@ -810,7 +819,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         import shlex
 
         on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
-        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into a new "
+        click.echo(f"Restored checkpoint {display(point.name)} into a new "
                    f"worktree ({on}); remove it with: git worktree remove --force "
                    f"{display(shlex.quote(str(done.where)))}", err=True)
         if done.submodules:

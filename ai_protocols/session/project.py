@@ -76,8 +76,10 @@ from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
+    forget,
     locked_sessions,
     moved_away,
+    moved_elsewhere,
     refuse_if_edited,
     refuse_missing,
     refuse_unsafe,
@@ -297,6 +299,9 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                where = moved_elsewhere(self.ai_dir_text, path)
+                if where is not None:
+                    raise SessionWrappedUp(path, where)
                 raise SessionRemoved(path, kept)
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
@@ -595,6 +600,9 @@ class Project:
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
+        if moved_elsewhere(self.ai_dir_text, self.path_text) is not None:
+            forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
+            return None
         storage.refuse_symlinks(self.root_text, self.path_text)
         try:
             os.makedirs(parent(self.path_text), exist_ok=True)
@@ -689,7 +697,8 @@ class Project:
         for kept in kept_files:
             path = os.path.join(self.ai_dir_text, relative_to(kept, live))
             if os.path.lexists(kept) and not os.path.lexists(path) and \
-                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)) and \
+                    moved_elsewhere(self.ai_dir_text, path) is None:
                 found[path] = kept
         return found
 
