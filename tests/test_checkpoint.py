@@ -210,7 +210,7 @@ def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runn
     session = (project / f".ai/session-context.d/{ME}.org").read_bytes()
     out = run("checkpoint", "restore", "1", "--force", agent=ME)
     assert out.stdout == f"{project}\n"
-    assert "Kept 1 paths that the checkpoint does not have, whose work is kept nowhere " \
+    assert "Kept 1 path that the checkpoint does not have, whose work is kept nowhere " \
         "else (or a submodule's folder):\n" \
         "  notes.txt\n" in out.stderr
     after = git_state(project)
@@ -280,6 +280,13 @@ def test_export_is_a_portable_restore_point(project: Path, run: Runner,
     assert refused.stderr.startswith(f"Error: cannot export to {target}: ")  # (not "restore")
     assert target.read_bytes() == data
     assert not list(tmp_path.glob(".*.tmp"))
+    # Small faults of the review: '-' made a file named '-'; any extension was taken.
+    for name in ("-", str(tmp_path / "point.zip"), str(tmp_path / "point.tar")):
+        refused = run("checkpoint", "export", "1", name, check=False, cwd=project)
+        assert refused.returncode == 15, (name, refused.stderr)
+        assert ".tar.gz" in refused.stderr
+    assert not (project / "-").exists() and not (tmp_path / "point.zip").exists()
+    assert run("checkpoint", "export", "1", str(tmp_path / "p.TGZ")).returncode == 0
 
 
 def test_outside_git_a_clear_error(tmp_path: Path) -> None:
@@ -291,6 +298,15 @@ def test_outside_git_a_clear_error(tmp_path: Path) -> None:
         assert out.returncode == 14
         assert out.stderr == (f"Error: {plain} is not in a git work tree: checkpoints are git "
                               "commits; run it in a git repository (git init makes one)\n")
+    # A bare repository is said to be one (a small fault of the review: "not in a git
+    # repository").
+    bare = (tmp_path / "bare.git").resolve()
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    for where in (bare, bare / "refs"):
+        for args in (("checkpoint",), ("pause",), ("start",)):
+            out = Runner(where)(*args, check=False)
+            assert out.returncode == 13, out.stderr
+            assert f"is in the bare git repository {bare}" in out.stderr, out.stderr
 
 
 def test_pushed_to_a_bare_remote_and_restored_from_a_fresh_clone(
@@ -747,15 +763,17 @@ def _check_escaped(project: Path, run: Runner, names: list[str], note: str) -> N
     lines = shown.stdout.splitlines()  # one line per path: a name never splits its line
     at = next(i for i, line in enumerate(lines) if line.startswith("Against HEAD"))
     listed = [line for line in lines[at + 1:] if line.startswith("  ")]
-    assert f": {len(listed)} paths differ" in lines[at], shown.stdout
+    assert (f": {len(listed)} paths differ" if len(listed) != 1 else ": 1 path differs") \
+        in lines[at], shown.stdout
     assert len([line for line in listed if not line.startswith("  A .ai/")]) == len(names)
     outs += [shown, run("checkpoint", "list", agent=ME)]
     git(project, "add", "-A")
     git(project, "commit", "-qm", "The odd names")
-    git(project, "rm", "-q", "--", *names)
+    git(project, "--literal-pathspecs", "rm", "-q", "--", *names)
     git(project, "commit", "-qm", "Without them")
     restored = run("checkpoint", "restore", "1", "--force", agent=ME)  # writes them back
-    assert f": {len(names)} paths written or removed\n" in restored.stderr
+    assert f": {len(names)} path{'s' if len(names) != 1 else ''} written or removed\n" \
+        in restored.stderr
     assert len(restored.stderr.splitlines()) == 1 + len(names), restored.stderr
     for done in [*outs, restored]:
         for out in (done.stdout, done.stderr):
@@ -954,7 +972,7 @@ def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runne
                         (("--worktree", str(tmp_path / "wb"), "--branch", "back"),
                          tmp_path / "wb")):
         done = run("checkpoint", "restore", "1", *args, agent=ME)
-        assert "submodules are staged at the checkpoint's commits" in done.stderr
+        assert "Its 1 submodule is staged at the checkpoint's commits" in done.stderr
         assert git(where, "ls-files", "-s", "lib").split()[:2] == ["160000", second]
         assert git(where, "rev-parse", "HEAD") == git(project, "rev-parse", "HEAD")
         git(where, *FILE_OK, "submodule", "update", "--init", "--recursive")
@@ -967,6 +985,8 @@ def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runne
         folder = f"{project.name}-checkpoint-{ME}-1"
         assert tar.extractfile(f"{folder}/lib/lib.txt").read() == b"two\n"
         assert tar.extractfile(f"{folder}/lib/more.txt").read() == b"more\n"
+    header = target.read_bytes()[:10]  # RFC 1952: FNAME is flag 0x08
+    assert header[:2] == b"\x1f\x8b" and not header[3] & 0x08, header  # no temporary name
 
     git(project / "lib", "checkout", "-q", "--detach", first)  # back to HEAD's commit
     done = run("checkpoint", "restore", "1", "--force", agent=ME)
@@ -1201,3 +1221,43 @@ def test_restoring_from_inside_a_submodule_goes_beside_the_superproject(
     assert (project.parent / "lib-checkpoint-default-1" / "new.txt").exists(), done.stdout
     assert not (project / "lib-checkpoint-default-1").exists()
     assert "lib-checkpoint" not in git(project, "status", "--porcelain")
+
+
+@pytest.mark.parametrize("branch", ["bad..name", "-x", "refs/heads/foo", "a b", "@{-1}"])
+def test_a_bad_branch_name_is_a_usage_error(project: Path, run: Runner, tmp_path: Path,
+                                           branch: str) -> None:
+    """Small faults of the review: --branch 'bad..name' or --branch=-x failed with exit
+    14 and git's raw message; --branch refs/heads/foo made a branch named so."""
+    make_work(project)
+    run("checkpoint")
+    before = git(project, "for-each-ref", "refs/heads/")
+    refused = run("checkpoint", "restore", "1", f"--branch={branch}", "--worktree",
+                  str(tmp_path / "wt"), check=False)
+    assert refused.returncode == 2, refused.stderr
+    assert "--branch" in refused.stderr and "fatal:" not in refused.stderr
+    assert git(project, "for-each-ref", "refs/heads/") == before
+    assert not (tmp_path / "wt").exists()
+
+
+def test_note_refuses_a_value_that_looks_like_an_option(project: Path, run: Runner) -> None:
+    """Small fault of the review: checkpoint --note -x was taken, while every other
+    option refuses a separate value that looks like an option (cli/options.py)."""
+    refused = run("checkpoint", "--note", "-x", check=False)
+    assert refused.returncode == 2 and "--note=-x" in refused.stderr, refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols/") == ""
+    assert run("checkpoint", "--note=-x").returncode == 0
+
+
+def test_an_agent_named_default_never_shares_the_one_agent_files_refs(
+        project: Path, run: Runner) -> None:
+    """Small fault of the review: AI_AGENT_ID=default named its refs as the one-agent
+    file's (no id) did, so each one's N could be the other's."""
+    (project / "a.txt").write_text("no id\n")
+    run("checkpoint", agent=None)
+    (project / "a.txt").write_text("agent default\n")
+    run("checkpoint", agent="default")
+    assert len(json.loads(run("checkpoint", "list", "--json", agent=None).stdout)) == 1
+    listed = json.loads(run("checkpoint", "list", "--json", agent="default").stdout)
+    assert len(listed) == 1 and listed[0]["agent"] == "%64efault"
+    assert git(project, "show", f"{listed[0]['commit']}:a.txt") == "agent default"
+    assert git(project, "show", f"{cref(project, 1, 'default')}:a.txt") == "no id"

@@ -609,3 +609,36 @@ def test_a_session_archived_in_another_clone_is_not_brought_back(
         started.stdout, started.stdout
     assert "Next work" in (clones.two / CONTEXT).read_text()
     assert "not by ai-protocols" not in two("status").stdout
+
+
+def test_two_clones_each_marking_a_current_step_merge_to_one(clones: Clones) -> None:
+    """Fault 11 of the review: each clone logged --current and the merge kept both
+    ``[-]``. The later (by its timestamp; at the same minute, the greater line) stays
+    current, the other goes back to open, whichever side is ours."""
+    one, two = Runner(clones.one), Runner(clones.two)
+    base = (clones.two / CONTEXT).read_bytes()
+    two("log", "--current", "M2 current")
+    clones.commit(clones.two, "two")
+    one("log", "--current", "M1 current")
+    clones.commit(clones.one, "one")
+    ours, theirs = (clones.one / CONTEXT).read_bytes(), (clones.two / CONTEXT).read_bytes()
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    text = (clones.one / CONTEXT).read_text()
+    assert len(re.findall(r"^- \[-\] ", text, re.M)) == 1, text
+    assert re.search(r"^- \[ \] \[[^]]+\] M1 current$", text, re.M) or \
+        re.search(r"^- \[ \] \[[^]]+\] M2 current$", text, re.M), text
+    one_way = merge_session_bytes(base, ours, theirs)
+    other_way = merge_session_bytes(base, theirs, ours)
+    assert one_way is not None and other_way is not None
+    current = [re.findall(r"^- \[-\] .*$", r.data.decode(), re.M) for r in (one_way, other_way)]
+    assert current[0] == current[1] and len(current[0]) == 1
+    # By time: the later item stays current, on either side.
+    earlier = ours.decode()
+    stamp = re.search(r"^- \[-\] (\[[^]]+\]) M1 current$", earlier, re.M)
+    assert stamp is not None
+    old = earlier.replace(f"{stamp.group(1)} M1 current",
+                          "[2000-01-01 Sat 00:00] M1 current").encode()
+    for result in (merge_session_bytes(base, old, theirs), merge_session_bytes(base, theirs, old)):
+        assert result is not None
+        assert re.findall(r"^- \[-\] .*$", result.data.decode(), re.M)[0].endswith("M2 current")

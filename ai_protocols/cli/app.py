@@ -694,11 +694,12 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
 
     Without a subcommand, records tracked changes and untracked files (not
     ignored ones) as a commit on HEAD under
-    refs/ai-protocols/checkpoints/<agent>/<n>, through a temporary index: your
-    index, HEAD, branch, stash and files stay as they were. Records it in the
+    refs/ai-protocols/checkpoints/<agent>/<clone>/<n>, through a temporary
+    index: your index, HEAD, branch, stash and files stay as they were. Records it in the
     session file when there is one (else says so on stderr). Push and fetch
     them with 'refs/ai-protocols/*:refs/ai-protocols/*' (docs/checkpoints.md).
-    REF: N (this agent's checkpoint N), AGENT/N, the full ref or a commit hash.
+    REF: N (this agent's checkpoint N), AGENT/N, AGENT/CLONE/N, the full ref or
+    a commit hash.
     """
     if ctx.invoked_subcommand is not None:
         if note is not None:
@@ -710,6 +711,13 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     from ai_protocols.git.checkpoint import take
 
     if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
+        from ai_protocols.cli.options import looks_like_option
+
+        if looks_like_option(note):  # (the rule of every other option: cli/options.py)
+            raise click.UsageError(
+                f"--note needs a value, and the next argument, {note!r}, looks like an "
+                "option: give --note its value, or write a value that starts with '-' in "
+                f"one argument with '=', as in --note={note}")
         note = text_of(Given("--note", note, True, 0))
     _refuse_outside_a_project()
     project = _project()
@@ -767,10 +775,16 @@ def checkpoint_show(ref: str) -> None:
             click.echo(f"{label}: none, it is the first")
             continue
         changes = points.diff(base, point.commit)
-        click.echo(f"{label}: {len(changes)} paths differ" if changes else
-                   f"{label}: the same files")
+        click.echo(f"{label}: the same files" if not changes else
+                   f"{label}: 1 path differs" if len(changes) == 1 else
+                   f"{label}: {len(changes)} paths differ")
         for status, path in changes:
             click.echo(f"  {status} {display(path)}")
+
+
+def _paths(count: int) -> str:
+    """``1 path``, ``2 paths``."""
+    return f"{count} path" + ("" if count == 1 else "s")
 
 
 @checkpoint.command("restore")
@@ -801,17 +815,20 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         raise click.UsageError("--force restores into this work tree: not with --worktree "
                                "or --branch")
     points = _checkpoints()
+    problem = points.branch_problem(branch) if branch is not None else None
+    if problem is not None:
+        raise click.BadParameter(f"{branch!r}: {problem}", param_hint="'--branch'")
     point = points.resolve(ref)
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
         click.echo(f"Restored checkpoint {display(point.name)} into "
-                   f"{display(str(done.where))}: {len(done.paths)} paths written or removed",
+                   f"{display(str(done.where))}: {_paths(len(done.paths))} written or removed",
                    err=True)
         for path in done.paths:
             click.echo(f"  {display(path)}", err=True)
         if done.kept:
-            click.echo(f"Kept {len(done.kept)} paths that the checkpoint does not have, "
+            click.echo(f"Kept {_paths(len(done.kept))} that the checkpoint does not have, "
                        "whose work is kept nowhere else (or a submodule's folder):", err=True)
             for path in done.kept:
                 click.echo(f"  {display(path)}", err=True)
@@ -823,8 +840,9 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                    f"worktree ({on}); remove it with: git worktree remove --force "
                    f"{display(shlex.quote(str(done.where)))}", err=True)
         if done.submodules:
-            click.echo(f"Its {len(done.submodules)} submodules are staged at the checkpoint's "
-                       "commits, their folders empty; check them out with: git -C "
+            click.echo(f"Its {len(done.submodules)} submodule"
+                       f"{'s are' if len(done.submodules) != 1 else ' is'} staged at the "
+                       "checkpoint's commits, their folders empty; check them out with: git -C "
                        f"{display(shlex.quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
     click.echo(display(str(done.where)))

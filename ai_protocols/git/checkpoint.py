@@ -153,12 +153,16 @@ def ref_part(agent_id: str | None) -> str:
     """The agent part of a checkpoint ref: :func:`ai_protocols.paths.safe_id` of the id
     (``default`` without one), with each ``.`` written ``%2E`` where git's ref rules
     (git-check-ref-format(1): no ``..``, no part ending in ``.`` or ``.lock``) would
-    refuse it as it is. Raises :class:`~ai_protocols.errors.InvalidAgentId`."""
+    refuse it as it is; the id ``default`` as ``%64efault``, so that no id shares the
+    refs of the one-agent file (``default``). Raises
+    :class:`~ai_protocols.errors.InvalidAgentId`."""
     if agent_id is None:
         return NO_AGENT
     part = safe_id(agent_id)
     if ".." in part or part.endswith((".", ".lock")):
         part = part.replace(".", "%2E")
+    if part == NO_AGENT:  # never the one-agent file's: its first letter escaped, a form
+        part = "%64" + part[1:]  # safe_id never gives ('d' is kept as it is)
     return part
 
 
@@ -749,8 +753,27 @@ class Checkpoints:
                     "--worktree a folder outside it (the default is beside it: "
                     f"{self.default_worktree(checkpoint)})")
 
+    def branch_problem(self, branch: str) -> str | None:
+        """Why ``branch`` cannot name a new branch (``None``: it can): git's rules
+        (git-check-ref-format(1) ``--branch``, which also refuses a leading ``-``), and
+        never a full ref name (``refs/heads/foo`` would make a branch literally named
+        so) nor a shorthand git expands (``@{-1}``)."""
+        if branch.startswith("-"):
+            return "a branch name cannot start with '-'"
+        if branch.startswith("refs/"):
+            return (f"give the branch's own name, without refs/... (as in "
+                    f"{branch.rsplit('/', 1)[-1]}), not a full ref name")
+        out = self._git("check-ref-format", "--branch", branch, ok=tuple(range(256)))
+        if out.decode("utf-8", "surrogateescape").strip() != branch:
+            return ("it is not a valid branch name (git check-ref-format --branch: no "
+                    "'..', no space, ~, ^, :, ?, *, [ or \\, no '@{', no part starting "
+                    "with '.' or ending with '.lock')")
+        return None
+
     def _check_branch(self, branch: str) -> None:
-        self._git("check-ref-format", "--branch", branch)
+        problem = self.branch_problem(branch)
+        if problem is not None:
+            raise CheckpointRefused(f"branch {branch}", problem)
         exists = self._git("rev-parse", "-q", "--verify", f"refs/heads/{branch}", ok=(0, 1))
         if exists.strip():
             raise CheckpointRefused(f"branch {branch}", "that branch exists already; give "
@@ -916,8 +939,15 @@ class Checkpoints:
     def export(self, checkpoint: Checkpoint, target: Path) -> Path:
         """Write ``checkpoint``'s files to the gzipped tar file ``target`` (git-archive(1)),
         under one folder named as :meth:`default_worktree`'s; atomically, never over an
-        existing file. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        existing file; ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard
+        output, is refused). Raises :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`."""
+        if str(target) == "-":
+            raise CheckpointRefused("-", "writing to standard output is not supported; give "
+                                    "a FILE.tar.gz", "export")
+        if not str(target).lower().endswith((".tar.gz", ".tgz")):
+            raise CheckpointRefused(str(target), "the file it writes is a gzipped tar: give "
+                                    "a name ending in .tar.gz or .tgz", "export")
         target = Path(os.path.abspath(target))
         if os.path.lexists(target):
             raise CheckpointRefused(str(target), "that file exists already; remove it or "
@@ -980,8 +1010,14 @@ class Checkpoints:
         parts = [self._git("archive", "--format=tar", f"--prefix={prefix}/", commit)]
         parts += [self._spawn("archive", "--format=tar", f"--prefix={prefix}/{path}/", link,
                               cwd=folder, env=env).wait() for folder, link, path in modules]
+        import gzip
+
         seen = set()
-        with tarfile.open(temp, "w:gz", format=tarfile.PAX_FORMAT) as out:
+        # No file name and no time in the gzip header, as git archive (gzip -n) writes
+        # it: never the temporary file's name (RFC 1952, FNAME).
+        with open(temp, "xb") as raw, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
+                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as out:
             for part in parts:
                 with tarfile.open(fileobj=io.BytesIO(part)) as tar:
                     for member in tar:

@@ -642,6 +642,12 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     return item.text, f'done: {title} item "{preview(item.text)}"'
 
 
+def _listed(doc: OrgFile, session_line: int, key: str, text: str) -> bool:
+    """Whether the section ``key`` holds an item whose text is ``text``."""
+    section = find_section(doc, doc.find(session_line), key)
+    return section is not None and any(e.text == text for e in _entries(doc, section))
+
+
 def _open_progress(doc: OrgFile, session_line: int, text: str) -> int | None:
     """The line of the last open Progress item (``[ ]`` or :data:`CURRENT_BOX`) whose
     text is ``text``, ``None`` when there is none."""
@@ -715,6 +721,8 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         line = f"{entry.kind}: {preview(text)} (a kind of entry this version does not know)"
         append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
+    elif entry.kind == "key-file" and _listed(doc, session_line, "key-files", text):
+        return f"key-file: {preview(text)} (listed already)"
     else:
         kind = KIND_OF[entry.kind]
         append_entry(doc, session_line, kind.section,

@@ -328,6 +328,16 @@ def _head_properties(path: str) -> dict[str, str] | None:
     return None if headline is None else dict(headline.properties.items())
 
 
+def _abandoned(where: str) -> str:
+    """A tombstone's ``archived to T``, as ``abandoned, archived to T`` when the archive
+    ``T`` is of a session abandoned (``ai-protocols abandon``): said as such."""
+    if where.startswith("archived to "):
+        props = _head_properties(where[len("archived to "):])
+        if props and props.get("STATUS") == "abandoned":
+            return f"abandoned, {where}"
+    return where
+
+
 def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     """Where another clone moved the session of ``path`` (gone, its kept copy here), as
     a merge brought the move in: ``archived to A (in another clone)`` when an archive
@@ -348,7 +358,9 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
         if name.endswith(".org") and not name.startswith("."):
             props = _head_properties(os.path.join(sessions, name))
             if props and (props.get("AGENT_ID") or None, props.get("STARTED")) == key:
-                return f"archived to {os.path.join(sessions, name)} (in another clone)"
+                said = "abandoned, archived" if props.get("STATUS") == "abandoned" \
+                    else "archived"
+                return f"{said} to {os.path.join(sessions, name)} (in another clone)"
     folder = os.path.join(ai_dir, "session-context.d")
     try:
         live = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
@@ -401,7 +413,7 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
     :class:`~ai_protocols.errors.NoSession`."""
     where = moved_where(ai_dir, path)
     if where is not None:
-        raise SessionWrappedUp(path, where)
+        raise SessionWrappedUp(path, _abandoned(where))
     kept = kept_path(ai_dir, path)
     if os.path.lexists(kept):
         where = moved_elsewhere(ai_dir, path)
