@@ -348,7 +348,8 @@ class BeingEdited(AiProtocolsError):
         self.path = path
         self.owner = owner
         self.kind = kind  # ai_protocols.org.emacs_lock.lock_kind: why the lock counts
-        lock = path.with_name(f".#{path.name}")
+        text = os.fspath(path)  # (a str or a Path: the transaction passes text)
+        lock = os.path.join(os.path.dirname(text), f".#{os.path.basename(text)}")
         if kind == "unreadable":
             said = (f"{path} may be open in Emacs: its lock file {lock} is not one Emacs "
                     f"writes (it holds {_show(owner)}), and a lock that cannot be read is "
