@@ -112,6 +112,13 @@ class NoProject(AiProtocolsError, LookupError):
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        bare = _bare_repository(str(root))
+        if bare is not None:  # (git's own word: "must be run in a work tree")
+            super().__init__(
+                f"no project here: {root} is in the bare git repository {bare}, which has "
+                "no work tree (no files checked out, so nothing to keep a session or a "
+                f"checkpoint of); run ai-protocols in a clone of it (git clone {bare} DIR)")
+            return
         super().__init__(
             f"no project here: {root} is not in a git repository and no folder above it "
             "holds .ai/; run 'ai-protocols init' in the project's top folder first (it sets "
@@ -121,6 +128,29 @@ class NoProject(AiProtocolsError, LookupError):
 #: How a session file went that something other than this tool removed, in the words
 #: every message about one uses (its error, ``status``, ``start`` bringing it back).
 REMOVED_HOW = "removed, and not by ai-protocols (git clean, git stash -u or git checkout?)"
+def _bare_repository(folder: str) -> str | None:
+    """The bare git repository ``folder`` is in (itself or a folder above), ``None``
+    when none: a folder with ``HEAD``, ``objects/`` and ``refs/`` whose ``config`` says
+    ``bare = true`` (gitrepository-layout(5), git-config(1) ``core.bare``). Read from the
+    files, no git run."""
+    for _ in range(256):
+        config = os.path.join(folder, "config")
+        if os.path.isfile(os.path.join(folder, "HEAD")) and \
+                os.path.isdir(os.path.join(folder, "objects")) and \
+                os.path.isdir(os.path.join(folder, "refs")):
+            try:
+                with open(config, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read(65536)
+            except OSError:
+                return None
+            lines = [line.split("#")[0].split(";")[0].replace(" ", "").replace("\t", "")
+                     .lower() for line in text.splitlines()]
+            return folder if "bare=true" in lines else None
+        above = os.path.dirname(folder)
+        if above == folder:
+            return None
+        folder = above
+    return None
 
 
 class SessionRemoved(NoSession):
@@ -274,9 +304,9 @@ class SessionWrappedUp(AiProtocolsError):
         self.path = path
         self.where = where
         said = f" ({where})" if where else ""
-        super().__init__(
-            f"the session at {path} is already wrapped up{said}; run 'ai-protocols start'"
-        )
+        state = "was abandoned" if where and where.startswith("abandoned") else \
+            "is already wrapped up"
+        super().__init__(f"the session at {path} {state}{said}; run 'ai-protocols start'")
 
 
 class LockTimeout(AiProtocolsError, TimeoutError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ai_protocols.errors import CheckpointRefused
 from ai_protocols.git.checkpoint import Checkpoints
 
 from conftest import Runner
@@ -36,6 +38,12 @@ def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
                           input=input,
                           env={**os.environ, **GIT_ENV, "GIT_OPTIONAL_LOCKS": "0"}
                           ).stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def cref(root: Path, number: int, agent: str = ME) -> str:
+    """The ref of checkpoint ``number`` of ``agent`` taken in the clone at ``root``."""
+    clone = (root / ".git" / "ai-protocols-clone").read_text().strip()
+    return f"refs/ai-protocols/checkpoints/{agent}/{clone}/{number}"
 
 
 def git_state(root: Path) -> dict[str, bytes | str]:
@@ -98,7 +106,7 @@ def test_a_checkpoint_restored_into_a_new_worktree_is_the_tree_as_it_was(
     assert git_state(project) == before
     assert files_of(project) == at_checkpoint
     assert taken.stdout.startswith("Checkpoint 1 ")
-    ref = f"refs/ai-protocols/checkpoints/{ME}/1"
+    ref = cref(project, 1)
     assert f"  ref: {ref}\n" in taken.stdout
     assert git(project, "rev-parse", f"{ref}^") == git(project, "rev-parse", "HEAD")
     assert "build.log" not in git(project, "ls-tree", "-r", "--name-only", ref)
@@ -130,14 +138,14 @@ def test_the_checkpoint_is_recorded_in_the_session(project: Path, run: Runner) -
     run("checkpoint", "--note", "before refactor", agent=ME)
     shown = run("show", "--json", agent=ME).stdout
     data = json.loads(shown)
-    commit = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")
-    assert data["checkpoint"] == {"ref": f"refs/ai-protocols/checkpoints/{ME}/1",
+    commit = git(project, "rev-parse", cref(project, 1))
+    assert data["checkpoint"] == {"ref": cref(project, 1),
                                   "commit": commit, "base": git(project, "rev-parse", "HEAD"),
                                   "files": 4}
     assert data["git_branch"] == "main"
     assert data["log"][-1]["kind"] == "checkpoint"
     assert data["log"][-1]["text"] == f"1 {commit[:12]} (4 files uncommitted): before refactor"
-    assert f"  checkpoint: refs/ai-protocols/checkpoints/{ME}/1 ({commit[:12]}, 4 uncommitted)" \
+    assert f"  checkpoint: {cref(project, 1)} ({commit[:12]}, 4 uncommitted)" \
         in run("show", agent=ME).stdout
     listed = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)
     assert [(c["number"], c["note"], c["files"], c["commit"]) for c in listed] == \
@@ -146,7 +154,7 @@ def test_the_checkpoint_is_recorded_in_the_session(project: Path, run: Runner) -
     run("checkpoint", "--note", "@note.txt", agent=ME)
     assert json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]["note"] == \
         "from a file"
-    subprocess.run(["git", "update-ref", "-d", f"refs/ai-protocols/checkpoints/{ME}/2"],
+    subprocess.run(["git", "update-ref", "-d", cref(project, 2)],
                    cwd=project, check=True)
     (project / "note.txt").unlink()
     run("checkpoint", agent=ME)  # without a note
@@ -164,7 +172,7 @@ def test_without_a_session_the_checkpoint_is_taken_and_says_it_was_not_recorded(
     assert "Note: the checkpoint was taken but not recorded in a session: there is no " \
            "session file" in out.stderr
     assert git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/") == \
-        f"refs/ai-protocols/checkpoints/{ME}/1"
+        cref(project, 1)
 
 
 def test_before_the_first_commit(project: Path, run: Runner, tmp_path: Path) -> None:
@@ -172,7 +180,7 @@ def test_before_the_first_commit(project: Path, run: Runner, tmp_path: Path) -> 
     before = git_state(project)
     run("checkpoint", "--note", "unborn")
     assert git_state(project) == before
-    ref = "refs/ai-protocols/checkpoints/default/1"
+    ref = cref(project, 1, "default")
     assert git(project, "log", "--format=%P", "-1", ref) == ""  # no parent
     target = tmp_path / "restored"
     run("checkpoint", "restore", "1", "--worktree", str(target))
@@ -202,7 +210,7 @@ def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runn
     session = (project / f".ai/session-context.d/{ME}.org").read_bytes()
     out = run("checkpoint", "restore", "1", "--force", agent=ME)
     assert out.stdout == f"{project}\n"
-    assert "Kept 1 paths that the checkpoint does not have, whose work is kept nowhere " \
+    assert "Kept 1 path that the checkpoint does not have, whose work is kept nowhere " \
         "else (or a submodule's folder):\n" \
         "  notes.txt\n" in out.stderr
     after = git_state(project)
@@ -239,13 +247,14 @@ def test_refs_by_number_agent_ref_and_hash_and_bad_ones(project: Path, run: Runn
     make_work(project)
     run("checkpoint", agent=ME)
     run("checkpoint", agent="other.proj.codex.1800000001")
-    commit = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")
-    for name in ("1", f"{ME}/1", f"refs/ai-protocols/checkpoints/{ME}/1", commit[:7], commit):
+    commit = git(project, "rev-parse", cref(project, 1))
+    clone = (project / ".git/ai-protocols-clone").read_text().strip()
+    for name in ("1", f"{ME}/1", f"{ME}/{clone}/1", cref(project, 1), commit[:7], commit):
         assert run("checkpoint", "show", name, agent=ME).stdout.startswith(
-            f"Checkpoint {ME}/1 {commit}\n")
+            f"Checkpoint {ME}/{clone}/1 {commit}\n")
     assert len(json.loads(run("checkpoint", "list", "--all", "--json").stdout)) == 2
     assert json.loads(run("checkpoint", "list", "--json").stdout) == []  # no id: none
-    for name, why in (("2", f"there is no ref refs/ai-protocols/checkpoints/{ME}/2"),
+    for name, why in (("2", f"there is no ref {cref(project, 2)}"),
                       ("HEAD", "give N"), ("--all", "give N"), ("abcdef0", "no checkpoint's"),
                       ("refs/heads/main", "give N"), ("1 2", "give N")):
         refused = run("checkpoint", "show", "--", name, agent=ME, check=False)
@@ -271,6 +280,13 @@ def test_export_is_a_portable_restore_point(project: Path, run: Runner,
     assert refused.stderr.startswith(f"Error: cannot export to {target}: ")  # (not "restore")
     assert target.read_bytes() == data
     assert not list(tmp_path.glob(".*.tmp"))
+    # Small faults of the review: '-' made a file named '-'; any extension was taken.
+    for name in ("-", str(tmp_path / "point.zip"), str(tmp_path / "point.tar")):
+        refused = run("checkpoint", "export", "1", name, check=False, cwd=project)
+        assert refused.returncode == 15, (name, refused.stderr)
+        assert ".tar.gz" in refused.stderr
+    assert not (project / "-").exists() and not (tmp_path / "point.zip").exists()
+    assert run("checkpoint", "export", "1", str(tmp_path / "p.TGZ")).returncode == 0
 
 
 def test_outside_git_a_clear_error(tmp_path: Path) -> None:
@@ -282,6 +298,15 @@ def test_outside_git_a_clear_error(tmp_path: Path) -> None:
         assert out.returncode == 14
         assert out.stderr == (f"Error: {plain} is not in a git work tree: checkpoints are git "
                               "commits; run it in a git repository (git init makes one)\n")
+    # A bare repository is said to be one (a small fault of the review: "not in a git
+    # repository").
+    bare = (tmp_path / "bare.git").resolve()
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    for where in (bare, bare / "refs"):
+        for args in (("checkpoint",), ("pause",), ("start",)):
+            out = Runner(where)(*args, check=False)
+            assert out.returncode == 13, out.stderr
+            assert f"is in the bare git repository {bare}" in out.stderr, out.stderr
 
 
 def test_pushed_to_a_bare_remote_and_restored_from_a_fresh_clone(
@@ -302,11 +327,66 @@ def test_pushed_to_a_bare_remote_and_restored_from_a_fresh_clone(
         "protocols/*'" in refused.stderr
     git(clone, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     assert elsewhere("checkpoint", "list", agent=ME).stdout.split()[3:] == \
-        [git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12],
+        [git(project, "rev-parse", cref(project, 1))[:12],
          "4", "uncommitted", "to", "share"]
     target = tmp_path / "restored"
     elsewhere("checkpoint", "restore", "1", "--worktree", str(target), agent=ME)
     assert files_of(target) == at_checkpoint
+
+
+def test_two_clones_never_name_a_checkpoint_alike_and_share_them_without_force(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Fault 1 of the review: each clone's refs are under its own id, so pushing and
+    fetching with the documented refspec (no ``+``) never overwrites or rejects one,
+    and ``N`` is still this clone's N; a ref of the older form still reads."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Base")
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    (project / "f1.txt").write_text("from one\n")
+    (other / "f2.txt").write_text("from two\n")
+    run("checkpoint")
+    Runner(other)("checkpoint")
+    assert cref(project, 1, "default") != cref(other, 1, "default")
+    for here in (project, other):
+        git(here, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    for here in (project, other):
+        git(here, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+        assert len(json.loads(Runner(here)("checkpoint", "list", "--json").stdout)) == 2
+    target = tmp_path / "back"
+    Runner(other)("checkpoint", "restore", "1", "--worktree", str(target))
+    assert (target / "f2.txt").exists() and not (target / "f1.txt").exists()
+    commit = git(project, "rev-parse", cref(project, 1, "default"))
+    git(project, "update-ref", "refs/ai-protocols/checkpoints/default/7", commit)
+    assert run("checkpoint", "show", "7").stdout.startswith(f"Checkpoint default/7 {commit}")
+
+
+@pytest.mark.parametrize("how", ["gitignore", "info/exclude", "agent files"])
+def test_a_git_ignored_session_file_is_left_out_and_the_checkpoint_taken(
+        project: Path, run: Runner, how: str) -> None:
+    """Fault 2 of the review: git refused the exclude pathspec naming an ignored
+    session file ("The following paths are ignored"), so checkpoint and pause failed."""
+    agent = ME if how == "agent files" else None
+    rule = ".ai/session-context.d/*.org\n" if agent else ".ai/session-context.org\n"
+    if how == "info/exclude":
+        with open(project / ".git/info/exclude", "a") as handle:
+            handle.write(rule)
+    else:
+        (project / ".gitignore").write_text(rule)
+    (project / "work.txt").write_text("work\n")
+    run("start", agent=agent)
+    taken = run("checkpoint", "--note", "ignored session", agent=agent)
+    assert "recorded in:" in taken.stdout, taken.stderr
+    part = ME if agent else "default"
+    names = git(project, "ls-tree", "-r", "--name-only", cref(project, 1, part)).split("\n")
+    assert "work.txt" in names and not [n for n in names if n.startswith(".ai/session-context")]
+    run("pause", "--note", "later", agent=agent)
+    assert len(git(project, "for-each-ref", "refs/ai-protocols/").split("\n")) == 2
 
 
 # -- odd file names ---------------------------------------------------------------------------
@@ -388,10 +468,10 @@ def test_sigkill_at_any_moment_of_a_checkpoint(project: Path, run: Runner) -> No
         started = time.monotonic()
         run("checkpoint", agent=ME)
         took.append(time.monotonic() - started)
-    tree = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1^{{tree}}")
+    tree = git(project, "rev-parse", f"{cref(project, 1)}^{{tree}}")
     state, files = git_state(project), _all_files(project)
     session_path = project / f".ai/session-context.d/{ME}.org"
-    refs_dir = project / ".git/refs/ai-protocols/checkpoints" / ME
+    refs_dir = (project / ".git" / cref(project, 1)).parent
     seed = int(os.environ.get("KILL_TEST_SEED", "20261130"))
     rng = random.Random(seed)
     outcomes = {"no ref": 0, "ref, not recorded": 0, "ref and record": 0}
@@ -449,7 +529,7 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     make_work(project)
     run("start", "--title", "Refactor", agent=ME)
     run("checkpoint", "--note", "before refactor", agent=ME)
-    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    point = git(project, "rev-parse", cref(project, 1))[:12]
     assert "Warning" not in run("resume", agent=ME).stdout  # the work is here
     # The session file is committed and pushed; the checkpoint is not (yet).
     git(project, "add", f".ai/session-context.d/{ME}.org")
@@ -496,7 +576,7 @@ def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Run
     make_work(project)
     run("start", agent=ME)
     run("checkpoint", agent=ME)
-    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    point = git(project, "rev-parse", cref(project, 1))[:12]
     recorded = json.loads(run("show", "--json", agent=ME).stdout)["git_commit"]
     git(project, "add", f".ai/session-context.d/{ME}.org")
     git(project, "commit", "-qm", "Session", "--", f".ai/session-context.d/{ME}.org")
@@ -534,7 +614,7 @@ def test_checkpoint_does_the_same_on_both_paths(tmp_path: Path, args: list[str])
         done = subprocess.run([*command, *args], cwd=root, env=clean_env(),
                               capture_output=True, text=True, timeout=60)
         outs.append((done.returncode,
-                     *(re.sub(r"\b[0-9a-f]{12}\b", "H", text.replace(str(root), "P"))
+                     *(re.sub(r"\b[0-9a-f]{12}\b|/[0-9a-f]{8}/", "H", text.replace(str(root), "P"))
                        for text in (done.stdout, done.stderr))))
     assert outs[0] == outs[1]
     assert outs[0][0] == (4 if args[-1] == " " else 0)
@@ -582,7 +662,7 @@ def test_a_file_changed_in_the_tick_the_index_was_written_is_seen(repo: Path,
     os.utime(path, ns=(recorded, recorded))
     os.utime(repo / ".git/index", ns=(recorded, recorded))  # written in that tick
     run("checkpoint")
-    assert git(repo, "show", "refs/ai-protocols/checkpoints/default/1:f.txt") == "BBBB"
+    assert git(repo, "show", f"{cref(repo, 1, 'default')}:f.txt") == "BBBB"
 
 
 def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, run: Runner,
@@ -649,14 +729,16 @@ def test_a_short_hash_of_digits_only_names_its_checkpoint(project: Path, run: Ru
     make_work(project)
     for number in range(1, 401):  # until a commit's first 7 hex digits are digits (p ~ 4%)
         run("checkpoint", "--note", f"try {number}", agent=ME)
-        commit = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/{number}")
+        commit = git(project, "rev-parse", cref(project, number))
         if commit[:7].isdigit() and int(commit[:7]) > 200:
             break
     else:
         pytest.fail("no checkpoint's commit started with 7 digits in 400")
     shown = run("checkpoint", "show", commit[:7], agent=ME).stdout
-    assert shown.startswith(f"Checkpoint {ME}/{number} {commit}\n")
-    assert run("checkpoint", "show", "1", agent=ME).stdout.startswith(f"Checkpoint {ME}/1 ")
+    name = cref(project, number).rsplit("/", 3)
+    assert shown.startswith(f"Checkpoint {ME}/{name[2]}/{number} {commit}\n")
+    assert run("checkpoint", "show", "1", agent=ME).stdout.startswith(
+        f"Checkpoint {ME}/{name[2]}/1 ")
 
 
 # -- what checkpoint output prints is escaped --------------------------------------------------
@@ -681,15 +763,17 @@ def _check_escaped(project: Path, run: Runner, names: list[str], note: str) -> N
     lines = shown.stdout.splitlines()  # one line per path: a name never splits its line
     at = next(i for i, line in enumerate(lines) if line.startswith("Against HEAD"))
     listed = [line for line in lines[at + 1:] if line.startswith("  ")]
-    assert f": {len(listed)} paths differ" in lines[at], shown.stdout
+    assert (f": {len(listed)} paths differ" if len(listed) != 1 else ": 1 path differs") \
+        in lines[at], shown.stdout
     assert len([line for line in listed if not line.startswith("  A .ai/")]) == len(names)
     outs += [shown, run("checkpoint", "list", agent=ME)]
     git(project, "add", "-A")
     git(project, "commit", "-qm", "The odd names")
-    git(project, "rm", "-q", "--", *names)
+    git(project, "--literal-pathspecs", "rm", "-q", "--", *names)
     git(project, "commit", "-qm", "Without them")
     restored = run("checkpoint", "restore", "1", "--force", agent=ME)  # writes them back
-    assert f": {len(names)} paths written or removed\n" in restored.stderr
+    assert f": {len(names)} path{'s' if len(names) != 1 else ''} written or removed\n" \
+        in restored.stderr
     assert len(restored.stderr.splitlines()) == 1 + len(names), restored.stderr
     for done in [*outs, restored]:
         for out in (done.stdout, done.stderr):
@@ -751,7 +835,7 @@ def test_restore_into_a_worktree_nested_in_the_work_tree_is_refused(
     assert not (project / "restored").exists() and not (project / "sub" / "new").exists()
     assert not (project / ".git" / "wt").exists()
     run("checkpoint", agent=ME)  # and the next checkpoint holds no gitlink
-    assert "160000" not in git(project, "ls-tree", "-r", f"refs/ai-protocols/checkpoints/{ME}/2")
+    assert "160000" not in git(project, "ls-tree", "-r", cref(project, 2))
 
 
 # -- in place, again and again ---------------------------------------------------------------
@@ -882,13 +966,13 @@ def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runne
     run("start", agent=ME)
     first, second = _with_a_submodule(project, tmp_path)
     run("checkpoint", agent=ME)
-    ref = f"refs/ai-protocols/checkpoints/{ME}/1"
+    ref = cref(project, 1)
     assert git(project, "ls-tree", ref, "lib").split()[:3] == ["160000", "commit", second]
     for args, where in ((("--worktree", str(tmp_path / "wt")), tmp_path / "wt"),
                         (("--worktree", str(tmp_path / "wb"), "--branch", "back"),
                          tmp_path / "wb")):
         done = run("checkpoint", "restore", "1", *args, agent=ME)
-        assert "submodules are staged at the checkpoint's commits" in done.stderr
+        assert "Its 1 submodule is staged at the checkpoint's commits" in done.stderr
         assert git(where, "ls-files", "-s", "lib").split()[:2] == ["160000", second]
         assert git(where, "rev-parse", "HEAD") == git(project, "rev-parse", "HEAD")
         git(where, *FILE_OK, "submodule", "update", "--init", "--recursive")
@@ -901,6 +985,8 @@ def test_a_checkpoint_gives_back_its_submodule_commits(project: Path, run: Runne
         folder = f"{project.name}-checkpoint-{ME}-1"
         assert tar.extractfile(f"{folder}/lib/lib.txt").read() == b"two\n"
         assert tar.extractfile(f"{folder}/lib/more.txt").read() == b"more\n"
+    header = target.read_bytes()[:10]  # RFC 1952: FNAME is flag 0x08
+    assert header[:2] == b"\x1f\x8b" and not header[3] & 0x08, header  # no temporary name
 
     git(project / "lib", "checkout", "-q", "--detach", first)  # back to HEAD's commit
     done = run("checkpoint", "restore", "1", "--force", agent=ME)
@@ -931,7 +1017,7 @@ def test_after_an_amend_the_warning_never_sends_back_to_an_older_checkpoint(
     (project / "a.txt").write_text("the work\n")
     (project / "n.txt").write_text("new work\n")
     run("checkpoint", agent=ME)
-    point = git(project, "rev-parse", f"refs/ai-protocols/checkpoints/{ME}/1")[:12]
+    point = git(project, "rev-parse", cref(project, 1))[:12]
     git(project, "add", "a.txt", "n.txt")
     git(project, "commit", "-qm", "The work")
     run("log", "--progress", "committed the work", agent=ME)  # records that commit
@@ -955,3 +1041,223 @@ def test_after_an_amend_the_warning_never_sends_back_to_an_older_checkpoint(
     git(project, "reset", "-q", "--hard", "HEAD~1")
     out = run("resume", agent=ME).stdout
     assert "it looks rolled back" in out and f"checkpoint restore {point}" in out
+
+
+def test_the_rolled_back_warning_for_each_place_head_can_be(project: Path, run: Runner) -> None:
+    """Fault 4 of the review, each case with real git: HEAD behind the commit recorded
+    on another branch (switch to it, never "moved on"); behind it on the same branch (a
+    reset: say so, and how to go back); on another line (rewritten); ahead (nothing)."""
+    make_work(project)
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "Base, again")
+    run("start")
+    run("checkpoint")
+    (project / "m.txt").write_text("on main\n")
+    git(project, "add", "m.txt")
+    git(project, "commit", "-qm", "On main")
+    git(project, "switch", "-qc", "feature")
+    (project / "feat.txt").write_text("feature\n")
+    git(project, "add", "feat.txt")
+    git(project, "commit", "-qm", "Feature")
+    run("log", "--progress", "feature work")  # records branch feature, commit F
+
+    git(project, "switch", "-q", "main")
+    out = run("resume").stdout
+    assert "switch to it (git switch feature)" in out and "moved on" not in out, out
+    assert "checkpoint restore" not in out
+    # b) A real roll back on one branch: w1, w2, w3 recorded, then reset to w1.
+    git(project, "switch", "-q", "feature")
+    for name in ("w1", "w2", "w3"):
+        (project / name).write_text(name)
+        git(project, "add", name)
+        git(project, "commit", "-qm", name)
+    run("log", "--progress", "three commits")
+    w3 = git(project, "rev-parse", "HEAD")
+    git(project, "reset", "-q", "--hard", "HEAD~2")
+    for command in ("resume", "start"):
+        done = run(command)
+        said = done.stdout + done.stderr
+        assert "is behind it" in said and f"git reset --hard {w3[:12]}" in said, said
+    # On another line of the same branch: an amend of what was recorded.
+    git(project, "reset", "-q", "--hard", w3)
+    git(project, "commit", "-q", "--amend", "-m", "w3, amended")
+    out = run("resume").stdout
+    assert "does not descend from it" in out and f"git diff HEAD {w3[:12]}" in out, out
+    # Ahead of it: work carried on; nothing to say.
+    git(project, "reset", "-q", "--hard", w3)
+    (project / "w4").write_text("w4")
+    git(project, "add", "w4")
+    git(project, "commit", "-qm", "w4")
+    assert "Warning" not in run("resume").stdout
+
+
+
+def test_the_restore_the_warning_names_works_when_no_ref_holds_the_checkpoint(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Fault 5 of the review: the warning said "restore it with: ... restore HASH" for a
+    checkpoint whose commit is here but under no ref (deleted, as the docs say how), and
+    restore refused the hash (exit 5). restore now takes any checkpoint commit here."""
+    make_work(project)
+    at_checkpoint = files_of(project)
+    run("start", agent=ME)
+    run("checkpoint", agent=ME)
+    ref = cref(project, 1)
+    point = git(project, "rev-parse", ref)[:12]
+    git(project, "update-ref", "-d", ref)
+    session = f".ai/session-context.d/{ME}.org"
+    git(project, "add", session)
+    git(project, "commit", "-qm", "Session", "--", session)
+    git(project, "stash", "-q", "-u")
+    out = run("resume", agent=ME).stdout
+    assert f"restore it with: ai-protocols checkpoint restore {point}" in out, out
+    target = tmp_path / "back"
+    run("checkpoint", "restore", point, "--worktree", str(target), agent=ME)
+    assert files_of(target) == at_checkpoint
+    head = git(project, "rev-parse", "HEAD")
+    refused = run("checkpoint", "restore", head[:12], agent=ME, check=False)
+    assert refused.returncode == 5 and "no checkpoint's commit" in refused.stderr
+
+
+def _make(root: Path, kind: str, tag: str) -> None:
+    """Make the path ``e`` of ``root`` a ``file``, a ``folder`` (holding ``f``), a
+    ``link`` (to a folder outside) or ``missing``."""
+    target = root / "e"
+    if kind == "file":
+        target.write_text(f"file {tag}\n")
+    elif kind == "folder":
+        target.mkdir()
+        (target / "f").write_text(f"f {tag}\n")
+    elif kind == "link":
+        outside = root.parent / f"outside-{tag}"
+        outside.mkdir(exist_ok=True)
+        os.symlink(outside, target)
+
+
+def _entry(root: Path) -> object:
+    """What the path ``e`` holds, to compare: a link's target, a file's bytes, a folder's
+    files."""
+    target = root / "e"
+    if os.path.islink(target):
+        return ("link", os.readlink(target))
+    if target.is_dir():
+        return ("folder", {p.name: p.read_bytes() for p in target.iterdir()})
+    return ("file", target.read_bytes()) if target.exists() else None
+
+
+@pytest.mark.parametrize("at_checkpoint", ["file", "folder", "link", "missing"])
+@pytest.mark.parametrize("here", ["file", "folder", "link", "missing"])
+def test_restoring_in_place_never_replaces_what_only_the_work_tree_holds(
+        tmp_path: Path, at_checkpoint: str, here: str) -> None:
+    """Fault 6 of the review: an untracked link where the checkpoint has a folder was
+    replaced, and reported "kept". For every pair of what the checkpoint and the work
+    tree hold at one path (untracked: its content is the work tree's alone), the
+    restore either is refused and changes nothing, or gives the checkpoint's when the
+    path held nothing, and what it reports kept is there as it was."""
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", str(repo))
+    (repo / "base.txt").write_text("base\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Base")
+    _make(repo, at_checkpoint, "at checkpoint")
+    points = Checkpoints(repo)
+    point, _ = points.take()
+    wanted = _entry(repo)
+    if at_checkpoint == "folder":
+        shutil.rmtree(repo / "e")
+    elif at_checkpoint != "missing":
+        os.unlink(repo / "e")
+    _make(repo, here, "here")
+    before, state = _entry(repo), git_state(repo)
+    try:
+        restored = Checkpoints(repo).restore(point, in_place=True)
+    except CheckpointRefused:
+        assert (_entry(repo), git_state(repo)) == (before, state)
+        assert before is not None  # nothing there: nothing to refuse for
+        return
+    after = _entry(repo)
+    if "e" in restored.kept or any(k.startswith("e/") for k in restored.kept):
+        assert after == before
+    else:
+        assert before is None or before == wanted, (before, after)
+        assert after == wanted
+
+
+def test_a_session_file_unmerged_in_the_index_is_left_out_of_the_checkpoint(
+        project: Path, run: Runner) -> None:
+    """Fault 9 of the review: with the session file unmerged in the index (a merge left
+    it in conflict), checkpoint failed with git's raw "write-tree ... unmerged". It is
+    now taken, the session file left out (a restore never writes it), the index as it
+    was."""
+    git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    run("start")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Base")
+    session = ".ai/session-context.org"
+    sides = [git(project, "hash-object", "-w", "--stdin", input=f"side {n}\n".encode())
+             for n in (1, 2, 3)]
+    git(project, "update-index", "--index-info", input=(
+        f"0 {'0' * 40} 0\t{session}\n" +
+        "".join(f"100644 {blob} {n}\t{session}\n" for n, blob in enumerate(sides, 1))
+    ).encode())
+    (project / "work.txt").write_text("work\n")
+    before = git_state(project)
+    taken = run("checkpoint")
+    assert taken.returncode == 0 and taken.stdout.startswith("Checkpoint 1 "), taken.stderr
+    assert git_state(project) == before
+    names = git(project, "ls-tree", "-r", "--name-only", cref(project, 1, "default"))
+    assert "work.txt" in names.split("\n") and session not in names.split("\n")
+
+
+def test_restoring_from_inside_a_submodule_goes_beside_the_superproject(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Fault 7 of the review: restore run in a submodule made its default worktree beside
+    the submodule, so inside the superproject (whose next checkpoint took it as a
+    gitlink). The default goes beside the outermost work tree."""
+    _with_a_submodule(project, tmp_path)
+    lib = project / "lib"
+    (lib / "new.txt").write_text("in the submodule\n")
+    run("checkpoint", cwd=lib)
+    done = run("checkpoint", "restore", "1", cwd=lib)
+    assert (project.parent / "lib-checkpoint-default-1" / "new.txt").exists(), done.stdout
+    assert not (project / "lib-checkpoint-default-1").exists()
+    assert "lib-checkpoint" not in git(project, "status", "--porcelain")
+
+
+@pytest.mark.parametrize("branch", ["bad..name", "-x", "refs/heads/foo", "a b", "@{-1}"])
+def test_a_bad_branch_name_is_a_usage_error(project: Path, run: Runner, tmp_path: Path,
+                                           branch: str) -> None:
+    """Small faults of the review: --branch 'bad..name' or --branch=-x failed with exit
+    14 and git's raw message; --branch refs/heads/foo made a branch named so."""
+    make_work(project)
+    run("checkpoint")
+    before = git(project, "for-each-ref", "refs/heads/")
+    refused = run("checkpoint", "restore", "1", f"--branch={branch}", "--worktree",
+                  str(tmp_path / "wt"), check=False)
+    assert refused.returncode == 2, refused.stderr
+    assert "--branch" in refused.stderr and "fatal:" not in refused.stderr
+    assert git(project, "for-each-ref", "refs/heads/") == before
+    assert not (tmp_path / "wt").exists()
+
+
+def test_note_refuses_a_value_that_looks_like_an_option(project: Path, run: Runner) -> None:
+    """Small fault of the review: checkpoint --note -x was taken, while every other
+    option refuses a separate value that looks like an option (cli/options.py)."""
+    refused = run("checkpoint", "--note", "-x", check=False)
+    assert refused.returncode == 2 and "--note=-x" in refused.stderr, refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols/") == ""
+    assert run("checkpoint", "--note=-x").returncode == 0
+
+
+def test_an_agent_named_default_never_shares_the_one_agent_files_refs(
+        project: Path, run: Runner) -> None:
+    """Small fault of the review: AI_AGENT_ID=default named its refs as the one-agent
+    file's (no id) did, so each one's N could be the other's."""
+    (project / "a.txt").write_text("no id\n")
+    run("checkpoint", agent=None)
+    (project / "a.txt").write_text("agent default\n")
+    run("checkpoint", agent="default")
+    assert len(json.loads(run("checkpoint", "list", "--json", agent=None).stdout)) == 1
+    listed = json.loads(run("checkpoint", "list", "--json", agent="default").stdout)
+    assert len(listed) == 1 and listed[0]["agent"] == "%64efault"
+    assert git(project, "show", f"{listed[0]['commit']}:a.txt") == "agent default"
+    assert git(project, "show", f"{cref(project, 1, 'default')}:a.txt") == "no id"

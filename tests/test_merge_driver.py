@@ -577,3 +577,68 @@ def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
 def _put(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize("how", ["wrap-up", "abandon"])
+def test_a_session_archived_in_another_clone_is_not_brought_back(
+        clones: Clones, how: str) -> None:
+    """Fault 3 of the review: after one clone archives the session and the other pulls
+    (the archive and the deletion), the other said the file was removed "not by
+    ai-protocols", log failed with exit 3, and start brought the session back (listed
+    twice). Now it is known as archived elsewhere, and start begins afresh."""
+    one, two = Runner(clones.one), Runner(clones.two)
+    two("log", "--progress", "Work on two")  # two has written it: its copy is kept
+    clones.commit(clones.two, "two")
+    git(clones.two, "push", "-q", "origin", "HEAD:main")
+    git(clones.one, "pull", "-q", "--no-rebase", "origin", "main")
+    if how == "wrap-up":
+        one("wrap-up", "Finished on one")
+    else:
+        one("abandon", "--reason", "Given up on one")
+    clones.commit(clones.one, how)
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    pulled = git(clones.two, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stderr
+    assert not (clones.two / CONTEXT).exists()
+    status = two("status").stdout
+    assert "not by ai-protocols" not in status, status
+    logged = two("log", "--progress", "More", check=False)
+    assert logged.returncode == 7 and "in another clone" in logged.stderr, logged.stderr
+    started = two("start", "--title", "Next work")
+    assert "Brought back" not in started.stdout and "Started a fresh session" in \
+        started.stdout, started.stdout
+    assert "Next work" in (clones.two / CONTEXT).read_text()
+    assert "not by ai-protocols" not in two("status").stdout
+
+
+def test_two_clones_each_marking_a_current_step_merge_to_one(clones: Clones) -> None:
+    """Fault 11 of the review: each clone logged --current and the merge kept both
+    ``[-]``. The later (by its timestamp; at the same minute, the greater line) stays
+    current, the other goes back to open, whichever side is ours."""
+    one, two = Runner(clones.one), Runner(clones.two)
+    base = (clones.two / CONTEXT).read_bytes()
+    two("log", "--current", "M2 current")
+    clones.commit(clones.two, "two")
+    one("log", "--current", "M1 current")
+    clones.commit(clones.one, "one")
+    ours, theirs = (clones.one / CONTEXT).read_bytes(), (clones.two / CONTEXT).read_bytes()
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    text = (clones.one / CONTEXT).read_text()
+    assert len(re.findall(r"^- \[-\] ", text, re.M)) == 1, text
+    assert re.search(r"^- \[ \] \[[^]]+\] M1 current$", text, re.M) or \
+        re.search(r"^- \[ \] \[[^]]+\] M2 current$", text, re.M), text
+    one_way = merge_session_bytes(base, ours, theirs)
+    other_way = merge_session_bytes(base, theirs, ours)
+    assert one_way is not None and other_way is not None
+    current = [re.findall(r"^- \[-\] .*$", r.data.decode(), re.M) for r in (one_way, other_way)]
+    assert current[0] == current[1] and len(current[0]) == 1
+    # By time: the later item stays current, on either side.
+    earlier = ours.decode()
+    stamp = re.search(r"^- \[-\] (\[[^]]+\]) M1 current$", earlier, re.M)
+    assert stamp is not None
+    old = earlier.replace(f"{stamp.group(1)} M1 current",
+                          "[2000-01-01 Sat 00:00] M1 current").encode()
+    for result in (merge_session_bytes(base, old, theirs), merge_session_bytes(base, theirs, old)):
+        assert result is not None
+        assert re.findall(r"^- \[-\] .*$", result.data.decode(), re.M)[0].endswith("M2 current")

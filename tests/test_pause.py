@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols.session.layout import read_session
@@ -184,6 +184,9 @@ def test_abandon_archives_the_session_with_its_reason(project: Path, run: Runner
     assert [(r["kind"], r["status"], r["description"]) for r in listed] == \
         [("archived", "abandoned", "X cannot work here")]
     assert "abandoned" in run("list", agent=ME).stdout
+    logged = run("log", "--progress", "more", agent=ME, check=False)  # (said: abandoned)
+    assert logged.returncode == 7 and "was abandoned (abandoned, archived to" in \
+        logged.stderr and "wrapped up" not in logged.stderr, logged.stderr
     assert "Started a fresh session" in run("start", agent=ME).stdout
     org_element([archive])
 
@@ -235,6 +238,7 @@ def test_current_moves_the_previous_current_back_to_open(project: Path, run: Run
 @given(first=TEXTS, second=TEXTS)
 def test_current_and_context_keep_any_text(project: Path, run: Runner, first: str,
                                            second: str) -> None:
+    assume(first.strip() != second.strip())  # (the same text marks the same item)
     me = fresh_id()
     run("start", agent=me)
     run("log", f"--current={first}", f"--context={first}", agent=me)
@@ -263,11 +267,15 @@ def test_key_files_are_recorded_inside_the_project_only(project: Path, run: Runn
     path = path_of(project, me)
     run("start", agent=me)
     inside = "/".join(parts)
-    sub = project / "sub"
+    sub = project / "a-sub-folder-of-the-test"  # (longer than any SEGMENT)
     sub.mkdir(exist_ok=True)
     run("log", "--key-file", inside, "--key-file", str(project / inside), agent=me)
-    run("log", "--key-file", "../" + inside, agent=me, cwd=sub)  # from a sub-folder
-    assert [k["text"] for k in show(run, me)["key_files"]] == [inside] * 3
+    run("log", "--key-file", "../" + inside, "--key-file", f"./../{sub.name}/../{inside}",
+        agent=me, cwd=sub)  # from a sub-folder
+    # The same file, however spelled, is listed once (a small fault of the review).
+    assert [k["text"] for k in show(run, me)["key_files"]] == [inside]
+    folder = run("log", "--key-file", sub.name, agent=me, check=False)
+    assert folder.returncode == 4 and "it is a folder" in folder.stderr
     before = path.read_bytes()
     outside = "../" * (ups + 1) + inside  # past the root
     done = run("log", "--key-file", outside, agent=me, check=False)
@@ -452,3 +460,72 @@ def test_outside_any_project_every_pause_and_checkpoint_command_exits_13(
                            "project's top folder first (it sets up .ai/ there), or set "
                            "AI_PROJECT_ROOT to that folder\n")
     assert done.stdout == "" and list(plain.iterdir()) == []
+
+
+@pytest.mark.parametrize("before", ["nothing", "wrapped up"])
+def test_pause_without_a_session_makes_no_checkpoint(project: Path, run: Runner,
+                                                     before: str) -> None:
+    """Fault 8 of the review: pause with no session made a checkpoint (its ref left)
+    and then failed. The session is looked for first: nothing is made."""
+    git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Base")
+    if before == "wrapped up":
+        run("start", agent=ME)
+        run("wrap-up", "Done", agent=ME)
+    (project / "work.txt").write_text("work\n")
+    refused = run("pause", "--note", "later", agent=ME, check=False)
+    assert refused.returncode in (3, 7), refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols/") == ""
+    assert "Checkpoint" not in refused.stdout
+
+
+@SLOW
+@given(text=TEXTS)
+def test_current_of_an_open_item_marks_it_and_done_ticks_the_current_one(
+        project: Path, run: Runner, text: str) -> None:
+    """Fault 10 of the review: --progress T, --current T, --done T left "[X] T" (the old
+    item) and "[-] T" (still current). --current of an open item's text marks that item
+    (no second one); --done of the current item's text ticks it."""
+    me = fresh_id()
+    run("start", agent=me)
+    run("log", f"--progress={text}", agent=me)
+    run("log", f"--current={text}", agent=me)
+    data = show(run, me)
+    assert len(data["progress"]) == 1 and data["current"] is not None
+    run("log", f"--done={text}", agent=me)
+    data = show(run, me)
+    assert [p["done"] for p in data["progress"]] == [True] and data["current"] is None
+    # Two open items alike, the later current: --done ticks the current one.
+    run("log", f"--progress={text}", agent=me)
+    run("log", f"--progress={text}", agent=me)
+    run("log", f"--current={text}", agent=me)
+    run("log", f"--done={text}", agent=me)
+    data = show(run, me)
+    assert data["current"] is None
+    assert [p["done"] for p in data["progress"]] == [True, False, True]
+
+
+def test_a_start_that_resumes_a_pause_never_overwrites_its_objective(
+        project: Path, run: Runner) -> None:
+    """Fault 12 of the review: start --title "Urgent bug" --objective "fix prod" on a
+    paused session resumed it and replaced its objective. The objective stays, and
+    start says what happened and how to begin other work meanwhile."""
+    run("start", "--title", "Feature work", "--objective", "build feature", agent=None)
+    run("pause", "--no-checkpoint", "--note", "urgent bug first", agent=None)
+    started = run("start", "--title", "Urgent bug", "--objective", "fix prod", agent=None)
+    assert "resumed the paused session 'Feature work'" in started.stderr, started.stderr
+    assert "--objective was not used" in started.stderr and "AI_AGENT_ID" in started.stderr
+    data = show(run, None)
+    assert data["objective"] == "build feature" and data["title"] == "Feature work"
+    assert "fix prod" not in path_of(project, None).read_text()
+
+
+@pytest.mark.parametrize("objective", ["", "   "])
+def test_an_empty_objective_is_refused_as_a_blank_one(project: Path, run: Runner,
+                                                      objective: str) -> None:
+    """Small fault of the review: start --objective "" exited 0 and did nothing, while
+    "   " was refused (4): both are refused, nothing made."""
+    refused = run("start", "--objective", objective, agent=ME, check=False)
+    assert refused.returncode == 4, refused.stderr
+    assert not path_of(project).exists()

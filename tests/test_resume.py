@@ -522,7 +522,8 @@ def test_a_session_recorded_elsewhere_looks_rolled_back(project: Path, run: Runn
     git(project, "checkout", "-q", "main")
     recorded = f"this session was recorded on branch feature at commit {commit}"
     assert resume(run).endswith(f"\nWarning: {recorded}, but this checkout is on branch "
-                                f"main: {ROLLED_BACK}.\n")
+                                "main, behind that commit: the work is on branch feature: "
+                                "switch to it (git switch feature).\n")
 
     shutil.copy(session_file(project, ME), session_file(clone, ME))  # the file, elsewhere
     cloned = Runner(clone)

@@ -342,6 +342,15 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
         from ai_protocols.session.text import check_text
 
         check_text("note", note, one_line=True)  # (before a checkpoint is made)
+    # A session to pause, before a checkpoint is made: none (or a closed one) makes nothing.
+    from ai_protocols.errors import SessionWrappedUp
+    from ai_protocols.session.layout import WRAPPED_UP
+    from ai_protocols.session.transaction import refuse_missing
+
+    refuse_missing(project.ai_dir_text, project.path_text)
+    existing = project.read(project.path_text)
+    if existing is not None and existing.status == WRAPPED_UP:
+        raise SessionWrappedUp(project.path)
     if not no_checkpoint:
         from ai_protocols.cli.output import print_checkpoint
         from ai_protocols.git.checkpoint import take
@@ -685,11 +694,12 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
 
     Without a subcommand, records tracked changes and untracked files (not
     ignored ones) as a commit on HEAD under
-    refs/ai-protocols/checkpoints/<agent>/<n>, through a temporary index: your
-    index, HEAD, branch, stash and files stay as they were. Records it in the
+    refs/ai-protocols/checkpoints/<agent>/<clone>/<n>, through a temporary
+    index: your index, HEAD, branch, stash and files stay as they were. Records it in the
     session file when there is one (else says so on stderr). Push and fetch
     them with 'refs/ai-protocols/*:refs/ai-protocols/*' (docs/checkpoints.md).
-    REF: N (this agent's checkpoint N), AGENT/N, the full ref or a commit hash.
+    REF: N (this agent's checkpoint N), AGENT/N, AGENT/CLONE/N, the full ref or
+    a commit hash.
     """
     if ctx.invoked_subcommand is not None:
         if note is not None:
@@ -701,6 +711,13 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     from ai_protocols.git.checkpoint import take
 
     if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
+        from ai_protocols.cli.options import looks_like_option
+
+        if looks_like_option(note):  # (the rule of every other option: cli/options.py)
+            raise click.UsageError(
+                f"--note needs a value, and the next argument, {note!r}, looks like an "
+                "option: give --note its value, or write a value that starts with '-' in "
+                f"one argument with '=', as in --note={note}")
         note = text_of(Given("--note", note, True, 0))
     _refuse_outside_a_project()
     project = _project()
@@ -731,7 +748,7 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
         note = display(point.note.splitlines()[0]) if point.note else ""
-        click.echo(f"{when}  {display(point.agent)}/{point.number}  {point.short}  "
+        click.echo(f"{when}  {display(point.name)}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 
 
@@ -743,7 +760,7 @@ def checkpoint_show(ref: str) -> None:
     points = _checkpoints()
     point = points.resolve(ref)
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-    click.echo(f"Checkpoint {display(point.agent)}/{point.number} {point.commit}")
+    click.echo(f"Checkpoint {display(point.name)} {point.commit}")
     click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
                f"{point.parent[:12] if point.parent else 'no commit yet'}")
     if point.note:
@@ -758,10 +775,16 @@ def checkpoint_show(ref: str) -> None:
             click.echo(f"{label}: none, it is the first")
             continue
         changes = points.diff(base, point.commit)
-        click.echo(f"{label}: {len(changes)} paths differ" if changes else
-                   f"{label}: the same files")
+        click.echo(f"{label}: the same files" if not changes else
+                   f"{label}: 1 path differs" if len(changes) == 1 else
+                   f"{label}: {len(changes)} paths differ")
         for status, path in changes:
             click.echo(f"  {status} {display(path)}")
+
+
+def _paths(count: int) -> str:
+    """``1 path``, ``2 paths``."""
+    return f"{count} path" + ("" if count == 1 else "s")
 
 
 @checkpoint.command("restore")
@@ -792,17 +815,20 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         raise click.UsageError("--force restores into this work tree: not with --worktree "
                                "or --branch")
     points = _checkpoints()
+    problem = points.branch_problem(branch) if branch is not None else None
+    if problem is not None:
+        raise click.BadParameter(f"{branch!r}: {problem}", param_hint="'--branch'")
     point = points.resolve(ref)
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
-        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into "
-                   f"{display(str(done.where))}: {len(done.paths)} paths written or removed",
+        click.echo(f"Restored checkpoint {display(point.name)} into "
+                   f"{display(str(done.where))}: {_paths(len(done.paths))} written or removed",
                    err=True)
         for path in done.paths:
             click.echo(f"  {display(path)}", err=True)
         if done.kept:
-            click.echo(f"Kept {len(done.kept)} paths that the checkpoint does not have, "
+            click.echo(f"Kept {_paths(len(done.kept))} that the checkpoint does not have, "
                        "whose work is kept nowhere else (or a submodule's folder):", err=True)
             for path in done.kept:
                 click.echo(f"  {display(path)}", err=True)
@@ -810,12 +836,13 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         import shlex
 
         on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
-        click.echo(f"Restored checkpoint {display(point.agent)}/{point.number} into a new "
+        click.echo(f"Restored checkpoint {display(point.name)} into a new "
                    f"worktree ({on}); remove it with: git worktree remove --force "
                    f"{display(shlex.quote(str(done.where)))}", err=True)
         if done.submodules:
-            click.echo(f"Its {len(done.submodules)} submodules are staged at the checkpoint's "
-                       "commits, their folders empty; check them out with: git -C "
+            click.echo(f"Its {len(done.submodules)} submodule"
+                       f"{'s are' if len(done.submodules) != 1 else ' is'} staged at the "
+                       "checkpoint's commits, their folders empty; check them out with: git -C "
                        f"{display(shlex.quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
     click.echo(display(str(done.where)))

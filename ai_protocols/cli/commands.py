@@ -58,7 +58,7 @@ def start(title_given: Given | None, task: str | None = None,
         from ai_protocols.board.board import Board
 
         Board(project).task(task)
-    report = project.start(title or None, objective=objective or None)
+    report = project.start(title or None, objective=objective)  # ("" refused, as "   ")
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
@@ -69,6 +69,15 @@ def start(title_given: Given | None, task: str | None = None,
         _echo(f"Titled the session: {display(title)}")
     elif title and not report.fresh:
         _echo("Note: --title was not used: the session already has its title.", err=True)
+    if report.objective_unused or (title and report.resumed_pause is not None and
+                                   not report.titled):
+        named = f" '{display(report.session.title)}'" if report.session.title else ""
+        unused = "; --objective was not used (its objective stays as it was)" \
+            if report.objective_unused else ""
+        _echo(f"Note: this start resumed the paused session{named}{unused}. To begin other "
+              "work while it stays paused, start it under another agent id "
+              "(AI_AGENT_ID=urgent ai-protocols start --title ...); or wrap up or abandon "
+              "the paused one first.", err=True)
     if report.reused_id_warning:
         _echo(f"Warning: {report.reused_id_warning}", err=True)
     if report.restored_from_text:

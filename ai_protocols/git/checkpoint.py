@@ -55,8 +55,8 @@ from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, safe_id
 
-__all__ = ["NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored", "Taken", "record",
-           "take"]
+__all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
+           "Taken", "clone_id", "record", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -64,6 +64,10 @@ NAMESPACE = "refs/ai-protocols/checkpoints"
 NO_AGENT = "default"
 #: The refspec that pushes and fetches every checkpoint (docs/checkpoints.md).
 REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
+#: The file in the common git folder that holds this clone's id: a ref part of 8
+#: random hex digits, made by the first checkpoint taken here (``git clone`` never
+#: copies it), so that the refs of two clones never have the same name.
+CLONE_FILE = "ai-protocols-clone"
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,10 +95,20 @@ class Checkpoint:
 
     def __init__(self, ref: str, agent: str, number: int, commit: str, parent: str | None,
                  time: datetime, note: str | None, files: int,
-                 changed: list[str] | None = None) -> None:
+                 changed: list[str] | None = None, clone: str | None = None) -> None:
         self.ref, self.agent, self.number, self.commit = ref, agent, number, commit
         self.parent, self.time, self.note, self.files = parent, time, note, files
         self.changed = changed or []
+        #: The id of the clone that took it (``None``: a ref of the older form
+        #: ``<agent>/<n>``, without one).
+        self.clone = clone
+
+    @property
+    def name(self) -> str:
+        """Its short name, as ``REF`` accepts it: ``AGENT/CLONE/N`` (``AGENT/N`` for a
+        ref of the older form)."""
+        return f"{self.agent}/{self.clone}/{self.number}" if self.clone else \
+            f"{self.agent}/{self.number}"
 
     def __repr__(self) -> str:
         return f"Checkpoint({self.ref!r}, commit={self.commit!r}, files={self.files})"
@@ -108,7 +122,8 @@ class Checkpoint:
 
     def to_json(self) -> dict[str, object]:
         """The ``checkpoint list --json`` form (keys in docs/checkpoints.md)."""
-        return {"ref": self.ref, "agent": self.agent, "number": self.number,
+        return {"ref": self.ref, "agent": self.agent, "clone": self.clone,
+                "number": self.number,
                 "commit": self.commit, "parent": self.parent,
                 "time": self.time.isoformat(timespec="seconds"), "note": self.note,
                 "files": self.files}
@@ -138,13 +153,48 @@ def ref_part(agent_id: str | None) -> str:
     """The agent part of a checkpoint ref: :func:`ai_protocols.paths.safe_id` of the id
     (``default`` without one), with each ``.`` written ``%2E`` where git's ref rules
     (git-check-ref-format(1): no ``..``, no part ending in ``.`` or ``.lock``) would
-    refuse it as it is. Raises :class:`~ai_protocols.errors.InvalidAgentId`."""
+    refuse it as it is; the id ``default`` as ``%64efault``, so that no id shares the
+    refs of the one-agent file (``default``). Raises
+    :class:`~ai_protocols.errors.InvalidAgentId`."""
     if agent_id is None:
         return NO_AGENT
     part = safe_id(agent_id)
     if ".." in part or part.endswith((".", ".lock")):
         part = part.replace(".", "%2E")
+    if part == NO_AGENT:  # never the one-agent file's: its first letter escaped, a form
+        part = "%64" + part[1:]  # safe_id never gives ('d' is kept as it is)
     return part
+
+
+def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | None:
+    """This clone's id, from :data:`CLONE_FILE` in its common git folder ``common_dir``
+    (8 hex digits; ``None``: none yet). ``make``: make one first when there is none
+    (``os.urandom``; atomically: two runs at once agree on the first one written)."""
+    path = os.path.join(common_dir, CLONE_FILE)
+    for _ in range(3):
+        try:
+            with open(path, "rb") as source:
+                found = source.read(64).strip().decode("ascii", "replace")
+        except FileNotFoundError:
+            found = ""
+        if len(found) == 8 and all(c in "0123456789abcdef" for c in found):
+            return found
+        if not make:
+            return None
+        temp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        with open(temp, "w", encoding="ascii") as out:
+            out.write(os.urandom(4).hex() + "\n")
+        try:
+            if found:  # not an id (a person's edit): replaced
+                os.replace(temp, path)
+            else:
+                os.link(temp, path)  # never over one another run made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            if os.path.lexists(temp):
+                os.unlink(temp)
+    raise GitFailed("checkpoint", f"cannot make this clone's id in {path}")
 
 
 class Checkpoints:
@@ -160,6 +210,7 @@ class Checkpoints:
         self.agent = ref_part(agent_id)
         self._env = git_env()
         self._head: tuple[str | None, str | None] | None = None
+        self._clone: str | None = None
         self._asked: _Git | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
@@ -225,6 +276,20 @@ class Checkpoints:
         self.common_dir = common if common.is_absolute() else self.root / common
 
     @property
+    def clone(self) -> str | None:
+        """This clone's id (:func:`clone_id`; ``None``: no checkpoint taken here yet)."""
+        if self._clone is None:
+            self._clone = clone_id(self.common_dir)
+        return self._clone
+
+    def _own_prefix(self) -> str:
+        """The folder of this agent's refs in this clone (its id made when there is
+        none)."""
+        if self.clone is None:
+            self._clone = clone_id(self.common_dir, make=True)
+        return f"{NAMESPACE}/{self.agent}/{self.clone}/"
+
+    @property
     def head_commit(self) -> str | None:
         """``HEAD``'s commit (``None``: unborn), as it was when this object was made."""
         return self._settled()[0]
@@ -263,7 +328,7 @@ class Checkpoints:
         one more git run; through ``git for-each-ref`` where refs are not files (the
         reftable format). Only a guess of the next number: ``update-ref`` creates only
         a ref that does not exist, and a number taken is passed over."""
-        prefix = f"{NAMESPACE}/{self.agent}/"
+        prefix = f"{NAMESPACE}/{self.agent}/{self.clone}/"
         if (self.common_dir / "reftable").exists():
             refs = self._git("for-each-ref", "--format=%(refname)", prefix).split()
             return [int(r[len(prefix):]) for r in refs if r[len(prefix):].isdigit()]
@@ -388,17 +453,29 @@ class Checkpoints:
                 env, spec = self._seeded(temp)
                 adding = self._spawn("add", "-A", *spec, env=env)
             try:
+                prefix = self._own_prefix()
                 numbers = self._numbers()
                 if meanwhile is not None:
                     meanwhile()
             finally:
                 adding.wait()  # (never a process left behind)
             parent, branch = self.head_commit, self.head_branch
-            running = [self._spawn("write-tree", env=env),
-                       self._spawn("diff-index", "--cached", "-z", "--name-only",
-                                   "--no-renames", parent, env=env) if parent else
-                       self._spawn("ls-files", "-z", "--full-name", env=env)]
-            tree, listed = (p.wait() for p in running)
+            def both() -> list[_Git]:
+                return [self._spawn("write-tree", env=env),
+                        self._spawn("diff-index", "--cached", "-z", "--name-only",
+                                    "--no-renames", parent, env=env) if parent else
+                        self._spawn("ls-files", "-z", "--full-name", env=env)]
+
+            running = both()
+            try:
+                tree = running[0].wait()
+            except GitFailed as error:
+                running[1].wait(ok=tuple(range(256)))
+                if "unmerged" not in error.reason or not self._leave_out_unmerged(env):
+                    raise
+                running = both()  # (once more, with the session files left out)
+                tree = running[0].wait()
+            listed = running[1].wait()
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
@@ -411,7 +488,7 @@ class Checkpoints:
             message += "\n\n" + (f"{note}\n\n" if note else "")
             message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
             commit = self._commit(tree_hash, parent, message, moment)
-            ref = f"{NAMESPACE}/{self.agent}/{number}"
+            ref = f"{prefix}{number}"
             try:
                 self._git("update-ref", "-m", f"ai-protocols: checkpoint {number}", "--stdin",
                           stdin=f"create {ref} {commit}\n".encode())
@@ -425,7 +502,22 @@ class Checkpoints:
                     raise
         return Checkpoint(ref=ref, agent=self.agent, number=number, commit=commit,
                           parent=parent, time=moment, note=note, files=len(changed),
-                          changed=changed), branch
+                          changed=changed, clone=self.clone), branch
+
+    def _leave_out_unmerged(self, env: dict[str, str]) -> bool:
+        """Remove from the temporary index (``env``) the live session files that are
+        unmerged in it (a merge of the session file left unresolved: ``git add -A``
+        resolves every other path from the work tree, but leaves these as the index
+        has them, and ``git write-tree`` refuses unmerged entries): the checkpoint
+        leaves them out, as a restore never writes them. Whether there were any."""
+        out = self._git("ls-files", "-u", "-z", env=env)
+        paths = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0") if item}
+        session = sorted(p for p in paths if self._is_session_path(p))
+        if not session:
+            return False
+        self._git("update-index", "-z", "--force-remove", "--stdin", env=env,
+                  stdin=b"".join(_b(p) + b"\0" for p in session))
+        return True
 
     def _commit(self, tree: str, parent: str | None, message: str, moment: datetime) -> str:
         args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
@@ -452,7 +544,7 @@ class Checkpoints:
             parsed = _parse(record)
             if parsed is not None:
                 found.append(parsed)
-        found.sort(key=lambda c: (c.agent, c.number))
+        found.sort(key=lambda c: (c.agent, c.clone != self.clone, c.clone or "", c.number))
         return found
 
     def _read(self, ref: str) -> Checkpoint | None:
@@ -472,40 +564,91 @@ class Checkpoints:
         import re
 
         text = name.strip()
+        own = f"{NAMESPACE}/{self.agent}/{self.clone}/" if self.clone else None
         if re.fullmatch(r"[0-9]+", text):
-            ref = f"{NAMESPACE}/{self.agent}/{int(text)}"
-            found = self._read(ref)
-            if found is None and len(text) >= 4:  # a short hash may be all digits
+            ref = f"{own}{int(text)}" if own else f"{NAMESPACE}/{self.agent}/{int(text)}"
+            found = self._read(ref) or self._read(f"{NAMESPACE}/{self.agent}/{int(text)}")
+            if found is not None:
+                return found
+            # Another clone's N (fetched): when only one clone has an N of this agent.
+            others = [c for c in self._refs(f"{NAMESPACE}/{self.agent}/")
+                      if c.number == int(text) and c.clone is not None]
+            if len(others) == 1:
+                return others[0]
+            if len(others) > 1:
+                raise CheckpointNotFound(name, "several clones have a checkpoint "
+                                         f"{int(text)} of this agent; give one of: " +
+                                         ", ".join(c.name for c in others))
+            if len(text) >= 4:  # a short hash may be all digits
                 matches = [c for c in self.list(every_agent=True) if c.commit.startswith(text)]
                 if len({c.commit for c in matches}) == 1:
                     return matches[0]
+                loose = self._unreferenced(text) if not matches else None
+                if loose is not None:
+                    return loose
         elif text.startswith(f"{NAMESPACE}/"):
             ref = text
-        elif re.fullmatch(r"[^/\s]+/[0-9]+", text):
+        elif re.fullmatch(r"[^/\s]+/[0-9]+", text):  # AGENT/N: this clone's, or older
+            agent, _, number = text.partition("/")
+            ref = f"{NAMESPACE}/{agent}/{int(number)}"
+            if self.clone:
+                found = self._read(f"{NAMESPACE}/{agent}/{self.clone}/{int(number)}")
+                if found is not None:
+                    return found
+        elif re.fullmatch(r"[^/\s]+/[^/\s]+/[0-9]+", text):
             ref = f"{NAMESPACE}/{text}"
         elif re.fullmatch(r"[0-9a-fA-F]{4,64}", text):
             matches = [c for c in self.list(every_agent=True)
                        if c.commit.startswith(text.lower())]
             if len({c.commit for c in matches}) == 1:
                 return matches[0]
+            loose = self._unreferenced(text) if not matches else None
+            if loose is not None:
+                return loose
             raise CheckpointNotFound(name, "no checkpoint's commit starts with it"
                                      if not matches else "several checkpoints' commits "
                                      "start with it; give more digits")
         else:
             raise CheckpointNotFound(name, "give N (this agent's checkpoint N), AGENT/N, "
-                                     f"{NAMESPACE}/AGENT/N or a commit hash")
+                                     f"AGENT/CLONE/N, {NAMESPACE}/... or a commit hash")
         found = self._read(ref)
         if found is None:
+            mine = own or f"{NAMESPACE}/{self.agent}/"
             raise CheckpointNotFound(name, f"there is no ref {ref}" + (
-                f" (this agent's checkpoints are under {NAMESPACE}/{self.agent}/; another "
+                f" (this agent's checkpoints in this clone are under {mine}; another "
                 "clone's come with: git fetch origin "
                 f"'{REFSPEC}')" if not text.startswith("refs/") else ""))
+        return found
+
+    def _unreferenced(self, text: str) -> Checkpoint | None:
+        """The checkpoint whose commit ``text`` (4 to 64 hex digits) names when no ref
+        holds it but the object store does (a clone by path copies every object; a
+        deleted ref leaves its commit until ``git gc``): a commit whose message is a
+        checkpoint's (its subject and ``AI-Protocols-Agent`` trailer). Its ``ref`` is
+        then the commit's hash, its ``clone`` ``None``. ``None``: not one."""
+        import re
+
+        full = self._git("rev-parse", "-q", "--verify", f"{text}^{{commit}}",
+                         ok=(0, 1, 128)).decode().strip()
+        if not full:
+            return None
+        out = self._git("show", "-s", "--format=%P%x00%ct%x00%B", full)
+        parents, when, message = out.decode("utf-8", "surrogateescape").split("\0", 2)
+        subject = re.match(rf"{_SUBJECT} ([0-9]+)", message)
+        agent = re.search(r"^AI-Protocols-Agent: (\S+)$", message, re.M)
+        if subject is None or agent is None:
+            return None
+        found = _parse(b"\0".join(part.encode("utf-8", "surrogateescape") for part in (
+            f"{NAMESPACE}/{agent.group(1)}/{subject.group(1)}", full, parents, when,
+            message)))
+        if found is not None:
+            found.ref = full
         return found
 
     def previous(self, checkpoint: Checkpoint) -> Checkpoint | None:
         """The same agent's checkpoint before ``checkpoint`` (``None``: it is the first)."""
         earlier = [c for c in self._refs(f"{NAMESPACE}/{checkpoint.agent}/")
-                   if c.number < checkpoint.number]
+                   if c.number < checkpoint.number and c.clone == checkpoint.clone]
         return max(earlier, key=lambda c: c.number) if earlier else None
 
     def diff(self, old: str | None, new: str) -> list[tuple[str, str]]:
@@ -524,10 +667,27 @@ class Checkpoints:
     # -- putting one back ---------------------------------------------------------------
 
     def default_worktree(self, checkpoint: Checkpoint) -> Path:
-        """Where ``restore`` puts a checkpoint by default: beside the work tree,
-        ``<top>-checkpoint-<agent>-<n>``."""
-        return self.top.parent / f"{self.top.name}-checkpoint-{checkpoint.agent}-" \
-                                 f"{checkpoint.number}"
+        """Where ``restore`` puts a checkpoint by default: beside the work tree (beside
+        the outermost superproject's, for a submodule), ``<top>-checkpoint-<agent>-<n>``
+        (``<agent>-<clone>-<n>`` for another clone's)."""
+        other = f"{checkpoint.clone}-" if checkpoint.clone not in (None, self.clone) else ""
+        return self._outermost().parent / \
+            f"{self.top.name}-checkpoint-{checkpoint.agent}-{other}{checkpoint.number}"
+
+    def _outermost(self) -> Path:
+        """The top of the outermost work tree this one is a submodule of (itself when
+        none: git-rev-parse(1), ``--show-superproject-working-tree``, asked up the
+        chain): a new worktree beside a submodule would be inside its superproject."""
+        top = self.top
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        for _ in range(64):
+            above = self._spawn("rev-parse", "--show-superproject-working-tree", cwd=top,
+                                env=env).wait(ok=tuple(range(256))).decode(
+                                    "utf-8", "surrogateescape").strip()
+            if not above:
+                break
+            top = Path(above)
+        return top
 
     def restore(self, checkpoint: Checkpoint, *, worktree: Path | None = None,
                 branch: str | None = None, in_place: bool = False) -> Restored:
@@ -593,8 +753,27 @@ class Checkpoints:
                     "--worktree a folder outside it (the default is beside it: "
                     f"{self.default_worktree(checkpoint)})")
 
+    def branch_problem(self, branch: str) -> str | None:
+        """Why ``branch`` cannot name a new branch (``None``: it can): git's rules
+        (git-check-ref-format(1) ``--branch``, which also refuses a leading ``-``), and
+        never a full ref name (``refs/heads/foo`` would make a branch literally named
+        so) nor a shorthand git expands (``@{-1}``)."""
+        if branch.startswith("-"):
+            return "a branch name cannot start with '-'"
+        if branch.startswith("refs/"):
+            return (f"give the branch's own name, without refs/... (as in "
+                    f"{branch.rsplit('/', 1)[-1]}), not a full ref name")
+        out = self._git("check-ref-format", "--branch", branch, ok=tuple(range(256)))
+        if out.decode("utf-8", "surrogateescape").strip() != branch:
+            return ("it is not a valid branch name (git check-ref-format --branch: no "
+                    "'..', no space, ~, ^, :, ?, *, [ or \\, no '@{', no part starting "
+                    "with '.' or ending with '.lock')")
+        return None
+
     def _check_branch(self, branch: str) -> None:
-        self._git("check-ref-format", "--branch", branch)
+        problem = self.branch_problem(branch)
+        if problem is not None:
+            raise CheckpointRefused(f"branch {branch}", problem)
         exists = self._git("rev-parse", "-q", "--verify", f"refs/heads/{branch}", ok=(0, 1))
         if exists.strip():
             raise CheckpointRefused(f"branch {branch}", "that branch exists already; give "
@@ -667,9 +846,11 @@ class Checkpoints:
                     kept.append(path)
                 else:
                     touched.append((status, path))
+            written = [p for s, p in touched if s != "D"]
             clash = sorted({p for _, p in touched if p in only_here} |
-                           set(self._in_the_way([p for s, p in touched if s != "D"],
-                                                {p for s, p in touched if s == "A"})))
+                           set(self._in_the_way(written, {p for s, p in touched if s == "A"})) |
+                           # a path kept (its content is here alone) where a folder goes
+                           {k for k in kept if any(w.startswith(k + "/") for w in written)})
             if clash:
                 shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more"
                                                 if len(clash) > 5 else "")
@@ -684,7 +865,6 @@ class Checkpoints:
                 if status == "D":
                     (self.top / path).unlink(missing_ok=True)
                     self._prune(Path(path).parent)
-            written = [p for s, p in touched if s != "D"]
             if written:
                 self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
                           "--pathspec-file-nul", env=env,
@@ -746,7 +926,8 @@ class Checkpoints:
                 parent = Path(path).parent
                 while parent.parts:
                     where = self.top / parent
-                    if os.path.lexists(where) and not os.path.isdir(where):
+                    if os.path.lexists(where) and (os.path.islink(where) or
+                                                   not os.path.isdir(where)):
                         found.append(parent.as_posix())  # a file where a folder goes
                         break
                     parent = parent.parent
@@ -758,8 +939,15 @@ class Checkpoints:
     def export(self, checkpoint: Checkpoint, target: Path) -> Path:
         """Write ``checkpoint``'s files to the gzipped tar file ``target`` (git-archive(1)),
         under one folder named as :meth:`default_worktree`'s; atomically, never over an
-        existing file. Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        existing file; ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard
+        output, is refused). Raises :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`."""
+        if str(target) == "-":
+            raise CheckpointRefused("-", "writing to standard output is not supported; give "
+                                    "a FILE.tar.gz", "export")
+        if not str(target).lower().endswith((".tar.gz", ".tgz")):
+            raise CheckpointRefused(str(target), "the file it writes is a gzipped tar: give "
+                                    "a name ending in .tar.gz or .tgz", "export")
         target = Path(os.path.abspath(target))
         if os.path.lexists(target):
             raise CheckpointRefused(str(target), "that file exists already; remove it or "
@@ -822,8 +1010,14 @@ class Checkpoints:
         parts = [self._git("archive", "--format=tar", f"--prefix={prefix}/", commit)]
         parts += [self._spawn("archive", "--format=tar", f"--prefix={prefix}/{path}/", link,
                               cwd=folder, env=env).wait() for folder, link, path in modules]
+        import gzip
+
         seen = set()
-        with tarfile.open(temp, "w:gz", format=tarfile.PAX_FORMAT) as out:
+        # No file name and no time in the gzip header, as git archive (gzip -n) writes
+        # it: never the temporary file's name (RFC 1952, FNAME).
+        with open(temp, "xb") as raw, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
+                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as out:
             for part in parts:
                 with tarfile.open(fileobj=io.BytesIO(part)) as tar:
                     for member in tar:
@@ -875,8 +1069,8 @@ def _parse(record: bytes) -> Checkpoint | None:
         return None
     ref, commit, parents, when, message = (p.decode("utf-8", "surrogateescape")
                                            for p in parts)
-    tail = ref[len(NAMESPACE) + 1:].rsplit("/", 1) if ref.startswith(NAMESPACE + "/") else []
-    if len(tail) != 2 or not tail[1].isdigit():
+    tail = ref[len(NAMESPACE) + 1:].split("/") if ref.startswith(NAMESPACE + "/") else []
+    if len(tail) not in (2, 3) or not tail[-1].isdigit():
         return None
     subject, _, body = message.partition("\n\n")
     note = None
@@ -886,10 +1080,11 @@ def _parse(record: bytes) -> Checkpoint | None:
     import re
 
     files = re.search(r"^AI-Protocols-Files: ([0-9]+)$", message, re.M)
-    return Checkpoint(ref=ref, agent=tail[0], number=int(tail[1]), commit=commit,
+    return Checkpoint(ref=ref, agent=tail[0], number=int(tail[-1]), commit=commit,
                       parent=parents.split()[0] if parents.split() else None,
                       time=datetime.fromtimestamp(int(when or 0), tz=timezone.utc),
-                      note=note, files=int(files.group(1)) if files else 0)
+                      note=note, files=int(files.group(1)) if files else 0,
+                      clone=tail[1] if len(tail) == 3 else None)
 
 
 def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,

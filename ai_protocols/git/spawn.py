@@ -26,9 +26,12 @@ GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_
 
 def git_env() -> dict[str, str]:
     """The environment of every git run: no optional lock (a read never refreshes the
-    user's index), messages in English (they are matched), no index file given."""
+    user's index), messages in English (they are matched), no index file given, and
+    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``)."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    env.pop("GIT_INDEX_FILE", None)
+    for name in ("GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
+                 "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"):
+        env.pop(name, None)  # (the pathspecs given are meant as written)
     return env
 
 
@@ -42,8 +45,19 @@ def session_names(ai: str) -> tuple[str, ...]:
 
 def add_pathspec(session_paths: tuple[str, ...]) -> list[str]:
     """The pathspec of a checkpoint's ``git add -A``: the whole tree, less the live
-    session files (gitglossary(7), "pathspec": ``top``, ``literal``, ``exclude``)."""
-    return ["--", ":/", *(f":(top,literal,exclude){p}" for p in session_paths)]
+    session files (gitglossary(7), "pathspec": ``top``, ``glob``, ``exclude``).
+
+    Each is excluded as a glob whose last character is a bracket class (and, for
+    the folder, with ``/**`` too), never by its exact name: ``git add`` (2.39, and
+    since) counts an exclude item that names an ignored path exactly as a request
+    to add it, and fails "The following paths are ignored" (dir.c,
+    ``exclude_matches_pathspec`` compares the part of an item before its first
+    wildcard); a session file a user git-ignores must simply be left out."""
+    spec = ["--", ":/"]
+    for path in session_paths:
+        name = "".join("\\" + c if c in "*?[\\" else c for c in path[:-1]) + f"[{path[-1]}]"
+        spec += [f":(top,glob,exclude){name}", f":(top,glob,exclude){name}/**"]
+    return spec
 
 
 class GitRun:

@@ -631,7 +631,8 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
         raise ItemNotFound(text)
     if len(matches) > 1 and len({m[0].text for m in matches}) > 1:
         raise AmbiguousItem(text, [m[0].text for m in matches])
-    item, title = matches[0]
+    # Of items alike, the step in progress is the one meant (then the oldest).
+    item, title = ([m for m in matches if _is_current(doc, m[0])] or matches)[0]
     assert item.box is not None  # open items have a box
     line = strip_ending(doc.lines[item.line], doc.newline)
     doc.set_line(item.line, line[:item.box] + "[X]" + line[item.box + 3:])
@@ -640,14 +641,33 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     return item.text, f'done: {title} item "{preview(item.text)}"'
 
 
-def _mark_current(doc: OrgFile, session_line: int) -> None:
-    """Make the last Progress item the one step in progress (:data:`CURRENT_BOX`), and
-    put every other item marked so back to open (``[ ]``)."""
+def _listed(doc: OrgFile, session_line: int, key: str, text: str) -> bool:
+    """Whether the section ``key`` holds an item whose text is ``text``."""
+    section = find_section(doc, doc.find(session_line), key)
+    return section is not None and any(e.text == text for e in _entries(doc, section))
+
+
+def _open_progress(doc: OrgFile, session_line: int, text: str) -> int | None:
+    """The line of the last open Progress item (``[ ]`` or :data:`CURRENT_BOX`) whose
+    text is ``text``, ``None`` when there is none."""
+    section = find_section(doc, doc.find(session_line), "progress")
+    if section is None:
+        return None
+    same = [e.line for e in _entries(doc, section)
+            if e.box is not None and e.done is False and e.text == text]
+    return same[-1] if same else None
+
+
+def _mark_current(doc: OrgFile, session_line: int, line: int | None = None) -> None:
+    """Make the Progress item at ``line`` (``None``: the last one) the one step in
+    progress (:data:`CURRENT_BOX`), and put every other item marked so back to open
+    (``[ ]``)."""
     section = find_section(doc, doc.find(session_line), "progress")
     assert section is not None  # an item was just added to it
     items = [e for e in _entries(doc, section) if e.box is not None]
+    target = next((e for e in items if e.line == line), items[-1])
     for entry in items:
-        box = CURRENT_BOX if entry is items[-1] else "[ ]"
+        box = CURRENT_BOX if entry is target else "[ ]"
         line = strip_ending(doc.lines[entry.line], doc.newline)
         if line[entry.box:entry.box + 3] in ("[ ]", CURRENT_BOX) and \
                 line[entry.box:entry.box + 3] != box:
@@ -678,9 +698,11 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         _set_summary(doc, session_line, text)
         append_entry(doc, session_line, "log", [log_line(stamp, "summary: updated")])
     elif entry.kind == "current":
-        append_entry(doc, session_line, "progress",
-                     entry_lines(stamp, text, checkbox=False))
-        _mark_current(doc, session_line)
+        same = _open_progress(doc, session_line, text)
+        if same is None:  # a new step; else the open item of that text is the one
+            append_entry(doc, session_line, "progress",
+                         entry_lines(stamp, text, checkbox=False))
+        _mark_current(doc, session_line, same)
     elif entry.kind == "done":
         try:
             text, reference = _mark_done(doc, session_line, text)
@@ -698,6 +720,8 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         line = f"{entry.kind}: {preview(text)} (a kind of entry this version does not know)"
         append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
+    elif entry.kind == "key-file" and _listed(doc, session_line, "key-files", text):
+        return f"key-file: {preview(text)} (listed already)"
     else:
         kind = KIND_OF[entry.kind]
         append_entry(doc, session_line, kind.section,

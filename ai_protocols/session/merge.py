@@ -545,6 +545,27 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
     return "".join(pieces), conflict
 
 
+def _one_current(text: str) -> str:
+    """The merged Progress section ``text`` with one step in progress ("one at a time",
+    ``log --current``): when each side marked its own (``[-]``), the later item by its
+    timestamp stays marked (at the same minute, the greater line: the same whichever
+    side is ours), and the others go back to open (``[ ]``)."""
+    lines = text.splitlines(keepends=True)
+    marked = []
+    for number, line in enumerate(lines):
+        found = _ITEM.match(line)
+        if found and found.group(1) == "-":
+            marked.append((parse_timestamp(found.group(2)) or datetime.min, line, number))
+    if len(marked) < 2:
+        return text
+    keep = max(marked)[2]
+    for _, line, number in marked:
+        if number != keep:
+            at = line.index("[-]")
+            lines[number] = line[:at] + "[ ]" + line[at + 3:]
+    return "".join(lines)
+
+
 def _structural(base: _Version, ours: _Version, theirs: _Version, *,
                 labels: tuple[str, str, str], marker_size: int) -> MergeResult:
     """Merge chunk by chunk: their order three ways (a chunk one side removed and the
@@ -579,6 +600,8 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
         if in_a and in_b:
             text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
                                        labels=labels, marker_size=marker_size)
+            if name == "section:progress" and not clash:
+                text = _one_current(text)
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:

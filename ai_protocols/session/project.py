@@ -75,8 +75,10 @@ from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.session.transaction import (
     editing,
+    forget,
     locked_sessions,
     moved_away,
+    moved_elsewhere,
     refuse_if_edited,
     refuse_missing,
     refuse_unsafe,
@@ -117,6 +119,9 @@ class StartReport:
     #: What was installed first, as ``init`` would, when the project had no complete
     #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
     set_up: list[InitAction] = factory(list)
+    #: ``objective`` was given but not used: this start resumed a paused session,
+    #: whose objective is its own (``OBJECTIVE`` left as it was).
+    objective_unused: bool = False
     path_text = TextOf("path")
     finished_archive_text = TextOf("finished_archive")
     restored_from_text = TextOf("restored_from")
@@ -301,6 +306,9 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                where = moved_elsewhere(self.ai_dir_text, path)
+                if where is not None:
+                    raise SessionWrappedUp(path, where)
                 raise SessionRemoved(path, kept)
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
@@ -421,7 +429,8 @@ class Project:
         to the caller's session (or one it takes over) that has another, it replaces
         it (a Log line says so).
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
-        ``resumed_pause`` says what its pause said.
+        ``resumed_pause`` says what its pause said; an ``objective`` other than its own
+        is then not used (``objective_unused``): it was meant for other work.
 
         Raises :class:`~ai_protocols.errors.NoProject` when the root was only
         guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
@@ -446,6 +455,7 @@ class Project:
         from ai_protocols.session.pause import record_head, resume_paused
 
         resumed_pause = None
+        objective_unused = False
         set_up = []
         if not os.path.lexists(self.path_text):  # (a session under way needs no scaffold)
             from ai_protocols.scaffold import init_project, is_set_up
@@ -514,6 +524,11 @@ class Project:
                             edit.doc.set_line(edit.line, f"* Session: {escape_headline(title)}")
                     session, titled = edit.session(), True
             mine = existing is None or took_over or (state is not None and state.state == "mine")
+            if objective is not None and resumed_pause is not None and \
+                    session.objective != objective:
+                # The paused session is resumed for its own work: the objective given
+                # was for another (begun with another AI_AGENT_ID); never overwritten.
+                objective, objective_unused = None, True
             if objective is not None and session.objective != objective and mine and \
                     live_emacs_lock(self.path_text) is None:  # (not another agent's, at work)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True) as edit:
@@ -534,6 +549,7 @@ class Project:
             if others else [],
             set_up=set_up,
             resumed_pause=resumed_pause,
+            objective_unused=objective_unused,
         )
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:
@@ -602,6 +618,9 @@ class Project:
         kept = kept_path(self.ai_dir_text, self.path_text)
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
+            return None
+        if moved_elsewhere(self.ai_dir_text, self.path_text) is not None:
+            forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
             return None
         storage.refuse_symlinks(self.root_text, self.path_text)
         try:
@@ -711,7 +730,8 @@ class Project:
         for kept in kept_files:
             path = os.path.join(self.ai_dir_text, relative_to(kept, live))
             if os.path.lexists(kept) and not os.path.lexists(path) and \
-                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)) and \
+                    moved_elsewhere(self.ai_dir_text, path) is None:
                 found[path] = kept
         return found
 

@@ -335,14 +335,43 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     uncommitted = maybe_lost and (
         (git.commit is None and base == "none") or
         (committed == [] and (differs is None or bool(differs))))
-    if not (other_branch or missing or uncommitted):
+    # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor), or
+    # on another line (neither descends from the other)?
+    behind = aside = False
+    if commit and commit != git.commit and not missing and git.commit is not None and \
+            _is_hash(commit):
+        from ai_protocols.git.state import start_ancestry
+
+        ahead, after = (start_ancestry(project.root_text, git.commit, commit),
+                        start_ancestry(project.root_text, commit, git.commit))
+        behind, descends = ahead(), after()
+        aside = not behind and not descends
+    if not (other_branch or missing or uncommitted or behind or aside):
         return None
-    moved_on = not uncommitted and _moved_on(project, base, git.commit, committed)
+    moved_on = not uncommitted and not behind and not aside and \
+        _moved_on(project, base, git.commit, committed)
     parts = []
-    if other_branch or missing:
-        recorded = " ".join(
-            ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
-            ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
+    recorded = " ".join(
+        ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
+        ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
+    c_short = (commit or "")[:12]
+    if other_branch and (behind or aside):  # the work is on that branch: go there
+        parts.append(f"this session was recorded {recorded}, but this checkout is "
+                + (f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD")
+                + f", {'behind' if behind else 'not on'} that commit: the work is on branch "
+                f"{_clip(session.git_branch)}: switch to it (git switch "
+                f"{_clip(session.git_branch)})")
+    elif behind:  # same branch (or none recorded): HEAD was moved back
+        parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) is "  # type: ignore[index]
+                "behind it: the commits since are no longer on the branch (a git reset?); "
+                f"that commit is still in this clone: go back with git reset --hard "
+                f"{c_short}, or keep both with git switch -c NAME {c_short}")
+    elif aside:  # same branch: rewritten (an amend, a rebase) or reset to another line
+        parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) does "  # type: ignore[index]
+                "not descend from it (an amend or a rebase rewrote it, or the branch was "
+                f"reset to another line); that commit is still in this clone: compare with "
+                f"git diff HEAD {c_short}, and get it back with git switch -c NAME {c_short}")
+    elif other_branch or missing:
         said = []
         if other_branch:
             said.append(f"is on branch {_clip(git.branch)}" if git.branch
@@ -357,6 +386,8 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         parts.append(f"its last checkpoint ({short}) holds {session.checkpoint_files} "
                      f"{files} of uncommitted work that this checkout, with no uncommitted "
                      "change, does not have")
+    if (behind or aside) and not uncommitted:  # (said where the work is, and how)
+        return "; ".join(parts)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
                 f"last checkpoint ({short}) was taken: {MOVED_ON}")

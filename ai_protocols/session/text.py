@@ -61,7 +61,9 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     directory, or absolute) as the path from the project ``root`` that the session
     records, ``/``-separated. It need not exist yet. Raises
     :class:`~ai_protocols.errors.InvalidText` when it is not one line, or is not inside
-    the project (``..`` past its root, or a symbolic link on the way that leads out)."""
+    the project (``..`` past its root, or a symbolic link on the way that leads out), or
+    is a folder. The same file, however spelled (``./a``, ``sub/../a``, absolute),
+    gives the same path: the session lists it once."""
     check_text("key-file", text, one_line=True)
     top = os.path.realpath(root)
     wanted = os.path.normpath(os.path.join(os.getcwd(), text))
@@ -72,6 +74,9 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
             raise InvalidText("key-file", text, f"it is not a file inside the project "
                               f"({top}); give a path in it, relative to the working "
                               "directory or absolute")
+    if os.path.isdir(wanted):
+        raise InvalidText("key-file", text, "it is a folder: give the files in it to read "
+                          "first, one --key-file each")
     return os.path.relpath(wanted, top).replace(os.sep, "/")
 
 

@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["Editing", "LockedSessions", "SessionEdit", "editing", "forget", "locked_sessions",
-           "minute_of", "moved_away", "moved_where", "settle"]
+           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "settle"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -347,6 +347,64 @@ def moved_where(ai_dir: str, path: str) -> str | None:
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
 
 
+def _head_properties(path: str) -> dict[str, str] | None:
+    """The session headline's properties of the file at ``path`` (its first 64 KiB),
+    ``None`` when it cannot be read or has none."""
+    try:
+        with open(path, "rb") as source:
+            data = source.read(65536)
+    except OSError:
+        return None
+    headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
+    return None if headline is None else dict(headline.properties.items())
+
+
+def _abandoned(where: str) -> str:
+    """A tombstone's ``archived to T``, as ``abandoned, archived to T`` when the archive
+    ``T`` is of a session abandoned (``ai-protocols abandon``): said as such."""
+    if where.startswith("archived to "):
+        props = _head_properties(where[len("archived to "):])
+        if props and props.get("STATUS") == "abandoned":
+            return f"abandoned, {where}"
+    return where
+
+
+def moved_elsewhere(ai_dir: str, path: str) -> str | None:
+    """Where another clone moved the session of ``path`` (gone, its kept copy here), as
+    a merge brought the move in: ``archived to A (in another clone)`` when an archive
+    under ``.ai/sessions/`` has the kept copy's ``AGENT_ID`` and ``STARTED`` (a wrap-up
+    or an abandon), ``adopted by F (in another clone)`` when a live session file has its
+    ``STARTED`` and an ``ADOPTED_FROM``; ``None`` otherwise (removed by something
+    else: ``git clean``, ``git stash -u``)."""
+    kept = _head_properties(kept_path(ai_dir, path))
+    if not kept or not kept.get("STARTED"):
+        return None
+    key = (kept.get("AGENT_ID") or None, kept["STARTED"])
+    sessions = os.path.join(ai_dir, "sessions")
+    try:
+        names = sorted(os.listdir(sessions), reverse=True)  # (newest first)
+    except OSError:
+        names = []
+    for name in names:
+        if name.endswith(".org") and not name.startswith("."):
+            props = _head_properties(os.path.join(sessions, name))
+            if props and (props.get("AGENT_ID") or None, props.get("STARTED")) == key:
+                said = "abandoned, archived" if props.get("STATUS") == "abandoned" \
+                    else "archived"
+                return f"{said} to {os.path.join(sessions, name)} (in another clone)"
+    folder = os.path.join(ai_dir, "session-context.d")
+    try:
+        live = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+                if n.endswith(".org") and not n.startswith(".")]
+    except OSError:
+        live = []
+    for other in [os.path.join(ai_dir, "session-context.org"), *live]:
+        props = _head_properties(other) if other != path else None
+        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1]:
+            return f"adopted by {other} (in another clone)"
+    return None
+
+
 def settle(ai_dir: str, path: str) -> str | None:
     """When the file at ``path`` is what a move left (:func:`moved_away`), remove it and
     what goes with it, and return where its session went. Call holding its lock."""
@@ -390,9 +448,12 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
     :class:`~ai_protocols.errors.NoSession`."""
     where = moved_where(ai_dir, path)
     if where is not None:
-        raise SessionWrappedUp(path, where)
+        raise SessionWrappedUp(path, _abandoned(where))
     kept = kept_path(ai_dir, path)
     if os.path.lexists(kept):
+        where = moved_elsewhere(ai_dir, path)
+        if where is not None:
+            raise SessionWrappedUp(path, where)
         raise SessionRemoved(path, kept)
     raise NoSession(path)
 
