@@ -282,6 +282,10 @@ NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect"}
 #: the archive index and json), git's processes (it reads HEAD from git's files).
 STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",
                  "ai_protocols.git.state"}
+#: What a command that only reads a session needs not since issue 16's part e: the write
+#: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
+READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
+                   "ai_protocols.org.emacs_lock"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
@@ -289,8 +293,8 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
                                   "ai_protocols.lean"}),
     (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON),
     # (show's JSON is written in pieces by output.json_pieces, which imports json itself)
-    (["show"], None, HOT_NEVER | NO_JSON),
-    (["show", "--json"], None, HOT_NEVER),
+    (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
+    (["show", "--json"], None, HOT_NEVER | READ_ONLY_NEVER),
     (["resume"], None, HOT_NEVER | NO_JSON),
     (["resume", "--json"], None, HOT_NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
