@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "factory", "fields",
-           "pattern", "record", "replace", "timedelta", "timezone"]
+           "loads", "pattern", "record", "replace", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -311,3 +311,59 @@ def fold(text: str) -> str:
     readers written with ``str`` methods compare (``tests/test_str_readers.py``
     checks it against :mod:`re` for every character)."""
     return text.lower() if text.isascii() else text.translate(_LIKE_ASCII).lower()
+
+
+class _Decoding:
+    """What ``_json.make_scanner`` reads from a :class:`json.JSONDecoder`: the defaults
+    of ``json.loads`` (``float`` and ``int`` for numbers, ``NaN`` and ``±Infinity``
+    accepted, control characters in strings refused)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"),
+                      "NaN": float("nan")}.__getitem__
+
+
+_scan: Callable[[str, int], tuple[Any, int]] | None = None
+
+#: JSON's white space (RFC 8259, section 2; json.decoder's WHITESPACE).
+_JSON_SPACE = " \t\n\r"
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads(text)``: the same value, and the same errors (:class:`ValueError`),
+    without importing :mod:`json` (which imports :mod:`re`, about half an interpreter's
+    start, for what every hook does once: read its payload). The text is scanned by
+    ``json``'s own C scanner (``_json.make_scanner``, what ``json.loads`` runs), with the
+    defaults ``json.loads`` gives it; anything else (bytes not in UTF-8 without a BOM, a
+    BOM, any error, no C scanner) is handed to ``json.loads`` itself, which decides.
+    ``tests/test_lean_loads.py`` holds them equal."""
+    global _scan
+    if not isinstance(text, str):
+        if not isinstance(text, (bytes, bytearray)) or \
+                text[:1] in (b"\xef", b"\xfe", b"\xff", b"\x00") or text[1:2] == b"\x00":
+            import json  # (a BOM, or UTF-16 or 32: json.detect_encoding's cases)
+
+            return json.loads(text)
+        text = text.decode("utf-8", "surrogatepass")  # (as json.loads decodes UTF-8)
+    if _scan is None:
+        try:
+            from _json import make_scanner
+        except ImportError:  # pragma: no cover - no C accelerator (PyPy)
+            import json
+
+            return json.loads(text)
+        _scan = make_scanner(_Decoding())
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    try:
+        value, end = _scan(text, start)
+    except StopIteration:
+        value, end = None, -1
+    if end == -1 or len(text) - len(text.rstrip(_JSON_SPACE)) != len(text) - end:
+        import json  # (json says what is wrong)
+
+        return json.loads(text)
+    return value

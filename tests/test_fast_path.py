@@ -286,6 +286,9 @@ STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_
 #: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
 READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
                    "ai_protocols.org.emacs_lock"}
+#: What a hook that reads its payload needs not since issue 16's part e: json and re (the
+#: payload is read by json's C scanner, lean.loads), unless it prints JSON.
+HOOK_NEVER = NO_JSON
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
@@ -301,14 +304,16 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
      HOT_NEVER | {"datetime", "json", "re", "ai_protocols.session.project"}),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
-     {"hook_event_name": "UserPromptSubmit", "prompt": "where were we?"}, HOT_NEVER),
+     {"hook_event_name": "UserPromptSubmit", "prompt": "where were we?"},
+     HOT_NEVER | HOOK_NEVER),
     (["hook", "SessionStart", "--runtime", "claude"],
-     {"hook_event_name": "SessionStart", "source": "resume"}, HOT_NEVER),
-    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"}, HOT_NEVER),
+     {"hook_event_name": "SessionStart", "source": "resume"}, HOT_NEVER | HOOK_NEVER),
+    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"},
+     HOT_NEVER | HOOK_NEVER),
     (["hook", "PreCompact", "--runtime", "claude"],
-     {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER),
+     {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER | HOOK_NEVER),
     (["hook", "SessionEnd", "--runtime", "claude"],
-     {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER),
+     {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER | HOOK_NEVER),
     (["start"], None, HOT_NEVER | STARTED_NEVER | NO_JSON),
     (["status"], None, HOT_NEVER),
     (["status", "--json"], None, HOT_NEVER),
