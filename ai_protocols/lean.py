@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "factory", "fields",
-           "loads", "pattern", "record", "replace", "timedelta", "timezone"]
+           "json_encoder", "loads", "pattern", "record", "replace", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -367,3 +367,29 @@ def loads(text: str | bytes) -> Any:
 
         return json.loads(text)
     return value
+
+
+def json_encoder(item_separator: str = ", ", key_separator: str = ": ") -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False, separators=(item_separator,
+    key_separator)).encode``, without importing :mod:`json` (and :mod:`re`): the same
+    C encoder (``_json.make_encoder``) with the arguments ``JSONEncoder`` gives it, or
+    ``json``'s own encoder where there is no C one. ``tests/test_lean_loads.py`` holds
+    them equal."""
+    try:
+        from _json import encode_basestring, make_encoder
+    except ImportError:  # pragma: no cover - no C accelerator (PyPy)
+        import json
+
+        return json.JSONEncoder(ensure_ascii=False,
+                                separators=(item_separator, key_separator)).encode
+
+    def default(value: object) -> object:  # (JSONEncoder.default)
+        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+    def encode(value: object) -> str:
+        if isinstance(value, str):
+            return encode_basestring(value)  # type: ignore[no-any-return]
+        return "".join(make_encoder({}, default, encode_basestring, None, key_separator,
+                                    item_separator, False, False, True)(value, 0))
+
+    return encode

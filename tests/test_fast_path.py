@@ -295,9 +295,10 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
                                   "ai_protocols.lean"}),
     (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON),
-    # (show's JSON is written in pieces by output.json_pieces, which imports json itself)
+    # (show's JSON is written in pieces by output.json_pieces)
     (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
-    (["show", "--json"], None, HOT_NEVER | READ_ONLY_NEVER),
+    # (its JSON comes from json's C encoder, lean.json_encoder, since issue 16's part e)
+    (["show", "--json"], None, HOT_NEVER | READ_ONLY_NEVER | NO_JSON),
     (["resume"], None, HOT_NEVER | NO_JSON),
     (["resume", "--json"], None, HOT_NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],

@@ -1,6 +1,7 @@
 """``lean.loads``, what the hooks read their payload with, is ``json.loads``: the same
-value and the same error for any text or bytes (issue 16, part e: it runs ``json``'s own
-C scanner without importing ``json``, which imports ``re``)."""
+value and the same error for any text or bytes; ``lean.json_encoder``, what ``show
+--json`` writes with, is ``json``'s encoder (issue 16, part e: they run ``json``'s own C
+scanner and encoder without importing ``json``, which imports ``re``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ai_protocols.lean import loads
+from ai_protocols.lean import json_encoder, loads
 
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() |
@@ -30,7 +31,7 @@ def outcome(function: object, text: str | bytes) -> tuple[str, str]:
         value = function(text)  # type: ignore[operator]
     except (ValueError, TypeError, RecursionError) as error:
         return type(error).__name__, str(error)
-    return "value", json.dumps(value) + repr(type(value))
+    return "value", (value if isinstance(value, str) else json.dumps(value)) + repr(type(value))
 
 
 @settings(max_examples=300)
@@ -75,3 +76,21 @@ def test_loads_reads_bytes_as_json_loads(data: bytes) -> None:
 def test_loads_refuses_what_is_not_text_as_json_loads() -> None:
     for value in (None, 1, ["[]"]):
         assert outcome(loads, value) == outcome(json.loads, value)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300)
+@given(VALUES | st.sampled_from([float("nan"), float("inf"), -0.0, 10**40, True]),
+       st.sampled_from([(", ", ": "), (",", ":"), (",\n      ", ": ")]))
+def test_the_encoder_is_jsons(value: object, separators: tuple[str, str]) -> None:
+    ours = json_encoder(*separators)
+    theirs = json.JSONEncoder(ensure_ascii=False, separators=separators).encode
+    assert outcome(ours, value) == outcome(theirs, value)  # type: ignore[arg-type]
+
+
+def test_the_encoder_refuses_as_json() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    for value in ({1, 2}, [b"x"], {(1, 2): 3}, looped, {"a": object()}):
+        ours, theirs = json_encoder(), json.JSONEncoder(ensure_ascii=False).encode
+        assert outcome(ours, value)[0] != "value"  # type: ignore[arg-type]
+        assert outcome(ours, value) == outcome(theirs, value)  # type: ignore[arg-type]
