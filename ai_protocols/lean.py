@@ -33,6 +33,10 @@ command runs ``datetime.py``.
 :mod:`pathlib` (with :mod:`urllib.parse`, :mod:`ipaddress` and :mod:`fnmatch`)
 costs a quarter of an interpreter's start, so the hot paths work on ``str`` paths
 and build a ``Path`` only when a caller of the public API reads one.
+
+:func:`loads` and :func:`json_encoder` are ``json.loads`` and ``json``'s encoder run
+from ``json``'s C module ``_json`` without importing :mod:`json` (which imports
+:mod:`re`, half an interpreter's start), handing anything unusual to :mod:`json`.
 """
 
 from __future__ import annotations
