@@ -33,6 +33,10 @@ command runs ``datetime.py``.
 :mod:`pathlib` (with :mod:`urllib.parse`, :mod:`ipaddress` and :mod:`fnmatch`)
 costs a quarter of an interpreter's start, so the hot paths work on ``str`` paths
 and build a ``Path`` only when a caller of the public API reads one.
+
+:func:`loads` and :func:`json_encoder` are ``json.loads`` and ``json``'s encoder run
+from ``json``'s C module ``_json`` without importing :mod:`json` (which imports
+:mod:`re`, half an interpreter's start), handing anything unusual to :mod:`json`.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "factory", "fields",
-           "pattern", "record", "replace", "timedelta", "timezone"]
+           "json_encoder", "loads", "pattern", "record", "replace", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -311,3 +315,85 @@ def fold(text: str) -> str:
     readers written with ``str`` methods compare (``tests/test_str_readers.py``
     checks it against :mod:`re` for every character)."""
     return text.lower() if text.isascii() else text.translate(_LIKE_ASCII).lower()
+
+
+class _Decoding:
+    """What ``_json.make_scanner`` reads from a :class:`json.JSONDecoder`: the defaults
+    of ``json.loads`` (``float`` and ``int`` for numbers, ``NaN`` and ``±Infinity``
+    accepted, control characters in strings refused)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"),
+                      "NaN": float("nan")}.__getitem__
+
+
+_scan: Callable[[str, int], tuple[Any, int]] | None = None
+
+#: JSON's white space (RFC 8259, section 2; json.decoder's WHITESPACE).
+_JSON_SPACE = " \t\n\r"
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads(text)``: the same value, and the same errors (:class:`ValueError`),
+    without importing :mod:`json` (which imports :mod:`re`, about half an interpreter's
+    start, for what every hook does once: read its payload). The text is scanned by
+    ``json``'s own C scanner (``_json.make_scanner``, what ``json.loads`` runs), with the
+    defaults ``json.loads`` gives it; anything else (bytes not in UTF-8 without a BOM, a
+    BOM, any error, no C scanner) is handed to ``json.loads`` itself, which decides.
+    ``tests/test_lean_loads.py`` holds them equal."""
+    global _scan
+    if not isinstance(text, str):
+        if not isinstance(text, (bytes, bytearray)) or \
+                text[:1] in (b"\xef", b"\xfe", b"\xff", b"\x00") or text[1:2] == b"\x00":
+            import json  # (a BOM, or UTF-16 or 32: json.detect_encoding's cases)
+
+            return json.loads(text)
+        text = text.decode("utf-8", "surrogatepass")  # (as json.loads decodes UTF-8)
+    if _scan is None:
+        try:
+            from _json import make_scanner
+        except ImportError:  # pragma: no cover - no C accelerator (PyPy)
+            import json
+
+            return json.loads(text)
+        _scan = make_scanner(_Decoding())
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    try:
+        value, end = _scan(text, start)
+    except StopIteration:
+        value, end = None, -1
+    if end == -1 or len(text) - len(text.rstrip(_JSON_SPACE)) != len(text) - end:
+        import json  # (json says what is wrong)
+
+        return json.loads(text)
+    return value
+
+
+def json_encoder(item_separator: str = ", ", key_separator: str = ": ") -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False, separators=(item_separator,
+    key_separator)).encode``, without importing :mod:`json` (and :mod:`re`): the same
+    C encoder (``_json.make_encoder``) with the arguments ``JSONEncoder`` gives it, or
+    ``json``'s own encoder where there is no C one. ``tests/test_lean_loads.py`` holds
+    them equal."""
+    try:
+        from _json import encode_basestring, make_encoder
+    except ImportError:  # pragma: no cover - no C accelerator (PyPy)
+        import json
+
+        return json.JSONEncoder(ensure_ascii=False,
+                                separators=(item_separator, key_separator)).encode
+
+    def default(value: object) -> object:  # (JSONEncoder.default)
+        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+    def encode(value: object) -> str:
+        if isinstance(value, str):
+            return encode_basestring(value)  # type: ignore[no-any-return]
+        return "".join(make_encoder({}, default, encode_basestring, None, key_separator,
+                                    item_separator, False, False, True)(value, 0))
+
+    return encode

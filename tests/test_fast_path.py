@@ -282,29 +282,39 @@ NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect"}
 #: the archive index and json), git's processes (it reads HEAD from git's files).
 STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",
                  "ai_protocols.git.state"}
+#: What a command that only reads a session needs not since issue 16's part e: the write
+#: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
+READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
+                   "ai_protocols.org.emacs_lock"}
+#: What a hook that reads its payload needs not since issue 16's part e: json and re (the
+#: payload is read by json's C scanner, lean.loads), unless it prints JSON.
+HOOK_NEVER = NO_JSON
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
     (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
                                   "ai_protocols.lean"}),
     (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON),
-    # (show's JSON is written in pieces by output.json_pieces, which imports json itself)
-    (["show"], None, HOT_NEVER | NO_JSON),
-    (["show", "--json"], None, HOT_NEVER),
+    # (show's JSON is written in pieces by output.json_pieces)
+    (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
+    # (its JSON comes from json's C encoder, lean.json_encoder, since issue 16's part e)
+    (["show", "--json"], None, HOT_NEVER | READ_ONLY_NEVER | NO_JSON),
     (["resume"], None, HOT_NEVER | NO_JSON),
     (["resume", "--json"], None, HOT_NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
      HOT_NEVER | {"datetime", "json", "re", "ai_protocols.session.project"}),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
-     {"hook_event_name": "UserPromptSubmit", "prompt": "where were we?"}, HOT_NEVER),
+     {"hook_event_name": "UserPromptSubmit", "prompt": "where were we?"},
+     HOT_NEVER | HOOK_NEVER),
     (["hook", "SessionStart", "--runtime", "claude"],
-     {"hook_event_name": "SessionStart", "source": "resume"}, HOT_NEVER),
-    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"}, HOT_NEVER),
+     {"hook_event_name": "SessionStart", "source": "resume"}, HOT_NEVER | HOOK_NEVER),
+    (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"},
+     HOT_NEVER | HOOK_NEVER),
     (["hook", "PreCompact", "--runtime", "claude"],
-     {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER),
+     {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER | HOOK_NEVER),
     (["hook", "SessionEnd", "--runtime", "claude"],
-     {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER),
+     {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER | HOOK_NEVER),
     (["start"], None, HOT_NEVER | STARTED_NEVER | NO_JSON),
     (["status"], None, HOT_NEVER),
     (["status", "--json"], None, HOT_NEVER),

@@ -20,6 +20,7 @@ from ai_protocols import identity
 from ai_protocols.board import model as board_model
 from ai_protocols.cli import options
 from ai_protocols.cli.output import _has_time, indented
+from ai_protocols.integrations import hooks
 from ai_protocols.lean import fold
 from ai_protocols.liveness import clock, evidence
 from ai_protocols.org import file as org_file
@@ -549,3 +550,15 @@ _ID_PIECES = st.one_of(
 def test_unique_tails(agent_id: str) -> None:
     """``identity.has_unique_tail``, asked by every ``start`` of an agent."""
     assert identity.has_unique_tail(agent_id) == bool(_UNIQUE_TAIL.search(agent_id))
+
+
+@PROPERTY
+@given(TEXTS | st.lists(st.sampled_from([*"az'\u2019 .,!?\t\n", "AZ", "é", "\u0131", "\u212a", "İ",
+                                         "where were we", "let's", "ok,"]),
+                        max_size=12).map("".join))
+@example("ok, please continue")
+@example("İ'm back")
+def test_prompt_words(prompt: str) -> None:
+    """The words the UserPromptSubmit hook reads a prompt as (``asks_to_continue``)."""
+    for text_ in (prompt, prompt.lower()):
+        assert hooks._words(text_) == re.findall(r"[a-z']+", text_)

@@ -166,16 +166,26 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
     the indentation of an object's items as the separator, then its objects' braces
     put on lines of their own (``},\\n      {`` is only ever between two of them).
     ``tests/test_big_files.py`` holds it to ``json.dumps``."""
-    import json
     from itertools import chain, islice
 
-    dumps = json.JSONEncoder(ensure_ascii=False, indent=2).encode
-    batch_encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n      ", ": ")).encode
-    key_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+    from ai_protocols.lean import json_encoder
+
+    compact = json_encoder()  # (json's C encoder, without importing json and re)
+    batch_encode = json_encoder(",\n      ", ": ")
+
+    def dumps(value: object) -> str:
+        """``json.dumps(value, indent=2, ensure_ascii=False)``: the C encoder's for a
+        scalar or an empty list or object (the same text), else json's indenting one."""
+        if type(value) in _SCALARS or value == [] or value == {}:
+            return compact(value)
+        import json
+
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
     between = "\n    },\n    {\n      "
     separator = "{\n  "
     for key, value in items.items():
-        yield f"{separator}{key_text(key)}: "
+        yield f"{separator}{compact(key)}: "
         separator = ",\n  "
         if type(value) is map:
             started = False

@@ -40,8 +40,6 @@ from __future__ import annotations
 import os
 import sys
 
-from ai_protocols.lean import pattern
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -76,7 +74,13 @@ CONTINUE_MAX = 200
 #: The first letters of each phrase, up to a space or an apostrophe (which JSON may
 #: write as an escape): what the cheap test looks for in the payload's bytes.
 _FIRST_WORDS = frozenset(p.split()[0].split("'")[0].encode() for p in CONTINUE_PHRASES)
-_WORDS = pattern(r"[a-z']+")
+
+
+def _words(text: str) -> list[str]:
+    """The runs of ASCII lowercase letters and apostrophes in ``text``: what
+    ``re.findall(r"[a-z']+", text)`` gives, without importing :mod:`re`
+    (``tests/test_str_readers.py::test_prompt_words`` holds them equal)."""
+    return "".join(c if "a" <= c <= "z" or c == "'" else " " for c in text).split()
 
 
 class HookResult:
@@ -95,7 +99,7 @@ def asks_to_continue(prompt: str) -> bool:
     aside)."""
     if len(prompt) > CONTINUE_MAX:
         return False
-    words = _WORDS.findall(prompt.lower().replace("\u2019", "'"))
+    words = _words(prompt.lower().replace("\u2019", "'"))
     text = " ".join(words)
     changed = True
     while changed:  # "ok, please continue"
@@ -137,10 +141,10 @@ def _run(event: str, runtime: str, payload: bytes, env: Mapping[str, str]) -> Ho
         return HookResult()  # every prompt passes here: the cheap answer first
     if event == "PreToolUse":
         return _pre_tool_use(payload, runtime, env)
-    import json
+    from ai_protocols.lean import loads  # (json.loads without importing json and re)
 
     try:
-        data = json.loads(payload)
+        data = loads(payload)
     except ValueError as error:
         return HookResult(stderr=f"ai-protocols hook {event}: the payload on stdin is not "
                                  f"JSON ({error}); nothing recorded\n", exit_code=1)

@@ -27,17 +27,6 @@ from ai_protocols.errors import (
     UnsafePath,
 )
 from ai_protocols.lean import PathField, TextOf, datetime, factory, record, timedelta
-from ai_protocols.liveness.clock import Moment, age_since, now_moment
-from ai_protocols.liveness.evidence import (
-    RECOVERABLE,
-    Liveness,
-    Owner,
-    assess,
-    current_owner,
-    stale_after,
-)
-from ai_protocols.liveness.host import hostname
-from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.syntax import escape_headline
 from ai_protocols.paths import (
     AI_DIR,
@@ -73,25 +62,19 @@ from ai_protocols.session.model import (
 from ai_protocols.session.names import kept_path, session_files, tombstone_path
 from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
-from ai_protocols.session.transaction import (
-    editing,
-    forget,
-    locked_sessions,
-    moved_away,
-    moved_elsewhere,
-    refuse_if_edited,
-    refuse_missing,
-    refuse_unsafe,
-    settle,
-)
 from ai_protocols.storage import files as storage
 
 # Recovery, archiving and the archive index (with json) are imported by the methods
-# that use them: show, log and resume, which agents run all session long, need none.
+# that use them: show, log and resume, which agents run all session long, need none;
+# nor does show need the write machinery (the transaction, the liveness evidence, the
+# Emacs lock check): the methods that write or judge import it (issue 16, part e).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ai_protocols.liveness.clock import Moment
+    from ai_protocols.liveness.evidence import Liveness, Owner
+    from ai_protocols.org.emacs_lock import EmacsLock
     from ai_protocols.scaffold import InitAction
     from ai_protocols.session.resume import ResumeContext
     from ai_protocols.storage import archive_index
@@ -153,6 +136,8 @@ class StatusRow:
         and never negative (:func:`ai_protocols.liveness.clock.age_since`)."""
         if self.liveness.age is not None:
             return self.liveness.age
+        from ai_protocols.liveness.clock import age_since
+
         return age_since(self.updated, self.updated_at, self.now) if self.now else None
 
     def to_json(self) -> dict[str, object]:
@@ -290,9 +275,12 @@ class Project:
         if marked:
             raise MergeConflict(path, marked)
         session = (read_session_head if head else read_session)(path, text)
-        if os.path.lexists(tombstone_path(self.ai_dir_text, path)) and moved_away(
-                self.ai_dir_text, path, session.agent_id, session.started, read_as) is not None:
-            return None
+        if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+            from ai_protocols.session.transaction import moved_away
+
+            if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
+                          read_as) is not None:
+                return None
         return session
 
     def show_file(self, path: str | os.PathLike[str]) -> Session:
@@ -306,6 +294,8 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                from ai_protocols.session.transaction import moved_elsewhere
+
                 where = moved_elsewhere(self.ai_dir_text, path)
                 if where is not None:
                     raise SessionWrappedUp(path, where)
@@ -339,6 +329,9 @@ class Project:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
         ``mine`` when its owner is ``me`` and it is not paused. ``now`` is the reader's
         local time."""
+        from ai_protocols.liveness.clock import age_since
+        from ai_protocols.liveness.evidence import Liveness, Owner, assess, stale_after
+
         mtime = None
         if session.updated is None:
             try:
@@ -393,6 +386,7 @@ class Project:
 
     def _record(self, entries: tuple[LogEntry, ...], now: datetime | Moment | None) -> LogReport:
         from ai_protocols.session.pause import record_head
+        from ai_protocols.session.transaction import editing
 
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
@@ -437,12 +431,23 @@ class Project:
         :class:`~ai_protocols.errors.InvalidText` (a bad title),
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
+        from ai_protocols.liveness.clock import now_moment
+        from ai_protocols.liveness.evidence import RECOVERABLE, assess, current_owner, stale_after
+        from ai_protocols.liveness.host import hostname
+        from ai_protocols.org.emacs_lock import live_emacs_lock
         from ai_protocols.session import recovery
         from ai_protocols.session.archive import (
             archive_lock,
             archive_to,
             record,
             refuse_unsafe_archive,
+        )
+        from ai_protocols.session.transaction import (
+            editing,
+            locked_sessions,
+            refuse_if_edited,
+            refuse_unsafe,
+            settle,
         )
 
         recovery.refuse_unwritable_id(self.agent_id)
@@ -579,6 +584,12 @@ class Project:
             record,
             refuse_unsafe_archive,
         )
+        from ai_protocols.session.transaction import (
+            editing,
+            locked_sessions,
+            refuse_missing,
+            refuse_unsafe,
+        )
 
         slugify(description)
         refuse_missing(self.ai_dir_text, self.path_text)
@@ -619,6 +630,8 @@ class Project:
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
+        from ai_protocols.session.transaction import forget, moved_elsewhere
+
         if moved_elsewhere(self.ai_dir_text, self.path_text) is not None:
             forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
             return None
@@ -679,6 +692,8 @@ class Project:
         """Every session-context file in the project, with its state and the evidence;
         then every session file something other than this tool removed
         (:meth:`removed_sessions`), in state ``removed``, read from its kept copy."""
+        from ai_protocols.liveness.evidence import Liveness, current_owner
+
         moment = now or datetime.now()
         me = current_owner()
         rows = []
@@ -729,8 +744,11 @@ class Project:
         found: dict[str, str] = {}
         for kept in kept_files:
             path = os.path.join(self.ai_dir_text, relative_to(kept, live))
-            if os.path.lexists(kept) and not os.path.lexists(path) and \
-                    not os.path.lexists(tombstone_path(self.ai_dir_text, path)) and \
+            if not os.path.lexists(kept) or os.path.lexists(path):
+                continue  # (the common case: nothing removed, nothing more imported)
+            from ai_protocols.session.transaction import moved_elsewhere
+
+            if not os.path.lexists(tombstone_path(self.ai_dir_text, path)) and \
                     moved_elsewhere(self.ai_dir_text, path) is None:
                 found[path] = kept
         return found
@@ -752,6 +770,7 @@ class Project:
         """The open session files, read each time and each with its state (as ``status``
         says it), and the archives, from the archive index where it is still valid;
         filtered and newest first."""
+        from ai_protocols.liveness.evidence import current_owner
         from ai_protocols.storage import archive_index
 
         moment = datetime.now().astimezone()
