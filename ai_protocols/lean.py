@@ -227,10 +227,7 @@ class PathField:
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        try:
-            held = instance.__dict__[self.name]
-        except KeyError:
-            raise AttributeError(self.name) from None
+        held = _held(instance, self.name)
         if isinstance(held, str):
             from pathlib import Path
 
@@ -257,11 +254,16 @@ class TextOf:
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        try:
-            held = instance.__dict__[self.name]
-        except KeyError:
-            raise AttributeError(self.name) from None
+        held = _held(instance, self.name)
         return held if held is None or isinstance(held, str) else _fspath(held)
+
+
+def _held(instance: object, name: str) -> object:
+    """What the :class:`PathField` ``name`` of ``instance`` holds; AttributeError when unset."""
+    try:
+        return instance.__dict__[name]
+    except KeyError:
+        raise AttributeError(name) from None
 
 
 def _fspath(value: object) -> str:
