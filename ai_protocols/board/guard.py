@@ -191,13 +191,25 @@ def edited_paths(tool_input: object, cwd: str) -> list[str]:
     for text in texts:
         if "*** " not in text:
             continue
-        for line in text.splitlines():
-            for marker in ("*** Add File: ", "*** Update File: ", "*** Delete File: ",
-                           "*** Move to: "):
-                if line.startswith(marker):
-                    found.append(line[len(marker):].strip())
+        # As Codex's parser reads them (codex-rs/apply-patch/src/parser.rs): lines split
+        # on LF (Rust's str::lines, a CR before it dropped), each header line trimmed of
+        # Unicode white space on both sides (Rust's str::trim) before its marker is
+        # matched, the path the rest of the trimmed line.
+        for line in text.split("\n"):
+            line = line.strip(_RUST_WHITE_SPACE)
+            for marker in _PATCH_MARKERS:
+                if line.startswith(marker) and len(line) > len(marker):
+                    found.append(line[len(marker):])
     # (joined, not normalized: ``link/..`` is resolved where it leads, by _relative)
     return [os.path.join(cwd, p) for p in found]
+
+
+#: The file headers of a Codex patch (codex-rs/apply-patch/src/parser.rs).
+_PATCH_MARKERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+#: What Rust's ``str::trim`` removes: the characters of Unicode's White_Space property
+#: (PropList.txt). Python's ``str.strip()`` removes a few more (U+001C to U+001F).
+_RUST_WHITE_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:

@@ -1,0 +1,76 @@
+"""The task board after its fourth review (issue 15, rev15c: the reviewer's faults 1 to 16).
+
+Every command runs as the installed ``ai-protocols`` in a real git repository; a
+live agent is a command run under the test's own process (``run``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import CLI, Runner, clean_env
+
+BOARD = Path(".ai") / "tasks.org"
+
+
+def board(repo: Path) -> str:
+    return (repo / BOARD).read_text(encoding="utf-8")
+
+
+def codex_hook(cwd: Path, patch: str, agent: str) -> subprocess.CompletedProcess[str]:
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": "apply_patch", "tool_input": {"command": patch}}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "codex"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
+
+
+# -- 1. Codex's patch headers, read as Codex reads them -----------------------------------------
+
+#: Unicode's White_Space characters (PropList.txt): what Rust's str::trim removes.
+_WHITE = "\t\x0b\x0c\r \x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _codex_paths(patch: str) -> list[str]:
+    """The paths Codex's parser (codex-rs/apply-patch/src/parser.rs, parse_one_hunk)
+    takes from header lines: each line trimmed, then the marker stripped."""
+    found = []
+    for line in patch.split("\n"):
+        line = line.strip(_WHITE + "\n")
+        for marker in ("*** Add File: ", "*** Update File: ", "*** Delete File: ",
+                       "*** Move to: "):
+            if line.startswith(marker) and line[len(marker):]:
+                found.append(line[len(marker):])
+    return found
+
+
+def test_an_indented_header_in_a_codex_patch_is_refused(project: Path, run: Runner) -> None:
+    (project / "src" / "api").mkdir(parents=True)
+    run("lock", "src/api/", "--reason", "reshaping", agent="a.1")
+    patch = ("*** Begin Patch\n*** Add File: notes.txt\n+hello\n *** Update File: src/api/v1.py"
+             "\n@@\n-a\n+b\n*** End Patch")
+    refused = codex_hook(project, patch, "b.1")
+    assert refused.returncode == 2, refused
+    assert "src/api/v1.py" in refused.stderr
+    alone = "*** Begin Patch\n\t*** Update File: src/api/v1.py  \n@@\n-a\n+b\n*** End Patch"
+    assert codex_hook(project, alone, "b.1").returncode == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.text(_WHITE, max_size=3), after=st.text(_WHITE, max_size=3),
+       marker=st.sampled_from(["Add File", "Update File", "Delete File", "Move to"]),
+       name=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"),
+                    min_size=1, max_size=8))
+def test_every_header_codex_reads_is_seen_by_the_guard(before: str, after: str, marker: str,
+                                                       name: str) -> None:
+    from ai_protocols.board.guard import edited_paths
+
+    patch = f"*** Begin Patch\n+x\n{before}*** {marker}: src/{name}{after}\n*** End Patch"
+    expected = [f"/p/{path}" for path in _codex_paths(patch)]
+    assert [p for p in edited_paths({"command": patch}, "/p") if p in expected] == expected
+    assert all(p.startswith("/p/src/") for p in expected)
