@@ -74,3 +74,33 @@ def test_every_header_codex_reads_is_seen_by_the_guard(before: str, after: str, 
     expected = [f"/p/{path}" for path in _codex_paths(patch)]
     assert [p for p in edited_paths({"command": patch}, "/p") if p in expected] == expected
     assert all(p.startswith("/p/src/") for p in expected)
+
+
+# -- 6. the installed Claude Code matcher names every tool the hook guards ---------------------
+
+
+def test_the_claude_matcher_names_every_edit_tool_the_hook_guards(project: Path,
+                                                                   run: Runner,
+                                                                   tmp_path: Path) -> None:
+    from ai_protocols.integrations.hooks import EDIT_TOOLS
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "CLAUDE_CONFIG_DIR": ""}
+    run("hooks", "install", "claude", env=env)
+    settings_file = project / ".claude" / "settings.json"
+    data = json.loads(settings_file.read_text())
+    (group,) = data["hooks"]["PreToolUse"]
+    # Claude Code splits a matcher of letters and | on | and compares exact names.
+    assert set(group["matcher"].split("|")) == EDIT_TOOLS - {"apply_patch"}
+    plugin = json.loads((Path(__file__).resolve().parent.parent / "ai_protocols" /
+                         "integrations" / "claude_plugin" / "hooks" / "hooks.json").read_text())
+    assert plugin["hooks"]["PreToolUse"][0]["matcher"] == group["matcher"]
+    group["matcher"] = "Edit|Write|MultiEdit"  # what earlier versions installed
+    settings_file.write_text(json.dumps(data))
+    rows = json.loads(run("hooks", "status", "--json", env=env).stdout)
+    row = next(r for r in rows if (r["agent"], r["scope"]) == ("claude", "project"))
+    assert row["state"] == "out of date" and row["differing"] == ["PreToolUse"]
+    run("hooks", "install", "claude", env=env)
+    assert json.loads(settings_file.read_text())["hooks"]["PreToolUse"][0]["matcher"] == \
+        "Edit|Write|MultiEdit|NotebookEdit"
