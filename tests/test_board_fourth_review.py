@@ -104,3 +104,54 @@ def test_the_claude_matcher_names_every_edit_tool_the_hook_guards(project: Path,
     run("hooks", "install", "claude", env=env)
     assert json.loads(settings_file.read_text())["hooks"]["PreToolUse"][0]["matcher"] == \
         "Edit|Write|MultiEdit|NotebookEdit"
+
+
+# -- 2. live claims and locks that git takes away are reported, enforced and put back ----------
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                                   GIT_COMMITTER_NAME="t",
+                                                   GIT_COMMITTER_EMAIL="t@t")).stdout
+
+
+def hook(cwd: Path, path: Path, agent: str) -> subprocess.CompletedProcess[str]:
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": "Write", "tool_input": {"file_path": str(path), "content": "x"}}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
+
+
+def test_a_git_stash_of_the_board_is_reported_enforced_and_undone(project: Path,
+                                                                  run: Runner) -> None:
+    task = run("task", "add", "t", agent="planner.1").stdout.strip()
+    (project / "src").mkdir()
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+    run("task", "claim", task, agent="a.1")
+    run("lock", "src/", "--reason", "mine", agent="a.1")
+    assert "a.1" in board(project)
+    git(project, "stash")  # the board goes back to the committed one
+    assert "OWNER" not in board(project)
+    listed = run("locks", agent="b.1")
+    assert "lost 2 live claim(s) or lock(s)" in listed.stderr, listed
+    assert f"task {task} claimed by a.1" in listed.stderr
+    assert "the lock on src/ held by a.1" in listed.stderr
+    assert "tasks.org" in listed.stderr and ".locks/live" in listed.stderr
+    refused = hook(project, project / "src" / "x.py", "b.1")
+    assert refused.returncode == 2, refused
+    assert "lost this lock" in refused.stderr
+    (project / "src" / "x.py").write_text("x\n")
+    assert run("check", agent="b.1", check=False).returncode == 23
+    taken = run("task", "claim", task, agent="b.1", check=False)
+    assert taken.returncode == 21, taken  # still a.1's: refused, nothing written
+    assert "a.1" in taken.stderr
+    added = run("task", "add", "another", agent="b.1")  # any change puts them back
+    assert f"put back on the task board: task {task}, claimed by a.1; the lock on src/, " \
+        "held by a.1" in added.stderr, added
+    after = board(project)
+    assert after.count(":OWNER:") == 2 and ":PATH:" in after
+    quiet = run("locks", agent="b.1")
+    assert "lost" not in quiet.stderr and "src/" in quiet.stdout

@@ -40,6 +40,8 @@ from ai_protocols.board.model import (
     check_tag,
     check_title,
     join_paths,
+    kept_board_path,
+    kept_other,
     locks_section,
     mint_task_id,
     normalize_path,
@@ -73,12 +75,30 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from ai_protocols.scaffold import InitAction
 
-__all__ = ["Board", "ClaimReport", "LockReport", "duplicate_ids", "find_task", "held_by"]
+__all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by"]
 
 
 #: How much later than a wrap-up a claim must be to be of a later run: a claim's record
 #: (``CLAIMED_AT``) is to the second; one without it, to the minute.
 _SLACK = timedelta(minutes=1)
+
+
+@record
+class Lost:
+    """A live claim (``task``, as the kept copy has it; ``missing``: the task is gone
+    from the board on disk) or lock (``lock``) that the board on disk lost, with its
+    agent's ``state`` (:meth:`Board.lost`)."""
+
+    task: Task | None
+    lock: AreaLock | None
+    state: Liveness
+    missing: bool = False
+
+    def describe(self) -> str:
+        if self.task is not None:
+            return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
+        assert self.lock is not None
+        return f"the lock on {self.lock.path} held by {self.lock.owner} ({self.state.state})"
 
 
 @record
@@ -116,6 +136,11 @@ class Board:
         #: What setting the project up did, when a change found no ``.ai/``
         #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
         self.set_up: list[InitAction] = []
+        #: Where the per-machine copy of the last board this tool wrote is kept (a hard
+        #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
+        self.kept_path = kept_board_path(str(self.path))
+        #: What the last change put back of :meth:`lost` (one line each).
+        self.restored: list[str] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -239,6 +264,80 @@ class Board:
         state = self.agent_state(agent_id, process, since, now, since_at)
         return state.state in RECOVERABLE, state
 
+    # -- claims and locks git took away --------------------------------------------------------
+
+    def lost(self, doc: OrgFile | None = None) -> list[Lost]:
+        """The live claims and locks of the last board this tool wrote (its kept copy,
+        :attr:`kept_path`) that the board on disk (``doc``, else read) no longer holds:
+        what ``git stash``, ``git checkout -- .ai/tasks.org``, ``git reset --hard`` or a
+        branch switch took away (git puts an older board back). A claim counts as lost
+        when its task is gone or open and unclaimed on disk; a lock, when no lock of
+        that agent on that path is on disk; either only while its agent is not gone
+        (crashed, abandoned, wrapped up). Cheap when nothing happened: the kept copy
+        is the board's own inode (a hard link) until something else writes the board."""
+        kept = kept_other(str(self.path), self.kept_path)
+        if kept is None:
+            return []
+        try:
+            old_tasks, old_locks = read_board(OrgFile(kept.decode("utf-8")), check=False)
+            if doc is None:
+                doc = self._doc()
+            tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
+        except (UnicodeDecodeError, ValueError):
+            return []
+        by_id = {t.id: t for t in tasks if t.id}
+        found: list[Lost] = []
+        for old in old_tasks:
+            if not (old.id and old.owner and old.is_open):
+                continue
+            now = by_id.get(old.id)
+            if now is not None and (now.owner or not now.is_open):
+                continue
+            gone, state = self.gone(old.owner, old.owner_process, old.claimed,
+                                    since_at=old.claimed_at)
+            if not gone:
+                found.append(Lost(old, None, state, now is None))
+        held = {(h.path, h.owner) for h in locks}
+        for old_lock in old_locks:
+            if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
+                continue
+            gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
+                                    since_at=old_lock.locked_at)
+            if not gone:
+                found.append(Lost(None, old_lock, state, True))
+        return found
+
+    def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
+        """Put ``lost`` back into ``doc`` from the kept copy: a claim's properties on its
+        task (the whole task, when it is gone), a lock's subtree in the locks section."""
+        if not lost:
+            return []
+        kept = OrgFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
+        said = []
+        for item in lost:
+            if item.task is not None:
+                old = item.task
+                source = next((h for h in kept.headlines if h.properties.get("ID") == old.id),
+                              None)
+                if source is None:
+                    continue
+                if item.missing:
+                    _append_at_end(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
+                else:
+                    now = next(t for t in read_board(doc, check=False)[0] if t.id == old.id)
+                    doc.set_properties(now.line - 1, [
+                        (key, source.properties.get(key))
+                        for key in ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")])
+                said.append(f"task {old.id}, claimed by {old.owner}")
+            elif item.lock is not None:
+                source = next((h for h in kept.headlines if h.line == item.lock.line - 1),
+                              None)
+                if source is None:
+                    continue
+                _append_lock(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
+                said.append(f"the lock on {item.lock.path}, held by {item.lock.owner}")
+        return said
+
     # -- the transaction ----------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -265,6 +364,8 @@ class Board:
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
+            # Live claims and locks git took away (git stash, checkout...): put back.
+            put_back = self._restore(doc, self.lost(doc)) if data is not None else []
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -275,7 +376,8 @@ class Board:
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
             if (data is None and not create) or (data is not None and doc.text == before):
                 return  # nothing changed: the file stays as it was, inode and all
-            storage.atomic_write(self.path, doc.encoded())
+            storage.atomic_write(self.path, doc.encoded(), keep=self.kept_path)
+            self.restored = put_back
 
     def _set_up(self) -> None:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
@@ -719,6 +821,11 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
         return f"its session was adopted by {preview(place, 200)} at {at}", ago
     return f"its session was wrapped up at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago
+
+
+def _bare(lines: list[str]) -> list[str]:
+    """Lines as :meth:`OrgFile.insert` takes them: without their line ends."""
+    return [line[:-1] if line.endswith("\n") else line for line in lines]
 
 
 def _append_at_end(doc: OrgFile, lines: list[str]) -> None:

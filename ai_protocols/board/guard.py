@@ -139,6 +139,8 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
 
     me = board.me
     tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
+    # Live locks git took away from the board (Board.lost): still count.
+    locks = locks + [item.lock for item in board.lost() if item.lock is not None]
     mine = [t for t in tasks if t.is_open and me and t.owner == me]
     # The union of their working sets; a task naming none may change any file, so then
     # nothing is outside (docs/tasks.md, "The guard").
@@ -216,15 +218,31 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
     board: ``None`` at once."""
-    from ai_protocols.board.model import board_bytes, covers_real, read_board
+    from ai_protocols.board.model import (
+        board_bytes,
+        covers_real,
+        kept_board_path,
+        kept_other,
+        read_board,
+    )
     from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import board_path
 
-    data = board_bytes(_path(board_path(root)))
+    path = board_path(root)
+    data = board_bytes(_path(path))
     if not data:
         return None
     doc = OrgFile(data.decode("utf-8", "replace"))
     _, locks = read_board(doc, check=False)  # (a task's misplaced drawer: the locks count)
+    # The locks of the last board this tool wrote that git took away (stash, checkout,
+    # reset, a branch switch): still enforced while their agents are at work.
+    kept = kept_other(path, kept_board_path(path))
+    lost: list[AreaLock] = []
+    if kept is not None:
+        held = {(lock.path, lock.owner) for lock in locks}
+        _, old = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
+        lost = [lock for lock in old if (lock.path, lock.owner) not in held]
+        locks += lost
     locks = [lock for lock in locks if lock.owner != agent_id]
     if not locks:
         return None
@@ -247,9 +265,13 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
             where = f"{relative} is locked by {lock.owner}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
                 f"{relative} is inside {lock.path}, which {lock.owner} has locked"
+            gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
+                    f"older board back); ai-protocols keeps it in {kept_board_path(path)}, "
+                    "and the next change to the board puts it back.") if lock in lost else ""
             return (f"ai-protocols: refused: {where} ({lock.reason or 'no reason given'}); that "
                     f"agent is {state.state} ({state.evidence}). Do not edit it: work on "
-                    "something else, or ask its holder; 'ai-protocols locks' lists the locks.")
+                    "something else, or ask its holder; 'ai-protocols locks' lists the "
+                    f"locks.{gone}")
     return None
 
 

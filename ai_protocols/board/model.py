@@ -52,6 +52,8 @@ __all__ = [
     "covers",
     "covers_real",
     "join_paths",
+    "kept_board_path",
+    "kept_other",
     "mint_task_id",
     "normalize_path",
     "overlap_real",
@@ -106,6 +108,34 @@ def board_bytes(path: Path) -> bytes | None:
         return storage.read_bytes(path)
     except UnreadableSession as error:
         raise _as_board(error) from None
+
+
+def kept_board_path(board: str) -> str:
+    """Where the per-machine copy of the last board this tool wrote is kept: a hard link
+    beside the board, ``.ai/.locks/live/tasks.org`` (as a session file's, under
+    ``live/``: ``.ai/.locks/`` is ignored by git, so no git command replaces it)."""
+    from ai_protocols.storage.files import LOCK_DIR
+
+    return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
+
+
+def kept_other(board: str, kept: str) -> bytes | None:
+    """The kept copy's bytes when it is not the board's own file (another inode: git, or
+    a person's editor, wrote the board since this tool last did); ``None`` when it is
+    the same file, or either is missing or unreadable. Two ``stat`` calls when nothing
+    happened."""
+    from ai_protocols.storage import files as storage
+
+    try:
+        here, there = os.stat(board), os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return None
+    if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+        return None
+    try:
+        return storage.read_regular(kept, 1 << 24)
+    except (OSError, storage.NotRegular):
+        return None
 
 
 def board_decode(path: Path, data: bytes) -> str:

@@ -28,9 +28,27 @@ def _echo(text: str, err: bool = False) -> None:
 
 
 def _board() -> Board:
+    """The board, after saying (on stderr) which live claims and locks the board on
+    disk lost to git (:meth:`Board.lost`), and, once the command ends, which of them
+    its change put back."""
     from ai_protocols.board.board import Board
 
-    return Board.discover()
+    board = Board.discover()
+    lost = board.lost()
+    if lost:
+        _echo(f"warning: the task board {board.path} lost {len(lost)} live claim(s) or "
+              "lock(s) that ai-protocols wrote (git stash, git checkout, git reset or a "
+              "branch switch put an older board back?): "
+              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
+              f"wrote is kept in {board.kept_path}; the next change to the board through "
+              "ai-protocols puts them back (or 'git stash pop', if it was stashed).", err=True)
+        click.get_current_context().call_on_close(lambda: _said_restored(board))
+    return board
+
+
+def _said_restored(board: Board) -> None:
+    if board.restored:
+        _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
 
 
 def _said_set_up(board: Board) -> None:
