@@ -155,3 +155,45 @@ def test_a_git_stash_of_the_board_is_reported_enforced_and_undone(project: Path,
     assert after.count(":OWNER:") == 2 and ":PATH:" in after
     quiet = run("locks", agent="b.1")
     assert "lost" not in quiet.stderr and "src/" in quiet.stdout
+
+
+# -- 3. one answer in every work tree sharing the board -----------------------------------------
+
+
+def test_a_wrap_up_in_a_linked_work_tree_is_seen_from_every_work_tree(project: Path,
+                                                                      run: Runner,
+                                                                      tmp_path: Path) -> None:
+    task = run("task", "add", "t", agent="planner.1").stdout.strip()
+    (project / "src").mkdir()
+    (project / "src" / "keep").write_text("")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    linked = (tmp_path / "linked").resolve()
+    git(project, "worktree", "add", "-q", str(linked))
+    run("start", agent="a.1", cwd=linked)
+    run("task", "claim", task, agent="a.1", cwd=linked)
+    run("lock", "src/", "--reason", "r", agent="a.1", cwd=linked)
+    run("wrap-up", "done", agent="a.1", cwd=linked)
+    for root in (project, linked):  # the same answer from each
+        assert hook(root, root / "src" / "x.py", "b.1").returncode == 0, root
+        listed = run("locks", "--json", agent="b.1", cwd=root)
+        assert '"wrapped-up"' in listed.stdout, listed.stdout
+    taken = run("task", "claim", task, agent="b.1")  # from the main work tree
+    assert "wrapped up" in taken.stdout + taken.stderr, taken
+
+
+# -- 5. a claim or lock made after its agent's wrap-up is not judged by it ---------------------
+
+
+def test_a_claim_and_lock_made_right_after_a_wrap_up_stay_live(project: Path,
+                                                               run: Runner) -> None:
+    task = run("task", "add", "t", agent="planner.1").stdout.strip()
+    (project / "src").mkdir()
+    run("start", agent="a.1")
+    run("wrap-up", "done", agent="a.1")
+    run("task", "claim", task, agent="a.1")  # a new run of the same agent, seconds later
+    run("lock", "src/", "--reason", "r", agent="a.1")
+    taken = run("task", "claim", task, agent="b.1", check=False)
+    assert taken.returncode == 21 and "live" in taken.stderr, taken
+    refused = hook(project, project / "src" / "x.py", "b.1")
+    assert refused.returncode == 2 and "live" in refused.stderr, refused

@@ -226,23 +226,28 @@ class Board:
         moment = now or datetime.now()
         project = self.project
         age = age_since(since, since_at, moment)
-        if lease_held(project.ai_dir, agent_id):
+        # Every work tree sharing this board: the holder's lease, session file or
+        # wrap-up record is in the one it ran in, and the answer is the same from each.
+        everywhere = [project, *self._other_work_trees()]
+        if any(lease_held(p.ai_dir, agent_id) for p in everywhere):
             return Liveness("live", "its spawner holds the lease", age)
-        try:
-            path = project.path_of(agent_id)
-        except InvalidAgentId:
-            path = None
         session = None
-        if path is not None:
+        for where in everywhere:
             try:
-                session = project.read(path)
+                path = where.path_of(agent_id)
+            except InvalidAgentId:
+                break
+            try:
+                session = where.read(path)
             except Exception:  # unreadable, or none: judged by the claim alone
                 session = None
-            if session is None:
-                said = _wrapped_up(project.root, tombstone_path(project.ai_dir, path))
-                # (a wrap-up before this claim or lock was taken is of an earlier run)
-                if said is not None and (age is None or said[1] <= age + _SLACK):
-                    return Liveness("wrapped-up", said[0])
+            if session is not None:
+                project = where
+                break
+            said = _wrapped_up(where.root, tombstone_path(where.ai_dir, path))
+            # (a wrap-up before this claim or lock was taken is of an earlier run)
+            if said is not None and _judged_by(said, since_at, age):
+                return Liveness("wrapped-up", said[0])
         recorded = Owner.parse(process) if process else None
         if recorded is not None and recorded.alive() and \
                 (session is None or session.status != "wrapped-up"):
@@ -254,6 +259,20 @@ class Board:
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
                       exit_=None, exited=None, host=None, updated=since, now=moment,
                       stale_after=stale_after(), age=age)
+
+    def _other_work_trees(self) -> list[Project]:
+        """This project in each other work tree of its git repository (the main one and
+        every linked one, from the files git keeps: gitrepository-layout(5),
+        ``worktrees/<id>/gitdir``), for the agent ``self.me``; none outside git."""
+        if getattr(self, "_others", None) is None:
+            mine = os.path.realpath(self.project.root)
+            others = []
+            for root in _work_tree_projects(str(self.path)):
+                if os.path.realpath(root) != mine and os.path.isdir(root):
+                    with contextlib.suppress(Exception):  # (a work tree git lost)
+                        others.append(Project(root, self.me))
+            self._others: list[Project] = others
+        return self._others
 
     def gone(self, agent_id: str | None, process: str | None, since: datetime | None,
              now: datetime | None = None, since_at: str | None = None) -> tuple[bool, Liveness]:
@@ -796,10 +815,59 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     return said + ("; taken by force" if force else "")
 
 
-def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
+def _work_tree_projects(board: str) -> list[str]:
+    """The project root in every work tree sharing ``board`` (the main work tree's
+    ``.ai/tasks.org``): the main one's, then each linked work tree's
+    (``$GIT_COMMON_DIR/worktrees/<id>/gitdir`` names its ``.git`` file), at the same
+    place in it. Read from files, without running git."""
+    main = os.path.dirname(os.path.dirname(board))
+    top = main
+    while not os.path.isdir(os.path.join(top, ".git")):
+        parent = os.path.dirname(top)
+        if parent == top:
+            return [main]
+        top = parent
+    below = os.path.relpath(main, top)
+    roots = [main]
+    linked = os.path.join(top, ".git", "worktrees")
+    try:
+        names = sorted(os.listdir(linked))
+    except OSError:
+        return roots
+    for name in names:
+        try:
+            with open(os.path.join(linked, name, "gitdir"), encoding="utf-8") as handle:
+                dotgit = handle.readline().strip()
+        except (OSError, ValueError):
+            continue
+        if dotgit:
+            roots.append(os.path.normpath(os.path.join(os.path.dirname(dotgit), below)))
+    return roots
+
+
+def _judged_by(said: tuple[str, timedelta, str | None], since_at: str | None,
+               age: timedelta | None) -> bool:
+    """Whether a claim or lock taken at ``since_at`` (its ``CLAIMED_AT``/``LOCKED_AT``)
+    is ended by the wrap-up ``said`` (:func:`_wrapped_up`): it was taken at or before
+    the wrap-up's instant (its archive's ``UPDATED_AT``), compared on the boot clock
+    when both were measured on one host and boot, else as instants. Without both
+    records, by ages, with a minute's slack (a board written before)."""
+    from ai_protocols.liveness.clock import Moment
+
+    taken, ended = Moment.parse(since_at), Moment.parse(said[2])
+    if taken is not None and ended is not None:
+        if taken.host == ended.host and taken.boot == ended.boot and \
+                taken.uptime is not None and ended.uptime is not None:
+            return taken.uptime <= ended.uptime
+        return taken.wall <= ended.wall
+    return age is None or said[1] <= age + _SLACK
+
+
+def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | None:
     """What a session's tombstone says, in words: ``its session was wrapped up at T
-    (archived as P)`` or ``its session was adopted by P at T``, and how long ago
-    (the tombstone's age); ``None`` without one."""
+    (archived as P)`` or ``its session was adopted by P at T``, how long ago (the
+    tombstone's age), and the ``UPDATED_AT`` its archive was last written with (the
+    wrap-up's instant; ``None`` when it cannot be read); ``None`` without one."""
     from ai_protocols.lean import datetime as moment
 
     try:
@@ -817,10 +885,18 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
             place = os.path.relpath(place, root) if os.path.isabs(place) and \
                 not os.path.relpath(place, root).startswith(os.pardir) else place
     at = f"{when:%Y-%m-%d %H:%M}"
+    instant = None
+    target = first.partition(" to " if first.startswith("archived") else " by ")[2]
+    if target:
+        with contextlib.suppress(OSError, storage.StorageError, storage.NotRegular):
+            head = storage.read_regular(target, 65536).decode("utf-8", "replace")
+            key = head.find("\n:UPDATED_AT:")
+            if key >= 0:
+                instant = head[key + 14:head.find("\n", key + 1)].strip() or None
     if how == "adopted":
-        return f"its session was adopted by {preview(place, 200)} at {at}", ago
+        return f"its session was adopted by {preview(place, 200)} at {at}", ago, instant
     return f"its session was wrapped up at {at}" + \
-        (f" (archived as {preview(place, 300)})" if place else ""), ago
+        (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
 
 
 def _bare(lines: list[str]) -> list[str]:
