@@ -197,3 +197,45 @@ def test_a_claim_and_lock_made_right_after_a_wrap_up_stay_live(project: Path,
     assert taken.returncode == 21 and "live" in taken.stderr, taken
     refused = hook(project, project / "src" / "x.py", "b.1")
     assert refused.returncode == 2 and "live" in refused.stderr, refused
+
+
+# -- 4. the board merge keeps lock's no-overlap rule --------------------------------------------
+
+
+def _with_lock(path: str, owner: str, minute: str, second: str) -> str:
+    from ai_protocols.board.model import board_text
+
+    return board_text() + (f"** {path}\n:PROPERTIES:\n:PATH:     {path}\n:OWNER:    {owner}\n"
+                           f":LOCKED:   [2026-01-01 Thu {minute}]\n"
+                           f":LOCKED_AT: 2026-01-01T{minute}:{second}+00:00\n"
+                           ":REASON:   r\n:END:\n")
+
+
+_AREA = st.sampled_from(["lib/", "lib/x", "lib/x/y.py", "other/", "lib"])
+_MINUTE = st.sampled_from(["10:00", "10:01"])
+_SECOND = st.sampled_from(["00", "30", "59"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(pa=_AREA, pb=_AREA, ma=_MINUTE, mb=_MINUTE, sa=_SECOND, sb=_SECOND)
+def test_a_merge_never_leaves_two_agents_holding_overlapping_locks(
+        pa: str, pb: str, ma: str, mb: str, sa: str, sb: str) -> None:
+    from ai_protocols.board.merge import merge_board_bytes
+    from ai_protocols.board.model import board_text, overlap, read_board
+    from ai_protocols.org.file import OrgFile
+
+    o = board_text().encode()
+    a, b = _with_lock(pa, "A.1", ma, sa).encode(), _with_lock(pb, "B.1", mb, sb).encode()
+    one, two = merge_board_bytes(o, a, b), merge_board_bytes(o, b, a)
+    assert one is not None and two is not None
+    assert not one.conflicts and one.data == two.data, one.data.decode()
+    locks = read_board(OrgFile(one.data.decode()))[1]
+    assert not any(x.owner != y.owner and overlap(x.path, y.path)
+                   for x in locks for y in locks)
+    if overlap(pa, pb):
+        (held,) = locks
+        earlier = "A.1" if (ma, sa) < (mb, sb) else "B.1" if (mb, sb) < (ma, sa) else "A.1"
+        assert held.owner == earlier
+        assert ("merge: dropped" in one.data.decode()) is (pa != pb)  # (one path: one lock)
+    else:
+        assert len(locks) == 2
