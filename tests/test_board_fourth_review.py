@@ -239,3 +239,33 @@ def test_a_merge_never_leaves_two_agents_holding_overlapping_locks(
         assert ("merge: dropped" in one.data.decode()) is (pa != pb)  # (one path: one lock)
     else:
         assert len(locks) == 2
+
+
+# -- 14. an agent's own lock never stops it, from whichever work tree -------------------------
+
+
+def test_the_hook_never_refuses_an_agent_its_own_lock_from_a_linked_work_tree(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    from ai_protocols.paths import derived_agent_id
+
+    (project / "src").mkdir()
+    (project / "src" / "keep").write_text("")
+    run("task", "add", "t", agent="planner.1")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    linked = (tmp_path / "proj-wt1").resolve()
+    git(project, "worktree", "add", "-q", str(linked))
+    mine = derived_agent_id("claude", "s-1", str(linked))
+    assert mine is not None and mine != derived_agent_id("claude", "s-1", str(project))
+    run("lock", "src/", "--reason", "mine", agent=mine, cwd=linked)
+
+    def edit(session: str, target: Path) -> subprocess.CompletedProcess[str]:
+        payload = {"session_id": session, "cwd": str(linked), "hook_event_name": "PreToolUse",
+                   "tool_name": "Edit", "tool_input": {"file_path": str(target)}}
+        return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                              input=json.dumps(payload), capture_output=True, text=True,
+                              cwd=linked, env=clean_env(), timeout=60)
+
+    for target in (linked / "src" / "x.py", project / "src" / "x.py"):
+        assert edit("s-1", target).returncode == 0, (target, edit("s-1", target))
+        assert edit("s-2", target).returncode == 2, target

@@ -214,10 +214,13 @@ _RUST_WHITE_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2
                      "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
-def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
+def refusal(root: str, agent_id: str | None, paths: list[str], *,
+            own_suffix: str | None = None) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
-    board: ``None`` at once."""
+    board: ``None`` at once. A lock is the agent's own when its owner is ``agent_id``,
+    or ends with ``own_suffix`` (``.RUNTIME.SESSION``: the agent program's own session
+    id, whichever work tree's folder name the id was derived with)."""
     from ai_protocols.board.model import (
         board_bytes,
         covers_real,
@@ -243,7 +246,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
         _, old = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
         lost = [lock for lock in old if (lock.path, lock.owner) not in held]
         locks += lost
-    locks = [lock for lock in locks if lock.owner != agent_id]
+    locks = [lock for lock in locks if lock.owner != agent_id and
+             not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
     if not locks:
         return None
     real_root = os.path.realpath(root)
