@@ -269,3 +269,42 @@ def test_the_hook_never_refuses_an_agent_its_own_lock_from_a_linked_work_tree(
     for target in (linked / "src" / "x.py", project / "src" / "x.py"):
         assert edit("s-1", target).returncode == 0, (target, edit("s-1", target))
         assert edit("s-2", target).returncode == 2, target
+
+
+# -- 8. a task reopened by a person is free, whichever way it was closed ------------------------
+
+
+def _emacs_todo(path: Path, title: str, *states: str) -> None:
+    """Set the task ``title``'s state with Org's own ``org-todo`` in real Emacs, one state
+    after another, with ``org-log-done`` on (a CLOSED: line on DONE), and save."""
+    steps = " ".join(f'(org-todo "{s}")' for s in states)
+    code = (f'(progn (require \'org) (setq org-log-done \'time) (find-file "{path}") (org-mode)'
+            f' (goto-char (point-min)) (re-search-forward "^\\\\* [A-Z]+ {title}$")'
+            f" (beginning-of-line) {steps} (save-buffer))")
+    subprocess.run(["emacs", "--batch", "-Q", "--eval", code], check=True,
+                   capture_output=True, timeout=120)
+
+
+def test_a_task_closed_and_reopened_in_emacs_is_free(project: Path, run: Runner) -> None:
+    done = run("task", "add", "done then reopened", agent="planner.1").stdout.strip()
+    cancelled = run("task", "add", "cancelled then reopened", agent="planner.1").stdout.strip()
+    straight = run("task", "add", "closed straight", agent="planner.1").stdout.strip()
+    for task in (done, cancelled, straight):
+        run("task", "claim", task, agent="a.1")  # a live claimant
+    path = project / BOARD
+    _emacs_todo(path, "done then reopened", "DONE", "TODO")
+    _emacs_todo(path, "cancelled then reopened", "CANCELLED", "NEXT")
+    _emacs_todo(path, "closed straight", "DONE")
+    text = board(path.parent.parent)
+    assert ":CLOSED_AT:" not in text and "CLOSED: [" in text
+    for task in (done, cancelled):
+        shown = json.loads(run("task", "show", task, "--json", agent="b.1").stdout)
+        assert shown["owner"] is None, shown
+        run("task", "claim", task, agent="b.1")
+    # Reopened to DOING by hand after Org closed it: the CLOSED: line, at or after the
+    # claim, ends the claim.
+    path.write_text(board(project).replace("* DONE closed straight", "* DOING closed straight"),
+                    encoding="utf-8")
+    assert json.loads(run("task", "show", straight, "--json", agent="b.1").stdout)["owner"] \
+        is None
+    run("task", "claim", straight, agent="b.1")

@@ -25,7 +25,7 @@ import os
 
 from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
-from ai_protocols.org.file import OrgFile
+from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import BOARD_FILE, board_path
 
@@ -316,6 +316,28 @@ def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
     return h.properties
 
 
+#: Open states no claim leaves a task in: a claimant's ``OWNER`` on a task in one of
+#: them is the record of a claim a person ended (reopened, or moved back by hand).
+_FREE_STATES = ("TODO", "NEXT")
+
+
+def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
+    """Whether the planning line of headline ``h`` says ``CLOSED: [T]`` with ``T`` at or
+    after ``claimed`` (Org's record of a close; Org Manual, "Closing items"); also when
+    there is such a line and no claim time."""
+    line = doc.lines_between(h.line + 1, h.line + 2)
+    if not line or "CLOSED:" not in line[0]:
+        return False
+    text = line[0]
+    start = text.find("[", text.find("CLOSED:"))
+    end = text.find("]", start)
+    closed = parse_timestamp(text[start:end + 1]) if start >= 0 and end > start else None
+    if closed is None:
+        return False
+    taken = parse_timestamp(claimed or "")
+    return taken is None or closed >= taken
+
+
 def read_board(doc: OrgFile, path: Path | None = None, *,
                check: bool = True) -> tuple[list[Task], list[AreaLock]]:
     """The tasks and locks of the board ``doc``, in file order.
@@ -329,9 +351,13 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     for index in task_headlines(doc):
         h = doc.headlines[index]
         p = h.properties if check else stray_properties(doc, index)
-        if h.todo not in CLOSED_STATES and p.get("CLOSED_AT"):
+        if h.todo not in CLOSED_STATES and (p.get("CLOSED_AT") or (p.get("OWNER") and (
+                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"))))):
             # Closed, then reopened by a person (its state back to TODO): OWNER is the
-            # record of who closed it, not a claim; the task is free.
+            # record of who closed it, not a claim; the task is free. The same whichever
+            # way it was closed (Emacs's org-todo writes no CLOSED_AT): a claim stands
+            # only on a DOING or REVIEW task (what claim and handoff leave) that Org's
+            # CLOSED: planning line does not say was closed at or after the claim.
             p = {k: v for k, v in p.items() if k not in ("OWNER", "OWNER_PROCESS", "CLAIMED",
                                                           "CLAIMED_AT", "CLOSED_AT",
                                                           "CHECKPOINT")}
