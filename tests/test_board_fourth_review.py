@@ -308,3 +308,25 @@ def test_a_task_closed_and_reopened_in_emacs_is_free(project: Path, run: Runner)
     assert json.loads(run("task", "show", straight, "--json", agent="b.1").stdout)["owner"] \
         is None
     run("task", "claim", straight, agent="b.1")
+
+
+# -- 7. a clone gets the merge driver on its first board change ---------------------------------
+
+
+def test_a_fresh_clone_gets_the_merge_driver_on_its_first_board_change(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    run("task", "add", "first", agent="planner.1")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    clone = (tmp_path / "clone").resolve()
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    key = "merge.ai-protocols.driver"
+    assert subprocess.run(["git", "-C", str(clone), "config", "--local", "--get", key],
+                          capture_output=True).returncode == 1  # git clones no local config
+    listed = run("task", "list", agent="b.1", cwd=clone)  # a read changes nothing
+    assert "merge driver" not in listed.stderr
+    added = run("task", "add", "second", agent="b.1", cwd=clone)
+    assert "merge driver was not in this clone's local git configuration" in added.stderr
+    assert "ai-protocols" in git(clone, "config", "--local", "--get", key)
+    again = run("task", "add", "third", agent="b.1", cwd=clone)
+    assert "merge driver" not in again.stderr  # said once

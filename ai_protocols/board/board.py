@@ -141,6 +141,8 @@ class Board:
         self.kept_path = kept_board_path(str(self.path))
         #: What the last change put back of :meth:`lost` (one line each).
         self.restored: list[str] = []
+        #: The git configuration file a change put the merge driver in (a clone's).
+        self.driver_configured: str | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -374,6 +376,8 @@ class Board:
                 yield OrgFile(board_text())  # nothing to find there: nothing is written
                 return
             self._set_up()
+        else:
+            self._merge_driver()
         with storage.locked(ai_dir, self.path):
             storage.discard_partial_writes(self.path)
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
@@ -411,6 +415,32 @@ class Board:
         self.set_up = init_project(project.root, merge_driver=driver_command())
         if not self.path.parent.is_dir():  # a linked work tree's board: the main one's
             self.set_up += init_project(self.path.parent.parent)
+
+    def _merge_driver(self) -> None:
+        """Configure the merge driver in the local git configuration when it is not
+        there: a clone of a repository that has ``.ai/`` never has it (git clones no
+        local configuration), and without it two clones adding tasks conflict. Cheap
+        when it is there: the configuration file is read as text, and git runs only
+        when the driver's section is missing. :attr:`driver_configured` says when it
+        configured it."""
+        from ai_protocols.session.merge import DRIVER_NAME
+
+        config = _git_config_file(str(self.project.root))
+        if config is None:
+            return
+        try:
+            with open(config, encoding="utf-8", errors="replace") as handle:
+                if f'[merge "{DRIVER_NAME}"]' in handle.read():
+                    return
+        except OSError:
+            return
+        from ai_protocols.scaffold import _configure_merge_driver
+        from ai_protocols.session.merge import driver_command
+
+        with contextlib.suppress(Exception):  # a board write never fails for its sake
+            done = _configure_merge_driver(self.project.root, driver_command())
+            if any(a.action != "unchanged" for a in done):
+                self.driver_configured = config
 
     def _me(self, action: str) -> str:
         if not self.me:
@@ -813,6 +843,34 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     else:
         said = f"{what} by {who}, who is {state.state}: {state.evidence}"
     return said + ("; taken by force" if force else "")
+
+
+def _git_config_file(root: str) -> str | None:
+    """The repository's own configuration file (``$GIT_COMMON_DIR/config``,
+    gitrepository-layout(5)) of the work tree around ``root``, read from the files
+    git keeps without running git; ``None`` outside git or when it cannot be told."""
+    top = root
+    while not os.path.lexists(os.path.join(top, ".git")):
+        parent = os.path.dirname(top)
+        if parent == top:
+            return None
+        top = parent
+    dotgit = os.path.join(top, ".git")
+    if os.path.isdir(dotgit):
+        return os.path.join(dotgit, "config")
+    try:
+        with open(dotgit, encoding="utf-8") as handle:
+            first = handle.readline().strip()
+        if not first.startswith("gitdir:"):
+            return None
+        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
+        common = git_dir
+        if os.path.isfile(os.path.join(git_dir, "commondir")):
+            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
+                common = os.path.join(git_dir, handle.readline().strip())
+    except (OSError, ValueError):
+        return None
+    return os.path.normpath(os.path.join(common, "config"))
 
 
 def _work_tree_projects(board: str) -> list[str]:

@@ -42,13 +42,20 @@ def _board() -> Board:
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
               f"wrote is kept in {board.kept_path}; the next change to the board through "
               "ai-protocols puts them back (or 'git stash pop', if it was stashed).", err=True)
-        click.get_current_context().call_on_close(lambda: _said_restored(board))
+    click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
 
 
-def _said_restored(board: Board) -> None:
+def _said_after(board: Board) -> None:
+    """What a change did besides: lost claims and locks it put back, the merge driver
+    it configured in a clone."""
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
+    if board.driver_configured:
+        _echo("the board's merge driver was not in this clone's local git configuration "
+              "(git does not clone it; without it, two clones adding tasks conflict): "
+              f"configured it in {board.driver_configured}, as 'ai-protocols init' does",
+              err=True)
 
 
 def _said_set_up(board: Board) -> None:
