@@ -330,3 +330,23 @@ def test_a_fresh_clone_gets_the_merge_driver_on_its_first_board_change(
     assert "ai-protocols" in git(clone, "config", "--local", "--get", key)
     again = run("task", "add", "third", agent="b.1", cwd=clone)
     assert "merge driver" not in again.stderr  # said once
+
+
+# -- 9. check leaves nested linked work trees out -----------------------------------------------
+
+
+def test_check_leaves_a_nested_linked_work_tree_out(project: Path, run: Runner) -> None:
+    task = run("task", "add", "t", "--working-set", "src/", agent="planner.1").stdout.strip()
+    (project / "src").mkdir()
+    (project / "src" / "a.py").write_text("x\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    git(project, "worktree", "add", "-q", str(project / ".claude" / "worktrees" / "nw"))
+    (project / ".claude" / "worktrees" / "nw" / "b.py").write_text("y\n")
+    run("task", "claim", task, agent="a.1")
+    (project / "src" / "a.py").write_text("changed\n")
+    done = run("check", "--json", agent="a.1")
+    report = json.loads(done.stdout)
+    assert report["ok"] and report["changed"] == ["src/a.py"], report
+    (project / "elsewhere.py").write_text("z\n")  # a real change outside is still reported
+    assert run("check", agent="a.1", check=False).returncode == 23
