@@ -350,3 +350,20 @@ def test_check_leaves_a_nested_linked_work_tree_out(project: Path, run: Runner) 
     assert report["ok"] and report["changed"] == ["src/a.py"], report
     (project / "elsewhere.py").write_text("z\n")  # a real change outside is still reported
     assert run("check", agent="a.1", check=False).returncode == 23
+
+
+# -- 10. a claim's properties go together ------------------------------------------------------
+
+
+def test_release_and_handoff_remove_every_property_of_the_claim(project: Path,
+                                                                run: Runner) -> None:
+    for action in (("task", "release"), ("task", "handoff")):
+        task = run("task", "add", "t", agent="planner.1").stdout.strip()
+        run("task", "claim", task, agent="a.1")
+        extra = ("--to", "reviewer", "--note", "n") if action[1] == "handoff" else ()
+        run(*action, task, *extra, agent="a.1")
+        text = board(project)
+        drawer = text[text.index(task):]
+        drawer = drawer[:drawer.index(":END:")]
+        for key in (":OWNER:", ":OWNER_PROCESS:", ":CLAIMED:", ":CLAIMED_AT:"):
+            assert key not in drawer, (action, drawer)

@@ -83,6 +83,11 @@ __all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_
 _SLACK = timedelta(minutes=1)
 
 
+#: A claim's properties, which go together everywhere: who, which process, since when
+#: (to the minute, and as a zone-proof record).
+CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")
+
+
 @record
 class Lost:
     """A live claim (``task``, as the kept copy has it; ``missing``: the task is gone
@@ -348,7 +353,7 @@ class Board:
                     now = next(t for t in read_board(doc, check=False)[0] if t.id == old.id)
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
-                        for key in ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")])
+                        for key in CLAIM_KEYS])
                 said.append(f"task {old.id}, claimed by {old.owner}")
             elif item.lock is not None:
                 source = next((h for h in kept.headlines if h.line == item.lock.line - 1),
@@ -552,8 +557,7 @@ class Board:
             task, line, other = self._owned(doc, task_id, "release", force, now)
             if task.owner is None:
                 return task
-            doc.set_properties(line, [("OWNER", None), ("OWNER_PROCESS", None),
-                                      ("CLAIMED", None)])
+            doc.set_properties(line, [(key, None) for key in CLAIM_KEYS])
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
             _note(doc, line, format_timestamp(moment), f"released by {self.me or '(no agent id)'}"
@@ -619,8 +623,7 @@ class Board:
         moment = minute_of(now)
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
-            doc.set_properties(line, [("ROLE", to), ("OWNER", None), ("OWNER_PROCESS", None),
-                                      ("CLAIMED", None)])
+            doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
             _set_state(doc, line, "REVIEW" if to == "reviewer" else "NEXT")
             who = self.me or "(no agent id)"
             said = f"handed off by {who}" + (f" (role {task.role})" if task.role else "") + \

@@ -75,7 +75,8 @@ def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     tree at ``root`` (both sides of a rename), relative to it, leaving out ``.ai/``
     (the tool's own files) and any untracked folder that holds a ``.git`` (a linked
     work tree made inside this one, such as Claude Code's ``.claude/worktrees/NAME``,
-    or a nested repository: git reports it as one untracked folder). Source: git-status(1), "Short Format" with ``-z``.
+    or a nested repository: git reports it as one untracked folder). Source:
+    git-status(1), "Short Format" with ``-z``.
     :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot tell (not a work
     tree, a repository git refuses as of dubious ownership, a corrupt index, no git):
     the guard never says "nothing changed" when it could not look."""
