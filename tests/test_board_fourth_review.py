@@ -367,3 +367,47 @@ def test_release_and_handoff_remove_every_property_of_the_claim(project: Path,
         drawer = drawer[:drawer.index(":END:")]
         for key in (":OWNER:", ":OWNER_PROCESS:", ":CLAIMED:", ":CLAIMED_AT:"):
             assert key not in drawer, (action, drawer)
+
+
+# -- 15. small: what the hook cannot check it says; --mine needs an id; ids in any case -------
+
+
+def test_the_hook_says_it_did_not_check_a_nul_path_or_an_unreadable_board(
+        project: Path, run: Runner) -> None:
+    run("lock", "src/", "--reason", "r", agent="a.1")
+    payload = {"session_id": "s", "cwd": str(project), "hook_event_name": "PreToolUse",
+               "tool_name": "Write", "tool_input": {"file_path": str(project / "src/a\0b")}}
+    done = subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=project, env=clean_env(AI_AGENT_ID="b.1"), timeout=60)
+    assert done.returncode == 1 and "the edit was not checked" in done.stderr, done
+    assert "NUL" in done.stderr and "Traceback" not in done.stderr
+    path = project / BOARD
+    path.write_bytes(board(project).encode("utf-16"))
+    done = hook(project, project / "src" / "x.py", "b.1")
+    assert done.returncode == 1 and "the edit was not checked" in done.stderr, done
+    assert "UTF-16" in done.stderr
+
+
+def test_task_list_mine_without_an_agent_id_says_so(project: Path, run: Runner) -> None:
+    run("task", "add", "t", agent="planner.1")
+    done = subprocess.run([str(CLI), "task", "list", "--mine"], cwd=project,
+                          capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert done.returncode == 4, done
+    assert "AI_AGENT_ID" in done.stderr and "No task matches" not in done.stdout
+
+
+@settings(max_examples=25, deadline=None)
+@given(flip=st.lists(st.booleans(), min_size=8, max_size=8), whole=st.booleans())
+def test_an_id_in_upper_case_is_found(flip: list[bool],
+                                      whole: bool) -> None:
+    from ai_protocols.board.board import find_task
+    from ai_protocols.board.model import Task
+
+    task = Task(id="20261130-095508-p3gf17bj", title="t", state="TODO", line=5)
+    other = Task(id="20261130-095508-q3gf17bj", title="u", state="TODO", line=9)
+    random = "".join(c.upper() if f else c for c, f in zip("p3gf17bj", flip, strict=True))
+    wanted = ("20261130-095508-" + random) if whole else random
+    assert find_task([task, other], wanted, Path("b")) is task
+    assert find_task([task, other], wanted.replace("1", "I").replace("1", "l"),
+                     Path("b")) is task

@@ -763,13 +763,18 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
     return seen
 
 
+#: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
+_CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
+
+
 def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
     character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
     id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
     very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
     several end so (it lists them: give more of the end). Spaces around it are
-    dropped."""
+    dropped; an id that matches no task as given is read as Crockford's base 32 reads
+    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
     wanted = task_id.strip()
     if not wanted:
         raise TaskNotFound(task_id, board)
@@ -779,6 +784,9 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     if exact:
         return exact[0]
     found = [t for t in tasks if t.id and t.id.endswith(wanted)]
+    if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
+        loose = wanted.lower().translate(_CROCKFORD_READ)
+        found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
     if len(found) == 1:
         return found[0]
     if found and len({t.id for t in found}) == 1:

@@ -228,6 +228,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     id, whichever work tree's folder name the id was derived with)."""
     from ai_protocols.board.model import (
         board_bytes,
+        board_decode,
         covers_real,
         kept_board_path,
         kept_other,
@@ -240,7 +241,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     data = board_bytes(_path(path))
     if not data:
         return None
-    doc = OrgFile(data.decode("utf-8", "replace"))
+    doc = OrgFile(board_decode(_path(path), data))  # not UTF-8 (UTF-16?), a NUL: an error
     _, locks = read_board(doc, check=False)  # (a task's misplaced drawer: the locks count)
     # The locks of the last board this tool wrote that git took away (stash, checkout,
     # reset, a branch switch): still enforced while their agents are at work.

@@ -154,6 +154,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     board = _board()
+    if mine:
+        board._me("task list --mine")  # no agent id: say so, not "No task matches."
     rows = []
     for item in board.tasks():
         if not show_all and not mine and not item.is_open:

@@ -392,6 +392,10 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     from ai_protocols.board.guard import edited_paths
 
     paths = edited_paths(data.get("tool_input"), cwd)
+    if any("\0" in path for path in paths):  # no file can be named so (the OS refuses)
+        return HookResult(stderr=f"ai-protocols hook PreToolUse: the {tool} call names a file "
+                                 "whose path holds a NUL byte; the edit was not checked\n",
+                          exit_code=1)
     if not paths:
         if tool in EDIT_TOOLS:  # an edit, but where to cannot be read
             return HookResult(stderr=f"ai-protocols hook PreToolUse: the {tool} "
@@ -420,8 +424,14 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         if isinstance(session, str) and session else None
     agent_id = env.get("AI_AGENT_ID") or derived
     suffix = derived[derived.find(f".{runtime}."):] if derived else None
+    from ai_protocols.errors import AiProtocolsError
+
     for root in roots:
-        message = refusal(root, agent_id, paths, own_suffix=suffix)
+        try:
+            message = refusal(root, agent_id, paths, own_suffix=suffix)
+        except AiProtocolsError as error:  # a board it cannot read: never "allowed"
+            return HookResult(stderr=f"ai-protocols hook PreToolUse: {error}; the edit was "
+                                     "not checked\n", exit_code=1)
         if message is not None:
             return HookResult(stderr=message + "\n", exit_code=2)
     return HookResult()
