@@ -411,3 +411,19 @@ def test_an_id_in_upper_case_is_found(flip: list[bool],
     assert find_task([task, other], wanted, Path("b")) is task
     assert find_task([task, other], wanted.replace("1", "I").replace("1", "l"),
                      Path("b")) is task
+
+
+# -- 12. a lock written without a PATH is warned about ------------------------------------------
+
+
+def test_a_lock_without_a_path_is_warned_about_naming_its_line(project: Path,
+                                                               run: Runner) -> None:
+    run("lock", "src/", "--reason", "r", agent="a.1")
+    text = board(project)
+    text += "** docs by hand\n:PROPERTIES:\n:OWNER:    a.1\n:REASON:   mine\n:END:\n"
+    (project / BOARD).write_text(text, encoding="utf-8")
+    line = text.count("\n", 0, text.index("** docs by hand")) + 1
+    for args in (("locks",), ("check",)):
+        done = run(*args, agent="b.1", check=False)
+        assert f"line {line}: a headline in the locks section, but it has no PATH" in \
+            done.stderr, (args, done)

@@ -63,6 +63,7 @@ __all__ = [
     "restore",
     "split_paths",
     "stray_properties",
+    "unusable_locks",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
@@ -389,6 +390,32 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
                                   p.get("LOCKED_AT") or None))
     return tasks, locks
+
+
+def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
+    """Each headline of the locks section that locks nothing, as its line (from 1) and
+    why: no ``PATH`` property (a lock written by hand without one), or a ``PATH``
+    naming no path or several (a lock holds one). :func:`read_board` leaves them out;
+    ``check`` and ``locks`` warn about them."""
+    found: list[tuple[int, str]] = []
+    section = locks_section(doc)
+    if section is None:
+        return found
+    top = doc.headlines[section]
+    for index in range(section + 1, len(doc.headlines)):
+        h = doc.headlines[index]
+        if h.line >= top.subtree_end:
+            break
+        if h.level != top.level + 1:
+            continue
+        p = stray_properties(doc, index)
+        if "PATH" not in p:
+            found.append((h.line + 1, "it has no PATH property, so it locks nothing: give "
+                                      "it one (:PATH: src/api/), or remove it"))
+        elif len(split_paths(p["PATH"])) != 1:
+            found.append((h.line + 1, "its PATH names no path or several, so it locks "
+                                      "nothing: a lock holds one path (one lock each)"))
+    return found
 
 
 # -- what goes in -----------------------------------------------------------------------------

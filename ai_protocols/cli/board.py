@@ -46,6 +46,21 @@ def _board() -> Board:
     return board
 
 
+def _said_unusable_locks(board: Board) -> None:
+    """Warn (stderr) about each headline of the locks section that locks nothing."""
+    from ai_protocols.board.model import unusable_locks
+
+    try:
+        doc = board._doc()
+    except Exception:  # the command itself says why the board cannot be read
+        return
+    if doc is None:
+        return
+    for line, why in unusable_locks(doc):
+        _echo(f"Warning: {board.path}, line {line}: a headline in the locks section, but "
+              f"{why}.", err=True)
+
+
 def _said_after(board: Board) -> None:
     """What a change did besides: lost claims and locks it put back, the merge driver
     it configured in a clone."""
@@ -366,6 +381,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
 def locks(as_json: bool) -> None:
     """List the locked areas, who holds each, and whether that agent is at work."""
     board = _board()
+    _said_unusable_locks(board)
     rows = []
     for held in board.locks():
         state = board.agent_state(held.owner or "", held.owner_process, held.locked,
@@ -406,6 +422,7 @@ def check(as_json: bool) -> None:
         board.read()
     except MisplacedDrawer as error:  # read where it stands here; every writer refuses
         _echo(f"Warning: {error}", err=True)
+    _said_unusable_locks(board)
     report = run_check(board)
     twins = duplicate_ids(board.read(lenient=True)[0])
     if as_json:
