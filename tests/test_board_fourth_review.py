@@ -10,7 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
@@ -427,3 +427,20 @@ def test_a_lock_without_a_path_is_warned_about_naming_its_line(project: Path,
         done = run(*args, agent="b.1", check=False)
         assert f"line {line}: a headline in the locks section, but it has no PATH" in \
             done.stderr, (args, done)
+
+
+# -- 13. globs are refused, with what to do -----------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.text("ab/_.", max_size=4), glob=st.sampled_from(["*", "?", "[", "**"]),
+       after=st.text("ab/_.", max_size=4))
+def test_a_glob_in_a_working_set_or_lock_is_refused(project: Path, run: Runner, before: str,
+                                                    glob: str, after: str) -> None:
+    path = f"src/{before}{glob}{after}"
+    for args in (("task", "add", "g", "--working-set", path), ("lock", path, "--reason", "r")):
+        done = run(*args, agent="a.1", check=False)
+        assert done.returncode == 4, (args, done)
+        assert "globs are not supported" in done.stderr and "name the folder" in done.stderr
+    assert not (project / BOARD).exists()  # nothing written

@@ -44,6 +44,7 @@ from ai_protocols.board.model import (
     kept_other,
     locks_section,
     mint_task_id,
+    no_glob,
     normalize_path,
     overlap_real,
     read_board,
@@ -468,7 +469,8 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), p, cwd) for p in working_set)
+        paths = _unique(normalize_path(str(self.project.root), no_glob(p), cwd)
+                        for p in working_set)
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
         moment = minute_of(now)
@@ -665,7 +667,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        areas = _unique(normalize_path(str(self.project.root), no_glob(p), cwd) for p in paths)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 

@@ -55,6 +55,7 @@ __all__ = [
     "kept_board_path",
     "kept_other",
     "mint_task_id",
+    "no_glob",
     "normalize_path",
     "overlap_real",
     "protect",
@@ -501,6 +502,20 @@ def split_paths(value: str) -> tuple[str, ...]:
     """The paths of a multi-valued property, split as Org's ``split-string`` does (on
     spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
     return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
+
+
+def no_glob(given: str) -> str:
+    """``given``, unless it holds ``*``, ``?`` or ``[``: the characters of a glob
+    (fnmatch, git's pathspec), which a working set or a lock would keep literally and
+    so match only a file of that very name: :class:`~ai_protocols.errors.InvalidText`,
+    saying to name the folder instead."""
+    odd = next((ch for ch in given if ch in "*?["), None)
+    if odd is not None:
+        raise InvalidText("path", given, f"it holds {odd!r}: globs are not supported (a path "
+                                         "is kept as written, so it would match no file); "
+                                         "name the folder instead (src/ holds every file "
+                                         "in it), or each file")
+    return given
 
 
 def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
