@@ -444,3 +444,18 @@ def test_a_glob_in_a_working_set_or_lock_is_refused(project: Path, run: Runner, 
         assert done.returncode == 4, (args, done)
         assert "globs are not supported" in done.stderr and "name the folder" in done.stderr
     assert not (project / BOARD).exists()  # nothing written
+
+
+# -- 11. words after an id option: the advice points to the text's own option -------------------
+
+
+def test_words_after_task_point_to_title_not_to_quoting_them_into_the_id(
+        project: Path, run: Runner) -> None:
+    task = run("task", "add", "t", agent="planner.1").stdout.strip()
+    done = run("start", "--task", task, "work on wrap", agent="a.1", check=False)
+    assert done.returncode == 2, done
+    assert "--task takes a task id" in done.stderr
+    assert "--title 'work on wrap'" in done.stderr and f"'{task} work" not in done.stderr
+    logged = run("log", "--task", task, "work on wrap", agent="a.1", check=False)
+    assert logged.returncode == 2 and f"'{task} work" not in logged.stderr, logged
+    run("start", "--task", task, "--title", "work on wrap", agent="a.1")  # the advice works
