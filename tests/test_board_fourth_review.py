@@ -459,3 +459,17 @@ def test_words_after_task_point_to_title_not_to_quoting_them_into_the_id(
     logged = run("log", "--task", task, "work on wrap", agent="a.1", check=False)
     assert logged.returncode == 2 and f"'{task} work" not in logged.stderr, logged
     run("start", "--task", task, "--title", "work on wrap", agent="a.1")  # the advice works
+
+
+def test_a_lock_a_merge_dropped_for_an_earlier_overlapping_one_is_not_put_back(
+        project: Path, run: Runner) -> None:
+    (project / "lib").mkdir()
+    run("lock", "lib/x", "--reason", "later", agent="b.1")
+    merged = board(project).replace("lib/x", "lib/").replace("b.1", "a.1")
+    fresh = project / ".ai" / "merged.tmp"
+    fresh.write_text(merged, encoding="utf-8")
+    fresh.replace(project / BOARD)  # as git writes a merge's result: a new file
+    listed = run("locks", agent="c.1")
+    assert "lost" not in listed.stderr, listed
+    run("task", "add", "t", agent="c.1")
+    assert "lib/x" not in board(project)

@@ -46,6 +46,7 @@ from ai_protocols.board.model import (
     mint_task_id,
     no_glob,
     normalize_path,
+    overlap,
     overlap_real,
     read_board,
     task_headlines,
@@ -328,6 +329,9 @@ class Board:
         for old_lock in old_locks:
             if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
                 continue
+            if any(h.owner != old_lock.owner and overlap(h.path, old_lock.path)
+                   for h in locks):
+                continue  # another agent's lock is there now (a merge kept the earlier)
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
             if not gone:
@@ -355,6 +359,8 @@ class Board:
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
                         for key in CLAIM_KEYS])
+                    if old.state and old.state != now.state:  # a claim's state: DOING...
+                        _set_state(doc, now.line - 1, old.state)
                 said.append(f"task {old.id}, claimed by {old.owner}")
             elif item.lock is not None:
                 source = next((h for h in kept.headlines if h.line == item.lock.line - 1),

@@ -232,6 +232,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         covers_real,
         kept_board_path,
         kept_other,
+        overlap,
         read_board,
     )
     from ai_protocols.org.file import OrgFile
@@ -250,7 +251,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     if kept is not None:
         held = {(lock.path, lock.owner) for lock in locks}
         _, old = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
-        lost = [lock for lock in old if (lock.path, lock.owner) not in held]
+        lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
+            h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         locks += lost
     locks = [lock for lock in locks if lock.owner != agent_id and
              not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
