@@ -137,3 +137,40 @@ def test_as_a_new_user_would(claude: Claude, fake_api: FakeAPI, tmp_path: object
     assert f"it was held by {owner}, who is crashed:" in out and "is gone" in out
     assert f"taking it over: it was held by {owner}, who is crashed:" in (
         claude.project / ".ai" / "tasks.org").read_text()
+
+
+def test_claude_code_cannot_edit_a_notebook_in_another_agents_lock(claude: Claude,
+                                                                   fake_api: FakeAPI) -> None:
+    """NotebookEdit reaches the hook (the installed matcher names it) and is refused."""
+    _setup(claude)
+    notebook = claude.project / "src" / "api" / "nb.ipynb"
+    original = ('{"cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": '
+                '["print(0)\\n"], "outputs": [], "execution_count": null}], "metadata": {}, '
+                '"nbformat": 4, "nbformat_minor": 5}\n')
+    notebook.write_text(original)
+    fake_api.reply(ToolCall("Read", {"file_path": str(notebook)}),
+                   ToolCall("NotebookEdit", {"notebook_path": str(notebook), "cell_id": "c1",
+                                             "new_source": "print(1)\n",
+                                             "edit_mode": "replace"}),
+                   Text("ok"))
+    run = claude.run("edit the notebook", "--allowedTools", "Read,NotebookEdit").check()
+    assert notebook.read_text() == original, "the edit into the lock happened"
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("which other.1 has locked (reshaping the API 4711)" in r for r in results), \
+        results
+
+
+def test_codex_cannot_slip_an_indented_header_past_a_lock(codex: Codex,
+                                                          fake_api: FakeAPI) -> None:
+    """Codex trims the white space around a patch's file headers: so does the hook."""
+    _setup(codex)
+    locked = codex.project / "src" / "api" / "v1.py"
+    locked.write_text("a\n")
+    patch = ("*** Begin Patch\n*** Add File: notes.txt\n+hello\n *** Update File: "
+             "src/api/v1.py\n@@\n-a\n+b\n*** End Patch\n")
+    fake_api.reply(FreeformCall("apply_patch", patch), Text("ok"))
+    run = codex.run("patch the files").check()
+    assert locked.read_text() == "a\n", "the edit into the lock happened"
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("which other.1 has locked (reshaping the API 4711)" in r for r in results), \
+        results

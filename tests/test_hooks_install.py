@@ -143,7 +143,7 @@ def test_the_hook_command_is_exactly_the_documented_one() -> None:
     # SessionStart: every source; PreToolUse: the file edits, named per agent
     assert all(event.matcher is None for event in EVENTS if event.name != "PreToolUse")
     edits = next(event for event in EVENTS if event.name == "PreToolUse")
-    assert edits.matcher_for("claude") == "Edit|Write|MultiEdit"
+    assert edits.matcher_for("claude") == "Edit|Write|MultiEdit|NotebookEdit"
     assert edits.matcher_for("codex") == "apply_patch"
     assert hooks_config("codex") == ours("codex")
 

@@ -40,9 +40,13 @@ from ai_protocols.board.model import (
     check_tag,
     check_title,
     join_paths,
+    kept_board_path,
+    kept_other,
     locks_section,
     mint_task_id,
+    no_glob,
     normalize_path,
+    overlap,
     overlap_real,
     read_board,
     task_headlines,
@@ -73,12 +77,35 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from ai_protocols.scaffold import InitAction
 
-__all__ = ["Board", "ClaimReport", "LockReport", "duplicate_ids", "find_task", "held_by"]
+__all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by"]
 
 
 #: How much later than a wrap-up a claim must be to be of a later run: a claim's record
 #: (``CLAIMED_AT``) is to the second; one without it, to the minute.
 _SLACK = timedelta(minutes=1)
+
+
+#: A claim's properties, which go together everywhere: who, which process, since when
+#: (to the minute, and as a zone-proof record).
+CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")
+
+
+@record
+class Lost:
+    """A live claim (``task``, as the kept copy has it; ``missing``: the task is gone
+    from the board on disk) or lock (``lock``) that the board on disk lost, with its
+    agent's ``state`` (:meth:`Board.lost`)."""
+
+    task: Task | None
+    lock: AreaLock | None
+    state: Liveness
+    missing: bool = False
+
+    def describe(self) -> str:
+        if self.task is not None:
+            return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
+        assert self.lock is not None
+        return f"the lock on {self.lock.path} held by {self.lock.owner} ({self.state.state})"
 
 
 @record
@@ -116,6 +143,13 @@ class Board:
         #: What setting the project up did, when a change found no ``.ai/``
         #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
         self.set_up: list[InitAction] = []
+        #: Where the per-machine copy of the last board this tool wrote is kept (a hard
+        #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
+        self.kept_path = kept_board_path(str(self.path))
+        #: What the last change put back of :meth:`lost` (one line each).
+        self.restored: list[str] = []
+        #: The git configuration file a change put the merge driver in (a clone's).
+        self.driver_configured: str | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -201,23 +235,28 @@ class Board:
         moment = now or datetime.now()
         project = self.project
         age = age_since(since, since_at, moment)
-        if lease_held(project.ai_dir, agent_id):
+        # Every work tree sharing this board: the holder's lease, session file or
+        # wrap-up record is in the one it ran in, and the answer is the same from each.
+        everywhere = [project, *self._other_work_trees()]
+        if any(lease_held(p.ai_dir, agent_id) for p in everywhere):
             return Liveness("live", "its spawner holds the lease", age)
-        try:
-            path = project.path_of(agent_id)
-        except InvalidAgentId:
-            path = None
         session = None
-        if path is not None:
+        for where in everywhere:
             try:
-                session = project.read(path)
+                path = where.path_of(agent_id)
+            except InvalidAgentId:
+                break
+            try:
+                session = where.read(path)
             except Exception:  # unreadable, or none: judged by the claim alone
                 session = None
-            if session is None:
-                said = _wrapped_up(project.root, tombstone_path(project.ai_dir, path))
-                # (a wrap-up before this claim or lock was taken is of an earlier run)
-                if said is not None and (age is None or said[1] <= age + _SLACK):
-                    return Liveness("wrapped-up", said[0])
+            if session is not None:
+                project = where
+                break
+            said = _wrapped_up(where.root, tombstone_path(where.ai_dir, path))
+            # (a wrap-up before this claim or lock was taken is of an earlier run)
+            if said is not None and _judged_by(said, since_at, age):
+                return Liveness("wrapped-up", said[0])
         recorded = Owner.parse(process) if process else None
         if recorded is not None and recorded.alive() and \
                 (session is None or session.status != "wrapped-up"):
@@ -230,6 +269,20 @@ class Board:
                       exit_=None, exited=None, host=None, updated=since, now=moment,
                       stale_after=stale_after(), age=age)
 
+    def _other_work_trees(self) -> list[Project]:
+        """This project in each other work tree of its git repository (the main one and
+        every linked one, from the files git keeps: gitrepository-layout(5),
+        ``worktrees/<id>/gitdir``), for the agent ``self.me``; none outside git."""
+        if getattr(self, "_others", None) is None:
+            mine = os.path.realpath(self.project.root)
+            others = []
+            for root in _work_tree_projects(str(self.path)):
+                if os.path.realpath(root) != mine and os.path.isdir(root):
+                    with contextlib.suppress(Exception):  # (a work tree git lost)
+                        others.append(Project(root, self.me))
+            self._others: list[Project] = others
+        return self._others
+
     def gone(self, agent_id: str | None, process: str | None, since: datetime | None,
              now: datetime | None = None, since_at: str | None = None) -> tuple[bool, Liveness]:
         """Whether a claim or lock of ``agent_id`` may be taken over (its agent is
@@ -238,6 +291,85 @@ class Board:
             return True, Liveness("unknown", "no owner recorded")
         state = self.agent_state(agent_id, process, since, now, since_at)
         return state.state in RECOVERABLE, state
+
+    # -- claims and locks git took away --------------------------------------------------------
+
+    def lost(self, doc: OrgFile | None = None) -> list[Lost]:
+        """The live claims and locks of the last board this tool wrote (its kept copy,
+        :attr:`kept_path`) that the board on disk (``doc``, else read) no longer holds:
+        what ``git stash``, ``git checkout -- .ai/tasks.org``, ``git reset --hard`` or a
+        branch switch took away (git puts an older board back). A claim counts as lost
+        when its task is gone or open and unclaimed on disk; a lock, when no lock of
+        that agent on that path is on disk; either only while its agent is not gone
+        (crashed, abandoned, wrapped up). Cheap when nothing happened: the kept copy
+        is the board's own inode (a hard link) until something else writes the board."""
+        kept = kept_other(str(self.path), self.kept_path)
+        if kept is None:
+            return []
+        try:
+            old_tasks, old_locks = read_board(OrgFile(kept.decode("utf-8")), check=False)
+            if doc is None:
+                doc = self._doc()
+            tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
+        except (UnicodeDecodeError, ValueError):
+            return []
+        by_id = {t.id: t for t in tasks if t.id}
+        found: list[Lost] = []
+        for old in old_tasks:
+            if not (old.id and old.owner and old.is_open):
+                continue
+            now = by_id.get(old.id)
+            if now is not None and (now.owner or not now.is_open):
+                continue
+            gone, state = self.gone(old.owner, old.owner_process, old.claimed,
+                                    since_at=old.claimed_at)
+            if not gone:
+                found.append(Lost(old, None, state, now is None))
+        held = {(h.path, h.owner) for h in locks}
+        for old_lock in old_locks:
+            if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
+                continue
+            if any(h.owner != old_lock.owner and overlap(h.path, old_lock.path)
+                   for h in locks):
+                continue  # another agent's lock is there now (a merge kept the earlier)
+            gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
+                                    since_at=old_lock.locked_at)
+            if not gone:
+                found.append(Lost(None, old_lock, state, True))
+        return found
+
+    def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
+        """Put ``lost`` back into ``doc`` from the kept copy: a claim's properties on its
+        task (the whole task, when it is gone), a lock's subtree in the locks section."""
+        if not lost:
+            return []
+        kept = OrgFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
+        said = []
+        for item in lost:
+            if item.task is not None:
+                old = item.task
+                source = next((h for h in kept.headlines if h.properties.get("ID") == old.id),
+                              None)
+                if source is None:
+                    continue
+                if item.missing:
+                    _append_at_end(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
+                else:
+                    now = next(t for t in read_board(doc, check=False)[0] if t.id == old.id)
+                    doc.set_properties(now.line - 1, [
+                        (key, source.properties.get(key))
+                        for key in CLAIM_KEYS])
+                    if old.state and old.state != now.state:  # a claim's state: DOING...
+                        _set_state(doc, now.line - 1, old.state)
+                said.append(f"task {old.id}, claimed by {old.owner}")
+            elif item.lock is not None:
+                source = next((h for h in kept.headlines if h.line == item.lock.line - 1),
+                              None)
+                if source is None:
+                    continue
+                _append_lock(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
+                said.append(f"the lock on {item.lock.path}, held by {item.lock.owner}")
+        return said
 
     # -- the transaction ----------------------------------------------------------------------
 
@@ -256,6 +388,8 @@ class Board:
                 yield OrgFile(board_text())  # nothing to find there: nothing is written
                 return
             self._set_up()
+        else:
+            self._merge_driver()
         with storage.locked(ai_dir, self.path):
             storage.discard_partial_writes(self.path)
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
@@ -265,6 +399,8 @@ class Board:
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
+            # Live claims and locks git took away (git stash, checkout...): put back.
+            put_back = self._restore(doc, self.lost(doc)) if data is not None else []
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -275,7 +411,8 @@ class Board:
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
             if (data is None and not create) or (data is not None and doc.text == before):
                 return  # nothing changed: the file stays as it was, inode and all
-            storage.atomic_write(self.path, doc.encoded())
+            storage.atomic_write(self.path, doc.encoded(), keep=self.kept_path)
+            self.restored = put_back
 
     def _set_up(self) -> None:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
@@ -290,6 +427,32 @@ class Board:
         self.set_up = init_project(project.root, merge_driver=driver_command())
         if not self.path.parent.is_dir():  # a linked work tree's board: the main one's
             self.set_up += init_project(self.path.parent.parent)
+
+    def _merge_driver(self) -> None:
+        """Configure the merge driver in the local git configuration when it is not
+        there: a clone of a repository that has ``.ai/`` never has it (git clones no
+        local configuration), and without it two clones adding tasks conflict. Cheap
+        when it is there: the configuration file is read as text, and git runs only
+        when the driver's section is missing. :attr:`driver_configured` says when it
+        configured it."""
+        from ai_protocols.session.merge import DRIVER_NAME
+
+        config = _git_config_file(str(self.project.root))
+        if config is None:
+            return
+        try:
+            with open(config, encoding="utf-8", errors="replace") as handle:
+                if f'[merge "{DRIVER_NAME}"]' in handle.read():
+                    return
+        except OSError:
+            return
+        from ai_protocols.scaffold import _configure_merge_driver
+        from ai_protocols.session.merge import driver_command
+
+        with contextlib.suppress(Exception):  # a board write never fails for its sake
+            done = _configure_merge_driver(self.project.root, driver_command())
+            if any(a.action != "unchanged" for a in done):
+                self.driver_configured = config
 
     def _me(self, action: str) -> str:
         if not self.me:
@@ -312,7 +475,8 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), p, cwd) for p in working_set)
+        paths = _unique(normalize_path(str(self.project.root), no_glob(p), cwd)
+                        for p in working_set)
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
         moment = minute_of(now)
@@ -401,8 +565,7 @@ class Board:
             task, line, other = self._owned(doc, task_id, "release", force, now)
             if task.owner is None:
                 return task
-            doc.set_properties(line, [("OWNER", None), ("OWNER_PROCESS", None),
-                                      ("CLAIMED", None)])
+            doc.set_properties(line, [(key, None) for key in CLAIM_KEYS])
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
             _note(doc, line, format_timestamp(moment), f"released by {self.me or '(no agent id)'}"
@@ -468,8 +631,7 @@ class Board:
         moment = minute_of(now)
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
-            doc.set_properties(line, [("ROLE", to), ("OWNER", None), ("OWNER_PROCESS", None),
-                                      ("CLAIMED", None)])
+            doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
             _set_state(doc, line, "REVIEW" if to == "reviewer" else "NEXT")
             who = self.me or "(no agent id)"
             said = f"handed off by {who}" + (f" (role {task.role})" if task.role else "") + \
@@ -511,7 +673,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        areas = _unique(normalize_path(str(self.project.root), no_glob(p), cwd) for p in paths)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 
@@ -609,13 +771,18 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
     return seen
 
 
+#: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
+_CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
+
+
 def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
     character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
     id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
     very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
     several end so (it lists them: give more of the end). Spaces around it are
-    dropped."""
+    dropped; an id that matches no task as given is read as Crockford's base 32 reads
+    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
     wanted = task_id.strip()
     if not wanted:
         raise TaskNotFound(task_id, board)
@@ -625,6 +792,9 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     if exact:
         return exact[0]
     found = [t for t in tasks if t.id and t.id.endswith(wanted)]
+    if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
+        loose = wanted.lower().translate(_CROCKFORD_READ)
+        found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
     if len(found) == 1:
         return found[0]
     if found and len({t.id for t in found}) == 1:
@@ -694,10 +864,87 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     return said + ("; taken by force" if force else "")
 
 
-def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
+def _git_config_file(root: str) -> str | None:
+    """The repository's own configuration file (``$GIT_COMMON_DIR/config``,
+    gitrepository-layout(5)) of the work tree around ``root``, read from the files
+    git keeps without running git; ``None`` outside git or when it cannot be told."""
+    top = root
+    while not os.path.lexists(os.path.join(top, ".git")):
+        parent = os.path.dirname(top)
+        if parent == top:
+            return None
+        top = parent
+    dotgit = os.path.join(top, ".git")
+    if os.path.isdir(dotgit):
+        return os.path.join(dotgit, "config")
+    try:
+        with open(dotgit, encoding="utf-8") as handle:
+            first = handle.readline().strip()
+        if not first.startswith("gitdir:"):
+            return None
+        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
+        common = git_dir
+        if os.path.isfile(os.path.join(git_dir, "commondir")):
+            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
+                common = os.path.join(git_dir, handle.readline().strip())
+    except (OSError, ValueError):
+        return None
+    return os.path.normpath(os.path.join(common, "config"))
+
+
+def _work_tree_projects(board: str) -> list[str]:
+    """The project root in every work tree sharing ``board`` (the main work tree's
+    ``.ai/tasks.org``): the main one's, then each linked work tree's
+    (``$GIT_COMMON_DIR/worktrees/<id>/gitdir`` names its ``.git`` file), at the same
+    place in it. Read from files, without running git."""
+    main = os.path.dirname(os.path.dirname(board))
+    top = main
+    while not os.path.isdir(os.path.join(top, ".git")):
+        parent = os.path.dirname(top)
+        if parent == top:
+            return [main]
+        top = parent
+    below = os.path.relpath(main, top)
+    roots = [main]
+    linked = os.path.join(top, ".git", "worktrees")
+    try:
+        names = sorted(os.listdir(linked))
+    except OSError:
+        return roots
+    for name in names:
+        try:
+            with open(os.path.join(linked, name, "gitdir"), encoding="utf-8") as handle:
+                dotgit = handle.readline().strip()
+        except (OSError, ValueError):
+            continue
+        if dotgit:
+            roots.append(os.path.normpath(os.path.join(os.path.dirname(dotgit), below)))
+    return roots
+
+
+def _judged_by(said: tuple[str, timedelta, str | None], since_at: str | None,
+               age: timedelta | None) -> bool:
+    """Whether a claim or lock taken at ``since_at`` (its ``CLAIMED_AT``/``LOCKED_AT``)
+    is ended by the wrap-up ``said`` (:func:`_wrapped_up`): it was taken at or before
+    the wrap-up's instant (its archive's ``UPDATED_AT``), compared on the boot clock
+    when both were measured on one host and boot, else as instants. Without both
+    records, by ages, with a minute's slack (a board written before)."""
+    from ai_protocols.liveness.clock import Moment
+
+    taken, ended = Moment.parse(since_at), Moment.parse(said[2])
+    if taken is not None and ended is not None:
+        if taken.host == ended.host and taken.boot == ended.boot and \
+                taken.uptime is not None and ended.uptime is not None:
+            return taken.uptime <= ended.uptime
+        return taken.wall <= ended.wall
+    return age is None or said[1] <= age + _SLACK
+
+
+def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | None:
     """What a session's tombstone says, in words: ``its session was wrapped up at T
-    (archived as P)`` or ``its session was adopted by P at T``, and how long ago
-    (the tombstone's age); ``None`` without one."""
+    (archived as P)`` or ``its session was adopted by P at T``, how long ago (the
+    tombstone's age), and the ``UPDATED_AT`` its archive was last written with (the
+    wrap-up's instant; ``None`` when it cannot be read); ``None`` without one."""
     from ai_protocols.lean import datetime as moment
 
     try:
@@ -715,10 +962,23 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta] | None:
             place = os.path.relpath(place, root) if os.path.isabs(place) and \
                 not os.path.relpath(place, root).startswith(os.pardir) else place
     at = f"{when:%Y-%m-%d %H:%M}"
+    instant = None
+    target = first.partition(" to " if first.startswith("archived") else " by ")[2]
+    if target:
+        with contextlib.suppress(OSError, storage.StorageError, storage.NotRegular):
+            head = storage.read_regular(target, 65536).decode("utf-8", "replace")
+            key = head.find("\n:UPDATED_AT:")
+            if key >= 0:
+                instant = head[key + 14:head.find("\n", key + 1)].strip() or None
     if how == "adopted":
-        return f"its session was adopted by {preview(place, 200)} at {at}", ago
+        return f"its session was adopted by {preview(place, 200)} at {at}", ago, instant
     return f"its session was wrapped up at {at}" + \
-        (f" (archived as {preview(place, 300)})" if place else ""), ago
+        (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
+
+
+def _bare(lines: list[str]) -> list[str]:
+    """Lines as :meth:`OrgFile.insert` takes them: without their line ends."""
+    return [line[:-1] if line.endswith("\n") else line for line in lines]
 
 
 def _append_at_end(doc: OrgFile, lines: list[str]) -> None:

@@ -73,7 +73,10 @@ class CheckReport:
 def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     """The paths ``git status --porcelain -z --untracked-files=all`` reports in the work
     tree at ``root`` (both sides of a rename), relative to it, leaving out ``.ai/``
-    (the tool's own files). Source: git-status(1), "Short Format" with ``-z``.
+    (the tool's own files) and any untracked folder that holds a ``.git`` (a linked
+    work tree made inside this one, such as Claude Code's ``.claude/worktrees/NAME``,
+    or a nested repository: git reports it as one untracked folder). Source:
+    git-status(1), "Short Format" with ``-z``.
     :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot tell (not a work
     tree, a repository git refuses as of dubious ownership, a corrupt index, no git):
     the guard never says "nothing changed" when it could not look."""
@@ -124,6 +127,8 @@ def changed_paths(root: str | os.PathLike[str]) -> list[str]:
             path = path[len(below):]
         if path == AI_DIR or path.startswith(AI_DIR + "/"):
             continue
+        if path.endswith("/") and os.path.lexists(os.path.join(prefix, path, ".git")):
+            continue  # a linked work tree or repository nested here: not this tree's change
         if path not in result:
             result.append(path)
     return result
@@ -139,6 +144,8 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
 
     me = board.me
     tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
+    # Live locks git took away from the board (Board.lost): still count.
+    locks = locks + [item.lock for item in board.lost() if item.lock is not None]
     mine = [t for t in tasks if t.is_open and me and t.owner == me]
     # The union of their working sets; a task naming none may change any file, so then
     # nothing is outside (docs/tasks.md, "The guard").
@@ -191,29 +198,64 @@ def edited_paths(tool_input: object, cwd: str) -> list[str]:
     for text in texts:
         if "*** " not in text:
             continue
-        for line in text.splitlines():
-            for marker in ("*** Add File: ", "*** Update File: ", "*** Delete File: ",
-                           "*** Move to: "):
-                if line.startswith(marker):
-                    found.append(line[len(marker):].strip())
+        # As Codex's parser reads them (codex-rs/apply-patch/src/parser.rs): lines split
+        # on LF (Rust's str::lines, a CR before it dropped), each header line trimmed of
+        # Unicode white space on both sides (Rust's str::trim) before its marker is
+        # matched, the path the rest of the trimmed line.
+        for line in text.split("\n"):
+            line = line.strip(_RUST_WHITE_SPACE)
+            for marker in _PATCH_MARKERS:
+                if line.startswith(marker) and len(line) > len(marker):
+                    found.append(line[len(marker):])
     # (joined, not normalized: ``link/..`` is resolved where it leads, by _relative)
     return [os.path.join(cwd, p) for p in found]
 
 
-def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
+#: The file headers of a Codex patch (codex-rs/apply-patch/src/parser.rs).
+_PATCH_MARKERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+#: What Rust's ``str::trim`` removes: the characters of Unicode's White_Space property
+#: (PropList.txt). Python's ``str.strip()`` removes a few more (U+001C to U+001F).
+_RUST_WHITE_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def refusal(root: str, agent_id: str | None, paths: list[str], *,
+            own_suffix: str | None = None) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
-    board: ``None`` at once."""
-    from ai_protocols.board.model import board_bytes, covers_real, read_board
+    board: ``None`` at once. A lock is the agent's own when its owner is ``agent_id``,
+    or ends with ``own_suffix`` (``.RUNTIME.SESSION``: the agent program's own session
+    id, whichever work tree's folder name the id was derived with)."""
+    from ai_protocols.board.model import (
+        board_bytes,
+        board_decode,
+        covers_real,
+        kept_board_path,
+        kept_other,
+        overlap,
+        read_board,
+    )
     from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import board_path
 
-    data = board_bytes(_path(board_path(root)))
+    path = board_path(root)
+    data = board_bytes(_path(path))
     if not data:
         return None
-    doc = OrgFile(data.decode("utf-8", "replace"))
+    doc = OrgFile(board_decode(_path(path), data))  # not UTF-8 (UTF-16?), a NUL: an error
     _, locks = read_board(doc, check=False)  # (a task's misplaced drawer: the locks count)
-    locks = [lock for lock in locks if lock.owner != agent_id]
+    # The locks of the last board this tool wrote that git took away (stash, checkout,
+    # reset, a branch switch): still enforced while their agents are at work.
+    kept = kept_other(path, kept_board_path(path))
+    lost: list[AreaLock] = []
+    if kept is not None:
+        held = {(lock.path, lock.owner) for lock in locks}
+        _, old = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
+        lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
+            h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
+        locks += lost
+    locks = [lock for lock in locks if lock.owner != agent_id and
+             not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
     if not locks:
         return None
     real_root = os.path.realpath(root)
@@ -235,9 +277,13 @@ def refusal(root: str, agent_id: str | None, paths: list[str]) -> str | None:
             where = f"{relative} is locked by {lock.owner}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
                 f"{relative} is inside {lock.path}, which {lock.owner} has locked"
+            gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
+                    f"older board back); ai-protocols keeps it in {kept_board_path(path)}, "
+                    "and the next change to the board puts it back.") if lock in lost else ""
             return (f"ai-protocols: refused: {where} ({lock.reason or 'no reason given'}); that "
                     f"agent is {state.state} ({state.evidence}). Do not edit it: work on "
-                    "something else, or ask its holder; 'ai-protocols locks' lists the locks.")
+                    "something else, or ask its holder; 'ai-protocols locks' lists the "
+                    f"locks.{gone}")
     return None
 
 

@@ -524,7 +524,60 @@ def _merge_locks(o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
                              newline=a.newline)
     kids, clash2 = _merge_list(co, ca, cb, no, na, nb, first=first, labels=labels,
                                marker_size=marker_size, keep_changed=True)
+    if not (clash or clash2):
+        kids = _drop_overlaps(kids, a.newline)
     return own + kids, clash or clash2
+
+
+def _drop_overlaps(text: str, newline: str) -> str:
+    """The merged locks (``text``: lock subtrees) with ``lock``'s rule that no two
+    agents hold overlapping areas: where two locks of different owners overlap (one
+    path holds the other: :func:`~ai_protocols.board.model.overlap`), the earlier
+    (``LOCKED``, then ``LOCKED_AT``'s instant, then its values as text: :func:`_key`,
+    the same whichever side git calls ours) stays; the later is dropped, and a log line
+    under the one that stays says so, stamped with the dropped lock's ``LOCKED`` (so
+    that the result does not depend on when the merge ran)."""
+    from ai_protocols.board.model import overlap
+
+    if not text:
+        return text
+    plain = text.replace(newline, "\n") if newline != "\n" else text
+    doc = OrgFile(plain)
+    heads = [h for h in doc.headlines if h.properties.get("PATH")]
+    if len(heads) < 2:
+        return text
+    order = sorted(heads, key=lambda h: _key(tuple(h.properties.get(k) for k in LOCK_KEYS),
+                                             LOCK_KEYS, "LOCKED"))
+    kept: list = []
+    dropped: dict[int, str] = {}  # a kept lock's headline line: its added log lines
+    gone: list = []
+    for head in order:
+        path, owner = head.properties["PATH"], head.properties.get("OWNER")
+        winner = next((k for k in kept if k.properties.get("OWNER") != owner and
+                       overlap(k.properties["PATH"], path)), None)
+        if winner is None:
+            kept.append(head)
+            continue
+        gone.append(head)
+        stamp = head.properties.get("LOCKED") or ""
+        dropped[winner.line] = dropped.get(winner.line, "") + (
+            f"- {stamp} merge: dropped {owner or '(nobody)'}'s lock on {path}, which "
+            f"overlaps this earlier one (no two agents hold overlapping areas)" + "\n")
+    if not gone:
+        return text
+    split = plain.split("\n")
+    out: list[str] = []
+    skip = {n for h in gone for n in range(h.line, h.subtree_end)}
+    ends = {h.subtree_end: h.line for h in kept if h.line in dropped}
+    for n, line in enumerate(split):
+        if n in ends:
+            out.append(dropped[ends.pop(n)].rstrip("\n"))
+        if n not in skip:
+            out.append(line)
+    for line_no in ends.values():  # a kept lock that ends the text
+        out.insert(len(out) - (1 if split and split[-1] == "" else 0),
+                   dropped[line_no].rstrip("\n"))
+    return newline.join("\n".join(out).split("\n"))
 
 
 def _result_names(text: str) -> set[str] | None:

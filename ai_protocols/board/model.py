@@ -25,7 +25,7 @@ import os
 
 from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
-from ai_protocols.org.file import OrgFile
+from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import BOARD_FILE, board_path
 
@@ -52,7 +52,10 @@ __all__ = [
     "covers",
     "covers_real",
     "join_paths",
+    "kept_board_path",
+    "kept_other",
     "mint_task_id",
+    "no_glob",
     "normalize_path",
     "overlap_real",
     "protect",
@@ -61,6 +64,7 @@ __all__ = [
     "restore",
     "split_paths",
     "stray_properties",
+    "unusable_locks",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
@@ -106,6 +110,34 @@ def board_bytes(path: Path) -> bytes | None:
         return storage.read_bytes(path)
     except UnreadableSession as error:
         raise _as_board(error) from None
+
+
+def kept_board_path(board: str) -> str:
+    """Where the per-machine copy of the last board this tool wrote is kept: a hard link
+    beside the board, ``.ai/.locks/live/tasks.org`` (as a session file's, under
+    ``live/``: ``.ai/.locks/`` is ignored by git, so no git command replaces it)."""
+    from ai_protocols.storage.files import LOCK_DIR
+
+    return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
+
+
+def kept_other(board: str, kept: str) -> bytes | None:
+    """The kept copy's bytes when it is not the board's own file (another inode: git, or
+    a person's editor, wrote the board since this tool last did); ``None`` when it is
+    the same file, or either is missing or unreadable. Two ``stat`` calls when nothing
+    happened."""
+    from ai_protocols.storage import files as storage
+
+    try:
+        here, there = os.stat(board), os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return None
+    if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+        return None
+    try:
+        return storage.read_regular(kept, 1 << 24)
+    except (OSError, storage.NotRegular):
+        return None
 
 
 def board_decode(path: Path, data: bytes) -> str:
@@ -286,6 +318,28 @@ def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
     return h.properties
 
 
+#: Open states no claim leaves a task in: a claimant's ``OWNER`` on a task in one of
+#: them is the record of a claim a person ended (reopened, or moved back by hand).
+_FREE_STATES = ("TODO", "NEXT")
+
+
+def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
+    """Whether the planning line of headline ``h`` says ``CLOSED: [T]`` with ``T`` at or
+    after ``claimed`` (Org's record of a close; Org Manual, "Closing items"); also when
+    there is such a line and no claim time."""
+    line = doc.lines_between(h.line + 1, h.line + 2)
+    if not line or "CLOSED:" not in line[0]:
+        return False
+    text = line[0]
+    start = text.find("[", text.find("CLOSED:"))
+    end = text.find("]", start)
+    closed = parse_timestamp(text[start:end + 1]) if start >= 0 and end > start else None
+    if closed is None:
+        return False
+    taken = parse_timestamp(claimed or "")
+    return taken is None or closed >= taken
+
+
 def read_board(doc: OrgFile, path: Path | None = None, *,
                check: bool = True) -> tuple[list[Task], list[AreaLock]]:
     """The tasks and locks of the board ``doc``, in file order.
@@ -299,9 +353,13 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     for index in task_headlines(doc):
         h = doc.headlines[index]
         p = h.properties if check else stray_properties(doc, index)
-        if h.todo not in CLOSED_STATES and p.get("CLOSED_AT"):
+        if h.todo not in CLOSED_STATES and (p.get("CLOSED_AT") or (p.get("OWNER") and (
+                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"))))):
             # Closed, then reopened by a person (its state back to TODO): OWNER is the
-            # record of who closed it, not a claim; the task is free.
+            # record of who closed it, not a claim; the task is free. The same whichever
+            # way it was closed (Emacs's org-todo writes no CLOSED_AT): a claim stands
+            # only on a DOING or REVIEW task (what claim and handoff leave) that Org's
+            # CLOSED: planning line does not say was closed at or after the claim.
             p = {k: v for k, v in p.items() if k not in ("OWNER", "OWNER_PROCESS", "CLAIMED",
                                                           "CLAIMED_AT", "CLOSED_AT",
                                                           "CHECKPOINT")}
@@ -333,6 +391,32 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
                                   p.get("LOCKED_AT") or None))
     return tasks, locks
+
+
+def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
+    """Each headline of the locks section that locks nothing, as its line (from 1) and
+    why: no ``PATH`` property (a lock written by hand without one), or a ``PATH``
+    naming no path or several (a lock holds one). :func:`read_board` leaves them out;
+    ``check`` and ``locks`` warn about them."""
+    found: list[tuple[int, str]] = []
+    section = locks_section(doc)
+    if section is None:
+        return found
+    top = doc.headlines[section]
+    for index in range(section + 1, len(doc.headlines)):
+        h = doc.headlines[index]
+        if h.line >= top.subtree_end:
+            break
+        if h.level != top.level + 1:
+            continue
+        p = stray_properties(doc, index)
+        if "PATH" not in p:
+            found.append((h.line + 1, "it has no PATH property, so it locks nothing: give "
+                                      "it one (:PATH: src/api/), or remove it"))
+        elif len(split_paths(p["PATH"])) != 1:
+            found.append((h.line + 1, "its PATH names no path or several, so it locks "
+                                      "nothing: a lock holds one path (one lock each)"))
+    return found
 
 
 # -- what goes in -----------------------------------------------------------------------------
@@ -418,6 +502,20 @@ def split_paths(value: str) -> tuple[str, ...]:
     """The paths of a multi-valued property, split as Org's ``split-string`` does (on
     spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
     return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
+
+
+def no_glob(given: str) -> str:
+    """``given``, unless it holds ``*``, ``?`` or ``[``: the characters of a glob
+    (fnmatch, git's pathspec), which a working set or a lock would keep literally and
+    so match only a file of that very name: :class:`~ai_protocols.errors.InvalidText`,
+    saying to name the folder instead."""
+    odd = next((ch for ch in given if ch in "*?["), None)
+    if odd is not None:
+        raise InvalidText("path", given, f"it holds {odd!r}: globs are not supported (a path "
+                                         "is kept as written, so it would match no file); "
+                                         "name the folder instead (src/ holds every file "
+                                         "in it), or each file")
+    return given
 
 
 def normalize_path(root: str, given: str, cwd: str | None = None) -> str:

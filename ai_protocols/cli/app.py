@@ -100,6 +100,15 @@ class _Command(click.Command):
         owner = next((g for g in given if g.separate and g.index + 1 == extra[0][0]), None)
         if owner is not None and [i for i, _ in extra] == list(
                 range(owner.index + 1, owner.index + 1 + len(extra))):
+            if owner.name in _ONE_WORD:  # an id: quoting the words into it cannot help
+                texts = [o for o in ("--title", "--objective", "--note", "--reason",
+                                     "--progress") if o in known and known[o][0]]
+                where = f"as in {texts[0]} {_quote(' '.join(words))}" if texts else \
+                    "with the option it belongs to"
+                raise click.UsageError(
+                    f"unexpected {_words(words)} after {owner.name} "
+                    f"{_quote(owner.value or '')}: {owner.name} takes {_ONE_WORD[owner.name]}"
+                    f", one word; a text goes in its own option, {where}", ctx)
             raise click.UsageError(
                 f"unexpected {_words(words)} after {owner.name} {_quote(owner.value or '')}: "
                 f"a text of several words goes in quotes, as in {owner.name} "
@@ -113,6 +122,11 @@ class _Command(click.Command):
 
 
 _quote = commands.quote
+#: Options whose value is one word (an id, a name): words after one are not more of it,
+#: so the advice is not to quote them into it.
+_ONE_WORD = {"--task": "a task id", "--to": "a role", "--role": "a role", "--tag": "a tag",
+             "--checkpoint-ref": "a ref or commit", "--runtime": "a runtime name",
+             "--scope": "a scope name"}
 
 
 def _words(words: list[str]) -> str:

@@ -28,9 +28,49 @@ def _echo(text: str, err: bool = False) -> None:
 
 
 def _board() -> Board:
+    """The board, after saying (on stderr) which live claims and locks the board on
+    disk lost to git (:meth:`Board.lost`), and, once the command ends, which of them
+    its change put back."""
     from ai_protocols.board.board import Board
 
-    return Board.discover()
+    board = Board.discover()
+    lost = board.lost()
+    if lost:
+        _echo(f"warning: the task board {board.path} lost {len(lost)} live claim(s) or "
+              "lock(s) that ai-protocols wrote (git stash, git checkout, git reset or a "
+              "branch switch put an older board back?): "
+              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
+              f"wrote is kept in {board.kept_path}; the next change to the board through "
+              "ai-protocols puts them back (or 'git stash pop', if it was stashed).", err=True)
+    click.get_current_context().call_on_close(lambda: _said_after(board))
+    return board
+
+
+def _said_unusable_locks(board: Board) -> None:
+    """Warn (stderr) about each headline of the locks section that locks nothing."""
+    from ai_protocols.board.model import unusable_locks
+
+    try:
+        doc = board._doc()
+    except Exception:  # the command itself says why the board cannot be read
+        return
+    if doc is None:
+        return
+    for line, why in unusable_locks(doc):
+        _echo(f"Warning: {board.path}, line {line}: a headline in the locks section, but "
+              f"{why}.", err=True)
+
+
+def _said_after(board: Board) -> None:
+    """What a change did besides: lost claims and locks it put back, the merge driver
+    it configured in a clone."""
+    if board.restored:
+        _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
+    if board.driver_configured:
+        _echo("the board's merge driver was not in this clone's local git configuration "
+              "(git does not clone it; without it, two clones adding tasks conflict): "
+              f"configured it in {board.driver_configured}, as 'ai-protocols init' does",
+              err=True)
 
 
 def _said_set_up(board: Board) -> None:
@@ -129,6 +169,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     board = _board()
+    if mine:
+        board._me("task list --mine")  # no agent id: say so, not "No task matches."
     rows = []
     for item in board.tasks():
         if not show_all and not mine and not item.is_open:
@@ -339,6 +381,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
 def locks(as_json: bool) -> None:
     """List the locked areas, who holds each, and whether that agent is at work."""
     board = _board()
+    _said_unusable_locks(board)
     rows = []
     for held in board.locks():
         state = board.agent_state(held.owner or "", held.owner_process, held.locked,
@@ -379,6 +422,7 @@ def check(as_json: bool) -> None:
         board.read()
     except MisplacedDrawer as error:  # read where it stands here; every writer refuses
         _echo(f"Warning: {error}", err=True)
+    _said_unusable_locks(board)
     report = run_check(board)
     twins = duplicate_ids(board.read(lenient=True)[0])
     if as_json:

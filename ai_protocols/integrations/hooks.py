@@ -396,6 +396,10 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     from ai_protocols.board.guard import edited_paths
 
     paths = edited_paths(data.get("tool_input"), cwd)
+    if any("\0" in path for path in paths):  # no file can be named so (the OS refuses)
+        return HookResult(stderr=f"ai-protocols hook PreToolUse: the {tool} call names a file "
+                                 "whose path holds a NUL byte; the edit was not checked\n",
+                          exit_code=1)
     if not paths:
         if tool in EDIT_TOOLS:  # an edit, but where to cannot be read
             return HookResult(stderr=f"ai-protocols hook PreToolUse: the {tool} "
@@ -415,12 +419,23 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         return HookResult()  # no board, no locks: every edit goes through
     from ai_protocols.board.guard import refusal
 
+    # The agent's own id, as its commands derive it: from the project it runs in (its
+    # work tree: the payload's cwd), not from the folder of the file it edits, which
+    # may be another work tree sharing the board. Its own locks never stop it: a lock
+    # whose owner ends with its runtime and session id is its own too.
     session = data.get("session_id")
+    derived = derived_agent_id(runtime, session, roots[0]) \
+        if isinstance(session, str) and session else None
+    agent_id = env.get("AI_AGENT_ID") or derived
+    suffix = derived[derived.find(f".{runtime}."):] if derived else None
+    from ai_protocols.errors import AiProtocolsError
+
     for root in roots:
-        agent_id = env.get("AI_AGENT_ID") or (
-            derived_agent_id(runtime, session, root) if isinstance(session, str) and session
-            else None)
-        message = refusal(root, agent_id, paths)
+        try:
+            message = refusal(root, agent_id, paths, own_suffix=suffix)
+        except AiProtocolsError as error:  # a board it cannot read: never "allowed"
+            return HookResult(stderr=f"ai-protocols hook PreToolUse: {error}; the edit was "
+                                     "not checked\n", exit_code=1)
         if message is not None:
             return HookResult(stderr=message + "\n", exit_code=2)
     return HookResult()

@@ -92,12 +92,12 @@ _INSTALLED_AS: dict[str, tuple[int, str | Mapping[str, str] | None]] = {
     "Stop": (10, None),
     "SessionEnd": (3, None),
     # Before a file edit: refuse one into another agent's lock (docs/tasks.md).
-    "PreToolUse": (10, {"claude": "Edit|Write|MultiEdit", "codex": "apply_patch"}),
+    "PreToolUse": (10, {"claude": "Edit|Write|MultiEdit|NotebookEdit", "codex": "apply_patch"}),
 }
 #: The events whose hooks we install, in the order they are written: every event
 #: the hook command handles (:data:`ai_protocols.integrations.hooks.EVENTS`), each
 #: with its timeout and matcher. A new event (say PreToolUse with the matcher
-#: "Edit|Write|MultiEdit") is a handler there and a row above.
+#: "Edit|Write|MultiEdit|NotebookEdit") is a handler there and a row above.
 EVENTS: tuple[HookEvent, ...] = tuple(HookEvent(name, *_INSTALLED_AS[name])
                                       for name in HOOK_EVENTS)
 
