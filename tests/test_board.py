@@ -16,19 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from boardkit import BOARD, add, board
 
 from conftest import CLI, Runner, clean_env
 from emacs import JUDGES, assert_reader_agrees, on_both, org_element
-
-BOARD = Path(".ai") / "tasks.org"
-
-
-def add(run: Runner, title: str, *args: str, agent: str = "planner.1") -> str:
-    return run("task", "add", title, *args, agent=agent).stdout.strip()
-
-
-def board(repo: Path) -> str:
-    return (repo / BOARD).read_text(encoding="utf-8")
 
 
 def task_json(run: Runner, task_id: str) -> dict:

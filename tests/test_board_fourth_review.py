@@ -10,16 +10,12 @@ import json
 import subprocess
 from pathlib import Path
 
+from boardkit import BOARD, board
+from boardkit import write_hook as hook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
-
-BOARD = Path(".ai") / "tasks.org"
-
-
-def board(repo: Path) -> str:
-    return (repo / BOARD).read_text(encoding="utf-8")
 
 
 def codex_hook(cwd: Path, patch: str, agent: str) -> subprocess.CompletedProcess[str]:
@@ -115,13 +111,6 @@ def git(repo: Path, *args: str) -> str:
                                                    GIT_COMMITTER_NAME="t",
                                                    GIT_COMMITTER_EMAIL="t@t")).stdout
 
-
-def hook(cwd: Path, path: Path, agent: str) -> subprocess.CompletedProcess[str]:
-    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
-               "tool_name": "Write", "tool_input": {"file_path": str(path), "content": "x"}}
-    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
-                          input=json.dumps(payload), capture_output=True, text=True,
-                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
 
 
 def test_a_git_stash_of_the_board_is_reported_enforced_and_undone(project: Path,

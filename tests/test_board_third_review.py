@@ -13,29 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from boardkit import BOARD, add, board
+from boardkit import write_hook as hook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
-
-BOARD = Path(".ai") / "tasks.org"
-
-
-def add(run: Runner, title: str, *args: str, agent: str = "planner.1") -> str:
-    return run("task", "add", title, *args, agent=agent).stdout.strip()
-
-
-def board(repo: Path) -> str:
-    return (repo / BOARD).read_text(encoding="utf-8")
-
-
-def hook(cwd: Path, path: Path, agent: str) -> subprocess.CompletedProcess[str]:
-    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
-               "tool_name": "Write", "tool_input": {"file_path": str(path), "content": "x"}}
-    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
-                          input=json.dumps(payload), capture_output=True, text=True,
-                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
-
 
 # -- 1. check never says ok when it could not look ----------------------------------------------
 

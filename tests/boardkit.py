@@ -1,0 +1,32 @@
+"""What the task board's tests share: the board's place, adding a task, reading the
+board, and an edit put to the PreToolUse hook as Claude Code sends one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from conftest import CLI, Runner, clean_env
+
+BOARD = Path(".ai") / "tasks.org"
+
+
+def add(run: Runner, title: str, *args: str, agent: str = "planner.1") -> str:
+    """``task add TITLE ARGS...`` as ``agent``; the new task's id."""
+    return run("task", "add", title, *args, agent=agent).stdout.strip()
+
+
+def board(repo: Path) -> str:
+    """The board's text."""
+    return (repo / BOARD).read_text(encoding="utf-8")
+
+
+def write_hook(cwd: Path, path: Path, agent: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``hook PreToolUse --runtime claude`` given a ``Write`` of ``path``
+    from ``cwd``, as ``agent`` (the payload's fields: ../shared/reference/agent-hooks.md)."""
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": "Write", "tool_input": {"file_path": str(path), "content": "x"}}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
