@@ -1261,3 +1261,29 @@ def test_an_agent_named_default_never_shares_the_one_agent_files_refs(
     assert len(listed) == 1 and listed[0]["agent"] == "%64efault"
     assert git(project, "show", f"{listed[0]['commit']}:a.txt") == "agent default"
     assert git(project, "show", f"{cref(project, 1, 'default')}:a.txt") == "no id"
+
+
+@pytest.mark.parametrize("flag", ["--skip-worktree", "--assume-unchanged"])
+def test_a_flagged_files_work_tree_content_is_recorded_and_never_overwritten(
+        project: Path, run: Runner, flag: str) -> None:
+    """Third review, fault 1: the temporary index kept the user's skip-worktree and
+    assume-unchanged flags, so ``git add -A`` never hashed those files: the checkpoint
+    left out their local content and restore --force overwrote it. The checkpoint now
+    holds it, the user's index keeps its flags, and restore --force refuses (15)."""
+    (project / "g.txt").write_text("committed\n")
+    git(project, "add", "g.txt")
+    git(project, "commit", "-qm", "g")
+    run("start", agent=ME)
+    git(project, "update-index", flag, "g.txt")
+    (project / "g.txt").write_text("secret\n")
+    before = git_state(project)
+    run("checkpoint", agent=ME)
+    assert git_state(project) == before
+    assert git(project, "show", f"{cref(project, 1)}:g.txt") == "secret"
+    (project / "g.txt").write_text("committed\n")
+    run("checkpoint", agent=ME)  # g.txt as committed
+    (project / "g.txt").write_text("another secret\n")
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "2", "--force", agent=ME, check=False)
+    assert refused.returncode == 15 and "g.txt" in refused.stderr, refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files

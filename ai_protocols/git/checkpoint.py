@@ -394,8 +394,37 @@ class Checkpoints:
         """The tree of the work tree as a checkpoint records it, built in the temporary
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
+        flags = self._spawn("ls-files", "-v", "-z", env=env)
         self._git("add", "-A", *spec, env=env)
+        self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
+
+    def _unflag(self, env: dict[str, str], listing: bytes) -> None:
+        """Take into the temporary index (``env``) the work tree's content of the files
+        the user's index marks skip-worktree or assume-unchanged (``listing``: its
+        ``git ls-files -v -z``, git-ls-files(1): tag ``S``, or a lower-case tag), which
+        ``git add -A`` passes over (git-update-index(1)): their flags cleared in the
+        temporary index only, then each file there is hashed; one missing from the work
+        tree (a sparse checkout's) stays as the index has it. The user's index keeps its
+        flags."""
+        skip, assume = [], []
+        for item in listing.split(b"\0"):
+            if len(item) > 2 and (item[:1] == b"S" or item[:1].islower()):
+                path = item[2:]
+                if not self._is_session_path(_s(path)):
+                    (assume if item[:1].islower() else skip).append(path)
+                    if item[:1] == b"s":
+                        skip.append(path)
+        if not skip and not assume:
+            return
+        for flag, paths in (("--no-assume-unchanged", assume), ("--no-skip-worktree", skip)):
+            if paths:
+                self._git("update-index", flag, "-z", "--stdin", env=env,
+                          stdin=b"".join(p + b"\0" for p in paths))
+        here = [p for p in dict.fromkeys(assume + skip) if os.path.lexists(self.top / _s(p))]
+        if here:
+            self._git("update-index", "-z", "--stdin", env=env,
+                      stdin=b"".join(p + b"\0" for p in here))
 
     def _temp_index(self, keep: Path | None = None) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
@@ -452,13 +481,18 @@ class Checkpoints:
             if early is None:
                 env, spec = self._seeded(temp)
                 adding = self._spawn("add", "-A", *spec, env=env)
+            flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
                 numbers = self._numbers()
                 if meanwhile is not None:
                     meanwhile()
             finally:
-                adding.wait()  # (never a process left behind)
+                try:
+                    adding.wait()  # (never a process left behind)
+                finally:
+                    listing = flags.wait()
+            self._unflag(env, listing)
             parent, branch = self.head_commit, self.head_branch
             def both() -> list[_Git]:
                 return [self._spawn("write-tree", env=env),
