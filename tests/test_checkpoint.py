@@ -1287,3 +1287,27 @@ def test_a_flagged_files_work_tree_content_is_recorded_and_never_overwritten(
     refused = run("checkpoint", "restore", "2", "--force", agent=ME, check=False)
     assert refused.returncode == 15 and "g.txt" in refused.stderr, refused.stderr
     assert git_state(project) == before and files_of(project, ()) == files
+
+
+@pytest.mark.parametrize("rule", [".ai/", ".ai", "/.ai", ".ai/*", "*.org",
+                                  ".ai/session-context.d/", ".ai/**"])
+@pytest.mark.parametrize("where", [".gitignore", "info/exclude"])
+def test_an_ignored_ai_folder_never_stops_a_checkpoint(project: Path, run: Runner,
+                                                        rule: str, where: str) -> None:
+    """Third review, fault 2: with the whole ``.ai`` folder git-ignored, the exclude
+    pathspecs of the session files lay under an ignored folder and ``git add`` failed
+    ("The following paths are ignored ...; .ai", exit 14) at every checkpoint and
+    pause. The checkpoint is taken, without what git ignores."""
+    run("start", agent=ME)
+    target = project / (".gitignore" if where == ".gitignore" else ".git/info/exclude")
+    with open(target, "a") as handle:
+        handle.write(f"\n{rule}\n")
+    (project / "work.txt").write_text("work\n")
+    before = git_state(project)
+    taken = run("checkpoint", agent=ME, check=False)
+    assert taken.returncode == 0, taken.stderr
+    assert git_state(project) == before
+    names = git(project, "ls-tree", "-r", "--name-only", cref(project, 1)).split("\n")
+    assert "work.txt" in names and not [n for n in names if n.startswith(".ai/session-con")]
+    paused = run("pause", agent=ME, check=False)
+    assert paused.returncode == 0, paused.stderr
