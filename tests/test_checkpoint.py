@@ -1311,3 +1311,35 @@ def test_an_ignored_ai_folder_never_stops_a_checkpoint(project: Path, run: Runne
     assert "work.txt" in names and not [n for n in names if n.startswith(".ai/session-con")]
     paused = run("pause", agent=ME, check=False)
     assert paused.returncode == 0, paused.stderr
+
+
+def test_a_number_is_never_given_twice_in_a_clone(project: Path, run: Runner,
+                                                  tmp_path: Path) -> None:
+    """Third review, fault 3: a checkpoint deleted (as the docs say) or pruned by ``git
+    fetch --prune`` gave its number to the next one, so another clone that had fetched
+    the old one could no longer fetch (non-fast-forward). Numbers go on instead."""
+    make_work(project)
+    run("start", agent=ME)
+    run("checkpoint", agent=ME)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main", "refs/ai-protocols/*:refs/ai-protocols/*")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    first = cref(project, 1)
+    git(project, "update-ref", "-d", first)
+    git(project, "push", "-q", "origin", f":{first}")
+    run("checkpoint", agent=ME)
+    assert git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/") == \
+        cref(project, 2)
+    git(project, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(other, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    # --prune with the documented refspec removes the checkpoints not pushed yet.
+    run("checkpoint", agent=ME)
+    git(project, "fetch", "-q", "--prune", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    assert git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/") == \
+        cref(project, 2)
+    taken = run("checkpoint", agent=ME)
+    assert taken.stdout.startswith("Checkpoint 4 "), taken.stdout

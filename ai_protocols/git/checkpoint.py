@@ -68,6 +68,9 @@ REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
 #: random hex digits, made by the first checkpoint taken here (``git clone`` never
 #: copies it), so that the refs of two clones never have the same name.
 CLONE_FILE = "ai-protocols-clone"
+#: The folder beside it that keeps, per agent, the last checkpoint number this clone
+#: gave: a number is never given twice, even after its ref was deleted or pruned.
+NUMBERS_DIR = "ai-protocols-numbers"
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -349,6 +352,32 @@ class Checkpoints:
                 numbers.append(int(tail))
         return numbers
 
+    def _last_number(self) -> int:
+        """The last number this clone gave this agent's checkpoints (0: none recorded),
+        from :data:`NUMBERS_DIR`."""
+        try:
+            with open(self.common_dir / NUMBERS_DIR / self.agent, "rb") as source:
+                text = source.read(32).strip()
+        except OSError:
+            return 0
+        return int(text) if text.isdigit() else 0
+
+    def _keep_number(self, number: int) -> None:
+        """Record ``number`` as the last one given (atomically: a new file renamed over
+        the old; never lowered, but by a run that read it just before another wrote)."""
+        if number <= self._last_number():
+            return
+        folder = self.common_dir / NUMBERS_DIR
+        os.makedirs(folder, exist_ok=True)
+        temp = folder / f".{self.agent}.{os.getpid()}.tmp"
+        try:
+            with open(temp, "w", encoding="ascii") as out:
+                out.write(f"{number}\n")
+            os.replace(temp, folder / self.agent)
+        finally:
+            if os.path.lexists(temp):
+                os.unlink(temp)
+
     def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
                stdin: bytes | None = None) -> _Git:
         """Start ``git ARGS`` in ``cwd`` (default: the top of the work tree)."""
@@ -485,6 +514,7 @@ class Checkpoints:
             try:
                 prefix = self._own_prefix()
                 numbers = self._numbers()
+                numbers.append(self._last_number())
                 if meanwhile is not None:
                     meanwhile()
             finally:
@@ -534,6 +564,7 @@ class Checkpoints:
                 number += 1
                 if number > max(numbers, default=0) + 1000:
                     raise
+        self._keep_number(number)
         return Checkpoint(ref=ref, agent=self.agent, number=number, commit=commit,
                           parent=parent, time=moment, note=note, files=len(changed),
                           changed=changed, clone=self.clone), branch
