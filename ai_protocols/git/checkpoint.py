@@ -570,18 +570,31 @@ class Checkpoints:
                           changed=changed, clone=self.clone), branch
 
     def _leave_out_unmerged(self, env: dict[str, str]) -> bool:
-        """Remove from the temporary index (``env``) the live session files that are
+        """Resolve in the temporary index (``env``) the live session files that are
         unmerged in it (a merge of the session file left unresolved: ``git add -A``
         resolves every other path from the work tree, but leaves these as the index
-        has them, and ``git write-tree`` refuses unmerged entries): the checkpoint
-        leaves them out, as a restore never writes them. Whether there were any."""
+        has them, and ``git write-tree`` refuses unmerged entries) to "ours", stage 2
+        (gitrevisions(7), ``:2:path``: ``HEAD``'s side): a worktree restored from the
+        checkpoint then holds the session file as committed, never deleted. One without
+        a stage 2 (deleted on our side) is left out. Whether there were any."""
         out = self._git("ls-files", "-u", "-z", env=env)
-        paths = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0") if item}
-        session = sorted(p for p in paths if self._is_session_path(p))
-        if not session:
+        stages: dict[str, dict[str, bytes]] = {}
+        for item in out.split(b"\0"):
+            if item:
+                info, _, path = item.partition(b"\t")
+                name = _s(path)
+                if self._is_session_path(name):
+                    mode, blob, stage = info.decode().split(" ")
+                    stages.setdefault(name, {})[stage] = f"{mode} {blob} 0\t".encode()
+        if not stages:
             return False
-        self._git("update-index", "-z", "--force-remove", "--stdin", env=env,
-                  stdin=b"".join(_b(p) + b"\0" for p in session))
+        ours = [v["2"] + _b(p) + b"\0" for p, v in sorted(stages.items()) if "2" in v]
+        gone = [_b(p) + b"\0" for p, v in sorted(stages.items()) if "2" not in v]
+        if ours:  # (a stage 0 entry replaces every stage of its path)
+            self._git("update-index", "-z", "--index-info", env=env, stdin=b"".join(ours))
+        if gone:
+            self._git("update-index", "-z", "--force-remove", "--stdin", env=env,
+                      stdin=b"".join(gone))
         return True
 
     def _commit(self, tree: str, parent: str | None, message: str, moment: datetime) -> str:
