@@ -159,8 +159,8 @@ def test_the_checkpoint_is_recorded_in_the_session(project: Path, run: Runner) -
     (project / "note.txt").unlink()
     run("checkpoint", agent=ME)  # without a note
     second = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]
-    assert (second["number"], second["note"]) == (2, None)
-    shown = run("checkpoint", "show", "2", agent=ME).stdout
+    assert (second["number"], second["note"]) == (3, None)  # (never 2 again: fault 3)
+    shown = run("checkpoint", "show", "3", agent=ME).stdout
     assert "Against checkpoint 1" in shown and ": the same files" in shown
     assert "4 paths differ" in shown
 
@@ -1346,3 +1346,34 @@ def test_a_number_is_never_given_twice_in_a_clone(project: Path, run: Runner,
         cref(project, 2)
     taken = run("checkpoint", agent=ME)
     assert taken.stdout.startswith("Checkpoint 4 "), taken.stdout
+
+
+def test_the_rolled_back_warning_at_the_recorded_commit_and_for_a_gone_branch(
+        project: Path, run: Runner) -> None:
+    """Third review, fault 6: HEAD exactly at the commit recorded (detached, or a new
+    branch there) was said to look rolled back, ending with "restore the last
+    checkpoint", older than what is committed; and the warning said ``git switch
+    feature`` for a branch deleted, or one no longer holding the commit."""
+    make_work(project)
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "Base, again")
+    run("start")
+    run("checkpoint")
+    git(project, "switch", "-qc", "feature")
+    (project / "feat.txt").write_text("feature\n")
+    git(project, "add", "feat.txt")
+    git(project, "commit", "-qm", "Feature")
+    run("log", "--progress", "feature work")  # records branch feature, commit F
+    feature = git(project, "rev-parse", "HEAD")
+    for how in (["--detach", feature], ["-c", "other", feature]):
+        git(project, "switch", "-q", *how)
+        out = run("resume")
+        assert "Warning" not in out.stdout and "rolled back" not in out.stdout + out.stderr, \
+            out.stdout
+    git(project, "switch", "-q", "main")
+    git(project, "branch", "-qD", "feature")
+    out = run("resume").stdout
+    assert "git switch feature" not in out and f"git switch -c NAME {feature[:12]}" in out, out
+    git(project, "branch", "-q", "feature", "main")  # the name again, not holding it
+    out = run("resume").stdout
+    assert "git switch feature" not in out and f"git switch -c NAME {feature[:12]}" in out, out
