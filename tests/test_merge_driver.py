@@ -689,3 +689,28 @@ def test_a_checkpoints_record_is_merged_as_one_unit(clones: Clones) -> None:
     for a, b in ((later, other), (other, later)):
         result = merge_session_bytes(base, a, b)
         assert result is not None and _checkpoint_group(result.data) == loser
+
+
+def test_an_item_ticked_on_one_side_and_edited_on_the_other_is_one_item(
+        clones: Clones) -> None:
+    """Third review, fault 7: an item a person edited on one side and the tool ticked on
+    the other was kept twice (``[X] Base step`` and ``[ ] Base step (in Rust)``). It is
+    one item: the edited text, ticked, whichever side is ours."""
+    one = Runner(clones.one)
+    base = (clones.two / CONTEXT).read_bytes()
+    path = clones.two / CONTEXT
+    path.write_bytes(path.read_bytes().replace(b"] Base step\n", b"] Base step (in Rust)\n"))
+    clones.commit(clones.two, "edited by a person")
+    one("log", "--done", "Base step")
+    clones.commit(clones.one, "ticked")
+    ours, theirs = (clones.one / CONTEXT).read_bytes(), path.read_bytes()
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    results = [(clones.one / CONTEXT).read_bytes()]
+    for a, b in ((ours, theirs), (theirs, ours)):
+        result = merge_session_bytes(base, a, b)
+        assert result is not None and not result.conflicts
+        results.append(result.data)
+    for data in results:
+        items = re.findall(r"^- \[(.)\] \[[^]]+\] (Base step.*)$", data.decode(), re.M)
+        assert items == [("X", "Base step (in Rust)")], data.decode()

@@ -416,9 +416,42 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
             only = ua or ub
             if only is not None and only.raw != uo.raw:
                 kept[key] = only  # one side removed it, the other changed it: keep it
+    _tick_the_edited(o, a, b, kept)
     first, second = (a, b) if ours_first else (b, a)
     order = [k for k in first if k in kept] + [k for k in second if k in kept and k not in first]
     return sorted((kept[k] for k in order), key=lambda unit: unit.time or datetime.min)
+
+
+def _tick_the_edited(o: dict[tuple[str, int], _Unit], a: dict[tuple[str, int], _Unit],
+                     b: dict[tuple[str, int], _Unit],
+                     kept: dict[tuple[str, int], _Unit]) -> None:
+    """An item one side ticked (only its checkbox changed) while the other edited its
+    text (its key gone there, one new item with the same timestamp in its place) is one
+    item: the edited text with the tick (when both changed the checkbox, the one
+    further along), never both. Changes ``kept`` in place; an edit that cannot be told
+    apart (two new items of that timestamp) is left as it is."""
+    for key, base in o.items():
+        if key not in kept or (key in a) == (key in b):
+            continue
+        ticked, other = (a, b) if key in a else (b, a)
+        stamp = _ITEM.match(base.raw)
+        if stamp is None or stamp.group(1) is None:
+            continue
+        new = [k for k in other if k not in o and k not in ticked and k in kept and
+               (m := _ITEM.match(other[k].raw)) is not None and m.group(1) is not None and
+               m.group(2) == stamp.group(2)]
+        if len(new) != 1:
+            continue
+        edited = other[new[0]]
+        found = _ITEM.match(edited.raw)
+        tick = _ITEM.match(ticked[key].raw)
+        if found is None or tick is None or tick.group(1) is None:
+            continue
+        box = tick.group(1) if found.group(1) == stamp.group(1) else \
+            max(tick.group(1), found.group(1), key=lambda c: _CHECK_RANK.get(c, 0))
+        raw = edited.raw[:found.start(1)] + box + edited.raw[found.end(1):]
+        kept[new[0]] = _Unit("E", raw, edited.key)
+        del kept[key]
 
 
 def _leading(units: list[_Unit]) -> set[tuple[str, int]]:
