@@ -1377,3 +1377,35 @@ def test_the_rolled_back_warning_at_the_recorded_commit_and_for_a_gone_branch(
     git(project, "branch", "-q", "feature", "main")  # the name again, not holding it
     out = run("resume").stdout
     assert "git switch feature" not in out and f"git switch -c NAME {feature[:12]}" in out, out
+
+
+def test_restore_in_place_refuses_to_drop_a_work_tree_only_chmod(project: Path,
+                                                                  run: Runner) -> None:
+    """Third review, fault 8: restore --force reset a ``chmod +x`` only the work tree held,
+    silently. It is refused (15), as for content; once staged, it is held and allowed."""
+    (project / "run.sh").write_text("echo hi\n")
+    git(project, "add", "run.sh")
+    git(project, "commit", "-qm", "run.sh")
+    run("start", agent=ME)
+    (project / "other.txt").write_text("other\n")
+    run("checkpoint", agent=ME)
+    os.chmod(project / "run.sh", 0o755)
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
+    assert refused.returncode == 15 and "run.sh" in refused.stderr, refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files
+    assert os.stat(project / "run.sh").st_mode & 0o111
+
+
+def test_a_worktree_a_stopped_restore_left_says_how_to_remove_it(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Third review, fault 8: a restore killed half way leaves a registered worktree,
+    and a retry said only "exists already". It now says how to remove it."""
+    make_work(project)
+    run("checkpoint", agent=ME)
+    target = tmp_path / "half"
+    git(project, "worktree", "add", "-q", "--no-checkout", "--detach", str(target), "HEAD")
+    refused = run("checkpoint", "restore", "1", "--worktree", str(target), agent=ME,
+                  check=False)
+    assert refused.returncode == 15
+    assert f"git worktree remove --force {target}" in refused.stderr, refused.stderr

@@ -794,6 +794,11 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
+            if self._is_worktree(target):
+                raise CheckpointRefused(str(target), "it exists already, as a worktree git "
+                                        "knows (a restore stopped half way leaves one): "
+                                        f"remove it with git worktree remove --force {target}"
+                                        ", or give --worktree with a new folder")
             raise CheckpointRefused(str(target), "it exists already; give --worktree with "
                                     "a new folder")
         self._refuse_nested(target, checkpoint)
@@ -814,6 +819,14 @@ class Checkpoints:
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
         return Restored(checkpoint, target, branch, submodules=links)
+
+    def _is_worktree(self, target: Path) -> bool:
+        """Whether ``target`` is a linked worktree of this repository
+        (``git worktree list --porcelain``, git-worktree(1))."""
+        out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
+        real = _real(target)
+        return any(line.startswith(b"worktree ") and _real(Path(_s(line[9:]))) == real
+                   for line in out.split(b"\0"))
 
     def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse a new worktree inside this work tree or its git folders: git would
@@ -911,6 +924,7 @@ class Checkpoints:
             changes = [c for c in self._raw(now, checkpoint.commit)
                        if not self._is_session_path(c[1])]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
+            held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
             only_here = set(uncommitted) - held  # would be lost if written over or removed
             kept, touched, links, refused = [], [], [], []
             for status, path, old_mode, new_mode, blob in changes:
@@ -956,6 +970,24 @@ class Checkpoints:
             Path(f"{temp}.lock").unlink(missing_ok=True)
         return Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
+
+    def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
+        """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
+        ``chmod +x``) that neither ``HEAD`` nor the index has: a change the work tree
+        alone holds, as content can be."""
+        if head is None:
+            return set()
+        changed = {path: mode for status, path, old, mode, _ in self._raw(head, now)
+                   if status == "M" and old != mode and mode != _GITLINK and path in paths}
+        if not changed:
+            return set()
+        out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in changed))
+        staged = {}
+        for item in out.split(b"\0"):
+            if item:
+                info, _, path = item.partition(b"\t")
+                staged[_s(path)] = info.decode().split(" ")[0]
+        return {p for p, mode in changed.items() if staged.get(p) != mode}
 
     def _prune(self, folder: Path) -> None:
         """Remove ``folder`` (relative to the top) and the folders above it while they
