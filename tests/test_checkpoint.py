@@ -1409,3 +1409,19 @@ def test_a_worktree_a_stopped_restore_left_says_how_to_remove_it(
                   check=False)
     assert refused.returncode == 15
     assert f"git worktree remove --force {target}" in refused.stderr, refused.stderr
+
+
+def test_a_nested_untracked_repository_is_named_in_a_warning(project: Path,
+                                                              run: Runner) -> None:
+    """Third review, fault 8: an untracked git repository inside the work tree went into
+    the checkpoint as a bare gitlink (its commit, not its files), silently."""
+    inner = project / "vendor" / "lib"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q")
+    (inner / "x.txt").write_text("x\n")
+    git(inner, "add", "x.txt")
+    git(inner, "commit", "-qm", "x")
+    run("start", agent=ME)
+    taken = run("checkpoint", agent=ME)
+    assert "Warning: the checkpoint holds only the commit, not the files, of 1 untracked " \
+        "git repository inside the work tree: vendor/lib" in taken.stderr, taken.stderr

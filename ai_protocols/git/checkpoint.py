@@ -820,6 +820,20 @@ class Checkpoints:
                                          for path, blob in links))
         return Restored(checkpoint, target, branch, submodules=links)
 
+    def nested_repositories(self, checkpoint: Checkpoint) -> list[str]:
+        """The paths ``checkpoint`` holds as a gitlink (a commit only, not its files)
+        that the user's index does not know as a submodule: untracked git repositories
+        inside the work tree, which ``git add -A`` takes so (git-add(1), "embedded
+        repository")."""
+        folders = [p for p in checkpoint.changed
+                   if os.path.isdir(self.top / p) and not os.path.islink(self.top / p)]
+        if not folders:
+            return []
+        out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in folders))
+        known = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0")
+                 if item.startswith(_GITLINK.encode())}
+        return [p for p in folders if p not in known]
+
     def _is_worktree(self, target: Path) -> bool:
         """Whether ``target`` is a linked worktree of this repository
         (``git worktree list --porcelain``, git-worktree(1))."""
@@ -1224,9 +1238,12 @@ class Taken:
     session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
 
     def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
-                 not_recorded: str | None = None) -> None:
+                 not_recorded: str | None = None, nested: list[str] | None = None) -> None:
         self.checkpoint, self.branch = checkpoint, branch
         self.session, self.not_recorded = session, not_recorded
+        #: Untracked git repositories the checkpoint holds as a commit only
+        #: (:meth:`Checkpoints.nested_repositories`).
+        self.nested = nested or []
 
     def __repr__(self) -> str:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
@@ -1280,11 +1297,12 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession
 
+    nested = checkpoints.nested_repositories(checkpoint)
     try:
         record(ai_dir, path, checkpoint, branch, now)
     except NoSession:
         return Taken(checkpoint, branch, None, f"there is no session file at {path} "
-                     "('ai-protocols start' begins one)")
+                     "('ai-protocols start' begins one)", nested)
     except AiProtocolsError as error:
-        return Taken(checkpoint, branch, None, str(error))
-    return Taken(checkpoint, branch, path)
+        return Taken(checkpoint, branch, None, str(error), nested)
+    return Taken(checkpoint, branch, path, nested=nested)
