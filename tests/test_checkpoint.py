@@ -159,8 +159,8 @@ def test_the_checkpoint_is_recorded_in_the_session(project: Path, run: Runner) -
     (project / "note.txt").unlink()
     run("checkpoint", agent=ME)  # without a note
     second = json.loads(run("checkpoint", "list", "--json", agent=ME).stdout)[1]
-    assert (second["number"], second["note"]) == (2, None)
-    shown = run("checkpoint", "show", "2", agent=ME).stdout
+    assert (second["number"], second["note"]) == (3, None)  # (never 2 again: fault 3)
+    shown = run("checkpoint", "show", "3", agent=ME).stdout
     assert "Against checkpoint 1" in shown and ": the same files" in shown
     assert "4 paths differ" in shown
 
@@ -1182,7 +1182,7 @@ def test_restoring_in_place_never_replaces_what_only_the_work_tree_holds(
         assert after == wanted
 
 
-def test_a_session_file_unmerged_in_the_index_is_left_out_of_the_checkpoint(
+def test_a_session_file_unmerged_in_the_index_is_kept_as_ours_in_the_checkpoint(
         project: Path, run: Runner) -> None:
     """Fault 9 of the review: with the session file unmerged in the index (a merge left
     it in conflict), checkpoint failed with git's raw "write-tree ... unmerged". It is
@@ -1205,7 +1205,10 @@ def test_a_session_file_unmerged_in_the_index_is_left_out_of_the_checkpoint(
     assert taken.returncode == 0 and taken.stdout.startswith("Checkpoint 1 "), taken.stderr
     assert git_state(project) == before
     names = git(project, "ls-tree", "-r", "--name-only", cref(project, 1, "default"))
-    assert "work.txt" in names.split("\n") and session not in names.split("\n")
+    assert "work.txt" in names.split("\n")
+    # Third review, fault 4: left out, it showed as deleted in a restored worktree
+    # (and `git commit -a` there deleted the session): ours, stage 2, is kept.
+    assert git(project, "rev-parse", f"{cref(project, 1, 'default')}:{session}") == sides[1]
 
 
 def test_restoring_from_inside_a_submodule_goes_beside_the_superproject(
@@ -1261,3 +1264,164 @@ def test_an_agent_named_default_never_shares_the_one_agent_files_refs(
     assert len(listed) == 1 and listed[0]["agent"] == "%64efault"
     assert git(project, "show", f"{listed[0]['commit']}:a.txt") == "agent default"
     assert git(project, "show", f"{cref(project, 1, 'default')}:a.txt") == "no id"
+
+
+@pytest.mark.parametrize("flag", ["--skip-worktree", "--assume-unchanged"])
+def test_a_flagged_files_work_tree_content_is_recorded_and_never_overwritten(
+        project: Path, run: Runner, flag: str) -> None:
+    """Third review, fault 1: the temporary index kept the user's skip-worktree and
+    assume-unchanged flags, so ``git add -A`` never hashed those files: the checkpoint
+    left out their local content and restore --force overwrote it. The checkpoint now
+    holds it, the user's index keeps its flags, and restore --force refuses (15)."""
+    (project / "g.txt").write_text("committed\n")
+    git(project, "add", "g.txt")
+    git(project, "commit", "-qm", "g")
+    run("start", agent=ME)
+    git(project, "update-index", flag, "g.txt")
+    (project / "g.txt").write_text("secret\n")
+    before = git_state(project)
+    run("checkpoint", agent=ME)
+    assert git_state(project) == before
+    assert git(project, "show", f"{cref(project, 1)}:g.txt") == "secret"
+    (project / "g.txt").write_text("committed\n")
+    run("checkpoint", agent=ME)  # g.txt as committed
+    (project / "g.txt").write_text("another secret\n")
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "2", "--force", agent=ME, check=False)
+    assert refused.returncode == 15 and "g.txt" in refused.stderr, refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files
+
+
+@pytest.mark.parametrize("rule", [".ai/", ".ai", "/.ai", ".ai/*", "*.org",
+                                  ".ai/session-context.d/", ".ai/**"])
+@pytest.mark.parametrize("where", [".gitignore", "info/exclude"])
+def test_an_ignored_ai_folder_never_stops_a_checkpoint(project: Path, run: Runner,
+                                                        rule: str, where: str) -> None:
+    """Third review, fault 2: with the whole ``.ai`` folder git-ignored, the exclude
+    pathspecs of the session files lay under an ignored folder and ``git add`` failed
+    ("The following paths are ignored ...; .ai", exit 14) at every checkpoint and
+    pause. The checkpoint is taken, without what git ignores."""
+    run("start", agent=ME)
+    target = project / (".gitignore" if where == ".gitignore" else ".git/info/exclude")
+    with open(target, "a") as handle:
+        handle.write(f"\n{rule}\n")
+    (project / "work.txt").write_text("work\n")
+    before = git_state(project)
+    taken = run("checkpoint", agent=ME, check=False)
+    assert taken.returncode == 0, taken.stderr
+    assert git_state(project) == before
+    names = git(project, "ls-tree", "-r", "--name-only", cref(project, 1)).split("\n")
+    assert "work.txt" in names and not [n for n in names if n.startswith(".ai/session-con")]
+    paused = run("pause", agent=ME, check=False)
+    assert paused.returncode == 0, paused.stderr
+
+
+def test_a_number_is_never_given_twice_in_a_clone(project: Path, run: Runner,
+                                                  tmp_path: Path) -> None:
+    """Third review, fault 3: a checkpoint deleted (as the docs say) or pruned by ``git
+    fetch --prune`` gave its number to the next one, so another clone that had fetched
+    the old one could no longer fetch (non-fast-forward). Numbers go on instead."""
+    make_work(project)
+    run("start", agent=ME)
+    run("checkpoint", agent=ME)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main", "refs/ai-protocols/*:refs/ai-protocols/*")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    first = cref(project, 1)
+    git(project, "update-ref", "-d", first)
+    git(project, "push", "-q", "origin", f":{first}")
+    run("checkpoint", agent=ME)
+    assert git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/") == \
+        cref(project, 2)
+    git(project, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(other, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    # --prune with the documented refspec removes the checkpoints not pushed yet.
+    run("checkpoint", agent=ME)
+    git(project, "fetch", "-q", "--prune", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    assert git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/") == \
+        cref(project, 2)
+    taken = run("checkpoint", agent=ME)
+    assert taken.stdout.startswith("Checkpoint 4 "), taken.stdout
+
+
+def test_the_rolled_back_warning_at_the_recorded_commit_and_for_a_gone_branch(
+        project: Path, run: Runner) -> None:
+    """Third review, fault 6: HEAD exactly at the commit recorded (detached, or a new
+    branch there) was said to look rolled back, ending with "restore the last
+    checkpoint", older than what is committed; and the warning said ``git switch
+    feature`` for a branch deleted, or one no longer holding the commit."""
+    make_work(project)
+    git(project, "add", "-A", "--", ":!.ai")
+    git(project, "commit", "-qm", "Base, again")
+    run("start")
+    run("checkpoint")
+    git(project, "switch", "-qc", "feature")
+    (project / "feat.txt").write_text("feature\n")
+    git(project, "add", "feat.txt")
+    git(project, "commit", "-qm", "Feature")
+    run("log", "--progress", "feature work")  # records branch feature, commit F
+    feature = git(project, "rev-parse", "HEAD")
+    for how in (["--detach", feature], ["-c", "other", feature]):
+        git(project, "switch", "-q", *how)
+        out = run("resume")
+        assert "Warning" not in out.stdout and "rolled back" not in out.stdout + out.stderr, \
+            out.stdout
+    git(project, "switch", "-q", "main")
+    git(project, "branch", "-qD", "feature")
+    out = run("resume").stdout
+    assert "git switch feature" not in out and f"git switch -c NAME {feature[:12]}" in out, out
+    git(project, "branch", "-q", "feature", "main")  # the name again, not holding it
+    out = run("resume").stdout
+    assert "git switch feature" not in out and f"git switch -c NAME {feature[:12]}" in out, out
+
+
+def test_restore_in_place_refuses_to_drop_a_work_tree_only_chmod(project: Path,
+                                                                  run: Runner) -> None:
+    """Third review, fault 8: restore --force reset a ``chmod +x`` only the work tree held,
+    silently. It is refused (15), as for content; once staged, it is held and allowed."""
+    (project / "run.sh").write_text("echo hi\n")
+    git(project, "add", "run.sh")
+    git(project, "commit", "-qm", "run.sh")
+    run("start", agent=ME)
+    (project / "other.txt").write_text("other\n")
+    run("checkpoint", agent=ME)
+    os.chmod(project / "run.sh", 0o755)
+    before, files = git_state(project), files_of(project, ())
+    refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
+    assert refused.returncode == 15 and "run.sh" in refused.stderr, refused.stderr
+    assert git_state(project) == before and files_of(project, ()) == files
+    assert os.stat(project / "run.sh").st_mode & 0o111
+
+
+def test_a_worktree_a_stopped_restore_left_says_how_to_remove_it(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Third review, fault 8: a restore killed half way leaves a registered worktree,
+    and a retry said only "exists already". It now says how to remove it."""
+    make_work(project)
+    run("checkpoint", agent=ME)
+    target = tmp_path / "half"
+    git(project, "worktree", "add", "-q", "--no-checkout", "--detach", str(target), "HEAD")
+    refused = run("checkpoint", "restore", "1", "--worktree", str(target), agent=ME,
+                  check=False)
+    assert refused.returncode == 15
+    assert f"git worktree remove --force {target}" in refused.stderr, refused.stderr
+
+
+def test_a_nested_untracked_repository_is_named_in_a_warning(project: Path,
+                                                              run: Runner) -> None:
+    """Third review, fault 8: an untracked git repository inside the work tree went into
+    the checkpoint as a bare gitlink (its commit, not its files), silently."""
+    inner = project / "vendor" / "lib"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q")
+    (inner / "x.txt").write_text("x\n")
+    git(inner, "add", "x.txt")
+    git(inner, "commit", "-qm", "x")
+    run("start", agent=ME)
+    taken = run("checkpoint", agent=ME)
+    assert "Warning: the checkpoint holds only the commit, not the files, of 1 untracked " \
+        "git repository inside the work tree: vendor/lib" in taken.stderr, taken.stderr

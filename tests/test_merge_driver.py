@@ -642,3 +642,75 @@ def test_two_clones_each_marking_a_current_step_merge_to_one(clones: Clones) -> 
     for result in (merge_session_bytes(base, old, theirs), merge_session_bytes(base, theirs, old)):
         assert result is not None
         assert re.findall(r"^- \[-\] .*$", result.data.decode(), re.M)[0].endswith("M2 current")
+
+
+def _checkpoint_group(data: bytes) -> dict[str, str]:
+    return dict(re.findall(r"^:(CHECKPOINT[A-Z_]*):[ \t]*(.*)$", data.decode(), re.M))
+
+
+def test_a_checkpoints_record_is_merged_as_one_unit(clones: Clones) -> None:
+    """Third review, fault 5: the checkpoint's properties were merged key by key, so a
+    merge could keep one clone's CHECKPOINT and CHECKPOINT_COMMIT with the other's
+    CHECKPOINT_FILES. All of them come from one side, the one whose checkpoint is
+    later, whichever side is ours."""
+    one, two = Runner(clones.one), Runner(clones.two)
+    (clones.one / "a.txt").write_text("a\n")
+    one("checkpoint")  # the base records a checkpoint of 1 file
+    clones.commit(clones.one, "a")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    base = (clones.two / CONTEXT).read_bytes()
+    for name in ("b.txt", "c.txt"):
+        (clones.two / name).write_text("b\n")
+    two("checkpoint")  # 2 files
+    clones.commit(clones.two, "two")
+    (clones.one / "d.txt").write_text("d\n")
+    one("checkpoint")  # 1 file, as the base: only the other keys changed
+    clones.commit(clones.one, "one")
+    ours, theirs = (clones.one / CONTEXT).read_bytes(), (clones.two / CONTEXT).read_bytes()
+    sides = [_checkpoint_group(ours), _checkpoint_group(theirs)]
+    assert sides[0]["CHECKPOINT_FILES"] == "1" and sides[1]["CHECKPOINT_FILES"] == "2"
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    won = _checkpoint_group((clones.one / CONTEXT).read_bytes())
+    assert won in sides
+    for a, b in ((ours, theirs), (theirs, ours)):
+        result = merge_session_bytes(base, a, b)
+        assert result is not None and _checkpoint_group(result.data) == won
+    # The later checkpoint wins, whichever side was updated last.
+    loser = sides[1] if won == sides[0] else sides[0]
+    later = ours if loser == sides[0] else theirs
+    short = loser["CHECKPOINT_COMMIT"][:12]
+    stamp = re.search(rf"^- (\[[^]]+\]) checkpoint: [0-9]+ {short}", later.decode(), re.M)
+    assert stamp is not None
+    line = stamp.group(0).encode()
+    later = later.replace(line, line.replace(stamp.group(1).encode(), b"[2099-01-01 Thu 00:00]"))
+    other = theirs if loser == sides[0] else ours
+    for a, b in ((later, other), (other, later)):
+        result = merge_session_bytes(base, a, b)
+        assert result is not None and _checkpoint_group(result.data) == loser
+
+
+def test_an_item_ticked_on_one_side_and_edited_on_the_other_is_one_item(
+        clones: Clones) -> None:
+    """Third review, fault 7: an item a person edited on one side and the tool ticked on
+    the other was kept twice (``[X] Base step`` and ``[ ] Base step (in Rust)``). It is
+    one item: the edited text, ticked, whichever side is ours."""
+    one = Runner(clones.one)
+    base = (clones.two / CONTEXT).read_bytes()
+    path = clones.two / CONTEXT
+    path.write_bytes(path.read_bytes().replace(b"] Base step\n", b"] Base step (in Rust)\n"))
+    clones.commit(clones.two, "edited by a person")
+    one("log", "--done", "Base step")
+    clones.commit(clones.one, "ticked")
+    ours, theirs = (clones.one / CONTEXT).read_bytes(), path.read_bytes()
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    results = [(clones.one / CONTEXT).read_bytes()]
+    for a, b in ((ours, theirs), (theirs, ours)):
+        result = merge_session_bytes(base, a, b)
+        assert result is not None and not result.conflicts
+        results.append(result.data)
+    for data in results:
+        items = re.findall(r"^- \[(.)\] \[[^]]+\] (Base step.*)$", data.decode(), re.M)
+        assert items == [("X", "Base step (in Rust)")], data.decode()

@@ -529,3 +529,20 @@ def test_an_empty_objective_is_refused_as_a_blank_one(project: Path, run: Runner
     refused = run("start", "--objective", objective, agent=ME, check=False)
     assert refused.returncode == 4, refused.stderr
     assert not path_of(project).exists()
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_current_and_done_of_one_text_in_one_log_make_one_ticked_item(
+        project: Path, run: Runner, existing: bool) -> None:
+    """Third review, fault 8: ``log --current A --done A`` ticked the open A, then made
+    a second item A marked current (or, with no A yet, failed). One item A, ticked, no
+    step in progress."""
+    me = fresh_id()
+    run("start", agent=me)
+    if existing:
+        run("log", "--progress", "A", agent=me)
+    done = run("log", "--current", "A", "--done", "A", agent=me, check=False)
+    assert done.returncode == 0, done.stderr
+    data = show(run, me)
+    assert [(p["text"], p["done"]) for p in data["progress"]] == [("A", True)], data["progress"]
+    assert data["current"] is None

@@ -96,7 +96,8 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
     run("log", "--summary", "Sweeping in reverse", "--progress", "Reproduce it",
         "--next", "Write the test", "--blocker", "CI is down", "--decision", "Use a heap",
         "--rationale", "Lists are slow", "--discovery", "It sweeps twice", agent=ME)
-    set_properties(session_file(project, ME), GIT_BRANCH="elsewhere")
+    # (another commit too: HEAD at exactly the commit recorded holds the work)
+    set_properties(session_file(project, ME), GIT_BRANCH="elsewhere", GIT_COMMIT="ab" * 20)
     text = resume(run)
     in_order(text, "Resume: Fix the sweep (agent me.proj.claude.1800000000, active)\n",
              "\nIn progress:\n  - [", "] Reproduce it\n",
@@ -109,8 +110,9 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
              "\nGit:\n  branch ", "Add .ai\n",
              "\nOther agents' sessions to recover:\n  - dead.proj.codex.1700000001: crashed",
              "\nWarning: this session was recorded on branch elsewhere at commit "
-             f"{git(project, 'rev-parse', 'HEAD')}, but this checkout is "  # (log records it)
-             f"on branch {git(project, 'branch', '--show-current')}: {ROLLED_BACK}.\n")
+             f"{'ab' * 20}, but this checkout is on branch "
+             f"{git(project, 'branch', '--show-current')} and does not have that commit: "
+             f"{ROLLED_BACK}.\n")
     assert text.endswith(f"{ROLLED_BACK}.\n")
     assert "Left out" not in text  # it all fits
     data = resume_json(run)

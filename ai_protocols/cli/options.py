@@ -338,7 +338,12 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
         raise UsageProblem(
             f"{' and '.join(e.name for e in from_stdin)} would all read standard input "
             "('-'); only one text can come from it: give the others as @FILE")
-    drafts.sort(key=lambda d: _ORDER[d[0]])  # type: ignore[index]
+    # A --current that a --done names too (the step begun and finished at once) is
+    # marked first, so the --done ticks that one item rather than a second one.
+    current = {d[1].value for d in drafts if d[0] == "current"}  # type: ignore[attr-defined]
+    both = {d[1].value for d in drafts if d[0] == "done"} & current  # type: ignore[attr-defined]
+    drafts.sort(key=lambda d: _ORDER["done"] - 0.5 if d[0] == "current" and both
+                else _ORDER[d[0]])  # type: ignore[index]
     return [(str(k), t, r) for k, t, r in drafts]  # type: ignore[misc]
 
 

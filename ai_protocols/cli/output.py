@@ -125,6 +125,13 @@ def print_checkpoint(taken: Taken) -> None:
         sys.stdout.flush()
         print(f"Note: the checkpoint was taken but not recorded in a session: "
               f"{display(taken.not_recorded or '')}", file=sys.stderr)
+    if taken.nested:
+        sys.stdout.flush()
+        print("Warning: the checkpoint holds only the commit, not the files, of "
+              f"{len(taken.nested)} untracked git repositor"
+              f"{'y' if len(taken.nested) == 1 else 'ies'} inside the work tree: "
+              f"{', '.join(display(p) for p in taken.nested)} (git add takes one so); "
+              "commit its work there, or add it as a submodule", file=sys.stderr)
 
 
 def print_json(data: object) -> None:

@@ -68,6 +68,9 @@ REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
 #: random hex digits, made by the first checkpoint taken here (``git clone`` never
 #: copies it), so that the refs of two clones never have the same name.
 CLONE_FILE = "ai-protocols-clone"
+#: The folder beside it that keeps, per agent, the last checkpoint number this clone
+#: gave: a number is never given twice, even after its ref was deleted or pruned.
+NUMBERS_DIR = "ai-protocols-numbers"
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -349,6 +352,32 @@ class Checkpoints:
                 numbers.append(int(tail))
         return numbers
 
+    def _last_number(self) -> int:
+        """The last number this clone gave this agent's checkpoints (0: none recorded),
+        from :data:`NUMBERS_DIR`."""
+        try:
+            with open(self.common_dir / NUMBERS_DIR / self.agent, "rb") as source:
+                text = source.read(32).strip()
+        except OSError:
+            return 0
+        return int(text) if text.isdigit() else 0
+
+    def _keep_number(self, number: int) -> None:
+        """Record ``number`` as the last one given (atomically: a new file renamed over
+        the old; never lowered, but by a run that read it just before another wrote)."""
+        if number <= self._last_number():
+            return
+        folder = self.common_dir / NUMBERS_DIR
+        os.makedirs(folder, exist_ok=True)
+        temp = folder / f".{self.agent}.{os.getpid()}.tmp"
+        try:
+            with open(temp, "w", encoding="ascii") as out:
+                out.write(f"{number}\n")
+            os.replace(temp, folder / self.agent)
+        finally:
+            if os.path.lexists(temp):
+                os.unlink(temp)
+
     def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
                stdin: bytes | None = None) -> _Git:
         """Start ``git ARGS`` in ``cwd`` (default: the top of the work tree)."""
@@ -394,8 +423,37 @@ class Checkpoints:
         """The tree of the work tree as a checkpoint records it, built in the temporary
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
+        flags = self._spawn("ls-files", "-v", "-z", env=env)
         self._git("add", "-A", *spec, env=env)
+        self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
+
+    def _unflag(self, env: dict[str, str], listing: bytes) -> None:
+        """Take into the temporary index (``env``) the work tree's content of the files
+        the user's index marks skip-worktree or assume-unchanged (``listing``: its
+        ``git ls-files -v -z``, git-ls-files(1): tag ``S``, or a lower-case tag), which
+        ``git add -A`` passes over (git-update-index(1)): their flags cleared in the
+        temporary index only, then each file there is hashed; one missing from the work
+        tree (a sparse checkout's) stays as the index has it. The user's index keeps its
+        flags."""
+        skip, assume = [], []
+        for item in listing.split(b"\0"):
+            if len(item) > 2 and (item[:1] == b"S" or item[:1].islower()):
+                path = item[2:]
+                if not self._is_session_path(_s(path)):
+                    (assume if item[:1].islower() else skip).append(path)
+                    if item[:1] == b"s":
+                        skip.append(path)
+        if not skip and not assume:
+            return
+        for flag, paths in (("--no-assume-unchanged", assume), ("--no-skip-worktree", skip)):
+            if paths:
+                self._git("update-index", flag, "-z", "--stdin", env=env,
+                          stdin=b"".join(p + b"\0" for p in paths))
+        here = [p for p in dict.fromkeys(assume + skip) if os.path.lexists(self.top / _s(p))]
+        if here:
+            self._git("update-index", "-z", "--stdin", env=env,
+                      stdin=b"".join(p + b"\0" for p in here))
 
     def _temp_index(self, keep: Path | None = None) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
@@ -452,13 +510,19 @@ class Checkpoints:
             if early is None:
                 env, spec = self._seeded(temp)
                 adding = self._spawn("add", "-A", *spec, env=env)
+            flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
                 numbers = self._numbers()
+                numbers.append(self._last_number())
                 if meanwhile is not None:
                     meanwhile()
             finally:
-                adding.wait()  # (never a process left behind)
+                try:
+                    adding.wait()  # (never a process left behind)
+                finally:
+                    listing = flags.wait()
+            self._unflag(env, listing)
             parent, branch = self.head_commit, self.head_branch
             def both() -> list[_Git]:
                 return [self._spawn("write-tree", env=env),
@@ -500,23 +564,37 @@ class Checkpoints:
                 number += 1
                 if number > max(numbers, default=0) + 1000:
                     raise
+        self._keep_number(number)
         return Checkpoint(ref=ref, agent=self.agent, number=number, commit=commit,
                           parent=parent, time=moment, note=note, files=len(changed),
                           changed=changed, clone=self.clone), branch
 
     def _leave_out_unmerged(self, env: dict[str, str]) -> bool:
-        """Remove from the temporary index (``env``) the live session files that are
+        """Resolve in the temporary index (``env``) the live session files that are
         unmerged in it (a merge of the session file left unresolved: ``git add -A``
         resolves every other path from the work tree, but leaves these as the index
-        has them, and ``git write-tree`` refuses unmerged entries): the checkpoint
-        leaves them out, as a restore never writes them. Whether there were any."""
+        has them, and ``git write-tree`` refuses unmerged entries) to "ours", stage 2
+        (gitrevisions(7), ``:2:path``: ``HEAD``'s side): a worktree restored from the
+        checkpoint then holds the session file as committed, never deleted. One without
+        a stage 2 (deleted on our side) is left out. Whether there were any."""
         out = self._git("ls-files", "-u", "-z", env=env)
-        paths = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0") if item}
-        session = sorted(p for p in paths if self._is_session_path(p))
-        if not session:
+        stages: dict[str, dict[str, bytes]] = {}
+        for item in out.split(b"\0"):
+            if item:
+                info, _, path = item.partition(b"\t")
+                name = _s(path)
+                if self._is_session_path(name):
+                    mode, blob, stage = info.decode().split(" ")
+                    stages.setdefault(name, {})[stage] = f"{mode} {blob} 0\t".encode()
+        if not stages:
             return False
-        self._git("update-index", "-z", "--force-remove", "--stdin", env=env,
-                  stdin=b"".join(_b(p) + b"\0" for p in session))
+        ours = [v["2"] + _b(p) + b"\0" for p, v in sorted(stages.items()) if "2" in v]
+        gone = [_b(p) + b"\0" for p, v in sorted(stages.items()) if "2" not in v]
+        if ours:  # (a stage 0 entry replaces every stage of its path)
+            self._git("update-index", "-z", "--index-info", env=env, stdin=b"".join(ours))
+        if gone:
+            self._git("update-index", "-z", "--force-remove", "--stdin", env=env,
+                      stdin=b"".join(gone))
         return True
 
     def _commit(self, tree: str, parent: str | None, message: str, moment: datetime) -> str:
@@ -716,6 +794,11 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
+            if self._is_worktree(target):
+                raise CheckpointRefused(str(target), "it exists already, as a worktree git "
+                                        "knows (a restore stopped half way leaves one): "
+                                        f"remove it with git worktree remove --force {target}"
+                                        ", or give --worktree with a new folder")
             raise CheckpointRefused(str(target), "it exists already; give --worktree with "
                                     "a new folder")
         self._refuse_nested(target, checkpoint)
@@ -736,6 +819,28 @@ class Checkpoints:
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
         return Restored(checkpoint, target, branch, submodules=links)
+
+    def nested_repositories(self, checkpoint: Checkpoint) -> list[str]:
+        """The paths ``checkpoint`` holds as a gitlink (a commit only, not its files)
+        that the user's index does not know as a submodule: untracked git repositories
+        inside the work tree, which ``git add -A`` takes so (git-add(1), "embedded
+        repository")."""
+        folders = [p for p in checkpoint.changed
+                   if os.path.isdir(self.top / p) and not os.path.islink(self.top / p)]
+        if not folders:
+            return []
+        out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in folders))
+        known = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0")
+                 if item.startswith(_GITLINK.encode())}
+        return [p for p in folders if p not in known]
+
+    def _is_worktree(self, target: Path) -> bool:
+        """Whether ``target`` is a linked worktree of this repository
+        (``git worktree list --porcelain``, git-worktree(1))."""
+        out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
+        real = _real(target)
+        return any(line.startswith(b"worktree ") and _real(Path(_s(line[9:]))) == real
+                   for line in out.split(b"\0"))
 
     def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse a new worktree inside this work tree or its git folders: git would
@@ -833,6 +938,7 @@ class Checkpoints:
             changes = [c for c in self._raw(now, checkpoint.commit)
                        if not self._is_session_path(c[1])]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
+            held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
             only_here = set(uncommitted) - held  # would be lost if written over or removed
             kept, touched, links, refused = [], [], [], []
             for status, path, old_mode, new_mode, blob in changes:
@@ -878,6 +984,24 @@ class Checkpoints:
             Path(f"{temp}.lock").unlink(missing_ok=True)
         return Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
+
+    def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
+        """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
+        ``chmod +x``) that neither ``HEAD`` nor the index has: a change the work tree
+        alone holds, as content can be."""
+        if head is None:
+            return set()
+        changed = {path: mode for status, path, old, mode, _ in self._raw(head, now)
+                   if status == "M" and old != mode and mode != _GITLINK and path in paths}
+        if not changed:
+            return set()
+        out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in changed))
+        staged = {}
+        for item in out.split(b"\0"):
+            if item:
+                info, _, path = item.partition(b"\t")
+                staged[_s(path)] = info.decode().split(" ")[0]
+        return {p for p, mode in changed.items() if staged.get(p) != mode}
 
     def _prune(self, folder: Path) -> None:
         """Remove ``folder`` (relative to the top) and the folders above it while they
@@ -1114,9 +1238,12 @@ class Taken:
     session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
 
     def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
-                 not_recorded: str | None = None) -> None:
+                 not_recorded: str | None = None, nested: list[str] | None = None) -> None:
         self.checkpoint, self.branch = checkpoint, branch
         self.session, self.not_recorded = session, not_recorded
+        #: Untracked git repositories the checkpoint holds as a commit only
+        #: (:meth:`Checkpoints.nested_repositories`).
+        self.nested = nested or []
 
     def __repr__(self) -> str:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
@@ -1170,11 +1297,12 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession
 
+    nested = checkpoints.nested_repositories(checkpoint)
     try:
         record(ai_dir, path, checkpoint, branch, now)
     except NoSession:
         return Taken(checkpoint, branch, None, f"there is no session file at {path} "
-                     "('ai-protocols start' begins one)")
+                     "('ai-protocols start' begins one)", nested)
     except AiProtocolsError as error:
-        return Taken(checkpoint, branch, None, str(error))
-    return Taken(checkpoint, branch, path)
+        return Taken(checkpoint, branch, None, str(error), nested)
+    return Taken(checkpoint, branch, path, nested=nested)

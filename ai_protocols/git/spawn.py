@@ -47,15 +47,17 @@ def add_pathspec(session_paths: tuple[str, ...]) -> list[str]:
     """The pathspec of a checkpoint's ``git add -A``: the whole tree, less the live
     session files (gitglossary(7), "pathspec": ``top``, ``glob``, ``exclude``).
 
-    Each is excluded as a glob whose last character is a bracket class (and, for
+    Each is excluded as a glob whose first character is a bracket class (and, for
     the folder, with ``/**`` too), never by its exact name: ``git add`` (2.39, and
-    since) counts an exclude item that names an ignored path exactly as a request
-    to add it, and fails "The following paths are ignored" (dir.c,
-    ``exclude_matches_pathspec`` compares the part of an item before its first
-    wildcard); a session file a user git-ignores must simply be left out."""
+    since) counts an exclude item whose part before its first wildcard names an
+    ignored path, or a folder above it, as a request to add it, and fails "The
+    following paths are ignored" (dir.c, ``exclude_matches_pathspec``); a session
+    file a user git-ignores, or a git-ignored ``.ai`` folder, must simply be left
+    out. (``[.]`` is the first character itself; ``\\``, ``!`` and ``^`` escaped in it.)"""
     spec = ["--", ":/"]
     for path in session_paths:
-        name = "".join("\\" + c if c in "*?[\\" else c for c in path[:-1]) + f"[{path[-1]}]"
+        first = "\\" + path[0] if path[0] in "\\!^" else path[0]
+        name = f"[{first}]" + "".join("\\" + c if c in "*?[\\" else c for c in path[1:])
         spec += [f":(top,glob,exclude){name}", f":(top,glob,exclude){name}/**"]
     return spec
 

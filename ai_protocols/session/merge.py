@@ -279,16 +279,29 @@ def _count(value: str | None) -> int:
 
 
 def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
-                     *, ours_first: bool) -> dict[str, str | None]:
+                     *, ours_first: bool,
+                     checkpoint_ours: bool | None = None) -> dict[str, str | None]:
     """The session headline's properties, merged three ways, key by key: a key only one
     side changed takes that side's value (a removal included); when both sides changed
     it differently, a time (:data:`TIME_PROPERTIES`: ``UPDATED``...) takes the later one,
     ``STATUS`` the stronger (:data:`STATUS_PRECEDENCE`), ``COMPACTIONS`` the base plus
     both increments, and any other key the value of the side updated last
     (``ours_first``: ours has the later ``UPDATED``, or, at the same minute, the
-    greater bytes). ``None`` means the key goes."""
+    greater bytes). The checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*``
+    key) is one unit, never mixed: when both sides changed it differently, all of it
+    comes from one side, ours when ``checkpoint_ours`` (ours recorded the later
+    checkpoint; ``None``: unknown, ``ours_first`` decides). ``None`` means the key
+    goes."""
     merged: dict[str, str | None] = {}
+    group = sorted(k for k in {*base, *ours, *theirs} if _in_checkpoint_group(k))
+    go, ga, gb = ([side.get(k) for k in group] for side in (base, ours, theirs))
+    if ga != gb and gb != go and ga != go:
+        side = ours if (ours_first if checkpoint_ours is None else checkpoint_ours) \
+            else theirs
+        merged.update((k, side.get(k)) for k in group)
     for key in {*base, *ours, *theirs}:
+        if key in merged:
+            continue
         o, a, b = base.get(key), ours.get(key), theirs.get(key)
         if a == b or b == o:
             merged[key] = a
@@ -308,11 +321,39 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
     return merged
 
 
+def _in_checkpoint_group(key: str) -> bool:
+    return key == "CHECKPOINT" or key.startswith("CHECKPOINT_")
+
+
+def _checkpoint_time(version: _Version) -> datetime | None:
+    """When ``version``'s recorded checkpoint was taken: the time of its Log line
+    (``checkpoint: N HASH ...``, written with it) naming ``CHECKPOINT_COMMIT``'s short
+    hash; ``None`` when there is none."""
+    commit = version.properties.get("CHECKPOINT_COMMIT", "")
+    if len(commit) < 7:
+        return None
+    found = [unit.time for unit in version.chunks.get("section:log", [])
+             if unit.kind == "E" and re.search(rf"checkpoint: [0-9]+ {commit[:7]}", unit.raw)]
+    return max((t for t in found if t is not None), default=None)
+
+
+def _checkpoint_is_ours(ours: _Version, theirs: _Version) -> bool | None:
+    """Whether ours recorded the later checkpoint (:func:`_checkpoint_time`; the same
+    time: the greater ``CHECKPOINT_COMMIT``, so both merge directions agree); ``None``
+    when a side's time is unknown."""
+    ta, tb = _checkpoint_time(ours), _checkpoint_time(theirs)
+    if ta is None or tb is None:
+        return None
+    return (ta, ours.properties.get("CHECKPOINT_COMMIT", "")) > \
+        (tb, theirs.properties.get("CHECKPOINT_COMMIT", ""))
+
+
 def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: bool) -> str:
     """The merged property drawer: keys in the order of the side updated last, then the
     other side's new keys; a line that keeps its value keeps its bytes."""
     values = merge_properties(base.properties, ours.properties, theirs.properties,
-                              ours_first=ours_first)
+                              ours_first=ours_first,
+                              checkpoint_ours=_checkpoint_is_ours(ours, theirs))
     first, second = (ours, theirs) if ours_first else (theirs, ours)
     frame = next(u for u in first.chunks["session"] if u.kind == "D").raw.splitlines(True)
     lines = [frame[0]]
@@ -375,9 +416,42 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
             only = ua or ub
             if only is not None and only.raw != uo.raw:
                 kept[key] = only  # one side removed it, the other changed it: keep it
+    _tick_the_edited(o, a, b, kept)
     first, second = (a, b) if ours_first else (b, a)
     order = [k for k in first if k in kept] + [k for k in second if k in kept and k not in first]
     return sorted((kept[k] for k in order), key=lambda unit: unit.time or datetime.min)
+
+
+def _tick_the_edited(o: dict[tuple[str, int], _Unit], a: dict[tuple[str, int], _Unit],
+                     b: dict[tuple[str, int], _Unit],
+                     kept: dict[tuple[str, int], _Unit]) -> None:
+    """An item one side ticked (only its checkbox changed) while the other edited its
+    text (its key gone there, one new item with the same timestamp in its place) is one
+    item: the edited text with the tick (when both changed the checkbox, the one
+    further along), never both. Changes ``kept`` in place; an edit that cannot be told
+    apart (two new items of that timestamp) is left as it is."""
+    for key, base in o.items():
+        if key not in kept or (key in a) == (key in b):
+            continue
+        ticked, other = (a, b) if key in a else (b, a)
+        stamp = _ITEM.match(base.raw)
+        if stamp is None or stamp.group(1) is None:
+            continue
+        new = [k for k in other if k not in o and k not in ticked and k in kept and
+               (m := _ITEM.match(other[k].raw)) is not None and m.group(1) is not None and
+               m.group(2) == stamp.group(2)]
+        if len(new) != 1:
+            continue
+        edited = other[new[0]]
+        found = _ITEM.match(edited.raw)
+        tick = _ITEM.match(ticked[key].raw)
+        if found is None or tick is None or tick.group(1) is None:
+            continue
+        box = tick.group(1) if found.group(1) == stamp.group(1) else \
+            max(tick.group(1), found.group(1), key=lambda c: _CHECK_RANK.get(c, 0))
+        raw = edited.raw[:found.start(1)] + box + edited.raw[found.end(1):]
+        kept[new[0]] = _Unit("E", raw, edited.key)
+        del kept[key]
 
 
 def _leading(units: list[_Unit]) -> set[tuple[str, int]]:

@@ -312,8 +312,11 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         return None
     from ai_protocols.git.state import present_commits, start_work_diff
 
-    other_branch = bool(session.git_branch) and session.git_branch != git.branch
     commit = session.git_commit
+    # HEAD at exactly the commit recorded (detached, or a new branch there) holds the
+    # work: another branch name alone says nothing is missing.
+    other_branch = bool(session.git_branch) and session.git_branch != git.branch and \
+        not (commit and commit == git.commit)
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
     base = session.checkpoint_base
     ask = [c for c in (commit,) if commit and commit != git.commit and _is_hash(commit)]
@@ -355,7 +358,16 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
         ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
     c_short = (commit or "")[:12]
-    if other_branch and (behind or aside):  # the work is on that branch: go there
+    holds = other_branch and (behind or aside) and _branch_holds(
+        project, session.git_branch, commit)  # type: ignore[arg-type]
+    if other_branch and (behind or aside) and not holds:  # that branch is gone or moved
+        parts.append(f"this session was recorded {recorded}, but this checkout is "
+                + (f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD")
+                + f", {'behind' if behind else 'not on'} that commit, and no branch "
+                f"{_clip(session.git_branch)} here holds it (deleted, or moved); that "
+                f"commit is still in this clone: get it back with git switch -c NAME "
+                f"{c_short}")
+    elif other_branch and (behind or aside):  # the work is on that branch: go there
         parts.append(f"this session was recorded {recorded}, but this checkout is "
                 + (f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD")
                 + f", {'behind' if behind else 'not on'} that commit: the work is on branch "
@@ -398,6 +410,16 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         warning += (f"; restore {it} with: {restore}" if point_here else
                     f"; {it} is not in this clone: {FETCH_CHECKPOINTS}, then: {restore}")
     return warning
+
+
+def _branch_holds(project: Project, branch: str, commit: str) -> bool:
+    """Whether the local branch ``branch`` exists and holds ``commit`` (git-merge-base(1)
+    ``--is-ancestor``; the full ref name, so never an option)."""
+    if not branch or not _is_hash(commit):
+        return False
+    from ai_protocols.git.state import start_ancestry
+
+    return start_ancestry(project.root_text, commit, f"refs/heads/{branch}")()
 
 
 def _moved_on(project: Project, base: str | None, head: str | None,
