@@ -462,3 +462,18 @@ def test_a_lock_a_merge_dropped_for_an_earlier_overlapping_one_is_not_put_back(
     assert "lost" not in listed.stderr, listed
     run("task", "add", "t", agent="c.1")
     assert "lib/x" not in board(project)
+
+
+def test_a_path_org_would_read_as_no_value_is_refused(project: Path, run: Runner) -> None:
+    """Seen (hypothesis): a working set of the one path ``nil`` read back in Emacs as no
+    working set: Org takes a property whose whole value is "nil" as unset. Refused, with
+    nothing written, for a task's working set and a lock's path; beside another path it
+    is kept."""
+    run("task", "add", "first", agent="a.1")
+    before = board(project)
+    for args in (("task", "add", "t", "--working-set", "nil"), ("lock", "nil", "--reason", "x")):
+        result = run(*args, agent="a.1", check=False)
+        assert (result.returncode, board(project)) == (4, before), args
+        assert "whole value is nil" in result.stderr
+    run("task", "add", "both", "--working-set", "nil", "--working-set", "src", agent="a.1")
+    assert ":WORKING_SET: nil src" in board(project)

@@ -495,7 +495,15 @@ def restore(value: str) -> str:
 
 
 def join_paths(paths: tuple[str, ...] | list[str]) -> str:
-    return " ".join(protect(p) for p in paths)
+    """``paths`` as the value of a multi-valued property (``WORKING_SET``, ``PATH``).
+    Raises :class:`~ai_protocols.errors.InvalidText` when that value would be ``nil``,
+    which Org reads as no value at all (``org-entry-get``: a property whose value is
+    "nil" is unset, Org manual "Property Inheritance")."""
+    value = " ".join(protect(p) for p in paths)
+    if value == "nil":
+        raise InvalidText("path", value, "Org reads a property whose whole value is nil "
+                          "as having none; name the folder that holds it, or add another path")
+    return value
 
 
 def split_paths(value: str) -> tuple[str, ...]:
