@@ -42,6 +42,7 @@ __all__ = [
     "derived_agent_id",
     "file_project_root",
     "find_project_root",
+    "git_dirs",
     "id_part",
     "id_prefix",
     "in_a_project",
@@ -221,29 +222,44 @@ def board_path(root: str) -> str:
     submodule, or a linked work tree of a bare repository (no main work tree), keeps its
     own board."""
     own = os.path.join(root, AI_DIR, "tasks.org")
+    dirs = git_dirs(root)
+    if dirs is None:
+        return own
+    top, git_dir, common = dirs
+    if git_dir == common or os.path.basename(common) != ".git" or not os.path.isdir(common):
+        return own
+    main = os.path.dirname(common)
+    return os.path.normpath(os.path.join(main, os.path.relpath(root, top), AI_DIR, "tasks.org"))
+
+
+def git_dirs(root: str) -> tuple[str, str, str] | None:
+    """The work tree around ``root``: its top folder, its ``$GIT_DIR`` and its
+    ``$GIT_COMMON_DIR`` (the same folder but in a linked work tree), read from the
+    files git keeps, without running git (gitrepository-layout(5): a linked work tree's
+    ``.git`` file says ``gitdir: DIR``, whose ``commondir`` leads to the main ``.git``).
+    ``None`` outside git, or when those files cannot be read."""
     top = root
     while not os.path.lexists(os.path.join(top, ".git")):
         parent = os.path.dirname(top)
         if parent == top:
-            return own
+            return None
         top = parent
     dotgit = os.path.join(top, ".git")
-    if not os.path.isfile(dotgit):
-        return own
+    if os.path.isdir(dotgit):
+        return top, dotgit, dotgit
     try:
         with open(dotgit, encoding="utf-8") as handle:
             first = handle.readline().strip()
         if not first.startswith("gitdir:"):
-            return own
-        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-            common = os.path.normpath(os.path.join(git_dir, handle.readline().strip()))
+            return None
+        git_dir = os.path.normpath(os.path.join(top, first[len("gitdir:"):].strip()))
+        common = git_dir
+        if os.path.isfile(os.path.join(git_dir, "commondir")):
+            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
+                common = os.path.normpath(os.path.join(git_dir, handle.readline().strip()))
     except (OSError, ValueError):
-        return own
-    if os.path.basename(common) != ".git" or not os.path.isdir(common):
-        return own
-    main = os.path.dirname(common)
-    return os.path.normpath(os.path.join(main, os.path.relpath(root, top), AI_DIR, "tasks.org"))
+        return None
+    return top, git_dir, common
 
 
 def file_project_root(path: str) -> str | None:

@@ -868,28 +868,10 @@ def _git_config_file(root: str) -> str | None:
     """The repository's own configuration file (``$GIT_COMMON_DIR/config``,
     gitrepository-layout(5)) of the work tree around ``root``, read from the files
     git keeps without running git; ``None`` outside git or when it cannot be told."""
-    top = root
-    while not os.path.lexists(os.path.join(top, ".git")):
-        parent = os.path.dirname(top)
-        if parent == top:
-            return None
-        top = parent
-    dotgit = os.path.join(top, ".git")
-    if os.path.isdir(dotgit):
-        return os.path.join(dotgit, "config")
-    try:
-        with open(dotgit, encoding="utf-8") as handle:
-            first = handle.readline().strip()
-        if not first.startswith("gitdir:"):
-            return None
-        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
-        common = git_dir
-        if os.path.isfile(os.path.join(git_dir, "commondir")):
-            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-                common = os.path.join(git_dir, handle.readline().strip())
-    except (OSError, ValueError):
-        return None
-    return os.path.normpath(os.path.join(common, "config"))
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    return None if dirs is None else os.path.join(dirs[2], "config")
 
 
 def _work_tree_projects(board: str) -> list[str]:
