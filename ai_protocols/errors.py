@@ -259,8 +259,9 @@ class UnreadableSession(AiProtocolsError, ValueError):
 class SessionReplaced(UnreadableSession):
     """The session file is older than the last version this tool wrote to it: something
     other than this tool put an older version back (``git stash pop`` after entries
-    were logged, ``git checkout``, a restore). The newer version is kept in ``kept``;
-    nothing writes into the file until a person chooses."""
+    were logged, ``git reset --hard``, a restore), and git does not hold the newer
+    version (when it does, as after a branch switch, the write goes on). The newer
+    version is kept in ``kept``; nothing writes into the file until a person chooses."""
 
     kept = PathField()
     kept_text = TextOf("kept")

@@ -639,6 +639,9 @@ def test_checkpoints_taken_at_once_get_numbers_of_their_own(project: Path, run: 
     listed = json.loads(run("checkpoint", "list", "--json").stdout)
     assert [c["number"] for c in listed] == [1, 2, 3, 4, 5, 6]
     assert sorted(c["note"] for c in listed) == [f"at once {n}" for n in range(6)]
+    # The last number given is the greatest, whichever run wrote it last (a lock).
+    numbers = project / ".git/ai-protocols-numbers/default"
+    assert numbers.read_text() == "6\n"
     for point in listed:  # each commit names the number of its ref
         assert git(project, "log", "-1", "--format=%s", point["ref"]) == \
             f"ai-protocols checkpoint {point['number']}: {point['note']}"

@@ -271,3 +271,48 @@ def test_an_older_version_put_back_over_newer_entries_is_refused(project: Path,
     path.unlink()
     path.write_text(text)
     run("log", "--progress", "after the person's save")
+
+
+def test_a_branch_switch_or_reset_to_a_committed_version_is_that_branchs_session(
+        project: Path, run: Runner) -> None:
+    """Seen: after ``git switch`` (or ``git reset --hard``) put another commit's version
+    of a committed session file in place, every write was refused (exit 6) with no
+    way out but copying the other branch's file over. Nothing is lost when git holds
+    the version the tool wrote last: the write goes on, and the Log names that
+    version's blob. Uncommitted entries a reset throws away are still refused."""
+    run("start", "--title", "Branches")
+    run("log", "--progress", "on main")
+    commit_all(project, "session on main")
+    main = git(project, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    git(project, "switch", "-q", "-c", "feature")
+    run("log", "--progress", "on feature")
+    commit_all(project, "session on feature")
+    path = project / ".ai/session-context.org"
+    feature = path.read_bytes()
+    git(project, "switch", "-q", main)
+    assert b"on feature" not in path.read_bytes()
+    result = run("log", "--progress", "back on main")
+    assert result.returncode == 0, result.stderr
+    text = path.read_text()
+    blob = re.search(r"replaced: git put an older version of this file here .* as blob "
+                     r"([0-9a-f]{12}) \(git show \1\)", text)
+    assert blob, text
+    assert git(project, "show", blob.group(1)).stdout.encode() == feature
+    progress = [e["text"] for e in json.loads(run("show", "--json").stdout)["progress"]]
+    assert progress == ["on main", "back on main"]
+    # A reset to a commit: what the tool wrote last was committed, so nothing is lost.
+    commit_all(project, "main again")
+    run("log", "--progress", "committed then reset away")
+    commit_all(project, "to be reset")
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    assert run("log", "--progress", "after the reset").returncode == 0
+    # Entries logged since the last commit exist only in the kept copy: refused.
+    run("log", "--progress", "never committed")
+    unsaved = (project / ".ai/.locks/live/session-context.org").read_bytes()
+    git(project, "reset", "-q", "--hard", "HEAD")
+    before = path.read_bytes()
+    result = run("log", "--progress", "would lose it", check=False)
+    assert result.returncode == 6, result.stderr
+    assert "is older than the last version ai-protocols wrote" in result.stderr
+    assert path.read_bytes() == before
+    assert (project / ".ai/.locks/live/session-context.org").read_bytes() == unsaved

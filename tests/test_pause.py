@@ -480,6 +480,33 @@ def test_pause_without_a_session_makes_no_checkpoint(project: Path, run: Runner,
     assert "Checkpoint" not in refused.stdout
 
 
+@pytest.mark.parametrize("why", ["merge conflict", "older version put back"])
+def test_a_pause_bound_to_fail_makes_no_checkpoint(project: Path, run: Runner,
+                                                   why: str) -> None:
+    """Left open by the third review: pause took its checkpoint and then failed on a
+    session file no write may touch. The write is tried first: nothing is made."""
+    git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Base")
+    run("start", agent=ME)
+    path = path_of(project, ME)
+    if why == "merge conflict":
+        text = path.read_text()
+        path.write_text(text + "<<<<<<< ours\nA\n=======\nB\n>>>>>>> theirs\n")
+    else:
+        older = path.read_bytes()
+        run("log", "--progress", "only in the kept copy", agent=ME)
+        path.unlink()
+        path.write_bytes(older)  # (never committed: git holds no newer version)
+    (project / "work.txt").write_text("work\n")
+    before = path.read_bytes()
+    refused = run("pause", "--note", "later", agent=ME, check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols/") == ""
+    assert "Checkpoint" not in refused.stdout
+    assert path.read_bytes() == before
+
+
 @SLOW
 @given(text=TEXTS)
 def test_current_of_an_open_item_marks_it_and_done_ticks_the_current_one(

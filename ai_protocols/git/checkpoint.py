@@ -363,20 +363,30 @@ class Checkpoints:
         return int(text) if text.isdigit() else 0
 
     def _keep_number(self, number: int) -> None:
-        """Record ``number`` as the last one given (atomically: a new file renamed over
-        the old; never lowered, but by a run that read it just before another wrote)."""
+        """Record ``number`` as the last one given: never lowered (read, compared and
+        replaced under an exclusive ``flock`` of ``.<agent>.lock`` beside it, so two
+        checkpoints at once cannot put the lower number last), atomically (a new file
+        renamed over the old)."""
+        import fcntl  # (a C module: no cost)
+
         if number <= self._last_number():
             return
         folder = self.common_dir / NUMBERS_DIR
         os.makedirs(folder, exist_ok=True)
+        lock = os.open(folder / f".{self.agent}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                       0o644)
         temp = folder / f".{self.agent}.{os.getpid()}.tmp"
         try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if number <= self._last_number():
+                return
             with open(temp, "w", encoding="ascii") as out:
                 out.write(f"{number}\n")
             os.replace(temp, folder / self.agent)
         finally:
             if os.path.lexists(temp):
                 os.unlink(temp)
+            os.close(lock)
 
     def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
                stdin: bytes | None = None) -> _Git:

@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["Editing", "LockedSessions", "SessionEdit", "editing", "forget", "locked_sessions",
-           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "settle"]
+           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "probe", "settle"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -475,23 +475,26 @@ def refuse_missing(ai_dir: str, path: str) -> None:
 
 
 def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
-                  read_as: os.stat_result | None) -> None:
+                  read_as: os.stat_result | None) -> str | None:
     """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
-    this tool last wrote (its kept copy, a hard link, is another inode) and that version
-    was written later than the file's (``UPDATED_AT``, else ``UPDATED``): an older one
-    was put back, and a write would lose what the newer one holds. A person's save in
-    Emacs makes a new inode too, but keeps its time: it passes."""
+    this tool last wrote (its kept copy, a hard link, is another inode), that version
+    was written later than the file's (``UPDATED_AT``, else ``UPDATED``), and git does
+    not hold it: an older one was put back, and a write would lose what the newer one
+    holds. When git holds it (a branch switch or a reset put a committed version
+    back), the write goes on, and the blob's object id is returned for the Log to name.
+    ``None`` otherwise. A person's save in Emacs makes a new inode too, but keeps its
+    time: it passes."""
     kept = kept_path(ai_dir, path)
     try:
         st = os.stat(kept, follow_symlinks=False)
     except OSError:
-        return
+        return None
     if read_as is None or (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
-        return
+        return None
     try:
         head = storage.read_regular(kept, 65536).decode("utf-8", "replace")
     except (OSError, storage.NotRegular):
-        return
+        return None
     headline = session_headline(OrgFile(head[: head.rfind("\n") + 1]))
     mine = session_headline(doc)
     if headline is None or mine is None:
@@ -506,7 +509,34 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
         then, now = (parse_timestamp(h.properties.get("UPDATED", "")) for h in (headline, mine))
         later = then is not None and now is not None and then > now
     if later:
-        raise SessionReplaced(path, kept)
+        blob = _stored_in_git(path, kept)
+        if blob is None:
+            raise SessionReplaced(path, kept)
+        return blob
+    return None
+
+
+def _stored_in_git(path: str, kept: str) -> str | None:
+    """The object id of the blob git would make of ``kept`` (the version this tool last
+    wrote of the session file at ``path``) when git's object store holds it, else
+    ``None``: then the version on disk replaced one that git keeps (a branch switch, a
+    reset to a commit, ``git stash``), and writing to it loses nothing. The blob is
+    hashed as git would hash it at ``path`` (its attributes' filters applied:
+    git-hash-object(1) ``--path``); ``None`` too when git cannot say."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    env = git_env()
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    try:
+        blob = GitRun(["git", "-C", folder, "hash-object", f"--path={name}", "--", kept],
+                      env, None).wait().decode("ascii", "replace").strip()
+        if not blob:
+            return None
+        GitRun(["git", "-C", folder, "cat-file", "-e", blob], env, None).wait()  # (or fails)
+    except GitFailed:
+        return None
+    return blob
 
 
 def _order(moment: Moment, other: Moment) -> tuple[datetime, float]:
@@ -515,6 +545,24 @@ def _order(moment: Moment, other: Moment) -> tuple[datetime, float]:
     same = moment.host == other.host and moment.boot == other.boot and \
         moment.uptime is not None and other.uptime is not None
     return moment.wall.replace(microsecond=0), moment.uptime if same else 0.0
+
+
+class _Probed(Exception):
+    """Ends :func:`probe`'s transaction before anything is written."""
+
+
+def probe(ai_dir: str, path: str) -> None:
+    """Raise what a write to the session file at ``path`` would raise now, writing
+    nothing: for a command that makes something else first (``pause``'s checkpoint),
+    so that a write bound to fail makes nothing. Raises what :func:`editing` raises on
+    entry (:class:`~ai_protocols.errors.NoSession`,
+    :class:`~ai_protocols.errors.BeingEdited`,
+    :class:`~ai_protocols.errors.UnreadableSession` and its kinds)."""
+    try:
+        with editing(ai_dir, path):
+            raise _Probed
+    except _Probed:
+        pass
 
 
 def refuse_if_edited(path: str) -> None:
@@ -616,13 +664,17 @@ class Editing:
                 # While Emacs holds the file, the edit is a trial that is never written.
                 doc, read_as = open_session(ai_dir, path, source=emacs is None,
                                             closed_ok=self._closed_ok)
-                _refuse_older(ai_dir, path, doc, read_as)
+                replaced = _refuse_older(ai_dir, path, doc, read_as)
                 waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
             else:
                 doc, waiting = OrgFile(new_text), []
             at = now if isinstance(now, Moment) else now_moment(now)
             edit = SessionEdit(path, doc, at, emacs)
             edit.read_as = read_as
+            if new_text is None and replaced is not None and emacs is None:
+                edit.note(f"replaced: git put an older version of this file here (a branch "
+                          f"switch or a reset); the one ai-protocols wrote last is in git "
+                          f"as blob {replaced[:12]} (git show {replaced[:12]})")
             if waiting:
                 _fold_pending(edit, waiting)
         except BaseException:
