@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AGENT_SESSION_VARIABLES",
     "AI_DIR",
+    "DRIVER_NAME",
     "MAX_SAFE_ID_BYTES",
     "agent_id_from_env",
     "board_path",
@@ -46,6 +47,7 @@ __all__ = [
     "id_part",
     "id_prefix",
     "in_a_project",
+    "merge_driver_missing",
     "project_root_text",
     "safe_id",
     "session_context_path",
@@ -55,6 +57,9 @@ AI_DIR = ".ai"
 DEFAULT_CONTEXT = "session-context.org"
 CONTEXT_DIR = "session-context.d"
 SESSIONS_DIR = "sessions"
+#: The merge driver's name in ``.ai/.gitattributes`` (``merge=ai-protocols``) and in git's
+#: configuration (``merge.ai-protocols.driver``): ai_protocols.session.merge.
+DRIVER_NAME = "ai-protocols"
 #: The task board's file, in ``.ai/`` (ai_protocols.board.model).
 BOARD_FILE = "tasks.org"
 MAX_SAFE_ID_BYTES = 200
@@ -355,3 +360,23 @@ def join(folder: str, name: str) -> str:
     if folder == ".":
         return name
     return folder + name if folder.endswith("/") else f"{folder}/{name}"
+
+
+def merge_driver_missing(root: str) -> str | None:
+    """The repository's own configuration file (``$GIT_COMMON_DIR/config``,
+    gitrepository-layout(5)) of the work tree around ``root`` when it holds no
+    ``[merge "ai-protocols"]`` section (:data:`DRIVER_NAME`), else ``None`` (also outside
+    git, or when the file cannot be read). Read as text, without running git: a fresh
+    clone has no local configuration (git clones none), so ``start`` and board changes
+    ask this, and configure the driver (ai_protocols.scaffold) only when it is missing."""
+    dirs = git_dirs(root)
+    if dirs is None:
+        return None
+    config = os.path.join(dirs[2], "config")
+    try:
+        with open(config, "rb") as handle:
+            if b'[merge "' + DRIVER_NAME.encode() + b'"]' in handle.read():
+                return None
+    except OSError:
+        return None
+    return config

@@ -315,9 +315,28 @@ def test_a_fresh_clone_gets_the_merge_driver_on_its_first_board_change(
     listed = run("task", "list", agent="b.1", cwd=clone)  # a read changes nothing
     assert "merge driver" not in listed.stderr
     added = run("task", "add", "second", agent="b.1", cwd=clone)
-    assert "merge driver was not in this clone's local git configuration" in added.stderr
+    assert "merge driver of .ai/ was not in this clone's local git configuration" in \
+        added.stderr
     assert "ai-protocols" in git(clone, "config", "--local", "--get", key)
     again = run("task", "add", "third", agent="b.1", cwd=clone)
+    assert "merge driver" not in again.stderr  # said once
+
+
+def test_a_fresh_clone_gets_the_merge_driver_on_its_first_start(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Left partly done by the third review: only board writes configured the driver;
+    a clone whose agents only log to one session file conflicted on every merge."""
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    clone = (tmp_path / "clone").resolve()
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    key = "merge.ai-protocols.driver"
+    started = run("start", "--title", "in the clone", cwd=clone)
+    assert "merge driver of .ai/ was not in this clone's local git configuration" in \
+        started.stderr
+    assert "ai-protocols" in git(clone, "config", "--local", "--get", key)
+    run("wrap-up", "Done", cwd=clone)
+    again = run("start", cwd=clone)
     assert "merge driver" not in again.stderr  # said once
 
 

@@ -429,30 +429,12 @@ class Board:
             self.set_up += init_project(self.path.parent.parent)
 
     def _merge_driver(self) -> None:
-        """Configure the merge driver in the local git configuration when it is not
-        there: a clone of a repository that has ``.ai/`` never has it (git clones no
-        local configuration), and without it two clones adding tasks conflict. Cheap
-        when it is there: the configuration file is read as text, and git runs only
-        when the driver's section is missing. :attr:`driver_configured` says when it
-        configured it."""
-        from ai_protocols.session.merge import DRIVER_NAME
+        """Configure the merge driver in a clone whose local git configuration lacks it
+        (:func:`ai_protocols.scaffold.configure_missing_merge_driver`);
+        :attr:`driver_configured` says when it did."""
+        from ai_protocols.scaffold import configure_missing_merge_driver
 
-        config = _git_config_file(str(self.project.root))
-        if config is None:
-            return
-        try:
-            with open(config, encoding="utf-8", errors="replace") as handle:
-                if f'[merge "{DRIVER_NAME}"]' in handle.read():
-                    return
-        except OSError:
-            return
-        from ai_protocols.scaffold import _configure_merge_driver
-        from ai_protocols.session.merge import driver_command
-
-        with contextlib.suppress(Exception):  # a board write never fails for its sake
-            done = _configure_merge_driver(self.project.root, driver_command())
-            if any(a.action != "unchanged" for a in done):
-                self.driver_configured = config
+        self.driver_configured = configure_missing_merge_driver(str(self.project.root))
 
     def _me(self, action: str) -> str:
         if not self.me:
@@ -862,16 +844,6 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     else:
         said = f"{what} by {who}, who is {state.state}: {state.evidence}"
     return said + ("; taken by force" if force else "")
-
-
-def _git_config_file(root: str) -> str | None:
-    """The repository's own configuration file (``$GIT_COMMON_DIR/config``,
-    gitrepository-layout(5)) of the work tree around ``root``, read from the files
-    git keeps without running git; ``None`` outside git or when it cannot be told."""
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(root)
-    return None if dirs is None else os.path.join(dirs[2], "config")
 
 
 def _work_tree_projects(board: str) -> list[str]:

@@ -67,10 +67,9 @@ def _said_after(board: Board) -> None:
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
     if board.driver_configured:
-        _echo("the board's merge driver was not in this clone's local git configuration "
-              "(git does not clone it; without it, two clones adding tasks conflict): "
-              f"configured it in {board.driver_configured}, as 'ai-protocols init' does",
-              err=True)
+        from ai_protocols.cli.output import driver_configured_note
+
+        _echo(driver_configured_note(board.driver_configured), err=True)
 
 
 def _said_set_up(board: Board) -> None:

@@ -65,6 +65,10 @@ def start(title_given: Given | None, task: str | None = None,
         for action in report.set_up:
             if action.action != "unchanged":
                 _echo(f"  {action.action}: {display(action.path_text)}")
+    if report.driver_configured:
+        from ai_protocols.cli.output import driver_configured_note
+
+        _echo(driver_configured_note(report.driver_configured), err=True)
     if title and report.titled:
         _echo(f"Titled the session: {display(title)}")
     elif title and not report.fresh:

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["READER_GONE", "display", "json_pieces", "print_checkpoint", "print_json",
-           "print_json_items", "print_log_report", "print_resume", "print_task_link",
+__all__ = ["READER_GONE", "display", "driver_configured_note", "json_pieces",
+           "print_checkpoint", "print_json", "print_json_items", "print_log_report",
+           "print_resume", "print_task_link",
            "reader_gone", "render_session", "report_error"]
 
 #: Unicode general categories that a terminal does not show as a glyph of their own:
@@ -327,3 +328,12 @@ def reader_gone() -> int:
 
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return READER_GONE
+
+
+def driver_configured_note(config: str) -> str:
+    """What a command says when it configured the merge driver in a clone's local git
+    configuration ``config`` (:func:`ai_protocols.scaffold.configure_missing_merge_driver`)."""
+    return ("Note: the merge driver of .ai/ was not in this clone's local git configuration "
+            "(git does not clone it; without it, two clones that change one session file or "
+            f"the task board conflict): configured it in {display(config)}, as "
+            "'ai-protocols init' does.")

@@ -43,6 +43,7 @@ from pathlib import Path
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.paths import DRIVER_NAME
 from ai_protocols.session.layout import SECTIONS, find_section, session_headline
 from ai_protocols.storage import files as storage
 
@@ -58,9 +59,6 @@ __all__ = [
     "run_merge_driver",
 ]
 
-#: The name of the driver in ``.gitattributes`` (``merge=ai-protocols``) and in git's
-#: configuration (``merge.ai-protocols.driver``).
-DRIVER_NAME = "ai-protocols"
 #: ``STATUS`` values, the strongest first: when both sides changed the status, the one
 #: further along in a session's life wins (a closed session stays closed). A value not
 #: listed ranks below them all; two unlisted values: the greater string, so that the

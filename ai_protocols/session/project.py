@@ -36,6 +36,7 @@ from ai_protocols.paths import (
     clean_path,
     context_path_text,
     join,
+    merge_driver_missing,
     parent,
     project_root_text,
     relative_to,
@@ -105,6 +106,9 @@ class StartReport:
     #: ``objective`` was given but not used: this start resumed a paused session,
     #: whose objective is its own (``OBJECTIVE`` left as it was).
     objective_unused: bool = False
+    #: The local git configuration file this start configured the merge driver in (a
+    #: clone of a repository with ``.ai/``: git clones no local configuration); ``None``.
+    driver_configured: str | None = None
     path_text = TextOf("path")
     finished_archive_text = TextOf("finished_archive")
     restored_from_text = TextOf("restored_from")
@@ -472,6 +476,11 @@ class Project:
                 from ai_protocols.session.merge import driver_command  # (as init does)
 
                 set_up = init_project(self.root_text, merge_driver=driver_command())
+        driver_configured = None
+        if not set_up and merge_driver_missing(self.root_text):  # (init_project did it)
+            from ai_protocols.scaffold import configure_missing_merge_driver
+
+            driver_configured = configure_missing_merge_driver(self.root_text)
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()
@@ -555,6 +564,7 @@ class Project:
             set_up=set_up,
             resumed_pause=resumed_pause,
             objective_unused=objective_unused,
+            driver_configured=driver_configured,
         )
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:
