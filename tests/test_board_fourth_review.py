@@ -340,6 +340,60 @@ def test_a_fresh_clone_gets_the_merge_driver_on_its_first_start(
     assert "merge driver" not in again.stderr  # said once
 
 
+def _emacs_todo_logged(path: Path, title: str, *states: str, into_drawer: bool) -> None:
+    """As :func:`_emacs_todo`, with Org's state-change notes instead of the ``CLOSED:``
+    line (``org-log-done`` off; every state logged, as ``DONE(!)`` in ``#+TODO:`` asks),
+    into a ``LOGBOOK`` drawer or not; Org stores each note after the command
+    (``org-add-log-note``, which a batch Emacs runs by hand)."""
+    steps = " ".join(f'(org-todo "{s}") (org-add-log-note)' for s in states)
+    code = (f"(progn (require 'org) (setq org-log-done nil org-log-into-drawer "
+            f"{'t' if into_drawer else 'nil'}) (find-file \"{path}\") (org-mode)"
+            " (setq-local org-todo-log-states (mapcar (lambda (s) (list s 'time nil))"
+            " '(\"TODO\" \"NEXT\" \"DOING\" \"REVIEW\" \"DONE\" \"CANCELLED\")))"
+            f' (goto-char (point-min)) (re-search-forward "^\\* [A-Z]+ {title}$")'
+            f" (beginning-of-line) {steps} (save-buffer))")
+    subprocess.run(["emacs", "--batch", "-Q", "--eval", code], check=True,
+                   capture_output=True, timeout=120)
+
+
+def test_a_task_closed_and_reopened_with_org_state_notes_is_free(project: Path,
+                                                                 run: Runner) -> None:
+    """Left partly done by the third review: Org's state-change notes were not read, so
+    a task a person closed and set back to DOING in Emacs with state logging on (no
+    CLOSED: line) stayed held by its old claimant. A note of a change into DONE or
+    CANCELLED after the claim's minute ends the claim; one older, or in the claim's
+    minute, does not."""
+    import shutil
+
+    faketime = shutil.which("faketime")
+    assert faketime, "the Debian package faketime is needed (scripts/test installs it)"
+    tasks = {}
+    for title in ("logbook", "plain", "later claim"):
+        tasks[title] = run("task", "add", title, agent="planner.1").stdout.strip()
+    for title in ("logbook", "plain"):  # claimed two minutes ago
+        subprocess.run([faketime, "-f", "-120", str(CLI), "task", "claim", tasks[title]],
+                       cwd=project, env=clean_env(AI_AGENT_ID="a.1"), check=True,
+                       capture_output=True, timeout=60)
+    path = project / BOARD
+    _emacs_todo_logged(path, "logbook", "DONE", "DOING", into_drawer=True)
+    _emacs_todo_logged(path, "plain", "CANCELLED", "DOING", into_drawer=False)
+    _emacs_todo_logged(path, "later claim", "DONE", "TODO", into_drawer=True)
+    text = board(project)
+    assert ":LOGBOOK:" in text and '- State "CANCELLED"  from "DOING"' in text, text
+    assert "CLOSED:" not in text
+    for title in ("logbook", "plain"):
+        shown = json.loads(run("task", "show", tasks[title], "--json", agent="b.1").stdout)
+        assert shown["state"] == "DOING" and shown["owner"] is None, shown
+        run("task", "claim", tasks[title], agent="b.1")
+    # Claimed after the close was noted (the same minute): the note is older; it stands.
+    run("task", "claim", tasks["later claim"], agent="a.1")
+    refused = run("task", "claim", tasks["later claim"], agent="b.1", check=False)
+    assert refused.returncode == 21 and "a.1" in refused.stderr, refused.stderr
+    for title in ("logbook", "plain"):  # the new claims stand, after the old notes
+        shown = json.loads(run("task", "show", tasks[title], "--json", agent="c.1").stdout)
+        assert shown["owner"] == "b.1", shown
+
+
 # -- 9. check leaves nested linked work trees out -----------------------------------------------
 
 

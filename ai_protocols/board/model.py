@@ -324,20 +324,48 @@ _FREE_STATES = ("TODO", "NEXT")
 
 
 def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
-    """Whether the planning line of headline ``h`` says ``CLOSED: [T]`` with ``T`` at or
-    after ``claimed`` (Org's record of a close; Org Manual, "Closing items"); also when
-    there is such a line and no claim time."""
-    line = doc.lines_between(h.line + 1, h.line + 2)
-    if not line or "CLOSED:" not in line[0]:
-        return False
-    text = line[0]
-    start = text.find("[", text.find("CLOSED:"))
-    end = text.find("]", start)
-    closed = parse_timestamp(text[start:end + 1]) if start >= 0 and end > start else None
-    if closed is None:
-        return False
+    """Whether Org recorded a close of headline ``h``'s task at or after ``claimed`` (or
+    any close, when there is no claim time): its ``CLOSED: [T]`` planning line (Org
+    Manual, "Closing items"), or a note in its own section, in a ``LOGBOOK`` drawer or
+    not, of a change into ``DONE`` or ``CANCELLED`` (``- State "DONE" from "DOING" [T]``,
+    ``org-log-note-headings``' default for ``state``; Org Manual, "Tracking TODO state
+    changes") or a closing note (``- CLOSING NOTE [T]``, its ``done`` heading).
+    Headings a person customised are not recognised.
+
+    Org's times are to the minute. A ``CLOSED:`` line in the claim's minute counts
+    (``org-todo`` removes it on a reopen, so on a claimed task it is a close after
+    the claim); a note in the claim's minute does not: notes stay after a reopen, and
+    an agent may claim a task in the minute a person reopened it."""
     taken = parse_timestamp(claimed or "")
-    return taken is None or closed >= taken
+    for closed, planning in _close_records(doc, h):
+        if taken is None or closed > taken or (planning and closed == taken):
+            return True
+    return False
+
+
+def _close_records(doc: OrgFile, h: Headline) -> list[tuple[datetime, bool]]:
+    """The times Org recorded closes of headline ``h`` (see :func:`_closed_since`), each
+    with whether it is the planning line's."""
+    found = []
+    lines = doc.lines_between(h.line + 1, h.body_end)
+    if lines and "CLOSED:" in lines[0]:
+        found.append((_stamp_in(lines[0], lines[0].find("CLOSED:")), True))
+    for line in lines:
+        text = line.strip()
+        if text.startswith('- State "'):
+            state = text[9:text.find('"', 9)]
+            if state in CLOSED_STATES:
+                found.append((_stamp_in(text, text.find('"', 9)), False))
+        elif text.startswith("- CLOSING NOTE ["):
+            found.append((_stamp_in(text, 0), False))
+    return [(t, planning) for t, planning in found if t is not None]
+
+
+def _stamp_in(text: str, after: int) -> datetime | None:
+    """The inactive timestamp that opens after position ``after`` of ``text``."""
+    start = text.find("[", after)
+    end = text.find("]", start)
+    return parse_timestamp(text[start:end + 1]) if start >= 0 and end > start else None
 
 
 def read_board(doc: OrgFile, path: Path | None = None, *,
