@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import gc
 import io
-import json
 import os
 import time
 from itertools import repeat
@@ -72,7 +71,7 @@ from operator import itemgetter
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
-from ai_protocols.lean import datetime, factory, record
+from ai_protocols.lean import datetime, factory, json_encoder, loads, record
 from ai_protocols.paths import parent
 from ai_protocols.session.model import SessionInfo
 from ai_protocols.session.names import is_session_file_name, runtime_of
@@ -108,8 +107,8 @@ if TYPE_CHECKING:  # (collections.abc imports collections: only for type checker
 
 _key = itemgetter(0, 1)
 #: ``json.dumps(value, ensure_ascii=False)``, without making an encoder for each of
-#: 100,000 rows.
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: 100,000 rows, nor importing :mod:`json` (and :mod:`re`) for a wrap-up's one row.
+_encode = json_encoder()
 
 
 def index_path(ai_dir: str) -> str:
@@ -126,7 +125,7 @@ def sort_key(moment: datetime | None) -> str:
 
 def json_head(folder: str) -> str:
     """The JSON text of every archived row in ``folder`` up to its file name."""
-    prefix = json.dumps(f"{folder}{os.sep}", ensure_ascii=False)[:-1]
+    prefix = _encode(f"{folder}{os.sep}")[:-1]
     return '{"kind": "archived", "path": ' + prefix
 
 
@@ -217,6 +216,8 @@ def encode_index(head: str, others: list[str], extra: dict[str, Entry],
         texts += old_texts[first:end]
     keys_bytes = b"".join([b"\n".join(keys), b"\n"]) if keys else b""
     texts_bytes = b"".join([b"\n".join(texts), b"\n"]) if texts else b""
+    import json  # (ASCII, every name escaped: a rewrite of the index, not a wrap-up)
+
     meta = json.dumps({"count": len(keys), "keys": len(keys_bytes), "texts": len(texts_bytes),
                        "head": head, "others": others})
     return b"".join([f"{MAGIC}{meta}\n".encode(), keys_bytes, texts_bytes])
@@ -299,7 +300,7 @@ class _Index:
     def read_from(self, handle: io.BufferedReader) -> None:
         first = handle.readline()
         try:
-            meta = json.loads(first[len(MAGIC):]) if first.startswith(MAGIC.encode()) else {}
+            meta = loads(first[len(MAGIC):]) if first.startswith(MAGIC.encode()) else {}
             count, keys_bytes, texts_bytes = (meta.get(k) for k in ("count", "keys", "texts"))
             head, others = meta.get("head"), meta.get("others")
             head.encode("utf-8")
@@ -578,7 +579,7 @@ def select(found: Listing, *, agent: str | None = None, runtime: str | None = No
         found = Listing(found.head, None, 0, _rows(found))
     rows = found.others
     if agent is not None:  # (a row's JSON holds the id's JSON text if it is the agent's)
-        wanted = json.dumps(agent, ensure_ascii=False)
+        wanted = _encode(agent)
         rows = [r for r in rows if wanted in r[2] and _agent_of(r) == agent]
     if runtime is not None:
         rows = [r for r in rows if (a := _agent_of(r)) and runtime_of(a) == runtime]
@@ -594,7 +595,7 @@ def select(found: Listing, *, agent: str | None = None, runtime: str | None = No
 
 def _agent_of(row: Row) -> str | None:
     """The row's agent id, read from its field (never from where it stands in the text)."""
-    agent = json.loads(row[2])["agent_id"]
+    agent = loads(row[2])["agent_id"]
     return agent if isinstance(agent, str) else None
 
 
@@ -684,7 +685,7 @@ def to_infos(found: Listing) -> list[SessionInfo]:
     """The rows as :class:`SessionInfo` values, in order."""
 
     def parse(text: str) -> SessionInfo:
-        return SessionInfo.from_json(json.loads(text))
+        return SessionInfo.from_json(loads(text))
 
     block = found.block
     texts = block.texts.decode("utf-8", "replace").split(",\n") if block is not None else []
