@@ -9,6 +9,7 @@ the person-edited files of ``tests/corpus`` among it. No timing is asserted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -260,7 +261,8 @@ def test_show_json_of_a_long_person_edited_session_is_what_the_general_readers_g
     path.write_text(text.replace(marker, marker + decisions, 1) + log)
     shown = run("show", "--json").stdout
 
-    def general(lines: list[str], newline: str = "\n", first: int = 0) -> list:  # type: ignore[type-arg]
+    def general(lines: Iterable[str], newline: str = "\n", first: int = 0) -> list:  # type: ignore[type-arg]
+        lines = list(lines)
         entries = parse_entries(lines, 0, len(lines), newline)
         for entry in entries:
             entry.line += first

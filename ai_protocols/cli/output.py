@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from ai_protocols.lean import datetime
-from ai_protocols.session.model import SECTION_KINDS, Session
+from ai_protocols.session.model import SECTION_KINDS, FlatObjects, Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -195,16 +195,18 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
     for key, value in items.items():
         yield f"{separator}{compact(key)}: "
         separator = ",\n  "
-        if type(value) is map:
+        if type(value) is map or type(value) is FlatObjects:
+            flat = type(value) is FlatObjects  # (then every item is known to be so)
             started = False
             rest: list[object] = []
             while True:
                 batch = list(islice(value, _BATCH))
                 if not batch:
                     break
-                if rest or not all(type(item) is dict and item for item in batch) or \
+                if rest or (not flat and (
+                        not all(type(item) is dict and item for item in batch) or
                         not _SCALARS.issuperset(map(type, chain.from_iterable(
-                            item.values() for item in batch))):  # type: ignore[union-attr]
+                            item.values() for item in batch))))):  # type: ignore[union-attr]
                     rest += batch  # (any other list: encoded as a whole, below)
                     continue
                 body = batch_encode(batch)[2:-2].replace("},\n      {", between)

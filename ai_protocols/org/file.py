@@ -454,8 +454,14 @@ class OrgFile:
         self._source = source if source is not None and len(source) == len(text) else None
         self._read_text = text
         self.newline = _newline_of(text)
-        self.lines: Sequence[str] = _LineView(self)
         self._parse(text)
+
+    @property
+    def lines(self) -> Sequence[str]:
+        """Every line of the file by index, with its ending (a view, made on each read:
+        kept, it would make a reference cycle, and a reader that turns the cyclic
+        garbage collector off, as a 10 MB file's does, would keep the text alive)."""
+        return _LineView(self)
 
     def _parse(self, text: str) -> None:
         self.todo_keywords = _todo_keywords(text)
@@ -553,6 +559,16 @@ class OrgFile:
                 else:
                     pieces.append(base[start:end].encode("utf-8"))
         return pieces
+
+    def iter_between(self, start: int, end: int) -> Iterator[str]:
+        """``lines[start:end]`` one by one, without a list of them, nor splitting a chunk
+        for good (a 10 MB file's section is a hundred thousand lines)."""
+        if start >= end:
+            return iter(())
+        chunk, local = self.locate(start)
+        if local + end - start <= chunk.count and chunk._lines is None:
+            return islice(chunk.iter_lines(), local, local + end - start)
+        return iter(self.lines_between(start, end))
 
     def lines_between(self, start: int, end: int) -> list[str]:
         """``lines[start:end]`` as a list, quickly when it lies in one chunk, whose lines

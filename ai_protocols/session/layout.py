@@ -38,7 +38,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from datetime import datetime
     from typing import Literal
 
@@ -188,11 +188,11 @@ def _opens_drawer(line: str) -> bool:
 
 def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
     """The stamped items of the section's own body, their lines numbered in the file."""
-    lines = doc.lines_between(section.body_start, section.body_end)
-    return read_entries(lines, doc.newline, section.body_start)
+    return read_entries(doc.iter_between(section.body_start, section.body_end), doc.newline,
+                        section.body_start)
 
 
-def read_entries(lines: list[str], newline: str = "\n", first: int = 0) -> list[Entry]:
+def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> list[Entry]:
     """:func:`~ai_protocols.org.syntax.parse_entries` of all of ``lines``, each entry's
     ``line`` counted from ``first``; quicker on the items the tool writes (a 10 MB file
     holds a hundred thousand of them): an item on one line, ``- [X] [stamp] text``
@@ -200,45 +200,56 @@ def read_entries(lines: list[str], newline: str = "\n", first: int = 0) -> list[
     (if any) starting with something other than white space, is read from the line
     (how the part up to its timestamp reads is asked of ``parse_entries`` once per
     distinct part). The lines between such items go to ``parse_entries``; once they
-    hold anything that may open a block (``#+``, ``\\``), so does the rest.
+    hold anything that may open a block (``#+``, ``\\``), so does the rest. ``lines``
+    is read once, in order, one line ahead: no list of a big section's lines is made.
     ``tests/test_big_files.py`` holds the two equal."""
-    entries: list[Entry] = []
-    end = len(lines)
     if newline != "\n":
-        general = parse_entries(lines, 0, end, newline)
+        listed = list(lines)
+        general = parse_entries(listed, 0, len(listed), newline)
         for entry in general:
             entry.line += first
         return general
+    entries: list[Entry] = []
     prefixes = _ITEM_PREFIXES
     unescape = unescape_inline
     add = entries.append
-    run = 0  # where the lines parse_entries reads start
-    for index in range(end):
-        line = lines[index]
-        if not line.startswith("- ["):
-            continue
-        close = line.find("]", 7 if line.startswith("] [", 4) else 3) + 1
-        if not close or line[close: close + 1] != " " or (
-                index + 1 < end and lines[index + 1][:1] in (" ", "\t", "\n", "")):
-            continue
-        prefix = line[:close]
-        known = prefixes.get(prefix, False)
-        if known is False:
-            known = _item_prefix(prefix)
-        if known is None:
-            continue
-        inline = line[close:].rstrip("\n").strip(" \t")
+    between: list[str] = []  # the lines since the last quick item, for parse_entries
+    at = first  # the number of between[0]
+    following = iter(lines)
+    line = next(following, None)
+    index = first
+    while line is not None:
+        after = next(following, None)
+        known = inline = None
+        if line.startswith("- ["):
+            close = line.find("]", 7 if line.startswith("] [", 4) else 3) + 1
+            if close and line.startswith(" ", close) and (
+                    after is None or (after and after[0] not in " \t\n")):
+                prefix = line[:close]
+                known = prefixes.get(prefix, False)
+                if known is False:
+                    known = _item_prefix(prefix)
+                if known is not None:
+                    inline = line[close:].strip(" \t\n")  # (one newline, at its end)
         if not inline:
-            continue
-        if run < index:
-            if _may_open_block(lines, run, index):
-                break
-            _add_general(entries, lines, run, index, first)
-        time, done, box, stamp = known
-        add(Entry(time, unescape(inline), done, None, first + index, box, stamp))
-        run = index + 1
-    if run < end:
-        _add_general(entries, lines, run, end, first)
+            between.append(line)
+        else:
+            if between:
+                if _may_open_block(between, 0, len(between)):
+                    between.append(line)
+                    if after is not None:
+                        between.append(after)
+                        between.extend(following)
+                    break
+                _add_general(entries, between, 0, len(between), at)
+                between = []
+            time, done, box, stamp = known  # type: ignore[misc]
+            add(Entry(time, unescape(inline), done, None, index, box, stamp))
+            at = index + 1
+        line = after
+        index += 1
+    if between:
+        _add_general(entries, between, 0, len(between), at)
     return entries
 
 
@@ -290,8 +301,11 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in properties.items()}
 
 
-def read_session(path: str, text: str) -> Session:
-    """Read a session-context file; a person's own headings and notes are passed over."""
+def read_session(path: str, text: str | list[str]) -> Session:
+    """Read a session-context file; a person's own headings and notes are passed over.
+    ``text``: the file's text, or a list holding it alone, which is emptied: the text is
+    then freed as soon as the entries are read, before the Log is put in order (a
+    10 MB file's text is 10 MB of the peak of ``show --json``)."""
     # No cyclic garbage collection while a big file's hundred thousand entries are made
     # (each collection would walk all those made before; about a third of the time).
     collecting = gc.isenabled()
@@ -303,8 +317,9 @@ def read_session(path: str, text: str) -> Session:
             gc.enable()
 
 
-def _read_session(path: str, text: str) -> Session:
-    doc = OrgFile(text)
+def _read_session(path: str, text: str | list[str]) -> Session:
+    doc = OrgFile(text.pop() if isinstance(text, list) else text)
+    del text
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
@@ -314,12 +329,14 @@ def _read_session(path: str, text: str) -> Session:
         session.entries[kind.kind] = _entries(doc, section) if section is not None else []
     session.current = next((e for e in reversed(session.progress)  # ([-] is not done)
                             if e.done is False and _is_current(doc, e)), None)
-    log = find_section(doc, headline, "log")
-    session.log = chronology(session, _entries(doc, log) if log is not None else [])
     summary = find_section(doc, headline, "summary")
     if summary is not None:
-        start, end, text = _summary_span(doc, summary)
-        session.summary = text if end > start else None
+        start, end, summary_text = _summary_span(doc, summary)
+        session.summary = summary_text if end > start else None
+    log = find_section(doc, headline, "log")
+    logged = _entries(doc, log) if log is not None else []
+    del doc  # (its text, when the caller gave it in a list)
+    session.log = chronology(session, logged)
     return session
 
 
@@ -472,12 +489,9 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
         if kind_name in _SECTION_KIND_NAMES:
             key = (logged_entry.time, kind_name)
             (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
-    ticked: dict[tuple[str, str | None], list[Entry]] = {}
     entries: list[tuple[int, Entry]] = []
     for rank, kind in enumerate(SECTION_KINDS):
         for entry in session.items(kind.kind):
-            if entry.done:
-                ticked.setdefault((kind.title, entry.stamp), []).append(entry)
             line = f"{kind.kind}: {quick_preview(entry.text)}".rstrip()
             lines = repeated.get((entry.time, kind.kind))
             if lines is not None and lines.left:
@@ -487,17 +501,27 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
                                    pair[1].line))
     events: list[Entry] = []
+    add = events.append
+    ticked = None  # (made for the first done line that names its item by time)
     for entry in logged:
         text = entry.text
+        if not text.startswith("done: "):
+            # (read as a Log line is, with no checkbox or rationale: the entry itself)
+            add(entry if entry.done is None and entry.rationale is None and
+                entry.box is None else Entry(entry.time, text, line=entry.line,
+                                             stamp=entry.stamp))
+            continue
         reference = _done_reference(text)
         by_text = _done_by_text(text) if reference is None else None
         if reference:
+            if ticked is None:
+                ticked = _ticked(session)
             candidates = ticked.get((reference[0], f"[{reference[1]}]"))
             if candidates:
                 text = f"done: {preview(candidates.pop(0).text)}".rstrip()
         elif by_text:
             text = f"done: {by_text[1]}"
-        events.append(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
+        add(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
     merged: list[Entry] = []
     at = 0
     for _, entry in entries:
@@ -506,6 +530,16 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
             at += 1
         merged.append(entry)
     return merged + events[at:]
+
+
+def _ticked(session: Session) -> dict[tuple[str, str | None], list[Entry]]:
+    """The ticked items of every section, by section title and timestamp, in file order."""
+    ticked: dict[tuple[str, str | None], list[Entry]] = {}
+    for kind in SECTION_KINDS:
+        for entry in session.items(kind.kind):
+            if entry.done:
+                ticked.setdefault((kind.title, entry.stamp), []).append(entry)
+    return ticked
 
 
 def quick_preview(text: str) -> str:

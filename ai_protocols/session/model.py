@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Literal
 
-__all__ = ["ENTRY_KINDS", "EntryKind", "LogEntry", "Session", "SessionInfo", "iso"]
+__all__ = ["ENTRY_KINDS", "EntryKind", "FlatObjects", "LogEntry", "Session", "SessionInfo", "iso"]
 
 
 @record(frozen=True)
@@ -178,12 +178,12 @@ class Session:
 
     def to_json(self) -> dict[str, object]:
         """The stable ``show --json`` form (schema 1, documented in docs/)."""
-        return {key: list(value) if type(value) is map else value
+        return {key: list(value) if isinstance(value, map) else value
                 for key, value in self.json_items().items()}
 
     def json_items(self) -> dict[str, object]:
-        """:meth:`to_json`, but each list of entries a ``map`` that makes their JSON
-        objects one by one, as ``show --json`` prints them (a 10 MB file holds a hundred
+        """:meth:`to_json`, but each list of entries a ``map`` (a :class:`FlatObjects`)
+        that makes their JSON objects one by one, as ``show --json`` prints them (a 10 MB file holds a hundred
         thousand entries)."""
         return {
             "schema": 1,
@@ -197,10 +197,10 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            **{k.json_key: map(Entry.to_json, self.items(k.kind))
+            **{k.json_key: FlatObjects(Entry.to_json, self.items(k.kind))
                for k in SECTION_KINDS[:_FIRST_SECTIONS]},
-            "log": map(_log_json, self.log),
-            "pending": map(_pending_json, self.pending),
+            "log": FlatObjects(_log_json, self.log),
+            "pending": FlatObjects(_pending_json, self.pending),
             "owner": self.owner,
             "exit": self.exit,
             "exited": iso(self.exited),
@@ -218,7 +218,7 @@ class Session:
                 "ref": self.checkpoint, "commit": self.checkpoint_commit,
                 "base": self.checkpoint_base, "files": self.checkpoint_files},
             # (the keys of issue 14 last: those before keep their order)
-            **{k.json_key: map(Entry.to_json, self.items(k.kind))
+            **{k.json_key: FlatObjects(Entry.to_json, self.items(k.kind))
                for k in SECTION_KINDS[_FIRST_SECTIONS:]},
             "objective": self.objective,
             "current": self.current.to_json() if self.current is not None else None,
@@ -291,6 +291,15 @@ def instant(record: str | None, updated: datetime | None) -> str | None:
 def iso(moment: datetime | None) -> str | None:
     """``moment`` as ISO 8601 text to the minute (``None`` stays ``None``)."""
     return iso_minutes(moment) if moment else None
+
+
+class FlatObjects(map):
+    """A ``map`` whose items are objects (``dict``) with at least one item, whose values
+    are all ``str``, ``int``, ``bool`` or ``None``: what
+    :func:`ai_protocols.cli.output.json_pieces` encodes a batch at a time without
+    looking at each first."""
+
+    __slots__ = ()
 
 
 def _log_json(entry: Entry) -> dict[str, object]:

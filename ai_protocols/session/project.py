@@ -271,6 +271,7 @@ class Project:
         if found is None:
             return None
         data, read_as = found
+        del found  # (it holds the bytes too)
         if not data:
             raise UnreadableSession(path, "it is empty")
         text = storage.decode(path, data)
@@ -278,7 +279,12 @@ class Project:
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(path, marked)
-        session = (read_session_head if head else read_session)(path, text)
+        if head:
+            session = read_session_head(path, text)
+        else:
+            held = [text]
+            del text
+            session = read_session(path, held)  # (it frees the text once it is parsed)
         if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
             from ai_protocols.session.transaction import moved_away
 
