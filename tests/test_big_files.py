@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_protocols.org.file import OrgFile, first_headline_properties
+from ai_protocols.org.syntax import Entry
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -173,6 +174,36 @@ def test_show_json_in_pieces_is_json_dumps(data: dict, batch: int) -> None:
     items = {k: map(lambda x: x, v[1]) if isinstance(v, tuple) else v for k, v in data.items()}
     plain = {k: list(v[1]) if isinstance(v, tuple) else v for k, v in data.items()}
     saved, output._BATCH = output._BATCH, batch  # small batches: every seam is crossed
+    try:
+        text = "".join(output.json_pieces(items))
+    finally:
+        output._BATCH = saved
+    assert text == json.dumps(plain, indent=2, ensure_ascii=False) + "\n"
+
+
+ENTRY_TEXTS = st.one_of(st.text(max_size=40), st.sampled_from(
+    ["progress: step 1", "a: b: c", ": x", "done", '"}', "\\", "\u2028", "\x00", "é ☕"]))
+ENTRIES = st.builds(
+    Entry, st.one_of(st.none(), st.datetimes(), st.datetimes(timezones=st.timezones())),
+    ENTRY_TEXTS, st.one_of(st.none(), st.booleans()), st.one_of(st.none(), ENTRY_TEXTS))
+
+
+@settings(max_examples=500)
+@given(st.lists(ENTRIES, max_size=7), st.integers(min_value=1, max_value=4))
+def test_entries_as_object_texts_are_json_dumps(entries: list, batch: int) -> None:
+    """``show --json`` writes the sections' and the Log's objects from text
+    (``Session.json_items(as_text=True)``): byte for byte what ``json.dumps`` of the
+    objects ``to_json`` gives, in every batch."""
+    import json
+
+    import ai_protocols.cli.output as output
+    from ai_protocols.session import model
+
+    items = {"progress": model.ObjectTexts(model._entry_text, entries),
+             "log": model.ObjectTexts(model._log_text, entries), "after": 1}
+    plain = {"progress": [e.to_json() for e in entries],
+             "log": [model._log_json(e) for e in entries], "after": 1}
+    saved, output._BATCH = output._BATCH, batch
     try:
         text = "".join(output.json_pieces(items))
     finally:

@@ -295,7 +295,7 @@ def show(json: bool) -> None:
     """Print the current session: summary, progress, next steps, blockers..."""
     session = _project().show()
     if json:
-        print_json_items(session.json_items())
+        print_json_items(session.json_items(as_text=True))
     else:
         print(render_session(session))
 

@@ -66,7 +66,7 @@ def _show(parsed: Parsed) -> int | None:
 
     session = Project.discover().show()
     if parsed["json"]:
-        print_json_items(session.json_items())
+        print_json_items(session.json_items(as_text=True))
     else:
         print(render_session(session))
     return 0

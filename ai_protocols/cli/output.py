@@ -11,7 +11,13 @@ from __future__ import annotations
 import sys
 
 from ai_protocols.lean import datetime
-from ai_protocols.session.model import SECTION_KINDS, FlatObjects, Session
+from ai_protocols.session.model import (
+    ITEM_SEPARATOR,
+    SECTION_KINDS,
+    FlatObjects,
+    ObjectTexts,
+    Session,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -179,7 +185,7 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
     from ai_protocols.lean import json_encoder
 
     compact = json_encoder()  # (json's C encoder, without importing json and re)
-    batch_encode = json_encoder(",\n      ", ": ")
+    batch_encode = json_encoder(ITEM_SEPARATOR, ": ")
 
     def dumps(value: object) -> str:
         """``json.dumps(value, indent=2, ensure_ascii=False)``: the C encoder's for a
@@ -195,6 +201,16 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
     for key, value in items.items():
         yield f"{separator}{compact(key)}: "
         separator = ",\n  "
+        if type(value) is ObjectTexts:  # (each object's items as text already)
+            started = False
+            while True:
+                batch = list(islice(value, _BATCH))
+                if not batch:
+                    break
+                yield (between if started else "[\n    {\n      ") + between.join(batch)
+                started = True
+            yield "\n    }\n  ]" if started else "[]"
+            continue
         if type(value) is map or type(value) is FlatObjects:
             flat = type(value) is FlatObjects  # (then every item is known to be so)
             started = False
@@ -209,7 +225,7 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
                             item.values() for item in batch))))):  # type: ignore[union-attr]
                     rest += batch  # (any other list: encoded as a whole, below)
                     continue
-                body = batch_encode(batch)[2:-2].replace("},\n      {", between)
+                body = batch_encode(batch)[2:-2].replace(f"}}{ITEM_SEPARATOR}{{", between)
                 yield (between if started else "[\n    {\n      ") + body
                 started = True
             if started and not rest:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import gc
 import os
+from itertools import chain
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import datetime, fold
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
+    WJ,
+    ZWSP,
     Entry,
     entry_lines,
     escape_headline,
@@ -217,10 +220,12 @@ def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> l
     at = first  # the number of between[0]
     following = iter(lines)
     line = next(following, None)
+    if line is None:
+        return entries
     index = first
-    while line is not None:
-        after = next(following, None)
-        known = inline = None
+    rest = chain(following, (None,))  # (each line is read with the one after it)
+    for after in rest:
+        inline = None
         if line.startswith("- ["):
             close = line.find("]", 7 if line.startswith("] [", 4) else 3) + 1
             if close and line.startswith(" ", close) and (
@@ -239,14 +244,17 @@ def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> l
                     between.append(line)
                     if after is not None:
                         between.append(after)
-                        between.extend(following)
+                        between.extend(rest)
+                        between.pop()  # (the None that ends rest)
                     break
                 _add_general(entries, between, 0, len(between), at)
                 between = []
             time, done, box, stamp = known  # type: ignore[misc]
-            add(Entry(time, unescape(inline), done, None, index, box, stamp))
+            if ZWSP in inline or WJ in inline:
+                inline = unescape(inline)
+            add(Entry(time, inline, done, None, index, box, stamp))
             at = index + 1
-        line = after
+        line = after  # type: ignore[assignment]
         index += 1
     if between:
         _add_general(entries, between, 0, len(between), at)

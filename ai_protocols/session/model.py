@@ -15,10 +15,12 @@ from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
     from typing import Literal
 
-__all__ = ["ENTRY_KINDS", "EntryKind", "FlatObjects", "LogEntry", "Session", "SessionInfo", "iso"]
+__all__ = ["ENTRY_KINDS", "ITEM_SEPARATOR", "EntryKind", "FlatObjects", "LogEntry", "ObjectTexts",
+           "Session", "SessionInfo", "iso"]
 
 
 @record(frozen=True)
@@ -181,10 +183,15 @@ class Session:
         return {key: list(value) if isinstance(value, map) else value
                 for key, value in self.json_items().items()}
 
-    def json_items(self) -> dict[str, object]:
+    def json_items(self, *, as_text: bool = False) -> dict[str, object]:
         """:meth:`to_json`, but each list of entries a ``map`` (a :class:`FlatObjects`)
-        that makes their JSON objects one by one, as ``show --json`` prints them (a 10 MB file holds a hundred
-        thousand entries)."""
+        that makes their JSON objects one by one, as ``show --json`` prints them (a
+        10 MB file holds a hundred thousand entries); ``as_text``: the sections' and the
+        Log's maps make each object's items as JSON text (:class:`ObjectTexts`), as
+        :func:`ai_protocols.cli.output.json_pieces` writes them."""
+        entry_json: Callable[[Entry], object] = _entry_text if as_text else Entry.to_json
+        entries: type[map] = ObjectTexts if as_text else FlatObjects
+        log_json: Callable[[Entry], object] = _log_text if as_text else _log_json
         return {
             "schema": 1,
             "path": self.path_text,
@@ -197,9 +204,9 @@ class Session:
             "ended": iso(self.ended),
             "description": self.description,
             "summary": self.summary,
-            **{k.json_key: FlatObjects(Entry.to_json, self.items(k.kind))
+            **{k.json_key: entries(entry_json, self.items(k.kind))
                for k in SECTION_KINDS[:_FIRST_SECTIONS]},
-            "log": FlatObjects(_log_json, self.log),
+            "log": entries(log_json, self.log),
             "pending": FlatObjects(_pending_json, self.pending),
             "owner": self.owner,
             "exit": self.exit,
@@ -218,7 +225,7 @@ class Session:
                 "ref": self.checkpoint, "commit": self.checkpoint_commit,
                 "base": self.checkpoint_base, "files": self.checkpoint_files},
             # (the keys of issue 14 last: those before keep their order)
-            **{k.json_key: FlatObjects(Entry.to_json, self.items(k.kind))
+            **{k.json_key: entries(entry_json, self.items(k.kind))
                for k in SECTION_KINDS[_FIRST_SECTIONS:]},
             "objective": self.objective,
             "current": self.current.to_json() if self.current is not None else None,
@@ -300,6 +307,50 @@ class FlatObjects(map):
     looking at each first."""
 
     __slots__ = ()
+
+
+class ObjectTexts(map):
+    """A ``map`` whose items are the JSON texts of objects' items, as ``json.dumps(...,
+    indent=2)`` writes an object in a list that is a value of the top object: the items
+    joined by :data:`ITEM_SEPARATOR`, without the braces. An object has one item at
+    least."""
+
+    __slots__ = ()
+
+
+#: What joins two items of an object in a list that is a value of the top object, in
+#: ``json.dumps(..., indent=2)``'s text.
+ITEM_SEPARATOR = ",\n      "
+
+
+def _json_string(text: str) -> str:
+    """``json.dumps(text, ensure_ascii=False)``, by json's C function when there is one."""
+    global _json_string
+    try:
+        from _json import encode_basestring as found
+    except ImportError:  # pragma: no cover - no C accelerator (PyPy)
+        from json.encoder import py_encode_basestring as found
+    _json_string = found  # (looked up once)
+    return found(text)  # type: ignore[no-any-return]
+
+
+def _entry_text(entry: Entry) -> str:
+    """:meth:`Entry.to_json` as :class:`ObjectTexts` text."""
+    time = f'"{iso_minutes(entry.time)}"' if entry.time else "null"  # (ISO: nothing to escape)
+    text = f'"time": {time}{ITEM_SEPARATOR}"text": {_json_string(entry.text)}'
+    if entry.done is not None:
+        text += f'{ITEM_SEPARATOR}"done": {"true" if entry.done else "false"}'
+    if entry.rationale is not None:
+        text += f'{ITEM_SEPARATOR}"rationale": {_json_string(entry.rationale)}'
+    return text
+
+
+def _log_text(entry: Entry) -> str:
+    """:func:`_log_json` as :class:`ObjectTexts` text."""
+    kind, _, text = entry.text.partition(": ")
+    time = f'"{iso_minutes(entry.time)}"' if entry.time else "null"
+    return (f'"time": {time}{ITEM_SEPARATOR}"kind": {_json_string(kind)}{ITEM_SEPARATOR}'
+            f'"text": {_json_string(text)}')
 
 
 def _log_json(entry: Entry) -> dict[str, object]:
