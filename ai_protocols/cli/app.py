@@ -847,6 +847,11 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "whose work is kept nowhere else (or a submodule's folder):", err=True)
             for path in done.kept:
                 click.echo(f"  {display(path)}", err=True)
+        if done.left:
+            click.echo(f"Left {_paths(len(done.left))} under .ai/ as "
+                       f"{'it is' if len(done.left) == 1 else 'they are'} (the tool's "
+                       "own files: its scaffold, board, sessions and locks are never "
+                       "restored; git checkout REF -- PATH takes one back)", err=True)
     else:
         import shlex
 

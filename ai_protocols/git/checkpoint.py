@@ -56,7 +56,7 @@ from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, safe_id
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
-           "Taken", "clone_id", "record", "take"]
+           "Taken", "clone_id", "is_tool_path", "record", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -147,9 +147,20 @@ class Restored:
         #: place, checked out there; in a new worktree, in its index, for ``git
         #: submodule update --init`` to check out.
         self.submodules = submodules or []
+        #: In place: the paths under a ``.ai/`` folder (the tool's own files) where
+        #: the checkpoint differs, left as they are (:func:`is_tool_path`).
+        self.left: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
+
+
+def is_tool_path(path: str) -> bool:
+    """Whether ``path`` (``/``-separated, from the top of the work tree) is under a
+    ``.ai/`` folder, the tool's own (its scaffold, board, archived and live sessions,
+    locks; a sub-project's too): ``checkpoint restore --force`` never writes nor
+    removes such a path (docs/checkpoints.md)."""
+    return path.startswith(AI_DIR + "/") or f"/{AI_DIR}/" in path
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -945,8 +956,11 @@ class Checkpoints:
             # What the work tree holds that HEAD does not (a deletion holds nothing).
             uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
                            if status != "D" and mode != _GITLINK}
-            changes = [c for c in self._raw(now, checkpoint.commit)
-                       if not self._is_session_path(c[1])]
+            every = self._raw(now, checkpoint.commit)
+            # The tool's own files (every .ai/ folder: the scaffold, the board, the
+            # archives, the locks, the session files) are never written nor removed.
+            changes = [c for c in every if not is_tool_path(c[1])]
+            tool = [c[1] for c in every if is_tool_path(c[1])]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
             held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
             only_here = set(uncommitted) - held  # would be lost if written over or removed
@@ -963,8 +977,10 @@ class Checkpoints:
                 else:
                     touched.append((status, path))
             written = [p for s, p in touched if s != "D"]
+            removed = {p for s, p in touched if s == "D" and p not in only_here}
             clash = sorted({p for _, p in touched if p in only_here} |
-                           set(self._in_the_way(written, {p for s, p in touched if s == "A"})) |
+                           set(self._in_the_way(written, {p for s, p in touched if s == "A"},
+                                                removed)) |
                            # a path kept (its content is here alone) where a folder goes
                            {k for k in kept if any(w.startswith(k + "/") for w in written)})
             if clash:
@@ -992,8 +1008,10 @@ class Checkpoints:
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
-        return Restored(checkpoint, self.top, None, [p for _, p in touched] +
+        done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
+        done.left = tool
+        return done
 
     def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
         """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
@@ -1045,16 +1063,20 @@ class Checkpoints:
                     f"there first (git -C {path} fetch)"]
         return []
 
-    def _in_the_way(self, written: list[str], added: set[str]) -> list[str]:
+    def _in_the_way(self, written: list[str], added: set[str],
+                    removed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
         """What restoring ``written`` into this work tree would destroy that the
         snapshot does not hold: a file (ignored, or untracked) where an ``added`` one
-        goes, a folder where a file goes, a file where a folder goes."""
+        goes, a folder where a file goes, a file where a folder goes. ``removed``: the
+        files the restore removes first (their content is held elsewhere): a folder
+        holding only those, or such a file, is not in the way."""
         found = []
         for path in written:
             target = self.top / path
             if os.path.isdir(target) and not os.path.islink(target):
-                found.append(path)  # its files would go with it
-            elif path in added and os.path.lexists(target):
+                if not self._only_removed(path, removed):
+                    found.append(path)  # its files would go with it
+            elif path in added and os.path.lexists(target) and path not in removed:
                 found.append(path)  # ignored, so not in the snapshot
             else:
                 parent = Path(path).parent
@@ -1062,10 +1084,24 @@ class Checkpoints:
                     where = self.top / parent
                     if os.path.lexists(where) and (os.path.islink(where) or
                                                    not os.path.isdir(where)):
-                        found.append(parent.as_posix())  # a file where a folder goes
+                        if parent.as_posix() not in removed:
+                            found.append(parent.as_posix())  # a file where a folder goes
                         break
                     parent = parent.parent
         return found
+
+    def _only_removed(self, folder: str, removed: set[str]) -> bool:
+        """Whether every file under ``folder`` (relative to the top) is one of
+        ``removed`` (an ignored file, a nested repository: not)."""
+        for at, folders, files in os.walk(self.top / folder):
+            rel = os.path.relpath(at, self.top).replace(os.sep, "/")
+            for name in files:
+                if f"{rel}/{name}" not in removed:
+                    return False
+            for name in folders:
+                if os.path.islink(os.path.join(at, name)) and f"{rel}/{name}" not in removed:
+                    return False
+        return True
 
     def _is_session_path(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.session_paths)
