@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -103,3 +103,130 @@ def test_a_file_and_a_folder_at_one_path_restore_in_any_order(repo: Path, run: R
     refused = run("checkpoint", "restore", "1", "--force", check=False)
     assert refused.returncode == 15 and "p" in refused.stderr
     assert (repo / "p" / "mine").read_text() == "only here\n"
+
+
+# -- 2, 13. the words of the warning for each place HEAD can stand ------------------------------
+
+
+def warning_of(run: Runner, cwd: Path | None = None) -> str:
+    out = run("resume", cwd=cwd).stdout
+    return out[out.index("\nWarning: ") + 1:] if "\nWarning: " in out else ""
+
+
+def test_behind_on_the_same_branch_never_advises_reset_hard(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "U")
+    (repo / "a").write_text("a\nb\n")
+    git(repo, "commit", "-qam", "c2")
+    run("log", "--progress", "p")
+    recorded = git(repo, "rev-parse", "HEAD")[:12]
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    clean = warning_of(run)
+    assert f"git merge --ff-only {recorded}" in clean and "reset --hard" not in clean, clean
+    assert "uncommitted changes stay" not in clean
+    (repo / "a").write_text("precious uncommitted edit\n")
+    dirty = warning_of(run)
+    assert "reset --hard" not in dirty, dirty
+    assert f"git merge --ff-only {recorded} (your uncommitted changes stay" in dirty
+    assert "reset --hard" not in run("start").stderr
+    # the advice given keeps the edit, and git refuses where it is in the way
+    merged = subprocess.run(["git", "-C", str(repo), "merge", "--ff-only", recorded],
+                            capture_output=True, text=True)
+    assert merged.returncode != 0
+    assert (repo / "a").read_text() == "precious uncommitted edit\n"
+
+
+def test_work_committed_on_a_detached_head_is_not_blamed_on_a_reset(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    git(repo, "branch", "-M", "main")
+    run("start", "--title", "D")
+    git(repo, "switch", "-q", "--detach")
+    (repo / "a").write_text("detached work\n")
+    git(repo, "commit", "-qam", "det")
+    run("log", "--progress", "detached")
+    recorded = git(repo, "rev-parse", "HEAD")[:12]
+    git(repo, "switch", "-q", "main")
+    said = warning_of(run)
+    assert "on a detached HEAD" in said and "on no branch" in said, said
+    assert "a git reset?" not in said and "reset --hard" not in said
+    assert f"git switch -c NAME {recorded}" in said
+    assert f"bring branch main forward to it with git merge --ff-only {recorded}" in said
+
+
+def test_a_new_branch_that_descends_from_the_commit_recorded_is_not_rolled_back(
+        repo: Path, run: Runner) -> None:
+    (repo / ".git" / "info" / "exclude").write_text(".ai/\n")
+    first_commit(repo)
+    git(repo, "branch", "-M", "main")
+    run("start", "--title", "F")
+    (repo / "a").write_text("a\nb\n")
+    git(repo, "commit", "-qam", "work")
+    run("log", "--progress", "did work")
+    git(repo, "switch", "-q", "-c", "feature")
+    (repo / "a").write_text("a\nb\nc\n")
+    git(repo, "commit", "-qam", "more")
+    said = warning_of(run)
+    assert "this checkout is on branch feature, which descends from that commit" in said, said
+    assert "rolled back" not in said and "another checkout" not in said
+
+
+# -- 7. the warning's facts: the count, a checkpoint never pushed, the remote, stray files ------
+
+
+def two_clones(tmp_path: Path, run: Runner, origin: str = "origin") -> tuple[Path, Path, str]:
+    """A checkpoint of 2 files' work taken in clone c1 (with the session committed and
+    pushed, not the checkpoint); c2 cloned after (its remote named ``origin``)."""
+    bare = tmp_path / "o.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    c1 = tmp_path / "c1"
+    git(tmp_path, "clone", "-q", str(bare), str(c1))
+    first_commit(c1)
+    git(c1, "branch", "-M", "main")
+    run("start", "--title", "RB", cwd=c1)
+    (c1 / "a").write_text("a\nwork\n")
+    (c1 / "n").write_text("new\n")
+    run("checkpoint", "--note", "wip", cwd=c1)
+    point = git(c1, "for-each-ref", "--format=%(objectname:short=12) %(refname)",
+                "refs/ai-protocols/")
+    git(c1, "add", ".ai")
+    git(c1, "commit", "-qm", "session")
+    git(c1, "push", "-q", "origin", "main")
+    c2 = tmp_path / "c2"
+    git(tmp_path, "clone", "-q", "-o", origin, "-b", "main", str(bare), str(c2))
+    return c1, c2, point
+
+
+def test_the_warning_counts_only_work_missing_and_says_how_to_get_it(
+        tmp_path: Path, run: Runner) -> None:
+    c1, c2, point = two_clones(tmp_path, run)
+    short, ref = point.split(" ")
+    said = warning_of(run, cwd=c2)
+    # not here: never a count of its own (it holds the .ai/ scaffold too)
+    assert "this clone cannot tell which" in said and "7 files" not in said, said
+    assert f"push it from the clone that took it (git push REMOTE {ref})" in said
+    assert "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in said
+    git(c1, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(c2, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    said = warning_of(run, cwd=c2)
+    assert "holds 2 files of uncommitted work" in said, said
+    assert f"restore it with: ai-protocols checkpoint restore {short}" in said
+    # one stray untracked file never silences it; the checkpoint's own file does
+    (c2 / ".DS_Store").write_text("x")
+    said = warning_of(run, cwd=c2)
+    assert "holds 2 files of uncommitted work that this checkout, whose changes touch none " \
+        "of it, does not have" in said, said
+    (c2 / "n").write_text("new\n")
+    assert warning_of(run, cwd=c2) == ""
+
+
+def test_the_remote_named_is_the_real_one(tmp_path: Path, run: Runner) -> None:
+    _, c2, _ = two_clones(tmp_path, run, origin="upstream")
+    said = warning_of(run, cwd=c2)
+    assert "git fetch upstream 'refs/ai-protocols/*" in said, said
+    git(c2, "config", "--unset", "branch.main.remote")
+    git(c2, "remote", "add", "second", str(tmp_path / "o.git"))
+    said = warning_of(run, cwd=c2)
+    assert "git fetch REMOTE 'refs/ai-protocols/*" in said, said
+    git(c2, "remote", "remove", "second")
+    assert "git fetch upstream 'refs/ai-protocols/*" in warning_of(run, cwd=c2)

@@ -704,7 +704,10 @@ class Checkpoints:
             loose = self._unreferenced(text) if not matches else None
             if loose is not None:
                 return loose
-            raise CheckpointNotFound(name, "no checkpoint's commit starts with it"
+            raise CheckpointNotFound(name, "no checkpoint's commit in this clone starts "
+                                     "with it (another clone's comes here once that clone "
+                                     "pushed it: git fetch REMOTE "
+                                     f"'{REFSPEC}')"
                                      if not matches else "several checkpoints' commits "
                                      "start with it; give more digits")
         else:
