@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Runner
@@ -230,3 +230,56 @@ def test_the_remote_named_is_the_real_one(tmp_path: Path, run: Runner) -> None:
     assert "git fetch REMOTE 'refs/ai-protocols/*" in said, said
     git(c2, "remote", "remove", "second")
     assert "git fetch upstream 'refs/ai-protocols/*" in warning_of(run, cwd=c2)
+
+
+# -- 8. a second restore into the default folder ------------------------------------------------
+
+
+def test_a_second_restore_never_calls_a_whole_restore_half_made(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "wip").write_text("wip\n")
+    run("checkpoint", "--note", "one")
+    where = Path(run("checkpoint", "restore", "1").stdout.strip())
+    (where / "important.txt").write_text("new work done in the restored worktree\n")
+    again = run("checkpoint", "restore", "1", check=False)
+    assert again.returncode == 15, again.stderr
+    assert "half way" not in again.stderr and "worktree remove" not in again.stderr
+    assert "removing it deletes its files" in again.stderr and "--worktree" in again.stderr
+    assert (where / "important.txt").exists()
+    # one a restore stopped half way left (git worktree add done, nothing after)
+    half = tmp_path / "half"
+    git(repo, "worktree", "add", "-q", "--no-checkout", "--detach", str(half), "HEAD")
+    refused = run("checkpoint", "restore", "1", "--worktree", str(half), check=False)
+    assert refused.returncode == 15
+    assert f"stopped half way left: remove it with git worktree remove --force {half}" \
+        in refused.stderr
+
+
+# -- 14. a path with a newline is printed so that it pastes back --------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+               max_size=12) | st.binary(max_size=8).map(os.fsdecode).filter(
+                   lambda t: "\0" not in t))
+def test_shell_quote_pastes_back_as_the_same_argument(text: str) -> None:
+    from ai_protocols.git.checkpoint import shell_quote
+
+    quoted = shell_quote(text)
+    assert "\n" not in quoted
+    out = subprocess.run(["bash", "-c", f"printf %s {quoted}"], capture_output=True).stdout
+    assert out == os.fsencode(text)
+
+
+def test_the_remove_command_for_a_worktree_with_a_newline_pastes_back(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "wip").write_text("wip\n")
+    run("checkpoint")
+    target = tmp_path / "new\nline"
+    done = run("checkpoint", "restore", "1", "--worktree", str(target))
+    command = done.stderr.split("remove it with: ", 1)[1].splitlines()[0]
+    assert command == f"git worktree remove --force $'{tmp_path}/new\\x0aline'", command
+    subprocess.run(["bash", "-c", command], cwd=repo, check=True, capture_output=True)
+    assert not target.exists()

@@ -853,17 +853,17 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "own files: its scaffold, board, sessions and locks are never "
                        "restored; git checkout REF -- PATH takes one back)", err=True)
     else:
-        import shlex
+        from ai_protocols.git.checkpoint import shell_quote
 
         on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
         click.echo(f"Restored checkpoint {display(point.name)} into a new "
                    f"worktree ({on}); remove it with: git worktree remove --force "
-                   f"{display(shlex.quote(str(done.where)))}", err=True)
+                   f"{display(shell_quote(str(done.where)))}", err=True)
         if done.submodules:
             click.echo(f"Its {len(done.submodules)} submodule"
                        f"{'s are' if len(done.submodules) != 1 else ' is'} staged at the "
                        "checkpoint's commits, their folders empty; check them out with: git -C "
-                       f"{display(shlex.quote(str(done.where)))} submodule update --init "
+                       f"{display(shell_quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
     click.echo(display(str(done.where)))
 

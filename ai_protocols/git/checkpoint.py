@@ -56,7 +56,7 @@ from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, safe_id
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
-           "Taken", "clone_id", "is_tool_path", "record", "take"]
+           "Taken", "clone_id", "is_tool_path", "record", "shell_quote", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -818,11 +818,17 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
-            if self._is_worktree(target):
+            if self._is_worktree(target) and not _restored_mark(target):
                 raise CheckpointRefused(str(target), "it exists already, as a worktree git "
-                                        "knows (a restore stopped half way leaves one): "
-                                        f"remove it with git worktree remove --force {target}"
-                                        ", or give --worktree with a new folder")
+                                        "knows that a restore stopped half way left: "
+                                        f"remove it with git worktree remove --force "
+                                        f"{shell_quote(str(target))}, or give --worktree with a "
+                                        "new folder")
+            if self._is_worktree(target):
+                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
+                                        "restore made (it may hold work done there since: "
+                                        "removing it deletes its files); give --worktree "
+                                        "with a new folder")
             raise CheckpointRefused(str(target), "it exists already; give --worktree with "
                                     "a new folder")
         self._refuse_nested(target, checkpoint)
@@ -842,6 +848,7 @@ class Checkpoints:
                 self._git("update-index", "-z", "--index-info", cwd=target, env=env,
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
+        _restored_mark(target, make=True)  # the last step: a whole restore
         return Restored(checkpoint, target, branch, submodules=links)
 
     def nested_repositories(self, checkpoint: Checkpoint) -> list[str]:
@@ -1223,6 +1230,45 @@ def _real(path: Path) -> str:
         head, name = os.path.split(head)
         tail.append(name)
     return os.path.join(os.path.realpath(head), *reversed(tail))
+
+
+#: The file a whole restore leaves in its new worktree's own git folder (never in its
+#: files): a worktree without it is one a restore stopped half way left.
+RESTORED_MARK = "ai-protocols-restored"
+
+
+def _restored_mark(target: Path, make: bool = False) -> bool:
+    """Whether the linked worktree at ``target`` holds :data:`RESTORED_MARK` in its git
+    folder (gitrepository-layout(5): its ``.git`` file names it); ``make``: write it."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(str(target))
+    if dirs is None or os.path.realpath(dirs[0]) != os.path.realpath(target):
+        return False
+    mark = os.path.join(dirs[1], RESTORED_MARK)
+    if make:
+        with open(mark, "w", encoding="ascii") as out:
+            out.write("restored\n")
+        return True
+    return os.path.exists(mark)
+
+
+def shell_quote(text: str) -> str:
+    """``text`` quoted for a POSIX shell, to paste back as one argument on one line: as
+    :func:`shlex.quote` does; with a control character (a newline) or a byte that is
+    not UTF-8 (a surrogate escape) in it, as ``$'...'`` with ``\\xNN`` escapes (bash, zsh,
+    ksh, and sh in POSIX.1-2024)."""
+    import shlex
+
+    def odd(c: str) -> bool:
+        return ord(c) < 32 or ord(c) == 127 or 0xDC80 <= ord(c) <= 0xDCFF
+
+    if not any(odd(c) for c in text):
+        return shlex.quote(text)
+    escaped = "".join(
+        "\\\\" if c == "\\" else "\\'" if c == "'" else
+        f"\\x{ord(c) & 0xFF:02x}" if odd(c) else c for c in text)
+    return f"$'{escaped}'"
 
 
 def _running(pid: int) -> bool:
