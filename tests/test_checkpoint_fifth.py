@@ -283,3 +283,46 @@ def test_the_remove_command_for_a_worktree_with_a_newline_pastes_back(
     assert command == f"git worktree remove --force $'{tmp_path}/new\\x0aline'", command
     subprocess.run(["bash", "-c", command], cwd=repo, check=True, capture_output=True)
     assert not target.exists()
+
+
+# -- 9. pause with the session file open with unsaved changes in Emacs -------------------------
+
+
+def test_pause_with_a_live_emacs_lock_makes_no_checkpoint(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "E")
+    (repo / "w").write_text("w\n")
+    session = repo / ".ai" / "session-context.org"
+    before = session.read_bytes()
+    (repo / ".ai" / ".#session-context.org").symlink_to("someone@elsewhere.1")  # live
+    for attempt in ("p1", "p2"):
+        done = run("pause", "--note", attempt, check=False)
+        assert done.returncode == 10 and "unsaved changes in Emacs" in done.stderr
+    assert git(repo, "for-each-ref", "refs/ai-protocols") == ""
+    assert session.read_bytes() == before
+
+
+# -- 10. GIT_DIR and GIT_WORK_TREE naming another repository ------------------------------------
+
+
+def test_git_variables_naming_another_repository_are_refused(
+        tmp_path: Path, run: Runner) -> None:
+    other, mine = tmp_path / "E", tmp_path / "M"
+    for root in (other, mine):
+        git(tmp_path, "init", "-q", str(root))
+    (other / "e").write_text("e\n")
+    git(mine, "commit", "-q", "--allow-empty", "-m", "i")
+    run("start", "--title", "M", cwd=mine)
+    session = (mine / ".ai" / "session-context.org").read_bytes()
+    crossed = {"GIT_DIR": str(other / ".git"), "GIT_WORK_TREE": str(other)}
+    for args in (["checkpoint", "--note", "crossed"], ["pause"], ["checkpoint", "list"]):
+        done = run(*args, cwd=mine, env=crossed, check=False)
+        assert done.returncode == 14, (args, done.stderr)
+        assert "is not this project's" in done.stderr and "GIT_DIR=" in done.stderr
+    assert git(other, "for-each-ref", "refs/ai-protocols") == ""
+    assert git(mine, "for-each-ref", "refs/ai-protocols") == ""
+    assert (mine / ".ai" / "session-context.org").read_bytes() == session
+    # the project's own repository named so is fine
+    own = {"GIT_DIR": str(mine / ".git"), "GIT_WORK_TREE": str(mine)}
+    run("checkpoint", "--note", "mine", cwd=mine, env=own)
+    assert git(mine, "for-each-ref", "refs/ai-protocols") != ""

@@ -242,6 +242,7 @@ class Checkpoints:
                                           cwd=self.root)
         else:
             self._locate(self._ask())
+            self._refuse_another_repository()
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
@@ -274,6 +275,29 @@ class Checkpoints:
                 raise NotAGitRepository(self.root) from None
             raise
         return out
+
+    def _refuse_another_repository(self) -> None:
+        """Refuse (:class:`GitFailed`, before anything is made) when ``GIT_DIR`` or
+        ``GIT_WORK_TREE`` (git(1), "ENVIRONMENT") point git at another repository than
+        the project's: the checkpoint would be taken there and recorded in this
+        project's session. The project's is the one its files name (its ``.git``);
+        without one, the project must be inside git's work tree."""
+        from ai_protocols.paths import git_dirs
+
+        root = os.path.realpath(self.root)
+        own = git_dirs(root)
+        top, used = os.path.realpath(self.top), os.path.realpath(self.git_dir)
+        inside = root == top or root.startswith(top.rstrip(os.sep) + os.sep)
+        if (own is None and inside) or \
+                (own is not None and os.path.realpath(own[1]) == used and inside):
+            return
+        named = ", ".join(f"{k}={os.environ[k]}" for k in sorted(_GIT_PLACE)
+                          if k in os.environ)
+        raise GitFailed("rev-parse", f"git's repository ({used}, work tree {top}, from "
+                        f"{named}) is not this project's ({root}): a checkpoint would be "
+                        "taken there and recorded here; unset those variables (env -u "
+                        "GIT_DIR -u GIT_WORK_TREE ai-protocols ...), or run the command in "
+                        "the project of that repository; nothing was made")
 
     def _locate(self, out: bytes) -> None:
         """Where the work tree, the git folder, the index and the refs are, from
