@@ -326,3 +326,62 @@ def test_git_variables_naming_another_repository_are_refused(
     own = {"GIT_DIR": str(mine / ".git"), "GIT_WORK_TREE": str(mine)}
     run("checkpoint", "--note", "mine", cwd=mine, env=own)
     assert git(mine, "for-each-ref", "refs/ai-protocols") != ""
+
+
+# -- 14. bad input: empty values, option-like words, REF forms, AGENT as set ----------------------
+
+
+def test_empty_values_and_option_like_words_are_usage_errors(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    (repo / "w").write_text("w\n")
+    run("checkpoint")
+    for args, option in ((["--branch", ""], "--branch"), (["--worktree", ""], "--worktree"),
+                         (["--branch="], "--branch")):
+        done = run("checkpoint", "restore", "1", *args, check=False)
+        assert done.returncode == 2 and f"'{option}'" in done.stderr and "empty" in done.stderr
+    assert git(repo, "worktree", "list").count("\n") == 0  # nothing made
+    empty = run("checkpoint", "export", "1", "", check=False)
+    assert empty.returncode == 2 and "'FILE'" in empty.stderr and "'.'" not in empty.stderr
+    shown = run("checkpoint", "show", "-1", check=False)
+    assert shown.returncode == 2
+    assert "goes after '--', the options before it: ai-protocols checkpoint show -- -1" \
+        in shown.stderr
+    exported = run("checkpoint", "export", "1", "-x.tar.gz", check=False)
+    assert exported.returncode == 2
+    assert "A REF or FILE that starts with '-' goes after '--'" in exported.stderr
+    assert not (repo / "-x.tar.gz").exists()
+    run("checkpoint", "export", "1", "--", "-x.tar.gz")
+    assert (repo / "-x.tar.gz").exists()
+
+
+def test_a_ref_is_taken_only_as_written_and_agent_n_as_the_id_was_set(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    (repo / "w").write_text("w\n")
+    run("checkpoint")
+    for ref in ("1 ", " 1", "1\n", "01", "0", "00"):
+        done = run("checkpoint", "show", ref, check=False)
+        assert done.returncode == 5, (ref, done.stdout)
+    run("checkpoint", agent="a b")
+    for ref in ("a b/1", "a%20b/1"):
+        assert "Checkpoint a%20b/" in run("checkpoint", "show", ref).stdout
+    clone = (repo / ".git" / "ai-protocols-clone").read_text().strip()
+    assert "Checkpoint a%20b/" in run("checkpoint", "show", f"a b/{clone}/1").stdout
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=6), st.sampled_from([" ", "\n", "\t", "\r"]), st.booleans())
+def test_a_ref_with_space_around_it_is_refused(tmp_path_factory, body: str, space: str,
+                                              before: bool) -> None:
+    from ai_protocols.errors import CheckpointNotFound
+    from ai_protocols.git.checkpoint import Checkpoints
+
+    root = tmp_path_factory.mktemp("refs")
+    git(root, "init", "-q")
+    ref = space + body if before else body + space
+    try:
+        Checkpoints(root).resolve(ref)
+    except CheckpointNotFound as error:
+        assert error.exit_code == 5
+    else:
+        raise AssertionError(f"{ref!r} was taken")

@@ -43,6 +43,7 @@ import os
 from pathlib import Path
 
 from ai_protocols.errors import (
+    AiProtocolsError,
     CheckpointNotFound,
     CheckpointRefused,
     GitFailed,
@@ -686,9 +687,18 @@ class Checkpoints:
         Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
         import re
 
-        text = name.strip()
+        text = name
+        if not text or text != text.strip():
+            raise CheckpointNotFound(name, "it is empty or has spaces or a line break around "
+                                     "it; give the REF alone")
         own = f"{NAMESPACE}/{self.agent}/{self.clone}/" if self.clone else None
-        if re.fullmatch(r"[0-9]+", text):
+        if re.fullmatch(r"0[0-9]{0,2}", text):
+            raise CheckpointNotFound(name, "checkpoints count from 1, written without "
+                                     "leading zeros (a hash has 4 digits or more)")
+        agent_form = re.fullmatch(r"([^/]+)/(?:([^/\s]+)/)?([1-9][0-9]*)", text)
+        if agent_form and agent_form.group(1) != agent_form.group(1).strip():
+            agent_form = None
+        if re.fullmatch(r"[1-9][0-9]*", text):  # (0123...: a hash, never N)
             ref = f"{own}{int(text)}" if own else f"{NAMESPACE}/{self.agent}/{int(text)}"
             found = self._read(ref) or self._read(f"{NAMESPACE}/{self.agent}/{int(text)}")
             if found is not None:
@@ -711,15 +721,23 @@ class Checkpoints:
                     return loose
         elif text.startswith(f"{NAMESPACE}/"):
             ref = text
-        elif re.fullmatch(r"[^/\s]+/[0-9]+", text):  # AGENT/N: this clone's, or older
-            agent, _, number = text.partition("/")
-            ref = f"{NAMESPACE}/{agent}/{int(number)}"
-            if self.clone:
-                found = self._read(f"{NAMESPACE}/{agent}/{self.clone}/{int(number)}")
-                if found is not None:
-                    return found
-        elif re.fullmatch(r"[^/\s]+/[^/\s]+/[0-9]+", text):
-            ref = f"{NAMESPACE}/{text}"
+        elif agent_form is not None:  # AGENT/N (this clone's, or older), AGENT/CLONE/N
+            given, clone, number = agent_form.groups()
+            forms = [given] if not any(c.isspace() for c in given) else []
+            try:  # the agent id as it was set (a b), or as the ref writes it (a%20b)
+                forms.append(ref_part(given))
+            except AiProtocolsError:
+                pass
+            for agent in dict.fromkeys(forms):
+                places = [f"{agent}/{clone}/{number}"] if clone else \
+                    ([f"{agent}/{self.clone}/{number}"] if self.clone else []) + \
+                    [f"{agent}/{number}"]
+                for place in places:
+                    found = self._read(f"{NAMESPACE}/{place}")
+                    if found is not None:
+                        return found
+            ref = f"{NAMESPACE}/{forms[0] if forms else given}/" + \
+                (f"{clone}/{number}" if clone else number)
         elif re.fullmatch(r"[0-9a-fA-F]{4,64}", text):
             matches = [c for c in self.list(every_agent=True)
                        if c.commit.startswith(text.lower())]
