@@ -12,7 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Runner
@@ -369,16 +370,34 @@ def test_a_ref_is_taken_only_as_written_and_agent_n_as_the_id_was_set(
     assert "Checkpoint a%20b/" in run("checkpoint", "show", f"a b/{clone}/1").stdout
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.text(max_size=6), st.sampled_from([" ", "\n", "\t", "\r"]), st.booleans())
-def test_a_ref_with_space_around_it_is_refused(tmp_path_factory, body: str, space: str,
-                                              before: bool) -> None:
-    from ai_protocols.errors import CheckpointNotFound
+@pytest.fixture(scope="module")
+def checkpointed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A repository with checkpoint 1 taken (through the library), and the REFs that
+    name it."""
     from ai_protocols.git.checkpoint import Checkpoints
 
     root = tmp_path_factory.mktemp("refs")
     git(root, "init", "-q")
-    ref = space + body if before else body + space
+    first_commit(root)
+    (root / "w").write_text("w\n")
+    point, _ = Checkpoints(root).take()
+    return root, ["1", point.short, point.ref, point.name, "default/1"]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data(), st.text(" \n\t\r\x0b\x0c\u00a0\u2003", min_size=1, max_size=2),
+       st.booleans())
+def test_a_ref_with_space_around_it_is_refused(checkpointed: tuple[Path, list[str]],
+                                              data: st.DataObject, space: str,
+                                              before: bool) -> None:
+    from ai_protocols.errors import CheckpointNotFound
+    from ai_protocols.git.checkpoint import Checkpoints
+
+    root, names = checkpointed
+    name = data.draw(st.sampled_from(names))
+    assert Checkpoints(root).resolve(name).number == 1
+    ref = space + name if before else name + space
     try:
         Checkpoints(root).resolve(ref)
     except CheckpointNotFound as error:

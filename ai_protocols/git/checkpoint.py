@@ -724,10 +724,10 @@ class Checkpoints:
         elif agent_form is not None:  # AGENT/N (this clone's, or older), AGENT/CLONE/N
             given, clone, number = agent_form.groups()
             forms = [given] if not any(c.isspace() for c in given) else []
-            try:  # the agent id as it was set (a b), or as the ref writes it (a%20b)
+            from contextlib import suppress
+
+            with suppress(AiProtocolsError):  # the id as set (a b), or as refs write it
                 forms.append(ref_part(given))
-            except AiProtocolsError:
-                pass
             for agent in dict.fromkeys(forms):
                 places = [f"{agent}/{clone}/{number}"] if clone else \
                     ([f"{agent}/{self.clone}/{number}"] if self.clone else []) + \
