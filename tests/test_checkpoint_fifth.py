@@ -404,3 +404,58 @@ def test_a_ref_with_space_around_it_is_refused(checkpointed: tuple[Path, list[st
         assert error.exit_code == 5
     else:
         raise AssertionError(f"{ref!r} was taken")
+
+
+# -- 15. git's refusals say what to do; submodules' uncommitted and unpushed work ----------------
+
+FILE_OK = ("-c", "protocol.file.allow=always")
+
+
+def test_a_git_refusal_says_what_to_do(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    (repo / "w").write_text("w\n")
+    hook = repo / ".git" / "hooks" / "reference-transaction"
+    hook.write_text('#!/bin/sh\n[ "$1" = prepared ] && exit 1\nexit 0\n')
+    hook.chmod(0o755)
+    refused = run("checkpoint", check=False)
+    assert refused.returncode == 14 and "aborted by hook" in refused.stderr
+    assert "a git hook refused it" in refused.stderr and "run it again" in refused.stderr
+    hook.unlink()
+    (repo / ".gitattributes").write_text("*.x filter=bad\n")
+    git(repo, "config", "filter.bad.clean", "false")
+    git(repo, "config", "filter.bad.required", "true")
+    (repo / "a.x").write_text("x\n")
+    refused = run("checkpoint", check=False)
+    assert refused.returncode == 14 and "clean filter 'bad' failed" in refused.stderr
+    assert "a filter .gitattributes sets failed" in refused.stderr
+    (repo / "a.x").unlink()
+    run("checkpoint")
+    refused = run("checkpoint", "restore", "1", "--branch", "b" * 300, check=False)
+    assert refused.returncode == 14 and "a name is too long" in refused.stderr
+    assert git(repo, "for-each-ref", "refs/ai-protocols").count("\n") == 0  # one ref
+
+
+def test_submodules_uncommitted_and_unpushed_work_is_named(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    git(tmp_path, "init", "-q", str(source))
+    first_commit(source)
+    first_commit(repo)
+    git(repo, *FILE_OK, "submodule", "add", "-q", source.as_uri(), "lib")
+    git(repo, "commit", "-qm", "with lib")
+    (repo / "lib" / "a").write_text("uncommitted in the submodule\n")
+    taken = run("checkpoint")
+    assert "uncommitted changes, of 1 submodule: lib" in taken.stderr, taken.stderr
+    git(repo / "lib", "commit", "-qam", "never pushed")
+    commit = git(repo / "lib", "rev-parse", "HEAD")
+    assert "Warning" not in run("checkpoint").stderr  # clean inside: nothing to say
+    new = tmp_path / "new"
+    done = run("checkpoint", "restore", "2", "--worktree", str(new))
+    assert f"The commit of the submodule lib ({commit[:12]}) is on no remote-tracking " \
+        "branch" in done.stderr, done.stderr
+    recipe = done.stderr.split("fetch it from this checkout: ", 1)[1].splitlines()[0]
+    update = subprocess.run(["git", "-C", str(new), *FILE_OK, "submodule", "update", "--init"],
+                            capture_output=True)
+    assert update.returncode != 0  # as said: its URL lacks the commit
+    subprocess.run(["bash", "-c", recipe], check=True, capture_output=True)
+    assert git(new / "lib", "rev-parse", "HEAD") == commit

@@ -873,6 +873,15 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "checkpoint's commits, their folders empty; check them out with: git -C "
                        f"{display(shell_quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
+        for path, commit in done.unpushed:
+            new, here = done.where / path, Path(points.top) / path
+            click.echo(f"The commit of the submodule {display(path)} ({commit[:12]}) is on no "
+                       "remote-tracking branch of this checkout's (never pushed?): submodule "
+                       "update cannot fetch it from its URL; once that failed, fetch it from "
+                       f"this checkout: git -C {display(shell_quote(str(new)))} fetch "
+                       f"{display(shell_quote(str(here)))} {commit} && git -C "
+                       f"{display(shell_quote(str(new)))} checkout -q --detach {commit}",
+                       err=True)
     click.echo(display(str(done.where)))
 
 

@@ -151,6 +151,10 @@ class Restored:
         #: In place: the paths under a ``.ai/`` folder (the tool's own files) where
         #: the checkpoint differs, left as they are (:func:`is_tool_path`).
         self.left: list[str] = []
+        #: In a new worktree: ``(path, commit)`` of each submodule whose commit is on
+        #: no remote-tracking branch of the submodule checked out here (never pushed?):
+        #: ``git submodule update`` cannot fetch it from the submodule's URL.
+        self.unpushed: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -891,7 +895,27 @@ class Checkpoints:
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
         _restored_mark(target, make=True)  # the last step: a whole restore
-        return Restored(checkpoint, target, branch, submodules=links)
+        done = Restored(checkpoint, target, branch, submodules=links)
+        done.unpushed = [(path, commit) for path, commit in links
+                         if not self._pushed(path, commit)]
+        return done
+
+    def _pushed(self, path: str, commit: str) -> bool:
+        """Whether the submodule checked out here at ``path`` has ``commit`` on one of
+        its remote-tracking branches (``git for-each-ref --contains``): else it was
+        likely never pushed, and ``git submodule update`` in a new worktree, which
+        fetches from the submodule's URL, cannot get it. ``True`` when not known (no
+        checkout here)."""
+        where = self.top / path
+        if not os.path.lexists(where / ".git"):
+            return True
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        run = self._spawn("for-each-ref", "--count=1", "--contains", commit,
+                          "--format=%(refname)", "refs/remotes", cwd=where, env=env)
+        try:
+            return bool(run.wait().strip())
+        except GitFailed:  # (the commit is not there either)
+            return True
 
     def nested_repositories(self, checkpoint: Checkpoint) -> list[str]:
         """The paths ``checkpoint`` holds as a gitlink (a commit only, not its files)
@@ -906,6 +930,35 @@ class Checkpoints:
         known = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0")
                  if item.startswith(_GITLINK.encode())}
         return [p for p in folders if p not in known]
+
+    def dirty_submodules(self) -> list[str]:
+        """The submodules (paths from the top) with uncommitted changes or untracked files
+        inside them, which a checkpoint leaves out: it holds each submodule's commit
+        only. ``git status --porcelain=v2``'s submodule field (git-status(1): ``S``,
+        then ``M`` tracked changes, ``U`` untracked files), asked only of the
+        submodules the index knows, and only when ``.gitmodules`` exists."""
+        if not os.path.exists(self.top / ".gitmodules"):
+            return []
+        listed = self._git("ls-files", "-s", "-z")
+        links = [_s(item.partition(b"\t")[2]) for item in listed.split(b"\0")
+                 if item.startswith(_GITLINK.encode())]
+        if not links:
+            return []
+        out = self._git("status", "--porcelain=v2", "-z", "--ignore-submodules=none",
+                        "--", *(f":(top,literal){p}" for p in links))
+        found, records, at = [], out.split(b"\0"), 0
+        while at < len(records):
+            record = records[at]
+            at += 1
+            if record[:2] not in (b"1 ", b"2 "):
+                continue
+            fields = record.split(b" ", 9 if record[:1] == b"2" else 8)
+            sub = fields[2]
+            if record[:1] == b"2":
+                at += 1  # (the original path follows)
+            if sub[:1] == b"S" and (sub[2:3] == b"M" or sub[3:4] == b"U"):
+                found.append(_s(fields[-1]))
+        return found
 
     def _is_worktree(self, target: Path) -> bool:
         """Whether ``target`` is a linked worktree of this repository
@@ -1375,12 +1428,16 @@ class Taken:
     session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
 
     def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
-                 not_recorded: str | None = None, nested: list[str] | None = None) -> None:
+                 not_recorded: str | None = None, nested: list[str] | None = None,
+                 dirty: list[str] | None = None) -> None:
         self.checkpoint, self.branch = checkpoint, branch
         self.session, self.not_recorded = session, not_recorded
         #: Untracked git repositories the checkpoint holds as a commit only
         #: (:meth:`Checkpoints.nested_repositories`).
         self.nested = nested or []
+        #: Submodules whose uncommitted changes the checkpoint leaves out
+        #: (:meth:`Checkpoints.dirty_submodules`).
+        self.dirty = dirty or []
 
     def __repr__(self) -> str:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
@@ -1435,11 +1492,12 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     from ai_protocols.errors import AiProtocolsError, NoSession
 
     nested = checkpoints.nested_repositories(checkpoint)
+    dirty = checkpoints.dirty_submodules()
     try:
         record(ai_dir, path, checkpoint, branch, now)
     except NoSession:
         return Taken(checkpoint, branch, None, f"there is no session file at {path} "
-                     "('ai-protocols start' begins one)", nested)
+                     "('ai-protocols start' begins one)", nested, dirty)
     except AiProtocolsError as error:
-        return Taken(checkpoint, branch, None, str(error), nested)
-    return Taken(checkpoint, branch, path, nested=nested)
+        return Taken(checkpoint, branch, None, str(error), nested, dirty)
+    return Taken(checkpoint, branch, path, nested=nested, dirty=dirty)
