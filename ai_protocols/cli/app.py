@@ -65,13 +65,15 @@ class _Command(click.Command):
         except click.NoSuchOption as error:
             arguments = [p for p in self.params if isinstance(p, click.Argument)]
             if arguments and not self.ignore_unknown_options:
-                name = arguments[0].human_readable_name
+                name = " or ".join(a.human_readable_name for a in arguments)
                 typed = error.option_name
                 if typed not in given:  # only its start (-a of '-a b'): the word typed
                     typed = next((a for a in given if a.startswith(typed)), typed)
+                example = _quote(typed) if len(arguments) == 1 else \
+                    " ".join(a.human_readable_name for a in arguments)
                 error.message = error.message.rstrip(".") + (
                     f". {_article(name)} {name} that starts with '-' goes after '--', "
-                    f"the options before it: ai-protocols {self.name} -- {_quote(typed)}")
+                    f"the options before it: {ctx.command_path} -- {example}")
             raise
 
     def _check(self, ctx: click.Context, args: list[str]) -> None:
@@ -767,7 +769,7 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
                    f"{point.files} uncommitted  {note}".rstrip())
 
 
-@checkpoint.command("show")
+@checkpoint.command("show", cls=_Command)
 @click.argument("ref")
 @errors_to_exit
 def checkpoint_show(ref: str) -> None:
@@ -802,7 +804,7 @@ def _paths(count: int) -> str:
     return f"{count} path" + ("" if count == 1 else "s")
 
 
-@checkpoint.command("restore")
+@checkpoint.command("restore", cls=_Command)
 @click.argument("ref")
 @click.option("--worktree", type=click.Path(), help="The new worktree's folder "
               "(default: beside this one, <folder>-checkpoint-<agent>-<n>).")
@@ -826,7 +828,13 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     """
     from pathlib import Path
 
-    if force and (worktree or branch):
+    for option, value in (("--worktree", worktree), ("--branch", branch)):
+        if value == "":
+            raise click.BadParameter(f"{value!r} is empty: give "
+                                     + ("the new worktree's folder" if option == "--worktree"
+                                        else "the new branch's name")
+                                     + f", or leave {option} out", param_hint=f"'{option}'")
+    if force and (worktree is not None or branch is not None):
         raise click.UsageError("--force restores into this work tree: not with --worktree "
                                "or --branch")
     points = _checkpoints()
@@ -847,23 +855,37 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "whose work is kept nowhere else (or a submodule's folder):", err=True)
             for path in done.kept:
                 click.echo(f"  {display(path)}", err=True)
+        if done.left:
+            click.echo(f"Left {_paths(len(done.left))} under .ai/ as "
+                       f"{'it is' if len(done.left) == 1 else 'they are'} (the tool's "
+                       "own files: its scaffold, board, sessions and locks are never "
+                       "restored; git checkout REF -- PATH takes one back)", err=True)
     else:
-        import shlex
+        from ai_protocols.git.checkpoint import shell_quote
 
         on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
         click.echo(f"Restored checkpoint {display(point.name)} into a new "
                    f"worktree ({on}); remove it with: git worktree remove --force "
-                   f"{display(shlex.quote(str(done.where)))}", err=True)
+                   f"{display(shell_quote(str(done.where)))}", err=True)
         if done.submodules:
             click.echo(f"Its {len(done.submodules)} submodule"
                        f"{'s are' if len(done.submodules) != 1 else ' is'} staged at the "
                        "checkpoint's commits, their folders empty; check them out with: git -C "
-                       f"{display(shlex.quote(str(done.where)))} submodule update --init "
+                       f"{display(shell_quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
+        for path, commit in done.unpushed:
+            new, here = done.where / path, Path(points.top) / path
+            click.echo(f"The commit of the submodule {display(path)} ({commit[:12]}) is on no "
+                       "remote-tracking branch of this checkout's (never pushed?): submodule "
+                       "update cannot fetch it from its URL; once that failed, fetch it from "
+                       f"this checkout: git -C {display(shell_quote(str(new)))} fetch "
+                       f"{display(shell_quote(str(here)))} {commit} && git -C "
+                       f"{display(shell_quote(str(new)))} checkout -q --detach {commit}",
+                       err=True)
     click.echo(display(str(done.where)))
 
 
-@checkpoint.command("export")
+@checkpoint.command("export", cls=_Command)
 @click.argument("ref")
 @click.argument("file", type=click.Path())
 @errors_to_exit
@@ -871,6 +893,9 @@ def checkpoint_export(ref: str, file: str) -> None:
     """Write a checkpoint's files to FILE, a .tar.gz: a portable restore point."""
     from pathlib import Path
 
+    if file == "":
+        raise click.BadParameter(f"{file!r} is empty: give the name of the file to write, "
+                                 "ending in .tar.gz", param_hint="'FILE'")
     points = _checkpoints()
     point = points.resolve(ref)
     click.echo(display(str(points.export(point, Path(file)))))

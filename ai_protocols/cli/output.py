@@ -139,6 +139,13 @@ def print_checkpoint(taken: Taken) -> None:
               f"{'y' if len(taken.nested) == 1 else 'ies'} inside the work tree: "
               f"{', '.join(display(p) for p in taken.nested)} (git add takes one so); "
               "commit its work there, or add it as a submodule", file=sys.stderr)
+    if taken.dirty:  # (issue 14, fourth review)
+        sys.stdout.flush()
+        print("Warning: the checkpoint holds only the commit checked out, not the "
+              f"uncommitted changes, of {len(taken.dirty)} submodule"
+              f"{'' if len(taken.dirty) == 1 else 's'}: "
+              f"{', '.join(display(p) for p in taken.dirty)}; commit them in the "
+              "submodule first, then take the checkpoint again", file=sys.stderr)
 
 
 def print_json(data: object) -> None:

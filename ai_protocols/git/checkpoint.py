@@ -43,6 +43,7 @@ import os
 from pathlib import Path
 
 from ai_protocols.errors import (
+    AiProtocolsError,
     CheckpointNotFound,
     CheckpointRefused,
     GitFailed,
@@ -56,7 +57,7 @@ from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, safe_id
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
-           "Taken", "clone_id", "record", "take"]
+           "Taken", "clone_id", "is_tool_path", "record", "shell_quote", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -147,9 +148,24 @@ class Restored:
         #: place, checked out there; in a new worktree, in its index, for ``git
         #: submodule update --init`` to check out.
         self.submodules = submodules or []
+        #: In place: the paths under a ``.ai/`` folder (the tool's own files) where
+        #: the checkpoint differs, left as they are (:func:`is_tool_path`).
+        self.left: list[str] = []
+        #: In a new worktree: ``(path, commit)`` of each submodule whose commit is on
+        #: no remote-tracking branch of the submodule checked out here (never pushed?):
+        #: ``git submodule update`` cannot fetch it from the submodule's URL.
+        self.unpushed: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
+
+
+def is_tool_path(path: str) -> bool:
+    """Whether ``path`` (``/``-separated, from the top of the work tree) is under a
+    ``.ai/`` folder, the tool's own (its scaffold, board, archived and live sessions,
+    locks; a sub-project's too): ``checkpoint restore --force`` never writes nor
+    removes such a path (docs/checkpoints.md)."""
+    return path.startswith(AI_DIR + "/") or f"/{AI_DIR}/" in path
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -231,6 +247,7 @@ class Checkpoints:
                                           cwd=self.root)
         else:
             self._locate(self._ask())
+            self._refuse_another_repository()
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
@@ -263,6 +280,29 @@ class Checkpoints:
                 raise NotAGitRepository(self.root) from None
             raise
         return out
+
+    def _refuse_another_repository(self) -> None:
+        """Refuse (:class:`GitFailed`, before anything is made) when ``GIT_DIR`` or
+        ``GIT_WORK_TREE`` (git(1), "ENVIRONMENT") point git at another repository than
+        the project's: the checkpoint would be taken there and recorded in this
+        project's session. The project's is the one its files name (its ``.git``);
+        without one, the project must be inside git's work tree."""
+        from ai_protocols.paths import git_dirs
+
+        root = os.path.realpath(self.root)
+        own = git_dirs(root)
+        top, used = os.path.realpath(self.top), os.path.realpath(self.git_dir)
+        inside = root == top or root.startswith(top.rstrip(os.sep) + os.sep)
+        if (own is None and inside) or \
+                (own is not None and os.path.realpath(own[1]) == used and inside):
+            return
+        named = ", ".join(f"{k}={os.environ[k]}" for k in sorted(_GIT_PLACE)
+                          if k in os.environ)
+        raise GitFailed("rev-parse", f"git's repository ({used}, work tree {top}, from "
+                        f"{named}) is not this project's ({root}): a checkpoint would be "
+                        "taken there and recorded here; unset those variables (env -u "
+                        "GIT_DIR -u GIT_WORK_TREE ai-protocols ...), or run the command in "
+                        "the project of that repository; nothing was made")
 
     def _locate(self, out: bytes) -> None:
         """Where the work tree, the git folder, the index and the refs are, from
@@ -651,9 +691,18 @@ class Checkpoints:
         Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
         import re
 
-        text = name.strip()
+        text = name
+        if not text or text != text.strip():
+            raise CheckpointNotFound(name, "it is empty or has spaces or a line break around "
+                                     "it; give the REF alone")
         own = f"{NAMESPACE}/{self.agent}/{self.clone}/" if self.clone else None
-        if re.fullmatch(r"[0-9]+", text):
+        if re.fullmatch(r"0[0-9]{0,2}", text):
+            raise CheckpointNotFound(name, "checkpoints count from 1, written without "
+                                     "leading zeros (a hash has 4 digits or more)")
+        agent_form = re.fullmatch(r"([^/]+)/(?:([^/\s]+)/)?([1-9][0-9]*)", text)
+        if agent_form and agent_form.group(1) != agent_form.group(1).strip():
+            agent_form = None
+        if re.fullmatch(r"[1-9][0-9]*", text):  # (0123...: a hash, never N)
             ref = f"{own}{int(text)}" if own else f"{NAMESPACE}/{self.agent}/{int(text)}"
             found = self._read(ref) or self._read(f"{NAMESPACE}/{self.agent}/{int(text)}")
             if found is not None:
@@ -676,15 +725,23 @@ class Checkpoints:
                     return loose
         elif text.startswith(f"{NAMESPACE}/"):
             ref = text
-        elif re.fullmatch(r"[^/\s]+/[0-9]+", text):  # AGENT/N: this clone's, or older
-            agent, _, number = text.partition("/")
-            ref = f"{NAMESPACE}/{agent}/{int(number)}"
-            if self.clone:
-                found = self._read(f"{NAMESPACE}/{agent}/{self.clone}/{int(number)}")
-                if found is not None:
-                    return found
-        elif re.fullmatch(r"[^/\s]+/[^/\s]+/[0-9]+", text):
-            ref = f"{NAMESPACE}/{text}"
+        elif agent_form is not None:  # AGENT/N (this clone's, or older), AGENT/CLONE/N
+            given, clone, number = agent_form.groups()
+            forms = [given] if not any(c.isspace() for c in given) else []
+            from contextlib import suppress
+
+            with suppress(AiProtocolsError):  # the id as set (a b), or as refs write it
+                forms.append(ref_part(given))
+            for agent in dict.fromkeys(forms):
+                places = [f"{agent}/{clone}/{number}"] if clone else \
+                    ([f"{agent}/{self.clone}/{number}"] if self.clone else []) + \
+                    [f"{agent}/{number}"]
+                for place in places:
+                    found = self._read(f"{NAMESPACE}/{place}")
+                    if found is not None:
+                        return found
+            ref = f"{NAMESPACE}/{forms[0] if forms else given}/" + \
+                (f"{clone}/{number}" if clone else number)
         elif re.fullmatch(r"[0-9a-fA-F]{4,64}", text):
             matches = [c for c in self.list(every_agent=True)
                        if c.commit.startswith(text.lower())]
@@ -693,7 +750,10 @@ class Checkpoints:
             loose = self._unreferenced(text) if not matches else None
             if loose is not None:
                 return loose
-            raise CheckpointNotFound(name, "no checkpoint's commit starts with it"
+            raise CheckpointNotFound(name, "no checkpoint's commit in this clone starts "
+                                     "with it (another clone's comes here once that clone "
+                                     "pushed it: git fetch REMOTE "
+                                     f"'{REFSPEC}')"
                                      if not matches else "several checkpoints' commits "
                                      "start with it; give more digits")
         else:
@@ -804,11 +864,17 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
-            if self._is_worktree(target):
+            if self._is_worktree(target) and not _restored_mark(target):
                 raise CheckpointRefused(str(target), "it exists already, as a worktree git "
-                                        "knows (a restore stopped half way leaves one): "
-                                        f"remove it with git worktree remove --force {target}"
-                                        ", or give --worktree with a new folder")
+                                        "knows that a restore stopped half way left: "
+                                        f"remove it with git worktree remove --force "
+                                        f"{shell_quote(str(target))}, or give --worktree with a "
+                                        "new folder")
+            if self._is_worktree(target):
+                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
+                                        "restore made (it may hold work done there since: "
+                                        "removing it deletes its files); give --worktree "
+                                        "with a new folder")
             raise CheckpointRefused(str(target), "it exists already; give --worktree with "
                                     "a new folder")
         self._refuse_nested(target, checkpoint)
@@ -828,7 +894,28 @@ class Checkpoints:
                 self._git("update-index", "-z", "--index-info", cwd=target, env=env,
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
-        return Restored(checkpoint, target, branch, submodules=links)
+        _restored_mark(target, make=True)  # the last step: a whole restore
+        done = Restored(checkpoint, target, branch, submodules=links)
+        done.unpushed = [(path, commit) for path, commit in links
+                         if not self._pushed(path, commit)]
+        return done
+
+    def _pushed(self, path: str, commit: str) -> bool:
+        """Whether the submodule checked out here at ``path`` has ``commit`` on one of
+        its remote-tracking branches (``git for-each-ref --contains``): else it was
+        likely never pushed, and ``git submodule update`` in a new worktree, which
+        fetches from the submodule's URL, cannot get it. ``True`` when not known (no
+        checkout here)."""
+        where = self.top / path
+        if not os.path.lexists(where / ".git"):
+            return True
+        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        run = self._spawn("for-each-ref", "--count=1", "--contains", commit,
+                          "--format=%(refname)", "refs/remotes", cwd=where, env=env)
+        try:
+            return bool(run.wait().strip())
+        except GitFailed:  # (the commit is not there either)
+            return True
 
     def nested_repositories(self, checkpoint: Checkpoint) -> list[str]:
         """The paths ``checkpoint`` holds as a gitlink (a commit only, not its files)
@@ -843,6 +930,35 @@ class Checkpoints:
         known = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0")
                  if item.startswith(_GITLINK.encode())}
         return [p for p in folders if p not in known]
+
+    def dirty_submodules(self) -> list[str]:
+        """The submodules (paths from the top) with uncommitted changes or untracked files
+        inside them, which a checkpoint leaves out: it holds each submodule's commit
+        only. ``git status --porcelain=v2``'s submodule field (git-status(1): ``S``,
+        then ``M`` tracked changes, ``U`` untracked files), asked only of the
+        submodules the index knows, and only when ``.gitmodules`` exists."""
+        if not os.path.exists(self.top / ".gitmodules"):
+            return []
+        listed = self._git("ls-files", "-s", "-z")
+        links = [_s(item.partition(b"\t")[2]) for item in listed.split(b"\0")
+                 if item.startswith(_GITLINK.encode())]
+        if not links:
+            return []
+        out = self._git("status", "--porcelain=v2", "-z", "--ignore-submodules=none",
+                        "--", *(f":(top,literal){p}" for p in links))
+        found, records, at = [], out.split(b"\0"), 0
+        while at < len(records):
+            record = records[at]
+            at += 1
+            if record[:2] not in (b"1 ", b"2 "):
+                continue
+            fields = record.split(b" ", 9 if record[:1] == b"2" else 8)
+            sub = fields[2]
+            if record[:1] == b"2":
+                at += 1  # (the original path follows)
+            if sub[:1] == b"S" and (sub[2:3] == b"M" or sub[3:4] == b"U"):
+                found.append(_s(fields[-1]))
+        return found
 
     def _is_worktree(self, target: Path) -> bool:
         """Whether ``target`` is a linked worktree of this repository
@@ -945,8 +1061,11 @@ class Checkpoints:
             # What the work tree holds that HEAD does not (a deletion holds nothing).
             uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
                            if status != "D" and mode != _GITLINK}
-            changes = [c for c in self._raw(now, checkpoint.commit)
-                       if not self._is_session_path(c[1])]
+            every = self._raw(now, checkpoint.commit)
+            # The tool's own files (every .ai/ folder: the scaffold, the board, the
+            # archives, the locks, the session files) are never written nor removed.
+            changes = [c for c in every if not is_tool_path(c[1])]
+            tool = [c[1] for c in every if is_tool_path(c[1])]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
             held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
             only_here = set(uncommitted) - held  # would be lost if written over or removed
@@ -963,8 +1082,10 @@ class Checkpoints:
                 else:
                     touched.append((status, path))
             written = [p for s, p in touched if s != "D"]
+            removed = {p for s, p in touched if s == "D" and p not in only_here}
             clash = sorted({p for _, p in touched if p in only_here} |
-                           set(self._in_the_way(written, {p for s, p in touched if s == "A"})) |
+                           set(self._in_the_way(written, {p for s, p in touched if s == "A"},
+                                                removed)) |
                            # a path kept (its content is here alone) where a folder goes
                            {k for k in kept if any(w.startswith(k + "/") for w in written)})
             if clash:
@@ -992,8 +1113,10 @@ class Checkpoints:
         finally:
             temp.unlink(missing_ok=True)
             Path(f"{temp}.lock").unlink(missing_ok=True)
-        return Restored(checkpoint, self.top, None, [p for _, p in touched] +
+        done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
+        done.left = tool
+        return done
 
     def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
         """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
@@ -1045,16 +1168,20 @@ class Checkpoints:
                     f"there first (git -C {path} fetch)"]
         return []
 
-    def _in_the_way(self, written: list[str], added: set[str]) -> list[str]:
+    def _in_the_way(self, written: list[str], added: set[str],
+                    removed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
         """What restoring ``written`` into this work tree would destroy that the
         snapshot does not hold: a file (ignored, or untracked) where an ``added`` one
-        goes, a folder where a file goes, a file where a folder goes."""
+        goes, a folder where a file goes, a file where a folder goes. ``removed``: the
+        files the restore removes first (their content is held elsewhere): a folder
+        holding only those, or such a file, is not in the way."""
         found = []
         for path in written:
             target = self.top / path
             if os.path.isdir(target) and not os.path.islink(target):
-                found.append(path)  # its files would go with it
-            elif path in added and os.path.lexists(target):
+                if not self._only_removed(path, removed):
+                    found.append(path)  # its files would go with it
+            elif path in added and os.path.lexists(target) and path not in removed:
                 found.append(path)  # ignored, so not in the snapshot
             else:
                 parent = Path(path).parent
@@ -1062,10 +1189,24 @@ class Checkpoints:
                     where = self.top / parent
                     if os.path.lexists(where) and (os.path.islink(where) or
                                                    not os.path.isdir(where)):
-                        found.append(parent.as_posix())  # a file where a folder goes
+                        if parent.as_posix() not in removed:
+                            found.append(parent.as_posix())  # a file where a folder goes
                         break
                     parent = parent.parent
         return found
+
+    def _only_removed(self, folder: str, removed: set[str]) -> bool:
+        """Whether every file under ``folder`` (relative to the top) is one of
+        ``removed`` (an ignored file, a nested repository: not)."""
+        for at, folders, files in os.walk(self.top / folder):
+            rel = os.path.relpath(at, self.top).replace(os.sep, "/")
+            for name in files:
+                if f"{rel}/{name}" not in removed:
+                    return False
+            for name in folders:
+                if os.path.islink(os.path.join(at, name)) and f"{rel}/{name}" not in removed:
+                    return False
+        return True
 
     def _is_session_path(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.session_paths)
@@ -1186,6 +1327,45 @@ def _real(path: Path) -> str:
     return os.path.join(os.path.realpath(head), *reversed(tail))
 
 
+#: The file a whole restore leaves in its new worktree's own git folder (never in its
+#: files): a worktree without it is one a restore stopped half way left.
+RESTORED_MARK = "ai-protocols-restored"
+
+
+def _restored_mark(target: Path, make: bool = False) -> bool:
+    """Whether the linked worktree at ``target`` holds :data:`RESTORED_MARK` in its git
+    folder (gitrepository-layout(5): its ``.git`` file names it); ``make``: write it."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(str(target))
+    if dirs is None or os.path.realpath(dirs[0]) != os.path.realpath(target):
+        return False
+    mark = os.path.join(dirs[1], RESTORED_MARK)
+    if make:
+        with open(mark, "w", encoding="ascii") as out:
+            out.write("restored\n")
+        return True
+    return os.path.exists(mark)
+
+
+def shell_quote(text: str) -> str:
+    """``text`` quoted for a POSIX shell, to paste back as one argument on one line: as
+    :func:`shlex.quote` does; with a control character (a newline) or a byte that is
+    not UTF-8 (a surrogate escape) in it, as ``$'...'`` with ``\\xNN`` escapes (bash, zsh,
+    ksh, and sh in POSIX.1-2024)."""
+    import shlex
+
+    def odd(c: str) -> bool:
+        return ord(c) < 32 or ord(c) == 127 or 0xDC80 <= ord(c) <= 0xDCFF
+
+    if not any(odd(c) for c in text):
+        return shlex.quote(text)
+    escaped = "".join(
+        "\\\\" if c == "\\" else "\\'" if c == "'" else
+        f"\\x{ord(c) & 0xFF:02x}" if odd(c) else c for c in text)
+    return f"$'{escaped}'"
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -1248,12 +1428,16 @@ class Taken:
     session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
 
     def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
-                 not_recorded: str | None = None, nested: list[str] | None = None) -> None:
+                 not_recorded: str | None = None, nested: list[str] | None = None,
+                 dirty: list[str] | None = None) -> None:
         self.checkpoint, self.branch = checkpoint, branch
         self.session, self.not_recorded = session, not_recorded
         #: Untracked git repositories the checkpoint holds as a commit only
         #: (:meth:`Checkpoints.nested_repositories`).
         self.nested = nested or []
+        #: Submodules whose uncommitted changes the checkpoint leaves out
+        #: (:meth:`Checkpoints.dirty_submodules`).
+        self.dirty = dirty or []
 
     def __repr__(self) -> str:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
@@ -1308,11 +1492,12 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     from ai_protocols.errors import AiProtocolsError, NoSession
 
     nested = checkpoints.nested_repositories(checkpoint)
+    dirty = checkpoints.dirty_submodules()
     try:
         record(ai_dir, path, checkpoint, branch, now)
     except NoSession:
         return Taken(checkpoint, branch, None, f"there is no session file at {path} "
-                     "('ai-protocols start' begins one)", nested)
+                     "('ai-protocols start' begins one)", nested, dirty)
     except AiProtocolsError as error:
-        return Taken(checkpoint, branch, None, str(error), nested)
-    return Taken(checkpoint, branch, path, nested=nested)
+        return Taken(checkpoint, branch, None, str(error), nested, dirty)
+    return Taken(checkpoint, branch, path, nested=nested, dirty=dirty)

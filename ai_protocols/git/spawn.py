@@ -15,7 +15,7 @@ import os
 from ai_protocols.errors import GitFailed
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT
 
-__all__ = ["TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "git_env", "start_add"]
+__all__ = ["TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env", "start_add"]
 
 #: The temporary index's name in the git folder: ``<TEMP_PREFIX><pid>.index``.
 TEMP_PREFIX = "ai-protocols-checkpoint-"
@@ -121,8 +121,27 @@ class GitRun:
         code = os.waitstatus_to_exitcode(status)
         if code not in ok:
             reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
-            raise GitFailed(self.name, reason or f"exit status {code}")
+            raise GitFailed(self.name, (reason or f"exit status {code}") + advice(reason))
         return b"".join(out)
+
+
+def advice(reason: str) -> str:
+    """What to do, added to what git said (``reason``) when a run failed: for a hook
+    that refused (githooks(5)), a filter of ``.gitattributes`` that failed
+    (gitattributes(5), "filter"), a name too long for the file system; else to fix
+    what git names. Starts with ``"; "``."""
+    said = reason.lower()
+    if "hook" in said:
+        return ("; a git hook refused it (githooks(5): see core.hooksPath, else "
+                ".git/hooks): fix the hook or what it checks, then run it again")
+    if "filter" in said:
+        return ("; a filter .gitattributes sets failed on a file (gitattributes(5), "
+                "filter.NAME.clean in git config): install or fix that filter, or leave "
+                "the file out, then run it again")
+    if "too long" in said:
+        return ("; a name is too long for the file system: give a shorter branch name or "
+                "folder, then run it again")
+    return "; fix what git names, then run it again" if reason else ""
 
 
 class EarlyAdd:

@@ -15,8 +15,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "present_commits", "read_state", "start_ancestry",
-           "start_state", "start_work_diff"]
+__all__ = ["GitState", "has_commit", "present_commits", "read_state", "remote_for",
+           "start_ancestry", "start_state", "start_work_diff"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -33,7 +33,9 @@ class GitState:
     ``changed`` counts tracked paths with changes (staged, unstaged or
     unmerged), ``untracked`` untracked paths, and ``first_files`` holds the
     first :data:`FIRST_FILES` of both, in git's order; ``work`` counts those of
-    both outside any ``.ai/`` folder (the tool's own files left out: the work).
+    both outside any ``.ai/`` folder (the tool's own files left out: the work),
+    ``work_tracked`` the tracked ones among them, and ``work_paths`` lists them all
+    (an untracked folder as git shows it, ending in ``/``).
     """
 
     branch: str | None
@@ -47,6 +49,8 @@ class GitState:
     untracked: int = 0
     first_files: list[str] = factory(list)
     work: int = 0
+    work_tracked: int = 0
+    work_paths: list[str] = factory(list)
 
     def to_json(self) -> dict[str, object]:
         return {"branch": self.branch, "commit": self.commit, "short": self.short,
@@ -155,12 +159,17 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
             if record[0] == "2":
                 index += 1  # the rename's or copy's original path follows
             state.changed += 1
-            state.work += _is_work(path)
+            if _is_work(path):
+                state.work += 1
+                state.work_tracked += 1
+                state.work_paths.append(path)
             if len(state.first_files) < FIRST_FILES:
                 state.first_files.append(path)
         elif record.startswith("? "):
             state.untracked += 1
-            state.work += _is_work(record[2:])
+            if _is_work(record[2:]):
+                state.work += 1
+                state.work_paths.append(record[2:])
             if len(state.first_files) < FIRST_FILES:
                 state.first_files.append(record[2:])
     if state.commit is not None:
@@ -213,6 +222,20 @@ def start_ancestry(root: str | os.PathLike[str], old: str,
     gives the answer once git is done (``False`` too when either is missing)."""
     wait = _start(root, "merge-base", "--is-ancestor", old, new)
     return lambda: wait() is not None
+
+
+def remote_for(root: str | os.PathLike[str], branch: str | None) -> str:
+    """The remote to name in advice (git-config(1)): ``branch``'s upstream remote
+    (``branch.<name>.remote``), else the only remote, else ``REMOTE`` (none, or
+    several: the reader picks)."""
+    if branch:
+        out = _git(root, "config", "--get", f"branch.{branch}.remote")
+        name = out.decode("utf-8", "replace").strip() if out else ""
+        if name and name != ".":
+            return name
+    out = _git(root, "remote")
+    names = out.decode("utf-8", "replace").split() if out else []
+    return names[0] if len(names) == 1 else "REMOTE"
 
 
 def has_commit(root: str | os.PathLike[str], commit: str) -> bool:

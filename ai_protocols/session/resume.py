@@ -289,8 +289,26 @@ def _is_hash(text: str | None) -> bool:
     return bool(text) and 4 <= len(text) <= 64 and _HEX.issuperset(text)  # type: ignore[arg-type]
 
 
-#: How another clone's checkpoints come here (docs/checkpoints.md).
-FETCH_CHECKPOINTS = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+#: How another clone's checkpoints come here (docs/checkpoints.md); ``{remote}``: the
+#: remote (:func:`ai_protocols.git.state.remote_for`).
+FETCH_CHECKPOINTS = "git fetch {remote} 'refs/ai-protocols/*:refs/ai-protocols/*'"
+#: git's empty tree (SHA-1): what a checkpoint taken before the first commit is
+#: compared with.
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def _quote(text: str) -> str:
+    """``text`` quoted for a POSIX shell as :func:`shlex.quote` does."""
+    return text if text and _SHELL_SAFE.issuperset(text) else \
+        "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _covers(here: list[str], work: list[str]) -> bool:
+    """Whether one of the work tree's changed paths ``here`` (an untracked folder
+    ending in ``/``) is one of the checkpoint's paths ``work``."""
+    paths = set(work)
+    return any(p in paths or (p.endswith("/") and any(w.startswith(p) for w in work))
+               for p in here)
 
 
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
@@ -299,19 +317,24 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     - the session was recorded on another branch than this work tree's;
     - or at a commit this clone does not have;
     - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0), and
-      this checkout has none of it: no change outside ``.ai/`` in the work tree,
-      nothing outside ``.ai/`` committed since the commit the checkpoint was taken on
-      (``CHECKPOINT_BASE``), and the checkpoint's files outside ``.ai/`` are not
+      this checkout has none of it: no change in the work tree at any of the
+      checkpoint's paths outside ``.ai/`` (when the checkpoint is not in this clone:
+      no tracked change outside ``.ai/``; an untracked file alone never counts),
+      nothing outside ``.ai/`` committed since the commit the checkpoint was taken
+      on (``CHECKPOINT_BASE``), and the checkpoint's files outside ``.ai/`` are not
       ``HEAD``'s, or the checkpoint is not in this clone.
 
     ``None`` when none of these (or nothing recorded). The git runs it needs (the
-    look for the recorded commit and the checkpoint, and the two comparisons of
-    trees) run at the same time; none when nothing was recorded, or the commit
-    recorded is ``HEAD`` and the work tree has changes of its own."""
+    look for the recorded commit and the checkpoint, and the comparisons of trees)
+    run at the same time; none when nothing was recorded. The words for each place
+    ``HEAD`` can stand are docs/checkpoints.md's table; ``git reset --hard`` is never
+    advised (``git merge --ff-only`` brings a branch forward and keeps uncommitted
+    changes, or refuses)."""
     if git is None or not (session.git_branch or session.git_commit or session.checkpoint):
         return None
     from ai_protocols.git.state import present_commits, start_work_diff
 
+    root = project.root_text
     commit = session.git_commit
     # HEAD at exactly the commit recorded (detached, or a new branch there) holds the
     # work: another branch name alone says nothing is missing.
@@ -320,33 +343,40 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
     base = session.checkpoint_base
     ask = [c for c in (commit,) if commit and commit != git.commit and _is_hash(commit)]
-    # Uncommitted work recorded, none here: was anything committed since, and is the
-    # checkpoint's work in HEAD?
-    since = compare = None
-    maybe_lost = bool(point) and session.checkpoint_files > 0 and not git.work
+    # Uncommitted work recorded: which paths (outside .ai/) it holds, whether any was
+    # committed since, and whether it is HEAD's.
+    since = compare = paths = None
+    maybe_lost = bool(point) and session.checkpoint_files > 0
+    if maybe_lost and (_is_hash(base) or base == "none"):
+        paths = start_work_diff(root, base if _is_hash(base) else _EMPTY_TREE,  # type: ignore[arg-type]
+                                point)  # type: ignore[arg-type]
     if maybe_lost and git.commit is not None and _is_hash(base):
         if base != git.commit:
-            since = start_work_diff(project.root_text, base, git.commit)  # type: ignore[arg-type]
-        compare = start_work_diff(project.root_text, git.commit, point)  # type: ignore[arg-type]
+            since = start_work_diff(root, base, git.commit)  # type: ignore[arg-type]
+        compare = start_work_diff(root, git.commit, point)  # type: ignore[arg-type]
     if point and (ask or other_branch or maybe_lost) and point not in ask:
         ask.append(point)  # (hashes, never options)
-    here = present_commits(project.root_text, *ask) if ask else set()
+    here = present_commits(root, *ask) if ask else set()
     committed = since() if since is not None else ([] if base == git.commit else None)
     differs = compare() if compare is not None else None
+    work = paths() if paths is not None else None  # None: the checkpoint is not here
     missing = bool(commit) and commit != git.commit and (here is None or commit not in here)
-    point_here = bool(point) and (point in (here or ()) or differs is not None)
-    uncommitted = maybe_lost and (
+    point_here = bool(point) and (point in (here or ()) or differs is not None or
+                                  work is not None)
+    # Is some of it here? A change at one of its paths (not known: a tracked change).
+    touched = _covers(git.work_paths, work) if work is not None else git.work_tracked > 0
+    uncommitted = maybe_lost and not touched and work != [] and (
         (git.commit is None and base == "none") or
         (committed == [] and (differs is None or bool(differs))))
-    # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor), or
-    # on another line (neither descends from the other)?
-    behind = aside = False
+    # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor),
+    # ahead of it (it descends), or on another line (neither)?
+    behind = aside = descends = False
     if commit and commit != git.commit and not missing and git.commit is not None and \
             _is_hash(commit):
         from ai_protocols.git.state import start_ancestry
 
-        ahead, after = (start_ancestry(project.root_text, git.commit, commit),
-                        start_ancestry(project.root_text, commit, git.commit))
+        ahead, after = (start_ancestry(root, git.commit, commit),
+                        start_ancestry(root, commit, git.commit))
         behind, descends = ahead(), after()
         aside = not behind and not descends
     if not (other_branch or missing or uncommitted or behind or aside):
@@ -358,48 +388,69 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
         ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
     c_short = (commit or "")[:12]
+    on = f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD"
     holds = other_branch and (behind or aside) and _branch_holds(
         project, session.git_branch, commit)  # type: ignore[arg-type]
+    # (never git reset --hard: merge --ff-only moves the branch forward, keeping
+    # uncommitted changes, and refuses when one is in the way)
+    forward = (f"bring branch {_clip(git.branch)} forward to it with git merge --ff-only "
+               f"{c_short}" if git.branch else f"go to it with git switch --detach {c_short}")
+    if git.work:
+        forward += " (your uncommitted changes stay; git refuses when one is in the way)"
+    detached = not session.git_branch and bool(commit)  # recorded on no branch
     if other_branch and (behind or aside) and not holds:  # that branch is gone or moved
-        parts.append(f"this session was recorded {recorded}, but this checkout is "
-                + (f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD")
-                + f", {'behind' if behind else 'not on'} that commit, and no branch "
-                f"{_clip(session.git_branch)} here holds it (deleted, or moved); that "
-                f"commit is still in this clone: get it back with git switch -c NAME "
-                f"{c_short}")
+        parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
+                     f"{'behind' if behind else 'not on'} that commit, and no branch "
+                     f"{_clip(session.git_branch)} here holds it (deleted, or moved); that "
+                     f"commit is still in this clone: get it back with git switch -c NAME "
+                     f"{c_short}")
     elif other_branch and (behind or aside):  # the work is on that branch: go there
-        parts.append(f"this session was recorded {recorded}, but this checkout is "
-                + (f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD")
-                + f", {'behind' if behind else 'not on'} that commit: the work is on branch "
-                f"{_clip(session.git_branch)}: switch to it (git switch "
-                f"{_clip(session.git_branch)})")
+        parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
+                     f"{'behind' if behind else 'not on'} that commit: the work is on branch "
+                     f"{_clip(session.git_branch)}: switch to it (git switch "
+                     f"{_clip(session.git_branch)})")
+    elif behind and detached:  # its commits were made on a detached HEAD
+        parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
+                     f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
+                     f"branch here; that commit is still in this clone: keep it on a branch "
+                     f"with git switch -c NAME {c_short}, or {forward}")
     elif behind:  # same branch (or none recorded): HEAD was moved back
         parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) is "  # type: ignore[index]
-                "behind it: the commits since are no longer on the branch (a git reset?); "
-                f"that commit is still in this clone: go back with git reset --hard "
-                f"{c_short}, or keep both with git switch -c NAME {c_short}")
+                     "behind it: the commits since are no longer on the branch (a git "
+                     f"reset?); that commit is still in this clone: {forward}, or keep both "
+                     f"with git switch -c NAME {c_short}")
     elif aside:  # same branch: rewritten (an amend, a rebase) or reset to another line
+        why = ("it was made on a detached HEAD, on no branch; or an amend or a rebase "
+               "rewrote it" if detached else "an amend or a rebase rewrote it, or the "
+               "branch was reset to another line")
         parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) does "  # type: ignore[index]
-                "not descend from it (an amend or a rebase rewrote it, or the branch was "
-                f"reset to another line); that commit is still in this clone: compare with "
-                f"git diff HEAD {c_short}, and get it back with git switch -c NAME {c_short}")
+                     f"not descend from it ({why}); that commit is still in this clone: "
+                     f"compare with git diff HEAD {c_short}, and get it back with git switch "
+                     f"-c NAME {c_short}")
+    elif other_branch and descends:  # the work is here, carried on on another branch
+        parts.append(f"this session was recorded {recorded}; this checkout is {on}, which "
+                     "descends from that commit: its commits are here, carried on")
     elif other_branch or missing:
         said = []
         if other_branch:
-            said.append(f"is on branch {_clip(git.branch)}" if git.branch
-                        else "is on a detached HEAD")
+            said.append(f"is {on}")
         if missing:
             said.append("does not have that commit")
         parts.append(f"this session was recorded {recorded}, but this checkout "
                      f"{' and '.join(said)}")
     short = (point or "")[:12]
     if uncommitted:
-        files = "file" if session.checkpoint_files == 1 else "files"
-        parts.append(f"its last checkpoint ({short}) holds {session.checkpoint_files} "
-                     f"{files} of uncommitted work that this checkout, with no uncommitted "
-                     "change, does not have")
-    if (behind or aside) and not uncommitted:  # (said where the work is, and how)
-        return "; ".join(parts)
+        count = len(work) if work is not None else session.checkpoint_files
+        files = "file" if count == 1 else "files"
+        what = f"{count} {files} of uncommitted work" if work is not None else \
+            f"uncommitted work ({count} {'path' if count == 1 else 'paths'}, the tool's own " \
+            "under .ai/ counted: this clone cannot tell which)"
+        parts.append(f"its last checkpoint ({short}) holds {what} that this checkout, "
+                     + ("with no uncommitted change, does not have" if not git.work else
+                        "with untracked files only, does not have" if work is None else
+                        "whose changes touch none of it, does not have"))
+    if (behind or aside or (other_branch and descends and not missing)) and not uncommitted:
+        return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
                 f"last checkpoint ({short}) was taken: {MOVED_ON}")
@@ -407,8 +458,18 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         restore = f"ai-protocols checkpoint restore {short}"
-        warning += (f"; restore {it} with: {restore}" if point_here else
-                    f"; {it} is not in this clone: {FETCH_CHECKPOINTS}, then: {restore}")
+        if point_here:
+            warning += f"; restore {it} with: {restore}"
+        else:
+            from ai_protocols.git.state import remote_for
+
+            remote = remote_for(root, git.branch)
+            ref = session.checkpoint or ""
+            pushed = f"git push REMOTE {_quote(ref)}" if ref.startswith("refs/") else \
+                "git push REMOTE 'refs/ai-protocols/*:refs/ai-protocols/*'"
+            warning += (f"; {it} is not in this clone: if it was never pushed, push it from "
+                        f"the clone that took it ({pushed}); then here: "
+                        f"{FETCH_CHECKPOINTS.format(remote=remote)}, then: {restore}")
     return warning
 
 
