@@ -573,6 +573,29 @@ class Board:
                   (f"; it was {other}" if other else ""))
             return _read_at(doc, line)
 
+    def check_done(self, task_id: str, *, force: bool = False,
+                   now: datetime | None = None) -> Task:
+        """The task ``task_id`` names, when :meth:`done` would close it now: what would
+        refuse it, judged without writing (and without the board's lock), so that
+        ``task done --checkpoint`` takes no checkpoint for a close that is refused.
+        Raises what :meth:`done` raises before it writes:
+        :class:`~ai_protocols.errors.BeingEdited`, what reading the board raises
+        (:class:`~ai_protocols.errors.MergeConflict`,
+        :class:`~ai_protocols.errors.MisplacedDrawer`...),
+        :class:`~ai_protocols.errors.TaskNotFound`,
+        :class:`~ai_protocols.errors.TaskClosed`, and
+        :class:`~ai_protocols.errors.TaskTaken` for another agent's claim that may be
+        live (unless ``force``). A claim made between this and :meth:`done` is still
+        refused by :meth:`done`."""
+        emacs = live_emacs_lock(self.path)
+        if emacs is not None:
+            raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
+        doc = self._doc()
+        if doc is None:
+            raise TaskNotFound(task_id, self.path)
+        check_drawers(doc, self.path)
+        return self._owned(doc, task_id, "close", force, now)[0]
+
     def resolve_ref(self, ref: str) -> str:
         """What ``task done --checkpoint-ref REF`` keeps in ``CHECKPOINT``: the full name of
         the ref (``refs/tags/v1``, ``refs/ai-protocols/checkpoints/...``) and the commit it

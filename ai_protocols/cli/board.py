@@ -304,7 +304,7 @@ def task_release(task_id: str, force: bool) -> None:
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
               force: bool) -> None:
     """Close a task as DONE, with the checkpoint it was closed with."""
-    from ai_protocols.errors import AiProtocolsError, TaskClosed
+    from ai_protocols.errors import AiProtocolsError
 
     if take_checkpoint and checkpoint_ref is not None:
         raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
@@ -312,9 +312,9 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
     board = _board()
     checkpoint = board.resolve_ref(checkpoint_ref) if checkpoint_ref is not None else None
     if take_checkpoint:
-        found = board.task(task_id)  # (an unknown or closed task: refused before)
-        if not found.is_open:
-            raise TaskClosed(found.id, found.state, "close")
+        # Whatever refuses the close (another agent's live claim too), before the
+        # checkpoint: a refused command makes nothing.
+        found = board.check_done(task_id, force=force)
         from ai_protocols.cli.output import print_checkpoint
         from ai_protocols.git.checkpoint import take
         from ai_protocols.session.project import Project
