@@ -242,6 +242,15 @@ def test_task_words_after_a_one_word_option_point_to_the_note(project: Path,
     assert "--note 'look at parse'" in done.stderr
 
 
+def test_several_paths_after_one_working_set_say_to_repeat_it(project: Path,
+                                                             run: Runner) -> None:
+    done = run("task", "add", "T", "--working-set", "src/", "docs/", check=False)
+    assert done.returncode == 2
+    assert "--working-set takes one value; repeat it for each, as in --working-set src/ " \
+        "--working-set docs/" in done.stderr
+    assert not (project / BOARD).exists()
+
+
 def test_a_checkpoint_ref_starting_with_a_dash_says_what_to_give(project: Path,
                                                                  run: Runner) -> None:
     task = add(run, "T")
@@ -301,6 +310,18 @@ def test_a_claim_made_through_a_go_between_stays_held(project: Path, run: Runner
     taken = run("task", "claim", task, agent="w2.1", check=False)
     assert taken.returncode == 21, taken
     assert "claimed by w1.1 (live" in taken.stderr
+
+
+def test_a_claim_made_by_a_helper_program_is_judged_by_the_agents_session(
+        project: Path, run: Runner) -> None:
+    """A team's helper (a Python program, no go-between) records itself and ends: the
+    claim is still held while the agent's own session (same id) says it is live."""
+    task = add(run, "T")
+    run("start", agent="w1.1")  # the agent's session: its owner is this test's process
+    run("task", "claim", task, agent="w1.1", as_another_agent=True)  # through a helper
+    taken = run("task", "claim", task, agent="w2.1", check=False)
+    assert taken.returncode == 21, taken
+    assert "its session" in taken.stderr
 
 
 # -- 10. a submodule's files under the superproject's lock ---------------------------------------

@@ -111,7 +111,7 @@ class InOrderCommand(click.Command):
                     f"unexpected {_words(words)} after {owner.name} "
                     f"{_quote(owner.value or '')}: {owner.name} takes {_ONE_WORD[owner.name]}"
                     f", one word; a text goes in its own option, {where}", ctx)
-            if known[owner.name][2]:  # (--working-set a b): one value each time
+            if owner.name in _ONE_PATH:  # (--working-set a b): one path each time
                 raise click.UsageError(
                     f"unexpected {_words(words)} after {owner.name} "
                     f"{_quote(owner.value or '')}: {owner.name} takes one value; repeat it "
@@ -147,6 +147,10 @@ _quote = commands.quote
 _ONE_WORD = {"--task": "a task id", "--to": "a role", "--role": "a role", "--tag": "a tag",
              "--checkpoint-ref": "a ref or commit", "--runtime": "a runtime name",
              "--scope": "a scope name"}
+
+
+#: Options that take one path, and may be given again for more.
+_ONE_PATH = ("--working-set", "--key-file")
 
 
 def _words(words: list[str]) -> str:
