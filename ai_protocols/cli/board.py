@@ -337,8 +337,11 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
 
 @task.command("handoff")
 @click.argument("task_id", metavar="ID")
-@click.option("--to", "to", required=True, metavar="ROLE", help="The role that takes it on.")
-@click.option("--note", required=True, help="What the next one needs to know.")
+@click.option("--to", "to", required=True, metavar="ROLE",
+              help="The role that takes it on (reviewer, in any case, makes it REVIEW).")
+@click.option("--note", required=True,
+              help="What the next one needs to know: one line, at most 500 characters "
+                   "('task show' and 'resume' show it).")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
 @errors_to_exit
 def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
@@ -353,7 +356,8 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
 
 @click.command("lock", cls=InOrderCommand)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--reason", required=True, help="Why: what you are doing there.")
+@click.option("--reason", required=True,
+              help="Why: what you are doing there (one line, at most 500 characters).")
 @click.option("--force", is_flag=True, help="Even over another agent's lock that may be live.")
 @errors_to_exit
 def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
