@@ -246,7 +246,8 @@ class Handoff:
 #: A hand-off's log item: ``handed off by AGENT (role R) to ROLE: NOTE``; a board written
 #: before kept a takeover in the same item, ``to ROLE; it was ...: NOTE`` (then ``NOTE``
 #: is read as all that follows ``; ``: where the takeover's words end is not marked).
-_HANDOFF = pattern(r"handed off by (\S+)(?: \(role (\S+)\))? to (\S+?)(?:: |; )(.*)", 16)
+_HANDOFF = pattern(r"handed off by (\S+)(?: \(role (\S+)\))? to (\S+?)(?:: |; )(.*)",
+                   16)  # re.DOTALL: a note of several lines, from a board written before
 
 
 def handoffs(doc: OrgFile, line: int) -> list[Handoff]:
