@@ -51,6 +51,7 @@ __all__ = [
     "project_root_text",
     "safe_id",
     "session_context_path",
+    "superprojects",
 ]
 
 AI_DIR = ".ai"
@@ -265,6 +266,35 @@ def git_dirs(root: str) -> tuple[str, str, str] | None:
     except (OSError, ValueError):
         return None
     return top, git_dir, common
+
+
+def superprojects(root: str) -> list[str]:
+    """The work trees of the superprojects around the git submodule at ``root``, nearest
+    first; empty when ``root`` is in no submodule. A submodule's ``.git`` is a file
+    naming its ``$GIT_DIR``, kept in the superproject's ``$GIT_DIR/modules/``
+    (gitrepository-layout(5), ``modules``; gitsubmodules(7)): that is what is checked,
+    from the files git keeps, without running git (the PreToolUse hook calls it on
+    every edit). A submodule whose ``.git`` is still a folder of its own (cloned so by a
+    git before 1.7.8, and never absorbed: ``git submodule absorbgitdirs``) is not
+    recognised."""
+    found: list[str] = []
+    here = root
+    while len(found) < 16:
+        dirs = git_dirs(here)
+        if dirs is None:
+            break
+        top, git_dir, _ = dirs
+        if os.path.isdir(os.path.join(top, ".git")) or os.path.dirname(top) == top:
+            break
+        above = git_dirs(os.path.dirname(top))
+        if above is None:
+            break
+        modules = os.path.join(os.path.realpath(above[1]), "modules") + os.sep
+        if not os.path.realpath(git_dir).startswith(modules):
+            break
+        found.append(above[0])
+        here = above[0]
+    return found
 
 
 def file_project_root(path: str) -> str | None:

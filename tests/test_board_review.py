@@ -246,24 +246,6 @@ def test_refusals_say_how_the_paths_stand_and_give_advice_that_fits(
     assert "pick another task" in claim.stderr
 
 
-def test_done_with_a_checkpoint_refused_names_the_checkpoint_that_stays(
-        project: Path, run: Runner) -> None:
-    (project / "a.txt").write_text("a\n")
-    _commit(project)
-    task = add(run, "Fix it")
-    run("task", "claim", task, agent="impl.1")
-    (project / "a.txt").write_text("changed\n")
-    done = run("task", "done", task, "--checkpoint", agent="impl.2", check=False)
-    assert done.returncode == 21
-    ref = re.search(r"ref: (refs/ai-protocols/\S+)", done.stdout)
-    assert ref, done.stdout
-    assert f"the checkpoint taken before stays, a restore point like any other: " \
-        f"{ref.group(1)}" in done.stderr
-    refs = subprocess.run(["git", "-C", str(project), "for-each-ref", ref.group(1)],
-                          capture_output=True, text=True, check=True).stdout
-    assert refs.strip()
-
-
 # -- 8. the state machine ----------------------------------------------------------------------
 
 

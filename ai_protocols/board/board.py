@@ -29,26 +29,29 @@ from ai_protocols.board.model import (
     STATES,
     TODO_LINE,
     AreaLock,
+    Handoff,
     Task,
     board_bytes,
     board_decode,
     board_path,
     board_text,
     check_drawers,
+    check_given_path,
     check_line,
     check_role,
     check_tag,
     check_title,
+    handoffs,
     join_paths,
     kept_board_path,
     kept_other,
     locks_section,
     mint_task_id,
-    no_glob,
     normalize_path,
     overlap,
     overlap_real,
     read_board,
+    same_role,
     task_headlines,
 )
 from ai_protocols.errors import (
@@ -69,7 +72,7 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import entry_lines, format_property, format_timestamp
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.project import Project
-from ai_protocols.session.text import check_text, preview
+from ai_protocols.session.text import preview
 from ai_protocols.session.transaction import minute_of
 from ai_protocols.storage import files as storage
 
@@ -457,7 +460,7 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), no_glob(p), cwd)
+        paths = _unique(normalize_path(str(self.project.root), check_given_path(p), cwd)
                         for p in working_set)
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
@@ -570,6 +573,29 @@ class Board:
                   (f"; it was {other}" if other else ""))
             return _read_at(doc, line)
 
+    def check_done(self, task_id: str, *, force: bool = False,
+                   now: datetime | None = None) -> Task:
+        """The task ``task_id`` names, when :meth:`done` would close it now: what would
+        refuse it, judged without writing (and without the board's lock), so that
+        ``task done --checkpoint`` takes no checkpoint for a close that is refused.
+        Raises what :meth:`done` raises before it writes:
+        :class:`~ai_protocols.errors.BeingEdited`, what reading the board raises
+        (:class:`~ai_protocols.errors.MergeConflict`,
+        :class:`~ai_protocols.errors.MisplacedDrawer`...),
+        :class:`~ai_protocols.errors.TaskNotFound`,
+        :class:`~ai_protocols.errors.TaskClosed`, and
+        :class:`~ai_protocols.errors.TaskTaken` for another agent's claim that may be
+        live (unless ``force``). A claim made between this and :meth:`done` is still
+        refused by :meth:`done`."""
+        emacs = live_emacs_lock(self.path)
+        if emacs is not None:
+            raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
+        doc = self._doc()
+        if doc is None:
+            raise TaskNotFound(task_id, self.path)
+        check_drawers(doc, self.path)
+        return self._owned(doc, task_id, "close", force, now)[0]
+
     def resolve_ref(self, ref: str) -> str:
         """What ``task done --checkpoint-ref REF`` keeps in ``CHECKPOINT``: the full name of
         the ref (``refs/tags/v1``, ``refs/ai-protocols/checkpoints/...``) and the commit it
@@ -584,7 +610,10 @@ class Board:
 
         ref = check_line("checkpoint", ref)
         if ref.startswith("-"):
-            raise InvalidText("checkpoint", ref, "a ref does not start with '-'")
+            raise InvalidText("checkpoint", ref, "a ref does not start with '-'; give the "
+                                                 "ref's name (refs/ai-protocols/..., as "
+                                                 "'ai-protocols checkpoint list' shows it, a "
+                                                 "branch or a tag) or a commit hash")
         root = str(self.project.root)
         try:
             commit = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
@@ -609,18 +638,30 @@ class Board:
         role set, and the state becomes ``REVIEW`` for a reviewer, else ``NEXT`` (ready
         for that role). The note goes into the task's log."""
         to = check_role(to)
-        check_text("note", note)
+        note = check_line("note", note)  # (one rule for the board's free texts: MAX_LINE)
         moment = minute_of(now)
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
             doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
-            _set_state(doc, line, "REVIEW" if to == "reviewer" else "NEXT")
+            _set_state(doc, line, "REVIEW" if same_role(to, "reviewer") else "NEXT")
             who = self.me or "(no agent id)"
-            said = f"handed off by {who}" + (f" (role {task.role})" if task.role else "") + \
-                f" to {to}" + (f"; it was {other}" if other else "")
             stamp = format_timestamp(moment)
-            doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, f"{said}: {note}"))
+            if other:  # its own item: the hand-off's stays "handed off by W to R: NOTE"
+                _note(doc, line, stamp, f"claim taken by {who} to hand it off: it was {other}")
+            said = f"handed off by {who}" + (f" (role {task.role})" if task.role else "") + \
+                f" to {to}: {note}"
+            doc.insert(doc.content_end(doc.find(line)), entry_lines(stamp, said))
             return _read_at(doc, line)
+
+    def handoffs(self, task: Task) -> list[Handoff]:
+        """The hand-offs of ``task`` (as :meth:`task` or :meth:`tasks` read it), oldest
+        first, from its log on the board (:func:`~ai_protocols.board.model.handoffs`)."""
+        doc = self._doc()
+        if doc is None:
+            return []
+        found = next((t for t in read_board(doc, self.path)[0] if t.line == task.line and
+                      t.id == task.id), None)
+        return handoffs(doc, found.line) if found is not None else []
 
     def link_session(self, task_id: str, *, now: datetime | None = None) -> Task:
         """Link the agent's session to the task: its ``TASK`` property, and a Log line,
@@ -655,7 +696,8 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), no_glob(p), cwd) for p in paths)
+        areas = _unique(normalize_path(str(self.project.root), check_given_path(p), cwd)
+                        for p in paths)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 

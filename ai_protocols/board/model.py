@@ -37,20 +37,25 @@ if TYPE_CHECKING:
 __all__ = [
     "BOARD_FILE",
     "CLOSED_STATES",
+    "MAX_LINE",
     "OPEN_STATES",
     "STATES",
     "AreaLock",
+    "Handoff",
     "Task",
     "board_bytes",
     "board_decode",
     "board_path",
     "board_text",
     "check_drawers",
+    "check_given_path",
+    "check_line",
     "check_role",
     "check_tag",
     "check_title",
     "covers",
     "covers_real",
+    "handoffs",
     "join_paths",
     "kept_board_path",
     "kept_other",
@@ -62,6 +67,7 @@ __all__ = [
     "read_board",
     "real_forms",
     "restore",
+    "same_role",
     "split_paths",
     "stray_properties",
     "unusable_locks",
@@ -213,6 +219,52 @@ class Task:
                 "claimed": iso(self.claimed), "created": iso(self.created),
                 "closed": iso(self.closed), "checkpoint": self.checkpoint,
                 "line": self.line}
+
+
+@record
+class Handoff:
+    """One hand-off of a task, as its log item says (``task handoff``: docs/tasks.md):
+    when (``time``, to the minute), by which agent (``by``) and from which role
+    (``from_role``: the task's role before, ``None`` when it had none), to which role
+    (``to``), with the ``note`` for the next one."""
+
+    time: datetime | None
+    by: str
+    from_role: str | None
+    to: str
+    note: str
+
+    def to_json(self) -> dict[str, object]:
+        """``{"time", "from", "from_role", "to", "note"}``: ``from`` is the agent id that
+        handed it off, ``time`` ISO 8601 to the minute (docs/tasks.md, "JSON")."""
+        from ai_protocols.session.model import iso
+
+        return {"time": iso(self.time), "from": self.by, "from_role": self.from_role,
+                "to": self.to, "note": self.note}
+
+
+#: A hand-off's log item: ``handed off by AGENT (role R) to ROLE: NOTE``; a board written
+#: before kept a takeover in the same item, ``to ROLE; it was ...: NOTE`` (then ``NOTE``
+#: is read as all that follows ``; ``: where the takeover's words end is not marked).
+_HANDOFF = pattern(r"handed off by (\S+)(?: \(role (\S+)\))? to (\S+?)(?:: |; )(.*)",
+                   16)  # re.DOTALL: a note of several lines, from a board written before
+
+
+def handoffs(doc: OrgFile, line: int) -> list[Handoff]:
+    """The hand-offs of the task whose headline is on ``line`` (from 1) of ``doc``, oldest
+    first: the items of its own log (the text under its drawer, before any
+    sub-headline; :func:`ai_protocols.org.syntax.parse_entries`) that say
+    ``handed off by ...``. Items a person wrote that way count too."""
+    from ai_protocols.org.syntax import parse_entries
+
+    headline = doc.find(line - 1)
+    found = []
+    for entry in parse_entries(doc.lines, headline.body_start, headline.body_end,
+                               doc.newline):
+        said = _HANDOFF.fullmatch(entry.text)
+        if said is not None:
+            found.append(Handoff(entry.time, said[1], said[2], said[3], said[4]))
+    return found
 
 
 @record
@@ -495,17 +547,37 @@ def check_tag(tag: str) -> str:
 
 
 def check_role(role: str) -> str:
-    """A role (``planner``, ``implementer``, ``reviewer``...): one word, or
-    :class:`~ai_protocols.errors.InvalidText`."""
+    """A role (``planner``, ``implementer``, ``reviewer``...) as given: one word, not
+    starting with ``-`` (an option's look: ``--to -x`` is a mistyped command line, as
+    :func:`ai_protocols.cli.options.looks_like_option` judges), or
+    :class:`~ai_protocols.errors.InvalidText`. Roles are compared without regard to
+    case (:func:`same_role`): ``Reviewer`` is ``reviewer``."""
     _one_line("role", role, MAX_WORD)
     if any(ch.isspace() for ch in role):
         raise InvalidText("role", role, "a role is one word, without spaces")
+    if role.startswith("-"):
+        raise InvalidText("role", role, "a role does not start with '-' (an option was "
+                                        "given where the role goes?); give the role's "
+                                        "name, as in --to reviewer")
     return role
 
 
-def check_line(field_name: str, text: str, limit: int = 500) -> str:
-    """A one-line text for a property (a reason, a checkpoint), spaces around it
-    dropped; :class:`~ai_protocols.errors.InvalidText` for anything else."""
+def same_role(a: str | None, b: str | None) -> bool:
+    """Whether two roles are one: compared case-folded (``Reviewer`` is ``reviewer``, as a
+    person types it; Org's keywords are upper case, roles are words as given)."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
+
+
+#: Characters of a free text of the board at most (a lock's ``--reason``, a hand-off's
+#: ``--note``, a checkpoint's ref): one rule for every free-text option.
+MAX_LINE = 500
+
+
+def check_line(field_name: str, text: str, limit: int = MAX_LINE) -> str:
+    """A one-line text for the board (a reason, a hand-off's note, a checkpoint), at
+    most :data:`MAX_LINE` characters, with its runs of white space as one space and
+    none around it; :class:`~ai_protocols.errors.InvalidText` for anything else (not
+    one line, a control character, empty, too long)."""
     _one_line(field_name, text, limit)
     return " ".join(text.split())
 
@@ -538,6 +610,26 @@ def split_paths(value: str) -> tuple[str, ...]:
     """The paths of a multi-valued property, split as Org's ``split-string`` does (on
     spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
     return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
+
+
+def check_given_path(given: str) -> str:
+    """``given``, a path for a working set or a lock as typed, unless it is one a person
+    did not mean: white space at its start or end (``"src/ "``, which would be kept,
+    as ``src/%20``) or a ``~`` first (``"~/x"``: the shell expands ``~`` only unquoted
+    at the start of a word, so the quoted or ``--opt=~/x`` form reaches us as is, and
+    would be kept as a folder named ``~``), or a glob (:func:`no_glob`):
+    :class:`~ai_protocols.errors.InvalidText`, saying what to give instead."""
+    if given != given.strip():
+        raise InvalidText("path", given, "it has white space at its start or end; give "
+                                         "the path without it (in quotes only when a space "
+                                         "is inside it)")
+    if given.startswith("~"):
+        raise InvalidText("path", given, "it starts with '~', which the shell did not "
+                                         "expand (it was quoted, or after '='); give the "
+                                         "path relative to the working directory, or "
+                                         "absolute, or write ./~... for a file whose name "
+                                         "starts with '~'")
+    return no_glob(given)
 
 
 def no_glob(given: str) -> str:

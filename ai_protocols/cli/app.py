@@ -15,14 +15,14 @@ import click
 from ai_protocols import __version__
 from ai_protocols.cli import commands
 from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
-from ai_protocols.cli.clickutil import errors_to_exit
+from ai_protocols.cli.clickutil import GIVEN, errors_to_exit
+from ai_protocols.cli.clickutil import InOrderCommand as _Command
 from ai_protocols.cli.options import (
     Given,
     UsageProblem,
     click_options,
     log_entries,
     read_log_entries,
-    scan,
     text_of,
 )
 from ai_protocols.cli.output import (
@@ -36,104 +36,8 @@ from ai_protocols.cli.output import (
 from ai_protocols.session.project import Project
 
 
-def _article(word: str) -> str:
-    """``A`` or ``An`` before ``word`` (an ``ID``, a ``DESCRIPTION``), as it is read."""
-    return "An" if word[:1].upper() in "AEIO" else "A"
-
-
 def _project() -> Project:
     return Project.discover()
-
-
-#: Where :class:`_Command` keeps the options as given, in order, for the callback.
-GIVEN = "ai_protocols.given"
-
-
-class _Command(click.Command):
-    """A click command that reads its command line in order first
-    (:func:`ai_protocols.cli.options.scan`, as the fast path does) and keeps what it
-    read in ``ctx.meta[GIVEN]``; refuses what click would take silently (a value
-    that looks like an option, a one-value option given twice); and says how to
-    quote a text of several words, or give one that starts with ``-``."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not ctx.resilient_parsing:
-            self._check(ctx, args)
-        given = list(args)  # (click's parser consumes the list)
-        try:
-            return super().parse_args(ctx, args)
-        except click.NoSuchOption as error:
-            arguments = [p for p in self.params if isinstance(p, click.Argument)]
-            if arguments and not self.ignore_unknown_options:
-                name = " or ".join(a.human_readable_name for a in arguments)
-                typed = error.option_name
-                if typed not in given:  # only its start (-a of '-a b'): the word typed
-                    typed = next((a for a in given if a.startswith(typed)), typed)
-                example = _quote(typed) if len(arguments) == 1 else \
-                    " ".join(a.human_readable_name for a in arguments)
-                error.message = error.message.rstrip(".") + (
-                    f". {_article(name)} {name} that starts with '-' goes after '--', "
-                    f"the options before it: {ctx.command_path} -- {example}")
-            raise
-
-    def _check(self, ctx: click.Context, args: list[str]) -> None:
-        known: dict[str, tuple[bool, str, bool]] = {}
-        for param in self.get_params(ctx):
-            if isinstance(param, click.Option):
-                flag = param.is_flag or param.count
-                for name in (*param.opts, *param.secondary_opts):
-                    known[name] = (not flag, param.name or name, bool(param.multiple or flag))
-        try:
-            read = scan(args, known, strict=False)
-        except UsageProblem as problem:
-            raise click.UsageError(str(problem), ctx) from None
-        if read is None:
-            return  # help
-        given, others = read
-        ctx.meta[GIVEN] = given
-        arguments = [p for p in self.params if isinstance(p, click.Argument)]
-        if any(p.nargs < 0 for p in arguments) or self.ignore_unknown_options:
-            return
-        expected = sum(p.nargs for p in arguments)
-        if len(others) <= expected:
-            return
-        extra = others[expected:]
-        words = [token for _, token in extra]
-        owner = next((g for g in given if g.separate and g.index + 1 == extra[0][0]), None)
-        if owner is not None and [i for i, _ in extra] == list(
-                range(owner.index + 1, owner.index + 1 + len(extra))):
-            if owner.name in _ONE_WORD:  # an id: quoting the words into it cannot help
-                texts = [o for o in ("--title", "--objective", "--note", "--reason",
-                                     "--progress") if o in known and known[o][0]]
-                where = f"as in {texts[0]} {_quote(' '.join(words))}" if texts else \
-                    "with the option it belongs to"
-                raise click.UsageError(
-                    f"unexpected {_words(words)} after {owner.name} "
-                    f"{_quote(owner.value or '')}: {owner.name} takes {_ONE_WORD[owner.name]}"
-                    f", one word; a text goes in its own option, {where}", ctx)
-            raise click.UsageError(
-                f"unexpected {_words(words)} after {owner.name} {_quote(owner.value or '')}: "
-                f"a text of several words goes in quotes, as in {owner.name} "
-                f"{_quote(' '.join([owner.value or '', *words]))}", ctx)
-        if expected == 1 and arguments[0].nargs == 1 and len(others) > 1:
-            name = arguments[0].human_readable_name
-            text = " ".join(token for _, token in others)
-            raise click.UsageError(
-                f"{self.name} takes one {name}, and got {len(others)} words: put it in "
-                f"quotes, as in ai-protocols {self.name} {_quote(text)}", ctx)
-
-
-_quote = commands.quote
-#: Options whose value is one word (an id, a name): words after one are not more of it,
-#: so the advice is not to quote them into it.
-_ONE_WORD = {"--task": "a task id", "--to": "a role", "--role": "a role", "--tag": "a tag",
-             "--checkpoint-ref": "a ref or commit", "--runtime": "a runtime name",
-             "--scope": "a scope name"}
-
-
-def _words(words: list[str]) -> str:
-    return f"word {_quote(words[0])}" if len(words) == 1 else \
-        f"words {_quote(' '.join(words))}"
 
 
 def _given(name: str) -> list[Given]:

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from ai_protocols.cli.clickutil import errors_to_exit
+from ai_protocols.cli.clickutil import InOrderCommand, errors_to_exit
 from ai_protocols.cli.output import display, print_json
 
 TYPE_CHECKING = False
@@ -130,6 +130,9 @@ def task() -> None:
     """
 
 
+task.command_class = InOrderCommand  # its commands read their command line as every other
+
+
 @task.command("add")
 @click.argument("title")
 @click.option("--working-set", "working_set", multiple=True, metavar="PATH",
@@ -156,7 +159,7 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
 @click.option("--mine", is_flag=True, help="Only the open tasks this agent has claimed.")
 @click.option("--free", is_flag=True, help="Only open tasks nobody holds (or whose holder "
                                            "is gone).")
-@click.option("--role", help="Only tasks for this role.")
+@click.option("--role", help="Only tasks for this role (in either case).")
 @click.option("--all", "show_all", is_flag=True, help="Closed tasks too (DONE, CANCELLED).")
 @errors_to_exit
 def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all: bool) -> None:
@@ -165,18 +168,21 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     A holder's state (live, crashed, abandoned...) is judged as 'status'
     judges sessions; a claim whose agent is gone counts as free.
     """
+    from ai_protocols.board.model import check_role, same_role
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     board = _board()
     if mine:
         board._me("task list --mine")  # no agent id: say so, not "No task matches."
+    if role is not None:
+        role = check_role(role)  # (an empty one: refused, not "no open task")
     rows = []
     for item in board.tasks():
         if not show_all and not mine and not item.is_open:
             continue
         if mine and not (item.is_open and board.me and item.owner == board.me):
             continue
-        if role is not None and item.role != role:
+        if role is not None and not same_role(item.role, role):
             continue
         state = None
         if item.owner and item.is_open and item.owner != board.me:
@@ -198,7 +204,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
                     for item, state in rows])
         return
     if not rows:
-        _echo("No task matches." if (mine or free or role) else
+        _echo("No task matches." if (mine or free or role is not None) else
                    f"No open task on the board {board.path}: 'ai-protocols task add TITLE' "
                    "adds one.")
     for item, state in rows:
@@ -216,21 +222,29 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
 @errors_to_exit
 def task_show(task_id: str, as_json: bool) -> None:
-    """Show one task: its state, role, working set, holder and checkpoint."""
+    """Show one task: its state, role, working set, holder, checkpoint and hand-off notes."""
     board = _board()
     item = board.task(task_id)
     state = None
     if item.owner and item.is_open and item.owner != board.me:
         state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
+    passed = board.handoffs(item)
     if as_json:
         print_json({**item.to_json(), "owner_state": state.state if state else None,
-                    "owner_evidence": state.evidence if state else None})
+                    "owner_evidence": state.evidence if state else None,
+                    "handoffs": [h.to_json() for h in passed]})
         return
     for line in _details(item):
         _echo(line)
     if state is not None:
         _echo(f"  its holder:  {state.state} ({state.evidence})")
+    if passed:
+        _echo("  hand-offs:")
+    for h in passed:
+        when = f"{h.time:%Y-%m-%d %H:%M}" if h.time else "(no time)"
+        _echo(f"    {when} {h.by}" + (f" ({h.from_role})" if h.from_role else "") +
+              f" -> {h.to}: {h.note}")
 
 
 @task.command("claim")
@@ -290,7 +304,7 @@ def task_release(task_id: str, force: bool) -> None:
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
               force: bool) -> None:
     """Close a task as DONE, with the checkpoint it was closed with."""
-    from ai_protocols.errors import AiProtocolsError, TaskClosed
+    from ai_protocols.errors import AiProtocolsError
 
     if take_checkpoint and checkpoint_ref is not None:
         raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
@@ -298,9 +312,9 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
     board = _board()
     checkpoint = board.resolve_ref(checkpoint_ref) if checkpoint_ref is not None else None
     if take_checkpoint:
-        found = board.task(task_id)  # (an unknown or closed task: refused before)
-        if not found.is_open:
-            raise TaskClosed(found.id, found.state, "close")
+        # Whatever refuses the close (another agent's live claim too), before the
+        # checkpoint: a refused command makes nothing.
+        found = board.check_done(task_id, force=force)
         from ai_protocols.cli.output import print_checkpoint
         from ai_protocols.git.checkpoint import take
         from ai_protocols.session.project import Project
@@ -323,8 +337,11 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
 
 @task.command("handoff")
 @click.argument("task_id", metavar="ID")
-@click.option("--to", "to", required=True, metavar="ROLE", help="The role that takes it on.")
-@click.option("--note", required=True, help="What the next one needs to know.")
+@click.option("--to", "to", required=True, metavar="ROLE",
+              help="The role that takes it on (reviewer, in any case, makes it REVIEW).")
+@click.option("--note", required=True,
+              help="What the next one needs to know: one line, at most 500 characters "
+                   "('task show' and 'resume' show it).")
 @click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
 @errors_to_exit
 def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
@@ -337,9 +354,10 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     _echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
 
 
-@click.command("lock")
+@click.command("lock", cls=InOrderCommand)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--reason", required=True, help="Why: what you are doing there.")
+@click.option("--reason", required=True,
+              help="Why: what you are doing there (one line, at most 500 characters).")
 @click.option("--force", is_flag=True, help="Even over another agent's lock that may be live.")
 @errors_to_exit
 def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
@@ -362,7 +380,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
             _echo(f"  taken over: {held.path} was {whose}")
 
 
-@click.command("unlock")
+@click.command("unlock", cls=InOrderCommand)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--force", is_flag=True, help="Even another agent's lock that may be live.")
 @errors_to_exit
@@ -374,7 +392,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
               (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else ""))
 
 
-@click.command("locks")
+@click.command("locks", cls=InOrderCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
 @errors_to_exit
 def locks(as_json: bool) -> None:
@@ -401,7 +419,7 @@ def locks(as_json: bool) -> None:
         _echo(f"    {held.reason or ''}")
 
 
-@click.command("check")
+@click.command("check", cls=InOrderCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
 @errors_to_exit
 def check(as_json: bool) -> None:

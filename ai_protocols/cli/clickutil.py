@@ -1,6 +1,8 @@
 """What the click commands share: library errors turned into ``Error: ...`` and their
-exit code. Both :mod:`ai_protocols.cli.board` and :mod:`ai_protocols.cli.app` use it
-(board cannot import app, which adds board's commands: that would be a cycle)."""
+exit code, and :class:`InOrderCommand`, the command class that reads its command line
+in order first (every command of ``ai-protocols``, the task board's included). Both
+:mod:`ai_protocols.cli.board` and :mod:`ai_protocols.cli.app` use them (board cannot
+import app, which adds board's commands: that would be a cycle)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ from typing import Any, TypeVar
 
 import click
 
+from ai_protocols.cli import commands
+from ai_protocols.cli.options import UsageProblem, scan
 from ai_protocols.cli.output import report_error
 from ai_protocols.errors import AiProtocolsError
 
-__all__ = ["errors_to_exit"]
+__all__ = ["GIVEN", "InOrderCommand", "errors_to_exit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,3 +40,121 @@ def errors_to_exit(func: F) -> F:
             raise click.exceptions.Exit(report_error(error)) from error
 
     return wrapper  # type: ignore[return-value]
+
+
+def _article(word: str) -> str:
+    """``A`` or ``An`` before ``word`` (an ``ID``, a ``DESCRIPTION``), as it is read."""
+    return "An" if word[:1].upper() in "AEIO" else "A"
+
+
+#: Where :class:`InOrderCommand` keeps the options as given, in order, for the callback.
+GIVEN = "ai_protocols.given"
+
+
+class InOrderCommand(click.Command):
+    """A click command that reads its command line in order first
+    (:func:`ai_protocols.cli.options.scan`, as the fast path does) and keeps what it
+    read in ``ctx.meta[GIVEN]``; refuses what click would take silently (a value
+    that looks like an option, a one-value option given twice); and says how to
+    quote a text of several words, or give one that starts with ``-``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            self._check(ctx, args)
+        given = list(args)  # (click's parser consumes the list)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            arguments = [p for p in self.params if isinstance(p, click.Argument)]
+            if arguments and not self.ignore_unknown_options:
+                name = " or ".join(a.human_readable_name for a in arguments)
+                typed = error.option_name
+                if typed not in given:  # only its start (-a of '-a b'): the word typed
+                    typed = next((a for a in given if a.startswith(typed)), typed)
+                example = _quote(typed) if len(arguments) == 1 else \
+                    " ".join(a.human_readable_name for a in arguments)
+                error.message = error.message.rstrip(".") + (
+                    f". {_article(name)} {name} that starts with '-' goes after '--', "
+                    f"the options before it: {ctx.command_path} -- {example}")
+            raise
+
+    def _check(self, ctx: click.Context, args: list[str]) -> None:
+        known: dict[str, tuple[bool, str, bool]] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                flag = param.is_flag or param.count
+                for name in (*param.opts, *param.secondary_opts):
+                    known[name] = (not flag, param.name or name, bool(param.multiple or flag))
+        try:
+            read = scan(args, known, strict=False)
+        except UsageProblem as problem:
+            raise click.UsageError(str(problem), ctx) from None
+        if read is None:
+            return  # help
+        given, others = read
+        ctx.meta[GIVEN] = given
+        arguments = [p for p in self.params if isinstance(p, click.Argument)]
+        if any(p.nargs < 0 for p in arguments) or self.ignore_unknown_options:
+            return
+        expected = sum(p.nargs for p in arguments)
+        if len(others) <= expected:
+            return
+        extra = others[expected:]
+        words = [token for _, token in extra]
+        texts = [o for o in ("--title", "--objective", "--note", "--reason", "--progress")
+                 if o in known and known[o][0]]
+        owner = next((g for g in given if g.separate and g.index + 1 == extra[0][0]), None)
+        if owner is not None and [i for i, _ in extra] == list(
+                range(owner.index + 1, owner.index + 1 + len(extra))):
+            if owner.name in _ONE_WORD:  # an id: quoting the words into it cannot help
+                where = f"as in {texts[0]} {_quote(' '.join(words))}" if texts else \
+                    "with the option it belongs to"
+                raise click.UsageError(
+                    f"unexpected {_words(words)} after {owner.name} "
+                    f"{_quote(owner.value or '')}: {owner.name} takes {_ONE_WORD[owner.name]}"
+                    f", one word; a text goes in its own option, {where}", ctx)
+            if owner.name in _ONE_PATH:  # (--working-set a b): one path each time
+                raise click.UsageError(
+                    f"unexpected {_words(words)} after {owner.name} "
+                    f"{_quote(owner.value or '')}: {owner.name} takes one value; repeat it "
+                    f"for each, as in " + " ".join(f"{owner.name} {_quote(v)}" for v in
+                                                   [owner.value or '', *words]), ctx)
+            raise click.UsageError(
+                f"unexpected {_words(words)} after {owner.name} {_quote(owner.value or '')}: "
+                f"a text of several words goes in quotes, as in {owner.name} "
+                f"{_quote(' '.join([owner.value or '', *words]))}", ctx)
+        if expected == 0 and texts:  # (pause lunch): the words are the text of an option
+            raise click.UsageError(
+                f"{ctx.command_path} takes no argument, and was given {_quote(' '.join(words))}"
+                f": a text goes "
+                f"in its own option, as in {ctx.command_path} {texts[0]} "
+                f"{_quote(' '.join(words))}", ctx)
+        if expected == 1 and arguments[0].nargs == 1 and len(others) > 1:
+            name = arguments[0].human_readable_name
+            text = " ".join(token for _, token in others)
+            if name == "ID":  # a task's id: quoting words into it cannot help
+                where = f"; a text goes in its own option, as in {texts[0]} " \
+                        f"{_quote(' '.join(t for _, t in others[1:]))}" if texts else ""
+                raise click.UsageError(
+                    f"{ctx.command_path} takes one ID, and got {len(others)} words ({text})"
+                    f": give one task's id{where}", ctx)
+            raise click.UsageError(
+                f"{self.name} takes one {name}, and got {len(others)} words: put it in "
+                f"quotes, as in ai-protocols {self.name} {_quote(text)}", ctx)
+
+
+_quote = commands.quote
+#: Options whose value is one word (an id, a name): words after one are not more of it,
+#: so the advice is not to quote them into it.
+_ONE_WORD = {"--task": "a task id", "--to": "a role", "--role": "a role", "--tag": "a tag",
+             "--checkpoint-ref": "a ref or commit", "--runtime": "a runtime name",
+             "--scope": "a scope name"}
+
+
+#: Options that take one path, and may be given again for more.
+_ONE_PATH = ("--working-set", "--key-file")
+
+
+def _words(words: list[str]) -> str:
+    return f"word {_quote(words[0])}" if len(words) == 1 else \
+        f"words {_quote(' '.join(words))}"

@@ -378,6 +378,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         derived_agent_id,
         file_project_root,
         project_root_text,
+        superprojects,
     )
 
     try:
@@ -414,6 +415,12 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         found = file_project_root(path)
         if found is not None and found not in roots:
             roots.append(found)
+    # A submodule keeps its own board; the superproject's locks hold its files too (a
+    # lock on the submodule's folder): the boards of the superprojects around it count.
+    above: list[str] = []
+    for root in list(roots):
+        above += [s for s in superprojects(root) if s not in roots and s not in above]
+    roots += above
     roots = [r for r in roots if os.path.isfile(board_path(r))]
     if not roots:
         return HookResult()  # no board, no locks: every edit goes through
@@ -437,6 +444,10 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
             return HookResult(stderr=f"ai-protocols hook PreToolUse: {error}; the edit was "
                                      "not checked\n", exit_code=1)
         if message is not None:
+            if root in above:
+                message += (f" (The lock is on the board of the superproject {root}, "
+                            "which holds this submodule: 'ai-protocols locks' run there "
+                            "lists it.)")
             return HookResult(stderr=message + "\n", exit_code=2)
     return HookResult()
 

@@ -79,11 +79,15 @@ if TYPE_CHECKING:
                     "removed", "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
-# owner is the first ancestor that is none of these.
+# owner is the first ancestor that is none of these. Shells; pure wrappers, which run
+# a command and end with it (env, timeout, nice, script -c, flock...); and build
+# tools that run their recipes through a shell (make, just), which an agent runs
+# for a moment: a claim made through one must not be judged crashed once it ends.
 _GO_BETWEENS = frozenset({
     "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "yash", "busybox", "env", "timeout",
     "nice", "nohup", "setsid", "stdbuf", "xargs", "sudo", "su", "doas", "time", "strace",
-    "ai-protocols",
+    "ai-protocols", "make", "gmake", "bmake", "just", "script", "flock", "ionice", "chrt",
+    "taskset", "runuser", "chronic", "caffeinate",
 })
 
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import EllipsisType
 
-    from ai_protocols.board.model import Task
+    from ai_protocols.board.model import Handoff, Task
     from ai_protocols.git.state import GitState
     from ai_protocols.session.project import Project
 
@@ -131,6 +131,9 @@ class ResumeContext:
         #: The open tasks of the board (docs/tasks.md) the agent holds or its session is
         #: linked to, at most :data:`MAX_TASKS`.
         self.tasks = tasks or []
+        #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
+        #: (its note for the agent that took it on: docs/tasks.md).
+        self.handoffs: dict[str, Handoff] = {}
         #: Without a session file: whether git (or anything but this tool) removed it,
         #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
         self.removed = False
@@ -178,8 +181,8 @@ def resume_context(project: Project, session: Session | None, *,
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
-                            others=others, max_bytes=max_bytes,
-                            tasks=_tasks(project, session))
+                            others=others, max_bytes=max_bytes)
+    context.tasks, context.handoffs = _tasks(project, session)
     if session is None:
         context.removed = project.path_text in project._removed_sessions()  # (as text)
         return context
@@ -198,11 +201,14 @@ def resume_context(project: Project, session: Session | None, *,
 #: Tasks of the board the context shows at most, and the bytes of each one's working set.
 MAX_TASKS = 3
 WORKING_SET_BYTES = 300
+#: Bytes of a task's last hand-off note the context keeps.
+HANDOFF_BYTES = 200
 
 
-def _tasks(project: Project, session: Session | None) -> list[Task]:
+def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[str, Handoff]]:
     """The open tasks of the board the agent holds, or its session is linked to (none
-    without a board, or with one that cannot be read)."""
+    without a board, or with one that cannot be read), and the last hand-off of each
+    that was handed off (its log), by task id."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.paths import BOARD_FILE
 
@@ -210,30 +216,42 @@ def _tasks(project: Project, session: Session | None) -> list[Task]:
     try:
         data = storage.read_bytes(path)
         if not data:
-            return []  # (no board: its module is not even imported)
-        from ai_protocols.board.model import read_board
+            return [], {}  # (no board: its module is not even imported)
+        from ai_protocols.board.model import handoffs, read_board
         from ai_protocols.org.file import OrgFile
 
-        tasks = read_board(OrgFile(storage.decode(path, data)))[0]
+        doc = OrgFile(storage.decode(path, data))
+        tasks = read_board(doc)[0]
     except AiProtocolsError:
-        return []
+        return [], {}
     me, linked = project.agent_id, session.task if session else None
-    return [t for t in tasks if t.is_open and ((me and t.owner == me) or
-                                              (linked and t.id == linked))][:MAX_TASKS]
+    mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
+                                               (linked and t.id == linked))][:MAX_TASKS]
+    passed = {t.id or "": handoffs(doc, t.line) for t in mine}
+    return mine, {key: found[-1] for key, found in passed.items() if found}
 
 
-def _task_text(task: Task, me: str | None) -> str:
+def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
     whose = "yours" if me and task.owner == me else \
         f"held by {_clip(task.owner)}" if task.owner else "free"
     working = _clip(" ".join(task.working_set), WORKING_SET_BYTES) or "(any file)"
+    said = ""
+    if handoff is not None:
+        when = f"{handoff.time:%Y-%m-%d %H:%M}, " if handoff.time else ""
+        said = (f"    handed off ({when}by {_clip(handoff.by)}, to {_clip(handoff.to)}): "
+                f"{_clip(handoff.note, HANDOFF_BYTES)}\n")
     return (f"  {task.id} {task.state} ({whose}): {_clip(task.title, 100)}\n"
-            f"    working set: {working}\n")
+            f"    working set: {working}\n" + said)
 
 
-def _task_json(task: Task) -> dict[str, object]:
+def _task_json(task: Task, handoff: Handoff | None = None) -> dict[str, object]:
     return {"id": task.id, "state": task.state, "title": _clip(task.title, 100),
             "owner": _clip(task.owner),
-            "working_set": _clip(" ".join(task.working_set), WORKING_SET_BYTES)}
+            "working_set": _clip(" ".join(task.working_set), WORKING_SET_BYTES),
+            "last_handoff": None if handoff is None else {
+                **handoff.to_json(), "from": _clip(handoff.by), "to": _clip(handoff.to),
+                "from_role": _clip(handoff.from_role),
+                "note": _clip(handoff.note, HANDOFF_BYTES)}}
 
 
 def _newest_first(entries: object) -> list[Entry]:
@@ -728,7 +746,8 @@ class _TextForm(_Form):
         out = ""
         if context.tasks:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
-                _task_text(t, context.agent_id) for t in context.tasks)
+                _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
+                for t in context.tasks)
         return out + (f"\nWarning: {warning}.\n" if warning else "")
 
     def base(self, summary: str | None, step: str | None) -> int:
@@ -853,7 +872,7 @@ class _JsonForm(_Form):
             "pause_note": _clip(session.pause_note, OBJECTIVE_BYTES) if session else None,
             "key_files": [],
             "context": [],
-            "tasks": [_task_json(t) for t in context.tasks],
+            "tasks": [_task_json(t, context.handoffs.get(t.id or "")) for t in context.tasks],
             "removed": context.removed,
         }
 
