@@ -404,15 +404,11 @@ def _checkpoint_time(version: _Version) -> datetime | None:
 
 def _checkpoint_is_ours(ours: _Version, theirs: _Version) -> bool | None:
     """Whether ours recorded the later checkpoint (:func:`_checkpoint_time`, placed in
-    real time by each side's UTC offset, :func:`_compare`; the same time: the greater
-    ``CHECKPOINT_COMMIT``, so both merge directions agree); ``None`` when a side's
-    time is unknown."""
+    real time by each side's UTC offset, :func:`_compare`); ``None`` when a side's time
+    is unknown or both are the same minute (then the side updated last decides)."""
     order = _compare(_checkpoint_time(ours), ours.offset, _checkpoint_time(theirs),
                      theirs.offset)
-    if order is None:
-        return None
-    return (order, ours.properties.get("CHECKPOINT_COMMIT", "")) > \
-        (0, theirs.properties.get("CHECKPOINT_COMMIT", ""))
+    return None if not order else order > 0
 
 
 def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: bool) -> str:
@@ -552,7 +548,7 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
     left out. Their order: the entries both sides hold as both have them; between two
     of those, the entries only one side holds merged by time (placed in real time by
     the sides' UTC ``offsets``, ours and theirs), each side's in its own order; at the
-    same minute, the side updated last first. Returns them, and whether conflict
+    same minute, the side updated last after the other. Returns them, and whether conflict
     markers remain (in the lines under an entry both sides changed)."""
     o = dict(zip(_entry_keys(base), base, strict=True))
     a = dict(zip(_entry_keys(ours), ours, strict=True))
@@ -601,9 +597,9 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
             f, g = in_first[i], in_second[j]
             if f == g or g in both:  # an entry both hold waits for its place in first
                 take, i = f, i + 1
-            elif f in both or \
-                    _compare(kept[g].time, offset_second, kept[f].time, offset_first) == -1:
-                take, j = g, j + 1  # only second's, before one both hold or earlier
+            elif f in both or _compare(kept[g].time, offset_second, kept[f].time,
+                                       offset_first) in (-1, 0):
+                take, j = g, j + 1  # only second's: before one both hold, or not later
             else:
                 take, i = f, i + 1
         order.append(take)
