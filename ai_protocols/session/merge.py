@@ -19,10 +19,14 @@ clones that logged to the same session meet without a conflict:
   unit standing as one line, so that what git would merge cleanly merges
   cleanly, in the same places;
 - where both sides changed the same place, the items there are merged as a
-  set, each kept once (a tick on either side wins), in time order, and the free
+  set, each kept once by its first line (a tick on either side wins, the lines
+  under it merged), the ones both hold in their order and each side's new ones
+  by real time between them (Org's zone-less stamps placed by the UTC offset of
+  the side's ``UPDATED_AT``), and the free
   text there goes through ``git merge-file`` on its own lines, leaving ordinary
   conflict markers only where both sides changed the same lines;
-- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md).
+- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md);
+  "the side updated last" is the later real instant of ``UPDATED_AT``.
 
 Anything else (a file that is not UTF-8 Org text with a session headline, three
 versions that are not the same session, line endings that differ) is merged as
@@ -501,7 +505,10 @@ def _merge_notes(base: str, ours: str, theirs: str, *, ours_first: bool,
                     conflict = True
                 state = None
                 continue
-        (pieces.append(line) if state is None else sides[state].append(line))
+        if state is None:
+            pieces.append(line)
+        else:
+            sides[state].append(line)
     if state is not None:
         raise _CannotMerge
     return "".join(pieces), conflict
