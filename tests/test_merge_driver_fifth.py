@@ -21,7 +21,7 @@ from test_merge_driver import CONTEXT, Clones, git, judge
 
 from ai_protocols import LogEntry, Project
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.session.merge import merge_session_bytes
+from ai_protocols.session.merge import merge_properties, merge_session_bytes
 
 from conftest import Runner
 
@@ -242,3 +242,32 @@ def test_entries_of_two_zones_merge_in_real_time_order_whichever_side_is_ours(
     # the same minute: theirs (updated last, one second later) after ours
     assert progress == sorted(progress, key=lambda name: (
         instants[name].replace(second=0), name.startswith("theirs"), name))
+
+
+def test_the_status_unit_rule() -> None:
+    """STATUS with its pause, exit and close fields, as one unit, whichever side is
+    ours: the side updated last; a closed session stays closed; a pause against an
+    exit record stays paused (a pause outlives its agent)."""
+    base = {"STATUS": "paused", "PAUSED": "[2026-11-21 Sat 10:00]", "PAUSE_NOTE": "base"}
+    resumed = {"STATUS": "active", "OWNER": "b"}
+    paused = {"STATUS": "paused", "PAUSED": "[2026-11-21 Sat 11:00]", "PAUSE_NOTE": "again"}
+    ended = {"STATUS": "ended", "EXIT": "exit status 0", "EXITED": "[2026-11-21 Sat 12:00]"}
+    wrapped = {"STATUS": "wrapped-up", "ENDED": "[2026-11-21 Sat 09:00]",
+               "DESCRIPTION": "done"}
+    unit = ("STATUS", "PAUSED", "PAUSE_NOTE", "EXIT", "EXITED", "ENDED", "DESCRIPTION")
+
+    def merged(ours: dict[str, str], theirs: dict[str, str], ours_first: bool,
+               start: dict[str, str] = base) -> dict[str, str | None]:
+        one = merge_properties(start, ours, theirs, ours_first=ours_first)
+        other = merge_properties(start, theirs, ours, ours_first=not ours_first)
+        assert one == other  # the same whichever side is ours
+        return {k: one.get(k) for k in unit}
+
+    def whole(side: dict[str, str]) -> dict[str, str | None]:
+        return {k: side.get(k) for k in unit}
+
+    assert merged(paused, resumed, True) == whole(paused)  # paused last: paused
+    assert merged(paused, resumed, False) == whole(resumed)  # resumed last: active
+    for first in (True, False):
+        assert merged(wrapped, paused, first) == whole(wrapped)
+        assert merged(paused, ended, first, {"STATUS": "active"}) == whole(paused)

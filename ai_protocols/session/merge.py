@@ -77,6 +77,9 @@ STATUS_PRECEDENCE: tuple[str, ...] = (
 TIME_PROPERTIES = frozenset({"UPDATED", "ENDED", "EXITED", "COMPACTED"})
 #: The statuses of a closed session: when one side closed it, it stays closed.
 CLOSED_STATUSES = frozenset({"wrapped-up", "abandoned"})
+#: The statuses an exit record sets (its agent ended without a wrap-up): they never
+#: resume a session, so a pause on the other side stays (a pause outlives its agent).
+EXIT_STATUSES = frozenset({"ended", "crashed"})
 #: The properties that go with ``STATUS``, merged with it as one unit: the pause's
 #: (``PAUSED``, ``PAUSE_NOTE``), the exit record's (``EXIT``, ``EXITED``, ``EXIT_BY``)
 #: and the close's (``ENDED``, ``DESCRIPTION``).
@@ -347,7 +350,8 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
     - the last write, ``UPDATED`` and ``UPDATED_AT``: the side updated last;
     - the status, ``STATUS`` with :data:`STATUS_UNIT` (``PAUSED``, ``PAUSE_NOTE``, the
       exit record...): a closed session stays closed (a side with a status in
-      :data:`CLOSED_STATUSES`, the stronger by :data:`STATUS_PRECEDENCE`), else the side
+      :data:`CLOSED_STATUSES`, the stronger by :data:`STATUS_PRECEDENCE`); a pause
+      against an exit record (:data:`EXIT_STATUSES`) stays paused; else the side
       updated last: a pause after a resume stays paused, a resume after a pause active;
     - the checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*`` key): ours when
       ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: unknown,
@@ -363,7 +367,13 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
         return (rank.get(status, low), status) if status in CLOSED_STATUSES else (low - 1, "")
 
     closed_a, closed_b = status_rank(ours), status_rank(theirs)
-    status_ours = ours_first if closed_a == closed_b else closed_a > closed_b
+    statuses = (ours.get("STATUS"), theirs.get("STATUS"))
+    if closed_a != closed_b:
+        status_ours = closed_a > closed_b
+    elif "paused" in statuses and {*statuses} - {"paused"} <= EXIT_STATUSES:
+        status_ours = statuses[0] == "paused"  # a pause outlives its agent's exit
+    else:
+        status_ours = ours_first
     for member, side_is_ours in (
             (lambda k: k in ("UPDATED", "UPDATED_AT"), ours_first),
             (lambda k: k == "STATUS" or k in STATUS_UNIT, status_ours),
