@@ -267,6 +267,9 @@ def test_the_status_unit_rule() -> None:
         return {k: side.get(k) for k in unit}
 
     assert merged(paused, resumed, True) == whole(paused)  # paused last: paused
+    repaused = {**paused, "PAUSE_NOTE": "once more"}
+    assert merged(paused, repaused, True) == whole(paused)  # both paused: the last
+    assert merged(paused, repaused, False) == whole(repaused)
     assert merged(paused, resumed, False) == whole(resumed)  # resumed last: active
     for first in (True, False):
         assert merged(wrapped, paused, first) == whole(wrapped)

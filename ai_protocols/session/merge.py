@@ -370,7 +370,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
     statuses = (ours.get("STATUS"), theirs.get("STATUS"))
     if closed_a != closed_b:
         status_ours = closed_a > closed_b
-    elif "paused" in statuses and {*statuses} - {"paused"} <= EXIT_STATUSES:
+    elif statuses.count("paused") == 1 and {*statuses} - {"paused"} <= EXIT_STATUSES:
         status_ours = statuses[0] == "paused"  # a pause outlives its agent's exit
     else:
         status_ours = ours_first
