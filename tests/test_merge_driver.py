@@ -435,11 +435,13 @@ def test_the_property_rule() -> None:
     del theirs["EXIT_BY"]
     for ours_first in (True, False):
         merged = merge_properties(base, ours, theirs, ours_first=ours_first)
-        assert merged["UPDATED"] == "[2026-11-21 Sat 12:00]"
-        assert merged["STATUS"] == "wrapped-up"
+        # UPDATED (with UPDATED_AT) is the side updated last's, as ours_first says
+        assert merged["UPDATED"] == (ours if ours_first else theirs)["UPDATED"]
+        # the status unit: a closed session stays closed, with its side's EXIT_BY
+        assert merged["STATUS"] == "wrapped-up" and merged["EXIT_BY"] == "hook"
         assert merged["COMPACTIONS"] == "5"  # 1, plus 1 on one side and 3 on the other
         assert merged["OWNER"] == ("a" if ours_first else "b")
-        assert merged["GIT_BRANCH"] == "main" and merged["EXIT_BY"] is None
+        assert merged["GIT_BRANCH"] == "main"
     swapped = merge_properties(base, theirs, ours, ours_first=False)
     assert swapped == merge_properties(base, ours, theirs, ours_first=True)
 

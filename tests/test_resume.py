@@ -643,7 +643,8 @@ def test_the_json_keys_are_stable(project: Path, run: Runner) -> None:
     assert list(data["git"]) == ["branch", "commit", "short", "subject", "upstream", "ahead",
                                  "behind", "changed", "untracked", "first_files"]
     assert list(data["others"][0]) == ["agent_id", "path", "state", "evidence", "summary",
-                                       "updated", "adopt", "archive"]
+                                       "updated", "adopt", "archive", "title", "objective",
+                                       "resumed_by"]
     assert list(data["cut"]) == ["summary", "in_progress"]
     assert list(data["left_out"]) == ["next", "blockers", "decisions", "discoveries", "others",
                                       "key_files", "context"]

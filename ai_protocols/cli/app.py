@@ -250,9 +250,12 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     STATUS becomes paused: status, list and resume say so, with the note; a
     paused session is never judged crashed or abandoned, and recover refuses
     it without --force. The next 'ai-protocols start' of this agent resumes
-    it. In a git work tree a checkpoint of the work tree is made first (as
-    'ai-protocols checkpoint' does), unless --no-checkpoint; if it fails, the
-    session is not paused.
+    it (an agent of Claude Code or Codex, whose id comes from its conversation:
+    that conversation resumed, 'claude --resume' or 'codex resume'); other
+    agents' start, resume and SessionStart context name it, and one takes it
+    over with 'ai-protocols recover ID --adopt --force'. In a git work tree a
+    checkpoint of the work tree is made first (as 'ai-protocols checkpoint'
+    does), unless --no-checkpoint; if it fails, the session is not paused.
     """
     from ai_protocols.errors import GitFailed, NotAGitRepository
 
@@ -286,8 +289,12 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
                             "(pause without a checkpoint: ai-protocols pause "
                             "--no-checkpoint)") from error
     session = project.pause(note)
+    from ai_protocols.session.resume import resumed_by, take_over_command
+
     click.echo(f"Paused the session{': ' + display(note) if note else ''}. "
-               "'ai-protocols start' resumes it.", err=True)
+               f"It resumes with {display(resumed_by(project.agent_id, session.agent_session))}; "
+               f"another agent takes it over with '{display(take_over_command(session))}'.",
+               err=True)
     click.echo(display(str(session.path)))
 
 

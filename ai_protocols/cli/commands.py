@@ -125,11 +125,12 @@ def start(title_given: Given | None, task: str | None = None,
         warning = rolled_back_warning(project, report.session)
         if warning:
             _echo(f"\nWarning: {warning}.", err=True)
-    if report.others:
+    recover = [(s, live) for s, live in report.others if live.state != "paused"]
+    if recover:
         from ai_protocols.session.resume import recover_command
 
         _echo("\nOther agents' sessions that need recovering:")
-        for session, live in report.others:
+        for session, live in recover:
             name = target(session.agent_id, session.path_text)
             _echo(f"  {name}: {live.state} ({display(live.evidence)})")
             if session.summary:
@@ -137,6 +138,21 @@ def start(title_given: Given | None, task: str | None = None,
             if live.state != "wrapped-up":
                 _echo(f"    take it over: {recover_command(name, 'adopt')}")
             _echo(f"    archive it: {recover_command(name, 'archive')}")
+    paused = [(s, live) for s, live in report.others if live.state == "paused"]
+    if paused:
+        from ai_protocols.session.resume import recover_command, resumed_by
+
+        _echo("\nOther agents' paused sessions (they wait for their agents):")
+        for session, live in paused:
+            name = target(session.agent_id, session.path_text)
+            _echo(f"  {name}: {display(session.title or '(untitled)')} "
+                  f"({display(live.evidence)})")
+            if session.objective:
+                _echo(f"    objective: {display(session.objective)}")
+            _echo(f"    it resumes with "
+                  f"{resumed_by(session.agent_id, session.agent_session)}")
+            _echo("    or take it over, if its agent will not come back: "
+                  f"{recover_command(name, 'adopt', force=True)}")
     if task is not None:
         from ai_protocols.board.board import Board
 

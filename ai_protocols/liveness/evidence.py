@@ -43,6 +43,7 @@ from ai_protocols.storage.files import LOCK_DIR, OsLock
 __all__ = [
     "DEFAULT_STALE_HOURS",
     "GONE",
+    "NAMED_TO_OTHERS",
     "RECOVERABLE",
     "STATES",
     "Liveness",
@@ -70,6 +71,13 @@ GONE = ("ended", "crashed", "abandoned")
 #: moved it. Not ``ended``: an agent that ended as agents end may resume its session
 #: (``recover`` still takes it without ``--force``); once stale it is abandoned.
 RECOVERABLE = ("crashed", "abandoned", "wrapped-up")
+#: The states of another agent's session that ``start``, ``resume`` and the
+#: SessionStart context name: the :data:`RECOVERABLE` ones, and ``paused``, which
+#: waits for its agent (the same id: ``start``; an agent of Claude Code or Codex, its
+#: conversation resumed) and which another agent takes over only on purpose
+#: (``recover ID --adopt --force``): a new conversation has a new id, and would
+#: otherwise never hear of it.
+NAMED_TO_OTHERS = (*RECOVERABLE, "paused")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:

@@ -19,10 +19,14 @@ clones that logged to the same session meet without a conflict:
   unit standing as one line, so that what git would merge cleanly merges
   cleanly, in the same places;
 - where both sides changed the same place, the items there are merged as a
-  set, each kept once (a tick on either side wins), in time order, and the free
+  set, each kept once by its first line (a tick on either side wins, the lines
+  under it merged), the ones both hold in their order and each side's new ones
+  by real time between them (Org's zone-less stamps placed by the UTC offset of
+  the side's ``UPDATED_AT``), and the free
   text there goes through ``git merge-file`` on its own lines, leaving ordinary
   conflict markers only where both sides changed the same lines;
-- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md).
+- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md);
+  "the side updated last" is the later real instant of ``UPDATED_AT``.
 
 Anything else (a file that is not UTF-8 Org text with a session headline, three
 versions that are not the same session, line endings that differ) is merged as
@@ -38,9 +42,11 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, timedelta
+from ai_protocols.liveness.clock import Moment
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.paths import DRIVER_NAME
@@ -66,8 +72,19 @@ __all__ = [
 STATUS_PRECEDENCE: tuple[str, ...] = (
     "wrapped-up", "abandoned", "crashed", "ended", "paused", "active",
 )
-#: Properties holding a time: when both sides changed one, the later time wins.
+#: Properties holding a time: when both sides changed one, the later time wins (when
+#: not in a unit of :func:`merge_properties`, as ``UPDATED``, ``ENDED`` and ``EXITED`` are).
 TIME_PROPERTIES = frozenset({"UPDATED", "ENDED", "EXITED", "COMPACTED"})
+#: The statuses of a closed session: when one side closed it, it stays closed.
+CLOSED_STATUSES = frozenset({"wrapped-up", "abandoned"})
+#: The statuses an exit record sets (its agent ended without a wrap-up): they never
+#: resume a session, so a pause on the other side stays (a pause outlives its agent).
+EXIT_STATUSES = frozenset({"ended", "crashed"})
+#: The properties that go with ``STATUS``, merged with it as one unit: the pause's
+#: (``PAUSED``, ``PAUSE_NOTE``), the exit record's (``EXIT``, ``EXITED``, ``EXIT_BY``)
+#: and the close's (``ENDED``, ``DESCRIPTION``).
+STATUS_UNIT = frozenset({"PAUSED", "PAUSE_NOTE", "EXIT", "EXITED", "EXIT_BY", "ENDED",
+                         "DESCRIPTION"})
 #: Properties holding a count: when both sides changed one, both increments are kept.
 COUNT_PROPERTIES = frozenset({"COMPACTIONS"})
 #: The sections whose stamped items are merged as entries (not the summary's text).
@@ -99,7 +116,8 @@ class _Unit:
 
     kind: str
     raw: str  # its lines, with their endings
-    key: str = ""  # an entry's text with its checkbox blanked: ticking keeps the key
+    key: str = ""  # an entry's first line with its checkbox blanked: ticking or a note
+    # under it keeps the key
 
     @property
     def time(self) -> datetime | None:
@@ -146,6 +164,24 @@ class _Version:
     def raw(self, name: str) -> str:
         return "".join(unit.raw for unit in self.chunks[name])
 
+    @cached_property
+    def moment(self) -> Moment | None:
+        """The moment of this version's last write: its ``UPDATED_AT`` record, while it
+        agrees with ``UPDATED`` (liveness/clock.py); ``None`` without one."""
+        properties = self.properties
+        moment = Moment.parse(properties.get("UPDATED_AT"))
+        if moment is None or not moment.agrees_with(
+                parse_timestamp(properties.get("UPDATED", ""))):
+            return None
+        return moment
+
+    @cached_property
+    def offset(self) -> timedelta | None:
+        """The UTC offset of this version's writer (its ``UPDATED_AT``'s): what places
+        its zone-less Org timestamps in real time; ``None`` when unknown."""
+        moment = self.moment
+        return moment.wall.utcoffset() if moment is not None else None
+
 
 def _units(lines: list[str], start: int, end: int, *, entries: bool,
            drawer: tuple[int, int] | None, newline: str) -> list[_Unit]:
@@ -170,7 +206,7 @@ def _units(lines: list[str], start: int, end: int, *, entries: bool,
                 else:
                     break
             raw = "".join(lines[index:last])
-            key = re.sub(r"^((?:[-+]|[0-9]+[.)]) \[)[ xX-]\]", r"\1 ]", raw)
+            key = re.sub(r"^((?:[-+]|[0-9]+[.)]) \[)[ xX-]\]", r"\1 ]", line)
             units.append(_Unit("E", raw, key))
             index = last
             continue
@@ -264,12 +300,33 @@ def git_merge_file(ours: bytes, base: bytes, theirs: bytes, *, labels: tuple[str
 # -- merging ---------------------------------------------------------------------------------
 
 
-def _later(a: str | None, b: str | None) -> str | None:
-    """The later of two timestamps (one that reads as none counts as the earliest);
-    equal times: the greater text."""
-    ta = parse_timestamp(a or "") or datetime.min
-    tb = parse_timestamp(b or "") or datetime.min
-    return max((ta, a or ""), (tb, b or ""))[1] if (a, b) != (None, None) else None
+def _compare(a: datetime | None, offset_a: timedelta | None,
+             b: datetime | None, offset_b: timedelta | None) -> int | None:
+    """Compare two zone-less Org times (``a`` written where the UTC offset was
+    ``offset_a``, ``b`` where it was ``offset_b``): -1, 0 or 1 as ``a`` is before, at or
+    after ``b``. Both offsets known: the real instants are compared (a time in Tokyo
+    and one in Los Angeles alike); else the local times as written. ``None`` when a
+    time is unknown."""
+    if a is None or b is None:
+        return None
+    if offset_a is not None and offset_b is not None:
+        a, b = a - offset_a, b - offset_b
+    return (a > b) - (a < b)
+
+
+def _later(a: str | None, b: str | None, offsets: tuple[timedelta | None, timedelta | None]
+           = (None, None)) -> str | None:
+    """The later of two Org timestamps, ``a`` ours and ``b`` theirs (placed in real time
+    by their sides' ``offsets``, see :func:`_compare`; one that reads as none counts as
+    the earliest); at the same time: the greater text."""
+    if (a, b) == (None, None):
+        return None
+    order = _compare(parse_timestamp(a or ""), offsets[0], parse_timestamp(b or ""), offsets[1])
+    if order is None:
+        order = (parse_timestamp(a or "") is not None) - (parse_timestamp(b or "") is not None)
+    if order == 0:
+        return max(a or "", b or "") or None
+    return a if order > 0 else b
 
 
 def _count(value: str | None) -> int:
@@ -277,26 +334,55 @@ def _count(value: str | None) -> int:
 
 
 def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
-                     *, ours_first: bool,
-                     checkpoint_ours: bool | None = None) -> dict[str, str | None]:
+                     *, ours_first: bool, checkpoint_ours: bool | None = None,
+                     offsets: tuple[timedelta | None, timedelta | None] = (None, None),
+                     ) -> dict[str, str | None]:
     """The session headline's properties, merged three ways, key by key: a key only one
     side changed takes that side's value (a removal included); when both sides changed
-    it differently, a time (:data:`TIME_PROPERTIES`: ``UPDATED``...) takes the later one,
-    ``STATUS`` the stronger (:data:`STATUS_PRECEDENCE`), ``COMPACTIONS`` the base plus
-    both increments, and any other key the value of the side updated last
-    (``ours_first``: ours has the later ``UPDATED``, or, at the same minute, the
-    greater bytes). The checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*``
-    key) is one unit, never mixed: when both sides changed it differently, all of it
-    comes from one side, ours when ``checkpoint_ours`` (ours recorded the later
-    checkpoint; ``None``: unknown, ``ours_first`` decides). ``None`` means the key
-    goes."""
+    it differently, a time (:data:`TIME_PROPERTIES`: ``COMPACTED``...) takes the later
+    one (placed in real time by ``offsets``, ours and theirs: the UTC offsets of their
+    ``UPDATED_AT``, when known), ``COMPACTIONS`` the base plus both increments, and any
+    other key the value of the side updated last (``ours_first``: ours wrote last, by
+    the real instants of ``UPDATED_AT``; see :func:`_primary_is_ours`). Some keys are
+    one unit, never mixed; when both sides changed a unit differently, all of it comes
+    from one side:
+
+    - the last write, ``UPDATED`` and ``UPDATED_AT``: the side updated last;
+    - the status, ``STATUS`` with :data:`STATUS_UNIT` (``PAUSED``, ``PAUSE_NOTE``, the
+      exit record...): a closed session stays closed (a side with a status in
+      :data:`CLOSED_STATUSES`, the stronger by :data:`STATUS_PRECEDENCE`); a pause
+      against an exit record (:data:`EXIT_STATUSES`) stays paused; else the side
+      updated last: a pause after a resume stays paused, a resume after a pause active;
+    - the checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*`` key): ours when
+      ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: unknown,
+      ``ours_first`` decides).
+
+    ``None`` means the key goes."""
     merged: dict[str, str | None] = {}
-    group = sorted(k for k in {*base, *ours, *theirs} if _in_checkpoint_group(k))
-    go, ga, gb = ([side.get(k) for k in group] for side in (base, ours, theirs))
-    if ga != gb and gb != go and ga != go:
-        side = ours if (ours_first if checkpoint_ours is None else checkpoint_ours) \
-            else theirs
-        merged.update((k, side.get(k)) for k in group)
+    rank = {status: -n for n, status in enumerate(STATUS_PRECEDENCE)}
+    low = -len(STATUS_PRECEDENCE)
+
+    def status_rank(side: dict[str, str]) -> tuple[int, str]:
+        status = side.get("STATUS") or ""
+        return (rank.get(status, low), status) if status in CLOSED_STATUSES else (low - 1, "")
+
+    closed_a, closed_b = status_rank(ours), status_rank(theirs)
+    statuses = (ours.get("STATUS"), theirs.get("STATUS"))
+    if closed_a != closed_b:
+        status_ours = closed_a > closed_b
+    elif statuses.count("paused") == 1 and {*statuses} - {"paused"} <= EXIT_STATUSES:
+        status_ours = statuses[0] == "paused"  # a pause outlives its agent's exit
+    else:
+        status_ours = ours_first
+    for member, side_is_ours in (
+            (lambda k: k in ("UPDATED", "UPDATED_AT"), ours_first),
+            (lambda k: k == "STATUS" or k in STATUS_UNIT, status_ours),
+            (_in_checkpoint_group, ours_first if checkpoint_ours is None else checkpoint_ours)):
+        group = sorted(k for k in {*base, *ours, *theirs} if member(k))
+        go, ga, gb = ([side.get(k) for k in group] for side in (base, ours, theirs))
+        if ga != gb and gb != go and ga != go:
+            side = ours if side_is_ours else theirs
+            merged.update((k, side.get(k)) for k in group)
     for key in {*base, *ours, *theirs}:
         if key in merged:
             continue
@@ -306,12 +392,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
         elif a == o:
             merged[key] = b
         elif key in TIME_PROPERTIES:
-            merged[key] = _later(a, b)
-        elif key == "STATUS":
-            rank = {status: -n for n, status in enumerate(STATUS_PRECEDENCE)}
-            low = -len(STATUS_PRECEDENCE)
-            merged[key] = max((rank.get(a or "", low), a or ""),
-                              (rank.get(b or "", low), b or ""))[1] or None
+            merged[key] = _later(a, b, offsets)
         elif key in COUNT_PROPERTIES:
             merged[key] = str(_count(a) + _count(b) - _count(o))
         else:
@@ -336,14 +417,12 @@ def _checkpoint_time(version: _Version) -> datetime | None:
 
 
 def _checkpoint_is_ours(ours: _Version, theirs: _Version) -> bool | None:
-    """Whether ours recorded the later checkpoint (:func:`_checkpoint_time`; the same
-    time: the greater ``CHECKPOINT_COMMIT``, so both merge directions agree); ``None``
-    when a side's time is unknown."""
-    ta, tb = _checkpoint_time(ours), _checkpoint_time(theirs)
-    if ta is None or tb is None:
-        return None
-    return (ta, ours.properties.get("CHECKPOINT_COMMIT", "")) > \
-        (tb, theirs.properties.get("CHECKPOINT_COMMIT", ""))
+    """Whether ours recorded the later checkpoint (:func:`_checkpoint_time`, placed in
+    real time by each side's UTC offset, :func:`_compare`); ``None`` when a side's time
+    is unknown or both are the same minute (then the side updated last decides)."""
+    order = _compare(_checkpoint_time(ours), ours.offset, _checkpoint_time(theirs),
+                     theirs.offset)
+    return None if not order else order > 0
 
 
 def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: bool) -> str:
@@ -351,7 +430,8 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
     other side's new keys; a line that keeps its value keeps its bytes."""
     values = merge_properties(base.properties, ours.properties, theirs.properties,
                               ours_first=ours_first,
-                              checkpoint_ours=_checkpoint_is_ours(ours, theirs))
+                              checkpoint_ours=_checkpoint_is_ours(ours, theirs),
+                              offsets=(ours.offset, theirs.offset))
     first, second = (ours, theirs) if ours_first else (theirs, ours)
     frame = next(u for u in first.chunks["session"] if u.kind == "D").raw.splitlines(True)
     lines = [frame[0]]
@@ -384,30 +464,126 @@ def _entry_keys(units: list[_Unit]) -> list[tuple[str, int]]:
     return keys
 
 
-def _pick(base: _Unit | None, a: _Unit, b: _Unit) -> _Unit:
-    """One entry both sides hold: the changed one, or the one ticked further."""
+def _box(unit: _Unit) -> str | None:
+    found = _ITEM.match(unit.raw)
+    return found.group(1) if found else None
+
+
+def _with_box(unit: _Unit, box: str | None) -> str:
+    """``unit``'s text with its checkbox set to ``box`` (kept when it has none)."""
+    found = _ITEM.match(unit.raw)
+    if found is None or found.group(1) is None or box is None:
+        return unit.raw
+    return unit.raw[:found.start(1)] + box + unit.raw[found.end(1):]
+
+
+def _merge_notes(base: str, ours: str, theirs: str, *, ours_first: bool,
+                 labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+    """The lines under one item (whole lines), merged as ``git merge-file`` merges them,
+    except that where both sides only added lines at one place (a note each, as people
+    type them in Emacs), both sides' lines are kept, the side updated last's first;
+    where both changed the same lines, conflict markers (git-merge-file(1)). Returns the
+    text and whether markers remain."""
+    def data(text: str) -> bytes:
+        return text.encode("utf-8", "surrogatepass")
+
+    merged, status = git_merge_file(data(ours), data(base), data(theirs), labels=labels,
+                                    marker_size=marker_size, style="diff3")
+    if status < 0:
+        raise _CannotMerge
+    pieces: list[str] = []
+    conflict = False
+    state: str | None = None
+    sides: dict[str, list[str]] = {}
+    for line in merged.decode("utf-8", "surrogatepass").splitlines(keepends=True):
+        mark = line[:marker_size]
+        if len(mark) == marker_size and len(set(mark)) == 1 and mark[0] in "<|=>" and \
+                line[marker_size:marker_size + 1] in ("", " ", "\n", "\r"):
+            if mark[0] == "<" and state is None:
+                state, sides = "a", {"a": [], "o": [], "b": []}
+                continue
+            if (mark[0], state) in (("|", "a"), ("=", "a"), ("=", "o")):
+                state = "o" if mark[0] == "|" else "b"
+                continue
+            if mark[0] == ">" and state == "b":
+                a, o, b = ("".join(sides[k]) for k in "aob")
+                if not o:
+                    pieces.append(a + b if ours_first else b + a)
+                else:
+                    newline = "\r\n" if line.endswith("\r\n") else "\n"
+                    pieces.append(conflict_block(a, b, labels, marker_size, newline))
+                    conflict = True
+                state = None
+                continue
+        if state is None:
+            pieces.append(line)
+        else:
+            sides[state].append(line)
+    if state is not None:
+        raise _CannotMerge
+    return "".join(pieces), conflict
+
+
+def _merge_entry(base: _Unit | None, a: _Unit, b: _Unit, *, ours_first: bool,
+                 labels: tuple[str, str, str], marker_size: int) -> tuple[list[_Unit], bool]:
+    """One entry (one first line) both sides hold, merged: the changed side's, or, when
+    both changed it, the checkbox further along (one side's when the other left it as
+    it was) and the lines under the item (a person's notes) merged as ``git
+    merge-file`` merges them, conflict markers limited to those lines when both changed
+    the same ones. Two entries both sides added with the same first line but other
+    lines under it are both kept. Returns the entries and whether markers remain."""
     if a.raw == b.raw or (base is not None and b.raw == base.raw):
-        return a
+        return [a], False
     if base is not None and a.raw == base.raw:
-        return b
-    return a if (a.check, a.raw) >= (b.check, b.raw) else b
+        return [b], False
+    head_a, _, rest_a = a.raw.partition("\n")
+    rest_b = b.raw.partition("\n")[2]
+    if base is None:
+        return ([a] if rest_a == rest_b else [a, b]), False
+    rest_o = base.raw.partition("\n")[2]
+    box_o, box_a, box_b = _box(base), _box(a), _box(b)
+    box = box_b if box_a == box_o else box_a if box_b == box_o else \
+        max(box_a or " ", box_b or " ", key=lambda c: _CHECK_RANK.get(c, 0))
+    conflict = False
+    if rest_a == rest_b or rest_b == rest_o:
+        rest = rest_a
+    elif rest_a == rest_o:
+        rest = rest_b
+    else:
+        rest, conflict = _merge_notes(rest_o, rest_a, rest_b, ours_first=ours_first,
+                                      labels=labels, marker_size=marker_size)
+    unit = _Unit("E", head_a + "\n" + rest, a.key)
+    return [_Unit("E", _with_box(unit, box), a.key)], conflict
 
 
 def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
-                   ours_first: bool) -> list[_Unit]:
-    """The entries of one place both sides changed, merged as a set: each kept once,
-    those one side removed (and the other left as they were) left out, in time order
-    (at the same minute, as the side updated last has them, then the other's)."""
+                   ours_first: bool, *, offsets: tuple[timedelta | None, timedelta | None]
+                   = (None, None), labels: tuple[str, str, str] = ("ours", "base", "theirs"),
+                   marker_size: int = 7) -> tuple[list[_Unit], bool]:
+    """The entries of one place both sides changed, merged as a set: each kept once
+    (:func:`_merge_entry`), those one side removed (and the other left as they were)
+    left out. Their order: the entries both sides hold as both have them; between two
+    of those, the entries only one side holds merged by time (placed in real time by
+    the sides' UTC ``offsets``, ours and theirs), each side's in its own order; at the
+    same minute, the side updated last after the other. Returns them, and whether conflict
+    markers remain (in the lines under an entry both sides changed)."""
     o = dict(zip(_entry_keys(base), base, strict=True))
     a = dict(zip(_entry_keys(ours), ours, strict=True))
     b = dict(zip(_entry_keys(theirs), theirs, strict=True))
     kept: dict[tuple[str, int], _Unit] = {}
+    also: dict[tuple[str, int], _Unit] = {}  # both added, the same first line, other notes
+    conflict = False
     for key in [*a, *b]:
         if key in kept:
             continue
         uo, ua, ub = o.get(key), a.get(key), b.get(key)
         if ua is not None and ub is not None:
-            kept[key] = _pick(uo, ua, ub)
+            units, clash = _merge_entry(uo, ua, ub, ours_first=ours_first, labels=labels,
+                                        marker_size=marker_size)
+            kept[key] = units[0] if ours_first or len(units) == 1 else units[1]
+            if len(units) > 1:
+                also[key] = units[1] if ours_first else units[0]
+            conflict = conflict or clash
         elif uo is None:
             kept[key] = ua or ub  # type: ignore[assignment]
         else:
@@ -416,8 +592,41 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
                 kept[key] = only  # one side removed it, the other changed it: keep it
     _tick_the_edited(o, a, b, kept)
     first, second = (a, b) if ours_first else (b, a)
-    order = [k for k in first if k in kept] + [k for k in second if k in kept and k not in first]
-    return sorted((kept[k] for k in order), key=lambda unit: unit.time or datetime.min)
+    offset_first, offset_second = offsets if ours_first else offsets[::-1]
+    in_first = [k for k in first if k in kept]
+    in_second = [k for k in second if k in kept]
+    both = set(in_first) & set(in_second)
+    order: list[tuple[str, int]] = []
+    used: set[tuple[str, int]] = set()
+    i = j = 0
+    while i < len(in_first) or j < len(in_second):
+        if i < len(in_first) and in_first[i] in used:
+            i += 1
+            continue
+        if j < len(in_second) and in_second[j] in used:
+            j += 1
+            continue
+        if j >= len(in_second):
+            take, i = in_first[i], i + 1
+        elif i >= len(in_first):
+            take, j = in_second[j], j + 1
+        else:
+            f, g = in_first[i], in_second[j]
+            if f == g or g in both:  # an entry both hold waits for its place in first
+                take, i = f, i + 1
+            elif f in both or _compare(kept[g].time, offset_second, kept[f].time,
+                                       offset_first) in (-1, 0):
+                take, j = g, j + 1  # only second's: before one both hold, or not later
+            else:
+                take, i = f, i + 1
+        order.append(take)
+        used.add(take)
+    units = []
+    for key in order:
+        units.append(kept[key])
+        if key in also:
+            units.append(also[key])
+    return units, conflict
 
 
 def _tick_the_edited(o: dict[tuple[str, int], _Unit], a: dict[tuple[str, int], _Unit],
@@ -468,7 +677,8 @@ def _leading(units: list[_Unit]) -> set[tuple[str, int]]:
 
 
 def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_first: bool,
-             labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+             labels: tuple[str, str, str], marker_size: int,
+             offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
     """A place both sides changed: its entries merged as a set, its free text by git."""
     def text(units: list[_Unit]) -> str:
         return "".join(u.raw for u in units if u.kind != "E")
@@ -485,8 +695,10 @@ def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_
         if status < 0:
             raise _CannotMerge
         free, conflict = merged.decode("utf-8"), status > 0
-    entries = _merge_entries(*(
-        [u for u in part if u.kind == "E"] for part in (base, ours, theirs)), ours_first)
+    entries, clash = _merge_entries(*(
+        [u for u in part if u.kind == "E"] for part in (base, ours, theirs)), ours_first,
+        offsets=offsets, labels=labels, marker_size=marker_size)
+    conflict = conflict or clash
     first, second = (ours, theirs) if ours_first else (theirs, ours)
     lead_keys = _leading(first) | _leading(second)
     keyed = _entry_keys(entries)
@@ -532,8 +744,17 @@ def _parse_merge(output: str, marker_size: int) -> list[tuple[list[str], ...]]:
 
 
 def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
-    """Whether ours was updated last (later ``UPDATED``; at the same minute, the greater
-    text): the same answer whichever side git calls ours."""
+    """Whether ours was updated last: by the real instants of both sides' ``UPDATED_AT``
+    (then the seconds since boot, when both were measured on one host and boot), else
+    by ``UPDATED`` as written; at the same time, the greater text: the same answer
+    whichever side git calls ours."""
+    ma, mb = ours.moment, theirs.moment
+    if ma is not None and mb is not None:
+        same = ma.host == mb.host and ma.boot == mb.boot and \
+            ma.uptime is not None and mb.uptime is not None
+        ka = (ma.wall.replace(microsecond=0), ma.uptime if same else 0.0)
+        kb = (mb.wall.replace(microsecond=0), mb.uptime if same else 0.0)
+        return (ka, ours.text) >= (kb, theirs.text)
     ta = parse_timestamp(ours.properties.get("UPDATED", "")) or datetime.min
     tb = parse_timestamp(theirs.properties.get("UPDATED", "")) or datetime.min
     return (ta, ours.text) >= (tb, theirs.text)
@@ -611,27 +832,35 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
         if any(u.kind == "D" for u in (*in_a, *in_o, *in_b)):
             raise _CannotMerge
         text, clash = _resolve(in_o, in_a, in_b, ours_first=ours_first, labels=labels,
-                               marker_size=marker_size)
+                               marker_size=marker_size, offsets=(ours.offset, theirs.offset))
         pieces.append(text)
         conflict = conflict or clash
     return "".join(pieces), conflict
 
 
-def _one_current(text: str) -> str:
+def _one_current(text: str, ours: _Version, theirs: _Version) -> str:
     """The merged Progress section ``text`` with one step in progress ("one at a time",
     ``log --current``): when each side marked its own (``[-]``), the later item by its
-    timestamp stays marked (at the same minute, the greater line: the same whichever
-    side is ours), and the others go back to open (``[ ]``)."""
+    timestamp stays marked (placed in real time by the UTC offset of the side that
+    holds it, when every such side's is known; at the same time, the greater line: the
+    same whichever side is ours), and the others go back to open (``[ ]``)."""
     lines = text.splitlines(keepends=True)
+    held = [({u.raw.partition("\n")[0] for u in side.chunks.get("section:progress", [])},
+             side.offset) for side in (ours, theirs)]
     marked = []
     for number, line in enumerate(lines):
         found = _ITEM.match(line)
         if found and found.group(1) == "-":
-            marked.append((parse_timestamp(found.group(2)) or datetime.min, line, number))
+            head = line.partition("\n")[0]
+            offset = next((off for heads, off in held if head in heads), None)
+            marked.append((parse_timestamp(found.group(2)) or datetime.min, offset, line,
+                           number))
     if len(marked) < 2:
         return text
-    keep = max(marked)[2]
-    for _, line, number in marked:
+    real = all(offset is not None for _, offset, _, _ in marked)
+    keep = max(((when - offset if real and when != datetime.min else when), line, number)
+               for when, offset, line, number in marked)[2]
+    for _, _, line, number in marked:
         if number != keep:
             at = line.index("[-]")
             lines[number] = line[:at] + "[ ]" + line[at + 3:]
@@ -673,7 +902,7 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
             text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
                                        labels=labels, marker_size=marker_size)
             if name == "section:progress" and not clash:
-                text = _one_current(text)
+                text = _one_current(text, ours, theirs)
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:

@@ -442,7 +442,12 @@ class Project:
         :class:`~ai_protocols.errors.InvalidAgentId` and what any write may raise.
         """
         from ai_protocols.liveness.clock import now_moment
-        from ai_protocols.liveness.evidence import RECOVERABLE, assess, current_owner, stale_after
+        from ai_protocols.liveness.evidence import (
+            NAMED_TO_OTHERS,
+            assess,
+            current_owner,
+            stale_after,
+        )
         from ai_protocols.liveness.host import hostname
         from ai_protocols.org.emacs_lock import live_emacs_lock
         from ai_protocols.session import recovery
@@ -565,7 +570,8 @@ class Project:
             finished_archive=finished,
             restored_from=restored,
             reused_id_warning=self._reused_id_warning(),
-            others=[(s, live) for s, live in self.others(at.wall) if live.state in RECOVERABLE]
+            others=[(s, live) for s, live in self.others(at.wall)
+                    if live.state in NAMED_TO_OTHERS]
             if others else [],
             set_up=set_up,
             resumed_pause=resumed_pause,

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.lean import datetime
-from ai_protocols.liveness.evidence import RECOVERABLE, Liveness
+from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
 from ai_protocols.session.text import preview
@@ -177,7 +177,7 @@ def resume_context(project: Project, session: Session | None, *,
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    others = [(s, live) for s, live in project.others(moment) if live.state in RECOVERABLE]
+    others = [(s, live) for s, live in project.others(moment) if live.state in NAMED_TO_OTHERS]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
@@ -804,20 +804,63 @@ def _entry_text(entry: Entry, text: str | None = None) -> str:
     return out
 
 
-def recover_command(target: str, action: str) -> str:
+def recover_command(target: str, action: str, *, force: bool = False) -> str:
     """The command line that recovers another agent's session, ``target`` (quoted for
-    the shell) by ``action`` (``adopt``, ``archive``): after ``--`` when it starts with
+    the shell) by ``action`` (``adopt``, ``archive``), with ``--force`` when ``force``
+    (a paused session: ``recover`` refuses it without): after ``--`` when it starts with
     ``-``, which would otherwise read as an option."""
+    options = f"--{action}" + (" --force" if force else "")
     if target.lstrip("'").startswith("-"):  # ('-a b', quoted, is an option to click too)
-        return f"ai-protocols recover --{action} -- {target}"
-    return f"ai-protocols recover {target} --{action}"
+        return f"ai-protocols recover {options} -- {target}"
+    return f"ai-protocols recover {target} {options}"
+
+
+#: How an agent of Claude Code or Codex comes back to its own conversation, whose id
+#: its hooks derive the agent id from: that conversation resumed.
+_RESUMED_CONVERSATION = {"claude": "its Claude Code conversation, resumed (claude --resume)",
+                         "codex": "its Codex conversation, resumed (codex resume)"}
+
+
+def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
+    """What resumes a paused session of ``agent_id`` (``None``: the one-agent file),
+    whose agent program's own session id is ``agent_session`` (its ``AGENT_SESSION``,
+    recorded by a SessionStart hook), as words that follow "it resumes with": for an
+    id Claude Code's or Codex's hooks derived from their session
+    (``host.project.claude.SESSION``), that conversation resumed, since a new
+    conversation has a new id; else ``start`` with the same id."""
+    from ai_protocols.session.names import runtime_of
+
+    runtime = runtime_of(agent_id) if agent_id else None
+    if agent_session and runtime in _RESUMED_CONVERSATION:
+        return _RESUMED_CONVERSATION[runtime]
+    if not agent_id:
+        return "'ai-protocols start'"
+    name = agent_id if _SHELL_SAFE.issuperset(agent_id) else \
+        "'" + agent_id.replace("'", "'\"'\"'") + "'"
+    return f"'AI_AGENT_ID={name} ai-protocols start'"
+
+
+def take_over_command(session: Session) -> str:
+    """The command with which another agent takes ``session`` over although it is
+    paused (``recover ID --adopt --force``)."""
+    return recover_command(_target(session), "adopt", force=True)
 
 
 def _other_text(session: Session, live: Liveness) -> str:
     target = _target(session)
     out = f"  - {target}: {live.state} ({preview(live.evidence, 200)})\n"
+    if live.state == "paused":
+        if session.title:
+            out += f"    title: {preview(session.title)}\n"
+        if session.objective:
+            out += f"    objective: {preview(session.objective, 120)}\n"
     if session.summary:
         out += f"    summary: {preview(session.summary)}\n"
+    if live.state == "paused":
+        return (out + f"    it resumes with "
+                f"{resumed_by(session.agent_id, session.agent_session)}\n"
+                f"    or take it over, if its agent will not come back: "
+                f"{take_over_command(session)}\n")
     if live.state != "wrapped-up":
         out += f"    take it over: {recover_command(target, 'adopt')}\n"
     return out + f"    or archive it: {recover_command(target, 'archive')}\n"
@@ -825,12 +868,18 @@ def _other_text(session: Session, live: Liveness) -> str:
 
 def _other_json(session: Session, live: Liveness) -> dict[str, object]:
     target = _target(session)
+    paused = live.state == "paused"
     return {"agent_id": session.agent_id, "path": session.path_text, "state": live.state,
             "evidence": preview(live.evidence, 200),
             "summary": preview(session.summary) if session.summary else None,
             "updated": iso(session.updated),
-            "adopt": recover_command(target, "adopt") if live.state != "wrapped-up" else None,
-            "archive": recover_command(target, "archive")}
+            "adopt": recover_command(target, "adopt", force=paused)
+            if live.state != "wrapped-up" else None,
+            "archive": recover_command(target, "archive", force=paused),
+            "title": preview(session.title) if session.title else None,
+            "objective": preview(session.objective, 120) if session.objective else None,
+            "resumed_by": resumed_by(session.agent_id, session.agent_session)
+            if paused else None}
 
 
 class _JsonForm(_Form):
