@@ -400,7 +400,8 @@ class Board:
                 OrgFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
-            put_back = self._restore(doc, self.lost(doc)) if data is not None else []
+            # (a board git removed is the oldest board of all: the same)
+            put_back = self._restore(doc, self.lost(doc))
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -409,7 +410,8 @@ class Board:
                 headline = doc.headlines[index]
                 if not headline.properties.get("ID"):
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
-            if (data is None and not create) or (data is not None and doc.text == before):
+            if not (data is None and create) and (doc.text == before or
+                                                  (data is None and not put_back)):
                 return  # nothing changed: the file stays as it was, inode and all
             storage.atomic_write(self.path, doc.encoded(), keep=self.kept_path)
             self.restored = put_back

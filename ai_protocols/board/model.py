@@ -123,16 +123,24 @@ def kept_board_path(board: str) -> str:
 
 def kept_other(board: str, kept: str) -> bytes | None:
     """The kept copy's bytes when it is not the board's own file (another inode: git, or
-    a person's editor, wrote the board since this tool last did); ``None`` when it is
-    the same file, or either is missing or unreadable. Two ``stat`` calls when nothing
-    happened."""
+    a person's editor, wrote the board since this tool last did), or when the board is
+    gone (``git stash -u`` of a board never committed, a branch from before the board:
+    the oldest board of all, with nothing on it); ``None`` when it is the same file, or
+    the copy is missing or unreadable, or the board cannot be looked at. Two ``stat``
+    calls when nothing happened."""
     from ai_protocols.storage import files as storage
 
     try:
-        here, there = os.stat(board), os.stat(kept, follow_symlinks=False)
+        there = os.stat(kept, follow_symlinks=False)
     except OSError:
         return None
-    if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+    try:
+        here = os.stat(board)
+    except FileNotFoundError:
+        here = None
+    except OSError:
+        return None
+    if here is not None and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
         return None
     try:
         return storage.read_regular(kept, 1 << 24)

@@ -393,7 +393,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     tool = data.get("tool_name")
     if isinstance(tool, str) and tool not in EDIT_TOOLS:
         return HookResult()  # (a matcher of the person's own sent a call that edits nothing)
-    from ai_protocols.board.guard import edited_paths
+    from ai_protocols.board.guard import edited_paths, has_board
 
     paths = edited_paths(data.get("tool_input"), cwd)
     if any("\0" in path for path in paths):  # no file can be named so (the OS refuses)
@@ -414,7 +414,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         found = file_project_root(path)
         if found is not None and found not in roots:
             roots.append(found)
-    roots = [r for r in roots if os.path.isfile(board_path(r))]
+    roots = [r for r in roots if os.path.isfile(board_path(r)) or has_board(r)]
     if not roots:
         return HookResult()  # no board, no locks: every edit goes through
     from ai_protocols.board.guard import refusal

@@ -1,0 +1,117 @@
+"""The task board's core after its fifth review (issue 15, rev15d: the board's core faults).
+
+Every command runs as the installed ``ai-protocols`` in a real git repository; a live
+agent is a command run under the test's own process (``run``); what races the tool is
+a real process of its own.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from boardkit import BOARD, board
+from boardkit import write_hook as hook
+
+from conftest import Runner, clean_env
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                                   GIT_COMMITTER_NAME="t",
+                                                   GIT_COMMITTER_EMAIL="t@t")).stdout
+
+
+KEPT = Path(".ai") / ".locks" / "live" / "tasks.org"
+
+
+# -- 1. a board git removed is the oldest board of all: its live locks still count -------------
+
+
+def test_a_board_git_stash_removed_still_enforces_its_live_lock(repo: Path, run: Runner) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "a").write_text("a\n")
+    git(repo, "add", "src")
+    git(repo, "commit", "-qm", "i")
+    task = run("task", "add", "t", agent="planner.1").stdout.strip()
+    run("task", "claim", task, agent="a.1")
+    run("lock", "src/", "--reason", "mine", agent="a.1")  # .ai/ not committed yet
+    git(repo, "stash", "-u", "-q")
+    assert not (repo / BOARD).exists() and (repo / KEPT).is_file()
+    refused = hook(repo, repo / "src" / "a", "b.1")
+    assert refused.returncode == 2, refused
+    assert "lost this lock" in refused.stderr and "removed the board" in refused.stderr
+    listed = run("locks", agent="b.1")
+    assert "lost 2 live claim(s) or lock(s)" in listed.stderr, listed
+    assert "the lock on src/ held by a.1" in listed.stderr
+    assert f"task {task} claimed by a.1" in listed.stderr
+    (repo / "src" / "a").write_text("b\n")
+    checked = run("check", agent="b.1", check=False)
+    assert checked.returncode == 23, checked
+    assert "locked by a.1" in checked.stdout + checked.stderr
+
+
+def test_a_branch_from_before_the_board_loses_no_lock_in_any_work_tree(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "a").write_text("a\n")
+    git(repo, "add", "src")
+    git(repo, "commit", "-qm", "i")
+    git(repo, "branch", "old")
+    linked = (tmp_path / "linked").resolve()
+    git(repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    task = run("task", "add", "t", agent="planner.1").stdout.strip()
+    run("task", "claim", task, agent="a.1")
+    run("lock", "src/", "--reason", "mine", agent="a.1")
+    git(repo, "add", ".ai")
+    git(repo, "commit", "-qm", "board")
+    git(repo, "checkout", "-q", "old")  # git removes the board
+    assert not (repo / BOARD).exists()
+    for root in (repo, linked):  # one board for both: the lock counts in each
+        refused = hook(root, root / "src" / "a", "b.1")
+        assert refused.returncode == 2, (root, refused)
+        assert "lost this lock" in refused.stderr
+        warned = run("task", "list", agent="b.1", cwd=root)
+        assert "the lock on src/ held by a.1" in warned.stderr, warned
+    refused = run("unlock", "src/", agent="b.1", check=False)
+    assert refused.returncode != 0 and "a.1" in refused.stderr  # a live lock, as on a board
+    assert not (repo / BOARD).exists()  # refused: nothing written
+    added = run("task", "add", "on old", agent="b.1", cwd=linked)
+    assert "put back on the task board" in added.stderr, added
+    assert "the lock on src/, held by a.1" in added.stderr
+    after = board(repo)
+    assert ":PATH:     src/" in after or "src/" in after.split("* Locks")[1]
+    assert after.count(":OWNER:    a.1") == 2, after  # the lock and the whole claimed task
+    assert (repo / KEPT).read_text(encoding="utf-8") == after  # the kept copy keeps them
+    assert hook(repo, repo / "src" / "a", "b.1").returncode == 2
+    quiet = run("locks", agent="b.1")
+    assert "lost" not in quiet.stderr and "src/" in quiet.stdout
+
+
+def test_a_lost_lock_is_removed_from_a_board_git_removed_by_its_own_agent(
+        repo: Path, run: Runner) -> None:
+    git(repo, "commit", "-q", "--allow-empty", "-m", "i")
+    run("lock", "src/", "--reason", "mine", agent="a.1")
+    git(repo, "stash", "-u", "-q")
+    assert not (repo / BOARD).exists()
+    run("unlock", "src/", agent="a.1")  # the change is written: the board comes back
+    assert ":PATH:" not in board(repo)
+    assert run("locks", agent="b.1").stderr == ""
+    (repo / "src").mkdir()
+    assert hook(repo, repo / "src" / "a", "b.1").returncode == 0
+
+
+# -- 5. the lost lock's refusal names the kept copy's real place -------------------------------
+
+
+def test_the_lost_lock_refusal_names_where_the_copy_is(project: Path, run: Runner) -> None:
+    (project / "src" / "deep").mkdir(parents=True)
+    run("task", "add", "t", agent="planner.1")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+    run("lock", "src/", "--reason", "r", agent="a.1")
+    git(project, "stash", "-q")
+    refused = hook(project, project / "src" / "deep" / "b.py", "b.1")
+    assert refused.returncode == 2, refused
+    assert f"keeps it in {project / KEPT}," in refused.stderr, refused.stderr
