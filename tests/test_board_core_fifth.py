@@ -12,8 +12,10 @@ from pathlib import Path
 
 from boardkit import BOARD, board
 from boardkit import write_hook as hook
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conftest import Runner, clean_env
+from conftest import CLI, Runner, clean_env
 
 
 def git(repo: Path, *args: str) -> str:
@@ -115,3 +117,85 @@ def test_the_lost_lock_refusal_names_where_the_copy_is(project: Path, run: Runne
     refused = hook(project, project / "src" / "deep" / "b.py", "b.1")
     assert refused.returncode == 2, refused
     assert f"keeps it in {project / KEPT}," in refused.stderr, refused.stderr
+
+
+# -- 3. the merge keeps the earlier of two claims or locks taken in one second -----------------
+
+
+def _claimed(owner: str | None, record: str | None) -> str:
+    from ai_protocols.board.model import board_text
+
+    props = ":ID: 20260101-000000-t0000000\n"
+    if owner:
+        props += f":OWNER:    {owner}\n:CLAIMED:  [2026-01-01 Thu 10:00]\n"
+        props += f":CLAIMED_AT: {record}\n" if record else ""
+    return board_text() + f"* {'DOING' if owner else 'TODO'} t\n:PROPERTIES:\n{props}:END:\n"
+
+
+def _locked(locks: list[tuple[str, str, str]]) -> str:
+    from ai_protocols.board.model import board_text
+
+    text = board_text()
+    for owner, path, record in locks:
+        text += (f"** {path}\n:PROPERTIES:\n:PATH:     {path}\n:OWNER:    {owner}\n"
+                 f":LOCKED:   [2026-01-01 Thu 10:00]\n:LOCKED_AT: {record}\n"
+                 f":REASON:   r\n:END:\n")
+    return text
+
+
+def _driver(tmp_path: Path, o: str, a: str, b: str) -> str:
+    """The installed merge driver on the three versions; the merged board."""
+    for name, text in (("o", o), ("a", a), ("b", b)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    done = subprocess.run([str(CLI), "merge-driver", "--marker-size", "7", str(tmp_path / "o"),
+                           str(tmp_path / "a"), str(tmp_path / "b"), ".ai/tasks.org"],
+                          capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert done.returncode == 0, done
+    return (tmp_path / "a").read_text(encoding="utf-8")
+
+
+def test_of_two_claims_in_one_second_on_one_host_the_merge_keeps_the_earlier(
+        tmp_path: Path) -> None:
+    first = _claimed("bob", "2026-01-01T10:00:28+00:00 vm da148cbd 32028.67")
+    second = _claimed("alice", "2026-01-01T10:00:28+00:00 vm da148cbd 32028.74")
+    for ours, theirs in ((first, second), (second, first)):
+        merged = _driver(tmp_path, _claimed(None, None), ours, theirs)
+        assert ":OWNER:    bob" in merged and ":OWNER:    alice" not in merged, merged
+
+
+def test_of_two_locks_in_one_second_on_one_host_the_merge_keeps_the_earlier(
+        tmp_path: Path) -> None:
+    bob = ("bob", "lib/", "2026-01-01T10:00:48+00:00 vm da148cbd 33003.25")
+    alice = ("alice", "lib/x", "2026-01-01T10:00:48+00:00 vm da148cbd 33003.35")
+    for ours, theirs in ((bob, alice), (alice, bob)):
+        merged = _driver(tmp_path, _locked([]), _locked([ours]), _locked([theirs]))
+        assert ":OWNER:    bob" in merged and ":OWNER:    alice" not in merged, merged
+        assert "merge: dropped alice's lock on lib/x, which overlaps this earlier one" in merged
+
+
+@settings(max_examples=200, deadline=None)
+@given(early=st.integers(0, 98), later=st.integers(1, 99), swap=st.booleans(),
+       names=st.sampled_from([("a.1", "b.1"), ("b.1", "a.1")]))
+def test_the_merge_orders_one_hosts_records_of_one_second_by_its_boot_clock(
+        early: int, later: int, swap: bool, names: tuple[str, str]) -> None:
+    from ai_protocols.board.merge import merge_board_bytes
+
+    if later <= early:
+        early, later = later - 1, early + 1
+    first, second = names
+    at = "2026-01-01T10:00:05+00:00 vm da148cbd"
+    claims = [_claimed(first, f"{at} 500.{early:02d}"), _claimed(second, f"{at} 500.{later:02d}")]
+    locks = [_locked([(first, "lib/", f"{at} 500.{early:02d}")]),
+             _locked([(second, "lib/x", f"{at} 500.{later:02d}")])]
+    if swap:
+        claims.reverse()
+        locks.reverse()
+    merged = merge_board_bytes(_claimed(None, None).encode(), claims[0].encode(),
+                               claims[1].encode())
+    assert merged is not None and not merged.conflicts
+    assert f":OWNER:    {first}" in merged.data.decode()
+    merged = merge_board_bytes(_locked([]).encode(), locks[0].encode(), locks[1].encode())
+    assert merged is not None and not merged.conflicts
+    text = merged.data.decode()
+    assert f":OWNER:    {first}" in text and f":OWNER:    {second}" not in text
+    assert f"dropped {second}'s lock on lib/x, which overlaps this earlier one" in text
