@@ -8,8 +8,10 @@ a real process of its own.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from boardkit import BOARD, board
 from boardkit import write_hook as hook
 from hypothesis import given, settings
@@ -199,3 +201,53 @@ def test_the_merge_orders_one_hosts_records_of_one_second_by_its_boot_clock(
     text = merged.data.decode()
     assert f":OWNER:    {first}" in text and f":OWNER:    {second}" not in text
     assert f"dropped {second}'s lock on lib/x, which overlaps this earlier one" in text
+
+
+# -- 2. a person's save while a command changes the board is never lost -----------------------
+
+#: A person's editor, as a process of its own: ``count`` times, read the board, add a task
+#: at its end and save it, as Emacs saves (``rename``: a new file renamed over it, as with
+#: backups or ``file-precious-flag``; ``inplace``: the file opened with O_TRUNC and
+#: written, as a later save without a backup), printing ``SAVED i`` after each save.
+_EDITOR = r'''
+import os, sys, time
+path, mode, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(count):
+    with open(path, "rb") as handle:
+        text = handle.read()
+    text += b"* TODO Person task %d\nPerson text %d\n" % (i, i)
+    if mode == "rename":
+        new = os.path.join(os.path.dirname(path), "tasks.org.saving~")
+        with open(new, "wb") as handle:
+            handle.write(text)
+        os.replace(new, path)
+    else:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        os.write(fd, text)
+        os.close(fd)
+    print("SAVED", i, flush=True)
+    time.sleep(0.01 * (i % 4))
+'''
+
+
+@pytest.mark.parametrize("mode", ["rename", "inplace"])
+def test_a_save_by_another_program_during_board_changes_is_never_lost(
+        project: Path, run: Runner, mode: str) -> None:
+    run("task", "add", "seed", agent="planner.1")
+    editor = subprocess.Popen([sys.executable, "-c", _EDITOR, str(project / BOARD), mode,
+                               "150"], stdout=subprocess.PIPE, text=True)
+    adds = 0
+    try:
+        while editor.poll() is None:
+            done = run("task", "add", f"agent task {adds}", agent="a.1", check=False)
+            assert done.returncode in (0, 6, 10), done  # (6: a half-written save was read)
+            adds += 1
+    finally:
+        saved = editor.communicate(timeout=120)[0].split("\n")
+    assert editor.returncode == 0 and adds >= 3
+    text = board(project)
+    saved = [line.split()[1] for line in saved if line.startswith("SAVED ")]
+    assert len(saved) == 150
+    lost = [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
+            f"\nPerson text {i}\n" not in text]
+    assert lost == [], f"lost: {lost}"

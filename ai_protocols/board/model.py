@@ -43,6 +43,7 @@ __all__ = [
     "Task",
     "board_bytes",
     "board_decode",
+    "board_file",
     "board_path",
     "board_text",
     "check_drawers",
@@ -108,6 +109,19 @@ def board_bytes(path: Path) -> bytes | None:
 
     try:
         return storage.read_bytes(path)
+    except UnreadableSession as error:
+        raise _as_board(error) from None
+
+
+def board_file(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """:func:`board_bytes`, with what ``fstat`` said of the file read
+    (:func:`ai_protocols.storage.files.read_file`): which file it was, to tell later
+    whether it is still the one there."""
+    from ai_protocols.errors import UnreadableSession
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.read_file(path)
     except UnreadableSession as error:
         raise _as_board(error) from None
 
