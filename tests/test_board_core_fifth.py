@@ -208,23 +208,33 @@ def test_the_merge_orders_one_hosts_records_of_one_second_by_its_boot_clock(
 #: A person's editor, as a process of its own: ``count`` times, read the board, add a task
 #: at its end and save it, as Emacs saves (``rename``: a new file renamed over it, as with
 #: backups or ``file-precious-flag``; ``inplace``: the file opened with O_TRUNC and
-#: written, as a later save without a backup), printing ``SAVED i`` after each save.
+#: written, as a later save without a backup), printing ``SAVED i`` after each save. As
+#: Emacs, it saves only over the file it read (verify-visited-file-modtime: Emacs asks
+#: the person, who reverts and types it again): else it reads again.
 _EDITOR = r'''
 import os, sys, time
 path, mode, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def seen(st):
+    return st.st_ino, st.st_size, st.st_mtime_ns
 for i in range(count):
-    with open(path, "rb") as handle:
-        text = handle.read()
-    text += b"* TODO Person task %d\nPerson text %d\n" % (i, i)
-    if mode == "rename":
-        new = os.path.join(os.path.dirname(path), "tasks.org.saving~")
-        with open(new, "wb") as handle:
-            handle.write(text)
-        os.replace(new, path)
-    else:
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-        os.write(fd, text)
-        os.close(fd)
+    while True:
+        with open(path, "rb") as handle:
+            text, read = handle.read(), seen(os.fstat(handle.fileno()))
+        text += b"* TODO Person task %d\nPerson text %d\n" % (i, i)
+        if mode == "rename":
+            new = os.path.join(os.path.dirname(path), "tasks.org.saving~")
+            with open(new, "wb") as handle:
+                handle.write(text)
+            if seen(os.stat(path)) != read:
+                continue
+            os.replace(new, path)
+        else:
+            if seen(os.stat(path)) != read:
+                continue
+            fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+            os.write(fd, text)
+            os.close(fd)
+        break
     print("SAVED", i, flush=True)
     time.sleep(0.01 * (i % 4))
 '''

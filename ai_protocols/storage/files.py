@@ -466,11 +466,12 @@ class Prepared:
         new file over it, or writes into it), and the caller redoes its change on what
         is there now. Where the system swaps two names in one step (Linux's
         ``renameat2(2)`` with ``RENAME_EXCHANGE``), the file the swap took away is
-        checked again, and put back if a save came between the check and the swap; a
-        save into the old file by a program that opened it before the swap and writes
-        after the check, or elsewhere a save between the check and the rename, is the
-        one window left. Then fsync the folder and give ``keep`` its second name, as
-        :meth:`commit` does. Raises ``OSError``; a failure leaves it prepared."""
+        checked again (its identity), and put back if a save came between the check
+        and the swap. What is left: elsewhere, a save between the check and the rename;
+        here, a write into the old file that keeps its size and time, or a second save
+        in the microseconds between the swap and the swap back. Then fsync the folder
+        and give ``keep`` its second name, as :meth:`commit` does. Raises ``OSError``; a
+        failure leaves it prepared."""
         if not _still(self.path, read_as, read):
             return False
         if read_as is None:
@@ -483,8 +484,9 @@ class Prepared:
             except OSError:
                 pass
         elif _exchange(self.tmp, self.path):  # self.tmp now names the file taken away
-            if not _still(self.tmp, read_as, read):  # a save came in between: put it back
-                _exchange(self.tmp, self.path)
+            # (its identity alone: the new file is at the path until this is told)
+            if identity(os.lstat(self.tmp)) != identity(read_as):
+                _exchange(self.tmp, self.path)  # a save came in between: put it back
                 return False
             os.unlink(self.tmp)
         else:
