@@ -261,3 +261,26 @@ def test_a_save_by_another_program_during_board_changes_is_never_lost(
     lost = [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
             f"\nPerson text {i}\n" not in text]
     assert lost == [], f"lost: {lost}"
+
+
+@pytest.mark.parametrize("mode", ["rename", "inplace"])
+def test_a_change_whose_board_changed_before_the_write_writes_nothing(
+        project: Path, run: Runner, mode: str) -> None:
+    from ai_protocols.board.board import Board, _Changed
+    from ai_protocols.session.project import Project
+
+    run("task", "add", "seed", agent="planner.1")
+    path = project / BOARD
+    person = board(project) + "* TODO Saved by a person\n"
+    tool = Board(Project(project, "a.1"))
+    with pytest.raises(_Changed), tool.editing() as doc:
+        doc.insert(doc.line_count, ["* TODO Added by the tool"])
+        if mode == "rename":  # the person's save, between the read and the write
+            (project / "saving~").write_text(person, encoding="utf-8")
+            (project / "saving~").replace(path)
+        else:
+            path.write_text(person, encoding="utf-8")
+    assert board(project) == person
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    added = tool.add("Added by the tool")  # made again on the person's board
+    assert board(project).startswith(person) and added.title in board(project)
