@@ -7,6 +7,7 @@ a real process of its own.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -284,3 +285,104 @@ def test_a_change_whose_board_changed_before_the_write_writes_nothing(
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
     added = tool.add("Added by the tool")  # made again on the person's board
     assert board(project).startswith(person) and added.title in board(project)
+
+
+# -- 4. `hook PreToolUse` without --runtime; the option before or after EVENT ------------------
+
+
+def _hook(cwd: Path, args: list[str], payload: dict[str, object],
+          agent: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = clean_env(AI_AGENT_ID=agent) if agent else clean_env()
+    return subprocess.run([str(CLI), "hook", *args], input=json.dumps(payload),
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
+
+
+def _edit(project: Path, tool: str, session: str = "s1") -> dict[str, object]:
+    """A PreToolUse payload of ``tool`` editing src/a.py (the fields each program sends:
+    docs/agents-testing.md)."""
+    if tool == "apply_patch":
+        given: dict[str, object] = {
+            "command": "*** Begin Patch\n*** Update File: src/a.py\n@@\n-a\n+b\n*** End Patch"}
+    elif tool == "NotebookEdit":
+        given = {"notebook_path": str(project / "src" / "a.py"), "new_source": "x"}
+    else:
+        given = {"file_path": str(project / "src" / "a.py"), "content": "x"}
+    return {"session_id": session, "cwd": str(project), "hook_event_name": "PreToolUse",
+            "tool_name": tool, "tool_input": given}
+
+
+@pytest.mark.parametrize("tool", ["Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch"])
+def test_pre_tool_use_without_runtime_tells_it_from_the_tool_and_refuses(
+        project: Path, run: Runner, tool: str) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "mine", agent="keeper.1")
+    refused = _hook(project, ["PreToolUse"], _edit(project, tool), agent="b.1")
+    assert refused.returncode == 2, refused
+    assert "src/a.py is inside src/, which keeper.1 has locked" in refused.stderr
+
+
+@pytest.mark.parametrize(("tool", "runtime"), [("Write", "claude"), ("apply_patch", "codex")])
+def test_pre_tool_use_without_runtime_knows_the_agents_own_lock(
+        project: Path, run: Runner, tool: str, runtime: str) -> None:
+    from ai_protocols.paths import derived_agent_id
+
+    (project / "src").mkdir()
+    session = "019a0000-aaaa-7bbb-8ccc-ddddeeeeffff"
+    own = derived_agent_id(runtime, session, project)
+    assert own is not None
+    run("lock", "src/", "--reason", "mine", agent=own)
+    assert _hook(project, ["PreToolUse"], _edit(project, tool, session)).returncode == 0
+    other = "codex" if runtime == "claude" else "claude"
+    theirs = derived_agent_id(other, session, project)
+    assert theirs is not None
+    run("unlock", "src/", agent=own)
+    run("lock", "src/", "--reason", "theirs", agent=theirs)  # the other program's session
+    assert _hook(project, ["PreToolUse"], _edit(project, tool, session)).returncode == 2
+
+
+@pytest.mark.parametrize("tool", [None, 7, ["Write"]])
+def test_pre_tool_use_that_cannot_tell_its_runtime_says_the_edit_was_not_checked(
+        project: Path, run: Runner, tool: object) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "mine", agent="keeper.1")
+    payload = _edit(project, "Write")
+    if tool is None:
+        del payload["tool_name"]
+    else:
+        payload["tool_name"] = tool
+    done = _hook(project, ["PreToolUse"], payload, agent="b.1")
+    assert done.returncode == 1, done
+    assert "--runtime" in done.stderr and "the edit was not checked" in done.stderr
+
+
+@pytest.mark.parametrize("args", [["--runtime", "claude", "PreToolUse"],
+                                  ["--runtime=claude", "PreToolUse"],
+                                  ["PreToolUse", "--runtime=claude"]])
+def test_the_runtime_option_may_come_before_or_after_the_event(
+        project: Path, run: Runner, args: list[str]) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "mine", agent="keeper.1")
+    refused = _hook(project, args, _edit(project, "Write"), agent="b.1")
+    assert refused.returncode == 2, refused
+
+
+@pytest.mark.parametrize("args", [["--runtime", "claude", "SessionStart"],
+                                  ["--runtime=claude", "SessionStart"],
+                                  ["SessionStart", "--runtime=claude"]])
+def test_every_event_takes_the_runtime_option_before_or_after_it(
+        project: Path, args: list[str]) -> None:
+    session = "0b8a2c3e-1111-2222-3333-444455556666"
+    payload = {"session_id": session, "cwd": str(project), "hook_event_name": "SessionStart",
+               "source": "startup", "transcript_path": str(project / "t.jsonl")}
+    done = _hook(project, args, payload)
+    assert done.returncode == 0, done
+    assert list((project / ".ai" / "session-context.d").glob(f"*.claude.{session}.org")), done
+
+
+@pytest.mark.parametrize("args", [["Stop"], ["Stop", "PreToolUse", "--runtime", "claude"],
+                                  ["--runtime", "claude"], ["PreToolUse", "--bogus", "x"]])
+def test_a_hook_command_line_that_cannot_be_read_exits_1(project: Path,
+                                                          args: list[str]) -> None:
+    done = _hook(project, args, {"session_id": "s", "cwd": str(project)})
+    assert done.returncode == 1, done
+    assert "usage: ai-protocols hook EVENT" in done.stderr
