@@ -386,3 +386,53 @@ def test_a_hook_command_line_that_cannot_be_read_exits_1(project: Path,
     done = _hook(project, args, {"session_id": "s", "cwd": str(project)})
     assert done.returncode == 1, done
     assert "usage: ai-protocols hook EVENT" in done.stderr
+
+
+#: A person's Emacs (batch, its own HOME): ``count`` times, visit the board (reverted to
+#: what is on disk), add a task at its end, save (backups on: the first save renames the
+#: board away, later ones write into it), printing ``SAVED i``, or ``ERR i`` when Emacs
+#: refuses to save over a board changed on disk since it was read (its own check).
+_EMACS = r'''
+(require 'org)
+(let ((path (car command-line-args-left)) (count (string-to-number (cadr command-line-args-left))))
+  (dotimes (i count)
+    (condition-case err
+        (progn
+          (find-file path)
+          (revert-buffer t t)
+          (goto-char (point-max))
+          (insert (format "* TODO Person task %d\nPerson text %d\n" i i))
+          (save-buffer)
+          (princ (format "SAVED %d\n" i)))
+      (error (princ (format "ERR %d %S\n" i err))))
+    (let ((b (get-file-buffer path)))
+      (when b (with-current-buffer b (set-buffer-modified-p nil)) (kill-buffer b)))
+    (sleep-for 0.02)))
+'''
+
+
+def test_a_save_in_emacs_during_board_changes_is_never_lost(project: Path, run: Runner,
+                                                            tmp_path: Path) -> None:
+    run("task", "add", "seed", agent="planner.1")
+    script = tmp_path / "person.el"
+    script.write_text(_EMACS, encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    emacs = subprocess.Popen(["emacs", "--batch", "-Q", "-l", str(script),
+                              str(project / BOARD), "40"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True,
+                             env={**clean_env(), "HOME": str(home)})
+    adds = 0
+    try:
+        while emacs.poll() is None:
+            done = run("task", "add", f"agent task {adds}", agent="a.1", check=False)
+            assert done.returncode in (0, 10), done  # 10: Emacs has it modified
+            adds += 1
+    finally:
+        said = emacs.communicate(timeout=120)[0].split("\n")
+    text = board(project)
+    saved = [line.split()[1] for line in said if line.startswith("SAVED ")]
+    assert saved and emacs.returncode == 0 and adds >= 3, said
+    lost = [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
+            f"\nPerson text {i}\n" not in text]
+    assert lost == [], f"lost: {lost}"
