@@ -295,11 +295,16 @@ def has_board(root: str) -> bool:
     """Whether the project at ``root`` has a board to guard: its board file, or the kept
     copy of the last board this tool wrote (git removed the board: its live locks
     still count)."""
-    from ai_protocols.board.model import kept_board_path
     from ai_protocols.paths import board_path
 
     board = board_path(root)
-    return os.path.isfile(board) or os.path.isfile(kept_board_path(board))
+    if os.path.isfile(board):
+        return True
+    if not os.path.isdir(os.path.dirname(board)):  # no .ai/ (a project not following the
+        return False  # protocol, under a user's hook): nothing more to import
+    from ai_protocols.board.model import kept_board_path
+
+    return os.path.isfile(kept_board_path(board))
 
 
 def _path(text: str):  # type: ignore[no-untyped-def]

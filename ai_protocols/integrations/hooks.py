@@ -382,7 +382,6 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     import json
 
     from ai_protocols.paths import (
-        board_path,
         derived_agent_id,
         file_project_root,
         project_root_text,
@@ -429,7 +428,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         found = file_project_root(path)
         if found is not None and found not in roots:
             roots.append(found)
-    roots = [r for r in roots if os.path.isfile(board_path(r)) or has_board(r)]
+    roots = [r for r in roots if has_board(r)]
     if not roots:
         return HookResult()  # no board, no locks: every edit goes through
     from ai_protocols.board.guard import refusal
