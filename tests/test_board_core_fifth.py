@@ -436,3 +436,41 @@ def test_a_save_in_emacs_during_board_changes_is_never_lost(project: Path, run: 
     lost = [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
             f"\nPerson text {i}\n" not in text]
     assert lost == [], f"lost: {lost}"
+
+
+#: A program outside the tool saving the board without a pause (a new file renamed over
+#: it each time, the board plus a counter line), until ``stop`` exists.
+_SAVER = r'''
+import os, sys
+path, stop = sys.argv[1], sys.argv[2]
+with open(path, "rb") as handle:
+    base = handle.read()
+new = os.path.join(os.path.dirname(path), "tasks.org.saving~")
+n = 0
+while not os.path.exists(stop):
+    n += 1
+    with open(new, "wb") as handle:
+        handle.write(base + b"Saved %d\n" % n)
+    os.replace(new, path)
+print(n)
+'''
+
+
+def test_a_board_that_keeps_changing_under_a_change_refuses_it_nothing_written(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    run("task", "add", "seed", agent="planner.1")
+    stop = tmp_path / "stop"
+    saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(project / BOARD), str(stop)],
+                             stdout=subprocess.PIPE, text=True)
+    tries = []
+    try:  # (a try whose board the saver let be between its read and its write is written)
+        while len(tries) < 5 and (not tries or tries[-1].returncode == 0):
+            tries.append(run("task", "add", f"try {len(tries)}", agent="a.1", check=False))
+    finally:
+        stop.touch()
+        saver.communicate(timeout=60)
+    refused = tries[-1]
+    assert refused.returncode == 10, tries
+    assert "changed under this command" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert f"try {len(tries) - 1}" not in board(project)
