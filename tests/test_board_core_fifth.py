@@ -474,3 +474,23 @@ def test_a_board_that_keeps_changing_under_a_change_refuses_it_nothing_written(
     assert "changed under this command" in refused.stderr
     assert "nothing was changed" in refused.stderr
     assert f"try {len(tries) - 1}" not in board(project)
+
+
+def test_an_emacs_lock_taken_between_the_read_and_the_write_refuses_the_write(
+        project: Path, run: Runner) -> None:
+    import os
+
+    from ai_protocols.board.board import Board
+    from ai_protocols.errors import BeingEdited
+    from ai_protocols.liveness.host import hostname
+    from ai_protocols.session.project import Project
+
+    run("task", "add", "seed", agent="planner.1")
+    before = (project / BOARD).read_bytes()
+    tool = Board(Project(project, "a.1"))
+    with pytest.raises(BeingEdited), tool.editing() as doc:
+        doc.insert(doc.line_count, ["* TODO Added by the tool"])
+        # A person starts typing in Emacs (its lock: this live process) before the write.
+        os.symlink(f"me@{hostname()}.{os.getpid()}", project / ".ai" / ".#tasks.org")
+    assert (project / BOARD).read_bytes() == before
+    assert [p.name for p in (project / ".ai").iterdir() if p.name.endswith(".tmp")] == []
