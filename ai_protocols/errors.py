@@ -340,7 +340,8 @@ class StorageError(AiProtocolsError):
 
 
 class BeingEdited(AiProtocolsError):
-    """A person has unsaved changes to the file in Emacs: it must not be moved now."""
+    """A person has unsaved changes to the file in Emacs: it must not be moved now (kind
+    ``"changed"``: the file kept changing under each try of a write, no Emacs lock)."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -350,10 +351,17 @@ class BeingEdited(AiProtocolsError):
     def __init__(self, path: str | os.PathLike[str], owner: str, kind: str = "running") -> None:
         self.path = path
         self.owner = owner
-        self.kind = kind  # ai_protocols.org.emacs_lock.lock_kind: why the lock counts
+        # ai_protocols.org.emacs_lock.lock_kind: why the lock counts; "changed": no lock,
+        # the file changed under each try (ai_protocols.board.board.CHANGE_TRIES)
+        self.kind = kind
         text = self.path_text  # (the library gives a str, the API's callers a Path)
         lock = os.path.join(os.path.dirname(text), f".#{os.path.basename(text)}")
-        if kind == "unreadable":
+        if kind == "changed":  # (no Emacs: another program kept saving it)
+            said = (f"{path} changed under this command each time it was about to write it "
+                    "(a person's editor or another program outside ai-protocols keeps "
+                    "saving it); nothing was changed, and nothing saved there was lost: "
+                    "try again once it is saved")
+        elif kind == "unreadable":
             said = (f"{path} may be open in Emacs: its lock file {lock} is not one Emacs "
                     f"writes (it holds {_show(owner)}), and a lock that cannot be read is "
                     "taken as held; if no Emacs has the file open, delete that lock file, "

@@ -351,8 +351,12 @@ def test_the_session_file_is_written_in_one_place() -> None:
         "session/transaction.py", "session/pending.py",
         "storage/archive_index.py", "scaffold.py",
         "integrations/install.py", "integrations/agents_md.py",  # agents' settings, AGENTS.md
-        "session/merge.py",  # the merge driver's result, into git's own temporary file %A
-        "board/board.py"}  # the task board
+        "session/merge.py"}  # the merge driver's result, into git's own temporary file %A
+    # The task board: written only over the very file it read (a person's save between
+    # its read and its write is never written over).
+    assert {str(path.relative_to(package)) for path in package.rglob("*.py")
+            if ".commit_unless_changed(" in path.read_text(encoding="utf-8")} == \
+        {"board/board.py"}
     assert found["source="] == {"session/transaction.py",  # a file read to be spliced
                                 "board/board.py"}
     # Who takes several session files' locks at once, and passes held=True.

@@ -33,6 +33,7 @@ from ai_protocols.board.model import (
     Task,
     board_bytes,
     board_decode,
+    board_file,
     board_path,
     board_text,
     check_drawers,
@@ -132,6 +133,34 @@ class LockReport:
     lock: AreaLock
     replaced: list[tuple[AreaLock, Liveness]]
     renewed: bool = False
+
+
+#: How many times a change is made again on a board that changed under it (a person's
+#: save between the read and the write) before it is refused.
+CHANGE_TRIES = 8
+
+
+class _Changed(Exception):
+    """The board changed between its read and its write (:meth:`Board._write`)."""
+
+
+def _redone(method):  # type: ignore[no-untyped-def]
+    """``method`` (a change of the board through :meth:`Board.editing`) made again, from
+    the read on, while the board changes under it (:class:`_Changed`), at most
+    :data:`CHANGE_TRIES` times in all; then
+    :class:`~ai_protocols.errors.BeingEdited` (exit 10), nothing written."""
+
+    def again(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        for _ in range(CHANGE_TRIES):
+            try:
+                return method(self, *args, **kwargs)
+            except _Changed:
+                continue
+        raise BeingEdited(self.path, "", "changed")
+
+    again.__name__, again.__qualname__ = method.__name__, method.__qualname__
+    again.__doc__, again.__wrapped__ = method.__doc__, method  # type: ignore[attr-defined]
+    return again
 
 
 class Board:
@@ -398,12 +427,14 @@ class Board:
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
-            data = board_bytes(self.path)
+            found = board_file(self.path)
+            data, read_as = found if found is not None else (None, None)
             doc = OrgFile(board_text()) if data is None else \
                 OrgFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
-            put_back = self._restore(doc, self.lost(doc)) if data is not None else []
+            # (a board git removed is the oldest board of all: the same)
+            put_back = self._restore(doc, self.lost(doc))
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -412,10 +443,32 @@ class Board:
                 headline = doc.headlines[index]
                 if not headline.properties.get("ID"):
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
-            if (data is None and not create) or (data is not None and doc.text == before):
+            if not (data is None and create) and (doc.text == before or
+                                                  (data is None and not put_back)):
                 return  # nothing changed: the file stays as it was, inode and all
-            storage.atomic_write(self.path, doc.encoded(), keep=self.kept_path)
+            self._write(doc, read_as, data)
             self.restored = put_back
+
+    def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
+        """Put ``doc`` in place of the board read as ``data`` (``read_as``: which file it
+        was), under the board's lock, only if that file is still the one there and no
+        Emacs took it meanwhile: a person's save since the read (their editor renames a
+        new file over it, or writes into it) is never written over. :class:`_Changed`
+        when it changed (the change is redone on the new board: :func:`_redone`);
+        :class:`~ai_protocols.errors.BeingEdited` when Emacs took it."""
+        from ai_protocols.errors import StorageError
+
+        prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path)
+        try:
+            emacs = live_emacs_lock(self.path)
+            if emacs is not None:
+                raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
+            if not prepared.commit_unless_changed(read_as, data):
+                raise _Changed
+        except OSError as error:
+            raise StorageError(self.path, error) from error
+        finally:
+            prepared.discard()
 
     def _set_up(self) -> None:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
@@ -452,6 +505,7 @@ class Board:
 
     # -- tasks --------------------------------------------------------------------------------
 
+    @_redone
     def add(self, title: str, *, working_set: tuple[str, ...] = (), role: str | None = None,
             tags: tuple[str, ...] = (), now: datetime | None = None,
             cwd: str | None = None) -> Task:
@@ -476,6 +530,7 @@ class Board:
             _append_at_end(doc, lines)
         return find_task(read_board(doc)[0], task_id, self.path)
 
+    @_redone
     def claim(self, task_id: str, *, force: bool = False,
               now: datetime | None = None) -> ClaimReport:
         """Make the task the caller's. Of many claims at once, exactly one wins: the
@@ -539,6 +594,7 @@ class Board:
             raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence, action)
         return task, line, held_by(task.owner, state, force)
 
+    @_redone
     def release(self, task_id: str, *, force: bool = False, now: datetime | None = None) -> Task:
         """Give the claim up: the task is free again (``DOING`` goes back to ``TODO``).
         Another agent's live claim is :class:`~ai_protocols.errors.TaskTaken` unless
@@ -557,6 +613,7 @@ class Board:
                   + (f", who was not its holder: it was {other}" if other else ""))
             return _read_at(doc, line)
 
+    @_redone
     def done(self, task_id: str, *, checkpoint: str | None = None, force: bool = False,
              now: datetime | None = None) -> Task:
         """Close the task as ``DONE``, with the ``checkpoint`` it was closed with (a
@@ -632,6 +689,7 @@ class Board:
         full = full if full.startswith("refs/") and "\n" not in full else ""
         return f"{full} {commit.stdout.strip()}" if full else commit.stdout.strip()
 
+    @_redone
     def handoff(self, task_id: str, *, to: str, note: str, force: bool = False,
                 now: datetime | None = None) -> Task:
         """Hand the task on to the role ``to`` with ``note``: the claim is given up, the
@@ -686,6 +744,7 @@ class Board:
 
     # -- locks --------------------------------------------------------------------------------
 
+    @_redone
     def lock(self, paths: tuple[str, ...], *, reason: str, force: bool = False,
              now: datetime | None = None, cwd: str | None = None) -> list[LockReport]:
         """Lock each area of ``paths`` (files, or folders) for the caller, with
@@ -753,6 +812,7 @@ class Board:
             report.lock = next(h for h in new_locks if h.path == report.lock.path)
         return reports
 
+    @_redone
     def unlock(self, paths: tuple[str, ...], *, force: bool = False,
                now: datetime | None = None, cwd: str | None = None) -> list[AreaLock]:
         """Remove the locks on exactly these paths. Another agent's lock whose agent may

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ai_protocols.liveness.evidence import Liveness
 
 __all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "edited_paths",
-           "refusal"]
+           "has_board", "refusal"]
 
 #: ``check``'s exit code when it reports a change outside the working set or inside
 #: another agent's lock.
@@ -223,7 +223,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             own_suffix: str | None = None) -> str | None:
     """Why the edit of ``paths`` (absolute) must not happen: the first that lies in an
     area another agent has locked and is not gone; ``None`` to let it through. No
-    board: ``None`` at once. A lock is the agent's own when its owner is ``agent_id``,
+    board and no kept copy of one (:func:`~ai_protocols.board.model.kept_other`):
+    ``None`` at once. A lock is the agent's own when its owner is ``agent_id``,
     or ends with ``own_suffix`` (``.RUNTIME.SESSION``: the agent program's own session
     id, whichever work tree's folder name the id was derived with)."""
     from ai_protocols.board.model import (
@@ -238,15 +239,18 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import board_path
 
-    path = board_path(root)
-    data = board_bytes(_path(path))
-    if not data:
-        return None
-    doc = OrgFile(board_decode(_path(path), data))  # not UTF-8 (UTF-16?), a NUL: an error
-    _, locks = read_board(doc, check=False)  # (a task's misplaced drawer: the locks count)
+    board = board_path(root)
+    data = board_bytes(_path(board))
     # The locks of the last board this tool wrote that git took away (stash, checkout,
-    # reset, a branch switch): still enforced while their agents are at work.
-    kept = kept_other(path, kept_board_path(path))
+    # reset, a branch switch; all of them when git removed the board): still enforced
+    # while their agents are at work.
+    kept = kept_other(board, kept_board_path(board))
+    if not data and kept is None:
+        return None
+    locks: list[AreaLock] = []
+    if data:
+        doc = OrgFile(board_decode(_path(board), data))  # not UTF-8 (UTF-16?), a NUL: an error
+        _, locks = read_board(doc, check=False)  # (a task's misplaced drawer: they count)
     lost: list[AreaLock] = []
     if kept is not None:
         held = {(lock.path, lock.owner) for lock in locks}
@@ -269,22 +273,38 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             from ai_protocols.liveness.evidence import RECOVERABLE
             from ai_protocols.session.project import Project
 
-            board = Board(Project(root, agent_id))
-            state = board.agent_state(lock.owner or "", lock.owner_process, lock.locked,
-                                      since_at=lock.locked_at)
+            state = Board(Project(root, agent_id)).agent_state(
+                lock.owner or "", lock.owner_process, lock.locked, since_at=lock.locked_at)
             if state.state in RECOVERABLE:
                 continue
             where = f"{relative} is locked by {lock.owner}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
                 f"{relative} is inside {lock.path}, which {lock.owner} has locked"
             gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
-                    f"older board back); ai-protocols keeps it in {kept_board_path(path)}, "
-                    "and the next change to the board puts it back.") if lock in lost else ""
+                    "older board back, or removed the board); ai-protocols keeps it in "
+                    f"{kept_board_path(board)}, and the next change to the board puts it "
+                    "back.") if lock in lost else ""
             return (f"ai-protocols: refused: {where} ({lock.reason or 'no reason given'}); that "
                     f"agent is {state.state} ({state.evidence}). Do not edit it: work on "
                     "something else, or ask its holder; 'ai-protocols locks' lists the "
                     f"locks.{gone}")
     return None
+
+
+def has_board(root: str) -> bool:
+    """Whether the project at ``root`` has a board to guard: its board file, or the kept
+    copy of the last board this tool wrote (git removed the board: its live locks
+    still count)."""
+    from ai_protocols.paths import board_path
+
+    board = board_path(root)
+    if os.path.isfile(board):
+        return True
+    if not os.path.isdir(os.path.dirname(board)):  # no .ai/ (a project not following the
+        return False  # protocol, under a user's hook): nothing more to import
+    from ai_protocols.board.model import kept_board_path
+
+    return os.path.isfile(kept_board_path(board))
 
 
 def _path(text: str):  # type: ignore[no-untyped-def]

@@ -214,20 +214,29 @@ def _time(value: str | None) -> datetime:
     return parse_timestamp(value or "") or datetime.min
 
 
-def _instant(value: str | None) -> float:
-    """The instant of a ``CLAIMED_AT``/``LOCKED_AT`` record, seconds since the epoch (0
-    without one)."""
+def _instant(value: str | None) -> tuple[float, str, str, float]:
+    """Where a ``CLAIMED_AT``/``LOCKED_AT`` record stands in time, to sort by: its instant
+    to the second (the record's precision; 0 without one), then the host and boot it
+    was measured on and its seconds since that boot. So two records of one host and
+    boot taken in the same second are in their true order (as the session files'
+    writes are compared: :func:`ai_protocols.session.transaction` ``_order``); those
+    of two hosts in one second, in an order that is the same whichever side is ours."""
     from ai_protocols.liveness.clock import Moment
 
     moment = Moment.parse(value)
-    return moment.wall.timestamp() if moment is not None else 0.0
+    if moment is None:
+        return 0.0, "", "", -1.0
+    uptime = moment.uptime if moment.uptime is not None and moment.host and moment.boot \
+        else -1.0
+    return (moment.wall.replace(microsecond=0).timestamp(), moment.host or "",
+            moment.boot or "", uptime)
 
 
 def _key(values: tuple[str | None, ...], group: tuple[str, ...],
-         stamp: str) -> tuple[datetime, float, tuple[str, ...]]:
+         stamp: str) -> tuple[datetime, tuple[float, str, str, float], tuple[str, ...]]:
     """How a claim or lock sorts, the same whichever side git calls ours: its time (the
-    ``stamp`` key, to the minute), its record's instant (``stamp`` + ``_AT``), then all its
-    values as text (the owner first)."""
+    ``stamp`` key, to the minute), its record's place in time (``stamp`` + ``_AT``:
+    :func:`_instant`), then all its values as text (the owner first)."""
     named = dict(zip(group, values, strict=True))
     return (_time(named.get(stamp)), _instant(named.get(stamp + "_AT")),
             tuple(v or "" for v in values))
@@ -438,11 +447,13 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
                 _three(*(tuple(v.get(k) for k in LOCK_KEYS)
                          for v in (values_o, a.values, b.values)))[0] is False:
             # One agent renewed it on both: the later renewal (its LOCKED, then LOCKED_AT);
-            # two renewals at the very same moment that differ: nobody's, a conflict.
+            # two renewals at the very same moment that differ, or in one second on two
+            # hosts or boots: nobody's, a conflict.
             key_a = _key(tuple(a.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
             key_b = _key(tuple(b.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
-            if key_a == key_b:
-                raise _Conflict
+            if key_a == key_b or (key_a[0] == key_b[0] and key_a[1][0] == key_b[1][0] and
+                                  key_a[1][1:3] != key_b[1][1:3]):
+                raise _Conflict  # (one second on two hosts or boots: no order to tell)
             side = a if key_a > key_b else b
             values.update({k: side.values.get(k) for k in LOCK_KEYS})
     else:

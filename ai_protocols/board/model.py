@@ -45,6 +45,7 @@ __all__ = [
     "Task",
     "board_bytes",
     "board_decode",
+    "board_file",
     "board_path",
     "board_text",
     "check_drawers",
@@ -118,6 +119,19 @@ def board_bytes(path: Path) -> bytes | None:
         raise _as_board(error) from None
 
 
+def board_file(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """:func:`board_bytes`, with what ``fstat`` said of the file read
+    (:func:`ai_protocols.storage.files.read_file`): which file it was, to tell later
+    whether it is still the one there."""
+    from ai_protocols.errors import UnreadableSession
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.read_file(path)
+    except UnreadableSession as error:
+        raise _as_board(error) from None
+
+
 def kept_board_path(board: str) -> str:
     """Where the per-machine copy of the last board this tool wrote is kept: a hard link
     beside the board, ``.ai/.locks/live/tasks.org`` (as a session file's, under
@@ -129,16 +143,24 @@ def kept_board_path(board: str) -> str:
 
 def kept_other(board: str, kept: str) -> bytes | None:
     """The kept copy's bytes when it is not the board's own file (another inode: git, or
-    a person's editor, wrote the board since this tool last did); ``None`` when it is
-    the same file, or either is missing or unreadable. Two ``stat`` calls when nothing
-    happened."""
+    a person's editor, wrote the board since this tool last did), or when the board is
+    gone (``git stash -u`` of a board never committed, a branch from before the board:
+    the oldest board of all, with nothing on it); ``None`` when it is the same file, or
+    the copy is missing or unreadable, or the board cannot be looked at. Two ``stat``
+    calls when nothing happened."""
     from ai_protocols.storage import files as storage
 
     try:
-        here, there = os.stat(board), os.stat(kept, follow_symlinks=False)
+        there = os.stat(kept, follow_symlinks=False)
     except OSError:
         return None
-    if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+    try:
+        here = os.stat(board)
+    except FileNotFoundError:
+        here = None
+    except OSError:
+        return None
+    if here is not None and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
         return None
     try:
         return storage.read_regular(kept, 1 << 24)

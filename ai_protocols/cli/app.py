@@ -404,7 +404,8 @@ def hook(event: str, runtime: str | None) -> None:
     EVENT is one of SessionStart, UserPromptSubmit, PreCompact, Stop,
     SessionEnd, PreToolUse. Installed by 'ai-protocols hooks install'; what
     each event does is in docs/agents.md. PreToolUse refuses (exit 2) a file
-    edit into another agent's lock (docs/tasks.md); otherwise it never
+    edit into another agent's lock (docs/tasks.md); without --runtime it
+    tells the agent program from the edit tool; otherwise it never
     blocks the agent: a failure prints one
     line on stderr and exits 1; a project without .ai/ is left alone.
     """

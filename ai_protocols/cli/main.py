@@ -146,24 +146,34 @@ def _path() -> int:
 
 
 def _hook(args: list[str]) -> int | None:
-    """``hook EVENT --runtime R``. A hook must never block its agent, and exit status 2
-    blocks (it erases a prompt): so a command line this cannot read exits 1 with a
-    message, and only ``--help`` goes to click."""
+    """``hook EVENT --runtime R``, the option before or after EVENT (``--runtime`` may be
+    left out for ``PreToolUse``, which tells the runtime from its payload). A hook must
+    never block its agent, and exit status 2 blocks (it erases a prompt): so a command
+    line this cannot read exits 1 with a message, and only ``--help`` goes to click."""
     if any(arg in ("-h", "--help") for arg in args):
         return None
     from ai_protocols.integrations.hooks import main as run
 
     if len(args) == 3 and args[1] == "--runtime":  # as installed: nothing more to import
-        parsed: Parsed | None = {"runtime": args[2]}
+        event, parsed = args[0], {"runtime": args[2]}
+    elif len(args) == 3 and args[0] == "--runtime":
+        event, parsed = args[2], {"runtime": args[1]}
     else:
         from ai_protocols.cli.options import parse_options
 
-        parsed = parse_options(args[1:], "hook") if args else None
-    if parsed is None or not parsed["runtime"]:
+        events = [arg for n, arg in enumerate(args) if not arg.startswith("-") and
+                  (n == 0 or args[n - 1] != "--runtime")]
+        rest = list(args)
+        if len(events) == 1:
+            rest.remove(events[0])
+        event = events[0] if len(events) == 1 else ""
+        parsed = parse_options(rest, "hook") if event else None  # type: ignore[assignment]
+    if parsed is None or not (parsed["runtime"] or event == "PreToolUse"):
         print("ai-protocols hook: usage: ai-protocols hook EVENT --runtime claude|codex "
-              f"(got {' '.join(args)!r}); nothing recorded", file=sys.stderr)
+              "(PreToolUse: --runtime may be left out, the payload tells it; "
+              f"got {' '.join(args)!r}); nothing recorded", file=sys.stderr)
         return 1
-    return run(args[0], str(parsed["runtime"]))
+    return run(event, str(parsed["runtime"] or ""))
 
 
 def _start(args: list[str]) -> int | None:

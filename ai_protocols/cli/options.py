@@ -84,7 +84,9 @@ RESUME_MAX_BYTES, RESUME_MIN_BYTES = 4096, 2560
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "log": _log_options(),
     "show": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
-    "hook": (Option("--runtime", "one", "The agent program running the hook: claude or codex."),),
+    "hook": (Option("--runtime", "one", "The agent program running the hook: claude or codex "
+                                        "(PreToolUse tells it from its payload when it is "
+                                        "not given)."),),
     "resume": (
         Option("--json", "flag", "Print JSON, on one line (keys in docs/cli.md)."),
         Option("--max-bytes", "int",

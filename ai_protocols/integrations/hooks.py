@@ -24,7 +24,9 @@ the pinned programs sent). :func:`run_hook` does, per event:
   not gone has locked on the task board (:func:`ai_protocols.board.guard.refusal`),
   with exit status 2, which both agents take as "block this tool call" and
   whose stderr reaches the model; let every other edit through. A project
-  without ``.ai/tasks.org`` is answered at once.
+  without ``.ai/tasks.org`` (nor the kept copy of one) is answered at once.
+  Without ``--runtime``, the edit tool tells the runtime (:data:`EDIT_TOOL_RUNTIMES`);
+  a payload that does not tell it is not checked (exit 1).
 
 A hook never breaks or blocks the agent (but for PreToolUse's refusal): every
 failure ends with one line on stderr and exit status 1, which both agents
@@ -133,7 +135,8 @@ def run_hook(event: str, runtime: str, payload: bytes,
 
 
 def _run(event: str, runtime: str, payload: bytes, env: Mapping[str, str]) -> HookResult:
-    if event not in EVENTS or runtime not in RUNTIMES:
+    if event not in EVENTS or (runtime not in RUNTIMES and
+                               not (event == "PreToolUse" and not runtime)):
         return HookResult(stderr=f"ai-protocols hook: unknown event {event!r} or runtime "
                                  f"{runtime!r} (events: {', '.join(EVENTS)}; runtimes: "
                                  f"{', '.join(RUNTIMES)})\n", exit_code=1)
@@ -365,6 +368,11 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
 #: The tool calls that edit files, as the agents name them (Claude Code's hooks
 #: reference: Edit, Write, MultiEdit, NotebookEdit; Codex: apply_patch).
 EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "apply_patch"})
+#: The agent program each edit tool is of (Claude Code's hooks reference; Codex's hooks
+#: documentation; docs/agents-testing.md): what PreToolUse's runtime is when
+#: ``--runtime`` is not given.
+EDIT_TOOL_RUNTIMES = {"Edit": "claude", "Write": "claude", "MultiEdit": "claude",
+                      "NotebookEdit": "claude", "apply_patch": "codex"}
 
 
 def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookResult:
@@ -374,7 +382,6 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     import json
 
     from ai_protocols.paths import (
-        board_path,
         derived_agent_id,
         file_project_root,
         project_root_text,
@@ -394,7 +401,14 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     tool = data.get("tool_name")
     if isinstance(tool, str) and tool not in EDIT_TOOLS:
         return HookResult()  # (a matcher of the person's own sent a call that edits nothing)
-    from ai_protocols.board.guard import edited_paths
+    if not runtime:  # (no --runtime: the edit tool tells which program sent it)
+        runtime = EDIT_TOOL_RUNTIMES.get(tool) if isinstance(tool, str) else None
+        if runtime is None:
+            return HookResult(stderr="ai-protocols hook PreToolUse: no --runtime, and the "
+                                     "payload's tool_name does not tell which agent program "
+                                     "sent it (give --runtime claude|codex); the edit was "
+                                     "not checked\n", exit_code=1)
+    from ai_protocols.board.guard import edited_paths, has_board
 
     paths = edited_paths(data.get("tool_input"), cwd)
     if any("\0" in path for path in paths):  # no file can be named so (the OS refuses)
@@ -421,7 +435,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     for root in list(roots):
         above += [s for s in superprojects(root) if s not in roots and s not in above]
     roots += above
-    roots = [r for r in roots if os.path.isfile(board_path(r))]
+    roots = [r for r in roots if has_board(r)]
     if not roots:
         return HookResult()  # no board, no locks: every edit goes through
     from ai_protocols.board.guard import refusal

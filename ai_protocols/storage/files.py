@@ -24,6 +24,7 @@ import _thread  # not threading: its import costs what a whole log may not
 import errno
 import os
 import stat
+import sys
 import time
 
 from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
     StrPath = str | os.PathLike[str]
 
 __all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
-           "atomic_write", "decode", "ensure_lock_files", "fsync_dir", "lock_path", "locked",
-           "open_regular", "prepare", "read_bytes", "read_file", "read_regular"]
+           "atomic_write", "decode", "ensure_lock_files", "fsync_dir", "identity", "lock_path",
+           "locked", "open_regular", "prepare", "read_bytes", "read_file", "read_regular"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -456,6 +457,49 @@ class Prepared:
                 pass
             self.kept = None
 
+    def commit_unless_changed(self, read_as: os.stat_result | None,
+                              read: bytes | None) -> bool:
+        """Put it in place only if the file at ``path`` is still the one read: the same
+        :func:`identity` as ``read_as`` and the same bytes as ``read`` (``None`` for
+        both: there was none, and there must be none). ``False``, nothing changed,
+        when it is not: another program saved it meanwhile (a person's editor renames a
+        new file over it, or writes into it), and the caller redoes its change on what
+        is there now. Where the system swaps two names in one step (Linux's
+        ``renameat2(2)`` with ``RENAME_EXCHANGE``), the file the swap took away is
+        checked again (its identity), and put back if a save came between the check
+        and the swap. What is left: elsewhere, a save between the check and the rename;
+        here, a write into the old file that keeps its size and time, or a second save
+        in the microseconds between the swap and the swap back. Then fsync the folder
+        and give ``keep`` its second name, as :meth:`commit` does. Raises ``OSError``; a
+        failure leaves it prepared."""
+        if not _still(self.path, read_as, read):
+            return False
+        if read_as is None:
+            try:
+                _link_new(self.tmp, self.path)
+            except FileExistsError:
+                return False
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+        elif _exchange(self.tmp, self.path):  # self.tmp now names the file taken away
+            # (its identity alone: the new file is at the path until this is told)
+            if identity(os.lstat(self.tmp)) != identity(read_as):
+                _exchange(self.tmp, self.path)  # a save came in between: put it back
+                return False
+            os.unlink(self.tmp)
+        else:
+            os.replace(self.tmp, self.path)
+        fsync_dir(parent(self.path))
+        if self.kept is not None and self.keep is not None:
+            try:  # the write is done: a stale copy at worst
+                os.replace(self.kept, self.keep)
+            except OSError:
+                pass
+            self.kept = None
+        return True
+
     def discard(self) -> None:
         for leftover in (self.tmp, self.kept):
             if leftover is not None:
@@ -503,6 +547,64 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
                 pass
         raise StorageError(path, error) from error
     return Prepared(path, tmp, keep, kept)
+
+
+def identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    """Which file ``st`` describes, and whether it changed: its device, inode, size and
+    modification time in nanoseconds (a rename of a new file over it changes the
+    inode; a write into it, the size or the time)."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _still(path: str, read_as: os.stat_result | None, read: bytes | None) -> bool:
+    """Whether the file at ``path`` is the one read (:meth:`Prepared.commit_unless_changed`):
+    its identity and its bytes (a write into it within one tick of the clock may keep
+    its size and time); both ``None``: there is none."""
+    try:
+        data, st = _read(path)
+    except FileNotFoundError:
+        return read_as is None
+    except (OSError, NotRegular):
+        return False
+    return read_as is not None and identity(st) == identity(read_as) and data == read
+
+
+#: ``renameat2(2)``'s flag that swaps the two names, and where it cannot be used (a
+#: system or file system without it): learnt once per process.
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2: list[object] = []
+
+
+def _exchange(one: str, two: str) -> bool:
+    """Swap the files named ``one`` and ``two`` in one step (Linux's ``renameat2(2)``
+    with ``RENAME_EXCHANGE``, through the C library: Python has no call for it);
+    ``False``, nothing done, where that cannot be done here (another system, a C
+    library or file system without it). Raises ``OSError`` for anything else."""
+    if not _renameat2:
+        call = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                call = ctypes.CDLL(None, use_errno=True).renameat2
+                call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                 ctypes.c_char_p, ctypes.c_uint]
+            except (OSError, AttributeError, ImportError):
+                call = None
+        _renameat2.append(call)
+    call = _renameat2[0]
+    if call is None:
+        return False
+    import ctypes
+
+    if call(_AT_FDCWD, os.fsencode(one), _AT_FDCWD, os.fsencode(two),  # type: ignore[operator]
+            _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), two)
 
 
 def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
