@@ -402,7 +402,8 @@ def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
             continue
         in_a, in_o, in_b = found
         text, clash = _resolve(in_o, in_a, in_b, ours_first=first, labels=labels,
-                               marker_size=marker_size)
+                               marker_size=marker_size,
+                               offsets=(None, None))  # (a board's times: as written)
         pieces.append(text)
         conflict = conflict or clash
     return "".join(pieces), conflict
