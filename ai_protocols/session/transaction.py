@@ -319,7 +319,7 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
         moved = tuple(int(n) for n in lines[1].split()[1:5])
     except (OSError, ValueError, IndexError):
         return None
-    here = (read_as.st_dev, read_as.st_ino, read_as.st_size, read_as.st_mtime_ns)
+    here = storage.identity(read_as)
     if not lines[1].startswith("source ") or moved != here:
         return None
     where = lines[0].strip()
@@ -780,7 +780,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
         if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
             raise StorageError(named, PermissionError(errno.EACCES, "Permission denied"))
     record = (f"{edit.tombstone}\n"
-              f"source {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}\n").encode()
+              f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
     written = storage.prepare(target, data, temp_name=edit.temp_name,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
