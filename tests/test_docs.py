@@ -363,3 +363,21 @@ def test_the_session_file_is_written_in_one_place() -> None:
     assert found["locked_sessions("] == {
         "session/transaction.py", "session/project.py", "session/recovery.py",
         "session/pause.py"}  # abandon: the session's lock and the archive's
+
+
+def test_the_readme_performance_table_is_the_runs_it_names() -> None:
+    """The README's table of budgets is ``scripts/bench --table`` of the three runs kept
+    in docs/bench/ (each written by ``scripts/bench --json``): it cannot say other
+    figures than those runs measured."""
+    import json
+
+    runs = sorted((REPO_ROOT / "docs" / "bench").glob("run*.json"))
+    assert len(runs) == 3, runs
+    table = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "bench"), "--table",
+                            *map(str, runs)], capture_output=True, text=True, check=True,
+                           timeout=60).stdout.strip()
+    assert table.startswith("| command | budget |") and table.count("\n") > 20
+    assert table in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    commits = {json.loads(run.read_text())["commit"] for run in runs}
+    assert len(commits) == 1 and f"commit `{commits.pop()}`" in \
+        (REPO_ROOT / "README.md").read_text(encoding="utf-8")
