@@ -321,7 +321,11 @@ class LockTimeout(AiProtocolsError, TimeoutError):
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self.timeout = timeout
-        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds it")
+        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds "
+                         "it: run the command again once that process is done, or wait "
+                         "longer with AI_PROTOCOLS_LOCK_TIMEOUT=SECONDS (a negative value "
+                         "waits as long as it takes); 'fuser -v' on its lock file, under "
+                         ".ai/.locks/, names the process that holds it")
 
 
 class StorageError(AiProtocolsError):

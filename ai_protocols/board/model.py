@@ -691,6 +691,7 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     full = os.path.join(base, given)
     root = os.path.normpath(root)
     real_root = os.path.realpath(root)
+    _no_loop(given, full)
     relative = _inside(os.path.relpath(os.path.normpath(full), root))
     real = _inside(os.path.relpath(os.path.realpath(full), real_root))
     if real is None:
@@ -704,6 +705,23 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     if relative == ".":
         return "./"
     return relative + "/" if folder else relative
+
+
+def _no_loop(given: str, full: str) -> None:
+    """:class:`~ai_protocols.errors.InvalidText` when ``full`` goes through a loop of
+    symbolic links (``ln -s b a; ln -s a b``): it leads nowhere, so no lock or working
+    set can hold what it names (the system's ``ELOOP``, "Too many levels of symbolic
+    links", path_resolution(7)). A path that does not exist yet is fine."""
+    import errno
+
+    try:
+        os.path.realpath(full, strict=True)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InvalidText("path", given, "it goes through a loop of symbolic links "
+                                             "(each leads to another, and never to a file "
+                                             "or folder); give the path of a real file or "
+                                             "folder, or fix the links") from None
 
 
 def _inside(relative: str) -> str | None:
