@@ -92,6 +92,14 @@ def _said_shared(board: Board) -> None:
               f"repository shares, {board.path})", err=True)
 
 
+def _paths(paths: tuple[str, ...]) -> str:
+    """Paths for a person, one told apart from the next: each quoted as the shell reads it
+    when it holds a space or a quote (:func:`ai_protocols.cli.commands.quote`)."""
+    from ai_protocols.cli.commands import quote
+
+    return " ".join(quote(p) if p else "''" for p in paths)
+
+
 def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
     tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
     role = f"  role {task.role}" if task.role else ""
@@ -108,7 +116,7 @@ def _details(task: Task) -> list[str]:
     if task.tags:
         lines.append(f"  tags:        {' '.join(task.tags)}")
     lines.append(f"  role:        {task.role or '(none)'}")
-    lines.append(f"  working set: {' '.join(task.working_set) or '(any file)'}")
+    lines.append(f"  working set: {_paths(task.working_set) or '(any file)'}")
     lines.append(f"  owner:       {task.owner or '(free)'}")
     if task.claimed:
         lines.append(f"  claimed:     {task.claimed:%Y-%m-%d %H:%M}")
@@ -273,7 +281,7 @@ def task_claim(task_id: str, force: bool) -> None:
     else:
         _echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
-        _echo(f"  working set: {' '.join(item.working_set)}")
+        _echo(f"  working set: {_paths(item.working_set)}")
 
 
 @task.command("release")
