@@ -278,13 +278,14 @@ def _json_word(path: str) -> str:
 
 
 def _shell_word(path: str) -> str:
-    """A path for a person, told apart from the next one: as it is, or, when it holds
-    white space, a quote or a backslash, in single quotes as a POSIX shell reads them
-    (a ``'`` inside as ``'\\''``); a control character as ``?`` (:func:`_clip`)."""
+    """A path for a person, told apart from the next one, as ``shlex.quote`` writes it
+    (without importing it): as it is when made of letters, digits and ``@%+=:,./-_``,
+    else in single quotes, a ``'`` inside as ``'"'"'``; a control character as ``?``
+    (:func:`_clip`)."""
     path = _clip(path, 1 << 20) or ""
-    if path and not any(ch in path for ch in " '\"\\\t"):
+    if path and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in path):
         return path
-    return "'" + path.replace("'", "'\\''") + "'"
+    return "'" + path.replace("'", "'\"'\"'") + "'"
 
 
 def _newest_first(entries: object) -> list[Entry]:
