@@ -236,3 +236,40 @@ def test_a_merge_that_drops_the_later_claim_logs_it(tmp_path: Path) -> None:
                 "bob's (the earlier claim stands)\n** a child\n") in merged, merged
     same = _driver(tmp_path, _claimed(None), bob, bob)
     assert "merge: dropped" not in same
+
+
+# -- 14. after a put-back, the advice for a stash that holds the board -------------------------
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
+                          env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                        GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"),
+                          timeout=60)
+
+
+def test_after_a_put_back_the_stash_advice_works(project: Path, run: Runner) -> None:
+    task = add(run, "A")
+    (project / "code.txt").write_text("x\n", encoding="utf-8")
+    _git(project, "add", "-A")
+    assert _git(project, "commit", "-qm", "b").returncode == 0
+    add(run, "B")
+    run("task", "claim", task, agent=AGENT)
+    (project / "code.txt").write_text("x\ny\n", encoding="utf-8")
+    assert _git(project, "stash", "-q").returncode == 0
+    seen = run("task", "list", agent="p")
+    assert "'git stash pop', if it was stashed and nothing changed the board since" in \
+        seen.stderr, seen.stderr
+    changed = run("task", "add", "C", agent="p")
+    assert "put back on the task board" in changed.stderr
+    assert "'git stash pop' refuses now that the board has local changes. Run 'git add " \
+        f"{project / BOARD}' first" in changed.stderr, changed.stderr
+    assert _git(project, "stash", "pop").returncode != 0  # what the old advice led to
+    assert _git(project, "add", str(project / BOARD)).returncode == 0
+    popped = _git(project, "stash", "pop")
+    assert popped.returncode == 0, popped
+    text = board(project)
+    assert f":OWNER:    {AGENT}" in text and "* TODO B" in text and "* TODO C" in text
+    assert (project / "code.txt").read_text(encoding="utf-8") == "x\ny\n"
+    again = run("task", "add", "D", agent="p")
+    assert "git stash" not in again.stderr and "put back" not in again.stderr

@@ -41,9 +41,28 @@ def _board() -> Board:
               "branch switch put an older board back, or removed it?): "
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
               f"wrote is kept in {board.kept_path}; the next change to the board through "
-              "ai-protocols puts them back (or 'git stash pop', if it was stashed).", err=True)
+              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
+              "nothing changed the board since).", err=True)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
+
+
+def _stash_holds(path: object) -> bool:
+    """Whether git's newest stash entry (``refs/stash``) changes the board at ``path``:
+    then ``git stash pop`` refuses once the board has local changes (git-stash(1): "the
+    working tree ... must match the index" for the files it touches). One git run,
+    only after a put-back; ``False`` when git cannot tell (no stash, no git)."""
+    import os
+    import subprocess
+
+    folder, name = os.path.split(str(path))
+    try:
+        done = subprocess.run(["git", "diff", "--quiet", "refs/stash^1", "refs/stash", "--",
+                               name], cwd=folder, capture_output=True, check=False,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 1
 
 
 def _said_unusable_locks(board: Board) -> None:
@@ -66,6 +85,14 @@ def _said_after(board: Board) -> None:
     it configured in a clone."""
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
+        if _stash_holds(board.path):
+            from ai_protocols.cli.commands import quote
+
+            _echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "
+                  f"refuses now that the board has local changes. Run 'git add "
+                  f"{quote(str(board.path))}' first: the pop then merges the stash's board into this one "
+                  "(the board's merge driver), losing neither; or, when the entry holds "
+                  "nothing else you need, 'git stash drop' it.", err=True)
     if board.driver_configured:
         from ai_protocols.cli.output import driver_configured_note
 
