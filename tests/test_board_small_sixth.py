@@ -273,3 +273,42 @@ def test_after_a_put_back_the_stash_advice_works(project: Path, run: Runner) -> 
     assert (project / "code.txt").read_text(encoding="utf-8") == "x\ny\n"
     again = run("task", "add", "D", agent="p")
     assert "git stash" not in again.stderr and "put back" not in again.stderr
+
+
+# -- 16. a paused holder keeps its claim; a claim on a person's own state -----------------------
+
+
+def test_a_paused_holder_keeps_its_claim(project: Path, run: Runner) -> None:
+    task = add(run, "A")
+    run("start", "--title", "x", agent="a.1", as_another_agent=True)
+    run("task", "claim", task, agent="a.1", as_another_agent=True)
+    run("pause", "--note", "lunch", agent="a.1", as_another_agent=True)
+    refused = run("task", "claim", task, agent="b.1", check=False)
+    assert refused.returncode == 21, refused
+    assert "it is claimed by a.1 (paused: its session: paused at" in refused.stderr
+    assert "claimed by a.1 (paused)" in run("task", "list", agent="b.1").stdout
+    assert task not in run("task", "list", "--free", agent="b.1").stdout
+    docs = (Path(__file__).parent.parent / "docs" / "tasks.md").read_text(encoding="utf-8")
+    assert "**A paused holder keeps its claim.**" in docs
+
+
+def test_a_claim_on_a_state_a_person_added_stands_and_keeps_the_state(
+        project: Path, run: Runner) -> None:
+    task = add(run, "W")
+    path = project / BOARD
+    text = path.read_text(encoding="utf-8").replace(
+        "#+TODO: TODO NEXT DOING REVIEW |", "#+TODO: TODO NEXT DOING WAITING REVIEW |")
+    path.write_text(text.replace("* TODO W", "* WAITING W"), encoding="utf-8")
+    run("task", "claim", task, agent="c.1", as_another_agent=True)
+    assert "* WAITING W" in board(project)
+    listed = json.loads(run("task", "list", "--json", agent="d.1").stdout)
+    assert listed[0]["state"] == "WAITING" and listed[0]["owner"] == "c.1"
+    run("start", "--title", "c", agent="c.1")
+    run("task", "claim", task, agent="c.1")
+    refused = run("task", "claim", task, agent="d.1", check=False)
+    assert refused.returncode == 21, refused
+    run("task", "release", task, agent="c.1")
+    assert "* WAITING W" in board(project)
+    assert json.loads(run("task", "show", task, "--json", agent="d.1").stdout)["owner"] is None
+    docs = (Path(__file__).parent.parent / "docs" / "tasks.md").read_text(encoding="utf-8")
+    assert "**A state a person adds**" in docs
