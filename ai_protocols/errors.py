@@ -422,13 +422,19 @@ class TaskNotFound(AiProtocolsError, LookupError):
 
     exit_code = 20
 
-    def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = ()) -> None:
+    def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = (),
+                 elsewhere: str | None = None) -> None:
         self.task_id = task_id
         self.board = board
         self.candidates = candidates
+        #: Where a headline holding that id is, that the board does not read as a task
+        #: (demoted, archived), and what to do: said instead of pointing to 'task list'.
+        self.elsewhere = elsewhere
         if candidates:
             said = (f"{_show(task_id)} names {len(candidates)} tasks ({', '.join(candidates)}); "
                     "give more of the end of the one you mean, or its whole id")
+        elif elsewhere:
+            said = f"no task {_show(task_id)} on the board {board}: {elsewhere}"
         else:
             said = (f"no task {_show(task_id)} on the board {board}; 'ai-protocols task list' "
                     "shows the ids")

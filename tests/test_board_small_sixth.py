@@ -312,3 +312,72 @@ def test_a_claim_on_a_state_a_person_added_stands_and_keeps_the_state(
     assert json.loads(run("task", "show", task, "--json", agent="d.1").stdout)["owner"] is None
     docs = (Path(__file__).parent.parent / "docs" / "tasks.md").read_text(encoding="utf-8")
     assert "**A state a person adds**" in docs
+
+
+# -- 7. a claimed task demoted or archived in Emacs --------------------------------------------
+
+
+def _emacs(project: Path, action: str, title: str, stars: str = "\\\\*") -> None:
+    """Real Emacs (Org) runs ``action`` on the headline ``* DOING TITLE`` (``stars``: a
+    regular expression of its stars) and saves."""
+    code = ('(progn (require (quote org)) (find-file ".ai/tasks.org") (org-mode) '
+            f'(goto-char (point-min)) (re-search-forward "^{stars} DOING {title}") ({action}) '
+            '(save-some-buffers t))')
+    done = subprocess.run(["emacs", "--batch", "--eval", code], cwd=project,
+                          capture_output=True, text=True, env=clean_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_demoted_claimed_task_is_warned_about_and_named_by_no_task(
+        project: Path, run: Runner) -> None:
+    add(run, "Parent")
+    task = add(run, "Child")
+    run("task", "claim", task, agent=AGENT)
+    _emacs(project, "org-demote-subtree", "Child")
+    line = board(project).split("\n").index("** DOING Child") + 1
+    listed = run("task", "list", agent="p.1")
+    assert f"warning: task {task}, claimed by {AGENT} (live), is no task on the board" in \
+        listed.stderr, listed.stderr
+    assert f"line {line} of the board holds that :ID: as a level-2 headline" in listed.stderr
+    before = (project / BOARD).read_bytes()
+    for named in (task, task[-8:]):
+        refused = run("task", "done", named, agent=AGENT, check=False)
+        assert refused.returncode == 20, refused
+        assert f"line {line} of the board holds that :ID: as a level-2 headline" in \
+            refused.stderr and "promote it back to a top-level headline" in refused.stderr
+        assert "'ai-protocols task list' shows the ids" not in refused.stderr
+    assert (project / BOARD).read_bytes() == before
+    changed = run("task", "add", "trigger", agent="p.1")
+    assert "is no task on the board" in changed.stderr
+    assert board(project).count(f":ID:       {task}") == 1  # (not put back as a twin)
+    _emacs(project, "org-promote-subtree", "Child", "\\\\*\\\\*")
+    again = run("task", "done", task, agent=AGENT)
+    assert "is no task" not in again.stderr
+
+
+def test_an_archived_claimed_task_is_warned_about_and_named_by_no_task(
+        project: Path, run: Runner) -> None:
+    task = add(run, "Child")
+    run("task", "claim", task, agent=AGENT)
+    _emacs(project, "org-archive-subtree", "Child")
+    archive = project / ".ai" / "tasks.org_archive"
+    assert task in archive.read_text(encoding="utf-8")
+    listed = run("task", "list", agent="p.1")
+    assert f"warning: task {task}, claimed by {AGENT} (live), is no task on the board" in \
+        listed.stderr and f"of {archive} holds it (archived in Emacs" in listed.stderr
+    refused = run("task", "show", task, agent=AGENT, check=False)
+    assert refused.returncode == 20 and f"of {archive} holds it" in refused.stderr
+    # Left archived on purpose: its OWNER line deleted there, nothing more is said.
+    archive.write_text("".join(line for line in archive.read_text(encoding="utf-8")
+                               .splitlines(keepends=True) if not line.startswith(":OWNER:")),
+                       encoding="utf-8")
+    assert "is no task" not in run("task", "list", agent="p.1").stderr
+
+
+def test_a_gone_holders_or_closed_tasks_sunk_claim_is_not_warned_about(
+        project: Path, run: Runner) -> None:
+    add(run, "Parent")
+    task = add(run, "Child")
+    run("task", "claim", task, agent="gone.1", as_another_agent=True)
+    _emacs(project, "org-demote-subtree", "Child")
+    assert "is no task" not in run("task", "list", agent="p.1").stderr

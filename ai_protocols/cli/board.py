@@ -43,6 +43,10 @@ def _board() -> Board:
               f"wrote is kept in {board.kept_path}; the next change to the board through "
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
               "nothing changed the board since).", err=True)
+    for sunk, state in board.sunk_claims():
+        _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({state.state}), is no "
+              f"task on the board {board.path} now: {sunk.where()}; until then its claim "
+              "does not count and no command reaches the task.", err=True)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
 
@@ -90,8 +94,8 @@ def _said_after(board: Board) -> None:
 
             _echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "
                   f"refuses now that the board has local changes. Run 'git add "
-                  f"{quote(str(board.path))}' first: the pop then merges the stash's board into this one "
-                  "(the board's merge driver), losing neither; or, when the entry holds "
+                  f"{quote(str(board.path))}' first: the pop then merges the stash's "
+                  "board into this one (the board's merge driver), losing neither; or, when the entry holds "
                   "nothing else you need, 'git stash drop' it.", err=True)
     if board.driver_configured:
         from ai_protocols.cli.output import driver_configured_note

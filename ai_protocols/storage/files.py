@@ -42,8 +42,9 @@ if TYPE_CHECKING:
     StrPath = str | os.PathLike[str]
 
 __all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
-           "atomic_write", "decode", "ensure_lock_files", "env_number", "fsync_dir", "identity", "lock_path",
-           "locked", "open_regular", "prepare", "read_bytes", "read_file", "read_regular"]
+           "atomic_write", "decode", "ensure_lock_files", "env_number", "fsync_dir", "identity",
+           "lock_path", "locked", "open_regular", "prepare", "read_bytes", "read_file",
+           "read_regular"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
