@@ -95,8 +95,9 @@ def _said_after(board: Board) -> None:
             _echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "
                   f"refuses now that the board has local changes. Run 'git add "
                   f"{quote(str(board.path))}' first: the pop then merges the stash's "
-                  "board into this one (the board's merge driver), losing neither; or, when the entry holds "
-                  "nothing else you need, 'git stash drop' it.", err=True)
+                  "board into this one (the board's merge driver), losing neither; or, "
+                  "when the entry holds nothing else you need, 'git stash drop' it.",
+                  err=True)
     if board.driver_configured:
         from ai_protocols.cli.output import driver_configured_note
 
