@@ -321,7 +321,11 @@ class LockTimeout(AiProtocolsError, TimeoutError):
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self.timeout = timeout
-        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds it")
+        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds "
+                         "it: run the command again once that process is done, or wait "
+                         "longer with AI_PROTOCOLS_LOCK_TIMEOUT=SECONDS (a negative value "
+                         "waits as long as it takes); 'fuser -v' on its lock file, under "
+                         ".ai/.locks/, names the process that holds it")
 
 
 class StorageError(AiProtocolsError):
@@ -418,13 +422,19 @@ class TaskNotFound(AiProtocolsError, LookupError):
 
     exit_code = 20
 
-    def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = ()) -> None:
+    def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = (),
+                 elsewhere: str | None = None) -> None:
         self.task_id = task_id
         self.board = board
         self.candidates = candidates
+        #: Where a headline holding that id is, that the board does not read as a task
+        #: (demoted, archived), and what to do: said instead of pointing to 'task list'.
+        self.elsewhere = elsewhere
         if candidates:
             said = (f"{_show(task_id)} names {len(candidates)} tasks ({', '.join(candidates)}); "
                     "give more of the end of the one you mean, or its whole id")
+        elif elsewhere:
+            said = f"no task {_show(task_id)} on the board {board}: {elsewhere}"
         else:
             said = (f"no task {_show(task_id)} on the board {board}; 'ai-protocols task list' "
                     "shows the ids")

@@ -25,12 +25,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ai_protocols.board.model import (
+    CLOSED_STATES,
     LOCKS_ID,
     STATES,
     TODO_LINE,
     AreaLock,
     Handoff,
+    Sunk,
     Task,
+    archive_path,
     board_bytes,
     board_decode,
     board_file,
@@ -53,9 +56,11 @@ from ai_protocols.board.model import (
     overlap_real,
     read_board,
     same_role,
+    sunk_tasks,
     task_headlines,
 )
 from ai_protocols.errors import (
+    AiProtocolsError,
     BeingEdited,
     DuplicateTaskId,
     InvalidAgentId,
@@ -244,7 +249,31 @@ class Board:
         only one task's id has). :class:`~ai_protocols.errors.TaskNotFound` when none or
         several do, :class:`~ai_protocols.errors.DuplicateTaskId` when two tasks have
         that id."""
-        return find_task(self.tasks(), task_id, self.path)
+        doc = self._doc()
+        if doc is None:
+            return find_task([], task_id, self.path)
+        return _find(doc, task_id, self.path)
+
+    def sunk_claims(self) -> list[tuple[Sunk, Liveness]]:
+        """The claims on headlines that hold a task's id but are no task (below level 1:
+        demoted in Emacs; or in the board's Org archive: archived), whose task is open
+        and whose holder is not gone (crashed, abandoned, wrapped up), with the holder's
+        state: the board reads no task there, so the claim no longer counts and no
+        command reaches the task (:func:`~ai_protocols.board.model.sunk_tasks`). Reading
+        only; the archive is read only when there is one."""
+        try:
+            doc = self._doc()
+        except AiProtocolsError:
+            return []
+        found = []
+        for sunk in _all_sunk(doc, self.path):
+            if not sunk.owner or sunk.state in CLOSED_STATES:
+                continue
+            gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
+                                    since_at=sunk.claimed_at)
+            if not gone:
+                found.append((sunk, state))
+        return found
 
     def agent_state(self, agent_id: str, process: str | None, since: datetime | None,
                     now: datetime | None = None, since_at: str | None = None) -> Liveness:
@@ -897,8 +926,43 @@ def duplicate_ids(tasks: list[Task]) -> dict[str, list[int]]:
 
 def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
     """The task and the line index of its headline, in ``doc`` as it is now."""
-    task = find_task(read_board(doc)[0], task_id, board)
+    task = _find(doc, task_id, board)
     return task, task.line - 1
+
+
+def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
+    """:func:`find_task` among the tasks of ``doc``; when no task has the id, a headline
+    that holds it but is not read as a task (below level 1, or in the board's Org
+    archive: :func:`~ai_protocols.board.model.sunk_tasks`) is named in the
+    :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
+    try:
+        return find_task(read_board(doc, board)[0], task_id, board)
+    except DuplicateTaskId:
+        raise
+    except TaskNotFound as error:
+        if error.candidates:
+            raise
+        wanted = task_id.strip()
+        if not wanted:
+            raise
+        found = [s for s in _all_sunk(doc, board) if s.id == wanted or s.id.endswith(wanted)]
+        if not found:
+            raise
+        raise TaskNotFound(task_id, board, (), found[0].where()) from None
+
+
+def _all_sunk(doc: OrgFile | None, board: Path) -> list[Sunk]:
+    """The headlines holding a task's id that are no task: below level 1 on the board
+    ``doc``, then in its Org archive (read only when there is one)."""
+    found = sunk_tasks(doc) if doc is not None else []
+    archive = archive_path(str(board))
+    try:
+        data = storage.read_bytes(archive)
+        if data:
+            found += sunk_tasks(OrgFile(storage.decode(archive, data)), archive)
+    except AiProtocolsError:
+        pass  # (an archive that cannot be read: nothing said of it)
+    return found
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:

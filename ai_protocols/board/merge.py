@@ -472,7 +472,41 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         body, conflict = _merge_body(empty.body if o is not None else [], a.body, b.body,
                                      first=first, labels=labels, marker_size=marker_size,
                                      newline=newline)
+        if not conflict and name.startswith("task:"):
+            body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
+                                       (b.values, a.values), values, newline)
     return head + planning + drawer + body, conflict
+
+
+def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
+                        merged: dict[str, str | None], newline: str) -> str:
+    """``body`` (a merged task's text under its drawer) with a log item for each side's
+    claim the merge dropped (a claim that side made, by an agent other than the one
+    whose claim stayed: the later of two, or one made while the other side closed the
+    task), as a dropped lock has one (:func:`_drop_overlaps`): stamped with the dropped
+    claim's ``CLAIMED`` (so that the result does not depend on when the merge ran), at
+    the end of the task's own log, before any sub-headline."""
+    kept = merged.get("OWNER")
+    items = []
+    for side in sides:
+        owner = side.get("OWNER")
+        if not owner or owner == kept or \
+                all(side.get(k) == base.get(k) for k in CLAIM_KEYS):
+            continue
+        stamp = side.get("CLAIMED") or ""
+        why = f"which came after {kept}'s (the earlier claim stands)" if kept else \
+            "made while the task was closed on the other side"
+        items.append(f"- {stamp + ' ' if stamp else ''}merge: dropped {owner}'s claim, "
+                     f"{why}{newline}")
+    if not items:
+        return body
+    lines = body.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if re.match(r"\*+[ \t]", line)), len(lines))
+    while at > 0 and not lines[at - 1].strip():
+        at -= 1
+    if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += newline
+    return "".join(lines[:at] + items + lines[at:])
 
 
 def _headline(state: str | None, rest: str, sides: tuple[_Chunk, ...], gap: str) -> str:

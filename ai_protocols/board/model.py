@@ -42,7 +42,9 @@ __all__ = [
     "STATES",
     "AreaLock",
     "Handoff",
+    "Sunk",
     "Task",
+    "archive_path",
     "board_bytes",
     "board_decode",
     "board_file",
@@ -71,6 +73,7 @@ __all__ = [
     "same_role",
     "split_paths",
     "stray_properties",
+    "sunk_tasks",
     "unusable_locks",
 ]
 
@@ -495,6 +498,70 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     return tasks, locks
 
 
+@record
+class Sunk:
+    """A headline that holds a task's ``ID`` but is not read as a task: below level 1
+    (demoted, or moved under another task, in Emacs: ``org-demote-subtree``), outside
+    the locks section; or in the board's Org archive (``org-archive-subtree``, at
+    ``archive``). Its ``line`` (from 1, in the board or the archive), ``level``, id,
+    state, and claim (``owner``, ``owner_process``, ``claimed``, ``claimed_at``)."""
+
+    id: str
+    line: int
+    level: int
+    state: str | None
+    owner: str | None = None
+    owner_process: str | None = None
+    claimed: datetime | None = None
+    claimed_at: str | None = None
+    archive: str | None = None
+
+    def where(self) -> str:
+        """Where it is and what to do, for a message."""
+        if self.archive is not None:
+            return (f"line {self.line} of {self.archive} holds it (archived in Emacs, "
+                    "org-archive-subtree?): the board reads only its own level-1 headlines "
+                    "as tasks; move it back to the board as a top-level headline "
+                    "(org-refile, or cut and paste), or, to leave it archived, delete its "
+                    ":OWNER: line there")
+        return (f"line {self.line} of the board holds that :ID: as a level-{self.level} "
+                "headline (demoted, or moved under another task, in Emacs?): the board reads "
+                "only level-1 headlines as tasks; promote it back to a top-level headline "
+                "(org-promote-subtree, M-S-<left>)")
+
+
+def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
+    """The headlines of ``doc`` that hold an ``ID`` but are no task: below level 1,
+    outside the locks section (:class:`Sunk`). With ``archive`` (``doc`` is the board's
+    Org archive, named so), every headline that holds an ``ID``, at any level, its state
+    the ``ARCHIVE_TODO`` Org recorded (the archive declares no task states). Reading
+    only; ``[]`` for a board without such headlines."""
+    section = locks_section(doc)
+    top = doc.headlines[section] if section is not None else None
+    found = []
+    for index, h in enumerate(doc.headlines):
+        if archive is None and h.level == 1:
+            continue
+        if top is not None and top.line < h.line < top.subtree_end:
+            continue
+        p = stray_properties(doc, index)
+        if not p.get("ID"):
+            continue
+        state = h.todo if archive is None else (p.get("ARCHIVE_TODO") or h.todo)
+        found.append(Sunk(p["ID"], h.line + 1, h.level, state, p.get("OWNER") or None,
+                          p.get("OWNER_PROCESS") or None,
+                          parse_timestamp(p.get("CLAIMED", "")),
+                          p.get("CLAIMED_AT") or None, archive))
+    return found
+
+
+def archive_path(board: str) -> str:
+    """The board's Org archive, where ``org-archive-subtree`` moves a subtree by default:
+    ``tasks.org_archive`` beside it (``org-archive-location``'s default ``%s_archive::``,
+    Org manual "Moving subtrees")."""
+    return board + "_archive"
+
+
 def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
     """Each headline of the locks section that locks nothing, as its line (from 1) and
     why: no ``PATH`` property (a lock written by hand without one), or a ``PATH``
@@ -691,6 +758,7 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     full = os.path.join(base, given)
     root = os.path.normpath(root)
     real_root = os.path.realpath(root)
+    _no_loop(given, full)
     relative = _inside(os.path.relpath(os.path.normpath(full), root))
     real = _inside(os.path.relpath(os.path.realpath(full), real_root))
     if real is None:
@@ -704,6 +772,23 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     if relative == ".":
         return "./"
     return relative + "/" if folder else relative
+
+
+def _no_loop(given: str, full: str) -> None:
+    """:class:`~ai_protocols.errors.InvalidText` when ``full`` goes through a loop of
+    symbolic links (``ln -s b a; ln -s a b``): it leads nowhere, so no lock or working
+    set can hold what it names (the system's ``ELOOP``, "Too many levels of symbolic
+    links", path_resolution(7)). A path that does not exist yet is fine."""
+    import errno
+
+    try:
+        os.path.realpath(full, strict=True)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InvalidText("path", given, "it goes through a loop of symbolic links "
+                                             "(each leads to another, and never to a file "
+                                             "or folder); give the path of a real file or "
+                                             "folder, or fix the links") from None
 
 
 def _inside(relative: str) -> str | None:

@@ -41,9 +41,32 @@ def _board() -> Board:
               "branch switch put an older board back, or removed it?): "
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
               f"wrote is kept in {board.kept_path}; the next change to the board through "
-              "ai-protocols puts them back (or 'git stash pop', if it was stashed).", err=True)
+              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
+              "nothing changed the board since).", err=True)
+    for sunk, state in board.sunk_claims():
+        _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({state.state}), is no "
+              f"task on the board {board.path} now: {sunk.where()}; until then its claim "
+              "does not count and no command reaches the task.", err=True)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
+
+
+def _stash_holds(path: object) -> bool:
+    """Whether git's newest stash entry (``refs/stash``) changes the board at ``path``:
+    then ``git stash pop`` refuses once the board has local changes (git-stash(1): "the
+    working tree ... must match the index" for the files it touches). One git run,
+    only after a put-back; ``False`` when git cannot tell (no stash, no git)."""
+    import os
+    import subprocess
+
+    folder, name = os.path.split(str(path))
+    try:
+        done = subprocess.run(["git", "diff", "--quiet", "refs/stash^1", "refs/stash", "--",
+                               name], cwd=folder, capture_output=True, check=False,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 1
 
 
 def _said_unusable_locks(board: Board) -> None:
@@ -66,6 +89,15 @@ def _said_after(board: Board) -> None:
     it configured in a clone."""
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
+        if _stash_holds(board.path):
+            from ai_protocols.cli.commands import quote
+
+            _echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "
+                  f"refuses now that the board has local changes. Run 'git add "
+                  f"{quote(str(board.path))}' first: the pop then merges the stash's "
+                  "board into this one (the board's merge driver), losing neither; or, "
+                  "when the entry holds nothing else you need, 'git stash drop' it.",
+                  err=True)
     if board.driver_configured:
         from ai_protocols.cli.output import driver_configured_note
 
@@ -92,6 +124,14 @@ def _said_shared(board: Board) -> None:
               f"repository shares, {board.path})", err=True)
 
 
+def _paths(paths: tuple[str, ...]) -> str:
+    """Paths for a person, one told apart from the next: each quoted as the shell reads it
+    when it holds a space or a quote (:func:`ai_protocols.cli.commands.quote`)."""
+    from ai_protocols.cli.commands import quote
+
+    return " ".join(quote(p) if p else "''" for p in paths)
+
+
 def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
     tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
     role = f"  role {task.role}" if task.role else ""
@@ -108,7 +148,7 @@ def _details(task: Task) -> list[str]:
     if task.tags:
         lines.append(f"  tags:        {' '.join(task.tags)}")
     lines.append(f"  role:        {task.role or '(none)'}")
-    lines.append(f"  working set: {' '.join(task.working_set) or '(any file)'}")
+    lines.append(f"  working set: {_paths(task.working_set) or '(any file)'}")
     lines.append(f"  owner:       {task.owner or '(free)'}")
     if task.claimed:
         lines.append(f"  claimed:     {task.claimed:%Y-%m-%d %H:%M}")
@@ -273,7 +313,7 @@ def task_claim(task_id: str, force: bool) -> None:
     else:
         _echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
-        _echo(f"  working set: {' '.join(item.working_set)}")
+        _echo(f"  working set: {_paths(item.working_set)}")
 
 
 @task.command("release")

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols.cli import commands
-from ai_protocols.cli.options import UsageProblem, scan
+from ai_protocols.cli.options import UsageProblem, looks_like_option, scan
 from ai_protocols.cli.output import report_error
 from ai_protocols.errors import AiProtocolsError
 
@@ -71,6 +71,17 @@ class InOrderCommand(click.Command):
                 typed = error.option_name
                 if typed not in given:  # only its start (-a of '-a b'): the word typed
                     typed = next((a for a in given if a.startswith(typed)), typed)
+                words = ctx.meta.get(_WORDS, [])
+                rest = [w for w in words if not looks_like_option(w)]
+                if len(arguments) == 1 and arguments[0].nargs == 1 and typed in words and \
+                        rest and name != "ID":  # (wrap-up --summary done for now)
+                    error.message = error.message.rstrip(".") + (
+                        f": {ctx.command_path} has no option {typed}; its {name} goes in "
+                        f"quotes, as in {ctx.command_path} {_quote(' '.join(rest))} "
+                        f"({_article(name).lower()} {name} that starts with '-' goes after "
+                        f"'--', the options before it: {ctx.command_path} -- "
+                        f"{_quote(' '.join(words))})")
+                    raise
                 example = _quote(typed) if len(arguments) == 1 else \
                     " ".join(a.human_readable_name for a in arguments)
                 error.message = error.message.rstrip(".") + (
@@ -93,6 +104,9 @@ class InOrderCommand(click.Command):
             return  # help
         given, others = read
         ctx.meta[GIVEN] = given
+        ctx.meta[_WORDS] = [token for _, token in others]
+        if any(looks_like_option(token) for _, token in others):
+            return  # an option it does not have: click says so (parse_args adds the advice)
         arguments = [p for p in self.params if isinstance(p, click.Argument)]
         if any(p.nargs < 0 for p in arguments) or self.ignore_unknown_options:
             return
@@ -140,10 +154,12 @@ class InOrderCommand(click.Command):
                     f": give one task's id{where}", ctx)
             raise click.UsageError(
                 f"{self.name} takes one {name}, and got {len(others)} words: put it in "
-                f"quotes, as in ai-protocols {self.name} {_quote(text)}", ctx)
+                f"quotes, as in {ctx.command_path} {_quote(text)}", ctx)
 
 
 _quote = commands.quote
+#: Where :class:`InOrderCommand` keeps the words that are no option's value, in order.
+_WORDS = "ai_protocols.words"
 #: Options whose value is one word (an id, a name): words after one are not more of it,
 #: so the advice is not to quote them into it.
 _ONE_WORD = {"--task": "a task id", "--to": "a role", "--role": "a role", "--tag": "a tag",

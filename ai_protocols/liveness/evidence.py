@@ -294,16 +294,15 @@ def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
 
 def stale_after() -> timedelta:
     """How long without an update makes a session abandoned: ``AI_PROTOCOLS_STALE_HOURS``
-    (hours, a float; :data:`DEFAULT_STALE_HOURS` when unset or unusable: not a number,
-    negative, not finite (``inf``, ``nan``), or beyond what a ``timedelta`` holds)."""
-    hours = os.environ.get("AI_PROTOCOLS_STALE_HOURS", "")
-    try:
-        value = float(hours) if hours else DEFAULT_STALE_HOURS
-        if not 0 <= value <= MAX_STALE_HOURS:  # (nan too)
-            value = DEFAULT_STALE_HOURS
-        return timedelta(hours=value)
-    except (ValueError, OverflowError):
-        return timedelta(hours=DEFAULT_STALE_HOURS)
+    (hours, a float; :data:`DEFAULT_STALE_HOURS` when unset or empty, and, with a
+    warning on stderr (:func:`ai_protocols.storage.files.env_number`), when unusable:
+    not a number, negative, not finite (``inf``, ``nan``), or above
+    :data:`MAX_STALE_HOURS`)."""
+    from ai_protocols.storage.files import env_number
+
+    return timedelta(hours=env_number("AI_PROTOCOLS_STALE_HOURS", DEFAULT_STALE_HOURS,
+                                      lambda hours: 0 <= hours <= MAX_STALE_HOURS,
+                                      "hours, from 0 to 10^10"))
 
 
 def _ago(delta: timedelta) -> str:

@@ -234,7 +234,11 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
 def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
     whose = "yours" if me and task.owner == me else \
         f"held by {_clip(task.owner)}" if task.owner else "free"
-    working = _clip(" ".join(task.working_set), WORKING_SET_BYTES) or "(any file)"
+    kept, left = _working_set(task, WORKING_SET_BYTES - 70, _shell_word)
+    working = " ".join(map(_shell_word, kept)) or ("" if left else "(any file)")
+    if left:
+        working += f"{' ' if kept else ''}(and {left} more: ai-protocols task show " \
+                   f"{_clip(task.id, 24)})"
     said = ""
     if handoff is not None:
         when = f"{handoff.time:%Y-%m-%d %H:%M}, " if handoff.time else ""
@@ -247,11 +251,41 @@ def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> st
 def _task_json(task: Task, handoff: Handoff | None = None) -> dict[str, object]:
     return {"id": task.id, "state": task.state, "title": _clip(task.title, 100),
             "owner": _clip(task.owner),
-            "working_set": _clip(" ".join(task.working_set), WORKING_SET_BYTES),
+            "working_set": (listed := _working_set(task, WORKING_SET_BYTES - 30,
+                                                   _json_word))[0],
+            "working_set_left_out": listed[1],
             "last_handoff": None if handoff is None else {
                 **handoff.to_json(), "from": _clip(handoff.by), "to": _clip(handoff.to),
                 "from_role": _clip(handoff.from_role),
                 "note": _clip(handoff.note, HANDOFF_BYTES)}}
+
+
+def _working_set(task: Task, limit: int, form: Callable[[str], str]) -> tuple[list[str], int]:
+    """The paths of ``task``'s working set that fit in ``limit`` bytes, whole and in
+    order, each as ``form`` shows it (the bytes counted are its form's and one separator
+    of 2 each); and how many were left out (the first that does not fit and all after)."""
+    used = 0
+    for count, path in enumerate(task.working_set):
+        used += len(form(path).encode()) + 2
+        if used > limit:
+            return list(task.working_set[:count]), len(task.working_set) - count
+    return list(task.working_set), 0
+
+
+def _json_word(path: str) -> str:
+    """A path as JSON writes it (its quotes and escapes: the bytes it costs)."""
+    return dumps(path)
+
+
+def _shell_word(path: str) -> str:
+    """A path for a person, told apart from the next one, as ``shlex.quote`` writes it
+    (without importing it): as it is when made of letters, digits and ``@%+=:,./-_``,
+    else in single quotes, a ``'`` inside as ``'"'"'``; a control character as ``?``
+    (:func:`_clip`)."""
+    path = _clip(path, 1 << 20) or ""
+    if path and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in path):
+        return path
+    return "'" + path.replace("'", "'\"'\"'") + "'"
 
 
 def _newest_first(entries: object) -> list[Entry]:

@@ -37,11 +37,14 @@ except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     StrPath = str | os.PathLike[str]
 
 __all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
-           "atomic_write", "decode", "ensure_lock_files", "fsync_dir", "identity", "lock_path",
-           "locked", "open_regular", "prepare", "read_bytes", "read_file", "read_regular"]
+           "atomic_write", "decode", "ensure_lock_files", "env_number", "fsync_dir", "identity",
+           "lock_path", "locked", "open_regular", "prepare", "read_bytes", "read_file",
+           "read_regular"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -56,14 +59,42 @@ def lock_path(ai_dir: StrPath, target: StrPath) -> str:
 
 def _lock_timeout() -> float:
     """``AI_PROTOCOLS_LOCK_TIMEOUT``, seconds (negative: wait for as long as it takes);
-    :data:`DEFAULT_LOCK_TIMEOUT` when unset or unusable: not a number, not finite
-    (``inf``, ``nan``), or more than a year either way."""
-    value = os.environ.get("AI_PROTOCOLS_LOCK_TIMEOUT", "")
+    :data:`DEFAULT_LOCK_TIMEOUT` when unset or empty, and, with a warning
+    (:func:`env_number`), when unusable: not a number, not finite (``inf``, ``nan``),
+    or more than a year either way."""
+    return env_number("AI_PROTOCOLS_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT,
+                      lambda seconds: abs(seconds) <= 366 * 86400,  # (nan: no)
+                      "seconds, at most a year either way")
+
+
+_WARNED: set[str] = set()
+
+
+def env_number(name: str, default: float, usable: Callable[[float], bool],
+               wanted: str) -> float:
+    """The number the environment variable ``name`` holds, or ``default`` when it is
+    unset or empty, or holds no number (Python's ``float`` syntax) that ``usable``
+    accepts. An unusable value is said once per process on stderr (``Warning: NAME='...'
+    is not usable (WANTED): the default, D, applies``), not silently ignored
+    (docs/user-guide.md, "Environment variables")."""
+    value = os.environ.get(name, "")
+    if not value:
+        return default
     try:
-        seconds = float(value) if value else DEFAULT_LOCK_TIMEOUT
-    except ValueError:
-        return DEFAULT_LOCK_TIMEOUT
-    return seconds if abs(seconds) <= 366 * 86400 else DEFAULT_LOCK_TIMEOUT  # (nan: no)
+        number = float(value)
+        if usable(number):
+            return number
+    except (ValueError, OverflowError):
+        pass
+    if name not in _WARNED:
+        _WARNED.add(name)
+        try:
+            sys.stderr.write(f"Warning: {name}={value!r} is not usable ({wanted}): the "
+                             f"default, {default:g}, applies\n")
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):  # no stderr to say it on
+            pass
+    return default
 
 
 def refuse_symlinks(base: StrPath, target: StrPath) -> None:
