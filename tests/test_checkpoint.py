@@ -1415,11 +1415,12 @@ def test_a_worktree_a_stopped_restore_left_says_how_to_remove_it(
     make_work(project)
     run("checkpoint", agent=ME)
     target = tmp_path / "half"
-    git(project, "worktree", "add", "-q", "--no-checkout", "--detach", str(target), "HEAD")
+    git(project, "worktree", "add", "-q", "--no-checkout", "--lock", "--reason",
+        "ai-protocols checkpoint restore under way", "--detach", str(target), "HEAD")
     refused = run("checkpoint", "restore", "1", "--worktree", str(target), agent=ME,
                   check=False)
     assert refused.returncode == 15
-    assert f"git worktree remove --force {target}" in refused.stderr, refused.stderr
+    assert f"git worktree remove -f -f {target}" in refused.stderr, refused.stderr
 
 
 def test_a_nested_untracked_repository_is_named_in_a_warning(project: Path,

@@ -864,24 +864,15 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
-            if self._is_worktree(target) and not _restored_mark(target):
-                raise CheckpointRefused(str(target), "it exists already, as a worktree git "
-                                        "knows that a restore stopped half way left: "
-                                        f"remove it with git worktree remove --force "
-                                        f"{shell_quote(str(target))}, or give --worktree with a "
-                                        "new folder")
-            if self._is_worktree(target):
-                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
-                                        "restore made (it may hold work done there since: "
-                                        "removing it deletes its files); give --worktree "
-                                        "with a new folder")
-            raise CheckpointRefused(str(target), "it exists already; give --worktree with "
-                                    "a new folder")
+            self._refuse_existing(target)
         self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
         base = checkpoint.parent or checkpoint.commit
-        args = ["worktree", "add", "-q", "--no-checkout"]
+        # Locked as git makes it (git-worktree(1) --lock: no moment without the lock),
+        # with our reason: the mark of a restore under way, which the finished mark
+        # RESTORED_MARK replaces; a worktree still locked so is one we left half way.
+        args = ["worktree", "add", "-q", "--no-checkout", "--lock", "--reason", RESTORING]
         args += ["-b", branch] if branch else ["--detach"]
         self._git(*args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
@@ -895,6 +886,7 @@ class Checkpoints:
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
         _restored_mark(target, make=True)  # the last step: a whole restore
+        self._git("worktree", "unlock", str(target))
         done = Restored(checkpoint, target, branch, submodules=links)
         done.unpushed = [(path, commit) for path, commit in links
                          if not self._pushed(path, commit)]
@@ -960,13 +952,47 @@ class Checkpoints:
                 found.append(_s(fields[-1]))
         return found
 
-    def _is_worktree(self, target: Path) -> bool:
-        """Whether ``target`` is a linked worktree of this repository
-        (``git worktree list --porcelain``, git-worktree(1))."""
-        out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
+    def _refuse_existing(self, target: Path) -> None:
+        """Refuse to restore into ``target``, which exists, unless it is an empty folder
+        that is no worktree (git-worktree(1) ``add`` takes one so). Only a worktree a
+        restore of ours demonstrably left half way (still locked with the reason
+        :data:`RESTORING`) gets the advice to remove it; any other folder or worktree
+        (a person's, the main work tree) may hold work."""
+        listed = self._worktrees()
         real = _real(target)
-        return any(line.startswith(b"worktree ") and _real(Path(_s(line[9:]))) == real
-                   for line in out.split(b"\0"))
+        if real in listed:
+            if listed[real] == RESTORING:
+                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
+                                        "restore stopped half way left: remove it with git "
+                                        "worktree remove -f -f "
+                                        f"{shell_quote(str(target))}, or give another "
+                                        "folder (--worktree)")
+            if _restored_mark(target):
+                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
+                                        "restore made (it may hold work done there since: "
+                                        "removing it deletes its files); give another "
+                                        "folder (--worktree)")
+            raise CheckpointRefused(str(target), "it exists already, as a worktree (it may "
+                                    "hold work); give another folder (--worktree)")
+        if os.path.isdir(target) and not os.path.islink(target) and not os.listdir(target):
+            return
+        raise CheckpointRefused(str(target), "it exists already; give another folder "
+                                "(--worktree)")
+
+    def _worktrees(self) -> dict[str, str | None]:
+        """Each worktree of this repository (``git worktree list --porcelain``,
+        git-worktree(1)), where it really is, with its lock's reason (``""``: locked
+        without one; ``None``: not locked)."""
+        out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
+        found: dict[str, str | None] = {}
+        at = None
+        for line in out.split(b"\0"):
+            if line.startswith(b"worktree "):
+                at = _real(Path(_s(line[9:])))
+                found[at] = None
+            elif at is not None and (line == b"locked" or line.startswith(b"locked ")):
+                found[at] = _s(line[7:])
+        return found
 
     def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse a new worktree inside this work tree or its git folders: git would
@@ -1326,6 +1352,11 @@ def _real(path: Path) -> str:
         tail.append(name)
     return os.path.join(os.path.realpath(head), *reversed(tail))
 
+
+#: The reason a restore's new worktree is locked with while the restore is under way
+#: (git-worktree(1) ``add --lock --reason``): one still locked so is one a restore of
+#: ours stopped half way left.
+RESTORING = "ai-protocols checkpoint restore under way"
 
 #: The file a whole restore leaves in its new worktree's own git folder (never in its
 #: files): a worktree without it is one a restore stopped half way left.

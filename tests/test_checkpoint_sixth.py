@@ -1,0 +1,85 @@
+"""Issue 14, the fifth reviewer's faults in checkpoints, restore, export, pause and
+abandon, and the "it looks rolled back" warning (docs/checkpoints.md, docs/decisions.md
+"Issue 14, fifth review (checkpoints and pause)").
+
+The installed command runs as a real subprocess in temporary git repositories.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import Runner
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    done = subprocess.run(["git", "-C", str(cwd), *args], check=check, capture_output=True,
+                          env={**os.environ, **GIT_ENV}, text=True)
+    return done.stdout.strip()
+
+
+def commit_all(root: Path, message: str = "c") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def first_commit(repo: Path) -> None:
+    (repo / "a").write_text("a\n")
+    commit_all(repo, "i")
+
+
+# -- 2. restore into an existing worktree never advises removing it ----------------------------
+
+
+def test_restore_into_a_persons_worktree_never_advises_removing_it(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("wip\n")
+    run("checkpoint", "--note", "x")
+    theirs = tmp_path / "feature"
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(theirs))
+    (theirs / "precious.txt").write_text("precious, uncommitted\n")
+    for where in (str(theirs), "."):
+        refused = run("checkpoint", "restore", "1", "--worktree", where, check=False)
+        assert refused.returncode == 15, refused.stderr
+        assert "half way" not in refused.stderr and "remove" not in refused.stderr
+        assert "exists already" in refused.stderr and "give another folder (--worktree)" \
+            in refused.stderr, refused.stderr
+    assert (theirs / "precious.txt").read_text() == "precious, uncommitted\n"
+
+
+def test_a_restore_is_locked_with_our_reason_until_it_is_whole(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("wip\n")
+    run("checkpoint", "--note", "x")
+    where = tmp_path / "r"
+    run("checkpoint", "restore", "1", "--worktree", str(where))
+    listed = git(repo, "worktree", "list", "--porcelain")
+    assert not [line for line in listed.splitlines() if line.startswith("locked")]
+    assert (where / "a").read_text() == "wip\n"
+
+
+def test_restore_into_an_empty_folder_is_accepted_as_git_does(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("wip\n")
+    run("checkpoint", "--note", "x")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = run("checkpoint", "restore", "1", "--worktree", str(empty))
+    assert done.stdout.strip() == str(empty)
+    assert (empty / "a").read_text() == "wip\n"
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep").write_text("k\n")
+    refused = run("checkpoint", "restore", "1", "--worktree", str(full), check=False)
+    assert refused.returncode == 15
+    assert "exists already; give another folder (--worktree)" in refused.stderr
+    assert "remove" not in refused.stderr
+    assert (full / "keep").read_text() == "k\n"
