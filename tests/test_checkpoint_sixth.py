@@ -83,3 +83,20 @@ def test_restore_into_an_empty_folder_is_accepted_as_git_does(
     assert "exists already; give another folder (--worktree)" in refused.stderr
     assert "remove" not in refused.stderr
     assert (full / "keep").read_text() == "k\n"
+
+
+# -- 11. an empty clone id is replaced as garbage is -------------------------------------------
+
+
+def test_an_empty_clone_id_is_replaced(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("wip\n")
+    mark = repo / ".git" / "ai-protocols-clone"
+    mark.write_text("")
+    run("checkpoint", "--note", "x")
+    made = mark.read_text().strip()
+    assert len(made) == 8 and all(c in "0123456789abcdef" for c in made)
+    assert f"/{made}/1" in git(repo, "for-each-ref", "refs/ai-protocols/")
+    run("start", "--title", "T")
+    mark.write_text("\n")
+    run("pause", "--note", "p")

@@ -191,11 +191,12 @@ def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | No
     (``os.urandom``; atomically: two runs at once agree on the first one written)."""
     path = os.path.join(common_dir, CLONE_FILE)
     for _ in range(3):
+        there = True
         try:
             with open(path, "rb") as source:
                 found = source.read(64).strip().decode("ascii", "replace")
         except FileNotFoundError:
-            found = ""
+            found, there = "", False
         if len(found) == 8 and all(c in "0123456789abcdef" for c in found):
             return found
         if not make:
@@ -204,7 +205,7 @@ def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | No
         with open(temp, "w", encoding="ascii") as out:
             out.write(os.urandom(4).hex() + "\n")
         try:
-            if found:  # not an id (a person's edit): replaced
+            if there:  # not an id (empty, or a person's edit): replaced
                 os.replace(temp, path)
             else:
                 os.link(temp, path)  # never over one another run made meanwhile
