@@ -100,3 +100,38 @@ def test_an_empty_clone_id_is_replaced(repo: Path, run: Runner) -> None:
     run("start", "--title", "T")
     mark.write_text("\n")
     run("pause", "--note", "p")
+
+
+# -- 10. pause --note and abandon --reason read - and @FILE as every text option does ----------
+
+
+def run_with_stdin(cwd: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    from conftest import CLI, clean_env
+
+    return subprocess.run([str(CLI), *args], cwd=cwd, env=clean_env(), input=text,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_pause_note_and_abandon_reason_read_stdin_and_files(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "T")
+    done = run_with_stdin(repo, "note from stdin\n", "pause", "--no-checkpoint", "--note", "-")
+    assert done.returncode == 0, done.stderr
+    assert "note from stdin" in run("show").stdout
+    run("start")
+    (repo / "why.txt").write_text("note from a file\n")
+    run("pause", "--no-checkpoint", "--note", "@why.txt")
+    assert "note from a file" in run("show").stdout
+    run("start")
+    (repo / "reason.txt").write_text("reason from a file\n")
+    archive = run("abandon", "--reason", "@reason.txt").stdout.strip()
+    assert "reason from a file" in Path(archive).read_text()
+    assert "@reason.txt" not in Path(archive).read_text()
+    run("start", "--title", "Again")
+    done = run_with_stdin(repo, "reason from stdin\n", "abandon", "--reason", "-")
+    assert done.returncode == 0, done.stderr
+    assert "reason from stdin" in Path(done.stdout.strip()).read_text()
+    # the = form stays literal, as for every text option
+    run("start", "--title", "Third")
+    run("pause", "--no-checkpoint", "--note=@why.txt")
+    assert "@why.txt" in run("show").stdout
