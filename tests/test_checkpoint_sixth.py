@@ -135,3 +135,20 @@ def test_pause_note_and_abandon_reason_read_stdin_and_files(repo: Path, run: Run
     run("start", "--title", "Third")
     run("pause", "--no-checkpoint", "--note=@why.txt")
     assert "@why.txt" in run("show").stdout
+
+
+# -- 13. recover's refusal of a paused session says what pause says ----------------------------
+
+
+def test_recover_refusing_a_paused_session_names_what_resumes_it_as_pause_does(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "T", agent="alice")
+    paused = run("pause", "--no-checkpoint", "--note", "later", agent="alice")
+    said = "'AI_AGENT_ID=alice ai-protocols start'"
+    assert f"It resumes with {said}" in paused.stderr, paused.stderr
+    refused = run("recover", "alice", "--adopt", agent="bob", check=False)
+    assert refused.returncode != 0
+    assert f"it resumes with {said}" in refused.stderr, refused.stderr
+    assert "its agent resumes it with 'ai-protocols start'" not in refused.stderr
+    assert f"it resumes with {said}" in run("resume", agent="alice").stdout

@@ -37,6 +37,7 @@ from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
+from ai_protocols.session.names import resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -690,7 +691,7 @@ class _TextForm(_Form):
         if session.status == "paused":
             note = _clip(session.pause_note, OBJECTIVE_BYTES) or "(no note)"
             out.append(f"\nPaused at {_stamp(session.paused)}: {note} "
-                       "('ai-protocols start' resumes it)\n")
+                       f"(it resumes with {resumed_by(context.agent_id, session.agent_session)})\n")
         out.append("\nIn progress:\n")
         if context.in_progress is None or step is None:
             out.append("  (no open progress item)\n")
@@ -813,31 +814,6 @@ def recover_command(target: str, action: str, *, force: bool = False) -> str:
     if target.lstrip("'").startswith("-"):  # ('-a b', quoted, is an option to click too)
         return f"ai-protocols recover {options} -- {target}"
     return f"ai-protocols recover {target} {options}"
-
-
-#: How an agent of Claude Code or Codex comes back to its own conversation, whose id
-#: its hooks derive the agent id from: that conversation resumed.
-_RESUMED_CONVERSATION = {"claude": "its Claude Code conversation, resumed (claude --resume)",
-                         "codex": "its Codex conversation, resumed (codex resume)"}
-
-
-def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
-    """What resumes a paused session of ``agent_id`` (``None``: the one-agent file),
-    whose agent program's own session id is ``agent_session`` (its ``AGENT_SESSION``,
-    recorded by a SessionStart hook), as words that follow "it resumes with": for an
-    id Claude Code's or Codex's hooks derived from their session
-    (``host.project.claude.SESSION``), that conversation resumed, since a new
-    conversation has a new id; else ``start`` with the same id."""
-    from ai_protocols.session.names import runtime_of
-
-    runtime = runtime_of(agent_id) if agent_id else None
-    if agent_session and runtime in _RESUMED_CONVERSATION:
-        return _RESUMED_CONVERSATION[runtime]
-    if not agent_id:
-        return "'ai-protocols start'"
-    name = agent_id if _SHELL_SAFE.issuperset(agent_id) else \
-        "'" + agent_id.replace("'", "'\"'\"'") + "'"
-    return f"'AI_AGENT_ID={name} ai-protocols start'"
 
 
 def take_over_command(session: Session) -> str:
