@@ -152,3 +152,22 @@ def test_recover_refusing_a_paused_session_names_what_resumes_it_as_pause_does(
     assert f"it resumes with {said}" in refused.stderr, refused.stderr
     assert "its agent resumes it with 'ai-protocols start'" not in refused.stderr
     assert f"it resumes with {said}" in run("resume", agent="alice").stdout
+
+
+# -- 14. restore --force names the paths under .ai/ it left as they are -------------------------
+
+
+def test_restore_in_place_names_the_tool_paths_it_left(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "First")
+    run("task", "add", "Build it")
+    run("checkpoint", "--note", "c1")
+    run("task", "add", "Another")
+    run("wrap-up", "done")
+    done = run("checkpoint", "restore", "1", "--force")
+    lines = done.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Left "))
+    count = int(lines[at].split()[1])
+    named = [line.strip() for line in lines[at + 1:at + 1 + count]]
+    assert all(line.startswith(".ai/") for line in named), done.stderr
+    assert ".ai/tasks.org" in named, done.stderr

@@ -784,7 +784,9 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             click.echo(f"Left {_paths(len(done.left))} under .ai/ as "
                        f"{'it is' if len(done.left) == 1 else 'they are'} (the tool's "
                        "own files: its scaffold, board, sessions and locks are never "
-                       "restored; git checkout REF -- PATH takes one back)", err=True)
+                       "restored; git checkout REF -- PATH takes one back):", err=True)
+            for path in done.left:
+                click.echo(f"  {display(path)}", err=True)
     else:
         from ai_protocols.git.checkpoint import shell_quote
 
