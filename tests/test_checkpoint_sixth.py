@@ -11,6 +11,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from conftest import Runner
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -171,3 +174,79 @@ def test_restore_in_place_names_the_tool_paths_it_left(repo: Path, run: Runner) 
     named = [line.strip() for line in lines[at + 1:at + 1 + count]]
     assert all(line.startswith(".ai/") for line in named), done.stderr
     assert ".ai/tasks.org" in named, done.stderr
+
+
+# -- 3. export holds the checkpoint's files exactly, whatever .gitattributes says --------------
+
+
+def tar_files(target: Path) -> dict[str, tuple[int, bytes]]:
+    import tarfile
+
+    found = {}
+    with tarfile.open(target) as tar:
+        for member in tar:
+            name = member.name.split("/", 1)[1] if "/" in member.name else ""
+            if member.isfile():
+                found[name] = (member.mode, tar.extractfile(member).read())
+            elif member.issym():
+                found[name] = (member.mode, ("-> " + member.linkname).encode(
+                    "utf-8", "surrogateescape"))
+    return found
+
+
+def test_export_ignores_export_attributes_and_filters(repo: Path, run: Runner,
+                                                      tmp_path: Path) -> None:
+    (repo / ".gitattributes").write_text("tests/ export-ignore\nver.txt export-subst\n"
+                                         "*.dat filter=upper\n*.txt text eol=crlf\n")
+    git(repo, "config", "filter.upper.smudge", "tr a-z A-Z")
+    git(repo, "config", "filter.upper.clean", "cat")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "t.py").write_text("t\n")
+    (repo / "ver.txt").write_text("v=$Format:%H$\n")
+    (repo / "d.dat").write_text("lower\n")
+    (repo / "run.sh").write_text("#!/bin/sh\n")
+    (repo / "run.sh").chmod(0o755)
+    os.symlink("ver.txt", repo / "link")
+    commit_all(repo)
+    with (repo / "tests" / "t.py").open("a") as out:
+        out.write("the uncommitted work\n")
+    run("checkpoint", "--note", "e")
+    target = tmp_path / "e.tar.gz"
+    run("checkpoint", "export", "1", str(target))
+    got = tar_files(target)
+    assert got["tests/t.py"] == (0o664, b"t\nthe uncommitted work\n")
+    assert got["ver.txt"] == (0o664, b"v=$Format:%H$\n")
+    assert got["d.dat"] == (0o664, b"lower\n")
+    assert got["run.sh"] == (0o775, b"#!/bin/sh\n")
+    assert got["link"] == (0o777, b"-> ver.txt")
+    again = tmp_path / "again.tar.gz"
+    run("checkpoint", "export", "1", str(again))
+    assert again.read_bytes() == target.read_bytes()  # the same file every time
+
+
+NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\"),
+                min_size=1, max_size=12).filter(lambda n: n not in (".", "..", ".git", ".ai")
+                                                and not n.startswith(".git"))
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(NAMES, st.binary(max_size=64), min_size=1, max_size=4))
+def test_export_holds_every_file_byte_for_byte(repo: Path, run: Runner, tmp_path: Path,
+                                               files: dict[str, bytes]) -> None:
+    import shutil
+    import uuid
+
+    work = tmp_path / uuid.uuid4().hex
+    git(tmp_path, "init", "-q", str(work))
+    (work / ".gitattributes").write_bytes(b"* export-ignore\n")
+    for name, data in files.items():
+        (work / name).write_bytes(data)
+    target = tmp_path / f"{work.name}.tar.gz"
+    run("checkpoint", "--note", "p", cwd=work)
+    run("checkpoint", "export", "1", str(target), cwd=work)
+    got = tar_files(target)
+    want = {name: (0o664, data) for name, data in files.items()}
+    want[".gitattributes"] = (0o664, b"* export-ignore\n")
+    assert got == want
+    shutil.rmtree(work)

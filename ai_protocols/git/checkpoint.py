@@ -74,6 +74,7 @@ CLONE_FILE = "ai-protocols-clone"
 NUMBERS_DIR = "ai-protocols-numbers"
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    import tarfile
     from collections.abc import Callable
 
 #: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
@@ -1239,10 +1240,15 @@ class Checkpoints:
         return any(path == p or path.startswith(p + "/") for p in self.session_paths)
 
     def export(self, checkpoint: Checkpoint, target: Path) -> Path:
-        """Write ``checkpoint``'s files to the gzipped tar file ``target`` (git-archive(1)),
-        under one folder named as :meth:`default_worktree`'s; atomically, never over an
-        existing file; ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard
-        output, is refused). Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        """Write ``checkpoint``'s files to the gzipped tar file ``target``, under one folder
+        named as :meth:`default_worktree`'s; atomically, never over an existing file;
+        ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard output, is
+        refused). The files are the checkpoint's bytes exactly: no ``.gitattributes``
+        rule applies (``export-ignore``, ``export-subst``, filters and line-ending
+        conversion, which git-archive(1) would apply); the metadata is git-archive's
+        (modes ``0664``/``0775``, symlinks, owner ``root``, each file's time its
+        commit's), so the same checkpoint always gives the same file. Raises
+        :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`."""
         if str(target) == "-":
             raise CheckpointRefused("-", "writing to standard output is not supported; give "
@@ -1260,11 +1266,7 @@ class Checkpoints:
         prefix = self.default_worktree(checkpoint).name
         modules = self._modules(self.top, checkpoint.commit, "")
         try:
-            if not modules:
-                self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o",
-                          str(temp), checkpoint.commit)
-            else:
-                self._export_with_modules(temp, prefix, checkpoint.commit, modules)
+            self._export(temp, prefix, checkpoint.commit, modules)
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
             raise CheckpointRefused(str(target), "that file exists already", "export") from None
@@ -1300,34 +1302,100 @@ class Checkpoints:
             found += [(folder, link, path), *self._modules(folder, link, path + "/")]
         return found
 
-    def _export_with_modules(self, temp: Path, prefix: str, commit: str,
-                             modules: list[tuple[Path, str, str]]) -> None:
+    def _export(self, temp: Path, prefix: str, commit: str,
+                modules: list[tuple[Path, str, str]]) -> None:
         """One gzipped tar of the tree of ``commit`` and, in each submodule's folder, the
-        files of the commit the checkpoint holds for it (``git archive`` of each, put
-        together with :mod:`tarfile`)."""
-        import io
+        files of the commit the checkpoint holds for it: each tree read with ``git
+        ls-tree`` and its blobs with ``git cat-file --batch`` (git-cat-file(1)), as
+        stored, written with :mod:`tarfile` in git-archive(1)'s layout (a pax global
+        header whose comment is the commit, then the entries in git's order)."""
+        import gzip
         import tarfile
 
-        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-        parts = [self._git("archive", "--format=tar", f"--prefix={prefix}/", commit)]
-        parts += [self._spawn("archive", "--format=tar", f"--prefix={prefix}/{path}/", link,
-                              cwd=folder, env=env).wait() for folder, link, path in modules]
-        import gzip
-
-        seen = set()
         # No file name and no time in the gzip header, as git archive (gzip -n) writes
         # it: never the temporary file's name (RFC 1952, FNAME).
         with open(temp, "xb") as raw, \
                 gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
-                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as out:
-            for part in parts:
-                with tarfile.open(fileobj=io.BytesIO(part)) as tar:
-                    for member in tar:
-                        if member.name.rstrip("/") in seen:
-                            continue  # (a submodule's folder: in both archives)
-                        seen.add(member.name.rstrip("/"))
-                        out.addfile(member, tar.extractfile(member) if member.isfile()
-                                    else None)
+                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
+                             pax_headers={"comment": commit}, encoding="utf-8",
+                             errors="surrogateescape") as out:
+            where = {path: (folder, link) for folder, link, path in modules}
+            self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
+
+    def _tar_tree(self, out: tarfile.TarFile, repo: Path, env: dict[str, str], commit: str,
+                  prefix: str, above: str, modules: dict[str, tuple[Path, str]]) -> None:
+        """Write the tree of ``commit`` (of the repository at ``repo``) into the tar
+        ``out`` under ``prefix`` (ending in ``/``); a submodule (``above``: this
+        repository's path from the top) as its folder, with its commit's files."""
+        import subprocess
+        import tarfile
+        import threading
+
+        when = int(self._spawn("show", "-s", "--format=%ct", commit, cwd=repo,
+                               env=env).wait().strip() or 0)
+
+        def entry(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.size, info.mtime = kind, mode, size, when
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            return info
+
+        if not above:
+            out.addfile(entry(prefix.rstrip("/"), tarfile.DIRTYPE, 0o775))
+        listed = self._spawn("ls-tree", "-r", "-t", "-z", "--full-tree", commit, cwd=repo,
+                             env=env).wait()
+        items = []
+        for item in listed.split(b"\0"):
+            if not item:
+                continue
+            info, _, raw = item.partition(b"\t")
+            mode, kind, oid = info.decode().split(" ")
+            items.append((mode, kind, oid, _s(raw)))
+        blobs = [oid for _, kind, oid, _ in items if kind == "blob"]
+        batch = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"], env=env,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+        assert batch.stdin is not None and batch.stdout is not None
+
+        def ask() -> None:
+            try:
+                batch.stdin.write(b"".join(oid.encode() + b"\n" for oid in blobs))
+                batch.stdin.close()
+            except OSError:
+                pass  # (git stopped: told below)
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        try:
+            for mode, kind, oid, path in items:
+                name = prefix + path
+                if kind == "tree":
+                    out.addfile(entry(name, tarfile.DIRTYPE, 0o775))
+                elif kind == "commit":  # a submodule: its folder, then its files
+                    out.addfile(entry(name, tarfile.DIRTYPE, 0o775))
+                    folder, link = modules[above + path]
+                    sub = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+                    self._tar_tree(out, folder, sub, link, name + "/", above + path + "/",
+                                   modules)
+                else:
+                    head = batch.stdout.readline().split()
+                    if len(head) != 3 or head[0].decode() != oid:
+                        raise GitFailed("cat-file", f"cannot read {path} ({oid}) in {repo}")
+                    size = int(head[2])
+                    if mode == "120000":
+                        info = entry(name, tarfile.SYMTYPE, 0o777)
+                        info.linkname = _s(batch.stdout.read(size))
+                        out.addfile(info)
+                    else:
+                        out.addfile(entry(name, tarfile.REGTYPE,
+                                          0o775 if mode == "100755" else 0o664, size),
+                                    batch.stdout)
+                    batch.stdout.read(1)  # (the line break after each object)
+        finally:
+            batch.stdout.close()
+            batch.wait()
+            asking.join()
 
 
 def _early_spec(early: EarlyAdd) -> list[str]:
