@@ -784,7 +784,8 @@ def _check_escaped(project: Path, run: Runner, names: list[str], note: str) -> N
     assert f": {len(names)} path{'s' if len(names) != 1 else ''} written or removed\n" \
         in restored.stderr
     assert len([line for line in restored.stderr.splitlines()  # (and the .ai/ left)
-                if not line.startswith("Left ")]) == 1 + len(names), restored.stderr
+                if not line.startswith(("Left ", "  .ai/"))]) == 1 + len(names), \
+        restored.stderr
     for done in [*outs, restored]:
         for out in (done.stdout, done.stderr):
             assert _shown_as_itself(out), out
@@ -1089,9 +1090,13 @@ def test_the_rolled_back_warning_for_each_place_head_can_be(project: Path, run: 
         said = done.stdout + done.stderr
         assert "is behind it" in said and f"git merge --ff-only {w3[:12]}" in said, said
         assert "reset --hard" not in said  # (issue 14, fourth review: never advised)
-    # On another line of the same branch: an amend of what was recorded.
+    # On another line of the same branch: an amend of what was recorded (its change
+    # changed too: an amend that keeps every change, its message only, loses nothing).
     git(project, "reset", "-q", "--hard", w3)
-    git(project, "commit", "-q", "--amend", "-m", "w3, amended")
+    git(project, "commit", "-q", "--amend", "-m", "w3, message only")
+    assert "does not descend" not in run("resume").stdout
+    (project / "w3").write_text("w3, changed")
+    git(project, "commit", "-q", "-a", "--amend", "-m", "w3, amended")
     out = run("resume").stdout
     assert "does not descend from it" in out and f"git diff HEAD {w3[:12]}" in out, out
     # Ahead of it: work carried on; nothing to say.

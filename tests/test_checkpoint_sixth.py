@@ -250,3 +250,66 @@ def test_export_holds_every_file_byte_for_byte(repo: Path, run: Runner, tmp_path
     want[".gitattributes"] = (0o664, b"* export-ignore\n")
     assert got == want
     shutil.rmtree(work)
+
+
+# -- 9. a pull --rebase that kept every change is no rolled-back work --------------------------
+
+
+def clones(tmp_path: Path, run: Runner) -> tuple[Path, Path]:
+    origin, a, b = tmp_path / "origin.git", tmp_path / "a", tmp_path / "b"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(tmp_path, "clone", "-q", str(origin), str(a))
+    git(a, "switch", "-q", "-c", "main")
+    (a / "x").write_text("x\n")
+    run("start", "--title", "Shared", cwd=a)
+    run("log", "--progress", "step one", cwd=a)
+    commit_all(a, "base")
+    git(a, "push", "-q", "origin", "main")
+    git(tmp_path, "clone", "-q", str(origin), str(b))
+    run("init", cwd=b)
+    return a, b
+
+
+def test_pull_rebase_keeping_every_change_raises_no_alarm(tmp_path: Path, run: Runner) -> None:
+    a, b = clones(tmp_path, run)
+    run("log", "--progress", "A1", cwd=a)
+    commit_all(a, "a1")
+    git(a, "push", "-q", "origin", "main")
+    (b / "code.txt").write_text("code\n")
+    git(b, "add", "code.txt")
+    git(b, "commit", "-qm", "code")
+    run("log", "--progress", "B1", cwd=b)  # records the commit "code"
+    commit_all(b, "b1")
+    git(b, "pull", "-q", "--rebase", "origin", "main")
+    said = run("resume", cwd=b).stdout
+    assert "does not descend" not in said and "Warning" not in said, said
+    # a rewrite that lost the change still warns
+    recorded = git(b, "rev-parse", "HEAD")
+    run("log", "--progress", "B2", cwd=b)
+    git(b, "reset", "-q", "--hard", "origin/main")
+    assert recorded != git(b, "rev-parse", "HEAD")
+    said = run("resume", cwd=b).stdout
+    assert "does not descend" in said or "behind" in said, said
+
+
+def test_rebased_into_compares_patches_outside_dot_ai(repo: Path) -> None:
+    from ai_protocols.git.state import rebased_into
+
+    first_commit(repo)
+    base = git(repo, "rev-parse", "HEAD")
+    (repo / "w").write_text("w\n")
+    (repo / ".ai").mkdir()
+    (repo / ".ai" / "s.org").write_text("one\n")
+    commit_all(repo, "work")
+    mine = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "-c", "other", base)
+    (repo / "o").write_text("o\n")
+    commit_all(repo, "other work")
+    git(repo, "cherry-pick", mine)
+    (repo / ".ai" / "s.org").write_text("two\n")  # the session file differs: ignored
+    commit_all(repo, "session")
+    assert rebased_into(str(repo), mine, git(repo, "rev-parse", "HEAD"))
+    git(repo, "switch", "-q", "-c", "third", base)
+    (repo / "o").write_text("o\n")
+    commit_all(repo, "no w")
+    assert not rebased_into(str(repo), mine, git(repo, "rev-parse", "HEAD"))

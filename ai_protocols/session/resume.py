@@ -389,7 +389,7 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         (committed == [] and (differs is None or bool(differs))))
     # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor),
     # ahead of it (it descends), or on another line (neither)?
-    behind = aside = descends = False
+    behind = aside = descends = rebased = False
     if commit and commit != git.commit and not missing and git.commit is not None and \
             _is_hash(commit):
         from ai_protocols.git.state import start_ancestry
@@ -398,6 +398,11 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                         start_ancestry(root, commit, git.commit))
         behind, descends = ahead(), after()
         aside = not behind and not descends
+        if aside:  # every change of it in HEAD as the same patch (a pull --rebase)?
+            from ai_protocols.git.state import rebased_into
+
+            rebased = rebased_into(root, commit, git.commit)
+            aside = not rebased
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
     moved_on = not uncommitted and not behind and not aside and \
@@ -446,6 +451,10 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                      f"not descend from it ({why}); that commit is still in this clone: "
                      f"compare with git diff HEAD {c_short}, and get it back with git switch "
                      f"-c NAME {c_short}")
+    elif other_branch and rebased:  # the work is here, rebased, on another branch
+        parts.append(f"this session was recorded {recorded}; this checkout is {on}, whose "
+                     "HEAD holds that commit's changes, rebased: its commits are here, "
+                     "carried on")
     elif other_branch and descends:  # the work is here, carried on on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, which "
                      "descends from that commit: its commits are here, carried on")
@@ -468,7 +477,8 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                      + ("with no uncommitted change, does not have" if not git.work else
                         "with untracked files only, does not have" if work is None else
                         "whose changes touch none of it, does not have"))
-    if (behind or aside or (other_branch and descends and not missing)) and not uncommitted:
+    if (behind or aside or (other_branch and (descends or rebased) and not missing)) and \
+            not uncommitted:
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
