@@ -313,3 +313,20 @@ def test_rebased_into_compares_patches_outside_dot_ai(repo: Path) -> None:
     (repo / "o").write_text("o\n")
     commit_all(repo, "no w")
     assert not rebased_into(str(repo), mine, git(repo, "rev-parse", "HEAD"))
+
+
+# -- 12. start --objective: one rule, active or paused, the old objective kept in the Log ------
+
+
+def test_start_objective_replaces_with_the_old_one_in_the_log_active_or_paused(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "T", "--objective", "first aim")
+    run("start", "--objective", "second aim")  # active
+    run("pause", "--no-checkpoint", "--note", "later")
+    resumed = run("start", "--objective", "third aim")  # paused, resumed
+    assert "the old one is kept in its Log" in resumed.stderr, resumed.stderr
+    text = (repo / ".ai" / "session-context.org").read_text()
+    assert ":OBJECTIVE: third aim" in text
+    assert "objective: second aim (it was: first aim)" in text
+    assert "objective: third aim (it was: second aim)" in text
