@@ -330,3 +330,48 @@ def test_start_objective_replaces_with_the_old_one_in_the_log_active_or_paused(
     assert ":OBJECTIVE: third aim" in text
     assert "objective: second aim (it was: first aim)" in text
     assert "objective: third aim (it was: second aim)" in text
+
+
+# -- 7. a log after a switch or a reset keeps the evidence and warns ---------------------------
+
+
+def test_a_log_after_a_branch_switch_keeps_where_the_session_was(repo: Path,
+                                                                  run: Runner) -> None:
+    first_commit(repo)
+    git(repo, "switch", "-q", "-c", "feature")
+    (repo / "f").write_text("f\n")
+    commit_all(repo, "feature work")
+    c1 = git(repo, "rev-parse", "HEAD")
+    run("start", "--title", "T")
+    run("log", "--progress", "on feature")
+    git(repo, "switch", "-q", "master")
+    c2 = git(repo, "rev-parse", "HEAD")
+    assert "Warning" in run("resume").stdout
+    logged = run("log", "--progress", "on master now")
+    line = f"moved: from branch feature at {c1} to branch master at {c2}"
+    warnings = [x for x in logged.stderr.splitlines() if x.startswith("Warning: HEAD moved")]
+    assert len(warnings) == 1 and f"from branch feature at {c1}" in warnings[0], logged.stderr
+    text = (repo / ".ai" / "session-context.org").read_text()
+    assert line in text
+    # the next log, with nothing moved, says nothing more
+    again = run("log", "--progress", "more")
+    assert "moved" not in again.stderr
+    assert text.count("moved:") == 1
+
+
+def test_a_log_after_a_reset_keeps_where_the_session_was(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "T")
+    base = git(repo, "rev-parse", "HEAD")
+    for name in ("w1", "w2"):
+        (repo / name).write_text(name)
+        git(repo, "add", name)
+        git(repo, "commit", "-qm", name)
+        forward = run("log", "--progress", name)  # a commit ahead: no word
+        assert "moved" not in forward.stderr, forward.stderr
+    w2 = git(repo, "rev-parse", "HEAD")
+    git(repo, "reset", "-q", "--hard", base)
+    logged = run("log", "--progress", "after the reset")
+    assert f"Warning: HEAD moved from branch master at {w2}" in logged.stderr, logged.stderr
+    text = (repo / ".ai" / "session-context.org").read_text()
+    assert f"moved: from branch master at {w2} to branch master at {base}" in text

@@ -170,6 +170,9 @@ class LogReport:
     pending: Path | None = PathField(None)
     emacs_lock: EmacsLock | None = None
     pending_text = TextOf("pending")
+    #: The ``moved:`` Log line this write added: ``HEAD`` moved away from the branch
+    #: or commit recorded (:func:`ai_protocols.session.pause.record_head`); ``None``.
+    moved: str | None = None
 
 
 class Project:
@@ -400,8 +403,8 @@ class Project:
 
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
-            record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock)
+            moved = record_head(edit, self.root_text)
+        return LogReport(said, edit.pending, edit.emacs_lock, moved)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a
