@@ -683,11 +683,14 @@ def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, ru
     run("checkpoint")
     git(project, "worktree", "add", "-q", "--detach", str(tmp_path / "linked"))
     Runner(tmp_path / "linked")("checkpoint", "--note", "from the linked worktree")
+    run("checkpoint")
     listed = json.loads(run("checkpoint", "list", "--json").stdout)
-    assert [c["number"] for c in listed] == [1, 2, 3, 4]
-    assert listed[3]["note"] == "from the linked worktree"
-    assert git(project, "log", "-1", "--format=%s", listed[3]["ref"]) == \
-        "ai-protocols checkpoint 4: from the linked worktree"
+    # (issue 14, fifth review: a linked worktree numbers its own, under its own id)
+    assert [c["number"] for c in listed] == [1, 2, 3, 4, 1]
+    assert listed[4]["note"] == "from the linked worktree"
+    assert listed[4]["clone"].startswith(listed[0]["clone"] + "-")
+    assert git(project, "log", "-1", "--format=%s", listed[4]["ref"]) == \
+        "ai-protocols checkpoint 1: from the linked worktree"
 
 
 @pytest.mark.parametrize("case", ["untracked folder where a file goes",

@@ -375,3 +375,43 @@ def test_a_log_after_a_reset_keeps_where_the_session_was(repo: Path, run: Runner
     assert f"Warning: HEAD moved from branch master at {w2}" in logged.stderr, logged.stderr
     text = (repo / ".ai" / "session-context.org").read_text()
     assert f"moved: from branch master at {w2} to branch master at {base}" in text
+
+
+# -- 15. a linked worktree numbers its own checkpoints; N never names another's -----------------
+
+
+def test_a_linked_worktree_numbers_its_own_checkpoints(repo: Path, run: Runner,
+                                                       tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("main 1\n")
+    run("checkpoint", "--note", "main one")
+    (repo / "a").write_text("main 2\n")
+    run("checkpoint", "--note", "main two")
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "lk", str(linked))
+    # before it has one: N is this worktree's own, never the main work tree's
+    refused = run("checkpoint", "restore", "1", "--force", cwd=linked, check=False)
+    assert refused.returncode == 5, refused.stderr
+    assert "this worktree has no checkpoint 1" in refused.stderr, refused.stderr
+    assert (linked / "a").read_text() == "a\n"
+    (linked / "a").write_text("linked 1\n")
+    taken = run("checkpoint", "--note", "linked one", cwd=linked)
+    assert taken.stdout.startswith("Checkpoint 1 "), taken.stdout
+    base = (repo / ".git" / "ai-protocols-clone").read_text().strip()
+    refs = git(repo, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/")
+    [mine] = [r for r in refs.splitlines() if r.startswith(
+        f"refs/ai-protocols/checkpoints/default/{base}-")]
+    assert mine.endswith("/1")
+    git(linked, "checkout", "--", "a")
+    run("checkpoint", "restore", "1", "--force", cwd=linked)
+    assert (linked / "a").read_text() == "linked 1\n"
+    git(repo, "checkout", "--", "a")
+    run("checkpoint", "restore", "1", "--force")  # the main work tree's own 1
+    assert (repo / "a").read_text() == "main 1\n"
+    # another worktree's by its full name
+    other = mine.split("checkpoints/", 1)[1]
+    shown = run("checkpoint", "show", other)
+    assert "linked one" in shown.stdout
+    # the main work tree's numbers go on as they were
+    (repo / "a").write_text("main 3\n")
+    assert run("checkpoint", "--note", "main three").stdout.startswith("Checkpoint 3 ")

@@ -322,17 +322,43 @@ class Checkpoints:
 
     @property
     def clone(self) -> str | None:
-        """This clone's id (:func:`clone_id`; ``None``: no checkpoint taken here yet)."""
+        """This clone's id (:func:`clone_id`; ``None``: no checkpoint taken here yet); in
+        a linked worktree (git-worktree(1)), which is a project of its own for sessions,
+        this worktree's: ``CLONE-W``, the clone's id and one of its own (kept in its own
+        git folder), so that its checkpoints are numbered apart from the main work
+        tree's and from each other worktree's (docs/checkpoints.md)."""
         if self._clone is None:
-            self._clone = clone_id(self.common_dir)
+            self._clone = self._worktree_id(make=False)
         return self._clone
+
+    def _linked(self) -> bool:
+        """Whether this is a linked worktree: its own git folder is not the common one."""
+        return os.path.realpath(self.git_dir) != os.path.realpath(self.common_dir)
+
+    def _worktree_id(self, make: bool) -> str | None:
+        base = clone_id(self.common_dir, make=make)
+        if base is None or not self._linked():
+            return base
+        own = clone_id(self.git_dir, make=make)
+        return None if own is None else f"{base}-{own}"
+
+    def _siblings(self) -> tuple[str, str] | None:
+        """``(id, prefix)``: the main work tree's id and the prefix every linked
+        worktree's id of this repository starts with (``None``: no id yet)."""
+        base = clone_id(self.common_dir)
+        return None if base is None else (base, f"{base}-")
 
     def _own_prefix(self) -> str:
         """The folder of this agent's refs in this clone (its id made when there is
         none)."""
         if self.clone is None:
-            self._clone = clone_id(self.common_dir, make=True)
+            self._clone = self._worktree_id(make=True)
         return f"{NAMESPACE}/{self.agent}/{self.clone}/"
+
+    @property
+    def _numbers_home(self) -> Path:
+        """Where :data:`NUMBERS_DIR` is: the common git folder, a linked worktree's own."""
+        return self.git_dir if self._linked() else self.common_dir
 
     @property
     def head_commit(self) -> str | None:
@@ -398,7 +424,7 @@ class Checkpoints:
         """The last number this clone gave this agent's checkpoints (0: none recorded),
         from :data:`NUMBERS_DIR`."""
         try:
-            with open(self.common_dir / NUMBERS_DIR / self.agent, "rb") as source:
+            with open(self._numbers_home / NUMBERS_DIR / self.agent, "rb") as source:
                 text = source.read(32).strip()
         except OSError:
             return 0
@@ -413,7 +439,7 @@ class Checkpoints:
 
         if number <= self._last_number():
             return
-        folder = self.common_dir / NUMBERS_DIR
+        folder = self._numbers_home / NUMBERS_DIR
         os.makedirs(folder, exist_ok=True)
         lock = os.open(folder / f".{self.agent}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                        0o644)
@@ -709,11 +735,23 @@ class Checkpoints:
             found = self._read(ref) or self._read(f"{NAMESPACE}/{self.agent}/{int(text)}")
             if found is not None:
                 return found
-            # Another clone's N (fetched): when only one clone has an N of this agent.
-            others = [c for c in self._refs(f"{NAMESPACE}/{self.agent}/")
-                      if c.number == int(text) and c.clone is not None]
-            if len(others) == 1:
+            # Another clone's N (fetched): when only one clone has an N of this agent;
+            # never another worktree's of this repository (its own project: its N is
+            # named AGENT/CLONE/N).
+            siblings = self._siblings()
+            numbered = [c for c in self._refs(f"{NAMESPACE}/{self.agent}/")
+                        if c.number == int(text) and c.clone is not None]
+            near = [c for c in numbered if siblings is not None and (
+                c.clone == siblings[0] or c.clone.startswith(siblings[1]))]  # type: ignore[union-attr]
+            others = [c for c in numbered if c not in near]
+            if len(others) == 1 and not near:
                 return others[0]
+            if near:
+                raise CheckpointNotFound(name, "this worktree has no checkpoint "
+                                         f"{int(text)} of this agent (N names this work "
+                                         "tree's own); another worktree of this repository "
+                                         "has: " + ", ".join(c.name for c in near) +
+                                         " (give that name, or its hash)")
             if len(others) > 1:
                 raise CheckpointNotFound(name, "several clones have a checkpoint "
                                          f"{int(text)} of this agent; give one of: " +
