@@ -68,10 +68,8 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
     if (old_branch, old_commit) == (branch, commit):
         return None
     moved = None
-    if old_commit and (old_branch or old_commit != commit):
-        if old_branch and old_branch != branch:
-            moved = True
-        elif commit is None:
+    if old_commit:
+        if (old_branch and old_branch != branch) or commit is None:
             moved = True
         elif old_commit != commit:
             from ai_protocols.git.state import rebased_into, start_ancestry
