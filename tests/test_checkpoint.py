@@ -683,11 +683,14 @@ def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, ru
     run("checkpoint")
     git(project, "worktree", "add", "-q", "--detach", str(tmp_path / "linked"))
     Runner(tmp_path / "linked")("checkpoint", "--note", "from the linked worktree")
+    run("checkpoint")
     listed = json.loads(run("checkpoint", "list", "--json").stdout)
-    assert [c["number"] for c in listed] == [1, 2, 3, 4]
-    assert listed[3]["note"] == "from the linked worktree"
-    assert git(project, "log", "-1", "--format=%s", listed[3]["ref"]) == \
-        "ai-protocols checkpoint 4: from the linked worktree"
+    # (issue 14, fifth review: a linked worktree numbers its own, under its own id)
+    assert [c["number"] for c in listed] == [1, 2, 3, 4, 1]
+    assert listed[4]["note"] == "from the linked worktree"
+    assert listed[4]["clone"].startswith(listed[0]["clone"] + "-")
+    assert git(project, "log", "-1", "--format=%s", listed[4]["ref"]) == \
+        "ai-protocols checkpoint 1: from the linked worktree"
 
 
 @pytest.mark.parametrize("case", ["untracked folder where a file goes",
@@ -784,7 +787,8 @@ def _check_escaped(project: Path, run: Runner, names: list[str], note: str) -> N
     assert f": {len(names)} path{'s' if len(names) != 1 else ''} written or removed\n" \
         in restored.stderr
     assert len([line for line in restored.stderr.splitlines()  # (and the .ai/ left)
-                if not line.startswith("Left ")]) == 1 + len(names), restored.stderr
+                if not line.startswith(("Left ", "  .ai/"))]) == 1 + len(names), \
+        restored.stderr
     for done in [*outs, restored]:
         for out in (done.stdout, done.stderr):
             assert _shown_as_itself(out), out
@@ -1089,9 +1093,13 @@ def test_the_rolled_back_warning_for_each_place_head_can_be(project: Path, run: 
         said = done.stdout + done.stderr
         assert "is behind it" in said and f"git merge --ff-only {w3[:12]}" in said, said
         assert "reset --hard" not in said  # (issue 14, fourth review: never advised)
-    # On another line of the same branch: an amend of what was recorded.
+    # On another line of the same branch: an amend of what was recorded (its change
+    # changed too: an amend that keeps every change, its message only, loses nothing).
     git(project, "reset", "-q", "--hard", w3)
-    git(project, "commit", "-q", "--amend", "-m", "w3, amended")
+    git(project, "commit", "-q", "--amend", "-m", "w3, message only")
+    assert "does not descend" not in run("resume").stdout
+    (project / "w3").write_text("w3, changed")
+    git(project, "commit", "-q", "-a", "--amend", "-m", "w3, amended")
     out = run("resume").stdout
     assert "does not descend from it" in out and f"git diff HEAD {w3[:12]}" in out, out
     # Ahead of it: work carried on; nothing to say.
@@ -1415,11 +1423,12 @@ def test_a_worktree_a_stopped_restore_left_says_how_to_remove_it(
     make_work(project)
     run("checkpoint", agent=ME)
     target = tmp_path / "half"
-    git(project, "worktree", "add", "-q", "--no-checkout", "--detach", str(target), "HEAD")
+    git(project, "worktree", "add", "-q", "--no-checkout", "--lock", "--reason",
+        "ai-protocols checkpoint restore under way", "--detach", str(target), "HEAD")
     refused = run("checkpoint", "restore", "1", "--worktree", str(target), agent=ME,
                   check=False)
     assert refused.returncode == 15
-    assert f"git worktree remove --force {target}" in refused.stderr, refused.stderr
+    assert f"git worktree remove -f -f {target}" in refused.stderr, refused.stderr
 
 
 def test_a_nested_untracked_repository_is_named_in_a_warning(project: Path,

@@ -250,10 +250,11 @@ def test_a_second_restore_never_calls_a_whole_restore_half_made(
     assert (where / "important.txt").exists()
     # one a restore stopped half way left (git worktree add done, nothing after)
     half = tmp_path / "half"
-    git(repo, "worktree", "add", "-q", "--no-checkout", "--detach", str(half), "HEAD")
+    git(repo, "worktree", "add", "-q", "--no-checkout", "--lock", "--reason",
+        "ai-protocols checkpoint restore under way", "--detach", str(half), "HEAD")
     refused = run("checkpoint", "restore", "1", "--worktree", str(half), check=False)
     assert refused.returncode == 15
-    assert f"stopped half way left: remove it with git worktree remove --force {half}" \
+    assert f"stopped half way left: remove it with git worktree remove -f -f {half}" \
         in refused.stderr
 
 

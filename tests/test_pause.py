@@ -533,19 +533,22 @@ def test_current_of_an_open_item_marks_it_and_done_ticks_the_current_one(
     assert [p["done"] for p in data["progress"]] == [True, False, True]
 
 
-def test_a_start_that_resumes_a_pause_never_overwrites_its_objective(
+def test_a_start_that_resumes_a_pause_replaces_its_objective_with_a_record(
         project: Path, run: Runner) -> None:
     """Fault 12 of the review: start --title "Urgent bug" --objective "fix prod" on a
-    paused session resumed it and replaced its objective. The objective stays, and
-    start says what happened and how to begin other work meanwhile."""
+    paused session resumed it and replaced its objective silently. Issue 14, fifth
+    review, fault 12: one rule for an active and a paused session: the objective given
+    replaces the old one, which a Log line keeps; start says what happened and how to
+    begin other work meanwhile."""
     run("start", "--title", "Feature work", "--objective", "build feature", agent=None)
     run("pause", "--no-checkpoint", "--note", "urgent bug first", agent=None)
     started = run("start", "--title", "Urgent bug", "--objective", "fix prod", agent=None)
     assert "resumed the paused session 'Feature work'" in started.stderr, started.stderr
-    assert "--objective was not used" in started.stderr and "AI_AGENT_ID" in started.stderr
-    data = show(run, None)
-    assert data["objective"] == "build feature" and data["title"] == "Feature work"
-    assert "fix prod" not in path_of(project, None).read_text()
+    assert "--objective replaced its objective (the old one is kept in its Log)" in \
+        started.stderr and "AI_AGENT_ID" in started.stderr
+    data = show(run, None)  # (issue 14, fifth review: one rule, the old one in the Log)
+    assert data["objective"] == "fix prod" and data["title"] == "Feature work"
+    assert "objective: fix prod (it was: build feature)" in path_of(project, None).read_text()
 
 
 @pytest.mark.parametrize("objective", ["", "   "])

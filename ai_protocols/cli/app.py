@@ -102,6 +102,23 @@ def agent_id(runtime: str) -> None:
     click.echo(mint_agent_id(runtime, project.root))
 
 
+def _text_option(name: str, value: str | None) -> str | None:
+    """The text of the option ``name`` (``--note``, ``--reason``) given ``value``: read
+    from standard input (``-``) or a file (``@FILE``) when given as its own argument,
+    as every text option is (:func:`~ai_protocols.cli.options.text_of`); ``None`` when
+    not given. A separate value that looks like an option is refused (click.UsageError)."""
+    if value is None or f"{name}={value}" in sys.argv:
+        return value
+    from ai_protocols.cli.options import looks_like_option
+
+    if looks_like_option(value):  # (the rule of every other option: cli/options.py)
+        raise click.UsageError(
+            f"{name} needs a value, and the next argument, {value!r}, looks like an "
+            f"option: give {name} its value, or write a value that starts with '-' in "
+            f"one argument with '=', as in {name}={value}")
+    return text_of(Given(name, value, True, 0))
+
+
 def _refuse_outside_a_project() -> None:
     """:class:`~ai_protocols.errors.NoProject` outside any project (no folder holding
     .ai/ and no git work tree at or above, no AI_PROJECT_ROOT): an id minted there
@@ -240,7 +257,8 @@ def wrap_up(description: str) -> None:
 
 
 @cli.command()
-@click.option("--note", help="Why, or what to do first on resuming (one line).")
+@click.option("--note", help="Why, or what to do first on resuming (one line; - reads "
+                             "standard input, @FILE a file).")
 @click.option("--no-checkpoint", is_flag=True,
               help="Do not make a checkpoint of the work tree first.")
 @errors_to_exit
@@ -259,6 +277,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     """
     from ai_protocols.errors import GitFailed, NotAGitRepository
 
+    note = _text_option("--note", note)
     _refuse_outside_a_project()  # (before a checkpoint is tried: 13, not "start first")
     project = _project()
     if note is not None:
@@ -299,7 +318,8 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
 
 
 @cli.command()
-@click.option("--reason", required=True, help="Why it is abandoned (one line); kept as "
+@click.option("--reason", required=True, help="Why it is abandoned (one line; - reads "
+                                               "standard input, @FILE a file); kept as "
                                                "the archive's description.")
 @errors_to_exit
 def abandon(reason: str) -> None:
@@ -309,6 +329,7 @@ def abandon(reason: str) -> None:
     and in the Log; the archive is named after the reason. The next start
     is fresh.
     """
+    reason = _text_option("--reason", reason)
     _refuse_outside_a_project()
     archive = _project().abandon(reason)
     click.echo("Abandoned the session and archived it; the next 'ai-protocols start' "
@@ -639,15 +660,7 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
-    if note is not None and f"--note={note}" not in sys.argv:  # --note -, --note @FILE
-        from ai_protocols.cli.options import looks_like_option
-
-        if looks_like_option(note):  # (the rule of every other option: cli/options.py)
-            raise click.UsageError(
-                f"--note needs a value, and the next argument, {note!r}, looks like an "
-                "option: give --note its value, or write a value that starts with '-' in "
-                f"one argument with '=', as in --note={note}")
-        note = text_of(Given("--note", note, True, 0))
+    note = _text_option("--note", note)
     _refuse_outside_a_project()
     project = _project()
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
@@ -771,7 +784,9 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             click.echo(f"Left {_paths(len(done.left))} under .ai/ as "
                        f"{'it is' if len(done.left) == 1 else 'they are'} (the tool's "
                        "own files: its scaffold, board, sessions and locks are never "
-                       "restored; git checkout REF -- PATH takes one back)", err=True)
+                       "restored; git checkout REF -- PATH takes one back):", err=True)
+            for path in done.left:
+                click.echo(f"  {display(path)}", err=True)
     else:
         from ai_protocols.git.checkpoint import shell_quote
 

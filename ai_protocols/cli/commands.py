@@ -73,11 +73,11 @@ def start(title_given: Given | None, task: str | None = None,
         _echo(f"Titled the session: {display(title)}")
     elif title and not report.fresh:
         _echo("Note: --title was not used: the session already has its title.", err=True)
-    if report.objective_unused or (title and report.resumed_pause is not None and
-                                   not report.titled):
+    replaced = report.objective_replaced is not None and report.resumed_pause is not None
+    if replaced or (title and report.resumed_pause is not None and not report.titled):
         named = f" '{display(report.session.title)}'" if report.session.title else ""
-        unused = "; --objective was not used (its objective stays as it was)" \
-            if report.objective_unused else ""
+        unused = "; --objective replaced its objective (the old one is kept in its Log)" \
+            if replaced else ""
         _echo(f"Note: this start resumed the paused session{named}{unused}. To begin other "
               "work while it stays paused, start it under another agent id "
               "(AI_AGENT_ID=urgent ai-protocols start --title ...); or wrap up or abandon "

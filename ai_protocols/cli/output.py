@@ -99,6 +99,9 @@ def report_error(error: BaseException) -> int:
 def print_log_report(report: LogReport) -> None:
     for line in report.said:
         print(f"logged {display(line)}")
+    if report.moved:  # (issue 14: the evidence of a roll back, kept in the Log)
+        print(f"Warning: HEAD moved {display(report.moved.partition(': ')[2])} since this "
+              "session's last write; its Log keeps where it was.", file=sys.stderr)
     if report.pending_text is not None and report.emacs_lock is not None:
         print(f"Note: the session file has unsaved changes in Emacs (lock held by "
               f"{display(report.emacs_lock.owner)}), so it was not rewritten: the entries "

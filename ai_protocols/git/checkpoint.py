@@ -74,6 +74,7 @@ CLONE_FILE = "ai-protocols-clone"
 NUMBERS_DIR = "ai-protocols-numbers"
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    import tarfile
     from collections.abc import Callable
 
 #: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
@@ -191,11 +192,12 @@ def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | No
     (``os.urandom``; atomically: two runs at once agree on the first one written)."""
     path = os.path.join(common_dir, CLONE_FILE)
     for _ in range(3):
+        there = True
         try:
             with open(path, "rb") as source:
                 found = source.read(64).strip().decode("ascii", "replace")
         except FileNotFoundError:
-            found = ""
+            found, there = "", False
         if len(found) == 8 and all(c in "0123456789abcdef" for c in found):
             return found
         if not make:
@@ -204,7 +206,7 @@ def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | No
         with open(temp, "w", encoding="ascii") as out:
             out.write(os.urandom(4).hex() + "\n")
         try:
-            if found:  # not an id (a person's edit): replaced
+            if there:  # not an id (empty, or a person's edit): replaced
                 os.replace(temp, path)
             else:
                 os.link(temp, path)  # never over one another run made meanwhile
@@ -320,17 +322,43 @@ class Checkpoints:
 
     @property
     def clone(self) -> str | None:
-        """This clone's id (:func:`clone_id`; ``None``: no checkpoint taken here yet)."""
+        """This clone's id (:func:`clone_id`; ``None``: no checkpoint taken here yet); in
+        a linked worktree (git-worktree(1)), which is a project of its own for sessions,
+        this worktree's: ``CLONE-W``, the clone's id and one of its own (kept in its own
+        git folder), so that its checkpoints are numbered apart from the main work
+        tree's and from each other worktree's (docs/checkpoints.md)."""
         if self._clone is None:
-            self._clone = clone_id(self.common_dir)
+            self._clone = self._worktree_id(make=False)
         return self._clone
+
+    def _linked(self) -> bool:
+        """Whether this is a linked worktree: its own git folder is not the common one."""
+        return os.path.realpath(self.git_dir) != os.path.realpath(self.common_dir)
+
+    def _worktree_id(self, make: bool) -> str | None:
+        base = clone_id(self.common_dir, make=make)
+        if base is None or not self._linked():
+            return base
+        own = clone_id(self.git_dir, make=make)
+        return None if own is None else f"{base}-{own}"
+
+    def _siblings(self) -> tuple[str, str] | None:
+        """``(id, prefix)``: the main work tree's id and the prefix every linked
+        worktree's id of this repository starts with (``None``: no id yet)."""
+        base = clone_id(self.common_dir)
+        return None if base is None else (base, f"{base}-")
 
     def _own_prefix(self) -> str:
         """The folder of this agent's refs in this clone (its id made when there is
         none)."""
         if self.clone is None:
-            self._clone = clone_id(self.common_dir, make=True)
+            self._clone = self._worktree_id(make=True)
         return f"{NAMESPACE}/{self.agent}/{self.clone}/"
+
+    @property
+    def _numbers_home(self) -> Path:
+        """Where :data:`NUMBERS_DIR` is: the common git folder, a linked worktree's own."""
+        return self.git_dir if self._linked() else self.common_dir
 
     @property
     def head_commit(self) -> str | None:
@@ -396,7 +424,7 @@ class Checkpoints:
         """The last number this clone gave this agent's checkpoints (0: none recorded),
         from :data:`NUMBERS_DIR`."""
         try:
-            with open(self.common_dir / NUMBERS_DIR / self.agent, "rb") as source:
+            with open(self._numbers_home / NUMBERS_DIR / self.agent, "rb") as source:
                 text = source.read(32).strip()
         except OSError:
             return 0
@@ -411,7 +439,7 @@ class Checkpoints:
 
         if number <= self._last_number():
             return
-        folder = self.common_dir / NUMBERS_DIR
+        folder = self._numbers_home / NUMBERS_DIR
         os.makedirs(folder, exist_ok=True)
         lock = os.open(folder / f".{self.agent}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                        0o644)
@@ -707,11 +735,23 @@ class Checkpoints:
             found = self._read(ref) or self._read(f"{NAMESPACE}/{self.agent}/{int(text)}")
             if found is not None:
                 return found
-            # Another clone's N (fetched): when only one clone has an N of this agent.
-            others = [c for c in self._refs(f"{NAMESPACE}/{self.agent}/")
-                      if c.number == int(text) and c.clone is not None]
-            if len(others) == 1:
+            # Another clone's N (fetched): when only one clone has an N of this agent;
+            # never another worktree's of this repository (its own project: its N is
+            # named AGENT/CLONE/N).
+            siblings = self._siblings()
+            numbered = [c for c in self._refs(f"{NAMESPACE}/{self.agent}/")
+                        if c.number == int(text) and c.clone is not None]
+            near = [c for c in numbered if siblings is not None and (
+                c.clone == siblings[0] or c.clone.startswith(siblings[1]))]  # type: ignore[union-attr]
+            others = [c for c in numbered if c not in near]
+            if len(others) == 1 and not near:
                 return others[0]
+            if near:
+                raise CheckpointNotFound(name, "this worktree has no checkpoint "
+                                         f"{int(text)} of this agent (N names this work "
+                                         "tree's own); another worktree of this repository "
+                                         "has: " + ", ".join(c.name for c in near) +
+                                         " (give that name, or its hash)")
             if len(others) > 1:
                 raise CheckpointNotFound(name, "several clones have a checkpoint "
                                          f"{int(text)} of this agent; give one of: " +
@@ -864,24 +904,15 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
-            if self._is_worktree(target) and not _restored_mark(target):
-                raise CheckpointRefused(str(target), "it exists already, as a worktree git "
-                                        "knows that a restore stopped half way left: "
-                                        f"remove it with git worktree remove --force "
-                                        f"{shell_quote(str(target))}, or give --worktree with a "
-                                        "new folder")
-            if self._is_worktree(target):
-                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
-                                        "restore made (it may hold work done there since: "
-                                        "removing it deletes its files); give --worktree "
-                                        "with a new folder")
-            raise CheckpointRefused(str(target), "it exists already; give --worktree with "
-                                    "a new folder")
+            self._refuse_existing(target)
         self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
         base = checkpoint.parent or checkpoint.commit
-        args = ["worktree", "add", "-q", "--no-checkout"]
+        # Locked as git makes it (git-worktree(1) --lock: no moment without the lock),
+        # with our reason: the mark of a restore under way, which the finished mark
+        # RESTORED_MARK replaces; a worktree still locked so is one we left half way.
+        args = ["worktree", "add", "-q", "--no-checkout", "--lock", "--reason", RESTORING]
         args += ["-b", branch] if branch else ["--detach"]
         self._git(*args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
@@ -895,6 +926,7 @@ class Checkpoints:
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
         _restored_mark(target, make=True)  # the last step: a whole restore
+        self._git("worktree", "unlock", str(target))
         done = Restored(checkpoint, target, branch, submodules=links)
         done.unpushed = [(path, commit) for path, commit in links
                          if not self._pushed(path, commit)]
@@ -960,13 +992,47 @@ class Checkpoints:
                 found.append(_s(fields[-1]))
         return found
 
-    def _is_worktree(self, target: Path) -> bool:
-        """Whether ``target`` is a linked worktree of this repository
-        (``git worktree list --porcelain``, git-worktree(1))."""
-        out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
+    def _refuse_existing(self, target: Path) -> None:
+        """Refuse to restore into ``target``, which exists, unless it is an empty folder
+        that is no worktree (git-worktree(1) ``add`` takes one so). Only a worktree a
+        restore of ours demonstrably left half way (still locked with the reason
+        :data:`RESTORING`) gets the advice to remove it; any other folder or worktree
+        (a person's, the main work tree) may hold work."""
+        listed = self._worktrees()
         real = _real(target)
-        return any(line.startswith(b"worktree ") and _real(Path(_s(line[9:]))) == real
-                   for line in out.split(b"\0"))
+        if real in listed:
+            if listed[real] == RESTORING:
+                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
+                                        "restore stopped half way left: remove it with git "
+                                        "worktree remove -f -f "
+                                        f"{shell_quote(str(target))}, or give another "
+                                        "folder (--worktree)")
+            if _restored_mark(target):
+                raise CheckpointRefused(str(target), "it exists already, as a worktree a "
+                                        "restore made (it may hold work done there since: "
+                                        "removing it deletes its files); give another "
+                                        "folder (--worktree)")
+            raise CheckpointRefused(str(target), "it exists already, as a worktree (it may "
+                                    "hold work); give another folder (--worktree)")
+        if os.path.isdir(target) and not os.path.islink(target) and not os.listdir(target):
+            return
+        raise CheckpointRefused(str(target), "it exists already; give another folder "
+                                "(--worktree)")
+
+    def _worktrees(self) -> dict[str, str | None]:
+        """Each worktree of this repository (``git worktree list --porcelain``,
+        git-worktree(1)), where it really is, with its lock's reason (``""``: locked
+        without one; ``None``: not locked)."""
+        out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
+        found: dict[str, str | None] = {}
+        at = None
+        for line in out.split(b"\0"):
+            if line.startswith(b"worktree "):
+                at = _real(Path(_s(line[9:])))
+                found[at] = None
+            elif at is not None and (line == b"locked" or line.startswith(b"locked ")):
+                found[at] = _s(line[7:])
+        return found
 
     def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse a new worktree inside this work tree or its git folders: git would
@@ -1212,10 +1278,15 @@ class Checkpoints:
         return any(path == p or path.startswith(p + "/") for p in self.session_paths)
 
     def export(self, checkpoint: Checkpoint, target: Path) -> Path:
-        """Write ``checkpoint``'s files to the gzipped tar file ``target`` (git-archive(1)),
-        under one folder named as :meth:`default_worktree`'s; atomically, never over an
-        existing file; ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard
-        output, is refused). Raises :class:`~ai_protocols.errors.CheckpointRefused` and
+        """Write ``checkpoint``'s files to the gzipped tar file ``target``, under one folder
+        named as :meth:`default_worktree`'s; atomically, never over an existing file;
+        ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard output, is
+        refused). The files are the checkpoint's bytes exactly: no ``.gitattributes``
+        rule applies (``export-ignore``, ``export-subst``, filters and line-ending
+        conversion, which git-archive(1) would apply); the metadata is git-archive's
+        (modes ``0664``/``0775``, symlinks, owner ``root``, each file's time its
+        commit's), so the same checkpoint always gives the same file. Raises
+        :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`."""
         if str(target) == "-":
             raise CheckpointRefused("-", "writing to standard output is not supported; give "
@@ -1233,11 +1304,7 @@ class Checkpoints:
         prefix = self.default_worktree(checkpoint).name
         modules = self._modules(self.top, checkpoint.commit, "")
         try:
-            if not modules:
-                self._git("archive", "--format=tar.gz", f"--prefix={prefix}/", "-o",
-                          str(temp), checkpoint.commit)
-            else:
-                self._export_with_modules(temp, prefix, checkpoint.commit, modules)
+            self._export(temp, prefix, checkpoint.commit, modules)
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
             raise CheckpointRefused(str(target), "that file exists already", "export") from None
@@ -1273,34 +1340,100 @@ class Checkpoints:
             found += [(folder, link, path), *self._modules(folder, link, path + "/")]
         return found
 
-    def _export_with_modules(self, temp: Path, prefix: str, commit: str,
-                             modules: list[tuple[Path, str, str]]) -> None:
+    def _export(self, temp: Path, prefix: str, commit: str,
+                modules: list[tuple[Path, str, str]]) -> None:
         """One gzipped tar of the tree of ``commit`` and, in each submodule's folder, the
-        files of the commit the checkpoint holds for it (``git archive`` of each, put
-        together with :mod:`tarfile`)."""
-        import io
+        files of the commit the checkpoint holds for it: each tree read with ``git
+        ls-tree`` and its blobs with ``git cat-file --batch`` (git-cat-file(1)), as
+        stored, written with :mod:`tarfile` in git-archive(1)'s layout (a pax global
+        header whose comment is the commit, then the entries in git's order)."""
+        import gzip
         import tarfile
 
-        env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-        parts = [self._git("archive", "--format=tar", f"--prefix={prefix}/", commit)]
-        parts += [self._spawn("archive", "--format=tar", f"--prefix={prefix}/{path}/", link,
-                              cwd=folder, env=env).wait() for folder, link, path in modules]
-        import gzip
-
-        seen = set()
         # No file name and no time in the gzip header, as git archive (gzip -n) writes
         # it: never the temporary file's name (RFC 1952, FNAME).
         with open(temp, "xb") as raw, \
                 gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
-                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as out:
-            for part in parts:
-                with tarfile.open(fileobj=io.BytesIO(part)) as tar:
-                    for member in tar:
-                        if member.name.rstrip("/") in seen:
-                            continue  # (a submodule's folder: in both archives)
-                        seen.add(member.name.rstrip("/"))
-                        out.addfile(member, tar.extractfile(member) if member.isfile()
-                                    else None)
+                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
+                             pax_headers={"comment": commit}, encoding="utf-8",
+                             errors="surrogateescape") as out:
+            where = {path: (folder, link) for folder, link, path in modules}
+            self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
+
+    def _tar_tree(self, out: tarfile.TarFile, repo: Path, env: dict[str, str], commit: str,
+                  prefix: str, above: str, modules: dict[str, tuple[Path, str]]) -> None:
+        """Write the tree of ``commit`` (of the repository at ``repo``) into the tar
+        ``out`` under ``prefix`` (ending in ``/``); a submodule (``above``: this
+        repository's path from the top) as its folder, with its commit's files."""
+        import subprocess
+        import tarfile
+        import threading
+
+        when = int(self._spawn("show", "-s", "--format=%ct", commit, cwd=repo,
+                               env=env).wait().strip() or 0)
+
+        def entry(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.size, info.mtime = kind, mode, size, when
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            return info
+
+        if not above:
+            out.addfile(entry(prefix.rstrip("/"), tarfile.DIRTYPE, 0o775))
+        listed = self._spawn("ls-tree", "-r", "-t", "-z", "--full-tree", commit, cwd=repo,
+                             env=env).wait()
+        items = []
+        for item in listed.split(b"\0"):
+            if not item:
+                continue
+            info, _, raw = item.partition(b"\t")
+            mode, kind, oid = info.decode().split(" ")
+            items.append((mode, kind, oid, _s(raw)))
+        blobs = [oid for _, kind, oid, _ in items if kind == "blob"]
+        batch = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"], env=env,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+        assert batch.stdin is not None and batch.stdout is not None
+
+        def ask() -> None:
+            try:
+                batch.stdin.write(b"".join(oid.encode() + b"\n" for oid in blobs))
+                batch.stdin.close()
+            except OSError:
+                pass  # (git stopped: told below)
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        try:
+            for mode, kind, oid, path in items:
+                name = prefix + path
+                if kind == "tree":
+                    out.addfile(entry(name, tarfile.DIRTYPE, 0o775))
+                elif kind == "commit":  # a submodule: its folder, then its files
+                    out.addfile(entry(name, tarfile.DIRTYPE, 0o775))
+                    folder, link = modules[above + path]
+                    sub = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+                    self._tar_tree(out, folder, sub, link, name + "/", above + path + "/",
+                                   modules)
+                else:
+                    head = batch.stdout.readline().split()
+                    if len(head) != 3 or head[0].decode() != oid:
+                        raise GitFailed("cat-file", f"cannot read {path} ({oid}) in {repo}")
+                    size = int(head[2])
+                    if mode == "120000":
+                        info = entry(name, tarfile.SYMTYPE, 0o777)
+                        info.linkname = _s(batch.stdout.read(size))
+                        out.addfile(info)
+                    else:
+                        out.addfile(entry(name, tarfile.REGTYPE,
+                                          0o775 if mode == "100755" else 0o664, size),
+                                    batch.stdout)
+                    batch.stdout.read(1)  # (the line break after each object)
+        finally:
+            batch.stdout.close()
+            batch.wait()
+            asking.join()
 
 
 def _early_spec(early: EarlyAdd) -> list[str]:
@@ -1326,6 +1459,11 @@ def _real(path: Path) -> str:
         tail.append(name)
     return os.path.join(os.path.realpath(head), *reversed(tail))
 
+
+#: The reason a restore's new worktree is locked with while the restore is under way
+#: (git-worktree(1) ``add --lock --reason``): one still locked so is one a restore of
+#: ours stopped half way left.
+RESTORING = "ai-protocols checkpoint restore under way"
 
 #: The file a whole restore leaves in its new worktree's own git folder (never in its
 #: files): a worktree without it is one a restore stopped half way left.

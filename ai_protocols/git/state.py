@@ -15,8 +15,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "present_commits", "read_state", "remote_for",
-           "start_ancestry", "start_state", "start_work_diff"]
+__all__ = ["GitState", "has_commit", "present_commits", "read_state", "rebased_into",
+           "remote_for", "start_ancestry", "start_state", "start_work_diff"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -59,19 +59,22 @@ class GitState:
                 "first_files": list(self.first_files)}
 
 
-def _start(root: str | os.PathLike[str], *args: str) -> Callable[[], bytes | None]:
+def _start(root: str | os.PathLike[str], *args: str,
+           stdin: int | None = None) -> Callable[[], bytes | None]:
     """Start ``git -C root ARGS`` and return what waits for it: a function that gives
     its stdout once it has ended, or ``None`` when it could not start or failed.
     Through ``posix_spawn`` and a pipe, because importing :mod:`subprocess` costs as
-    much as a git run, and the hot commands run git; two can run at once."""
+    much as a git run, and the hot commands run git; two can run at once. ``stdin``:
+    a file descriptor git reads as its standard input (default: none)."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
     argv = ["git", "-C", os.fspath(root), *args]
     if not hasattr(os, "posix_spawnp"):  # pragma: no cover - not on POSIX
         import subprocess
 
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=env)
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    env=env)
         except OSError:
             return lambda: None
 
@@ -85,7 +88,8 @@ def _start(root: str | os.PathLike[str], *args: str) -> Callable[[], bytes | Non
         null = os.open(os.devnull, os.O_RDWR)
         try:
             pid = os.posix_spawnp("git", argv, env, file_actions=[
-                (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, write, 1),
+                (os.POSIX_SPAWN_DUP2, null if stdin is None else stdin, 0),
+                (os.POSIX_SPAWN_DUP2, write, 1),
                 (os.POSIX_SPAWN_DUP2, null, 2)])
         finally:
             os.close(null)
@@ -222,6 +226,52 @@ def start_ancestry(root: str | os.PathLike[str], old: str,
     gives the answer once git is done (``False`` too when either is missing)."""
     wait = _start(root, "merge-base", "--is-ancestor", old, new)
     return lambda: wait() is not None
+
+
+#: The pathspec of every path outside the tool's ``.ai/`` folders (git-glossary(7)).
+_WORK_PATHS = (":(top)", ":(top,exclude,glob).ai/**", ":(top,exclude,glob)**/.ai/**")
+
+
+def _patch_ids(root: str | os.PathLike[str], commits: str) -> set[str] | None:
+    """The patch ids (git-patch-id(1) ``--stable``) of the commits of the range
+    ``commits`` (no merges), their changes outside ``.ai/`` only; a commit that
+    changes only ``.ai/`` has none. ``None`` when git fails."""
+    out = _git(root, "log", "-p", "--no-merges", "--no-renames", "--no-color",
+               "--format=commit %H", commits, "--", *_WORK_PATHS)
+    if out is None:
+        return None
+    if not out.strip():
+        return set()
+    import tempfile
+
+    with tempfile.TemporaryFile() as patches:
+        patches.write(out)
+        patches.seek(0)
+        ids = _start(root, "patch-id", "--stable", stdin=patches.fileno())()
+    if ids is None:
+        return None
+    return {line.split()[0] for line in ids.decode().splitlines() if line.strip()}
+
+
+def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
+    """Whether every change the commit ``commit`` holds since it and ``head`` parted
+    (their merge base, git-merge-base(1)) is in ``head`` as the same patch: each of
+    its commits since has a commit of the same patch id (git-patch-id(1), as ``git
+    cherry`` compares them) among ``head``'s since, their changes outside ``.ai/``
+    compared (the session files are merged, not replayed). So a ``git pull
+    --rebase``, or a rebase or amend that kept every change, leaves nothing behind.
+    Hashes, never options; ``False`` when git fails or they share no history."""
+    out = _git(root, "merge-base", head, commit)
+    base = out.decode().strip() if out else ""
+    if not base:
+        return False
+    left = _patch_ids(root, f"{base}..{commit}")
+    if left is None:
+        return False
+    if not left:
+        return True
+    right = _patch_ids(root, f"{base}..{head}")
+    return right is not None and left <= right
 
 
 def remote_for(root: str | os.PathLike[str], branch: str | None) -> str:

@@ -60,6 +60,32 @@ def runtime_of(agent_id: str) -> str | None:
     return parts[2] if len(parts) >= 4 else None
 
 
+_SHELL_SAFE_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                           "_@%+=:,./-")  # what shlex.quote leaves as it is
+
+#: How an agent of Claude Code or Codex comes back to its own conversation, whose id
+#: its hooks derive the agent id from: that conversation resumed.
+_RESUMED_CONVERSATION = {"claude": "its Claude Code conversation, resumed (claude --resume)",
+                         "codex": "its Codex conversation, resumed (codex resume)"}
+
+
+def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
+    """What resumes a paused session of ``agent_id`` (``None``: the one-agent file),
+    whose agent program's own session id is ``agent_session`` (its ``AGENT_SESSION``,
+    recorded by a SessionStart hook), as words that follow "it resumes with": for an
+    id Claude Code's or Codex's hooks derived from their session
+    (``host.project.claude.SESSION``), that conversation resumed, since a new
+    conversation has a new id; else ``start`` with the same id."""
+    runtime = runtime_of(agent_id) if agent_id else None
+    if agent_session and runtime in _RESUMED_CONVERSATION:
+        return _RESUMED_CONVERSATION[runtime]
+    if not agent_id:
+        return "'ai-protocols start'"
+    name = agent_id if _SHELL_SAFE_ID.issuperset(agent_id) else \
+        "'" + agent_id.replace("'", "'\"'\"'") + "'"
+    return f"'AI_AGENT_ID={name} ai-protocols start'"
+
+
 def name_time(name: str) -> datetime | None:
     """The minute an archive's file name starts with (``YYYY-MM-DD-HH-MM-``, in UTC, as
     :func:`archive_name` writes it), as this machine's local time without a zone, as

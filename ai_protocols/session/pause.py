@@ -42,22 +42,51 @@ if TYPE_CHECKING:
 __all__ = ["abandon", "pause", "record_head", "resume_paused"]
 
 
-def record_head(edit: SessionEdit, root: str) -> None:
+def record_head(edit: SessionEdit, root: str) -> str | None:
     """In an edit transaction: set ``GIT_BRANCH`` and ``GIT_COMMIT`` to what the work
     tree around ``root`` has checked out, when either changed (a detached ``HEAD``
     removes ``GIT_BRANCH``; before the first commit there is no ``GIT_COMMIT``).
     Nothing when ``root`` is in no work tree whose ``HEAD`` can be read from its files,
     or while a person holds the file in Emacs (the entries wait; the next write
-    records it)."""
+    records it).
+
+    When ``HEAD`` moved away from what was recorded (another branch than the one
+    recorded, or a commit that does not descend from the one recorded, and does not
+    hold its changes rebased: :func:`ai_protocols.git.state.rebased_into`), a
+    ``moved:`` Log line keeps where it was, and that line's text is returned (else
+    ``None``): the recorded place is the evidence ``resume``'s "rolled back" warning
+    reads, and is never overwritten without a record. git runs only when the commit
+    changed on the same branch (``git merge-base --is-ancestor``)."""
     if edit.emacs_lock is not None:
-        return
+        return None
     head = read_head(root)
     if head is None:
-        return
+        return None
     props = edit.properties
     branch, commit = head
-    if (props.get("GIT_BRANCH"), props.get("GIT_COMMIT")) != (branch, commit):
-        edit.set_properties(("GIT_BRANCH", branch), ("GIT_COMMIT", commit))
+    old_branch, old_commit = props.get("GIT_BRANCH") or None, props.get("GIT_COMMIT") or None
+    if (old_branch, old_commit) == (branch, commit):
+        return None
+    moved = None
+    if old_commit:
+        if (old_branch and old_branch != branch) or commit is None:
+            moved = True
+        elif old_commit != commit:
+            from ai_protocols.git.state import rebased_into, start_ancestry
+
+            moved = not start_ancestry(root, old_commit, commit)() and \
+                not rebased_into(root, old_commit, commit)
+    edit.set_properties(("GIT_BRANCH", branch), ("GIT_COMMIT", commit))
+    if not moved:
+        return None
+
+    def place(name: str | None, at: str | None) -> str:
+        return (f"branch {name}" if name else "a detached HEAD") + \
+            (f" at {at}" if at else " before its first commit")
+
+    line = f"moved: from {place(old_branch, old_commit)} to {place(branch, commit)}"
+    edit.note(line)
+    return line
 
 
 def pause(project: Project, note: str | None = None,

@@ -103,9 +103,9 @@ class StartReport:
     #: What was installed first, as ``init`` would, when the project had no complete
     #: ``.ai/`` yet (:func:`ai_protocols.scaffold.init_project`'s actions; ``[]``: none).
     set_up: list[InitAction] = factory(list)
-    #: ``objective`` was given but not used: this start resumed a paused session,
-    #: whose objective is its own (``OBJECTIVE`` left as it was).
-    objective_unused: bool = False
+    #: The objective ``objective`` replaced (``None``: none was replaced), kept in full
+    #: in the Log line that says so.
+    objective_replaced: str | None = None
     #: The local git configuration file this start configured the merge driver in (a
     #: clone of a repository with ``.ai/``: git clones no local configuration); ``None``.
     driver_configured: str | None = None
@@ -170,6 +170,9 @@ class LogReport:
     pending: Path | None = PathField(None)
     emacs_lock: EmacsLock | None = None
     pending_text = TextOf("pending")
+    #: The ``moved:`` Log line this write added: ``HEAD`` moved away from the branch
+    #: or commit recorded (:func:`ai_protocols.session.pause.record_head`); ``None``.
+    moved: str | None = None
 
 
 class Project:
@@ -400,8 +403,8 @@ class Project:
 
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
-            record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock)
+            moved = record_head(edit, self.root_text)
+        return LogReport(said, edit.pending, edit.emacs_lock, moved)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a
@@ -430,11 +433,11 @@ class Project:
         ignored by git).
         A title that is empty or only white space is no title. ``objective`` (one
         line) is what the session is for (``OBJECTIVE``), read first on resume; given
-        to the caller's session (or one it takes over) that has another, it replaces
-        it (a Log line says so).
+        to the caller's session (or one it takes over, or a paused one it resumes) that
+        has another, it replaces it: a Log line says so and keeps the old one in full
+        (``objective_replaced``).
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
-        ``resumed_pause`` says what its pause said; an ``objective`` other than its own
-        is then not used (``objective_unused``): it was meant for other work.
+        ``resumed_pause`` says what its pause said.
 
         Raises :class:`~ai_protocols.errors.NoProject` when the root was only
         guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
@@ -475,7 +478,7 @@ class Project:
         from ai_protocols.session.pause import record_head, resume_paused
 
         resumed_pause = None
-        objective_unused = False
+        objective_replaced = None
         set_up = []
         if not os.path.lexists(self.path_text):  # (a session under way needs no scaffold)
             from ai_protocols.scaffold import init_project, is_set_up
@@ -549,17 +552,15 @@ class Project:
                             edit.doc.set_line(edit.line, f"* Session: {escape_headline(title)}")
                     session, titled = edit.session(), True
             mine = existing is None or took_over or (state is not None and state.state == "mine")
-            if objective is not None and resumed_pause is not None and \
-                    session.objective != objective:
-                # The paused session is resumed for its own work: the objective given
-                # was for another (begun with another AI_AGENT_ID); never overwritten.
-                objective, objective_unused = None, True
             if objective is not None and session.objective != objective and mine and \
                     live_emacs_lock(self.path_text) is None:  # (not another agent's, at work)
+                # (a paused session resumed too: one rule; the old objective kept whole)
+                old = session.objective or None
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
-                    edit.note(f"objective: {preview(objective)}")
-                session = edit.session()
+                    edit.note(f"objective: {preview(objective)}" +
+                              (f" (it was: {old})" if old else ""))
+                session, objective_replaced = edit.session(), old
         return StartReport(
             path=self.path_text,
             fresh=existing is None,
@@ -575,7 +576,7 @@ class Project:
             if others else [],
             set_up=set_up,
             resumed_pause=resumed_pause,
-            objective_unused=objective_unused,
+            objective_replaced=objective_replaced,
             driver_configured=driver_configured,
         )
 

@@ -173,9 +173,13 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
                 closed = edit.properties.get("STATUS") == WRAPPED_UP
                 state = project.liveness(before or edit.session(), edit.moment)
                 if state.state == "paused" and not force and not closed:
-                    raise CannotRecover(path, f"it is paused ({state.evidence}); its agent "
-                                              "resumes it with 'ai-protocols start': use "
-                                              "--force if you are sure")
+                    from ai_protocols.session.names import resumed_by
+
+                    again = resumed_by(edit.properties.get("AGENT_ID") or None,
+                                       edit.properties.get("AGENT_SESSION") or None)
+                    raise CannotRecover(path, f"it is paused ({state.evidence}); it "
+                                              f"resumes with {again}: use --force if you "
+                                              "are sure")
                 if state.state in ("live", "unknown") and not force and not closed:
                     raise CannotRecover(path, f"it may still be at work ({state.state}: "
                                               f"{state.evidence}); use --force if you are sure")

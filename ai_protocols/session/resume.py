@@ -37,6 +37,7 @@ from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
+from ai_protocols.session.names import resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -422,7 +423,7 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         (committed == [] and (differs is None or bool(differs))))
     # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor),
     # ahead of it (it descends), or on another line (neither)?
-    behind = aside = descends = False
+    behind = aside = descends = rebased = False
     if commit and commit != git.commit and not missing and git.commit is not None and \
             _is_hash(commit):
         from ai_protocols.git.state import start_ancestry
@@ -431,6 +432,11 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                         start_ancestry(root, commit, git.commit))
         behind, descends = ahead(), after()
         aside = not behind and not descends
+        if aside:  # every change of it in HEAD as the same patch (a pull --rebase)?
+            from ai_protocols.git.state import rebased_into
+
+            rebased = rebased_into(root, commit, git.commit)
+            aside = not rebased
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
     moved_on = not uncommitted and not behind and not aside and \
@@ -479,6 +485,10 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                      f"not descend from it ({why}); that commit is still in this clone: "
                      f"compare with git diff HEAD {c_short}, and get it back with git switch "
                      f"-c NAME {c_short}")
+    elif other_branch and rebased:  # the work is here, rebased, on another branch
+        parts.append(f"this session was recorded {recorded}; this checkout is {on}, whose "
+                     "HEAD holds that commit's changes, rebased: its commits are here, "
+                     "carried on")
     elif other_branch and descends:  # the work is here, carried on on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, which "
                      "descends from that commit: its commits are here, carried on")
@@ -501,7 +511,8 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                      + ("with no uncommitted change, does not have" if not git.work else
                         "with untracked files only, does not have" if work is None else
                         "whose changes touch none of it, does not have"))
-    if (behind or aside or (other_branch and descends and not missing)) and not uncommitted:
+    if (behind or aside or (other_branch and (descends or rebased) and not missing)) and \
+            not uncommitted:
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
@@ -724,7 +735,7 @@ class _TextForm(_Form):
         if session.status == "paused":
             note = _clip(session.pause_note, OBJECTIVE_BYTES) or "(no note)"
             out.append(f"\nPaused at {_stamp(session.paused)}: {note} "
-                       "('ai-protocols start' resumes it)\n")
+                       f"(it resumes with {resumed_by(context.agent_id, session.agent_session)})\n")
         out.append("\nIn progress:\n")
         if context.in_progress is None or step is None:
             out.append("  (no open progress item)\n")
@@ -847,31 +858,6 @@ def recover_command(target: str, action: str, *, force: bool = False) -> str:
     if target.lstrip("'").startswith("-"):  # ('-a b', quoted, is an option to click too)
         return f"ai-protocols recover {options} -- {target}"
     return f"ai-protocols recover {target} {options}"
-
-
-#: How an agent of Claude Code or Codex comes back to its own conversation, whose id
-#: its hooks derive the agent id from: that conversation resumed.
-_RESUMED_CONVERSATION = {"claude": "its Claude Code conversation, resumed (claude --resume)",
-                         "codex": "its Codex conversation, resumed (codex resume)"}
-
-
-def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
-    """What resumes a paused session of ``agent_id`` (``None``: the one-agent file),
-    whose agent program's own session id is ``agent_session`` (its ``AGENT_SESSION``,
-    recorded by a SessionStart hook), as words that follow "it resumes with": for an
-    id Claude Code's or Codex's hooks derived from their session
-    (``host.project.claude.SESSION``), that conversation resumed, since a new
-    conversation has a new id; else ``start`` with the same id."""
-    from ai_protocols.session.names import runtime_of
-
-    runtime = runtime_of(agent_id) if agent_id else None
-    if agent_session and runtime in _RESUMED_CONVERSATION:
-        return _RESUMED_CONVERSATION[runtime]
-    if not agent_id:
-        return "'ai-protocols start'"
-    name = agent_id if _SHELL_SAFE.issuperset(agent_id) else \
-        "'" + agent_id.replace("'", "'\"'\"'") + "'"
-    return f"'AI_AGENT_ID={name} ai-protocols start'"
 
 
 def take_over_command(session: Session) -> str:
