@@ -162,11 +162,11 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         held = None
         state = None
         for lock in locks:
-            if lock.owner == me or not covers_real(root, lock.path, path, follow=False):
+            if (me and lock.owner == me) or not covers_real(root, lock.path, path, follow=False):
                 continue
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
-                states[key] = board.agent_state(lock.owner or "", lock.owner_process,
+                states[key] = board.agent_state(lock.owner, lock.owner_process,
                                                 lock.locked, since_at=lock.locked_at)
             if states[key].state not in RECOVERABLE:
                 held, state = lock, states[key]
@@ -231,6 +231,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         board_bytes,
         board_decode,
         covers_real,
+        holder_name,
         kept_board_path,
         kept_other,
         overlap,
@@ -258,7 +259,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         locks += lost
-    locks = [lock for lock in locks if lock.owner != agent_id and
+    locks = [lock for lock in locks if not (agent_id and lock.owner == agent_id) and
              not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
     if not locks:
         return None
@@ -274,12 +275,13 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             from ai_protocols.session.project import Project
 
             state = Board(Project(root, agent_id)).agent_state(
-                lock.owner or "", lock.owner_process, lock.locked, since_at=lock.locked_at)
+                lock.owner, lock.owner_process, lock.locked, since_at=lock.locked_at)
             if state.state in RECOVERABLE:
                 continue
-            where = f"{relative} is locked by {lock.owner}" \
+            who = holder_name(lock.owner)
+            where = f"{relative} is locked by {who}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
-                f"{relative} is inside {lock.path}, which {lock.owner} has locked"
+                f"{relative} is inside {lock.path}, which {who} has locked"
             gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
                     "older board back, or removed the board); ai-protocols keeps it in "
                     f"{kept_board_path(board)}, and the next change to the board puts it "

@@ -57,6 +57,7 @@ __all__ = [
     "covers",
     "covers_real",
     "handoffs",
+    "holder_name",
     "join_paths",
     "kept_board_path",
     "kept_other",
@@ -64,6 +65,7 @@ __all__ = [
     "no_glob",
     "normalize_path",
     "overlap_real",
+    "owner_problem",
     "protect",
     "read_board",
     "real_forms",
@@ -71,6 +73,7 @@ __all__ = [
     "same_role",
     "split_paths",
     "stray_properties",
+    "unknown_holders",
     "unusable_locks",
 ]
 
@@ -519,6 +522,52 @@ def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
             found.append((h.line + 1, "its PATH names no path or several, so it locks "
                                       "nothing: a lock holds one path (one lock each)"))
     return found
+
+
+def owner_problem(owner: str | None) -> str | None:
+    """Why the ``OWNER`` of a lock or claim names no agent this tool can judge (``None``:
+    it does): missing or empty, or not an agent id
+    (:func:`ai_protocols.paths.safe_id`'s rule, as ``AI_AGENT_ID`` is held to). Such a
+    holder is of state ``unknown``: its lock holds, its claim is taken only with
+    ``--force`` (docs/tasks.md, "An owner the tool cannot judge")."""
+    if not owner:
+        return "it names no OWNER"
+    from ai_protocols.errors import InvalidAgentId
+    from ai_protocols.paths import safe_id
+
+    try:
+        safe_id(owner)
+    except InvalidAgentId as error:
+        return f"its OWNER {owner!r} is not an agent id ({error.reason})"
+    return None
+
+
+def holder_name(owner: str | None) -> str:
+    """A holder as words for a person: the agent id, or ``(no owner)``."""
+    return owner if owner else "(no owner)"
+
+
+def unknown_holders(doc: OrgFile) -> list[tuple[int, str]]:
+    """Each lock, and each claimed open task, whose ``OWNER`` the tool cannot judge
+    (:func:`owner_problem`), as its line (from 1) and what to say of it: ``check``,
+    ``locks`` and ``task list`` warn about them."""
+    found: list[tuple[int, str]] = []
+    tasks, locks = read_board(doc, check=False)
+    for lock in locks:
+        why = owner_problem(lock.owner)
+        if why is not None:
+            found.append((lock.line, f"the lock on {lock.path}: {why}, so its holder is "
+                                     "unknown: it still holds (edits into it are refused), "
+                                     "and only 'ai-protocols lock/unlock --force' takes it; "
+                                     "give it the OWNER of the agent that holds it"))
+    for task in tasks:
+        if task.owner and task.is_open:
+            why = owner_problem(task.owner)
+            if why is not None:
+                found.append((task.line, f"the claim of task {task.id or '(no id)'}: {why}, "
+                                         "so its holder is unknown: only --force takes "
+                                         "it over"))
+    return sorted(found)
 
 
 # -- what goes in -----------------------------------------------------------------------------

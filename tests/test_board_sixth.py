@@ -1,0 +1,180 @@
+"""The task board after its sixth review (issue 15, rev15e): owners the tool cannot judge,
+a person's text under a lock taken over, the board kept from edit tools and its kept copy
+a real copy, a board in git's conflict markers, and the characters of an agent id.
+
+Every command runs as the installed ``ai-protocols`` in a real git repository, the hook
+as a real subprocess; a live agent is a command run under the test's own process
+(``run``), a gone one under a short-lived process (``as_another_agent``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from boardkit import BOARD, add, board, edit_hook, write_hook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CLI, Runner, clean_env
+
+#: A person's lock, written by hand: no OWNER (or the one put in its place).
+HAND_LOCK = ("** Ann: all of src/\n:PROPERTIES:\n:PATH:     src/\n{owner}:END:\n"
+             "Ask me first -- Ann\n*** why\nmigration in progress\n")
+
+
+def put_before_lock(repo: Path, text: str, anchor: str = "** src/api/\n") -> None:
+    path = repo / BOARD
+    old = path.read_text(encoding="utf-8")
+    assert anchor in old
+    path.write_text(old.replace(anchor, text + anchor, 1), encoding="utf-8")
+
+
+def append_to_locks(repo: Path, text: str) -> None:
+    path = repo / BOARD
+    old = path.read_text(encoding="utf-8")
+    marker = "('ai-protocols lock PATH --reason TEXT').\n"
+    assert marker in old
+    path.write_text(old.replace(marker, marker + text, 1), encoding="utf-8")
+
+
+# -- 1. an owner the tool cannot judge switches nothing off ---------------------------------------
+
+
+@pytest.mark.parametrize("owner", [None, "", "Ann/Bob", "a\tb"])
+def test_an_ownerless_lock_over_a_live_lock_switches_off_nothing(
+        project: Path, run: Runner, owner: str | None) -> None:
+    add(run, "x")
+    run("lock", "src/api/", "--reason", "live lock", agent="agLive")
+    line = "" if owner is None else f":OWNER:    {owner}\n"
+    put_before_lock(project, HAND_LOCK.split("Ask")[0].format(owner=line))
+    target = project / "src" / "api" / "v1.py"
+    hook = write_hook(project, target, "zz")
+    assert hook.returncode == 2, hook.stderr
+    assert "AI_AGENT_ID" not in hook.stderr
+    assert "refused: src/api/v1.py is inside src/" in hook.stderr
+    target.parent.mkdir(parents=True)
+    target.write_text("1\n")
+    done = run("check", agent="zz", check=False)
+    assert done.returncode == 23, done.stderr
+    assert "AI_AGENT_ID" not in done.stderr
+    assert "src/api/v1.py: inside src/" in done.stdout
+    assert ", line 13: the lock on src/: " in done.stderr
+    # Its own lock is the live agent's still: it goes through for it.
+    assert write_hook(project, target, "agLive").returncode in (0, 2)
+    # Taking a lock there: refused, naming the unknown holder, never AI_AGENT_ID.
+    took = run("lock", "src/api/x", "--reason", "r", agent="zz", check=False)
+    assert took.returncode == 22
+    assert "AI_AGENT_ID" not in took.stderr and "None" not in took.stderr
+
+
+def test_a_claim_whose_owner_is_no_agent_id_is_unknown_not_an_error(
+        project: Path, run: Runner) -> None:
+    task = add(run, "Parse")
+    other = add(run, "Other")
+    run("task", "claim", task, agent="impl.1")
+    path = project / BOARD
+    path.write_text(path.read_text().replace(":OWNER:    impl.1", ":OWNER:    Ann/Bob"))
+    listed = run("task", "list", agent="zz", check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert "claimed by Ann/Bob (unknown)" in listed.stdout
+    assert "the claim of task" in listed.stderr and "Ann/Bob" in listed.stderr
+    assert "AI_AGENT_ID" not in listed.stderr
+    refused = run("task", "claim", task, agent="zz", check=False)
+    assert refused.returncode != 0 and refused.returncode != 4, refused.stderr
+    assert "AI_AGENT_ID" not in refused.stderr
+    assert "Ann/Bob" in refused.stderr
+    run("task", "claim", other, agent="zz")  # the rest of the board works
+    run("task", "claim", task, "--force", agent="zz")
+    assert json.loads(run("task", "show", task, "--json").stdout)["owner"] == "zz"
+
+
+odd_owners = st.one_of(
+    st.just(""), st.sampled_from(["Ann/Bob", "..", ".", "a/b", "x\x7fy", "a" * 300,
+                                  "Ann (role x)", " "]),
+    st.text(alphabet=st.sampled_from(list("ab/.\x01 \u00a0\u3000()")), max_size=12))
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(owner=odd_owners)
+def test_the_live_lock_is_enforced_whatever_a_person_writes_as_owner(
+        project: Path, run: Runner, owner: str) -> None:
+    text = board(project) if (project / BOARD).exists() else ""
+    if "** src/api/\n" not in text:
+        run("lock", "src/api/", "--reason", "live lock", agent="agLive")
+        text = board(project)
+    start = text.find("** src/api/\n")
+    (project / BOARD).write_text(text[:start].split("** Ann: all of src/")[0] + text[start:],
+                                 encoding="utf-8")
+    value = owner.replace("\n", " ")
+    line = f":OWNER:    {value}\n" if value.strip() else ""
+    put_before_lock(project, HAND_LOCK.split("Ask")[0].format(owner=line))
+    target = project / "src" / "api" / "v1.py"
+    hook = write_hook(project, target, "zz")
+    assert hook.returncode == 2, hook.stderr
+    assert "AI_AGENT_ID" not in hook.stderr
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("1\n")
+    done = run("check", "--json", agent="zz", check=False)
+    assert done.returncode == 23, done.stderr
+    assert [f["path"] for f in json.loads(done.stdout)["findings"]] == ["src/api/v1.py"]
+
+
+# -- 2. and 8. a hand-written lock is kept, and a person's text never deleted ------------------
+
+
+def test_a_hand_written_lock_without_owner_is_kept_and_listed_in_words(
+        project: Path, run: Runner) -> None:
+    add(run, "x")
+    append_to_locks(project, HAND_LOCK.replace("src/", "db/").format(owner=""))
+    before = board(project)
+    listed = run("locks", agent="zz")
+    assert "None" not in listed.stdout
+    assert "db/  locked by (no owner) (unknown: " in listed.stdout
+    assert "    (no reason given)" in listed.stdout
+    assert "line 13: the lock on db/: it names no OWNER" in listed.stderr
+    assert json.loads(run("locks", "--json", agent="zz").stdout)[0]["owner"] is None
+    took = run("lock", "db/x", "--reason", "r", agent="zz", check=False)
+    assert took.returncode == 22 and "(no owner)" in took.stderr
+    gone = run("unlock", "db/", agent="zz", check=False)
+    assert gone.returncode == 22
+    assert board(project) == before
+
+
+PERSON = ["Ask me first -- Ann", "*** why", "migration in progress"]
+
+
+def test_a_forced_takeover_of_a_hand_written_lock_keeps_the_persons_text(
+        project: Path, run: Runner) -> None:
+    add(run, "x")
+    append_to_locks(project, HAND_LOCK.replace("src/", "db/").format(owner=""))
+    run("lock", "db/x", "--reason", "r", "--force", agent="zz")
+    text = board(project)
+    lines = text.splitlines()
+    start = lines.index("** db/x")
+    # The person's lines, byte for byte, in order, under the new lock.
+    at = lines.index(PERSON[0])
+    assert at > start and lines[at:at + 3] == PERSON
+    assert "took it over: db/ ('Ann: all of db/') was locked by (no owner)" in text
+    assert ":PATH:     db/\n" not in text
+
+
+def test_taking_over_a_gone_agents_lock_on_another_path_keeps_the_persons_notes(
+        project: Path, run: Runner) -> None:
+    add(run, "x")
+    run("lock", "db/", "--reason", "gone one", agent="old.1", as_another_agent=True)
+    path = project / BOARD
+    text = path.read_text()
+    end = text.index(":END:\n", text.index(":PATH:     db/")) + len(":END:\n")
+    path.write_text(text[:end] + "\n".join(PERSON) + "\n" + text[end:])
+    run("lock", "db/x", "--reason", "r", agent="zz")
+    lines = board(project).splitlines()
+    start = lines.index("** db/x")
+    at = lines.index(PERSON[0])
+    assert at > start and lines[at:at + 3] == PERSON
+    assert "** db/" not in lines
