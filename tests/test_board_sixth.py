@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from boardkit import BOARD, add, board, edit_hook, write_hook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CLI, Runner, clean_env
+from conftest import Runner, clean_env
 
 #: A person's lock, written by hand: no OWNER (or the one put in its place).
 HAND_LOCK = ("** Ann: all of src/\n:PROPERTIES:\n:PATH:     src/\n{owner}:END:\n"
@@ -178,3 +177,131 @@ def test_taking_over_a_gone_agents_lock_on_another_path_keeps_the_persons_notes(
     at = lines.index(PERSON[0])
     assert at > start and lines[at:at + 3] == PERSON
     assert "** db/" not in lines
+
+
+# -- 3. and 6. the board is kept from edit tools; its kept copy is a copy of its own -------------
+
+
+@pytest.mark.parametrize(("tool", "runtime", "make_input"), [
+    ("Edit", "claude", lambda p: {"file_path": str(p), "old_string": ":PATH:     keep/",
+                                  "new_string": ":PATH:     elsewhere/"}),
+    ("Write", "claude", lambda p: {"file_path": str(p), "content": "x"}),
+    ("MultiEdit", "claude", lambda p: {"file_path": str(p), "edits": []}),
+    ("apply_patch", "codex", lambda p: {"command": f"*** Begin Patch\n*** Update File: {p}\n"
+                                                  "@@\n-x\n+y\n*** End Patch"}),
+])
+def test_the_hook_refuses_edit_tools_on_the_board_and_its_kept_files(
+        project: Path, run: Runner, tool: str, runtime: str, make_input) -> None:
+    add(run, "x")
+    run("lock", "keep/", "--reason", "live", agent="agKeep")
+    for path in (project / BOARD, project / "src" / ".." / ".ai" / "tasks.org",
+                 project / ".ai" / ".locks" / "live" / "tasks.org", Path(".ai/tasks.org")):
+        done = edit_hook(project, tool, make_input(path), "zz", runtime)
+        assert done.returncode == 2, (path, done.stderr)
+        assert "ai-protocols: refused: " in done.stderr
+        assert "'ai-protocols lock" in done.stderr or "'ai-protocols lock ...'" in done.stderr
+    # Other files of .ai/ (a session file is the agent's own to log into): not this rule.
+    assert edit_hook(project, tool, make_input(project / "notes.txt"), "zz",
+                     runtime).returncode == 0
+
+
+def _write_in_place(path: Path, old: str, new: str) -> None:
+    """As an editor's tool writes a file: into it, keeping its inode."""
+    with open(path, "r+", encoding="utf-8") as handle:
+        text = handle.read().replace(old, new)
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+
+
+def test_a_lock_taken_out_by_a_write_in_place_is_seen_enforced_and_put_back(
+        project: Path, run: Runner) -> None:
+    add(run, "x")
+    run("lock", "keep/", "--reason", "live", agent="agKeep")
+    kept = project / ".ai" / ".locks" / "live" / "tasks.org"
+    assert os.stat(kept).st_ino != os.stat(project / BOARD).st_ino
+    assert (project / BOARD).stat().st_nlink == 1
+    inode = os.stat(project / BOARD).st_ino
+    _write_in_place(project / BOARD, ":PATH:     keep/", ":PATH:     kept-elsewhere/")
+    assert os.stat(project / BOARD).st_ino == inode
+    assert ":PATH:     keep/" in kept.read_text()  # the copy did not follow
+    hook = write_hook(project, project / "keep" / "f", "zz")
+    assert hook.returncode == 2 and "an edit outside ai-protocols" in hook.stderr
+    (project / "keep").mkdir()
+    (project / "keep" / "f").write_text("1\n")
+    assert run("check", agent="zz", check=False).returncode == 23
+    listed = run("locks", agent="zz")
+    assert "lost 1 live claim(s) or lock(s)" in listed.stderr
+    done = run("task", "add", "next change", agent="p")
+    assert "put back on the task board: the lock on keep/, held by agKeep" in done.stderr
+    assert board(project).count(":PATH:     keep/") == 1
+
+
+EMACS_CUT = ('(progn (require (quote org)) (find-file "{board}") (org-mode) '
+             '(goto-char (point-min)) (re-search-forward "^\\\\*\\\\* keep/") '
+             '(org-cut-subtree) (save-buffer))')
+
+
+def test_a_live_lock_a_person_cuts_in_emacs_is_undone_by_the_next_change(
+        project: Path, run: Runner) -> None:
+    add(run, "x")
+    run("lock", "keep/", "--reason", "live", agent="agKeep")
+    path = project / BOARD
+    done = subprocess.run(["emacs", "--batch", "-Q", "--eval",
+                           EMACS_CUT.format(board=path)], capture_output=True, text=True,
+                          env=clean_env(HOME=str(project)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ":PATH:     keep/" not in board(project)
+    assert write_hook(project, project / "keep" / "f", "zz").returncode == 2
+    run("task", "add", "next change", agent="p")
+    assert board(project).count(":PATH:     keep/") == 1
+
+
+# -- 4. a lock inside git's conflict markers still holds -------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                                   GIT_COMMITTER_NAME="t",
+                                                   GIT_COMMITTER_EMAIL="t@t")).stdout
+
+
+def test_the_hook_enforces_the_locks_on_both_sides_of_a_conflict(
+        tmp_path: Path) -> None:
+    base = tmp_path / "m0"
+    base.mkdir()
+    git(base, "init", "-q")
+    git(base, "commit", "-q", "--allow-empty", "-m", "i")
+    here = Runner(base)
+    here("init")
+    add(here, "Title")
+    git(base, "add", "-A")
+    git(base, "commit", "-qm", "b")
+    mine, theirs = tmp_path / "m1", tmp_path / "m2"
+    git(tmp_path, "clone", "-q", str(base), str(mine))
+    git(tmp_path, "clone", "-q", str(base), str(theirs))
+    Runner(mine)("lock", "hot/", "--reason", "hot work", agent="agM1")
+    Runner(theirs)("lock", "cold/", "--reason", "cold work", agent="agM2")
+    for clone, title in ((mine, "one"), (theirs, "two")):
+        path = clone / BOARD
+        path.write_text(path.read_text().replace("* TODO Title\n", f"* TODO Title {title}\n"))
+        git(clone, "commit", "-qam", title)
+    # A clone whose configuration lacks the merge driver (git copies no local
+    # configuration, and no ai-protocols write put it there): git's own merge.
+    subprocess.run(["git", "-C", str(theirs), "config", "--remove-section",
+                    "merge.ai-protocols"], capture_output=True)
+    merged = subprocess.run(["git", "-C", str(theirs), "pull", "-q", "--no-rebase", str(mine),
+                             "HEAD"],
+                            capture_output=True, text=True,
+                            env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                          GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"))
+    assert merged.returncode != 0
+    text = board(theirs)
+    assert "<<<<<<<" in text and ":PATH:     hot/" in text
+    for target, owner in (("hot/f", "agM1"), ("cold/f", "agM2")):
+        done = write_hook(theirs, theirs / target, "zz")
+        assert done.returncode == 2, (target, done.stderr)
+        assert f"which {owner} has locked" in done.stderr
+        assert "conflict markers" in done.stderr
+    assert write_hook(theirs, theirs / "free" / "f", "zz").returncode == 0

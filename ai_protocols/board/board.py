@@ -465,7 +465,8 @@ class Board:
         :class:`~ai_protocols.errors.BeingEdited` when Emacs took it."""
         from ai_protocols.errors import StorageError
 
-        prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path)
+        prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path,
+                                   keep_link=False)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:
