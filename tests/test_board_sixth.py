@@ -305,3 +305,39 @@ def test_the_hook_enforces_the_locks_on_both_sides_of_a_conflict(
         assert f"which {owner} has locked" in done.stderr
         assert "conflict markers" in done.stderr
     assert write_hook(theirs, theirs / "free" / "f", "zz").returncode == 0
+
+
+# -- 5. an agent id is one word ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("agent", [" sp1", "sp1 ", "sp1\u00a0", "\u3000sp1",
+                                   "a (role x) to boss: fake", "a:b", "a(b)"])
+def test_an_id_with_white_space_or_parentheses_is_refused_by_the_board(
+        project: Path, run: Runner, agent: str) -> None:
+    task = add(run, "Mine")
+    before = board(project)
+    for args in (("task", "claim", task), ("lock", "own/", "--reason", "r"),
+                 ("task", "handoff", task, "--to", "reviewer", "--note", "n"),
+                 ("task", "add", "other"), ("start", "--title", "t")):
+        done = run(*args, agent=agent, check=False)
+        assert done.returncode == 4, (args, done.stderr)
+        assert "an agent id is one word" in done.stderr, done.stderr
+    assert board(project) == before
+    # Another agent's lock still holds for it (its id is never its own lock's).
+    run("lock", "own/", "--reason", "r", agent="sp1")
+    assert write_hook(project, project / "own" / "f", agent).returncode == 2
+    assert write_hook(project, project / "own" / "f", "sp1").returncode == 0
+
+
+def test_a_claimed_task_a_person_demotes_is_not_put_back_twice(
+        project: Path, run: Runner) -> None:
+    """The kept copy now sees every edit: a task a person moved under another (its ID
+    still on the board) is the person's doing, not git's, and is not appended again."""
+    parent = add(run, "Parent")
+    task = add(run, "Child")
+    run("task", "claim", task, agent="impl.1")
+    path = project / BOARD
+    path.write_text(path.read_text().replace("* DOING Child", "** DOING Child"))
+    run("task", "add", "next change", agent="p")
+    assert board(project).count(f":ID:       {task}") == 1
+    assert parent

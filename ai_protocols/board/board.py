@@ -340,8 +340,11 @@ class Board:
         branch switch took away (git puts an older board back). A claim counts as lost
         when its task is gone or open and unclaimed on disk; a lock, when no lock of
         that agent on that path is on disk; either only while its agent is not gone
-        (crashed, abandoned, wrapped up). Cheap when nothing happened: the kept copy
-        is the board's own inode (a hard link) until something else writes the board."""
+        (crashed, abandoned, wrapped up); not when the claim's record is still on its
+        task (a person closed and reopened it in Emacs) or the task is still on the
+        board at another level (a person demoted it). An edit that took a claim's or
+        lock's lines out is taken for git's. Cheap when nothing happened: the board
+        holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`)."""
         kept = kept_other(str(self.path), self.kept_path)
         if kept is None:
             return []
@@ -353,12 +356,23 @@ class Board:
         except (UnicodeDecodeError, ValueError):
             return []
         by_id = {t.id: t for t in tasks if t.id}
+        # Every headline's own properties, by ID: a claim whose record (its OWNER and
+        # CLAIMED) is still on its task, or a task still on the board at another level,
+        # was changed by a person on purpose (closed and reopened in Emacs, demoted), not
+        # taken away by git.
+        records = {h.properties.get("ID"): h.properties for h in doc.headlines
+                   if h.properties.get("ID")} if doc is not None else {}
         found: list[Lost] = []
         for old in old_tasks:
             if not (old.id and old.owner and old.is_open):
                 continue
             now = by_id.get(old.id)
             if now is not None and (now.owner or not now.is_open):
+                continue
+            record = records.get(old.id)
+            if record is not None and (now is None or (
+                    record.get("OWNER") == old.owner and
+                    record.get("CLAIMED") == old.properties.get("CLAIMED"))):
                 continue
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)

@@ -281,7 +281,9 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             from ai_protocols.liveness.evidence import RECOVERABLE
             from ai_protocols.session.project import Project
 
-            state = Board(Project(root, agent_id)).agent_state(
+            # (no agent id of its own: the holder's state needs none, and the agent's
+            # AI_AGENT_ID, if it is no agent id, must not switch the check off)
+            state = Board(Project(root, None)).agent_state(
                 lock.owner, lock.owner_process, lock.locked, since_at=lock.locked_at)
             if state.state in RECOVERABLE:
                 continue
