@@ -68,6 +68,19 @@ MAX_SAFE_ID_BYTES = 200
 _AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
+#: What an agent id may not hold besides control characters and ``/``, said in every
+#: refusal (docs/tasks.md, "Agent ids"): it is written into the board's log lines
+#: ("handed off by ID (role R) to ROLE: NOTE") and read back from Org properties, which
+#: drop white space at either end.
+ID_CHARACTERS = ("an agent id is one word: no white space (nor a no-break or ideographic "
+                 "space), no '(', ')' or ':'")
+_ODD_BYTES = {0x20: "a space", 0x28: "a '('", 0x29: "a ')'", 0x3A: "a ':'"}
+#: The characters of Unicode's White_Space property beyond ASCII (PropList.txt), as UTF-8,
+#: each with how a refusal names it; found at their last byte, as the sh resolver does.
+_WHITE_SPACE_UTF8 = tuple((chr(c).encode(), f"white space (U+{c:04X})") for c in (
+    0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000))
+
+
 def _invalid_id(agent_id: str | bytes, reason: str) -> InvalidAgentId:
     from ai_protocols.errors import InvalidAgentId  # (on an error only: ``path`` needs no more)
 
@@ -83,7 +96,10 @@ def _invalid_root(root: str, reason: str) -> InvalidProjectRoot:
 def safe_id(agent_id: str | bytes) -> str:
     """Return the file-name form of ``agent_id`` (without ``.org``).
 
-    Raises :class:`InvalidAgentId` for an id that cannot be used. Works on
+    Raises :class:`InvalidAgentId` for an id that cannot be used: empty, only dots,
+    holding a control character, ``/``, white space (a space, or any character of
+    Unicode's White_Space property: no-break space, ideographic space...), ``(``,
+    ``)`` or ``:`` (:data:`ID_CHARACTERS`), or whose file-name form passes 200 bytes. Works on
     bytes so that an id that is not valid UTF-8 (possible in an environment
     variable) gets the same answer here as in the sh resolver.
     """
@@ -92,11 +108,16 @@ def safe_id(agent_id: str | bytes) -> str:
         raise _invalid_id(agent_id, "it is empty")
     if raw.strip(b".") == b"":
         raise _invalid_id(agent_id, "it is made only of dots")
-    for byte in raw:  # the first offending byte decides, as in the sh resolver
+    for at, byte in enumerate(raw):  # the first offending byte decides, as in the sh resolver
         if byte < 0x20 or byte == 0x7F:
             raise _invalid_id(agent_id, f"it holds a control character (byte 0x{byte:02X})")
         if byte == 0x2F:
             raise _invalid_id(agent_id, "it holds a '/'")
+        odd = _ODD_BYTES.get(byte) or next(
+            (name for seq, name in _WHITE_SPACE_UTF8 if raw.startswith(seq, at + 1 - len(seq))
+             and at + 1 >= len(seq)), None)
+        if odd is not None:
+            raise _invalid_id(agent_id, f"it holds {odd}; {ID_CHARACTERS}")
     if all(b in _AS_IS for b in raw) and raw[0] not in b".-":
         result = raw.decode("ascii")
     else:

@@ -30,3 +30,14 @@ def write_hook(cwd: Path, path: Path, agent: str) -> subprocess.CompletedProcess
     return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
                           input=json.dumps(payload), capture_output=True, text=True,
                           cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
+
+
+def edit_hook(cwd: Path, tool: str, tool_input: dict[str, object], agent: str,
+              runtime: str = "claude") -> subprocess.CompletedProcess[str]:
+    """The installed ``hook PreToolUse --runtime RUNTIME`` given a ``tool`` call with
+    ``tool_input`` from ``cwd``, as ``agent``."""
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": tool, "tool_input": tool_input}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", runtime],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)

@@ -364,11 +364,11 @@ def test_a_ref_is_taken_only_as_written_and_agent_n_as_the_id_was_set(
     for ref in ("1 ", " 1", "1\n", "01", "0", "00"):
         done = run("checkpoint", "show", ref, check=False)
         assert done.returncode == 5, (ref, done.stdout)
-    run("checkpoint", agent="a b")
-    for ref in ("a b/1", "a%20b/1"):
-        assert "Checkpoint a%20b/" in run("checkpoint", "show", ref).stdout
+    run("checkpoint", agent="a+b")
+    for ref in ("a+b/1", "a%2Bb/1"):
+        assert "Checkpoint a%2Bb/" in run("checkpoint", "show", ref).stdout
     clone = (repo / ".git" / "ai-protocols-clone").read_text().strip()
-    assert "Checkpoint a%20b/" in run("checkpoint", "show", f"a b/{clone}/1").stdout
+    assert "Checkpoint a%2Bb/" in run("checkpoint", "show", f"a+b/{clone}/1").stdout
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,8 @@ def test_status_list_show_and_start_escape_what_would_reorder_the_line(
     """The case seen: an id holding a right-to-left override, printed raw by status and
     list, reordered the terminal line. Now every human output escapes it, and every
     other invisible or control character; JSON keeps the exact text."""
-    agent = f"evil{RLO}gpj.exe{OTHER.replace(chr(27), '')}.1700000000"  # (no C0 in an id)
+    # (no C0 in an id, nor white space: U+2028 is Unicode White_Space)
+    agent = f"evil{RLO}gpj.exe{OTHER.replace(chr(27), '').replace(chr(0x2028), '')}.1700000000"
     title = f"Title {RLO}reversed"
     summary = f"Sum{OTHER}mary\nsecond line{RLO}"
     run("start", "--title", title, agent=agent, as_another_agent=True)
@@ -55,7 +56,7 @@ def test_status_list_show_and_start_escape_what_would_reorder_the_line(
     }
     for command, out in outputs.items():
         assert not hidden(out), (command, out)
-    assert "evil\\u202egpj.exe\\u2066\\u200b\\u200f\\ufeff\\u2028[2J\\x9b\\U000e0041" \
+    assert "evil\\u202egpj.exe\\u2066\\u200b\\u200f\\ufeff[2J\\x9b\\U000e0041" \
         ".1700000000" in outputs["status"]
     assert "summary: Sum\\u2066\\u200b" in outputs["status"]  # one line: "\n" escaped too
     assert "\\nsecond line\\u202e" in outputs["status"]

@@ -46,6 +46,7 @@ from ai_protocols.board.model import (
     check_tag,
     check_title,
     handoffs,
+    holder_name,
     join_paths,
     kept_board_path,
     kept_other,
@@ -275,11 +276,14 @@ class Board:
                 found.append((sunk, state))
         return found
 
-    def agent_state(self, agent_id: str, process: str | None, since: datetime | None,
+    def agent_state(self, agent_id: str | None, process: str | None, since: datetime | None,
                     now: datetime | None = None, since_at: str | None = None) -> Liveness:
         """Whether ``agent_id``, holding a claim or lock, is still at work, with the
         evidence, strongest first (docs/tasks.md, "Whether the holder is still at work"):
 
+        0. an ``agent_id`` the board gives as no agent id, or not at all
+           (:func:`~ai_protocols.board.model.owner_problem`): unknown, whose lock holds
+           and whose claim only ``--force`` takes (never an error about ``AI_AGENT_ID``);
         1. its spawner's lease: live;
         2. its session wrapped up (its tombstone) since the claim was taken: wrapped up
            (the agent said it was done, whatever process is left);
@@ -290,12 +294,16 @@ class Board:
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
            record, which no time zone misleads) it was taken (abandoned)."""
+        from ai_protocols.board.model import owner_problem
         from ai_protocols.liveness.clock import age_since
         from ai_protocols.liveness.evidence import Owner, lease_held
 
         moment = now or datetime.now()
         project = self.project
         age = age_since(since, since_at, moment)
+        problem = owner_problem(agent_id)
+        if problem is not None:  # a board's value, never AI_AGENT_ID: no agent to judge
+            return Liveness("unknown", f"the board cannot say who holds it: {problem}", age)
         # Every work tree sharing this board: the holder's lease, session file or
         # wrap-up record is in the one it ran in, and the answer is the same from each.
         everywhere = [project, *self._other_work_trees()]
@@ -347,9 +355,8 @@ class Board:
     def gone(self, agent_id: str | None, process: str | None, since: datetime | None,
              now: datetime | None = None, since_at: str | None = None) -> tuple[bool, Liveness]:
         """Whether a claim or lock of ``agent_id`` may be taken over (its agent is
-        crashed, abandoned or wrapped up), and the state that says so."""
-        if not agent_id:
-            return True, Liveness("unknown", "no owner recorded")
+        crashed, abandoned or wrapped up), and the state that says so. An owner the
+        board does not name, or names as no agent id, is ``unknown``: not gone."""
         state = self.agent_state(agent_id, process, since, now, since_at)
         return state.state in RECOVERABLE, state
 
@@ -362,8 +369,11 @@ class Board:
         branch switch took away (git puts an older board back). A claim counts as lost
         when its task is gone or open and unclaimed on disk; a lock, when no lock of
         that agent on that path is on disk; either only while its agent is not gone
-        (crashed, abandoned, wrapped up). Cheap when nothing happened: the kept copy
-        is the board's own inode (a hard link) until something else writes the board."""
+        (crashed, abandoned, wrapped up); not when the claim's record is still on its
+        task (a person closed and reopened it in Emacs) or the task is still on the
+        board at another level (a person demoted it). An edit that took a claim's or
+        lock's lines out is taken for git's. Cheap when nothing happened: the board
+        holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`)."""
         kept = kept_other(str(self.path), self.kept_path)
         if kept is None:
             return []
@@ -375,12 +385,23 @@ class Board:
         except (UnicodeDecodeError, ValueError):
             return []
         by_id = {t.id: t for t in tasks if t.id}
+        # Every headline's own properties, by ID: a claim whose record (its OWNER and
+        # CLAIMED) is still on its task, or a task still on the board at another level,
+        # was changed by a person on purpose (closed and reopened in Emacs, demoted), not
+        # taken away by git.
+        records = {h.properties.get("ID"): h.properties for h in doc.headlines
+                   if h.properties.get("ID")} if doc is not None else {}
         found: list[Lost] = []
         for old in old_tasks:
             if not (old.id and old.owner and old.is_open):
                 continue
             now = by_id.get(old.id)
             if now is not None and (now.owner or not now.is_open):
+                continue
+            record = records.get(old.id)
+            if record is not None and (now is None or (
+                    record.get("OWNER") == old.owner and
+                    record.get("CLAIMED") == old.properties.get("CLAIMED"))):
                 continue
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
@@ -487,7 +508,8 @@ class Board:
         :class:`~ai_protocols.errors.BeingEdited` when Emacs took it."""
         from ai_protocols.errors import StorageError
 
-        prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path)
+        prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path,
+                                   keep_link=False)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:
@@ -805,7 +827,7 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:
-                        raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
+                        raise PathLocked(area, held.path, holder_name(held.owner), state.state,
                                          state.evidence, held.reason or "(no reason given)")
                     replaced[held.line] = (held, state)
                     found.append((held, state))
@@ -816,26 +838,50 @@ class Board:
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
                       ("LOCKED_AT", at.to_property()), ("REASON", reason)]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
-            # Other locks these areas hold or lie in, whose agents are gone: removed.
-            for line in sorted((n for n, (h, _) in replaced.items() if h.path not in kept),
-                               reverse=True):
+            # Other locks these areas hold or lie in, whose agents are gone: removed; what
+            # a person wrote under one (notes, sub-headings) goes under the lock taking it
+            # over, line for line, and its headline's own title into the takeover's note.
+            gone_lines = sorted((n for n, (h, _) in replaced.items() if h.path not in kept),
+                                reverse=True)
+            carried: dict[int, list[str]] = {}
+            titles: dict[int, str] = {}
+            for line in gone_lines:
+                headline = doc.find(line - 1)
+                body = _bare(doc.lines_between(headline.body_start, headline.subtree_end))
+                carried[line] = body if any(b.strip() for b in body) else []
+                if headline.raw_title != _lock_title(replaced[line][0].path):
+                    titles[line] = headline.raw_title
+            for line in gone_lines:
                 _remove_subtree(doc, line - 1)
+            placed: set[int] = set()
             for report in reports:
                 said = [entry_lines(stamp, _whole(
-                    f"took it over: {held.path} was {held_by(held.owner, state, force, 'locked')}"
-                    f", for: {held.reason or '(no reason given)'}"))[0]
+                    f"took it over: {held.path}" +
+                    (f" ({titles[held.line]!r})" if held.line in titles else "") +
+                    f" was {held_by(held.owner, state, force, 'locked')}"
+                    f", for: {held.reason or '(no reason given)'}" +
+                    ("; what was written under it follows" if carried.get(held.line) and
+                     held.line not in placed else "")))[0]
                     for held, state in report.replaced]
+                body: list[str] = []
+                for held, _state in report.replaced:
+                    if held.line not in placed:
+                        body += carried.get(held.line, [])
+                        placed.add(held.line)
+                text, headings = _split_at_headline(body)
                 same = next((h for h in read_board(doc)[1] if h.path == report.lock.path),
                             None)
                 if same is not None:  # renewed, or taken over: only its own lines change
                     doc.set_properties(same.line - 1, values)
-                    if said:
-                        doc.insert(doc.content_end(doc.find(same.line - 1)), said)
+                    if headings:
+                        doc.insert(doc.find(same.line - 1).subtree_end, headings)
+                    if said or text:
+                        doc.insert(doc.content_end(doc.find(same.line - 1)), said + text)
                     continue
                 _append_lock(doc, [f"** {_lock_title(report.lock.path)}", ":PROPERTIES:",
                                    format_property("PATH", join_paths([report.lock.path])),
                                    *(format_property(k, v) for k, v in values), ":END:",
-                                   *said])
+                                   *said, *text, *headings])
             new_locks = read_board(doc)[1]
         for report in reports:
             report.lock = next(h for h in new_locks if h.path == report.lock.path)
@@ -864,7 +910,7 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:
-                        raise PathLocked(area, held.path, held.owner or "(nobody)", state.state,
+                        raise PathLocked(area, held.path, holder_name(held.owner), state.state,
                                          state.evidence, held.reason or "(no reason given)",
                                          "unlock")
                 removed.append(held)
@@ -1004,7 +1050,7 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     plain words: ``held by X, whose session was wrapped up at T (archived as P)``,
     ``held by X, who is crashed: its owner, process 4370 on this host, is gone``; a
     forced takeover says so."""
-    who = owner or "(nobody)"
+    who = holder_name(owner)
     if state.state == "wrapped-up" and state.evidence.startswith("its session "):
         said = f"{what} by {who}, whose session {state.evidence[len('its session '):]}"
     else:
@@ -1104,6 +1150,16 @@ def _bare(lines: list[str]) -> list[str]:
 def _append_at_end(doc: OrgFile, lines: list[str]) -> None:
     """Append ``lines`` at the end of the file, after a newline if the last line has none."""
     doc.insert(doc.line_count, lines)
+
+
+def _split_at_headline(lines: list[str]) -> tuple[list[str], list[str]]:
+    """``lines`` (a subtree's, without its headline) as its own text, and its sub-headings
+    with all that follows the first of them."""
+    for index, line in enumerate(lines):
+        stars = len(line) - len(line.lstrip("*"))
+        if stars and line[stars:stars + 1] in (" ", "\t"):
+            return lines[:index], lines[index:]
+    return lines, []
 
 
 def _lock_title(path: str) -> str:

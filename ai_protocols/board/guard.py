@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ai_protocols.liveness.evidence import Liveness
 
 __all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "edited_paths",
-           "has_board", "refusal"]
+           "has_board", "kept_files_refusal", "refusal"]
 
 #: ``check``'s exit code when it reports a change outside the working set or inside
 #: another agent's lock.
@@ -162,11 +162,11 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         held = None
         state = None
         for lock in locks:
-            if lock.owner == me or not covers_real(root, lock.path, path, follow=False):
+            if (me and lock.owner == me) or not covers_real(root, lock.path, path, follow=False):
                 continue
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
-                states[key] = board.agent_state(lock.owner or "", lock.owner_process,
+                states[key] = board.agent_state(lock.owner, lock.owner_process,
                                                 lock.locked, since_at=lock.locked_at)
             if states[key].state not in RECOVERABLE:
                 held, state = lock, states[key]
@@ -230,7 +230,9 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     from ai_protocols.board.model import (
         board_bytes,
         board_decode,
+        conflict_sides,
         covers_real,
+        holder_name,
         kept_board_path,
         kept_other,
         overlap,
@@ -244,13 +246,19 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     # The locks of the last board this tool wrote that git took away (stash, checkout,
     # reset, a branch switch; all of them when git removed the board): still enforced
     # while their agents are at work.
-    kept = kept_other(board, kept_board_path(board))
+    kept = kept_other(board, kept_board_path(board), data)
     if not data and kept is None:
         return None
     locks: list[AreaLock] = []
+    sides = None
     if data:
-        doc = OrgFile(board_decode(_path(board), data))  # not UTF-8 (UTF-16?), a NUL: an error
-        _, locks = read_board(doc, check=False)  # (a task's misplaced drawer: they count)
+        text = board_decode(_path(board), data)  # not UTF-8 (UTF-16?), a NUL: an error
+        # A merge left git's conflict markers in it: the locks of both sides hold.
+        sides = conflict_sides(text)
+        for side in sides or [text]:
+            _, found = read_board(OrgFile(side), check=False)  # (a misplaced drawer: counts)
+            locks += [lock for lock in found
+                      if (lock.path, lock.owner) not in {(h.path, h.owner) for h in locks}]
     lost: list[AreaLock] = []
     if kept is not None:
         held = {(lock.path, lock.owner) for lock in locks}
@@ -258,7 +266,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         locks += lost
-    locks = [lock for lock in locks if lock.owner != agent_id and
+    locks = [lock for lock in locks if not (agent_id and lock.owner == agent_id) and
              not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
     if not locks:
         return None
@@ -273,21 +281,64 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             from ai_protocols.liveness.evidence import RECOVERABLE
             from ai_protocols.session.project import Project
 
-            state = Board(Project(root, agent_id)).agent_state(
-                lock.owner or "", lock.owner_process, lock.locked, since_at=lock.locked_at)
+            # (no agent id of its own: the holder's state needs none, and the agent's
+            # AI_AGENT_ID, if it is no agent id, must not switch the check off)
+            state = Board(Project(root, None)).agent_state(
+                lock.owner, lock.owner_process, lock.locked, since_at=lock.locked_at)
             if state.state in RECOVERABLE:
                 continue
-            where = f"{relative} is locked by {lock.owner}" \
+            who = holder_name(lock.owner)
+            where = f"{relative} is locked by {who}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
-                f"{relative} is inside {lock.path}, which {lock.owner} has locked"
+                f"{relative} is inside {lock.path}, which {who} has locked"
             gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
-                    "older board back, or removed the board); ai-protocols keeps it in "
+                    "older board back, or removed the board, or an edit outside ai-protocols "
+                    "took it out); ai-protocols keeps it in "
                     f"{kept_board_path(board)}, and the next change to the board puts it "
                     "back.") if lock in lost else ""
+            if sides is not None:
+                gone += (" (The board holds git's conflict markers, from a merge not yet "
+                         "resolved: the locks on either side of them hold until it is.)")
             return (f"ai-protocols: refused: {where} ({lock.reason or 'no reason given'}); that "
                     f"agent is {state.state} ({state.evidence}). Do not edit it: work on "
                     "something else, or ask its holder; 'ai-protocols locks' lists the "
                     f"locks.{gone}")
+    return None
+
+
+def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
+    """Why an edit tool must not write ``paths`` (absolute): one is the task board of a
+    project in ``roots`` (:func:`~ai_protocols.paths.board_path`), or lies in its
+    ``.ai/.locks/`` (the locks and kept copies this tool keeps): an edit there could
+    drop another agent's lock or claim unseen. The board changes through
+    ``ai-protocols task``, ``lock`` and ``unlock`` (a person's Emacs aside); ``None``
+    when no path is one of them. Compared as given and where each really is
+    (symbolic links, ``..``)."""
+    from ai_protocols.paths import board_path
+    from ai_protocols.storage.files import LOCK_DIR
+
+    boards: list[str] = []
+    lock_dirs: list[str] = []
+    for root in roots:
+        board = board_path(root)
+        for form in {os.path.normpath(board), os.path.realpath(board)}:
+            boards.append(form)
+            lock_dirs.append(os.path.join(os.path.dirname(form), LOCK_DIR))
+        own = os.path.join(root, AI_DIR, LOCK_DIR)
+        lock_dirs += [os.path.normpath(own), os.path.realpath(own)]
+    for path in paths:
+        for form in {os.path.normpath(path), os.path.realpath(path)}:
+            if form in boards:
+                return (f"ai-protocols: refused: {path} is the task board, which "
+                        "ai-protocols keeps: an edit tool must not change it (it could drop "
+                        "another agent's claim or lock). Use 'ai-protocols task add|claim|"
+                        "release|done|handoff ...', 'ai-protocols lock PATH --reason TEXT' "
+                        "or 'ai-protocols unlock PATH' (a person may edit it in Emacs).")
+            if any(form == d or form.startswith(d + os.sep) for d in lock_dirs):
+                return (f"ai-protocols: refused: {path} is in .ai/{LOCK_DIR}/, where "
+                        "ai-protocols keeps its locks and the kept copies of the board and "
+                        "session files: never edit it. Use 'ai-protocols task ...', "
+                        "'ai-protocols lock ...' or 'ai-protocols unlock ...'.")
     return None
 
 

@@ -56,9 +56,11 @@ __all__ = [
     "check_role",
     "check_tag",
     "check_title",
+    "conflict_sides",
     "covers",
     "covers_real",
     "handoffs",
+    "holder_name",
     "join_paths",
     "kept_board_path",
     "kept_other",
@@ -66,6 +68,7 @@ __all__ = [
     "no_glob",
     "normalize_path",
     "overlap_real",
+    "owner_problem",
     "protect",
     "read_board",
     "real_forms",
@@ -74,6 +77,7 @@ __all__ = [
     "split_paths",
     "stray_properties",
     "sunk_tasks",
+    "unknown_holders",
     "unusable_locks",
 ]
 
@@ -136,39 +140,43 @@ def board_file(path: Path) -> tuple[bytes, os.stat_result] | None:
 
 
 def kept_board_path(board: str) -> str:
-    """Where the per-machine copy of the last board this tool wrote is kept: a hard link
-    beside the board, ``.ai/.locks/live/tasks.org`` (as a session file's, under
-    ``live/``: ``.ai/.locks/`` is ignored by git, so no git command replaces it)."""
+    """Where the per-machine copy of the last board this tool wrote is kept:
+    ``.ai/.locks/live/tasks.org`` beside the board (as a session file's, under
+    ``live/``: ``.ai/.locks/`` is ignored by git, so no git command replaces it). It is
+    a copy of its own, never a hard link: a write into the board in place (an editor
+    that saves so, an agent's edit tool) must not change it too."""
     from ai_protocols.storage.files import LOCK_DIR
 
     return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
 
 
-def kept_other(board: str, kept: str) -> bytes | None:
-    """The kept copy's bytes when it is not the board's own file (another inode: git, or
-    a person's editor, wrote the board since this tool last did), or when the board is
-    gone (``git stash -u`` of a board never committed, a branch from before the board:
-    the oldest board of all, with nothing on it); ``None`` when it is the same file, or
-    the copy is missing or unreadable, or the board cannot be looked at. Two ``stat``
-    calls when nothing happened."""
+def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
+    """The kept copy's bytes when the board on disk is not what this tool last wrote:
+    other bytes (git, a person's editor or an agent's edit tool changed it since, by
+    a rename or in place), or no board at all (``git stash -u`` of a board never
+    committed, a branch from before the board: the oldest board of all, with nothing
+    on it); ``None`` when the board holds the very bytes of the copy, or the copy is
+    missing or unreadable, or the board cannot be read. ``board_data``: the board's
+    bytes, when the caller has read them (else they are read here). A copy left as a
+    hard link of the board (by a version before) says nothing: ``None``."""
     from ai_protocols.storage import files as storage
 
     try:
         there = os.stat(kept, follow_symlinks=False)
-    except OSError:
-        return None
-    try:
-        here = os.stat(board)
-    except FileNotFoundError:
-        here = None
-    except OSError:
-        return None
-    if here is not None and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-        return None
-    try:
-        return storage.read_regular(kept, 1 << 24)
+        copy = storage.read_regular(kept, 1 << 24)
     except (OSError, storage.NotRegular):
         return None
+    if board_data is None:
+        try:
+            here = os.stat(board)
+            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+                return None
+            board_data = storage.read_regular(board, 1 << 24)
+        except FileNotFoundError:
+            return copy
+        except (OSError, storage.NotRegular):
+            return None
+    return None if board_data == copy else copy
 
 
 def board_decode(path: Path, data: bytes) -> str:
@@ -586,6 +594,86 @@ def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
             found.append((h.line + 1, "its PATH names no path or several, so it locks "
                                       "nothing: a lock holds one path (one lock each)"))
     return found
+
+
+def conflict_sides(text: str) -> list[str] | None:
+    """The two boards a text with git's conflict markers holds: each side's text with
+    what both share (git-merge(1), "How conflicts are presented": ``<<<<<<<`` ours,
+    ``|||||||`` the common ancestor's, which neither side is, ``=======`` theirs,
+    ``>>>>>>>``); ``None`` when it has no markers
+    (:func:`ai_protocols.session.text.conflict_marker_lines`). The hook reads the locks
+    of both, so that a lock left inside the markers still holds."""
+    from ai_protocols.session.text import conflict_marker_lines
+
+    if not conflict_marker_lines(text):
+        return None
+    ours: list[str] = []
+    theirs: list[str] = []
+    where = "both"
+    for line in text.splitlines(keepends=True):
+        if line.startswith("<<<<<<<"):
+            where = "ours"
+            continue
+        if line.startswith("|||||||") and where == "ours":
+            where = "base"
+            continue
+        if line.startswith("=======") and where in ("ours", "base"):
+            where = "theirs"
+            continue
+        if line.startswith(">>>>>>>") and where == "theirs":
+            where = "both"
+            continue
+        if where in ("both", "ours"):
+            ours.append(line)
+        if where in ("both", "theirs"):
+            theirs.append(line)
+    return ["".join(ours), "".join(theirs)]
+
+
+def owner_problem(owner: str | None) -> str | None:
+    """Why the ``OWNER`` of a lock or claim names no agent this tool can judge (``None``:
+    it does): missing or empty, or not an agent id
+    (:func:`ai_protocols.paths.safe_id`'s rule, as ``AI_AGENT_ID`` is held to). Such a
+    holder is of state ``unknown``: its lock holds, its claim is taken only with
+    ``--force`` (docs/tasks.md, "An owner the tool cannot judge")."""
+    if not owner:
+        return "it names no OWNER"
+    from ai_protocols.errors import InvalidAgentId
+    from ai_protocols.paths import safe_id
+
+    try:
+        safe_id(owner)
+    except InvalidAgentId as error:
+        return f"its OWNER {owner!r} is not an agent id ({error.reason})"
+    return None
+
+
+def holder_name(owner: str | None) -> str:
+    """A holder as words for a person: the agent id, or ``(no owner)``."""
+    return owner if owner else "(no owner)"
+
+
+def unknown_holders(doc: OrgFile) -> list[tuple[int, str]]:
+    """Each lock, and each claimed open task, whose ``OWNER`` the tool cannot judge
+    (:func:`owner_problem`), as its line (from 1) and what to say of it: ``check``,
+    ``locks`` and ``task list`` warn about them."""
+    found: list[tuple[int, str]] = []
+    tasks, locks = read_board(doc, check=False)
+    for lock in locks:
+        why = owner_problem(lock.owner)
+        if why is not None:
+            found.append((lock.line, f"the lock on {lock.path}: {why}, so its holder is "
+                                     "unknown: it still holds (edits into it are refused), "
+                                     "and only 'ai-protocols lock/unlock --force' takes it; "
+                                     "give it the OWNER of the agent that holds it"))
+    for task in tasks:
+        if task.owner and task.is_open:
+            why = owner_problem(task.owner)
+            if why is not None:
+                found.append((task.line, f"the claim of task {task.id or '(no id)'}: {why}, "
+                                         "so its holder is unknown: only --force takes "
+                                         "it over"))
+    return sorted(found)
 
 
 # -- what goes in -----------------------------------------------------------------------------

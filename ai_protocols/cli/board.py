@@ -38,7 +38,8 @@ def _board() -> Board:
     if lost:
         _echo(f"warning: the task board {board.path} lost {len(lost)} live claim(s) or "
               "lock(s) that ai-protocols wrote (git stash, git checkout, git reset or a "
-              "branch switch put an older board back, or removed it?): "
+              "branch switch put an older board back, or removed it? or an edit outside "
+              "ai-protocols took them out): "
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
               f"wrote is kept in {board.kept_path}; the next change to the board through "
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
@@ -71,7 +72,7 @@ def _stash_holds(path: object) -> bool:
 
 def _said_unusable_locks(board: Board) -> None:
     """Warn (stderr) about each headline of the locks section that locks nothing."""
-    from ai_protocols.board.model import unusable_locks
+    from ai_protocols.board.model import unknown_holders, unusable_locks
 
     try:
         doc = board._doc()
@@ -82,6 +83,8 @@ def _said_unusable_locks(board: Board) -> None:
     for line, why in unusable_locks(doc):
         _echo(f"Warning: {board.path}, line {line}: a headline in the locks section, but "
               f"{why}.", err=True)
+    for line, why in unknown_holders(doc):
+        _echo(f"Warning: {board.path}, line {line}: {why}.", err=True)
 
 
 def _said_after(board: Board) -> None:
@@ -212,6 +215,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     board = _board()
+    _said_unusable_locks(board)
     if mine:
         board._me("task list --mine")  # no agent id: say so, not "No task matches."
     if role is not None:
@@ -437,13 +441,15 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
 @errors_to_exit
 def locks(as_json: bool) -> None:
     """List the locked areas, who holds each, and whether that agent is at work."""
+    from ai_protocols.board.model import holder_name
+
     board = _board()
     _said_unusable_locks(board)
     rows = []
     for held in board.locks():
-        state = board.agent_state(held.owner or "", held.owner_process, held.locked,
+        state = board.agent_state(held.owner, held.owner_process, held.locked,
                                   since_at=held.locked_at) \
-            if held.owner and held.owner != board.me else None
+            if not (board.me and held.owner == board.me) else None
         rows.append((held, state))
     if as_json:
         print_json([{**held.to_json(), "mine": bool(board.me) and held.owner == board.me,
@@ -454,9 +460,10 @@ def locks(as_json: bool) -> None:
         _echo("No locks.")
     for held, state in rows:
         who = "you" if board.me and held.owner == board.me else \
-            f"{held.owner} ({state.state}: {state.evidence})" if state else str(held.owner)
+            f"{holder_name(held.owner)} ({state.state}: {state.evidence})" if state else \
+            holder_name(held.owner)
         _echo(f"{held.path}  locked by {who}")
-        _echo(f"    {held.reason or ''}")
+        _echo(f"    {held.reason or '(no reason given)'}")
 
 
 @click.command("check", cls=InOrderCommand)
@@ -503,7 +510,7 @@ def check(as_json: bool) -> None:
             if finding.lock is not None and finding.state is not None:
                 where = "" if finding.lock.path.rstrip("/") == finding.path.rstrip("/") else \
                     f"inside {finding.lock.path}, "
-                why.append(f"{where}locked by {finding.lock.owner} "
+                why.append(f"{where}locked by {finding.lock.owner or '(no owner)'} "
                            f"({finding.state.state}) for: {finding.lock.reason or '-'}")
             _echo(f"{finding.path}: {'; '.join(why)}")
         if report.ok:

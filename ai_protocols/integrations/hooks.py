@@ -435,6 +435,11 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     for root in list(roots):
         above += [s for s in superprojects(root) if s not in roots and s not in above]
     roots += above
+    from ai_protocols.board.guard import kept_files_refusal
+
+    kept = kept_files_refusal(roots, paths)  # the board itself, and .ai/.locks/
+    if kept is not None:
+        return HookResult(stderr=kept + "\n", exit_code=2)
     roots = [r for r in roots if has_board(r)]
     if not roots:
         return HookResult()  # no board, no locks: every edit goes through

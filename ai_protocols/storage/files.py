@@ -541,11 +541,14 @@ class Prepared:
 
 
 def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
-            keep: StrPath | None = None, temp_name: str | None = None) -> Prepared:
+            keep: StrPath | None = None, temp_name: str | None = None,
+            keep_link: bool = True) -> Prepared:
     """Write ``data`` (bytes, or a list of pieces written one after another) to a new
     temporary file beside ``path``, ``.<name>.<random>.tmp`` (``name``: ``temp_name``,
     else ``path``'s), flush and fsync it; with ``keep``, give it a second name beside
-    ``keep`` too (a hard link, or a copy where there can be none). The permission bits
+    ``keep`` too (a hard link, or a copy where there can be none; not ``keep_link``:
+    always a copy of its own, which a later write into the file in place leaves as it
+    was, as the task board's must be). The permission bits
     and group are those of the file at ``path`` (its group where this user may give
     it); a new file gets ``mode`` less the umask, and the folder's group where the
     folder is setgid, as the files git checks out do (``0o666``: ``0o664`` under
@@ -569,7 +572,7 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
             if old is not None:
                 _keep_mode_and_group(handle.fileno(), old)
             os.fsync(handle.fileno())
-        kept = _keep_copy(tmp, keep, data) if keep is not None else None
+        kept = _keep_copy(tmp, keep, data, keep_link) if keep is not None else None
     except OSError as error:
         if tmp is not None:
             try:
@@ -676,12 +679,16 @@ def _link_new(tmp: str, path: str) -> None:
         os.rename(tmp, path)
 
 
-def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview]) -> str:
+def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview],
+               link: bool = True) -> str:
     """A second name for the written ``tmp``, beside ``keep`` (renamed onto it by the
-    caller once the write is done): a hard link, or a copy where there can be none."""
+    caller once the write is done): a hard link, or a copy where there can be none
+    (or, not ``link``, always a copy)."""
     os.makedirs(parent(keep), exist_ok=True)
     second = sibling(keep, f".{os.path.basename(keep)}.{os.urandom(6).hex()}.tmp")
     try:
+        if not link:
+            raise OSError(errno.EPERM, "a copy of its own is wanted")
         os.link(tmp, second, follow_symlinks=False)
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
