@@ -85,6 +85,10 @@ EXIT_STATUSES = frozenset({"ended", "crashed"})
 #: and the close's (``ENDED``, ``DESCRIPTION``).
 STATUS_UNIT = frozenset({"PAUSED", "PAUSE_NOTE", "EXIT", "EXITED", "EXIT_BY", "ENDED",
                          "DESCRIPTION"})
+#: Where the session's work was last recorded, the branch and its commit: merged as one
+#: unit (both from the side updated last), so that the record never names a commit of
+#: one branch as the head of another.
+GIT_UNIT = frozenset({"GIT_BRANCH", "GIT_COMMIT"})
 #: Properties holding a count: when both sides changed one, both increments are kept.
 COUNT_PROPERTIES = frozenset({"COMPACTIONS"})
 #: The sections whose stamped items are merged as entries (not the summary's text).
@@ -353,6 +357,8 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
       :data:`CLOSED_STATUSES`, the stronger by :data:`STATUS_PRECEDENCE`); a pause
       against an exit record (:data:`EXIT_STATUSES`) stays paused; else the side
       updated last: a pause after a resume stays paused, a resume after a pause active;
+    - where the work was recorded, :data:`GIT_UNIT` (``GIT_BRANCH``, ``GIT_COMMIT``):
+      the side updated last;
     - the checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*`` key): ours when
       ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: unknown,
       ``ours_first`` decides).
@@ -377,6 +383,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
     for member, side_is_ours in (
             (lambda k: k in ("UPDATED", "UPDATED_AT"), ours_first),
             (lambda k: k == "STATUS" or k in STATUS_UNIT, status_ours),
+            (lambda k: k in GIT_UNIT, ours_first),
             (_in_checkpoint_group, ours_first if checkpoint_ours is None else checkpoint_ours)):
         group = sorted(k for k in {*base, *ours, *theirs} if member(k))
         go, ga, gb = ([side.get(k) for k in group] for side in (base, ours, theirs))
@@ -511,7 +518,8 @@ def _merge_notes(base: str, ours: str, theirs: str, *, ours_first: bool,
                     pieces.append(a + b if ours_first else b + a)
                 else:
                     newline = "\r\n" if line.endswith("\r\n") else "\n"
-                    pieces.append(conflict_block(a, b, labels, marker_size, newline))
+                    pieces.append(conflict_block(a, b, labels, marker_size, newline,
+                                                 base=o if _shows_base() else None))
                     conflict = True
                 state = None
                 continue
@@ -761,14 +769,24 @@ def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
 
 
 def conflict_block(ours: str, theirs: str, labels: tuple[str, str, str] | list[str],
-                   marker_size: int, newline: str) -> str:
+                   marker_size: int, newline: str, *, base: str | None = None) -> str:
     """``ours`` and ``theirs`` (whole lines, each ending in ``newline``; either may be
     empty) between conflict markers as git writes them (``<<<<<<< LABEL``, ``=======``,
     ``>>>>>>> LABEL``, ``marker_size`` characters each; git-merge-file(1)), ``labels``
-    naming ours, the base and theirs (as :func:`git_merge_file`'s; the base's is not
-    shown)."""
-    return (f"{'<' * marker_size} {labels[0]}{newline}{ours}{'=' * marker_size}{newline}"
-            f"{theirs}{'>' * marker_size} {labels[2]}{newline}")
+    naming ours, the base and theirs (as :func:`git_merge_file`'s). ``base``, when
+    given, is shown too, after ``||||||| LABEL``, as git's ``diff3`` style writes it."""
+    shown = "" if base is None else f"{'|' * marker_size} {labels[1]}{newline}{base}"
+    return (f"{'<' * marker_size} {labels[0]}{newline}{ours}{shown}{'=' * marker_size}"
+            f"{newline}{theirs}{'>' * marker_size} {labels[2]}{newline}")
+
+
+def _shows_base() -> bool:
+    """Whether git's ``merge.conflictStyle`` (git-config(1)) in the repository the driver
+    runs in is ``diff3`` or ``zdiff3``, which show the base's lines in a conflict: the
+    conflicts the driver writes itself then show them too, as git's own do."""
+    done = subprocess.run(["git", "config", "--get", "merge.conflictStyle"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip().lower() in ("diff3", "zdiff3")
 
 
 def _token_merge(base: list[str], ours: list[str], theirs: list[str],
