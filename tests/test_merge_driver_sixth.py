@@ -21,6 +21,7 @@ from test_merge_driver import CONTEXT, git
 
 from ai_protocols.session.text import conflict_marker_lines
 
+import emacs
 from conftest import Runner
 
 
@@ -194,3 +195,100 @@ def test_git_markers_of_any_size_are_found_property(
     expected += [first + len(ours) + 1 + diff3, first + len(ours) + 2 + diff3 + len(theirs)]
     assert conflict_marker_lines("\n".join(lines) + "\n") == expected
     assert conflict_marker_lines("\n".join([*before, *ours, *theirs, *after])) == []
+
+
+# -- 1, 4, 5: an entry is known for sure, or its change is a conflict ------------------------
+
+
+def parsed_items(path: Path, title: str) -> list[tuple[str, str | None]]:
+    """Emacs's list items at the top of section ``title`` of ``path``: (first line,
+    checkbox), in file order (Emacs parses the whole file: it must be Org)."""
+    parsed = emacs.org_element([path])[0]
+    return [(item["first_line"].strip(), item["checkbox"]) for item in parsed["items"]
+            if item["depth"] == 0 and item["path"] and item["path"][-1] == title]
+
+
+def test_a_note_under_an_entry_whose_first_line_the_other_side_edited_is_kept(
+        base: Path) -> None:
+    """Fifth review, fault 1: a person appends " on Linux" to the entry's first line in
+    Emacs on ``a``; on ``b`` a note goes under it. ``git pull`` merges cleanly into one
+    entry with the edited first line and the note."""
+    pair = Pair(base, "--progress", "Reproduced the bug")
+    emacs_edit(pair.a / CONTEXT, '(re-search-forward "Reproduced the bug") (insert " on Linux")')
+    emacs_edit(pair.b / CONTEXT, '(re-search-forward "Reproduced the bug") (end-of-line) '
+               '(insert "\\n  Only with Python 3.12.")')
+    assert pair.pull_into_b().returncode == 0
+    progress = section(pair.merged, "Progress")
+    assert re.fullmatch(r"- \[ \] \[[^]]+\] Reproduced the bug on Linux\n"
+                        r"  Only with Python 3\.12\.", progress), progress
+    items = parsed_items(pair.b / CONTEXT, "Progress")
+    assert len(items) == 1 and items[0][0].endswith("Reproduced the bug on Linux")
+
+
+def test_a_discovery_corrected_on_one_side_and_noted_on_the_other_is_one_entry(
+        base: Path) -> None:
+    """Fifth review, fault 3 (variant): a Discovery whose first line a person corrected
+    on one side while a note was added on the other is one entry, corrected, with the
+    note: the correction is not undone by the old text coming back."""
+    pair = Pair(base, "--discovery", "The parser drops trailing spaces")
+    emacs_edit(pair.a / CONTEXT, '(re-search-forward "trailing spaces") (insert " and tabs")')
+    emacs_edit(pair.b / CONTEXT, '(re-search-forward "trailing spaces") (end-of-line) '
+               '(insert "\\n  Seen in issue 42 too.")')
+    assert pair.pull_into_b().returncode == 0
+    discoveries = section(pair.merged, "Discoveries")
+    assert discoveries.count("The parser drops") == 1, discoveries
+    assert "trailing spaces and tabs\n  Seen in issue 42 too." in discoveries
+    assert len(parsed_items(pair.b / CONTEXT, "Discoveries")) == 1
+
+
+def test_a_decision_corrected_on_one_side_and_noted_on_the_other_is_one_entry(
+        base: Path) -> None:
+    """Fifth review, fault 3 (the Decision variant): as for a Discovery, the rationale
+    under it kept."""
+    pair = Pair(base, "--decision", "Use a heap", "--rationale", "It is faster")
+    emacs_edit(pair.a / CONTEXT, '(re-search-forward "Use a heap") (insert " of pairs")')
+    emacs_edit(pair.b / CONTEXT, '(re-search-forward "It is faster") (end-of-line) '
+               '(insert "\\n  Measured on the CI too.")')
+    assert pair.pull_into_b().returncode == 0
+    decisions = section(pair.merged, "Decisions")
+    assert decisions.count("Use a heap") == 1, decisions
+    assert "Use a heap of pairs" in decisions
+    assert "It is faster" in decisions and "Measured on the CI too." in decisions
+    assert len(parsed_items(pair.b / CONTEXT, "Decisions")) == 1
+
+
+def test_an_entry_moved_in_emacs_and_ticked_on_the_other_side_is_there_once(
+        base: Path) -> None:
+    """Fifth review, fault 2: on ``a`` a person moves "step two" above "step one" (M-up,
+    org-metaup); ``b`` runs ``log --done "step one"``. Each entry once, in the moved
+    order, "step one" ticked."""
+    pair = Pair(base, "--progress", "step one", "--progress", "step two")
+    emacs_edit(pair.a / CONTEXT, '(re-search-forward "step two") (org-metaup)')
+    Runner(pair.b)("log", "--done", "step one")
+    assert pair.pull_into_b().returncode == 0
+    items = parsed_items(pair.b / CONTEXT, "Progress")
+    assert [(line.split("] ")[-1], box) for line, box in items] == \
+        [("step two", "off"), ("step one", "on")], items
+
+
+def test_a_deleted_entry_ticked_on_the_other_side_is_a_conflict_on_it_alone(
+        base: Path) -> None:
+    """Fifth review, fault 3: two entries of one minute; on ``a`` a person renames "step
+    one" and deletes "step two"; ``b`` ticks "step two". The renamed entry is not
+    ticked (nobody ticked it); "step two" stands alone between conflict markers (one
+    side removed it, the other changed it), and the driver reports the conflict."""
+    pair = Pair(base, "--progress", "step one", "--progress", "step two")
+    emacs_edit(pair.a / CONTEXT, '(re-search-forward "step one") (insert " (renamed by person)")'
+               ' (goto-char (point-min)) (re-search-forward "step two") (beginning-of-line)'
+               ' (kill-whole-line)')
+    Runner(pair.b)("log", "--done", "step two")
+    assert pair.pull_into_b().returncode != 0
+    progress = section(pair.merged, "Progress")
+    assert re.search(r"^- \[ \] \[[^]]+\] step one \(renamed by person\)$", progress, re.M), \
+        progress
+    assert "[X]" not in progress.split("<<<<<<<")[0]
+    conflict = progress.split("<<<<<<< ", 1)[1]
+    assert "step two" in conflict and "renamed" not in conflict
+    assert re.search(r"^=======\n>>>>>>> ", conflict, re.M)  # a side: nothing (removed)
+    assert progress.count("step one") == 1
+    assert Runner(pair.b)("show", check=False).returncode == 6
