@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_merge_driver import CONTEXT, git
 
+from ai_protocols.session.merge import merge_session_bytes
 from ai_protocols.session.text import conflict_marker_lines
 
 import emacs
@@ -292,3 +293,90 @@ def test_a_deleted_entry_ticked_on_the_other_side_is_a_conflict_on_it_alone(
     assert re.search(r"^=======\n>>>>>>> ", conflict, re.M)  # a side: nothing (removed)
     assert progress.count("step one") == 1
     assert Runner(pair.b)("show", check=False).returncode == 6
+
+
+# -- 1: never lose a line a person typed (property) ---------------------------------------------
+
+_EDIT = st.tuples(st.sampled_from(["add", "delete", "edit"]), st.integers(0, 4))
+_SIDE = st.fixed_dictionaries({"first": st.booleans(), "tick": st.booleans(),
+                               "notes": st.lists(_EDIT, max_size=4)})
+
+
+@pytest.fixture(scope="module")
+def entry_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A session file by the installed CLI with two entries in Progress, one of a minute
+    of its own (made so by hand) and one more: the file, and the entry's first line."""
+    repo = tmp_path_factory.mktemp("entry").resolve()
+    git(repo, "init", "-q")
+    run = Runner(repo)
+    run("init")
+    run("start", "--title", "Property")
+    run("log", "--progress", "Other step", "--progress", "The step")
+    text = (repo / CONTEXT).read_text(encoding="utf-8")
+    first = next(line for line in text.splitlines() if line.endswith("] The step"))
+    stamp = re.search(r"\[\d{4}-\d\d-\d\d [A-Za-z]{3} (\d\d):\d\d\]", first)
+    assert stamp is not None
+    hour = (int(stamp.group(1)) + 1) % 24  # "The step" an hour on: a minute of its own
+    own = first[:stamp.start(1)] + f"{hour:02d}" + first[stamp.end(1):]
+    text = text.replace(first + "\n", own + "\n  base note 0\n  base note 1\n")
+    return text, own
+
+
+def _apply(text: str, first: str, side: dict, name: str) -> tuple[str, list[str], bool]:
+    """``text`` with the entry ``first`` (and the lines under it) edited as ``side``
+    says; the lines this side typed (new or changed), and whether it ticked."""
+    head, _, rest = text.partition(first + "\n")
+    notes, _, tail = rest.partition("** Decisions")
+    lines = notes.splitlines()
+    typed: list[str] = []
+    new_first = first
+    if side["first"]:
+        new_first = first + f" edited by {name}"
+    for number, (kind, at) in enumerate(side["notes"]):
+        at = min(at, len(lines))
+        line = f"  {name} note {number}"
+        if kind == "add":
+            lines.insert(at, line)
+            typed.append(line)
+        elif lines and kind == "delete":
+            del lines[min(at, len(lines) - 1)]
+        elif lines:
+            lines[min(at, len(lines) - 1)] = line
+            typed.append(line)
+    typed = [line for line in typed if line in lines]
+    if side["tick"]:
+        new_first = new_first.replace("- [ ]", "- [X]", 1)
+    if side["first"]:
+        typed.append(new_first.replace("- [X]", "- [ ]"))
+    body = "".join(line + "\n" for line in lines)
+    return head + new_first + "\n" + body + "** Decisions" + tail, typed, side["tick"]
+
+
+@given(a=_SIDE, b=_SIDE)
+@settings(max_examples=150, deadline=None)
+def test_no_line_a_side_typed_is_lost_unless_marked_property(
+        entry_base: tuple[str, str], a: dict, b: dict) -> None:
+    """Both sides edit one entry (its first line, its checkbox, the lines under it:
+    add, delete, change): merged either way round, every line a side typed that the
+    other did not change, and every base line neither side changed, is in the result,
+    and a tick stays; or the result holds conflict markers. Never a silent loss."""
+    text, first = entry_base
+    ours, typed_a, tick_a = _apply(text, first, a, "a")
+    theirs, typed_b, tick_b = _apply(text, first, b, "b")
+    base_lines = set(text.splitlines())
+    untouched = [line for line in base_lines
+                 if line in ours.splitlines() and line in theirs.splitlines()]
+    for one, other in ((ours, theirs), (theirs, ours)):
+        result = merge_session_bytes(text.encode(), one.encode(), other.encode())
+        assert result is not None
+        merged = result.data.decode()
+        if result.conflicts:
+            assert conflict_marker_lines(merged)
+            continue
+        lines = [line.replace("- [X]", "- [ ]") for line in merged.splitlines()]
+        for line in [*typed_a, *typed_b, *untouched]:
+            assert line.replace("- [X]", "- [ ]") in lines, (line, merged)
+        if tick_a or tick_b:
+            assert any(line.startswith("- [X]") and "The step" in line
+                       for line in merged.splitlines()), merged
+        assert sum("The step" in line for line in merged.splitlines()) == 1, merged
