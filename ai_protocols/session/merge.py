@@ -18,9 +18,14 @@ clones that logged to the same session meet without a conflict:
 - the three sequences of units are merged by ``git merge-file`` itself, each
   unit standing as one line, so that what git would merge cleanly merges
   cleanly, in the same places;
+- an entry section's items stand in that merge by their identity (their first
+  line, or the base's entry whose first line a side edited, when that is sure:
+  :class:`_Entries`), so an item moved on one side and ticked on the other is
+  one item; each item is merged once (a tick on either side wins, the lines
+  under it merged; removed on one side and changed on the other: a conflict on
+  that item alone);
 - where both sides changed the same place, the items there are merged as a
-  set, each kept once by its first line (a tick on either side wins, the lines
-  under it merged), the ones both hold in their order and each side's new ones
+  set, the ones both hold in their order and each side's new ones
   by real time between them (Org's zone-less stamps placed by the UTC offset of
   the side's ``UPDATED_AT``), and the free
   text there goes through ``git merge-file`` on its own lines, leaving ordinary
