@@ -51,7 +51,15 @@ class Pair:
             git(clone, "add", "-A")
             git(clone, "commit", "-q", "-m", name)
         git(self.a, "push", "-q", "origin", "HEAD:main")
-        return git(self.b, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+        done = git(self.b, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+        if done.returncode == 0:  # clean: the same bytes whichever side is ours
+            sides = [git(self.b, "show", f"{rev}:{CONTEXT}").stdout.encode()
+                     for rev in ("HEAD^1^", "HEAD^1", "HEAD^2")]
+            ways = [merge_session_bytes(sides[0], sides[1], sides[2]),
+                    merge_session_bytes(sides[0], sides[2], sides[1])]
+            assert ways[0] is not None and ways[1] is not None
+            assert ways[0].data == ways[1].data == (self.b / CONTEXT).read_bytes()
+        return done
 
     @property
     def merged(self) -> str:
