@@ -310,10 +310,12 @@ _SIDE = st.fixed_dictionaries({"first": st.booleans(), "tick": st.booleans(),
                                "notes": st.lists(_EDIT, max_size=4)})
 
 
-@pytest.fixture(scope="module")
-def entry_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A session file by the installed CLI with two entries in Progress, one of a minute
-    of its own (made so by hand) and one more: the file, and the entry's first line."""
+@pytest.fixture(scope="module", params=["own minute", "shared minute"])
+def entry_base(tmp_path_factory: pytest.TempPathFactory,
+               request: pytest.FixtureRequest) -> tuple[str, str]:
+    """A session file by the installed CLI with two entries in Progress, the one edited
+    of a minute of its own (made so by hand: its edited first line is matched for
+    sure) or of the other's minute (it cannot be): the file, and its first line."""
     repo = tmp_path_factory.mktemp("entry").resolve()
     git(repo, "init", "-q")
     run = Runner(repo)
@@ -324,7 +326,7 @@ def entry_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     first = next(line for line in text.splitlines() if line.endswith("] The step"))
     stamp = re.search(r"\[\d{4}-\d\d-\d\d [A-Za-z]{3} (\d\d):\d\d\]", first)
     assert stamp is not None
-    hour = (int(stamp.group(1)) + 1) % 24  # "The step" an hour on: a minute of its own
+    hour = (int(stamp.group(1)) + (request.param == "own minute")) % 24
     own = first[:stamp.start(1)] + f"{hour:02d}" + first[stamp.end(1):]
     text = text.replace(first + "\n", own + "\n  base note 0\n  base note 1\n")
     return text, own

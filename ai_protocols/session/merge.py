@@ -1001,6 +1001,19 @@ class _Entries:
             conflict = conflict or clash
         return "".join(pieces), conflict
 
+    def _both_rewrote(self, local_o: set[str], local_a: list[str], local_b: list[str]) -> bool:
+        """Whether both sides removed an entry of the base here and each put a new entry
+        of its timestamp here: both edited its first line, and which new entry is
+        it cannot be told (:meth:`_renamed` did not match them)."""
+        for identity in local_o:
+            if identity in self.a or identity in self.b:
+                continue
+            stamp = _stamp(self.o[identity])
+            if all(any(k not in self.o and _stamp(side[k]) == stamp for k in local)
+                   for side, local in ((self.a, local_a), (self.b, local_b))):
+                return True
+        return False
+
     def region(self, base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
                offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
         """A place both sides changed (units with identities): its entries merged as a
@@ -1023,6 +1036,12 @@ class _Entries:
         local_o = {u.key for u in base if u.kind == "E"}
         local_a = [u.key for u in ours if u.kind == "E"]
         local_b = [u.key for u in theirs if u.kind == "E"]
+        if self._both_rewrote(local_o, local_a, local_b):
+            for identity in (*local_a, *local_b):
+                self.emitted.add(identity)
+            block = self._block(*(_Unit("E", "".join(u.raw for u in side if u.kind == "E"))
+                                  for side in (ours, theirs, base)))
+            return block + free, True
         kept: dict[str, _Unit] = {}
         for identity in [*local_a, *local_b]:
             here = (identity in local_a) + (identity in local_b)
