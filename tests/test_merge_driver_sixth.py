@@ -154,6 +154,7 @@ def test_marker_lines_of_any_size() -> None:
                 f"{'>' * size} theirs\nz\n")
         assert conflict_marker_lines(text) == [2, 4, 6, 8], size
     assert conflict_marker_lines("a\n<<<<<<<< not a conflict\nb\n") == []
+    assert conflict_marker_lines("<<<<<<<<\n=======\n") == []  # opens no 7-conflict
     assert conflict_marker_lines("<<<<<<<<\n========\n>>>>>>>>>\n") == []  # sizes differ
     assert conflict_marker_lines("x\n" + "<" * 9 + "\n" + "=" * 9 + "\n" + ">" * 9) == [2, 3, 4]
 

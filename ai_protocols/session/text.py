@@ -26,6 +26,7 @@ MAX_LINE_TEXT = 200
 #: label or by nothing.
 _MARKER = pattern(r"^(?:(?:<{7}|\|{7}|>{7})(?:[ \t][^\n]*)?|={7}[ \t]*)\r?$", MULTILINE)
 _OPENER = pattern(r"^(?:<{7,}|>{7,})(?:[ \t][^\n]*)?\r?$", MULTILINE)
+_OPENER_7 = pattern(r"^(?:<{7}|>{7})(?:[ \t][^\n]*)?\r?$", MULTILINE)
 #: A marker line of more than seven characters, as git writes them for a file whose
 #: ``conflict-marker-size`` attribute is larger (gitattributes(5)): it counts only
 #: with its fellows of the same size, ``<<<...`` then ``===...`` then ``>>>...``.
@@ -96,10 +97,11 @@ def conflict_marker_lines(text: str) -> list[int]:
     if not _has_opener(text):
         return []
     found, line, at = [], 1, 0
-    for match in _MARKER.finditer(text):
-        line += text.count("\n", at, match.start())
-        at = match.start()
-        found.append(line)
+    if _OPENER_7.search(text):  # (seven exactly: a longer one opens no such conflict)
+        for match in _MARKER.finditer(text):
+            line += text.count("\n", at, match.start())
+            at = match.start()
+            found.append(line)
     line, at = 1, 0
     group: list[int] = []  # the lines of one conflict of long markers, being read
     size, stage = 0, ""
