@@ -18,9 +18,14 @@ clones that logged to the same session meet without a conflict:
 - the three sequences of units are merged by ``git merge-file`` itself, each
   unit standing as one line, so that what git would merge cleanly merges
   cleanly, in the same places;
+- an entry section's items stand in that merge by their identity (their first
+  line, or the base's entry whose first line a side edited, when that is sure:
+  :class:`_Entries`), so an item moved on one side and ticked on the other is
+  one item; each item is merged once (a tick on either side wins, the lines
+  under it merged; removed on one side and changed on the other: a conflict on
+  that item alone);
 - where both sides changed the same place, the items there are merged as a
-  set, each kept once by its first line (a tick on either side wins, the lines
-  under it merged), the ones both hold in their order and each side's new ones
+  set, the ones both hold in their order and each side's new ones
   by real time between them (Org's zone-less stamps placed by the UTC offset of
   the side's ``UPDATED_AT``), and the free
   text there goes through ``git merge-file`` on its own lines, leaving ordinary
@@ -85,6 +90,10 @@ EXIT_STATUSES = frozenset({"ended", "crashed"})
 #: and the close's (``ENDED``, ``DESCRIPTION``).
 STATUS_UNIT = frozenset({"PAUSED", "PAUSE_NOTE", "EXIT", "EXITED", "EXIT_BY", "ENDED",
                          "DESCRIPTION"})
+#: Where the session's work was last recorded, the branch and its commit: merged as one
+#: unit (both from the side updated last), so that the record never names a commit of
+#: one branch as the head of another.
+GIT_UNIT = frozenset({"GIT_BRANCH", "GIT_COMMIT"})
 #: Properties holding a count: when both sides changed one, both increments are kept.
 COUNT_PROPERTIES = frozenset({"COMPACTIONS"})
 #: The sections whose stamped items are merged as entries (not the summary's text).
@@ -353,6 +362,8 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
       :data:`CLOSED_STATUSES`, the stronger by :data:`STATUS_PRECEDENCE`); a pause
       against an exit record (:data:`EXIT_STATUSES`) stays paused; else the side
       updated last: a pause after a resume stays paused, a resume after a pause active;
+    - where the work was recorded, :data:`GIT_UNIT` (``GIT_BRANCH``, ``GIT_COMMIT``):
+      the side updated last;
     - the checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*`` key): ours when
       ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: unknown,
       ``ours_first`` decides).
@@ -377,6 +388,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
     for member, side_is_ours in (
             (lambda k: k in ("UPDATED", "UPDATED_AT"), ours_first),
             (lambda k: k == "STATUS" or k in STATUS_UNIT, status_ours),
+            (lambda k: k in GIT_UNIT, ours_first),
             (_in_checkpoint_group, ours_first if checkpoint_ours is None else checkpoint_ours)):
         group = sorted(k for k in {*base, *ours, *theirs} if member(k))
         go, ga, gb = ([side.get(k) for k in group] for side in (base, ours, theirs))
@@ -511,7 +523,8 @@ def _merge_notes(base: str, ours: str, theirs: str, *, ours_first: bool,
                     pieces.append(a + b if ours_first else b + a)
                 else:
                     newline = "\r\n" if line.endswith("\r\n") else "\n"
-                    pieces.append(conflict_block(a, b, labels, marker_size, newline))
+                    pieces.append(conflict_block(a, b, labels, marker_size, newline,
+                                                 base=o if _shows_base() else None))
                     conflict = True
                 state = None
                 continue
@@ -592,12 +605,27 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
                 kept[key] = only  # one side removed it, the other changed it: keep it
     _tick_the_edited(o, a, b, kept)
     first, second = (a, b) if ours_first else (b, a)
-    offset_first, offset_second = offsets if ours_first else offsets[::-1]
-    in_first = [k for k in first if k in kept]
-    in_second = [k for k in second if k in kept]
+    order = _interleave([k for k in first if k in kept], [k for k in second if k in kept],
+                        kept, offsets if ours_first else offsets[::-1])
+    units = []
+    for key in order:
+        units.append(kept[key])
+        if key in also:
+            units.append(also[key])
+    return units, conflict
+
+
+def _interleave(in_first: list, in_second: list, kept: dict,
+                offsets: tuple[timedelta | None, timedelta | None]) -> list:
+    """The keys of two sides' entries of one place (``in_first``: the side updated
+    last's) in one order: the keys both hold as ``in_first`` has them; between two of
+    those, the keys only one side holds by the time of their entries in ``kept``
+    (placed in real time by ``offsets``, first's and second's); at the same minute,
+    second's before first's."""
+    offset_first, offset_second = offsets
     both = set(in_first) & set(in_second)
-    order: list[tuple[str, int]] = []
-    used: set[tuple[str, int]] = set()
+    order: list = []
+    used: set = set()
     i = j = 0
     while i < len(in_first) or j < len(in_second):
         if i < len(in_first) and in_first[i] in used:
@@ -621,12 +649,7 @@ def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
                 take, i = f, i + 1
         order.append(take)
         used.add(take)
-    units = []
-    for key in order:
-        units.append(kept[key])
-        if key in also:
-            units.append(also[key])
-    return units, conflict
+    return order
 
 
 def _tick_the_edited(o: dict[tuple[str, int], _Unit], a: dict[tuple[str, int], _Unit],
@@ -761,14 +784,24 @@ def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
 
 
 def conflict_block(ours: str, theirs: str, labels: tuple[str, str, str] | list[str],
-                   marker_size: int, newline: str) -> str:
+                   marker_size: int, newline: str, *, base: str | None = None) -> str:
     """``ours`` and ``theirs`` (whole lines, each ending in ``newline``; either may be
     empty) between conflict markers as git writes them (``<<<<<<< LABEL``, ``=======``,
     ``>>>>>>> LABEL``, ``marker_size`` characters each; git-merge-file(1)), ``labels``
-    naming ours, the base and theirs (as :func:`git_merge_file`'s; the base's is not
-    shown)."""
-    return (f"{'<' * marker_size} {labels[0]}{newline}{ours}{'=' * marker_size}{newline}"
-            f"{theirs}{'>' * marker_size} {labels[2]}{newline}")
+    naming ours, the base and theirs (as :func:`git_merge_file`'s). ``base``, when
+    given, is shown too, after ``||||||| LABEL``, as git's ``diff3`` style writes it."""
+    shown = "" if base is None else f"{'|' * marker_size} {labels[1]}{newline}{base}"
+    return (f"{'<' * marker_size} {labels[0]}{newline}{ours}{shown}{'=' * marker_size}"
+            f"{newline}{theirs}{'>' * marker_size} {labels[2]}{newline}")
+
+
+def _shows_base() -> bool:
+    """Whether git's ``merge.conflictStyle`` (git-config(1)) in the repository the driver
+    runs in is ``diff3`` or ``zdiff3``, which show the base's lines in a conflict: the
+    conflicts the driver writes itself then show them too, as git's own do."""
+    done = subprocess.run(["git", "config", "--get", "merge.conflictStyle"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip().lower() in ("diff3", "zdiff3")
 
 
 def _token_merge(base: list[str], ours: list[str], theirs: list[str],
@@ -805,6 +838,261 @@ def _union(first: list[str], second: list[str]) -> list[str]:
     return result
 
 
+def _stamp(unit: _Unit) -> str | None:
+    """An entry's timestamp as written (``[2026-11-21 Sat 10:02]``)."""
+    found = _ITEM.match(unit.raw)
+    return found.group(2) if found else None
+
+
+class _Entries:
+    """The entries of one section on the three sides, each known by its **identity**:
+    its first line (the checkbox aside) with how many the same came before it, as in
+    the base. An entry whose first line one side edited is the same entry only when
+    that is sure: on that side, exactly one entry of the base with that timestamp is
+    gone, the base holds no other entry of that timestamp, and exactly one new entry
+    has it; any other change of a first line is a removal and an addition.
+
+    Each identity is merged once for the whole section (:meth:`text`), wherever the
+    two sides put it: an entry a person moved (Emacs's M-up) and the other side
+    ticked is one entry, at its new place, with the tick."""
+
+    def __init__(self, o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
+                 labels: tuple[str, str, str], marker_size: int, newline: str) -> None:
+        self.ours_first, self.labels, self.marker_size = ours_first, labels, marker_size
+        self.newline = newline
+        self.units_o, self.o = self._known(o, {})
+        stamps: dict[str | None, int] = {}
+        for unit in self.o.values():
+            stamps[_stamp(unit)] = stamps.get(_stamp(unit), 0) + 1
+        self.units_a, self.a = self._known(a, self._renamed(a, stamps))
+        self.units_b, self.b = self._known(b, self._renamed(b, stamps))
+        self.done: dict[str, tuple[str, bool]] = {}
+        self.emitted: set[str] = set()
+
+    @staticmethod
+    def _known(units: list[_Unit], renamed: dict[int, str],
+               ) -> tuple[list[_Unit], dict[str, _Unit]]:
+        """``units`` with each entry's key set to its identity (``renamed``: by index)."""
+        out: list[_Unit] = []
+        by_identity: dict[str, _Unit] = {}
+        seen: dict[str, int] = {}
+        for index, unit in enumerate(units):
+            if unit.kind != "E":
+                out.append(unit)
+                continue
+            seen[unit.key] = seen.get(unit.key, -1) + 1
+            identity = renamed.get(index, f"{unit.key}\x00{seen[unit.key]}")
+            known = _Unit("E", unit.raw, identity)
+            out.append(known)
+            by_identity[identity] = known
+        return out, by_identity
+
+    def _renamed(self, units: list[_Unit], stamps: dict[str | None, int]) -> dict[int, str]:
+        """The entries of a side whose first line was edited, for sure (see the class),
+        by their index in ``units``: the identity of the base's entry they are."""
+        plain: dict[int, str] = {}
+        seen: dict[str, int] = {}
+        for index, unit in enumerate(units):
+            if unit.kind == "E":
+                seen[unit.key] = seen.get(unit.key, -1) + 1
+                plain[index] = f"{unit.key}\x00{seen[unit.key]}"
+        present = set(plain.values())
+        gone = [i for i in self.o if i not in present]
+        new = [(index, units[index]) for index, identity in plain.items()
+               if identity not in self.o]
+        renamed: dict[int, str] = {}
+        for index, unit in new:
+            stamp = _stamp(unit)
+            if stamp is None or stamps.get(stamp) != 1:
+                continue
+            was = [i for i in gone if _stamp(self.o[i]) == stamp]
+            if len(was) == 1 and sum(_stamp(u) == stamp for _, u in new) == 1:
+                renamed[index] = was[0]
+        return renamed
+
+    def token(self, unit: _Unit, side: str) -> str:
+        """The unit's stand-in line for ``git merge-file`` on ``side`` (``"o"``, ``"a"``
+        ours, ``"b"`` theirs): an entry's identity, marked when the other side removed it
+        and this side changed it (so that git sees both sides changed that place)."""
+        if unit.kind != "E":
+            return unit.token
+        token = "E" + hashlib.sha1(unit.key.encode("utf-8", "surrogatepass")).hexdigest()
+        base = self.o.get(unit.key)
+        other = {"a": self.b, "b": self.a}.get(side)
+        if base is not None and other is not None and unit.key not in other and \
+                unit.raw != base.raw:
+            token += "*"
+        return token
+
+    def text(self, identity: str) -> tuple[str, bool]:
+        """The merged entry ``identity`` (``""``: removed) and whether it holds conflict
+        markers: one side's when only it changed it; both changed it: the checkbox
+        further along, the first line a side changed (both, differently: a conflict on
+        the entry), the lines under it merged as git merges them; one side removed it
+        and the other changed it: a conflict on the entry, as git marks one."""
+        if identity in self.done:
+            return self.done[identity]
+        uo, ua, ub = self.o.get(identity), self.a.get(identity), self.b.get(identity)
+        if ua is not None and ub is not None:
+            result = self._both(uo, ua, ub)
+        elif ua is None and ub is None:
+            result = "", False
+        else:
+            only = ua or ub
+            assert only is not None
+            if uo is None:
+                result = only.raw, False
+            elif only.raw == uo.raw:
+                result = "", False  # the other side removed it
+            else:
+                result = self._block(ua, ub, uo), True
+        self.done[identity] = result
+        return result
+
+    def _block(self, a: _Unit | None, b: _Unit | None, o: _Unit | None) -> str:
+        return conflict_block(a.raw if a else "", b.raw if b else "", self.labels,
+                              self.marker_size, self.newline,
+                              base=(o.raw if o else "") if _shows_base() else None)
+
+    def _both(self, o: _Unit | None, a: _Unit, b: _Unit) -> tuple[str, bool]:
+        if a.raw == b.raw or (o is not None and b.raw == o.raw):
+            return a.raw, False
+        if o is not None and a.raw == o.raw:
+            return b.raw, False
+        if o is None:  # both added it: once, or both when the lines under it differ
+            units, _ = _merge_entry(None, a, b, ours_first=self.ours_first,
+                                    labels=self.labels, marker_size=self.marker_size)
+            if len(units) > 1 and not self.ours_first:
+                units = units[::-1]
+            return "".join(u.raw for u in units), False
+        heads = [_Unit("E", u.raw.partition("\n")[0]) for u in (o, a, b)]
+        ho, ha, hb = (_with_box(h, " ") for h in heads)
+        if ha != ho and hb != ho and ha != hb:
+            return self._block(a, b, o), True  # both edited its first line
+        head = hb if ha == ho else ha
+        box_o, box_a, box_b = _box(o), _box(a), _box(b)
+        box = box_b if box_a == box_o else box_a if box_b == box_o else \
+            max(box_a or " ", box_b or " ", key=lambda c: _CHECK_RANK.get(c, 0))
+        rest_o, rest_a, rest_b = (u.raw.partition("\n")[2] for u in (o, a, b))
+        conflict = False
+        if rest_a == rest_b or rest_b == rest_o:
+            rest = rest_a
+        elif rest_a == rest_o:
+            rest = rest_b
+        else:
+            rest, conflict = _merge_notes(rest_o, rest_a, rest_b, ours_first=self.ours_first,
+                                          labels=self.labels, marker_size=self.marker_size)
+        unit = _Unit("E", head + "\n" + rest)
+        return _with_box(unit, box), conflict
+
+    def emit(self, identity: str) -> tuple[str, bool]:
+        """The merged entry at the place being written, once for the section."""
+        if identity in self.emitted:
+            return "", False
+        self.emitted.add(identity)
+        return self.text(identity)
+
+    def rest(self) -> tuple[str, bool]:
+        """The entries no place wrote (none, unless both sides moved one): at the end."""
+        pieces, conflict = [], False
+        for identity in [*self.a, *self.b]:
+            text, clash = self.emit(identity)
+            pieces.append(text)
+            conflict = conflict or clash
+        return "".join(pieces), conflict
+
+    def _both_rewrote(self, local_o: set[str], local_a: list[str], local_b: list[str]) -> bool:
+        """Whether both sides removed an entry of the base here and each put a new entry
+        of its timestamp here: both edited its first line, and which new entry is
+        it cannot be told (:meth:`_renamed` did not match them)."""
+        for identity in local_o:
+            if identity in self.a or identity in self.b:
+                continue
+            stamp = _stamp(self.o[identity])
+            if all(any(k not in self.o and _stamp(side[k]) == stamp for k in local)
+                   for side, local in ((self.a, local_a), (self.b, local_b))):
+                return True
+        return False
+
+    def region(self, base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
+               offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
+        """A place both sides changed (units with identities): its entries merged as a
+        set in :func:`_interleave`'s order, its free text as git merges it."""
+        def text(units: list[_Unit]) -> str:
+            return "".join(u.raw for u in units if u.kind != "E")
+
+        to, ta, tb = text(base), text(ours), text(theirs)
+        conflict = False
+        if ta == tb or tb == to:
+            free = ta
+        elif ta == to:
+            free = tb
+        else:
+            merged, status = git_merge_file(ta.encode(), to.encode(), tb.encode(),
+                                            labels=self.labels, marker_size=self.marker_size)
+            if status < 0:
+                raise _CannotMerge
+            free, conflict = merged.decode("utf-8"), status > 0
+        local_o = {u.key for u in base if u.kind == "E"}
+        local_a = [u.key for u in ours if u.kind == "E"]
+        local_b = [u.key for u in theirs if u.kind == "E"]
+        if self._both_rewrote(local_o, local_a, local_b):
+            for identity in (*local_a, *local_b):
+                self.emitted.add(identity)
+            block = self._block(*(_Unit("E", "".join(u.raw for u in side if u.kind == "E"))
+                                  for side in (ours, theirs, base)))
+            return block + free, True
+        kept: dict[str, _Unit] = {}
+        for identity in [*local_a, *local_b]:
+            here = (identity in local_a) + (identity in local_b)
+            if here == 1 and identity in local_o and identity in self.a and identity in self.b:
+                continue  # moved away by one side: written where that side put it
+            kept[identity] = (self.a.get(identity) or self.b[identity])
+        first, second = (local_a, local_b) if self.ours_first else (local_b, local_a)
+        order = _interleave([k for k in first if k in kept], [k for k in second if k in kept],
+                            kept, offsets if self.ours_first else offsets[::-1])
+        lead_keys = {k for k, _ in _leading(ours) | _leading(theirs)}
+        lead, trail = [], []
+        for identity in order:
+            piece, clash = self.emit(identity)
+            (lead if identity in lead_keys else trail).append(piece)
+            conflict = conflict or clash
+        return "".join(lead) + free + "".join(trail), conflict
+
+
+def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
+                       labels: tuple[str, str, str], marker_size: int, newline: str,
+                       offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
+    """A section of entries both sides changed: its units merged by git, each entry
+    standing by its identity (:class:`_Entries`), each entry merged once."""
+    entries = _Entries(o, a, b, ours_first=ours_first, labels=labels,
+                       marker_size=marker_size, newline=newline)
+    sides = (entries.units_o, entries.units_a, entries.units_b)
+    tokens = tuple([entries.token(u, side) for u in units]
+                   for side, units in zip("oab", sides, strict=True))
+    by_token = [dict(zip(t, s, strict=True)) for t, s in zip(tokens, sides, strict=True)]
+    pieces: list[str] = []
+    conflict = False
+    for part in _token_merge(*tokens):
+        if len(part) == 1:
+            for token in part[0]:
+                unit = by_token[1].get(token) or by_token[2].get(token) or by_token[0][token]
+                text, clash = entries.emit(unit.key) if unit.kind == "E" else (unit.raw, False)
+                pieces.append(text)
+                conflict = conflict or clash
+            continue
+        in_a, in_o, in_b = ([lookup[t] for t in side]
+                            for lookup, side in zip((by_token[1], by_token[0], by_token[2]),
+                                                    part, strict=True))
+        text, clash = entries.region(in_o, in_a, in_b, offsets)
+        pieces.append(text)
+        conflict = conflict or clash
+    text, clash = entries.rest()
+    pieces.append(text)
+    return "".join(pieces), conflict or clash
+
+
+
 def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
                  ours_first: bool, labels: tuple[str, str, str],
                  marker_size: int) -> tuple[str, bool]:
@@ -818,6 +1106,10 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
             return ra, False
         if ra == ro:
             return rb, False
+        if any(u.kind == "E" for u in (*o, *a, *b)):
+            return _merge_entry_chunk(o, a, b, ours_first=ours_first, labels=labels,
+                                      marker_size=marker_size, newline=ours.newline,
+                                      offsets=(ours.offset, theirs.offset))
     by_token = {unit.token: unit for unit in (*o, *a, *b)}
     pieces: list[str] = []
     conflict = False
