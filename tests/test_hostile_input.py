@@ -198,7 +198,7 @@ ODD_BUT_VALID_IDS = {
     ".hidden": "%2Ehidden",
     "%2e%2e%2f": "%252e%252e%252f",
     "~root": "%7Eroot",
-    "$(reboot)": "%24%28reboot%29",
+    "$`reboot`;x": "%24%60reboot%60%3Bx",  # ('(', ')' and white space: refused ids)
     "café": "caf%C3%A9",
 }
 

@@ -601,7 +601,7 @@ def test_the_recover_commands_offered_work_for_an_id_that_starts_with_a_dash(
     --archive', which click reads as an option (exit 2). The command offered is the
     one that works, pasted as it is."""
     me = "me.p.x.1700000001"
-    for agent, form in (("-a", "-a"), ("-a b", "'-a b'")):  # (and one the shell quotes)
+    for agent, form in (("-a", "-a"), ("-a;b", "'-a;b'")):  # (and one the shell quotes)
         run("start", agent=agent, as_another_agent=True)  # its owner gone: crashed
         offered = [line.split(": ", 1)[1] for line in run("start", agent=me).stdout.splitlines()
                    if line.strip().startswith("archive it:")]
