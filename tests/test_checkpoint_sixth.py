@@ -11,30 +11,11 @@ import os
 import subprocess
 from pathlib import Path
 
+from gitkit import commit_all, first_commit, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Runner
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(["git", "-C", str(cwd), *args], check=check, capture_output=True,
-                          env={**os.environ, **GIT_ENV}, text=True)
-    return done.stdout.strip()
-
-
-def commit_all(root: Path, message: str = "c") -> None:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
-
-
-def first_commit(repo: Path) -> None:
-    (repo / "a").write_text("a\n")
-    commit_all(repo, "i")
-
 
 # -- 2. restore into an existing worktree never advises removing it ----------------------------
 

@@ -699,25 +699,30 @@ def _leading(units: list[_Unit]) -> set[tuple[str, int]]:
     return lead
 
 
-def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_first: bool,
-             labels: tuple[str, str, str], marker_size: int,
-             offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
-    """A place both sides changed: its entries merged as a set, its free text by git."""
+def _merge_free(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *,
+                labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
+    """The free text (all but the entries) of a place both sides changed, as git merges
+    it (``git merge-file``), and whether that left conflict markers."""
     def text(units: list[_Unit]) -> str:
         return "".join(u.raw for u in units if u.kind != "E")
 
     to, ta, tb = text(base), text(ours), text(theirs)
-    conflict = False
     if ta == tb or tb == to:
-        free = ta
-    elif ta == to:
-        free = tb
-    else:
-        merged, status = git_merge_file(ta.encode(), to.encode(), tb.encode(), labels=labels,
-                                        marker_size=marker_size)
-        if status < 0:
-            raise _CannotMerge
-        free, conflict = merged.decode("utf-8"), status > 0
+        return ta, False
+    if ta == to:
+        return tb, False
+    merged, status = git_merge_file(ta.encode(), to.encode(), tb.encode(), labels=labels,
+                                    marker_size=marker_size)
+    if status < 0:
+        raise _CannotMerge
+    return merged.decode("utf-8"), status > 0
+
+
+def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_first: bool,
+             labels: tuple[str, str, str], marker_size: int,
+             offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
+    """A place both sides changed: its entries merged as a set, its free text by git."""
+    free, conflict = _merge_free(base, ours, theirs, labels=labels, marker_size=marker_size)
     entries, clash = _merge_entries(*(
         [u for u in part if u.kind == "E"] for part in (base, ours, theirs)), ours_first,
         offsets=offsets, labels=labels, marker_size=marker_size)
@@ -1018,21 +1023,8 @@ class _Entries:
                offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
         """A place both sides changed (units with identities): its entries merged as a
         set in :func:`_interleave`'s order, its free text as git merges it."""
-        def text(units: list[_Unit]) -> str:
-            return "".join(u.raw for u in units if u.kind != "E")
-
-        to, ta, tb = text(base), text(ours), text(theirs)
-        conflict = False
-        if ta == tb or tb == to:
-            free = ta
-        elif ta == to:
-            free = tb
-        else:
-            merged, status = git_merge_file(ta.encode(), to.encode(), tb.encode(),
-                                            labels=self.labels, marker_size=self.marker_size)
-            if status < 0:
-                raise _CannotMerge
-            free, conflict = merged.decode("utf-8"), status > 0
+        free, conflict = _merge_free(base, ours, theirs, labels=self.labels,
+                                     marker_size=self.marker_size)
         local_o = {u.key for u in base if u.kind == "E"}
         local_a = [u.key for u in ours if u.kind == "E"]
         local_b = [u.key for u in theirs if u.kind == "E"]

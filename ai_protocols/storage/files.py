@@ -480,6 +480,10 @@ class Prepared:
                 pass
         else:
             os.replace(self.tmp, self.path)
+        self._finish()
+
+    def _finish(self) -> None:
+        """After the rename: the folder's entry made durable, the kept copy put in place."""
         fsync_dir(parent(self.path))
         if self.kept is not None and self.keep is not None:
             try:  # the write is done: a stale copy at worst
@@ -522,13 +526,7 @@ class Prepared:
             os.unlink(self.tmp)
         else:
             os.replace(self.tmp, self.path)
-        fsync_dir(parent(self.path))
-        if self.kept is not None and self.keep is not None:
-            try:  # the write is done: a stale copy at worst
-                os.replace(self.kept, self.keep)
-            except OSError:
-                pass
-            self.kept = None
+        self._finish()
         return True
 
     def discard(self) -> None:
