@@ -434,11 +434,63 @@ def test_submodules_uncommitted_and_unpushed_work_is_named(
     assert "Warning" not in run("checkpoint").stderr  # clean inside: nothing to say
     new = tmp_path / "new"
     done = run("checkpoint", "restore", "2", "--worktree", str(new))
-    assert f"The commit of the submodule lib ({commit[:12]}) is on no remote-tracking " \
+    assert f"The commit of lib ({commit[:12]}) is on no remote-tracking " \
         "branch" in done.stderr, done.stderr
-    recipe = done.stderr.split("fetch it from this checkout: ", 1)[1].splitlines()[0]
+    recipe = done.stderr.split("take it from this checkout: ", 1)[1].splitlines()[0]
     update = subprocess.run(["git", "-C", str(new), *FILE_OK, "submodule", "update", "--init"],
                             capture_output=True)
     assert update.returncode != 0  # as said: its URL lacks the commit
     subprocess.run(["bash", "-c", recipe], check=True, capture_output=True)
     assert git(new / "lib", "rev-parse", "HEAD") == commit
+
+
+def test_the_advice_for_a_nested_repository_restores_it_and_never_touches_the_worktree(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    """Seen by the sixth review: a checkpoint holding an untracked nested repository (a
+    gitlink no .gitmodules names) was restored with advice to run submodule update (no
+    URL: it fails) and then git -C NEW/nested fetch ... checkout, which, the folder
+    being no repository, git ran in the new worktree itself: its HEAD moved to the
+    nested repository's commit. The advice now clones first, and runs git -C in the
+    folder only once it is a repository."""
+    first_commit(repo)
+    nested = repo / "nested"
+    git(tmp_path, "init", "-q", str(nested))
+    (nested / "f").write_text("nested file\n")
+    git(nested, "add", "f")
+    git(nested, "commit", "-qm", "nested")
+    commit = git(nested, "rev-parse", "HEAD")
+    run("checkpoint")
+    new = tmp_path / "new"
+    done = run("checkpoint", "restore", "1", "--worktree", str(new))
+    assert "submodule update" not in done.stderr, done.stderr
+    assert f"The commit of nested ({commit[:12]}) is a nested repository's" in done.stderr
+    head = git(new, "rev-parse", "HEAD")
+    recipe = done.stderr.split("take it from this checkout: ", 1)[1].splitlines()[0]
+    subprocess.run(["bash", "-c", recipe], check=True, capture_output=True)
+    assert git(new / "nested", "rev-parse", "HEAD") == commit
+    assert (new / "nested" / "f").read_text() == "nested file\n"
+    assert git(new, "rev-parse", "HEAD") == head and (new / "a").read_text() == "a\n"
+
+
+
+def test_an_untracked_repository_with_no_commit_is_left_out_with_a_warning(
+        repo: Path, run: Runner) -> None:
+    """Seen by the sixth review: `git init sub; echo x > sub/x` made every checkpoint,
+    and so every pause, fail with exit 14 (git add: 'sub/' does not have a commit
+    checked out). The checkpoint is taken without it, and says so; pause pauses."""
+    first_commit(repo)
+    run("init")
+    run("start")
+    git(repo, "init", "-q", "sub")
+    (repo / "sub" / "x").write_text("x\n")
+    (repo / "work.txt").write_text("work\n")
+    index = (repo / ".git" / "index").read_bytes()
+    taken = run("checkpoint")
+    assert "leaves out 1 untracked git repository with no commit yet (git add cannot " \
+        "take one): sub" in taken.stderr, taken.stderr
+    ref = git(repo, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/")
+    names = git(repo, "ls-tree", "-r", "--name-only", ref).splitlines()
+    assert "work.txt" in names and not any(n.startswith("sub") for n in names), names
+    assert (repo / ".git" / "index").read_bytes() == index
+    paused = run("pause", "--note", "later")
+    assert "Paused the session" in paused.stderr

@@ -800,15 +800,20 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "checkpoint's commits, their folders empty; check them out with: git -C "
                        f"{display(shell_quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
+        registered = {path for path, _ in done.submodules}
         for path, commit in done.unpushed:
-            new, here = done.where / path, Path(points.top) / path
-            click.echo(f"The commit of the submodule {display(path)} ({commit[:12]}) is on no "
-                       "remote-tracking branch of this checkout's (never pushed?): submodule "
-                       "update cannot fetch it from its URL; once that failed, fetch it from "
-                       f"this checkout: git -C {display(shell_quote(str(new)))} fetch "
-                       f"{display(shell_quote(str(here)))} {commit} && git -C "
-                       f"{display(shell_quote(str(new)))} checkout -q --detach {commit}",
-                       err=True)
+            new = shell_quote(str(done.where / path))
+            here = shell_quote(str(Path(points.top) / path))
+            why = ("is on no remote-tracking branch of this checkout's (never pushed?): "
+                   "submodule update cannot fetch it from its URL" if path in registered else
+                   "is a nested repository's (no .gitmodules entry: no URL to fetch from)")
+            # (git -C only once the folder is a repository: else git would run it in
+            # the worktree around it)
+            click.echo(f"The commit of {display(path)} ({commit[:12]}) {why}; take it "
+                       f"from this checkout: if [ -e {display(new)}/.git ]; then git -C "
+                       f"{display(new)} fetch -q {display(here)} {commit}; else git clone -q "
+                       f"--no-checkout {display(here)} {display(new)}; fi && git -C "
+                       f"{display(new)} checkout -q --detach {commit}", err=True)
     click.echo(display(str(done.where)))
 
 

@@ -142,6 +142,12 @@ def print_checkpoint(taken: Taken) -> None:
               f"{'y' if len(taken.nested) == 1 else 'ies'} inside the work tree: "
               f"{', '.join(display(p) for p in taken.nested)} (git add takes one so); "
               "commit its work there, or add it as a submodule", file=sys.stderr)
+    if taken.empty:  # (issue 14, sixth review)
+        sys.stdout.flush()
+        print(f"Warning: the checkpoint leaves out {len(taken.empty)} untracked git "
+              f"repositor{'y' if len(taken.empty) == 1 else 'ies'} with no commit yet (git "
+              f"add cannot take one): {', '.join(display(p) for p in taken.empty)}; commit "
+              "its work there, then take the checkpoint again", file=sys.stderr)
     if taken.dirty:  # (issue 14, fourth review)
         sys.stdout.flush()
         print("Warning: the checkpoint holds only the commit checked out, not the "

@@ -152,9 +152,10 @@ class Restored:
         #: In place: the paths under a ``.ai/`` folder (the tool's own files) where
         #: the checkpoint differs, left as they are (:func:`is_tool_path`).
         self.left: list[str] = []
-        #: In a new worktree: ``(path, commit)`` of each submodule whose commit is on
-        #: no remote-tracking branch of the submodule checked out here (never pushed?):
-        #: ``git submodule update`` cannot fetch it from the submodule's URL.
+        #: In a new worktree: ``(path, commit)`` of each gitlink ``git submodule update``
+        #: cannot check out: a nested repository (no ``.gitmodules`` entry, so no URL),
+        #: or a submodule whose commit is on no remote-tracking branch of the submodule
+        #: checked out here (never pushed?). Taken from this checkout instead.
         self.unpushed: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
@@ -233,6 +234,9 @@ class Checkpoints:
         self._head: tuple[str | None, str | None] | None = None
         self._clone: str | None = None
         self._asked: _Git | None = None
+        #: Untracked git repositories without a commit that the last checkpoint left
+        #: out (``git add`` cannot take them: there is no commit to record).
+        self.empty_repositories: list[str] = []
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
@@ -597,7 +601,7 @@ class Checkpoints:
                     meanwhile()
             finally:
                 try:
-                    adding.wait()  # (never a process left behind)
+                    self._added(adding, env)  # (never a process left behind)
                 finally:
                     listing = flags.wait()
             self._unflag(env, listing)
@@ -927,10 +931,44 @@ class Checkpoints:
                                          for path, blob in links))
         _restored_mark(target, make=True)  # the last step: a whole restore
         self._git("worktree", "unlock", str(target))
-        done = Restored(checkpoint, target, branch, submodules=links)
+        registered = self._registered_submodules(checkpoint.commit) if links else set()
+        done = Restored(checkpoint, target, branch,
+                        submodules=[link for link in links if link[0] in registered])
+        # A nested repository (a gitlink no .gitmodules names: git add took an untracked
+        # repository so) has no URL for submodule update; one whose commit was never
+        # pushed cannot be fetched from its URL: both are taken from this checkout.
         done.unpushed = [(path, commit) for path, commit in links
-                         if not self._pushed(path, commit)]
+                         if path not in registered or not self._pushed(path, commit)]
         return done
+
+    def _added(self, adding: _Git, env: dict[str, str]) -> None:
+        """Wait for the checkpoint's ``git add -A``. When it failed only for untracked
+        repositories with no commit checked out (``error: 'sub/' does not have a commit
+        checked out``: git-add(1) records a nested repository as its commit, and there
+        is none), add again without them, and keep their paths in
+        :attr:`empty_repositories`."""
+        try:
+            adding.wait()
+        except GitFailed as error:
+            marker = "' does not have a commit checked out"
+            empty = [part.rsplit("'", 1)[-1].rstrip("/") for part in error.reason.split(marker)
+                     [:-1]]
+            if not empty or any(not p or p.startswith("..") for p in empty):
+                raise
+            exclude = [f":(top,literal,exclude){p}" for p in empty]
+            self._git("add", "-A", *add_pathspec(self.session_paths), *exclude, env=env)
+            self.empty_repositories = empty
+    def _registered_submodules(self, commit: str) -> set[str]:
+        """The paths ``.gitmodules`` in ``commit``'s tree names as submodules
+        (gitmodules(5): ``submodule.<name>.path``), read as git reads it."""
+        found = self._git("config", "--blob", f"{commit}:.gitmodules", "-z", "--get-regexp",
+                          r"^submodule\..*\.path$", ok=(0, 1, 128))
+        paths = set()
+        for item in found.split(b"\0"):
+            _, _, value = item.partition(b"\n")
+            if value:
+                paths.add(value.decode("utf-8", "surrogateescape"))
+        return paths
 
     def _pushed(self, path: str, commit: str) -> bool:
         """Whether the submodule checked out here at ``path`` has ``commit`` on one of
@@ -1576,6 +1614,9 @@ class Taken:
         #: Submodules whose uncommitted changes the checkpoint leaves out
         #: (:meth:`Checkpoints.dirty_submodules`).
         self.dirty = dirty or []
+        #: Untracked git repositories with no commit yet, left out
+        #: (:attr:`Checkpoints.empty_repositories`).
+        self.empty: list[str] = []
 
     def __repr__(self) -> str:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
@@ -1631,11 +1672,15 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
 
     nested = checkpoints.nested_repositories(checkpoint)
     dirty = checkpoints.dirty_submodules()
+    session: Path | None = path
+    why = None
     try:
         record(ai_dir, path, checkpoint, branch, now)
     except NoSession:
-        return Taken(checkpoint, branch, None, f"there is no session file at {path} "
-                     "('ai-protocols start' begins one)", nested, dirty)
+        session, why = None, (f"there is no session file at {path} ('ai-protocols start' "
+                              "begins one)")
     except AiProtocolsError as error:
-        return Taken(checkpoint, branch, None, str(error), nested, dirty)
-    return Taken(checkpoint, branch, path, nested=nested, dirty=dirty)
+        session, why = None, str(error)
+    taken = Taken(checkpoint, branch, session, why, nested, dirty)
+    taken.empty = checkpoints.empty_repositories
+    return taken
