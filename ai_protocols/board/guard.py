@@ -308,8 +308,9 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
 
 def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
     """Why an edit tool must not write ``paths`` (absolute): one is the task board of a
-    project in ``roots`` (:func:`~ai_protocols.paths.board_path`), or lies in its
-    ``.ai/.locks/`` (the locks and kept copies this tool keeps): an edit there could
+    project in ``roots`` (:func:`~ai_protocols.paths.board_path`), its Emacs lock
+    (``.#tasks.org``: made by an edit tool, it would stop every board change), or lies
+    in its ``.ai/.locks/`` (the locks and kept copies this tool keeps): an edit there could
     drop another agent's lock or claim unseen. The board changes through
     ``ai-protocols task``, ``lock`` and ``unlock`` (a person's Emacs aside); ``None``
     when no path is one of them. Compared as given and where each really is
@@ -318,12 +319,15 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
     from ai_protocols.storage.files import LOCK_DIR
 
     boards: list[str] = []
+    emacs_locks: list[str] = []
     lock_dirs: list[str] = []
     for root in roots:
         board = board_path(root)
         for form in {os.path.normpath(board), os.path.realpath(board)}:
             boards.append(form)
-            lock_dirs.append(os.path.join(os.path.dirname(form), LOCK_DIR))
+            folder, name = os.path.split(form)
+            emacs_locks.append(os.path.join(folder, f".#{name}"))  # (its Emacs lock)
+            lock_dirs.append(os.path.join(folder, LOCK_DIR))
         own = os.path.join(root, AI_DIR, LOCK_DIR)
         lock_dirs += [os.path.normpath(own), os.path.realpath(own)]
     for path in paths:
@@ -334,6 +338,12 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
                         "another agent's claim or lock). Use 'ai-protocols task add|claim|"
                         "release|done|handoff ...', 'ai-protocols lock PATH --reason TEXT' "
                         "or 'ai-protocols unlock PATH' (a person may edit it in Emacs).")
+            if form in emacs_locks:
+                return (f"ai-protocols: refused: {path} is the name of the task board's "
+                        "Emacs lock (a person editing it): an edit tool must not make or "
+                        "change it, or every board change waits for a person. Use "
+                        "'ai-protocols task ...', 'ai-protocols lock ...' or 'ai-protocols "
+                        "unlock ...'.")
             if any(form == d or form.startswith(d + os.sep) for d in lock_dirs):
                 return (f"ai-protocols: refused: {path} is in .ai/{LOCK_DIR}/, where "
                         "ai-protocols keeps its locks and the kept copies of the board and "
