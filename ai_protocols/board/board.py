@@ -1099,10 +1099,7 @@ def _judged_by(said: tuple[str, timedelta, str | None], since_at: str | None,
 
     taken, ended = Moment.parse(since_at), Moment.parse(said[2])
     if taken is not None and ended is not None:
-        if taken.host == ended.host and taken.boot == ended.boot and \
-                taken.uptime is not None and ended.uptime is not None:
-            return taken.uptime <= ended.uptime
-        return taken.wall <= ended.wall
+        return taken.order(ended) <= ended.order(taken)
     return age is None or said[1] <= age + _SLACK
 
 

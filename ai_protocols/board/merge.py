@@ -38,13 +38,14 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.session.merge import (
     MergeResult,
+    _CannotMerge,  # (the board merge gives up as the session merge does: git merges it)
     _resolve,
     _token_merge,
     _union,
     _Unit,
     _units,
     conflict_block,
-    git_merge_file,
+    merge_text,
 )
 
 __all__ = ["CLAIM_KEYS", "LOCK_KEYS", "STATE_RANK", "is_board", "merge_board_bytes",
@@ -64,10 +65,6 @@ _PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
 
 class _Conflict(Exception):
     """A part of one task that no rule settles: that task is merged by git, with markers."""
-
-
-class _CannotMerge(Exception):
-    """The board merge gives up: the caller merges the file as git merge-file does."""
 
 
 class _Chunk:
@@ -219,7 +216,7 @@ def _instant(value: str | None) -> tuple[float, str, str, float]:
     to the second (the record's precision; 0 without one), then the host and boot it
     was measured on and its seconds since that boot. So two records of one host and
     boot taken in the same second are in their true order (as the session files'
-    writes are compared: :func:`ai_protocols.session.transaction` ``_order``); those
+    writes are compared: :meth:`ai_protocols.liveness.clock.Moment.order`); those
     of two hosts in one second, in an order that is the same whichever side is ours."""
     from ai_protocols.liveness.clock import Moment
 
@@ -377,15 +374,6 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
     return "".join(pieces), conflict
 
 
-def _git(o: str, a: str, b: str, labels: tuple[str, str, str], marker_size: int,
-         ) -> tuple[str, bool]:
-    merged, status = git_merge_file(a.encode(), o.encode(), b.encode(), labels=labels,
-                                    marker_size=marker_size)
-    if status < 0:
-        raise _CannotMerge
-    return merged.decode("utf-8"), status > 0
-
-
 def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
                 labels: tuple[str, str, str], marker_size: int, newline: str) -> tuple[str, bool]:
     """A task's body: its log items as a set in time order, free text as git merges it."""
@@ -417,11 +405,11 @@ def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
     if a.raw == ro:
         return b.raw, False
     if name.startswith("preamble") or name.startswith("heading:"):
-        return _git(ro, a.raw, b.raw, labels, marker_size)
+        return merge_text(ro, a.raw, b.raw, labels=labels, marker_size=marker_size)
     try:
         return _merge_entry(name, o, a, b, first=first, labels=labels, marker_size=marker_size)
     except _Conflict:
-        return _git(ro, a.raw, b.raw, labels, marker_size)
+        return merge_text(ro, a.raw, b.raw, labels=labels, marker_size=marker_size)
 
 
 def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,

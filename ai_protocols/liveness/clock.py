@@ -128,6 +128,17 @@ class Moment:
         host, boot, uptime = match[1], match[2], match[3]
         return cls(wall, host, boot, float(uptime) if uptime else None, measured=True)
 
+    def order(self, other: Moment) -> tuple[float] | tuple[datetime]:
+        """This moment's place in time, to compare with ``other.order(self)``: its
+        seconds since boot when both were measured on one host and boot (that clock
+        only goes forward, whatever happens to the wall clock), else its instant to the
+        second (the records' precision). The one rule for which of two writes came
+        first (session files, their merge, claims against a wrap-up)."""
+        if self.host == other.host and self.boot == other.boot and self.host and \
+                self.boot and self.uptime is not None and other.uptime is not None:
+            return (self.uptime,)
+        return (self.wall.replace(microsecond=0),)
+
     def agrees_with(self, updated: datetime | None) -> bool:
         """Whether this record is of the write that set ``updated`` (a local time to the
         minute, as read from ``UPDATED``)."""

@@ -711,8 +711,15 @@ def _merge_free(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *,
         return ta, False
     if ta == to:
         return tb, False
-    merged, status = git_merge_file(ta.encode(), to.encode(), tb.encode(), labels=labels,
-                                    marker_size=marker_size)
+    return merge_text(to, ta, tb, labels=labels, marker_size=marker_size)
+
+
+def merge_text(base: str, ours: str, theirs: str, *, labels: tuple[str, str, str],
+               marker_size: int) -> tuple[str, bool]:
+    """Three texts merged as ``git merge-file`` merges them (:func:`git_merge_file`), and
+    whether conflict markers remain; ``_CannotMerge`` when git cannot."""
+    merged, status = git_merge_file(ours.encode(), base.encode(), theirs.encode(),
+                                    labels=labels, marker_size=marker_size)
     if status < 0:
         raise _CannotMerge
     return merged.decode("utf-8"), status > 0
@@ -778,11 +785,7 @@ def _primary_is_ours(ours: _Version, theirs: _Version) -> bool:
     whichever side git calls ours."""
     ma, mb = ours.moment, theirs.moment
     if ma is not None and mb is not None:
-        same = ma.host == mb.host and ma.boot == mb.boot and \
-            ma.uptime is not None and mb.uptime is not None
-        ka = (ma.wall.replace(microsecond=0), ma.uptime if same else 0.0)
-        kb = (mb.wall.replace(microsecond=0), mb.uptime if same else 0.0)
-        return (ka, ours.text) >= (kb, theirs.text)
+        return (ma.order(mb), ours.text) >= (mb.order(ma), theirs.text)
     ta = parse_timestamp(ours.properties.get("UPDATED", "")) or datetime.min
     tb = parse_timestamp(theirs.properties.get("UPDATED", "")) or datetime.min
     return (ta, ours.text) >= (tb, theirs.text)

@@ -504,7 +504,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     if newer is not None and older is not None:
         # Another write's record, and not a later one: the file is an older version.
         # (Two writes in one second differ in their seconds since boot.)
-        later = kept_at != file_at and _order(older, newer) <= _order(newer, older)
+        later = kept_at != file_at and older.order(newer) <= newer.order(older)
     else:
         then, now = (parse_timestamp(h.properties.get("UPDATED", "")) for h in (headline, mine))
         later = then is not None and now is not None and then > now
@@ -537,14 +537,6 @@ def _stored_in_git(path: str, kept: str) -> str | None:
     except GitFailed:
         return None
     return blob
-
-
-def _order(moment: Moment, other: Moment) -> tuple[datetime, float]:
-    """``moment``'s place in time, to compare with ``other``'s: its instant, then its
-    seconds since boot when both were measured on one host and boot."""
-    same = moment.host == other.host and moment.boot == other.boot and \
-        moment.uptime is not None and other.uptime is not None
-    return moment.wall.replace(microsecond=0), moment.uptime if same else 0.0
 
 
 class _Probed(Exception):
