@@ -340,6 +340,25 @@ def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runne
     assert imported(project, *args, stdin=stdin) & forbidden == set()
 
 
+def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: Path,
+                                                                       run: Runner) -> None:
+    """The PreToolUse hook runs before every file edit: on a board with another agent's
+    live lock, an edit outside it reads the board and lets it through without json, re,
+    pathlib or dataclasses (seen: 3.7x an interpreter's start, over the hooks' 3x),
+    nor the board's writer and the liveness machinery it needs only to refuse."""
+    run("task", "add", "a task", agent="other.1")
+    run("lock", "src/", "--reason", "mine", agent="other.1")
+    stdin = json.dumps({"session_id": "s", "cwd": str(project), "hook_event_name": "PreToolUse",
+                        "tool_name": "Write",
+                        "tool_input": {"file_path": str(project / "lib" / "x.py"),
+                                       "content": "x"}})
+    found = imported(project, "hook", "PreToolUse", "--runtime", "claude", stdin=stdin,
+                     AI_AGENT_ID="me.1")
+    assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.board",
+                                              "ai_protocols.session.project"}) == set()
+    assert "ai_protocols.board.guard" in found  # (the probe saw the board read)
+
+
 @pytest.mark.parametrize("agent", ["vm.proj.claude.1718400000-3f2a9c1b7d4e", "codex"])
 def test_an_agents_start_imports_no_regular_expressions(project: Path, run: Runner,
                                                         agent: str) -> None:

@@ -12,8 +12,8 @@ when there is one, and judges liveness only for a lock the edit falls into.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
+from ai_protocols.lean import factory, record
 from ai_protocols.paths import AI_DIR
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -30,7 +30,7 @@ __all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "
 CHECK_FAILED = 23
 
 
-@dataclass
+@record
 class Finding:
     """One changed file the guard reports: ``outside`` the caller's working sets,
     and/or inside ``lock`` (another agent's, whose agent is in ``state``)."""
@@ -49,7 +49,7 @@ class Finding:
                 "evidence": self.state.evidence if self.state else None}
 
 
-@dataclass
+@record
 class CheckReport:
     """What ``check`` found: the agent, its claimed tasks' ids and working set (empty:
     no limit), every changed path, and the findings."""
@@ -58,7 +58,7 @@ class CheckReport:
     tasks: list[str]
     working_set: list[str]
     changed: list[str]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = factory(list)
 
     @property
     def ok(self) -> bool:
@@ -242,7 +242,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     from ai_protocols.paths import board_path
 
     board = board_path(root)
-    data = board_bytes(_path(board))
+    data = board_bytes(board)  # (a str: the errors' PathField makes a Path when read)
     # The locks of the last board this tool wrote that git took away (stash, checkout,
     # reset, a branch switch; all of them when git removed the board): still enforced
     # while their agents are at work.
@@ -252,7 +252,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     locks: list[AreaLock] = []
     sides = None
     if data:
-        text = board_decode(_path(board), data)  # not UTF-8 (UTF-16?), a NUL: an error
+        text = board_decode(board, data)  # not UTF-8 (UTF-16?), a NUL: an error
         # A merge left git's conflict markers in it: the locks of both sides hold.
         sides = conflict_sides(text)
         for side in sides or [text]:

@@ -112,7 +112,7 @@ Areas an agent keeps to itself for a while ('ai-protocols lock PATH --reason TEX
 """
 
 
-def board_bytes(path: Path) -> bytes | None:
+def board_bytes(path: str | Path) -> bytes | None:
     """The board's bytes (``None``: there is none), as
     :func:`ai_protocols.storage.files.read_bytes` reads a session file; an
     :class:`~ai_protocols.errors.UnreadableSession` (a folder, not a regular file) says
@@ -179,7 +179,7 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
     return None if board_data == copy else copy
 
 
-def board_decode(path: Path, data: bytes) -> str:
+def board_decode(path: str | Path, data: bytes) -> str:
     """The board's text (:func:`ai_protocols.storage.files.decode`: UTF-8, no NUL);
     the error says it is the task board that cannot be read."""
     from ai_protocols.errors import UnreadableSession

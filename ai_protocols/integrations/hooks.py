@@ -379,8 +379,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     """Before a file edit: exit 2 with the reason on stderr when it goes into another
     agent's lock (Claude Code and Codex both block the tool call then, and give the
     model the stderr); otherwise nothing, as fast as can be: no board, no import."""
-    import json
-
+    from ai_protocols.lean import loads  # (json.loads without importing json and re)
     from ai_protocols.paths import (
         derived_agent_id,
         file_project_root,
@@ -389,7 +388,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     )
 
     try:
-        data = json.loads(payload)
+        data = loads(payload)
     except ValueError as error:
         return HookResult(stderr=f"ai-protocols hook PreToolUse: the payload on stdin is not "
                                  f"JSON ({error}); the edit was not checked\n", exit_code=1)
