@@ -342,3 +342,29 @@ def test_a_claimed_task_a_person_demotes_is_not_put_back_twice(
     run("task", "add", "next change", agent="p")
     assert board(project).count(f":ID:       {task}") == 1
     assert parent
+
+
+def test_the_boards_text_options_read_stdin_and_files_as_every_text_option(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Seen in the review of this change: pause --note and abandon --reason were made to
+    read '-' and '@FILE' as log's texts do, but lock --reason and task handoff --note
+    stored '-' literally. One rule (clickutil.text_option) for all; '=' keeps a value
+    as it is."""
+    from conftest import CLI
+
+    why = tmp_path / "why.txt"
+    why.write_text("from a file\n", encoding="utf-8")
+    done = subprocess.run([str(CLI), "lock", "in/", "--reason", "-"], input="from stdin\n",
+                          cwd=project, env=clean_env(AI_AGENT_ID="ag.1"), text=True,
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    run("lock", "file/", "--reason", f"@{why}", agent="ag.1")
+    run("lock", "literal/", "--reason=-", agent="ag.1")
+    reasons = {lock["path"]: lock["reason"]
+               for lock in json.loads(run("locks", "--json", agent="ag.1").stdout)}
+    assert reasons == {"in/": "from stdin", "file/": "from a file", "literal/": "-"}
+    task = add(run, "hand me on")
+    run("task", "claim", task, agent="ag.1")
+    run("task", "handoff", task, "--to", "reviewer", "--note", f"@{why}", agent="ag.1")
+    shown = json.loads(run("task", "show", task, "--json", agent="ag.2").stdout)
+    assert [h["note"] for h in shown["handoffs"]] == ["from a file"]

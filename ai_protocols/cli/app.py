@@ -15,7 +15,7 @@ import click
 from ai_protocols import __version__
 from ai_protocols.cli import commands
 from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
-from ai_protocols.cli.clickutil import GIVEN, errors_to_exit
+from ai_protocols.cli.clickutil import GIVEN, errors_to_exit, text_option
 from ai_protocols.cli.clickutil import InOrderCommand as _Command
 from ai_protocols.cli.options import (
     Given,
@@ -23,7 +23,6 @@ from ai_protocols.cli.options import (
     click_options,
     log_entries,
     read_log_entries,
-    text_of,
 )
 from ai_protocols.cli.output import (
     display,
@@ -100,23 +99,6 @@ def agent_id(runtime: str) -> None:
     project = _project()
     _refuse_outside_a_project()
     click.echo(mint_agent_id(runtime, project.root))
-
-
-def _text_option(name: str, value: str | None) -> str | None:
-    """The text of the option ``name`` (``--note``, ``--reason``) given ``value``: read
-    from standard input (``-``) or a file (``@FILE``) when given as its own argument,
-    as every text option is (:func:`~ai_protocols.cli.options.text_of`); ``None`` when
-    not given. A separate value that looks like an option is refused (click.UsageError)."""
-    if value is None or f"{name}={value}" in sys.argv:
-        return value
-    from ai_protocols.cli.options import looks_like_option
-
-    if looks_like_option(value):  # (the rule of every other option: cli/options.py)
-        raise click.UsageError(
-            f"{name} needs a value, and the next argument, {value!r}, looks like an "
-            f"option: give {name} its value, or write a value that starts with '-' in "
-            f"one argument with '=', as in {name}={value}")
-    return text_of(Given(name, value, True, 0))
 
 
 def _refuse_outside_a_project() -> None:
@@ -277,7 +259,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     """
     from ai_protocols.errors import GitFailed, NotAGitRepository
 
-    note = _text_option("--note", note)
+    note = text_option("--note", note)
     _refuse_outside_a_project()  # (before a checkpoint is tried: 13, not "start first")
     project = _project()
     if note is not None:
@@ -329,7 +311,7 @@ def abandon(reason: str) -> None:
     and in the Log; the archive is named after the reason. The next start
     is fresh.
     """
-    reason = _text_option("--reason", reason)
+    reason = text_option("--reason", reason)
     _refuse_outside_a_project()
     archive = _project().abandon(reason)
     click.echo("Abandoned the session and archived it; the next 'ai-protocols start' "
@@ -660,7 +642,7 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
-    note = _text_option("--note", note)
+    note = text_option("--note", note)
     _refuse_outside_a_project()
     project = _project()
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))

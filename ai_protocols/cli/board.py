@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from ai_protocols.cli.clickutil import InOrderCommand, errors_to_exit
+from ai_protocols.cli.clickutil import InOrderCommand, errors_to_exit, text_option
 from ai_protocols.cli.output import display, print_json
 
 TYPE_CHECKING = False
@@ -394,7 +394,8 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     The task becomes REVIEW when handed to a reviewer, else NEXT (ready for
     that role); the note goes into the task's log on the board.
     """
-    item = _board().handoff(task_id, to=to, note=note, force=force)
+    item = _board().handoff(task_id, to=to, note=text_option("--note", note) or "",
+                            force=force)
     _echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
 
 
@@ -412,7 +413,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     at work is refused (exit 22); one whose agent is gone is taken over.
     """
     board = _board()
-    reports = board.lock(paths, reason=reason, force=force)
+    reports = board.lock(paths, reason=text_option("--reason", reason) or "", force=force)
     _said_set_up(board)
     _said_shared(board)
     for report in reports:

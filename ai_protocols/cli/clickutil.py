@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from ai_protocols.cli import commands
-from ai_protocols.cli.options import UsageProblem, looks_like_option, scan
+from ai_protocols.cli.options import Given, UsageProblem, looks_like_option, scan
 from ai_protocols.cli.output import report_error
 from ai_protocols.errors import AiProtocolsError
 
@@ -174,3 +174,26 @@ _ONE_PATH = ("--working-set", "--key-file")
 def _words(words: list[str]) -> str:
     return f"word {_quote(words[0])}" if len(words) == 1 else \
         f"words {_quote(' '.join(words))}"
+
+
+def text_option(name: str, value: str | None) -> str | None:
+    """The text of the option ``name`` (``--note``, ``--reason``) given ``value``, as every
+    text option reads it (:func:`~ai_protocols.cli.options.text_of`): given as its own
+    argument, ``-`` is standard input and ``@FILE`` the file ``FILE``; with ``=``, the
+    value as it is. ``None`` when not given. For the commands of :class:`InOrderCommand`
+    (how the option was given is in ``ctx.meta[GIVEN]``); a separate value that looks
+    like an option is refused (click.UsageError), as in cli/options.py."""
+    if value is None:
+        return None
+    from ai_protocols.cli.options import text_of
+
+    given = [g for g in click.get_current_context().meta.get(GIVEN, []) if g.name == name]
+    last = given[-1] if given else Given(name, value, True, 0)
+    if not last.separate:
+        return value
+    if looks_like_option(value):
+        raise click.UsageError(
+            f"{name} needs a value, and the next argument, {value!r}, looks like an "
+            f"option: give {name} its value, or write a value that starts with '-' in "
+            f"one argument with '=', as in {name}={value}")
+    return text_of(Given(name, value, True, 0))
