@@ -198,11 +198,13 @@ def log(**options: Any) -> None:
 @errors_to_exit
 def show(json: bool) -> None:
     """Print the current session: summary, progress, next steps, blockers..."""
-    session = _project().show()
+    project = _project()
+    session = project.show()
     if json:
         print_json_items(session.json_items(as_text=True))
     else:
         print(render_session(session))
+    commands.warn_replaced(project, session)
 
 
 @cli.command()

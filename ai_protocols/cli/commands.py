@@ -18,9 +18,10 @@ from ai_protocols.session.project import Project
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.cli.options import Given
+    from ai_protocols.session.model import Session
 
-__all__ = ["list_sessions", "print_open_tasks", "quote", "start", "status", "target",
-           "wrap_up"]
+__all__ = ["list_sessions", "print_open_tasks", "quote", "replaced_of", "start", "status",
+           "target", "warn_replaced", "wrap_up"]
 
 
 def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -253,6 +254,31 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
 
 
 
+def replaced_of(project: Project, path: str, session: Session | None = None) -> str | None:
+    """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
+    (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
+    calls when the file is the version this tool last wrote."""
+    from ai_protocols.session.names import kept_is_other
+
+    if not kept_is_other(project.ai_dir_text, path):
+        return None
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.resume import replaced_warning
+
+    try:
+        return replaced_warning(project, session or project.show_file(path))
+    except AiProtocolsError:
+        return None
+
+
+def warn_replaced(project: Project, session: Session) -> None:
+    """``show``'s warning on stderr when the session file is an older version than the
+    one this tool last wrote (:func:`replaced_of`)."""
+    warning = replaced_of(project, session.path_text, session)
+    if warning:
+        _echo(f"Warning: {display(warning)}.", err=True)
+
+
 def status(json: bool) -> None:
     """``status [--json]``."""
     project = Project.discover()
@@ -274,6 +300,9 @@ def status(json: bool) -> None:
         if row.summary:
             _echo(f"    summary: {display(row.summary)}")
         _echo(f"    {display(row.path_text)}")
+        replaced = replaced_of(project, row.path_text)
+        if replaced:
+            _echo(f"    warning: {display(replaced)}")
     if removed:
         from ai_protocols.errors import REMOVED_HOW
 

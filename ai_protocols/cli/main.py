@@ -64,11 +64,15 @@ def _show(parsed: Parsed) -> int | None:
     from ai_protocols.cli.output import print_json_items, render_session
     from ai_protocols.session.project import Project
 
-    session = Project.discover().show()
+    project = Project.discover()
+    session = project.show()
     if parsed["json"]:
         print_json_items(session.json_items(as_text=True))
     else:
         print(render_session(session))
+    from ai_protocols.cli.commands import warn_replaced
+
+    warn_replaced(project, session)
     return 0
 
 

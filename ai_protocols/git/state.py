@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "present_commits", "read_state", "rebased_into",
+__all__ = ["GitState", "has_commit", "has_stash", "present_commits", "read_state", "rebased_into",
            "remote_for", "start_ancestry", "start_state", "start_work_diff"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
@@ -292,3 +292,9 @@ def has_commit(root: str | os.PathLike[str], commit: str) -> bool:
     """Whether the repository at ``root`` has the commit ``commit`` (a full or short
     hash), as an object that is a commit."""
     return _git(root, "cat-file", "-e", f"{commit}^{{commit}}") is not None
+
+
+def has_stash(root: str | os.PathLike[str]) -> bool:
+    """Whether the repository at ``root`` has a stash: ``refs/stash``, what ``git stash
+    list`` lists (git-stash(1))."""
+    return _git(root, "rev-parse", "-q", "--verify", "refs/stash") is not None

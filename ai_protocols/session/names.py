@@ -20,6 +20,7 @@ __all__ = [
     "MAX_NAME_BYTES",
     "archive_name",
     "is_session_file_name",
+    "kept_is_other",
     "kept_path",
     "name_time",
     "runtime_of",
@@ -153,3 +154,17 @@ def kept_path(ai_dir: str, path: str) -> str:
     brought back from it."""
     ai_dir = os.fspath(ai_dir)
     return os.path.join(ai_dir, LOCK_DIR, "live", relative_to(os.fspath(path), ai_dir))
+
+
+def kept_is_other(ai_dir: str, path: str) -> bool:
+    """Whether the session file ``path`` and its kept copy (:func:`kept_path`) both exist
+    and are not one file (the kept copy is a hard link to the last version this tool
+    wrote): then something else wrote or replaced the file since, and
+    :func:`ai_protocols.session.resume.replaced_warning` has a look. Two ``stat``
+    calls."""
+    try:
+        there = os.stat(kept_path(ai_dir, path), follow_symlinks=False)
+        here = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino)

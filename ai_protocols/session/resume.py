@@ -37,7 +37,7 @@ from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.session.model import Session, iso
-from ai_protocols.session.names import resumed_by
+from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import Project
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
-           "dumps", "resume_context", "rolled_back_warning"]
+           "dumps", "replaced_warning", "resume_context", "rolled_back_warning"]
 
 #: The default bound of the output, in bytes of UTF-8.
 DEFAULT_MAX_BYTES = 4096
@@ -195,8 +195,15 @@ def resume_context(project: Project, session: Session | None, *,
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
-    context.rolled_back = _rolled_back(project, session, git)
+    context.rolled_back = _joined(replaced_warning(project, session),
+                                  _rolled_back(project, session, git))
     return context
+
+
+def _joined(*warnings: str | None) -> str | None:
+    """The warnings given, one after another (``None``: none)."""
+    said = [w for w in warnings if w]
+    return ". ".join(said) if said else None
 
 
 #: Tasks of the board the context shows at most, and the bytes of each one's working set.
@@ -299,7 +306,8 @@ def _newest_first(entries: object) -> list[Entry]:
 def rolled_back_warning(project: Project, session: Session,
                         git: GitState | EllipsisType | None = ...) -> str | None:
     """The warning ``resume`` ends with, and ``start`` prints, when the work of
-    ``session`` is not in this checkout: recorded on another branch, at a commit this
+    ``session`` is not in this checkout: the session file an older version than the
+    one last written (:func:`replaced_warning`), recorded on another branch, at a commit this
     clone does not have, or with a last checkpoint holding uncommitted work that is not
     here (and whether that checkpoint is in this clone); ``None`` when the checkout
     holds what the session recorded. Reads the work tree's git state unless given as
@@ -309,13 +317,73 @@ def rolled_back_warning(project: Project, session: Session,
     ``HEAD`` is the branch and commit recorded and no checkpoint holds uncommitted
     work (:func:`_recorded_head_is_here`): ``start`` of a session under way, the
     common case, then costs no process."""
+    replaced = replaced_warning(project, session)
     if git is ...:
         if _recorded_head_is_here(project, session):
-            return None  # (no git run: start imports not even the module that runs it)
+            return replaced  # (no git run: start imports not even the module that runs it)
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    return _rolled_back(project, session, git)
+    return _joined(replaced, _rolled_back(project, session, git))
+
+
+def replaced_warning(project: Project, session: Session) -> str | None:
+    """The warning the read commands (``show``, ``resume``, ``status``, ``start``) give
+    when the session file on disk is an older version than the one this tool last wrote,
+    its kept copy (:func:`~ai_protocols.session.names.kept_path`): something other than
+    this tool put it back (``git stash``, ``git reset --hard``, a checkout). It says
+    how many Log entries and which checkpoints the newer version records that this one
+    does not, and where they are: the kept copy, the stash (``git stash list``, when
+    there is one), the checkpoints' refs, each with the command that gets it back.
+    ``None`` when the file is the version last written, or a later one.
+
+    Cheap when nothing happened: the file and its kept copy are one inode (a hard link,
+    :func:`ai_protocols.storage.files.prepare`), two ``stat`` calls; otherwise (a
+    person's save, a checkout) the kept copy is read and the two writes' times compared
+    by :func:`ai_protocols.session.transaction.written_later`, the rule the writes
+    apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
+    Changes nothing."""
+    path = session.path_text
+    if not kept_is_other(project.ai_dir_text, path):
+        return None
+    kept = kept_path(project.ai_dir_text, path)
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.layout import read_session
+    from ai_protocols.session.transaction import written_later
+
+    try:
+        newer = read_session(kept, storage.decode(kept, storage.read_regular(kept)))
+    except (OSError, AiProtocolsError, storage.NotRegular):
+        return None
+    if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
+        return None
+    have = {(e.time, e.text) for e in session.log}
+    missing = [e for e in newer.log if (e.time, e.text) not in have]
+    points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
+              if e.text.startswith("checkpoint: ")]
+    lacks = f"{len(missing)} Log {'entry' if len(missing) == 1 else 'entries'}"
+    if points:
+        lacks += f" ({'checkpoint' if len(points) == 1 else 'checkpoints'} " + \
+            ", ".join(points) + ")"
+    parts = [f"this session file is an older version than the one ai-protocols last wrote "
+             f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
+             f"of the newer one"]
+    from ai_protocols.git.state import has_stash
+
+    if has_stash(project.root_text):
+        parts.append("if git stash took the work, it is in the stash (git stash list): "
+                     "git stash pop brings the work and the session file back; do that "
+                     "before any write here")
+    if points:
+        number = points[-1].split(" ", 1)[0]
+        ref = newer.checkpoint if newer.checkpoint and newer.checkpoint.startswith("refs/") \
+            else None
+        parts.append(f"the uncommitted work of checkpoint {number} is still in "
+                     f"{ref or 'its ref'}: get it back with ai-protocols checkpoint restore "
+                     f"{number} (into a new branch; --force in place)")
+    parts.append(f"{'else, ' if len(parts) > 1 else ''}the newer session file is kept in {kept}: put it back with "
+                 f"cp {_quote(kept)} {_quote(path)}")
+    return "; ".join(parts)
 
 
 def _recorded_head_is_here(project: Project, session: Session) -> bool:

@@ -80,7 +80,8 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["Editing", "LockedSessions", "SessionEdit", "editing", "forget", "locked_sessions",
-           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "probe", "settle"]
+           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "probe", "settle",
+           "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -499,21 +500,30 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
-    kept_at, file_at = (h.properties.get("UPDATED_AT") for h in (headline, mine))
-    newer, older = Moment.parse(kept_at), Moment.parse(file_at)
-    if newer is not None and older is not None:
-        # Another write's record, and not a later one: the file is an older version.
-        # (Two writes in one second differ in their seconds since boot.)
-        later = kept_at != file_at and older.order(newer) <= newer.order(older)
-    else:
-        then, now = (parse_timestamp(h.properties.get("UPDATED", "")) for h in (headline, mine))
-        later = then is not None and now is not None and then > now
-    if later:
+    if written_later(*((h.properties.get("UPDATED_AT"),
+                        parse_timestamp(h.properties.get("UPDATED", "")))
+                       for h in (headline, mine))):
         blob = _stored_in_git(path, kept)
         if blob is None:
             raise SessionReplaced(path, kept)
         return blob
     return None
+
+
+def written_later(kept: tuple[str | None, datetime | None],
+                  file: tuple[str | None, datetime | None]) -> bool:
+    """Whether the write that left ``kept`` (its ``UPDATED_AT`` and ``UPDATED``, as
+    :class:`~ai_protocols.session.model.Session` reads them) came after the one that left
+    ``file``: by ``UPDATED_AT`` when both have one (:meth:`Moment.order`; two writes in
+    one second differ in their seconds since boot), else by ``UPDATED`` (minutes). The
+    one rule :func:`editing` (which refuses to write into an older version) and the read
+    commands' warning (:func:`ai_protocols.session.resume.replaced_warning`) apply."""
+    (kept_at, then), (file_at, now) = kept, file
+    newer, older = Moment.parse(kept_at), Moment.parse(file_at)
+    if newer is not None and older is not None:
+        # Another write's record, and not a later one: the file is an older version.
+        return kept_at != file_at and older.order(newer) <= newer.order(older)
+    return then is not None and now is not None and then > now
 
 
 def _stored_in_git(path: str, kept: str) -> str | None:

@@ -1,0 +1,75 @@
+"""Issue 14, the sixth reviewer's faults in checkpoints, restore, pause and the read
+commands' warnings (docs/checkpoints.md, docs/decisions.md "Issue 14, sixth review
+(checkpoints, pause, read-command warnings)").
+
+The installed command runs as a real subprocess in temporary git repositories.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitkit import commit_all, first_commit, git
+
+from conftest import Runner
+
+# -- 1. a committed session file put back by git stash / reset: the read commands warn -------
+
+
+def committed_session_with_a_checkpoint(repo: Path, run: Runner) -> Path:
+    """A repository whose session file is committed, with uncommitted work and a
+    checkpoint of it recorded in the session file (not committed): the reviewer's f3."""
+    first_commit(repo)
+    run("start", "--title", "S")
+    commit_all(repo, "session")
+    (repo / "a").write_text("work\n")
+    (repo / "new.txt").write_text("n\n")
+    run("checkpoint", "--note", "wip")
+    return repo / ".ai" / "session-context.org"
+
+
+@pytest.mark.parametrize("hide", ["stash", "reset"])
+def test_the_read_commands_say_the_session_file_is_older_than_the_kept_copy(
+        repo: Path, run: Runner, hide: str) -> None:
+    path = committed_session_with_a_checkpoint(repo, run)
+    if hide == "stash":
+        git(repo, "stash", "-u", "-q")
+    else:
+        git(repo, "reset", "-q", "--hard")
+        git(repo, "clean", "-qfd")
+    assert git(repo, "status", "--short") == ""
+    before = path.read_bytes()
+    kept = repo / ".ai" / ".locks" / "live" / "session-context.org"
+    said = {
+        "resume": run("resume").stdout,
+        "resume --json": run("resume", "--json").stdout,
+        "start": run("start").stderr,
+        "show": run("show").stderr,
+        "show --json": run("show", "--json").stderr,
+        "status": run("status").stdout,
+    }
+    for command, text in said.items():
+        flat = " ".join(text.split())
+        assert "older version than the one ai-protocols last wrote" in flat, (command, text)
+        assert "lacks 1 Log entry (checkpoint 1 " in flat, (command, text)
+        assert "ai-protocols checkpoint restore 1" in flat, (command, text)
+        assert "refs/ai-protocols/checkpoints/" in flat, (command, text)
+        assert str(kept) in flat, (command, text)
+        assert ("git stash pop" in flat) == (hide == "stash"), (command, text)
+    assert path.read_bytes() == before  # the read commands changed nothing
+
+
+def test_a_session_file_that_is_the_last_written_gives_no_such_warning(
+        repo: Path, run: Runner) -> None:
+    """The warning can be silent: the file as the tool wrote it, or put back whole by
+    git stash pop, is no older version."""
+    committed_session_with_a_checkpoint(repo, run)
+    for command in (["resume"], ["show"], ["status"], ["start"]):
+        done = run(*command)
+        assert "older version" not in done.stdout + done.stderr
+    git(repo, "stash", "-u", "-q")
+    git(repo, "stash", "pop", "-q")
+    for command in (["resume"], ["show"], ["status"]):
+        done = run(*command)
+        assert "older version" not in done.stdout + done.stderr, done
