@@ -381,7 +381,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         parts.append(f"the uncommitted work of checkpoint {number} is still in "
                      f"{ref or 'its ref'}: get it back with ai-protocols checkpoint restore "
                      f"{number} (into a new branch; --force in place)")
-    parts.append(f"{'else, ' if len(parts) > 1 else ''}the newer session file is kept in {kept}: put it back with "
+    first = "else, " if len(parts) > 1 else ""
+    parts.append(f"{first}the newer session file is kept in {kept}: put it back with "
                  f"cp {_quote(kept)} {_quote(path)}")
     return "; ".join(parts)
 
