@@ -73,3 +73,46 @@ def test_a_session_file_that_is_the_last_written_gives_no_such_warning(
     for command in (["resume"], ["show"], ["status"]):
         done = run(*command)
         assert "older version" not in done.stdout + done.stderr, done
+
+
+# -- 2. after a log records a moved: line, resume still says the work is elsewhere -------------
+
+
+def test_resume_after_a_logged_move_still_says_the_work_is_elsewhere(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    git(repo, "switch", "-q", "-c", "feature")
+    (repo / "f").write_text("f\n")
+    commit_all(repo, "feature work")
+    run("start", "--title", "T")
+    run("log", "--progress", "on feature")
+    git(repo, "switch", "-q", "master")
+    assert "the work is on branch feature" in run("resume").stdout
+    logged = run("log", "--progress", "on master now")
+    assert "moved: from branch feature" in (repo / ".ai" / "session-context.org").read_text()
+    assert "Warning: HEAD moved" in logged.stderr
+    for said in (run("resume").stdout, run("start").stderr):
+        flat = " ".join(said.split())
+        assert "moved: from branch feature" in flat, said
+        assert "the work is on branch feature: switch to it (git switch feature)" in flat, said
+    # back on the branch that holds the work: nothing more to say
+    git(repo, "switch", "-q", "feature")
+    back = run("resume").stdout
+    assert "moved:" not in back and "switch to it" not in back, back
+
+
+def test_a_move_onto_a_branch_that_holds_the_work_gives_no_warning(
+        repo: Path, run: Runner) -> None:
+    """The moved line alone is no alarm: HEAD moved onto a commit that holds the
+    work (a merge of it) says nothing of it being elsewhere."""
+    first_commit(repo)
+    git(repo, "switch", "-q", "-c", "feature")
+    (repo / "f").write_text("f\n")
+    commit_all(repo, "feature work")
+    run("start", "--title", "T")
+    run("log", "--progress", "on feature")
+    git(repo, "switch", "-q", "master")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "feature")
+    run("log", "--progress", "merged")
+    said = run("resume").stdout
+    assert "rolled back" not in said and "switch to it" not in said, said

@@ -391,12 +391,16 @@ def _recorded_head_is_here(project: Project, session: Session) -> bool:
     """Whether :func:`_rolled_back` would say nothing whatever the work tree's changes:
     nothing recorded, or the branch (if any) and the commit (if any) recorded are what
     ``HEAD`` names, read from git's files (:func:`ai_protocols.git.head.read_head`),
-    and no checkpoint holding uncommitted work is recorded. ``False`` when in doubt
+    no checkpoint holding uncommitted work is recorded, and no ``moved:`` Log line led
+    to the place recorded (:func:`_last_move`). ``False`` when in doubt
     (git's files cannot be read so): then git is asked."""
     if not (session.git_branch or session.git_commit or session.checkpoint):
         return True
     if _is_hash(session.checkpoint_commit) and session.checkpoint_files > 0:
         return False  # (whether that work is here needs git status)
+    moved = _last_move(session)
+    if moved is not None and moved[1] == (session.git_branch, session.git_commit):
+        return False  # (is the place it moved from held here?)
     from ai_protocols.git.head import read_head
 
     head = read_head(project.root_text)
@@ -433,8 +437,11 @@ def _covers(here: list[str], work: list[str]) -> bool:
                for p in here)
 
 
-def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
-    """The warning for work this checkout does not hold (see :func:`rolled_back_warning`):
+def _recorded_elsewhere(project: Project, session: Session, git: GitState | None,
+                        recorded: tuple[str | None, str | None] | None = None) -> str | None:
+    """The warning for work this checkout does not hold (see :func:`rolled_back_warning`),
+    the session recorded on branch and commit ``recorded`` (default: its ``GIT_BRANCH``
+    and ``GIT_COMMIT``):
 
     - the session was recorded on another branch than this work tree's;
     - or at a commit this clone does not have;
@@ -452,15 +459,16 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     ``HEAD`` can stand are docs/checkpoints.md's table; ``git reset --hard`` is never
     advised (``git merge --ff-only`` brings a branch forward and keeps uncommitted
     changes, or refuses)."""
-    if git is None or not (session.git_branch or session.git_commit or session.checkpoint):
+    session_branch, session_commit = recorded or (session.git_branch, session.git_commit)
+    if git is None or not (session_branch or session_commit or session.checkpoint):
         return None
     from ai_protocols.git.state import present_commits, start_work_diff
 
     root = project.root_text
-    commit = session.git_commit
+    commit = session_commit
     # HEAD at exactly the commit recorded (detached, or a new branch there) holds the
     # work: another branch name alone says nothing is missing.
-    other_branch = bool(session.git_branch) and session.git_branch != git.branch and \
+    other_branch = bool(session_branch) and session_branch != git.branch and \
         not (commit and commit == git.commit)
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
     base = session.checkpoint_base
@@ -512,30 +520,30 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
         _moved_on(project, base, git.commit, committed)
     parts = []
     recorded = " ".join(
-        ([f"on branch {_clip(session.git_branch)}"] if session.git_branch else []) +
-        ([f"at commit {_clip(session.git_commit, 64)}"] if session.git_commit else []))
+        ([f"on branch {_clip(session_branch)}"] if session_branch else []) +
+        ([f"at commit {_clip(session_commit, 64)}"] if session_commit else []))
     c_short = (commit or "")[:12]
     on = f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD"
     holds = other_branch and (behind or aside) and _branch_holds(
-        project, session.git_branch, commit)  # type: ignore[arg-type]
+        project, session_branch, commit)  # type: ignore[arg-type]
     # (never git reset --hard: merge --ff-only moves the branch forward, keeping
     # uncommitted changes, and refuses when one is in the way)
     forward = (f"bring branch {_clip(git.branch)} forward to it with git merge --ff-only "
                f"{c_short}" if git.branch else f"go to it with git switch --detach {c_short}")
     if git.work:
         forward += " (your uncommitted changes stay; git refuses when one is in the way)"
-    detached = not session.git_branch and bool(commit)  # recorded on no branch
+    detached = not session_branch and bool(commit)  # recorded on no branch
     if other_branch and (behind or aside) and not holds:  # that branch is gone or moved
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit, and no branch "
-                     f"{_clip(session.git_branch)} here holds it (deleted, or moved); that "
+                     f"{_clip(session_branch)} here holds it (deleted, or moved); that "
                      f"commit is still in this clone: get it back with git switch -c NAME "
                      f"{c_short}")
     elif other_branch and (behind or aside):  # the work is on that branch: go there
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
-                     f"{_clip(session.git_branch)}: switch to it (git switch "
-                     f"{_clip(session.git_branch)})")
+                     f"{_clip(session_branch)}: switch to it (git switch "
+                     f"{_clip(session_branch)})")
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -603,6 +611,57 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
                         f"the clone that took it ({pushed}); then here: "
                         f"{FETCH_CHECKPOINTS.format(remote=remote)}, then: {restore}")
     return warning
+
+
+def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
+    """:func:`_recorded_elsewhere` of the branch and commit the session recorded; when
+    that says nothing and the Log's last ``moved:`` line (a write after ``HEAD`` moved,
+    :func:`ai_protocols.session.pause.record_head`) moved the session to the place it
+    records now, :func:`_recorded_elsewhere` of the place it moved from: the work
+    recorded there is still elsewhere while this checkout does not hold it."""
+    said = _recorded_elsewhere(project, session, git)
+    if said is not None or git is None:
+        return said
+    moved = _last_move(session)
+    if moved is None or moved[1] != (session.git_branch, session.git_commit):
+        return None
+    before = _recorded_elsewhere(project, session, git, moved[0])
+    return None if before is None else \
+        f"a write after HEAD moved recorded it (the Log: {moved[2]}); {before}"
+
+
+def _last_move(session: Session) -> tuple[tuple[str | None, str | None],
+                                          tuple[str | None, str | None], str] | None:
+    """The places the Log's last ``moved:`` line names (from, to: each a branch, or
+    ``None`` for a detached HEAD, and a commit, or ``None`` before the first), and its
+    text; ``None`` when there is none, or it is not in the form the tool writes."""
+    line = next((e.text for e in reversed(session.log) if e.text.startswith("moved: from ")),
+                None)
+    if line is None:
+        return None
+    places = line[len("moved: from "):].split(" to ")
+    if len(places) != 2:
+        return None
+    found = [_place(p) for p in places]
+    if found[0] is None or found[1] is None:
+        return None
+    return found[0], found[1], line
+
+
+def _place(text: str) -> tuple[str | None, str | None] | None:
+    """A place as a ``moved:`` line writes it: ``branch B at C``, ``a detached HEAD at
+    C``, either ``before its first commit``."""
+    if text.startswith("branch "):
+        name, _, rest = text[len("branch "):].partition(" ")
+    elif text.startswith("a detached HEAD "):
+        name, rest = None, text[len("a detached HEAD "):]
+    else:
+        return None
+    if rest == "before its first commit":
+        return name, None
+    if rest.startswith("at ") and _is_hash(rest[3:]):
+        return name, rest[3:]
+    return None
 
 
 def _branch_holds(project: Project, branch: str, commit: str) -> bool:
