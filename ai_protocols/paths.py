@@ -47,11 +47,14 @@ __all__ = [
     "id_part",
     "id_prefix",
     "in_a_project",
+    "is_tool_path",
     "merge_driver_missing",
     "project_root_text",
     "safe_id",
     "session_context_path",
     "superprojects",
+    "tool_folders",
+    "work_pathspec",
 ]
 
 AI_DIR = ".ai"
@@ -287,6 +290,35 @@ def git_dirs(root: str) -> tuple[str, str, str] | None:
     except (OSError, ValueError):
         return None
     return top, git_dir, common
+
+
+def tool_folders(root: str) -> tuple[str, ...]:
+    """The folders whose files are the tool's own, never counted nor restored as a
+    person's work: ``.ai/`` at the top of the work tree around the project ``root``,
+    and the project's own ``.ai/`` when ``root`` is a folder below the top; each
+    ``/``-separated from the top and ending in ``/``. Any other folder named ``.ai``
+    (a person's ``docs/.ai/``) is a person's (docs/decisions.md, "Issue 14, sixth
+    review"). Reads git's files only (:func:`git_dirs`); outside git, ``(".ai/",)``."""
+    folders = [AI_DIR + "/"]
+    found = git_dirs(root)
+    if found is not None:
+        below = os.path.relpath(os.path.join(root, AI_DIR), found[0]).replace(os.sep, "/")
+        if below != AI_DIR and not below.startswith("../"):
+            folders.append(below + "/")
+    return tuple(folders)
+
+
+def is_tool_path(path: str, folders: tuple[str, ...] = (AI_DIR + "/",)) -> bool:
+    """Whether ``path`` (``/``-separated, from the top of the work tree; an untracked
+    folder as git status lists it, ending in ``/``) is in one of the tool's
+    ``folders`` (:func:`tool_folders`): the one rule of what is not a person's work."""
+    return path.startswith(folders)
+
+
+def work_pathspec(folders: tuple[str, ...] = (AI_DIR + "/",)) -> tuple[str, ...]:
+    """git's pathspec (gitglossary(7)) of every path but those of the tool's
+    ``folders`` (:func:`is_tool_path`), for ``git diff-tree`` and ``git log``."""
+    return (":(top)", *(f":(top,literal,exclude){f.rstrip('/')}" for f in folders))
 
 
 def superprojects(root: str) -> list[str]:

@@ -542,13 +542,10 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     git(tmp_path, "clone", "-q", "-b", "main", str(remote), str(clone))
     elsewhere = Runner(clone)
     lost = (f"its last checkpoint ({point}) holds 4 files of uncommitted work that this "
-            "checkout, with no uncommitted change, does not have: it looks rolled back: the "
-            "work may be in another checkout")
+            "checkout, with no uncommitted change outside .ai/, does not have: it looks "
+            "rolled back: the work may be in another checkout")
     fetch = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
-    unknown = (f"its last checkpoint ({point}) holds uncommitted work (4 paths, the tool's "
-               "own under .ai/ counted: this clone cannot tell which) that this checkout, "
-               "with no uncommitted change, does not have: it looks rolled back: the work "
-               "may be in another checkout")
+    unknown = lost  # (the count leaves the tool's .ai/ out, in this clone or not)
     assert elsewhere("resume", agent=ME).stdout.endswith(
         f"\nWarning: {unknown}; it is not in this clone: if it was never pushed, push it "
         f"from the clone that took it (git push REMOTE {cref(project, 1)}); then here: "
@@ -592,7 +589,8 @@ def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Run
                         f"{recorded}; this checkout is on branch other, which descends "
                         "from that commit: its commits are here, carried on; its last "
                         f"checkpoint ({point}) holds 4 files of uncommitted "
-                        "work that this checkout, with no uncommitted change, does not have: "
+                        "work that this checkout, with no uncommitted change outside .ai/, "
+                        "does not have: "
                         "it looks rolled back: the work may be in another checkout; restore "
                         f"it with: ai-protocols checkpoint restore {point}.\n")
 

@@ -56,10 +56,12 @@ def test_restore_in_place_leaves_the_scaffold_the_board_and_the_archives(
 
 @given(st.lists(st.sampled_from(["a", ".ai", "b.ai", ".aix", ".AI", "-", "é .ai"]), min_size=1,
                 max_size=5))
-def test_a_tool_path_is_one_under_a_dot_ai_folder(parts: list[str]) -> None:
-    from ai_protocols.git.checkpoint import is_tool_path
+def test_a_tool_path_is_one_under_the_top_dot_ai_folder(parts: list[str]) -> None:
+    """Only the project's .ai/ is the tool's (issue 14, sixth review): a person's
+    docs/.ai/ is work."""
+    from ai_protocols.paths import is_tool_path
 
-    assert is_tool_path("/".join(parts)) == (".ai" in parts[:-1])
+    assert is_tool_path("/".join(parts)) == (parts[0] == ".ai" and len(parts) > 1)
 
 
 # -- 11. a file and a folder at one path, restored in any order --------------------------------
@@ -185,8 +187,8 @@ def test_the_warning_counts_only_work_missing_and_says_how_to_get_it(
     c1, c2, point = two_clones(tmp_path, run)
     short, ref = point.split(" ")
     said = warning_of(run, cwd=c2)
-    # not here: never a count of its own (it holds the .ai/ scaffold too)
-    assert "this clone cannot tell which" in said and "7 files" not in said, said
+    # not here: the count recorded, the .ai/ scaffold left out (issue 14, sixth review)
+    assert "holds 2 files of uncommitted work" in said and "7 files" not in said, said
     assert f"push it from the clone that took it (git push REMOTE {ref})" in said
     assert "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in said
     git(c1, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")

@@ -116,3 +116,36 @@ def test_a_move_onto_a_branch_that_holds_the_work_gives_no_warning(
     run("log", "--progress", "merged")
     said = run("resume").stdout
     assert "rolled back" not in said and "switch to it" not in said, said
+
+
+# -- 3. what counts as the user's work: one rule, the project's .ai/ only ----------------------
+
+
+def test_a_fresh_projects_scaffold_is_not_counted_as_uncommitted_work(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("init")  # the scaffold, uncommitted
+    run("start", "--title", "S")
+    taken = run("checkpoint", "--note", "nothing of mine yet")
+    assert "0 files uncommitted" in taken.stdout, taken.stdout
+    (repo / "mine.txt").write_text("mine\n")
+    taken = run("checkpoint", "--note", "one file")
+    assert "1 file uncommitted" in taken.stdout, taken.stdout
+    listed = run("checkpoint", "list").stdout
+    assert "0 uncommitted" in listed and "1 uncommitted" in listed, listed
+
+
+def test_restore_force_brings_back_a_persons_own_dot_ai_folder(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    notes = repo / "docs" / ".ai"
+    notes.mkdir(parents=True)
+    (notes / "notes.txt").write_text("mine, at the checkpoint\n")
+    taken = run("checkpoint", "--note", "x")
+    assert "1 file uncommitted" in taken.stdout, taken.stdout
+    (notes / "notes.txt").write_text("changed since\n")
+    refused = run("checkpoint", "restore", "1", "--force", check=False)
+    assert refused.returncode != 0 and "docs/.ai/notes.txt" in refused.stderr, refused
+    (notes / "notes.txt").unlink()
+    done = run("checkpoint", "restore", "1", "--force")
+    assert (notes / "notes.txt").read_text() == "mine, at the checkpoint\n", done.stderr
+    assert "1 path written or removed\n  docs/.ai/notes.txt" in done.stderr, done.stderr

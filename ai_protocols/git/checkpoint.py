@@ -54,10 +54,10 @@ from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
 from ai_protocols.git.spawn import EarlyAdd, add_pathspec, git_env, session_names
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import datetime, timezone
-from ai_protocols.paths import AI_DIR, safe_id
+from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
-           "Taken", "clone_id", "is_tool_path", "record", "shell_quote", "take"]
+           "Taken", "clone_id", "record", "shell_quote", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -92,8 +92,10 @@ class Checkpoint:
     (the ref's agent part) and ``number``; ``commit`` its full hash, ``short`` the first
     12 digits; ``parent`` the commit it was taken on (``None``: before the first
     commit); ``time`` when (UTC, from the commit); ``note`` (``None``: none);
-    ``files``: how many paths differ between ``parent`` and the checkpoint (the
-    uncommitted work it holds); ``changed``: those paths, when known.
+    ``files``: how many paths outside the tool's ``.ai/`` folders
+    (:func:`ai_protocols.paths.is_tool_path`) differ between ``parent`` and the
+    checkpoint (the uncommitted work it holds); ``changed``: every path that differs,
+    the tool's too, when known.
 
     (Plain classes here, not dataclasses: importing :mod:`dataclasses` would delay
     the start of ``git add``.)"""
@@ -160,14 +162,6 @@ class Restored:
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
-
-
-def is_tool_path(path: str) -> bool:
-    """Whether ``path`` (``/``-separated, from the top of the work tree) is under a
-    ``.ai/`` folder, the tool's own (its scaffold, board, archived and live sessions,
-    locks; a sub-project's too): ``checkpoint restore --force`` never writes nor
-    removes such a path (docs/checkpoints.md)."""
-    return path.startswith(AI_DIR + "/") or f"/{AI_DIR}/" in path
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -255,6 +249,10 @@ class Checkpoints:
             self._locate(self._ask())
             self._refuse_another_repository()
         ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        #: The tool's own folders, from the top (:func:`ai_protocols.paths.tool_folders`):
+        #: never counted as work, never written by a restore in place.
+        self.tool_folders: tuple[str, ...] = (f"{AI_DIR}/",) if ai.parts[:1] == ("..",) \
+            or ai.as_posix() == AI_DIR else (f"{AI_DIR}/", f"{ai.as_posix()}/")
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
         self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else \
@@ -627,12 +625,13 @@ class Checkpoints:
             Path(f"{temp}.lock").unlink(missing_ok=True)
         tree_hash = tree.decode().strip()
         changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
+        work = sum(not is_tool_path(p, self.tool_folders) for p in changed)  # (the one rule)
         number = max(numbers, default=0) + 1
         moment = datetime.now(timezone.utc).replace(microsecond=0)
         while True:  # another run of this agent may take the same number: the next one
             message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
             message += "\n\n" + (f"{note}\n\n" if note else "")
-            message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {len(changed)}\n"
+            message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {work}\n"
             commit = self._commit(tree_hash, parent, message, moment)
             ref = f"{prefix}{number}"
             try:
@@ -648,7 +647,7 @@ class Checkpoints:
                     raise
         self._keep_number(number)
         return Checkpoint(ref=ref, agent=self.agent, number=number, commit=commit,
-                          parent=parent, time=moment, note=note, files=len(changed),
+                          parent=parent, time=moment, note=note, files=work,
                           changed=changed, clone=self.clone), branch
 
     def _leave_out_unmerged(self, env: dict[str, str]) -> bool:
@@ -1168,8 +1167,8 @@ class Checkpoints:
             every = self._raw(now, checkpoint.commit)
             # The tool's own files (every .ai/ folder: the scaffold, the board, the
             # archives, the locks, the session files) are never written nor removed.
-            changes = [c for c in every if not is_tool_path(c[1])]
-            tool = [c[1] for c in every if is_tool_path(c[1])]
+            changes = [c for c in every if not is_tool_path(c[1], self.tool_folders)]
+            tool = [c[1] for c in every if is_tool_path(c[1], self.tool_folders)]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
             held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
             only_here = set(uncommitted) - held  # would be lost if written over or removed

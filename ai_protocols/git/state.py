@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.lean import factory, record
+from ai_protocols.paths import is_tool_path, tool_folders, work_pathspec
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ class GitState:
     ``changed`` counts tracked paths with changes (staged, unstaged or
     unmerged), ``untracked`` untracked paths, and ``first_files`` holds the
     first :data:`FIRST_FILES` of both, in git's order; ``work`` counts those of
-    both outside any ``.ai/`` folder (the tool's own files left out: the work),
+    both outside the tool's ``.ai/`` folders (the tool's own files left out: the
+    work; :func:`~ai_protocols.paths.is_tool_path`, the one rule),
     ``work_tracked`` the tracked ones among them, and ``work_paths`` lists them all
     (an untracked folder as git shows it, ending in ``/``).
     """
@@ -141,6 +143,7 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
     if out is None:
         return None
     state = GitState(branch=None, commit=None)
+    tools = tool_folders(os.fspath(root))  # (what is not work: the one rule)
     records = out.split(b"\0")
     index = 0
     while index < len(records):
@@ -163,7 +166,7 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
             if record[0] == "2":
                 index += 1  # the rename's or copy's original path follows
             state.changed += 1
-            if _is_work(path):
+            if not is_tool_path(path, tools):
                 state.work += 1
                 state.work_tracked += 1
                 state.work_paths.append(path)
@@ -171,7 +174,7 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
                 state.first_files.append(path)
         elif record.startswith("? "):
             state.untracked += 1
-            if _is_work(record[2:]):
+            if not is_tool_path(record[2:], tools):
                 state.work += 1
                 state.work_paths.append(record[2:])
             if len(state.first_files) < FIRST_FILES:
@@ -183,11 +186,6 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
             _, short, subject = shown.decode("utf-8", "replace").rstrip("\n").split("\0", 2)
             state.short, state.subject = short, subject
     return state
-
-
-def _is_work(path: str) -> bool:
-    """Whether ``path`` (from the top of the work tree) is outside every ``.ai/`` folder."""
-    return not (path.startswith(".ai/") or "/.ai/" in path)
 
 
 def present_commits(root: str | os.PathLike[str], *commits: str) -> set[str] | None:
@@ -204,12 +202,13 @@ def present_commits(root: str | os.PathLike[str], *commits: str) -> set[str] | N
 
 def start_work_diff(root: str | os.PathLike[str], old: str,
                     new: str) -> Callable[[], list[str] | None]:
-    """Start listing the paths outside every ``.ai/`` folder that differ between the
+    """Start listing the paths outside the tool's ``.ai/`` folders
+    (:func:`~ai_protocols.paths.is_tool_path`) that differ between the
     commits ``old`` and ``new`` (hashes, never options; ``git diff-tree``, trees only,
     the work tree is not read); return what gives them once git is done, ``None``
     when either commit is not in the repository."""
     wait = _start(root, "diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new,
-                  "--", ":(top)", ":(top,exclude,glob).ai/**", ":(top,exclude,glob)**/.ai/**")
+                  "--", *work_pathspec(tool_folders(os.fspath(root))))
 
     def paths() -> list[str] | None:
         out = wait()
@@ -229,7 +228,6 @@ def start_ancestry(root: str | os.PathLike[str], old: str,
 
 
 #: The pathspec of every path outside the tool's ``.ai/`` folders (git-glossary(7)).
-_WORK_PATHS = (":(top)", ":(top,exclude,glob).ai/**", ":(top,exclude,glob)**/.ai/**")
 
 
 def _patch_ids(root: str | os.PathLike[str], commits: str) -> set[str] | None:
@@ -237,7 +235,8 @@ def _patch_ids(root: str | os.PathLike[str], commits: str) -> set[str] | None:
     ``commits`` (no merges), their changes outside ``.ai/`` only; a commit that
     changes only ``.ai/`` has none. ``None`` when git fails."""
     out = _git(root, "log", "-p", "--no-merges", "--no-renames", "--no-color",
-               "--format=commit %H", commits, "--", *_WORK_PATHS)
+               "--format=commit %H", commits, "--",
+               *work_pathspec(tool_folders(os.fspath(root))))
     if out is None:
         return None
     if not out.strip():

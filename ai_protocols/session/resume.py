@@ -581,11 +581,10 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
         files = "file" if count == 1 else "files"
-        what = f"{count} {files} of uncommitted work" if work is not None else \
-            f"uncommitted work ({count} {'path' if count == 1 else 'paths'}, the tool's own " \
-            "under .ai/ counted: this clone cannot tell which)"
+        what = f"{count} {files} of uncommitted work"
         parts.append(f"its last checkpoint ({short}) holds {what} that this checkout, "
-                     + ("with no uncommitted change, does not have" if not git.work else
+                     + ("with no uncommitted change outside .ai/, does not have"
+                        if not git.work else
                         "with untracked files only, does not have" if work is None else
                         "whose changes touch none of it, does not have"))
     if (behind or aside or (other_branch and (descends or rebased) and not missing)) and \
