@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from gitkit import commit_all, first_commit, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner
 
@@ -149,3 +151,92 @@ def test_restore_force_brings_back_a_persons_own_dot_ai_folder(repo: Path, run: 
     done = run("checkpoint", "restore", "1", "--force")
     assert (notes / "notes.txt").read_text() == "mine, at the checkpoint\n", done.stderr
     assert "1 path written or removed\n  docs/.ai/notes.txt" in done.stderr, done.stderr
+
+
+# -- 3. log --key-file with white space at a name's ends: refused unless it exists ------------
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(st.sampled_from("ab. é"), min_size=1, max_size=6)
+       .filter(lambda n: n.strip() not in ("", ".", "..") and n != n.strip()))
+def test_a_key_file_with_white_space_at_its_ends_is_refused_unless_it_exists(
+        repo: Path, run: Runner, name: str) -> None:
+    first_commit(repo)
+    if not (repo / ".ai" / "session-context.org").exists():
+        run("start", "--title", "S")
+    path = repo / ".ai" / "session-context.org"
+    before = path.read_bytes()
+    refused = run("log", "--key-file", name, check=False)
+    assert refused.returncode == 4, refused
+    assert "white space" in refused.stderr and repr(name.strip()) in refused.stderr, refused
+    assert path.read_bytes() == before  # nothing changed
+    (repo / name).write_text("x\n")  # a file whose name has it: taken as it is
+    try:
+        run("log", "--key-file", name)
+        assert f"\n   {name}\n" in path.read_text() or f"\n  {name}\n" in path.read_text()
+    finally:
+        (repo / name).unlink()
+
+
+def test_a_key_file_in_a_folder_with_a_trailing_space_is_refused(repo: Path,
+                                                                 run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "S")
+    refused = run("log", "--key-file", "src /a.txt", check=False)
+    assert refused.returncode == 4 and "'src/a.txt'" in refused.stderr, refused
+
+
+# -- 3. one rule for notes of several lines: blank lines around them dropped --------------------
+
+
+@pytest.mark.parametrize("command", [["checkpoint"], ["pause"], ["abandon"]])
+def test_blank_lines_around_a_note_are_dropped(repo: Path, run: Runner,
+                                               command: list[str]) -> None:
+    first_commit(repo)
+    run("start", "--title", "S")
+    (repo / "a").write_text("wip\n")
+    option = "--reason" if command == ["abandon"] else "--note"
+    run(*command, option, "\n \n first line\n\n")
+    if command == ["abandon"]:
+        [archive] = (repo / ".ai" / "sessions").glob("*.org")
+        text = archive.read_text()
+        assert ":DESCRIPTION: first line" in text, text
+        assert "abandoned: first line" in text or "abandon: first line" in text, text
+        return
+    text = (repo / ".ai" / "session-context.org").read_text()
+    subject = git(repo, "log", "-1", "--format=%s", "--glob=refs/ai-protocols/*")
+    assert subject.endswith(": first line"), subject
+    assert "uncommitted): first line" in text, text
+    if command == ["pause"]:
+        assert ":PAUSE_NOTE: first line" in text and "pause: first line" in text, text
+
+
+def test_a_note_of_blank_lines_only_is_refused_as_empty(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "S")
+    refused = run("checkpoint", "--note", "\n  \n", check=False)
+    assert refused.returncode == 4 and "empty" in refused.stderr, refused
+    assert git(repo, "for-each-ref", "refs/ai-protocols/") == ""
+
+
+# -- 3. a second pause: says it is paused already, takes no checkpoint --------------------------
+
+
+def test_a_second_pause_takes_no_checkpoint_and_says_it_is_paused(repo: Path,
+                                                                  run: Runner) -> None:
+    first_commit(repo)
+    run("start", "--title", "S")
+    (repo / "a").write_text("wip\n")
+    run("pause", "--note", "first")
+    refs = git(repo, "for-each-ref", "refs/ai-protocols/")
+    path = repo / ".ai" / "session-context.org"
+    before = path.read_bytes()
+    again = run("pause")
+    assert "already paused" in again.stderr and "nothing changed" in again.stderr, again
+    assert "No checkpoint was taken" in again.stderr, again
+    assert path.read_bytes() == before
+    noted = run("pause", "--note", "second")
+    assert "already paused" in noted.stderr and "its note is now: second" in noted.stderr
+    assert ":PAUSE_NOTE: second" in path.read_text()
+    assert git(repo, "for-each-ref", "refs/ai-protocols/") == refs  # no new checkpoint

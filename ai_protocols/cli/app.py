@@ -258,6 +258,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     over with 'ai-protocols recover ID --adopt --force'. In a git work tree a
     checkpoint of the work tree is made first (as 'ai-protocols checkpoint'
     does), unless --no-checkpoint; if it fails, the session is not paused.
+    On a paused session: no checkpoint; a new --note replaces the old one.
     """
     from ai_protocols.errors import GitFailed, NotAGitRepository
 
@@ -265,12 +266,12 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     _refuse_outside_a_project()  # (before a checkpoint is tried: 13, not "start first")
     project = _project()
     if note is not None:
-        from ai_protocols.session.text import check_text
+        from ai_protocols.session.text import check_text, note_text
 
-        check_text("note", note, one_line=True)  # (before a checkpoint is made)
+        note = check_text("note", note_text(note), one_line=True)  # (before a checkpoint)
     # A session to pause, before a checkpoint is made: none (or a closed one) makes nothing.
     from ai_protocols.errors import SessionWrappedUp
-    from ai_protocols.session.layout import WRAPPED_UP
+    from ai_protocols.session.layout import PAUSED, WRAPPED_UP
     from ai_protocols.session.transaction import probe, refuse_missing
 
     refuse_missing(project.ai_dir_text, project.path_text)
@@ -278,6 +279,9 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     if existing is not None and existing.status == WRAPPED_UP:
         raise SessionWrappedUp(project.path)
     probe(project.ai_dir_text, project.path_text)  # (a write bound to fail: no checkpoint)
+    if existing is not None and existing.status == PAUSED:  # (never a silent checkpoint)
+        _pause_again(project, existing, note)
+        return
     if not no_checkpoint:
         from ai_protocols.cli.output import print_checkpoint
         from ai_protocols.git.checkpoint import take
@@ -297,6 +301,23 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     click.echo(f"Paused the session{': ' + display(note) if note else ''}. "
                f"It resumes with {display(resumed_by(project.agent_id, session.agent_session))}; "
                f"another agent takes it over with '{display(take_over_command(session))}'.",
+               err=True)
+    click.echo(display(str(session.path)))
+
+
+def _pause_again(project: Project, session: Any, note: str | None) -> None:
+    """``pause`` on a paused session: no checkpoint (the pause took one; ``ai-protocols
+    checkpoint`` takes another); a new ``--note`` replaces the old one, recorded in the
+    Log; without one, nothing is written. Says so on stderr; prints the session file."""
+    since = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
+    said = f"The session is already paused (since {since})"
+    if note is not None and note != session.pause_note:
+        session = project.pause(note)
+        said += f": its note is now: {display(note)}"
+    else:
+        said += (f" ({display(session.pause_note)})" if session.pause_note else "") + \
+            ": nothing changed"
+    click.echo(f"{said}. No checkpoint was taken (ai-protocols checkpoint takes one).",
                err=True)
     click.echo(display(str(session.path)))
 

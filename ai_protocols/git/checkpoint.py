@@ -1657,14 +1657,15 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     ``meanwhile`` is called while ``git add`` runs (the command imports what it
     needs next then, on the other core); ``early``: that ``git add``, started already
     (:func:`ai_protocols.git.spawn.start_add`).
+    ``note`` is kept as :func:`~ai_protocols.session.text.note_text` gives it.
     Raises :class:`~ai_protocols.errors.InvalidText` (a bad ``note``, before
     anything is done), :class:`~ai_protocols.errors.NotAGitRepository` and
     :class:`~ai_protocols.errors.GitFailed`.
     """
     if note is not None:
-        from ai_protocols.session.text import check_text
+        from ai_protocols.session.text import check_text, note_text
 
-        check_text("note", note)
+        note = check_text("note", note_text(note))
     checkpoints = Checkpoints(root, agent_id)
     checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession

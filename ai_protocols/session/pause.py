@@ -26,7 +26,7 @@ from ai_protocols.liveness.evidence import Owner
 from ai_protocols.liveness.host import hostname
 from ai_protocols.session.layout import ABANDONED, ACTIVE, PAUSED
 from ai_protocols.session.model import Session
-from ai_protocols.session.text import check_text, preview, slugify
+from ai_protocols.session.text import check_text, note_text, preview, slugify
 from ai_protocols.session.transaction import (
     SessionEdit,
     editing,
@@ -92,13 +92,14 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
 def pause(project: Project, note: str | None = None,
           now: datetime | Moment | None = None) -> Session:
     """Mark the caller's session paused (see the module), with ``note`` (one line: why,
-    or what to do first on resuming); pausing a paused session records the new note.
+    or what to do first on resuming; blank lines around it dropped,
+    :func:`~ai_protocols.session.text.note_text`); pausing a paused session records the new note.
     Returns the session as written. Raises :class:`~ai_protocols.errors.InvalidText`
     (a note that is empty or not one line), :class:`~ai_protocols.errors.NoSession`,
     :class:`~ai_protocols.errors.SessionWrappedUp`,
     :class:`~ai_protocols.errors.BeingEdited` and what any write may raise."""
     if note is not None:
-        check_text("note", note, one_line=True)
+        note = check_text("note", note_text(note), one_line=True)
     with editing(project.ai_dir_text, project.path_text, now=now) as edit:
         edit.set_properties(("STATUS", PAUSED), ("PAUSED", edit.stamp), ("PAUSE_NOTE", note))
         record_head(edit, project.root_text)
@@ -122,7 +123,8 @@ def resume_paused(project: Project, owner: Owner, session: Session,
 
 
 def abandon(project: Project, reason: str, now: datetime | Moment | None = None) -> str:
-    """Close the caller's session as abandoned, ``reason`` (one line) kept as its
+    """Close the caller's session as abandoned, ``reason`` (one line; blank lines around
+    it dropped, :func:`~ai_protocols.session.text.note_text`) kept as its
     ``DESCRIPTION`` and in the Log, and archive it under ``.ai/sessions/`` in the same
     transaction, as :meth:`~ai_protocols.session.project.Project.wrap_up` does: any
     failure changes nothing, a kill never loses or doubles it. Returns the archive.
@@ -137,7 +139,7 @@ def abandon(project: Project, reason: str, now: datetime | Moment | None = None)
         refuse_unsafe_archive,
     )
 
-    check_text("reason", reason, one_line=True)
+    reason = check_text("reason", note_text(reason), one_line=True)
     slugify(reason)
     refuse_missing(project.ai_dir_text, project.path_text)
     refuse_unsafe(project.ai_dir_text, project.path_text)

@@ -12,6 +12,7 @@ from ai_protocols.errors import InvalidText
 from ai_protocols.lean import MULTILINE, pattern
 
 __all__ = ["MAX_LINE_TEXT", "MAX_TEXT", "check_text", "conflict_marker_lines", "key_file_path",
+           "note_text",
            "preview", "slugify"]
 
 #: Characters an entry's text may hold (``InvalidText`` beyond).
@@ -61,13 +62,26 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
     return text
 
 
+def note_text(text: str) -> str:
+    """A note as the tool keeps it (``checkpoint --note``, ``pause --note``, ``abandon
+    --reason``): the white space around it dropped (blank lines before and after it,
+    spaces at its two ends), every line in between as given; ``""`` when it is all
+    white space (which :func:`check_text` then refuses as empty). The one rule for a
+    note of several lines, so that its first line, a commit's subject and the Log's
+    preview, is never empty nor indented (docs/decisions.md, "Issue 14, sixth
+    review"); Org drops a property value's outer white space anyway."""
+    return text.strip()
+
+
 def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     """The key file ``text`` names (``log --key-file``: relative to the working
     directory, or absolute) as the path from the project ``root`` that the session
     records, ``/``-separated. It need not exist yet. Raises
     :class:`~ai_protocols.errors.InvalidText` when it is not one line, or is not inside
     the project (``..`` past its root, or a symbolic link on the way that leads out), or
-    is a folder. The same file, however spelled (``./a``, ``sub/../a``, absolute),
+    is a folder, or a name in it starts or ends with white space while no such file
+    exists (legal on disk, but mostly a quoting slip: docs/decisions.md, "Issue 14,
+    sixth review"). The same file, however spelled (``./a``, ``sub/../a``, absolute),
     gives the same path: the session lists it once."""
     check_text("key-file", text, one_line=True)
     top = os.path.realpath(root)
@@ -82,7 +96,15 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     if os.path.isdir(wanted):
         raise InvalidText("key-file", text, "it is a folder: give the files in it to read "
                           "first, one --key-file each")
-    return os.path.relpath(wanted, top).replace(os.sep, "/")
+    found = os.path.relpath(wanted, top).replace(os.sep, "/")
+    parts = found.split("/")
+    if any(p != p.strip() for p in parts) and not os.path.lexists(wanted):
+        # (legal on disk, but mostly a quoting slip: recorded, it names no file)
+        meant = "/".join(p.strip() for p in parts)
+        raise InvalidText("key-file", text, f"a name in it starts or ends with white space "
+                          f"and no such file exists; did you mean {meant!r}? (a file whose "
+                          "name has it is taken once it exists)")
+    return found
 
 
 def conflict_marker_lines(text: str) -> list[int]:
