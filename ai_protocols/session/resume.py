@@ -438,10 +438,12 @@ def _covers(here: list[str], work: list[str]) -> bool:
 
 
 def _recorded_elsewhere(project: Project, session: Session, git: GitState | None,
-                        recorded: tuple[str | None, str | None] | None = None) -> str | None:
+                        recorded: tuple[str | None, str | None] | None = None, *,
+                        alarms_only: bool = False) -> str | None:
     """The warning for work this checkout does not hold (see :func:`rolled_back_warning`),
     the session recorded on branch and commit ``recorded`` (default: its ``GIT_BRANCH``
-    and ``GIT_COMMIT``):
+    and ``GIT_COMMIT``); with ``alarms_only``, ``None`` too when ``HEAD`` descends from
+    that commit or holds its changes rebased (nothing is elsewhere then):
 
     - the session was recorded on another branch than this work tree's;
     - or at a commit this clone does not have;
@@ -516,6 +518,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             aside = not rebased
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
+    if alarms_only and (descends or rebased) and not (missing or uncommitted):
+        return None  # (HEAD holds that place's work: nothing is elsewhere)
     moved_on = not uncommitted and not behind and not aside and \
         _moved_on(project, base, git.commit, committed)
     parts = []
@@ -624,7 +628,7 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     moved = _last_move(session)
     if moved is None or moved[1] != (session.git_branch, session.git_commit):
         return None
-    before = _recorded_elsewhere(project, session, git, moved[0])
+    before = _recorded_elsewhere(project, session, git, moved[0], alarms_only=True)
     return None if before is None else \
         f"a write after HEAD moved recorded it (the Log: {moved[2]}); {before}"
 
