@@ -240,3 +240,45 @@ def test_a_second_pause_takes_no_checkpoint_and_says_it_is_paused(repo: Path,
     assert "already paused" in noted.stderr and "its note is now: second" in noted.stderr
     assert ":PAUSE_NOTE: second" in path.read_text()
     assert git(repo, "for-each-ref", "refs/ai-protocols/") == refs  # no new checkpoint
+
+
+# -- 3. a checkpoint no ref holds is named by its hash ------------------------------------------
+
+
+def test_a_checkpoint_restored_by_hash_after_its_ref_is_gone_is_named_by_it(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("wip\n")
+    run("checkpoint", "--note", "x")
+    ref = git(repo, "for-each-ref", "--format=%(refname)", "refs/ai-protocols/")
+    commit = git(repo, "rev-parse", ref)
+    git(repo, "update-ref", "-d", ref)
+    where = tmp_path / "by-hash"
+    done = run("checkpoint", "restore", commit[:12], "--worktree", str(where))
+    assert f"Restored checkpoint {commit[:12]} into a new worktree" in done.stderr, done
+    assert "default/" not in done.stderr, done.stderr
+    beside = run("checkpoint", "restore", commit[:12])  # the default folder: by its hash too
+    assert beside.stdout.strip().endswith(f"-checkpoint-{commit[:12]}"), beside.stdout
+    assert (where / "a").read_text() == "wip\n"
+
+
+# -- 3. a path alone on stdout is printed as it is; escapes are for the human text -------------
+
+
+def test_a_path_printed_on_stdout_is_the_raw_path(repo: Path, run: Runner,
+                                                  tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("wip\n")
+    run("checkpoint", "--note", "x")
+    odd = tmp_path / "tab\there\u202e"
+    done = run("checkpoint", "restore", "1", "--worktree", str(odd))
+    assert done.stdout == f"{odd}\n", done.stdout
+    # the human text on stderr: escapes, no raw control or format character
+    assert "\\x09" in done.stderr and "\t" not in done.stderr, done.stderr
+    assert "\u202e" not in done.stderr
+    target = tmp_path / "ex\tport.tar.gz"
+    exported = run("checkpoint", "export", "1", str(target))
+    assert exported.stdout == f"{target}\n" and target.exists()
+    run("start", "--title", "S")
+    paused = run("pause", "--no-checkpoint")
+    assert paused.stdout == f"{repo / '.ai' / 'session-context.org'}\n"

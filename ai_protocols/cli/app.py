@@ -29,6 +29,7 @@ from ai_protocols.cli.output import (
     print_json,
     print_json_items,
     print_log_report,
+    print_path,
     print_resume,
     render_session,
 )
@@ -302,7 +303,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
                f"It resumes with {display(resumed_by(project.agent_id, session.agent_session))}; "
                f"another agent takes it over with '{display(take_over_command(session))}'.",
                err=True)
-    click.echo(display(str(session.path)))
+    print_path(str(session.path))
 
 
 def _pause_again(project: Project, session: Any, note: str | None) -> None:
@@ -319,7 +320,7 @@ def _pause_again(project: Project, session: Any, note: str | None) -> None:
             ": nothing changed"
     click.echo(f"{said}. No checkpoint was taken (ai-protocols checkpoint takes one).",
                err=True)
-    click.echo(display(str(session.path)))
+    print_path(str(session.path))
 
 
 @cli.command()
@@ -339,7 +340,7 @@ def abandon(reason: str) -> None:
     archive = _project().abandon(reason)
     click.echo("Abandoned the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
-    click.echo(display(str(archive)))
+    print_path(str(archive))
 
 
 
@@ -390,7 +391,7 @@ def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
     path = _project().recover(target, adopt=adopt, force=force)
     click.echo(f"Adopted {display(target)}'s session: it carries on in this agent's file:"
                if adopt else f"Archived {display(target)}'s session:", err=True)
-    click.echo(display(str(path)))
+    print_path(str(path))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -819,7 +820,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        f"{display(new)} fetch -q {display(here)} {commit}; else git clone -q "
                        f"--no-checkout {display(here)} {display(new)}; fi && git -C "
                        f"{display(new)} checkout -q --detach {commit}", err=True)
-    click.echo(display(str(done.where)))
+    print_path(str(done.where))
 
 
 @checkpoint.command("export", cls=_Command)
@@ -835,7 +836,7 @@ def checkpoint_export(ref: str, file: str) -> None:
                                  "ending in .tar.gz", param_hint="'FILE'")
     points = _checkpoints()
     point = points.resolve(ref)
-    click.echo(display(str(points.export(point, Path(file)))))
+    print_path(str(points.export(point, Path(file))))
 
 
 for _command in BOARD_COMMANDS:  # task, lock, unlock, locks, check (ai_protocols.cli.board)

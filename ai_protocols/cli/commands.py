@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from ai_protocols.cli.options import text_of
-from ai_protocols.cli.output import display, print_json, render_session
+from ai_protocols.cli.output import display, print_json, print_path, render_session
 from ai_protocols.lean import datetime
 from ai_protocols.session.project import Project
 
@@ -171,7 +171,7 @@ def wrap_up(description: str) -> None:
     _echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
     print_open_tasks(project, linked)
-    _echo(display(archive))
+    print_path(archive)
 
 
 def _has_board(project: Project) -> bool:

@@ -27,10 +27,22 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import LogReport
     from ai_protocols.session.resume import ResumeContext
 
-__all__ = ["READER_GONE", "display", "driver_configured_note", "json_pieces",
-           "print_checkpoint", "print_json", "print_json_items", "print_log_report",
-           "print_resume", "print_task_link",
-           "reader_gone", "render_session", "report_error"]
+__all__ = [
+    "READER_GONE",
+    "display",
+    "driver_configured_note",
+    "json_pieces",
+    "print_checkpoint",
+    "print_json",
+    "print_json_items",
+    "print_log_report",
+    "print_path",
+    "print_resume",
+    "print_task_link",
+    "reader_gone",
+    "render_session",
+    "report_error",
+]
 
 #: Unicode general categories that a terminal does not show as a glyph of their own:
 #: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
@@ -55,6 +67,19 @@ def _escape(ch: str) -> str:
     if code <= 0xFF:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def print_path(text: str) -> None:
+    """Print the path ``text`` alone on a line of stdout, for machines (``$(ai-protocols
+    ...)``), as it is: its bytes (a name that was not UTF-8 as it was on disk), never
+    :func:`display`'s escapes, which are for the human text around it on stderr. The one
+    way a command prints a path on stdout (docs/decisions.md, "Issue 14, sixth
+    review")."""
+    import os
+
+    sys.stdout.flush()
+    sys.stdout.buffer.write(os.fsencode(text) + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def display(text: str, *, lines: bool = False) -> str:

@@ -113,7 +113,11 @@ class Checkpoint:
     @property
     def name(self) -> str:
         """Its short name, as ``REF`` accepts it: ``AGENT/CLONE/N`` (``AGENT/N`` for a
-        ref of the older form)."""
+        ref of the older form); its short hash when no ref holds it (found by its
+        commit, :meth:`Checkpoints._unreferenced`: ``AGENT/N`` would name another, or
+        nothing)."""
+        if not self.ref.startswith("refs/"):
+            return self.short
         return f"{self.agent}/{self.clone}/{self.number}" if self.clone else \
             f"{self.agent}/{self.number}"
 
@@ -860,8 +864,11 @@ class Checkpoints:
     def default_worktree(self, checkpoint: Checkpoint) -> Path:
         """Where ``restore`` puts a checkpoint by default: beside the work tree (beside
         the outermost superproject's, for a submodule), ``<top>-checkpoint-<agent>-<n>``
-        (``<agent>-<clone>-<n>`` for another clone's)."""
+        (``<agent>-<clone>-<n>`` for another clone's; ``<short hash>`` for one no ref
+        holds)."""
         other = f"{checkpoint.clone}-" if checkpoint.clone not in (None, self.clone) else ""
+        if not checkpoint.ref.startswith("refs/"):  # (no ref holds it: named by its hash)
+            return self._outermost().parent / f"{self.top.name}-checkpoint-{checkpoint.short}"
         return self._outermost().parent / \
             f"{self.top.name}-checkpoint-{checkpoint.agent}-{other}{checkpoint.number}"
 
