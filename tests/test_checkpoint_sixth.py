@@ -11,6 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from gitkit import commit_all, first_commit, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,11 +21,16 @@ from conftest import Runner
 # -- 2. restore into an existing worktree never advises removing it ----------------------------
 
 
-def test_restore_into_a_persons_worktree_never_advises_removing_it(
-        repo: Path, run: Runner, tmp_path: Path) -> None:
+def wip_checkpoint(repo: Path, run: Runner) -> None:
+    """A first commit, an uncommitted change to ``a`` and checkpoint 1 of it."""
     first_commit(repo)
     (repo / "a").write_text("wip\n")
     run("checkpoint", "--note", "x")
+
+
+def test_restore_into_a_persons_worktree_never_advises_removing_it(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    wip_checkpoint(repo, run)
     theirs = tmp_path / "feature"
     git(repo, "worktree", "add", "-q", "-b", "feature", str(theirs))
     (theirs / "precious.txt").write_text("precious, uncommitted\n")
@@ -39,9 +45,7 @@ def test_restore_into_a_persons_worktree_never_advises_removing_it(
 
 def test_a_restore_is_locked_with_our_reason_until_it_is_whole(
         repo: Path, run: Runner, tmp_path: Path) -> None:
-    first_commit(repo)
-    (repo / "a").write_text("wip\n")
-    run("checkpoint", "--note", "x")
+    wip_checkpoint(repo, run)
     where = tmp_path / "r"
     run("checkpoint", "restore", "1", "--worktree", str(where))
     listed = git(repo, "worktree", "list", "--porcelain")
@@ -51,9 +55,7 @@ def test_a_restore_is_locked_with_our_reason_until_it_is_whole(
 
 def test_restore_into_an_empty_folder_is_accepted_as_git_does(
         repo: Path, run: Runner, tmp_path: Path) -> None:
-    first_commit(repo)
-    (repo / "a").write_text("wip\n")
-    run("checkpoint", "--note", "x")
+    wip_checkpoint(repo, run)
     empty = tmp_path / "empty"
     empty.mkdir()
     done = run("checkpoint", "restore", "1", "--worktree", str(empty))
@@ -96,29 +98,28 @@ def run_with_stdin(cwd: Path, text: str, *args: str) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=60)
 
 
-def test_pause_note_and_abandon_reason_read_stdin_and_files(repo: Path, run: Runner) -> None:
+@pytest.mark.parametrize("form", ["-", "@FILE", "=@FILE"])
+@pytest.mark.parametrize("command", ["pause", "abandon"])
+def test_pause_note_and_abandon_reason_read_stdin_and_files(repo: Path, run: Runner,
+                                                            command: str, form: str) -> None:
+    """``-`` reads standard input, ``@FILE`` the file, and the ``=`` form stays literal,
+    as for every text option."""
     first_commit(repo)
     run("start", "--title", "T")
-    done = run_with_stdin(repo, "note from stdin\n", "pause", "--no-checkpoint", "--note", "-")
-    assert done.returncode == 0, done.stderr
-    assert "note from stdin" in run("show").stdout
-    run("start")
-    (repo / "why.txt").write_text("note from a file\n")
-    run("pause", "--no-checkpoint", "--note", "@why.txt")
-    assert "note from a file" in run("show").stdout
-    run("start")
-    (repo / "reason.txt").write_text("reason from a file\n")
-    archive = run("abandon", "--reason", "@reason.txt").stdout.strip()
-    assert "reason from a file" in Path(archive).read_text()
-    assert "@reason.txt" not in Path(archive).read_text()
-    run("start", "--title", "Again")
-    done = run_with_stdin(repo, "reason from stdin\n", "abandon", "--reason", "-")
-    assert done.returncode == 0, done.stderr
-    assert "reason from stdin" in Path(done.stdout.strip()).read_text()
-    # the = form stays literal, as for every text option
-    run("start", "--title", "Third")
-    run("pause", "--no-checkpoint", "--note=@why.txt")
-    assert "@why.txt" in run("show").stdout
+    (repo / "why.txt").write_text("text from a file\n")
+    option, extra = ("--note", ["--no-checkpoint"]) if command == "pause" else ("--reason", [])
+    if form == "-":
+        done = run_with_stdin(repo, "text from stdin\n", command, *extra, option, "-")
+        assert done.returncode == 0, done.stderr
+    elif form == "@FILE":
+        done = run(command, *extra, option, "@why.txt")
+    else:
+        done = run(command, *extra, f"{option}=@why.txt")
+    kept = run("show").stdout if command == "pause" else Path(done.stdout.strip()).read_text()
+    want = {"-": "text from stdin", "@FILE": "text from a file", "=@FILE": "@why.txt"}[form]
+    assert want in kept, kept
+    if form != "=@FILE":
+        assert "@why.txt" not in kept
 
 
 # -- 13. recover's refusal of a paused session says what pause says ----------------------------
