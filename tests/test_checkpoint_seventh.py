@@ -42,7 +42,6 @@ def test_the_read_commands_say_the_session_file_is_older_than_the_kept_copy(
         git(repo, "clean", "-qfd")
     assert git(repo, "status", "--short") == ""
     before = path.read_bytes()
-    kept = repo / ".ai" / ".locks" / "live" / "session-context.org"
     said = {
         "resume": run("resume").stdout,
         "resume --json": run("resume", "--json").stdout,
@@ -57,9 +56,31 @@ def test_the_read_commands_say_the_session_file_is_older_than_the_kept_copy(
         assert "lacks 1 Log entry (checkpoint 1 " in flat, (command, text)
         assert "ai-protocols checkpoint restore 1" in flat, (command, text)
         assert "refs/ai-protocols/checkpoints/" in flat, (command, text)
-        assert str(kept) in flat, (command, text)
+        assert (f"kept in .ai/.locks/live/session-context.org: put it back with cp "
+                f".ai/.locks/live/session-context.org .ai/session-context.org (from {repo})"
+                in flat), (command, text)
         assert ("git stash pop" in flat) == (hide == "stash"), (command, text)
     assert path.read_bytes() == before  # the read commands changed nothing
+
+
+def test_resume_holds_its_bound_with_both_warnings_and_the_longest_id(
+        repo: Path, run: Runner) -> None:
+    """The warning's paths are from the project's root and its names clipped: with the
+    longest agent id, a session moved off its branch and put back by git stash, resume
+    still fits in its least --max-bytes."""
+    agent = "a" * 200
+    first_commit(repo)
+    run("start", "--title", "S", agent=agent)
+    commit_all(repo, "session")
+    (repo / "a").write_text("work\n")
+    run("checkpoint", "--note", "wip", agent=agent)
+    git(repo, "stash", "-u", "-q")
+    git(repo, "switch", "-q", "-c", "elsewhere")
+    (repo / "b").write_text("b\n")
+    commit_all(repo, "elsewhere")
+    for form in ([], ["--json"]):
+        said = run("resume", "--max-bytes", "2560", *form, agent=agent).stdout
+        assert "older version" in said and len(said.encode()) <= 2560, len(said.encode())
 
 
 def test_a_session_file_that_is_the_last_written_gives_no_such_warning(

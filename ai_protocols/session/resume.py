@@ -36,6 +36,7 @@ import os
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
+from ai_protocols.paths import relative_to
 from ai_protocols.session.model import Session, iso
 from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
@@ -362,9 +363,10 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
               if e.text.startswith("checkpoint: ")]
     lacks = f"{len(missing)} Log {'entry' if len(missing) == 1 else 'entries'}"
-    if points:
-        lacks += f" ({'checkpoint' if len(points) == 1 else 'checkpoints'} " + \
-            ", ".join(points) + ")"
+    if points:  # (the last one named: the text stays within resume's bound)
+        last = f"checkpoint {_clip(points[-1], 40)}"
+        lacks += f" ({last})" if len(points) == 1 else \
+            f" ({len(points)} checkpoints, the last {last})"
     parts = [f"this session file is an older version than the one ai-protocols last wrote "
              f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
              f"of the newer one"]
@@ -375,15 +377,18 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      "git stash pop brings the work and the session file back; do that "
                      "before any write here")
     if points:
-        number = points[-1].split(" ", 1)[0]
+        number = _clip(points[-1].split(" ", 1)[0], 20)
         ref = newer.checkpoint if newer.checkpoint and newer.checkpoint.startswith("refs/") \
             else None
         parts.append(f"the uncommitted work of checkpoint {number} is still in "
-                     f"{ref or 'its ref'}: get it back with ai-protocols checkpoint restore "
-                     f"{number} (into a new branch; --force in place)")
+                     f"{_clip(ref, 120) if ref else 'its ref'}: get it back with "
+                     f"ai-protocols checkpoint restore {number} (into a new branch; "
+                     "--force in place)")
+    # (paths from the project's root: short, and within resume's bound)
+    here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if len(parts) > 1 else ""
-    parts.append(f"{first}the newer session file is kept in {kept}: put it back with "
-                 f"cp {_quote(kept)} {_quote(path)}")
+    parts.append(f"{first}the newer session file is kept in {copy}: put it back with "
+                 f"cp {_quote(copy)} {_quote(here)} (from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
 
 
