@@ -303,3 +303,18 @@ def test_a_path_printed_on_stdout_is_the_raw_path(repo: Path, run: Runner,
     run("start", "--title", "S")
     paused = run("pause", "--no-checkpoint")
     assert paused.stdout == f"{repo / '.ai' / 'session-context.org'}\n"
+
+
+def test_a_sub_projects_own_scaffold_is_not_counted_either(repo: Path, run: Runner) -> None:
+    """A project in a folder below the top of the work tree: its own .ai/ is the
+    tool's too (paths.tool_folders)."""
+    first_commit(repo)
+    sub = repo / "sub"
+    sub.mkdir()
+    (sub / ".ai").mkdir()  # the project's root is the first folder holding .ai/
+    run("init", cwd=sub)
+    run("start", "--title", "S", cwd=sub)
+    taken = run("checkpoint", "--note", "nothing of mine", cwd=sub)
+    assert "0 files uncommitted" in taken.stdout, taken.stdout
+    (sub / "mine.txt").write_text("mine\n")
+    assert "1 file uncommitted" in run("checkpoint", cwd=sub).stdout
