@@ -372,7 +372,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
              f"of the newer one"]
     from ai_protocols.git.state import has_stash
 
-    if has_stash(project.root_text):
+    stashed = has_stash(project.root_text)
+    if stashed:
         parts.append("if git stash took the work, it is in the stash (git stash list): "
                      "git stash pop brings the work and the session file back; do that "
                      "before any write here")
@@ -386,7 +387,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      "--force in place)")
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
-    first = "else, " if len(parts) > 1 else ""
+    first = "else, " if stashed else ""  # (git stash pop brings the file back too)
     parts.append(f"{first}the newer session file is kept in {copy}: put it back with "
                  f"cp {_quote(copy)} {_quote(here)} (from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
