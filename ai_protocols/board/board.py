@@ -565,7 +565,7 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), check_given_path(p), cwd)
+        paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
@@ -806,7 +806,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), check_given_path(p), cwd)
+        areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment

@@ -789,12 +789,13 @@ def split_paths(value: str) -> tuple[str, ...]:
     return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
 
 
-def check_given_path(given: str) -> str:
+def check_given_path(given: str, cwd: str | None = None) -> str:
     """``given``, a path for a working set or a lock as typed, unless it is one a person
     did not mean: white space at its start or end (``"src/ "``, which would be kept,
     as ``src/%20``) or a ``~`` first (``"~/x"``: the shell expands ``~`` only unquoted
     at the start of a word, so the quoted or ``--opt=~/x`` form reaches us as is, and
-    would be kept as a folder named ``~``), or a glob (:func:`no_glob`):
+    would be kept as a folder named ``~``), or a glob that names nothing yet
+    (:func:`no_glob`, relative to ``cwd``, by default the working directory):
     :class:`~ai_protocols.errors.InvalidText`, saying what to give instead."""
     if given != given.strip():
         raise InvalidText("path", given, "it has white space at its start or end; give "
@@ -806,20 +807,42 @@ def check_given_path(given: str) -> str:
                                          "path relative to the working directory, or "
                                          "absolute, or write ./~... for a file whose name "
                                          "starts with '~'")
-    return no_glob(given)
+    return no_glob(given, cwd)
 
 
-def no_glob(given: str) -> str:
-    """``given``, unless it holds ``*``, ``?`` or ``[``: the characters of a glob
-    (fnmatch, git's pathspec), which a working set or a lock would keep literally and
-    so match only a file of that very name: :class:`~ai_protocols.errors.InvalidText`,
-    saying to name the folder instead."""
-    odd = next((ch for ch in given if ch in "*?["), None)
+def no_glob(given: str, cwd: str | None = None) -> str:
+    """``given``, a path every part of the board takes literally (locks, working sets,
+    ``check`` and the hook compare paths as text: ``app/[id]/`` is the folder of that
+    name, as Next.js and SvelteKit name route folders), unless a part of it that does
+    not exist yet (relative to ``cwd``, by default the working directory) reads as a
+    glob: ``*``, ``?``, or ``[`` with a ``]`` after it (a bracket expression; fnmatch(3),
+    git's pathspec). Such a path was likely meant to match files, which it never does:
+    :class:`~ai_protocols.errors.InvalidText`, saying to name the folder or each file,
+    or to make the file or folder of that very name first. The parts that exist are
+    never judged, so a path inside an existing ``app/[id]/`` is fine."""
+    rest = _missing_part(given, cwd if cwd is not None else os.getcwd())
+    odd = next((ch for ch in rest if ch in "*?"), None)
+    if odd is None and "[" in rest and "]" in rest[rest.index("["):]:
+        odd = "["
     if odd is not None:
-        raise InvalidText("path", given, f"it holds {odd!r}: globs are not supported (a path "
-                                         "is kept as written, so it would match no file); "
+        raise InvalidText("path", given, f"it does not exist, and its {odd!r} reads as a "
+                                         "glob, which ai-protocols does not expand (a path "
+                                         "is kept as written and matches only itself); "
                                          "name the folder instead (src/ holds every file "
-                                         "in it), or each file")
+                                         "in it), or each file; for a file or folder of "
+                                         "that very name, make it first (mkdir -p, touch), "
+                                         "then give it again")
+    return given
+
+
+def _missing_part(given: str, cwd: str) -> str:
+    """The end of ``given`` from its first part that does not exist (``""``: it all
+    exists), as a path relative to ``cwd``."""
+    parts = given.split("/")
+    for count in range(len(parts), 0, -1):
+        head = "/".join(parts[:count])
+        if head and os.path.lexists(os.path.join(cwd, head)):
+            return "/".join(parts[count:])
     return given
 
 
