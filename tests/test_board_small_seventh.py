@@ -336,3 +336,126 @@ def test_words_after_a_reason_are_refused_not_locked(project: Path, run: Runner)
     subprocess.run([str(CLI), *shlex.split(advised.group(1))[1:]], cwd=project, check=True,
                    env=clean_env(AI_AGENT_ID="a.1"), capture_output=True)
     assert {"x", "b"} <= set(run("locks").stdout.split())
+
+
+# -- 4. start/log --task: a closed task is refused -------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=clean_env()).stdout
+
+
+def _ai_files(project: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(project)): p.read_bytes() for p in (project / ".ai").rglob("*")
+            if p.is_file() and ".locks" not in p.parts}
+
+
+def test_a_session_is_not_linked_to_a_done_or_other_done_type_task(project: Path,
+                                                                   run: Runner) -> None:
+    done = add(run, "Finished")
+    run("task", "done", done, agent="a.1")
+    wontfix = add(run, "Not to be done")
+    text = board(project).replace("* TODO Not to be done", "* WONTFIX Not to be done")
+    text = text.replace("#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED",
+                        "#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED WONTFIX")
+    (project / BOARD).write_text(text, encoding="utf-8")
+    before = _ai_files(project)
+    for task in (done, wontfix):
+        refused = run("start", "--title", "t", "--task", task, agent="a.1", check=False)
+        assert refused.returncode == 24, refused
+        assert "link the session to" in refused.stderr and task in refused.stderr
+        assert _ai_files(project) == before  # no session started
+    run("start", "--title", "t", agent="a.1")
+    before = _ai_files(project)
+    for task in (done, wontfix):
+        refused = run("log", "--progress", "p", "--task", task, agent="a.1", check=False)
+        assert refused.returncode == 24, refused
+        assert _ai_files(project) == before  # nothing logged, nothing linked
+    # a WONTFIX task (done-type: after '|') is closed for the board too
+    assert wontfix not in run("task", "list").stdout
+    assert run("task", "claim", wontfix, agent="a.1", check=False).returncode == 24
+
+
+# -- 5. a linked work tree reads the main work tree's board, and says so --------------------------
+
+
+def test_a_task_only_in_a_linked_work_tree_s_own_board_is_explained(project: Path,
+                                                                     run: Runner,
+                                                                     tmp_path: Path) -> None:
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "init")
+    _git(project, "checkout", "-q", "-b", "feature")
+    task = add(run, "Only on the branch")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "board")
+    _git(project, "checkout", "-q", "-")
+    linked = (tmp_path / "linked").resolve()
+    _git(project, "worktree", "add", "-q", str(linked), "feature")
+    assert task in (linked / BOARD).read_text(encoding="utf-8")
+    for args in (["task", "show", task], ["task", "claim", task]):
+        refused = run(*args, agent="a.1", cwd=linked, check=False)
+        assert refused.returncode == 20, refused
+        said = " ".join(refused.stderr.split())
+        assert f"{project / BOARD}" in said and "linked git work tree" in said, said
+        assert f"{linked / BOARD} is not read" in said and "it is there that task" in said
+    other = run("task", "show", "zzzz", cwd=linked, check=False)
+    assert other.returncode == 20 and "linked git work tree" in other.stderr
+    assert "it is there" not in other.stderr
+
+
+# -- 6. a board without #+TODO: reads its states as the writer declares them ----------------------
+
+
+def test_a_hand_written_board_without_a_todo_line_shows_its_doing_tasks(project: Path,
+                                                                         run: Runner) -> None:
+    (project / "src").mkdir()
+    (project / BOARD).write_text(
+        "#+TITLE: Our board\n\n* DOING Hand task\n:PROPERTIES:\n:ID: t-hand1\n"
+        ":WORKING_SET: src/\n:END:\n* NEXT Another one\n:PROPERTIES:\n:ID: t-hand2\n:END:\n",
+        encoding="utf-8")
+    listed = {t["id"]: t for t in json.loads(run("task", "list", "--json").stdout)}
+    assert listed["t-hand1"]["state"] == "DOING" and listed["t-hand1"]["title"] == "Hand task"
+    assert listed["t-hand2"]["state"] == "NEXT"
+    shown = json.loads(run("task", "show", "t-hand2", "--json").stdout)
+    assert shown["state"] == "NEXT" and shown["title"] == "Another one"
+    run("task", "claim", "t-hand2", agent="a.1")
+    text = board(project)
+    assert "* DOING Another one" in text and "#+TODO: TODO NEXT DOING REVIEW" in text
+    assert "* DOING Hand task" in text
+
+
+# -- 8. locks while the board is gone; done-type states after | ----------------------------------
+
+
+def test_locks_lists_the_live_locks_kept_while_the_board_is_gone(project: Path,
+                                                                 run: Runner) -> None:
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "busy", agent="a.1")
+    (project / BOARD).unlink()  # (as git checkout of a branch without the board does)
+    listed = run("locks", agent="b.1")
+    assert "No locks." not in listed.stdout
+    assert "src/  locked by" in listed.stdout and "not on the board on disk" in listed.stdout
+    rows = json.loads(run("locks", "--json", agent="b.1").stdout)
+    assert [(r["path"], r["lost"]) for r in rows] == [("src/", True)]
+    # and the hook still enforces it, as the listing says
+    refused = edit_hook(project, "Write", {"file_path": str(project / "src" / "a.py")}, "b.1")
+    assert refused.returncode == 2, refused
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(["WAIT", "HOLD", "WONTFIX", "DUP", "GONE(g)"]),
+                      min_size=1, max_size=3, unique=True),
+       bar=st.booleans())
+def test_every_done_type_state_closes_a_task(words: list[str], bar: bool) -> None:
+    from ai_protocols.board.model import BoardFile, read_board
+
+    done = [w.split("(")[0] for w in words]
+    line = f"#+TODO: TODO DOING | {' '.join(words)}" if bar else \
+        f"#+TODO: TODO DOING {' '.join(words)}"
+    text = line + "\n" + "".join(f"* {w} Task {i}\n:PROPERTIES:\n:ID: t-{i}\n:END:\n"
+                                 for i, w in enumerate(done))
+    tasks = read_board(BoardFile(text))[0]
+    closed = {t.state for t in tasks if not t.is_open}
+    assert closed == (set(done) if bar else {done[-1]})

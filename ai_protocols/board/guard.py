@@ -343,6 +343,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     or ends with ``own_suffix`` (``.RUNTIME.SESSION``: the agent program's own session
     id, whichever work tree's folder name the id was derived with)."""
     from ai_protocols.board.model import (
+        BoardFile,
         board_bytes,
         board_decode,
         conflict_sides,
@@ -353,7 +354,6 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         overlap,
         read_board,
     )
-    from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import board_path
 
     board = board_path(root)
@@ -371,13 +371,13 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         # A merge left git's conflict markers in it: the locks of both sides hold.
         sides = conflict_sides(text)
         for side in sides or [text]:
-            _, found = read_board(OrgFile(side), check=False)  # (a misplaced drawer: counts)
+            _, found = read_board(BoardFile(side), check=False)  # (a misplaced drawer: counts)
             locks += [lock for lock in found
                       if (lock.path, lock.owner) not in {(h.path, h.owner) for h in locks}]
     lost: list[AreaLock] = []
     if kept is not None:
         held = {(lock.path, lock.owner) for lock in locks}
-        _, old = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
+        _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         locks += lost

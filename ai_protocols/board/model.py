@@ -41,6 +41,7 @@ __all__ = [
     "OPEN_STATES",
     "STATES",
     "AreaLock",
+    "BoardFile",
     "Handoff",
     "Sunk",
     "Task",
@@ -59,6 +60,7 @@ __all__ = [
     "conflict_sides",
     "covers",
     "covers_real",
+    "done_states",
     "handoffs",
     "holder_name",
     "join_paths",
@@ -89,6 +91,39 @@ CLOSED_STATES = ("DONE", "CANCELLED")
 STATES = OPEN_STATES + CLOSED_STATES
 #: The line that declares them (Org manual, "Per-file keywords").
 TODO_LINE = f"#+TODO: {' '.join(OPEN_STATES)} | {' '.join(CLOSED_STATES)}"
+
+
+class BoardFile(OrgFile):
+    """The board as an :class:`~ai_protocols.org.file.OrgFile`: a board that declares no
+    ``#+TODO:`` line (written by hand) is read with :data:`STATES`, as the writer
+    declares them on its first change, so that a ``DOING`` task is one, not a title
+    starting with DOING, in every reader (list, show, claim, check, the hook)."""
+
+    default_keywords = frozenset(STATES)
+
+
+def done_states(doc: OrgFile) -> frozenset[str]:
+    """The board's done-type states: :data:`CLOSED_STATES`, and each keyword its
+    ``#+TODO:`` lines (``#+SEQ_TODO:``, ``#+TYP_TODO:``) declare after ``|``, or the
+    last of a line without ``|`` (Org manual, "Workflow states": "If you do not provide
+    the separator bar, the last state is used as the DONE state"); a ``(key)`` after a
+    keyword is not part of it. A task in one of them is closed."""
+    from ai_protocols.org.file import todo_line_value
+
+    text = doc.text
+    found = set(CLOSED_STATES)
+    at = text.find("#+")
+    while at != -1:
+        value = todo_line_value(text, at)
+        start = text.rfind("\n", 0, at) + 1
+        if value != -1 and not text[start:at].lstrip("\ufeff").strip(" \t"):
+            end = text.find("\n", value)
+            words = text[value:len(text) if end == -1 else end].split()
+            done = words[words.index("|") + 1:] if "|" in words else words[-1:]
+            found.update(w[:w.find("(")] if w.endswith(")") and w.find("(") > 0 else w
+                         for w in done if w != "|")
+        at = text.find("#+", at + 2)
+    return frozenset(found)
 #: The ``CUSTOM_ID`` of the locks section.
 LOCKS_ID = "locks"
 #: Characters of a task's title, a role or a tag at most.
@@ -232,10 +267,13 @@ class Task:
     checkpoint: str | None = None
     line: int = 0
     properties: dict[str, str] = factory(dict)
+    #: The board's done-type states (:func:`done_states`): those a person adds after
+    #: ``|`` in ``#+TODO:`` close a task as ``DONE`` does.
+    closed_states: frozenset[str] = frozenset(CLOSED_STATES)
 
     @property
     def is_open(self) -> bool:
-        return self.state not in CLOSED_STATES
+        return self.state not in self.closed_states
 
     @property
     def short_id(self) -> str:
@@ -408,7 +446,8 @@ def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
 _FREE_STATES = ("TODO", "NEXT")
 
 
-def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
+def _closed_since(doc: OrgFile, h: Headline, claimed: str | None,
+                  closed_states: frozenset[str] = frozenset(CLOSED_STATES)) -> bool:
     """Whether Org recorded a close of headline ``h``'s task at or after ``claimed`` (or
     any close, when there is no claim time): its ``CLOSED: [T]`` planning line (Org
     Manual, "Closing items"), or a note in its own section, in a ``LOGBOOK`` drawer or
@@ -422,13 +461,14 @@ def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
     the claim); a note in the claim's minute does not: notes stay after a reopen, and
     an agent may claim a task in the minute a person reopened it."""
     taken = parse_timestamp(claimed or "")
-    for closed, planning in _close_records(doc, h):
+    for closed, planning in _close_records(doc, h, closed_states):
         if taken is None or closed > taken or (planning and closed == taken):
             return True
     return False
 
 
-def _close_records(doc: OrgFile, h: Headline) -> list[tuple[datetime, bool]]:
+def _close_records(doc: OrgFile, h: Headline,
+                   closed_states: frozenset[str]) -> list[tuple[datetime, bool]]:
     """The times Org recorded closes of headline ``h`` (see :func:`_closed_since`), each
     with whether it is the planning line's."""
     found = []
@@ -439,7 +479,7 @@ def _close_records(doc: OrgFile, h: Headline) -> list[tuple[datetime, bool]]:
         text = line.strip()
         if text.startswith('- State "'):
             state = text[9:text.find('"', 9)]
-            if state in CLOSED_STATES:
+            if state in closed_states:
                 found.append((_stamp_in(text, text.find('"', 9)), False))
         elif text.startswith("- CLOSING NOTE ["):
             found.append((_stamp_in(text, 0), False))
@@ -463,11 +503,13 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     if check:
         check_drawers(doc, path)
     tasks = []
+    closed_states = done_states(doc)
     for index in task_headlines(doc):
         h = doc.headlines[index]
         p = h.properties if check else stray_properties(doc, index)
-        if h.todo not in CLOSED_STATES and (p.get("CLOSED_AT") or (p.get("OWNER") and (
-                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"))))):
+        if h.todo not in closed_states and (p.get("CLOSED_AT") or (p.get("OWNER") and (
+                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"),
+                                                                  closed_states)))):
             # Closed, then reopened by a person (its state back to TODO): OWNER is the
             # record of who closed it, not a claim; the task is free. The same whichever
             # way it was closed (Emacs's org-todo writes no CLOSED_AT): a claim stands
@@ -484,7 +526,8 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
             claimed_at=p.get("CLAIMED_AT") or None,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
-            checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p))
+            checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p,
+            closed_states=closed_states))
     locks = []
     section = locks_section(doc)
     if section is not None:
