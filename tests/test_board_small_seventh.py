@@ -255,12 +255,17 @@ def test_every_existing_path_is_accepted_literally(tmp_path: Path, name: str) ->
 
 def test_the_advice_after_a_role_that_looks_like_an_option_works(project: Path,
                                                                    run: Runner) -> None:
-    for args in (["task", "add", "T", "--role", "--"], ["task", "add", "T", "--tag", "-x"]):
+    _git(project, "commit", "-q", "--allow-empty", "-m", "i")  # (HEAD names a commit)
+    task = add(run, "Done with a ref")
+    for args in (["task", "add", "T", "--role", "--"], ["task", "add", "T", "--tag", "-x"],
+                 ["task", "done", task, "--checkpoint-ref", "-x"]):
         refused = run(*args, check=False)
         assert refused.returncode == 2, refused
         advice = re.search(r"as in (--\S+ \S+)", refused.stderr)
         assert advice, refused.stderr
         run(*args[:-2], *shlex.split(advice.group(1)))
+    said = run("start", "--task", "-x", check=False)
+    assert said.returncode == 2 and "'ai-protocols task list' shows them" in said.stderr
     # an option whose value may start with '-': its '=' advice works too
     run("lock", "x", agent="a.1", check=False)
     refused = run("lock", "x", "--reason", "--", agent="a.1", check=False)
