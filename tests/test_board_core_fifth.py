@@ -241,6 +241,12 @@ for i in range(count):
 '''
 
 
+def _lost(saved: list[str], text: str) -> list[str]:
+    """The person's saves (numbers the editor printed) whose task or text the board lost."""
+    return [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
+            f"\nPerson text {i}\n" not in text]
+
+
 @pytest.mark.parametrize("mode", ["rename", "inplace"])
 def test_a_save_by_another_program_during_board_changes_is_never_lost(
         project: Path, run: Runner, mode: str) -> None:
@@ -259,8 +265,7 @@ def test_a_save_by_another_program_during_board_changes_is_never_lost(
     text = board(project)
     saved = [line.split()[1] for line in saved if line.startswith("SAVED ")]
     assert len(saved) == 150
-    lost = [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
-            f"\nPerson text {i}\n" not in text]
+    lost = _lost(saved, text)
     # A save into the file (not a new one renamed over it) that opens it in the
     # microseconds between the swap's check and the old file's removal is the window
     # storage.files.Prepared.commit_unless_changed documents: seen once in some tens of
@@ -438,8 +443,7 @@ def test_a_save_in_emacs_during_board_changes_is_never_lost(project: Path, run: 
     text = board(project)
     saved = [line.split()[1] for line in said if line.startswith("SAVED ")]
     assert saved and emacs.returncode == 0 and adds >= 3, said
-    lost = [i for i in saved if f"\n* TODO Person task {i}\n" not in text or
-            f"\nPerson text {i}\n" not in text]
+    lost = _lost(saved, text)
     assert lost == [], f"lost: {lost}"
 
 

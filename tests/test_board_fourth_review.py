@@ -28,23 +28,6 @@ def codex_hook(cwd: Path, patch: str, agent: str) -> subprocess.CompletedProcess
 
 # -- 1. Codex's patch headers, read as Codex reads them -----------------------------------------
 
-#: Unicode's White_Space characters (PropList.txt): what Rust's str::trim removes.
-_WHITE = "\t\x0b\x0c\r \x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-def _codex_paths(patch: str) -> list[str]:
-    """The paths Codex's parser (codex-rs/apply-patch/src/parser.rs, parse_one_hunk)
-    takes from header lines: each line trimmed, then the marker stripped."""
-    found = []
-    for line in patch.split("\n"):
-        line = line.strip(_WHITE + "\n")
-        for marker in ("*** Add File: ", "*** Update File: ", "*** Delete File: ",
-                       "*** Move to: "):
-            if line.startswith(marker) and line[len(marker):]:
-                found.append(line[len(marker):])
-    return found
-
-
 def test_an_indented_header_in_a_codex_patch_is_refused(project: Path, run: Runner) -> None:
     (project / "src" / "api").mkdir(parents=True)
     run("lock", "src/api/", "--reason", "reshaping", agent="a.1")
@@ -57,19 +40,7 @@ def test_an_indented_header_in_a_codex_patch_is_refused(project: Path, run: Runn
     assert codex_hook(project, alone, "b.1").returncode == 2
 
 
-@settings(max_examples=300, deadline=None)
-@given(before=st.text(_WHITE, max_size=3), after=st.text(_WHITE, max_size=3),
-       marker=st.sampled_from(["Add File", "Update File", "Delete File", "Move to"]),
-       name=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"),
-                    min_size=1, max_size=8))
-def test_every_header_codex_reads_is_seen_by_the_guard(before: str, after: str, marker: str,
-                                                       name: str) -> None:
-    from ai_protocols.board.guard import edited_paths
-
-    patch = f"*** Begin Patch\n+x\n{before}*** {marker}: src/{name}{after}\n*** End Patch"
-    expected = [f"/p/{path}" for path in _codex_paths(patch)]
-    assert [p for p in edited_paths({"command": patch}, "/p") if p in expected] == expected
-    assert all(p.startswith("/p/src/") for p in expected)
+# (Every path Codex writes, read as its parser reads it: tests/test_board_small_seventh.py.)
 
 
 # -- 6. the installed Claude Code matcher names every tool the hook guards ---------------------
@@ -496,15 +467,17 @@ def test_a_lock_without_a_path_is_warned_about_naming_its_line(project: Path,
 
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(before=st.text("ab/_.", max_size=4), glob=st.sampled_from(["*", "?", "[", "**"]),
+@given(before=st.text("ab/_.", max_size=4), glob=st.sampled_from(["*", "?", "[x]", "**"]),
        after=st.text("ab/_.", max_size=4))
 def test_a_glob_in_a_working_set_or_lock_is_refused(project: Path, run: Runner, before: str,
                                                     glob: str, after: str) -> None:
+    """(A glob naming nothing yet; an existing path is literal:
+    tests/test_board_small_seventh.py.)"""
     path = f"src/{before}{glob}{after}"
     for args in (("task", "add", "g", "--working-set", path), ("lock", path, "--reason", "r")):
         done = run(*args, agent="a.1", check=False)
         assert done.returncode == 4, (args, done)
-        assert "globs are not supported" in done.stderr and "name the folder" in done.stderr
+        assert "reads as a glob" in done.stderr and "name the folder" in done.stderr
     assert not (project / BOARD).exists()  # nothing written
 
 

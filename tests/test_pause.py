@@ -256,7 +256,8 @@ def test_current_and_context_keep_any_text(project: Path, run: Runner, first: st
 SEGMENT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00/"),
                   min_size=1, max_size=12).filter(
     lambda s: s not in (".", "..") and s.strip() == s and not s.startswith(("-", "@"))
-    and all(ch >= " " and ch != "\x7f" for ch in s))
+    and all(ch >= " " and not "\x7f" <= ch <= "\x9f" and ch not in "\u2028\u2029" and
+            not ("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069") for ch in s))
 
 
 @SLOW

@@ -453,7 +453,9 @@ def test_previews(value: str) -> None:
 
 @PROPERTY
 @given(LINES.filter(lambda t: t.strip() and len(t) <= 200 and "\x00" not in t and
-                    not any(c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in t)))
+                    not any(c < " " or "\x7f" <= c <= "\x9f" or "\ud800" <= c <= "\udfff" or
+                            c in "\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067"
+                                 "\u2068\u2069" for c in t)))
 def test_slugs(description: str) -> None:
     slug = re.sub(r"[^a-z0-9]+", "-", text._ascii(description).lower()).strip("-")
     if not slug:

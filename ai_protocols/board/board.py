@@ -30,6 +30,7 @@ from ai_protocols.board.model import (
     STATES,
     TODO_LINE,
     AreaLock,
+    BoardFile,
     Handoff,
     Sunk,
     Task,
@@ -77,6 +78,7 @@ from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, curren
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import entry_lines, format_property, format_timestamp
+from ai_protocols.paths import AI_DIR, BOARD_FILE
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.project import Project
 from ai_protocols.session.text import preview
@@ -213,7 +215,7 @@ class Board:
         data = board_bytes(self.path)
         if data is None:
             return None
-        return OrgFile(self._text(data))
+        return BoardFile(self._text(data))
 
     def _text(self, data: bytes) -> str:
         """The board's text; :class:`~ai_protocols.errors.MergeConflict` while it holds a
@@ -250,10 +252,39 @@ class Board:
         only one task's id has). :class:`~ai_protocols.errors.TaskNotFound` when none or
         several do, :class:`~ai_protocols.errors.DuplicateTaskId` when two tasks have
         that id."""
-        doc = self._doc()
-        if doc is None:
-            return find_task([], task_id, self.path)
-        return _find(doc, task_id, self.path)
+        with self._explained():
+            doc = self._doc()
+            if doc is None:
+                return find_task([], task_id, self.path)
+            return _find(doc, task_id, self.path)
+
+    @contextlib.contextmanager
+    def _explained(self) -> Iterator[None]:
+        """A :class:`~ai_protocols.errors.TaskNotFound` raised inside, told why when the
+        board read is not this work tree's own ``.ai/tasks.org``: in a linked git work
+        tree every command reads the main work tree's board (:func:`board_path`), so a
+        task only in this work tree's own (committed) copy is not there; the error says
+        which board was read, and where the task is when that copy holds it."""
+        try:
+            yield
+        except DuplicateTaskId:
+            raise
+        except TaskNotFound as error:
+            own = os.path.join(str(self.project.root), AI_DIR, BOARD_FILE)
+            if error.candidates or error.elsewhere or os.path.normpath(own) == \
+                    os.path.normpath(str(self.path)):
+                raise
+            why = (f"this is a linked git work tree, and the work trees of a repository "
+                   f"share the main work tree's board, {self.path}; this work tree's own "
+                   f"{own} is not read")
+            held = _own_copy_holds(own, error.task_id)
+            if held is not None:
+                why += (f", and it is there that task {held} is (a copy git checked out "
+                        "with the branch): add it to the shared board with 'ai-protocols "
+                        "task add', or run the command in the main work tree")
+            else:
+                why += "; 'ai-protocols task list' shows the shared board's ids"
+            raise TaskNotFound(error.task_id, error.board, (), why) from None
 
     def sunk_claims(self) -> list[tuple[Sunk, Liveness]]:
         """The claims on headlines that hold a task's id but are no task (below level 1:
@@ -378,7 +409,7 @@ class Board:
         if kept is None:
             return []
         try:
-            old_tasks, old_locks = read_board(OrgFile(kept.decode("utf-8")), check=False)
+            old_tasks, old_locks = read_board(BoardFile(kept.decode("utf-8")), check=False)
             if doc is None:
                 doc = self._doc()
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
@@ -425,7 +456,7 @@ class Board:
         task (the whole task, when it is gone), a lock's subtree in the locks section."""
         if not lost:
             return []
-        kept = OrgFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
+        kept = BoardFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
         said = []
         for item in lost:
             if item.task is not None:
@@ -467,7 +498,7 @@ class Board:
         ai_dir = self.path.parent
         if not ai_dir.is_dir():
             if not create:
-                yield OrgFile(board_text())  # nothing to find there: nothing is written
+                yield BoardFile(board_text())  # nothing to find there: nothing is written
                 return
             self._set_up()
         else:
@@ -479,13 +510,13 @@ class Board:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
             found = board_file(self.path)
             data, read_as = found if found is not None else (None, None)
-            doc = OrgFile(board_text()) if data is None else \
-                OrgFile(self._text(data), source=data)
+            doc = BoardFile(board_text()) if data is None else \
+                BoardFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             put_back = self._restore(doc, self.lost(doc))
-            if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
+            if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
             yield doc
@@ -565,7 +596,7 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), check_given_path(p), cwd)
+        paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
@@ -595,7 +626,7 @@ class Board:
         at = now_moment(now)
         moment = at.minute
         process = current_owner().to_property()
-        with self.editing() as doc:
+        with self.editing() as doc, self._explained():
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
@@ -634,7 +665,8 @@ class Board:
         """The task, its line, and what to say of the claim it had, for a change only its
         holder (or anyone, when it is free or its holder gone, or ``force``) may make."""
         me = self.me
-        task, line = _locate(doc, task_id, self.path)
+        with self._explained():
+            task, line = _locate(doc, task_id, self.path)
         if not task.is_open:  # closed: no claim to judge, whoever closed it
             raise TaskClosed(task.id or task_id, task.state or "closed", action)
         if not task.owner or task.owner == me:
@@ -779,11 +811,23 @@ class Board:
         (:class:`~ai_protocols.errors.NoSession` without a session file)."""
         from ai_protocols.session.transaction import editing
 
-        task = self.task(task_id)
+        task = self.linkable(task_id)
         with editing(self.project.ai_dir, self.project.path, now=now) as edit:
             if edit.properties.get("TASK") != task.id:
                 edit.set_properties(("TASK", task.id))
                 edit.note(f"task: {task.id} {preview(task.title)}")
+        return task
+
+    def linkable(self, task_id: str) -> Task:
+        """The task ``task_id`` names, when a session may be linked to it (``start --task``,
+        ``log --task``): :class:`~ai_protocols.errors.TaskNotFound` as :meth:`task`, and
+        :class:`~ai_protocols.errors.TaskClosed` (exit 24) for a done-type one (``DONE``,
+        ``CANCELLED``, or one the board's ``#+TODO:`` line puts after ``|``): work linked
+        to a closed task would be lost from every list of open work (docs/tasks.md)."""
+        task = self.task(task_id)
+        if not task.is_open:
+            raise TaskClosed(task.id or task_id, task.state or "closed",
+                             "link the session to")
         return task
 
     def session_tasks(self, linked: str | None = None) -> list[Task]:
@@ -806,7 +850,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), check_given_path(p), cwd)
+        areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
@@ -961,6 +1005,19 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found))
 
 
+def _own_copy_holds(own: str, task_id: str) -> str | None:
+    """The id of the task ``task_id`` names in the board file ``own`` (a linked work
+    tree's own copy), or ``None`` when it holds none, or cannot be read."""
+    try:
+        data = board_bytes(own)
+        if not data:
+            return None
+        tasks = read_board(BoardFile(board_decode(own, data)), check=False)[0]
+        return find_task(tasks, task_id, Path(own)).id
+    except (AiProtocolsError, OSError, ValueError):
+        return None
+
+
 def duplicate_ids(tasks: list[Task]) -> dict[str, list[int]]:
     """Each id two tasks or more have (a person copied a task), with their lines."""
     lines: dict[str, list[int]] = {}
@@ -1005,7 +1062,7 @@ def _all_sunk(doc: OrgFile | None, board: Path) -> list[Sunk]:
     try:
         data = storage.read_bytes(archive)
         if data:
-            found += sunk_tasks(OrgFile(storage.decode(archive, data)), archive)
+            found += sunk_tasks(BoardFile(storage.decode(archive, data)), archive)
     except AiProtocolsError:
         pass  # (an archive that cannot be read: nothing said of it)
     return found

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from ai_protocols.board.model import AreaLock
     from ai_protocols.liveness.evidence import Liveness
 
-__all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check", "edited_paths",
-           "has_board", "kept_files_refusal", "refusal"]
+__all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check",
+           "codex_patch_paths", "edited_paths", "has_board", "kept_files_refusal", "refusal"]
 
 #: ``check``'s exit code when it reports a change outside the working set or inside
 #: another agent's lock.
@@ -179,9 +179,9 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
 def edited_paths(tool_input: object, cwd: str) -> list[str]:
     """The files a tool call is about to change, absolute: Claude Code's ``Edit``,
     ``Write``, ``MultiEdit`` (``file_path``) and ``NotebookEdit`` (``notebook_path``);
-    Codex's ``apply_patch``, whose patch names them on ``*** Add File:``, ``*** Update
-    File:``, ``*** Delete File:`` and ``*** Move to:`` lines, relative to ``cwd``
-    (wherever in ``tool_input`` the patch text is)."""
+    Codex's ``apply_patch``, whose patch names them as Codex's parser reads it
+    (:func:`codex_patch_paths`), relative to ``cwd`` (wherever in ``tool_input`` the
+    patch text is)."""
     found: list[str] = []
     if isinstance(tool_input, dict):
         for key in ("file_path", "notebook_path", "path"):
@@ -196,27 +196,142 @@ def edited_paths(tool_input: object, cwd: str) -> list[str]:
     else:
         texts = []
     for text in texts:
-        if "*** " not in text:
-            continue
-        # As Codex's parser reads them (codex-rs/apply-patch/src/parser.rs): lines split
-        # on LF (Rust's str::lines, a CR before it dropped), each header line trimmed of
-        # Unicode white space on both sides (Rust's str::trim) before its marker is
-        # matched, the path the rest of the trimmed line.
-        for line in text.split("\n"):
-            line = line.strip(_RUST_WHITE_SPACE)
-            for marker in _PATCH_MARKERS:
-                if line.startswith(marker) and len(line) > len(marker):
-                    found.append(line[len(marker):])
+        if "*** " in text:
+            found += codex_patch_paths(text)
     # (joined, not normalized: ``link/..`` is resolved where it leads, by _relative)
     return [os.path.join(cwd, p) for p in found]
 
 
-#: The file headers of a Codex patch (codex-rs/apply-patch/src/parser.rs).
-_PATCH_MARKERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+#: The markers of a Codex patch (codex-rs/apply-patch/src/parser.rs).
+_BEGIN, _END = "*** Begin Patch", "*** End Patch"
+_ADD, _DELETE, _UPDATE = "*** Add File: ", "*** Delete File: ", "*** Update File: "
+_MOVE, _EOF = "*** Move to: ", "*** End of File"
 #: What Rust's ``str::trim`` removes: the characters of Unicode's White_Space property
 #: (PropList.txt). Python's ``str.strip()`` removes a few more (U+001C to U+001F).
 _RUST_WHITE_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
                      "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def codex_patch_paths(text: str) -> list[str]:
+    """The paths a Codex ``apply_patch`` patch ``text`` writes (adds, deletes, updates,
+    and moves to), as given in it, in order; ``[]`` for a text Codex refuses as a patch
+    (it then writes nothing). A shell script holding the patch (``apply_patch <<'EOF'``
+    ... ``EOF``) is read from its ``*** Begin Patch`` line to its last ``*** End Patch``
+    line. Source: Codex's parser, codex-rs/apply-patch/src/parser.rs (``parse_patch``,
+    lenient mode), read line for line:
+
+    - the text trimmed (Rust's ``str::trim``: Unicode White_Space), split by
+      ``str::lines`` (on LF, one CR before it dropped); a ``<<EOF``, ``<<'EOF'`` or
+      ``<<"EOF"`` first line and a last line ending in ``EOF`` are dropped when the text
+      is no patch without them;
+    - its first and last lines, trimmed, are ``*** Begin Patch`` and ``*** End Patch``;
+    - each hunk's first line, trimmed, is ``*** Add File: PATH`` (then the lines starting
+      with ``+``), ``*** Delete File: PATH`` or ``*** Update File: PATH``; only these
+      lines are trimmed;
+    - an Update hunk's next line, not trimmed, may be ``*** Move to: PATH``; then come
+      chunks until a line starting with ``*``: blank lines between them, each opened by
+      ``@@`` or ``@@ TEXT`` (the first may go without), then lines starting with `` ``,
+      ``+`` or ``-``, or empty, up to ``*** End of File`` (exactly) or any other line
+      (where the next chunk starts). So an indented ``*** Update File: x`` inside a hunk
+      is a context line, not a header; any line that fits none of this makes the whole
+      patch refused.
+    """
+    lines = _rust_lines(text.strip(_RUST_WHITE_SPACE))
+    body = _patch_body(lines)
+    if body is None and len(lines) >= 4 and lines[0] in ("<<EOF", "<<'EOF'", '<<"EOF"') \
+            and lines[-1].endswith("EOF"):
+        body = _patch_body(lines[1:-1])
+    if body is None:  # (a shell script around the patch: its heredoc's lines)
+        marks = [i for i, line in enumerate(lines) if line.strip(_RUST_WHITE_SPACE) == _BEGIN]
+        ends = [i for i, line in enumerate(lines) if line.strip(_RUST_WHITE_SPACE) == _END]
+        if marks and ends and ends[-1] > marks[0]:
+            body = _patch_body(lines[marks[0]:ends[-1] + 1])
+    if body is None:
+        return []
+    paths: list[str] = []
+    at = 0
+    while at < len(body):
+        step = _hunk(body, at, paths)
+        if step is None:
+            return []  # Codex refuses the whole patch, and writes nothing
+        at += step
+    return paths
+
+
+def _rust_lines(text: str) -> list[str]:
+    """Rust's ``str::lines``: split on LF, a CR just before it dropped, no last empty line."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _patch_body(lines: list[str]) -> list[str] | None:
+    """The hunk lines between ``*** Begin Patch`` and ``*** End Patch`` (each trimmed to be
+    matched); ``None`` when the lines are not so framed (``check_patch_boundaries_strict``)."""
+    if len(lines) < 2 or lines[0].strip(_RUST_WHITE_SPACE) != _BEGIN or \
+            lines[-1].strip(_RUST_WHITE_SPACE) != _END:
+        return None
+    return lines[1:-1]
+
+
+def _hunk(lines: list[str], at: int, paths: list[str]) -> int | None:
+    """``parse_one_hunk`` at ``lines[at]``: the number of lines the hunk takes, its paths
+    added to ``paths``; ``None`` where Codex reports an error."""
+    first = lines[at].strip(_RUST_WHITE_SPACE)
+    if first.startswith(_ADD):
+        paths.append(first[len(_ADD):])
+        end = at + 1
+        while end < len(lines) and lines[end].startswith("+"):
+            end += 1
+        return end - at
+    if first.startswith(_DELETE):
+        paths.append(first[len(_DELETE):])
+        return 1
+    if not first.startswith(_UPDATE):
+        return None
+    paths.append(first[len(_UPDATE):])
+    end = at + 1
+    if end < len(lines) and lines[end].startswith(_MOVE):
+        paths.append(lines[end][len(_MOVE):])
+        end += 1
+    chunks = 0
+    while end < len(lines):
+        if not lines[end].strip(_RUST_WHITE_SPACE):
+            end += 1
+            continue
+        if lines[end].startswith("*"):
+            break
+        taken = _chunk(lines, end, chunks == 0)
+        if taken is None:
+            return None
+        chunks += 1
+        end += taken
+    return end - at if chunks else None  # (an Update hunk without a chunk: an error)
+
+
+def _chunk(lines: list[str], at: int, first: bool) -> int | None:
+    """``parse_update_file_chunk`` at ``lines[at]``: the lines it takes, or ``None``."""
+    start = at + 1 if lines[at] == "@@" or lines[at].startswith("@@ ") else at
+    if start == at and not first:
+        return None
+    if start >= len(lines):
+        return None
+    taken = 0
+    for line in lines[start:]:
+        if line == _EOF:
+            if taken == 0:
+                return None
+            taken += 1
+            break
+        if line and line[0] not in " +-":
+            if taken == 0:
+                return None
+            break
+        taken += 1
+    return taken + (start - at)
 
 
 def refusal(root: str, agent_id: str | None, paths: list[str], *,
@@ -228,6 +343,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     or ends with ``own_suffix`` (``.RUNTIME.SESSION``: the agent program's own session
     id, whichever work tree's folder name the id was derived with)."""
     from ai_protocols.board.model import (
+        BoardFile,
         board_bytes,
         board_decode,
         conflict_sides,
@@ -238,7 +354,6 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         overlap,
         read_board,
     )
-    from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import board_path
 
     board = board_path(root)
@@ -256,13 +371,13 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         # A merge left git's conflict markers in it: the locks of both sides hold.
         sides = conflict_sides(text)
         for side in sides or [text]:
-            _, found = read_board(OrgFile(side), check=False)  # (a misplaced drawer: counts)
+            _, found = read_board(BoardFile(side), check=False)  # (a misplaced drawer: counts)
             locks += [lock for lock in found
                       if (lock.path, lock.owner) not in {(h.path, h.owner) for h in locks}]
     lost: list[AreaLock] = []
     if kept is not None:
         held = {(lock.path, lock.owner) for lock in locks}
-        _, old = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
+        _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         locks += lost

@@ -41,6 +41,7 @@ __all__ = [
     "OPEN_STATES",
     "STATES",
     "AreaLock",
+    "BoardFile",
     "Handoff",
     "Sunk",
     "Task",
@@ -59,6 +60,7 @@ __all__ = [
     "conflict_sides",
     "covers",
     "covers_real",
+    "done_states",
     "handoffs",
     "holder_name",
     "join_paths",
@@ -89,6 +91,39 @@ CLOSED_STATES = ("DONE", "CANCELLED")
 STATES = OPEN_STATES + CLOSED_STATES
 #: The line that declares them (Org manual, "Per-file keywords").
 TODO_LINE = f"#+TODO: {' '.join(OPEN_STATES)} | {' '.join(CLOSED_STATES)}"
+
+
+class BoardFile(OrgFile):
+    """The board as an :class:`~ai_protocols.org.file.OrgFile`: a board that declares no
+    ``#+TODO:`` line (written by hand) is read with :data:`STATES`, as the writer
+    declares them on its first change, so that a ``DOING`` task is one, not a title
+    starting with DOING, in every reader (list, show, claim, check, the hook)."""
+
+    default_keywords = frozenset(STATES)
+
+
+def done_states(doc: OrgFile) -> frozenset[str]:
+    """The board's done-type states: :data:`CLOSED_STATES`, and each keyword its
+    ``#+TODO:`` lines (``#+SEQ_TODO:``, ``#+TYP_TODO:``) declare after ``|``, or the
+    last of a line without ``|`` (Org manual, "Workflow states": "If you do not provide
+    the separator bar, the last state is used as the DONE state"); a ``(key)`` after a
+    keyword is not part of it. A task in one of them is closed."""
+    from ai_protocols.org.file import todo_line_value
+
+    text = doc.text
+    found = set(CLOSED_STATES)
+    at = text.find("#+")
+    while at != -1:
+        value = todo_line_value(text, at)
+        start = text.rfind("\n", 0, at) + 1
+        if value != -1 and not text[start:at].lstrip("\ufeff").strip(" \t"):
+            end = text.find("\n", value)
+            words = text[value:len(text) if end == -1 else end].split()
+            done = words[words.index("|") + 1:] if "|" in words else words[-1:]
+            found.update(w[:w.find("(")] if w.endswith(")") and w.find("(") > 0 else w
+                         for w in done if w != "|")
+        at = text.find("#+", at + 2)
+    return frozenset(found)
 #: The ``CUSTOM_ID`` of the locks section.
 LOCKS_ID = "locks"
 #: Characters of a task's title, a role or a tag at most.
@@ -232,10 +267,13 @@ class Task:
     checkpoint: str | None = None
     line: int = 0
     properties: dict[str, str] = factory(dict)
+    #: The board's done-type states (:func:`done_states`): those a person adds after
+    #: ``|`` in ``#+TODO:`` close a task as ``DONE`` does.
+    closed_states: frozenset[str] = frozenset(CLOSED_STATES)
 
     @property
     def is_open(self) -> bool:
-        return self.state not in CLOSED_STATES
+        return self.state not in self.closed_states
 
     @property
     def short_id(self) -> str:
@@ -408,7 +446,8 @@ def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
 _FREE_STATES = ("TODO", "NEXT")
 
 
-def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
+def _closed_since(doc: OrgFile, h: Headline, claimed: str | None,
+                  closed_states: frozenset[str] = frozenset(CLOSED_STATES)) -> bool:
     """Whether Org recorded a close of headline ``h``'s task at or after ``claimed`` (or
     any close, when there is no claim time): its ``CLOSED: [T]`` planning line (Org
     Manual, "Closing items"), or a note in its own section, in a ``LOGBOOK`` drawer or
@@ -422,13 +461,14 @@ def _closed_since(doc: OrgFile, h: Headline, claimed: str | None) -> bool:
     the claim); a note in the claim's minute does not: notes stay after a reopen, and
     an agent may claim a task in the minute a person reopened it."""
     taken = parse_timestamp(claimed or "")
-    for closed, planning in _close_records(doc, h):
+    for closed, planning in _close_records(doc, h, closed_states):
         if taken is None or closed > taken or (planning and closed == taken):
             return True
     return False
 
 
-def _close_records(doc: OrgFile, h: Headline) -> list[tuple[datetime, bool]]:
+def _close_records(doc: OrgFile, h: Headline,
+                   closed_states: frozenset[str]) -> list[tuple[datetime, bool]]:
     """The times Org recorded closes of headline ``h`` (see :func:`_closed_since`), each
     with whether it is the planning line's."""
     found = []
@@ -439,7 +479,7 @@ def _close_records(doc: OrgFile, h: Headline) -> list[tuple[datetime, bool]]:
         text = line.strip()
         if text.startswith('- State "'):
             state = text[9:text.find('"', 9)]
-            if state in CLOSED_STATES:
+            if state in closed_states:
                 found.append((_stamp_in(text, text.find('"', 9)), False))
         elif text.startswith("- CLOSING NOTE ["):
             found.append((_stamp_in(text, 0), False))
@@ -463,11 +503,13 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     if check:
         check_drawers(doc, path)
     tasks = []
+    closed_states = done_states(doc)
     for index in task_headlines(doc):
         h = doc.headlines[index]
         p = h.properties if check else stray_properties(doc, index)
-        if h.todo not in CLOSED_STATES and (p.get("CLOSED_AT") or (p.get("OWNER") and (
-                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"))))):
+        if h.todo not in closed_states and (p.get("CLOSED_AT") or (p.get("OWNER") and (
+                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"),
+                                                                  closed_states)))):
             # Closed, then reopened by a person (its state back to TODO): OWNER is the
             # record of who closed it, not a claim; the task is free. The same whichever
             # way it was closed (Emacs's org-todo writes no CLOSED_AT): a claim stands
@@ -484,7 +526,8 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
             claimed_at=p.get("CLAIMED_AT") or None,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
-            checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p))
+            checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p,
+            closed_states=closed_states))
     locks = []
     section = locks_section(doc)
     if section is not None:
@@ -789,12 +832,13 @@ def split_paths(value: str) -> tuple[str, ...]:
     return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
 
 
-def check_given_path(given: str) -> str:
+def check_given_path(given: str, cwd: str | None = None) -> str:
     """``given``, a path for a working set or a lock as typed, unless it is one a person
     did not mean: white space at its start or end (``"src/ "``, which would be kept,
     as ``src/%20``) or a ``~`` first (``"~/x"``: the shell expands ``~`` only unquoted
     at the start of a word, so the quoted or ``--opt=~/x`` form reaches us as is, and
-    would be kept as a folder named ``~``), or a glob (:func:`no_glob`):
+    would be kept as a folder named ``~``), or a glob that names nothing yet
+    (:func:`no_glob`, relative to ``cwd``, by default the working directory):
     :class:`~ai_protocols.errors.InvalidText`, saying what to give instead."""
     if given != given.strip():
         raise InvalidText("path", given, "it has white space at its start or end; give "
@@ -806,20 +850,42 @@ def check_given_path(given: str) -> str:
                                          "path relative to the working directory, or "
                                          "absolute, or write ./~... for a file whose name "
                                          "starts with '~'")
-    return no_glob(given)
+    return no_glob(given, cwd)
 
 
-def no_glob(given: str) -> str:
-    """``given``, unless it holds ``*``, ``?`` or ``[``: the characters of a glob
-    (fnmatch, git's pathspec), which a working set or a lock would keep literally and
-    so match only a file of that very name: :class:`~ai_protocols.errors.InvalidText`,
-    saying to name the folder instead."""
-    odd = next((ch for ch in given if ch in "*?["), None)
+def no_glob(given: str, cwd: str | None = None) -> str:
+    """``given``, a path every part of the board takes literally (locks, working sets,
+    ``check`` and the hook compare paths as text: ``app/[id]/`` is the folder of that
+    name, as Next.js and SvelteKit name route folders), unless a part of it that does
+    not exist yet (relative to ``cwd``, by default the working directory) reads as a
+    glob: ``*``, ``?``, or ``[`` with a ``]`` after it (a bracket expression; fnmatch(3),
+    git's pathspec). Such a path was likely meant to match files, which it never does:
+    :class:`~ai_protocols.errors.InvalidText`, saying to name the folder or each file,
+    or to make the file or folder of that very name first. The parts that exist are
+    never judged, so a path inside an existing ``app/[id]/`` is fine."""
+    rest = _missing_part(given, cwd if cwd is not None else os.getcwd())
+    odd = next((ch for ch in rest if ch in "*?"), None)
+    if odd is None and "[" in rest and "]" in rest[rest.index("["):]:
+        odd = "["
     if odd is not None:
-        raise InvalidText("path", given, f"it holds {odd!r}: globs are not supported (a path "
-                                         "is kept as written, so it would match no file); "
+        raise InvalidText("path", given, f"it does not exist, and its {odd!r} reads as a "
+                                         "glob, which ai-protocols does not expand (a path "
+                                         "is kept as written and matches only itself); "
                                          "name the folder instead (src/ holds every file "
-                                         "in it), or each file")
+                                         "in it), or each file; for a file or folder of "
+                                         "that very name, make it first (mkdir -p, touch), "
+                                         "then give it again")
+    return given
+
+
+def _missing_part(given: str, cwd: str) -> str:
+    """The end of ``given`` from its first part that does not exist (``""``: it all
+    exists), as a path relative to ``cwd``."""
+    parts = given.split("/")
+    for count in range(len(parts), 0, -1):
+        head = "/".join(parts[:count])
+        if head and os.path.lexists(os.path.join(cwd, head)):
+            return "/".join(parts[count:])
     return given
 
 

@@ -447,7 +447,10 @@ def locks(as_json: bool) -> None:
     board = _board()
     _said_unusable_locks(board)
     rows = []
-    for held in board.locks():
+    # The live locks git took away from the board on disk (its kept copy holds them; the
+    # hook and check still enforce them): listed too, marked, never "No locks.".
+    lost = [item.lock for item in board.lost() if item.lock is not None]
+    for held in [*board.locks(), *lost]:
         state = board.agent_state(held.owner, held.owner_process, held.locked,
                                   since_at=held.locked_at) \
             if not (board.me and held.owner == board.me) else None
@@ -455,7 +458,8 @@ def locks(as_json: bool) -> None:
     if as_json:
         print_json([{**held.to_json(), "mine": bool(board.me) and held.owner == board.me,
                      "state": state.state if state else None,
-                     "evidence": state.evidence if state else None} for held, state in rows])
+                     "evidence": state.evidence if state else None,
+                     "lost": held in lost} for held, state in rows])
         return
     if not rows:
         _echo("No locks.")
@@ -463,7 +467,9 @@ def locks(as_json: bool) -> None:
         who = "you" if board.me and held.owner == board.me else \
             f"{holder_name(held.owner)} ({state.state}: {state.evidence})" if state else \
             holder_name(held.owner)
-        _echo(f"{held.path}  locked by {who}")
+        _echo(f"{held.path}  locked by {who}" + (
+            f"  (not on the board on disk: kept in {board.kept_path}; still enforced, and "
+            "the next change to the board puts it back)" if held in lost else ""))
         _echo(f"    {held.reason or '(no reason given)'}")
 
 

@@ -108,15 +108,30 @@ class InOrderCommand(click.Command):
         if any(looks_like_option(token) for _, token in others):
             return  # an option it does not have: click says so (parse_args adds the advice)
         arguments = [p for p in self.params if isinstance(p, click.Argument)]
-        if any(p.nargs < 0 for p in arguments) or self.ignore_unknown_options:
+        texts = [o for o in ("--title", "--objective", "--note", "--reason", "--progress")
+                 if o in known and known[o][0]]
+        if any(p.nargs < 0 for p in arguments):
+            # (lock x --reason a b): the words after a text's value are not more PATHs
+            # taken silently; the text goes in quotes, the PATHs before the option.
+            for g in given:
+                after = [t for i, t in others if i > g.index]
+                if g.separate and g.name in texts and others and \
+                        any(i == g.index + 1 for i, _ in others):
+                    raise click.UsageError(
+                        f"unexpected {_words(after)} after {g.name} {_quote(g.value or '')}"
+                        f": a text of several words goes in quotes, as in {g.name} "
+                        f"{_quote(' '.join([g.value or '', *after]))}; the "
+                        f"{arguments[0].human_readable_name} go before {g.name}, as in "
+                        f"{ctx.command_path} {' '.join(_quote(t) for _, t in others)} {g.name} "
+                        f"{_quote(g.value or '')}", ctx)
+            return
+        if self.ignore_unknown_options:
             return
         expected = sum(p.nargs for p in arguments)
         if len(others) <= expected:
             return
         extra = others[expected:]
         words = [token for _, token in extra]
-        texts = [o for o in ("--title", "--objective", "--note", "--reason", "--progress")
-                 if o in known and known[o][0]]
         owner = next((g for g in given if g.separate and g.index + 1 == extra[0][0]), None)
         if owner is not None and [i for i, _ in extra] == list(
                 range(owner.index + 1, owner.index + 1 + len(extra))):

@@ -58,7 +58,7 @@ def start(title_given: Given | None, task: str | None = None,
     if task is not None:  # a task that is not there: refused before anything starts
         from ai_protocols.board.board import Board
 
-        Board(project).task(task)
+        Board(project).linkable(task)  # (a done task too: refused, exit 24)
     report = project.start(title or None, objective=objective)  # ("" refused, as "   ")
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
-__all__ = ["OPTIONS", "Given", "Option", "UsageProblem", "click_options", "known", "log_entries",
-           "looks_like_option", "parse_options", "read_log_entries", "scan", "task_of",
-           "text_of"]
+__all__ = ["NO_DASH_VALUES", "OPTIONS", "Given", "Option", "UsageProblem", "click_options",
+           "known", "log_entries", "looks_like_option", "parse_options", "read_log_entries",
+           "scan", "task_of", "text_of"]
 
 
 class UsageProblem(ValueError):
@@ -154,6 +154,16 @@ class Given:
         return f"Given({self.name!r}, {self.value!r}, {self.separate!r})"
 
 
+#: The options whose value never starts with ``-`` (a role, a tag, an agent program, a
+#: git ref, a task's id: :func:`ai_protocols.board.model.check_role`, ``check_tag``), with
+#: a value that works (or, with a space in it, what to give instead):
+#: for them, the advice after a value that looks like an option is not ``--name=-x``,
+#: which would be refused in turn.
+NO_DASH_VALUES = {"--role": "reviewer", "--to": "reviewer", "--tag": "backend",
+                  "--runtime": "claude", "--checkpoint-ref": "HEAD",
+                  "--task": "its id: 'ai-protocols task list' shows them"}
+
+
 def scan(args: list[str], known: Mapping[str, tuple[bool, str, bool]], *,
          strict: bool) -> tuple[list[Given], list[tuple[int, str]]] | None:
     """Read ``args`` in order as click reads them: the options given, and the other
@@ -208,6 +218,13 @@ def scan(args: list[str], known: Mapping[str, tuple[bool, str, bool]], *,
             index += 1
             value = args[index]
             if looks_like_option(value):
+                if name in NO_DASH_VALUES:  # (--role=--: refused too; advise what works)
+                    sample = NO_DASH_VALUES[name]
+                    raise UsageProblem(
+                        f"{name} needs a value, and the next argument, {value!r}, looks "
+                        f"like an option: give {name} its value (which never starts with "
+                        "'-'), " + (f"as in {name} {sample}" if " " not in sample else
+                                    sample))
                 raise UsageProblem(
                     f"{name} needs a value, and the next argument, {value!r}, looks like an "
                     f"option: give {name} its value, or write a value that starts with '-' "

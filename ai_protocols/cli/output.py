@@ -137,11 +137,12 @@ def print_log_report(report: LogReport) -> None:
 
 def print_task_link(project: object, task_id: str, entries: list) -> None:  # type: ignore[type-arg]
     """``log --task ID``: the task is looked up first (nothing is logged for an id that
-    names no task), then the entries logged, then the session linked to it."""
+    names no task, or a closed one), then the entries logged, then the session linked
+    to it."""
     from ai_protocols.board.board import Board
 
     board = Board(project)  # type: ignore[arg-type]
-    board.task(task_id)
+    board.linkable(task_id)  # (a done task: refused before anything is logged)
     if entries:
         print_log_report(board.project.log(*entries))
     linked = board.link_session(task_id)

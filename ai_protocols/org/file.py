@@ -447,6 +447,10 @@ class OrgFile:
     line ending.
     """
 
+    #: The TODO keywords of a file that declares none: Org's default
+    #: (``org-todo-keywords``); a kind of Org file with keywords of its own sets its own.
+    default_keywords = frozenset(("TODO", "DONE"))
+
     def __init__(self, text: str, *, source: bytes | None = None) -> None:
         """``text`` as decoded from ``source``, the bytes read, if given: then the
         chunks no edit touched are written back (:meth:`encoded`) from them."""
@@ -464,7 +468,9 @@ class OrgFile:
         return _LineView(self)
 
     def _parse(self, text: str) -> None:
-        self.todo_keywords = _todo_keywords(text)
+        #: the keywords the file's ``#+TODO:`` lines declare (none: it declares none)
+        self.declared_keywords = _todo_keywords(text)
+        self.todo_keywords = self.declared_keywords or self.default_keywords
         starts = [0]  # the lines before the first headline, then one chunk per headline
         if is_headline(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
             starts.append(0)
@@ -743,7 +749,8 @@ def _keyword(word: str) -> str:
 
 
 def _todo_keywords(text: str) -> frozenset[str]:
-    """``#+TODO:`` (and SEQ_/TYP_) keywords replace Org's default TODO and DONE."""
+    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones; none when
+    the file declares none."""
     found: set[str] = set()
     at = text.find("#")  # one character: a memchr, where a regular expression crawls
     while at != -1:
@@ -755,4 +762,4 @@ def _todo_keywords(text: str) -> frozenset[str]:
             found.update(_keyword(w) for w in text[value:end].split() if w != "|")
             at = end
         at = text.find("#", at + 1)
-    return frozenset(found or ("TODO", "DONE"))
+    return frozenset(found)

@@ -48,8 +48,14 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
         raise InvalidText(field_name, text, "it is empty")
     if "\x00" in text:
         raise InvalidText(field_name, text, "it holds a NUL character")
-    if one_line and any(ch < " " or ch == "\x7f" for ch in text):
-        raise InvalidText(field_name, text, "it must be one line without control characters")
+    odd = next((ch for ch in text if _not_in_a_line(ch)), None) if one_line else None
+    if odd is not None:
+        if odd < " " or odd == "\x7f":  # (what the terminal shows: \n, \x1b)
+            raise InvalidText(field_name, text, "it must be one line without control "
+                                                "characters")
+        raise InvalidText(field_name, text, f"it must be one line without control "
+                                            f"characters, and it holds U+{ord(odd):04X} "
+                                            f"({_kind_of(odd)}); take it out")
     most = limit if limit is not None else MAX_LINE_TEXT if one_line else MAX_TEXT
     if len(text) > most:
         raise InvalidText(field_name, text, f"it is longer than {most:,} characters")
@@ -71,6 +77,28 @@ def note_text(text: str) -> str:
     preview, is never empty nor indented (docs/decisions.md, "Issue 14, sixth
     review"); Org drops a property value's outer white space anyway."""
     return text.strip()
+
+
+def _not_in_a_line(ch: str) -> bool:
+    """Whether ``ch`` has no place in one line of text: a control character (Unicode's
+    general category Cc: C0 U+0000-U+001F, DEL, C1 U+0080-U+009F, NEL U+0085 among
+    them), a line or paragraph separator (U+2028, U+2029: Unicode's line breaks,
+    UAX #14, as Python's ``str.splitlines`` splits on them), or an explicit
+    bidirectional embedding, override or isolate (U+202A-U+202E, U+2066-U+2069,
+    UAX #9), which shows the text in another order than it is stored (CVE-2021-42574,
+    "Trojan Source"). The marks U+200E and U+200F stay allowed."""
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029) or \
+        0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+
+
+def _kind_of(ch: str) -> str:
+    code = ord(ch)
+    if code in (0x2028, 0x2029):
+        return "a line or paragraph separator"
+    if code >= 0x202A:
+        return "a bidirectional override, which shows text in another order than it is"
+    return "a control character"
 
 
 def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
