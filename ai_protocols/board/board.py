@@ -51,6 +51,7 @@ from ai_protocols.board.model import (
     kept_board_path,
     kept_other,
     locks_section,
+    lost_claims,
     mint_task_id,
     normalize_path,
     overlap,
@@ -384,29 +385,12 @@ class Board:
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
         except (UnicodeDecodeError, ValueError):
             return []
-        by_id = {t.id: t for t in tasks if t.id}
-        # Every headline's own properties, by ID: a claim whose record (its OWNER and
-        # CLAIMED) is still on its task, or a task still on the board at another level,
-        # was changed by a person on purpose (closed and reopened in Emacs, demoted), not
-        # taken away by git.
-        records = {h.properties.get("ID"): h.properties for h in doc.headlines
-                   if h.properties.get("ID")} if doc is not None else {}
         found: list[Lost] = []
-        for old in old_tasks:
-            if not (old.id and old.owner and old.is_open):
-                continue
-            now = by_id.get(old.id)
-            if now is not None and (now.owner or not now.is_open):
-                continue
-            record = records.get(old.id)
-            if record is not None and (now is None or (
-                    record.get("OWNER") == old.owner and
-                    record.get("CLAIMED") == old.properties.get("CLAIMED"))):
-                continue
+        for old, missing in lost_claims(old_tasks, doc, tasks):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
-                found.append(Lost(old, None, state, now is None))
+                found.append(Lost(old, None, state, missing))
         held = {(h.path, h.owner) for h in locks}
         for old_lock in old_locks:
             if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
@@ -419,6 +403,30 @@ class Board:
             if not gone:
                 found.append(Lost(None, old_lock, state, True))
         return found
+
+    def held_tasks(self, tasks: list[Task] | None = None,
+                   lost: list[Lost] | None = None) -> tuple[list[Task], list[str]]:
+        """The open tasks the agent (:attr:`me`) holds: those the board on disk says it
+        claimed (``tasks``: the board's, else read), then those whose claim git took off
+        the board while the agent is at work (:meth:`lost`, or ``lost`` when the caller
+        has it), as the kept copy has them; and the ids of the latter. A lost claim
+        holds as a lost lock does (docs/tasks.md, "When git puts an older board back"):
+        its working set limits ``check`` and the agent's context. No agent id: none."""
+        me = self.me
+        if not me:
+            return [], []
+        if tasks is None:
+            tasks = self.read(lenient=True)[0]
+        held = [t for t in tasks if t.is_open and t.owner == me]
+        ids = {t.id for t in held}
+        kept: list[str] = []
+        for item in self.lost() if lost is None else lost:
+            task = item.task
+            if task is not None and task.owner == me and task.id not in ids:
+                held.append(task)
+                kept.append(task.id or "")
+                ids.add(task.id)
+        return held, kept
 
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
         """Put ``lost`` back into ``doc`` from the kept copy: a claim's properties on its
@@ -789,9 +797,10 @@ class Board:
     def session_tasks(self, linked: str | None = None) -> list[Task]:
         """The open tasks the agent holds, and the task ``linked`` to its session (by
         ``start``/``log --task``) if it is still open, in board order."""
-        me = self.me
-        return [t for t in self.tasks() if t.is_open and
-                ((me and t.owner == me) or (linked and t.id == linked))]
+        tasks = self.tasks()
+        held = self.held_tasks(tasks)[0]
+        return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
+            + [t for t in held if t not in tasks]
 
     # -- locks --------------------------------------------------------------------------------
 

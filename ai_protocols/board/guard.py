@@ -59,6 +59,9 @@ class CheckReport:
     working_set: list[str]
     changed: list[str]
     findings: list[Finding] = factory(list)
+    #: The ids of :attr:`tasks` whose claim git took off the board, held from the
+    #: board's kept copy (:meth:`~ai_protocols.board.board.Board.held_tasks`).
+    kept: list[str] = factory(list)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +69,7 @@ class CheckReport:
 
     def to_json(self) -> dict[str, object]:
         return {"agent_id": self.agent_id, "tasks": self.tasks, "working_set": self.working_set,
-                "changed": self.changed, "ok": self.ok,
+                "changed": self.changed, "ok": self.ok, "tasks_from_kept_copy": self.kept,
                 "findings": [f.to_json() for f in self.findings]}
 
 
@@ -138,15 +141,18 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     """Each changed file (``changed``, default :func:`changed_paths`) outside the working
     sets of the open tasks the board's agent has claimed, or inside a lock of another
     agent who is not gone (crashed, abandoned, wrapped up). An agent with no claimed
-    task, or whose tasks name no working set, has no working-set limit."""
+    task, or whose tasks name no working set, has no working-set limit. Claims and
+    locks git took off the board while their agents are at work count as on it
+    (:meth:`~ai_protocols.board.board.Board.held_tasks`, ``Board.lost``)."""
     from ai_protocols.board.model import covers_real
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     me = board.me
     tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
-    # Live locks git took away from the board (Board.lost): still count.
-    locks = locks + [item.lock for item in board.lost() if item.lock is not None]
-    mine = [t for t in tasks if t.is_open and me and t.owner == me]
+    # Live claims and locks git took away from the board (Board.lost): still count.
+    lost = board.lost()
+    locks = locks + [item.lock for item in lost if item.lock is not None]
+    mine, kept = board.held_tasks(tasks, lost)
     # The union of their working sets; a task naming none may change any file, so then
     # nothing is outside (docs/tasks.md, "The guard").
     working = [] if any(not t.working_set for t in mine) else \
@@ -173,7 +179,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
                 break
         if outside or held is not None:
             findings.append(Finding(path, outside, held, state))
-    return CheckReport(me, [t.id or "" for t in mine], working, changed, findings)
+    return CheckReport(me, [t.id or "" for t in mine], working, changed, findings, kept)
 
 
 def edited_paths(tool_input: object, cwd: str) -> list[str]:

@@ -221,7 +221,9 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     if role is not None:
         role = check_role(role)  # (an empty one: refused, not "no open task")
     rows = []
-    for item in board.tasks():
+    tasks = board.tasks()
+    held, kept = board.held_tasks(tasks) if mine else ([], [])
+    for item in tasks + [t for t in held if t.id in kept]:
         if not show_all and not mine and not item.is_open:
             continue
         if mine and not (item.is_open and board.me and item.owner == board.me):
@@ -255,6 +257,9 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         said = {item.owner: state.state} if state and item.owner else \
             ({item.owner: "you"} if item.owner and item.owner == board.me else {})
         _echo(_line(item, board, said))
+        if item.id in kept:
+            _echo(f"  its claim is held from the kept copy {board.kept_path}: git took it "
+                  "off the board on disk (the next change to the board puts it back)")
         if item.id in twins:
             others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
             _echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
@@ -499,6 +504,10 @@ def check(as_json: bool) -> None:
                                f"{', '.join(str(n) for n in lines)} have it; delete the :ID: "
                                "line of every copy but one (the next command gives each a "
                                "new id).")
+        for task_id in report.kept:
+            _echo(f"Task {task_id}: its claim is held from the kept copy {board.kept_path} "
+                  "(git took it off the board on disk while this agent is at work); its "
+                  "working set is checked as if it were on the board.")
         if not report.tasks:
             _echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
                                "working set is not checked.")

@@ -1,0 +1,78 @@
+"""The task board after its seventh review (issue 15, rev15f): a claim git took off the
+board still limits its agent's working set, a board the hook cannot read falls back on
+its kept copy, what a release or unlock after a rollback did, one liveness vocabulary
+(paused), the state a takeover names, and an agent's locks across Claude Code's /clear.
+
+Every command runs as the installed ``ai-protocols`` in a real git repository, the hook
+as a real subprocess; a live agent is a command run under the test's own process
+(``run``), a gone one under a short-lived process (``as_another_agent``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from boardkit import BOARD, add, board, write_hook
+
+from conftest import Runner, clean_env
+
+KEPT = Path(".ai") / ".locks" / "live" / "tasks.org"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                                   GIT_COMMITTER_NAME="t",
+                                                   GIT_COMMITTER_EMAIL="t@t")).stdout
+
+
+def committed(project: Path) -> None:
+    (project / "src").mkdir(exist_ok=True)
+    (project / "docs").mkdir(exist_ok=True)
+    (project / "src" / "a").write_text("a\n")
+    (project / "docs" / "d").write_text("d\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+
+
+# -- 1. a claim git took off the board still limits its agent's working set --------------------
+
+
+def test_check_counts_a_claim_git_took_off_the_board(project: Path, run: Runner) -> None:
+    task = add(run, "Docs", "--working-set", "docs/")
+    committed(project)
+    run("task", "claim", task, agent="carol")  # (the test process: carol is live)
+    git(project, "stash", "-q")  # the board's claim goes; the kept copy holds it
+    assert "carol" not in board(project)
+    (project / "src" / "a").write_text("changed\n")  # outside docs/
+    done = run("check", agent="carol", check=False)
+    assert done.returncode == 23, done.stdout + done.stderr
+    assert "src/a: outside the working set" in done.stdout
+    assert "has claimed no task" not in done.stdout
+    assert f"Task {task}: its claim is held from the kept copy" in done.stdout
+    data = json.loads(run("check", "--json", agent="carol", check=False).stdout)
+    assert data["tasks"] == [task] and data["working_set"] == ["docs/"]
+    assert data["tasks_from_kept_copy"] == [task] and not data["ok"]
+    # Inside the working set: nothing to report.
+    git(project, "checkout", "--", "src/a")
+    (project / "docs" / "d").write_text("changed\n")
+    assert run("check", agent="carol", check=False).returncode == 0
+    # task list --mine and resume show it as carol's too.
+    mine = run("task", "list", "--mine", agent="carol").stdout
+    assert task in mine and "held from the kept copy" in mine
+    assert task in run("resume", agent="carol", check=False).stdout
+    # Not another agent's.
+    assert task not in run("task", "list", "--mine", agent="dave").stdout
+
+
+def test_a_lost_claim_of_a_gone_agent_limits_nothing(project: Path, run: Runner) -> None:
+    task = add(run, "Docs", "--working-set", "docs/")
+    committed(project)
+    run("task", "claim", task, agent="carol", as_another_agent=True)  # crashed at once
+    git(project, "stash", "-q")
+    (project / "src" / "a").write_text("changed\n")
+    done = run("check", agent="carol", check=False)
+    assert done.returncode == 0, done.stdout
+    assert "has claimed no task" in done.stdout
