@@ -76,3 +76,46 @@ def test_a_lost_claim_of_a_gone_agent_limits_nothing(project: Path, run: Runner)
     done = run("check", agent="carol", check=False)
     assert done.returncode == 0, done.stdout
     assert "has claimed no task" in done.stdout
+
+
+# -- 4. a release or unlock after a rollback says what it did -------------------------------------
+
+
+def test_release_and_unlock_after_a_rollback_say_what_happened(project: Path,
+                                                                run: Runner) -> None:
+    task = add(run, "LR")
+    committed(project)
+    run("task", "claim", task, agent="rel.1")
+    run("lock", "src/", "--reason", "mine", agent="rel.1")
+    git(project, "checkout", "--", str(BOARD))  # the board before the claim and the lock
+    assert "rel.1" not in board(project)
+    released = run("task", "release", task, agent="rel.1")
+    assert "was not claimed" not in released.stdout
+    assert f"Released task {task}: LR (its claim, rel.1's, was lost from the board by git" \
+        in released.stdout
+    assert "put back from the kept copy" in released.stdout and "and released" in \
+        released.stdout
+    assert f"task {task}, claimed by" not in released.stderr.split("put back on")[-1]
+    assert "released by rel.1" in board(project)
+    unlocked = run("unlock", "src/", agent="rel.1")
+    assert "Unlocked src/" in unlocked.stdout
+    assert "(the lock was lost from the board by git" not in unlocked.stdout  # put back already
+    # A third party's change resurrects neither.
+    run("task", "add", "other", agent="other")
+    assert "rel.1" not in run("task", "list", agent="other").stdout
+    assert run("locks", agent="other").stdout.strip() == "No locks."
+    assert ":OWNER:    rel.1" not in board(project)
+
+
+def test_unlock_after_a_rollback_says_the_lock_came_back_first(project: Path,
+                                                                run: Runner) -> None:
+    add(run, "x")
+    committed(project)
+    run("lock", "src/", "--reason", "mine", agent="rel.1")
+    git(project, "checkout", "--", str(BOARD))
+    unlocked = run("unlock", "src/", agent="rel.1")
+    assert "Unlocked src/ (the lock was lost from the board by git" in unlocked.stdout
+    assert "put back from the kept copy" in unlocked.stdout
+    assert "put back on the task board" not in unlocked.stderr
+    run("task", "add", "other", agent="other")
+    assert run("locks", agent="other").stdout.strip() == "No locks."

@@ -187,6 +187,9 @@ class Board:
         self.kept_path = kept_board_path(str(self.path))
         #: What the last change put back of :meth:`lost` (one line each).
         self.restored: list[str] = []
+        #: The same, as the :class:`Lost` items put back (a release or unlock after a
+        #: rollback says what it gave up came back from the kept copy first).
+        self.restored_items: list[Lost] = []
         #: The git configuration file a change put the merge driver in (a clone's).
         self.driver_configured: str | None = None
 
@@ -492,7 +495,8 @@ class Board:
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
-            put_back = self._restore(doc, self.lost(doc))
+            lost = self.lost(doc)
+            put_back = self._restore(doc, lost)
             if not set(STATES) <= doc.todo_keywords:  # its #+TODO: line is gone or changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -506,6 +510,7 @@ class Board:
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
             self.restored = put_back
+            self.restored_items = lost if put_back else []
 
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
         """Put ``doc`` in place of the board read as ``data`` (``read_as``: which file it

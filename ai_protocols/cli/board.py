@@ -331,10 +331,22 @@ def task_claim(task_id: str, force: bool) -> None:
 @errors_to_exit
 def task_release(task_id: str, force: bool) -> None:
     """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
+    from ai_protocols.errors import TaskNotFound
+
     board = _board()
-    held = board.task(task_id).owner
+    try:
+        held = board.task(task_id).owner
+    except TaskNotFound:
+        held = None  # (git took the task off the board: the release puts it back first)
     item = board.release(task_id, force=force)
-    if held is None:
+    back = next((x for x in board.restored_items
+                 if x.task is not None and x.task.id == item.id), None)
+    if back is not None and back.task is not None:
+        board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
+        _echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
+              f"lost from the board by git: stash, checkout or reset put an older board "
+              f"back; it was put back from the kept copy {board.kept_path} and released)")
+    elif held is None:
         _echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
         _echo(f"Released task {item.id}: {item.title}")
@@ -438,8 +450,16 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
     board = _board()
     for held in board.unlock(paths, force=force):
+        back = any(x.lock is not None and x.lock.path == held.path and
+                   x.lock.owner == held.owner for x in board.restored_items)
+        if back:
+            board.restored = [r for r in board.restored
+                              if not r.startswith(f"the lock on {held.path}, ")]
         _echo(f"Unlocked {held.path}" +
-              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else ""))
+              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else "") +
+              (f" (the lock was lost from the board by git: stash, checkout or reset put "
+               f"an older board back; it was put back from the kept copy {board.kept_path} "
+               "and removed)" if back else ""))
 
 
 @click.command("locks", cls=InOrderCommand)
