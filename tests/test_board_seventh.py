@@ -15,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 from boardkit import BOARD, add, board, write_hook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner, clean_env
 
@@ -119,3 +121,87 @@ def test_unlock_after_a_rollback_says_the_lock_came_back_first(project: Path,
     assert "put back on the task board" not in unlocked.stderr
     run("task", "add", "other", agent="other")
     assert run("locks", agent="other").stdout.strip() == "No locks."
+
+
+# -- 3. a board the hook cannot read: its kept copy's locks hold -----------------------------------
+
+
+def latin1_note(project: Path) -> bytes:
+    """A person's note saved as latin-1 (one byte that is no UTF-8) at the board's end."""
+    path = project / BOARD
+    before = path.read_bytes()
+    path.write_bytes(before + "Café -- Ann\n".encode("latin-1"))
+    return path.read_bytes()
+
+
+def test_the_hook_and_check_fall_back_on_the_kept_copy_of_a_non_utf8_board(
+        project: Path, run: Runner) -> None:
+    run("lock", "src/", "--reason", "busy", agent="holder")  # (the test process: live)
+    data = latin1_note(project)
+    offset = data.index(b"\xe9")
+    target = project / "src" / "a"
+    hook = write_hook(project, target, "bob")
+    assert hook.returncode == 2, hook.stderr
+    assert "refused: src/a is inside src/, which holder has locked (busy)" in hook.stderr
+    assert f"could not be read (it is not UTF-8: byte 0xE9 at offset {offset}" in hook.stderr
+    assert "kept copy" in hook.stderr and "Re-save the board as UTF-8" in hook.stderr
+    assert write_hook(project, target, "holder").returncode == 0  # its own lock
+    target.parent.mkdir(exist_ok=True)
+    target.write_text("x\n")
+    done = run("check", agent="bob", check=False)
+    assert done.returncode == 23, done.stdout + done.stderr
+    assert "src/a: inside src/, locked by holder (live)" in done.stdout
+    assert "could not be read" in done.stderr and "checked against its kept copy" in done.stderr
+    assert json.loads(run("check", "--json", agent="bob", check=False).stdout)[
+        "board_unreadable"].startswith("it is not UTF-8")
+    # Board commands refuse, naming the byte, its line and what to do; nothing changes.
+    line = data[:offset].count(b"\n") + 1
+    for args in (("task", "list"), ("task", "add", "t"), ("lock", "docs/", "--reason", "r"),
+                 ("unlock", "src/")):
+        said = run(*args, agent="bob", check=False)
+        assert said.returncode == 6, (args, said.stderr)
+        assert f"byte 0xE9 at offset {offset} (line {line})" in said.stderr
+        assert "Re-save it as UTF-8" in said.stderr
+        assert (project / BOARD).read_bytes() == data
+
+
+def test_a_board_that_is_a_symbolic_link_falls_back_on_the_kept_copy(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    run("lock", "src/", "--reason", "busy", agent="holder")
+    elsewhere = tmp_path / "board.org"
+    elsewhere.write_bytes((project / BOARD).read_bytes().replace(b"src/", b"other/"))
+    (project / BOARD).unlink()
+    (project / BOARD).symlink_to(elsewhere)
+    hook = write_hook(project, project / "src" / "a", "bob")
+    assert hook.returncode == 2, hook.stderr
+    assert "which holder has locked" in hook.stderr and "symbolic link" in hook.stderr
+    (project / "src").mkdir(exist_ok=True)
+    (project / "src" / "a").write_text("x\n")
+    assert run("check", agent="bob", check=False).returncode == 23
+
+
+def test_an_unreadable_board_without_a_kept_copy_is_not_allowed(
+        project: Path, run: Runner) -> None:
+    run("lock", "src/", "--reason", "busy", agent="holder")
+    (project / KEPT).unlink()
+    latin1_note(project)
+    hook = write_hook(project, project / "src" / "a", "bob")
+    assert hook.returncode == 1 and "the edit was not checked" in hook.stderr
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.floats(0, 1), byte=st.sampled_from([b"\x80", b"\xe9", b"\xff", b"\xc3("]))
+def test_any_bad_byte_anywhere_keeps_the_kept_copys_locks(
+        project: Path, run: Runner, where: float, byte: bytes) -> None:
+    from ai_protocols.board.guard import refusal
+
+    if not (project / KEPT).exists():
+        run("lock", "src/", "--reason", "busy", agent="holder")
+    path = project / BOARD
+    good = (project / KEPT).read_bytes()
+    at = int(len(good) * where)
+    path.write_bytes(good[:at] + byte + good[at:])
+    said = refusal(str(project), "bob", [str(project / "src" / "a")])
+    assert said is not None and "holder" in said and "could not be read" in said
+    path.write_bytes(good)

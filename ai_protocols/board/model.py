@@ -217,6 +217,14 @@ def board_decode(path: str | Path, data: bytes) -> str:
     try:
         return storage.decode(path, data)
     except UnreadableSession as error:
+        if isinstance(error.__cause__, UnicodeDecodeError):  # where, and what to do
+            start = error.__cause__.start
+            line = data.count(b"\n", 0, start) + 1
+            error = UnreadableSession(
+                path, f"it is not UTF-8: byte 0x{data[start]:02X} at offset {start} (line "
+                      f"{line}), text saved in another encoding (latin-1?). Re-save it as "
+                      "UTF-8 (in Emacs: C-x RET f utf-8 RET, then C-x C-s); until then no "
+                      "board command reads or changes it")
         raise _as_board(error) from None
 
 

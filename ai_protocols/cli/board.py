@@ -505,16 +505,22 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
-    from ai_protocols.errors import MisplacedDrawer
+    from ai_protocols.errors import MisplacedDrawer, UnreadableSession, UnsafePath
 
     board = _board()
     try:
         board.read()
     except MisplacedDrawer as error:  # read where it stands here; every writer refuses
         _echo(f"Warning: {error}", err=True)
+    except (UnreadableSession, UnsafePath):
+        pass  # checked against its kept copy (run_check), or the error there
     _said_unusable_locks(board)
     report = run_check(board)
-    twins = duplicate_ids(board.read(lenient=True)[0])
+    if report.unreadable is not None:
+        _echo(f"Warning: the task board {board.path} could not be read ({report.unreadable}): "
+              f"checked against its kept copy {board.kept_path}, the last board "
+              "ai-protocols wrote.", err=True)
+    twins = duplicate_ids(board.read(lenient=True)[0]) if report.unreadable is None else {}
     if as_json:
         print_json({**report.to_json(), "duplicate_ids": [
             {"id": task_id, "lines": lines} for task_id, lines in twins.items()]})
