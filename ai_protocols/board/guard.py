@@ -150,11 +150,9 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     cannot be read (:class:`~ai_protocols.errors.UnreadableSession`: not UTF-8, a NUL;
     :class:`~ai_protocols.errors.UnsafePath`: a symbolic link) is checked as its kept
     copy has it (:attr:`CheckReport.unreadable` says why); raised without a kept copy."""
-    from ai_protocols.board.model import covers_real
-    from ai_protocols.liveness.evidence import RECOVERABLE
-
-    from ai_protocols.board.model import read_board
+    from ai_protocols.board.model import covers_real, read_board
     from ai_protocols.errors import UnreadableSession, UnsafePath
+    from ai_protocols.liveness.evidence import RECOVERABLE
     from ai_protocols.org.file import OrgFile
 
     me = board.me
@@ -265,10 +263,9 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         overlap,
         read_board,
     )
+    from ai_protocols.errors import AiProtocolsError
     from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import board_path
-
-    from ai_protocols.errors import AiProtocolsError
 
     board = board_path(root)
     locks: list[AreaLock] = []
