@@ -205,3 +205,72 @@ def test_any_bad_byte_anywhere_keeps_the_kept_copys_locks(
     said = refusal(str(project), "bob", [str(project / "src" / "a")])
     assert said is not None and "holder" in said and "could not be read" in said
     path.write_bytes(good)
+
+
+# -- 5. a paused holder is shown as paused, its claim and lock still holding ----------------------
+
+
+def test_a_paused_live_holder_is_paused_everywhere(project: Path, run: Runner) -> None:
+    task = add(run, "A")
+    run("start", "--title", "x", agent="p.1")  # (the test process: its agent runs on)
+    run("task", "claim", task, agent="p.1")
+    run("lock", "src/", "--reason", "mine", agent="p.1")
+    run("pause", "--note", "lunch", "--no-checkpoint", agent="p.1")
+    assert "paused" in run("status", agent="p.1").stdout
+    listed = run("task", "list", agent="b.1").stdout
+    assert "claimed by p.1 (paused)" in listed and "(live)" not in listed
+    assert json.loads(run("task", "list", "--json", agent="b.1").stdout)[0][
+        "owner_state"] == "paused"
+    assert "its holder:  paused (its session: paused at" in run("task", "show", task,
+                                                               agent="b.1").stdout
+    locks = run("locks", agent="b.1").stdout
+    assert "locked by p.1 (paused: its session: paused at" in locks
+    refused = run("task", "claim", task, agent="b.1", check=False)
+    assert refused.returncode == 21
+    assert "it is claimed by p.1 (paused: its session: paused at" in refused.stderr
+    taken = run("lock", "src/x", "--reason", "r", agent="b.1", check=False)
+    assert taken.returncode == 22 and "paused" in taken.stderr and "live" not in taken.stderr
+    hook = write_hook(project, project / "src" / "a", "b.1")
+    assert hook.returncode == 2 and "that agent is paused (its session: paused at" in \
+        hook.stderr
+
+
+# -- 6. a takeover names the real state ----------------------------------------------------------
+
+
+def test_a_takeover_from_an_abandoned_session_says_abandoned(project: Path,
+                                                             run: Runner) -> None:
+    task = add(run, "A")
+    run("start", "--title", "x", agent="ab.1", as_another_agent=True)
+    run("task", "claim", task, agent="ab.1", as_another_agent=True)
+    run("lock", "src/", "--reason", "mine", agent="ab.1", as_another_agent=True)
+    run("abandon", "--reason", "dead end", agent="ab.1", as_another_agent=True)
+    listed = json.loads(run("task", "list", "--json", agent="c.1").stdout)[0]
+    assert listed["owner_state"] == "abandoned", listed
+    assert listed["owner_evidence"].startswith("its session was abandoned at")
+    claimed = run("task", "claim", task, agent="c.1")
+    assert "taken over: it was held by ab.1, whose session was abandoned at" in claimed.stdout
+    assert "wrapped up" not in claimed.stdout
+    assert "whose session was abandoned at" in board(project)
+    locked = run("lock", "src/", "--reason", "r", agent="c.1")
+    assert "src/ was locked by ab.1, whose session was abandoned at" in locked.stdout
+
+
+def test_a_takeover_from_a_wrapped_up_session_says_wrapped_up(project: Path,
+                                                              run: Runner) -> None:
+    task = add(run, "A")
+    run("start", "--title", "x", agent="w.1", as_another_agent=True)
+    run("task", "claim", task, agent="w.1", as_another_agent=True)
+    run("wrap-up", "done", agent="w.1", as_another_agent=True)
+    claimed = run("task", "claim", task, agent="c.1")
+    assert "held by w.1, whose session was wrapped up at" in claimed.stdout
+
+
+def test_the_states_are_said_by_one_function() -> None:
+    from ai_protocols.board.board import held_by, state_words
+    from ai_protocols.liveness.evidence import STATES, Liveness
+
+    for state in STATES:
+        said = held_by("x.1", Liveness(state, "because"))
+        assert f"who is {state_words(state)}: because" in said
+    assert state_words("wrapped-up") == "wrapped up"

@@ -88,7 +88,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from ai_protocols.scaffold import InitAction
 
-__all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by"]
+__all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by",
+           "state_words"]
 
 
 #: How much later than a wrap-up a claim must be to be of a later run: a claim's record
@@ -292,7 +293,8 @@ class Board:
         2. its session wrapped up (its tombstone) since the claim was taken: wrapped up
            (the agent said it was done, whatever process is left);
         3. the ``process`` that took the claim or lock, running: live (a session file
-           left by an earlier, dead process of the same agent never outranks it);
+           left by an earlier, dead process of the same agent never outranks it),
+           unless its session is paused (``pause``): paused, as ``status`` says;
         4. its session file's state, as ``status`` decides it, when that says more than
            ``unknown``;
         5. the claim's own evidence: its process gone (crashed), else how long ago
@@ -329,10 +331,13 @@ class Board:
             said = _wrapped_up(where.root, tombstone_path(where.ai_dir, path))
             # (a wrap-up before this claim or lock was taken is of an earlier run)
             if said is not None and _judged_by(said, since_at, age):
-                return Liveness("wrapped-up", said[0])
+                return Liveness("abandoned" if said[0].startswith("its session was abandoned")
+                                else "wrapped-up", said[0])
         recorded = Owner.parse(process) if process else None
+        # (a paused session waits for its agent: paused, as 'status' says, even while
+        # the process that took the claim runs)
         if recorded is not None and recorded.alive() and \
-                (session is None or session.status != "wrapped-up"):
+                (session is None or session.status not in ("wrapped-up", "paused")):
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if session is not None:
             live = project.liveness(session, moment)
@@ -1065,11 +1070,19 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     ``held by X, who is crashed: its owner, process 4370 on this host, is gone``; a
     forced takeover says so."""
     who = holder_name(owner)
-    if state.state == "wrapped-up" and state.evidence.startswith("its session "):
+    if state.evidence.startswith("its session was ") and \
+            state.evidence.startswith(f"its session was {state_words(state.state)}"):
         said = f"{what} by {who}, whose session {state.evidence[len('its session '):]}"
     else:
-        said = f"{what} by {who}, who is {state.state}: {state.evidence}"
+        said = f"{what} by {who}, who is {state_words(state.state)}: {state.evidence}"
     return said + ("; taken by force" if force else "")
+
+
+def state_words(state: str) -> str:
+    """A holder's state (:data:`~ai_protocols.liveness.evidence.STATES`) as the board's
+    messages say it: ``wrapped-up`` as ``wrapped up``, every other as it is (``live``,
+    ``paused``, ``crashed``, ``abandoned``, ``ended``, ``unknown``)."""
+    return "wrapped up" if state == "wrapped-up" else state
 
 
 def _work_tree_projects(board: str) -> list[str]:
@@ -1139,7 +1152,7 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
             place = os.path.relpath(place, root) if os.path.isabs(place) and \
                 not os.path.relpath(place, root).startswith(os.pardir) else place
     at = f"{when:%Y-%m-%d %H:%M}"
-    instant = None
+    instant = status = None
     target = first.partition(" to " if first.startswith("archived") else " by ")[2]
     if target:
         with contextlib.suppress(OSError, storage.StorageError, storage.NotRegular):
@@ -1147,9 +1160,14 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
             key = head.find("\n:UPDATED_AT:")
             if key >= 0:
                 instant = head[key + 14:head.find("\n", key + 1)].strip() or None
+            key = head.find("\n:STATUS:")
+            if key >= 0:
+                status = head[key + 10:head.find("\n", key + 1)].strip() or None
     if how == "adopted":
         return f"its session was adopted by {preview(place, 200)} at {at}", ago, instant
-    return f"its session was wrapped up at {at}" + \
+    # An archive of 'ai-protocols abandon' (its STATUS abandoned) is no wrap-up.
+    said = "abandoned" if status == "abandoned" else "wrapped up"
+    return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
 
 
