@@ -274,3 +274,89 @@ def test_the_states_are_said_by_one_function() -> None:
         said = held_by("x.1", Liveness(state, "because"))
         assert f"who is {state_words(state)}: because" in said
     assert state_words("wrapped-up") == "wrapped up"
+
+
+# -- 2. one agent process across /clear: its locks and claims are its own -------------------------
+
+#: A stand-in for one Claude Code process across a /clear (or a fork, in a process of its
+#: own): it runs the hooks as its children, as Claude Code does, and the agent's commands
+#: through a shell, as its Bash tool does; it prints what each step gave, as JSON.
+CLAUDE = r"""
+import json, subprocess, sys
+cli, root, old, new, source, task = sys.argv[1:7]
+out = {}
+def hook(event, payload, env_file=None):
+    env = {**ENV, **({"CLAUDE_ENV_FILE": env_file} if env_file else {})}
+    done = subprocess.run([cli, "hook", event, "--runtime", "claude"], cwd=root, env=env,
+                          input=json.dumps({"cwd": root, "hook_event_name": event, **payload}),
+                          capture_output=True, text=True)
+    return [done.returncode, done.stdout, done.stderr]
+def bash(command, agent):
+    done = subprocess.run(["bash", "-c", command], cwd=root, env={**ENV, "AI_AGENT_ID": agent},
+                          capture_output=True, text=True)
+    return [done.returncode, done.stdout, done.stderr]
+def agent_id(env_file):
+    return open(env_file).read().split("=", 1)[1].strip()
+if old != "-":
+    hook("SessionStart", {"session_id": old, "source": "startup"}, root + "/../env-old")
+    me = agent_id(root + "/../env-old")
+    out["old"] = me
+    out["lock"] = bash(f"{cli} lock src/ --reason mine", me)
+    out["claim"] = bash(f"{cli} task claim {task}", me)
+    out["end"] = hook("SessionEnd", {"session_id": old, "reason": "clear"})
+out["start"] = hook("SessionStart", {"session_id": new, "source": source}, root + "/../env-new")
+me = agent_id(root + "/../env-new")
+out["new"] = me
+out["edit"] = hook("PreToolUse", {"session_id": new, "tool_name": "Write",
+                                  "tool_input": {"file_path": root + "/src/a", "content": "x"}})
+out["mine"] = bash(f"{cli} task list --mine", me)
+out["release"] = bash(f"{cli} task release {task}", me)
+out["unlock"] = bash(f"{cli} unlock src/", me)
+print(json.dumps(out))
+"""
+
+
+def as_claude(project: Path, old: str, new: str, source: str, task: str) -> dict:
+    from conftest import CLI
+
+    env = clean_env()
+    script = "ENV = " + repr(env) + "\n" + CLAUDE
+    done = subprocess.run([__import__("sys").executable, "-c", script, str(CLI), str(project),
+                           old, new, source, task], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_after_clear_the_same_process_keeps_its_locks_and_claims(project: Path,
+                                                                 run: Runner) -> None:
+    task = add(run, "T")
+    said = as_claude(project, "s-old", "s-new", "clear", task)
+    assert said["lock"][0] == 0 and said["claim"][0] == 0, said
+    assert said["new"] != said["old"]
+    assert said["edit"][0] == 0, said["edit"]  # its own lock: through
+    assert task in said["mine"][1]
+    assert said["release"][0] == 0 and "Released task" in said["release"][1], said["release"]
+    assert said["unlock"][0] == 0, said["unlock"]
+    text = board(project)
+    assert f"claim carried over from {said['old']} to {said['new']}" in text
+    log = next((project / ".ai" / "session-context.d").glob("*s-new.org")).read_text()
+    assert f"carried over, as this same process's: the claim of task {task}, from " \
+        f"{said['old']}; the lock on src/, from {said['old']}" in log
+
+
+def test_a_fork_in_a_new_process_is_not_the_same_agent(project: Path, run: Runner) -> None:
+    task = add(run, "T")
+    from ai_protocols.paths import id_prefix
+
+    # The parent conversation, its process alive (this test's): a lock and a claim, under
+    # an id of this host, project and agent program (only the process tells them apart).
+    parent = f"{id_prefix('claude', project)}.s-parent"
+    run("lock", "src/", "--reason", "parent's", agent=parent)
+    run("task", "claim", task, agent=parent)
+    said = as_claude(project, "-", "s-fork", "fork", task)
+    assert said["edit"][0] == 2 and "that agent is live" in said["edit"][2], said["edit"]
+    assert said["unlock"][0] == 22 and said["release"][0] == 21, said
+    assert task not in said["mine"][1]
+    assert "carried over" not in board(project)
+    assert json.loads(run("locks", "--json").stdout)[0]["owner"] == parent

@@ -812,6 +812,46 @@ class Board:
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]
 
+    @_redone
+    def carry_own(self, prefix: str, *, now: datetime | None = None) -> list[str]:
+        """Make the claims and locks of an earlier conversation of this very agent process
+        the caller's (:attr:`me`): those whose owner id starts with ``prefix`` (the agent
+        program's ids here, ``host.project.runtime.``) and whose ``OWNER_PROCESS`` is the
+        process behind this command (:func:`~ai_protocols.liveness.evidence.current_owner`:
+        the same process id and start, not merely a live one). Claude Code gives a
+        conversation a new session id on ``/clear``, ``/resume`` of another one and a
+        fork, and so a new agent id; the process, its work and its locks go on (its hooks
+        reference; docs/tasks.md, "An agent across /clear"). Each claim carried gets a
+        line in its task's log; returns one line per claim or lock carried (none: the
+        board is not written)."""
+        from ai_protocols.liveness.evidence import Owner
+
+        me = self._me("carrying claims over")
+        here = current_owner()
+
+        def ours(owner: str | None, process: str | None) -> bool:
+            if not owner or owner == me or not owner.startswith(prefix) or not process:
+                return False
+            recorded = Owner.parse(process)
+            return recorded is not None and recorded.same_process(here)
+
+        said: list[str] = []
+        stamp = format_timestamp(minute_of(now))
+        with self.editing() as doc:
+            tasks, locks = read_board(doc)
+            for task in tasks:
+                if task.is_open and ours(task.owner, task.owner_process):
+                    doc.set_properties(task.line - 1, [("OWNER", me)])
+                    _note(doc, task.line - 1, stamp,
+                          f"claim carried over from {task.owner} to {me}: the same agent "
+                          f"process (pid {here.pid}), its conversation given a new id")
+                    said.append(f"the claim of task {task.id}, from {task.owner}")
+            for held in locks:
+                if ours(held.owner, held.owner_process):
+                    doc.set_properties(held.line - 1, [("OWNER", me)])
+                    said.append(f"the lock on {held.path}, from {held.owner}")
+        return said
+
     # -- locks --------------------------------------------------------------------------------
 
     @_redone
