@@ -360,3 +360,50 @@ def test_a_fork_in_a_new_process_is_not_the_same_agent(project: Path, run: Runne
     assert task not in said["mine"][1]
     assert "carried over" not in board(project)
     assert json.loads(run("locks", "--json").stdout)[0]["owner"] == parent
+
+
+# -- also: a second process's SessionEnd does not end a session its owner still runs ------------
+
+HOLDER = r"""
+import json, subprocess, sys
+cli, root, env = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+subprocess.run([cli, "hook", "SessionStart", "--runtime", "claude"], cwd=root, env=env,
+               input=json.dumps({"session_id": "s-two", "cwd": root, "source": "startup",
+                                 "hook_event_name": "SessionStart"}),
+               capture_output=True, text=True, check=True)
+print("started", flush=True)
+sys.stdin.read()
+"""
+
+
+def session_end(project: Path) -> subprocess.CompletedProcess[str]:
+    from conftest import CLI
+
+    return subprocess.run([str(CLI), "hook", "SessionEnd", "--runtime", "claude"],
+                          cwd=project, env=clean_env(), text=True, capture_output=True,
+                          input=json.dumps({"session_id": "s-two", "cwd": str(project),
+                                            "hook_event_name": "SessionEnd",
+                                            "reason": "prompt_input_exit"}), timeout=60)
+
+
+def test_another_process_s_session_end_leaves_a_running_session_alone(project: Path) -> None:
+    import sys
+
+    from conftest import CLI
+
+    owner = subprocess.Popen([sys.executable, "-c", HOLDER, str(CLI), str(project),
+                              json.dumps(clean_env())], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "started"
+        path = next((project / ".ai" / "session-context.d").glob("*s-two.org"))
+        assert session_end(project).returncode == 0
+        text = path.read_text(encoding="utf-8")
+        assert ":STATUS:   active" in text or ":STATUS: active" in text, text
+        assert f"not this session's owner: process {owner.pid} still runs it" in text
+    finally:
+        owner.communicate("", timeout=60)
+    # Its owner gone: the end is recorded.
+    assert session_end(project).returncode == 0
+    text = path.read_text(encoding="utf-8")
+    assert "session end (prompt_input_exit)" in text.split("still runs it")[-1]

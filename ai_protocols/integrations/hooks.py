@@ -391,9 +391,20 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
     from ai_protocols.session.model import LogEntry
     from ai_protocols.session.transaction import editing
 
+    from ai_protocols.liveness.evidence import Owner, current_owner
+
     reason = (_text(data.get("reason")) or "other")[:60]
     try:
         with editing(project.ai_dir_text, project.path_text, if_edited="defer") as edit:
+            # Another process of this session (the same session id resumed in a second
+            # terminal) owns it and still runs: its end is not this session's end.
+            recorded = Owner.parse(edit.properties.get("OWNER") or "")
+            here = current_owner()
+            if recorded is not None and not recorded.same_process(here) and \
+                    recorded.alive():
+                edit.note(f"{runtime}: session end ({reason}) of process {here.pid}, "
+                          f"not this session's owner: process {recorded.pid} still runs it")
+                return HookResult()
             edit.apply(LogEntry("exit", f"session end ({reason})"))
             if edit.emacs_lock is None:
                 edit.set_properties(("EXIT_BY", f"{runtime} SessionEnd hook"))
