@@ -388,10 +388,9 @@ def _stop(project: Project, data: dict[str, object], runtime: str,
 def _session_end(project: Project, data: dict[str, object], runtime: str,
                  env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import NoSession, SessionWrappedUp
+    from ai_protocols.liveness.evidence import Owner, current_owner
     from ai_protocols.session.model import LogEntry
     from ai_protocols.session.transaction import editing
-
-    from ai_protocols.liveness.evidence import Owner, current_owner
 
     reason = (_text(data.get("reason")) or "other")[:60]
     try:
