@@ -151,7 +151,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     :class:`~ai_protocols.errors.UnsafePath`: a symbolic link) is checked as its kept
     copy has it (:attr:`CheckReport.unreadable` says why); raised without a kept copy."""
     from ai_protocols.board.model import covers_real, read_board
-    from ai_protocols.errors import UnreadableSession, UnsafePath
+    from ai_protocols.errors import MergeConflict, UnreadableSession, UnsafePath
     from ai_protocols.liveness.evidence import RECOVERABLE
     from ai_protocols.org.file import OrgFile
 
@@ -161,9 +161,10 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
     except (UnreadableSession, UnsafePath) as error:
         # A board that cannot be read (not UTF-8, a symbolic link...): its kept copy, the
-        # last board this tool wrote, is checked against; without one, the error.
+        # last board this tool wrote, is checked against; without one, the error. (A
+        # board in git's conflict markers keeps its own rule: refused until resolved.)
         kept = _kept_bytes(board.kept_path)
-        if kept is None:
+        if kept is None or isinstance(error, MergeConflict):
             raise
         tasks, locks = read_board(OrgFile(kept.decode("utf-8", "replace")), check=False)
         unreadable = _reason(error)
