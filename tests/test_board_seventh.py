@@ -65,6 +65,15 @@ def test_check_counts_a_claim_git_took_off_the_board(project: Path, run: Runner)
     mine = run("task", "list", "--mine", agent="carol").stdout
     assert task in mine and "held from the kept copy" in mine
     assert task in run("resume", agent="carol", check=False).stdout
+    from conftest import CLI
+
+    context = subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
+                             input=json.dumps({"session_id": "s", "cwd": str(project),
+                                               "hook_event_name": "SessionStart",
+                                               "source": "startup"}),
+                             capture_output=True, text=True, cwd=project,
+                             env=clean_env(AI_AGENT_ID="carol"), timeout=60)
+    assert context.returncode == 0 and task in context.stdout, context
     # Not another agent's.
     assert task not in run("task", "list", "--mine", agent="dave").stdout
 
