@@ -174,3 +174,57 @@ def test_codex_cannot_slip_an_indented_header_past_a_lock(codex: Codex,
     results = [r for req in run.model_requests() for r in req.tool_results()]
     assert any("which other.1 has locked (reshaping the API 4711)" in r for r in results), \
         results
+
+
+#: A SessionStart hook standing for the agent's Bash tool before a /clear: on the resumed
+#: conversation (source ``resume``), it locks src/ as that conversation's agent id, from
+#: within the Claude Code process (the hook's process becomes the command, a child of
+#: Claude Code's shell, as a Bash tool call's is).
+_LOCK_ON_RESUME = (
+    "import json, os, subprocess, sys\n"
+    "from ai_protocols.paths import derived_agent_id\n"
+    "data = json.load(sys.stdin)\n"
+    "if data.get('source') == 'resume':\n"
+    "    me = derived_agent_id('claude', data['session_id'], sys.argv[2])\n"
+    "    os.chdir(sys.argv[2])\n"  # (in its place: the command's agent process is Claude's)
+    "    os.execve(sys.argv[1], [sys.argv[1], 'lock', 'src/', '--reason', 'before the clear'],\n"
+    "              {**os.environ, 'AI_AGENT_ID': me})\n"
+)
+
+
+def test_claude_code_s_clear_carries_the_lock_to_the_new_conversation(
+        claude: Claude, fake_api: FakeAPI) -> None:
+    """The real Claude Code: ``claude -p /clear --resume ID`` resumes the conversation
+    (SessionStart resume, its old id), clears it (SessionEnd clear) and starts a new one
+    (SessionStart clear, a new session id) in one process; the lock the old conversation
+    took in that process is the new conversation's after it (docs/tasks.md, "An agent
+    across /clear")."""
+    import shlex
+    import sys
+
+    from ai_protocols.paths import derived_agent_id
+
+    subprocess.run([str(CLI), "init"], cwd=claude.project, check=True, capture_output=True,
+                   env=clean_env())
+    claude.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    (claude.project / "src").mkdir()
+    ours = f"{shlex.quote(str(CLI))} hook {{}} --runtime claude"
+    claude.set_hooks({
+        "SessionStart": [ours.format("SessionStart"),
+                         shlex.join([sys.executable, "-c", _LOCK_ON_RESUME, str(CLI),
+                                     str(claude.project)])],
+        "SessionEnd": [ours.format("SessionEnd")]})
+    fake_api.reply(Text("hi"))
+    first = claude.run("hello").check()
+    cleared = claude.run("/clear", resume=first.session_id).check()
+    assert cleared.session_id and cleared.session_id != first.session_id
+    old = derived_agent_id("claude", first.session_id or "", claude.project)
+    new = derived_agent_id("claude", cleared.session_id, claude.project)
+    listed = subprocess.run([str(CLI), "locks", "--json"], cwd=claude.project, text=True,
+                            capture_output=True, env=clean_env(AI_AGENT_ID="x.1"))
+    import json
+
+    locks = json.loads(listed.stdout)
+    assert [lock["owner"] for lock in locks] == [new], (old, new, locks)
+    log = next((claude.project / ".ai" / "session-context.d").glob(f"*{cleared.session_id}*"))
+    assert f"the lock on src/, from {old}" in log.read_text(encoding="utf-8")

@@ -418,6 +418,11 @@ def test_the_hook_says_it_did_not_check_a_nul_path_or_an_unreadable_board(
     path = project / BOARD
     path.write_bytes(board(project).encode("utf-16"))
     done = hook(project, project / "src" / "x.py", "b.1")
+    # (rev15f: the kept copy's locks hold then, the refusal saying why the board is not read)
+    assert done.returncode == 2 and "which a.1 has locked" in done.stderr, done
+    assert "UTF-16" in done.stderr
+    (project / ".ai" / ".locks" / "live" / "tasks.org").unlink()  # no kept copy: not checked
+    done = hook(project, project / "src" / "x.py", "b.1")
     assert done.returncode == 1 and "the edit was not checked" in done.stderr, done
     assert "UTF-16" in done.stderr
 

@@ -52,6 +52,7 @@ from ai_protocols.board.model import (
     kept_board_path,
     kept_other,
     locks_section,
+    lost_claims,
     mint_task_id,
     normalize_path,
     overlap,
@@ -89,7 +90,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from ai_protocols.scaffold import InitAction
 
-__all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by"]
+__all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by",
+           "state_words"]
 
 
 #: How much later than a wrap-up a claim must be to be of a later run: a claim's record
@@ -188,6 +190,9 @@ class Board:
         self.kept_path = kept_board_path(str(self.path))
         #: What the last change put back of :meth:`lost` (one line each).
         self.restored: list[str] = []
+        #: The same, as the :class:`Lost` items put back (a release or unlock after a
+        #: rollback says what it gave up came back from the kept copy first).
+        self.restored_items: list[Lost] = []
         #: The git configuration file a change put the merge driver in (a clone's).
         self.driver_configured: str | None = None
 
@@ -319,7 +324,8 @@ class Board:
         2. its session wrapped up (its tombstone) since the claim was taken: wrapped up
            (the agent said it was done, whatever process is left);
         3. the ``process`` that took the claim or lock, running: live (a session file
-           left by an earlier, dead process of the same agent never outranks it);
+           left by an earlier, dead process of the same agent never outranks it),
+           unless its session is paused (``pause``): paused, as ``status`` says;
         4. its session file's state, as ``status`` decides it, when that says more than
            ``unknown``;
         5. the claim's own evidence: its process gone (crashed), else how long ago
@@ -356,10 +362,13 @@ class Board:
             said = _wrapped_up(where.root, tombstone_path(where.ai_dir, path))
             # (a wrap-up before this claim or lock was taken is of an earlier run)
             if said is not None and _judged_by(said, since_at, age):
-                return Liveness("wrapped-up", said[0])
+                return Liveness("abandoned" if said[0].startswith("its session was abandoned")
+                                else "wrapped-up", said[0])
         recorded = Owner.parse(process) if process else None
+        # (a paused session waits for its agent: paused, as 'status' says, even while
+        # the process that took the claim runs)
         if recorded is not None and recorded.alive() and \
-                (session is None or session.status != "wrapped-up"):
+                (session is None or session.status not in ("wrapped-up", "paused")):
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if session is not None:
             live = project.liveness(session, moment)
@@ -415,29 +424,12 @@ class Board:
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
         except (UnicodeDecodeError, ValueError):
             return []
-        by_id = {t.id: t for t in tasks if t.id}
-        # Every headline's own properties, by ID: a claim whose record (its OWNER and
-        # CLAIMED) is still on its task, or a task still on the board at another level,
-        # was changed by a person on purpose (closed and reopened in Emacs, demoted), not
-        # taken away by git.
-        records = {h.properties.get("ID"): h.properties for h in doc.headlines
-                   if h.properties.get("ID")} if doc is not None else {}
         found: list[Lost] = []
-        for old in old_tasks:
-            if not (old.id and old.owner and old.is_open):
-                continue
-            now = by_id.get(old.id)
-            if now is not None and (now.owner or not now.is_open):
-                continue
-            record = records.get(old.id)
-            if record is not None and (now is None or (
-                    record.get("OWNER") == old.owner and
-                    record.get("CLAIMED") == old.properties.get("CLAIMED"))):
-                continue
+        for old, missing in lost_claims(old_tasks, doc, tasks):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
-                found.append(Lost(old, None, state, now is None))
+                found.append(Lost(old, None, state, missing))
         held = {(h.path, h.owner) for h in locks}
         for old_lock in old_locks:
             if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
@@ -450,6 +442,30 @@ class Board:
             if not gone:
                 found.append(Lost(None, old_lock, state, True))
         return found
+
+    def held_tasks(self, tasks: list[Task] | None = None,
+                   lost: list[Lost] | None = None) -> tuple[list[Task], list[str]]:
+        """The open tasks the agent (:attr:`me`) holds: those the board on disk says it
+        claimed (``tasks``: the board's, else read), then those whose claim git took off
+        the board while the agent is at work (:meth:`lost`, or ``lost`` when the caller
+        has it), as the kept copy has them; and the ids of the latter. A lost claim
+        holds as a lost lock does (docs/tasks.md, "When git puts an older board back"):
+        its working set limits ``check`` and the agent's context. No agent id: none."""
+        me = self.me
+        if not me:
+            return [], []
+        if tasks is None:
+            tasks = self.read(lenient=True)[0]
+        held = [t for t in tasks if t.is_open and t.owner == me]
+        ids = {t.id for t in held}
+        kept: list[str] = []
+        for item in self.lost() if lost is None else lost:
+            task = item.task
+            if task is not None and task.owner == me and task.id not in ids:
+                held.append(task)
+                kept.append(task.id or "")
+                ids.add(task.id)
+        return held, kept
 
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
         """Put ``lost`` back into ``doc`` from the kept copy: a claim's properties on its
@@ -515,7 +531,8 @@ class Board:
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
-            put_back = self._restore(doc, self.lost(doc))
+            lost = self.lost(doc)
+            put_back = self._restore(doc, lost)
             if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -529,6 +546,7 @@ class Board:
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
             self.restored = put_back
+            self.restored_items = lost if put_back else []
 
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
         """Put ``doc`` in place of the board read as ``data`` (``read_as``: which file it
@@ -833,9 +851,50 @@ class Board:
     def session_tasks(self, linked: str | None = None) -> list[Task]:
         """The open tasks the agent holds, and the task ``linked`` to its session (by
         ``start``/``log --task``) if it is still open, in board order."""
-        me = self.me
-        return [t for t in self.tasks() if t.is_open and
-                ((me and t.owner == me) or (linked and t.id == linked))]
+        tasks = self.tasks()
+        held = self.held_tasks(tasks)[0]
+        return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
+            + [t for t in held if t not in tasks]
+
+    @_redone
+    def carry_own(self, prefix: str, *, now: datetime | None = None) -> list[str]:
+        """Make the claims and locks of an earlier conversation of this very agent process
+        the caller's (:attr:`me`): those whose owner id starts with ``prefix`` (the agent
+        program's ids here, ``host.project.runtime.``) and whose ``OWNER_PROCESS`` is the
+        process behind this command (:func:`~ai_protocols.liveness.evidence.current_owner`:
+        the same process id and start, not merely a live one). Claude Code gives a
+        conversation a new session id on ``/clear``, ``/resume`` of another one and a
+        fork, and so a new agent id; the process, its work and its locks go on (its hooks
+        reference; docs/tasks.md, "An agent across /clear"). Each claim carried gets a
+        line in its task's log; returns one line per claim or lock carried (none: the
+        board is not written)."""
+        from ai_protocols.liveness.evidence import Owner
+
+        me = self._me("carrying claims over")
+        here = current_owner()
+
+        def ours(owner: str | None, process: str | None) -> bool:
+            if not owner or owner == me or not owner.startswith(prefix) or not process:
+                return False
+            recorded = Owner.parse(process)
+            return recorded is not None and recorded.same_process(here)
+
+        said: list[str] = []
+        stamp = format_timestamp(minute_of(now))
+        with self.editing() as doc:
+            tasks, locks = read_board(doc)
+            for task in tasks:
+                if task.is_open and ours(task.owner, task.owner_process):
+                    doc.set_properties(task.line - 1, [("OWNER", me)])
+                    _note(doc, task.line - 1, stamp,
+                          f"claim carried over from {task.owner} to {me}: the same agent "
+                          f"process (pid {here.pid}), its conversation given a new id")
+                    said.append(f"the claim of task {task.id}, from {task.owner}")
+            for held in locks:
+                if ours(held.owner, held.owner_process):
+                    doc.set_properties(held.line - 1, [("OWNER", me)])
+                    said.append(f"the lock on {held.path}, from {held.owner}")
+        return said
 
     # -- locks --------------------------------------------------------------------------------
 
@@ -1108,11 +1167,19 @@ def held_by(owner: str | None, state: Liveness, force: bool = False,
     ``held by X, who is crashed: its owner, process 4370 on this host, is gone``; a
     forced takeover says so."""
     who = holder_name(owner)
-    if state.state == "wrapped-up" and state.evidence.startswith("its session "):
+    if state.evidence.startswith("its session was ") and \
+            state.evidence.startswith(f"its session was {state_words(state.state)}"):
         said = f"{what} by {who}, whose session {state.evidence[len('its session '):]}"
     else:
-        said = f"{what} by {who}, who is {state.state}: {state.evidence}"
+        said = f"{what} by {who}, who is {state_words(state.state)}: {state.evidence}"
     return said + ("; taken by force" if force else "")
+
+
+def state_words(state: str) -> str:
+    """A holder's state (:data:`~ai_protocols.liveness.evidence.STATES`) as the board's
+    messages say it: ``wrapped-up`` as ``wrapped up``, every other as it is (``live``,
+    ``paused``, ``crashed``, ``abandoned``, ``ended``, ``unknown``)."""
+    return "wrapped up" if state == "wrapped-up" else state
 
 
 def _work_tree_projects(board: str) -> list[str]:
@@ -1182,7 +1249,7 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
             place = os.path.relpath(place, root) if os.path.isabs(place) and \
                 not os.path.relpath(place, root).startswith(os.pardir) else place
     at = f"{when:%Y-%m-%d %H:%M}"
-    instant = None
+    instant = status = None
     target = first.partition(" to " if first.startswith("archived") else " by ")[2]
     if target:
         with contextlib.suppress(OSError, storage.StorageError, storage.NotRegular):
@@ -1190,9 +1257,14 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
             key = head.find("\n:UPDATED_AT:")
             if key >= 0:
                 instant = head[key + 14:head.find("\n", key + 1)].strip() or None
+            key = head.find("\n:STATUS:")
+            if key >= 0:
+                status = head[key + 10:head.find("\n", key + 1)].strip() or None
     if how == "adopted":
         return f"its session was adopted by {preview(place, 200)} at {at}", ago, instant
-    return f"its session was wrapped up at {at}" + \
+    # An archive of 'ai-protocols abandon' (its STATUS abandoned) is no wrap-up.
+    said = "abandoned" if status == "abandoned" else "wrapped up"
+    return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
 
 

@@ -59,6 +59,11 @@ class CheckReport:
     working_set: list[str]
     changed: list[str]
     findings: list[Finding] = factory(list)
+    #: Why the board could not be read, when it was checked against its kept copy.
+    unreadable: str | None = None
+    #: The ids of :attr:`tasks` whose claim git took off the board, held from the
+    #: board's kept copy (:meth:`~ai_protocols.board.board.Board.held_tasks`).
+    kept: list[str] = factory(list)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +71,8 @@ class CheckReport:
 
     def to_json(self) -> dict[str, object]:
         return {"agent_id": self.agent_id, "tasks": self.tasks, "working_set": self.working_set,
-                "changed": self.changed, "ok": self.ok,
+                "changed": self.changed, "ok": self.ok, "tasks_from_kept_copy": self.kept,
+                "board_unreadable": self.unreadable,
                 "findings": [f.to_json() for f in self.findings]}
 
 
@@ -138,15 +144,33 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     """Each changed file (``changed``, default :func:`changed_paths`) outside the working
     sets of the open tasks the board's agent has claimed, or inside a lock of another
     agent who is not gone (crashed, abandoned, wrapped up). An agent with no claimed
-    task, or whose tasks name no working set, has no working-set limit."""
-    from ai_protocols.board.model import covers_real
+    task, or whose tasks name no working set, has no working-set limit. Claims and
+    locks git took off the board while their agents are at work count as on it
+    (:meth:`~ai_protocols.board.board.Board.held_tasks`, ``Board.lost``). A board that
+    cannot be read (:class:`~ai_protocols.errors.UnreadableSession`: not UTF-8, a NUL;
+    :class:`~ai_protocols.errors.UnsafePath`: a symbolic link) is checked as its kept
+    copy has it (:attr:`CheckReport.unreadable` says why); raised without a kept copy."""
+    from ai_protocols.board.model import BoardFile, covers_real, read_board
+    from ai_protocols.errors import MergeConflict, UnreadableSession, UnsafePath
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     me = board.me
-    tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
-    # Live locks git took away from the board (Board.lost): still count.
-    locks = locks + [item.lock for item in board.lost() if item.lock is not None]
-    mine = [t for t in tasks if t.is_open and me and t.owner == me]
+    unreadable = None
+    try:
+        tasks, locks = board.read(lenient=True)  # (a drawer after a note: still read)
+    except (UnreadableSession, UnsafePath) as error:
+        # A board that cannot be read (not UTF-8, a symbolic link...): its kept copy, the
+        # last board this tool wrote, is checked against; without one, the error. (A
+        # board in git's conflict markers keeps its own rule: refused until resolved.)
+        kept = _kept_bytes(board.kept_path)
+        if kept is None or isinstance(error, MergeConflict):
+            raise
+        tasks, locks = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
+        unreadable = _reason(error)
+    # Live claims and locks git took away from the board (Board.lost): still count.
+    lost = board.lost() if unreadable is None else []
+    locks = locks + [item.lock for item in lost if item.lock is not None]
+    mine, kept = board.held_tasks(tasks, lost)
     # The union of their working sets; a task naming none may change any file, so then
     # nothing is outside (docs/tasks.md, "The guard").
     working = [] if any(not t.working_set for t in mine) else \
@@ -173,7 +197,8 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
                 break
         if outside or held is not None:
             findings.append(Finding(path, outside, held, state))
-    return CheckReport(me, [t.id or "" for t in mine], working, changed, findings)
+    return CheckReport(me, [t.id or "" for t in mine], working, changed, findings, unreadable,
+                       kept)
 
 
 def edited_paths(tool_input: object, cwd: str) -> list[str]:
@@ -354,26 +379,37 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         overlap,
         read_board,
     )
+    from ai_protocols.errors import AiProtocolsError
     from ai_protocols.paths import board_path
 
     board = board_path(root)
-    data = board_bytes(board)  # (a str: the errors' PathField makes a Path when read)
+    locks: list[AreaLock] = []
+    sides = None
+    unreadable = None
+    try:
+        data = board_bytes(board)  # (a str: the errors' PathField makes a Path when read)
+        if data:
+            text = board_decode(board, data)  # not UTF-8 (UTF-16?), a NUL: an error
+            # A merge left git's conflict markers in it: the locks of both sides hold.
+            sides = conflict_sides(text)
+            for side in sides or [text]:
+                _, found = read_board(BoardFile(side), check=False)  # (a misplaced drawer)
+                locks += [lock for lock in found
+                          if (lock.path, lock.owner) not in {(h.path, h.owner) for h in locks}]
+    except (AiProtocolsError, ValueError) as error:
+        # A board that cannot be read (a byte that is not UTF-8, a symbolic link...): the
+        # locks of its kept copy, the last board this tool wrote, hold; without one, the
+        # error (the hook says the edit was not checked).
+        unreadable, data, locks, sides = error, None, [], None
     # The locks of the last board this tool wrote that git took away (stash, checkout,
     # reset, a branch switch; all of them when git removed the board): still enforced
     # while their agents are at work.
-    kept = kept_other(board, kept_board_path(board), data)
+    kept = kept_other(board, kept_board_path(board), data) if unreadable is None else \
+        _kept_bytes(kept_board_path(board))
+    if unreadable is not None and kept is None:
+        raise unreadable
     if not data and kept is None:
         return None
-    locks: list[AreaLock] = []
-    sides = None
-    if data:
-        text = board_decode(board, data)  # not UTF-8 (UTF-16?), a NUL: an error
-        # A merge left git's conflict markers in it: the locks of both sides hold.
-        sides = conflict_sides(text)
-        for side in sides or [text]:
-            _, found = read_board(BoardFile(side), check=False)  # (a misplaced drawer: counts)
-            locks += [lock for lock in found
-                      if (lock.path, lock.owner) not in {(h.path, h.owner) for h in locks}]
     lost: list[AreaLock] = []
     if kept is not None:
         held = {(lock.path, lock.owner) for lock in locks}
@@ -411,6 +447,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                     "took it out); ai-protocols keeps it in "
                     f"{kept_board_path(board)}, and the next change to the board puts it "
                     "back.") if lock in lost else ""
+            if unreadable is not None:
+                gone = (f" The task board could not be read ({_reason(unreadable)}): the "
+                        "locks are those of its kept copy, the last board ai-protocols "
+                        f"wrote, {kept_board_path(board)}. Re-save the board as UTF-8 text "
+                        "(a regular file, not a link) to put it right.")
             if sides is not None:
                 gone += (" (The board holds git's conflict markers, from a merge not yet "
                          "resolved: the locks on either side of them hold until it is.)")
@@ -419,6 +460,22 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                     "something else, or ask its holder; 'ai-protocols locks' lists the "
                     f"locks.{gone}")
     return None
+
+
+def _kept_bytes(kept: str) -> bytes | None:
+    """The bytes of the board's kept copy ``kept``; ``None`` when there is none, or it
+    is no regular file or cannot be read."""
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.read_regular(kept, 1 << 24)
+    except (OSError, storage.NotRegular):
+        return None
+
+
+def _reason(error: Exception) -> str:
+    """Why a file could not be read, in words: an error's ``reason`` when it has one."""
+    return str(getattr(error, "reason", None) or error)
 
 
 def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:

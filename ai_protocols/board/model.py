@@ -214,6 +214,35 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
     return None if board_data == copy else copy
 
 
+def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
+                tasks: list[Task]) -> list[tuple[Task, bool]]:
+    """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
+    (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
+    whether its task is gone from it: its task gone, or open and unclaimed on disk.
+    Not when the claim's record (``OWNER``, ``CLAIMED``) is still on its task (a person
+    closed and reopened it in Emacs) or the task is still on the board at another level
+    (a person demoted it): changed on purpose, not taken away by git. Whose agent is
+    still at work is not judged here (``Board.lost`` does)."""
+    by_id = {t.id: t for t in tasks if t.id}
+    # Every headline's own properties, by ID.
+    records = {h.properties.get("ID"): h.properties for h in doc.headlines
+               if h.properties.get("ID")} if doc is not None else {}
+    found = []
+    for old in old_tasks:
+        if not (old.id and old.owner and old.is_open):
+            continue
+        now = by_id.get(old.id)
+        if now is not None and (now.owner or not now.is_open):
+            continue
+        record = records.get(old.id)
+        if record is not None and (now is None or (
+                record.get("OWNER") == old.owner and
+                record.get("CLAIMED") == old.properties.get("CLAIMED"))):
+            continue
+        found.append((old, now is None))
+    return found
+
+
 def board_decode(path: str | Path, data: bytes) -> str:
     """The board's text (:func:`ai_protocols.storage.files.decode`: UTF-8, no NUL);
     the error says it is the task board that cannot be read."""
@@ -223,6 +252,14 @@ def board_decode(path: str | Path, data: bytes) -> str:
     try:
         return storage.decode(path, data)
     except UnreadableSession as error:
+        if isinstance(error.__cause__, UnicodeDecodeError):  # where, and what to do
+            start = error.__cause__.start
+            line = data.count(b"\n", 0, start) + 1
+            error = UnreadableSession(
+                path, f"it is not UTF-8: byte 0x{data[start]:02X} at offset {start} (line "
+                      f"{line}), text saved in another encoding (latin-1?). Re-save it as "
+                      "UTF-8 (in Emacs: C-x RET f utf-8 RET, then C-x C-s); until then no "
+                      "board command reads or changes it")
         raise _as_board(error) from None
 
 

@@ -221,7 +221,9 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     if role is not None:
         role = check_role(role)  # (an empty one: refused, not "no open task")
     rows = []
-    for item in board.tasks():
+    tasks = board.tasks()
+    held, kept = board.held_tasks(tasks) if mine else ([], [])
+    for item in tasks + [t for t in held if t.id in kept]:
         if not show_all and not mine and not item.is_open:
             continue
         if mine and not (item.is_open and board.me and item.owner == board.me):
@@ -255,6 +257,9 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         said = {item.owner: state.state} if state and item.owner else \
             ({item.owner: "you"} if item.owner and item.owner == board.me else {})
         _echo(_line(item, board, said))
+        if item.id in kept:
+            _echo(f"  its claim is held from the kept copy {board.kept_path}: git took it "
+                  "off the board on disk (the next change to the board puts it back)")
         if item.id in twins:
             others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
             _echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
@@ -326,10 +331,22 @@ def task_claim(task_id: str, force: bool) -> None:
 @errors_to_exit
 def task_release(task_id: str, force: bool) -> None:
     """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
+    from ai_protocols.errors import TaskNotFound
+
     board = _board()
-    held = board.task(task_id).owner
+    try:
+        held = board.task(task_id).owner
+    except TaskNotFound:
+        held = None  # (git took the task off the board: the release puts it back first)
     item = board.release(task_id, force=force)
-    if held is None:
+    back = next((x for x in board.restored_items
+                 if x.task is not None and x.task.id == item.id), None)
+    if back is not None and back.task is not None:
+        board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
+        _echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
+              f"lost from the board by git: stash, checkout or reset put an older board "
+              f"back; it was put back from the kept copy {board.kept_path} and released)")
+    elif held is None:
         _echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
         _echo(f"Released task {item.id}: {item.title}")
@@ -433,8 +450,16 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
     board = _board()
     for held in board.unlock(paths, force=force):
+        back = any(x.lock is not None and x.lock.path == held.path and
+                   x.lock.owner == held.owner for x in board.restored_items)
+        if back:
+            board.restored = [r for r in board.restored
+                              if not r.startswith(f"the lock on {held.path}, ")]
         _echo(f"Unlocked {held.path}" +
-              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else ""))
+              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else "") +
+              (f" (the lock was lost from the board by git: stash, checkout or reset put "
+               f"an older board back; it was put back from the kept copy {board.kept_path} "
+               "and removed)" if back else ""))
 
 
 @click.command("locks", cls=InOrderCommand)
@@ -486,16 +511,22 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
-    from ai_protocols.errors import MisplacedDrawer
+    from ai_protocols.errors import MisplacedDrawer, UnreadableSession, UnsafePath
 
     board = _board()
     try:
         board.read()
     except MisplacedDrawer as error:  # read where it stands here; every writer refuses
         _echo(f"Warning: {error}", err=True)
+    except (UnreadableSession, UnsafePath):
+        pass  # checked against its kept copy (run_check), or the error there
     _said_unusable_locks(board)
     report = run_check(board)
-    twins = duplicate_ids(board.read(lenient=True)[0])
+    if report.unreadable is not None:
+        _echo(f"Warning: the task board {board.path} could not be read ({report.unreadable}): "
+              f"checked against its kept copy {board.kept_path}, the last board "
+              "ai-protocols wrote.", err=True)
+    twins = duplicate_ids(board.read(lenient=True)[0]) if report.unreadable is None else {}
     if as_json:
         print_json({**report.to_json(), "duplicate_ids": [
             {"id": task_id, "lines": lines} for task_id, lines in twins.items()]})
@@ -505,6 +536,10 @@ def check(as_json: bool) -> None:
                                f"{', '.join(str(n) for n in lines)} have it; delete the :ID: "
                                "line of every copy but one (the next command gives each a "
                                "new id).")
+        for task_id in report.kept:
+            _echo(f"Task {task_id}: its claim is held from the kept copy {board.kept_path} "
+                  "(git took it off the board on disk while this agent is at work); its "
+                  "working set is checked as if it were on the board.")
         if not report.tasks:
             _echo(f"{report.agent_id or 'This agent'} has claimed no task: the "
                                "working set is not checked.")

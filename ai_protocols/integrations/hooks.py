@@ -209,6 +209,9 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
         report = project.start(others=False)  # (the context lists them)
     except AiProtocolsError as error:  # not recorded; what can be read still goes out
         report, _ = None, problems.append(str(error))
+    # This process's claims and locks under its earlier session id: its own (before the
+    # context, which lists them).
+    carried = _carry_own(project, runtime, source, env, problems)
     # The context first: it compares the branch and commit recorded before with now.
     git = read_state(project.root_text)  # once, for the context and the record
     if report is not None:
@@ -239,6 +242,9 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                     edit.note(f"{runtime}: session {source} (it had ended: {preview(ended)})")
                 elif not report.fresh and not report.took_over:
                     edit.note(f"{runtime}: session {source}")
+                if carried:
+                    edit.note(preview(f"{runtime}: session {source}: carried over, as this "
+                                      f"same process's: {'; '.join(carried)}", 2000))
         except BeingEdited:
             pass  # a person has unsaved changes: recorded at the next start
         except AiProtocolsError as error:
@@ -256,6 +262,37 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     if source == "resume" and session is not None and session.context_shown == shown:
         return HookResult(stderr=stderr)  # the conversation holds this very text already
     return HookResult(stdout=context, stderr=stderr)
+
+
+#: The SessionStart sources after which an agent program's process goes on under a new
+#: session id (Claude Code: ``/clear``, ``/resume`` of another conversation, a fork;
+#: ``compact`` keeps the id): its claims and locks are carried to it (:func:`_carry_own`).
+CARRY_SOURCES = ("clear", "resume", "compact", "fork")
+
+
+def _carry_own(project: Project, runtime: str, source: str, env: Mapping[str, str],
+               problems: list[str]) -> list[str]:
+    """At a SessionStart of ``source`` in :data:`CARRY_SOURCES`, with the agent id derived
+    from the session id (no ``AI_AGENT_ID``): the claims and locks of this same agent
+    process's earlier conversations, made this one's
+    (:meth:`~ai_protocols.board.board.Board.carry_own`); what was carried, one line
+    each. A problem goes into ``problems`` (the hook goes on)."""
+    if source not in CARRY_SOURCES or env.get("AI_AGENT_ID") or not project.agent_id:
+        return []
+    from ai_protocols.board.guard import has_board
+
+    if not has_board(project.root_text):
+        return []
+    from ai_protocols.board.board import Board
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.paths import id_prefix
+
+    try:
+        return Board(project).carry_own(f"{id_prefix(runtime, project.root_text)}.")
+    except AiProtocolsError as error:
+        problems.append(f"the claims and locks of this process's earlier session were not "
+                        f"carried over: {error}")
+        return []
 
 
 def _context(project: Project) -> tuple[str, Session | None]:
@@ -351,12 +388,22 @@ def _stop(project: Project, data: dict[str, object], runtime: str,
 def _session_end(project: Project, data: dict[str, object], runtime: str,
                  env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import NoSession, SessionWrappedUp
+    from ai_protocols.liveness.evidence import Owner, current_owner
     from ai_protocols.session.model import LogEntry
     from ai_protocols.session.transaction import editing
 
     reason = (_text(data.get("reason")) or "other")[:60]
     try:
         with editing(project.ai_dir_text, project.path_text, if_edited="defer") as edit:
+            # Another process of this session (the same session id resumed in a second
+            # terminal) owns it and still runs: its end is not this session's end.
+            recorded = Owner.parse(edit.properties.get("OWNER") or "")
+            here = current_owner()
+            if recorded is not None and not recorded.same_process(here) and \
+                    recorded.alive():
+                edit.note(f"{runtime}: session end ({reason}) of process {here.pid}, "
+                          f"not this session's owner: process {recorded.pid} still runs it")
+                return HookResult()
             edit.apply(LogEntry("exit", f"session end ({reason})"))
             if edit.emacs_lock is None:
                 edit.set_properties(("EXIT_BY", f"{runtime} SessionEnd hook"))

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from ai_protocols.board.model import Handoff, Task
     from ai_protocols.git.state import GitState
+    from ai_protocols.org.file import OrgFile
     from ai_protocols.session.project import Project
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
@@ -226,18 +227,43 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
         data = storage.read_bytes(path)
         if not data:
             return [], {}  # (no board: its module is not even imported)
-        from ai_protocols.board.model import handoffs, read_board
-        from ai_protocols.org.file import OrgFile
+        from ai_protocols.board.model import BoardFile, handoffs, read_board
 
-        doc = OrgFile(storage.decode(path, data))
+        doc = BoardFile(storage.decode(path, data))
         tasks = read_board(doc)[0]
     except AiProtocolsError:
         return [], {}
     me, linked = project.agent_id, session.task if session else None
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
-                                               (linked and t.id == linked))][:MAX_TASKS]
+                                               (linked and t.id == linked))]
+    if me:  # its claims git took off the board (stash, checkout...): still its own
+        mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
+    mine = mine[:MAX_TASKS]
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
     return mine, {key: found[-1] for key, found in passed.items() if found}
+
+
+def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> list[Task]:
+    """The open claims of the board's kept copy (``.ai/.locks/live/tasks.org``, the last
+    board this tool wrote) that the board at ``path`` (``data``, read as ``doc`` and
+    ``tasks``) lost to git (:func:`~ai_protocols.board.model.lost_claims`); none when
+    the board is that copy, or the copy cannot be read."""
+    from ai_protocols.board.model import (
+        BoardFile,
+        kept_board_path,
+        kept_other,
+        lost_claims,
+        read_board,
+    )
+
+    kept = kept_other(path, kept_board_path(path), data)
+    if kept is None:
+        return []
+    try:
+        old = read_board(BoardFile(kept.decode("utf-8")), check=False)[0]
+    except (UnicodeDecodeError, ValueError):
+        return []
+    return [task for task, _ in lost_claims(old, doc, tasks)]
 
 
 def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
