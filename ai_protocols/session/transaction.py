@@ -70,6 +70,15 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
+from ai_protocols.session.rollover import (
+    BOUND,
+    Planned,
+    carry_to,
+    drop_carried,
+    plan,
+    relink,
+    uncarry,
+)
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
@@ -192,6 +201,8 @@ class SessionEdit:
         self.temp_name: str | None = None  # of the target's temporary file
         self.then: str | None = None  # the text of a new session to take the file's place
         self.read_as: os.stat_result | None = None  # the file as it was read
+        self.rolled: Planned | None = None  # older entries to move out (session.rollover)
+        self.earlier_to: str | None = None  # where a move takes the earlier-entries files
 
     @property
     def line(self) -> int:
@@ -245,11 +256,15 @@ class SessionEdit:
         return said
 
     def move_to(self, target: str, tombstone: str, *, exclusive: bool = False,
-                temp_name: str | None = None, then: str | None = None) -> None:
+                temp_name: str | None = None, then: str | None = None,
+                earlier_to: str | None = None) -> None:
         """Write the file to ``target`` instead, then remove it from where it was,
         leaving ``tombstone`` (one line: where it went) for late writers there; with
         ``then``, a new session file of that text takes its place instead (``start``
         after an interrupted wrap-up). ``exclusive``: ``target`` must not exist yet.
+        ``earlier_to``: the folder the files of its earlier entries go to (an
+        archive's); else they stay where they are, and the links to them are made
+        relative to ``target``.
         Call holding ``target``'s lock too (``locked_sessions(ai_dir, path, target)``),
         having checked that no person holds ``target`` in Emacs.
 
@@ -261,6 +276,7 @@ class SessionEdit:
         self.exclusive = exclusive
         self.temp_name = temp_name
         self.then = then
+        self.earlier_to = earlier_to
 
 
 def open_session(ai_dir: str, path: str, *, source: bool = True,
@@ -669,6 +685,9 @@ class Editing:
                           f"as blob {replaced[:12]} (git show {replaced[:12]})")
             if waiting:
                 _fold_pending(edit, waiting)
+            if read_as is not None and read_as.st_size > BOUND and emacs is None:
+                # On the file as read (and folded): the same file plans the same move.
+                edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
         except BaseException:
             self._release()
             raise
@@ -699,8 +718,11 @@ class Editing:
         _revive(edit)
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
+        if edit.rolled is not None:  # the earlier entries written before they leave
+            edit.rolled.write()
         if edit.target != path:
-            _move(ai_dir, edit, doc.encoded())
+            moves = relink(doc, path, edit.target, edit.earlier_to)
+            _move(ai_dir, edit, doc.encoded(), moves)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -733,18 +755,22 @@ def _make_folder(folder: str) -> None:
         raise StorageError(folder, error) from error
 
 
-def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes) -> None:
+def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes,
+          moves: list[tuple[str, str]]) -> None:
     """Write the session to ``edit.target`` and take it away from ``edit.path`` (see
     :meth:`SessionEdit.move_to`), so that a failure at any step changes nothing:
 
     1. check that both folders can be written; write the session, in full, to a
        temporary file beside its target (and, with ``then``, the new session to one
-       beside the file): the big writes, where a full disk shows;
+       beside the file): the big writes, where a full disk shows; give the files
+       of its earlier entries their names beside the archive (``moves``: hard
+       links, removed again on a failure below);
     2. write the tombstone, which says where the session went and which file it
        moved (read only when that file is gone, or is still the very same: below);
     3. give the target its name (undone on any failure below: the archive removed,
        an adopter's file it replaced put back);
-    4. remove the file, or put the new session in its place: the move is done.
+    4. remove the file, or put the new session in its place: the move is done;
+       the earlier files' old names are removed.
 
     A kill between 3 and 4 leaves the file and the target both holding the session:
     the next command that opens the file finds the tombstone naming a target that
@@ -755,7 +781,7 @@ def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes
     path, target = edit.path, edit.target
     named = path if edit.exclusive else target
     try:
-        _move_steps(ai_dir, edit, data)
+        _move_steps(ai_dir, edit, data, moves)
     except StorageError as error:
         if error.path_text == named:
             raise
@@ -763,7 +789,7 @@ def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes
 
 
 def _move_steps(ai_dir: str, edit: SessionEdit,
-                data: list[bytes | memoryview] | bytes) -> None:
+                data: list[bytes | memoryview] | bytes, moves: list[tuple[str, str]]) -> None:
     path, target = edit.path, edit.target
     tomb = tombstone_path(ai_dir, path)
     st = edit.read_as
@@ -777,19 +803,25 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     written = storage.prepare(target, data, temp_name=edit.temp_name,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
+    carried: list[str] = []
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+        carried = carry_to(moves)
         storage.atomic_write(tomb, record)
         try:
             _commit_target(edit, written, then)
         except BaseException:
             _unlink(tomb)
             raise
+    except BaseException:
+        uncarry(carried)
+        raise
     finally:
         written.discard()
         if then is not None:
             then.discard()
+    drop_carried(moves)
     _drop_pending(ai_dir, path)
     if then is None:
         _unlink(kept_path(ai_dir, path))
