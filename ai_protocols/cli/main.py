@@ -64,7 +64,7 @@ def _show(parsed: Parsed) -> int | None:
     from ai_protocols.cli.output import print_json_items, render_session
     from ai_protocols.session.project import Project
 
-    session = Project.discover().show()
+    session = Project.discover().show(whole=bool(parsed["all"]))
     if parsed["json"]:
         print_json_items(session.json_items(as_text=True))
     else:

@@ -179,6 +179,11 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
 
 
+def after_drawers(doc: OrgFile, section: Headline) -> int:
+    """The first line of ``section``'s body after the drawers that open it."""
+    return _after_drawers(doc, section)
+
+
 def _after_drawers(doc: OrgFile, section: Headline) -> int:
     """The first line after the drawers (LOGBOOK and the like) that open a section."""
     index = section.body_start
@@ -748,6 +753,12 @@ def log_line(stamp: str, text: str) -> str:
     """The Log section's line for an event: ``- [stamp] kind: text``, ``text`` (one
     line, such as :func:`~ai_protocols.session.text.preview` gives) made inert."""
     return f"- {stamp} {escape_inline(text)}"
+
+
+def section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:
+    """The section ``key`` of the session on ``session_line``, added (before the Log)
+    when a person removed it."""
+    return _section_for_write(doc, session_line, key)
 
 
 def _section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import StorageError
+from ai_protocols.errors import StorageError, UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import format_property, format_timestamp, strip_ending
@@ -37,19 +37,25 @@ from ai_protocols.paths import join, parent
 from ai_protocols.session.layout import (
     EARLIER,
     EXPORT_OPTIONS,
+    NO_SESSION_HEADLINE,
     SECTIONS,
+    after_drawers,
     earlier_link_line,
     earlier_section,
     find_section,
     org_link_escape,
     parse_earlier_link,
+    read_earlier,
     read_entries,
+    read_session,
+    section_for_write,
     session_headline,
 )
+from ai_protocols.session.model import Session
 from ai_protocols.storage import files as storage
 
 __all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "carry_to", "drop_carried",
-           "history_folder", "plan", "relink", "uncarry"]
+           "history_folder", "plan", "read_whole", "relink", "uncarry"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -200,8 +206,9 @@ def _movable(doc: OrgFile, session: Headline, texts: dict[int, tuple[int, list[s
              ) -> list[tuple[datetime, int, int, int, int, datetime | None]]:
     """The entries that may move, each as ``(order, section rank, first line, end line,
     bytes, time)``, ``order`` the latest time of its section up to it (so a section's
-    entries go in file order, the sections interleaved by time): the top-level entries of the movable sections (an entry
-    inside another's lines moves with it, or stays with it). ``texts`` gets each
+    entries go in file order, the sections interleaved by time): the top-level entries
+    of the movable sections (an entry inside another's lines moves with it, or stays
+    with it). ``texts`` gets each
     section's first line and lines, by rank."""
     found = []
     for rank, key in enumerate(MOVABLE):
@@ -395,3 +402,39 @@ def drop_carried(moves: list[tuple[str, str]]) -> None:
         except OSError:
             pass
 
+
+
+def read_whole(path: str, text: str) -> Session:
+    """The whole session of the live file ``path`` (its text ``text``), as if nothing
+    had moved: the entries of each file its ``Earlier entries`` section links, oldest
+    file first, go back at the top of their sections, before the live file's
+    (``show --all``). ``earlier`` still lists the files. Raises
+    :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
+    is no earlier-entries file, and what reading a file raises."""
+    doc = OrgFile(text)
+    headline = session_headline(doc)
+    if headline is None:
+        raise UnreadableSession(path, NO_SESSION_HEADLINE)
+    moved: dict[str, list[str]] = {key: [] for key in MOVABLE}
+    for earlier in read_earlier(doc, headline, path):
+        found = storage.read_bytes(earlier.path)
+        if found is None:
+            raise UnreadableSession(earlier.path, (
+                f"it is not there, and {path} links it as the file of its earlier "
+                "entries; 'ai-protocols show' without --all reads the live file alone"))
+        other = OrgFile(storage.decode(earlier.path, found))
+        top = next((h for h in other.headlines if h.level == 1), None)
+        if top is None:
+            raise UnreadableSession(earlier.path, "it has no headline: no earlier-entries file")
+        for key in MOVABLE:
+            section = next((h for h in other.headlines if h.properties.get("CUSTOM_ID") == key
+                            and top.line < h.line < top.subtree_end), None)
+            if section is not None:
+                moved[key] += [strip_ending(line, other.newline) for line in
+                               other.lines_between(section.body_start, section.body_end)]
+    for key in reversed(MOVABLE):
+        if moved[key]:
+            session_line = session_headline(doc).line  # type: ignore[union-attr]
+            section = section_for_write(doc, session_line, key)
+            doc.insert(after_drawers(doc, section), moved[key])
+    return read_session(path, doc.text)
