@@ -442,3 +442,33 @@ def test_a_merge_where_one_side_rolled_over_keeps_every_entry_once(tmp_path: Pat
     for piece, found in zip(pieces, count_everywhere(clones.one, *pieces), strict=True):
         assert sum(found) == 1, piece
     assert items(clones.one) == count + 2
+
+
+def test_a_merge_where_both_sides_rolled_over_the_same_file_keeps_every_entry_once(
+        tmp_path: Path) -> None:
+    """Both clones roll the same file over (each at its next write): the same earlier
+    file, by name and bytes, on both sides, and the same cut in the live file; git
+    takes the one file, and the driver merges what each side logged after."""
+    from test_merge_driver import Clones, git
+
+    clones = Clones(tmp_path.resolve())
+    one, two = Runner(clones.one), Runner(clones.two)
+    path = clones.one / CONTEXT
+    old, entries = filler(0, BOUND + 100_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    count = items(clones.one)
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one("log", "--discovery", "One rolls over")
+    two("log", "--discovery", "Two rolls over")
+    assert [p.name for p in texts_of(clones.one)[1]] == [p.name for p in texts_of(clones.two)[1]]
+    clones.commit(clones.one, "one")
+    clones.commit(clones.two, "two")
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert len(texts_of(clones.one)[1]) == 1
+    pieces = [*sample(entries), "One rolls over", "Two rolls over"]
+    for piece, found in zip(pieces, count_everywhere(clones.one, *pieces), strict=True):
+        assert sum(found) == 1, piece
+    assert items(clones.one) == count + 2
