@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import StorageError, UnreadableSession
+from ai_protocols.errors import UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import format_property, format_timestamp, strip_ending
@@ -54,8 +54,8 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import Session
 from ai_protocols.storage import files as storage
 
-__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "carry_to", "drop_carried",
-           "history_folder", "plan", "read_whole", "relink", "uncarry"]
+__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder", "plan",
+           "read_whole", "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -90,33 +90,13 @@ def history_folder(ai_dir: str, path: str) -> str:
 
 class Planned:
     """A rollover :func:`plan` made: the earlier file's ``path`` and ``data`` (bytes),
-    to be written (:meth:`write`) before the live file is."""
+    which the transaction writes before the live file
+    (:func:`ai_protocols.session.transaction.editing`)."""
 
     __slots__ = ("data", "path")
 
     def __init__(self, path: str, data: bytes) -> None:
         self.path, self.data = path, data
-
-    def write(self) -> None:
-        """Write the earlier file atomically (fsynced, its folder too), unless a file
-        of its name holds these bytes already (a write killed after this step). Raises
-        :class:`~ai_protocols.errors.StorageError` (a file of its name with other
-        bytes: a collision of the hash, or a person's change to it)."""
-        storage.discard_partial_writes(self.path)
-        try:
-            there = storage.read_bytes(self.path)
-        except Exception:  # (refused: a link, a folder; written over by atomic_write below)
-            there = None
-        if there == self.data:
-            return
-        if there is not None:
-            raise StorageError(self.path, FileExistsError(
-                17, "an earlier-entries file of this name holds other bytes"))
-        try:
-            os.makedirs(parent(self.path), exist_ok=True)
-        except OSError as error:
-            raise StorageError(parent(self.path), error) from error
-        storage.atomic_write(self.path, self.data, exclusive=True)
 
 
 def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
@@ -316,7 +296,7 @@ def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tup
     adoption): point each link of its ``Earlier entries`` section at the file from
     ``target``'s folder, the file being moved into ``folder`` first when given (the
     archive's); only the link's path changes on its line. Returns the files to move,
-    ``(from, to)``, those that are there."""
+    ``(from, to)``, those that are there (the transaction moves them)."""
     session = session_headline(doc)
     section = earlier_section(doc, session) if session is not None else None
     if section is None:
@@ -339,69 +319,6 @@ def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tup
             doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
                                              f"{org_link_escape(new_rel)}]", 1))
     return moves
-
-
-def carry_to(moves: list[tuple[str, str]]) -> list[str]:
-    """Give each earlier file its second name in the archive's folder (a hard link, a
-    copy across file systems; a name that holds the same bytes already is kept),
-    fsynced: step 1 of a move (see :func:`ai_protocols.session.transaction.editing`).
-    Returns the names made, for :func:`uncarry` to remove when the move fails."""
-    made: list[str] = []
-    try:
-        for old, new in moves:
-            if os.path.lexists(new):
-                if storage.read_bytes(new) == storage.read_bytes(old):
-                    continue
-                raise StorageError(new, FileExistsError(17, "File exists"))
-            os.makedirs(parent(new), exist_ok=True)
-            try:
-                os.link(old, new, follow_symlinks=False)
-            except OSError:
-                data = storage.read_bytes(old)
-                assert data is not None
-                storage.atomic_write(new, data, exclusive=True)
-            made.append(new)
-        for folder in {parent(new) for _, new in moves}:
-            storage.fsync_dir(folder)
-    except OSError as error:
-        uncarry(made)
-        raise StorageError(moves[len(made)][1] if len(made) < len(moves) else moves[0][1],
-                           error) from error
-    except BaseException:
-        uncarry(made)
-        raise
-    return made
-
-
-def uncarry(made: list[str]) -> None:
-    """Remove the names :func:`carry_to` made (a move that failed)."""
-    for name in made:
-        _unlink(name)
-
-
-def _unlink(name: str) -> bool:
-    """Remove ``name``; whether it was removed."""
-    try:
-        os.unlink(name)
-    except OSError:
-        return False
-    return True
-
-
-def drop_carried(moves: list[tuple[str, str]]) -> None:
-    """After the move: remove the earlier files' old names, and their folder when it
-    is left empty (best effort: a leftover is a copy no link names)."""
-    folders = set()
-    for old, _ in moves:
-        if _unlink(old):
-            folders.add(parent(old))
-    for folder in folders:
-        try:
-            storage.fsync_dir(folder)
-            os.rmdir(folder)
-        except OSError:
-            pass
-
 
 
 def read_whole(path: str, text: str) -> Session:

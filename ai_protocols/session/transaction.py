@@ -70,15 +70,7 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
-from ai_protocols.session.rollover import (
-    BOUND,
-    Planned,
-    carry_to,
-    drop_carried,
-    plan,
-    relink,
-    uncarry,
-)
+from ai_protocols.session.rollover import BOUND, Planned, plan, relink
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
@@ -719,7 +711,7 @@ class Editing:
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         if edit.rolled is not None:  # the earlier entries written before they leave
-            edit.rolled.write()
+            _write_earlier(edit.rolled)
         if edit.target != path:
             moves = relink(doc, path, edit.target, edit.earlier_to)
             _move(ai_dir, edit, doc.encoded(), moves)
@@ -732,6 +724,80 @@ class Editing:
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
+
+
+def _write_earlier(planned: Planned) -> None:
+    """Write a rollover's earlier-entries file (:mod:`ai_protocols.session.rollover`)
+    atomically, fsynced with its folder, under the session file's lock, unless a file
+    of its name holds these bytes already (a write killed after this step: its name is
+    its content's). Raises :class:`~ai_protocols.errors.StorageError` (a file of its
+    name with other bytes: a person changed it)."""
+    path = planned.path
+    storage.discard_partial_writes(path)
+    try:
+        there = storage.read_bytes(path)
+    except AiProtocolsError:  # a link, a folder: refused below, as the write fails
+        there = None
+    if there == planned.data:
+        return
+    if there is not None:
+        raise StorageError(path, FileExistsError(
+            errno.EEXIST, "an earlier-entries file of this name holds other bytes"))
+    _make_folder(parent(path))
+    storage.atomic_write(path, planned.data, exclusive=True)
+
+
+def _carry(moves: list[tuple[str, str]]) -> list[str]:
+    """Give each earlier-entries file its second name beside the archive (a hard link;
+    a copy across file systems; a name that holds the same bytes already is kept),
+    the folders fsynced: step 1 of :func:`_move`. Returns the names made, which
+    :func:`_uncarry` removes when the move fails."""
+    made: list[str] = []
+    try:
+        for old, new in moves:
+            if os.path.lexists(new):
+                if storage.read_bytes(new) == storage.read_bytes(old):
+                    continue
+                raise StorageError(new, FileExistsError(errno.EEXIST, "File exists"))
+            _make_folder(parent(new))
+            try:
+                os.link(old, new, follow_symlinks=False)
+            except OSError:
+                data = storage.read_bytes(old)
+                if data is None:
+                    continue  # (gone meanwhile: its link names where it was)
+                storage.atomic_write(new, data, exclusive=True)
+            made.append(new)
+        for folder in {parent(new) for _, new in moves}:
+            storage.fsync_dir(folder)
+    except OSError as error:
+        _uncarry(made)
+        raise StorageError(moves[0][1], error) from error
+    except BaseException:
+        _uncarry(made)
+        raise
+    return made
+
+
+def _uncarry(made: list[str]) -> None:
+    """Remove the names :func:`_carry` made (a move that failed)."""
+    for name in made:
+        _unlink(name)
+
+
+def _drop_carried(moves: list[tuple[str, str]]) -> None:
+    """After a move: the earlier-entries files' old names removed, and their folder
+    when that leaves it empty (best effort: a leftover is a copy no link names)."""
+    folders = set()
+    for old, _ in moves:
+        _unlink(old)
+        folders.add(parent(old))
+    for folder in folders:
+        try:
+            storage.fsync_dir(folder)
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 def _drop_pending(ai_dir: str, path: str) -> None:
@@ -807,7 +873,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
-        carried = carry_to(moves)
+        carried = _carry(moves)
         storage.atomic_write(tomb, record)
         try:
             _commit_target(edit, written, then)
@@ -815,13 +881,13 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
             _unlink(tomb)
             raise
     except BaseException:
-        uncarry(carried)
+        _uncarry(carried)
         raise
     finally:
         written.discard()
         if then is not None:
             then.discard()
-    drop_carried(moves)
+    _drop_carried(moves)
     _drop_pending(ai_dir, path)
     if then is None:
         _unlink(kept_path(ai_dir, path))
