@@ -352,6 +352,18 @@ def test_wrap_up_archives_the_earlier_files_and_its_links_work(project: Path,
     assert len(json.loads(run("status", "--json").stdout)) == 1
 
 
+def test_abandon_archives_the_earlier_files_too(project: Path, run: Runner) -> None:
+    rolled(project, run)
+    run("abandon", "--reason", "Not needed")
+    archives = [Path(r["path"]) for r in json.loads(run("list", "--json").stdout)
+                if r["kind"] == "archived"]
+    assert len(archives) == 1
+    moved = list(archives[0].with_suffix("").glob("*.org"))
+    assert len(moved) == 1 and not list((project / ".ai/history").rglob("*.org"))
+    text = archives[0].read_text()
+    assert f"[[file:{archives[0].stem}/{moved[0].name}][earlier entries]]" in text
+
+
 def test_an_agents_file_rolls_over_into_its_own_folder_and_adoption_keeps_the_links(
         project: Path, run: Runner) -> None:
     agent = "host.proj.claude.1"
@@ -363,12 +375,13 @@ def test_an_agents_file_rolls_over_into_its_own_folder_and_adoption_keeps_the_li
     folder = project / ".ai/history/session-context.d" / agent
     assert len(list(folder.glob("*.org"))) == 1
     assert len(json.loads(run("status", "--json").stdout)) == 1
-    # Another agent adopts it: the links still lead to the files.
-    run("recover", agent, "--adopt", "--force", agent="host.proj.claude.2", check=False)
-    adopter = project / ".ai/session-context.d/host.proj.claude.2.org"
-    if adopter.exists():
-        shown = json.loads(run("show", "--json", agent="host.proj.claude.2").stdout)
-        assert [Path(e["path"]).exists() for e in shown["earlier"]] == [True]
+    # A run without an id adopts it into .ai/session-context.org, another folder: the
+    # files stay, and the links, rewritten, still lead to them.
+    run("recover", agent, "--adopt", "--force")
+    shown = json.loads(run("show", "--json").stdout)
+    assert shown["path"] == str(project / CONTEXT)
+    assert [Path(e["path"]) for e in shown["earlier"]] == list(folder.glob("*.org"))
+    assert f"[[file:history/session-context.d/{agent}/" in (project / CONTEXT).read_text()
 
 
 def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
