@@ -27,6 +27,7 @@ next write then links while removing the entries from the live file.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from ai_protocols.errors import UnreadableSession
@@ -72,6 +73,8 @@ MOVABLE = ("progress", "decisions", "discoveries", "log")
 #: The folder of ``.ai/`` that holds the earlier-entries files of live sessions.
 HISTORY = "history"
 _EPOCH = datetime(1, 1, 1)
+#: How a line may begin that can go on an item, or be blank (see :func:`_entry_end`).
+_GOES_ON = ("", " ", "\t", "\n", "\r")
 
 
 def history_folder(ai_dir: str, path: str) -> str:
@@ -113,7 +116,13 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     if headline is None:
         return None
     texts: dict[int, tuple[int, list[str]]] = {}  # each section's first line and lines
-    spans = _movable(doc, headline, texts)
+    collecting = gc.isenabled()
+    gc.disable()  # (hundreds of thousands of entries, none in a cycle: as read_session)
+    try:
+        spans = _movable(doc, headline, texts)
+    finally:
+        if collecting:
+            gc.enable()
     if sum(s[4] for s in spans) < LEAST:
         return None
     spans.sort(key=lambda s: (s[0], s[1], s[2]))
@@ -207,7 +216,12 @@ def _movable(doc: OrgFile, session: Headline, texts: dict[int, tuple[int, list[s
                         found[-1][2] < entry.line < found[-1][3]:
                     found.pop()  # (an open item never moves, nor what holds one)
                 continue
-            reach = _entry_end(lines, entry.line - start, doc.newline) + start
+            at = entry.line - start
+            after = lines[at + 1] if at + 1 < len(lines) else "x"
+            if after[:1] not in _GOES_ON and lines[at][:1] not in _GOES_ON:
+                reach = entry.line + 1  # (the tool's one-line item: the next line at column 0)
+            else:
+                reach = _entry_end(lines, at, doc.newline) + start
             if entry.time is not None:
                 seen = max(seen, entry.time)
             if key == "progress" and entry.done is not True:
