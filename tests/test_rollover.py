@@ -352,6 +352,22 @@ def test_wrap_up_archives_the_earlier_files_and_its_links_work(project: Path,
     assert len(json.loads(run("status", "--json").stdout)) == 1
 
 
+def test_an_earlier_file_git_cleans_away_comes_back(project: Path, run: Runner) -> None:
+    """As the session file's, a copy of each earlier file is kept per machine: ``git
+    clean`` of an uncommitted one loses nothing (``show --all`` reads the copy), and the
+    next write puts it back; the archive takes it, and its copy goes."""
+    rolled(project, run)
+    earlier = texts_of(project)[1][0]
+    data = earlier.read_bytes()
+    subprocess.run(["git", "clean", "-fdq", ".ai/history"], cwd=project, check=True)
+    assert not earlier.exists()
+    assert "big decision 000" in run("show", "--all").stdout
+    run("log", "--discovery", "Back")
+    assert earlier.read_bytes() == data
+    run("wrap-up", "Done")
+    assert not list((project / ".ai/.locks/live/history").rglob("*.org"))
+
+
 def test_abandon_archives_the_earlier_files_too(project: Path, run: Runner) -> None:
     rolled(project, run)
     run("abandon", "--reason", "Not needed")

@@ -310,7 +310,7 @@ class Project:
 
             data = storage.read_bytes(path)
             if data is not None:
-                session = read_whole(path, storage.decode(path, data))
+                session = read_whole(path, storage.decode(path, data), self._kept_earlier)
         if session is None:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
@@ -324,6 +324,14 @@ class Project:
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         return session
+
+    def _kept_earlier(self, path: str) -> str | None:
+        """Where the copy of the earlier-entries file ``path`` is kept, when there is one."""
+        try:
+            kept = kept_path(self.ai_dir_text, path)
+        except ValueError:
+            return None
+        return kept if os.path.isfile(kept) else None
 
     def show(self, *, whole: bool = False) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""

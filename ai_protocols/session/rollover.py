@@ -52,11 +52,15 @@ from ai_protocols.session.layout import (
     section_for_write,
     session_headline,
 )
-from ai_protocols.session.model import Session
+from ai_protocols.session.model import EarlierEntries, Session
 from ai_protocols.storage import files as storage
 
-__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder", "plan",
-           "read_whole", "relink"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder",
+           "linked_earlier", "plan", "read_whole", "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -305,6 +309,12 @@ def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
     doc.insert(doc.content_end(section), [line])
 
 
+def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
+    """The earlier-entries files the session in ``doc`` (the file ``path``) links."""
+    session = session_headline(doc)
+    return [] if session is None else read_earlier(doc, session, path)
+
+
 def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tuple[str, str]]:
     """Before the session in ``path`` is written to ``target`` (an archive, an
     adoption): point each link of its ``Earlier entries`` section at the file from
@@ -335,11 +345,14 @@ def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tup
     return moves
 
 
-def read_whole(path: str, text: str) -> Session:
+def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = None
+               ) -> Session:
     """The whole session of the live file ``path`` (its text ``text``), as if nothing
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
-    (``show --all``). ``earlier`` still lists the files. Raises
+    (``show --all``). ``earlier`` still lists the files. ``kept`` gives where the copy
+    of an earlier file is kept (read when the file is gone, as after ``git clean``).
+    Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
     is no earlier-entries file, and what reading a file raises."""
     doc = OrgFile(text)
@@ -349,6 +362,9 @@ def read_whole(path: str, text: str) -> Session:
     moved: dict[str, list[str]] = {key: [] for key in MOVABLE}
     for earlier in read_earlier(doc, headline, path):
         found = storage.read_bytes(earlier.path)
+        copy = kept(earlier.path) if kept is not None and found is None else None
+        if copy is not None:
+            found = storage.read_bytes(copy)
         if found is None:
             raise UnreadableSession(earlier.path, (
                 f"it is not there, and {path} links it as the file of its earlier "

@@ -70,7 +70,7 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
-from ai_protocols.session.rollover import BOUND, Planned, plan, relink
+from ai_protocols.session.rollover import BOUND, Planned, linked_earlier, plan, relink
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
@@ -711,13 +711,14 @@ class Editing:
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         if edit.rolled is not None:  # the earlier entries written before they leave
-            _write_earlier(edit.rolled)
+            _write_earlier(ai_dir, edit.rolled)
         if edit.target != path:
             moves = relink(doc, path, edit.target, edit.earlier_to)
             _move(ai_dir, edit, doc.encoded(), moves)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
+        _restore_earlier(ai_dir, path, doc)
         storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
@@ -726,14 +727,17 @@ class Editing:
             _drop_pending(ai_dir, path)
 
 
-def _write_earlier(planned: Planned) -> None:
+def _write_earlier(ai_dir: str, planned: Planned) -> None:
     """Write a rollover's earlier-entries file (:mod:`ai_protocols.session.rollover`)
-    atomically, fsynced with its folder, under the session file's lock, unless a file
-    of its name holds these bytes already (a write killed after this step: its name is
+    atomically, fsynced with its folder, under the session file's lock, with a copy
+    kept under ``.ai/.locks/live/`` as the session file's is (a hard link: one that git
+    removes comes back at the next write, :func:`_restore_earlier`), unless a file of
+    its name holds these bytes already (a write killed after this step: its name is
     its content's). Raises :class:`~ai_protocols.errors.StorageError` (a file of its
     name with other bytes: a person changed it)."""
     path = planned.path
-    storage.discard_partial_writes(path)
+    kept = _kept_earlier(ai_dir, path)
+    storage.discard_partial_writes(path, *([kept] if kept else []))
     try:
         there = storage.read_bytes(path)
     except AiProtocolsError:  # a link, a folder: refused below, as the write fails
@@ -744,7 +748,35 @@ def _write_earlier(planned: Planned) -> None:
         raise StorageError(path, FileExistsError(
             errno.EEXIST, "an earlier-entries file of this name holds other bytes"))
     _make_folder(parent(path))
-    storage.atomic_write(path, planned.data, exclusive=True)
+    if kept is not None:
+        _make_folder(parent(kept))
+    storage.atomic_write(path, planned.data, exclusive=True, keep=kept)
+
+
+def _kept_earlier(ai_dir: str, path: str) -> str | None:
+    """The kept copy of the earlier-entries file ``path`` (``None`` outside ``.ai/``)."""
+    try:
+        return kept_path(ai_dir, path)
+    except ValueError:
+        return None
+
+
+def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
+    """Put back, from their kept copies, the earlier-entries files the session file
+    ``path`` links that are gone (``git clean``, ``git stash -u``): a hard link, as the
+    copy was made. Nothing when the file links none (one look at its headlines)."""
+    for earlier in linked_earlier(doc, path):
+        if os.path.lexists(earlier.path):
+            continue
+        kept = _kept_earlier(ai_dir, earlier.path)
+        if kept is None or not os.path.isfile(kept) or os.path.islink(kept):
+            continue
+        _make_folder(parent(earlier.path))
+        try:
+            os.link(kept, earlier.path, follow_symlinks=False)
+        except OSError as error:
+            raise StorageError(earlier.path, error) from error
+        storage.fsync_dir(parent(earlier.path))
 
 
 def _carry(moves: list[tuple[str, str]]) -> list[str]:
@@ -785,12 +817,16 @@ def _uncarry(made: list[str]) -> None:
         _unlink(name)
 
 
-def _drop_carried(moves: list[tuple[str, str]]) -> None:
-    """After a move: the earlier-entries files' old names removed, and their folder
-    when that leaves it empty (best effort: a leftover is a copy no link names)."""
+def _drop_carried(ai_dir: str, moves: list[tuple[str, str]]) -> None:
+    """After a move: the earlier-entries files' old names and kept copies removed (an
+    archive has none), and their folder when that leaves it empty (best effort: a
+    leftover is a copy no link names)."""
     folders = set()
     for old, _ in moves:
         _unlink(old)
+        kept = _kept_earlier(ai_dir, old)
+        if kept is not None:
+            _unlink(kept)
         folders.add(parent(old))
     for folder in folders:
         try:
@@ -887,7 +923,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
         written.discard()
         if then is not None:
             then.discard()
-    _drop_carried(moves)
+    _drop_carried(ai_dir, moves)
     _drop_pending(ai_dir, path)
     if then is None:
         _unlink(kept_path(ai_dir, path))
