@@ -244,7 +244,9 @@ def _entry_end(lines: list[str], at: int, newline: str) -> int:
     """The end of the item that begins at ``lines[at]``: the lines after it that are
     blank or indented past its bullet, up to two blank lines in a row (which end a
     list in Org) or a line that is not, blocks opened in it taken whole; trailing
-    blank lines are not the item's (they stay)."""
+    blank lines are not the item's (they stay). The rule is Org's (the Org manual,
+    "Plain Lists": an item ends before the first line indented no more than its
+    bullet, or at two blank lines)."""
     bullet = _indent(lines[at])
     end = at + 1
     index = at + 1
