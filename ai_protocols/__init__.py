@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 #: The module that defines each public name.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.session.project": ("LogReport", "Project", "StartReport", "StatusRow"),
-    "ai_protocols.session.model": ("LogEntry", "Session", "SessionInfo"),
+    "ai_protocols.session.model": ("EarlierEntries", "LogEntry", "Session", "SessionInfo"),
     "ai_protocols.session.layout": ("read_session",),
     "ai_protocols.session.resume": ("ResumeContext", "resume_context"),
     "ai_protocols.git.state": ("GitState",),
@@ -108,6 +108,6 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
     from ai_protocols.paths import find_project_root, safe_id, session_context_path
     from ai_protocols.scaffold import InitAction, init_project
     from ai_protocols.session.layout import read_session
-    from ai_protocols.session.model import LogEntry, Session, SessionInfo
+    from ai_protocols.session.model import EarlierEntries, LogEntry, Session, SessionInfo
     from ai_protocols.session.project import LogReport, Project, StartReport, StatusRow
     from ai_protocols.session.resume import ResumeContext, resume_context

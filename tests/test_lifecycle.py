@@ -189,13 +189,14 @@ def test_show_json_keys_are_stable(project: Path, run: Runner) -> None:
                           "agent_source", "transcript", "compactions", "compacted",
                           "git_branch", "git_commit", "exit_by", "updated_at",
                           "checkpoint", "key_files", "context", "objective", "current",
-                          "paused", "pause_note"]
+                          "paused", "pause_note", "earlier"]
     assert data["schema"] == 1
     assert data["path"] == str(context(project, AGENT))
     assert data["agent_id"] == AGENT
     assert data["title"] == "T"
     assert data["status"] == "active"
     assert data["summary"] is None
+    assert data["earlier"] == []  # (a file never rolled over: tests/test_rollover.py)
 
 
 def test_summary_replaces_only_itself(project: Path, run: Runner) -> None:

@@ -197,10 +197,13 @@ def log(**options: Any) -> None:
 @cli.command()
 @click_options("show")
 @errors_to_exit
-def show(json: bool) -> None:
-    """Print the current session: summary, progress, next steps, blockers..."""
+def show(json: bool, **given: bool) -> None:
+    """Print the current session: summary, progress, next steps, blockers...
+
+    A session file past 4 MiB has had its oldest entries moved to earlier-entries
+    files (docs/user-guide.md); --all reads them too."""
     project = _project()
-    session = project.show()
+    session = project.show(whole=given["all"])
     if json:
         print_json_items(session.json_items(as_text=True))
     else:

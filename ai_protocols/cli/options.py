@@ -83,7 +83,9 @@ RESUME_MAX_BYTES, RESUME_MIN_BYTES = 4096, 2560
 #: positional arguments are its only parameters: ``wrap-up DESCRIPTION``).
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "log": _log_options(),
-    "show": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
+    "show": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),
+             Option("--all", "flag", "Read the earlier-entries files too: the whole session, "
+                                     "in order.")),
     "hook": (Option("--runtime", "one", "The agent program running the hook: claude or codex "
                                         "(PreToolUse tells it from its payload when it is "
                                         "not given)."),),

@@ -336,6 +336,11 @@ def render_session(session: Session) -> str:
                    f"{session.checkpoint_files} uncommitted)")
     if session.paused or session.status == "paused":
         out.append(f"  paused:   {_stamp(session.paused)}   {one(session.pause_note, '')}")
+    if session.earlier:  # (a file rolled over: docs/user-guide.md)
+        count = sum(e.entries for e in session.earlier)
+        out.append(f"  earlier entries: {count} from {_stamp(session.earlier[0].first)} to "
+                   f"{_stamp(session.earlier[-1].last)} (show --all reads them too), in:")
+        out += [f"    {display(e.path)}" for e in session.earlier]
 
     def block(text: str, indent: str) -> str:
         return indented(display(text, lines=True), indent).lstrip()

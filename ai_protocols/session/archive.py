@@ -73,8 +73,10 @@ def archive_to(edit: SessionEdit, root: str, sessions_dir: str, *,
     :func:`archive_lock`): name its archive, :func:`~ai_protocols.session.names.archive_name`
     of ENDED (else the file's mtime), AGENT_ID and DESCRIPTION, numbered past names
     taken and cut to fit ``PATH_MAX``, and make the transaction write it there, then
-    remove the file (or, with ``then``, put a new session of that text in its place).
-    Returns the archive's path. Raises :class:`~ai_protocols.errors.UnsafePath`, or
+    remove the file (or, with ``then``, put a new session of that text in its place);
+    the files of its earlier entries go to the folder of the archive's name without
+    ``.org`` (``.ai/sessions/NAME/``), which no listing reads as a session. Returns
+    the archive's path. Raises :class:`~ai_protocols.errors.UnsafePath`, or
     :class:`~ai_protocols.errors.StorageError` when ``sessions_dir`` cannot be made or
     its path leaves no room for a name."""
     refuse_unsafe_archive(root, sessions_dir)
@@ -103,8 +105,9 @@ def archive_to(edit: SessionEdit, root: str, sessions_dir: str, *,
     except ValueError as error:
         raise StorageError(sessions_dir, OSError(
             errno.ENAMETOOLONG, "its path leaves no room for an archive's name")) from error
+    # The files of its earlier entries go beside it, into a folder of its name.
     edit.move_to(target, f"archived to {target}", exclusive=True, temp_name=TEMP_NAME,
-                 then=then)
+                 then=then, earlier_to=target[:-4] if target.endswith(".org") else None)
     return target
 
 

@@ -34,7 +34,14 @@ from ai_protocols.org.syntax import (
     text_lines,
     unescape_inline,
 )
-from ai_protocols.session.model import KIND_OF, SECTION_KINDS, LogEntry, Session, SessionInfo
+from ai_protocols.session.model import (
+    KIND_OF,
+    SECTION_KINDS,
+    EarlierEntries,
+    LogEntry,
+    Session,
+    SessionInfo,
+)
 from ai_protocols.session.names import name_time
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -73,6 +80,9 @@ EXPORT_OPTIONS = "^:{} toc:nil num:nil author:nil"
 #: come before the entries of the same minute.
 _OPENING = ("start", "resumed", "adopted")
 _EPOCH = datetime(1, 1, 1)
+#: The section that names the files a session's older entries were moved to (its
+#: CUSTOM_ID and title; docs/decisions.md, "Issue 16, part g").
+EARLIER = ("earlier", "Earlier entries")
 _SECTION_KIND_NAMES = frozenset(k.kind for k in SECTION_KINDS)
 
 
@@ -167,6 +177,11 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
             not separates_paragraph(strip_ending(lines[end], doc.newline)):
         end += 1
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
+
+
+def after_drawers(doc: OrgFile, section: Headline) -> int:
+    """The first line of ``section``'s body after the drawers that open it."""
+    return _after_drawers(doc, section)
 
 
 def _after_drawers(doc: OrgFile, section: Headline) -> int:
@@ -343,9 +358,125 @@ def _read_session(path: str, text: str | list[str]) -> Session:
         session.summary = summary_text if end > start else None
     log = find_section(doc, headline, "log")
     logged = _entries(doc, log) if log is not None else []
+    session.earlier = read_earlier(doc, headline, path)
     del doc  # (its text, when the caller gave it in a list)
     session.log = chronology(session, logged)
     return session
+
+
+def earlier_section(doc: OrgFile, session: Headline) -> Headline | None:
+    """The session's ``Earlier entries`` section: the headline with the CUSTOM_ID
+    ``earlier`` in its subtree, ``None`` when there is none."""
+    return next((h for h in doc.headlines if session.line < h.line < session.subtree_end
+                 and h.properties.get("CUSTOM_ID") == EARLIER[0]), None)
+
+
+def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
+    """The files the ``Earlier entries`` section links to, in its order (oldest first):
+    each of its items that begins with an Org file link (``- [[file:PATH][...]]``,
+    :func:`earlier_link_line`), ``PATH`` resolved against the folder of ``path``, the
+    live file's. Other lines (a person's) are passed over."""
+    section = earlier_section(doc, session)
+    if section is None:
+        return []
+    found = []
+    for line in doc.iter_between(section.body_start, section.body_end):
+        link = parse_earlier_link(strip_ending(line, doc.newline))
+        if link is not None:
+            rel, first, last, count = link
+            found.append(EarlierEntries(os.path.normpath(os.path.join(os.path.dirname(path),
+                                                                       rel)),
+                                        first, last, count))
+    return found
+
+
+def org_link_escape(path: str) -> str:
+    """``path`` as an Org bracket link holds it (Org 9.3+'s ``org-link-escape``): a
+    backslash before each ``[`` and ``]``, and the backslashes right before one of
+    them, or at the end, doubled."""
+    out = []
+    run = 0
+    for char in path:
+        if char == "\\":
+            run += 1
+            continue
+        if char in "[]":
+            out.append("\\" * (2 * run) + "\\" + char)
+        else:
+            out.append("\\" * run + char)
+        run = 0
+    out.append("\\" * (2 * run))
+    return "".join(out)
+
+
+def org_link_unescape(text: str) -> str:
+    """:func:`org_link_escape` undone (Org's ``org-link-unescape``)."""
+    out = []
+    run = 0
+    for char in text:
+        if char == "\\":
+            run += 1
+            continue
+        if char in "[]":
+            out.append("\\" * (run // 2) + char)
+        else:
+            out.append("\\" * run + char)
+        run = 0
+    out.append("\\" * (run // 2))
+    return "".join(out)
+
+
+def _minute_text(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
+
+
+def earlier_link_line(rel: str, first: datetime | None, last: datetime | None,
+                      count: int) -> str:
+    """The ``Earlier entries`` item naming one file: ``- [[file:REL][earlier
+    entries]] from 2026-11-30 09:05 to 2026-11-30 12:40, 1234 entries`` (an Org file
+    link, relative to the live file; the times as plain text, which no agenda reads)."""
+    return (f"- [[file:{org_link_escape(rel)}][earlier entries]] from "
+            f"{_minute_text(first)} to {_minute_text(last)}, {count} entries")
+
+
+def parse_earlier_link(line: str) -> tuple[str, datetime | None, datetime | None, int] | None:
+    """What :func:`earlier_link_line` wrote: the link's path, the two times and the
+    count; ``None`` for a line that is no such link (the times and count ``None``
+    and 0 when the rest of the line was changed)."""
+    if not line.startswith("- [[file:"):
+        return None
+    close = line.find("][", 9)
+    while close != -1 and (len(line[9:close]) - len(line[9:close].rstrip("\\"))) % 2:
+        close = line.find("][", close + 1)  # (an escaped bracket)
+    end = line.find("]]", close + 2) if close != -1 else -1
+    if close == -1 or end == -1:
+        return None
+    rel = org_link_unescape(line[9:close])
+    rest = line[end + 2:]
+    first = last = None
+    count = 0
+    if rest.startswith(" from ") and " to " in rest:
+        span, _, tail = rest[6:].partition(", ")
+        one, _, two = span.partition(" to ")
+        first, last = _minute_of(one), _minute_of(two)
+        number = tail.partition(" ")[0]
+        count = _count(number)
+    return rel, first, last, count
+
+
+def _minute_of(text: str) -> datetime | None:
+    """``YYYY-MM-DD HH:MM`` (ASCII digits) read back; ``None`` for anything else
+    (no ``strptime``: it imports ``re`` and ``locale``)."""
+    if len(text) != 16 or text[4] != "-" or text[7] != "-" or text[10] != " " or \
+            text[13] != ":":
+        return None
+    parts = (text[:4], text[5:7], text[8:10], text[11:13], text[14:])
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    try:
+        return datetime(*map(int, parts))
+    except ValueError:
+        return None
 
 
 def read_session_head(path: str, text: str) -> Session:
@@ -622,6 +753,12 @@ def log_line(stamp: str, text: str) -> str:
     """The Log section's line for an event: ``- [stamp] kind: text``, ``text`` (one
     line, such as :func:`~ai_protocols.session.text.preview` gives) made inert."""
     return f"- {stamp} {escape_inline(text)}"
+
+
+def section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:
+    """The section ``key`` of the session on ``session_line``, added (before the Log)
+    when a person removed it."""
+    return _section_for_write(doc, session_line, key)
 
 
 def _section_for_write(doc: OrgFile, session_line: int, key: str) -> Headline:

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Literal
 
-__all__ = ["ENTRY_KINDS", "ITEM_SEPARATOR", "EntryKind", "FlatObjects", "LogEntry", "ObjectTexts",
-           "Session", "SessionInfo", "iso"]
+__all__ = ["ENTRY_KINDS", "ITEM_SEPARATOR", "EarlierEntries", "EntryKind", "FlatObjects",
+           "LogEntry", "ObjectTexts", "Session", "SessionInfo", "iso"]
 
 
 @record(frozen=True)
@@ -103,6 +103,25 @@ class LogEntry:
     rationale: str | None = None
 
 
+@record(frozen=True)
+class EarlierEntries:
+    """A file of a session's earlier entries, as the live file's ``Earlier entries``
+    section names it (docs/decisions.md, "Issue 16, part g"): ``path`` the file's path
+    (text: the link's target, resolved against the live file's folder), ``first`` and
+    ``last`` the times of the oldest and newest entries moved there (``None`` when
+    the link does not say), ``entries`` how many were moved (0 when it does not say)."""
+
+    path: str
+    first: datetime | None = None
+    last: datetime | None = None
+    entries: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """``{"path", "from", "to", "entries"}``: ``show --json``'s ``earlier`` items."""
+        return {"path": self.path, "from": iso(self.first), "to": iso(self.last),
+                "entries": self.entries}
+
+
 @record
 class Session:
     """What a session-context file holds, as read back from it. ``path`` reads as a
@@ -152,6 +171,9 @@ class Session:
     entries: dict[str, list[Entry]] = factory(dict)
     log: list[Entry] = factory(list)
     pending: list[PendingEntry] = factory(list)
+    #: The files the session's older entries were moved to, oldest first (its
+    #: ``Earlier entries`` section; ``show --all`` reads them too).
+    earlier: list[EarlierEntries] = factory(list)
     path_text = TextOf("path")
 
     def items(self, kind: str) -> list[Entry]:
@@ -231,6 +253,7 @@ class Session:
             "current": self.current.to_json() if self.current is not None else None,
             "paused": iso(self.paused),
             "pause_note": self.pause_note,
+            "earlier": FlatObjects(EarlierEntries.to_json, self.earlier),
         }
 
 

@@ -296,13 +296,21 @@ class Project:
                 return None
         return session
 
-    def show_file(self, path: str | os.PathLike[str]) -> Session:
-        """The session in ``path``, with the entries waiting for Emacs; raises
+    def show_file(self, path: str | os.PathLike[str], *, whole: bool = False) -> Session:
+        """The session in ``path``, with the entries waiting for Emacs; with ``whole``,
+        with the entries moved to its earlier-entries files too
+        (:func:`~ai_protocols.session.rollover.read_whole`). Raises
         :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
         :class:`~ai_protocols.errors.SessionRemoved` when something other than this
         tool removed it), and what :meth:`read` raises."""
         path = clean_path(path)
         session = self._read(path)
+        if whole and session is not None and session.earlier:
+            from ai_protocols.session.rollover import read_whole
+
+            data = storage.read_bytes(path)
+            if data is not None:
+                session = read_whole(path, storage.decode(path, data), self._kept_earlier)
         if session is None:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
@@ -317,9 +325,17 @@ class Project:
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         return session
 
-    def show(self) -> Session:
+    def _kept_earlier(self, path: str) -> str | None:
+        """Where the copy of the earlier-entries file ``path`` is kept, when there is one."""
+        try:
+            kept = kept_path(self.ai_dir_text, path)
+        except ValueError:
+            return None
+        return kept if os.path.isfile(kept) else None
+
+    def show(self, *, whole: bool = False) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
-        return self.show_file(self.path_text)
+        return self.show_file(self.path_text, whole=whole)
 
     def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
         """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`

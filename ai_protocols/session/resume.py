@@ -922,6 +922,11 @@ class _TextForm(_Form):
             else:
                 compacted = "no compaction recorded"
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
+            if session.earlier:  # (a file rolled over: docs/user-guide.md)
+                files = "file" if len(session.earlier) == 1 else "files"
+                out.append(f"  {sum(e.entries for e in session.earlier)} older entries moved "
+                           f"to {len(session.earlier)} earlier-entries {files}: "
+                           "ai-protocols show --all\n")
         git = context.git
         if git is None:
             out.append("\nGit: not a git work tree\n")
@@ -1106,6 +1111,10 @@ class _JsonForm(_Form):
             "context": [],
             "tasks": [_task_json(t, context.handoffs.get(t.id or "")) for t in context.tasks],
             "removed": context.removed,
+            # (a file rolled over: how many of its entries are in its earlier files)
+            "earlier": {"files": len(session.earlier),
+                        "entries": sum(e.entries for e in session.earlier)}
+            if session is not None and session.earlier else None,
         }
 
     def base(self, summary: str | None, step: str | None) -> int:

@@ -70,6 +70,7 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
+from ai_protocols.session.rollover import BOUND, Planned, linked_earlier, plan, relink
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
@@ -193,6 +194,8 @@ class SessionEdit:
         self.temp_name: str | None = None  # of the target's temporary file
         self.then: str | None = None  # the text of a new session to take the file's place
         self.read_as: os.stat_result | None = None  # the file as it was read
+        self.rolled: Planned | None = None  # older entries to move out (session.rollover)
+        self.earlier_to: str | None = None  # where a move takes the earlier-entries files
 
     @property
     def line(self) -> int:
@@ -246,11 +249,15 @@ class SessionEdit:
         return said
 
     def move_to(self, target: str, tombstone: str, *, exclusive: bool = False,
-                temp_name: str | None = None, then: str | None = None) -> None:
+                temp_name: str | None = None, then: str | None = None,
+                earlier_to: str | None = None) -> None:
         """Write the file to ``target`` instead, then remove it from where it was,
         leaving ``tombstone`` (one line: where it went) for late writers there; with
         ``then``, a new session file of that text takes its place instead (``start``
         after an interrupted wrap-up). ``exclusive``: ``target`` must not exist yet.
+        ``earlier_to``: the folder the files of its earlier entries go to (an
+        archive's); else they stay where they are, and the links to them are made
+        relative to ``target``.
         Call holding ``target``'s lock too (``locked_sessions(ai_dir, path, target)``),
         having checked that no person holds ``target`` in Emacs.
 
@@ -262,6 +269,7 @@ class SessionEdit:
         self.exclusive = exclusive
         self.temp_name = temp_name
         self.then = then
+        self.earlier_to = earlier_to
 
 
 def open_session(ai_dir: str, path: str, *, source: bool = True,
@@ -679,6 +687,9 @@ class Editing:
                           f"as blob {replaced[:12]} (git show {replaced[:12]})")
             if waiting:
                 _fold_pending(edit, waiting)
+            if read_as is not None and read_as.st_size > BOUND and emacs is None:
+                # On the file as read (and folded): the same file plans the same move.
+                edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
         except BaseException:
             self._release()
             raise
@@ -709,17 +720,130 @@ class Editing:
         _revive(edit)
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
+        if edit.rolled is not None:  # the earlier entries written before they leave
+            _write_earlier(ai_dir, edit.rolled)
         if edit.target != path:
-            _move(ai_dir, edit, doc.encoded())
+            moves = relink(doc, path, edit.target, edit.earlier_to)
+            _move(ai_dir, edit, doc.encoded(), moves)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
+        _restore_earlier(ai_dir, path, doc)
         storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
+
+
+def _write_earlier(ai_dir: str, planned: Planned) -> None:
+    """Write a rollover's earlier-entries file (:mod:`ai_protocols.session.rollover`)
+    atomically, fsynced with its folder, under the session file's lock, with a copy
+    kept under ``.ai/.locks/live/`` as the session file's is (a hard link: one that git
+    removes comes back at the next write, :func:`_restore_earlier`), unless a file of
+    its name holds these bytes already (a write killed after this step: its name is
+    its content's). Raises :class:`~ai_protocols.errors.StorageError` (a file of its
+    name with other bytes: a person changed it)."""
+    path = planned.path
+    kept = _kept_earlier(ai_dir, path)
+    storage.discard_partial_writes(path, *([kept] if kept else []))
+    try:
+        there = storage.read_bytes(path)
+    except AiProtocolsError:  # a link, a folder: refused below, as the write fails
+        there = None
+    if there == planned.data:
+        return
+    if there is not None:
+        raise StorageError(path, FileExistsError(
+            errno.EEXIST, "an earlier-entries file of this name holds other bytes"))
+    _make_folder(parent(path))
+    if kept is not None:
+        _make_folder(parent(kept))
+    storage.atomic_write(path, planned.data, exclusive=True, keep=kept)
+
+
+def _kept_earlier(ai_dir: str, path: str) -> str | None:
+    """The kept copy of the earlier-entries file ``path`` (``None`` outside ``.ai/``)."""
+    try:
+        return kept_path(ai_dir, path)
+    except ValueError:
+        return None
+
+
+def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
+    """Put back, from their kept copies, the earlier-entries files the session file
+    ``path`` links that are gone (``git clean``, ``git stash -u``): a hard link, as the
+    copy was made. Nothing when the file links none (one look at its headlines)."""
+    for earlier in linked_earlier(doc, path):
+        if os.path.lexists(earlier.path):
+            continue
+        kept = _kept_earlier(ai_dir, earlier.path)
+        if kept is None or not os.path.isfile(kept) or os.path.islink(kept):
+            continue
+        _make_folder(parent(earlier.path))
+        try:
+            os.link(kept, earlier.path, follow_symlinks=False)
+        except OSError as error:
+            raise StorageError(earlier.path, error) from error
+        storage.fsync_dir(parent(earlier.path))
+
+
+def _carry(moves: list[tuple[str, str]]) -> list[str]:
+    """Give each earlier-entries file its second name beside the archive (a hard link;
+    a copy across file systems; a name that holds the same bytes already is kept),
+    the folders fsynced: step 1 of :func:`_move`. Returns the names made, which
+    :func:`_uncarry` removes when the move fails."""
+    made: list[str] = []
+    try:
+        for old, new in moves:
+            if os.path.lexists(new):
+                if storage.read_bytes(new) == storage.read_bytes(old):
+                    continue
+                raise StorageError(new, FileExistsError(errno.EEXIST, "File exists"))
+            _make_folder(parent(new))
+            try:
+                os.link(old, new, follow_symlinks=False)
+            except OSError:
+                data = storage.read_bytes(old)
+                if data is None:
+                    continue  # (gone meanwhile: its link names where it was)
+                storage.atomic_write(new, data, exclusive=True)
+            made.append(new)
+        for folder in {parent(new) for _, new in moves}:
+            storage.fsync_dir(folder)
+    except OSError as error:
+        _uncarry(made)
+        raise StorageError(moves[0][1], error) from error
+    except BaseException:
+        _uncarry(made)
+        raise
+    return made
+
+
+def _uncarry(made: list[str]) -> None:
+    """Remove the names :func:`_carry` made (a move that failed)."""
+    for name in made:
+        _unlink(name)
+
+
+def _drop_carried(ai_dir: str, moves: list[tuple[str, str]]) -> None:
+    """After a move: the earlier-entries files' old names and kept copies removed (an
+    archive has none), and their folder when that leaves it empty (best effort: a
+    leftover is a copy no link names)."""
+    folders = set()
+    for old, _ in moves:
+        _unlink(old)
+        kept = _kept_earlier(ai_dir, old)
+        if kept is not None:
+            _unlink(kept)
+        folders.add(parent(old))
+    for folder in folders:
+        try:
+            storage.fsync_dir(folder)
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 def _drop_pending(ai_dir: str, path: str) -> None:
@@ -743,18 +867,22 @@ def _make_folder(folder: str) -> None:
         raise StorageError(folder, error) from error
 
 
-def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes) -> None:
+def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes,
+          moves: list[tuple[str, str]]) -> None:
     """Write the session to ``edit.target`` and take it away from ``edit.path`` (see
     :meth:`SessionEdit.move_to`), so that a failure at any step changes nothing:
 
     1. check that both folders can be written; write the session, in full, to a
        temporary file beside its target (and, with ``then``, the new session to one
-       beside the file): the big writes, where a full disk shows;
+       beside the file): the big writes, where a full disk shows; give the files
+       of its earlier entries their names beside the archive (``moves``: hard
+       links, removed again on a failure below);
     2. write the tombstone, which says where the session went and which file it
        moved (read only when that file is gone, or is still the very same: below);
     3. give the target its name (undone on any failure below: the archive removed,
        an adopter's file it replaced put back);
-    4. remove the file, or put the new session in its place: the move is done.
+    4. remove the file, or put the new session in its place: the move is done;
+       the earlier files' old names are removed.
 
     A kill between 3 and 4 leaves the file and the target both holding the session:
     the next command that opens the file finds the tombstone naming a target that
@@ -765,7 +893,7 @@ def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes
     path, target = edit.path, edit.target
     named = path if edit.exclusive else target
     try:
-        _move_steps(ai_dir, edit, data)
+        _move_steps(ai_dir, edit, data, moves)
     except StorageError as error:
         if error.path_text == named:
             raise
@@ -773,7 +901,7 @@ def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes
 
 
 def _move_steps(ai_dir: str, edit: SessionEdit,
-                data: list[bytes | memoryview] | bytes) -> None:
+                data: list[bytes | memoryview] | bytes, moves: list[tuple[str, str]]) -> None:
     path, target = edit.path, edit.target
     tomb = tombstone_path(ai_dir, path)
     st = edit.read_as
@@ -787,19 +915,25 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     written = storage.prepare(target, data, temp_name=edit.temp_name,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
+    carried: list[str] = []
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+        carried = _carry(moves)
         storage.atomic_write(tomb, record)
         try:
             _commit_target(edit, written, then)
         except BaseException:
             _unlink(tomb)
             raise
+    except BaseException:
+        _uncarry(carried)
+        raise
     finally:
         written.discard()
         if then is not None:
             then.discard()
+    _drop_carried(ai_dir, moves)
     _drop_pending(ai_dir, path)
     if then is None:
         _unlink(kept_path(ai_dir, path))

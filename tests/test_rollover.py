@@ -1,0 +1,503 @@
+"""A bounded session file (issue 16, part g; docs/decisions.md).
+
+A write into a session file of more than ``BOUND`` bytes (4 MiB, the real bound:
+the files here are made past it) moves its oldest closed entries, once, to an
+earlier-entries file under ``.ai/history/`` that the live file links. The
+installed console script runs as a subprocess in temporary git repositories;
+real Emacs judges both files; a real ``git merge`` of two clones; a real
+SIGKILL of the command while it rolls a file over.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ai_protocols.org.syntax import entry_lines
+from ai_protocols.session.rollover import BOUND, KEEP
+
+from conftest import CLI, Runner, clean_env
+from emacs import JUDGES, assert_reader_agrees, org_element
+
+CONTEXT = Path(".ai/session-context.org")
+HISTORY = Path(".ai/history/session-context")
+DAY = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 2026-01-01 is a Thursday
+
+
+def stamp(n: int) -> str:
+    """The n-th minute of January 2026 as an Org inactive timestamp."""
+    day, minute = divmod(n, 1440)
+    return f"[2026-01-{day + 1:02d} {DAY[day % 7]} {minute // 60:02d}:{minute % 60:02d}]"
+
+
+def block(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def insert(text: str, key: str, body: str, *, first: bool = False) -> str:
+    """``body`` appended to the section ``key`` (by CUSTOM_ID) of ``text`` (``first``:
+    put first in it, as the oldest entries are)."""
+    marker = f":CUSTOM_ID: {key}\n:END:\n"
+    at = text.index(marker) + len(marker)
+    if first:
+        return text[:at] + body + text[at:]
+    end = text.find("\n** ", at - 1)
+    end = len(text) if end < 0 else end + 1
+    return text[:end] + body + text[end:]
+
+
+def filler(first: int, size: int, tag: str) -> tuple[str, list[str]]:
+    """Decisions of about ``size`` bytes from minute ``first`` on: their text, and each
+    entry's own text."""
+    entries = []
+    total = 0
+    n = 0
+    while total < size:
+        entry = block(entry_lines(stamp(first + n), f"{tag} decision {n:06d} " + "d" * 150,
+                                  rationale=f"because {tag} {n:06d}"))
+        entries.append(entry)
+        total += len(entry)
+        n += 1
+    return "".join(entries), entries
+
+
+def started(run: Runner, project: Path) -> Path:
+    run("start", "--title", "Long work", "--objective", "Keep the file small")
+    run("log", "--progress", "An open step", "--next", "A next step", "--blocker", "A wall",
+        "--key-file", "src/main.py", "--context", "Port 8080 is taken")
+    run("log", "--current", "The step in progress", "--summary", "Where we are")
+    return project / CONTEXT
+
+
+def texts_of(project: Path) -> tuple[str, list[Path]]:
+    """The live file's text and the earlier files (sorted)."""
+    history = sorted((project / ".ai/history").rglob("*.org")) \
+        if (project / ".ai/history").exists() else []
+    return (project / CONTEXT).read_text(), history
+
+
+def sample(pieces: list[str]) -> list[str]:
+    """Some of ``pieces``, the first and last among them (counting each piece of
+    thousands in 4 MB of text takes minutes: :func:`items` counts them all)."""
+    return [*pieces[::97], *pieces[-3:]]
+
+
+def items(project: Path) -> int:
+    """The items at the start of a line, in the live file and the earlier files (but the
+    links to the earlier files)."""
+    live, history = texts_of(project)
+    return sum(("\n" + text).count("\n- [") - ("\n" + text).count("\n- [[file:")
+               for text in [live, *(p.read_text() for p in history)])
+
+
+def count_everywhere(project: Path, *pieces: str) -> list[tuple[int, int]]:
+    """How often each of ``pieces`` is in the live file, and in the earlier files."""
+    live, history = texts_of(project)
+    earlier = [path.read_text() for path in history]
+    return [(live.count(piece), sum(text.count(piece) for text in earlier))
+            for piece in pieces]
+
+
+def test_a_file_over_the_bound_rolls_over_on_the_next_log(project: Path, run: Runner) -> None:
+    path = started(run, project)
+    text = path.read_text()
+    old, old_entries = filler(0, BOUND + 200_000, "old")
+    person = "A person's paragraph between two decisions, left in place.\n"
+    cut = len(old_entries) // 3
+    old = "".join(old_entries[:cut]) + person + "".join(old_entries[cut:])
+    closed = block(entry_lines(stamp(5), "A closed step", checkbox=True))
+    still_open = block(entry_lines(stamp(6), "An old open step", checkbox=False))
+    logged = "".join(f"- {stamp(n)} progress: note {n:06d}\n" for n in range(7, 400))
+    text = insert(text, "decisions", old)
+    text = insert(text, "progress", closed + still_open, first=True)
+    text = insert(text, "log", logged)
+    text += "*** A person's own heading\nTheir notes.\n"
+    path.write_text(text)
+    before = path.read_text()
+    assert len(before.encode()) > BOUND
+    count = items(project)
+    drawer = [line + "\n" for line in before[before.index("* Session"):before.index(
+        "** Summary")].splitlines()[2:-1] if not line.startswith(":UPDATED")]
+    kept = ["Where we are\n", "A next step", "A wall", "src/main.py",
+            "Port 8080 is taken", "An open step", "[-]", "The step in progress", still_open,
+            person, "*** A person's own heading\nTheir notes.\n"]
+
+    run("log", "--discovery", "After the bound")
+
+    live, history = texts_of(project)
+    assert len(history) == 1 and history[0].parent == project / HISTORY
+    assert len(live.encode()) <= KEEP + 10_000 < BOUND
+    assert "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n- [[file:" \
+        f"history/session-context/{history[0].name}][earlier entries]] from " in live
+    for piece in kept:  # the resume point, open items, a person's text: where they were
+        assert live.count(piece) == 1 and piece not in history[0].read_text(), piece
+    for line in drawer:  # (the earlier file's drawer names the session too)
+        assert live.count(line) == 1, line
+    moved = history[0].read_text()
+    assert items(project) == count + 1  # (the discovery logged): none lost, none doubled
+    pieces = sample([*old_entries, closed, *logged.splitlines(True)])
+    for piece, found in zip(pieces, count_everywhere(project, *pieces), strict=True):
+        assert found in ((1, 0), (0, 1)), piece
+    assert closed in moved and old_entries[0] in moved
+    assert moved.index(old_entries[0]) < moved.index(old_entries[cut]) \
+        < moved.index(old_entries[cut + 1])
+    assert moved.startswith("#+TITLE: Earlier entries of Session: Long work\n")
+    assert ":SESSION_STARTED:" in moved and ":STATUS:" not in moved
+    shown = json.loads(run("show", "--json").stdout)
+    assert shown["earlier"] == [{"path": str(history[0]), "from": "2026-01-01T00:00",
+                                 "to": shown["earlier"][0]["to"],
+                                 "entries": shown["earlier"][0]["entries"]}]
+    assert shown["earlier"][0]["entries"] == moved.count("\n- [")
+    assert shown["objective"] == "Keep the file small"
+    assert shown["current"]["text"] == "The step in progress"
+    assert "earlier entries:" in run("show").stdout
+    resumed = json.loads(run("resume", "--json").stdout)
+    assert resumed["earlier"]["files"] == 1
+    assert "ai-protocols show --all" in run("resume").stdout
+
+    # It rolls over once: the next writes leave it be.
+    run("log", "--progress", "Small again")
+    assert len(texts_of(project)[1]) == 1
+
+
+def test_a_file_within_the_bound_and_one_of_open_items_stay_as_they_are(
+        project: Path, run: Runner) -> None:
+    path = started(run, project)
+    text = path.read_text()
+    # Within the bound: nothing moves.
+    small, _ = filler(0, BOUND - 300_000, "small")
+    path.write_text(insert(text, "decisions", small))
+    run("log", "--discovery", "Still small")
+    assert not (project / ".ai/history").exists()
+    # Past it, but nearly all of it open items: nothing may move, and nothing does.
+    opened = "".join(block(entry_lines(stamp(n), f"open step {n:06d} " + "o" * 200,
+                                       checkbox=False)) for n in range(20_000))
+    path.write_text(insert(text, "progress", opened))
+    run("log", "--discovery", "Open items stay")
+    assert not (project / ".ai/history").exists()
+    assert opened in path.read_text()
+
+
+# Texts as a person and the tool write them: one line, several lines (an example
+# block), text that looks like Org structure.
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r"),
+                min_size=1, max_size=30) | \
+    st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
+             min_size=2, max_size=3).map("\n".join) | \
+    st.sampled_from(["* not a headline", "#+begin_src", "- [ ] no box", ":END:", "| a |"])
+_NOTE = st.text(st.characters(whitelist_categories=("L", "N", "P", "Zs")), min_size=1,
+                max_size=20).filter(str.strip)
+_PIECE = st.tuples(st.sampled_from(["decision", "discovery", "log", "closed", "free"]),
+                   _TEXT, st.none() | _NOTE, st.none() | _TEXT)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(pieces=st.lists(_PIECE, min_size=1, max_size=12))
+def test_every_entry_is_in_exactly_one_file_byte_for_byte(
+        tmp_path_factory: pytest.TempPathFactory, pieces: list[tuple]) -> None:
+    """Entries of every movable kind, with a person's indented note under some and a
+    person's paragraph between some, first (the oldest) in a file past the bound: after
+    the next ``log``, each entry is in exactly one file, whole, and each paragraph in
+    the live file."""
+    root = tmp_path_factory.mktemp("roll") / "proj"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    path = started(run, root)
+    text = path.read_text()
+    entries: list[str] = []
+    free: list[str] = []
+    sections = {"decisions": "", "discoveries": "", "log": "", "progress": ""}
+    for n, (kind, body, note, rationale) in enumerate(pieces):
+        marker = f"P{n:03d}"
+        if kind == "free":
+            paragraph = f"Free {marker}: {note or 'text'}\n"
+            free.append(paragraph)
+            sections["decisions"] += paragraph
+            continue
+        if kind == "log":
+            lines = [f"- {stamp(n)} progress: {marker} " + body.replace("\n", " ")]
+        else:
+            lines = entry_lines(stamp(n), f"{marker} {body}",
+                                checkbox=True if kind == "closed" else None,
+                                rationale=rationale if kind == "decision" else None)
+        if note is not None:
+            lines.append(f"  {note} {marker}")
+        entry = block(lines)
+        entries.append(entry)
+        sections[{"decision": "decisions", "discovery": "discoveries", "log": "log",
+                  "closed": "progress"}[kind]] += entry
+    bulk, _ = filler(100, BOUND + 100_000, "bulk")
+    for key, body in sections.items():
+        text = insert(text, key, body + (bulk if key == "decisions" else ""))
+    path.write_text(text)
+
+    run("log", "--progress", "The write that rolls it over")
+
+    live, history = texts_of(root)
+    assert len(history) == 1
+    moved = history[0].read_text()
+    for entry in entries:
+        assert (live.count(entry), moved.count(entry)) in ((1, 0), (0, 1)), entry
+    for paragraph in free:
+        assert (live.count(paragraph), moved.count(paragraph)) == (1, 0), paragraph
+    order = [moved.index(e) for e in entries if e in moved]
+    by_section = {}
+    for at in order:
+        by_section.setdefault(moved.rfind("\n** ", 0, at), []).append(at)
+    assert all(ats == sorted(ats) for ats in by_section.values())
+
+
+def rolled(project: Path, run: Runner) -> tuple[Path, list[str]]:
+    """A session rolled over, its entries (a few, with big texts: quick for Emacs)."""
+    path = started(run, project)
+    text = path.read_text()
+    entries = [block(entry_lines(stamp(n), f"big decision {n:03d}\n" + "b" * 100_000,
+                                 rationale=f"reason {n:03d}")) for n in range(46)]
+    text = insert(text, "decisions", "".join(entries))
+    path.write_text(text)
+    run("log", "--discovery", "Rolled")
+    return path, entries
+
+
+def test_emacs_parses_both_files_and_follows_the_link(project: Path, run: Runner) -> None:
+    path, _ = rolled(project, run)
+    history = texts_of(project)[1]
+    assert len(history) == 1
+    parsed = org_element([path, history[0]])
+    for file, result in zip([path, history[0]], parsed, strict=True):
+        assert_reader_agrees(file, result)
+    live, earlier = parsed
+    assert [h["title"] for h in earlier["headlines"]] == \
+        ["Earlier entries", "Progress", "Decisions", "Discoveries", "Log"]
+    assert earlier["headlines"][0]["properties"]["SESSION_TITLE"] == "Long work"
+    assert "Earlier entries" in [h["title"] for h in live["headlines"]]
+    script = project / "links.el"
+    script.write_text(
+        "(require 'org)\n(require 'org-element)\n"
+        "(dolist (file command-line-args-left)\n"
+        "  (with-temp-buffer\n    (insert-file-contents file)\n"
+        "    (setq default-directory (file-name-directory file))\n    (org-mode)\n"
+        "    (org-element-map (org-element-parse-buffer) 'link\n"
+        "      (lambda (link)\n"
+        "        (princ (format \"%s %s %s\\n\" (org-element-property :type link)\n"
+        "                       (org-element-property :path link)\n"
+        "                       (file-exists-p (expand-file-name\n"
+        "                                       (org-element-property :path link)))))))))\n"
+        "(setq command-line-args-left nil)\n")
+    for judge in JUDGES:
+        out = judge.run(["-l", str(script), str(path)]).stdout.split()
+        assert out == ["file", f"history/session-context/{history[0].name}", "t"], judge
+
+
+def test_show_all_gives_every_entry_in_order(project: Path, run: Runner) -> None:
+    path = started(run, project)
+    text = path.read_text()
+    old, _ = filler(0, BOUND + 100_000, "old")
+    logged = "".join(f"- {stamp(n)} progress: note {n:06d}\n" for n in range(10, 300))
+    closed = "".join(block(entry_lines(stamp(n), f"closed {n}", checkbox=True))
+                     for n in range(3, 9))
+    path.write_text(insert(insert(insert(text, "decisions", old), "log", logged),
+                           "progress", closed, first=True))
+    whole_before = json.loads(run("show", "--json").stdout)
+    run("log", "--discovery", "After")
+    assert texts_of(project)[1]
+    shown = json.loads(run("show", "--json").stdout)
+    assert len(shown["decisions"]) < len(whole_before["decisions"])
+    whole = json.loads(run("show", "--all", "--json").stdout)
+    for key in ("decisions", "next", "blockers", "key_files", "context"):
+        assert whole[key] == whole_before[key], key
+    assert [e["text"] for e in whole["progress"]] == \
+        sorted([e["text"] for e in whole_before["progress"]],
+               key=lambda t: not t.startswith("closed"))  # (the moved ones first)
+    assert whole["discoveries"] == [*whole_before["discoveries"], shown["discoveries"][-1]]
+    assert [e for e in whole["log"] if e["text"] != "After"] == whole_before["log"]
+    assert whole["earlier"] == shown["earlier"]
+    assert "old decision 000000" in run("show", "--all").stdout
+    assert "old decision 000000" not in run("show").stdout
+
+
+def test_wrap_up_archives_the_earlier_files_and_its_links_work(project: Path,
+                                                               run: Runner) -> None:
+    rolled(project, run)
+    assert len(json.loads(run("status", "--json").stdout)) == 1
+    assert [r["kind"] for r in json.loads(run("list", "--json").stdout)] == ["open"]
+    resolver = subprocess.run([str(project / ".ai/scripts/session-context-path")],
+                              cwd=project, env=clean_env(), capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert resolver == str(project / CONTEXT)
+    run("wrap-up", "Done")
+    archives = json.loads(run("list", "--json").stdout)
+    assert [r["kind"] for r in archives] == ["archived"]
+    archive = Path(archives[0]["path"])
+    folder = archive.with_suffix("")
+    moved = sorted(folder.glob("*.org"))
+    assert len(moved) == 1 and not list((project / ".ai/history").rglob("*.org"))
+    text = archive.read_text()
+    link = text[text.index("[[file:") + 7:text.index("][earlier entries]]")]
+    assert (archive.parent / link).resolve() == moved[0]
+    assert "big decision 000" in moved[0].read_text()
+    run("start", "--title", "Next")
+    assert sorted(r["kind"] for r in json.loads(run("list", "--json").stdout)) == \
+        ["archived", "open"]
+    assert len(json.loads(run("status", "--json").stdout)) == 1
+
+
+def test_an_earlier_file_git_cleans_away_comes_back(project: Path, run: Runner) -> None:
+    """As the session file's, a copy of each earlier file is kept per machine: ``git
+    clean`` of an uncommitted one loses nothing (``show --all`` reads the copy), and the
+    next write puts it back; the archive takes it, and its copy goes."""
+    rolled(project, run)
+    earlier = texts_of(project)[1][0]
+    data = earlier.read_bytes()
+    subprocess.run(["git", "clean", "-fdq", ".ai/history"], cwd=project, check=True)
+    assert not earlier.exists()
+    assert "big decision 000" in run("show", "--all").stdout
+    run("log", "--discovery", "Back")
+    assert earlier.read_bytes() == data
+    run("wrap-up", "Done")
+    assert not list((project / ".ai/.locks/live/history").rglob("*.org"))
+
+
+def test_abandon_archives_the_earlier_files_too(project: Path, run: Runner) -> None:
+    rolled(project, run)
+    run("abandon", "--reason", "Not needed")
+    archives = [Path(r["path"]) for r in json.loads(run("list", "--json").stdout)
+                if r["kind"] == "archived"]
+    assert len(archives) == 1
+    moved = list(archives[0].with_suffix("").glob("*.org"))
+    assert len(moved) == 1 and not list((project / ".ai/history").rglob("*.org"))
+    text = archives[0].read_text()
+    assert f"[[file:{archives[0].stem}/{moved[0].name}][earlier entries]]" in text
+
+
+def test_an_agents_file_rolls_over_into_its_own_folder_and_adoption_keeps_the_links(
+        project: Path, run: Runner) -> None:
+    agent = "host.proj.claude.1"
+    run("start", "--title", "Theirs", agent=agent)
+    path = project / ".ai/session-context.d" / f"{agent}.org"
+    old, _ = filler(0, BOUND + 100_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    run("log", "--discovery", "Rolled", agent=agent)
+    folder = project / ".ai/history/session-context.d" / agent
+    assert len(list(folder.glob("*.org"))) == 1
+    assert len(json.loads(run("status", "--json").stdout)) == 1
+    # A run without an id adopts it into .ai/session-context.org, another folder: the
+    # files stay, and the links, rewritten, still lead to them.
+    run("recover", agent, "--adopt", "--force")
+    shown = json.loads(run("show", "--json").stdout)
+    assert shown["path"] == str(project / CONTEXT)
+    assert [Path(e["path"]) for e in shown["earlier"]] == list(folder.glob("*.org"))
+    assert f"[[file:history/session-context.d/{agent}/" in (project / CONTEXT).read_text()
+
+
+def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
+                                                                run: Runner) -> None:
+    """The command is killed the moment its earlier file appears (before the live file
+    is written, most times), and at other moments: after the next write, every entry
+    is in exactly one linked file, and no earlier file is left that no link names."""
+    path = started(run, project)
+    base = path.read_text()
+    old, entries = filler(0, BOUND + 300_000, "old")
+    original = insert(base, "decisions", old)
+    path.write_text(original)
+    count = items(project)
+    windows = 0
+    for attempt in range(6):
+        path.write_text(original)
+        for stray in (project / ".ai/history").rglob("*") if \
+                (project / ".ai/history").exists() else []:
+            if stray.is_file():
+                stray.unlink()
+        child = subprocess.Popen([str(CLI), "log", "--discovery", f"try {attempt}"],
+                                 cwd=project, env=clean_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        if attempt % 2 == 0:  # the moment the earlier file is there
+            while child.poll() is None and not (
+                    (project / HISTORY).exists() and any((project / HISTORY).glob("*.org"))):
+                pass
+        else:  # some moment on the way (no time is asserted: any moment must do)
+            time.sleep(0.1 * attempt)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        live = path.read_text()
+        windows += "[[file:" not in live and (project / HISTORY).exists() and \
+            any((project / HISTORY).glob("*.org"))  # (killed between the two writes)
+        for found in count_everywhere(project, *sample(entries)):  # nothing lost
+            assert sum(found) >= 1
+        run("log", "--discovery", f"after {attempt}")
+        live, history = texts_of(project)
+        names = [p.name for p in history]
+        assert len(names) == 1 and f"{names[0]}][earlier entries]]" in live
+        tried = sum(count_everywhere(project, f"try {attempt}\n")[0])
+        assert tried in (0, 1)  # (the killed write was done, or not at all)
+        assert items(project) == count + 1 + tried
+        for entry, found in zip(sample(entries), count_everywhere(project, *sample(entries)),
+                                strict=True):
+            assert found in ((1, 0), (0, 1)), (attempt, entry)
+        assert not [p for p in (project / HISTORY).iterdir() if p.name.endswith(".tmp")]
+    print(f"killed between the two writes {windows} times of 6")
+
+
+def test_a_merge_where_one_side_rolled_over_keeps_every_entry_once(tmp_path: Path) -> None:
+    from test_merge_driver import Clones, git
+
+    clones = Clones(tmp_path.resolve())
+    one, two = Runner(clones.one), Runner(clones.two)
+    path = clones.one / CONTEXT
+    old, entries = filler(0, BOUND + 100_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    count = items(clones.one)
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one("log", "--discovery", "One rolls over")
+    assert texts_of(clones.one)[1]
+    clones.commit(clones.one, "rolled")
+    two("log", "--discovery", "Two logs")
+    clones.commit(clones.two, "two")
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    pieces = [*sample(entries), "One rolls over", "Two logs"]
+    for piece, found in zip(pieces, count_everywhere(clones.one, *pieces), strict=True):
+        assert sum(found) == 1, piece
+    assert items(clones.one) == count + 2
+
+
+def test_a_merge_where_both_sides_rolled_over_the_same_file_keeps_every_entry_once(
+        tmp_path: Path) -> None:
+    """Both clones roll the same file over (each at its next write): the same earlier
+    file, by name and bytes, on both sides, and the same cut in the live file; git
+    takes the one file, and the driver merges what each side logged after."""
+    from test_merge_driver import Clones, git
+
+    clones = Clones(tmp_path.resolve())
+    one, two = Runner(clones.one), Runner(clones.two)
+    path = clones.one / CONTEXT
+    old, entries = filler(0, BOUND + 100_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    count = items(clones.one)
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one("log", "--discovery", "One rolls over")
+    two("log", "--discovery", "Two rolls over")
+    assert [p.name for p in texts_of(clones.one)[1]] == [p.name for p in texts_of(clones.two)[1]]
+    clones.commit(clones.one, "one")
+    clones.commit(clones.two, "two")
+    merged = clones.merge_two_into_one()
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert len(texts_of(clones.one)[1]) == 1
+    pieces = [*sample(entries), "One rolls over", "Two rolls over"]
+    for piece, found in zip(pieces, count_everywhere(clones.one, *pieces), strict=True):
+        assert sum(found) == 1, piece
+    assert items(clones.one) == count + 2
