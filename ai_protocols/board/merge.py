@@ -39,10 +39,9 @@ from ai_protocols.org.syntax import format_property, parse_timestamp, strip_endi
 from ai_protocols.session.merge import (
     MergeResult,
     _CannotMerge,  # (the board merge gives up as the session merge does: git merges it)
-    _resolve,
+    _merge_entry_chunk,
     _token_merge,
     _union,
-    _Unit,
     _units,
     conflict_block,
     merge_text,
@@ -376,25 +375,16 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
 
 def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
                 labels: tuple[str, str, str], marker_size: int, newline: str) -> tuple[str, bool]:
-    """A task's body: its log items as a set in time order, free text as git merges it."""
+    """A task's body (or the locks section's own text): its log items merged by the
+    session merge's entry rules (:func:`ai_protocols.session.merge._merge_entry_chunk`:
+    each item known by its identity over the whole body, so an item moved on one side
+    and noted on the other is one item; removed on one side and changed on the other,
+    a conflict on that item alone), free text as git merges it. A board's times are
+    compared as written (its items carry no UTC offset)."""
     units = [_units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
              for lines in (o, a, b)]
-    by_token: dict[str, _Unit] = {u.token: u for side in units for u in side}
-    pieces: list[str] = []
-    conflict = False
-    for part in _token_merge(*([u.token for u in side] for side in (units[0], units[1],
-                                                                    units[2]))):
-        found = [[by_token[t] for t in side] for side in part]
-        if len(found) == 1:
-            pieces.extend(u.raw for u in found[0])
-            continue
-        in_a, in_o, in_b = found
-        text, clash = _resolve(in_o, in_a, in_b, ours_first=first, labels=labels,
-                               marker_size=marker_size,
-                               offsets=(None, None))  # (a board's times: as written)
-        pieces.append(text)
-        conflict = conflict or clash
-    return "".join(pieces), conflict
+    return _merge_entry_chunk(*units, ours_first=first, labels=labels,
+                              marker_size=marker_size, newline=newline, offsets=(None, None))
 
 
 def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,

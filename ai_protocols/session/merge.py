@@ -569,52 +569,6 @@ def _merge_entry(base: _Unit | None, a: _Unit, b: _Unit, *, ours_first: bool,
     return [_Unit("E", _with_box(unit, box), a.key)], conflict
 
 
-def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
-                   ours_first: bool, *, offsets: tuple[timedelta | None, timedelta | None]
-                   = (None, None), labels: tuple[str, str, str] = ("ours", "base", "theirs"),
-                   marker_size: int = 7) -> tuple[list[_Unit], bool]:
-    """The entries of one place both sides changed, merged as a set: each kept once
-    (:func:`_merge_entry`), those one side removed (and the other left as they were)
-    left out. Their order: the entries both sides hold as both have them; between two
-    of those, the entries only one side holds merged by time (placed in real time by
-    the sides' UTC ``offsets``, ours and theirs), each side's in its own order; at the
-    same minute, the side updated last after the other. Returns them, and whether conflict
-    markers remain (in the lines under an entry both sides changed)."""
-    o = dict(zip(_entry_keys(base), base, strict=True))
-    a = dict(zip(_entry_keys(ours), ours, strict=True))
-    b = dict(zip(_entry_keys(theirs), theirs, strict=True))
-    kept: dict[tuple[str, int], _Unit] = {}
-    also: dict[tuple[str, int], _Unit] = {}  # both added, the same first line, other notes
-    conflict = False
-    for key in [*a, *b]:
-        if key in kept:
-            continue
-        uo, ua, ub = o.get(key), a.get(key), b.get(key)
-        if ua is not None and ub is not None:
-            units, clash = _merge_entry(uo, ua, ub, ours_first=ours_first, labels=labels,
-                                        marker_size=marker_size)
-            kept[key] = units[0] if ours_first or len(units) == 1 else units[1]
-            if len(units) > 1:
-                also[key] = units[1] if ours_first else units[0]
-            conflict = conflict or clash
-        elif uo is None:
-            kept[key] = ua or ub  # type: ignore[assignment]
-        else:
-            only = ua or ub
-            if only is not None and only.raw != uo.raw:
-                kept[key] = only  # one side removed it, the other changed it: keep it
-    _tick_the_edited(o, a, b, kept)
-    first, second = (a, b) if ours_first else (b, a)
-    order = _interleave([k for k in first if k in kept], [k for k in second if k in kept],
-                        kept, offsets if ours_first else offsets[::-1])
-    units = []
-    for key in order:
-        units.append(kept[key])
-        if key in also:
-            units.append(also[key])
-    return units, conflict
-
-
 def _interleave(in_first: list, in_second: list, kept: dict,
                 offsets: tuple[timedelta | None, timedelta | None]) -> list:
     """The keys of two sides' entries of one place (``in_first``: the side updated
@@ -650,38 +604,6 @@ def _interleave(in_first: list, in_second: list, kept: dict,
         order.append(take)
         used.add(take)
     return order
-
-
-def _tick_the_edited(o: dict[tuple[str, int], _Unit], a: dict[tuple[str, int], _Unit],
-                     b: dict[tuple[str, int], _Unit],
-                     kept: dict[tuple[str, int], _Unit]) -> None:
-    """An item one side ticked (only its checkbox changed) while the other edited its
-    text (its key gone there, one new item with the same timestamp in its place) is one
-    item: the edited text with the tick (when both changed the checkbox, the one
-    further along), never both. Changes ``kept`` in place; an edit that cannot be told
-    apart (two new items of that timestamp) is left as it is."""
-    for key, base in o.items():
-        if key not in kept or (key in a) == (key in b):
-            continue
-        ticked, other = (a, b) if key in a else (b, a)
-        stamp = _ITEM.match(base.raw)
-        if stamp is None or stamp.group(1) is None:
-            continue
-        new = [k for k in other if k not in o and k not in ticked and k in kept and
-               (m := _ITEM.match(other[k].raw)) is not None and m.group(1) is not None and
-               m.group(2) == stamp.group(2)]
-        if len(new) != 1:
-            continue
-        edited = other[new[0]]
-        found = _ITEM.match(edited.raw)
-        tick = _ITEM.match(ticked[key].raw)
-        if found is None or tick is None or tick.group(1) is None:
-            continue
-        box = tick.group(1) if found.group(1) == stamp.group(1) else \
-            max(tick.group(1), found.group(1), key=lambda c: _CHECK_RANK.get(c, 0))
-        raw = edited.raw[:found.start(1)] + box + edited.raw[found.end(1):]
-        kept[new[0]] = _Unit("E", raw, edited.key)
-        del kept[key]
 
 
 def _leading(units: list[_Unit]) -> set[tuple[str, int]]:
@@ -723,23 +645,6 @@ def merge_text(base: str, ours: str, theirs: str, *, labels: tuple[str, str, str
     if status < 0:
         raise _CannotMerge
     return merged.decode("utf-8"), status > 0
-
-
-def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_first: bool,
-             labels: tuple[str, str, str], marker_size: int,
-             offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
-    """A place both sides changed: its entries merged as a set, its free text by git."""
-    free, conflict = _merge_free(base, ours, theirs, labels=labels, marker_size=marker_size)
-    entries, clash = _merge_entries(*(
-        [u for u in part if u.kind == "E"] for part in (base, ours, theirs)), ours_first,
-        offsets=offsets, labels=labels, marker_size=marker_size)
-    conflict = conflict or clash
-    first, second = (ours, theirs) if ours_first else (theirs, ours)
-    lead_keys = _leading(first) | _leading(second)
-    keyed = _entry_keys(entries)
-    lead = "".join(e.raw for e, k in zip(entries, keyed, strict=True) if k in lead_keys)
-    trail = "".join(e.raw for e, k in zip(entries, keyed, strict=True) if k not in lead_keys)
-    return lead + free + trail, conflict
 
 
 class _CannotMerge(Exception):
@@ -1116,10 +1021,9 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
                               if unit.kind == "D" else unit.raw)
             continue
         in_a, in_o, in_b = units
-        if any(u.kind == "D" for u in (*in_a, *in_o, *in_b)):
-            raise _CannotMerge
-        text, clash = _resolve(in_o, in_a, in_b, ours_first=ours_first, labels=labels,
-                               marker_size=marker_size, offsets=(ours.offset, theirs.offset))
+        if any(u.kind in "DE" for u in (*in_a, *in_o, *in_b)):
+            raise _CannotMerge  # (entries go through _merge_entry_chunk, never here)
+        text, clash = _merge_free(in_o, in_a, in_b, labels=labels, marker_size=marker_size)
         pieces.append(text)
         conflict = conflict or clash
     return "".join(pieces), conflict
