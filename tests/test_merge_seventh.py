@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_merge_driver import Clones, git
 
 from ai_protocols.board.merge import merge_board_bytes
@@ -130,3 +132,119 @@ def test_a_board_log_item_removed_on_one_side_and_noted_on_the_other_is_a_confli
     assert text.count("<<<<<<<") == 1 and text.count("handed to review") == 1
     for item in (ITEMS[0], ITEMS[1], ITEMS[3], "Second's note"):  # the rest merged
         assert text.count(item) == 1 and item not in conflict
+
+
+def test_a_persons_task_without_an_id_closed_on_one_side_and_noted_on_the_other_is_one(
+        tmp_path: Path) -> None:
+    """A task a person typed in Emacs, without an ID: its state changed on one side (the
+    headline's line) and a note added under it on the other is one task, merged; before,
+    the changed headline was a removal and an addition: the task twice once resolved."""
+    base = BASE + "* TODO Buy the domain\nbefore the launch\nask finance\n"
+    board = Board(tmp_path, base)
+    board.edit(board.clones.one, "* TODO Buy the domain\n", "* DONE Buy the domain\n")
+    board.edit(board.clones.two, "ask finance\n", "ask finance\nfinance said yes\n")
+    status, text = board.merge()
+    assert status == 0 and "<<<<<<<" not in text, text
+    assert text.count("Buy the domain") == 1
+    assert "* DONE Buy the domain\nbefore the launch\nask finance\nfinance said yes\n" in text
+    parsed = judge(board.clones.one / BOARD)
+    assert [h["todo"] for h in parsed["headlines"] if h["title"] == "Buy the domain"] == \
+        ["DONE"]
+    board.same_both_ways()
+
+
+_TASKS = 5  # four with an ID, the last a person's without one
+_OP = st.tuples(st.sampled_from(["move", "note", "delete", "state", "item", "move item"]),
+                st.integers(0, _TASKS - 1), st.integers(0, _TASKS - 1))
+
+
+def _board(tasks: list[tuple[str, list[str]]]) -> str:
+    return HEADER + "".join(head + "\n" + "".join(line + "\n" for line in body)
+                            for head, body in tasks)
+
+
+def _base_tasks() -> list[tuple[str, list[str]]]:
+    tasks = []
+    for n in range(_TASKS):
+        items = [f"- [2026-11-21 Sat 10:{n}1] added by p.1",
+                 f"- [2026-11-21 Sat 10:{n}2] claimed by a.{n}"]
+        drawer = [":PROPERTIES:", f":ID:       20261121-100000-task000{n}", ":END:"] \
+            if n < _TASKS - 1 else []
+        tasks.append((f"* TODO Task {n}", [*drawer, *items]))
+    return tasks
+
+
+def _side(ops: list[tuple[str, int, int]], name: str,
+          ) -> tuple[list[tuple[str, list[str]]], list[str], set[str], set[str]]:
+    """The base's tasks changed by ``ops``: the tasks, the lines this side typed, the
+    titles it removed and those it changed."""
+    tasks = _base_tasks()
+    typed: list[str] = []
+    removed: set[str] = set()
+    changed: set[str] = set()
+    for number, (kind, at, to) in enumerate(ops):
+        if not tasks:
+            break
+        at, to = at % len(tasks), to % len(tasks)
+        head, body = tasks[at]
+        title = head.split(" ", 2)[2]
+        items = [i for i, line in enumerate(body) if line.startswith("- [")]
+        if kind == "move":
+            tasks.insert(to, tasks.pop(at))
+            continue
+        if kind == "delete":
+            removed.add(title)
+            del tasks[at]
+            continue
+        changed.add(title)
+        if kind == "note":
+            typed.append(f"{name} typed {number}")
+            body = [*body, typed[-1]]
+        elif kind == "state":
+            head = head.replace("* TODO", "* NEXT").replace("* NEXT", "* DONE", 1) \
+                if name == "b" else head.replace("* TODO", "* NEXT")
+        elif kind == "item":
+            typed.append(f"  {name} item note {number}")
+            body = [*body[:items[0] + 1], typed[-1], *body[items[0] + 1:]]
+        else:  # the first log item (with the lines under it) to the end of the task
+            end = items[1] if len(items) > 1 else len(body)
+            body = body[:items[0]] + body[end:] + body[items[0]:end]
+        tasks[at] = (head, body)
+    return tasks, typed, removed, changed
+
+
+@given(a=st.lists(_OP, max_size=5), b=st.lists(_OP, max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_the_board_merge_never_loses_or_doubles_a_task_or_a_typed_line_property(
+        a: list, b: list) -> None:
+    """Both sides move, note, close, delete tasks (four with an ID, one a person typed
+    without one) and note or move their log items; merged either way round: a clean
+    result holds every task once (but one a side removed that the other left as it
+    was), every line a side typed once; a task removed on one side and changed on the
+    other is a conflict, never a silent loss; with conflicts, no typed line is lost."""
+    base = _board(_base_tasks())
+    ours, typed_a, removed_a, changed_a = _side(a, "a")
+    theirs, typed_b, removed_b, changed_b = _side(b, "b")
+    typed_a = [t for t in typed_a if any(t in body for _h, body in ours)]
+    typed_b = [t for t in typed_b if any(t in body for _h, body in theirs)]
+    clash = (removed_a & (changed_b - removed_b)) | (removed_b & (changed_a - removed_a))
+    gone = removed_a | removed_b
+    for one, other in ((ours, theirs), (theirs, ours)):
+        result = merge_board_bytes(base.encode(), _board(one).encode(),
+                                   _board(other).encode())
+        assert result is not None
+        merged = result.data.decode()
+        lines = merged.splitlines()
+        if clash:
+            assert result.conflicts, merged
+        for line in (*typed_a, *typed_b):
+            assert line in lines, (line, merged)
+        if result.conflicts:
+            continue
+        for line in (*typed_a, *typed_b):
+            assert lines.count(line) == 1, (line, merged)
+        for n in range(_TASKS):
+            title = f"Task {n}"
+            count = sum(line.startswith("* ") and line.endswith(" " + title)
+                        for line in lines)
+            assert count == (0 if title in gone else 1), (title, merged)

@@ -7,7 +7,9 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
 
 - each version is cut into the text before the first headline, and one chunk per
   level-1 headline with its whole subtree: a task known by its ``ID``, the locks
-  section (``CUSTOM_ID`` ``locks``), any other headline by its text;
+  section (``CUSTOM_ID`` ``locks``), any other headline (a person's task without an
+  ``ID``) by its title and tags, its state aside, or as the base's headline whose
+  line that side edited, when that is sure (:func:`_renamed`);
 - the order of the chunks is merged three ways (``git merge-file`` on the names);
   tasks both sides added at one place are kept in id order (their creation time);
 - a task only one side changed takes that side; one side removed and the other
@@ -17,8 +19,11 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
   rule of :func:`merge_task_properties` (a closed state wins over an open one;
   DONE over CANCELLED), its title and tags, its planning line and each property
   by three-way rules (a claim as one: a side that released gives way to a side
-  that claimed; two claims: the earlier one wins), its log items as a set in time
-  order, and a person's free text as ``git merge-file`` merges it;
+  that claimed; two claims: the earlier one wins), its log items by the session
+  merge's entry rules (each known by its identity over the task: moved on one side
+  and noted on the other, one item; removed on one side and changed on the other, a
+  conflict on that item alone), and a person's free text as ``git merge-file``
+  merges it; a headline without an ``ID``: its line three ways, then its body so;
 - the locks section's locks are merged the same way, keyed by ``PATH``.
 
 Where a part of one task cannot be settled by a rule (both sides retitled it, set
@@ -159,7 +164,8 @@ class _Version:
             elif index == locks:
                 name = "locks"
             else:
-                name = "heading:" + strip_ending(lines[h.line], doc.newline).rstrip()
+                # (known by its title and tags: a state changed in Emacs keeps it)
+                name = "heading:" + chunk.head[2].rstrip()
             seen[name] = seen.get(name, 0) + 1
             self._add(f"{name}#{seen[name]}", chunk)
         self.keywords = doc.todo_keywords
@@ -333,7 +339,10 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
                 keep_changed: bool) -> tuple[str, bool]:
     """Chunks keyed by name merged: their order three ways, each by :func:`_merge_chunk`.
     A chunk one side removed and the other changed is kept (``keep_changed``) or set
-    between conflict markers."""
+    between conflict markers. A headline known by its text whose line one side edited
+    is the base's chunk when that is sure (:func:`_renamed`)."""
+    a, order_a = _renamed(o, a, order_a)
+    b, order_b = _renamed(o, b, order_b)
     order = _merge_order(order_o, order_a, order_b, first)
     placed = set(order)
     for side, other, names in ((a, b, order_a), (b, a, order_b)):
@@ -373,6 +382,31 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
     return "".join(pieces), conflict
 
 
+def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
+             ) -> tuple[dict[str, _Chunk], list[str]]:
+    """``side``'s chunks and order with each headline known by its text (``heading:``:
+    no ``ID``, no lock ``PATH``) whose line that side edited (a task's state or title
+    changed in Emacs) named as the base's: when that is sure, as for a session's
+    entries (:class:`ai_protocols.session.merge._Entries`): the base's chunk is gone on
+    that side, one new ``heading:`` chunk there has exactly its lines under the
+    headline, and no other gone or new one has those lines. Any other change of a
+    headline's line is a removal and an addition."""
+    def body(chunk: _Chunk) -> str:
+        return "".join(chunk.lines[1:])
+
+    gone = [n for n in o if n.startswith("heading:") and n not in side]
+    new = [n for n in order if n.startswith("heading:") and n not in o]
+    names: dict[str, str] = {}
+    for name in new:
+        text = body(side[name])
+        was = [g for g in gone if body(o[g]) == text]
+        if len(was) == 1 and sum(body(side[n]) == text for n in new) == 1:
+            names[name] = was[0]
+    if not names:
+        return side, order
+    return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
+
+
 def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
                 labels: tuple[str, str, str], marker_size: int, newline: str) -> tuple[str, bool]:
     """A task's body (or the locks section's own text): its log items merged by the
@@ -394,7 +428,14 @@ def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         return a.raw, False
     if a.raw == ro:
         return b.raw, False
-    if name.startswith("preamble") or name.startswith("heading:"):
+    if name.startswith("heading:") and o is not None:  # its line, then what is under it
+        same, head = _three(o.lines[0], a.lines[0], b.lines[0])
+        if same:
+            body, clash = _merge_body(o.lines[1:], a.lines[1:], b.lines[1:], first=first,
+                                      labels=labels, marker_size=marker_size,
+                                      newline=a.newline)
+            return str(head) + body, clash
+    if name.startswith(("preamble", "heading:")):
         return merge_text(ro, a.raw, b.raw, labels=labels, marker_size=marker_size)
     try:
         return _merge_entry(name, o, a, b, first=first, labels=labels, marker_size=marker_size)
