@@ -11,6 +11,7 @@ result.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -181,7 +182,6 @@ def _side(ops: list[tuple[str, int, int]], name: str,
     tasks = _base_tasks()
     typed: list[str] = []
     removed: set[str] = set()
-    changed: set[str] = set()
     for number, (kind, at, to) in enumerate(ops):
         if not tasks:
             break
@@ -196,7 +196,6 @@ def _side(ops: list[tuple[str, int, int]], name: str,
             removed.add(title)
             del tasks[at]
             continue
-        changed.add(title)
         if kind == "note":
             typed.append(f"{name} typed {number}")
             body = [*body, typed[-1]]
@@ -210,6 +209,9 @@ def _side(ops: list[tuple[str, int, int]], name: str,
             end = items[1] if len(items) > 1 else len(body)
             body = body[:items[0]] + body[end:] + body[items[0]:end]
         tasks[at] = (head, body)
+    was = {head.split(" ", 2)[2]: (head, body) for head, body in _base_tasks()}
+    changed = {head.split(" ", 2)[2] for head, body in tasks
+               if was[head.split(" ", 2)[2]] != (head, body)}
     return tasks, typed, removed, changed
 
 
@@ -248,3 +250,24 @@ def test_the_board_merge_never_loses_or_doubles_a_task_or_a_typed_line_property(
             count = sum(line.startswith("* ") and line.endswith(" " + title)
                         for line in lines)
             assert count == (0 if title in gone else 1), (title, merged)
+
+
+def test_one_path_locked_on_both_clones_by_two_agents_keeps_one_and_says_so(
+        tmp_path: Path) -> None:
+    """Each clone locks ``src/`` for another agent (the installed CLI): one lock stays
+    (the earlier), and the other is not silently lost: a line under the lock that
+    stays says whose lock the merge dropped, as for overlapping paths."""
+    from conftest import Runner
+
+    board = Board(tmp_path)
+    Runner(board.clones.one)("lock", "src/", "--reason", "parser", agent="a.1")
+    Runner(board.clones.two)("lock", "src/", "--reason", "docs", agent="b.1")
+    status, text = board.merge()
+    assert status == 0 and "<<<<<<<" not in text, text
+    assert text.count(":PATH:     src/") == 1
+    assert re.search(r"^- \[[^]]+\] merge: dropped b\.1's lock on src/, which came after "
+                     r"a\.1's", text, re.M), text
+    judge(board.clones.one / BOARD)
+    board.same_both_ways()
+    locks = Runner(board.clones.one)("locks", agent="c.1").stdout
+    assert "locked by a.1" in locks and "b.1" not in locks, locks

@@ -494,28 +494,37 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         if not conflict and name.startswith("task:"):
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline)
+        elif not conflict and name.startswith("lock:"):  # one path locked on both sides
+            body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
+                                       (b.values, a.values), values, newline,
+                                       group=LOCK_KEYS, stamp="LOCKED",
+                                       what=f"lock on {values.get('PATH') or ''}")
     return head + planning + drawer + body, conflict
 
 
 def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
-                        merged: dict[str, str | None], newline: str) -> str:
+                        merged: dict[str, str | None], newline: str, *,
+                        group: tuple[str, ...] = CLAIM_KEYS, stamp: str = "CLAIMED",
+                        what: str = "claim") -> str:
     """``body`` (a merged task's text under its drawer) with a log item for each side's
     claim the merge dropped (a claim that side made, by an agent other than the one
     whose claim stayed: the later of two, or one made while the other side closed the
     task), as a dropped lock has one (:func:`_drop_overlaps`): stamped with the dropped
     claim's ``CLAIMED`` (so that the result does not depend on when the merge ran), at
-    the end of the task's own log, before any sub-headline."""
+    the end of the task's own log, before any sub-headline. A lock of one path taken on
+    both sides by two agents is logged so too, under the lock that stays (``group``
+    :data:`LOCK_KEYS`, ``stamp`` ``"LOCKED"``, ``what`` ``"lock on PATH"``)."""
     kept = merged.get("OWNER")
     items = []
     for side in sides:
         owner = side.get("OWNER")
         if not owner or owner == kept or \
-                all(side.get(k) == base.get(k) for k in CLAIM_KEYS):
+                all(side.get(k) == base.get(k) for k in group):
             continue
-        stamp = side.get("CLAIMED") or ""
-        why = f"which came after {kept}'s (the earlier claim stands)" if kept else \
-            "made while the task was closed on the other side"
-        items.append(f"- {stamp + ' ' if stamp else ''}merge: dropped {owner}'s claim, "
+        when = side.get(stamp) or ""
+        why = f"which came after {kept}'s (the earlier {what.split()[0]} stands)" if kept \
+            else "made while the task was closed on the other side"
+        items.append(f"- {when + ' ' if when else ''}merge: dropped {owner}'s {what}, "
                      f"{why}{newline}")
     if not items:
         return body
