@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_merge_driver import Clones, git
+from test_merge_driver import CONTEXT, Clones, git
 
 from ai_protocols.board.merge import merge_board_bytes
+from ai_protocols.session.merge import merge_session_bytes
 
 from emacs import assert_reader_agrees, org_element
 
@@ -271,3 +273,58 @@ def test_one_path_locked_on_both_clones_by_two_agents_keeps_one_and_says_so(
     board.same_both_ways()
     locks = Runner(board.clones.one)("locks", agent="c.1").stdout
     assert "locked by a.1" in locks and "b.1" not in locks, locks
+
+
+# -- 2: one reader of git merge-file's diff3 output ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def session_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A session file by the installed CLI with one Progress entry: the text, and the
+    entry's first line."""
+    from conftest import Runner
+
+    repo = tmp_path_factory.mktemp("notes").resolve()
+    git(repo, "init", "-q")
+    run = Runner(repo)
+    run("init")
+    run("start", "--title", "Notes")
+    run("log", "--progress", "The step")
+    text = (repo / CONTEXT).read_text(encoding="utf-8")
+    first = next(line for line in text.splitlines() if line.endswith("] The step"))
+    return text.replace(first + "\n", first + "\n  base note\n"), first
+
+
+# Any text a person may type on a line: a form feed (Emacs's page break), U+2028, a
+# vertical tab, and what looks like git's markers after them, included.
+_NOTE = st.one_of(
+    st.text(st.sampled_from(["a", " ", "<", "=", ">", "|", "\x0c", "\u2028", "\x0b", "\x1c",
+                             "\x85", "é"]), min_size=1, max_size=12),
+    st.builds("".join, st.tuples(
+        st.sampled_from(["", "x", "x\x0c", "x\u2028", "x\x0b", "x\x1d", "x\x85"]),
+        st.sampled_from(["<" * 7, "|" * 7, "=" * 7, ">" * 7]),
+        st.sampled_from(["", " ours", " base"]))))
+
+
+@given(a=st.lists(_NOTE, min_size=1, max_size=3), b=st.lists(_NOTE, min_size=1, max_size=3))
+@settings(max_examples=150, deadline=None)
+def test_notes_both_sides_typed_under_one_entry_are_both_kept_whatever_they_hold_property(
+        session_base: tuple[str, str], a: list[str], b: list[str]) -> None:
+    """Both sides type lines under one entry, at its end: the lines of both are kept,
+    each once and whole, whatever characters they hold. Only a newline ends a line,
+    as for git and Org: a form feed or U+2028 in a line, with marker-like text after
+    it, is text (it was cut there, and the rest read as a conflict marker)."""
+    text, first = session_base
+    typed_a = [f"  a{n} {line}" for n, line in enumerate(a)]
+    typed_b = [f"  b{n} {line}" for n, line in enumerate(b)]
+
+    def side(lines: list[str]) -> str:
+        return text.replace("  base note\n", "  base note\n" + "".join(f"{x}\n" for x in lines))
+
+    for one, other in ((side(typed_a), side(typed_b)), (side(typed_b), side(typed_a))):
+        result = merge_session_bytes(text.encode(), one.encode(), other.encode())
+        assert result is not None and not result.conflicts, result
+        merged = result.data.decode().split("\n")
+        for line in (*typed_a, *typed_b):
+            assert merged.count(line) == 1, (line, merged)
+        assert sum(first in line for line in merged) == 1

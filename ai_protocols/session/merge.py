@@ -505,35 +505,19 @@ def _merge_notes(base: str, ours: str, theirs: str, *, ours_first: bool,
         raise _CannotMerge
     pieces: list[str] = []
     conflict = False
-    state: str | None = None
-    sides: dict[str, list[str]] = {}
-    for line in merged.decode("utf-8", "surrogatepass").splitlines(keepends=True):
-        mark = line[:marker_size]
-        if len(mark) == marker_size and len(set(mark)) == 1 and mark[0] in "<|=>" and \
-                line[marker_size:marker_size + 1] in ("", " ", "\n", "\r"):
-            if mark[0] == "<" and state is None:
-                state, sides = "a", {"a": [], "o": [], "b": []}
-                continue
-            if (mark[0], state) in (("|", "a"), ("=", "a"), ("=", "o")):
-                state = "o" if mark[0] == "|" else "b"
-                continue
-            if mark[0] == ">" and state == "b":
-                a, o, b = ("".join(sides[k]) for k in "aob")
-                if not o:
-                    pieces.append(a + b if ours_first else b + a)
-                else:
-                    newline = "\r\n" if line.endswith("\r\n") else "\n"
-                    pieces.append(conflict_block(a, b, labels, marker_size, newline,
-                                                 base=o if _shows_base() else None))
-                    conflict = True
-                state = None
-                continue
-        if state is None:
-            pieces.append(line)
+    text = merged.decode("utf-8", "surrogatepass")
+    for part in _parse_merge(_lines(text), marker_size):
+        if len(part) == 1:
+            pieces.extend(part[0])
+            continue
+        a, o, b = ("".join(side) for side in part[:3])
+        if not o:  # both only added lines here: both kept, the side updated last's first
+            pieces.append(a + b if ours_first else b + a)
         else:
-            sides[state].append(line)
-    if state is not None:
-        raise _CannotMerge
+            newline = "\r\n" if part[3][0].endswith("\r\n") else "\n"
+            pieces.append(conflict_block(a, b, labels, marker_size, newline,
+                                         base=o if _shows_base() else None))
+            conflict = True
     return "".join(pieces), conflict
 
 
@@ -651,27 +635,42 @@ class _CannotMerge(Exception):
     """The structural merge gives up: the file is merged as git merge-file merges it."""
 
 
-def _parse_merge(output: str, marker_size: int) -> list[tuple[list[str], ...]]:
-    """``git merge-file --diff3`` output, as plain runs ``([lines],)`` and conflicts
-    ``(ours, base, theirs)``."""
+def _lines(text: str) -> list[str]:
+    """``text``'s lines as git reads them: only a newline ends one (a carriage return,
+    a form feed or U+2028 is part of its line), each with its ending."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _parse_merge(lines: list[str], marker_size: int) -> list[tuple[list[str], ...]]:
+    """``git merge-file --diff3`` output (its lines, each with its ending) cut into plain
+    runs ``([lines],)`` and conflicts ``(ours, base, theirs, closing)``, ``closing``
+    being a one-line list, the ``>>>>>>>`` line (its ending is the file's).
+
+    A marker line is ``marker_size`` of one of ``<``, ``|``, ``=``, ``>`` at the start
+    of a line, then the end of the line or a space and its label (git-merge-file(1));
+    one is a marker only in its place (``|||||||`` and ``=======`` after ``<<<<<<<``,
+    ``>>>>>>>`` after ``=======``): elsewhere it is a line of text. The one rule for
+    both of this module's readers of git's output (:func:`_token_merge`,
+    :func:`_merge_notes`); ``_CannotMerge`` when a conflict is left open."""
     parts: list[tuple[list[str], ...]] = []
     plain: list[str] = []
-    state = None
+    state: str | None = None
     sides: dict[str, list[str]] = {}
-    marks = [m[0] * marker_size for m in _MARKERS]
-    for line in output.split("\n"):
-        if not line:
-            continue
-        head = line[:marker_size] if line[marker_size:marker_size + 1] in ("", " ") else None
-        if head == marks[0] and state is None:
+    for line in lines:
+        mark = line[:marker_size]
+        kind = mark[0] if len(mark) == marker_size and len(set(mark)) == 1 and \
+            mark[0] in "<|=>" and line[marker_size:marker_size + 1] in ("", " ", "\n", "\r") \
+            else None
+        if kind == "<" and state is None:
             parts.append((plain,))
             plain, state, sides = [], "a", {"a": [], "o": [], "b": []}
-        elif head == marks[1] and state == "a":
+        elif kind == "|" and state == "a":
             state = "o"
-        elif head == marks[2] and state in ("a", "o"):
+        elif kind == "=" and state in ("a", "o"):
             state = "b"
-        elif head == marks[3] and state == "b":
-            parts.append((sides["a"], sides["o"], sides["b"]))
+        elif kind == ">" and state == "b":
+            parts.append((sides["a"], sides["o"], sides["b"], [line]))
             state = None
         elif state is None:
             plain.append(line)
@@ -736,8 +735,8 @@ def _token_merge(base: list[str], ours: list[str], theirs: list[str],
                                     labels=("a", "o", "b"), style="diff3")
     if status < 0:
         raise _CannotMerge
-    return [tuple([names[t] for t in side] for side in part)
-            for part in _parse_merge(output.decode("ascii"), 7)]
+    return [tuple([names[t.rstrip("\n")] for t in side] for side in part[:3])
+            for part in _parse_merge(_lines(output.decode("ascii")), 7)]
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
