@@ -328,3 +328,75 @@ def test_notes_both_sides_typed_under_one_entry_are_both_kept_whatever_they_hold
         for line in (*typed_a, *typed_b):
             assert merged.count(line) == 1, (line, merged)
         assert sum(first in line for line in merged) == 1
+
+
+# -- 3: times of two time zones, by their real instants -----------------------------------------
+
+TOKYO, LOS_ANGELES = "Asia/Tokyo", "America/Los_Angeles"
+
+
+def test_a_claim_race_across_time_zones_is_won_by_the_claim_first_in_real_time(
+        tmp_path: Path) -> None:
+    """Clone one (Tokyo) claims a task and locks ``src/``; then clone two (Los Angeles),
+    later in real time but hours "earlier" on its clock, claims the same task and locks
+    ``src/`` too. One's claim and lock stand (first come, by the real instants of their
+    ``CLAIMED_AT``/``LOCKED_AT`` records, not the zone-less ``CLAIMED``/``LOCKED`` as
+    written), two's are dropped with a line saying so, and the task's log lists one's
+    claim before two's; the same whichever clone is ours."""
+    from conftest import Runner
+
+    board = Board(tmp_path)
+    second = "20261121-100000-bbbbbbbb"
+    one, two = Runner(board.clones.one), Runner(board.clones.two)
+    one("task", "claim", second, agent="a.1", env={"TZ": TOKYO})
+    one("lock", "src/", "--reason", "parser", agent="a.1", env={"TZ": TOKYO})
+    two("task", "claim", second, agent="b.1", env={"TZ": LOS_ANGELES})
+    two("lock", "src/", "--reason", "docs", agent="b.1", env={"TZ": LOS_ANGELES})
+    status, text = board.merge()
+    assert status == 0 and "<<<<<<<" not in text, text
+    task = text[text.index(f":ID:       {second}"):]
+    assert re.search(r"^:OWNER:\s+a\.1$", task, re.M), task
+    assert "merge: dropped b.1's claim, which came after a.1's" in task
+    assert task.index("claimed by a.1") < task.index("claimed by b.1"), task
+    locks = text[:text.index("* DOING First")]
+    assert re.search(r"^:OWNER:\s+a\.1$", locks, re.M) and ":OWNER:    b.1" not in locks
+    assert "merge: dropped b.1's lock on src/, which came after a.1's" in locks
+    judge(board.clones.one / BOARD)
+    board.same_both_ways()
+
+
+def _written(text: str, updated: str, updated_at: str, progress: list[str]) -> str:
+    """``text`` (a session file) last written at ``updated`` (Org, local) and
+    ``updated_at`` (its record, with the writer's UTC offset), its Progress entries
+    ``progress`` (first lines)."""
+    text = re.sub(r"^:UPDATED: .*$", f":UPDATED:  [{updated}]", text, count=1, flags=re.M)
+    text = re.sub(r"^:UPDATED_AT: .*$", f":UPDATED_AT: {updated_at}", text, count=1,
+                  flags=re.M)
+    head, _, rest = text.partition("** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n:END:\n")
+    rest = rest[rest.index("** Decisions"):]
+    return head + "** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n:END:\n" + \
+        "".join(line + "\n" for line in progress) + rest
+
+
+def test_one_step_in_progress_is_the_latest_in_real_time_whichever_side_is_ours(
+        session_base: tuple[str, str]) -> None:
+    """The base's step in progress (written in UTC, kept by both sides), one in Tokyo
+    and one in Los Angeles: the step that stays marked is the latest by real instants,
+    the same whichever side is ours. Before, the base's step was placed by ours' zone:
+    from Tokyo 01:00 UTC, from Los Angeles 18:00 UTC, so the answer depended on it."""
+    text, _first = session_base
+    kept = "- [-] [2026-11-30 Mon 10:00] The base's step"
+    base = _written(text, "2026-11-30 Mon 10:00", "2026-11-30T10:00:00+00:00", [kept])
+    tokyo = _written(text, "2026-11-30 Mon 19:30", "2026-11-30T19:30:00+09:00",
+                     [kept, "- [-] [2026-11-30 Mon 19:30] Tokyo's step"])
+    angeles = _written(text, "2026-11-30 Mon 02:40", "2026-11-30T02:40:00-08:00",
+                       [kept, "- [-] [2026-11-30 Mon 02:40] Los Angeles's step"])
+    results = []
+    for ours, theirs in ((tokyo, angeles), (angeles, tokyo)):
+        result = merge_session_bytes(base.encode(), ours.encode(), theirs.encode())
+        assert result is not None and not result.conflicts
+        merged = result.data.decode()
+        marked = [line for line in merged.splitlines() if line.startswith("- [-]")]
+        assert marked == ["- [-] [2026-11-30 Mon 02:40] Los Angeles's step"], merged
+        results.append(result.data)
+    assert results[0] == results[1]

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 
 from ai_protocols.board.model import CLOSED_STATES, STATES, locks_section, task_headlines
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, timedelta
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.session.merge import (
@@ -234,14 +234,41 @@ def _instant(value: str | None) -> tuple[float, str, str, float]:
             moment.boot or "", uptime)
 
 
-def _key(values: tuple[str | None, ...], group: tuple[str, ...],
-         stamp: str) -> tuple[datetime, tuple[float, str, str, float], tuple[str, ...]]:
+def _offset(values: dict[str, str | None], stamp: str) -> timedelta | None:
+    """The UTC offset the ``stamp`` time (``CLAIMED``, ``LOCKED``: an Org time, local and
+    zone-less) was written with: its ``stamp`` + ``_AT`` record's, when that record is
+    of the same write (:meth:`~ai_protocols.liveness.clock.Moment.agrees_with`);
+    ``None`` when unknown."""
+    from ai_protocols.liveness.clock import Moment
+
+    moment = Moment.parse(values.get(stamp + "_AT"))
+    if moment is None or not moment.agrees_with(parse_timestamp(values.get(stamp) or "")):
+        return None
+    return moment.wall.utcoffset()
+
+
+def _real(group: tuple[str, ...], stamp: str, *claims: tuple[str | None, ...]) -> bool:
+    """Whether every one of ``claims`` (values of ``group``) knows its ``stamp`` time's UTC
+    offset: then they are compared by their real instants, else as written."""
+    return all(_offset(dict(zip(group, values, strict=True)), stamp) is not None
+               for values in claims)
+
+
+def _key(values: tuple[str | None, ...], group: tuple[str, ...], stamp: str,
+         real: bool = False,
+         ) -> tuple[datetime, tuple[float, str, str, float], tuple[str, ...]]:
     """How a claim or lock sorts, the same whichever side git calls ours: its time (the
-    ``stamp`` key, to the minute), its record's place in time (``stamp`` + ``_AT``:
-    :func:`_instant`), then all its values as text (the owner first)."""
+    ``stamp`` key, to the minute; ``real``: placed in real time by its record's UTC
+    offset, :func:`_offset`, so that a claim in Tokyo and one in Los Angeles are in
+    their true order; give it only when every claim compared has one, :func:`_real`,
+    else the times are compared as written), its record's place in time (``stamp`` +
+    ``_AT``: :func:`_instant`), then all its values as text (the owner first)."""
     named = dict(zip(group, values, strict=True))
-    return (_time(named.get(stamp)), _instant(named.get(stamp + "_AT")),
-            tuple(v or "" for v in values))
+    when = _time(named.get(stamp))
+    offset = _offset(named, stamp) if real else None
+    if offset is not None:
+        when -= offset
+    return (when, _instant(named.get(stamp + "_AT")), tuple(v or "" for v in values))
 
 
 def _state_rank(state: str | None) -> int:
@@ -281,7 +308,8 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
         if ga[0] is None or gb[0] is None:
             claim = ga if gb[0] is None else gb
         else:
-            claim = ga if _key(ga, group, stamp) <= _key(gb, group, stamp) else gb
+            real = _real(group, stamp, ga, gb)
+            claim = ga if _key(ga, group, stamp, real) <= _key(gb, group, stamp, real) else gb
         side_state = sa if claim == ga else sb
         if state not in CLOSED_STATES and side_state not in CLOSED_STATES and \
                 side_state is not None:
@@ -292,8 +320,9 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
         if closed_a and closed_b:
             # Both closed it: the earlier closing, then the earlier claim; all that equal,
             # nobody (a key they set differently, a checkpoint, is then a conflict).
-            key_a = (_time(ours.get("CLOSED_AT")), _key(ga, group, stamp))
-            key_b = (_time(theirs.get("CLOSED_AT")), _key(gb, group, stamp))
+            real = _real(group, stamp, ga, gb)  # (CLOSED_AT has no record: as written)
+            key_a = (_time(ours.get("CLOSED_AT")), _key(ga, group, stamp, real))
+            key_b = (_time(theirs.get("CLOSED_AT")), _key(gb, group, stamp, real))
             if key_a != key_b:
                 side = "a" if key_a < key_b else "b"
                 claim, winner = (ga if side == "a" else gb), winner or side
@@ -408,17 +437,35 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
 
 
 def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
-                labels: tuple[str, str, str], marker_size: int, newline: str) -> tuple[str, bool]:
+                labels: tuple[str, str, str], marker_size: int, newline: str,
+                offsets: tuple[timedelta | None, timedelta | None] = (None, None),
+                ) -> tuple[str, bool]:
     """A task's body (or the locks section's own text): its log items merged by the
     session merge's entry rules (:func:`ai_protocols.session.merge._merge_entry_chunk`:
     each item known by its identity over the whole body, so an item moved on one side
     and noted on the other is one item; removed on one side and changed on the other,
-    a conflict on that item alone), free text as git merges it. A board's times are
-    compared as written (its items carry no UTC offset)."""
+    a conflict on that item alone), free text as git merges it. The items only one
+    side holds are placed by time: by their real instants when ``offsets`` (ours' and
+    theirs' UTC offsets: :func:`_writer_offsets`) are both known, else as written."""
     units = [_units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
              for lines in (o, a, b)]
     return _merge_entry_chunk(*units, ours_first=first, labels=labels,
-                              marker_size=marker_size, newline=newline, offsets=(None, None))
+                              marker_size=marker_size, newline=newline, offsets=offsets)
+
+
+def _writer_offsets(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
+                    ) -> tuple[timedelta | None, timedelta | None]:
+    """The UTC offsets of the writers of a task's new log items on each side, as far as
+    the board tells them: a side that changed the task's claim wrote it with its
+    ``CLAIMED_AT`` record's offset (:func:`_offset`), and its ``claimed by`` item with
+    it; ``None`` for a side that did not (the board has no record of the zone of other
+    writes: its items are then compared as written)."""
+    def offset(side: dict[str, str]) -> timedelta | None:
+        if all(side.get(k) == base.get(k) for k in CLAIM_KEYS):
+            return None
+        return _offset(side, "CLAIMED")  # type: ignore[arg-type]
+
+    return offset(ours), offset(theirs)
 
 
 def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
@@ -469,8 +516,10 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             # One agent renewed it on both: the later renewal (its LOCKED, then LOCKED_AT);
             # two renewals at the very same moment that differ, or in one second on two
             # hosts or boots: nobody's, a conflict.
-            key_a = _key(tuple(a.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
-            key_b = _key(tuple(b.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
+            la, lb = (tuple(side.values.get(k) for k in LOCK_KEYS) for side in (a, b))
+            real = _real(LOCK_KEYS, "LOCKED", la, lb)
+            key_a = _key(la, LOCK_KEYS, "LOCKED", real)[:2]
+            key_b = _key(lb, LOCK_KEYS, "LOCKED", real)[:2]
             if key_a == key_b or (key_a[0] == key_b[0] and key_a[1][0] == key_b[1][0] and
                                   key_a[1][1:3] != key_b[1][1:3]):
                 raise _Conflict  # (one second on two hosts or boots: no order to tell)
@@ -490,7 +539,8 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
     else:
         body, conflict = _merge_body(empty.body if o is not None else [], a.body, b.body,
                                      first=first, labels=labels, marker_size=marker_size,
-                                     newline=newline)
+                                     newline=newline,
+                                     offsets=_writer_offsets(values_o, a.values, b.values))
         if not conflict and name.startswith("task:"):
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline)
@@ -620,8 +670,10 @@ def _drop_overlaps(text: str, newline: str) -> str:
     heads = [h for h in doc.headlines if h.properties.get("PATH")]
     if len(heads) < 2:
         return text
-    order = sorted(heads, key=lambda h: _key(tuple(h.properties.get(k) for k in LOCK_KEYS),
-                                             LOCK_KEYS, "LOCKED"))
+    held = [tuple(h.properties.get(k) for k in LOCK_KEYS) for h in heads]
+    real = _real(LOCK_KEYS, "LOCKED", *held)
+    order = [h for _, h in sorted(zip(held, heads, strict=True),
+                                  key=lambda pair: _key(pair[0], LOCK_KEYS, "LOCKED", real))]
     kept: list = []
     dropped: dict[int, str] = {}  # a kept lock's headline line: its added log lines
     gone: list = []

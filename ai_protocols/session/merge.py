@@ -1028,21 +1028,28 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
     return "".join(pieces), conflict
 
 
-def _one_current(text: str, ours: _Version, theirs: _Version) -> str:
+def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) -> str:
     """The merged Progress section ``text`` with one step in progress ("one at a time",
     ``log --current``): when each side marked its own (``[-]``), the later item by its
     timestamp stays marked (placed in real time by the UTC offset of the side that
-    holds it, when every such side's is known; at the same time, the greater line: the
-    same whichever side is ours), and the others go back to open (``[ ]``)."""
-    lines = text.splitlines(keepends=True)
-    held = [({u.raw.partition("\n")[0] for u in side.chunks.get("section:progress", [])},
-             side.offset) for side in (ours, theirs)]
+    holds it, or of the base when both sides hold it, when every such offset is known;
+    at the same time, the greater line: the same whichever side is ours), and the
+    others go back to open (``[ ]``)."""
+    lines = _lines(text)
+    held = [{u.raw.partition("\n")[0] for u in side.chunks.get("section:progress", [])}
+            for side in (ours, theirs)]
+
+    def offset_of(head: str) -> timedelta | None:
+        if head in held[0] and head in held[1]:
+            return base.offset  # (written before both: in the base's writer's zone)
+        return ours.offset if head in held[0] else theirs.offset if head in held[1] else None
+
     marked = []
     for number, line in enumerate(lines):
         found = _ITEM.match(line)
         if found and found.group(1) == "-":
             head = line.partition("\n")[0]
-            offset = next((off for heads, off in held if head in heads), None)
+            offset = offset_of(head)
             marked.append((parse_timestamp(found.group(2)) or datetime.min, offset, line,
                            number))
     if len(marked) < 2:
@@ -1092,7 +1099,7 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
             text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
                                        labels=labels, marker_size=marker_size)
             if name == "section:progress" and not clash:
-                text = _one_current(text, ours, theirs)
+                text = _one_current(text, ours, theirs, base)
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:
