@@ -218,53 +218,39 @@ def parsed_items(path: Path, title: str) -> list[tuple[str, str | None]]:
             if item["depth"] == 0 and item["path"] and item["path"][-1] == title]
 
 
+@pytest.mark.parametrize(("log_args", "edit", "note", "title", "expected"), [
+    pytest.param(("--progress", "Reproduced the bug"), ("Reproduced the bug", " on Linux"),
+                 ("Reproduced the bug", "  Only with Python 3.12."), "Progress",
+                 "Reproduced the bug on Linux\n  Only with Python 3.12.", id="progress"),
+    # Fifth review, fault 3 (variant): the correction is not undone by the old text
+    # coming back.
+    pytest.param(("--discovery", "The parser drops trailing spaces"),
+                 ("trailing spaces", " and tabs"), ("trailing spaces", "  Seen in issue 42 too."),
+                 "Discoveries", "The parser drops trailing spaces and tabs\n"
+                 "  Seen in issue 42 too.", id="discovery"),
+    # (the Decision variant: the rationale under it kept)
+    pytest.param(("--decision", "Use a heap", "--rationale", "It is faster"),
+                 ("Use a heap", " of pairs"), ("It is faster", "  Measured on the CI too."),
+                 "Decisions", "Use a heap of pairs\n  - Rationale: It is faster\n"
+                 "  Measured on the CI too.",
+                 id="decision"),
+])
 def test_a_note_under_an_entry_whose_first_line_the_other_side_edited_is_kept(
-        base: Path) -> None:
-    """Fifth review, fault 1: a person appends " on Linux" to the entry's first line in
-    Emacs on ``a``; on ``b`` a note goes under it. ``git pull`` merges cleanly into one
-    entry with the edited first line and the note."""
-    pair = Pair(base, "--progress", "Reproduced the bug")
-    emacs_edit(pair.a / CONTEXT, '(re-search-forward "Reproduced the bug") (insert " on Linux")')
-    emacs_edit(pair.b / CONTEXT, '(re-search-forward "Reproduced the bug") (end-of-line) '
-               '(insert "\\n  Only with Python 3.12.")')
+        base: Path, log_args: tuple[str, ...], edit: tuple[str, str], note: tuple[str, str],
+        title: str, expected: str) -> None:
+    """Fifth review, faults 1 and 3: a person appends words to an entry's first line in
+    Emacs on ``a`` (a Progress step, a Discovery, a Decision); on ``b`` a note goes under
+    it (under a Decision's rationale). ``git pull`` merges cleanly into one entry with
+    the edited first line and the note."""
+    pair = Pair(base, *log_args)
+    emacs_edit(pair.a / CONTEXT, f'(re-search-forward "{edit[0]}") (insert "{edit[1]}")')
+    emacs_edit(pair.b / CONTEXT, f'(re-search-forward "{note[0]}") (end-of-line) '
+               f'(insert "\\n{note[1]}")')
     assert pair.pull_into_b().returncode == 0
-    progress = section(pair.merged, "Progress")
-    assert re.fullmatch(r"- \[ \] \[[^]]+\] Reproduced the bug on Linux\n"
-                        r"  Only with Python 3\.12\.", progress), progress
-    items = parsed_items(pair.b / CONTEXT, "Progress")
-    assert len(items) == 1 and items[0][0].endswith("Reproduced the bug on Linux")
-
-
-def test_a_discovery_corrected_on_one_side_and_noted_on_the_other_is_one_entry(
-        base: Path) -> None:
-    """Fifth review, fault 3 (variant): a Discovery whose first line a person corrected
-    on one side while a note was added on the other is one entry, corrected, with the
-    note: the correction is not undone by the old text coming back."""
-    pair = Pair(base, "--discovery", "The parser drops trailing spaces")
-    emacs_edit(pair.a / CONTEXT, '(re-search-forward "trailing spaces") (insert " and tabs")')
-    emacs_edit(pair.b / CONTEXT, '(re-search-forward "trailing spaces") (end-of-line) '
-               '(insert "\\n  Seen in issue 42 too.")')
-    assert pair.pull_into_b().returncode == 0
-    discoveries = section(pair.merged, "Discoveries")
-    assert discoveries.count("The parser drops") == 1, discoveries
-    assert "trailing spaces and tabs\n  Seen in issue 42 too." in discoveries
-    assert len(parsed_items(pair.b / CONTEXT, "Discoveries")) == 1
-
-
-def test_a_decision_corrected_on_one_side_and_noted_on_the_other_is_one_entry(
-        base: Path) -> None:
-    """Fifth review, fault 3 (the Decision variant): as for a Discovery, the rationale
-    under it kept."""
-    pair = Pair(base, "--decision", "Use a heap", "--rationale", "It is faster")
-    emacs_edit(pair.a / CONTEXT, '(re-search-forward "Use a heap") (insert " of pairs")')
-    emacs_edit(pair.b / CONTEXT, '(re-search-forward "It is faster") (end-of-line) '
-               '(insert "\\n  Measured on the CI too.")')
-    assert pair.pull_into_b().returncode == 0
-    decisions = section(pair.merged, "Decisions")
-    assert decisions.count("Use a heap") == 1, decisions
-    assert "Use a heap of pairs" in decisions
-    assert "It is faster" in decisions and "Measured on the CI too." in decisions
-    assert len(parsed_items(pair.b / CONTEXT, "Decisions")) == 1
+    text = section(pair.merged, title)
+    assert re.fullmatch(r"- (?:\[ \] )?\[[^]]+\] " + re.escape(expected), text), text
+    items = parsed_items(pair.b / CONTEXT, title)
+    assert len(items) == 1 and items[0][0].endswith(expected.split("\n")[0])
 
 
 def test_an_entry_moved_in_emacs_and_ticked_on_the_other_side_is_there_once(

@@ -7,7 +7,9 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
 
 - each version is cut into the text before the first headline, and one chunk per
   level-1 headline with its whole subtree: a task known by its ``ID``, the locks
-  section (``CUSTOM_ID`` ``locks``), any other headline by its text;
+  section (``CUSTOM_ID`` ``locks``), any other headline (a person's task without an
+  ``ID``) by its title and tags, its state aside, or as the base's headline whose
+  line that side edited, when that is sure (:func:`_renamed`);
 - the order of the chunks is merged three ways (``git merge-file`` on the names);
   tasks both sides added at one place are kept in id order (their creation time);
 - a task only one side changed takes that side; one side removed and the other
@@ -17,8 +19,11 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
   rule of :func:`merge_task_properties` (a closed state wins over an open one;
   DONE over CANCELLED), its title and tags, its planning line and each property
   by three-way rules (a claim as one: a side that released gives way to a side
-  that claimed; two claims: the earlier one wins), its log items as a set in time
-  order, and a person's free text as ``git merge-file`` merges it;
+  that claimed; two claims: the earlier one wins), its log items by the session
+  merge's entry rules (each known by its identity over the task: moved on one side
+  and noted on the other, one item; removed on one side and changed on the other, a
+  conflict on that item alone), and a person's free text as ``git merge-file``
+  merges it; a headline without an ``ID``: its line three ways, then its body so;
 - the locks section's locks are merged the same way, keyed by ``PATH``.
 
 Where a part of one task cannot be settled by a rule (both sides retitled it, set
@@ -33,16 +38,15 @@ from __future__ import annotations
 import re
 
 from ai_protocols.board.model import CLOSED_STATES, STATES, locks_section, task_headlines
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, timedelta
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.session.merge import (
     MergeResult,
     _CannotMerge,  # (the board merge gives up as the session merge does: git merges it)
-    _resolve,
+    _merge_entry_chunk,
     _token_merge,
     _union,
-    _Unit,
     _units,
     conflict_block,
     merge_text,
@@ -160,7 +164,8 @@ class _Version:
             elif index == locks:
                 name = "locks"
             else:
-                name = "heading:" + strip_ending(lines[h.line], doc.newline).rstrip()
+                # (known by its title and tags: a state changed in Emacs keeps it)
+                name = "heading:" + chunk.head[2].rstrip()
             seen[name] = seen.get(name, 0) + 1
             self._add(f"{name}#{seen[name]}", chunk)
         self.keywords = doc.todo_keywords
@@ -229,14 +234,41 @@ def _instant(value: str | None) -> tuple[float, str, str, float]:
             moment.boot or "", uptime)
 
 
-def _key(values: tuple[str | None, ...], group: tuple[str, ...],
-         stamp: str) -> tuple[datetime, tuple[float, str, str, float], tuple[str, ...]]:
+def _offset(values: dict[str, str | None], stamp: str) -> timedelta | None:
+    """The UTC offset the ``stamp`` time (``CLAIMED``, ``LOCKED``: an Org time, local and
+    zone-less) was written with: its ``stamp`` + ``_AT`` record's, when that record is
+    of the same write (:meth:`~ai_protocols.liveness.clock.Moment.agrees_with`);
+    ``None`` when unknown."""
+    from ai_protocols.liveness.clock import Moment
+
+    moment = Moment.parse(values.get(stamp + "_AT"))
+    if moment is None or not moment.agrees_with(parse_timestamp(values.get(stamp) or "")):
+        return None
+    return moment.wall.utcoffset()
+
+
+def _real(group: tuple[str, ...], stamp: str, *claims: tuple[str | None, ...]) -> bool:
+    """Whether every one of ``claims`` (values of ``group``) knows its ``stamp`` time's UTC
+    offset: then they are compared by their real instants, else as written."""
+    return all(_offset(dict(zip(group, values, strict=True)), stamp) is not None
+               for values in claims)
+
+
+def _key(values: tuple[str | None, ...], group: tuple[str, ...], stamp: str,
+         real: bool = False,
+         ) -> tuple[datetime, tuple[float, str, str, float], tuple[str, ...]]:
     """How a claim or lock sorts, the same whichever side git calls ours: its time (the
-    ``stamp`` key, to the minute), its record's place in time (``stamp`` + ``_AT``:
-    :func:`_instant`), then all its values as text (the owner first)."""
+    ``stamp`` key, to the minute; ``real``: placed in real time by its record's UTC
+    offset, :func:`_offset`, so that a claim in Tokyo and one in Los Angeles are in
+    their true order; give it only when every claim compared has one, :func:`_real`,
+    else the times are compared as written), its record's place in time (``stamp`` +
+    ``_AT``: :func:`_instant`), then all its values as text (the owner first)."""
     named = dict(zip(group, values, strict=True))
-    return (_time(named.get(stamp)), _instant(named.get(stamp + "_AT")),
-            tuple(v or "" for v in values))
+    when = _time(named.get(stamp))
+    offset = _offset(named, stamp) if real else None
+    if offset is not None:
+        when -= offset
+    return (when, _instant(named.get(stamp + "_AT")), tuple(v or "" for v in values))
 
 
 def _state_rank(state: str | None) -> int:
@@ -276,7 +308,8 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
         if ga[0] is None or gb[0] is None:
             claim = ga if gb[0] is None else gb
         else:
-            claim = ga if _key(ga, group, stamp) <= _key(gb, group, stamp) else gb
+            real = _real(group, stamp, ga, gb)
+            claim = ga if _key(ga, group, stamp, real) <= _key(gb, group, stamp, real) else gb
         side_state = sa if claim == ga else sb
         if state not in CLOSED_STATES and side_state not in CLOSED_STATES and \
                 side_state is not None:
@@ -287,8 +320,9 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
         if closed_a and closed_b:
             # Both closed it: the earlier closing, then the earlier claim; all that equal,
             # nobody (a key they set differently, a checkpoint, is then a conflict).
-            key_a = (_time(ours.get("CLOSED_AT")), _key(ga, group, stamp))
-            key_b = (_time(theirs.get("CLOSED_AT")), _key(gb, group, stamp))
+            real = _real(group, stamp, ga, gb)  # (CLOSED_AT has no record: as written)
+            key_a = (_time(ours.get("CLOSED_AT")), _key(ga, group, stamp, real))
+            key_b = (_time(theirs.get("CLOSED_AT")), _key(gb, group, stamp, real))
             if key_a != key_b:
                 side = "a" if key_a < key_b else "b"
                 claim, winner = (ga if side == "a" else gb), winner or side
@@ -334,7 +368,10 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
                 keep_changed: bool) -> tuple[str, bool]:
     """Chunks keyed by name merged: their order three ways, each by :func:`_merge_chunk`.
     A chunk one side removed and the other changed is kept (``keep_changed``) or set
-    between conflict markers."""
+    between conflict markers. A headline known by its text whose line one side edited
+    is the base's chunk when that is sure (:func:`_renamed`)."""
+    a, order_a = _renamed(o, a, order_a)
+    b, order_b = _renamed(o, b, order_b)
     order = _merge_order(order_o, order_a, order_b, first)
     placed = set(order)
     for side, other, names in ((a, b, order_a), (b, a, order_b)):
@@ -374,27 +411,61 @@ def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk]
     return "".join(pieces), conflict
 
 
+def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
+             ) -> tuple[dict[str, _Chunk], list[str]]:
+    """``side``'s chunks and order with each headline known by its text (``heading:``:
+    no ``ID``, no lock ``PATH``) whose line that side edited (a task's state or title
+    changed in Emacs) named as the base's: when that is sure, as for a session's
+    entries (:class:`ai_protocols.session.merge._Entries`): the base's chunk is gone on
+    that side, one new ``heading:`` chunk there has exactly its lines under the
+    headline, and no other gone or new one has those lines. Any other change of a
+    headline's line is a removal and an addition."""
+    def body(chunk: _Chunk) -> str:
+        return "".join(chunk.lines[1:])
+
+    gone = [n for n in o if n.startswith("heading:") and n not in side]
+    new = [n for n in order if n.startswith("heading:") and n not in o]
+    names: dict[str, str] = {}
+    for name in new:
+        text = body(side[name])
+        was = [g for g in gone if body(o[g]) == text]
+        if len(was) == 1 and sum(body(side[n]) == text for n in new) == 1:
+            names[name] = was[0]
+    if not names:
+        return side, order
+    return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
+
+
 def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
-                labels: tuple[str, str, str], marker_size: int, newline: str) -> tuple[str, bool]:
-    """A task's body: its log items as a set in time order, free text as git merges it."""
+                labels: tuple[str, str, str], marker_size: int, newline: str,
+                offsets: tuple[timedelta | None, timedelta | None] = (None, None),
+                ) -> tuple[str, bool]:
+    """A task's body (or the locks section's own text): its log items merged by the
+    session merge's entry rules (:func:`ai_protocols.session.merge._merge_entry_chunk`:
+    each item known by its identity over the whole body, so an item moved on one side
+    and noted on the other is one item; removed on one side and changed on the other,
+    a conflict on that item alone), free text as git merges it. The items only one
+    side holds are placed by time: by their real instants when ``offsets`` (ours' and
+    theirs' UTC offsets: :func:`_writer_offsets`) are both known, else as written."""
     units = [_units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
              for lines in (o, a, b)]
-    by_token: dict[str, _Unit] = {u.token: u for side in units for u in side}
-    pieces: list[str] = []
-    conflict = False
-    for part in _token_merge(*([u.token for u in side] for side in (units[0], units[1],
-                                                                    units[2]))):
-        found = [[by_token[t] for t in side] for side in part]
-        if len(found) == 1:
-            pieces.extend(u.raw for u in found[0])
-            continue
-        in_a, in_o, in_b = found
-        text, clash = _resolve(in_o, in_a, in_b, ours_first=first, labels=labels,
-                               marker_size=marker_size,
-                               offsets=(None, None))  # (a board's times: as written)
-        pieces.append(text)
-        conflict = conflict or clash
-    return "".join(pieces), conflict
+    return _merge_entry_chunk(*units, ours_first=first, labels=labels,
+                              marker_size=marker_size, newline=newline, offsets=offsets)
+
+
+def _writer_offsets(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
+                    ) -> tuple[timedelta | None, timedelta | None]:
+    """The UTC offsets of the writers of a task's new log items on each side, as far as
+    the board tells them: a side that changed the task's claim wrote it with its
+    ``CLAIMED_AT`` record's offset (:func:`_offset`), and its ``claimed by`` item with
+    it; ``None`` for a side that did not (the board has no record of the zone of other
+    writes: its items are then compared as written)."""
+    def offset(side: dict[str, str]) -> timedelta | None:
+        if all(side.get(k) == base.get(k) for k in CLAIM_KEYS):
+            return None
+        return _offset(side, "CLAIMED")  # type: ignore[arg-type]
+
+    return offset(ours), offset(theirs)
 
 
 def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
@@ -404,7 +475,14 @@ def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         return a.raw, False
     if a.raw == ro:
         return b.raw, False
-    if name.startswith("preamble") or name.startswith("heading:"):
+    if name.startswith("heading:") and o is not None:  # its line, then what is under it
+        same, head = _three(o.lines[0], a.lines[0], b.lines[0])
+        if same:
+            body, clash = _merge_body(o.lines[1:], a.lines[1:], b.lines[1:], first=first,
+                                      labels=labels, marker_size=marker_size,
+                                      newline=a.newline)
+            return str(head) + body, clash
+    if name.startswith(("preamble", "heading:")):
         return merge_text(ro, a.raw, b.raw, labels=labels, marker_size=marker_size)
     try:
         return _merge_entry(name, o, a, b, first=first, labels=labels, marker_size=marker_size)
@@ -438,8 +516,10 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             # One agent renewed it on both: the later renewal (its LOCKED, then LOCKED_AT);
             # two renewals at the very same moment that differ, or in one second on two
             # hosts or boots: nobody's, a conflict.
-            key_a = _key(tuple(a.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
-            key_b = _key(tuple(b.values.get(k) for k in LOCK_KEYS), LOCK_KEYS, "LOCKED")[:2]
+            la, lb = (tuple(side.values.get(k) for k in LOCK_KEYS) for side in (a, b))
+            real = _real(LOCK_KEYS, "LOCKED", la, lb)
+            key_a = _key(la, LOCK_KEYS, "LOCKED", real)[:2]
+            key_b = _key(lb, LOCK_KEYS, "LOCKED", real)[:2]
             if key_a == key_b or (key_a[0] == key_b[0] and key_a[1][0] == key_b[1][0] and
                                   key_a[1][1:3] != key_b[1][1:3]):
                 raise _Conflict  # (one second on two hosts or boots: no order to tell)
@@ -459,32 +539,42 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
     else:
         body, conflict = _merge_body(empty.body if o is not None else [], a.body, b.body,
                                      first=first, labels=labels, marker_size=marker_size,
-                                     newline=newline)
+                                     newline=newline,
+                                     offsets=_writer_offsets(values_o, a.values, b.values))
         if not conflict and name.startswith("task:"):
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline)
+        elif not conflict and name.startswith("lock:"):  # one path locked on both sides
+            body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
+                                       (b.values, a.values), values, newline,
+                                       group=LOCK_KEYS, stamp="LOCKED",
+                                       what=f"lock on {values.get('PATH') or ''}")
     return head + planning + drawer + body, conflict
 
 
 def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
-                        merged: dict[str, str | None], newline: str) -> str:
+                        merged: dict[str, str | None], newline: str, *,
+                        group: tuple[str, ...] = CLAIM_KEYS, stamp: str = "CLAIMED",
+                        what: str = "claim") -> str:
     """``body`` (a merged task's text under its drawer) with a log item for each side's
     claim the merge dropped (a claim that side made, by an agent other than the one
     whose claim stayed: the later of two, or one made while the other side closed the
     task), as a dropped lock has one (:func:`_drop_overlaps`): stamped with the dropped
     claim's ``CLAIMED`` (so that the result does not depend on when the merge ran), at
-    the end of the task's own log, before any sub-headline."""
+    the end of the task's own log, before any sub-headline. A lock of one path taken on
+    both sides by two agents is logged so too, under the lock that stays (``group``
+    :data:`LOCK_KEYS`, ``stamp`` ``"LOCKED"``, ``what`` ``"lock on PATH"``)."""
     kept = merged.get("OWNER")
     items = []
     for side in sides:
         owner = side.get("OWNER")
         if not owner or owner == kept or \
-                all(side.get(k) == base.get(k) for k in CLAIM_KEYS):
+                all(side.get(k) == base.get(k) for k in group):
             continue
-        stamp = side.get("CLAIMED") or ""
-        why = f"which came after {kept}'s (the earlier claim stands)" if kept else \
-            "made while the task was closed on the other side"
-        items.append(f"- {stamp + ' ' if stamp else ''}merge: dropped {owner}'s claim, "
+        when = side.get(stamp) or ""
+        why = f"which came after {kept}'s (the earlier {what.split()[0]} stands)" if kept \
+            else "made while the task was closed on the other side"
+        items.append(f"- {when + ' ' if when else ''}merge: dropped {owner}'s {what}, "
                      f"{why}{newline}")
     if not items:
         return body
@@ -580,8 +670,10 @@ def _drop_overlaps(text: str, newline: str) -> str:
     heads = [h for h in doc.headlines if h.properties.get("PATH")]
     if len(heads) < 2:
         return text
-    order = sorted(heads, key=lambda h: _key(tuple(h.properties.get(k) for k in LOCK_KEYS),
-                                             LOCK_KEYS, "LOCKED"))
+    held = [tuple(h.properties.get(k) for k in LOCK_KEYS) for h in heads]
+    real = _real(LOCK_KEYS, "LOCKED", *held)
+    order = [h for _, h in sorted(zip(held, heads, strict=True),
+                                  key=lambda pair: _key(pair[0], LOCK_KEYS, "LOCKED", real))]
     kept: list = []
     dropped: dict[int, str] = {}  # a kept lock's headline line: its added log lines
     gone: list = []

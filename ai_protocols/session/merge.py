@@ -505,35 +505,19 @@ def _merge_notes(base: str, ours: str, theirs: str, *, ours_first: bool,
         raise _CannotMerge
     pieces: list[str] = []
     conflict = False
-    state: str | None = None
-    sides: dict[str, list[str]] = {}
-    for line in merged.decode("utf-8", "surrogatepass").splitlines(keepends=True):
-        mark = line[:marker_size]
-        if len(mark) == marker_size and len(set(mark)) == 1 and mark[0] in "<|=>" and \
-                line[marker_size:marker_size + 1] in ("", " ", "\n", "\r"):
-            if mark[0] == "<" and state is None:
-                state, sides = "a", {"a": [], "o": [], "b": []}
-                continue
-            if (mark[0], state) in (("|", "a"), ("=", "a"), ("=", "o")):
-                state = "o" if mark[0] == "|" else "b"
-                continue
-            if mark[0] == ">" and state == "b":
-                a, o, b = ("".join(sides[k]) for k in "aob")
-                if not o:
-                    pieces.append(a + b if ours_first else b + a)
-                else:
-                    newline = "\r\n" if line.endswith("\r\n") else "\n"
-                    pieces.append(conflict_block(a, b, labels, marker_size, newline,
-                                                 base=o if _shows_base() else None))
-                    conflict = True
-                state = None
-                continue
-        if state is None:
-            pieces.append(line)
+    text = merged.decode("utf-8", "surrogatepass")
+    for part in _parse_merge(_lines(text), marker_size):
+        if len(part) == 1:
+            pieces.extend(part[0])
+            continue
+        a, o, b = ("".join(side) for side in part[:3])
+        if not o:  # both only added lines here: both kept, the side updated last's first
+            pieces.append(a + b if ours_first else b + a)
         else:
-            sides[state].append(line)
-    if state is not None:
-        raise _CannotMerge
+            newline = "\r\n" if part[3][0].endswith("\r\n") else "\n"
+            pieces.append(conflict_block(a, b, labels, marker_size, newline,
+                                         base=o if _shows_base() else None))
+            conflict = True
     return "".join(pieces), conflict
 
 
@@ -567,52 +551,6 @@ def _merge_entry(base: _Unit | None, a: _Unit, b: _Unit, *, ours_first: bool,
                                       labels=labels, marker_size=marker_size)
     unit = _Unit("E", head_a + "\n" + rest, a.key)
     return [_Unit("E", _with_box(unit, box), a.key)], conflict
-
-
-def _merge_entries(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit],
-                   ours_first: bool, *, offsets: tuple[timedelta | None, timedelta | None]
-                   = (None, None), labels: tuple[str, str, str] = ("ours", "base", "theirs"),
-                   marker_size: int = 7) -> tuple[list[_Unit], bool]:
-    """The entries of one place both sides changed, merged as a set: each kept once
-    (:func:`_merge_entry`), those one side removed (and the other left as they were)
-    left out. Their order: the entries both sides hold as both have them; between two
-    of those, the entries only one side holds merged by time (placed in real time by
-    the sides' UTC ``offsets``, ours and theirs), each side's in its own order; at the
-    same minute, the side updated last after the other. Returns them, and whether conflict
-    markers remain (in the lines under an entry both sides changed)."""
-    o = dict(zip(_entry_keys(base), base, strict=True))
-    a = dict(zip(_entry_keys(ours), ours, strict=True))
-    b = dict(zip(_entry_keys(theirs), theirs, strict=True))
-    kept: dict[tuple[str, int], _Unit] = {}
-    also: dict[tuple[str, int], _Unit] = {}  # both added, the same first line, other notes
-    conflict = False
-    for key in [*a, *b]:
-        if key in kept:
-            continue
-        uo, ua, ub = o.get(key), a.get(key), b.get(key)
-        if ua is not None and ub is not None:
-            units, clash = _merge_entry(uo, ua, ub, ours_first=ours_first, labels=labels,
-                                        marker_size=marker_size)
-            kept[key] = units[0] if ours_first or len(units) == 1 else units[1]
-            if len(units) > 1:
-                also[key] = units[1] if ours_first else units[0]
-            conflict = conflict or clash
-        elif uo is None:
-            kept[key] = ua or ub  # type: ignore[assignment]
-        else:
-            only = ua or ub
-            if only is not None and only.raw != uo.raw:
-                kept[key] = only  # one side removed it, the other changed it: keep it
-    _tick_the_edited(o, a, b, kept)
-    first, second = (a, b) if ours_first else (b, a)
-    order = _interleave([k for k in first if k in kept], [k for k in second if k in kept],
-                        kept, offsets if ours_first else offsets[::-1])
-    units = []
-    for key in order:
-        units.append(kept[key])
-        if key in also:
-            units.append(also[key])
-    return units, conflict
 
 
 def _interleave(in_first: list, in_second: list, kept: dict,
@@ -650,38 +588,6 @@ def _interleave(in_first: list, in_second: list, kept: dict,
         order.append(take)
         used.add(take)
     return order
-
-
-def _tick_the_edited(o: dict[tuple[str, int], _Unit], a: dict[tuple[str, int], _Unit],
-                     b: dict[tuple[str, int], _Unit],
-                     kept: dict[tuple[str, int], _Unit]) -> None:
-    """An item one side ticked (only its checkbox changed) while the other edited its
-    text (its key gone there, one new item with the same timestamp in its place) is one
-    item: the edited text with the tick (when both changed the checkbox, the one
-    further along), never both. Changes ``kept`` in place; an edit that cannot be told
-    apart (two new items of that timestamp) is left as it is."""
-    for key, base in o.items():
-        if key not in kept or (key in a) == (key in b):
-            continue
-        ticked, other = (a, b) if key in a else (b, a)
-        stamp = _ITEM.match(base.raw)
-        if stamp is None or stamp.group(1) is None:
-            continue
-        new = [k for k in other if k not in o and k not in ticked and k in kept and
-               (m := _ITEM.match(other[k].raw)) is not None and m.group(1) is not None and
-               m.group(2) == stamp.group(2)]
-        if len(new) != 1:
-            continue
-        edited = other[new[0]]
-        found = _ITEM.match(edited.raw)
-        tick = _ITEM.match(ticked[key].raw)
-        if found is None or tick is None or tick.group(1) is None:
-            continue
-        box = tick.group(1) if found.group(1) == stamp.group(1) else \
-            max(tick.group(1), found.group(1), key=lambda c: _CHECK_RANK.get(c, 0))
-        raw = edited.raw[:found.start(1)] + box + edited.raw[found.end(1):]
-        kept[new[0]] = _Unit("E", raw, edited.key)
-        del kept[key]
 
 
 def _leading(units: list[_Unit]) -> set[tuple[str, int]]:
@@ -725,48 +631,46 @@ def merge_text(base: str, ours: str, theirs: str, *, labels: tuple[str, str, str
     return merged.decode("utf-8"), status > 0
 
 
-def _resolve(base: list[_Unit], ours: list[_Unit], theirs: list[_Unit], *, ours_first: bool,
-             labels: tuple[str, str, str], marker_size: int,
-             offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
-    """A place both sides changed: its entries merged as a set, its free text by git."""
-    free, conflict = _merge_free(base, ours, theirs, labels=labels, marker_size=marker_size)
-    entries, clash = _merge_entries(*(
-        [u for u in part if u.kind == "E"] for part in (base, ours, theirs)), ours_first,
-        offsets=offsets, labels=labels, marker_size=marker_size)
-    conflict = conflict or clash
-    first, second = (ours, theirs) if ours_first else (theirs, ours)
-    lead_keys = _leading(first) | _leading(second)
-    keyed = _entry_keys(entries)
-    lead = "".join(e.raw for e, k in zip(entries, keyed, strict=True) if k in lead_keys)
-    trail = "".join(e.raw for e, k in zip(entries, keyed, strict=True) if k not in lead_keys)
-    return lead + free + trail, conflict
-
-
 class _CannotMerge(Exception):
     """The structural merge gives up: the file is merged as git merge-file merges it."""
 
 
-def _parse_merge(output: str, marker_size: int) -> list[tuple[list[str], ...]]:
-    """``git merge-file --diff3`` output, as plain runs ``([lines],)`` and conflicts
-    ``(ours, base, theirs)``."""
+def _lines(text: str) -> list[str]:
+    """``text``'s lines as git reads them: only a newline ends one (a carriage return,
+    a form feed or U+2028 is part of its line), each with its ending."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _parse_merge(lines: list[str], marker_size: int) -> list[tuple[list[str], ...]]:
+    """``git merge-file --diff3`` output (its lines, each with its ending) cut into plain
+    runs ``([lines],)`` and conflicts ``(ours, base, theirs, closing)``, ``closing``
+    being a one-line list, the ``>>>>>>>`` line (its ending is the file's).
+
+    A marker line is ``marker_size`` of one of ``<``, ``|``, ``=``, ``>`` at the start
+    of a line, then the end of the line or a space and its label (git-merge-file(1));
+    one is a marker only in its place (``|||||||`` and ``=======`` after ``<<<<<<<``,
+    ``>>>>>>>`` after ``=======``): elsewhere it is a line of text. The one rule for
+    both of this module's readers of git's output (:func:`_token_merge`,
+    :func:`_merge_notes`); ``_CannotMerge`` when a conflict is left open."""
     parts: list[tuple[list[str], ...]] = []
     plain: list[str] = []
-    state = None
+    state: str | None = None
     sides: dict[str, list[str]] = {}
-    marks = [m[0] * marker_size for m in _MARKERS]
-    for line in output.split("\n"):
-        if not line:
-            continue
-        head = line[:marker_size] if line[marker_size:marker_size + 1] in ("", " ") else None
-        if head == marks[0] and state is None:
+    for line in lines:
+        mark = line[:marker_size]
+        kind = mark[0] if len(mark) == marker_size and len(set(mark)) == 1 and \
+            mark[0] in "<|=>" and line[marker_size:marker_size + 1] in ("", " ", "\n", "\r") \
+            else None
+        if kind == "<" and state is None:
             parts.append((plain,))
             plain, state, sides = [], "a", {"a": [], "o": [], "b": []}
-        elif head == marks[1] and state == "a":
+        elif kind == "|" and state == "a":
             state = "o"
-        elif head == marks[2] and state in ("a", "o"):
+        elif kind == "=" and state in ("a", "o"):
             state = "b"
-        elif head == marks[3] and state == "b":
-            parts.append((sides["a"], sides["o"], sides["b"]))
+        elif kind == ">" and state == "b":
+            parts.append((sides["a"], sides["o"], sides["b"], [line]))
             state = None
         elif state is None:
             plain.append(line)
@@ -831,8 +735,8 @@ def _token_merge(base: list[str], ours: list[str], theirs: list[str],
                                     labels=("a", "o", "b"), style="diff3")
     if status < 0:
         raise _CannotMerge
-    return [tuple([names[t] for t in side] for side in part)
-            for part in _parse_merge(output.decode("ascii"), 7)]
+    return [tuple([names[t.rstrip("\n")] for t in side] for side in part[:3])
+            for part in _parse_merge(_lines(output.decode("ascii")), 7)]
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
@@ -1116,30 +1020,36 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
                               if unit.kind == "D" else unit.raw)
             continue
         in_a, in_o, in_b = units
-        if any(u.kind == "D" for u in (*in_a, *in_o, *in_b)):
-            raise _CannotMerge
-        text, clash = _resolve(in_o, in_a, in_b, ours_first=ours_first, labels=labels,
-                               marker_size=marker_size, offsets=(ours.offset, theirs.offset))
+        if any(u.kind in "DE" for u in (*in_a, *in_o, *in_b)):
+            raise _CannotMerge  # (entries go through _merge_entry_chunk, never here)
+        text, clash = _merge_free(in_o, in_a, in_b, labels=labels, marker_size=marker_size)
         pieces.append(text)
         conflict = conflict or clash
     return "".join(pieces), conflict
 
 
-def _one_current(text: str, ours: _Version, theirs: _Version) -> str:
+def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) -> str:
     """The merged Progress section ``text`` with one step in progress ("one at a time",
     ``log --current``): when each side marked its own (``[-]``), the later item by its
     timestamp stays marked (placed in real time by the UTC offset of the side that
-    holds it, when every such side's is known; at the same time, the greater line: the
-    same whichever side is ours), and the others go back to open (``[ ]``)."""
-    lines = text.splitlines(keepends=True)
-    held = [({u.raw.partition("\n")[0] for u in side.chunks.get("section:progress", [])},
-             side.offset) for side in (ours, theirs)]
+    holds it, or of the base when both sides hold it, when every such offset is known;
+    at the same time, the greater line: the same whichever side is ours), and the
+    others go back to open (``[ ]``)."""
+    lines = _lines(text)
+    held = [{u.raw.partition("\n")[0] for u in side.chunks.get("section:progress", [])}
+            for side in (ours, theirs)]
+
+    def offset_of(head: str) -> timedelta | None:
+        if head in held[0] and head in held[1]:
+            return base.offset  # (written before both: in the base's writer's zone)
+        return ours.offset if head in held[0] else theirs.offset if head in held[1] else None
+
     marked = []
     for number, line in enumerate(lines):
         found = _ITEM.match(line)
         if found and found.group(1) == "-":
             head = line.partition("\n")[0]
-            offset = next((off for heads, off in held if head in heads), None)
+            offset = offset_of(head)
             marked.append((parse_timestamp(found.group(2)) or datetime.min, offset, line,
                            number))
     if len(marked) < 2:
@@ -1189,7 +1099,7 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
             text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
                                        labels=labels, marker_size=marker_size)
             if name == "section:progress" and not clash:
-                text = _one_current(text, ours, theirs)
+                text = _one_current(text, ours, theirs, base)
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:
