@@ -45,8 +45,12 @@ def test_status_list_show_and_start_escape_what_would_reorder_the_line(
     agent = f"evil{RLO}gpj.exe{OTHER.replace(chr(27), '').replace(chr(0x2028), '')}.1700000000"
     title = f"Title {RLO}reversed"
     summary = f"Sum{OTHER}mary\nsecond line{RLO}"
-    run("start", "--title", title, agent=agent, as_another_agent=True)
-    logged = run("log", "--summary", summary, "--progress", f"step{RLO}x", agent=agent)
+    run("start", "--title", "Title", agent=agent, as_another_agent=True)
+    # The tool refuses an override in a one-line text it is given (session/text.py); a
+    # person may still type one in Emacs: the title, as one would edit it there.
+    context = Path(run("path", agent=agent).stdout.strip())
+    context.write_text(context.read_text().replace("Title", title))
+    logged = run("log", "--summary", summary, "--progress", "step\u200bx", agent=agent)
     outputs = {
         "log": logged.stdout,
         "status": run("status").stdout,
@@ -172,3 +176,58 @@ def test_show_prints_a_closed_sessions_end_once_and_escaped(tmp_path: Path) -> N
         f":DESCRIPTION: evil{RLO}gpj.exe", 1))
     out = run("show").stdout
     assert out.count("  ended:") == 1 and not hidden(out), out
+
+
+def _read_escapes(shown: str) -> str:
+    """The text ``display`` showed escaped, read back: ``\\\\``, ``\\t``, ``\\n``,
+    ``\\r``, ``\\xHH``, ``\\uHHHH``, ``\\UHHHHHHHH``; every other character as it is."""
+    out, at = [], 0
+    while at < len(shown):
+        ch = shown[at]
+        if ch != "\\":
+            out.append(ch)
+            at += 1
+            continue
+        kind = shown[at + 1]
+        if kind in "\\tnr":
+            out.append({"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}[kind])
+            at += 2
+            continue
+        width = {"x": 2, "u": 4, "U": 8}[kind]
+        out.append(chr(int(shown[at + 2:at + 2 + width], 16)))
+        at += 2 + width
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(
+    "ab \\xu12e[\t\n\x1b\u202e\u200b\u2066é\u3164"), max_size=30), lines=st.booleans())
+@example(text="C:\\x1b\u200b", lines=False)
+def test_an_escaped_text_reads_back_as_itself(text: str, lines: bool) -> None:
+    """Seen: a typed backslash was shown as it is beside escapes, so a title holding
+    the four characters ``\\x1b`` and one holding ESC printed alike. Whenever
+    ``display`` escapes anything, what it shows reads back as exactly the text (a
+    typed backslash doubled); with nothing to escape, the text is shown as it is."""
+    from ai_protocols.cli.output import display
+
+    shown = display(text, lines=lines)
+    if shown != text:
+        if lines:
+            assert _read_escapes(shown) == text
+        else:
+            assert "\n" not in shown and _read_escapes(shown) == text
+    else:
+        assert not any(unicodedata.category(ch) in UNSHOWN and not (lines and ch == "\n")
+                       for ch in text)
+
+
+def test_show_doubles_a_typed_backslash_beside_an_escape(project: Path, run: Runner) -> None:
+    """The CLI end of the rule above: a progress item holding a typed ``\\x1b`` and a
+    zero-width space is shown by ``show`` with the backslash doubled and the space
+    escaped, and kept exactly by ``show --json``."""
+    text = "C:\\x1b[2J done\u200b"
+    run("start", "--title", "T")
+    run("log", "--progress", text)
+    assert "C:\\\\x1b[2J done\\u200b" in run("show").stdout
+    items = json.loads(run("show", "--json").stdout)["progress"]
+    assert [item["text"] for item in items] == [text]

@@ -55,7 +55,7 @@ _UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 #: Letters and marks that are drawn as nothing (UTR #36 and Unicode's "default
 #: ignorable" list): the Hangul fillers and the combining grapheme joiner.
 _INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f")
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
 
 
 def _escape(ch: str) -> str:
@@ -88,20 +88,25 @@ def display(text: str, *, lines: bool = False) -> str:
     or any other format character, a zero-width or otherwise invisible character, a
     byte that was not UTF-8) becomes a backslash escape, ``\\u202e``, ``\\x1b``, ``\\t``,
     ``\\n``, so that nothing printed can reorder, recolour or hide the rest of the line.
+    When anything is escaped, a backslash of the text is shown doubled (``\\\\``), so
+    that a typed ``\\x1b`` and an escaped ESC never look alike; text with nothing to
+    escape is shown as it is, its backslashes too (a Windows path, a regular expression).
     With ``lines``, newlines stay (a block of several lines). Human output only: JSON
     and ``path`` print the exact text."""
     if text.isascii():
         if text.isprintable() or (lines and text.replace("\n", "").isprintable()):
             return text  # the common case: no lookup
         keep = "\n" if lines else ""
-        return "".join(ch if " " <= ch < "\x7f" or ch == keep else _escape(ch)
-                       for ch in text)
+        return "".join(ch if (" " <= ch < "\x7f" and ch != "\\") or ch == keep
+                       else _escape(ch) for ch in text)
     import unicodedata
 
-    return "".join(
-        ch if (lines and ch == "\n") or (
-            ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSHOWN)
-        else _escape(ch) for ch in text)
+    shown = [(lines and ch == "\n") or (
+        ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSHOWN) for ch in text]
+    if all(shown):
+        return text
+    return "".join(ch if ok and ch != "\\" else _escape(ch)
+                   for ch, ok in zip(text, shown, strict=True))
 
 
 def report_error(error: BaseException) -> int:
