@@ -56,7 +56,7 @@ def test_the_read_commands_say_the_session_file_is_older_than_the_kept_copy(
         assert "lacks 1 Log entry (checkpoint 1 " in flat, (command, text)
         assert "ai-protocols checkpoint restore 1" in flat, (command, text)
         assert "refs/ai-protocols/checkpoints/" in flat, (command, text)
-        assert (f"kept in .ai/.locks/live/session-context.org: put it back with cp "
+        assert (f"put back the newer session file ai-protocols keeps with cp "
                 f".ai/.locks/live/session-context.org .ai/session-context.org (from {repo})"
                 in flat), (command, text)
         assert ("git stash pop" in flat) == (hide == "stash"), (command, text)

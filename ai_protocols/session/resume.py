@@ -414,7 +414,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
-    parts.append(f"{first}the newer session file is kept in {copy}: put it back with "
+    parts.append(f"{first}put back the newer session file ai-protocols keeps with "
                  f"cp {_quote(copy)} {_quote(here)} (from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
 
