@@ -10,10 +10,12 @@ SIGKILL of the command while it rolls a file over.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -501,3 +503,168 @@ def test_a_merge_where_both_sides_rolled_over_the_same_file_keeps_every_entry_on
     for piece, found in zip(pieces, count_everywhere(clones.one, *pieces), strict=True):
         assert sum(found) == 1, piece
     assert items(clones.one) == count + 2
+
+
+# -- The rule, as docs/decisions.md ("Issue 16, part g") states it, written out plainly
+# over a list of lines: the streamed rollover must give these very bytes (sixth review).
+
+def _item_end(lines: list[str], at: int) -> int:
+    """Where the item at ``lines[at]`` ends by Org's rule (the Org manual, "Plain
+    Lists"): before the first line indented no more than its bullet, or at two blank
+    lines; a block opened in it taken whole; trailing blank lines not its own."""
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" \t"))
+
+    bullet, end, index, blanks = indent(lines[at]), at + 1, at + 1, 0
+    while index < len(lines):
+        line = lines[index].rstrip("\n")
+        if not line.strip():
+            blanks += 1
+            if blanks == 2:
+                break
+            index += 1
+            continue
+        if indent(line) <= bullet:
+            break
+        blanks = 0
+        word = line.lstrip(" \t")
+        if word[:8].lower() == "#+begin_":
+            name = word[8:].split()[0].lower() if word[8:].strip() else ""
+            for close in range(index + 1, len(lines)):
+                if lines[close].rstrip("\n").strip(" \t").lower() == f"#+end_{name}":
+                    index = close
+                    break
+        index += 1
+        end = index
+    return end
+
+
+def reference_rollover(text: str) -> tuple[str, bytes, str]:
+    """The earlier file's name and bytes and the live file without its new link, as
+    the rule makes them from ``text`` (a file past the bound, with "\\n" endings)."""
+    from ai_protocols.org.syntax import format_property, format_timestamp, parse_entries
+    from ai_protocols.session.layout import EXPORT_OPTIONS
+    from ai_protocols.session.rollover import LEAST, MOVABLE
+
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    heads = [n for n, line in enumerate(lines) if line.startswith("*")
+             and line.lstrip("*").startswith(" ")] + [len(lines)]
+    session = next(n for n in heads if lines[n].startswith("* "))
+    spans = []  # (order, rank, first, end, bytes, time)
+    for rank, key in enumerate(MOVABLE):
+        head = next(n for n in heads if lines[n].startswith("** ")
+                    and lines[n + 2] == f":CUSTOM_ID: {key}\n")
+        start, end = head + 4, next(n for n in heads if n > head)
+        reach, seen, found = 0, None, []
+        for entry in parse_entries(lines, start, end):
+            if entry.line < reach:
+                if key == "progress" and entry.done is False and found and \
+                        found[-1][2] < entry.line < found[-1][3]:
+                    found.pop()
+                continue
+            reach = _item_end(lines[:end], entry.line)
+            if entry.time is not None:
+                seen = entry.time if seen is None else max(seen, entry.time)
+            if key != "progress" or entry.done is True:
+                found.append((seen or datetime(1, 1, 1), rank, entry.line, reach,
+                              len("".join(lines[entry.line:reach]).encode()), entry.time))
+        spans += found
+    assert sum(s[4] for s in spans) >= LEAST
+    need, moved, chosen = len(text.encode()) - KEEP, 0, []
+    for span in sorted(spans, key=lambda s: s[:3]):
+        if moved >= need:
+            break
+        chosen.append(span)
+        moved += span[4]
+    times = [s[5] for s in chosen if s[5] is not None]
+    first, last = min(times), max(times)
+    props = {k: v for k, v in (line.rstrip("\n").split(None, 1) for line in
+                               lines[session + 2:lines.index(":END:\n", session)])}
+    drawer = [("SESSION_TITLE", props[":SESSION_TITLE:"]), ("AGENT_ID", props.get(":AGENT_ID:")),
+              ("SESSION_STARTED", props[":STARTED:"]), ("ENTRIES_FROM", format_timestamp(first)),
+              ("ENTRIES_TO", format_timestamp(last)), ("ENTRIES", str(len(chosen)))]
+    out = [f"#+TITLE: Earlier entries of Session: {props[':SESSION_TITLE:']}\n",
+           f"#+OPTIONS: {EXPORT_OPTIONS}\n", "\n", "* Earlier entries\n", ":PROPERTIES:\n",
+           *(format_property(k, v) + "\n" for k, v in drawer if v), ":END:\n"]
+    gone = set()
+    for rank, key in enumerate(MOVABLE):
+        title = key.capitalize()
+        out.append(f"** {title}\n:PROPERTIES:\n:CUSTOM_ID: {key}\n:END:\n")
+        for span in sorted(s for s in chosen if s[1] == rank):
+            out.append("".join(lines[span[2]:span[3]]))
+            gone.update(range(span[2], span[3]))
+    data = "".join(out).encode()
+    name = f"{first:%Y-%m-%dT%H-%M}--{last:%Y-%m-%dT%H-%M}-{hashlib.sha256(data).hexdigest()[:8]}"
+    return name + ".org", data, "".join(line for n, line in enumerate(lines) if n not in gone)
+
+
+def _without_write(live: str) -> str:
+    """The live file without what the write itself changed: its new link's section,
+    the UPDATED lines and the lines of the entry it logged (``ROLLWRITE``)."""
+    at = live.index("** Earlier entries\n")
+    live = live[:at] + live[live.index("\n** ", at) + 1:]
+    return "".join(line for line in live.splitlines(True)
+                   if not line.startswith(":UPDATED") and "ROLLWRITE" not in line)
+
+
+_OPEN = st.tuples(st.just("open"), _TEXT, st.none() | _NOTE, st.none())
+_NESTED = st.tuples(st.just("nested"), _TEXT, st.none(), st.none())
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(pieces=st.lists(st.tuples(_PIECE | _OPEN | _NESTED, st.integers(0, 40_000)),
+                       min_size=1, max_size=16),
+       bulk_at=st.sampled_from(["decisions", "log", "progress"]))
+def test_the_streamed_rollover_gives_the_rules_bytes(
+        tmp_path_factory: pytest.TempPathFactory, pieces: list[tuple], bulk_at: str) -> None:
+    """Entries of every kind at any time among 4 MB of the tool's own (so that the cut
+    falls among them), open items, an open item under a closed one, a person's notes
+    and paragraphs: the earlier file (name and bytes) and the live file are those the
+    rule, written out plainly over a list of lines (:func:`reference_rollover`), gives."""
+    root = tmp_path_factory.mktemp("rule") / "proj"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    path = started(run, root)
+    text = path.read_text()
+    sections = {"decisions": "", "discoveries": "", "log": "", "progress": ""}
+    for n, ((kind, body, note, rationale), minute) in enumerate(pieces):
+        marker = f"P{n:03d}"
+        if kind == "free":
+            sections["decisions"] += f"Free {marker}: {note or 'text'}\n"
+            continue
+        if kind == "log":
+            lines = [f"- {stamp(minute)} progress: {marker} " + body.replace("\n", " ")]
+        elif kind == "nested":
+            lines = [*entry_lines(stamp(minute), f"{marker} holds", checkbox=True),
+                     *("  " + line for line in entry_lines(stamp(minute), body, checkbox=False))]
+        else:
+            lines = entry_lines(stamp(minute), f"{marker} {body}",
+                                checkbox=None if kind in ("decision", "discovery")
+                                else kind == "closed",
+                                rationale=rationale if kind == "decision" else None)
+        if note is not None:
+            lines.append(f"  {note} {marker}")
+        sections[{"decision": "decisions", "discovery": "discoveries", "log": "log",
+                  "closed": "progress", "open": "progress", "nested": "progress"}[kind]] \
+            += block(lines)
+    bulk = "".join(block(entry_lines(stamp(n * 4), f"bulk {n:06d} " + "b" * 150,
+                                     checkbox=True if bulk_at == "progress" else None))
+                   for n in range((BOUND + 100_000) // 190))
+    half = len(bulk) // 2
+    half = bulk.index("\n- ", half) + 1
+    for key, body in sections.items():
+        text = insert(text, key, bulk[:half] + body + bulk[half:] if key == bulk_at else body)
+    path.write_text(text)
+    name, data, live = reference_rollover(text)
+
+    run("log", "--discovery", "ROLLWRITE")
+
+    history = texts_of(root)[1]
+    assert [p.name for p in history] == [name]
+    assert history[0].read_bytes() == data
+    assert _without_write(path.read_text()) == \
+        "".join(line for line in live.splitlines(True) if not line.startswith(":UPDATED"))

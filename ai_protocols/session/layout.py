@@ -48,7 +48,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
     from typing import Literal
 
@@ -211,6 +211,12 @@ def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
 
 
 def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> list[Entry]:
+    """:func:`iter_entries` as a list."""
+    return list(iter_entries(lines, newline, first))
+
+
+def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
+                 ) -> Iterator[Entry]:
     """:func:`~ai_protocols.org.syntax.parse_entries` of all of ``lines``, each entry's
     ``line`` counted from ``first``; quicker on the items the tool writes (a 10 MB file
     holds a hundred thousand of them): an item on one line, ``- [X] [stamp] text``
@@ -219,24 +225,24 @@ def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> l
     (how the part up to its timestamp reads is asked of ``parse_entries`` once per
     distinct part). The lines between such items go to ``parse_entries``; once they
     hold anything that may open a block (``#+``, ``\\``), so does the rest. ``lines``
-    is read once, in order, one line ahead: no list of a big section's lines is made.
+    is read once, in order, one line ahead: no list of a big section's lines is made,
+    and the entries are made one at a time, as read (a rollover reads 50 MB of them).
     ``tests/test_big_files.py`` holds the two equal."""
     if newline != "\n":
         listed = list(lines)
         general = parse_entries(listed, 0, len(listed), newline)
         for entry in general:
             entry.line += first
-        return general
-    entries: list[Entry] = []
+        yield from general
+        return
     prefixes = _ITEM_PREFIXES
     unescape = unescape_inline
-    add = entries.append
     between: list[str] = []  # the lines since the last quick item, for parse_entries
     at = first  # the number of between[0]
     following = iter(lines)
     line = next(following, None)
     if line is None:
-        return entries
+        return
     index = first
     rest = chain(following, (None,))  # (each line is read with the one after it)
     for after in rest:
@@ -262,18 +268,17 @@ def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> l
                         between.extend(rest)
                         between.pop()  # (the None that ends rest)
                     break
-                _add_general(entries, between, 0, len(between), at)
+                yield from _general(between, at)
                 between = []
             time, done, box, stamp = known  # type: ignore[misc]
             if ZWSP in inline or WJ in inline:
                 inline = unescape(inline)
-            add(Entry(time, inline, done, None, index, box, stamp))
+            yield Entry(time, inline, done, None, index, box, stamp)
             at = index + 1
         line = after  # type: ignore[assignment]
         index += 1
     if between:
-        _add_general(entries, between, 0, len(between), at)
-    return entries
+        yield from _general(between, at)
 
 
 #: The beginnings of items that :func:`read_entries` has asked ``parse_entries`` about:
@@ -302,11 +307,12 @@ def _may_open_block(lines: list[str], start: int, end: int) -> bool:
     return any(line.lstrip(" \t").startswith(("#+", "\\")) for line in lines[start:end])
 
 
-def _add_general(entries: list[Entry], lines: list[str], start: int, end: int,
-                 first: int) -> None:
-    for entry in parse_entries(lines, start, end):
+def _general(lines: list[str], first: int) -> list[Entry]:
+    """:func:`~ai_protocols.org.syntax.parse_entries` of ``lines``, numbered from ``first``."""
+    found = parse_entries(lines, 0, len(lines))
+    for entry in found:
         entry.line += first
-        entries.append(entry)
+    return found
 
 
 def _count(value: str) -> int:

@@ -752,7 +752,7 @@ def _write_earlier(ai_dir: str, planned: Planned) -> None:
         there = storage.read_bytes(path)
     except AiProtocolsError:  # a link, a folder: refused below, as the write fails
         there = None
-    if there == planned.data:
+    if there is not None and planned.same_as(there):
         return
     if there is not None:
         raise StorageError(path, FileExistsError(
