@@ -320,7 +320,7 @@ def test_show_all_gives_every_entry_in_order(project: Path, run: Runner) -> None
         assert whole[key] == whole_before[key], key
     assert [e["text"] for e in whole["progress"]] == \
         sorted([e["text"] for e in whole_before["progress"]],
-               key=lambda t: not t.startswith("closed"))  # (the moved ones first)
+               key=lambda t: not t.startswith("closed"))  # (by time: the closed are older)
     assert whole["discoveries"] == [*whole_before["discoveries"], shown["discoveries"][-1]]
     assert [e for e in whole["log"] if e["text"] != "After"] == whole_before["log"]
     assert whole["earlier"] == shown["earlier"]
@@ -668,3 +668,36 @@ def test_the_streamed_rollover_gives_the_rules_bytes(
     assert history[0].read_bytes() == data
     assert _without_write(path.read_text()) == \
         "".join(line for line in live.splitlines(True) if not line.startswith(":UPDATED"))
+
+
+def test_show_all_keeps_the_written_order_and_show_gives_moved_items_done_text(
+        project: Path, run: Runner) -> None:
+    """Closed Progress items move, an older open one stays: ``show --all`` gives them in
+    the order they were written (by time), not the moved ones first; and plain ``show``
+    gives the Log's ``done`` lines that name a moved item by its time the item's text,
+    read from the earlier file (sixth review)."""
+    path = started(run, project)
+    text = path.read_text()
+    old, _ = filler(100, BOUND + 100_000, "old")
+    opened = block(entry_lines(stamp(1), "An older open step", checkbox=False))
+    closed = "".join(block(entry_lines(stamp(n), f"closed {n}", checkbox=True))
+                     for n in range(3, 9))
+    done = "".join(f"- {stamp(30_000 + n)} done: Progress item of {stamp(n)[1:-1]}\n"
+                   for n in range(3, 9))
+    path.write_text(insert(insert(insert(text, "decisions", old), "progress",
+                                  opened + closed, first=True), "log", done))
+    before = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in before["log"] if e["kind"] == "done"] == \
+        [f"closed {n}" for n in range(3, 9)]
+
+    run("log", "--discovery", "After")
+
+    live, history = texts_of(project)
+    moved = history[0].read_text()
+    assert "closed 3" in moved and "An older open step" in live and "done: Progress" in live
+    whole = json.loads(run("show", "--all", "--json").stdout)
+    assert [e["text"] for e in whole["progress"]] == [e["text"] for e in before["progress"]]
+    assert [e["text"] for e in whole["progress"]][:2] == ["An older open step", "closed 3"]
+    shown = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in shown["log"] if e["kind"] == "done"] == \
+        [f"closed {n}" for n in range(3, 9)]

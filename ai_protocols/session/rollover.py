@@ -36,7 +36,7 @@ from itertools import repeat
 from ai_protocols.errors import UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import format_property, format_timestamp, strip_ending
+from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
 from ai_protocols.paths import join, parent
 from ai_protocols.session.layout import (
     EARLIER,
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder",
-           "linked_earlier", "plan", "read_whole", "relink"]
+           "in_written_order", "linked_earlier", "plan", "read_whole", "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -489,4 +489,23 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
             session_line = session_headline(doc).line  # type: ignore[union-attr]
             section = section_for_write(doc, session_line, key)
             doc.insert(after_drawers(doc, section), moved[key])
-    return read_session(path, doc.text)
+    session = read_session(path, doc.text)
+    for key in ("progress", "decision", "discovery"):
+        session.entries[key] = in_written_order(session.entries[key])
+    return session
+
+
+def in_written_order(entries: list[Entry]) -> list[Entry]:
+    """``entries`` (of one section, in file order) in the order they were written: by
+    time, file order the tie-break; one without a time goes right after the entry
+    before it. ``show --all`` puts a section's entries so: a closed Progress item
+    that moved comes after the open items older than it, as before it moved (the
+    moved entries of the other sections are the oldest of their section anyway)."""
+    keyed = []
+    last = _EPOCH
+    for number, entry in enumerate(entries):
+        if entry.time is not None:
+            last = entry.time
+        keyed.append((last, number, entry))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [entry for _, _, entry in keyed]
