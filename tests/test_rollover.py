@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import signal
 import subprocess
 import time
@@ -434,6 +436,10 @@ def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
         live = path.read_text()
         windows += "[[file:" not in live and (project / HISTORY).exists() and \
             any((project / HISTORY).glob("*.org"))  # (killed between the two writes)
+        # A person edits the live file before the next write (a paragraph of their own):
+        # the next write plans another cut, and the first earlier file, if the kill left
+        # one, is redundant: it goes (sixth review).
+        path.write_text(path.read_text() + "A person's paragraph. " * 300 + "\n")
         for found in count_everywhere(project, *sample(entries)):  # nothing lost
             assert sum(found) >= 1
         run("log", "--discovery", f"after {attempt}")
@@ -443,6 +449,7 @@ def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
         tried = sum(count_everywhere(project, f"try {attempt}\n")[0])
         assert tried in (0, 1)  # (the killed write was done, or not at all)
         assert items(project) == count + 1 + tried
+        assert live.count("A person's paragraph. " * 300) == 1
         for entry, found in zip(sample(entries), count_everywhere(project, *sample(entries)),
                                 strict=True):
             assert found in ((1, 0), (0, 1)), (attempt, entry)
@@ -701,3 +708,105 @@ def test_show_all_keeps_the_written_order_and_show_gives_moved_items_done_text(
     shown = json.loads(run("show", "--json").stdout)
     assert [e["text"] for e in shown["log"] if e["kind"] == "done"] == \
         [f"closed {n}" for n in range(3, 9)]
+
+
+def _named_as_ours(folder: Path, data: bytes, first: str = "2026-01-01T00-00") -> Path:
+    """``data`` written under ``folder`` as a rollover names its earlier file."""
+    path = folder / f"{first}--2026-01-09T00-00-{hashlib.sha256(data).hexdigest()[:8]}.org"
+    path.write_bytes(data)
+    return path
+
+
+def test_the_next_rollover_removes_only_provably_redundant_earlier_files(
+        project: Path, run: Runner) -> None:
+    """What a rollover killed between its two writes leaves, when a person then edits
+    the live file: an earlier file no link names, every entry of which is in the live
+    file or a linked earlier file. The next write that rolls over removes such a file
+    (ours: named by its bytes' hash), and only such: one holding an entry found nowhere
+    else stays, and so does one not named by its hash (sixth review)."""
+    path = started(run, project)
+    old, _ = filler(0, BOUND + 300_000, "old")
+    original = insert(path.read_text(), "decisions", old)
+    path.write_text(original)
+    # The state a kill between the two writes leaves: the same rollover, run on a copy,
+    # gives the very earlier file (its name and bytes); the live file is as it was.
+    copy = project.parent / "copy"
+    shutil.copytree(project, copy, symlinks=True)
+    Runner(copy)("log", "--discovery", "In the copy")
+    (left,) = texts_of(copy)[1]
+    (project / HISTORY).mkdir(parents=True)
+    killed = project / HISTORY / left.name
+    shutil.copyfile(left, killed)
+    path.write_text(original + "A person's paragraph. " * 300 + "\n")  # (another cut)
+    run("log", "--discovery", "Next write")
+    live, history = texts_of(project)
+    assert not killed.exists() and len(history) == 1 and f"{history[0].name}]" in live
+    # Files a later rollover finds: a copy of the linked one with another drawer (every
+    # entry elsewhere: goes), one with an entry of its own (stays), one whose name is
+    # not its hash (stays).
+    linked = history[0].read_bytes()
+    redundant = _named_as_ours(project / HISTORY, linked.replace(b":ENTRIES:", b":ENTRIES: 1", 1),
+                               "2025-01-01T00-00")
+    unique = linked.replace(b":CUSTOM_ID: decisions\n:END:\n", b":CUSTOM_ID: decisions\n:END:\n"
+                            + block(entry_lines(stamp(1), "found nowhere else")).encode(), 1)
+    unique = _named_as_ours(project / HISTORY, unique, "2025-02-01T00-00")
+    not_ours = project / HISTORY / "2025-03-01T00-00--2025-03-01T00-00-00000000.org"
+    not_ours.write_bytes(linked.replace(b":ENTRIES:", b":ENTRIES: 2", 1))
+    more, _ = filler(20_000, BOUND, "more")
+    path.write_text(insert(path.read_text(), "decisions", more))
+    run("log", "--discovery", "Rolls over again")
+    live, history = texts_of(project)
+    assert not redundant.exists() and unique.exists() and not_ours.exists()
+    assert len(history) == 4 and live.count("][earlier entries]]") == 2
+
+
+def test_a_wrap_up_killed_once_the_archive_is_in_place_leaves_no_copies(
+        project: Path, run: Runner) -> None:
+    """A wrap-up killed after its archive is in place, before it removed the earlier
+    files' old names, leaves them under ``.ai/history/`` (hard links to the archive's:
+    made here as the kill leaves them, and by real kills at any moment): the next
+    ``start`` removes those, and only those (sixth review)."""
+    rolled(project, run)
+    earlier = texts_of(project)[1][0]
+    kept = project / ".ai/.locks/live/history/session-context" / earlier.name
+    assert kept.exists()
+    run("wrap-up", "Done")
+    archive = Path(json.loads(run("list", "--json").stdout)[0]["path"])
+    carried = archive.with_suffix("") / earlier.name
+    assert carried.exists() and not earlier.exists()
+    earlier.parent.mkdir(parents=True, exist_ok=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    os.link(carried, earlier)
+    os.link(carried, kept)
+    other = earlier.parent / "2025-01-01T00-00--2025-01-01T00-00-12345678.org"
+    other.write_text("Not a copy of the archive's.\n")
+    run("start", "--title", "Next")
+    assert not earlier.exists() and not kept.exists() and carried.exists() and other.exists()
+    other.unlink()
+    # Real kills, at the moment the archive appears and at other moments: whatever the
+    # moment, after the next start no copy is left beside the archive's, nothing lost.
+    for attempt in range(4):
+        run("wrap-up", "Done") if json.loads(run("status", "--json").stdout) else None
+        rolled(project, run)
+        name = texts_of(project)[1][0].name
+        before = {p.name for p in (project / ".ai/sessions").glob("*.org")}
+        child = subprocess.Popen([str(CLI), "wrap-up", f"Done {attempt}"], cwd=project,
+                                 env=clean_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        if attempt % 2 == 0:
+            while child.poll() is None and not (
+                    {p.name for p in (project / ".ai/sessions").glob("*.org")} - before):
+                pass
+        else:
+            time.sleep(0.05 * attempt)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        run("start", "--title", f"After {attempt}")
+        made = {p.name for p in (project / ".ai/sessions").glob("*.org")} - before
+        archived = [p for p in (project / ".ai/sessions").rglob(name)
+                    if p.parent.name + ".org" in made]
+        left = list((project / ".ai/history").rglob(name)) \
+            if (project / ".ai/history").exists() else []
+        assert len(archived) + len(left) >= 1  # (nothing lost)
+        if archived:  # (the archive is in place: no copy is left beside it)
+            assert not left, attempt

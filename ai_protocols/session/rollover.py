@@ -33,7 +33,7 @@ import os
 from array import array
 from itertools import repeat
 
-from ai_protocols.errors import UnreadableSession
+from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
@@ -63,7 +63,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder",
-           "in_written_order", "linked_earlier", "plan", "read_whole", "relink"]
+           "in_written_order", "linked_earlier", "plan", "read_whole", "redundant_strays",
+           "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -412,6 +413,93 @@ def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
         section = earlier_section(doc, session)
         assert section is not None
     doc.insert(doc.content_end(section), [line])
+
+
+def redundant_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
+    """The files of the live session file ``path``'s history folder (:func:`history_folder`)
+    that may go: none of ``doc``'s links names them (``doc``: the file as just written),
+    they are provably ours (named ``FIRST--LAST-HASH8.org``, ``HASH8`` the first 8 hex
+    digits of the SHA-256 of their bytes, as :func:`plan` names them) and provably
+    redundant: every entry in them (each item at the start of a line with the lines
+    under it, :func:`_blocks`) is in ``doc`` or in a file it links, byte for byte. A
+    file holding anything else (an entry found nowhere else, text outside the entries)
+    is not named. What a rollover killed between its two writes leaves when a person
+    edits the live file before the next write (docs/decisions.md, "Issue 16, sixth
+    review"). Reads the folder only; an unreadable file is passed over."""
+    folder = history_folder(ai_dir, path)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    strays = [join(folder, name) for name in names if name.endswith(".org") and
+              "--" in name and os.path.normpath(join(folder, name)) not in linked]
+    if not strays:
+        return []
+    import hashlib  # (only here: rare)
+
+    have: set[str] | None = None
+    found = []
+    for stray in strays:
+        try:
+            data = storage.read_bytes(stray)
+        except AiProtocolsError:
+            continue
+        if data is None or hashlib.sha256(data).hexdigest()[:8] != stray[-12:-4]:
+            continue
+        blocks, whole = _blocks(data.decode("utf-8", "replace"), strict=True)
+        if not whole:
+            continue
+        if have is None:
+            have = _blocks(doc.text, strict=False)[0]
+            for other in linked:
+                try:
+                    there = storage.read_bytes(other)
+                except AiProtocolsError:
+                    there = None
+                if there is not None:
+                    have |= _blocks(there.decode("utf-8", "replace"), strict=False)[0]
+        if blocks <= have:
+            found.append(stray)
+    return found
+
+
+def _blocks(text: str, *, strict: bool) -> tuple[set[str], bool]:
+    """The items of ``text`` at the start of a line (``- ``), each with the lines after
+    it that are blank or indented, up to the next line at the start of a line, its
+    trailing blank lines left out; and (``strict``, for an earlier-entries file)
+    whether every other line of its sections is their structure (a headline, a
+    property drawer): ``False`` when some text is in no such item."""
+    blocks: set[str] = set()
+    current: list[str] | None = None
+    whole = True
+    sections = False
+
+    def flush() -> None:
+        if current is not None:
+            while current and not current[-1].strip():
+                current.pop()
+            blocks.add("\n".join(current))
+
+    for line in text.split("\n"):
+        if line.startswith("- "):
+            flush()
+            current = [line]
+        elif not line.strip() or line[0] in " \t":
+            if current is not None:
+                current.append(line)
+            elif strict and sections and line.strip():
+                whole = False
+        else:
+            flush()
+            current = None
+            if line.startswith("** "):
+                sections = True
+            elif strict and sections and line.rstrip("\r") not in (":PROPERTIES:", ":END:") \
+                    and not line.startswith(":CUSTOM_ID:"):
+                whole = False
+    flush()
+    return blocks, whole
 
 
 def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
