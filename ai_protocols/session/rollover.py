@@ -28,9 +28,7 @@ next write then links while removing the entries from the live file.
 from __future__ import annotations
 
 import gc
-import heapq
 import os
-from array import array
 from itertools import repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
@@ -60,6 +58,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from array import array
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder",
@@ -142,6 +141,8 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     headline = session_headline(doc)
     if headline is None:
         return None
+    import heapq  # (only here: a rollover is rare)
+
     collecting = gc.isenabled()
     gc.disable()  # (hundreds of thousands of entries, none in a cycle: as read_session)
     try:
@@ -239,6 +240,8 @@ class _Section:
                  "times", "total")
 
     def __init__(self, base: str, start: int, end: int, offsets: array[int]) -> None:
+        from array import array  # (only in a rollover: it imports collections.abc)
+
         self.base, self.start, self.end, self.offsets = base, start, end, offsets
         self.firsts: array[int] = array("q")
         self.ends: array[int] = array("q")
@@ -312,6 +315,8 @@ def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
     sections (an entry inside another's lines moves with it, or stays with it), each
     with ``order`` the latest time of its section up to it (so a section's entries go
     in file order, the sections interleaved by time)."""
+    from array import array  # (only in a rollover: it imports collections.abc)
+
     found: dict[int, _Section] = {}
     for rank, key in enumerate(MOVABLE):
         section = find_section(doc, session, key)
