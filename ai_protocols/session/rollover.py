@@ -22,7 +22,10 @@ bytes, and it is written (fsynced) before the live file is, where a file of that
 name with those bytes already there (a write killed between the two) is taken as
 it is. An entry is always in the live file, or in a linked earlier file, or (in
 that window) in both the live file and an earlier file no link names yet, which the
-next write then links while removing the entries from the live file.
+next write then links while removing the entries from the live file. When a person
+edits the live file in that window, the next write plans another file; the first,
+linked from nowhere, is then removed once it is provably redundant
+(:func:`redundant_strays`).
 """
 
 from __future__ import annotations
