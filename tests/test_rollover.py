@@ -10,10 +10,14 @@ SIGKILL of the command while it rolls a file over.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -318,7 +322,7 @@ def test_show_all_gives_every_entry_in_order(project: Path, run: Runner) -> None
         assert whole[key] == whole_before[key], key
     assert [e["text"] for e in whole["progress"]] == \
         sorted([e["text"] for e in whole_before["progress"]],
-               key=lambda t: not t.startswith("closed"))  # (the moved ones first)
+               key=lambda t: not t.startswith("closed"))  # (by time: the closed are older)
     assert whole["discoveries"] == [*whole_before["discoveries"], shown["discoveries"][-1]]
     assert [e for e in whole["log"] if e["text"] != "After"] == whole_before["log"]
     assert whole["earlier"] == shown["earlier"]
@@ -432,6 +436,10 @@ def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
         live = path.read_text()
         windows += "[[file:" not in live and (project / HISTORY).exists() and \
             any((project / HISTORY).glob("*.org"))  # (killed between the two writes)
+        # A person edits the live file before the next write (a paragraph of their own):
+        # the next write plans another cut, and the first earlier file, if the kill left
+        # one, is redundant: it goes (sixth review).
+        path.write_text(path.read_text() + "A person's paragraph. " * 300 + "\n")
         for found in count_everywhere(project, *sample(entries)):  # nothing lost
             assert sum(found) >= 1
         run("log", "--discovery", f"after {attempt}")
@@ -441,6 +449,7 @@ def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
         tried = sum(count_everywhere(project, f"try {attempt}\n")[0])
         assert tried in (0, 1)  # (the killed write was done, or not at all)
         assert items(project) == count + 1 + tried
+        assert live.count("A person's paragraph. " * 300) == 1
         for entry, found in zip(sample(entries), count_everywhere(project, *sample(entries)),
                                 strict=True):
             assert found in ((1, 0), (0, 1)), (attempt, entry)
@@ -501,3 +510,303 @@ def test_a_merge_where_both_sides_rolled_over_the_same_file_keeps_every_entry_on
     for piece, found in zip(pieces, count_everywhere(clones.one, *pieces), strict=True):
         assert sum(found) == 1, piece
     assert items(clones.one) == count + 2
+
+
+# -- The rule, as docs/decisions.md ("Issue 16, part g") states it, written out plainly
+# over a list of lines: the streamed rollover must give these very bytes (sixth review).
+
+def _item_end(lines: list[str], at: int) -> int:
+    """Where the item at ``lines[at]`` ends by Org's rule (the Org manual, "Plain
+    Lists"): before the first line indented no more than its bullet, or at two blank
+    lines; a block opened in it taken whole; trailing blank lines not its own."""
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" \t"))
+
+    bullet, end, index, blanks = indent(lines[at]), at + 1, at + 1, 0
+    while index < len(lines):
+        line = lines[index].rstrip("\n")
+        if not line.strip():
+            blanks += 1
+            if blanks == 2:
+                break
+            index += 1
+            continue
+        if indent(line) <= bullet:
+            break
+        blanks = 0
+        word = line.lstrip(" \t")
+        if word[:8].lower() == "#+begin_":
+            name = word[8:].split()[0].lower() if word[8:].strip() else ""
+            for close in range(index + 1, len(lines)):
+                if lines[close].rstrip("\n").strip(" \t").lower() == f"#+end_{name}":
+                    index = close
+                    break
+        index += 1
+        end = index
+    return end
+
+
+def reference_rollover(text: str) -> tuple[str, bytes, str]:
+    """The earlier file's name and bytes and the live file without its new link, as
+    the rule makes them from ``text`` (a file past the bound, with "\\n" endings)."""
+    from ai_protocols.org.syntax import format_property, format_timestamp, parse_entries
+    from ai_protocols.session.layout import EXPORT_OPTIONS
+    from ai_protocols.session.rollover import LEAST, MOVABLE
+
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    heads = [n for n, line in enumerate(lines) if line.startswith("*")
+             and line.lstrip("*").startswith(" ")] + [len(lines)]
+    session = next(n for n in heads if lines[n].startswith("* "))
+    spans = []  # (order, rank, first, end, bytes, time)
+    for rank, key in enumerate(MOVABLE):
+        head = next(n for n in heads if lines[n].startswith("** ")
+                    and lines[n + 2] == f":CUSTOM_ID: {key}\n")
+        start, end = head + 4, next(n for n in heads if n > head)
+        reach, seen, found = 0, None, []
+        for entry in parse_entries(lines, start, end):
+            if entry.line < reach:
+                if key == "progress" and entry.done is False and found and \
+                        found[-1][2] < entry.line < found[-1][3]:
+                    found.pop()
+                continue
+            reach = _item_end(lines[:end], entry.line)
+            if entry.time is not None:
+                seen = entry.time if seen is None else max(seen, entry.time)
+            if key != "progress" or entry.done is True:
+                found.append((seen or datetime(1, 1, 1), rank, entry.line, reach,
+                              len("".join(lines[entry.line:reach]).encode()), entry.time))
+        spans += found
+    assert sum(s[4] for s in spans) >= LEAST
+    need, moved, chosen = len(text.encode()) - KEEP, 0, []
+    for span in sorted(spans, key=lambda s: s[:3]):
+        if moved >= need:
+            break
+        chosen.append(span)
+        moved += span[4]
+    times = [s[5] for s in chosen if s[5] is not None]
+    first, last = min(times), max(times)
+    props = {k: v for k, v in (line.rstrip("\n").split(None, 1) for line in
+                               lines[session + 2:lines.index(":END:\n", session)])}
+    drawer = [("SESSION_TITLE", props[":SESSION_TITLE:"]), ("AGENT_ID", props.get(":AGENT_ID:")),
+              ("SESSION_STARTED", props[":STARTED:"]), ("ENTRIES_FROM", format_timestamp(first)),
+              ("ENTRIES_TO", format_timestamp(last)), ("ENTRIES", str(len(chosen)))]
+    out = [f"#+TITLE: Earlier entries of Session: {props[':SESSION_TITLE:']}\n",
+           f"#+OPTIONS: {EXPORT_OPTIONS}\n", "\n", "* Earlier entries\n", ":PROPERTIES:\n",
+           *(format_property(k, v) + "\n" for k, v in drawer if v), ":END:\n"]
+    gone = set()
+    for rank, key in enumerate(MOVABLE):
+        title = key.capitalize()
+        out.append(f"** {title}\n:PROPERTIES:\n:CUSTOM_ID: {key}\n:END:\n")
+        for span in sorted(s for s in chosen if s[1] == rank):
+            out.append("".join(lines[span[2]:span[3]]))
+            gone.update(range(span[2], span[3]))
+    data = "".join(out).encode()
+    name = f"{first:%Y-%m-%dT%H-%M}--{last:%Y-%m-%dT%H-%M}-{hashlib.sha256(data).hexdigest()[:8]}"
+    return name + ".org", data, "".join(line for n, line in enumerate(lines) if n not in gone)
+
+
+def _without_write(live: str) -> str:
+    """The live file without what the write itself changed: its new link's section,
+    the UPDATED lines and the lines of the entry it logged (``ROLLWRITE``)."""
+    at = live.index("** Earlier entries\n")
+    live = live[:at] + live[live.index("\n** ", at) + 1:]
+    return "".join(line for line in live.splitlines(True)
+                   if not line.startswith(":UPDATED") and "ROLLWRITE" not in line)
+
+
+_OPEN = st.tuples(st.just("open"), _TEXT, st.none() | _NOTE, st.none())
+_NESTED = st.tuples(st.just("nested"), _TEXT, st.none(), st.none())
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(pieces=st.lists(st.tuples(_PIECE | _OPEN | _NESTED, st.integers(0, 40_000)),
+                       min_size=1, max_size=16),
+       bulk_at=st.sampled_from(["decisions", "log", "progress"]))
+def test_the_streamed_rollover_gives_the_rules_bytes(
+        tmp_path_factory: pytest.TempPathFactory, pieces: list[tuple], bulk_at: str) -> None:
+    """Entries of every kind at any time among 4 MB of the tool's own (so that the cut
+    falls among them), open items, an open item under a closed one, a person's notes
+    and paragraphs: the earlier file (name and bytes) and the live file are those the
+    rule, written out plainly over a list of lines (:func:`reference_rollover`), gives."""
+    root = tmp_path_factory.mktemp("rule") / "proj"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    path = started(run, root)
+    text = path.read_text()
+    sections = {"decisions": "", "discoveries": "", "log": "", "progress": ""}
+    for n, ((kind, body, note, rationale), minute) in enumerate(pieces):
+        marker = f"P{n:03d}"
+        if kind == "free":
+            sections["decisions"] += f"Free {marker}: {note or 'text'}\n"
+            continue
+        if kind == "log":
+            lines = [f"- {stamp(minute)} progress: {marker} " + body.replace("\n", " ")]
+        elif kind == "nested":
+            lines = [*entry_lines(stamp(minute), f"{marker} holds", checkbox=True),
+                     *("  " + line for line in entry_lines(stamp(minute), body, checkbox=False))]
+        else:
+            lines = entry_lines(stamp(minute), f"{marker} {body}",
+                                checkbox=None if kind in ("decision", "discovery")
+                                else kind == "closed",
+                                rationale=rationale if kind == "decision" else None)
+        if note is not None:
+            lines.append(f"  {note} {marker}")
+        sections[{"decision": "decisions", "discovery": "discoveries", "log": "log",
+                  "closed": "progress", "open": "progress", "nested": "progress"}[kind]] \
+            += block(lines)
+    bulk = "".join(block(entry_lines(stamp(n * 4), f"bulk {n:06d} " + "b" * 150,
+                                     checkbox=True if bulk_at == "progress" else None))
+                   for n in range((BOUND + 100_000) // 190))
+    half = len(bulk) // 2
+    half = bulk.index("\n- ", half) + 1
+    for key, body in sections.items():
+        text = insert(text, key, bulk[:half] + body + bulk[half:] if key == bulk_at else body)
+    path.write_text(text)
+    name, data, live = reference_rollover(text)
+
+    run("log", "--discovery", "ROLLWRITE")
+
+    history = texts_of(root)[1]
+    assert [p.name for p in history] == [name]
+    assert history[0].read_bytes() == data
+    assert _without_write(path.read_text()) == \
+        "".join(line for line in live.splitlines(True) if not line.startswith(":UPDATED"))
+
+
+def test_show_all_keeps_the_written_order_and_show_gives_moved_items_done_text(
+        project: Path, run: Runner) -> None:
+    """Closed Progress items move, an older open one stays: ``show --all`` gives them in
+    the order they were written (by time), not the moved ones first; and plain ``show``
+    gives the Log's ``done`` lines that name a moved item by its time the item's text,
+    read from the earlier file (sixth review)."""
+    path = started(run, project)
+    text = path.read_text()
+    old, _ = filler(100, BOUND + 100_000, "old")
+    opened = block(entry_lines(stamp(1), "An older open step", checkbox=False))
+    closed = "".join(block(entry_lines(stamp(n), f"closed {n}", checkbox=True))
+                     for n in range(3, 9))
+    done = "".join(f"- {stamp(30_000 + n)} done: Progress item of {stamp(n)[1:-1]}\n"
+                   for n in range(3, 9))
+    path.write_text(insert(insert(insert(text, "decisions", old), "progress",
+                                  opened + closed, first=True), "log", done))
+    before = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in before["log"] if e["kind"] == "done"] == \
+        [f"closed {n}" for n in range(3, 9)]
+
+    run("log", "--discovery", "After")
+
+    live, history = texts_of(project)
+    moved = history[0].read_text()
+    assert "closed 3" in moved and "An older open step" in live and "done: Progress" in live
+    whole = json.loads(run("show", "--all", "--json").stdout)
+    assert [e["text"] for e in whole["progress"]] == [e["text"] for e in before["progress"]]
+    assert [e["text"] for e in whole["progress"]][:2] == ["An older open step", "closed 3"]
+    shown = json.loads(run("show", "--json").stdout)
+    assert [e["text"] for e in shown["log"] if e["kind"] == "done"] == \
+        [f"closed {n}" for n in range(3, 9)]
+
+
+def _named_as_ours(folder: Path, data: bytes, first: str = "2026-01-01T00-00") -> Path:
+    """``data`` written under ``folder`` as a rollover names its earlier file."""
+    path = folder / f"{first}--2026-01-09T00-00-{hashlib.sha256(data).hexdigest()[:8]}.org"
+    path.write_bytes(data)
+    return path
+
+
+def test_the_next_rollover_removes_only_provably_redundant_earlier_files(
+        project: Path, run: Runner) -> None:
+    """What a rollover killed between its two writes leaves, when a person then edits
+    the live file: an earlier file no link names, every entry of which is in the live
+    file or a linked earlier file. The next write that rolls over removes such a file
+    (ours: named by its bytes' hash), and only such: one holding an entry found nowhere
+    else stays, and so does one not named by its hash (sixth review)."""
+    path = started(run, project)
+    old, _ = filler(0, BOUND + 300_000, "old")
+    original = insert(path.read_text(), "decisions", old)
+    path.write_text(original)
+    # The state a kill between the two writes leaves: the same rollover, run on a copy,
+    # gives the very earlier file (its name and bytes); the live file is as it was.
+    copy = project.parent / "copy"
+    shutil.copytree(project, copy, symlinks=True)
+    Runner(copy)("log", "--discovery", "In the copy")
+    (left,) = texts_of(copy)[1]
+    (project / HISTORY).mkdir(parents=True)
+    killed = project / HISTORY / left.name
+    shutil.copyfile(left, killed)
+    path.write_text(original + "A person's paragraph. " * 300 + "\n")  # (another cut)
+    run("log", "--discovery", "Next write")
+    live, history = texts_of(project)
+    assert not killed.exists() and len(history) == 1 and f"{history[0].name}]" in live
+    # Files a later rollover finds: a copy of the linked one with another drawer (every
+    # entry elsewhere: goes), one with an entry of its own (stays), one whose name is
+    # not its hash (stays).
+    linked = history[0].read_bytes()
+    redundant = _named_as_ours(project / HISTORY, linked.replace(b":ENTRIES:", b":ENTRIES: 1", 1),
+                               "2025-01-01T00-00")
+    unique = linked.replace(b":CUSTOM_ID: decisions\n:END:\n", b":CUSTOM_ID: decisions\n:END:\n"
+                            + block(entry_lines(stamp(1), "found nowhere else")).encode(), 1)
+    unique = _named_as_ours(project / HISTORY, unique, "2025-02-01T00-00")
+    not_ours = project / HISTORY / "2025-03-01T00-00--2025-03-01T00-00-00000000.org"
+    not_ours.write_bytes(linked.replace(b":ENTRIES:", b":ENTRIES: 2", 1))
+    more, _ = filler(20_000, BOUND, "more")
+    path.write_text(insert(path.read_text(), "decisions", more))
+    run("log", "--discovery", "Rolls over again")
+    live, history = texts_of(project)
+    assert not redundant.exists() and unique.exists() and not_ours.exists()
+    assert len(history) == 4 and live.count("][earlier entries]]") == 2
+
+
+def test_a_wrap_up_killed_once_the_archive_is_in_place_leaves_no_copies(
+        project: Path, run: Runner) -> None:
+    """A wrap-up killed after its archive is in place, before it removed the earlier
+    files' old names, leaves them under ``.ai/history/`` (hard links to the archive's:
+    made here as the kill leaves them, and by real kills at any moment): the next
+    ``start`` removes those, and only those (sixth review)."""
+    rolled(project, run)
+    earlier = texts_of(project)[1][0]
+    kept = project / ".ai/.locks/live/history/session-context" / earlier.name
+    assert kept.exists()
+    run("wrap-up", "Done")
+    archive = Path(json.loads(run("list", "--json").stdout)[0]["path"])
+    carried = archive.with_suffix("") / earlier.name
+    assert carried.exists() and not earlier.exists()
+    earlier.parent.mkdir(parents=True, exist_ok=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    os.link(carried, earlier)
+    os.link(carried, kept)
+    other = earlier.parent / "2025-01-01T00-00--2025-01-01T00-00-12345678.org"
+    other.write_text("Not a copy of the archive's.\n")
+    run("start", "--title", "Next")
+    assert not earlier.exists() and not kept.exists() and carried.exists() and other.exists()
+    other.unlink()
+    # Real kills, at the moment the archive appears and at other moments: whatever the
+    # moment, after the next start no copy is left beside the archive's, nothing lost.
+    for attempt in range(4):
+        run("wrap-up", "Done") if json.loads(run("status", "--json").stdout) else None
+        rolled(project, run)
+        name = texts_of(project)[1][0].name
+        before = {p.name for p in (project / ".ai/sessions").glob("*.org")}
+        child = subprocess.Popen([str(CLI), "wrap-up", f"Done {attempt}"], cwd=project,
+                                 env=clean_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        if attempt % 2 == 0:
+            while child.poll() is None and not (
+                    {p.name for p in (project / ".ai/sessions").glob("*.org")} - before):
+                pass
+        else:
+            time.sleep(0.05 * attempt)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        run("start", "--title", f"After {attempt}")
+        made = {p.name for p in (project / ".ai/sessions").glob("*.org")} - before
+        archived = [p for p in (project / ".ai/sessions").rglob(name)
+                    if p.parent.name + ".org" in made]
+        left = list((project / ".ai/history").rglob(name)) \
+            if (project / ".ai/history").exists() else []
+        assert len(archived) + len(left) >= 1  # (nothing lost)
+        if archived:  # (the archive is in place: no copy is left beside it)
+            assert not left, attempt

@@ -589,6 +589,68 @@ class OrgFile:
             return list(islice(chunk.iter_lines(), local, local + end - start))
         return list(self.lines[start:end])
 
+    def window(self, start: int, end: int) -> tuple[str, int, int]:
+        """``lines[start:end]``, lines of one headline's chunk, as one window
+        ``base[lo:hi]`` of a string, returned as ``(base, lo, hi)``: the text as read,
+        not copied, unless an edit made the chunk several pieces (then the chunk's text
+        is joined once). :meth:`encode_window` gives its bytes, :meth:`keep_windows`
+        cuts lines out of it (a rollover: :mod:`ai_protocols.session.rollover`)."""
+        chunk, local = self.locate(start)
+        assert local > 0 and local + end - start <= chunk.count, "lines of one chunk's body"
+        if chunk._lines is not None or len(chunk.pieces) != 1:
+            text = chunk.text
+            chunk._pieces, chunk._lines = [(text, 0, len(text))], None
+        base, lo, hi = chunk.pieces[0]
+        for _ in range(local):
+            lo = base.find("\n", lo, hi) + 1 or hi
+        stop = lo
+        if local + end - start == chunk.count:
+            stop = hi
+        else:
+            for _ in range(end - start):
+                stop = base.find("\n", stop, hi) + 1 or hi
+        return base, lo, stop
+
+    def encode_window(self, base: str, lo: int, hi: int) -> bytes | memoryview:
+        """The UTF-8 bytes of ``base[lo:hi]`` (a window :meth:`window` gave): a view of
+        the bytes read when it is a window of the text as read, else encoded."""
+        if self._source is not None and base is self._read_text:
+            return memoryview(self._source)[lo:hi]
+        return base[lo:hi].encode("utf-8")
+
+    def keep_windows(self, start: int, end: int, windows: list[tuple[int, int]]) -> None:
+        """Replace ``lines[start:end]`` (whose :meth:`window` is ``(base, lo, hi)``) with
+        the windows ``base[a:b]``, ``(a, b)`` in ``windows``: whole lines of it, in
+        order, kept as windows (no copy; written back from the bytes read). As
+        :meth:`replace` of those lines: a file that had no final newline keeps
+        none."""
+        base, lo, hi = self.window(start, end)
+        chunk = self.locate(start)[0]
+        windows = [(a, b) for a, b in windows if a < b]
+        unterminated = end == self.line_count and not self._chunks[-1].terminated()
+        if unterminated and windows:
+            a, b = windows[-1]
+            if base.endswith(self.newline, a, b):
+                windows[-1] = (a, b - len(self.newline))
+            if windows[-1][0] == windows[-1][1]:
+                windows.pop()
+        _, first, last = chunk.pieces[0]
+        kept = [(base, first, lo), *((base, a, b) for a, b in windows), (base, hi, last)]
+        count = sum(base.count("\n", a, b) + (base[b - 1] != "\n") for a, b in windows)
+        removed: list[str] = []  # (only lines that may declare TODO keywords: a reparse)
+        at = lo
+        for a, b in [*windows, (hi, hi)]:
+            found = base.find("#+", at, a)
+            while found != -1:
+                begin = base.rfind("\n", at, found) + 1 or at
+                stop = base.find("\n", found, a) + 1 or a
+                removed.append(base[begin:stop])
+                found = base.find("#+", stop, a)
+            at = b
+        chunk._pieces = [p for p in kept if p[1] < p[2]]
+        chunk.count += count - (end - start)
+        self._changed(chunk, [], removed, touches_headline=False)
+
     # -- edits: each leaves ``headlines`` right for the new text ---------------------------
 
     def _changed(self, chunk: _Chunk, added: list[str], removed: list[str], *,

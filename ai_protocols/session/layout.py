@@ -48,9 +48,9 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
-    from typing import Literal
+    from typing import BinaryIO, Literal
 
 #: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order:
 #: the summary, a section per kind of entry that has one, and the Log.
@@ -211,6 +211,12 @@ def _entries(doc: OrgFile, section: Headline) -> list[Entry]:
 
 
 def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> list[Entry]:
+    """:func:`iter_entries` as a list."""
+    return list(iter_entries(lines, newline, first))
+
+
+def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
+                 ) -> Iterator[Entry]:
     """:func:`~ai_protocols.org.syntax.parse_entries` of all of ``lines``, each entry's
     ``line`` counted from ``first``; quicker on the items the tool writes (a 10 MB file
     holds a hundred thousand of them): an item on one line, ``- [X] [stamp] text``
@@ -219,24 +225,24 @@ def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> l
     (how the part up to its timestamp reads is asked of ``parse_entries`` once per
     distinct part). The lines between such items go to ``parse_entries``; once they
     hold anything that may open a block (``#+``, ``\\``), so does the rest. ``lines``
-    is read once, in order, one line ahead: no list of a big section's lines is made.
+    is read once, in order, one line ahead: no list of a big section's lines is made,
+    and the entries are made one at a time, as read (a rollover reads 50 MB of them).
     ``tests/test_big_files.py`` holds the two equal."""
     if newline != "\n":
         listed = list(lines)
         general = parse_entries(listed, 0, len(listed), newline)
         for entry in general:
             entry.line += first
-        return general
-    entries: list[Entry] = []
+        yield from general
+        return
     prefixes = _ITEM_PREFIXES
     unescape = unescape_inline
-    add = entries.append
     between: list[str] = []  # the lines since the last quick item, for parse_entries
     at = first  # the number of between[0]
     following = iter(lines)
     line = next(following, None)
     if line is None:
-        return entries
+        return
     index = first
     rest = chain(following, (None,))  # (each line is read with the one after it)
     for after in rest:
@@ -262,18 +268,17 @@ def read_entries(lines: Iterable[str], newline: str = "\n", first: int = 0) -> l
                         between.extend(rest)
                         between.pop()  # (the None that ends rest)
                     break
-                _add_general(entries, between, 0, len(between), at)
+                yield from _general(between, at)
                 between = []
             time, done, box, stamp = known  # type: ignore[misc]
             if ZWSP in inline or WJ in inline:
                 inline = unescape(inline)
-            add(Entry(time, inline, done, None, index, box, stamp))
+            yield Entry(time, inline, done, None, index, box, stamp)
             at = index + 1
         line = after  # type: ignore[assignment]
         index += 1
     if between:
-        _add_general(entries, between, 0, len(between), at)
-    return entries
+        yield from _general(between, at)
 
 
 #: The beginnings of items that :func:`read_entries` has asked ``parse_entries`` about:
@@ -302,11 +307,12 @@ def _may_open_block(lines: list[str], start: int, end: int) -> bool:
     return any(line.lstrip(" \t").startswith(("#+", "\\")) for line in lines[start:end])
 
 
-def _add_general(entries: list[Entry], lines: list[str], start: int, end: int,
-                 first: int) -> None:
-    for entry in parse_entries(lines, start, end):
+def _general(lines: list[str], first: int) -> list[Entry]:
+    """:func:`~ai_protocols.org.syntax.parse_entries` of ``lines``, numbered from ``first``."""
+    found = parse_entries(lines, 0, len(lines))
+    for entry in found:
         entry.line += first
-        entries.append(entry)
+    return found
 
 
 def _count(value: str) -> int:
@@ -642,6 +648,7 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     events: list[Entry] = []
     add = events.append
     ticked = None  # (made for the first done line that names its item by time)
+    moved: list[tuple[int, str]] = []  # done lines whose Progress item a rollover moved
     for entry in logged:
         text = entry.text
         if not text.startswith("done: "):
@@ -658,9 +665,18 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
             candidates = ticked.get((reference[0], f"[{reference[1]}]"))
             if candidates:
                 text = f"done: {preview(candidates.pop(0).text)}".rstrip()
+            elif session.earlier and reference[0] == "Progress":  # (its item moved)
+                moved.append((len(events), f"[{reference[1]}]"))
         elif by_text:
             text = f"done: {by_text[1]}"
         add(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
+    if moved:
+        found = moved_ticked(session.earlier, {stamp for _, stamp in moved})
+        for at, stamp in moved:
+            if found.get(stamp):
+                old = events[at]
+                events[at] = Entry(old.time, f"done: {preview(found[stamp].pop(0))}".rstrip(),
+                                   line=old.line, stamp=old.stamp)
     merged: list[Entry] = []
     at = 0
     for _, entry in entries:
@@ -669,6 +685,71 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
             at += 1
         merged.append(entry)
     return merged + events[at:]
+
+
+#: How much of an earlier-entries file :func:`moved_ticked` reads at a time (bytes).
+_BLOCK = 1 << 20
+
+
+def moved_ticked(earlier: list[EarlierEntries], stamps: set[str]) -> dict[str, list[str]]:
+    """The texts of the ticked Progress items, by timestamp (``[2026-11-22 Sun 09:05]``,
+    those in ``stamps``), that a rollover moved to the ``earlier`` files (oldest file
+    first, file order): for the Log's ``done`` lines that name their item by section and
+    timestamp (plain ``show``). Only the Progress section of each file is read, a
+    mebibyte at a time (the memory is a block's, whatever the file's size), and only
+    the items the tool writes, ``- [X] [stamp] ...`` at the start of a line, are
+    looked at: a person's item found nowhere keeps its ``done: Progress item of ...``
+    line. A file that is missing or unreadable is passed over."""
+    found: dict[str, list[str]] = {}
+    wanted = {stamp.encode("utf-8") for stamp in stamps}
+    for file in earlier:
+        try:
+            with open(file.path, "rb") as source:
+                _ticked_in(source, wanted, found)
+        except OSError:
+            continue
+    return found
+
+
+def _ticked_in(source: BinaryIO, wanted: set[bytes], found: dict[str, list[str]]) -> None:
+    """:func:`moved_ticked` of one open file (``source``, read in blocks)."""
+    start = b":CUSTOM_ID: progress\n:END:\n"
+    carry = b""
+    begun = False
+    while True:
+        block = source.read(_BLOCK)
+        text = carry + block
+        if not begun:
+            at = text.find(start)
+            if at == -1:
+                if not block:
+                    return
+                carry = text[-len(start):]
+                continue
+            text = b"\n" + text[at + len(start):]
+            begun = True
+        stop = text.find(b"\n** ")  # (the next section: Progress is done)
+        last = not block or stop != -1
+        if last:
+            part, carry = (text if stop == -1 else text[:stop + 1]), b""
+        else:  # (up to the start of the last item, which may go on in the next block)
+            cut = text.rfind(b"\n- ")
+            part, carry = (text, b"") if cut <= 0 else (text[:cut + 1], text[cut:])
+        at = part.find(b"\n- [X] [")
+        while at != -1:
+            close = part.find(b"]", at + 8)
+            stamp = part[at + 7: close + 1]
+            end = part.find(b"\n- ", at + 1)
+            end = len(part) if end == -1 else end + 1
+            if stamp in wanted:
+                item = part[at + 1: end].decode("utf-8", "replace").split("\n")
+                lines = [line + "\n" for line in item[:-1]] + ([item[-1]] if item[-1] else [])
+                entries = parse_entries(lines, 0, len(lines))
+                if entries and entries[0].done and entries[0].line == 0:
+                    found.setdefault(stamp.decode("utf-8"), []).append(entries[0].text)
+            at = part.find(b"\n- [X] [", end - 1)
+        if last:
+            return
 
 
 def _ticked(session: Session) -> dict[tuple[str, str | None], list[Entry]]:

@@ -22,18 +22,22 @@ bytes, and it is written (fsynced) before the live file is, where a file of that
 name with those bytes already there (a write killed between the two) is taken as
 it is. An entry is always in the live file, or in a linked earlier file, or (in
 that window) in both the live file and an earlier file no link names yet, which the
-next write then links while removing the entries from the live file.
+next write then links while removing the entries from the live file. When a person
+edits the live file in that window, the next write plans another file; the first,
+linked from nowhere, is then removed once it is provably redundant
+(:func:`redundant_strays`).
 """
 
 from __future__ import annotations
 
 import gc
 import os
+from itertools import repeat
 
-from ai_protocols.errors import UnreadableSession
+from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import format_property, format_timestamp, strip_ending
+from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
 from ai_protocols.paths import join, parent
 from ai_protocols.session.layout import (
     EARLIER,
@@ -44,10 +48,10 @@ from ai_protocols.session.layout import (
     earlier_link_line,
     earlier_section,
     find_section,
+    iter_entries,
     org_link_escape,
     parse_earlier_link,
     read_earlier,
-    read_entries,
     read_session,
     section_for_write,
     session_headline,
@@ -57,10 +61,12 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from array import array
+    from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder",
-           "linked_earlier", "plan", "read_whole", "relink"]
+           "in_written_order", "linked_earlier", "plan", "read_whole", "redundant_strays",
+           "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -96,14 +102,27 @@ def history_folder(ai_dir: str, path: str) -> str:
 
 
 class Planned:
-    """A rollover :func:`plan` made: the earlier file's ``path`` and ``data`` (bytes),
-    which the transaction writes before the live file
+    """A rollover :func:`plan` made: the earlier file's ``path`` and ``data`` (its bytes,
+    as pieces written one after another: views of the bytes read), which the
+    transaction writes before the live file
     (:func:`ai_protocols.session.transaction.editing`)."""
 
     __slots__ = ("data", "path")
 
-    def __init__(self, path: str, data: bytes) -> None:
+    def __init__(self, path: str, data: list[bytes | memoryview]) -> None:
         self.path, self.data = path, data
+
+    def same_as(self, found: bytes) -> bool:
+        """Whether ``found`` holds exactly ``data`` (no copy of either is made)."""
+        if len(found) != sum(len(piece) for piece in self.data):
+            return False
+        view = memoryview(found)
+        at = 0
+        for piece in self.data:
+            if view[at:at + len(piece)] != piece:
+                return False
+            at += len(piece)
+        return True
 
 
 def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
@@ -113,58 +132,77 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     ``Earlier entries`` section (made, after the Summary, on the first rollover), and
     return what to write; ``None`` (``doc`` untouched) when the file is within the
     bound or its movable entries come to less than :data:`LEAST` bytes.
-    Deterministic: the same ``doc`` gives the same file, of the same name."""
+    Deterministic: the same ``doc`` gives the same file, of the same name.
+
+    Streamed: the entries are found by their offsets in the text as read (a few
+    numbers each, no list of lines nor of entries), the earlier file is written
+    from views of the bytes read and the live file keeps windows of them, so the
+    peak memory is about twice the file's size (its bytes and text), not ten times
+    (docs/performance.md)."""
     if size <= BOUND:
         return None
     headline = session_headline(doc)
     if headline is None:
         return None
-    texts: dict[int, tuple[int, list[str]]] = {}  # each section's first line and lines
+    import heapq  # (only here: a rollover is rare)
+
     collecting = gc.isenabled()
     gc.disable()  # (hundreds of thousands of entries, none in a cycle: as read_session)
     try:
-        spans = _movable(doc, headline, texts)
+        sections = _movable(doc, headline)
     finally:
         if collecting:
             gc.enable()
-    if sum(s[4] for s in spans) < LEAST:
+    if sum(section.total for section in sections.values()) < LEAST:
         return None
-    spans.sort(key=lambda s: (s[0], s[1], s[2]))
     need = size - KEEP
-    chosen: list[tuple[datetime, int, int, int, int, datetime | None]] = []
     moved = 0
-    for span in spans:
+    taken = dict.fromkeys(sections, 0)  # each section's chosen entries: its first ones
+    order = heapq.merge(*(zip(s.seen, repeat(rank), s.sizes) for rank, s in sections.items()),
+                        key=_by_time)
+    for _seen, rank, span_size in order:
         if moved >= need:
             break
-        chosen.append(span)
-        moved += span[4]
-    times = [s[5] for s in chosen if s[5] is not None]
+        taken[rank] += 1
+        moved += span_size
+    times = [t for rank, section in sections.items()
+             for t in section.times[:taken[rank]] if t is not None]
     first, last = (min(times), max(times)) if times else (None, None)
-    by_section: dict[int, list[tuple[int, int]]] = {}
-    for span in chosen:
-        by_section.setdefault(span[1], []).append((span[2], span[3]))
+    count = sum(taken.values())
     newline = doc.newline
-    bodies = []
-    for rank, key in enumerate(MOVABLE):
-        title = dict(SECTIONS)[key]
-        taken = sorted(by_section.get(rank, []))
-        bodies.append(f"** {title}{newline}:PROPERTIES:{newline}"
-                      f"{format_property('CUSTOM_ID', key)}{newline}:END:{newline}")
-        if taken:
-            first_line, lines = texts[rank]
-            bodies.extend("".join(lines[start - first_line: end - first_line])
-                          for start, end in taken)
-    head = _head(headline, first, last, len(chosen), newline)
-    data = (head + "".join(_terminated(b, newline) for b in bodies)).encode("utf-8")
+    ending = newline.encode("utf-8")
     import hashlib  # (only here: a rollover is rare)
 
-    name = (f"{_name_time(first)}--{_name_time(last)}-"
-            f"{hashlib.sha256(data).hexdigest()[:8]}.org")
+    digest = hashlib.sha256()
+    data: list[bytes | memoryview] = []
+
+    def add(piece: bytes | memoryview) -> None:
+        data.append(piece)
+        digest.update(piece)
+
+    add(_head(headline, first, last, count, newline).encode("utf-8"))
+    for rank, key in enumerate(MOVABLE):
+        title = dict(SECTIONS)[key]
+        add(f"** {title}{newline}:PROPERTIES:{newline}"
+            f"{format_property('CUSTOM_ID', key)}{newline}:END:{newline}".encode())
+        section = sections.get(rank)
+        for a, b in section.moved(taken[rank]) if section is not None else ():
+            add(doc.encode_window(section.base, a, b))
+            if not section.base.endswith("\n", a, b):  # (the file's last line, unended)
+                add(ending)
+    name = f"{_name_time(first)}--{_name_time(last)}-{digest.hexdigest()[:8]}.org"
     earlier = join(history_folder(ai_dir, path), name)
-    _remove(doc, by_section, texts)
+    for rank in sorted(sections, key=lambda r: sections[r].start, reverse=True):
+        if taken[rank]:  # (the last section first, so that the lines of the others hold)
+            section = sections[rank]
+            doc.keep_windows(section.start, section.end, section.kept(taken[rank]))
     rel = os.path.relpath(earlier, parent(path) if parent(path) != "" else ".")
-    _add_link(doc, session_headline(doc), earlier_link_line(rel, first, last, len(chosen)))
+    _add_link(doc, session_headline(doc), earlier_link_line(rel, first, last, count))
     return Planned(earlier, data)
+
+
+def _by_time(span: tuple[datetime, int, int]) -> tuple[datetime, int]:
+    return span[0], span[1]
 
 
 def _terminated(text: str, newline: str) -> str:
@@ -195,44 +233,136 @@ def _head(headline: Headline, first: datetime | None, last: datetime | None, cou
     return newline.join(lines) + newline
 
 
-def _movable(doc: OrgFile, session: Headline, texts: dict[int, tuple[int, list[str]]]
-             ) -> list[tuple[datetime, int, int, int, int, datetime | None]]:
-    """The entries that may move, each as ``(order, section rank, first line, end line,
-    bytes, time)``, ``order`` the latest time of its section up to it (so a section's
-    entries go in file order, the sections interleaved by time): the top-level entries
-    of the movable sections (an entry inside another's lines moves with it, or stays
-    with it). ``texts`` gets each
-    section's first line and lines, by rank."""
-    found = []
+class _Section:
+    """A movable section's entries that may move, in file order: each one's order key
+    (``seen``: the latest time of the section up to it), time, first line and end line
+    (counted from the section's first line) and size in bytes; the section's text is
+    the window ``base[offsets[0]:offsets[-1]]``, ``offsets`` where each line begins."""
+
+    __slots__ = ("base", "end", "ends", "firsts", "offsets", "seen", "sizes", "start",
+                 "times", "total")
+
+    def __init__(self, base: str, start: int, end: int, offsets: array[int]) -> None:
+        from array import array  # (only in a rollover: it imports collections.abc)
+
+        self.base, self.start, self.end, self.offsets = base, start, end, offsets
+        self.firsts: array[int] = array("q")
+        self.ends: array[int] = array("q")
+        self.sizes: array[int] = array("q")
+        self.seen: list[datetime] = []
+        self.times: list[datetime | None] = []
+        self.total = 0
+
+    def add(self, seen: datetime, time: datetime | None, first: int, end: int,
+            size: int) -> None:
+        self.seen.append(seen)
+        self.times.append(time)
+        self.firsts.append(first)
+        self.ends.append(end)
+        self.sizes.append(size)
+        self.total += size
+
+    def pop(self) -> None:
+        for column in (self.seen, self.times, self.firsts, self.ends):
+            column.pop()
+        self.total -= self.sizes.pop()
+
+    def moved(self, count: int) -> list[tuple[int, int]]:
+        """The windows of ``base`` of the first ``count`` entries, those that touch
+        joined (whole lines: a window ends in a newline, but at the file's end)."""
+        offsets = self.offsets
+        windows: list[tuple[int, int]] = []
+        for a, b in zip(self.firsts[:count], self.ends[:count], strict=True):
+            if windows and windows[-1][1] == offsets[a]:
+                windows[-1] = (windows[-1][0], offsets[b])
+            else:
+                windows.append((offsets[a], offsets[b]))
+        return windows
+
+    def kept(self, count: int) -> list[tuple[int, int]]:
+        """The windows of ``base`` between and after the first ``count`` entries."""
+        offsets = self.offsets
+        windows = []
+        at = offsets[0]
+        for a, b in self.moved(count):
+            if a > at:
+                windows.append((at, a))
+            at = b
+        windows.append((at, offsets[-1]))
+        return windows
+
+
+class _Lines:
+    """A section's lines, by index, each cut from the text when asked for."""
+
+    __slots__ = ("base", "offsets")
+
+    def __init__(self, base: str, offsets: array[int]) -> None:
+        self.base, self.offsets = base, offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index: int) -> str:
+        if not 0 <= index < len(self.offsets) - 1:
+            raise IndexError(index)
+        return self.base[self.offsets[index]:self.offsets[index + 1]]
+
+    def __iter__(self) -> Iterator[str]:
+        base, offsets = self.base, self.offsets
+        return (base[offsets[n]:offsets[n + 1]] for n in range(len(offsets) - 1))
+
+
+def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
+    """The entries that may move, by section rank: the top-level entries of the movable
+    sections (an entry inside another's lines moves with it, or stays with it), each
+    with ``order`` the latest time of its section up to it (so a section's entries go
+    in file order, the sections interleaved by time)."""
+    from array import array  # (only in a rollover: it imports collections.abc)
+
+    found: dict[int, _Section] = {}
     for rank, key in enumerate(MOVABLE):
         section = find_section(doc, session, key)
         if section is None or section.line == session.line:
             continue
         start, end = section.body_start, section.body_end
-        lines = doc.lines_between(start, end)
-        texts[rank] = (start, lines)
-        entries = read_entries(iter(lines), doc.newline, start)
-        reach = start  # the end of the last entry's lines
+        if start >= end:
+            continue
+        base, lo, hi = doc.window(start, end)
+        offsets = array("q", [lo])
+        at = lo
+        while at < hi:
+            at = base.find("\n", at, hi) + 1 or hi
+            offsets.append(at)
+        lines = _Lines(base, offsets)
+        count = len(offsets) - 1
+        ascii_only = base.isascii()  # (then a character is a byte: sizes from offsets)
+        kept = found[rank] = _Section(base, start, end, offsets)
+        progress = key == "progress"
+        reach = 0  # the end of the last entry's lines, from the section's first line
         seen = _EPOCH
-        for entry in entries:
-            if entry.line < reach:  # (nested in the entry before: goes or stays with it)
-                if key == "progress" and entry.done is False and found and \
-                        found[-1][2] < entry.line < found[-1][3]:
-                    found.pop()  # (an open item never moves, nor what holds one)
+        for entry in iter_entries(iter(lines), doc.newline, 0):
+            at = entry.line
+            if at < reach:  # (nested in the entry before: goes or stays with it)
+                if progress and entry.done is False and kept.firsts and \
+                        kept.firsts[-1] < at < kept.ends[-1]:
+                    kept.pop()  # (an open item never moves, nor what holds one)
                 continue
-            at = entry.line - start
-            after = lines[at + 1] if at + 1 < len(lines) else "x"
-            if after[:1] not in _GOES_ON and lines[at][:1] not in _GOES_ON:
-                reach = entry.line + 1  # (the tool's one-line item: the next line at column 0)
+            if at + 1 < count and base[offsets[at + 1]:offsets[at + 1] + 1] not in _GOES_ON \
+                    and base[offsets[at]:offsets[at] + 1] not in _GOES_ON:
+                reach = at + 1  # (the tool's one-line item: the next line at column 0)
             else:
-                reach = _entry_end(lines, at, doc.newline) + start
-            if entry.time is not None:
-                seen = max(seen, entry.time)
-            if key == "progress" and entry.done is not True:
+                reach = _entry_end(lines, at, doc.newline)
+            if entry.time is not None and entry.time > seen:
+                seen = entry.time
+            if progress and entry.done is not True:
                 continue
-            size = sum(len(line) if line.isascii() else len(line.encode("utf-8"))
-                       for line in lines[entry.line - start: reach - start])
-            found.append((seen, rank, entry.line, reach, size, entry.time))
+            if ascii_only:
+                size = offsets[reach] - offsets[at]
+            else:
+                size = sum(len(line) if line.isascii() else len(line.encode("utf-8"))
+                           for line in (lines[n] for n in range(at, reach)))
+            kept.add(seen, entry.time, at, reach, size)
     return found
 
 
@@ -240,7 +370,7 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
-def _entry_end(lines: list[str], at: int, newline: str) -> int:
+def _entry_end(lines: Sequence[str] | _Lines, at: int, newline: str) -> int:
     """The end of the item that begins at ``lines[at]``: the lines after it that are
     blank or indented past its bullet, up to two blank lines in a row (which end a
     list in Org) or a line that is not, blocks opened in it taken whole; trailing
@@ -275,24 +405,6 @@ def _entry_end(lines: list[str], at: int, newline: str) -> int:
     return end
 
 
-def _remove(doc: OrgFile, by_section: dict[int, list[tuple[int, int]]],
-            texts: dict[int, tuple[int, list[str]]]) -> None:
-    """Take the chosen entries' lines out of their sections, one section at a time
-    (one splice each), the last section first so that the lines of the others hold."""
-    targets = []
-    for rank, spans in by_section.items():
-        start, lines = texts[rank]
-        targets.append((start, start + len(lines), sorted(spans), lines))
-    for start, end, spans, lines in sorted(targets, key=lambda t: t[0], reverse=True):
-        kept: list[str] = []
-        at = start
-        for first, stop in spans:
-            kept.extend(lines[at - start: first - start])
-            at = stop
-        kept.extend(lines[at - start:])
-        doc.replace(start, end, [strip_ending(line, doc.newline) for line in kept])
-
-
 def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
     """Append ``line`` to the session's ``Earlier entries`` section, made first (right
     after the Summary's subtree, else at the end of the session's) when there is none."""
@@ -309,6 +421,93 @@ def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
         section = earlier_section(doc, session)
         assert section is not None
     doc.insert(doc.content_end(section), [line])
+
+
+def redundant_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
+    """The files of the live session file ``path``'s history folder (:func:`history_folder`)
+    that may go: none of ``doc``'s links names them (``doc``: the file as just written),
+    they are provably ours (named ``FIRST--LAST-HASH8.org``, ``HASH8`` the first 8 hex
+    digits of the SHA-256 of their bytes, as :func:`plan` names them) and provably
+    redundant: every entry in them (each item at the start of a line with the lines
+    under it, :func:`_blocks`) is in ``doc`` or in a file it links, byte for byte. A
+    file holding anything else (an entry found nowhere else, text outside the entries)
+    is not named. What a rollover killed between its two writes leaves when a person
+    edits the live file before the next write (docs/decisions.md, "Issue 16, sixth
+    review"). Reads the folder only; an unreadable file is passed over."""
+    folder = history_folder(ai_dir, path)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    strays = [join(folder, name) for name in names if name.endswith(".org") and
+              "--" in name and os.path.normpath(join(folder, name)) not in linked]
+    if not strays:
+        return []
+    import hashlib  # (only here: rare)
+
+    have: set[str] | None = None
+    found = []
+    for stray in strays:
+        try:
+            data = storage.read_bytes(stray)
+        except AiProtocolsError:
+            continue
+        if data is None or hashlib.sha256(data).hexdigest()[:8] != stray[-12:-4]:
+            continue
+        blocks, whole = _blocks(data.decode("utf-8", "replace"), strict=True)
+        if not whole:
+            continue
+        if have is None:
+            have = _blocks(doc.text, strict=False)[0]
+            for other in linked:
+                try:
+                    there = storage.read_bytes(other)
+                except AiProtocolsError:
+                    there = None
+                if there is not None:
+                    have |= _blocks(there.decode("utf-8", "replace"), strict=False)[0]
+        if blocks <= have:
+            found.append(stray)
+    return found
+
+
+def _blocks(text: str, *, strict: bool) -> tuple[set[str], bool]:
+    """The items of ``text`` at the start of a line (``- ``), each with the lines after
+    it that are blank or indented, up to the next line at the start of a line, its
+    trailing blank lines left out; and (``strict``, for an earlier-entries file)
+    whether every other line of its sections is their structure (a headline, a
+    property drawer): ``False`` when some text is in no such item."""
+    blocks: set[str] = set()
+    current: list[str] | None = None
+    whole = True
+    sections = False
+
+    def flush() -> None:
+        if current is not None:
+            while current and not current[-1].strip():
+                current.pop()
+            blocks.add("\n".join(current))
+
+    for line in text.split("\n"):
+        if line.startswith("- "):
+            flush()
+            current = [line]
+        elif not line.strip() or line[0] in " \t":
+            if current is not None:
+                current.append(line)
+            elif strict and sections and line.strip():
+                whole = False
+        else:
+            flush()
+            current = None
+            if line.startswith("** "):
+                sections = True
+            elif strict and sections and line.rstrip("\r") not in (":PROPERTIES:", ":END:") \
+                    and not line.startswith(":CUSTOM_ID:"):
+                whole = False
+    flush()
+    return blocks, whole
 
 
 def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
@@ -386,4 +585,23 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
             session_line = session_headline(doc).line  # type: ignore[union-attr]
             section = section_for_write(doc, session_line, key)
             doc.insert(after_drawers(doc, section), moved[key])
-    return read_session(path, doc.text)
+    session = read_session(path, doc.text)
+    for key in ("progress", "decision", "discovery"):
+        session.entries[key] = in_written_order(session.entries[key])
+    return session
+
+
+def in_written_order(entries: list[Entry]) -> list[Entry]:
+    """``entries`` (of one section, in file order) in the order they were written: by
+    time, file order the tie-break; one without a time goes right after the entry
+    before it. ``show --all`` puts a section's entries so: a closed Progress item
+    that moved comes after the open items older than it, as before it moved (the
+    moved entries of the other sections are the oldest of their section anyway)."""
+    keyed = []
+    last = _EPOCH
+    for number, entry in enumerate(entries):
+        if entry.time is not None:
+            last = entry.time
+        keyed.append((last, number, entry))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [entry for _, _, entry in keyed]

@@ -53,7 +53,7 @@ from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
-from ai_protocols.paths import parent, sibling
+from ai_protocols.paths import join, parent, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
@@ -70,7 +70,15 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
-from ai_protocols.session.rollover import BOUND, Planned, linked_earlier, plan, relink
+from ai_protocols.session.rollover import (
+    BOUND,
+    Planned,
+    history_folder,
+    linked_earlier,
+    plan,
+    redundant_strays,
+    relink,
+)
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
@@ -436,7 +444,9 @@ def settle(ai_dir: str, path: str) -> str | None:
 
 def forget(ai_dir: str, path: str) -> None:
     """Remove what a session that left ``path`` leaves behind: the file (a move's
-    leftover), its pending file (folded into where it went) and its kept copy."""
+    leftover), its pending file (folded into where it went) and its kept copy, and
+    the earlier-entries files the archive holds too (:func:`drop_carried_leftovers`)."""
+    drop_carried_leftovers(ai_dir, path)
     for gone in (path, pending_path(path), kept_path(ai_dir, path),
                  kept_path(ai_dir, pending_path(path))):
         try:
@@ -730,8 +740,11 @@ class Editing:
             _make_folder(parent(path))
         _restore_earlier(ai_dir, path, doc)
         storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
+        if edit.rolled is not None:  # (an earlier file a killed rollover left, redundant)
+            _drop_earlier(ai_dir, redundant_strays(ai_dir, path, doc))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
+        drop_carried_leftovers(ai_dir, path)
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
@@ -752,7 +765,7 @@ def _write_earlier(ai_dir: str, planned: Planned) -> None:
         there = storage.read_bytes(path)
     except AiProtocolsError:  # a link, a folder: refused below, as the write fails
         there = None
-    if there == planned.data:
+    if there is not None and planned.same_as(there):
         return
     if there is not None:
         raise StorageError(path, FileExistsError(
@@ -787,6 +800,54 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
         except OSError as error:
             raise StorageError(earlier.path, error) from error
         storage.fsync_dir(parent(earlier.path))
+
+
+def _drop_earlier(ai_dir: str, paths: list[str]) -> None:
+    """Remove the earlier-entries files ``paths`` and their kept copies (best effort:
+    each is a copy of entries kept elsewhere, which nothing reads)."""
+    for path in paths:
+        for gone in (path, _kept_earlier(ai_dir, path)):
+            if gone is not None:
+                try:
+                    _unlink(gone)
+                except OSError:
+                    pass
+
+
+def drop_carried_leftovers(ai_dir: str, path: str) -> None:
+    """When ``path``'s tombstone says its session was archived (``archived to T``): the
+    files of ``path``'s history folder that are also in the archive's folder (``T``
+    without ``.org``), the very same file (a hard link) or the same bytes, removed with
+    their kept copies: what a wrap-up killed after the archive was in place, before it
+    removed the old names, leaves (:func:`_move`, step 4). Nothing else is touched;
+    nothing when there is no tombstone (one ``lstat``). Call holding ``path``'s lock."""
+    tomb = tombstone_path(ai_dir, path)
+    if not os.path.lexists(tomb):
+        return
+    where = moved_where(ai_dir, path) or ""
+    if not where.startswith("archived to ") or not where.endswith(".org"):
+        return
+    folder = where[len("archived to "):-4]
+    history = history_folder(ai_dir, path)
+    try:
+        names = sorted(os.listdir(history))
+    except OSError:
+        return
+    same = []
+    for name in names:
+        old, new = join(history, name), join(folder, name)
+        try:
+            if os.path.samefile(old, new) or (
+                    os.path.isfile(new) and not os.path.islink(old) and
+                    storage.read_bytes(old) == storage.read_bytes(new)):
+                same.append(old)
+        except (OSError, AiProtocolsError):
+            continue
+    _drop_earlier(ai_dir, same)
+    try:
+        os.rmdir(history)
+    except OSError:
+        pass
 
 
 def _carry(moves: list[tuple[str, str]]) -> list[str]:
