@@ -184,6 +184,49 @@ def test_the_earlier_entries_links_merge_as_a_set_in_range_order_property(
     assert found == expected
 
 
+_TEXT = st.text(st.sampled_from("ab c#*[]:-"), min_size=1, max_size=8).map(str.strip) \
+    .filter(bool)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 3), _TEXT), min_size=1, max_size=14),
+       st.data())
+def test_show_all_gives_each_entry_once_from_overlapping_or_successive_files_property(
+        entries: list[tuple[int, str]], data: st.DataObject) -> None:
+    """The Log's entries (any text, the same first line more than once) split over two
+    earlier files and the live file: as two clones roll over (both files hold the
+    oldest entries: a prefix of one another), or as one clone rolls over twice (the
+    files hold successive entries, no first line in both): ``read_whole`` gives each
+    entry once, in order."""
+    import tempfile
+
+    from ai_protocols.session.rollover import read_whole
+
+    entries.sort(key=lambda e: e[0])
+    lines = [f"- [2026-01-01 Thu 09:{minute:02d}] {text}" for minute, text in entries]
+    first = data.draw(st.integers(0, len(lines)))
+    second = data.draw(st.integers(first, len(lines)))
+    overlapping = data.draw(st.booleans())
+    if not overlapping and set(lines[:first]) & set(lines[first:second]):
+        overlapping = True  # (successive files that share a first line: not this case)
+    files = [lines[:first], lines[:second] if overlapping else lines[first:second]]
+    live = lines[second:]
+    at = datetime(2026, 1, 1, 9, 0)
+    with tempfile.TemporaryDirectory() as folder:
+        links = []
+        for number, held in enumerate(files):
+            name = f"history/f{number}.org"
+            Path(folder, "history").mkdir(exist_ok=True)
+            Path(folder, name).write_text(
+                "* Earlier entries\n:PROPERTIES:\n:ENTRIES: 1\n:END:\n** Log\n"
+                ":PROPERTIES:\n:CUSTOM_ID: log\n:END:\n" + "".join(f"{li}\n" for li in held))
+            links.append(earlier_link_line(name, at, at, len(held)))
+        path = str(Path(folder, "session-context.org"))
+        text = _session(links, live, True).decode()
+        whole = read_whole(path, text)
+    assert [e.text for e in whole.log] == [text for _minute, text in entries]
+
+
 # -- 2. the board: its own done states, read as BoardFile --------------------------------------
 
 SHIPPED_HEADER = """#+TITLE: Task board
