@@ -46,6 +46,7 @@ from ai_protocols.board.model import (
     check_role,
     check_tag,
     check_title,
+    done_states,
     handoffs,
     holder_name,
     join_paths,
@@ -303,8 +304,9 @@ class Board:
         except AiProtocolsError:
             return []
         found = []
+        closed = done_states(doc) if doc is not None else frozenset(CLOSED_STATES)
         for sunk in _all_sunk(doc, self.path):
-            if not sunk.owner or sunk.state in CLOSED_STATES:
+            if not sunk.owner or sunk.state in closed:
                 continue
             gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
                                     since_at=sunk.claimed_at)

@@ -5,7 +5,9 @@ merge calls that a conflict. ``ai-protocols merge-driver`` (the driver ``init``
 installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
 :func:`merge_board_bytes` instead:
 
-- each version is cut into the text before the first headline, and one chunk per
+- each version is read as every board reader reads it
+  (:class:`~ai_protocols.board.model.BoardFile`: without a ``#+TODO:`` line, with the
+  board's states) and cut into the text before the first headline, and one chunk per
   level-1 headline with its whole subtree: a task known by its ``ID``, the locks
   section (``CUSTOM_ID`` ``locks``), any other headline (a person's task without an
   ``ID``) by its title and tags, its state aside, or as the base's headline whose
@@ -16,14 +18,16 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
   left as it was goes; one side removed and the other changed is kept between
   conflict markers;
 - a task both sides changed is merged part by part: the headline's state by the
-  rule of :func:`merge_task_properties` (a closed state wins over an open one;
-  DONE over CANCELLED), its title and tags, its planning line and each property
-  by three-way rules (a claim as one: a side that released gives way to a side
-  that claimed; two claims: the earlier one wins), its log items by the session
-  merge's entry rules (each known by its identity over the task: moved on one side
-  and noted on the other, one item; removed on one side and changed on the other, a
-  conflict on that item alone), and a person's free text as ``git merge-file``
-  merges it; a headline without an ``ID``: its line three ways, then its body so;
+  rule of :func:`merge_task_properties` (a closed state, any of the board's done
+  states, wins over an open one; DONE over CANCELLED), its title and tags, its
+  planning line and each property by three-way rules (a claim as one: a side that
+  released gives way to a side that claimed; two claims: the earlier one wins), its
+  log items by the session merge's entry rules (each known by its identity over the
+  task: moved on one side and noted on the other, one item; removed on one side and
+  changed on the other, a conflict on that item alone), and a person's free text as
+  ``git merge-file`` merges it; a headline without an ``ID``: its line three ways
+  (its state and its title each, the state by the same rule: :func:`_heading_line`),
+  then its body so;
 - the locks section's locks are merged the same way, keyed by ``PATH``.
 
 Where a part of one task cannot be settled by a rule (both sides retitled it, set
@@ -37,7 +41,14 @@ from __future__ import annotations
 
 import re
 
-from ai_protocols.board.model import CLOSED_STATES, STATES, locks_section, task_headlines
+from ai_protocols.board.model import (
+    CLOSED_STATES,
+    STATES,
+    BoardFile,
+    done_states,
+    locks_section,
+    task_headlines,
+)
 from ai_protocols.lean import datetime, timedelta
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
@@ -82,6 +93,8 @@ class _Chunk:
         self.drawer = drawer  # relative line indexes of :PROPERTIES: and :END:
         self.body_start = body_start
         self.keywords = keywords
+        #: the board's done-type states (:func:`~ai_protocols.board.model.done_states`)
+        self.done: frozenset[str] = frozenset(CLOSED_STATES)
 
     @property
     def raw(self) -> str:
@@ -136,7 +149,7 @@ class _Version:
     def __init__(self, text: str) -> None:
         if _MARKERS.search(text):
             raise _CannotMerge  # an unresolved merge already: left to git
-        doc = OrgFile(text)
+        doc = BoardFile(text)  # (no #+TODO: line: the board's states, as every reader)
         self.newline = doc.newline
         parts = text.split("\n")
         lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
@@ -169,6 +182,9 @@ class _Version:
             seen[name] = seen.get(name, 0) + 1
             self._add(f"{name}#{seen[name]}", chunk)
         self.keywords = doc.todo_keywords
+        self.done = done_states(doc)
+        for chunk in self.chunks.values():
+            chunk.done = self.done
 
     def _add(self, name: str, chunk: _Chunk) -> None:
         self.order.append(name)
@@ -196,6 +212,7 @@ def _children(chunk: _Chunk) -> tuple[list[str], dict[str, _Chunk], list[str]]:
         order.append(key)
         chunks[key] = _Chunk(lines[h.line:end], chunk.newline, chunk.keywords, drawer,
                              h.body_start - h.line)
+        chunks[key].done = chunk.done
     return lines[:first], chunks, order
 
 
@@ -271,14 +288,21 @@ def _key(values: tuple[str | None, ...], group: tuple[str, ...], stamp: str,
     return (when, _instant(named.get(stamp + "_AT")), tuple(v or "" for v in values))
 
 
-def _state_rank(state: str | None) -> int:
-    return -STATE_RANK.index(state) if state in STATE_RANK else -len(STATE_RANK)
+def _state_rank(state: str | None, closed: frozenset[str] = frozenset(CLOSED_STATES),
+                ) -> float:
+    """Where ``state`` stands in :data:`STATE_RANK`; a done-type state the board declares
+    (in ``closed``) right after ``CANCELLED``, before every open one; any other after
+    them all."""
+    if state in STATE_RANK:
+        return -STATE_RANK.index(state)
+    return -1.5 if state in closed else -len(STATE_RANK)
 
 
 def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
                           states: tuple[str | None, str | None, str | None],
                           *, group: tuple[str, ...] = CLAIM_KEYS,
-                          stamp: str = "CLAIMED") -> tuple[str | None, dict[str, str | None]]:
+                          stamp: str = "CLAIMED", closed: frozenset[str] | None = None,
+                          ) -> tuple[str | None, dict[str, str | None]]:
     """A task's state and properties both sides changed, merged three ways (the rule of
     docs/merge-driver.md, "The task board"): returns the state and each key's value
     (``None``: the key goes).
@@ -288,7 +312,10 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
       ``OWNER``); two claims, the earlier ``stamp`` wins (first come, as the board's
       lock decides on one clone), equal times the smaller owner.
     - The state: a side that changed it alone wins; both changed it: the stronger by
-      :data:`STATE_RANK` (closed over open: ``DONE`` and ``CANCELLED`` win). When both
+      :data:`STATE_RANK` (closed over open: ``DONE`` and ``CANCELLED`` win, then the
+      other done-type states of ``closed``, the board's
+      (:func:`~ai_protocols.board.model.done_states`: those its ``#+TODO:`` line declares
+      after ``|``; ``None``: ``DONE`` and ``CANCELLED``), then the open ones). When both
       changed the claim and the task stays open, the state is that of the side whose
       claim won; when a side closed it, the claim is that side's (its record of who
       closed it).
@@ -297,10 +324,12 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
       task is a conflict (:class:`_Conflict`).
     """
     so, sa, sb = states
+    closed = frozenset(CLOSED_STATES) if closed is None else closed | set(CLOSED_STATES)
     decided, state = _three(so, sa, sb)
     winner = None  # the side whose state won over the other's
     if not decided:
-        state = max((_state_rank(sa), sa or ""), (_state_rank(sb), sb or ""))[1] or None
+        state = max((_state_rank(sa, closed), sa or ""),
+                    (_state_rank(sb, closed), sb or ""))[1] or None
         winner = "a" if state == sa else "b"
     go, ga, gb = (tuple(side.get(k) for k in group) for side in (base, ours, theirs))
     claimed, claim = _three(go, ga, gb)
@@ -311,11 +340,11 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
             real = _real(group, stamp, ga, gb)
             claim = ga if _key(ga, group, stamp, real) <= _key(gb, group, stamp, real) else gb
         side_state = sa if claim == ga else sb
-        if state not in CLOSED_STATES and side_state not in CLOSED_STATES and \
+        if state not in closed and side_state not in closed and \
                 side_state is not None:
             state = side_state  # an open task's state follows the claim that won
             winner = "a" if claim == ga else "b"
-    if state in CLOSED_STATES:  # the claim of whoever closed it: its record
+    if state in closed:  # the claim of whoever closed it: its record
         closed_a, closed_b = sa == state and sa != so, sb == state and sb != so
         if closed_a and closed_b:
             # Both closed it: the earlier closing, then the earlier claim; all that equal,
@@ -477,6 +506,8 @@ def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         return b.raw, False
     if name.startswith("heading:") and o is not None:  # its line, then what is under it
         same, head = _three(o.lines[0], a.lines[0], b.lines[0])
+        if not same:
+            same, head = _heading_line(o, a, b, first)
         if same:
             body, clash = _merge_body(o.lines[1:], a.lines[1:], b.lines[1:], first=first,
                                       labels=labels, marker_size=marker_size,
@@ -490,6 +521,26 @@ def _merge_chunk(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         return merge_text(ro, a.raw, b.raw, labels=labels, marker_size=marker_size)
 
 
+def _heading_line(o: _Chunk, a: _Chunk, b: _Chunk, first: bool) -> tuple[bool, str]:
+    """The line of a headline known by its text (a person's task without an ``ID``) that
+    both sides changed, when its state and its title were each changed by one side at
+    most, or its state by both (the stronger wins, as for a task with an ``ID``:
+    :func:`_state_rank` with the board's done states): ``(True, line)``; else ``(False,
+    "")`` (git merges the task's text)."""
+    (go, so, ro), (ga, sa, ra), (gb, sb, rb) = (c.head for c in (o, a, b))
+    same, rest = _three(ro, ra, rb)
+    if not same:
+        return False, ""
+    same, state = _three(so, sa, sb)
+    if not same:
+        closed = a.done | b.done | o.done
+        state = max((_state_rank(sa, closed), sa or ""), (_state_rank(sb, closed), sb or ""))[1] \
+            or None
+    one, two = (a, b) if first else (b, a)
+    gap = ga if ga == gb else (gb if ga == go else (ga if gb == go else one.head[0]))
+    return True, _headline(state, str(rest), (one, two, o), gap=gap)  # type: ignore[arg-type]
+
+
 def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bool,
                  labels: tuple[str, str, str], marker_size: int) -> tuple[str, bool]:
     """A task or lock (or the locks section) both sides changed, part by part."""
@@ -497,6 +548,8 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
     if a.drawer is None or b.drawer is None or (o is not None and o.drawer is None):
         raise _Conflict
     empty = _Chunk([a.lines[0]], newline, a.keywords, None, 1) if o is None else o
+    if o is None:
+        empty.done = a.done
     (go, so, ro), (ga, sa, ra), (gb, sb, rb) = (c.head for c in (empty, a, b))
     same, rest = _three(ro, ra, rb)
     if not same:
@@ -526,7 +579,8 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             side = a if key_a > key_b else b
             values.update({k: side.values.get(k) for k in LOCK_KEYS})
     else:
-        state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb))
+        state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb),
+                                              closed=a.done | b.done | empty.done)
     # (both sides changed the spacing, or spell one headline apart: the side that sorts
     # first, as for the drawer's order, so either clone gets the same line)
     one, two = (a, b) if first else (b, a)

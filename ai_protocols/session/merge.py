@@ -55,7 +55,14 @@ from ai_protocols.liveness.clock import Moment
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.paths import DRIVER_NAME
-from ai_protocols.session.layout import SECTIONS, find_section, session_headline
+from ai_protocols.session.layout import (
+    EARLIER,
+    SECTIONS,
+    earlier_section,
+    find_section,
+    parse_earlier_link,
+    session_headline,
+)
 from ai_protocols.storage import files as storage
 
 __all__ = [
@@ -261,6 +268,9 @@ def _read(text: str) -> _Version | None:
         section = find_section(doc, session, key)
         if section is not None:
             roles.setdefault(section.line, f"section:{key}")
+    earlier = earlier_section(doc, session)
+    if earlier is not None:
+        roles.setdefault(earlier.line, f"section:{EARLIER[0]}")
     first = doc.headlines[0].line if doc.headlines else len(lines)
     order = ["preamble"]
     chunks = {"preamble": _units(lines, 0, first, entries=False, drawer=None,
@@ -1005,6 +1015,9 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
             return ra, False
         if ra == ro:
             return rb, False
+        if name == f"section:{EARLIER[0]}":
+            return _merge_earlier(o, a, b, ours_first=ours_first, labels=labels,
+                                  marker_size=marker_size, newline=ours.newline)
         if any(u.kind == "E" for u in (*o, *a, *b)):
             return _merge_entry_chunk(o, a, b, ours_first=ours_first, labels=labels,
                                       marker_size=marker_size, newline=ours.newline,
@@ -1026,6 +1039,48 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
         pieces.append(text)
         conflict = conflict or clash
     return "".join(pieces), conflict
+
+
+def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
+                   labels: tuple[str, str, str], marker_size: int,
+                   newline: str) -> tuple[str, bool]:
+    """The ``Earlier entries`` section (docs/decisions.md, "Issue 16, part g") both sides
+    changed: its link items (:func:`~ai_protocols.session.layout.parse_earlier_link`)
+    merged as a set, known by the file they name (each side's rollover added its own:
+    both are kept, a link one side removed goes), in the order of their ranges (the
+    oldest first, then the newest, then the path: the same whichever side is ours),
+    where the first link stood; the section's other lines (its headline and drawer, a
+    person's text) as git merges them."""
+    def links(units: list[_Unit]) -> dict[str, str]:
+        found = {}
+        for unit in units:
+            link = parse_earlier_link(strip_ending(unit.raw, newline))
+            if link is not None:
+                found.setdefault(os.path.normpath(link[0]), unit.raw)
+        return found
+
+    def free(units: list[_Unit]) -> list[_Unit]:
+        return [u for u in units if parse_earlier_link(strip_ending(u.raw, newline)) is None]
+
+    lo, la, lb = links(o), links(a), links(b)
+    first, second = (la, lb) if ours_first else (lb, la)
+    kept = {path: first.get(path) or second[path] for path in {*la, *lb}
+            if path not in lo or (path in la and path in lb)}
+
+    def order(path: str) -> tuple[datetime, datetime, str]:
+        link = parse_earlier_link(strip_ending(kept[path], newline))
+        assert link is not None
+        return (link[1] or datetime.min, link[2] or datetime.min, path)
+
+    text, conflict = _merge_free(free(o), free(a), free(b), labels=labels,
+                                 marker_size=marker_size)
+    lines = _lines(text)
+    at = min((next(i for i, u in enumerate(side)
+                   if parse_earlier_link(strip_ending(u.raw, newline)) is not None)
+              for side in (a, b) if links(side)), default=len(lines))
+    at = min(at, len(lines))  # (the lines before the first link are free text)
+    placed = [kept[path] for path in sorted(kept, key=order)]
+    return "".join(lines[:at] + placed + lines[at:]), conflict
 
 
 def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) -> str:

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from array import array
     from collections.abc import Callable, Iterator, Sequence
 
-__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder",
+__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder", "identity",
            "in_written_order", "linked_earlier", "plan", "read_whole", "redundant_strays",
            "relink"]
 
@@ -546,14 +546,63 @@ def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tup
     return moves
 
 
+def identity(line: str, box: int | None) -> str:
+    """An entry's identity, as the session merge knows one
+    (:class:`ai_protocols.session.merge._Entries`): its first line ``line`` with its
+    checkbox (whose ``[`` is at column ``box``, if any) blanked, so that ticking it
+    keeps it the same entry."""
+    if box is None or line[box + 1: box + 2] not in (" ", "x", "X", "-"):
+        return line
+    return line[:box + 1] + " " + line[box + 2:]
+
+
+def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
+               ) -> list[str]:
+    """The lines (without their endings) of one earlier file's section (``lines``, the
+    first at line ``first``) but those of the entries an earlier-linked file already
+    gave: an entry whose :func:`identity` came ``n`` times before it in this section
+    is left out when one file before gave that identity more than ``n`` times. Two
+    clones that rolled one session over from different states each moved its oldest
+    entries (docs/decisions.md, "Issues 14 and 16"): both files hold those. ``given``
+    (identity: how many times) is updated with this file's. A person's lines between
+    entries are all kept."""
+    counts: dict[str, int] = {}
+    dropped: list[tuple[int, int]] = []
+    reach = first
+    for entry in iter_entries(iter(lines), newline, first):
+        if entry.line < reach:
+            continue  # (nested in the entry before: goes or stays with it)
+        at = entry.line - first
+        after = lines[at + 1] if at + 1 < len(lines) else "x"
+        if after[:1] not in _GOES_ON and lines[at][:1] not in _GOES_ON:
+            reach = entry.line + 1
+        else:
+            reach = _entry_end(lines, at, newline) + first
+        key = identity(strip_ending(lines[at], newline), entry.box)
+        seen = counts.get(key, 0)
+        counts[key] = seen + 1
+        if given.get(key, 0) > seen:
+            dropped.append((at, reach - first))
+    for key, count in counts.items():
+        given[key] = max(given.get(key, 0), count)
+    kept: list[str] = []
+    at = 0
+    for start, end in dropped:
+        kept.extend(lines[at:start])
+        at = end
+    kept.extend(lines[at:])
+    return [strip_ending(line, newline) for line in kept]
+
+
 def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = None
                ) -> Session:
     """The whole session of the live file ``path`` (its text ``text``), as if nothing
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
-    (``show --all``). ``earlier`` still lists the files. ``kept`` gives where the copy
-    of an earlier file is kept (read when the file is gone, as after ``git clean``).
-    Raises
+    (``show --all``), each entry once: an entry a file linked before already gave is
+    not given again (:func:`_not_given`). ``earlier`` still lists the files. ``kept``
+    gives where the copy of an earlier file is kept (read when the file is gone, as
+    after ``git clean``). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
     is no earlier-entries file, and what reading a file raises."""
     doc = OrgFile(text)
@@ -561,6 +610,7 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     moved: dict[str, list[str]] = {key: [] for key in MOVABLE}
+    given: dict[str, dict[str, int]] = {key: {} for key in MOVABLE}  # identities, so far
     for earlier in read_earlier(doc, headline, path):
         found = storage.read_bytes(earlier.path)
         copy = kept(earlier.path) if kept is not None and found is None else None
@@ -578,8 +628,9 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
             section = next((h for h in other.headlines if h.properties.get("CUSTOM_ID") == key
                             and top.line < h.line < top.subtree_end), None)
             if section is not None:
-                moved[key] += [strip_ending(line, other.newline) for line in
-                               other.lines_between(section.body_start, section.body_end)]
+                moved[key] += _not_given(other.lines_between(section.body_start,
+                                                             section.body_end),
+                                         section.body_start, other.newline, given[key])
     for key in reversed(MOVABLE):
         if moved[key]:
             session_line = session_headline(doc).line  # type: ignore[union-attr]
