@@ -51,7 +51,13 @@ from ai_protocols.errors import (
 )
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
-from ai_protocols.git.spawn import EarlyAdd, add_pathspec, git_env, session_names
+from ai_protocols.git.spawn import (
+    EarlyAdd,
+    add_pathspec,
+    git_env,
+    linked_worktrees_inside,
+    session_names,
+)
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
@@ -261,6 +267,17 @@ class Checkpoints:
         #: from the work tree, never written by a restore.
         self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else \
             session_names(ai.as_posix())
+
+    @property
+    def worktrees_inside(self) -> tuple[str, ...]:
+        """The linked worktrees of this repository inside this work tree (paths from the
+        top, :func:`~ai_protocols.git.spawn.linked_worktrees_inside`): other checkouts
+        of the same repository, never taken into a checkpoint nor touched by a
+        restore."""
+        return linked_worktrees_inside(str(self.common_dir), str(self.top))
+
+    def _in_worktree_inside(self, path: str, inside: tuple[str, ...]) -> bool:
+        return any(path == w or path.startswith(w + "/") for w in inside)
 
     def _ask(self, asked: _Git | None = None) -> bytes:
         """``git rev-parse``'s answer: the top of the work tree, the git folder, the
@@ -501,7 +518,7 @@ class Checkpoints:
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         env = {**self._env, "GIT_INDEX_FILE": str(temp)}
-        return env, add_pathspec(self.session_paths)
+        return env, add_pathspec(self.session_paths, self.worktrees_inside)
 
     def _snapshot(self, temp: Path) -> str:
         """The tree of the work tree as a checkpoint records it, built in the temporary
@@ -581,7 +598,8 @@ class Checkpoints:
         own = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
         if early is not None and (early.top != str(self.top) or early.temp != str(own) or
                                   early.env["GIT_INDEX_FILE"] != str(own) or
-                                  add_pathspec(self.session_paths)[2:] != _early_spec(early)):
+                                  add_pathspec(self.session_paths, self.worktrees_inside)[2:]
+                                  != _early_spec(early)):
             early.close()  # (not this work tree's: started again, as it should be)
             early = None
         if early is not None:
@@ -927,8 +945,9 @@ class Checkpoints:
         self._git(*args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        inside = self.worktrees_inside
         links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
-                 if mode == _GITLINK]
+                 if mode == _GITLINK and not self._in_worktree_inside(path, inside)]
         if checkpoint.parent is not None:
             self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
             if links:  # a gitlink lives in the index only: the checkpoint's, staged
@@ -962,7 +981,8 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git("add", "-A", *add_pathspec(self.session_paths), *exclude, env=env)
+            self._git("add", "-A", *add_pathspec(self.session_paths, self.worktrees_inside),
+                      *exclude, env=env)
             self.empty_repositories = empty
     def _registered_submodules(self, commit: str) -> set[str]:
         """The paths ``.gitmodules`` in ``commit``'s tree names as submodules
@@ -1174,6 +1194,11 @@ class Checkpoints:
             every = self._raw(now, checkpoint.commit)
             # The tool's own files (every .ai/ folder: the scaffold, the board, the
             # archives, the locks, the session files) are never written nor removed.
+            # A linked worktree of this repository inside the work tree (a checkpoint
+            # taken before they were left out may hold it as a gitlink) is another
+            # checkout, never touched.
+            inside = self.worktrees_inside
+            every = [c for c in every if not self._in_worktree_inside(c[1], inside)]
             changes = [c for c in every if not is_tool_path(c[1], self.tool_folders)]
             tool = [c[1] for c in every if is_tool_path(c[1], self.tool_folders)]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
