@@ -53,3 +53,25 @@ def test_a_worktree_of_another_repository_inside_is_still_a_nested_repository(
     ref = git(repo, "for-each-ref", "--format=%(objectname)", "refs/ai-protocols")
     assert git(repo, "ls-tree", ref, "nested").startswith("160000 commit"), taken
     assert "submodule" in taken.stdout + taken.stderr
+
+
+# -- 4. a restore runs no hook, in place as into a new worktree ------------------------------
+
+
+def test_a_restore_runs_no_post_checkout_hook(repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "x").write_text("x1\n")
+    run("checkpoint", "--note", "A")
+    (repo / "x").write_text("x2\n")
+    run("checkpoint", "--note", "B")
+    hooks, ran = tmp_path / "hooks", tmp_path / "ran"
+    hooks.mkdir()
+    hook = hooks / "post-checkout"
+    hook.write_text(f"#!/bin/sh\necho \"$@\" >> '{ran}'\nexit 1\n")
+    hook.chmod(0o755)
+    git(repo, "config", "core.hooksPath", str(hooks))
+    done = run("checkpoint", "restore", "1", "--force", check=False)
+    assert done.returncode == 0, done.stderr
+    assert (repo / "x").read_text() == "x1\n"
+    run("checkpoint", "restore", "2", "--worktree", str(tmp_path / "new"))
+    assert not ran.exists(), ran.read_text()

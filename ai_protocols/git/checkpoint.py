@@ -942,7 +942,7 @@ class Checkpoints:
         # RESTORED_MARK replaces; a worktree still locked so is one we left half way.
         args = ["worktree", "add", "-q", "--no-checkout", "--lock", "--reason", RESTORING]
         args += ["-b", branch] if branch else ["--detach"]
-        self._git(*args, str(target), base)
+        self._git(*_NO_HOOKS, *args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
         inside = self.worktrees_inside
@@ -1238,11 +1238,12 @@ class Checkpoints:
                     (self.top / path).unlink(missing_ok=True)
                     self._prune(Path(path).parent)
             if written:
-                self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
+                self._git(*_NO_HOOKS, "checkout", checkpoint.commit, "--pathspec-from-file=-",
                           "--pathspec-file-nul", env=env,
                           stdin=b"".join(_b(p) + b"\0" for p in written))
             for path, commit in links:
-                self._git("checkout", "-q", "--detach", commit, cwd=self.top / path,
+                self._git(*_NO_HOOKS, "checkout", "-q", "--detach", commit,
+                          cwd=self.top / path,
                           env={k: v for k, v in self._env.items()
                                if k not in ("GIT_DIR", "GIT_WORK_TREE")})
         finally:
@@ -1503,6 +1504,12 @@ class Checkpoints:
             batch.stdout.close()
             batch.wait()
             asking.join()
+
+
+#: Put before a git command that could run the user's hooks (post-checkout,
+#: githooks(5)): a restore runs none, in place as into a new worktree (git-config(1),
+#: ``core.hooksPath``; ``/dev/null`` holds no hook).
+_NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
 def _early_spec(early: EarlyAdd) -> list[str]:
