@@ -75,3 +75,65 @@ def test_a_restore_runs_no_post_checkout_hook(repo: Path, run: Runner, tmp_path:
     assert (repo / "x").read_text() == "x1\n"
     run("checkpoint", "restore", "2", "--worktree", str(tmp_path / "new"))
     assert not ran.exists(), ran.read_text()
+
+
+# -- 7. a branch-switch warning ends with the checkpoint's restore command -------------------
+
+
+def test_the_branch_switch_warning_names_the_checkpoint(repo: Path, run: Runner) -> None:
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+    first_commit(repo)
+    run("init")
+    (repo / ".ai" / ".gitignore").open("a").write("session-context.org\n")
+    commit_all(repo, "ai")
+    git(repo, "switch", "-q", "-c", "feat")
+    run("start", "--title", "BS")
+    (repo / "f").write_text("f\n")
+    commit_all(repo, "f")
+    (repo / "wip.txt").write_text("wip\n")
+    run("checkpoint", "--note", "wip")
+    short = git(repo, "for-each-ref", "--format=%(objectname)", "refs/ai-protocols")[:12]
+    git(repo, "switch", "-q", "main")
+    (repo / "wip.txt").unlink()
+    flat = " ".join(run("resume").stdout.split())
+    assert "git switch feat" in flat, flat
+    assert flat.rstrip(".").endswith(f"ai-protocols checkpoint restore {short}") or \
+        f"ai-protocols checkpoint restore {short}." in flat, flat
+
+
+# -- 8. one rule for every single-valued option of every command ----------------------------
+
+
+def _single_valued() -> list[tuple[list[str], str]]:
+    """(the command's words, the option) for every option of every command that takes
+    one value, walked from the click tree the console script runs."""
+    import click
+
+    from ai_protocols.cli.app import cli
+
+    found: list[tuple[list[str], str]] = []
+
+    def walk(command: click.Command, words: list[str]) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option) and not (
+                    param.is_flag or param.count or param.multiple or param.nargs != 1):
+                found.append((words, max(param.opts, key=len)))
+        if isinstance(command, click.Group):
+            for name, sub in sorted(command.commands.items()):
+                walk(sub, [*words, name])
+
+    walk(cli, [])
+    return found
+
+
+def test_every_single_valued_option_given_twice_is_refused(repo: Path, run: Runner) -> None:
+    options = _single_valued()
+    assert (["checkpoint"], "--note") in options and len(options) > 20
+    for words, option in options:
+        done = run(*words, option, "v1", option, "v2", check=False)
+        if words == ["hook"]:  # (an agent reads a hook's exit 2 as "block": it says 1)
+            assert done.returncode == 1 and "usage" in done.stderr, done.stderr
+            continue
+        assert done.returncode == 2, (words, option, done.stdout, done.stderr)
+        assert f"{option} is given twice" in done.stderr, (words, option, done.stderr)
+    assert git(repo, "for-each-ref", "refs/ai-protocols") == ""

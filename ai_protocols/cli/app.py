@@ -17,6 +17,7 @@ from ai_protocols.cli import commands
 from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
 from ai_protocols.cli.clickutil import GIVEN, errors_to_exit, text_option
 from ai_protocols.cli.clickutil import InOrderCommand as _Command
+from ai_protocols.cli.clickutil import InOrderGroup as _Group
 from ai_protocols.cli.options import (
     Given,
     UsageProblem,
@@ -46,7 +47,7 @@ def _given(name: str) -> list[Given]:
     return [g for g in given if g.name == name]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ai-protocols")
 def cli() -> None:
     """Keep AI coding agents' working sessions safe in the repository.

@@ -625,6 +625,11 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                         "whose changes touch none of it, does not have"))
     if (behind or aside or (other_branch and (descends or rebased) and not missing)) and \
             not uncommitted:
+        if (behind or aside) and point_here and session.checkpoint_files > 0:
+            # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
+            # the command that restores it)
+            parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
+                         f"restore it with: ai-protocols checkpoint restore {short}")
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
