@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitkit import commit_all, first_commit, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner
 
@@ -137,3 +139,47 @@ def test_every_single_valued_option_given_twice_is_refused(repo: Path, run: Runn
         assert done.returncode == 2, (words, option, done.stdout, done.stderr)
         assert f"{option} is given twice" in done.stderr, (words, option, done.stderr)
     assert git(repo, "for-each-ref", "refs/ai-protocols") == ""
+
+
+# -- 6. a temporary name fits NAME_MAX; an export the file system refuses says what to do ----
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)),
+               min_size=1, max_size=255).filter(lambda n: len(n.encode()) <= 255))
+def test_a_temporary_name_always_fits(name: str) -> None:
+    from ai_protocols.storage.files import temp_stem, temporary_name
+
+    made = temporary_name(name)
+    assert len(made.encode()) <= 255
+    assert made.startswith(f".{temp_stem(name)}.") and made.endswith(".tmp")
+    assert temp_stem(name) == temp_stem(name)
+    if len(name.encode()) <= 255 - 18:
+        assert temp_stem(name) == name
+
+
+def test_an_atomic_write_of_a_name_near_the_limit(tmp_path: Path) -> None:
+    from ai_protocols.storage.files import atomic_write, discard_partial_writes, temporary_name
+
+    path = tmp_path / ("é" * 120 + "x.org")  # 245 bytes
+    atomic_write(path, b"one\n")
+    assert path.read_bytes() == b"one\n"
+    left = tmp_path / temporary_name(path.name)  # as a killed writer leaves one
+    left.write_bytes(b"half")
+    discard_partial_writes(str(path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_export_takes_a_legal_long_name_and_says_what_to_do_when_refused(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("b\n")
+    run("checkpoint")
+    target = tmp_path / ("e" * 248 + ".tgz")
+    run("checkpoint", "export", "1", str(target))
+    assert target.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    refused = run("checkpoint", "export", "1", "/proc/x.tgz", check=False)
+    assert refused.returncode == 9, refused.stderr
+    assert "/proc/x.tgz" in refused.stderr and "nothing was written" in refused.stderr
+    assert ".tmp" not in refused.stderr

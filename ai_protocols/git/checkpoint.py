@@ -48,6 +48,7 @@ from ai_protocols.errors import (
     CheckpointRefused,
     GitFailed,
     NotAGitRepository,
+    StorageError,
 )
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
@@ -61,6 +62,7 @@ from ai_protocols.git.spawn import (
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
+from ai_protocols.storage.files import temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
            "Taken", "clone_id", "record", "shell_quote", "take"]
@@ -207,7 +209,7 @@ def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | No
             return found
         if not make:
             return None
-        temp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        temp = os.path.join(os.path.dirname(path), temporary_name(os.path.basename(path)))
         with open(temp, "w", encoding="ascii") as out:
             out.write(os.urandom(4).hex() + "\n")
         try:
@@ -466,7 +468,7 @@ class Checkpoints:
         os.makedirs(folder, exist_ok=True)
         lock = os.open(folder / f".{self.agent}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                        0o644)
-        temp = folder / f".{self.agent}.{os.getpid()}.tmp"
+        temp = folder / temporary_name(self.agent)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if number <= self._last_number():
@@ -1370,7 +1372,7 @@ class Checkpoints:
                                     "give another name", "export")
         if not target.parent.is_dir():
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
-        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temp = target.with_name(temporary_name(target.name))
         prefix = self.default_worktree(checkpoint).name
         modules = self._modules(self.top, checkpoint.commit, "")
         try:
@@ -1378,6 +1380,10 @@ class Checkpoints:
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
             raise CheckpointRefused(str(target), "that file exists already", "export") from None
+        except OSError as error:  # (a folder it cannot write to, a full disk, /proc)
+            raise StorageError(target, error, "nothing was written; give a FILE in a folder "
+                               "you can write to, on a disk with room (as in ./NAME.tgz)"
+                               ) from None
         finally:
             temp.unlink(missing_ok=True)
         return target
