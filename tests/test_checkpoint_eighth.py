@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gitkit import commit_all, first_commit, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -183,3 +184,49 @@ def test_export_takes_a_legal_long_name_and_says_what_to_do_when_refused(
     assert refused.returncode == 9, refused.stderr
     assert "/proc/x.tgz" in refused.stderr and "nothing was written" in refused.stderr
     assert ".tmp" not in refused.stderr
+
+
+# -- 3. a squash keeps every change: no rolled-back alarm ------------------------------------
+
+
+def _recorded_feature(repo: Path, run: Runner, branch: str) -> None:
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+    first_commit(repo)
+    run("init")
+    (repo / ".ai" / ".gitignore").open("a").write("session-context.org\n")
+    commit_all(repo, "ai")
+    if branch != "main":
+        git(repo, "switch", "-q", "-c", branch)
+    run("start", "--title", "SQ")
+    for name in ("f1", "f2"):
+        (repo / name).write_text(f"{name}\n")
+        commit_all(repo, name)
+    run("log", "--progress", "done")
+
+
+@pytest.mark.parametrize("how", ["reset --soft", "merge --squash"])
+def test_a_squash_raises_no_alarm(repo: Path, run: Runner, how: str) -> None:
+    _recorded_feature(repo, run, "main" if how == "reset --soft" else "feat")
+    if how == "reset --soft":
+        git(repo, "reset", "-q", "--soft", "HEAD~2")
+        git(repo, "commit", "-q", "-m", "f1+f2 squashed")
+    else:
+        git(repo, "switch", "-q", "main")
+        git(repo, "merge", "-q", "--squash", "feat")
+        git(repo, "commit", "-q", "-m", "squash feat")
+        git(repo, "branch", "-q", "-D", "feat")
+    said = " ".join(run("resume").stdout.split())
+    assert "does not descend" not in said and "git switch -c" not in said, said
+    assert "rolled back" not in said, said
+
+
+def test_a_squash_that_dropped_a_change_still_warns(repo: Path, run: Runner) -> None:
+    _recorded_feature(repo, run, "feat")
+    git(repo, "switch", "-q", "main")
+    git(repo, "merge", "-q", "--squash", "feat")
+    git(repo, "rm", "-q", "--cached", "f2")
+    (repo / "f2").unlink()
+    git(repo, "commit", "-q", "-m", "squash feat, less f2")
+    git(repo, "branch", "-q", "-D", "feat")
+    said = " ".join(run("resume").stdout.split())
+    assert "git switch -c NAME" in said, said

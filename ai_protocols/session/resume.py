@@ -600,7 +600,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                      f"-c NAME {c_short}")
     elif other_branch and rebased:  # the work is here, rebased, on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, whose "
-                     "HEAD holds that commit's changes, rebased: its commits are here, "
+                     "HEAD holds that commit's changes (rebased or squashed): they are here, "
                      "carried on")
     elif other_branch and descends:  # the work is here, carried on on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, which "
