@@ -230,3 +230,61 @@ def test_a_squash_that_dropped_a_change_still_warns(repo: Path, run: Runner) -> 
     git(repo, "branch", "-q", "-D", "feat")
     said = " ".join(run("resume").stdout.split())
     assert "git switch -c NAME" in said, said
+
+
+# -- 2. a shallow clone: history past the boundary is said so, never "no commit yet" ---------
+
+
+def test_a_shallow_clone_says_so_and_restores_on_the_recorded_commit(
+        tmp_path: Path, run: Runner) -> None:
+    origin, a, s = tmp_path / "o.git", tmp_path / "a", tmp_path / "s"
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    git(tmp_path, "clone", "-q", str(origin), str(a))
+    (a / "f").write_text("base\n")
+    commit_all(a, "c0")
+    run("init", cwd=a)
+    run("start", "--title", "SH", cwd=a)
+    (a / "w.txt").write_text("work\n")
+    run("checkpoint", "--note", "wip", cwd=a)
+    taken_on = git(a, "rev-parse", "HEAD")
+    commit_all(a, "work and session")
+    (a / "f").write_text("more\n")
+    commit_all(a, "c2")
+    git(a, "push", "-q", "origin", "HEAD")
+    git(a, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(s))
+    git(s, "fetch", "-q", "--depth", "1", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    assert git(s, "rev-parse", "--is-shallow-repository") == "true"
+    said = " ".join(run("resume", cwd=s).stdout.split())
+    assert "shallow" in said and "git fetch --unshallow" in said, said
+    assert "looks rolled back" not in said, said
+    shown = run("checkpoint", "show", "1", cwd=s).stdout
+    assert "no commit yet" not in shown and taken_on[:12] in shown, shown
+    assert "shallow" in shown, shown
+    new = tmp_path / "new"
+    refused = run("checkpoint", "restore", "1", "--worktree", str(new), cwd=s, check=False)
+    assert refused.returncode == 15, refused.stderr
+    assert "git fetch --unshallow" in refused.stderr and not new.exists()
+    git(s, "fetch", "-q", "--unshallow", "origin")
+    run("checkpoint", "restore", "1", "--worktree", str(new), cwd=s)
+    assert git(new, "rev-parse", "HEAD") == taken_on
+    assert "?? w.txt" in git(new, "status", "--short")
+
+
+# -- 9. the minor faults ----------------------------------------------------------------------
+
+
+def test_a_ref_that_is_no_commit_is_never_listed_and_its_deletion_is_advised(
+        repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    (repo / "a").write_text("b\n")
+    run("checkpoint")
+    blob = git(repo, "hash-object", "-w", "a")
+    bad = "refs/ai-protocols/checkpoints/default/2"
+    git(repo, "update-ref", bad, blob)
+    listed = run("checkpoint", "list", "--all")
+    assert "1970" not in listed.stdout and len(listed.stdout.splitlines()) == 1, listed.stdout
+    assert f"git update-ref -d {bad}" in listed.stderr, listed.stderr
+    refused = run("checkpoint", "restore", bad, "--force", check=False)
+    assert refused.returncode != 0 and "unable to read tree" not in refused.stderr
+    assert "holds a blob" in refused.stderr and f"git update-ref -d {bad}" in refused.stderr

@@ -689,7 +689,11 @@ def _checkpoints() -> Any:
 @errors_to_exit
 def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     """List this agent's checkpoints (--all: every agent's), oldest first."""
-    found = _checkpoints().list(every_agent=every_agent)
+    points = _checkpoints()
+    found = points.list(every_agent=every_agent)
+    for bad, kind in points.bad_refs.items():  # (issue 14: never listed as a checkpoint)
+        click.echo(f"Note: {display(bad)} holds a {kind}, not a commit: it is no checkpoint; "
+                   f"delete it with git update-ref -d {display(commands.quote(bad))}", err=True)
     if as_json:
         print_json([point.to_json() for point in found])
         return
@@ -714,7 +718,10 @@ def checkpoint_show(ref: str) -> None:
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
     click.echo(f"Checkpoint {display(point.name)} {point.commit}")
     click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
-               f"{point.parent[:12] if point.parent else 'no commit yet'}")
+               f"{point.parent[:12] if point.parent else 'no commit yet'}" +
+               (" (past this shallow clone's history: git fetch --unshallow brings it)"
+                if point.parent and points.shallow and not points.has_commit(point.parent)
+                else ""))
     if point.note:
         click.echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
     head = points.head()

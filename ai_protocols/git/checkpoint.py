@@ -243,6 +243,9 @@ class Checkpoints:
         #: Untracked git repositories without a commit that the last checkpoint left
         #: out (``git add`` cannot take them: there is no commit to record).
         self.empty_repositories: list[str] = []
+        #: The refs under :data:`NAMESPACE` read so far that hold no commit (ref: what
+        #: they hold, ``blob``, ``tree``, ``tag``): no checkpoints.
+        self.bad_refs: dict[str, str] = {}
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
@@ -718,15 +721,10 @@ class Checkpoints:
     # -- reading them -------------------------------------------------------------------
 
     def list(self, every_agent: bool = False) -> list[Checkpoint]:
-        """This agent's checkpoints (``every_agent``: all of them), oldest first."""
+        """This agent's checkpoints (``every_agent``: all of them), oldest first. A ref
+        in the namespace that is no commit is not listed (it is in :attr:`bad_refs`)."""
         prefix = f"{NAMESPACE}/" if every_agent else f"{NAMESPACE}/{self.agent}/"
-        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
-                        "%(committerdate:unix)%00%(contents)%00", prefix)
-        found = []
-        for record in out.split(b"\0\n"):
-            parsed = _parse(record)
-            if parsed is not None:
-                found.append(parsed)
+        found = self._refs(prefix)
         found.sort(key=lambda c: (c.agent, c.clone != self.clone, c.clone or "", c.number))
         return found
 
@@ -735,9 +733,53 @@ class Checkpoints:
         return found[0] if found else None
 
     def _refs(self, pattern: str) -> list[Checkpoint]:
-        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
-                        "%(committerdate:unix)%00%(contents)%00", pattern)
-        return [c for c in map(_parse, out.split(b"\0\n")) if c is not None]
+        """The checkpoints of the refs ``pattern`` names (``git for-each-ref``); a ref
+        there that holds no commit (a blob, a tree or a tag a person or a tool put
+        there) is no checkpoint: kept, with what it holds, in :attr:`bad_refs`. In a
+        shallow clone (git-clone(1) ``--depth``) a checkpoint at the boundary shows no
+        parent: its parent is read from the commit itself."""
+        out = self._git("for-each-ref", "--format=%(objecttype)%00%(refname)%00"
+                        "%(objectname)%00%(parent)%00%(committerdate:unix)%00%(contents)%00",
+                        pattern)
+        found = []
+        for record in out.split(b"\0\n"):
+            kind, _, rest = record.lstrip(b"\n").partition(b"\0")
+            if not rest:
+                continue
+            if kind != b"commit":
+                self.bad_refs[_s(rest.partition(b"\0")[0])] = kind.decode()
+                continue
+            parsed = _parse(rest)
+            if parsed is not None:
+                found.append(parsed)
+        if any(c.parent is None for c in found) and self.shallow:
+            for checkpoint in found:
+                if checkpoint.parent is None:
+                    checkpoint.parent = self._raw_parent(checkpoint.commit)
+        return found
+
+    @property
+    def shallow(self) -> bool:
+        """Whether this clone is shallow (git-clone(1) ``--depth``; its common git
+        folder holds ``shallow``, gitrepository-layout(5)): commits past its boundary
+        are not here, and a commit at it shows no parent."""
+        return os.path.exists(self.common_dir / "shallow")
+
+    def has_commit(self, commit: str) -> bool:
+        """Whether the commit ``commit`` (a hash) is in this clone."""
+        return bool(self._git("rev-parse", "-q", "--verify", f"{commit}^{{commit}}",
+                              ok=(0, 1, 128)).strip())
+
+    def _raw_parent(self, commit: str) -> str | None:
+        """The first parent the commit object ``commit`` names (its ``parent`` header,
+        git-cat-file(1)), which a shallow clone's boundary hides from ``%(parent)``."""
+        out = self._git("cat-file", "commit", commit, ok=(0, 128))
+        for line in out.split(b"\n"):
+            if not line:
+                break
+            if line.startswith(b"parent "):
+                return line[7:].decode().strip()
+        return None
 
     def resolve(self, name: str) -> Checkpoint:
         """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
@@ -827,6 +869,11 @@ class Checkpoints:
             raise CheckpointNotFound(name, "give N (this agent's checkpoint N), AGENT/N, "
                                      f"AGENT/CLONE/N, {NAMESPACE}/... or a commit hash")
         found = self._read(ref)
+        if found is None and ref in self.bad_refs:
+            raise CheckpointNotFound(name, f"{ref} holds a {self.bad_refs[ref]}, not a "
+                                     "commit: it is no checkpoint (put there by hand or by "
+                                     "another tool); delete it with git update-ref -d "
+                                     f"{shell_quote(ref)}")
         if found is None:
             mine = own or f"{NAMESPACE}/{self.agent}/"
             raise CheckpointNotFound(name, f"there is no ref {ref}" + (
@@ -938,6 +985,13 @@ class Checkpoints:
         self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
+        if checkpoint.parent is not None and self.shallow and \
+                not self.has_commit(checkpoint.parent):
+            raise CheckpointRefused(str(target), f"the commit it was taken on, "
+                                    f"{checkpoint.parent[:12]}, is past the history of this "
+                                    "shallow clone (git clone --depth); fetch more of it with "
+                                    "git fetch --deepen=N (or git fetch --unshallow), then "
+                                    "run this again")
         base = checkpoint.parent or checkpoint.commit
         # Locked as git makes it (git-worktree(1) --lock: no moment without the lock),
         # with our reason: the mark of a restore under way, which the finished mark

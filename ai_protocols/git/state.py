@@ -326,6 +326,14 @@ def has_commit(root: str | os.PathLike[str], commit: str) -> bool:
     return _git(root, "cat-file", "-e", f"{commit}^{{commit}}") is not None
 
 
+def is_shallow(root: str | os.PathLike[str]) -> bool:
+    """Whether the repository at ``root`` is a shallow clone (git-clone(1) ``--depth``;
+    ``git rev-parse --is-shallow-repository``): commits past its boundary are not
+    here, though ``HEAD`` may descend from them."""
+    out = _git(root, "rev-parse", "--is-shallow-repository")
+    return out is not None and out.strip() == b"true"
+
+
 def has_stash(root: str | os.PathLike[str]) -> bool:
     """Whether the repository at ``root`` has a stash: ``refs/stash``, what ``git stash
     list`` lists (git-stash(1))."""

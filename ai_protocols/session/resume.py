@@ -613,6 +613,17 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             said.append("does not have that commit")
         parts.append(f"this session was recorded {recorded}, but this checkout "
                      f"{' and '.join(said)}")
+        if missing:
+            from ai_protocols.git.state import is_shallow
+
+            shallow = is_shallow(root)
+            if shallow:  # (history cut by git clone --depth: never "rolled back")
+                parts[-1] += (": this clone is shallow (git clone --depth), so that commit "
+                              "may be past its history rather than rolled back; fetch "
+                              "more of it with git fetch --deepen=N (or git fetch "
+                              "--unshallow), then run this again")
+                if not uncommitted:
+                    return "; ".join(parts)
     short = (point or "")[:12]
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
