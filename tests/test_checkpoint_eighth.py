@@ -288,3 +288,91 @@ def test_a_ref_that_is_no_commit_is_never_listed_and_its_deletion_is_advised(
     refused = run("checkpoint", "restore", bad, "--force", check=False)
     assert refused.returncode != 0 and "unable to read tree" not in refused.stderr
     assert "holds a blob" in refused.stderr and f"git update-ref -d {bad}" in refused.stderr
+
+
+# -- 5. a smudge filter that fails: checked before writing, or undone, and said --------------
+
+
+def test_a_failing_smudge_filter_changes_nothing(repo: Path, run: Runner,
+                                                tmp_path: Path) -> None:
+    git(repo, "config", "filter.up.clean", "tr a-z A-Z")
+    git(repo, "config", "filter.up.smudge", "tr A-Z a-z")
+    (repo / ".gitattributes").write_text("*.up filter=up\n")
+    (repo / "x.up").write_text("hello\n")
+    commit_all(repo, "i")
+    (repo / "x.up").write_text("world\n")
+    run("checkpoint", "--note", "one")
+    (repo / "x.up").write_text("again\n")
+    run("checkpoint", "--note", "two")
+    git(repo, "config", "filter.up.smudge", "false")
+    git(repo, "config", "filter.up.required", "true")
+    before = git(repo, "status", "--short")
+    refused = run("checkpoint", "restore", "1", "--force", check=False)
+    assert refused.returncode == 15, refused.stderr
+    assert "no file was written or removed" in refused.stderr, refused.stderr
+    assert "filter.NAME.smudge" in refused.stderr and ".clean" not in refused.stderr
+    assert (repo / "x.up").read_text() == "again\n"
+    assert git(repo, "status", "--short") == before
+    new = tmp_path / "new"
+    failed = run("checkpoint", "restore", "1", "--worktree", str(new), "--branch", "b",
+                 check=False)
+    assert failed.returncode == 14, failed.stderr
+    assert "the worktree it began was removed, and its branch b" in failed.stderr
+    assert "filter.NAME.smudge" in failed.stderr, failed.stderr
+    assert not new.exists()
+    assert str(new) not in git(repo, "worktree", "list")
+    assert git(repo, "branch", "--list", "b") == ""
+
+
+def test_the_fetch_advice_names_the_real_remote(repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    said = run("checkpoint", "show", "1", check=False)
+    assert said.returncode == 5 and "git fetch origin" not in said.stderr, said.stderr
+    assert "git fetch URL 'refs/ai-protocols/*:refs/ai-protocols/*'" in said.stderr
+    assert "git fetch origin" not in run("checkpoint", "list").stdout
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "up.git"))
+    git(repo, "remote", "add", "upstream", str(tmp_path / "up.git"))
+    said = run("checkpoint", "show", "1", check=False)
+    assert "git fetch upstream 'refs/ai-protocols/*:refs/ai-protocols/*'" in said.stderr
+
+
+def test_export_of_a_missing_nested_repository_names_the_file_and_no_submodule(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    first_commit(repo)
+    nested = repo / "nested"
+    nested.mkdir()
+    git(nested, "init", "-q")
+    first_commit(nested)
+    run("checkpoint")
+    import shutil
+
+    shutil.rmtree(nested)
+    target = tmp_path / "out.tgz"
+    refused = run("checkpoint", "export", "1", str(target), check=False)
+    assert refused.returncode == 15, refused.stderr
+    flat = " ".join(refused.stderr.split())
+    assert f"cannot export to {target}" in flat, flat
+    assert "nested repository" in flat and "submodule update" not in flat, flat
+    assert not target.exists()
+
+
+def test_show_given_two_refs_never_advises_quoting_them(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    said = run("checkpoint", "show", "1", "2", check=False)
+    assert said.returncode == 2 and "'1 2'" not in said.stderr, said.stderr
+    assert "takes one REF" in said.stderr and "show 1" in said.stderr
+
+
+def test_the_checkpoint_warning_names_the_stash(repo: Path, run: Runner) -> None:
+    first_commit(repo)
+    run("init")
+    (repo / ".ai" / ".gitignore").open("a").write("session-context.org\n")
+    commit_all(repo, "ai")
+    run("start", "--title", "ST")
+    (repo / "a").write_text("work\n")
+    (repo / "new.txt").write_text("n\n")
+    run("checkpoint", "--note", "wip")
+    git(repo, "stash", "-u", "-q")
+    flat = " ".join(run("resume").stdout.split())
+    assert "looks rolled back" in flat, flat
+    assert "(git stash list): git stash pop brings the work back" in flat, flat

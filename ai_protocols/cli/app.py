@@ -699,8 +699,7 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
         return
     if not found:
         click.echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
-                   "clone's come with: git fetch origin "
-                   "'refs/ai-protocols/*:refs/ai-protocols/*').")
+                   f"clone's come with: {display(points.fetch_command())}).")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
         note = display(point.note.splitlines()[0]) if point.note else ""

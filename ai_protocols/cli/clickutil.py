@@ -161,6 +161,11 @@ class InOrderCommand(click.Command):
         if expected == 1 and arguments[0].nargs == 1 and len(others) > 1:
             name = arguments[0].human_readable_name
             text = " ".join(token for _, token in others)
+            if name == "REF":  # a checkpoint's name: never several words (no space in one)
+                raise click.UsageError(
+                    f"{ctx.command_path} takes one REF, and got {len(others)} words ({text})"
+                    ": give one checkpoint (N, AGENT/N, its full ref or a commit hash), as "
+                    f"in {ctx.command_path} {_quote(others[0][1])}", ctx)
             if name == "ID":  # a task's id: quoting words into it cannot help
                 where = f"; a text goes in its own option, as in {texts[0]} " \
                         f"{_quote(' '.join(t for _, t in others[1:]))}" if texts else ""

@@ -861,8 +861,7 @@ class Checkpoints:
                 return loose
             raise CheckpointNotFound(name, "no checkpoint's commit in this clone starts "
                                      "with it (another clone's comes here once that clone "
-                                     "pushed it: git fetch REMOTE "
-                                     f"'{REFSPEC}')"
+                                     f"pushed it: {self.fetch_command()})"
                                      if not matches else "several checkpoints' commits "
                                      "start with it; give more digits")
         else:
@@ -878,9 +877,22 @@ class Checkpoints:
             mine = own or f"{NAMESPACE}/{self.agent}/"
             raise CheckpointNotFound(name, f"there is no ref {ref}" + (
                 f" (this agent's checkpoints in this clone are under {mine}; another "
-                "clone's come with: git fetch origin "
-                f"'{REFSPEC}')" if not text.startswith("refs/") else ""))
+                f"clone's come with: {self.fetch_command()})"
+                if not text.startswith("refs/") else ""))
         return found
+
+    def fetch_command(self) -> str:
+        """The command that brings other clones' checkpoints here: ``git fetch REMOTE
+        'REFSPEC'`` with the remote of the current branch's upstream, else the only
+        remote (:func:`ai_protocols.git.state.remote_for`); without any remote, the
+        URL they were pushed to."""
+        from ai_protocols.git.state import remote_for
+
+        remote = remote_for(str(self.top), self.head_branch)
+        if remote == "REMOTE" and not self._git("remote").strip():
+            return (f"git fetch URL '{REFSPEC}', from wherever they were pushed (this clone "
+                    "has no remote)")
+        return f"git fetch {shell_quote(remote) if remote != 'REMOTE' else remote} '{REFSPEC}'"
 
     def _unreferenced(self, text: str) -> Checkpoint | None:
         """The checkpoint whose commit ``text`` (4 to 64 hex digits) names when no ref
@@ -1000,7 +1012,11 @@ class Checkpoints:
         args += ["-b", branch] if branch else ["--detach"]
         self._git(*_NO_HOOKS, *args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-        self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        try:
+            self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        except GitFailed as error:  # (a smudge filter that fails): undone, and said so
+            raise GitFailed(error.command, error.reason + self._undo_worktree(target, branch)
+                            ) from None
         inside = self.worktrees_inside
         links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
                  if mode == _GITLINK and not self._in_worktree_inside(path, inside)]
@@ -1021,6 +1037,19 @@ class Checkpoints:
         done.unpushed = [(path, commit) for path, commit in links
                          if path not in registered or not self._pushed(path, commit)]
         return done
+
+    def _undo_worktree(self, target: Path, branch: str | None) -> str:
+        """Remove the worktree at ``target`` a restore began (and the ``branch`` it made)
+        after git failed writing its files: never a locked half-made worktree left
+        behind. What was done, to add to git's reason."""
+        self._spawn("worktree", "remove", "-f", "-f", str(target)).wait(ok=tuple(range(256)))
+        if os.path.lexists(target):
+            return ("; the worktree it began is left half made: remove it with git worktree "
+                    f"remove -f -f {shell_quote(str(target))}")
+        if branch is not None:
+            self._spawn("branch", "-q", "-D", branch).wait(ok=tuple(range(256)))
+        return ("; the worktree it began was removed" +
+                (f", and its branch {branch}" if branch else "") + ": nothing was made")
 
     def _added(self, adding: _Git, env: dict[str, str]) -> None:
         """Wait for the checkpoint's ``git add -A``. When it failed only for untracked
@@ -1288,6 +1317,7 @@ class Checkpoints:
                     "worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
+            self._check_filters(checkpoint.commit, written)
             env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
@@ -1309,6 +1339,37 @@ class Checkpoints:
                         [p for p, _ in links], kept, links)
         done.left = tool
         return done
+
+    def _check_filters(self, commit: str, paths: list[str]) -> None:
+        """Refuse (:class:`CheckpointRefused`, before anything is written) when the
+        smudge filter ``.gitattributes`` sets on one of ``paths`` (gitattributes(5),
+        ``filter``) fails on the checkpoint's ``commit``'s file: ``git checkout`` removes
+        a file before it writes it, so a filter that fails then leaves it deleted. Each
+        such file is run through its filters first (``git cat-file --filters``,
+        git-cat-file(1)), as the checkout would write it."""
+        if not paths:
+            return
+        out = self._git("check-attr", "-z", "--stdin", "filter",
+                        stdin=b"".join(_b(p) + b"\0" for p in paths))
+        fields = out.split(b"\0")
+        filtered = [_s(path) for path, _, value in zip(fields[0::3], fields[1::3],
+                                                       fields[2::3], strict=False)
+                    if value not in (b"unspecified", b"unset", b"")]
+        # One run per file (git 2.39's --batch --filters asks a path it was given),
+        # eight at a time.
+        for at in range(0, len(filtered), 8):
+            runs = [self._spawn("cat-file", "--filters", f"{commit}:{p}")
+                    for p in filtered[at:at + 8]]
+            failed = None
+            for run in runs:
+                try:
+                    run.wait()
+                except GitFailed as error:
+                    failed = failed or error
+            if failed is not None:
+                raise CheckpointRefused(
+                    str(self.top), f"a filter failed on a file it would write "
+                    f"({failed.reason}); no file was written or removed") from None
 
     def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
         """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
@@ -1428,7 +1489,7 @@ class Checkpoints:
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
         temp = target.with_name(temporary_name(target.name))
         prefix = self.default_worktree(checkpoint).name
-        modules = self._modules(self.top, checkpoint.commit, "")
+        modules = self._modules(self.top, checkpoint.commit, "", target)
         try:
             self._export(temp, prefix, checkpoint.commit, modules)
             os.link(temp, target)  # never over a file made meanwhile
@@ -1442,7 +1503,8 @@ class Checkpoints:
             temp.unlink(missing_ok=True)
         return target
 
-    def _modules(self, repo: Path, commit: str, above: str) -> list[tuple[Path, str, str]]:
+    def _modules(self, repo: Path, commit: str, above: str,
+                 target: Path | None = None) -> list[tuple[Path, str, str]]:
         """``(folder, commit, path)`` of each submodule the tree of ``commit`` in the
         repository at ``repo`` holds (``above``: that repository's path from the top),
         and of theirs in turn; refused (:class:`CheckpointRefused`) when a submodule is
@@ -1462,12 +1524,20 @@ class Checkpoints:
                 probe = self._spawn("rev-parse", "-q", "--verify", f"{link}^{{commit}}",
                                     cwd=folder, env=env).wait(ok=(0, 1, 128))
             if not probe.strip():
+                registered = path in self._registered_submodules(commit) if not above \
+                    else True
+                fix = (f"run git submodule update --init --recursive, or git -C "
+                       f"{shell_quote(path)} fetch" if registered else
+                       "it is a nested repository, no submodule (.gitmodules does not name "
+                       f"it): put it back at {shell_quote(path)} (git clone URL "
+                       f"{shell_quote(path)}, then check out {link[:12]}), or restore the "
+                       "checkpoint into a worktree instead")
+                what = "the submodule" if registered else "the nested repository"
                 raise CheckpointRefused(
-                    str(self.top), f"the checkpoint holds the submodule {path} at commit "
-                    f"{link[:12]}, which is not here (run git submodule update --init "
-                    f"--recursive, or git -C {path} fetch); the export would miss its files",
+                    str(target or self.top), f"the checkpoint holds {what} {path} at commit "
+                    f"{link[:12]}, which is not here ({fix}); the export would miss its files",
                     "export")
-            found += [(folder, link, path), *self._modules(folder, link, path + "/")]
+            found += [(folder, link, path), *self._modules(folder, link, path + "/", target)]
         return found
 
     def _export(self, temp: Path, prefix: str, commit: str,

@@ -105,7 +105,10 @@ class GitRun:
     and checkout's path list do)."""
 
     def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
-        self.name = argv[3] if len(argv) > 3 else "git"
+        at = 3
+        while at + 1 < len(argv) and argv[at] == "-c":  # (git -C DIR -c KEY=VALUE NAME)
+            at += 2
+        self.name = argv[at] if len(argv) > at else "git"
         self.argv = argv
         fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
         (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
@@ -171,9 +174,15 @@ def advice(reason: str) -> str:
         return ("; a git hook refused it (githooks(5): see core.hooksPath, else "
                 ".git/hooks): fix the hook or what it checks, then run it again")
     if "filter" in said:
-        return ("; a filter .gitattributes sets failed on a file (gitattributes(5), "
-                "filter.NAME.clean in git config): install or fix that filter, or leave "
-                "the file out, then run it again")
+        # (git's words name the direction: "smudge filter NAME failed" when a file is
+        # written out, "clean filter" when one is read in, gitattributes(5))
+        way = "smudge" if "smudge" in said else "clean" if "clean" in said else "clean/smudge"
+        which = "written out of git" if way == "smudge" else "read into git" \
+            if way == "clean" else "read or written"
+        return (f"; a filter .gitattributes sets failed on a file {which} (gitattributes(5), "
+                f"filter.NAME.{way}, or filter.NAME.process, in git config): install or fix "
+                "that filter" + (", or leave the file out" if way != "smudge" else "") +
+                ", then run it again")
     if "too long" in said:
         return ("; a name is too long for the file system: give a shorter branch name or "
                 "folder, then run it again")
