@@ -160,11 +160,13 @@ def test_a_temporary_name_always_fits(name: str) -> None:
 
 
 def test_an_atomic_write_of_a_name_near_the_limit(tmp_path: Path) -> None:
-    from ai_protocols.storage.files import atomic_write, discard_partial_writes, temporary_name
+    from ai_protocols.storage.files import atomic_write, discard_partial_writes
 
     path = tmp_path / ("é" * 120 + "x.org")  # 245 bytes
     atomic_write(path, b"one\n")
     assert path.read_bytes() == b"one\n"
+    from ai_protocols.storage.files import temporary_name
+
     left = tmp_path / temporary_name(path.name)  # as a killed writer leaves one
     left.write_bytes(b"half")
     discard_partial_writes(str(path))
