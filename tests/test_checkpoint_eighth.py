@@ -378,3 +378,26 @@ def test_the_checkpoint_warning_names_the_stash(repo: Path, run: Runner) -> None
     flat = " ".join(run("resume").stdout.split())
     assert "looks rolled back" in flat, flat
     assert "(git stash list): git stash pop brings the work back" in flat, flat
+
+
+def test_a_checkpoint_that_holds_a_linked_worktree_as_a_gitlink_never_moves_it(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    """One staged by hand (git add -A takes it as an embedded repository) is in the
+    checkpoint's tree; no restore touches the worktree all the same."""
+    first_commit(repo)
+    git(repo, "worktree", "add", "-q", ".claude/worktrees/w1", "-b", "w1")
+    git(repo, "add", "-A")
+    (repo / "m").write_text("m\n")
+    run("checkpoint")
+    ref = git(repo, "for-each-ref", "--format=%(objectname)", "refs/ai-protocols")
+    assert git(repo, "ls-tree", ref, ".claude/worktrees/w1").startswith("160000")
+    w1 = repo / ".claude" / "worktrees" / "w1"
+    (w1 / "wtfile").write_text("wt\n")
+    commit_all(w1, "w1 work")
+    head = git(w1, "rev-parse", "HEAD")
+    restored = run("checkpoint", "restore", "1", "--force")
+    assert git(w1, "rev-parse", "HEAD") == head and git(w1, "branch", "--show-current") == "w1"
+    new = tmp_path / "new"
+    elsewhere = run("checkpoint", "restore", "1", "--worktree", str(new))
+    for text in (restored.stdout + restored.stderr, elsewhere.stdout + elsewhere.stderr):
+        assert ".claude" not in text, text
