@@ -336,11 +336,15 @@ class StorageError(AiProtocolsError):
 
     exit_code = 9
 
-    def __init__(self, path: str | os.PathLike[str], error: OSError) -> None:
+    def __init__(self, path: str | os.PathLike[str], error: OSError,
+                 advice: str | None = None) -> None:
         self.path = path
         self.error = error
+        #: What to do, when the caller knows (``None``: not said).
+        self.advice = advice
         reason = error.strerror or str(error)
-        super().__init__(f"the file system refused {path}: {reason}")
+        super().__init__(f"the file system refused {path}: {reason}" +
+                         (f"; {advice}" if advice else ""))
 
 
 class BeingEdited(AiProtocolsError):

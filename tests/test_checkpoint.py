@@ -565,8 +565,10 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
 
     # In the first clone, the work stashed away looks rolled back too; committed, it does not.
     git(project, "stash", "-q", "-u")
-    assert run("resume", agent=ME).stdout.endswith(
-        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
+    assert run("resume", agent=ME).stdout.endswith(  # (the stash named: issue 14, 7th review)
+        f"\nWarning: {lost}; if git stash took the work, it is in the stash (git stash list): "
+        f"git stash pop brings the work back; restore it with: ai-protocols checkpoint "
+        f"restore {point}.\n")
     git(project, "stash", "pop", "-q")
     (project / "b.txt").write_text("b edited further after the checkpoint\n")
     git(project, "add", "-A", "--", ":!.ai")
@@ -591,7 +593,9 @@ def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Run
                         f"checkpoint ({point}) holds 4 files of uncommitted "
                         "work that this checkout, with no uncommitted change outside .ai/, "
                         "does not have: "
-                        "it looks rolled back: the work may be in another checkout; restore "
+                        "it looks rolled back: the work may be in another checkout; if git "
+                        "stash took the work, it is in the stash (git stash list): git stash "
+                        "pop brings the work back; restore "
                         f"it with: ai-protocols checkpoint restore {point}.\n")
 
 

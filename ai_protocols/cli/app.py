@@ -17,6 +17,7 @@ from ai_protocols.cli import commands
 from ai_protocols.cli.board import COMMANDS as BOARD_COMMANDS
 from ai_protocols.cli.clickutil import GIVEN, errors_to_exit, text_option
 from ai_protocols.cli.clickutil import InOrderCommand as _Command
+from ai_protocols.cli.clickutil import InOrderGroup as _Group
 from ai_protocols.cli.options import (
     Given,
     UsageProblem,
@@ -46,7 +47,7 @@ def _given(name: str) -> list[Given]:
     return [g for g in given if g.name == name]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ai-protocols")
 def cli() -> None:
     """Keep AI coding agents' working sessions safe in the repository.
@@ -688,14 +689,17 @@ def _checkpoints() -> Any:
 @errors_to_exit
 def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     """List this agent's checkpoints (--all: every agent's), oldest first."""
-    found = _checkpoints().list(every_agent=every_agent)
+    points = _checkpoints()
+    found = points.list(every_agent=every_agent)
+    for bad, kind in points.bad_refs.items():  # (issue 14: never listed as a checkpoint)
+        click.echo(f"Note: {display(bad)} holds a {kind}, not a commit: it is no checkpoint; "
+                   f"delete it with git update-ref -d {display(commands.quote(bad))}", err=True)
     if as_json:
         print_json([point.to_json() for point in found])
         return
     if not found:
         click.echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
-                   "clone's come with: git fetch origin "
-                   "'refs/ai-protocols/*:refs/ai-protocols/*').")
+                   f"clone's come with: {display(points.fetch_command())}).")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
         note = display(point.note.splitlines()[0]) if point.note else ""
@@ -713,7 +717,10 @@ def checkpoint_show(ref: str) -> None:
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
     click.echo(f"Checkpoint {display(point.name)} {point.commit}")
     click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
-               f"{point.parent[:12] if point.parent else 'no commit yet'}")
+               f"{point.parent[:12] if point.parent else 'no commit yet'}" +
+               (" (past this shallow clone's history: git fetch --unshallow brings it)"
+                if point.parent and points.shallow and not points.has_commit(point.parent)
+                else ""))
     if point.note:
         click.echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
     head = points.head()

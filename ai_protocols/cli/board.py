@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from ai_protocols.cli.clickutil import InOrderCommand, errors_to_exit, text_option
+from ai_protocols.cli.clickutil import InOrderCommand, InOrderGroup, errors_to_exit, text_option
 from ai_protocols.cli.output import display, print_json
 
 TYPE_CHECKING = False
@@ -160,7 +160,7 @@ def _details(task: Task) -> list[str]:
     return lines
 
 
-@click.group()
+@click.group(cls=InOrderGroup)
 def task() -> None:
     """The task board, .ai/tasks.org: add, claim and close tasks.
 

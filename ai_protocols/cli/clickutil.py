@@ -17,7 +17,7 @@ from ai_protocols.cli.options import Given, UsageProblem, looks_like_option, sca
 from ai_protocols.cli.output import report_error
 from ai_protocols.errors import AiProtocolsError
 
-__all__ = ["GIVEN", "InOrderCommand", "errors_to_exit"]
+__all__ = ["GIVEN", "InOrderCommand", "InOrderGroup", "errors_to_exit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -161,6 +161,11 @@ class InOrderCommand(click.Command):
         if expected == 1 and arguments[0].nargs == 1 and len(others) > 1:
             name = arguments[0].human_readable_name
             text = " ".join(token for _, token in others)
+            if name == "REF":  # a checkpoint's name: never several words (no space in one)
+                raise click.UsageError(
+                    f"{ctx.command_path} takes one REF, and got {len(others)} words ({text})"
+                    ": give one checkpoint (N, AGENT/N, its full ref or a commit hash), as "
+                    f"in {ctx.command_path} {_quote(others[0][1])}", ctx)
             if name == "ID":  # a task's id: quoting words into it cannot help
                 where = f"; a text goes in its own option, as in {texts[0]} " \
                         f"{_quote(' '.join(t for _, t in others[1:]))}" if texts else ""
@@ -170,6 +175,41 @@ class InOrderCommand(click.Command):
             raise click.UsageError(
                 f"{self.name} takes one {name}, and got {len(others)} words: put it in "
                 f"quotes, as in {ctx.command_path} {_quote(text)}", ctx)
+
+
+class InOrderGroup(click.Group):
+    """A click group whose own options are read as :class:`InOrderCommand` reads a
+    command's (:func:`ai_protocols.cli.options.scan`: a one-value option given twice,
+    ``checkpoint --note a --note b``, is refused, never the last one taken), whose
+    commands are :class:`InOrderCommand` and whose subgroups are of this class: one
+    rule for every single-valued option of every command."""
+
+    command_class = InOrderCommand
+    group_class = type  # (its subgroups: this class)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            known: dict[str, tuple[bool, str, bool]] = {}
+            for param in self.get_params(ctx):
+                if isinstance(param, click.Option):
+                    flag = param.is_flag or param.count
+                    for name in (*param.opts, *param.secondary_opts):
+                        known[name] = (not flag, param.name or name,
+                                       bool(param.multiple or flag))
+            own, at = [], 0  # the group's own options: those before its command's name
+            while at < len(args) and args[at].startswith("-") and args[at] != "--":
+                own.append(args[at])
+                name = args[at].partition("=")[0]
+                if name in known and known[name][0] and "=" not in args[at] and \
+                        at + 1 < len(args):
+                    own.append(args[at + 1])
+                    at += 1
+                at += 1
+            try:
+                scan(own, known, strict=False)
+            except UsageProblem as problem:
+                raise click.UsageError(str(problem), ctx) from None
+        return super().parse_args(ctx, args)
 
 
 _quote = commands.quote

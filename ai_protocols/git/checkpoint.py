@@ -48,13 +48,21 @@ from ai_protocols.errors import (
     CheckpointRefused,
     GitFailed,
     NotAGitRepository,
+    StorageError,
 )
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
-from ai_protocols.git.spawn import EarlyAdd, add_pathspec, git_env, session_names
+from ai_protocols.git.spawn import (
+    EarlyAdd,
+    add_pathspec,
+    git_env,
+    linked_worktrees_inside,
+    session_names,
+)
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import datetime, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
+from ai_protocols.storage.files import temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
            "Taken", "clone_id", "record", "shell_quote", "take"]
@@ -201,7 +209,7 @@ def clone_id(common_dir: str | os.PathLike[str], make: bool = False) -> str | No
             return found
         if not make:
             return None
-        temp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        temp = os.path.join(os.path.dirname(path), temporary_name(os.path.basename(path)))
         with open(temp, "w", encoding="ascii") as out:
             out.write(os.urandom(4).hex() + "\n")
         try:
@@ -235,6 +243,9 @@ class Checkpoints:
         #: Untracked git repositories without a commit that the last checkpoint left
         #: out (``git add`` cannot take them: there is no commit to record).
         self.empty_repositories: list[str] = []
+        #: The refs under :data:`NAMESPACE` read so far that hold no commit (ref: what
+        #: they hold, ``blob``, ``tree``, ``tag``): no checkpoints.
+        self.bad_refs: dict[str, str] = {}
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
@@ -261,6 +272,17 @@ class Checkpoints:
         #: from the work tree, never written by a restore.
         self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else \
             session_names(ai.as_posix())
+
+    @property
+    def worktrees_inside(self) -> tuple[str, ...]:
+        """The linked worktrees of this repository inside this work tree (paths from the
+        top, :func:`~ai_protocols.git.spawn.linked_worktrees_inside`): other checkouts
+        of the same repository, never taken into a checkpoint nor touched by a
+        restore."""
+        return linked_worktrees_inside(str(self.common_dir), str(self.top))
+
+    def _in_worktree_inside(self, path: str, inside: tuple[str, ...]) -> bool:
+        return any(path == w or path.startswith(w + "/") for w in inside)
 
     def _ask(self, asked: _Git | None = None) -> bytes:
         """``git rev-parse``'s answer: the top of the work tree, the git folder, the
@@ -449,7 +471,7 @@ class Checkpoints:
         os.makedirs(folder, exist_ok=True)
         lock = os.open(folder / f".{self.agent}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                        0o644)
-        temp = folder / f".{self.agent}.{os.getpid()}.tmp"
+        temp = folder / temporary_name(self.agent)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if number <= self._last_number():
@@ -501,7 +523,7 @@ class Checkpoints:
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         env = {**self._env, "GIT_INDEX_FILE": str(temp)}
-        return env, add_pathspec(self.session_paths)
+        return env, add_pathspec(self.session_paths, self.worktrees_inside)
 
     def _snapshot(self, temp: Path) -> str:
         """The tree of the work tree as a checkpoint records it, built in the temporary
@@ -581,7 +603,8 @@ class Checkpoints:
         own = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
         if early is not None and (early.top != str(self.top) or early.temp != str(own) or
                                   early.env["GIT_INDEX_FILE"] != str(own) or
-                                  add_pathspec(self.session_paths)[2:] != _early_spec(early)):
+                                  add_pathspec(self.session_paths, self.worktrees_inside)[2:]
+                                  != _early_spec(early)):
             early.close()  # (not this work tree's: started again, as it should be)
             early = None
         if early is not None:
@@ -698,15 +721,10 @@ class Checkpoints:
     # -- reading them -------------------------------------------------------------------
 
     def list(self, every_agent: bool = False) -> list[Checkpoint]:
-        """This agent's checkpoints (``every_agent``: all of them), oldest first."""
+        """This agent's checkpoints (``every_agent``: all of them), oldest first. A ref
+        in the namespace that is no commit is not listed (it is in :attr:`bad_refs`)."""
         prefix = f"{NAMESPACE}/" if every_agent else f"{NAMESPACE}/{self.agent}/"
-        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
-                        "%(committerdate:unix)%00%(contents)%00", prefix)
-        found = []
-        for record in out.split(b"\0\n"):
-            parsed = _parse(record)
-            if parsed is not None:
-                found.append(parsed)
+        found = self._refs(prefix)
         found.sort(key=lambda c: (c.agent, c.clone != self.clone, c.clone or "", c.number))
         return found
 
@@ -715,9 +733,53 @@ class Checkpoints:
         return found[0] if found else None
 
     def _refs(self, pattern: str) -> list[Checkpoint]:
-        out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(parent)%00"
-                        "%(committerdate:unix)%00%(contents)%00", pattern)
-        return [c for c in map(_parse, out.split(b"\0\n")) if c is not None]
+        """The checkpoints of the refs ``pattern`` names (``git for-each-ref``); a ref
+        there that holds no commit (a blob, a tree or a tag a person or a tool put
+        there) is no checkpoint: kept, with what it holds, in :attr:`bad_refs`. In a
+        shallow clone (git-clone(1) ``--depth``) a checkpoint at the boundary shows no
+        parent: its parent is read from the commit itself."""
+        out = self._git("for-each-ref", "--format=%(objecttype)%00%(refname)%00"
+                        "%(objectname)%00%(parent)%00%(committerdate:unix)%00%(contents)%00",
+                        pattern)
+        found = []
+        for record in out.split(b"\0\n"):
+            kind, _, rest = record.lstrip(b"\n").partition(b"\0")
+            if not rest:
+                continue
+            if kind != b"commit":
+                self.bad_refs[_s(rest.partition(b"\0")[0])] = kind.decode()
+                continue
+            parsed = _parse(rest)
+            if parsed is not None:
+                found.append(parsed)
+        if any(c.parent is None for c in found) and self.shallow:
+            for checkpoint in found:
+                if checkpoint.parent is None:
+                    checkpoint.parent = self._raw_parent(checkpoint.commit)
+        return found
+
+    @property
+    def shallow(self) -> bool:
+        """Whether this clone is shallow (git-clone(1) ``--depth``; its common git
+        folder holds ``shallow``, gitrepository-layout(5)): commits past its boundary
+        are not here, and a commit at it shows no parent."""
+        return os.path.exists(self.common_dir / "shallow")
+
+    def has_commit(self, commit: str) -> bool:
+        """Whether the commit ``commit`` (a hash) is in this clone."""
+        return bool(self._git("rev-parse", "-q", "--verify", f"{commit}^{{commit}}",
+                              ok=(0, 1, 128)).strip())
+
+    def _raw_parent(self, commit: str) -> str | None:
+        """The first parent the commit object ``commit`` names (its ``parent`` header,
+        git-cat-file(1)), which a shallow clone's boundary hides from ``%(parent)``."""
+        out = self._git("cat-file", "commit", commit, ok=(0, 128))
+        for line in out.split(b"\n"):
+            if not line:
+                break
+            if line.startswith(b"parent "):
+                return line[7:].decode().strip()
+        return None
 
     def resolve(self, name: str) -> Checkpoint:
         """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
@@ -799,21 +861,38 @@ class Checkpoints:
                 return loose
             raise CheckpointNotFound(name, "no checkpoint's commit in this clone starts "
                                      "with it (another clone's comes here once that clone "
-                                     "pushed it: git fetch REMOTE "
-                                     f"'{REFSPEC}')"
+                                     f"pushed it: {self.fetch_command()})"
                                      if not matches else "several checkpoints' commits "
                                      "start with it; give more digits")
         else:
             raise CheckpointNotFound(name, "give N (this agent's checkpoint N), AGENT/N, "
                                      f"AGENT/CLONE/N, {NAMESPACE}/... or a commit hash")
         found = self._read(ref)
+        if found is None and ref in self.bad_refs:
+            raise CheckpointNotFound(name, f"{ref} holds a {self.bad_refs[ref]}, not a "
+                                     "commit: it is no checkpoint (put there by hand or by "
+                                     "another tool); delete it with git update-ref -d "
+                                     f"{shell_quote(ref)}")
         if found is None:
             mine = own or f"{NAMESPACE}/{self.agent}/"
             raise CheckpointNotFound(name, f"there is no ref {ref}" + (
                 f" (this agent's checkpoints in this clone are under {mine}; another "
-                "clone's come with: git fetch origin "
-                f"'{REFSPEC}')" if not text.startswith("refs/") else ""))
+                f"clone's come with: {self.fetch_command()})"
+                if not text.startswith("refs/") else ""))
         return found
+
+    def fetch_command(self) -> str:
+        """The command that brings other clones' checkpoints here: ``git fetch REMOTE
+        'REFSPEC'`` with the remote of the current branch's upstream, else the only
+        remote (:func:`ai_protocols.git.state.remote_for`); without any remote, the
+        URL they were pushed to."""
+        from ai_protocols.git.state import remote_for
+
+        remote = remote_for(str(self.top), self.head_branch)
+        if remote == "REMOTE" and not self._git("remote").strip():
+            return (f"git fetch URL '{REFSPEC}', from wherever they were pushed (this clone "
+                    "has no remote)")
+        return f"git fetch {shell_quote(remote) if remote != 'REMOTE' else remote} '{REFSPEC}'"
 
     def _unreferenced(self, text: str) -> Checkpoint | None:
         """The checkpoint whose commit ``text`` (4 to 64 hex digits) names when no ref
@@ -918,17 +997,29 @@ class Checkpoints:
         self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
+        if checkpoint.parent is not None and self.shallow and \
+                not self.has_commit(checkpoint.parent):
+            raise CheckpointRefused(str(target), f"the commit it was taken on, "
+                                    f"{checkpoint.parent[:12]}, is past the history of this "
+                                    "shallow clone (git clone --depth); fetch more of it with "
+                                    "git fetch --deepen=N (or git fetch --unshallow), then "
+                                    "run this again")
         base = checkpoint.parent or checkpoint.commit
         # Locked as git makes it (git-worktree(1) --lock: no moment without the lock),
         # with our reason: the mark of a restore under way, which the finished mark
         # RESTORED_MARK replaces; a worktree still locked so is one we left half way.
         args = ["worktree", "add", "-q", "--no-checkout", "--lock", "--reason", RESTORING]
         args += ["-b", branch] if branch else ["--detach"]
-        self._git(*args, str(target), base)
+        self._git(*_NO_HOOKS, *args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-        self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        try:
+            self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+        except GitFailed as error:  # (a smudge filter that fails): undone, and said so
+            raise GitFailed(error.command, error.reason + self._undo_worktree(target, branch)
+                            ) from None
+        inside = self.worktrees_inside
         links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
-                 if mode == _GITLINK]
+                 if mode == _GITLINK and not self._in_worktree_inside(path, inside)]
         if checkpoint.parent is not None:
             self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
             if links:  # a gitlink lives in the index only: the checkpoint's, staged
@@ -947,6 +1038,19 @@ class Checkpoints:
                          if path not in registered or not self._pushed(path, commit)]
         return done
 
+    def _undo_worktree(self, target: Path, branch: str | None) -> str:
+        """Remove the worktree at ``target`` a restore began (and the ``branch`` it made)
+        after git failed writing its files: never a locked half-made worktree left
+        behind. What was done, to add to git's reason."""
+        self._spawn("worktree", "remove", "-f", "-f", str(target)).wait(ok=tuple(range(256)))
+        if os.path.lexists(target):
+            return ("; the worktree it began is left half made: remove it with git worktree "
+                    f"remove -f -f {shell_quote(str(target))}")
+        if branch is not None:
+            self._spawn("branch", "-q", "-D", branch).wait(ok=tuple(range(256)))
+        return ("; the worktree it began was removed" +
+                (f", and its branch {branch}" if branch else "") + ": nothing was made")
+
     def _added(self, adding: _Git, env: dict[str, str]) -> None:
         """Wait for the checkpoint's ``git add -A``. When it failed only for untracked
         repositories with no commit checked out (``error: 'sub/' does not have a commit
@@ -962,7 +1066,8 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git("add", "-A", *add_pathspec(self.session_paths), *exclude, env=env)
+            self._git("add", "-A", *add_pathspec(self.session_paths, self.worktrees_inside),
+                      *exclude, env=env)
             self.empty_repositories = empty
     def _registered_submodules(self, commit: str) -> set[str]:
         """The paths ``.gitmodules`` in ``commit``'s tree names as submodules
@@ -1174,6 +1279,11 @@ class Checkpoints:
             every = self._raw(now, checkpoint.commit)
             # The tool's own files (every .ai/ folder: the scaffold, the board, the
             # archives, the locks, the session files) are never written nor removed.
+            # A linked worktree of this repository inside the work tree (a checkpoint
+            # taken before they were left out may hold it as a gitlink) is another
+            # checkout, never touched.
+            inside = self.worktrees_inside
+            every = [c for c in every if not self._in_worktree_inside(c[1], inside)]
             changes = [c for c in every if not is_tool_path(c[1], self.tool_folders)]
             tool = [c[1] for c in every if is_tool_path(c[1], self.tool_folders)]
             held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
@@ -1207,17 +1317,19 @@ class Checkpoints:
                     "worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
+            self._check_filters(checkpoint.commit, written)
             env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
                     (self.top / path).unlink(missing_ok=True)
                     self._prune(Path(path).parent)
             if written:
-                self._git("checkout", checkpoint.commit, "--pathspec-from-file=-",
+                self._git(*_NO_HOOKS, "checkout", checkpoint.commit, "--pathspec-from-file=-",
                           "--pathspec-file-nul", env=env,
                           stdin=b"".join(_b(p) + b"\0" for p in written))
             for path, commit in links:
-                self._git("checkout", "-q", "--detach", commit, cwd=self.top / path,
+                self._git(*_NO_HOOKS, "checkout", "-q", "--detach", commit,
+                          cwd=self.top / path,
                           env={k: v for k, v in self._env.items()
                                if k not in ("GIT_DIR", "GIT_WORK_TREE")})
         finally:
@@ -1227,6 +1339,37 @@ class Checkpoints:
                         [p for p, _ in links], kept, links)
         done.left = tool
         return done
+
+    def _check_filters(self, commit: str, paths: list[str]) -> None:
+        """Refuse (:class:`CheckpointRefused`, before anything is written) when the
+        smudge filter ``.gitattributes`` sets on one of ``paths`` (gitattributes(5),
+        ``filter``) fails on the checkpoint's ``commit``'s file: ``git checkout`` removes
+        a file before it writes it, so a filter that fails then leaves it deleted. Each
+        such file is run through its filters first (``git cat-file --filters``,
+        git-cat-file(1)), as the checkout would write it."""
+        if not paths:
+            return
+        out = self._git("check-attr", "-z", "--stdin", "filter",
+                        stdin=b"".join(_b(p) + b"\0" for p in paths))
+        fields = out.split(b"\0")
+        filtered = [_s(path) for path, _, value in zip(fields[0::3], fields[1::3],
+                                                       fields[2::3], strict=False)
+                    if value not in (b"unspecified", b"unset", b"")]
+        # One run per file (git 2.39's --batch --filters asks a path it was given),
+        # eight at a time.
+        for at in range(0, len(filtered), 8):
+            runs = [self._spawn("cat-file", "--filters", f"{commit}:{p}")
+                    for p in filtered[at:at + 8]]
+            failed = None
+            for run in runs:
+                try:
+                    run.wait()
+                except GitFailed as error:
+                    failed = failed or error
+            if failed is not None:
+                raise CheckpointRefused(
+                    str(self.top), f"a filter failed on a file it would write "
+                    f"({failed.reason}); no file was written or removed") from None
 
     def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
         """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
@@ -1344,19 +1487,24 @@ class Checkpoints:
                                     "give another name", "export")
         if not target.parent.is_dir():
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
-        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temp = target.with_name(temporary_name(target.name))
         prefix = self.default_worktree(checkpoint).name
-        modules = self._modules(self.top, checkpoint.commit, "")
+        modules = self._modules(self.top, checkpoint.commit, "", target)
         try:
             self._export(temp, prefix, checkpoint.commit, modules)
             os.link(temp, target)  # never over a file made meanwhile
         except FileExistsError:
             raise CheckpointRefused(str(target), "that file exists already", "export") from None
+        except OSError as error:  # (a folder it cannot write to, a full disk, /proc)
+            raise StorageError(target, error, "nothing was written; give a FILE in a folder "
+                               "you can write to, on a disk with room (as in ./NAME.tgz)"
+                               ) from None
         finally:
             temp.unlink(missing_ok=True)
         return target
 
-    def _modules(self, repo: Path, commit: str, above: str) -> list[tuple[Path, str, str]]:
+    def _modules(self, repo: Path, commit: str, above: str,
+                 target: Path | None = None) -> list[tuple[Path, str, str]]:
         """``(folder, commit, path)`` of each submodule the tree of ``commit`` in the
         repository at ``repo`` holds (``above``: that repository's path from the top),
         and of theirs in turn; refused (:class:`CheckpointRefused`) when a submodule is
@@ -1376,12 +1524,20 @@ class Checkpoints:
                 probe = self._spawn("rev-parse", "-q", "--verify", f"{link}^{{commit}}",
                                     cwd=folder, env=env).wait(ok=(0, 1, 128))
             if not probe.strip():
+                registered = path in self._registered_submodules(commit) if not above \
+                    else True
+                fix = (f"run git submodule update --init --recursive, or git -C "
+                       f"{shell_quote(path)} fetch" if registered else
+                       "it is a nested repository, no submodule (.gitmodules does not name "
+                       f"it): put it back at {shell_quote(path)} (git clone URL "
+                       f"{shell_quote(path)}, then check out {link[:12]}), or restore the "
+                       "checkpoint into a worktree instead")
+                what = "the submodule" if registered else "the nested repository"
                 raise CheckpointRefused(
-                    str(self.top), f"the checkpoint holds the submodule {path} at commit "
-                    f"{link[:12]}, which is not here (run git submodule update --init "
-                    f"--recursive, or git -C {path} fetch); the export would miss its files",
+                    str(target or self.top), f"the checkpoint holds {what} {path} at commit "
+                    f"{link[:12]}, which is not here ({fix}); the export would miss its files",
                     "export")
-            found += [(folder, link, path), *self._modules(folder, link, path + "/")]
+            found += [(folder, link, path), *self._modules(folder, link, path + "/", target)]
         return found
 
     def _export(self, temp: Path, prefix: str, commit: str,
@@ -1478,6 +1634,12 @@ class Checkpoints:
             batch.stdout.close()
             batch.wait()
             asking.join()
+
+
+#: Put before a git command that could run the user's hooks (post-checkout,
+#: githooks(5)): a restore runs none, in place as into a new worktree (git-config(1),
+#: ``core.hooksPath``; ``/dev/null`` holds no hook).
+_NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
 def _early_spec(early: EarlyAdd) -> list[str]:

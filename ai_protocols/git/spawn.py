@@ -15,7 +15,8 @@ import os
 from ai_protocols.errors import GitFailed
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT
 
-__all__ = ["TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env", "start_add"]
+__all__ = ["TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
+           "linked_worktrees_inside", "start_add"]
 
 #: The temporary index's name in the git folder: ``<TEMP_PREFIX><pid>.index``.
 TEMP_PREFIX = "ai-protocols-checkpoint-"
@@ -43,9 +44,46 @@ def session_names(ai: str) -> tuple[str, ...]:
                  (DEFAULT_CONTEXT, f".{DEFAULT_CONTEXT}.pending.org", CONTEXT_DIR))
 
 
-def add_pathspec(session_paths: tuple[str, ...]) -> list[str]:
+def linked_worktrees_inside(common_dir: str, top: str) -> tuple[str, ...]:
+    """The linked worktrees of the repository whose common git folder is
+    ``common_dir`` that sit inside the work tree whose top is ``top`` (Claude Code's
+    ``.claude/worktrees/NAME``), as paths from ``top`` (``/``-separated), sorted. Read
+    from git's files, without a git run: each linked worktree has a folder
+    ``worktrees/ID`` in the common git folder whose ``gitdir`` file names its
+    ``.git`` file (gitrepository-layout(5), ``worktrees/<id>/gitdir``). Such a worktree
+    is another checkout of the same repository, not content: ``git add -A`` would take
+    it as an embedded repository (a gitlink)."""
+    try:
+        ids = os.listdir(os.path.join(common_dir, "worktrees"))
+    except OSError:
+        return ()
+    base = os.path.realpath(top)
+    found = []
+    for name in ids:
+        try:
+            with open(os.path.join(common_dir, "worktrees", name, "gitdir"), "rb") as source:
+                where = os.fsdecode(source.read().strip())
+        except OSError:
+            continue
+        if not os.path.isabs(where):
+            where = os.path.join(common_dir, "worktrees", name, where)
+        folder = os.path.realpath(os.path.dirname(where))
+        if folder != base and folder.startswith(base.rstrip(os.sep) + os.sep):
+            found.append(os.path.relpath(folder, base).replace(os.sep, "/"))
+    return tuple(sorted(found))
+
+
+def _glob_exclude(path: str) -> list[str]:
+    first = "\\" + path[0] if path[0] in "\\!^" else path[0]
+    name = f"[{first}]" + "".join("\\" + c if c in "*?[\\" else c for c in path[1:])
+    return [f":(top,glob,exclude){name}", f":(top,glob,exclude){name}/**"]
+
+
+def add_pathspec(session_paths: tuple[str, ...], worktrees: tuple[str, ...] = ()) -> list[str]:
     """The pathspec of a checkpoint's ``git add -A``: the whole tree, less the live
-    session files (gitglossary(7), "pathspec": ``top``, ``glob``, ``exclude``).
+    session files and the linked ``worktrees`` of the same repository inside it
+    (:func:`linked_worktrees_inside`) (gitglossary(7), "pathspec": ``top``, ``glob``,
+    ``exclude``).
 
     Each is excluded as a glob whose first character is a bracket class (and, for
     the folder, with ``/**`` too), never by its exact name: ``git add`` (2.39, and
@@ -55,10 +93,8 @@ def add_pathspec(session_paths: tuple[str, ...]) -> list[str]:
     file a user git-ignores, or a git-ignored ``.ai`` folder, must simply be left
     out. (``[.]`` is the first character itself; ``\\``, ``!`` and ``^`` escaped in it.)"""
     spec = ["--", ":/"]
-    for path in session_paths:
-        first = "\\" + path[0] if path[0] in "\\!^" else path[0]
-        name = f"[{first}]" + "".join("\\" + c if c in "*?[\\" else c for c in path[1:])
-        spec += [f":(top,glob,exclude){name}", f":(top,glob,exclude){name}/**"]
+    for path in (*session_paths, *worktrees):
+        spec += _glob_exclude(path)
     return spec
 
 
@@ -69,7 +105,10 @@ class GitRun:
     and checkout's path list do)."""
 
     def __init__(self, argv: list[str], env: dict[str, str], stdin: bytes | None) -> None:
-        self.name = argv[3] if len(argv) > 3 else "git"
+        at = 3
+        while at + 1 < len(argv) and argv[at] == "-c":  # (git -C DIR -c KEY=VALUE NAME)
+            at += 2
+        self.name = argv[at] if len(argv) > at else "git"
         self.argv = argv
         fds = [os.pipe() for _ in range(3)]  # (they close on exec; the child gets copies)
         (in_r, in_w), (out_r, out_w), (err_r, err_w) = fds
@@ -135,9 +174,15 @@ def advice(reason: str) -> str:
         return ("; a git hook refused it (githooks(5): see core.hooksPath, else "
                 ".git/hooks): fix the hook or what it checks, then run it again")
     if "filter" in said:
-        return ("; a filter .gitattributes sets failed on a file (gitattributes(5), "
-                "filter.NAME.clean in git config): install or fix that filter, or leave "
-                "the file out, then run it again")
+        # (git's words name the direction: "smudge filter NAME failed" when a file is
+        # written out, "clean filter" when one is read in, gitattributes(5))
+        way = "smudge" if "smudge" in said else "clean" if "clean" in said else "clean/smudge"
+        which = "written out of git" if way == "smudge" else "read into git" \
+            if way == "clean" else "read or written"
+        return (f"; a filter .gitattributes sets failed on a file {which} (gitattributes(5), "
+                f"filter.NAME.{way}, or filter.NAME.process, in git config): install or fix "
+                "that filter" + (", or leave the file out" if way != "smudge" else "") +
+                ", then run it again")
     if "too long" in said:
         return ("; a name is too long for the file system: give a shorter branch name or "
                 "folder, then run it again")
@@ -183,7 +228,7 @@ def start_add(root: str) -> EarlyAdd | None:
     except OSError:
         return None
     env = {**git_env(), "GIT_INDEX_FILE": temp}
-    spec = add_pathspec(session_names(AI_DIR))
+    spec = add_pathspec(session_names(AI_DIR), linked_worktrees_inside(git_dir, root))
     try:
         run = GitRun(["git", "-C", root, "add", "-A", *spec], env, None)
     except GitFailed:

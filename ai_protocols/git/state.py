@@ -253,13 +253,24 @@ def _patch_ids(root: str | os.PathLike[str], commits: str) -> set[str] | None:
 
 
 def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
-    """Whether every change the commit ``commit`` holds since it and ``head`` parted
-    (their merge base, git-merge-base(1)) is in ``head`` as the same patch: each of
-    its commits since has a commit of the same patch id (git-patch-id(1), as ``git
-    cherry`` compares them) among ``head``'s since, their changes outside ``.ai/``
-    compared (the session files are merged, not replayed). So a ``git pull
-    --rebase``, or a rebase or amend that kept every change, leaves nothing behind.
+    """Whether every change the commit ``commit`` holds is in ``head``, their changes
+    outside ``.ai/`` compared (the session files are merged, not replayed), by the
+    first of these rules that holds:
+
+    - ``head``'s tree equals ``commit``'s (``git diff-tree --quiet``): a squash by
+      ``git reset --soft`` and a commit, an amend of the message only;
+    - each commit of ``commit`` since it and ``head`` parted (their merge base,
+      git-merge-base(1)) has a commit of the same patch id (git-patch-id(1)
+      ``--stable``, as ``git cherry`` compares them) among ``head``'s since: a ``git
+      pull --rebase``, or a rebase or amend that kept every change;
+    - the combined change of ``commit`` since the merge base (``git diff MB commit``)
+      has the patch id of one commit among ``head``'s since: a squash merge
+      (``git merge --squash``), an interactive rebase's squash.
+
     Hashes, never options; ``False`` when git fails or they share no history."""
+    spec = work_pathspec(tool_folders(os.fspath(root)))
+    if _git(root, "diff-tree", "--quiet", "-r", commit, head, "--", *spec) is not None:
+        return True  # (exit 0: no difference outside .ai/)
     out = _git(root, "merge-base", head, commit)
     base = out.decode().strip() if out else ""
     if not base:
@@ -270,7 +281,29 @@ def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
     if not left:
         return True
     right = _patch_ids(root, f"{base}..{head}")
-    return right is not None and left <= right
+    if right is None:
+        return False
+    if left <= right:
+        return True
+    combined = _diff_patch_id(root, base, commit, spec)
+    return combined is not None and combined in right
+
+
+def _diff_patch_id(root: str | os.PathLike[str], old: str, new: str,
+                   spec: tuple[str, ...]) -> str | None:
+    """The patch id (git-patch-id(1) ``--stable``) of ``git diff old new -- spec``;
+    ``None`` when git fails or nothing differs."""
+    out = _git(root, "diff", "--no-renames", "--no-color", "--no-ext-diff", old, new, "--",
+               *spec)
+    if not out:
+        return None
+    import tempfile
+
+    with tempfile.TemporaryFile() as patch:
+        patch.write(b"commit " + b"0" * 40 + b"\n" + out)
+        patch.seek(0)
+        ids = _start(root, "patch-id", "--stable", stdin=patch.fileno())()
+    return ids.decode().split()[0] if ids and ids.strip() else None
 
 
 def remote_for(root: str | os.PathLike[str], branch: str | None) -> str:
@@ -291,6 +324,14 @@ def has_commit(root: str | os.PathLike[str], commit: str) -> bool:
     """Whether the repository at ``root`` has the commit ``commit`` (a full or short
     hash), as an object that is a commit."""
     return _git(root, "cat-file", "-e", f"{commit}^{{commit}}") is not None
+
+
+def is_shallow(root: str | os.PathLike[str]) -> bool:
+    """Whether the repository at ``root`` is a shallow clone (git-clone(1) ``--depth``;
+    ``git rev-parse --is-shallow-repository``): commits past its boundary are not
+    here, though ``HEAD`` may descend from them."""
+    out = _git(root, "rev-parse", "--is-shallow-repository")
+    return out is not None and out.strip() == b"true"
 
 
 def has_stash(root: str | os.PathLike[str]) -> bool:

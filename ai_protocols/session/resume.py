@@ -396,13 +396,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     parts = [f"this session file is an older version than the one ai-protocols last wrote "
              f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
              f"of the newer one"]
-    from ai_protocols.git.state import has_stash
-
-    stashed = has_stash(project.root_text)
+    stashed = _stash_advice(project.root_text, " and the session file")
     if stashed:
-        parts.append("if git stash took the work, it is in the stash (git stash list): "
-                     "git stash pop brings the work and the session file back; do that "
-                     "before any write here")
+        parts.append(f"{stashed}; do that before any write here")
     if points:
         number = _clip(points[-1].split(" ", 1)[0], 20)
         ref = newer.checkpoint if newer.checkpoint and newer.checkpoint.startswith("refs/") \
@@ -417,6 +413,19 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     parts.append(f"{first}put back the newer session file ai-protocols keeps with "
                  f"cp {_quote(copy)} {_quote(here)} (from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def _stash_advice(root: str, also: str = "") -> str | None:
+    """The one rule for a warning of work that is not here: when the repository has a
+    stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
+    to bring it back (``also``: what else ``git stash pop`` brings back); ``None``
+    without a stash. One git run."""
+    from ai_protocols.git.state import has_stash
+
+    if not has_stash(root):
+        return None
+    return ("if git stash took the work, it is in the stash (git stash list): git stash "
+            f"pop brings the work{also} back")
 
 
 def _recorded_head_is_here(project: Project, session: Session) -> bool:
@@ -600,7 +609,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                      f"-c NAME {c_short}")
     elif other_branch and rebased:  # the work is here, rebased, on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, whose "
-                     "HEAD holds that commit's changes, rebased: its commits are here, "
+                     "HEAD holds that commit's changes (rebased or squashed): they are here, "
                      "carried on")
     elif other_branch and descends:  # the work is here, carried on on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, which "
@@ -613,6 +622,17 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             said.append("does not have that commit")
         parts.append(f"this session was recorded {recorded}, but this checkout "
                      f"{' and '.join(said)}")
+        if missing:
+            from ai_protocols.git.state import is_shallow
+
+            shallow = is_shallow(root)
+            if shallow:  # (history cut by git clone --depth: never "rolled back")
+                parts[-1] += (": this clone is shallow (git clone --depth), so that commit "
+                              "may be past its history rather than rolled back; fetch "
+                              "more of it with git fetch --deepen=N (or git fetch "
+                              "--unshallow), then run this again")
+                if not uncommitted:
+                    return "; ".join(parts)
     short = (point or "")[:12]
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
@@ -625,11 +645,19 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                         "whose changes touch none of it, does not have"))
     if (behind or aside or (other_branch and (descends or rebased) and not missing)) and \
             not uncommitted:
+        if (behind or aside) and point_here and session.checkpoint_files > 0:
+            # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
+            # the command that restores it)
+            parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
+                         f"restore it with: ai-protocols checkpoint restore {short}")
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
                 f"last checkpoint ({short}) was taken: {MOVED_ON}")
     warning = f"{'; '.join(parts)}: {ROLLED_BACK}"
+    stashed = _stash_advice(root) if uncommitted else None
+    if stashed:
+        warning += f"; {stashed}"
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         restore = f"ai-protocols checkpoint restore {short}"

@@ -1009,7 +1009,7 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
     path, target = edit.path, edit.target
     backup = None
     if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
-        backup = sibling(target, f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
+        backup = sibling(target, storage.temporary_name(os.path.basename(target)))
         try:
             os.link(target, backup, follow_symlinks=False)
         except OSError as error:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
            "atomic_write", "decode", "ensure_lock_files", "env_number", "fsync_dir", "identity",
            "lock_path", "locked", "open_regular", "prepare", "read_bytes", "read_file",
-           "read_regular"]
+           "read_regular", "temp_stem", "temporary_name"]
 
 LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -683,7 +683,7 @@ def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview],
     caller once the write is done): a hard link, or a copy where there can be none
     (or, not ``link``, always a copy)."""
     os.makedirs(parent(keep), exist_ok=True)
-    second = sibling(keep, f".{os.path.basename(keep)}.{os.urandom(6).hex()}.tmp")
+    second = sibling(keep, temporary_name(os.path.basename(keep)))
     try:
         if not link:
             raise OSError(errno.EPERM, "a copy of its own is wanted")
@@ -717,12 +717,43 @@ def _keep_mode_and_group(fd: int, old: os.stat_result) -> None:
             pass
 
 
+#: The longest file name most file systems take, in bytes (POSIX ``NAME_MAX``: ext4,
+#: XFS, Btrfs, tmpfs, APFS).
+NAME_MAX = 255
+#: What :func:`temporary_name` adds around the name's stem: ``.``, ``.<12 hex>.tmp``.
+_TEMP_AROUND = len(".") + len(".") + 12 + len(".tmp")
+
+
+def temp_stem(name: str) -> str:
+    """The part of a temporary file's name that stands for the file ``name`` (a base
+    name): ``name`` itself when ``.NAME.<random>.tmp`` fits :data:`NAME_MAX` bytes
+    (``os.fsencode``), else the longest start of it that fits with ``~`` and 16 hex
+    digits of its SHA-256 after it: a legal name near the limit (252 bytes) still
+    gets a temporary name the file system takes, and the same stem each time, so
+    :func:`discard_partial_writes` finds what a killed writer left."""
+    raw = os.fsencode(name)
+    room = NAME_MAX - _TEMP_AROUND
+    if len(raw) <= room:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    return os.fsdecode(raw[:room - 1 - len(digest)]) + "~" + digest
+
+
+def temporary_name(name: str) -> str:
+    """A new temporary file name for the file ``name`` (a base name), to be made beside
+    it: ``.STEM.<12 random hex digits>.tmp`` (:func:`temp_stem`), never more than
+    :data:`NAME_MAX` bytes. Every temporary file an atomic write makes is named so."""
+    return f".{temp_stem(name)}.{os.urandom(6).hex()}.tmp"
+
+
 def _create_temporary(path: str, mode: int = 0o666) -> tuple[int, str]:
     """A new ``.NAME.<random>.tmp`` beside ``path``, made with ``mode`` less the umask
     (the mode the file will have), as ``mkstemp`` names one."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     while True:
-        tmp = sibling(path, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
+        tmp = sibling(path, temporary_name(os.path.basename(path)))
         try:
             return os.open(tmp, flags, mode), tmp
         except FileExistsError:  # pragma: no cover - 48 random bits taken already
@@ -737,7 +768,7 @@ def discard_partial_writes(*paths: str) -> None:
     """
     by_folder: dict[str, set[str]] = {}
     for path in map(os.fspath, paths):
-        by_folder.setdefault(parent(path), set()).add(os.path.basename(path))
+        by_folder.setdefault(parent(path), set()).add(temp_stem(os.path.basename(path)))
     for folder, targets in by_folder.items():
         try:
             names = os.listdir(folder)
