@@ -257,18 +257,27 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
 def replaced_of(project: Project, path: str, session: Session | None = None) -> str | None:
     """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
-    calls when the file is the version this tool last wrote."""
+    calls when the file is the version this tool last wrote; first, while git's index
+    holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`."""
+    from ai_protocols.git.head import merging
+    from ai_protocols.paths import parent
     from ai_protocols.session.names import kept_is_other
 
+    unmerged = None
+    if merging(parent(path)):  # (only then: a read imports no write machinery)
+        from ai_protocols.session.transaction import unmerged_warning
+
+        unmerged = unmerged_warning(project.ai_dir_text, path)
     if not kept_is_other(project.ai_dir_text, path):
-        return None
+        return unmerged
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.resume import replaced_warning
 
     try:
-        return replaced_warning(project, session or project.show_file(path))
+        replaced = replaced_warning(project, session or project.show_file(path))
     except AiProtocolsError:
-        return None
+        replaced = None
+    return ". ".join(w for w in (unmerged, replaced) if w) or None
 
 
 def warn_replaced(project: Project, session: Session) -> None:

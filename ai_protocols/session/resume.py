@@ -197,7 +197,8 @@ def resume_context(project: Project, session: Session | None, *,
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
-    context.rolled_back = _joined(replaced_warning(project, session),
+    context.rolled_back = _joined(_unmerged(project, session),
+                                  replaced_warning(project, session),
                                   _rolled_back(project, session, git))
     return context
 
@@ -344,7 +345,8 @@ def rolled_back_warning(project: Project, session: Session,
     ``HEAD`` is the branch and commit recorded and no checkpoint holds uncommitted
     work (:func:`_recorded_head_is_here`): ``start`` of a session under way, the
     common case, then costs no process."""
-    replaced = replaced_warning(project, session)
+    replaced = _joined(_unmerged(project, session),
+                       replaced_warning(project, session))
     if git is ...:
         if _recorded_head_is_here(project, session):
             return replaced  # (no git run: start imports not even the module that runs it)
@@ -352,6 +354,19 @@ def rolled_back_warning(project: Project, session: Session,
 
         git = read_state(project.root_text)
     return _joined(replaced, _rolled_back(project, session, git))
+
+
+def _unmerged(project: Project, session: Session) -> str | None:
+    """:func:`~ai_protocols.session.transaction.unmerged_warning` of the session's file,
+    imported only while a merge is under way (:func:`ai_protocols.git.head.merging`)."""
+    from ai_protocols.git.head import merging
+    from ai_protocols.paths import parent
+
+    if not merging(parent(session.path_text)):
+        return None
+    from ai_protocols.session.transaction import unmerged_warning
+
+    return unmerged_warning(project.ai_dir_text, session.path_text)
 
 
 def replaced_warning(project: Project, session: Session) -> str | None:

@@ -1,0 +1,164 @@
+"""Issue 14, the seventh review (the eighth round on sessions against git and other
+agents): a session file or task board that git's index holds unmerged without
+markers, a paused session another agent adopted, path options and ``@FILE``, a
+branch name that is not UTF-8, integer options, and compaction against a pause.
+
+Real git, real clones, the installed console script (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from gitkit import git
+
+from conftest import Runner
+
+SESSION = ".ai/session-context.org"
+
+
+def _clones(base: Path) -> tuple[Path, Path]:
+    """A bare origin and two clones of it, ``a`` (which started a session and pushed)
+    and ``b``, each after ``init``."""
+    origin = base / "o.git"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    a, b = base / "a", base / "b"
+    git(base, "clone", "-q", str(origin), str(a))
+    Runner(a)("init")
+    Runner(a)("start", "--title", "Shared")
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "base")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    Runner(b)("init")
+    return a, b
+
+
+def _modify_delete(base: Path) -> tuple[Path, Path]:
+    """``a`` wraps the session up and pushes; ``b`` logged much meanwhile (so that git
+    sees no rename) and merges: a modify/delete conflict, the session file unmerged
+    (``UD``) without markers."""
+    a, b = _clones(base)
+    Runner(a)("log", "--discovery", "A" * 3000)
+    Runner(a)("wrap-up", "done in a")
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "wrap-up")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    for i in range(30):
+        Runner(b)("log", "--progress", f"b item {i} with some text to grow the file {i}")
+    git(b, "commit", "-q", "-am", "b")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert git(b, "status", "--short", "--", SESSION).startswith("UD")
+    return a, b
+
+
+def test_a_session_file_git_left_unmerged_after_a_modify_delete_is_never_written(
+        tmp_path: Path) -> None:
+    """The other clone wrapped the session up, this one kept logging: git leaves the
+    file unmerged without markers. Every write refuses (exit 6) naming the archive and
+    what ``git rm`` and ``git add`` mean, the file unchanged; status, show and resume
+    warn; once resolved (``git rm``), writes go on."""
+    _, b = _modify_delete(tmp_path.resolve())
+    run = Runner(b)
+    before = (b / SESSION).read_bytes()
+    archive = next((b / ".ai" / "sessions").glob("*.org"))
+    for args in (("log", "--progress", "after the merge"), ("pause", "--note", "lunch"),
+                 ("wrap-up", "done in b")):
+        done = run(*args, check=False)
+        assert done.returncode == 6, (args, done.stderr)
+        said = done.stderr
+        assert "modify/delete" in said and "wrapped this session up" in said
+        assert str(archive) in said and "git rm" in said and "git add" in said
+        assert (b / SESSION).read_bytes() == before
+    for args in (("status",), ("show",), ("resume",)):
+        done = run(*args)
+        assert "modify/delete" in done.stdout + done.stderr, args
+        assert str(archive) in done.stdout + done.stderr
+    git(b, "rm", "-q", SESSION)
+    run("start", "--title", "After")
+    run("log", "--progress", "logged again")
+
+
+def _driver_gone(base: Path) -> tuple[Path, Path]:
+    """Both clones log; ``a``'s merge driver program is gone when it merges: git says
+    CONFLICT and keeps ``a``'s side only, stages 1 to 3, no markers."""
+    a, b = _clones(base)
+    Runner(b)("log", "--progress", "from b")
+    git(b, "commit", "-q", "-am", "b")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    Runner(a)("log", "--progress", "from a")
+    git(a, "commit", "-q", "-am", "a")
+    git(a, "config", "merge.ai-protocols.driver",
+        "/moved/away/ai-protocols merge-driver --marker-size %L %O %A %B %P")
+    git(a, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert git(a, "status", "--short", "--", SESSION).startswith("UU")
+    assert b"<<<<<<<" not in (a / SESSION).read_bytes()
+    return a, b
+
+
+def test_a_session_file_a_missing_merge_driver_left_unmerged_is_never_written(
+        tmp_path: Path) -> None:
+    """Without markers, the file holds our side only: a write refuses (exit 6) and
+    says how to merge again (``ai-protocols init``, ``git checkout -m``); done so, the
+    file holds both sides' entries, and after ``git add`` writes go on."""
+    a, _ = _driver_gone(tmp_path.resolve())
+    run = Runner(a)
+    before = (a / SESSION).read_bytes()
+    done = run("log", "--progress", "after the failed merge", check=False)
+    assert done.returncode == 6
+    assert "ai-protocols init" in done.stderr and "git checkout -m" in done.stderr
+    assert (a / SESSION).read_bytes() == before
+    warned = run("show")
+    assert "git checkout -m" in warned.stderr and "from b" not in warned.stdout
+    run("init")
+    git(a, "checkout", "-m", SESSION)
+    assert b"from b" in (a / SESSION).read_bytes()
+    git(a, "add", SESSION)
+    run("log", "--progress", "after the merge")
+    assert "after the merge" in run("show").stdout
+
+
+def test_the_task_board_git_left_unmerged_is_refused_as_with_markers(tmp_path: Path) -> None:
+    """The same rule for ``.ai/tasks.org``: unmerged without markers (a driver that did
+    not run), no board command reads or writes it (exit 6), unchanged."""
+    base = tmp_path.resolve()
+    a, b = _clones(base)
+    Runner(a)("task", "add", "Base task")
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "board")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "origin", "main")
+    Runner(b)("task", "add", "From b")
+    git(b, "commit", "-q", "-am", "b")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    Runner(a)("task", "add", "From a")
+    git(a, "commit", "-q", "-am", "a")
+    git(a, "config", "merge.ai-protocols.driver",
+        "/moved/away/ai-protocols merge-driver --marker-size %L %O %A %B %P")
+    git(a, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    board = a / ".ai" / "tasks.org"
+    assert git(a, "status", "--short", "--", ".ai/tasks.org").startswith("UU")
+    before = board.read_bytes()
+    for args in (("task", "add", "Another"), ("task", "list")):
+        done = Runner(a)(*args, check=False)
+        assert done.returncode == 6, (args, done.stderr)
+        assert "task board" in done.stderr and "git checkout -m" in done.stderr
+    assert board.read_bytes() == before
+
+
+def test_outside_a_merge_log_runs_no_git(project: Path, run: Runner, tmp_path: Path) -> None:
+    """The check reads git's index only while a merge (or rebase, cherry-pick) is under
+    way: a ``git`` on PATH that records its runs is not run by ``log``."""
+    run("start", "--title", "Quiet")
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    ran = tmp_path / "git-ran"
+    script = fake / "git"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {ran}\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    run("log", "--progress", "a step", env={"PATH": f"{fake}:{os.environ['PATH']}"})
+    assert not ran.exists() or "ls-files" not in ran.read_text()
+    (project / ".git" / "MERGE_HEAD").write_text("0" * 40 + "\n")  # (as a merge leaves)
+    run("log", "--progress", "another step", env={"PATH": f"{fake}:{os.environ['PATH']}"})
+    assert ran.exists() and "ls-files" in ran.read_text()
