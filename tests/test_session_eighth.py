@@ -11,7 +11,10 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from gitkit import git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner
 
@@ -162,3 +165,76 @@ def test_outside_a_merge_log_runs_no_git(project: Path, run: Runner, tmp_path: P
     (project / ".git" / "MERGE_HEAD").write_text("0" * 40 + "\n")  # (as a merge leaves)
     run("log", "--progress", "another step", env={"PATH": f"{fake}:{os.environ['PATH']}"})
     assert ran.exists() and "ls-files" in ran.read_text()
+
+
+# -- 3. a path option never reads @FILE ------------------------------------------------------
+
+
+def test_a_key_file_starting_with_at_is_a_path_never_a_file_to_read(project: Path,
+                                                                     run: Runner) -> None:
+    """``--key-file @types/index.d.ts`` (npm's scoped folders) is that path, absent or
+    present, never the content of ``types/index.d.ts``; ``-`` is a path there too and
+    leaves standard input to a text option."""
+    run("start", "--title", "Key files")
+    run("log", "--key-file", "@types/index.d.ts")  # (absent: the path still goes in)
+    (project / "types").mkdir()
+    (project / "types" / "index.d.ts").write_text("src/wrong.py\n")
+    (project / "@scope").mkdir()
+    (project / "@scope" / "a.ts").write_text("x\n")
+    run("log", "--key-file", "@scope/a.ts")
+    shown = run("show").stdout
+    assert "@types/index.d.ts" in shown and "@scope/a.ts" in shown
+    assert "src/wrong.py" not in shown
+
+
+@settings(max_examples=8, deadline=None)
+@given(name=st.text(alphabet="abcxyz_.-@", min_size=1, max_size=12))
+def test_any_key_file_name_is_recorded_as_given_property(
+        tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
+    """Whatever a key file is named (``@`` first or not), the path recorded is that name,
+    never what a file of another name holds."""
+    root = tmp_path_factory.mktemp("kf").resolve()
+    git(root, "init", "-q")
+    run = Runner(root)
+    run("init")
+    run("start", "--title", "Names")
+    (root / "target").write_text("src/wrong.py\n")
+    (root / name.lstrip("@")).write_text("src/wrong.py\n") if name.strip("@.") else None
+    done = run("log", "--key-file", f"@{name}")
+    assert done.returncode == 0
+    shown = run("show").stdout
+    assert f"@{name}" in shown and "src/wrong.py" not in shown
+
+
+# -- 6. one rule for integer options; a note shown as given -----------------------------------
+
+
+@pytest.mark.parametrize("value", [" 3000", "3000 ", "+3000", "3_000", "\uff13\uff10\uff10\uff10",
+                                   "\u0663\u0660\u0660\u0660", "0x1000"])
+def test_an_integer_option_takes_ascii_digits_only(project: Path, run: Runner,
+                                                   value: str) -> None:
+    """``resume --max-bytes`` (both paths) and ``merge-driver --marker-size``: only ASCII
+    digits, else a usage error (exit 2) naming the value and the rule."""
+    run("start", "--title", "Numbers")
+    for args in (("resume", "--max-bytes", value), ("resume", f"--max-bytes={value}")):
+        done = run(*args, check=False)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "ASCII digits only" in done.stderr
+    for name in ("base", "ours", "theirs"):
+        (project / name).write_text("x\n")
+    done = run("merge-driver", "--marker-size", value, "base", "ours", "theirs", check=False)
+    assert done.returncode == 2 and "ASCII digits only" in done.stderr
+    assert run("resume", "--max-bytes", "3000").returncode == 0
+
+
+@pytest.mark.parametrize("value", [" ", "  \t", "\n"])
+def test_a_white_space_note_is_refused_naming_the_value_given(project: Path, run: Runner,
+                                                              value: str) -> None:
+    """``pause --note ' '``: refused (exit 4), the value given shown escaped, not ''."""
+    run("start", "--title", "Notes")
+    shown = repr(value)
+    for args in (("pause", "--note", value), ("abandon", "--reason", value),
+                 ("checkpoint", "--note", value)):
+        done = run(*args, check=False)
+        assert done.returncode == 4, (args, done.stderr)
+        assert f"{args[1][2:]} {shown} cannot be used" in done.stderr, done.stderr
