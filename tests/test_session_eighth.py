@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from gitkit import git
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner
+from conftest import CLI, Runner, clean_env
 
 SESSION = ".ai/session-context.org"
 
@@ -238,3 +239,49 @@ def test_a_white_space_note_is_refused_naming_the_value_given(project: Path, run
         done = run(*args, check=False)
         assert done.returncode == 4, (args, done.stderr)
         assert f"{args[1][2:]} {shown} cannot be used" in done.stderr, done.stderr
+
+
+# -- 2. a paused session another agent adopted ------------------------------------------------
+
+
+def test_an_agent_whose_paused_session_was_adopted_is_told_by_whom_when_and_where(
+        project: Path, run: Runner) -> None:
+    """``recover ID --adopt --force`` of a paused session: its agent's next ``resume``,
+    ``start`` and the resume context after it (what SessionStart gives) say who adopted
+    it, when, and the file it carries on in."""
+    git(project, "commit", "-q", "--allow-empty", "-m", "c1")
+    me, taker = "orig.1796000001", "taker.1796000000"
+    run("start", "--title", "Mine", agent=me)
+    run("log", "--current", "my step", agent=me)
+    run("pause", "--no-checkpoint", "--note", "lunch", agent=me)
+    run("recover", me, "--adopt", "--force", agent=taker)
+    theirs = str(project / ".ai" / "session-context.d" / f"{taker}.org")
+    before = run("resume", agent=me).stdout
+    assert f"adopted by {taker} at " in before and theirs in before
+    started = run("start", agent=me).stdout
+    assert f"adopted by {taker} at " in started and theirs in started
+    assert "Started a fresh session" in started
+    for args in (("resume",), ("resume", "--json")):
+        context = run(*args, agent=me).stdout
+        assert f"adopted by {taker} at " in context and theirs in context, args
+    run("log", "--progress", "new work", agent=me)
+    assert "adopted by" not in run("resume", agent=me).stdout  # (said until work goes on)
+
+
+def test_a_session_start_hook_after_an_adoption_says_so(project: Path, run: Runner) -> None:
+    """The Claude Code path: SessionStart (source resume) after the paused session was
+    adopted gives a context that names the adopter and its file."""
+    git(project, "commit", "-q", "--allow-empty", "-m", "c1")
+    env = {"CLAUDE_CODE_SESSION_ID": "sess-3"}
+    payload = '{"session_id":"sess-3","hook_event_name":"SessionStart","source":"%s"}'
+    hook = [str(CLI), "hook", "SessionStart", "--runtime", "claude"]
+    subprocess.run(hook, input=payload % "startup", cwd=project, text=True, check=True,
+                   env=clean_env(**env), capture_output=True)
+    mine = next((project / ".ai" / "session-context.d").glob("*sess-3*.org"))
+    run("log", "--current", "s3 step", env=env)
+    run("pause", "--no-checkpoint", "--note", "s3 pause", env=env)
+    run("recover", str(mine), "--adopt", "--force", agent="taker2.1796000000")
+    done = subprocess.run(hook, input=payload % "resume", cwd=project, text=True,
+                          check=True, env=clean_env(**env), capture_output=True)
+    assert "adopted by taker2.1796000000 at " in done.stdout
+    assert "taker2.1796000000.org" in done.stdout

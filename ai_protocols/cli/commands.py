@@ -95,7 +95,10 @@ def start(title_given: Given | None, task: str | None = None,
                    f"{display(report.finished_archive_text)}")
     state = report.state
     where = display(report.path_text)
-    if report.fresh:
+    if report.fresh and report.adopted:  # (its own, paused or gone, another agent took)
+        _echo(f"This agent's session was {display(report.adopted)} (ai-protocols recover "
+              f"--adopt).\nStarted a fresh session: {where}")
+    elif report.fresh:
         _echo(f"Started a fresh session: {where}")
     elif report.resumed_pause is not None:
         _echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "

@@ -109,6 +109,9 @@ class StartReport:
     #: The local git configuration file this start configured the merge driver in (a
     #: clone of a repository with ``.ai/``: git clones no local configuration); ``None``.
     driver_configured: str | None = None
+    #: A fresh session in the place of this agent's own that another agent adopted
+    #: (``recover --adopt``): ``adopted by X at T: it carries on in P``; else ``None``.
+    adopted: str | None = None
     path_text = TextOf("path")
     finished_archive_text = TextOf("finished_archive")
     restored_from_text = TextOf("restored_from")
@@ -454,6 +457,9 @@ class Project:
         (``objective_replaced``).
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
         ``resumed_pause`` says what its pause said.
+        A fresh session where this agent's own was adopted by another agent says so in
+        ``adopted`` and in its Log
+        (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
 
         Raises :class:`~ai_protocols.errors.NoProject` when the root was only
         guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
@@ -514,7 +520,7 @@ class Project:
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()
-        finished = state = restored = None
+        finished = state = restored = adopted = None
         took_over = titled = False
         text = new_session_text(agent_id=self.agent_id, host=hostname(),
                                 title=title, now=moment, owner=owner.to_property(),
@@ -538,10 +544,15 @@ class Project:
                 session = self.show()
                 existing = None
             elif existing is None:
+                from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
+
+                adopted = adopted_away(self.ai_dir_text, self.path_text)  # (its tombstone)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              new_text=text) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     record_head(edit, self.root_text)
+                    if adopted is not None:
+                        edit.note(f"{ADOPTED_AWAY}{adopted}")
                 session = edit.session()
                 objective = None
             else:
@@ -594,6 +605,7 @@ class Project:
             resumed_pause=resumed_pause,
             objective_replaced=objective_replaced,
             driver_configured=driver_configured,
+            adopted=adopted,
         )
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:

@@ -188,6 +188,7 @@ def resume_context(project: Project, session: Session | None, *,
     context.tasks, context.handoffs = _tasks(project, session)
     if session is None:
         context.removed = project.path_text in project._removed_sessions()  # (as text)
+        context.rolled_back = _adopted(project, None)
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
@@ -197,7 +198,7 @@ def resume_context(project: Project, session: Session | None, *,
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
-    context.rolled_back = _joined(_unmerged(project, session),
+    context.rolled_back = _joined(_adopted(project, session), _unmerged(project, session),
                                   replaced_warning(project, session),
                                   _rolled_back(project, session, git))
     return context
@@ -354,6 +355,31 @@ def rolled_back_warning(project: Project, session: Session,
 
         git = read_state(project.root_text)
     return _joined(replaced, _rolled_back(project, session, git))
+
+
+def _adopted(project: Project, session: Session | None) -> str | None:
+    """The note for an agent that comes back to find its session adopted by another
+    (``recover --adopt``): without a session file, from its tombstone; in the fresh
+    session ``start`` began in its place, from that session's first Log line, as long as
+    nothing has been logged to it (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
+    ``None`` otherwise."""
+    if session is not None and (session.progress or session.next_steps or session.decisions
+                                or session.discoveries or session.blockers or
+                                len(session.log) > 3):
+        return None
+    if session is None:
+        from ai_protocols.session.names import tombstone_path
+
+        if not os.path.lexists(tombstone_path(project.ai_dir_text, project.path_text)):
+            return None
+    from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
+
+    if session is None:
+        said = adopted_away(project.ai_dir_text, project.path_text)
+        return None if said is None else f"this agent's session was {said}"
+    line = next((e.text for e in session.log if e.text.startswith(ADOPTED_AWAY)), None)
+    return None if line is None else \
+        f"this agent's session before this one was {line[len(ADOPTED_AWAY):]}"
 
 
 def _unmerged(project: Project, session: Session) -> str | None:

@@ -81,9 +81,10 @@ if TYPE_CHECKING:
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["Editing", "LockedSessions", "SessionEdit", "editing", "forget", "locked_sessions",
-           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "probe", "settle",
-           "unmerged", "unmerged_warning", "written_later"]
+__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
+           "editing", "forget", "locked_sessions", "minute_of", "moved_away",
+           "moved_elsewhere", "moved_where", "probe", "settle", "unmerged",
+           "unmerged_warning", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -358,6 +359,32 @@ def moved_where(ai_dir: str, path: str) -> str | None:
     ``None`` when there is none."""
     gone = storage.read_bytes(tombstone_path(ai_dir, path))
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
+
+
+#: The Log line a fresh session begins with when this agent's session before it was
+#: adopted by another agent (then :func:`adopted_away`'s words).
+ADOPTED_AWAY = "fresh: this agent's session before was "
+
+
+def adopted_away(ai_dir: str, path: str) -> str | None:
+    """When the tombstone of ``path`` says another agent adopted its session (``recover
+    --adopt``, :mod:`ai_protocols.session.recovery`): ``adopted by X at T: it carries on
+    in P`` (``X`` the adopter's ``AGENT_ID``, read from its file ``P``; ``T`` when the
+    tombstone was written, local time to the minute), for the agent that comes back to
+    find its file gone; ``None`` otherwise (no tombstone, or an archive's)."""
+    where = moved_where(ai_dir, path)
+    if where is None or not where.startswith("adopted by "):
+        return None
+    place = where[len("adopted by "):]
+    try:
+        when = datetime.fromtimestamp(os.stat(tombstone_path(ai_dir, path)).st_mtime)
+    except OSError:
+        return None
+    props = _head_properties(place)
+    who = (props or {}).get("AGENT_ID") or "another agent"
+    still = f"it carries on in {place}" if props else \
+        f"it carried on in {place}, which is gone now (wrapped up? ai-protocols list)"
+    return f"adopted by {who} at {when:%Y-%m-%d %H:%M}: {still}"
 
 
 def _head_properties(path: str) -> dict[str, str] | None:
