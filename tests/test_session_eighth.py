@@ -285,3 +285,35 @@ def test_a_session_start_hook_after_an_adoption_says_so(project: Path, run: Runn
                           check=True, env=clean_env(**env), capture_output=True)
     assert "adopted by taker2.1796000000 at " in done.stdout
     assert "taker2.1796000000.org" in done.stdout
+
+
+# -- 4. a branch whose name is not UTF-8 --------------------------------------------------------
+
+
+@settings(max_examples=5, deadline=None)
+@given(name=st.lists(st.sampled_from([b"br", b"x", b"\xff", b"\xe9", b"\xc3\xa9", b"-", b"\x80"]),
+                     min_size=1, max_size=5).map(lambda parts: b"b" + b"".join(parts)))
+def test_a_branch_named_in_any_bytes_is_recorded_and_compared_as_those_bytes_property(
+        tmp_path_factory: pytest.TempPathFactory, name: bytes) -> None:
+    """git allows any bytes in a branch's name: the session records it (each byte that is
+    not UTF-8 as ``\\xNN``, as ``display`` shows it), ``start``, ``resume`` and a
+    checkpoint compare it as those bytes (no "rolled back" warning on the very branch),
+    and nothing prints a U+FFFD."""
+    root = tmp_path_factory.mktemp("br").resolve()
+    git(root, "init", "-q")
+    git(root, "commit", "-q", "--allow-empty", "-m", "c1")
+    subprocess.run([b"git", b"-C", os.fsencode(root), b"switch", b"-qc", name], check=True,
+                   capture_output=True)
+    run = Runner(root)
+    run("init")
+    run("start", "--title", "Bytes")
+    run("log", "--progress", "on this branch")
+    shown = name.decode("utf-8", "backslashreplace")
+    text = (root / SESSION).read_text(encoding="utf-8")
+    assert f":GIT_BRANCH: {shown}\n" in text
+    run("checkpoint")
+    for args in (("resume",), ("start",), ("resume", "--json"), ("status",)):
+        done = run(*args)
+        said = done.stdout + done.stderr
+        assert "rolled back" not in said and "\ufffd" not in said, (args, said)
+    assert f"branch {shown}," in run("resume").stdout

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["merging", "read_head"]
+__all__ = ["branch_text", "merging", "read_head"]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -32,7 +32,8 @@ _DEPTH = 5
 def _read(path: str, limit: int = 4096) -> str | None:
     try:
         with open(path, "rb") as file:
-            return file.read(limit).decode("utf-8", "replace")
+            # (a byte that is not UTF-8, in a branch's name or a path, kept: PEP 383)
+            return file.read(limit).decode("utf-8", "surrogateescape")
     except OSError:
         return None
 
@@ -85,6 +86,17 @@ def _resolve(git_dir: str, common: str, ref: str) -> str | None:
             continue
         return text if _is_hash(text) else None
     return None
+
+
+def branch_text(name: str | None) -> str | None:
+    """A branch's name as the session file records it and the read commands compare and
+    show it: as it is when it is UTF-8; else each byte that is not (carried as a lone
+    surrogate, PEP 383: :func:`read_head` and git's output read so) as ``\\xNN``. git's
+    names never hold a backslash (git-check-ref-format(1)), so no other name reads the
+    same; the Org file stays UTF-8 and the name is compared as the bytes it is."""
+    if name is None or name.isascii():
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def read_head(root: str | os.PathLike[str]) -> tuple[str | None, str | None] | None:

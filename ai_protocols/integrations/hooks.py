@@ -198,6 +198,7 @@ def _text(value: object) -> str | None:
 def _session_start(project: Project, data: dict[str, object], runtime: str,
                    env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import AiProtocolsError, BeingEdited
+    from ai_protocols.git.head import branch_text
     from ai_protocols.git.state import read_state
     from ai_protocols.session.layout import ACTIVE, CRASHED, ENDED
     from ai_protocols.session.text import preview
@@ -230,7 +231,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                     ("AGENT_SESSION", _text(data.get("session_id"))),
                     ("AGENT_SOURCE", source),
                     ("TRANSCRIPT", _text(data.get("transcript_path"))),
-                    ("GIT_BRANCH", git.branch if git else None),
+                    ("GIT_BRANCH", branch_text(git.branch) if git else None),
                     ("GIT_COMMIT", git.commit if git else None),
                     ("CONTEXT_SHOWN", shown),
                 )

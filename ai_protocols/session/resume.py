@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.git.head import branch_text
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
@@ -480,7 +481,8 @@ def _recorded_head_is_here(project: Project, session: Session) -> bool:
     if head is None:
         return False
     branch, commit = head
-    return (not session.git_branch or (branch is not None and session.git_branch == branch)) \
+    return (not session.git_branch or (branch is not None and
+                                       session.git_branch == branch_text(branch))) \
         and (not session.git_commit or (commit is not None and session.git_commit == commit))
 
 
@@ -543,7 +545,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     commit = session_commit
     # HEAD at exactly the commit recorded (detached, or a new branch there) holds the
     # work: another branch name alone says nothing is missing.
-    other_branch = bool(session_branch) and session_branch != git.branch and \
+    other_branch = bool(session_branch) and session_branch != branch_text(git.branch) and \
         not (commit and commit == git.commit)
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
     base = session.checkpoint_base
@@ -600,12 +602,13 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         ([f"on branch {_clip(session_branch)}"] if session_branch else []) +
         ([f"at commit {_clip(session_commit, 64)}"] if session_commit else []))
     c_short = (commit or "")[:12]
-    on = f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD"
+    on = f"on branch {_clip(branch_text(git.branch))}" if git.branch else "on a detached HEAD"
     holds = other_branch and (behind or aside) and _branch_holds(
         project, session_branch, commit)  # type: ignore[arg-type]
     # (never git reset --hard: merge --ff-only moves the branch forward, keeping
     # uncommitted changes, and refuses when one is in the way)
-    forward = (f"bring branch {_clip(git.branch)} forward to it with git merge --ff-only "
+    named = _clip(branch_text(git.branch))
+    forward = (f"bring branch {named} forward to it with git merge --ff-only "
                f"{c_short}" if git.branch else f"go to it with git switch --detach {c_short}")
     if git.work:
         forward += " (your uncommitted changes stay; git refuses when one is in the way)"
@@ -974,9 +977,9 @@ class _TextForm(_Form):
             return "".join(out)
         out.append("\nGit:\n")
         if git.commit is None:
-            out.append(f"  branch {_clip(git.branch)}, no commit yet\n")
+            out.append(f"  branch {_clip(branch_text(git.branch))}, no commit yet\n")
         else:
-            where = f"branch {_clip(git.branch)}" if git.branch else "detached HEAD"
+            where = f"branch {_clip(branch_text(git.branch))}" if git.branch else "detached HEAD"
             out.append(f"  {where}, last commit {git.short or git.commit[:12]} "
                        f"{_clip(git.subject) or ''}".rstrip() + "\n")
         if git.upstream:
@@ -1136,7 +1139,8 @@ class _JsonForm(_Form):
             "compactions": session.compactions if session else 0,
             "compacted": iso(session.compacted) if session else None,
             "git": None if git is None else {
-                **git.to_json(), "branch": _clip(git.branch), "subject": _clip(git.subject),
+                **git.to_json(), "branch": _clip(branch_text(git.branch)),
+                "subject": _clip(git.subject),
                 "upstream": _clip(git.upstream),
                 "first_files": [_clip(name) for name in git.first_files]},
             "others": [],
