@@ -7,6 +7,7 @@ Real git, real clones, the installed console script (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -317,3 +318,33 @@ def test_a_branch_named_in_any_bytes_is_recorded_and_compared_as_those_bytes_pro
         said = done.stdout + done.stderr
         assert "rolled back" not in said and "\ufffd" not in said, (args, said)
     assert f"branch {shown}," in run("resume").stdout
+
+
+# -- 6. a compaction is no resumption ---------------------------------------------------------
+
+
+def test_a_compaction_leaves_a_paused_session_paused_as_the_other_hooks_do(
+        project: Path, run: Runner) -> None:
+    """SessionStart with ``source: compact`` (the agent was running; it did not come
+    back), as Stop, UserPromptSubmit and PreCompact, leaves a paused session paused; a
+    SessionStart of ``resume`` resumes it."""
+    env = {"CLAUDE_CODE_SESSION_ID": "sess-c"}
+    hook = [str(CLI), "hook"]
+
+    def fire(event: str, **fields: str) -> None:
+        payload = json.dumps({"session_id": "sess-c", "hook_event_name": event, **fields})
+        subprocess.run([*hook, event, "--runtime", "claude"], input=payload, cwd=project,
+                       text=True, check=True, env=clean_env(**env), capture_output=True)
+
+    fire("SessionStart", source="startup")
+    run("log", "--current", "a step", env=env)
+    run("pause", "--no-checkpoint", "--note", "waiting", env=env)
+    for event, fields in (("UserPromptSubmit", {"prompt": "continue"}), ("Stop", {}),
+                          ("PreCompact", {"trigger": "auto"}),
+                          ("SessionStart", {"source": "compact"})):
+        fire(event, **fields)
+        rows = json.loads(run("status", "--json", env=env).stdout)
+        assert [r["state"] for r in rows] == ["paused"], (event, rows)
+    fire("SessionStart", source="resume")
+    rows = json.loads(run("status", "--json", env=env).stdout)
+    assert [r["state"] for r in rows] != ["paused"]

@@ -207,7 +207,9 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     source = _text(data.get("source")) or "startup"
     problems: list[str] = []
     try:
-        report = project.start(others=False)  # (the context lists them)
+        # (a compaction is no resumption of a paused session: the agent was running)
+        report = project.start(others=False, resume=source != "compact")  # (the context
+        # lists the others)
     except AiProtocolsError as error:  # not recorded; what can be read still goes out
         report, _ = None, problems.append(str(error))
     # This process's claims and locks under its earlier session id: its own (before the

@@ -436,7 +436,8 @@ class Project:
         return True
 
     def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
-              others: bool = True, objective: str | None = None) -> StartReport:
+              others: bool = True, objective: str | None = None,
+              resume: bool = True) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
@@ -456,7 +457,9 @@ class Project:
         has another, it replaces it: a Log line says so and keeps the old one in full
         (``objective_replaced``).
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
-        ``resumed_pause`` says what its pause said.
+        ``resumed_pause`` says what its pause said; with ``resume=False`` (the
+        SessionStart of a compaction: the agent was running, it did not come back) it
+        stays paused, and ``state`` says so.
         A fresh session where this agent's own was adopted by another agent says so in
         ``adopted`` and in its Log
         (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
@@ -558,7 +561,9 @@ class Project:
             else:
                 session = existing
                 state = self.liveness(session, at.wall, owner)
-                if session.status == PAUSED and live_emacs_lock(self.path_text) is None:
+                if session.status == PAUSED and not resume:
+                    pass  # (a compaction: no resumption, as log's, Stop's or PreCompact's)
+                elif session.status == PAUSED and live_emacs_lock(self.path_text) is None:
                     resumed_pause = assess(
                         self.ai_dir_text, agent_id=None, status=PAUSED, owner=None, exit_=None,
                         exited=None, host=None, updated=None, now=at.wall,
