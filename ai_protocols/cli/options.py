@@ -293,24 +293,16 @@ def whole_number(minimum: int | None = None) -> object:
     (exit 2) saying what is wrong, as any other value is."""
     import click
 
-    class WholeNumber(click.ParamType):
-        name = "integer"
-
+    class WholeNumber(click.IntRange):
         def convert(self, value: object, param: click.Parameter | None,
                     ctx: click.Context | None) -> int:
-            if isinstance(value, int):
-                return value
-            text = str(value)
-            if not _is_whole(text):
-                self.fail(f"{_shown(text)} is not a whole number: give ASCII digits only "
-                          f"(0-9, no sign, space or other character), as in "
+            if not isinstance(value, int) and not _is_whole(str(value)):
+                self.fail(f"{_shown(str(value))} is not a whole number: give ASCII digits "
+                          f"only (0-9, no sign, space or other character), as in "
                           f"{max(minimum or 0, 1000)}", param, ctx)
-            number = int(text)
-            if minimum is not None and number < minimum:
-                self.fail(f"{text} is less than {minimum}, the least it can be", param, ctx)
-            return number
+            return super().convert(value, param, ctx)  # (the least value: click's words)
 
-    return WholeNumber()
+    return WholeNumber(min=minimum)
 
 
 def _shown(text: str) -> str:
