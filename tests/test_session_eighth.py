@@ -348,3 +348,26 @@ def test_a_compaction_leaves_a_paused_session_paused_as_the_other_hooks_do(
     fire("SessionStart", source="resume")
     rows = json.loads(run("status", "--json", env=env).stdout)
     assert [r["state"] for r in rows] != ["paused"]
+
+
+def test_a_session_file_this_side_removed_and_the_other_changed_is_never_written(
+        tmp_path: Path) -> None:
+    """The other way round (``DU``): this clone wrapped the session up, the other kept
+    logging; git puts the other side's version back, unmerged. Every write refuses
+    (exit 6) saying this side removed it and what ``git rm`` and ``git add`` keep."""
+    a, b = _clones(tmp_path.resolve())
+    for i in range(30):
+        Runner(b)("log", "--progress", f"b item {i} with some text to grow the file {i}")
+    git(b, "commit", "-q", "-am", "b")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    Runner(a)("log", "--discovery", "A" * 3000)
+    Runner(a)("wrap-up", "done in a")
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "wrap-up")
+    git(a, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert git(a, "status", "--short", "--", SESSION).startswith("DU")
+    before = (a / SESSION).read_bytes()
+    done = Runner(a)("log", "--progress", "after", check=False)
+    assert done.returncode == 6, done.stderr
+    assert "this side removed it" in done.stderr and "git rm" in done.stderr
+    assert (a / SESSION).read_bytes() == before
