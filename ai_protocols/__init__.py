@@ -39,7 +39,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionReplaced",
         "SessionWrappedUp",
         "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
-        "StorageError", "UnreadableSession", "UnsafePath",
+        "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
         "DuplicateTaskId", "MisplacedDrawer",
     ),
@@ -97,6 +97,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         TaskClosed,
         TaskNotFound,
         TaskTaken,
+        Unmerged,
         UnreadableSession,
         UnsafePath,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "TaskClosed",
     "TaskNotFound",
     "TaskTaken",
+    "Unmerged",
     "UnreadableSession",
     "UnsafePath",
 ]
@@ -291,6 +292,28 @@ class MergeConflict(UnreadableSession):
             self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
                                            1).replace("keep what each side logged",
                                                       "keep each side's tasks and claims"),)
+
+
+class Unmerged(MergeConflict):
+    """A session file, or the task board, that git's index holds unmerged (stages 1 to 3
+    of git-ls-files(1) ``--unmerged``) while a merge, rebase or cherry-pick stopped on it,
+    without marker lines: a modify/delete conflict (one side wrapped the session up,
+    the other kept logging), or a merge driver that did not run (git keeps our side
+    only). Written to, it would become what ``git add`` records, the other side lost; so
+    nothing writes into it until a person resolves it. ``stages``: the stages git holds
+    (1 the common ancestor, 2 ours, 3 theirs); ``advice``: what they mean and how to
+    resolve it."""
+
+    def __init__(self, path: Path, stages: tuple[int, ...], advice: str,
+                 what: str = "session context") -> None:
+        self.lines = []
+        self.what = what
+        self.stages = stages
+        self.advice = advice
+        UnreadableSession.__init__(self, path, advice)
+        if what != "session context":
+            self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
+                                           1),)
 
 
 class SessionWrappedUp(AiProtocolsError):

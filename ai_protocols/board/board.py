@@ -225,8 +225,10 @@ class Board:
 
     def _text(self, data: bytes) -> str:
         """The board's text; :class:`~ai_protocols.errors.MergeConflict` while it holds a
-        git merge's conflict markers (two clones changed it at once): read as it is, it
-        would lose claims and ids, so nothing reads or writes it until a person
+        git merge's conflict markers (two clones changed it at once), and its subclass
+        :class:`~ai_protocols.errors.Unmerged` while git's index holds it unmerged
+        without them (:func:`~ai_protocols.session.transaction.unmerged`): read as it is,
+        it would lose claims and ids, so nothing reads or writes it until a person
         resolves the merge."""
         from ai_protocols.errors import MergeConflict
         from ai_protocols.session.text import conflict_marker_lines
@@ -235,6 +237,11 @@ class Board:
         marked = conflict_marker_lines(text)
         if marked:
             raise MergeConflict(self.path, marked, "the task board")
+        from ai_protocols.session.transaction import unmerged
+
+        found = unmerged(self.project.ai_dir_text, str(self.path), "the task board")
+        if found is not None:  # (git's index holds it unmerged: the same rule, no markers)
+            raise found
         return text
 
     def read(self, *, lenient: bool = False) -> tuple[list[Task], list[AreaLock]]:

@@ -95,7 +95,10 @@ def start(title_given: Given | None, task: str | None = None,
                    f"{display(report.finished_archive_text)}")
     state = report.state
     where = display(report.path_text)
-    if report.fresh:
+    if report.fresh and report.adopted:  # (its own, paused or gone, another agent took)
+        _echo(f"This agent's session was {display(report.adopted)} (ai-protocols recover "
+              f"--adopt).\nStarted a fresh session: {where}")
+    elif report.fresh:
         _echo(f"Started a fresh session: {where}")
     elif report.resumed_pause is not None:
         _echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "
@@ -257,18 +260,27 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
 def replaced_of(project: Project, path: str, session: Session | None = None) -> str | None:
     """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
-    calls when the file is the version this tool last wrote."""
+    calls when the file is the version this tool last wrote; first, while git's index
+    holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`."""
+    from ai_protocols.git.head import merging
+    from ai_protocols.paths import parent
     from ai_protocols.session.names import kept_is_other
 
+    unmerged = None
+    if merging(parent(path)):  # (only then: a read imports no write machinery)
+        from ai_protocols.session.transaction import unmerged_warning
+
+        unmerged = unmerged_warning(project.ai_dir_text, path)
     if not kept_is_other(project.ai_dir_text, path):
-        return None
+        return unmerged
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.resume import replaced_warning
 
     try:
-        return replaced_warning(project, session or project.show_file(path))
+        replaced = replaced_warning(project, session or project.show_file(path))
     except AiProtocolsError:
-        return None
+        replaced = None
+    return ". ".join(w for w in (unmerged, replaced) if w) or None
 
 
 def warn_replaced(project: Project, session: Session) -> None:

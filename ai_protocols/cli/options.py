@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
-__all__ = ["NO_DASH_VALUES", "OPTIONS", "Given", "Option", "UsageProblem", "click_options",
-           "known", "log_entries", "looks_like_option", "parse_options", "read_log_entries",
-           "scan", "task_of", "text_of"]
+__all__ = ["NO_DASH_VALUES", "OPTIONS", "PATH_OPTIONS", "Given", "Option", "UsageProblem",
+           "click_options", "known", "log_entries", "looks_like_option", "parse_options",
+           "read_log_entries", "scan", "task_of", "text_of", "whole_number"]
 
 
 class UsageProblem(ValueError):
@@ -285,6 +285,32 @@ def parse_options(args: list[str], command: str) -> Parsed | None:
     return parsed  # type: ignore[return-value]
 
 
+def whole_number(minimum: int | None = None) -> object:
+    """The click type of every integer option (``resume --max-bytes``, ``merge-driver
+    --marker-size``): one rule, the fast path's (:func:`_is_whole`): ASCII digits only,
+    at most 18 of them, and at least ``minimum``. ``int()`` would take a sign, spaces,
+    ``_`` and other scripts' digits (fullwidth digits, U+FF10 to U+FF19); those are a usage error
+    (exit 2) saying what is wrong, as any other value is."""
+    import click
+
+    class WholeNumber(click.IntRange):
+        def convert(self, value: object, param: click.Parameter | None,
+                    ctx: click.Context | None) -> int:
+            if not isinstance(value, int) and not _is_whole(str(value)):
+                self.fail(f"{_shown(str(value))} is not a whole number: give ASCII digits "
+                          f"only (0-9, no sign, space or other character), as in "
+                          f"{max(minimum or 0, 1000)}", param, ctx)
+            return super().convert(value, param, ctx)  # (the least value: click's words)
+
+    return WholeNumber(min=minimum)
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for an error message, what a terminal would not show escaped."""
+    return repr(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                if any("\udc80" <= c <= "\udcff" for c in text) else text)
+
+
 def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """A decorator that gives a click command ``command``'s options from :data:`OPTIONS`,
     each passed to it as the keyword ``dest``."""
@@ -297,7 +323,7 @@ def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..
                 continue
             # (is_flag=False given explicitly would make the value optional: click 8.2)
             how: dict[str, object] = {"flag": {"is_flag": True}, "many": {"multiple": True},
-                                      "int": {"type": click.IntRange(min=option.minimum),
+                                      "int": {"type": whole_number(option.minimum),
                                               "default": option.default,
                                               "metavar": "N"}}.get(option.how, {})
             if option.name == TASK_OPTION:
@@ -313,6 +339,9 @@ def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..
 #: ``log``'s options that give an entry, by name: the kind of entry each gives.
 _KIND_OF_OPTION = {kind.option: kind.kind for kind in ENTRY_KINDS}
 _ORDER = {kind.kind: number for number, kind in enumerate(ENTRY_KINDS)}
+#: The options whose value is a path, never a text: ``-`` and ``@FILE`` are names of files
+#: there (``--key-file @types/index.d.ts``, npm's scoped folders), taken as they are.
+PATH_OPTIONS = frozenset({"--key-file"})
 
 def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
     """The entries ``log``'s options ask for, in the order of
@@ -354,7 +383,8 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
             raise UsageProblem(
                 f"--decision {text.value!r} has no --rationale; a decision needs its "  # type: ignore[attr-defined]
                 "reason: add --rationale TEXT right after it")
-    from_stdin = [e for e in given if e.separate and e.value == "-"]
+    from_stdin = [e for e in given if e.separate and e.value == "-" and
+                  e.name not in PATH_OPTIONS]
     if len(from_stdin) > 1:
         raise UsageProblem(
             f"{' and '.join(e.name for e in from_stdin)} would all read standard input "
@@ -376,7 +406,8 @@ def task_of(given: list[Given]) -> str | None:
 def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
     """The text ``given`` stands for: its value, except for a value given as its own
     argument (``--progress VALUE``, not ``--progress=VALUE``) that is ``-``, standard
-    input, or ``@FILE``, the file ``FILE`` (relative to the working directory). What
+    input, or ``@FILE``, the file ``FILE`` (relative to the working directory); the
+    value of a path option (:data:`PATH_OPTIONS`) is always as it is. What
     is read must be UTF-8; trailing line breaks are dropped, as the shell's
     ``$(cat FILE)`` drops them. Raises :class:`~ai_protocols.errors.InvalidText`
     when it cannot be read, is not UTF-8 or is far too long (the length itself is
@@ -387,7 +418,8 @@ def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
     from ai_protocols.session.text import MAX_TEXT
 
     value = given.value or ""
-    if not given.separate or not (value == "-" or value.startswith("@")):
+    if not given.separate or not (value == "-" or value.startswith("@")) or \
+            given.name in PATH_OPTIONS:  # (a path is a name, never a text to read)
         return value
     limit = 4 * MAX_TEXT + 1  # UTF-8: at most 4 bytes a character; one more tells "too long"
     literal = f"{given.name}={value}"

@@ -1752,6 +1752,7 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
     paths it holds uncommitted), ``GIT_BRANCH`` and ``GIT_COMMIT``, and a line of the
     Log section. Raises what :func:`ai_protocols.session.transaction.editing` raises."""
+    from ai_protocols.git.head import branch_text
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
 
@@ -1761,7 +1762,8 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
                             ("CHECKPOINT_COMMIT", checkpoint.commit),
                             ("CHECKPOINT_BASE", checkpoint.parent or "none"),
                             ("CHECKPOINT_FILES", str(checkpoint.files)),
-                            ("GIT_BRANCH", branch), ("GIT_COMMIT", checkpoint.parent))
+                            ("GIT_BRANCH", branch_text(branch)),  # (\xNN: not UTF-8)
+                            ("GIT_COMMIT", checkpoint.parent))
         files = "file" if checkpoint.files == 1 else "files"
         edit.note(f"checkpoint: {checkpoint.number} {checkpoint.short} "
                   f"({checkpoint.files} {files} uncommitted){note}")

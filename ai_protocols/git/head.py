@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["read_head"]
+__all__ = ["branch_text", "merging", "read_head"]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -32,7 +32,8 @@ _DEPTH = 5
 def _read(path: str, limit: int = 4096) -> str | None:
     try:
         with open(path, "rb") as file:
-            return file.read(limit).decode("utf-8", "replace")
+            # (a byte that is not UTF-8, in a branch's name or a path, kept: PEP 383)
+            return file.read(limit).decode("utf-8", "surrogateescape")
     except OSError:
         return None
 
@@ -87,6 +88,17 @@ def _resolve(git_dir: str, common: str, ref: str) -> str | None:
     return None
 
 
+def branch_text(name: str | None) -> str | None:
+    """A branch's name as the session file records it and the read commands compare and
+    show it: as it is when it is UTF-8; else each byte that is not (carried as a lone
+    surrogate, PEP 383: :func:`read_head` and git's output read so) as ``\\xNN``. git's
+    names never hold a backslash (git-check-ref-format(1)), so no other name reads the
+    same; the Org file stays UTF-8 and the name is compared as the bytes it is."""
+    if name is None or name.isascii():
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def read_head(root: str | os.PathLike[str]) -> tuple[str | None, str | None] | None:
     """``(branch, commit)`` of the work tree around ``root``, read from the files (see
     the module): ``branch`` is ``None`` on a detached ``HEAD`` (its name without
@@ -111,3 +123,22 @@ def read_head(root: str | os.PathLike[str]) -> tuple[str | None, str | None] | N
         branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
         return branch, _resolve(git_dir, common, ref)
     return (None, head) if _is_hash(head) else None
+
+
+#: What git leaves in a repository folder while a merge, a cherry-pick, a revert or a
+#: rebase stops on a conflict (gitrepository-layout(5); git-rebase(1): ``rebase-merge/``
+#: and ``rebase-apply/``; ``git merge --squash``: ``SQUASH_MSG``; ``git status`` reads
+#: the same names).
+_UNDER_WAY = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD", "rebase-merge",
+              "rebase-apply", "SQUASH_MSG")
+
+
+def merging(start: str | os.PathLike[str]) -> bool:
+    """Whether the repository of the work tree around ``start`` (a folder) is in the
+    middle of a merge, cherry-pick, revert or rebase: one of the names git leaves there
+    until the operation ends is present (:data:`_UNDER_WAY`; a linked worktree's own
+    folder holds them). Only then can git's index hold a file unmerged, so only then is
+    ``git ls-files -u`` worth a process. A few ``stat`` calls; ``False`` outside git."""
+    git_dir = _git_dir(os.fspath(start))
+    return git_dir is not None and any(os.path.lexists(os.path.join(git_dir, name))
+                                       for name in _UNDER_WAY)

@@ -198,6 +198,7 @@ def _text(value: object) -> str | None:
 def _session_start(project: Project, data: dict[str, object], runtime: str,
                    env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import AiProtocolsError, BeingEdited
+    from ai_protocols.git.head import branch_text
     from ai_protocols.git.state import read_state
     from ai_protocols.session.layout import ACTIVE, CRASHED, ENDED
     from ai_protocols.session.text import preview
@@ -206,7 +207,9 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     source = _text(data.get("source")) or "startup"
     problems: list[str] = []
     try:
-        report = project.start(others=False)  # (the context lists them)
+        # (a compaction is no resumption of a paused session: the agent was running)
+        report = project.start(others=False, resume=source != "compact")  # (the context
+        # lists the others)
     except AiProtocolsError as error:  # not recorded; what can be read still goes out
         report, _ = None, problems.append(str(error))
     # This process's claims and locks under its earlier session id: its own (before the
@@ -230,7 +233,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                     ("AGENT_SESSION", _text(data.get("session_id"))),
                     ("AGENT_SOURCE", source),
                     ("TRANSCRIPT", _text(data.get("transcript_path"))),
-                    ("GIT_BRANCH", git.branch if git else None),
+                    ("GIT_BRANCH", branch_text(git.branch) if git else None),
                     ("GIT_COMMIT", git.commit if git else None),
                     ("CONTEXT_SHOWN", shown),
                 )

@@ -19,7 +19,7 @@ Each is one edit transaction (:func:`ai_protocols.session.transaction.editing`):
 
 from __future__ import annotations
 
-from ai_protocols.git.head import read_head
+from ai_protocols.git.head import branch_text, read_head
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import Owner
@@ -63,7 +63,7 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
     if head is None:
         return None
     props = edit.properties
-    branch, commit = head
+    branch, commit = branch_text(head[0]), head[1]  # (a name not UTF-8: its \xNN form)
     old_branch, old_commit = props.get("GIT_BRANCH") or None, props.get("GIT_COMMIT") or None
     if (old_branch, old_commit) == (branch, commit):
         return None

@@ -109,6 +109,9 @@ class StartReport:
     #: The local git configuration file this start configured the merge driver in (a
     #: clone of a repository with ``.ai/``: git clones no local configuration); ``None``.
     driver_configured: str | None = None
+    #: A fresh session in the place of this agent's own that another agent adopted
+    #: (``recover --adopt``): ``adopted by X at T: it carries on in P``; else ``None``.
+    adopted: str | None = None
     path_text = TextOf("path")
     finished_archive_text = TextOf("finished_archive")
     restored_from_text = TextOf("restored_from")
@@ -433,7 +436,8 @@ class Project:
         return True
 
     def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
-              others: bool = True, objective: str | None = None) -> StartReport:
+              others: bool = True, objective: str | None = None,
+              resume: bool = True) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
@@ -453,7 +457,12 @@ class Project:
         has another, it replaces it: a Log line says so and keeps the old one in full
         (``objective_replaced``).
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
-        ``resumed_pause`` says what its pause said.
+        ``resumed_pause`` says what its pause said; with ``resume=False`` (the
+        SessionStart of a compaction: the agent was running, it did not come back) it
+        stays paused, and ``state`` says so.
+        A fresh session where this agent's own was adopted by another agent says so in
+        ``adopted`` and in its Log
+        (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
 
         Raises :class:`~ai_protocols.errors.NoProject` when the root was only
         guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
@@ -514,7 +523,7 @@ class Project:
         at = now_moment(now)
         moment = at.minute
         owner = current_owner()
-        finished = state = restored = None
+        finished = state = restored = adopted = None
         took_over = titled = False
         text = new_session_text(agent_id=self.agent_id, host=hostname(),
                                 title=title, now=moment, owner=owner.to_property(),
@@ -538,16 +547,23 @@ class Project:
                 session = self.show()
                 existing = None
             elif existing is None:
+                from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
+
+                adopted = adopted_away(self.ai_dir_text, self.path_text)  # (its tombstone)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              new_text=text) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     record_head(edit, self.root_text)
+                    if adopted is not None:
+                        edit.note(f"{ADOPTED_AWAY}{adopted}")
                 session = edit.session()
                 objective = None
             else:
                 session = existing
                 state = self.liveness(session, at.wall, owner)
-                if session.status == PAUSED and live_emacs_lock(self.path_text) is None:
+                if session.status == PAUSED and not resume:
+                    pass  # (a compaction: no resumption, as log's, Stop's or PreCompact's)
+                elif session.status == PAUSED and live_emacs_lock(self.path_text) is None:
                     resumed_pause = assess(
                         self.ai_dir_text, agent_id=None, status=PAUSED, owner=None, exit_=None,
                         exited=None, host=None, updated=None, now=at.wall,
@@ -594,6 +610,7 @@ class Project:
             resumed_pause=resumed_pause,
             objective_replaced=objective_replaced,
             driver_configured=driver_configured,
+            adopted=adopted,
         )
 
     def wrap_up(self, description: str, now: datetime | Moment | None = None) -> Path:

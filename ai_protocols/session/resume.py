@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.git.head import branch_text
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
@@ -188,6 +189,7 @@ def resume_context(project: Project, session: Session | None, *,
     context.tasks, context.handoffs = _tasks(project, session)
     if session is None:
         context.removed = project.path_text in project._removed_sessions()  # (as text)
+        context.rolled_back = _adopted(project, None)
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
@@ -197,7 +199,8 @@ def resume_context(project: Project, session: Session | None, *,
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
-    context.rolled_back = _joined(replaced_warning(project, session),
+    context.rolled_back = _joined(_adopted(project, session), _unmerged(project, session),
+                                  replaced_warning(project, session),
                                   _rolled_back(project, session, git))
     return context
 
@@ -344,7 +347,8 @@ def rolled_back_warning(project: Project, session: Session,
     ``HEAD`` is the branch and commit recorded and no checkpoint holds uncommitted
     work (:func:`_recorded_head_is_here`): ``start`` of a session under way, the
     common case, then costs no process."""
-    replaced = replaced_warning(project, session)
+    replaced = _joined(_unmerged(project, session),
+                       replaced_warning(project, session))
     if git is ...:
         if _recorded_head_is_here(project, session):
             return replaced  # (no git run: start imports not even the module that runs it)
@@ -352,6 +356,44 @@ def rolled_back_warning(project: Project, session: Session,
 
         git = read_state(project.root_text)
     return _joined(replaced, _rolled_back(project, session, git))
+
+
+def _adopted(project: Project, session: Session | None) -> str | None:
+    """The note for an agent that comes back to find its session adopted by another
+    (``recover --adopt``): without a session file, from its tombstone; in the fresh
+    session ``start`` began in its place, from that session's first Log line, as long as
+    nothing has been logged to it (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
+    ``None`` otherwise."""
+    if session is not None and (session.progress or session.next_steps or session.decisions
+                                or session.discoveries or session.blockers or
+                                len(session.log) > 3):
+        return None
+    if session is None:
+        from ai_protocols.session.names import tombstone_path
+
+        if not os.path.lexists(tombstone_path(project.ai_dir_text, project.path_text)):
+            return None
+    from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
+
+    if session is None:
+        said = adopted_away(project.ai_dir_text, project.path_text)
+        return None if said is None else f"this agent's session was {said}"
+    line = next((e.text for e in session.log if e.text.startswith(ADOPTED_AWAY)), None)
+    return None if line is None else \
+        f"this agent's session before this one was {line[len(ADOPTED_AWAY):]}"
+
+
+def _unmerged(project: Project, session: Session) -> str | None:
+    """:func:`~ai_protocols.session.transaction.unmerged_warning` of the session's file,
+    imported only while a merge is under way (:func:`ai_protocols.git.head.merging`)."""
+    from ai_protocols.git.head import merging
+    from ai_protocols.paths import parent
+
+    if not merging(parent(session.path_text)):
+        return None
+    from ai_protocols.session.transaction import unmerged_warning
+
+    return unmerged_warning(project.ai_dir_text, session.path_text)
 
 
 def replaced_warning(project: Project, session: Session) -> str | None:
@@ -448,7 +490,8 @@ def _recorded_head_is_here(project: Project, session: Session) -> bool:
     if head is None:
         return False
     branch, commit = head
-    return (not session.git_branch or (branch is not None and session.git_branch == branch)) \
+    return (not session.git_branch or (branch is not None and
+                                       session.git_branch == branch_text(branch))) \
         and (not session.git_commit or (commit is not None and session.git_commit == commit))
 
 
@@ -511,7 +554,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     commit = session_commit
     # HEAD at exactly the commit recorded (detached, or a new branch there) holds the
     # work: another branch name alone says nothing is missing.
-    other_branch = bool(session_branch) and session_branch != git.branch and \
+    other_branch = bool(session_branch) and session_branch != branch_text(git.branch) and \
         not (commit and commit == git.commit)
     point = session.checkpoint_commit if _is_hash(session.checkpoint_commit) else None
     base = session.checkpoint_base
@@ -568,12 +611,13 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         ([f"on branch {_clip(session_branch)}"] if session_branch else []) +
         ([f"at commit {_clip(session_commit, 64)}"] if session_commit else []))
     c_short = (commit or "")[:12]
-    on = f"on branch {_clip(git.branch)}" if git.branch else "on a detached HEAD"
+    on = f"on branch {_clip(branch_text(git.branch))}" if git.branch else "on a detached HEAD"
     holds = other_branch and (behind or aside) and _branch_holds(
         project, session_branch, commit)  # type: ignore[arg-type]
     # (never git reset --hard: merge --ff-only moves the branch forward, keeping
     # uncommitted changes, and refuses when one is in the way)
-    forward = (f"bring branch {_clip(git.branch)} forward to it with git merge --ff-only "
+    named = _clip(branch_text(git.branch))
+    forward = (f"bring branch {named} forward to it with git merge --ff-only "
                f"{c_short}" if git.branch else f"go to it with git switch --detach {c_short}")
     if git.work:
         forward += " (your uncommitted changes stay; git refuses when one is in the way)"
@@ -961,9 +1005,9 @@ class _TextForm(_Form):
             return "".join(out)
         out.append("\nGit:\n")
         if git.commit is None:
-            out.append(f"  branch {_clip(git.branch)}, no commit yet\n")
+            out.append(f"  branch {_clip(branch_text(git.branch))}, no commit yet\n")
         else:
-            where = f"branch {_clip(git.branch)}" if git.branch else "detached HEAD"
+            where = f"branch {_clip(branch_text(git.branch))}" if git.branch else "detached HEAD"
             out.append(f"  {where}, last commit {git.short or git.commit[:12]} "
                        f"{_clip(git.subject) or ''}".rstrip() + "\n")
         if git.upstream:
@@ -1123,7 +1167,8 @@ class _JsonForm(_Form):
             "compactions": session.compactions if session else 0,
             "compacted": iso(session.compacted) if session else None,
             "git": None if git is None else {
-                **git.to_json(), "branch": _clip(git.branch), "subject": _clip(git.subject),
+                **git.to_json(), "branch": _clip(branch_text(git.branch)),
+                "subject": _clip(git.subject),
                 "upstream": _clip(git.upstream),
                 "first_files": [_clip(name) for name in git.first_files]},
             "others": [],

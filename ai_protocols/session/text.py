@@ -71,12 +71,13 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
 def note_text(text: str) -> str:
     """A note as the tool keeps it (``checkpoint --note``, ``pause --note``, ``abandon
     --reason``): the white space around it dropped (blank lines before and after it,
-    spaces at its two ends), every line in between as given; ``""`` when it is all
-    white space (which :func:`check_text` then refuses as empty). The one rule for a
+    spaces at its two ends), every line in between as given; when it is all white
+    space, as given (which :func:`check_text` then refuses, naming the value given,
+    escaped: ``note ' '``, not ``note ''``). The one rule for a
     note of several lines, so that its first line, a commit's subject and the Log's
     preview, is never empty nor indented (docs/decisions.md, "Issue 14, sixth
     review"); Org drops a property value's outer white space anyway."""
-    return text.strip()
+    return text.strip() or text
 
 
 def _not_in_a_line(ch: str) -> bool:

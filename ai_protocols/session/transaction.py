@@ -46,6 +46,7 @@ from ai_protocols.errors import (
     SessionReplaced,
     SessionWrappedUp,
     StorageError,
+    Unmerged,
     UnreadableSession,
 )
 from ai_protocols.lean import datetime
@@ -88,9 +89,10 @@ if TYPE_CHECKING:
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["Editing", "LockedSessions", "SessionEdit", "editing", "forget", "locked_sessions",
-           "minute_of", "moved_away", "moved_elsewhere", "moved_where", "probe", "settle",
-           "written_later"]
+__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
+           "editing", "forget", "locked_sessions", "minute_of", "moved_away",
+           "moved_elsewhere", "moved_where", "probe", "settle", "unmerged",
+           "unmerged_warning", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -292,8 +294,10 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     or archived or adopted: ``where`` says to what; also the leftover of a move that
     was done but for removing the file, which is then removed),
     :class:`~ai_protocols.errors.UnreadableSession` (its subclass
-    :class:`~ai_protocols.errors.MergeConflict` for a file with conflict markers),
-    :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
+    :class:`~ai_protocols.errors.MergeConflict` for a file with conflict markers, and
+    its subclass :class:`~ai_protocols.errors.Unmerged` for one git's index holds
+    unmerged, :func:`unmerged`), :class:`~ai_protocols.errors.UnsafePath` or
+    :class:`~ai_protocols.errors.StorageError`.
     """
     found = storage.read_file(path)
     if found is None:
@@ -305,6 +309,7 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     marked = conflict_marker_lines(text)
     if marked:
         raise MergeConflict(path, marked)
+    _refuse_unmerged(ai_dir, path)
     doc = OrgFile(text, source=data if source else None)
     headline = session_headline(doc)
     if headline is None:
@@ -364,6 +369,32 @@ def moved_where(ai_dir: str, path: str) -> str | None:
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
 
 
+#: The Log line a fresh session begins with when this agent's session before it was
+#: adopted by another agent (then :func:`adopted_away`'s words).
+ADOPTED_AWAY = "fresh: this agent's session before was "
+
+
+def adopted_away(ai_dir: str, path: str) -> str | None:
+    """When the tombstone of ``path`` says another agent adopted its session (``recover
+    --adopt``, :mod:`ai_protocols.session.recovery`): ``adopted by X at T: it carries on
+    in P`` (``X`` the adopter's ``AGENT_ID``, read from its file ``P``; ``T`` when the
+    tombstone was written, local time to the minute), for the agent that comes back to
+    find its file gone; ``None`` otherwise (no tombstone, or an archive's)."""
+    where = moved_where(ai_dir, path)
+    if where is None or not where.startswith("adopted by "):
+        return None
+    place = where[len("adopted by "):]
+    try:
+        when = datetime.fromtimestamp(os.stat(tombstone_path(ai_dir, path)).st_mtime)
+    except OSError:
+        return None
+    props = _head_properties(place)
+    who = (props or {}).get("AGENT_ID") or "another agent"
+    still = f"it carries on in {place}" if props else \
+        f"it carried on in {place}, which is gone now (wrapped up? ai-protocols list)"
+    return f"adopted by {who} at {when:%Y-%m-%d %H:%M}: {still}"
+
+
 def _head_properties(path: str) -> dict[str, str] | None:
     """The session headline's properties of the file at ``path`` (its first 64 KiB),
     ``None`` when it cannot be read or has none."""
@@ -397,6 +428,25 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     if not kept or not kept.get("STARTED"):
         return None
     key = (kept.get("AGENT_ID") or None, kept["STARTED"])
+    archive = _archive_holding(ai_dir, key)
+    if archive is not None:
+        return f"{archive} (in another clone)"
+    folder = os.path.join(ai_dir, "session-context.d")
+    try:
+        live = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+                if n.endswith(".org") and not n.startswith(".")]
+    except OSError:
+        live = []
+    for other in [os.path.join(ai_dir, "session-context.org"), *live]:
+        props = _head_properties(other) if other != path else None
+        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1]:
+            return f"adopted by {other} (in another clone)"
+    return None
+
+
+def _archive_holding(ai_dir: str, key: tuple[str | None, str]) -> str | None:
+    """``archived to A`` (``abandoned, archived to A``) for the newest archive ``A`` under
+    ``.ai/sessions/`` whose ``AGENT_ID`` and ``STARTED`` are ``key``; ``None`` when none is."""
     sessions = os.path.join(ai_dir, "sessions")
     try:
         names = sorted(os.listdir(sessions), reverse=True)  # (newest first)
@@ -408,17 +458,7 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
             if props and (props.get("AGENT_ID") or None, props.get("STARTED")) == key:
                 said = "abandoned, archived" if props.get("STATUS") == "abandoned" \
                     else "archived"
-                return f"{said} to {os.path.join(sessions, name)} (in another clone)"
-    folder = os.path.join(ai_dir, "session-context.d")
-    try:
-        live = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
-                if n.endswith(".org") and not n.startswith(".")]
-    except OSError:
-        live = []
-    for other in [os.path.join(ai_dir, "session-context.org"), *live]:
-        props = _head_properties(other) if other != path else None
-        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1]:
-            return f"adopted by {other} (in another clone)"
+                return f"{said} to {os.path.join(sessions, name)}"
     return None
 
 
@@ -565,6 +605,98 @@ def _stored_in_git(path: str, kept: str) -> str | None:
     except GitFailed:
         return None
     return blob
+
+
+def _refuse_unmerged(ai_dir: str, path: str) -> None:
+    """:class:`~ai_protocols.errors.Unmerged` when git's index holds the session file
+    ``path`` unmerged (:func:`unmerged`): a write would become what ``git add`` records,
+    the other side of the merge lost (docs/git.md)."""
+    found = unmerged(ai_dir, path)
+    if found is not None:
+        raise found
+
+
+def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged | None:
+    """The :class:`~ai_protocols.errors.Unmerged` error for the file ``path`` (a session
+    file under ``ai_dir``, or the task board: ``what`` says which, as
+    :class:`~ai_protocols.errors.MergeConflict` does) when git's index holds it unmerged,
+    with what git left and how to resolve it; ``None`` when it does not, or git cannot
+    say. The index is read (``git ls-files --unmerged``, git-ls-files(1): stage 1 the
+    common ancestor, 2 ours, 3 theirs) only while a merge, rebase, cherry-pick or revert
+    is under way (:func:`ai_protocols.git.head.merging`, a few ``stat`` calls): a
+    command in a quiet repository runs no git. A conflict ``git stash pop`` or ``git
+    checkout -m`` left is not seen (git leaves no such name then): a modify/delete there
+    is one git reports on the spot."""
+    from ai_protocols.git.head import merging
+
+    folder = parent(path)
+    if not merging(folder):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    name = path.rsplit("/", 1)[-1]
+    try:
+        out = GitRun(["git", "-C", folder, "ls-files", "--unmerged", "-z", "--",
+                      f":(literal){name}"], git_env(), None).wait()
+    except GitFailed:
+        return None
+    stages = set()
+    for line in out.split(b"\0"):
+        fields = line.split(b"\t", 1)[0].split()
+        if len(fields) == 3 and fields[2] in (b"1", b"2", b"3"):
+            stages.add(int(fields[2]))
+    if not stages:
+        return None
+    return Unmerged(path, tuple(sorted(stages)), _unmerged_advice(ai_dir, path, stages, what),
+                    what)
+
+
+def unmerged_warning(ai_dir: str, path: str) -> str | None:
+    """The warning the read commands (``show``, ``status``, ``resume``, ``start``, the
+    SessionStart hook) give while git's index holds the session file ``path`` unmerged
+    (:func:`unmerged`): what git left, how to resolve it, and that nothing writes into
+    it until then; ``None`` otherwise (a few ``stat`` calls outside a merge)."""
+    found = unmerged(ai_dir, path)
+    if found is None:
+        return None
+    return f"{found.advice}; nothing writes into this session file until then"
+
+
+def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:
+    """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it."""
+    import shlex
+
+    quoted = shlex.quote(path)
+    board = what != "session context"
+    lost = "the other side's tasks and claims" if board else "what the other side logged"
+    if 2 in stages and 3 in stages:  # both sides changed it, and no driver merged them
+        return (f"git's merge left it unmerged without conflict markers: when the merge "
+                f"driver did not run (git said why: a driver program not found?), the file "
+                f"holds this side's version only, without {lost}; run 'ai-protocols init' "
+                f"(it installs the merge driver again), then 'git checkout -m {quoted}' "
+                f"merges it again, then 'git add {quoted}' once it holds both sides; or "
+                f"merge it by hand, then 'git add {quoted}'")
+    if 2 in stages:  # deleted by them (git status: UD)
+        gone = "the other side removed it"
+        if not board:
+            props = _head_properties(path) or {}
+            archive = _archive_holding(ai_dir, (props.get("AGENT_ID") or None,
+                                                props.get("STARTED", ""))) \
+                if props.get("STARTED") else None
+            if archive is not None:
+                gone = f"the other side wrapped this session up: {archive}"
+        return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
+                f"changed it; the file holds this side's version. Resolve it: "
+                f"'git rm {quoted}' removes it here too (copy first whatever this side "
+                f"added that you need), or 'git add {quoted}' keeps it"
+                + ("" if board else " as a live session (which then lives on twice, here "
+                   "and where the other side put it)"))
+    return (f"git's merge left it unmerged (modify/delete): this side removed it, while "
+            f"the other side changed it; the file holds the other side's version. Resolve "
+            f"it: 'git rm {quoted}' keeps it removed ({lost} since then stays only in "
+            f"git's history), or 'git add {quoted}' brings it back"
+            + ("" if board else " as a live session"))
 
 
 class _Probed(Exception):
