@@ -400,3 +400,26 @@ def test_one_step_in_progress_is_the_latest_in_real_time_whichever_side_is_ours(
         assert marked == ["- [-] [2026-11-30 Mon 02:40] Los Angeles's step"], merged
         results.append(result.data)
     assert results[0] == results[1]
+
+
+def test_one_step_in_progress_in_one_minute_is_the_last_writers_whichever_side_is_ours(
+        session_base: tuple[str, str]) -> None:
+    """Seen (seventh review): both clones set ``log --current`` in the same minute; the
+    step kept marked was the greater line, so ``resume`` pointed at the step set first.
+    Now the step of the side whose write came last (``UPDATED_AT``, to the second)
+    stays marked, the same whichever side is ours."""
+    text, _first = session_base
+    base = _written(text, "2026-11-30 Mon 10:00", "2026-11-30T10:00:00+00:00", [])
+    first = _written(text, "2026-11-30 Mon 10:30", "2026-11-30T10:30:10+00:00",
+                     ["- [-] [2026-11-30 Mon 10:30] zeta: set first"])
+    last = _written(text, "2026-11-30 Mon 10:30", "2026-11-30T10:30:50+00:00",
+                    ["- [-] [2026-11-30 Mon 10:30] alpha: set last"])
+    results = []
+    for ours, theirs in ((first, last), (last, first)):
+        result = merge_session_bytes(base.encode(), ours.encode(), theirs.encode())
+        assert result is not None and not result.conflicts
+        merged = result.data.decode()
+        marked = [line for line in merged.splitlines() if line.startswith("- [-]")]
+        assert marked == ["- [-] [2026-11-30 Mon 10:30] alpha: set last"], merged
+        results.append(result.data)
+    assert results[0] == results[1]

@@ -1088,8 +1088,9 @@ def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) ->
     ``log --current``): when each side marked its own (``[-]``), the later item by its
     timestamp stays marked (placed in real time by the UTC offset of the side that
     holds it, or of the base when both sides hold it, when every such offset is known;
-    at the same time, the greater line: the same whichever side is ours), and the
-    others go back to open (``[ ]``)."""
+    at the same time, the step of the side whose write came last by its UPDATED_AT,
+    then the greater line: the same whichever side is ours), and the others go back to
+    open (``[ ]``)."""
     lines = _lines(text)
     held = [{u.raw.partition("\n")[0] for u in side.chunks.get("section:progress", [])}
             for side in (ours, theirs)]
@@ -1110,8 +1111,20 @@ def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) ->
     if len(marked) < 2:
         return text
     real = all(offset is not None for _, offset, _, _ in marked)
-    keep = max(((when - offset if real and when != datetime.min else when), line, number)
-               for when, offset, line, number in marked)[2]
+    # In one minute, the step of the side that wrote last (its UPDATED_AT, Moment.order:
+    # the one rule for which of two writes came first); only then the greater line.
+    later = None
+    if ours.moment is not None and theirs.moment is not None:
+        first, second = ours.moment.order(theirs.moment), theirs.moment.order(ours.moment)
+        later = held[0] if first > second else held[1] if second > first else None
+
+    def by_the_later_writer(head: str) -> int:
+        return int(later is not None and head in later and not (head in held[0] and
+                                                                head in held[1]))
+
+    keep = max(((when - offset if real and when != datetime.min else when),
+                by_the_later_writer(line.partition("\n")[0]), line, number)
+               for when, offset, line, number in marked)[3]
     for _, _, line, number in marked:
         if number != keep:
             at = line.index("[-]")
