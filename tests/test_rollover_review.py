@@ -160,7 +160,8 @@ def over_bound(project: Path, run: Runner) -> Path:
 
 
 @pytest.mark.parametrize("link", [".ai/history", ".ai/history/session-context",
-                                  ".ai/.locks/live/history"])
+                                  ".ai/.locks/live/history", ".git/ai-protocols",
+                                  ".git/ai-protocols/.ai/history"])
 def test_a_symbolic_link_on_the_way_to_an_earlier_file_is_refused(
         project: Path, run: Runner, tmp_path: Path, link: str) -> None:
     path = over_bound(project, run)
@@ -247,3 +248,48 @@ def test_a_wrap_up_removes_the_sessions_own_empty_folders_only(
 
     assert not mine.exists() and not kept.exists()
     assert (theirs / "notes.txt").read_text() == "a person's\n"
+
+
+# -- 3. git clean -fdx loses no moved entry --------------------------------------------------
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "-A", ".ai")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+
+
+def test_git_clean_fdx_after_a_rollover_loses_no_entry(project: Path, run: Runner) -> None:
+    """The earlier file is untracked until committed, and ``git clean -fdx`` also takes
+    ``.ai/.locks/``: its copy is kept in the git folder, and the next write puts it back."""
+    path = over_bound(project, run)
+    commit_all(project, "the session, past the bound")
+    run("log", "--discovery", "Rolled")
+    earlier = sorted((project / ".ai/history").rglob("*.org"))
+    assert len(earlier) == 1
+    data = earlier[0].read_bytes()
+
+    git(project, "clean", "-fdxq")
+    assert not earlier[0].exists() and path.exists()
+
+    assert "old decision 000000" in run("show", "--all").stdout  # (read from the copy)
+    done = run("log", "--discovery", "After the clean")
+    assert earlier[0].read_bytes() == data and "Warning" not in done.stderr
+
+
+def test_a_linked_earlier_file_lost_for_good_is_said_and_show_all_tells_how_to_get_it(
+        project: Path, run: Runner) -> None:
+    over_bound(project, run)
+    run("log", "--discovery", "Rolled")
+    earlier = sorted((project / ".ai/history").rglob("*.org"))[0]
+    for copy in [earlier, *project.joinpath(".git/ai-protocols").rglob("*.org"),
+                 *project.joinpath(".ai/.locks/live/history").rglob("*.org")]:
+        copy.unlink()
+
+    done = run("log", "--discovery", "Still written")
+    assert "Still written" in (project / CONTEXT).read_text()
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and str(earlier) in warnings[0] and "git log" in warnings[0]
+
+    shown = run("show", "--all", check=False)
+    assert shown.returncode == 6
+    assert f"git log --all -- {earlier}" in shown.stderr and "git show" in shown.stderr

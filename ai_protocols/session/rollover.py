@@ -665,8 +665,11 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
             found = storage.read_bytes(copy)
         if found is None:
             raise UnreadableSession(earlier.path, (
-                f"it is not there, and {path} links it as the file of its earlier "
-                "entries; 'ai-protocols show' without --all reads the live file alone"))
+                f"it is not there, nor a copy of it, and {path} links it as the file of "
+                f"its earlier entries; if it was committed, get it back from git ('git "
+                f"log --all -- {earlier.path}' names the commits, 'git show "
+                f"COMMIT:PATH > {earlier.path}' puts it back); 'ai-protocols show' "
+                "without --all reads the live file alone"))
         other = OrgFile(storage.decode(earlier.path, found))
         top = next((h for h in other.headlines if h.level == 1), None)
         if top is None:

@@ -68,7 +68,7 @@ from ai_protocols.session.layout import (
     session_headline,
 )
 from ai_protocols.session.model import LogEntry, Session
-from ai_protocols.session.names import kept_path, tombstone_path
+from ai_protocols.session.names import earlier_kept_paths, kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
 from ai_protocols.session.rollover import (
     BOUND,
@@ -799,11 +799,20 @@ def _write_earlier(ai_dir: str, planned: Planned) -> None:
 
 
 def _kept_earlier(ai_dir: str, path: str) -> str | None:
-    """The kept copy of the earlier-entries file ``path`` (``None`` outside ``.ai/``)."""
+    """Where the copy of the earlier-entries file ``path`` is written (inside the git
+    folder in a git work tree: :func:`~ai_protocols.session.names.earlier_kept_paths`;
+    ``None`` outside ``.ai/``)."""
+    copies = _kept_copies(ai_dir, path)
+    return copies[0] if copies else None
+
+
+def _kept_copies(ai_dir: str, path: str) -> list[str]:
+    """Every place a copy of the earlier-entries file ``path`` may be kept (read and
+    removed in both)."""
     try:
-        return kept_path(ai_dir, path)
+        return earlier_kept_paths(ai_dir, path)
     except ValueError:
-        return None
+        return []
 
 
 def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
@@ -817,9 +826,10 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
     for earlier in linked_earlier(doc, path):
         if os.path.lexists(earlier.path) or not named_as_ours(ai_dir, earlier.path):
             continue
-        kept = _kept_earlier(ai_dir, earlier.path)
-        if kept is None or not os.path.isfile(kept) or os.path.islink(kept) or \
-                not is_ours(ai_dir, earlier.path, _read_or_none(kept)):
+        kept = next((copy for copy in _kept_copies(ai_dir, earlier.path)
+                     if os.path.isfile(copy) and not os.path.islink(copy) and
+                     is_ours(ai_dir, earlier.path, _read_or_none(copy))), None)
+        if kept is None:
             _warn(f"{earlier.path} is missing, and no copy of it is kept here: {path} "
                   f"links it for its earlier entries; get it back from git (git log -- "
                   f"{earlier.path}; git show COMMIT:PATH)")
@@ -863,24 +873,34 @@ def _refuse_unsafe_earlier(ai_dir: str, path: str, edit: SessionEdit) -> None:
     written."""
     paths: list[str | None] = []
     if edit.rolled is not None:
-        paths += [edit.rolled.path, _kept_earlier(ai_dir, edit.rolled.path)]
+        paths += [edit.rolled.path, *_kept_copies(ai_dir, edit.rolled.path)]
     for earlier in linked_earlier(edit.doc, path):
         if named_as_ours(ai_dir, earlier.path):
-            paths += [earlier.path, _kept_earlier(ai_dir, earlier.path)]
+            paths += [earlier.path, *_kept_copies(ai_dir, earlier.path)]
             if edit.earlier_to is not None:
                 paths.append(join(edit.earlier_to, os.path.basename(earlier.path)))
     _refuse_links(ai_dir, paths)
 
 
-def _refuse_links(ai_dir: str, paths: list[str | None]) -> None:
+def _base_of(ai_dir: str, one: str) -> str:
+    """The folder from which the way to ``one`` is checked for symbolic links: for a
+    copy kept in the git folder, that folder (its own way, ``.git`` itself, is git's
+    business); else the project's (the folder of ``ai_dir``)."""
     root = parent(ai_dir)
+    if "/ai-protocols/" in one:
+        from ai_protocols.paths import git_dirs
+
+        dirs = git_dirs(root)
+        if dirs is not None and one.startswith(dirs[1].rstrip("/") + "/ai-protocols/"):
+            return dirs[1]
+    return root if (one + "/").startswith(root.rstrip("/") + "/") else parent(one)
+
+
+def _refuse_links(ai_dir: str, paths: list[str | None]) -> None:
     for one in paths:
         if one is None:
             continue
-        try:
-            storage.refuse_symlinks(root, one)
-        except ValueError:  # (outside the project: its own rule, refuse_unsafe_archive)
-            storage.refuse_symlinks(parent(one), one)
+        storage.refuse_symlinks(_base_of(ai_dir, one), one)
 
 
 def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
@@ -890,13 +910,13 @@ def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
     holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
     link on the way (exit 12, as for every file the tool writes)."""
     kept = _kept_earlier(ai_dir, planned.path)
-    _refuse_links(ai_dir, [planned.path, kept])
+    _refuse_links(ai_dir, [planned.path, *_kept_copies(ai_dir, planned.path)])
     for target in (planned.path, kept):
         if target is None:
             continue
         folder = parent(target)
-        below = os.path.relpath(folder, ai_dir).split(os.sep)
-        current = ai_dir
+        current = _base_of(ai_dir, target)
+        below = os.path.relpath(folder, current).split(os.sep)
         for part in below if below != ["."] else []:
             step = join(current, part)
             try:
@@ -924,12 +944,11 @@ def _drop_earlier(ai_dir: str, paths: list[str]) -> None:
     """Remove the earlier-entries files ``paths`` and their kept copies (best effort:
     each is a copy of entries kept elsewhere, which nothing reads)."""
     for path in paths:
-        for gone in (path, _kept_earlier(ai_dir, path)):
-            if gone is not None:
-                try:
-                    _unlink(gone)
-                except OSError:
-                    pass
+        for gone in (path, *_kept_copies(ai_dir, path)):
+            try:
+                _unlink(gone)
+            except OSError:
+                pass
 
 
 def drop_carried_leftovers(ai_dir: str, path: str) -> None:
@@ -1013,8 +1032,7 @@ def _drop_carried(ai_dir: str, moves: list[tuple[str, str]]) -> None:
     folders = set()
     for old, _ in moves:
         _unlink(old)
-        kept = _kept_earlier(ai_dir, old)
-        if kept is not None:
+        for kept in _kept_copies(ai_dir, old):
             _unlink(kept)
             folders.add(parent(kept))
         folders.add(parent(old))
