@@ -293,3 +293,42 @@ def test_a_linked_earlier_file_lost_for_good_is_said_and_show_all_tells_how_to_g
     shown = run("show", "--all", check=False)
     assert shown.returncode == 6
     assert f"git log --all -- {earlier}" in shown.stderr and "git show" in shown.stderr
+
+
+# -- 5. A write over an older version: said, and refused when only the reflog holds it -------
+
+
+def test_a_write_after_a_reset_past_the_newer_version_is_refused(
+        project: Path, run: Runner) -> None:
+    """``git reset --hard HEAD~`` after the commit that held the newer session file: only
+    HEAD's reflog holds it now (gone at the next gc), so it is not "in git": the write is
+    refused (exit 6) as for entries never committed, and nothing changes."""
+    path = started(run, project)
+    commit_all(project, "one")
+    run("log", "--discovery", "The newer entry")
+    commit_all(project, "two")
+    git(project, "reset", "-q", "--hard", "HEAD~")
+    before = path.read_bytes()
+    assert b"The newer entry" not in before
+
+    refused = run("log", "--discovery", "Over the older one", check=False)
+
+    assert refused.returncode == 6, refused.stderr
+    assert "older" in refused.stderr and path.read_bytes() == before
+
+
+def test_a_write_after_a_branch_switch_goes_on_and_says_so(project: Path, run: Runner) -> None:
+    """The newer version is on another branch: the write goes on, and says on stderr that
+    it writes into an older version, naming the blob."""
+    path = started(run, project)
+    commit_all(project, "one")
+    git(project, "branch", "older")
+    run("log", "--discovery", "The newer entry")
+    commit_all(project, "two")
+    git(project, "checkout", "-q", "older")
+
+    done = run("log", "--discovery", "On the older branch")
+
+    assert "On the older branch" in path.read_text()
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "older version" in warnings[0] and "git show" in warnings[0]

@@ -548,9 +548,12 @@ def written_later(kept: tuple[str | None, datetime | None],
 
 def _stored_in_git(path: str, kept: str) -> str | None:
     """The object id of the blob git would make of ``kept`` (the version this tool last
-    wrote of the session file at ``path``) when git's object store holds it, else
-    ``None``: then the version on disk replaced one that git keeps (a branch switch, a
-    reset to a commit, ``git stash``), and writing to it loses nothing. The blob is
+    wrote of the session file at ``path``) when a commit reachable from a ref holds it
+    (a branch, a tag, the stash; HEAD's reflog aside), else ``None``: then the version
+    on disk replaced one that git keeps (a branch switch, ``git stash``), and writing
+    to it loses nothing; a reset past the commit that held it leaves it to the reflog
+    alone, which does not count. Runs git three times, only when the file is not the
+    kept copy and is older than it. The blob is
     hashed as git would hash it at ``path`` (its attributes' filters applied:
     git-hash-object(1) ``--path``); ``None`` too when git cannot say."""
     from ai_protocols.errors import GitFailed
@@ -564,9 +567,15 @@ def _stored_in_git(path: str, kept: str) -> str | None:
         if not blob:
             return None
         GitRun(["git", "-C", folder, "cat-file", "-e", blob], env, None).wait()  # (or fails)
+        # Reachable from a branch, a tag or the stash (git-log(1) --all: the refs and
+        # HEAD, not the reflogs): a commit of them brought the blob in (-m: a merge's
+        # own result too). A blob that only the reflog holds (git reset --hard HEAD~
+        # after the commit) is gone at the next gc, and git never shows it again.
+        found = GitRun(["git", "-C", folder, "log", "--all", "-m", "--format=%H", "-1",
+                        f"--find-object={blob}", "--", name], env, None).wait()
     except GitFailed:
         return None
-    return blob
+    return blob if found.strip() else None
 
 
 class _Probed(Exception):
@@ -678,26 +687,33 @@ class Editing:
             locks.__enter__()
             self._locks = locks
         try:
-            edit, waiting, blocked = self._open(roll=True)
+            edit, waiting, blocked, replaced = self._open(roll=True)
             if blocked is not None:  # the entries are written all the same, not rolled over
                 _warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
                       f"until it can be): {blocked}")
-                edit, waiting, _ = self._open(roll=False)
+                edit, waiting, _, replaced = self._open(roll=False)
+            if replaced is not None and edit.emacs_lock is None:
+                _warn(f"{path} is an older version than the one ai-protocols last wrote "
+                      f"(a branch switch or git reset put it back?); this write goes into "
+                      f"it, and the newer one is in git as blob {replaced[:12]}, reachable "
+                      f"from a branch or tag (git show {replaced[:12]})")
         except BaseException:
             self._release()
             raise
         self._edit, self._waiting = edit, waiting
         return edit
 
-    def _open(self, *, roll: bool) -> tuple[SessionEdit, list[PendingEntry], str | None]:
+    def _open(self, *, roll: bool
+              ) -> tuple[SessionEdit, list[PendingEntry], str | None, str | None]:
         """The file read (its pending entries folded, a rollover planned when ``roll``
-        and it is past the bound), and why the planned rollover cannot be written
-        (:func:`_earlier_blocked`), else ``None``."""
+        and it is past the bound), why the planned rollover cannot be written
+        (:func:`_earlier_blocked`) or ``None``, and the blob git holds of the newer
+        version this write goes over (:func:`_refuse_older`) or ``None``."""
         ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and self._if_edited == "refuse":
             raise BeingEdited(path, emacs.owner)
-        read_as = None
+        read_as = replaced = None
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
             doc, read_as = open_session(ai_dir, path, source=emacs is None,
@@ -721,7 +737,7 @@ class Editing:
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
             if edit.rolled is not None:
                 blocked = _earlier_blocked(ai_dir, edit.rolled)
-        return edit, waiting, blocked
+        return edit, waiting, blocked, replaced
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
