@@ -106,15 +106,19 @@ def named_as_ours(ai_dir: str, path: str) -> bool:
     ``.ai/history/`` (:func:`history_folder`) or an archive's folder of
     ``.ai/sessions/``, named ``FIRST--LAST-HASH8.org`` as :func:`plan` names one
     (``HASH8``: 8 lowercase hex digits). The path alone: no file is read."""
-    name = os.path.basename(path)
-    if not (name.endswith(".org") and len(name) > 13 and name[-13] == "-" and "--" in name[:-13]
-            and all(c in "0123456789abcdef" for c in name[-12:-4])):
+    if not _ours_name(os.path.basename(path)):
         return False
     ai = os.path.normpath(ai_dir)
     below = os.path.relpath(os.path.normpath(path), ai)
     parts = below.split(os.sep)
     return len(parts) >= 2 and parts[0] != os.pardir and (
         parts[0] == HISTORY or (parts[0] == "sessions" and len(parts) == 3))
+
+
+def _ours_name(name: str) -> bool:
+    """Whether ``name`` is shaped as :func:`plan` names an earlier file."""
+    return name.endswith(".org") and len(name) > 13 and name[-13] == "-" and \
+        "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
 
 
 def is_ours(ai_dir: str, path: str, data: bytes | None = None) -> bool:
@@ -647,7 +651,8 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
     (``show --all``), each entry once: an entry a file linked before already gave is
-    not given again (:func:`_not_given`). ``earlier`` still lists the files. ``kept``
+    not given again (:func:`_not_given`); a link to a file not named as :func:`plan`
+    names one is a person's, passed over. ``earlier`` still lists the files. ``kept``
     gives where the copy of an earlier file is kept (read when the file is gone, as
     after ``git clean``). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
@@ -659,6 +664,8 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     moved: dict[str, list[str]] = {key: [] for key in MOVABLE}
     given: dict[str, dict[str, int]] = {key: {} for key in MOVABLE}  # identities, so far
     for earlier in read_earlier(doc, headline, path):
+        if not _ours_name(os.path.basename(earlier.path)):
+            continue  # (a person's link, to a file of theirs: no earlier entries)
         found = storage.read_bytes(earlier.path)
         copy = kept(earlier.path) if kept is not None and found is None else None
         if copy is not None:
