@@ -300,12 +300,22 @@ def test_a_branch_switch_or_reset_to_a_committed_version_is_that_branchs_session
     assert git(project, "show", blob.group(1)).stdout.encode() == feature
     progress = [e["text"] for e in json.loads(run("show", "--json").stdout)["progress"]]
     assert progress == ["on main", "back on main"]
-    # A reset to a commit: what the tool wrote last was committed, so nothing is lost.
+    # A reset past the commit that held what the tool wrote last: only HEAD's reflog
+    # holds it now (gone at the next gc): refused, as uncommitted entries are (sixth
+    # review of issue 16, part g). A reset to a commit a branch holds goes on.
     commit_all(project, "main again")
     run("log", "--progress", "committed then reset away")
     commit_all(project, "to be reset")
+    git(project, "branch", "keeps-it")
     git(project, "reset", "-q", "--hard", "HEAD~1")
     assert run("log", "--progress", "after the reset").returncode == 0
+    commit_all(project, "main once more")
+    run("log", "--progress", "committed, then reset past")
+    commit_all(project, "reset past, no branch holds it")
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    reset_past = run("log", "--progress", "lost by a reset", check=False)
+    assert reset_past.returncode == 6, reset_past.stderr
+    git(project, "reset", "-q", "--hard", "HEAD@{1}")  # (the reflog gives it back)
     # Entries logged since the last commit exist only in the kept copy: refused.
     run("log", "--progress", "never committed")
     unsaved = (project / ".ai/.locks/live/session-context.org").read_bytes()

@@ -369,6 +369,7 @@ def test_an_earlier_file_git_cleans_away_comes_back(project: Path, run: Runner) 
     run("log", "--discovery", "Back")
     assert earlier.read_bytes() == data
     run("wrap-up", "Done")
+    assert not list((project / ".git/ai-protocols").rglob("*.org"))
     assert not list((project / ".ai/.locks/live/history").rglob("*.org"))
 
 
@@ -768,7 +769,7 @@ def test_a_wrap_up_killed_once_the_archive_is_in_place_leaves_no_copies(
     ``start`` removes those, and only those (sixth review)."""
     rolled(project, run)
     earlier = texts_of(project)[1][0]
-    kept = project / ".ai/.locks/live/history/session-context" / earlier.name
+    kept = project / ".git/ai-protocols/.ai/history/session-context" / earlier.name
     assert kept.exists()
     run("wrap-up", "Done")
     archive = Path(json.loads(run("list", "--json").stdout)[0]["path"])

@@ -13,12 +13,13 @@ import os
 
 from ai_protocols.lean import datetime, pattern, timezone
 from ai_protocols.liveness.clock import utc_minute
-from ai_protocols.paths import join, relative_to, safe_id
+from ai_protocols.paths import git_dirs, join, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path
 
 __all__ = [
     "MAX_NAME_BYTES",
     "archive_name",
+    "earlier_kept_paths",
     "is_session_file_name",
     "kept_is_other",
     "kept_path",
@@ -154,6 +155,28 @@ def kept_path(ai_dir: str, path: str) -> str:
     brought back from it."""
     ai_dir = os.fspath(ai_dir)
     return os.path.join(ai_dir, LOCK_DIR, "live", relative_to(os.fspath(path), ai_dir))
+
+
+def earlier_kept_paths(ai_dir: str, path: str) -> list[str]:
+    """Where the copy of the earlier-entries file ``path`` (a file under ``ai_dir``) is
+    kept, first the place it is written to: in a git work tree, inside its git folder
+    (``$GIT_DIR/ai-protocols/<path from the top of the work tree>``), where neither
+    ``git clean -fdx`` nor ``git stash -u`` goes (gitrepository-layout(5): ``$GIT_DIR``
+    holds no work-tree file; a linked work tree has its own); then
+    ``.ai/.locks/live/...`` (:func:`kept_path`), which ``git clean -fdx`` removes
+    (the only place outside git, and where versions before this one kept it: read
+    and removed, never written, in a git work tree). Reads git's files, runs no git.
+    Raises ``ValueError`` when ``path`` is not under ``ai_dir``."""
+    ai_dir = os.fspath(ai_dir)
+    old = kept_path(ai_dir, path)
+    dirs = git_dirs(os.path.dirname(os.path.normpath(ai_dir)) or ".")
+    if dirs is None:
+        return [old]
+    top, git_dir, _ = dirs
+    below = relative_to(os.fspath(path), top)
+    if below.startswith("../"):
+        return [old]
+    return [join(join(git_dir, "ai-protocols"), below), old]
 
 
 def kept_is_other(ai_dir: str, path: str) -> bool:

@@ -329,12 +329,15 @@ class Project:
         return session
 
     def _kept_earlier(self, path: str) -> str | None:
-        """Where the copy of the earlier-entries file ``path`` is kept, when there is one."""
+        """Where the copy of the earlier-entries file ``path`` is kept, when there is one
+        (:func:`~ai_protocols.session.names.earlier_kept_paths`)."""
+        from ai_protocols.session.names import earlier_kept_paths
+
         try:
-            kept = kept_path(self.ai_dir_text, path)
+            copies = earlier_kept_paths(self.ai_dir_text, path)
         except ValueError:
             return None
-        return kept if os.path.isfile(kept) else None
+        return next((kept for kept in copies if os.path.isfile(kept)), None)
 
     def show(self, *, whole: bool = False) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""

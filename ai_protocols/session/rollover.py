@@ -65,8 +65,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder", "identity",
-           "in_written_order", "linked_earlier", "plan", "read_whole", "redundant_strays",
-           "relink"]
+           "in_written_order", "is_ours", "linked_earlier", "named_as_ours", "plan",
+           "read_whole", "redundant_strays", "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -99,6 +99,47 @@ def history_folder(ai_dir: str, path: str) -> str:
     if stem.startswith(prefix):
         return join(join(ai_dir, HISTORY), stem[len(prefix):])
     return join(join(parent(path), HISTORY), os.path.basename(stem))
+
+
+def named_as_ours(ai_dir: str, path: str) -> bool:
+    """Whether ``path`` is where this tool puts an earlier-entries file: under
+    ``.ai/history/`` (:func:`history_folder`) or an archive's folder of
+    ``.ai/sessions/``, named ``FIRST--LAST-HASH8.org`` as :func:`plan` names one
+    (``HASH8``: 8 lowercase hex digits). The path alone: no file is read."""
+    if not _ours_name(os.path.basename(path)):
+        return False
+    ai = os.path.normpath(ai_dir)
+    below = os.path.relpath(os.path.normpath(path), ai)
+    parts = below.split(os.sep)
+    return len(parts) >= 2 and parts[0] != os.pardir and (
+        parts[0] == HISTORY or (parts[0] == "sessions" and len(parts) == 3))
+
+
+def _ours_name(name: str) -> bool:
+    """Whether ``name`` is shaped as :func:`plan` names an earlier file."""
+    return name.endswith(".org") and len(name) > 13 and name[-13] == "-" and \
+        "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
+
+
+def is_ours(ai_dir: str, path: str, data: bytes | None = None) -> bool:
+    """Whether ``path`` is an earlier-entries file this tool wrote: :func:`named_as_ours`,
+    a regular file (not a symbolic link), and the SHA-256 of its bytes (``data``, when
+    given: read already) begins with the name's 8 hex digits. Only such a file is ever
+    moved, removed or written by the tool; any other file an ``Earlier entries`` link
+    names is a person's (docs/decisions.md, "Issue 16, sixth review (rollover
+    safety)")."""
+    if not named_as_ours(ai_dir, path):
+        return False
+    if data is None:
+        try:
+            data = storage.read_bytes(path)
+        except AiProtocolsError:
+            return False
+    if data is None:
+        return False
+    import hashlib  # (only here: rare)
+
+    return hashlib.sha256(data).hexdigest()[:8] == os.path.basename(path)[-12:-4]
 
 
 class Planned:
@@ -516,17 +557,23 @@ def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
     return [] if session is None else read_earlier(doc, session, path)
 
 
-def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tuple[str, str]]:
+def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
+           ) -> tuple[list[tuple[str, str]], list[str]]:
     """Before the session in ``path`` is written to ``target`` (an archive, an
-    adoption): point each link of its ``Earlier entries`` section at the file from
+    adoption): point each link of its ``Earlier entries`` section that names an
+    earlier-entries file of the tool's (:func:`named_as_ours`) at the file from
     ``target``'s folder, the file being moved into ``folder`` first when given (the
-    archive's); only the link's path changes on its line. Returns the files to move,
-    ``(from, to)``, those that are there (the transaction moves them)."""
+    archive's) and when it is there and provably the tool's (:func:`is_ours`); only
+    the link's path changes on its line. Returns the files to move, ``(from, to)``,
+    and the link lines left as they are: those naming any other file or folder (a
+    person's; a move of a file this tool did not write could take a project's file
+    away)."""
     session = session_headline(doc)
     section = earlier_section(doc, session) if session is not None else None
     if section is None:
-        return []
+        return [], []
     moves = []
+    left: list[str] = []
     for index in range(section.body_start, section.body_end):
         bare = strip_ending(doc.lines[index], doc.newline)
         link = parse_earlier_link(bare)
@@ -534,8 +581,12 @@ def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tup
             continue
         rel = link[0]
         old = os.path.normpath(os.path.join(parent(path), rel))
+        there = os.path.lexists(old)
+        if not named_as_ours(ai_dir, old) or (there and not is_ours(ai_dir, old)):
+            left.append(bare)
+            continue
         new = old
-        if folder is not None and os.path.lexists(old):
+        if folder is not None and there:
             new = join(folder, os.path.basename(old))
             moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
@@ -543,7 +594,7 @@ def relink(doc: OrgFile, path: str, target: str, folder: str | None) -> list[tup
             escaped = org_link_escape(rel)
             doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
                                              f"{org_link_escape(new_rel)}]", 1))
-    return moves
+    return moves, left
 
 
 def identity(line: str, box: int | None) -> str:
@@ -600,7 +651,8 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
     (``show --all``), each entry once: an entry a file linked before already gave is
-    not given again (:func:`_not_given`). ``earlier`` still lists the files. ``kept``
+    not given again (:func:`_not_given`); a link to a file not named as :func:`plan`
+    names one is a person's, passed over. ``earlier`` still lists the files. ``kept``
     gives where the copy of an earlier file is kept (read when the file is gone, as
     after ``git clean``). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
@@ -612,14 +664,19 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     moved: dict[str, list[str]] = {key: [] for key in MOVABLE}
     given: dict[str, dict[str, int]] = {key: {} for key in MOVABLE}  # identities, so far
     for earlier in read_earlier(doc, headline, path):
+        if not _ours_name(os.path.basename(earlier.path)):
+            continue  # (a person's link, to a file of theirs: no earlier entries)
         found = storage.read_bytes(earlier.path)
         copy = kept(earlier.path) if kept is not None and found is None else None
         if copy is not None:
             found = storage.read_bytes(copy)
         if found is None:
             raise UnreadableSession(earlier.path, (
-                f"it is not there, and {path} links it as the file of its earlier "
-                "entries; 'ai-protocols show' without --all reads the live file alone"))
+                f"it is not there, nor a copy of it, and {path} links it as the file of "
+                f"its earlier entries; if it was committed, get it back from git ('git "
+                f"log --all -- {earlier.path}' names the commits, 'git show "
+                f"COMMIT:PATH > {earlier.path}' puts it back); 'ai-protocols show' "
+                "without --all reads the live file alone"))
         other = OrgFile(storage.decode(earlier.path, found))
         top = next((h for h in other.headlines if h.level == 1), None)
         if top is None:

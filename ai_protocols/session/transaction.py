@@ -69,13 +69,15 @@ from ai_protocols.session.layout import (
     session_headline,
 )
 from ai_protocols.session.model import LogEntry, Session
-from ai_protocols.session.names import kept_path, tombstone_path
+from ai_protocols.session.names import earlier_kept_paths, kept_path, tombstone_path
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
 from ai_protocols.session.rollover import (
     BOUND,
     Planned,
     history_folder,
+    is_ours,
     linked_earlier,
+    named_as_ours,
     plan,
     redundant_strays,
     relink,
@@ -586,9 +588,12 @@ def written_later(kept: tuple[str | None, datetime | None],
 
 def _stored_in_git(path: str, kept: str) -> str | None:
     """The object id of the blob git would make of ``kept`` (the version this tool last
-    wrote of the session file at ``path``) when git's object store holds it, else
-    ``None``: then the version on disk replaced one that git keeps (a branch switch, a
-    reset to a commit, ``git stash``), and writing to it loses nothing. The blob is
+    wrote of the session file at ``path``) when a commit reachable from a ref holds it
+    (a branch, a tag, the stash; HEAD's reflog aside), else ``None``: then the version
+    on disk replaced one that git keeps (a branch switch, ``git stash``), and writing
+    to it loses nothing; a reset past the commit that held it leaves it to the reflog
+    alone, which does not count. Runs git three times, only when the file is not the
+    kept copy and is older than it. The blob is
     hashed as git would hash it at ``path`` (its attributes' filters applied:
     git-hash-object(1) ``--path``); ``None`` too when git cannot say."""
     from ai_protocols.errors import GitFailed
@@ -602,9 +607,15 @@ def _stored_in_git(path: str, kept: str) -> str | None:
         if not blob:
             return None
         GitRun(["git", "-C", folder, "cat-file", "-e", blob], env, None).wait()  # (or fails)
+        # Reachable from a branch, a tag or the stash (git-log(1) --all: the refs and
+        # HEAD, not the reflogs): a commit of them brought the blob in (-m: a merge's
+        # own result too). A blob that only the reflog holds (git reset --hard HEAD~
+        # after the commit) is gone at the next gc, and git never shows it again.
+        found = GitRun(["git", "-C", folder, "log", "--all", "-m", "--format=%H", "-1",
+                        f"--find-object={blob}", "--", name], env, None).wait()
     except GitFailed:
         return None
-    return blob
+    return blob if found.strip() else None
 
 
 def _refuse_unmerged(ai_dir: str, path: str) -> None:
@@ -800,7 +811,7 @@ class Editing:
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
-        ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
+        ai_dir, path, new_text = self._ai_dir, self._path, self._new_text
         if not self._held:
             if new_text is None:
                 refuse_missing(ai_dir, path)
@@ -808,35 +819,57 @@ class Editing:
             locks.__enter__()
             self._locks = locks
         try:
-            emacs = live_emacs_lock(path) if new_text is None else None
-            if emacs is not None and self._if_edited == "refuse":
-                raise BeingEdited(path, emacs.owner)
-            read_as = None
-            if new_text is None:
-                # While Emacs holds the file, the edit is a trial that is never written.
-                doc, read_as = open_session(ai_dir, path, source=emacs is None,
-                                            closed_ok=self._closed_ok)
-                replaced = _refuse_older(ai_dir, path, doc, read_as)
-                waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
-            else:
-                doc, waiting = OrgFile(new_text), []
-            at = now if isinstance(now, Moment) else now_moment(now)
-            edit = SessionEdit(path, doc, at, emacs)
-            edit.read_as = read_as
-            if new_text is None and replaced is not None and emacs is None:
-                edit.note(f"replaced: git put an older version of this file here (a branch "
-                          f"switch or a reset); the one ai-protocols wrote last is in git "
-                          f"as blob {replaced[:12]} (git show {replaced[:12]})")
-            if waiting:
-                _fold_pending(edit, waiting)
-            if read_as is not None and read_as.st_size > BOUND and emacs is None:
-                # On the file as read (and folded): the same file plans the same move.
-                edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            edit, waiting, blocked, replaced = self._open(roll=True)
+            if blocked is not None:  # the entries are written all the same, not rolled over
+                _warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
+                      f"until it can be): {blocked}")
+                edit, waiting, _, replaced = self._open(roll=False)
+            if replaced is not None and edit.emacs_lock is None:
+                _warn(f"{path} is an older version than the one ai-protocols last wrote "
+                      f"(a branch switch or git reset put it back?); this write goes into "
+                      f"it, and the newer one is in git as blob {replaced[:12]}, reachable "
+                      f"from a branch or tag (git show {replaced[:12]})")
         except BaseException:
             self._release()
             raise
         self._edit, self._waiting = edit, waiting
         return edit
+
+    def _open(self, *, roll: bool
+              ) -> tuple[SessionEdit, list[PendingEntry], str | None, str | None]:
+        """The file read (its pending entries folded, a rollover planned when ``roll``
+        and it is past the bound), why the planned rollover cannot be written
+        (:func:`_earlier_blocked`) or ``None``, and the blob git holds of the newer
+        version this write goes over (:func:`_refuse_older`) or ``None``."""
+        ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
+        emacs = live_emacs_lock(path) if new_text is None else None
+        if emacs is not None and self._if_edited == "refuse":
+            raise BeingEdited(path, emacs.owner)
+        read_as = replaced = None
+        if new_text is None:
+            # While Emacs holds the file, the edit is a trial that is never written.
+            doc, read_as = open_session(ai_dir, path, source=emacs is None,
+                                        closed_ok=self._closed_ok)
+            replaced = _refuse_older(ai_dir, path, doc, read_as)
+            waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
+        else:
+            doc, waiting = OrgFile(new_text), []
+        at = now if isinstance(now, Moment) else now_moment(now)
+        edit = SessionEdit(path, doc, at, emacs)
+        edit.read_as = read_as
+        if new_text is None and replaced is not None and emacs is None:
+            edit.note(f"replaced: git put an older version of this file here (a branch "
+                      f"switch or a reset); the one ai-protocols wrote last is in git "
+                      f"as blob {replaced[:12]} (git show {replaced[:12]})")
+        if waiting:
+            _fold_pending(edit, waiting)
+        blocked = None
+        if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+            # On the file as read (and folded): the same file plans the same move.
+            edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            if edit.rolled is not None:
+                blocked = _earlier_blocked(ai_dir, edit.rolled)
+        return edit, waiting, blocked, replaced
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
@@ -862,15 +895,20 @@ class Editing:
         _revive(edit)
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
+        _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.rolled is not None:  # the earlier entries written before they leave
             _write_earlier(ai_dir, edit.rolled)
+        _restore_earlier(ai_dir, path, doc)
         if edit.target != path:
-            moves = relink(doc, path, edit.target, edit.earlier_to)
+            moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
+            for line in left:
+                _warn(f"the line {line!r} of {path}'s Earlier entries section names no "
+                      f"earlier-entries file ai-protocols wrote: it is left as it is, and "
+                      f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
-        _restore_earlier(ai_dir, path, doc)
         storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
         if edit.rolled is not None:  # (an earlier file a killed rollover left, redundant)
             _drop_earlier(ai_dir, redundant_strays(ai_dir, path, doc))
@@ -909,41 +947,156 @@ def _write_earlier(ai_dir: str, planned: Planned) -> None:
 
 
 def _kept_earlier(ai_dir: str, path: str) -> str | None:
-    """The kept copy of the earlier-entries file ``path`` (``None`` outside ``.ai/``)."""
+    """Where the copy of the earlier-entries file ``path`` is written (inside the git
+    folder in a git work tree: :func:`~ai_protocols.session.names.earlier_kept_paths`;
+    ``None`` outside ``.ai/``)."""
+    copies = _kept_copies(ai_dir, path)
+    return copies[0] if copies else None
+
+
+def _kept_copies(ai_dir: str, path: str) -> list[str]:
+    """Every place a copy of the earlier-entries file ``path`` may be kept (read and
+    removed in both)."""
     try:
-        return kept_path(ai_dir, path)
+        return earlier_kept_paths(ai_dir, path)
     except ValueError:
-        return None
+        return []
 
 
 def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
     """Put back, from their kept copies, the earlier-entries files the session file
     ``path`` links that are gone (``git clean``, ``git stash -u``): a hard link, as the
-    copy was made. Nothing when the file links none (one look at its headlines)."""
+    copy was made. Only files of the tool's (:func:`~ai_protocols.session.rollover.named_as_ours`,
+    the copy :func:`~ai_protocols.session.rollover.is_ours`). Best effort: one that
+    cannot be put back is said on stderr, and the write goes on (it never fails for
+    want of an earlier file). Nothing when the file links none (one look at its
+    headlines)."""
     for earlier in linked_earlier(doc, path):
-        if os.path.lexists(earlier.path):
+        if os.path.lexists(earlier.path) or not named_as_ours(ai_dir, earlier.path):
             continue
-        kept = _kept_earlier(ai_dir, earlier.path)
-        if kept is None or not os.path.isfile(kept) or os.path.islink(kept):
+        kept = next((copy for copy in _kept_copies(ai_dir, earlier.path)
+                     if os.path.isfile(copy) and not os.path.islink(copy) and
+                     is_ours(ai_dir, earlier.path, _read_or_none(copy))), None)
+        if kept is None:
+            _warn(f"{earlier.path} is missing, and no copy of it is kept here: {path} "
+                  f"links it for its earlier entries; get it back from git (git log -- "
+                  f"{earlier.path}; git show COMMIT:PATH)")
             continue
-        _make_folder(parent(earlier.path))
         try:
+            _make_folder(parent(earlier.path))
             os.link(kept, earlier.path, follow_symlinks=False)
-        except OSError as error:
-            raise StorageError(earlier.path, error) from error
-        storage.fsync_dir(parent(earlier.path))
+            storage.fsync_dir(parent(earlier.path))
+        except (OSError, StorageError) as error:
+            _warn(f"{earlier.path} is missing and could not be put back from {kept}: "
+                  f"{getattr(error, 'strerror', None) or error}")
+
+
+def _read_or_none(path: str) -> bytes | None:
+    try:
+        return storage.read_bytes(path)
+    except AiProtocolsError:
+        return None
+
+
+def _warn(text: str) -> None:
+    """Say ``text`` on stderr as a warning (``Warning: ...``): what a write went on
+    despite (an earlier-entries file that could not be written or put back, a link
+    line left as it is). The library's one other such word is
+    :func:`ai_protocols.storage.files.env_number`'s."""
+    import sys
+
+    try:
+        sys.stderr.write(f"Warning: {text}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # no stderr to say it on
+        pass
+
+
+def _refuse_unsafe_earlier(ai_dir: str, path: str, edit: SessionEdit) -> None:
+    """:class:`~ai_protocols.errors.UnsafePath` when the way to a file this write may
+    make or move for the earlier entries (the rollover's new file and its kept copy,
+    each linked file of the tool's, its kept copy, its place in the archive's folder)
+    goes through a symbolic link: the rule of every file the tool writes
+    (:func:`ai_protocols.storage.files.refuse_symlinks`), checked before anything is
+    written."""
+    paths: list[str | None] = []
+    if edit.rolled is not None:
+        paths += [edit.rolled.path, *_kept_copies(ai_dir, edit.rolled.path)]
+    for earlier in linked_earlier(edit.doc, path):
+        if named_as_ours(ai_dir, earlier.path):
+            paths += [earlier.path, *_kept_copies(ai_dir, earlier.path)]
+            if edit.earlier_to is not None:
+                paths.append(join(edit.earlier_to, os.path.basename(earlier.path)))
+    _refuse_links(ai_dir, paths)
+
+
+def _base_of(ai_dir: str, one: str) -> str:
+    """The folder from which the way to ``one`` is checked for symbolic links: for a
+    copy kept in the git folder, that folder (its own way, ``.git`` itself, is git's
+    business); else the project's (the folder of ``ai_dir``)."""
+    root = parent(ai_dir)
+    if "/ai-protocols/" in one:
+        from ai_protocols.paths import git_dirs
+
+        dirs = git_dirs(root)
+        if dirs is not None and one.startswith(dirs[1].rstrip("/") + "/ai-protocols/"):
+            return dirs[1]
+    return root if (one + "/").startswith(root.rstrip("/") + "/") else parent(one)
+
+
+def _refuse_links(ai_dir: str, paths: list[str | None]) -> None:
+    for one in paths:
+        if one is None:
+            continue
+        storage.refuse_symlinks(_base_of(ai_dir, one), one)
+
+
+def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
+    """Why the rollover's earlier file (or its kept copy) cannot be written, said for a
+    person to act on (what to rename or remove), else ``None``: a file where a folder
+    on its way must be, a folder that cannot be written, a file or folder of its name
+    holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
+    link on the way (exit 12, as for every file the tool writes)."""
+    kept = _kept_earlier(ai_dir, planned.path)
+    _refuse_links(ai_dir, [planned.path, *_kept_copies(ai_dir, planned.path)])
+    for target in (planned.path, kept):
+        if target is None:
+            continue
+        folder = parent(target)
+        current = _base_of(ai_dir, target)
+        below = os.path.relpath(folder, current).split(os.sep)
+        for part in below if below != ["."] else []:
+            step = join(current, part)
+            try:
+                os.lstat(step)
+            except FileNotFoundError:
+                break
+            except OSError as error:
+                return f"{step} cannot be read ({error.strerror})"
+            if not os.path.isdir(step):
+                return f"{step} is a file where a folder must be: rename or remove it"
+            current = step
+        if not os.access(current, os.W_OK | os.X_OK):
+            return f"the folder {current} cannot be written: give write permission to it"
+    if os.path.lexists(planned.path):
+        if os.path.isdir(planned.path):
+            return f"{planned.path} is a folder: rename or remove it"
+        there = _read_or_none(planned.path)
+        if there is None or not planned.same_as(there):
+            return (f"{planned.path} is there with other bytes than this rollover writes: "
+                    f"rename it")
+    return None
 
 
 def _drop_earlier(ai_dir: str, paths: list[str]) -> None:
     """Remove the earlier-entries files ``paths`` and their kept copies (best effort:
     each is a copy of entries kept elsewhere, which nothing reads)."""
     for path in paths:
-        for gone in (path, _kept_earlier(ai_dir, path)):
-            if gone is not None:
-                try:
-                    _unlink(gone)
-                except OSError:
-                    pass
+        for gone in (path, *_kept_copies(ai_dir, path)):
+            try:
+                _unlink(gone)
+            except OSError:
+                pass
 
 
 def drop_carried_leftovers(ai_dir: str, path: str) -> None:
@@ -1027,14 +1180,14 @@ def _drop_carried(ai_dir: str, moves: list[tuple[str, str]]) -> None:
     folders = set()
     for old, _ in moves:
         _unlink(old)
-        kept = _kept_earlier(ai_dir, old)
-        if kept is not None:
+        for kept in _kept_copies(ai_dir, old):
             _unlink(kept)
+            folders.add(parent(kept))
         folders.add(parent(old))
     for folder in folders:
         try:
             storage.fsync_dir(folder)
-            os.rmdir(folder)
+            os.rmdir(folder)  # (only an empty one: a folder holding anything stays)
         except OSError:
             pass
 
