@@ -41,6 +41,7 @@ __all__ = [
     "board_path",
     "context_path_text",
     "derived_agent_id",
+    "enclosing_projects",
     "file_project_root",
     "find_project_root",
     "git_dirs",
@@ -348,6 +349,27 @@ def superprojects(root: str) -> list[str]:
         found.append(above[0])
         here = above[0]
     return found
+
+
+def enclosing_projects(root: str) -> list[str]:
+    """The projects around the project ``root``, nearest first: each folder above it,
+    up to ``/``, that holds ``.ai/`` or ``.git`` (a folder, or the file of a linked work
+    tree or submodule), as :func:`project_root_text` recognises a project's root. A
+    repository nested inside another's work tree (its own ``git init`` or clone, no
+    submodule), or a submodule, has its own board, but a lock on the board of a project
+    around it covers its files too: the PreToolUse hook consults each of these boards,
+    whatever the agent's working directory (docs/tasks.md, "Nested repositories").
+    Only ``os.stat`` calls, no git: the hook calls it on every edit."""
+    found: list[str] = []
+    folder = root
+    while True:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        folder = parent
+        if os.path.isdir(os.path.join(folder, AI_DIR)) or \
+                os.path.lexists(os.path.join(folder, ".git")):
+            found.append(folder)
 
 
 def file_project_root(path: str) -> str | None:

@@ -758,8 +758,10 @@ class Board:
         """What ``task done --checkpoint-ref REF`` keeps in ``CHECKPOINT``: the full name of
         the ref (``refs/tags/v1``, ``refs/ai-protocols/checkpoints/...``) and the commit it
         names now (its whole hash), ``refs/tags/v1 3f2a...`` (``HEAD`` on a branch: that
-        branch); the hash alone for what is no ref by name (a hash, ``main~2``).
-        Sources: git-rev-parse(1), ``--verify REF^{commit}`` and ``--symbolic-full-name``.
+        branch); the hash alone for what is no ref by name (a hash, ``main~2``,
+        ``:/TEXT``, ``HEAD@{1}``). Every form of git-rev-parse(1) "SPECIFYING REVISIONS"
+        that names an object peeling to a commit: ``--verify REF``, then that object's
+        ``^{commit}``, and ``--symbolic-full-name REF``.
         :class:`~ai_protocols.errors.InvalidText` (exit 4) for a text that names no commit
         here; :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot run."""
         import subprocess
@@ -774,13 +776,25 @@ class Board:
                                                  "branch or a tag) or a commit hash")
         root = str(self.project.root)
         try:
-            commit = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
-                                     "--end-of-options", f"{ref}^{{commit}}"],
-                                    capture_output=True, text=True, check=False)
+            # The object REF names first, then the commit it peels to: appending
+            # '^{commit}' to REF itself would change what ':/TEXT' searches for (its
+            # regular expression runs to the end of the text).
+            found = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                                    "--end-of-options", ref],
+                                   capture_output=True, text=True, check=False)
+            commit = found if found.returncode != 0 or not found.stdout.strip() else \
+                subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                                "--end-of-options", f"{found.stdout.strip()}^{{commit}}"],
+                               capture_output=True, text=True, check=False)
             name = subprocess.run(["git", "-C", root, "rev-parse", "--symbolic-full-name",
                                    ref], capture_output=True, text=True, check=False)
         except OSError as error:
             raise GitFailed("rev-parse", str(error)) from error
+        if commit is not found and (commit.returncode != 0 or not commit.stdout.strip()):
+            raise InvalidText("checkpoint", ref, "it names a git object that is no commit "
+                                                 "(a tree or a blob); give a checkpoint's "
+                                                 "ref, a branch, a tag or a commit; nothing "
+                                                 "was changed")
         if commit.returncode != 0 or not commit.stdout.strip():
             raise InvalidText("checkpoint", ref, "it names no commit in this repository (a "
                                                  "checkpoint's ref, a branch, a tag or a "
