@@ -132,3 +132,45 @@ def test_checkpoint_ref_takes_every_rev_parse_form(project: Path, run: Runner) -
         assert refused.returncode == 4, (ref, refused)
         assert words in refused.stderr, (ref, refused.stderr)
         assert "DONE" not in run("task", "show", task).stdout
+
+
+# -- 3. errors say what to do ------------------------------------------------------------------
+
+
+SETTINGS_REFUSED = [
+    # (the file, what the refusal asks for, the file put right as it asks)
+    ("null", "its top level is null, not an object: make it an object ({} when", "{}"),
+    ("[]", "its top level is a list, not an object: make it an object ({} when", "{}"),
+    ('{"keep": 1, "hooks": []}', 'its "hooks" is a list, not an object: make it an object',
+     '{"keep": 1, "hooks": {}}'),
+    ('{"hooks": {"PreToolUse": {}}}',
+     'its "hooks" > "PreToolUse" is an object, not a list: make it a list ([] when',
+     '{"hooks": {"PreToolUse": []}}'),
+    ('{"a": 1, "a": 2}', "keep the one you mean and delete the other", '{"a": 2}'),
+    ('{"a": NaN}', "put a number, a string or null in its place", '{"a": null}'),
+    ('{"a": 1,}', "correct it there (an empty file counts as {})", '{"a": 1}'),
+    ("\ufeff{}", "save it without one", "{}"),
+]
+
+
+def test_a_refused_settings_file_says_what_to_change(project: Path, run: Runner,
+                                                    tmp_path: Path) -> None:
+    settings = project / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    env = {"HOME": str(tmp_path / "home"), "CLAUDE_CONFIG_DIR": "", "CODEX_HOME": ""}
+    for content, todo, fixed in SETTINGS_REFUSED:
+        settings.write_text(content)
+        refused = run("hooks", "install", "claude", env=env, check=False)
+        assert refused.returncode == 4, refused
+        assert todo in refused.stderr, (content, refused.stderr)
+        assert "then run the command again ('hooks install' merges the ai-protocols hooks " \
+            "into what is there and keeps the rest); it was left unchanged\n" in refused.stderr
+        if "shape" in refused.stderr or "make it" in todo:
+            assert '{"hooks": {"EVENT": [{"matcher": "...", "hooks": [{"type": "command"' \
+                in refused.stderr
+        assert settings.read_text() == content
+        settings.write_text(fixed)  # as the refusal says: then it goes through
+        run("hooks", "install", "claude", env=env)
+        assert "ai-protocols hook PreToolUse" in settings.read_text()
+        if "keep" in fixed:
+            assert '"keep": 1' in settings.read_text()
