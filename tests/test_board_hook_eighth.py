@@ -174,3 +174,84 @@ def test_a_refused_settings_file_says_what_to_change(project: Path, run: Runner,
         assert "ai-protocols hook PreToolUse" in settings.read_text()
         if "keep" in fixed:
             assert '"keep": 1' in settings.read_text()
+
+
+AGENT_ID_TODO = ("set a fresh id, AI_AGENT_ID=$(ai-protocols agent-id --runtime NAME), or "
+                 "unset AI_AGENT_ID inside Claude Code or Codex (their session id then names "
+                 "the agent)")
+
+
+def test_every_agent_id_refusal_says_what_to_do(project: Path, run: Runner) -> None:
+    """One message for every reason an id is refused, in every command and in the sh
+    resolver: it points to 'ai-protocols agent-id'."""
+    task = add(run, "T")
+    resolver = project / ".ai" / "scripts" / "session-context-path"
+    for agent in ("a/b", "..", "a\tb", "a b", "a:b", "a(b", "x" * 300, "a\u3000b"):
+        for args in (("task", "claim", task), ("start",), ("lock", "src/", "--reason", "r"),
+                     ("path",)):
+            refused = run(*args, agent=agent, check=False)
+            assert refused.returncode == 4, (agent, args, refused)
+            assert refused.stderr.startswith("Error: AI_AGENT_ID "), refused.stderr
+            assert refused.stderr.endswith(f"; {AGENT_ID_TODO}\n"), (agent, refused.stderr)
+        sh = subprocess.run([str(resolver)], capture_output=True, text=True,
+                            env=clean_env(AI_AGENT_ID=agent), timeout=60)
+        assert sh.returncode == 4 and sh.stderr.endswith(f"; {AGENT_ID_TODO}\n"), sh.stderr
+    # Not set, for a claim: said once, not twice.
+    unset = run("task", "claim", task, env={"AI_AGENT_ID": "", "CLAUDE_CODE_SESSION_ID": "",
+                                            "CODEX_THREAD_ID": ""}, check=False)
+    assert unset.returncode == 4 and unset.stderr.count("ai-protocols agent-id") == 1, unset
+
+
+@settings(max_examples=200, deadline=None)
+@given(agent=st.text(min_size=0, max_size=40))
+def test_every_refused_agent_id_gets_the_one_message(agent: str) -> None:
+    from ai_protocols.errors import InvalidAgentId
+    from ai_protocols.paths import safe_id
+
+    try:
+        safe_id(agent)
+    except InvalidAgentId as error:
+        assert str(error).endswith(f"; {AGENT_ID_TODO}"), str(error)
+        assert str(error).startswith("AI_AGENT_ID ")
+
+
+EMPTY_ID_COMMANDS = [("task", "claim", "{}"), ("task", "show", "{}"), ("task", "release", "{}"),
+                     ("task", "done", "{}"), ("task", "done", "{}", "--checkpoint"),
+                     ("task", "handoff", "{}", "--to", "reviewer", "--note", "n"),
+                     ("start", "--task", "{}"), ("log", "--task", "{}")]
+
+
+def test_an_empty_task_id_is_bad_input_like_every_empty_value(project: Path, run: Runner) -> None:
+    add(run, "T")
+    run("start", agent="c.1", env={})
+    board = (project / ".ai" / "tasks.org").read_bytes()
+    session = (project / ".ai" / "session-context.d" / "c.1.org").read_bytes()
+    for empty in ("", "  ", "\t"):
+        for command in EMPTY_ID_COMMANDS:
+            args = [a.format(empty) for a in command]
+            refused = run(*args, agent="c.1", check=False)
+            assert refused.returncode == 4, (args, refused)
+            assert refused.stderr.startswith(f"Error: task id {empty!r} cannot be used: it is "
+                                             "empty; "), refused.stderr
+            assert "'ai-protocols task list' shows the ids" in refused.stderr
+    assert (project / ".ai" / "tasks.org").read_bytes() == board
+    assert (project / ".ai" / "session-context.d" / "c.1.org").read_bytes() == session
+
+
+def test_no_task_says_ids_match_by_their_end_and_names_those_starting_so(
+        project: Path, run: Runner) -> None:
+    first, second = add(run, "A"), add(run, "B")
+    missing = run("task", "show", "zzzzzzzz-nothing", check=False)
+    assert missing.returncode == 20
+    assert "(a task is named by its whole id or by its end, such as its last 8 characters, " \
+        "not by its start)" in missing.stderr
+    assert "start with it" not in missing.stderr and "starts with it" not in missing.stderr
+    start = first[:15]  # the date and time: both ids may start so
+    said = run("task", "claim", start, agent="c.1", check=False)
+    assert said.returncode == 20, said
+    starting = [i for i in (first, second) if i.startswith(start)]
+    assert ", ".join(starting) in said.stderr
+    assert ("these ids start with it" if len(starting) > 1 else "this id starts with it") \
+        in said.stderr
+    # The end still names a task, as before.
+    assert run("task", "show", first[-8:]).returncode == 0

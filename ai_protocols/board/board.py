@@ -745,6 +745,7 @@ class Board:
         :class:`~ai_protocols.errors.TaskTaken` for another agent's claim that may be
         live (unless ``force``). A claim made between this and :meth:`done` is still
         refused by :meth:`done`."""
+        _check_task_id(task_id)
         emacs = live_emacs_lock(self.path)
         if emacs is not None:
             raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
@@ -1059,9 +1060,7 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     several end so (it lists them: give more of the end). Spaces around it are
     dropped; an id that matches no task as given is read as Crockford's base 32 reads
     (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
-    wanted = task_id.strip()
-    if not wanted:
-        raise TaskNotFound(task_id, board)
+    wanted = _check_task_id(task_id)
     exact = [t for t in tasks if t.id == wanted]
     if len(exact) > 1:
         raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
@@ -1075,7 +1074,23 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
         return found[0]
     if found and len({t.id for t in found}) == 1:
         raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
-    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found))
+    # (none ends so: those that start so, said, for whoever typed an id's start)
+    starting = () if found else tuple(_unique(
+        t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
+            wanted.lower().translate(_CROCKFORD_READ))))
+    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
+                       starting=starting)
+
+
+def _check_task_id(task_id: str) -> str:
+    """``task_id`` without the spaces around it, as every command reads a task's id;
+    :class:`~ai_protocols.errors.InvalidText` (exit 4) when nothing is left: an empty
+    id is bad input, as every other empty value is, not an id no task has."""
+    wanted = task_id.strip()
+    if not wanted:
+        raise InvalidText("task id", task_id, "it is empty; give a task's id, or its end "
+                                              "('ai-protocols task list' shows the ids)")
+    return wanted
 
 
 def _own_copy_holds(own: str, task_id: str) -> str | None:
