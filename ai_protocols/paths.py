@@ -44,6 +44,8 @@ __all__ = [
     "enclosing_projects",
     "file_project_root",
     "find_project_root",
+    "fold_name",
+    "folds_names",
     "git_dirs",
     "id_part",
     "id_prefix",
@@ -370,6 +372,40 @@ def enclosing_projects(root: str) -> list[str]:
         if os.path.isdir(os.path.join(folder, AI_DIR)) or \
                 os.path.lexists(os.path.join(folder, ".git")):
             found.append(folder)
+
+
+#: Per project root: whether its file system folds file names (:func:`folds_names`).
+_FOLDS: dict[str, bool] = {}
+
+
+def folds_names(root: str) -> bool:
+    """Whether the file system holding the project ``root`` takes a file name in another
+    case, or in another Unicode normalization, for the same file, as macOS (APFS,
+    HFS+) and Windows (NTFS) do by default. The rule, one ``stat`` pair per root and
+    process: ``ROOT/.AI`` is the very file ``ROOT/.ai`` is (``os.path.samestat``);
+    on Linux's file systems it does not exist, and names are compared as exact text.
+    ``False`` when either cannot be read. (Such a file system that folds case also
+    ignores the difference of NFC and NFD on macOS; both are folded together.)"""
+    known = _FOLDS.get(root)
+    if known is None:
+        try:
+            known = os.path.samestat(os.stat(os.path.join(root, ".ai")),
+                                     os.stat(os.path.join(root, ".AI")))
+        except (OSError, ValueError):
+            known = False
+        _FOLDS[root] = known
+    return known
+
+
+def fold_name(path: str) -> str:
+    """``path`` as a file system that folds names (:func:`folds_names`) compares it:
+    Unicode's NFC of its case folding (``str.casefold``, Unicode's full case folding,
+    of its NFC form), so ``SRC/API/v1.py`` and ``src/api/v1.py``, or a decomposed
+    ``cafe\u0301/x`` and ``caf\u00e9/x``, are one path. Source: Unicode Standard
+    Annex #15 (normalization forms) and section 3.13 (default case folding)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
 
 
 def file_project_root(path: str) -> str | None:

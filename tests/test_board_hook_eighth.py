@@ -255,3 +255,66 @@ def test_no_task_says_ids_match_by_their_end_and_names_those_starting_so(
         in said.stderr
     # The end still names a task, as before.
     assert run("task", "show", first[-8:]).returncode == 0
+
+
+# -- 4. paths on a file system that folds names (macOS, Windows) ---------------------------------
+
+# Linux's file systems compare names as exact text: the rule that switches folding on,
+# ``ROOT/.AI`` being the very file ``ROOT/.ai`` is (paths.folds_names), is what a
+# case-insensitive file system gives; here a symbolic link makes it so.
+
+
+def _fold_like_macos(project: Path) -> None:
+    (project / ".AI").symlink_to(".ai")
+
+
+def test_on_a_folding_file_system_case_and_normalization_do_not_escape_a_lock(
+        project: Path, run: Runner) -> None:
+    run("lock", "src/api/", "caf\u00e9/", "--reason", "r", agent="holder.1")
+    upper, decomposed = project / "SRC" / "API" / "v1.py", project / "cafe\u0301" / "x.py"
+    board = project / ".AI" / "TASKS.ORG"
+    # Linux: other files, other names (exact text), not inside the locks.
+    assert write_hook(project, upper, "other.1").returncode == 0
+    assert write_hook(project, decomposed, "other.1").returncode == 0
+    _fold_like_macos(project)
+    for path in (upper, decomposed, project / "Src" / "Api"):
+        refused = write_hook(project, path, "other.1")
+        assert refused.returncode == 2, (path, refused)
+        assert "holder.1 has locked" in refused.stderr or "locked by holder.1" in refused.stderr
+    refused = write_hook(project, board, "other.1")  # the board, named in another case
+    assert refused.returncode == 2 and "is the task board" in refused.stderr, refused
+    assert write_hook(project, project / "srcx" / "a.py", "other.1").returncode == 0
+    # A lock in another case or normalization overlaps the one held.
+    taken = run("lock", "SRC/", "--reason", "r", agent="other.1", check=False)
+    assert taken.returncode != 0 and "holder.1" in taken.stderr, taken
+    taken = run("lock", "cafe\u0301/x.py", "--reason", "r", agent="other.1", check=False)
+    assert taken.returncode != 0 and "holder.1" in taken.stderr, taken
+
+
+_LETTERS = st.text(st.sampled_from("abcxyzABCXYZ019_-\u00e0\u00e9\u00ee\u00f5\u00fc\u00e7"
+                                   "\u00f1\u00df\u00ff"), min_size=1, max_size=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(area=st.lists(_LETTERS, min_size=1, max_size=3), rest=st.lists(_LETTERS, max_size=3),
+       upper=st.booleans(), form=st.sampled_from(["NFC", "NFD"]))
+def test_folded_paths_are_one_path_on_a_folding_file_system(
+        area: list[str], rest: list[str], upper: bool, form: str) -> None:
+    import unicodedata
+
+    from ai_protocols.board.model import covers_real
+
+    locked = "/".join(area) + "/"
+    inside = "/".join(area + rest)
+    variant = unicodedata.normalize(form, inside.upper() if upper else inside)
+    outside = "/".join([area[0] + "q", *area[1:], *rest])
+    with tempfile.TemporaryDirectory() as linux, tempfile.TemporaryDirectory() as macos:
+        exact, folding = os.path.realpath(linux), os.path.realpath(macos)
+        for root in (exact, folding):
+            os.mkdir(os.path.join(root, ".ai"))
+        os.symlink(".ai", os.path.join(folding, ".AI"))
+        assert covers_real(folding, locked, variant)  # whatever the case or normalization
+        assert covers_real(exact, locked, variant) == \
+            (variant.startswith(locked) or variant == locked.rstrip("/"))
+        assert not covers_real(folding, locked, outside)
+        assert not covers_real(exact, locked, outside)

@@ -487,9 +487,11 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
     ``ai-protocols task``, ``lock`` and ``unlock`` (a person's Emacs aside); ``None``
     when no path is one of them. Compared as given and where each really is
     (symbolic links, ``..``)."""
-    from ai_protocols.paths import board_path
+    from ai_protocols.paths import board_path, fold_name, folds_names
     from ai_protocols.storage.files import LOCK_DIR
 
+    # On a file system that folds names (macOS, Windows), .AI/TASKS.ORG is the board too.
+    fold = fold_name if any(folds_names(root) for root in roots) else str
     boards: list[str] = []
     emacs_locks: list[str] = []
     lock_dirs: list[str] = []
@@ -502,8 +504,10 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
             lock_dirs.append(os.path.join(folder, LOCK_DIR))
         own = os.path.join(root, AI_DIR, LOCK_DIR)
         lock_dirs += [os.path.normpath(own), os.path.realpath(own)]
+    boards, emacs_locks = [fold(b) for b in boards], [fold(e) for e in emacs_locks]
+    lock_dirs = [fold(d) for d in lock_dirs]
     for path in paths:
-        for form in {os.path.normpath(path), os.path.realpath(path)}:
+        for form in {fold(os.path.normpath(path)), fold(os.path.realpath(path))}:
             if form in boards:
                 return (f"ai-protocols: refused: {path} is the task board, which "
                         "ai-protocols keeps: an edit tool must not change it (it could drop "
@@ -553,6 +557,10 @@ def _relative(root: str, real_root: str, path: str) -> list[str]:
     pairs = [(real_root, os.path.realpath(path))]
     if os.pardir not in path.replace(os.sep, "/").split("/"):
         pairs.insert(0, (root, path))  # as given, when no '..' could follow a link in it
+    from ai_protocols.paths import fold_name, folds_names
+
+    if folds_names(root):  # (macOS, Windows: /Users/me/PROJ/x is in /Users/me/proj)
+        pairs.append((fold_name(real_root), fold_name(os.path.realpath(path))))
     for base, target in pairs:
         relative = os.path.relpath(target, base)
         if not (relative == os.pardir or relative.startswith(os.pardir + os.sep)):
