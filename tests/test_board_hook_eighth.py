@@ -318,3 +318,36 @@ def test_folded_paths_are_one_path_on_a_folding_file_system(
             (variant.startswith(locked) or variant == locked.rstrip("/"))
         assert not covers_real(folding, locked, outside)
         assert not covers_real(exact, locked, outside)
+
+
+def test_check_says_when_a_changed_nested_repository_is_inside_a_lock(
+        project: Path, run: Runner) -> None:
+    """check leaves the nested repository's changes out (they are its own): not a finding,
+    but said, with the lock, and in --json."""
+    import json
+
+    nested = project / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q")
+    (project / "vendor" / "other").mkdir()
+    git(project / "vendor" / "other", "init", "-q")  # nested, unchanged: nothing said
+    run("lock", "vendor/", "--reason", "upgrading vendored libs", agent="holder.1")
+    quiet = run("check", agent="other.1")
+    assert "Note:" not in quiet.stdout
+    (nested / "x.py").write_text("1\n")
+    said = run("check", agent="other.1")
+    assert "Note: vendor/lib/ is a repository of its own, left out here, inside vendor/, " \
+        "which holder.1 (live) has locked for: upgrading vendored libs; it has 1 changed " \
+        "file(s) (vendor/lib/x.py)." in said.stdout, said.stdout
+    data = json.loads(run("check", "--json", agent="other.1").stdout)
+    assert data["ok"] and data["changed"] == [] and data["findings"] == []
+    assert data["nested_repositories_in_locks"] == [{
+        "path": "vendor/lib/", "locked_by": "holder.1", "lock": "vendor/",
+        "reason": "upgrading vendored libs", "state": "live", "changed": ["vendor/lib/x.py"]}]
+    # The holder's own check, and a lock on a file of the nested repository only.
+    assert "Note:" not in run("check", agent="holder.1").stdout
+    run("unlock", "vendor/", agent="holder.1")
+    run("lock", "vendor/lib/y.py", "--reason", "r", agent="holder.1")
+    assert "Note:" not in run("check", agent="other.1").stdout  # x.py is not y.py
+    (nested / "y.py").write_text("2\n")
+    assert "(vendor/lib/y.py)" in run("check", agent="other.1").stdout
