@@ -170,15 +170,35 @@ class SessionRemoved(NoSession):
                      "bring it back (or 'git stash pop', if it was stashed)",)
 
 
+#: What every refusal of an agent id ends with: what to do. The one text for every
+#: reason (:class:`InvalidAgentId`); the sh resolver (``session-context-path``) prints
+#: the same after its reason.
+AGENT_ID_TODO = ("set a fresh id, AI_AGENT_ID=$(ai-protocols agent-id --runtime NAME), or "
+                 "unset AI_AGENT_ID inside Claude Code or Codex (their session id then "
+                 "names the agent)")
+
+
 class InvalidAgentId(AiProtocolsError, ValueError):
-    """``AI_AGENT_ID`` cannot be turned into a file name."""
+    """``AI_AGENT_ID`` cannot be turned into a file name. Its message is the one every
+    refusal of an agent id gives: the id, ``reason``, and what to do
+    (:data:`AGENT_ID_TODO`, unless ``reason`` already names ``ai-protocols agent-id``;
+    for an id given to ``recover``, ``given_as`` names it, and the message says to give
+    an id 'ai-protocols status' lists)."""
 
     exit_code = 4
 
-    def __init__(self, agent_id: str | bytes, reason: str) -> None:
+    def __init__(self, agent_id: str | bytes, reason: str, *,
+                 given_as: str = "AI_AGENT_ID") -> None:
         self.agent_id = agent_id
         self.reason = reason
-        super().__init__(f"AI_AGENT_ID {_show(agent_id)} cannot be used: {reason}")
+        #: Where the id came from: ``AI_AGENT_ID``, or ``recover``'s argument.
+        self.given_as = given_as
+        if given_as != "AI_AGENT_ID":
+            todo = ("; give another agent's id as 'ai-protocols status' lists it, or the "
+                    "path of its session file")
+        else:
+            todo = "" if "ai-protocols agent-id" in reason else f"; {AGENT_ID_TODO}"
+        super().__init__(f"{given_as} {_show(agent_id)} cannot be used: {reason}{todo}")
 
 
 class InvalidText(AiProtocolsError, ValueError):
@@ -450,21 +470,30 @@ class TaskNotFound(AiProtocolsError, LookupError):
     exit_code = 20
 
     def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = (),
-                 elsewhere: str | None = None) -> None:
+                 elsewhere: str | None = None, starting: tuple[str, ...] = ()) -> None:
         self.task_id = task_id
         self.board = board
         self.candidates = candidates
         #: Where a headline holding that id is, that the board does not read as a task
         #: (demoted, archived), and what to do: said instead of pointing to 'task list'.
         self.elsewhere = elsewhere
+        #: The ids that start with the text given (an id is matched by its end, not its
+        #: start: the caller may have typed the start of one).
+        self.starting = starting
         if candidates:
             said = (f"{_show(task_id)} names {len(candidates)} tasks ({', '.join(candidates)}); "
                     "give more of the end of the one you mean, or its whole id")
         elif elsewhere:
             said = f"no task {_show(task_id)} on the board {board}: {elsewhere}"
         else:
-            said = (f"no task {_show(task_id)} on the board {board}; 'ai-protocols task list' "
-                    "shows the ids")
+            start = ""
+            if starting:
+                shown = ", ".join(starting[:5]) + (", ..." if len(starting) > 5 else "")
+                start = (f"; {'these ids start' if len(starting) > 1 else 'this id starts'} "
+                         f"with it: {shown} (give the whole id, or its end)")
+            said = (f"no task {_show(task_id)} on the board {board} (a task is named by its "
+                    "whole id or by its end, such as its last 8 characters, not by its "
+                    f"start){start}; 'ai-protocols task list' shows the ids")
         super().__init__(said)
 
 

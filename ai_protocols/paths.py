@@ -41,8 +41,11 @@ __all__ = [
     "board_path",
     "context_path_text",
     "derived_agent_id",
+    "enclosing_projects",
     "file_project_root",
     "find_project_root",
+    "fold_name",
+    "folds_names",
     "git_dirs",
     "id_part",
     "id_prefix",
@@ -348,6 +351,61 @@ def superprojects(root: str) -> list[str]:
         found.append(above[0])
         here = above[0]
     return found
+
+
+def enclosing_projects(root: str) -> list[str]:
+    """The projects around the project ``root``, nearest first: each folder above it,
+    up to ``/``, that holds ``.ai/`` or ``.git`` (a folder, or the file of a linked work
+    tree or submodule), as :func:`project_root_text` recognises a project's root. A
+    repository nested inside another's work tree (its own ``git init`` or clone, no
+    submodule), or a submodule, has its own board, but a lock on the board of a project
+    around it covers its files too: the PreToolUse hook consults each of these boards,
+    whatever the agent's working directory (docs/tasks.md, "Nested repositories").
+    Only ``os.stat`` calls, no git: the hook calls it on every edit."""
+    found: list[str] = []
+    folder = root
+    while True:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        folder = parent
+        if os.path.isdir(os.path.join(folder, AI_DIR)) or \
+                os.path.lexists(os.path.join(folder, ".git")):
+            found.append(folder)
+
+
+#: Per project root: whether its file system folds file names (:func:`folds_names`).
+_FOLDS: dict[str, bool] = {}
+
+
+def folds_names(root: str) -> bool:
+    """Whether the file system holding the project ``root`` takes a file name in another
+    case, or in another Unicode normalization, for the same file, as macOS (APFS,
+    HFS+) and Windows (NTFS) do by default. The rule, one ``stat`` pair per root and
+    process: ``ROOT/.AI`` is the very file ``ROOT/.ai`` is (``os.path.samestat``);
+    on Linux's file systems it does not exist, and names are compared as exact text.
+    ``False`` when either cannot be read. (Such a file system that folds case also
+    ignores the difference of NFC and NFD on macOS; both are folded together.)"""
+    known = _FOLDS.get(root)
+    if known is None:
+        try:
+            known = os.path.samestat(os.stat(os.path.join(root, ".ai")),
+                                     os.stat(os.path.join(root, ".AI")))
+        except (OSError, ValueError):
+            known = False
+        _FOLDS[root] = known
+    return known
+
+
+def fold_name(path: str) -> str:
+    """``path`` as a file system that folds names (:func:`folds_names`) compares it:
+    Unicode's NFC of its case folding (``str.casefold``, Unicode's full case folding,
+    of its NFC form), so ``SRC/API/v1.py`` and ``src/api/v1.py``, or a decomposed
+    ``cafe\u0301/x`` and ``caf\u00e9/x``, are one path. Source: Unicode Standard
+    Annex #15 (normalization forms) and section 3.13 (default case folding)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
 
 
 def file_project_root(path: str) -> str | None:

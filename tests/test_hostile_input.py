@@ -38,6 +38,8 @@ from typing import Any
 
 import pytest
 
+from ai_protocols.errors import AGENT_ID_TODO
+
 import sandbox
 from conftest import CLI, Runner, clean_env
 
@@ -189,7 +191,8 @@ def test_hostile_agent_id_is_refused_by_every_command(template: Path, case: str)
     before = sandbox.snapshot(template.parent)
     commands = [*WRITES, *READS] if case in EVERY_COMMAND else SOME_COMMANDS
     outcomes = run_all(Runner(template), commands, agent=value)
-    check(outcomes, lambda _: (4, f"Error: AI_AGENT_ID {shown} cannot be used: {reason}\n"))
+    check(outcomes, lambda _: (4, f"Error: AI_AGENT_ID {shown} cannot be used: {reason}; "
+                                  f"{AGENT_ID_TODO}\n"))
     unchanged(before, sandbox.snapshot(template.parent))
 
 
@@ -233,13 +236,15 @@ def test_an_id_that_is_not_utf8_has_a_path_but_cannot_be_written(template: Path)
     assert outcomes.pop(("log", "--progress", "x")).returncode == 3  # no session
     check(outcomes.items(), lambda _: (4, "Error: AI_AGENT_ID '\\\\xc0\\\\xaf' cannot be used: "
                                           "it is not valid UTF-8, so it cannot be written into "
-                                          "the session file\n"))
+                                          f"the session file; {AGENT_ID_TODO}\n"))
     unchanged(before, sandbox.snapshot(template.parent), locks_may_appear=True)  # log's lock
 
 
 # -- descriptions, titles, texts, recover ids ------------------------------------------------
 
 NO_NAME = "it has no letters or digits to name by"
+RECOVER_TODO = ("; give another agent's id as 'ai-protocols status' lists it, or the path of "
+                "its session file")
 ONE_LINE = "it must be one line without control characters"
 BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
     (("wrap-up", ""), None, 4, "description '' cannot be used: it is empty"),
@@ -255,7 +260,7 @@ BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
     (("wrap-up", "done\x1b[2J"), None, 4, f"description 'done\\x1b[2J' cannot be used: {ONE_LINE}"),
     (("wrap-up", "Done"), OTHER + "\n", 4,
      "AI_AGENT_ID 'other.host.claude.1700000000\\n' cannot be used: "
-     "it holds a control character (byte 0x0A)"),
+     f"it holds a control character (byte 0x0A); {AGENT_ID_TODO}"),
     (("start", "--title", "x" * 10000), None, 4,
      f"title {long('x' * 10000)} cannot be used: it is longer than 200 characters"),
     (("start", "--title", "a\nb"), None, 4, f"title 'a\\nb' cannot be used: {ONE_LINE}"),
@@ -271,12 +276,13 @@ BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
     (("spawn", "--runtime", "a/b", "--", "true"), None, 4,
      "runtime 'a/b' cannot be used: use 1 to 40 of the characters A-Z a-z 0-9 _ - (no dots)"),
     (("recover", "...", "--adopt"), ME, 4,
-     "AI_AGENT_ID '...' cannot be used: it is made only of dots"),
+     f"the agent id to recover '...' cannot be used: it is made only of dots{RECOVER_TODO}"),
     (("recover", "a\nb", "--archive"), ME, 4,
-     "AI_AGENT_ID 'a\\nb' cannot be used: it holds a control character (byte 0x0A)"),
+     "the agent id to recover 'a\\nb' cannot be used: it holds a control character (byte "
+     f"0x0A){RECOVER_TODO}"),
     (("recover", "x" * 10000, "--archive"), ME, 4,
-     f"AI_AGENT_ID {long('x' * 10000)} cannot be used: "
-     "its file-name form is 10000 bytes, over 200"),
+     f"the agent id to recover {long('x' * 10000)} cannot be used: "
+     f"its file-name form is 10000 bytes, over 200{RECOVER_TODO}"),
     (("recover", "/etc/passwd", "--adopt"), ME, 11,
      "cannot recover /etc/passwd: it is not a session-context file of this project"),
     (("recover", "../outside/precious.txt", "--archive", "--force"), ME, 11,

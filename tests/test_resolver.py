@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import ai_protocols
 from ai_protocols import InvalidAgentId, safe_id, session_context_path
+from ai_protocols.errors import AGENT_ID_TODO
 from ai_protocols.paths import ID_CHARACTERS, agent_id_from_env, id_part
 
 from conftest import CLI, clean_env
@@ -30,6 +31,8 @@ SCRIPT = Path(".ai/scripts/session-context-path")
 AS_IS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 AGENT = "velox.proj.claude.1718400000"
 PREFIX = b"Error: AI_AGENT_ID cannot be used: "
+#: What every refusal ends with, after its reason: what to do (the same in both).
+TODO = f"; {AGENT_ID_TODO}\n".encode()
 
 
 def _shells() -> list[tuple[str, list[str]]]:
@@ -89,7 +92,10 @@ def expected(root: Path, agent: str | bytes | None) -> tuple[bytes, int, str | N
 
 
 def reason_of(stderr: bytes) -> str:
-    """The reason after the last ``cannot be used: `` (the CLI's message quotes the id)."""
+    """The reason after the last ``cannot be used: `` (the CLI's message quotes the id),
+    without what to do (the one text every refusal ends with, checked here)."""
+    assert stderr.endswith(TODO), stderr
+    stderr = stderr[:-len(TODO)] + b"\n"
     text = stderr.decode("utf-8", "surrogateescape")
     _, sep, reason = text.rpartition("cannot be used: ")
     assert sep, f"no 'cannot be used: ' in {text!r}"
@@ -311,7 +317,7 @@ def test_refused_ids(project: Path, agent: str, reason: str) -> None:
     for _, shell in SHELLS:
         result = sh(project, agent, shell=shell)
         assert (result.stdout, result.returncode) == (b"", 4), shell
-        assert result.stderr == PREFIX + reason.encode() + b"\n", shell
+        assert result.stderr == PREFIX + reason.encode() + TODO, shell
     cli = cli_path(project, agent)
     assert (cli.stdout, cli.returncode) == (b"", 4)
     assert cli.stderr.startswith(b"Error: AI_AGENT_ID ")

@@ -754,6 +754,7 @@ class Board:
         :class:`~ai_protocols.errors.TaskTaken` for another agent's claim that may be
         live (unless ``force``). A claim made between this and :meth:`done` is still
         refused by :meth:`done`."""
+        _check_task_id(task_id)
         emacs = live_emacs_lock(self.path)
         if emacs is not None:
             raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
@@ -767,8 +768,10 @@ class Board:
         """What ``task done --checkpoint-ref REF`` keeps in ``CHECKPOINT``: the full name of
         the ref (``refs/tags/v1``, ``refs/ai-protocols/checkpoints/...``) and the commit it
         names now (its whole hash), ``refs/tags/v1 3f2a...`` (``HEAD`` on a branch: that
-        branch); the hash alone for what is no ref by name (a hash, ``main~2``).
-        Sources: git-rev-parse(1), ``--verify REF^{commit}`` and ``--symbolic-full-name``.
+        branch); the hash alone for what is no ref by name (a hash, ``main~2``,
+        ``:/TEXT``, ``HEAD@{1}``). Every form of git-rev-parse(1) "SPECIFYING REVISIONS"
+        that names an object peeling to a commit: ``--verify REF``, then that object's
+        ``^{commit}``, and ``--symbolic-full-name REF``.
         :class:`~ai_protocols.errors.InvalidText` (exit 4) for a text that names no commit
         here; :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot run."""
         import subprocess
@@ -783,13 +786,25 @@ class Board:
                                                  "branch or a tag) or a commit hash")
         root = str(self.project.root)
         try:
-            commit = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
-                                     "--end-of-options", f"{ref}^{{commit}}"],
-                                    capture_output=True, text=True, check=False)
+            # The object REF names first, then the commit it peels to: appending
+            # '^{commit}' to REF itself would change what ':/TEXT' searches for (its
+            # regular expression runs to the end of the text).
+            found = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                                    "--end-of-options", ref],
+                                   capture_output=True, text=True, check=False)
+            commit = found if found.returncode != 0 or not found.stdout.strip() else \
+                subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                                "--end-of-options", f"{found.stdout.strip()}^{{commit}}"],
+                               capture_output=True, text=True, check=False)
             name = subprocess.run(["git", "-C", root, "rev-parse", "--symbolic-full-name",
                                    ref], capture_output=True, text=True, check=False)
         except OSError as error:
             raise GitFailed("rev-parse", str(error)) from error
+        if commit is not found and (commit.returncode != 0 or not commit.stdout.strip()):
+            raise InvalidText("checkpoint", ref, "it names a git object that is no commit "
+                                                 "(a tree or a blob); give a checkpoint's "
+                                                 "ref, a branch, a tag or a commit; nothing "
+                                                 "was changed")
         if commit.returncode != 0 or not commit.stdout.strip():
             raise InvalidText("checkpoint", ref, "it names no commit in this repository (a "
                                                  "checkpoint's ref, a branch, a tag or a "
@@ -1054,9 +1069,7 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     several end so (it lists them: give more of the end). Spaces around it are
     dropped; an id that matches no task as given is read as Crockford's base 32 reads
     (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
-    wanted = task_id.strip()
-    if not wanted:
-        raise TaskNotFound(task_id, board)
+    wanted = _check_task_id(task_id)
     exact = [t for t in tasks if t.id == wanted]
     if len(exact) > 1:
         raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
@@ -1070,7 +1083,23 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
         return found[0]
     if found and len({t.id for t in found}) == 1:
         raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
-    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found))
+    # (none ends so: those that start so, said, for whoever typed an id's start)
+    starting = () if found else tuple(_unique(
+        t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
+            wanted.lower().translate(_CROCKFORD_READ))))
+    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
+                       starting=starting)
+
+
+def _check_task_id(task_id: str) -> str:
+    """``task_id`` without the spaces around it, as every command reads a task's id;
+    :class:`~ai_protocols.errors.InvalidText` (exit 4) when nothing is left: an empty
+    id is bad input, as every other empty value is, not an id no task has."""
+    wanted = task_id.strip()
+    if not wanted:
+        raise InvalidText("task id", task_id, "it is empty; give a task's id, or its end "
+                                              "('ai-protocols task list' shows the ids)")
+    return wanted
 
 
 def _own_copy_holds(own: str, task_id: str) -> str | None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.model import AreaLock
     from ai_protocols.liveness.evidence import Liveness
 
-__all__ = ["CHECK_FAILED", "CheckReport", "Finding", "changed_paths", "check",
+__all__ = ["CHECK_FAILED", "CheckReport", "Finding", "NestedInLock", "changed_paths", "check",
            "codex_patch_paths", "edited_paths", "has_board", "kept_files_refusal", "refusal"]
 
 #: ``check``'s exit code when it reports a change outside the working set or inside
@@ -50,6 +50,24 @@ class Finding:
 
 
 @record
+class NestedInLock:
+    """A repository nested in the work tree (its own ``git init`` or clone, no submodule:
+    ``check`` leaves its changes out, they are its own) that lies inside ``lock``,
+    another agent's, whose agent is in ``state``, and has ``changed`` files (as its own
+    ``git status`` lists them, relative to the project root)."""
+
+    path: str
+    lock: AreaLock
+    state: Liveness
+    changed: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "locked_by": self.lock.owner, "lock": self.lock.path,
+                "reason": self.lock.reason, "state": self.state.state,
+                "changed": self.changed}
+
+
+@record
 class CheckReport:
     """What ``check`` found: the agent, its claimed tasks' ids and working set (empty:
     no limit), every changed path, and the findings."""
@@ -64,6 +82,9 @@ class CheckReport:
     #: The ids of :attr:`tasks` whose claim git took off the board, held from the
     #: board's kept copy (:meth:`~ai_protocols.board.board.Board.held_tasks`).
     kept: list[str] = factory(list)
+    #: The nested repositories with changes inside another agent's lock: not findings
+    #: (their changes are their own), said so that they are not missed.
+    nested: list[NestedInLock] = factory(list)
 
     @property
     def ok(self) -> bool:
@@ -73,7 +94,8 @@ class CheckReport:
         return {"agent_id": self.agent_id, "tasks": self.tasks, "working_set": self.working_set,
                 "changed": self.changed, "ok": self.ok, "tasks_from_kept_copy": self.kept,
                 "board_unreadable": self.unreadable,
-                "findings": [f.to_json() for f in self.findings]}
+                "findings": [f.to_json() for f in self.findings],
+                "nested_repositories_in_locks": [n.to_json() for n in self.nested]}
 
 
 def changed_paths(root: str | os.PathLike[str]) -> list[str]:
@@ -86,6 +108,12 @@ def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot tell (not a work
     tree, a repository git refuses as of dubious ownership, a corrupt index, no git):
     the guard never says "nothing changed" when it could not look."""
+    return _status(root)[0]
+
+
+def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
+    """:func:`changed_paths`, and the untracked folders holding a ``.git`` it left out
+    (relative to ``root``, ending in ``/``)."""
     import subprocess
 
     from ai_protocols.errors import GitFailed, NotAGitRepository
@@ -125,7 +153,8 @@ def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     below = os.fsdecode(top.stdout.strip()) if top.returncode == 0 else ""
     # git prints paths relative to the top of the work tree: from the project root
     # when the project is a folder inside it.
-    result = []
+    result: list[str] = []
+    nested: list[str] = []
     for path in paths:
         if below:
             if not path.startswith(below):
@@ -134,10 +163,11 @@ def changed_paths(root: str | os.PathLike[str]) -> list[str]:
         if path == AI_DIR or path.startswith(AI_DIR + "/"):
             continue
         if path.endswith("/") and os.path.lexists(os.path.join(prefix, path, ".git")):
-            continue  # a linked work tree or repository nested here: not this tree's change
+            nested.append(path)  # a linked work tree or repository nested here: not this
+            continue  # tree's change
         if path not in result:
             result.append(path)
-    return result
+    return result, nested
 
 
 def check(board: Board, changed: list[str] | None = None) -> CheckReport:
@@ -150,8 +180,8 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     cannot be read (:class:`~ai_protocols.errors.UnreadableSession`: not UTF-8, a NUL;
     :class:`~ai_protocols.errors.UnsafePath`: a symbolic link) is checked as its kept
     copy has it (:attr:`CheckReport.unreadable` says why); raised without a kept copy."""
-    from ai_protocols.board.model import BoardFile, covers_real, read_board
-    from ai_protocols.errors import MergeConflict, UnreadableSession, UnsafePath
+    from ai_protocols.board.model import BoardFile, covers, covers_real, read_board
+    from ai_protocols.errors import AiProtocolsError, MergeConflict, UnreadableSession, UnsafePath
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     me = board.me
@@ -175,8 +205,9 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     # nothing is outside (docs/tasks.md, "The guard").
     working = [] if any(not t.working_set for t in mine) else \
         [p for t in mine for p in t.working_set]
+    nested: list[str] = []
     if changed is None:
-        changed = changed_paths(board.project.root)
+        changed, nested = _status(board.project.root)
     states: dict[str, Liveness] = {}
     findings = []
     root = str(board.project.root)
@@ -197,8 +228,33 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
                 break
         if outside or held is not None:
             findings.append(Finding(path, outside, held, state))
+    # A nested repository's changes are its own (its own check reads its own board), but
+    # a lock here covers its files for the PreToolUse hook: said when it has changes.
+    inside: list[NestedInLock] = []
+    for folder in nested:
+        own: list[str] | None = None
+        for lock in locks:
+            if (me and lock.owner == me) or not (
+                    covers_real(root, lock.path, folder, follow=False) or
+                    covers(folder, lock.path)):
+                continue
+            key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
+            if key not in states:
+                states[key] = board.agent_state(lock.owner, lock.owner_process,
+                                                lock.locked, since_at=lock.locked_at)
+            if states[key].state in RECOVERABLE:
+                continue
+            if own is None:
+                try:
+                    own = [folder + p for p in changed_paths(os.path.join(root, folder))]
+                except AiProtocolsError:
+                    own = []  # (its own check says why it cannot be read)
+            hits = [p for p in own if covers_real(root, lock.path, p, follow=False)]
+            if hits:
+                inside.append(NestedInLock(folder, lock, states[key], hits))
+                break
     return CheckReport(me, [t.id or "" for t in mine], working, changed, findings, unreadable,
-                       kept)
+                       kept, inside)
 
 
 def edited_paths(tool_input: object, cwd: str) -> list[str]:
@@ -487,9 +543,11 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
     ``ai-protocols task``, ``lock`` and ``unlock`` (a person's Emacs aside); ``None``
     when no path is one of them. Compared as given and where each really is
     (symbolic links, ``..``)."""
-    from ai_protocols.paths import board_path
+    from ai_protocols.paths import board_path, fold_name, folds_names
     from ai_protocols.storage.files import LOCK_DIR
 
+    # On a file system that folds names (macOS, Windows), .AI/TASKS.ORG is the board too.
+    fold = fold_name if any(folds_names(root) for root in roots) else str
     boards: list[str] = []
     emacs_locks: list[str] = []
     lock_dirs: list[str] = []
@@ -502,8 +560,10 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
             lock_dirs.append(os.path.join(folder, LOCK_DIR))
         own = os.path.join(root, AI_DIR, LOCK_DIR)
         lock_dirs += [os.path.normpath(own), os.path.realpath(own)]
+    boards, emacs_locks = [fold(b) for b in boards], [fold(e) for e in emacs_locks]
+    lock_dirs = [fold(d) for d in lock_dirs]
     for path in paths:
-        for form in {os.path.normpath(path), os.path.realpath(path)}:
+        for form in {fold(os.path.normpath(path)), fold(os.path.realpath(path))}:
             if form in boards:
                 return (f"ai-protocols: refused: {path} is the task board, which "
                         "ai-protocols keeps: an edit tool must not change it (it could drop "
@@ -553,6 +613,10 @@ def _relative(root: str, real_root: str, path: str) -> list[str]:
     pairs = [(real_root, os.path.realpath(path))]
     if os.pardir not in path.replace(os.sep, "/").split("/"):
         pairs.insert(0, (root, path))  # as given, when no '..' could follow a link in it
+    from ai_protocols.paths import fold_name, folds_names
+
+    if folds_names(root):  # (macOS, Windows: /Users/me/PROJ/x is in /Users/me/proj)
+        pairs.append((fold_name(real_root), fold_name(os.path.realpath(path))))
     for base, target in pairs:
         relative = os.path.relpath(target, base)
         if not (relative == os.pardir or relative.startswith(os.pardir + os.sep)):

@@ -27,7 +27,7 @@ from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import parse_timestamp
-from ai_protocols.paths import BOARD_FILE, board_path
+from ai_protocols.paths import BOARD_FILE, board_path, fold_name, folds_names
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -1017,11 +1017,16 @@ def covers_real(root: str, area: str, path: str, *, follow: bool = True) -> bool
     """:func:`covers`, comparing real locations too (:func:`real_forms`): a lock on
     ``src/api/`` holds ``apilink/x`` when ``apilink`` links to ``src/api``. Not
     ``follow``: ``path`` is a change git reports, and a link is changed at its own path
-    (``apilink`` itself is not inside ``src/api/``)."""
+    (``apilink`` itself is not inside ``src/api/``). On a file system that folds names
+    (:func:`folds_names`: macOS, Windows), every form is compared as :func:`fold_name`
+    gives it: a lock on ``src/api/`` holds ``SRC/API/v1.py`` there."""
     if covers(area, path):
         return True
     paths = real_forms(root, path, follow=follow)
-    return any(covers(a, p) for a in real_forms(root, area) for p in paths)
+    areas = real_forms(root, area)
+    if folds_names(root):
+        paths, areas = {fold_name(p) for p in paths}, {fold_name(a) for a in areas}
+    return any(covers(a, p) for a in areas for p in paths)
 
 
 def overlap_real(root: str, a: str, b: str) -> bool:

@@ -555,6 +555,13 @@ def check(as_json: bool) -> None:
                 why.append(f"{where}locked by {finding.lock.owner or '(no owner)'} "
                            f"({finding.state.state}) for: {finding.lock.reason or '-'}")
             _echo(f"{finding.path}: {'; '.join(why)}")
+        for nested in report.nested:
+            _echo(f"Note: {nested.path} is a repository of its own, left out here, inside "
+                  f"{nested.lock.path}, which {nested.lock.owner or '(no owner)'} "
+                  f"({nested.state.state}) has locked for: {nested.lock.reason or '-'}; it "
+                  f"has {len(nested.changed)} changed file(s) ({', '.join(nested.changed[:3])}"
+                  f"{', ...' if len(nested.changed) > 3 else ''}). Its own 'check' reads its "
+                  "own board, not this lock; the PreToolUse hook refuses edits there.")
         if report.ok:
             _echo(f"{len(report.changed)} changed file(s), none outside the working set "
                        "or inside another agent's lock.")

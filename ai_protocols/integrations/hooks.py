@@ -432,6 +432,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     from ai_protocols.lean import loads  # (json.loads without importing json and re)
     from ai_protocols.paths import (
         derived_agent_id,
+        enclosing_projects,
         file_project_root,
         project_root_text,
         superprojects,
@@ -474,16 +475,25 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     # agent runs (a user-scope hook in a folder of several repositories), and of the
     # project around cwd (AI_PROJECT_ROOT's, when set).
     roots = [project_root_text(cwd, env)]
+    files: list[str] = []
     for path in paths:
         found = file_project_root(path)
-        if found is not None and found not in roots:
-            roots.append(found)
+        if found is not None and found not in files:
+            files.append(found)
+    roots += [r for r in files if r not in roots]
     # A submodule keeps its own board; the superproject's locks hold its files too (a
     # lock on the submodule's folder): the boards of the superprojects around it count.
     above: list[str] = []
     for root in list(roots):
         above += [s for s in superprojects(root) if s not in roots and s not in above]
-    roots += above
+    # So do those of the projects around a nested repository (its own 'git init' or
+    # clone inside another's work tree): each project above each file's own, whatever
+    # the agent's working directory (docs/tasks.md, "Nested repositories").
+    around: list[str] = []
+    for root in files:
+        around += [s for s in enclosing_projects(root)
+                   if s not in roots and s not in above and s not in around]
+    roots += above + around
     from ai_protocols.board.guard import kept_files_refusal
 
     kept = kept_files_refusal(roots, paths)  # the board itself, and .ai/.locks/
@@ -515,6 +525,10 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
             if root in above:
                 message += (f" (The lock is on the board of the superproject {root}, "
                             "which holds this submodule: 'ai-protocols locks' run there "
+                            "lists it.)")
+            elif root in around:
+                message += (f" (The lock is on the board of the project {root}, around the "
+                            "repository that holds this file: 'ai-protocols locks' run there "
                             "lists it.)")
             return HookResult(stderr=message + "\n", exit_code=2)
     return HookResult()

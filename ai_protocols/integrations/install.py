@@ -286,7 +286,11 @@ class JsonStyle:
 
 
 class _Refused(ValueError):
-    """What makes a parsed document unusable, said as a reason."""
+    """What makes a parsed document unusable, said as a reason, and what to do (``todo``)."""
+
+    def __init__(self, reason: str, todo: str) -> None:
+        super().__init__(reason)
+        self.todo = todo
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -294,18 +298,36 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in document:
             raise _Refused(f"the key {json.dumps(key)} appears twice in one object, and "
-                           "rewriting the file would lose one of them")
+                           "rewriting the file would lose one of them",
+                           "keep the one you mean and delete the other")
         document[key] = value
     return document
 
 
 def _no_constants(name: str) -> Any:
-    raise _Refused(f"it holds {name}, which is not JSON")
+    raise _Refused(f"it holds {name}, which is not JSON",
+                   "put a number, a string or null in its place")
 
 
 def _kind(value: object) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
             type(None): "null"}.get(type(value), "a number")
+
+
+#: What a refusal of a settings file's shape asks for: the shape both programs read
+#: (Claude Code's settings reference, "Hooks"; Codex's hooks documentation).
+_SHAPE = ('{"hooks": {"EVENT": [{"matcher": "...", "hooks": [{"type": "command", '
+          '"command": "..."}]}]}}')
+#: What every refusal of a settings file ends with: what happens once it is put right.
+_AGAIN = ("then run the command again ('hooks install' merges the ai-protocols hooks into "
+          "what is there and keeps the rest)")
+
+
+def _shape(where: str, value: object, wanted: str, empty: str) -> str:
+    """The reason a part of a settings file is refused for its shape, with what to do:
+    ``where`` (``its top level``, ``its "hooks"``) is ``value``, not ``wanted``."""
+    return (f"{where} is {_kind(value)}, not {wanted}: make it {wanted} ({empty} when it "
+            f"holds nothing yet; the shape Claude Code and Codex read is {_SHAPE}), {_AGAIN}")
 
 
 def parse_settings(path: Path, data: bytes) -> tuple[dict[str, Any], JsonStyle]:
@@ -316,27 +338,31 @@ def parse_settings(path: Path, data: bytes) -> tuple[dict[str, Any], JsonStyle]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidConfigFile(path, f"it is not UTF-8 (byte 0x{data[error.start]:02X} at "
-                                      f"offset {error.start})") from error
+                                      f"offset {error.start}): save it as UTF-8, "
+                                      f"{_AGAIN}") from error
     if not text.strip():
         return {}, JsonStyle()
     if text.startswith("\ufeff"):
         raise InvalidConfigFile(path, "it starts with a byte-order mark, which JSON does not "
-                                      "allow")
+                                      f"allow: save it without one, {_AGAIN}")
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicate_keys,
                               parse_constant=_no_constants)
     except json.JSONDecodeError as error:
         raise InvalidConfigFile(path, f"it is not valid JSON: {error.msg} at line "
-                                      f"{error.lineno}, column {error.colno}") from error
+                                      f"{error.lineno}, column {error.colno}: correct it "
+                                      "there (an empty file counts as {}), "
+                                      f"{_AGAIN}") from error
     except _Refused as error:
-        raise InvalidConfigFile(path, str(error)) from error
+        raise InvalidConfigFile(path, f"{error}: {error.todo}, {_AGAIN}") from error
     except RecursionError as error:
-        raise InvalidConfigFile(path, "it is nested too deeply") from error
+        raise InvalidConfigFile(path, "it is nested too deeply (more than Python's JSON "
+                                      f"reader takes): flatten it, {_AGAIN}") from error
     if not isinstance(document, dict):
-        raise InvalidConfigFile(path, f"its top level is {_kind(document)}, not an object")
+        raise InvalidConfigFile(path, _shape("its top level", document, "an object", "{}"))
     if "hooks" in document and not isinstance(document["hooks"], dict):
-        raise InvalidConfigFile(path, f'its "hooks" is {_kind(document["hooks"])}, '
-                                      "not an object")
+        raise InvalidConfigFile(path, _shape('its "hooks"', document["hooks"], "an object",
+                                             "{}"))
     return document, JsonStyle.of(text)
 
 
@@ -424,13 +450,13 @@ def install_into(document: dict[str, Any], runtime: str, path: Path) -> list[Eve
     hooks = document.get("hooks")
     if hooks is None or not isinstance(hooks, dict):
         if hooks is not None:
-            raise InvalidConfigFile(path, f'its "hooks" is {_kind(hooks)}, not an object')
+            raise InvalidConfigFile(path, _shape('its "hooks"', hooks, "an object", "{}"))
         hooks = document["hooks"] = {}
     for event in EVENTS:
         groups = hooks.get(event.name)
         if event.name in hooks and not isinstance(groups, list):
-            raise InvalidConfigFile(path, f'its "hooks" > "{event.name}" is {_kind(groups)}, '
-                                          "not a list")
+            raise InvalidConfigFile(path, _shape(f'its "hooks" > "{event.name}"', groups,
+                                                 "a list", "[]"))
     changes = []
     for event in EVENTS:
         if event.name not in hooks:

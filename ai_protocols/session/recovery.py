@@ -107,7 +107,11 @@ def target_path(project: Project, target: str) -> str:
         if parent(path) not in (project.ai_dir_text, project.context_dir_text):
             raise CannotRecover(path, "it is not a session-context file of this project")
         return path
-    return context_path_text(project.root_text, target)
+    try:
+        return context_path_text(project.root_text, target)
+    except InvalidAgentId as error:  # (the id given, not AI_AGENT_ID: said so)
+        raise InvalidAgentId(target, error.reason, given_as="the agent id to recover") \
+            from None
 
 
 def _adoption_finished(project: Project, path: str) -> str | None:
