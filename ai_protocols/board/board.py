@@ -56,11 +56,13 @@ from ai_protocols.board.model import (
     mint_task_id,
     normalize_path,
     overlap,
+    own_log,
     overlap_real,
     read_board,
     same_role,
     sunk_tasks,
     task_headlines,
+    undone_ends,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -108,14 +110,28 @@ CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")
 class Lost:
     """A live claim (``task``, as the kept copy has it; ``missing``: the task is gone
     from the board on disk) or lock (``lock``) that the board on disk lost, with its
-    agent's ``state`` (:meth:`Board.lost`)."""
+    agent's ``state`` (:meth:`Board.lost`); or (``undone``) the tool's last change to a
+    task's claim or state that the board on disk lost (a close, release, hand-off or
+    takeover git undid): ``task`` as the kept copy has it, ``now`` as the board on disk
+    has it, with the claim there again, and ``state`` that claim's holder's."""
 
     task: Task | None
     lock: AreaLock | None
     state: Liveness
     missing: bool = False
+    undone: bool = False
+    #: The task on disk (another ``id``, or none, when a person deleted or retyped its
+    #: ``:ID:`` line: :meth:`Board.same_tasks`).
+    now: Task | None = None
 
     def describe(self) -> str:
+        if self.task is not None and self.undone and self.now is not None:
+            old = self.task
+            was = f"{old.state}, claimed by {old.owner}" if old.owner and old.is_open \
+                else f"{old.state}, unclaimed" if old.is_open else str(old.state)
+            return (f"task {old.id}: ai-protocols last wrote it {was}, but the board has "
+                    f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
+                    "release, hand-off or takeover undone; that claim does not count)")
         if self.task is not None:
             return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
         assert self.lock is not None
@@ -303,8 +319,12 @@ class Board:
         except AiProtocolsError:
             return []
         found = []
+        try:  # (a task also on the board, put back there before: the board's is the task)
+            ids = {t.id for t in read_board(doc, check=False)[0]} if doc is not None else set()
+        except ValueError:
+            ids = set()
         for sunk in _all_sunk(doc, self.path):
-            if not sunk.owner or sunk.state in CLOSED_STATES:
+            if not sunk.owner or sunk.state in CLOSED_STATES or sunk.id in ids:
                 continue
             gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
                                     since_at=sunk.claimed_at)
@@ -418,18 +438,29 @@ class Board:
         if kept is None:
             return []
         try:
-            old_tasks, old_locks = read_board(BoardFile(kept.decode("utf-8")), check=False)
+            kept_doc = BoardFile(kept.decode("utf-8"))
+            old_tasks, old_locks = read_board(kept_doc, check=False)
             if doc is None:
                 doc = self._doc()
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
         except (UnicodeDecodeError, ValueError):
             return []
+        same = {old.id or "": now for old, now in self.same_tasks(doc, kept_doc, old_tasks)}
+        # (a task archived in Emacs: the archive holding its id is the person's doing)
+        moved = {sunk.id for sunk in _all_sunk(None, self.path)}
         found: list[Lost] = []
-        for old, missing in lost_claims(old_tasks, doc, tasks):
+        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
-                found.append(Lost(old, None, state, missing))
+                found.append(Lost(old, None, state, missing,
+                                  now=same.get(old.id or "") if not missing else None))
+        by_id = {t.id: t for t in tasks if t.id}
+        for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
+            now = by_id.get(old.id) or same[old.id or ""]
+            state = self.agent_state(now.owner, now.owner_process, now.claimed,
+                                     since_at=now.claimed_at)
+            found.append(Lost(old, None, state, False, True, now))
         held = {(h.path, h.owner) for h in locks}
         for old_lock in old_locks:
             if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
@@ -456,20 +487,76 @@ class Board:
             return [], []
         if tasks is None:
             tasks = self.read(lenient=True)[0]
-        held = [t for t in tasks if t.is_open and t.owner == me]
+        lost = self.lost() if lost is None else lost
+        # (a claim git put back after this tool ended it: not held)
+        undone = {item.now.line for item in lost if item.undone and item.now is not None}
+        held = [t for t in tasks if t.is_open and t.owner == me and t.line not in undone]
         ids = {t.id for t in held}
         kept: list[str] = []
-        for item in self.lost() if lost is None else lost:
+        for item in lost:
             task = item.task
-            if task is not None and task.owner == me and task.id not in ids:
+            if task is not None and not item.undone and task.owner == me and \
+                    task.id not in ids:
                 held.append(task)
                 kept.append(task.id or "")
                 ids.add(task.id)
         return held, kept
 
+    def same_tasks(self, doc: OrgFile | None, kept: OrgFile,
+                   old_tasks: list[Task] | None = None) -> list[tuple[Task, Task]]:
+        """The tasks of the kept copy ``kept`` (read as ``old_tasks``) whose ``ID`` the
+        board ``doc`` no longer holds anywhere, each with the task of ``doc`` that is the
+        same task: a person deleted or retyped its ``:ID:`` line. Known as the merge
+        knows a task without an ``ID`` (:func:`~ai_protocols.board.merge.same_tasks`:
+        title and tags, and place among those with them). ``[]`` without ``doc``."""
+        from ai_protocols.board.merge import same_tasks
+
+        if doc is None:
+            return []
+        if old_tasks is None:
+            old_tasks = read_board(kept, check=False)[0]
+        archived = {sunk.id for sunk in _all_sunk(None, self.path)}
+        olds = {t.line: t for t in old_tasks}
+        news = {t.line: t for t in read_board(doc, check=False)[0]}
+        pairs = []
+        for a, b in same_tasks(kept, doc):
+            old = olds.get(kept.headlines[a].line + 1)
+            new = news.get(doc.headlines[b].line + 1)
+            if old is not None and new is not None and old.id not in archived:
+                pairs.append((old, new))
+        return pairs
+
+    def _same_again(self, doc: OrgFile) -> list[str]:
+        """Give each task whose ``:ID:`` line a person deleted its id back (the kept
+        copy's), so that it stays the task its claim, its agent and its links name (a
+        new one would make the put-back of :meth:`lost` add it a second time); a task
+        whose id a person retyped keeps the person's id, with a line in its log naming
+        the one it had (:meth:`same_tasks`). What was done, one line each."""
+        kept = kept_other(str(self.path), self.kept_path)
+        if kept is None:
+            return []
+        try:
+            pairs = self.same_tasks(doc, BoardFile(kept.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError):
+            return []
+        said = []
+        stamp = format_timestamp(minute_of(None))
+        for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
+            if not now.id:
+                doc.set_properties(now.line - 1, [("ID", old.id)])
+                said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
+            else:
+                _note(doc, now.line - 1, stamp,
+                      f"its id was {old.id} (changed by hand to {now.id}): the same task")
+                said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
+                            "in its log (the same task)")
+        return said[::-1]
+
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
         """Put ``lost`` back into ``doc`` from the kept copy: a claim's properties on its
-        task (the whole task, when it is gone), a lock's subtree in the locks section."""
+        task (the whole task, when it is gone), a lock's subtree in the locks section;
+        for a change git undid (``undone``), the kept copy's claim, closure and role
+        properties and state on the task, and the lines of its log the board lacks."""
         if not lost:
             return []
         kept = BoardFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
@@ -481,10 +568,31 @@ class Board:
                               None)
                 if source is None:
                     continue
+                # (a task whose :ID: a person retyped: known by the id it has now)
+                ident = item.now.id if item.now is not None and item.now.id else old.id
+                if item.undone:
+                    now = next(t for t in read_board(doc, check=False)[0] if t.id == ident)
+                    doc.set_properties(now.line - 1, [
+                        (key, source.properties.get(key))
+                        for key in (*CLAIM_KEYS, "CLOSED_AT", "CHECKPOINT", "ROLE")])
+                    if old.state and old.state != now.state:
+                        _set_state(doc, now.line - 1, old.state)
+                    missing = own_log(kept, old.line)
+                    for text in own_log(doc, now.line):
+                        if text in missing:
+                            missing.remove(text)
+                    if missing:
+                        doc.insert(doc.content_end(doc.find(now.line - 1)), missing)
+                    said.append(f"task {ident}: {old.state}"
+                                + (f", claimed by {old.owner}" if old.owner and old.is_open
+                                   else "")
+                                + f", as ai-protocols last wrote it (it was "
+                                f"{now.state}, claimed by {now.owner} again)")
+                    continue
                 if item.missing:
                     _append_at_end(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
                 else:
-                    now = next(t for t in read_board(doc, check=False)[0] if t.id == old.id)
+                    now = next(t for t in read_board(doc, check=False)[0] if t.id == ident)
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
                         for key in CLAIM_KEYS])
@@ -532,7 +640,8 @@ class Board:
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             lost = self.lost(doc)
-            put_back = self._restore(doc, lost)
+            put_back = self._same_again(doc)  # (before: _restore finds those by id)
+            put_back += self._restore(doc, lost)
             if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text

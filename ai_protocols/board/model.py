@@ -215,31 +215,82 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
 
 
 def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
-                tasks: list[Task]) -> list[tuple[Task, bool]]:
+                tasks: list[Task], same: dict[str, Task] | None = None,
+                moved: frozenset[str] | set[str] = frozenset()) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
     whether its task is gone from it: its task gone, or open and unclaimed on disk.
     Not when the claim's record (``OWNER``, ``CLAIMED``) is still on its task (a person
     closed and reopened it in Emacs) or the task is still on the board at another level
-    (a person demoted it): changed on purpose, not taken away by git. Whose agent is
-    still at work is not judged here (``Board.lost`` does)."""
+    (a person demoted it), or its id is in ``moved`` (the ids the board's Org archive
+    holds: a person archived it): changed on purpose, not taken away by git. ``same``:
+    the task on disk, by the kept copy's id, that is that task though a person deleted
+    or retyped its ``:ID:`` line (``Board.same_tasks``): judged as that task. Whose agent
+    is still at work is not judged here (``Board.lost`` does)."""
+    same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
     records = {h.properties.get("ID"): h.properties for h in doc.headlines
                if h.properties.get("ID")} if doc is not None else {}
     found = []
     for old in old_tasks:
-        if not (old.id and old.owner and old.is_open):
+        if not (old.id and old.owner and old.is_open) or old.id in moved:
             continue
-        now = by_id.get(old.id)
+        now = by_id.get(old.id) or same.get(old.id)
         if now is not None and (now.owner or not now.is_open):
             continue
-        record = records.get(old.id)
+        record = records.get(old.id) if now is None or now.id == old.id else now.properties
         if record is not None and (now is None or (
                 record.get("OWNER") == old.owner and
                 record.get("CLAIMED") == old.properties.get("CLAIMED"))):
             continue
         found.append((old, now is None))
+    return found
+
+
+def own_log(doc: OrgFile, line: int) -> list[str]:
+    """The lines of the task's own text on ``line`` (from 1) of ``doc``, after its drawer
+    and before any sub-headline (its log), without their line ends, blank ones aside."""
+    headline = doc.find(line - 1)
+    lines = [text.rstrip("\r\n") for text in doc.lines[headline.body_start:headline.body_end]]
+    return [text for text in lines if text.strip()]
+
+
+def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
+                tasks: list[Task], same: dict[str, Task] | None = None) -> list[Task]:
+    """The tasks of the kept copy (``old_doc``, read as ``old_tasks``) whose last change
+    by this tool to their claim or state the board on disk (``doc``, read as ``tasks``)
+    lost: on disk the task holds a claim that stands (open, with an ``OWNER``) which the
+    kept copy's task does not (it was closed, released, handed off or taken over since),
+    and the task on disk is an older version of the kept copy's: every line of its log
+    is in the kept copy's, which has more (the log lines of that change). So ``git
+    checkout``/``stash``/``reset`` undid a ``task done``, ``release``, ``handoff`` or a
+    takeover. A person's change in Emacs after the tool's write (a task reopened)
+    keeps the tool's log lines: not counted. ``same``: as for :func:`lost_claims`.
+    Returns the kept copy's tasks."""
+    if doc is None:
+        return []
+    same = same or {}
+    by_id = {t.id: t for t in tasks if t.id}
+    found = []
+    for old in old_tasks:
+        now = by_id.get(old.id) if old.id else None
+        now = now or (same.get(old.id) if old.id else None)
+        if now is None or not (now.owner and now.is_open):
+            continue
+        if old.is_open and old.owner == now.owner and \
+                old.properties.get("CLAIMED") == now.properties.get("CLAIMED") and \
+                old.claimed_at == now.claimed_at:
+            continue  # the same claim on both
+        kept, there = own_log(old_doc, old.line), own_log(doc, now.line)
+        rest = list(kept)
+        for text in there:
+            if text not in rest:
+                break
+            rest.remove(text)
+        else:
+            if rest:
+                found.append(old)
     return found
 
 
