@@ -278,3 +278,45 @@ def test_a_task_on_the_board_and_in_its_archive_is_not_said_to_be_off_the_board(
     shown = run("task", "show", task[-8:], agent=AGENT)
     assert "is no task on the board" not in shown.stderr, shown.stderr
     assert "is no task on the board" not in run("task", "list", agent="p.1").stderr
+
+
+# -- 2b. an unlock or a takeover git undid -----------------------------------------------------------
+
+
+def test_an_unlock_git_undid_refuses_nobody_and_is_put_back(project: Path,
+                                                            run: Runner) -> None:
+    from boardkit import write_hook
+
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "mine", agent="a.1")  # a.1: live
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "locked")
+    run("unlock", "src/", agent="a.1")
+    git(project, "checkout", "--", str(BOARD))  # the lock is on the board again
+    assert ":OWNER:    a.1" in board(project)
+    allowed = write_hook(project, project / "src" / "x", "b.1")
+    assert allowed.returncode == 0, allowed.stderr
+    listed = run("locks", agent="b.1")
+    assert listed.stdout.strip() == "No locks.", listed.stdout
+    assert "the lock on src/ held by a.1: ai-protocols removed it" in listed.stderr
+    (project / "src" / "x").write_text("x\n")
+    assert "a.1" not in run("check", agent="b.1", check=False).stdout
+    taken = run("lock", "src/", "--reason", "now mine", agent="b.1")
+    assert "the lock on src/ of a.1 removed again" in taken.stderr
+    assert ":OWNER:    a.1" not in board(project) and ":OWNER:    b.1" in board(project)
+
+
+def test_a_takeover_git_undid_keeps_the_new_holders_lock(project: Path, run: Runner) -> None:
+    from boardkit import write_hook
+
+    (project / "src").mkdir()
+    run("lock", "src/", "--reason", "old", agent="c.1", as_another_agent=True)  # crashed
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "locked by c.1")
+    run("lock", "src/", "--reason", "taken over", agent="b.1")  # b.1: live
+    git(project, "checkout", "--", str(BOARD))  # c.1's lock again, b.1's gone
+    refused = write_hook(project, project / "src" / "x", "d.1")
+    assert refused.returncode == 2 and "which b.1 has locked" in refused.stderr, refused.stderr
+    run("task", "add", "Trigger", agent="p.1")
+    text = board(project)
+    assert ":OWNER:    b.1" in text and ":OWNER:    c.1" not in text, text

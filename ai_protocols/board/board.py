@@ -50,7 +50,9 @@ from ai_protocols.board.model import (
     holder_name,
     join_paths,
     kept_board_path,
+    ended_locks,
     kept_other,
+    lock_record,
     locks_section,
     lost_claims,
     mint_task_id,
@@ -59,6 +61,7 @@ from ai_protocols.board.model import (
     own_log,
     overlap_real,
     read_board,
+    record_ended_locks,
     same_role,
     sunk_tasks,
     task_headlines,
@@ -135,6 +138,10 @@ class Lost:
         if self.task is not None:
             return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
         assert self.lock is not None
+        if self.undone:
+            return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
+                    "removed it (unlock, or a takeover), but the board has it again (that "
+                    "lock does not count)")
         return f"the lock on {self.lock.path} held by {self.lock.owner} ({self.state.state})"
 
 
@@ -211,6 +218,9 @@ class Board:
         self.restored_items: list[Lost] = []
         #: The git configuration file a change put the merge driver in (a clone's).
         self.driver_configured: str | None = None
+        #: The locks the change under way removes (unlock, a takeover): recorded once it
+        #: is written (:func:`~ai_protocols.board.model.record_ended_locks`).
+        self._ending: list[AreaLock] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -461,6 +471,11 @@ class Board:
             state = self.agent_state(now.owner, now.owner_process, now.claimed,
                                      since_at=now.claimed_at)
             found.append(Lost(old, None, state, False, True, now))
+        # Locks this tool removed (unlock, a takeover) that the board holds again: no lock.
+        ended = ended_locks(str(self.path))
+        kept_ids = {lock_record(h) for h in old_locks}
+        undone = [h for h in locks if lock_record(h) in ended and lock_record(h) not in kept_ids]
+        locks = [h for h in locks if h not in undone]
         held = {(h.path, h.owner) for h in locks}
         for old_lock in old_locks:
             if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
@@ -472,6 +487,10 @@ class Board:
                                     since_at=old_lock.locked_at)
             if not gone:
                 found.append(Lost(None, old_lock, state, True))
+        for again in undone:
+            state = self.agent_state(again.owner, again.owner_process, again.locked,
+                                     since_at=again.locked_at)
+            found.append(Lost(None, again, state, False, True))
         return found
 
     def held_tasks(self, tasks: list[Task] | None = None,
@@ -599,6 +618,13 @@ class Board:
                     if old.state and old.state != now.state:  # a claim's state: DOING...
                         _set_state(doc, now.line - 1, old.state)
                 said.append(f"task {old.id}, claimed by {old.owner}")
+            elif item.lock is not None and item.undone:
+                again = next((h for h in read_board(doc, check=False)[1]
+                              if lock_record(h) == lock_record(item.lock)), None)
+                if again is not None:
+                    _remove_subtree(doc, again.line - 1)
+                    said.append(f"the lock on {item.lock.path} of {item.lock.owner} removed "
+                                "again, as ai-protocols last left it")
             elif item.lock is not None:
                 source = next((h for h in kept.headlines if h.line == item.lock.line - 1),
                               None)
@@ -639,6 +665,7 @@ class Board:
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
+            self._ending = []
             lost = self.lost(doc)
             put_back = self._same_again(doc)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
@@ -654,6 +681,7 @@ class Board:
                                                   (data is None and not put_back)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
+            record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.restored_items = lost if put_back else []
 
@@ -1050,6 +1078,7 @@ class Board:
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
                       ("LOCKED_AT", at.to_property()), ("REASON", reason)]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
+            self._ending = [h for h, _ in replaced.values()]
             # Other locks these areas hold or lie in, whose agents are gone: removed; what
             # a person wrote under one (notes, sub-headings) goes under the lock taking it
             # over, line for line, and its headline's own title into the takeover's note.
@@ -1128,6 +1157,7 @@ class Board:
                 removed.append(held)
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
+            self._ending = list(removed)
         return removed
 
 

@@ -185,6 +185,67 @@ def kept_board_path(board: str) -> str:
     return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
 
 
+def ended_locks_path(board: str) -> str:
+    """Where this tool records, per machine, each lock it removed (``unlock``, a takeover):
+    beside the kept copy, ``.ai/.locks/live/tasks.org.ended`` (ignored by git, as the kept
+    copy is). A lock the board on disk holds again after that (git put an older board
+    back) is no lock: :func:`ended_locks`."""
+    return kept_board_path(board) + ".ended"
+
+
+def lock_record(lock: AreaLock) -> str:
+    """One lock as the record of ended locks names it: ``LOCKED_AT`` (else ``LOCKED``),
+    owner and path, tab-separated, with backslash, tab and newline escaped."""
+    when = lock.locked_at or (lock.locked.isoformat() if lock.locked else "")
+    return "\t".join(_escape(part) for part in (when, lock.owner or "", lock.path))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def ended_locks(board: str) -> set[str]:
+    """The locks this tool removed from the board ``board`` (:func:`lock_record` each),
+    from its record (:func:`ended_locks_path`); empty when there is none or it cannot be
+    read."""
+    from ai_protocols.storage import files as storage
+
+    try:
+        data = storage.read_regular(ended_locks_path(board), 1 << 20)
+    except (OSError, storage.NotRegular):
+        return set()
+    return set(data.decode("utf-8", "replace").split("\n")) - {""}
+
+
+def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
+    """Add ``locks`` to the record of locks this tool removed (one line each, appended;
+    the oldest half dropped past 256 KiB). Called under the board's lock, after the board
+    without them is written. An error writing it is ignored: the record only lets a lock
+    git put back be told from a lock of its own."""
+    if not locks:
+        return
+    path = ended_locks_path(board)
+    lines = "".join(lock_record(lock) + "\n" for lock in locks).encode("utf-8")
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            if os.path.getsize(path) > 1 << 18:
+                with open(path, "rb") as handle:
+                    old = handle.read().split(b"\n")
+                with open(path + ".new", "wb") as handle:
+                    handle.write(b"\n".join(old[len(old) // 2:]))
+                os.replace(path + ".new", path)
+        except FileNotFoundError:
+            pass
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, lines)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
 def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
     """The kept copy's bytes when the board on disk is not what this tool last wrote:
     other bytes (git, a person's editor or an agent's edit tool changed it since, by

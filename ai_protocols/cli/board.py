@@ -454,7 +454,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
     board = _board()
     for held in board.unlock(paths, force=force):
-        back = any(x.lock is not None and x.lock.path == held.path and
+        back = any(x.lock is not None and not x.undone and x.lock.path == held.path and
                    x.lock.owner == held.owner for x in board.restored_items)
         if back:
             board.restored = [r for r in board.restored
@@ -478,8 +478,10 @@ def locks(as_json: bool) -> None:
     rows = []
     # The live locks git took away from the board on disk (its kept copy holds them; the
     # hook and check still enforce them): listed too, marked, never "No locks.".
-    lost = [item.lock for item in board.lost() if item.lock is not None]
-    for held in [*board.locks(), *lost]:
+    found = board.lost()
+    lost = [item.lock for item in found if item.lock is not None and not item.undone]
+    again = [item.lock for item in found if item.lock is not None and item.undone]
+    for held in [*(h for h in board.locks() if h not in again), *lost]:
         state = board.agent_state(held.owner, held.owner_process, held.locked,
                                   since_at=held.locked_at) \
             if not (board.me and held.owner == board.me) else None
