@@ -280,7 +280,7 @@ def test_a_task_on_the_board_and_in_its_archive_is_not_said_to_be_off_the_board(
     assert "is no task on the board" not in run("task", "list", agent="p.1").stderr
 
 
-# -- 2b. an unlock or a takeover git undid -----------------------------------------------------------
+# -- 2b. an unlock or a takeover git undid ---------------------------------------------------
 
 
 def test_an_unlock_git_undid_refuses_nobody_and_is_put_back(project: Path,

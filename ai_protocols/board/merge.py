@@ -219,7 +219,8 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
         ident = new.headlines[index].properties.get("ID")
         if not ident or ident not in known:
             free.setdefault(key(new, index), []).append(index)
-    return [pair for name, olds in gone.items() for pair in zip(olds, free.get(name, []))]
+    return [pair for name, olds in gone.items()
+            for pair in zip(olds, free.get(name, []), strict=False)]
 
 
 def _children(chunk: _Chunk) -> tuple[list[str], dict[str, _Chunk], list[str]]:

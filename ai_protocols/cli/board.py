@@ -37,9 +37,9 @@ def _board() -> Board:
     lost = board.lost()
     if lost:
         _echo(f"warning: the task board {board.path} lost {len(lost)} live claim(s) or "
-              "lock(s), or change(s) to a claim, that ai-protocols wrote (git stash, git checkout, git reset or a "
-              "branch switch put an older board back, or removed it? or an edit outside "
-              "ai-protocols took them out): "
+              "lock(s), or change(s) to a claim, that ai-protocols wrote (git stash, git "
+              "checkout, git reset or a branch switch put an older board back, or removed "
+              "it? or an edit outside ai-protocols took them out): "
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
               f"wrote is kept in {board.kept_path}; the next change to the board through "
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
