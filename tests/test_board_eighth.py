@@ -320,3 +320,15 @@ def test_a_takeover_git_undid_keeps_the_new_holders_lock(project: Path, run: Run
     run("task", "add", "Trigger", agent="p.1")
     text = board(project)
     assert ":OWNER:    b.1" in text and ":OWNER:    c.1" not in text, text
+
+
+def test_an_id_retyped_into_another_tasks_id_is_still_one_task(project: Path,
+                                                                run: Runner) -> None:
+    first = add(run, "First")
+    second = add(run, "Second")
+    run("task", "claim", second, agent=AGENT)
+    edit(project, f":ID:       {second}\n", f":ID:       {first}\n")  # a copy-paste slip
+    run("task", "list", agent="p.1", check=False)
+    run("task", "add", "Trigger", agent="p.1", check=False)
+    assert len(headlines(project, "Second")) == 1, board(project)
+    assert board(project).count(f":OWNER:    {AGENT}") == 1

@@ -545,13 +545,14 @@ class Board:
                 pairs.append((old, new))
         return pairs
 
-    def _same_again(self, doc: OrgFile) -> list[str]:
+    def _same_again(self, doc: OrgFile, data: bytes | None) -> list[str]:
         """Give each task whose ``:ID:`` line a person deleted its id back (the kept
         copy's), so that it stays the task its claim, its agent and its links name (a
         new one would make the put-back of :meth:`lost` add it a second time); a task
         whose id a person retyped keeps the person's id, with a line in its log naming
-        the one it had (:meth:`same_tasks`). What was done, one line each."""
-        kept = kept_other(str(self.path), self.kept_path)
+        the one it had (:meth:`same_tasks`). What was done, one line each. ``data``: the
+        board's bytes as read (``None``: there is no board)."""
+        kept = kept_other(str(self.path), self.kept_path, data)
         if kept is None:
             return []
         try:
@@ -667,7 +668,7 @@ class Board:
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
             lost = self.lost(doc)
-            put_back = self._same_again(doc)  # (before: _restore finds those by id)
+            put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
             if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title

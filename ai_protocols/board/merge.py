@@ -197,7 +197,8 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line), as the
     merge knows a task without an ``ID``: by its title and tags (:func:`task_key`, its
     state aside) and its place among the tasks with that key. Only tasks of ``new``
-    with no ``ID`` or an ``ID`` that ``old`` does not hold are paired, and no task twice.
+    with no ``ID``, an ``ID`` that ``old`` does not hold, or one another task of ``new``
+    has too (retyped into another's), are paired, and no task twice.
     Returns ``(old headline index, new headline index)`` pairs, into each file's
     ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
@@ -215,9 +216,10 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     if not gone:
         return []
     free: dict[str, list[int]] = {}
-    for index in task_headlines(new):
-        ident = new.headlines[index].properties.get("ID")
-        if not ident or ident not in known:
+    ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
+    for index, ident in zip(task_headlines(new), ids, strict=True):
+        # (an id two tasks have: the one retyped into another's is free too)
+        if not ident or ident not in known or ids.count(ident) > 1:
             free.setdefault(key(new, index), []).append(index)
     return [pair for name, olds in gone.items()
             for pair in zip(olds, free.get(name, []), strict=False)]
