@@ -591,7 +591,10 @@ class Board:
                 # (a task whose :ID: a person retyped: known by the id it has now)
                 ident = item.now.id if item.now is not None and item.now.id else old.id
                 if item.undone:
-                    now = next(t for t in read_board(doc, check=False)[0] if t.id == ident)
+                    now = next((t for t in read_board(doc, check=False)[0] if t.id == ident),
+                               None)
+                    if now is None:  # (two tasks with that id: nothing to put it on)
+                        continue
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
                         for key in (*CLAIM_KEYS, "CLOSED_AT", "CHECKPOINT", "ROLE")])
