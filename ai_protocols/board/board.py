@@ -47,21 +47,26 @@ from ai_protocols.board.model import (
     check_tag,
     check_title,
     done_states,
+    ended_locks,
     handoffs,
     holder_name,
     join_paths,
     kept_board_path,
     kept_other,
+    lock_record,
     locks_section,
     lost_claims,
     mint_task_id,
     normalize_path,
     overlap,
     overlap_real,
+    own_log,
     read_board,
+    record_ended_locks,
     same_role,
     sunk_tasks,
     task_headlines,
+    undone_ends,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -109,17 +114,35 @@ CLAIM_KEYS = ("OWNER", "OWNER_PROCESS", "CLAIMED", "CLAIMED_AT")
 class Lost:
     """A live claim (``task``, as the kept copy has it; ``missing``: the task is gone
     from the board on disk) or lock (``lock``) that the board on disk lost, with its
-    agent's ``state`` (:meth:`Board.lost`)."""
+    agent's ``state`` (:meth:`Board.lost`); or (``undone``) the tool's last change to a
+    task's claim or state that the board on disk lost (a close, release, hand-off or
+    takeover git undid): ``task`` as the kept copy has it, ``now`` as the board on disk
+    has it, with the claim there again, and ``state`` that claim's holder's."""
 
     task: Task | None
     lock: AreaLock | None
     state: Liveness
     missing: bool = False
+    undone: bool = False
+    #: The task on disk (another ``id``, or none, when a person deleted or retyped its
+    #: ``:ID:`` line: :meth:`Board.same_tasks`).
+    now: Task | None = None
 
     def describe(self) -> str:
+        if self.task is not None and self.undone and self.now is not None:
+            old = self.task
+            was = f"{old.state}, claimed by {old.owner}" if old.owner and old.is_open \
+                else f"{old.state}, unclaimed" if old.is_open else str(old.state)
+            return (f"task {old.id}: ai-protocols last wrote it {was}, but the board has "
+                    f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
+                    "release, hand-off or takeover undone; that claim does not count)")
         if self.task is not None:
             return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
         assert self.lock is not None
+        if self.undone:
+            return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
+                    "removed it (unlock, or a takeover), but the board has it again (that "
+                    "lock does not count)")
         return f"the lock on {self.lock.path} held by {self.lock.owner} ({self.state.state})"
 
 
@@ -196,6 +219,9 @@ class Board:
         self.restored_items: list[Lost] = []
         #: The git configuration file a change put the merge driver in (a clone's).
         self.driver_configured: str | None = None
+        #: The locks the change under way removes (unlock, a takeover): recorded once it
+        #: is written (:func:`~ai_protocols.board.model.record_ended_locks`).
+        self._ending: list[AreaLock] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -312,8 +338,12 @@ class Board:
             return []
         found = []
         closed = done_states(doc) if doc is not None else frozenset(CLOSED_STATES)
+        try:  # (a task also on the board, put back there before: the board's is the task)
+            ids = {t.id for t in read_board(doc, check=False)[0]} if doc is not None else set()
+        except ValueError:
+            ids = set()
         for sunk in _all_sunk(doc, self.path):
-            if not sunk.owner or sunk.state in closed:
+            if not sunk.owner or sunk.state in closed or sunk.id in ids:
                 continue
             gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
                                     since_at=sunk.claimed_at)
@@ -427,18 +457,34 @@ class Board:
         if kept is None:
             return []
         try:
-            old_tasks, old_locks = read_board(BoardFile(kept.decode("utf-8")), check=False)
+            kept_doc = BoardFile(kept.decode("utf-8"))
+            old_tasks, old_locks = read_board(kept_doc, check=False)
             if doc is None:
                 doc = self._doc()
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
         except (UnicodeDecodeError, ValueError):
             return []
+        same = {old.id or "": now for old, now in self.same_tasks(doc, kept_doc, old_tasks)}
+        # (a task archived in Emacs: the archive holding its id is the person's doing)
+        moved = {sunk.id for sunk in _all_sunk(None, self.path)}
         found: list[Lost] = []
-        for old, missing in lost_claims(old_tasks, doc, tasks):
+        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
-                found.append(Lost(old, None, state, missing))
+                found.append(Lost(old, None, state, missing,
+                                  now=same.get(old.id or "") if not missing else None))
+        by_id = {t.id: t for t in tasks if t.id}
+        for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
+            now = by_id.get(old.id) or same[old.id or ""]
+            state = self.agent_state(now.owner, now.owner_process, now.claimed,
+                                     since_at=now.claimed_at)
+            found.append(Lost(old, None, state, False, True, now))
+        # Locks this tool removed (unlock, a takeover) that the board holds again: no lock.
+        ended = ended_locks(str(self.path))
+        kept_ids = {lock_record(h) for h in old_locks}
+        undone = [h for h in locks if lock_record(h) in ended and lock_record(h) not in kept_ids]
+        locks = [h for h in locks if h not in undone]
         held = {(h.path, h.owner) for h in locks}
         for old_lock in old_locks:
             if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
@@ -450,6 +496,10 @@ class Board:
                                     since_at=old_lock.locked_at)
             if not gone:
                 found.append(Lost(None, old_lock, state, True))
+        for again in undone:
+            state = self.agent_state(again.owner, again.owner_process, again.locked,
+                                     since_at=again.locked_at)
+            found.append(Lost(None, again, state, False, True))
         return found
 
     def held_tasks(self, tasks: list[Task] | None = None,
@@ -465,20 +515,77 @@ class Board:
             return [], []
         if tasks is None:
             tasks = self.read(lenient=True)[0]
-        held = [t for t in tasks if t.is_open and t.owner == me]
+        lost = self.lost() if lost is None else lost
+        # (a claim git put back after this tool ended it: not held)
+        undone = {item.now.line for item in lost if item.undone and item.now is not None}
+        held = [t for t in tasks if t.is_open and t.owner == me and t.line not in undone]
         ids = {t.id for t in held}
         kept: list[str] = []
-        for item in self.lost() if lost is None else lost:
+        for item in lost:
             task = item.task
-            if task is not None and task.owner == me and task.id not in ids:
+            if task is not None and not item.undone and task.owner == me and \
+                    task.id not in ids:
                 held.append(task)
                 kept.append(task.id or "")
                 ids.add(task.id)
         return held, kept
 
+    def same_tasks(self, doc: OrgFile | None, kept: OrgFile,
+                   old_tasks: list[Task] | None = None) -> list[tuple[Task, Task]]:
+        """The tasks of the kept copy ``kept`` (read as ``old_tasks``) whose ``ID`` the
+        board ``doc`` no longer holds anywhere, each with the task of ``doc`` that is the
+        same task: a person deleted or retyped its ``:ID:`` line. Known as the merge
+        knows a task without an ``ID`` (:func:`~ai_protocols.board.merge.same_tasks`:
+        title and tags, and place among those with them). ``[]`` without ``doc``."""
+        from ai_protocols.board.merge import same_tasks
+
+        if doc is None:
+            return []
+        if old_tasks is None:
+            old_tasks = read_board(kept, check=False)[0]
+        archived = {sunk.id for sunk in _all_sunk(None, self.path)}
+        olds = {t.line: t for t in old_tasks}
+        news = {t.line: t for t in read_board(doc, check=False)[0]}
+        pairs = []
+        for a, b in same_tasks(kept, doc):
+            old = olds.get(kept.headlines[a].line + 1)
+            new = news.get(doc.headlines[b].line + 1)
+            if old is not None and new is not None and old.id not in archived:
+                pairs.append((old, new))
+        return pairs
+
+    def _same_again(self, doc: OrgFile, data: bytes | None) -> list[str]:
+        """Give each task whose ``:ID:`` line a person deleted its id back (the kept
+        copy's), so that it stays the task its claim, its agent and its links name (a
+        new one would make the put-back of :meth:`lost` add it a second time); a task
+        whose id a person retyped keeps the person's id, with a line in its log naming
+        the one it had (:meth:`same_tasks`). What was done, one line each. ``data``: the
+        board's bytes as read (``None``: there is no board)."""
+        kept = kept_other(str(self.path), self.kept_path, data)
+        if kept is None:
+            return []
+        try:
+            pairs = self.same_tasks(doc, BoardFile(kept.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError):
+            return []
+        said = []
+        stamp = format_timestamp(minute_of(None))
+        for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
+            if not now.id:
+                doc.set_properties(now.line - 1, [("ID", old.id)])
+                said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
+            else:
+                _note(doc, now.line - 1, stamp,
+                      f"its id was {old.id} (changed by hand to {now.id}): the same task")
+                said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
+                            "in its log (the same task)")
+        return said[::-1]
+
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
         """Put ``lost`` back into ``doc`` from the kept copy: a claim's properties on its
-        task (the whole task, when it is gone), a lock's subtree in the locks section."""
+        task (the whole task, when it is gone), a lock's subtree in the locks section;
+        for a change git undid (``undone``), the kept copy's claim, closure and role
+        properties and state on the task, and the lines of its log the board lacks."""
         if not lost:
             return []
         kept = BoardFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
@@ -490,16 +597,47 @@ class Board:
                               None)
                 if source is None:
                     continue
+                # (a task whose :ID: a person retyped: known by the id it has now)
+                ident = item.now.id if item.now is not None and item.now.id else old.id
+                if item.undone:
+                    now = next((t for t in read_board(doc, check=False)[0] if t.id == ident),
+                               None)
+                    if now is None:  # (two tasks with that id: nothing to put it on)
+                        continue
+                    doc.set_properties(now.line - 1, [
+                        (key, source.properties.get(key))
+                        for key in (*CLAIM_KEYS, "CLOSED_AT", "CHECKPOINT", "ROLE")])
+                    if old.state and old.state != now.state:
+                        _set_state(doc, now.line - 1, old.state)
+                    missing = own_log(kept, old.line)
+                    for text in own_log(doc, now.line):
+                        if text in missing:
+                            missing.remove(text)
+                    if missing:
+                        doc.insert(doc.content_end(doc.find(now.line - 1)), missing)
+                    said.append(f"task {ident}: {old.state}"
+                                + (f", claimed by {old.owner}" if old.owner and old.is_open
+                                   else "")
+                                + f", as ai-protocols last wrote it (it was "
+                                f"{now.state}, claimed by {now.owner} again)")
+                    continue
                 if item.missing:
                     _append_at_end(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
                 else:
-                    now = next(t for t in read_board(doc, check=False)[0] if t.id == old.id)
+                    now = next(t for t in read_board(doc, check=False)[0] if t.id == ident)
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
                         for key in CLAIM_KEYS])
                     if old.state and old.state != now.state:  # a claim's state: DOING...
                         _set_state(doc, now.line - 1, old.state)
                 said.append(f"task {old.id}, claimed by {old.owner}")
+            elif item.lock is not None and item.undone:
+                again = next((h for h in read_board(doc, check=False)[1]
+                              if lock_record(h) == lock_record(item.lock)), None)
+                if again is not None:
+                    _remove_subtree(doc, again.line - 1)
+                    said.append(f"the lock on {item.lock.path} of {item.lock.owner} removed "
+                                "again, as ai-protocols last left it")
             elif item.lock is not None:
                 source = next((h for h in kept.headlines if h.line == item.lock.line - 1),
                               None)
@@ -540,8 +678,10 @@ class Board:
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
+            self._ending = []
             lost = self.lost(doc)
-            put_back = self._restore(doc, lost)
+            put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
+            put_back += self._restore(doc, lost)
             if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
                 doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
             before = doc.text
@@ -554,6 +694,7 @@ class Board:
                                                   (data is None and not put_back)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
+            record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.restored_items = lost if put_back else []
 
@@ -965,6 +1106,7 @@ class Board:
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
                       ("LOCKED_AT", at.to_property()), ("REASON", reason)]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
+            self._ending = [h for h, _ in replaced.values()]
             # Other locks these areas hold or lie in, whose agents are gone: removed; what
             # a person wrote under one (notes, sub-headings) goes under the lock taking it
             # over, line for line, and its headline's own title into the takeover's note.
@@ -1043,6 +1185,7 @@ class Board:
                 removed.append(held)
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
+            self._ending = list(removed)
         return removed
 
 

@@ -199,7 +199,10 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         unreadable = _reason(error)
     # Live claims and locks git took away from the board (Board.lost): still count.
     lost = board.lost() if unreadable is None else []
-    locks = locks + [item.lock for item in lost if item.lock is not None]
+    # (a lock git put back after ai-protocols removed it: no lock)
+    again = [item.lock for item in lost if item.lock is not None and item.undone]
+    locks = [h for h in locks if h not in again] + \
+        [item.lock for item in lost if item.lock is not None and not item.undone]
     mine, kept = board.held_tasks(tasks, lost)
     # The union of their working sets; a task naming none may change any file, so then
     # nothing is outside (docs/tasks.md, "The guard").
@@ -429,9 +432,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         board_decode,
         conflict_sides,
         covers_real,
+        ended_locks,
         holder_name,
         kept_board_path,
         kept_other,
+        lock_record,
         overlap,
         read_board,
     )
@@ -468,8 +473,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         return None
     lost: list[AreaLock] = []
     if kept is not None:
-        held = {(lock.path, lock.owner) for lock in locks}
         _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
+        # Locks ai-protocols removed (unlock, a takeover) that git put back: no lock.
+        ended = ended_locks(board) - {lock_record(lock) for lock in old}
+        locks = [lock for lock in locks if lock_record(lock) not in ended]
+        held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         locks += lost

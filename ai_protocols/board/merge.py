@@ -103,13 +103,7 @@ class _Chunk:
     @property
     def head(self) -> tuple[str, str | None, str]:
         """The headline as its stars and gap, its state, and the rest (title, tags)."""
-        bare = strip_ending(self.lines[0], self.newline)
-        found = re.match(r"(\*+[ \t]+)(\S+)(?=[ \t]|$)", bare)
-        if found and found.group(2) in self.keywords:
-            return found.group(1), found.group(2), bare[found.end():].lstrip(" \t")
-        stars = re.match(r"\*+[ \t]*", bare)
-        cut = stars.end() if stars else 0
-        return bare[:cut], None, bare[cut:]
+        return split_headline(strip_ending(self.lines[0], self.newline), self.keywords)
 
     @property
     def planning(self) -> str:
@@ -178,7 +172,7 @@ class _Version:
                 name = "locks"
             else:
                 # (known by its title and tags: a state changed in Emacs keeps it)
-                name = "heading:" + chunk.head[2].rstrip()
+                name = "heading:" + task_key(chunk.head[2])
             seen[name] = seen.get(name, 0) + 1
             self._add(f"{name}#{seen[name]}", chunk)
         self.keywords = doc.todo_keywords
@@ -189,6 +183,62 @@ class _Version:
     def _add(self, name: str, chunk: _Chunk) -> None:
         self.order.append(name)
         self.chunks[name] = chunk
+
+
+def split_headline(bare: str, keywords: frozenset[str] | set[str],
+                   ) -> tuple[str, str | None, str]:
+    """A headline's line ``bare`` (without its line end) as its stars and the gap after
+    them, its state (its first word, when ``keywords``, the file's TODO keywords, hold
+    it: Org manual, "Headlines" and "TODO Items") and the rest: priority, title, tags."""
+    found = re.match(r"(\*+[ \t]+)(\S+)(?=[ \t]|$)", bare)
+    if found and found.group(2) in keywords:
+        return found.group(1), found.group(2), bare[found.end():].lstrip(" \t")
+    stars = re.match(r"\*+[ \t]*", bare)
+    cut = stars.end() if stars else 0
+    return bare[:cut], None, bare[cut:]
+
+
+def task_key(rest: str) -> str:
+    """What the merge knows a task by when its ``ID`` cannot say (a headline without
+    one): the rest of its headline after the stars and the state
+    (:func:`split_headline`), its title and tags, trailing blanks aside. A state changed
+    in Emacs keeps the key; of several with one key, each is known by its place among
+    them (the first, the second...): :func:`same_tasks`."""
+    return rest.rstrip()
+
+
+def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
+    """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
+    of ``new`` holds, each paired with the task of ``new`` that is the same task though
+    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line), as the
+    merge knows a task without an ``ID``: by its title and tags (:func:`task_key`, its
+    state aside) and its place among the tasks with that key. Only tasks of ``new``
+    with no ``ID``, an ``ID`` that ``old`` does not hold, or one another task of ``new``
+    has too (retyped into another's), are paired, and no task twice.
+    Returns ``(old headline index, new headline index)`` pairs, into each file's
+    ``headlines``."""
+    held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
+    known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
+
+    def key(doc: OrgFile, index: int) -> str:
+        line = strip_ending(doc.lines[doc.headlines[index].line], doc.newline)
+        return task_key(split_headline(line, doc.todo_keywords)[2])
+
+    gone: dict[str, list[int]] = {}
+    for index in task_headlines(old):
+        ident = old.headlines[index].properties.get("ID")
+        if ident and ident not in held:
+            gone.setdefault(key(old, index), []).append(index)
+    if not gone:
+        return []
+    free: dict[str, list[int]] = {}
+    ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
+    for index, ident in zip(task_headlines(new), ids, strict=True):
+        # (an id two tasks have: the one retyped into another's is free too)
+        if not ident or ident not in known or ids.count(ident) > 1:
+            free.setdefault(key(new, index), []).append(index)
+    return [pair for name, olds in gone.items()
+            for pair in zip(olds, free.get(name, []), strict=False)]
 
 
 def _children(chunk: _Chunk) -> tuple[list[str], dict[str, _Chunk], list[str]]:

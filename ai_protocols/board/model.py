@@ -185,6 +185,67 @@ def kept_board_path(board: str) -> str:
     return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
 
 
+def ended_locks_path(board: str) -> str:
+    """Where this tool records, per machine, each lock it removed (``unlock``, a takeover):
+    beside the kept copy, ``.ai/.locks/live/tasks.org.ended`` (ignored by git, as the kept
+    copy is). A lock the board on disk holds again after that (git put an older board
+    back) is no lock: :func:`ended_locks`."""
+    return kept_board_path(board) + ".ended"
+
+
+def lock_record(lock: AreaLock) -> str:
+    """One lock as the record of ended locks names it: ``LOCKED_AT`` (else ``LOCKED``),
+    owner and path, tab-separated, with backslash, tab and newline escaped."""
+    when = lock.locked_at or (lock.locked.isoformat() if lock.locked else "")
+    return "\t".join(_escape(part) for part in (when, lock.owner or "", lock.path))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def ended_locks(board: str) -> set[str]:
+    """The locks this tool removed from the board ``board`` (:func:`lock_record` each),
+    from its record (:func:`ended_locks_path`); empty when there is none or it cannot be
+    read."""
+    from ai_protocols.storage import files as storage
+
+    try:
+        data = storage.read_regular(ended_locks_path(board), 1 << 20)
+    except (OSError, storage.NotRegular):
+        return set()
+    return set(data.decode("utf-8", "replace").split("\n")) - {""}
+
+
+def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
+    """Add ``locks`` to the record of locks this tool removed (one line each, appended;
+    the oldest half dropped past 256 KiB). Called under the board's lock, after the board
+    without them is written. An error writing it is ignored: the record only lets a lock
+    git put back be told from a lock of its own."""
+    if not locks:
+        return
+    path = ended_locks_path(board)
+    lines = "".join(lock_record(lock) + "\n" for lock in locks).encode("utf-8")
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            if os.path.getsize(path) > 1 << 18:
+                with open(path, "rb") as handle:
+                    old = handle.read().split(b"\n")
+                with open(path + ".new", "wb") as handle:
+                    handle.write(b"\n".join(old[len(old) // 2:]))
+                os.replace(path + ".new", path)
+        except FileNotFoundError:
+            pass
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, lines)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
 def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
     """The kept copy's bytes when the board on disk is not what this tool last wrote:
     other bytes (git, a person's editor or an agent's edit tool changed it since, by
@@ -215,31 +276,82 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
 
 
 def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
-                tasks: list[Task]) -> list[tuple[Task, bool]]:
+                tasks: list[Task], same: dict[str, Task] | None = None,
+                moved: frozenset[str] | set[str] = frozenset()) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
     whether its task is gone from it: its task gone, or open and unclaimed on disk.
     Not when the claim's record (``OWNER``, ``CLAIMED``) is still on its task (a person
     closed and reopened it in Emacs) or the task is still on the board at another level
-    (a person demoted it): changed on purpose, not taken away by git. Whose agent is
-    still at work is not judged here (``Board.lost`` does)."""
+    (a person demoted it), or its id is in ``moved`` (the ids the board's Org archive
+    holds: a person archived it): changed on purpose, not taken away by git. ``same``:
+    the task on disk, by the kept copy's id, that is that task though a person deleted
+    or retyped its ``:ID:`` line (``Board.same_tasks``): judged as that task. Whose agent
+    is still at work is not judged here (``Board.lost`` does)."""
+    same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
     records = {h.properties.get("ID"): h.properties for h in doc.headlines
                if h.properties.get("ID")} if doc is not None else {}
     found = []
     for old in old_tasks:
-        if not (old.id and old.owner and old.is_open):
+        if not (old.id and old.owner and old.is_open) or old.id in moved:
             continue
-        now = by_id.get(old.id)
+        now = by_id.get(old.id) or same.get(old.id)
         if now is not None and (now.owner or not now.is_open):
             continue
-        record = records.get(old.id)
+        record = records.get(old.id) if now is None or now.id == old.id else now.properties
         if record is not None and (now is None or (
                 record.get("OWNER") == old.owner and
                 record.get("CLAIMED") == old.properties.get("CLAIMED"))):
             continue
         found.append((old, now is None))
+    return found
+
+
+def own_log(doc: OrgFile, line: int) -> list[str]:
+    """The lines of the task's own text on ``line`` (from 1) of ``doc``, after its drawer
+    and before any sub-headline (its log), without their line ends, blank ones aside."""
+    headline = doc.find(line - 1)
+    lines = [text.rstrip("\r\n") for text in doc.lines[headline.body_start:headline.body_end]]
+    return [text for text in lines if text.strip()]
+
+
+def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
+                tasks: list[Task], same: dict[str, Task] | None = None) -> list[Task]:
+    """The tasks of the kept copy (``old_doc``, read as ``old_tasks``) whose last change
+    by this tool to their claim or state the board on disk (``doc``, read as ``tasks``)
+    lost: on disk the task holds a claim that stands (open, with an ``OWNER``) which the
+    kept copy's task does not (it was closed, released, handed off or taken over since),
+    and the task on disk is an older version of the kept copy's: every line of its log
+    is in the kept copy's, which has more (the log lines of that change). So ``git
+    checkout``/``stash``/``reset`` undid a ``task done``, ``release``, ``handoff`` or a
+    takeover. A person's change in Emacs after the tool's write (a task reopened)
+    keeps the tool's log lines: not counted. ``same``: as for :func:`lost_claims`.
+    Returns the kept copy's tasks."""
+    if doc is None:
+        return []
+    same = same or {}
+    by_id = {t.id: t for t in tasks if t.id}
+    found = []
+    for old in old_tasks:
+        now = by_id.get(old.id) if old.id else None
+        now = now or (same.get(old.id) if old.id else None)
+        if now is None or not (now.owner and now.is_open):
+            continue
+        if old.is_open and old.owner == now.owner and \
+                old.properties.get("CLAIMED") == now.properties.get("CLAIMED") and \
+                old.claimed_at == now.claimed_at:
+            continue  # the same claim on both
+        kept, there = own_log(old_doc, old.line), own_log(doc, now.line)
+        rest = list(kept)
+        for text in there:
+            if text not in rest:
+                break
+            rest.remove(text)
+        else:
+            if rest:
+                found.append(old)
     return found
 
 

@@ -37,9 +37,9 @@ def _board() -> Board:
     lost = board.lost()
     if lost:
         _echo(f"warning: the task board {board.path} lost {len(lost)} live claim(s) or "
-              "lock(s) that ai-protocols wrote (git stash, git checkout, git reset or a "
-              "branch switch put an older board back, or removed it? or an edit outside "
-              "ai-protocols took them out): "
+              "lock(s), or change(s) to a claim, that ai-protocols wrote (git stash, git "
+              "checkout, git reset or a branch switch put an older board back, or removed "
+              "it? or an edit outside ai-protocols took them out): "
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
               f"wrote is kept in {board.kept_path}; the next change to the board through "
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
@@ -222,11 +222,14 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         role = check_role(role)  # (an empty one: refused, not "no open task")
     rows = []
     tasks = board.tasks()
-    held, kept = board.held_tasks(tasks) if mine else ([], [])
-    for item in tasks + [t for t in held if t.id in kept]:
+    lost = board.lost()
+    # (a claim git put back after ai-protocols ended it holds nothing: Board.lost)
+    undone = {x.now.line for x in lost if x.undone and x.now is not None}
+    mine_held, kept = board.held_tasks(tasks, lost) if mine else ([], [])
+    for item in tasks + [t for t in mine_held if t.id in kept]:
         if not show_all and not mine and not item.is_open:
             continue
-        if mine and not (item.is_open and board.me and item.owner == board.me):
+        if mine and item not in mine_held:
             continue
         if role is not None and not same_role(item.role, role):
             continue
@@ -234,7 +237,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         if item.owner and item.is_open and item.owner != board.me:
             state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
-        held = bool(item.owner) and (state is None or state.state not in RECOVERABLE)
+        held = bool(item.owner) and item.line not in undone and \
+            (state is None or state.state not in RECOVERABLE)
         if free and (held or not item.is_open):
             continue
         rows.append((item, state))
@@ -340,7 +344,7 @@ def task_release(task_id: str, force: bool) -> None:
         held = None  # (git took the task off the board: the release puts it back first)
     item = board.release(task_id, force=force)
     back = next((x for x in board.restored_items
-                 if x.task is not None and x.task.id == item.id), None)
+                 if x.task is not None and not x.undone and x.task.id == item.id), None)
     if back is not None and back.task is not None:
         board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
         _echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
@@ -450,7 +454,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
     board = _board()
     for held in board.unlock(paths, force=force):
-        back = any(x.lock is not None and x.lock.path == held.path and
+        back = any(x.lock is not None and not x.undone and x.lock.path == held.path and
                    x.lock.owner == held.owner for x in board.restored_items)
         if back:
             board.restored = [r for r in board.restored
@@ -474,8 +478,10 @@ def locks(as_json: bool) -> None:
     rows = []
     # The live locks git took away from the board on disk (its kept copy holds them; the
     # hook and check still enforce them): listed too, marked, never "No locks.".
-    lost = [item.lock for item in board.lost() if item.lock is not None]
-    for held in [*board.locks(), *lost]:
+    found = board.lost()
+    lost = [item.lock for item in found if item.lock is not None and not item.undone]
+    again = [item.lock for item in found if item.lock is not None and item.undone]
+    for held in [*(h for h in board.locks() if h not in again), *lost]:
         state = board.agent_state(held.owner, held.owner_process, held.locked,
                                   since_at=held.locked_at) \
             if not (board.me and held.owner == board.me) else None
