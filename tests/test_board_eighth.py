@@ -332,3 +332,29 @@ def test_an_id_retyped_into_another_tasks_id_is_still_one_task(project: Path,
     run("task", "add", "Trigger", agent="p.1", check=False)
     assert len(headlines(project, "Second")) == 1, board(project)
     assert board(project).count(f":OWNER:    {AGENT}") == 1
+
+
+def test_resume_knows_a_retyped_id_and_an_archived_claim_as_the_board_does(
+        project: Path, run: Runner) -> None:
+    """The resume context (and so the SessionStart hook) reads the agent's claims git
+    took off the board by the rules ``Board.lost`` applies: a task whose ``:ID:`` line a
+    person deleted is listed once, not again from the kept copy; a claimed task a person
+    archived in Emacs is not listed as still the agent's."""
+    import json
+    import re
+
+    kept = add(run, "Kept")
+    run("task", "claim", kept, agent=AGENT)
+    text = board(project)
+    (project / BOARD).write_text(re.sub(rf"^:ID: +{kept}\n", "", text, flags=re.M),
+                                 encoding="utf-8")
+    titles = [t["title"] for t in json.loads(run("resume", "--json", agent=AGENT).stdout)
+              ["tasks"]]
+    assert titles == ["Kept"], titles
+    gone = add(run, "Gone")
+    run("task", "claim", gone, agent=AGENT)
+    assert "Gone" in run("resume", agent=AGENT).stdout
+    _archive(project, "Gone")
+    titles = [t["title"] for t in json.loads(run("resume", "--json", agent=AGENT).stdout)
+              ["tasks"]]
+    assert "Gone" not in titles, titles

@@ -34,7 +34,7 @@ from ai_protocols.board.model import (
     Handoff,
     Sunk,
     Task,
-    archive_path,
+    all_sunk,
     board_bytes,
     board_decode,
     board_file,
@@ -64,7 +64,6 @@ from ai_protocols.board.model import (
     read_board,
     record_ended_locks,
     same_role,
-    sunk_tasks,
     task_headlines,
     undone_ends,
 )
@@ -342,7 +341,7 @@ class Board:
             ids = {t.id for t in read_board(doc, check=False)[0]} if doc is not None else set()
         except ValueError:
             ids = set()
-        for sunk in _all_sunk(doc, self.path):
+        for sunk in all_sunk(doc, str(self.path)):
             if not sunk.owner or sunk.state in closed or sunk.id in ids:
                 continue
             gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
@@ -466,7 +465,7 @@ class Board:
             return []
         same = {old.id or "": now for old, now in self.same_tasks(doc, kept_doc, old_tasks)}
         # (a task archived in Emacs: the archive holding its id is the person's doing)
-        moved = {sunk.id for sunk in _all_sunk(None, self.path)}
+        moved = {sunk.id for sunk in all_sunk(None, str(self.path))}
         found: list[Lost] = []
         for old, missing in lost_claims(old_tasks, doc, tasks, same, moved):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
@@ -537,22 +536,14 @@ class Board:
         same task: a person deleted or retyped its ``:ID:`` line. Known as the merge
         knows a task without an ``ID`` (:func:`~ai_protocols.board.merge.same_tasks`:
         title and tags, and place among those with them). ``[]`` without ``doc``."""
-        from ai_protocols.board.merge import same_tasks
+        from ai_protocols.board.merge import kept_task_pairs
 
         if doc is None:
             return []
         if old_tasks is None:
             old_tasks = read_board(kept, check=False)[0]
-        archived = {sunk.id for sunk in _all_sunk(None, self.path)}
-        olds = {t.line: t for t in old_tasks}
-        news = {t.line: t for t in read_board(doc, check=False)[0]}
-        pairs = []
-        for a, b in same_tasks(kept, doc):
-            old = olds.get(kept.headlines[a].line + 1)
-            new = news.get(doc.headlines[b].line + 1)
-            if old is not None and new is not None and old.id not in archived:
-                pairs.append((old, new))
-        return pairs
+        archived = {sunk.id for sunk in all_sunk(None, str(self.path))}
+        return kept_task_pairs(doc, kept, old_tasks, archived)
 
     def _same_again(self, doc: OrgFile, data: bytes | None) -> list[str]:
         """Give each task whose ``:ID:`` line a person deleted its id back (the kept
@@ -1288,24 +1279,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         wanted = task_id.strip()
         if not wanted:
             raise
-        found = [s for s in _all_sunk(doc, board) if s.id == wanted or s.id.endswith(wanted)]
+        found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if not found:
             raise
         raise TaskNotFound(task_id, board, (), found[0].where()) from None
-
-
-def _all_sunk(doc: OrgFile | None, board: Path) -> list[Sunk]:
-    """The headlines holding a task's id that are no task: below level 1 on the board
-    ``doc``, then in its Org archive (read only when there is one)."""
-    found = sunk_tasks(doc) if doc is not None else []
-    archive = archive_path(str(board))
-    try:
-        data = storage.read_bytes(archive)
-        if data:
-            found += sunk_tasks(BoardFile(storage.decode(archive, data)), archive)
-    except AiProtocolsError:
-        pass  # (an archive that cannot be read: nothing said of it)
-    return found
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:

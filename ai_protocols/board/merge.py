@@ -45,8 +45,10 @@ from ai_protocols.board.model import (
     CLOSED_STATES,
     STATES,
     BoardFile,
+    Task,
     done_states,
     locks_section,
+    read_board,
     task_headlines,
 )
 from ai_protocols.lean import datetime, timedelta
@@ -239,6 +241,24 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
             free.setdefault(key(new, index), []).append(index)
     return [pair for name, olds in gone.items()
             for pair in zip(olds, free.get(name, []), strict=False)]
+
+
+def kept_task_pairs(doc: OrgFile, kept: OrgFile, old_tasks: list[Task],
+                    archived: set[str]) -> list[tuple[Task, Task]]:
+    """The tasks of the board's kept copy ``kept`` (read as ``old_tasks``) whose ``ID``
+    the board ``doc`` no longer holds, each with the task of ``doc`` that is the same
+    task (:func:`same_tasks`: a person deleted or retyped its ``:ID:`` line); not one
+    whose id is in ``archived`` (the ids the board's Org archive holds: a person
+    archived it). The one rule for ``Board.lost`` and the resume context."""
+    olds = {t.line: t for t in old_tasks}
+    news = {t.line: t for t in read_board(doc, check=False)[0]}
+    pairs = []
+    for a, b in same_tasks(kept, doc):
+        old = olds.get(kept.headlines[a].line + 1)
+        new = news.get(doc.headlines[b].line + 1)
+        if old is not None and new is not None and old.id not in archived:
+            pairs.append((old, new))
+    return pairs
 
 
 def _children(chunk: _Chunk) -> tuple[list[str], dict[str, _Chunk], list[str]]:

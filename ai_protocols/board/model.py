@@ -45,6 +45,7 @@ __all__ = [
     "Handoff",
     "Sunk",
     "Task",
+    "all_sunk",
     "archive_path",
     "board_bytes",
     "board_decode",
@@ -760,6 +761,25 @@ def archive_path(board: str) -> str:
     ``tasks.org_archive`` beside it (``org-archive-location``'s default ``%s_archive::``,
     Org manual "Moving subtrees")."""
     return board + "_archive"
+
+
+def all_sunk(doc: OrgFile | None, board: str) -> list[Sunk]:
+    """The headlines holding a task's id that are no task: below level 1 on the board
+    ``doc`` (:func:`sunk_tasks`), then in the Org archive of the board at ``board``
+    (:func:`archive_path`; read only when there is one, and one that cannot be read
+    gives nothing)."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.storage import files as storage
+
+    found = sunk_tasks(doc) if doc is not None else []
+    archive = archive_path(board)
+    try:
+        data = storage.read_bytes(archive)
+        if data:
+            found += sunk_tasks(BoardFile(storage.decode(archive, data)), archive)
+    except AiProtocolsError:
+        pass  # (an archive that cannot be read: nothing said of it)
+    return found
 
 
 def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:

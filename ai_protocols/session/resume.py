@@ -249,10 +249,15 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
 def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> list[Task]:
     """The open claims of the board's kept copy (``.ai/.locks/live/tasks.org``, the last
     board this tool wrote) that the board at ``path`` (``data``, read as ``doc`` and
-    ``tasks``) lost to git (:func:`~ai_protocols.board.model.lost_claims`); none when
-    the board is that copy, or the copy cannot be read."""
+    ``tasks``) lost to git (:func:`~ai_protocols.board.model.lost_claims`, with the
+    rules ``Board.lost`` applies: a task whose ``:ID:`` line a person deleted or retyped
+    is that task, :func:`~ai_protocols.board.merge.kept_task_pairs`; one a person
+    archived is not lost, :func:`~ai_protocols.board.model.all_sunk`); none when the
+    board is that copy, or the copy cannot be read."""
+    from ai_protocols.board.merge import kept_task_pairs
     from ai_protocols.board.model import (
         BoardFile,
+        all_sunk,
         kept_board_path,
         kept_other,
         lost_claims,
@@ -263,10 +268,13 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
     if kept is None:
         return []
     try:
-        old = read_board(BoardFile(kept.decode("utf-8")), check=False)[0]
+        kept_doc = BoardFile(kept.decode("utf-8"))
+        old = read_board(kept_doc, check=False)[0]
+        moved = {sunk.id for sunk in all_sunk(None, path)}
+        same = {o.id or "": now for o, now in kept_task_pairs(doc, kept_doc, old, moved)}
     except (UnicodeDecodeError, ValueError):
         return []
-    return [task for task, _ in lost_claims(old, doc, tasks)]
+    return [task for task, _ in lost_claims(old, doc, tasks, same, moved)]
 
 
 def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
