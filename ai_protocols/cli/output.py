@@ -132,6 +132,14 @@ def print_log_report(report: LogReport) -> None:
     if report.moved:  # (issue 14: the evidence of a roll back, kept in the Log)
         print(f"Warning: HEAD moved {display(report.moved.partition(': ')[2])} since this "
               "session's last write; its Log keeps where it was.", file=sys.stderr)
+    if report.over_bound is not None:  # (issue 16: what no rollover can move)
+        from ai_protocols.session.rollover import BOUND
+
+        print(f"Warning: the session file is still over {BOUND // 1048576} MiB after this "
+              f"write, and no rollover moves what holds it there ({display(report.over_bound)}"
+              "): open items, key files, context and your own text stay in the live "
+              "file; close or remove some of them ('ai-protocols show' lists them).",
+              file=sys.stderr)
     if report.pending_text is not None and report.emacs_lock is not None:
         print(f"Note: the session file has unsaved changes in Emacs (lock held by "
               f"{display(report.emacs_lock.owner)}), so it was not rewritten: the entries "

@@ -63,7 +63,8 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
     EntryKind("next", "--next", "next-steps", True, True, "A next step (a checkbox).",
               "Next steps", "next"),
     EntryKind("done", "--done", None, False, True,
-              "Tick the progress or next-step item with this text."),
+              "Tick the open checkbox item with this text (a progress or next-step item, "
+              "or one a person added under another section)."),
     EntryKind("summary", "--summary", None, False, False,
               "Replace the short summary read first on resume (once per call)."),
     EntryKind("current", "--current", None, False, False,

@@ -173,6 +173,10 @@ class LogReport:
     #: The ``moved:`` Log line this write added: ``HEAD`` moved away from the branch
     #: or commit recorded (:func:`ai_protocols.session.pause.record_head`); ``None``.
     moved: str | None = None
+    #: This write left the file past the bound and no later write moves entries out
+    #: of it (:func:`ai_protocols.session.rollover.held_by`): the sections that hold
+    #: it there, biggest first; ``None``.
+    over_bound: str | None = None
 
 
 class Project:
@@ -420,7 +424,7 @@ class Project:
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
             moved = record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock, moved)
+        return LogReport(said, edit.pending, edit.emacs_lock, moved, edit.over_bound)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a

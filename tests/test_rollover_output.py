@@ -1,0 +1,154 @@
+"""A bounded session file: what moves, and what is printed (issue 16, sixth review of
+part g; docs/decisions.md "Issue 16, sixth review (rollover output and what moves)").
+
+The installed console script and hook run as subprocesses in temporary git
+repositories, on files made past the real bound (4 MiB).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_rollover import block, filler, insert, stamp, started, texts_of
+
+from ai_protocols.session.rollover import BOUND
+
+from conftest import Runner
+
+
+def _closed(section: str, count: int, tag: str) -> str:
+    """``count`` closed items (``[X]``) of about 190 bytes, from minute 0 on."""
+    return "".join(block([f"- [X] {stamp(n)} {tag}-{n:06d} " + "n" * 150])
+                   for n in range(count))
+
+
+@pytest.mark.parametrize("key", ["next-steps", "blockers"])
+def test_closed_next_steps_and_blockers_move_as_closed_progress_items(
+        project: Path, run: Runner, key: str) -> None:
+    """5.7 MB of closed items in Next steps (or Blockers): the next write moves the
+    oldest of them out, keeping the open ones, and the file is back under the bound."""
+    path = started(run, project)
+    text = insert(path.read_text(), key, _closed(key, 30_000, "CLOSED"))
+    text = insert(text, key, block([f"- [ ] {stamp(50_000)} STILL-OPEN step"]))
+    path.write_text(text)
+    assert path.stat().st_size > BOUND
+
+    result = run("log", "--progress", "roll now")
+
+    assert path.stat().st_size < BOUND
+    live, history = texts_of(project)
+    assert len(history) == 1
+    earlier = history[0].read_text()
+    assert "CLOSED-000000 " in earlier and "CLOSED-000000 " not in live
+    assert "STILL-OPEN step" in live and "STILL-OPEN step" not in earlier
+    assert "Warning" not in result.stderr
+    shown = json.loads(run("show", "--all", "--json").stdout)
+    json_key = {"next-steps": "next", "blockers": "blockers"}[key]
+    assert len(shown[json_key]) == 30_000 + 2  # (and started()'s own, open)
+
+
+def test_log_warns_once_when_what_may_not_move_keeps_the_file_past_the_bound(
+        project: Path, run: Runner) -> None:
+    """5 MB of open next steps: nothing may move; the write that takes the file past
+    the bound warns on stderr, naming the section that holds it; the next one does
+    not (the file is left as it is, and said so once)."""
+    path = started(run, project)
+    opened = "".join(block([f"- [ ] {stamp(n)} OPEN-{n:06d} " + "o" * 150])
+                     for n in range((BOUND - 60_000) // 192))
+    path.write_text(insert(path.read_text(), "next-steps", opened))
+    assert path.stat().st_size < BOUND
+
+    past = BOUND - path.stat().st_size + 10_000
+    first = run("log", "--context", "c" * past)  # takes it past the bound
+    second = run("log", "--progress", "one more")
+
+    assert path.stat().st_size > BOUND
+    assert not (project / ".ai/history").exists()
+    assert "Warning: the session file is still over 4 MiB" in first.stderr
+    assert "(Next steps 3.9 MiB, " in first.stderr
+    assert second.stderr == ""
+
+
+def test_a_rollover_that_leaves_the_file_past_the_bound_warns(project: Path, run: Runner
+                                                              ) -> None:
+    """2 MB of decisions and 4 MB of open next steps: the rollover moves the decisions,
+    and the file stays past the bound: the write says so, naming Next steps."""
+    path = started(run, project)
+    decisions, _ = filler(0, 2_000_000, "old")
+    opened = "".join(block([f"- [ ] {stamp(n)} OPEN-{n:06d} " + "o" * 150])
+                     for n in range(BOUND // 190))
+    path.write_text(insert(insert(path.read_text(), "decisions", decisions), "next-steps",
+                           opened))
+
+    result = run("log", "--progress", "roll now")
+
+    assert len(texts_of(project)[1]) == 1
+    assert path.stat().st_size > BOUND
+    assert "still over 4 MiB" in result.stderr and "Next steps" in result.stderr
+    assert run("log", "--progress", "again").stderr == ""
+
+
+_FOLLOWUP = st.text(st.characters(whitelist_categories=("L", "N")), min_size=1,
+                    max_size=12).map(lambda s: "FOLLOWUP " + s)
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(where=st.sampled_from(["decisions", "discoveries", "log", "progress", "next-steps"]),
+       depth=st.integers(1, 3), followup=_FOLLOWUP, box=st.sampled_from(["[ ]", "[-]"]))
+def test_an_entry_holding_an_open_checkbox_anywhere_under_it_stays(
+        tmp_path_factory: pytest.TempPathFactory, where: str, depth: int, followup: str,
+        box: str) -> None:
+    """An open checkbox a person typed under the oldest entry of a movable section (at
+    any depth): that entry stays in the live file with it, whatever else moves; the
+    open item is shown and ``--done`` ticks it."""
+    import subprocess
+
+    root = tmp_path_factory.mktemp("nested") / "proj"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    path = started(run, root)
+    closed = where in ("progress", "next-steps")
+    holder = [f"- {'[X] ' if closed else ''}{stamp(0)} HOLDER entry"] if where != "log" \
+        else [f"- {stamp(0)} progress: HOLDER entry"]
+    holder += ["  " * n + "  - a note" for n in range(depth - 1)]
+    holder.append("  " * depth + f"- {box} {followup}")
+    text = insert(path.read_text(), where, block(holder), first=True)
+    bulk, _ = filler(1, BOUND + 200_000, "bulk")
+    path.write_text(insert(text, "decisions", bulk))
+
+    run("log", "--progress", "roll now")
+
+    live, history = texts_of(root)
+    assert len(history) == 1
+    assert "HOLDER entry" in live and followup in live
+    assert "HOLDER entry" not in history[0].read_text()
+    assert "bulk decision 000000 " in history[0].read_text()
+    assert followup in run("show").stdout
+    run("log", "--done", followup)
+    assert f"- [X] {followup}" in path.read_text()
+
+
+def test_done_ticks_an_open_checkbox_show_lists_under_a_decision(project: Path,
+                                                                 run: Runner) -> None:
+    """What ``show`` lists as an open item, ``--done`` can tick: a checkbox a person
+    typed under a decision."""
+    path = started(run, project)
+    run("log", "--decision", "Use X", "--rationale", "Y is slow")
+    text = path.read_text().replace("  - Rationale: Y is slow\n",
+                                    "  - Rationale: Y is slow\n  - [ ] check with ops\n")
+    path.write_text(text)
+    assert "[ ] ?  check with ops" in run("show").stdout
+
+    result = run("log", "--done", "check with ops")
+
+    assert "  - [X] check with ops\n" in path.read_text()
+    assert result.stdout == "logged done: check with ops\n"
+    assert 'done: Decisions item "check with ops"' in path.read_text()
+    assert "[ ] ?  check with ops" not in run("show").stdout
