@@ -8,6 +8,7 @@ repositories, on files made past the real bound (4 MiB).
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from test_rollover import block, filler, insert, stamp, started, texts_of
 
 from ai_protocols.session.rollover import BOUND
 
-from conftest import Runner
+from conftest import CLI, Runner, clean_env
 
 
 def _closed(section: str, count: int, tag: str) -> str:
@@ -106,8 +107,6 @@ def test_an_entry_holding_an_open_checkbox_anywhere_under_it_stays(
     """An open checkbox a person typed under the oldest entry of a movable section (at
     any depth): that entry stays in the live file with it, whatever else moves; the
     open item is shown and ``--done`` ticks it."""
-    import subprocess
-
     root = tmp_path_factory.mktemp("nested") / "proj"
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
@@ -152,3 +151,32 @@ def test_done_ticks_an_open_checkbox_show_lists_under_a_decision(project: Path,
     assert result.stdout == "logged done: check with ops\n"
     assert 'done: Decisions item "check with ops"' in path.read_text()
     assert "[ ] ?  check with ops" not in run("show").stdout
+
+
+def _session_start(project: Path) -> str:
+    payload = {"session_id": "abc", "cwd": str(project), "hook_event_name": "SessionStart",
+               "source": "startup"}
+    done = subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=project, env=clean_env(), timeout=120, check=True)
+    return done.stdout
+
+
+def test_the_session_start_hook_that_rolls_the_file_over_tells_of_the_file_written(
+        project: Path, run: Runner) -> None:
+    """The SessionStart hook's write rolls a file past the bound over: the context it
+    prints is that of the file as written (it names the earlier entries, and leaves
+    out only what the file still holds), the very text the next SessionStart gives."""
+    _session_start(project)
+    (path,) = (project / ".ai/session-context.d").glob("*.org")
+    decisions, _ = filler(0, BOUND + 400_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", decisions))
+
+    first = _session_start(project)
+
+    assert list((project / ".ai/history").rglob("*.org"))
+    assert "older entries moved to 1 earlier-entries file: ai-protocols show --all" in first
+    second = _session_start(project)
+    assert first.splitlines()[:40] == second.splitlines()[:40]
+    left = [line for line in first.splitlines() if line.startswith("Left out")]
+    assert left == [line for line in second.splitlines() if line.startswith("Left out")]
