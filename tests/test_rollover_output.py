@@ -180,3 +180,34 @@ def test_the_session_start_hook_that_rolls_the_file_over_tells_of_the_file_writt
     assert first.splitlines()[:40] == second.splitlines()[:40]
     left = [line for line in first.splitlines() if line.startswith("Left out")]
     assert left == [line for line in second.splitlines() if line.startswith("Left out")]
+
+
+@pytest.mark.parametrize("leftover", ["mine", "crashed"])
+def test_start_on_a_big_leftover_session_prints_a_bounded_context(
+        project: Path, run: Runner, leftover: str) -> None:
+    """``start`` carrying on a session of 1 MB of decisions (its own, or one a crashed
+    agent left) prints the resume context fitted to resume's bound, not the whole
+    session: the newest decision is there, the rest is named (``ai-protocols show``)."""
+    from ai_protocols.session.resume import DEFAULT_MAX_BYTES
+
+    run("start", "--title", "Long work", as_another_agent=leftover == "crashed")
+    path = project / ".ai/session-context.org"
+    decisions, entries = filler(0, 1_000_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", decisions))
+
+    out = run("start").stdout
+
+    head = {"mine": "This session already started", "crashed": "did not wrap up"}[leftover]
+    assert head in out
+    assert len(out.encode()) < DEFAULT_MAX_BYTES + 600  # (start's own lines around it)
+    assert "old decision 000000 " not in out
+    assert entries[-1].splitlines()[0].split("] ", 1)[1] in out
+    assert "ai-protocols show" in out
+
+
+def test_start_on_a_small_leftover_session_prints_it_whole(project: Path, run: Runner) -> None:
+    """A session that fits resume's bound: ``start`` prints it as ``show`` does."""
+    run("start", "--title", "Short work")
+    run("log", "--decision", "Use X", "--rationale", "Y is slow")
+    out = run("start").stdout
+    assert out.split("\n", 2)[2] == run("show").stdout
