@@ -211,3 +211,37 @@ def test_start_on_a_small_leftover_session_prints_it_whole(project: Path, run: R
     run("log", "--decision", "Use X", "--rationale", "Y is slow")
     out = run("start").stdout
     assert out.split("\n", 2)[2] == run("show").stdout
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.integers(2560, 10**6), how=st.sampled_from(
+    ["fullwidth", "arabic", "space before", "space after", "plus", "underscore"]))
+def test_an_integer_option_takes_ascii_digits_only(project: Path, run: Runner, number: int,
+                                                   how: str) -> None:
+    """``--max-bytes`` 500 in fullwidth digits, `` 500``, ``+500``, ``5_00``: int() reads
+    them all;
+    refused (a usage error, exit 2, on the fast path and click's alike), as not written
+    in the digits 0-9."""
+    digits = str(number)
+    written = {"fullwidth": "".join(chr(0xFF10 + int(d)) for d in digits),
+               "arabic": "".join(chr(0x0660 + int(d)) for d in digits),
+               "space before": " " + digits, "space after": digits + " ",
+               "plus": "+" + digits, "underscore": digits[0] + "_" + digits[1:]}[how]
+    assert int(written) == number
+    for args in (["resume", "--max-bytes", written], ["resume", f"--max-bytes={written}"],
+                 ["resume", "--json", "--max-bytes", written]):
+        result = run(*args, check=False)
+        assert result.returncode == 2 and result.stdout == ""
+        assert "is not a whole number written in the digits 0-9" in result.stderr
+    assert run("resume", "--max-bytes", digits).returncode == 0
+
+
+def test_start_refuses_an_empty_title_given(project: Path, run: Runner) -> None:
+    """``start --title ""`` is refused (exit 4) as every empty text is, and starts
+    nothing; ``start`` without ``--title`` starts an untitled session."""
+    result = run("start", "--title", "", check=False)
+    assert result.returncode == 4 and result.stdout == ""
+    assert result.stderr == "Error: title '' cannot be used: it is empty\n"
+    assert not (project / ".ai/session-context.org").exists()
+    assert run("start").returncode == 0

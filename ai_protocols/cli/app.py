@@ -23,6 +23,7 @@ from ai_protocols.cli.options import (
     click_options,
     log_entries,
     read_log_entries,
+    whole_number,
 )
 from ai_protocols.cli.output import (
     display,
@@ -443,7 +444,7 @@ def hook(event: str, runtime: str | None) -> None:
 
     sys.exit(run(event, runtime or ""))
 @cli.command("merge-driver")
-@click.option("--marker-size", type=int, default=7, show_default=True,
+@click.option("--marker-size", type=whole_number(1), default=7, show_default=True,
               help="Length of conflict markers (git's %L).")
 @click.argument("base", type=click.Path(exists=True, dir_okay=False))
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))

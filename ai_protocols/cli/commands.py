@@ -79,7 +79,7 @@ def start(title_given: Given | None, task: str | None = None,
         from ai_protocols.board.board import Board
 
         Board(project).linkable(task)  # (a done task too: refused, exit 24)
-    report = project.start(title or None, objective=objective)  # ("" refused, as "   ")
+    report = project.start(title, objective=objective)  # ("" refused, as "   ")
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")

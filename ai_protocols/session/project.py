@@ -451,7 +451,8 @@ class Project:
         first as ``init`` does (:func:`ai_protocols.scaffold.init_project`, reported
         in ``set_up``), so that no session starts half set up (its lock folder not
         ignored by git).
-        A title that is empty or only white space is no title. ``objective`` (one
+        ``title`` ``None`` is no title; an empty one (or only white space) is refused
+        (:class:`~ai_protocols.errors.InvalidText`, as every empty text). ``objective`` (one
         line) is what the session is for (``OBJECTIVE``), read first on resume; given
         to the caller's session (or one it takes over, or a paused one it resumes) that
         has another, it replaces it: a Log line says so and keeps the old one in full
@@ -489,9 +490,7 @@ class Project:
         )
 
         recovery.refuse_unwritable_id(self.agent_id)
-        if title is not None and not title.strip():
-            title = None
-        if title is not None:
+        if title is not None:  # ("" given: refused, as any empty text; None: no title)
             check_text("title", title, one_line=True)
         if objective is not None:
             check_text("objective", objective, one_line=True)
