@@ -245,3 +245,18 @@ def test_start_refuses_an_empty_title_given(project: Path, run: Runner) -> None:
     assert result.stderr == "Error: title '' cannot be used: it is empty\n"
     assert not (project / ".ai/session-context.org").exists()
     assert run("start").returncode == 0
+
+
+@pytest.mark.parametrize("action", ["--archive", "--adopt"])
+@pytest.mark.parametrize("empty", ["", " "])
+def test_recover_an_empty_id_is_refused_as_empty(project: Path, run: Runner, action: str,
+                                                 empty: str) -> None:
+    """``recover '' --archive``: "empty ID" (exit 4), not "this agent's own session"; the
+    files are left as they were."""
+    run("start", "--title", "Mine", agent="me.1")
+    run("start", "--title", "Theirs", agent="other.2", as_another_agent=True)
+    before = {p: p.read_bytes() for p in (project / ".ai").rglob("*.org")}
+    result = run("recover", empty, action, agent="me.1", check=False)
+    assert result.returncode == 4 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: ID {empty!r} cannot be used: it is empty;")
+    assert {p: p.read_bytes() for p in (project / ".ai").rglob("*.org")} == before
