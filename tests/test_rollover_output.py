@@ -260,3 +260,22 @@ def test_recover_an_empty_id_is_refused_as_empty(project: Path, run: Runner, act
     assert result.returncode == 4 and result.stdout == ""
     assert result.stderr.startswith(f"Error: ID {empty!r} cannot be used: it is empty;")
     assert {p: p.read_bytes() for p in (project / ".ai").rglob("*.org")} == before
+
+
+def test_a_crlf_file_keeps_its_line_ending_through_a_rollover(project: Path,
+                                                              run: Runner) -> None:
+    """A session file with CRLF line endings (a Windows editor's): the rollover's write,
+    its new link line and the logged entry, and the earlier file, all end their lines
+    in CRLF, as every other write keeps the file's own line ending."""
+    path = started(run, project)
+    decisions, _ = filler(0, BOUND + 200_000, "old")
+    text = insert(path.read_text(), "decisions", decisions)
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+
+    run("log", "--progress", "roll now", "--decision", "New", "--rationale", "R")
+
+    live, history = texts_of(project)
+    assert len(history) == 1
+    for data in (path.read_bytes(), history[0].read_bytes()):
+        assert data.count(b"\n") == data.count(b"\r\n") > 1000
+    assert b"earlier entries]] from " in path.read_bytes()
