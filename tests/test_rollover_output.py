@@ -274,8 +274,34 @@ def test_a_crlf_file_keeps_its_line_ending_through_a_rollover(project: Path,
 
     run("log", "--progress", "roll now", "--decision", "New", "--rationale", "R")
 
-    live, history = texts_of(project)
+    history = texts_of(project)[1]
     assert len(history) == 1
     for data in (path.read_bytes(), history[0].read_bytes()):
         assert data.count(b"\n") == data.count(b"\r\n") > 1000
     assert b"earlier entries]] from " in path.read_bytes()
+
+
+def test_show_and_show_all_say_the_same_of_an_earlier_file_that_is_gone(
+        project: Path, run: Runner) -> None:
+    """An earlier-entries file removed (``git clean``): ``show`` says so, and names the
+    kept copy ``show --all`` reads in its place; with that copy gone too, ``show`` says
+    there is none and ``show --all`` fails naming the file (exit 6)."""
+    path = started(run, project)
+    decisions, _ = filler(0, BOUND + 200_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", decisions))
+    run("log", "--progress", "roll now")
+    (earlier,) = texts_of(project)[1]
+    (kept,) = [p for p in (project / ".ai/.locks").rglob(earlier.name)]
+    assert f"    {earlier}\n" in run("show").stdout
+
+    earlier.unlink()
+    out = run("show").stdout
+    assert f"    {earlier} (not there: show --all reads its kept copy, {kept}; the next " \
+        "write puts it back)\n" in out
+    assert "old decision 000000 " in run("show", "--all").stdout
+
+    kept.unlink()
+    assert f"    {earlier} (not there, and no copy is kept: show --all fails)\n" in \
+        run("show").stdout
+    failed = run("show", "--all", check=False)
+    assert failed.returncode == 6 and str(earlier) in failed.stderr

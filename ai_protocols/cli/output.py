@@ -14,6 +14,7 @@ from ai_protocols.lean import datetime
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     SECTION_KINDS,
+    EarlierEntries,
     FlatObjects,
     ObjectTexts,
     Session,
@@ -328,6 +329,17 @@ def indented(text: str, indent: str) -> str:
     return "".join(indent + line if line.strip() else line for line in text.splitlines(True))
 
 
+def _gone(earlier: EarlierEntries) -> str:
+    """What ``show`` says after an earlier-entries file that is gone: the copy ``show
+    --all`` reads instead, or that there is none."""
+    if earlier.kept is not None:
+        return (f" (not there: show --all reads its kept copy, {display(earlier.kept)}; "
+                "the next write puts it back)")
+    if earlier.missing:
+        return " (not there, and no copy is kept: show --all fails)"
+    return ""
+
+
 def render_session(session: Session) -> str:
     """The human form of a session, as ``show`` and ``start`` print it (every text from
     the file through :func:`display`)."""
@@ -353,7 +365,7 @@ def render_session(session: Session) -> str:
         count = sum(e.entries for e in session.earlier)
         out.append(f"  earlier entries: {count} from {_stamp(session.earlier[0].first)} to "
                    f"{_stamp(session.earlier[-1].last)} (show --all reads them too), in:")
-        out += [f"    {display(e.path)}" for e in session.earlier]
+        out += [f"    {display(e.path)}{_gone(e)}" for e in session.earlier]
 
     def block(text: str, indent: str) -> str:
         return indented(display(text, lines=True), indent).lstrip()

@@ -54,6 +54,7 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import (
     ENTRY_KINDS,
     KIND_OF,
+    EarlierEntries,
     LogEntry,
     Session,
     SessionInfo,
@@ -327,7 +328,18 @@ class Project:
                 raise SessionRemoved(path, kept)
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
+        if session.earlier:  # (one behaviour: show says what show --all reads)
+            session.earlier = [self._where_earlier(e) for e in session.earlier]
         return session
+
+    def _where_earlier(self, earlier: EarlierEntries) -> EarlierEntries:
+        """``earlier`` with :attr:`~EarlierEntries.kept` (or ``missing``) set when its
+        file is gone."""
+        if os.path.lexists(earlier.path):
+            return earlier
+        kept = self._kept_earlier(earlier.path)
+        return EarlierEntries(earlier.path, earlier.first, earlier.last, earlier.entries,
+                              kept=kept, missing=kept is None)
 
     def _kept_earlier(self, path: str) -> str | None:
         """Where the copy of the earlier-entries file ``path`` is kept, when there is one."""
