@@ -282,7 +282,8 @@ def test_emacs_parses_both_files_and_follows_the_link(project: Path, run: Runner
         assert_reader_agrees(file, result)
     live, earlier = parsed
     assert [h["title"] for h in earlier["headlines"]] == \
-        ["Earlier entries", "Progress", "Decisions", "Discoveries", "Log"]
+        ["Earlier entries", "Progress", "Decisions", "Discoveries", "Blockers", "Next steps",
+         "Log"]
     assert earlier["headlines"][0]["properties"]["SESSION_TITLE"] == "Long work"
     assert "Earlier entries" in [h["title"] for h in live["headlines"]]
     script = project / "links.el"
