@@ -379,10 +379,13 @@ def test_text_that_looks_like_an_option_is_taken_when_written_so(project: Path,
     assert "-fix it" in archived
 
 
-def test_an_empty_title_is_no_title(repo: Path, run: Runner) -> None:
-    result = run("start", "--title", "")
-    assert result.returncode == 0 and "Started a fresh session" in result.stdout
-    assert shown(repo, run)["title"] is None
+def test_an_empty_title_given_is_refused(repo: Path, run: Runner) -> None:
+    """(Issue 16, sixth review: it was taken for no title, "(untitled)", silently.)"""
+    for empty in ("", "   "):
+        result = run("start", "--title", empty, check=False)
+        assert result.returncode == 4 and result.stdout == ""
+        assert result.stderr.startswith("Error: title") and "it is empty" in result.stderr
+        assert not (repo / ".ai").exists()
 
 
 def test_the_library_names_the_kinds_it_takes(project: Path) -> None:

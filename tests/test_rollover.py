@@ -282,7 +282,8 @@ def test_emacs_parses_both_files_and_follows_the_link(project: Path, run: Runner
         assert_reader_agrees(file, result)
     live, earlier = parsed
     assert [h["title"] for h in earlier["headlines"]] == \
-        ["Earlier entries", "Progress", "Decisions", "Discoveries", "Log"]
+        ["Earlier entries", "Progress", "Decisions", "Discoveries", "Blockers", "Next steps",
+         "Log"]
     assert earlier["headlines"][0]["properties"]["SESSION_TITLE"] == "Long work"
     assert "Earlier entries" in [h["title"] for h in live["headlines"]]
     script = project / "links.el"
@@ -551,8 +552,8 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
     """The earlier file's name and bytes and the live file without its new link, as
     the rule makes them from ``text`` (a file past the bound, with "\\n" endings)."""
     from ai_protocols.org.syntax import format_property, format_timestamp, parse_entries
-    from ai_protocols.session.layout import EXPORT_OPTIONS
-    from ai_protocols.session.rollover import LEAST, MOVABLE
+    from ai_protocols.session.layout import EXPORT_OPTIONS, SECTIONS
+    from ai_protocols.session.rollover import CLOSED_ONLY, LEAST, MOVABLE
 
     lines = text.split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
@@ -567,14 +568,14 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
         reach, seen, found = 0, None, []
         for entry in parse_entries(lines, start, end):
             if entry.line < reach:
-                if key == "progress" and entry.done is False and found and \
+                if entry.done is False and found and \
                         found[-1][2] < entry.line < found[-1][3]:
                     found.pop()
                 continue
             reach = _item_end(lines[:end], entry.line)
             if entry.time is not None:
                 seen = entry.time if seen is None else max(seen, entry.time)
-            if key != "progress" or entry.done is True:
+            if key not in CLOSED_ONLY or entry.done is True:
                 found.append((seen or datetime(1, 1, 1), rank, entry.line, reach,
                               len("".join(lines[entry.line:reach]).encode()), entry.time))
         spans += found
@@ -597,7 +598,7 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
            *(format_property(k, v) + "\n" for k, v in drawer if v), ":END:\n"]
     gone = set()
     for rank, key in enumerate(MOVABLE):
-        title = key.capitalize()
+        title = dict(SECTIONS)[key]
         out.append(f"** {title}\n:PROPERTIES:\n:CUSTOM_ID: {key}\n:END:\n")
         for span in sorted(s for s in chosen if s[1] == rank):
             out.append("".join(lines[span[2]:span[3]]))

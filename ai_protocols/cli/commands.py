@@ -45,6 +45,26 @@ def target(agent_id: str | None, path: object) -> str:
     return display(str(path))
 
 
+def _bounded_session(project: Project, session: Session) -> str:
+    """What ``start`` prints of the session it carries on: the session as ``show``
+    prints it when that fits into ``resume``'s bound
+    (:data:`~ai_protocols.session.resume.DEFAULT_MAX_BYTES` bytes of UTF-8), else
+    the resume context fitted to it, which says what it left out and that
+    ``ai-protocols show`` gives the whole: an agent runs ``start`` by routine, and
+    its output goes into the agent's context (docs/decisions.md, "Issue 16, sixth
+    review (rollover output and what moves)")."""
+    from ai_protocols.session.resume import DEFAULT_MAX_BYTES
+
+    whole = render_session(session)
+    if len(whole) <= DEFAULT_MAX_BYTES // 4 or len(whole.encode("utf-8")) <= DEFAULT_MAX_BYTES:
+        return whole
+    from ai_protocols.session.resume import resume_context
+
+    note = "(the whole session: ai-protocols show)"
+    fitted = resume_context(project, session, max_bytes=DEFAULT_MAX_BYTES - len(note) - 1)
+    return f"{fitted.to_text()}{note}"
+
+
 def start(title_given: Given | None, task: str | None = None,
           objective_given: Given | None = None) -> None:
     """``start [--title TEXT] [--task ID] [--objective TEXT]``: ``title_given`` and
@@ -59,7 +79,7 @@ def start(title_given: Given | None, task: str | None = None,
         from ai_protocols.board.board import Board
 
         Board(project).linkable(task)  # (a done task too: refused, exit 24)
-    report = project.start(title or None, objective=objective)  # ("" refused, as "   ")
+    report = project.start(title, objective=objective)  # ("" refused, as "   ")
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
@@ -103,10 +123,10 @@ def start(title_given: Given | None, task: str | None = None,
     elif report.resumed_pause is not None:
         _echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "
               f"{where}.\n")
-        _echo(render_session(report.session))
+        _echo(_bounded_session(project, report.session))
     elif state is not None and state.state == "mine":
         _echo(f"This session already started: {where}\n")
-        _echo(render_session(report.session))
+        _echo(_bounded_session(project, report.session))
     elif state is not None and not report.took_over:
         _echo(
             f"Warning: {where} may be in use by another agent ({state.state}: "
@@ -114,7 +134,7 @@ def start(title_given: Given | None, task: str | None = None,
             "AI_AGENT_ID, or recover the file once you are sure its agent is gone.",
             err=True,
         )
-        _echo(render_session(report.session))
+        _echo(_bounded_session(project, report.session))
     else:
         evidence = f" ({state.state}: {display(state.evidence)})" if state else ""
         _echo(
@@ -122,7 +142,7 @@ def start(title_given: Given | None, task: str | None = None,
             f"still at {where}.\nCarry on from it; log as you go and wrap it up "
             "when done.\n"
         )
-        _echo(render_session(report.session))
+        _echo(_bounded_session(project, report.session))
     if not report.fresh:  # the work it recorded may be elsewhere (issue 14)
         from ai_protocols.session.resume import rolled_back_warning
 

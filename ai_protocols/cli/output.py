@@ -14,6 +14,7 @@ from ai_protocols.lean import datetime
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     SECTION_KINDS,
+    EarlierEntries,
     FlatObjects,
     ObjectTexts,
     Session,
@@ -132,6 +133,14 @@ def print_log_report(report: LogReport) -> None:
     if report.moved:  # (issue 14: the evidence of a roll back, kept in the Log)
         print(f"Warning: HEAD moved {display(report.moved.partition(': ')[2])} since this "
               "session's last write; its Log keeps where it was.", file=sys.stderr)
+    if report.over_bound is not None:  # (issue 16: what no rollover can move)
+        from ai_protocols.session.rollover import BOUND
+
+        print(f"Warning: the session file is still over {BOUND // 1048576} MiB after this "
+              f"write, and no rollover moves what holds it there ({display(report.over_bound)}"
+              "): open items, key files, context and your own text stay in the live "
+              "file; close or remove some of them ('ai-protocols show' lists them).",
+              file=sys.stderr)
     if report.pending_text is not None and report.emacs_lock is not None:
         print(f"Note: the session file has unsaved changes in Emacs (lock held by "
               f"{display(report.emacs_lock.owner)}), so it was not rewritten: the entries "
@@ -320,6 +329,17 @@ def indented(text: str, indent: str) -> str:
     return "".join(indent + line if line.strip() else line for line in text.splitlines(True))
 
 
+def _gone(earlier: EarlierEntries) -> str:
+    """What ``show`` says after an earlier-entries file that is gone: the copy ``show
+    --all`` reads instead, or that there is none."""
+    if earlier.kept is not None:
+        return (f" (not there: show --all reads its kept copy, {display(earlier.kept)}; "
+                "the next write puts it back)")
+    if earlier.missing:
+        return " (not there, and no copy is kept: show --all fails)"
+    return ""
+
+
 def render_session(session: Session) -> str:
     """The human form of a session, as ``show`` and ``start`` print it (every text from
     the file through :func:`display`)."""
@@ -345,7 +365,7 @@ def render_session(session: Session) -> str:
         count = sum(e.entries for e in session.earlier)
         out.append(f"  earlier entries: {count} from {_stamp(session.earlier[0].first)} to "
                    f"{_stamp(session.earlier[-1].last)} (show --all reads them too), in:")
-        out += [f"    {display(e.path)}" for e in session.earlier]
+        out += [f"    {display(e.path)}{_gone(e)}" for e in session.earlier]
 
     def block(text: str, indent: str) -> str:
         return indented(display(text, lines=True), indent).lstrip()

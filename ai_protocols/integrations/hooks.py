@@ -219,16 +219,18 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     git = read_state(project.root_text)  # once, for the context and the record
     if report is not None:
         session: Session | None = report.session  # as read, before this hook records
-        context = _context_of(project, session, git)
-        if report.resumed_pause is not None:  # (ai-protocols pause, then this start)
-            context = (f"This session was paused ({report.resumed_pause}); this start "
-                       f"resumed it.\n\n{context}")
+        context = _paused(report.resumed_pause, _context_of(project, session, git))
     else:
         context, session = _context(project)
     shown = _digest(data, context)
     if report is not None:
         try:
             with editing(project.ai_dir_text, project.path_text) as edit:
+                if edit.rolled is not None:  # this write moves entries out: the context
+                    # tells of the file as written (read before this hook's own lines)
+                    context = _paused(report.resumed_pause,
+                                      _context_of(project, edit.session(), git))
+                    shown = _digest(data, context)
                 edit.set_properties(
                     ("AGENT_SESSION", _text(data.get("session_id"))),
                     ("AGENT_SOURCE", source),
@@ -296,6 +298,14 @@ def _carry_own(project: Project, runtime: str, source: str, env: Mapping[str, st
         problems.append(f"the claims and locks of this process's earlier session were not "
                         f"carried over: {error}")
         return []
+
+
+def _paused(pause: str | None, context: str) -> str:
+    """``context``, told first that this start resumed a paused session (``pause``: how
+    it was paused, ``ai-protocols pause``), when it did."""
+    if pause is None:
+        return context
+    return f"This session was paused ({pause}); this start resumed it.\n\n{context}"
 
 
 def _context(project: Project) -> tuple[str, Session | None]:

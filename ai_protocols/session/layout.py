@@ -874,14 +874,13 @@ def _set_summary(doc: OrgFile, session_line: int, text: str) -> None:
 
 
 def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
-    """Tick the one open checkbox item (of a kind with checkboxes: progress, next
-    steps) that ``text`` names; return its text, and how the Log names it: by its
-    section and timestamp, or by its text when it has no timestamp."""
+    """Tick the one open checkbox item that ``text`` names, in any section ``show``
+    lists (Progress and Next steps, and one a person added anywhere, as under a
+    decision: ``show`` lists it as open); return its text, and how the Log names
+    it: by its section and timestamp, or by its text when it has no timestamp."""
     session = doc.find(session_line)
     open_items: list[tuple[Entry, str]] = []
     for kind in SECTION_KINDS:
-        if not kind.checkbox:
-            continue
         section = find_section(doc, session, kind.section)  # type: ignore[arg-type]
         if section is not None:
             open_items += [(e, kind.title) for e in _entries(doc, section) if e.done is False]

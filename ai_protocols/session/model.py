@@ -63,7 +63,8 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
     EntryKind("next", "--next", "next-steps", True, True, "A next step (a checkbox).",
               "Next steps", "next"),
     EntryKind("done", "--done", None, False, True,
-              "Tick the progress or next-step item with this text."),
+              "Tick the open checkbox item with this text (a progress or next-step item, "
+              "or one a person added under another section)."),
     EntryKind("summary", "--summary", None, False, False,
               "Replace the short summary read first on resume (once per call)."),
     EntryKind("current", "--current", None, False, False,
@@ -109,12 +110,17 @@ class EarlierEntries:
     section names it (docs/decisions.md, "Issue 16, part g"): ``path`` the file's path
     (text: the link's target, resolved against the live file's folder), ``first`` and
     ``last`` the times of the oldest and newest entries moved there (``None`` when
-    the link does not say), ``entries`` how many were moved (0 when it does not say)."""
+    the link does not say), ``entries`` how many were moved (0 when it does not say);
+    ``kept`` the copy ``show --all`` reads in its place when the file is gone (``git
+    clean``; the next write puts it back), and ``missing`` whether it is gone with no
+    copy kept (``show --all`` then fails, naming it)."""
 
     path: str
     first: datetime | None = None
     last: datetime | None = None
     entries: int = 0
+    kept: str | None = None
+    missing: bool = False
 
     def to_json(self) -> dict[str, object]:
         """``{"path", "from", "to", "entries"}``: ``show --json``'s ``earlier`` items."""

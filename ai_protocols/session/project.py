@@ -54,6 +54,7 @@ from ai_protocols.session.layout import (
 from ai_protocols.session.model import (
     ENTRY_KINDS,
     KIND_OF,
+    EarlierEntries,
     LogEntry,
     Session,
     SessionInfo,
@@ -176,6 +177,10 @@ class LogReport:
     #: The ``moved:`` Log line this write added: ``HEAD`` moved away from the branch
     #: or commit recorded (:func:`ai_protocols.session.pause.record_head`); ``None``.
     moved: str | None = None
+    #: This write left the file past the bound and no later write moves entries out
+    #: of it (:func:`ai_protocols.session.rollover.held_by`): the sections that hold
+    #: it there, biggest first; ``None``.
+    over_bound: str | None = None
 
 
 class Project:
@@ -326,7 +331,18 @@ class Project:
                 raise SessionRemoved(path, kept)
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
+        if session.earlier:  # (one behaviour: show says what show --all reads)
+            session.earlier = [self._where_earlier(e) for e in session.earlier]
         return session
+
+    def _where_earlier(self, earlier: EarlierEntries) -> EarlierEntries:
+        """``earlier`` with :attr:`~EarlierEntries.kept` (or ``missing``) set when its
+        file is gone."""
+        if os.path.lexists(earlier.path):
+            return earlier
+        kept = self._kept_earlier(earlier.path)
+        return EarlierEntries(earlier.path, earlier.first, earlier.last, earlier.entries,
+                              kept=kept, missing=kept is None)
 
     def _kept_earlier(self, path: str) -> str | None:
         """Where the copy of the earlier-entries file ``path`` is kept, when there is one
@@ -426,7 +442,7 @@ class Project:
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
             said = [edit.apply(entry) for entry in entries]
             moved = record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock, moved)
+        return LogReport(said, edit.pending, edit.emacs_lock, moved, edit.over_bound)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a
@@ -454,7 +470,8 @@ class Project:
         first as ``init`` does (:func:`ai_protocols.scaffold.init_project`, reported
         in ``set_up``), so that no session starts half set up (its lock folder not
         ignored by git).
-        A title that is empty or only white space is no title. ``objective`` (one
+        ``title`` ``None`` is no title; an empty one (or only white space) is refused
+        (:class:`~ai_protocols.errors.InvalidText`, as every empty text). ``objective`` (one
         line) is what the session is for (``OBJECTIVE``), read first on resume; given
         to the caller's session (or one it takes over, or a paused one it resumes) that
         has another, it replaces it: a Log line says so and keeps the old one in full
@@ -497,9 +514,7 @@ class Project:
         )
 
         recovery.refuse_unwritable_id(self.agent_id)
-        if title is not None and not title.strip():
-            title = None
-        if title is not None:
+        if title is not None:  # ("" given: refused, as any empty text; None: no title)
             check_text("title", title, one_line=True)
         if objective is not None:
             check_text("objective", objective, one_line=True)

@@ -19,6 +19,7 @@ from ai_protocols.errors import (
     AiProtocolsError,
     CannotRecover,
     InvalidAgentId,
+    InvalidText,
     NoSession,
     SessionRemoved,
     SessionWrappedUp,
@@ -101,7 +102,13 @@ def _is_fresh(session: Session) -> bool:
 
 def target_path(project: Project, target: str) -> str:
     """The session file ``target`` names: an agent id, or the path of a session file
-    of this project (:class:`CannotRecover` for any other path)."""
+    of this project (:class:`CannotRecover` for any other path;
+    :class:`~ai_protocols.errors.InvalidText` for an empty one, which no agent id is:
+    not this agent's own file, which ``""`` would name as ``AI_AGENT_ID`` unset does)."""
+    if not target.strip():
+        raise InvalidText("ID", target, "it is empty; give the other agent's AI_AGENT_ID "
+                                        "or its session file's path, as 'ai-protocols "
+                                        "status' shows them")
     if target.endswith(".org") or os.sep in target:
         path = os.path.realpath(target)
         if parent(path) not in (project.ai_dir_text, project.context_dir_text):
@@ -140,7 +147,8 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     (see :meth:`~ai_protocols.session.transaction.SessionEdit.move_to`); a session an
     adoption or archiving killed half way already moved is never moved again
     (:class:`SessionWrappedUp` says where it went). A session a wrap-up closed but
-    never moved is archived as it was closed. Raises :class:`CannotRecover`,
+    never moved is archived as it was closed. Raises
+    :class:`~ai_protocols.errors.InvalidText` (an empty ``target``), :class:`CannotRecover`,
     :class:`~ai_protocols.errors.NoSession`, :class:`SessionWrappedUp`,
     :class:`~ai_protocols.errors.BeingEdited` and what any write may raise.
     """

@@ -8,12 +8,14 @@ adds a link to it to the live file's ``Earlier entries`` section
 (:data:`~ai_protocols.session.layout.EARLIER`). docs/decisions.md, "Issue 16, part
 g", says why and what a person sees.
 
-Movable: the closed (``[X]``) items of Progress and every entry of Decisions,
-Discoveries and Log, each with the lines under it that are part of its item by
-Org's rule (indented past its bullet: a rationale, an example block, a person's
-note), oldest first. Everything else stays where it is, byte for byte: the
-session headline and its drawer, Summary, Next steps, Blockers, Key files,
-Context, open Progress items, a person's text between entries and headings.
+Movable: the closed (``[X]``) items of Progress, Blockers and Next steps and every
+entry of Decisions, Discoveries and Log, each with the lines under it that are
+part of its item by Org's rule (indented past its bullet: a rationale, an example
+block, a person's note), oldest first; an entry holding an open checkbox item
+anywhere under it stays. Everything else stays where it is, byte for byte: the
+session headline and its drawer, Summary, Key files, Context, open items, a
+person's text between entries and headings (:func:`held_by` names what of it
+keeps a file past the bound).
 
 Safe across a kill: :func:`plan` works on the file as read (and the pending
 entries folded into it), before the command's own change, so the same file read
@@ -64,8 +66,9 @@ if TYPE_CHECKING:
     from array import array
     from collections.abc import Callable, Iterator, Sequence
 
-__all__ = ["BOUND", "KEEP", "LEAST", "MOVABLE", "Planned", "history_folder", "identity",
-           "in_written_order", "is_ours", "linked_earlier", "named_as_ours", "plan",
+__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "Planned", "held_by",
+           "history_folder", "identity", "in_written_order", "is_ours", "linked_earlier",
+           "named_as_ours", "plan",
            "read_whole", "redundant_strays", "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
@@ -77,9 +80,11 @@ KEEP = BOUND // 2
 #: entries that may not move (open items, a person's text) pass the bound is left
 #: as it is, rather than rolled over at every write.
 LEAST = BOUND // 4
-#: The sections whose entries move, by CUSTOM_ID, in file order; of Progress only
-#: the closed items.
-MOVABLE = ("progress", "decisions", "discoveries", "log")
+#: The sections whose entries move, by CUSTOM_ID, in file order; of Progress, Blockers
+#: and Next steps (:data:`CLOSED_ONLY`) only the closed items.
+MOVABLE = ("progress", "decisions", "discoveries", "blockers", "next-steps", "log")
+#: The sections of which only the closed (``[X]``) items move: an open one is work to do.
+CLOSED_ONLY = ("progress", "blockers", "next-steps")
 #: The folder of ``.ai/`` that holds the earlier-entries files of live sessions.
 HISTORY = "history"
 _EPOCH = datetime(1, 1, 1)
@@ -242,6 +247,31 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     return Planned(earlier, data)
 
 
+def held_by(doc: OrgFile) -> tuple[int, str]:
+    """What keeps the session file ``doc`` big: the bytes of its entries that may move
+    (:func:`plan`'s measure), and the sections holding what may not, biggest first,
+    each with its size in MiB (``"Next steps 3.1 MiB, Context 0.8 MiB"``: open items,
+    key files, context, a person's text), the three biggest. ``(0, "")`` for a file
+    without a session headline. Reads the whole file: for a write past :data:`BOUND`."""
+    headline = session_headline(doc)
+    if headline is None:
+        return 0, ""
+    sections = _movable(doc, headline)
+    movable = {MOVABLE[rank]: s.total for rank, s in sections.items()}
+    held: list[tuple[int, str]] = []
+    for child in doc.headlines:
+        if child.level != headline.level + 1 or \
+                not headline.line < child.line < headline.subtree_end:
+            continue
+        size = sum(len(line) if line.isascii() else len(line.encode("utf-8"))
+                   for line in doc.iter_between(child.line, child.subtree_end))
+        size -= movable.get(child.properties.get("CUSTOM_ID", ""), 0)
+        held.append((size, child.title))
+    held.sort(key=lambda h: -h[0])
+    text = ", ".join(f"{title} {size / 1048576:.1f} MiB" for size, title in held[:3])
+    return sum(movable.values()), text
+
+
 def _by_time(span: tuple[datetime, int, int]) -> tuple[datetime, int]:
     return span[0], span[1]
 
@@ -379,15 +409,15 @@ def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
         count = len(offsets) - 1
         ascii_only = base.isascii()  # (then a character is a byte: sizes from offsets)
         kept = found[rank] = _Section(base, start, end, offsets)
-        progress = key == "progress"
+        closed_only = key in CLOSED_ONLY
         reach = 0  # the end of the last entry's lines, from the section's first line
         seen = _EPOCH
         for entry in iter_entries(iter(lines), doc.newline, 0):
             at = entry.line
             if at < reach:  # (nested in the entry before: goes or stays with it)
-                if progress and entry.done is False and kept.firsts and \
+                if entry.done is False and kept.firsts and \
                         kept.firsts[-1] < at < kept.ends[-1]:
-                    kept.pop()  # (an open item never moves, nor what holds one)
+                    kept.pop()  # (an open checkbox never moves, nor what holds one)
                 continue
             if at + 1 < count and base[offsets[at + 1]:offsets[at + 1] + 1] not in _GOES_ON \
                     and base[offsets[at]:offsets[at] + 1] not in _GOES_ON:
@@ -396,7 +426,7 @@ def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
                 reach = _entry_end(lines, at, doc.newline)
             if entry.time is not None and entry.time > seen:
                 seen = entry.time
-            if progress and entry.done is not True:
+            if closed_only and entry.done is not True:
                 continue
             if ascii_only:
                 size = offsets[reach] - offsets[at]
@@ -694,7 +724,7 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
             section = section_for_write(doc, session_line, key)
             doc.insert(after_drawers(doc, section), moved[key])
     session = read_session(path, doc.text)
-    for key in ("progress", "decision", "discovery"):
+    for key in ("progress", "decision", "discovery", "blocker", "next"):
         session.entries[key] = in_written_order(session.entries[key])
     return session
 

@@ -73,7 +73,9 @@ from ai_protocols.session.names import earlier_kept_paths, kept_path, tombstone_
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
 from ai_protocols.session.rollover import (
     BOUND,
+    LEAST,
     Planned,
+    held_by,
     history_folder,
     is_ours,
     linked_earlier,
@@ -208,6 +210,9 @@ class SessionEdit:
         self.read_as: os.stat_result | None = None  # the file as it was read
         self.rolled: Planned | None = None  # older entries to move out (session.rollover)
         self.earlier_to: str | None = None  # where a move takes the earlier-entries files
+        #: Set when this write left the file past the bound and no later write moves
+        #: entries out of it: what holds it there (:func:`~ai_protocols.session.rollover.held_by`).
+        self.over_bound: str | None = None
 
     @property
     def line(self) -> int:
@@ -909,7 +914,9 @@ class Editing:
             return
         if self._new_text is not None:
             _make_folder(parent(path))
-        storage.atomic_write(path, doc.encoded(), keep=kept_path(ai_dir, path))
+        data = doc.encoded()
+        storage.atomic_write(path, data, keep=kept_path(ai_dir, path))
+        _check_bound(edit, sum(len(piece) for piece in data))
         if edit.rolled is not None:  # (an earlier file a killed rollover left, redundant)
             _drop_earlier(ai_dir, redundant_strays(ai_dir, path, doc))
         # A session starts again where an old one left (new_text), or a tombstone a
@@ -918,6 +925,22 @@ class Editing:
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
+
+
+def _check_bound(edit: SessionEdit, size: int) -> None:
+    """Set ``edit.over_bound`` when the write of ``size`` bytes left the file past
+    :data:`~ai_protocols.session.rollover.BOUND` and no later write will move entries
+    out: the write that rolled it over, or the one that took it past the bound with
+    less than :data:`~ai_protocols.session.rollover.LEAST` movable bytes (once: the
+    writes after it read a file past the bound already, and roll nothing over)."""
+    if size <= BOUND:
+        return
+    rolled = edit.rolled is not None
+    if not rolled and edit.read_as is not None and edit.read_as.st_size > BOUND:
+        return
+    movable, held = held_by(edit.doc)
+    if rolled or movable < LEAST:
+        edit.over_bound = held
 
 
 def _write_earlier(ai_dir: str, planned: Planned) -> None:
