@@ -291,7 +291,9 @@ def test_show_and_show_all_say_the_same_of_an_earlier_file_that_is_gone(
     path.write_text(insert(path.read_text(), "decisions", decisions))
     run("log", "--progress", "roll now")
     (earlier,) = texts_of(project)[1]
-    (kept,) = [p for p in (project / ".ai/.locks").rglob(earlier.name)]
+    # (kept inside the git folder, where git clean never goes; .ai/.locks/ outside git)
+    (kept,) = [p for folder in (project / ".git", project / ".ai/.locks")
+               for p in folder.rglob(earlier.name)]
     assert f"    {earlier}\n" in run("show").stdout
 
     earlier.unlink()
