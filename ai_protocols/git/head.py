@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["branch_text", "merging", "read_head"]
+__all__ = ["branch_name", "branch_text", "merging", "read_head"]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -97,6 +97,26 @@ def branch_text(name: str | None) -> str | None:
     if name is None or name.isascii():
         return name
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def branch_name(text: str | None) -> str | None:
+    """The branch name :func:`branch_text` recorded as ``text``, back as git's own (each
+    ``\\xNN`` its byte, carried as a lone surrogate, PEP 383), to give git or a shell
+    command: git's names never hold a backslash, so every ``\\xNN`` is one of its."""
+    if text is None or "\\x" not in text:
+        return text
+    raw, out, at = text.encode("utf-8"), bytearray(), 0
+    while at < len(raw):
+        if raw[at:at + 2] == b"\\x" and at + 4 <= len(raw):
+            try:
+                out.append(int(raw[at + 2:at + 4], 16))
+                at += 4
+                continue
+            except ValueError:
+                pass
+        out.append(raw[at])
+        at += 1
+    return out.decode("utf-8", "surrogateescape")
 
 
 def read_head(root: str | os.PathLike[str]) -> tuple[str | None, str | None] | None:

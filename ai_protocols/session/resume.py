@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.git.head import branch_text
+from ai_protocols.git.head import branch_name, branch_text
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
@@ -516,9 +516,12 @@ _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 def _quote(text: str) -> str:
-    """``text`` quoted for a POSIX shell as :func:`shlex.quote` does."""
-    return text if text and _SHELL_SAFE.issuperset(text) else \
-        "'" + text.replace("'", "'\"'\"'") + "'"
+    """``text`` quoted for a POSIX shell, to paste as one argument
+    (:func:`ai_protocols.git.checkpoint.shell_quote`: the one rule; ``$'...'`` for a
+    control character or a byte that is not UTF-8)."""
+    from ai_protocols.git.checkpoint import shell_quote
+
+    return shell_quote(text)
 
 
 def _covers(here: list[str], work: list[str]) -> bool:
@@ -640,7 +643,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
                      f"{_clip(session_branch)}: switch to it (git switch "
-                     f"{_clip(session_branch)})")
+                     f"{_quote(branch_name(session_branch) or '')})")
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -719,6 +722,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             from ai_protocols.git.state import remote_for
 
             remote = remote_for(root, git.branch)
+            remote = _quote(remote) if remote != "REMOTE" else remote  # (a name, pasted)
             ref = session.checkpoint or ""
             pushed = f"git push REMOTE {_quote(ref)}" if ref.startswith("refs/") else \
                 "git push REMOTE 'refs/ai-protocols/*:refs/ai-protocols/*'"
@@ -786,7 +790,7 @@ def _branch_holds(project: Project, branch: str, commit: str) -> bool:
         return False
     from ai_protocols.git.state import start_ancestry
 
-    return start_ancestry(project.root_text, commit, f"refs/heads/{branch}")()
+    return start_ancestry(project.root_text, commit, f"refs/heads/{branch_name(branch)}")()
 
 
 def _moved_on(project: Project, base: str | None, head: str | None,
