@@ -64,3 +64,15 @@ def test_a_branch_named_in_bytes_that_are_not_utf8_is_found_and_switched_to(
     subprocess.run(["bash", "-c", command], cwd=repo, check=True, capture_output=True,
                    env={**os.environ, "LC_ALL": "C"})
     assert _current_branch(repo) == name
+
+
+def test_a_whole_number_past_18_digits_is_said_too_large_not_no_number(
+        project: Path, run: Runner) -> None:
+    """Seen: ``--marker-size 99999999999999999999`` was refused as "not a whole number:
+    give ASCII digits only", though it is all ASCII digits."""
+    for args in (["resume", "--max-bytes", "9" * 20],
+                 ["merge-driver", "--marker-size", "9" * 20, "b", "o", "t"]):
+        done = run(*args, check=False)
+        assert done.returncode == 2, done
+        assert "is too large: give at most 18 digits" in done.stderr, done.stderr
+        assert "not a whole number" not in done.stderr

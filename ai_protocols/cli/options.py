@@ -296,8 +296,13 @@ def whole_number(minimum: int | None = None) -> object:
     class WholeNumber(click.IntRange):
         def convert(self, value: object, param: click.Parameter | None,
                     ctx: click.Context | None) -> int:
-            if not isinstance(value, int) and not _is_whole(str(value)):
-                self.fail(f"{_shown(str(value))} is not a whole number: give ASCII digits "
+            text = str(value)
+            if not isinstance(value, int) and text.isascii() and text.isdigit() and \
+                    not _is_whole(text):
+                self.fail(f"{text} is too large: give at most 18 digits, as in "
+                          f"{max(minimum or 0, 1000)}", param, ctx)
+            if not isinstance(value, int) and not _is_whole(text):
+                self.fail(f"{_shown(text)} is not a whole number: give ASCII digits "
                           f"only (0-9, no sign, space or other character), as in "
                           f"{max(minimum or 0, 1000)}", param, ctx)
             return super().convert(value, param, ctx)  # (the least value: click's words)
