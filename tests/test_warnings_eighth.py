@@ -76,3 +76,14 @@ def test_a_whole_number_past_18_digits_is_said_too_large_not_no_number(
         assert done.returncode == 2, done
         assert "is too large: give at most 18 digits" in done.stderr, done.stderr
         assert "not a whole number" not in done.stderr
+
+
+def test_a_ref_that_starts_with_a_dash_is_advised_only_what_works(
+        project: Path, run: Runner) -> None:
+    """Seen: ``checkpoint show -1`` advised quoting ``-1``, which gives the same error;
+    only the '--' part of the advice worked. Now only that is said, and it works as far
+    as reading the REF (no such checkpoint: exit 5, not a usage error)."""
+    done = run("checkpoint", "show", "-1", check=False)
+    assert done.returncode == 2 and "goes in quotes" not in done.stderr, done.stderr
+    assert "ai-protocols checkpoint show -- -1" in done.stderr, done.stderr
+    assert run("checkpoint", "show", "--", "-1", check=False).returncode != 2

@@ -73,8 +73,9 @@ class InOrderCommand(click.Command):
                     typed = next((a for a in given if a.startswith(typed)), typed)
                 words = ctx.meta.get(_WORDS, [])
                 rest = [w for w in words if not looks_like_option(w)]
+                # (wrap-up --summary done for now; not show -1: quotes would not help)
                 if len(arguments) == 1 and arguments[0].nargs == 1 and typed in words and \
-                        rest and name != "ID":  # (wrap-up --summary done for now)
+                        rest and typed not in rest and name != "ID":
                     error.message = error.message.rstrip(".") + (
                         f": {ctx.command_path} has no option {typed}; its {name} goes in "
                         f"quotes, as in {ctx.command_path} {_quote(' '.join(rest))} "

@@ -1195,7 +1195,8 @@ class Checkpoints:
             if real == inside or real.startswith(inside.rstrip(os.sep) + os.sep):
                 raise CheckpointRefused(
                     str(target), f"it is inside {what} ({inside}): a worktree there would "
-                    "be taken into the next checkpoint, and commit, as a submodule; give "
+                    "be taken into the next git add -A and commit of this work tree, as a "
+                    "submodule; give "
                     "--worktree a folder outside it (the default is beside it: "
                     f"{self.default_worktree(checkpoint)})")
 
