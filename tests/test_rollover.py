@@ -812,3 +812,26 @@ def test_a_wrap_up_killed_once_the_archive_is_in_place_leaves_no_copies(
         assert len(archived) + len(left) >= 1  # (nothing lost)
         if archived:  # (the archive is in place: no copy is left beside it)
             assert not left, attempt
+
+
+def test_an_earlier_file_a_person_edited_goes_with_the_archive(project: Path,
+                                                               run: Runner) -> None:
+    """Seen (eighth review): a typo fixed in an earlier-entries file (saved as Emacs
+    saves, a new file renamed over it) made wrap-up call it no file of the tool's, leave
+    it in .ai/history/ and keep a link that, from the archive, names nothing. An edited
+    earlier file (its session drawer still there) goes with the archive, the person's
+    edit in it, and the archive's link names it."""
+    rolled(project, run)
+    (earlier,) = sorted((project / ".ai/history").rglob("*.org"))
+    edited = earlier.read_text().replace("big decision 000", "big decision zero", 1)
+    fresh = earlier.with_name(".#save")
+    fresh.write_text(edited)
+    fresh.replace(earlier)
+    run("wrap-up", "Done")
+    archive = Path(json.loads(run("list", "--json").stdout)[0]["path"])
+    (moved,) = sorted(archive.with_suffix("").glob("*.org"))
+    assert not list((project / ".ai/history").rglob("*.org"))
+    assert moved.read_text() == edited
+    text = archive.read_text()
+    link = text[text.index("[[file:") + 7:text.index("][earlier entries]]")]
+    assert (archive.parent / link).resolve() == moved

@@ -126,13 +126,18 @@ def _ours_name(name: str) -> bool:
         "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
 
 
-def is_ours(ai_dir: str, path: str, data: bytes | None = None) -> bool:
+def is_ours(ai_dir: str, path: str, data: bytes | None = None, *,
+            edited: bool = False) -> bool:
     """Whether ``path`` is an earlier-entries file this tool wrote: :func:`named_as_ours`,
     a regular file (not a symbolic link), and the SHA-256 of its bytes (``data``, when
     given: read already) begins with the name's 8 hex digits. Only such a file is ever
     moved, removed or written by the tool; any other file an ``Earlier entries`` link
     names is a person's (docs/decisions.md, "Issue 16, sixth review (rollover
-    safety)")."""
+    safety)"). With ``edited`` (a move with its session: ``wrap-up``, ``abandon``), one
+    a person edited since (a typo fixed, a box ticked in Emacs: its hash is another) is
+    ours too while its session headline still holds the drawer the tool writes
+    (``ENTRIES`` and ``SESSION_STARTED``), so that it goes with the archive and its link
+    stays right (eighth review)."""
     if not named_as_ours(ai_dir, path):
         return False
     if data is None:
@@ -144,7 +149,10 @@ def is_ours(ai_dir: str, path: str, data: bytes | None = None) -> bool:
         return False
     import hashlib  # (only here: rare)
 
-    return hashlib.sha256(data).hexdigest()[:8] == os.path.basename(path)[-12:-4]
+    if hashlib.sha256(data).hexdigest()[:8] == os.path.basename(path)[-12:-4]:
+        return True
+    head = bytes(data[:4096])
+    return edited and b"\n:ENTRIES:" in head and b"\n:SESSION_STARTED:" in head
 
 
 class Planned:
@@ -612,7 +620,8 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
         rel = link[0]
         old = os.path.normpath(os.path.join(parent(path), rel))
         there = os.path.lexists(old)
-        if not named_as_ours(ai_dir, old) or (there and not is_ours(ai_dir, old)):
+        if not named_as_ours(ai_dir, old) or (there and not is_ours(ai_dir, old,
+                                                                      edited=True)):
             left.append(bare)
             continue
         new = old
