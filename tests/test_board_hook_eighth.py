@@ -351,3 +351,24 @@ def test_check_says_when_a_changed_nested_repository_is_inside_a_lock(
     assert "Note:" not in run("check", agent="other.1").stdout  # x.py is not y.py
     (nested / "y.py").write_text("2\n")
     assert "(vendor/lib/y.py)" in run("check", agent="other.1").stdout
+
+
+def test_a_path_with_a_link_and_dotdot_is_refused_by_either_reading(project: Path,
+                                                                    run: Runner) -> None:
+    """Seen (eighth review): ``apilink -> src/api``, a lock on ``db/``; a Write of
+    ``apilink/../db/schema.sql`` went through: the hook read it only as the kernel does
+    (``src/db/schema.sql``), while a program that normalizes paths as text (Node's
+    ``path.resolve``) writes ``db/schema.sql``. Either reading in a lock refuses."""
+    (project / "src" / "api").mkdir(parents=True)
+    (project / "db").mkdir()
+    (project / "apilink").symlink_to("src/api")
+    run("lock", "db/", "--reason", "migrating", agent="holder.1")
+    tricky = project / "apilink" / ".." / "db" / "schema.sql"
+    refused = write_hook(project, tricky, "other.1")
+    assert refused.returncode == 2, refused
+    assert "db/schema.sql is inside db/, which holder.1 has locked" in refused.stderr
+    run("lock", "src/db/", "--reason", "the kernel's reading", agent="holder.2")
+    run("unlock", "db/", agent="holder.1")
+    assert write_hook(project, tricky, "other.1").returncode == 2  # (through the link)
+    run("unlock", "src/db/", agent="holder.2")
+    assert write_hook(project, tricky, "other.1").returncode == 0

@@ -616,11 +616,16 @@ def _path(text: str):  # type: ignore[no-untyped-def]
 
 def _relative(root: str, real_root: str, path: str) -> list[str]:
     """``path`` relative to the project root, ``/``-separated, as given and where it
-    really is (through symbolic links); empty when neither is inside the project."""
+    really is (through symbolic links), and, with a ``..`` in it, as normalized as text
+    (``link/../x`` is ``x``); empty when none is inside the project."""
     forms: list[str] = []
     pairs = [(real_root, os.path.realpath(path))]
     if os.pardir not in path.replace(os.sep, "/").split("/"):
         pairs.insert(0, (root, path))  # as given, when no '..' could follow a link in it
+    else:  # as a program that normalizes paths as text reads it (Node's path.resolve:
+        # link/../x is x, where the kernel reads it through the link): either reading in
+        # a lock refuses (eighth review)
+        pairs.append((root, os.path.normpath(path)))
     from ai_protocols.paths import fold_name, folds_names
 
     if folds_names(root):  # (macOS, Windows: /Users/me/PROJ/x is in /Users/me/proj)
