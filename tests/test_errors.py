@@ -28,6 +28,7 @@ EXAMPLES = [
     _errors.CannotRecover(Path("/p/s.org"), "it is live"),
     _errors.UnsafePath(Path("/p/s.org"), Path("/p")),
     _errors.MergeConflict(Path("/p/s.org"), [3, 9, 14]),
+    _errors.Unmerged(Path("/p/s.org"), (1, 2, 3), "git add it once merged"),
     _errors.SessionRemoved(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
     _errors.SessionReplaced(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
     _errors.TaskNotFound("k3f9", Path("/p/.ai/tasks.org"), ("20261130-052011-k3f9qxm2 (line 9)",)),
