@@ -127,8 +127,10 @@ def test_no_link_target_but_the_tools_own_files_is_moved_property(
     rel = "/".join(parts)
     target = Path(os.path.normpath(path.parent / rel))
     if base not in target.parents or target == path or path.parent == target or \
-            target in path.parents or (project / ".ai").is_relative_to(target):
-        return  # (only targets inside the example's own folder, not the session's own)
+            target in path.parents or (project / ".ai").is_relative_to(target) or \
+            target == project / ".ai" / "sessions":
+        return  # (only targets inside the example's own folder, not the session's own,
+        # nor the archive folder, where the wrap-up writes the archive by design)
     ours = sorted((project / ".ai/history").rglob("*.org"))
     if target.exists() or target.is_symlink():
         pass
