@@ -358,3 +358,35 @@ def test_resume_knows_a_retyped_id_and_an_archived_claim_as_the_board_does(
     titles = [t["title"] for t in json.loads(run("resume", "--json", agent=AGENT).stdout)
               ["tasks"]]
     assert "Gone" not in titles, titles
+
+
+def test_task_list_shows_a_lost_or_undone_claim_as_claim_judges_it(project: Path,
+                                                                  run: Runner) -> None:
+    """Seen (eighth review): a claim git took off the board was listed by ``task list
+    --free`` and ``--json`` as free (no owner) while ``task claim`` refused it; a release
+    git undid was listed as claimed by its live agent while the warning said the claim
+    does not count. The list shows each task as ai-protocols last wrote it."""
+    import json
+
+    lost = add(run, "Lost claim")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+    run("task", "claim", lost, agent="a.1")  # a.1: live (this test's process)
+    git(project, "checkout", "--", str(BOARD))  # git's older board: the claim gone
+    free = run("task", "list", "--free", agent="b.1").stdout
+    assert "Lost claim" not in free, free
+    rows = {r["id"]: r for r in json.loads(run("task", "list", "--json", agent="b.1").stdout)}
+    assert rows[lost]["owner"] == "a.1" and rows[lost]["owner_state"] == "live", rows[lost]
+    assert run("task", "claim", lost, agent="b.1", check=False).returncode == 21
+
+    released = add(run, "will be released")
+    run("task", "claim", released, agent="a.1")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "claimed")
+    run("task", "release", released, agent="a.1")
+    git(project, "checkout", "--", str(BOARD))  # git's older board: claimed again
+    listed = run("task", "list", agent="b.1").stdout
+    line = next(li for li in listed.splitlines() if "will be released" in li)
+    assert "a.1" not in line, listed
+    assert "will be released" in run("task", "list", "--free", agent="b.1").stdout
+    assert run("task", "claim", released, agent="b.1").returncode == 0

@@ -226,10 +226,22 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     # (a claim git put back after ai-protocols ended it holds nothing: Board.lost)
     undone = {x.now.line for x in lost if x.undone and x.now is not None}
     mine_held, kept = board.held_tasks(tasks, lost) if mine else ([], [])
+    # A task whose claim git took off the board (or whose close or release git undid)
+    # is listed as ai-protocols last wrote it, the kept copy's: as claim judges it.
+    kept_view: dict[int, Task] = {}
+    for x in lost:
+        if x.task is not None and x.lock is None:
+            line = x.now.line if x.now is not None else next(
+                (t.line for t in tasks if t.id and t.id == x.task.id), None)
+            if line is not None:
+                kept_view[line] = x.task
     for item in tasks + [t for t in mine_held if t.id in kept]:
-        if not show_all and not mine and not item.is_open:
-            continue
         if mine and item not in mine_held:
+            continue
+        was_undone = item.line in undone
+        if not mine and item in tasks:
+            item = kept_view.get(item.line, item)
+        if not show_all and not mine and not item.is_open:
             continue
         if role is not None and not same_role(item.role, role):
             continue
@@ -237,7 +249,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         if item.owner and item.is_open and item.owner != board.me:
             state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
-        held = bool(item.owner) and item.line not in undone and \
+        held = bool(item.owner) and not was_undone and \
             (state is None or state.state not in RECOVERABLE)
         if free and (held or not item.is_open):
             continue
