@@ -390,3 +390,24 @@ def test_task_list_shows_a_lost_or_undone_claim_as_claim_judges_it(project: Path
     assert "a.1" not in line, listed
     assert "will be released" in run("task", "list", "--free", agent="b.1").stdout
     assert run("task", "claim", released, agent="b.1").returncode == 0
+
+
+def test_wrap_up_never_advises_a_command_that_would_be_refused(project: Path,
+                                                               run: Runner) -> None:
+    """Seen (eighth review): a session linked to a task another live agent holds was
+    told, at wrap-up, to run ``task done`` or ``task release``, both refused (exit 21).
+    Now it is told the task is that agent's; a task whose holder is gone is told the
+    takeover first."""
+    held = add(run, "Held by another")
+    run("task", "claim", held, agent="holder.1")  # holder.1: live (this test's process)
+    run("start", "--title", "S", "--task", held, agent="me.1")
+    wrapped = run("wrap-up", "Done", agent="me.1")
+    assert f"task done {held}" not in wrapped.stderr, wrapped.stderr
+    assert f"task release {held}" not in wrapped.stderr
+    assert "it is holder.1's to close or release" in wrapped.stderr
+    gone = add(run, "Held by a crashed agent")
+    run("task", "claim", gone, agent="crashed.1", as_another_agent=True)  # its process ends
+    run("start", "--title", "T", "--task", gone, agent="me.2")
+    wrapped = run("wrap-up", "Done", agent="me.2")
+    assert f"ai-protocols task claim {gone} (a takeover" in wrapped.stderr, wrapped.stderr
+    assert run("task", "claim", gone, agent="me.2").returncode == 0

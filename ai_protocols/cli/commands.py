@@ -231,9 +231,25 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
         tasks = board.session_tasks(linked)
     except AiProtocolsError:
         return
+    from ai_protocols.liveness.evidence import RECOVERABLE
+
     for item in tasks:
         whose = "yours" if item.owner and item.owner == board.me else \
             f"held by {item.owner}" if item.owner else "free"
+        if item.owner and item.owner != board.me:  # another agent's claim: theirs to end
+            state = board.agent_state(item.owner, item.owner_process, item.claimed,
+                                      since_at=item.claimed_at)
+            if state.state not in RECOVERABLE:
+                _echo(f"Task {item.id} ({item.state}, {whose}, {state.state}) is still "
+                      f"open: {item.title}\n  it is {item.owner}'s to close or release "
+                      "(task done and task release are refused while its holder is at "
+                      "work)", err=True)
+                continue
+            _echo(f"Task {item.id} ({item.state}, {whose}, {state.state}) is still open: "
+                  f"{item.title}\n  if this session finished it: ai-protocols task claim "
+                  f"{item.id} (a takeover: its holder is {state.state}), then ai-protocols "
+                  f"task done {item.id} --checkpoint", err=True)
+            continue
         _echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
               f"  if this session finished it: ai-protocols task done {item.id} "
               "--checkpoint\n"
