@@ -836,11 +836,9 @@ def _stamp(moment: datetime | None) -> str:
 
 def _target(session: Session) -> str:
     """How ``recover`` names a session: its agent id, or the path of its file, quoted
-    for a POSIX shell as :func:`shlex.quote` does (without importing :mod:`shlex`)."""
+    for a POSIX shell by :func:`_quote` when it is not plain (a plain one: no import)."""
     name = session.agent_id or session.path_text
-    if _SHELL_SAFE.issuperset(name):
-        return name
-    return "'" + name.replace("'", "'\"'\"'") + "'"
+    return name if _SHELL_SAFE.issuperset(name) else _quote(name)  # (the one quoter)
 
 
 def _cut(text: str, fits: Callable[[str], bool]) -> str:
