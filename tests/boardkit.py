@@ -41,3 +41,15 @@ def edit_hook(cwd: Path, tool: str, tool_input: dict[str, object], agent: str,
     return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", runtime],
                           input=json.dumps(payload), capture_output=True, text=True,
                           cwd=cwd, env=clean_env(AI_AGENT_ID=agent), timeout=60)
+
+
+def board_driver(tmp_path: Path, o: str, a: str, b: str) -> str:
+    """The installed merge driver on three versions of a board (base ``o``, ours ``a``,
+    theirs ``b``), as git runs it; the merged board (it must merge cleanly)."""
+    for name, text in (("o", o), ("a", a), ("b", b)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    done = subprocess.run([str(CLI), "merge-driver", "--marker-size", "7", str(tmp_path / "o"),
+                           str(tmp_path / "a"), str(tmp_path / "b"), ".ai/tasks.org"],
+                          capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert done.returncode == 0, done
+    return (tmp_path / "a").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from boardkit import BOARD, board
+from boardkit import BOARD, board, board_driver
 from boardkit import write_hook as hook
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -146,23 +146,12 @@ def _locked(locks: list[tuple[str, str, str]]) -> str:
     return text
 
 
-def _driver(tmp_path: Path, o: str, a: str, b: str) -> str:
-    """The installed merge driver on the three versions; the merged board."""
-    for name, text in (("o", o), ("a", a), ("b", b)):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    done = subprocess.run([str(CLI), "merge-driver", "--marker-size", "7", str(tmp_path / "o"),
-                           str(tmp_path / "a"), str(tmp_path / "b"), ".ai/tasks.org"],
-                          capture_output=True, text=True, env=clean_env(), timeout=60)
-    assert done.returncode == 0, done
-    return (tmp_path / "a").read_text(encoding="utf-8")
-
-
 def test_of_two_claims_in_one_second_on_one_host_the_merge_keeps_the_earlier(
         tmp_path: Path) -> None:
     first = _claimed("bob", "2026-01-01T10:00:28+00:00 vm da148cbd 32028.67")
     second = _claimed("alice", "2026-01-01T10:00:28+00:00 vm da148cbd 32028.74")
     for ours, theirs in ((first, second), (second, first)):
-        merged = _driver(tmp_path, _claimed(None, None), ours, theirs)
+        merged = board_driver(tmp_path, _claimed(None, None), ours, theirs)
         assert ":OWNER:    bob" in merged and ":OWNER:    alice" not in merged, merged
 
 
@@ -171,7 +160,7 @@ def test_of_two_locks_in_one_second_on_one_host_the_merge_keeps_the_earlier(
     bob = ("bob", "lib/", "2026-01-01T10:00:48+00:00 vm da148cbd 33003.25")
     alice = ("alice", "lib/x", "2026-01-01T10:00:48+00:00 vm da148cbd 33003.35")
     for ours, theirs in ((bob, alice), (alice, bob)):
-        merged = _driver(tmp_path, _locked([]), _locked([ours]), _locked([theirs]))
+        merged = board_driver(tmp_path, _locked([]), _locked([ours]), _locked([theirs]))
         assert ":OWNER:    bob" in merged and ":OWNER:    alice" not in merged, merged
         assert "merge: dropped alice's lock on lib/x, which overlaps this earlier one" in merged
 

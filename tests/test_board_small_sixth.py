@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from boardkit import BOARD, add, board
+from boardkit import BOARD, add, board, board_driver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CLI, Runner, clean_env
+from conftest import Runner, clean_env
 
 AGENT = "impl.1"
 
@@ -212,25 +212,15 @@ def _claimed(owner: str | None, minute: int = 0) -> str:
                            ":END:\n- [2025-12-31 Wed 09:00] a person's note\n** a child\n")
 
 
-def _driver(tmp_path: Path, o: str, a: str, b: str) -> str:
-    for name, text in (("o", o), ("a", a), ("b", b)):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    done = subprocess.run([str(CLI), "merge-driver", "--marker-size", "7", str(tmp_path / "o"),
-                           str(tmp_path / "a"), str(tmp_path / "b"), ".ai/tasks.org"],
-                          capture_output=True, text=True, env=clean_env(), timeout=60)
-    assert done.returncode == 0, done
-    return (tmp_path / "a").read_text(encoding="utf-8")
-
-
 def test_a_merge_that_drops_the_later_claim_logs_it(tmp_path: Path) -> None:
     bob, alice = _claimed("bob", 1), _claimed("alice", 5)
     for ours, theirs in ((bob, alice), (alice, bob)):
-        merged = _driver(tmp_path, _claimed(None), ours, theirs)
+        merged = board_driver(tmp_path, _claimed(None), ours, theirs)
         assert ":OWNER:    bob" in merged and ":OWNER:    alice" not in merged, merged
         assert ("- [2025-12-31 Wed 09:00] a person's note\n"
                 "- [2026-01-01 Thu 10:05] merge: dropped alice's claim, which came after "
                 "bob's (the earlier claim stands)\n** a child\n") in merged, merged
-    same = _driver(tmp_path, _claimed(None), bob, bob)
+    same = board_driver(tmp_path, _claimed(None), bob, bob)
     assert "merge: dropped" not in same
 
 
