@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_rollover import CONTEXT, filler, insert, rolled, started
 
@@ -115,6 +115,7 @@ _SEGMENT = st.sampled_from(["..", ".", "src", "history", "session-context", "ses
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(_SEGMENT, min_size=1, max_size=4), folder=st.booleans())
+@example(parts=["history", "session-context"], folder=False)  # (the tool's own folder: CI)
 def test_no_link_target_but_the_tools_own_files_is_moved_property(
         rolled_template: Path, tmp_path_factory: pytest.TempPathFactory, parts: list[str],
         folder: bool) -> None:
@@ -147,11 +148,12 @@ def test_no_link_target_but_the_tools_own_files_is_moved_property(
         return {k: v for k, v in tree(target).items() if target / k not in ours}
 
     before = persons()
+    tools_folder = before == {} and any(target in p.parents for p in ours)
     line = f"- [[file:{rel}][earlier entries]] a person's link"
     add_link(path, line)
     done = Runner(project)("wrap-up", "Done")
-    if target in ours:
-        return
+    if target in ours or tools_folder:
+        return  # (the tool's own file, or its own folder of them, removed once empty)
     assert target.exists(), rel
     assert persons() == before, rel
     assert line in done.stderr
