@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import PathField, TextOf
+from ai_protocols.lean import PathField, TextOf, display, quoted
 
 TYPE_CHECKING = False  # no pathlib at import: the resolver's twin imports this module
 if TYPE_CHECKING:
@@ -54,14 +54,10 @@ __all__ = [
 
 
 def _show(value: str | bytes, limit: int = 60) -> str:
-    """A short, printable rendering of user input for an error message."""
-    text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
-    try:  # bytes that were not UTF-8, carried as lone surrogates (PEP 383), as \xNN
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # another lone surrogate (the Python API lets one in): \uNNNN
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    shown = repr(text[:limit])
-    return shown + (f"... ({len(text)} characters)" if len(text) > limit else "")
+    """User input quoted for an error message (:func:`ai_protocols.lean.quoted`): its
+    characters as given, cut to ``limit``; the CLI escapes the whole message once, by
+    :func:`ai_protocols.lean.display`'s rule, where it prints it (``report_error``)."""
+    return quoted(value, limit)
 
 
 def _rebuild(cls: type[AiProtocolsError], args: tuple[object, ...],
@@ -76,6 +72,19 @@ class AiProtocolsError(Exception):
     """Base class: every error the library raises on purpose."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        """The message, safe to print: escaped once by
+        :func:`ai_protocols.lean.display`'s rule (a control character, a byte that was
+        not UTF-8 in user text it quotes, shown as an escape; one line). The message as
+        built is :attr:`message`."""
+        return display(self.message)
+
+    @property
+    def message(self) -> str:
+        """The message as built, user text in it as given (not escaped): to put in
+        another message, which is escaped once where it is shown."""
+        return super().__str__()
 
     def __reduce__(self) -> tuple[object, ...]:
         """Pickle by fields, not by ``__init__`` arguments, so that an error raised
@@ -97,7 +106,8 @@ class NoSession(AiProtocolsError, FileNotFoundError):
         super().__init__(f"no session context at {path}; "
                          + (hint or "run 'ai-protocols start' first"))
 
-    def __str__(self) -> str:
+    @property
+    def message(self) -> str:  # (args[0] whole: OSError's str would read it as errno)
         return str(self.args[0])
 
 

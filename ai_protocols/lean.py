@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "factory", "fields",
-           "json_encoder", "loads", "pattern", "record", "replace", "timedelta", "timezone"]
+__all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "display", "factory",
+           "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace", "timedelta",
+           "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -399,3 +400,84 @@ def json_encoder(item_separator: str = ", ", key_separator: str = ": ") -> Calla
                                     item_separator, False, False, True)(value, 0))
 
     return encode
+
+
+#: Unicode general categories that a terminal does not show as a glyph of their own:
+#: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
+#: and isolates U+202A-202E and U+2066-2069, zero-width characters, the byte-order mark,
+#: tag characters), lone surrogates (Cs: bytes that were not UTF-8), private use (Co),
+#: unassigned code points (Cn), and line and paragraph separators (Zl, Zp). Source: the
+#: Unicode Standard, chapter 4.5 "General Category", and Unicode Technical Report #36
+#: "Unicode Security Considerations" 2.4 (bidirectional text spoofing).
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Letters and marks that are drawn as nothing (UTR #36 and Unicode's "default
+#: ignorable" list): the Hangul fillers and the combining grapheme joiner.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+#: What follows a backslash in an escape :func:`display` writes: a typed backslash
+#: before one of these is shown doubled.
+_LEADS = frozenset("\\xuUtnr")
+
+
+def _escape(ch: str) -> str:
+    """One character :func:`display` does not show as itself, as its escape."""
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x80:  # (an ASCII control: \x00-\x1f, \x7f; never a byte above)
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def display(text: str, *, lines: bool = False) -> str:
+    """``text`` as it may be printed to a terminal, escaped once, by one unambiguous rule.
+
+    Every character a terminal would not show as itself (a control character such as
+    ESC, a right-to-left override or any other format character, a zero-width or
+    otherwise invisible character, a line separator: :data:`_UNSHOWN`,
+    :data:`_INVISIBLE`) becomes an escape: ``\\t``, ``\\n``, ``\\r``; ``\\xNN`` for an
+    ASCII control (below 0x80) and for a byte that was not UTF-8 (carried as a lone
+    surrogate U+DC80-U+DCFF, PEP 383: always 0x80 or above); ``\\uNNNN`` or
+    ``\\UNNNNNNNN`` for any other code point. A backslash of the text is shown doubled
+    exactly when what follows it in the output starts with one of ``\\ x u U t n r``
+    (so a typed ``\\x1b`` shows as ``\\\\x1b`` and an ESC as ``\\x1b``), and as itself
+    otherwise (``C:\\dir``, ``a\\.b``). So distinct texts never display alike, and the
+    text can be read back from what is shown: a ``\\\\`` is one backslash, a backslash
+    before ``x``, ``u``, ``U``, ``t``, ``n`` or ``r`` starts an escape, any other
+    backslash is itself. Nothing printed can reorder, recolour or hide the rest of the
+    line. With ``lines``, newlines stay (a block of several lines). Human output only:
+    JSON and ``path`` print the exact text. Sources: the Unicode Standard 4.5, UTR #36
+    2.4 (which characters are escaped); Python's string escapes (their spelling)."""
+    if "\\" not in text and (text.isprintable() if text.isascii() else False):
+        return text  # the common case: no lookup
+    if text.isascii():
+        pieces = [ch if " " <= ch < "\x7f" or (lines and ch == "\n") else _escape(ch)
+                  for ch in text]
+    else:
+        import unicodedata
+
+        pieces = [ch if (lines and ch == "\n") or (
+            ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSHOWN)
+            else _escape(ch) for ch in text]
+    last = len(pieces) - 1
+    for at, piece in enumerate(pieces):
+        if piece == "\\" and at < last and pieces[at + 1][0] in _LEADS:
+            pieces[at] = "\\\\"
+    return "".join(pieces)
+
+
+def quoted(text: str | bytes, limit: int | None = None) -> str:
+    """User input quoted for a message: ``'text'`` (``"text"`` when it holds a ``'`` and
+    no ``"``), its characters as they are, never escaped here: the one escaping is
+    :func:`display`'s, where the message is printed (``report_error``), so that nothing
+    is escaped twice. ``bytes`` are read as UTF-8, a byte that is not as a lone
+    surrogate (PEP 383), which :func:`display` shows as ``\\xNN``. With ``limit``, the
+    first ``limit`` characters and how many there are."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    cut = text if limit is None else text[:limit]
+    mark = '"' if "'" in cut and '"' not in cut else "'"
+    more = f"... ({len(text)} characters)" if limit is not None and len(text) > limit else ""
+    return f"{mark}{cut}{mark}{more}"

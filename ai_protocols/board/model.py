@@ -377,7 +377,10 @@ def board_decode(path: str | Path, data: bytes) -> str:
 
 
 def _as_board(error: Exception) -> Exception:
-    error.args = (str(error).replace("cannot read session context", "cannot read the task "
+    from ai_protocols.errors import AiProtocolsError
+
+    message = error.message if isinstance(error, AiProtocolsError) else str(error)
+    error.args = (message.replace("cannot read session context", "cannot read the task "
                                      "board", 1),)
     return error
 
@@ -851,12 +854,13 @@ def owner_problem(owner: str | None) -> str | None:
     if not owner:
         return "it names no OWNER"
     from ai_protocols.errors import InvalidAgentId
+    from ai_protocols.lean import quoted
     from ai_protocols.paths import safe_id
 
     try:
         safe_id(owner)
     except InvalidAgentId as error:
-        return f"its OWNER {owner!r} is not an agent id ({error.reason})"
+        return f"its OWNER {quoted(owner)} is not an agent id ({error.reason})"
     return None
 
 

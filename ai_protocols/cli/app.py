@@ -184,7 +184,7 @@ def log(**options: Any) -> None:
     try:
         drafts = log_entries(given)
     except UsageProblem as problem:
-        raise click.UsageError(str(problem)) from None
+        raise click.UsageError(display(str(problem))) from None
     from ai_protocols.cli.options import task_of
 
     task = task_of(given)
@@ -511,7 +511,7 @@ def _hooks_target(agent: str, scope: str) -> Any:
     try:
         hooks_lib.check_scope(agent, scope)
     except hooks_lib.ScopeNotSupported as problem:
-        raise click.UsageError(str(problem)) from None
+        raise click.UsageError(display(str(problem))) from None
     return _project().root
 
 

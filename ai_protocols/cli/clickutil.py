@@ -14,7 +14,7 @@ import click
 
 from ai_protocols.cli import commands
 from ai_protocols.cli.options import Given, UsageProblem, looks_like_option, scan
-from ai_protocols.cli.output import report_error
+from ai_protocols.cli.output import display, report_error
 from ai_protocols.errors import AiProtocolsError
 
 __all__ = ["GIVEN", "InOrderCommand", "InOrderGroup", "errors_to_exit"]
@@ -100,7 +100,7 @@ class InOrderCommand(click.Command):
         try:
             read = scan(args, known, strict=False)
         except UsageProblem as problem:
-            raise click.UsageError(str(problem), ctx) from None
+            raise click.UsageError(display(str(problem)), ctx) from None
         if read is None:
             return  # help
         given, others = read
@@ -209,7 +209,7 @@ class InOrderGroup(click.Group):
             try:
                 scan(own, known, strict=False)
             except UsageProblem as problem:
-                raise click.UsageError(str(problem), ctx) from None
+                raise click.UsageError(display(str(problem)), ctx) from None
         return super().parse_args(ctx, args)
 
 

@@ -173,9 +173,11 @@ def _hook(args: list[str]) -> int | None:
         event = events[0] if len(events) == 1 else ""
         parsed = parse_options(rest, "hook") if event else None  # type: ignore[assignment]
     if parsed is None or not (parsed["runtime"] or event == "PreToolUse"):
+        from ai_protocols.lean import display, quoted
+
         print("ai-protocols hook: usage: ai-protocols hook EVENT --runtime claude|codex "
               "(PreToolUse: --runtime may be left out, the payload tells it; "
-              f"got {' '.join(args)!r}); nothing recorded", file=sys.stderr)
+              f"got {display(quoted(' '.join(args)))}); nothing recorded", file=sys.stderr)
         return 1
     return run(event, str(parsed["runtime"] or ""))
 

@@ -22,6 +22,7 @@ that takes one value given twice (``--summary a --summary b``).
 
 from __future__ import annotations
 
+from ai_protocols.lean import quoted
 from ai_protocols.session.model import ENTRY_KINDS, RATIONALE_OPTION, LogEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -223,20 +224,20 @@ def scan(args: list[str], known: Mapping[str, tuple[bool, str, bool]], *,
                 if name in NO_DASH_VALUES:  # (--role=--: refused too; advise what works)
                     sample = NO_DASH_VALUES[name]
                     raise UsageProblem(
-                        f"{name} needs a value, and the next argument, {value!r}, looks "
+                        f"{name} needs a value, and the next argument, {quoted(value)}, looks "
                         f"like an option: give {name} its value (which never starts with "
                         "'-'), " + (f"as in {name} {sample}" if " " not in sample else
                                     sample))
                 raise UsageProblem(
-                    f"{name} needs a value, and the next argument, {value!r}, looks like an "
+                    f"{name} needs a value, and the next argument, {quoted(value)}, looks like an "
                     f"option: give {name} its value, or write a value that starts with '-' "
                     f"in one argument with '=', as in {name}={value}")
         entry = Given(name, value, separate, index)
         if not repeats and key in seen:
             first = seen[key]
             raise UsageProblem(
-                f"{name} is given twice ({first.value!r}, then {value!r}) and takes one "
-                f"value; give it once")
+                f"{name} is given twice ({quoted(first.value)}, then {quoted(value)}) and "
+                "takes one value; give it once")
         seen[key] = entry
         given.append(entry)
         index += 1
@@ -364,13 +365,13 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
         if entry.name == RATIONALE_OPTION[0]:
             if decision is None:
                 raise UsageProblem(
-                    f"--rationale {entry.value!r} has no --decision before it; put each "
+                    f"--rationale {quoted(entry.value)} has no --decision before it; put each "
                     "--rationale right after the --decision it explains")
             if decision[2] is not None:
                 raise UsageProblem(
-                    f"--rationale {entry.value!r} comes after --decision "
-                    f"{decision[1].value!r}, which already has its rationale "  # type: ignore[attr-defined]
-                    f"({decision[2].value!r}); put each --rationale right after "  # type: ignore[attr-defined]
+                    f"--rationale {quoted(entry.value)} comes after --decision "
+                    f"{quoted(decision[1].value)}, which already has its rationale "  # type: ignore[attr-defined]
+                    f"({quoted(decision[2].value)}); put each --rationale right after "  # type: ignore[attr-defined]
                     "the --decision it explains")
             decision[2] = entry
             continue
@@ -386,7 +387,7 @@ def log_entries(given: list[Given]) -> list[tuple[str, Given, Given | None]]:
     for kind, text, rationale in drafts:
         if kind == "decision" and rationale is None:
             raise UsageProblem(
-                f"--decision {text.value!r} has no --rationale; a decision needs its "  # type: ignore[attr-defined]
+                f"--decision {quoted(text.value)} has no --rationale; a decision needs its "  # type: ignore[attr-defined]
                 "reason: add --rationale TEXT right after it")
     from_stdin = [e for e in given if e.separate and e.value == "-" and
                   e.name not in PATH_OPTIONS]
@@ -445,10 +446,10 @@ def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
             with open(value[1:], "rb") as file:
                 data = file.read(limit)
         except OSError as error:
-            raise InvalidText(given.name, value, f"the file {value[1:]!r} cannot be read "
+            raise InvalidText(given.name, value, f"the file {quoted(value[1:])} cannot be read "
                               f"({error.strerror or error}); to give a text that starts "
                               f"with '@', write {given.name}=@...") from error
-        where = f"the file {value[1:]!r}"
+        where = f"the file {quoted(value[1:])}"
     if len(data) >= limit:
         raise InvalidText(given.name, value, f"{where} holds more than {MAX_TEXT:,} characters")
     try:

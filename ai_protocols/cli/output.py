@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, display
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     SECTION_KINDS,
@@ -45,31 +45,6 @@ __all__ = [
     "report_error",
 ]
 
-#: Unicode general categories that a terminal does not show as a glyph of their own:
-#: controls (Cc: C0, DEL, C1, among them ESC), formats (Cf: the bidirectional overrides
-#: and isolates U+202A-202E and U+2066-2069, zero-width characters, the byte-order mark,
-#: tag characters), lone surrogates (Cs: bytes that were not UTF-8), private use (Co),
-#: unassigned code points (Cn), and line and paragraph separators (Zl, Zp). Source: the
-#: Unicode Standard, chapter 4.5 "General Category", and Unicode Technical Report #36
-#: "Unicode Security Considerations" 2.4 (bidirectional text spoofing).
-_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-#: Letters and marks that are drawn as nothing (UTR #36 and Unicode's "default
-#: ignorable" list): the Hangul fillers and the combining grapheme joiner.
-_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f")
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
-
-
-def _escape(ch: str) -> str:
-    if ch in _NAMED:
-        return _NAMED[ch]
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte
-        return f"\\x{code - 0xDC00:02x}"
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
 def print_path(text: str) -> None:
     """Print the path ``text`` alone on a line of stdout, for machines (``$(ai-protocols
     ...)``), as it is: its bytes (a name that was not UTF-8 as it was on disk), never
@@ -83,33 +58,6 @@ def print_path(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def display(text: str, *, lines: bool = False) -> str:
-    """``text`` as it may be printed to a terminal: every character that a terminal
-    would not show as itself (a control character such as ESC, a right-to-left override
-    or any other format character, a zero-width or otherwise invisible character, a
-    byte that was not UTF-8) becomes a backslash escape, ``\\u202e``, ``\\x1b``, ``\\t``,
-    ``\\n``, so that nothing printed can reorder, recolour or hide the rest of the line.
-    When anything is escaped, a backslash of the text is shown doubled (``\\\\``), so
-    that a typed ``\\x1b`` and an escaped ESC never look alike; text with nothing to
-    escape is shown as it is, its backslashes too (a Windows path, a regular expression).
-    With ``lines``, newlines stay (a block of several lines). Human output only: JSON
-    and ``path`` print the exact text."""
-    if text.isascii():
-        if text.isprintable() or (lines and text.replace("\n", "").isprintable()):
-            return text  # the common case: no lookup
-        keep = "\n" if lines else ""
-        return "".join(ch if (" " <= ch < "\x7f" and ch != "\\") or ch == keep
-                       else _escape(ch) for ch in text)
-    import unicodedata
-
-    shown = [(lines and ch == "\n") or (
-        ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSHOWN) for ch in text]
-    if all(shown):
-        return text
-    return "".join(ch if ok and ch != "\\" else _escape(ch)
-                   for ch, ok in zip(text, shown, strict=True))
-
-
 def report_error(error: BaseException) -> int:
     """Print a library error (or an ``OSError`` the library did not expect, as a
     :class:`~ai_protocols.errors.StorageError`) as ``Error: ...`` on stderr, and
@@ -118,12 +66,9 @@ def report_error(error: BaseException) -> int:
 
     if not isinstance(error, AiProtocolsError):
         error = StorageError(getattr(error, "filename", None) or "?", error)  # type: ignore[arg-type]
-    message = f"Error: {error}"
-    if "\033" in message and not sys.stderr.isatty():  # as click.echo: no escapes into a file
-        import re
-
-        message = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", message)
-    print(display(message), file=sys.stderr)
+    # (str(error) is escaped once, by display's one rule: an ESC the user typed shows
+    # as \x1b, never dropped and never sent to the terminal)
+    print(f"Error: {error}", file=sys.stderr)
     return error.exit_code  # type: ignore[attr-defined]
 
 

@@ -1852,7 +1852,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
         session, why = None, (f"there is no session file at {path} ('ai-protocols start' "
                               "begins one)")
     except AiProtocolsError as error:
-        session, why = None, str(error)
+        session, why = None, error.message  # (shown through display, once)
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.empty = checkpoints.empty_repositories
     return taken

@@ -26,7 +26,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import PathField, TextOf, datetime, factory, record, timedelta
+from ai_protocols.lean import PathField, TextOf, datetime, factory, quoted, record, timedelta
 from ai_protocols.org.syntax import escape_headline
 from ai_protocols.paths import (
     AI_DIR,
@@ -738,7 +738,7 @@ class Project:
         if has_unique_tail(self.agent_id):
             return None
         return (
-            f"AI_AGENT_ID {self.agent_id!r} has no epoch-like tail (such as "
+            f"AI_AGENT_ID {quoted(self.agent_id)} has no epoch-like tail (such as "
             ".1718400000). A reused id resolves to the previous run's leftover file: "
             "the next run mistakes it for a crash to recover, or two runs at once write "
             "the same file. Have the spawner set a fresh id per run, for example "

@@ -24,7 +24,7 @@ from ai_protocols.errors import (
     SessionRemoved,
     SessionWrappedUp,
 )
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, quoted
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
@@ -162,7 +162,7 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     except NoSession as error:
         if error.path_text != path or isinstance(error, SessionRemoved):
             raise
-        raise NoSession(path, f"{target!r} names no session to recover here "
+        raise NoSession(path, f"{quoted(target)} names no session to recover here "
                               "('ai-protocols status' lists the sessions there are)"
                         ) from None
     if not adopt:  # (for an adoption, locked_sessions checks both files, in order)

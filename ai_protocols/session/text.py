@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import InvalidText
-from ai_protocols.lean import MULTILINE, pattern
+from ai_protocols.lean import MULTILINE, pattern, quoted
 
 __all__ = ["MAX_LINE_TEXT", "MAX_TEXT", "check_text", "conflict_marker_lines", "key_file_path",
            "note_text",
@@ -131,7 +131,7 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
         # (legal on disk, but mostly a quoting slip: recorded, it names no file)
         meant = "/".join(p.strip() for p in parts)
         raise InvalidText("key-file", text, f"a name in it starts or ends with white space "
-                          f"and no such file exists; did you mean {meant!r}? (a file whose "
+                          f"and no such file exists; did you mean {quoted(meant)}? (a file whose "
                           "name has it is taken once it exists)")
     return found
 

@@ -28,6 +28,7 @@ import sys
 import time
 
 from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
+from ai_protocols.lean import display, quoted
 from ai_protocols.paths import parent, relative_to, sibling
 
 try:
@@ -89,8 +90,8 @@ def env_number(name: str, default: float, usable: Callable[[float], bool],
     if name not in _WARNED:
         _WARNED.add(name)
         try:
-            sys.stderr.write(f"Warning: {name}={value!r} is not usable ({wanted}): the "
-                             f"default, {default:g}, applies\n")
+            sys.stderr.write(f"Warning: {name}={display(quoted(value))} is not usable "
+                             f"({wanted}): the default, {default:g}, applies\n")
             sys.stderr.flush()
         except (OSError, ValueError, AttributeError):  # no stderr to say it on
             pass
