@@ -298,15 +298,16 @@ def replaced_of(project: Project, path: str, session: Session | None = None) -> 
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
     calls when the file is the version this tool last wrote; first, while git's index
     holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`."""
-    from ai_protocols.git.head import merging
+    from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
     from ai_protocols.session.names import kept_is_other
 
     unmerged = None
-    if merging(parent(path)):  # (only then: a read imports no write machinery)
-        from ai_protocols.session.transaction import unmerged_warning
+    if merging(parent(path)) or operation(parent(path)):  # (only then: a read imports no
+        # write machinery); a rebase, a bisect...: git refuses to go on (issue 14, eighth)
+        from ai_protocols.session.transaction import operation_warning, unmerged_warning
 
-        unmerged = unmerged_warning(project.ai_dir_text, path)
+        unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
     if not kept_is_other(project.ai_dir_text, path):
         return unmerged
     from ai_protocols.errors import AiProtocolsError

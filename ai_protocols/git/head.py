@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["branch_name", "branch_text", "merging", "read_head"]
+__all__ = ["branch_name", "branch_text", "merging", "operation", "read_head"]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -162,3 +162,33 @@ def merging(start: str | os.PathLike[str]) -> bool:
     git_dir = _git_dir(os.fspath(start))
     return git_dir is not None and any(os.path.lexists(os.path.join(git_dir, name))
                                        for name in _UNDER_WAY)
+
+
+#: The git operation each name git leaves in a repository folder says is under way, in
+#: the order they are looked for (gitrepository-layout(5); git-rebase(1): ``rebase-merge/``
+#: and ``rebase-apply/``, the latter also ``git am``'s, which marks it with ``applying``;
+#: git-cherry-pick(1) and git-revert(1): ``sequencer/`` while a series is not done;
+#: git-bisect(1): ``BISECT_LOG``; ``git status`` reads the same names).
+_OPERATIONS = (("rebase-merge", "rebase"), ("rebase-apply/applying", "am"),
+               ("rebase-apply", "rebase"), ("MERGE_HEAD", "merge"),
+               ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert"),
+               ("sequencer", "cherry-pick"), ("BISECT_LOG", "bisect"))
+
+
+def operation(start: str | os.PathLike[str]) -> str | None:
+    """The git operation under way in the repository of the work tree around ``start``
+    (a folder): ``"rebase"``, ``"am"``, ``"merge"``, ``"cherry-pick"``, ``"revert"`` or
+    ``"bisect"``, as git names the command that goes on with it (``git rebase
+    --continue``, ``git bisect good``...); ``None`` when none is, or outside git. A
+    series of reverts (``sequencer/``, its ``todo`` starting with ``revert``) is
+    ``"revert"``. A few ``stat`` calls (:data:`_OPERATIONS`); runs no process."""
+    git_dir = _git_dir(os.fspath(start))
+    if git_dir is None:
+        return None
+    for name, what in _OPERATIONS:
+        if os.path.lexists(os.path.join(git_dir, name)):
+            if name == "sequencer":
+                todo = _read(os.path.join(git_dir, "sequencer", "todo")) or ""
+                return "revert" if todo.lstrip().startswith("revert") else what
+            return what
+    return None

@@ -393,15 +393,19 @@ def _adopted(project: Project, session: Session | None) -> str | None:
 
 def _unmerged(project: Project, session: Session) -> str | None:
     """:func:`~ai_protocols.session.transaction.unmerged_warning` of the session's file,
-    imported only while a merge is under way (:func:`ai_protocols.git.head.merging`)."""
-    from ai_protocols.git.head import merging
+    imported only while a merge is under way (:func:`ai_protocols.git.head.merging`);
+    or, while another git operation is (a rebase, a bisect...) and the file has unstaged
+    changes, :func:`~ai_protocols.session.transaction.operation_warning`."""
+    from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
 
-    if not merging(parent(session.path_text)):
+    folder = parent(session.path_text)
+    if not merging(folder) and operation(folder) is None:
         return None
-    from ai_protocols.session.transaction import unmerged_warning
+    from ai_protocols.session.transaction import operation_warning, unmerged_warning
 
-    return unmerged_warning(project.ai_dir_text, session.path_text)
+    return unmerged_warning(project.ai_dir_text, session.path_text) or \
+        operation_warning(session.path_text)
 
 
 def replaced_warning(project: Project, session: Session) -> str | None:

@@ -49,7 +49,7 @@ from ai_protocols.errors import (
     Unmerged,
     UnreadableSession,
 )
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, quoted
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
@@ -95,8 +95,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "editing", "forget", "locked_sessions", "minute_of", "moved_away",
-           "moved_elsewhere", "moved_where", "probe", "settle", "unmerged",
-           "unmerged_warning", "written_later"]
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
+           "unmerged", "unmerged_warning", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -679,6 +679,59 @@ def unmerged_warning(ai_dir: str, path: str) -> str | None:
     return f"{found.advice}; nothing writes into this session file until then"
 
 
+def operation_warning(path: str) -> str | None:
+    """What to do when the session file ``path``, tracked by git and changed in the work
+    tree, meets a git operation stopped half way (:func:`ai_protocols.git.head.operation`:
+    a rebase, ``git am``, a merge, a cherry-pick, a revert, a bisect): the command that
+    goes on with it refuses, or leaves this change out, while the file has unstaged
+    changes (git-rebase(1): ``git rebase --continue`` says "You must edit all merge
+    conflicts and then mark them as resolved"; a checkout: "Your local changes to the
+    following files would be overwritten"). ``None`` when no operation is under way
+    (a few ``stat`` calls), or the file is untracked or unchanged (then one ``git
+    ls-files -m``). Every write says it on stderr; ``status``, ``show``, ``resume`` and
+    ``start`` warn with it too (docs/git.md)."""
+    from ai_protocols.git.head import operation
+
+    folder = parent(path)
+    what = operation(folder)
+    if what is None:
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    name = path.rsplit("/", 1)[-1]
+    try:  # (-m: tracked, and changed against the index; an untracked file is not listed)
+        out = GitRun(["git", "-C", folder, "ls-files", "-m", "-z", "--",
+                      f":(literal){name}"], git_env(), None).wait()
+    except GitFailed:
+        return None
+    if not out.strip(b"\0"):
+        return None
+    import shlex
+
+    q = shlex.quote(path)
+    said = f"a git {what} is under way in this repository, and {path} has changes git has " \
+           "not staged"
+    if what == "rebase":
+        return (f"{said}: 'git rebase --continue' refuses while it has them ('You must edit "
+                f"all merge conflicts...'); run 'git add {q}' (this session's entries then go "
+                "into the commit being replayed), then 'git rebase --continue'")
+    if what == "bisect":
+        return (f"{said}: 'git bisect good', 'bad' or 'skip' (and 'git bisect reset') check "
+                "out another commit, which git refuses where that commit's version of the "
+                f"file differs ('Your local changes ... would be overwritten'): keep yours "
+                f"aside with 'cp {q} {shlex.quote(path + '.bisect')}', put git's back with "
+                f"'git checkout -- {q}', and once 'git bisect reset' has run, 'cp "
+                f"{shlex.quote(path + '.bisect')} {q}'; log nothing in between")
+    go_on = {"merge": "'git commit' (or 'git merge --continue')",
+             "am": "'git am --continue'", "cherry-pick": "'git cherry-pick --continue'",
+             "revert": "'git revert --continue'"}[what]
+    return (f"{said}: {go_on} makes its commit without them, and a later step that "
+            f"changes the file stops on them ('Your local changes ... would be "
+            f"overwritten'); run 'git add {q}' first to put them in that commit, or commit "
+            "the file after it")
+
+
 def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:
     """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it."""
     import shlex
@@ -907,10 +960,11 @@ class Editing:
         if edit.target != path:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
-                _warn(f"the line {line!r} of {path}'s Earlier entries section names no "
+                _warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
                       f"earlier-entries file ai-protocols wrote: it is left as it is, and "
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
+            _warn_operation(edit.target)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -925,6 +979,15 @@ class Editing:
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
+        _warn_operation(path)
+
+
+def _warn_operation(path: str) -> None:
+    """:func:`operation_warning` of the file just written, on stderr (issue 14, eighth
+    review): the write itself goes on, as git's own commands would let it."""
+    said = operation_warning(path)
+    if said is not None:
+        _warn(said)
 
 
 def _check_bound(edit: SessionEdit, size: int) -> None:
@@ -1028,8 +1091,10 @@ def _warn(text: str) -> None:
     :func:`ai_protocols.storage.files.env_number`'s."""
     import sys
 
-    try:
-        sys.stderr.write(f"Warning: {text}\n")
+    from ai_protocols.lean import display
+
+    try:  # (escaped once, by the one rule: a path or a line may hold any character)
+        sys.stderr.write(f"Warning: {display(text)}\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):  # no stderr to say it on
         pass
