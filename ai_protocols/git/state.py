@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["GitState", "has_commit", "has_stash", "present_commits", "read_state", "rebased_into",
-           "remote_for", "start_ancestry", "start_state", "start_work_diff"]
+           "remote_for", "start_ancestry", "start_state", "start_work_diff", "stash_untracked"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -332,6 +332,16 @@ def is_shallow(root: str | os.PathLike[str]) -> bool:
     here, though ``HEAD`` may descend from them."""
     out = _git(root, "rev-parse", "--is-shallow-repository")
     return out is not None and out.strip() == b"true"
+
+
+def stash_untracked(root: str | os.PathLike[str]) -> list[str]:
+    """The paths (from the work tree's top, as git names them) of the untracked files the
+    newest stash entry holds: its third parent's tree, which ``git stash -u`` makes
+    (git-stash(1), "Discussion"); ``git stash pop`` refuses to write any of them that
+    exists again ("already exists, no checkout"). Empty without such a part. One git
+    run."""
+    out = _git(root, "ls-tree", "-r", "-z", "--name-only", "refs/stash^3")
+    return [os.fsdecode(p) for p in out.split(b"\0") if p] if out else []
 
 
 def has_stash(root: str | os.PathLike[str]) -> bool:

@@ -450,7 +450,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     parts = [f"this session file is an older version than the one ai-protocols last wrote "
              f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
              f"of the newer one"]
-    stashed = _stash_advice(project.root_text, " and the session file")
+    stashed = _stash_advice(project, " and the session file")
     if stashed:
         parts.append(f"{stashed}; do that before any write here")
     if points:
@@ -469,17 +469,44 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     return "; ".join(parts)
 
 
-def _stash_advice(root: str, also: str = "") -> str | None:
+def _stash_advice(project: Project, also: str = "") -> str | None:
     """The one rule for a warning of work that is not here: when the repository has a
     stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
     to bring it back (``also``: what else ``git stash pop`` brings back); ``None``
-    without a stash. One git run."""
-    from ai_protocols.git.state import has_stash
+    without a stash. Two git runs.
 
+    When the newest entry holds untracked files that are here again (``start`` brought
+    the session file back, and ``.ai/``'s own files with it: :func:`stash_untracked`),
+    ``git stash pop`` refuses them all; the advice is then the commands that work, to
+    paste (issue 14, eighth review): those of the tool's files removed first (the
+    stash holds them: a session file comes back as ai-protocols wrote it last, from its
+    kept copy), any other file moved aside, ``git stash pop``."""
+    from ai_protocols.git.state import has_stash, stash_untracked
+    from ai_protocols.paths import is_tool_path, join
+
+    root = project.root_text
     if not has_stash(root):
         return None
-    return ("if git stash took the work, it is in the stash (git stash list): git stash "
-            f"pop brings the work{also} back")
+    said = "if git stash took the work, it is in the stash (git stash list): "
+    here = [p for p in stash_untracked(root) if os.path.lexists(join(root, p))]
+    if not here:
+        return f"{said}git stash pop brings the work{also} back"
+    ours = [p for p in here if is_tool_path(p)]
+    steps = [f"mv -- {_quote(p)} {_quote(p + '.before-pop')}" for p in here
+             if not is_tool_path(p)]
+    if ours:
+        steps.append("rm -f -- " + " ".join(_quote(p) for p in ours))
+    steps.append("git stash pop")
+    for p in ours:
+        kept = kept_path(project.ai_dir_text, join(root, p))
+        if os.path.isfile(kept):
+            steps.append(f"cp -- {_quote(relative_to(kept, root))} {_quote(p)}")
+    files = "file that is" if len(here) == 1 else "files that are"
+    return (f"{said}it also holds {len(here)} untracked {files} "
+            f"here again ({', '.join(_clip(p, 60) or '' for p in here[:3])}"
+            f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
+            f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
+            f"{_clip(root, 120)})")
 
 
 def _recorded_head_is_here(project: Project, session: Session) -> bool:
@@ -714,7 +741,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
                 f"last checkpoint ({short}) was taken: {MOVED_ON}")
     warning = f"{'; '.join(parts)}: {ROLLED_BACK}"
-    stashed = _stash_advice(root) if uncommitted else None
+    stashed = _stash_advice(project) if uncommitted else None
     if stashed:
         warning += f"; {stashed}"
     if point:
