@@ -67,9 +67,9 @@ def test_log_during_a_stopped_rebase_says_what_lets_it_continue(project: Path,
     assert "Warning: a git rebase is under way" in warning, warning
     assert "git rebase --continue" in warning
     # The read commands say it too.
-    for command in (("status",), ("show",), ("resume",)):
-        assert "a git rebase is under way" in run(*command).stdout + run(*command).stderr, \
-            command
+    for command in (("status",), ("show",), ("resume",), ("start",)):
+        said = run(*command)
+        assert "a git rebase is under way" in said.stdout + said.stderr, command
     # Without the advice, git refuses (as the reviewer saw); with it, git goes on.
     (project / "f").write_text("resolved\n")
     git(project, "add", "f")
