@@ -266,7 +266,7 @@ def test_the_remove_command_for_a_worktree_with_a_newline_pastes_back(
     target = tmp_path / "new\nline"
     done = run("checkpoint", "restore", "1", "--worktree", str(target))
     command = done.stderr.split("remove it with: ", 1)[1].splitlines()[0]
-    assert command == f"git worktree remove --force $'{tmp_path}/new\\x0aline'", command
+    assert command == f"git worktree remove --force $'{tmp_path}/new\\012line'", command
     subprocess.run(["bash", "-c", command], cwd=repo, check=True, capture_output=True)
     assert not target.exists()
 

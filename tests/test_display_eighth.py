@@ -86,3 +86,28 @@ def test_an_error_shows_a_typed_escape_and_an_esc_apart(project: Path, run: Runn
     assert typed.returncode != 0 and esc.returncode != 0
     assert "'a\\\\x1b '" in typed.stderr, typed.stderr
     assert "'a\\x1b[31m '" in esc.stderr and "\x1b" not in esc.stderr, esc.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+                    max_size=12) | st.binary(max_size=8).map(
+                        lambda b: b.decode("utf-8", "surrogateescape")).filter(
+                        lambda t: "\0" not in t))
+@example(text="caf\udce9")
+@example(text="a\\x1b")
+@example(text="new\nline\u202e")
+def test_a_quoted_command_reads_the_same_through_display_and_pastes_back(text: str) -> None:
+    """Seen with the one display rule: ``$'caf\\xe9'`` in an advised command became
+    ``$'caf\\\\xe9'`` where the message goes through ``display``, and pasted, named another
+    branch. ``shell_quote`` now writes octal escapes (``\\351``), which ``display`` leaves
+    as they are: the command is the same printed either way, and bash reads it back
+    as the text's bytes."""
+    import os
+    import subprocess
+
+    from ai_protocols.git.checkpoint import shell_quote
+
+    command = shell_quote(text)
+    assert display(command) == command
+    out = subprocess.run(["bash", "-c", f"printf %s {command}"], capture_output=True).stdout
+    assert out == os.fsencode(text)
