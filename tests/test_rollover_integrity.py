@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from test_rollover import CONTEXT, filler, insert, rolled, started, texts_of
 
 from ai_protocols.org.file import OrgFile
-from ai_protocols.session.layout import earlier_links, session_headline
+from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.rollover import BOUND
 
 from conftest import CLI, Runner, clean_env
@@ -162,6 +162,8 @@ def test_a_link_is_an_earlier_entries_link_only_when_it_names_a_rollovers_file(
     link exactly when it is an item ``- [[file:PATH][...]]`` whose PATH's name is shaped
     ``FIRST--LAST-HASH8.org``, wherever it stands in the session, and never inside
     another session pasted into the file; any other line is a person's."""
+    from ai_protocols.session.layout import earlier_links, session_headline
+
     name = f"{first}--{last}-{digits}.org"
     path = f"{folder}/{name}" if folder else name
     line = f"{indent}- [[file:{path}][{words}earlier entries]] from ? to ?, 3 entries"
@@ -213,6 +215,16 @@ def test_a_wrap_up_killed_before_its_archive_leaves_no_orphan_folder(
     assert not folder.exists() and earlier.exists() and person.exists()
     person.parent.joinpath(person.name).unlink()
     person.parent.rmdir()
+    # Killed after step 2 too (its tombstone written, naming the archive to be): the
+    # folder's names are the copies, never the history folder's (they were removed,
+    # leaving the entries in the orphan folder alone, named by no link).
+    folder.mkdir()
+    os.link(earlier, folder / earlier.name)
+    gone = Path(tombstone_path(str(project / ".ai"), str(project / CONTEXT)))
+    gone.write_text(f"archived to {folder}.org\nsource 1 2 3\n")
+    run("log", "--discovery", "After the tombstone")
+    assert not folder.exists() and earlier.exists() and not gone.exists()
+    assert f"[[file:history/session-context/{earlier.name}]" in (project / CONTEXT).read_text()
     # Real kills at the moment the folder is there before the archive, and at others.
     hits = 0
     for attempt in range(6):
@@ -224,8 +236,10 @@ def test_a_wrap_up_killed_before_its_archive_leaves_no_orphan_folder(
         hits += bool(orphans(project))
         child.send_signal(signal.SIGKILL)
         child.wait()
-        run("wrap-up", f"Again {attempt}", check=False)  # (finishes the move, or it was)
-        assert not orphans(project), attempt
+        again = run("wrap-up", f"Again {attempt}", check=False)  # (finishes the move)
+        assert not orphans(project), (attempt, again.returncode, again.stderr,
+                                      sorted(p.name for p in orphans(project)[0].iterdir()),
+                                      sorted(p.name for p in (project / ".ai").iterdir()))
         run("start", "--title", f"Long work {attempt}")
         assert not orphans(project)
         assert not (project / ".ai/history").exists() or \

@@ -578,7 +578,8 @@ def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:
     """Add to the session in ``doc`` (the file ``path``) the link to ``earlier``, an
     earlier-entries file of its history folder that no link names and that holds entries
     found nowhere else (:func:`redundant_and_not`), when it is the tool's
-    (:func:`is_ours`, edited or not): its range and count read from its drawer
+    (:func:`is_ours`, edited or not) and its drawer names this very session
+    (``SESSION_STARTED`` and ``AGENT_ID``): its range and count read from its drawer
     (``ENTRIES_FROM``, ``ENTRIES_TO``, ``ENTRIES``), the line as :func:`plan` writes one,
     in the ``Earlier entries`` section (made when there is none). Returns whether it
     did."""
@@ -593,12 +594,16 @@ def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:
         return False
     props = first_headline_properties(bytes((head or b"")[:8192]).decode("utf-8", "replace"))
     props = props or {}
+    session = session_headline(doc)
+    if session is None or (props.get("SESSION_STARTED"), props.get("AGENT_ID")) != (
+            session.properties.get("STARTED"), session.properties.get("AGENT_ID")):
+        return False  # (another session's: one whose file a person removed, say)
     count = props.get("ENTRIES", "0")
     rel = os.path.relpath(earlier, parent(path) if parent(path) != "" else ".")
     line = earlier_link_line(rel, parse_timestamp(props.get("ENTRIES_FROM", "")),
                              parse_timestamp(props.get("ENTRIES_TO", "")),
                              int(count) if count.isascii() and count.isdigit() else 0)
-    _add_link(doc, session_headline(doc), line)
+    _add_link(doc, session, line)
     return True
 
 

@@ -915,6 +915,7 @@ class Editing:
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
+        drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         redundant = _settle_strays(ai_dir, path, doc)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
@@ -1224,7 +1225,9 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     files of ``path``'s history folder that are also in the archive's folder (``T``
     without ``.org``), the very same file (a hard link) or the same bytes, removed with
     their kept copies: what a wrap-up killed after the archive was in place, before it
-    removed the old names, leaves (:func:`_move`, step 4). Nothing else is touched;
+    removed the old names, leaves (:func:`_move`, step 4). Only when ``T`` is there: a
+    move killed before it (after the tombstone) left the folder's names as the copies
+    (eighth review: they were taken for the originals). Nothing else is touched;
     nothing when there is no tombstone (one ``lstat``). Call holding ``path``'s lock."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -1233,6 +1236,11 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     if not where.startswith("archived to ") or not where.endswith(".org"):
         return
     folder = where[len("archived to "):-4]
+    if not os.path.isfile(folder + ".org"):
+        # (a move killed before its archive was in place: the history folder's files
+        # are the only ones a link names; the folder's names go, not these:
+        # _drop_unfinished_carries)
+        return
     history = history_folder(ai_dir, path)
     try:
         names = sorted(os.listdir(history))
