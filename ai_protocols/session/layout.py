@@ -389,7 +389,7 @@ def is_earlier_name(name: str) -> bool:
         "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
 
 
-def earlier_links(doc: OrgFile, session: Headline
+def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
                   ) -> list[tuple[int, str, tuple[str, datetime | None, datetime | None, int]]]:
     """The earlier-entries links of the session ``session`` in ``doc``, in file order,
     each once: ``(line index, the line without its ending, parse_earlier_link's
@@ -399,7 +399,8 @@ def earlier_links(doc: OrgFile, session: Headline
     as a rollover's (:func:`is_earlier_name`), anywhere in the file but inside another
     session's subtree: a person who renamed, moved, demoted or duplicated the section,
     or deleted its drawer, cuts no session off from its earlier entries. A link to
-    anything else is a person's, and not one of these."""
+    anything else is a person's, and not one of these. ``every``: each line, a path
+    named twice (a duplicated section) included, for a rewrite of every one."""
     others = [h for h in doc.headlines if h is not session and is_session(h)]
     found = []
     seen = set()
@@ -410,7 +411,7 @@ def earlier_links(doc: OrgFile, session: Headline
                 any(o.line <= index < o.subtree_end for o in others):
             continue
         key = os.path.normpath(link[0])
-        if key not in seen:
+        if every or key not in seen:
             seen.add(key)
             found.append((index, bare, link))
     return found

@@ -667,7 +667,7 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
         return [], []
     moves = []
     left: list[str] = []
-    links = earlier_links(doc, session)
+    links = earlier_links(doc, session, every=True)
     section = earlier_section(doc, session)
     if section is not None:  # (a person's own link there: said, left as it is)
         ours = {index for index, _, _ in links}
@@ -686,7 +686,8 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
         new = old
         if folder is not None and there:
             new = join(folder, os.path.basename(old))
-            moves.append((old, new))
+            if (old, new) not in moves:  # (a line a person duplicated: moved once)
+                moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
         if new_rel != rel:
             escaped = org_link_escape(rel)
