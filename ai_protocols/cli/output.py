@@ -368,8 +368,8 @@ def render_session(session: Session) -> str:
         out += [f"    {display(e.path)}{_gone(e)}" for e in session.earlier]
     if session.unlinked:  # (a link line deleted, or a killed rollover's file)
         out.append("  earlier-entries files no link of this file names (show --all leaves "
-                   "them out; the next write links them again, or removes those whose "
-                   "entries are all elsewhere):")
+                   "them out; the next write links again those of this session, and "
+                   "removes those whose entries are all elsewhere):")
         out += [f"    {display(p)}" for p in session.unlinked]
 
     def block(text: str, indent: str) -> str:
