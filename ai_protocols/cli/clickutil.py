@@ -167,12 +167,15 @@ class InOrderCommand(click.Command):
                     f"{ctx.command_path} takes one REF, and got {len(others)} words ({text})"
                     ": give one checkpoint (N, AGENT/N, its full ref or a commit hash), as "
                     f"in {ctx.command_path} {_quote(others[0][1])}", ctx)
-            if name == "ID":  # a task's id: quoting words into it cannot help
+            if name == "ID":  # an id: quoting words into it cannot help
                 where = f"; a text goes in its own option, as in {texts[0]} " \
                         f"{_quote(' '.join(t for _, t in others[1:]))}" if texts else ""
+                what = ("one agent's id (its AI_AGENT_ID) or the path of its session file, "
+                        "as 'ai-protocols status' lists them; one at a time"
+                        if arguments[0].name == "target" else "one task's id")
                 raise click.UsageError(
                     f"{ctx.command_path} takes one ID, and got {len(others)} words ({text})"
-                    f": give one task's id{where}", ctx)
+                    f": give {what}{where}", ctx)
             raise click.UsageError(
                 f"{self.name} takes one {name}, and got {len(others)} words: put it in "
                 f"quotes, as in {ctx.command_path} {_quote(text)}", ctx)

@@ -311,6 +311,11 @@ def render_session(session: Session) -> str:
         out.append(f"  earlier entries: {count} from {_stamp(session.earlier[0].first)} to "
                    f"{_stamp(session.earlier[-1].last)} (show --all reads them too), in:")
         out += [f"    {display(e.path)}{_gone(e)}" for e in session.earlier]
+    if session.unlinked:  # (a link line deleted, or a killed rollover's file)
+        out.append("  earlier-entries files no link of this file names (show --all leaves "
+                   "them out; the next write links again those of this session, and "
+                   "removes those whose entries are all elsewhere):")
+        out += [f"    {display(p)}" for p in session.unlinked]
 
     def block(text: str, indent: str) -> str:
         return indented(display(text, lines=True), indent).lstrip()

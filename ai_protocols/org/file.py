@@ -576,6 +576,19 @@ class OrgFile:
             return islice(chunk.iter_lines(), local, local + end - start)
         return iter(self.lines_between(start, end))
 
+    def lines_holding(self, needle: str) -> Iterator[tuple[int, str]]:
+        """Each line that holds ``needle``, with its index, in file order: a chunk
+        without it is passed over by one search of its text (no line split), so a
+        search for a rare text through a 4 MiB file costs about a ``str.rfind`` (several
+        times faster than ``find`` through text that holds none of it: CPython)."""
+        for number, chunk in enumerate(self._chunks):
+            if chunk._lines is None and not any(base.rfind(needle, start, end) != -1
+                                                for base, start, end in chunk.pieces):
+                continue
+            for index, line in enumerate(chunk.iter_lines(), start=self._first[number]):
+                if needle in line:
+                    yield index, line
+
     def lines_between(self, start: int, end: int) -> list[str]:
         """``lines[start:end]`` as a list, quickly when it lies in one chunk, whose lines
         are then not kept split (reading a 10 MB file's entries keeps no second copy

@@ -372,27 +372,59 @@ def _read_session(path: str, text: str | list[str]) -> Session:
 
 def earlier_section(doc: OrgFile, session: Headline) -> Headline | None:
     """The session's ``Earlier entries`` section: the headline with the CUSTOM_ID
-    ``earlier`` in its subtree, ``None`` when there is none."""
-    return next((h for h in doc.headlines if session.line < h.line < session.subtree_end
-                 and h.properties.get("CUSTOM_ID") == EARLIER[0]), None)
+    ``earlier`` in its subtree, else (a person deleted its drawer while tidying) the
+    one titled ``Earlier entries`` there, at any level; ``None`` when there is none.
+    The links themselves are found wherever they stand (:func:`earlier_links`)."""
+    inside = [h for h in doc.headlines if session.line < h.line < session.subtree_end]
+    title = EARLIER[1].casefold()
+    return next((h for h in inside if h.properties.get("CUSTOM_ID") == EARLIER[0]),
+                next((h for h in inside if h.plain_title == title), None))
+
+
+def is_earlier_name(name: str) -> bool:
+    """Whether the file name ``name`` is shaped as a rollover names an earlier-entries
+    file: ``FIRST--LAST-HASH8.org`` (``HASH8``: 8 lowercase hex digits;
+    :func:`ai_protocols.session.rollover.plan`)."""
+    return name.endswith(".org") and len(name) > 13 and name[-13] == "-" and \
+        "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
+
+
+def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
+                  ) -> list[tuple[int, str, tuple[str, datetime | None, datetime | None, int]]]:
+    """The earlier-entries links of the session ``session`` in ``doc``, in file order,
+    each once: ``(line index, the line without its ending, parse_earlier_link's
+    tuple)``. The one rule every reader and writer uses (``show``, ``show --json``,
+    ``show --all``, the moves): an item shaped as :func:`earlier_link_line` writes it
+    (``- [[file:PATH][...]]``, indented or not) whose ``PATH`` ends in a name shaped
+    as a rollover's (:func:`is_earlier_name`), anywhere in the file but inside another
+    session's subtree: a person who renamed, moved, demoted or duplicated the section,
+    or deleted its drawer, cuts no session off from its earlier entries. A link to
+    anything else is a person's, and not one of these. ``every``: each line, a path
+    named twice (a duplicated section) included, for a rewrite of every one."""
+    others = [h for h in doc.headlines if h is not session and is_session(h)]
+    found = []
+    seen = set()
+    for index, line in doc.lines_holding("[[file:"):
+        bare = strip_ending(line, doc.newline)
+        link = parse_earlier_link(bare.lstrip(" \t"))
+        if link is None or not is_earlier_name(os.path.basename(link[0])) or \
+                any(o.line <= index < o.subtree_end for o in others):
+            continue
+        key = os.path.normpath(link[0])
+        if every or key not in seen:
+            seen.add(key)
+            found.append((index, bare, link))
+    return found
 
 
 def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
-    """The files the ``Earlier entries`` section links to, in its order (oldest first):
-    each of its items that begins with an Org file link (``- [[file:PATH][...]]``,
-    :func:`earlier_link_line`), ``PATH`` resolved against the folder of ``path``, the
-    live file's. Other lines (a person's) are passed over."""
-    section = earlier_section(doc, session)
-    if section is None:
-        return []
+    """The files the session's earlier-entries links name (:func:`earlier_links`, the
+    one rule), in file order (oldest first), each once: ``PATH`` resolved against the
+    folder of ``path``, the live file's. Other lines (a person's) are passed over."""
     found = []
-    for line in doc.iter_between(section.body_start, section.body_end):
-        link = parse_earlier_link(strip_ending(line, doc.newline))
-        if link is not None:
-            rel, first, last, count = link
-            found.append(EarlierEntries(os.path.normpath(os.path.join(os.path.dirname(path),
-                                                                       rel)),
-                                        first, last, count))
+    for _index, _line, (rel, first, last, count) in earlier_links(doc, session):
+        found.append(EarlierEntries(os.path.normpath(os.path.join(os.path.dirname(path), rel)),
+                                    first, last, count))
     return found
 
 

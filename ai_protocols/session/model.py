@@ -180,6 +180,11 @@ class Session:
     #: The files the session's older entries were moved to, oldest first (its
     #: ``Earlier entries`` section; ``show --all`` reads them too).
     earlier: list[EarlierEntries] = factory(list)
+    #: Earlier-entries files of the session's history folder that no link names (a
+    #: link line deleted; what a killed rollover left): ``show`` says so, ``show
+    #: --all`` leaves them out, and the next write links them again or removes them
+    #: when every entry of theirs is elsewhere (docs/decisions.md, eighth review).
+    unlinked: list[str] = factory(list)
     path_text = TextOf("path")
 
     def items(self, kind: str) -> list[Entry]:

@@ -333,7 +333,23 @@ class Project:
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)
             session.earlier = [self._where_earlier(e) for e in session.earlier]
+        session.unlinked = self._unlinked_earlier(path, session)
         return session
+
+    def _unlinked_earlier(self, path: str, session: Session) -> list[str]:
+        """The files of ``path``'s history folder named as a rollover names one that no
+        link of ``session`` names (one ``listdir``; none when the folder is not there)."""
+        from ai_protocols.session.layout import is_earlier_name
+        from ai_protocols.session.rollover import history_folder
+
+        folder = history_folder(self.ai_dir_text, path)
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return []
+        linked = {os.path.normpath(e.path) for e in session.earlier}
+        return [os.path.join(folder, name) for name in names if is_earlier_name(name)
+                and os.path.normpath(os.path.join(folder, name)) not in linked]
 
     def _where_earlier(self, earlier: EarlierEntries) -> EarlierEntries:
         """``earlier`` with :attr:`~EarlierEntries.kept` (or ``missing``) set when its

@@ -100,6 +100,25 @@ def _is_fresh(session: Session) -> bool:
         e.text.startswith(("start:", "resumed:")) for e in session.log)
 
 
+def _not_a_session(project: Project, path: str) -> str:
+    """Why ``path`` (resolved) cannot be recovered, and what to give instead: for an
+    earlier-entries file (a rollover's, :mod:`ai_protocols.session.rollover`), the
+    session file it belongs to, which takes it along."""
+    from ai_protocols.session.layout import is_earlier_name
+
+    history = os.path.join(project.ai_dir_text, "history") + os.sep
+    if not (path.startswith(history) or is_earlier_name(os.path.basename(path))):
+        return "it is not a session-context file of this project"
+    owner = ""
+    if path.startswith(history):
+        stem = parent(path)[len(history):]
+        live = os.path.join(project.ai_dir_text, stem + ".org")
+        owner = f" ({live}{'' if os.path.exists(live) else ', not there now'})"
+    return ("it is an earlier-entries file (older entries a rollover moved out of a "
+            "session file), not a session: give the session it belongs to instead, its "
+            f"agent id or its session file{owner}; its earlier-entries files go with it")
+
+
 def target_path(project: Project, target: str) -> str:
     """The session file ``target`` names: an agent id, or the path of a session file
     of this project (:class:`CannotRecover` for any other path;
@@ -112,7 +131,7 @@ def target_path(project: Project, target: str) -> str:
     if target.endswith(".org") or os.sep in target:
         path = os.path.realpath(target)
         if parent(path) not in (project.ai_dir_text, project.context_dir_text):
-            raise CannotRecover(path, "it is not a session-context file of this project")
+            raise CannotRecover(path, _not_a_session(project, path))
         return path
     try:
         return context_path_text(project.root_text, target)

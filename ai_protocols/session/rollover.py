@@ -48,8 +48,10 @@ from ai_protocols.session.layout import (
     SECTIONS,
     after_drawers,
     earlier_link_line,
+    earlier_links,
     earlier_section,
     find_section,
+    is_earlier_name,
     iter_entries,
     org_link_escape,
     parse_earlier_link,
@@ -67,9 +69,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "Planned", "held_by",
-           "history_folder", "identity", "in_written_order", "is_ours", "linked_earlier",
-           "named_as_ours", "plan",
-           "read_whole", "redundant_strays", "relink"]
+           "history_folder", "identity", "in_written_order", "is_ours", "link_again",
+           "linked_earlier", "named_as_ours", "plan", "read_whole", "redundant_and_not",
+           "redundant_strays", "relink", "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -120,10 +122,7 @@ def named_as_ours(ai_dir: str, path: str) -> bool:
         parts[0] == HISTORY or (parts[0] == "sessions" and len(parts) == 3))
 
 
-def _ours_name(name: str) -> bool:
-    """Whether ``name`` is shaped as :func:`plan` names an earlier file."""
-    return name.endswith(".org") and len(name) > 13 and name[-13] == "-" and \
-        "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
+_ours_name = is_earlier_name  # (the one rule of the name, in the layout)
 
 
 def is_ours(ai_dir: str, path: str, data: bytes | None = None, *,
@@ -502,41 +501,63 @@ def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
     doc.insert(doc.content_end(section), [line])
 
 
-def redundant_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
+def unlinked_earlier(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
     """The files of the live session file ``path``'s history folder (:func:`history_folder`)
-    that may go: none of ``doc``'s links names them (``doc``: the file as just written),
-    they are provably ours (named ``FIRST--LAST-HASH8.org``, ``HASH8`` the first 8 hex
-    digits of the SHA-256 of their bytes, as :func:`plan` names them) and provably
-    redundant: every entry in them (each item at the start of a line with the lines
-    under it, :func:`_blocks`) is in ``doc`` or in a file it links, byte for byte. A
-    file holding anything else (an entry found nowhere else, text outside the entries)
-    is not named. What a rollover killed between its two writes leaves when a person
-    edits the live file before the next write (docs/decisions.md, "Issue 16, sixth
-    review"). Reads the folder only; an unreadable file is passed over."""
+    named as a rollover names one (:func:`~ai_protocols.session.layout.is_earlier_name`),
+    regular files, that no link of ``doc`` names: what a rollover killed between its two
+    writes leaves, or a person's deleted link line. One ``listdir`` (nothing when the
+    folder is not there)."""
     folder = history_folder(ai_dir, path)
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return []
-    linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
-    strays = [join(folder, name) for name in names if name.endswith(".org") and
-              "--" in name and os.path.normpath(join(folder, name)) not in linked]
-    if not strays:
+    if not any(is_earlier_name(name) for name in names):
         return []
+    linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    return [join(folder, name) for name in names if is_earlier_name(name) and
+            os.path.normpath(join(folder, name)) not in linked and
+            os.path.isfile(join(folder, name)) and not os.path.islink(join(folder, name))]
+
+
+def redundant_strays(ai_dir: str, path: str, doc: OrgFile,
+                     strays: list[str] | None = None) -> list[str]:
+    """Of ``strays`` (by default :func:`unlinked_earlier`: the history folder's files no
+    link of ``doc``, the file as it is written, names), those that may go: provably
+    ours (named ``FIRST--LAST-HASH8.org``, ``HASH8`` the first 8 hex digits of the
+    SHA-256 of their bytes, as :func:`plan` names them) and provably redundant: every
+    entry in them (each item at the start of a line with the lines under it,
+    :func:`_blocks`) is in ``doc`` or in a file it links, byte for byte. A file holding
+    anything else (an entry found nowhere else, text outside the entries) is not named.
+    What a rollover killed between its two writes leaves when a person edits the live
+    file before the next write (docs/decisions.md, "Issue 16, sixth review" and "eighth
+    review"). An unreadable file is passed over."""
+    return redundant_and_not(ai_dir, path, doc, strays)[0]
+
+
+def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | None = None
+                      ) -> tuple[list[str], list[str]]:
+    """:func:`redundant_strays`, and the others of ``strays`` whose entries are not all
+    elsewhere (they hold an entry found nowhere else, or text outside the entries):
+    those a write links again (:func:`link_again`) when they are ours."""
+    if strays is None:
+        strays = unlinked_earlier(ai_dir, path, doc)
+    if not strays:
+        return [], []
     import hashlib  # (only here: rare)
 
+    linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
     have: set[str] | None = None
-    found = []
+    found: list[str] = []
+    others: list[str] = []
     for stray in strays:
         try:
             data = storage.read_bytes(stray)
         except AiProtocolsError:
             continue
-        if data is None or hashlib.sha256(data).hexdigest()[:8] != stray[-12:-4]:
+        if data is None:
             continue
         blocks, whole = _blocks(data.decode("utf-8", "replace"), strict=True)
-        if not whole:
-            continue
         if have is None:
             have = _blocks(doc.text, strict=False)[0]
             for other in linked:
@@ -546,9 +567,44 @@ def redundant_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
                     there = None
                 if there is not None:
                     have |= _blocks(there.decode("utf-8", "replace"), strict=False)[0]
-        if blocks <= have:
+        if not whole or not blocks <= have:
+            others.append(stray)
+        elif hashlib.sha256(data).hexdigest()[:8] == stray[-12:-4]:
             found.append(stray)
-    return found
+    return found, others
+
+
+def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:
+    """Add to the session in ``doc`` (the file ``path``) the link to ``earlier``, an
+    earlier-entries file of its history folder that no link names and that holds entries
+    found nowhere else (:func:`redundant_and_not`), when it is the tool's
+    (:func:`is_ours`, edited or not) and its drawer names this very session
+    (``SESSION_STARTED`` and ``AGENT_ID``): its range and count read from its drawer
+    (``ENTRIES_FROM``, ``ENTRIES_TO``, ``ENTRIES``), the line as :func:`plan` writes one,
+    in the ``Earlier entries`` section (made when there is none). Returns whether it
+    did."""
+    if not is_ours(ai_dir, earlier, edited=True):
+        return False
+    from ai_protocols.org.file import first_headline_properties
+    from ai_protocols.org.syntax import parse_timestamp
+
+    try:
+        head = storage.read_bytes(earlier)
+    except AiProtocolsError:
+        return False
+    props = first_headline_properties(bytes((head or b"")[:8192]).decode("utf-8", "replace"))
+    props = props or {}
+    session = session_headline(doc)
+    if session is None or (props.get("SESSION_STARTED"), props.get("AGENT_ID")) != (
+            session.properties.get("STARTED"), session.properties.get("AGENT_ID")):
+        return False  # (another session's: one whose file a person removed, say)
+    count = props.get("ENTRIES", "0")
+    rel = os.path.relpath(earlier, parent(path) if parent(path) != "" else ".")
+    line = earlier_link_line(rel, parse_timestamp(props.get("ENTRIES_FROM", "")),
+                             parse_timestamp(props.get("ENTRIES_TO", "")),
+                             int(count) if count.isascii() and count.isdigit() else 0)
+    _add_link(doc, session, line)
+    return True
 
 
 def _blocks(text: str, *, strict: bool) -> tuple[set[str], bool]:
@@ -607,16 +663,19 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
     person's; a move of a file this tool did not write could take a project's file
     away)."""
     session = session_headline(doc)
-    section = earlier_section(doc, session) if session is not None else None
-    if section is None:
+    if session is None:
         return [], []
     moves = []
     left: list[str] = []
-    for index in range(section.body_start, section.body_end):
-        bare = strip_ending(doc.lines[index], doc.newline)
-        link = parse_earlier_link(bare)
-        if link is None:
-            continue
+    links = earlier_links(doc, session, every=True)
+    section = earlier_section(doc, session)
+    if section is not None:  # (a person's own link there: said, left as it is)
+        ours = {index for index, _, _ in links}
+        for index in range(section.body_start, section.body_end):
+            bare = strip_ending(doc.lines[index], doc.newline)
+            if index not in ours and parse_earlier_link(bare.lstrip(" \t")) is not None:
+                left.append(bare)
+    for index, bare, link in links:
         rel = link[0]
         old = os.path.normpath(os.path.join(parent(path), rel))
         there = os.path.lexists(old)
@@ -627,7 +686,8 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
         new = old
         if folder is not None and there:
             new = join(folder, os.path.basename(old))
-            moves.append((old, new))
+            if (old, new) not in moves:  # (a line a person duplicated: moved once)
+                moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
         if new_rel != rel:
             escaped = org_link_escape(rel)

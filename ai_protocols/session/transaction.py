@@ -48,6 +48,7 @@ from ai_protocols.errors import (
     StorageError,
     Unmerged,
     UnreadableSession,
+    UnsafePath,
 )
 from ai_protocols.lean import datetime, quoted
 from ai_protocols.liveness.clock import Moment, now_moment
@@ -78,10 +79,11 @@ from ai_protocols.session.rollover import (
     held_by,
     history_folder,
     is_ours,
+    link_again,
     linked_earlier,
     named_as_ours,
     plan,
-    redundant_strays,
+    redundant_and_not,
     relink,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -209,6 +211,7 @@ class SessionEdit:
         self.then: str | None = None  # the text of a new session to take the file's place
         self.read_as: os.stat_result | None = None  # the file as it was read
         self.rolled: Planned | None = None  # older entries to move out (session.rollover)
+        self.rolled_made: str | None = None  # the earlier file this write made for them
         self.earlier_to: str | None = None  # where a move takes the earlier-entries files
         #: Set when this write left the file past the bound and no later write moves
         #: entries out of it: what holds it there (:func:`~ai_protocols.session.rollover.held_by`).
@@ -878,6 +881,14 @@ class Editing:
             self._locks = locks
         try:
             edit, waiting, blocked, replaced = self._open(roll=True)
+            if blocked is None and edit.rolled is not None:
+                # The earlier entries written first, before the command's change: a
+                # failure here (a full disk) leaves the entry to be written unrolled.
+                try:
+                    edit.rolled_made = _write_earlier(ai_dir, edit.rolled)
+                except StorageError as error:
+                    blocked = (f"{error} (nothing was moved; the next write tries "
+                               "again)")
             if blocked is not None:  # the entries are written all the same, not rolled over
                 _warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
                       f"until it can be): {blocked}")
@@ -933,6 +944,9 @@ class Editing:
         try:
             if kind is None:
                 self._write()
+            elif self._edit is not None and self._edit.rolled_made:
+                # (the command failed: the earlier file it made, linked from nowhere, goes)
+                _drop_earlier(self._ai_dir, [self._edit.rolled_made])
         finally:
             self._release()
 
@@ -953,10 +967,11 @@ class Editing:
         _revive(edit)
         doc.set_properties(edit.line, [("UPDATED", edit.stamp),
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
-        _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
-        if edit.rolled is not None:  # the earlier entries written before they leave
-            _write_earlier(ai_dir, edit.rolled)
         _restore_earlier(ai_dir, path, doc)
+        drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
+        redundant = _settle_strays(ai_dir, path, doc)
+        _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
+        _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
@@ -964,6 +979,7 @@ class Editing:
                       f"earlier-entries file ai-protocols wrote: it is left as it is, and "
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
+            _drop_earlier(ai_dir, redundant)
             _warn_operation(edit.target)
             return
         if self._new_text is not None:
@@ -971,8 +987,7 @@ class Editing:
         data = doc.encoded()
         storage.atomic_write(path, data, keep=kept_path(ai_dir, path))
         _check_bound(edit, sum(len(piece) for piece in data))
-        if edit.rolled is not None:  # (an earlier file a killed rollover left, redundant)
-            _drop_earlier(ai_dir, redundant_strays(ai_dir, path, doc))
+        _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         drop_carried_leftovers(ai_dir, path)
@@ -1006,14 +1021,15 @@ def _check_bound(edit: SessionEdit, size: int) -> None:
         edit.over_bound = held
 
 
-def _write_earlier(ai_dir: str, planned: Planned) -> None:
+def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     """Write a rollover's earlier-entries file (:mod:`ai_protocols.session.rollover`)
     atomically, fsynced with its folder, under the session file's lock, with a copy
     kept under ``.ai/.locks/live/`` as the session file's is (a hard link: one that git
     removes comes back at the next write, :func:`_restore_earlier`), unless a file of
     its name holds these bytes already (a write killed after this step: its name is
-    its content's). Raises :class:`~ai_protocols.errors.StorageError` (a file of its
-    name with other bytes: a person changed it)."""
+    its content's). Returns its path when this call made it. Raises
+    :class:`~ai_protocols.errors.StorageError` (a file of its name with other bytes: a
+    person changed it; the file system refused the write: a full disk)."""
     path = planned.path
     kept = _kept_earlier(ai_dir, path)
     storage.discard_partial_writes(path, *([kept] if kept else []))
@@ -1022,7 +1038,7 @@ def _write_earlier(ai_dir: str, planned: Planned) -> None:
     except AiProtocolsError:  # a link, a folder: refused below, as the write fails
         there = None
     if there is not None and planned.same_as(there):
-        return
+        return None
     if there is not None:
         raise StorageError(path, FileExistsError(
             errno.EEXIST, "an earlier-entries file of this name holds other bytes"))
@@ -1030,6 +1046,73 @@ def _write_earlier(ai_dir: str, planned: Planned) -> None:
     if kept is not None:
         _make_folder(parent(kept))
     storage.atomic_write(path, planned.data, exclusive=True, keep=kept)
+    return path
+
+
+def _settle_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
+    """The earlier-entries files of ``path``'s history folder that no link of ``doc``
+    names (:func:`~ai_protocols.session.rollover.unlinked_earlier`): each that holds an
+    entry found nowhere else and is the tool's is linked again in ``doc``, said on
+    stderr (a link line a person deleted: the entries stay the session's, for ``show
+    --all`` and the move to the archive); returns those that are provably redundant
+    (every entry of theirs in ``doc`` or a linked file: a rollover killed between its
+    two writes), which the caller removes once the file is written. Any write, not
+    only a rollover's: no such file stays for good. One ``listdir`` when there is
+    none."""
+    redundant, others = redundant_and_not(ai_dir, path, doc)
+    for other in others:
+        if link_again(ai_dir, doc, path, other):
+            _warn(f"{other} holds earlier entries of {path} that no link in it named (a "
+                  f"line of its Earlier entries section deleted?): linked again; to drop "
+                  f"those entries, remove the file and its line together")
+    return redundant
+
+
+def _drop_unfinished_carries(ai_dir: str, path: str, doc: OrgFile, *, always: bool) -> None:
+    """Remove what a move killed after step 1 (:func:`_move`), before its archive was in
+    place, left under ``.ai/sessions/``: a folder ``NAME/`` with no ``NAME.org`` beside
+    it, holding second names (hard links, or copies of the same bytes) of the earlier
+    files ``doc`` links; only those names, then the folder when that leaves it empty
+    (a folder holding anything else stays). The entries stay where the links name them.
+    Looked for when a linked file has more names than itself and its kept copies (the
+    sign of such a link, one ``lstat`` each), and always at a move (``always``: a
+    wrap-up run again; a copy across file systems leaves no such sign)."""
+    linked = [e.path for e in linked_earlier(doc, path) if named_as_ours(ai_dir, e.path)]
+    if not linked:
+        return
+    if not always:
+        for one in linked:
+            try:
+                names = os.lstat(one).st_nlink
+            except OSError:
+                continue
+            if names > 1 + sum(os.path.lexists(c) for c in _kept_copies(ai_dir, one)):
+                break
+        else:
+            return
+    sessions = join(ai_dir, "sessions")
+    try:
+        entries = list(os.scandir(sessions))
+    except OSError:
+        return
+    present = {entry.name for entry in entries}
+    for entry in entries:
+        if entry.name + ".org" in present or not entry.is_dir(follow_symlinks=False):
+            continue
+        folder = join(sessions, entry.name)
+        for one in linked:
+            there = join(folder, os.path.basename(one))
+            try:
+                if os.path.samefile(one, there) or (
+                        os.path.isfile(there) and not os.path.islink(there) and
+                        storage.read_bytes(there) == storage.read_bytes(one)):
+                    _unlink(there)
+            except (OSError, AiProtocolsError):
+                continue
+        try:
+            os.rmdir(folder)  # (only an empty one)
+        except OSError:
+            pass
 
 
 def _kept_earlier(ai_dir: str, path: str) -> str | None:
@@ -1058,7 +1141,17 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
     want of an earlier file). Nothing when the file links none (one look at its
     headlines)."""
     for earlier in linked_earlier(doc, path):
+        if os.path.islink(earlier.path) and named_as_ours(ai_dir, earlier.path):
+            _warn(f"{earlier.path}, which {path} links for its earlier entries, is a "
+                  f"symbolic link: ai-protocols does not follow it, and a wrap-up refuses "
+                  f"to move it (exit 12); replace it with the file it points to")
+            continue
         if os.path.lexists(earlier.path) or not named_as_ours(ai_dir, earlier.path):
+            continue
+        try:
+            _refuse_links(ai_dir, [earlier.path])
+        except UnsafePath as error:
+            _warn(f"{earlier.path} is missing and is not put back: {error}")
             continue
         kept = next((copy for copy in _kept_copies(ai_dir, earlier.path)
                      if os.path.isfile(copy) and not os.path.islink(copy) and
@@ -1102,14 +1195,19 @@ def _warn(text: str) -> None:
 
 def _refuse_unsafe_earlier(ai_dir: str, path: str, edit: SessionEdit) -> None:
     """:class:`~ai_protocols.errors.UnsafePath` when the way to a file this write may
-    make or move for the earlier entries (the rollover's new file and its kept copy,
-    each linked file of the tool's, its kept copy, its place in the archive's folder)
-    goes through a symbolic link: the rule of every file the tool writes
-    (:func:`ai_protocols.storage.files.refuse_symlinks`), checked before anything is
-    written."""
+    make or move for the earlier entries (the rollover's new file and its kept copy;
+    for a move, each linked file of the tool's, its kept copy, its place in the
+    archive's folder) goes through a symbolic link: the rule of every file the tool
+    writes (:func:`ai_protocols.storage.files.refuse_symlinks`), checked before
+    anything is written. A write in place does not follow the links' files: a linked
+    file that is a symbolic link blocks no ``log`` (eighth review); one that is missing
+    is put back only where no link is on its way (:func:`_restore_earlier`)."""
     paths: list[str | None] = []
     if edit.rolled is not None:
         paths += [edit.rolled.path, *_kept_copies(ai_dir, edit.rolled.path)]
+    if edit.target == path:  # (a write in place follows no link: only a move must)
+        _refuse_links(ai_dir, paths)
+        return
     for earlier in linked_earlier(edit.doc, path):
         if named_as_ours(ai_dir, earlier.path):
             paths += [earlier.path, *_kept_copies(ai_dir, earlier.path)]
@@ -1192,7 +1290,9 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     files of ``path``'s history folder that are also in the archive's folder (``T``
     without ``.org``), the very same file (a hard link) or the same bytes, removed with
     their kept copies: what a wrap-up killed after the archive was in place, before it
-    removed the old names, leaves (:func:`_move`, step 4). Nothing else is touched;
+    removed the old names, leaves (:func:`_move`, step 4). Only when ``T`` is there: a
+    move killed before it (after the tombstone) left the folder's names as the copies
+    (eighth review: they were taken for the originals). Nothing else is touched;
     nothing when there is no tombstone (one ``lstat``). Call holding ``path``'s lock."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -1201,6 +1301,11 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     if not where.startswith("archived to ") or not where.endswith(".org"):
         return
     folder = where[len("archived to "):-4]
+    if not os.path.isfile(folder + ".org"):
+        # (a move killed before its archive was in place: the history folder's files
+        # are the only ones a link names; the folder's names go, not these:
+        # _drop_unfinished_carries)
+        return
     history = history_folder(ai_dir, path)
     try:
         names = sorted(os.listdir(history))
@@ -1217,10 +1322,9 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
         except (OSError, AiProtocolsError):
             continue
     _drop_earlier(ai_dir, same)
-    try:
-        os.rmdir(history)
-    except OSError:
-        pass
+    _remove_empty_history(history)
+    for kept in {parent(c) for old in same for c in _kept_copies(ai_dir, old)}:
+        _remove_empty_history(kept)
 
 
 def _carry(moves: list[tuple[str, str]]) -> list[str]:
@@ -1275,9 +1379,25 @@ def _drop_carried(ai_dir: str, moves: list[tuple[str, str]]) -> None:
     for folder in folders:
         try:
             storage.fsync_dir(folder)
-            os.rmdir(folder)  # (only an empty one: a folder holding anything stays)
         except OSError:
             pass
+        _remove_empty_history(folder)
+
+
+def _remove_empty_history(folder: str) -> None:
+    """Remove ``folder`` and the folders above it up to the ``history`` folder that holds
+    it (``.ai/history/``, and its mirrors where copies are kept), each only while it is
+    empty (``rmdir``: a folder holding anything, a person's file, stays, and so do
+    those above it). The tool's own folders: no empty ``.ai/history/session-context.d/``
+    is left after the last session's wrap-up."""
+    while folder and "/history" in folder:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        if os.path.basename(folder) == "history":
+            return
+        folder = parent(folder)
 
 
 def _drop_pending(ai_dir: str, path: str) -> None:
