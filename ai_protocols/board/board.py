@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -550,8 +551,11 @@ class Board:
         copy's), so that it stays the task its claim, its agent and its links name (a
         new one would make the put-back of :meth:`lost` add it a second time); a task
         whose id a person retyped keeps the person's id, with a line in its log naming
-        the one it had (:meth:`same_tasks`). What was done, one line each. ``data``: the
-        board's bytes as read (``None``: there is no board)."""
+        the one it had (:meth:`same_tasks`); a task whose id is the one it had before a
+        person's change, in a version older than that change (its log lacks the kept
+        copy's note of it: git put back an older board), keeps git's id, gets back the
+        log items the kept copy has, and a line saying so. What was done, one line
+        each. ``data``: the board's bytes as read (``None``: there is no board)."""
         kept = kept_other(str(self.path), self.kept_path, data)
         if kept is None:
             return []
@@ -561,13 +565,25 @@ class Board:
             return []
         said = []
         stamp = format_timestamp(minute_of(None))
+        kept_doc = BoardFile(kept.decode("utf-8"))
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
-            else:
+            elif _logged(kept_doc, old.line, retyped_note(now.id, old.id or "")) and \
+                    not _logged(doc, now.line, retyped_note(now.id, old.id or "")):
+                # (the kept copy's task says a person changed the id from the one on
+                # disk, and the task on disk is older than that note: git's doing; its
+                # log as the kept copy has it first, then what happened)
+                _put_back_log(doc, now.line, kept_doc, old.line)
                 _note(doc, now.line - 1, stamp,
-                      f"its id was {old.id} (changed by hand to {now.id}): the same task")
+                      f"its id is {now.id} again: git put back an older board (it had "
+                      f"been changed by hand to {old.id})")
+                said.append(f"task {now.id}: its id is {now.id} again, as git put back "
+                            f"an older board (a person had changed it to {old.id}); noted "
+                            "in its log")
+            else:
+                _note(doc, now.line - 1, stamp, retyped_note(old.id or "", now.id))
                 said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
                             "in its log (the same task)")
         return said[::-1]
@@ -600,12 +616,7 @@ class Board:
                         for key in (*CLAIM_KEYS, "CLOSED_AT", "CHECKPOINT", "ROLE")])
                     if old.state and old.state != now.state:
                         _set_state(doc, now.line - 1, old.state)
-                    missing = own_log(kept, old.line)
-                    for text in own_log(doc, now.line):
-                        if text in missing:
-                            missing.remove(text)
-                    if missing:
-                        doc.insert(doc.content_end(doc.find(now.line - 1)), missing)
+                    _put_back_log(doc, now.line, kept, old.line)
                     said.append(f"task {ident}: {old.state}"
                                 + (f", claimed by {old.owner}" if old.owner and old.is_open
                                    else "")
@@ -621,7 +632,9 @@ class Board:
                         for key in CLAIM_KEYS])
                     if old.state and old.state != now.state:  # a claim's state: DOING...
                         _set_state(doc, now.line - 1, old.state)
-                said.append(f"task {old.id}, claimed by {old.owner}")
+                    # (the claim's log items, and any other the board lost with it)
+                    _put_back_log(doc, now.line, kept, old.line)
+                said.append(f"task {ident}, claimed by {old.owner}")
             elif item.lock is not None and item.undone:
                 again = next((h for h in read_board(doc, check=False)[1]
                               if lock_record(h) == lock_record(item.lock)), None)
@@ -1267,7 +1280,8 @@ def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
 def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     """:func:`find_task` among the tasks of ``doc``; when no task has the id, a headline
     that holds it but is not read as a task (below level 1, or in the board's Org
-    archive: :func:`~ai_protocols.board.model.sunk_tasks`) is named in the
+    archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says a
+    person changed its id from that one (:func:`_renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
         return find_task(read_board(doc, board)[0], task_id, board)
@@ -1280,9 +1294,14 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         if not wanted:
             raise
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
-        if not found:
+        if found:
+            raise TaskNotFound(task_id, board, (), found[0].where()) from None
+        renamed = _renamed_to(doc, wanted)
+        if not renamed:
             raise
-        raise TaskNotFound(task_id, board, (), found[0].where()) from None
+        raise TaskNotFound(task_id, board, (), "its id was changed by hand to " + " or ".join(
+            f"{t.id} (line {t.line}, as its log says)" for t in renamed)
+            + "; name it by the id it has now") from None
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:
@@ -1424,6 +1443,49 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
     said = "abandoned" if status == "abandoned" else "wrapped up"
     return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
+
+
+def retyped_note(was: str, now: str) -> str:
+    """The line a task's log gets when a person changed its ``:ID:`` from ``was`` to
+    ``now`` (``Board._same_again``): what :func:`_renamed_to` looks for."""
+    return f"its id was {was} (changed by hand to {now}): the same task"
+
+
+_RETYPED = re.compile(r"- \[[^]]*\] its id was (\S+) \(changed by hand to (\S+)\): the same task$")
+
+
+def _logged(doc: OrgFile, line: int, text: str) -> bool:
+    """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` says
+    ``text`` (after its time stamp)."""
+    return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
+
+
+def _renamed_to(doc: OrgFile, wanted: str) -> list[Task]:
+    """The tasks of ``doc`` whose log says a person changed their id from ``wanted``
+    (the whole id, or an end of it, as :func:`find_task` reads one) to the id they have
+    now (:func:`retyped_note`), the latest such note deciding."""
+    found = []
+    for task in read_board(doc, check=False)[0]:
+        for text in reversed(own_log(doc, task.line)):
+            match = _RETYPED.match(text.strip())
+            if match and match.group(2) == task.id:
+                if match.group(1) == wanted or match.group(1).endswith(wanted):
+                    found.append(task)
+                break
+    return found
+
+
+def _put_back_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> None:
+    """Add to the log of the task on ``line`` (from 1) of ``doc`` the items of its log in
+    the kept copy ``kept`` (the task on ``kept_line``) that it lacks (git put back an
+    older board: the claim's "claimed by" item, a takeover's reason...), after its own,
+    in the kept copy's order; the items both hold stay as they are."""
+    missing = own_log(kept, kept_line)
+    for text in own_log(doc, line):
+        if text in missing:
+            missing.remove(text)
+    if missing:
+        doc.insert(doc.content_end(doc.find(line - 1)), missing)
 
 
 def _bare(lines: list[str]) -> list[str]:

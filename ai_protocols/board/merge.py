@@ -212,35 +212,89 @@ def task_key(rest: str) -> str:
 def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
     of ``new`` holds, each paired with the task of ``new`` that is the same task though
-    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line), as the
-    merge knows a task without an ``ID``: by its title and tags (:func:`task_key`, its
-    state aside) and its place among the tasks with that key. Only tasks of ``new``
-    with no ``ID``, an ``ID`` that ``old`` does not hold, or one another task of ``new``
-    has too (retyped into another's), are paired, and no task twice.
-    Returns ``(old headline index, new headline index)`` pairs, into each file's
+    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). The
+    one identity rule for a task whose ``ID`` cannot say, tried in this order, each on
+    the tasks the one before left unpaired:
+
+    1. its title and tags (:func:`task_key`, its state aside), and its place among the
+       tasks with that key (the first with the first...);
+    2. everything under its headline but the ``:ID:`` line: the other properties and
+       the text (a person retitled it and deleted its ``:ID:`` line in one edit);
+    3. its marks (:func:`task_marks`): when it was created and, if claimed, by whom
+       and when (``CREATED``, ``OWNER``, ``CLAIMED_AT``): retitled, its id deleted, and
+       its text or other properties edited too.
+
+    Within one title, one text or one set of marks, tasks pair in file order. Only
+    tasks of ``new`` with no ``ID``, an ``ID`` that ``old`` does not hold, or one
+    another task of ``new`` has too (retyped into another's), are paired, and no task
+    twice. Returns ``(old headline index, new headline index)`` pairs, into each file's
     ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
-
-    def key(doc: OrgFile, index: int) -> str:
-        line = strip_ending(doc.lines[doc.headlines[index].line], doc.newline)
-        return task_key(split_headline(line, doc.todo_keywords)[2])
-
-    gone: dict[str, list[int]] = {}
-    for index in task_headlines(old):
-        ident = old.headlines[index].properties.get("ID")
-        if ident and ident not in held:
-            gone.setdefault(key(old, index), []).append(index)
+    gone = [index for index in task_headlines(old)
+            if old.headlines[index].properties.get("ID") not in held | {None, ""}]
     if not gone:
         return []
-    free: dict[str, list[int]] = {}
     ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
-    for index, ident in zip(task_headlines(new), ids, strict=True):
-        # (an id two tasks have: the one retyped into another's is free too)
-        if not ident or ident not in known or ids.count(ident) > 1:
-            free.setdefault(key(new, index), []).append(index)
-    return [pair for name, olds in gone.items()
-            for pair in zip(olds, free.get(name, []), strict=False)]
+    # (an id two tasks have: the one retyped into another's is free too)
+    free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
+            if not ident or ident not in known or ids.count(ident) > 1]
+    pairs: list[tuple[int, int]] = []
+    for rule in (_title_key, _rest_key, task_marks):
+        paired_old = {a for a, _ in pairs}
+        paired_new = {b for _, b in pairs}
+        olds: dict[object, list[int]] = {}
+        for index in gone:
+            key = rule(old, index) if index not in paired_old else None
+            if key is not None:
+                olds.setdefault(key, []).append(index)
+        news: dict[object, list[int]] = {}
+        for index in free:
+            key = rule(new, index) if index not in paired_new else None
+            if key is not None:
+                news.setdefault(key, []).append(index)
+        pairs += [pair for key, indexes in olds.items()
+                  for pair in zip(indexes, news.get(key, []), strict=False)]
+    return sorted(pairs)
+
+
+def _title_key(doc: OrgFile, index: int) -> str:
+    line = strip_ending(doc.lines[doc.headlines[index].line], doc.newline)
+    return task_key(split_headline(line, doc.todo_keywords)[2])
+
+
+def _rest_key(doc: OrgFile, index: int) -> tuple[str, ...] | None:
+    """Every line under the headline ``index`` of ``doc`` (its subtree) but its ``:ID:``
+    property, without line ends and blank lines; ``None`` when that says nothing of the
+    task (no marks: :func:`task_marks`)."""
+    if task_marks(doc, index) is None:
+        return None
+    h = doc.headlines[index]
+    lines = [strip_ending(raw, doc.newline) for raw in doc.lines[h.line + 1:h.subtree_end]]
+    if h.drawer is not None:
+        start, end = h.drawer
+        lines = [text for number, text in enumerate(lines, h.line + 1)
+                 if not (start < number < end and _is_id_line(text))]
+    return tuple(text.rstrip() for text in lines if text.strip())
+
+
+def _is_id_line(text: str) -> bool:
+    match = _PROPERTY.match(text)
+    return match is not None and match.group(1).upper() == "ID"
+
+
+def task_marks(doc: OrgFile, index: int) -> tuple[str, str, str] | None:
+    """What tells the task on headline ``index`` of ``doc`` from others when its ``ID``
+    cannot: its ``CREATED`` stamp, and its claim's ``OWNER`` and ``CLAIMED_AT`` (the
+    claim's moment, to the hundredth of a second: :mod:`ai_protocols.liveness.clock`),
+    ``""`` for each it lacks; ``None`` when it has no ``CREATED`` and no
+    ``CLAIMED_AT`` (nothing to know it by: a person's task)."""
+    values = doc.headlines[index].properties
+    created = (values.get("CREATED") or "").strip()
+    claimed = (values.get("CLAIMED_AT") or "").strip()
+    if not created and not claimed:
+        return None
+    return created, (values.get("OWNER") or "").strip(), claimed
 
 
 def kept_task_pairs(doc: OrgFile, kept: OrgFile, old_tasks: list[Task],
