@@ -184,3 +184,150 @@ def test_a_retyped_task_s_old_id_names_its_new_one(project: Path, run: Runner) -
         assert "name it by the id it has now" in refused.stderr
     assert ":OWNER:    " + AGENT in board(project)  # nothing changed
     run("task", "release", "ann-parser", agent=AGENT)
+
+
+# -- 4. minor: lock paths, the tool's and git's folders, nested repositories, Org's done states ----
+
+
+def test_unlock_matches_the_lock_as_written_with_or_without_its_slash(
+        project: Path, run: Runner) -> None:
+    run("lock", "docs/", "--reason", "r", agent="a.1")  # no such folder yet
+    run("lock", "notes", "--reason", "r", agent="a.1")  # a file-to-be
+    done = run("unlock", "docs", agent="a.1")
+    assert "Unlocked docs/" in done.stdout, done.stderr
+    done = run("unlock", "notes/", agent="a.1")
+    assert "Unlocked notes" in done.stdout, done.stderr
+    assert "PATH:" not in board(project)
+    missing = run("unlock", "docs", agent="a.1", check=False)
+    assert missing.returncode == 4 and "there is no lock on it" in missing.stderr
+
+
+def test_the_tool_s_own_folder_and_git_s_take_no_lock(project: Path, run: Runner) -> None:
+    before = board(project) if (project / BOARD).exists() else None
+    for path, whose in ((".ai", "ai-protocols' own folder"), (".ai/tasks.org", "ai-protocols'"),
+                        (".git", "git's own folder"), (".git/config", "git's own folder"),
+                        ("sub/.git/", "git's own folder"), ("./.ai/", "ai-protocols'")):
+        refused = run("lock", path, "--reason", "r", agent="a.1", check=False)
+        assert refused.returncode == 4, (path, refused.stderr)
+        assert whose in refused.stderr and "lock the files or folders" in refused.stderr
+        assert refused.stderr.startswith("Error: ")
+    after = board(project) if (project / BOARD).exists() else None
+    assert after == before  # nothing changed
+    run("lock", "src/", ".aider/", "--reason", "r", agent="a.1")  # others are fine
+
+
+def test_a_lock_in_a_nested_repository_under_an_outer_live_lock_is_warned_about(
+        project: Path, run: Runner) -> None:
+    run("lock", "vendor/", "--reason", "upgrading", agent="outer.1")
+    inner = project / "vendor" / "lib"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q")
+    taken = run("lock", "src/", "--reason", "mine", agent="inner.1", cwd=inner)
+    assert "Locked src/" in taken.stdout
+    assert "warning: src/ lies in or holds vendor/ on the board of the project around" \
+        in taken.stderr, taken.stderr
+    assert "outer.1 (live" in taken.stderr and "upgrading" in taken.stderr
+    # A lock in the nested one holding the outer lock's area: warned too.
+    run("unlock", "vendor/", agent="outer.1")
+    run("lock", "vendor/lib/deep/", "--reason", "deep", agent="outer.2")
+    holding = run("lock", "deep", "--reason", "all", agent="inner.2", cwd=inner)
+    assert "warning: deep lies in or holds vendor/lib/deep/" in holding.stderr, holding.stderr
+    # The holder's own lock, or a gone holder's: no warning.
+    run("unlock", "deep", agent="inner.2", cwd=inner)
+    mine = run("lock", "deep/", "--reason", "mine", agent="outer.2", cwd=inner)
+    assert "warning" not in mine.stderr, mine.stderr
+    other = project / "other" / "repo"
+    other.mkdir(parents=True)
+    git(other, "init", "-q")
+    run("lock", "other/", "--reason", "x", agent="gone.1", as_another_agent=True)
+    quiet = run("lock", "y/", "--reason", "mine", agent="inner.3", cwd=other)
+    assert "warning" not in quiet.stderr, quiet.stderr
+
+
+def test_a_wrapped_up_holder_is_said_wrapped_up_in_words_and_json_keeps_its_name(
+        project: Path, run: Runner) -> None:
+    task = add(run, "Fix it", "--working-set", "src/")
+    run("start", agent="early.1")
+    run("task", "claim", task, agent="early.1")
+    run("lock", "docs/", "--reason", "r", agent="early.1")
+    run("wrap-up", "Stopped early", agent="early.1")
+    listed = run("task", "list", agent="late.1").stdout
+    shown = run("task", "show", task, agent="late.1").stdout
+    locks = run("locks", agent="late.1").stdout
+    for said in (listed, shown, locks):
+        assert "wrapped up" in said and "wrapped-up" not in said, said
+    import json
+
+    assert json.loads(run("task", "show", task, "--json", agent="late.1").stdout)[
+        "owner_state"] == "wrapped-up"
+
+
+_WORDS = ["TODO", "NEXT", "DOING", "REVIEW", "DONE", "CANCELLED", "WAIT", "SHIPPED"]
+_LINE = st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6, unique=True),
+                  st.one_of(st.none(), st.integers(0, 6)))
+
+
+def _keyword_line(words: list[str], bar: int | None) -> str:
+    if bar is None:
+        return "#+TODO: " + " ".join(words)
+    bar = min(bar, len(words))
+    return "#+TODO: " + " ".join([*words[:bar], "|", *words[bar:]])
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(boards=st.lists(st.lists(_LINE, min_size=1, max_size=2), min_size=1, max_size=12))
+def test_a_task_is_closed_exactly_when_org_says_it_is_done(boards, tmp_path_factory) -> None:
+    """``done_states`` (and a task's ``is_open``) agree with Org's ``org-entry-is-done-p``
+    for any ``#+TODO:`` lines, with and without ``|`` (the Org manual, "Workflow
+    states": without the bar, the line's last word alone is the done state), in both
+    judges."""
+    from ai_protocols.board.model import BoardFile, read_board
+
+    from emacs import JUDGES, on_both
+
+    folder = tmp_path_factory.mktemp("keywords")
+    mine: dict[str, dict[str, bool]] = {}
+    for number, lines in enumerate(boards):
+        used = list(dict.fromkeys(w for words, _ in lines for w in words))
+        text = "".join(_keyword_line(w, b) + "\n" for w, b in lines) + "\n" + "".join(
+            f"* {w} Task {w}\n:PROPERTIES:\n:ID: t-{w}\n:END:\n" for w in used)
+        path = folder / f"b{number}.org"
+        path.write_text(text, encoding="utf-8")
+        tasks = read_board(BoardFile(text), check=False)[0]
+        mine[path.name] = {t.title.split()[-1]: not t.is_open for t in tasks}
+    code = ("(progn (require 'org) (dolist (f command-line-args-left) (find-file f) "
+            "(org-mode) (org-map-entries (lambda () (princ (format \"%s %s %s\\n\" "
+            "(file-name-nondirectory f) (car (last (split-string (org-get-heading t t t t)))) "
+            "(if (org-entry-is-done-p) 1 0))))) (kill-buffer)) (setq command-line-args-left "
+            "nil))")
+    files = [str(folder / name) for name in sorted(mine)]
+    for judge, done in zip(JUDGES, on_both(lambda j: j.run(["--eval", code, *files])),
+                           strict=True):
+        theirs: dict[str, dict[str, bool]] = {}
+        for row in done.stdout.split("\n"):
+            if row.strip():
+                name, word, flag = row.split()
+                theirs.setdefault(name, {})[word] = flag == "1"
+        assert theirs == mine, f"{judge}: {boards}"
+
+
+def test_a_board_whose_todo_line_lost_its_bar_gets_the_board_s_line_again(
+        project: Path, run: Runner) -> None:
+    from emacs import JUDGES, on_both
+
+    task = add(run, "Ship it")
+    edit(project, "#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n",
+         "#+TODO: TODO NEXT DOING REVIEW DONE CANCELLED\n")  # a person dropped the bar
+    run("task", "claim", task, agent=AGENT)
+    run("task", "done", task, agent=AGENT)
+    assert board(project).startswith("#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n")
+    listed = run("task", "list", agent="p.1")
+    assert "Ship it" not in listed.stdout  # closed, as Emacs reads it too
+    code = ("(progn (require 'org) (find-file \".ai/tasks.org\") (org-mode) "
+            "(org-map-entries (lambda () (princ (format \"%s=%s\\n\" (org-get-todo-state) "
+            "(if (org-entry-is-done-p) 1 0))))))")
+    for judge, done in zip(JUDGES, on_both(lambda j: subprocess.run(
+            [j.emacs, "--batch", "-Q", "--eval", code], cwd=project, capture_output=True,
+            text=True, env=j.env(), timeout=120)), strict=True):
+        assert "DONE=1" in done.stdout, (judge, done.stdout, done.stderr)

@@ -137,13 +137,15 @@ class Lost:
                     f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
                     "release, hand-off or takeover undone; that claim does not count)")
         if self.task is not None:
-            return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
+            return (f"task {self.task.id} claimed by {self.task.owner} "
+                    f"({state_words(self.state.state)})")
         assert self.lock is not None
         if self.undone:
             return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
                     "removed it (unlock, or a takeover), but the board has it again (that "
                     "lock does not count)")
-        return f"the lock on {self.lock.path} held by {self.lock.owner} ({self.state.state})"
+        return (f"the lock on {self.lock.path} held by {self.lock.owner} "
+                f"({state_words(self.state.state)})")
 
 
 @record
@@ -686,8 +688,11 @@ class Board:
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
-            if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
-                doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
+            if not set(STATES) <= doc.declared_keywords or \
+                    not set(CLOSED_STATES) <= done_states(doc):  # its #+TODO: line: gone,
+                # changed (without it, "DOING x" would be a title; without its "|", Org
+                # takes only the line's last word for a done state: DONE would be open)
+                doc.insert(0, [TODO_LINE])
             before = doc.text
             yield doc
             for index in task_headlines(doc):
@@ -1080,6 +1085,8 @@ class Board:
             raise InvalidText("path", "", "give at least one path to lock")
         areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
+        for area in areas:
+            _lockable(area)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 
@@ -1160,6 +1167,40 @@ class Board:
             report.lock = next(h for h in new_locks if h.path == report.lock.path)
         return reports
 
+    def outer_locks(self, areas: list[str]) -> list[tuple[str, Path, AreaLock, Liveness]]:
+        """The live locks of other agents on the boards of the projects around this one
+        (:func:`~ai_protocols.paths.enclosing_projects`: this is a repository nested in
+        another's work tree, or a submodule) that hold or lie in one of ``areas`` (paths
+        as :func:`~ai_protocols.board.model.normalize_path` gives them, relative to this
+        project): the PreToolUse hook enforces those here too (docs/tasks.md, "Nested
+        repositories"), though this board cannot see them. Each as ``(area, the outer
+        board, its lock, its agent's state)``; unreadable outer boards are passed over
+        (the hook says so when it meets them)."""
+        from ai_protocols.paths import enclosing_projects
+
+        found: list[tuple[str, Path, AreaLock, Liveness]] = []
+        root = str(self.project.root)
+        for outer in enclosing_projects(root):
+            board = Board(Project(outer, None))
+            if not board.path.is_file():
+                continue
+            try:
+                held = board.read(lenient=True)[1]
+            except (AiProtocolsError, OSError, ValueError):
+                continue
+            inner = os.path.relpath(root, outer).replace(os.sep, "/")
+            for area in areas:
+                there = inner + "/" + ("" if area == "./" else area)
+                for lock in held:
+                    if not lock.owner or lock.owner == self.me or \
+                            not overlap(lock.path, there):
+                        continue
+                    state = board.agent_state(lock.owner, lock.owner_process, lock.locked,
+                                              since_at=lock.locked_at)
+                    if state.state not in RECOVERABLE:
+                        found.append((area, board.path, lock, state))
+        return found
+
     @_redone
     def unlock(self, paths: tuple[str, ...], *, force: bool = False,
                now: datetime | None = None, cwd: str | None = None) -> list[AreaLock]:
@@ -1176,6 +1217,9 @@ class Board:
             locks = read_board(doc)[1]
             for area in areas:
                 held = next((h for h in locks if h.path == area), None)
+                if held is None:  # (a folder named without its "/", or a file with one)
+                    alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
+                    held = alike[0] if len({h.path for h in alike}) == 1 else None
                 if held is None:
                     raise InvalidText("path", area, "there is no lock on it "
                                                     "('ai-protocols locks' lists them)")
@@ -1194,6 +1238,22 @@ class Board:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _lockable(area: str) -> None:
+    """:class:`~ai_protocols.errors.InvalidText` when ``area`` (as
+    :func:`~ai_protocols.board.model.normalize_path` gives it) is, or is inside, a folder
+    no agent edits: the tool's own (``.ai``: its sessions, the board, written only by
+    ai-protocols under its own lock) or git's (``.git``, a folder or a linked work
+    tree's file: written only by git; gitrepository-layout(5)), at any depth (a nested
+    repository's too)."""
+    parts = area.rstrip("/").split("/")
+    for name, whose in ((AI_DIR, "ai-protocols' own folder (its sessions and the task "
+                                 "board, which its commands change under their own lock)"),
+                        (".git", "git's own folder, which only git changes")):
+        if name in parts:
+            raise InvalidText("path", area, f"{name} is {whose}: it takes no lock; lock the "
+                                            "files or folders you are going to change")
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:
