@@ -572,8 +572,8 @@ class Board:
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
-            elif _logged(kept_doc, old.line, retyped_note(now.id, old.id or "")) and \
-                    not _logged(doc, now.line, retyped_note(now.id, old.id or "")):
+            elif _logged(kept_doc, old.line, _retyped_note(now.id, old.id or "")) and \
+                    not _logged(doc, now.line, _retyped_note(now.id, old.id or "")):
                 # (the kept copy's task says a person changed the id from the one on
                 # disk, and the task on disk is older than that note: git's doing; its
                 # log as the kept copy has it first, then what happened)
@@ -585,7 +585,7 @@ class Board:
                             f"an older board (a person had changed it to {old.id}); noted "
                             "in its log")
             else:
-                _note(doc, now.line - 1, stamp, retyped_note(old.id or "", now.id))
+                _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
                 said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
                             "in its log (the same task)")
         return said[::-1]
@@ -1505,7 +1505,7 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
 
 
-def retyped_note(was: str, now: str) -> str:
+def _retyped_note(was: str, now: str) -> str:
     """The line a task's log gets when a person changed its ``:ID:`` from ``was`` to
     ``now`` (``Board._same_again``): what :func:`_renamed_to` looks for."""
     return f"its id was {was} (changed by hand to {now}): the same task"
@@ -1523,7 +1523,7 @@ def _logged(doc: OrgFile, line: int, text: str) -> bool:
 def _renamed_to(doc: OrgFile, wanted: str) -> list[Task]:
     """The tasks of ``doc`` whose log says a person changed their id from ``wanted``
     (the whole id, or an end of it, as :func:`find_task` reads one) to the id they have
-    now (:func:`retyped_note`), the latest such note deciding."""
+    now (:func:`_retyped_note`), the latest such note deciding."""
     found = []
     for task in read_board(doc, check=False)[0]:
         for text in reversed(own_log(doc, task.line)):

@@ -220,7 +220,7 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
        tasks with that key (the first with the first...);
     2. everything under its headline but the ``:ID:`` line: the other properties and
        the text (a person retitled it and deleted its ``:ID:`` line in one edit);
-    3. its marks (:func:`task_marks`): when it was created and, if claimed, by whom
+    3. its marks (:func:`_task_marks`): when it was created and, if claimed, by whom
        and when (``CREATED``, ``OWNER``, ``CLAIMED_AT``): retitled, its id deleted, and
        its text or other properties edited too.
 
@@ -240,7 +240,7 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
             if not ident or ident not in known or ids.count(ident) > 1]
     pairs: list[tuple[int, int]] = []
-    for rule in (_title_key, _rest_key, task_marks):
+    for rule in (_title_key, _rest_key, _task_marks):
         paired_old = {a for a, _ in pairs}
         paired_new = {b for _, b in pairs}
         olds: dict[object, list[int]] = {}
@@ -266,8 +266,8 @@ def _title_key(doc: OrgFile, index: int) -> str:
 def _rest_key(doc: OrgFile, index: int) -> tuple[str, ...] | None:
     """Every line under the headline ``index`` of ``doc`` (its subtree) but its ``:ID:``
     property, without line ends and blank lines; ``None`` when that says nothing of the
-    task (no marks: :func:`task_marks`)."""
-    if task_marks(doc, index) is None:
+    task (no marks: :func:`_task_marks`)."""
+    if _task_marks(doc, index) is None:
         return None
     h = doc.headlines[index]
     lines = [strip_ending(raw, doc.newline) for raw in doc.lines[h.line + 1:h.subtree_end]]
@@ -283,7 +283,7 @@ def _is_id_line(text: str) -> bool:
     return match is not None and match.group(1).upper() == "ID"
 
 
-def task_marks(doc: OrgFile, index: int) -> tuple[str, str, str] | None:
+def _task_marks(doc: OrgFile, index: int) -> tuple[str, str, str] | None:
     """What tells the task on headline ``index`` of ``doc`` from others when its ``ID``
     cannot: its ``CREATED`` stamp, and its claim's ``OWNER`` and ``CLAIMED_AT`` (the
     claim's moment, to the hundredth of a second: :mod:`ai_protocols.liveness.clock`),
