@@ -331,3 +331,86 @@ def test_a_board_whose_todo_line_lost_its_bar_gets_the_board_s_line_again(
             [j.emacs, "--batch", "-Q", "--eval", code], cwd=project, capture_output=True,
             text=True, env=j.env(), timeout=120)), strict=True):
         assert "DONE=1" in done.stdout, (judge, done.stdout, done.stderr)
+
+
+# -- 1 (the merge). the merge driver knows the task by the same rule ------------------------------
+
+_BASE = """#+TITLE: Task board
+#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED
+
+* Locks
+:PROPERTIES:
+:CUSTOM_ID: locks
+:END:
+"""
+
+
+def _task(title: str, ident: str, n: int, state: str = "TODO", extra: str = "") -> str:
+    return (f"* {state} {title}\n:PROPERTIES:\n:ID:       {ident}\n"
+            f":CREATED:  [2026-11-{n + 1:02d} Mon 10:00]\n{extra}:END:\n"
+            f"- [2026-11-30 Mon 10:00] added by p.1\n")
+
+
+_CLAIM = (":OWNER:    b.1\n:CLAIMED:  [2026-11-30 Mon 11:00]\n"
+          ":CLAIMED_AT: 2026-11-30T11:00:00+00:00 vm b 2.5\n")
+
+
+def test_the_merge_driver_knows_a_retitled_task_whose_id_one_side_deleted(
+        tmp_path: Path) -> None:
+    """Ours retitled the task and deleted its :ID: line; theirs claimed it: one task,
+    with our title, its id back, and their claim and log (the installed driver)."""
+    from boardkit import board_driver
+
+    base = _BASE + _task("Fix parser", "2026-aaaa", 0) + _task("Other", "2026-bbbb", 1)
+    ours = base.replace(":ID:       2026-aaaa\n", "").replace(
+        "* TODO Fix parser\n", "* TODO Fix the parser (Ann)\n")
+    theirs = base.replace("* TODO Fix parser\n:PROPERTIES:\n", "* DOING Fix parser\n"
+                          ":PROPERTIES:\n").replace(
+        ":CREATED:  [2026-11-01 Mon 10:00]\n", ":CREATED:  [2026-11-01 Mon 10:00]\n" + _CLAIM)
+    theirs = theirs.replace("- [2026-11-30 Mon 10:00] added by p.1\n* TODO Other",
+                            "- [2026-11-30 Mon 10:00] added by p.1\n"
+                            "- [2026-11-30 Mon 11:00] claimed by b.1\n* TODO Other")
+    merged = board_driver(tmp_path, base, ours, theirs)
+    assert merged.count("Fix ") == 1 and "* DOING Fix the parser (Ann)\n" in merged, merged
+    assert merged.count(":ID:       2026-aaaa") == 1 and ":OWNER:    b.1" in merged
+    assert "claimed by b.1" in merged and "Other" in merged
+
+
+def test_the_merge_driver_knows_a_task_whose_id_one_side_retyped(tmp_path: Path) -> None:
+    from boardkit import board_driver
+
+    base = _BASE + _task("Fix parser", "2026-aaaa", 0)
+    ours = base.replace(":ID:       2026-aaaa\n", ":ID:       ann-parser\n")
+    theirs = base + "- [2026-11-30 Mon 11:00] a note\n"
+    merged = board_driver(tmp_path, base, ours, theirs)
+    assert merged.count("* TODO Fix parser") == 1, merged
+    assert ":ID:       ann-parser" in merged and "2026-aaaa" not in merged
+    assert "a note" in merged
+
+
+@settings(max_examples=40, deadline=None)
+@given(titles=st.lists(_TITLE, min_size=1, max_size=5), which=st.integers(0, 4),
+       title=_TITLE, retype=st.booleans())
+def test_the_merge_keeps_one_task_whose_id_one_side_lost_whatever_its_titles(
+        titles: list[str], which: int, title: str, retype: bool) -> None:
+    """``merge_board_bytes``: ours lost a task's id (deleted or retyped) and retitled
+    it; theirs added a log item to it: the result holds each task once, with that item
+    and no conflict."""
+    from ai_protocols.board.merge import merge_board_bytes
+
+    which %= len(titles)
+    tasks = [_task(t, f"2026-{n:08d}", n) for n, t in enumerate(titles)]
+    base = _BASE + "".join(tasks)
+    mine = tasks[which].replace(f":ID:       2026-{which:08d}\n",
+                                ":ID:       typed-by-hand\n" if retype else "")
+    mine = mine.replace(f" {titles[which]}\n", f" {title}\n", 1)
+    ours = _BASE + "".join(mine if n == which else t for n, t in enumerate(tasks))
+    theirs = _BASE + "".join(t + "- [2026-11-30 Mon 11:00] their note\n" if n == which else t
+                             for n, t in enumerate(tasks))
+    done = merge_board_bytes(base.encode(), ours.encode(), theirs.encode())
+    assert done is not None and not done.conflicts, done
+    text = done.data.decode()
+    assert text.count("* TODO") == len(titles), text
+    assert text.count("their note") == 1
+    ident = "typed-by-hand" if retype else f"2026-{which:08d}"
+    assert text.count(f":ID:       {ident}\n") == 1, text
