@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,13 +137,15 @@ class Lost:
                     f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
                     "release, hand-off or takeover undone; that claim does not count)")
         if self.task is not None:
-            return f"task {self.task.id} claimed by {self.task.owner} ({self.state.state})"
+            return (f"task {self.task.id} claimed by {self.task.owner} "
+                    f"({state_words(self.state.state)})")
         assert self.lock is not None
         if self.undone:
             return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
                     "removed it (unlock, or a takeover), but the board has it again (that "
                     "lock does not count)")
-        return f"the lock on {self.lock.path} held by {self.lock.owner} ({self.state.state})"
+        return (f"the lock on {self.lock.path} held by {self.lock.owner} "
+                f"({state_words(self.state.state)})")
 
 
 @record
@@ -550,8 +553,11 @@ class Board:
         copy's), so that it stays the task its claim, its agent and its links name (a
         new one would make the put-back of :meth:`lost` add it a second time); a task
         whose id a person retyped keeps the person's id, with a line in its log naming
-        the one it had (:meth:`same_tasks`). What was done, one line each. ``data``: the
-        board's bytes as read (``None``: there is no board)."""
+        the one it had (:meth:`same_tasks`); a task whose id is the one it had before a
+        person's change, in a version older than that change (its log lacks the kept
+        copy's note of it: git put back an older board), keeps git's id, gets back the
+        log items the kept copy has, and a line saying so. What was done, one line
+        each. ``data``: the board's bytes as read (``None``: there is no board)."""
         kept = kept_other(str(self.path), self.kept_path, data)
         if kept is None:
             return []
@@ -561,13 +567,25 @@ class Board:
             return []
         said = []
         stamp = format_timestamp(minute_of(None))
+        kept_doc = BoardFile(kept.decode("utf-8"))
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
-            else:
+            elif _logged(kept_doc, old.line, _retyped_note(now.id, old.id or "")) and \
+                    not _logged(doc, now.line, _retyped_note(now.id, old.id or "")):
+                # (the kept copy's task says a person changed the id from the one on
+                # disk, and the task on disk is older than that note: git's doing; its
+                # log as the kept copy has it first, then what happened)
+                _put_back_log(doc, now.line, kept_doc, old.line)
                 _note(doc, now.line - 1, stamp,
-                      f"its id was {old.id} (changed by hand to {now.id}): the same task")
+                      f"its id is {now.id} again: git put back an older board (it had "
+                      f"been changed by hand to {old.id})")
+                said.append(f"task {now.id}: its id is {now.id} again, as git put back "
+                            f"an older board (a person had changed it to {old.id}); noted "
+                            "in its log")
+            else:
+                _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
                 said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
                             "in its log (the same task)")
         return said[::-1]
@@ -600,12 +618,7 @@ class Board:
                         for key in (*CLAIM_KEYS, "CLOSED_AT", "CHECKPOINT", "ROLE")])
                     if old.state and old.state != now.state:
                         _set_state(doc, now.line - 1, old.state)
-                    missing = own_log(kept, old.line)
-                    for text in own_log(doc, now.line):
-                        if text in missing:
-                            missing.remove(text)
-                    if missing:
-                        doc.insert(doc.content_end(doc.find(now.line - 1)), missing)
+                    _put_back_log(doc, now.line, kept, old.line)
                     said.append(f"task {ident}: {old.state}"
                                 + (f", claimed by {old.owner}" if old.owner and old.is_open
                                    else "")
@@ -621,7 +634,9 @@ class Board:
                         for key in CLAIM_KEYS])
                     if old.state and old.state != now.state:  # a claim's state: DOING...
                         _set_state(doc, now.line - 1, old.state)
-                said.append(f"task {old.id}, claimed by {old.owner}")
+                    # (the claim's log items, and any other the board lost with it)
+                    _put_back_log(doc, now.line, kept, old.line)
+                said.append(f"task {ident}, claimed by {old.owner}")
             elif item.lock is not None and item.undone:
                 again = next((h for h in read_board(doc, check=False)[1]
                               if lock_record(h) == lock_record(item.lock)), None)
@@ -673,8 +688,11 @@ class Board:
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
-            if not set(STATES) <= doc.declared_keywords:  # its #+TODO: line: gone, changed
-                doc.insert(0, [TODO_LINE])  # without it, "DOING x" would be a title
+            if not set(STATES) <= doc.declared_keywords or \
+                    not set(CLOSED_STATES) <= done_states(doc):  # its #+TODO: line: gone,
+                # changed (without it, "DOING x" would be a title; without its "|", Org
+                # takes only the line's last word for a done state: DONE would be open)
+                doc.insert(0, [TODO_LINE])
             before = doc.text
             yield doc
             for index in task_headlines(doc):
@@ -1067,6 +1085,8 @@ class Board:
             raise InvalidText("path", "", "give at least one path to lock")
         areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
+        for area in areas:
+            _lockable(area)
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 
@@ -1147,6 +1167,40 @@ class Board:
             report.lock = next(h for h in new_locks if h.path == report.lock.path)
         return reports
 
+    def outer_locks(self, areas: list[str]) -> list[tuple[str, Path, AreaLock, Liveness]]:
+        """The live locks of other agents on the boards of the projects around this one
+        (:func:`~ai_protocols.paths.enclosing_projects`: this is a repository nested in
+        another's work tree, or a submodule) that hold or lie in one of ``areas`` (paths
+        as :func:`~ai_protocols.board.model.normalize_path` gives them, relative to this
+        project): the PreToolUse hook enforces those here too (docs/tasks.md, "Nested
+        repositories"), though this board cannot see them. Each as ``(area, the outer
+        board, its lock, its agent's state)``; unreadable outer boards are passed over
+        (the hook says so when it meets them)."""
+        from ai_protocols.paths import enclosing_projects
+
+        found: list[tuple[str, Path, AreaLock, Liveness]] = []
+        root = str(self.project.root)
+        for outer in enclosing_projects(root):
+            board = Board(Project(outer, None))
+            if not board.path.is_file():
+                continue
+            try:
+                held = board.read(lenient=True)[1]
+            except (AiProtocolsError, OSError, ValueError):
+                continue
+            inner = os.path.relpath(root, outer).replace(os.sep, "/")
+            for area in areas:
+                there = inner + "/" + ("" if area == "./" else area)
+                for lock in held:
+                    if not lock.owner or lock.owner == self.me or \
+                            not overlap(lock.path, there):
+                        continue
+                    state = board.agent_state(lock.owner, lock.owner_process, lock.locked,
+                                              since_at=lock.locked_at)
+                    if state.state not in RECOVERABLE:
+                        found.append((area, board.path, lock, state))
+        return found
+
     @_redone
     def unlock(self, paths: tuple[str, ...], *, force: bool = False,
                now: datetime | None = None, cwd: str | None = None) -> list[AreaLock]:
@@ -1163,6 +1217,9 @@ class Board:
             locks = read_board(doc)[1]
             for area in areas:
                 held = next((h for h in locks if h.path == area), None)
+                if held is None:  # (a folder named without its "/", or a file with one)
+                    alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
+                    held = alike[0] if len({h.path for h in alike}) == 1 else None
                 if held is None:
                     raise InvalidText("path", area, "there is no lock on it "
                                                     "('ai-protocols locks' lists them)")
@@ -1181,6 +1238,22 @@ class Board:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _lockable(area: str) -> None:
+    """:class:`~ai_protocols.errors.InvalidText` when ``area`` (as
+    :func:`~ai_protocols.board.model.normalize_path` gives it) is, or is inside, a folder
+    no agent edits: the tool's own (``.ai``: its sessions, the board, written only by
+    ai-protocols under its own lock) or git's (``.git``, a folder or a linked work
+    tree's file: written only by git; gitrepository-layout(5)), at any depth (a nested
+    repository's too)."""
+    parts = area.rstrip("/").split("/")
+    for name, whose in ((AI_DIR, "ai-protocols' own folder (its sessions and the task "
+                                 "board, which its commands change under their own lock)"),
+                        (".git", "git's own folder, which only git changes")):
+        if name in parts:
+            raise InvalidText("path", area, f"{name} is {whose}: it takes no lock; lock the "
+                                            "files or folders you are going to change")
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:
@@ -1267,7 +1340,8 @@ def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
 def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     """:func:`find_task` among the tasks of ``doc``; when no task has the id, a headline
     that holds it but is not read as a task (below level 1, or in the board's Org
-    archive: :func:`~ai_protocols.board.model.sunk_tasks`) is named in the
+    archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says a
+    person changed its id from that one (:func:`_renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
         return find_task(read_board(doc, board)[0], task_id, board)
@@ -1280,9 +1354,14 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         if not wanted:
             raise
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
-        if not found:
+        if found:
+            raise TaskNotFound(task_id, board, (), found[0].where()) from None
+        renamed = _renamed_to(doc, wanted)
+        if not renamed:
             raise
-        raise TaskNotFound(task_id, board, (), found[0].where()) from None
+        raise TaskNotFound(task_id, board, (), "its id was changed by hand to " + " or ".join(
+            f"{t.id} (line {t.line}, as its log says)" for t in renamed)
+            + "; name it by the id it has now") from None
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:
@@ -1424,6 +1503,49 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
     said = "abandoned" if status == "abandoned" else "wrapped up"
     return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
+
+
+def _retyped_note(was: str, now: str) -> str:
+    """The line a task's log gets when a person changed its ``:ID:`` from ``was`` to
+    ``now`` (``Board._same_again``): what :func:`_renamed_to` looks for."""
+    return f"its id was {was} (changed by hand to {now}): the same task"
+
+
+_RETYPED = re.compile(r"- \[[^]]*\] its id was (\S+) \(changed by hand to (\S+)\): the same task$")
+
+
+def _logged(doc: OrgFile, line: int, text: str) -> bool:
+    """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` says
+    ``text`` (after its time stamp)."""
+    return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
+
+
+def _renamed_to(doc: OrgFile, wanted: str) -> list[Task]:
+    """The tasks of ``doc`` whose log says a person changed their id from ``wanted``
+    (the whole id, or an end of it, as :func:`find_task` reads one) to the id they have
+    now (:func:`_retyped_note`), the latest such note deciding."""
+    found = []
+    for task in read_board(doc, check=False)[0]:
+        for text in reversed(own_log(doc, task.line)):
+            match = _RETYPED.match(text.strip())
+            if match and match.group(2) == task.id:
+                if match.group(1) == wanted or match.group(1).endswith(wanted):
+                    found.append(task)
+                break
+    return found
+
+
+def _put_back_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> None:
+    """Add to the log of the task on ``line`` (from 1) of ``doc`` the items of its log in
+    the kept copy ``kept`` (the task on ``kept_line``) that it lacks (git put back an
+    older board: the claim's "claimed by" item, a takeover's reason...), after its own,
+    in the kept copy's order; the items both hold stay as they are."""
+    missing = own_log(kept, kept_line)
+    for text in own_log(doc, line):
+        if text in missing:
+            missing.remove(text)
+    if missing:
+        doc.insert(doc.content_end(doc.find(line - 1)), missing)
 
 
 def _bare(lines: list[str]) -> list[str]:

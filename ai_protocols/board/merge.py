@@ -11,7 +11,9 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
   level-1 headline with its whole subtree: a task known by its ``ID``, the locks
   section (``CUSTOM_ID`` ``locks``), any other headline (a person's task without an
   ``ID``) by its title and tags, its state aside, or as the base's headline whose
-  line that side edited, when that is sure (:func:`_renamed`);
+  line that side edited, when that is sure (:func:`_renamed`); a task whose ``ID``
+  that side deleted or retyped as the base's task, by the identity rule of
+  :func:`same_tasks`, its deleted id given back;
 - the order of the chunks is merged three ways (``git merge-file`` on the names);
   tasks both sides added at one place are kept in id order (their creation time);
 - a task only one side changed takes that side; one side removed and the other
@@ -40,6 +42,7 @@ already there) is left to the caller, who merges it as ``git merge-file`` does.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from ai_protocols.board.model import (
     CLOSED_STATES,
@@ -78,6 +81,7 @@ LOCK_KEYS = ("OWNER", "OWNER_PROCESS", "LOCKED", "LOCKED_AT", "REASON")
 STATE_RANK = ("DONE", "CANCELLED", "REVIEW", "DOING", "NEXT", "TODO")
 _MARKERS = re.compile(r"^(?:<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
 _PROPERTY = re.compile(r"[ \t]*:(\S+?):(?: (.*?))?[ \t]*$")
+_Key = TypeVar("_Key", int, str)
 
 
 class _Conflict(Exception):
@@ -212,35 +216,110 @@ def task_key(rest: str) -> str:
 def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
     of ``new`` holds, each paired with the task of ``new`` that is the same task though
-    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line), as the
-    merge knows a task without an ``ID``: by its title and tags (:func:`task_key`, its
-    state aside) and its place among the tasks with that key. Only tasks of ``new``
-    with no ``ID``, an ``ID`` that ``old`` does not hold, or one another task of ``new``
-    has too (retyped into another's), are paired, and no task twice.
-    Returns ``(old headline index, new headline index)`` pairs, into each file's
+    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). The
+    one identity rule for a task whose ``ID`` cannot say, tried in this order, each on
+    the tasks the one before left unpaired:
+
+    1. its title and tags (:func:`task_key`, its state aside), and its place among the
+       tasks with that key (the first with the first...);
+    2. everything under its headline but the ``:ID:`` line: the other properties and
+       the text (a person retitled it and deleted its ``:ID:`` line in one edit);
+    3. its marks (``_Seen.marks``): when it was created and, if claimed, by whom
+       and when (``CREATED``, ``OWNER``, ``CLAIMED_AT``): retitled, its id deleted, and
+       its text or other properties edited too.
+
+    Within one title, one text or one set of marks, tasks pair in file order. Only
+    tasks of ``new`` with no ``ID``, an ``ID`` that ``old`` does not hold, or one
+    another task of ``new`` has too (retyped into another's), are paired, and no task
+    twice. Returns ``(old headline index, new headline index)`` pairs, into each file's
     ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
-
-    def key(doc: OrgFile, index: int) -> str:
-        line = strip_ending(doc.lines[doc.headlines[index].line], doc.newline)
-        return task_key(split_headline(line, doc.todo_keywords)[2])
-
-    gone: dict[str, list[int]] = {}
-    for index in task_headlines(old):
-        ident = old.headlines[index].properties.get("ID")
-        if ident and ident not in held:
-            gone.setdefault(key(old, index), []).append(index)
+    gone = [index for index in task_headlines(old)
+            if old.headlines[index].properties.get("ID") not in held | {None, ""}]
     if not gone:
         return []
-    free: dict[str, list[int]] = {}
     ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
-    for index, ident in zip(task_headlines(new), ids, strict=True):
-        # (an id two tasks have: the one retyped into another's is free too)
-        if not ident or ident not in known or ids.count(ident) > 1:
-            free.setdefault(key(new, index), []).append(index)
-    return [pair for name, olds in gone.items()
-            for pair in zip(olds, free.get(name, []), strict=False)]
+    # (an id two tasks have: the one retyped into another's is free too)
+    free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
+            if not ident or ident not in known or ids.count(ident) > 1]
+    return _pair({index: _Seen.of(old, index) for index in gone},
+                 {index: _Seen.of(new, index) for index in free})
+
+
+class _Seen:
+    """A task as the identity rule sees it (:func:`_pair`): the key of its headline's
+    title and tags (:func:`task_key`), its properties, and the lines under its headline
+    but the ``:ID:`` property (without line ends and blank lines)."""
+
+    def __init__(self, title: str, values: dict[str, str], under: list[str]) -> None:
+        self.title = task_key(title)
+        self.values = values
+        self.under = tuple(text.rstrip() for text in under
+                           if text.strip() and not _is_id_line(text))
+
+    @classmethod
+    def of(cls, doc: OrgFile, index: int) -> _Seen:
+        h = doc.headlines[index]
+        line = strip_ending(doc.lines[h.line], doc.newline)
+        return cls(split_headline(line, doc.todo_keywords)[2], dict(h.properties),
+                   [strip_ending(raw, doc.newline) for raw in doc.lines[h.line + 1:h.subtree_end]])
+
+    @classmethod
+    def of_chunk(cls, chunk: _Chunk) -> _Seen:
+        try:
+            values = chunk.values
+        except _Conflict:  # (a drawer line that is no property, a key twice)
+            values = {}
+        return cls(chunk.head[2], values,
+                   [strip_ending(raw, chunk.newline) for raw in chunk.lines[1:]])
+
+    @property
+    def marks(self) -> tuple[str, str, str] | None:
+        """What tells the task from others when its ``ID`` cannot: its ``CREATED``
+        stamp, and its claim's ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
+        hundredth of a second: :mod:`ai_protocols.liveness.clock`), ``""`` for each it
+        lacks; ``None`` when it has no ``CREATED`` and no ``CLAIMED_AT`` (nothing to
+        know it by: a person's task)."""
+        created = (self.values.get("CREATED") or "").strip()
+        claimed = (self.values.get("CLAIMED_AT") or "").strip()
+        if not created and not claimed:
+            return None
+        return created, (self.values.get("OWNER") or "").strip(), claimed
+
+    @property
+    def rest(self) -> tuple[str, ...] | None:
+        """The lines under its headline but its ``:ID:``; ``None`` without marks."""
+        return self.under if self.marks is not None else None
+
+
+def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen]) -> list[tuple[_Key, _Key]]:
+    """The identity rule of :func:`same_tasks`: each task of ``gone`` (keyed by where it
+    is) paired with the one of ``free`` that is it, by title and place, then the rest of
+    the task, then its marks; each tier on what the one before left, in the keys'
+    order within one key."""
+    pairs: list[tuple[_Key, _Key]] = []
+    for rule in (lambda t: t.title, lambda t: t.rest, lambda t: t.marks):
+        paired_old = {a for a, _ in pairs}
+        paired_new = {b for _, b in pairs}
+        olds: dict[object, list[_Key]] = {}
+        for where, seen in gone.items():
+            key = rule(seen) if where not in paired_old else None
+            if key is not None:
+                olds.setdefault(key, []).append(where)
+        news: dict[object, list[_Key]] = {}
+        for where, seen in free.items():
+            key = rule(seen) if where not in paired_new else None
+            if key is not None:
+                news.setdefault(key, []).append(where)
+        pairs += [pair for key, places in olds.items()
+                  for pair in zip(places, news.get(key, []), strict=False)]
+    return sorted(pairs, key=lambda pair: (list(gone).index(pair[0]), 0))
+
+
+def _is_id_line(text: str) -> bool:
+    match = _PROPERTY.match(text)
+    return match is not None and match.group(1).upper() == "ID"
 
 
 def kept_task_pairs(doc: OrgFile, kept: OrgFile, old_tasks: list[Task],
@@ -517,8 +596,11 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
     changed in Emacs) named as the base's: when that is sure, as for a session's
     entries (:class:`ai_protocols.session.merge._Entries`): the base's chunk is gone on
     that side, one new ``heading:`` chunk there has exactly its lines under the
-    headline, and no other gone or new one has those lines. Any other change of a
-    headline's line is a removal and an addition."""
+    headline, and no other gone or new one has those lines. A task whose ``ID`` that
+    side lost (its ``:ID:`` line deleted or retyped, and retitled or not) is the base's
+    task by the one identity rule (:func:`same_tasks`), its id given back when it has
+    none (:func:`_with_id`). Any other change of a headline's line is a removal and
+    an addition."""
     def body(chunk: _Chunk) -> str:
         return "".join(chunk.lines[1:])
 
@@ -530,9 +612,35 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
         was = [g for g in gone if body(o[g]) == text]
         if len(was) == 1 and sum(body(side[n]) == text for n in new) == 1:
             names[name] = was[0]
+    # A task whose :ID: line that side deleted or retyped: the same task, by the one
+    # identity rule (:func:`same_tasks`), its id given back when it has none.
+    lost = {n: _Seen.of_chunk(o[n]) for n in o if n.startswith("task:") and n not in side}
+    if lost:
+        free = {n: _Seen.of_chunk(side[n]) for n in order if n not in o and n not in names
+                and n.startswith(("heading:", "task:"))}
+        side = dict(side)
+        for was, name in _pair(lost, free):
+            names[name] = was
+            if name.startswith("heading:"):
+                side[name] = _with_id(side[name], o[was])
     if not names:
         return side, order
     return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
+
+
+def _with_id(chunk: _Chunk, base: _Chunk) -> _Chunk:
+    """``chunk`` (a task whose ``:ID:`` line a person deleted) with the ``:ID:`` line of
+    ``base`` (the same task in the base) first in its drawer, as the next command would
+    give it back (``Board._same_again``); as it is without a drawer."""
+    line = next((raw for key, _value, raw in base.properties if key == "ID"), None)
+    if chunk.drawer is None or line is None:
+        return chunk
+    at = chunk.drawer[0] + 1
+    again = _Chunk([*chunk.lines[:at], line, *chunk.lines[at:]], chunk.newline,
+                   chunk.keywords, (chunk.drawer[0], chunk.drawer[1] + 1),
+                   chunk.body_start + 1)
+    again.done = chunk.done
+    return again
 
 
 def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
@@ -867,19 +975,27 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
         merged = merged[: -len(a.newline)]
     if not conflict:  # every task either side kept, once, and no other: else git decides
         found = _result_names(merged)
-        tasks = {n for n in (*a.order, *b.order) if n.startswith("task:")}
-        if found is None or found != tasks - _removed(o, a, b):
+        # (a task whose id one side lost or retyped is the base's: known by either id)
+        side_a, order_a = _renamed(o.chunks, a.chunks, a.order)
+        side_b, order_b = _renamed(o.chunks, b.chunks, b.order)
+        aliases = {now: was for names, renamed in ((a.order, order_a), (b.order, order_b))
+                   for now, was in zip(names, renamed, strict=True) if now != was}
+        tasks = {n for n in (*order_a, *order_b) if n.startswith("task:")}
+        if found is None or {aliases.get(n, n) for n in found} != \
+                tasks - _removed(o.chunks, o.order, side_a, side_b):
             return None
     return MergeResult(merged.encode("utf-8"), conflict)
 
 
-def _removed(o: _Version, a: _Version, b: _Version) -> set[str]:
-    """The tasks one side removed and the other left as they were: they go."""
+def _removed(o: dict[str, _Chunk], order: list[str], a: dict[str, _Chunk],
+             b: dict[str, _Chunk]) -> set[str]:
+    """The tasks one side removed and the other left as they were: they go. ``o``, ``a``,
+    ``b``: the chunks by name (each side's as :func:`_renamed` names them); ``order``:
+    the base's names."""
     gone = set()
     for side, other in ((a, b), (b, a)):
-        for name in o.order:
-            if name not in side.chunks and name in other.chunks and \
-                    other.chunks[name].raw == o.chunks[name].raw:
+        for name in order:
+            if name not in side and name in other and other[name].raw == o[name].raw:
                 gone.add(name)
     return gone
 

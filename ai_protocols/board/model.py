@@ -104,15 +104,25 @@ class BoardFile(OrgFile):
 
 
 def done_states(doc: OrgFile) -> frozenset[str]:
-    """The board's done-type states: :data:`CLOSED_STATES`, and each keyword its
-    ``#+TODO:`` lines (``#+SEQ_TODO:``, ``#+TYP_TODO:``) declare after ``|``, or the
-    last of a line without ``|`` (Org manual, "Workflow states": "If you do not provide
-    the separator bar, the last state is used as the DONE state"); a ``(key)`` after a
-    keyword is not part of it. A task in one of them is closed."""
+    """The board's done-type states, as Org reads them (``org-done-keywords``, set by
+    ``org-set-regexps-and-options``): of each ``#+TODO:`` line (``#+SEQ_TODO:``,
+    ``#+TYP_TODO:``), the keywords after its ``|``, or only its last one when it has no
+    ``|`` (Org manual, "Workflow states": "If you do not provide the separator bar, the
+    last state is used as the DONE state": ``#+TODO: TODO DONE CANCELLED`` leaves
+    ``DONE`` a state still to do), the lines' together; when that is none (every
+    ``|`` ends its line), the last keyword of all (``TYP_TODO`` lines first, then
+    ``TODO``, then ``SEQ_TODO`` ones, as Org gathers them). :data:`CLOSED_STATES` when no
+    line declares any (the board's states, as :class:`BoardFile` reads such a board
+    and its first change declares them). A ``(key)`` after a keyword is not part of
+    it. A task in one of them is closed."""
     from ai_protocols.org.file import todo_line_value
 
+    def name(word: str) -> str:
+        return word[:word.find("(")] if word.endswith(")") and word.find("(") > 0 else word
+
     text = doc.text
-    found = set(CLOSED_STATES)
+    found: set[str] = set()
+    sequences: list[tuple[int, list[str]]] = []
     at = text.find("#+")
     while at != -1:
         value = todo_line_value(text, at)
@@ -120,11 +130,22 @@ def done_states(doc: OrgFile) -> frozenset[str]:
         if value != -1 and not text[start:at].lstrip("\ufeff").strip(" \t"):
             end = text.find("\n", value)
             words = text[value:len(text) if end == -1 else end].split()
-            done = words[words.index("|") + 1:] if "|" in words else words[-1:]
-            found.update(w[:w.find("(")] if w.endswith(")") and w.find("(") > 0 else w
-                         for w in done if w != "|")
+            names = [name(w) for w in words if w != "|"]
+            if "|" in words:
+                found.update(name(w) for w in words[words.index("|") + 1:] if w != "|")
+            else:
+                found.update(names[-1:])
+            kind = text[at + 2:value].upper()
+            sequences.append(({"TYP_TODO:": 0, "TODO:": 1}.get(kind, 2), names))
         at = text.find("#+", at + 2)
+    if not doc.declared_keywords:
+        return frozenset(CLOSED_STATES)
+    if not found:
+        every = [n for _, names in sorted(sequences, key=lambda s: s[0]) for n in names]
+        found.update(every[-1:])
     return frozenset(found)
+
+
 #: The ``CUSTOM_ID`` of the locks section.
 LOCKS_ID = "locks"
 #: Characters of a task's title, a role or a tag at most.

@@ -45,7 +45,7 @@ def _board() -> Board:
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
               "nothing changed the board since).", err=True)
     for sunk, state in board.sunk_claims():
-        _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({state.state}), is no "
+        _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
     click.get_current_context().call_on_close(lambda: _said_after(board))
@@ -117,6 +117,15 @@ def _said_set_up(board: Board) -> None:
     for action in board.set_up:
         if action.action != "unchanged":
             _echo(f"  {action.action}: {action.path}", err=True)
+
+
+def _state(state: str) -> str:
+    """A holder's state as the board's messages say it
+    (:func:`~ai_protocols.board.board.state_words`: ``wrapped up``); ``--json`` keeps
+    the state's name (``wrapped-up``)."""
+    from ai_protocols.board.board import state_words
+
+    return state_words(state)
 
 
 def _said_shared(board: Board) -> None:
@@ -270,7 +279,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
                    f"No open task on the board {board.path}: 'ai-protocols task add TITLE' "
                    "adds one.")
     for item, state in rows:
-        said = {item.owner: state.state} if state and item.owner else \
+        said = {item.owner: _state(state.state)} if state and item.owner else \
             ({item.owner: "you"} if item.owner and item.owner == board.me else {})
         _echo(_line(item, board, said))
         if item.id in kept:
@@ -303,7 +312,7 @@ def task_show(task_id: str, as_json: bool) -> None:
     for line in _details(item):
         _echo(line)
     if state is not None:
-        _echo(f"  its holder:  {state.state} ({state.evidence})")
+        _echo(f"  its holder:  {_state(state.state)} ({state.evidence})")
     if passed:
         _echo("  hand-offs:")
     for h in passed:
@@ -456,6 +465,13 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 
             whose = held_by(held.owner, state, force, "locked")
             _echo(f"  taken over: {held.path} was {whose}")
+    # (this board cannot see the locks of a project around it; the hook enforces them)
+    for area, outer, held, state in board.outer_locks([r.lock.path for r in reports]):
+        _echo(f"warning: {area} lies in or holds {held.path} on the board of the project "
+              f"around this one, {outer}, locked by {held.owner} ({_state(state.state)}"
+              f": {state.evidence}) for: {held.reason or '(no reason given)'}; the "
+              "PreToolUse hook refuses your edits there while that lock stands (see "
+              "'ai-protocols locks' there)", err=True)
 
 
 @click.command("unlock", cls=InOrderCommand)
@@ -508,7 +524,7 @@ def locks(as_json: bool) -> None:
         _echo("No locks.")
     for held, state in rows:
         who = "you" if board.me and held.owner == board.me else \
-            f"{holder_name(held.owner)} ({state.state}: {state.evidence})" if state else \
+            f"{holder_name(held.owner)} ({_state(state.state)}: {state.evidence})" if state else \
             holder_name(held.owner)
         _echo(f"{held.path}  locked by {who}" + (
             f"  (not on the board on disk: kept in {board.kept_path}; still enforced, and "
@@ -571,12 +587,12 @@ def check(as_json: bool) -> None:
                 where = "" if finding.lock.path.rstrip("/") == finding.path.rstrip("/") else \
                     f"inside {finding.lock.path}, "
                 why.append(f"{where}locked by {finding.lock.owner or '(no owner)'} "
-                           f"({finding.state.state}) for: {finding.lock.reason or '-'}")
+                           f"({_state(finding.state.state)}) for: {finding.lock.reason or '-'}")
             _echo(f"{finding.path}: {'; '.join(why)}")
         for nested in report.nested:
             _echo(f"Note: {nested.path} is a repository of its own, left out here, inside "
                   f"{nested.lock.path}, which {nested.lock.owner or '(no owner)'} "
-                  f"({nested.state.state}) has locked for: {nested.lock.reason or '-'}; it "
+                  f"({_state(nested.state.state)}) has locked for: {nested.lock.reason or '-'}; it "
                   f"has {len(nested.changed)} changed file(s) ({', '.join(nested.changed[:3])}"
                   f"{', ...' if len(nested.changed) > 3 else ''}). Its own 'check' reads its "
                   "own board, not this lock; the PreToolUse hook refuses edits there.")

@@ -245,9 +245,12 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
                       "(task done and task release are refused while its holder is at "
                       "work)", err=True)
                 continue
-            _echo(f"Task {item.id} ({item.state}, {whose}, {state.state}) is still open: "
+            from ai_protocols.board.board import state_words
+
+            gone = state_words(state.state)  # ("wrapped up", as the board says it)
+            _echo(f"Task {item.id} ({item.state}, {whose}, {gone}) is still open: "
                   f"{item.title}\n  if this session finished it: ai-protocols task claim "
-                  f"{item.id} (a takeover: its holder is {state.state}), then ai-protocols "
+                  f"{item.id} (a takeover: its holder is {gone}), then ai-protocols "
                   f"task done {item.id} --checkpoint", err=True)
             continue
         _echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
