@@ -1,4 +1,4 @@
-"""The task board after the review rev15h (issue 15, eighth review): a task known when a
+"""The task board after its eighth review (issue 15): a task known when a
 person retitled it and deleted its ``:ID:`` line; a claim put back with its log items;
 an id git put back said as git's, and a retyped task's old id pointing to its new one;
 lock paths as written, the tool's and git's folders, nested repositories, and a
