@@ -57,8 +57,8 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "display", "factory",
-           "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace", "timedelta",
-           "timezone"]
+           "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace",
+           "shell_quote", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -481,3 +481,34 @@ def quoted(text: str | bytes, limit: int | None = None) -> str:
     mark = '"' if "'" in cut and '"' not in cut else "'"
     more = f"... ({len(text)} characters)" if limit is not None and len(text) > limit else ""
     return f"{mark}{cut}{mark}{more}"
+
+
+def shell_quote(text: str) -> str:
+    """``text`` quoted for a POSIX shell, to paste back as one argument on one line: as
+    :func:`shlex.quote` does; with a character a terminal does not draw as itself in it
+    (a control character such as a newline, a format character such as U+202E, a byte
+    that is not UTF-8, carried as a surrogate escape: what
+    :func:`ai_protocols.lean.display` escapes), as ``$'...'`` with each such character's
+    bytes as three-digit octal escapes ``\\NNN``, a backslash as ``\\134`` and a quote
+    as ``\\'`` (bash, zsh, ksh, and sh in POSIX.1-2024, "Dollar-Single-Quotes"). Octal,
+    never ``\\xNN``: no backslash in it is followed by a letter ``display`` reads as an
+    escape, so the command reads the same, and pastes back, printed as it is or through
+    ``display`` (issue 14, eighth review)."""
+    import shlex
+
+    quoted = shlex.quote(text)
+    if display(quoted) == quoted:  # (nothing to escape, no backslash read as one)
+        return quoted
+
+    def odd(c: str) -> bool:
+        return display(c) != c and c != "\\"
+
+    def octal(c: str) -> str:
+        code = ord(c)
+        raw = bytes([code - 0xDC00]) if 0xDC80 <= code <= 0xDCFF else \
+            c.encode("utf-8", "surrogatepass")
+        return "".join(f"\\{b:03o}" for b in raw)
+
+    escaped = "".join("\\134" if c == "\\" else "\\'" if c == "'" else
+                      octal(c) if odd(c) else c for c in text)
+    return f"$'{escaped}'"

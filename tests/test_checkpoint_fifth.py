@@ -250,7 +250,7 @@ def test_a_second_restore_never_calls_a_whole_restore_half_made(
                max_size=12) | st.binary(max_size=8).map(os.fsdecode).filter(
                    lambda t: "\0" not in t))
 def test_shell_quote_pastes_back_as_the_same_argument(text: str) -> None:
-    from ai_protocols.git.checkpoint import shell_quote
+    from ai_protocols.lean import shell_quote
 
     quoted = shell_quote(text)
     assert "\n" not in quoted

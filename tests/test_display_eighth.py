@@ -88,6 +88,30 @@ def test_an_error_shows_a_typed_escape_and_an_esc_apart(project: Path, run: Runn
     assert "'a\\x1b[31m '" in esc.stderr and "\x1b" not in esc.stderr, esc.stderr
 
 
+def test_click_s_usage_errors_show_user_text_once_escaped(project: Path) -> None:
+    """A usage error click raises (``--branch`` not a branch name; ``--bogus`` after a
+    TITLE holding ESC) shows a byte that is not UTF-8 as ``\\xff`` and an ESC as
+    ``\\x1b``: escaped once, by ``display``, on the way out; never a ``repr``'s
+    ``\\udcff``, never a raw ESC."""
+    import subprocess
+
+    from conftest import CLI, clean_env
+
+    run = Runner(project)
+    run("start", "--title", "T")
+    run("checkpoint")
+    branch = b"a..\xff\x1b".decode("utf-8", "surrogateescape")
+    done = subprocess.run([str(CLI), "checkpoint", "restore", "--branch", branch, "default/1"],
+                          cwd=project, env=clean_env(), capture_output=True)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "'a..\\xff\\x1b'" in err, err
+    assert "udcff" not in err and "\x1b" not in err.replace("\\x1b", ""), err
+    done = subprocess.run([str(CLI), "task", "add", "\x1b", "--bogus"], cwd=project,
+                          env=clean_env(), capture_output=True)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "--bogus" in err and "\x1b" not in err, err
+
+
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
                     max_size=12) | st.binary(max_size=8).map(
@@ -105,7 +129,7 @@ def test_a_quoted_command_reads_the_same_through_display_and_pastes_back(text: s
     import os
     import subprocess
 
-    from ai_protocols.git.checkpoint import shell_quote
+    from ai_protocols.lean import shell_quote
 
     command = shell_quote(text)
     assert display(command) == command

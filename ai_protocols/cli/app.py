@@ -35,6 +35,7 @@ from ai_protocols.cli.output import (
     print_resume,
     render_session,
 )
+from ai_protocols.lean import quoted
 from ai_protocols.session.project import Project
 
 
@@ -184,7 +185,7 @@ def log(**options: Any) -> None:
     try:
         drafts = log_entries(given)
     except UsageProblem as problem:
-        raise click.UsageError(display(str(problem))) from None
+        raise click.UsageError(str(problem)) from None
     from ai_protocols.cli.options import task_of
 
     task = task_of(given)
@@ -421,7 +422,7 @@ def spawn(runtime: str, trust_hooks: bool, command: tuple[str, ...]) -> None:
 
     if trust_hooks:
         if not is_codex(command[0]):
-            raise click.UsageError(f"--trust-hooks applies to Codex only, not {command[0]!r}")
+            raise click.UsageError(f"--trust-hooks applies to Codex only, not {quoted(command[0])}")
         command = (command[0], CODEX_TRUST_HOOKS, *command[1:])
     _refuse_outside_a_project()  # its id would name no project, and its lease make .ai/
     sys.exit(run_agent(_project().root, runtime, command))
@@ -511,7 +512,7 @@ def _hooks_target(agent: str, scope: str) -> Any:
     try:
         hooks_lib.check_scope(agent, scope)
     except hooks_lib.ScopeNotSupported as problem:
-        raise click.UsageError(display(str(problem))) from None
+        raise click.UsageError(str(problem)) from None
     return _project().root
 
 
@@ -772,7 +773,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
 
     for option, value in (("--worktree", worktree), ("--branch", branch)):
         if value == "":
-            raise click.BadParameter(f"{value!r} is empty: give "
+            raise click.BadParameter(f"{quoted(value)} is empty: give "
                                      + ("the new worktree's folder" if option == "--worktree"
                                         else "the new branch's name")
                                      + f", or leave {option} out", param_hint=f"'{option}'")
@@ -782,7 +783,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     points = _checkpoints()
     problem = points.branch_problem(branch) if branch is not None else None
     if problem is not None:
-        raise click.BadParameter(f"{branch!r}: {problem}", param_hint="'--branch'")
+        raise click.BadParameter(f"{quoted(branch)}: {problem}", param_hint="'--branch'")
     point = points.resolve(ref)
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
@@ -805,7 +806,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             for path in done.left:
                 click.echo(f"  {display(path)}", err=True)
     else:
-        from ai_protocols.git.checkpoint import shell_quote
+        from ai_protocols.lean import shell_quote
 
         on = f"on the new branch {display(done.branch)}" if done.branch else "detached"
         click.echo(f"Restored checkpoint {display(point.name)} into a new "
@@ -843,7 +844,7 @@ def checkpoint_export(ref: str, file: str) -> None:
     from pathlib import Path
 
     if file == "":
-        raise click.BadParameter(f"{file!r} is empty: give the name of the file to write, "
+        raise click.BadParameter(f"{quoted(file)} is empty: give the name of the file to write, "
                                  "ending in .tar.gz", param_hint="'FILE'")
     points = _checkpoints()
     point = points.resolve(ref)

@@ -100,7 +100,7 @@ class InOrderCommand(click.Command):
         try:
             read = scan(args, known, strict=False)
         except UsageProblem as problem:
-            raise click.UsageError(display(str(problem)), ctx) from None
+            raise click.UsageError(str(problem), ctx) from None
         if read is None:
             return  # help
         given, others = read
@@ -181,6 +181,15 @@ class InOrderCommand(click.Command):
                 f"quotes, as in {ctx.command_path} {_quote(text)}", ctx)
 
 
+def _displayed(error: click.ClickException) -> None:
+    """``error`` with its message made safe for the terminal by :func:`display`, once
+    (the one place click's usage errors pass on their way out: a raise site quotes user
+    text as it is, so that nothing is escaped twice)."""
+    if not getattr(error, "_ai_protocols_displayed", False):
+        error.message = display(error.message)
+        error._ai_protocols_displayed = True  # type: ignore[attr-defined]
+
+
 class InOrderGroup(click.Group):
     """A click group whose own options are read as :class:`InOrderCommand` reads a
     command's (:func:`ai_protocols.cli.options.scan`: a one-value option given twice,
@@ -190,6 +199,21 @@ class InOrderGroup(click.Group):
 
     command_class = InOrderCommand
     group_class = type  # (its subgroups: this class)
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as error:
+            _displayed(error)
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            _displayed(error)
+            raise
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:
@@ -212,7 +236,7 @@ class InOrderGroup(click.Group):
             try:
                 scan(own, known, strict=False)
             except UsageProblem as problem:
-                raise click.UsageError(display(str(problem)), ctx) from None
+                raise click.UsageError(str(problem), ctx) from None
         return super().parse_args(ctx, args)
 
 

@@ -12,7 +12,7 @@ import sys
 
 from ai_protocols.cli.options import text_of
 from ai_protocols.cli.output import display, print_json, print_path, render_session
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, shell_quote
 from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -29,10 +29,9 @@ def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
 
 
 def quote(text: str) -> str:
-    """``text`` quoted for the shell, when it must be."""
-    import shlex
-
-    return shlex.quote(text)
+    """``text`` quoted for the shell, when it must be (:func:`ai_protocols.lean.shell_quote`,
+    the one rule)."""
+    return shell_quote(text)
 
 
 def target(agent_id: str | None, path: object) -> str:

@@ -60,12 +60,12 @@ from ai_protocols.git.spawn import (
     session_names,
 )
 from ai_protocols.git.spawn import GitRun as _Git
-from ai_protocols.lean import datetime, timezone
+from ai_protocols.lean import datetime, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 from ai_protocols.storage.files import temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
-           "Taken", "clone_id", "record", "shell_quote", "take"]
+           "Taken", "clone_id", "record", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -1691,39 +1691,6 @@ def _restored_mark(target: Path, make: bool = False) -> bool:
             out.write("restored\n")
         return True
     return os.path.exists(mark)
-
-
-def shell_quote(text: str) -> str:
-    """``text`` quoted for a POSIX shell, to paste back as one argument on one line: as
-    :func:`shlex.quote` does; with a character a terminal does not draw as itself in it
-    (a control character such as a newline, a format character such as U+202E, a byte
-    that is not UTF-8, carried as a surrogate escape: what
-    :func:`ai_protocols.lean.display` escapes), as ``$'...'`` with each such character's
-    bytes as three-digit octal escapes ``\\NNN``, a backslash as ``\\134`` and a quote
-    as ``\\'`` (bash, zsh, ksh, and sh in POSIX.1-2024, "Dollar-Single-Quotes"). Octal,
-    never ``\\xNN``: no backslash in it is followed by a letter ``display`` reads as an
-    escape, so the command reads the same, and pastes back, printed as it is or through
-    ``display`` (issue 14, eighth review)."""
-    import shlex
-
-    from ai_protocols.lean import display
-
-    quoted = shlex.quote(text)
-    if display(quoted) == quoted:  # (nothing to escape, no backslash read as one)
-        return quoted
-
-    def odd(c: str) -> bool:
-        return display(c) != c and c != "\\"
-
-    def octal(c: str) -> str:
-        code = ord(c)
-        raw = bytes([code - 0xDC00]) if 0xDC80 <= code <= 0xDCFF else \
-            c.encode("utf-8", "surrogatepass")
-        return "".join(f"\\{b:03o}" for b in raw)
-
-    escaped = "".join("\\134" if c == "\\" else "\\'" if c == "'" else
-                      octal(c) if odd(c) else c for c in text)
-    return f"$'{escaped}'"
 
 
 def _running(pid: int) -> bool:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import branch_name, branch_text
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -465,7 +465,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
     parts.append(f"{first}put back the newer session file ai-protocols keeps with "
-                 f"cp {_quote(copy)} {_quote(here)} (from {_clip(project.root_text, 120)})")
+                 f"cp {shell_quote(copy)} {shell_quote(here)} "
+                 f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
 
 
@@ -492,15 +493,15 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     if not here:
         return f"{said}git stash pop brings the work{also} back"
     ours = [p for p in here if is_tool_path(p)]
-    steps = [f"mv -- {_quote(p)} {_quote(p + '.before-pop')}" for p in here
+    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in here
              if not is_tool_path(p)]
     if ours:
-        steps.append("rm -f -- " + " ".join(_quote(p) for p in ours))
+        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in ours))
     steps.append("git stash pop")
     for p in ours:
         kept = kept_path(project.ai_dir_text, join(root, p))
         if os.path.isfile(kept):
-            steps.append(f"cp -- {_quote(relative_to(kept, root))} {_quote(p)}")
+            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} {shell_quote(p)}")
     files = "file that is" if len(here) == 1 else "files that are"
     return (f"{said}it also holds {len(here)} untracked {files} "
             f"here again ({', '.join(_clip(p, 60) or '' for p in here[:3])}"
@@ -544,15 +545,6 @@ FETCH_CHECKPOINTS = "git fetch {remote} 'refs/ai-protocols/*:refs/ai-protocols/*
 #: git's empty tree (SHA-1): what a checkpoint taken before the first commit is
 #: compared with.
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
-def _quote(text: str) -> str:
-    """``text`` quoted for a POSIX shell, to paste as one argument
-    (:func:`ai_protocols.git.checkpoint.shell_quote`: the one rule; ``$'...'`` for a
-    control character or a byte that is not UTF-8)."""
-    from ai_protocols.git.checkpoint import shell_quote
-
-    return shell_quote(text)
 
 
 def _covers(here: list[str], work: list[str]) -> bool:
@@ -674,7 +666,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
                      f"{_clip(session_branch)}: switch to it (git switch "
-                     f"{_quote(branch_name(session_branch) or '')})")
+                     f"{shell_quote(branch_name(session_branch) or '')})")
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -753,9 +745,9 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             from ai_protocols.git.state import remote_for
 
             remote = remote_for(root, git.branch)
-            remote = _quote(remote) if remote != "REMOTE" else remote  # (a name, pasted)
+            remote = shell_quote(remote) if remote != "REMOTE" else remote  # (a name, pasted)
             ref = session.checkpoint or ""
-            pushed = f"git push REMOTE {_quote(ref)}" if ref.startswith("refs/") else \
+            pushed = f"git push REMOTE {shell_quote(ref)}" if ref.startswith("refs/") else \
                 "git push REMOTE 'refs/ai-protocols/*:refs/ai-protocols/*'"
             warning += (f"; {it} is not in this clone: if it was never pushed, push it from "
                         f"the clone that took it ({pushed}); then here: "
@@ -869,7 +861,7 @@ def _target(session: Session) -> str:
     """How ``recover`` names a session: its agent id, or the path of its file, quoted
     for a POSIX shell by :func:`_quote` when it is not plain (a plain one: no import)."""
     name = session.agent_id or session.path_text
-    return name if _SHELL_SAFE.issuperset(name) else _quote(name)  # (the one quoter)
+    return name if _SHELL_SAFE.issuperset(name) else shell_quote(name)  # (the one quoter)
 
 
 def _cut(text: str, fits: Callable[[str], bool]) -> str:

@@ -50,7 +50,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import datetime, quoted
+from ai_protocols.lean import datetime, quoted, shell_quote
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
@@ -710,9 +710,7 @@ def operation_warning(path: str) -> str | None:
         return None
     if not out.strip(b"\0"):
         return None
-    import shlex
-
-    q = shlex.quote(path)
+    q = shell_quote(path)
     said = f"a git {what} is under way in this repository, and {path} has changes git has " \
            "not staged"
     if what == "rebase":
@@ -723,9 +721,9 @@ def operation_warning(path: str) -> str | None:
         return (f"{said}: 'git bisect good', 'bad' or 'skip' (and 'git bisect reset') check "
                 "out another commit, which git refuses where that commit's version of the "
                 f"file differs ('Your local changes ... would be overwritten'): keep yours "
-                f"aside with 'cp {q} {shlex.quote(path + '.bisect')}', put git's back with "
+                f"aside with 'cp {q} {shell_quote(path + '.bisect')}', put git's back with "
                 f"'git checkout -- {q}', and once 'git bisect reset' has run, 'cp "
-                f"{shlex.quote(path + '.bisect')} {q}'; log nothing in between")
+                f"{shell_quote(path + '.bisect')} {q}'; log nothing in between")
     go_on = {"merge": "'git commit' (or 'git merge --continue')",
              "am": "'git am --continue'", "cherry-pick": "'git cherry-pick --continue'",
              "revert": "'git revert --continue'"}[what]
@@ -737,18 +735,16 @@ def operation_warning(path: str) -> str | None:
 
 def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:
     """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it."""
-    import shlex
-
-    quoted = shlex.quote(path)
+    q = shell_quote(path)
     board = what != "session context"
     lost = "the other side's tasks and claims" if board else "what the other side logged"
     if 2 in stages and 3 in stages:  # both sides changed it, and no driver merged them
         return (f"git's merge left it unmerged without conflict markers: when the merge "
                 f"driver did not run (git said why: a driver program not found?), the file "
                 f"holds this side's version only, without {lost}; run 'ai-protocols init' "
-                f"(it installs the merge driver again), then 'git checkout -m {quoted}' "
-                f"merges it again, then 'git add {quoted}' once it holds both sides; or "
-                f"merge it by hand, then 'git add {quoted}'")
+                f"(it installs the merge driver again), then 'git checkout -m {q}' "
+                f"merges it again, then 'git add {q}' once it holds both sides; or "
+                f"merge it by hand, then 'git add {q}'")
     if 2 in stages:  # deleted by them (git status: UD)
         gone = "the other side removed it"
         if not board:
@@ -760,14 +756,14 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
                 gone = f"the other side wrapped this session up: {archive}"
         return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
                 f"changed it; the file holds this side's version. Resolve it: "
-                f"'git rm {quoted}' removes it here too (copy first whatever this side "
-                f"added that you need), or 'git add {quoted}' keeps it"
+                f"'git rm {q}' removes it here too (copy first whatever this side "
+                f"added that you need), or 'git add {q}' keeps it"
                 + ("" if board else " as a live session (which then lives on twice, here "
                    "and where the other side put it)"))
     return (f"git's merge left it unmerged (modify/delete): this side removed it, while "
             f"the other side changed it; the file holds the other side's version. Resolve "
-            f"it: 'git rm {quoted}' keeps it removed ({lost} since then stays only in "
-            f"git's history), or 'git add {quoted}' brings it back"
+            f"it: 'git rm {q}' keeps it removed ({lost} since then stays only in "
+            f"git's history), or 'git add {q}' brings it back"
             + ("" if board else " as a live session"))
 
 
