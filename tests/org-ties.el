@@ -8,6 +8,7 @@
 (require 'org-element)
 (require 'org-footnote)
 (require 'org-macro)
+(require 'org-inlinetask)
 (require 'json)
 (setq org-link-search-must-match-exact-headline t)
 (let (out)
@@ -45,7 +46,7 @@
                      (push (format "file %s" path) unresolved)))))))))
         (org-element-map tree '(footnote-definition drawer quote-block center-block
                                 special-block dynamic-block plain-list table src-block
-                                example-block paragraph)
+                                example-block paragraph inlinetask)
           (lambda (e)
             (let ((type (org-element-type e))
                   (key (or (org-element-property :label e)
@@ -59,7 +60,7 @@
                              (car (car (org-element-property :caption e)))))
                       captioned))
               (when (or (memq type '(footnote-definition drawer quote-block center-block
-                                     special-block dynamic-block))
+                                     special-block dynamic-block inlinetask))
                         (org-element-property :name e)
                         (org-element-property :caption e)
                         (org-element-property :results e)

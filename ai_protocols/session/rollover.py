@@ -528,6 +528,9 @@ _DESCRIBING = frozenset(("CAPTION", "HEADER", "HEADERS", "PLOT"))
 #: relative to the file's folder).
 _ANYWHERE = frozenset(("http", "https", "ftp", "mailto", "news", "doi", "id", "info", "man",
                        "help", "irc", "rmail", "gnus", "bbdb", "w3m"))
+#: What a plain link's path cannot begin with (Org syntax, "Plain links"), and the
+#: beginnings of an absolute path (the same from any file).
+_NO_PATH = ("", " ", "\t", "\n", "\r", "(", ")", "<", ">", "[", "]", "/", "~")
 #: What may tie an entry's text to text elsewhere in its file, found by these strings
 #: first (a quick scan of the section), each then looked at (:meth:`_Ties._tied`).
 _MARKS = ("[fn:", "<<", "[[", "file:", "file+", "attachment:", "docview:", "{{{", "call_",
@@ -590,8 +593,8 @@ class _Ties:
                 return False  # (no word of its own: "profile:")
             if mark == "call_":
                 return _CALL.match(base, at) is not None
-            colon = base.find(":", at, at + 16)
-            return colon >= 0 and base[colon + 1:colon + 2] not in ("/", "~")
+            colon = base.find(":", at, at + 16)  # (a plain link's path: no blank first)
+            return colon >= 0 and base[colon + 1:colon + 2] not in _NO_PATH
         if mark == "#+":
             start = base.rfind("\n", 0, at) + 1
             if base[start:at].strip(" \t"):
