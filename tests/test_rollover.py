@@ -713,18 +713,32 @@ def _without_write(live: str) -> str:
 
 _OPEN = st.tuples(st.just("open"), _TEXT, st.none() | _NOTE, st.none())
 _NESTED = st.tuples(st.just("nested"), _TEXT, st.none(), st.none())
+# What ties an entry to text that stays (eighth review): a person's line under an entry,
+# and a person's line between entries (a container's, a named list's, a footnote's).
+_TIE = st.sampled_from(["[fn:1]", "[fn:: whole]", "<<t>>", "<<<r>>>", "[[t]]", "[[#id]]",
+                        "[[https://orgmode.org]]", "file:x.txt", "file: no link",
+                        "file:/abs", "{{{m}}}", "call_f()", "#+NAME: n", "#+CAPTION: c",
+                        ":NOTES:", ":END:", "#+begin_quote", "#+end_quote", "#+BEGIN: x",
+                        "#+END:", "(ref:r)"])
+_TIED = st.tuples(st.sampled_from(["decision", "closed", "log"]), _TEXT, _TIE, st.none())
+_STRUCT = st.tuples(st.just("struct"), st.sampled_from(
+    ["#+NAME: n", "#+ATTR_HTML: :x 1", "#+TITLE: t", "[fn:2] a definition", ":NOTES:",
+     ":END:", "#+begin_quote", "#+end_quote", "#+BEGIN: x", "#+END:", "", "- a note"]),
+    st.none(), st.none())
 
 
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(pieces=st.lists(st.tuples(_PIECE | _OPEN | _NESTED, st.integers(0, 40_000)),
+@given(pieces=st.lists(st.tuples(_PIECE | _OPEN | _NESTED | _TIED | _STRUCT,
+                                 st.integers(0, 40_000)),
                        min_size=1, max_size=16),
        bulk_at=st.sampled_from(["decisions", "log", "progress"]))
 def test_the_streamed_rollover_gives_the_rules_bytes(
         tmp_path_factory: pytest.TempPathFactory, pieces: list[tuple], bulk_at: str) -> None:
     """Entries of every kind at any time among 4 MB of the tool's own (so that the cut
     falls among them), open items, an open item under a closed one, a person's notes
-    and paragraphs: the earlier file (name and bytes) and the live file are those the
+    and paragraphs, notes and lines between entries that tie entries to what stays
+    (eighth review): the earlier file (name and bytes) and the live file are those the
     rule, written out plainly over a list of lines (:func:`reference_rollover`), gives."""
     root = tmp_path_factory.mktemp("rule") / "proj"
     root.mkdir()
@@ -738,6 +752,9 @@ def test_the_streamed_rollover_gives_the_rules_bytes(
         marker = f"P{n:03d}"
         if kind == "free":
             sections["decisions"] += f"Free {marker}: {note or 'text'}\n"
+            continue
+        if kind == "struct":
+            sections["decisions"] += body + "\n"
             continue
         if kind == "log":
             lines = [f"- {stamp(minute)} progress: {marker} " + body.replace("\n", " ")]
