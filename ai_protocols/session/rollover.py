@@ -12,7 +12,10 @@ Movable: the closed (``[X]``) items of Progress, Blockers and Next steps and eve
 entry of Decisions, Discoveries and Log, each with the lines under it that are
 part of its item by Org's rule (indented past its bullet: a rationale, an example
 block, a person's note), oldest first; an entry holding an open checkbox item
-anywhere under it stays. Everything else stays where it is, byte for byte: the
+anywhere under it stays, and so does one Org ties to text that stays (a labelled
+footnote, a link target, a link within the file, an element a person's drawer,
+block, footnote definition or named list holds: :class:`_Ties`). Everything else
+stays where it is, byte for byte: the
 session headline and its drawer, Summary, Key files, Context, open items, a
 person's text between entries and headings (:func:`held_by` names what of it
 keeps a file past the bound).
