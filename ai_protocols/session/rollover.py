@@ -557,11 +557,12 @@ class _Ties:
       plain ``file:`` link to a relative path, a macro ``{{{...}}}``, an inline call
       ``call_NAME(...)``;
 
-    and an entry stays when it is the element of an affiliated keyword line right
-    above it (``#+NAME:`` above a list names the list that begins there), or when it
-    is inside a block, a drawer or a footnote definition opened above it between the
-    entries (Org's syntax: what such an element holds goes with it). The section's
-    text is scanned once for :data:`_MARKS` (rare in the tool's entries)."""
+    and an entry stays when it is in a list an affiliated keyword line names
+    (``#+NAME:`` right above an item names the whole list that begins there: its
+    entries stay, up to the list's end), or when it is inside a block, a drawer or a
+    footnote definition opened above it between the entries (Org's syntax: what such
+    an element holds goes with it). The section's text is scanned once for
+    :data:`_MARKS` (rare in the tool's entries: ``escape_inline`` breaks them)."""
 
     __slots__ = ("base", "lines", "marks", "named", "newline", "next", "until")
 
