@@ -622,6 +622,9 @@ def _held_lines(lines: list[str], spans: list[tuple[int, int]]) -> set[int]:
             end = index + 1
             while end < len(lines):
                 bare = lines[end].rstrip("\n")
+                if re.match(item, bare.lstrip(" \t")) and (end not in inside or any(
+                        a == end for a, _ in spans)):
+                    top = min(top, len(bare) - len(bare.lstrip(" \t")))
                 if end not in inside and not bare.strip() and end + 1 < len(lines) \
                         and not lines[end + 1].strip():
                     break
@@ -723,7 +726,8 @@ _TIE = st.sampled_from(["[fn:1]", "[fn:: whole]", "<<t>>", "<<<r>>>", "[[t]]", "
 _TIED = st.tuples(st.sampled_from(["decision", "closed", "log"]), _TEXT, _TIE, st.none())
 _STRUCT = st.tuples(st.just("struct"), st.sampled_from(
     ["#+NAME: n", "#+ATTR_HTML: :x 1", "#+TITLE: t", "[fn:2] a definition", ":NOTES:",
-     ":END:", "#+begin_quote", "#+end_quote", "#+BEGIN: x", "#+END:", "", "- a note"]),
+     ":END:", "#+begin_quote", "#+end_quote", "#+BEGIN: x", "#+END:", "", "- a note",
+     "  - an indented note", " a line at indent 1"]),
     st.none(), st.none())
 
 

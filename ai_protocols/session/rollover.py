@@ -649,13 +649,17 @@ class _Ties:
                         self.named = None
                     continue
                 blank = 0
-                if _indent(line) <= named and _bullet_of(opened) is None:
+                if _bullet_of(opened) is not None:
+                    self.named = min(named, _indent(line))  # (the list's least indent)
+                elif _indent(line) <= named:
                     self.named = None
             if self.named is None and first == "#" and index + 1 < count and \
                     _affiliated(opened):
                 following = lines[index + 1]
                 if _bullet_of(following.lstrip(" \t")) is not None:
                     self.named = _indent(following)  # (names the list that begins there)
+        if self.named is not None and end < count:  # (the entry at end: an item)
+            self.named = min(self.named, _indent(lines[end]))
 
     def holds(self, at: int, reach: int) -> bool:
         """Whether the entry of the lines ``at`` to ``reach`` must stay."""
