@@ -536,16 +536,105 @@ def _item_end(lines: list[str], at: int) -> int:
         if indent(line) <= bullet:
             break
         blanks = 0
-        word = line.lstrip(" \t")
-        if word[:8].lower() == "#+begin_":
-            name = word[8:].split()[0].lower() if word[8:].strip() else ""
-            for close in range(index + 1, len(lines)):
-                if lines[close].rstrip("\n").strip(" \t").lower() == f"#+end_{name}":
-                    index = close
-                    break
+        close = _closed_at(lines, index)
+        if close is not None:
+            index = close
         index += 1
         end = index
     return end
+
+
+def _closed_at(lines: list[str], index: int) -> int | None:
+    """The line closing the block (``#+begin_NAME``, ``#+begin:``) or drawer (``:NAME:``)
+    that ``lines[index]`` opens, as Org 9.5's ``org-element--list-struct`` finds it."""
+    import re
+
+    word = lines[index].strip(" \t\n")
+    found = re.match(r"#\+begin(:|_\S+)", word, re.I)
+    if found:
+        end = "#+end" + ("" if found.group(1) == ":" else found.group(1)) + ":" * (
+            found.group(1) == ":")
+    elif re.fullmatch(r":[\w-]+:[ \t]*", word):
+        end = ":end:"
+    else:
+        return None
+    return next((n for n in range(index + 1, len(lines))
+                 if lines[n].strip(" \t\n").lower() == end.lower()), None)
+
+
+def _ties(text: str) -> bool:
+    """Whether an entry's text ``text`` holds what ties it to text elsewhere in its file
+    (docs/decisions.md, "Issue 16, eighth review (rollover and Org structure)")."""
+    import re
+
+    links = re.findall(r"\[\[((?:[^\[\]\\]|\\.)+)\](?:\[|\])", text)
+    anywhere = ("http", "https", "ftp", "mailto", "news", "doi", "id", "info", "man", "help",
+                "irc", "rmail", "gnus", "bbdb", "w3m")
+    return bool(
+        re.search(r"\[fn:[^:]|\{\{\{|\(ref:", text)
+        or re.search(r"(?<!<)<<<?(?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t])>>", text)
+        or any(not (link[:1] in "/~" or link.split(":")[0].lower() in anywhere or (
+            ":" in link and link.split(":")[0].lower() in ("file", "file+sys", "file+emacs",
+                                                           "docview")
+            and link.split(":", 1)[1][:1] in ("/", "~")))
+               for link in links)
+        or re.search(r"(?<![^\W_])(?:file|file\+\w+|attachment|docview):[^\s()<>\[\]/~]",
+                     text)
+        or re.search(r"(?<![^\W_])call_[^()\s]+(?:\[[^\]\n]*\])?\(", text)
+        or any(not (k.upper() in ("CAPTION", "HEADER", "HEADERS", "PLOT")
+                    or k.upper().startswith("ATTR_"))
+               for k in re.findall(r"(?m)^[ \t]*#\+(\S+?)(?:\[[^\]\n]*\])?:", text)))
+
+
+def _held_lines(lines: list[str], spans: list[tuple[int, int]]) -> set[int]:
+    """The lines of ``lines`` whose entries stay for a container or a named list: the
+    lines not in the entries ``spans`` (``(first, end)``) opening a block, drawer or
+    footnote definition hold the lines up to its end; an affiliated keyword line right
+    above an item, the lines of its list up to the list's end."""
+    import re
+
+    inside = {n for a, b in spans for n in range(a, b)}
+    held: set[int] = set()
+    affiliated = r"#\+(CAPTION|DATA|HEADERS?|LABEL|NAME|PLOT|RESNAME|RESULTS?|SOURCE|SRCNAME" \
+                 r"|TBLNAME|ATTR_\S+?)(?:\[[^\]\n]*\])?:"
+    item = r"(?:[-+*]|[0-9]+[.)])(?:[ \t]|$)"
+    index = 0
+    while index < len(lines):
+        if index in inside:
+            index += 1
+            continue
+        line = lines[index]
+        close = _closed_at(lines, index)
+        if close is None and re.match(r"\[fn:[-_\w]+\]", line):
+            close = index + 1
+            while close < len(lines) and not re.match(r"\[fn:[-_\w]+\]", lines[close]) \
+                    and not (lines[close].strip() == "" and close + 1 < len(lines)
+                             and lines[close + 1].strip() == ""):
+                close += 1
+            close -= 1
+        if close is not None:
+            held.update(range(index, close + 1))
+            index = close + 1
+            continue
+        if re.match(affiliated, line.lstrip(" \t"), re.I) and index + 1 < len(lines) \
+                and re.match(item, lines[index + 1].lstrip(" \t")):
+            top = len(lines[index + 1]) - len(lines[index + 1].lstrip(" \t"))
+            end = index + 1
+            while end < len(lines):
+                bare = lines[end].rstrip("\n")
+                if re.match(item, bare.lstrip(" \t")) and (end not in inside or any(
+                        a == end for a, _ in spans)):
+                    top = min(top, len(bare) - len(bare.lstrip(" \t")))
+                if end not in inside and not bare.strip() and end + 1 < len(lines) \
+                        and not lines[end + 1].strip():
+                    break
+                if end not in inside and bare.strip() and not re.match(
+                        item, bare.lstrip(" \t")) and len(bare) - len(bare.lstrip(" \t")) <= top:
+                    break
+                end += 1
+            held.update(range(index, end))
+        index += 1
+    return held
 
 
 def reference_rollover(text: str) -> tuple[str, bytes, str]:
@@ -565,7 +654,13 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
         head = next(n for n in heads if lines[n].startswith("** ")
                     and lines[n + 2] == f":CUSTOM_ID: {key}\n")
         start, end = head + 4, next(n for n in heads if n > head)
-        reach, seen, found = 0, None, []
+        reach, seen, found, tops = 0, None, [], []
+        for entry in parse_entries(lines, start, end):
+            if entry.line >= reach:
+                reach = _item_end(lines[:end], entry.line)
+                tops.append((entry.line - start, reach - start))
+        held = {n + start for n in _held_lines(lines[start:end], tops)}
+        reach = 0
         for entry in parse_entries(lines, start, end):
             if entry.line < reach:
                 if entry.done is False and found and \
@@ -575,6 +670,8 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
             reach = _item_end(lines[:end], entry.line)
             if entry.time is not None:
                 seen = entry.time if seen is None else max(seen, entry.time)
+            if entry.line in held or _ties("".join(lines[entry.line:reach])):
+                continue
             if key not in CLOSED_ONLY or entry.done is True:
                 found.append((seen or datetime(1, 1, 1), rank, entry.line, reach,
                               len("".join(lines[entry.line:reach]).encode()), entry.time))
@@ -619,18 +716,33 @@ def _without_write(live: str) -> str:
 
 _OPEN = st.tuples(st.just("open"), _TEXT, st.none() | _NOTE, st.none())
 _NESTED = st.tuples(st.just("nested"), _TEXT, st.none(), st.none())
+# What ties an entry to text that stays (eighth review): a person's line under an entry,
+# and a person's line between entries (a container's, a named list's, a footnote's).
+_TIE = st.sampled_from(["[fn:1]", "[fn:: whole]", "<<t>>", "<<<r>>>", "[[t]]", "[[#id]]",
+                        "[[https://orgmode.org]]", "file:x.txt", "file: no link",
+                        "file:/abs", "{{{m}}}", "call_f()", "#+NAME: n", "#+CAPTION: c",
+                        ":NOTES:", ":END:", "#+begin_quote", "#+end_quote", "#+BEGIN: x",
+                        "#+END:", "(ref:r)"])
+_TIED = st.tuples(st.sampled_from(["decision", "closed", "log"]), _TEXT, _TIE, st.none())
+_STRUCT = st.tuples(st.just("struct"), st.sampled_from(
+    ["#+NAME: n", "#+ATTR_HTML: :x 1", "#+TITLE: t", "[fn:2] a definition", ":NOTES:",
+     ":END:", "#+begin_quote", "#+end_quote", "#+BEGIN: x", "#+END:", "", "- a note",
+     "  - an indented note", " a line at indent 1"]),
+    st.none(), st.none())
 
 
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(pieces=st.lists(st.tuples(_PIECE | _OPEN | _NESTED, st.integers(0, 40_000)),
+@given(pieces=st.lists(st.tuples(_PIECE | _OPEN | _NESTED | _TIED | _STRUCT,
+                                 st.integers(0, 40_000)),
                        min_size=1, max_size=16),
        bulk_at=st.sampled_from(["decisions", "log", "progress"]))
 def test_the_streamed_rollover_gives_the_rules_bytes(
         tmp_path_factory: pytest.TempPathFactory, pieces: list[tuple], bulk_at: str) -> None:
     """Entries of every kind at any time among 4 MB of the tool's own (so that the cut
     falls among them), open items, an open item under a closed one, a person's notes
-    and paragraphs: the earlier file (name and bytes) and the live file are those the
+    and paragraphs, notes and lines between entries that tie entries to what stays
+    (eighth review): the earlier file (name and bytes) and the live file are those the
     rule, written out plainly over a list of lines (:func:`reference_rollover`), gives."""
     root = tmp_path_factory.mktemp("rule") / "proj"
     root.mkdir()
@@ -644,6 +756,9 @@ def test_the_streamed_rollover_gives_the_rules_bytes(
         marker = f"P{n:03d}"
         if kind == "free":
             sections["decisions"] += f"Free {marker}: {note or 'text'}\n"
+            continue
+        if kind == "struct":
+            sections["decisions"] += body + "\n"
             continue
         if kind == "log":
             lines = [f"- {stamp(minute)} progress: {marker} " + body.replace("\n", " ")]

@@ -12,7 +12,10 @@ Movable: the closed (``[X]``) items of Progress, Blockers and Next steps and eve
 entry of Decisions, Discoveries and Log, each with the lines under it that are
 part of its item by Org's rule (indented past its bullet: a rationale, an example
 block, a person's note), oldest first; an entry holding an open checkbox item
-anywhere under it stays. Everything else stays where it is, byte for byte: the
+anywhere under it stays, and so does one Org ties to text that stays (a labelled
+footnote, a link target, a link within the file, an element a person's drawer,
+block, footnote definition or named list holds: :class:`_Ties`). Everything else
+stays where it is, byte for byte: the
 session headline and its drawer, Summary, Key files, Context, open items, a
 person's text between entries and headings (:func:`held_by` names what of it
 keeps a file past the bound).
@@ -419,8 +422,11 @@ def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
         closed_only = key in CLOSED_ONLY
         reach = 0  # the end of the last entry's lines, from the section's first line
         seen = _EPOCH
+        ties = _Ties(base, lo, hi, lines, doc.newline)
         for entry in iter_entries(iter(lines), doc.newline, 0):
             at = entry.line
+            if at >= reach:
+                ties.between(reach, at)
             if at < reach:  # (nested in the entry before: goes or stays with it)
                 if entry.done is False and kept.firsts and \
                         kept.firsts[-1] < at < kept.ends[-1]:
@@ -435,6 +441,8 @@ def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
                 seen = entry.time
             if closed_only and entry.done is not True:
                 continue
+            if ties.holds(at, reach):
+                continue  # (tied to what stays: a footnote, a name, a link, a container)
             if ascii_only:
                 size = offsets[reach] - offsets[at]
             else:
@@ -451,10 +459,12 @@ def _indent(line: str) -> int:
 def _entry_end(lines: Sequence[str] | _Lines, at: int, newline: str) -> int:
     """The end of the item that begins at ``lines[at]``: the lines after it that are
     blank or indented past its bullet, up to two blank lines in a row (which end a
-    list in Org) or a line that is not, blocks opened in it taken whole; trailing
-    blank lines are not the item's (they stay). The rule is Org's (the Org manual,
-    "Plain Lists": an item ends before the first line indented no more than its
-    bullet, or at two blank lines)."""
+    list in Org) or a line that is not, blocks and drawers opened in it taken whole
+    (:func:`_closing`); trailing blank lines are not the item's (they stay). The rule
+    is Org's (the Org manual, "Plain Lists": an item ends before the first line
+    indented no more than its bullet, or at two blank lines; Org 9.5's
+    ``org-element--list-struct`` skips the contents of a block or drawer opened on a
+    line of the item)."""
     bullet = _indent(lines[at])
     end = at + 1
     index = at + 1
@@ -471,16 +481,260 @@ def _entry_end(lines: Sequence[str] | _Lines, at: int, newline: str) -> int:
             break
         blank = 0
         opened = bare.lstrip(" \t")
-        if opened[:8].lower() == "#+begin_":
-            name = opened[8:].split(None, 1)[0].lower() if opened[8:].strip() else ""
-            close = next((i for i in range(index + 1, len(lines))
-                          if strip_ending(lines[i], newline).strip(" \t").lower()
-                          == f"#+end_{name}"), None)
+        if opened[:1] in ("#", ":"):
+            close = _closing(lines, index, opened, newline)
             if close is not None:
                 index = close
         index += 1
         end = index
     return end
+
+
+def _closing(lines: Sequence[str] | _Lines, index: int, opened: str, newline: str
+             ) -> int | None:
+    """The line that closes the block or drawer opened at ``lines[index]`` (``opened``:
+    that line without its indentation and ending), or ``None`` when it opens none or
+    nothing closes it. Org's rule (Org 9.5, ``org-element--list-struct``, case
+    ignored): ``#+BEGIN_NAME`` closes at ``#+END_NAME``, a dynamic block's ``#+BEGIN:``
+    at ``#+END:``, a drawer ``:NAME:`` (letters, digits, ``-``, ``_``) at ``:END:``,
+    each alone on its line but for blanks."""
+    head = opened[:8].lower()
+    if head == "#+begin_":
+        name = opened[8:].split(None, 1)[0].lower() if opened[8:].strip() else ""
+        marker = f"#+end_{name}"
+    elif head == "#+begin:":
+        marker = "#+end:"
+    elif _is_drawer(opened.rstrip(" \t")):
+        marker = ":end:"
+    else:
+        return None
+    return next((i for i in range(index + 1, len(lines))
+                 if strip_ending(lines[i], newline).strip(" \t").lower() == marker), None)
+
+
+def _is_drawer(text: str) -> bool:
+    """Whether ``text`` (a line without its indentation, ending and trailing blanks) opens
+    a drawer: ``:NAME:``, ``NAME`` of word characters, ``-`` and ``_`` (Org's
+    ``org-drawer-regexp``)."""
+    return len(text) > 2 and text[0] == ":" and text[-1] == ":" and \
+        text[1:-1].replace("-", "").replace("_", "x").isalnum()
+
+
+#: The affiliated keywords of Org's syntax (https://orgmode.org/worg/org-syntax.html,
+#: "Affiliated keywords"; Org 9.5's ``org-element-affiliated-keywords``), and ``ATTR_*``.
+_AFFILIATED = frozenset(("CAPTION", "DATA", "HEADER", "HEADERS", "LABEL", "NAME", "PLOT",
+                         "RESNAME", "RESULT", "RESULTS", "SOURCE", "SRCNAME", "TBLNAME"))
+#: Of those, the ones that only describe their element: they may move with it.
+_DESCRIBING = frozenset(("CAPTION", "HEADER", "HEADERS", "PLOT"))
+#: Link types whose target is the same from any file (no file's own text, no path
+#: relative to the file's folder).
+_ANYWHERE = frozenset(("http", "https", "ftp", "mailto", "news", "doi", "id", "info", "man",
+                       "help", "irc", "rmail", "gnus", "bbdb", "w3m"))
+#: What a plain link's path cannot begin with (Org syntax, "Plain links"), and the
+#: beginnings of an absolute path (the same from any file).
+_NO_PATH = ("", " ", "\t", "\n", "\r", "(", ")", "<", ">", "[", "]", "/", "~")
+#: What may tie an entry's text to text elsewhere in its file, found by these strings
+#: first (a quick scan of the section), each then looked at (:meth:`_Ties._tied`).
+_MARKS = ("[fn:", "<<", "[[", "file:", "file+", "attachment:", "docview:", "{{{", "call_",
+          "(ref:", "#+")
+
+
+class _Ties:
+    """What of a movable section ties an entry to text that stays (docs/decisions.md,
+    "Issue 16, eighth review (rollover and Org structure)"): an entry whose lines hold
+    any of these stays where it is, so that Org reads each file as it read the one:
+
+    - a footnote with a label (``[fn:1]``, ``[fn:name]``, ``[fn:name: text]``: a
+      reference or a definition; its counterpart may be elsewhere); an anonymous
+      inline one (``[fn:: text]``) is whole and moves;
+    - a link target: ``<<target>>``, ``<<<radio target>>>``, a keyword line such as
+      ``#+NAME:`` (any keyword line but ``#+CAPTION:``, ``#+ATTR_...:``,
+      ``#+HEADER:``, ``#+PLOT:``, which describe the element after them, in the same
+      entry), a code reference ``(ref:...)``;
+    - a link resolved within the file or from its folder: a bracket link but to a URL
+      or an ``id:`` (``[[name]]``, ``[[#id]]``, ``[[*heading]]``, ``[[file:rel]]``), a
+      plain ``file:`` link to a relative path, a macro ``{{{...}}}``, an inline call
+      ``call_NAME(...)``;
+
+    and an entry stays when it is in a list an affiliated keyword line names
+    (``#+NAME:`` right above an item names the whole list that begins there: its
+    entries stay, up to the list's end), or when it is inside a block, a drawer or a
+    footnote definition opened above it between the entries (Org's syntax: what such
+    an element holds goes with it). The section's text is scanned once for
+    :data:`_MARKS` (rare in the tool's entries: ``escape_inline`` breaks them)."""
+
+    __slots__ = ("base", "lines", "marks", "named", "newline", "next", "until")
+
+    def __init__(self, base: str, lo: int, hi: int, lines: _Lines, newline: str) -> None:
+        self.base, self.lines, self.newline = base, lines, newline
+        marks: list[int] = []
+        for mark in _MARKS:
+            at = base.find(mark, lo, hi)
+            while at >= 0:
+                if self._tied(mark, at):
+                    marks.append(at)
+                at = base.find(mark, at + 1, hi)
+        marks.sort()
+        self.marks = marks
+        self.next = 0  # the first mark not before the entries looked at so far
+        self.until = 0  # entries before this line are inside a container
+        self.named: int | None = None  # in a list an affiliated keyword names: its indent
+
+    def _tied(self, mark: str, at: int) -> bool:
+        """Whether the ``mark`` found at ``at`` is what :class:`_Ties` says ties."""
+        base = self.base
+        if mark == "[fn:":
+            return base[at + 4:at + 5] != ":"
+        if mark == "<<":
+            return _TARGET.match(base, at) is not None and \
+                not (at > 0 and base[at - 1] == "<")
+        if mark == "[[":
+            found = _LINK.match(base, at)
+            return found is not None and not _travels(found.group(1))
+        if mark in ("file:", "file+", "attachment:", "docview:", "call_"):
+            if at > 0 and (base[at - 1].isalnum() or base[at - 1] == "_"):
+                return False  # (no word of its own: "profile:")
+            if mark == "call_":
+                return _CALL.match(base, at) is not None
+            colon = base.find(":", at, at + 16)  # (a plain link's path: no blank first)
+            return colon >= 0 and base[colon + 1:colon + 2] not in _NO_PATH
+        if mark == "#+":
+            start = base.rfind("\n", 0, at) + 1
+            if base[start:at].strip(" \t"):
+                return False  # (not the line's first word: no keyword)
+            found = _KEYWORD.match(base, at)
+            if found is None:
+                return False
+            key = found.group(1).upper()
+            return key not in _DESCRIBING and not key.startswith("ATTR_")
+        return True  # ({{{, (ref:)
+
+    def between(self, start: int, end: int) -> None:
+        """Look at the lines ``start`` to ``end`` between two entries (a person's, which
+        stay): a block, drawer or footnote definition opened there holds the entries
+        up to its end; an affiliated keyword line right above an item (an entry or
+        not) holds the entries of the list that begins there, up to its end (two blank
+        lines, or a line that is no item indented no more than the list)."""
+        lines = self.lines
+        count = len(lines)
+        blank = 0
+        for index in range(start, end):
+            line = lines[index]
+            opened = line.lstrip(" \t")
+            first = opened[:1]
+            if index < self.until:
+                pass  # (inside a container, or its closing line: no opener)
+            elif first in ("#", ":"):
+                close = _closing(lines, index, opened.rstrip("\r\n"), self.newline)
+                if close is not None:
+                    self.until = close + 1
+            elif first == "[" and line.startswith("[fn:") and _FOOTNOTE.match(line):
+                blanks = 0
+                close = index + 1
+                while close < count:  # (to the next definition or two blank lines)
+                    after = lines[close]
+                    if after.startswith("[fn:") and _FOOTNOTE.match(after):
+                        break
+                    blanks = blanks + 1 if not after.strip() else 0
+                    if blanks == 2:
+                        break
+                    close += 1
+                self.until = close
+            named = self.named
+            if named is not None:  # (a named list's end: Org manual, "Plain Lists")
+                if not line.strip():
+                    blank += 1
+                    if blank >= 2:
+                        self.named = None
+                    continue
+                blank = 0
+                if _bullet_of(opened) is not None:
+                    self.named = min(named, _indent(line))  # (the list's least indent)
+                elif _indent(line) <= named:
+                    self.named = None
+            if self.named is None and first == "#" and index + 1 < count and \
+                    _affiliated(opened):
+                following = lines[index + 1]
+                if _bullet_of(following.lstrip(" \t")) is not None:
+                    self.named = _indent(following)  # (names the list that begins there)
+        if self.named is not None and end < count:  # (the entry at end: an item)
+            self.named = min(self.named, _indent(lines[end]))
+
+    def holds(self, at: int, reach: int) -> bool:
+        """Whether the entry of the lines ``at`` to ``reach`` must stay."""
+        offsets = self.lines.offsets
+        marks = self.marks
+        index = self.next
+        while index < len(marks) and marks[index] < offsets[at]:
+            index += 1
+        self.next = index
+        return at < self.until or self.named is not None or \
+            (index < len(marks) and marks[index] < offsets[reach])
+
+
+def _affiliated(text: str) -> bool:
+    """Whether ``text`` (a line without its indentation) is an affiliated keyword line."""
+    found = _KEYWORD.match(text) if text[:2] == "#+" else None
+    if found is None:
+        return False
+    key = found.group(1).upper()
+    return key in _AFFILIATED or key.startswith("ATTR_")
+
+
+def _bullet_of(text: str) -> int | None:
+    """Whether ``text`` (a line without its indentation) begins a list item: its bullet's
+    width (``-``, ``+``, ``*`` or ``1.``/``1)``, then a blank or the line's end), else
+    ``None`` (Org syntax, "Plain Lists"; ``*`` at column 0 is a headline, never here)."""
+    if text[:1] in ("-", "+", "*"):
+        width = 1
+    else:
+        width = len(text) - len(text.lstrip("0123456789"))
+        if not width or text[width:width + 1] not in (".", ")"):
+            return None
+        width += 1
+    return width if text[width:width + 1] in ("", " ", "\t", "\n", "\r") else None
+
+
+def _travels(path: str) -> bool:
+    """Whether a bracket link to ``path`` leads to the same place from any file: a URL or
+    an ``id:`` (:data:`_ANYWHERE`), or an absolute file name (``/...``, ``~...``, after
+    ``file:`` or alone)."""
+    if path[:1] in ("/", "~"):
+        return True
+    kind, colon, rest = path.partition(":")
+    if not colon:
+        return False
+    kind = kind.lower()
+    if kind in _ANYWHERE:
+        return True
+    return kind in ("file", "file+sys", "file+emacs", "docview") and rest[:1] in ("/", "~")
+
+
+class _Lazy:
+    """A pattern compiled when first used (no ``re`` on the hot paths)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern, self.compiled = pattern, None
+
+    def match(self, text: str, at: int = 0):  # type: ignore[no-untyped-def]
+        if self.compiled is None:
+            import re
+
+            self.compiled = re.compile(self.pattern)
+        return self.compiled.match(text, at)
+
+
+#: Org's targets: ``<<TARGET>>`` and ``<<<RADIO>>>``, no ``<``, ``>`` or newline in
+#: them, no blank at either end (Org syntax, "Targets and Radio Targets").
+_TARGET = _Lazy(r"<<<?(?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t])>>")
+#: A bracket link's path (Org syntax, "Regular link": ``[[PATH]]``, ``[[PATH][DESC]]``).
+_LINK = _Lazy(r"\[\[((?:[^\[\]\\]|\\.)+)\](?:\[|\])")
+#: A keyword line's key: ``#+KEY:`` or ``#+KEY[OPTIONAL]:`` (Org syntax, "Keywords").
+_KEYWORD = _Lazy(r"#\+(\S+?)(?:\[[^\]\n]*\])?:")
+#: A footnote definition's first line (Org syntax, "Footnote Definitions").
+_FOOTNOTE = _Lazy(r"\[fn:[-_\w]+\]")
+#: An inline call (Org syntax, "Inline Babel Calls").
+_CALL = _Lazy(r"call_[^()\s]+(?:\[[^\]\n]*\])?\(")
 
 
 def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
