@@ -548,8 +548,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     not hold it: an older one was put back, and a write would lose what the newer one
     holds. When git holds it (a branch switch or a reset put a committed version
     back), the write goes on, and where git holds it is returned (:class:`Stored`) for
-    the Log and the warning to name. ``None`` otherwise. A person's save in Emacs makes a new inode too, but keeps its
-    time: it passes."""
+    the Log and the warning to name. ``None`` otherwise. A person's save in Emacs
+    makes a new inode too, but keeps its time: it passes."""
     kept = kept_path(ai_dir, path)
     try:
         st = os.stat(kept, follow_symlinks=False)
