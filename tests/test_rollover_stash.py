@@ -8,8 +8,11 @@ review; docs/git.md, docs/merge-driver.md, docs/decisions.md "Issue 16, eighth r
    back; the commands it names do. The same for a branch that holds the file
    (``git checkout`` back to it works). The warning names where git holds the newer
    version: the stash, a branch, a tag.
+2. One clone rolls over while the other edits an entry that moved: the merge is clean,
+   the edit stays in the live file, and ``show --all`` gives the entry once, edited.
 
-Real git in temporary repositories, the installed console script as a subprocess.
+Real git in temporary repositories (real clones of a bare origin, ``git merge``
+running the installed driver), the installed console script as a subprocess.
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_merge_driver import Clones
 from test_rollover import CONTEXT, filler, insert, sample, started
 
-from ai_protocols.session.rollover import BOUND
+from ai_protocols.lean import datetime
+from ai_protocols.session.layout import earlier_link_line
+from ai_protocols.session.merge import merge_session_bytes
+from ai_protocols.session.rollover import BOUND, read_whole
 
 from conftest import Runner
+from emacs import assert_reader_agrees, org_element
 
 
 def git(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -159,3 +169,132 @@ def test_the_warning_says_where_git_holds_the_newer_version(
         text = (project / CONTEXT).read_text()
         assert "The newer entry" in text and "Into the older one" in text
         assert "<<<<<<<" not in text
+
+
+# -- 2. A merge: one clone rolled over, the other edited an entry that moved ---------------
+
+
+def rolled_and_edited(base: Path, edit: str) -> tuple[Clones, list[str], str, str]:
+    """Two clones of a session 50 kB under the bound; ``one`` passes the bound with a big
+    decision and rolls over at its next write (its oldest decisions move to an earlier
+    file); ``two`` edits, in its live file, a decision that moved on ``one``: its first
+    line (``edit="first"``: a typo fixed) or the line under it (``"under"``). Both
+    committed. The base's decision texts, the edited one's old and new text."""
+    clones = Clones(base)
+    one, two = Runner(clones.one), Runner(clones.two)
+    path = clones.one / CONTEXT
+    old, _ = filler(0, BOUND - 50_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    texts = [d["text"] for d in json.loads(one("show", "--json").stdout)["decisions"]]
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one("log", "--decision", "One's big decision " + "o" * 60_000, "--rationale", "big")
+    one("log", "--discovery", "One rolls over")
+    moved = earlier_files(clones.one)
+    assert len(moved) == 1 and "old decision 000003 " in moved[0].read_text()
+    theirs = clones.two / CONTEXT
+    text = theirs.read_text()
+    if edit == "first":
+        was, now = "old decision 000003 ", "old decision 000003 (typo fixed) "
+    else:
+        was, now = "because old 000003\n", "because old 000003, as the tests showed\n"
+    assert text.count(was) == 1
+    theirs.write_text(text.replace(was, now))  # (a person, in Emacs)
+    two("log", "--discovery", "Two logs")
+    clones.commit(clones.one, "one")
+    git(clones.one, "branch", "mine")
+    clones.commit(clones.two, "two")
+    return clones, texts, was, now
+
+
+@pytest.mark.parametrize("edit", ["first", "under"])
+def test_an_entry_edited_on_one_clone_and_moved_out_on_the_other_merges_once_edited(
+        tmp_path: Path, edit: str) -> None:
+    clones, texts, was, now = rolled_and_edited(tmp_path.resolve(), edit)
+
+    merged = clones.merge_two_into_one()
+
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    live = (clones.one / CONTEXT).read_text()
+    assert "<<<<<<<" not in live and now in live  # (the edit, in the live file)
+    if edit == "first":  # (Org reads the merged file, the drawer's new line too)
+        parsed = org_element([clones.one / CONTEXT])[0]
+        assert_reader_agrees(clones.one / CONTEXT, parsed)
+    whole = json.loads(Runner(clones.one)("show", "--all", "--json").stdout)
+    decisions = [d["text"] for d in whole["decisions"]]
+    assert [t for t, n in Counter(decisions).items() if n > 1] == [], "shown twice"
+    assert len(decisions) == len(texts) + 1  # every one once, and one's big decision
+    shown = json.dumps(whole)
+    assert now.strip() in shown and was.strip() + ("\\n" if edit == "under" else "") \
+        not in shown.replace(now.strip(), "")
+    # The same the other way round: two merges one's commit.
+    git(clones.two, "fetch", "-q", str(clones.one), "mine")
+    other = git(clones.two, "merge", "--no-edit", "FETCH_HEAD", check=False)
+    assert other.returncode == 0, other.stdout + other.stderr
+    assert (clones.two / CONTEXT).read_bytes() == (clones.one / CONTEXT).read_bytes()
+
+
+_TEXT = st.text(st.sampled_from("ab c#*[]:-"), min_size=1, max_size=10).map(str.strip) \
+    .filter(bool)
+
+
+def _at(minute: int) -> datetime:
+    return datetime(2026, 1, 1, minute // 60, minute % 60)
+
+
+def _entry(minute: int, text: str, under: str | None) -> str:
+    stamp = _at(minute).strftime("[%Y-%m-%d %a %H:%M]")
+    return f"- {stamp} {text}\n" + (f"  - Rationale: {under}\n" if under else "")
+
+
+def _live(decisions: list[str], link: str | None) -> bytes:
+    head = ("#+TITLE: Session\n\n* Session: Work\n:PROPERTIES:\n:STARTED:  [2026-01-01 Thu "
+            "00:00]\n:STATUS:   active\n:UPDATED:  [2026-01-01 Thu 09:00]\n:END:\n"
+            "** Summary\n:PROPERTIES:\n:CUSTOM_ID: summary\n:END:\nWork.\n")
+    earlier = ("** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n" + link + "\n"
+               if link else "")
+    return (head + earlier + "** Decisions\n:PROPERTIES:\n:CUSTOM_ID: decisions\n:END:\n" +
+            "".join(decisions)).encode()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_TEXT, st.one_of(st.none(), _TEXT)), min_size=2, max_size=8),
+       st.data())
+def test_an_edit_of_an_entry_the_other_side_moved_out_is_kept_once_property(
+        tmp_path: Path, entries: list[tuple[str, str | None]], data: st.DataObject) -> None:
+    """Any decisions (any text, the same text twice, a line under some): ours rolled the
+    oldest ``k`` over (its earlier file links their range), theirs edited one of them (its
+    first line or the line under it) and logged one more. The merge has no conflict, is
+    the same whichever side is ours, keeps the edit in the live file, and ``show --all``
+    (``read_whole``) gives every decision once: the edited one as edited."""
+    base = [_entry(n, text, under) for n, (text, under) in enumerate(entries)]
+    k = data.draw(st.integers(1, len(entries) - 1))
+    j = data.draw(st.integers(0, k - 1))
+    text, under = entries[j]
+    if data.draw(st.booleans()):
+        new = (text + " " + data.draw(_TEXT), under)
+    else:
+        new = (text, (under or "") + " " + data.draw(_TEXT))
+    assume(new[0] not in [t for t, _ in entries])  # (a first line edited into another's:
+    # not an edit the driver can be sure of)
+    name = f"{_at(0):%Y-%m-%dT%H-%M}--{_at(k - 1):%Y-%m-%dT%H-%M}-0123abcd.org"
+    link = earlier_link_line(f"history/x/{name}", _at(0), _at(k - 1), k)
+    edited = [*base[:j], _entry(j, *new), *base[j + 1:]]
+    later = _entry(len(entries) + 5, "theirs later", None)
+    ours = _live(base[k:], link)
+    theirs = _live([*edited, later], None)
+    one = merge_session_bytes(_live(base, None), ours, theirs)
+    two = merge_session_bytes(_live(base, None), theirs, ours)
+    assert one is not None and two is not None
+    assert not one.conflicts and one.data == two.data
+    assert one.data.decode().count(_entry(j, *new)) == 1
+    folder = tmp_path / "history" / "x"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("* Earlier entries\n** Decisions\n:PROPERTIES:\n"
+                               ":CUSTOM_ID: decisions\n:END:\n" + "".join(base[:k]))
+    whole = read_whole(str(tmp_path / "live.org"), one.data.decode())
+    shown = [(e.text, (e.rationale or "").strip()) for e in whole.entries["decision"]]
+    expected = [(t, (u or "").strip()) for t, u in [*entries[:j], new, *entries[j + 1:]]]
+    assert shown == [*expected, ("theirs later", "")]
