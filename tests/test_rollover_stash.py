@@ -171,6 +171,34 @@ def test_the_warning_says_where_git_holds_the_newer_version(
         assert "<<<<<<<" not in text
 
 
+
+@pytest.mark.parametrize("how", ["reset", "older stash entry"])
+def test_a_newer_version_only_a_reflog_holds_is_said_so_in_the_refusal(
+        project: Path, run: Runner, how: str) -> None:
+    """No ref reaches the newer version, only a reflog (HEAD's after ``git reset --hard
+    HEAD~``; refs/stash's for a stash entry older than the last): the write is refused
+    as before (exit 6), and the refusal says a reflog alone holds it, naming the blob."""
+    path = started(run, project)
+    (project / "other.txt").write_text("one\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "one")
+    run("log", "--discovery", "The newer entry")
+    if how == "reset":
+        commit_all(project, "two")
+        git(project, "reset", "-q", "--hard", "HEAD~")
+    else:
+        git(project, "stash", "-q")
+        (project / "other.txt").write_text("two\n")
+        git(project, "stash", "-q")  # (the session's newer version: stash@{1} now)
+    before = path.read_bytes()
+
+    refused = run("log", "--discovery", "Over the older one", check=False)
+
+    assert refused.returncode == 6, refused.stderr
+    assert "only in a reflog" in refused.stderr and "git show " in refused.stderr
+    assert path.read_bytes() == before
+
+
 # -- 2. A merge: one clone rolled over, the other edited an entry that moved ---------------
 
 

@@ -569,8 +569,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
-        if stored is None:
-            raise SessionReplaced(path, kept)
+        if stored is None or stored.reflog_only:
+            raise SessionReplaced(path, kept, stored.blob if stored is not None else None)
         return stored
     return None
 
@@ -598,10 +598,13 @@ class Stored:
     ``stash_only``: no ref but ``refs/stash`` (a ``git stash`` took it: ``git stash
     pop`` brings it back, once this write is committed)."""
 
-    __slots__ = ("blob", "stash_only", "where")
+    __slots__ = ("blob", "reflog_only", "stash_only", "where")
 
     def __init__(self, blob: str, where: str, stash_only: bool) -> None:
         self.blob, self.where, self.stash_only = blob, where, stash_only
+        #: No ref reaches it, only a reflog (HEAD's after a reset, an older stash
+        #: entry's): a write over it is refused, as for a version git never held.
+        self.reflog_only = False
 
 
 def _ref_names(refs: list[str]) -> tuple[str, bool]:
@@ -652,7 +655,14 @@ def _stored_in_git(path: str, kept: str) -> Stored | None:
                         f"--find-object={blob}", "--", name], env, None).wait()
         commit = found.decode("ascii", "replace").strip().split("\n")[0]  # (-m: a line
         if not commit:  # per parent of a merge, the stash's own commit too)
-            return None
+            # Only a reflog may hold it (git log --reflog: every reflog's commits).
+            found = GitRun(["git", "-C", folder, "log", "--reflog", "-m", "--format=%H",
+                            "-1", f"--find-object={blob}", "--", name], env, None).wait()
+            if not found.strip():
+                return None
+            stored = Stored(blob, "a reflog only", False)
+            stored.reflog_only = True
+            return stored
         refs = GitRun(["git", "-C", folder, "for-each-ref", "--contains", commit,
                        "--format=%(refname)"], env, None).wait()
     except GitFailed:
@@ -899,8 +909,8 @@ class Editing:
         if new_text is None and replaced is not None and emacs is None:
             how = "git stash" if replaced.stash_only else "a branch switch or a reset"
             edit.note(f"replaced: git put an older version of this file here ({how}); the "
-                      f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]}, "
-                      f"reachable from {replaced.where} (git show {replaced.blob[:12]})")
+                      f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]} "
+                      f"(git show {replaced.blob[:12]}), reachable from {replaced.where}")
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
