@@ -66,9 +66,9 @@ if TYPE_CHECKING:
     from array import array
     from collections.abc import Callable, Iterator, Sequence
 
-__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "Planned", "held_by",
-           "history_folder", "identity", "in_written_order", "is_ours", "linked_earlier",
-           "named_as_ours", "plan",
+__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SUPERSEDED", "Planned",
+           "entry_digest", "held_by", "history_folder", "identity", "in_written_order",
+           "is_ours", "linked_earlier", "named_as_ours", "plan",
            "read_whole", "redundant_strays", "relink"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
@@ -715,10 +715,11 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
     (``show --all``), each entry once: an entry a file linked before already gave is
-    not given again (:func:`_not_given`); a link to a file not named as :func:`plan`
-    names one is a person's, passed over. ``earlier`` still lists the files. ``kept``
-    gives where the copy of an earlier file is kept (read when the file is gone, as
-    after ``git clean``). Raises
+    not given again (:func:`_not_given`), nor one the live file's ``Earlier entries``
+    section names as superseded by an edit a merge kept (:data:`SUPERSEDED`); a link
+    to a file not named as :func:`plan` names one is a person's, passed over.
+    ``earlier`` still lists the files. ``kept`` gives where the copy of an earlier
+    file is kept (read when the file is gone, as after ``git clean``). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
     is no earlier-entries file, and what reading a file raises."""
     doc = OrgFile(text)

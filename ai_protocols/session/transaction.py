@@ -541,13 +541,13 @@ def refuse_missing(ai_dir: str, path: str) -> None:
 
 
 def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
-                  read_as: os.stat_result | None) -> Stored | None:
+                  read_as: os.stat_result | None) -> _Stored | None:
     """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
     this tool last wrote (its kept copy, a hard link, is another inode), that version
     was written later than the file's (``UPDATED_AT``, else ``UPDATED``), and git does
     not hold it: an older one was put back, and a write would lose what the newer one
     holds. When git holds it (a branch switch or a reset put a committed version
-    back), the write goes on, and where git holds it is returned (:class:`Stored`) for
+    back), the write goes on, and where git holds it is returned (:class:`_Stored`) for
     the Log and the warning to name. ``None`` otherwise. A person's save in Emacs
     makes a new inode too, but keeps its time: it passes."""
     kept = kept_path(ai_dir, path)
@@ -591,7 +591,7 @@ def written_later(kept: tuple[str | None, datetime | None],
     return then is not None and now is not None and then > now
 
 
-class Stored:
+class _Stored:
     """Where git holds the version of a session file this tool wrote last, when an older
     one was put back: ``blob``, its object id; ``where``, the refs whose history holds
     it, said for a person (``branch main``, ``tag v1``, ``the stash``...);
@@ -626,7 +626,7 @@ def _ref_names(refs: list[str]) -> tuple[str, bool]:
     return ", ".join(said[:3]) + more, refs == ["refs/stash"]
 
 
-def _stored_in_git(path: str, kept: str) -> Stored | None:
+def _stored_in_git(path: str, kept: str) -> _Stored | None:
     """Where git holds ``kept`` (the version this tool last wrote of the session file at
     ``path``): its blob, when a commit reachable from a ref holds it (a branch, a tag,
     the stash, HEAD; the reflogs aside), and the refs that reach that commit; else
@@ -660,14 +660,14 @@ def _stored_in_git(path: str, kept: str) -> Stored | None:
                             "-1", f"--find-object={blob}", "--", name], env, None).wait()
             if not found.strip():
                 return None
-            stored = Stored(blob, "a reflog only", False)
+            stored = _Stored(blob, "a reflog only", False)
             stored.reflog_only = True
             return stored
         refs = GitRun(["git", "-C", folder, "for-each-ref", "--contains", commit,
                        "--format=%(refname)"], env, None).wait()
     except GitFailed:
         return None
-    return Stored(blob, *_ref_names(refs.decode("utf-8", "replace").split("\n")[:-1]))
+    return _Stored(blob, *_ref_names(refs.decode("utf-8", "replace").split("\n")[:-1]))
 
 
 def _refuse_unmerged(ai_dir: str, path: str) -> None:
@@ -885,7 +885,7 @@ class Editing:
         return edit
 
     def _open(self, *, roll: bool
-              ) -> tuple[SessionEdit, list[PendingEntry], str | None, Stored | None]:
+              ) -> tuple[SessionEdit, list[PendingEntry], str | None, _Stored | None]:
         """The file read (its pending entries folded, a rollover planned when ``roll``
         and it is past the bound), why the planned rollover cannot be written
         (:func:`_earlier_blocked`) or ``None``, and where git holds the newer version
@@ -972,9 +972,9 @@ class Editing:
             _drop_pending(ai_dir, path)
 
 
-def _replaced_warning(path: str, stored: Stored) -> str:
+def _replaced_warning(path: str, stored: _Stored) -> str:
     """The warning of a write that goes into an older version of ``path`` than the one
-    this tool wrote last, saying where git holds that one (:class:`Stored`), and, when
+    this tool wrote last, saying where git holds that one (:class:`_Stored`), and, when
     only the stash does, the commands that bring it back with this write's entries:
     ``git stash pop`` refuses while the file has changes of its own (git-stash(1)), so
     this write is committed first, and the pop merges the two versions through the
