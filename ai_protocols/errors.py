@@ -297,13 +297,16 @@ class SessionReplaced(UnreadableSession):
     kept = PathField()
     kept_text = TextOf("kept")
 
-    def __init__(self, path: Path, kept: Path) -> None:
+    def __init__(self, path: Path, kept: Path, reflog: str | None = None) -> None:
         self.kept = kept
+        self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
+        also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
+                f"git gc may remove: git show {reflog[:12]})") if reflog else ""
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
             f"checkout or a restore put an older one back?); the newer one, with every "
-            f"entry logged to it, is kept in {kept}: put it back (cp {kept} {path}), or "
-            "keep what each holds by hand, then carry on")
+            f"entry logged to it, is kept in {kept}{also}: put it back (cp {kept} {path}), "
+            "or keep what each holds by hand, then carry on")
 
 
 class MergeConflict(UnreadableSession):

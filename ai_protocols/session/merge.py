@@ -63,6 +63,7 @@ from ai_protocols.session.layout import (
     parse_earlier_link,
     session_headline,
 )
+from ai_protocols.session.rollover import SUPERSEDED, entry_digest
 from ai_protocols.storage import files as storage
 
 __all__ = [
@@ -779,9 +780,11 @@ class _Entries:
     ticked is one entry, at its new place, with the tick."""
 
     def __init__(self, o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
-                 labels: tuple[str, str, str], marker_size: int, newline: str) -> None:
+                 labels: tuple[str, str, str], marker_size: int, newline: str,
+                 rolled: _Rolled | None = None) -> None:
         self.ours_first, self.labels, self.marker_size = ours_first, labels, marker_size
         self.newline = newline
+        self.rolled = rolled
         self.units_o, self.o = self._known(o, {})
         stamps: dict[str | None, int] = {}
         for unit in self.o.values():
@@ -866,6 +869,12 @@ class _Entries:
                 result = only.raw, False
             elif only.raw == uo.raw:
                 result = "", False  # the other side removed it
+            elif self.rolled is not None and self.rolled.moved(uo, by_ours=ua is None):
+                # The other side's rollover moved the base's version out, and this side
+                # edited it: the edit stays here, and the moved copy is named superseded.
+                result = only.raw, False
+                self.rolled.superseded.add(entry_digest(self.rolled.section,
+                                                        uo.raw.split(self.newline)))
             else:
                 result = self._block(ua, ub, uo), True
         self.done[identity] = result
@@ -969,13 +978,77 @@ class _Entries:
         return "".join(lead) + free + "".join(trail), conflict
 
 
+class _Rolled:
+    """What each side's own rollovers moved out of the live file: the ranges (oldest,
+    newest entry's minute) of the earlier-entries files it links and the base does not
+    (``ours``, ``theirs``), for the section of ``CUSTOM_ID`` ``section``; and the
+    :func:`~ai_protocols.session.rollover.entry_digest` of each moved entry the other
+    side edited, whose edit the merge keeps (``superseded``, filled by the merge)."""
+
+    def __init__(self, ours: list[tuple[datetime, datetime]],
+                 theirs: list[tuple[datetime, datetime]], superseded: set[str]) -> None:
+        self.ours, self.theirs, self.superseded = ours, theirs, superseded
+        self.section = ""
+
+    def moved(self, base: _Unit, *, by_ours: bool) -> bool:
+        """Whether the base's entry ``base`` is in the range of a file that side (ours
+        when ``by_ours``) linked since the base: its rollover moved it out."""
+        time = base.time
+        return time is not None and any(first <= time <= last for first, last in
+                                        (self.ours if by_ours else self.theirs))
+
+
+def _new_ranges(base: _Version, side: _Version) -> list[tuple[datetime, datetime]]:
+    """The ranges of the earlier-entries files ``side``'s ``Earlier entries`` section
+    links and the base's does not (:func:`~ai_protocols.session.layout.parse_earlier_link`)."""
+    def links(version: _Version) -> dict[str, tuple[datetime, datetime] | None]:
+        found: dict[str, tuple[datetime, datetime] | None] = {}
+        for unit in version.chunks.get(f"section:{EARLIER[0]}", []):
+            link = parse_earlier_link(strip_ending(unit.raw, version.newline))
+            if link is not None:
+                found[os.path.normpath(link[0])] = \
+                    (link[1], link[2]) if link[1] and link[2] else None
+        return found
+
+    before = links(base)
+    return [span for path, span in links(side).items() if path not in before and span]
+
+
+def _with_superseded(text: str, digests: set[str], newline: str) -> str:
+    """The ``Earlier entries`` section ``text`` with ``digests`` added to its
+    :data:`~ai_protocols.session.rollover.SUPERSEDED` property (one line in its drawer,
+    the tokens sorted: the same whichever side is ours). Unchanged without a drawer."""
+    lines = text.split(newline)
+    start = next((i for i, line in enumerate(lines[:3]) if line.strip().upper() ==
+                  ":PROPERTIES:"), None)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().upper() ==
+                ":END:"), None) if start is not None else None
+    if start is None or end is None:
+        return text
+    found = _PROPERTY.match
+    at = next((i for i in range(start + 1, end) if (m := found(lines[i])) is not None
+               and m.group(1).upper() == SUPERSEDED), None)
+    tokens = set(digests)
+    if at is not None:
+        tokens.update((found(lines[at]).group(2) or "").split())  # type: ignore[union-attr]
+    line = format_property(SUPERSEDED, " ".join(sorted(tokens)))
+    if at is not None:
+        lines[at] = line
+    else:
+        lines.insert(end, line)
+    return newline.join(lines)
+
+
 def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                        labels: tuple[str, str, str], marker_size: int, newline: str,
-                       offsets: tuple[timedelta | None, timedelta | None]) -> tuple[str, bool]:
+                       offsets: tuple[timedelta | None, timedelta | None],
+                       rolled: _Rolled | None = None) -> tuple[str, bool]:
     """A section of entries both sides changed: its units merged by git, each entry
-    standing by its identity (:class:`_Entries`), each entry merged once."""
+    standing by its identity (:class:`_Entries`), each entry merged once. ``rolled``:
+    what each side's rollovers moved out (an entry one side moved out and the other
+    edited keeps the edit, :class:`_Rolled`)."""
     entries = _Entries(o, a, b, ours_first=ours_first, labels=labels,
-                       marker_size=marker_size, newline=newline)
+                       marker_size=marker_size, newline=newline, rolled=rolled)
     sides = (entries.units_o, entries.units_a, entries.units_b)
     tokens = tuple([entries.token(u, side) for u in units]
                    for side, units in zip("oab", sides, strict=True))
@@ -1004,7 +1077,7 @@ def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_f
 
 def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
                  ours_first: bool, labels: tuple[str, str, str],
-                 marker_size: int) -> tuple[str, bool]:
+                 marker_size: int, rolled: _Rolled | None = None) -> tuple[str, bool]:
     """One chunk both sides hold (the base may not): its units merged by git, entries
     and the drawer by their rules."""
     o, a, b = base.chunks.get(name, []), ours.chunks[name], theirs.chunks[name]
@@ -1019,9 +1092,12 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
             return _merge_earlier(o, a, b, ours_first=ours_first, labels=labels,
                                   marker_size=marker_size, newline=ours.newline)
         if any(u.kind == "E" for u in (*o, *a, *b)):
+            if rolled is not None:
+                rolled.section = name.partition(":")[2]
             return _merge_entry_chunk(o, a, b, ours_first=ours_first, labels=labels,
                                       marker_size=marker_size, newline=ours.newline,
-                                      offsets=(ours.offset, theirs.offset))
+                                      offsets=(ours.offset, theirs.offset),
+                                      rolled=rolled if name.startswith("section:") else None)
     by_token = {unit.token: unit for unit in (*o, *a, *b)}
     pieces: list[str] = []
     conflict = False
@@ -1158,6 +1234,9 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
     conflict = False
     done: set[str] = set()
     newline = ours.newline
+    moved = (_new_ranges(base, ours), _new_ranges(base, theirs))
+    rolled = _Rolled(*moved, set()) if moved[0] or moved[1] else None
+    earlier_at = None
     for name in order:
         if name in done:
             continue
@@ -1165,7 +1244,7 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
         in_a, in_b = name in ours.chunks, name in theirs.chunks
         if in_a and in_b:
             text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
-                                       labels=labels, marker_size=marker_size)
+                                       labels=labels, marker_size=marker_size, rolled=rolled)
             if name == "section:progress" and not clash:
                 text = _one_current(text, ours, theirs, base)
         elif not in_a and not in_b:
@@ -1178,8 +1257,12 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
             text = conflict_block(ours.raw(name) if in_a else "",
                                   theirs.raw(name) if in_b else "", labels, marker_size, newline)
             clash = True
+        if name == f"section:{EARLIER[0]}":
+            earlier_at = len(pieces)
         pieces.append(text)
         conflict = conflict or clash
+    if rolled is not None and rolled.superseded and earlier_at is not None:
+        pieces[earlier_at] = _with_superseded(pieces[earlier_at], rolled.superseded, newline)
     merged = "".join(pieces)
     keep_final = ours.final_newline if ours.final_newline == theirs.final_newline else \
         (theirs.final_newline if ours.final_newline == base.final_newline else ours.final_newline)

@@ -71,10 +71,10 @@ if TYPE_CHECKING:
     from array import array
     from collections.abc import Callable, Iterator, Sequence
 
-__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "Planned", "held_by",
-           "history_folder", "identity", "in_written_order", "is_ours", "link_again",
-           "linked_earlier", "named_as_ours", "plan", "read_whole", "redundant_and_not",
-           "redundant_strays", "relink", "unlinked_earlier"]
+__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SUPERSEDED", "Planned",
+           "entry_digest", "held_by", "history_folder", "identity", "in_written_order",
+           "is_ours", "link_again", "linked_earlier", "named_as_ours", "plan", "read_whole",
+           "redundant_and_not", "redundant_strays", "relink", "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -92,6 +92,11 @@ MOVABLE = ("progress", "decisions", "discoveries", "blockers", "next-steps", "lo
 CLOSED_ONLY = ("progress", "blockers", "next-steps")
 #: The folder of ``.ai/`` that holds the earlier-entries files of live sessions.
 HISTORY = "history"
+#: The property of the live file's ``Earlier entries`` section that names the moved
+#: entries a merge replaced by another clone's edit of them (:func:`entry_digest`
+#: each; docs/merge-driver.md): ``show --all`` gives the edited entry, in the live
+#: file, and leaves these copies in the earlier files out.
+SUPERSEDED = "SUPERSEDED"
 _EPOCH = datetime(1, 1, 1)
 #: How a line may begin that can go on an item, or be blank (see :func:`_entry_end`).
 _GOES_ON = ("", " ", "\t", "\n", "\r")
@@ -950,6 +955,22 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
     return moves, left
 
 
+def entry_digest(section: str, lines: Sequence[str]) -> str:
+    """``SECTION:HEX``, naming one entry's very text: the first 16 hex digits of the
+    SHA-256 of ``lines`` (the entry's lines without their endings, trailing blank
+    lines aside, joined by ``\\n``) in the section of ``CUSTOM_ID`` ``section``. The
+    merge driver writes it (:data:`SUPERSEDED`) for the base's version of an entry one
+    side's rollover moved out and the other side edited; :func:`read_whole` leaves an
+    earlier file's entry of that digest out."""
+    import hashlib
+
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    text = "\n".join(lines[:end]).encode("utf-8", "surrogatepass")
+    return f"{section}:{hashlib.sha256(text).hexdigest()[:16]}"
+
+
 def identity(line: str, box: int | None) -> str:
     """An entry's identity, as the session merge knows one
     (:class:`ai_protocols.session.merge._Entries`): its first line ``line`` with its
@@ -960,8 +981,8 @@ def identity(line: str, box: int | None) -> str:
     return line[:box + 1] + " " + line[box + 2:]
 
 
-def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
-               ) -> list[str]:
+def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int],
+               superseded: tuple[str, set[str]] = ("", set())) -> list[str]:
     """The lines (without their endings) of one earlier file's section (``lines``, the
     first at line ``first``) but those of the entries an earlier-linked file already
     gave: an entry whose :func:`identity` came ``n`` times before it in this section
@@ -969,7 +990,9 @@ def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
     clones that rolled one session over from different states each moved its oldest
     entries (docs/decisions.md, "Issues 14 and 16"): both files hold those. ``given``
     (identity: how many times) is updated with this file's. A person's lines between
-    entries are all kept."""
+    entries are all kept.
+    ``superseded``: the section's key and the :func:`entry_digest` of the entries a merge
+    replaced by an edited version in the live file (:data:`SUPERSEDED`): left out too."""
     counts: dict[str, int] = {}
     dropped: list[tuple[int, int]] = []
     reach = first
@@ -985,7 +1008,9 @@ def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
         key = identity(strip_ending(lines[at], newline), entry.box)
         seen = counts.get(key, 0)
         counts[key] = seen + 1
-        if given.get(key, 0) > seen:
+        if given.get(key, 0) > seen or (superseded[1] and entry_digest(
+                superseded[0], [strip_ending(line, newline)
+                                for line in lines[at:reach - first]]) in superseded[1]):
             dropped.append((at, reach - first))
     for key, count in counts.items():
         given[key] = max(given.get(key, 0), count)
@@ -1004,10 +1029,11 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
     (``show --all``), each entry once: an entry a file linked before already gave is
-    not given again (:func:`_not_given`); a link to a file not named as :func:`plan`
-    names one is a person's, passed over. ``earlier`` still lists the files. ``kept``
-    gives where the copy of an earlier file is kept (read when the file is gone, as
-    after ``git clean``). Raises
+    not given again (:func:`_not_given`), nor one the live file's ``Earlier entries``
+    section names as superseded by an edit a merge kept (:data:`SUPERSEDED`); a link
+    to a file not named as :func:`plan` names one is a person's, passed over.
+    ``earlier`` still lists the files. ``kept`` gives where the copy of an earlier
+    file is kept (read when the file is gone, as after ``git clean``). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
     is no earlier-entries file, and what reading a file raises."""
     doc = OrgFile(text)
@@ -1016,6 +1042,10 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     moved: dict[str, list[str]] = {key: [] for key in MOVABLE}
     given: dict[str, dict[str, int]] = {key: {} for key in MOVABLE}  # identities, so far
+    section = next((h for h in doc.headlines if h.properties.get("CUSTOM_ID") == EARLIER[0]
+                    and headline.line < h.line < headline.subtree_end), None)
+    tokens = section.properties.get(SUPERSEDED, "").split() if section is not None else []
+    replaced = {key: {t for t in tokens if t.startswith(key + ":")} for key in MOVABLE}
     for earlier in read_earlier(doc, headline, path):
         if not _ours_name(os.path.basename(earlier.path)):
             continue  # (a person's link, to a file of theirs: no earlier entries)
@@ -1040,7 +1070,8 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
             if section is not None:
                 moved[key] += _not_given(other.lines_between(section.body_start,
                                                              section.body_end),
-                                         section.body_start, other.newline, given[key])
+                                         section.body_start, other.newline, given[key],
+                                         (key, replaced[key]))
     for key in reversed(MOVABLE):
         if moved[key]:
             session_line = session_headline(doc).line  # type: ignore[union-attr]

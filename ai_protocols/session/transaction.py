@@ -544,15 +544,15 @@ def refuse_missing(ai_dir: str, path: str) -> None:
 
 
 def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
-                  read_as: os.stat_result | None) -> str | None:
+                  read_as: os.stat_result | None) -> _Stored | None:
     """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
     this tool last wrote (its kept copy, a hard link, is another inode), that version
     was written later than the file's (``UPDATED_AT``, else ``UPDATED``), and git does
     not hold it: an older one was put back, and a write would lose what the newer one
     holds. When git holds it (a branch switch or a reset put a committed version
-    back), the write goes on, and the blob's object id is returned for the Log to name.
-    ``None`` otherwise. A person's save in Emacs makes a new inode too, but keeps its
-    time: it passes."""
+    back), the write goes on, and where git holds it is returned (:class:`_Stored`) for
+    the Log and the warning to name. ``None`` otherwise. A person's save in Emacs
+    makes a new inode too, but keeps its time: it passes."""
     kept = kept_path(ai_dir, path)
     try:
         st = os.stat(kept, follow_symlinks=False)
@@ -571,10 +571,10 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     if written_later(*((h.properties.get("UPDATED_AT"),
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
-        blob = _stored_in_git(path, kept)
-        if blob is None:
-            raise SessionReplaced(path, kept)
-        return blob
+        stored = _stored_in_git(path, kept)
+        if stored is None or stored.reflog_only:
+            raise SessionReplaced(path, kept, stored.blob if stored is not None else None)
+        return stored
     return None
 
 
@@ -594,16 +594,51 @@ def written_later(kept: tuple[str | None, datetime | None],
     return then is not None and now is not None and then > now
 
 
-def _stored_in_git(path: str, kept: str) -> str | None:
-    """The object id of the blob git would make of ``kept`` (the version this tool last
-    wrote of the session file at ``path``) when a commit reachable from a ref holds it
-    (a branch, a tag, the stash; HEAD's reflog aside), else ``None``: then the version
-    on disk replaced one that git keeps (a branch switch, ``git stash``), and writing
-    to it loses nothing; a reset past the commit that held it leaves it to the reflog
-    alone, which does not count. Runs git three times, only when the file is not the
-    kept copy and is older than it. The blob is
-    hashed as git would hash it at ``path`` (its attributes' filters applied:
-    git-hash-object(1) ``--path``); ``None`` too when git cannot say."""
+class _Stored:
+    """Where git holds the version of a session file this tool wrote last, when an older
+    one was put back: ``blob``, its object id; ``where``, the refs whose history holds
+    it, said for a person (``branch main``, ``tag v1``, ``the stash``...);
+    ``stash_only``: no ref but ``refs/stash`` (a ``git stash`` took it: ``git stash
+    pop`` brings it back, once this write is committed)."""
+
+    __slots__ = ("blob", "reflog_only", "stash_only", "where")
+
+    def __init__(self, blob: str, where: str, stash_only: bool) -> None:
+        self.blob, self.where, self.stash_only = blob, where, stash_only
+        #: No ref reaches it, only a reflog (HEAD's after a reset, an older stash
+        #: entry's): a write over it is refused, as for a version git never held.
+        self.reflog_only = False
+
+
+def _ref_names(refs: list[str]) -> tuple[str, bool]:
+    """``refs`` (full names, git-for-each-ref(1)) said for a person, at most three
+    named, and whether the stash is the only one. No ref at all: the commit a
+    detached ``HEAD`` is on (``git log --all`` takes ``HEAD`` too)."""
+    said = []
+    for ref in refs:
+        for prefix, kind in (("refs/heads/", "branch "), ("refs/tags/", "tag "),
+                             ("refs/remotes/", "remote-tracking branch ")):
+            if ref.startswith(prefix):
+                said.append(kind + ref[len(prefix):])
+                break
+        else:
+            said.append("the stash (git stash list)" if ref == "refs/stash" else ref)
+    if not said:
+        return "the commit HEAD is on (detached)", False
+    more = f" and {len(said) - 3} more refs" if len(said) > 3 else ""
+    return ", ".join(said[:3]) + more, refs == ["refs/stash"]
+
+
+def _stored_in_git(path: str, kept: str) -> _Stored | None:
+    """Where git holds ``kept`` (the version this tool last wrote of the session file at
+    ``path``): its blob, when a commit reachable from a ref holds it (a branch, a tag,
+    the stash, HEAD; the reflogs aside), and the refs that reach that commit; else
+    ``None``: then the version on disk replaced one that git keeps (a branch switch,
+    ``git stash``), and writing to it loses nothing; a reset past the commit that held
+    it leaves it to the reflog alone, which does not count. Runs git four times, only
+    when the file is not the kept copy and is older than it. The blob is hashed as git
+    would hash it at ``path`` (its attributes' filters applied: git-hash-object(1)
+    ``--path``); ``None`` too when git cannot say."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
 
@@ -621,9 +656,21 @@ def _stored_in_git(path: str, kept: str) -> str | None:
         # after the commit) is gone at the next gc, and git never shows it again.
         found = GitRun(["git", "-C", folder, "log", "--all", "-m", "--format=%H", "-1",
                         f"--find-object={blob}", "--", name], env, None).wait()
+        commit = found.decode("ascii", "replace").strip().split("\n")[0]  # (-m: a line
+        if not commit:  # per parent of a merge, the stash's own commit too)
+            # Only a reflog may hold it (git log --reflog: every reflog's commits).
+            found = GitRun(["git", "-C", folder, "log", "--reflog", "-m", "--format=%H",
+                            "-1", f"--find-object={blob}", "--", name], env, None).wait()
+            if not found.strip():
+                return None
+            stored = _Stored(blob, "a reflog only", False)
+            stored.reflog_only = True
+            return stored
+        refs = GitRun(["git", "-C", folder, "for-each-ref", "--contains", commit,
+                       "--format=%(refname)"], env, None).wait()
     except GitFailed:
         return None
-    return blob if found.strip() else None
+    return _Stored(blob, *_ref_names(refs.decode("utf-8", "replace").split("\n")[:-1]))
 
 
 def _refuse_unmerged(ai_dir: str, path: str) -> None:
@@ -890,10 +937,7 @@ class Editing:
                       f"until it can be): {blocked}")
                 edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
-                _warn(f"{path} is an older version than the one ai-protocols last wrote "
-                      f"(a branch switch or git reset put it back?); this write goes into "
-                      f"it, and the newer one is in git as blob {replaced[:12]}, reachable "
-                      f"from a branch or tag (git show {replaced[:12]})")
+                _warn(_replaced_warning(path, replaced))
         except BaseException:
             self._release()
             raise
@@ -901,11 +945,11 @@ class Editing:
         return edit
 
     def _open(self, *, roll: bool
-              ) -> tuple[SessionEdit, list[PendingEntry], str | None, str | None]:
+              ) -> tuple[SessionEdit, list[PendingEntry], str | None, _Stored | None]:
         """The file read (its pending entries folded, a rollover planned when ``roll``
         and it is past the bound), why the planned rollover cannot be written
-        (:func:`_earlier_blocked`) or ``None``, and the blob git holds of the newer
-        version this write goes over (:func:`_refuse_older`) or ``None``."""
+        (:func:`_earlier_blocked`) or ``None``, and where git holds the newer version
+        this write goes over (:func:`_refuse_older`) or ``None``."""
         ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and self._if_edited == "refuse":
@@ -923,9 +967,10 @@ class Editing:
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
         if new_text is None and replaced is not None and emacs is None:
-            edit.note(f"replaced: git put an older version of this file here (a branch "
-                      f"switch or a reset); the one ai-protocols wrote last is in git "
-                      f"as blob {replaced[:12]} (git show {replaced[:12]})")
+            how = "git stash" if replaced.stash_only else "a branch switch or a reset"
+            edit.note(f"replaced: git put an older version of this file here ({how}); the "
+                      f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]} "
+                      f"(git show {replaced.blob[:12]}), reachable from {replaced.where}")
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
@@ -999,6 +1044,26 @@ def _warn_operation(path: str) -> None:
     said = operation_warning(path)
     if said is not None:
         _warn(said)
+
+
+def _replaced_warning(path: str, stored: _Stored) -> str:
+    """The warning of a write that goes into an older version of ``path`` than the one
+    this tool wrote last, saying where git holds that one (:class:`_Stored`), and, when
+    only the stash does, the commands that bring it back with this write's entries:
+    ``git stash pop`` refuses while the file has changes of its own (git-stash(1)), so
+    this write is committed first, and the pop merges the two versions through the
+    session merge driver (docs/git.md)."""
+    blob = stored.blob[:12]
+    if not stored.stash_only:
+        return (f"{path} is an older version than the one ai-protocols last wrote (a "
+                f"branch switch or git reset put it back?); this write goes into it, and "
+                f"the newer one is in git as blob {blob}, reachable from {stored.where} "
+                f"(git show {blob})")
+    return (f"{path} is an older version than the one ai-protocols last wrote (git stash "
+            f"put it back?); this write goes into it, and the newer one is in git as blob "
+            f"{blob} only in the stash (git stash list; git show {blob}); to get it back "
+            f"with what is written here: git commit -m 'Session' -- {path}, then git "
+            f"stash pop (the merge driver merges the two)")
 
 
 def _check_bound(edit: SessionEdit, size: int) -> None:
@@ -1267,7 +1332,45 @@ def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
         if there is None or not planned.same_as(there):
             return (f"{planned.path} is there with other bytes than this rollover writes: "
                     f"rename it")
+        return None
+    held = _held_in_git(ai_dir, planned.path)
+    if held is not None:
+        return (f"git holds {planned.path} in {held}, and it would come back there: made "
+                f"here, it would stop git (git stash pop, git checkout: 'already exists'); "
+                f"the file rolls over once git has put it back, or at a later write that "
+                f"moves other entries")
     return None
+
+
+def _held_in_git(ai_dir: str, path: str) -> str | None:
+    """Where git holds a file at ``path`` (an earlier-entries file a rollover is about to
+    make, not in the work tree) in a commit reachable from a ref or a reflog (the
+    stash's untracked files of ``git stash -u`` are such a commit: the third parent of
+    a stash's, git-stash(1)), said for a person; else ``None``. A rollover planned on an
+    older version that git put back (``git stash``, a branch switch) plans the very
+    file the newer version has: made here, untracked, it would make ``git stash pop``
+    and ``git checkout`` refuse ("already exists"). Runs git twice, only when a rollover
+    is planned; ``None`` when git cannot say (no repository)."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    env = git_env()
+    root = parent(ai_dir)
+    rel = os.path.relpath(path, root)
+    try:
+        found = GitRun(["git", "-C", root, "log", "--all", "--reflog", "--full-history",
+                        "--format=%H", "-1",
+                        "--", rel], env, None).wait().decode("ascii", "replace").strip()
+        if not found:
+            return None
+        refs = GitRun(["git", "-C", root, "for-each-ref", "--contains", found,
+                       "--format=%(refname)"], env, None).wait()
+    except GitFailed:
+        return None
+    names = refs.decode("utf-8", "replace").split("\n")[:-1]
+    if not names:
+        return f"commit {found[:12]}, which only a reflog holds"
+    return _ref_names(names)[0]
 
 
 def _drop_earlier(ai_dir: str, paths: list[str]) -> None:
