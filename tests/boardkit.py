@@ -53,3 +53,21 @@ def board_driver(tmp_path: Path, o: str, a: str, b: str) -> str:
                           capture_output=True, text=True, env=clean_env(), timeout=60)
     assert done.returncode == 0, done
     return (tmp_path / "a").read_text(encoding="utf-8")
+
+
+def git(repo: Path, *args: str) -> str:
+    """``git -C repo ARGS``, its output (a committer named, so a commit works anywhere)."""
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                                   GIT_COMMITTER_NAME="t",
+                                                   GIT_COMMITTER_EMAIL="t@t")).stdout
+
+
+def edit(project: Path, old: str, new: str) -> None:
+    """A person's edit of the board: ``old`` (once) replaced by ``new``, saved by a rename
+    as Emacs saves."""
+    text = board(project)
+    assert text.count(old) == 1, old
+    temporary = project / ".ai" / "tasks.org.new"
+    temporary.write_text(text.replace(old, new), encoding="utf-8")
+    temporary.replace(project / BOARD)

@@ -14,30 +14,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from boardkit import BOARD, add, board
+from boardkit import BOARD, add, board, edit, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner, clean_env
+from conftest import Runner
 
 AGENT = "il.1796000000"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
-                                                   GIT_COMMITTER_NAME="t",
-                                                   GIT_COMMITTER_EMAIL="t@t")).stdout
-
-
-def edit(project: Path, old: str, new: str) -> None:
-    """A person's edit of the board: ``old`` (once) replaced by ``new``, saved by a rename
-    as Emacs saves."""
-    text = board(project)
-    assert text.count(old) == 1, old
-    temporary = project / ".ai" / "tasks.org.new"
-    temporary.write_text(text.replace(old, new), encoding="utf-8")
-    temporary.replace(project / BOARD)
 
 
 def log_items(project: Path, title: str = "Fix parser") -> list[str]:

@@ -834,6 +834,25 @@ def _named_as_ours(folder: Path, data: bytes, first: str = "2026-01-01T00-00") -
     return path
 
 
+def killed_between_writes(project: Path, run: Runner) -> tuple[Path, str, list[str], Path]:
+    """A session past the bound and the state a kill between a rollover's two writes
+    leaves: the same rollover, run on a copy of the project, gives the very earlier file
+    (its name and bytes), put in the project's history folder linked from nowhere; the
+    live file is as it was. Returns the live file, its text, its filler entries and the
+    copy's earlier file."""
+    path = started(run, project)
+    old, entries = filler(0, BOUND + 300_000, "old")
+    original = insert(path.read_text(), "decisions", old)
+    path.write_text(original)
+    copy = project.parent / "copy"
+    shutil.copytree(project, copy, symlinks=True)
+    Runner(copy)("log", "--discovery", "In the copy")
+    (left,) = texts_of(copy)[1]
+    (project / HISTORY).mkdir(parents=True)
+    shutil.copyfile(left, project / HISTORY / left.name)
+    return path, original, entries, left
+
+
 def test_the_next_rollover_removes_only_provably_redundant_earlier_files(
         project: Path, run: Runner) -> None:
     """What a rollover killed between its two writes leaves, when a person then edits
@@ -841,19 +860,8 @@ def test_the_next_rollover_removes_only_provably_redundant_earlier_files(
     file or a linked earlier file. The next write that rolls over removes such a file
     (ours: named by its bytes' hash), and only such: one holding an entry found nowhere
     else stays, and so does one not named by its hash (sixth review)."""
-    path = started(run, project)
-    old, _ = filler(0, BOUND + 300_000, "old")
-    original = insert(path.read_text(), "decisions", old)
-    path.write_text(original)
-    # The state a kill between the two writes leaves: the same rollover, run on a copy,
-    # gives the very earlier file (its name and bytes); the live file is as it was.
-    copy = project.parent / "copy"
-    shutil.copytree(project, copy, symlinks=True)
-    Runner(copy)("log", "--discovery", "In the copy")
-    (left,) = texts_of(copy)[1]
-    (project / HISTORY).mkdir(parents=True)
+    path, original, _, left = killed_between_writes(project, run)
     killed = project / HISTORY / left.name
-    shutil.copyfile(left, killed)
     path.write_text(original + "A person's paragraph. " * 300 + "\n")  # (another cut)
     run("log", "--discovery", "Next write")
     live, history = texts_of(project)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_rollover import CONTEXT, filler, insert, rolled, started, texts_of
+from test_rollover import CONTEXT, filler, insert, killed_between_writes, rolled, started, texts_of
 
 from ai_protocols.org.file import OrgFile
 from ai_protocols.session.names import tombstone_path
@@ -271,18 +271,9 @@ def test_a_killed_rollovers_file_goes_at_the_next_write_even_without_a_rollover(
     the bound by a person: no later write rolled over, so the first earlier file,
     redundant (each of its entries still in the live file), stayed for good. Any next
     write removes it now; a file holding an entry found nowhere else is linked instead."""
-    path = started(run, project)
-    old, entries = filler(0, BOUND + 300_000, "old")
-    original = insert(path.read_text(), "decisions", old)
-    path.write_text(original)
-    copy = project.parent / "copy"
-    shutil.copytree(project, copy, symlinks=True)
-    Runner(copy)("log", "--discovery", "In the copy")
-    (left,) = texts_of(copy)[1]
+    path, original, entries, left = killed_between_writes(project, run)
     history = project / ".ai/history/session-context"
-    history.mkdir(parents=True)
-    killed = history / left.name
-    shutil.copyfile(left, killed)  # (as the kill leaves it: linked from nowhere)
+    killed = history / left.name  # (as the kill leaves it: linked from nowhere)
     # A person cuts the newest decisions: the file is below the bound, the old ones stay.
     newest = "".join(entries[-3000:])
     cut = original.replace(newest, "", 1)
