@@ -52,22 +52,31 @@ def _whole(clone: Path) -> dict:
     return json.loads(Runner(clone)("show", "--all", "--json").stdout)
 
 
+def near_the_bound(base: Path) -> tuple[Clones, list[str]]:
+    """Two clones under ``base`` of a session 50 kB under the bound, committed and
+    pulled by both; then ``one`` logs a 60 kB decision (its file passes the bound; its
+    next write rolls over). Returns the clones and the texts of the base's decisions."""
+    clones = Clones(base)
+    one = Runner(clones.one)
+    path = clones.one / CONTEXT
+    old, _entries = filler(0, BOUND - 50_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    texts = [d["text"] for d in json.loads(one("show", "--json").stdout)["decisions"]]
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one("log", "--decision", "One's big decision " + "o" * 60_000, "--rationale", "big")
+    return clones, texts
+
+
 @pytest.fixture(scope="module")
 def rolled_both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Clones, list[str]]:
     """Two clones of a session 50 kB under the bound; each logs one big decision (one
     60 kB, two 100 kB: the file passes the bound) and rolls the session over at its
     next write, so two moved more of the oldest entries than one did. Committed on
     both; ``one`` also on the branch ``mine``. The texts of the base's decisions."""
-    clones = Clones(tmp_path_factory.mktemp("rolled").resolve())
+    clones, base = near_the_bound(tmp_path_factory.mktemp("rolled").resolve())
     one, two = Runner(clones.one), Runner(clones.two)
-    path = clones.one / CONTEXT
-    old, _entries = filler(0, BOUND - 50_000, "old")
-    path.write_text(insert(path.read_text(), "decisions", old))
-    clones.commit(clones.one, "big")
-    base = [d["text"] for d in json.loads(one("show", "--json").stdout)["decisions"]]
-    git(clones.one, "push", "-q", "origin", "HEAD:main")
-    git(clones.two, "pull", "-q", "origin", "main")
-    one("log", "--decision", "One's big decision " + "o" * 60_000, "--rationale", "big")
     assert not texts_of(clones.one)[1]
     one("log", "--discovery", "One rolls over")
     two("log", "--decision", "Two's big decision " + "t" * 100_000, "--rationale", "big")

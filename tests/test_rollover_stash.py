@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_merge_driver import Clones
+from test_merge_eighth import near_the_bound
 from test_rollover import CONTEXT, filler, insert, sample, started
 
 from ai_protocols.lean import datetime
@@ -214,16 +215,8 @@ def rolled_and_edited(base: Path, edit: str) -> tuple[Clones, list[str], str, st
     file); ``two`` edits, in its live file, a decision that moved on ``one``: its first
     line (``edit="first"``: a typo fixed) or the line under it (``"under"``). Both
     committed. The base's decision texts, the edited one's old and new text."""
-    clones = Clones(base)
+    clones, texts = near_the_bound(base)
     one, two = Runner(clones.one), Runner(clones.two)
-    path = clones.one / CONTEXT
-    old, _ = filler(0, BOUND - 50_000, "old")
-    path.write_text(insert(path.read_text(), "decisions", old))
-    clones.commit(clones.one, "big")
-    texts = [d["text"] for d in json.loads(one("show", "--json").stdout)["decisions"]]
-    git(clones.one, "push", "-q", "origin", "HEAD:main")
-    git(clones.two, "pull", "-q", "origin", "main")
-    one("log", "--decision", "One's big decision " + "o" * 60_000, "--rationale", "big")
     one("log", "--discovery", "One rolls over")
     moved = earlier_files(clones.one)
     assert len(moved) == 1 and "old decision 000003 " in moved[0].read_text()
