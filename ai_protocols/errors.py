@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import PathField, TextOf, display, quoted
+from ai_protocols.lean import PathField, TextOf, display, quoted, shell_quote
 
 TYPE_CHECKING = False  # no pathlib at import: the resolver's twin imports this module
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ __all__ = [
     "InvalidProjectRoot",
     "InvalidText",
     "ItemNotFound",
+    "KeptNotMerged",
     "LockTimeout",
     "MergeConflict",
     "NoProject",
@@ -292,21 +293,57 @@ class SessionReplaced(UnreadableSession):
     other than this tool put an older version back (``git stash pop`` after entries
     were logged, ``git reset --hard``, a restore), and git does not hold the newer
     version (when it does, as after a branch switch, the write goes on). The newer
-    version is kept in ``kept``; nothing writes into the file until a person chooses."""
+    version is kept in ``kept``; nothing writes into the file until a person chooses.
+    ``lacking``: how many entries the file holds that the kept copy does not (a write
+    went into the older version: after a checkout of an old commit, a rebase aborted, a
+    stash); 0 when the kept copy holds every entry, so that copying it back loses
+    nothing; then, and only then, ``cp`` is advised, else ``ai-protocols merge-kept``
+    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
-    def __init__(self, path: Path, kept: Path, reflog: str | None = None) -> None:
+    def __init__(self, path: Path, kept: Path, reflog: str | None = None,
+                 lacking: int = 0) -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
+        self.lacking = lacking
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
                 f"git gc may remove: git show {reflog[:12]})") if reflog else ""
+        merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
+        if lacking:
+            count = f"{lacking} {'entry' if lacking == 1 else 'entries'}"
+            how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
+                   f"the kept copy lacks (a write went into the older version), so copying "
+                   f"either over the other loses entries: merge them with '{merge}' (it "
+                   f"keeps every entry of both), then carry on")
+        else:
+            how = (f"the newer one, which holds every entry of the file and those logged "
+                   f"since, is kept in {kept}{also}: put it back "
+                   f"('cp {shell_quote(os.fspath(kept))} {shell_quote(os.fspath(path))}', "
+                   f"or '{merge}'), then carry on")
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
-            f"checkout or a restore put an older one back?); the newer one, with every "
-            f"entry logged to it, is kept in {kept}{also}: put it back (cp {kept} {path}), "
-            "or keep what each holds by hand, then carry on")
+            f"checkout, a rebase's abort or a restore put an older one back?); {how}")
+
+
+class KeptNotMerged(AiProtocolsError, ValueError):
+    """``merge-kept`` could not merge the session file with its kept copy (not two
+    versions of one session, or both changed the same lines): nothing was written;
+    ``reason`` says why, and a person merges them."""
+
+    path = PathField()
+    path_text = TextOf("path")
+    kept = PathField()
+    kept_text = TextOf("kept")
+
+    exit_code = 6
+
+    def __init__(self, path: Path, kept: Path, reason: str) -> None:
+        self.path, self.kept, self.reason = path, kept, reason
+        super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
+                         f"it, {kept}: {reason}; nothing was written: keep what each holds "
+                         "by hand (an editor, or git merge-file), then carry on")
 
 
 class MergeConflict(UnreadableSession):

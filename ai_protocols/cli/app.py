@@ -378,6 +378,26 @@ def status(json: bool) -> None:
     commands.status(json)
 
 
+@cli.command("merge-kept")
+@click.argument("target", metavar="[ID]", required=False)
+@errors_to_exit
+def merge_kept(target: str | None) -> None:
+    """Merge a session file with the newer version ai-protocols kept of it.
+
+    When git put an older version of a session file back (a checkout of an old
+    commit, a stash, a rebase aborted) and a write went into it, the file and
+    the copy ai-protocols keeps in .ai/.locks/live/ each hold entries the other
+    lacks, and every write is refused (exit 6). This merges the two, entry by
+    entry, keeping every entry of both, and writes the result. ID is an agent id
+    or a session file's path (default: this agent's). Prints the file.
+    """
+    path, gained = _project().merge_kept(target)
+    click.echo(f"Merged the kept copy in: {gained} {'entry' if gained == 1 else 'entries'} "
+               "the file lacked." if gained else
+               "Nothing to merge: the file is the version ai-protocols wrote last.", err=True)
+    print_path(str(path))
+
+
 @cli.command()
 @click.argument("target", metavar="ID")
 @click.option("--adopt", is_flag=True,

@@ -74,6 +74,8 @@ __all__ = [
     "driver_command",
     "git_merge_file",
     "merge_properties",
+    "entries_lacking",
+    "merge_diverged_bytes",
     "merge_session_bytes",
     "run_merge_driver",
 ]
@@ -1349,3 +1351,93 @@ def driver_command(executable: str | None = None) -> str:
             executable = f"{shlex.quote(sys.executable)} -m ai_protocols"
     return f"{executable} merge-driver --marker-size %L %O %A %B %P"
 
+
+
+# -- two versions without a base: the file on disk and the kept copy --------------------------
+
+
+def _entry_keys_of(version: _Version) -> set[tuple[str, str]]:
+    """The entries of ``version``: (chunk, key) of each stamped item of its sections."""
+    return {(name, unit.key) for name, units in version.chunks.items() for unit in units
+            if unit.kind == "E"}
+
+
+def _common_base(first: _Version, second: _Version) -> str:
+    """A base for merging two versions of one session that git gives no common ancestor
+    of: what both hold. The chunks both have, in ``first``'s order; in each, the units of
+    ``first`` that ``second`` holds too (an entry by its key, ticked or not, as
+    ``first`` has it; a line of free text by its text, as many times as both have it);
+    the drawer's property lines both have alike. Against it, whatever one side alone
+    holds (an entry, a line, a property) is that side's addition, and the three-way
+    merge keeps it."""
+    pieces: list[str] = []
+    common_props = {raw for _key, raw in second.drawer}
+    for name in first.order:
+        if name not in second.chunks:
+            continue
+        keys = {unit.key for unit in second.chunks[name] if unit.kind == "E"}
+        lines: dict[str, int] = {}
+        for unit in second.chunks[name]:
+            if unit.kind == "T":
+                lines[unit.raw] = lines.get(unit.raw, 0) + 1
+        for unit in first.chunks[name]:
+            if unit.kind == "E" and unit.key in keys:
+                pieces.append(unit.raw)
+            elif unit.kind == "T" and lines.get(unit.raw, 0) > 0:
+                lines[unit.raw] -= 1
+                pieces.append(unit.raw)
+            elif unit.kind == "D":
+                raw = unit.raw.split(first.newline)
+                opening, closing = raw[0] + first.newline, raw[-2] + first.newline
+                pieces.append(opening + "".join(r for _key, r in first.drawer
+                                                if r in common_props) + closing)
+    return "".join(pieces)
+
+
+def merge_diverged_bytes(older: bytes, newer: bytes) -> MergeResult | None:
+    """Merge two versions of one session file that both hold entries the other lacks,
+    with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
+    stash, a rebase's abort) put back and a write went into, and ``newer``, the version
+    ai-protocols wrote last (its kept copy, :func:`~ai_protocols.session.names.kept_path`).
+    Three ways (:func:`merge_session_bytes`) against what both hold
+    (:func:`_common_base`): every entry of both is kept, each side's free text too, the
+    drawer's properties as the driver merges them. ``None`` when they are not two
+    versions of one session the structural merge understands, when conflict markers
+    would remain, or when the result would lack an entry of either side: then nothing is
+    to be written, and a person merges them. Raises nothing of its own."""
+    try:
+        texts = [data.decode("utf-8") for data in (older, newer)]
+    except UnicodeDecodeError:
+        return None
+    versions = [_read(text) for text in texts]
+    if versions[0] is None or versions[1] is None:
+        return None
+    old, new = versions
+    base = _common_base(old, new)
+    result = merge_session_bytes(base.encode("utf-8"), newer, older,
+                                 labels=("kept copy", "common", "file"))
+    if result is None or result.conflicts:
+        return None
+    merged = _read(result.data.decode("utf-8"))
+    if merged is None:
+        return None
+    have = {key for _name, key in _entry_keys_of(merged)}
+    if any(key not in have for _name, key in _entry_keys_of(old) | _entry_keys_of(new)):
+        return None
+    return result
+
+
+def entries_lacking(version: bytes, other: bytes) -> int:
+    """How many stamped entries (items of the session's sections, by their first line,
+    ticked or not) the session file ``other`` holds that ``version`` does not; -1 when
+    either is no session file this module reads. Raises nothing of its own."""
+    read = []
+    for data in (version, other):
+        try:
+            read.append(_read(data.decode("utf-8", "replace")))
+        except (ValueError, OSError):
+            return -1
+    if read[0] is None or read[1] is None:
+        return -1
+    have = {key for _name, key in _entry_keys_of(read[0])}
+    return sum(1 for _name, key in _entry_keys_of(read[1]) if key not in have)

@@ -744,6 +744,20 @@ class Project:
 
         return Path(recovery.recover(self, target, adopt=adopt, force=force, now=now))
 
+    def merge_kept(self, target: str | None = None,
+                   now: datetime | Moment | None = None) -> tuple[Path, int]:
+        """Merge a session file with the newer version the tool kept of it (what exit 6,
+        :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
+        or a session file's path (default: the caller's). Returns the file and how many
+        entries it gained; see :func:`ai_protocols.session.transaction.merge_kept`."""
+        from pathlib import Path
+
+        from ai_protocols.session.recovery import target_path
+        from ai_protocols.session.transaction import merge_kept
+
+        path = self.path_text if target is None else target_path(self, target)
+        return Path(path), merge_kept(self.ai_dir_text, path, now=now)
+
     # -- other agents ---------------------------------------------------------------------
 
     def _reused_id_warning(self) -> str | None:

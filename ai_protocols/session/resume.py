@@ -464,9 +464,22 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
-    parts.append(f"{first}put back the newer session file ai-protocols keeps with "
-                 f"cp {shell_quote(copy)} {shell_quote(here)} "
-                 f"(from {_clip(project.root_text, 120)})")
+    from ai_protocols.session.merge import entries_lacking
+
+    try:  # a write went into the older version: copying either over the other loses some
+        only_here = entries_lacking(storage.read_regular(kept), storage.read_regular(path))
+    except (OSError, storage.NotRegular):
+        only_here = 1
+    if only_here:
+        count = "some entries" if only_here < 0 else \
+            f"{only_here} {'entry' if only_here == 1 else 'entries'}"
+        parts.append(f"{first}this file holds {count} the newer one lacks (a write went into "
+                     f"it): merge the two with ai-protocols merge-kept {shell_quote(here)} "
+                     f"(from {_clip(project.root_text, 120)}; it keeps every entry of both)")
+    else:
+        parts.append(f"{first}put back the newer session file ai-protocols keeps with "
+                     f"cp {shell_quote(copy)} {shell_quote(here)} "
+                     f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
 
 

@@ -573,9 +573,71 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only:
-            raise SessionReplaced(path, kept, stored.blob if stored is not None else None)
+            raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
+                                  _lacking(kept, doc))
         return stored
     return None
+
+
+def _lacking(kept: str, doc: OrgFile) -> int:
+    """How many entries the session file read as ``doc`` holds that its kept copy at
+    ``kept`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); 1 when either
+    cannot be read as a session (then copying one over the other is not said to be
+    safe). Only on the way to a refusal."""
+    from ai_protocols.session.merge import entries_lacking
+
+    try:
+        found = entries_lacking(storage.read_regular(kept),
+                                b"".join(bytes(piece) for piece in doc.encoded()))
+    except (OSError, storage.NotRegular):
+        return 1
+    return 1 if found < 0 else found
+
+
+def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) -> int:
+    """Merge the session file at ``path`` with the newer version this tool wrote last,
+    its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
+    version back and a write went into it, so that each holds entries the other lacks
+    (what :class:`~ai_protocols.errors.SessionReplaced` advises: ``ai-protocols
+    merge-kept``). One edit transaction: the two are merged entry by entry
+    (:func:`ai_protocols.session.merge.merge_diverged_bytes`: every entry of both, the
+    drawer as the merge driver merges it) and written, with a Log line saying so.
+    Returns how many entries the file gained; 0, writing nothing, when the file is its
+    kept copy or not older than it (nothing to merge). Raises
+    :class:`~ai_protocols.errors.KeptNotMerged` when they cannot be merged (nothing
+    written), :class:`~ai_protocols.errors.BeingEdited` while a person edits the file in
+    Emacs, and what :func:`editing` raises."""
+    from ai_protocols.errors import KeptNotMerged
+    from ai_protocols.session.merge import entries_lacking, merge_diverged_bytes
+
+    refuse_missing(ai_dir, path)
+    kept = kept_path(ai_dir, path)
+    with locked_sessions(ai_dir, path):
+        refuse_if_edited(path)
+        try:
+            here = os.stat(path, follow_symlinks=False)
+            there = os.stat(kept, follow_symlinks=False)
+        except OSError:
+            return 0
+        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+            return 0
+        try:
+            older, newer = storage.read_regular(path), storage.read_regular(kept)
+        except (OSError, storage.NotRegular) as error:
+            raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
+        if entries_lacking(older, newer) == 0 and entries_lacking(newer, older) == 0 \
+                and older == newer:
+            return 0
+        merged = merge_diverged_bytes(older, newer)
+        if merged is None:
+            raise KeptNotMerged(path, kept, "they are not two versions of one session that "
+                                            "merge without a conflict")
+        gained = entries_lacking(older, merged.data)
+        with editing(ai_dir, path, now=now, held=True,
+                     new_text=merged.data.decode("utf-8")) as edit:
+            edit.note(f"merged: the newer version ai-protocols kept of this file, "
+                      f"{max(gained, 0)} entries the file lacked")
+    return max(gained, 0)
 
 
 def written_later(kept: tuple[str | None, datetime | None],
@@ -760,24 +822,31 @@ def operation_warning(path: str) -> str | None:
     q = shell_quote(path)
     said = f"a git {what} is under way in this repository, and {path} has changes git has " \
            "not staged"
+    # Whatever git puts back over them (an abort, a bisect's checkouts), what this session
+    # logged stays in the copy ai-protocols keeps, and merge-kept merges it back in.
+    back = (f"'ai-protocols merge-kept {q}' merges back in what this session logged (kept "
+            "in .ai/.locks/live/)")
     if what == "rebase":
         return (f"{said}: 'git rebase --continue' refuses while it has them ('You must edit "
                 f"all merge conflicts...'); run 'git add {q}' (this session's entries then go "
-                "into the commit being replayed), then 'git rebase --continue'")
+                "into the commit being replayed), then 'git rebase --continue'; if you run "
+                f"'git rebase --abort' instead, then {back}")
     if what == "bisect":
         return (f"{said}: 'git bisect good', 'bad' or 'skip' (and 'git bisect reset') check "
                 "out another commit, which git refuses where that commit's version of the "
-                f"file differs ('Your local changes ... would be overwritten'): keep yours "
-                f"aside with 'cp {q} {shell_quote(path + '.bisect')}', put git's back with "
-                f"'git checkout -- {q}', and once 'git bisect reset' has run, 'cp "
-                f"{shell_quote(path + '.bisect')} {q}'; log nothing in between")
+                f"file differs ('Your local changes ... would be overwritten'): put git's "
+                f"back with 'git checkout -- {q}' (this session's entries stay in the copy "
+                f"ai-protocols keeps), and once 'git bisect reset' has run, {back}; log "
+                "nothing in between")
     go_on = {"merge": "'git commit' (or 'git merge --continue')",
              "am": "'git am --continue'", "cherry-pick": "'git cherry-pick --continue'",
              "revert": "'git revert --continue'"}[what]
+    abort = {"merge": "'git merge --abort'", "am": "'git am --abort'",
+             "cherry-pick": "'git cherry-pick --abort'", "revert": "'git revert --abort'"}[what]
     return (f"{said}: {go_on} makes its commit without them, and a later step that "
             f"changes the file stops on them ('Your local changes ... would be "
             f"overwritten'); run 'git add {q}' first to put them in that commit, or commit "
-            "the file after it")
+            f"the file after it; if you run {abort} instead, then {back}")
 
 
 def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:
