@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from gitkit import GIT_ENV, commit_all, git
 
-from conftest import Runner
+from conftest import CLI, Runner
 
 SESSION = ".ai/session-context.org"
 
@@ -117,22 +117,25 @@ def test_log_during_another_stopped_operation_names_it(project: Path, run: Runne
 
 
 def test_log_during_a_bisect_and_the_advised_commands(project: Path, run: Runner) -> None:
-    """A bisect checks out other commits: the advice keeps the session's file aside,
-    lets the bisect go on, and puts it back after ``git bisect reset``."""
+    """A bisect checks out other commits: the advice puts git's version back (the
+    session's entries stay in the kept copy), lets the bisect go on, and merges them back
+    after ``git bisect reset`` (ninth review: copying the file back dropped the entries
+    committed on the branch meanwhile; tests/test_kept_merge_ninth.py has that case)."""
     _diverged(project, run)
     run("log", "--progress", "second")
     commit_all(project, "second session version")
     git(project, "bisect", "start", "HEAD", "HEAD~2")
     warning = run("log", "--progress", "while bisecting").stderr
     assert "Warning: a git bisect is under way" in warning, warning
-    aside, checkout, back = re.findall(r"'((?:cp|git checkout) [^']*)'", warning)
-    for command in (aside, checkout):  # (the cp back waits for the reset)
-        assert subprocess.run(command, shell=True, cwd=project).returncode == 0, command
+    checkout, back = re.findall(r"'((?:git checkout|ai-protocols merge-kept) [^']*)'", warning)
+    assert subprocess.run(checkout, shell=True, cwd=project).returncode == 0, checkout
     for command in (("bisect", "good"), ("bisect", "reset")):
         done = _go_on(project, *command)
         assert done.returncode == 0, (command, done.stderr)
-    assert subprocess.run(back, shell=True, cwd=project).returncode == 0
-    assert "while bisecting" in (project / SESSION).read_text()
+    env = {**os.environ, "PATH": f"{Path(CLI).parent}{os.pathsep}{os.environ['PATH']}"}
+    assert subprocess.run(back, shell=True, cwd=project, env=env).returncode == 0
+    text = (project / SESSION).read_text()
+    assert "while bisecting" in text and "second" in text
 
 
 def test_an_untracked_session_file_gets_no_warning(project: Path, run: Runner) -> None:

@@ -826,11 +826,16 @@ def operation_warning(path: str) -> str | None:
     # logged stays in the copy ai-protocols keeps, and merge-kept merges it back in.
     back = (f"'ai-protocols merge-kept {q}' merges back in what this session logged (kept "
             "in .ai/.locks/live/)")
+
+    def abort(command: str) -> str:  # (git refuses some aborts while the file has changes)
+        return (f"to abort it instead, 'git checkout -- {q}' (this session's entries stay in "
+                f"the copy ai-protocols keeps), '{command}', then {back}")
+
     if what == "rebase":
         return (f"{said}: 'git rebase --continue' refuses while it has them ('You must edit "
                 f"all merge conflicts...'); run 'git add {q}' (this session's entries then go "
-                "into the commit being replayed), then 'git rebase --continue'; if you run "
-                f"'git rebase --abort' instead, then {back}")
+                "into the commit being replayed), then 'git rebase --continue'; "
+                f"{abort('git rebase --abort')}")
     if what == "bisect":
         return (f"{said}: 'git bisect good', 'bad' or 'skip' (and 'git bisect reset') check "
                 "out another commit, which git refuses where that commit's version of the "
@@ -841,12 +846,10 @@ def operation_warning(path: str) -> str | None:
     go_on = {"merge": "'git commit' (or 'git merge --continue')",
              "am": "'git am --continue'", "cherry-pick": "'git cherry-pick --continue'",
              "revert": "'git revert --continue'"}[what]
-    abort = {"merge": "'git merge --abort'", "am": "'git am --abort'",
-             "cherry-pick": "'git cherry-pick --abort'", "revert": "'git revert --abort'"}[what]
     return (f"{said}: {go_on} makes its commit without them, and a later step that "
             f"changes the file stops on them ('Your local changes ... would be "
             f"overwritten'); run 'git add {q}' first to put them in that commit, or commit "
-            f"the file after it; if you run {abort} instead, then {back}")
+            f"the file after it; {abort(f'git {what} --abort')}")
 
 
 def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:

@@ -1,0 +1,258 @@
+"""The kept copy and the file on disk when each holds entries the other lacks (issue 14,
+ninth review).
+
+Seen: exit 6 (``SessionReplaced``) advised ``cp`` of the kept copy, "with every entry
+logged to it", after a write went into an older version git put back (a checkout of an
+old commit, a rebase later aborted, a bisect's advice followed): pasted, it dropped the
+entries only the file on disk held. The advice now says ``cp`` only when the kept copy
+holds every entry of the file; otherwise ``ai-protocols merge-kept``, which merges the
+two entry by entry. Real git throughout; every advised command is run as pasted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitkit import GIT_ENV, commit_all, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CLI, Runner
+
+SESSION = ".ai/session-context.org"
+KEPT = ".ai/.locks/live/session-context.org"
+
+
+def _paste(cwd: Path, said: str, start: str) -> list[str]:
+    """Run, through bash as a person pastes them, the commands ``said`` quotes ('...')
+    that begin with ``start``; each must succeed. Returns them."""
+    commands = [c for c in re.findall(r"'((?:git|cp|ai-protocols) [^']*)'", said)
+                if c.startswith(start)]
+    if not commands:  # (resume's advice names a command without quotes, then "(from ROOT")
+        commands = [m.strip() for m in re.findall(r"(ai-protocols merge-kept \S+) \(", said)]
+    assert commands, said
+    env = {**os.environ, **GIT_ENV, "PATH": f"{CLI.parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("AI_AGENT_ID", None)
+    for command in commands:
+        done = subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                              env=env)
+        assert done.returncode == 0, (command, done.stderr)
+    return commands
+
+
+def _entries(text: str) -> set[str]:
+    return set(re.findall(r"^- (?:\[.\] )?\[[^]]*\] (.*)$", text, re.MULTILINE)) - {""}
+
+
+def _progress(text: str) -> set[str]:
+    return {e for e in _entries(text) if not re.match(r"\w+: ", e)}
+
+
+def _start(project: Path, run: Runner) -> None:
+    (project / "x").write_text("0\n")
+    run("start", "--title", "T")
+    commit_all(project, "ai")
+
+
+def _steps(project: Path, run: Runner, count: int) -> None:
+    for i in range(1, count + 1):
+        (project / "x").write_text(f"{i}\n")
+        run("log", "--progress", f"step {i}")
+        commit_all(project, f"c{i}")
+
+
+def _refused_then_merged(project: Path, run: Runner, want: set[str]) -> None:
+    """The next write is refused (exit 6) without claiming the kept copy holds every
+    entry; its advice, pasted, keeps every entry of ``want``; writes go on."""
+    before = _progress((project / SESSION).read_text()) | _progress((project / KEPT).read_text())
+    refused = run("log", "--progress", "refused", check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert "holds every entry" not in refused.stderr, refused.stderr
+    assert "merge-kept" in refused.stderr
+    # resume says the same, and names no cp that would drop entries
+    warned = run("resume").stdout
+    assert "merge-kept" in warned and "cp " not in warned, warned
+    _paste(project, refused.stderr, "ai-protocols merge-kept")
+    text = (project / SESSION).read_text()
+    assert want <= _progress(text) and before <= _progress(text), (want, text)
+    run("log", "--progress", "after")
+    assert want | {"after"} <= _progress((project / SESSION).read_text())
+    assert "lacks" not in run("resume").stdout
+
+
+def test_a_write_at_an_old_commit_then_back(project: Path, run: Runner) -> None:
+    """f8: a log at an older commit, then ``git checkout -f`` back: neither holds all."""
+    _start(project, run)
+    _steps(project, run, 3)
+    git(project, "checkout", "-q", "HEAD~2")
+    run("log", "--progress", "testing old")
+    git(project, "checkout", "-q", "-f", "-")
+    _refused_then_merged(project, run, {"step 1", "step 2", "step 3", "testing old"})
+
+
+def test_a_write_during_a_rebase_then_abort(project: Path, run: Runner) -> None:
+    """f9: a log during a stopped rebase, then ``git rebase --abort``."""
+    git(project, "checkout", "-q", "-b", "main")
+    (project / "x").write_text("a\n")
+    run("start", "--title", "RB")
+    commit_all(project, "ai")
+    git(project, "checkout", "-q", "-b", "feat")
+    (project / "x").write_text("feat\n")
+    commit_all(project, "feat")
+    run("log", "--progress", "on feat")
+    commit_all(project, "log feat")
+    git(project, "checkout", "-q", "main")
+    (project / "x").write_text("main\n")
+    commit_all(project, "main")
+    git(project, "checkout", "-q", "feat")
+    assert subprocess.run(["git", "rebase", "main"], cwd=project, capture_output=True,
+                          env={**os.environ, **GIT_ENV}).returncode != 0
+    warning = run("log", "--progress", "during rebase").stderr
+    assert "git rebase --abort" in warning and "merge-kept" in warning, warning
+    git(project, "rebase", "--abort")  # (not as advised: the file's changes are put back)
+    _refused_then_merged(project, run, {"on feat", "during rebase"})
+
+
+def test_the_bisect_advice_pasted_keeps_the_committed_entries(project: Path,
+                                                              run: Runner) -> None:
+    """f1: the bisect advice, every command pasted in order, keeps the entries committed
+    on the branch after the bisect's commit and the one logged during the bisect."""
+    _start(project, run)
+    _steps(project, run, 5)
+    git(project, "bisect", "start", "HEAD", "HEAD~4")
+    warning = run("log", "--progress", "bisecting").stderr
+    assert "a git bisect is under way" in warning, warning
+    _paste(project, warning, "git checkout")
+    for step in ("good", "bad", "reset"):
+        subprocess.run(["git", "bisect", step], cwd=project, capture_output=True, check=True,
+                       env={**os.environ, **GIT_ENV})
+    _paste(project, warning, "ai-protocols merge-kept")
+    text = (project / SESSION).read_text()
+    want = {f"step {i}" for i in range(1, 6)} | {"bisecting"}
+    assert want <= _progress(text), text
+    assert not [line for line in git(project, "diff", SESSION).splitlines()
+                if line.startswith("-- ")]
+    run("log", "--progress", "after")
+    assert "Warning" not in run("resume").stdout
+
+
+def _diverged(project: Path, run: Runner) -> None:
+    git(project, "checkout", "-q", "-b", "main")
+    (project / "f").write_text("a\n")
+    run("start", "--title", "T")
+    commit_all(project, "start")
+    git(project, "checkout", "-q", "-b", "side")
+    (project / "f").write_text("side\n")
+    commit_all(project, "side")
+    run("log", "--progress", "on side")
+    commit_all(project, "side log")
+    git(project, "checkout", "-q", "main")
+    (project / "f").write_text("main\n")
+    commit_all(project, "main")
+    run("log", "--progress", "on main")
+    commit_all(project, "main log")
+
+
+@pytest.mark.parametrize("how", ["rebase", "merge", "cherry-pick", "am", "revert"])
+def test_every_operation_aborted_loses_no_entry(project: Path, run: Runner, how: str,
+                                                 tmp_path: Path) -> None:
+    """A log while each operation is stopped, then its ``--abort``: the warning's
+    advice for that case (merge-kept), pasted, keeps the entries of both sides."""
+    _diverged(project, run)
+    if how == "rebase":
+        git(project, "checkout", "-q", "side")
+        stop = ["rebase", "main"]
+    elif how == "merge":
+        stop = ["merge", "side"]
+    elif how == "cherry-pick":
+        stop = ["cherry-pick", "side~1"]
+    elif how == "revert":
+        (project / "f").write_text("main 2\n")
+        commit_all(project, "main 2")
+        stop = ["revert", "--no-edit", "HEAD~2"]
+    else:
+        patch = tmp_path / "p.patch"
+        patch.write_text(git(project, "format-patch", "-1", "side~1", "--stdout") + "\n")
+        stop = ["am", "-3", str(patch)]
+    env = {**os.environ, **GIT_ENV, "GIT_EDITOR": "true"}
+    assert subprocess.run(["git", *stop], cwd=project, capture_output=True,
+                          env=env).returncode != 0
+    here = _progress((project / SESSION).read_text())
+    warning = run("log", "--progress", f"during {how}").stderr
+    assert f"'git {how} --abort'" in warning, warning
+    _paste(project, warning, "git checkout")
+    subprocess.run(["git", how, "--abort"], cwd=project, check=True, capture_output=True,
+                   env=env)
+    _paste(project, warning, "ai-protocols merge-kept")
+    text = (project / SESSION).read_text()
+    assert here | {f"during {how}"} <= _progress(text), text
+    run("log", "--progress", "after")
+
+
+def test_a_kept_copy_holding_every_entry_is_still_advised_as_cp(project: Path,
+                                                                 run: Runner) -> None:
+    """When the kept copy does hold every entry (the file put back, nothing written into
+    it), ``cp`` stays the advice, and it is true."""
+    _start(project, run)
+    run("log", "--progress", "since the commit")
+    git(project, "checkout", "-q", "--", SESSION)
+    refused = run("log", "--progress", "more", check=False)
+    assert refused.returncode == 6
+    assert "holds every entry" in refused.stderr, refused.stderr
+    _paste(project, refused.stderr, "cp ")
+    assert "since the commit" in (project / SESSION).read_text()
+    run("log", "--progress", "more")
+
+
+def test_merge_kept_with_nothing_to_merge(project: Path, run: Runner) -> None:
+    _start(project, run)
+    said = run("merge-kept")
+    assert "Nothing to merge" in said.stderr
+    assert said.stdout.strip() == str(project / SESSION)
+
+
+# -- the merge itself, on arbitrary entries -------------------------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+                max_size=30).map(str.strip).filter(bool)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(common=st.lists(_TEXT, max_size=4, unique=True),
+       old_only=st.lists(_TEXT, max_size=4, unique=True),
+       new_only=st.lists(_TEXT, max_size=4, unique=True),
+       free=st.one_of(st.none(), _TEXT))
+def test_merge_diverged_keeps_every_entry_of_both(common: list[str], old_only: list[str],
+                                                   new_only: list[str],
+                                                   free: str | None) -> None:
+    """Whatever the entries' texts, the merge of the two versions holds every entry of
+    both, and a person's free line one side holds."""
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    old_only = [t for t in old_only if t not in common]
+    new_only = [t for t in new_only if t not in common and t not in old_only]
+
+    def version(texts: list[str], minute: int, extra: str | None) -> bytes:
+        items = "".join(f"- [ ] [2026-11-30 Mon 10:{minute + i:02d}] {t}\n"
+                        for i, t in enumerate(texts))
+        note = f"{extra}\n" if extra and not extra.startswith(("*", ":", "-", "#")) else ""
+        return (
+            "#+TITLE: Session: T\n\n* Session: T\n:PROPERTIES:\n:STARTED:  "
+            "[2026-11-30 Mon 10:00]\n"
+            f":UPDATED:  [2026-11-30 Mon 10:{minute + 9:02d}]\n:STATUS:   active\n:END:\n"
+            "** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n:END:\n"
+            f"{items}{note}** Log\n:PROPERTIES:\n:CUSTOM_ID: log\n:END:\n"
+        ).encode("utf-8")
+
+    old = version(common + old_only, 10, free)
+    new = version(common + new_only, 30, None)
+    result = merge_diverged_bytes(old, new)
+    assert result is not None and not result.conflicts
+    text = result.data.decode("utf-8")
+    assert set(common + old_only + new_only) <= _entries(text), text
+    if free and not free.startswith(("*", ":", "-", "#")):
+        assert free in text
