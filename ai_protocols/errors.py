@@ -315,13 +315,13 @@ class SessionReplaced(UnreadableSession):
             count = f"{lacking} {'entry' if lacking == 1 else 'entries'}"
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks (a write went into the older version), so copying "
-                   f"either over the other loses entries: merge them with '{merge}' (it "
-                   f"keeps every entry of both), then carry on")
+                   f"either over the other loses entries: merge them ({merge}), which keeps "
+                   "every entry of both, then carry on")
         else:
             how = (f"the newer one, which holds every entry of the file and those logged "
                    f"since, is kept in {kept}{also}: put it back "
-                   f"('cp {shell_quote(os.fspath(kept))} {shell_quote(os.fspath(path))}', "
-                   f"or '{merge}'), then carry on")
+                   f"(cp {shell_quote(os.fspath(kept))} {shell_quote(os.fspath(path))}), "
+                   "then carry on")
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
             f"checkout, a rebase's abort or a restore put an older one back?); {how}")

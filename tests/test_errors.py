@@ -31,6 +31,8 @@ EXAMPLES = [
     _errors.Unmerged(Path("/p/s.org"), (1, 2, 3), "git add it once merged"),
     _errors.SessionRemoved(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
     _errors.SessionReplaced(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
+    _errors.SessionReplaced(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org"), None, 2),
+    _errors.KeptNotMerged(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org"), "not one session"),
     _errors.TaskNotFound("k3f9", Path("/p/.ai/tasks.org"), ("20261130-052011-k3f9qxm2 (line 9)",)),
     _errors.TaskTaken("20261130-052011-k3f9qxm2", "vm.p.claude.1", "live", "its owner runs"),
     _errors.PathLocked("src/a.py", "src/", "vm.p.claude.1", "live", "its owner runs", "refactor"),

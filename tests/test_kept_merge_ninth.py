@@ -30,7 +30,7 @@ KEPT = ".ai/.locks/live/session-context.org"
 def _paste(cwd: Path, said: str, start: str) -> list[str]:
     """Run, through bash as a person pastes them, the commands ``said`` quotes ('...')
     that begin with ``start``; each must succeed. Returns them."""
-    commands = [c for c in re.findall(r"'((?:git|cp|ai-protocols) [^']*)'", said)
+    commands = [c for c in re.findall(r"[('](?=(?:git|cp|ai-protocols) )([^')]*)[')]", said)
                 if c.startswith(start)]
     if not commands:  # (resume's advice names a command without quotes, then "(from ROOT")
         commands = [m.strip() for m in re.findall(r"(ai-protocols merge-kept \S+) \(", said)]
@@ -246,7 +246,7 @@ def test_merge_diverged_keeps_every_entry_of_both(common: list[str], old_only: l
             f":UPDATED:  [2026-11-30 Mon 10:{minute + 9:02d}]\n:STATUS:   active\n:END:\n"
             "** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n:END:\n"
             f"{items}{note}** Log\n:PROPERTIES:\n:CUSTOM_ID: log\n:END:\n"
-        ).encode("utf-8")
+        ).encode()
 
     old = version(common + old_only, 10, free)
     new = version(common + new_only, 30, None)

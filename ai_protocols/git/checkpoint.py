@@ -1410,7 +1410,7 @@ class Checkpoints:
                     "way round); restore into a new worktree (without --force)"]
         if not os.path.lexists(where / ".git"):
             return [f"the submodule {path} is not checked out here; run git submodule "
-                    f"update --init -- {path} first, or restore into a new worktree"]
+                    f"update --init -- {shell_quote(path)} first, or restore into a new worktree"]
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         if self._spawn("status", "--porcelain", cwd=where, env=env).wait().strip():
             return [f"the submodule {path} has uncommitted changes; commit or stash them "

@@ -72,10 +72,10 @@ __all__ = [
     "MergeResult",
     "conflict_block",
     "driver_command",
-    "git_merge_file",
-    "merge_properties",
     "entries_lacking",
+    "git_merge_file",
     "merge_diverged_bytes",
+    "merge_properties",
     "merge_session_bytes",
     "run_merge_driver",
 ]
