@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from gitkit import GIT_ENV, commit_all, git
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import CLI, Runner
@@ -256,3 +256,65 @@ def test_merge_diverged_keeps_every_entry_of_both(common: list[str], old_only: l
     assert set(common + old_only + new_only) <= _entries(text), text
     if free and not free.startswith(("*", ":", "-", "#")):
         assert free in text
+
+
+# -- every advised command, pasted from a hostile folder, runs nothing else ------------------
+
+_HOSTILE = st.text(st.sampled_from(list("ab é'\"$()`;&|<>*?!~{}[]#\\\t\n\x1b-")), min_size=1,
+                   max_size=12).filter(lambda n: n not in (".", "..") and "/" not in n)
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(name=_HOSTILE)
+@example(name="it's $(touch PWNED) dir")
+@example(name="`touch PWNED`\n$'x'")
+def test_every_advice_pasted_from_a_hostile_folder(tmp_path: Path, name: str) -> None:
+    """f4: exit 6's ``cp`` (and merge-kept, and the bisect warning's commands) are
+    quoted with the one quoter (``lean.shell_quote``): each, as printed, pasted into
+    bash, does what it says and runs nothing from the folder's name."""
+    from ai_protocols.lean import shell_quote
+
+    base = tmp_path / f"h{abs(hash(name))}"
+    root = base / name
+    root.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    env = {**os.environ, **GIT_ENV, "PATH": f"{CLI.parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("AI_AGENT_ID", None)
+
+    def paste(command: str, said: str) -> None:
+        assert command in said, (command, said)
+        # (git's commands from the work tree, as git needs; the others from outside it)
+        done = subprocess.run(["bash", "-c", command], cwd=root if command.startswith("git")
+                              else base, capture_output=True, text=True, env=env)
+        assert done.returncode == 0, (command, done.stderr)
+        assert not list(tmp_path.rglob("PWNED")), command
+
+    path, kept = str(root / SESSION), str(root / KEPT)
+    _start(root, run)
+    run("log", "--progress", "since the commit")
+    git(root, "checkout", "-q", "--", SESSION)
+    refused = run("log", "--progress", "more", check=False)
+    assert refused.returncode == 6
+    paste(f"cp {shell_quote(kept)} {shell_quote(path)}", refused.stderr)
+    assert "since the commit" in (root / SESSION).read_text()
+    commit_all(root, "one")
+    git(root, "checkout", "-q", "HEAD~1")
+    run("log", "--progress", "at the old commit")
+    git(root, "checkout", "-q", "-f", "-")
+    refused = run("log", "--progress", "more", check=False)
+    assert refused.returncode == 6
+    paste(f"ai-protocols merge-kept {shell_quote(path)}", refused.stderr)
+    text = (root / SESSION).read_text()
+    assert "at the old commit" in text and "since the commit" in text
+    commit_all(root, "two")
+    (root / "x").write_text("later\n")
+    commit_all(root, "three")
+    git(root, "bisect", "start", "HEAD", "HEAD~2")
+    warning = run("log", "--progress", "bisecting").stderr
+    paste(f"git checkout -- {shell_quote(path)}", warning)
+    subprocess.run(["git", "bisect", "reset"], cwd=root, check=True, capture_output=True)
+    paste(f"ai-protocols merge-kept {shell_quote(path)}", warning)
+    assert "bisecting" in (root / SESSION).read_text()

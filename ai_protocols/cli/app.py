@@ -391,7 +391,14 @@ def merge_kept(target: str | None) -> None:
     entry, keeping every entry of both, and writes the result. ID is an agent id
     or a session file's path (default: this agent's). Prints the file.
     """
-    path, gained = _project().merge_kept(target)
+    import os
+
+    if target is not None and (target.endswith(".org") or os.sep in target):
+        # (a path: the project it is in, wherever this runs: the advice gives it absolute)
+        project = Project.discover(os.path.dirname(os.path.realpath(target)))
+    else:
+        project = _project()
+    path, gained = project.merge_kept(target)
     click.echo(f"Merged the kept copy in: {gained} {'entry' if gained == 1 else 'entries'} "
                "the file lacked." if gained else
                "Nothing to merge: the file is the version ai-protocols wrote last.", err=True)
