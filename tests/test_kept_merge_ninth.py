@@ -318,3 +318,39 @@ def test_every_advice_pasted_from_a_hostile_folder(tmp_path: Path, name: str) ->
     subprocess.run(["git", "bisect", "reset"], cwd=root, check=True, capture_output=True)
     paste(f"ai-protocols merge-kept {shell_quote(path)}", warning)
     assert "bisecting" in (root / SESSION).read_text()
+
+
+def test_the_rebase_advice_from_a_folder_not_utf8(tmp_path: Path) -> None:
+    """f5 (fixed by the lead: transaction.py quotes with ``lean.shell_quote``): a folder
+    whose name holds a byte that is not UTF-8; the rebase warning's ``git add``, as
+    printed, pasted into bash, stages the session file, and the rebase goes on."""
+    from ai_protocols.lean import shell_quote
+
+    root = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/dir \xff x"))
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    git(root, "checkout", "-q", "-b", "main")
+    (root / "x").write_text("a\n")
+    run("start", "--title", "RB")
+    commit_all(root, "ai")
+    git(root, "checkout", "-q", "-b", "feat")
+    (root / "x").write_text("feat\n")
+    commit_all(root, "feat")
+    git(root, "checkout", "-q", "main")
+    (root / "x").write_text("main\n")
+    commit_all(root, "main")
+    git(root, "checkout", "-q", "feat")
+    env = {**os.environ, **GIT_ENV, "GIT_EDITOR": "true"}
+    assert subprocess.run(["git", "rebase", "main"], cwd=root, capture_output=True,
+                          env=env).returncode != 0
+    warning = run("log", "--progress", "during rebase").stderr
+    command = f"git add {shell_quote(str(root / SESSION))}"
+    assert f"'{command}'" in warning, warning
+    assert subprocess.run(["bash", "-c", command], cwd=root, env=env).returncode == 0
+    (root / "x").write_text("resolved\n")
+    git(root, "add", "x")
+    assert subprocess.run(["git", "rebase", "--continue"], cwd=root, capture_output=True,
+                          env=env).returncode == 0
+    assert "during rebase" in git(root, "show", f"HEAD:{SESSION}")
