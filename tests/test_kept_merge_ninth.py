@@ -354,3 +354,72 @@ def test_the_rebase_advice_from_a_folder_not_utf8(tmp_path: Path) -> None:
     assert subprocess.run(["git", "rebase", "--continue"], cwd=root, capture_output=True,
                           env=env).returncode == 0
     assert "during rebase" in git(root, "show", f"HEAD:{SESSION}")
+
+
+# -- git stash with a committed session file (f2) ---------------------------------------------
+
+
+def _stashed_then_logged(project: Path, run: Runner) -> str:
+    """f2: a committed session file, entries and a checkpoint logged, ``git stash -u``,
+    then a write into the older version git put back; the write's warning."""
+    (project / "a").write_text("a\n")
+    run("start", "--title", "SC")
+    commit_all(project, "s")
+    run("log", "--progress", "p1")
+    (project / "a").write_text("a\nw\n")
+    (project / "u").write_text("u\n")
+    run("checkpoint", "--note", "c")
+    run("log", "--progress", "p2")
+    git(project, "stash", "-u", "-q")
+    return run("log", "--progress", "p3").stderr
+
+
+def test_a_write_after_a_stash_says_where_the_newer_one_is_and_the_way_back(
+        project: Path, run: Runner) -> None:
+    """The write's warning says the newer version is only in the stash (not on a branch
+    or tag); resume, status, start and show keep saying so after it (they went silent:
+    the file was the kept copy again); the commands they give, pasted, bring every
+    entry and the checkpoint record back."""
+    from ai_protocols.lean import shell_quote
+
+    warning = _stashed_then_logged(project, run)
+    assert "only in the stash" in warning and "branch or tag" not in warning, warning
+    path = str(project / SESSION)
+    commit = f"git commit -m Session -- {shell_quote(path)}"
+    assert commit in warning, warning
+    for command in (("resume",), ("status",), ("start",), ("show",)):
+        said = run(*command)
+        out = said.stdout + said.stderr
+        assert "only in the stash" in out and "git stash pop" in out, (command, out)
+        assert f"git commit -m Session -- {shell_quote(SESSION)}" in out, (command, out)
+    env = {**os.environ, **GIT_ENV}
+    for command in (commit, "git stash pop"):
+        done = subprocess.run(["bash", "-c", command], cwd=project, capture_output=True,
+                              text=True, env=env)
+        assert done.returncode == 0, (command, done.stderr)
+    text = (project / SESSION).read_text()
+    assert {"p1", "p2", "p3"} <= _progress(text), text
+    assert "checkpoint: 1 " in text
+    assert git(project, "stash", "list") == ""
+    assert "stash" not in run("resume").stdout
+    run("log", "--progress", "p4")
+
+
+def test_a_stash_popped_the_other_way_round_is_merged_not_copied(project: Path,
+                                                                 run: Runner) -> None:
+    """f2, second half: git's version put back and the stash popped over it: the file
+    holds the stash's entries and the checkpoint record, the kept copy the write made
+    after the stash; the exit-6 advice, pasted, keeps both (the cp advised before lost
+    p1, p2 and the checkpoint record, in no ref any more)."""
+    _stashed_then_logged(project, run)
+    git(project, "checkout", "--", SESSION)
+    (project / "u").unlink(missing_ok=True)
+    git(project, "stash", "pop", "-q")
+    refused = run("log", "--progress", "p4", check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert "cp " not in refused.stderr
+    _paste(project, refused.stderr, "ai-protocols merge-kept")
+    text = (project / SESSION).read_text()
+    assert {"p1", "p2", "p3"} <= _progress(text), text
+    assert "checkpoint: 1 " in text
+    run("log", "--progress", "p4")

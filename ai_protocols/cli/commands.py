@@ -311,6 +311,17 @@ def replaced_of(project: Project, path: str, session: Session | None = None) -> 
 
         unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
     if not kept_is_other(project.ai_dir_text, path):
+        from ai_protocols.git.head import has_stash
+
+        if has_stash(parent(path)):  # (a write into what git stash put back: issue 14, 9th)
+            from ai_protocols.errors import AiProtocolsError
+            from ai_protocols.session.resume import stashed_write_warning
+
+            try:
+                stashed = stashed_write_warning(project, session or project.show_file(path))
+            except AiProtocolsError:
+                stashed = None
+            return ". ".join(w for w in (unmerged, stashed) if w) or None
         return unmerged
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.resume import replaced_warning

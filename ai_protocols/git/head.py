@@ -145,6 +145,24 @@ def read_head(root: str | os.PathLike[str]) -> tuple[str | None, str | None] | N
     return (None, head) if _is_hash(head) else None
 
 
+def has_stash(start: str | os.PathLike[str]) -> bool:
+    """Whether the repository of the work tree around ``start`` has a stash
+    (``refs/stash``, what ``git stash list`` lists, git-stash(1)), read from its files
+    as :func:`read_head` reads refs: a ``stat`` or two, no process. ``False`` outside
+    git, or where the refs cannot be read this way (reftable)."""
+    git_dir = _git_dir(os.fspath(start))
+    if git_dir is None:
+        return False
+    common = git_dir
+    pointer = _read(os.path.join(git_dir, "commondir"))
+    if pointer is not None and pointer.strip():
+        common = os.path.normpath(os.path.join(git_dir, pointer.strip()))
+    if os.path.lexists(os.path.join(common, "refs", "stash")):
+        return True
+    return os.path.lexists(os.path.join(common, "packed-refs")) and \
+        _resolve(git_dir, common, "refs/stash") is not None
+
+
 #: What git leaves in a repository folder while a merge, a cherry-pick, a revert or a
 #: rebase stops on a conflict (gitrepository-layout(5); git-rebase(1): ``rebase-merge/``
 #: and ``rebase-apply/``; ``git merge --squash``: ``SQUASH_MSG``; ``git status`` reads

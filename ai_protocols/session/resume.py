@@ -54,7 +54,8 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import Project
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
-           "dumps", "replaced_warning", "resume_context", "rolled_back_warning"]
+           "dumps", "replaced_warning", "resume_context", "rolled_back_warning",
+           "stashed_write_warning"]
 
 #: The default bound of the output, in bytes of UTF-8.
 DEFAULT_MAX_BYTES = 4096
@@ -426,7 +427,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     Changes nothing."""
     path = session.path_text
     if not kept_is_other(project.ai_dir_text, path):
-        return None
+        return stashed_write_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.layout import read_session
@@ -481,6 +482,50 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      f"cp {shell_quote(copy)} {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def stashed_write_warning(project: Project, session: Session) -> str | None:
+    """When a write went into an older version of the session file that ``git stash``
+    put back (its Log's last ``replaced:`` line says ``(git stash)``, naming the blob of
+    the version ai-protocols wrote before), and the newest stash entry still holds that
+    version: that it is only in the stash, and the commands that bring it back with what
+    was written since (:func:`ai_protocols.session.transaction.stash_back`). Without it
+    the read commands went silent after that write, the kept copy being the file again
+    (issue 14, ninth review). ``None`` otherwise: no stash (a ``stat`` or two, no
+    process), no such line; else one or two git runs (``git rev-parse``), and ``git
+    status`` of the file when it warns."""
+    from ai_protocols.git.head import has_stash
+
+    path = session.path_text
+    folder = os.path.dirname(path)
+    if not has_stash(folder):
+        return None
+    last = next((e.text for e in reversed(session.log) if e.text.startswith("replaced: ")),
+                None)
+    if last is None or "(git stash)" not in last:
+        return None
+    import re
+
+    found = re.search(r"as blob ([0-9a-f]{7,40})\b", last)
+    if found is None:
+        return None
+    from ai_protocols.git.state import _git
+    from ai_protocols.session.transaction import stash_back
+
+    name = "./" + os.path.basename(path)
+    for ref in ("refs/stash", "refs/stash^3"):  # (its tracked files, then its untracked)
+        held = _git(folder, "rev-parse", "-q", "--verify", f"{ref}:{name}")
+        if held is not None and held.decode("ascii", "replace").startswith(found.group(1)):
+            break
+    else:
+        return None
+    changed = _git(folder, "status", "--porcelain", "--", name)
+    here = relative_to(path, project.root_text)
+    return (f"a write went into an older version of this session file that git stash put "
+            f"back (the Log's replaced: line), and the version ai-protocols wrote before "
+            f"it is still only in the stash (git stash list), blob {found.group(1)[:12]}: "
+            f"to bring it back with what was written since, from "
+            f"{_clip(project.root_text, 120)}: {stash_back(here, bool(changed))}")
 
 
 def _stash_advice(project: Project, also: str = "") -> str | None:

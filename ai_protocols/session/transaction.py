@@ -1134,8 +1134,17 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     return (f"{path} is an older version than the one ai-protocols last wrote (git stash "
             f"put it back?); this write goes into it, and the newer one is in git as blob "
             f"{blob} only in the stash (git stash list; git show {blob}); to get it back "
-            f"with what is written here: git commit -m 'Session' -- {path}, then git "
-            f"stash pop (the merge driver merges the two)")
+            f"with what is written here: {stash_back(path)}")
+
+
+def stash_back(path: str, commit: bool = True) -> str:
+    """The commands that bring back the version of the session file ``path`` only the
+    stash holds, keeping what was written into the older one since (``commit``: the file
+    has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
+    so they are committed first, and the pop merges the two versions through the
+    session merge driver (docs/git.md). Quoted to paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    first = f"git commit -m Session -- {shell_quote(path)}, then " if commit else ""
+    return f"{first}git stash pop (the merge driver merges the two)"
 
 
 def _check_bound(edit: SessionEdit, size: int) -> None:
