@@ -385,13 +385,13 @@ def test_a_write_after_a_stash_says_where_the_newer_one_is_and_the_way_back(
     warning = _stashed_then_logged(project, run)
     assert "only in the stash" in warning and "branch or tag" not in warning, warning
     path = str(project / SESSION)
-    commit = f"git commit -m Session -- {shell_quote(path)}"
+    commit = f"git commit -m 'Session' -- {shell_quote(path)}"
     assert commit in warning, warning
     for command in (("resume",), ("status",), ("start",), ("show",)):
         said = run(*command)
         out = said.stdout + said.stderr
         assert "only in the stash" in out and "git stash pop" in out, (command, out)
-        assert f"git commit -m Session -- {shell_quote(SESSION)}" in out, (command, out)
+        assert f"git commit -m 'Session' -- {shell_quote(SESSION)}" in out, (command, out)
     env = {**os.environ, **GIT_ENV}
     for command in (commit, "git stash pop"):
         done = subprocess.run(["bash", "-c", command], cwd=project, capture_output=True,

@@ -1143,7 +1143,7 @@ def stash_back(path: str, commit: bool = True) -> str:
     has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
     so they are committed first, and the pop merges the two versions through the
     session merge driver (docs/git.md). Quoted to paste (:func:`~ai_protocols.lean.shell_quote`)."""
-    first = f"git commit -m Session -- {shell_quote(path)}, then " if commit else ""
+    first = f"git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
     return f"{first}git stash pop (the merge driver merges the two)"
 
 
