@@ -1819,7 +1819,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     if note is not None:
         from ai_protocols.session.text import check_text, note_text
 
-        note = check_text("note", note_text(note))
+        note = check_text("note", note_text(note), lines=True)  # (as pause --note's, by line)
     checkpoints = Checkpoints(root, agent_id)
     checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession

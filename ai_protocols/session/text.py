@@ -35,11 +35,22 @@ _LONG = pattern(r"^(?:(<{8,}|\|{8,}|>{8,})(?:[ \t][^\n]*)?|(={8,})[ \t]*)\r?$", 
 
 
 def check_text(field_name: str, text: str, *, one_line: bool = False,
-               limit: int | None = None) -> str:
+               limit: int | None = None, lines: bool = False) -> str:
     """Refuse text that cannot be stored faithfully, before anything is written: not
     UTF-8, empty, holding NUL, longer than ``limit`` characters (by default
     ``MAX_LINE_TEXT`` for ``one_line`` text, else ``MAX_TEXT``); ``one_line`` text
-    holding a control character. Raises :class:`~ai_protocols.errors.InvalidText`."""
+    holding a control character; ``lines`` text (several lines, as ``checkpoint
+    --note``: each line held to the one-line rule) holding a control character other
+    than a line feed. Raises :class:`~ai_protocols.errors.InvalidText`."""
+    if lines and not one_line:
+        for line in text.split("\n"):
+            odd = next((ch for ch in line if _not_in_a_line(ch)), None)
+            if odd is not None:
+                what = "a control character" if odd < " " or odd == "\x7f" else \
+                    f"U+{ord(odd):04X} ({_kind_of(odd)})"
+                raise InvalidText(field_name, text, f"each of its lines must be without "
+                                                    f"control characters, and it holds "
+                                                    f"{what}; take it out")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:

@@ -1,0 +1,41 @@
+"""Checkpoints and the read commands' warnings, ninth review of issue 14 (f6, f7, f10,
+f11, f12, and checkpoints.md's words). Real git throughout."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from gitkit import commit_all, first_commit, git
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+
+_CONTROL = st.sampled_from([chr(c) for c in [*range(1, 10), *range(11, 32), 0x7F, 0x85, 0x9B,
+                                               0x202E, 0x2028]])
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.text("ab \n", max_size=6), odd=_CONTROL, after=st.text("ab \n", max_size=6))
+@example(before="", odd="\x1b", after="]0;pwned title\x07\x1b[2J")
+def test_checkpoint_note_refuses_control_characters(project: Path, run: Runner, before: str,
+                                                    odd: str, after: str) -> None:
+    """f11: ``checkpoint --note`` refuses a control character as ``pause --note`` does
+    (each of its lines held to the one-line rule; a note may have several lines),
+    exit 4, and takes no checkpoint."""
+    if not (project / "a").exists():
+        first_commit(project)
+    note = f"x{before}{odd}{after}x"
+    refused = run("checkpoint", "--note", note, check=False)
+    assert refused.returncode == 4, refused.stderr
+    assert "control character" in refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols") == ""
+
+
+def test_checkpoint_note_of_several_lines_is_still_taken(project: Path, run: Runner) -> None:
+    first_commit(project)
+    run("checkpoint", "--note", "first line\n\nsecond line")
+    ref = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols")
+    assert "second line" in git(project, "log", "-1", "--format=%B", ref)
