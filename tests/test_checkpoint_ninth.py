@@ -39,3 +39,27 @@ def test_checkpoint_note_of_several_lines_is_still_taken(project: Path, run: Run
     run("checkpoint", "--note", "first line\n\nsecond line")
     ref = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols")
     assert "second line" in git(project, "log", "-1", "--format=%B", ref)
+
+
+def test_the_stash_advice_shows_odd_file_names_escaped(project: Path, run: Runner) -> None:
+    """f7: an untracked file named with ESC (and one with a byte that is not UTF-8),
+    stashed and there again: the list of files "here again" shows them by display's
+    escapes (``\\x1b``, ``\\xff``), not as U+FFFD."""
+    import os
+
+    first_commit(project)  # (.ai/ committed with it)
+    run("start", "--title", "ST")
+    (project / "a").write_text("mod\n")
+    run("checkpoint")
+    names = [b"\x1b[31mred", b"odd \xff"]
+    for name in names:
+        (project / os.fsdecode(name)).write_bytes(b"o\n")
+    git(project, "stash", "-u", "-q")
+    for name in names:
+        (project / os.fsdecode(name)).write_bytes(b"n\n")
+    run("start")
+    warning = run("resume").stdout
+    assert "here again (" in warning, warning
+    listed = warning.split("here again (", 1)[1]
+    assert "\\x1b[31mred" in listed and "odd \\xff" in listed, listed
+    assert "\ufffd" not in warning and "\x1b" not in warning

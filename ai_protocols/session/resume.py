@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import branch_name, branch_text
-from ai_protocols.lean import datetime, shell_quote
+from ai_protocols.lean import datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -562,7 +562,7 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
             steps.append(f"cp -- {shell_quote(relative_to(kept, root))} {shell_quote(p)}")
     files = "file that is" if len(here) == 1 else "files that are"
     return (f"{said}it also holds {len(here)} untracked {files} "
-            f"here again ({', '.join(_clip(p, 60) or '' for p in here[:3])}"
+            f"here again ({', '.join(_clip(display(p), 60) or '' for p in here[:3])}"
             f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
             f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
             f"{_clip(root, 120)})")
@@ -1109,7 +1109,7 @@ class _TextForm(_Form):
         if git.changed or git.untracked:
             more = git.changed + git.untracked - len(git.first_files)
             out.append(f"  {git.changed} changed, {git.untracked} untracked:\n")
-            out += [f"    {_clip(name)}\n" for name in git.first_files]
+            out += [f"    {_clip(display(name))}\n" for name in git.first_files]
             if more > 0:
                 out.append(f"    and {more} more (git status)\n")
         else:
