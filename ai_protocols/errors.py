@@ -173,9 +173,21 @@ class SessionRemoved(NoSession):
     kept = PathField()
     kept_text = TextOf("kept")
 
-    def __init__(self, path: Path, kept: Path) -> None:
+    def __init__(self, path: Path, kept: Path, stash: str | None = None) -> None:
         self.kept = kept
+        #: The work tree whose newest stash entry holds the file (``git stash -u`` took
+        #: it): ``git stash pop`` there brings it back with the rest of what was stashed.
+        self.stash = stash
         super().__init__(path)
+        if stash is not None:
+            pop = f"git -C {shell_quote(os.fspath(stash))} stash pop"
+            self.args = (f"the session file {path} was removed by git stash (the newest "
+                         f"stash entry holds it: git stash list): bring it back with the "
+                         f"rest of what git stash took, with {pop}; or run 'ai-protocols "
+                         f"start' to bring back its last version alone, kept in {kept} (git "
+                         f"stash pop then refuses the stashed files that are here again: "
+                         f"'ai-protocols resume' gives the commands)",)
+            return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
                      f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "
                      "bring it back (or 'git stash pop', if it was stashed)",)

@@ -423,3 +423,58 @@ def test_a_stash_popped_the_other_way_round_is_merged_not_copied(project: Path,
     assert {"p1", "p2", "p3"} <= _progress(text), text
     assert "checkpoint: 1 " in text
     run("log", "--progress", "p4")
+
+
+def _stashed_untracked(project: Path, run: Runner) -> None:
+    """f3: a session never committed (``.ai/`` untracked), ``git stash -u``, no checkpoint."""
+    (project / "x").write_text("a\n")
+    git(project, "add", "x")
+    git(project, "commit", "-q", "-m", "a")
+    run("start", "--title", "ST")
+    run("log", "--progress", "p1")
+    (project / "u.txt").write_text("untracked\n")
+    (project / "x").write_text("a\nmod\n")
+    git(project, "stash", "-u", "-q")
+    assert not (project / SESSION).exists()
+
+
+def _popped(project: Path, run: Runner) -> None:
+    assert "p1" in _progress((project / SESSION).read_text())
+    assert (project / "u.txt").read_text() == "untracked\n"
+    assert (project / "x").read_text() == "a\nmod\n"
+    assert git(project, "stash", "list") == ""
+    run("log", "--progress", "p2")
+
+
+def test_a_stashed_session_names_git_stash_pop_first(repo: Path, run: Runner) -> None:
+    """f3: exit 3 names ``git stash pop`` first, as a command that works pasted (the
+    newest stash entry holds the file); pasted, the stash comes back whole."""
+    from ai_protocols.lean import shell_quote
+
+    _stashed_untracked(repo, run)
+    refused = run("log", "--progress", "p2", check=False)
+    assert refused.returncode == 3, refused.stderr
+    pop = f"git -C {shell_quote(str(repo))} stash pop"
+    assert pop in refused.stderr, refused.stderr
+    assert refused.stderr.index("stash pop") < refused.stderr.index("ai-protocols start")
+    done = subprocess.run(["bash", "-c", pop], cwd="/", capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV})
+    assert done.returncode == 0, done.stderr
+    _popped(repo, run)
+
+
+def test_start_after_a_stash_gives_the_commands_without_a_checkpoint(repo: Path,
+                                                                     run: Runner) -> None:
+    """f3: ``start`` brings the session file back from its kept copy (and sets ``.ai/``
+    up again): ``git stash pop`` then refuses those files; ``start`` and ``resume`` give
+    the commands that work, with no checkpoint recorded; pasted, the stash comes back."""
+    _stashed_untracked(repo, run)
+    started = run("start")
+    for said in (started.stderr, run("resume").stdout):
+        assert "here again" in said and "git stash pop" in said, said
+    commands = re.search(r"back with: (.*) \(from ", started.stderr)
+    assert commands, started.stderr
+    done = subprocess.run(["bash", "-c", commands.group(1)], cwd=repo, capture_output=True,
+                          text=True, env={**os.environ, **GIT_ENV})
+    assert done.returncode == 0, done.stderr
+    _popped(repo, run)

@@ -323,12 +323,12 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
-                from ai_protocols.session.transaction import moved_elsewhere
+                from ai_protocols.session.transaction import moved_elsewhere, stashed_in
 
                 where = moved_elsewhere(self.ai_dir_text, path)
                 if where is not None:
                     raise SessionWrappedUp(path, where)
-                raise SessionRemoved(path, kept)
+                raise SessionRemoved(path, kept, stashed_in(path))
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)

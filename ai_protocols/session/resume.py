@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
            "dumps", "replaced_warning", "resume_context", "rolled_back_warning",
-           "stashed_write_warning"]
+           "stash_here_again", "stashed_write_warning"]
 
 #: The default bound of the output, in bytes of UTF-8.
 DEFAULT_MAX_BYTES = 4096
@@ -203,6 +203,8 @@ def resume_context(project: Project, session: Session | None, *,
     context.rolled_back = _joined(_adopted(project, session), _unmerged(project, session),
                                   replaced_warning(project, session),
                                   _rolled_back(project, session, git))
+    context.rolled_back = _joined(context.rolled_back,
+                                  stash_here_again(project, context.rolled_back))
     return context
 
 
@@ -360,11 +362,29 @@ def rolled_back_warning(project: Project, session: Session,
                        replaced_warning(project, session))
     if git is ...:
         if _recorded_head_is_here(project, session):
-            return replaced  # (no git run: start imports not even the module that runs it)
+            # (no git run unless a stash exists: start imports not even the module)
+            return _joined(replaced, stash_here_again(project, replaced))
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    return _joined(replaced, _rolled_back(project, session, git))
+    rolled = _joined(replaced, _rolled_back(project, session, git))
+    return _joined(rolled, stash_here_again(project, rolled))
+
+
+def stash_here_again(project: Project, said: str | None = None) -> str | None:
+    """When the newest stash entry holds untracked files that are here again (``start``
+    brought the session file back from its kept copy after ``git stash -u`` took it, and
+    ``.ai/``'s own files with it), so that ``git stash pop`` refuses them all: the
+    commands that bring the work back (:func:`_stash_advice`), whether or not a
+    checkpoint was recorded (issue 14, ninth review: that advice came only with a
+    checkpoint's warning). ``None`` without a stash (a ``stat`` or two, no process), when
+    no such file is here, or when ``said`` (the warning given already) holds it."""
+    from ai_protocols.git.head import has_stash
+
+    if (said and "here again" in said) or not has_stash(project.root_text):
+        return None
+    advice = _stash_advice(project, " and the session file")
+    return advice if advice and "here again" in advice else None
 
 
 def _adopted(project: Project, session: Session | None) -> str | None:

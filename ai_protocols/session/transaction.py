@@ -96,9 +96,9 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "editing", "forget", "locked_sessions", "minute_of", "moved_away",
+           "editing", "forget", "locked_sessions", "merge_kept", "minute_of", "moved_away",
            "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
-           "unmerged", "unmerged_warning", "written_later"]
+           "stash_back", "stashed_in", "unmerged", "unmerged_warning", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -523,8 +523,43 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
         where = moved_elsewhere(ai_dir, path)
         if where is not None:
             raise SessionWrappedUp(path, where)
-        raise SessionRemoved(path, kept)
+        raise SessionRemoved(path, kept, stashed_in(path))
     raise NoSession(path)
+
+
+def stashed_in(path: str) -> str | None:
+    """The top of the work tree whose newest stash entry holds the session file ``path``
+    (gone from the work tree: ``git stash -u`` took it, untracked, its third parent; or
+    tracked, its own tree), so that ``git stash pop`` there brings it back; ``None``
+    otherwise. No process without a stash (:func:`ai_protocols.git.head.has_stash`);
+    else up to three git runs, on the way to an error only."""
+    from ai_protocols.git.head import has_stash
+
+    folder = parent(path)
+    probe = folder
+    while not os.path.isdir(probe) and parent(probe) != probe:
+        probe = parent(probe)  # (the folder itself may be gone with the file)
+    if not has_stash(probe):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        top = GitRun(["git", "-C", probe, "rev-parse", "--show-toplevel"], git_env(),
+                     None).wait().decode("utf-8", "surrogateescape").strip()
+    except GitFailed:
+        return None
+    if not top:
+        return None
+    relative = os.path.relpath(path, top)
+    for ref in ("refs/stash^3", "refs/stash"):
+        try:
+            GitRun(["git", "-C", top, "rev-parse", "-q", "--verify", f"{ref}:{relative}"],
+                   git_env(), None).wait()
+        except GitFailed:
+            continue
+        return top
+    return None
 
 
 def refuse_unsafe(ai_dir: str, path: str) -> None:
