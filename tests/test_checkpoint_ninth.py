@@ -3,10 +3,9 @@ f11, f12, and checkpoints.md's words). Real git throughout."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from gitkit import commit_all, first_commit, git
+from gitkit import first_commit, git
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
