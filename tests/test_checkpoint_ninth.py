@@ -3,9 +3,12 @@ f11, f12, and checkpoints.md's words). Real git throughout."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 from pathlib import Path
 
-from gitkit import first_commit, git
+from gitkit import GIT_ENV, first_commit, git
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -44,7 +47,6 @@ def test_the_stash_advice_shows_odd_file_names_escaped(project: Path, run: Runne
     """f7: an untracked file named with ESC (and one with a byte that is not UTF-8),
     stashed and there again: the list of files "here again" shows them by display's
     escapes (``\\x1b``, ``\\xff``), not as U+FFFD."""
-    import os
 
     first_commit(project)  # (.ai/ committed with it)
     run("start", "--title", "ST")
@@ -62,3 +64,21 @@ def test_the_stash_advice_shows_odd_file_names_escaped(project: Path, run: Runne
     listed = warning.split("here again (", 1)[1]
     assert "\\x1b[31mred" in listed and "odd \\xff" in listed, listed
     assert "\ufffd" not in warning and "\x1b" not in warning
+
+
+def test_a_new_orphan_branch_is_not_said_rolled_back(project: Path, run: Runner) -> None:
+    """f12: on a new orphan branch the work is not "in another checkout": it is on the
+    branch recorded, here; the advice (``git switch master``, quoted) pasted works."""
+    git(project, "checkout", "-q", "-b", "it's-$(main)")
+    first_commit(project)
+    run("start", "--title", "OR")
+    run("log", "--progress", "x")
+    git(project, "checkout", "-q", "--orphan", "fresh")
+    warning = run("resume").stdout
+    assert "rolled back" not in warning and "another checkout" not in warning, warning
+    found = re.search(r"\(git switch ('it'\"'\"'s-\$\(main\)')\)", warning)
+    assert found, warning
+    done = subprocess.run(["bash", "-c", f"git switch {found.group(1)}"], cwd=project,
+                          capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in run("resume").stdout

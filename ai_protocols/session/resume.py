@@ -770,6 +770,18 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     elif other_branch and descends:  # the work is here, carried on on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, which "
                      "descends from that commit: its commits are here, carried on")
+    elif git.commit is None and commit and not missing and _is_hash(commit):
+        # A branch with no commit yet (git switch --orphan): the work is not elsewhere,
+        # it is at that commit here, on its branch when that branch still holds it.
+        holder = bool(session_branch) and _branch_holds(project, session_branch, commit)  # type: ignore[arg-type]
+        where = (f"on branch {_clip(session_branch)}: switch to it (git switch "
+                 f"{shell_quote(branch_name(session_branch) or '')})" if holder else
+                 f"at that commit, still in this clone: get it back with git switch -c "
+                 f"NAME {c_short}")
+        parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
+                     f"which has no commit yet (a new orphan branch?): the work is {where}")
+        if not uncommitted:
+            return parts[0]
     elif other_branch or missing:
         said = []
         if other_branch:
