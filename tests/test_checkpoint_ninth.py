@@ -82,3 +82,22 @@ def test_a_new_orphan_branch_is_not_said_rolled_back(project: Path, run: Runner)
                           capture_output=True, text=True, env={**os.environ, **GIT_ENV})
     assert done.returncode == 0, done.stderr
     assert "Warning" not in run("resume").stdout
+
+
+def test_a_checkpoint_this_clone_took_whose_ref_and_commit_are_gone(project: Path,
+                                                                    run: Runner) -> None:
+    """f10: the ref of a checkpoint this clone took deleted and its commit gc'd: the
+    warning says so (taken here, ref gone, commit gone), not "push it from the clone
+    that took it", and advises no restore that exits 5."""
+    first_commit(project)
+    run("start", "--title", "GC")
+    (project / "a").write_text("a\nw\n")
+    run("checkpoint")
+    git(project, "checkout", "-q", "a")
+    ref = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols")
+    git(project, "update-ref", "-d", ref)
+    git(project, "reflog", "expire", "--expire=now", "--all")
+    git(project, "gc", "-q", "--prune=now")
+    warning = run("resume").stdout
+    assert "taken in this clone" in warning and "ref is gone here" in warning, warning
+    assert "clone that took it" not in warning and "checkpoint restore" not in warning

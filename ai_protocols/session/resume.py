@@ -831,6 +831,15 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         restore = f"ai-protocols checkpoint restore {short}"
         if point_here:
             warning += f"; restore {it} with: {restore}"
+        elif _taken_here(root, session.checkpoint or ""):
+            # (this clone took it: "push it from the clone that took it" would send a
+            # person looking for a clone that is this one; the restore would exit 5)
+            warning += (f"; {it} was taken in this clone (its ref names this clone's id), "
+                        f"but its ref is gone here ({_clip(session.checkpoint, 120)}: "
+                        f"deleted, or pruned by git fetch --prune) and its commit with it "
+                        f"(git gc): what it held cannot be restored here; a clone that "
+                        f"fetched it before may still have it (ai-protocols checkpoint list "
+                        f"--all there)")
         else:
             from ai_protocols.git.state import remote_for
 
@@ -843,6 +852,28 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                         f"the clone that took it ({pushed}); then here: "
                         f"{FETCH_CHECKPOINTS.format(remote=remote)}, then: {restore}")
     return warning
+
+
+def _taken_here(root: str, ref: str) -> bool:
+    """Whether the checkpoint ref ``ref`` (``refs/ai-protocols/checkpoints/AGENT/CLONE/N``,
+    docs/checkpoints.md) names this clone (or linked worktree) as the one that took it:
+    its ``CLONE`` is this one's id (:func:`ai_protocols.git.checkpoint.clone_id`, read
+    from git's folders, no process)."""
+    parts = ref.split("/")
+    if len(parts) != 6 or parts[:3] != ["refs", "ai-protocols", "checkpoints"]:
+        return False
+    from ai_protocols.git.checkpoint import clone_id
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    if dirs is None:
+        return False
+    _, git_dir, common = dirs
+    mine = clone_id(common)
+    if mine is not None and os.path.realpath(git_dir) != os.path.realpath(common):
+        own = clone_id(git_dir)
+        mine = None if own is None else f"{mine}-{own}"
+    return mine is not None and parts[4] == mine
 
 
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
