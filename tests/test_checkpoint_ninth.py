@@ -101,3 +101,25 @@ def test_a_checkpoint_this_clone_took_whose_ref_and_commit_are_gone(project: Pat
     warning = run("resume").stdout
     assert "taken in this clone" in warning and "ref is gone here" in warning, warning
     assert "clone that took it" not in warning and "checkpoint restore" not in warning
+
+
+def test_a_file_replaced_by_a_plain_folder_is_no_nested_repository(project: Path,
+                                                                   run: Runner) -> None:
+    """f6: a tracked file replaced by a plain folder: the checkpoint holds the folder's
+    files, and no "untracked git repository" warning is given; a real nested repository
+    beside it still gets it."""
+    first_commit(project)
+    (project / "a").unlink()
+    (project / "a").mkdir()
+    (project / "a" / "f").write_text("f\n")
+    said = run("checkpoint")
+    assert "untracked git repositor" not in said.stderr, said.stderr
+    ref = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols")
+    assert "a/f" in git(project, "ls-tree", "-r", "--name-only", ref).split("\n")
+    nested = project / "n"
+    subprocess.run(["git", "init", "-q", str(nested)], check=True)
+    (nested / "g").write_text("g\n")
+    git(nested, "add", "g")
+    git(nested, "commit", "-q", "-m", "n")
+    said = run("checkpoint")
+    assert "untracked git repository inside the work tree: n " in said.stderr, said.stderr

@@ -1107,6 +1107,16 @@ class Checkpoints:
                    if os.path.isdir(self.top / p) and not os.path.islink(self.top / p)]
         if not folders:
             return []
+        # Only what the checkpoint holds as a gitlink (mode 160000, git-ls-tree(1)): a
+        # tracked file replaced by a plain folder is a changed path that is a folder
+        # too, and the checkpoint holds that folder's files (issue 14, ninth review).
+        held = self._git("ls-tree", "-z", checkpoint.commit, "--",
+                         *(f":(top,literal){p}" for p in folders))
+        links = {_s(item.partition(b"\t")[2]) for item in held.split(b"\0")
+                 if item.startswith(_GITLINK.encode())}
+        folders = [p for p in folders if p in links]
+        if not folders:
+            return []
         out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in folders))
         known = {_s(item.partition(b"\t")[2]) for item in out.split(b"\0")
                  if item.startswith(_GITLINK.encode())}
