@@ -123,3 +123,45 @@ def test_a_file_replaced_by_a_plain_folder_is_no_nested_repository(project: Path
     git(nested, "commit", "-q", "-m", "n")
     said = run("checkpoint")
     assert "untracked git repository inside the work tree: n " in said.stderr, said.stderr
+
+
+def test_checkpoint_changes_git_status_only_by_the_session_file(project: Path,
+                                                                run: Runner) -> None:
+    """checkpoints.md's words: the index and HEAD are untouched, and git status too but
+    for a committed session file, which the checkpoint's record modifies."""
+    from gitkit import commit_all
+
+    first_commit(project)
+    run("start", "--title", "S")
+    commit_all(project, "session")
+    (project / "a").write_text("a\nw\n")
+    before = git(project, "status", "--porcelain=v2")
+    index = (project / ".git/index").read_bytes()
+    run("checkpoint")
+    after = git(project, "status", "--porcelain=v2")
+    assert (project / ".git/index").read_bytes() == index
+    assert [line for line in after.splitlines() if line not in before.splitlines()] == \
+        [line for line in after.splitlines() if line.endswith(" .ai/session-context.org")]
+    assert ".ai/session-context.org" in after and ".ai/session-context.org" not in before
+    text = (Path(__file__).parent.parent / "docs/checkpoints.md").read_text()
+    assert "but\nfor the session file" in text or "but for the session file" in text
+
+
+def test_checkpoint_list_says_a_recorded_checkpoint_lost_its_ref(project: Path,
+                                                                 run: Runner) -> None:
+    """After its ref is deleted (as git fetch --prune with the refspec does), ``list``
+    says so, not only "No checkpoints yet", and the restore it names works."""
+    first_commit(project)
+    run("start", "--title", "S")
+    (project / "a").write_text("a\nw\n")
+    run("checkpoint")
+    ref = git(project, "for-each-ref", "--format=%(refname)", "refs/ai-protocols")
+    git(project, "update-ref", "-d", ref)
+    said = run("checkpoint", "list")
+    assert "No checkpoints yet" not in said.stdout, said.stdout
+    assert "ref is gone here" in said.stderr and "still in this clone" in said.stderr
+    command = re.search(r"(ai-protocols checkpoint restore \w+)", said.stderr)
+    assert command, said.stderr
+    git(project, "checkout", "-q", "a")
+    run(*command.group(1).split()[1:], "--force")
+    assert (project / "a").read_text() == "a\nw\n"

@@ -726,14 +726,42 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     if as_json:
         print_json([point.to_json() for point in found])
         return
+    gone = _recorded_but_gone(points, found)
+    if gone:  # (issue 14, ninth review: not "no checkpoints yet" while one is recorded)
+        click.echo(f"Note: {gone}", err=True)
     if not found:
         click.echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
-                   f"clone's come with: {display(points.fetch_command())}).")
+                   f"clone's come with: {display(points.fetch_command())})." if not gone
+                   else "No checkpoint refs here.")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
         note = display(point.note.splitlines()[0]) if point.note else ""
         click.echo(f"{when}  {display(point.name)}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
+
+
+def _recorded_but_gone(points: Any, found: list[Any]) -> str | None:
+    """What to say when this agent's session records a last checkpoint whose ref is not
+    among the refs listed (``found``): deleted, or pruned by ``git fetch --prune``; and
+    whether its commit is still in this clone (then ``checkpoint restore HASH`` takes
+    it). ``None`` otherwise, or without a session to read."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.state import present_commits
+
+    try:
+        session = _project().show()
+    except AiProtocolsError:
+        return None
+    ref, commit = session.checkpoint, session.checkpoint_commit
+    if not ref or not ref.startswith("refs/") or any(p.ref == ref for p in found):
+        return None
+    short = (commit or "")[:12]
+    here = bool(commit) and commit in (present_commits(str(points.top), commit) or ())
+    then = (f"its commit is still in this clone: ai-protocols checkpoint restore {short} "
+            "restores it" if here else "its commit is not in this clone either (git gc "
+            "removed it, or another clone took it): it cannot be restored from here")
+    return (f"this session records the checkpoint {display(ref)} ({display(short)}), but "
+            f"its ref is gone here (deleted, or pruned by git fetch --prune); {then}")
 
 
 @checkpoint.command("show", cls=_Command)
