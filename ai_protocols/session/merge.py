@@ -1083,6 +1083,20 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
     """One chunk both sides hold (the base may not): its units merged by git, entries
     and the drawer by their rules."""
     o, a, b = base.chunks.get(name, []), ours.chunks[name], theirs.chunks[name]
+    if name not in base.chunks and name.startswith("section:"):
+        # Both sides made the section (each its first entry of that kind): its base is
+        # the section as both made it, empty (the lines of free text both begin it
+        # with: its headline and drawer), as when the base held it so; else each side's
+        # whole body would be an addition against nothing, and a line a person added
+        # under an entry on one side would conflict with nothing (ninth review).
+        common = 0
+        while common < min(len(a), len(b)) and a[common].kind == b[common].kind == "T" \
+                and a[common].raw == b[common].raw:
+            common += 1
+        o = a[:common]
+        if common:
+            base = _Version(base.text, [*base.order, name], {**base.chunks, name: o},
+                            base.drawer, base.newline, base.final_newline)
     if name != "session":
         ro, ra, rb = (base.raw(name) if name in base.chunks else None), ours.raw(name), \
             theirs.raw(name)
