@@ -129,7 +129,16 @@ def test_a_summary_that_would_read_as_a_conflict_is_refused(project: Path, run: 
 AGENT = "me.p.claude.1700000002"
 
 
-def removed_message(path: Path, kept: Path) -> str:
+def removed_message(path: Path, kept: Path, stash: Path | None = None) -> str:
+    if stash is not None:  # (the stash holds it: git stash pop named first, ninth review)
+        from ai_protocols.lean import shell_quote
+
+        return (f"Error: the session file {path} was removed by git stash (the newest stash "
+                f"entry holds it: git stash list): bring it back with the rest of what git "
+                f"stash took, with git -C {shell_quote(str(stash))} stash pop; or run "
+                f"'ai-protocols start' to bring back its last version alone, kept in {kept} "
+                f"(git stash pop then refuses the stashed files that are here again: "
+                f"'ai-protocols resume' gives the commands)\n")
     return (f"Error: the session file {path} was removed, and not by ai-protocols (git clean, "
             f"git stash -u or git checkout?); its last version, with every entry logged to "
             f"it, is kept in {kept}: run 'ai-protocols start' to bring it back (or 'git "
@@ -168,7 +177,7 @@ def test_a_live_session_git_removed_is_brought_back_whole(repo: Path, run: Runne
     for args in (("log", "--progress", "lost?"), ("show",), ("wrap-up", "Done")):
         result = run(*args, agent=agent, check=False)
         assert (result.returncode, result.stdout, result.stderr) == (
-            3, "", removed_message(path, kept)), args
+            3, "", removed_message(path, kept, repo if how == "git stash -u" else None)), args
     assert not path.exists()  # the refusals changed nothing
     # status and resume say so too (seen: "no session-context file", "no session yet").
     said = run("status", agent=agent).stdout

@@ -660,9 +660,8 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
             older, newer = storage.read_regular(path), storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
-        if entries_lacking(older, newer) == 0 and entries_lacking(newer, older) == 0 \
-                and older == newer:
-            return 0
+        if older == newer or not _kept_is_later(older, newer):
+            return 0  # (a person's save, say: the file is not the older one)
         merged = merge_diverged_bytes(older, newer)
         if merged is None:
             raise KeptNotMerged(path, kept, "they are not two versions of one session that "
@@ -673,6 +672,19 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
                       f"{max(gained, 0)} entries the file lacked")
     return max(gained, 0)
+
+
+def _kept_is_later(file: bytes, kept: bytes) -> bool:
+    """Whether the kept copy's last write came after the file's (:func:`written_later`
+    of their session headlines); ``True`` when either has none to compare by."""
+    stamps = []
+    for data in (kept, file):
+        headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
+        if headline is None:
+            return True
+        props = headline.properties
+        stamps.append((props.get("UPDATED_AT"), parse_timestamp(props.get("UPDATED", ""))))
+    return written_later(*stamps)
 
 
 def written_later(kept: tuple[str | None, datetime | None],
