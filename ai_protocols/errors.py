@@ -129,7 +129,8 @@ class NoProject(AiProtocolsError, LookupError):
             super().__init__(
                 f"no project here: {root} is in the bare git repository {bare}, which has "
                 "no work tree (no files checked out, so nothing to keep a session or a "
-                f"checkpoint of); run ai-protocols in a clone of it (git clone {bare} DIR)")
+                f"checkpoint of); run ai-protocols in a clone of it (git clone "
+                f"{shell_quote(os.fspath(bare))} DIR)")
             return
         super().__init__(
             f"no project here: {root} is not in a git repository and no folder above it "

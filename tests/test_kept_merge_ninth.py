@@ -478,3 +478,20 @@ def test_start_after_a_stash_gives_the_commands_without_a_checkpoint(repo: Path,
                           text=True, env={**os.environ, **GIT_ENV})
     assert done.returncode == 0, done.stderr
     _popped(repo, run)
+
+
+def test_the_bare_repository_advice_is_quoted(tmp_path: Path) -> None:
+    """The exit-13 advice in a bare repository (``git clone BARE DIR``) quotes the path
+    with the one quoter: pasted with DIR named, it clones, and runs nothing else."""
+    from ai_protocols.errors import NoProject
+    from ai_protocols.lean import shell_quote
+
+    bare = tmp_path / "it's $(touch PWNED) bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    said = str(NoProject(bare))
+    command = f"git clone {shell_quote(str(bare))} DIR"
+    assert command in said, said
+    done = subprocess.run(["bash", "-c", command.replace(" DIR", " out")], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out").is_dir() and not list(tmp_path.rglob("PWNED"))

@@ -1429,7 +1429,7 @@ class Checkpoints:
                             env=env).wait(ok=(0, 1, 128))
         if not probe.strip():
             return [f"the submodule {path} does not have the commit {commit[:12]}; fetch it "
-                    f"there first (git -C {path} fetch)"]
+                    f"there first (git -C {shell_quote(path)} fetch)"]
         return []
 
     def _in_the_way(self, written: list[str], added: set[str],
