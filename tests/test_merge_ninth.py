@@ -1,0 +1,145 @@
+"""Rollover vs git and merges, ninth review (issue 16; docs/decisions.md, "Issue 16,
+eighth review (rollover vs git, ninth reviewer)").
+
+1. One clone's wrap-up merged with another clone's rollover: the archive holds the
+   other clone's new entries and links its earlier files from its own folder; no
+   earlier file ever gets conflict markers, even when git's rename detection pairs
+   the old live file with an earlier file of the archive.
+
+Real clones of a bare repository set up by the installed ``ai-protocols init``, real
+``git merge`` running the installed driver, the installed CLI as a subprocess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_merge_driver import Clones, git
+from test_rollover import CONTEXT, filler, insert
+
+from ai_protocols.session.layout import parse_earlier_link
+from ai_protocols.session.rollover import BOUND
+
+from conftest import Runner, clean_env
+
+NAME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d-\d\d--\d{4}-\d\d-\d\dT\d\d-\d\d-([0-9a-f]{8})\.org$")
+
+
+def _setup(base: Path, size: int) -> Clones:
+    """Two clones of a session of about ``size`` bytes, committed on both; ``one`` logs
+    (a rollover when past the bound) and commits; ``two`` wraps up and commits. Each
+    pushes its own branch (``one``, ``two``) to the origin."""
+    clones = Clones(base)
+    path = clones.one / CONTEXT
+    old, _entries = filler(0, size, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one, two = Runner(clones.one), Runner(clones.two)
+    if size < BOUND:  # (past it on one only: one rolls over, two does not)
+        one("log", "--decision", "One's big decision " + "o" * 60_000, "--rationale", "big")
+    one("log", "--discovery", "One rolls over")
+    clones.commit(clones.one, "one")
+    two("wrap-up", "Two wraps up")
+    clones.commit(clones.two, "two")
+    git(clones.one, "push", "-q", "origin", "HEAD:one")
+    git(clones.two, "push", "-q", "origin", "HEAD:two")
+    for clone in (clones.one, clones.two):
+        git(clone, "fetch", "-q", "origin")
+    return clones
+
+
+def _archive(clone: Path) -> Path:
+    [archive] = list((clone / ".ai/sessions").glob("*.org"))
+    return archive
+
+
+def _links_resolve(archive: Path) -> list[Path]:
+    """The earlier files the archive links, each found from the archive's folder."""
+    found = []
+    for line in archive.read_text().split("\n"):
+        link = parse_earlier_link(line)
+        if link is not None:
+            target = (archive.parent / link[0]).resolve()
+            assert target.is_file(), f"{archive.name} links {link[0]}: no such file"
+            found.append(target)
+    assert found
+    return found
+
+
+def _earlier_files_intact(clone: Path) -> None:
+    """Every file named as an earlier file holds the bytes its name's hash says, and
+    no conflict marker."""
+    for path in (clone / ".ai").rglob("*.org"):
+        match = NAME.match(path.name)
+        if match:
+            data = path.read_bytes()
+            assert b"<<<<<<<" not in data, path
+            assert hashlib.sha256(data).hexdigest()[:8] == match.group(1), path
+
+
+def test_wrap_up_merged_with_a_rollover_under_the_bound_links_from_the_archive(
+        tmp_path: Path) -> None:
+    """Case b: two's file stays under the bound (no rollover at its wrap-up); git pairs
+    the live file with the archive and the driver merges one's entries into it: the
+    archive's link to one's earlier file is written from ``.ai/sessions/``."""
+    clones = _setup(tmp_path.resolve(), BOUND - 50_000)
+    done = git(clones.two, "merge", "--no-edit", "origin/one", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    archive = _archive(clones.two)
+    text = archive.read_text()
+    assert "One rolls over" in text and "<<<<<<<" not in text
+    [target] = _links_resolve(archive)
+    assert target.parent.name == "session-context"  # one's file, where one's merge put it
+    _earlier_files_intact(clones.two)
+
+
+@pytest.fixture(scope="module")
+def both_rolled(tmp_path_factory: pytest.TempPathFactory) -> Clones:
+    """Case a: past the bound on both, so two's wrap-up rolls over too (the same plan
+    as one's rollover: the same earlier file, which two's wrap-up moves beside the
+    archive); git's rename detection pairs the old live file with that earlier file."""
+    return _setup(tmp_path_factory.mktemp("both").resolve(), BOUND + 600_000)
+
+
+def test_the_archiving_clone_merging_a_rollover_keeps_the_earlier_file_and_fills_the_archive(
+        both_rolled: Clones) -> None:
+    clones = both_rolled
+    done = git(clones.two, "merge", "--no-edit", "origin/one", check=False)
+    assert done.returncode != 0  # (the merge stops: the person checks and commits)
+    assert "earlier-entries file" in done.stdout + done.stderr
+    _earlier_files_intact(clones.two)
+    archive = _archive(clones.two)
+    text = archive.read_text()
+    assert "One rolls over" in text and "<<<<<<<" not in text
+    assert all(t.parent == archive.with_suffix("") for t in _links_resolve(archive))
+    git(clones.two, "add", "-A")
+    git(clones.two, "commit", "-q", "--no-edit")
+
+
+def test_the_rolling_clone_merging_a_wrap_up_is_told_commands_that_work(
+        both_rolled: Clones) -> None:
+    """The other direction: the archive is theirs, not yet in the work tree when git
+    runs the driver; the driver says how to merge this clone's session changes into it,
+    and those very commands work."""
+    clones = both_rolled
+    done = git(clones.one, "merge", "--no-edit", "origin/two", check=False)
+    assert done.returncode != 0
+    _earlier_files_intact(clones.one)
+    said = done.stdout + done.stderr
+    command = re.search(r"to merge them into \S+: (.*?); then (git add .*?) and commit", said)
+    assert command, said
+    env = clean_env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    for step in (command.group(1), command.group(2)):
+        subprocess.run(step, shell=True, cwd=clones.one, env=env, check=True, timeout=120)
+    archive = _archive(clones.one)
+    text = archive.read_text()
+    assert "One rolls over" in text and "<<<<<<<" not in text
+    _links_resolve(archive)
