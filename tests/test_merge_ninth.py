@@ -120,6 +120,8 @@ def test_the_archiving_clone_merging_a_rollover_keeps_the_earlier_file_and_fills
     text = archive.read_text()
     assert "One rolls over" in text and "<<<<<<<" not in text
     assert all(t.parent == archive.with_suffix("") for t in _links_resolve(archive))
+    said = Runner(clones.two)("status").stderr
+    assert re.search(r"unmerged \S*\.ai/sessions/\S*/\S+\.org \(a merge stopped on it", said), said
     git(clones.two, "add", "-A")
     git(clones.two, "commit", "-q", "--no-edit")
 
@@ -134,6 +136,8 @@ def test_the_rolling_clone_merging_a_wrap_up_is_told_commands_that_work(
     assert done.returncode != 0
     _earlier_files_intact(clones.one)
     said = done.stdout + done.stderr
+    started = Runner(clones.one)("start", "--title", "Next").stderr
+    assert re.search(r"Warning: git's index holds unmerged \S*\.ai/sessions/", started), started
     command = re.search(r"to merge them into \S+: (.*?); then (git add .*?) and commit", said)
     assert command, said
     env = clean_env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")

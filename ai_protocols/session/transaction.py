@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "editing", "forget", "locked_sessions", "minute_of", "moved_away",
            "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
-           "unmerged", "unmerged_warning", "written_later"]
+           "unmerged", "unmerged_others", "unmerged_warning", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -727,6 +727,46 @@ def unmerged_warning(ai_dir: str, path: str) -> str | None:
     if found is None:
         return None
     return f"{found.advice}; nothing writes into this session file until then"
+
+
+def unmerged_others(ai_dir: str) -> str | None:
+    """The warning ``start`` and ``status`` give while git's index holds unmerged any file
+    of ``ai_dir`` that is no live session file nor the task board (their own readers say
+    those, :func:`unmerged_warning`): an earlier-entries file (``history/``, an archive's
+    folder), an archive of ``sessions/``. A merge where one clone wrapped the session up
+    and the other rolled it over can stop on such a file (docs/merge-driver.md,
+    "Earlier-entries files"). ``None`` outside a merge, rebase, cherry-pick or revert
+    (:func:`ai_protocols.git.head.merging`, a few ``stat`` calls), or when git cannot
+    say."""
+    from ai_protocols.git.head import merging
+
+    if not merging(ai_dir):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        out = GitRun(["git", "-C", ai_dir, "ls-files", "--unmerged", "-z", "--", "."],
+                     git_env(), None).wait()
+    except GitFailed:
+        return None
+    found: list[str] = []
+    for line in out.split(b"\0"):
+        _, tab, name = line.partition(b"\t")
+        below = os.fsdecode(name).split("/")  # (relative to ai_dir: git's way, "/")
+        if not tab or below in (["session-context.org"], ["tasks.org"]) or \
+                (len(below) == 2 and below[0] == "session-context.d"):
+            continue  # (said by their own readers)
+        path = join(ai_dir, "/".join(below))
+        if path not in found:
+            found.append(path)
+    if not found:
+        return None
+    named = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    it = "it" if len(found) == 1 else "them"
+    return (f"git's index holds unmerged {named} (a merge stopped on {it}): what "
+            f"{'it is' if len(found) == 1 else 'each is'} and how to finish is in the "
+            f"merge's output and 'git status'; resolve, then 'git add' {it} and commit")
 
 
 def operation_warning(path: str) -> str | None:
