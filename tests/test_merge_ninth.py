@@ -147,3 +147,51 @@ def test_the_rolling_clone_merging_a_wrap_up_is_told_commands_that_work(
     text = archive.read_text()
     assert "One rolls over" in text and "<<<<<<<" not in text
     _links_resolve(archive)
+
+
+# -- 2. a rollover's new file and `git commit -a` --------------------------------------------
+
+
+def test_a_new_earlier_file_is_named_for_git_add_and_a_clone_is_told_where_it_is(
+        tmp_path: Path) -> None:
+    """The rolling write names the new file to ``git add``; ``status`` and ``show`` say
+    it is untracked; after ``git commit -a`` a clone's warning and ``show --all``'s
+    error say the file may exist only in the clone that rolled over (no git command
+    that cannot work); once committed there and missing here, the advised command
+    brings it back."""
+    clones = Clones(tmp_path.resolve())
+    one, two = Runner(clones.one), Runner(clones.two)
+    path = clones.one / CONTEXT
+    old, _entries = filler(0, BOUND + 100_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    rolled = one("log", "--discovery", "One rolls over")
+    [made] = list((clones.one / ".ai/history").rglob("*.org"))
+    rel = made.relative_to(clones.one).as_posix()
+    assert f"git add {rel}" in rolled.stderr and "git commit -a" in rolled.stderr, rolled.stderr
+    assert "earlier-entries file" in one("status").stdout
+    assert rel in one("show").stderr
+    git(clones.one, "commit", "-q", "-a", "-m", "commit -a")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    for said in (two("log", "--discovery", "Two logs").stderr,
+                 two("show", "--all", check=False).stderr):
+        assert "may exist only in the clone that rolled the session over" in said, said
+        assert f"git add {rel}" in said and "git log" not in said and "git show" not in said
+    failed = two("show", "--all", check=False)
+    assert failed.returncode == 6
+    git(clones.one, "add", rel)
+    git(clones.one, "commit", "-q", "-m", "earlier file")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "--no-rebase", "origin", "main")
+    assert (clones.two / rel).is_file()
+    (clones.two / rel).unlink()  # (and no copy is kept in this clone)
+    failed = two("show", "--all", check=False)
+    assert failed.returncode == 6
+    advice = re.search(r"get it back from git: (git show \S+ > \S+)", failed.stderr)
+    assert advice, failed.stderr
+    subprocess.run(advice.group(1), shell=True, cwd=clones.two, check=True, timeout=60,
+                   env=clean_env())
+    whole = two("show", "--all", "--json")
+    assert "One rolls over" in whole.stdout

@@ -8,6 +8,7 @@ Errors are raised, as the library raises them; the caller reports them.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ai_protocols.cli.options import text_of
@@ -345,6 +346,19 @@ def warn_replaced(project: Project, session: Session) -> None:
     warning = replaced_of(project, session.path_text, session)
     if warning:
         _echo(f"Warning: {display(warning)}.", err=True)
+    untracked = _untracked_earlier(project, session.path_text) if session.earlier else None
+    if untracked:
+        _echo(f"Warning: {display(untracked)}.", err=True)
+
+
+def _untracked_earlier(project: Project, path: str) -> str | None:
+    """:func:`~ai_protocols.session.transaction.untracked_earlier`, imported only when the
+    project's ``.ai/history/`` is there (one ``stat`` otherwise)."""
+    if not os.path.isdir(os.path.join(project.ai_dir_text, "history")):
+        return None
+    from ai_protocols.session.transaction import untracked_earlier
+
+    return untracked_earlier(project.ai_dir_text, path)
 
 
 def status(json: bool) -> None:
@@ -372,6 +386,9 @@ def status(json: bool) -> None:
         replaced = replaced_of(project, row.path_text)
         if replaced:
             _echo(f"    warning: {display(replaced)}")
+        untracked = _untracked_earlier(project, row.path_text)
+        if untracked:
+            _echo(f"    warning: {display(untracked)}")
     if removed:
         from ai_protocols.errors import REMOVED_HOW
 

@@ -1023,8 +1023,8 @@ def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
     return [strip_ending(line, newline) for line in kept]
 
 
-def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = None
-               ) -> Session:
+def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = None,
+               missing: Callable[[str], str] | None = None) -> Session:
     """The whole session of the live file ``path`` (its text ``text``), as if nothing
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
@@ -1033,7 +1033,8 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     section names as superseded by an edit a merge kept (:data:`SUPERSEDED`); a link
     to a file not named as :func:`plan` names one is a person's, passed over.
     ``earlier`` still lists the files. ``kept`` gives where the copy of an earlier
-    file is kept (read when the file is gone, as after ``git clean``). Raises
+    file is kept (read when the file is gone, as after ``git clean``); ``missing`` how to
+    get back one that is gone with no copy (the error's advice). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
     is no earlier-entries file, and what reading a file raises."""
     doc = OrgFile(text)
@@ -1056,10 +1057,11 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
         if found is None:
             raise UnreadableSession(earlier.path, (
                 f"it is not there, nor a copy of it, and {path} links it as the file of "
-                f"its earlier entries; if it was committed, get it back from git ('git "
-                f"log --all -- {earlier.path}' names the commits, 'git show "
-                f"COMMIT:PATH > {earlier.path}' puts it back); 'ai-protocols show' "
-                "without --all reads the live file alone"))
+                f"its earlier entries; "
+                + (missing(earlier.path) if missing is not None else
+                   f"if it was committed, get it back from git ('git log --all -- "
+                   f"{earlier.path}' names the commits)")
+                + "; 'ai-protocols show' without --all reads the live file alone"))
         other = OrgFile(storage.decode(earlier.path, found))
         top = next((h for h in other.headlines if h.level == 1), None)
         if top is None:

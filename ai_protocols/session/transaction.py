@@ -96,9 +96,10 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "editing", "forget", "locked_sessions", "minute_of", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
-           "unmerged", "unmerged_others", "unmerged_warning", "written_later"]
+           "editing", "forget", "locked_sessions", "minute_of", "missing_earlier_advice",
+           "moved_away", "moved_elsewhere", "moved_where", "operation_warning", "probe",
+           "settle", "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
+           "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -1069,6 +1070,8 @@ class Editing:
         storage.atomic_write(path, data, keep=kept_path(ai_dir, path))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
+        if edit.rolled_made:
+            _untracked_note(ai_dir, path, edit.rolled_made)
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         drop_carried_leftovers(ai_dir, path)
@@ -1259,8 +1262,8 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
                      is_ours(ai_dir, earlier.path, _read_or_none(copy))), None)
         if kept is None:
             _warn(f"{earlier.path} is missing, and no copy of it is kept here: {path} "
-                  f"links it for its earlier entries; get it back from git (git log -- "
-                  f"{earlier.path}; git show COMMIT:PATH)")
+                  f"links it for its earlier entries; "
+                  f"{missing_earlier_advice(ai_dir, earlier.path)}")
             continue
         try:
             _make_folder(parent(earlier.path))
@@ -1411,6 +1414,91 @@ def _held_in_git(ai_dir: str, path: str) -> str | None:
     if not names:
         return f"commit {found[:12]}, which only a reflog holds"
     return _ref_names(names)[0]
+
+
+def missing_earlier_advice(ai_dir: str, path: str) -> str:
+    """How to get back the earlier-entries file ``path`` that a session file links and
+    that is not in the work tree nor kept here: from git when a commit holds it (one
+    ``git log --all --reflog --full-history -1``, only on the way to saying this); else
+    that it may exist only in the clone that rolled the session over, untracked (``git
+    commit -a`` leaves a new file out, git-commit(1)), with what to run there. Never a git
+    command that cannot work (docs/decisions.md, "Issue 16, eighth review (rollover vs
+    git, ninth reviewer)")."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    rel = os.path.relpath(path, root)
+    try:
+        found = GitRun(["git", "-C", root, "log", "--all", "--reflog", "--full-history",
+                        "--format=%H", "-1", "--", rel], git_env(), None).wait()
+    except GitFailed:
+        found = None
+    if found and found.strip():
+        commit = found.decode("ascii", "replace").strip()[:12]
+        return (f"get it back from git: git show {commit}:{shell_quote(rel)} > "
+                f"{shell_quote(path)} (run at the top of the repository; 'git log --all -- "
+                f"{shell_quote(rel)}' names every commit holding it)")
+    return (f"no commit of this repository holds it: it may exist only in the clone that "
+            f"rolled the session over, never committed ('git commit -a' leaves a new file "
+            f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
+
+
+def untracked_earlier(ai_dir: str, path: str) -> str | None:
+    """The warning ``status`` and ``show`` give when git tracks the session file ``path``
+    but not some earlier-entries file of its history folder (a rollover made it; ``git
+    commit -a`` leaves a new file out, git-commit(1), and a clone would link a file it
+    never gets); ``None`` otherwise. One ``stat`` when the folder is not there, else
+    one ``git ls-files`` run."""
+    folder = history_folder(ai_dir, path)
+    if not os.path.isdir(folder):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    rel, below = os.path.relpath(path, root), os.path.relpath(folder, root)
+    try:
+        tracked = GitRun(["git", "-C", root, "ls-files", "-z", "--", rel], git_env(),
+                         None).wait()
+        if not tracked.strip(b"\0"):
+            return None  # (a session file git does not track: nor its earlier files)
+        out = GitRun(["git", "-C", root, "ls-files", "-z", "--others", "--", below],
+                     git_env(), None).wait()
+    except GitFailed:
+        return None
+    new = [os.fsdecode(n) for n in out.split(b"\0")
+           if n and named_as_ours(ai_dir, join(root, os.fsdecode(n)))]
+    if not new:
+        return None
+    return (f"git tracks {path} but not {len(new)} earlier-entries file"
+            f"{'' if len(new) == 1 else 's'} it links or made ({', '.join(new[:3])}"
+            f"{' ...' if len(new) > 3 else ''}): commit {'it' if len(new) == 1 else 'them'} "
+            f"with it (git add {shell_quote(below)}; 'git commit -a' leaves new files out), "
+            "or other clones link files they do not have")
+
+
+def _untracked_note(ai_dir: str, path: str, made: str) -> None:
+    """After a write that rolled ``path`` over into the new file ``made``: when git
+    tracks ``path`` and not ``made``, say on stderr to ``git add`` it (``git commit -a``
+    leaves a new file out, git-commit(1); another clone would then link a file it never
+    gets). One ``git ls-files`` run, only at a rollover."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    rels = [os.path.relpath(p, root) for p in (path, made)]
+    try:
+        out = GitRun(["git", "-C", root, "ls-files", "-z", "--", *rels], git_env(),
+                     None).wait()
+    except GitFailed:
+        return
+    tracked = {os.fsdecode(name) for name in out.split(b"\0") if name}
+    if rels[0] in tracked and rels[1] not in tracked:
+        _warn(f"the oldest entries of {path} moved into the new file {made}: git does not "
+              f"track it yet; commit it with the session file (git add "
+              f"{shell_quote(rels[1])}; 'git commit -a' leaves a new file out), or other "
+              "clones link a file they do not have")
 
 
 def _drop_earlier(ai_dir: str, paths: list[str]) -> None:
