@@ -13,6 +13,7 @@ Real clones of a bare repository set up by the installed ``ai-protocols init``, 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -195,3 +196,53 @@ def test_a_new_earlier_file_is_named_for_git_add_and_a_clone_is_told_where_it_is
                    env=clean_env())
     whole = two("show", "--all", "--json")
     assert "One rolls over" in whole.stdout
+
+
+# -- 3. an entry edited and then moved on one clone, moved unedited on the other -------------
+
+
+def _edit_as_emacs_saves(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in ``path`` as Emacs saves a file: a new file renamed
+    over it (the tool's kept copy, a hard link to the version it wrote, stays that)."""
+    text = path.read_text()
+    assert text.count(old) == 1
+    fresh = path.with_name(path.name + ".saving")
+    fresh.write_text(text.replace(old, new))
+    os.replace(fresh, path)
+
+
+@pytest.mark.parametrize("ours", ["edited", "unedited"])
+def test_an_entry_edited_then_moved_on_one_clone_and_moved_on_the_other_shows_once_edited(
+        tmp_path: Path, ours: str) -> None:
+    """Clone two edits the first line of an old decision (as Emacs saves), and its next
+    write rolls it over; clone one moved the old text out. After the merge, whichever
+    clone merges, ``show --all`` gives the decision once, as edited; every other entry
+    once."""
+    clones = Clones(tmp_path.resolve())
+    path = clones.one / CONTEXT
+    old, _entries = filler(0, BOUND - 50_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one, two = Runner(clones.one), Runner(clones.two)
+    for runner in (one, two):  # (each passes the bound; the next write rolls over)
+        runner("log", "--decision", "A big decision " + "b" * 60_000, "--rationale", "big")
+    one("log", "--discovery", "One rolls over")
+    _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
+                         "old decision 000000 (edited) ")
+    two("log", "--discovery", "Two rolls over")
+    assert "(edited)" not in (clones.two / CONTEXT).read_text()  # (it moved out)
+    clones.commit(clones.one, "one")
+    clones.commit(clones.two, "two")
+    git(clones.one, "push", "-q", "origin", "HEAD:one")
+    git(clones.two, "push", "-q", "origin", "HEAD:two")
+    here, other = (clones.two, "one") if ours == "edited" else (clones.one, "two")
+    git(here, "fetch", "-q", "origin")
+    git(here, "merge", "--no-edit", f"origin/{other}")
+    assert "<<<<<<<" not in (here / CONTEXT).read_text()
+    whole = json.loads(Runner(here)("show", "--all", "--json").stdout)
+    decisions = [d["text"] for d in whole["decisions"]]
+    firsts = [d for d in decisions if d.startswith("old decision 000000 ")]
+    assert len(firsts) == 1 and "(edited)" in firsts[0], firsts
+    assert len(decisions) == len(set(decisions))  # (every other entry once)

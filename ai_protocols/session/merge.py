@@ -1211,8 +1211,16 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
                 found.setdefault(_link_key(link[0]), unit.raw)
         return found
 
-    def free(units: list[_Unit]) -> list[_Unit]:
-        return [u for u in units if parse_earlier_link(strip_ending(u.raw, newline)) is None]
+    def superseded(unit: _Unit) -> list[str] | None:
+        found = _PROPERTY.match(strip_ending(unit.raw, newline))
+        return (found.group(2) or "").split() \
+            if found is not None and found.group(1).upper() == SUPERSEDED else None
+
+    tokens = {t for side in (a, b) for u in side for t in (superseded(u) or ())}
+
+    def free(units: list[_Unit]) -> list[_Unit]:  # (the superseded digests: their union)
+        return [u for u in units if parse_earlier_link(strip_ending(u.raw, newline)) is None
+                and superseded(u) is None]
 
     lo, la, lb = links(o), links(a), links(b)
     first, second = (la, lb) if ours_first else (lb, la)
@@ -1232,7 +1240,8 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
               for side in (a, b) if links(side)), default=len(lines))
     at = min(at, len(lines))  # (the lines before the first link are free text)
     placed = [kept[path] for path in sorted(kept, key=order)]
-    return "".join(lines[:at] + placed + lines[at:]), conflict
+    text = "".join(lines[:at] + placed + lines[at:])
+    return (_with_superseded(text, tokens, newline) if tokens else text), conflict
 
 
 def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) -> str:

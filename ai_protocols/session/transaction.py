@@ -1017,9 +1017,12 @@ class Editing:
         blocked = None
         if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
             # On the file as read (and folded): the same file plans the same move.
+            edited = _edited_since_kept(ai_dir, path, doc, read_as)
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
             if edit.rolled is not None:
                 blocked = _earlier_blocked(ai_dir, edit.rolled)
+                if edited:
+                    _record_superseded(doc, edited)
         return edit, waiting, blocked, replaced
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
@@ -1476,6 +1479,43 @@ def untracked_earlier(ai_dir: str, path: str) -> str | None:
             f"{' ...' if len(new) > 3 else ''}): commit {'it' if len(new) == 1 else 'them'} "
             f"with it (git add {shell_quote(below)}; 'git commit -a' leaves new files out), "
             "or other clones link files they do not have")
+
+
+def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
+                       ) -> set[str]:
+    """At a rollover: the digests of the entries a person edited since this tool last
+    wrote ``path`` (its kept copy, another file than the one read: Emacs saves a new
+    one), :func:`~ai_protocols.session.rollover.edited_digests`; empty when there is no
+    such copy. One more read of the file's size, once per rollover."""
+    kept = kept_path(ai_dir, path)
+    try:
+        if os.path.samestat(os.stat(kept), read_as):
+            return set()
+    except OSError:
+        return set()
+    data = _read_or_none(kept)
+    if data is None:
+        return set()
+    from ai_protocols.session.rollover import edited_digests
+
+    try:
+        return edited_digests(OrgFile(data.decode("utf-8", "surrogateescape")), doc)
+    except AiProtocolsError:
+        return set()
+
+
+def _record_superseded(doc: OrgFile, digests: set[str]) -> None:
+    """Add ``digests`` to the :data:`~ai_protocols.session.rollover.SUPERSEDED` property
+    of the session's ``Earlier entries`` section (a rollover just made or found it)."""
+    from ai_protocols.session.layout import earlier_section, session_headline
+    from ai_protocols.session.rollover import SUPERSEDED
+
+    head = session_headline(doc)
+    section = earlier_section(doc, head) if head is not None else None
+    if section is None:
+        return
+    tokens = set(section.properties.get(SUPERSEDED, "").split()) | digests
+    doc.set_properties(section.line, [(SUPERSEDED, " ".join(sorted(tokens)))])
 
 
 def _untracked_note(ai_dir: str, path: str, made: str) -> None:
