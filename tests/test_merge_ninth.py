@@ -5,6 +5,10 @@ eighth review (rollover vs git, ninth reviewer)").
    other clone's new entries and links its earlier files from its own folder; no
    earlier file ever gets conflict markers, even when git's rename detection pairs
    the old live file with an earlier file of the archive.
+2. A rollover's new file is named for ``git add``; a clone missing it is told where it
+   may be.
+3. An entry one clone edited and then moved by its own rollover, while the other moved
+   the old text: ``show --all`` gives it once, as edited.
 
 Real clones of a bare repository set up by the installed ``ai-protocols init``, real
 ``git merge`` running the installed driver, the installed CLI as a subprocess.
@@ -21,11 +25,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_merge_driver import Clones, git
 from test_rollover import CONTEXT, filler, insert
 
+from ai_protocols.org.file import OrgFile
 from ai_protocols.session.layout import parse_earlier_link
-from ai_protocols.session.rollover import BOUND
+from ai_protocols.session.rollover import BOUND, edited_digests, entry_digest
 
 from conftest import Runner, clean_env
 
@@ -246,3 +253,38 @@ def test_an_entry_edited_then_moved_on_one_clone_and_moved_on_the_other_shows_on
     firsts = [d for d in decisions if d.startswith("old decision 000000 ")]
     assert len(firsts) == 1 and "(edited)" in firsts[0], firsts
     assert len(decisions) == len(set(decisions))  # (every other entry once)
+
+
+_HEAD = ("* Session\n:PROPERTIES:\n:STARTED: [2026-01-01 Thu 00:00]\n:STATUS: active\n:END:\n"
+         "** Decisions\n:PROPERTIES:\n:CUSTOM_ID: decisions\n:END:\n")
+_WORDS = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+                               blacklist_characters="[]\n\r"), min_size=1, max_size=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), _WORDS), min_size=1, max_size=8),
+       st.data())
+def test_edited_digests_names_only_sure_edits_property(entries: list[tuple[int, str]],
+                                                       data: st.DataObject) -> None:
+    """Of arbitrary entries (some sharing a minute), one edited: its old text's digest
+    is recorded exactly when its minute is its own (a sure edit), and never the digest
+    of an entry the edited file still holds (no distinct entry is ever hidden)."""
+    def line(minute: int, words: str) -> str:
+        return f"- [2026-01-01 Thu 00:{minute:02d}] {words.strip() or 'x'}"
+
+    before = [line(m, w) for m, w in entries]
+    which = data.draw(st.integers(0, len(before) - 1))
+    after = list(before)
+    after[which] = before[which] + " (edited)"
+    old, new = (OrgFile(_HEAD + "".join(x + "\n" for x in side)) for side in (before, after))
+    found = edited_digests(old, new)
+    digest = entry_digest("decisions", [before[which]])
+    alone = sum(1 for m, _ in entries if m == entries[which][0]) == 1
+    still = {entry_digest("decisions", [x]) for x in after}
+    assert not found & still
+    if before[which] in after:  # (a twin of it stays: nothing is gone)
+        assert not found
+    elif alone:
+        assert found == {digest}
+    else:
+        assert found <= {digest}
