@@ -218,13 +218,14 @@ def _edit_as_emacs_saves(path: Path, old: str, new: str) -> None:
     os.replace(fresh, path)
 
 
-@pytest.mark.parametrize("ours", ["edited", "unedited"])
+@pytest.mark.parametrize(("ours", "later"), [("edited", False), ("unedited", False),
+                                             ("edited", True)])
 def test_an_entry_edited_then_moved_on_one_clone_and_moved_on_the_other_shows_once_edited(
-        tmp_path: Path, ours: str) -> None:
+        tmp_path: Path, ours: str, later: bool) -> None:
     """Clone two edits the first line of an old decision (as Emacs saves), and its next
-    write rolls it over; clone one moved the old text out. After the merge, whichever
-    clone merges, ``show --all`` gives the decision once, as edited; every other entry
-    once."""
+    write rolls it over (``later``: writes that do not roll over come first); clone one
+    moved the old text out. After the merge, whichever clone merges, ``show --all``
+    gives the decision once, as edited; every other entry once."""
     clones = Clones(tmp_path.resolve())
     path = clones.one / CONTEXT
     old, _entries = filler(0, BOUND - 50_000, "old")
@@ -233,11 +234,16 @@ def test_an_entry_edited_then_moved_on_one_clone_and_moved_on_the_other_shows_on
     git(clones.one, "push", "-q", "origin", "HEAD:main")
     git(clones.two, "pull", "-q", "origin", "main")
     one, two = Runner(clones.one), Runner(clones.two)
+    if later:
+        _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
+                             "old decision 000000 (edited) ")
+        two("log", "--discovery", "Two writes without a rollover")
     for runner in (one, two):  # (each passes the bound; the next write rolls over)
         runner("log", "--decision", "A big decision " + "b" * 60_000, "--rationale", "big")
     one("log", "--discovery", "One rolls over")
-    _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
-                         "old decision 000000 (edited) ")
+    if not later:
+        _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
+                             "old decision 000000 (edited) ")
     two("log", "--discovery", "Two rolls over")
     assert "(edited)" not in (clones.two / CONTEXT).read_text()  # (it moved out)
     clones.commit(clones.one, "one")

@@ -1483,25 +1483,39 @@ def untracked_earlier(ai_dir: str, path: str) -> str | None:
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
                        ) -> set[str]:
-    """At a rollover: the digests of the entries a person edited since this tool last
-    wrote ``path`` (its kept copy, another file than the one read: Emacs saves a new
-    one), :func:`~ai_protocols.session.rollover.edited_digests`; empty when there is no
-    such copy. One more read of the file's size, once per rollover."""
-    kept = kept_path(ai_dir, path)
-    try:
-        if os.path.samestat(os.stat(kept), read_as):
-            return set()
-    except OSError:
-        return set()
-    data = _read_or_none(kept)
-    if data is None:
-        return set()
+    """At a rollover: the digests of the entries a person edited
+    (:func:`~ai_protocols.session.rollover.edited_digests`) since this tool last wrote
+    ``path`` (its kept copy, when another file than the one read: Emacs saves a new
+    one) and since git's ``HEAD`` (the committed text another clone may have moved out:
+    an edit followed by writes that did not roll over). One more read of the file's
+    size and one ``git show``, once per rollover."""
     from ai_protocols.session.rollover import edited_digests
 
+    found: set[str] = set()
+    olds: list[bytes] = []
+    kept = kept_path(ai_dir, path)
     try:
-        return edited_digests(OrgFile(data.decode("utf-8", "surrogateescape")), doc)
-    except AiProtocolsError:
-        return set()
+        if not os.path.samestat(os.stat(kept), read_as):
+            data = _read_or_none(kept)
+            if data is not None:
+                olds.append(data)
+    except OSError:
+        pass
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    try:
+        olds.append(GitRun(["git", "-C", root, "show", "HEAD:./" + os.path.relpath(path, root)],
+                           git_env(), None).wait())
+    except GitFailed:
+        pass
+    for data in olds:
+        try:
+            found |= edited_digests(OrgFile(data.decode("utf-8", "surrogateescape")), doc)
+        except AiProtocolsError:
+            continue
+    return found
 
 
 def _record_superseded(doc: OrgFile, digests: set[str]) -> None:
