@@ -505,7 +505,7 @@ def merge_driver(marker_size: int, base: str, ours: str, theirs: str, path: str 
         if is_board(path, Path(ours).read_bytes()):
             merge = merge_board_bytes
     sys.exit(run_merge_driver(Path(base), Path(ours), Path(theirs), marker_size=marker_size,
-                              merge=merge))
+                              merge=merge, place=path))
 
 
 # -- hooks: installing the agents' hooks (ai_protocols.integrations.install) -------------------

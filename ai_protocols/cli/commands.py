@@ -8,6 +8,7 @@ Errors are raised, as the library raises them; the caller reports them.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ai_protocols.cli.options import text_of
@@ -79,6 +80,7 @@ def start(title_given: Given | None, task: str | None = None,
 
         Board(project).linkable(task)  # (a done task too: refused, exit 24)
     report = project.start(title, objective=objective)  # ("" refused, as "   ")
+    _warn_unmerged_others(project)
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")
@@ -295,6 +297,22 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
 
 
 
+def _warn_unmerged_others(project: Project) -> None:
+    """``start``'s and ``status``'s warning on stderr while git's index holds unmerged a
+    file of ``.ai/`` that no session reader names (an earlier-entries file, an archive:
+    :func:`~ai_protocols.session.transaction.unmerged_others`); only while a merge is
+    under way is anything but a few ``stat`` calls done."""
+    from ai_protocols.git.head import merging
+
+    if not merging(project.ai_dir_text):
+        return
+    from ai_protocols.session.transaction import unmerged_others
+
+    warning = unmerged_others(project.ai_dir_text)
+    if warning:
+        _echo(f"Warning: {display(warning)}.", err=True)
+
+
 def replaced_of(project: Project, path: str, session: Session | None = None) -> str | None:
     """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
@@ -339,12 +357,26 @@ def warn_replaced(project: Project, session: Session) -> None:
     warning = replaced_of(project, session.path_text, session)
     if warning:
         _echo(f"Warning: {display(warning)}.", err=True)
+    untracked = _untracked_earlier(project, session.path_text) if session.earlier else None
+    if untracked:
+        _echo(f"Warning: {display(untracked)}.", err=True)
+
+
+def _untracked_earlier(project: Project, path: str) -> str | None:
+    """:func:`~ai_protocols.session.transaction.untracked_earlier`, imported only when the
+    project's ``.ai/history/`` is there (one ``stat`` otherwise)."""
+    if not os.path.isdir(os.path.join(project.ai_dir_text, "history")):
+        return None
+    from ai_protocols.session.transaction import untracked_earlier
+
+    return untracked_earlier(project.ai_dir_text, path)
 
 
 def status(json: bool) -> None:
     """``status [--json]``."""
     project = Project.discover()
     rows = project.status()
+    _warn_unmerged_others(project)
     if json:
         print_json([row.to_json() for row in rows])
         return
@@ -365,6 +397,9 @@ def status(json: bool) -> None:
         replaced = replaced_of(project, row.path_text)
         if replaced:
             _echo(f"    warning: {display(replaced)}")
+        untracked = _untracked_earlier(project, row.path_text)
+        if untracked:
+            _echo(f"    warning: {display(untracked)}")
     if removed:
         from ai_protocols.errors import REMOVED_HOW
 

@@ -54,16 +54,18 @@ from ai_protocols.lean import datetime, timedelta
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
-from ai_protocols.paths import DRIVER_NAME
+from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
     EARLIER,
     SECTIONS,
     earlier_section,
     find_section,
+    is_earlier_name,
+    org_link_escape,
     parse_earlier_link,
     session_headline,
 )
-from ai_protocols.session.rollover import SUPERSEDED, entry_digest
+from ai_protocols.session.rollover import HISTORY, SUPERSEDED, entry_digest
 from ai_protocols.storage import files as storage
 
 __all__ = [
@@ -1000,6 +1002,80 @@ class _Rolled:
                                         (self.ours if by_ours else self.theirs))
 
 
+#: The folders of ``.ai/`` a session file lives in: the one-agent file, an agent's
+#: file of ``session-context.d/``, an archive of ``sessions/``.
+_HOMES = ("", "session-context.d", "sessions")
+
+
+def _earlier_target(rel: str) -> str | None:
+    """The place below ``.ai/`` of the earlier-entries file an ``Earlier entries``
+    link ``rel`` names, from whichever session file's folder it was written (a link
+    is relative to its file, docs/decisions.md, "Issue 16, part g"): the one folder of
+    :data:`_HOMES` from which ``rel`` lands where the tool puts such files
+    (``history/STEM/NAME`` or ``sessions/ARCHIVE/NAME``, NAME as a rollover names
+    one); ``None`` for any other link (a person's). Pure: no file is looked at."""
+    if rel.startswith("/") or not is_earlier_name(rel.rpartition("/")[2]):
+        return None
+    for home in _HOMES:
+        parts = os.path.normpath(os.path.join(home, rel)).replace(os.sep, "/").split("/")
+        if (parts[0] == HISTORY and len(parts) >= 3) or (parts[0] == "sessions"
+                                                           and len(parts) == 3):
+            return "/".join(parts)
+    return None
+
+
+def _link_key(rel: str) -> str:
+    """What an ``Earlier entries`` link is known by across the versions: the name of a
+    tool's earlier file (its bytes' hash is in it: one name, one content, wherever a
+    side's link says it is, beside a live file or an archive), else the path."""
+    return rel.rpartition("/")[2] if _earlier_target(rel) is not None \
+        else os.path.normpath(rel)
+
+
+def _home_of(place: str | None) -> str | None:
+    """The folder below ``.ai/`` of the merged file's path ``place`` (git's ``%P``:
+    ``""`` for ``.ai/session-context.org``, ``sessions`` for an archive); ``None``
+    when ``place`` is not a session file's place in ``.ai/``."""
+    if not place:
+        return None
+    parts = place.replace("\\", "/").split("/")
+    if AI_DIR not in parts[:-1]:
+        return None
+    below = parts[len(parts) - parts[::-1].index(AI_DIR):-1]
+    home = "/".join(below)
+    return home if home in _HOMES else None
+
+
+def _relinked(text: str, place: str | None, newline: str) -> str:
+    """The ``Earlier entries`` section ``text`` with each link to a tool's earlier file
+    written relative to the merged file's own folder (``place``, git's ``%P``): git
+    pairs a renamed file (the live file one side archived) with the other side's
+    version, whose links were relative to the live file's folder; each file once
+    (:func:`_link_key`). Other lines as they are."""
+    home = _home_of(place)
+    if home is None:
+        return text
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines(keepends=True):
+        bare = strip_ending(line, newline)
+        link = parse_earlier_link(bare)
+        target = _earlier_target(link[0]) if link is not None else None
+        if link is None or target is None:
+            out.append(line)
+            continue
+        key = _link_key(link[0])
+        if key in seen:
+            continue  # (the same file, named from two folders)
+        seen.add(key)
+        old = org_link_escape(link[0])
+        new = os.path.relpath(target, home or ".").replace(os.sep, "/")
+        if bare[9:9 + len(old)] == old and bare[9 + len(old):].startswith("]["):
+            line = "- [[file:" + org_link_escape(new) + line[9 + len(old):]
+        out.append(line)
+    return "".join(out)
+
+
 def _new_ranges(base: _Version, side: _Version) -> list[tuple[datetime, datetime]]:
     """The ranges of the earlier-entries files ``side``'s ``Earlier entries`` section
     links and the base's does not (:func:`~ai_protocols.session.layout.parse_earlier_link`)."""
@@ -1008,7 +1084,7 @@ def _new_ranges(base: _Version, side: _Version) -> list[tuple[datetime, datetime
         for unit in version.chunks.get(f"section:{EARLIER[0]}", []):
             link = parse_earlier_link(strip_ending(unit.raw, version.newline))
             if link is not None:
-                found[os.path.normpath(link[0])] = \
+                found[_link_key(link[0])] = \
                     (link[1], link[2]) if link[1] and link[2] else None
         return found
 
@@ -1148,11 +1224,19 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
         for unit in units:
             link = parse_earlier_link(strip_ending(unit.raw, newline))
             if link is not None:
-                found.setdefault(os.path.normpath(link[0]), unit.raw)
+                found.setdefault(_link_key(link[0]), unit.raw)
         return found
 
-    def free(units: list[_Unit]) -> list[_Unit]:
-        return [u for u in units if parse_earlier_link(strip_ending(u.raw, newline)) is None]
+    def superseded(unit: _Unit) -> list[str] | None:
+        found = _PROPERTY.match(strip_ending(unit.raw, newline))
+        return (found.group(2) or "").split() \
+            if found is not None and found.group(1).upper() == SUPERSEDED else None
+
+    tokens = {t for side in (a, b) for u in side for t in (superseded(u) or ())}
+
+    def free(units: list[_Unit]) -> list[_Unit]:  # (the superseded digests: their union)
+        return [u for u in units if parse_earlier_link(strip_ending(u.raw, newline)) is None
+                and superseded(u) is None]
 
     lo, la, lb = links(o), links(a), links(b)
     first, second = (la, lb) if ours_first else (lb, la)
@@ -1172,7 +1256,8 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
               for side in (a, b) if links(side)), default=len(lines))
     at = min(at, len(lines))  # (the lines before the first link are free text)
     placed = [kept[path] for path in sorted(kept, key=order)]
-    return "".join(lines[:at] + placed + lines[at:]), conflict
+    text = "".join(lines[:at] + placed + lines[at:])
+    return (_with_superseded(text, tokens, newline) if tokens else text), conflict
 
 
 def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) -> str:
@@ -1225,7 +1310,8 @@ def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) ->
 
 
 def _structural(base: _Version, ours: _Version, theirs: _Version, *,
-                labels: tuple[str, str, str], marker_size: int) -> MergeResult:
+                labels: tuple[str, str, str], marker_size: int,
+                place: str | None = None) -> MergeResult:
     """Merge chunk by chunk: their order three ways (a chunk one side removed and the
     other left as it was goes), then each chunk's units."""
     ours_first = _primary_is_ours(ours, theirs)
@@ -1279,6 +1365,8 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
         conflict = conflict or clash
     if rolled is not None and rolled.superseded and earlier_at is not None:
         pieces[earlier_at] = _with_superseded(pieces[earlier_at], rolled.superseded, newline)
+    if earlier_at is not None:
+        pieces[earlier_at] = _relinked(pieces[earlier_at], place, newline)
     merged = "".join(pieces)
     keep_final = ours.final_newline if ours.final_newline == theirs.final_newline else \
         (theirs.final_newline if ours.final_newline == base.final_newline else ours.final_newline)
@@ -1293,11 +1381,13 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
 
 def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         labels: tuple[str, str, str] = ("ours", "base", "theirs"),
-                        marker_size: int = 7) -> MergeResult | None:
+                        marker_size: int = 7, place: str | None = None) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
-    docstring); ``None`` when this is not three versions of one session file that the
-    structural merge understands, and the caller merges them as git merge-file does.
-    Runs ``git merge-file``; raises nothing of its own."""
+    docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
+    files are written relative to its folder, :func:`_relinked`); ``None`` when this is
+    not three versions of one session file that the structural merge understands,
+    and the caller merges them as git merge-file does. Runs ``git merge-file``;
+    raises nothing of its own."""
     texts = []
     for data in (base, ours, theirs):
         if b"\x00" in data:
@@ -1314,14 +1404,100 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("STARTED") for v in (o, a, b)}) != 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
-        return _structural(o, a, b, labels=labels, marker_size=marker_size)
+        return _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
     except (_CannotMerge, UnicodeDecodeError, OSError):
+        return None
+
+
+def _earlier_place(place: str | None) -> bool:
+    """Whether git's ``%P`` names a tool's earlier-entries file (``.ai/history/...`` or
+    an archive's folder ``.ai/sessions/NAME/``, named as a rollover names one)."""
+    if not place:
+        return False
+    parts = place.replace("\\", "/").split("/")
+    if AI_DIR not in parts[:-1]:
+        return False
+    below = parts[len(parts) - parts[::-1].index(AI_DIR):]
+    return _earlier_target("/".join(below)) == "/".join(below)
+
+
+def _merge_earlier_file(data: list[bytes], place: str, ours: Path) -> int:
+    """Git's merge of an earlier-entries file (``place``). Its name holds its bytes'
+    hash, so two clones never make two contents at one name: git got here only by
+    pairing a rename (the other side's session file, archived or moved, with this
+    file), or after a person edited it. Never conflict markers: the version whose
+    bytes match its name is the result (ours when both or neither). When the other
+    version is a session file, its changes are not lost: with the archive beside
+    this file's folder in the work tree (this side archived), they are merged into
+    it; otherwise stderr gives the commands that do. Returns 1 (git stops the merge
+    and reports the path) in every case but the two versions being the same."""
+    import sys
+
+    from ai_protocols.lean import shell_quote
+
+    base, mine, other = data
+    if mine == other:
+        storage.atomic_write(ours, mine)
+        return 0
+    name = place.replace("\\", "/").rpartition("/")[2]
+
+    def named(d: bytes) -> bool:
+        return hashlib.sha256(d).hexdigest()[:8] == name[-12:-4]
+
+    keep, lost, lost_stage = (other, mine, 2) if named(other) and not named(mine) \
+        else (mine, other, 3)
+    storage.atomic_write(ours, keep)
+    said = [f"ai-protocols merge-driver: {place} is an earlier-entries file (named by "
+            "its bytes' hash); kept the version that matches its name, without conflict "
+            "markers."]
+    session = _decoded(lost)
+    folder = place.replace("\\", "/").rpartition("/")[0]
+    archive = folder + ".org" if "/sessions/" in "/" + folder else None
+    if session is not None and _read(session) is not None:
+        said.append("git paired it with the other version of the session file (its "
+                    "rename detection: one side archived or moved the session while the "
+                    "other changed it).")
+        merged = None
+        if archive is not None and lost_stage == 3 and os.path.isfile(archive):
+            try:
+                merged = merge_session_bytes(base, Path(archive).read_bytes(), lost,
+                                             labels=("ours", "base", "theirs"), place=archive)
+            except OSError:
+                merged = None
+        if merged is not None:
+            storage.atomic_write(Path(archive), merged.data)
+            said.append(f"Their session changes were merged into {archive}"
+                        + (" (with conflict markers: resolve them)" if merged.conflicts
+                           else "") + f"; check it, then: git add {shell_quote(place)} "
+                        f"{shell_quote(archive)} and commit.")
+        else:
+            into = archive if archive is not None else "the session file it belongs to"
+            said.append(f"The {'other' if lost_stage == 3 else 'this'} clone's session "
+                        f"changes are git's stage {lost_stage} of it; to merge them into "
+                        f"{into}: B=$(git rev-parse --git-path ai-base.org) M=$(git "
+                        f"rev-parse --git-path ai-mine.org) && git show :1:{shell_quote(place)}"
+                        f" > \"$B\" && git show :{lost_stage}:{shell_quote(place)} > \"$M\" "
+                        f"&& ai-protocols merge-driver \"$B\" {shell_quote(into)} \"$M\" "
+                        f"{shell_quote(into)}; then git add {shell_quote(place)} "
+                        f"{shell_quote(into)} and commit.")
+    else:
+        said.append(f"The other version is git's stage {lost_stage} (git show "
+                    f":{lost_stage}:{shell_quote(place)}); then git add {shell_quote(place)}.")
+    print(" ".join(said), file=sys.stderr)
+    return 1
+
+
+def _decoded(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
         return None
 
 
 def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int = 7,
                      labels: tuple[str, str, str] = ("ours", "base", "theirs"),
-                     merge: Callable[..., MergeResult | None] | None = None) -> int:
+                     merge: Callable[..., MergeResult | None] | None = None,
+                     place: str | None = None) -> int:
     """What ``ai-protocols merge-driver %O %A %B %P`` does: merge into ``ours`` and return
     the exit status git expects, 0 for a clean merge and 1 when conflict markers remain.
     What the structural merge does not understand is merged by ``git merge-file``,
@@ -1329,7 +1505,9 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     cannot merge (a binary file), ``ours`` is left as it is and 1 is returned, so that
     git reports the conflict and keeps both sides in its index. ``merge`` is the
     structural merge (:func:`merge_session_bytes` by default; the task board's is
-    :func:`ai_protocols.board.merge.merge_board_bytes`). Raises
+    :func:`ai_protocols.board.merge.merge_board_bytes`); ``place`` is git's ``%P``: an
+    earlier-entries file's is merged by :func:`_merge_earlier_file`, a session file's
+    links written relative to it. Raises
     :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
     (git then reports a conflict too, and ``ours`` is as it was)."""
     data = []
@@ -1338,7 +1516,10 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
             data.append(Path(path).read_bytes())
         except OSError as error:
             raise storage.StorageError(path, error) from error
-    result = (merge or merge_session_bytes)(*data, labels=labels, marker_size=marker_size)
+    if merge is None and place is not None and _earlier_place(place):
+        return _merge_earlier_file(data, place, Path(ours))
+    result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
+        else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
     if result is None:
         merged, status = git_merge_file(data[1], data[0], data[2], labels=labels,
                                         marker_size=marker_size)

@@ -318,7 +318,10 @@ class Project:
 
             data = storage.read_bytes(path)
             if data is not None:
-                session = read_whole(path, storage.decode(path, data), self._kept_earlier)
+                from ai_protocols.session.transaction import missing_earlier_advice
+
+                session = read_whole(path, storage.decode(path, data), self._kept_earlier,
+                                     lambda gone: missing_earlier_advice(self.ai_dir_text, gone))
         if session is None:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \

@@ -72,9 +72,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SUPERSEDED", "Planned",
-           "entry_digest", "held_by", "history_folder", "identity", "in_written_order",
-           "is_ours", "link_again", "linked_earlier", "named_as_ours", "plan", "read_whole",
-           "redundant_and_not", "redundant_strays", "relink", "unlinked_earlier"]
+           "edited_digests", "entry_digest", "held_by", "history_folder", "identity",
+           "in_written_order", "is_ours", "link_again", "linked_earlier", "named_as_ours",
+           "plan", "read_whole", "redundant_and_not", "redundant_strays", "relink",
+           "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -1023,8 +1024,80 @@ def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
     return [strip_ending(line, newline) for line in kept]
 
 
-def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = None
-               ) -> Session:
+def _entry_blocks(lines: list[str], first: int, newline: str) -> list[list[str]]:
+    """The entries of one section's lines (``lines``, the first at line ``first``), each
+    as its lines without their endings, cut as :func:`_not_given` cuts them (so that
+    :func:`entry_digest` of a block here is the digest :func:`read_whole` computes)."""
+    blocks: list[list[str]] = []
+    reach = first
+    for entry in iter_entries(iter(lines), newline, first):
+        if entry.line < reach:
+            continue
+        at = entry.line - first
+        after = lines[at + 1] if at + 1 < len(lines) else "x"
+        if after[:1] not in _GOES_ON and lines[at][:1] not in _GOES_ON:
+            reach = entry.line + 1
+        else:
+            reach = _entry_end(lines, at, newline) + first
+        blocks.append([strip_ending(line, newline) for line in lines[at:reach - first]])
+    return blocks
+
+
+def _stamp_of(line: str) -> str | None:
+    """The first inactive timestamp of an entry's first line (``[2026-11-30 Mon 09:05]``),
+    what pairs two versions of one entry; ``None`` without one."""
+    start = line.find("[")
+    while start != -1:
+        end = line.find("]", start)
+        if end == -1:
+            return None
+        inner = line[start + 1:end]
+        if len(inner) >= 16 and inner[:4].isdigit() and inner[4] == "-" and \
+                inner[-3] == ":" and inner[-2:].isdigit():
+            return inner
+        start = line.find("[", start + 1)
+    return None
+
+
+def edited_digests(before: OrgFile, now: OrgFile) -> set[str]:
+    """The :func:`entry_digest` of each entry of ``before`` (the version this tool last
+    wrote, its kept copy) that a person edited into another text in ``now`` (the file
+    as read): in one movable section, the only entry of its timestamp gone from
+    ``now`` and the only entry of that timestamp new in ``now`` (a sure edit: never two
+    entries of one minute guessed at). A rollover records them (:data:`SUPERSEDED`):
+    another clone may have moved the old text out, and ``show --all`` then gives the
+    entry once, as edited (docs/decisions.md, "Issue 16, eighth review (rollover vs
+    git, ninth reviewer)")."""
+    found: set[str] = set()
+    heads = [session_headline(doc) for doc in (before, now)]
+    if heads[0] is None or heads[1] is None:
+        return found
+    for key in MOVABLE:
+        sides = []
+        for doc, head in zip((before, now), heads, strict=True):
+            section = find_section(doc, head, key)
+            sides.append(_entry_blocks(doc.lines_between(section.body_start,
+                                                         section.body_end),
+                                       section.body_start, doc.newline)
+                         if section is not None else [])
+        old_set = {tuple(b) for b in sides[0]}
+        new_set = {tuple(b) for b in sides[1]}
+        gone: dict[str | None, list[list[str]]] = {}
+        came: dict[str | None, list[list[str]]] = {}
+        for block in sides[0]:
+            if tuple(block) not in new_set:
+                gone.setdefault(_stamp_of(block[0]), []).append(block)
+        for block in sides[1]:
+            if tuple(block) not in old_set:
+                came.setdefault(_stamp_of(block[0]), []).append(block)
+        for stamp, blocks in gone.items():
+            if stamp is not None and len(blocks) == 1 and len(came.get(stamp, ())) == 1:
+                found.add(entry_digest(key, blocks[0]))
+    return found
+
+
+def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = None,
+               missing: Callable[[str], str] | None = None) -> Session:
     """The whole session of the live file ``path`` (its text ``text``), as if nothing
     had moved: the entries of each file its ``Earlier entries`` section links, oldest
     file first, go back at the top of their sections, before the live file's
@@ -1033,7 +1106,8 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
     section names as superseded by an edit a merge kept (:data:`SUPERSEDED`); a link
     to a file not named as :func:`plan` names one is a person's, passed over.
     ``earlier`` still lists the files. ``kept`` gives where the copy of an earlier
-    file is kept (read when the file is gone, as after ``git clean``). Raises
+    file is kept (read when the file is gone, as after ``git clean``); ``missing`` how to
+    get back one that is gone with no copy (the error's advice). Raises
     :class:`~ai_protocols.errors.UnreadableSession` when a linked file is missing or
     is no earlier-entries file, and what reading a file raises."""
     doc = OrgFile(text)
@@ -1056,10 +1130,11 @@ def read_whole(path: str, text: str, kept: Callable[[str], str | None] | None = 
         if found is None:
             raise UnreadableSession(earlier.path, (
                 f"it is not there, nor a copy of it, and {path} links it as the file of "
-                f"its earlier entries; if it was committed, get it back from git ('git "
-                f"log --all -- {earlier.path}' names the commits, 'git show "
-                f"COMMIT:PATH > {earlier.path}' puts it back); 'ai-protocols show' "
-                "without --all reads the live file alone"))
+                f"its earlier entries; "
+                + (missing(earlier.path) if missing is not None else
+                   f"if it was committed, get it back from git ('git log --all -- "
+                   f"{earlier.path}' names the commits)")
+                + "; 'ai-protocols show' without --all reads the live file alone"))
         other = OrgFile(storage.decode(earlier.path, found))
         top = next((h for h in other.headlines if h.level == 1), None)
         if top is None:

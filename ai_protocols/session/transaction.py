@@ -95,10 +95,11 @@ if TYPE_CHECKING:
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "editing", "forget", "locked_sessions", "merge_kept", "minute_of", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
-           "stash_back", "stashed_in", "unmerged", "unmerged_warning", "written_later"]
+__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away", "editing",
+           "forget", "locked_sessions", "merge_kept", "minute_of", "missing_earlier_advice",
+           "moved_away", "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
+           "stash_back", "stashed_in", "unmerged", "unmerged_others", "unmerged_warning",
+           "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -838,6 +839,46 @@ def unmerged_warning(ai_dir: str, path: str) -> str | None:
     return f"{found.advice}; nothing writes into this session file until then"
 
 
+def unmerged_others(ai_dir: str) -> str | None:
+    """The warning ``start`` and ``status`` give while git's index holds unmerged any file
+    of ``ai_dir`` that is no live session file nor the task board (their own readers say
+    those, :func:`unmerged_warning`): an earlier-entries file (``history/``, an archive's
+    folder), an archive of ``sessions/``. A merge where one clone wrapped the session up
+    and the other rolled it over can stop on such a file (docs/merge-driver.md,
+    "Earlier-entries files"). ``None`` outside a merge, rebase, cherry-pick or revert
+    (:func:`ai_protocols.git.head.merging`, a few ``stat`` calls), or when git cannot
+    say."""
+    from ai_protocols.git.head import merging
+
+    if not merging(ai_dir):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        out = GitRun(["git", "-C", ai_dir, "ls-files", "--unmerged", "-z", "--", "."],
+                     git_env(), None).wait()
+    except GitFailed:
+        return None
+    found: list[str] = []
+    for line in out.split(b"\0"):
+        _, tab, name = line.partition(b"\t")
+        below = os.fsdecode(name).split("/")  # (relative to ai_dir: git's way, "/")
+        if not tab or below in (["session-context.org"], ["tasks.org"]) or \
+                (len(below) == 2 and below[0] == "session-context.d"):
+            continue  # (said by their own readers)
+        path = join(ai_dir, "/".join(below))
+        if path not in found:
+            found.append(path)
+    if not found:
+        return None
+    named = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    it = "it" if len(found) == 1 else "them"
+    return (f"git's index holds unmerged {named} (a merge stopped on {it}): what "
+            f"{'it is' if len(found) == 1 else 'each is'} and how to finish is in the "
+            f"merge's output and 'git status'; resolve, then 'git add' {it} and commit")
+
+
 def operation_warning(path: str) -> str | None:
     """What to do when the session file ``path``, tracked by git and changed in the work
     tree, meets a git operation stopped half way (:func:`ai_protocols.git.head.operation`:
@@ -1095,9 +1136,12 @@ class Editing:
         blocked = None
         if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
             # On the file as read (and folded): the same file plans the same move.
+            edited = _edited_since_kept(ai_dir, path, doc, read_as)
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
             if edit.rolled is not None:
                 blocked = _earlier_blocked(ai_dir, edit.rolled)
+                if edited:
+                    _record_superseded(doc, edited)
         return edit, waiting, blocked, replaced
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
@@ -1148,6 +1192,8 @@ class Editing:
         storage.atomic_write(path, data, keep=kept_path(ai_dir, path))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
+        if edit.rolled_made:
+            _untracked_note(ai_dir, path, edit.rolled_made)
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         drop_carried_leftovers(ai_dir, path)
@@ -1347,8 +1393,8 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
                      is_ours(ai_dir, earlier.path, _read_or_none(copy))), None)
         if kept is None:
             _warn(f"{earlier.path} is missing, and no copy of it is kept here: {path} "
-                  f"links it for its earlier entries; get it back from git (git log -- "
-                  f"{earlier.path}; git show COMMIT:PATH)")
+                  f"links it for its earlier entries; "
+                  f"{missing_earlier_advice(ai_dir, earlier.path)}")
             continue
         try:
             _make_folder(parent(earlier.path))
@@ -1499,6 +1545,142 @@ def _held_in_git(ai_dir: str, path: str) -> str | None:
     if not names:
         return f"commit {found[:12]}, which only a reflog holds"
     return _ref_names(names)[0]
+
+
+def missing_earlier_advice(ai_dir: str, path: str) -> str:
+    """How to get back the earlier-entries file ``path`` that a session file links and
+    that is not in the work tree nor kept here: from git when a commit holds it (one
+    ``git log --all --reflog --full-history -1``, only on the way to saying this); else
+    that it may exist only in the clone that rolled the session over, untracked (``git
+    commit -a`` leaves a new file out, git-commit(1)), with what to run there. Never a git
+    command that cannot work (docs/decisions.md, "Issue 16, eighth review (rollover vs
+    git, ninth reviewer)")."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    rel = os.path.relpath(path, root)
+    try:
+        found = GitRun(["git", "-C", root, "log", "--all", "--reflog", "--full-history",
+                        "--format=%H", "-1", "--", rel], git_env(), None).wait()
+    except GitFailed:
+        found = None
+    if found and found.strip():
+        commit = found.decode("ascii", "replace").strip()[:12]
+        return (f"get it back from git: git show {commit}:{shell_quote(rel)} > "
+                f"{shell_quote(path)} (run at the top of the repository; 'git log --all -- "
+                f"{shell_quote(rel)}' names every commit holding it)")
+    return (f"no commit of this repository holds it: it may exist only in the clone that "
+            f"rolled the session over, never committed ('git commit -a' leaves a new file "
+            f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
+
+
+def untracked_earlier(ai_dir: str, path: str) -> str | None:
+    """The warning ``status`` and ``show`` give when git tracks the session file ``path``
+    but not some earlier-entries file of its history folder (a rollover made it; ``git
+    commit -a`` leaves a new file out, git-commit(1), and a clone would link a file it
+    never gets); ``None`` otherwise. One ``stat`` when the folder is not there, else
+    one ``git ls-files`` run."""
+    folder = history_folder(ai_dir, path)
+    if not os.path.isdir(folder):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    rel, below = os.path.relpath(path, root), os.path.relpath(folder, root)
+    try:
+        tracked = GitRun(["git", "-C", root, "ls-files", "-z", "--", rel], git_env(),
+                         None).wait()
+        if not tracked.strip(b"\0"):
+            return None  # (a session file git does not track: nor its earlier files)
+        out = GitRun(["git", "-C", root, "ls-files", "-z", "--others", "--", below],
+                     git_env(), None).wait()
+    except GitFailed:
+        return None
+    new = [os.fsdecode(n) for n in out.split(b"\0")
+           if n and named_as_ours(ai_dir, join(root, os.fsdecode(n)))]
+    if not new:
+        return None
+    return (f"git tracks {path} but not {len(new)} earlier-entries file"
+            f"{'' if len(new) == 1 else 's'} it links or made ({', '.join(new[:3])}"
+            f"{' ...' if len(new) > 3 else ''}): commit {'it' if len(new) == 1 else 'them'} "
+            f"with it (git add {shell_quote(below)}; 'git commit -a' leaves new files out), "
+            "or other clones link files they do not have")
+
+
+def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
+                       ) -> set[str]:
+    """At a rollover: the digests of the entries a person edited
+    (:func:`~ai_protocols.session.rollover.edited_digests`) since this tool last wrote
+    ``path`` (its kept copy, when another file than the one read: Emacs saves a new
+    one) and since git's ``HEAD`` (the committed text another clone may have moved out:
+    an edit followed by writes that did not roll over). One more read of the file's
+    size and one ``git show``, once per rollover."""
+    from ai_protocols.session.rollover import edited_digests
+
+    found: set[str] = set()
+    olds: list[bytes] = []
+    kept = kept_path(ai_dir, path)
+    try:
+        if not os.path.samestat(os.stat(kept), read_as):
+            data = _read_or_none(kept)
+            if data is not None:
+                olds.append(data)
+    except OSError:
+        pass
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    try:
+        olds.append(GitRun(["git", "-C", root, "show", "HEAD:./" + os.path.relpath(path, root)],
+                           git_env(), None).wait())
+    except GitFailed:
+        pass
+    for data in olds:
+        try:
+            found |= edited_digests(OrgFile(data.decode("utf-8", "surrogateescape")), doc)
+        except AiProtocolsError:
+            continue
+    return found
+
+
+def _record_superseded(doc: OrgFile, digests: set[str]) -> None:
+    """Add ``digests`` to the :data:`~ai_protocols.session.rollover.SUPERSEDED` property
+    of the session's ``Earlier entries`` section (a rollover just made or found it)."""
+    from ai_protocols.session.layout import earlier_section, session_headline
+    from ai_protocols.session.rollover import SUPERSEDED
+
+    head = session_headline(doc)
+    section = earlier_section(doc, head) if head is not None else None
+    if section is None:
+        return
+    tokens = set(section.properties.get(SUPERSEDED, "").split()) | digests
+    doc.set_properties(section.line, [(SUPERSEDED, " ".join(sorted(tokens)))])
+
+
+def _untracked_note(ai_dir: str, path: str, made: str) -> None:
+    """After a write that rolled ``path`` over into the new file ``made``: when git
+    tracks ``path`` and not ``made``, say on stderr to ``git add`` it (``git commit -a``
+    leaves a new file out, git-commit(1); another clone would then link a file it never
+    gets). One ``git ls-files`` run, only at a rollover."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    rels = [os.path.relpath(p, root) for p in (path, made)]
+    try:
+        out = GitRun(["git", "-C", root, "ls-files", "-z", "--", *rels], git_env(),
+                     None).wait()
+    except GitFailed:
+        return
+    tracked = {os.fsdecode(name) for name in out.split(b"\0") if name}
+    if rels[0] in tracked and rels[1] not in tracked:
+        _warn(f"the oldest entries of {path} moved into the new file {made}: git does not "
+              f"track it yet; commit it with the session file (git add "
+              f"{shell_quote(rels[1])}; 'git commit -a' leaves a new file out), or other "
+              "clones link a file they do not have")
 
 
 def _drop_earlier(ai_dir: str, paths: list[str]) -> None:
