@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ai_protocols.board.model import (
     CLOSED_STATES,
     LOCKS_ID,
+    RETYPED,
     STATES,
     TODO_LINE,
     AreaLock,
@@ -80,6 +80,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
+from ai_protocols.git.state import head_holds
 from ai_protocols.lean import datetime, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
@@ -546,7 +547,25 @@ class Board:
         if old_tasks is None:
             old_tasks = read_board(kept, check=False)[0]
         archived = {sunk.id for sunk in all_sunk(None, str(self.path))}
-        return kept_task_pairs(doc, kept, old_tasks, archived)
+        pairs = kept_task_pairs(doc, kept, old_tasks, archived)
+        if any(now.id for _, now in pairs) and self._git_wrote():
+            # (the board is the one HEAD's commit holds: git's other id for a task, a
+            # branch switch or a checkout, is no person's retyping: docs/tasks.md)
+            # (but for the id its log says a person changed it from: git put back an
+            # older board, said so by :meth:`_same_again`)
+            pairs = [(old, now) for old, now in pairs if not now.id or _logged(
+                kept, old.line, _retyped_note(now.id, old.id or ""))]
+        return pairs
+
+    def _git_wrote(self) -> bool:
+        """Whether the board on disk holds exactly what ``HEAD``'s commit holds
+        (:func:`~ai_protocols.git.state.head_holds`): git wrote it as it is."""
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return False
+        root = self.path.parent.parent
+        return head_holds(str(root), f"{AI_DIR}/{BOARD_FILE}", data)
 
     def _same_again(self, doc: OrgFile, data: bytes | None) -> list[str]:
         """Give each task whose ``:ID:`` line a person deleted its id back (the kept
@@ -568,10 +587,19 @@ class Board:
         said = []
         stamp = format_timestamp(minute_of(None))
         kept_doc = BoardFile(kept.decode("utf-8"))
+        held = [t.id for t in read_board(doc, check=False)[0] if t.id]
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
+            elif held.count(now.id) > 1:
+                # (retyped into another task's id: one id names one task; its own back)
+                doc.set_properties(now.line - 1, [("ID", old.id)])
+                _note(doc, now.line - 1, stamp,
+                      f"its id was changed by hand to {now.id}, another task's id: "
+                      f"given back ({old.id})")
+                said.append(f"task {old.id}: its id, changed by hand to {now.id} (another "
+                            "task's id), given back; noted in its log")
             elif _logged(kept_doc, old.line, _retyped_note(now.id, old.id or "")) and \
                     not _logged(doc, now.line, _retyped_note(now.id, old.id or "")):
                 # (the kept copy's task says a person changed the id from the one on
@@ -1511,7 +1539,6 @@ def _retyped_note(was: str, now: str) -> str:
     return f"its id was {was} (changed by hand to {now}): the same task"
 
 
-_RETYPED = re.compile(r"- \[[^]]*\] its id was (\S+) \(changed by hand to (\S+)\): the same task$")
 
 
 def _logged(doc: OrgFile, line: int, text: str) -> bool:
@@ -1527,7 +1554,7 @@ def _renamed_to(doc: OrgFile, wanted: str) -> list[Task]:
     found = []
     for task in read_board(doc, check=False)[0]:
         for text in reversed(own_log(doc, task.line)):
-            match = _RETYPED.match(text.strip())
+            match = RETYPED.match(text.strip())
             if match and match.group(2) == task.id:
                 if match.group(1) == wanted or match.group(1).endswith(wanted):
                     found.append(task)

@@ -46,6 +46,7 @@ from typing import TypeVar
 
 from ai_protocols.board.model import (
     CLOSED_STATES,
+    RETYPED,
     STATES,
     BoardFile,
     Task,
@@ -216,23 +217,29 @@ def task_key(rest: str) -> str:
 def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
     of ``new`` holds, each paired with the task of ``new`` that is the same task though
-    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). The
-    one identity rule for a task whose ``ID`` cannot say, tried in this order, each on
-    the tasks the one before left unpaired:
+    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). A
+    task of ``new`` whose ``ID`` ``old`` holds is that task, full stop; one whose
+    ``ID`` is new, or one another task of ``new`` has too (retyped into another's),
+    may be paired by strong evidence alone; one without an ``ID`` by that, or by its
+    title. The one identity rule, tried in this order, each on the tasks the one before
+    left unpaired:
 
-    1. its title and tags (:func:`task_key`, its state aside), and its place among the
-       tasks with that key (the first with the first...);
-    2. everything under its headline but the ``:ID:`` line: the other properties and
-       the text (a person retitled it and deleted its ``:ID:`` line in one edit);
-    3. its marks (``_Seen.marks``): when it was created and, if claimed, by whom
-       and when (``CREATED``, ``OWNER``, ``CLAIMED_AT``): retitled, its id deleted, and
-       its text or other properties edited too.
+    0. the id its log says a person changed it from (:data:`RETYPED`), when one task
+       of ``new`` has it: git put back a board older than that change;
+    1. its whole text but the ``:ID:`` line: its headline's title and tags (its state
+       aside: :func:`task_key`), the properties and the text under it;
+    2. its claim: the same ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
+       hundredth of a second: :mod:`ai_protocols.liveness.clock`), both set;
+    3. only for a task of ``new`` without an ``ID``: the text under its headline (it
+       was retitled), when no other task of ``old`` or of ``new`` has that text;
+    4. only for a task of ``new`` without an ``ID``: its title and tags.
 
-    Within one title, one text or one set of marks, tasks pair in file order. Only
-    tasks of ``new`` with no ``ID``, an ``ID`` that ``old`` does not hold, or one
-    another task of ``new`` has too (retyped into another's), are paired, and no task
-    twice. Returns ``(old headline index, new headline index)`` pairs, into each file's
-    ``headlines``."""
+    Never by ``CREATED`` alone (a minute, the same for tasks added together). At each
+    step, tasks that agree pair only when as many of ``old`` as of ``new`` agree (then
+    in file order: their place breaks the tie); more of one side than of the other is
+    no evidence which one it is, and none pairs (a deleted task's id is not given to
+    another). No task twice. Returns ``(old headline index, new headline index)``
+    pairs, into each file's ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
     gone = [index for index in task_headlines(old)
@@ -244,7 +251,9 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
             if not ident or ident not in known or ids.count(ident) > 1]
     return _pair({index: _Seen.of(old, index) for index in gone},
-                 {index: _Seen.of(new, index) for index in free})
+                 {index: _Seen.of(new, index) for index in free},
+                 [_Seen.of(old, index) for index in task_headlines(old)],
+                 [_Seen.of(new, index) for index in task_headlines(new)])
 
 
 class _Seen:
@@ -275,31 +284,58 @@ class _Seen:
                    [strip_ending(raw, chunk.newline) for raw in chunk.lines[1:]])
 
     @property
-    def marks(self) -> tuple[str, str, str] | None:
-        """What tells the task from others when its ``ID`` cannot: its ``CREATED``
-        stamp, and its claim's ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
-        hundredth of a second: :mod:`ai_protocols.liveness.clock`), ``""`` for each it
-        lacks; ``None`` when it has no ``CREATED`` and no ``CLAIMED_AT`` (nothing to
-        know it by: a person's task)."""
-        created = (self.values.get("CREATED") or "").strip()
-        claimed = (self.values.get("CLAIMED_AT") or "").strip()
-        if not created and not claimed:
-            return None
-        return created, (self.values.get("OWNER") or "").strip(), claimed
+    def was(self) -> set[str]:
+        """The ids its log says a person changed its id from (``Board._same_again``'s
+        note: :data:`RETYPED`)."""
+        return {found.group(1) for text in self.under
+                if (found := RETYPED.match(text.strip())) is not None}
 
     @property
-    def rest(self) -> tuple[str, ...] | None:
-        """The lines under its headline but its ``:ID:``; ``None`` without marks."""
-        return self.under if self.marks is not None else None
+    def has_id(self) -> bool:
+        return bool((self.values.get("ID") or "").strip())
+
+    @property
+    def whole(self) -> tuple[str, tuple[str, ...]]:
+        """Its whole text but the ``:ID:`` line (its state aside)."""
+        return self.title, self.under
+
+    @property
+    def claim(self) -> tuple[str, str] | None:
+        """Its claim's ``OWNER`` and ``CLAIMED_AT``; ``None`` unless both are set."""
+        owner = (self.values.get("OWNER") or "").strip()
+        claimed = (self.values.get("CLAIMED_AT") or "").strip()
+        return (owner, claimed) if owner and claimed else None
 
 
-def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen]) -> list[tuple[_Key, _Key]]:
+def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_Seen],
+          every_new: list[_Seen]) -> list[tuple[_Key, _Key]]:
     """The identity rule of :func:`same_tasks`: each task of ``gone`` (keyed by where it
-    is) paired with the one of ``free`` that is it, by title and place, then the rest of
-    the task, then its marks; each tier on what the one before left, in the keys'
-    order within one key."""
+    is) paired with the one of ``free`` that is it, by its whole text, then its claim,
+    then (a task of ``free`` without an ``ID`` only) its title; each step on what the
+    one before left; tasks that agree pair, in the keys' order, only when as many of
+    ``gone`` as of ``free`` agree."""
     pairs: list[tuple[_Key, _Key]] = []
-    for rule in (lambda t: t.title, lambda t: t.rest, lambda t: t.marks):
+    # 0. the id its log says a person changed it from, which one task has now: git put
+    # back a board older than that change (``Board._same_again``)
+    had: dict[str, list[_Key]] = {}
+    for where, seen in gone.items():
+        for was in seen.was:
+            had.setdefault(was, []).append(where)
+    for where, seen in free.items():
+        ident = (seen.values.get("ID") or "").strip()
+        olds = had.get(ident, [])
+        if ident and len(olds) == 1 and \
+                sum((t.values.get("ID") or "").strip() == ident for t in free.values()) == 1:
+            pairs.append((olds[0], where))
+    # (the text under its headline, retitled: only when no other task of either board
+    # has that text: tasks added in one minute have the same)
+    once = {rest for rest in {t.under for t in every_old}
+            if sum(t.under == rest for t in every_old) == 1 and
+            sum(t.under == rest for t in every_new) == 1}
+    rules = ((lambda t: t.whole, False), (lambda t: t.claim, False),
+             (lambda t: t.under if t.under in once else None, True),
+             (lambda t: t.title, True))
+    for rule, bare_only in rules:
         paired_old = {a for a, _ in pairs}
         paired_new = {b for _, b in pairs}
         olds: dict[object, list[_Key]] = {}
@@ -309,11 +345,14 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen]) -> list[tuple[_Key, 
                 olds.setdefault(key, []).append(where)
         news: dict[object, list[_Key]] = {}
         for where, seen in free.items():
-            key = rule(seen) if where not in paired_new else None
+            if where in paired_new or (bare_only and seen.has_id):
+                continue
+            key = rule(seen)
             if key is not None:
                 news.setdefault(key, []).append(where)
         pairs += [pair for key, places in olds.items()
-                  for pair in zip(places, news.get(key, []), strict=False)]
+                  if len(places) == len(news.get(key, ()))
+                  for pair in zip(places, news[key], strict=True)]
     return sorted(pairs, key=lambda pair: (list(gone).index(pair[0]), 0))
 
 
@@ -619,7 +658,9 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
         free = {n: _Seen.of_chunk(side[n]) for n in order if n not in o and n not in names
                 and n.startswith(("heading:", "task:"))}
         side = dict(side)
-        for was, name in _pair(lost, free):
+        every = ([_Seen.of_chunk(o[n]) for n in o if n.startswith(("heading:", "task:"))],
+                 [_Seen.of_chunk(side[n]) for n in order if n.startswith(("heading:", "task:"))])
+        for was, name in _pair(lost, free, *every):
             names[name] = was
             if name.startswith("heading:"):
                 side[name] = _with_id(side[name], o[was])

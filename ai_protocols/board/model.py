@@ -268,6 +268,11 @@ def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
         pass
 
 
+#: The log item of a task whose id a person changed (``Board._same_again``): the id it
+#: was, the id it has.
+RETYPED = pattern(r"- \[[^]]*\] its id was (\S+) \(changed by hand to (\S+)\): the same task$")
+
+
 def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
     """The kept copy's bytes when the board on disk is not what this tool last wrote:
     other bytes (git, a person's editor or an agent's edit tool changed it since, by

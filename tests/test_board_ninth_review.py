@@ -1,0 +1,217 @@
+"""The task board after its ninth review (issue 15): the identity rule of a task whose
+``:ID:`` line is gone or another (never by ``CREATED`` alone; a whole-text or claim
+match first; a deleted task's id never given to another), a branch switch never taken
+for a person's retyping, a hand id that duplicates another task's id given back.
+
+Every command runs as the installed ``ai-protocols`` in a real git repository; a live
+agent is a command run under the test's own process (``run``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from boardkit import add, board, edit, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+
+AGENT = "il.1796000000"
+OTHER = "jo.1796000001"
+
+
+def ids(text: str) -> list[str]:
+    return re.findall(r"^:ID: +(\S+)$", text, re.MULTILINE)
+
+
+def commit(project: Path, message: str) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", message)
+
+
+# -- 1. the identity rule: never by CREATED alone ------------------------------------------
+
+
+def test_tasks_added_on_two_branches_are_not_one_task(project: Path, run: Runner) -> None:
+    """t_branches: tasks added on two branches in one minute; switching branches does
+    not make one the other ("its id changed by hand")."""
+    commit(project, "init")
+    git(project, "checkout", "-q", "-b", "feat")
+    beta = add(run, "Beta")
+    commit(project, "beta")
+    git(project, "checkout", "-q", "-")
+    gamma = add(run, "Gamma")
+    commit(project, "gamma")
+    git(project, "checkout", "-q", "feat")
+    done = run("task", "add", "Delta")
+    text = board(project)
+    assert "its id" not in text and "by hand" not in done.stderr, (text, done.stderr)
+    assert beta in ids(text) and gamma not in ids(text)
+
+
+def test_a_new_task_copied_from_another_without_its_id_is_a_new_task(
+        project: Path, run: Runner) -> None:
+    """t_template: a person deletes task A and writes a new task by copying task B (one
+    minute) without its :ID:, retitled and noted: a new task, not A under another id."""
+    a = add(run, "Task A")
+    b = add(run, "Task B")
+    text = board(project)
+    start = text.index("* TODO Task A")
+    copy = text[text.index("* TODO Task B"):]
+    copy = copy.replace("Task B", "Brand new work").replace(f":ID:       {b}\n", "")
+    (project / ".ai" / "tasks.org").write_text(
+        text[:start] + text[text.index("* TODO Task B"):] + copy + "My notes.\n",
+        encoding="utf-8")
+    run("task", "add", "Other")
+    after = board(project)
+    assert a not in ids(after) and "its id" not in after, after
+    assert len(set(ids(after))) == len(ids(after)) == 3
+
+
+def test_branches_with_other_ids_for_one_hand_task_are_no_retyping(
+        project: Path, run: Runner) -> None:
+    """A hand-written task given one id on one branch and another on another: the board
+    git checks out (HEAD's) is git's, never written up as a person's retyping."""
+    add(run, "Seed")
+    (project / ".ai" / "tasks.org").write_text(board(project) + "* TODO Hand task\n",
+                                              encoding="utf-8")
+    commit(project, "hand")
+    git(project, "checkout", "-q", "-b", "feat")
+    run("task", "add", "On feat")
+    commit(project, "feat")
+    git(project, "checkout", "-q", "-")
+    run("task", "list")  # (a reader: the hand task has no id yet)
+    run("task", "add", "On main")
+    commit(project, "main")
+    git(project, "checkout", "-q", "feat")
+    done = run("task", "add", "Again")
+    assert "by hand" not in done.stderr and "its id was" not in board(project), done.stderr
+
+
+# -- 2. same-titled tasks: a whole-text or claim match wins; no id reused ------------------
+
+
+def test_deleting_one_of_two_same_titled_tasks_gives_no_id_to_the_other(
+        project: Path, run: Runner) -> None:
+    """t_delfirst: X then Y, both "Fix bug"; Y claimed; a person deletes X and Y's :ID:
+    line: Y gets its own id back, one copy, not X's id."""
+    x = add(run, "Fix bug", "--working-set", "src/x/")
+    y = add(run, "Fix bug", "--working-set", "src/y/")
+    run("task", "claim", y, agent=AGENT)
+    text = board(project)
+    start = text.index("* TODO Fix bug")
+    text = text[:start] + text[text.index("* DOING Fix bug"):]
+    (project / ".ai" / "tasks.org").write_text(text.replace(f":ID:       {y}\n", ""),
+                                              encoding="utf-8")
+    done = run("task", "add", "Other")
+    after = board(project)
+    assert x not in ids(after) and ids(after).count(y) == 1, after
+    assert after.count("Fix bug") == 1 and "claimed by" not in done.stderr, done.stderr
+    run("task", "release", y, agent=AGENT)
+
+
+def test_two_same_titled_tasks_swapped_without_ids_keep_their_own(
+        project: Path, run: Runner) -> None:
+    """t_swap: X (one agent) and Y (another), one title, both :ID: lines deleted and
+    their order swapped: each gets its own id back (by its claim)."""
+    x = add(run, "Fix bug", "--working-set", "src/x/")
+    y = add(run, "Fix bug", "--working-set", "src/y/")
+    run("task", "claim", x, agent=AGENT)
+    run("task", "claim", y, agent=OTHER)
+    text = board(project)
+    first = text.index("* DOING Fix bug")
+    second = text.index("* DOING Fix bug", first + 1)
+    a, b = text[first:second], text[second:]
+    b = b if b.endswith("\n") else b + "\n"
+    swapped = text[:first] + b + a
+    swapped = swapped.replace(f":ID:       {x}\n", "").replace(f":ID:       {y}\n", "")
+    (project / ".ai" / "tasks.org").write_text(swapped, encoding="utf-8")
+    run("task", "add", "Other")
+    after = board(project)
+    for ident, owner, where in ((x, AGENT, "src/x/"), (y, OTHER, "src/y/")):
+        task = after[after.index(f":ID:       {ident}"):]
+        start = after.rfind("* ", 0, after.index(f":ID:       {ident}"))
+        chunk = after[start:after.index(f":ID:       {ident}")] + task[:task.find("\n* ")]
+        assert f":OWNER:    {owner}" in chunk and where in chunk, after
+
+
+_WORD = st.sampled_from(["Fix bug", "Docs", "Tests"])
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tasks=st.lists(st.tuples(_WORD, st.booleans(), st.booleans()), min_size=1, max_size=6),
+       fate=st.lists(st.sampled_from(["keep", "delete", "noid", "retype"]), min_size=6,
+                     max_size=6),
+       order=st.permutations(range(6)), retitle=st.lists(st.booleans(), min_size=6,
+                                                         max_size=6))
+def test_the_identity_rule_never_pairs_two_tasks(tasks: list[tuple[str, bool, bool]],
+                                                 fate: list[str], order: list[int],
+                                                 retitle: list[bool]) -> None:
+    """``merge.same_tasks`` on any edit (tasks deleted, :ID: lines deleted or retyped,
+    retitled, reordered; every task created in one minute): a pair is always one task;
+    a task whose :ID: line alone was deleted, unretitled, or that is claimed, is
+    always paired when no other task's whole text is the same (two tasks alike in all
+    but their ids, both without them, may pair either way: nothing tells them apart)."""
+    from ai_protocols.board.merge import same_tasks
+    from ai_protocols.board.model import BoardFile, board_text
+
+    def task(n: int, title: str, claimed: bool, body: bool, ident: str | None) -> str:
+        marks = ":CREATED:  [2026-11-30 Mon 10:00]\n"
+        if claimed:
+            marks += (f":OWNER:    a.{n}\n:CLAIMED:  [2026-11-30 Mon 10:00]\n"
+                      f":CLAIMED_AT: 2026-11-30T10:00:{n:02d}+00:00 vm b 1.25\n")
+        line = f":ID:       {ident}\n" if ident else ""
+        return (f"* {'DOING' if claimed else 'TODO'} {title}\n:PROPERTIES:\n{line}{marks}"
+                f":END:\n- [2026-11-30 Mon 10:00] added\n" + ("Notes.\n" if body else ""))
+
+    before = [task(n, t, c, b, f"2026-{n:08d}") for n, (t, c, b) in enumerate(tasks)]
+    after: list[tuple[int, str]] = []
+    for n in [i for i in order if i < len(tasks)]:
+        title, claimed, body = tasks[n]
+        if fate[n] == "delete":
+            continue
+        ident = {"keep": f"2026-{n:08d}", "noid": None, "retype": f"hand-{n}"}[fate[n]]
+        after.append((n, task(n, title + (" (new)" if retitle[n] else ""), claimed, body,
+                              ident)))
+    old = BoardFile(board_text() + "".join(before))
+    new = BoardFile(board_text() + "".join(text for _, text in after))
+    pairs = same_tasks(old, new)
+    heads = [i for i, h in enumerate(new.headlines) if h.level == 1 and i > 0]
+    origin = dict(zip(heads[-len(after):] if after else [], [n for n, _ in after], strict=True))
+    olds = [i for i, h in enumerate(old.headlines) if h.level == 1 and i > 0][-len(tasks):]
+    for a, b in pairs:
+        was, now = olds.index(a), origin[b]
+        # (two tasks alike in all but their ids, both lost: either is either)
+        assert was == now or (tasks[was] == tasks[now] and retitle[was] == retitle[now]
+                              and fate[was] != "keep" and fate[now] != "keep"), (pairs, new.text)
+    paired = {origin[b] for _, b in pairs}
+    for n, text in after:
+        if fate[n] == "keep":
+            continue
+        lines = [line for line in text.splitlines() if not line.startswith(":ID:")]
+        alike = [m for m, t in enumerate(before) if m != n and fate[m] != "keep" and
+                 [ln for ln in t.splitlines() if not ln.startswith(":ID:")] == lines]
+        if (tasks[n][1] or not retitle[n]) and not alike and \
+                not (fate[n] == "retype" and not tasks[n][1] and retitle[n]):
+            assert n in paired, (n, pairs, new.text)
+
+
+# -- 8. a hand id that duplicates another task's id ----------------------------------------
+
+
+def test_an_id_retyped_into_another_tasks_id_is_given_back(project: Path, run: Runner) -> None:
+    """t_retype2: a person types task B's id as task A's: A gets its own id back, with
+    a note in its log; no claim is said lost or put back."""
+    a = add(run, "Task A")
+    b = add(run, "Task B")
+    run("task", "claim", a, agent=AGENT)
+    edit(project, f":ID:       {a}\n", f":ID:       {b}\n")
+    done = run("task", "add", "Task C")
+    text = board(project)
+    assert ids(text).count(a) == 1 and ids(text).count(b) == 1, text
+    assert f"changed by hand to {b}, another task's id: given back" in text
+    assert "lost" not in done.stderr and "claimed by" not in done.stderr, done.stderr
+    run("task", "release", a, agent=AGENT)
