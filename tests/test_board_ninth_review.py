@@ -215,3 +215,100 @@ def test_an_id_retyped_into_another_tasks_id_is_given_back(project: Path, run: R
     assert f"changed by hand to {b}, another task's id: given back" in text
     assert "lost" not in done.stderr and "claimed by" not in done.stderr, done.stderr
     run("task", "release", a, agent=AGENT)
+
+
+# -- 3. a task that had no id in the base, given one on either side ------------------------
+
+_BASE = """#+TITLE: Task board
+#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED
+
+* Locks
+:PROPERTIES:
+:CUSTOM_ID: locks
+:END:
+* TODO Seed
+:PROPERTIES:
+:ID:       2026-seed
+:CREATED:  [2026-11-01 Mon 10:00]
+:END:
+"""
+
+
+def _given(text: str, ident: str) -> str:
+    return text.replace("* TODO Hand task\n",
+                        f"* TODO Hand task\n:PROPERTIES:\n:ID:       {ident}\n:END:\n")
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ours=st.sampled_from(["2026-aaaa", "2026-zzzz", None]),
+       theirs=st.sampled_from(["2026-bbbb", "2026-cccc", None]),
+       edit_theirs=st.booleans(), body=st.sampled_from(["", "Ann wrote this.\n"]))
+def test_a_hand_task_given_ids_on_two_sides_merges_as_one(
+        tmp_path: Path, ours: str | None, theirs: str | None, edit_theirs: bool,
+        body: str) -> None:
+    """t_merge, t_merge5: a base task without an :ID:; each side's command gives it an
+    id of its own (or one side does, the other edits its text): one task, the smaller
+    id, the other named in its log (``task ... OTHERID`` finds it), the edit kept."""
+    from ai_protocols.board.merge import merge_board_bytes
+
+    base = _BASE + "* TODO Hand task\n" + body
+    a = _given(base, ours) if ours else base
+    b = _given(base, theirs) if theirs else base
+    if edit_theirs and theirs is None:
+        b += "Ann's second thought.\n"
+    done = merge_board_bytes(base.encode(), a.encode(), b.encode())
+    assert done is not None and not done.conflicts, done
+    text = done.data.decode()
+    assert text.count("Hand task") == 1, text
+    given = sorted(i for i in (ours, theirs) if i)
+    if given:
+        assert ids(text) == ["2026-seed", given[0]], text
+    if len(given) == 2:
+        assert f"its id was also {given[1]} (given in another clone; a merge kept " \
+               f"{given[0]}): the same task" in text
+    if edit_theirs and theirs is None:
+        assert "Ann's second thought." in text
+    assert body in text
+
+
+def test_two_clones_giving_a_hand_task_ids_pull_into_one_task(
+        tmp_path: Path, run: Runner) -> None:
+    """t_merge with real clones and git pull: one task, the other id points to it."""
+    import subprocess
+
+    from conftest import clean_env
+
+    origin = tmp_path / "o"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    runner = Runner(origin)
+    runner("init")
+    add(runner, "Seed")
+    board_file = origin / ".ai" / "tasks.org"
+    board_file.write_text(board_file.read_text(encoding="utf-8") + "* TODO Hand task\n",
+                          encoding="utf-8")
+    commit(origin, "board")
+    clones = []
+    for name in ("c1", "c2"):
+        git(tmp_path, "clone", "-q", str(origin), name)
+        clone = tmp_path / name
+        Runner(clone)("init")
+        add(Runner(clone), f"{name} task")
+        commit(clone, name)
+        clones.append(clone)
+    c1, c2 = clones
+    pulled = subprocess.run(["git", "-C", str(c1), "pull", "-q", "--no-rebase", str(c2), "main"],
+                            capture_output=True, text=True,
+                            env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                          GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"))
+    assert pulled.returncode == 0, pulled
+    text = board(c1)
+    assert text.count("Hand task") == 1, text
+    other = re.search(r"its id was also (\S+) ", text)
+    assert other is not None, text
+    found = re.search(r"\* TODO Hand task\n:PROPERTIES:\n:ID: +(\S+)", text)
+    assert found is not None, text
+    kept = found.group(1)
+    shown = Runner(c1)("task", "show", other.group(1), check=False)
+    assert f"changed by hand to {kept}" in shown.stderr, shown.stderr  # (points to it)

@@ -57,7 +57,12 @@ from ai_protocols.board.model import (
 )
 from ai_protocols.lean import datetime, timedelta
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.org.syntax import (
+    format_property,
+    format_timestamp,
+    parse_timestamp,
+    strip_ending,
+)
 from ai_protocols.session.merge import (
     MergeResult,
     _CannotMerge,  # (the board merge gives up as the session merge does: git merges it)
@@ -1005,6 +1010,7 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
         if len({v.newline for v in (o, a, b)}) != 1:
             return None
         first = _ours_first(a.text, b.text)
+        _adopt_ids(o, a, b)
         merged, conflict = _merge_list(o.chunks, a.chunks, b.chunks, o.order, a.order,
                                        b.order, first=first, labels=labels,
                                        marker_size=marker_size, keep_changed=False)
@@ -1026,6 +1032,84 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                 tasks - _removed(o.chunks, o.order, side_a, side_b):
             return None
     return MergeResult(merged.encode("utf-8"), conflict)
+
+
+def _without_id(chunk: _Chunk) -> list[str]:
+    """``chunk``'s lines without its ``:ID:`` line, and without its drawer when that
+    held nothing else: the task as it was before a command gave it an id."""
+    lines = [raw for raw in chunk.lines if not _is_id_line(strip_ending(raw, chunk.newline))]
+    if chunk.drawer is not None and chunk.drawer[1] - chunk.drawer[0] == 2 and \
+            len(lines) == len(chunk.lines) - 1:
+        del lines[chunk.drawer[0]:chunk.drawer[0] + 2]
+    return lines
+
+
+def _given_id(o: _Chunk, side: _Version) -> str | None:
+    """The name of the one task of ``side`` that is ``o`` (a base task without an
+    ``ID``) with an ``ID`` a command gave it and nothing else changed; ``None``."""
+    found = [name for name, chunk in side.chunks.items()
+             if name.startswith("task:") and _without_id(chunk) == o.lines]
+    return found[0] if len(found) == 1 else None
+
+
+def _ident(name: str) -> str:
+    """The id of the chunk named ``name`` (``task:ID#1``)."""
+    return name[len("task:"):].rsplit("#", 1)[0]
+
+
+def _reparsed(like: _Version, lines: list[str]) -> _Chunk:
+    """``lines`` (one level-1 headline and its subtree) as a chunk of a board with the
+    preamble of ``like``."""
+    again = _Version(like.chunks["preamble"].raw + "".join(lines))
+    return again.chunks[again.order[1]]
+
+
+def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
+    """A base task without an ``ID`` that a command on one side or on both gave one
+    (each its own: two clones each ran a command), known as that task on both sides:
+    the smaller id kept (the base's task given it too, and the other side's edits of
+    the task, without an id, merged into it), the other named in its log, the id it
+    was (:data:`~ai_protocols.board.model.RETYPED`: ``task ... OTHERID`` finds it).
+    Changes ``o``, ``a`` and ``b`` in place."""
+    for name in [n for n in o.order if n.startswith("heading:")]:
+        base = o.chunks[name]
+        given = {side: _given_id(base, side) for side in (a, b)}
+        named = {side: ident for side, ident in given.items() if ident is not None}
+        if not named or any(name not in side.chunks and side not in named
+                            for side in (a, b)):
+            continue  # (none gave it an id; or one side removed or retitled it)
+        kept = min(named.values(), key=_ident)
+        model = (a if given[a] == kept else b).chunks[kept]
+        o.chunks[kept] = model
+        o.order[o.order.index(name)] = kept
+        del o.chunks[name]
+        for side in (a, b):
+            if side in named:
+                chunk = side.chunks.pop(named[side])
+                if named[side] != kept:
+                    lines = [*model.lines]
+                    stamp = format_timestamp(datetime.now())
+                    lines.append(f"- {stamp} its id was also {_ident(named[side])} (given "
+                                 f"in another clone; a merge kept {_ident(kept)}): the "
+                                 f"same task{model.newline}")
+                    chunk = _reparsed(side, lines)
+                side.chunks[kept] = chunk
+                side.order[side.order.index(named[side])] = kept
+            else:  # (that side's task, edited or not, with the id)
+                chunk = side.chunks.pop(name)
+                at = model.drawer[0] + 1 if model.drawer else 1
+                ident = next(raw for raw in model.lines
+                             if _is_id_line(strip_ending(raw, model.newline)))
+                if chunk.drawer is not None:
+                    lines = [*chunk.lines[:chunk.drawer[0] + 1], ident,
+                             *chunk.lines[chunk.drawer[0] + 1:]]
+                else:
+                    cut = chunk.body_start
+                    lines = [*chunk.lines[:cut], *model.lines[at - 1:at],
+                             ident, *model.lines[model.drawer[1]:model.drawer[1] + 1],
+                             *chunk.lines[cut:]] if model.drawer else chunk.lines
+                side.chunks[kept] = _reparsed(side, lines)
+                side.order[side.order.index(name)] = kept
 
 
 def _removed(o: dict[str, _Chunk], order: list[str], a: dict[str, _Chunk],

@@ -268,9 +268,10 @@ def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
         pass
 
 
-#: The log item of a task whose id a person changed (``Board._same_again``): the id it
-#: was, the id it has.
-RETYPED = pattern(r"- \[[^]]*\] its id was (\S+) \(changed by hand to (\S+)\): the same task$")
+#: The log item of a task whose id a person changed (``Board._same_again``), or that
+#: two clones each gave an id (the merge's ``_adopt_ids``): the id it was, the id it has.
+RETYPED = pattern(r"- \[[^]]*\] its id was (?:also )?(\S+) \((?:changed by hand to|given in "
+                  r"another clone; a merge kept) (\S+)\): the same task$")
 
 
 def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
