@@ -165,7 +165,7 @@ def test_a_retyped_task_s_old_id_names_its_new_one(project: Path, run: Runner) -
                  ("task", "done", task)):
         refused = run(*args, agent=AGENT, check=False)
         assert refused.returncode == 20, refused.stderr
-        assert "its id was changed by hand to ann-parser" in refused.stderr, refused.stderr
+        assert "its id is now ann-parser" in refused.stderr, refused.stderr
         assert "name it by the id it has now" in refused.stderr
     assert ":OWNER:    " + AGENT in board(project)  # nothing changed
     run("task", "release", "ann-parser", agent=AGENT)

@@ -311,4 +311,38 @@ def test_two_clones_giving_a_hand_task_ids_pull_into_one_task(
     assert found is not None, text
     kept = found.group(1)
     shown = Runner(c1)("task", "show", other.group(1), check=False)
-    assert f"changed by hand to {kept}" in shown.stderr, shown.stderr  # (points to it)
+    assert f"its id is now {kept}" in shown.stderr, shown.stderr  # (points to it)
+
+
+# -- 4, 9. an id followed through its changes: a session's linked task, a command's id -----
+
+
+def test_a_session_follows_its_linked_task_through_a_retyped_id(
+        project: Path, run: Runner) -> None:
+    """t_sesstask: a session linked with ``start --task X``; a person retypes X: resume
+    and wrap-up still name the task (by the id it has now)."""
+    agent = "kim.1796000001"
+    task = add(run, "Linked task", agent=agent)
+    run("start", "--task", task, "--title", "kim", agent=agent)
+    typed = task[:-8] + "kkkkkkkk"
+    edit(project, f":ID:       {task}\n", f":ID:       {typed}\n")
+    run("task", "add", "Other", agent="other.1")
+    resumed = run("resume", agent=agent)
+    assert f"{typed} TODO" in resumed.stdout + resumed.stderr, resumed
+    wrapped = run("wrap-up", "finish", agent=agent)
+    assert f"Task {typed} (TODO, free) is still open" in wrapped.stderr, wrapped.stderr
+
+
+def test_a_hand_id_git_took_back_points_to_the_id_the_task_has(
+        project: Path, run: Runner) -> None:
+    """t_gitold2: a person retypes an id, then git puts back the board from before: the
+    hand-typed id names the task's id now, not a bare "no task"."""
+    task = add(run, "Task A")
+    commit(project, "board")
+    typed = task[:-8] + "hhhhhhhh"
+    edit(project, f":ID:       {task}\n", f":ID:       {typed}\n")
+    run("task", "add", "Task B")
+    git(project, "checkout", "--", ".ai/tasks.org")
+    run("task", "add", "Task C")
+    refused = run("task", "release", "hhhhhhhh", check=False)
+    assert refused.returncode == 20 and f"its id is now {task}" in refused.stderr, refused

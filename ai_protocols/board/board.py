@@ -27,7 +27,6 @@ from pathlib import Path
 from ai_protocols.board.model import (
     CLOSED_STATES,
     LOCKS_ID,
-    RETYPED,
     STATES,
     TODO_LINE,
     AreaLock,
@@ -47,6 +46,7 @@ from ai_protocols.board.model import (
     check_role,
     check_tag,
     check_title,
+    current_task,
     done_states,
     ended_locks,
     handoffs,
@@ -64,6 +64,7 @@ from ai_protocols.board.model import (
     own_log,
     read_board,
     record_ended_locks,
+    renamed_to,
     same_role,
     task_headlines,
     undone_ends,
@@ -1055,6 +1056,10 @@ class Board:
         ``start``/``log --task``) if it is still open, in board order."""
         tasks = self.tasks()
         held = self.held_tasks(tasks)[0]
+        if linked:  # (its id changed since: the task its log says it is now)
+            doc = self._doc()
+            now = current_task(doc, tasks, linked) if doc is not None else None
+            linked = now.id if now is not None else linked
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]
 
@@ -1368,8 +1373,8 @@ def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
 def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     """:func:`find_task` among the tasks of ``doc``; when no task has the id, a headline
     that holds it but is not read as a task (below level 1, or in the board's Org
-    archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says a
-    person changed its id from that one (:func:`_renamed_to`), is named in the
+    archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says
+    its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
         return find_task(read_board(doc, board)[0], task_id, board)
@@ -1384,10 +1389,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if found:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
-        renamed = _renamed_to(doc, wanted)
+        renamed = renamed_to(doc, wanted)
         if not renamed:
             raise
-        raise TaskNotFound(task_id, board, (), "its id was changed by hand to " + " or ".join(
+        raise TaskNotFound(task_id, board, (), "its id is now " + " or ".join(
             f"{t.id} (line {t.line}, as its log says)" for t in renamed)
             + "; name it by the id it has now") from None
 
@@ -1535,7 +1540,7 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
 
 def _retyped_note(was: str, now: str) -> str:
     """The line a task's log gets when a person changed its ``:ID:`` from ``was`` to
-    ``now`` (``Board._same_again``): what :func:`_renamed_to` looks for."""
+    ``now`` (``Board._same_again``): what :func:`~ai_protocols.board.model.renamed_to` looks for."""
     return f"its id was {was} (changed by hand to {now}): the same task"
 
 
@@ -1545,21 +1550,6 @@ def _logged(doc: OrgFile, line: int, text: str) -> bool:
     """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` says
     ``text`` (after its time stamp)."""
     return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
-
-
-def _renamed_to(doc: OrgFile, wanted: str) -> list[Task]:
-    """The tasks of ``doc`` whose log says a person changed their id from ``wanted``
-    (the whole id, or an end of it, as :func:`find_task` reads one) to the id they have
-    now (:func:`_retyped_note`), the latest such note deciding."""
-    found = []
-    for task in read_board(doc, check=False)[0]:
-        for text in reversed(own_log(doc, task.line)):
-            match = RETYPED.match(text.strip())
-            if match and match.group(2) == task.id:
-                if match.group(1) == wanted or match.group(1).endswith(wanted):
-                    found.append(task)
-                break
-    return found
 
 
 def _put_back_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> None:
