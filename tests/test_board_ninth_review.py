@@ -346,3 +346,23 @@ def test_a_hand_id_git_took_back_points_to_the_id_the_task_has(
     run("task", "add", "Task C")
     refused = run("task", "release", "hhhhhhhh", check=False)
     assert refused.returncode == 20 and f"its id is now {task}" in refused.stderr, refused
+
+
+# -- 6. a claim put back with the role its hand-off set ------------------------------------
+
+
+def test_a_claim_git_took_off_comes_back_with_the_role_of_its_handoff(
+        project: Path, run: Runner) -> None:
+    """t_putback: claimed, handed off to a role, claimed again; git puts back the board
+    from before: the claim comes back with its REVIEW state and its :ROLE:."""
+    task = add(run, "Task A", "--working-set", "src/")
+    commit(project, "board")
+    run("task", "claim", task, agent=AGENT)
+    run("task", "handoff", task, "--to", "reviewer", "--note", "please look", agent=AGENT)
+    run("task", "claim", task, agent=OTHER)
+    git(project, "checkout", "--", ".ai/tasks.org")
+    done = run("task", "add", "X")
+    text = board(project)
+    chunk = text[text.index("Task A"):text.index("* TODO X")]
+    assert f":OWNER:    {OTHER}" in chunk and ":ROLE:" in chunk and "reviewer" in chunk, \
+        (chunk, done.stderr)

@@ -660,7 +660,7 @@ class Board:
                     now = next(t for t in read_board(doc, check=False)[0] if t.id == ident)
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
-                        for key in CLAIM_KEYS])
+                        for key in HELD_KEYS if key in CLAIM_KEYS or key in source.properties])
                     if old.state and old.state != now.state:  # a claim's state: DOING...
                         _set_state(doc, now.line - 1, old.state)
                     # (the claim's log items, and any other the board lost with it)
@@ -1299,6 +1299,11 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
 
 #: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
 _CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
+
+
+#: The properties a claim or a hand-off sets on its task (the claim's, and the role it
+#: was handed to): what putting back a claim git took off puts back.
+HELD_KEYS = (*CLAIM_KEYS, "ROLE")
 
 
 def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
