@@ -366,3 +366,19 @@ def test_a_claim_git_took_off_comes_back_with_the_role_of_its_handoff(
     chunk = text[text.index("Task A"):text.index("* TODO X")]
     assert f":OWNER:    {OTHER}" in chunk and ":ROLE:" in chunk and "reviewer" in chunk, \
         (chunk, done.stderr)
+
+
+# -- 5. a release after a person deleted the :ID: line says what it did --------------------
+
+
+def test_a_release_after_the_id_line_was_deleted_says_it_released(
+        project: Path, run: Runner) -> None:
+    """t_relmsg: the :ID: line of a claimed task deleted by hand; its agent releases it
+    by its id: the id comes back and the claim ends, and the message says so."""
+    task = add(run, "Task C")
+    run("task", "claim", task, agent=AGENT)
+    edit(project, f":ID:       {task}\n", "")
+    done = run("task", "release", task, agent=AGENT)
+    assert f"Released task {task}: Task C" in done.stdout, done
+    assert "nothing to release" not in done.stdout
+    assert f":OWNER:    {AGENT}" not in board(project)

@@ -213,6 +213,8 @@ class Board:
         #: What setting the project up did, when a change found no ``.ai/``
         #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
         self.set_up: list[InitAction] = []
+        #: Whose claim the last :meth:`release` ended (``None``: it released nothing).
+        self.released_from: str | None = None
         #: Where the per-machine copy of the last board this tool wrote is kept (a hard
         #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
         self.kept_path = kept_board_path(str(self.path))
@@ -891,10 +893,12 @@ class Board:
         (its claim is the record of who closed it). A task nobody holds is returned
         as it is, nothing written."""
         moment = minute_of(now)
+        self.released_from = None
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "release", force, now)
             if task.owner is None:
                 return task
+            self.released_from = task.owner
             doc.set_properties(line, [(key, None) for key in CLAIM_KEYS])
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
