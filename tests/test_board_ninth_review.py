@@ -382,3 +382,28 @@ def test_a_release_after_the_id_line_was_deleted_says_it_released(
     assert f"Released task {task}: Task C" in done.stdout, done
     assert "nothing to release" not in done.stdout
     assert f":OWNER:    {AGENT}" not in board(project)
+
+
+# -- 10. a hand-written lock whose PATH leaves the project locks nothing, and says so ------
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["/", "/etc/", "../", "../x/", "src/../../"]))
+def test_a_hand_lock_on_a_path_out_of_the_project_is_said_to_lock_nothing(
+        project: Path, run: Runner, path: str) -> None:
+    """t_rootlock: a lock written by hand with ``:PATH: /`` (or ``../``, ``/etc/``):
+    ``locks`` and ``check`` say it locks nothing, as for a lock without a PATH."""
+    add(run, "seed")
+    text = board(project)
+    if "** everything" in text:
+        start = text.index("** everything")
+        text = text[:start] + text[text.index(":END:\n", start) + 6:]
+    text = text.replace("('ai-protocols lock PATH --reason TEXT').\n",
+                        "('ai-protocols lock PATH --reason TEXT').\n** everything\n"
+                        f":PROPERTIES:\n:PATH:     {path}\n:OWNER:    ann\n"
+                        ":REASON:   freeze\n:END:\n")
+    (project / ".ai" / "tasks.org").write_text(text, encoding="utf-8")
+    for args in (("locks",), ("check",)):
+        done = run(*args, agent=OTHER, check=False)
+        assert "locks nothing" in done.stderr, (args, done)

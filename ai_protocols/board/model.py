@@ -881,7 +881,22 @@ def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
         elif len(split_paths(p["PATH"])) != 1:
             found.append((h.line + 1, "its PATH names no path or several, so it locks "
                                       "nothing: a lock holds one path (one lock each)"))
+        elif _leaves_project(split_paths(p["PATH"])[0]):
+            found.append((h.line + 1, "its PATH is absolute or leads out of the project's "
+                                      "top (a lock's PATH is relative to the top: "
+                                      ":PATH: src/api/; ./ for the whole project), so "
+                                      "it locks nothing: write it so, or remove it"))
     return found
+
+
+def _leaves_project(path: str) -> bool:
+    """Whether a lock's ``PATH`` as written names nothing inside the project: absolute
+    (``/``, ``/etc/``), or above its top once ``.`` and ``..`` are resolved (``../``);
+    what the hook and ``check`` compare (:func:`real_forms`) holds no file then."""
+    import posixpath
+
+    normal = posixpath.normpath(path)
+    return normal.startswith("/") or normal == ".." or normal.startswith("../")
 
 
 def conflict_sides(text: str) -> list[str] | None:
