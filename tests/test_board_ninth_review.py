@@ -407,3 +407,19 @@ def test_a_hand_lock_on_a_path_out_of_the_project_is_said_to_lock_nothing(
     for args in (("locks",), ("check",)):
         done = run(*args, agent=OTHER, check=False)
         assert "locks nothing" in done.stderr, (args, done)
+
+
+# -- 11. an empty value's error says what to do --------------------------------------------
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(" \t", max_size=3), which=st.sampled_from(["title", "role"]))
+def test_an_empty_value_is_refused_with_a_next_step(project: Path, run: Runner, value: str,
+                                                    which: str) -> None:
+    """Every "X '' cannot be used: it is empty" says what to do; nothing is changed."""
+    args = ("task", "add", value) if which == "title" else ("task", "add", "x", "--role", value)
+    before = (project / ".ai" / "tasks.org").exists() and board(project)
+    done = run(*args, check=False)
+    assert done.returncode == 4 and "it is empty; give it some text" in done.stderr, done
+    assert ((project / ".ai" / "tasks.org").exists() and board(project)) == before
