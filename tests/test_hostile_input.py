@@ -248,9 +248,10 @@ NO_NAME = "it has no letters or digits to name by"
 RECOVER_TODO = ("; give another agent's id as 'ai-protocols status' lists it, or the path of "
                 "its session file")
 ONE_LINE = "it must be one line without control characters"
+EMPTY = "it is empty; give it some text (white space alone is none)"
 BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
-    (("wrap-up", ""), None, 4, "description '' cannot be used: it is empty"),
-    (("wrap-up", "   "), None, 4, "description '   ' cannot be used: it is empty"),
+    (("wrap-up", ""), None, 4, f"description '' cannot be used: {EMPTY}"),
+    (("wrap-up", "   "), None, 4, f"description '   ' cannot be used: {EMPTY}"),
     (("wrap-up", "../"), None, 4, f"description '../' cannot be used: {NO_NAME}"),
     (("wrap-up", "../../.."), None, 4, f"description '../../..' cannot be used: {NO_NAME}"),
     (("wrap-up", "/"), None, 4, f"description '/' cannot be used: {NO_NAME}"),
@@ -266,13 +267,13 @@ BAD_TEXTS: list[tuple[Command, str | None, int, str]] = [
     (("start", "--title", "x" * 10000), None, 4,
      f"title {long('x' * 10000)} cannot be used: it is longer than 200 characters"),
     (("start", "--title", "a\nb"), None, 4, f"title 'a\\nb' cannot be used: {ONE_LINE}"),
-    (("log", "--progress", ""), None, 4, "progress '' cannot be used: it is empty"),
-    (("log", "--next", " \n\t"), None, 4, "next ' \\n\\t' cannot be used: it is empty"),
-    (("log", "--summary", ""), None, 4, "summary '' cannot be used: it is empty"),
+    (("log", "--progress", ""), None, 4, f"progress '' cannot be used: {EMPTY}"),
+    (("log", "--next", " \n\t"), None, 4, f"next ' \\n\\t' cannot be used: {EMPTY}"),
+    (("log", "--summary", ""), None, 4, f"summary '' cannot be used: {EMPTY}"),
     (("log", "--decision", "Use X", "--rationale", ""), None, 4,
-     "rationale '' cannot be used: it is empty"),
+     f"rationale '' cannot be used: {EMPTY}"),
     (("log", "--progress", "ok", "--blocker", ""), None, 4,
-     "blocker '' cannot be used: it is empty"),
+     f"blocker '' cannot be used: {EMPTY}"),
     (("agent-id", "--runtime", "../x"), None, 4,
      "runtime '../x' cannot be used: use 1 to 40 of the characters A-Z a-z 0-9 _ - (no dots)"),
     (("spawn", "--runtime", "a/b", "--", "true"), None, 4,

@@ -245,10 +245,12 @@ def test_log_without_a_session(project: Path, run: Runner) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["log", "--progress", "   "], "Error: progress '   ' cannot be used: it is empty\n"),
+        (["log", "--progress", "   "], "Error: progress '   ' cannot be used: it is empty; "
+         "give it some text (white space alone is none)\n"),
         (["wrap-up", "../"], "Error: description '../' cannot be used: "
                              "it has no letters or digits to name by\n"),
-        (["wrap-up", ""], "Error: description '' cannot be used: it is empty\n"),
+        (["wrap-up", ""], "Error: description '' cannot be used: it is empty; give it some text "
+         "(white space alone is none)\n"),
         (["wrap-up", "a\nb"], "Error: description 'a\\nb' cannot be used: "
                               "it must be one line without control characters\n"),
     ],

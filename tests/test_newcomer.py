@@ -242,7 +242,8 @@ def test_the_longest_text_is_reachable_and_one_more_character_is_refused(
     (["--progress", "-"], b"\xff\xfe",
      "Error: --progress '-' cannot be used: standard input is not UTF-8 (byte 0)\n"),
     (["--progress", "-"], "",
-     "Error: progress '' cannot be used: it is empty\n"),
+     "Error: progress '' cannot be used: it is empty; give it some text "
+         "(white space alone is none)\n"),
 ])
 @pytest.mark.parametrize("path", BOTH)
 def test_text_read_from_elsewhere_gets_the_same_checks(project: Path, run: Runner, path: str,

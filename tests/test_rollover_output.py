@@ -246,7 +246,8 @@ def test_start_refuses_an_empty_title_given(project: Path, run: Runner) -> None:
     nothing; ``start`` without ``--title`` starts an untitled session."""
     result = run("start", "--title", "", check=False)
     assert result.returncode == 4 and result.stdout == ""
-    assert result.stderr == "Error: title '' cannot be used: it is empty\n"
+    assert result.stderr == ("Error: title '' cannot be used: it is empty; give it some "
+                             "text (white space alone is none)\n")
     assert not (project / ".ai/session-context.org").exists()
     assert run("start").returncode == 0
 

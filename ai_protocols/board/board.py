@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from ai_protocols.board.model import (
     check_role,
     check_tag,
     check_title,
+    current_task,
     done_states,
     ended_locks,
     handoffs,
@@ -64,6 +64,7 @@ from ai_protocols.board.model import (
     own_log,
     read_board,
     record_ended_locks,
+    renamed_to,
     same_role,
     task_headlines,
     undone_ends,
@@ -80,6 +81,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
+from ai_protocols.git.state import head_holds
 from ai_protocols.lean import datetime, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
@@ -211,6 +213,8 @@ class Board:
         #: What setting the project up did, when a change found no ``.ai/``
         #: (:func:`ai_protocols.scaffold.init_project`'s actions; empty: nothing).
         self.set_up: list[InitAction] = []
+        #: Whose claim the last :meth:`release` ended (``None``: it released nothing).
+        self.released_from: str | None = None
         #: Where the per-machine copy of the last board this tool wrote is kept (a hard
         #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
         self.kept_path = kept_board_path(str(self.path))
@@ -546,7 +550,25 @@ class Board:
         if old_tasks is None:
             old_tasks = read_board(kept, check=False)[0]
         archived = {sunk.id for sunk in all_sunk(None, str(self.path))}
-        return kept_task_pairs(doc, kept, old_tasks, archived)
+        pairs = kept_task_pairs(doc, kept, old_tasks, archived)
+        if any(now.id for _, now in pairs) and self._git_wrote():
+            # (the board is the one HEAD's commit holds: git's other id for a task, a
+            # branch switch or a checkout, is no person's retyping: docs/tasks.md)
+            # (but for the id its log says a person changed it from: git put back an
+            # older board, said so by :meth:`_same_again`)
+            pairs = [(old, now) for old, now in pairs if not now.id or _logged(
+                kept, old.line, _retyped_note(now.id, old.id or ""))]
+        return pairs
+
+    def _git_wrote(self) -> bool:
+        """Whether the board on disk holds exactly what ``HEAD``'s commit holds
+        (:func:`~ai_protocols.git.state.head_holds`): git wrote it as it is."""
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return False
+        root = self.path.parent.parent
+        return head_holds(str(root), f"{AI_DIR}/{BOARD_FILE}", data)
 
     def _same_again(self, doc: OrgFile, data: bytes | None) -> list[str]:
         """Give each task whose ``:ID:`` line a person deleted its id back (the kept
@@ -568,10 +590,19 @@ class Board:
         said = []
         stamp = format_timestamp(minute_of(None))
         kept_doc = BoardFile(kept.decode("utf-8"))
+        held = [t.id for t in read_board(doc, check=False)[0] if t.id]
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
+            elif held.count(now.id) > 1:
+                # (retyped into another task's id: one id names one task; its own back)
+                doc.set_properties(now.line - 1, [("ID", old.id)])
+                _note(doc, now.line - 1, stamp,
+                      f"its id was changed by hand to {now.id}, another task's id: "
+                      f"given back ({old.id})")
+                said.append(f"task {old.id}: its id, changed by hand to {now.id} (another "
+                            "task's id), given back; noted in its log")
             elif _logged(kept_doc, old.line, _retyped_note(now.id, old.id or "")) and \
                     not _logged(doc, now.line, _retyped_note(now.id, old.id or "")):
                 # (the kept copy's task says a person changed the id from the one on
@@ -631,7 +662,7 @@ class Board:
                     now = next(t for t in read_board(doc, check=False)[0] if t.id == ident)
                     doc.set_properties(now.line - 1, [
                         (key, source.properties.get(key))
-                        for key in CLAIM_KEYS])
+                        for key in HELD_KEYS if key in CLAIM_KEYS or key in source.properties])
                     if old.state and old.state != now.state:  # a claim's state: DOING...
                         _set_state(doc, now.line - 1, old.state)
                     # (the claim's log items, and any other the board lost with it)
@@ -862,10 +893,12 @@ class Board:
         (its claim is the record of who closed it). A task nobody holds is returned
         as it is, nothing written."""
         moment = minute_of(now)
+        self.released_from = None
         with self.editing() as doc:
             task, line, other = self._owned(doc, task_id, "release", force, now)
             if task.owner is None:
                 return task
+            self.released_from = task.owner
             doc.set_properties(line, [(key, None) for key in CLAIM_KEYS])
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
@@ -1027,6 +1060,10 @@ class Board:
         ``start``/``log --task``) if it is still open, in board order."""
         tasks = self.tasks()
         held = self.held_tasks(tasks)[0]
+        if linked:  # (its id changed since: the task its log says it is now)
+            doc = self._doc()
+            now = current_task(doc, tasks, linked) if doc is not None else None
+            linked = now.id if now is not None else linked
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]
 
@@ -1268,6 +1305,11 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
 _CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
 
 
+#: The properties a claim or a hand-off sets on its task (the claim's, and the role it
+#: was handed to): what putting back a claim git took off puts back.
+HELD_KEYS = (*CLAIM_KEYS, "ROLE")
+
+
 def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
     """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
     character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
@@ -1340,8 +1382,8 @@ def _locate(doc: OrgFile, task_id: str, board: Path) -> tuple[Task, int]:
 def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     """:func:`find_task` among the tasks of ``doc``; when no task has the id, a headline
     that holds it but is not read as a task (below level 1, or in the board's Org
-    archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says a
-    person changed its id from that one (:func:`_renamed_to`), is named in the
+    archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says
+    its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
         return find_task(read_board(doc, board)[0], task_id, board)
@@ -1356,10 +1398,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if found:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
-        renamed = _renamed_to(doc, wanted)
+        renamed = renamed_to(doc, wanted)
         if not renamed:
             raise
-        raise TaskNotFound(task_id, board, (), "its id was changed by hand to " + " or ".join(
+        raise TaskNotFound(task_id, board, (), "its id is now " + " or ".join(
             f"{t.id} (line {t.line}, as its log says)" for t in renamed)
             + "; name it by the id it has now") from None
 
@@ -1507,32 +1549,16 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
 
 def _retyped_note(was: str, now: str) -> str:
     """The line a task's log gets when a person changed its ``:ID:`` from ``was`` to
-    ``now`` (``Board._same_again``): what :func:`_renamed_to` looks for."""
+    ``now`` (``Board._same_again``): what :func:`~ai_protocols.board.model.renamed_to` looks for."""
     return f"its id was {was} (changed by hand to {now}): the same task"
 
 
-_RETYPED = re.compile(r"- \[[^]]*\] its id was (\S+) \(changed by hand to (\S+)\): the same task$")
 
 
 def _logged(doc: OrgFile, line: int, text: str) -> bool:
     """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` says
     ``text`` (after its time stamp)."""
     return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
-
-
-def _renamed_to(doc: OrgFile, wanted: str) -> list[Task]:
-    """The tasks of ``doc`` whose log says a person changed their id from ``wanted``
-    (the whole id, or an end of it, as :func:`find_task` reads one) to the id they have
-    now (:func:`_retyped_note`), the latest such note deciding."""
-    found = []
-    for task in read_board(doc, check=False)[0]:
-        for text in reversed(own_log(doc, task.line)):
-            match = _RETYPED.match(text.strip())
-            if match and match.group(2) == task.id:
-                if match.group(1) == wanted or match.group(1).endswith(wanted):
-                    found.append(task)
-                break
-    return found
 
 
 def _put_back_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> None:

@@ -46,6 +46,7 @@ from typing import TypeVar
 
 from ai_protocols.board.model import (
     CLOSED_STATES,
+    RETYPED,
     STATES,
     BoardFile,
     Task,
@@ -56,7 +57,12 @@ from ai_protocols.board.model import (
 )
 from ai_protocols.lean import datetime, timedelta
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.org.syntax import (
+    format_property,
+    format_timestamp,
+    parse_timestamp,
+    strip_ending,
+)
 from ai_protocols.session.merge import (
     MergeResult,
     _CannotMerge,  # (the board merge gives up as the session merge does: git merges it)
@@ -216,23 +222,29 @@ def task_key(rest: str) -> str:
 def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
     of ``new`` holds, each paired with the task of ``new`` that is the same task though
-    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). The
-    one identity rule for a task whose ``ID`` cannot say, tried in this order, each on
-    the tasks the one before left unpaired:
+    its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). A
+    task of ``new`` whose ``ID`` ``old`` holds is that task, full stop; one whose
+    ``ID`` is new, or one another task of ``new`` has too (retyped into another's),
+    may be paired by strong evidence alone; one without an ``ID`` by that, or by its
+    title. The one identity rule, tried in this order, each on the tasks the one before
+    left unpaired:
 
-    1. its title and tags (:func:`task_key`, its state aside), and its place among the
-       tasks with that key (the first with the first...);
-    2. everything under its headline but the ``:ID:`` line: the other properties and
-       the text (a person retitled it and deleted its ``:ID:`` line in one edit);
-    3. its marks (``_Seen.marks``): when it was created and, if claimed, by whom
-       and when (``CREATED``, ``OWNER``, ``CLAIMED_AT``): retitled, its id deleted, and
-       its text or other properties edited too.
+    0. the id its log says a person changed it from (:data:`RETYPED`), when one task
+       of ``new`` has it: git put back a board older than that change;
+    1. its whole text but the ``:ID:`` line: its headline's title and tags (its state
+       aside: :func:`task_key`), the properties and the text under it;
+    2. its claim: the same ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
+       hundredth of a second: :mod:`ai_protocols.liveness.clock`), both set;
+    3. only for a task of ``new`` without an ``ID``: the text under its headline (it
+       was retitled), when no other task of ``old`` or of ``new`` has that text;
+    4. only for a task of ``new`` without an ``ID``: its title and tags.
 
-    Within one title, one text or one set of marks, tasks pair in file order. Only
-    tasks of ``new`` with no ``ID``, an ``ID`` that ``old`` does not hold, or one
-    another task of ``new`` has too (retyped into another's), are paired, and no task
-    twice. Returns ``(old headline index, new headline index)`` pairs, into each file's
-    ``headlines``."""
+    Never by ``CREATED`` alone (a minute, the same for tasks added together). At each
+    step, tasks that agree pair only when as many of ``old`` as of ``new`` agree (then
+    in file order: their place breaks the tie); more of one side than of the other is
+    no evidence which one it is, and none pairs (a deleted task's id is not given to
+    another). No task twice. Returns ``(old headline index, new headline index)``
+    pairs, into each file's ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
     gone = [index for index in task_headlines(old)
@@ -244,7 +256,9 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
             if not ident or ident not in known or ids.count(ident) > 1]
     return _pair({index: _Seen.of(old, index) for index in gone},
-                 {index: _Seen.of(new, index) for index in free})
+                 {index: _Seen.of(new, index) for index in free},
+                 [_Seen.of(old, index) for index in task_headlines(old)],
+                 [_Seen.of(new, index) for index in task_headlines(new)])
 
 
 class _Seen:
@@ -275,31 +289,58 @@ class _Seen:
                    [strip_ending(raw, chunk.newline) for raw in chunk.lines[1:]])
 
     @property
-    def marks(self) -> tuple[str, str, str] | None:
-        """What tells the task from others when its ``ID`` cannot: its ``CREATED``
-        stamp, and its claim's ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
-        hundredth of a second: :mod:`ai_protocols.liveness.clock`), ``""`` for each it
-        lacks; ``None`` when it has no ``CREATED`` and no ``CLAIMED_AT`` (nothing to
-        know it by: a person's task)."""
-        created = (self.values.get("CREATED") or "").strip()
-        claimed = (self.values.get("CLAIMED_AT") or "").strip()
-        if not created and not claimed:
-            return None
-        return created, (self.values.get("OWNER") or "").strip(), claimed
+    def was(self) -> set[str]:
+        """The ids its log says a person changed its id from (``Board._same_again``'s
+        note: :data:`RETYPED`)."""
+        return {found.group(1) for text in self.under
+                if (found := RETYPED.match(text.strip())) is not None}
 
     @property
-    def rest(self) -> tuple[str, ...] | None:
-        """The lines under its headline but its ``:ID:``; ``None`` without marks."""
-        return self.under if self.marks is not None else None
+    def has_id(self) -> bool:
+        return bool((self.values.get("ID") or "").strip())
+
+    @property
+    def whole(self) -> tuple[str, tuple[str, ...]]:
+        """Its whole text but the ``:ID:`` line (its state aside)."""
+        return self.title, self.under
+
+    @property
+    def claim(self) -> tuple[str, str] | None:
+        """Its claim's ``OWNER`` and ``CLAIMED_AT``; ``None`` unless both are set."""
+        owner = (self.values.get("OWNER") or "").strip()
+        claimed = (self.values.get("CLAIMED_AT") or "").strip()
+        return (owner, claimed) if owner and claimed else None
 
 
-def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen]) -> list[tuple[_Key, _Key]]:
+def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_Seen],
+          every_new: list[_Seen]) -> list[tuple[_Key, _Key]]:
     """The identity rule of :func:`same_tasks`: each task of ``gone`` (keyed by where it
-    is) paired with the one of ``free`` that is it, by title and place, then the rest of
-    the task, then its marks; each tier on what the one before left, in the keys'
-    order within one key."""
+    is) paired with the one of ``free`` that is it, by its whole text, then its claim,
+    then (a task of ``free`` without an ``ID`` only) its title; each step on what the
+    one before left; tasks that agree pair, in the keys' order, only when as many of
+    ``gone`` as of ``free`` agree."""
     pairs: list[tuple[_Key, _Key]] = []
-    for rule in (lambda t: t.title, lambda t: t.rest, lambda t: t.marks):
+    # 0. the id its log says a person changed it from, which one task has now: git put
+    # back a board older than that change (``Board._same_again``)
+    had: dict[str, list[_Key]] = {}
+    for where, seen in gone.items():
+        for was in seen.was:
+            had.setdefault(was, []).append(where)
+    for where, seen in free.items():
+        ident = (seen.values.get("ID") or "").strip()
+        olds = had.get(ident, [])
+        if ident and len(olds) == 1 and \
+                sum((t.values.get("ID") or "").strip() == ident for t in free.values()) == 1:
+            pairs.append((olds[0], where))
+    # (the text under its headline, retitled: only when no other task of either board
+    # has that text: tasks added in one minute have the same)
+    once = {rest for rest in {t.under for t in every_old}
+            if sum(t.under == rest for t in every_old) == 1 and
+            sum(t.under == rest for t in every_new) == 1}
+    rules = ((lambda t: t.whole, False), (lambda t: t.claim, False),
+             (lambda t: t.under if t.under in once else None, True),
+             (lambda t: t.title, True))
+    for rule, bare_only in rules:
         paired_old = {a for a, _ in pairs}
         paired_new = {b for _, b in pairs}
         olds: dict[object, list[_Key]] = {}
@@ -309,11 +350,14 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen]) -> list[tuple[_Key, 
                 olds.setdefault(key, []).append(where)
         news: dict[object, list[_Key]] = {}
         for where, seen in free.items():
-            key = rule(seen) if where not in paired_new else None
+            if where in paired_new or (bare_only and seen.has_id):
+                continue
+            key = rule(seen)
             if key is not None:
                 news.setdefault(key, []).append(where)
         pairs += [pair for key, places in olds.items()
-                  for pair in zip(places, news.get(key, []), strict=False)]
+                  if len(places) == len(news.get(key, ()))
+                  for pair in zip(places, news[key], strict=True)]
     return sorted(pairs, key=lambda pair: (list(gone).index(pair[0]), 0))
 
 
@@ -619,7 +663,9 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
         free = {n: _Seen.of_chunk(side[n]) for n in order if n not in o and n not in names
                 and n.startswith(("heading:", "task:"))}
         side = dict(side)
-        for was, name in _pair(lost, free):
+        every = ([_Seen.of_chunk(o[n]) for n in o if n.startswith(("heading:", "task:"))],
+                 [_Seen.of_chunk(side[n]) for n in order if n.startswith(("heading:", "task:"))])
+        for was, name in _pair(lost, free, *every):
             names[name] = was
             if name.startswith("heading:"):
                 side[name] = _with_id(side[name], o[was])
@@ -964,6 +1010,7 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
         if len({v.newline for v in (o, a, b)}) != 1:
             return None
         first = _ours_first(a.text, b.text)
+        _adopt_ids(o, a, b)
         merged, conflict = _merge_list(o.chunks, a.chunks, b.chunks, o.order, a.order,
                                        b.order, first=first, labels=labels,
                                        marker_size=marker_size, keep_changed=False)
@@ -985,6 +1032,84 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                 tasks - _removed(o.chunks, o.order, side_a, side_b):
             return None
     return MergeResult(merged.encode("utf-8"), conflict)
+
+
+def _without_id(chunk: _Chunk) -> list[str]:
+    """``chunk``'s lines without its ``:ID:`` line, and without its drawer when that
+    held nothing else: the task as it was before a command gave it an id."""
+    lines = [raw for raw in chunk.lines if not _is_id_line(strip_ending(raw, chunk.newline))]
+    if chunk.drawer is not None and chunk.drawer[1] - chunk.drawer[0] == 2 and \
+            len(lines) == len(chunk.lines) - 1:
+        del lines[chunk.drawer[0]:chunk.drawer[0] + 2]
+    return lines
+
+
+def _given_id(o: _Chunk, side: _Version) -> str | None:
+    """The name of the one task of ``side`` that is ``o`` (a base task without an
+    ``ID``) with an ``ID`` a command gave it and nothing else changed; ``None``."""
+    found = [name for name, chunk in side.chunks.items()
+             if name.startswith("task:") and _without_id(chunk) == o.lines]
+    return found[0] if len(found) == 1 else None
+
+
+def _ident(name: str) -> str:
+    """The id of the chunk named ``name`` (``task:ID#1``)."""
+    return name[len("task:"):].rsplit("#", 1)[0]
+
+
+def _reparsed(like: _Version, lines: list[str]) -> _Chunk:
+    """``lines`` (one level-1 headline and its subtree) as a chunk of a board with the
+    preamble of ``like``."""
+    again = _Version(like.chunks["preamble"].raw + "".join(lines))
+    return again.chunks[again.order[1]]
+
+
+def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
+    """A base task without an ``ID`` that a command on one side or on both gave one
+    (each its own: two clones each ran a command), known as that task on both sides:
+    the smaller id kept (the base's task given it too, and the other side's edits of
+    the task, without an id, merged into it), the other named in its log, the id it
+    was (:data:`~ai_protocols.board.model.RETYPED`: ``task ... OTHERID`` finds it).
+    Changes ``o``, ``a`` and ``b`` in place."""
+    for name in [n for n in o.order if n.startswith("heading:")]:
+        base = o.chunks[name]
+        given = {side: _given_id(base, side) for side in (a, b)}
+        named = {side: ident for side, ident in given.items() if ident is not None}
+        if not named or any(name not in side.chunks and side not in named
+                            for side in (a, b)):
+            continue  # (none gave it an id; or one side removed or retitled it)
+        kept = min(named.values(), key=_ident)
+        model = (a if given[a] == kept else b).chunks[kept]
+        o.chunks[kept] = model
+        o.order[o.order.index(name)] = kept
+        del o.chunks[name]
+        for side in (a, b):
+            if side in named:
+                chunk = side.chunks.pop(named[side])
+                if named[side] != kept:
+                    lines = [*model.lines]
+                    stamp = format_timestamp(datetime.now())
+                    lines.append(f"- {stamp} its id was also {_ident(named[side])} (given "
+                                 f"in another clone; a merge kept {_ident(kept)}): the "
+                                 f"same task{model.newline}")
+                    chunk = _reparsed(side, lines)
+                side.chunks[kept] = chunk
+                side.order[side.order.index(named[side])] = kept
+            else:  # (that side's task, edited or not, with the id)
+                chunk = side.chunks.pop(name)
+                at = model.drawer[0] + 1 if model.drawer else 1
+                ident = next(raw for raw in model.lines
+                             if _is_id_line(strip_ending(raw, model.newline)))
+                if chunk.drawer is not None:
+                    lines = [*chunk.lines[:chunk.drawer[0] + 1], ident,
+                             *chunk.lines[chunk.drawer[0] + 1:]]
+                else:
+                    cut = chunk.body_start
+                    lines = [*chunk.lines[:cut], *model.lines[at - 1:at],
+                             ident, *model.lines[model.drawer[1]:model.drawer[1] + 1],
+                             *chunk.lines[cut:]] if model.drawer else chunk.lines
+                side.chunks[kept] = _reparsed(side, lines)
+                side.order[side.order.index(name)] = kept
 
 
 def _removed(o: dict[str, _Chunk], order: list[str], a: dict[str, _Chunk],

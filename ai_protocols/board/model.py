@@ -268,6 +268,58 @@ def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
         pass
 
 
+#: The log item of a task whose id a person changed (``Board._same_again``), or that
+#: two clones each gave an id (the merge's ``_adopt_ids``): the id it was, the id it has.
+RETYPED = pattern(r"- \[[^]]*\] its id was (?:also )?(\S+) \((?:changed by hand to|given in "
+                  r"another clone; a merge kept) (\S+)\): the same task$")
+
+#: The log item of a task whose id git put back after a person had changed it
+#: (``Board._same_again``): the id it has again, the id the person had typed.
+PUT_BACK = pattern(r"- \[[^]]*\] its id is (\S+) again: git put back an older board \(it had "
+                   r"been changed by hand to (\S+)\)$")
+
+
+def renamed_to(doc: OrgFile, wanted: str, tasks: list[Task] | None = None) -> list[Task]:
+    """The tasks of ``doc`` (read as ``tasks``) whose log says the id ``wanted`` (the
+    whole id, or an end of it, as ``find_task`` reads one) was theirs and the id they
+    have now is another: a person changed it (:data:`RETYPED`), two clones each gave
+    one (the merge's note, :data:`RETYPED` too), or git put back the id a person had
+    changed (:data:`PUT_BACK`); the latest such note of each task deciding. The one
+    rule that follows an id through such changes, for a command's id and a session's
+    linked task alike (:func:`current_task`)."""
+    found = []
+    for task in tasks if tasks is not None else read_board(doc, check=False)[0]:
+        for text in reversed(own_log(doc, task.line)):
+            match = RETYPED.match(text.strip())
+            if match and match.group(2) == task.id:
+                was = match.group(1)
+            else:
+                match = PUT_BACK.match(text.strip())
+                if not (match and match.group(1) == task.id):
+                    continue
+                was = match.group(2)
+            if was == wanted or was.endswith(wanted):
+                found.append(task)
+            break
+    return found
+
+
+def current_task(doc: OrgFile, tasks: list[Task], wanted: str) -> Task | None:
+    """The task of ``tasks`` (read from ``doc``) whose id is ``wanted``, else the one
+    task whose log says it was (:func:`renamed_to`, followed through a chain of such
+    changes); ``None`` when none, or more than one, is."""
+    seen = {wanted}
+    while True:
+        exact = [t for t in tasks if t.id == wanted]
+        if exact:
+            return exact[0] if len(exact) == 1 else None
+        found = renamed_to(doc, wanted, tasks)
+        if len(found) != 1 or found[0].id in seen or not found[0].id:
+            return found[0] if len(found) == 1 else None
+        wanted = found[0].id
+        seen.add(wanted)
+
+
 def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
     """The kept copy's bytes when the board on disk is not what this tool last wrote:
     other bytes (git, a person's editor or an agent's edit tool changed it since, by
@@ -829,7 +881,22 @@ def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
         elif len(split_paths(p["PATH"])) != 1:
             found.append((h.line + 1, "its PATH names no path or several, so it locks "
                                       "nothing: a lock holds one path (one lock each)"))
+        elif _leaves_project(split_paths(p["PATH"])[0]):
+            found.append((h.line + 1, "its PATH is absolute or leads out of the project's "
+                                      "top (a lock's PATH is relative to the top: "
+                                      ":PATH: src/api/; ./ for the whole project), so "
+                                      "it locks nothing: write it so, or remove it"))
     return found
+
+
+def _leaves_project(path: str) -> bool:
+    """Whether a lock's ``PATH`` as written names nothing inside the project: absolute
+    (``/``, ``/etc/``), or above its top once ``.`` and ``..`` are resolved (``../``);
+    what the hook and ``check`` compare (:func:`real_forms`) holds no file then."""
+    import posixpath
+
+    normal = posixpath.normpath(path)
+    return normal.startswith("/") or normal == ".." or normal.startswith("../")
 
 
 def conflict_sides(text: str) -> list[str] | None:

@@ -371,7 +371,7 @@ def task_release(task_id: str, force: bool) -> None:
         _echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
               f"lost from the board by git: stash, checkout or reset put an older board "
               f"back; it was put back from the kept copy {board.kept_path} and released)")
-    elif held is None:
+    elif held is None and board.released_from is None:
         _echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
         _echo(f"Released task {item.id}: {item.title}")

@@ -348,3 +348,12 @@ def has_stash(root: str | os.PathLike[str]) -> bool:
     """Whether the repository at ``root`` has a stash: ``refs/stash``, what ``git stash
     list`` lists (git-stash(1))."""
     return _git(root, "rev-parse", "-q", "--verify", "refs/stash") is not None
+
+
+def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:
+    """Whether the file ``path`` (from the work tree's top at ``root``) in the commit
+    ``HEAD`` names holds exactly ``data``: a file git wrote as it is (a branch switch, a
+    checkout, a reset: git-checkout(1)), not a person's edit. ``False`` without git, a
+    commit or the file in it. One git run (``git cat-file blob HEAD:path``,
+    git-cat-file(1))."""
+    return _git(root, "cat-file", "blob", f"HEAD:{path}") == data

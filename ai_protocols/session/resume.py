@@ -240,6 +240,11 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
     except AiProtocolsError:
         return [], {}
     me, linked = project.agent_id, session.task if session else None
+    if linked:  # (its id changed since: the task its log says it is now)
+        from ai_protocols.board.model import current_task
+
+        now = current_task(doc, tasks, linked)
+        linked = now.id if now is not None else linked
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
                                                (linked and t.id == linked))]
     if me:  # its claims git took off the board (stash, checkout...): still its own

@@ -56,7 +56,8 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
     except UnicodeEncodeError as error:
         raise InvalidText(field_name, text, "it is not valid UTF-8") from error
     if not text.strip():
-        raise InvalidText(field_name, text, "it is empty")
+        raise InvalidText(field_name, text, "it is empty; give it some text (white "
+                                            "space alone is none)")
     if "\x00" in text:
         raise InvalidText(field_name, text, "it holds a NUL character")
     odd = next((ch for ch in text if _not_in_a_line(ch)), None) if one_line else None
