@@ -55,7 +55,9 @@ from ai_protocols.session.layout import (
     earlier_section,
     find_section,
     is_earlier_name,
+    is_own_earlier,
     iter_entries,
+    move_links,
     org_link_escape,
     parse_earlier_link,
     read_earlier,
@@ -934,14 +936,18 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
             bare = strip_ending(doc.lines[index], doc.newline)
             if index not in ours and parse_earlier_link(bare.lstrip(" \t")) is not None:
                 left.append(bare)
+    done: set[int] = set()
     for index, bare, link in links:
         rel = link[0]
         old = os.path.normpath(os.path.join(parent(path), rel))
         there = os.path.lexists(old)
+        if not is_own_earlier(path, old):
+            continue  # (a person's link to another session's file: moved below as any)
         if not named_as_ours(ai_dir, old) or (there and not is_ours(ai_dir, old,
                                                                       edited=True)):
             left.append(bare)
             continue
+        done.add(index)
         new = old
         if folder is not None and there:
             new = join(folder, os.path.basename(old))
@@ -952,6 +958,8 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
             escaped = org_link_escape(rel)
             doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
                                              f"{org_link_escape(new_rel)}]", 1))
+    if parent(path) != parent(target):  # (every other relative link: Issue 16, eighth)
+        move_links(doc, parent(path), parent(target), done)
     return moves, left
 
 

@@ -1017,8 +1017,7 @@ class Editing:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
                 _warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
-                      f"earlier-entries file ai-protocols wrote: it is left as it is, and "
-                      f"what it names is not moved")
+                      f"earlier-entries file of this session's: what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
             _warn_operation(edit.target)
