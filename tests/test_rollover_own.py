@@ -209,3 +209,26 @@ def test_a_killed_wrap_ups_archive_temporary_file_goes_at_the_next_write(
         assert left.exists()
     run(*args)
     assert not left.exists() and other.exists()
+
+
+def test_a_killed_rollovers_copy_then_a_persons_edit_stores_no_entry_twice(
+        project: Path, run: Runner) -> None:
+    """Reviewer's km1 -> km2: a rollover killed between its two writes leaves its earlier
+    file, linked from nowhere; a person then edits an entry of the live file (so the
+    file is not provably redundant). The next write neither links it back nor rolls the
+    same entries over again beside it: each entry is stored once, the person's edit
+    kept, and the warning names the cause (a killed rollover)."""
+    from test_rollover import HISTORY, killed_between_writes, texts_of
+
+    path, original, entries, left = killed_between_writes(project, run)
+    assert "old decision 000003 " in original
+    path.write_text(original.replace("old decision 000003 ", "old decision 000003 edited ", 1))
+    result = run("log", "--discovery", "Next write")
+    assert "rollover killed" in result.stderr and "deleted?" not in result.stderr
+    assert not (project / HISTORY / left.name).exists()
+    live, history = texts_of(project)
+    assert len(history) == 1
+    every = live + "".join(h.read_text() for h in history)
+    for n in range(len(entries)):
+        assert every.count(f"old decision {n:06d} ") == 1, n
+    assert every.count("old decision 000003 edited ") == 1

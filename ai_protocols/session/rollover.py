@@ -76,7 +76,8 @@ if TYPE_CHECKING:
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SUPERSEDED", "Planned",
            "entry_digest", "held_by", "history_folder", "identity", "in_written_order",
            "is_ours", "link_again", "linked_earlier", "named_as_ours", "plan", "read_whole",
-           "redundant_and_not", "redundant_strays", "relink", "unlinked_earlier"]
+           "redundant_and_not", "redundant_strays", "relink", "sorted_strays",
+           "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -801,15 +802,32 @@ def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | 
     """:func:`redundant_strays`, and the others of ``strays`` whose entries are not all
     elsewhere (they hold an entry found nowhere else, or text outside the entries):
     those a write links again (:func:`link_again`) when they are ours."""
+    found, copies, others = sorted_strays(ai_dir, path, doc, strays)
+    return found + copies, others
+
+
+def sorted_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | None = None
+                  ) -> tuple[list[str], list[str], list[str]]:
+    """``strays`` (by default :func:`unlinked_earlier`) in three: the provably redundant
+    (:func:`redundant_strays`); the copies a rollover killed between its two writes
+    left, the live file edited since (ours by their hash, every line theirs an entry,
+    and at least half of their entries still in ``doc`` byte for byte: a rollover
+    moves its entries out of the live file, so a file whose link a person deleted holds
+    none there): the live file holds what they copied, as edited since, so they go
+    rather than move the same entries twice; and the others, which a write links again
+    (:func:`link_again`) when they are ours (docs/decisions.md, "Issue 16, eighth
+    review (which earlier files are the session's)")."""
     if strays is None:
         strays = unlinked_earlier(ai_dir, path, doc)
     if not strays:
-        return [], []
+        return [], [], []
     import hashlib  # (only here: rare)
 
     linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
     have: set[str] | None = None
+    live: set[str] = set()
     found: list[str] = []
+    copies: list[str] = []
     others: list[str] = []
     for stray in strays:
         try:
@@ -820,7 +838,8 @@ def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | 
             continue
         blocks, whole = _blocks(data.decode("utf-8", "replace"), strict=True)
         if have is None:
-            have = _blocks(doc.text, strict=False)[0]
+            live = _blocks(doc.text, strict=False)[0]
+            have = set(live)
             for other in linked:
                 try:
                     there = storage.read_bytes(other)
@@ -828,11 +847,15 @@ def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | 
                     there = None
                 if there is not None:
                     have |= _blocks(there.decode("utf-8", "replace"), strict=False)[0]
-        if not whole or not blocks <= have:
+        ours = hashlib.sha256(data).hexdigest()[:8] == stray[-12:-4]
+        if whole and blocks <= have:
+            if ours:
+                found.append(stray)
+        elif ours and whole and blocks and 2 * len(blocks & live) >= len(blocks):
+            copies.append(stray)
+        else:
             others.append(stray)
-        elif hashlib.sha256(data).hexdigest()[:8] == stray[-12:-4]:
-            found.append(stray)
-    return found, others
+    return found, copies, others
 
 
 def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:

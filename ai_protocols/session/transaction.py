@@ -83,8 +83,9 @@ from ai_protocols.session.rollover import (
     linked_earlier,
     named_as_ours,
     plan,
-    redundant_and_not,
     relink,
+    sorted_strays,
+    unlinked_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
@@ -902,8 +903,8 @@ class Editing:
     :mod:`contextlib` (with :mod:`functools` and :mod:`collections`) costs a tenth of an
     interpreter's start (docs/performance.md)."""
 
-    __slots__ = ("_ai_dir", "_closed_ok", "_edit", "_held", "_if_edited", "_locks", "_new_text",
-                 "_now", "_path", "_waiting")
+    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_held", "_if_edited", "_locks",
+                 "_new_text", "_now", "_path", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
@@ -912,6 +913,7 @@ class Editing:
         self._held, self._new_text, self._closed_ok = held, new_text, closed_ok
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
+        self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -975,8 +977,14 @@ class Editing:
             _fold_pending(edit, waiting)
         blocked = None
         if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+            # What a rollover killed between its two writes left, told from the file
+            # before this plan moves the same entries out of it (_settle_strays).
+            copies = sorted_strays(ai_dir, path, doc)[1]
             # On the file as read (and folded): the same file plans the same move.
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            self._copies = [c for c in copies  # (never the very file this plan writes)
+                            if edit.rolled is None or os.path.normpath(c) !=
+                            os.path.normpath(edit.rolled.path)]
             if edit.rolled is not None:
                 blocked = _earlier_blocked(ai_dir, edit.rolled)
         return edit, waiting, blocked, replaced
@@ -1010,7 +1018,7 @@ class Editing:
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
-        redundant = _settle_strays(ai_dir, path, doc)
+        redundant = _settle_strays(ai_dir, path, doc, self._copies)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         _drop_partial_archives(ai_dir)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
@@ -1110,17 +1118,27 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     return path
 
 
-def _settle_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
+def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
     """The earlier-entries files of ``path``'s history folder that no link of ``doc``
     names (:func:`~ai_protocols.session.rollover.unlinked_earlier`): each that holds an
     entry found nowhere else and is the tool's is linked again in ``doc``, said on
     stderr (a link line a person deleted: the entries stay the session's, for ``show
     --all`` and the move to the archive); returns those that are provably redundant
     (every entry of theirs in ``doc`` or a linked file: a rollover killed between its
-    two writes), which the caller removes once the file is written. Any write, not
+    two writes), and the copies such a rollover left, the file edited since
+    (:func:`~ai_protocols.session.rollover.sorted_strays`; ``known``: those told from
+    the file before this write's own rollover moved their entries out), said on stderr,
+    which the caller removes once the file is written. Any write, not
     only a rollover's: no such file stays for good. One ``listdir`` when there is
     none."""
-    redundant, others = redundant_and_not(ai_dir, path, doc)
+    strays = [s for s in unlinked_earlier(ai_dir, path, doc) if s not in known]
+    redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
+    copies = [*known, *copies]
+    for copy in copies:
+        _warn(f"{copy} holds a copy of entries of {path} that a rollover killed before "
+              f"its second write left (no link names it, and {path} still holds most of "
+              f"its entries, as edited since): removed, so that no entry is stored twice")
+    redundant += copies
     for other in others:
         if link_again(ai_dir, doc, path, other):
             _warn(f"{other} holds earlier entries of {path} that no link in it named (a "
