@@ -232,3 +232,30 @@ def test_a_killed_rollovers_copy_then_a_persons_edit_stores_no_entry_twice(
     for n in range(len(entries)):
         assert every.count(f"old decision {n:06d} ") == 1, n
     assert every.count("old decision 000003 edited ") == 1
+
+
+def test_a_copied_projects_tombstone_never_takes_its_earlier_files(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """A project copied after an abandon (``cp -a``: its tombstone names the original's
+    archive, which holds files of the same names and bytes) whose session a person
+    brings back from git: the copy's next move carries its own earlier files into its
+    own archive folder, never removes them as leftovers of the original's archive."""
+    import shutil
+    import subprocess
+
+    from conftest import clean_env
+
+    rolled_as(project, run, None, "copied")
+    subprocess.run(["git", "add", "-A", ".ai"], cwd=project, check=True, env=clean_env())
+    subprocess.run(["git", "commit", "-qm", "rolled"], cwd=project, check=True,
+                   env=clean_env())
+    run("abandon", "--reason", "first")
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy, symlinks=True)
+    subprocess.run(["git", "checkout", "-q", "--", ".ai"], cwd=copy, check=True,
+                   env=clean_env())
+    [mine] = list((copy / ".ai/history/session-context").glob("*.org"))
+    Runner(copy)("abandon", "--reason", "second")
+    [archive] = (copy / ".ai/sessions").glob("*second.org")
+    moved = archive.with_suffix("") / mine.name
+    assert moved.is_file() and f"[[file:{archive.stem}/{mine.name}]" in archive.read_text()

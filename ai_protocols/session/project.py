@@ -516,13 +516,13 @@ class Project:
         from ai_protocols.org.emacs_lock import live_emacs_lock
         from ai_protocols.session import recovery
         from ai_protocols.session.archive import (
-            TEMP_NAME,
             archive_lock,
             archive_to,
             record,
             refuse_unsafe_archive,
         )
         from ai_protocols.session.transaction import (
+            discard_partial_archives,
             editing,
             locked_sessions,
             refuse_if_edited,
@@ -568,8 +568,7 @@ class Project:
         with locked_sessions(self.ai_dir_text, self.path_text,
                              also=(archive_lock(self.sessions_dir_text),)):
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
-            # (the archive temporary files of wrap-ups killed mid-write: the lock is held)
-            storage.discard_partial_writes(os.path.join(self.sessions_dir_text, TEMP_NAME))
+            discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
             existing = self.read(self.path_text)
             if existing is not None and existing.status == WRAPPED_UP:

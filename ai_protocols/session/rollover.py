@@ -851,11 +851,35 @@ def sorted_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | None
         if whole and blocks <= have:
             if ours:
                 found.append(stray)
-        elif ours and whole and blocks and 2 * len(blocks & live) >= len(blocks):
+        elif ours and whole and blocks and 2 * len(blocks & live) >= len(blocks) and \
+                _each_still_there(blocks - live, live - blocks):
             copies.append(stray)
         else:
             others.append(stray)
     return found, copies, others
+
+
+def _stamp_of(block: str) -> str:
+    """An entry's first line up to its timestamp's end (``- [2026-01-01 Thu 00:03]``,
+    a checkbox blanked): what an edit of its text keeps."""
+    first = block.split("\n", 1)[0]
+    box = first[2:3] == "[" and first[4:6] == "] "
+    first = first[:3] + " " + first[4:] if box else first
+    end = first.find("]", max(first.find("[", 6 if box else 2), 0))
+    return first[:end + 1] if end != -1 else first
+
+
+def _each_still_there(gone: set[str], changed: set[str]) -> bool:
+    """Whether each entry of ``gone`` (a stray's entries the live file no longer holds
+    byte for byte) has its own counterpart in ``changed`` (the live file's entries the
+    stray does not hold): one of the same timestamp (:func:`_stamp_of`), an edit of it.
+    An entry with none was removed from the live file since: the stray is then the only
+    place it is, and it is linked again, not removed."""
+    from collections import Counter  # (only here: rare)
+
+    have = Counter(_stamp_of(b) for b in changed)
+    need = Counter(_stamp_of(b) for b in gone)
+    return all(have[key] >= count for key, count in need.items())
 
 
 def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:

@@ -97,6 +97,7 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
+           "discard_partial_archives",
            "editing", "forget", "locked_sessions", "minute_of", "moved_away",
            "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
            "unmerged", "unmerged_warning", "written_later"]
@@ -1026,7 +1027,9 @@ class Editing:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
                 _warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
-                      f"earlier-entries file of this session's: what it names is not moved")
+                      f"earlier-entries file of this session's: it is left as it is (a "
+                      f"relative path made to name the same file from the archive), and "
+                      f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
             _warn_operation(edit.target)
@@ -1169,9 +1172,17 @@ def _drop_partial_archives(ai_dir: str) -> None:
         return
     try:
         with storage.locked(ai_dir, join(sessions, _ARCHIVE_NAMES[0]), timeout=0):
-            storage.discard_partial_writes(join(sessions, _ARCHIVE_NAMES[1]))
+            discard_partial_archives(ai_dir)
     except (AiProtocolsError, OSError):
         return
+
+
+def discard_partial_archives(ai_dir: str) -> None:
+    """Remove the archive temporary files of wrap-ups killed mid-write from
+    ``.ai/sessions/`` (:func:`~ai_protocols.storage.files.discard_partial_writes`).
+    Call holding the archive lock (:func:`ai_protocols.session.archive.archive_lock`):
+    then no wrap-up is writing one."""
+    storage.discard_partial_writes(join(join(ai_dir, "sessions"), _ARCHIVE_NAMES[1]))
 
 
 def _drop_unfinished_carries(ai_dir: str, path: str, doc: OrgFile, *, always: bool) -> None:
@@ -1445,7 +1456,11 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     if not where.startswith("archived to ") or not where.endswith(".org"):
         return
     folder = where[len("archived to "):-4]
-    if not os.path.isfile(folder + ".org"):
+    try:  # (a tombstone copied with the project names the original's archive: not ours)
+        here = os.path.samefile(parent(folder), join(ai_dir, "sessions"))
+    except OSError:
+        here = False
+    if not here or not os.path.isfile(folder + ".org"):
         # (a move killed before its archive was in place: the history folder's files
         # are the only ones a link names; the folder's names go, not these:
         # _drop_unfinished_carries)
