@@ -988,8 +988,11 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
         rel = link[0]
         old = os.path.normpath(os.path.join(parent(path), rel))
         there = os.path.lexists(old)
-        if not is_own_earlier(path, old):
-            continue  # (a person's link to another session's file: moved below as any)
+        if not is_own_earlier(path, old):  # (a person's link to another file: its path
+            # rewritten below as any; said when it stands in the section)
+            if section is not None and section.body_start <= index < section.body_end:
+                left.append(bare)
+            continue
         if not named_as_ours(ai_dir, old) or (there and not is_ours(ai_dir, old,
                                                                       edited=True)):
             left.append(bare)
