@@ -224,8 +224,9 @@ def test_show_all_gives_each_entry_once_from_overlapping_or_successive_files_pro
     with tempfile.TemporaryDirectory() as folder:
         links = []
         for number, held in enumerate(files):
-            name = f"history/f{number}--x-{number:08x}.org"  # (named as the tool names one)
-            Path(folder, "history").mkdir(exist_ok=True)
+            # (named as the tool names one, in the session file's own history folder)
+            name = f"history/session-context/f{number}--x-{number:08x}.org"
+            Path(folder, "history/session-context").mkdir(parents=True, exist_ok=True)
             Path(folder, name).write_text(
                 "* Earlier entries\n:PROPERTIES:\n:ENTRIES: 1\n:END:\n** Log\n"
                 ":PROPERTIES:\n:CUSTOM_ID: log\n:END:\n" + "".join(f"{li}\n" for li in held))

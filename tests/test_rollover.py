@@ -398,12 +398,16 @@ def test_an_agents_file_rolls_over_into_its_own_folder_and_adoption_keeps_the_li
     assert len(list(folder.glob("*.org"))) == 1
     assert len(json.loads(run("status", "--json").stdout)) == 1
     # A run without an id adopts it into .ai/session-context.org, another folder: the
-    # files stay, and the links, rewritten, still lead to them.
+    # files go with it into its history folder (the only one whose files are its:
+    # decisions.md, "Issue 16, eighth review (which earlier files are the session's)"),
+    # and the links, rewritten, lead to them.
+    names = [p.name for p in folder.glob("*.org")]
     run("recover", agent, "--adopt", "--force")
     shown = json.loads(run("show", "--json").stdout)
     assert shown["path"] == str(project / CONTEXT)
-    assert [Path(e["path"]) for e in shown["earlier"]] == list(folder.glob("*.org"))
-    assert f"[[file:history/session-context.d/{agent}/" in (project / CONTEXT).read_text()
+    assert [Path(e["path"]) for e in shown["earlier"]] == [project / HISTORY / n for n in names]
+    assert not list(folder.glob("*.org"))
+    assert f"[[file:history/session-context/{names[0]}]" in (project / CONTEXT).read_text()
 
 
 def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,

@@ -307,7 +307,7 @@ def test_an_edit_of_an_entry_the_other_side_moved_out_is_kept_once_property(
     assume(new[0] not in [t for t, _ in entries])  # (a first line edited into another's:
     # not an edit the driver can be sure of)
     name = f"{_at(0):%Y-%m-%dT%H-%M}--{_at(k - 1):%Y-%m-%dT%H-%M}-0123abcd.org"
-    link = earlier_link_line(f"history/x/{name}", _at(0), _at(k - 1), k)
+    link = earlier_link_line(f"history/live/{name}", _at(0), _at(k - 1), k)
     edited = [*base[:j], _entry(j, *new), *base[j + 1:]]
     later = _entry(len(entries) + 5, "theirs later", None)
     ours = _live(base[k:], link)
@@ -317,7 +317,7 @@ def test_an_edit_of_an_entry_the_other_side_moved_out_is_kept_once_property(
     assert one is not None and two is not None
     assert not one.conflicts and one.data == two.data
     assert one.data.decode().count(_entry(j, *new)) == 1
-    folder = tmp_path / "history" / "x"
+    folder = tmp_path / "history" / "live"  # (live.org's own folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text("* Earlier entries\n** Decisions\n:PROPERTIES:\n"
                                ":CUSTOM_ID: decisions\n:END:\n" + "".join(base[:k]))

@@ -417,14 +417,44 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     return found
 
 
+def own_earlier_folder(path: str) -> str:
+    """The one folder whose earlier-entries files can be the session file ``path``'s:
+    for an archive ``.ai/sessions/NAME.org``, ``.ai/sessions/NAME/``; for a live file,
+    its history folder (``.ai/history/session-context/``,
+    ``.ai/history/session-context.d/ID/``; ``history/NAME/`` beside any other file), as
+    :func:`ai_protocols.session.rollover.history_folder` names it. The path alone."""
+    folder = os.path.dirname(path)
+    name = os.path.basename(path)
+    stem = name[:-4] if name.endswith(".org") else name
+    kind = os.path.basename(os.path.normpath(folder)) if folder else ""
+    if kind == "sessions":
+        return os.path.join(folder, stem)
+    if kind == "session-context.d":
+        return os.path.join(os.path.dirname(os.path.normpath(folder)), "history",
+                            "session-context.d", stem)
+    return os.path.join(folder, "history", stem)
+
+
+def is_own_earlier(path: str, earlier: str) -> bool:
+    """Whether ``earlier`` (a path, resolved) lies right in :func:`own_earlier_folder` of
+    the session file ``path``: the only earlier-entries files that are the session's.
+    A link to any other (another session's archived or live earlier file) is a
+    person's: never listed, read by ``show --all``, moved or removed (docs/decisions.md,
+    "Issue 16, eighth review (which earlier files are the session's)")."""
+    return os.path.normpath(os.path.dirname(earlier)) == \
+        os.path.normpath(own_earlier_folder(path))
+
+
 def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
     """The files the session's earlier-entries links name (:func:`earlier_links`, the
     one rule), in file order (oldest first), each once: ``PATH`` resolved against the
-    folder of ``path``, the live file's. Other lines (a person's) are passed over."""
+    folder of ``path``, the live file's, and only those in the session's own folder
+    (:func:`is_own_earlier`). Other lines (a person's) are passed over."""
     found = []
     for _index, _line, (rel, first, last, count) in earlier_links(doc, session):
-        found.append(EarlierEntries(os.path.normpath(os.path.join(os.path.dirname(path), rel)),
-                                    first, last, count))
+        where = os.path.normpath(os.path.join(os.path.dirname(path), rel))
+        if is_own_earlier(path, where):
+            found.append(EarlierEntries(where, first, last, count))
     return found
 
 
@@ -445,6 +475,76 @@ def org_link_escape(path: str) -> str:
         run = 0
     out.append("\\" * (2 * run))
     return "".join(out)
+
+
+_FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
+
+
+def moved_link_line(line: str, old_folder: str, new_folder: str) -> str:
+    """``line`` with each relative file link in it (Org bracket links,
+    https://orgmode.org/manual/External-Links.html: ``[[file:PATH]]``,
+    ``[[file+sys:PATH]]``, ``[[file+emacs:PATH]]``, ``[[./PATH]]``, ``[[../PATH]]``,
+    with or without a description or a ``::SEARCH``) naming, from ``new_folder``, the
+    file it named from ``old_folder``: a file moving there keeps its links. Only each
+    link's path changes (escaped as :func:`org_link_escape` writes it); an absolute
+    path (``/``, ``~``) and any other link stay as they are."""
+    out = []
+    at = 0
+    while True:
+        start = line.find("[[", at)
+        if start == -1:
+            break
+        end = start + 2
+        while end < len(line) and line[end] != "]":
+            end += 2 if line[end] == "\\" else 1
+        if end >= len(line):
+            break
+        target = org_link_unescape(line[start + 2:end])
+        scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
+        rest = target[len(scheme):]
+        bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
+        where, sep, search = rest.partition("::")
+        if (scheme or bare) and where and not where.startswith(("/", "~")):
+            moved = os.path.relpath(os.path.join(os.path.abspath(old_folder or "."), where),
+                                    os.path.abspath(new_folder or "."))
+            if where.endswith("/") and not moved.endswith("/"):
+                moved += "/"
+            if bare and not moved.startswith("../"):
+                moved = "./" + moved
+            if moved != where:
+                out.append(line[at:start + 2])
+                out.append(org_link_escape(scheme + moved + sep + search))
+                at = end
+        out.append(line[at:end])
+        at = end
+    out.append(line[at:])
+    return "".join(out)
+
+
+def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int]) -> None:
+    """:func:`moved_link_line` on each line of ``doc`` holding ``[[`` but those in
+    ``skip`` (lines rewritten already) and those inside a block (``#+BEGIN_...`` to
+    ``#+END_...``: no link there, Org syntax), for a file moving from ``old_folder``
+    to ``new_folder`` (an archive, an adoption): a person's relative links stay right.
+    Surgical: only a changed line is set."""
+    blocks: list[int] = []  # (line indexes where a block begins, then ends, in turn)
+    for index, line in doc.lines_holding("#+"):
+        head = line.lstrip(" \t")[:8].casefold()
+        if (head.startswith("#+begin_") and len(blocks) % 2 == 0) or \
+                (head.startswith("#+end_") and len(blocks) % 2 == 1):
+            blocks.append(index)
+    changes = []
+    for index, line in doc.lines_holding("[["):
+        if index in skip or any(blocks[k] < index < (blocks[k + 1] if k + 1 < len(blocks)
+                                                     else len(doc.lines) + 1)
+                                for k in range(0, len(blocks), 2)):
+            continue
+        bare = strip_ending(line, doc.newline).lstrip("\ufeff")
+        moved = moved_link_line(bare, old_folder, new_folder)
+        if moved != bare:
+            changes.append((index, moved))
+    for index, moved in changes:
+        doc.set_line(index, moved)
 
 
 def org_link_unescape(text: str) -> str:

@@ -525,6 +525,7 @@ class Project:
             refuse_unsafe_archive,
         )
         from ai_protocols.session.transaction import (
+            discard_partial_archives,
             editing,
             locked_sessions,
             refuse_if_edited,
@@ -570,6 +571,7 @@ class Project:
         with locked_sessions(self.ai_dir_text, self.path_text,
                              also=(archive_lock(self.sessions_dir_text),)):
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
+            discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
             existing = self.read(self.path_text)
             if existing is not None and existing.status == WRAPPED_UP:

@@ -55,7 +55,9 @@ from ai_protocols.session.layout import (
     earlier_section,
     find_section,
     is_earlier_name,
+    is_own_earlier,
     iter_entries,
+    move_links,
     org_link_escape,
     parse_earlier_link,
     read_earlier,
@@ -73,8 +75,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SUPERSEDED", "Planned",
            "edited_digests", "entry_digest", "held_by", "history_folder", "identity",
-           "in_written_order", "is_ours", "link_again", "linked_earlier", "named_as_ours",
-           "plan", "read_whole", "redundant_and_not", "redundant_strays", "relink",
+           "in_written_order", "is_ours", "link_again", "linked_earlier", "named_as_ours", "plan",
+           "read_whole", "redundant_and_not", "redundant_strays", "relink", "sorted_strays",
            "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
@@ -800,15 +802,32 @@ def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | 
     """:func:`redundant_strays`, and the others of ``strays`` whose entries are not all
     elsewhere (they hold an entry found nowhere else, or text outside the entries):
     those a write links again (:func:`link_again`) when they are ours."""
+    found, copies, others = sorted_strays(ai_dir, path, doc, strays)
+    return found + copies, others
+
+
+def sorted_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | None = None
+                  ) -> tuple[list[str], list[str], list[str]]:
+    """``strays`` (by default :func:`unlinked_earlier`) in three: the provably redundant
+    (:func:`redundant_strays`); the copies a rollover killed between its two writes
+    left, the live file edited since (ours by their hash, every line theirs an entry,
+    and at least half of their entries still in ``doc`` byte for byte: a rollover
+    moves its entries out of the live file, so a file whose link a person deleted holds
+    none there): the live file holds what they copied, as edited since, so they go
+    rather than move the same entries twice; and the others, which a write links again
+    (:func:`link_again`) when they are ours (docs/decisions.md, "Issue 16, eighth
+    review (which earlier files are the session's)")."""
     if strays is None:
         strays = unlinked_earlier(ai_dir, path, doc)
     if not strays:
-        return [], []
+        return [], [], []
     import hashlib  # (only here: rare)
 
     linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
     have: set[str] | None = None
+    live: set[str] = set()
     found: list[str] = []
+    copies: list[str] = []
     others: list[str] = []
     for stray in strays:
         try:
@@ -819,7 +838,8 @@ def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | 
             continue
         blocks, whole = _blocks(data.decode("utf-8", "replace"), strict=True)
         if have is None:
-            have = _blocks(doc.text, strict=False)[0]
+            live = _blocks(doc.text, strict=False)[0]
+            have = set(live)
             for other in linked:
                 try:
                     there = storage.read_bytes(other)
@@ -827,11 +847,39 @@ def redundant_and_not(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | 
                     there = None
                 if there is not None:
                     have |= _blocks(there.decode("utf-8", "replace"), strict=False)[0]
-        if not whole or not blocks <= have:
+        ours = hashlib.sha256(data).hexdigest()[:8] == stray[-12:-4]
+        if whole and blocks <= have:
+            if ours:
+                found.append(stray)
+        elif ours and whole and blocks and 2 * len(blocks & live) >= len(blocks) and \
+                _each_still_there(blocks - live, live - blocks):
+            copies.append(stray)
+        else:
             others.append(stray)
-        elif hashlib.sha256(data).hexdigest()[:8] == stray[-12:-4]:
-            found.append(stray)
-    return found, others
+    return found, copies, others
+
+
+def _stamp_of(block: str) -> str:
+    """An entry's first line up to its timestamp's end (``- [2026-01-01 Thu 00:03]``,
+    a checkbox blanked): what an edit of its text keeps."""
+    first = block.split("\n", 1)[0]
+    box = first[2:3] == "[" and first[4:6] == "] "
+    first = first[:3] + " " + first[4:] if box else first
+    end = first.find("]", max(first.find("[", 6 if box else 2), 0))
+    return first[:end + 1] if end != -1 else first
+
+
+def _each_still_there(gone: set[str], changed: set[str]) -> bool:
+    """Whether each entry of ``gone`` (a stray's entries the live file no longer holds
+    byte for byte) has its own counterpart in ``changed`` (the live file's entries the
+    stray does not hold): one of the same timestamp (:func:`_stamp_of`), an edit of it.
+    An entry with none was removed from the live file since: the stray is then the only
+    place it is, and it is linked again, not removed."""
+    from collections import Counter  # (only here: rare)
+
+    have = Counter(_stamp_of(b) for b in changed)
+    need = Counter(_stamp_of(b) for b in gone)
+    return all(have[key] >= count for key, count in need.items())
 
 
 def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:
@@ -935,14 +983,21 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
             bare = strip_ending(doc.lines[index], doc.newline)
             if index not in ours and parse_earlier_link(bare.lstrip(" \t")) is not None:
                 left.append(bare)
+    done: set[int] = set()
     for index, bare, link in links:
         rel = link[0]
         old = os.path.normpath(os.path.join(parent(path), rel))
         there = os.path.lexists(old)
+        if not is_own_earlier(path, old):  # (a person's link to another file: its path
+            # rewritten below as any; said when it stands in the section)
+            if section is not None and section.body_start <= index < section.body_end:
+                left.append(bare)
+            continue
         if not named_as_ours(ai_dir, old) or (there and not is_ours(ai_dir, old,
                                                                       edited=True)):
             left.append(bare)
             continue
+        done.add(index)
         new = old
         if folder is not None and there:
             new = join(folder, os.path.basename(old))
@@ -953,6 +1008,8 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
             escaped = org_link_escape(rel)
             doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
                                              f"{org_link_escape(new_rel)}]", 1))
+    if parent(path) != parent(target):  # (every other relative link: Issue 16, eighth)
+        move_links(doc, parent(path), parent(target), done)
     return moves, left
 
 

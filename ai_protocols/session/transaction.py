@@ -83,8 +83,9 @@ from ai_protocols.session.rollover import (
     linked_earlier,
     named_as_ours,
     plan,
-    redundant_and_not,
     relink,
+    sorted_strays,
+    unlinked_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
@@ -95,11 +96,11 @@ if TYPE_CHECKING:
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away", "editing",
-           "forget", "locked_sessions", "merge_kept", "minute_of", "missing_earlier_advice",
-           "moved_away", "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
-           "stash_back", "stashed_in", "unmerged", "unmerged_others", "unmerged_warning",
-           "untracked_earlier", "written_later"]
+__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
+           "discard_partial_archives", "editing", "forget", "locked_sessions", "merge_kept",
+           "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
+           "operation_warning", "probe", "settle", "stash_back", "stashed_in", "unmerged",
+           "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -1062,8 +1063,8 @@ class Editing:
     :mod:`contextlib` (with :mod:`functools` and :mod:`collections`) costs a tenth of an
     interpreter's start (docs/performance.md)."""
 
-    __slots__ = ("_ai_dir", "_closed_ok", "_edit", "_held", "_if_edited", "_locks", "_new_text",
-                 "_now", "_path", "_waiting")
+    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_held", "_if_edited", "_locks",
+                 "_new_text", "_now", "_path", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
@@ -1072,6 +1073,7 @@ class Editing:
         self._held, self._new_text, self._closed_ok = held, new_text, closed_ok
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
+        self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -1135,9 +1137,15 @@ class Editing:
             _fold_pending(edit, waiting)
         blocked = None
         if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+            # What a rollover killed between its two writes left, told from the file
+            # before this plan moves the same entries out of it (_settle_strays).
+            copies = sorted_strays(ai_dir, path, doc)[1]
             # On the file as read (and folded): the same file plans the same move.
             edited = _edited_since_kept(ai_dir, path, doc, read_as)
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            self._copies = [c for c in copies  # (never the very file this plan writes)
+                            if edit.rolled is None or os.path.normpath(c) !=
+                            os.path.normpath(edit.rolled.path)]
             if edit.rolled is not None:
                 blocked = _earlier_blocked(ai_dir, edit.rolled)
                 if edited:
@@ -1173,14 +1181,16 @@ class Editing:
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
-        redundant = _settle_strays(ai_dir, path, doc)
+        redundant = _settle_strays(ai_dir, path, doc, self._copies)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
+        _drop_partial_archives(ai_dir)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
                 _warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
-                      f"earlier-entries file ai-protocols wrote: it is left as it is, and "
+                      f"earlier-entries file of this session's: it is left as it is (a "
+                      f"relative path made to name the same file from the archive), and "
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
@@ -1284,23 +1294,68 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     return path
 
 
-def _settle_strays(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
+def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
     """The earlier-entries files of ``path``'s history folder that no link of ``doc``
     names (:func:`~ai_protocols.session.rollover.unlinked_earlier`): each that holds an
     entry found nowhere else and is the tool's is linked again in ``doc``, said on
     stderr (a link line a person deleted: the entries stay the session's, for ``show
     --all`` and the move to the archive); returns those that are provably redundant
     (every entry of theirs in ``doc`` or a linked file: a rollover killed between its
-    two writes), which the caller removes once the file is written. Any write, not
+    two writes), and the copies such a rollover left, the file edited since
+    (:func:`~ai_protocols.session.rollover.sorted_strays`; ``known``: those told from
+    the file before this write's own rollover moved their entries out), said on stderr,
+    which the caller removes once the file is written. Any write, not
     only a rollover's: no such file stays for good. One ``listdir`` when there is
     none."""
-    redundant, others = redundant_and_not(ai_dir, path, doc)
+    strays = [s for s in unlinked_earlier(ai_dir, path, doc) if s not in known]
+    redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
+    copies = [*known, *copies]
+    for copy in copies:
+        _warn(f"{copy} holds a copy of entries of {path} that a rollover killed before "
+              f"its second write left (no link names it, and {path} still holds most of "
+              f"its entries, as edited since): removed, so that no entry is stored twice")
+    redundant += copies
     for other in others:
         if link_again(ai_dir, doc, path, other):
             _warn(f"{other} holds earlier entries of {path} that no link in it named (a "
                   f"line of its Earlier entries section deleted?): linked again; to drop "
                   f"those entries, remove the file and its line together")
     return redundant
+
+
+#: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
+#: (:data:`ai_protocols.session.archive.ARCHIVE_LOCK` and ``TEMP_NAME``; a test keeps
+#: them the same).
+_ARCHIVE_NAMES = (".archive", "archive")
+
+
+def _drop_partial_archives(ai_dir: str) -> None:
+    """Remove the temporary files of archives a killed wrap-up left in ``.ai/sessions/``
+    (``.archive.<random>.tmp``, git-ignored, as big as the session), at any write:
+    only holding the archive lock, taken without waiting (no wrap-up is writing one
+    then; a busy lock leaves them to the next write), as a wrap-up's own sweep does
+    (:func:`~ai_protocols.storage.files.discard_partial_writes`). One ``listdir``
+    when there is none."""
+    sessions = join(ai_dir, "sessions")
+    try:
+        names = os.listdir(sessions)
+    except OSError:
+        return
+    if not any(name.startswith(".archive.") and name.endswith(".tmp") for name in names):
+        return
+    try:
+        with storage.locked(ai_dir, join(sessions, _ARCHIVE_NAMES[0]), timeout=0):
+            discard_partial_archives(ai_dir)
+    except (AiProtocolsError, OSError):
+        return
+
+
+def discard_partial_archives(ai_dir: str) -> None:
+    """Remove the archive temporary files of wrap-ups killed mid-write from
+    ``.ai/sessions/`` (:func:`~ai_protocols.storage.files.discard_partial_writes`).
+    Call holding the archive lock (:func:`ai_protocols.session.archive.archive_lock`):
+    then no wrap-up is writing one."""
+    storage.discard_partial_writes(join(join(ai_dir, "sessions"), _ARCHIVE_NAMES[1]))
 
 
 def _drop_unfinished_carries(ai_dir: str, path: str, doc: OrgFile, *, always: bool) -> None:
@@ -1710,7 +1765,11 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     if not where.startswith("archived to ") or not where.endswith(".org"):
         return
     folder = where[len("archived to "):-4]
-    if not os.path.isfile(folder + ".org"):
+    try:  # (a tombstone copied with the project names the original's archive: not ours)
+        here = os.path.samefile(parent(folder), join(ai_dir, "sessions"))
+    except OSError:
+        here = False
+    if not here or not os.path.isfile(folder + ".org"):
         # (a move killed before its archive was in place: the history folder's files
         # are the only ones a link names; the folder's names go, not these:
         # _drop_unfinished_carries)
