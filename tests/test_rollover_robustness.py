@@ -8,6 +8,7 @@ installed console script runs as a subprocess in temporary git repositories.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,27 @@ def test_a_symbolic_link_on_the_rollovers_way_skips_it_and_writes_the_entry(
     link.unlink()
     run("log", "--progress", "Rolled now")
     assert "[[file:history/" in path.read_text()
+
+
+def test_a_done_that_matches_nothing_says_where_it_looked_and_what_to_do(
+        project: Path, run: Runner) -> None:
+    """Seen: ``log --done`` matching nothing named only two sections (it ticks an open
+    checkbox in any section ``show`` lists) and gave no next step. The error names the
+    sections searched, how many open items they hold, and what to do; exit 5, nothing
+    changed."""
+    path = started(run, project)
+    before = path.read_bytes()
+    empty = run("log", "--done", "progress 1", check=False)
+    assert empty.returncode == 5 and path.read_bytes() == before
+    assert empty.stderr.startswith("Error: no open checkbox item matches 'progress 1'")
+    assert "Progress" in empty.stderr and "Next steps" in empty.stderr
+    assert "Decisions" in empty.stderr and "ai-protocols show" in empty.stderr
+    held = int(re.search(r"they hold (\d+) open item", empty.stderr).group(1))  # type: ignore[union-attr]
+    run("log", "--progress", "write parser", "--next", "write docs")
+    before = path.read_bytes()
+    some = run("log", "--done", "progress 1", check=False)
+    assert some.returncode == 5 and path.read_bytes() == before
+    assert f"{held + 2} open items" in some.stderr
+    assert "'ai-protocols show' lists them" in some.stderr
+    assert "whole text" in some.stderr
+    assert len(some.stderr.splitlines()) == 1

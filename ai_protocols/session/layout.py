@@ -912,14 +912,16 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     it: by its section and timestamp, or by its text when it has no timestamp."""
     session = doc.find(session_line)
     open_items: list[tuple[Entry, str]] = []
+    searched: list[str] = []
     for kind in SECTION_KINDS:
         section = find_section(doc, session, kind.section)  # type: ignore[arg-type]
         if section is not None:
+            searched.append(section.title)
             open_items += [(e, kind.title) for e in _entries(doc, section) if e.done is False]
     matches = [m for m in open_items if m[0].text == text] or \
         [m for m in open_items if text.casefold() in m[0].text.casefold()]
     if not matches:
-        raise ItemNotFound(text)
+        raise ItemNotFound(text, tuple(searched), len(open_items))
     if len(matches) > 1 and len({m[0].text for m in matches}) > 1:
         raise AmbiguousItem(text, [m[0].text for m in matches])
     # Of items alike, the step in progress is the one meant (then the oldest).
