@@ -419,13 +419,72 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
 
 def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
     """The files the session's earlier-entries links name (:func:`earlier_links`, the
-    one rule), in file order (oldest first), each once: ``PATH`` resolved against the
-    folder of ``path``, the live file's. Other lines (a person's) are passed over."""
-    found = []
+    one rule), each once, oldest first: ``PATH`` resolved against the folder of
+    ``path``, the live file's (one file linked by a relative and an absolute path is
+    one file). The range is the file name's (``FIRST--LAST``, what the rollover moved;
+    a person may tidy the link's description or reorder the lines), the order by it
+    (then by file order); the count the description's as :func:`earlier_link_line`
+    wrote it, else the file's drawer's ``ENTRIES`` (its first 4 KiB read), else 0.
+    Other lines (a person's) are passed over."""
+    found: dict[str, EarlierEntries] = {}
+    folder = os.path.dirname(os.path.abspath(path))
     for _index, _line, (rel, first, last, count) in earlier_links(doc, session):
-        found.append(EarlierEntries(os.path.normpath(os.path.join(os.path.dirname(path), rel)),
-                                    first, last, count))
-    return found
+        where = os.path.normpath(os.path.join(folder, rel))
+        if where in found:
+            continue
+        named = _name_range(os.path.basename(where))
+        if named is not None:
+            first, last = named
+        if not count and first is not None:
+            count = _drawer_count(where)
+        found[where] = EarlierEntries(where, first, last, count)
+    order = list(found.values())
+    order.sort(key=lambda e: (e.first is None, e.first or _NO_TIME, e.last or _NO_TIME))
+    return order
+
+
+_NO_TIME = datetime(1, 1, 1)
+
+
+def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
+    """The ``FIRST`` and ``LAST`` minutes of an earlier file's name
+    (``2026-11-01T00-00--2026-11-10T05-04-HASH8.org``, ``undated`` for none), or
+    ``None`` for a name not shaped so."""
+    one, sep, two = name[:-13].partition("--")
+    if not sep:
+        return None
+    times = []
+    for part in (one, two):
+        if part == "undated":
+            times.append(None)
+            continue
+        moment = _minute_of(part.replace("T", " ", 1)[:13] + ":" + part[14:]) \
+            if len(part) == 16 and part[13] == "-" else None
+        if moment is None:
+            return None
+        times.append(moment)
+    return times[0], times[1]
+
+
+def _drawer_count(path: str) -> int:
+    """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
+    drawer, :func:`ai_protocols.session.rollover._head`); 0 when it cannot be read or
+    has none. Never follows a symbolic link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return 0
+    try:
+        head = os.read(fd, 4096)
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+    at = head.find(b"\n:ENTRIES:")
+    if at == -1:
+        return 0
+    value = head[at + 11:].split(b"\n", 1)[0].strip().decode("ascii", "replace")
+    return _count(value)
 
 
 def org_link_escape(path: str) -> str:
