@@ -264,13 +264,22 @@ class InvalidConfigFile(AiProtocolsError, ValueError):
 
 
 class ItemNotFound(AiProtocolsError, LookupError):
-    """``--done`` named no open progress or next-step item."""
+    """``--done`` named no open checkbox item. Fields: ``text`` (as given),
+    ``sections`` (the titles of the sections searched, in order), ``open_count``
+    (how many open items they hold)."""
 
     exit_code = 5
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        super().__init__(f"no open progress or next-step item matches {_show(text)}")
+    def __init__(self, text: str, sections: tuple[str, ...] = (), open_count: int = 0
+                 ) -> None:
+        self.text, self.sections, self.open_count = text, sections, open_count
+        where = ", ".join(sections) if sections else "this session's sections"
+        held = (f"they hold {open_count} open item{'s' if open_count != 1 else ''}: "
+                "'ai-protocols show' lists them; give one's whole text or a part of it "
+                "that only it holds") if open_count else \
+            "they hold no open item ('ai-protocols show' lists the session)"
+        super().__init__(f"no open checkbox item matches {_show(text)} (searched {where}; "
+                         f"{held})")
 
 
 class AmbiguousItem(AiProtocolsError, LookupError):

@@ -72,6 +72,7 @@ BOARD_FILE = "tasks.org"
 MAX_SAFE_ID_BYTES = 200
 
 _AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+_AS_IS_BYTES = bytes(sorted(_AS_IS))
 
 
 #: What an agent id may not hold besides control characters and ``/``, said in every
@@ -114,7 +115,10 @@ def safe_id(agent_id: str | bytes) -> str:
         raise _invalid_id(agent_id, "it is empty")
     if raw.strip(b".") == b"":
         raise _invalid_id(agent_id, "it is made only of dots")
-    for at, byte in enumerate(raw):  # the first offending byte decides, as in the sh resolver
+    # (an id of _AS_IS bytes only, the usual one, holds no byte a refusal names: the
+    # check, byte by byte, is for the others; translate runs in C, status reads 1,000s)
+    plain = not raw.translate(None, _AS_IS_BYTES)
+    for at, byte in enumerate(b"" if plain else raw):  # the first offending byte decides
         if byte < 0x20 or byte == 0x7F:
             raise _invalid_id(agent_id, f"it holds a control character (byte 0x{byte:02X})")
         if byte == 0x2F:
@@ -124,7 +128,7 @@ def safe_id(agent_id: str | bytes) -> str:
              and at + 1 >= len(seq)), None)
         if odd is not None:
             raise _invalid_id(agent_id, f"it holds {odd}; {ID_CHARACTERS}")
-    if all(b in _AS_IS for b in raw) and raw[0] not in b".-":
+    if plain and raw[0] not in b".-":
         result = raw.decode("ascii")
     else:
         result = "".join(

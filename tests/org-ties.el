@@ -3,7 +3,8 @@
 ;; references, internal links, file links and macros Org cannot resolve in that file;
 ;; `wholes', each footnote definition, drawer, greater block and element with an
 ;; affiliated keyword as [TYPE, KEY, TEXT]; `captioned', the caption of each element
-;; that has one, with the element's type.  Used by tests/test_rollover_structure.py.
+;; that has one, with the element's type; `radios', the text of each radio link
+;; (a use of a radio target the file holds, lower-cased).  Used by tests/test_rollover_structure.py.
 (require 'org)
 (require 'org-element)
 (require 'org-footnote)
@@ -18,7 +19,7 @@
       (setq default-directory (file-name-directory (expand-file-name file)))
       (org-mode)
       (org-macro-initialize-templates)
-      (let ((tree (org-element-parse-buffer)) unresolved wholes captioned)
+      (let ((tree (org-element-parse-buffer)) unresolved wholes captioned radios)
         (org-element-map tree '(footnote-reference link macro)
           (lambda (e)
             (pcase (org-element-type e)
@@ -34,6 +35,8 @@
                (let ((type (org-element-property :type e))
                      (path (org-element-property :path e)))
                  (cond
+                  ((equal type "radio")  ; (a use of a radio target of this file)
+                   (push (downcase (org-element-property :path e)) radios))
                   ((member type '("fuzzy" "custom-id" "coderef"))
                    (let ((target (pcase type ("custom-id" (concat "#" path))
                                          ("coderef" (format "(%s)" path)) (_ path))))
@@ -71,7 +74,8 @@
                       wholes)))))
         (push `((file . ,file) (unresolved . ,(vconcat (nreverse unresolved)))
                 (wholes . ,(vconcat (nreverse wholes)))
-                (captioned . ,(vconcat (nreverse captioned))))
+                (captioned . ,(vconcat (nreverse captioned)))
+                (radios . ,(vconcat (nreverse radios))))
               out))))
   (setq command-line-args-left nil)
   (princ (json-encode (nreverse out))))

@@ -566,11 +566,16 @@ def _closed_at(lines: list[str], index: int) -> int | None:
                  if lines[n].strip(" \t\n").lower() == end.lower()), None)
 
 
-def _ties(text: str) -> bool:
+def _ties(text: str, radios: list[str] = []) -> bool:  # noqa: B006 (never changed)
     """Whether an entry's text ``text`` holds what ties it to text elsewhere in its file
-    (docs/decisions.md, "Issue 16, eighth review (rollover and Org structure)")."""
+    (docs/decisions.md, "Issue 16, eighth review (rollover and Org structure)"):
+    ``radios`` the texts of the file's radio targets (a use of one, in any case and
+    spacing, ties too)."""
     import re
 
+    if any(re.search(r"\s+".join(map(re.escape, r.split())), text, re.IGNORECASE)
+           for r in radios if r.split()):
+        return True
     links = re.findall(r"\[\[((?:[^\[\]\\]|\\.)+)\](?:\[|\])", text)
     anywhere = ("http", "https", "ftp", "mailto", "news", "doi", "id", "info", "man", "help",
                 "irc", "rmail", "gnus", "bbdb", "w3m")
@@ -644,10 +649,13 @@ def _held_lines(lines: list[str], spans: list[tuple[int, int]]) -> set[int]:
 def reference_rollover(text: str) -> tuple[str, bytes, str]:
     """The earlier file's name and bytes and the live file without its new link, as
     the rule makes them from ``text`` (a file past the bound, with "\\n" endings)."""
+    import re
+
     from ai_protocols.org.syntax import format_property, format_timestamp, parse_entries
     from ai_protocols.session.layout import EXPORT_OPTIONS, SECTIONS
     from ai_protocols.session.rollover import CLOSED_ONLY, LEAST, MOVABLE
 
+    radios = re.findall(r"<<<((?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t]))>>", text)
     lines = text.split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     heads = [n for n, line in enumerate(lines) if line.startswith("*")
@@ -674,7 +682,7 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
             reach = _item_end(lines[:end], entry.line)
             if entry.time is not None:
                 seen = entry.time if seen is None else max(seen, entry.time)
-            if entry.line in held or _ties("".join(lines[entry.line:reach])):
+            if entry.line in held or _ties("".join(lines[entry.line:reach]), radios):
                 continue
             if key not in CLOSED_ONLY or entry.done is True:
                 found.append((seen or datetime(1, 1, 1), rank, entry.line, reach,

@@ -163,7 +163,7 @@ def test_no_link_target_but_the_tools_own_files_is_moved_property(
     assert line in done.stderr
 
 
-# -- 2. Symbolic links on the way: exit 12, nothing written -----------------------------------
+# -- 2. Symbolic links on the way: nothing written through them --------------------------------
 
 
 def over_bound(project: Path, run: Runner) -> Path:
@@ -174,23 +174,8 @@ def over_bound(project: Path, run: Runner) -> Path:
     return path
 
 
-@pytest.mark.parametrize("link", [".ai/history", ".ai/history/session-context",
-                                  ".ai/.locks/live/history", ".git/ai-protocols",
-                                  ".git/ai-protocols/.ai/history"])
-def test_a_symbolic_link_on_the_way_to_an_earlier_file_is_refused(
-        project: Path, run: Runner, tmp_path: Path, link: str) -> None:
-    path = over_bound(project, run)
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (project / link).parent.mkdir(parents=True, exist_ok=True)
-    (project / link).symlink_to(outside)
-    before = path.read_bytes()
-
-    refused = run("log", "--progress", "p", check=False)
-
-    assert refused.returncode == 12, refused.stderr
-    assert "symbolic link" in refused.stderr and link in refused.stderr
-    assert path.read_bytes() == before and list(outside.rglob("*")) == []
+# (a log past the bound with a symbolic link on the way: skipped with a warning, the entry
+# written: tests/test_rollover_robustness.py)
 
 
 def test_an_archive_folder_made_as_a_symbolic_link_is_refused(

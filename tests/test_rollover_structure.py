@@ -69,6 +69,7 @@ STAY = [
     entry(14, "STAY-namedlist-2 second of a named list") + "\n\n",
     "[fn:2] A definition that holds the entries after it.\n" +
     entry(15, "STAY-infootnote is inside footnote 2's definition") + "\n\n",
+    entry(16, "STAY-radiouse names the Radio  Word in other case and spacing"),
 ]
 #: Self-contained entries, after those: they move.
 MOVE = [
@@ -118,6 +119,8 @@ def test_what_org_ties_together_stays_and_self_contained_entries_move(
     for whole in was["wholes"]:
         assert after.count(tuple(whole)) == 1, whole
     assert ["table", "A moved table"] in now_moved["captioned"]
+    assert sorted(now_live["radios"] + now_moved["radios"]) == sorted(was["radios"])
+    assert len(was["radios"]) >= 2  # (the entry's use and the paragraph's)
     moved = history[0].read_text()
     for kept in STAY:
         assert (live.count(kept), moved.count(kept)) == (1, 0), kept

@@ -441,21 +441,79 @@ def is_own_earlier(path: str, earlier: str) -> bool:
     A link to any other (another session's archived or live earlier file) is a
     person's: never listed, read by ``show --all``, moved or removed (docs/decisions.md,
     "Issue 16, eighth review (which earlier files are the session's)")."""
-    return os.path.normpath(os.path.dirname(earlier)) == \
-        os.path.normpath(own_earlier_folder(path))
+    return os.path.normpath(os.path.dirname(os.path.abspath(earlier))) == \
+        os.path.normpath(own_earlier_folder(os.path.abspath(path)))
 
 
 def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
     """The files the session's earlier-entries links name (:func:`earlier_links`, the
-    one rule), in file order (oldest first), each once: ``PATH`` resolved against the
-    folder of ``path``, the live file's, and only those in the session's own folder
-    (:func:`is_own_earlier`). Other lines (a person's) are passed over."""
-    found = []
+    one rule), each once, oldest first: ``PATH`` resolved against the folder of
+    ``path``, the live file's (one file linked by a relative and an absolute path is
+    one file), and only those in the session's own folder (:func:`is_own_earlier`).
+    The range is the file name's (``FIRST--LAST``, what the rollover moved;
+    a person may tidy the link's description or reorder the lines), the order by it
+    (then by file order); the count the description's as :func:`earlier_link_line`
+    wrote it, else the file's drawer's ``ENTRIES`` (its first 4 KiB read), else 0.
+    Other lines (a person's) are passed over."""
+    found: dict[str, EarlierEntries] = {}
+    folder = os.path.dirname(os.path.abspath(path))
     for _index, _line, (rel, first, last, count) in earlier_links(doc, session):
-        where = os.path.normpath(os.path.join(os.path.dirname(path), rel))
-        if is_own_earlier(path, where):
-            found.append(EarlierEntries(where, first, last, count))
-    return found
+        where = os.path.normpath(os.path.join(folder, rel))
+        if where in found or not is_own_earlier(path, where):
+            continue
+        named = _name_range(os.path.basename(where))
+        if named is not None:
+            first, last = named
+        if not count and first is not None:
+            count = _drawer_count(where)
+        found[where] = EarlierEntries(where, first, last, count)
+    order = list(found.values())
+    order.sort(key=lambda e: (e.first is None, e.first or _NO_TIME, e.last or _NO_TIME))
+    return order
+
+
+_NO_TIME = datetime(1, 1, 1)
+
+
+def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
+    """The ``FIRST`` and ``LAST`` minutes of an earlier file's name
+    (``2026-11-01T00-00--2026-11-10T05-04-HASH8.org``, ``undated`` for none), or
+    ``None`` for a name not shaped so."""
+    one, sep, two = name[:-13].partition("--")
+    if not sep:
+        return None
+    times = []
+    for part in (one, two):
+        if part == "undated":
+            times.append(None)
+            continue
+        moment = _minute_of(part.replace("T", " ", 1)[:13] + ":" + part[14:]) \
+            if len(part) == 16 and part[13] == "-" else None
+        if moment is None:
+            return None
+        times.append(moment)
+    return times[0], times[1]
+
+
+def _drawer_count(path: str) -> int:
+    """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
+    drawer, :func:`ai_protocols.session.rollover._head`); 0 when it cannot be read or
+    has none. Never follows a symbolic link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return 0
+    try:
+        head = os.read(fd, 4096)
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+    at = head.find(b"\n:ENTRIES:")
+    if at == -1:
+        return 0
+    value = head[at + 11:].split(b"\n", 1)[0].strip().decode("ascii", "replace")
+    return _count(value)
 
 
 def org_link_escape(path: str) -> str:
@@ -1012,14 +1070,16 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     it: by its section and timestamp, or by its text when it has no timestamp."""
     session = doc.find(session_line)
     open_items: list[tuple[Entry, str]] = []
+    searched: list[str] = []
     for kind in SECTION_KINDS:
         section = find_section(doc, session, kind.section)  # type: ignore[arg-type]
         if section is not None:
+            searched.append(section.title)
             open_items += [(e, kind.title) for e in _entries(doc, section) if e.done is False]
     matches = [m for m in open_items if m[0].text == text] or \
         [m for m in open_items if text.casefold() in m[0].text.casefold()]
     if not matches:
-        raise ItemNotFound(text)
+        raise ItemNotFound(text, tuple(searched), len(open_items))
     if len(matches) > 1 and len({m[0].text for m in matches}) > 1:
         raise AmbiguousItem(text, [m[0].text for m in matches])
     # Of items alike, the step in progress is the one meant (then the oldest).

@@ -555,7 +555,8 @@ class _Ties:
     - a footnote with a label (``[fn:1]``, ``[fn:name]``, ``[fn:name: text]``: a
       reference or a definition; its counterpart may be elsewhere); an anonymous
       inline one (``[fn:: text]``) is whole and moves;
-    - a link target: ``<<target>>``, ``<<<radio target>>>``, a keyword line such as
+    - a link target: ``<<target>>``, ``<<<radio target>>>`` (and any text of a radio
+      target of the file, in any case and spacing: Org's link to it), a keyword line such as
       ``#+NAME:`` (any keyword line but ``#+CAPTION:``, ``#+ATTR_...:``,
       ``#+HEADER:``, ``#+PLOT:``, which describe the element after them, in the same
       entry), a code reference ``(ref:...)``;
@@ -582,6 +583,8 @@ class _Ties:
                 if self._tied(mark, at):
                     marks.append(at)
                 at = base.find(mark, at + 1, hi)
+        if base.find("<<<") >= 0:  # (rare: no scan of the section for each word else)
+            marks += _radio_uses(base, lo, hi)
         marks.sort()
         self.marks = marks
         self.next = 0  # the first mark not before the entries looked at so far
@@ -678,6 +681,27 @@ class _Ties:
         self.next = index
         return at < self.until or self.named is not None or \
             (index < len(marks) and marks[index] < offsets[reach])
+
+
+def _radio_uses(base: str, lo: int, hi: int) -> list[int]:
+    """Where, between ``lo`` and ``hi``, ``base`` holds the text of a radio target
+    ``<<<TEXT>>>`` anywhere in ``base``: Org makes each such text a link to the target,
+    in the file that holds it only, case-insensitively and across any run of blanks or
+    a line break (Org manual, "Radio Targets"; ``org-update-radio-target-regexp``). A
+    superset of Org's matches (no word boundaries asked): an entry that holds one
+    stays, as the target does, so that the use stays a link."""
+    import re
+
+    texts = {m.group(0).strip("<>") for m in re.finditer(_TARGET.pattern, base)
+             if m.group(0).startswith("<<<")}
+    found: list[int] = []
+    for text in texts:
+        words = text.split()
+        if not words:
+            continue
+        pattern = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
+        found += [m.start() for m in pattern.finditer(base, lo, hi)]
+    return found
 
 
 def _affiliated(text: str) -> bool:

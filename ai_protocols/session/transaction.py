@@ -1091,7 +1091,7 @@ class Editing:
                 # failure here (a full disk) leaves the entry to be written unrolled.
                 try:
                     edit.rolled_made = _write_earlier(ai_dir, edit.rolled)
-                except StorageError as error:
+                except AiProtocolsError as error:  # a full disk, a link raced in
                     blocked = (f"{error} (nothing was moved; the next write tries "
                                "again)")
             if blocked is not None:  # the entries are written all the same, not rolled over
@@ -1147,7 +1147,10 @@ class Editing:
                             if edit.rolled is None or os.path.normpath(c) !=
                             os.path.normpath(edit.rolled.path)]
             if edit.rolled is not None:
-                blocked = _earlier_blocked(ai_dir, edit.rolled)
+                try:
+                    blocked = _earlier_blocked(ai_dir, edit.rolled)
+                except AiProtocolsError as error:  # a symbolic link on the rollover's way
+                    blocked = str(error)
                 if edited:
                     _record_superseded(doc, edited)
         return edit, waiting, blocked, replaced
@@ -1532,7 +1535,8 @@ def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
     person to act on (what to rename or remove), else ``None``: a file where a folder
     on its way must be, a folder that cannot be written, a file or folder of its name
     holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
-    link on the way (exit 12, as for every file the tool writes)."""
+    link on the way (the caller skips the rollover with that reason: the entry is
+    written all the same, decisions "Issue 16, eighth review (rollover robustness)")."""
     kept = _kept_earlier(ai_dir, planned.path)
     _refuse_links(ai_dir, [planned.path, *_kept_copies(ai_dir, planned.path)])
     for target in (planned.path, kept):
