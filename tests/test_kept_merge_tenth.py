@@ -15,7 +15,7 @@ from pathlib import Path
 from gitkit import git
 from hypothesis import given
 from hypothesis import strategies as st
-from test_kept_merge_ninth import KEPT, SESSION, _start, _steps
+from test_kept_merge_ninth import KEPT, SESSION, _paste, _progress, _start, _steps
 
 from ai_protocols.session.merge import lines_dropped
 
@@ -51,6 +51,15 @@ def test_merge_kept_keeps_a_person_tick_and_note_or_refuses(project: Path, run: 
         assert "drop" in done.stderr and "nothing was written" in done.stderr, done.stderr
         assert after == person
         assert (project / KEPT).read_bytes() == kept
+        # the advice works: the kept copy's lines added by hand, then the cp advised
+        only = [line for line in lines_dropped(kept, person.encode())
+                if line.startswith("- ")]
+        path.write_text(person + "".join(line + "\n" for line in only))
+        _paste(project, done.stderr, "cp ")
+        run("log", "--progress", "after the hand merge")
+        text = path.read_text()
+        assert "A person note" in text and "[X]" in text and "after the hand merge" in text
+        assert {"step 1", "step 2", "step 3", "testing old"} <= _progress(text), text
 
 
 _line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r[:"),
