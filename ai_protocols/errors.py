@@ -502,10 +502,11 @@ class CannotRecover(AiProtocolsError):
 
     exit_code = 11
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path, reason: str, verb: str = "recover") -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot recover {path}: {reason}")
+        self.verb = verb  # the command's action, as "recover" or "merge-kept"
+        super().__init__(f"cannot {verb} {path}: {reason}")
 
 
 class UnsafePath(AiProtocolsError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gitkit import git
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,3 +77,19 @@ def test_lines_dropped_finds_every_missing_line(lines: list[tuple[str, bool]]) -
     assert lines_dropped(side, side) == []
     assert lines_dropped(b"- [ ] a\n:UPDATED: x\n", b"- [X] a\n") == []
     assert lines_dropped(b"- [X] a\n", b"- [ ] a\n") == ["- [X] a"]
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "a\nb", ".ai/tasks.org"])
+def test_merge_kept_wording_names_merge_kept(project: Path, run: Runner, target: str) -> None:
+    """Item 4: merge-kept's errors name merge-kept, and a .ai/ Org file that is not a
+    session file is said to be one, not "no session context ... start"."""
+    _start(project, run)
+    (project / ".ai" / "tasks.org").touch()
+    done = run("merge-kept", target, check=False)
+    assert done.returncode != 0, done.stderr
+    assert "recover" not in done.stderr and "run 'ai-protocols start'" not in done.stderr, \
+        done.stderr
+    if target != "a\nb":
+        assert "cannot merge-kept" in done.stderr, done.stderr
+    if target.endswith("tasks.org"):
+        assert "not a session file" in done.stderr, done.stderr
