@@ -363,9 +363,12 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, kept: Path, reason: str) -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        done = f"cp {shell_quote(os.fspath(path))} {shell_quote(os.fspath(kept))}"
         super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
-                         f"it, {kept}: {reason}; nothing was written: keep what each holds "
-                         "by hand (an editor, or git merge-file), then carry on")
+                         f"it, {kept}: {reason}; nothing was written: add to the file by "
+                         "hand (an editor) what only the kept copy holds, then run "
+                         f"'{done}' so that ai-protocols takes the file as its last "
+                         "version, then carry on")
 
 
 class MergeConflict(UnreadableSession):
@@ -508,10 +511,11 @@ class CannotRecover(AiProtocolsError):
 
     exit_code = 11
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path, reason: str, verb: str = "recover") -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot recover {path}: {reason}")
+        self.verb = verb  # the command's action, as "recover" or "merge-kept"
+        super().__init__(f"cannot {verb} {path}: {reason}")
 
 
 class UnsafePath(AiProtocolsError):

@@ -1636,3 +1636,42 @@ def entries_lacking(version: bytes, other: bytes) -> int:
         return -1
     have = {key for _name, key in _entry_keys_of(read[0])}
     return sum(1 for _name, key in _entry_keys_of(read[1]) if key not in have)
+
+
+#: A property line (``:NAME: value``), a drawer's ``:PROPERTIES:``/``:END:`` (Org syntax,
+#: "Property Drawers"): the tool manages these (``:UPDATED:`` and the like), so a merge
+#: may take one side's value over the other's.
+_PROPERTY_LINE = re.compile(r"[ \t]*:[^\s:]+:(?:[ \t].*)?")
+_UNTICKED = re.compile(r"^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)\[ \]")
+
+
+def lines_dropped(side: bytes, merged: bytes) -> list[str]:
+    """The lines of ``side`` (one version's UTF-8 bytes) that ``merged`` lacks, counted
+    as a multiset (a line twice in ``side`` must be twice in ``merged``), property lines
+    left out (the tool's; see ``_PROPERTY_LINE``), and a checkbox ``[ ]`` in ``side``
+    met by the same line ticked (``[X]``, Org syntax "Checkboxes") in ``merged``: the
+    guard that a merge keeps every line a person or the tool wrote on either side.
+    Returns the lacking lines (text without their line ending), in ``side``'s order;
+    [] when none. Undecodable bytes are replaced (U+FFFD) on both sides alike."""
+    from collections import Counter
+
+    def split(data: bytes) -> list[str]:
+        text = data.decode("utf-8", "replace")
+        if not text:
+            return []
+        return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+
+    have = Counter(split(merged))
+    lacking = []
+    for line in split(side):
+        if _PROPERTY_LINE.fullmatch(line):
+            continue
+        if have[line] > 0:
+            have[line] -= 1
+            continue
+        ticked = _UNTICKED.sub(r"\1[X]", line, count=1)
+        if ticked != line and have[ticked] > 0:
+            have[ticked] -= 1
+            continue
+        lacking.append(line)
+    return lacking

@@ -760,7 +760,7 @@ class Project:
         from ai_protocols.session.recovery import target_path
         from ai_protocols.session.transaction import merge_kept
 
-        path = self.path_text if target is None else target_path(self, target)
+        path = self.path_text if target is None else target_path(self, target, "merge-kept")
         return Path(path), merge_kept(self.ai_dir_text, path, now=now)
 
     # -- other agents ---------------------------------------------------------------------

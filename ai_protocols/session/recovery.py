@@ -28,7 +28,7 @@ from ai_protocols.lean import datetime, quoted
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
 from ai_protocols.liveness.host import hostname
-from ai_protocols.paths import context_path_text, parent
+from ai_protocols.paths import DEFAULT_CONTEXT, context_path_text, parent
 from ai_protocols.session.archive import (
     archive_lock,
     archive_to,
@@ -119,11 +119,14 @@ def _not_a_session(project: Project, path: str) -> str:
             f"agent id or its session file{owner}; its earlier-entries files go with it")
 
 
-def target_path(project: Project, target: str) -> str:
+def target_path(project: Project, target: str, verb: str = "recover") -> str:
     """The session file ``target`` names: an agent id, or the path of a session file
     of this project (:class:`CannotRecover` for any other path;
     :class:`~ai_protocols.errors.InvalidText` for an empty one, which no agent id is:
-    not this agent's own file, which ``""`` would name as ``AI_AGENT_ID`` unset does)."""
+    not this agent's own file, which ``""`` would name as ``AI_AGENT_ID`` unset does).
+    ``verb`` names the command in the errors ("recover", "merge-kept"); for any verb
+    but "recover" a path must be a session file (``.ai/session-context.org`` or in
+    ``.ai/session-context.d/``), not another Org file of ``.ai/``."""
     if not target.strip():
         raise InvalidText("ID", target, "it is empty; give the other agent's AI_AGENT_ID "
                                         "or its session file's path, as 'ai-protocols "
@@ -131,12 +134,18 @@ def target_path(project: Project, target: str) -> str:
     if target.endswith(".org") or os.sep in target:
         path = os.path.realpath(target)
         if parent(path) not in (project.ai_dir_text, project.context_dir_text):
-            raise CannotRecover(path, _not_a_session(project, path))
+            raise CannotRecover(path, _not_a_session(project, path), verb)
+        if (verb != "recover" and parent(path) == project.ai_dir_text
+                and os.path.basename(path) != DEFAULT_CONTEXT):
+            raise CannotRecover(path, "it is not a session file (a session file is "
+                                      f".ai/{DEFAULT_CONTEXT} or one in .ai/session-context.d/; "
+                                      "'ai-protocols status' lists them)", verb)
         return path
     try:
         return context_path_text(project.root_text, target)
     except InvalidAgentId as error:  # (the id given, not AI_AGENT_ID: said so)
-        raise InvalidAgentId(target, error.reason, given_as="the agent id to recover") \
+        given = "the agent id to recover" if verb == "recover" else f"the id given to {verb}"
+        raise InvalidAgentId(target, error.reason, given_as=given) \
             from None
 
 

@@ -645,7 +645,7 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
     written), :class:`~ai_protocols.errors.BeingEdited` while a person edits the file in
     Emacs, and what :func:`editing` raises."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import entries_lacking, merge_diverged_bytes
+    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
 
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
@@ -668,6 +668,10 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
         if merged is None:
             raise KeptNotMerged(path, kept, "they are not two versions of one session that "
                                             "merge without a conflict")
+        dropped = lines_dropped(older, merged.data) + lines_dropped(newer, merged.data)
+        if dropped:
+            raise KeptNotMerged(path, kept, f"the merge would drop {len(dropped)} line(s) "
+                                            f"one of them holds (as {dropped[0]!r})")
         gained = entries_lacking(older, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
