@@ -135,9 +135,12 @@ def test_a_move_keeps_every_relative_link_naming_the_same_file(project: Path,
                         "#+begin_src org\n[[file:../notes.org]]\n#+end_src\n")
     before = resolved(path)
     assert len(before) == 7 and all(line.endswith(" t") for line in before), before
+    gone = "- [ ] and [[file:missing.txt][gone]], typed as it is\n"
+    add_next_step(path, gone)  # (a link to nothing: no meaning to keep, its bytes kept)
     run("wrap-up", "linked done")
     [archive] = (project / ".ai/sessions").glob("*linked-done.org")
-    after = resolved(archive)
+    assert gone in archive.read_text()
+    after = [line for line in resolved(archive) if "missing.txt" not in line]
     ours = [line for line in after if "--" in line]
     assert len(ours) == 1 and ours[0].endswith(" t")  # (the tool's own link, moved)
     assert [line for line in after if "--" not in line] == \

@@ -538,14 +538,17 @@ def org_link_escape(path: str) -> str:
 _FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
 
 
-def moved_link_line(line: str, old_folder: str, new_folder: str) -> str:
+def moved_link_line(line: str, old_folder: str, new_folder: str,
+                    existing_only: bool = False) -> str:
     """``line`` with each relative file link in it (Org bracket links,
     https://orgmode.org/manual/External-Links.html: ``[[file:PATH]]``,
     ``[[file+sys:PATH]]``, ``[[file+emacs:PATH]]``, ``[[./PATH]]``, ``[[../PATH]]``,
     with or without a description or a ``::SEARCH``) naming, from ``new_folder``, the
     file it named from ``old_folder``: a file moving there keeps its links. Only each
     link's path changes (escaped as :func:`org_link_escape` writes it); an absolute
-    path (``/``, ``~``) and any other link stay as they are."""
+    path (``/``, ``~``) and any other link stay as they are; with ``existing_only``,
+    so does a link naming nothing that exists (no meaning to keep: its bytes, as typed,
+    are kept instead)."""
     out = []
     at = 0
     while True:
@@ -562,9 +565,10 @@ def moved_link_line(line: str, old_folder: str, new_folder: str) -> str:
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
-        if (scheme or bare) and where and not where.startswith(("/", "~")):
-            moved = os.path.relpath(os.path.join(os.path.abspath(old_folder or "."), where),
-                                    os.path.abspath(new_folder or "."))
+        named = os.path.join(os.path.abspath(old_folder or "."), where)
+        if (scheme or bare) and where and not where.startswith(("/", "~")) and \
+                (not existing_only or os.path.lexists(named)):
+            moved = os.path.relpath(named, os.path.abspath(new_folder or "."))
             if where.endswith("/") and not moved.endswith("/"):
                 moved += "/"
             if bare and not moved.startswith("../"):
@@ -583,7 +587,8 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int]) -
     """:func:`moved_link_line` on each line of ``doc`` holding ``[[`` but those in
     ``skip`` (lines rewritten already) and those inside a block (``#+BEGIN_...`` to
     ``#+END_...``: no link there, Org syntax), for a file moving from ``old_folder``
-    to ``new_folder`` (an archive, an adoption): a person's relative links stay right.
+    to ``new_folder`` (an archive, an adoption): a person's relative links to files
+    that exist stay right; a link to nothing keeps its bytes (``existing_only``).
     Surgical: only a changed line is set."""
     blocks: list[int] = []  # (line indexes where a block begins, then ends, in turn)
     for index, line in doc.lines_holding("#+"):
@@ -598,7 +603,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int]) -
                                 for k in range(0, len(blocks), 2)):
             continue
         bare = strip_ending(line, doc.newline).lstrip("\ufeff")
-        moved = moved_link_line(bare, old_folder, new_folder)
+        moved = moved_link_line(bare, old_folder, new_folder, existing_only=True)
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:
