@@ -1077,16 +1077,7 @@ def _not_given(lines: list[str], first: int, newline: str, given: dict[str, int]
     replaced by an edited version in the live file (:data:`SUPERSEDED`): left out too."""
     counts: dict[str, int] = {}
     dropped: list[tuple[int, int]] = []
-    reach = first
-    for entry in iter_entries(iter(lines), newline, first):
-        if entry.line < reach:
-            continue  # (nested in the entry before: goes or stays with it)
-        at = entry.line - first
-        after = lines[at + 1] if at + 1 < len(lines) else "x"
-        if after[:1] not in _GOES_ON and lines[at][:1] not in _GOES_ON:
-            reach = entry.line + 1
-        else:
-            reach = _entry_end(lines, at, newline) + first
+    for entry, at, reach in _entry_spans(lines, first, newline):
         key = identity(strip_ending(lines[at], newline), entry.box)
         seen = counts.get(key, 0)
         counts[key] = seen + 1
@@ -1109,7 +1100,14 @@ def _entry_blocks(lines: list[str], first: int, newline: str) -> list[list[str]]
     """The entries of one section's lines (``lines``, the first at line ``first``), each
     as its lines without their endings, cut as :func:`_not_given` cuts them (so that
     :func:`entry_digest` of a block here is the digest :func:`read_whole` computes)."""
-    blocks: list[list[str]] = []
+    return [[strip_ending(line, newline) for line in lines[at:reach - first]]
+            for _, at, reach in _entry_spans(lines, first, newline)]
+
+
+def _entry_spans(lines: list[str], first: int, newline: str) -> Iterator[tuple[Entry, int, int]]:
+    """Each entry of one section's lines (``lines``, the first at line ``first``): the
+    entry, its index in ``lines`` and the line number after it (an entry nested in the
+    one before goes or stays with it: not given on its own)."""
     reach = first
     for entry in iter_entries(iter(lines), newline, first):
         if entry.line < reach:
@@ -1120,8 +1118,7 @@ def _entry_blocks(lines: list[str], first: int, newline: str) -> list[list[str]]
             reach = entry.line + 1
         else:
             reach = _entry_end(lines, at, newline) + first
-        blocks.append([strip_ending(line, newline) for line in lines[at:reach - first]])
-    return blocks
+        yield entry, at, reach
 
 
 def _stamp_of(line: str) -> str | None:
