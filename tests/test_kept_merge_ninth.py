@@ -84,13 +84,20 @@ def _refused_then_merged(project: Path, run: Runner, want: set[str]) -> None:
     assert "lacks" not in run("resume").stdout
 
 
-def test_a_write_at_an_old_commit_then_back(project: Path, run: Runner) -> None:
-    """f8: a log at an older commit, then ``git checkout -f`` back: neither holds all."""
+def written_at_an_old_commit(project: Path, run: Runner) -> None:
+    """A session with three committed steps; a log at the commit two back, then
+    ``git checkout -f`` back: the file and its kept copy each hold entries the other
+    lacks."""
     _start(project, run)
     _steps(project, run, 3)
     git(project, "checkout", "-q", "HEAD~2")
     run("log", "--progress", "testing old")
     git(project, "checkout", "-q", "-f", "-")
+
+
+def test_a_write_at_an_old_commit_then_back(project: Path, run: Runner) -> None:
+    """f8: a log at an older commit, then ``git checkout -f`` back: neither holds all."""
+    written_at_an_old_commit(project, run)
     _refused_then_merged(project, run, {"step 1", "step 2", "step 3", "testing old"})
 
 

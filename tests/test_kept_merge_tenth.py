@@ -13,10 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitkit import git
 from hypothesis import given
 from hypothesis import strategies as st
-from test_kept_merge_ninth import KEPT, SESSION, _paste, _progress, _start, _steps
+from test_kept_merge_ninth import KEPT, SESSION, _paste, _progress, _start, written_at_an_old_commit
 
 from ai_protocols.session.merge import lines_dropped
 
@@ -24,11 +23,7 @@ from conftest import Runner
 
 
 def _diverge(project: Path, run: Runner) -> None:
-    _start(project, run)
-    _steps(project, run, 3)
-    git(project, "checkout", "-q", "HEAD~2")
-    run("log", "--progress", "testing old")
-    git(project, "checkout", "-q", "-f", "-")
+    written_at_an_old_commit(project, run)
     assert run("log", "--progress", "refused", check=False).returncode == 6
 
 
