@@ -1190,7 +1190,6 @@ class Editing:
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         redundant = _settle_strays(ai_dir, path, doc, self._copies)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
-        _drop_partial_archives(ai_dir)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
@@ -1334,27 +1333,6 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
 #: (:data:`ai_protocols.session.archive.ARCHIVE_LOCK` and ``TEMP_NAME``; a test keeps
 #: them the same).
 _ARCHIVE_NAMES = (".archive", "archive")
-
-
-def _drop_partial_archives(ai_dir: str) -> None:
-    """Remove the temporary files of archives a killed wrap-up left in ``.ai/sessions/``
-    (``.archive.<random>.tmp``, git-ignored, as big as the session), at any write:
-    only holding the archive lock, taken without waiting (no wrap-up is writing one
-    then; a busy lock leaves them to the next write), as a wrap-up's own sweep does
-    (:func:`~ai_protocols.storage.files.discard_partial_writes`). One ``listdir``
-    when there is none."""
-    sessions = join(ai_dir, "sessions")
-    try:
-        names = os.listdir(sessions)
-    except OSError:
-        return
-    if not any(name.startswith(".archive.") and name.endswith(".tmp") for name in names):
-        return
-    try:
-        with storage.locked(ai_dir, join(sessions, _ARCHIVE_NAMES[0]), timeout=0):
-            discard_partial_archives(ai_dir)
-    except (AiProtocolsError, OSError):
-        return
 
 
 def discard_partial_archives(ai_dir: str) -> None:
