@@ -146,6 +146,7 @@ def test_the_rolling_clone_merging_a_wrap_up_is_told_commands_that_work(
     said = done.stdout + done.stderr
     started = Runner(clones.one)("start", "--title", "Next").stderr
     assert re.search(r"Warning: git's index holds unmerged \S*\.ai/sessions/", started), started
+    assert "This clone's session changes are git's stage 2 of it" in said, said
     command = re.search(r"to merge them into \S+: (.*?); then (git add .*?) and commit", said)
     assert command, said
     env = clean_env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")

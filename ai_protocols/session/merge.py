@@ -1472,7 +1472,7 @@ def _merge_earlier_file(data: list[bytes], place: str, ours: Path) -> int:
                         f"{shell_quote(archive)} and commit.")
         else:
             into = archive if archive is not None else "the session file it belongs to"
-            said.append(f"The {'other' if lost_stage == 3 else 'this'} clone's session "
+            said.append(f"{'The other' if lost_stage == 3 else 'This'} clone's session "
                         f"changes are git's stage {lost_stage} of it; to merge them into "
                         f"{into}: B=$(git rev-parse --git-path ai-base.org) M=$(git "
                         f"rev-parse --git-path ai-mine.org) && git show :1:{shell_quote(place)}"
