@@ -332,6 +332,12 @@ class Project:
                 if where is not None:
                     raise SessionWrappedUp(path, where)
                 raise SessionRemoved(path, kept, stashed_in(path))
+            if not os.path.lexists(path) and not os.path.lexists(kept):
+                from ai_protocols.session.transaction import stashed_in
+
+                stash = stashed_in(path)  # (git stash -a: the kept copy went with it)
+                if stash is not None:
+                    raise SessionRemoved(path, kept, stash)
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)

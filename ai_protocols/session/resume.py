@@ -544,20 +544,30 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
             break
     else:
         return None
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import stash_moved
+
     changed = _git(folder, "status", "--porcelain", "--", name)
     here = relative_to(path, project.root_text)
+    head = read_head(folder)
+    moved = stash_moved(folder)  # (a checkout after the stash: say so, go back first)
+    then = "" if moved is None else \
+        f", and HEAD then moved off the commit the stash was made on ({moved[2]}) to {moved[3]}"
+    back = stash_back(here, bool(changed), moved=moved,
+                      detached=head is not None and head[0] is None and head[1] is not None)
     return (f"a write went into an older version of this session file that git stash put "
-            f"back (the Log's replaced: line), and the version ai-protocols wrote before "
-            f"it is still only in the stash (git stash list), blob {found.group(1)[:12]}: "
-            f"to bring it back with what was written since, from "
-            f"{_clip(project.root_text, 120)}: {stash_back(here, bool(changed))}")
+            f"back (the Log's replaced: line){then}, and the version ai-protocols wrote "
+            f"before it is still only in the stash (git stash list), blob "
+            f"{found.group(1)[:12]}: to bring it back with what was written since, from "
+            f"{_clip(project.root_text, 120)}: {back}")
 
 
 def _stash_advice(project: Project, also: str = "") -> str | None:
     """The one rule for a warning of work that is not here: when the repository has a
     stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
     to bring it back (``also``: what else ``git stash pop`` brings back); ``None``
-    without a stash. Two git runs.
+    without a stash (:func:`ai_protocols.git.head.has_stash`: a ``stat`` or two, no
+    process); else one git run.
 
     When the newest entry holds untracked files that are here again (``start`` brought
     the session file back, and ``.ai/``'s own files with it: :func:`stash_untracked`),
@@ -565,7 +575,8 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     paste (issue 14, eighth review): those of the tool's files removed first (the
     stash holds them: a session file comes back as ai-protocols wrote it last, from its
     kept copy), any other file moved aside, ``git stash pop``."""
-    from ai_protocols.git.state import has_stash, stash_untracked
+    from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
+    from ai_protocols.git.state import stash_untracked
     from ai_protocols.paths import is_tool_path, join
 
     root = project.root_text

@@ -1,0 +1,102 @@
+"""Checkpoints and the stash warnings, eleventh round of issue 14: where a checkpoint is
+and what to do (one rule for list, restore and resume), a note of several lines kept
+whole, a stash followed by a checkout, ``git stash -a``, one ``has_stash``. Real git
+throughout."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from gitkit import GIT_ENV, commit_all, first_commit, git
+
+from conftest import Runner
+
+AGENT = "agent1.1796000000"
+FILE = f".ai/session-context.d/{AGENT}.org"
+
+
+def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV})
+
+
+# -- the stash warnings (5, 6) ----------------------------------------------------------
+
+
+def _stash_then_checkout(project: Path, run: Runner) -> str:
+    """Two commits of logged entries, one more entry uncommitted, ``git stash``, a
+    checkout of the commit before: the write's warning (stderr)."""
+    first_commit(project)
+    run("start", "--objective", "o", agent=AGENT)
+    for step in ("p1", "p2"):
+        run("log", "--progress", step, agent=AGENT)
+        commit_all(project, step)
+    run("log", "--progress", "p3 uncommitted", agent=AGENT)
+    git(project, "stash", "-q")
+    git(project, "checkout", "-q", "HEAD~1")
+    return run("log", "--progress", "p4 at old commit", agent=AGENT).stderr
+
+
+def test_a_stash_then_a_checkout_is_named_and_its_advice_works(project: Path,
+                                                              run: Runner) -> None:
+    """5: after ``git stash`` and ``git checkout HEAD~1`` the warning names both (not the
+    stash alone), and advises no bare commit on the detached HEAD: going back (the
+    commands pasted as given) keeps every entry, and ``log`` goes on."""
+    warning = _stash_then_checkout(project, run)
+    assert "HEAD moved off the commit the stash was made on" in warning, warning
+    assert "to a detached HEAD at" in warning and "git stash took that one" in warning
+    assert "git switch -c NAME" in warning, warning  # (a commit there needs a branch)
+    back = re.search(r"go back to where the stash was made: (.*?), then (ai-protocols "
+                     r"merge-kept \S+)", warning)
+    assert back, warning
+    steps = [re.sub(r" \(what was written here[^)]*\)", "", s) for s in back.group(1).split(", ")]
+    for step in steps:
+        done = _sh(project, step)
+        assert done.returncode == 0, (step, done.stderr)
+    run(*back.group(2).split()[1:], agent=AGENT)
+    run("log", "--progress", "p5", agent=AGENT)
+    text = (project / FILE).read_text()
+    for step in ("p1", "p2", "p3 uncommitted", "p4 at old commit", "p5"):
+        assert f"{step}\n" in text, (step, text)
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD") != "HEAD"  # on a branch
+
+
+def test_stash_all_is_handled_as_stash_untracked(project: Path, run: Runner) -> None:
+    """5: ``git stash -a`` takes the session file with ``.ai/.locks/`` (its kept copy):
+    a write says git stash took it and names ``git stash pop``, exit 3, not "run start
+    first"; nothing is made."""
+    first_commit(project)
+    run("start", "--objective", "o", agent=AGENT)
+    run("log", "--progress", "p1", agent=AGENT)
+    git(project, "stash", "-q", "-a")
+    assert not (project / FILE).exists() and not (project / ".ai/.locks").exists()
+    refused = run("log", "--progress", "p2", agent=AGENT, check=False)
+    assert refused.returncode == 3, refused.stderr
+    assert "removed by git stash" in refused.stderr and "stash pop" in refused.stderr
+    assert "git stash -a" in refused.stderr and "start' first" not in refused.stderr
+    assert not (project / FILE).exists() and not (project / ".ai/.locks").exists()
+    said = run("show", agent=AGENT, check=False)
+    assert said.returncode == 3 and "removed by git stash" in said.stderr, said.stderr
+    git(project, "stash", "pop", "-q")
+    run("log", "--progress", "p2", agent=AGENT)
+    assert "p1\n" in (project / FILE).read_text()
+
+
+def test_one_has_stash_reads_packed_refs(project: Path) -> None:
+    """6: one ``has_stash`` (git's files, no process), also for a stash ref ``git
+    pack-refs`` packed."""
+    import ai_protocols.git.state as state
+    from ai_protocols.git.head import has_stash
+
+    assert not hasattr(state, "has_stash")
+    first_commit(project)
+    assert not has_stash(project)
+    (project / "a").write_text("b\n")
+    git(project, "stash", "-q")
+    git(project, "pack-refs", "--all")
+    assert not (project / ".git/refs/stash").exists()
+    assert has_stash(project / "a") is has_stash(project) is True
