@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 from gitkit import GIT_ENV, commit_all, first_commit, git
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner
 
@@ -100,3 +102,53 @@ def test_one_has_stash_reads_packed_refs(project: Path) -> None:
     git(project, "pack-refs", "--all")
     assert not (project / ".git/refs/stash").exists()
     assert has_stash(project / "a") is has_stash(project) is True
+
+
+# -- a note of several lines (4) ---------------------------------------------------------
+
+_LINE = st.text(st.characters(codec="utf-8", categories=("L", "N", "P")) | st.just(" "),
+                min_size=1, max_size=120).filter(lambda t: t.strip())
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINE, min_size=1, max_size=4))
+@example(lines=["before refactor", "second line", "fourth"])
+def test_a_note_is_never_cut_without_saying_where_the_rest_is(project: Path, run: Runner,
+                                                              lines: list[str]) -> None:
+    """4: a ``checkpoint --note`` of several lines (or one past 100 characters): the Log
+    line says the note goes on and names the command that shows it whole, which does;
+    ``list`` and the command's own line say more lines follow."""
+    if not (project / "a").exists():
+        first_commit(project)
+        run("start", "--title", "S")
+    (project / "a").write_text(f"{len(lines)}\n")
+    note = "\n".join(lines)
+    taken = run("checkpoint", "--note", note)
+    log = (project / ".ai/session-context.org").read_text().rstrip("\n").rsplit("\n", 1)[-1]
+    whole = [ln for ln in note.split("\n") if ln.strip()]
+    first = " ".join(whole[0].split())
+    if len(whole) == 1 and len(first) <= 100:
+        assert log.endswith(f": {first}") or "the whole note" not in log, log
+        return
+    found = re.search(r"\(the whole note(?:, (\d+) lines)?: ai-protocols (checkpoint show "
+                      r"[0-9a-f]{12})\)$", log)
+    assert found, log
+    assert found.group(1) is None if len(whole) == 1 else int(found.group(1)) == len(whole)
+    shown = run(*found.group(2).split()).stdout
+    for line in whole:
+        assert line.strip() in shown, (line, shown)
+    if len(whole) > 1:
+        assert "more line" in taken.stdout, taken.stdout
+        assert "more line" in run("checkpoint", "list").stdout
+
+
+def test_a_bad_note_is_still_refused(project: Path, run: Runner, tmp_path: Path) -> None:
+    """4: NUL (from a file: argv cannot hold one) and white space alone: exit 4, no
+    checkpoint."""
+    first_commit(project)
+    (tmp_path / "nul").write_bytes(b"first\nsec\0ond\n")
+    for note in ("   ", "\n \n", f"@{tmp_path / 'nul'}"):
+        refused = run("checkpoint", "--note", note, check=False)
+        assert refused.returncode == 4 and "Error: note" in refused.stderr, refused.stderr
+    assert git(project, "for-each-ref", "refs/ai-protocols") == ""

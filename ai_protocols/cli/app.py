@@ -735,7 +735,10 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
                    else "No checkpoint refs here.")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        note = display(point.note.splitlines()[0]) if point.note else ""
+        lines = [ln for ln in (point.note or "").split("\n") if ln.strip()]
+        note = display(lines[0]) if lines else ""
+        if len(lines) > 1:  # (never cut without a sign: checkpoint show has it whole)
+            note += f" (+{len(lines) - 1} more line{'s' if len(lines) > 2 else ''})"
         click.echo(f"{when}  {display(point.name)}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 

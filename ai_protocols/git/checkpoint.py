@@ -1744,12 +1744,19 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
     (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
     paths it holds uncommitted), ``GIT_BRANCH`` and ``GIT_COMMIT``, and a line of the
-    Log section. Raises what :func:`ai_protocols.session.transaction.editing` raises."""
+    Log section: the note's first line (:func:`~ai_protocols.session.text.preview`), and
+    when that is not all of it (more lines, or a line cut at 100 characters) where the
+    whole note is (``checkpoint show HASH``: the commit's message keeps it). Raises what
+    :func:`ai_protocols.session.transaction.editing` raises."""
     from ai_protocols.git.head import branch_text
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
 
     note = f": {preview(checkpoint.note)}" if checkpoint.note else ""
+    lines = [ln for ln in (checkpoint.note or "").split("\n") if ln.strip()]
+    if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
+        count = f", {len(lines)} lines" if len(lines) > 1 else ""
+        note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
     with editing(ai_dir, path, now=now) as edit:
         edit.set_properties(("CHECKPOINT", checkpoint.ref),
                             ("CHECKPOINT_COMMIT", checkpoint.commit),
