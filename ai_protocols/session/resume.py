@@ -633,9 +633,6 @@ def _is_hash(text: str | None) -> bool:
     return bool(text) and 4 <= len(text) <= 64 and _HEX.issuperset(text)  # type: ignore[arg-type]
 
 
-#: How another clone's checkpoints come here (docs/checkpoints.md); ``{remote}``: the
-#: remote (:func:`ai_protocols.git.state.remote_for`).
-FETCH_CHECKPOINTS = "git fetch {remote} 'refs/ai-protocols/*:refs/ai-protocols/*'"
 #: git's empty tree (SHA-1): what a checkpoint taken before the first commit is
 #: compared with.
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -844,52 +841,21 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         warning += f"; {stashed}"
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
-        restore = f"ai-protocols checkpoint restore {short}"
-        if point_here:
-            warning += f"; restore {it} with: {restore}"
-        elif _taken_here(root, session.checkpoint or ""):
-            # (this clone took it: "push it from the clone that took it" would send a
-            # person looking for a clone that is this one; the restore would exit 5)
-            warning += (f"; {it} was taken in this clone (its ref names this clone's id), "
-                        f"but its ref is gone here ({_clip(session.checkpoint, 120)}: "
-                        f"deleted, or pruned by git fetch --prune) and its commit with it "
-                        f"(git gc): what it held cannot be restored here; a clone that "
-                        f"fetched it before may still have it (ai-protocols checkpoint list "
-                        f"--all there)")
-        else:
-            from ai_protocols.git.state import remote_for
+        if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
+            warning += f"; restore {it} with: ai-protocols checkpoint restore {short}"
+        else:  # (the one rule: never fetched here, or collected by git gc)
+            from ai_protocols.errors import AiProtocolsError
+            from ai_protocols.git.checkpoint import Checkpoints
 
-            remote = remote_for(root, git.branch)
-            remote = shell_quote(remote) if remote != "REMOTE" else remote  # (a name, pasted)
-            ref = session.checkpoint or ""
-            pushed = f"git push REMOTE {shell_quote(ref)}" if ref.startswith("refs/") else \
-                "git push REMOTE 'refs/ai-protocols/*:refs/ai-protocols/*'"
-            warning += (f"; {it} is not in this clone: if it was never pushed, push it from "
-                        f"the clone that took it ({pushed}); then here: "
-                        f"{FETCH_CHECKPOINTS.format(remote=remote)}, then: {restore}")
+            try:
+                where = Checkpoints(root, project.agent_id).whereabouts(
+                    session.checkpoint if (session.checkpoint or "").startswith("refs/")
+                    else None, point)
+            except AiProtocolsError:
+                where = None
+            if where is not None:
+                warning += f"; {where.say(it)}"
     return warning
-
-
-def _taken_here(root: str, ref: str) -> bool:
-    """Whether the checkpoint ref ``ref`` (``refs/ai-protocols/checkpoints/AGENT/CLONE/N``,
-    docs/checkpoints.md) names this clone (or linked worktree) as the one that took it:
-    its ``CLONE`` is this one's id (:func:`ai_protocols.git.checkpoint.clone_id`, read
-    from git's folders, no process)."""
-    parts = ref.split("/")
-    if len(parts) != 6 or parts[:3] != ["refs", "ai-protocols", "checkpoints"]:
-        return False
-    from ai_protocols.git.checkpoint import clone_id
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(root)
-    if dirs is None:
-        return False
-    _, git_dir, common = dirs
-    mine = clone_id(common)
-    if mine is not None and os.path.realpath(git_dir) != os.path.realpath(common):
-        own = clone_id(git_dir)
-        mine = None if own is None else f"{mine}-{own}"
-    return mine is not None and parts[4] == mine
 
 
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
