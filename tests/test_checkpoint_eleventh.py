@@ -152,3 +152,90 @@ def test_a_bad_note_is_still_refused(project: Path, run: Runner, tmp_path: Path)
         refused = run("checkpoint", "--note", note, check=False)
         assert refused.returncode == 4 and "Error: note" in refused.stderr, refused.stderr
     assert git(project, "for-each-ref", "refs/ai-protocols") == ""
+
+
+# -- where a checkpoint is, and what to do: one rule (1, 2, 3) ---------------------------
+
+FETCH = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+
+
+def _pushed_and_cloned(tmp_path: Path, run: Runner) -> tuple[Path, Path, str]:
+    """A clone that took a checkpoint, committed the session and pushed both, and a
+    fresh clone of the branch (which brings no checkpoint ref); the checkpoint's hash."""
+    bare, c1, c2 = tmp_path / "o.git", tmp_path / "c1", tmp_path / "c2"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(tmp_path, "clone", "-q", f"file://{bare}", str(c1))  # (a URL: no object copied)
+    git(c1, "checkout", "-q", "-b", "main")
+    run("init", cwd=c1)
+    first_commit(c1)
+    run("start", "--title", "S", agent=AGENT, cwd=c1)
+    (c1 / "w").write_text("work\n")
+    run("checkpoint", "--note", "n", agent=AGENT, cwd=c1)
+    git(c1, "add", ".ai")  # (the session, not the work: that is the checkpoint's)
+    git(c1, "commit", "-q", "-m", "session")
+    git(c1, "push", "-q", "origin", "main")
+    git(c1, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    git(tmp_path, "clone", "-q", "-b", "main", f"file://{bare}", str(c2))
+    return c1, c2, git(c1, "for-each-ref", "--format=%(objectname)", "refs/ai-protocols")
+
+
+def test_a_fresh_clone_is_told_to_fetch_by_list_restore_and_resume(tmp_path: Path,
+                                                                   run: Runner) -> None:
+    """1: in a fresh clone, ``checkpoint list`` says the checkpoint was never fetched
+    and gives the fetch with its refspec (not "cannot be restored", not "pruned");
+    ``restore HASH`` and ``resume`` say the same; pasting the fetch brings it."""
+    _, c2, commit = _pushed_and_cloned(tmp_path, run)
+    said = run("checkpoint", "list", agent=AGENT, cwd=c2).stderr
+    assert "not in this clone (taken in another clone" in said, said
+    assert FETCH in said and "cannot be restored" not in said and "pruned" not in said
+    refused = run("checkpoint", "restore", commit[:12], agent=AGENT, cwd=c2, check=False)
+    assert refused.returncode == 5 and FETCH in refused.stderr, refused.stderr
+    assert "this session recorded it" in refused.stderr
+    resumed = run("resume", agent=AGENT, cwd=c2).stdout
+    advice = said.split(": it is not in this clone", 1)[1].strip()
+    assert advice in " ".join(resumed.split()), (advice, resumed)  # (the one rule's words)
+    assert _sh(c2, FETCH).returncode == 0
+    listed = run("checkpoint", "list", agent=AGENT, cwd=c2)
+    assert commit[:12] in listed.stdout and listed.stderr == "", listed
+    run("checkpoint", "restore", commit[:12], "--worktree", str(tmp_path / "r"),
+        agent=AGENT, cwd=c2)
+    assert (tmp_path / "r" / "w").read_text() == "work\n"
+
+
+def test_list_says_the_state_of_every_recorded_checkpoint(project: Path, run: Runner) -> None:
+    """2 and 3: with both recorded checkpoints' refs deleted, ``list`` says of each that
+    its commit is still here (with the restore); after git gc, of each that it is gone
+    from this clone, the last one (its ref recorded) collected by git gc; ``restore
+    HASH`` of a collected one says so and what can still be done (exit 5)."""
+    first_commit(project)
+    run("start", "--title", "S")
+    hashes = []
+    for text in ("one\n", "two\n"):
+        (project / "a").write_text(text)
+        run("checkpoint")
+        hashes.append(git(project, "rev-parse", "--short=12", "refs/ai-protocols/checkpoints/"
+                          f"default/{_clone(project)}/{len(hashes) + 1}"))
+    for ref in git(project, "for-each-ref", "--format=%(refname)",
+                   "refs/ai-protocols").split():
+        git(project, "update-ref", "-d", ref)
+    said = run("checkpoint", "list").stderr
+    for number, short in enumerate(hashes, 1):
+        assert re.search(rf"Note: this session records checkpoint {number} \({short}[^\n]*"
+                         rf"still in this clone[^\n]*checkpoint restore {short}", said), said
+    git(project, "reflog", "expire", "--expire=now", "--all")
+    git(project, "gc", "-q", "--prune=now")
+    said = run("checkpoint", "list").stderr
+    lines = [line for line in said.splitlines() if line.startswith("Note: this session")]
+    assert len(lines) == 2, said
+    assert all("still in this clone" not in line for line in lines)
+    assert "git gc collected its commit" in lines[1] and "taken in this clone" in lines[1]
+    refused = run("checkpoint", "restore", hashes[1], check=False)
+    assert refused.returncode == 5, refused.stderr
+    assert "git gc collected its commit" in refused.stderr, refused.stderr
+    assert "checkpoint list --all there" in refused.stderr
+    shown = run("checkpoint", "show", "2", check=False)  # (N too: the session recorded it)
+    assert shown.returncode == 5 and "git gc collected" in shown.stderr, shown.stderr
+
+
+def _clone(root: Path) -> str:
+    return (root / ".git" / "ai-protocols-clone").read_text().strip()

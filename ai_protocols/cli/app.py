@@ -766,7 +766,7 @@ def _recorded_but_gone(points: Any, found: list[Any]) -> list[str]:
     for point in _session_checkpoints():
         if any(p.commit.startswith(point.commit) for p in found):
             continue
-        where = points.whereabouts(point.ref, point.commit)
+        where = points.whereabouts(point.ref, point.commit, point.number)
         if where.state == "here":
             continue  # (another agent's ref holds it: list --all shows it)
         number = f" {point.number}" if point.number else ""

@@ -207,6 +207,9 @@ class Whereabouts:
         self.state, self.commit, self.ref, self.fetch = state, commit, ref, fetch
         #: The checkpoint, when its commit is in this clone.
         self.checkpoint = checkpoint
+        #: Whether this clone (or a worktree of it) took it, as its ref says (``None``:
+        #: no ref recorded, or none of the form ``AGENT/CLONE/N``).
+        self.mine: bool | None = None
 
     def __repr__(self) -> str:
         return f"Whereabouts({self.state!r}, {self.commit!r}, {self.ref!r})"
@@ -218,6 +221,11 @@ class Whereabouts:
         restore = f"ai-protocols checkpoint restore {short}"
         if self.state == "here":
             return f"restore {it} with: {restore}"
+        if self.state == "unreferenced" and self.mine is False:
+            return (f"its ref was never fetched here ({ref}; or it was deleted), but the "
+                    f"commit of {it} is in this clone (a clone by path copies every object), "
+                    f"until git gc collects it: restore {it} with: {restore} (or fetch its "
+                    f"ref first: {self.fetch})")
         if self.state == "unreferenced":
             return (f"its ref is gone here ({ref}: deleted, or pruned by git fetch --prune), "
                     f"but the commit of {it} is still in this clone, until git gc collects "
@@ -900,7 +908,7 @@ class Checkpoints:
                 number is not None and r.number == number)]
             if len(matches) != 1:
                 raise
-            where = self.whereabouts(matches[0].ref, matches[0].commit)
+            where = self.whereabouts(matches[0].ref, matches[0].commit, matches[0].number)
             if where.checkpoint is not None:
                 return where.checkpoint
             number = f" {matches[0].number}" if matches[0].number else ""
@@ -1018,15 +1026,17 @@ class Checkpoints:
                     "has no remote)")
         return f"git fetch {shell_quote(remote) if remote != 'REMOTE' else remote} '{REFSPEC}'"
 
-    def whereabouts(self, ref: str | None, commit: str) -> Whereabouts:
+    def whereabouts(self, ref: str | None, commit: str,
+                    number: int | None = None) -> Whereabouts:
         """Where the checkpoint of the commit ``commit`` (a hash of 4 digits or more, as
         a session records it) and the ref ``ref`` (``None``: not recorded) is, seen from
         this clone: the one rule (:class:`Whereabouts`). A ref of this clone holding
         that commit, else the commit alone (no ref), else whose clone took it: the ref's
         ``CLONE`` part is this clone's id (or one of its worktrees'), so git gc collected
         it here; another's: never fetched here; no ref recorded: this clone never took a
-        checkpoint (no id yet), so never fetched here, else not known. Two git runs at
-        most; changes nothing."""
+        checkpoint (no id yet), or never gave this agent ``number`` (the Log line's ``N``:
+        :data:`NUMBERS_DIR` keeps the last given), so never fetched here, else not known.
+        Two git runs at most; changes nothing."""
         import re
 
         commit = commit.lower()
@@ -1034,16 +1044,28 @@ class Checkpoints:
         for point in self.list(every_agent=True):
             if point.ref == ref or point.commit.startswith(commit):
                 return Whereabouts("here", point.commit, point.ref, fetch, point)
+        parts = (ref or "").split("/")
+        base = clone_id(self.common_dir)
+        mine = None
+        if ref and len(parts) == 6 and ref.startswith(f"{NAMESPACE}/"):
+            mine = base is not None and (parts[4] == base or parts[4].startswith(f"{base}-"))
         if re.fullmatch(r"[0-9a-f]{4,64}", commit):
             loose = self._unreferenced(commit)
             if loose is not None:
-                return Whereabouts("unreferenced", loose.commit, ref, fetch, loose)
-        parts = (ref or "").split("/")
-        base = clone_id(self.common_dir)
-        if ref and len(parts) == 6 and ref.startswith(f"{NAMESPACE}/"):
-            mine = base is not None and (parts[4] == base or parts[4].startswith(f"{base}-"))
-            return Whereabouts("collected" if mine else "not-fetched", commit, ref, fetch)
-        return Whereabouts("not-fetched" if base is None else "unknown", commit, ref, fetch)
+                found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose)
+                found.mine = mine
+                return found
+        if mine is not None:
+            found = Whereabouts("collected" if mine else "not-fetched", commit, ref, fetch)
+            found.mine = mine
+            return found
+        # No ref recorded (an older Log line): a clone that never took one (no id), or
+        # never gave this agent so high a number, did not take it.
+        number = number if number is not None else \
+            int(parts[-1]) if parts[-1].isdigit() else None
+        never = base is None or (number is not None and self.clone is not None and
+                                 max([self._last_number(), *self._numbers()]) < number)
+        return Whereabouts("not-fetched" if never else "unknown", commit, ref, fetch)
 
     def _unreferenced(self, text: str) -> Checkpoint | None:
         """The checkpoint whose commit ``text`` (4 to 64 hex digits) names when no ref
