@@ -67,6 +67,20 @@ def test_a_stash_then_a_checkout_is_named_and_its_advice_works(project: Path,
     assert git(project, "rev-parse", "--abbrev-ref", "HEAD") != "HEAD"  # on a branch
 
 
+def test_a_checkout_of_an_old_commit_is_named_as_such(project: Path, run: Runner) -> None:
+    """5: a write into the version a checkout of an older commit put back (no stash)
+    names that checkout and the detached HEAD, not "a branch switch or git reset"."""
+    first_commit(project)
+    run("start", "--objective", "o", agent=AGENT)
+    for step in ("p1", "p2"):
+        run("log", "--progress", step, agent=AGENT)
+        commit_all(project, step)
+    git(project, "checkout", "-q", "HEAD~1")
+    said = run("log", "--progress", "p3", agent=AGENT).stderr
+    assert "a checkout of another commit put it back? HEAD is detached at" in said, said
+    assert "branch switch or git reset" not in said
+
+
 def test_stash_all_is_handled_as_stash_untracked(project: Path, run: Runner) -> None:
     """5: ``git stash -a`` takes the session file with ``.ai/.locks/`` (its kept copy):
     a write says git stash took it and names ``git stash pop``, exit 3, not "run start

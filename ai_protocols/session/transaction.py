@@ -1247,7 +1247,11 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     head = read_head(folder)
     detached = head is not None and head[0] is None and head[1] is not None
     if not stored.stash_only:
-        how = (f"a checkout of another commit put it back? HEAD is detached at "
+        from ai_protocols.git.head import operation
+
+        under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
+        how = (f"the git {under_way} under way put it back?" if under_way else
+               f"a checkout of another commit put it back? HEAD is detached at "
                f"{head[1][:12]}" if detached and head is not None and head[1]  # (for mypy)
                else "a branch switch or git reset put it back?")
         return (f"{path} is an older version than the one ai-protocols last wrote ({how}); "
