@@ -349,6 +349,8 @@ class Checkpoints:
         #: The refs under :data:`NAMESPACE` read so far that hold no commit (ref: what
         #: they hold, ``blob``, ``tree``, ``tag``): no checkpoints.
         self.bad_refs: dict[str, str] = {}
+        #: Every checkpoint and the fetch command, once read by :meth:`whereabouts`.
+        self._seen: tuple[list[Checkpoint], str] | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
@@ -1036,12 +1038,15 @@ class Checkpoints:
         it here; another's: never fetched here; no ref recorded: this clone never took a
         checkpoint (no id yet), or never gave this agent ``number`` (the Log line's ``N``:
         :data:`NUMBERS_DIR` keeps the last given), so never fetched here, else not known.
-        Two git runs at most; changes nothing."""
+        The refs and the remote are read once per object; then one git run at most per
+        call. Changes nothing."""
         import re
 
         commit = commit.lower()
-        fetch = self.fetch_command()
-        for point in self.list(every_agent=True):
+        if self._seen is None:  # (once for many: list asks of each)
+            self._seen = (self.list(every_agent=True), self.fetch_command())
+        every, fetch = self._seen
+        for point in every:
             if point.ref == ref or point.commit.startswith(commit):
                 return Whereabouts("here", point.commit, point.ref, fetch, point)
         parts = (ref or "").split("/")
