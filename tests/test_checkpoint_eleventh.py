@@ -97,7 +97,13 @@ def test_stash_all_is_handled_as_stash_untracked(project: Path, run: Runner) -> 
     assert not (project / FILE).exists() and not (project / ".ai/.locks").exists()
     said = run("show", agent=AGENT, check=False)
     assert said.returncode == 3 and "removed by git stash" in said.stderr, said.stderr
-    git(project, "stash", "pop", "-q")
+    started = run("start", agent=AGENT)  # (a fresh one in its place: said, with the way)
+    assert "newest stash entry holds this agent's last session file" in started.stderr
+    advice = re.search(r"bring the work and the session file back with: (.*) \(from ",
+                       run("resume", agent=AGENT).stdout.replace("\n", " "))
+    assert advice, run("resume", agent=AGENT).stdout
+    done = _sh(project, advice.group(1))
+    assert done.returncode == 0, done.stderr
     run("log", "--progress", "p2", agent=AGENT)
     assert "p1\n" in (project / FILE).read_text()
 
