@@ -180,6 +180,17 @@ class SessionRemoved(NoSession):
         #: it): ``git stash pop`` there brings it back with the rest of what was stashed.
         self.stash = stash
         super().__init__(path)
+        if stash is not None and not os.path.lexists(kept):
+            # git stash -a (--all) took the ignored .ai/.locks/ too: no kept copy left,
+            # so start would begin a fresh session, which git stash pop then refuses.
+            pop = f"git -C {shell_quote(os.fspath(stash))} stash pop"
+            self.args = (f"the session file {path} was removed by git stash, with the copy "
+                         f"ai-protocols keeps of it (git stash -a, --all, takes ignored files "
+                         f"too: .ai/.locks/; the newest stash entry holds both: git stash "
+                         f"list): bring them back with {pop}; 'ai-protocols start' would begin "
+                         f"a fresh session instead, over which git stash pop refuses to put "
+                         f"them back",)
+            return
         if stash is not None:
             pop = f"git -C {shell_quote(os.fspath(stash))} stash pop"
             self.args = (f"the session file {path} was removed by git stash (the newest "

@@ -547,7 +547,8 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     fetch = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
     unknown = lost  # (the count leaves the tool's .ai/ out, in this clone or not)
     assert elsewhere("resume", agent=ME).stdout.endswith(
-        f"\nWarning: {unknown}; it is not in this clone: if it was never pushed, push it "
+        f"\nWarning: {unknown}; it is not in this clone (taken in another clone; a plain "
+        "git clone or fetch never brings checkpoint refs): if it was never pushed, push it "
         f"from the clone that took it (git push REMOTE {cref(project, 1)}); then here: "
         f"{fetch}, then: ai-protocols checkpoint restore {point}.\n")
     data = json.loads(elsewhere("resume", "--json", agent=ME).stdout)

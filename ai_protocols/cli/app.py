@@ -727,41 +727,53 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
         print_json([point.to_json() for point in found])
         return
     gone = _recorded_but_gone(points, found)
-    if gone:  # (issue 14, ninth review: not "no checkpoints yet" while one is recorded)
-        click.echo(f"Note: {gone}", err=True)
+    for said in gone:  # (each recorded checkpoint not listed: where it is, what to do)
+        click.echo(f"Note: {said}", err=True)
     if not found:
         click.echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
                    f"clone's come with: {display(points.fetch_command())})." if not gone
                    else "No checkpoint refs here.")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        note = display(point.note.splitlines()[0]) if point.note else ""
+        lines = [ln for ln in (point.note or "").split("\n") if ln.strip()]
+        note = display(lines[0]) if lines else ""
+        if len(lines) > 1:  # (never cut without a sign: checkpoint show has it whole)
+            note += f" (+{len(lines) - 1} more line{'s' if len(lines) > 2 else ''})"
         click.echo(f"{when}  {display(point.name)}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 
 
-def _recorded_but_gone(points: Any, found: list[Any]) -> str | None:
-    """What to say when this agent's session records a last checkpoint whose ref is not
-    among the refs listed (``found``): deleted, or pruned by ``git fetch --prune``; and
-    whether its commit is still in this clone (then ``checkpoint restore HASH`` takes
-    it). ``None`` otherwise, or without a session to read."""
+def _session_checkpoints() -> list[Any]:
+    """The checkpoints the caller's session records
+    (:func:`ai_protocols.git.checkpoint.recorded`); none without a session to read."""
     from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.git.state import present_commits
+    from ai_protocols.git.checkpoint import recorded
 
     try:
         session = _project().show()
     except AiProtocolsError:
-        return None
-    ref, commit = session.checkpoint, session.checkpoint_commit
-    if not ref or not ref.startswith("refs/") or any(p.ref == ref for p in found):
-        return None
-    short = (commit or "")[:12]
-    here = bool(commit) and commit in (present_commits(str(points.top), commit) or ())
-    then = (f"its commit is still in this clone: ai-protocols checkpoint restore {short} "
-            "restores it" if here else "its commit is not in this clone either (git gc "
-            "removed it, or another clone took it): it cannot be restored from here")
-    return (f"this session records the checkpoint {display(ref)} ({display(short)}), but "
-            f"its ref is gone here (deleted, or pruned by git fetch --prune); {then}")
+        return []
+    return recorded([e.text for e in session.log], session.checkpoint,
+                    session.checkpoint_commit)
+
+
+def _recorded_but_gone(points: Any, found: list[Any]) -> list[str]:
+    """What to say of each checkpoint this agent's session records whose ref is not among
+    the refs listed (``found``): where it is and what to do, by the one rule
+    (:meth:`~ai_protocols.git.checkpoint.Checkpoints.whereabouts`: its commit still here,
+    never fetched, collected by git gc). Empty without a session to read."""
+    said = []
+    for point in _session_checkpoints():
+        if any(p.commit.startswith(point.commit) for p in found):
+            continue
+        where = points.whereabouts(point.ref, point.commit, point.number)
+        if where.state == "here":
+            continue  # (another agent's ref holds it: list --all shows it)
+        number = f" {point.number}" if point.number else ""
+        ref = f", ref {display(where.ref)}" if where.ref else ""
+        said.append(f"this session records checkpoint{number} ({point.commit[:12]}{ref}): "
+                    f"{display(where.say('it'))}")
+    return said
 
 
 @checkpoint.command("show", cls=_Command)
@@ -770,7 +782,7 @@ def _recorded_but_gone(points: Any, found: list[Any]) -> str | None:
 def checkpoint_show(ref: str) -> None:
     """Show a checkpoint: what differs from HEAD and from the one before it."""
     points = _checkpoints()
-    point = points.resolve(ref)
+    point = points.resolve(ref, _session_checkpoints)
     when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
     click.echo(f"Checkpoint {display(point.name)} {point.commit}")
     click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
@@ -839,7 +851,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     problem = points.branch_problem(branch) if branch is not None else None
     if problem is not None:
         raise click.BadParameter(f"{quoted(branch)}: {problem}", param_hint="'--branch'")
-    point = points.resolve(ref)
+    point = points.resolve(ref, _session_checkpoints)
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
@@ -902,7 +914,7 @@ def checkpoint_export(ref: str, file: str) -> None:
         raise click.BadParameter(f"{quoted(file)} is empty: give the name of the file to write, "
                                  "ending in .tar.gz", param_hint="'FILE'")
     points = _checkpoints()
-    point = points.resolve(ref)
+    point = points.resolve(ref, _session_checkpoints)
     print_path(str(points.export(point, Path(file))))
 
 

@@ -111,7 +111,10 @@ def print_checkpoint(taken: Taken) -> None:
     recorded in a session when it was not."""
     point = taken.checkpoint
     said = "file" if point.files == 1 else "files"
-    note = f" ({display(point.note.splitlines()[0])})" if point.note else ""
+    lines = [ln for ln in (point.note or "").split("\n") if ln.strip()]
+    more = f", +{len(lines) - 1} more line{'s' if len(lines) > 2 else ''}" \
+        if len(lines) > 1 else ""  # (never cut without a sign: 11th round)
+    note = f" ({display(lines[0])}{more})" if lines else ""
     print(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted{note}")
     print(f"  ref: {display(point.ref)}")
     if taken.session is not None:

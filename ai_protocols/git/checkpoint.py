@@ -64,8 +64,8 @@ from ai_protocols.lean import datetime, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 from ai_protocols.storage.files import temporary_name
 
-__all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Restored",
-           "Taken", "clone_id", "record", "take"]
+__all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Recorded",
+           "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -146,6 +146,109 @@ class Checkpoint:
                 "commit": self.commit, "parent": self.parent,
                 "time": self.time.isoformat(timespec="seconds"), "note": self.note,
                 "files": self.files}
+
+
+class Recorded:
+    """A checkpoint a session file records: ``number`` (``N``), ``commit`` (the short hash
+    of its Log line ``checkpoint: N HASH ...``, or the full ``CHECKPOINT_COMMIT``) and
+    ``ref`` (the ``CHECKPOINT`` property's, the last one's only; ``None`` for the
+    others: their Log lines name no ref)."""
+
+    def __init__(self, number: int | None, commit: str, ref: str | None = None) -> None:
+        self.number, self.commit, self.ref = number, commit, ref
+
+    def __repr__(self) -> str:
+        return f"Recorded({self.number!r}, {self.commit!r}, {self.ref!r})"
+
+
+def recorded(log: list[str], ref: str | None, commit: str | None) -> list[Recorded]:
+    """The checkpoints a session records, oldest first, once each: one per Log line
+    ``checkpoint: N HASH (...)`` (:func:`record` writes them; ``log``: the Log entries'
+    texts, stamps left out), the last one's ``ref`` from the ``CHECKPOINT`` property and
+    its full ``commit`` (``CHECKPOINT_COMMIT``). Reads nothing."""
+    import re
+
+    found: list[Recorded] = []
+    for text in log:
+        match = re.match(r"checkpoint: ([1-9][0-9]*) ([0-9a-f]{4,64}) \(", text)
+        if match and not any(r.commit == match.group(2) for r in found):
+            found.append(Recorded(int(match.group(1)), match.group(2)))
+    if commit and re.fullmatch(r"[0-9a-f]{4,64}", commit):
+        last = next((r for r in found if commit.startswith(r.commit)), None)
+        if last is None:
+            tail = (ref or "").rsplit("/", 1)[-1]
+            last = Recorded(int(tail) if tail.isdigit() else None, commit)
+            found.append(last)
+        last.commit = commit
+        last.ref = ref if ref and ref.startswith(f"{NAMESPACE}/") else None
+    return found
+
+
+class Whereabouts:
+    """Where a checkpoint is, seen from this clone, and what a person does about it: the
+    one rule ``checkpoint list``, ``checkpoint restore`` (and ``show``, ``export``) and
+    ``resume`` follow (issue 14, eleventh round; :meth:`Checkpoints.whereabouts`).
+    ``state`` is one of:
+
+    - ``"here"``: a checkpoint ref of this clone holds it (``checkpoint``);
+    - ``"unreferenced"``: no ref does (deleted, or pruned by ``git fetch --prune``), but
+      its commit is still in this clone, until ``git gc`` collects it;
+    - ``"not-fetched"``: another clone took it, and it was never fetched here (a plain
+      ``git clone`` or ``git fetch`` never brings refs outside ``refs/heads`` and
+      ``refs/tags``, git-fetch(1)): the fetch of :data:`REFSPEC` brings it, once that
+      clone pushed it;
+    - ``"collected"``: this clone (or a worktree of it) took it, its ref is gone and
+      ``git gc`` collected its commit: nothing here holds it any more;
+    - ``"unknown"``: not here, and which clone took it is not recorded (a Log line
+      names no ref): either of the two before."""
+
+    def __init__(self, state: str, commit: str, ref: str | None, fetch: str,
+                 checkpoint: Checkpoint | None = None) -> None:
+        self.state, self.commit, self.ref, self.fetch = state, commit, ref, fetch
+        #: The checkpoint, when its commit is in this clone.
+        self.checkpoint = checkpoint
+        #: Whether this clone (or a worktree of it) took it, as its ref says (``None``:
+        #: no ref recorded, or none of the form ``AGENT/CLONE/N``).
+        self.mine: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"Whereabouts({self.state!r}, {self.commit!r}, {self.ref!r})"
+
+    def say(self, it: str = "it") -> str:
+        """What to say of it, ``it`` naming it (``"checkpoint 2 (1a2b3c4d5e6f)"``): where
+        it is and the command that brings it back, or that nothing can here, and why."""
+        short, ref = self.commit[:12], self.ref or "its ref"
+        restore = f"ai-protocols checkpoint restore {short}"
+        if self.state == "here":
+            return f"restore {it} with: {restore}"
+        if self.state == "unreferenced" and self.mine is False:
+            return (f"its ref was never fetched here ({ref}; or it was deleted), but the "
+                    f"commit of {it} is in this clone (a clone by path copies every object), "
+                    f"until git gc collects it: restore {it} with: {restore} (or fetch its "
+                    f"ref first: {self.fetch})")
+        if self.state == "unreferenced":
+            return (f"its ref is gone here ({ref}: deleted, or pruned by git fetch --prune), "
+                    f"but the commit of {it} is still in this clone, until git gc collects "
+                    f"it: restore {it} with: {restore}")
+        pushed = f"git push REMOTE {shell_quote(self.ref)}" if self.ref else \
+            f"git push REMOTE '{REFSPEC}'"
+        fetch = f"{self.fetch}, then: {restore}"
+        if self.state == "not-fetched":
+            return (f"{it} is not in this clone (taken in another clone; a plain git clone "
+                    f"or fetch never brings checkpoint refs): if it was never pushed, push "
+                    f"it from the clone that took it ({pushed}); then here: {fetch}")
+        collected = (f"{it} was taken in this clone (its ref names this clone's id), but its "
+                     f"ref is gone here ({ref}: deleted, or pruned by git fetch --prune) and "
+                     f"git gc collected its commit: what it held cannot be restored from "
+                     f"this clone; a clone that fetched it before may still have it "
+                     f"(ai-protocols checkpoint list --all there), and a remote it was "
+                     f"pushed to, if it still holds it, gives it back: {self.fetch}")
+        if self.state == "collected":
+            return collected
+        return (f"{it} is not in this clone: if another clone took it, it was never fetched "
+                f"here ({pushed} there, then here: {fetch}); if this clone took it, its ref "
+                f"was deleted and git gc collected its commit (a clone that fetched it "
+                f"before may still have it: ai-protocols checkpoint list --all there)")
 
 
 class Restored:
@@ -246,6 +349,8 @@ class Checkpoints:
         #: The refs under :data:`NAMESPACE` read so far that hold no commit (ref: what
         #: they hold, ``blob``, ``tree``, ``tag``): no checkpoints.
         self.bad_refs: dict[str, str] = {}
+        #: Every checkpoint and the fetch command, once read by :meth:`whereabouts`.
+        self._seen: tuple[list[Checkpoint], str] | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
@@ -781,11 +886,40 @@ class Checkpoints:
                 return line[7:].decode().strip()
         return None
 
-    def resolve(self, name: str) -> Checkpoint:
+    def resolve(self, name: str,
+                session: Callable[[], list[Recorded]] | None = None) -> Checkpoint:
         """The checkpoint ``name`` names: a full ref (``refs/ai-protocols/checkpoints/A/N``),
         ``N`` (this agent's), ``A/N``, or a hash of 4 to 64 hex digits (unique among the
         checkpoints; one of digits only names checkpoint N first, when there is one).
-        Raises :class:`~ai_protocols.errors.CheckpointNotFound`."""
+        Raises :class:`~ai_protocols.errors.CheckpointNotFound`. When none does here and
+        ``session`` (what gives the checkpoints the caller's session records,
+        :func:`recorded`; called only then) has
+        one ``name`` names (its hash, its number, its ref), the refusal says where it is
+        and what to do (:meth:`whereabouts`: never fetched, collected by git gc...); its
+        commit still here without a ref is taken."""
+        try:
+            return self._resolve(name)
+        except CheckpointNotFound:
+            import re
+
+            text = name.strip().lower()
+            hexa = re.fullmatch(r"[0-9a-f]{4,64}", text) is not None
+            number = int(name) if re.fullmatch(r"[1-9][0-9]*", name) else None
+            matches = [r for r in (session() if session else ()) if r.ref == name or (
+                hexa and (r.commit.startswith(text) or text.startswith(r.commit))) or (
+                number is not None and r.number == number)]
+            if len(matches) != 1:
+                raise
+            where = self.whereabouts(matches[0].ref, matches[0].commit, matches[0].number)
+            if where.checkpoint is not None:
+                return where.checkpoint
+            number = f" {matches[0].number}" if matches[0].number else ""
+            raise CheckpointNotFound(name, f"this session recorded it (checkpoint{number} "
+                                     f"{where.commit[:12]}), but "
+                                     f"{where.say('it')}") from None
+
+    def _resolve(self, name: str) -> Checkpoint:
+        """:meth:`resolve` without the session's records."""
         import re
 
         text = name
@@ -893,6 +1027,50 @@ class Checkpoints:
             return (f"git fetch URL '{REFSPEC}', from wherever they were pushed (this clone "
                     "has no remote)")
         return f"git fetch {shell_quote(remote) if remote != 'REMOTE' else remote} '{REFSPEC}'"
+
+    def whereabouts(self, ref: str | None, commit: str,
+                    number: int | None = None) -> Whereabouts:
+        """Where the checkpoint of the commit ``commit`` (a hash of 4 digits or more, as
+        a session records it) and the ref ``ref`` (``None``: not recorded) is, seen from
+        this clone: the one rule (:class:`Whereabouts`). A ref of this clone holding
+        that commit, else the commit alone (no ref), else whose clone took it: the ref's
+        ``CLONE`` part is this clone's id (or one of its worktrees'), so git gc collected
+        it here; another's: never fetched here; no ref recorded: this clone never took a
+        checkpoint (no id yet), or never gave this agent ``number`` (the Log line's ``N``:
+        :data:`NUMBERS_DIR` keeps the last given), so never fetched here, else not known.
+        The refs and the remote are read once per object; then one git run at most per
+        call. Changes nothing."""
+        import re
+
+        commit = commit.lower()
+        if self._seen is None:  # (once for many: list asks of each)
+            self._seen = (self.list(every_agent=True), self.fetch_command())
+        every, fetch = self._seen
+        for point in every:
+            if point.ref == ref or point.commit.startswith(commit):
+                return Whereabouts("here", point.commit, point.ref, fetch, point)
+        parts = (ref or "").split("/")
+        base = clone_id(self.common_dir)
+        mine = None
+        if ref and len(parts) == 6 and ref.startswith(f"{NAMESPACE}/"):
+            mine = base is not None and (parts[4] == base or parts[4].startswith(f"{base}-"))
+        if re.fullmatch(r"[0-9a-f]{4,64}", commit):
+            loose = self._unreferenced(commit)
+            if loose is not None:
+                found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose)
+                found.mine = mine
+                return found
+        if mine is not None:
+            found = Whereabouts("collected" if mine else "not-fetched", commit, ref, fetch)
+            found.mine = mine
+            return found
+        # No ref recorded (an older Log line): a clone that never took one (no id), or
+        # never gave this agent so high a number, did not take it.
+        number = number if number is not None else \
+            int(parts[-1]) if parts[-1].isdigit() else None
+        never = base is None or (number is not None and self.clone is not None and
+                                 max([self._last_number(), *self._numbers()]) < number)
+        return Whereabouts("not-fetched" if never else "unknown", commit, ref, fetch)
 
     def _unreferenced(self, text: str) -> Checkpoint | None:
         """The checkpoint whose commit ``text`` (4 to 64 hex digits) names when no ref
@@ -1744,12 +1922,19 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
     (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
     paths it holds uncommitted), ``GIT_BRANCH`` and ``GIT_COMMIT``, and a line of the
-    Log section. Raises what :func:`ai_protocols.session.transaction.editing` raises."""
+    Log section: the note's first line (:func:`~ai_protocols.session.text.preview`), and
+    when that is not all of it (more lines, or a line cut at 100 characters) where the
+    whole note is (``checkpoint show HASH``: the commit's message keeps it). Raises what
+    :func:`ai_protocols.session.transaction.editing` raises."""
     from ai_protocols.git.head import branch_text
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
 
     note = f": {preview(checkpoint.note)}" if checkpoint.note else ""
+    lines = [ln for ln in (checkpoint.note or "").split("\n") if ln.strip()]
+    if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
+        count = f", {len(lines)} lines" if len(lines) > 1 else ""
+        note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
     with editing(ai_dir, path, now=now) as edit:
         edit.set_properties(("CHECKPOINT", checkpoint.ref),
                             ("CHECKPOINT_COMMIT", checkpoint.commit),

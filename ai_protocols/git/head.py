@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["branch_name", "branch_text", "merging", "operation", "read_head"]
+__all__ = ["branch_name", "branch_text", "has_stash", "merging", "operation", "read_head"]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -149,7 +149,8 @@ def has_stash(start: str | os.PathLike[str]) -> bool:
     """Whether the repository of the work tree around ``start`` has a stash
     (``refs/stash``, what ``git stash list`` lists, git-stash(1)), read from its files
     as :func:`read_head` reads refs: a ``stat`` or two, no process. ``False`` outside
-    git, or where the refs cannot be read this way (reftable)."""
+    git, or where the refs cannot be read this way (reftable). The one test of a stash
+    (issue 14, eleventh round): the hot path's, the errors' and ``resume``'s advice."""
     git_dir = _git_dir(os.fspath(start))
     if git_dir is None:
         return False

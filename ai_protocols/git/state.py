@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "has_stash", "present_commits", "read_state", "rebased_into",
+__all__ = ["GitState", "has_commit", "present_commits", "read_state", "rebased_into",
            "remote_for", "start_ancestry", "start_state", "start_work_diff", "stash_untracked"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
@@ -342,12 +342,6 @@ def stash_untracked(root: str | os.PathLike[str]) -> list[str]:
     run."""
     out = _git(root, "ls-tree", "-r", "-z", "--name-only", "refs/stash^3")
     return [os.fsdecode(p) for p in out.split(b"\0") if p] if out else []
-
-
-def has_stash(root: str | os.PathLike[str]) -> bool:
-    """Whether the repository at ``root`` has a stash: ``refs/stash``, what ``git stash
-    list`` lists (git-stash(1))."""
-    return _git(root, "rev-parse", "-q", "--verify", "refs/stash") is not None
 
 
 def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:

@@ -96,6 +96,10 @@ class StartReport:
     titled: bool = False  # an existing file without a title got the one given
     finished_archive: Path | None = PathField(None)
     restored_from: Path | None = PathField(None)  # the kept copy a removed session came back from
+    #: A fresh session begun where the newest stash entry holds this agent's last session
+    #: file and its kept copy (``git stash -a``): the work tree to ``git stash pop`` in;
+    #: else ``None``.
+    stashed_away: str | None = None
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = factory(list)
     #: The session was paused, and this start resumed it: what its pause said
@@ -332,6 +336,12 @@ class Project:
                 if where is not None:
                     raise SessionWrappedUp(path, where)
                 raise SessionRemoved(path, kept, stashed_in(path))
+            if not os.path.lexists(path) and not os.path.lexists(kept):
+                from ai_protocols.session.transaction import stashed_in
+
+                stash = stashed_in(path)  # (git stash -a: the kept copy went with it)
+                if stash is not None:
+                    raise SessionRemoved(path, kept, stash)
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)
@@ -543,8 +553,16 @@ class Project:
         resumed_pause = None
         objective_replaced = None
         set_up = []
+        stashed = None
         if not os.path.lexists(self.path_text):  # (a session under way needs no scaffold)
             from ai_protocols.scaffold import init_project, is_set_up
+
+            if not os.path.lexists(os.path.join(self.ai_dir_text, storage.LOCK_DIR)):
+                # git stash -a took .ai/.locks/ (the kept copy) with the file: no process
+                # unless there is a stash (issue 14, eleventh round)
+                from ai_protocols.session.transaction import stashed_in
+
+                stashed = stashed_in(self.path_text)
 
             if not is_set_up(self.root_text):
                 if self.root_guessed and not os.path.isdir(self.ai_dir_text) and \
@@ -641,6 +659,7 @@ class Project:
             titled=titled,
             finished_archive=finished,
             restored_from=restored,
+            stashed_away=stashed if existing is None else None,
             reused_id_warning=self._reused_id_warning(),
             others=[(s, live) for s, live in self.others(at.wall)
                     if live.state in NAMED_TO_OTHERS]

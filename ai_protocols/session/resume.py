@@ -544,20 +544,30 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
             break
     else:
         return None
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import stash_moved
+
     changed = _git(folder, "status", "--porcelain", "--", name)
     here = relative_to(path, project.root_text)
+    head = read_head(folder)
+    moved = stash_moved(folder)  # (a checkout after the stash: say so, go back first)
+    then = "" if moved is None else \
+        f", and HEAD then moved off the commit the stash was made on ({moved[2]}) to {moved[3]}"
+    back = stash_back(here, bool(changed), moved=moved,
+                      detached=head is not None and head[0] is None and head[1] is not None)
     return (f"a write went into an older version of this session file that git stash put "
-            f"back (the Log's replaced: line), and the version ai-protocols wrote before "
-            f"it is still only in the stash (git stash list), blob {found.group(1)[:12]}: "
-            f"to bring it back with what was written since, from "
-            f"{_clip(project.root_text, 120)}: {stash_back(here, bool(changed))}")
+            f"back (the Log's replaced: line){then}, and the version ai-protocols wrote "
+            f"before it is still only in the stash (git stash list), blob "
+            f"{found.group(1)[:12]}: to bring it back with what was written since, from "
+            f"{_clip(project.root_text, 120)}: {back}")
 
 
 def _stash_advice(project: Project, also: str = "") -> str | None:
     """The one rule for a warning of work that is not here: when the repository has a
     stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
     to bring it back (``also``: what else ``git stash pop`` brings back); ``None``
-    without a stash. Two git runs.
+    without a stash (:func:`ai_protocols.git.head.has_stash`: a ``stat`` or two, no
+    process); else one git run.
 
     When the newest entry holds untracked files that are here again (``start`` brought
     the session file back, and ``.ai/``'s own files with it: :func:`stash_untracked`),
@@ -565,7 +575,8 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     paste (issue 14, eighth review): those of the tool's files removed first (the
     stash holds them: a session file comes back as ai-protocols wrote it last, from its
     kept copy), any other file moved aside, ``git stash pop``."""
-    from ai_protocols.git.state import has_stash, stash_untracked
+    from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
+    from ai_protocols.git.state import stash_untracked
     from ai_protocols.paths import is_tool_path, join
 
     root = project.root_text
@@ -622,9 +633,6 @@ def _is_hash(text: str | None) -> bool:
     return bool(text) and 4 <= len(text) <= 64 and _HEX.issuperset(text)  # type: ignore[arg-type]
 
 
-#: How another clone's checkpoints come here (docs/checkpoints.md); ``{remote}``: the
-#: remote (:func:`ai_protocols.git.state.remote_for`).
-FETCH_CHECKPOINTS = "git fetch {remote} 'refs/ai-protocols/*:refs/ai-protocols/*'"
 #: git's empty tree (SHA-1): what a checkpoint taken before the first commit is
 #: compared with.
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -833,52 +841,21 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         warning += f"; {stashed}"
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
-        restore = f"ai-protocols checkpoint restore {short}"
-        if point_here:
-            warning += f"; restore {it} with: {restore}"
-        elif _taken_here(root, session.checkpoint or ""):
-            # (this clone took it: "push it from the clone that took it" would send a
-            # person looking for a clone that is this one; the restore would exit 5)
-            warning += (f"; {it} was taken in this clone (its ref names this clone's id), "
-                        f"but its ref is gone here ({_clip(session.checkpoint, 120)}: "
-                        f"deleted, or pruned by git fetch --prune) and its commit with it "
-                        f"(git gc): what it held cannot be restored here; a clone that "
-                        f"fetched it before may still have it (ai-protocols checkpoint list "
-                        f"--all there)")
-        else:
-            from ai_protocols.git.state import remote_for
+        if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
+            warning += f"; restore {it} with: ai-protocols checkpoint restore {short}"
+        else:  # (the one rule: never fetched here, or collected by git gc)
+            from ai_protocols.errors import AiProtocolsError
+            from ai_protocols.git.checkpoint import Checkpoints
 
-            remote = remote_for(root, git.branch)
-            remote = shell_quote(remote) if remote != "REMOTE" else remote  # (a name, pasted)
-            ref = session.checkpoint or ""
-            pushed = f"git push REMOTE {shell_quote(ref)}" if ref.startswith("refs/") else \
-                "git push REMOTE 'refs/ai-protocols/*:refs/ai-protocols/*'"
-            warning += (f"; {it} is not in this clone: if it was never pushed, push it from "
-                        f"the clone that took it ({pushed}); then here: "
-                        f"{FETCH_CHECKPOINTS.format(remote=remote)}, then: {restore}")
+            try:
+                where = Checkpoints(root, project.agent_id).whereabouts(
+                    session.checkpoint if (session.checkpoint or "").startswith("refs/")
+                    else None, point)
+            except AiProtocolsError:
+                where = None
+            if where is not None:
+                warning += f"; {where.say(it)}"
     return warning
-
-
-def _taken_here(root: str, ref: str) -> bool:
-    """Whether the checkpoint ref ``ref`` (``refs/ai-protocols/checkpoints/AGENT/CLONE/N``,
-    docs/checkpoints.md) names this clone (or linked worktree) as the one that took it:
-    its ``CLONE`` is this one's id (:func:`ai_protocols.git.checkpoint.clone_id`, read
-    from git's folders, no process)."""
-    parts = ref.split("/")
-    if len(parts) != 6 or parts[:3] != ["refs", "ai-protocols", "checkpoints"]:
-        return False
-    from ai_protocols.git.checkpoint import clone_id
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(root)
-    if dirs is None:
-        return False
-    _, git_dir, common = dirs
-    mine = clone_id(common)
-    if mine is not None and os.path.realpath(git_dir) != os.path.realpath(common):
-        own = clone_id(git_dir)
-        mine = None if own is None else f"{mine}-{own}"
-    return mine is not None and parts[4] == mine
 
 
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:

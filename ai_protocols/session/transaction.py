@@ -99,8 +99,8 @@ if TYPE_CHECKING:
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "discard_partial_archives", "editing", "forget", "locked_sessions", "merge_kept",
            "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
-           "operation_warning", "probe", "settle", "stash_back", "stashed_in", "unmerged",
-           "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
+           "operation_warning", "probe", "settle", "stash_back", "stash_moved", "stashed_in",
+           "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -515,7 +515,8 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
     """Raise what a command finds when the session file ``path`` is not there: where it
     went (its tombstone: :class:`~ai_protocols.errors.SessionWrappedUp`), else, when a
     copy of it is kept (something other than this tool removed it),
-    :class:`~ai_protocols.errors.SessionRemoved`, else
+    :class:`~ai_protocols.errors.SessionRemoved`, or when the newest stash entry holds it
+    (``git stash -a`` takes the kept copy with it), else
     :class:`~ai_protocols.errors.NoSession`."""
     where = moved_where(ai_dir, path)
     if where is not None:
@@ -526,6 +527,9 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
         if where is not None:
             raise SessionWrappedUp(path, where)
         raise SessionRemoved(path, kept, stashed_in(path))
+    stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
+    if stash is not None:
+        raise SessionRemoved(path, kept, stash)
     raise NoSession(path)
 
 
@@ -1233,27 +1237,102 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     only the stash does, the commands that bring it back with this write's entries:
     ``git stash pop`` refuses while the file has changes of its own (git-stash(1)), so
     this write is committed first, and the pop merges the two versions through the
-    session merge driver (docs/git.md)."""
+    session merge driver (docs/git.md). What happened is named as git's files and the
+    stash say it (issue 14, eleventh round): a stash, a stash and then a checkout of
+    another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``."""
     blob = stored.blob[:12]
+    folder = parent(path)
+    from ai_protocols.git.head import read_head
+
+    head = read_head(folder)
+    detached = head is not None and head[0] is None and head[1] is not None
     if not stored.stash_only:
-        return (f"{path} is an older version than the one ai-protocols last wrote (a "
-                f"branch switch or git reset put it back?); this write goes into it, and "
-                f"the newer one is in git as blob {blob}, reachable from {stored.where} "
-                f"(git show {blob})")
-    return (f"{path} is an older version than the one ai-protocols last wrote (git stash "
-            f"put it back?); this write goes into it, and the newer one is in git as blob "
-            f"{blob} only in the stash (git stash list; git show {blob}); to get it back "
-            f"with what is written here: {stash_back(path)}")
+        from ai_protocols.git.head import operation
+
+        under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
+        how = (f"the git {under_way} under way put it back?" if under_way else
+               f"a checkout of another commit put it back? HEAD is detached at "
+               f"{head[1][:12]}" if detached and head is not None and head[1]  # (for mypy)
+               else "a branch switch or git reset put it back?")
+        return (f"{path} is an older version than the one ai-protocols last wrote ({how}); "
+                f"this write goes into it, and the newer one is in git as blob {blob}, "
+                f"reachable from {stored.where} (git show {blob})")
+    moved = stash_moved(folder)
+    if moved is None:
+        return (f"{path} is an older version than the one ai-protocols last wrote (git "
+                f"stash put it back?); this write goes into it, and the newer one is in git "
+                f"as blob {blob} only in the stash (git stash list; git show {blob}); to get "
+                f"it back with what is written here: {stash_back(path, detached=detached)}")
+    return (f"{path} is an older version than the one ai-protocols last wrote: git stash "
+            f"took that one (it is in git as blob {blob}, only in the stash: git stash "
+            f"list; git show {blob}), and then HEAD moved off the commit the stash was made "
+            f"on ({moved[2]}) to {moved[3]} (a git checkout or switch); this write goes into "
+            f"that commit's version of the file. To get the newer one back with what is "
+            f"written here: {stash_back(path, detached=detached, moved=moved)}")
 
 
-def stash_back(path: str, commit: bool = True) -> str:
+def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
+    """When ``HEAD`` of the work tree around ``folder`` is no longer the commit the
+    newest stash entry was made on (its first parent, git-stash(1) "Discussion"): a
+    checkout or switch came after the stash. Returns that commit, the branch it was
+    made on (from the entry's subject, ``WIP on NAME:`` or ``On NAME:``; ``None`` for
+    ``(no branch)``, a detached ``HEAD``), and the two places said for a person (where
+    the stash was made, where ``HEAD`` is); ``None`` when ``HEAD`` is that commit, or
+    git cannot say. Two git runs (only on the way to a warning)."""
+    import re
+
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.head import branch_text, read_head
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    head = read_head(folder)
+    try:
+        base = GitRun(["git", "-C", folder, "rev-parse", "-q", "--verify", "refs/stash^1"],
+                      git_env(), None).wait().decode("ascii", "replace").strip()
+        subject = GitRun(["git", "-C", folder, "show", "-s", "--format=%s", "refs/stash"],
+                         git_env(), None).wait().decode("utf-8", "surrogateescape")
+    except GitFailed:
+        return None
+    if head is None or not base or head[1] == base:
+        return None
+    found = re.match(r"(?:WIP on|On) ([^:]+):", subject)
+    made_on = found.group(1) if found and found.group(1) != "(no branch)" else None
+    there = (f"branch {branch_text(made_on)} at {base[:12]}" if made_on else
+             f"a detached HEAD at {base[:12]}")
+    here = (f"a detached HEAD at {head[1][:12]}" if head[0] is None and head[1] else
+            f"branch {branch_text(head[0])} at {(head[1] or '')[:12]}" if head[1] else
+            f"branch {branch_text(head[0])}, before its first commit")
+    return base, made_on, there, here
+
+
+def stash_back(path: str, commit: bool = True, *, detached: bool = False,
+               moved: tuple[str, str | None, str, str] | None = None) -> str:
     """The commands that bring back the version of the session file ``path`` only the
     stash holds, keeping what was written into the older one since (``commit``: the file
     has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
     so they are committed first, and the pop merges the two versions through the
-    session merge driver (docs/git.md). Quoted to paste (:func:`~ai_protocols.lean.shell_quote`)."""
-    first = f"git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
-    return f"{first}git stash pop (the merge driver merges the two)"
+    session merge driver (docs/git.md). On a detached ``HEAD`` (``detached``) a commit
+    belongs to no branch, and a later ``git switch`` leaves it behind: a branch is made
+    first (``git switch -c NAME``). When ``HEAD`` moved off the commit the stash was made
+    on (``moved``, :func:`stash_moved`), going back there comes first: the file's changes
+    put aside (``git checkout --``: they stay in the copy ai-protocols keeps), the switch
+    back, the pop, then ``ai-protocols merge-kept`` merges the write back in; staying
+    here is the other way. Quoted to paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    branch = "git switch -c NAME (HEAD is detached: a commit there is on no branch), " \
+        "then " if detached and commit else ""
+    first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
+    here = f"{first}git stash pop (the merge driver merges the two)"
+    if moved is None:
+        return here
+    from ai_protocols.git.head import branch_name
+
+    back = f"git switch {shell_quote(branch_name(moved[1]) or '')}" if moved[1] else \
+        f"git switch --detach {moved[0][:12]}"
+    aside = f"git checkout -- {shell_quote(path)} (what was written here stays in the copy " \
+        "ai-protocols keeps), " if commit else ""
+    return (f"either go back to where the stash was made: {aside}{back}, git stash pop, "
+            f"then ai-protocols merge-kept {shell_quote(path)} (it merges back in what was "
+            f"written here); or stay here: {here}")
 
 
 def _check_bound(edit: SessionEdit, size: int) -> None:
