@@ -644,11 +644,13 @@ def _refuse_other(path: str, kept: str, file: dict[str, str], mine: dict[str, st
 def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
     """:class:`~ai_protocols.errors.OtherSession` when the file at ``path``, an agent's
     own (``.ai/session-context.d/<id>.org``, :func:`ai_protocols.paths.context_path_text`),
-    holds the session of another ``AGENT_ID`` than the one its name is for: another
-    agent's file copied over it (``cp B.org A.org`` writes into the file in place, and
-    so into its kept copy, the same inode). The agent an adoption carries a session
-    from keeps its file until the move; a file whose headline has no ``AGENT_ID``, or
-    outside that folder, is not checked. One dict look-up and a name compared."""
+    holds the session of another ``AGENT_ID`` than the one its name is for, and that
+    agent's own file holds that very session (the same ``STARTED``): another agent's
+    file copied over it (``cp B.org A.org`` writes into the file in place, and so into
+    its kept copy, the same inode). A session a person brought in under this name
+    (its agent has no such file) is written as before. A file whose headline has no
+    ``AGENT_ID``, or outside that folder, is not checked. One dict look-up and a name
+    compared; the other agent's file read only when the names differ."""
     headline = session_headline(doc)
     agent = headline.properties.get("AGENT_ID") if headline is not None else None
     folder, name = os.path.split(path)
@@ -656,10 +658,17 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
             parent(folder) != ai_dir.rstrip("/"):
         return
     try:
-        if f"{safe_id(agent)}.org" == name:
-            return
+        own = f"{safe_id(agent)}.org"
     except AiProtocolsError:
         return  # (an id no file name is made from: nothing to compare)
+    if own == name:
+        return
+    # A copy of that agent's own live session (the same STARTED there): not a file a
+    # person brought in to carry on under this name, which is written as it is.
+    theirs = _head_properties(join(folder, own)) or {}
+    if (theirs.get("AGENT_ID"), theirs.get("STARTED")) != \
+            (agent, headline.properties.get("STARTED")):  # (headline: agent came from it)
+        return
     kept = kept_path(ai_dir, path)
     try:
         same = os.path.samefile(kept, path)
