@@ -238,10 +238,19 @@ def test_merge_keeps_every_line_or_its_one_side_change(words: list[str], data) -
                                         "UPDATED_AT"]), _word))
 def test_identity_rule(one: dict[str, str], two: dict[str, str]) -> None:
     """One session with itself; the same UPDATED_AT (a person's save) is one session;
-    else two differ exactly when a field both hold differs."""
+    else two differ exactly when a field both hold differs; the objective or the title
+    alone not when the two texts share an entry (one session's versions, the objective
+    changed by start or by a person on another clone) or record an objective change."""
     assert other_session(one, dict(one)) is None
     said = other_session(one, two)
     same_write = bool(one.get("UPDATED_AT")) and one.get("UPDATED_AT") == two.get("UPDATED_AT")
-    differs = any(one.get(k) and two.get(k) and one[k] != two[k]
-                  for k in ("AGENT_ID", "STARTED", "OBJECTIVE", "SESSION_TITLE"))
-    assert (said is not None) == (differs and not same_write), (one, two, said)
+    differs = [k for k in ("AGENT_ID", "STARTED", "OBJECTIVE", "SESSION_TITLE")
+               if one.get(k) and two.get(k) and one[k] != two[k]]
+    assert (said is not None) == (bool(differs) and not same_write), (one, two, said)
+    entry = "- [ ] [2026-01-01 Thu 10:00] step\n"
+    start = "- [2026-01-01 Thu 10:00] start: session started\n"
+    shared = other_session(one, two, lambda: (start + entry, entry + "- [X] [2026-01-01 x] y\n"))
+    apart = other_session(one, two, lambda: (start + entry, start))
+    hard = {"AGENT_ID", "STARTED"} & set(differs)
+    assert (shared is not None) == (bool(hard) and not same_write), (one, two, shared)
+    assert apart == said

@@ -528,7 +528,7 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
     file, mine = (session_headline(OrgFile(t)) for t in texts)
     if file is None or mine is None:
         return None
-    why = other_session(file.properties, mine.properties, texts[1])
+    why = other_session(file.properties, mine.properties, lambda: (texts[0], texts[1]))
     if why is None:
         return None
     here, copy = (shell_quote(relative_to(p, project.root_text)) for p in (path, kept))

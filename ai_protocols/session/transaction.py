@@ -609,7 +609,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
-    _refuse_other(path, kept, mine.properties, headline.properties, head)
+    _refuse_other(path, kept, mine.properties, headline.properties, _texts(doc, kept))
     if written_later(*((h.properties.get("UPDATED_AT"),
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
@@ -622,23 +622,31 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
 
 
 def _refuse_other(path: str, kept: str, file: dict[str, str], mine: dict[str, str],
-                  text: str) -> None:
+                  texts: Callable[[], tuple[str, str]]) -> None:
     """:class:`~ai_protocols.errors.OtherSession` when the session file at ``path``
     (its headline's properties ``file``) is another session than its kept copy at
-    ``kept`` (``mine``, read from ``text``, its first bytes):
-    :func:`~ai_protocols.session.layout.other_session`, the one rule. A few string
-    comparisons; the whole kept copy is read only when the objectives differ and its
-    first bytes do not hold the Log line of a replaced objective."""
-    why = other_session(file, mine, text)
-    if why is not None and file.get("OBJECTIVE") != mine.get("OBJECTIVE") and \
-            why.startswith("its OBJECTIVE"):
-        try:  # (the Log may lie past the first bytes)
-            why = other_session(file, mine, storage.read_regular(kept).decode(
-                "utf-8", "replace"))
-        except (OSError, storage.NotRegular):
-            pass
+    ``kept`` (``mine``): :func:`~ai_protocols.session.layout.other_session`, the one
+    rule; ``texts`` gives the two files' texts, read only when their objectives or
+    titles differ. A few string comparisons otherwise."""
+    why = other_session(file, mine, texts)
     if why is not None:
         raise OtherSession(path, kept, why, session_named(mine), session_named(file))
+
+
+def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
+    """What :func:`_refuse_other` reads when it must: the file's text (``doc``, read
+    already) and the whole kept copy's (``""`` when it cannot be read)."""
+
+    def read() -> tuple[str, str]:
+        data = doc if isinstance(doc, bytes) else \
+            b"".join(bytes(piece) for piece in doc.encoded())
+        try:
+            other = storage.read_regular(kept)
+        except (OSError, storage.NotRegular):
+            other = b""
+        return data.decode("utf-8", "replace"), other.decode("utf-8", "replace")
+
+    return read
 
 
 def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
@@ -742,7 +750,8 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
-            _refuse_other(path, kept, theirs.properties, mine.properties, text)
+            _refuse_other(path, kept, theirs.properties, mine.properties,
+                          lambda: (older.decode("utf-8", "replace"), text))
         if not _kept_is_later(older, newer):
             return 0  # (a person's save, say: the file is not the older one)
         base = _committed(path, older, newer)
