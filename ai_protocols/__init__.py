@@ -41,7 +41,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
         "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
-        "DuplicateTaskId", "MisplacedDrawer", "KeptNotMerged",
+        "DuplicateTaskId", "MisplacedDrawer", "KeptNotMerged", "OtherSession",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -90,6 +90,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         NoProject,
         NoSession,
         NotAGitRepository,
+        OtherSession,
         PathLocked,
         SessionRemoved,
         SessionReplaced,

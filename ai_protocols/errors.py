@@ -35,6 +35,7 @@ __all__ = [
     "NoProject",
     "NoSession",
     "NotAGitRepository",
+    "OtherSession",
     "PathLocked",
     "SessionRemoved",
     "SessionReplaced",
@@ -358,6 +359,47 @@ class SessionReplaced(UnreadableSession):
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
             f"checkout, a rebase's abort or a restore put an older one back?); {how}")
+
+
+class OtherSession(UnreadableSession):
+    """The session file on disk is another session than the one this tool wrote last at
+    its path (its kept copy, ``kept``): another session's file copied over it, or a git
+    operation put back a version of an earlier session there
+    (:func:`ai_protocols.session.layout.other_session` says why: ``why``). A write
+    would go into the other session and overwrite the kept copy, the only copy of this
+    session's uncommitted entries, and merging the two would mix two sessions: nothing
+    is written. ``mine`` and ``theirs`` name the kept copy's session and the file's.
+    The way out: keep the file aside and put the kept copy back (both commands quoted
+    to paste, :func:`ai_protocols.lean.shell_quote`)."""
+
+    kept = PathField()
+    kept_text = TextOf("kept")
+
+    def __init__(self, path: Path, kept: Path, why: str, mine: str, theirs: str,
+                 same_file: bool = False) -> None:
+        self.kept, self.why, self.mine, self.theirs = kept, why, mine, theirs
+        #: The kept copy is the file itself (one inode: ``cp`` or an editor wrote into it
+        #: in place), so it holds the other session too and cannot put this one back.
+        self.same_file = same_file
+        file, copy = shell_quote(os.fspath(path)), shell_quote(os.fspath(kept))
+        aside = shell_quote(os.fspath(path) + ".other")
+        if same_file:
+            super().__init__(
+                path, f"it holds another session ({theirs}) than the one its path is for "
+                f"({mine}): {why}; it was written into in place (a cp over it?), and the "
+                f"copy ai-protocols keeps of it, {kept}, is the same file, so this "
+                f"session's entries since its last commit are not here; nothing is "
+                f"written: put back its last committed version and drop the kept copy "
+                f"(git checkout HEAD -- {file} && rm {copy}), or, if git holds none, set "
+                f"the file aside and start afresh (mv {file} {aside} && rm {copy})")
+            return
+        super().__init__(
+            path, f"it holds another session ({theirs}) than the one ai-protocols wrote "
+            f"last here ({mine}): {why}; a write would go into the other session and "
+            f"overwrite the only copy of this one's, {kept}, and the two are not merged; "
+            f"keep the file aside and put this session back (mv {file} {aside} && cp "
+            f"{copy} {file}), then carry on (the other session is in its own file, "
+            ".ai/sessions/ or git, and in the file set aside)")
 
 
 class KeptNotMerged(AiProtocolsError, ValueError):

@@ -13,7 +13,7 @@ import os
 from itertools import chain
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import datetime, fold
+from ai_protocols.lean import datetime, fold, quoted
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     WJ,
@@ -129,6 +129,81 @@ def is_session(headline: Headline) -> bool:
 
 def session_headline(doc: OrgFile) -> Headline | None:
     return next((h for h in doc.headlines if is_session(h)), None)
+
+
+#: The session headline's properties that tell one session from another, in the order
+#: :func:`other_session` compares them: set when the session starts, never changed by a
+#: write (``AGENT_ID`` survives a takeover; an adoption writes a new file), then what a
+#: session is for and its title, which ``start`` sets at most once per value.
+IDENTITY = ("AGENT_ID", "STARTED", "OBJECTIVE", TITLE_PROPERTY)
+
+
+def other_session(file: dict[str, str], kept: dict[str, str],
+                  texts: Callable[[], tuple[str, str]] | None = None) -> str | None:
+    """Why the session headline properties ``file`` (the session file on disk) are
+    another session than ``kept`` (the version this tool wrote last at that path, its
+    kept copy), said for a person (``its AGENT_ID is X, the kept copy's Y``); ``None``
+    when they may be versions of one session. The one rule of the writes' check
+    (:func:`~ai_protocols.session.transaction.editing`), of ``merge-kept`` and of the
+    read commands' warning (docs/decisions.md, "Issue 14, eleventh round").
+
+    The same ``UPDATED_AT`` (the record of the one write that left both) is one session:
+    a person's edit of the version the tool wrote (Emacs keeps every property).
+    Otherwise a field of :data:`IDENTITY` that both hold and that differs makes two
+    sessions: ``AGENT_ID``, then ``STARTED`` (minutes). ``OBJECTIVE`` and the title,
+    which tell apart two sessions of one agent started in one minute, can change within
+    a session (``start --objective``, a person's edit on another clone, pulled): they
+    count only when the two files' texts (``texts()``, called only then: the file's,
+    the kept copy's) share no stamped item but the ``start:`` Log line (two sessions
+    never do; two versions of one session with entries always do) and neither holds
+    an ``objective:`` Log line. A field only one side holds says nothing (an older
+    version of the session, before ``start`` gave it). Compares a few strings unless
+    those differ."""
+    at = file.get("UPDATED_AT")
+    if at and at == kept.get("UPDATED_AT"):
+        return None
+    soft = None
+    for key in IDENTITY:
+        mine, theirs = file.get(key), kept.get(key)
+        if not mine or not theirs or mine == theirs:
+            continue
+        name = "title" if key == TITLE_PROPERTY else key
+        said = f"its {name} is {quoted(mine, 80)}, the kept copy's {quoted(theirs, 80)}"
+        if key in ("AGENT_ID", "STARTED"):
+            return said
+        soft = soft or said
+    if soft is None:
+        return None
+    if texts is None:
+        return soft
+    one, two = texts()
+    if "] objective: " in one or "] objective: " in two:
+        return None
+    return None if _stamped_items(one) & _stamped_items(two) else soft
+
+
+def _stamped_items(text: str) -> set[str]:
+    """The stamped items of a session file's text (``- [ ] [STAMP] text``, a Log line
+    ``- [STAMP] kind: text``), the ``start:`` Log line left out: what two versions of
+    one session share and two sessions do not."""
+    import re
+
+    found = re.findall(r"^[ \t]*- (?:\[.\] )?(\[\d{4}-\d\d-\d\d [^]\n]*\] .*)$", text,
+                       re.MULTILINE)
+    return {line for line in found if "] start: " not in line}
+
+
+def session_named(props: dict[str, str]) -> str:
+    """A session said for a person by its identity (:data:`IDENTITY`): ``agent X,
+    started [...], objective 'Y'``, the fields its headline ``props`` hold."""
+    said = [f"agent {props['AGENT_ID']}" if props.get("AGENT_ID") else "no agent id"]
+    if props.get("STARTED"):
+        said.append(f"started {props['STARTED']}")
+    if props.get("OBJECTIVE"):
+        said.append(f"objective {quoted(props['OBJECTIVE'], 60)}")
+    elif props.get(TITLE_PROPERTY):
+        said.append(f"title {quoted(props[TITLE_PROPERTY], 60)}")
+    return ", ".join(said)
 
 
 def find_section(doc: OrgFile, session: Headline, key: str) -> Headline | None:

@@ -1570,14 +1570,18 @@ def _common_base(first: _Version, second: _Version) -> str:
     for name in first.order:
         if name not in second.chunks:
             continue
-        keys = {unit.key for unit in second.chunks[name] if unit.kind == "E"}
+        keys = {unit.key: unit.raw for unit in second.chunks[name] if unit.kind == "E"}
         lines: dict[str, int] = {}
         for unit in second.chunks[name]:
             if unit.kind == "T":
                 lines[unit.raw] = lines.get(unit.raw, 0) + 1
         for unit in first.chunks[name]:
             if unit.kind == "E" and unit.key in keys:
-                pieces.append(unit.raw)
+                # An entry open on one side and ticked on the other: the open one is the
+                # base, so the tick is that side's change (Org's [ ] -> [X]) and is kept.
+                other = keys[unit.key]
+                pieces.append(other if _UNTICKED.sub(r"\1[X]", other, count=1) == unit.raw
+                              and other != unit.raw else unit.raw)
             elif unit.kind == "T" and lines.get(unit.raw, 0) > 0:
                 lines[unit.raw] -= 1
                 pieces.append(unit.raw)
@@ -1589,7 +1593,30 @@ def _common_base(first: _Version, second: _Version) -> str:
     return "".join(pieces)
 
 
-def merge_diverged_bytes(older: bytes, newer: bytes) -> MergeResult | None:
+def ancestor_of_both(base: bytes, older: bytes, newer: bytes) -> bool:
+    """Whether ``base`` (the version git committed last, say) may be the version both
+    ``older`` and ``newer`` derive from: all three are one session's versions (the same
+    ``STARTED`` and ``AGENT_ID``), and each holds every entry ``base`` holds (entries are
+    only ever added to a session; a side that lacks one did not come from ``base``).
+    Raises nothing of its own."""
+    read = []
+    for data in (base, older, newer):
+        try:
+            read.append(_read(data.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError):
+            return False
+    if any(version is None for version in read):
+        return False
+    first, *sides = read
+    identity = [(v.properties.get("STARTED"), v.properties.get("AGENT_ID")) for v in read]
+    if len(set(identity)) != 1:
+        return False
+    keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
+    return all(keys <= {key for _name, key in _entry_keys_of(side)} for side in sides)
+
+
+def merge_diverged_bytes(older: bytes, newer: bytes,
+                         base: bytes | None = None) -> MergeResult | None:
     """Merge two versions of one session file that both hold entries the other lacks,
     with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
     stash, a rebase's abort) put back and a write went into, and ``newer``, the version
@@ -1599,7 +1626,11 @@ def merge_diverged_bytes(older: bytes, newer: bytes) -> MergeResult | None:
     drawer's properties as the driver merges them. ``None`` when they are not two
     versions of one session the structural merge understands, when conflict markers
     would remain, or when the result would lack an entry of either side: then nothing is
-    to be written, and a person merges them. Raises nothing of its own."""
+    to be written, and a person merges them. ``base``: the version both derive from,
+    when the caller has one (the one git committed last: ``merge-kept``); used only when
+    :func:`ancestor_of_both` holds, so that a line one side changed (a tick, a reworded
+    line) takes the change, three ways as git-merge-file(1) would. Raises nothing of its
+    own."""
     try:
         texts = [data.decode("utf-8") for data in (older, newer)]
     except UnicodeDecodeError:
@@ -1608,9 +1639,9 @@ def merge_diverged_bytes(older: bytes, newer: bytes) -> MergeResult | None:
     if versions[0] is None or versions[1] is None:
         return None
     old, new = versions
-    base = _common_base(old, new)
-    result = merge_session_bytes(base.encode("utf-8"), newer, older,
-                                 labels=("kept copy", "common", "file"))
+    if base is None or not ancestor_of_both(base, older, newer):
+        base = _common_base(old, new).encode("utf-8")
+    result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"))
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))
@@ -1645,12 +1676,16 @@ _PROPERTY_LINE = re.compile(r"[ \t]*:[^\s:]+:(?:[ \t].*)?")
 _UNTICKED = re.compile(r"^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)\[ \]")
 
 
-def lines_dropped(side: bytes, merged: bytes) -> list[str]:
+def lines_dropped(side: bytes, merged: bytes, base: bytes | None = None,
+                  other: bytes | None = None) -> list[str]:
     """The lines of ``side`` (one version's UTF-8 bytes) that ``merged`` lacks, counted
     as a multiset (a line twice in ``side`` must be twice in ``merged``), property lines
     left out (the tool's; see ``_PROPERTY_LINE``), and a checkbox ``[ ]`` in ``side``
     met by the same line ticked (``[X]``, Org syntax "Checkboxes") in ``merged``: the
     guard that a merge keeps every line a person or the tool wrote on either side.
+    With ``base`` (the version both sides derive from) and ``other`` (the other side),
+    a line that ``base`` holds and ``other`` does not (the other side changed or removed
+    it: a three-way merge takes that change) is not lacking either.
     Returns the lacking lines (text without their line ending), in ``side``'s order;
     [] when none. Undecodable bytes are replaced (U+FFFD) on both sides alike."""
     from collections import Counter
@@ -1662,6 +1697,8 @@ def lines_dropped(side: bytes, merged: bytes) -> list[str]:
         return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
 
     have = Counter(split(merged))
+    changed = Counter(split(base)) - Counter(split(other)) \
+        if base is not None and other is not None else Counter()
     lacking = []
     for line in split(side):
         if _PROPERTY_LINE.fullmatch(line):
@@ -1672,6 +1709,9 @@ def lines_dropped(side: bytes, merged: bytes) -> list[str]:
         ticked = _UNTICKED.sub(r"\1[X]", line, count=1)
         if ticked != line and have[ticked] > 0:
             have[ticked] -= 1
+            continue
+        if changed[line] > 0:  # (the other side's change of it)
+            changed[line] -= 1
             continue
         lacking.append(line)
     return lacking

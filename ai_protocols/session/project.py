@@ -773,14 +773,19 @@ class Project:
         """Merge a session file with the newer version the tool kept of it (what exit 6,
         :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
         or a session file's path (default: the caller's). Returns the file and how many
-        entries it gained; see :func:`ai_protocols.session.transaction.merge_kept`."""
+        entries it gained; see :func:`ai_protocols.session.transaction.merge_kept`. The
+        result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
+        write sets them (:func:`~ai_protocols.session.pause.record_head`)."""
         from pathlib import Path
 
+        from ai_protocols.session.pause import record_head
         from ai_protocols.session.recovery import target_path
         from ai_protocols.session.transaction import merge_kept
 
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
-        return Path(path), merge_kept(self.ai_dir_text, path, now=now)
+        root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
+        return Path(path), merge_kept(self.ai_dir_text, path, now=now,
+                                      then=lambda edit: record_head(edit, root))
 
     # -- other agents ---------------------------------------------------------------------
 

@@ -462,6 +462,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         newer = read_session(kept, storage.decode(kept, storage.read_regular(kept)))
     except (OSError, AiProtocolsError, storage.NotRegular):
         return None
+    other = _other_session_warning(project, path, kept)
+    if other is not None:
+        return other
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
         return None
     have = {(e.time, e.text) for e in session.log}
@@ -507,6 +510,34 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      f"cp {shell_quote(copy)} {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def _other_session_warning(project: Project, path: str, kept: str) -> str | None:
+    """When the file at ``path`` is another session than its kept copy at ``kept``
+    (:func:`~ai_protocols.session.layout.other_session`, the rule the writes and
+    ``merge-kept`` apply, which refuse it): which two, and the commands that put the
+    kept copy's session back (as :class:`~ai_protocols.errors.OtherSession` says
+    them). ``None`` otherwise. Reads both files' first headline."""
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import other_session, session_headline, session_named
+
+    try:
+        texts = [storage.read_regular(p).decode("utf-8", "replace") for p in (path, kept)]
+    except (OSError, storage.NotRegular):
+        return None
+    file, mine = (session_headline(OrgFile(t)) for t in texts)
+    if file is None or mine is None:
+        return None
+    why = other_session(file.properties, mine.properties, lambda: (texts[0], texts[1]))
+    if why is None:
+        return None
+    here, copy = (shell_quote(relative_to(p, project.root_text)) for p in (path, kept))
+    aside = shell_quote(relative_to(path, project.root_text) + ".other")
+    return (f"this session file holds another session ({session_named(file.properties)}) "
+            f"than the one ai-protocols wrote last here ({session_named(mine.properties)}): "
+            f"{why}; no write goes into it: keep it aside and put this session back with "
+            f"mv {here} {aside} && cp {copy} {here} "
+            f"(from {_clip(project.root_text, 120)})")
 
 
 def stashed_write_warning(project: Project, session: Session) -> str | None:

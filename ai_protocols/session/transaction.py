@@ -42,6 +42,7 @@ from ai_protocols.errors import (
     BeingEdited,
     MergeConflict,
     NoSession,
+    OtherSession,
     SessionRemoved,
     SessionReplaced,
     SessionWrappedUp,
@@ -55,7 +56,7 @@ from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
-from ai_protocols.paths import join, parent, sibling
+from ai_protocols.paths import CONTEXT_DIR, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
@@ -65,9 +66,11 @@ from ai_protocols.session.layout import (
     append_entry,
     apply_entry,
     log_line,
+    other_session,
     property_value,
     read_session,
     session_headline,
+    session_named,
 )
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import earlier_kept_paths, kept_path, tombstone_path
@@ -92,6 +95,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Literal, NoReturn
 
     IfEdited = Literal["refuse", "defer"]
@@ -609,6 +613,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
+    _refuse_other(path, kept, mine.properties, headline.properties, _texts(doc, kept))
     if written_later(*((h.properties.get("UPDATED_AT"),
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
@@ -618,6 +623,73 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                                   _lacking(kept, doc))
         return stored
     return None
+
+
+def _refuse_other(path: str, kept: str, file: dict[str, str], mine: dict[str, str],
+                  texts: Callable[[], tuple[str, str]]) -> None:
+    """:class:`~ai_protocols.errors.OtherSession` when the session file at ``path``
+    (its headline's properties ``file``) is another session than its kept copy at
+    ``kept`` (``mine``): :func:`~ai_protocols.session.layout.other_session`, the one
+    rule; ``texts`` gives the two files' texts, read only when their objectives or
+    titles differ. A few string comparisons otherwise."""
+    why = other_session(file, mine, texts)
+    if why is not None:
+        raise OtherSession(path, kept, why, session_named(mine), session_named(file))
+
+
+def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
+    """What :func:`_refuse_other` reads when it must: the file's text (``doc``, read
+    already) and the whole kept copy's (``""`` when it cannot be read)."""
+
+    def read() -> tuple[str, str]:
+        data = doc if isinstance(doc, bytes) else \
+            b"".join(bytes(piece) for piece in doc.encoded())
+        try:
+            other = storage.read_regular(kept)
+        except (OSError, storage.NotRegular):
+            other = b""
+        return data.decode("utf-8", "replace"), other.decode("utf-8", "replace")
+
+    return read
+
+
+def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
+    """:class:`~ai_protocols.errors.OtherSession` when the file at ``path``, an agent's
+    own (``.ai/session-context.d/<id>.org``, :func:`ai_protocols.paths.context_path_text`),
+    holds the session of another ``AGENT_ID`` than the one its name is for, and that
+    agent's own file holds that very session (the same ``STARTED``): another agent's
+    file copied over it (``cp B.org A.org`` writes into the file in place, and so into
+    its kept copy, the same inode). A session a person brought in under this name
+    (its agent has no such file) is written as before. A file whose headline has no
+    ``AGENT_ID``, or outside that folder, is not checked. One dict look-up and a name
+    compared; the other agent's file read only when the names differ."""
+    headline = session_headline(doc)
+    agent = headline.properties.get("AGENT_ID") if headline is not None else None
+    folder, name = os.path.split(path)
+    if not agent or os.path.basename(folder) != CONTEXT_DIR or \
+            parent(folder) != ai_dir.rstrip("/"):
+        return
+    try:
+        own = f"{safe_id(agent)}.org"
+    except AiProtocolsError:
+        return  # (an id no file name is made from: nothing to compare)
+    if own == name:
+        return
+    # A copy of that agent's own live session (the same STARTED there): not a file a
+    # person brought in to carry on under this name, which is written as it is.
+    theirs = _head_properties(join(folder, own)) or {}
+    if (theirs.get("AGENT_ID"), theirs.get("STARTED")) != \
+            (agent, headline.properties.get("STARTED")):  # (headline: agent came from it)
+        return
+    kept = kept_path(ai_dir, path)
+    try:
+        same = os.path.samefile(kept, path)
+    except OSError:
+        same = False
+    mine = {"AGENT_ID": name[: -len(".org")] if name.endswith(".org") else name}
+    raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
+                       f"name {quoted(name, 80)}", session_named(mine),
+                       session_named(headline.properties), same_file=same)
 
 
 def _lacking(kept: str, doc: OrgFile) -> int:
@@ -635,7 +707,8 @@ def _lacking(kept: str, doc: OrgFile) -> int:
     return 1 if found < 0 else found
 
 
-def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) -> int:
+def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
+               then: Callable[[SessionEdit], object] | None = None) -> int:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -644,10 +717,17 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
     (:func:`ai_protocols.session.merge.merge_diverged_bytes`: every entry of both, the
     drawer as the merge driver merges it) and written, with a Log line saying so.
     Returns how many entries the file gained; 0, writing nothing, when the file is its
-    kept copy or not older than it (nothing to merge). Raises
-    :class:`~ai_protocols.errors.KeptNotMerged` when they cannot be merged (nothing
-    written), :class:`~ai_protocols.errors.BeingEdited` while a person edits the file in
-    Emacs, and what :func:`editing` raises."""
+    kept copy or not older than it (nothing to merge). The base of the three-way merge
+    is the newest version git committed (from ``HEAD``) that both derive from
+    (:func:`_committed`): a line changed on one side only takes the change; without
+    one, what both hold. ``then``: called with the edit before
+    it is written (the caller records where ``HEAD`` is now:
+    :func:`ai_protocols.session.pause.record_head`). Raises
+    :class:`~ai_protocols.errors.OtherSession` when the file is another session than
+    the kept copy's (:func:`~ai_protocols.session.layout.other_session`; two sessions
+    are never merged), :class:`~ai_protocols.errors.KeptNotMerged` when they cannot be
+    merged (nothing written), :class:`~ai_protocols.errors.BeingEdited` while a person
+    edits the file in Emacs, and what :func:`editing` raises."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
 
@@ -660,19 +740,32 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
             there = os.stat(kept, follow_symlinks=False)
         except OSError:
             return 0
-        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-            return 0
         try:
-            older, newer = storage.read_regular(path), storage.read_regular(kept)
+            older = storage.read_regular(path)
+            doc = OrgFile(older.decode("utf-8", "replace"))
+            _refuse_misplaced(ai_dir, path, doc)
+            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+                return 0
+            newer = storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
-        if older == newer or not _kept_is_later(older, newer):
+        if older == newer:
+            return 0
+        text = newer.decode("utf-8", "replace")
+        mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
+        if mine is not None and theirs is not None:
+            _refuse_other(path, kept, theirs.properties, mine.properties,
+                          lambda: (older.decode("utf-8", "replace"), text))
+        if not _kept_is_later(older, newer):
             return 0  # (a person's save, say: the file is not the older one)
-        merged = merge_diverged_bytes(older, newer)
+        base = _committed(path, older, newer)
+        merged = merge_diverged_bytes(older, newer, base)
         if merged is None:
-            raise KeptNotMerged(path, kept, "they are not two versions of one session that "
-                                            "merge without a conflict")
-        dropped = lines_dropped(older, merged.data) + lines_dropped(newer, merged.data)
+            raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
+                                            "versions of one session that merge without a "
+                                            "conflict)")
+        dropped = lines_dropped(older, merged.data, base, newer) + \
+            lines_dropped(newer, merged.data, base, older)
         if dropped:
             raise KeptNotMerged(path, kept, f"the merge would drop {len(dropped)} line(s) "
                                             f"one of them holds (as {dropped[0]!r})")
@@ -681,7 +774,52 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None) 
                      new_text=merged.data.decode("utf-8")) as edit:
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
                       f"{max(gained, 0)} entries the file lacked")
+            if then is not None:
+                then(edit)
     return max(gained, 0)
+
+
+#: How many of the commits that changed a session file ``merge-kept`` looks through
+#: for the version both sides derive from.
+_BASES = 30
+
+
+def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
+    """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
+    holds and that both ``older`` and ``newer`` derive from
+    (:func:`ai_protocols.session.merge.ancestor_of_both`), among the last
+    :data:`_BASES` commits that changed it (``git log --raw``, then one ``git cat-file
+    --batch``); ``None``: none is, no commit, untracked, no git."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+    from ai_protocols.session.merge import ancestor_of_both
+
+    env = git_env()
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    try:
+        log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
+                      "--no-abbrev", "--no-renames", "HEAD", "--", name], env, None).wait()
+        blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
+                 if line.startswith(":") and len(line.split()) > 4]
+        blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
+        if not blobs:
+            return None
+        out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
+                     "".join(b + "\n" for b in blobs).encode("ascii")).wait()
+    except (GitFailed, OSError):
+        return None
+    at = 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        if len(header) != 3:
+            return None
+        size = int(header[2])
+        blob = out[end + 1:end + 1 + size]
+        at = end + 1 + size + 1
+        if ancestor_of_both(blob, older, newer):
+            return blob
+    return None
 
 
 def _kept_is_later(file: bytes, kept: bytes) -> bool:
@@ -1130,6 +1268,7 @@ class Editing:
             doc, read_as = open_session(ai_dir, path, source=emacs is None,
                                         closed_ok=self._closed_ok)
             replaced = _refuse_older(ai_dir, path, doc, read_as)
+            _refuse_misplaced(ai_dir, path, doc)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
         else:
             doc, waiting = OrgFile(new_text), []
