@@ -452,21 +452,20 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
     one file), and only those in the session's own folder (:func:`is_own_earlier`).
     The range is the file name's (``FIRST--LAST``, what the rollover moved;
     a person may tidy the link's description or reorder the lines), the order by it
-    (then by file order); the count the description's as :func:`earlier_link_line`
-    wrote it, else the file's drawer's ``ENTRIES`` (its first 4 KiB read), else 0.
-    Other lines (a person's) are passed over."""
+    (then by file order); the count the file's drawer's ``ENTRIES`` (its first 4 KiB
+    read; 0 when it cannot be read), never the link's description, which a person may
+    edit (docs/decisions.md, "Issue 16, eleventh round"). Other lines (a person's) are
+    passed over."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
-    for _index, _line, (rel, first, last, count) in earlier_links(doc, session):
+    for _index, _line, (rel, first, last, _count_text) in earlier_links(doc, session):
         where = os.path.normpath(os.path.join(folder, rel))
         if where in found or not is_own_earlier(path, where):
             continue
         named = _name_range(os.path.basename(where))
         if named is not None:
             first, last = named
-        if not count and first is not None:
-            count = _drawer_count(where)
-        found[where] = EarlierEntries(where, first, last, count)
+        found[where] = EarlierEntries(where, first, last, drawer_count(where))
     order = list(found.values())
     order.sort(key=lambda e: (e.first is None, e.first or _NO_TIME, e.last or _NO_TIME))
     return order
@@ -495,7 +494,7 @@ def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
     return times[0], times[1]
 
 
-def _drawer_count(path: str) -> int:
+def drawer_count(path: str) -> int:
     """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
     drawer, :func:`ai_protocols.session.rollover._head`); 0 when it cannot be read or
     has none. Never follows a symbolic link."""

@@ -359,8 +359,11 @@ class Project:
         file is gone."""
         if os.path.lexists(earlier.path):
             return earlier
+        from ai_protocols.session.layout import drawer_count
+
         kept = self._kept_earlier(earlier.path)
-        return EarlierEntries(earlier.path, earlier.first, earlier.last, earlier.entries,
+        count = earlier.entries or (drawer_count(kept) if kept is not None else 0)
+        return EarlierEntries(earlier.path, earlier.first, earlier.last, count,
                               kept=kept, missing=kept is None)
 
     def _kept_earlier(self, path: str) -> str | None:
