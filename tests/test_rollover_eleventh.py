@@ -30,3 +30,32 @@ def test_show_json_counts_the_files_entries_not_a_links_edited_number(
     assert earlier["entries"] == int(number) > 0
     assert "9999" not in run("show").stdout
     assert json.loads(run("resume", "--json").stdout)["earlier"]["entries"] == int(number)
+
+
+def test_a_stray_of_a_hand_deleted_session_is_not_linked_by_a_new_one_of_its_minute(
+        project: Path, run: Runner) -> None:
+    """Point 5: agent a's session rolled over; a person deletes its file by hand, and a new
+    session of a starts in the same minute (its STARTED set to the old one's: one minute).
+    Agent id and start minute alike, the title and objective not: the old earlier file is
+    not this session's, so the new session's write does not link it again; the old
+    session's file, linked from its own session, still is (the whole identity)."""
+    run("start", "--title", "old work", "--objective", "the old goal", agent="a")
+    path = project / ".ai/session-context.d/a.org"
+    from test_rollover_own import big_entries
+    from test_rollover import insert
+
+    path.write_text(insert(path.read_text(), "decisions", big_entries("old")))
+    run("log", "--discovery", "Rolled", agent="a")
+    [old_file] = sorted((project / ".ai/history/session-context.d/a").glob("*--*.org"))
+    started = re.search(r"^:STARTED: +(.*)$", path.read_text(), re.MULTILINE)[1]
+    path.unlink()
+    (project / ".ai/.locks/live/session-context.d/a.org").unlink()  # (its kept copy too)
+    run("start", "--title", "new work", "--objective", "a new goal", agent="a")
+    text = path.read_text()
+    path.write_text(re.sub(r"^(:STARTED: +).*$", lambda m: m[1] + started, text, count=1,
+                           flags=re.MULTILINE))
+    result = run("log", "--progress", "a step", agent="a")
+    assert "linked again" not in result.stderr, result.stderr
+    assert old_file.name not in path.read_text()
+    assert json.loads(run("show", "--json", agent="a").stdout)["earlier"] == []
+    assert old_file.exists()  # (the old session's entries, found nowhere else, stay)
