@@ -13,7 +13,8 @@ import json
 import re
 from pathlib import Path
 
-from test_rollover_own import rolled_as
+from test_rollover import insert
+from test_rollover_own import big_entries, rolled_as
 
 from conftest import Runner
 
@@ -41,9 +42,6 @@ def test_a_stray_of_a_hand_deleted_session_is_not_linked_by_a_new_one_of_its_min
     session's file, linked from its own session, still is (the whole identity)."""
     run("start", "--title", "old work", "--objective", "the old goal", agent="a")
     path = project / ".ai/session-context.d/a.org"
-    from test_rollover_own import big_entries
-    from test_rollover import insert
-
     path.write_text(insert(path.read_text(), "decisions", big_entries("old")))
     run("log", "--discovery", "Rolled", agent="a")
     [old_file] = sorted((project / ".ai/history/session-context.d/a").glob("*--*.org"))
