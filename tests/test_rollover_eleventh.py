@@ -57,3 +57,53 @@ def test_a_stray_of_a_hand_deleted_session_is_not_linked_by_a_new_one_of_its_min
     assert old_file.name not in path.read_text()
     assert json.loads(run("show", "--json", agent="a").stdout)["earlier"] == []
     assert old_file.exists()  # (the old session's entries, found nowhere else, stay)
+
+
+def judged(path: Path) -> list[str]:
+    """What Org 9.5 makes of ``path``'s file links, SETUPFILE and INCLUDE keywords
+    (tests/links_resolved.el)."""
+    from test_rollover_own import LINKS
+
+    from emacs import JUDGES
+
+    return JUDGES[0].run(["-l", str(LINKS), str(path)]).stdout.split("\n")
+
+
+def test_a_move_keeps_plain_and_angle_links_and_included_files_naming_the_same_file(
+        project: Path, run: Runner) -> None:
+    """Point 1: a wrap-up moves the session file into .ai/sessions/: its plain
+    (``file:PATH``, with a ``::search``, a ``(...)`` in the name, punctuation after it)
+    and angle (``<file:PATH with blanks>``) links and its ``#+INCLUDE:`` (quoted, with a
+    ``::location`` and options) and ``#+SETUPFILE:`` paths name the same files for Org
+    9.5 after the move as before, only the paths changed; a keyword in a block, an
+    absolute path and a plain link to nothing keep their bytes."""
+    for name in ("notes.org", "docs/y(1).org", "my notes.org", "setup.org", "in c.org"):
+        target = project / name
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(f"#+TITLE: SETUP {name}\n* Heading\nINCLUDED: {name}\n")
+    path = project / ".ai/session-context.org"
+    run("start", "--title", "linked work")
+    text = path.read_text()
+    top = text.index("\n* ")
+    path.write_text(text[:top + 1] + "#+SETUPFILE: ../setup.org\n" + text[top + 1:])
+    kept = ["- [ ] gone: file:missing.txt, typed as it is\n",
+            f"- [ ] absolute: file:{project}/notes.org.\n",
+            "#+begin_example\n#+INCLUDE: ../notes.org\n#+end_example\n"]
+    path.write_text(insert(path.read_text(), "next-steps",
+                           "- [ ] read file:../notes.org::*Heading, (file:../docs/y(1).org) "
+                           "and <file:../my notes.org>\n"
+                           "#+INCLUDE: \"../in c.org::*Heading\" :minlevel 2\n" +
+                           "".join(kept)))
+    before = judged(path)
+    assert sum(line.startswith("file ") for line in before) == 5, before
+    assert {"setup SETUP setup.org", "include in c.org"} <= set(before), before
+    run("wrap-up", "linked done")
+    [archive] = (project / ".ai/sessions").glob("*linked-done.org")
+    after = archive.read_text()
+    assert all(line in after for line in kept)
+    assert "file:../../notes.org::*Heading, (file:../../docs/y(1).org) and " \
+           "<file:../../my notes.org>\n" in after
+    assert '#+INCLUDE: "../../in c.org::*Heading" :minlevel 2\n' in after
+    assert "#+SETUPFILE: ../../setup.org\n" in after
+    resolved = [line for line in judged(archive) if "missing.txt" not in line]
+    assert resolved == [line for line in before if "missing.txt" not in line]
