@@ -10,9 +10,12 @@ real git, real Emacs."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_rollover import insert
 from test_rollover_own import big_entries, rolled_as
 
@@ -107,3 +110,131 @@ def test_a_move_keeps_plain_and_angle_links_and_included_files_naming_the_same_f
     assert "#+SETUPFILE: ../../setup.org\n" in after
     resolved = [line for line in judged(archive) if "missing.txt" not in line]
     assert resolved == [line for line in before if "missing.txt" not in line]
+
+
+_PART = st.text(st.characters(blacklist_categories=("Cs", "Cc"),
+                              blacklist_characters="/\0\n\r"), min_size=1, max_size=8)
+_PATHS = st.lists(st.one_of(_PART, st.just(".."), st.just("."), st.just("a.org")),
+                  min_size=1, max_size=4)
+_FOLDERS = dict(old=st.sampled_from(["p/.ai", "p/.ai/session-context.d"]),
+                new=st.sampled_from(["p/.ai/sessions/N", "p/.ai", "p/.ai/session-context.d"]))
+
+
+def _names_the_same(where: str, moved: str, old: str, new: str) -> None:
+    assert os.path.normpath(os.path.join("/r", new, moved)) == \
+        os.path.normpath(os.path.join("/r", old, where))
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=_PATHS, form=st.sampled_from(["file:", "file+sys:", "<file:"]),
+       search=st.sampled_from(["", "::*Heading", "::42"]),
+       after=st.sampled_from(["", ".", ", and", ")"]), **_FOLDERS)
+def test_moved_plain_and_angle_links_name_the_same_file_from_the_new_folder(
+        parts: list[str], form: str, search: str, after: str, old: str, new: str) -> None:
+    """For any relative path, a plain or angle link :func:`moved_link_line` rewrites
+    names from ``new`` what it named from ``old`` (read back by the same reading: the
+    extent and the text around it unchanged); one of plain ASCII names is rewritten."""
+    from ai_protocols.session.layout import _plain_links, moved_link_line
+
+    rel = "/".join(parts)
+    angle = form.startswith("<")
+    line = f"- see {form}{rel}{search}{'>' if angle else ''}{after} now"
+    moved = moved_link_line(line, old, new)
+    if moved == line:
+        plain = all(c.isascii() and (c.isalnum() or c in "./_-") for c in rel) and \
+            rel[-1].isalnum() and len(rel) > 1 and not rel.startswith("~")  # (Org: 2 or more)
+        assert not plain or os.path.normpath(os.path.join(old, rel)) == \
+            os.path.normpath(os.path.join(new, rel))
+        return
+    if angle:
+        start, stop = len(f"- see {form}"), len(f"- see {form}{rel}{search}")
+    else:
+        [(start, stop)] = _plain_links(line, 0, len(line))
+    rel_read = line[start:stop]
+    stop_moved = len(moved) - (len(line) - stop)
+    assert moved[:start] == line[:start] and moved[stop_moved:] == line[stop:]
+    target = moved[start:stop_moved]
+    if not angle:  # (read back as one link, of that very extent)
+        assert _plain_links(moved, 0, len(moved)) == [(start, stop_moved)]
+    where, _, found = target.partition("::")
+    path, _, option = rel_read.partition("::")
+    assert found == option
+    _names_the_same(path, where, old, new)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=_PATHS, key=st.sampled_from(["#+INCLUDE:", "#+include:", "#+SETUPFILE:"]),
+       quoted=st.booleans(), location=st.sampled_from(["", "::*Heading"]),
+       rest=st.sampled_from(["", " :minlevel 2", " src python"]), **_FOLDERS)
+def test_moved_keyword_line_names_the_same_file_from_the_new_folder(
+        parts: list[str], key: str, quoted: bool, location: str, rest: str, old: str,
+        new: str) -> None:
+    """For any relative path, an ``#+INCLUDE:`` or ``#+SETUPFILE:`` line that
+    :func:`moved_keyword_line` rewrites names from ``new`` the file it named from ``old``
+    (Org 9.5's reading of each keyword's value), the rest of the line byte for byte."""
+    from ai_protocols.session.layout import moved_keyword_line
+
+    rel = "/".join(parts)
+    include = key.casefold() == "#+include:"
+    if not include:
+        location = rest = ""
+    if rel.strip() != rel or '"' in rel or (not quoted and any(c.isspace() for c in rel)):
+        return  # (not one path as Org reads the value)
+    value = f'"{rel}{location}"' if quoted else rel + location
+    line = f"  {key} {value}{rest}"
+    moved = moved_keyword_line(line, old, new)
+    if moved == line:
+        assert rel.startswith("~") or os.path.normpath(os.path.join(old, rel)) == \
+            os.path.normpath(os.path.join(new, rel)) or (not include and ":" in rel)
+        return
+    head = f"  {key} "
+    assert moved.startswith(head) and moved.endswith(rest)
+    token = moved[len(head):len(moved) - len(rest)]
+    if quoted:
+        assert token.startswith('"') and token.endswith('"')
+        token = token[1:-1]
+    else:
+        assert not any(c.isspace() for c in token)
+    assert token.endswith(location)
+    _names_the_same(rel, token[:len(token) - len(location)], old, new)
+
+
+_PLAIN_LINKS = """(progn (require 'org) (require 'org-element)
+  (with-temp-buffer (insert-file-contents (car command-line-args-left)) (org-mode)
+    (org-element-map (org-element-parse-buffer) 'link
+      (lambda (l) (when (eq (org-element-property :format l) 'plain)
+        (goto-char (org-element-property :begin l))
+        (princ (format "%d %d %s\\n" (line-number-at-pos) (current-column)
+                       (org-element-property :raw-link l))))))))"""
+
+
+def test_the_plain_link_reading_is_emacss_where_it_rewrites(tmp_path: Path) -> None:
+    """Each plain link :func:`_plain_links` finds is one Org parses (9.5 and 9.7), at that
+    very place, with that very text (it may pass over some Org sees, which then keep
+    their bytes): 400 lines of many shapes, one Emacs run per judge."""
+    import random
+
+    from ai_protocols.session.layout import _plain_links
+
+    from emacs import on_both
+
+    pick = random.Random(16)
+    pieces = ["a", "b.org", "/", "..", ".", "(1)", "(", ")", ",", "-", "_", "é", "€", "中",
+              "::", "*H", "~", "$", "'", " ", "[", "]", "<", ">", "=", "file:", "x", "+sys:"]
+    lines = []
+    for n in range(400):
+        before = pick.choice(["", " ", "(", "x", "_", '"', ",", "=", "~", "é", "<", "]"])
+        body = "".join(pick.choice(pieces) for _ in range(pick.randint(1, 7)))
+        lines.append(f"- {n} {before}file{pick.choice(['', '+sys', '+emacs'])}:{body}")
+    sample = tmp_path / "sample.org"
+    sample.write_text("* Lines\n" + "\n".join(lines) + "\n")
+    judged_by = on_both(lambda judge: set(judge.run(
+        ["--eval", _PLAIN_LINKS, str(sample)]).stdout.split("\n")))
+    mine = set()
+    for number, line in enumerate(lines, start=2):
+        for start, stop in _plain_links(line, 0, len(line)):
+            begin = line.rfind("file", 0, start)
+            mine.add(f"{number} {begin} {line[begin:stop]}")
+    assert len(mine) > 30
+    for seen in judged_by:
+        assert mine <= seen, sorted(mine - seen)[:5]
