@@ -238,3 +238,46 @@ def test_the_plain_link_reading_is_emacss_where_it_rewrites(tmp_path: Path) -> N
     assert len(mine) > 30
     for seen in judged_by:
         assert mine <= seen, sorted(mine - seen)[:5]
+
+
+def test_an_entry_edited_committed_then_rolled_over_while_the_other_moved_it_shows_once(
+        tmp_path: Path) -> None:
+    """Point 3: clone two edits an old decision (as Emacs saves), commits, writes without
+    a rollover, commits again, then rolls over; clone one, from before the edit, moved
+    the old text out. After the merge ``show --all`` gives the decision once, as edited;
+    every other entry once."""
+    from test_merge_driver import Clones, git
+    from test_rollover import CONTEXT, filler
+    from test_rollover_merge_ninth import _edit_as_emacs_saves
+
+    from ai_protocols.session.rollover import BOUND
+
+    clones = Clones(tmp_path.resolve())
+    path = clones.one / CONTEXT
+    old, _entries = filler(0, BOUND - 50_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    clones.commit(clones.one, "big")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "origin", "main")
+    one, two = Runner(clones.one), Runner(clones.two)
+    _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
+                         "old decision 000000 (edited) ")
+    clones.commit(clones.two, "the edit")
+    two("log", "--discovery", "Two writes without a rollover")
+    clones.commit(clones.two, "a write")
+    for runner in (one, two):  # (each passes the bound; the next write rolls over)
+        runner("log", "--decision", "A big decision " + "b" * 60_000, "--rationale", "big")
+    one("log", "--discovery", "One rolls over")
+    two("log", "--discovery", "Two rolls over")
+    assert "(edited)" not in (clones.two / CONTEXT).read_text()  # (it moved out)
+    clones.commit(clones.one, "one")
+    clones.commit(clones.two, "two")
+    git(clones.one, "push", "-q", "origin", "HEAD:one")
+    git(clones.two, "fetch", "-q", "origin")
+    git(clones.two, "merge", "--no-edit", "origin/one")
+    assert "<<<<<<<" not in (clones.two / CONTEXT).read_text()
+    whole = json.loads(two("show", "--all", "--json").stdout)
+    decisions = [d["text"] for d in whole["decisions"]]
+    firsts = [d for d in decisions if d.startswith("old decision 000000 ")]
+    assert len(firsts) == 1 and "(edited)" in firsts[0], firsts
+    assert len(decisions) == len(set(decisions))  # (every other entry once)
