@@ -41,8 +41,8 @@ def test_a_stray_of_a_hand_deleted_session_is_not_linked_by_a_new_one_of_its_min
     """Point 5: agent a's session rolled over; a person deletes its file by hand, and a new
     session of a starts in the same minute (its STARTED set to the old one's: one minute).
     Agent id and start minute alike, the title and objective not: the old earlier file is
-    not this session's, so the new session's write does not link it again; the old
-    session's file, linked from its own session, still is (the whole identity)."""
+    not this session's, so the new session's write does not link it again, nor does
+    ``show`` list it as this session's file that no link names (the whole identity)."""
     run("start", "--title", "old work", "--objective", "the old goal", agent="a")
     path = project / ".ai/session-context.d/a.org"
     path.write_text(insert(path.read_text(), "decisions", big_entries("old")))
@@ -59,6 +59,7 @@ def test_a_stray_of_a_hand_deleted_session_is_not_linked_by_a_new_one_of_its_min
     assert "linked again" not in result.stderr, result.stderr
     assert old_file.name not in path.read_text()
     assert json.loads(run("show", "--json", agent="a").stdout)["earlier"] == []
+    assert old_file.name not in run("show", agent="a").stdout  # (not this session's)
     assert old_file.exists()  # (the old session's entries, found nowhere else, stay)
 
 

@@ -76,8 +76,9 @@ if TYPE_CHECKING:
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
            "SUPERSEDED", "Planned", "edited_digests", "entry_digest", "held_by",
            "history_folder", "identity", "in_written_order", "is_ours", "link_again",
-           "linked_earlier", "named_as_ours", "plan", "read_whole", "redundant_and_not",
-           "redundant_strays", "relink", "same_session", "sorted_strays", "unlinked_earlier"]
+           "linked_earlier", "named_as_ours", "of_another_session", "plan", "read_whole",
+           "redundant_and_not", "redundant_strays", "relink", "same_session",
+           "sorted_strays", "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -935,6 +936,27 @@ def same_session(drawer: dict[str, str], session: dict[str, str], *,
                 not (own == "OBJECTIVE" and objective_changed):
             return False
     return True
+
+
+def of_another_session(earlier: str, doc: OrgFile) -> bool:
+    """Whether the earlier-entries file ``earlier`` says, in its drawer (its first 8 KiB,
+    the file's first headline), that it is another session's than the one in ``doc``
+    (:func:`same_session`): such a file in the session's history folder (an archived
+    session's file a merge brought there, a hand-deleted session's) is neither linked
+    again nor listed as this session's. ``False`` when it has no such drawer or cannot
+    be read (then it may be this session's: a person's or a killed rollover's)."""
+    from ai_protocols.org.file import first_headline_properties
+
+    try:
+        head = storage.read_regular(earlier, 8192)
+    except (OSError, storage.NotRegular):
+        return False
+    props = first_headline_properties(bytes(head).decode("utf-8", "replace"))
+    session = session_headline(doc)
+    if not props or "SESSION_STARTED" not in props or session is None:
+        return False
+    return not same_session(props, session.properties,
+                            objective_changed=_objective_changed(doc))
 
 
 def _objective_changed(doc: OrgFile) -> bool:
