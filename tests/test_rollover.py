@@ -700,7 +700,9 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
     props = {k: v for k, v in (line.rstrip("\n").split(None, 1) for line in
                                lines[session + 2:lines.index(":END:\n", session)])}
     drawer = [("SESSION_TITLE", props[":SESSION_TITLE:"]), ("AGENT_ID", props.get(":AGENT_ID:")),
-              ("SESSION_STARTED", props[":STARTED:"]), ("ENTRIES_FROM", format_timestamp(first)),
+              ("SESSION_STARTED", props[":STARTED:"]), ("SESSION_HOST", props.get(":HOST:")),
+              ("SESSION_OBJECTIVE", props.get(":OBJECTIVE:")),
+              ("ENTRIES_FROM", format_timestamp(first)),
               ("ENTRIES_TO", format_timestamp(last)), ("ENTRIES", str(len(chosen)))]
     out = [f"#+TITLE: Earlier entries of Session: {props[':SESSION_TITLE:']}\n",
            f"#+OPTIONS: {EXPORT_OPTIONS}\n", "\n", "* Earlier entries\n", ":PROPERTIES:\n",

@@ -527,21 +527,20 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
     one file), and only those in the session's own folder (:func:`is_own_earlier`).
     The range is the file name's (``FIRST--LAST``, what the rollover moved;
     a person may tidy the link's description or reorder the lines), the order by it
-    (then by file order); the count the description's as :func:`earlier_link_line`
-    wrote it, else the file's drawer's ``ENTRIES`` (its first 4 KiB read), else 0.
-    Other lines (a person's) are passed over."""
+    (then by file order); the count the file's drawer's ``ENTRIES`` (its first 4 KiB
+    read; 0 when it cannot be read), never the link's description, which a person may
+    edit (docs/decisions.md, "Issue 16, eleventh round"). Other lines (a person's) are
+    passed over."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
-    for _index, _line, (rel, first, last, count) in earlier_links(doc, session):
+    for _index, _line, (rel, first, last, _count_text) in earlier_links(doc, session):
         where = os.path.normpath(os.path.join(folder, rel))
         if where in found or not is_own_earlier(path, where):
             continue
         named = _name_range(os.path.basename(where))
         if named is not None:
             first, last = named
-        if not count and first is not None:
-            count = _drawer_count(where)
-        found[where] = EarlierEntries(where, first, last, count)
+        found[where] = EarlierEntries(where, first, last, drawer_count(where))
     order = list(found.values())
     order.sort(key=lambda e: (e.first is None, e.first or _NO_TIME, e.last or _NO_TIME))
     return order
@@ -570,7 +569,7 @@ def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
     return times[0], times[1]
 
 
-def _drawer_count(path: str) -> int:
+def drawer_count(path: str) -> int:
     """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
     drawer, :func:`ai_protocols.session.rollover._head`); 0 when it cannot be read or
     has none. Never follows a symbolic link."""
@@ -613,17 +612,37 @@ def org_link_escape(path: str) -> str:
 _FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
 
 
+def _moved_path(where: str, old_folder: str, new_folder: str,
+                existing_only: bool) -> str | None:
+    """The relative path ``where`` (from ``old_folder``) as it names the same file from
+    ``new_folder`` (a final ``/`` kept); ``None`` when it is to stay as it is: empty,
+    absolute (``/``, ``~``), or (``existing_only``) naming nothing that exists."""
+    if not where or where.startswith(("/", "~")):
+        return None
+    named = os.path.join(os.path.abspath(old_folder or "."), where)
+    if existing_only and not os.path.lexists(named):
+        return None
+    moved = os.path.relpath(named, os.path.abspath(new_folder or "."))
+    if where.endswith("/") and not moved.endswith("/"):
+        moved += "/"
+    return moved
+
+
 def moved_link_line(line: str, old_folder: str, new_folder: str,
                     existing_only: bool = False) -> str:
-    """``line`` with each relative file link in it (Org bracket links,
-    https://orgmode.org/manual/External-Links.html: ``[[file:PATH]]``,
-    ``[[file+sys:PATH]]``, ``[[file+emacs:PATH]]``, ``[[./PATH]]``, ``[[../PATH]]``,
-    with or without a description or a ``::SEARCH``) naming, from ``new_folder``, the
-    file it named from ``old_folder``: a file moving there keeps its links. Only each
-    link's path changes (escaped as :func:`org_link_escape` writes it); an absolute
-    path (``/``, ``~``) and any other link stay as they are; with ``existing_only``,
-    so does a link naming nothing that exists (no meaning to keep: its bytes, as typed,
-    are kept instead)."""
+    """``line`` with each relative file link in it naming, from ``new_folder``, the file
+    it named from ``old_folder``: a file moving there keeps its links (Org's links,
+    https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
+    ``org-element-link-parser`` reads them). Bracket links (``[[file:PATH]]``,
+    ``[[file+sys:PATH]]``, ``[[file+emacs:PATH]]``, ``[[./PATH]]``, ``[[../PATH]]``, with
+    or without a description or a ``::SEARCH``), and outside them angle links
+    (``<file:PATH>``, on one line) and plain links (``file:PATH``: Org's
+    ``org-link-plain-re``, :func:`_plain_links`). Only each link's path changes (in a
+    bracket link escaped as :func:`org_link_escape` writes it); an absolute path (``/``,
+    ``~``), any other link, a link in a bracket link's description (no link there for
+    Org) and a plain link this reading is not sure Org sees as this very text stay as
+    they are; with ``existing_only``, so does a link naming nothing that exists (no
+    meaning to keep: its bytes, as typed, are kept instead)."""
     out = []
     at = 0
     while True:
@@ -635,50 +654,200 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
             end += 2 if line[end] == "\\" else 1
         if end >= len(line):
             break
+        out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
+                                      existing_only))
         target = org_link_unescape(line[start + 2:end])
         scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
-        named = os.path.join(os.path.abspath(old_folder or "."), where)
-        if (scheme or bare) and where and not where.startswith(("/", "~")) and \
-                (not existing_only or os.path.lexists(named)):
-            moved = os.path.relpath(named, os.path.abspath(new_folder or "."))
-            if where.endswith("/") and not moved.endswith("/"):
-                moved += "/"
-            if bare and not moved.startswith("../"):
-                moved = "./" + moved
-            if moved != where:
-                out.append(line[at:start + 2])
-                out.append(org_link_escape(scheme + moved + sep + search))
-                at = end
-        out.append(line[at:end])
+        moved = _moved_path(where, old_folder, new_folder, existing_only) \
+            if scheme or bare else None
+        if moved is not None and bare and not moved.startswith("../"):
+            moved = "./" + moved
+        out.append(line[start:start + 2])
+        out.append(org_link_escape(scheme + moved + sep + search)
+                   if moved is not None and moved != where else line[start + 2:end])
         at = end
-    out.append(line[at:])
+        if line.startswith("][", end):  # (a description: no link in it for Org)
+            close = line.find("]]", end + 2)
+            if close != -1:
+                out.append(line[end:close])
+                at = close
+    out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
+                                  existing_only))
     return "".join(out)
 
 
+#: Where a plain link may begin for this reading: at the start of a line or after one of
+#: these (Org asks for the start of a word, ``\\<``, and its object lexer takes some
+#: marks, ``_`` and ``^`` say, as the start of other objects: the safe few only).
+_BEFORE_PLAIN = frozenset(" \t([{\",;")
+_NOT_IN_PLAIN = frozenset("[] \t\n()<>")
+
+
+def _plain_links(line: str, begin: int, end: int) -> list[tuple[int, int]]:
+    """Where the paths of the plain file links of ``line[begin:end]`` (outside bracket
+    and angle links) are: ``(start, end)`` in ``line``. Org 9.5's ``org-link-plain-re``:
+    a ``file``, ``file+sys`` or ``file+emacs`` type at the start of a word, ``:``, then
+    characters but brackets, blanks and ``()<>`` (or a balanced ``(...)``), ending in one
+    that is not punctuation, or ``/``, or ``(...)``. Only when sure: the character
+    before is in :data:`_BEFORE_PLAIN` (or the line begins there), and the path's last
+    character and those that could follow it are ASCII (Emacs's ``[:punct:]`` of
+    other characters depends on its syntax table)."""
+    import re  # (only at a move)
+
+    found = []
+    for match in _plain_re(re).finditer(line, begin, end):  # type: ignore[attr-defined]
+        start = match.start()
+        if start and line[start - 1] not in _BEFORE_PLAIN:
+            continue
+        stop = match.end()
+        run = stop
+        while run < end and line[run] not in _NOT_IN_PLAIN:
+            run += 1
+        if line[stop - 1].isascii() and line[stop:run].isascii():
+            found.append((match.start(2), stop))
+    return found
+
+
+_PLAIN: list[object] = []
+
+
+def _plain_re(re: object) -> object:
+    """``org-link-plain-re`` for the file types (compiled at its first use)."""
+    if not _PLAIN:
+        part = r"[^\[\] \t\n()<>]"
+        paren = rf"\((?:{part}|\({part}*\))*\)"
+        _PLAIN.append(re.compile(  # type: ignore[attr-defined]
+            rf"(file\+sys|file\+emacs|file):((?:{part}|{paren})+"
+            rf"(?:[A-Za-z0-9]|/|{paren}))"))
+    return _PLAIN[0]
+
+
+def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
+                       new_folder: str, existing_only: bool) -> str:
+    """``line[begin:end]`` (text outside bracket links) with each angle link
+    (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
+    moved as :func:`moved_link_line` says."""
+    if line.find("file", begin, end) == -1:
+        return line[begin:end]
+    paths = []
+    at = begin
+    while True:
+        angle = line.find("<file", at, end)
+        close = line.find(">", angle, end) if angle != -1 else -1
+        if close == -1:
+            break
+        scheme = next((s for s in _FILE_SCHEMES if line.startswith(s, angle + 1)), "")
+        if not scheme or angle + 1 + len(scheme) > close:
+            paths += _plain_links(line, at, angle + 1)
+            at = angle + 1
+            continue
+        paths += _plain_links(line, at, angle)
+        paths.append((angle + 1 + len(scheme), -close))  # (negative: an angle link's)
+        at = close + 1
+    paths += _plain_links(line, at, end)
+    out = []
+    at = begin
+    for start, stop in paths:
+        angled, stop = stop < 0, abs(stop)
+        where, sep, search = line[start:stop].partition("::")
+        moved = _moved_path(where, old_folder, new_folder, existing_only)
+        if moved is None or moved == where or (
+                any(c in moved for c in "\n>") if angled else
+                _plain_re(None).fullmatch("file:" + moved + sep + search) is None):  # type: ignore[attr-defined]
+            continue  # (it would not read back as one path)
+        out.append(line[at:start])
+        out.append(moved + sep + search)
+        at = stop
+    out.append(line[at:end])
+    return "".join(out)
+
+
+#: The keywords whose value is a file Org reads relative to the file's folder (Org 9.5:
+#: ``org-export-expand-include-keyword``; ``org-collect-keywords`` for SETUPFILE).
+_PATH_KEYWORDS = ("#+include:", "#+setupfile:")
+
+
+def moved_keyword_line(line: str, old_folder: str, new_folder: str,
+                       existing_only: bool = False) -> str:
+    """``line``, when it is an ``#+INCLUDE:`` or ``#+SETUPFILE:`` keyword (any case,
+    indented or not) naming a relative file, with that path naming from ``new_folder``
+    the file it named from ``old_folder``; any other line as it is. Org 9.5's reading:
+    INCLUDE's file is the value's first word or ``"quoted text"``, less a ``::location``
+    (``org-export-expand-include-keyword``); SETUPFILE's the whole value, less
+    surrounding double quotes (``org-strip-quotes``), a URL (``scheme:``) left alone.
+    Only the path changes: the quotes, the location and the rest of the line stay. An
+    absolute path (``/``, ``~``) stays; with ``existing_only``, so does one naming
+    nothing that exists."""
+    body = line.lstrip(" \t")
+    key = next((k for k in _PATH_KEYWORDS if body[:len(k)].casefold() == k), None)
+    if key is None:
+        return line
+    import re  # (only at a move)
+
+    indent = len(line) - len(body)
+    value_at = indent + len(key)
+    while value_at < len(line) and line[value_at] in " \t":
+        value_at += 1
+    value_end = len(line.rstrip(" \t"))
+    value = line[value_at:value_end]
+    if key == "#+include:":
+        match = re.match(r'("[^"\n]+?"|\S+)(?:\s+|$)', value)
+        if match is None:
+            return line
+        token_end = value_at + match.end(1)
+        token = value[:match.end(1)]
+    else:
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value.strip('"')):
+            return line  # (a URL)
+        token_end, token = value_end, value
+    quoted = len(token) >= 2 and token.startswith('"') and token.endswith('"')
+    inner = token[1:-1] if quoted else token
+    location = ""
+    if key == "#+include:":
+        cut = inner.find("::")
+        if cut != -1:
+            inner, location = inner[:cut], inner[cut:]
+    moved = _moved_path(inner, old_folder, new_folder, existing_only)
+    if moved is None or moved == inner:
+        return line
+    if not quoted and (any(c.isspace() for c in moved) or moved.startswith('"')):
+        return line  # (it would not read back as one path: left as it is)
+    new = f'"{moved}{location}"' if quoted else moved + location
+    return line[:value_at] + new + line[token_end:]
+
+
 def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int]) -> None:
-    """:func:`moved_link_line` on each line of ``doc`` holding ``[[`` but those in
-    ``skip`` (lines rewritten already) and those inside a block (``#+BEGIN_...`` to
-    ``#+END_...``: no link there, Org syntax), for a file moving from ``old_folder``
-    to ``new_folder`` (an archive, an adoption): a person's relative links to files
-    that exist stay right; a link to nothing keeps its bytes (``existing_only``).
-    Surgical: only a changed line is set."""
+    """:func:`moved_link_line` on each line of ``doc`` holding a link (``[[``, ``file``)
+    and :func:`moved_keyword_line` on each ``#+INCLUDE:``/``#+SETUPFILE:`` line, but those
+    in ``skip`` (lines rewritten already) and those inside a block (``#+BEGIN_...`` to
+    ``#+END_...``: no link or keyword there, Org syntax), for a file moving from
+    ``old_folder`` to ``new_folder`` (an archive, an adoption): a person's relative links
+    and included files that exist stay right; a link to nothing keeps its bytes
+    (``existing_only``). Surgical: only a changed line is set."""
     blocks: list[int] = []  # (line indexes where a block begins, then ends, in turn)
+    keywords = []
     for index, line in doc.lines_holding("#+"):
-        head = line.lstrip(" \t")[:8].casefold()
+        head = line.lstrip(" \t")[:12].casefold()
         if (head.startswith("#+begin_") and len(blocks) % 2 == 0) or \
                 (head.startswith("#+end_") and len(blocks) % 2 == 1):
             blocks.append(index)
+        elif head.startswith(_PATH_KEYWORDS):
+            keywords.append(index)
+    lines = sorted({index for index, _ in doc.lines_holding("[[")} |
+                   {index for index, _ in doc.lines_holding("file")} | set(keywords))
     changes = []
-    for index, line in doc.lines_holding("[["):
+    for index in lines:
         if index in skip or any(blocks[k] < index < (blocks[k + 1] if k + 1 < len(blocks)
                                                      else len(doc.lines) + 1)
                                 for k in range(0, len(blocks), 2)):
             continue
-        bare = strip_ending(line, doc.newline).lstrip("\ufeff")
-        moved = moved_link_line(bare, old_folder, new_folder, existing_only=True)
+        bare = strip_ending(doc.lines[index], doc.newline).lstrip("\ufeff")
+        moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True) \
+            if index in keywords else \
+            moved_link_line(bare, old_folder, new_folder, existing_only=True)
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:

@@ -361,16 +361,33 @@ class Project:
         except OSError:
             return []
         linked = {os.path.normpath(e.path) for e in session.earlier}
-        return [os.path.join(folder, name) for name in names if is_earlier_name(name)
-                and os.path.normpath(os.path.join(folder, name)) not in linked]
+        found = [os.path.join(folder, name) for name in names if is_earlier_name(name)
+                 and os.path.normpath(os.path.join(folder, name)) not in linked]
+        if not found:
+            return found
+        from ai_protocols.org.file import OrgFile
+        from ai_protocols.session.rollover import of_another_session
+        from ai_protocols.storage.files import read_bytes
+
+        try:  # (rare: only with such files; a file of another session is not this one's)
+            data = read_bytes(path)
+        except (AiProtocolsError, OSError):
+            return found
+        if data is None:
+            return found
+        doc = OrgFile(data.decode("utf-8", "surrogateescape"))
+        return [p for p in found if not of_another_session(p, doc)]
 
     def _where_earlier(self, earlier: EarlierEntries) -> EarlierEntries:
         """``earlier`` with :attr:`~EarlierEntries.kept` (or ``missing``) set when its
         file is gone."""
         if os.path.lexists(earlier.path):
             return earlier
+        from ai_protocols.session.layout import drawer_count
+
         kept = self._kept_earlier(earlier.path)
-        return EarlierEntries(earlier.path, earlier.first, earlier.last, earlier.entries,
+        count = earlier.entries or (drawer_count(kept) if kept is not None else 0)
+        return EarlierEntries(earlier.path, earlier.first, earlier.last, count,
                               kept=kept, missing=kept is None)
 
     def _kept_earlier(self, path: str) -> str | None:

@@ -73,11 +73,12 @@ if TYPE_CHECKING:
     from array import array
     from collections.abc import Callable, Iterator, Sequence
 
-__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SUPERSEDED", "Planned",
-           "edited_digests", "entry_digest", "held_by", "history_folder", "identity",
-           "in_written_order", "is_ours", "link_again", "linked_earlier", "named_as_ours", "plan",
-           "read_whole", "redundant_and_not", "redundant_strays", "relink", "sorted_strays",
-           "unlinked_earlier"]
+__all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
+           "SUPERSEDED", "Planned", "edited_digests", "entry_digest", "held_by",
+           "history_folder", "identity", "in_written_order", "is_ours", "link_again",
+           "linked_earlier", "named_as_ours", "of_another_session", "plan", "read_whole",
+           "redundant_and_not", "redundant_strays", "relink", "same_session",
+           "sorted_strays", "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -312,7 +313,8 @@ def _head(headline: Headline, first: datetime | None, last: datetime | None, cou
     props = headline.properties
     title = props.get("SESSION_TITLE") or props.get("TITLE")
     values = [("SESSION_TITLE", title), ("AGENT_ID", props.get("AGENT_ID")),
-              ("SESSION_STARTED", props.get("STARTED")),
+              ("SESSION_STARTED", props.get("STARTED")), ("SESSION_HOST", props.get("HOST")),
+              ("SESSION_OBJECTIVE", props.get("OBJECTIVE")),
               ("ENTRIES_FROM", format_timestamp(first) if first else None),
               ("ENTRIES_TO", format_timestamp(last) if last else None),
               ("ENTRIES", str(count))]
@@ -906,12 +908,68 @@ def _each_still_there(gone: set[str], changed: set[str]) -> bool:
     return all(have[key] >= count for key, count in need.items())
 
 
+#: The session headline's properties that tell one session from another, each with the
+#: name an earlier file's drawer gives it (:func:`_head`; not the session's own names, so
+#: that no reader takes the file for a session): set once, by ``start``.
+SESSION_IDENTITY = (("AGENT_ID", "AGENT_ID"), ("STARTED", "SESSION_STARTED"),
+            ("HOST", "SESSION_HOST"), ("OBJECTIVE", "SESSION_OBJECTIVE"),
+            ("SESSION_TITLE", "SESSION_TITLE"))
+
+
+def same_session(drawer: dict[str, str], session: dict[str, str], *,
+                 objective_changed: bool = False) -> bool:
+    """Whether an earlier file whose drawer is ``drawer`` is of the session whose headline
+    properties are ``session``: by its whole identity (:data:`SESSION_IDENTITY`), not
+    agent id and start minute alone (a session a person deleted by hand and a new one of
+    the same agent started in the same minute share those). ``AGENT_ID`` and ``STARTED`` must be
+    alike (both absent counts as alike); the host, objective and title must be alike when
+    both hold one (an earlier file an older version wrote holds none of them, a session a
+    hook started has no title yet); the objective may differ when the session's Log says
+    ``start`` replaced it (``objective_changed``). A few strings compared; no I/O."""
+    for own, named in SESSION_IDENTITY:
+        mine = session.get(own) or (session.get("TITLE") if own == "SESSION_TITLE" else None)
+        theirs = drawer.get(named)
+        if own in ("AGENT_ID", "STARTED"):
+            if (mine or None) != (theirs or None):
+                return False
+        elif mine and theirs and mine != theirs and \
+                not (own == "OBJECTIVE" and objective_changed):
+            return False
+    return True
+
+
+def of_another_session(earlier: str, doc: OrgFile) -> bool:
+    """Whether the earlier-entries file ``earlier`` says, in its drawer (its first 8 KiB,
+    the file's first headline), that it is another session's than the one in ``doc``
+    (:func:`same_session`): such a file in the session's history folder (an archived
+    session's file a merge brought there, a hand-deleted session's) is neither linked
+    again nor listed as this session's. ``False`` when it has no such drawer or cannot
+    be read (then it may be this session's: a person's or a killed rollover's)."""
+    from ai_protocols.org.file import first_headline_properties
+
+    try:
+        head = storage.read_regular(earlier, 8192)
+    except (OSError, storage.NotRegular):
+        return False
+    props = first_headline_properties(bytes(head).decode("utf-8", "replace"))
+    session = session_headline(doc)
+    if not props or "SESSION_STARTED" not in props or session is None:
+        return False
+    return not same_session(props, session.properties,
+                            objective_changed=_objective_changed(doc))
+
+
+def _objective_changed(doc: OrgFile) -> bool:
+    """Whether the Log of ``doc`` says ``start`` replaced the objective (``objective:``)."""
+    return any(True for _ in doc.lines_holding("] objective: "))
+
+
 def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:
     """Add to the session in ``doc`` (the file ``path``) the link to ``earlier``, an
     earlier-entries file of its history folder that no link names and that holds entries
     found nowhere else (:func:`redundant_and_not`), when it is the tool's
     (:func:`is_ours`, edited or not) and its drawer names this very session
-    (``SESSION_STARTED`` and ``AGENT_ID``): its range and count read from its drawer
+    (:func:`same_session`, its whole identity): its range and count read from its drawer
     (``ENTRIES_FROM``, ``ENTRIES_TO``, ``ENTRIES``), the line as :func:`plan` writes one,
     in the ``Earlier entries`` section (made when there is none). Returns whether it
     did."""
@@ -927,8 +985,8 @@ def link_again(ai_dir: str, doc: OrgFile, path: str, earlier: str) -> bool:
     props = first_headline_properties(bytes((head or b"")[:8192]).decode("utf-8", "replace"))
     props = props or {}
     session = session_headline(doc)
-    if session is None or (props.get("SESSION_STARTED"), props.get("AGENT_ID")) != (
-            session.properties.get("STARTED"), session.properties.get("AGENT_ID")):
+    if session is None or not same_session(props, session.properties,
+                                           objective_changed=_objective_changed(doc)):
         return False  # (another session's: one whose file a person removed, say)
     count = props.get("ENTRIES", "0")
     rel = os.path.relpath(earlier, parent(path) if parent(path) != "" else ".")

@@ -1873,9 +1873,11 @@ def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_re
     """At a rollover: the digests of the entries a person edited
     (:func:`~ai_protocols.session.rollover.edited_digests`) since this tool last wrote
     ``path`` (its kept copy, when another file than the one read: Emacs saves a new
-    one) and since git's ``HEAD`` (the committed text another clone may have moved out:
-    an edit followed by writes that did not roll over). One more read of the file's
-    size and one ``git show``, once per rollover."""
+    one), since git's ``HEAD`` (the committed text another clone may have moved out:
+    an edit followed by writes that did not roll over), and since each version this
+    clone shares with the others it knows of (:func:`_shared_bases`: an edit committed
+    here that another clone, not having pulled it, still holds as the old text). One
+    more read of the file's size and a ``git show`` per version, once per rollover."""
     from ai_protocols.session.rollover import edited_digests
 
     found: set[str] = set()
@@ -1892,17 +1894,53 @@ def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_re
     from ai_protocols.git.spawn import GitRun, git_env
 
     root = parent(ai_dir)
-    try:
-        olds.append(GitRun(["git", "-C", root, "show", "HEAD:./" + os.path.relpath(path, root)],
-                           git_env(), None).wait())
-    except GitFailed:
-        pass
+    below = os.path.relpath(path, root)
+    for commit in ["HEAD", *_shared_bases(root)]:
+        try:
+            olds.append(GitRun(["git", "-C", root, "show", f"{commit}:./{below}"],
+                               git_env(), None).wait())
+        except GitFailed:
+            pass
     for data in olds:
         try:
             found |= edited_digests(OrgFile(data.decode("utf-8", "surrogateescape")), doc)
         except AiProtocolsError:
             continue
     return found
+
+
+#: At most this many remote-tracking branches are looked at for :func:`_shared_bases`.
+_MOST_REMOTES = 8
+
+
+def _shared_bases(root: str) -> list[str]:
+    """The commits this clone shares with the others it knows of: the merge base of
+    ``HEAD`` with each remote-tracking branch (``refs/remotes/``, the first
+    :data:`_MOST_REMOTES`), other than ``HEAD`` itself. Another clone that has not
+    pulled this clone's newer commits works from such a version (git-merge-base(1)): an
+    entry edited and committed here since is still its old text there, and that clone's
+    rollover may move the old text out. One ``for-each-ref`` and a ``merge-base`` per
+    branch, at a rollover only; none without a remote."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        refs = GitRun(["git", "-C", root, "for-each-ref", "--format=%(objectname)",
+                       "refs/remotes"], git_env(), None).wait().split()
+        head = GitRun(["git", "-C", root, "rev-parse", "--verify", "-q", "HEAD"],
+                      git_env(), None).wait().strip() if refs else b""
+    except GitFailed:
+        return []
+    bases: list[str] = []
+    for ref in sorted(set(refs))[:_MOST_REMOTES]:
+        try:
+            base = GitRun(["git", "-C", root, "merge-base", "HEAD", ref.decode("ascii")],
+                          git_env(), None).wait().strip()
+        except (GitFailed, UnicodeDecodeError):
+            continue
+        if base and base != head and base.decode("ascii") not in bases:
+            bases.append(base.decode("ascii"))
+    return bases
 
 
 def _record_superseded(doc: OrgFile, digests: set[str]) -> None:
