@@ -254,3 +254,32 @@ def test_identity_rule(one: dict[str, str], two: dict[str, str]) -> None:
     hard = {"AGENT_ID", "STARTED"} & set(differs)
     assert (shared is not None) == (bool(hard) and not same_write), (one, two, shared)
     assert apart == said
+
+
+_FIELDS = ["AGENT_ID", "STARTED", "OBJECTIVE", "SESSION_TITLE", "HOST"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(_FIELDS), _word),
+       st.dictionaries(st.sampled_from(_FIELDS), _word), st.booleans())
+def test_an_earlier_file_is_judged_by_the_same_identity_rule(
+        session: dict[str, str], at_write: dict[str, str], changed: bool) -> None:
+    """One rule of "the same session" for a session file against its kept copy and for
+    an earlier-entries file against its session (``rollover.same_session``): the agent
+    id and start must be alike (an earlier file records what its session had), the
+    objective and title when both hold one (the objective may change when the Log says
+    so); ``HOST`` is not identity (a takeover or a resume from a pause on another
+    machine changes it): an earlier file written before such a move stays the
+    session's."""
+    from ai_protocols.session.rollover import SESSION_IDENTITY, same_session
+
+    drawer = {named: at_write[own] for own, named in SESSION_IDENTITY if own in at_write}
+    drawer["SESSION_HOST"] = "elsewhere"
+    fixed = [k for k in ("AGENT_ID", "STARTED") if session.get(k) != at_write.get(k)]
+    soft = [k for k in ("OBJECTIVE", "SESSION_TITLE") if session.get(k) and at_write.get(k)
+            and session[k] != at_write[k] and not (k == "OBJECTIVE" and changed)]
+    assert same_session(drawer, session, objective_changed=changed) == (not fixed and not soft)
+    assert same_session(drawer, {**session, "HOST": "here"}, objective_changed=changed) == \
+        same_session(drawer, session, objective_changed=changed)
+    if not fixed and not soft and not changed:
+        assert other_session(at_write, session) is None

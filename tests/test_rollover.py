@@ -700,7 +700,7 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
     props = {k: v for k, v in (line.rstrip("\n").split(None, 1) for line in
                                lines[session + 2:lines.index(":END:\n", session)])}
     drawer = [("SESSION_TITLE", props[":SESSION_TITLE:"]), ("AGENT_ID", props.get(":AGENT_ID:")),
-              ("SESSION_STARTED", props[":STARTED:"]), ("SESSION_HOST", props.get(":HOST:")),
+              ("SESSION_STARTED", props[":STARTED:"]),
               ("SESSION_OBJECTIVE", props.get(":OBJECTIVE:")),
               ("ENTRIES_FROM", format_timestamp(first)),
               ("ENTRIES_TO", format_timestamp(last)), ("ENTRIES", str(len(chosen)))]

@@ -132,10 +132,33 @@ def session_headline(doc: OrgFile) -> Headline | None:
 
 
 #: The session headline's properties that tell one session from another, in the order
-#: :func:`other_session` compares them: set when the session starts, never changed by a
-#: write (``AGENT_ID`` survives a takeover; an adoption writes a new file), then what a
-#: session is for and its title, which ``start`` sets at most once per value.
+#: they are compared (:func:`identity_differences`): set when the session starts, never
+#: changed by a write (``AGENT_ID`` survives a takeover; an adoption writes a new file),
+#: then what a session is for and its title, which ``start`` sets at most once per value.
+#: ``HOST`` is not one: a takeover or a resume from a pause on another machine changes it.
 IDENTITY = ("AGENT_ID", "STARTED", "OBJECTIVE", TITLE_PROPERTY)
+#: The fields of :data:`IDENTITY` no write changes: two values are two sessions.
+FIXED_IDENTITY = ("AGENT_ID", "STARTED")
+
+
+def identity_differences(one: dict[str, str], two: dict[str, str], *,
+                         one_sided: bool = False) -> list[str]:
+    """The fields of :data:`IDENTITY` (in its order) in which the session headline
+    properties ``one`` and ``two`` differ: each both hold with different values; with
+    ``one_sided``, also a field of :data:`FIXED_IDENTITY` only one of them holds (an
+    earlier-entries file's drawer records every field the session had when it was
+    written). The one comparison of "is this the same session" for
+    :func:`other_session` (a session file against its kept copy) and
+    :func:`~ai_protocols.session.rollover.same_session` (an earlier file against its
+    session). A few strings compared; no I/O."""
+    found = []
+    for key in IDENTITY:
+        mine, theirs = one.get(key) or None, two.get(key) or None
+        if mine == theirs:
+            continue
+        if (mine and theirs) or (one_sided and key in FIXED_IDENTITY):
+            found.append(key)
+    return found
 
 
 def other_session(file: dict[str, str], kept: dict[str, str],
@@ -162,18 +185,15 @@ def other_session(file: dict[str, str], kept: dict[str, str],
     at = file.get("UPDATED_AT")
     if at and at == kept.get("UPDATED_AT"):
         return None
-    soft = None
-    for key in IDENTITY:
-        mine, theirs = file.get(key), kept.get(key)
-        if not mine or not theirs or mine == theirs:
-            continue
-        name = "title" if key == TITLE_PROPERTY else key
-        said = f"its {name} is {quoted(mine, 80)}, the kept copy's {quoted(theirs, 80)}"
-        if key in ("AGENT_ID", "STARTED"):
-            return said
-        soft = soft or said
-    if soft is None:
+    differ = identity_differences(file, kept)
+    if not differ:
         return None
+    key = differ[0]
+    name = "title" if key == TITLE_PROPERTY else key
+    said = f"its {name} is {quoted(file[key], 80)}, the kept copy's {quoted(kept[key], 80)}"
+    if key in FIXED_IDENTITY:
+        return said
+    soft = said
     if texts is None:
         return soft
     one, two = texts()

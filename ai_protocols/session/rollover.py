@@ -54,6 +54,7 @@ from ai_protocols.session.layout import (
     earlier_links,
     earlier_section,
     find_section,
+    identity_differences,
     is_earlier_name,
     is_own_earlier,
     iter_entries,
@@ -313,7 +314,7 @@ def _head(headline: Headline, first: datetime | None, last: datetime | None, cou
     props = headline.properties
     title = props.get("SESSION_TITLE") or props.get("TITLE")
     values = [("SESSION_TITLE", title), ("AGENT_ID", props.get("AGENT_ID")),
-              ("SESSION_STARTED", props.get("STARTED")), ("SESSION_HOST", props.get("HOST")),
+              ("SESSION_STARTED", props.get("STARTED")),
               ("SESSION_OBJECTIVE", props.get("OBJECTIVE")),
               ("ENTRIES_FROM", format_timestamp(first) if first else None),
               ("ENTRIES_TO", format_timestamp(last) if last else None),
@@ -908,34 +909,31 @@ def _each_still_there(gone: set[str], changed: set[str]) -> bool:
     return all(have[key] >= count for key, count in need.items())
 
 
-#: The session headline's properties that tell one session from another, each with the
-#: name an earlier file's drawer gives it (:func:`_head`; not the session's own names, so
-#: that no reader takes the file for a session): set once, by ``start``.
+#: The fields of :data:`~ai_protocols.session.layout.IDENTITY`, each with the name an
+#: earlier file's drawer gives it (:func:`_head`; not the session's own names, so that no
+#: reader takes the file for a session).
 SESSION_IDENTITY = (("AGENT_ID", "AGENT_ID"), ("STARTED", "SESSION_STARTED"),
-            ("HOST", "SESSION_HOST"), ("OBJECTIVE", "SESSION_OBJECTIVE"),
-            ("SESSION_TITLE", "SESSION_TITLE"))
+                    ("OBJECTIVE", "SESSION_OBJECTIVE"), ("SESSION_TITLE", "SESSION_TITLE"))
 
 
 def same_session(drawer: dict[str, str], session: dict[str, str], *,
                  objective_changed: bool = False) -> bool:
     """Whether an earlier file whose drawer is ``drawer`` is of the session whose headline
-    properties are ``session``: by its whole identity (:data:`SESSION_IDENTITY`), not
-    agent id and start minute alone (a session a person deleted by hand and a new one of
-    the same agent started in the same minute share those). ``AGENT_ID`` and ``STARTED`` must be
-    alike (both absent counts as alike); the host, objective and title must be alike when
-    both hold one (an earlier file an older version wrote holds none of them, a session a
-    hook started has no title yet); the objective may differ when the session's Log says
-    ``start`` replaced it (``objective_changed``). A few strings compared; no I/O."""
-    for own, named in SESSION_IDENTITY:
-        mine = session.get(own) or (session.get("TITLE") if own == "SESSION_TITLE" else None)
-        theirs = drawer.get(named)
-        if own in ("AGENT_ID", "STARTED"):
-            if (mine or None) != (theirs or None):
-                return False
-        elif mine and theirs and mine != theirs and \
-                not (own == "OBJECTIVE" and objective_changed):
-            return False
-    return True
+    properties are ``session``: by its whole identity
+    (:func:`~ai_protocols.session.layout.identity_differences`, the rule a write's check
+    uses too), not agent id and start minute alone (a session a person deleted by hand
+    and a new one of the same agent started in the same minute share those).
+    ``AGENT_ID`` and ``STARTED`` must be alike (both absent counts as alike); the
+    objective and title must be alike when both hold one (an earlier file an older
+    version wrote holds neither, a session a hook started has no title yet); the
+    objective may differ when the session's Log says ``start`` replaced it
+    (``objective_changed``). A few strings compared; no I/O."""
+    theirs = {own: drawer[named] for own, named in SESSION_IDENTITY if drawer.get(named)}
+    mine = dict(session)
+    if not mine.get("SESSION_TITLE") and session.get("TITLE"):
+        mine["SESSION_TITLE"] = session["TITLE"]
+    differ = identity_differences(theirs, mine, one_sided=True)
+    return not [key for key in differ if not (key == "OBJECTIVE" and objective_changed)]
 
 
 def of_another_session(earlier: str, doc: OrgFile) -> bool:
