@@ -182,7 +182,8 @@ def resume_context(project: Project, session: Session | None, *,
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    others = [(s, live) for s, live in project.others(moment) if live.state in NAMED_TO_OTHERS]
+    others = [(s, live) for s, live in project.others(moment, head=True)  # (what it shows
+              if live.state in NAMED_TO_OTHERS]  # of them is in their heads)
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
