@@ -362,6 +362,25 @@ def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: P
     assert "ai_protocols.board.guard" in found  # (the probe saw the board read)
 
 
+def test_the_session_start_hook_on_a_board_imports_nothing_it_need_not(project: Path,
+                                                                         run: Runner) -> None:
+    """With a board (another agent's task on it), the SessionStart hook's context reads the
+    board for the agent's own tasks, and compares it with its kept copy; the merge
+    machinery (the board's and the session files', which it imports) is for a kept copy
+    that differs only: the board this tool wrote last is the board there (eleventh round:
+    imported every time, about as much as all the rest of the hook)."""
+    run("task", "add", "a task", agent="other.1")
+    run("start")
+    stdin = json.dumps({"session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f",
+                        "cwd": str(project), "hook_event_name": "SessionStart",
+                        "source": "startup"})
+    found = imported(project, "hook", "SessionStart", "--runtime", "claude", stdin=stdin)
+    assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.merge",
+                                              "ai_protocols.session.merge",
+                                              "ai_protocols.board.board"}) == set()
+    assert "ai_protocols.board.model" in found  # (the probe saw the board read)
+
+
 #: A git first on PATH that writes each command line it is given to $GIT_RUNS, then runs
 #: the real git: every git process a command starts, counted.
 _COUNTING_GIT = """#!/bin/sh

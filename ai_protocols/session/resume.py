@@ -263,7 +263,6 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
     is that task, :func:`~ai_protocols.board.merge.kept_task_pairs`; one a person
     archived is not lost, :func:`~ai_protocols.board.model.all_sunk`); none when the
     board is that copy, or the copy cannot be read."""
-    from ai_protocols.board.merge import kept_task_pairs
     from ai_protocols.board.model import (
         BoardFile,
         all_sunk,
@@ -276,6 +275,7 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
     kept = kept_other(path, kept_board_path(path), data)
     if kept is None:
         return []
+    from ai_protocols.board.merge import kept_task_pairs  # (and the session merge: only then)
     try:
         kept_doc = BoardFile(kept.decode("utf-8"))
         old = read_board(kept_doc, check=False)[0]
