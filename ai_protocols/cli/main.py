@@ -188,7 +188,7 @@ def _end_now(code: int) -> NoReturn:
     """End a hook's process with ``code`` once its output is flushed (the hook flushed it;
     a reader gone: 1, as the hook says), without the interpreter's teardown
     (``os._exit``): destroying every module and object the library made, and a last
-    collection of them all, took about a sixth of a SessionStart hook's time, for a
+    collection of them all, took a tenth of a SessionStart hook's instructions, for a
     process whose files are written, fsynced and closed, its locks released with its
     descriptors, and its git runs waited for (docs/performance.md)."""
     import os
