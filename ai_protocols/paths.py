@@ -47,10 +47,12 @@ __all__ = [
     "fold_name",
     "folds_names",
     "git_dirs",
+    "has_board",
     "id_part",
     "id_prefix",
     "in_a_project",
     "is_tool_path",
+    "kept_board_path",
     "merge_driver_missing",
     "project_root_text",
     "safe_id",
@@ -69,6 +71,9 @@ SESSIONS_DIR = "sessions"
 DRIVER_NAME = "ai-protocols"
 #: The task board's file, in ``.ai/`` (ai_protocols.board.model).
 BOARD_FILE = "tasks.org"
+#: The folder of ``.ai/`` that holds the lock files and the per-machine copies
+#: (ai_protocols.storage.files), ignored by git.
+LOCK_DIR = ".locks"
 MAX_SAFE_ID_BYTES = 200
 
 _AS_IS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -267,6 +272,29 @@ def board_path(root: str) -> str:
         return own
     main = os.path.dirname(common)
     return os.path.normpath(os.path.join(main, os.path.relpath(root, top), AI_DIR, "tasks.org"))
+
+
+def kept_board_path(board: str) -> str:
+    """Where the per-machine copy of the last board this tool wrote is kept:
+    ``.ai/.locks/live/tasks.org`` beside the board (as a session file's, under
+    ``live/``: ``.ai/.locks/`` is ignored by git, so no git command replaces it). It is
+    a copy of its own, never a hard link: a write into the board in place (an editor
+    that saves so, an agent's edit tool) must not change it too."""
+    return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
+
+
+def has_board(root: str) -> bool:
+    """Whether the project at ``root`` has a board to guard: its board file
+    (:func:`board_path`), or the kept copy of the last board this tool wrote
+    (:func:`kept_board_path`: git removed the board, its live locks still count). A
+    ``stat`` or three, and nothing of the board's modules imported: the hooks ask it
+    at every SessionStart and every file edit."""
+    board = board_path(root)
+    if os.path.isfile(board):
+        return True
+    if not os.path.isdir(os.path.dirname(board)):  # no .ai/ (a project not following the
+        return False  # protocol, under a user's hook)
+    return os.path.isfile(kept_board_path(board))
 
 
 def git_dirs(root: str) -> tuple[str, str, str] | None:

@@ -6,6 +6,7 @@ without importing click or the other heavy dependencies."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -307,8 +308,10 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "where were we?"},
      HOT_NEVER | HOOK_NEVER),
+    # (without a board, none of the board's modules: paths.has_board, eleventh round)
     (["hook", "SessionStart", "--runtime", "claude"],
-     {"hook_event_name": "SessionStart", "source": "resume"}, HOT_NEVER | HOOK_NEVER),
+     {"hook_event_name": "SessionStart", "source": "resume"},
+     HOT_NEVER | HOOK_NEVER | {"ai_protocols.board"}),
     (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"},
      HOT_NEVER | HOOK_NEVER),
     (["hook", "PreCompact", "--runtime", "claude"],
@@ -357,6 +360,74 @@ def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: P
     assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.board",
                                               "ai_protocols.session.project"}) == set()
     assert "ai_protocols.board.guard" in found  # (the probe saw the board read)
+
+
+def test_the_session_start_hook_on_a_board_imports_nothing_it_need_not(project: Path,
+                                                                         run: Runner) -> None:
+    """With a board (another agent's task on it), the SessionStart hook's context reads the
+    board for the agent's own tasks, and compares it with its kept copy; the merge
+    machinery (the board's and the session files', which it imports) is for a kept copy
+    that differs only: the board this tool wrote last is the board there (eleventh round:
+    imported every time, about as much as all the rest of the hook)."""
+    run("task", "add", "a task", agent="other.1")
+    run("start")
+    stdin = json.dumps({"session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f",
+                        "cwd": str(project), "hook_event_name": "SessionStart",
+                        "source": "startup"})
+    found = imported(project, "hook", "SessionStart", "--runtime", "claude", stdin=stdin)
+    assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.merge",
+                                              "ai_protocols.session.merge",
+                                              "ai_protocols.board.board"}) == set()
+    assert "ai_protocols.board.model" in found  # (the probe saw the board read)
+
+
+#: A git first on PATH that writes each command line it is given to $GIT_RUNS, then runs
+#: the real git: every git process a command starts, counted.
+_COUNTING_GIT = """#!/bin/sh
+printf '%s\\n' "$*" >> "$GIT_RUNS"
+exec {git} "$@"
+"""
+
+
+def test_the_session_start_hook_runs_git_once(project: Path, run: Runner,
+                                              tmp_path: Path) -> None:
+    """The SessionStart hook of a session under way whose start writes nothing (a
+    compaction, the same agent process) uses the git run it started before the library
+    was imported: one ``git status`` and one ``git show`` of the last commit, none run
+    again; before the first commit, no ``git show`` at all (there is nothing to show:
+    ``HEAD``'s files say so). Counted by a git on PATH that logs each run (eleventh
+    round: the hook ran both, then waited for them, after its start)."""
+    import shutil
+
+    real = shutil.which("git")
+    assert real is not None
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "git").write_text(_COUNTING_GIT.format(git=real))
+    (fake / "git").chmod(0o755)
+    runs = tmp_path / "git-runs"
+    env = clean_env(PATH=f"{fake}:{os.environ['PATH']}", GIT_RUNS=str(runs))
+
+    def session_start(source: str) -> list[str]:
+        runs.write_text("")
+        data = json.dumps({"session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f",
+                           "cwd": str(project), "hook_event_name": "SessionStart",
+                           "source": source})
+        done = subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
+                              cwd=project, env=env, input=data, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return [line.split()[2] for line in runs.read_text().splitlines()]  # (-C ROOT CMD)
+
+    session_start("startup")  # (a fresh file: git runs after the start wrote it)
+    assert session_start("compact") == ["status"]  # (an unborn branch: nothing to show)
+    (project / "a.txt").write_text("a\n")
+    for args in (["add", "-A"], ["commit", "-qm", "first"]):
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True,
+                       env=clean_env(GIT_AUTHOR_NAME="T", GIT_AUTHOR_EMAIL="t@example.com",
+                                     GIT_COMMITTER_NAME="T",
+                                     GIT_COMMITTER_EMAIL="t@example.com"))
+    assert sorted(session_start("compact")) == ["show", "status"]
 
 
 @pytest.mark.parametrize("agent", ["vm.proj.claude.1718400000-3f2a9c1b7d4e", "codex"])

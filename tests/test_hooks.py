@@ -8,9 +8,11 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from gitkit import commit_all
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,6 +133,25 @@ def test_session_start_takes_over_after_an_end(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     session = read(session_path(project))
     assert (session.status, session.exit, session.exit_by) == ("active", None, None)
+
+
+def test_session_start_shows_the_work_tree_as_its_start_left_it(project: Path) -> None:
+    """The SessionStart hook starts git before the library is imported when the session
+    file is there (docs/performance.md): when its start then writes into the work tree
+    (here: it takes over the session of a process that is gone, in a file committed
+    clean), git's status is read again, so that the context shows the file changed, as
+    the start left it, and as it showed it when git ran after the start."""
+    first = json.dumps(payload(project, "SessionStart", source="startup"))
+    subprocess.run([sys.executable, "-c", "import subprocess, sys; "  # (the session's owner:
+                    "subprocess.run(sys.argv[2:], input=sys.argv[1].encode(), check=True)",
+                    first, str(CLI), "hook", "SessionStart", "--runtime", "claude"],
+                   cwd=project, env=clean_env(), check=True, capture_output=True)  # this python)
+    commit_all(project, "the session")
+    done = hook(project, "SessionStart", payload(project, "SessionStart", source="resume"))
+    assert done.returncode == 0, done.stderr
+    assert "resumed: the previous session did not wrap up" in \
+        session_path(project).read_text()  # (the start wrote: it took the session over)
+    assert "  1 changed, 0 untracked:\n    .ai/session-context.d/" in done.stdout, done.stdout
 
 
 def test_codex_sessions_get_their_own_files(project: Path) -> None:

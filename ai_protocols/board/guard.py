@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.lean import factory, record
-from ai_protocols.paths import AI_DIR
+from ai_protocols.paths import AI_DIR, has_board  # (has_board: named here too, as it was)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -590,22 +590,6 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
                         "session files: never edit it. Use 'ai-protocols task ...', "
                         "'ai-protocols lock ...' or 'ai-protocols unlock ...'.")
     return None
-
-
-def has_board(root: str) -> bool:
-    """Whether the project at ``root`` has a board to guard: its board file, or the kept
-    copy of the last board this tool wrote (git removed the board: its live locks
-    still count)."""
-    from ai_protocols.paths import board_path
-
-    board = board_path(root)
-    if os.path.isfile(board):
-        return True
-    if not os.path.isdir(os.path.dirname(board)):  # no .ai/ (a project not following the
-        return False  # protocol, under a user's hook): nothing more to import
-    from ai_protocols.board.model import kept_board_path
-
-    return os.path.isfile(kept_board_path(board))
 
 
 def _path(text: str):  # type: ignore[no-untyped-def]

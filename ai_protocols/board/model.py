@@ -27,7 +27,13 @@ from ai_protocols.errors import InvalidText, MisplacedDrawer
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import parse_timestamp
-from ai_protocols.paths import BOARD_FILE, board_path, fold_name, folds_names
+from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
+    BOARD_FILE,
+    board_path,
+    fold_name,
+    folds_names,
+    kept_board_path,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -194,17 +200,6 @@ def board_file(path: Path) -> tuple[bytes, os.stat_result] | None:
         return storage.read_file(path)
     except UnreadableSession as error:
         raise _as_board(error) from None
-
-
-def kept_board_path(board: str) -> str:
-    """Where the per-machine copy of the last board this tool wrote is kept:
-    ``.ai/.locks/live/tasks.org`` beside the board (as a session file's, under
-    ``live/``: ``.ai/.locks/`` is ignored by git, so no git command replaces it). It is
-    a copy of its own, never a hard link: a write into the board in place (an editor
-    that saves so, an agent's edit tool) must not change it too."""
-    from ai_protocols.storage.files import LOCK_DIR
-
-    return os.path.join(os.path.dirname(board), LOCK_DIR, "live", os.path.basename(board))
 
 
 def ended_locks_path(board: str) -> str:

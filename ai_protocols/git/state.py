@@ -16,8 +16,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "has_commit", "present_commits", "read_state", "rebased_into",
-           "remote_for", "start_ancestry", "start_state", "start_work_diff", "stash_untracked"]
+__all__ = ["GitState", "StateReading", "has_commit", "present_commits", "read_state",
+           "rebased_into", "remote_for", "start_ancestry", "start_state", "start_work_diff",
+           "stash_untracked"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -126,14 +127,49 @@ def read_state(root: str | os.PathLike[str]) -> GitState | None:
     return start_state(root)()
 
 
-def start_state(root: str | os.PathLike[str]) -> Callable[[], GitState | None]:
+_STATUS = ("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal")
+_SHOW = ("show", "-s", "--format=%H%x00%h%x00%s")
+
+
+def start_state(root: str | os.PathLike[str]) -> StateReading:
     """Start reading the state of the work tree at ``root``, and return what gives it
     (:func:`read_state`'s answer) once git is done: git runs while the caller does
     something else. Call the result once."""
-    status = _start(root, "status", "--porcelain=v2", "--branch", "-z",
-                    "--untracked-files=normal")
-    last = _start(root, "show", "-s", "--format=%H%x00%h%x00%s", "HEAD")  # at the same time
-    return lambda: _state(root, status(), last())
+    return StateReading(root)
+
+
+class StateReading:
+    """The state of a work tree being read: ``git status`` and ``git show`` of ``HEAD``,
+    running side by side (``git show`` not at all when ``HEAD``'s files say it names no
+    commit yet, :func:`~ai_protocols.git.head.read_head`: there is nothing to show; the
+    status says whether there is, and a commit it names that was not shown is shown
+    then, :func:`_state`). Calling it waits for git and gives the state; call it once."""
+
+    __slots__ = ("root", "shown", "status")
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        from ai_protocols.git.head import read_head
+
+        self.root = root
+        self.status = _start(root, *_STATUS)
+        head = read_head(root)
+        self.shown = _start(root, *_SHOW, "HEAD") if head is None or head[1] is not None \
+            else _nothing  # (an unborn branch: git show would fail)
+
+    def again(self) -> None:
+        """The work tree changed after ``git status`` started (the caller wrote into it):
+        wait for that run, and run ``git status`` anew, to see the work tree as it is
+        now. The last commit's ``git show`` goes on (writing files moves no ``HEAD``; a
+        commit that differs from the status's is shown again, :func:`_state`)."""
+        self.status()
+        self.status = _start(self.root, *_STATUS)
+
+    def __call__(self) -> GitState | None:
+        return _state(self.root, self.status(), self.shown())
+
+
+def _nothing() -> None:
+    return None
 
 
 def _state(root: str | os.PathLike[str], out: bytes | None,
@@ -181,7 +217,7 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
                 state.first_files.append(record[2:])
     if state.commit is not None:
         if shown is None or not shown.startswith(state.commit.encode() + b"\0"):
-            shown = _git(root, "show", "-s", "--format=%H%x00%h%x00%s", state.commit)  # it moved
+            shown = _git(root, *_SHOW, state.commit)  # it moved (or was not shown)
         if shown is not None:
             _, short, subject = shown.decode("utf-8", "replace").rstrip("\n").split("\0", 2)
             state.short, state.subject = short, subject

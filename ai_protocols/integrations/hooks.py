@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
+    from ai_protocols.git.state import GitState, StateReading
     from ai_protocols.session.model import Session
     from ai_protocols.session.project import Project
 
@@ -157,20 +158,32 @@ def _run(event: str, runtime: str, payload: bytes, env: Mapping[str, str]) -> Ho
                                  "nothing recorded\n", exit_code=1)
     if event == "UserPromptSubmit" and not asks_to_continue(str(data.get("prompt", ""))):
         return HookResult()
-    project = _project(data, runtime, env)
-    if project is None:
+    where = _where(data, runtime, env)
+    if where is None:
         return HookResult()  # not a project that follows the protocol: leave it alone
+    early = _early_git(*where) if event == "SessionStart" else None
+    try:
+        from ai_protocols.session.project import Project
+
+        project = Project(*where)
+    except BaseException:
+        if early is not None:
+            early[1]()  # (no process left behind)
+        raise
     os.environ.setdefault("AI_PROTOCOLS_LOCK_TIMEOUT",
                           str(LOCK_WAIT.get(event, DEFAULT_LOCK_WAIT)))
+    if event == "SessionStart":
+        return _session_start(project, data, runtime, env, early)
     return _HANDLERS[event](project, data, runtime, env)
 
 
-def _project(data: dict[str, object], runtime: str, env: Mapping[str, str]) -> Project | None:
-    """The project around the payload's ``cwd``, seen by the agent session's id: the
-    hook's own ``AI_AGENT_ID`` when a spawner set one, else the id derived from the
-    payload's ``session_id``. ``None`` when the project has no ``.ai/``."""
+def _where(data: dict[str, object], runtime: str,
+           env: Mapping[str, str]) -> tuple[str, str | None] | None:
+    """The root of the project around the payload's ``cwd`` and the agent id it is seen
+    by: the hook's own ``AI_AGENT_ID`` when a spawner set one, else the id derived from
+    the payload's ``session_id`` (the :class:`Project` to open). ``None`` when the
+    project has no ``.ai/``."""
     from ai_protocols.paths import AI_DIR, derived_agent_id, project_root_text
-    from ai_protocols.session.project import Project
 
     cwd = data.get("cwd")
     root = project_root_text(cwd if isinstance(cwd, str) and os.path.isdir(cwd) else None, env)
@@ -178,7 +191,55 @@ def _project(data: dict[str, object], runtime: str, env: Mapping[str, str]) -> P
         return None
     agent_id = env.get("AI_AGENT_ID") or derived_agent_id(runtime, str(data["session_id"]),
                                                           root)
-    return Project(root, agent_id)
+    return root, agent_id or None
+
+
+def _marks(root: str, agent_id: str | None) -> tuple[object, ...]:
+    """What changes when anything is written into the work tree where a SessionStart's
+    ``start`` (and the carrying of claims) may write: the session file, the board
+    (:func:`~ai_protocols.paths.board_path`), and the folders that hold them, the
+    archives and the tool's other files (``.ai/``, ``.ai/session-context.d/``,
+    ``.ai/sessions/``). Every write of the tool's is a new file renamed into place (a
+    new inode, and its folder's modification time), and a removal changes its folder's
+    time: ``lstat`` of each, the inode, size and nanoseconds."""
+    from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR, board_path, context_path_text
+
+    ai = os.path.join(root, AI_DIR)
+    marks: list[object] = []
+    for path in (context_path_text(root, agent_id), board_path(root), ai,
+                 os.path.join(ai, CONTEXT_DIR), os.path.join(ai, SESSIONS_DIR)):
+        try:
+            found = os.lstat(path)
+        except OSError:
+            marks.append(None)
+        else:
+            marks.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
+    return tuple(marks)
+
+
+def _early_git(root: str, agent_id: str | None) -> tuple[tuple[object, ...], StateReading] | None:
+    """For a SessionStart whose session file is there already: git's view of the work
+    tree (``git status``, ``git show``), started before anything else is imported or
+    read, so that git runs on another core while the session is started (about a
+    quarter of the hook's time, waited for when it ran after), with the marks of the
+    work tree it started on (:func:`_marks`). When ``start`` wrote nothing (a
+    compaction, a ``/clear`` of this same process: the owner is this agent), git saw
+    the work tree as it is after it, and its state is the one the context shows; else
+    (the marks changed) ``git status`` runs again (:func:`_git_after_start`). ``None``
+    without a session file (a fresh one is written: git runs after it), or an agent id
+    no file can be named by (the start says so)."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.paths import context_path_text
+
+    try:
+        if not os.path.lexists(context_path_text(root, agent_id)):
+            return None
+    except AiProtocolsError:
+        return None
+    marks = _marks(root, agent_id)  # (before git starts: a write after it changes them)
+    from ai_protocols.git.state import start_state
+
+    return marks, start_state(root)
 
 
 #: Characters of a payload field kept in a property (a path or a reason is shorter).
@@ -196,27 +257,32 @@ def _text(value: object) -> str | None:
 
 
 def _session_start(project: Project, data: dict[str, object], runtime: str,
-                   env: Mapping[str, str]) -> HookResult:
-    from ai_protocols.errors import AiProtocolsError, BeingEdited
-    from ai_protocols.git.head import branch_text
-    from ai_protocols.git.state import read_state
-    from ai_protocols.session.layout import ACTIVE, CRASHED, ENDED
-    from ai_protocols.session.text import preview
-    from ai_protocols.session.transaction import editing
-
-    source = _text(data.get("source")) or "startup"
-    problems: list[str] = []
+                   env: Mapping[str, str],
+                   early: tuple[tuple[object, ...], StateReading] | None = None) -> HookResult:
     try:
-        # (a compaction is no resumption of a paused session: the agent was running)
-        report = project.start(others=False, resume=source != "compact")  # (the context
-        # lists the others)
-    except AiProtocolsError as error:  # not recorded; what can be read still goes out
-        report, _ = None, problems.append(str(error))
-    # This process's claims and locks under its earlier session id: its own (before the
-    # context, which lists them).
-    carried = _carry_own(project, runtime, source, env, problems)
+        from ai_protocols.errors import AiProtocolsError, BeingEdited
+        from ai_protocols.git.head import branch_text
+        from ai_protocols.session.layout import ACTIVE, CRASHED, ENDED
+        from ai_protocols.session.text import preview
+        from ai_protocols.session.transaction import editing
+
+        source = _text(data.get("source")) or "startup"
+        problems: list[str] = []
+        try:
+            # (a compaction is no resumption of a paused session: the agent was running)
+            report = project.start(others=False, resume=source != "compact")  # (the
+            # context lists the others)
+        except AiProtocolsError as error:  # not recorded; what can be read still goes out
+            report, _ = None, problems.append(str(error))
+        # This process's claims and locks under its earlier session id: its own (before
+        # the context, which lists them).
+        carried = _carry_own(project, runtime, source, env, problems)
+    except BaseException:
+        if early is not None:
+            early[1]()  # (no process left behind)
+        raise
     # The context first: it compares the branch and commit recorded before with now.
-    git = read_state(project.root_text)  # once, for the context and the record
+    git = _git_after_start(project, early)  # once, for the context and the record
     if report is not None:
         session: Session | None = report.session  # as read, before this hook records
         context = _paused(report.resumed_pause, _context_of(project, session, git))
@@ -269,6 +335,23 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     return HookResult(stdout=context, stderr=stderr)
 
 
+def _git_after_start(project: Project,
+                     early: tuple[tuple[object, ...], StateReading] | None) -> GitState | None:
+    """The state of the work tree as the start left it, for the SessionStart's context
+    and record: git's run that :func:`_early_git` started when nothing was written into
+    the work tree since (its marks are the same: what git saw is what is there), else
+    ``git status`` run again (``git show`` of the last commit kept: a write moves no
+    ``HEAD``); without an early run, git runs now."""
+    if early is None:
+        from ai_protocols.git.state import read_state
+
+        return read_state(project.root_text)
+    marks, reading = early
+    if _marks(project.root_text, project.agent_id) != marks:
+        reading.again()
+    return reading()
+
+
 #: The SessionStart sources after which an agent program's process goes on under a new
 #: session id (Claude Code: ``/clear``, ``/resume`` of another conversation, a fork;
 #: ``compact`` keeps the id): its claims and locks are carried to it (:func:`_carry_own`).
@@ -284,7 +367,7 @@ def _carry_own(project: Project, runtime: str, source: str, env: Mapping[str, st
     each. A problem goes into ``problems`` (the hook goes on)."""
     if source not in CARRY_SOURCES or env.get("AI_AGENT_ID") or not project.agent_id:
         return []
-    from ai_protocols.board.guard import has_board
+    from ai_protocols.paths import has_board  # (the board's modules only with a board)
 
     if not has_board(project.root_text):
         return []
@@ -555,7 +638,13 @@ _HANDLERS = {
 
 def main(event: str, runtime: str) -> int:
     """Run the hook with the process's stdin and environment; print; return the exit
-    status."""
+    status. Without the cyclic garbage collector: a hook lives a few milliseconds, the
+    objects it makes are freed by their counts or at its exit, and the collections that
+    importing the library sets off (each walking every object made so far) cost about a
+    twentieth of a SessionStart hook's time (docs/performance.md)."""
+    import gc
+
+    gc.disable()
     try:
         payload = sys.stdin.buffer.read()
     except (OSError, AttributeError, ValueError):  # no stdin at all

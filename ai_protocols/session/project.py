@@ -598,9 +598,12 @@ class Project:
         owner = current_owner()
         finished = state = restored = adopted = None
         took_over = titled = False
-        text = new_session_text(agent_id=self.agent_id, host=hostname(),
-                                title=title, now=moment, owner=owner.to_property(),
-                                updated_at=at.to_property() if at.measured else None)
+
+        def fresh_text() -> str:  # (only when a new file is written)
+            return new_session_text(agent_id=self.agent_id, host=hostname(), title=title,
+                                    now=moment, owner=owner.to_property(),
+                                    updated_at=at.to_property() if at.measured else None)
+
         refuse_unsafe(self.ai_dir_text, self.path_text)
         refuse_unsafe_archive(self.root_text, self.sessions_dir_text)
         with locked_sessions(self.ai_dir_text, self.path_text,
@@ -616,7 +619,7 @@ class Project:
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              closed_ok=True) as edit:
                     finished = archive_to(edit, self.root_text, self.sessions_dir_text,
-                                          then=text)
+                                          then=fresh_text())
                 record(self.ai_dir_text, self.sessions_dir_text, finished)
                 session = self.show()
                 existing = None
@@ -625,7 +628,7 @@ class Project:
 
                 adopted = adopted_away(self.ai_dir_text, self.path_text)  # (its tombstone)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
-                             new_text=text) as edit:
+                             new_text=fresh_text()) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     record_head(edit, self.root_text)
                     if adopted is not None:
@@ -821,17 +824,21 @@ class Project:
             "AI_AGENT_ID=$(ai-protocols agent-id --runtime NAME)."
         )
 
-    def others(self, now: datetime | None = None) -> list[tuple[Session, Liveness]]:
+    def others(self, now: datetime | None = None, *,
+               head: bool = False) -> list[tuple[Session, Liveness]]:
         """Every other agent's session-context file that can be read, with its state
         (:meth:`liveness`), in the order of :meth:`session_paths`; files that cannot
-        be read are passed over."""
+        be read are passed over. With ``head``, each session less its entries and Log,
+        as ``status`` reads them (:func:`~ai_protocols.session.layout.read_session_head`:
+        the session headline and the summary; what the resume context shows of
+        another agent's session), not each whole file."""
         moment = now or datetime.now()
         found = []
         for path in self._session_files():
             if path == self.path_text:
                 continue
             try:
-                session = self._read(path)
+                session = self._read(path, head=head)
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:

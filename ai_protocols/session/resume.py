@@ -182,7 +182,8 @@ def resume_context(project: Project, session: Session | None, *,
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    others = [(s, live) for s, live in project.others(moment) if live.state in NAMED_TO_OTHERS]
+    others = [(s, live) for s, live in project.others(moment, head=True)  # (what it shows
+              if live.state in NAMED_TO_OTHERS]  # of them is in their heads)
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
@@ -262,7 +263,6 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
     is that task, :func:`~ai_protocols.board.merge.kept_task_pairs`; one a person
     archived is not lost, :func:`~ai_protocols.board.model.all_sunk`); none when the
     board is that copy, or the copy cannot be read."""
-    from ai_protocols.board.merge import kept_task_pairs
     from ai_protocols.board.model import (
         BoardFile,
         all_sunk,
@@ -275,6 +275,7 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
     kept = kept_other(path, kept_board_path(path), data)
     if kept is None:
         return []
+    from ai_protocols.board.merge import kept_task_pairs  # (and the session merge: only then)
     try:
         kept_doc = BoardFile(kept.decode("utf-8"))
         old = read_board(kept_doc, check=False)[0]

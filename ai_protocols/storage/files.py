@@ -29,7 +29,7 @@ import time
 
 from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
 from ai_protocols.lean import display, quoted
-from ai_protocols.paths import parent, relative_to, sibling
+from ai_protocols.paths import LOCK_DIR, parent, relative_to, sibling
 
 try:
     import fcntl
@@ -47,7 +47,6 @@ __all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Pr
            "lock_path", "locked", "open_regular", "prepare", "read_bytes", "read_file",
            "read_regular", "temp_stem", "temporary_name"]
 
-LOCK_DIR = ".locks"
 DEFAULT_LOCK_TIMEOUT = 30.0
 LOCK_POLL = 0.01  # seconds between attempts while another process holds a lock
 
