@@ -37,6 +37,7 @@ def test_new_user_walkthrough(project: Path, run: Runner) -> None:
     before = resolver(project)
     out = run("start", "--title", "Fix the sweep").stdout
     assert f"Started a fresh session: {context(project)}" in out
+    assert "did not wrap up" not in out and "Carry on" not in out  # (a fresh one: 11th round)
     run("log", "--progress", "Reproduced the sweep bug")
     run("log", "--decision", "Sweep in reverse order", "--rationale", "Avoids index shifts")
     run("log", "--discovery", "The bug only shows with 3+ items")

@@ -121,12 +121,6 @@ def start(title_given: Given | None, task: str | None = None,
               f"--adopt).\nStarted a fresh session: {where}")
     elif report.fresh:
         _echo(f"Started a fresh session: {where}")
-    if report.fresh and report.stashed_away:  # (git stash -a took the last one: 11th round)
-        _echo(f"Warning: the newest stash entry holds this agent's last session file and "
-              f"the copy ai-protocols keeps of it (git stash -a takes .ai/.locks/ too); "
-              f"this fresh session is in its place, so git stash pop refuses to put it "
-              f"back: 'ai-protocols resume' gives the commands that do (from "
-              f"{display(report.stashed_away)})", err=True)
     elif report.resumed_pause is not None:
         _echo(f"This session was paused ({display(report.resumed_pause)}): resumed it, "
               f"{where}.\n")
@@ -150,6 +144,12 @@ def start(title_given: Given | None, task: str | None = None,
             "when done.\n"
         )
         _echo(_bounded_session(project, report.session))
+    if report.fresh and report.stashed_away:  # (git stash -a took the last one: 11th round)
+        _echo(f"Warning: the newest stash entry holds this agent's last session file and "
+              f"the copy ai-protocols keeps of it (git stash -a takes .ai/.locks/ too); "
+              f"this fresh session is in its place, so git stash pop refuses to put it "
+              f"back: 'ai-protocols resume' gives the commands that do (from "
+              f"{display(report.stashed_away)})", err=True)
     if not report.fresh:  # the work it recorded may be elsewhere (issue 14)
         from ai_protocols.session.resume import rolled_back_warning
 
