@@ -719,11 +719,15 @@ class Board:
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
+            as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
-                    not set(CLOSED_STATES) <= done_states(doc):  # its #+TODO: line: gone,
+                    not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
                 # changed (without it, "DOING x" would be a title; without its "|", Org
                 # takes only the line's last word for a done state: DONE would be open)
                 doc.insert(0, [TODO_LINE])
+                # The command judges the board as read, as Org (and task list) reads it
+                # now; a state it sets ends that (_set_state): the line it writes decides.
+                doc.read_done = as_read
             before = doc.text
             yield doc
             for index in task_headlines(doc):
@@ -859,7 +863,9 @@ class Board:
             # A task closed once and reopened by a person: its closure's record goes (the
             # log keeps it), so that its claim is this one.
             doc.set_properties(line, [*values, ("CLOSED_AT", None), ("CHECKPOINT", None)])
-            if task.state in ("TODO", "NEXT", None):
+            if task.state in ("TODO", "NEXT", None) or task.state in CLOSED_STATES:
+                # (DONE, CANCELLED read as open: the board's #+TODO: line, which this
+                # write declares, would close it again)
                 _set_state(doc, line, "DOING")
             said = f"claimed by {me}"
             if previous is not None and state is not None:
@@ -1412,7 +1418,9 @@ def _read_at(doc: OrgFile, line: int) -> Task:
 
 def _set_state(doc: OrgFile, line: int, state: str) -> None:
     """Put ``state`` as the TODO keyword of the headline on ``line``, changing only that
-    word of the line (or inserting it after the stars)."""
+    word of the line (or inserting it after the stars). The board's states are read as
+    they will be written from then on (``read_done`` goes: :func:`done_states`)."""
+    doc.__dict__.pop("read_done", None)
     headline = doc.find(line)
     text = doc.lines[line]
     bare = text.rstrip("\r\n")

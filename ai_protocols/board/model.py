@@ -114,30 +114,32 @@ def done_states(doc: OrgFile) -> frozenset[str]:
     ``TODO``, then ``SEQ_TODO`` ones, as Org gathers them). :data:`CLOSED_STATES` when no
     line declares any (the board's states, as :class:`BoardFile` reads such a board
     and its first change declares them). A ``(key)`` after a keyword is not part of
-    it. A task in one of them is closed."""
-    from ai_protocols.org.file import todo_line_value
+    it. A task in one of them is closed. Only the lines Org reads count
+    (:func:`~ai_protocols.org.file.todo_lines`: none inside a source or example
+    block). While a change of the board is being made, the states the board had as
+    read (``doc.read_done``, set by the write transaction before it declares the
+    board's own line): the command judges the board a person sees in Emacs, as
+    ``task list`` does."""
+    from ai_protocols.org.file import todo_lines
 
     def name(word: str) -> str:
         return word[:word.find("(")] if word.endswith(")") and word.find("(") > 0 else word
 
+    pinned = getattr(doc, "read_done", None)
+    if pinned is not None:
+        return pinned
     text = doc.text
     found: set[str] = set()
     sequences: list[tuple[int, list[str]]] = []
-    at = text.find("#+")
-    while at != -1:
-        value = todo_line_value(text, at)
-        start = text.rfind("\n", 0, at) + 1
-        if value != -1 and not text[start:at].lstrip("\ufeff").strip(" \t"):
-            end = text.find("\n", value)
-            words = text[value:len(text) if end == -1 else end].split()
-            names = [name(w) for w in words if w != "|"]
-            if "|" in words:
-                found.update(name(w) for w in words[words.index("|") + 1:] if w != "|")
-            else:
-                found.update(names[-1:])
-            kind = text[at + 2:value].upper()
-            sequences.append(({"TYP_TODO:": 0, "TODO:": 1}.get(kind, 2), names))
-        at = text.find("#+", at + 2)
+    for at, value, end in todo_lines(text):
+        words = text[value:end].split()
+        names = [name(w) for w in words if w != "|"]
+        if "|" in words:
+            found.update(name(w) for w in words[words.index("|") + 1:] if w != "|")
+        else:
+            found.update(names[-1:])
+        kind = text[at + 2:value].upper()
+        sequences.append(({"TYP_TODO:": 0, "TODO:": 1}.get(kind, 2), names))
     if not doc.declared_keywords:
         return frozenset(CLOSED_STATES)
     if not found:

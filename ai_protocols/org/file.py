@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Python without it
     from bisect import bisect_left, bisect_right
 from itertools import islice
 
-from ai_protocols.lean import factory, fold, record
+from ai_protocols.lean import factory, fold, pattern, record
 from ai_protocols.org.syntax import (
     before_final_newline,
     format_property,
@@ -823,10 +823,18 @@ def _keyword(word: str) -> str:
     return word[:opened] if word.endswith(")") and -1 < opened < len(word) - 1 else word
 
 
-def _todo_keywords(text: str) -> frozenset[str]:
-    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones; none when
-    the file declares none."""
-    found: set[str] = set()
+def todo_lines(text: str) -> list[tuple[int, int, int]]:
+    """The ``#+TODO:`` lines (and SEQ_/TYP_) of ``text`` that Org reads as declarations
+    (``org-collect-keywords`` takes only keyword elements): each as the offsets of its
+    ``#+``, of its value and of its end. A line with anything but spaces and tabs (or
+    the byte-order mark) before its ``#+`` is none; neither is one inside a block whose
+    text Org does not parse (``#+BEGIN_SRC``, ``EXAMPLE``, ``EXPORT``, ``COMMENT``,
+    ``VERSE``: Org syntax, "Blocks": their contents are not elements) or a LaTeX
+    environment (``\\begin{NAME}`` ... ``\\end{NAME}``), each closed before the next
+    headline (else it is no block: Org reads the lines as a paragraph). One inside a
+    quote, center or special block, a drawer or a dynamic block counts, as in Org 9.5
+    and 9.7 alike (``tests/test_board_eleventh.py`` asks both)."""
+    found: list[tuple[int, int, int]] = []
     at = text.find("#")  # one character: a memchr, where a regular expression crawls
     while at != -1:
         value = todo_line_value(text, at) if text.startswith("+", at + 1) else -1
@@ -834,7 +842,52 @@ def _todo_keywords(text: str) -> frozenset[str]:
         if value != -1 and not text[line_start:at].lstrip("\ufeff").strip(" \t"):
             end = text.find("\n", value)
             end = len(text) if end == -1 else end
-            found.update(_keyword(w) for w in text[value:end].split() if w != "|")
+            found.append((at, value, end))
             at = end
         at = text.find("#", at + 1)
+    if found:
+        spans = _inert_spans(text, found[-1][0])
+        if spans:
+            found = [line for line in found
+                     if not any(a < line[0] < b for a, b in spans)]
+    return found
+
+
+#: A block or LaTeX environment whose lines Org does not read as elements (Org syntax,
+#: "Blocks", "LaTeX Environments"): its first line; its name, for the line that ends it.
+_INERT_BEGIN = pattern(r"^[ \t]*(?:#\+begin_(src|example|export|comment|verse)(?=[ \t\r\n]|$)"
+                       r"|\\begin\{([A-Za-z0-9*]+)\})", 10)  # IGNORECASE | MULTILINE
+_HEADLINE_LINE = pattern(r"^\*+ ", 8)  # MULTILINE
+
+
+def _inert_spans(text: str, before: int) -> list[tuple[int, int]]:
+    """The spans of ``text`` (offsets of a block's first and last line) that
+    :func:`todo_lines` leaves out, among those that begin before offset ``before``."""
+    import re
+
+    spans = []
+    start = 0
+    while True:
+        begin = _INERT_BEGIN.search(text, start, before)
+        if begin is None:
+            return spans
+        name = begin.group(1)
+        end_line = (rf"^[ \t]*#\+end_{re.escape(name)}[ \t]*$" if name is not None
+                    else rf"^[ \t]*\\end\{{{re.escape(begin.group(2))}\}}[ \t]*$")
+        end = re.compile(end_line, re.IGNORECASE | re.MULTILINE).search(text, begin.end())
+        line_end = text.find("\n", begin.end())
+        headline = _HEADLINE_LINE.search(text, line_end + 1) if line_end != -1 else None
+        if end is None or (headline is not None and headline.start() < end.start()):
+            start = begin.end()  # not closed in its section: no block, a paragraph
+            continue
+        spans.append((begin.start(), end.end()))
+        start = end.end()
+
+
+def _todo_keywords(text: str) -> frozenset[str]:
+    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones; none when
+    the file declares none (:func:`todo_lines`: the lines Org reads)."""
+    found: set[str] = set()
+    for _at, value, end in todo_lines(text):
+        found.update(_keyword(w) for w in text[value:end].split() if w != "|")
     return frozenset(found)

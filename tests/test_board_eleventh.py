@@ -1,0 +1,107 @@
+"""The task board after its eleventh round (issue 15): one reading of the board's states
+for every command, as Org 9.5 and 9.7 read the file (a ``#+TODO:`` line without ``|``;
+one inside a block Org does not parse); messages that say what is wrong and what to do
+(a NUL byte, UTF-16, a hand-written lock that is no lock path); one rule for white space
+in one-line values and for the paths a task may name; the merge's identity rule for a
+task one clone gave an id and edited in one commit.
+
+Every command runs as the installed ``ai-protocols`` in a real git repository; real
+Emacs (both Org versions) judges the Org.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boardkit import add, board, edit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+
+AGENT = "el.1796000000"
+OTHER = "ev.1796000001"
+
+
+# -- 1. done states as Org reads them --------------------------------------------------------
+
+
+def test_claim_reads_a_board_without_its_bar_as_task_list_and_org_do(
+        project: Path, run: Runner) -> None:
+    """A ``#+TODO:`` line without ``|``: Org's done state is its last word alone, so a
+    ``DONE`` task is open to Org and to ``task list``; ``task claim`` reads it so too
+    (before, it read the board's own line, which the write adds first, and refused it as
+    done). The claim makes it ``DOING``, so the line the write adds does not close it."""
+    task = add(run, "Task B")
+    edit(project, "#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n",
+         "#+TODO: TODO NEXT DOING REVIEW DONE CANCELLED WONTFIX\n")
+    edit(project, "* TODO Task B", "* DONE Task B")
+    assert "Task B" in run("task", "list", agent=OTHER).stdout  # open, as Org reads it
+    claimed = run("task", "claim", task, agent=AGENT, check=False)
+    assert claimed.returncode == 0, claimed.stderr
+    assert "* DOING Task B" in board(project)
+    assert board(project).startswith("#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n")
+
+
+_BLOCKS = {  # how a #+TODO: line is wrapped, and whether Org 9.5/9.7 read it there
+    "bare": ("{}", True),
+    "src": ("#+BEGIN_SRC org\n{}\n#+END_SRC", False),
+    "example": ("#+begin_example\n{}\n#+end_example", False),
+    "export": ("#+BEGIN_EXPORT html\n{}\n#+END_EXPORT", False),
+    "comment": ("#+BEGIN_COMMENT\n{}\n#+END_COMMENT", False),
+    "verse": ("#+BEGIN_VERSE\n{}\n#+END_VERSE", False),
+    "latex": ("\\begin{equation}\n{}\n\\end{equation}", False),
+    "quote": ("#+BEGIN_QUOTE\n{}\n#+END_QUOTE", True),
+    "center": ("#+BEGIN_CENTER\n{}\n#+END_CENTER", True),
+    "special": ("#+BEGIN_NOTES\n{}\n#+END_NOTES", True),
+    "unclosed": ("#+BEGIN_SRC org\n{}", True),
+    "indented": ("  #+begin_src org\n  {}\n  #+end_src", False),
+}
+_WORDS = ["TODO", "DOING", "DONE", "CANCELLED", "WAIT", "SHIPPED"]
+_LINE = st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4, unique=True),
+                  st.one_of(st.none(), st.integers(0, 4)), st.sampled_from(sorted(_BLOCKS)))
+
+
+def _board(lines: list[tuple[list[str], int | None, str]]) -> str:
+    parts = []
+    for words, bar, block in lines:
+        if bar is not None:
+            bar = min(bar, len(words))
+            words = [*words[:bar], "|", *words[bar:]]
+        parts.append(_BLOCKS[block][0].replace("{}", "#+TODO: " + " ".join(words)))
+    return "\n".join(parts) + "\n\n" + "".join(
+        f"* {w} Task {w}\n:PROPERTIES:\n:ID: t-{w}\n:END:\n" for w in _WORDS)
+
+
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(boards=st.lists(st.lists(_LINE, min_size=1, max_size=3), min_size=1, max_size=12))
+def test_todo_lines_are_read_where_org_reads_them(boards, tmp_path_factory) -> None:
+    """The keywords a board declares (``org-todo-keywords-1``) and its done states
+    (``org-done-keywords``) are what Org 9.5 and 9.7 read: a ``#+TODO:`` line inside a
+    source, example, export, comment or verse block or a LaTeX environment declares
+    nothing; one in a quote, center or special block (or an unclosed block) does."""
+    from ai_protocols.board.model import BoardFile, done_states
+
+    from emacs import JUDGES, on_both
+
+    folder = tmp_path_factory.mktemp("blocks")
+    mine = {}
+    for number, lines in enumerate(boards):
+        text = _board(lines)
+        (folder / f"b{number}.org").write_text(text, encoding="utf-8")
+        doc = BoardFile(text)
+        keywords = sorted(doc.declared_keywords) or ["DONE", "TODO"]
+        done = sorted(done_states(doc)) if doc.declared_keywords else ["DONE"]
+        mine[f"b{number}.org"] = f"{' '.join(keywords)} / {' '.join(done)}"
+    code = ("(progn (require 'org) (dolist (f command-line-args-left) (with-temp-buffer "
+            "(insert-file-contents f) (org-mode) (princ (format \"%s %s / %s\\n\" "
+            "(file-name-nondirectory f) (mapconcat 'identity (sort (delete-dups "
+            "(copy-sequence org-todo-keywords-1)) 'string<) \" \") (mapconcat 'identity "
+            "(sort (delete-dups (copy-sequence org-done-keywords)) 'string<) \" \")))))"
+            " (setq command-line-args-left nil))")
+    files = [str(folder / name) for name in sorted(mine)]
+    for judge, done in zip(JUDGES, on_both(lambda j: j.run(["--eval", code, *files])),
+                           strict=True):
+        theirs = dict(row.split(" ", 1) for row in done.stdout.splitlines() if row.strip())
+        assert theirs == mine, f"{judge}: {boards}"
