@@ -105,3 +105,94 @@ def test_todo_lines_are_read_where_org_reads_them(boards, tmp_path_factory) -> N
                            strict=True):
         theirs = dict(row.split(" ", 1) for row in done.stdout.splitlines() if row.strip())
         assert theirs == mine, f"{judge}: {boards}"
+
+
+# -- 2. messages: what is wrong, where, and what to do ------------------------------------------
+
+
+def test_a_board_with_a_nul_or_in_utf_16_is_refused_saying_where_and_what_to_do(
+        project: Path, run: Runner) -> None:
+    """A NUL byte, UTF-16 with its byte-order mark, UTF-16 without one: each refusal
+    (exit 6) names the offset and line, and what to do; the board is left as it was."""
+    add(run, "Seed")
+    good = board(project)
+    path = project / ".ai" / "tasks.org"
+    cases = [(good.encode() + b"x\x00y\n", f"offset {len(good.encode()) + 1} (line "
+              f"{good.count(chr(10)) + 1})", "Delete that byte"),
+             (good.encode("utf-16"), "offset 0, line 1", "iconv -f UTF-16 -t UTF-8"),
+             (good.encode("utf-16-le"), "offset 1 (line 1)", "iconv -f UTF-16LE -t UTF-8")]
+    for data, where, advice in cases:
+        path.write_bytes(data)
+        refused = run("task", "add", "More", agent=AGENT, check=False)
+        assert refused.returncode == 6, refused
+        assert where in refused.stderr and advice in refused.stderr, refused.stderr
+        assert path.read_bytes() == data
+
+
+def test_a_lock_written_by_hand_is_named_as_written_never_as_a_link(
+        project: Path, run: Runner) -> None:
+    """A lock whose PATH a person wrote ``other/../other/``: ``lock`` inside it is
+    refused naming the lock as the board writes it (no "symbolic link"), and its holder
+    unlocks it as ``other/``; one written as an absolute path is no lock (``locks``
+    warns so), so it refuses nothing, for ``lock`` as for ``check``."""
+    (project / "other").mkdir()
+    run("lock", "other/", "--reason", "mine", agent=AGENT)
+    edit(project, ":PATH:     other/\n", ":PATH:     other/../other/\n")
+    refused = run("lock", "other/x", "--reason", "r", agent=OTHER, check=False)
+    assert refused.returncode == 22, refused
+    assert "symbolic link" not in refused.stderr, refused.stderr
+    assert "other/x is inside other/" in refused.stderr and \
+        "writes that lock's path as other/../other/" in refused.stderr, refused.stderr
+    assert "lost" not in refused.stderr, refused.stderr  # the same lock, retyped
+    run("unlock", "other/", agent=AGENT)
+    assert ":PATH:" not in board(project).split("* Locks", 1)[1]
+    text = board(project)
+    (project / ".ai" / "tasks.org").write_text(  # a person's lock, by an absolute path
+        text + f"** Mine\n:PROPERTIES:\n:PATH:     {project}/other/\n:OWNER:    {AGENT}\n"
+               ":END:\n", encoding="utf-8")
+    assert "locks nothing" in run("locks", agent=OTHER).stderr
+    assert run("lock", "other/x", "--reason", "r", agent=OTHER, check=False).returncode == 0
+
+
+def test_one_rule_for_white_space_in_one_line_values(project: Path, run: Runner) -> None:
+    """A tab in ``--reason`` is refused naming it (U+0009) and what to do; a no-break
+    space is kept as typed (before, it was collapsed into a space)."""
+    tab = run("lock", "src/", "--reason", "a\tb", agent=AGENT, check=False)
+    assert tab.returncode == 4 and "U+0009 (a tab); use a space instead" in tab.stderr, tab
+    run("lock", "src/", "--reason", "a\u00a0 b", agent=AGENT)
+    assert ":REASON:   a\u00a0 b\n" in board(project)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=12))
+def test_a_one_line_value_is_kept_as_typed_or_refused_naming_why(text: str) -> None:
+    """Every one-line value of the board (a reason, a note, a checkpoint) is the text as
+    typed but for the spaces at its ends, or refused; a control character (a tab among
+    them) always refused, naming its code point."""
+    import pytest
+
+    from ai_protocols.board.model import check_line
+    from ai_protocols.errors import InvalidText
+
+    control = next((ch for ch in text if ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F), None)
+    if control is None and text.strip():
+        try:
+            assert check_line("reason", text) == text.strip(" ")
+        except InvalidText as refused:  # a line separator, a bidirectional override
+            assert "U+" in str(refused)
+    elif control is not None and control != "\x00" and text.strip():
+        with pytest.raises(InvalidText, match=f"U\\+{ord(control):04X}"):
+            check_line("reason", text)
+
+
+def test_a_working_set_names_no_path_a_lock_may_not(project: Path, run: Runner) -> None:
+    """``task add --working-set .ai/`` (or ``.git/``, or inside them) is refused as
+    ``lock`` refuses those paths: one rule for the paths a task or lock names."""
+    add(run, "Seed")
+    before = board(project)
+    for path in (".ai/", ".git/", ".ai/sessions/x.org", "sub/.git/config"):
+        refused = run("task", "add", "T", "--working-set", path, agent=AGENT, check=False)
+        assert refused.returncode == 4 and "a working set does not name it" in \
+            refused.stderr, refused
+        assert run("lock", path, "--reason", "r", agent=AGENT, check=False).returncode == 4
+    assert board(project) == before

@@ -61,6 +61,7 @@ from ai_protocols.board.model import (
     normalize_path,
     overlap,
     overlap_real,
+    plain_path,
     own_log,
     read_board,
     record_ended_locks,
@@ -491,9 +492,10 @@ class Board:
         kept_ids = {lock_record(h) for h in old_locks}
         undone = [h for h in locks if lock_record(h) in ended and lock_record(h) not in kept_ids]
         locks = [h for h in locks if h not in undone]
-        held = {(h.path, h.owner) for h in locks}
+        root = str(self.project.root)  # (a path a person retyped to the same place: held)
+        held = {(plain_path(root, h.path), h.owner) for h in locks}
         for old_lock in old_locks:
-            if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
+            if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
                 continue
             if any(h.owner != old_lock.owner and overlap(h.path, old_lock.path)
                    for h in locks):
@@ -810,6 +812,9 @@ class Board:
         title = check_title(title)
         paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
+        for path in paths:
+            _lockable(path, "a working set does not name it (no agent edits it); name the "
+                            "files or folders the task is going to change")
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
         moment = minute_of(now)
@@ -1149,8 +1154,10 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:
-                        raise PathLocked(area, held.path, holder_name(held.owner), state.state,
-                                         state.evidence, held.reason or "(no reason given)")
+                        raise PathLocked(area, plain_path(root, held.path),
+                                         holder_name(held.owner), state.state,
+                                         state.evidence, held.reason or "(no reason given)",
+                                         written=held.path)
                     replaced[held.line] = (held, state)
                     found.append((held, state))
                 renewed = any(h.owner == me and h.path == area for h in locks)
@@ -1256,10 +1263,12 @@ class Board:
             raise InvalidText("path", "", "give at least one path to unlock")
         areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
         removed: list[AreaLock] = []
+        root = str(self.project.root)
         with self.editing() as doc:
             locks = read_board(doc)[1]
             for area in areas:
-                held = next((h for h in locks if h.path == area), None)
+                held = next((h for h in locks if h.path == area), None) or next(
+                    (h for h in locks if plain_path(root, h.path) == area), None)
                 if held is None:  # (a folder named without its "/", or a file with one)
                     alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
@@ -1270,9 +1279,10 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:
-                        raise PathLocked(area, held.path, holder_name(held.owner), state.state,
+                        raise PathLocked(area, plain_path(root, held.path),
+                                         holder_name(held.owner), state.state,
                                          state.evidence, held.reason or "(no reason given)",
-                                         "unlock")
+                                         "unlock", written=held.path)
                 removed.append(held)
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
@@ -1283,20 +1293,21 @@ class Board:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _lockable(area: str) -> None:
+def _lockable(area: str, refusal: str = "it takes no lock; lock the files or folders you "
+                                         "are going to change") -> None:
     """:class:`~ai_protocols.errors.InvalidText` when ``area`` (as
     :func:`~ai_protocols.board.model.normalize_path` gives it) is, or is inside, a folder
     no agent edits: the tool's own (``.ai``: its sessions, the board, written only by
     ai-protocols under its own lock) or git's (``.git``, a folder or a linked work
     tree's file: written only by git; gitrepository-layout(5)), at any depth (a nested
-    repository's too)."""
+    repository's too). One rule for every path a task or lock names (``lock``, ``task
+    add --working-set``); ``refusal`` says what to do instead."""
     parts = area.rstrip("/").split("/")
     for name, whose in ((AI_DIR, "ai-protocols' own folder (its sessions and the task "
                                  "board, which its commands change under their own lock)"),
                         (".git", "git's own folder, which only git changes")):
         if name in parts:
-            raise InvalidText("path", area, f"{name} is {whose}: it takes no lock; lock the "
-                                            "files or folders you are going to change")
+            raise InvalidText("path", area, f"{name} is {whose}: {refusal}")
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:

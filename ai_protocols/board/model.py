@@ -71,6 +71,7 @@ __all__ = [
     "no_glob",
     "normalize_path",
     "overlap_real",
+    "plain_path",
     "owner_problem",
     "protect",
     "read_board",
@@ -437,17 +438,42 @@ def board_decode(path: str | Path, data: bytes) -> str:
     from ai_protocols.errors import UnreadableSession
     from ai_protocols.storage import files as storage
 
+    resave = ("Re-save it as UTF-8 (in Emacs: C-x RET f utf-8 RET, then C-x C-s; or "
+              "iconv -f {} -t UTF-8); until then no board command reads or changes it")
     try:
         return storage.decode(path, data)
-    except UnreadableSession as error:
-        if isinstance(error.__cause__, UnicodeDecodeError):  # where, and what to do
+    except UnreadableSession as error:  # every kind: where (offset, line), and what to do
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            error = UnreadableSession(
+                path, f"it is UTF-16, not UTF-8: it starts (offset 0, line 1) with UTF-16's "
+                      f"byte-order mark 0x{data[0]:02X} 0x{data[1]:02X}. "
+                      + resave.format("UTF-16"))
+        elif b"\x00" in data:
+            start = data.index(b"\x00")
+            line = data.count(b"\n", 0, start) + 1
+            pairs = data[:200]
+            little = pairs[1::2].count(0) > len(pairs) // 4  # ASCII, then 0: UTF-16LE
+            wide = len(pairs) > 3 and (little or pairs[0::2].count(0) > len(pairs) // 4)
+            said = (f"it holds a NUL byte (0x00) at offset {start} (line {line})"
+                    + (f", {data.count(0)} in all" if data.count(0) > 1 else ""))
+            if wide:
+                error = UnreadableSession(
+                    path, said + ": it looks like UTF-16 without a byte-order mark, not "
+                                 "UTF-8. " + resave.format("UTF-16LE" if little else "UTF-16BE"))
+            else:
+                error = UnreadableSession(
+                    path, said + ", which Org text never holds (binary data written into "
+                                 "it?). Delete that byte (Emacs shows it as ^@; "
+                                 "'git diff .ai/tasks.org' shows what changed since the "
+                                 "last commit); until then no board command reads or "
+                                 "changes it")
+        elif isinstance(error.__cause__, UnicodeDecodeError):
             start = error.__cause__.start
             line = data.count(b"\n", 0, start) + 1
             error = UnreadableSession(
                 path, f"it is not UTF-8: byte 0x{data[start]:02X} at offset {start} (line "
-                      f"{line}), text saved in another encoding (latin-1?). Re-save it as "
-                      "UTF-8 (in Emacs: C-x RET f utf-8 RET, then C-x C-s); until then no "
-                      "board command reads or changes it")
+                      f"{line}), text saved in another encoding (latin-1?). "
+                      + resave.format("LATIN1"))
         raise _as_board(error) from None
 
 
@@ -768,8 +794,8 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
             if h.level != top.level + 1 or "PATH" not in p:
                 continue
             paths = split_paths(p["PATH"])
-            if len(paths) != 1:
-                continue
+            if len(paths) != 1 or _leaves_project(paths[0]):
+                continue  # no lock (:func:`unusable_locks` warns): for every reader alike
             locks.append(AreaLock(paths[0], p.get("OWNER") or None,
                                   p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
@@ -993,9 +1019,26 @@ _PROTECTED = pattern(r"%(?:20|0a)", 2)  # re.IGNORECASE
 _SPACES = str.maketrans("\f\t\n\r\v", "     ")
 
 
+#: A control character a person may type in a one-line value, named, with what to do.
+_CONTROL_NAMES = {"\t": ("a tab", "use a space instead"),
+                  "\n": ("a line break", "give it as one line"),
+                  "\r": ("a carriage return", "give it as one line")}
+
+
 def _one_line(field_name: str, text: str, limit: int) -> None:
+    """The one rule of the board's one-line values (a title, tag, role, path, reason,
+    note, checkpoint): :func:`~ai_protocols.session.text.check_text`'s, a control
+    character (a tab among them) refused naming it and what to do; every other
+    character, Unicode's other spaces (U+00A0, U+2009...) among them, kept as typed."""
     from ai_protocols.session.text import check_text
 
+    odd = next((ch for ch in text if ch < " " and ch != "\x00" or "\x7f" <= ch <= "\x9f"),
+               None)
+    if odd is not None and text.strip():
+        name, advice = _CONTROL_NAMES.get(odd, ("a control character", "take it out"))
+        raise InvalidText(field_name, text, f"it must be one line without control "
+                                            f"characters, and it holds U+{ord(odd):04X} "
+                                            f"({name}); {advice}")
     check_text(field_name, text, one_line=True, limit=limit)
 
 
@@ -1058,11 +1101,13 @@ MAX_LINE = 500
 
 def check_line(field_name: str, text: str, limit: int = MAX_LINE) -> str:
     """A one-line text for the board (a reason, a hand-off's note, a checkpoint), at
-    most :data:`MAX_LINE` characters, with its runs of white space as one space and
-    none around it; :class:`~ai_protocols.errors.InvalidText` for anything else (not
-    one line, a control character, empty, too long)."""
+    most :data:`MAX_LINE` characters, kept as typed but for the spaces (U+0020) at its
+    two ends, as a title is (one rule for every one-line value: a no-break or other
+    Unicode space stays as typed); :class:`~ai_protocols.errors.InvalidText` for
+    anything else (not one line, a control character such as a tab, named: ``_one_line``;
+    empty, too long)."""
     _one_line(field_name, text, limit)
-    return " ".join(text.split())
+    return text.strip(" ")
 
 
 def protect(path: str) -> str:
@@ -1189,6 +1234,29 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     if relative == ".":
         return "./"
     return relative + "/" if folder else relative
+
+
+def plain_path(root: str, written: str) -> str:
+    """A lock's or working set's path as a person may write it by hand in the board
+    (``other/../other/``, ``./src``, ``src//api``, an absolute path inside the project)
+    as :func:`normalize_path` writes it (``other/``), by its text alone: ``.`` and
+    ``..`` taken away, an absolute path made relative to the project ``root``, a final
+    ``/`` kept; no link is followed. A path that leaves the project is returned as
+    written."""
+    import posixpath
+
+    text = written
+    if posixpath.isabs(text):
+        relative = _inside(os.path.relpath(text, os.path.normpath(root)))
+        if relative is None:
+            return written
+        text = relative
+    plain = posixpath.normpath(text)
+    if plain == ".":
+        return "./"
+    if plain == ".." or plain.startswith("../"):
+        return written
+    return plain + "/" if written.endswith("/") else plain
 
 
 def _no_loop(given: str, full: str) -> None:
