@@ -196,3 +196,91 @@ def test_a_working_set_names_no_path_a_lock_may_not(project: Path, run: Runner) 
             refused.stderr, refused
         assert run("lock", path, "--reason", "r", agent=AGENT, check=False).returncode == 4
     assert board(project) == before
+
+
+# -- 3. the merge: a clone that gave an id-less task an id and edited it in one commit ------
+
+_BASE = """#+TITLE: Task board
+#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED
+
+* Locks
+:PROPERTIES:
+:CUSTOM_ID: locks
+:END:
+* TODO Seed
+:PROPERTIES:
+:ID:       2026-seed
+:CREATED:  [2026-11-01 Mon 10:00]
+:END:
+"""
+
+
+def _with_id(text: str, ident: str, title: str = "Hand task") -> str:
+    return text.replace("* TODO Hand task\n",
+                        f"* TODO {title}\n:PROPERTIES:\n:ID:       {ident}\n:END:\n")
+
+
+@settings(max_examples=25, deadline=None)
+@given(edit=st.sampled_from(["note", "retitle", "state"]),
+       theirs=st.sampled_from(["same", "note", "id"]),
+       body=st.sampled_from(["", "Ann wrote this.\n"]))
+def test_a_task_given_an_id_and_edited_in_one_commit_merges_as_one(
+        edit: str, theirs: str, body: str) -> None:
+    """The base's task has no ``:ID:``; one clone's command gives it one and a person
+    edits it in the same commit (a note added, retitled, its state changed); the other
+    clone leaves it, edits it, or gives it an id of its own: one task, with both sides'
+    edits (before: two tasks, the edited one not known as the base's). A task retitled
+    with nothing under it is no evidence (``given_and_edited``): not asked here."""
+    import re
+
+    from hypothesis import assume
+
+    from ai_protocols.board.merge import merge_board_bytes
+
+    assume(edit != "retitle" or body)  # (retitled, nothing under it: no evidence, two tasks)
+    base = _BASE + "* TODO Hand task\n" + body
+    title = "Hand task, reworded" if edit == "retitle" else "Hand task"
+    a = _with_id(base, "2026-aaaa", title)
+    if edit == "note":
+        a += "- [2026-11-30 Mon 10:00] Bo's note.\n"
+    elif edit == "state":
+        a = a.replace("* TODO Hand task", "* NEXT Hand task")
+    b = base + "- [2026-11-30 Mon 10:05] Cy's note.\n" if theirs == "note" else \
+        _with_id(base, "2026-bbbb") if theirs == "id" else base
+    for ours, other in ((a, b), (b, a)):
+        done = merge_board_bytes(base.encode(), ours.encode(), other.encode())
+        assert done is not None and not done.conflicts, (edit, theirs, done)
+        text = done.data.decode()
+        assert text.count("* ") == 3 and text.count("Hand task") == 1, text
+        assert re.findall(r"^:ID: +(\S+)$", text, re.M) == ["2026-seed", "2026-aaaa"], text
+        assert title in text and body in text
+        if edit == "note":
+            assert "Bo's note." in text
+        if theirs == "note":
+            assert "Cy's note." in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=st.text("abc ", min_size=1, max_size=6),
+       lines=st.lists(st.text("xyz:-[] ", min_size=1, max_size=6), max_size=4),
+       added=st.lists(st.text("xyz:-[] ", min_size=1, max_size=6), max_size=3),
+       at=st.integers(0, 4))
+def test_the_given_and_edited_rule_pairs_only_what_a_command_and_an_edit_make(
+        title: str, lines: list[str], added: list[str], at: int) -> None:
+    """``given_and_edited``: a base task with lines added anywhere (its title kept), or
+    retitled (its lines kept), is the same task; a task without one of the base's lines
+    under the same title (another task, or one whose text a person also cut) is not,
+    and neither is one added by ``task add`` (a ``CREATED`` the base lacks) in place of
+    a base task without lines."""
+    from ai_protocols.board.merge import given_and_edited
+
+    base = (title.strip(), tuple(t.rstrip() for t in lines if t.strip()))
+    mine = list(base[1])
+    edited = (base[0], tuple([*mine[:at], *(t.rstrip() for t in added if t.strip()),
+                              *mine[at:]]))
+    assert given_and_edited(base, edited)
+    assert given_and_edited(base, (base[0] + " again", base[1])) == bool(base[1])
+    if base[1]:
+        assert not given_and_edited(base, (base[0], base[1][1:]))
+    if not base[1]:
+        assert not given_and_edited(base, (base[0] + "!", (":CREATED:  [2026-11-30]",)))

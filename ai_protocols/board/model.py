@@ -71,8 +71,8 @@ __all__ = [
     "no_glob",
     "normalize_path",
     "overlap_real",
-    "plain_path",
     "owner_problem",
+    "plain_path",
     "protect",
     "read_board",
     "real_forms",
@@ -442,7 +442,7 @@ def board_decode(path: str | Path, data: bytes) -> str:
               "iconv -f {} -t UTF-8); until then no board command reads or changes it")
     try:
         return storage.decode(path, data)
-    except UnreadableSession as error:  # every kind: where (offset, line), and what to do
+    except UnreadableSession:  # every kind: where (offset, line), and what to do
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             error = UnreadableSession(
                 path, f"it is UTF-16, not UTF-8: it starts (offset 0, line 1) with UTF-16's "
@@ -1032,7 +1032,7 @@ def _one_line(field_name: str, text: str, limit: int) -> None:
     character, Unicode's other spaces (U+00A0, U+2009...) among them, kept as typed."""
     from ai_protocols.session.text import check_text
 
-    odd = next((ch for ch in text if ch < " " and ch != "\x00" or "\x7f" <= ch <= "\x9f"),
+    odd = next((ch for ch in text if (ch < " " and ch != "\x00") or "\x7f" <= ch <= "\x9f"),
                None)
     if odd is not None and text.strip():
         name, advice = _CONTROL_NAMES.get(odd, ("a control character", "take it out"))
