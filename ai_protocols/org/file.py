@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Python without it
     from bisect import bisect_left, bisect_right
 from itertools import islice
 
-from ai_protocols.lean import factory, fold, pattern, record
+from ai_protocols.lean import factory, fold, record
 from ai_protocols.org.syntax import (
     before_final_newline,
     format_property,
@@ -853,35 +853,81 @@ def todo_lines(text: str) -> list[tuple[int, int, int]]:
     return found
 
 
-#: A block or LaTeX environment whose lines Org does not read as elements (Org syntax,
-#: "Blocks", "LaTeX Environments"): its first line; its name, for the line that ends it.
-_INERT_BEGIN = pattern(r"^[ \t]*(?:#\+begin_(src|example|export|comment|verse)(?=[ \t\r\n]|$)"
-                       r"|\\begin\{([A-Za-z0-9*]+)\})", 10)  # IGNORECASE | MULTILINE
-_HEADLINE_LINE = pattern(r"^\*+ ", 8)  # MULTILINE
+#: The blocks whose lines Org does not read as elements (Org syntax, "Blocks"), folded.
+_INERT_BLOCKS = ("src", "example", "export", "comment", "verse")
+
+
+def _line_opens(text: str, at: int) -> bool:
+    """Whether only spaces and tabs stand between ``text[at]`` and its line's start."""
+    return not text[text.rfind("\n", 0, at) + 1:at].strip(" \t")
+
+
+def _block_name(text: str, at: int) -> tuple[str, int] | None:
+    """A block or LaTeX environment whose lines Org does not read as elements, opening
+    at ``text[at]`` (``#+BEGIN_SRC``..., ``\\begin{NAME}``), as what closes it and
+    where its first line ends; ``None`` for anything else. Plain ``str`` methods (no
+    ``re``: the PreToolUse hook reads the board without importing it)."""
+    end = text.find("\n", at)
+    end = len(text) if end == -1 else end
+    line = text[at:end]
+    if line.startswith("#+"):
+        for name in _INERT_BLOCKS:
+            word = "begin_" + name
+            if fold(line[2:2 + len(word)]) == word and \
+                    line[2 + len(word):3 + len(word)] in ("", " ", "\t", "\r"):
+                return "#+end_" + name, end
+        return None
+    if line.startswith("\\begin{"):
+        close = line.find("}", 7)
+        name = line[7:close] if close > 7 else ""
+        if name and all(ch.isascii() and (ch.isalnum() or ch == "*") for ch in name):
+            return "\\end{" + name + "}", end
+    return None
+
+
+def _closes(text: str, at: int, closer: str) -> int:
+    """Where the line that closes a block (``closer``, folded for ``#+end_``: Org reads it
+    in any case) ends, searched from ``at``, before the next headline; -1 when there is
+    none (then it is no block)."""
+    while True:
+        nl = text.find("\n", at)
+        if nl == -1:
+            return -1
+        start = nl + 1
+        if text.startswith("*", start) and is_headline(text, start):
+            return -1
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        line = text[start:end].strip(" \t\r")
+        if (fold(line) if closer.startswith("#") else line) == closer:
+            return end
+        at = start
 
 
 def _inert_spans(text: str, before: int) -> list[tuple[int, int]]:
     """The spans of ``text`` (offsets of a block's first and last line) that
     :func:`todo_lines` leaves out, among those that begin before offset ``before``."""
-    import re
-
-    spans = []
-    start = 0
-    while True:
-        begin = _INERT_BEGIN.search(text, start, before)
-        if begin is None:
+    spans: list[tuple[int, int]] = []
+    at = 0
+    while at < before:
+        hash_at = text.find("#+", at, before)
+        latex_at = text.find("\\begin{", at, before)
+        found = [x for x in (hash_at, latex_at) if x != -1]
+        if not found:
             return spans
-        name = begin.group(1)
-        end_line = (rf"^[ \t]*#\+end_{re.escape(name)}[ \t]*$" if name is not None
-                    else rf"^[ \t]*\\end\{{{re.escape(begin.group(2))}\}}[ \t]*$")
-        end = re.compile(end_line, re.IGNORECASE | re.MULTILINE).search(text, begin.end())
-        line_end = text.find("\n", begin.end())
-        headline = _HEADLINE_LINE.search(text, line_end + 1) if line_end != -1 else None
-        if end is None or (headline is not None and headline.start() < end.start()):
-            start = begin.end()  # not closed in its section: no block, a paragraph
+        at = min(found)
+        opened = _block_name(text, at) if _line_opens(text, at) else None
+        if opened is None:
+            at += 2
             continue
-        spans.append((begin.start(), end.end()))
-        start = end.end()
+        closer, first_end = opened
+        end = _closes(text, first_end, closer)
+        if end == -1:
+            at = first_end  # not closed in its section: no block, a paragraph
+            continue
+        spans.append((at, end))
+        at = end
+    return spans
 
 
 def _todo_keywords(text: str) -> frozenset[str]:
