@@ -442,7 +442,8 @@ def board_decode(path: str | Path, data: bytes) -> str:
               "iconv -f {} -t UTF-8); until then no board command reads or changes it")
     try:
         return storage.decode(path, data)
-    except UnreadableSession:  # every kind: where (offset, line), and what to do
+    except UnreadableSession as refused:  # every kind: where (offset, line), and what to do
+        error = refused
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             error = UnreadableSession(
                 path, f"it is UTF-16, not UTF-8: it starts (offset 0, line 1) with UTF-16's "
@@ -467,8 +468,8 @@ def board_decode(path: str | Path, data: bytes) -> str:
                                  "'git diff .ai/tasks.org' shows what changed since the "
                                  "last commit); until then no board command reads or "
                                  "changes it")
-        elif isinstance(error.__cause__, UnicodeDecodeError):
-            start = error.__cause__.start
+        elif isinstance(refused.__cause__, UnicodeDecodeError):
+            start = refused.__cause__.start
             line = data.count(b"\n", 0, start) + 1
             error = UnreadableSession(
                 path, f"it is not UTF-8: byte 0x{data[start]:02X} at offset {start} (line "
