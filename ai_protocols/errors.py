@@ -669,9 +669,12 @@ class PathLocked(AiProtocolsError):
     exit_code = 22
 
     def __init__(self, path: str, locked: str, owner: str, state: str, evidence: str,
-                 reason: str, action: str = "lock") -> None:
+                 reason: str, action: str = "lock", written: str | None = None) -> None:
         self.path = path
         self.locked = locked
+        #: the lock's path as the board writes it, when that is not ``locked`` (a person
+        #: wrote it by hand: ``other/../other/``, an absolute path); else ``None``
+        self.written = written
         self.owner = owner
         self.state = state
         self.evidence = evidence
@@ -685,6 +688,8 @@ class PathLocked(AiProtocolsError):
             relation = _relation(path, locked)
             said = f"{relation} by {by}" if relation.endswith(" is locked") else \
                 f"{relation}, locked by {by}"
+            if written is not None and written != locked:  # the words a person typed
+                said += f" (the board writes that lock's path as {written}, by hand)"
             said += "; wait for 'ai-protocols unlock', or add --force once you are sure " \
                 "that agent is gone"
         super().__init__(said)
@@ -701,7 +706,7 @@ def _relation(path: str, locked: str) -> str:
         return f"{path} is inside {locked}"
     if path == "./" or b.startswith(a + "/"):
         return f"{path} holds {locked}"
-    return f"{path} is (through a symbolic link) at or around {locked}"
+    return f"{path} is, through a symbolic link, at or around {locked}"
 
 
 class TaskClosed(AiProtocolsError):

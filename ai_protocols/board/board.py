@@ -62,6 +62,7 @@ from ai_protocols.board.model import (
     overlap,
     overlap_real,
     own_log,
+    plain_path,
     read_board,
     record_ended_locks,
     renamed_to,
@@ -491,9 +492,10 @@ class Board:
         kept_ids = {lock_record(h) for h in old_locks}
         undone = [h for h in locks if lock_record(h) in ended and lock_record(h) not in kept_ids]
         locks = [h for h in locks if h not in undone]
-        held = {(h.path, h.owner) for h in locks}
+        root = str(self.project.root)  # (a path a person retyped to the same place: held)
+        held = {(plain_path(root, h.path), h.owner) for h in locks}
         for old_lock in old_locks:
-            if not old_lock.owner or (old_lock.path, old_lock.owner) in held:
+            if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
                 continue
             if any(h.owner != old_lock.owner and overlap(h.path, old_lock.path)
                    for h in locks):
@@ -719,11 +721,15 @@ class Board:
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
+            as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
-                    not set(CLOSED_STATES) <= done_states(doc):  # its #+TODO: line: gone,
+                    not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
                 # changed (without it, "DOING x" would be a title; without its "|", Org
                 # takes only the line's last word for a done state: DONE would be open)
                 doc.insert(0, [TODO_LINE])
+                # The command judges the board as read, as Org (and task list) reads it
+                # now; a state it sets ends that (_set_state): the line it writes decides.
+                doc.read_done = as_read
             before = doc.text
             yield doc
             for index in task_headlines(doc):
@@ -806,6 +812,9 @@ class Board:
         title = check_title(title)
         paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
+        for path in paths:
+            _lockable(path, "a working set does not name it (no agent edits it); name the "
+                            "files or folders the task is going to change")
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
         moment = minute_of(now)
@@ -859,7 +868,9 @@ class Board:
             # A task closed once and reopened by a person: its closure's record goes (the
             # log keeps it), so that its claim is this one.
             doc.set_properties(line, [*values, ("CLOSED_AT", None), ("CHECKPOINT", None)])
-            if task.state in ("TODO", "NEXT", None):
+            if task.state in ("TODO", "NEXT", None) or task.state in CLOSED_STATES:
+                # (DONE, CANCELLED read as open: the board's #+TODO: line, which this
+                # write declares, would close it again)
                 _set_state(doc, line, "DOING")
             said = f"claimed by {me}"
             if previous is not None and state is not None:
@@ -1143,8 +1154,10 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:
-                        raise PathLocked(area, held.path, holder_name(held.owner), state.state,
-                                         state.evidence, held.reason or "(no reason given)")
+                        raise PathLocked(area, plain_path(root, held.path),
+                                         holder_name(held.owner), state.state,
+                                         state.evidence, held.reason or "(no reason given)",
+                                         written=held.path)
                     replaced[held.line] = (held, state)
                     found.append((held, state))
                 renewed = any(h.owner == me and h.path == area for h in locks)
@@ -1250,10 +1263,12 @@ class Board:
             raise InvalidText("path", "", "give at least one path to unlock")
         areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
         removed: list[AreaLock] = []
+        root = str(self.project.root)
         with self.editing() as doc:
             locks = read_board(doc)[1]
             for area in areas:
-                held = next((h for h in locks if h.path == area), None)
+                held = next((h for h in locks if h.path == area), None) or next(
+                    (h for h in locks if plain_path(root, h.path) == area), None)
                 if held is None:  # (a folder named without its "/", or a file with one)
                     alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
@@ -1264,9 +1279,10 @@ class Board:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:
-                        raise PathLocked(area, held.path, holder_name(held.owner), state.state,
+                        raise PathLocked(area, plain_path(root, held.path),
+                                         holder_name(held.owner), state.state,
                                          state.evidence, held.reason or "(no reason given)",
-                                         "unlock")
+                                         "unlock", written=held.path)
                 removed.append(held)
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
@@ -1277,20 +1293,21 @@ class Board:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _lockable(area: str) -> None:
+def _lockable(area: str, refusal: str = "it takes no lock; lock the files or folders you "
+                                         "are going to change") -> None:
     """:class:`~ai_protocols.errors.InvalidText` when ``area`` (as
     :func:`~ai_protocols.board.model.normalize_path` gives it) is, or is inside, a folder
     no agent edits: the tool's own (``.ai``: its sessions, the board, written only by
     ai-protocols under its own lock) or git's (``.git``, a folder or a linked work
     tree's file: written only by git; gitrepository-layout(5)), at any depth (a nested
-    repository's too)."""
+    repository's too). One rule for every path a task or lock names (``lock``, ``task
+    add --working-set``); ``refusal`` says what to do instead."""
     parts = area.rstrip("/").split("/")
     for name, whose in ((AI_DIR, "ai-protocols' own folder (its sessions and the task "
                                  "board, which its commands change under their own lock)"),
                         (".git", "git's own folder, which only git changes")):
         if name in parts:
-            raise InvalidText("path", area, f"{name} is {whose}: it takes no lock; lock the "
-                                            "files or folders you are going to change")
+            raise InvalidText("path", area, f"{name} is {whose}: {refusal}")
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:
@@ -1412,7 +1429,9 @@ def _read_at(doc: OrgFile, line: int) -> Task:
 
 def _set_state(doc: OrgFile, line: int, state: str) -> None:
     """Put ``state`` as the TODO keyword of the headline on ``line``, changing only that
-    word of the line (or inserting it after the stars)."""
+    word of the line (or inserting it after the stars). The board's states are read as
+    they will be written from then on (``read_done`` goes: :func:`done_states`)."""
+    doc.__dict__.pop("read_done", None)
     headline = doc.find(line)
     text = doc.lines[line]
     bare = text.rstrip("\r\n")

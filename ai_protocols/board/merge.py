@@ -1044,12 +1044,57 @@ def _without_id(chunk: _Chunk) -> list[str]:
     return lines
 
 
-def _given_id(o: _Chunk, side: _Version) -> str | None:
+def _given_id(o: _Chunk, side: _Version, base: _Version | None = None,
+              name: str | None = None) -> str | None:
     """The name of the one task of ``side`` that is ``o`` (a base task without an
-    ``ID``) with an ``ID`` a command gave it and nothing else changed; ``None``."""
-    found = [name for name, chunk in side.chunks.items()
-             if name.startswith("task:") and _without_id(chunk) == o.lines]
-    return found[0] if len(found) == 1 else None
+    ``ID``, named ``name`` in the board ``base``) with an ``ID`` a command gave it and
+    nothing else changed; else, when that side has no task named ``name`` any more,
+    the one task of it with an ``ID`` the base does not know that is ``o`` given an id
+    and edited in the same commit (:func:`given_and_edited`), when no other task of the
+    base without an ``ID`` that side no longer has is it too; ``None``."""
+    found = [n for n, chunk in side.chunks.items()
+             if n.startswith("task:") and _without_id(chunk) == o.lines]
+    if found or base is None or name is None or name in side.chunks:
+        return found[0] if len(found) == 1 else None
+    gone = [base.chunks[n] for n in base.order
+            if n.startswith("heading:") and n not in side.chunks]
+    new = {n: _under(_without_id(chunk), chunk.newline, chunk.keywords)
+           for n, chunk in side.chunks.items() if n.startswith("task:") and n not in base.chunks}
+    mine = _under(o.lines, o.newline, o.keywords)
+    found = [n for n, lines in new.items() if given_and_edited(mine, lines)]
+    if len(found) != 1 or sum(given_and_edited(_under(g.lines, g.newline, g.keywords),
+                                               new[found[0]]) for g in gone) != 1:
+        return None
+    return found[0]
+
+
+def _under(lines: list[str], newline: str,
+           keywords: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    """A task's lines (its headline first) as :func:`given_and_edited` compares them: the
+    headline's title and tags (:func:`task_key`, its state aside), and the lines under
+    it but the ``:ID:`` line, each without trailing blanks, blank lines left out."""
+    head = split_headline(strip_ending(lines[0], newline), keywords)[2]
+    return task_key(head), tuple(
+        strip_ending(raw, newline).rstrip() for raw in lines[1:]
+        if raw.strip() and not _is_id_line(strip_ending(raw, newline)))
+
+
+def given_and_edited(base: tuple[str, tuple[str, ...]],
+                     side: tuple[str, tuple[str, ...]]) -> bool:
+    """Whether a task of one side (``side``: its title and tags, and its lines under the
+    headline but its ``:ID:`` line, as ``_under`` gives them) is the base's task
+    without an ``ID`` (``base``, the same) that a command gave an id while a person
+    edited it, in one commit: the same title and tags and every line the base had
+    under it still there, in order, among lines added (a note, a log item, a property:
+    CREATED too must be the base's, so a task added anew by ``task add`` is never
+    it); or every line under it the same, the title or tags changed (retitled). Both
+    changed (retitled and its text edited) is no evidence: two tasks, as before."""
+    title, lines = base
+    other_title, other_lines = side
+    if title != other_title:
+        return lines == other_lines and bool(lines)
+    found = iter(other_lines)
+    return all(line in found for line in lines)
 
 
 def _ident(name: str) -> str:
@@ -1073,21 +1118,41 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
     Changes ``o``, ``a`` and ``b`` in place."""
     for name in [n for n in o.order if n.startswith("heading:")]:
         base = o.chunks[name]
-        given = {side: _given_id(base, side) for side in (a, b)}
+        given = {side: _given_id(base, side, o, name) for side in (a, b)}
         named = {side: ident for side, ident in given.items() if ident is not None}
         if not named or any(name not in side.chunks and side not in named
                             for side in (a, b)):
             continue  # (none gave it an id; or one side removed or retitled it)
         kept = min(named.values(), key=_ident)
         model = (a if given[a] == kept else b).chunks[kept]
-        o.chunks[kept] = model
+        ident = next((raw for raw in model.lines
+                      if _is_id_line(strip_ending(raw, model.newline))), None)
+        if ident is None or model.drawer is None:
+            continue
+
+        def put_id(chunk: _Chunk, model: _Chunk = model, ident: str = ident) -> list[str]:
+            """``chunk`` (the task without an id) with the kept id's line, first in its
+            drawer (one made as the command made it, when it has none)."""
+            if chunk.drawer is not None:
+                return [*chunk.lines[:chunk.drawer[0] + 1], ident,
+                        *chunk.lines[chunk.drawer[0] + 1:]]
+            cut = chunk.body_start
+            return [*chunk.lines[:cut], model.lines[model.drawer[0]], ident,  # type: ignore[index]
+                    model.lines[model.drawer[1]], *chunk.lines[cut:]]  # type: ignore[index]
+
+        # The base: its own task with the id (not the side's, which may hold an edit made
+        # in the same commit: that edit is the side's, merged as any edit).
+        o.chunks[kept] = _reparsed(o, put_id(base))
         o.order[o.order.index(name)] = kept
         del o.chunks[name]
         for side in (a, b):
             if side in named:
                 chunk = side.chunks.pop(named[side])
-                if named[side] != kept:
-                    lines = [*model.lines]
+                if named[side] != kept:  # its own task, edits and all, with the kept id
+                    lines = [ident if _is_id_line(strip_ending(raw, chunk.newline)) else raw
+                             for raw in chunk.lines]
+                    if not lines[-1].endswith(chunk.newline):
+                        lines[-1] += chunk.newline
                     stamp = format_timestamp(datetime.now())
                     lines.append(f"- {stamp} its id was also {_ident(named[side])} (given "
                                  f"in another clone; a merge kept {_ident(kept)}): the "
@@ -1097,18 +1162,7 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                 side.order[side.order.index(named[side])] = kept
             else:  # (that side's task, edited or not, with the id)
                 chunk = side.chunks.pop(name)
-                at = model.drawer[0] + 1 if model.drawer else 1
-                ident = next(raw for raw in model.lines
-                             if _is_id_line(strip_ending(raw, model.newline)))
-                if chunk.drawer is not None:
-                    lines = [*chunk.lines[:chunk.drawer[0] + 1], ident,
-                             *chunk.lines[chunk.drawer[0] + 1:]]
-                else:
-                    cut = chunk.body_start
-                    lines = [*chunk.lines[:cut], *model.lines[at - 1:at],
-                             ident, *model.lines[model.drawer[1]:model.drawer[1] + 1],
-                             *chunk.lines[cut:]] if model.drawer else chunk.lines
-                side.chunks[kept] = _reparsed(side, lines)
+                side.chunks[kept] = _reparsed(side, put_id(chunk))
                 side.order[side.order.index(name)] = kept
 
 

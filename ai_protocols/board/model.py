@@ -78,6 +78,7 @@ __all__ = [
     "normalize_path",
     "overlap_real",
     "owner_problem",
+    "plain_path",
     "protect",
     "read_board",
     "real_forms",
@@ -120,30 +121,32 @@ def done_states(doc: OrgFile) -> frozenset[str]:
     ``TODO``, then ``SEQ_TODO`` ones, as Org gathers them). :data:`CLOSED_STATES` when no
     line declares any (the board's states, as :class:`BoardFile` reads such a board
     and its first change declares them). A ``(key)`` after a keyword is not part of
-    it. A task in one of them is closed."""
-    from ai_protocols.org.file import todo_line_value
+    it. A task in one of them is closed. Only the lines Org reads count
+    (:func:`~ai_protocols.org.file.todo_lines`: none inside a source or example
+    block). While a change of the board is being made, the states the board had as
+    read (``doc.read_done``, set by the write transaction before it declares the
+    board's own line): the command judges the board a person sees in Emacs, as
+    ``task list`` does."""
+    from ai_protocols.org.file import todo_lines
 
     def name(word: str) -> str:
         return word[:word.find("(")] if word.endswith(")") and word.find("(") > 0 else word
 
+    pinned = getattr(doc, "read_done", None)
+    if pinned is not None:
+        return pinned
     text = doc.text
     found: set[str] = set()
     sequences: list[tuple[int, list[str]]] = []
-    at = text.find("#+")
-    while at != -1:
-        value = todo_line_value(text, at)
-        start = text.rfind("\n", 0, at) + 1
-        if value != -1 and not text[start:at].lstrip("\ufeff").strip(" \t"):
-            end = text.find("\n", value)
-            words = text[value:len(text) if end == -1 else end].split()
-            names = [name(w) for w in words if w != "|"]
-            if "|" in words:
-                found.update(name(w) for w in words[words.index("|") + 1:] if w != "|")
-            else:
-                found.update(names[-1:])
-            kind = text[at + 2:value].upper()
-            sequences.append(({"TYP_TODO:": 0, "TODO:": 1}.get(kind, 2), names))
-        at = text.find("#+", at + 2)
+    for at, value, end in todo_lines(text):
+        words = text[value:end].split()
+        names = [name(w) for w in words if w != "|"]
+        if "|" in words:
+            found.update(name(w) for w in words[words.index("|") + 1:] if w != "|")
+        else:
+            found.update(names[-1:])
+        kind = text[at + 2:value].upper()
+        sequences.append(({"TYP_TODO:": 0, "TODO:": 1}.get(kind, 2), names))
     if not doc.declared_keywords:
         return frozenset(CLOSED_STATES)
     if not found:
@@ -430,17 +433,43 @@ def board_decode(path: str | Path, data: bytes) -> str:
     from ai_protocols.errors import UnreadableSession
     from ai_protocols.storage import files as storage
 
+    resave = ("Re-save it as UTF-8 (in Emacs: C-x RET f utf-8 RET, then C-x C-s; or "
+              "iconv -f {} -t UTF-8); until then no board command reads or changes it")
     try:
         return storage.decode(path, data)
-    except UnreadableSession as error:
-        if isinstance(error.__cause__, UnicodeDecodeError):  # where, and what to do
-            start = error.__cause__.start
+    except UnreadableSession as refused:  # every kind: where (offset, line), and what to do
+        error = refused
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            error = UnreadableSession(
+                path, f"it is UTF-16, not UTF-8: it starts (offset 0, line 1) with UTF-16's "
+                      f"byte-order mark 0x{data[0]:02X} 0x{data[1]:02X}. "
+                      + resave.format("UTF-16"))
+        elif b"\x00" in data:
+            start = data.index(b"\x00")
+            line = data.count(b"\n", 0, start) + 1
+            pairs = data[:200]
+            little = pairs[1::2].count(0) > len(pairs) // 4  # ASCII, then 0: UTF-16LE
+            wide = len(pairs) > 3 and (little or pairs[0::2].count(0) > len(pairs) // 4)
+            said = (f"it holds a NUL byte (0x00) at offset {start} (line {line})"
+                    + (f", {data.count(0)} in all" if data.count(0) > 1 else ""))
+            if wide:
+                error = UnreadableSession(
+                    path, said + ": it looks like UTF-16 without a byte-order mark, not "
+                                 "UTF-8. " + resave.format("UTF-16LE" if little else "UTF-16BE"))
+            else:
+                error = UnreadableSession(
+                    path, said + ", which Org text never holds (binary data written into "
+                                 "it?). Delete that byte (Emacs shows it as ^@; "
+                                 "'git diff .ai/tasks.org' shows what changed since the "
+                                 "last commit); until then no board command reads or "
+                                 "changes it")
+        elif isinstance(refused.__cause__, UnicodeDecodeError):
+            start = refused.__cause__.start
             line = data.count(b"\n", 0, start) + 1
             error = UnreadableSession(
                 path, f"it is not UTF-8: byte 0x{data[start]:02X} at offset {start} (line "
-                      f"{line}), text saved in another encoding (latin-1?). Re-save it as "
-                      "UTF-8 (in Emacs: C-x RET f utf-8 RET, then C-x C-s); until then no "
-                      "board command reads or changes it")
+                      f"{line}), text saved in another encoding (latin-1?). "
+                      + resave.format("LATIN1"))
         raise _as_board(error) from None
 
 
@@ -761,8 +790,8 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
             if h.level != top.level + 1 or "PATH" not in p:
                 continue
             paths = split_paths(p["PATH"])
-            if len(paths) != 1:
-                continue
+            if len(paths) != 1 or _leaves_project(paths[0]):
+                continue  # no lock (:func:`unusable_locks` warns): for every reader alike
             locks.append(AreaLock(paths[0], p.get("OWNER") or None,
                                   p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
@@ -986,9 +1015,26 @@ _PROTECTED = pattern(r"%(?:20|0a)", 2)  # re.IGNORECASE
 _SPACES = str.maketrans("\f\t\n\r\v", "     ")
 
 
+#: A control character a person may type in a one-line value, named, with what to do.
+_CONTROL_NAMES = {"\t": ("a tab", "use a space instead"),
+                  "\n": ("a line break", "give it as one line"),
+                  "\r": ("a carriage return", "give it as one line")}
+
+
 def _one_line(field_name: str, text: str, limit: int) -> None:
+    """The one rule of the board's one-line values (a title, tag, role, path, reason,
+    note, checkpoint): :func:`~ai_protocols.session.text.check_text`'s, a control
+    character (a tab among them) refused naming it and what to do; every other
+    character, Unicode's other spaces (U+00A0, U+2009...) among them, kept as typed."""
     from ai_protocols.session.text import check_text
 
+    odd = next((ch for ch in text if (ch < " " and ch != "\x00") or "\x7f" <= ch <= "\x9f"),
+               None)
+    if odd is not None and text.strip():
+        name, advice = _CONTROL_NAMES.get(odd, ("a control character", "take it out"))
+        raise InvalidText(field_name, text, f"it must be one line without control "
+                                            f"characters, and it holds U+{ord(odd):04X} "
+                                            f"({name}); {advice}")
     check_text(field_name, text, one_line=True, limit=limit)
 
 
@@ -1051,11 +1097,13 @@ MAX_LINE = 500
 
 def check_line(field_name: str, text: str, limit: int = MAX_LINE) -> str:
     """A one-line text for the board (a reason, a hand-off's note, a checkpoint), at
-    most :data:`MAX_LINE` characters, with its runs of white space as one space and
-    none around it; :class:`~ai_protocols.errors.InvalidText` for anything else (not
-    one line, a control character, empty, too long)."""
+    most :data:`MAX_LINE` characters, kept as typed but for the spaces (U+0020) at its
+    two ends, as a title is (one rule for every one-line value: a no-break or other
+    Unicode space stays as typed); :class:`~ai_protocols.errors.InvalidText` for
+    anything else (not one line, a control character such as a tab, named: ``_one_line``;
+    empty, too long)."""
     _one_line(field_name, text, limit)
-    return " ".join(text.split())
+    return text.strip(" ")
 
 
 def protect(path: str) -> str:
@@ -1182,6 +1230,29 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     if relative == ".":
         return "./"
     return relative + "/" if folder else relative
+
+
+def plain_path(root: str, written: str) -> str:
+    """A lock's or working set's path as a person may write it by hand in the board
+    (``other/../other/``, ``./src``, ``src//api``, an absolute path inside the project)
+    as :func:`normalize_path` writes it (``other/``), by its text alone: ``.`` and
+    ``..`` taken away, an absolute path made relative to the project ``root``, a final
+    ``/`` kept; no link is followed. A path that leaves the project is returned as
+    written."""
+    import posixpath
+
+    text = written
+    if posixpath.isabs(text):
+        relative = _inside(os.path.relpath(text, os.path.normpath(root)))
+        if relative is None:
+            return written
+        text = relative
+    plain = posixpath.normpath(text)
+    if plain == ".":
+        return "./"
+    if plain == ".." or plain.startswith("../"):
+        return written
+    return plain + "/" if written.endswith("/") else plain
 
 
 def _no_loop(given: str, full: str) -> None:

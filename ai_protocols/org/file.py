@@ -823,10 +823,18 @@ def _keyword(word: str) -> str:
     return word[:opened] if word.endswith(")") and -1 < opened < len(word) - 1 else word
 
 
-def _todo_keywords(text: str) -> frozenset[str]:
-    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones; none when
-    the file declares none."""
-    found: set[str] = set()
+def todo_lines(text: str) -> list[tuple[int, int, int]]:
+    """The ``#+TODO:`` lines (and SEQ_/TYP_) of ``text`` that Org reads as declarations
+    (``org-collect-keywords`` takes only keyword elements): each as the offsets of its
+    ``#+``, of its value and of its end. A line with anything but spaces and tabs (or
+    the byte-order mark) before its ``#+`` is none; neither is one inside a block whose
+    text Org does not parse (``#+BEGIN_SRC``, ``EXAMPLE``, ``EXPORT``, ``COMMENT``,
+    ``VERSE``: Org syntax, "Blocks": their contents are not elements) or a LaTeX
+    environment (``\\begin{NAME}`` ... ``\\end{NAME}``), each closed before the next
+    headline (else it is no block: Org reads the lines as a paragraph). One inside a
+    quote, center or special block, a drawer or a dynamic block counts, as in Org 9.5
+    and 9.7 alike (``tests/test_board_eleventh.py`` asks both)."""
+    found: list[tuple[int, int, int]] = []
     at = text.find("#")  # one character: a memchr, where a regular expression crawls
     while at != -1:
         value = todo_line_value(text, at) if text.startswith("+", at + 1) else -1
@@ -834,7 +842,98 @@ def _todo_keywords(text: str) -> frozenset[str]:
         if value != -1 and not text[line_start:at].lstrip("\ufeff").strip(" \t"):
             end = text.find("\n", value)
             end = len(text) if end == -1 else end
-            found.update(_keyword(w) for w in text[value:end].split() if w != "|")
+            found.append((at, value, end))
             at = end
         at = text.find("#", at + 1)
+    if found:
+        spans = _inert_spans(text, found[-1][0])
+        if spans:
+            found = [line for line in found
+                     if not any(a < line[0] < b for a, b in spans)]
+    return found
+
+
+#: The blocks whose lines Org does not read as elements (Org syntax, "Blocks"), folded.
+_INERT_BLOCKS = ("src", "example", "export", "comment", "verse")
+
+
+def _line_opens(text: str, at: int) -> bool:
+    """Whether only spaces and tabs stand between ``text[at]`` and its line's start."""
+    return not text[text.rfind("\n", 0, at) + 1:at].strip(" \t")
+
+
+def _block_name(text: str, at: int) -> tuple[str, int] | None:
+    """A block or LaTeX environment whose lines Org does not read as elements, opening
+    at ``text[at]`` (``#+BEGIN_SRC``..., ``\\begin{NAME}``), as what closes it and
+    where its first line ends; ``None`` for anything else. Plain ``str`` methods (no
+    ``re``: the PreToolUse hook reads the board without importing it)."""
+    end = text.find("\n", at)
+    end = len(text) if end == -1 else end
+    line = text[at:end]
+    if line.startswith("#+"):
+        for name in _INERT_BLOCKS:
+            word = "begin_" + name
+            if fold(line[2:2 + len(word)]) == word and \
+                    line[2 + len(word):3 + len(word)] in ("", " ", "\t", "\r"):
+                return "#+end_" + name, end
+        return None
+    if line.startswith("\\begin{"):
+        close = line.find("}", 7)
+        name = line[7:close] if close > 7 else ""
+        if name and all(ch.isascii() and (ch.isalnum() or ch == "*") for ch in name):
+            return "\\end{" + name + "}", end
+    return None
+
+
+def _closes(text: str, at: int, closer: str) -> int:
+    """Where the line that closes a block (``closer``, folded for ``#+end_``: Org reads it
+    in any case) ends, searched from ``at``, before the next headline; -1 when there is
+    none (then it is no block)."""
+    while True:
+        nl = text.find("\n", at)
+        if nl == -1:
+            return -1
+        start = nl + 1
+        if text.startswith("*", start) and is_headline(text, start):
+            return -1
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        line = text[start:end].strip(" \t\r")
+        if (fold(line) if closer.startswith("#") else line) == closer:
+            return end
+        at = start
+
+
+def _inert_spans(text: str, before: int) -> list[tuple[int, int]]:
+    """The spans of ``text`` (offsets of a block's first and last line) that
+    :func:`todo_lines` leaves out, among those that begin before offset ``before``."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    while at < before:
+        hash_at = text.find("#+", at, before)
+        latex_at = text.find("\\begin{", at, before)
+        found = [x for x in (hash_at, latex_at) if x != -1]
+        if not found:
+            return spans
+        at = min(found)
+        opened = _block_name(text, at) if _line_opens(text, at) else None
+        if opened is None:
+            at += 2
+            continue
+        closer, first_end = opened
+        end = _closes(text, first_end, closer)
+        if end == -1:
+            at = first_end  # not closed in its section: no block, a paragraph
+            continue
+        spans.append((at, end))
+        at = end
+    return spans
+
+
+def _todo_keywords(text: str) -> frozenset[str]:
+    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones; none when
+    the file declares none (:func:`todo_lines`: the lines Org reads)."""
+    found: set[str] = set()
+    for _at, value, end in todo_lines(text):
+        found.update(_keyword(w) for w in text[value:end].split() if w != "|")
     return frozenset(found)
