@@ -493,12 +493,11 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.transaction import lacking
 
-    try:  # a write went into the older version: copying either over the other loses some
-        only_here = entries_lacking(storage.read_regular(kept), storage.read_regular(path))
-    except (OSError, storage.NotRegular):
-        only_here = 1
+    # a write went into the older version: copying either over the other loses some (an
+    # entry the newer one's rollover moved to its earlier files is not lacking)
+    only_here = lacking(project.ai_dir_text, path)
     if only_here:
         count = "some entries" if only_here < 0 else \
             f"{only_here} {'entry' if only_here == 1 else 'entries'}"
