@@ -23,8 +23,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_rollover import CONTEXT
-from test_rollover_stash import commit_all, earlier_files, git, past_bound
+from test_rollover_stash import _at, _entry, commit_all, earlier_files, git, past_bound
+
+from ai_protocols.session.layout import earlier_link_line
+from ai_protocols.session.merge import merge_session_bytes
 
 from conftest import Runner
 
@@ -93,3 +98,59 @@ def test_an_entry_only_the_older_file_holds_is_merged_the_moved_ones_not(
     _each_once(run, entries)
     found = json.loads(run("show", "--all", "--json").stdout)["discoveries"]
     assert [d["text"] for d in found].count("A person's own discovery") == 1
+
+
+# -- 5. a link line re-described on one side ---------------------------------------------
+
+
+def _session(links: list[str]) -> bytes:
+    """A small session file whose ``Earlier entries`` section holds ``links``."""
+    return ("#+TITLE: Session\n\n* Session: Work\n:PROPERTIES:\n:STARTED:  [2026-01-01 Thu "
+            "00:00]\n:STATUS:   active\n:UPDATED:  [2026-01-01 Thu 09:00]\n:END:\n"
+            "** Summary\n:PROPERTIES:\n:CUSTOM_ID: summary\n:END:\nWork.\n"
+            "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
+            + "".join(line + "\n" for line in links)
+            + "** Decisions\n:PROPERTIES:\n:CUSTOM_ID: decisions\n:END:\n"
+            + _entry(1400, "The newest decision", None)).encode()
+
+
+def _link(n: int, description: str | None = None) -> str:
+    name = f"{_at(600 * n):%Y-%m-%dT%H-%M}--{_at(600 * n + 99):%Y-%m-%dT%H-%M}-0000000{n}.org"
+    line = earlier_link_line(f"history/session-context/{name}", _at(600 * n),
+                             _at(600 * n + 99), 50)
+    return line if description is None else \
+        line[:line.index("][") + 2] + description + "]]"
+
+
+_WORDS = st.text(st.characters(blacklist_categories=("Cs", "Cc"),
+                               blacklist_characters="[]"), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.none(), _WORDS), st.one_of(st.none(), _WORDS), st.booleans(),
+       st.booleans())
+def test_a_link_re_described_on_one_side_keeps_the_new_description_property(
+        mine: str | None, theirs: str | None, rolls: bool, ours_is_mine: bool) -> None:
+    """Base: one link. One side ("mine") may re-describe it and may roll over again
+    (a second link); the other may re-describe it. Three ways: the description only one
+    side changed is the result's; both changed it alike: that; differently: a
+    conflict, both descriptions in it, never one silently lost. The second link stays."""
+    base = _session([_link(1)])
+    a = _session([_link(1, mine), *([_link(2)] if rolls else [])])
+    b = _session([_link(1, theirs)])
+    ours, other = (a, b) if ours_is_mine else (b, a)
+    result = merge_session_bytes(base, ours, other)
+    assert result is not None
+    text = result.data.decode()
+    if rolls:
+        assert text.count(_link(2)) == 1, text
+    changed = [d for d in (mine, theirs) if d is not None and _link(1, d) != _link(1)]
+    if len(set(changed)) == 2:
+        assert result.conflicts, text
+        for description in changed:
+            assert _link(1, description) + "\n" in text
+        return
+    assert not result.conflicts, text
+    expected = _link(1, changed[0]) if changed else _link(1)
+    assert text.count(expected + "\n") == 1, text
+    assert text.count("[[file:history/session-context/") == 1 + rolls, text

@@ -1218,8 +1218,10 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
     merged as a set, known by the file they name (each side's rollover added its own:
     both are kept, a link one side removed goes), in the order of their ranges (the
     oldest first, then the newest, then the path: the same whichever side is ours),
-    where the first link stood; the section's other lines (its headline and drawer, a
-    person's text) as git merges them."""
+    where the first link stood; a link line both sides hold is merged three ways (a
+    new description on one side wins; on both, different: a conflict; one side's
+    removal of a line the other re-described keeps it); the section's other lines (its
+    headline and drawer, a person's text) as git merges them."""
     def links(units: list[_Unit]) -> dict[str, str]:
         found = {}
         for unit in units:
@@ -1241,16 +1243,33 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
 
     lo, la, lb = links(o), links(a), links(b)
     first, second = (la, lb) if ours_first else (lb, la)
-    kept = {path: first.get(path) or second[path] for path in {*la, *lb}
-            if path not in lo or (path in la and path in lb)}
+    kept: dict[str, str] = {}
+    clash = False
+    for path in {*la, *lb}:
+        if path not in lo:  # (new: each side's rollover writes the same line)
+            kept[path] = first.get(path) or second[path]
+        elif path in la and path in lb:  # three ways: the one side that changed it wins
+            old, mine, theirs = lo[path], la[path], lb[path]
+            if mine == theirs or theirs == old:
+                kept[path] = mine
+            elif mine == old:
+                kept[path] = theirs
+            else:  # both re-described it, differently: a person chooses
+                kept[path] = conflict_block(mine, theirs, labels, marker_size, newline)
+                clash = True
+        elif (la.get(path) or lb[path]) != lo[path]:
+            kept[path] = la.get(path) or lb[path]  # removed on one side, changed on the other
+    where = {path: parse_earlier_link(strip_ending((la.get(path) or lb[path]), newline))
+             for path in kept}
 
     def order(path: str) -> tuple[datetime, datetime, str]:
-        link = parse_earlier_link(strip_ending(kept[path], newline))
+        link = where[path]
         assert link is not None
         return (link[1] or datetime.min, link[2] or datetime.min, path)
 
     text, conflict = _merge_free(free(o), free(a), free(b), labels=labels,
                                  marker_size=marker_size)
+    conflict = conflict or clash
     lines = _lines(text)
     at = min((next(i for i, u in enumerate(side)
                    if parse_earlier_link(strip_ending(u.raw, newline)) is not None)
