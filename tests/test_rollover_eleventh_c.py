@@ -154,3 +154,35 @@ def test_a_link_re_described_on_one_side_keeps_the_new_description_property(
     expected = _link(1, changed[0]) if changed else _link(1)
     assert text.count(expected + "\n") == 1, text
     assert text.count("[[file:history/session-context/") == 1 + rolls, text
+
+
+# -- 12. a linked earlier file this clone lacks ------------------------------------------
+
+
+def test_a_missing_earlier_file_is_said_by_status_and_its_count_is_unknown(
+        project: Path, run: Runner) -> None:
+    """The session links an earlier file of its own that is not here and not kept (a
+    clone of one that rolled over and committed with ``git commit -a``): ``status``
+    warns, naming it; with the link's description tidied so it gives no count, ``show``,
+    ``resume`` and their JSON say the count is unknown (``null``), never 0."""
+    from test_rollover import started
+
+    path = started(run, project)
+    name = "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
+    line = earlier_link_line(f"history/session-context/{name}", _at(600), _at(699), 57)
+    text = path.read_text()
+    at = text.index("\n** ", text.index(":CUSTOM_ID: summary")) + 1
+    section = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
+    path.write_text(text[:at] + section + line + "\n" + text[at:])
+    commit_all(project, "a session whose earlier file was never committed")
+    shown = run("status").stdout
+    assert name in shown and "not here and not kept" in shown, shown
+    assert "no commit of this repository holds it" in shown, shown
+    assert json.loads(run("show", "--json").stdout)["earlier"][0]["entries"] == 57
+    tidied = path.read_text().replace(line, line[:line.index("][") + 2] + "the first batch]]")
+    path.write_text(tidied)
+    assert json.loads(run("show", "--json").stdout)["earlier"][0]["entries"] is None
+    assert json.loads(run("resume", "--json").stdout)["earlier"] == {"files": 1,
+                                                                      "entries": None}
+    assert "earlier entries: unknown count" in run("show").stdout
+    assert "an unknown number of older entries moved" in run("resume").stdout

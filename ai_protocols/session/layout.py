@@ -528,7 +528,8 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
     The range is the file name's (``FIRST--LAST``, what the rollover moved;
     a person may tidy the link's description or reorder the lines), the order by it
     (then by file order); the count the description's as :func:`earlier_link_line`
-    wrote it, else the file's drawer's ``ENTRIES`` (its first 4 KiB read), else 0.
+    wrote it, else the file's drawer's ``ENTRIES`` (its first 4 KiB read), else
+    ``None`` (unknown: the file is not here, or says none).
     Other lines (a person's) are passed over."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
@@ -540,7 +541,7 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
         if named is not None:
             first, last = named
         if not count and first is not None:
-            count = _drawer_count(where)
+            count = drawer_count(where)
         found[where] = EarlierEntries(where, first, last, count)
     order = list(found.values())
     order.sort(key=lambda e: (e.first is None, e.first or _NO_TIME, e.last or _NO_TIME))
@@ -570,23 +571,24 @@ def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
     return times[0], times[1]
 
 
-def _drawer_count(path: str) -> int:
+def drawer_count(path: str) -> int | None:
     """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
-    drawer, :func:`ai_protocols.session.rollover._head`); 0 when it cannot be read or
-    has none. Never follows a symbolic link."""
+    drawer, :func:`ai_protocols.session.rollover._head`); ``None`` when it cannot be
+    read (a clone that lacks the file) or has none: the count is then unknown, never
+    taken for 0. Never follows a symbolic link."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return 0
+        return None
     try:
         head = os.read(fd, 4096)
     except OSError:
-        return 0
+        return None
     finally:
         os.close(fd)
     at = head.find(b"\n:ENTRIES:")
     if at == -1:
-        return 0
+        return None
     value = head[at + 11:].split(b"\n", 1)[0].strip().decode("ascii", "replace")
     return _count(value)
 

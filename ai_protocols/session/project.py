@@ -370,7 +370,12 @@ class Project:
         if os.path.lexists(earlier.path):
             return earlier
         kept = self._kept_earlier(earlier.path)
-        return EarlierEntries(earlier.path, earlier.first, earlier.last, earlier.entries,
+        count = earlier.entries
+        if count is None and kept is not None:
+            from ai_protocols.session.layout import drawer_count
+
+            count = drawer_count(kept)  # (the copy says what the file would)
+        return EarlierEntries(earlier.path, earlier.first, earlier.last, count,
                               kept=kept, missing=kept is None)
 
     def _kept_earlier(self, path: str) -> str | None:

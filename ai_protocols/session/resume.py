@@ -38,7 +38,7 @@ from ai_protocols.lean import datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
-from ai_protocols.session.model import Session, iso
+from ai_protocols.session.model import Session, iso, moved_count
 from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -1162,7 +1162,9 @@ class _TextForm(_Form):
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
             if session.earlier:  # (a file rolled over: docs/user-guide.md)
                 files = "file" if len(session.earlier) == 1 else "files"
-                out.append(f"  {sum(e.entries for e in session.earlier)} older entries moved "
+                count = moved_count(session.earlier)
+                out.append(f"  {'an unknown number of' if count is None else count} older "
+                           f"entries moved "
                            f"to {len(session.earlier)} earlier-entries {files}: "
                            "ai-protocols show --all\n")
         git = context.git
@@ -1352,7 +1354,7 @@ class _JsonForm(_Form):
             "removed": context.removed,
             # (a file rolled over: how many of its entries are in its earlier files)
             "earlier": {"files": len(session.earlier),
-                        "entries": sum(e.entries for e in session.earlier)}
+                        "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
         }
 

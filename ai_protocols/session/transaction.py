@@ -103,10 +103,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "discard_partial_archives", "editing", "forget", "lacking", "locked_sessions",
-           "merge_kept",
-           "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
-           "operation_warning", "probe", "settle", "stash_back", "stash_moved", "stashed_in",
-           "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
+           "merge_kept", "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle", "stash_back",
+           "stash_moved", "stashed_in", "unmerged", "unmerged_others", "unmerged_warning",
+           "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -1871,6 +1871,33 @@ def missing_earlier_advice(ai_dir: str, path: str) -> str:
     return (f"no commit of this repository holds it: it may exist only in the clone that "
             f"rolled the session over, never committed ('git commit -a' leaves a new file "
             f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
+
+
+def missing_earlier(ai_dir: str, path: str) -> str | None:
+    """The warning ``status`` gives when the session file ``path`` links earlier-entries
+    files of its own (:func:`~ai_protocols.session.rollover.linked_earlier`) that are
+    neither in the work tree nor kept here (a clone of one that rolled over and never
+    committed them): which, that ``show --all`` cannot read them and their count is
+    unknown, and how to get them back (:func:`missing_earlier_advice`); ``None``
+    otherwise. Reads the file; parses it only when it holds a ``file:`` link; one
+    ``lstat`` per link, git only on the way to the warning."""
+    try:
+        data = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        return None
+    if b"[[file:" not in data:
+        return None
+    gone = [e.path for e in linked_earlier(OrgFile(data.decode("utf-8", "replace")), path)
+            if not os.path.lexists(e.path) and
+            not any(os.path.isfile(copy) for copy in _kept_copies(ai_dir, e.path))]
+    if not gone:
+        return None
+    one = len(gone) == 1
+    return (f"{path} links {len(gone)} earlier-entries file{'' if one else 's'} that "
+            f"{'is' if one else 'are'} not here and not kept ({', '.join(gone[:3])}"
+            f"{' ...' if len(gone) > 3 else ''}): show --all cannot read "
+            f"{'it' if one else 'them'}, and how many entries {'it holds' if one else 'they hold'} "
+            f"is unknown; {missing_earlier_advice(ai_dir, gone[0])}")
 
 
 def untracked_earlier(ai_dir: str, path: str) -> str | None:
