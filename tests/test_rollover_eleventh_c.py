@@ -29,7 +29,8 @@ from test_rollover import CONTEXT
 from test_rollover_stash import _at, _entry, commit_all, earlier_files, git, past_bound
 
 from ai_protocols.session.layout import earlier_link_line
-from ai_protocols.session.merge import merge_session_bytes
+from ai_protocols.session.merge import entries_lacking, merge_session_bytes, without_held
+from ai_protocols.session.rollover import blank_box
 
 from conftest import Runner
 
@@ -98,6 +99,33 @@ def test_an_entry_only_the_older_file_holds_is_merged_the_moved_ones_not(
     _each_once(run, entries)
     found = json.loads(run("show", "--all", "--json").stdout)["discoveries"]
     assert [d["text"] for d in found].count("A person's own discovery") == 1
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                min_size=1, max_size=20).filter(lambda t: t.strip() == t)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_TEXT, st.one_of(st.none(), _TEXT), st.booleans()), min_size=1,
+                max_size=6), st.data())
+def test_entries_held_elsewhere_come_out_and_nothing_else_property(
+        entries: list[tuple[str, str | None, bool]], data: st.DataObject) -> None:
+    """Any decisions (any text, a line under some, the same text twice): those an earlier
+    file holds (as the rollover moved them, ticked or not) come out of the file, every
+    other byte stays, and they are not counted as entries the other version lacks."""
+    blocks = [_entry(n, text, under).replace("- [", "- [X] [", 1) if ticked
+              else _entry(n, text, under) for n, (text, under, ticked) in enumerate(entries)]
+    moved = data.draw(st.sets(st.integers(0, len(blocks) - 1)))
+    held = {blank_box(blocks[n].rstrip("\n")) for n in moved}
+    whole = _session([]).replace(b"- [2026-01-01 Thu 23:20] The newest decision\n",
+                                 "".join(blocks).encode())
+    out, taken = without_held(whole, held)
+    kept = [b for b in blocks if blank_box(b.rstrip("\n")) not in held]
+    assert out == whole.replace("".join(blocks).encode(), "".join(kept).encode())
+    assert taken == len(blocks) - len(kept)
+    assert entries_lacking(out, whole, held) == 0
+    assert entries_lacking(out, whole) == len({b.split("\n")[0] for b in blocks} -
+                                              {b.split("\n")[0] for b in kept})
 
 
 # -- 5. a link line re-described on one side ---------------------------------------------
