@@ -406,6 +406,11 @@ def status(json: bool) -> None:
         untracked = _untracked_earlier(project, row.path_text)
         if untracked:
             _echo(f"    warning: {display(untracked)}")
+        from ai_protocols.session.transaction import missing_earlier
+
+        missing = missing_earlier(project.ai_dir_text, row.path_text)
+        if missing:  # (a clone that never got them: docs/decisions.md, issue 16, 11th c)
+            _echo(f"    warning: {display(missing)}")
     if removed:
         from ai_protocols.errors import REMOVED_HOW
 

@@ -18,6 +18,7 @@ from ai_protocols.session.model import (
     FlatObjects,
     ObjectTexts,
     Session,
+    moved_count,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -310,8 +311,9 @@ def render_session(session: Session) -> str:
     if session.paused or session.status == "paused":
         out.append(f"  paused:   {_stamp(session.paused)}   {one(session.pause_note, '')}")
     if session.earlier:  # (a file rolled over: docs/user-guide.md)
-        count = sum(e.entries for e in session.earlier)
-        out.append(f"  earlier entries: {count} from {_stamp(session.earlier[0].first)} to "
+        count = moved_count(session.earlier)
+        out.append(f"  earlier entries: {'unknown count' if count is None else count} from "
+                   f"{_stamp(session.earlier[0].first)} to "
                    f"{_stamp(session.earlier[-1].last)} (show --all reads them too), in:")
         out += [f"    {display(e.path)}{_gone(e)}" for e in session.earlier]
     if session.unlinked:  # (a link line deleted, or a killed rollover's file)

@@ -548,9 +548,9 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
     The range is the file name's (``FIRST--LAST``, what the rollover moved;
     a person may tidy the link's description or reorder the lines), the order by it
     (then by file order); the count the file's drawer's ``ENTRIES`` (its first 4 KiB
-    read; 0 when it cannot be read), never the link's description, which a person may
-    edit (docs/decisions.md, "Issue 16, eleventh round"). Other lines (a person's) are
-    passed over."""
+    read), never the link's description, which a person may edit (docs/decisions.md,
+    "Issue 16, eleventh round"); ``None`` (unknown) when the file is not here or says
+    none. Other lines (a person's) are passed over."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
     for _index, _line, (rel, first, last, _count_text) in earlier_links(doc, session):
@@ -589,23 +589,24 @@ def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
     return times[0], times[1]
 
 
-def drawer_count(path: str) -> int:
+def drawer_count(path: str) -> int | None:
     """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
-    drawer, :func:`ai_protocols.session.rollover._head`); 0 when it cannot be read or
-    has none. Never follows a symbolic link."""
+    drawer, :func:`ai_protocols.session.rollover._head`); ``None`` when it cannot be
+    read (a clone that lacks the file) or has none: the count is then unknown, never
+    taken for 0. Never follows a symbolic link."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return 0
+        return None
     try:
         head = os.read(fd, 4096)
     except OSError:
-        return 0
+        return None
     finally:
         os.close(fd)
     at = head.find(b"\n:ENTRIES:")
     if at == -1:
-        return 0
+        return None
     value = head[at + 11:].split(b"\n", 1)[0].strip().decode("ascii", "replace")
     return _count(value)
 

@@ -65,7 +65,7 @@ from ai_protocols.session.layout import (
     parse_earlier_link,
     session_headline,
 )
-from ai_protocols.session.rollover import HISTORY, SUPERSEDED, entry_digest
+from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.storage import files as storage
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "merge_properties",
     "merge_session_bytes",
     "run_merge_driver",
+    "without_held",
 ]
 
 #: ``STATUS`` values, the strongest first: when both sides changed the status, the one
@@ -1217,8 +1218,10 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
     merged as a set, known by the file they name (each side's rollover added its own:
     both are kept, a link one side removed goes), in the order of their ranges (the
     oldest first, then the newest, then the path: the same whichever side is ours),
-    where the first link stood; the section's other lines (its headline and drawer, a
-    person's text) as git merges them."""
+    where the first link stood; a link line both sides hold is merged three ways (a
+    new description on one side wins; on both, different: a conflict; one side's
+    removal of a line the other re-described keeps it); the section's other lines (its
+    headline and drawer, a person's text) as git merges them."""
     def links(units: list[_Unit]) -> dict[str, str]:
         found = {}
         for unit in units:
@@ -1240,16 +1243,33 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
 
     lo, la, lb = links(o), links(a), links(b)
     first, second = (la, lb) if ours_first else (lb, la)
-    kept = {path: first.get(path) or second[path] for path in {*la, *lb}
-            if path not in lo or (path in la and path in lb)}
+    kept: dict[str, str] = {}
+    clash = False
+    for path in {*la, *lb}:
+        if path not in lo:  # (new: each side's rollover writes the same line)
+            kept[path] = first.get(path) or second[path]
+        elif path in la and path in lb:  # three ways: the one side that changed it wins
+            old, mine, theirs = lo[path], la[path], lb[path]
+            if mine == theirs or theirs == old:
+                kept[path] = mine
+            elif mine == old:
+                kept[path] = theirs
+            else:  # both re-described it, differently: a person chooses
+                kept[path] = conflict_block(mine, theirs, labels, marker_size, newline)
+                clash = True
+        elif (la.get(path) or lb[path]) != lo[path]:
+            kept[path] = la.get(path) or lb[path]  # removed on one side, changed on the other
+    where = {path: parse_earlier_link(strip_ending((la.get(path) or lb[path]), newline))
+             for path in kept}
 
     def order(path: str) -> tuple[datetime, datetime, str]:
-        link = parse_earlier_link(strip_ending(kept[path], newline))
+        link = where[path]
         assert link is not None
         return (link[1] or datetime.min, link[2] or datetime.min, path)
 
     text, conflict = _merge_free(free(o), free(a), free(b), labels=labels,
                                  marker_size=marker_size)
+    conflict = conflict or clash
     lines = _lines(text)
     at = min((next(i for i, u in enumerate(side)
                    if parse_earlier_link(strip_ending(u.raw, newline)) is not None)
@@ -1653,10 +1673,13 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     return result
 
 
-def entries_lacking(version: bytes, other: bytes) -> int:
+def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:
     """How many stamped entries (items of the session's sections, by their first line,
     ticked or not) the session file ``other`` holds that ``version`` does not; -1 when
-    either is no session file this module reads. Raises nothing of its own."""
+    either is no session file this module reads. ``held``: the entries ``version``'s
+    earlier-entries files hold (:func:`ai_protocols.session.rollover.held_entries`);
+    an entry of ``other`` found there, as its text stands (checkbox aside), is not
+    lacking: ``version``'s rollover moved it. Raises nothing of its own."""
     read = []
     for data in (version, other):
         try:
@@ -1666,7 +1689,50 @@ def entries_lacking(version: bytes, other: bytes) -> int:
     if read[0] is None or read[1] is None:
         return -1
     have = {key for _name, key in _entry_keys_of(read[0])}
-    return sum(1 for _name, key in _entry_keys_of(read[1]) if key not in have)
+    return sum(1 for units in read[1].chunks.values() for unit in units
+               if unit.kind == "E" and unit.key not in have
+               and not (held and _held_block(unit.raw) in held))
+
+
+def _held_block(raw: str) -> str:
+    """An entry unit's text as :func:`ai_protocols.session.rollover.held_entries` gives
+    an earlier file's: its lines up to the last that is not blank, no final newline,
+    its checkbox blanked."""
+    lines = raw.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return blank_box("\n".join(lines))
+
+
+def without_held(data: bytes, held: set[str]) -> tuple[bytes, int]:
+    """The session file ``data`` without the entries of its sections that ``held``
+    holds (:func:`ai_protocols.session.rollover.held_entries`: what earlier-entries
+    files hold, as its text stands, checkbox aside), every other byte as it was; and
+    how many it took out. ``data`` as it is (and 0) when nothing is held or it is no
+    session file this module reads. What ``merge-kept`` merges: an entry a rollover
+    moved out of one version is no entry that version alone holds (docs/decisions.md,
+    "Issue 16, eleventh round (rollover against the kept copy and merges)"). Raises
+    nothing of its own."""
+    if not held:
+        return data, 0
+    try:
+        version = _read(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return data, 0
+    if version is None:
+        return data, 0
+    pieces: list[str] = []
+    taken = 0
+    for name in version.order:
+        for unit in version.chunks[name]:
+            if unit.kind == "E" and _held_block(unit.raw) in held:
+                taken += 1
+            else:
+                pieces.append(unit.raw)
+    text = "".join(pieces)
+    if not version.final_newline and text.endswith(version.newline):
+        text = text[: -len(version.newline)]
+    return (text.encode("utf-8"), taken) if taken else (data, 0)
 
 
 #: A property line (``:NAME: value``), a drawer's ``:PROPERTIES:``/``:END:`` (Org syntax,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Literal
 
 __all__ = ["ENTRY_KINDS", "ITEM_SEPARATOR", "EarlierEntries", "EntryKind", "FlatObjects",
-           "LogEntry", "ObjectTexts", "Session", "SessionInfo", "iso"]
+           "LogEntry", "ObjectTexts", "Session", "SessionInfo", "iso", "moved_count"]
 
 
 @record(frozen=True)
@@ -110,7 +110,8 @@ class EarlierEntries:
     section names it (docs/decisions.md, "Issue 16, part g"): ``path`` the file's path
     (text: the link's target, resolved against the live file's folder), ``first`` and
     ``last`` the times of the oldest and newest entries moved there (``None`` when
-    the link does not say), ``entries`` how many were moved (0 when it does not say);
+    the link does not say), ``entries`` how many were moved (``None`` when neither the
+    link nor the file, or its kept copy, says: unknown, never 0);
     ``kept`` the copy ``show --all`` reads in its place when the file is gone (``git
     clean``; the next write puts it back), and ``missing`` whether it is gone with no
     copy kept (``show --all`` then fails, naming it)."""
@@ -118,14 +119,23 @@ class EarlierEntries:
     path: str
     first: datetime | None = None
     last: datetime | None = None
-    entries: int = 0
+    entries: int | None = 0
     kept: str | None = None
     missing: bool = False
 
     def to_json(self) -> dict[str, object]:
-        """``{"path", "from", "to", "entries"}``: ``show --json``'s ``earlier`` items."""
+        """``{"path", "from", "to", "entries"}``: ``show --json``'s ``earlier`` items
+        (``entries`` ``null`` when unknown)."""
         return {"path": self.path, "from": iso(self.first), "to": iso(self.last),
                 "entries": self.entries}
+
+
+def moved_count(earlier: list[EarlierEntries]) -> int | None:
+    """How many entries the files ``earlier`` hold, together; ``None`` when the count of
+    one of them is unknown (:attr:`EarlierEntries.entries`): a sum that leaves a file
+    out would say too few."""
+    counts = [e.entries for e in earlier]
+    return None if any(c is None for c in counts) else sum(c for c in counts if c)
 
 
 @record

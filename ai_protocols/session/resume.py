@@ -38,7 +38,7 @@ from ai_protocols.lean import datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
-from ai_protocols.session.model import Session, iso
+from ai_protocols.session.model import Session, iso, moved_count
 from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -494,12 +494,11 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.transaction import lacking
 
-    try:  # a write went into the older version: copying either over the other loses some
-        only_here = entries_lacking(storage.read_regular(kept), storage.read_regular(path))
-    except (OSError, storage.NotRegular):
-        only_here = 1
+    # a write went into the older version: copying either over the other loses some (an
+    # entry the newer one's rollover moved to its earlier files is not lacking)
+    only_here = lacking(project.ai_dir_text, path)
     if only_here:
         count = "some entries" if only_here < 0 else \
             f"{only_here} {'entry' if only_here == 1 else 'entries'}"
@@ -1164,7 +1163,9 @@ class _TextForm(_Form):
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
             if session.earlier:  # (a file rolled over: docs/user-guide.md)
                 files = "file" if len(session.earlier) == 1 else "files"
-                out.append(f"  {sum(e.entries for e in session.earlier)} older entries moved "
+                count = moved_count(session.earlier)
+                out.append(f"  {'an unknown number of' if count is None else count} older "
+                           f"entries moved "
                            f"to {len(session.earlier)} earlier-entries {files}: "
                            "ai-protocols show --all\n")
         git = context.git
@@ -1354,7 +1355,7 @@ class _JsonForm(_Form):
             "removed": context.removed,
             # (a file rolled over: how many of its entries are in its earlier files)
             "earlier": {"files": len(session.earlier),
-                        "entries": sum(e.entries for e in session.earlier)}
+                        "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
         }
 

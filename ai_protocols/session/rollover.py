@@ -75,10 +75,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
-           "SUPERSEDED", "Planned", "edited_digests", "entry_digest", "held_by",
-           "history_folder", "identity", "in_written_order", "is_ours", "link_again",
-           "linked_earlier", "named_as_ours", "of_another_session", "plan", "read_whole",
-           "redundant_and_not", "redundant_strays", "relink", "same_session",
+           "SUPERSEDED", "Planned", "blank_box", "edited_digests", "entry_digest", "held_by",
+           "held_entries", "history_folder", "identity", "in_written_order", "is_ours",
+           "link_again", "linked_earlier", "named_as_ours", "of_another_session", "plan",
+           "read_whole", "redundant_and_not", "redundant_strays", "relink", "same_session",
            "sorted_strays", "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
@@ -1037,6 +1037,49 @@ def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
     """The earlier-entries files the session in ``doc`` (the file ``path``) links."""
     session = session_headline(doc)
     return [] if session is None else read_earlier(doc, session, path)
+
+
+def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
+    """The entries that the earlier-entries files the session in ``doc`` (the file
+    ``path``, under ``ai_dir``) links hold: each item at the start of a line with the
+    lines under it, its trailing blank lines left out (:func:`_blocks`), its checkbox
+    blanked (:func:`blank_box`: a moved entry was ticked before it moved). Only links
+    to files of the session's own folder named as :func:`plan` names them (a person's
+    link holds no moved entry); each read from its place, else from its kept copy
+    (:func:`~ai_protocols.session.names.earlier_kept_paths`, as after ``git clean``);
+    one found in neither adds nothing. An entry of a version of the session file found
+    here is no entry that version alone holds: the rollover moved it (docs/decisions.md,
+    "Issue 16, eleventh round (rollover against the kept copy and merges)"). Raises
+    nothing of its own; reads nothing when ``doc`` links no file."""
+    from ai_protocols.session.names import earlier_kept_paths
+
+    held: set[str] = set()
+    for earlier in linked_earlier(doc, path):
+        if not _ours_name(os.path.basename(earlier.path)):
+            continue
+        try:
+            places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
+        except ValueError:
+            places = [earlier.path]
+        for place in places:
+            try:
+                found = storage.read_bytes(place)
+            except AiProtocolsError:
+                found = None
+            if found is not None:
+                held |= {blank_box(block) for block in
+                         _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
+                break
+    return held
+
+
+def blank_box(block: str) -> str:
+    """``block`` (an item's text) with the checkbox of its first line blanked (``- [X]
+    `` and ``- [-] `` as ``- [ ] ``; Org syntax, "Checkboxes"): an entry ticked on one
+    side and open on the other is one entry."""
+    if block[:3] in ("- [", "+ [") and block[4:6] == "] " and block[3:4] in "xX-":
+        return block[:3] + " " + block[4:]
+    return block
 
 
 def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None

@@ -80,6 +80,7 @@ from ai_protocols.session.rollover import (
     LEAST,
     Planned,
     held_by,
+    held_entries,
     history_folder,
     is_ours,
     link_again,
@@ -101,10 +102,11 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "discard_partial_archives", "editing", "forget", "locked_sessions", "merge_kept",
-           "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
-           "operation_warning", "probe", "settle", "stash_back", "stash_moved", "stashed_in",
-           "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
+           "discard_partial_archives", "editing", "forget", "lacking", "locked_sessions",
+           "merge_kept", "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle", "stash_back",
+           "stash_moved", "stashed_in", "unmerged", "unmerged_others", "unmerged_warning",
+           "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -620,7 +622,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only:
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  _lacking(kept, doc))
+                                  _lacking(ai_dir, path, kept, doc))
         return stored
     return None
 
@@ -692,19 +694,37 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
                        session_named(headline.properties), same_file=same)
 
 
-def _lacking(kept: str, doc: OrgFile) -> int:
-    """How many entries the session file read as ``doc`` holds that its kept copy at
-    ``kept`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); 1 when either
-    cannot be read as a session (then copying one over the other is not said to be
-    safe). Only on the way to a refusal."""
+def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes) -> int:
+    """How many entries the session file ``path`` (read as ``doc``) holds that its kept
+    copy at ``kept`` lacks (:func:`ai_protocols.session.merge.entries_lacking`), an
+    entry the kept copy's earlier-entries files hold not counted (its rollover moved
+    it: :func:`~ai_protocols.session.rollover.held_entries`); 1 when either cannot be
+    read as a session (then copying one over the other is not said to be safe). Only
+    on the way to a refusal or a warning."""
     from ai_protocols.session.merge import entries_lacking
 
+    data = doc if isinstance(doc, bytes) else b"".join(bytes(piece) for piece in doc.encoded())
     try:
-        found = entries_lacking(storage.read_regular(kept),
-                                b"".join(bytes(piece) for piece in doc.encoded()))
+        newer = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
         return 1
+    held = held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace")))
+    found = entries_lacking(newer, data, held)
     return 1 if found < 0 else found
+
+
+def lacking(ai_dir: str, path: str) -> int:
+    """How many entries the session file ``path`` holds that the version this tool
+    wrote last (its kept copy, :func:`~ai_protocols.session.names.kept_path`) and the
+    earlier-entries files that version links lack: 0 when putting the kept copy back
+    loses no entry, else what ``merge-kept`` would add; 1 when either cannot be read as
+    a session. The count of :class:`~ai_protocols.errors.SessionReplaced`, for the read
+    commands' warnings. Raises nothing of its own."""
+    try:
+        data = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        return 1
+    return _lacking(ai_dir, path, kept_path(ai_dir, path), data)
 
 
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
@@ -729,7 +749,12 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     merged (nothing written), :class:`~ai_protocols.errors.BeingEdited` while a person
     edits the file in Emacs, and what :func:`editing` raises."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
+    from ai_protocols.session.merge import (
+        entries_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        without_held,
+    )
 
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
@@ -759,17 +784,31 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         if not _kept_is_later(older, newer):
             return 0  # (a person's save, say: the file is not the older one)
         base = _committed(path, older, newer)
+        # An entry a rollover moved to an earlier file either version links is no entry
+        # that the other version alone holds: taken out of all three, so that the
+        # merged file holds it once, in that earlier file (docs/decisions.md, "Issue 16,
+        # eleventh round (rollover against the kept copy and merges)").
+        held = held_entries(ai_dir, path, OrgFile(text)) | held_entries(ai_dir, path, doc)
+        whole = older
+        (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
+        if base is not None:
+            base = without_held(base, held)[0]
         merged = merge_diverged_bytes(older, newer, base)
         if merged is None:
             raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                             "versions of one session that merge without a "
                                             "conflict)")
+        if held and without_held(whole, held_entries(
+                ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
+                without_held(whole, held)[1]:
+            raise KeptNotMerged(path, kept, "the merged file would not link every "
+                                            "earlier-entries file holding its entries")
         dropped = lines_dropped(older, merged.data, base, newer) + \
             lines_dropped(newer, merged.data, base, older)
         if dropped:
             raise KeptNotMerged(path, kept, f"the merge would drop {len(dropped)} line(s) "
                                             f"one of them holds (as {dropped[0]!r})")
-        gained = entries_lacking(older, merged.data)
+        gained = entries_lacking(whole, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
@@ -1832,6 +1871,33 @@ def missing_earlier_advice(ai_dir: str, path: str) -> str:
     return (f"no commit of this repository holds it: it may exist only in the clone that "
             f"rolled the session over, never committed ('git commit -a' leaves a new file "
             f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
+
+
+def missing_earlier(ai_dir: str, path: str) -> str | None:
+    """The warning ``status`` gives when the session file ``path`` links earlier-entries
+    files of its own (:func:`~ai_protocols.session.rollover.linked_earlier`) that are
+    neither in the work tree nor kept here (a clone of one that rolled over and never
+    committed them): which, that ``show --all`` cannot read them and their count is
+    unknown, and how to get them back (:func:`missing_earlier_advice`); ``None``
+    otherwise. Reads the file; parses it only when it holds a ``file:`` link; one
+    ``lstat`` per link, git only on the way to the warning."""
+    try:
+        data = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        return None
+    if b"[[file:" not in data:
+        return None
+    gone = [e.path for e in linked_earlier(OrgFile(data.decode("utf-8", "replace")), path)
+            if not os.path.lexists(e.path) and
+            not any(os.path.isfile(copy) for copy in _kept_copies(ai_dir, e.path))]
+    if not gone:
+        return None
+    one = len(gone) == 1
+    return (f"{path} links {len(gone)} earlier-entries file{'' if one else 's'} that "
+            f"{'is' if one else 'are'} not here and not kept ({', '.join(gone[:3])}"
+            f"{' ...' if len(gone) > 3 else ''}): show --all cannot read "
+            f"{'it' if one else 'them'}, and how many entries {'it holds' if one else 'they hold'} "
+            f"is unknown; {missing_earlier_advice(ai_dir, gone[0])}")
 
 
 def untracked_earlier(ai_dir: str, path: str) -> str | None:
