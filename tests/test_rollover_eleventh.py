@@ -266,8 +266,11 @@ def test_an_entry_edited_committed_then_rolled_over_while_the_other_moved_it_sho
     clones.commit(clones.two, "the edit")
     two("log", "--discovery", "Two writes without a rollover")
     clones.commit(clones.two, "a write")
-    for runner in (one, two):  # (each passes the bound; the next write rolls over)
-        runner("log", "--decision", "A big decision " + "b" * 60_000, "--rationale", "big")
+    for name, runner in (("one", one), ("two", two)):  # (each passes the bound; the
+        # next write rolls over; each its own text: two clones' entries of one minute and
+        # one text are two entries, which the count below would take for one shown twice)
+        runner("log", "--decision", f"A big decision of {name} " + "b" * 60_000,
+               "--rationale", "big")
     one("log", "--discovery", "One rolls over")
     two("log", "--discovery", "Two rolls over")
     assert "(edited)" not in (clones.two / CONTEXT).read_text()  # (it moved out)
@@ -281,4 +284,4 @@ def test_an_entry_edited_committed_then_rolled_over_while_the_other_moved_it_sho
     decisions = [d["text"] for d in whole["decisions"]]
     firsts = [d for d in decisions if d.startswith("old decision 000000 ")]
     assert len(firsts) == 1 and "(edited)" in firsts[0], firsts
-    assert len(decisions) == len(set(decisions))  # (every other entry once)
+    assert len(decisions) == len(set(decisions)), [d[:60] for d in decisions if decisions.count(d) > 1][:4]

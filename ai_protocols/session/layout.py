@@ -548,19 +548,23 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
     The range is the file name's (``FIRST--LAST``, what the rollover moved;
     a person may tidy the link's description or reorder the lines), the order by it
     (then by file order); the count the file's drawer's ``ENTRIES`` (its first 4 KiB
-    read), never the link's description, which a person may edit (docs/decisions.md,
-    "Issue 16, eleventh round"); ``None`` (unknown) when the file is not here or says
-    none. Other lines (a person's) are passed over."""
+    read), not the link's description, which a person may edit (docs/decisions.md,
+    "Issue 16, eleventh round"); only when the file is not here (a clone that lacks
+    it), the description's count as :func:`earlier_link_line` wrote it (the caller may
+    prefer the file's kept copy's drawer), else ``None`` (unknown). Other lines (a
+    person's) are passed over."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
-    for _index, _line, (rel, first, last, _count_text) in earlier_links(doc, session):
+    for _index, _line, (rel, first, last, described) in earlier_links(doc, session):
         where = os.path.normpath(os.path.join(folder, rel))
         if where in found or not is_own_earlier(path, where):
             continue
         named = _name_range(os.path.basename(where))
         if named is not None:
             first, last = named
-        found[where] = EarlierEntries(where, first, last, drawer_count(where))
+        count = drawer_count(where)
+        found[where] = EarlierEntries(where, first, last,
+                                      (described or None) if count is None else count)
     order = list(found.values())
     order.sort(key=lambda e: (e.first is None, e.first or _NO_TIME, e.last or _NO_TIME))
     return order

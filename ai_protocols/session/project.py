@@ -386,9 +386,9 @@ class Project:
         from ai_protocols.session.layout import drawer_count
 
         kept = self._kept_earlier(earlier.path)
-        count = earlier.entries
-        if count is None and kept is not None:
-            count = drawer_count(kept)  # (the copy says what the file would)
+        count = earlier.entries  # (the link's description's, the file being gone)
+        if kept is not None:
+            count = drawer_count(kept) or count  # (the copy says what the file would)
         return EarlierEntries(earlier.path, earlier.first, earlier.last, count,
                               kept=kept, missing=kept is None)
 
