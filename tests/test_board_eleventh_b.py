@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from boardkit import BOARD, add
+from boardkit import BOARD, add, board
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner, clean_env
 
@@ -65,3 +67,99 @@ def test_task_list_compares_no_task_with_the_others(project: Path, run: Runner) 
         count = int(done.stderr.strip().splitlines()[-1].split()[-1])
         assert count < n, (form, count)
         assert done.stdout.count("task ") >= (n // 4 if form == ["--mine"] else 1), form
+
+
+# -- 2. the merge: a task's state, role and claim come together from one side -------------
+
+_BASE_TASK = ("* TODO Shared\n:PROPERTIES:\n:ID:       20261130-100000-aaaaaaaa\n"
+              ":ROLE:     implementer\n:END:\n")
+
+
+def _claimed(state: str, role: str, owner: str, minute: int, log: str) -> str:
+    return (f"* {state} Shared\n:PROPERTIES:\n:ID:       20261130-100000-aaaaaaaa\n"
+            f":ROLE:     {role}\n:OWNER:    {owner}\n"
+            f":CLAIMED:  [2026-11-30 Mon 10:{minute:02d}]\n:END:\n{log}")
+
+
+def _handed_off(by: str, minute: int) -> str:
+    return ("* REVIEW Shared\n:PROPERTIES:\n:ID:       20261130-100000-aaaaaaaa\n"
+            ":ROLE:     reviewer\n:END:\n"
+            f"- [2026-11-30 Mon 10:{minute:02d}] claimed by {by}\n"
+            f"- [2026-11-30 Mon 10:{minute:02d}] handed off by {by} (role implementer) to "
+            "reviewer: done\n")
+
+
+def test_a_claim_against_a_claim_then_hand_off_merges_as_one_side(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """r7 and m21: one clone claims the task, the other claims it and hands it off to
+    reviewer. Whichever claimed first, the merge's task is the claimer's, whole: DOING,
+    role implementer, held by it (never REVIEW, role reviewer, held by the implementer),
+    the hand-off's log item kept and an item saying its role gave way; the same
+    whichever side git calls ours."""
+    from boardkit import board_driver
+
+    add(run, "seed")
+    head = board(project)
+    base = head + _BASE_TASK
+    for hand_minute, claim_minute in ((1, 2), (2, 1)):
+        ours = head + _handed_off("agA", hand_minute)
+        theirs = head + _claimed("DOING", "implementer", "agB", claim_minute,
+                                 f"- [2026-11-30 Mon 10:{claim_minute:02d}] claimed by agB\n")
+        for one, two in ((ours, theirs), (theirs, ours)):
+            merged = board_driver(tmp_path, base, one, two)
+            task = merged[merged.index("* ", merged.index("Shared") - 10):]
+            assert task.startswith("* DOING Shared"), task
+            assert ":ROLE:     implementer" in task and ":OWNER:    agB" in task, task
+            assert "handed off by agA" in task and "role reviewer set on one side" in task \
+                and "gave way: agB's claim" in task, task
+    # The hand-off side's reviewer claimed first: its task, whole (REVIEW, reviewer).
+    ours = head + _claimed("REVIEW", "reviewer", "rev", 1, "")
+    theirs = head + _claimed("DOING", "implementer", "agB", 2, "")
+    for one, two in ((ours, theirs), (theirs, ours)):
+        merged = board_driver(tmp_path, base, one, two)
+        task = merged[merged.index("* ", merged.index("Shared") - 10):]
+        assert task.startswith("* REVIEW Shared") and ":ROLE:     reviewer" in task, task
+        assert ":OWNER:    rev" in task, task
+
+
+_STATES = st.sampled_from(["TODO", "NEXT", "DOING", "REVIEW", "DONE", "CANCELLED"])
+_UNIT = st.tuples(_STATES, st.sampled_from([None, "implementer", "reviewer"]),
+                  st.sampled_from([None, "x", "y"]), st.sampled_from([1, 2]))
+
+
+def _values(unit: tuple[str, str | None, str | None, int]) -> dict[str, str]:
+    _, role, owner, minute = unit
+    values = {"ID": "t"}
+    if role:
+        values["ROLE"] = role
+    if owner:
+        values.update(OWNER=owner, CLAIMED=f"[2026-11-30 Mon 10:0{minute}]")
+    return values
+
+
+@settings(max_examples=300, deadline=None)
+@given(o=_UNIT, a=_UNIT, b=_UNIT)
+def test_the_merged_state_role_and_claim_come_from_one_side(o, a, b) -> None:  # type: ignore[no-untyped-def]
+    """For any base and two sides' (state, role, owner, claim time), the merged task's
+    state, ROLE, OWNER and CLAIMED are all one side's (the side that changed them when
+    only one did), or the task is left to a person (a conflict). A pure function: the
+    merge driver's rule, called directly."""
+    from ai_protocols.board.merge import _Conflict, merge_task_properties
+
+    sides = [(unit[0], _values(unit)) for unit in (o, a, b)]
+    try:
+        state, merged = merge_task_properties(sides[0][1], sides[1][1], sides[2][1],
+                                              (o[0], a[0], b[0]))
+    except _Conflict:
+        return
+
+    def unit(state: str | None, values: dict[str, str | None]) -> tuple[object, ...]:
+        return (state, values.get("ROLE"), values.get("OWNER"), values.get("CLAIMED"))
+
+    got = unit(state, merged)
+    ua, ub, uo = (unit(s, v) for s, v in sides[1:] + sides[:1])  # type: ignore[arg-type]
+    assert got in (ua, ub), (uo, ua, ub, got)
+    if ua == uo:
+        assert got == ub
+    if ub == uo:
+        assert got == ua
