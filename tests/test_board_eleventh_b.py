@@ -163,3 +163,56 @@ def test_the_merged_state_role_and_claim_come_from_one_side(o, a, b) -> None:  #
         assert got == ub
     if ub == uo:
         assert got == ua
+
+
+# -- 3. the messages say what applies ------------------------------------------------------
+
+
+def test_refusals_against_a_paused_holder_say_the_person_agrees_not_gone(
+        project: Path, run: Runner) -> None:
+    """A paused holder is not gone: claim, release, lock and unlock against its claim
+    and lock say to force once the person who paused it agrees (docs/tasks.md), never
+    "once you are sure that agent is gone"."""
+    task = add(run, "A")
+    run("start", "--title", "x", agent="p.1")  # (the test process: its agent runs on)
+    run("task", "claim", task, agent="p.1")
+    run("lock", "src/", "--reason", "mine", agent="p.1")
+    run("pause", "--note", "lunch", "--no-checkpoint", agent="p.1")
+    for args, code in ((("task", "claim", task), 21), (("task", "release", task), 21),
+                       (("lock", "src/x", "--reason", "r"), 22), (("unlock", "src/"), 22)):
+        refused = run(*args, agent="b.1", check=False)
+        assert refused.returncode == code, (args, refused)
+        assert "add --force once the person who paused that session agrees" in \
+            refused.stderr and "once you are sure" not in refused.stderr, \
+            (args, refused.stderr)
+
+
+def test_a_retyped_id_is_said_as_noted_not_put_back(project: Path, run: Runner) -> None:
+    """A person retypes a task's :ID: (a new id of its own): the next command notes it in
+    the task's log and says "noted on the task board", not "put back"."""
+    old = add(run, "A")
+    new = "20261130-100000-zzzzzzzz"
+    path = project / BOARD
+    path.write_text(board(project).replace(f":ID:       {old}", f":ID:       {new}"),
+                    encoding="utf-8")
+    done = run("task", "add", "B", agent="p.1")
+    assert f"noted on the task board: task {new}: its id was changed by hand from {old}" \
+        in done.stderr, done.stderr
+    assert "put back" not in done.stderr, done.stderr
+    assert f"its id was {old} (changed by hand to {new})" in board(project)
+
+
+def test_wrap_up_offers_release_only_for_a_claimed_task(project: Path, run: Runner) -> None:
+    """A session linked to a task nobody claimed: wrap-up offers done and hand-off, not
+    'task release ID' (which says "nothing to release"); a claimed one: release too."""
+    free = add(run, "Free")
+    held = add(run, "Held")
+    run("start", "--task", free, agent="w.1")
+    said = run("wrap-up", "done", agent="w.1").stderr
+    assert f"task done {free} --checkpoint" in said, said
+    assert f"task release {free}" not in said and "nothing to release" in said, said
+    assert f"task handoff {free} --to ROLE" in said, said
+    run("task", "claim", held, agent="w.2")
+    run("start", "--task", held, agent="w.2")
+    said = run("wrap-up", "done", agent="w.2").stderr
+    assert f"task release {held}" in said and "nothing to release" not in said, said

@@ -90,6 +90,8 @@ def _said_unusable_locks(board: Board) -> None:
 def _said_after(board: Board) -> None:
     """What a change did besides: lost claims and locks it put back, the merge driver
     it configured in a clone."""
+    if board.noted:  # (nothing put back: a note the change wrote)
+        _echo(f"noted on the task board: {'; '.join(board.noted)}", err=True)
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
         if _stash_holds(board.path):
