@@ -120,6 +120,15 @@ def test_a_claim_against_a_claim_then_hand_off_merges_as_one_side(
         task = merged[merged.index("* ", merged.index("Shared") - 10):]
         assert task.startswith("* REVIEW Shared") and ":ROLE:     reviewer" in task, task
         assert ":OWNER:    rev" in task, task
+    # One side closed it, the other handed it off: the closer's task, whole.
+    ours = head + _claimed("DONE", "implementer", "agB", 2, "").replace(
+        ":END:", ":CLOSED_AT: [2026-11-30 Mon 10:03]\n:END:")
+    handed = head + _handed_off("agA", 1)
+    for one, two in ((ours, handed), (handed, ours)):
+        merged = board_driver(tmp_path, base, one, two)
+        task = merged[merged.index("* ", merged.index("Shared") - 10):]
+        assert task.startswith("* DONE Shared") and ":ROLE:     implementer" in task, task
+        assert "gave way: the other side closed the task" in task, task
 
 
 _STATES = st.sampled_from(["TODO", "NEXT", "DOING", "REVIEW", "DONE", "CANCELLED"])

@@ -623,7 +623,7 @@ class Board:
             else:
                 _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
                 self._noting.append(f"task {now.id}: its id was changed by hand from "
-                                    f"{old.id} (the same task), noted in its log")
+                                    f"{old.id}, noted in its log (the same task)")
         return said[::-1]
 
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:

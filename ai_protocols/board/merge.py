@@ -841,7 +841,9 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         if not conflict and name.startswith("task:"):
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline)
-            body = _log_lost_role(body, values_o, (a.values, b.values), values, newline)
+            body = _log_lost_role(body, values_o, (a.values, b.values), values, newline,
+                                  closed=state in (a.done | b.done | empty.done |
+                                                   set(CLOSED_STATES)))
         elif not conflict and name.startswith("lock:"):  # one path locked on both sides
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline,
@@ -886,12 +888,12 @@ def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, 
 
 
 def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
-                   merged: dict[str, str | None], newline: str) -> str:
+                   merged: dict[str, str | None], newline: str, *, closed: bool) -> str:
     """``body`` with a log item when one side's ``ROLE`` (a hand-off's, a person's) gave
     way because the task's state, role and claim came from the other side
     (:func:`merge_task_properties`): stamped with the claim that stayed (``CLAIMED``),
     or unstamped without one, so that the result does not depend on when the merge ran;
-    at the end of the task's own log."""
+    at the end of the task's own log. ``closed``: the merged task is closed."""
     role = merged.get("ROLE")
     lost = [side.get("ROLE") for side in sides
             if side.get("ROLE") != base.get("ROLE") and side.get("ROLE") != role]
@@ -899,7 +901,8 @@ def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str],
         return body
     when = merged.get("CLAIMED") or ""
     owner = merged.get("OWNER")
-    why = f"{owner}'s claim from the other side stands" if owner else \
+    why = "the other side closed the task" if closed else \
+        f"{owner}'s claim from the other side stands" if owner else \
         "the other side's state stands"
     item = (f"- {when + ' ' if when else ''}merge: the role {lost[0] or '(none)'} set on one "
             f"side (a hand-off or an edit) gave way: {why}, with role {role or '(none)'}"
