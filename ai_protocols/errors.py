@@ -660,7 +660,18 @@ class TaskTaken(AiProtocolsError):
             f"only its holder may {verb}: ask {owner}"
         super().__init__(
             f"cannot {action} task {task_id}: it is claimed by {owner} ({state}: {evidence}); "
-            f"{advice}, or add --force once you are sure that agent is gone")
+            f"{advice}, or {_force_advice(state)}")
+
+
+def _force_advice(state: str, who: str = "that agent") -> str:
+    """When ``--force`` is right against a holder in ``state`` (a liveness state), in
+    words: a paused holder is not gone (its person set it aside to resume it: force
+    once that person agrees, docs/tasks.md "A paused holder keeps its claim"); any
+    other, once ``who`` is gone."""
+    if state == "paused":
+        return ("add --force once the person who paused that session agrees (a paused "
+                "agent is not gone: it resumes with 'ai-protocols start')")
+    return f"add --force once you are sure {who} is gone"
 
 
 class PathLocked(AiProtocolsError):
@@ -683,15 +694,14 @@ class PathLocked(AiProtocolsError):
         by = f"{owner} ({state}: {evidence}) for: {reason}"
         if action == "unlock":
             said = (f"cannot unlock {path}: it is locked by {by}; only its holder may unlock "
-                    "it: ask that agent, or add --force once you are sure it is gone")
+                    f"it: ask that agent, or {_force_advice(state, 'it')}")
         else:
             relation = _relation(path, locked)
             said = f"{relation} by {by}" if relation.endswith(" is locked") else \
                 f"{relation}, locked by {by}"
             if written is not None and written != locked:  # the words a person typed
                 said += f" (the board writes that lock's path as {written}, by hand)"
-            said += "; wait for 'ai-protocols unlock', or add --force once you are sure " \
-                "that agent is gone"
+            said += f"; wait for 'ai-protocols unlock', or {_force_advice(state)}"
         super().__init__(said)
 
 

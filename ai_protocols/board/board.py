@@ -221,6 +221,10 @@ class Board:
         self.kept_path = kept_board_path(str(self.path))
         #: What the last change put back of :meth:`lost` (one line each).
         self.restored: list[str] = []
+        #: What the last change only noted on the board, putting nothing back: a task
+        #: whose id a person changed, the change noted in its log (one line each).
+        self.noted: list[str] = []
+        self._noting: list[str] = []  # (what the change under way noted)
         #: The same, as the :class:`Lost` items put back (a release or unlock after a
         #: rollback says what it gave up came back from the kept copy first).
         self.restored_items: list[Lost] = []
@@ -580,8 +584,9 @@ class Board:
         the one it had (:meth:`same_tasks`); a task whose id is the one it had before a
         person's change, in a version older than that change (its log lacks the kept
         copy's note of it: git put back an older board), keeps git's id, gets back the
-        log items the kept copy has, and a line saying so. What was done, one line
-        each. ``data``: the board's bytes as read (``None``: there is no board)."""
+        log items the kept copy has, and a line saying so. What was put back, one line
+        each; what was only noted (a person's retyped id) goes to ``self._noting``.
+        ``data``: the board's bytes as read (``None``: there is no board)."""
         kept = kept_other(str(self.path), self.kept_path, data)
         if kept is None:
             return []
@@ -619,8 +624,8 @@ class Board:
                             "in its log")
             else:
                 _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
-                said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
-                            "in its log (the same task)")
+                self._noting.append(f"task {now.id}: its id was changed by hand from "
+                                    f"{old.id}, noted in its log (the same task)")
         return said[::-1]
 
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
@@ -718,6 +723,7 @@ class Board:
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
+            self._noting = []
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
@@ -737,11 +743,13 @@ class Board:
                 if not headline.properties.get("ID"):
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
             if not (data is None and create) and (doc.text == before or
-                                                  (data is None and not put_back)):
+                                                  (data is None and not put_back and
+                                                   not self._noting)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
+            self.noted = self._noting
             self.restored_items = lost if put_back else []
 
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:

@@ -154,6 +154,7 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
     # git prints paths relative to the top of the work tree: from the project root
     # when the project is a folder inside it.
     result: list[str] = []
+    seen: set[str] = set()
     nested: list[str] = []
     for path in paths:
         if below:
@@ -165,7 +166,8 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
         if path.endswith("/") and os.path.lexists(os.path.join(prefix, path, ".git")):
             nested.append(path)  # a linked work tree or repository nested here: not this
             continue  # tree's change
-        if path not in result:
+        if path not in seen:  # (a set: a list's 'in' made a big change quadratic)
+            seen.add(path)
             result.append(path)
     return result, nested
 

@@ -512,6 +512,12 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
       changed the claim and the task stays open, the state is that of the side whose
       claim won; when a side closed it, the claim is that side's (its record of who
       closed it).
+    - The state, ``ROLE`` and the claim are one thing: when both sides changed it, all
+      three come from one side (the side that closed the task; each closed it its own
+      way, the stronger state's; else the side whose claim won: the one side that
+      changed it, a claim over a release, the earlier claim; else, the claims alike,
+      the side whose state won), never a hand-off's state and role with the other
+      side's claim.
     - Any other key one side changed takes that side; both changed it differently:
       the value of the side whose state won when both changed the state, else the
       task is a conflict (:class:`_Conflict`).
@@ -532,28 +538,41 @@ def merge_task_properties(base: dict[str, str], ours: dict[str, str], theirs: di
         else:
             real = _real(group, stamp, ga, gb)
             claim = ga if _key(ga, group, stamp, real) <= _key(gb, group, stamp, real) else gb
-        side_state = sa if claim == ga else sb
-        if state not in closed and side_state not in closed and \
-                side_state is not None:
-            state = side_state  # an open task's state follows the claim that won
-            winner = "a" if claim == ga else "b"
-    if state in closed:  # the claim of whoever closed it: its record
-        closed_a, closed_b = sa == state and sa != so, sb == state and sb != so
-        if closed_a and closed_b:
-            # Both closed it: the earlier closing, then the earlier claim; all that equal,
-            # nobody (a key they set differently, a checkpoint, is then a conflict).
+    # A task's state, ROLE and claim are one thing, which both sides changed: they come
+    # together from one side (a hand-off's REVIEW and role never with the other side's
+    # claim): the side that closed it; else the side whose claim won (the one side that
+    # changed the claim; a claim over a release; the earlier claim); else, the claims
+    # alike, the side whose state won.
+    role = "ROLE" if group == CLAIM_KEYS else None
+    ro, ra, rb = ((side.get(role) if role else None) for side in (base, ours, theirs))
+    side: str | None = None
+    closed_a, closed_b = sa in closed and sa != so, sb in closed and sb != so
+    if state in closed and (closed_a or closed_b):  # the claim of whoever closed it: its record
+        if closed_a and closed_b and sa == sb:
+            # Both closed it alike: the earlier closing, then the earlier claim; all that
+            # equal, nobody (a key they set differently, a checkpoint, is then a conflict).
             real = _real(group, stamp, ga, gb)  # (CLOSED_AT has no record: as written)
             key_a = (_time(ours.get("CLOSED_AT")), _key(ga, group, stamp, real))
             key_b = (_time(theirs.get("CLOSED_AT")), _key(gb, group, stamp, real))
             if key_a != key_b:
                 side = "a" if key_a < key_b else "b"
-                claim, winner = (ga if side == "a" else gb), winner or side
-        elif closed_a:
-            claim, winner = ga, winner or "a"
-        elif closed_b:
-            claim, winner = gb, winner or "b"
+        else:  # one closed it, or each its own way: the stronger state's
+            side = winner or ("a" if closed_a else "b")
+    elif (sa, ra, ga) != (so, ro, go) and (sb, rb, gb) != (so, ro, go) and \
+            (sa, ra, ga) != (sb, rb, gb):
+        if ga != gb:
+            side = "a" if claim == ga else "b"
+        elif sa != sb:
+            side = winner or ("a" if sa != so else "b")
+    forced: dict[str, str | None] = {}
+    if side is not None:
+        winner = side
+        state, claim = (sa, ga) if side == "a" else (sb, gb)
+        if role and (ra, rb) != (ro, ro):
+            forced[role] = ra if side == "a" else rb
     merged: dict[str, str | None] = dict(zip(group, claim, strict=True))  # type: ignore[arg-type]
-    for key in {*base, *ours, *theirs} - set(group):
+    merged.update(forced)
+    for key in {*base, *ours, *theirs} - set(group) - set(forced):
         same, value = _three(base.get(key), ours.get(key), theirs.get(key))
         if not same:
             if winner is None:
@@ -822,6 +841,9 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         if not conflict and name.startswith("task:"):
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline)
+            body = _log_lost_role(body, values_o, (a.values, b.values), values, newline,
+                                  closed=state in (a.done | b.done | empty.done |
+                                                   set(CLOSED_STATES)))
         elif not conflict and name.startswith("lock:"):  # one path locked on both sides
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline,
@@ -863,6 +885,35 @@ def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, 
     if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
         lines[at - 1] += newline
     return "".join(lines[:at] + items + lines[at:])
+
+
+def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
+                   merged: dict[str, str | None], newline: str, *, closed: bool) -> str:
+    """``body`` with a log item when one side's ``ROLE`` (a hand-off's, a person's) gave
+    way because the task's state, role and claim came from the other side
+    (:func:`merge_task_properties`): stamped with the claim that stayed (``CLAIMED``),
+    or unstamped without one, so that the result does not depend on when the merge ran;
+    at the end of the task's own log. ``closed``: the merged task is closed."""
+    role = merged.get("ROLE")
+    lost = [side.get("ROLE") for side in sides
+            if side.get("ROLE") != base.get("ROLE") and side.get("ROLE") != role]
+    if not lost:
+        return body
+    when = merged.get("CLAIMED") or ""
+    owner = merged.get("OWNER")
+    why = "the other side closed the task" if closed else \
+        f"{owner}'s claim from the other side stands" if owner else \
+        "the other side's state stands"
+    item = (f"- {when + ' ' if when else ''}merge: the role {lost[0] or '(none)'} set on one "
+            f"side (a hand-off or an edit) gave way: {why}, with role {role or '(none)'}"
+            f"{newline}")
+    lines = body.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if re.match(r"\*+[ \t]", line)), len(lines))
+    while at > 0 and not lines[at - 1].strip():
+        at -= 1
+    if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += newline
+    return "".join([*lines[:at], item, *lines[at:]])
 
 
 def _headline(state: str | None, rest: str, sides: tuple[_Chunk, ...], gap: str) -> str:

@@ -90,6 +90,8 @@ def _said_unusable_locks(board: Board) -> None:
 def _said_after(board: Board) -> None:
     """What a change did besides: lost claims and locks it put back, the merge driver
     it configured in a clone."""
+    if board.noted:  # (nothing put back: a note the change wrote)
+        _echo(f"noted on the task board: {'; '.join(board.noted)}", err=True)
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
         if _stash_holds(board.path):
@@ -238,17 +240,24 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     # A task whose claim git took off the board (or whose close or release git undid)
     # is listed as ai-protocols last wrote it, the kept copy's: as claim judges it.
     kept_view: dict[int, Task] = {}
+    first_line: dict[str, int] = {}  # each id's first task on the board
+    for t in reversed(tasks):
+        if t.id:
+            first_line[t.id] = t.line
     for x in lost:
         if x.task is not None and x.lock is None:
-            line = x.now.line if x.now is not None else next(
-                (t.line for t in tasks if t.id and t.id == x.task.id), None)
+            line = x.now.line if x.now is not None else first_line.get(x.task.id or "")
             if line is not None:
                 kept_view[line] = x.task
-    for item in tasks + [t for t in mine_held if t.id in kept]:
-        if mine and item not in mine_held:
+    # (each task is known by what it is, not compared with the board's other tasks: a
+    # list's 'in' compares field by field, and made the list quadratic in the tasks)
+    mine_ids = {id(t) for t in mine_held}
+    for item, on_board in [(t, True) for t in tasks] + \
+            [(t, False) for t in mine_held if t.id in kept]:
+        if mine and id(item) not in mine_ids:
             continue
         was_undone = item.line in undone
-        if not mine and item in tasks:
+        if not mine and on_board:
             item = kept_view.get(item.line, item)
         if not show_all and not mine and not item.is_open:
             continue

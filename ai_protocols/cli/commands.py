@@ -260,11 +260,14 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
                   f"{item.id} (a takeover: its holder is {gone}), then ai-protocols "
                   f"task done {item.id} --checkpoint", err=True)
             continue
+        # (a task nobody holds has no claim to release: only what applies is said)
+        if_not = f"ai-protocols task release {item.id} (or task handoff {item.id} --to " \
+            "ROLE --note TEXT)" if item.owner else \
+            f"it stays free for another agent, nothing to release (to hand it on: " \
+            f"ai-protocols task handoff {item.id} --to ROLE --note TEXT)"
         _echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
               f"  if this session finished it: ai-protocols task done {item.id} "
-              "--checkpoint\n"
-              f"  if not: ai-protocols task release {item.id} (or task handoff "
-              f"{item.id} --to ROLE --note TEXT)", err=True)
+              f"--checkpoint\n  if not: {if_not}", err=True)
 
 
 
