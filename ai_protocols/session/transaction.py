@@ -1421,7 +1421,10 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
                   f"symbolic link: ai-protocols does not follow it, and a wrap-up refuses "
                   f"to move it (exit 12); replace it with the file it points to")
             continue
-        if os.path.lexists(earlier.path) or not named_as_ours(ai_dir, earlier.path):
+        if not named_as_ours(ai_dir, earlier.path):
+            continue
+        if os.path.lexists(earlier.path):
+            _keep_earlier(ai_dir, path, earlier.path)
             continue
         try:
             _refuse_links(ai_dir, [earlier.path])
@@ -1443,6 +1446,35 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
         except (OSError, StorageError) as error:
             _warn(f"{earlier.path} is missing and could not be put back from {kept}: "
                   f"{getattr(error, 'strerror', None) or error}")
+
+
+def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
+    """Make the kept copy of the linked earlier-entries file ``earlier`` when it has
+    none (a rollover killed between the file's name and its copy's, issue 16 eleventh
+    round): a hard link, as :func:`_write_earlier` makes it, of a file of the tool's
+    (:func:`~ai_protocols.session.rollover.is_ours`: the copy is what
+    :func:`_restore_earlier` puts back, and only such a copy). One ``lstat`` of the
+    copy's place when it is there: the file is read only when it is missing. A kept
+    copy there stays as it is, even when the file beside it is another (it holds the
+    bytes the tool wrote; docs/decisions.md). Best effort: said on stderr when it
+    cannot be made."""
+    kept = _kept_earlier(ai_dir, earlier)
+    if kept is None or os.path.lexists(kept):
+        return
+    if not os.path.isfile(earlier) or os.path.islink(earlier) or \
+            not is_ours(ai_dir, earlier):
+        return  # (a file a person edited: its kept copy could never be put back)
+    try:
+        _refuse_links(ai_dir, [kept])
+        _make_folder(parent(kept))
+        os.link(earlier, kept, follow_symlinks=False)
+        storage.fsync_dir(parent(kept))
+    except FileExistsError:
+        pass  # (made meanwhile: the lock is held, so by nothing of the tool's)
+    except (OSError, AiProtocolsError) as error:
+        _warn(f"{earlier}, which {path} links for its earlier entries, has no copy kept "
+              f"in {kept}, and none could be made: "
+              f"{getattr(error, 'strerror', None) or error}")
 
 
 def _read_or_none(path: str) -> bytes | None:

@@ -1,0 +1,86 @@
+"""The bounded session file's rollover, eleventh review (issue 16, rollover b;
+docs/decisions.md "Issue 16, eleventh round (rollover b)").
+
+The installed console script runs as a subprocess in temporary git repositories; a
+kill at an exact point is a real SIGKILL that strace(1) injects at a chosen system
+call (``-e inject=SYSCALL:signal=KILL:when=N``), and the test checks that the kill
+left the state it is about before going on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_rollover import filler, insert, started
+
+from ai_protocols.session.rollover import BOUND
+
+from conftest import CLI, Runner, clean_env
+
+HISTORY = Path(".ai/history/session-context")
+
+
+def strace() -> str:
+    found = shutil.which("strace")
+    if found is None:  # (never a silent skip: the kills at exact points need it)
+        pytest.fail("strace(1) is needed for the kills at exact points: install it "
+                    "(apt-get install strace)")
+    return found
+
+
+def killed_at(project: Path, syscall: str, when: int, *args: str) -> None:
+    """Run ``ai-protocols ARGS`` in ``project`` and SIGKILL it at the ``when``-th
+    ``syscall`` it makes (strace's fault injection: the call is not made)."""
+    done = subprocess.run([strace(), "-f", "-o", "/dev/null", "-e", f"trace={syscall}",
+                           "-e", f"inject={syscall}:signal=KILL:when={when}", str(CLI), *args],
+                          cwd=project, env=clean_env(), capture_output=True, text=True)
+    assert done.returncode != 0, done.stderr
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+                          cwd=project, check=True, capture_output=True, text=True).stdout
+
+
+def past_bound(project: Path, run: Runner) -> Path:
+    """A session file past the bound, committed (its old decisions movable)."""
+    path = started(run, project)
+    old, _ = filler(0, BOUND + 300_000, "old")
+    path.write_text(insert(path.read_text(), "decisions", old))
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "big")
+    return path
+
+
+def kept_copies(project: Path) -> list[Path]:
+    kept = project / ".git/ai-protocols"
+    return sorted(p for p in kept.rglob("*.org")) if kept.exists() else []
+
+
+# -- 1. A rollover killed after the earlier file got its name, before its kept copy --------
+
+
+def test_a_write_makes_the_kept_copy_a_killed_rollover_left_out(
+        project: Path, run: Runner) -> None:
+    """Seen (eleventh review): killed at its first unlink (the earlier file has its
+    name, its kept copy in ``.git/ai-protocols/`` not yet), the rollover left no kept
+    copy, and no later write made one: ``git clean -fdx`` lost every moved entry. The
+    next write makes it (a hard link), and ``git clean -fdx`` loses nothing."""
+    past_bound(project, run)
+    killed_at(project, "unlink", 1, "log", "--progress", "killed")
+    made = sorted((project / HISTORY).glob("*.org"))
+    assert made and not kept_copies(project), "the kill missed its window"
+    run("log", "--progress", "next")
+    (earlier,) = sorted((project / HISTORY).glob("*.org"))
+    (kept,) = kept_copies(project)
+    assert os.path.samefile(earlier, kept)
+    git(project, "clean", "-fdxq")
+    assert not earlier.exists()
+    shown = run("show", "--all")
+    assert "old decision 000000" in shown.stdout
+    run("log", "--progress", "after the clean")
+    assert earlier.is_file()
