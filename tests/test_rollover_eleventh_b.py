@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from test_rollover import filler, insert, started
+from test_rollover_own import rolled_as
 
 from ai_protocols.session.rollover import BOUND
 
@@ -32,12 +33,14 @@ def strace() -> str:
     return found
 
 
-def killed_at(project: Path, syscall: str, when: int, *args: str) -> None:
+def killed_at(project: Path, syscall: str, when: int, *args: str,
+              agent: str | None = None) -> None:
     """Run ``ai-protocols ARGS`` in ``project`` and SIGKILL it at the ``when``-th
     ``syscall`` it makes (strace's fault injection: the call is not made)."""
     done = subprocess.run([strace(), "-f", "-o", "/dev/null", "-e", f"trace={syscall}",
                            "-e", f"inject={syscall}:signal=KILL:when={when}", str(CLI), *args],
-                          cwd=project, env=clean_env(), capture_output=True, text=True)
+                          cwd=project, capture_output=True, text=True,
+                          env=clean_env(**({"AI_AGENT_ID": agent} if agent else {})))
     assert done.returncode != 0, done.stderr
 
 
@@ -84,3 +87,58 @@ def test_a_write_makes_the_kept_copy_a_killed_rollover_left_out(
     assert "old decision 000000" in shown.stdout
     run("log", "--progress", "after the clean")
     assert earlier.is_file()
+
+
+# -- 2, 3. An adoption carries the kept copies over, and a re-run finishes a killed one ---
+
+
+def adopted_folders(project: Path) -> tuple[Path, Path]:
+    history = project / ".ai/history/session-context.d"
+    return history / "a", history / "b"
+
+
+def test_an_adoption_carries_the_kept_copies_over(project: Path, run: Runner) -> None:
+    """Seen (eleventh review): ``recover --adopt`` removed the old agent's kept copy and
+    made none for the adopter's earlier file: a commit of only the session file and
+    ``git clean -fd`` lost the moved entries. The adoption makes the new kept copy
+    (before the old one goes): nothing is lost, with no write in between."""
+    rolled_as(project, run, "a", "adopted")
+    run("start", "--title", "b work", agent="b")
+    run("recover", "a", "--adopt", "--force", agent="b")
+    _, mine = adopted_folders(project)
+    (moved,) = sorted(mine.glob("*.org"))
+    kept = kept_copies(project)
+    assert len(kept) == 1 and os.path.samefile(kept[0], moved)
+    git(project, "add", ".ai/session-context.d/b.org")
+    git(project, "commit", "-qm", "the session file only")
+    git(project, "clean", "-fdq")
+    assert not moved.exists()
+    whole = run("show", "--all", agent="b").stdout
+    assert "adopted decision 000" in whole and "adopted decision 045" in whole
+
+
+@pytest.mark.parametrize("when", [1, 3])
+def test_an_adoption_killed_before_it_removed_the_old_names_is_finished_by_a_rerun(
+        project: Path, run: Runner, when: int) -> None:
+    """Seen (eleventh review): an adoption killed at its first unlink (the old agent's
+    earlier file) or its third (after the session file went) left the old agent's
+    earlier file for good: the re-run exited 0 or 7 and left it, and the old agent's
+    next session listed it as its own. The re-run finishes the adoption: the old
+    names and their kept copies go, the adopter's file and its kept copy stay."""
+    rolled_as(project, run, "a", "adopted")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a rolled over")
+    run("start", "--title", "b work", agent="b")
+    killed_at(project, "unlink", when, "recover", "a", "--adopt", "--force", agent="b")
+    theirs, mine = adopted_folders(project)
+    assert list(theirs.glob("*.org")) and list(mine.glob("*.org")), "the kill missed"
+    again = run("recover", "a", "--adopt", "--force", agent="b")
+    assert again.stdout.strip().endswith(".ai/session-context.d/b.org")
+    assert not theirs.exists()
+    (moved,) = sorted(mine.glob("*.org"))
+    (kept,) = kept_copies(project)
+    assert os.path.samefile(kept, moved)
+    run("start", "--title", "a again", agent="a")
+    assert "earlier entries" not in run("show", agent="a").stdout
+    whole = run("show", "--all", agent="b").stdout
+    assert "adopted decision 000" in whole and "adopted decision 045" in whole

@@ -97,7 +97,8 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "discard_partial_archives", "editing", "forget", "locked_sessions", "merge_kept",
+           "discard_partial_archives", "drop_adopted_leftovers", "editing", "forget",
+           "locked_sessions", "merge_kept",
            "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
            "operation_warning", "probe", "settle", "stash_back", "stashed_in", "unmerged",
            "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
@@ -1813,7 +1814,7 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
         _remove_empty_history(kept)
 
 
-def _carry(moves: list[tuple[str, str]]) -> list[str]:
+def _carry(ai_dir: str, moves: list[tuple[str, str]]) -> list[str]:
     """Give each earlier-entries file its second name beside the archive (a hard link;
     a copy across file systems; a name that holds the same bytes already is kept),
     the folders fsynced: step 1 of :func:`_move`. Returns the names made, which
@@ -1834,7 +1835,8 @@ def _carry(moves: list[tuple[str, str]]) -> list[str]:
                     continue  # (gone meanwhile: its link names where it was)
                 storage.atomic_write(new, data, exclusive=True)
             made.append(new)
-        for folder in {parent(new) for _, new in moves}:
+        made += _keep_carried(ai_dir, [new for _, new in moves])
+        for folder in {parent(new) for _, new in moves} | {parent(m) for m in made}:
             storage.fsync_dir(folder)
     except OSError as error:
         _uncarry(made)
@@ -1843,6 +1845,63 @@ def _carry(moves: list[tuple[str, str]]) -> list[str]:
         _uncarry(made)
         raise
     return made
+
+
+def _keep_carried(ai_dir: str, news: list[str]) -> list[str]:
+    """The kept copies of the earlier-entries files ``news`` a move gave new names in a
+    history folder (an adoption's, into the adopter's; an archive's keep none), made
+    before the old names and their copies go (issue 16, eleventh round): hard links,
+    as :func:`_write_earlier` makes them. Returns those made (removed again when the
+    move fails)."""
+    made: list[str] = []
+    for new in news:
+        if os.path.relpath(new, ai_dir).split(os.sep)[0] != "history":
+            continue
+        kept = _kept_earlier(ai_dir, new)
+        if kept is None or os.path.lexists(kept):
+            continue
+        _refuse_links(ai_dir, [kept])
+        _make_folder(parent(kept))
+        os.link(new, kept, follow_symlinks=False)
+        made.append(kept)
+    return made
+
+
+def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
+    """Finish an adoption of the session file ``path`` by ``adopter`` killed after it
+    gave the earlier-entries files their new names but before it removed the old ones
+    (:func:`_move`, step 4): each file of the tool's in ``path``'s history folder whose
+    name holds the same bytes in ``adopter``'s (a second name, or a copy) is removed,
+    with its kept copies, then the folders left empty; the adopter's file gets its
+    kept copy when it has none. Returns the paths removed. Call holding both files'
+    locks (:func:`locked_sessions`). A file only there, or another there, stays (it is
+    no leftover: nothing is lost)."""
+    old, new = history_folder(ai_dir, path), history_folder(ai_dir, adopter)
+    try:
+        names = sorted(os.listdir(old))
+    except OSError:
+        return []
+    moves = []
+    for name in names:
+        one, there = join(old, name), join(new, name)
+        if not named_as_ours(ai_dir, one) or os.path.islink(one) or os.path.islink(there):
+            continue
+        try:
+            same = os.path.samefile(one, there) or (
+                os.path.isfile(there) and storage.read_bytes(one) == storage.read_bytes(there))
+        except (OSError, AiProtocolsError):
+            continue
+        if same:
+            moves.append((one, there))
+    if moves:
+        try:
+            _keep_carried(ai_dir, [there for _, there in moves])
+        except (OSError, AiProtocolsError) as error:
+            _warn(f"the adopted earlier-entries files in {new} have no copy kept, and none "
+                  f"could be made: {getattr(error, 'strerror', None) or error}")
+            return []  # (the old names stay: they are the only second copy)
+        _drop_carried(ai_dir, moves)
+    return [one for one, _ in moves]
 
 
 def _uncarry(made: list[str]) -> None:
@@ -1959,7 +2018,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
-        carried = _carry(moves)
+        carried = _carry(ai_dir, moves)
         storage.atomic_write(tomb, record)
         try:
             _commit_target(edit, written, then)
