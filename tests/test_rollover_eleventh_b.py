@@ -142,3 +142,37 @@ def test_an_adoption_killed_before_it_removed_the_old_names_is_finished_by_a_rer
     assert "earlier entries" not in run("show", agent="a").stdout
     whole = run("show", "--all", agent="b").stdout
     assert "adopted decision 000" in whole and "adopted decision 045" in whole
+
+
+# -- 6. Bad input on a file past the bound changes nothing -----------------------------------
+
+
+def tree(project: Path) -> dict[str, bytes]:
+    """Every file and folder under ``.ai/`` and ``.git/ai-protocols/`` (folders as b"/")."""
+    found: dict[str, bytes] = {}
+    for top in (project / ".ai", project / ".git/ai-protocols"):
+        for one in sorted(top.rglob("*")) if top.exists() else []:
+            if ".locks" not in one.parts:
+                found[str(one.relative_to(project))] = b"/" if one.is_dir() else one.read_bytes()
+    return found
+
+
+def test_a_refused_done_on_a_file_past_the_bound_makes_nothing(
+        project: Path, run: Runner) -> None:
+    """Seen (eleventh review): a ``log --done`` that matches nothing (exit 5) on a file
+    past the bound first wrote the earlier file and its kept copy, then removed them
+    and left their folders; with ``--progress`` before it, the error counted the item
+    it refused to write. The entries are checked before any rollover work: nothing is
+    made, and the count is the file's."""
+    past_bound(project, run)
+    before = tree(project)
+    alone = run("log", "--done", "no such item", check=False)
+    assert alone.returncode == 5
+    assert tree(project) == before
+    held = alone.stderr[alone.stderr.index("they hold"):].split(":")[0]
+    refused = run("log", "--progress", "not written", "--done", "no such item", check=False)
+    assert refused.returncode == 5, refused.stderr
+    assert held in refused.stderr and "not written" not in run("show").stdout
+    assert tree(project) == before
+    run("log", "--done", "An open step")  # (a good one rolls the file over)
+    assert list((project / HISTORY).glob("*.org")) and kept_copies(project)

@@ -92,6 +92,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Literal, NoReturn
 
     IfEdited = Literal["refuse", "defer"]
@@ -1036,7 +1037,8 @@ def _revive(edit: SessionEdit) -> None:
 
 def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
-            closed_ok: bool = False) -> Editing:
+            closed_ok: bool = False, first: Callable[[SessionEdit], object] | None = None
+            ) -> Editing:
     """Open the session file at ``path`` for one change, and write it when the body
     ends without an exception (see the module's docstring for the steps).
 
@@ -1050,14 +1052,18 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     (:func:`locked_sessions`: a change that needs several files' locks takes
     them all there, in one order). ``new_text``: create the file with this text
     instead of reading it (call holding its lock, having seen there is none).
-    ``closed_ok``: open a file a wrap-up closed too.
+    ``closed_ok``: open a file a wrap-up closed too. ``first``: the change that may
+    refuse its input (``log``'s entries: a ``--done`` that matches nothing), made on
+    the file as read before a rollover is planned or written, so that bad input
+    makes nothing (issue 16, eleventh round); called again on the file read again
+    when the rollover cannot be written.
 
     Raises what :func:`open_session` raises, and
     :class:`~ai_protocols.errors.LockTimeout` or
     :class:`~ai_protocols.errors.BeingEdited`.
     """
     return Editing(os.fspath(ai_dir), os.fspath(path), now, if_edited, held, new_text,
-                   closed_ok)
+                   closed_ok, first)
 
 
 class Editing:
@@ -1068,12 +1074,14 @@ class Editing:
     :mod:`contextlib` (with :mod:`functools` and :mod:`collections`) costs a tenth of an
     interpreter's start (docs/performance.md)."""
 
-    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_held", "_if_edited", "_locks",
-                 "_new_text", "_now", "_path", "_waiting")
+    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
+                 "_locks", "_new_text", "_now", "_path", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
-                 closed_ok: bool) -> None:
+                 closed_ok: bool, first: Callable[[SessionEdit], object] | None = None
+                 ) -> None:
+        self._first = first
         self._ai_dir, self._path, self._now, self._if_edited = ai_dir, path, now, if_edited
         self._held, self._new_text, self._closed_ok = held, new_text, closed_ok
         self._locks: LockedSessions | None = None
@@ -1141,12 +1149,18 @@ class Editing:
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
-        if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+        rolls = roll and read_as is not None and read_as.st_size > BOUND and emacs is None
+        if rolls:
+            assert read_as is not None
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (_settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
             # On the file as read (and folded): the same file plans the same move.
             edited = _edited_since_kept(ai_dir, path, doc, read_as)
+        if self._first is not None:  # (bad input refused before any rollover work)
+            self._first(edit)
+        if rolls:
+            assert read_as is not None
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
@@ -1166,7 +1180,10 @@ class Editing:
                 self._write()
             elif self._edit is not None and self._edit.rolled_made:
                 # (the command failed: the earlier file it made, linked from nowhere, goes)
-                _drop_earlier(self._ai_dir, [self._edit.rolled_made])
+                made = self._edit.rolled_made
+                _drop_earlier(self._ai_dir, [made])
+                for folder in {parent(made), *map(parent, _kept_copies(self._ai_dir, made))}:
+                    _remove_empty_history(folder)  # (the folders it made, when empty)
         finally:
             self._release()
 
