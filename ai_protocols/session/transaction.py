@@ -1277,14 +1277,14 @@ def stash_back(path: str, commit: bool = True) -> str:
 def _check_bound(edit: SessionEdit, size: int) -> None:
     """Set ``edit.over_bound`` when the write of ``size`` bytes left the file past
     :data:`~ai_protocols.session.rollover.BOUND` and no later write will move entries
-    out: the write that rolled it over, or the one that took it past the bound with
-    less than :data:`~ai_protocols.session.rollover.LEAST` movable bytes (once: the
-    writes after it read a file past the bound already, and roll nothing over)."""
+    out: every such write (eleventh review: once was not enough, and a file made past
+    the bound by hand was never said), but one that leaves at least
+    :data:`~ai_protocols.session.rollover.LEAST` movable bytes without rolling them
+    over (the next write does). The size is the write's own; what holds the file is
+    read only then, as :func:`~ai_protocols.session.rollover.plan` read it."""
     if size <= BOUND:
         return
     rolled = edit.rolled is not None
-    if not rolled and edit.read_as is not None and edit.read_as.st_size > BOUND:
-        return
     movable, held = held_by(edit.doc)
     if rolled or movable < LEAST:
         edit.over_bound = held
