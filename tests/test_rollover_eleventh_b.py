@@ -104,9 +104,11 @@ def test_an_adoption_carries_the_kept_copies_over(project: Path, run: Runner) ->
     (before the old one goes): nothing is lost, with no write in between."""
     rolled_as(project, run, "a", "adopted")
     run("start", "--title", "b work", agent="b")
-    run("recover", "a", "--adopt", "--force", agent="b")
-    _, mine = adopted_folders(project)
+    adopted = run("recover", "a", "--adopt", "--force", agent="b")
+    theirs, mine = adopted_folders(project)
     (moved,) = sorted(mine.glob("*.org"))
+    # (4.) A link elsewhere to the old folder or a file in it breaks: said, with where.
+    assert f"moved from {theirs} to {mine}" in adopted.stderr.replace("\n", "")
     kept = kept_copies(project)
     assert len(kept) == 1 and os.path.samefile(kept[0], moved)
     git(project, "add", ".ai/session-context.d/b.org")

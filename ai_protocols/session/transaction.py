@@ -1218,6 +1218,7 @@ class Editing:
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
+            _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
             _warn_operation(edit.target)
             return
         if self._new_text is not None:
@@ -1235,6 +1236,23 @@ class Editing:
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
         _warn_operation(path)
+
+
+def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
+                       moves: list[tuple[str, str]]) -> None:
+    """After an adoption moved the earlier-entries files of ``path`` into the adopter's
+    history folder ``folder``: say on stderr that a link elsewhere naming their old
+    folder or a file in it (a person's, another archive's) now names nothing, and where
+    they are (issue 16, eleventh round: no link breaks unsaid; none is searched for,
+    a scan of every file for a rare move)."""
+    if not moves or folder is None or \
+            os.path.relpath(folder, ai_dir).split(os.sep)[0] != "history":
+        return
+    old = parent(moves[0][0])
+    _warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
+          f"adoption), and {old} goes once empty: a link elsewhere that names that folder "
+          f"or a file in it (in a file of yours, in another session's archive) now names "
+          f"nothing; point it at {folder}")
 
 
 def _warn_operation(path: str) -> None:
