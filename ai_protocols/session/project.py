@@ -462,7 +462,7 @@ class Project:
         said: list[str] = []
 
         def first(edit: SessionEdit) -> None:  # (before any rollover: bad input makes nothing)
-            said[:] = _applied(edit, entries)
+            said[:] = edit.apply_all(entries)
 
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
                      first=first) as edit:
@@ -920,29 +920,3 @@ class Project:
 
         return archive_index.json_pieces(self._listing(agent, runtime, since))
 
-
-def _applied(edit: SessionEdit, entries: tuple[LogEntry, ...]) -> list[str]:
-    """Apply ``entries`` to ``edit`` in order; the lines the Log gets. A ``--done`` that
-    matches nothing after other entries of the call raises
-    :class:`~ai_protocols.errors.ItemNotFound` counting the open items of the file as
-    it is (and stays: nothing is written), not those the call's own refused entries
-    would have added (eleventh review)."""
-    from ai_protocols.errors import ItemNotFound
-
-    said: list[str] = []
-    for at, entry in enumerate(entries):
-        try:
-            said.append(edit.apply(entry))
-        except ItemNotFound as error:
-            if at == 0:
-                raise
-            from ai_protocols.org.file import OrgFile
-            from ai_protocols.session.layout import apply_entry
-
-            text = storage.read_regular(edit.path).decode("utf-8", "replace")
-            try:  # (the same entry on the file as read: the count it holds)
-                apply_entry(OrgFile(text), edit.line, entry, edit.stamp)
-            except ItemNotFound as as_read:
-                raise as_read from None
-            raise error from None
-    return said

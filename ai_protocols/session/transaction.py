@@ -40,6 +40,7 @@ import os
 from ai_protocols.errors import (
     AiProtocolsError,
     BeingEdited,
+    ItemNotFound,
     MergeConflict,
     NoSession,
     SessionRemoved,
@@ -92,7 +93,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Literal, NoReturn
 
     IfEdited = Literal["refuse", "defer"]
@@ -270,6 +271,28 @@ class SessionEdit:
         self.exit_recorded = entry.kind == "exit"
         if self.emacs_lock is not None:
             self.kept.append(entry)
+        return said
+
+    def apply_all(self, entries: Sequence[LogEntry]) -> list[str]:
+        """:meth:`apply` each of ``entries`` in order; the lines the Log gets. A
+        ``--done`` that matches nothing after other entries of the call raises
+        :class:`~ai_protocols.errors.ItemNotFound` counting the open items of the file
+        as it is (and stays: nothing is written), not those the call's own refused
+        entries would have added (issue 16, eleventh round): the file is read again
+        for that, on that error path only."""
+        said: list[str] = []
+        for at, entry in enumerate(entries):
+            try:
+                said.append(self.apply(entry))
+            except ItemNotFound as error:
+                if at == 0:
+                    raise
+                text = storage.read_regular(self.path).decode("utf-8", "replace")
+                try:  # (the same entry on the file as read: the count it holds)
+                    apply_entry(OrgFile(text), self.line, entry, self.stamp)
+                except ItemNotFound as as_read:
+                    raise as_read from None
+                raise error from None
         return said
 
     def move_to(self, target: str, tombstone: str, *, exclusive: bool = False,
@@ -1494,6 +1517,8 @@ def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
     copy there stays as it is, even when the file beside it is another (it holds the
     bytes the tool wrote; docs/decisions.md). Best effort: said on stderr when it
     cannot be made."""
+    if os.path.relpath(earlier, ai_dir).split(os.sep)[0] != "history":
+        return  # (an archive's earlier file: git tracks it, none is kept)
     kept = _kept_earlier(ai_dir, earlier)
     if kept is None or os.path.lexists(kept):
         return
