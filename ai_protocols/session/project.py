@@ -919,4 +919,3 @@ class Project:
         from ai_protocols.storage import archive_index
 
         return archive_index.json_pieces(self._listing(agent, runtime, since))
-
