@@ -1077,9 +1077,9 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     instead of reading it (call holding its lock, having seen there is none).
     ``closed_ok``: open a file a wrap-up closed too. ``first``: the change that may
     refuse its input (``log``'s entries: a ``--done`` that matches nothing), made on
-    the file as read before a rollover is planned or written, so that bad input
-    makes nothing (issue 16, eleventh round); called again on the file read again
-    when the rollover cannot be written.
+    the file as read, after a rollover is planned (in memory) and before it is
+    written, so that bad input makes nothing (issue 16, eleventh round); called again
+    on the file read again when the rollover cannot be written.
 
     Raises what :func:`open_session` raises, and
     :class:`~ai_protocols.errors.LockTimeout` or
@@ -1172,18 +1172,12 @@ class Editing:
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
-        rolls = roll and read_as is not None and read_as.st_size > BOUND and emacs is None
-        if rolls:
-            assert read_as is not None
+        if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (_settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
             # On the file as read (and folded): the same file plans the same move.
             edited = _edited_since_kept(ai_dir, path, doc, read_as)
-        if self._first is not None:  # (bad input refused before any rollover work)
-            self._first(edit)
-        if rolls:
-            assert read_as is not None
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
@@ -1195,6 +1189,8 @@ class Editing:
                     blocked = str(error)
                 if edited:
                     _record_superseded(doc, edited)
+        if self._first is not None:  # (bad input refused before the rollover is written;
+            self._first(edit)        # on the planned file: the moved entries are closed)
         return edit, waiting, blocked, replaced
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
