@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from ai_protocols.org.emacs_lock import EmacsLock
     from ai_protocols.scaffold import InitAction
     from ai_protocols.session.resume import ResumeContext
+    from ai_protocols.session.transaction import SessionEdit
     from ai_protocols.storage import archive_index
 
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
@@ -487,8 +488,13 @@ class Project:
         from ai_protocols.session.pause import record_head
         from ai_protocols.session.transaction import editing
 
-        with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer") as edit:
-            said = [edit.apply(entry) for entry in entries]
+        said: list[str] = []
+
+        def first(edit: SessionEdit) -> None:  # (before any rollover: bad input makes nothing)
+            said[:] = edit.apply_all(entries)
+
+        with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
+                     first=first) as edit:
             moved = record_head(edit, self.root_text)
         return LogReport(said, edit.pending, edit.emacs_lock, moved, edit.over_bound)
 

@@ -40,6 +40,7 @@ from ai_protocols.session.model import Session
 from ai_protocols.session.text import preview
 from ai_protocols.session.transaction import (
     SessionEdit,
+    drop_adopted_leftovers,
     editing,
     forget,
     locked_sessions,
@@ -157,6 +158,7 @@ def _adoption_finished(project: Project, path: str) -> str | None:
     if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
         return None
     forget(project.ai_dir_text, path)
+    drop_adopted_leftovers(project.ai_dir_text, path, project.path_text)
     return project.path_text
 
 
@@ -187,6 +189,14 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
         raise CannotRecover(path, "it is this agent's own session; carry on with it")
     try:
         refuse_missing(project.ai_dir_text, path)
+    except SessionWrappedUp as error:
+        if not adopt or error.where != f"adopted by {project.path_text}":
+            raise
+        # This agent's adoption, killed after the session file went: the old names of
+        # its earlier files may be left (issue 16, eleventh round).
+        with locked_sessions(project.ai_dir_text, path, project.path_text):
+            drop_adopted_leftovers(project.ai_dir_text, path, project.path_text)
+        return project.path_text
     except NoSession as error:
         if error.path_text != path or isinstance(error, SessionRemoved):
             raise
@@ -235,7 +245,9 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
                     archived = archive_to(edit, project.root_text, project.sessions_dir_text)
         except SessionWrappedUp as error:
             if adopt and error.where == f"adopted by {project.path_text}":
-                return project.path_text  # this agent's adoption, killed before it was done
+                # this agent's adoption, killed before it was done
+                drop_adopted_leftovers(project.ai_dir_text, path, project.path_text)
+                return project.path_text
             raise
         if adopt:
             return project.path_text

@@ -270,7 +270,7 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
 def held_by(doc: OrgFile) -> tuple[int, str]:
     """What keeps the session file ``doc`` big: the bytes of its entries that may move
     (:func:`plan`'s measure), and the sections holding what may not, biggest first,
-    each with its size in MiB (``"Next steps 3.1 MiB, Context 0.8 MiB"``: open items,
+    each with its size (``"Next steps 3.1 MiB, Context 12 KiB"``, :func:`_size`; open items,
     key files, context, a person's text), the three biggest. ``(0, "")`` for a file
     without a session headline. Reads the whole file: for a write past :data:`BOUND`."""
     headline = session_headline(doc)
@@ -288,8 +288,16 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
         size -= movable.get(child.properties.get("CUSTOM_ID", ""), 0)
         held.append((size, child.title))
     held.sort(key=lambda h: -h[0])
-    text = ", ".join(f"{title} {size / 1048576:.1f} MiB" for size, title in held[:3])
+    text = ", ".join(f"{title} {_size(size)}" for size, title in held[:3] if size > 0)
     return sum(movable.values()), text
+
+
+def _size(size: int) -> str:
+    """``size`` bytes as ``held_by`` says it: ``3.1 MiB`` from a tenth of a MiB on,
+    else ``12 KiB`` (rounded up: never ``0.0 MiB`` for a section that holds bytes)."""
+    if size >= 104858:
+        return f"{size / 1048576:.1f} MiB"
+    return f"{-(-size // 1024)} KiB"
 
 
 def _by_time(span: tuple[datetime, int, int]) -> tuple[datetime, int]:

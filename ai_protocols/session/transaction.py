@@ -40,6 +40,7 @@ import os
 from ai_protocols.errors import (
     AiProtocolsError,
     BeingEdited,
+    ItemNotFound,
     MergeConflict,
     NoSession,
     OtherSession,
@@ -96,17 +97,18 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Literal, NoReturn
 
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "discard_partial_archives", "editing", "forget", "lacking", "locked_sessions",
-           "merge_kept", "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle", "stash_back",
-           "stash_moved", "stashed_in", "unmerged", "unmerged_others", "unmerged_warning",
-           "untracked_earlier", "written_later"]
+           "discard_partial_archives", "drop_adopted_leftovers", "editing", "forget", "lacking",
+           "locked_sessions", "merge_kept", "minute_of", "missing_earlier",
+           "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
+           "operation_warning", "probe", "settle", "stash_back", "stash_moved", "stashed_in",
+           "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
+           "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -274,6 +276,28 @@ class SessionEdit:
         self.exit_recorded = entry.kind == "exit"
         if self.emacs_lock is not None:
             self.kept.append(entry)
+        return said
+
+    def apply_all(self, entries: Sequence[LogEntry]) -> list[str]:
+        """:meth:`apply` each of ``entries`` in order; the lines the Log gets. A
+        ``--done`` that matches nothing after other entries of the call raises
+        :class:`~ai_protocols.errors.ItemNotFound` counting the open items of the file
+        as it is (and stays: nothing is written), not those the call's own refused
+        entries would have added (issue 16, eleventh round): the file is read again
+        for that, on that error path only."""
+        said: list[str] = []
+        for at, entry in enumerate(entries):
+            try:
+                said.append(self.apply(entry))
+            except ItemNotFound as error:
+                if at == 0:
+                    raise
+                text = storage.read_regular(self.path).decode("utf-8", "replace")
+                try:  # (the same entry on the file as read: the count it holds)
+                    apply_entry(OrgFile(text), self.line, entry, self.stamp)
+                except ItemNotFound as as_read:
+                    raise as_read from None
+                raise error from None
         return said
 
     def move_to(self, target: str, tombstone: str, *, exclusive: bool = False,
@@ -1216,7 +1240,8 @@ def _revive(edit: SessionEdit) -> None:
 
 def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
-            closed_ok: bool = False) -> Editing:
+            closed_ok: bool = False, first: Callable[[SessionEdit], object] | None = None
+            ) -> Editing:
     """Open the session file at ``path`` for one change, and write it when the body
     ends without an exception (see the module's docstring for the steps).
 
@@ -1230,14 +1255,18 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     (:func:`locked_sessions`: a change that needs several files' locks takes
     them all there, in one order). ``new_text``: create the file with this text
     instead of reading it (call holding its lock, having seen there is none).
-    ``closed_ok``: open a file a wrap-up closed too.
+    ``closed_ok``: open a file a wrap-up closed too. ``first``: the change that may
+    refuse its input (``log``'s entries: a ``--done`` that matches nothing), made on
+    the file as read, after a rollover is planned (in memory) and before it is
+    written, so that bad input makes nothing (issue 16, eleventh round); called again
+    on the file read again when the rollover cannot be written.
 
     Raises what :func:`open_session` raises, and
     :class:`~ai_protocols.errors.LockTimeout` or
     :class:`~ai_protocols.errors.BeingEdited`.
     """
     return Editing(os.fspath(ai_dir), os.fspath(path), now, if_edited, held, new_text,
-                   closed_ok)
+                   closed_ok, first)
 
 
 class Editing:
@@ -1248,12 +1277,14 @@ class Editing:
     :mod:`contextlib` (with :mod:`functools` and :mod:`collections`) costs a tenth of an
     interpreter's start (docs/performance.md)."""
 
-    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_held", "_if_edited", "_locks",
-                 "_new_text", "_now", "_path", "_waiting")
+    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
+                 "_locks", "_new_text", "_now", "_path", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
-                 closed_ok: bool) -> None:
+                 closed_ok: bool, first: Callable[[SessionEdit], object] | None = None
+                 ) -> None:
+        self._first = first
         self._ai_dir, self._path, self._now, self._if_edited = ai_dir, path, now, if_edited
         self._held, self._new_text, self._closed_ok = held, new_text, closed_ok
         self._locks: LockedSessions | None = None
@@ -1339,6 +1370,8 @@ class Editing:
                     blocked = str(error)
                 if edited:
                     _record_superseded(doc, edited)
+        if self._first is not None:  # (bad input refused before the rollover is written;
+            self._first(edit)        # on the planned file: the moved entries are closed)
         return edit, waiting, blocked, replaced
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
@@ -1347,7 +1380,10 @@ class Editing:
                 self._write()
             elif self._edit is not None and self._edit.rolled_made:
                 # (the command failed: the earlier file it made, linked from nowhere, goes)
-                _drop_earlier(self._ai_dir, [self._edit.rolled_made])
+                made = self._edit.rolled_made
+                _drop_earlier(self._ai_dir, [made])
+                for folder in {parent(made), *map(parent, _kept_copies(self._ai_dir, made))}:
+                    _remove_empty_history(folder)  # (the folders it made, when empty)
         finally:
             self._release()
 
@@ -1382,6 +1418,7 @@ class Editing:
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
+            _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
             _warn_operation(edit.target)
             return
         if self._new_text is not None:
@@ -1399,6 +1436,23 @@ class Editing:
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
         _warn_operation(path)
+
+
+def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
+                       moves: list[tuple[str, str]]) -> None:
+    """After an adoption moved the earlier-entries files of ``path`` into the adopter's
+    history folder ``folder``: say on stderr that a link elsewhere naming their old
+    folder or a file in it (a person's, another archive's) now names nothing, and where
+    they are (issue 16, eleventh round: no link breaks unsaid; none is searched for,
+    a scan of every file for a rare move)."""
+    if not moves or folder is None or \
+            os.path.relpath(folder, ai_dir).split(os.sep)[0] != "history":
+        return
+    old = parent(moves[0][0])
+    _warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
+          f"adoption), and {old} goes once empty: a link elsewhere that names that folder "
+          f"or a file in it (in a file of yours, in another session's archive) now names "
+          f"nothing; point it at {folder}")
 
 
 def _warn_operation(path: str) -> None:
@@ -1516,14 +1570,14 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
 def _check_bound(edit: SessionEdit, size: int) -> None:
     """Set ``edit.over_bound`` when the write of ``size`` bytes left the file past
     :data:`~ai_protocols.session.rollover.BOUND` and no later write will move entries
-    out: the write that rolled it over, or the one that took it past the bound with
-    less than :data:`~ai_protocols.session.rollover.LEAST` movable bytes (once: the
-    writes after it read a file past the bound already, and roll nothing over)."""
+    out: every such write (eleventh review: once was not enough, and a file made past
+    the bound by hand was never said), but one that leaves at least
+    :data:`~ai_protocols.session.rollover.LEAST` movable bytes without rolling them
+    over (the next write does). The size is the write's own; what holds the file is
+    read only then, as :func:`~ai_protocols.session.rollover.plan` read it."""
     if size <= BOUND:
         return
     rolled = edit.rolled is not None
-    if not rolled and edit.read_as is not None and edit.read_as.st_size > BOUND:
-        return
     movable, held = held_by(edit.doc)
     if rolled or movable < LEAST:
         edit.over_bound = held
@@ -1678,7 +1732,10 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
                   f"symbolic link: ai-protocols does not follow it, and a wrap-up refuses "
                   f"to move it (exit 12); replace it with the file it points to")
             continue
-        if os.path.lexists(earlier.path) or not named_as_ours(ai_dir, earlier.path):
+        if not named_as_ours(ai_dir, earlier.path):
+            continue
+        if os.path.lexists(earlier.path):
+            _keep_earlier(ai_dir, path, earlier.path)
             continue
         try:
             _refuse_links(ai_dir, [earlier.path])
@@ -1700,6 +1757,37 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
         except (OSError, StorageError) as error:
             _warn(f"{earlier.path} is missing and could not be put back from {kept}: "
                   f"{getattr(error, 'strerror', None) or error}")
+
+
+def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
+    """Make the kept copy of the linked earlier-entries file ``earlier`` when it has
+    none (a rollover killed between the file's name and its copy's, issue 16 eleventh
+    round): a hard link, as :func:`_write_earlier` makes it, of a file of the tool's
+    (:func:`~ai_protocols.session.rollover.is_ours`: the copy is what
+    :func:`_restore_earlier` puts back, and only such a copy). One ``lstat`` of the
+    copy's place when it is there: the file is read only when it is missing. A kept
+    copy there stays as it is, even when the file beside it is another (it holds the
+    bytes the tool wrote; docs/decisions.md). Best effort: said on stderr when it
+    cannot be made."""
+    if os.path.relpath(earlier, ai_dir).split(os.sep)[0] != "history":
+        return  # (an archive's earlier file: git tracks it, none is kept)
+    kept = _kept_earlier(ai_dir, earlier)
+    if kept is None or os.path.lexists(kept):
+        return
+    if not os.path.isfile(earlier) or os.path.islink(earlier) or \
+            not is_ours(ai_dir, earlier):
+        return  # (a file a person edited: its kept copy could never be put back)
+    try:
+        _refuse_links(ai_dir, [kept])
+        _make_folder(parent(kept))
+        os.link(earlier, kept, follow_symlinks=False)
+        storage.fsync_dir(parent(kept))
+    except FileExistsError:
+        pass  # (made meanwhile: the lock is held, so by nothing of the tool's)
+    except (OSError, AiProtocolsError) as error:
+        _warn(f"{earlier}, which {path} links for its earlier entries, has no copy kept "
+              f"in {kept}, and none could be made: "
+              f"{getattr(error, 'strerror', None) or error}")
 
 
 def _read_or_none(path: str) -> bytes | None:
@@ -2103,7 +2191,7 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
         _remove_empty_history(kept)
 
 
-def _carry(moves: list[tuple[str, str]]) -> list[str]:
+def _carry(ai_dir: str, moves: list[tuple[str, str]]) -> list[str]:
     """Give each earlier-entries file its second name beside the archive (a hard link;
     a copy across file systems; a name that holds the same bytes already is kept),
     the folders fsynced: step 1 of :func:`_move`. Returns the names made, which
@@ -2124,7 +2212,8 @@ def _carry(moves: list[tuple[str, str]]) -> list[str]:
                     continue  # (gone meanwhile: its link names where it was)
                 storage.atomic_write(new, data, exclusive=True)
             made.append(new)
-        for folder in {parent(new) for _, new in moves}:
+        made += _keep_carried(ai_dir, [new for _, new in moves])
+        for folder in {parent(new) for _, new in moves} | {parent(m) for m in made}:
             storage.fsync_dir(folder)
     except OSError as error:
         _uncarry(made)
@@ -2133,6 +2222,63 @@ def _carry(moves: list[tuple[str, str]]) -> list[str]:
         _uncarry(made)
         raise
     return made
+
+
+def _keep_carried(ai_dir: str, news: list[str]) -> list[str]:
+    """The kept copies of the earlier-entries files ``news`` a move gave new names in a
+    history folder (an adoption's, into the adopter's; an archive's keep none), made
+    before the old names and their copies go (issue 16, eleventh round): hard links,
+    as :func:`_write_earlier` makes them. Returns those made (removed again when the
+    move fails)."""
+    made: list[str] = []
+    for new in news:
+        if os.path.relpath(new, ai_dir).split(os.sep)[0] != "history":
+            continue
+        kept = _kept_earlier(ai_dir, new)
+        if kept is None or os.path.lexists(kept):
+            continue
+        _refuse_links(ai_dir, [kept])
+        _make_folder(parent(kept))
+        os.link(new, kept, follow_symlinks=False)
+        made.append(kept)
+    return made
+
+
+def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
+    """Finish an adoption of the session file ``path`` by ``adopter`` killed after it
+    gave the earlier-entries files their new names but before it removed the old ones
+    (:func:`_move`, step 4): each file of the tool's in ``path``'s history folder whose
+    name holds the same bytes in ``adopter``'s (a second name, or a copy) is removed,
+    with its kept copies, then the folders left empty; the adopter's file gets its
+    kept copy when it has none. Returns the paths removed. Call holding both files'
+    locks (:func:`locked_sessions`). A file only there, or another there, stays (it is
+    no leftover: nothing is lost)."""
+    old, new = history_folder(ai_dir, path), history_folder(ai_dir, adopter)
+    try:
+        names = sorted(os.listdir(old))
+    except OSError:
+        return []
+    moves = []
+    for name in names:
+        one, there = join(old, name), join(new, name)
+        if not named_as_ours(ai_dir, one) or os.path.islink(one) or os.path.islink(there):
+            continue
+        try:
+            same = os.path.samefile(one, there) or (
+                os.path.isfile(there) and storage.read_bytes(one) == storage.read_bytes(there))
+        except (OSError, AiProtocolsError):
+            continue
+        if same:
+            moves.append((one, there))
+    if moves:
+        try:
+            _keep_carried(ai_dir, [there for _, there in moves])
+        except (OSError, AiProtocolsError) as error:
+            _warn(f"the adopted earlier-entries files in {new} have no copy kept, and none "
+                  f"could be made: {getattr(error, 'strerror', None) or error}")
+            return []  # (the old names stay: they are the only second copy)
+        _drop_carried(ai_dir, moves)
+    return [one for one, _ in moves]
 
 
 def _uncarry(made: list[str]) -> None:
@@ -2249,7 +2395,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
-        carried = _carry(moves)
+        carried = _carry(ai_dir, moves)
         storage.atomic_write(tomb, record)
         try:
             _commit_target(edit, written, then)
