@@ -490,7 +490,9 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     each once: ``(line index, the line without its ending, parse_earlier_link's
     tuple)``. The one rule every reader and writer uses (``show``, ``show --json``,
     ``show --all``, the moves): an item shaped as :func:`earlier_link_line` writes it
-    (``- [[file:PATH][...]]``, indented or not) whose ``PATH`` ends in a name shaped
+    (``- [[file:PATH][...]]``, indented or not) whose ``PATH``, less a ``::SEARCH``
+    option (Org's ``file:PATH::SEARCH``, https://orgmode.org/manual/Search-Options.html;
+    the tuple's path is without it), ends in a name shaped
     as a rollover's (:func:`is_earlier_name`), anywhere in the file but inside another
     session's subtree: a person who renamed, moved, demoted or duplicated the section,
     or deleted its drawer, cuts no session off from its earlier entries. A link to
@@ -502,6 +504,8 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     for index, line in doc.lines_holding("[[file:"):
         bare = strip_ending(line, doc.newline)
         link = parse_earlier_link(bare.lstrip(" \t"))
+        if link is not None:
+            link = (link[0].partition("::")[0], *link[1:])  # type: ignore[assignment]
         if link is None or not is_earlier_name(os.path.basename(link[0])) or \
                 any(o.line <= index < o.subtree_end for o in others):
             continue
@@ -633,14 +637,19 @@ _FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
 
 
 def _moved_path(where: str, old_folder: str, new_folder: str,
-                existing_only: bool) -> str | None:
+                existing_only: bool, renamed: dict[str, str] | None = None) -> str | None:
     """The relative path ``where`` (from ``old_folder``) as it names the same file from
     ``new_folder`` (a final ``/`` kept); ``None`` when it is to stay as it is: empty,
-    absolute (``/``, ``~``), or (``existing_only``) naming nothing that exists."""
+    absolute (``/``, ``~``), or (``existing_only``) naming nothing that exists.
+    ``renamed`` (absolute old path: absolute new path): files moving too, whose new
+    place a link to them then names."""
     if not where or where.startswith(("/", "~")):
         return None
     named = os.path.join(os.path.abspath(old_folder or "."), where)
-    if existing_only and not os.path.lexists(named):
+    if renamed:
+        named = renamed.get(os.path.normpath(named), named)
+    if existing_only and not os.path.lexists(named) and not (
+            renamed and named in renamed.values()):
         return None
     moved = os.path.relpath(named, os.path.abspath(new_folder or "."))
     if where.endswith("/") and not moved.endswith("/"):
@@ -649,7 +658,8 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 
 
 def moved_link_line(line: str, old_folder: str, new_folder: str,
-                    existing_only: bool = False) -> str:
+                    existing_only: bool = False, renamed: dict[str, str] | None = None
+                    ) -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -662,7 +672,9 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     ``~``), any other link, a link in a bracket link's description (no link there for
     Org) and a plain link this reading is not sure Org sees as this very text stay as
     they are; with ``existing_only``, so does a link naming nothing that exists (no
-    meaning to keep: its bytes, as typed, are kept instead)."""
+    meaning to keep: its bytes, as typed, are kept instead). ``renamed``: files moving
+    too (:func:`_moved_path`), a link to one, its ``::SEARCH`` kept, naming its new
+    place."""
     out = []
     at = 0
     while True:
@@ -675,13 +687,13 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
         if end >= len(line):
             break
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
-                                      existing_only))
+                                      existing_only, renamed))
         target = org_link_unescape(line[start + 2:end])
         scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
-        moved = _moved_path(where, old_folder, new_folder, existing_only) \
+        moved = _moved_path(where, old_folder, new_folder, existing_only, renamed) \
             if scheme or bare else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
@@ -695,7 +707,7 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
                 out.append(line[end:close])
                 at = close
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
-                                  existing_only))
+                                  existing_only, renamed))
     return "".join(out)
 
 
@@ -746,7 +758,8 @@ def _plain_re(re: object) -> object:
 
 
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
-                       new_folder: str, existing_only: bool) -> str:
+                       new_folder: str, existing_only: bool,
+                       renamed: dict[str, str] | None = None) -> str:
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
     moved as :func:`moved_link_line` says."""
@@ -773,7 +786,7 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
     for start, stop in paths:
         angled, stop = stop < 0, abs(stop)
         where, sep, search = line[start:stop].partition("::")
-        moved = _moved_path(where, old_folder, new_folder, existing_only)
+        moved = _moved_path(where, old_folder, new_folder, existing_only, renamed)
         if moved is None or moved == where or (
                 any(c in moved for c in "\n>") if angled else
                 _plain_re(None).fullmatch("file:" + moved + sep + search) is None):  # type: ignore[attr-defined]
@@ -791,7 +804,8 @@ _PATH_KEYWORDS = ("#+include:", "#+setupfile:")
 
 
 def moved_keyword_line(line: str, old_folder: str, new_folder: str,
-                       existing_only: bool = False) -> str:
+                       existing_only: bool = False, renamed: dict[str, str] | None = None
+                       ) -> str:
     """``line``, when it is an ``#+INCLUDE:`` or ``#+SETUPFILE:`` keyword (any case,
     indented or not) naming a relative file, with that path naming from ``new_folder``
     the file it named from ``old_folder``; any other line as it is. Org 9.5's reading:
@@ -800,7 +814,7 @@ def moved_keyword_line(line: str, old_folder: str, new_folder: str,
     surrounding double quotes (``org-strip-quotes``), a URL (``scheme:``) left alone.
     Only the path changes: the quotes, the location and the rest of the line stay. An
     absolute path (``/``, ``~``) stays; with ``existing_only``, so does one naming
-    nothing that exists."""
+    nothing that exists. ``renamed``: as :func:`moved_link_line`'s."""
     body = line.lstrip(" \t")
     key = next((k for k in _PATH_KEYWORDS if body[:len(k)].casefold() == k), None)
     if key is None:
@@ -830,7 +844,7 @@ def moved_keyword_line(line: str, old_folder: str, new_folder: str,
         cut = inner.find("::")
         if cut != -1:
             inner, location = inner[:cut], inner[cut:]
-    moved = _moved_path(inner, old_folder, new_folder, existing_only)
+    moved = _moved_path(inner, old_folder, new_folder, existing_only, renamed)
     if moved is None or moved == inner:
         return line
     if not quoted and (any(c.isspace() for c in moved) or moved.startswith('"')):
@@ -839,35 +853,97 @@ def moved_keyword_line(line: str, old_folder: str, new_folder: str,
     return line[:value_at] + new + line[token_end:]
 
 
-def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int]) -> None:
+#: The blocks whose contents Org reads as verbatim text (no link, no keyword in them:
+#: "lesser blocks", https://orgmode.org/worg/org-syntax.html, "Blocks"); a verse
+#: block's contents are objects (links, but no keyword); any other block (quote,
+#: center, a special block such as ``NOTE``) holds elements, links and keywords
+#: included.
+_VERBATIM_BLOCKS = frozenset(("src", "example", "export", "comment"))
+
+
+def _no_link_lines(doc: OrgFile) -> tuple[list[tuple[int, int, bool]], set[int]]:
+    """Where Org sees no link or no keyword in ``doc``, by Org's blocks (Org 9.5's
+    ``org-element--current-element``: ``#+BEGIN_NAME`` up to the first
+    ``#+END_NAME`` alone on its line, any case, before the next headline; a begin with
+    no such end is no block): the spans ``(begin, end, verse)`` of the verbatim and
+    verse blocks, their fences included, in file order (``verse``: links in it, but no
+    keyword and no comment or fixed-width line), and the fence lines of every other
+    block (its parameters hold no link)."""
+    from bisect import bisect_right
+
+    heads = [h.line for h in doc.headlines]
+    marks = [(index, strip_ending(line, doc.newline).lstrip(" \t").rstrip(" \t").casefold())
+             for index, line in doc.lines_holding("#+")]
+    spans: list[tuple[int, int, bool]] = []
+    fences: set[int] = set()
+    k = 0
+    while k < len(marks):
+        index, body = marks[k]
+        k += 1
+        if not body.startswith("#+begin_") or len(body) == 8 or body[8] in " \t":
+            continue
+        name = body[8:].split(None, 1)[0]
+        at = bisect_right(heads, index)
+        limit = heads[at] if at < len(heads) else len(doc.lines)
+        close = "#+end_" + name
+        end = next((n for n in range(k, len(marks))
+                    if marks[n][0] < limit and marks[n][1] == close), None)
+        if end is None or marks[end][0] >= limit:
+            continue
+        if name in _VERBATIM_BLOCKS or name == "verse":
+            spans.append((index, marks[end][0], name == "verse"))
+            k = end + 1
+        else:
+            fences.update((index, marks[end][0]))
+    return spans, fences
+
+
+def _no_link_line(line: str) -> bool:
+    """Whether ``line`` (outside a verse block) is a comment (``#`` then a blank or the
+    line's end) or a fixed-width line (``:`` so), indented or not: Org sees no link
+    there (Org syntax, "Comments" and "Fixed Width Areas")."""
+    body = line.lstrip(" \t")
+    return body[:1] in ("#", ":") and body[1:2] in ("", " ", "\r", "\n")
+
+
+def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
+               renamed: dict[str, str] | None = None) -> None:
     """:func:`moved_link_line` on each line of ``doc`` holding a link (``[[``, ``file``)
-    and :func:`moved_keyword_line` on each ``#+INCLUDE:``/``#+SETUPFILE:`` line, but those
-    in ``skip`` (lines rewritten already) and those inside a block (``#+BEGIN_...`` to
-    ``#+END_...``: no link or keyword there, Org syntax), for a file moving from
-    ``old_folder`` to ``new_folder`` (an archive, an adoption): a person's relative links
-    and included files that exist stay right; a link to nothing keeps its bytes
-    (``existing_only``). Surgical: only a changed line is set."""
-    blocks: list[int] = []  # (line indexes where a block begins, then ends, in turn)
-    keywords = []
-    for index, line in doc.lines_holding("#+"):
-        head = line.lstrip(" \t")[:12].casefold()
-        if (head.startswith("#+begin_") and len(blocks) % 2 == 0) or \
-                (head.startswith("#+end_") and len(blocks) % 2 == 1):
-            blocks.append(index)
-        elif head.startswith(_PATH_KEYWORDS):
-            keywords.append(index)
+    and :func:`moved_keyword_line` on each ``#+INCLUDE:``/``#+SETUPFILE:`` line, for a
+    file moving from ``old_folder`` to ``new_folder`` (an archive, an adoption): a
+    person's relative links and included files that exist stay right; a link to nothing
+    keeps its bytes (``existing_only``). ``renamed``: the files moving too (absolute old
+    path: absolute new path; the session's own earlier files): a link to one names its
+    new place. Passed over: the lines in ``skip`` (rewritten already) and those where Org
+    sees no link (:func:`_no_link_lines`, :func:`_no_link_line`: a verbatim block, src,
+    example, export or comment, with its fences, and a comment or fixed-width line;
+    a verse block holds links but no keyword; a quote, center or special block holds
+    both, Org syntax, "Blocks"). Surgical: only a changed line is set."""
+    from bisect import bisect_right
+
+    spans, fences = _no_link_lines(doc)
+    starts = [span[0] for span in spans]
+    keywords = {index for index, line in doc.lines_holding("#+")
+                if line.lstrip(" \t")[:12].casefold().startswith(_PATH_KEYWORDS)}
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
-                   {index for index, _ in doc.lines_holding("file")} | set(keywords))
+                   {index for index, _ in doc.lines_holding("file")} | keywords)
     changes = []
     for index in lines:
-        if index in skip or any(blocks[k] < index < (blocks[k + 1] if k + 1 < len(blocks)
-                                                     else len(doc.lines) + 1)
-                                for k in range(0, len(blocks), 2)):
+        at = bisect_right(starts, index) - 1
+        inside = at >= 0 and index <= spans[at][1]
+        verse = inside and spans[at][2]
+        if index in skip or index in fences or (inside and (
+                not verse or index in (spans[at][0], spans[at][1]))):
             continue
         bare = strip_ending(doc.lines[index], doc.newline).lstrip("\ufeff")
-        moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True) \
-            if index in keywords else \
-            moved_link_line(bare, old_folder, new_folder, existing_only=True)
+        if not verse and _no_link_line(bare):
+            continue
+        if index in keywords and not verse:
+            moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True,
+                                       renamed=renamed)
+        else:
+            moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
+                                    renamed=renamed)
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:
