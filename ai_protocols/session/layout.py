@@ -658,8 +658,8 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 
 
 def moved_link_line(line: str, old_folder: str, new_folder: str,
-                    existing_only: bool = False, renamed: dict[str, str] | None = None
-                    ) -> str:
+                    existing_only: bool = False, renamed: dict[str, str] | None = None,
+                    inert: Iterable[tuple[int, int]] = ()) -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -674,7 +674,10 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     they are; with ``existing_only``, so does a link naming nothing that exists (no
     meaning to keep: its bytes, as typed, are kept instead). ``renamed``: files moving
     too (:func:`_moved_path`), a link to one, its ``::SEARCH`` kept, naming its new
-    place."""
+    place. ``inert``: ``(open, close)`` columns of verbatim or code markup
+    (:func:`_markup_spans`): a link beginning after ``open`` and up to ``close`` is no
+    link for Org, and keeps its bytes."""
+    inert = list(inert)
     out = []
     at = 0
     while True:
@@ -687,14 +690,14 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
         if end >= len(line):
             break
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
-                                      existing_only, renamed))
+                                      existing_only, renamed, inert))
         target = org_link_unescape(line[start + 2:end])
         scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
         moved = _moved_path(where, old_folder, new_folder, existing_only, renamed) \
-            if scheme or bare else None
+            if (scheme or bare) and not _inert_at(inert, start) else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
         out.append(line[start:start + 2])
@@ -707,8 +710,14 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
                 out.append(line[end:close])
                 at = close
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
-                                  existing_only, renamed))
+                                  existing_only, renamed, inert))
     return "".join(out)
+
+
+def _inert_at(inert: list[tuple[int, int]], at: int) -> bool:
+    """Whether column ``at`` lies in one of the markup spans ``inert`` (after its
+    opening mark, up to its closing one)."""
+    return any(open_ < at <= close for open_, close in inert)
 
 
 #: Where a plain link may begin for this reading: at the start of a line or after one of
@@ -759,7 +768,8 @@ def _plain_re(re: object) -> object:
 
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
                        new_folder: str, existing_only: bool,
-                       renamed: dict[str, str] | None = None) -> str:
+                       renamed: dict[str, str] | None = None,
+                       inert: list[tuple[int, int]] | None = None) -> str:
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
     moved as :func:`moved_link_line` says."""
@@ -785,6 +795,8 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
     at = begin
     for start, stop in paths:
         angled, stop = stop < 0, abs(stop)
+        if inert and _inert_at(inert, start - 1):  # (its scheme's ":" in markup)
+            continue
         where, sep, search = line[start:stop].partition("::")
         moved = _moved_path(where, old_folder, new_folder, existing_only, renamed)
         if moved is None or moved == where or (
@@ -906,6 +918,156 @@ def _no_link_line(line: str) -> bool:
     return body[:1] in ("#", ":") and body[1:2] in ("", " ", "\r", "\n")
 
 
+#: Org's verbatim and code markup (Org 9.5's ``org-emphasis-regexp-components``, Org
+#: 9.7's ``org-element--parse-generic-emphasis``): an opening mark follows the line's
+#: start or one of these, and a non-blank; a closing one follows a non-blank, and is
+#: followed by one of these or the line's end.
+_MARKUP_PRE = frozenset(" \t\n-('\"{")
+_MARKUP_POST = frozenset(" \t\n-.,:!?;'\")}\\[")
+_BLANK = frozenset(" \t\n")
+
+
+def _markup_spans(text: str) -> list[tuple[int, int]] | None:
+    """The spans ``(open, close)`` of ``text`` (one paragraph, or more: its lines joined
+    by ``\\n``) that may be verbatim (``=...=``) or code (``~...~``) for Org 9.5 or 9.7,
+    where Org sees no link: the union of the readings of each version (9.5: one line
+    break at most in the text; 9.7: any), each mark alone or both, objects that are links
+    taken first or not (a superset, so that a link this reading rewrites is one Org
+    sees; a link in a span it adds keeps its bytes); ``None`` when a character by a mark
+    is not plain ASCII (Emacs's ``[:space:]`` of others depends on its syntax table: not
+    sure)."""
+    if "=" not in text and "~" not in text:
+        return []
+    import re  # (only at a move)
+
+    for at, char in enumerate(text):
+        if char in "=~":
+            for near in (text[at - 1:at] if at else "", text[at + 1:at + 2]):
+                if near and not (" " <= near <= "~" or near in _BLANK):
+                    return None
+    links: dict[int, int] = {}
+    at = 0
+    while (start := text.find("[[", at)) != -1:
+        end = start + 2
+        while end < len(text) and text[end] != "]":
+            end += 2 if text[end] == "\\" else 1
+        close = text.find("]]", end) if text.startswith("][", end) else end \
+            if text.startswith("]]", end) else -1
+        if close == -1:
+            at = start + 2
+            continue
+        links[start] = at = close + 2
+    for found in _plain_re(re).finditer(text):  # type: ignore[attr-defined]
+        links.setdefault(found.start(), found.end())
+    at = 0
+    while (start := text.find("<file", at)) != -1:
+        close = text.find(">", start)
+        if close != -1 and "\n" not in text[start:close]:
+            links.setdefault(start, close + 1)
+        at = start + 1
+    spans: set[tuple[int, int]] = set()
+    for skip in (links, {}):
+        for marks in ("=~", "=", "~"):
+            for breaks in (1, len(text)):
+                spans.update(_markup_reading(text, marks, skip, breaks))
+    return sorted(spans)
+
+
+def _markup_reading(text: str, marks: str, links: dict[int, int],
+                    breaks: int) -> list[tuple[int, int]]:
+    """One reading of :func:`_markup_spans`: ``text`` read from its start, a link of
+    ``links`` (start: end) passed over whole, each opening mark of ``marks`` closed by
+    the first closing mark of its kind after it (with at most ``breaks`` line breaks
+    between them), the reading going on after it."""
+    spans = []
+    at = 0
+    size = len(text)
+    while at < size:
+        if at in links:
+            at = links[at]
+            continue
+        mark = text[at]
+        if mark in marks and (at == 0 or text[at - 1] in _MARKUP_PRE) and \
+                at + 1 < size and text[at + 1] not in _BLANK:
+            close = at + 2
+            while close < size and not (
+                    text[close] == mark and text[close - 1] not in _BLANK and
+                    (close + 1 == size or text[close + 1] in _MARKUP_POST)):
+                close += 1
+            if close < size and text.count("\n", at, close) <= breaks:
+                spans.append((at, close))
+                at = close + 1
+                continue
+        at += 1
+    return spans
+
+
+def _line_kind(line: str) -> str:
+    """How a line bounds a paragraph for :func:`_markup_spans`: ``blank``; ``alone`` (a
+    headline, a table row, a comment or fixed-width line: no paragraph goes on across
+    it); ``item`` (a list item's first line: a paragraph begins in it); else ``text``
+    (Org 9.5's ``org-element-paragraph-separate``, its sure cases only: a line it may
+    pass over stays in the paragraph, which then is wider, never narrower)."""
+    body = line.lstrip(" \t")
+    if not body.strip():
+        return "blank"
+    if line.startswith("*"):
+        stars = len(line) - len(line.lstrip("*"))
+        if line[stars:stars + 1] == " ":
+            return "alone"
+    if body[0] == "|" or (body[0] in "#:" and body[1:2] in ("", " ")):
+        return "alone"
+    bullet = body[0] in "-+*" and line[0] != "*"
+    if not bullet:
+        digits = len(body) - len(body.lstrip("0123456789"))
+        bullet = digits > 0 and body[digits:digits + 1] in (".", ")")
+        body = body[digits:] if bullet else body
+    return "item" if bullet and body[1:2] in ("", " ", "\t") else "text"
+
+
+def _paragraph(doc: OrgFile, index: int, out: Callable[[int], bool]) -> tuple[int, int]:
+    """The lines ``(first, last)`` of the paragraph of line ``index`` as
+    :func:`_line_kind` bounds it, not across a line ``out`` says is in a block Org reads
+    as verbatim."""
+    def kind(at: int) -> str:
+        return "alone" if out(at) else _line_kind(strip_ending(doc.lines[at], doc.newline))
+
+    own = kind(index)
+    if own == "alone":
+        return index, index
+    first = index
+    high = len(doc.lines)
+    while own != "item" and first > 0:
+        above = kind(first - 1)
+        if above in ("blank", "alone"):
+            break
+        first -= 1
+        if above == "item":
+            break
+    last = index
+    while last + 1 < high and kind(last + 1) == "text":
+        last += 1
+    return first, last
+
+
+def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
+                   out: Callable[[int], bool]) -> list[tuple[int, int]] | None:
+    """The spans of line ``index`` where its paragraph's verbatim or code markup may
+    hide a link from Org (:func:`_markup_spans`), as columns of the line (``open`` may
+    be before it, ``close`` after); ``None`` when not sure. ``verse``: the first and
+    last lines of the verse block's contents the line is in (one container for Org)."""
+    first, last = verse if verse is not None else _paragraph(doc, index, out)
+    lines = [strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)]
+    if not any("=" in line or "~" in line for line in lines):
+        return []
+    spans = _markup_spans("\n".join(lines))
+    if spans is None:
+        return None
+    offset = sum(len(line) + 1 for line in lines[:index - first])
+    size = len(lines[index - first])
+    return [(o - offset, c - offset) for o, c in spans if c >= offset and o <= offset + size]
+
+
 def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                renamed: dict[str, str] | None = None) -> None:
     """:func:`moved_link_line` on each line of ``doc`` holding a link (``[[``, ``file``)
@@ -923,6 +1085,12 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
 
     spans, fences = _no_link_lines(doc)
     starts = [span[0] for span in spans]
+
+    def out(at: int) -> bool:  # (in a verbatim block, or a block's fence)
+        k = bisect_right(starts, at) - 1
+        return at in fences or (k >= 0 and at <= spans[k][1] and (
+            not spans[k][2] or at in (spans[k][0], spans[k][1])))
+
     keywords = {index for index, line in doc.lines_holding("#+")
                 if line.lstrip(" \t")[:12].casefold().startswith(_PATH_KEYWORDS)}
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
@@ -942,8 +1110,12 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
             moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True,
                                        renamed=renamed)
         else:
+            inert = _inert_columns(doc, index, (spans[at][0] + 1, spans[at][1] - 1)
+                                   if verse else None, out)
+            if inert is None:
+                continue  # (markup by it this reading is not sure of: its bytes kept)
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
-                                    renamed=renamed)
+                                    renamed=renamed, inert=inert)
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:
