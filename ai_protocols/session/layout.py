@@ -898,9 +898,10 @@ def _no_link_lines(doc: OrgFile) -> tuple[list[tuple[int, int, bool]], set[int]]
         at = bisect_right(heads, index)
         limit = heads[at] if at < len(heads) else len(doc.lines)
         close = "#+end_" + name
-        end = next((n for n in range(k, len(marks))
-                    if marks[n][0] < limit and marks[n][1] == close), None)
-        if end is None or marks[end][0] >= limit:
+        end = k
+        while end < len(marks) and marks[end][0] < limit and marks[end][1] != close:
+            end += 1
+        if end == len(marks) or marks[end][0] >= limit:
             continue
         if name in _VERBATIM_BLOCKS or name == "verse":
             spans.append((index, marks[end][0], name == "verse"))
@@ -965,23 +966,32 @@ def _markup_spans(text: str) -> list[tuple[int, int]] | None:
         if close != -1 and "\n" not in text[start:close]:
             links.setdefault(start, close + 1)
         at = start + 1
+    closers: dict[str, list[int]] = {"=": [], "~": []}
+    for at in range(1, len(text)):  # (a closing mark does not depend on its opening one)
+        mark = text[at]
+        if mark in closers and text[at - 1] not in _BLANK and (
+                at + 1 == len(text) or text[at + 1] in _MARKUP_POST):
+            closers[mark].append(at)
     spans: set[tuple[int, int]] = set()
     for skip in (links, {}):
         for marks in ("=~", "=", "~"):
             for breaks in (1, len(text)):
-                spans.update(_markup_reading(text, marks, skip, breaks))
+                spans.update(_markup_reading(text, marks, skip, breaks, closers))
     return sorted(spans)
 
 
-def _markup_reading(text: str, marks: str, links: dict[int, int],
-                    breaks: int) -> list[tuple[int, int]]:
+def _markup_reading(text: str, marks: str, links: dict[int, int], breaks: int,
+                    closers: dict[str, list[int]]) -> list[tuple[int, int]]:
     """One reading of :func:`_markup_spans`: ``text`` read from its start, a link of
     ``links`` (start: end) passed over whole, each opening mark of ``marks`` closed by
-    the first closing mark of its kind after it (with at most ``breaks`` line breaks
-    between them), the reading going on after it."""
+    the first closing mark of its kind after it (``closers``, in order), with at most
+    ``breaks`` line breaks between them, the reading going on after it."""
+    from bisect import bisect_left
+
     spans = []
     at = 0
     size = len(text)
+    ends = [n for n, char in enumerate(text) if char == "\n"] if breaks < size else []
     while at < size:
         if at in links:
             at = links[at]
@@ -989,12 +999,11 @@ def _markup_reading(text: str, marks: str, links: dict[int, int],
         mark = text[at]
         if mark in marks and (at == 0 or text[at - 1] in _MARKUP_PRE) and \
                 at + 1 < size and text[at + 1] not in _BLANK:
-            close = at + 2
-            while close < size and not (
-                    text[close] == mark and text[close - 1] not in _BLANK and
-                    (close + 1 == size or text[close + 1] in _MARKUP_POST)):
-                close += 1
-            if close < size and text.count("\n", at, close) <= breaks:
+            found = closers[mark]
+            k = bisect_left(found, at + 2)
+            close = found[k] if k < len(found) else size
+            if close < size and (breaks >= size or bisect_left(ends, close) -
+                                 bisect_left(ends, at) <= breaks):
                 spans.append((at, close))
                 at = close + 1
                 continue
@@ -1051,16 +1060,21 @@ def _paragraph(doc: OrgFile, index: int, out: Callable[[int], bool]) -> tuple[in
 
 
 def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
-                   out: Callable[[int], bool]) -> list[tuple[int, int]] | None:
+                   out: Callable[[int], bool],
+                   cache: dict[tuple[int, int], list[tuple[int, int]] | None]
+                   ) -> list[tuple[int, int]] | None:
     """The spans of line ``index`` where its paragraph's verbatim or code markup may
     hide a link from Org (:func:`_markup_spans`), as columns of the line (``open`` may
     be before it, ``close`` after); ``None`` when not sure. ``verse``: the first and
-    last lines of the verse block's contents the line is in (one container for Org)."""
+    last lines of the verse block's contents the line is in (one container for Org).
+    ``cache``: each paragraph's spans, by its lines, for the next line of it."""
     first, last = verse if verse is not None else _paragraph(doc, index, out)
     lines = [strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)]
     if not any("=" in line or "~" in line for line in lines):
         return []
-    spans = _markup_spans("\n".join(lines))
+    if (first, last) not in cache:
+        cache[first, last] = _markup_spans("\n".join(lines))
+    spans = cache[first, last]
     if spans is None:
         return None
     offset = sum(len(line) + 1 for line in lines[:index - first])
@@ -1096,6 +1110,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
                    {index for index, _ in doc.lines_holding("file")} | keywords)
     changes = []
+    cache: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
     for index in lines:
         at = bisect_right(starts, index) - 1
         inside = at >= 0 and index <= spans[at][1]
@@ -1111,7 +1126,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                                        renamed=renamed)
         else:
             inert = _inert_columns(doc, index, (spans[at][0] + 1, spans[at][1] - 1)
-                                   if verse else None, out)
+                                   if verse else None, out, cache)
             if inert is None:
                 continue  # (markup by it this reading is not sure of: its bytes kept)
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
