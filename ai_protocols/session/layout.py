@@ -490,7 +490,9 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     each once: ``(line index, the line without its ending, parse_earlier_link's
     tuple)``. The one rule every reader and writer uses (``show``, ``show --json``,
     ``show --all``, the moves): an item shaped as :func:`earlier_link_line` writes it
-    (``- [[file:PATH][...]]``, indented or not) whose ``PATH`` ends in a name shaped
+    (``- [[file:PATH][...]]``, indented or not) whose ``PATH``, less a ``::SEARCH``
+    option (Org's ``file:PATH::SEARCH``, https://orgmode.org/manual/Search-Options.html;
+    the tuple's path is without it), ends in a name shaped
     as a rollover's (:func:`is_earlier_name`), anywhere in the file but inside another
     session's subtree: a person who renamed, moved, demoted or duplicated the section,
     or deleted its drawer, cuts no session off from its earlier entries. A link to
@@ -502,6 +504,8 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     for index, line in doc.lines_holding("[[file:"):
         bare = strip_ending(line, doc.newline)
         link = parse_earlier_link(bare.lstrip(" \t"))
+        if link is not None:
+            link = (link[0].partition("::")[0], *link[1:])  # type: ignore[assignment]
         if link is None or not is_earlier_name(os.path.basename(link[0])) or \
                 any(o.line <= index < o.subtree_end for o in others):
             continue
@@ -638,14 +642,19 @@ _FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
 
 
 def _moved_path(where: str, old_folder: str, new_folder: str,
-                existing_only: bool) -> str | None:
+                existing_only: bool, renamed: dict[str, str] | None = None) -> str | None:
     """The relative path ``where`` (from ``old_folder``) as it names the same file from
     ``new_folder`` (a final ``/`` kept); ``None`` when it is to stay as it is: empty,
-    absolute (``/``, ``~``), or (``existing_only``) naming nothing that exists."""
+    absolute (``/``, ``~``), or (``existing_only``) naming nothing that exists.
+    ``renamed`` (absolute old path: absolute new path): files moving too, whose new
+    place a link to them then names."""
     if not where or where.startswith(("/", "~")):
         return None
     named = os.path.join(os.path.abspath(old_folder or "."), where)
-    if existing_only and not os.path.lexists(named):
+    if renamed:
+        named = renamed.get(os.path.normpath(named), named)
+    if existing_only and not os.path.lexists(named) and not (
+            renamed and named in renamed.values()):
         return None
     moved = os.path.relpath(named, os.path.abspath(new_folder or "."))
     if where.endswith("/") and not moved.endswith("/"):
@@ -654,7 +663,8 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 
 
 def moved_link_line(line: str, old_folder: str, new_folder: str,
-                    existing_only: bool = False) -> str:
+                    existing_only: bool = False, renamed: dict[str, str] | None = None,
+                    inert: Iterable[tuple[int, int]] = ()) -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -667,7 +677,12 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     ``~``), any other link, a link in a bracket link's description (no link there for
     Org) and a plain link this reading is not sure Org sees as this very text stay as
     they are; with ``existing_only``, so does a link naming nothing that exists (no
-    meaning to keep: its bytes, as typed, are kept instead)."""
+    meaning to keep: its bytes, as typed, are kept instead). ``renamed``: files moving
+    too (:func:`_moved_path`), a link to one, its ``::SEARCH`` kept, naming its new
+    place. ``inert``: ``(open, close)`` columns of verbatim or code markup
+    (:func:`_markup_spans`): a link beginning after ``open`` and up to ``close`` is no
+    link for Org, and keeps its bytes."""
+    inert = list(inert)
     out = []
     at = 0
     while True:
@@ -680,14 +695,14 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
         if end >= len(line):
             break
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
-                                      existing_only))
+                                      existing_only, renamed, inert))
         target = org_link_unescape(line[start + 2:end])
         scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
-        moved = _moved_path(where, old_folder, new_folder, existing_only) \
-            if scheme or bare else None
+        moved = _moved_path(where, old_folder, new_folder, existing_only, renamed) \
+            if (scheme or bare) and not _inert_at(inert, start) else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
         out.append(line[start:start + 2])
@@ -700,8 +715,14 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
                 out.append(line[end:close])
                 at = close
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
-                                  existing_only))
+                                  existing_only, renamed, inert))
     return "".join(out)
+
+
+def _inert_at(inert: list[tuple[int, int]], at: int) -> bool:
+    """Whether column ``at`` lies in one of the markup spans ``inert`` (after its
+    opening mark, up to its closing one)."""
+    return any(open_ < at <= close for open_, close in inert)
 
 
 #: Where a plain link may begin for this reading: at the start of a line or after one of
@@ -751,7 +772,9 @@ def _plain_re(re: object) -> object:
 
 
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
-                       new_folder: str, existing_only: bool) -> str:
+                       new_folder: str, existing_only: bool,
+                       renamed: dict[str, str] | None = None,
+                       inert: list[tuple[int, int]] | None = None) -> str:
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
     moved as :func:`moved_link_line` says."""
@@ -777,8 +800,10 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
     at = begin
     for start, stop in paths:
         angled, stop = stop < 0, abs(stop)
+        if inert and _inert_at(inert, start - 1):  # (its scheme's ":" in markup)
+            continue
         where, sep, search = line[start:stop].partition("::")
-        moved = _moved_path(where, old_folder, new_folder, existing_only)
+        moved = _moved_path(where, old_folder, new_folder, existing_only, renamed)
         if moved is None or moved == where or (
                 any(c in moved for c in "\n>") if angled else
                 _plain_re(None).fullmatch("file:" + moved + sep + search) is None):  # type: ignore[attr-defined]
@@ -796,7 +821,8 @@ _PATH_KEYWORDS = ("#+include:", "#+setupfile:")
 
 
 def moved_keyword_line(line: str, old_folder: str, new_folder: str,
-                       existing_only: bool = False) -> str:
+                       existing_only: bool = False, renamed: dict[str, str] | None = None
+                       ) -> str:
     """``line``, when it is an ``#+INCLUDE:`` or ``#+SETUPFILE:`` keyword (any case,
     indented or not) naming a relative file, with that path naming from ``new_folder``
     the file it named from ``old_folder``; any other line as it is. Org 9.5's reading:
@@ -805,7 +831,7 @@ def moved_keyword_line(line: str, old_folder: str, new_folder: str,
     surrounding double quotes (``org-strip-quotes``), a URL (``scheme:``) left alone.
     Only the path changes: the quotes, the location and the rest of the line stay. An
     absolute path (``/``, ``~``) stays; with ``existing_only``, so does one naming
-    nothing that exists."""
+    nothing that exists. ``renamed``: as :func:`moved_link_line`'s."""
     body = line.lstrip(" \t")
     key = next((k for k in _PATH_KEYWORDS if body[:len(k)].casefold() == k), None)
     if key is None:
@@ -835,7 +861,7 @@ def moved_keyword_line(line: str, old_folder: str, new_folder: str,
         cut = inner.find("::")
         if cut != -1:
             inner, location = inner[:cut], inner[cut:]
-    moved = _moved_path(inner, old_folder, new_folder, existing_only)
+    moved = _moved_path(inner, old_folder, new_folder, existing_only, renamed)
     if moved is None or moved == inner:
         return line
     if not quoted and (any(c.isspace() for c in moved) or moved.startswith('"')):
@@ -844,35 +870,272 @@ def moved_keyword_line(line: str, old_folder: str, new_folder: str,
     return line[:value_at] + new + line[token_end:]
 
 
-def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int]) -> None:
+#: The blocks whose contents Org reads as verbatim text (no link, no keyword in them:
+#: "lesser blocks", https://orgmode.org/worg/org-syntax.html, "Blocks"); a verse
+#: block's contents are objects (links, but no keyword); any other block (quote,
+#: center, a special block such as ``NOTE``) holds elements, links and keywords
+#: included.
+_VERBATIM_BLOCKS = frozenset(("src", "example", "export", "comment"))
+
+
+def _no_link_lines(doc: OrgFile) -> tuple[list[tuple[int, int, bool]], set[int]]:
+    """Where Org sees no link or no keyword in ``doc``, by Org's blocks (Org 9.5's
+    ``org-element--current-element``: ``#+BEGIN_NAME`` up to the first
+    ``#+END_NAME`` alone on its line, any case, before the next headline; a begin with
+    no such end is no block): the spans ``(begin, end, verse)`` of the verbatim and
+    verse blocks, their fences included, in file order (``verse``: links in it, but no
+    keyword and no comment or fixed-width line), and the fence lines of every other
+    block (its parameters hold no link)."""
+    from bisect import bisect_right
+
+    heads = [h.line for h in doc.headlines]
+    marks = [(index, strip_ending(line, doc.newline).lstrip(" \t").rstrip(" \t").casefold())
+             for index, line in doc.lines_holding("#+")]
+    spans: list[tuple[int, int, bool]] = []
+    fences: set[int] = set()
+    k = 0
+    while k < len(marks):
+        index, body = marks[k]
+        k += 1
+        if not body.startswith("#+begin_") or len(body) == 8 or body[8] in " \t":
+            continue
+        name = body[8:].split(None, 1)[0]
+        at = bisect_right(heads, index)
+        limit = heads[at] if at < len(heads) else len(doc.lines)
+        close = "#+end_" + name
+        end = k
+        while end < len(marks) and marks[end][0] < limit and marks[end][1] != close:
+            end += 1
+        if end == len(marks) or marks[end][0] >= limit:
+            continue
+        if name in _VERBATIM_BLOCKS or name == "verse":
+            spans.append((index, marks[end][0], name == "verse"))
+            k = end + 1
+        else:
+            fences.update((index, marks[end][0]))
+    return spans, fences
+
+
+def _no_link_line(line: str) -> bool:
+    """Whether ``line`` (outside a verse block) is a comment (``#`` then a blank or the
+    line's end) or a fixed-width line (``:`` so), indented or not: Org sees no link
+    there (Org syntax, "Comments" and "Fixed Width Areas")."""
+    body = line.lstrip(" \t")
+    return body[:1] in ("#", ":") and body[1:2] in ("", " ", "\r", "\n")
+
+
+#: Org's verbatim and code markup (Org 9.5's ``org-emphasis-regexp-components``, Org
+#: 9.7's ``org-element--parse-generic-emphasis``): an opening mark follows the line's
+#: start or one of these, and a non-blank; a closing one follows a non-blank, and is
+#: followed by one of these or the line's end.
+_MARKUP_PRE = frozenset(" \t\n-('\"{")
+_MARKUP_POST = frozenset(" \t\n-.,:!?;'\")}\\[")
+_BLANK = frozenset(" \t\n")
+
+
+def _markup_spans(text: str) -> list[tuple[int, int]] | None:
+    """The spans ``(open, close)`` of ``text`` (one paragraph, or more: its lines joined
+    by ``\\n``) that may be verbatim (``=...=``) or code (``~...~``) for Org 9.5 or 9.7,
+    where Org sees no link: the union of the readings of each version (9.5: one line
+    break at most in the text; 9.7: any), each mark alone or both, objects that are links
+    taken first or not (a superset, so that a link this reading rewrites is one Org
+    sees; a link in a span it adds keeps its bytes); ``None`` when a character by a mark
+    is not plain ASCII (Emacs's ``[:space:]`` of others depends on its syntax table: not
+    sure)."""
+    if "=" not in text and "~" not in text:
+        return []
+    import re  # (only at a move)
+
+    for at, char in enumerate(text):
+        if char in "=~":
+            for near in (text[at - 1:at] if at else "", text[at + 1:at + 2]):
+                if near and not (" " <= near <= "~" or near in _BLANK):
+                    return None
+    links: dict[int, int] = {}
+    at = 0
+    while (start := text.find("[[", at)) != -1:
+        end = start + 2
+        while end < len(text) and text[end] != "]":
+            end += 2 if text[end] == "\\" else 1
+        close = text.find("]]", end) if text.startswith("][", end) else end \
+            if text.startswith("]]", end) else -1
+        if close == -1:
+            at = start + 2
+            continue
+        links[start] = at = close + 2
+    for found in _plain_re(re).finditer(text):  # type: ignore[attr-defined]
+        links.setdefault(found.start(), found.end())
+    at = 0
+    while (start := text.find("<file", at)) != -1:
+        close = text.find(">", start)
+        if close != -1 and "\n" not in text[start:close]:
+            links.setdefault(start, close + 1)
+        at = start + 1
+    closers: dict[str, list[int]] = {"=": [], "~": []}
+    for at in range(1, len(text)):  # (a closing mark does not depend on its opening one)
+        mark = text[at]
+        if mark in closers and text[at - 1] not in _BLANK and (
+                at + 1 == len(text) or text[at + 1] in _MARKUP_POST):
+            closers[mark].append(at)
+    spans: set[tuple[int, int]] = set()
+    for skip in (links, {}):
+        for marks in ("=~", "=", "~"):
+            for breaks in (1, len(text)):
+                spans.update(_markup_reading(text, marks, skip, breaks, closers))
+    return sorted(spans)
+
+
+def _markup_reading(text: str, marks: str, links: dict[int, int], breaks: int,
+                    closers: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """One reading of :func:`_markup_spans`: ``text`` read from its start, a link of
+    ``links`` (start: end) passed over whole, each opening mark of ``marks`` closed by
+    the first closing mark of its kind after it (``closers``, in order), with at most
+    ``breaks`` line breaks between them, the reading going on after it."""
+    from bisect import bisect_left
+
+    spans = []
+    at = 0
+    size = len(text)
+    ends = [n for n, char in enumerate(text) if char == "\n"] if breaks < size else []
+    while at < size:
+        if at in links:
+            at = links[at]
+            continue
+        mark = text[at]
+        if mark in marks and (at == 0 or text[at - 1] in _MARKUP_PRE) and \
+                at + 1 < size and text[at + 1] not in _BLANK:
+            found = closers[mark]
+            k = bisect_left(found, at + 2)
+            close = found[k] if k < len(found) else size
+            if close < size and (breaks >= size or bisect_left(ends, close) -
+                                 bisect_left(ends, at) <= breaks):
+                spans.append((at, close))
+                at = close + 1
+                continue
+        at += 1
+    return spans
+
+
+def _line_kind(line: str) -> str:
+    """How a line bounds a paragraph for :func:`_markup_spans`: ``blank``; ``alone`` (a
+    headline, a table row, a comment or fixed-width line: no paragraph goes on across
+    it); ``item`` (a list item's first line: a paragraph begins in it); else ``text``
+    (Org 9.5's ``org-element-paragraph-separate``, its sure cases only: a line it may
+    pass over stays in the paragraph, which then is wider, never narrower)."""
+    body = line.lstrip(" \t")
+    if not body.strip():
+        return "blank"
+    if line.startswith("*"):
+        stars = len(line) - len(line.lstrip("*"))
+        if line[stars:stars + 1] == " ":
+            return "alone"
+    if body[0] == "|" or (body[0] in "#:" and body[1:2] in ("", " ")):
+        return "alone"
+    bullet = body[0] in "-+*" and line[0] != "*"
+    if not bullet:
+        digits = len(body) - len(body.lstrip("0123456789"))
+        bullet = digits > 0 and body[digits:digits + 1] in (".", ")")
+        body = body[digits:] if bullet else body
+    return "item" if bullet and body[1:2] in ("", " ", "\t") else "text"
+
+
+def _paragraph(doc: OrgFile, index: int, out: Callable[[int], bool]) -> tuple[int, int]:
+    """The lines ``(first, last)`` of the paragraph of line ``index`` as
+    :func:`_line_kind` bounds it, not across a line ``out`` says is in a block Org reads
+    as verbatim."""
+    def kind(at: int) -> str:
+        return "alone" if out(at) else _line_kind(strip_ending(doc.lines[at], doc.newline))
+
+    own = kind(index)
+    if own == "alone":
+        return index, index
+    first = index
+    high = len(doc.lines)
+    while own != "item" and first > 0:
+        above = kind(first - 1)
+        if above in ("blank", "alone"):
+            break
+        first -= 1
+        if above == "item":
+            break
+    last = index
+    while last + 1 < high and kind(last + 1) == "text":
+        last += 1
+    return first, last
+
+
+def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
+                   out: Callable[[int], bool],
+                   cache: dict[tuple[int, int], list[tuple[int, int]] | None]
+                   ) -> list[tuple[int, int]] | None:
+    """The spans of line ``index`` where its paragraph's verbatim or code markup may
+    hide a link from Org (:func:`_markup_spans`), as columns of the line (``open`` may
+    be before it, ``close`` after); ``None`` when not sure. ``verse``: the first and
+    last lines of the verse block's contents the line is in (one container for Org).
+    ``cache``: each paragraph's spans, by its lines, for the next line of it."""
+    first, last = verse if verse is not None else _paragraph(doc, index, out)
+    lines = [strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)]
+    if not any("=" in line or "~" in line for line in lines):
+        return []
+    if (first, last) not in cache:
+        cache[first, last] = _markup_spans("\n".join(lines))
+    spans = cache[first, last]
+    if spans is None:
+        return None
+    offset = sum(len(line) + 1 for line in lines[:index - first])
+    size = len(lines[index - first])
+    return [(o - offset, c - offset) for o, c in spans if c >= offset and o <= offset + size]
+
+
+def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
+               renamed: dict[str, str] | None = None) -> None:
     """:func:`moved_link_line` on each line of ``doc`` holding a link (``[[``, ``file``)
-    and :func:`moved_keyword_line` on each ``#+INCLUDE:``/``#+SETUPFILE:`` line, but those
-    in ``skip`` (lines rewritten already) and those inside a block (``#+BEGIN_...`` to
-    ``#+END_...``: no link or keyword there, Org syntax), for a file moving from
-    ``old_folder`` to ``new_folder`` (an archive, an adoption): a person's relative links
-    and included files that exist stay right; a link to nothing keeps its bytes
-    (``existing_only``). Surgical: only a changed line is set."""
-    blocks: list[int] = []  # (line indexes where a block begins, then ends, in turn)
-    keywords = []
-    for index, line in doc.lines_holding("#+"):
-        head = line.lstrip(" \t")[:12].casefold()
-        if (head.startswith("#+begin_") and len(blocks) % 2 == 0) or \
-                (head.startswith("#+end_") and len(blocks) % 2 == 1):
-            blocks.append(index)
-        elif head.startswith(_PATH_KEYWORDS):
-            keywords.append(index)
+    and :func:`moved_keyword_line` on each ``#+INCLUDE:``/``#+SETUPFILE:`` line, for a
+    file moving from ``old_folder`` to ``new_folder`` (an archive, an adoption): a
+    person's relative links and included files that exist stay right; a link to nothing
+    keeps its bytes (``existing_only``). ``renamed``: the files moving too (absolute old
+    path: absolute new path; the session's own earlier files): a link to one names its
+    new place. Passed over: the lines in ``skip`` (rewritten already) and those where Org
+    sees no link (:func:`_no_link_lines`, :func:`_no_link_line`: a verbatim block, src,
+    example, export or comment, with its fences, and a comment or fixed-width line;
+    a verse block holds links but no keyword; a quote, center or special block holds
+    both, Org syntax, "Blocks"). Surgical: only a changed line is set."""
+    from bisect import bisect_right
+
+    spans, fences = _no_link_lines(doc)
+    starts = [span[0] for span in spans]
+
+    def out(at: int) -> bool:  # (in a verbatim block, or a block's fence)
+        k = bisect_right(starts, at) - 1
+        return at in fences or (k >= 0 and at <= spans[k][1] and (
+            not spans[k][2] or at in (spans[k][0], spans[k][1])))
+
+    keywords = {index for index, line in doc.lines_holding("#+")
+                if line.lstrip(" \t")[:12].casefold().startswith(_PATH_KEYWORDS)}
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
-                   {index for index, _ in doc.lines_holding("file")} | set(keywords))
+                   {index for index, _ in doc.lines_holding("file")} | keywords)
     changes = []
+    cache: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
     for index in lines:
-        if index in skip or any(blocks[k] < index < (blocks[k + 1] if k + 1 < len(blocks)
-                                                     else len(doc.lines) + 1)
-                                for k in range(0, len(blocks), 2)):
+        at = bisect_right(starts, index) - 1
+        inside = at >= 0 and index <= spans[at][1]
+        verse = inside and spans[at][2]
+        if index in skip or index in fences or (inside and (
+                not verse or index in (spans[at][0], spans[at][1]))):
             continue
         bare = strip_ending(doc.lines[index], doc.newline).lstrip("\ufeff")
-        moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True) \
-            if index in keywords else \
-            moved_link_line(bare, old_folder, new_folder, existing_only=True)
+        if not verse and _no_link_line(bare):
+            continue
+        if index in keywords and not verse:
+            moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True,
+                                       renamed=renamed)
+        else:
+            inert = _inert_columns(doc, index, (spans[at][0] + 1, spans[at][1] - 1)
+                                   if verse else None, out, cache)
+            if inert is None:
+                continue  # (markup by it this reading is not sure of: its bytes kept)
+            moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
+                                    renamed=renamed, inert=inert)
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:

@@ -1136,11 +1136,15 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
                 moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
         if new_rel != rel:
-            escaped = org_link_escape(rel)
+            whole = parse_earlier_link(bare.lstrip(" \t"))
+            search = whole[0][len(rel):] if whole is not None else ""  # (a ::SEARCH kept)
+            escaped = org_link_escape(rel + search)
             doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
-                                             f"{org_link_escape(new_rel)}]", 1))
+                                             f"{org_link_escape(new_rel + search)}]", 1))
     if parent(path) != parent(target):  # (every other relative link: Issue 16, eighth)
-        move_links(doc, parent(path), parent(target), done)
+        renamed = {os.path.normpath(os.path.abspath(old)): os.path.normpath(
+            os.path.abspath(new)) for old, new in moves}  # (a link to a moved earlier file)
+        move_links(doc, parent(path), parent(target), done, renamed)
     return moves, left
 
 
