@@ -772,8 +772,9 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         gained = entries_lacking(older, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
+            count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
-                      f"{max(gained, 0)} entries the file lacked")
+                      f"{count} {'entry' if count == 1 else 'entries'} the file lacked")
             if then is not None:
                 then(edit)
     return max(gained, 0)
@@ -787,12 +788,14 @@ _BASES = 30
 def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
-    (:func:`ai_protocols.session.merge.ancestor_of_both`), among the last
+    (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
+    record of first, as git put it back and a person edited it; else the newest each
+    holds every entry of), among the last
     :data:`_BASES` commits that changed it (``git log --raw``, then one ``git cat-file
     --batch``); ``None``: none is, no commit, untracked, no git."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.merge import ancestor_of_both
+    from ai_protocols.session.merge import base_rank
 
     env = git_env()
     folder, name = parent(path), path.rsplit("/", 1)[-1]
@@ -808,18 +811,21 @@ def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
                      "".join(b + "\n" for b in blobs).encode("ascii")).wait()
     except (GitFailed, OSError):
         return None
-    at = 0
+    at, found = 0, None
     while at < len(out):
         end = out.index(b"\n", at)
         header = out[at:end].split()
         if len(header) != 3:
-            return None
+            return found
         size = int(header[2])
         blob = out[end + 1:end + 1 + size]
         at = end + 1 + size + 1
-        if ancestor_of_both(blob, older, newer):
+        rank = base_rank(blob, older, newer)
+        if rank == 2:
             return blob
-    return None
+        if rank == 1 and found is None:
+            found = blob
+    return found
 
 
 def _kept_is_later(file: bytes, kept: bytes) -> bool:
