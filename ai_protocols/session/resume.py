@@ -495,17 +495,21 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
     from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.transaction import copy_loses
 
     try:  # a write went into the older version: copying either over the other loses some
-        only_here = entries_lacking(storage.read_regular(kept), storage.read_regular(path))
+        older, newest = storage.read_regular(path), storage.read_regular(kept)
+        only_here = entries_lacking(newest, older)
+        loses = bool(only_here) or copy_loses(path, older, newest)
     except (OSError, storage.NotRegular):
-        only_here = 1
-    if only_here:
+        only_here, loses = 1, True
+    if loses:
         count = "some entries" if only_here < 0 else \
-            f"{only_here} {'entry' if only_here == 1 else 'entries'}"
-        parts.append(f"{first}this file holds {count} the newer one lacks (a write went into "
-                     f"it): merge the two with ai-protocols merge-kept {shell_quote(here)} "
-                     f"(from {_clip(project.root_text, 120)}; it keeps every entry of both)")
+            f"{only_here} {'entry' if only_here == 1 else 'entries'}" if only_here else \
+            "edits (a tick, a note, a property or a line typed or deleted by hand)"
+        parts.append(f"{first}this file holds {count} the newer one lacks: merge the two with "
+                     f"ai-protocols merge-kept {shell_quote(here)} "
+                     f"(from {_clip(project.root_text, 120)}; it keeps what each changed)")
     else:
         parts.append(f"{first}put back the newer session file ai-protocols keeps with "
                      f"cp {shell_quote(copy)} {shell_quote(here)} "

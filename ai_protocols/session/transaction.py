@@ -101,10 +101,11 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "discard_partial_archives", "editing", "forget", "locked_sessions", "merge_kept",
-           "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
-           "operation_warning", "probe", "settle", "stash_back", "stash_moved", "stashed_in",
-           "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
+           "copy_loses", "discard_partial_archives", "editing", "forget", "locked_sessions",
+           "merge_kept", "minute_of", "missing_earlier_advice", "moved_away", "moved_elsewhere",
+           "moved_where", "operation_warning", "probe", "settle", "stash_back", "stash_moved",
+           "stashed_in", "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
+           "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -619,8 +620,9 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only:
+            lacking, loses = _lacking(kept, doc, path)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  _lacking(kept, doc))
+                                  lacking, loses=loses)
         return stored
     return None
 
@@ -692,19 +694,44 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
                        session_named(headline.properties), same_file=same)
 
 
-def _lacking(kept: str, doc: OrgFile) -> int:
-    """How many entries the session file read as ``doc`` holds that its kept copy at
-    ``kept`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); 1 when either
-    cannot be read as a session (then copying one over the other is not said to be
-    safe). Only on the way to a refusal."""
+def _lacking(kept: str, doc: OrgFile, path: str) -> tuple[int, bool]:
+    """What the session file read as ``doc`` holds that its kept copy at ``kept`` lacks:
+    how many entries (:func:`ai_protocols.session.merge.entries_lacking`; 1 when either
+    cannot be read as a session), and whether copying the kept copy over the file
+    would lose anything at all (:func:`copy_loses`: a tick, a note, a property, a line
+    of free text a person typed, a line deleted). Only on the way to a refusal."""
     from ai_protocols.session.merge import entries_lacking
 
+    data = b"".join(bytes(piece) for piece in doc.encoded())
     try:
-        found = entries_lacking(storage.read_regular(kept),
-                                b"".join(bytes(piece) for piece in doc.encoded()))
+        newer = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
-        return 1
-    return 1 if found < 0 else found
+        return 1, True
+    found = entries_lacking(newer, data)
+    if found < 0:
+        return 1, True
+    return found, bool(found) or copy_loses(path, data, newer)
+
+
+def copy_loses(path: str, older: bytes, newer: bytes) -> bool:
+    """Whether putting the kept copy (``newer``, the version this tool wrote last) back
+    over the session file at ``path`` (``older``, the version git put back, which a
+    person may have edited since) loses anything ``ai-protocols merge-kept`` would
+    keep: unless the three-way merge :func:`merge_kept` would write (against the same
+    committed base, :func:`_committed`) is the kept copy itself, byte for byte, some
+    line of the file (a tick, a note under an item, a property, a summary line, free
+    text) or a deletion a person made would be lost by ``cp``. ``True`` too when they
+    do not merge (then ``merge-kept`` says what to do). The one rule the refusal of a
+    write (:class:`~ai_protocols.errors.SessionReplaced`), ``resume`` and ``status``
+    advise ``cp`` by. Runs git twice (``git log``, ``git cat-file``) when the file is
+    in a repository; raises nothing of its own."""
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    if older == newer:
+        return False
+    merged = merge_diverged_bytes(older, newer, _committed(path, older, newer) if path
+                                  else None)
+    return merged is None or merged.data != newer
 
 
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
