@@ -1603,12 +1603,13 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     """How surely ``base`` (a version git committed) is the version both ``older`` (the
     file git put back, which a person may have edited since) and ``newer`` (the kept
     copy) derive from. All three must be one session's versions (the same ``STARTED``
-    and ``AGENT_ID``), else 0. 2: ``older`` carries ``base``'s write record (its
-    ``UPDATED_AT``, which only the tool's writes change, never an edit in Emacs): it is
-    ``base`` as git put it back, with a person's edits (a reworded line, a deleted
-    one) at most. 1: each of ``older`` and ``newer`` holds every entry ``base`` holds
-    (entries are only ever added by the tool; a side that lacks one did not come from
-    ``base``). 0 otherwise. Raises nothing of its own."""
+    and ``AGENT_ID``), and ``newer``, which only the tool's writes made, must hold
+    every entry ``base`` holds (the tool only ever adds entries: a kept copy that lacks
+    one did not come from ``base``), else 0. 2: besides, ``older`` carries ``base``'s
+    write record (its ``UPDATED_AT``, which only the tool's writes change, never an
+    edit in Emacs): it is ``base`` as git put it back, with a person's edits (a
+    reworded line, a deleted one) at most. 1: ``older`` holds every entry ``base``
+    holds too. 0 otherwise. Raises nothing of its own."""
     read = []
     for data in (base, older, newer):
         try:
@@ -1621,12 +1622,15 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     identity = [(v.properties.get("STARTED"), v.properties.get("AGENT_ID")) for v in read]
     if len(set(identity)) != 1:
         return 0
+    keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
+    holds = [keys <= {key for _name, key in _entry_keys_of(side)}  # type: ignore[arg-type]
+             for side in sides]
+    if not holds[1]:  # (the kept copy, the tool's writes only, did not come from it)
+        return 0
     record = first.properties.get("UPDATED_AT")  # type: ignore[union-attr]
     if record and sides[0].properties.get("UPDATED_AT") == record:  # type: ignore[union-attr]
         return 2
-    keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
-    return 1 if all(keys <= {key for _name, key in _entry_keys_of(side)}  # type: ignore[arg-type]
-                    for side in sides) else 0
+    return 1 if holds[0] else 0
 
 
 def merge_diverged_bytes(older: bytes, newer: bytes,
