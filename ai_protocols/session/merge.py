@@ -1672,15 +1672,24 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     merged = _read(result.data.decode("utf-8"))
     if merged is None or committed is None:
         return None
-    # Every entry of either side is in the result, but one the other side changed or
-    # removed (three ways: the base holds it, the other side does not).
-    have, was = _entry_keys_of(merged), _entry_keys_of(committed)
+    # Every entry of either side is in the result, but one the other side reworded or
+    # removed and this side left as the base has it (three ways; changed on both sides,
+    # a tick or a note here and a reword there, is a conflict: nothing is merged).
+    have, was = _entry_keys_of(merged), _entry_raws(committed)
     for side, other in ((old, new), (new, old)):
-        theirs = _entry_keys_of(other)
-        if any(key not in have and not (key in was and key not in theirs)
-               for key in _entry_keys_of(side)):
+        theirs, mine = _entry_keys_of(other), _entry_raws(side)
+        if any(key not in have and not (key in was and key not in theirs
+                                        and was[key] == raw)
+               for key, raw in mine.items()):
             return None
     return result
+
+
+def _entry_raws(version: _Version) -> dict[tuple[str, str], str]:
+    """The entries of ``version`` by (chunk, key): each one's lines (its last, when a
+    key is there twice)."""
+    return {(name, unit.key): unit.raw for name, units in version.chunks.items()
+            for unit in units if unit.kind == "E"}
 
 
 def entries_lacking(version: bytes, other: bytes) -> int:
