@@ -354,7 +354,7 @@ class SessionReplaced(UnreadableSession):
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks (a write went into the older version), so copying "
                    f"either over the other loses entries: merge them ({merge}), which keeps "
-                   "every entry of both, then carry on")
+                   "what each added or changed, then carry on")
         elif self.loses:
             how = (f"the newer one is kept in {kept}{also}, but the file holds edits the kept "
                    f"copy lacks (a tick, a note, a property or a line typed or deleted by "
