@@ -330,18 +330,22 @@ class SessionReplaced(UnreadableSession):
     version is kept in ``kept``; nothing writes into the file until a person chooses.
     ``lacking``: how many entries the file holds that the kept copy does not (a write
     went into the older version: after a checkout of an old commit, a rebase aborted, a
-    stash); 0 when the kept copy holds every entry, so that copying it back loses
-    nothing; then, and only then, ``cp`` is advised, else ``ai-protocols merge-kept``
+    stash); 0 when the kept copy holds every entry. ``loses``: whether copying the kept
+    copy back would lose anything of the file at all (an entry, or a tick, a note, a
+    property, a line a person typed or deleted in Emacs:
+    :func:`ai_protocols.session.transaction.copy_loses`); ``cp`` is advised only when
+    it would not, else ``ai-protocols merge-kept``
     (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, reflog: str | None = None,
-                 lacking: int = 0) -> None:
+                 lacking: int = 0, *, loses: bool | None = None) -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
         self.lacking = lacking
+        self.loses = bool(lacking) if loses is None else loses
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
                 f"git gc may remove: git show {reflog[:12]})") if reflog else ""
         merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
@@ -350,7 +354,12 @@ class SessionReplaced(UnreadableSession):
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks (a write went into the older version), so copying "
                    f"either over the other loses entries: merge them ({merge}), which keeps "
-                   "every entry of both, then carry on")
+                   "what each added or changed, then carry on")
+        elif self.loses:
+            how = (f"the newer one is kept in {kept}{also}, but the file holds edits the kept "
+                   f"copy lacks (a tick, a note, a property or a line typed or deleted by "
+                   f"hand), so copying the kept copy over it loses them: merge them ({merge}), "
+                   "which keeps what each changed, then carry on")
         else:
             how = (f"the newer one, which holds every entry of the file and those logged "
                    f"since, is kept in {kept}{also}: put it back "

@@ -387,9 +387,12 @@ def merge_kept(target: str | None) -> None:
     When git put an older version of a session file back (a checkout of an old
     commit, a stash, a rebase aborted) and a write went into it, the file and
     the copy ai-protocols keeps in .ai/.locks/live/ each hold entries the other
-    lacks, and every write is refused (exit 6). This merges the two, entry by
-    entry, keeping every entry of both, and writes the result. ID is an agent id
-    or a session file's path (default: this agent's). Prints the file.
+    lacks, and every write is refused (exit 6). This merges the two three ways,
+    entry by entry as the session merge driver does, against the version git
+    committed that both come from: what each side added or changed is kept (a
+    line changed on both sides is refused, nothing written), and the result is
+    written. ID is an agent id or a session file's path (default: this agent's).
+    Prints the file.
     """
     import os
 

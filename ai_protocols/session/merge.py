@@ -1614,25 +1614,43 @@ def _common_base(first: _Version, second: _Version) -> str:
 
 
 def ancestor_of_both(base: bytes, older: bytes, newer: bytes) -> bool:
-    """Whether ``base`` (the version git committed last, say) may be the version both
-    ``older`` and ``newer`` derive from: all three are one session's versions (the same
-    ``STARTED`` and ``AGENT_ID``), and each holds every entry ``base`` holds (entries are
-    only ever added to a session; a side that lacks one did not come from ``base``).
-    Raises nothing of its own."""
+    """Whether ``base`` (a version git committed) may be the version both ``older`` and
+    ``newer`` derive from: :func:`base_rank` is not 0. Raises nothing of its own."""
+    return base_rank(base, older, newer) > 0
+
+
+def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
+    """How surely ``base`` (a version git committed) is the version both ``older`` (the
+    file git put back, which a person may have edited since) and ``newer`` (the kept
+    copy) derive from. All three must be one session's versions (the same ``STARTED``
+    and ``AGENT_ID``), and ``newer``, which only the tool's writes made, must hold
+    every entry ``base`` holds (the tool only ever adds entries: a kept copy that lacks
+    one did not come from ``base``), else 0. 2: besides, ``older`` carries ``base``'s
+    write record (its ``UPDATED_AT``, which only the tool's writes change, never an
+    edit in Emacs): it is ``base`` as git put it back, with a person's edits (a
+    reworded line, a deleted one) at most. 1: ``older`` holds every entry ``base``
+    holds too. 0 otherwise. Raises nothing of its own."""
     read = []
     for data in (base, older, newer):
         try:
             read.append(_read(data.decode("utf-8")))
         except (UnicodeDecodeError, ValueError):
-            return False
+            return 0
     if any(version is None for version in read):
-        return False
+        return 0
     first, *sides = read
     identity = [(v.properties.get("STARTED"), v.properties.get("AGENT_ID")) for v in read]
     if len(set(identity)) != 1:
-        return False
+        return 0
     keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
-    return all(keys <= {key for _name, key in _entry_keys_of(side)} for side in sides)
+    holds = [keys <= {key for _name, key in _entry_keys_of(side)}  # type: ignore[arg-type]
+             for side in sides]
+    if not holds[1]:  # (the kept copy, the tool's writes only, did not come from it)
+        return 0
+    record = first.properties.get("UPDATED_AT")  # type: ignore[union-attr]
+    if record and sides[0].properties.get("UPDATED_AT") == record:  # type: ignore[union-attr]
+        return 2
+    return 1 if holds[0] else 0
 
 
 def merge_diverged_bytes(older: bytes, newer: bytes,
@@ -1659,27 +1677,50 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     if versions[0] is None or versions[1] is None:
         return None
     old, new = versions
-    if base is None or not ancestor_of_both(base, older, newer):
+    if base is not None and base_rank(base, older, newer) > 0:
+        committed = _read(base.decode("utf-8"))
+    else:
+        base, committed = None, None
+    if base is None or committed is None:
         base = _common_base(old, new).encode("utf-8")
+        committed = _read(base.decode("utf-8"))
+    if base == older:  # (nothing changed on the file's side: the kept copy as it is)
+        return MergeResult(newer, False)
     result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"))
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))
-    if merged is None:
+    if merged is None or committed is None:
         return None
-    have = {key for _name, key in _entry_keys_of(merged)}
-    if any(key not in have for _name, key in _entry_keys_of(old) | _entry_keys_of(new)):
-        return None
+    # Every entry of either side is in the result, but one the other side reworded or
+    # removed and this side left as the base has it (three ways; changed on both sides,
+    # a tick or a note here and a reword there, is a conflict: nothing is merged).
+    have, was = _entry_keys_of(merged), _entry_raws(committed)
+    for side, other in ((old, new), (new, old)):
+        theirs, mine = _entry_keys_of(other), _entry_raws(side)
+        if any(key not in have and not (key in was and key not in theirs
+                                        and was[key] == raw)
+               for key, raw in mine.items()):
+            return None
     return result
+
+
+def _entry_raws(version: _Version) -> dict[tuple[str, str], str]:
+    """The entries of ``version`` by (chunk, key): each one's lines (its last, when a
+    key is there twice)."""
+    return {(name, unit.key): unit.raw for name, units in version.chunks.items()
+            for unit in units if unit.kind == "E"}
 
 
 def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:
     """How many stamped entries (items of the session's sections, by their first line,
-    ticked or not) the session file ``other`` holds that ``version`` does not; -1 when
-    either is no session file this module reads. ``held``: the entries ``version``'s
-    earlier-entries files hold (:func:`ai_protocols.session.rollover.held_entries`);
-    an entry of ``other`` found there, as its text stands (checkbox aside), is not
-    lacking: ``version``'s rollover moved it. Raises nothing of its own."""
+    ticked or not) the session file ``other`` holds that ``version`` does not, the Log's
+    lines left out (each write's record, not an entry: counted, a write of one entry
+    would say 2); -1 when either is no session file this module reads. ``held``: the
+    entries ``version``'s earlier-entries files hold
+    (:func:`ai_protocols.session.rollover.held_entries`); an entry of ``other`` found
+    there, as its text stands (checkbox aside), is not lacking: ``version``'s rollover
+    moved it. Raises nothing of its own."""
     read = []
     for data in (version, other):
         try:
@@ -1689,8 +1730,8 @@ def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) 
     if read[0] is None or read[1] is None:
         return -1
     have = {key for _name, key in _entry_keys_of(read[0])}
-    return sum(1 for units in read[1].chunks.values() for unit in units
-               if unit.kind == "E" and unit.key not in have
+    return sum(1 for name, units in read[1].chunks.items() for unit in units
+               if unit.kind == "E" and unit.key not in have and name != "section:log"
                and not (held and _held_block(unit.raw) in held))
 
 

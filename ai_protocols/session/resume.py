@@ -498,13 +498,14 @@ def replaced_warning(project: Project, session: Session) -> str | None:
 
     # a write went into the older version: copying either over the other loses some (an
     # entry the newer one's rollover moved to its earlier files is not lacking)
-    only_here = lacking(project.ai_dir_text, path)
-    if only_here:
+    only_here, loses = lacking(project.ai_dir_text, path)
+    if loses:
         count = "some entries" if only_here < 0 else \
-            f"{only_here} {'entry' if only_here == 1 else 'entries'}"
-        parts.append(f"{first}this file holds {count} the newer one lacks (a write went into "
-                     f"it): merge the two with ai-protocols merge-kept {shell_quote(here)} "
-                     f"(from {_clip(project.root_text, 120)}; it keeps every entry of both)")
+            f"{only_here} {'entry' if only_here == 1 else 'entries'}" if only_here else \
+            "edits (a tick, a note, a property or a line typed or deleted by hand)"
+        parts.append(f"{first}this file holds {count} the newer one lacks: merge the two with "
+                     f"ai-protocols merge-kept {shell_quote(here)} "
+                     f"(from {_clip(project.root_text, 120)}; it keeps what each changed)")
     else:
         parts.append(f"{first}put back the newer session file ai-protocols keeps with "
                      f"cp {shell_quote(copy)} {shell_quote(here)} "

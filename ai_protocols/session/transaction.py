@@ -103,11 +103,11 @@ if TYPE_CHECKING:
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "discard_partial_archives", "drop_adopted_leftovers", "editing", "forget", "lacking",
-           "locked_sessions", "merge_kept", "minute_of", "missing_earlier",
-           "missing_earlier_advice", "moved_away", "moved_elsewhere", "moved_where",
-           "operation_warning", "probe", "settle", "stash_back", "stash_moved", "stashed_in",
-           "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
+           "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
+           "forget", "lacking", "locked_sessions", "merge_kept", "minute_of",
+           "missing_earlier", "missing_earlier_advice", "moved_away", "moved_elsewhere",
+           "moved_where", "operation_warning", "probe", "settle", "stash_back", "stash_moved",
+           "stashed_in", "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
            "written_later"]
 
 
@@ -645,8 +645,9 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only:
+            lacking, loses = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  _lacking(ai_dir, path, kept, doc))
+                                  lacking, loses=loses)
         return stored
     return None
 
@@ -718,36 +719,66 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
                        session_named(headline.properties), same_file=same)
 
 
-def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes) -> int:
-    """How many entries the session file ``path`` (read as ``doc``) holds that its kept
-    copy at ``kept`` lacks (:func:`ai_protocols.session.merge.entries_lacking`), an
-    entry the kept copy's earlier-entries files hold not counted (its rollover moved
-    it: :func:`~ai_protocols.session.rollover.held_entries`); 1 when either cannot be
-    read as a session (then copying one over the other is not said to be safe). Only
-    on the way to a refusal or a warning."""
+def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes) -> tuple[int, bool]:
+    """What the session file ``path`` (read as ``doc``) holds that its kept copy at
+    ``kept`` lacks: how many entries (:func:`ai_protocols.session.merge.entries_lacking`),
+    an entry the kept copy's earlier-entries files hold not counted (its rollover moved
+    it: :func:`~ai_protocols.session.rollover.held_entries`); and whether copying the
+    kept copy over the file would lose anything at all (:func:`copy_loses`: a tick, a
+    note, a property, a line of free text a person typed, a line deleted). ``(1,
+    True)`` when either cannot be read as a session (then copying one over the other is
+    not said to be safe). Only on the way to a refusal or a warning."""
     from ai_protocols.session.merge import entries_lacking
 
     data = doc if isinstance(doc, bytes) else b"".join(bytes(piece) for piece in doc.encoded())
     try:
         newer = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
-        return 1
+        return 1, True
     held = held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace")))
     found = entries_lacking(newer, data, held)
-    return 1 if found < 0 else found
+    if found < 0:
+        return 1, True
+    return found, bool(found) or copy_loses(path, data, newer, held)
 
 
-def lacking(ai_dir: str, path: str) -> int:
-    """How many entries the session file ``path`` holds that the version this tool
-    wrote last (its kept copy, :func:`~ai_protocols.session.names.kept_path`) and the
-    earlier-entries files that version links lack: 0 when putting the kept copy back
-    loses no entry, else what ``merge-kept`` would add; 1 when either cannot be read as
-    a session. The count of :class:`~ai_protocols.errors.SessionReplaced`, for the read
-    commands' warnings. Raises nothing of its own."""
+def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = None) -> bool:
+    """Whether putting the kept copy (``newer``, the version this tool wrote last) back
+    over the session file at ``path`` (``older``, the version git put back, which a
+    person may have edited since) loses anything ``ai-protocols merge-kept`` would
+    keep: unless the three-way merge :func:`merge_kept` would write (against the same
+    committed base, :func:`_committed`; the entries ``held`` by the kept copy's
+    earlier-entries files taken out of all three, as it does) is the kept copy itself,
+    byte for byte, some line of the file (a tick, a note under an item, a property, a
+    summary line, free text) or a deletion a person made would be lost by ``cp``.
+    ``True`` too when they do not merge (then ``merge-kept`` says what to do). The one
+    rule the refusal of a write (:class:`~ai_protocols.errors.SessionReplaced`),
+    ``resume`` and ``status`` advise ``cp`` by. Runs git twice (``git log``, ``git
+    cat-file``) when the file is in a repository; raises nothing of its own."""
+    from ai_protocols.session.merge import merge_diverged_bytes, without_held
+
+    if older == newer:
+        return False
+    base = _committed(path, older, newer) if path else None
+    if held:
+        older, newer = without_held(older, held)[0], without_held(newer, held)[0]
+        base = without_held(base, held)[0] if base is not None else None
+    merged = merge_diverged_bytes(older, newer, base)
+    return merged is None or merged.data != newer
+
+
+def lacking(ai_dir: str, path: str) -> tuple[int, bool]:
+    """What the session file ``path`` holds that the version this tool wrote last (its
+    kept copy, :func:`~ai_protocols.session.names.kept_path`) and the earlier-entries
+    files that version links lack: how many entries (what ``merge-kept`` would add),
+    and whether putting the kept copy back would lose anything (:func:`copy_loses`);
+    ``(1, True)`` when either cannot be read as a session. The advice of
+    :class:`~ai_protocols.errors.SessionReplaced`, for the read commands' warnings.
+    Raises nothing of its own."""
     try:
         data = storage.read_regular(path)
     except (OSError, storage.NotRegular):
-        return 1
+        return 1, True
     return _lacking(ai_dir, path, kept_path(ai_dir, path), data)
 
 
@@ -835,8 +866,9 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         gained = entries_lacking(whole, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
+            count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
-                      f"{max(gained, 0)} entries the file lacked")
+                      f"{count} {'entry' if count == 1 else 'entries'} the file lacked")
             if then is not None:
                 then(edit)
     return max(gained, 0)
@@ -850,12 +882,14 @@ _BASES = 30
 def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
-    (:func:`ai_protocols.session.merge.ancestor_of_both`), among the last
+    (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
+    record of first, as git put it back and a person edited it; else the newest each
+    holds every entry of), among the last
     :data:`_BASES` commits that changed it (``git log --raw``, then one ``git cat-file
     --batch``); ``None``: none is, no commit, untracked, no git."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.merge import ancestor_of_both
+    from ai_protocols.session.merge import base_rank
 
     env = git_env()
     folder, name = parent(path), path.rsplit("/", 1)[-1]
@@ -871,18 +905,21 @@ def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
                      "".join(b + "\n" for b in blobs).encode("ascii")).wait()
     except (GitFailed, OSError):
         return None
-    at = 0
+    at, found = 0, None
     while at < len(out):
         end = out.index(b"\n", at)
         header = out[at:end].split()
         if len(header) != 3:
-            return None
+            return found
         size = int(header[2])
         blob = out[end + 1:end + 1 + size]
         at = end + 1 + size + 1
-        if ancestor_of_both(blob, older, newer):
+        rank = base_rank(blob, older, newer)
+        if rank == 2:
             return blob
-    return None
+        if rank == 1 and found is None:
+            found = blob
+    return found
 
 
 def _kept_is_later(file: bytes, kept: bytes) -> bool:
