@@ -878,13 +878,7 @@ def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, 
                      f"{why}{newline}")
     if not items:
         return body
-    lines = body.splitlines(keepends=True)
-    at = next((i for i, line in enumerate(lines) if re.match(r"\*+[ \t]", line)), len(lines))
-    while at > 0 and not lines[at - 1].strip():
-        at -= 1
-    if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
-        lines[at - 1] += newline
-    return "".join(lines[:at] + items + lines[at:])
+    return _append_to_log(body, items, newline)
 
 
 def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
@@ -907,13 +901,20 @@ def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str],
     item = (f"- {when + ' ' if when else ''}merge: the role {lost[0] or '(none)'} set on one "
             f"side (a hand-off or an edit) gave way: {why}, with role {role or '(none)'}"
             f"{newline}")
+    return _append_to_log(body, [item], newline)
+
+
+def _append_to_log(body: str, items: list[str], newline: str) -> str:
+    """``body`` (a task's lines) with ``items`` (log items, each ending in ``newline``)
+    at the end of the task's own log: before its first sub-headline and the blank lines
+    before it."""
     lines = body.splitlines(keepends=True)
     at = next((i for i, line in enumerate(lines) if re.match(r"\*+[ \t]", line)), len(lines))
     while at > 0 and not lines[at - 1].strip():
         at -= 1
     if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
         lines[at - 1] += newline
-    return "".join([*lines[:at], item, *lines[at:]])
+    return "".join([*lines[:at], *items, *lines[at:]])
 
 
 def _headline(state: str | None, rest: str, sides: tuple[_Chunk, ...], gap: str) -> str:
