@@ -557,9 +557,11 @@ class Board:
             # (the board is the one HEAD's commit holds: git's other id for a task, a
             # branch switch or a checkout, is no person's retyping: docs/tasks.md)
             # (but for the id its log says a person changed it from: git put back an
-            # older board, said so by :meth:`_same_again`)
-            pairs = [(old, now) for old, now in pairs if not now.id or _logged(
-                kept, old.line, _retyped_note(now.id, old.id or ""))]
+            # older board, said so by :meth:`_same_again`; and for the claim's evidence,
+            # the same OWNER and CLAIMED_AT: a claim is made once, so a person changed
+            # its id in a commit git brought, a pull or a merge)
+            pairs = [(old, now) for old, now in pairs if not now.id or _same_claim(old, now)
+                     or _logged(kept, old.line, _retyped_note(now.id, old.id or ""))]
         return pairs
 
     def _git_wrote(self) -> bool:
@@ -1564,6 +1566,14 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
     said = "abandoned" if status == "abandoned" else "wrapped up"
     return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
+
+
+def _same_claim(old: Task, now: Task) -> bool:
+    """Whether ``old`` and ``now`` hold one claim: the same ``OWNER`` and ``CLAIMED_AT``
+    (the claim's moment to the hundredth of a second), both set: the identity rule's
+    strong evidence (:func:`~ai_protocols.board.merge.same_tasks`, step 2)."""
+    return bool(old.owner and old.claimed_at) and \
+        (old.owner, old.claimed_at) == (now.owner, now.claimed_at)
 
 
 def _retyped_note(was: str, now: str) -> str:

@@ -1,0 +1,132 @@
+"""The task board after its twelfth round (issue 15): a task's identity through git. A
+task is the same task by one rule (``board.merge.same_tasks``) on disk and in a merge;
+a board git wrote (a pull, a merge) keeps a task a person gave another id in a commit
+when its claim (the same ``OWNER`` and ``CLAIMED_AT``) says which task it is.
+
+Every command runs as the installed ``ai-protocols`` in real git repositories (clones,
+pulls); the identity rule's properties call the library directly.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from boardkit import add, board, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+
+AGENT = "tw.1796000000"
+
+
+def _clone(source: Path, target: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(source), str(target)], check=True)
+    return target.resolve()
+
+
+def _tasks(text: str) -> list[tuple[str, str, str | None]]:
+    """Each task headline's title, its ``ID`` and ``OWNER``."""
+    found = []
+    for part in re.split(r"^(?=\* )", text, flags=re.M)[1:]:
+        head = part.split("\n", 1)[0]
+        if head.startswith("* Locks"):
+            continue
+        ident = re.search(r"^:ID: +(\S+)$", part, re.M)
+        owner = re.search(r"^:OWNER: +(\S+)$", part, re.M)
+        found.append((head, ident.group(1) if ident else "",
+                      owner.group(1) if owner else None))
+    return found
+
+
+# -- 1. an id a person changed in a commit git brings (a pull) -------------------------------
+
+
+def test_a_claimed_task_whose_id_a_pull_changed_stays_one_task(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """The agent claims "Task A" and commits; a person's clone retypes its ``:ID:`` (a new
+    id, or the id of "Task B") and commits; the agent's clone pulls (a fast-forward: the
+    board is then exactly what ``HEAD`` holds). Its claim's evidence (the same ``OWNER``
+    and ``CLAIMED_AT``) makes it the kept copy's task: the next write puts nothing back
+    a second time (before: "Task A" twice, both claimed), ``task list`` warns of no
+    lost claim, and an id typed as another task's is given back."""
+    a = add(run, "Task A")
+    b = add(run, "Task B")
+    run("task", "claim", a, agent=AGENT)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "claim")
+    person = _clone(project, tmp_path / "person")
+    for new, other in (("20261130-100000-zzzzzzzz", None), (b, b)):
+        text = board(person)
+        old = re.search(r"^\* DOING Task A\n(?:.*\n)*?:ID: +(\S+)$", text, re.M).group(1)
+        (person / ".ai" / "tasks.org").write_text(
+            text.replace(f":ID:       {old}\n", f":ID:       {new}\n"), encoding="utf-8")
+        git(person, "commit", "-qam", "a person retypes an id")
+        git(project, "pull", "-q", str(person), "HEAD")
+        listed = run("task", "list", agent=AGENT)
+        assert "lost" not in listed.stderr, listed.stderr
+        run("task", "add", "other", agent=AGENT)
+        tasks = _tasks(board(project))
+        claimed = [t for t in tasks if t[0] == "* DOING Task A"]
+        assert len(claimed) == 1 and claimed[0][2] == AGENT, tasks
+        ids = [t[1] for t in tasks]
+        assert len(ids) == len(set(ids)), tasks  # (an id given back: one task each)
+        if other is None:
+            assert claimed[0][1] == new
+        else:
+            assert claimed[0][1] == old and [t[1] for t in tasks if "Task B" in t[0]] == [b]
+        git(project, "commit", "-qam", "next")
+        git(person, "pull", "-q", str(project), "HEAD")
+
+
+# -- the one identity rule: never two different tasks, never one task twice -----------------
+
+
+def _task(title: str, ident: str | None, created: str, body: str,
+          claim: tuple[str, str] | None = None) -> str:
+    drawer = ([f":ID:       {ident}"] if ident is not None else []) + \
+        [f":CREATED:  [2026-11-30 Mon 10:0{created}]"] + \
+        ([f":OWNER:    {claim[0]}", f":CLAIMED_AT: {claim[1]}"] if claim else [])
+    return f"* TODO {title}\n:PROPERTIES:\n" + "\n".join(drawer) + "\n:END:\n" + body
+
+
+_HEAD = "#+TITLE: Task board\n#+TODO: TODO NEXT DOING REVIEW | DONE CANCELLED\n\n"
+_TITLES = st.sampled_from(["Fix", "Fix it", "Ship"])
+_OLD = st.lists(st.tuples(_TITLES, st.sampled_from("01"), st.booleans()), min_size=1,
+                max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_OLD, new=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3),
+                                        st.sampled_from(["id", "other id", "claim"])),
+                              max_size=5))
+def test_the_identity_rule_pairs_no_two_different_tasks(old, new) -> None:
+    """``same_tasks`` on a board and a later one: a task of the later board with its own
+    ``ID`` that shares an earlier task's title alone, or its ``CREATED`` alone (its text
+    another), is never that task; a task whose id a person retyped and whose claim is
+    the earlier task's is. No task of either board is paired twice (so a put-back puts
+    no task on the board a second time)."""
+    from ai_protocols.board.merge import same_tasks
+    from ai_protocols.board.model import BoardFile
+
+    olds = [(f"t{i}", title, created, f"Old text {i}.\n" if body else "",
+             (f"ag.{i}", f"2026-11-30T10:00:0{i}.00+00:00"))
+            for i, (title, created, body) in enumerate(old)]
+    first = BoardFile(_HEAD + "".join(_task(t, i, c, b, claim) for i, t, c, b, claim in olds))
+    later, same = [], {}
+    for n, (which, other, how) in enumerate(new):
+        ident, title, created, _, claim = olds[which % len(olds)]
+        if how == "claim" and ident not in same.values():
+            same[n] = ident
+            later.append(_task(title, f"n{n}", created, f"Retyped {n}.\n", claim))
+        else:  # another task: a title or a CREATED it shares, its own text and id
+            mixed = olds[other % len(olds)]
+            later.append(_task(title, f"n{n}", mixed[2], f"New text {n}.\n"))
+    second = BoardFile(_HEAD + "".join(later))
+    pairs = same_tasks(first, second)
+    named = {second.headlines[b].properties["ID"]: first.headlines[a].properties["ID"]
+             for a, b in pairs}
+    assert len({a for a, _ in pairs}) == len({b for _, b in pairs}) == len(pairs)
+    assert named == {f"n{n}": ident for n, ident in same.items()}, (pairs, later)
