@@ -13,6 +13,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from boardkit import add, board, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,3 +131,57 @@ def test_the_identity_rule_pairs_no_two_different_tasks(old, new) -> None:
              for a, b in pairs}
     assert len({a for a, _ in pairs}) == len({b for _, b in pairs}) == len(pairs)
     assert named == {f"n{n}": ident for n, ident in same.items()}, (pairs, later)
+
+
+# -- 2. the merge's "its id was also Z" followed -------------------------------------------
+
+
+def _two_clones(project: Path, run: Runner, tmp_path: Path, extra: str,
+                ) -> tuple[Path, Path]:
+    """The project with ``extra`` appended to its board, committed, and two clones that
+    each ran ``task add`` (which gives the id-less tasks ids) and committed."""
+    add(run, "First task")
+    with (project / ".ai" / "tasks.org").open("a", encoding="utf-8") as board_file:
+        board_file.write(extra)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    clones = []
+    for name in ("a", "b"):
+        clone = _clone(project, tmp_path / name)
+        Runner(clone)("task", "add", f"from {name}", agent=f"ag{name}.1796000000")
+        git(clone, "add", "-A")
+        git(clone, "commit", "-qm", name)
+        clones.append(clone)
+    return clones[0], clones[1]
+
+
+def _ids_of(repo: Path, title: str) -> list[str]:
+    return [ident for head, ident, _ in _tasks(board(repo)) if head.endswith(" " + title)]
+
+
+@pytest.mark.parametrize("pop", [True, False])
+def test_a_claim_follows_the_merges_note_of_the_id_two_clones_gave(
+        project: Path, run: Runner, tmp_path: Path, pop: bool) -> None:
+    """Both clones give the id-less "Hand one" an id; the clone whose id the merge drops
+    claims it (uncommitted), stashes, pulls the other (the merge keeps the smaller id
+    and logs ``its id was also Z``). ``git stash pop`` merges without conflict markers,
+    the claim on the kept id; or, the stash dropped, the next command puts the claim
+    back on that task (before: markers; or "Hand one" twice, the dropped id claimed)."""
+    a, b = _two_clones(project, run, tmp_path, "* TODO Hand one\nbody one\n")
+    (y,), (z,) = sorted([_ids_of(a, "Hand one"), _ids_of(b, "Hand one")])
+    keeper, dropper = (a, b) if _ids_of(a, "Hand one") == [y] else (b, a)
+    me = "agz.1796000000"
+    Runner(dropper)("task", "claim", z, agent=me)
+    git(dropper, "stash", "-q")
+    git(dropper, "pull", "-q", "--no-rebase", str(keeper), "HEAD")
+    assert f"its id was also {z}" in board(dropper)
+    if pop:
+        git(dropper, "stash", "pop", "-q")
+        assert "<<<<<<<" not in board(dropper), board(dropper)
+    else:
+        git(dropper, "stash", "drop", "-q")
+        Runner(dropper)("task", "add", "next", agent=me)
+    tasks = [t for t in _tasks(board(dropper)) if t[0].endswith(" Hand one")]
+    assert tasks == [("* DOING Hand one", y, me)], board(dropper)
+    shown = Runner(dropper)("task", "show", z, agent=me, check=False)
+    assert y in shown.stdout + shown.stderr

@@ -27,6 +27,7 @@ from pathlib import Path
 from ai_protocols.board.model import (
     CLOSED_STATES,
     LOCKS_ID,
+    RETYPED,
     STATES,
     TODO_LINE,
     AreaLock,
@@ -560,8 +561,10 @@ class Board:
             # older board, said so by :meth:`_same_again`; and for the claim's evidence,
             # the same OWNER and CLAIMED_AT: a claim is made once, so a person changed
             # its id in a commit git brought, a pull or a merge)
+            # (and for the id the task's own log says it had: its note came with it)
             pairs = [(old, now) for old, now in pairs if not now.id or _same_claim(old, now)
-                     or _logged(kept, old.line, _retyped_note(now.id, old.id or ""))]
+                     or _logged(kept, old.line, _retyped_note(now.id, old.id or ""))
+                     or _had(doc, now, old.id)]
         return pairs
 
     def _git_wrote(self) -> bool:
@@ -619,6 +622,8 @@ class Board:
                 said.append(f"task {now.id}: its id is {now.id} again, as git put back "
                             f"an older board (a person had changed it to {old.id}); noted "
                             "in its log")
+            elif _had(doc, now, old.id):
+                continue  # (its log says so already: the merge's note, or one git brought)
             else:
                 _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
                 said.append(f"task {now.id}: its id changed by hand from {old.id}, noted "
@@ -1574,6 +1579,15 @@ def _same_claim(old: Task, now: Task) -> bool:
     strong evidence (:func:`~ai_protocols.board.merge.same_tasks`, step 2)."""
     return bool(old.owner and old.claimed_at) and \
         (old.owner, old.claimed_at) == (now.owner, now.claimed_at)
+
+
+def _had(doc: OrgFile, now: Task, ident: str | None) -> bool:
+    """Whether the log of ``now`` (a task of ``doc``) says its id was ``ident``
+    (:data:`~ai_protocols.board.model.RETYPED`: a person's change, noted, or the merge's
+    ``its id was also``)."""
+    return bool(ident) and any(
+        (found := RETYPED.match(text.strip())) is not None and found.group(1) == ident
+        for text in own_log(doc, now.line))
 
 
 def _retyped_note(was: str, now: str) -> str:

@@ -230,7 +230,9 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     left unpaired:
 
     0. the id its log says a person changed it from (:data:`RETYPED`), when one task
-       of ``new`` has it: git put back a board older than that change;
+       of ``new`` has it: git put back a board older than that change; or the other
+       way, the id the log of a task of ``new`` says it had (a person's change, or
+       the merge's ``its id was also Z``), when one task of ``old`` has it;
     1. its whole text but the ``:ID:`` line: its headline's title and tags (its state
        aside: :func:`task_key`), the properties and the text under it;
     2. its claim: the same ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
@@ -290,8 +292,8 @@ class _Seen:
 
     @property
     def was(self) -> set[str]:
-        """The ids its log says a person changed its id from (``Board._same_again``'s
-        note: :data:`RETYPED`)."""
+        """The ids its log says it had (``Board._same_again``'s note of a person's
+        change, or the merge's of an id two clones gave: :data:`RETYPED`)."""
         return {found.group(1) for text in self.under
                 if (found := RETYPED.match(text.strip())) is not None}
 
@@ -332,6 +334,19 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
         if ident and len(olds) == 1 and \
                 sum((t.values.get("ID") or "").strip() == ident for t in free.values()) == 1:
             pairs.append((olds[0], where))
+    # ... and the other way: the id its own log says it had (a person's change, or the
+    # merge's "its id was also Z": ``_adopt_ids``), when one task of ``gone`` has it
+    # and no other task of ``free`` says so (one rule follows an id through its notes)
+    by_id: dict[str, list[_Key]] = {}
+    for where, seen in gone.items():
+        by_id.setdefault((seen.values.get("ID") or "").strip(), []).append(where)
+    for where, seen in free.items():
+        for was in seen.was:
+            olds = by_id.get(was, [])
+            if was and len(olds) == 1 and sum(was in t.was for t in free.values()) == 1 \
+                    and olds[0] not in {a for a, _ in pairs} \
+                    and where not in {b for _, b in pairs}:
+                pairs.append((olds[0], where))
     # (the text under its headline, retitled: only when no other task of either board
     # has that text: tasks added in one minute have the same)
     once = {rest for rest in {t.under for t in every_old}
