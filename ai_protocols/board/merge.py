@@ -266,13 +266,16 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
 class _Seen:
     """A task as the identity rule sees it (:func:`_pair`): the key of its headline's
     title and tags (:func:`task_key`), its properties, and the lines under its headline
-    but the ``:ID:`` property (without line ends and blank lines)."""
+    but the ``:ID:`` property (without line ends and blank lines; a drawer that held the
+    ``ID`` alone left out, as a task a command gave an id has it)."""
 
     def __init__(self, title: str, values: dict[str, str], under: list[str]) -> None:
         self.title = task_key(title)
         self.values = values
-        self.under = tuple(text.rstrip() for text in under
-                           if text.strip() and not _is_id_line(text))
+        kept = [text.rstrip() for text in under if text.strip() and not _is_id_line(text)]
+        if [t.strip().upper() for t in kept[:2]] == [":PROPERTIES:", ":END:"]:
+            kept = kept[2:]  # (a drawer that held the id alone: as no drawer)
+        self.under = tuple(kept)
 
     @classmethod
     def of(cls, doc: OrgFile, index: int) -> _Seen:
@@ -692,10 +695,17 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
 def _with_id(chunk: _Chunk, base: _Chunk) -> _Chunk:
     """``chunk`` (a task whose ``:ID:`` line a person deleted) with the ``:ID:`` line of
     ``base`` (the same task in the base) first in its drawer, as the next command would
-    give it back (``Board._same_again``); as it is without a drawer."""
+    give it back (``Board._same_again``), in a drawer as the base's when it has none."""
     line = next((raw for key, _value, raw in base.properties if key == "ID"), None)
-    if chunk.drawer is None or line is None:
+    if line is None or (chunk.drawer is None and base.drawer is None):
         return chunk
+    if chunk.drawer is None:  # (a drawer as the base's, holding the id alone)
+        cut = chunk.body_start
+        again = _Chunk([*chunk.lines[:cut], base.lines[base.drawer[0]], line,  # type: ignore[index]
+                        base.lines[base.drawer[1]], *chunk.lines[cut:]],  # type: ignore[index]
+                       chunk.newline, chunk.keywords, (cut, cut + 2), cut + 3)
+        again.done = chunk.done
+        return again
     at = chunk.drawer[0] + 1
     again = _Chunk([*chunk.lines[:at], line, *chunk.lines[at:]], chunk.newline,
                    chunk.keywords, (chunk.drawer[0], chunk.drawer[1] + 1),
@@ -1067,8 +1077,23 @@ def _given_id(o: _Chunk, side: _Version, base: _Version | None = None,
     the one task of it with an ``ID`` the base does not know that is ``o`` given an id
     and edited in the same commit (:func:`given_and_edited`), when no other task of the
     base without an ``ID`` that side no longer has is it too; ``None``."""
+    bare = _without_id(o)  # (an empty :ID: line is no id)
     found = [n for n, chunk in side.chunks.items()
-             if n.startswith("task:") and _without_id(chunk) == o.lines]
+             if n.startswith("task:") and _without_id(chunk) == bare
+             and (base is None or n not in base.chunks)]  # (a base's task is no new id)
+    alike = [] if base is None else [n for n in base.order if n.startswith("heading:")
+                                     and _without_id(base.chunks[n]) == bare]
+    if len(alike) > 1 and name in alike and base is not None:
+        # (tasks alike, several: paired in their order when as many of that side's new
+        # tasks are each of them, given an id and edited or not, and none is left
+        # without one: the one identity rule, :func:`same_tasks`)
+        mine = _under(bare, o.newline, o.keywords)
+        found = [n for n, chunk in side.chunks.items()
+                 if n.startswith("task:") and n not in base.chunks and given_and_edited(
+                     mine, _under(_without_id(chunk), chunk.newline, chunk.keywords))]
+        if len(found) != len(alike) or any(n in side.chunks for n in alike):
+            return None
+        return found[alike.index(name)]
     if found or base is None or name is None or name in side.chunks:
         return found[0] if len(found) == 1 else None
     gone = [base.chunks[n] for n in base.order
@@ -1131,13 +1156,17 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
     the task, without an id, merged into it), the other named in its log, the id it
     was (:data:`~ai_protocols.board.model.RETYPED`: ``task ... OTHERID`` finds it).
     Changes ``o``, ``a`` and ``b`` in place."""
-    for name in [n for n in o.order if n.startswith("heading:")]:
+    # (each decided on the boards as they came, before any is changed)
+    every = {name: {side: _given_id(o.chunks[name], side, o, name) for side in (a, b)}
+             for name in o.order if name.startswith("heading:")}
+    for name, given in every.items():
         base = o.chunks[name]
-        given = {side: _given_id(base, side, o, name) for side in (a, b)}
         named = {side: ident for side, ident in given.items() if ident is not None}
-        if not named or any(name not in side.chunks and side not in named
-                            for side in (a, b)):
-            continue  # (none gave it an id; or one side removed or retitled it)
+        if not named:
+            continue  # (none gave it an id)
+        # (a side that removed it, or retitled it, has no task of that name: the base's
+        # task, with the id, is then what it removed, or what it retitled: the one
+        # identity rule, :func:`_renamed`, knows it by the text under its headline)
         kept = min(named.values(), key=_ident)
         model = (a if given[a] == kept else b).chunks[kept]
         ident = next((raw for raw in model.lines
@@ -1175,7 +1204,7 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                     chunk = _reparsed(side, lines)
                 side.chunks[kept] = chunk
                 side.order[side.order.index(named[side])] = kept
-            else:  # (that side's task, edited or not, with the id)
+            elif name in side.chunks:  # (that side's task, edited or not, with the id)
                 chunk = side.chunks.pop(name)
                 side.chunks[kept] = _reparsed(side, put_id(chunk))
                 side.order[side.order.index(name)] = kept
