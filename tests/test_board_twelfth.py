@@ -185,3 +185,100 @@ def test_a_claim_follows_the_merges_note_of_the_id_two_clones_gave(
     assert tasks == [("* DOING Hand one", y, me)], board(dropper)
     shown = Runner(dropper)("task", "show", z, agent=me, check=False)
     assert y in shown.stdout + shown.stderr
+
+
+# -- 3, 4, 11. id-less tasks that clones gave ids, merged with the board's driver ----------
+
+
+def _driver(project: Path, clone: Path) -> None:
+    """The board's merge driver in ``clone``'s git configuration, as ``init`` put it in
+    the project's (git does not clone it)."""
+    for key in ("name", "driver"):
+        value = git(project, "config", f"merge.ai-protocols.{key}").strip()
+        git(clone, "config", f"merge.ai-protocols.{key}", value)
+
+
+def _rewrite(clone: Path, old: str, new: str) -> None:
+    path = clone / ".ai" / "tasks.org"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (old, text)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _merged(project: Path, run: Runner, tmp_path: Path, extra: str, *changes,
+            ) -> list[Path]:
+    """The project with ``extra`` appended to its board, committed; one clone per change
+    (a title for ``task add``, or an ``(old, new)`` edit of the board by a person), each
+    committed; each clone then pulls the others in order (the board's merge driver),
+    which must merge cleanly. The clones."""
+    add(run, "First task")
+    with (project / ".ai" / "tasks.org").open("a", encoding="utf-8") as board_file:
+        board_file.write(extra)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    clones = []
+    for n, change in enumerate(changes):
+        clone = _clone(project, tmp_path / f"c{n}")
+        _driver(project, clone)
+        if isinstance(change, str):
+            Runner(clone)("task", "add", change, agent=f"ag{n}.1796000000")
+        else:
+            _rewrite(clone, *change)
+        git(clone, "commit", "-qam", f"c{n}")
+        clones.append(clone)
+    for clone in clones:
+        for other in clones:
+            if other != clone:
+                git(clone, "pull", "-q", "--no-rebase", "--no-edit", str(other), "HEAD")
+        assert "<<<<<<<" not in board(clone), board(clone)
+    return clones
+
+
+@pytest.mark.parametrize(("extra", "title", "count"), [
+    ("* TODO Same title\n* TODO Same title\n", "Same title", 2),
+    ("* TODO Fix\n:PROPERTIES:\n:ID:       20261130-100000-aaaaaaaa\n:END:\n* TODO Fix\n",
+     "Fix", 2),
+    ("* TODO Empty id\n:PROPERTIES:\n:ID:\n:END:\nbody\n", "Empty id", 1),
+    ("* TODO Hand one\nbody one\n", "Hand one", 1),
+])
+def test_id_less_tasks_each_clone_gave_ids_merge_as_they_were(
+        project: Path, run: Runner, tmp_path: Path, extra: str, title: str,
+        count: int) -> None:
+    """Each clone only ran a command (which gives the id-less tasks ids); every clone
+    then merges the others (three clones for one task): each task once, with one id
+    (before: two same-titled tasks became 4; a copy whose :ID: line was deleted, as
+    the docs say, 3; a task with an empty ``:ID:``, twice; three clones, twice)."""
+    clones = _merged(project, run, tmp_path, extra, "x", "y",
+                     *(["z"] if count == 1 and "Hand" in title else []))
+    for clone in clones:
+        ids = _ids_of(clone, title)
+        assert len(ids) == count and all(ids), board(clone)
+    assert len({tuple(_ids_of(clone, title)) for clone in clones}) == 1
+
+
+@pytest.mark.parametrize("edit", ["delete", "retitle", "edit one of two"])
+def test_a_persons_change_to_an_id_less_task_merges_with_a_clone_that_gave_it_an_id(
+        project: Path, run: Runner, tmp_path: Path, edit: str) -> None:
+    """One clone only ran a command (which gives "Hand one" an id); a person's clone
+    deleted the task, retitled it, or edited one of two tasks of that title. Merged
+    either way: the deleted task stays deleted (before: back, with the id); the
+    retitled one is one task with the id (before: the id lost, or two tasks); the
+    edited one of two is that one, the other as it was (before: a conflict)."""
+    extra = "* TODO Hand one\nbody one\n" if edit != "edit one of two" else \
+        "* TODO Hand one\n* TODO Hand one\n"
+    change = {"delete": ("* TODO Hand one\nbody one\n", ""),
+              "retitle": ("* TODO Hand one\n", "* TODO Hand one, reworded\n"),
+              "edit one of two": (extra, "* TODO Hand one\n* NEXT Hand one\nBob's copy\n")
+              }[edit]
+    clones = _merged(project, run, tmp_path, extra, "x", change)
+    for clone in clones:
+        tasks = [t for t in _tasks(board(clone)) if "Hand one" in t[0]]
+        if edit == "delete":
+            assert tasks == [], board(clone)
+        elif edit == "retitle":
+            assert [t[0] for t in tasks] == ["* TODO Hand one, reworded"] and tasks[0][1], \
+                board(clone)
+        else:
+            assert [t[0] for t in tasks] == ["* TODO Hand one", "* NEXT Hand one"] and \
+                all(t[1] for t in tasks), board(clone)
+            assert board(clone).count("Bob's copy\n") == 1
