@@ -282,3 +282,37 @@ def test_a_persons_change_to_an_id_less_task_merges_with_a_clone_that_gave_it_an
             assert [t[0] for t in tasks] == ["* TODO Hand one", "* NEXT Hand one"] and \
                 all(t[1] for t in tasks), board(clone)
             assert board(clone).count("Bob's copy\n") == 1
+
+
+# -- 7. an id changed in a clone that never ran the tool, merged -----------------------------
+
+
+def test_an_id_a_person_changed_in_a_clone_without_the_tool_is_noted_by_the_merge(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """A person's clone (no command run there) changes a task's ``:ID:`` and commits;
+    the agent's clone linked its session to the old id and claimed the task; the
+    agent pulls (the board's merge driver). One task, with the claim and a line in its
+    log naming the old id, which ``task show OLD`` and ``resume`` follow (before: no
+    note; "no task" without "its id is now", and the session's task gone)."""
+    old, new = "20261130-100000-aaaaaaaa", "20261130-100000-zzzzzzzz"
+    add(run, "First task")
+    with (project / ".ai" / "tasks.org").open("a", encoding="utf-8") as board_file:
+        board_file.write(f"* TODO Retype me\n:PROPERTIES:\n:ID:       {old}\n:END:\nnote\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    person, agent = _clone(project, tmp_path / "person"), _clone(project, tmp_path / "agent")
+    _rewrite(person, old, new)
+    git(person, "commit", "-qam", "a person changes an id")
+    mine = Runner(agent)
+    mine("start", "--task", "aaaaaaaa", "--title", "work", agent=AGENT)
+    mine("task", "claim", "aaaaaaaa", agent=AGENT)
+    git(agent, "add", "-A")
+    git(agent, "commit", "-qm", "claim")
+    _driver(project, agent)
+    git(agent, "pull", "-q", "--no-rebase", "--no-edit", str(person), "HEAD")
+    tasks = [t for t in _tasks(board(agent)) if "Retype me" in t[0]]
+    assert tasks == [("* DOING Retype me", new, AGENT)], board(agent)
+    assert f"its id was {old} (changed by hand to {new}): the same task" in board(agent)
+    shown = mine("task", "show", "aaaaaaaa", agent=AGENT, check=False)
+    assert shown.returncode == 20 and f"its id is now {new}" in shown.stderr, shown
+    assert new in mine("resume", agent=AGENT).stdout

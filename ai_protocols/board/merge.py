@@ -687,9 +687,27 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
             names[name] = was
             if name.startswith("heading:"):
                 side[name] = _with_id(side[name], o[was])
+            elif _ident(was) and _ident(was) not in free[name].was and "preamble" in o:
+                # (an id a person changed in a clone that never ran the tool: the merge
+                # says so, as the next command would: ``Board._same_again``)
+                side[name] = _noted(side[name], o["preamble"].raw,
+                                    f"its id was {_ident(was)} (changed by hand to "
+                                    f"{_ident(name)}): the same task")
     if not names:
         return side, order
     return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
+
+
+def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:
+    """``chunk`` (a task) with a log item saying ``text`` at its end, stamped now (the
+    format :data:`~ai_protocols.board.model.RETYPED` reads); ``preamble``: the text
+    before the board's first headline, to read it with."""
+    lines = list(chunk.lines)
+    if not lines[-1].endswith(chunk.newline):
+        lines[-1] += chunk.newline
+    lines.append(f"- {format_timestamp(datetime.now())} {text}{chunk.newline}")
+    again = _Version(preamble + "".join(lines))
+    return again.chunks[again.order[1]]
 
 
 def _with_id(chunk: _Chunk, base: _Chunk) -> _Chunk:
