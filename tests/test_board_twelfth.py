@@ -316,3 +316,40 @@ def test_an_id_a_person_changed_in_a_clone_without_the_tool_is_noted_by_the_merg
     shown = mine("task", "show", "aaaaaaaa", agent=AGENT, check=False)
     assert shown.returncode == 20 and f"its id is now {new}" in shown.stderr, shown
     assert new in mine("resume", agent=AGENT).stdout
+
+
+# -- 5, 9. one reading of a hand-written path for locks and working sets --------------------
+
+
+@pytest.mark.parametrize("written", [".", "./.", ".//", "src/..", "{root}/src/"])
+def test_a_hand_written_lock_path_is_read_alike_by_locks_the_hook_and_check(
+        project: Path, run: Runner, written: str) -> None:
+    """A lock a person writes by hand for the whole project spelled other than ``./``
+    locks it for ``locks``, the hook and ``check`` alike (before: listed, but the hook
+    let edits through and ``check`` said ok); an absolute ``PATH`` inside the project
+    locks nothing for any of them, with the warning that says so (before: warned, yet
+    the hook refused and ``check`` reported). A hand working set ``src/.. .`` holds every
+    file."""
+    from boardkit import edit, write_hook
+
+    (project / "src").mkdir()
+    task = add(run, "t", "--working-set", "src/")
+    path = written.replace("{root}", str(project))
+    edit(project, "* TODO t\n", "** Whole project, ask Ann\n:PROPERTIES:\n"
+         f":PATH:     {path}\n:OWNER:    ann.1796000001\n:END:\n* TODO t\n")
+    changed = project / ("src/b.py" if written.startswith("{root}") else "top.txt")
+    changed.write_text("x\n", encoding="utf-8")
+    listed = run("locks", "--json", agent=AGENT)
+    hook = write_hook(project, changed, AGENT)
+    checked = run("check", agent=AGENT, check=False)
+    if written.startswith("{root}"):
+        assert listed.stdout.strip() == "[]" and "locks nothing" in listed.stderr
+        assert hook.returncode == 0 and checked.returncode == 0, (hook, checked)
+    else:
+        assert '"ann.1796000001"' in listed.stdout, listed
+        assert hook.returncode == 2 and checked.returncode == 23, (hook, checked)
+        return
+    run("task", "claim", task, agent=AGENT)
+    edit(project, ":WORKING_SET: src/\n", ":WORKING_SET: src/.. .\n")
+    checked = run("check", agent=AGENT, check=False)
+    assert checked.returncode == 0, checked
