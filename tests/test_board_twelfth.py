@@ -353,3 +353,36 @@ def test_a_hand_written_lock_path_is_read_alike_by_locks_the_hook_and_check(
     edit(project, ":WORKING_SET: src/\n", ":WORKING_SET: src/.. .\n")
     checked = run("check", agent=AGENT, check=False)
     assert checked.returncode == 0, checked
+
+
+# -- 10. two tasks' :ID: lines swapped ------------------------------------------------------
+
+
+@pytest.mark.parametrize("commit", [False, True])
+def test_swapped_ids_leave_the_claim_on_the_task_that_was_claimed(
+        project: Path, run: Runner, commit: bool) -> None:
+    """"Task A" (claimed, working set ``a/``) and "Task B" (free, ``b/``); a person
+    swaps their ``:ID:`` lines (and commits, or not). The id and everything else
+    disagree: the stronger evidence (title, text, claim) decides, and the command says
+    so: ``task list`` shows each task once, the claim stays on "Task A" and the agent
+    holds no ``b/`` (before: "Task A" twice, both claimed; then the claim put on "Task
+    B", which nobody claimed)."""
+    a = add(run, "Task A", "--working-set", "a/")
+    b = add(run, "Task B", "--working-set", "b/")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "tasks")
+    run("task", "claim", a, agent=AGENT)
+    text = board(project).replace(f":ID:       {a}\n", ":ID:       SWAP\n")
+    text = text.replace(f":ID:       {b}\n", f":ID:       {a}\n").replace("SWAP", b)
+    (project / ".ai" / "tasks.org").write_text(text, encoding="utf-8")
+    if commit:
+        git(project, "commit", "-qam", "a person swaps two ids")
+    listed = run("task", "list", agent=AGENT)
+    assert listed.stdout.count("Task A") == 1 and "lost" not in listed.stderr, listed
+    run("task", "add", "other", agent=AGENT)
+    tasks = {t[0]: t for t in _tasks(board(project))}
+    assert tasks["* DOING Task A"][2] == AGENT and tasks["* TODO Task B"][2] is None, tasks
+    assert sorted([tasks["* DOING Task A"][1], tasks["* TODO Task B"][1]]) == sorted([a, b])
+    (project / "b").mkdir()
+    (project / "b" / "x.py").write_text("x\n", encoding="utf-8")
+    assert run("check", agent=AGENT, check=False).returncode == 23  # (b/ is not its own)

@@ -484,7 +484,7 @@ class Board:
                                   now=same.get(old.id or "") if not missing else None))
         by_id = {t.id: t for t in tasks if t.id}
         for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
-            now = by_id.get(old.id) or same[old.id or ""]
+            now = same.get(old.id or "") or by_id[old.id]
             state = self.agent_state(now.owner, now.owner_process, now.claimed,
                                      since_at=now.claimed_at)
             found.append(Lost(old, None, state, False, True, now))

@@ -223,11 +223,15 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
     of ``new`` holds, each paired with the task of ``new`` that is the same task though
     its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). A
-    task of ``new`` whose ``ID`` ``old`` holds is that task, full stop; one whose
+    task of ``new`` whose ``ID`` ``old`` holds is that task (but for two swapped ids,
+    below); one whose
     ``ID`` is new, or one another task of ``new`` has too (retyped into another's),
     may be paired by strong evidence alone; one without an ``ID`` by that, or by its
     title. The one identity rule, tried in this order, each on the tasks the one before
-    left unpaired:
+    left unpaired. A task of ``new`` whose ``ID`` ``old`` holds is not that task when
+    it has nothing of it (title, text, claim) and one other task of ``new`` has its
+    whole text or its claim (two ``:ID:`` lines swapped: :func:`_moved_ids`); then
+    both are paired by the steps below:
 
     0. the id its log says a person changed it from (:data:`RETYPED`), when one task
        of ``new`` has it: git put back a board older than that change; or the other
@@ -249,18 +253,52 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     pairs, into each file's ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
+    moved = _moved_ids(old, new)
     gone = [index for index in task_headlines(old)
-            if old.headlines[index].properties.get("ID") not in held | {None, ""}]
+            if old.headlines[index].properties.get("ID") not in held | {None, ""}
+            or old.headlines[index].properties.get("ID") in moved]
     if not gone:
         return []
     ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
     # (an id two tasks have: the one retyped into another's is free too)
     free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
-            if not ident or ident not in known or ids.count(ident) > 1]
+            if not ident or ident not in known or ids.count(ident) > 1 or ident in moved]
     return _pair({index: _Seen.of(old, index) for index in gone},
                  {index: _Seen.of(new, index) for index in free},
                  [_Seen.of(old, index) for index in task_headlines(old)],
                  [_Seen.of(new, index) for index in task_headlines(new)])
+
+
+def _moved_ids(old: OrgFile, new: OrgFile) -> set[str]:
+    """The ids of ``old``'s tasks that a task of ``new`` holds but that is no evidence:
+    that task has nothing of the old one (another title, other text under it, not its
+    claim) while exactly one other task of ``new`` has its whole text but the ``:ID:``
+    line, or its claim (a person swapped two tasks' ``:ID:`` lines, or typed one task's
+    id into another and its own into the first): the stronger evidence decides which
+    task it is (:func:`same_tasks`)."""
+    news: dict[str, list[int]] = {}
+    for index in task_headlines(new):
+        ident = new.headlines[index].properties.get("ID")
+        if ident:
+            news.setdefault(ident, []).append(index)
+    moved: set[str] = set()
+    seen_new: dict[int, _Seen] = {}
+    for index in task_headlines(old):
+        ident = old.headlines[index].properties.get("ID")
+        if not ident or len(news.get(ident, ())) != 1:
+            continue
+        there = news[ident][0]
+        mine = _Seen.of(old, index)
+        now = seen_new.setdefault(there, _Seen.of(new, there))
+        if mine.title == now.title or mine.under == now.under or \
+                (mine.claim is not None and mine.claim == now.claim):
+            continue  # (it has something of the old task: its id says which it is)
+        others = [j for j in task_headlines(new) if j != there and (
+            (seen := seen_new.setdefault(j, _Seen.of(new, j))).whole == mine.whole
+            or (mine.claim is not None and seen.claim == mine.claim))]
+        if len(others) == 1:
+            moved.add(ident)
+    return moved
 
 
 class _Seen:

@@ -369,7 +369,7 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     for old in old_tasks:
         if not (old.id and old.owner and old.is_open) or old.id in moved:
             continue
-        now = by_id.get(old.id) or same.get(old.id)
+        now = same.get(old.id) or by_id.get(old.id)  # (ids swapped: ``same`` decides)
         if now is not None and (now.owner or not now.is_open):
             continue
         record = records.get(old.id) if now is None or now.id == old.id else now.properties
@@ -407,8 +407,8 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     by_id = {t.id: t for t in tasks if t.id}
     found = []
     for old in old_tasks:
-        now = by_id.get(old.id) if old.id else None
-        now = now or (same.get(old.id) if old.id else None)
+        now = same.get(old.id) if old.id else None  # (ids swapped: ``same`` decides)
+        now = now or (by_id.get(old.id) if old.id else None)
         if now is None or not (now.owner and now.is_open):
             continue
         if old.is_open and old.owner == now.owner and \
