@@ -220,7 +220,9 @@ def _merged(project: Path, run: Runner, tmp_path: Path, extra: str, *changes,
     for n, change in enumerate(changes):
         clone = _clone(project, tmp_path / f"c{n}")
         _driver(project, clone)
-        if isinstance(change, str):
+        if callable(change):
+            change(Runner(clone), n)
+        elif isinstance(change, str):
             Runner(clone)("task", "add", change, agent=f"ag{n}.1796000000")
         else:
             _rewrite(clone, *change)
@@ -254,6 +256,27 @@ def test_id_less_tasks_each_clone_gave_ids_merge_as_they_were(
         ids = _ids_of(clone, title)
         assert len(ids) == count and all(ids), board(clone)
     assert len({tuple(_ids_of(clone, title)) for clone in clones}) == 1
+
+
+def test_two_alike_id_less_tasks_each_claimed_in_a_clone_merge_as_two(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Two id-less ``* TODO Same title``; each clone's command gives them ids and its
+    agent claims one (the first in one clone, the second in the other): merged, two
+    tasks, each claimed by its own agent (before: three, two claimed)."""
+    import json
+
+    def claim(mine: Runner, n: int) -> None:
+        me = f"ag{n}.1796000000"
+        mine("task", "add", f"from {n}", agent=me)
+        ids = [t["id"] for t in json.loads(mine("task", "list", "--json", agent=me).stdout)
+               if t["title"] == "Same title"]
+        mine("task", "claim", ids[n], agent=me)
+
+    clones = _merged(project, run, tmp_path, "* TODO Same title\n* TODO Same title\n",
+                     claim, claim)
+    for clone in clones:
+        tasks = [t for t in _tasks(board(clone)) if t[0].endswith("Same title")]
+        assert [t[2] for t in tasks] == ["ag0.1796000000", "ag1.1796000000"], board(clone)
 
 
 @pytest.mark.parametrize("edit", ["delete", "retitle", "edit one of two"])
