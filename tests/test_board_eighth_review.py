@@ -369,7 +369,8 @@ def test_the_merge_driver_knows_a_task_whose_id_one_side_retyped(tmp_path: Path)
     theirs = base + "- [2026-11-30 Mon 11:00] a note\n"
     merged = board_driver(tmp_path, base, ours, theirs)
     assert merged.count("* TODO Fix parser") == 1, merged
-    assert ":ID:       ann-parser" in merged and "2026-aaaa" not in merged
+    assert ":ID:       ann-parser" in merged and merged.count("2026-aaaa") == 1
+    assert "its id was 2026-aaaa (changed by hand to ann-parser): the same task" in merged
     assert "a note" in merged
 
 

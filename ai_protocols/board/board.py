@@ -27,6 +27,7 @@ from pathlib import Path
 from ai_protocols.board.model import (
     CLOSED_STATES,
     LOCKS_ID,
+    RETYPED,
     STATES,
     TODO_LINE,
     AreaLock,
@@ -487,7 +488,7 @@ class Board:
                                   now=same.get(old.id or "") if not missing else None))
         by_id = {t.id: t for t in tasks if t.id}
         for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
-            now = by_id.get(old.id) or same[old.id or ""]
+            now = same.get(old.id or "") or by_id[old.id]
             state = self.agent_state(now.owner, now.owner_process, now.claimed,
                                      since_at=now.claimed_at)
             found.append(Lost(old, None, state, False, True, now))
@@ -561,9 +562,13 @@ class Board:
             # (the board is the one HEAD's commit holds: git's other id for a task, a
             # branch switch or a checkout, is no person's retyping: docs/tasks.md)
             # (but for the id its log says a person changed it from: git put back an
-            # older board, said so by :meth:`_same_again`)
-            pairs = [(old, now) for old, now in pairs if not now.id or _logged(
-                kept, old.line, _retyped_note(now.id, old.id or ""))]
+            # older board, said so by :meth:`_same_again`; and for the claim's evidence,
+            # the same OWNER and CLAIMED_AT: a claim is made once, so a person changed
+            # its id in a commit git brought, a pull or a merge)
+            # (and for the id the task's own log says it had: its note came with it)
+            pairs = [(old, now) for old, now in pairs if not now.id or _same_claim(old, now)
+                     or _logged(kept, old.line, _retyped_note(now.id, old.id or ""))
+                     or _had(doc, now, old.id)]
         return pairs
 
     def _git_wrote(self) -> bool:
@@ -622,6 +627,8 @@ class Board:
                 said.append(f"task {now.id}: its id is {now.id} again, as git put back "
                             f"an older board (a person had changed it to {old.id}); noted "
                             "in its log")
+            elif _had(doc, now, old.id):
+                continue  # (its log says so already: the merge's note, or one git brought)
             else:
                 _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
                 self._noting.append(f"task {now.id}: its id was changed by hand from "
@@ -1572,6 +1579,23 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
     said = "abandoned" if status == "abandoned" else "wrapped up"
     return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
+
+
+def _same_claim(old: Task, now: Task) -> bool:
+    """Whether ``old`` and ``now`` hold one claim: the same ``OWNER`` and ``CLAIMED_AT``
+    (the claim's moment to the hundredth of a second), both set: the identity rule's
+    strong evidence (:func:`~ai_protocols.board.merge.same_tasks`, step 2)."""
+    return bool(old.owner and old.claimed_at) and \
+        (old.owner, old.claimed_at) == (now.owner, now.claimed_at)
+
+
+def _had(doc: OrgFile, now: Task, ident: str | None) -> bool:
+    """Whether the log of ``now`` (a task of ``doc``) says its id was ``ident``
+    (:data:`~ai_protocols.board.model.RETYPED`: a person's change, noted, or the merge's
+    ``its id was also``)."""
+    return bool(ident) and any(
+        (found := RETYPED.match(text.strip())) is not None and found.group(1) == ident
+        for text in own_log(doc, now.line))
 
 
 def _retyped_note(was: str, now: str) -> str:

@@ -223,14 +223,20 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     """The tasks of the board ``old`` (a board this tool wrote) whose ``ID`` no headline
     of ``new`` holds, each paired with the task of ``new`` that is the same task though
     its ``ID`` is gone or another (a person deleted or retyped the ``:ID:`` line). A
-    task of ``new`` whose ``ID`` ``old`` holds is that task, full stop; one whose
+    task of ``new`` whose ``ID`` ``old`` holds is that task (but for two swapped ids,
+    below); one whose
     ``ID`` is new, or one another task of ``new`` has too (retyped into another's),
     may be paired by strong evidence alone; one without an ``ID`` by that, or by its
     title. The one identity rule, tried in this order, each on the tasks the one before
-    left unpaired:
+    left unpaired. A task of ``new`` whose ``ID`` ``old`` holds is not that task when
+    it has nothing of it (title, text, claim) and one other task of ``new`` has its
+    whole text or its claim (two ``:ID:`` lines swapped: :func:`_moved_ids`); then
+    both are paired by the steps below:
 
     0. the id its log says a person changed it from (:data:`RETYPED`), when one task
-       of ``new`` has it: git put back a board older than that change;
+       of ``new`` has it: git put back a board older than that change; or the other
+       way, the id the log of a task of ``new`` says it had (a person's change, or
+       the merge's ``its id was also Z``), when one task of ``old`` has it;
     1. its whole text but the ``:ID:`` line: its headline's title and tags (its state
        aside: :func:`task_key`), the properties and the text under it;
     2. its claim: the same ``OWNER`` and ``CLAIMED_AT`` (the claim's moment, to the
@@ -247,30 +253,67 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     pairs, into each file's ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
+    moved = _moved_ids(old, new)
     gone = [index for index in task_headlines(old)
-            if old.headlines[index].properties.get("ID") not in held | {None, ""}]
+            if old.headlines[index].properties.get("ID") not in held | {None, ""}
+            or old.headlines[index].properties.get("ID") in moved]
     if not gone:
         return []
     ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
     # (an id two tasks have: the one retyped into another's is free too)
     free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
-            if not ident or ident not in known or ids.count(ident) > 1]
+            if not ident or ident not in known or ids.count(ident) > 1 or ident in moved]
     return _pair({index: _Seen.of(old, index) for index in gone},
                  {index: _Seen.of(new, index) for index in free},
                  [_Seen.of(old, index) for index in task_headlines(old)],
                  [_Seen.of(new, index) for index in task_headlines(new)])
 
 
+def _moved_ids(old: OrgFile, new: OrgFile) -> set[str]:
+    """The ids of ``old``'s tasks that a task of ``new`` holds but that is no evidence:
+    that task has nothing of the old one (another title, other text under it, not its
+    claim) while exactly one other task of ``new`` has its whole text but the ``:ID:``
+    line, or its claim (a person swapped two tasks' ``:ID:`` lines, or typed one task's
+    id into another and its own into the first): the stronger evidence decides which
+    task it is (:func:`same_tasks`)."""
+    news: dict[str, list[int]] = {}
+    for index in task_headlines(new):
+        ident = new.headlines[index].properties.get("ID")
+        if ident:
+            news.setdefault(ident, []).append(index)
+    moved: set[str] = set()
+    seen_new: dict[int, _Seen] = {}
+    for index in task_headlines(old):
+        ident = old.headlines[index].properties.get("ID")
+        if not ident or len(news.get(ident, ())) != 1:
+            continue
+        there = news[ident][0]
+        mine = _Seen.of(old, index)
+        now = seen_new.setdefault(there, _Seen.of(new, there))
+        if mine.title == now.title or mine.under == now.under or \
+                (mine.claim is not None and mine.claim == now.claim):
+            continue  # (it has something of the old task: its id says which it is)
+        others = [j for j in task_headlines(new) if j != there and (
+            (seen := seen_new.setdefault(j, _Seen.of(new, j))).whole == mine.whole
+            or (mine.claim is not None and seen.claim == mine.claim))]
+        if len(others) == 1:
+            moved.add(ident)
+    return moved
+
+
 class _Seen:
     """A task as the identity rule sees it (:func:`_pair`): the key of its headline's
     title and tags (:func:`task_key`), its properties, and the lines under its headline
-    but the ``:ID:`` property (without line ends and blank lines)."""
+    but the ``:ID:`` property (without line ends and blank lines; a drawer that held the
+    ``ID`` alone left out, as a task a command gave an id has it)."""
 
     def __init__(self, title: str, values: dict[str, str], under: list[str]) -> None:
         self.title = task_key(title)
         self.values = values
-        self.under = tuple(text.rstrip() for text in under
-                           if text.strip() and not _is_id_line(text))
+        kept = [text.rstrip() for text in under if text.strip() and not _is_id_line(text)]
+        if [t.strip().upper() for t in kept[:2]] == [":PROPERTIES:", ":END:"]:
+            kept = kept[2:]  # (a drawer that held the id alone: as no drawer)
+        self.under = tuple(kept)
 
     @classmethod
     def of(cls, doc: OrgFile, index: int) -> _Seen:
@@ -290,8 +333,8 @@ class _Seen:
 
     @property
     def was(self) -> set[str]:
-        """The ids its log says a person changed its id from (``Board._same_again``'s
-        note: :data:`RETYPED`)."""
+        """The ids its log says it had (``Board._same_again``'s note of a person's
+        change, or the merge's of an id two clones gave: :data:`RETYPED`)."""
         return {found.group(1) for text in self.under
                 if (found := RETYPED.match(text.strip())) is not None}
 
@@ -332,6 +375,19 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
         if ident and len(olds) == 1 and \
                 sum((t.values.get("ID") or "").strip() == ident for t in free.values()) == 1:
             pairs.append((olds[0], where))
+    # ... and the other way: the id its own log says it had (a person's change, or the
+    # merge's "its id was also Z": ``_adopt_ids``), when one task of ``gone`` has it
+    # and no other task of ``free`` says so (one rule follows an id through its notes)
+    by_id: dict[str, list[_Key]] = {}
+    for where, seen in gone.items():
+        by_id.setdefault((seen.values.get("ID") or "").strip(), []).append(where)
+    for where, seen in free.items():
+        for was in seen.was:
+            olds = by_id.get(was, [])
+            if was and len(olds) == 1 and sum(was in t.was for t in free.values()) == 1 \
+                    and olds[0] not in {a for a, _ in pairs} \
+                    and where not in {b for _, b in pairs}:
+                pairs.append((olds[0], where))
     # (the text under its headline, retitled: only when no other task of either board
     # has that text: tasks added in one minute have the same)
     once = {rest for rest in {t.under for t in every_old}
@@ -688,18 +744,43 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
             names[name] = was
             if name.startswith("heading:"):
                 side[name] = _with_id(side[name], o[was])
+            elif _ident(was) and _ident(was) not in free[name].was and "preamble" in o:
+                # (an id a person changed in a clone that never ran the tool: the merge
+                # says so, as the next command would: ``Board._same_again``)
+                side[name] = _noted(side[name], o["preamble"].raw,
+                                    f"its id was {_ident(was)} (changed by hand to "
+                                    f"{_ident(name)}): the same task")
     if not names:
         return side, order
     return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
 
 
+def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:
+    """``chunk`` (a task) with a log item saying ``text`` at its end, stamped now (the
+    format :data:`~ai_protocols.board.model.RETYPED` reads); ``preamble``: the text
+    before the board's first headline, to read it with."""
+    lines = list(chunk.lines)
+    if not lines[-1].endswith(chunk.newline):
+        lines[-1] += chunk.newline
+    lines.append(f"- {format_timestamp(datetime.now())} {text}{chunk.newline}")
+    again = _Version(preamble + "".join(lines))
+    return again.chunks[again.order[1]]
+
+
 def _with_id(chunk: _Chunk, base: _Chunk) -> _Chunk:
     """``chunk`` (a task whose ``:ID:`` line a person deleted) with the ``:ID:`` line of
     ``base`` (the same task in the base) first in its drawer, as the next command would
-    give it back (``Board._same_again``); as it is without a drawer."""
+    give it back (``Board._same_again``), in a drawer as the base's when it has none."""
     line = next((raw for key, _value, raw in base.properties if key == "ID"), None)
-    if chunk.drawer is None or line is None:
+    if line is None or (chunk.drawer is None and base.drawer is None):
         return chunk
+    if chunk.drawer is None:  # (a drawer as the base's, holding the id alone)
+        cut = chunk.body_start
+        again = _Chunk([*chunk.lines[:cut], base.lines[base.drawer[0]], line,  # type: ignore[index]
+                        base.lines[base.drawer[1]], *chunk.lines[cut:]],  # type: ignore[index]
+                       chunk.newline, chunk.keywords, (cut, cut + 2), cut + 3)
+        again.done = chunk.done
+        return again
     at = chunk.drawer[0] + 1
     again = _Chunk([*chunk.lines[:at], line, *chunk.lines[at:]], chunk.newline,
                    chunk.keywords, (chunk.drawer[0], chunk.drawer[1] + 1),
@@ -1104,8 +1185,23 @@ def _given_id(o: _Chunk, side: _Version, base: _Version | None = None,
     the one task of it with an ``ID`` the base does not know that is ``o`` given an id
     and edited in the same commit (:func:`given_and_edited`), when no other task of the
     base without an ``ID`` that side no longer has is it too; ``None``."""
+    bare = _without_id(o)  # (an empty :ID: line is no id)
     found = [n for n, chunk in side.chunks.items()
-             if n.startswith("task:") and _without_id(chunk) == o.lines]
+             if n.startswith("task:") and _without_id(chunk) == bare
+             and (base is None or n not in base.chunks)]  # (a base's task is no new id)
+    alike = [] if base is None else [n for n in base.order if n.startswith("heading:")
+                                     and _without_id(base.chunks[n]) == bare]
+    if len(alike) > 1 and name in alike and base is not None:
+        # (tasks alike, several: paired in their order when as many of that side's new
+        # tasks are each of them, given an id and edited or not, and none is left
+        # without one: the one identity rule, :func:`same_tasks`)
+        mine = _under(bare, o.newline, o.keywords)
+        found = [n for n, chunk in side.chunks.items()
+                 if n.startswith("task:") and n not in base.chunks and given_and_edited(
+                     mine, _under(_without_id(chunk), chunk.newline, chunk.keywords))]
+        if len(found) != len(alike) or any(n in side.chunks for n in alike):
+            return None
+        return found[alike.index(name)]
     if found or base is None or name is None or name in side.chunks:
         return found[0] if len(found) == 1 else None
     gone = [base.chunks[n] for n in base.order
@@ -1168,13 +1264,17 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
     the task, without an id, merged into it), the other named in its log, the id it
     was (:data:`~ai_protocols.board.model.RETYPED`: ``task ... OTHERID`` finds it).
     Changes ``o``, ``a`` and ``b`` in place."""
-    for name in [n for n in o.order if n.startswith("heading:")]:
+    # (each decided on the boards as they came, before any is changed)
+    every = {name: {side: _given_id(o.chunks[name], side, o, name) for side in (a, b)}
+             for name in o.order if name.startswith("heading:")}
+    for name, given in every.items():
         base = o.chunks[name]
-        given = {side: _given_id(base, side, o, name) for side in (a, b)}
         named = {side: ident for side, ident in given.items() if ident is not None}
-        if not named or any(name not in side.chunks and side not in named
-                            for side in (a, b)):
-            continue  # (none gave it an id; or one side removed or retitled it)
+        if not named:
+            continue  # (none gave it an id)
+        # (a side that removed it, or retitled it, has no task of that name: the base's
+        # task, with the id, is then what it removed, or what it retitled: the one
+        # identity rule, :func:`_renamed`, knows it by the text under its headline)
         kept = min(named.values(), key=_ident)
         model = (a if given[a] == kept else b).chunks[kept]
         ident = next((raw for raw in model.lines
@@ -1212,7 +1312,7 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                     chunk = _reparsed(side, lines)
                 side.chunks[kept] = chunk
                 side.order[side.order.index(named[side])] = kept
-            else:  # (that side's task, edited or not, with the id)
+            elif name in side.chunks:  # (that side's task, edited or not, with the id)
                 chunk = side.chunks.pop(name)
                 side.chunks[kept] = _reparsed(side, put_id(chunk))
                 side.order[side.order.index(name)] = kept

@@ -369,7 +369,7 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     for old in old_tasks:
         if not (old.id and old.owner and old.is_open) or old.id in moved:
             continue
-        now = by_id.get(old.id) or same.get(old.id)
+        now = same.get(old.id) or by_id.get(old.id)  # (ids swapped: ``same`` decides)
         if now is not None and (now.owner or not now.is_open):
             continue
         record = records.get(old.id) if now is None or now.id == old.id else now.properties
@@ -407,8 +407,8 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     by_id = {t.id: t for t in tasks if t.id}
     found = []
     for old in old_tasks:
-        now = by_id.get(old.id) if old.id else None
-        now = now or (same.get(old.id) if old.id else None)
+        now = same.get(old.id) if old.id else None  # (ids swapped: ``same`` decides)
+        now = now or (by_id.get(old.id) if old.id else None)
         if now is None or not (now.owner and now.is_open):
             continue
         if old.is_open and old.owner == now.owner and \
@@ -1312,6 +1312,9 @@ def covers_real(root: str, area: str, path: str, *, follow: bool = True) -> bool
     gives it: a lock on ``src/api/`` holds ``SRC/API/v1.py`` there."""
     if covers(area, path):
         return True
+    area = written_area(area)  # type: ignore[assignment]
+    if area is None:
+        return False
     paths = real_forms(root, path, follow=follow)
     areas = real_forms(root, area)
     if folds_names(root):
@@ -1329,10 +1332,30 @@ def covers(area: str, path: str) -> bool:
     :func:`normalize_path` gives them): the same path, or one inside it. An area
     given without a final ``/`` that does not exist yet may become a folder, so it
     holds what would be inside it too."""
+    area = written_area(area)
     if area == "./":
         return True
+    if area is None:
+        return False
     base = area.rstrip("/")
     return path.rstrip("/") == base or path.startswith(base + "/")
+
+
+def written_area(area: str) -> str | None:
+    """A lock's or working set's path as written in the board (by a command, or by hand:
+    ``.``, ``./.``, ``.//``, ``src/..``, ``src//api/``) as :func:`normalize_path` writes
+    it, by its text alone (POSIX ``normpath``: ``.`` and ``..`` taken away): ``./`` for
+    the whole project, a final ``/`` kept. ``None`` for one that names nothing in the
+    project, absolute or above its top (:func:`_leaves_project`), as every reader takes
+    it: the one reading of a hand-written path for locks and working sets alike."""
+    import posixpath
+
+    if _leaves_project(area):
+        return None
+    plain = posixpath.normpath(area)
+    if plain == ".":
+        return "./"
+    return plain + "/" if area.endswith("/") else plain
 
 
 def overlap(a: str, b: str) -> bool:
