@@ -608,32 +608,96 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     stash holds them: a session file comes back as ai-protocols wrote it last, from its
     kept copy), any other file moved aside, ``git stash pop``."""
     from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
-    from ai_protocols.git.state import stash_untracked
+    from ai_protocols.git.state import stash_untracked_blobs
     from ai_protocols.paths import is_tool_path, join
 
     root = project.root_text
     if not has_stash(root):
         return None
     said = "if git stash took the work, it is in the stash (git stash list): "
-    here = [p for p in stash_untracked(root) if os.path.lexists(join(root, p))]
+    held = stash_untracked_blobs(root)
+    here = [p for p in held if os.path.lexists(join(root, p))]
     if not here:
         return f"{said}git stash pop brings the work{also} back"
-    ours = [p for p in here if is_tool_path(p)]
-    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in here
-             if not is_tool_path(p)]
-    if ours:
-        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in ours))
+    # Only what the stash holds as it is, or the tool's locks and kept copies, is
+    # removed; anything else (a session started after the stash, a person's file) is
+    # moved aside: never deleted (issue 14, twelfth round).
+    gone = [p for p in here if is_tool_path(p) and _same_as_stashed(root, p, held[p])]
+    aside = [p for p in here if p not in gone]
+    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in aside]
+    if gone:
+        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in gone))
     steps.append("git stash pop")
-    for p in ours:
+    fresh = []  # (sessions started after the stash, moved aside: said)
+    for p in (p for p in here if is_tool_path(p) and p.endswith(".org")):
+        if p in aside and _continues_stashed(root, p):  # (the newest of that session)
+            steps.append(f"mv -f -- {shell_quote(p + '.before-pop')} {shell_quote(p)}")
+            continue
+        if p in aside:
+            fresh.append(p)
         kept = kept_path(project.ai_dir_text, join(root, p))
         if os.path.isfile(kept):
             steps.append(f"cp -- {shell_quote(relative_to(kept, root))} {shell_quote(p)}")
     files = "file that is" if len(here) == 1 else "files that are"
+    then = "" if not fresh else (
+        f"; what was written here since the stash is then in "
+        f"{', '.join(_clip(display(p + '.before-pop'), 80) or '' for p in fresh[:3])}"
+        f"{', ...' if len(fresh) > 3 else ''} (a session started after the stash is another "
+        f"session, which merge-kept does not join: copy what you need of it into the "
+        f"session file in an editor, then remove it)")
     return (f"{said}it also holds {len(here)} untracked {files} "
             f"here again ({', '.join(_clip(display(p), 60) or '' for p in here[:3])}"
             f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
             f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
-            f"{_clip(root, 120)})")
+            f"{_clip(root, 120)}){then}")
+
+
+def _continues_stashed(root: str, path: str) -> bool:
+    """Whether the session file ``path`` (from the work tree's top at ``root``) here is
+    the session the stash holds at that path, continued (``start`` brought it back
+    from its kept copy, then writes went in): then it, not the stash's, is the newest.
+    It must hold every entry of the stash's (:func:`~ai_protocols.session.merge.
+    entries_lacking`) as well as be the same session.
+    ``False`` for another session (:func:`~ai_protocols.session.layout.other_session`,
+    the one rule: ``start`` after ``git stash -a`` began a fresh one) or when either
+    cannot be read. One git run (``git cat-file blob refs/stash^3:PATH``)."""
+    from ai_protocols.git.state import _git
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.paths import join
+    from ai_protocols.session.layout import other_session, session_headline
+
+    stashed = _git(root, "cat-file", "blob", f"refs/stash^3:{path}")
+    try:
+        mine = storage.read_regular(join(root, path))
+    except (OSError, storage.NotRegular):
+        return False
+    if stashed is None:
+        return False
+    texts = (mine.decode("utf-8", "replace"), stashed.decode("utf-8", "replace"))
+    file, then = (session_headline(OrgFile(t)) for t in texts)
+    if file is None or then is None or \
+            other_session(file.properties, then.properties, lambda: texts) is not None:
+        return False
+    from ai_protocols.session.merge import entries_lacking
+
+    return entries_lacking(mine, stashed) == 0  # (the stash's every entry is here too)
+
+
+def _same_as_stashed(root: str, path: str, blob: str) -> bool:
+    """Whether the file ``path`` (from the work tree's top at ``root``) may be removed
+    before ``git stash pop`` without losing a byte: one of the tool's locks or kept
+    copies (``.ai/.locks/``: the stash brings its own back; a session file moved aside
+    keeps what its kept copy held), or a file holding exactly the blob the stash holds
+    for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
+    from ai_protocols.git.state import blob_id
+    from ai_protocols.paths import AI_DIR, LOCK_DIR, join
+
+    if path.startswith(f"{AI_DIR}/{LOCK_DIR}/"):
+        return True
+    try:
+        return blob_id(storage.read_regular(join(root, path)), blob) == blob
+    except (OSError, storage.NotRegular):
+        return False
 
 
 def _recorded_head_is_here(project: Project, session: Session) -> bool:

@@ -1,0 +1,71 @@
+"""The warnings and advice about git operations, twelfth round of issue 14: every
+advised command pasted, as a person pastes it, with real git, in the state it was
+given in. Items of the review: 2 (``git stash -a`` then ``start``: the advice deleted
+the fresh session), 7, 8, 9, 11, 12, 14."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from gitkit import GIT_ENV, first_commit, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+
+FILE = ".ai/session-context.org"
+
+
+def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV})
+
+
+# -- 2: git stash -a, then start: the advice never deletes the fresh session -------------
+
+
+def test_stash_all_then_start_advice_keeps_the_fresh_session(project: Path,
+                                                             run: Runner) -> None:
+    """2: ``git stash -a`` took the session (and ``.ai/.locks/``), ``start`` began a
+    fresh one, an entry went into it: the advice, pasted, brings the stashed session
+    back and keeps the fresh one aside (``.before-pop``), saying where; no ``rm`` of a
+    file the stash does not hold as it is."""
+    first_commit(project)
+    run("start", "--title", "SA")
+    run("log", "--progress", "in stashed")
+    (project / "a").write_text("a\nwip\n")
+    git(project, "stash", "-q", "-a")
+    run("start", "--title", "SB")
+    run("log", "--progress", "in fresh")
+    said = run("resume").stdout.replace("\n", " ")
+    found = re.search(r"back with: (.*?) \(from (.*?)\)", said)
+    assert found, said
+    assert found.group(2) == str(project)
+    removed = re.search(r"rm -f -- ([^&]*)", found.group(1))
+    assert removed is None or FILE not in removed.group(1).split(), found.group(1)
+    assert f"{FILE}.before-pop" in said, said
+    done = _sh(project, found.group(1))
+    assert done.returncode == 0, (found.group(1), done.stderr)
+    assert (project / "a").read_text() == "a\nwip\n"
+    assert "in stashed" in (project / FILE).read_text()
+    assert "in fresh" in (project / f"{FILE}.before-pop").read_text()
+    assert git(project, "stash", "list") == ""
+    run("log", "--progress", "after")  # (the newest version: no write refused)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.binary(max_size=300))
+def test_blob_id_is_gits(data: bytes) -> None:
+    """2: the id that tells a file here again from the stash's is git's own (``git
+    hash-object``), for any bytes."""
+    from ai_protocols.git.state import blob_id
+
+    done = subprocess.run(["git", "hash-object", "--stdin"], input=data, capture_output=True,
+                          check=True)
+    ours = blob_id(data, "0" * 40)
+    assert ours == done.stdout.decode().strip()
+    assert len(blob_id(data, "0" * 64)) == 64
