@@ -69,3 +69,33 @@ def test_blob_id_is_gits(data: bytes) -> None:
     ours = blob_id(data, "0" * 40)
     assert ours == done.stdout.decode().strip()
     assert len(blob_id(data, "0" * 64)) == 64
+
+
+# -- 7: a conflict with markers gets one advice, not "without conflict markers" ---------
+
+
+def test_status_says_a_marked_conflict_once(project: Path, run: Runner) -> None:
+    """7: both sides of a merge changed one line of the Summary: git (the driver's
+    fallback, git merge-file) leaves conflict markers. ``status`` says the markers and
+    their advice, and neither the false "unmerged without conflict markers" (with
+    ``ai-protocols init`` and ``git checkout -m``) nor the unstaged-changes warning of
+    an operation under way."""
+    first_commit(project)
+    run("start", "--title", "C")
+    run("log", "--summary", "base summary")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    git(project, "checkout", "-q", "-b", "other")
+    file = project / FILE
+    file.write_text(file.read_text().replace("base summary\n", "other side summary\n"))
+    git(project, "commit", "-q", "-am", "o")
+    git(project, "checkout", "-q", "-")
+    file.write_text(file.read_text().replace("base summary\n", "main side summary\n"))
+    git(project, "commit", "-q", "-am", "m")
+    git(project, "merge", "-q", "--no-edit", "other", check=False)
+    assert "<<<<<<<" in file.read_text()
+    said = run("status", check=False)
+    out = said.stdout + said.stderr
+    assert "merge-conflict markers" in out, out
+    assert "without conflict markers" not in out and "checkout -m" not in out, out
+    assert "has changes git has not staged" not in out, out

@@ -949,7 +949,9 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
     is under way (:func:`ai_protocols.git.head.merging`, a few ``stat`` calls): a
     command in a quiet repository runs no git. A conflict ``git stash pop`` or ``git
     checkout -m`` left is not seen (git leaves no such name then): a modify/delete there
-    is one git reports on the spot."""
+    is one git reports on the spot. Nor is a file both sides changed that holds conflict
+    markers: the readers' :class:`~ai_protocols.errors.MergeConflict` says that one
+    (issue 14, twelfth round: a second warning said "without conflict markers")."""
     from ai_protocols.git.head import merging
 
     folder = parent(path)
@@ -969,10 +971,23 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
         fields = line.split(b"\t", 1)[0].split()
         if len(fields) == 3 and fields[2] in (b"1", b"2", b"3"):
             stages.add(int(fields[2]))
-    if not stages:
-        return None
+    if not stages or (stages >= {2, 3} and _marked(path)):
+        return None  # (conflict markers: the reader's MergeConflict says it, one advice)
     return Unmerged(path, tuple(sorted(stages)), _unmerged_advice(ai_dir, path, stages, what),
                     what)
+
+
+def _marked(path: str) -> bool:
+    """Whether the file ``path`` holds git's conflict marker lines
+    (:func:`~ai_protocols.session.text.conflict_marker_lines`): a conflict git's merge
+    (or the driver's fallback, git merge-file) wrote into it, which the readers refuse
+    with :class:`~ai_protocols.errors.MergeConflict` and its advice. ``False`` when it
+    cannot be read."""
+    try:
+        return bool(conflict_marker_lines(storage.read_regular(path).decode("utf-8",
+                                                                            "replace")))
+    except (OSError, storage.NotRegular):
+        return False
 
 
 def unmerged_warning(ai_dir: str, path: str) -> str | None:
@@ -1036,7 +1051,9 @@ def operation_warning(path: str) -> str | None:
     following files would be overwritten"). ``None`` when no operation is under way
     (a few ``stat`` calls), or the file is untracked or unchanged (then one ``git
     ls-files -m``). Every write says it on stderr; ``status``, ``show``, ``resume`` and
-    ``start`` warn with it too (docs/git.md)."""
+    ``start`` warn with it too (docs/git.md). ``None`` also when the file holds
+    conflict markers: the readers' :class:`~ai_protocols.errors.MergeConflict` is then
+    the one advice (issue 14, twelfth round)."""
     from ai_protocols.git.head import operation
 
     folder = parent(path)
@@ -1052,7 +1069,7 @@ def operation_warning(path: str) -> str | None:
                       f":(literal){name}"], git_env(), None).wait()
     except GitFailed:
         return None
-    if not out.strip(b"\0"):
+    if not out.strip(b"\0") or _marked(path):
         return None
     q = shell_quote(path)
     said = f"a git {what} is under way in this repository, and {path} has changes git has " \
