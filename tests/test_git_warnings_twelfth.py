@@ -99,3 +99,51 @@ def test_status_says_a_marked_conflict_once(project: Path, run: Runner) -> None:
     assert "merge-conflict markers" in out, out
     assert "without conflict markers" not in out and "checkout -m" not in out, out
     assert "has changes git has not staged" not in out, out
+
+
+# -- 8: a branch switch took the committed session file: git switch back first ----------
+
+
+def _switched_away(project: Path, run: Runner) -> None:
+    """The session committed on main; ``git checkout -b other HEAD~1`` removes it."""
+    first_commit(project)
+    git(project, "branch", "-M", "main")
+    run("start", "--title", "R")
+    run("log", "--progress", "at C2")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "session")
+    git(project, "checkout", "-q", "-b", "other", "HEAD~1")
+    assert not (project / FILE).exists()
+
+
+def test_a_branch_switch_names_git_switch_first(project: Path, run: Runner) -> None:
+    """8: resume and a write name ``git switch main`` (the branch the kept copy records,
+    whose tip holds the file) first, and say what start would do; pasted, it brings the
+    file back and every write goes on."""
+    _switched_away(project, run)
+    said = run("resume").stdout.replace("\n", " ")
+    found = re.search(r"go back with (git -C \S+ switch main) ", said)
+    assert found, said
+    assert said.index("git -C") < said.index("'ai-protocols start'"), said
+    refused = run("log", "--progress", "x", check=False)
+    assert refused.returncode == 3 and found.group(1) in refused.stderr, refused.stderr
+    done = _sh(project, found.group(1))
+    assert done.returncode == 0, done.stderr
+    run("log", "--progress", "back on main")
+    assert "at C2" in (project / FILE).read_text()
+
+
+def test_start_after_a_branch_switch_says_how_to_go_back(project: Path,
+                                                         run: Runner) -> None:
+    """8: ``start`` brought the file back on the other branch: it warns that ``git
+    switch main`` refuses now, and its command, pasted, goes back."""
+    _switched_away(project, run)
+    said = run("start").stderr.replace("\n", " ")
+    found = re.search(r"to go back there, (mv -- .*? switch main) ", said)
+    assert found, said
+    stuck = git(project, "switch", "main", check=False)
+    assert git(project, "branch", "--show-current") == "other", stuck
+    done = _sh(project, found.group(1))
+    assert done.returncode == 0, done.stderr
+    assert git(project, "branch", "--show-current") == "main"
+    run("log", "--progress", "back on main")

@@ -142,6 +142,10 @@ class ResumeContext:
         #: Without a session file: whether git (or anything but this tool) removed it,
         #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
         self.removed = False
+        #: When ``removed`` by a branch switch: ``(branch, here, top)``
+        #: (:func:`~ai_protocols.session.transaction.switched_from`), and the kept copy.
+        self.switched: tuple[str, str, str] | None = None
+        self.kept: str | None = None
 
     def __repr__(self) -> str:
         title = self.session.title if self.session else None
@@ -190,7 +194,13 @@ def resume_context(project: Project, session: Session | None, *,
                             others=others, max_bytes=max_bytes)
     context.tasks, context.handoffs = _tasks(project, session)
     if session is None:
-        context.removed = project.path_text in project._removed_sessions()  # (as text)
+        removed = project._removed_sessions()
+        context.removed = project.path_text in removed  # (as text)
+        if context.removed:  # (a branch switch: git switch back first, issue 14 twelfth)
+            from ai_protocols.session.transaction import switched_from
+
+            context.switched = switched_from(project.path_text, removed[project.path_text])
+            context.kept = removed[project.path_text]
         context.rolled_back = _adopted(project, None)
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
@@ -1187,6 +1197,13 @@ class _TextForm(_Form):
         context, session = self.context, self.context.session
         if session is None:
             who = f" for AI_AGENT_ID {context.agent_id}" if context.agent_id else ""
+            if context.removed and context.switched is not None:
+                from ai_protocols.errors import removed_by_switch
+
+                kept = relative_to(context.kept or "", context.switched[2])
+                return (f"Resume: the session file{who} is not on "
+                        f"{context.switched[1]}: "
+                        f"{removed_by_switch(context.switched, kept)}\n")
             if context.removed:
                 return (f"Resume: the session file{who} was removed, and not by "
                         "ai-protocols (git clean, git stash -u or git checkout?); its last "

@@ -530,11 +530,53 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
         where = moved_elsewhere(ai_dir, path)
         if where is not None:
             raise SessionWrappedUp(path, where)
-        raise SessionRemoved(path, kept, stashed_in(path))
+        stash = stashed_in(path)
+        raise SessionRemoved(path, kept, stash,
+                             None if stash is not None else switched_from(path, kept))
     stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
     if stash is not None:
         raise SessionRemoved(path, kept, stash)
     raise NoSession(path)
+
+
+def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
+    """When the session file ``path`` is gone because ``HEAD`` left the branch it is
+    committed on (``git switch``, ``git checkout -b NEW OLD``: git removes a tracked file
+    the new commit lacks, git-checkout(1)): ``(branch, here, top)``, the branch its
+    kept copy ``kept`` records (``GIT_BRANCH``) whose tip holds the file, where ``HEAD``
+    is now (a branch, or "a detached HEAD"), and the work tree's top, where ``git switch
+    BRANCH`` brings the file back. ``None`` otherwise: no such branch recorded, ``HEAD``
+    on it, or the branch not holding the file. Reads the kept copy's first lines and
+    git's files; one git run (``git cat-file -e``) only when the branches differ."""
+    from ai_protocols.git.head import branch_text, read_head
+
+    try:
+        head = storage.read_regular(kept, 8192).decode("utf-8", "replace")
+    except (OSError, storage.NotRegular):
+        return None
+    import re
+
+    found = re.search(r"^[ \t]*:GIT_BRANCH:[ \t]+(\S.*?)[ \t]*$", head, re.MULTILINE)
+    folder = parent(path)
+    while not os.path.isdir(folder) and parent(folder) != folder:
+        folder = parent(folder)
+    now = read_head(folder)
+    if found is None or now is None or branch_text(now[0]) == found.group(1):
+        return None
+    branch = found.group(1)
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        top = GitRun(["git", "-C", folder, "rev-parse", "--show-toplevel"], git_env(),
+                     None).wait().decode("utf-8", "surrogateescape").strip()
+        name = os.path.relpath(path, top).replace(os.sep, "/")
+        GitRun(["git", "-C", top, "cat-file", "-e", f"refs/heads/{branch}:{name}"],
+               git_env(), None).wait()
+    except (GitFailed, ValueError):
+        return None
+    here = f"branch {branch_text(now[0])}" if now[0] is not None else "a detached HEAD"
+    return branch, here, top
 
 
 def stashed_in(path: str) -> str | None:
