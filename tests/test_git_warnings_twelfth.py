@@ -10,19 +10,21 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from gitkit import GIT_ENV, first_commit, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner
+from conftest import BIN, Runner, clean_env
 
 FILE = ".ai/session-context.org"
 
 
 def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
     """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # (the installed ai-protocols)
     return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV})
+                          env=clean_env(**GIT_ENV, PATH=path))
 
 
 # -- 2: git stash -a, then start: the advice never deletes the fresh session -------------
@@ -147,3 +149,64 @@ def test_start_after_a_branch_switch_says_how_to_go_back(project: Path,
     assert done.returncode == 0, done.stderr
     assert git(project, "branch", "--show-current") == "main"
     run("log", "--progress", "back on main")
+
+
+# -- 9: a stash, then a bisect or a rebase: one procedure ---------------------------------
+
+
+def _stash_then(project: Path, run: Runner, operation: str) -> None:
+    """The session committed, an entry logged and stashed, then ``git bisect start``
+    (or a rebase stopped on a conflict) moves ``HEAD``; an entry is logged there."""
+    first_commit(project)
+    git(project, "branch", "-M", "main")
+    run("start", "--title", "B")
+    run("log", "--progress", "committed")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "c1")
+    if operation == "rebase":
+        git(project, "checkout", "-q", "-b", "feat")
+        (project / "a").write_text("feat\n")
+        git(project, "commit", "-q", "-am", "feat")
+        git(project, "checkout", "-q", "main")
+        (project / "a").write_text("main\n")
+        git(project, "commit", "-q", "-am", "m2")
+        git(project, "checkout", "-q", "feat")
+    else:
+        for i in range(2, 5):
+            (project / "a").write_text(f"{i}\n")
+            git(project, "commit", "-q", "-am", f"c{i}")
+    run("log", "--progress", "stashed entry")
+    git(project, "stash", "-q")
+    if operation == "rebase":
+        git(project, "rebase", "main", check=False)
+        assert (project / ".git/rebase-merge").exists() or (project / ".git/rebase-apply").exists()
+    else:
+        git(project, "bisect", "start", "HEAD", "HEAD~3")
+
+
+@pytest.mark.parametrize("operation", ["bisect", "rebase"])
+def test_a_stash_then_an_operation_gets_one_procedure(project: Path, run: Runner,
+                                                      operation: str) -> None:
+    """9: the write's warning and resume's name the operation (not "a git checkout or
+    switch"), give one procedure, no commit or ``git switch`` in the middle of it, and
+    no second warning of the operation; pasted, it ends the operation, pops the stash
+    and merges the write back in: every entry is there."""
+    _stash_then(project, run, operation)
+    wrote = run("log", "--progress", f"during {operation}").stderr.replace("\n", " ")
+    said = run("resume").stdout.replace("\n", " ")
+    end = "git bisect reset" if operation == "bisect" else "git rebase --abort"
+    for text in (wrote, said):
+        assert f"(the git {operation} under way)" in text, text
+        assert "a git checkout or switch" not in text and "git switch" not in text, text
+        assert "git commit" not in text, text
+        assert "has changes git has not staged" not in text, text
+        assert end in text, text
+    found = re.search(r"with: (git checkout -- \S+ && git \S+ \S+ && git stash pop && "
+                      r"ai-protocols merge-kept \S+) ", said)
+    assert found, said
+    done = _sh(project, found.group(1))
+    assert done.returncode == 0, (found.group(1), done.stdout, done.stderr)
+    text = (project / FILE).read_text()
+    assert "stashed entry" in text and f"during {operation}" in text, text
+    assert git(project, "stash", "list") == ""
+    run("log", "--progress", "after")

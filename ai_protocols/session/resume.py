@@ -211,8 +211,9 @@ def resume_context(project: Project, session: Session | None, *,
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
-    context.rolled_back = _joined(_adopted(project, session), _unmerged(project, session),
-                                  replaced_warning(project, session),
+    replacing = replaced_warning(project, session)  # (first: it may say the operation's)
+    context.rolled_back = _joined(_adopted(project, session),
+                                  _unmerged(project, session, replacing), replacing,
                                   _rolled_back(project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
@@ -374,8 +375,8 @@ def rolled_back_warning(project: Project, session: Session,
     ``HEAD`` is the branch and commit recorded and no checkpoint holds uncommitted
     work (:func:`_recorded_head_is_here`): ``start`` of a session under way, the
     common case, then costs no process."""
-    replaced = _joined(_unmerged(project, session),
-                       replaced_warning(project, session))
+    replacing = replaced_warning(project, session)
+    replaced = _joined(_unmerged(project, session, replacing), replacing)
     if git is ...:
         if _recorded_head_is_here(project, session):
             # (no git run unless a stash exists: start imports not even the module)
@@ -428,21 +429,26 @@ def _adopted(project: Project, session: Session | None) -> str | None:
         f"this agent's session before this one was {line[len(ADOPTED_AWAY):]}"
 
 
-def _unmerged(project: Project, session: Session) -> str | None:
+def _unmerged(project: Project, session: Session, said: str | None = None) -> str | None:
     """:func:`~ai_protocols.session.transaction.unmerged_warning` of the session's file,
     imported only while a merge is under way (:func:`ai_protocols.git.head.merging`);
     or, while another git operation is (a rebase, a bisect...) and the file has unstaged
-    changes, :func:`~ai_protocols.session.transaction.operation_warning`."""
+    changes, :func:`~ai_protocols.session.transaction.operation_warning`, unless
+    ``said`` (the stash's warning) gave that operation's procedure already."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
 
     folder = parent(session.path_text)
     if not merging(folder) and operation(folder) is None:
         return None
-    from ai_protocols.session.transaction import operation_warning, unmerged_warning
+    from ai_protocols.session.transaction import (
+        OPERATION_SAID,
+        operation_warning,
+        unmerged_warning,
+    )
 
     return unmerged_warning(project.ai_dir_text, session.path_text) or \
-        operation_warning(session.path_text)
+        (None if said and OPERATION_SAID in said else operation_warning(session.path_text))
 
 
 def replaced_warning(project: Project, session: Session) -> str | None:
@@ -593,9 +599,14 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     here = relative_to(path, project.root_text)
     head = read_head(folder)
     moved = stash_moved(folder)  # (a checkout after the stash: say so, go back first)
+    from ai_protocols.git.head import operation
+    from ai_protocols.session.transaction import moved_by
+
+    under_way = operation(folder) if moved is not None else None
     then = "" if moved is None else \
-        f", and HEAD then moved off the commit the stash was made on ({moved[2]}) to {moved[3]}"
-    back = stash_back(here, bool(changed), moved=moved,
+        f", and HEAD then moved off the commit the stash was made on ({moved[2]}) to " \
+        f"{moved[3]} ({moved_by(under_way)})"
+    back = stash_back(here, bool(changed), moved=moved, operation=under_way,
                       detached=head is not None and head[0] is None and head[1] is not None)
     return (f"a write went into an older version of this session file that git stash put "
             f"back (the Log's replaced: line){then}, and the version ai-protocols wrote "

@@ -222,6 +222,9 @@ class SessionEdit:
         #: Set when this write left the file past the bound and no later write moves
         #: entries out of it: what holds it there (:func:`~ai_protocols.session.rollover.held_by`).
         self.over_bound: str | None = None
+        #: Set when this write's warning of a stash gave the procedure of the git
+        #: operation under way too (:func:`stash_back`): it is not given twice.
+        self.operation_said = False
 
     @property
     def line(self) -> int:
@@ -1304,7 +1307,9 @@ class Editing:
                       f"until it can be): {blocked}")
                 edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
-                _warn(_replaced_warning(path, replaced))
+                said = _replaced_warning(path, replaced)
+                edit.operation_said = OPERATION_SAID in said
+                _warn(said)
         except BaseException:
             self._release()
             raise
@@ -1402,7 +1407,8 @@ class Editing:
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
-            _warn_operation(edit.target)
+            if not edit.operation_said:
+                _warn_operation(edit.target)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -1418,7 +1424,8 @@ class Editing:
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
-        _warn_operation(path)
+        if not edit.operation_said:  # (the stash's warning gave one procedure for both)
+            _warn_operation(path)
 
 
 def _warn_operation(path: str) -> None:
@@ -1456,6 +1463,9 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
                 f"this write goes into it, and the newer one is in git as blob {blob}, "
                 f"reachable from {stored.where} (git show {blob})")
     moved = stash_moved(folder)
+    from ai_protocols.git.head import operation
+
+    under_way = operation(folder) if moved is not None else None
     if moved is None:
         return (f"{path} is an older version than the one ai-protocols last wrote (git "
                 f"stash put it back?); this write goes into it, and the newer one is in git "
@@ -1464,9 +1474,22 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     return (f"{path} is an older version than the one ai-protocols last wrote: git stash "
             f"took that one (it is in git as blob {blob}, only in the stash: git stash "
             f"list; git show {blob}), and then HEAD moved off the commit the stash was made "
-            f"on ({moved[2]}) to {moved[3]} (a git checkout or switch); this write goes into "
-            f"that commit's version of the file. To get the newer one back with what is "
-            f"written here: {stash_back(path, detached=detached, moved=moved)}")
+            f"on ({moved[2]}) to {moved[3]} ({moved_by(under_way)}); this write goes "
+            f"into that commit's version of the file. To get the newer one back with what "
+            f"is written here: "
+            f"{stash_back(path, detached=detached, moved=moved, operation=under_way)}")
+
+
+#: What :func:`stash_back` says when it gives the procedure of a git operation under
+#: way (a bisect, a rebase...): the warning of that operation is then not given again.
+OPERATION_SAID = "is under way: end it first"
+
+
+def moved_by(operation: str | None) -> str:
+    """What moved ``HEAD`` off the commit a stash was made on, for a person: the git
+    ``operation`` under way (:func:`ai_protocols.git.head.operation`: a bisect's or a
+    rebase's checkouts), else a checkout or switch."""
+    return f"the git {operation} under way" if operation else "a git checkout or switch"
 
 
 def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
@@ -1504,7 +1527,8 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
 
 
 def stash_back(path: str, commit: bool = True, *, detached: bool = False,
-               moved: tuple[str, str | None, str, str] | None = None) -> str:
+               moved: tuple[str, str | None, str, str] | None = None,
+               operation: str | None = None) -> str:
     """The commands that bring back the version of the session file ``path`` only the
     stash holds, keeping what was written into the older one since (``commit``: the file
     has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
@@ -1515,7 +1539,20 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
     on (``moved``, :func:`stash_moved`), going back there comes first: the file's changes
     put aside (``git checkout --``: they stay in the copy ai-protocols keeps), the switch
     back, the pop, then ``ai-protocols merge-kept`` merges the write back in; staying
-    here is the other way. Quoted to paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    here is the other way. While a git ``operation`` is under way (a bisect, a rebase,
+    :func:`ai_protocols.git.head.operation`: it moved ``HEAD``), one procedure: the
+    file's changes put aside, the operation ended (``git bisect reset`` goes back where
+    it began; ``git rebase --abort`` and the other aborts too: git-bisect(1),
+    git-rebase(1)), the pop, ``merge-kept``; no commit in the middle of it. Quoted to
+    paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    if operation is not None and moved is not None:
+        end = "git bisect reset" if operation == "bisect" else f"git {operation} --abort"
+        aside = f"git checkout -- {shell_quote(path)} && " if commit else ""
+        return (f"a git {operation} {OPERATION_SAID}, then pop the stash where it was "
+                f"made ({end} goes back to where the {operation} began), with: {aside}{end} "
+                f"&& git stash pop && ai-protocols merge-kept {shell_quote(path)} (what was "
+                f"written here stays in the copy ai-protocols keeps, and merge-kept merges "
+                f"it back in); log nothing in between")
     branch = "git switch -c NAME (HEAD is detached: a commit there is on no branch), " \
         "then " if detached and commit else ""
     first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
