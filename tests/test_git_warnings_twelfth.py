@@ -210,3 +210,26 @@ def test_a_stash_then_an_operation_gets_one_procedure(project: Path, run: Runner
     assert "stashed entry" in text and f"during {operation}" in text, text
     assert git(project, "stash", "list") == ""
     run("log", "--progress", "after")
+
+
+# -- 12: the place HEAD moved from is the last write's ---------------------------------------
+
+
+def test_moved_from_is_the_last_writes_place(project: Path, run: Runner) -> None:
+    """12: a write into an older version (the stash took the newer one, a bisect moved
+    ``HEAD``): the warning and the Log's ``moved:`` line start from where the last write
+    was (main's tip, which the kept copy records), not from the commit the older file
+    recorded (c1); merge-kept keeps that line."""
+    _stash_then(project, run, "bisect")
+    tip = git(project, "rev-parse", "main")
+    older = git(project, "rev-parse", "main~3")
+    wrote = run("log", "--progress", "during bisect").stderr
+    assert f"HEAD moved from branch main at {tip} " in wrote, wrote
+    assert older not in wrote.split("HEAD moved from", 1)[1], wrote
+    line = f"moved: from branch main at {tip} to a detached HEAD at"
+    assert line in (project / FILE).read_text()
+    _sh(project, "git checkout -- .ai/session-context.org && git bisect reset && "
+                 "git stash pop")
+    run("merge-kept")
+    text = (project / FILE).read_text()
+    assert line in text and f"moved: from branch main at {older}" not in text, text

@@ -225,6 +225,9 @@ class SessionEdit:
         #: Set when this write's warning of a stash gave the procedure of the git
         #: operation under way too (:func:`stash_back`): it is not given twice.
         self.operation_said = False
+        #: When the write goes into an older version than the one written last: where
+        #: that one recorded ``HEAD`` (:attr:`_Stored.last_head`), for ``record_head``.
+        self.last_head: tuple[str | None, str | None] | None = None
 
     @property
     def line(self) -> int:
@@ -666,6 +669,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
         if stored is None or stored.reflog_only:
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
                                   _lacking(kept, doc))
+        stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
+                            headline.properties.get("GIT_COMMIT") or None)
         return stored
     return None
 
@@ -903,10 +908,14 @@ class _Stored:
     ``stash_only``: no ref but ``refs/stash`` (a ``git stash`` took it: ``git stash
     pop`` brings it back, once this write is committed)."""
 
-    __slots__ = ("blob", "reflog_only", "stash_only", "where")
+    __slots__ = ("blob", "last_head", "reflog_only", "stash_only", "where")
 
     def __init__(self, blob: str, where: str, stash_only: bool) -> None:
         self.blob, self.where, self.stash_only = blob, where, stash_only
+        #: ``(GIT_BRANCH, GIT_COMMIT)`` the version written last records: where ``HEAD``
+        #: was at the last write, which a ``moved:`` line starts from (issue 14, twelfth
+        #: round: not the older file's record).
+        self.last_head: tuple[str | None, str | None] | None = None
         #: No ref reaches it, only a reflog (HEAD's after a reset, an older stash
         #: entry's): a write over it is refused, as for a version git never held.
         self.reflog_only = False
@@ -1344,6 +1353,7 @@ class Editing:
             edit.note(f"replaced: git put an older version of this file here ({how}); the "
                       f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]} "
                       f"(git show {replaced.blob[:12]}), reachable from {replaced.where}")
+            edit.last_head = replaced.last_head
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
