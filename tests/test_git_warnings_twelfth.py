@@ -233,3 +233,49 @@ def test_moved_from_is_the_last_writes_place(project: Path, run: Runner) -> None
     run("merge-kept")
     text = (project / FILE).read_text()
     assert line in text and f"moved: from branch main at {older}" not in text, text
+
+
+# -- 11: a reworded commit is not "rolled back"; a missing one says what to check ----------
+
+
+def test_a_reworded_commit_is_not_rolled_back(tmp_path: Path) -> None:
+    """11: the session recorded C2, committed on top of it; C2 reworded (same tree) and
+    pushed; a fresh clone, which never had C2, does not warn "rolled back": the session
+    file recording C2 is committed in HEAD's history."""
+    origin, a, b = tmp_path / "origin.git", tmp_path / "A", tmp_path / "B"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(tmp_path, "clone", "-q", str(origin), str(a))
+    first_commit(a)
+    runner = Runner(a)
+    runner("init")
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "init")
+    runner("start", "--title", "R")
+    (a / "a").write_text("a\nc2\n")
+    git(a, "commit", "-q", "-am", "C2")
+    runner("log", "--progress", "at C2")
+    recorded = git(a, "rev-parse", "HEAD")
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "session at C2")
+    git(a, "-c", "sequence.editor=sed -i 1s/^pick/reword/", "-c",
+        "core.editor=sed -i 1s/.*/reworded/", "rebase", "-q", "-i", "HEAD~2")
+    assert recorded not in git(a, "log", "--format=%H")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(tmp_path, "clone", "-q", str(origin), str(b))
+    said = Runner(b)("resume").stdout
+    assert recorded in (b / FILE).read_text()
+    assert "rolled back" not in said and "does not have that commit" not in said, said
+
+
+def test_a_missing_commit_says_what_to_check(project: Path, run: Runner) -> None:
+    """11: a recorded commit this clone does not have, and no session file in HEAD's
+    history recorded: the warning says what to check (fetch, reflog, a rewrite)."""
+    first_commit(project)
+    run("start", "--title", "M")
+    file = project / FILE
+    gone = "0123456789abcdef0123456789abcdef01234567"
+    head = git(project, "rev-parse", "HEAD")
+    file.write_text(file.read_text().replace(head, gone))
+    said = run("resume").stdout.replace("\n", " ")
+    assert "does not have that commit" in said, said
+    assert "git fetch" in said and "git reflog" in said, said

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["GitState", "StateReading", "blob_id", "has_commit", "present_commits",
-           "read_state", "rebased_into", "remote_for", "start_ancestry", "start_state",
-           "start_work_diff", "stash_untracked", "stash_untracked_blobs"]
+           "read_state", "rebased_into", "recorded_in_history", "remote_for",
+           "start_ancestry", "start_state", "start_work_diff", "stash_untracked",
+           "stash_untracked_blobs"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -368,6 +369,20 @@ def is_shallow(root: str | os.PathLike[str]) -> bool:
     here, though ``HEAD`` may descend from them."""
     out = _git(root, "rev-parse", "--is-shallow-repository")
     return out is not None and out.strip() == b"true"
+
+
+def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) -> str | None:
+    """The newest commit of ``HEAD``'s history that added to the file ``path`` (from the
+    work tree's top) a line holding ``commit`` (a full hash: hex, never an option), as
+    ``git log -S`` finds it (git-log(1), "-S<string>": a change in the number of its
+    occurrences); ``None`` when none does, or git cannot say. A session file that
+    recorded a commit (``GIT_COMMIT``) committed in this history: what was done by then
+    is in it, even when a rebase or a reword gave that commit another hash. One git
+    run."""
+    out = _git(root, "log", "-1", "--format=%H", "-F", f"-S{commit}", "HEAD", "--",
+               f":(top,literal){path}")
+    found = out.decode("ascii", "replace").strip() if out else ""
+    return found or None
 
 
 def stash_untracked(root: str | os.PathLike[str]) -> list[str]:

@@ -69,6 +69,11 @@ NAME_BYTES = 60
 CUT_MARK = "[cut to fit; all of it: ai-protocols show]"
 #: The words of the warning for a session recorded where this work tree is not.
 ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
+#: What to check when the commit a session recorded is not in this clone, and no
+#: session file of ``HEAD``'s history recorded it (issue 14, twelfth round).
+MISSING_CHECK = ("check: another clone's commits not fetched here, git fetch then git log "
+                 "--all; a reset here, git reflog; a rebase or amend elsewhere, git log "
+                 "shows whether its changes are here")
 #: What the warning says instead when HEAD moved on past the last checkpoint.
 MOVED_ON = ("the branch moved on (an amend or a rebase leaves the commit recorded "
             "behind), so the work is likely here, and that older checkpoint is not the "
@@ -214,7 +219,7 @@ def resume_context(project: Project, session: Session | None, *,
     replacing = replaced_warning(project, session)  # (first: it may say the operation's)
     context.rolled_back = _joined(_adopted(project, session),
                                   _unmerged(project, session, replacing), replacing,
-                                  _rolled_back(project, session, git))
+                                  _rolled_back_unless(replacing, project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
     return context
@@ -384,7 +389,7 @@ def rolled_back_warning(project: Project, session: Session,
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    rolled = _joined(replaced, _rolled_back(project, session, git))
+    rolled = _joined(replaced, _rolled_back_unless(replacing, project, session, git))
     return _joined(rolled, stash_here_again(project, rolled))
 
 
@@ -931,6 +936,12 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                               "--unshallow), then run this again")
                 if not uncommitted:
                     return "; ".join(parts)
+            else:
+                rewritten = _rewritten(project, session, commit)  # type: ignore[arg-type]
+                if rewritten is not None and not other_branch and not uncommitted:
+                    return None  # (a rebase or reword: the work is here, not rolled back)
+                if rewritten is None and not moved_on:  # (moved on: said why, below)
+                    parts[-1] += f" ({MISSING_CHECK})"
     short = (point or "")[:12]
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
@@ -975,6 +986,19 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     return warning
 
 
+def _rolled_back_unless(said: str | None, project: Project, session: Session,
+                        git: GitState | None) -> str | None:
+    """:func:`_rolled_back`, unless ``said`` (the stash's warning) gave the procedure of
+    the git operation under way (a bisect, a rebase: it moved ``HEAD``, and ending it
+    goes back): one procedure, not a ``git switch`` in the middle of it (issue 14,
+    twelfth round)."""
+    from ai_protocols.session.transaction import OPERATION_SAID
+
+    if said and OPERATION_SAID in said:
+        return None
+    return _rolled_back(project, session, git)
+
+
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
     """:func:`_recorded_elsewhere` of the branch and commit the session recorded; when
     that says nothing and the Log's last ``moved:`` line (a write after ``HEAD`` moved,
@@ -990,6 +1014,21 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     before = _recorded_elsewhere(project, session, git, moved[0], alarms_only=True)
     return None if before is None else \
         f"a write after HEAD moved recorded it (the Log: {moved[2]}); {before}"
+
+
+def _rewritten(project: Project, session: Session, commit: str) -> str | None:
+    """When the commit the session recorded is not in this clone, the commit of
+    ``HEAD``'s history whose session file records it
+    (:func:`~ai_protocols.git.state.recorded_in_history`): the session, as it was at
+    that commit, was committed on top of it, so a rebase or a reword that gave it
+    another hash carried its work here (issue 14, twelfth round: not "rolled back").
+    ``None`` otherwise."""
+    if not _is_hash(commit):
+        return None
+    from ai_protocols.git.state import recorded_in_history
+
+    return recorded_in_history(project.root_text,
+                               relative_to(session.path_text, project.root_text), commit)
 
 
 def _last_move(session: Session) -> tuple[tuple[str | None, str | None],
