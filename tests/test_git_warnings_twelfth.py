@@ -279,3 +279,61 @@ def test_a_missing_commit_says_what_to_check(project: Path, run: Runner) -> None
     said = run("resume").stdout.replace("\n", " ")
     assert "does not have that commit" in said, said
     assert "git fetch" in said and "git reflog" in said, said
+
+
+# -- 14: notes with CRLF, long notes, "1 entry" ------------------------------------------
+
+
+def test_a_crlf_note_file_is_taken_as_log_takes_it(project: Path, run: Runner,
+                                                   tmp_path: Path) -> None:
+    """14: ``checkpoint --note @FILE`` with CRLF line endings is taken (its line breaks,
+    as ``log --progress @FILE`` takes them); a lone CR is refused, named; a note of 5000
+    characters on one line is bounded in ``checkpoint`` and ``checkpoint list``, the
+    rest counted."""
+    first_commit(project)
+    run("start")
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(b"line one\r\nline two\r\n")
+    (project / "a").write_text("b\n")
+    taken = run("checkpoint", "--note", f"@{crlf}")
+    assert "(line one, +1 more line)" in taken.stdout, taken.stdout
+    lone = tmp_path / "cr.txt"
+    lone.write_bytes(b"a\rb\n")
+    (project / "a").write_text("c\n")
+    refused = run("checkpoint", "--note", f"@{lone}", check=False)
+    assert refused.returncode == 4 and "carriage return (CR)" in refused.stderr, \
+        refused.stderr
+    long = tmp_path / "long.txt"
+    long.write_text("x" * 5000 + "\n")
+    said = run("checkpoint", "--note", f"@{long}").stdout
+    assert "+4,901 more characters" in said and "x" * 101 not in said, said
+    listed = run("checkpoint", "list").stdout
+    assert "(+4,901 more characters)" in listed and "x" * 101 not in listed, listed
+    assert "line one (+1 more line)" in listed, listed
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=400))
+def test_note_head_never_cuts_without_a_sign(note: str) -> None:
+    """14: the one line a note is shown as holds at most 100 characters of its first
+    line, and says what it left out whenever it left anything out."""
+    from ai_protocols.cli.output import NOTE_SHOWN, note_head
+
+    first, left = note_head(note)
+    lines = [ln for ln in note.split("\n") if ln.strip()]
+    whole = lines[0] if lines else ""
+    assert len(whole) <= NOTE_SHOWN or (first.endswith("…") and "more characters" in left)
+    assert (len(lines) > 1) == ("more line" in left)
+
+
+def test_merge_kept_says_one_entry(project: Path, run: Runner) -> None:
+    """14: merge-kept's Log line says "1 entry", not "1 entries"."""
+    first_commit(project)
+    run("start")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "s")
+    run("log", "--progress", "kept only")
+    git(project, "checkout", "--", FILE)
+    run("merge-kept")
+    text = (project / FILE).read_text()
+    assert "1 entry the file lacked" in text and "1 entries" not in text, text

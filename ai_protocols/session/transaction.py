@@ -822,8 +822,9 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         gained = entries_lacking(older, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
+            count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
-                      f"{max(gained, 0)} entries the file lacked")
+                      f"{count} {'entry' if count == 1 else 'entries'} the file lacked")
             if then is not None:
                 then(edit)
     return max(gained, 0)
