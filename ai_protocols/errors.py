@@ -139,6 +139,21 @@ class NoProject(AiProtocolsError, LookupError):
             "up .ai/ there), or set AI_PROJECT_ROOT to that folder")
 
 
+def removed_by_switch(switched: tuple[str, str, str], kept: str) -> str:
+    """The one advice when ``HEAD`` left the branch the session file is committed on
+    (``switched``: :attr:`SessionRemoved.switched`; ``kept``: its kept copy): ``git
+    switch BRANCH`` first, and what ``ai-protocols start`` would do instead."""
+    branch, _here, top = switched
+    back = f"git -C {shell_quote(top)} switch {shell_quote(branch)}"
+    return (f"it is committed on branch {branch}, which its last version records (a branch "
+            f"switch or checkout took it away with that branch's commit); go back with "
+            f"{back} (it comes back with it; its last version, with every entry logged "
+            f"to it, stays kept in {kept}); 'ai-protocols start' here would instead bring "
+            f"that version back on this branch, as a file git does not track, and git "
+            f"switch {shell_quote(branch)} then refuses ('untracked working tree files "
+            f"would be overwritten') until it is moved aside or committed")
+
+
 #: How a session file went that something other than this tool removed, in the words
 #: every message about one uses (its error, ``status``, ``start`` bringing it back).
 REMOVED_HOW = "removed, and not by ai-protocols (git clean, git stash -u or git checkout?)"
@@ -175,8 +190,13 @@ class SessionRemoved(NoSession):
     kept = PathField()
     kept_text = TextOf("kept")
 
-    def __init__(self, path: Path, kept: Path, stash: str | None = None) -> None:
+    def __init__(self, path: Path, kept: Path, stash: str | None = None,
+                 switched: tuple[str, str, str] | None = None) -> None:
         self.kept = kept
+        #: ``(branch, here, top)`` when ``HEAD`` left the branch the file is committed
+        #: on (:func:`~ai_protocols.session.transaction.switched_from`): ``git switch
+        #: BRANCH`` in ``top`` brings it back.
+        self.switched = switched
         #: The work tree whose newest stash entry holds the file (``git stash -u`` took
         #: it): ``git stash pop`` there brings it back with the rest of what was stashed.
         self.stash = stash
@@ -200,6 +220,10 @@ class SessionRemoved(NoSession):
                          f"start' to bring back its last version alone, kept in {kept} (git "
                          f"stash pop then refuses the stashed files that are here again: "
                          f"'ai-protocols resume' gives the commands)",)
+            return
+        if switched is not None:
+            self.args = (f"the session file {path} is not on {switched[1]}: "
+                         f"{removed_by_switch(switched, os.fspath(kept))}",)
             return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
                      f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "

@@ -41,6 +41,10 @@ from conftest import CLI, Runner, clean_env
 
 ME = "me.proj.claude.1800000000"
 ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
+#: What a missing commit adds (issue 14, twelfth round: what to check).
+MISSING = (" (check: another clone's commits not fetched here, git fetch then git log --all; "
+           "a reset here, git reflog; a rebase or amend elsewhere, git log shows whether its "
+           "changes are here)")
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
 
@@ -111,8 +115,8 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
              "\nOther agents' sessions to recover:\n  - dead.proj.codex.1700000001: crashed",
              "\nWarning: this session was recorded on branch elsewhere at commit "
              f"{'ab' * 20}, but this checkout is on branch "
-             f"{git(project, 'branch', '--show-current')} and does not have that commit: "
-             f"{ROLLED_BACK}.\n")
+             f"{git(project, 'branch', '--show-current')} and does not have that commit"
+             f"{MISSING}: {ROLLED_BACK}.\n")
     assert text.endswith(f"{ROLLED_BACK}.\n")
     assert "Left out" not in text  # it all fits
     data = resume_json(run)
@@ -530,9 +534,10 @@ def test_a_session_recorded_elsewhere_looks_rolled_back(project: Path, run: Runn
     shutil.copy(session_file(project, ME), session_file(clone, ME))  # the file, elsewhere
     cloned = Runner(clone)
     assert resume(cloned).endswith(f"\nWarning: {recorded}, but this checkout is on branch "
-                                   f"main and does not have that commit: {ROLLED_BACK}.\n")
+                                   f"main and does not have that commit{MISSING}: "
+                                   f"{ROLLED_BACK}.\n")
     git(clone, "checkout", "-qb", "feature")
-    warning = f"{recorded}, but this checkout does not have that commit: {ROLLED_BACK}"
+    warning = f"{recorded}, but this checkout does not have that commit{MISSING}: {ROLLED_BACK}"
     assert resume(cloned).endswith(f"\nWarning: {warning}.\n")
     assert resume_json(cloned)["rolled_back"] == warning
     git(clone, "checkout", "-q", "--detach")

@@ -28,6 +28,7 @@ from ai_protocols.cli.options import (
 )
 from ai_protocols.cli.output import (
     display,
+    note_head,
     print_json,
     print_json_items,
     print_log_report,
@@ -738,10 +739,8 @@ def checkpoint_list(every_agent: bool, as_json: bool) -> None:
                    else "No checkpoint refs here.")
     for point in found:
         when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        lines = [ln for ln in (point.note or "").split("\n") if ln.strip()]
-        note = display(lines[0]) if lines else ""
-        if len(lines) > 1:  # (never cut without a sign: checkpoint show has it whole)
-            note += f" (+{len(lines) - 1} more line{'s' if len(lines) > 2 else ''})"
+        first, left = note_head(point.note)  # (never cut without a sign: show has it)
+        note = f"{first} ({left})" if left else first
         click.echo(f"{when}  {display(point.name)}  {point.short}  "
                    f"{point.files} uncommitted  {note}".rstrip())
 

@@ -111,6 +111,20 @@ def start(title_given: Given | None, task: str | None = None,
 
         _echo(f"Brought back {report.path_text}: it was {REMOVED_HOW}; its last version, "
               f"with every entry logged to it, was kept in {report.restored_from_text}.")
+        from ai_protocols.session.transaction import switched_from
+
+        switched = switched_from(report.path_text, report.restored_from_text)
+        if switched is not None:  # (a branch switch took it: git switch back refuses now)
+            here = shell_quote(report.path_text)
+            _echo(f"Warning: it is committed on branch {display(switched[0])}, which git "
+                  f"switch {shell_quote(switched[0])} refuses to check out while this copy, "
+                  f"not tracked on {switched[1]}, is here ('untracked working tree files "
+                  f"would be overwritten'): to go back there, mv -- {here} "
+                  f"{shell_quote(report.path_text + '.aside')} && git -C "
+                  f"{shell_quote(switched[2])} switch {shell_quote(switched[0])} (then "
+                  f"'ai-protocols resume' says whether its last version holds entries the "
+                  f"committed one lacks, and how to merge them); or commit it on this "
+                  f"branch.", err=True)
     if report.finished_archive_text:
         _echo("Finished an interrupted wrap-up: archived "
                    f"{display(report.finished_archive_text)}")
@@ -343,11 +357,15 @@ def replaced_of(project: Project, path: str, session: Session | None = None) -> 
         if has_stash(parent(path)):  # (a write into what git stash put back: issue 14, 9th)
             from ai_protocols.errors import AiProtocolsError
             from ai_protocols.session.resume import stashed_write_warning
+            from ai_protocols.session.transaction import OPERATION_SAID, operation_warning
 
             try:
                 stashed = stashed_write_warning(project, session or project.show_file(path))
             except AiProtocolsError:
                 stashed = None
+            if stashed and unmerged and OPERATION_SAID in stashed and \
+                    unmerged == operation_warning(path):  # (one procedure: the stash's)
+                unmerged = None
             return ". ".join(w for w in (unmerged, stashed) if w) or None
         return unmerged
     from ai_protocols.errors import AiProtocolsError
@@ -419,5 +437,12 @@ def status(json: bool) -> None:
 
         _echo(f"{REMOVED_HOW.capitalize()}; the last version of each, with every entry "
               "logged to it, is kept, and its agent's next 'ai-protocols start' brings it back:")
+        from ai_protocols.errors import removed_by_switch
+        from ai_protocols.session.transaction import switched_from
+
         for path, kept in removed.items():
             _echo(f"  {display(path)}\n    kept in {display(kept)}")
+            switched = switched_from(str(path), str(kept))  # (a branch switch: go back)
+            if switched is not None:
+                _echo(f"    warning: not on {display(switched[1])}: "
+                      f"{display(removed_by_switch(switched, str(kept)))}")

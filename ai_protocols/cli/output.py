@@ -107,15 +107,34 @@ def print_task_link(project: object, task_id: str, entries: list) -> None:  # ty
         print_log_report(board.project.log(*entries))
     linked = board.link_session(task_id)
     print(f"linked task {linked.id}: {linked.title}")
+#: Characters of a checkpoint's note one line of ``checkpoint`` or ``checkpoint list``
+#: shows; the rest is counted (``checkpoint show`` has it whole).
+NOTE_SHOWN = 100
+
+
+def note_head(note: str | None) -> tuple[str, str]:
+    """A checkpoint's note for one line of output: its first non-blank line, at most
+    :data:`NOTE_SHOWN` characters (cut with ``…``), and what was left out, said
+    (``+N more characters``, ``+N more lines``; ``""`` when nothing was): never cut
+    without a sign (issue 14, twelfth round: a 5000-character note came out whole)."""
+    lines = [ln for ln in (note or "").split("\n") if ln.strip()]
+    first = lines[0] if lines else ""
+    said = []
+    if len(first) > NOTE_SHOWN:
+        said.append(f"+{len(first) - NOTE_SHOWN + 1:,} more characters")
+        first = first[:NOTE_SHOWN - 1] + "…"
+    if len(lines) > 1:
+        said.append(f"+{len(lines) - 1} more line{'s' if len(lines) > 2 else ''}")
+    return display(first), ", ".join(said)
+
+
 def print_checkpoint(taken: Taken) -> None:
     """What ``checkpoint`` prints: the checkpoint on stdout, and on stderr why it was not
     recorded in a session when it was not."""
     point = taken.checkpoint
     said = "file" if point.files == 1 else "files"
-    lines = [ln for ln in (point.note or "").split("\n") if ln.strip()]
-    more = f", +{len(lines) - 1} more line{'s' if len(lines) > 2 else ''}" \
-        if len(lines) > 1 else ""  # (never cut without a sign: 11th round)
-    note = f" ({display(lines[0])}{more})" if lines else ""
+    first, left = note_head(point.note)  # (never cut without a sign: 11th, 12th rounds)
+    note = f" ({first}{', ' + left if left else ''})" if first else ""
     print(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted{note}")
     print(f"  ref: {display(point.ref)}")
     if taken.session is not None:

@@ -16,9 +16,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "StateReading", "has_commit", "present_commits", "read_state",
-           "rebased_into", "remote_for", "start_ancestry", "start_state", "start_work_diff",
-           "stash_untracked"]
+__all__ = ["GitState", "StateReading", "blob_id", "has_commit", "present_commits",
+           "read_state", "rebased_into", "recorded_in_history", "remote_for",
+           "start_ancestry", "start_state", "start_work_diff", "stash_untracked",
+           "stash_untracked_blobs"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -370,14 +371,51 @@ def is_shallow(root: str | os.PathLike[str]) -> bool:
     return out is not None and out.strip() == b"true"
 
 
+def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) -> str | None:
+    """The newest commit of ``HEAD``'s history that added to the file ``path`` (from the
+    work tree's top) a line holding ``commit`` (a full hash: hex, never an option), as
+    ``git log -S`` finds it (git-log(1), "-S<string>": a change in the number of its
+    occurrences); ``None`` when none does, or git cannot say. A session file that
+    recorded a commit (``GIT_COMMIT``) committed in this history: what was done by then
+    is in it, even when a rebase or a reword gave that commit another hash. One git
+    run."""
+    out = _git(root, "log", "-1", "--format=%H", "-F", f"-S{commit}", "HEAD", "--",
+               f":(top,literal){path}")
+    found = out.decode("ascii", "replace").strip() if out else ""
+    return found or None
+
+
 def stash_untracked(root: str | os.PathLike[str]) -> list[str]:
     """The paths (from the work tree's top, as git names them) of the untracked files the
     newest stash entry holds: its third parent's tree, which ``git stash -u`` makes
     (git-stash(1), "Discussion"); ``git stash pop`` refuses to write any of them that
     exists again ("already exists, no checkout"). Empty without such a part. One git
     run."""
-    out = _git(root, "ls-tree", "-r", "-z", "--name-only", "refs/stash^3")
-    return [os.fsdecode(p) for p in out.split(b"\0") if p] if out else []
+    return list(stash_untracked_blobs(root))
+
+
+def stash_untracked_blobs(root: str | os.PathLike[str]) -> dict[str, str]:
+    """:func:`stash_untracked`'s paths, each with the object id (hex) of the blob the
+    stash holds for it (``git ls-tree``'s "<mode> SP <type> SP <object> TAB <file>",
+    git-ls-tree(1), "Output format"): whether a file here again holds the same bytes
+    (:func:`blob_id`). Empty without such a part. One git run."""
+    out = _git(root, "ls-tree", "-r", "-z", "refs/stash^3")
+    found: dict[str, str] = {}
+    for line in (out or b"").split(b"\0"):
+        head, tab, name = line.partition(b"\t")
+        if tab and name:
+            found[os.fsdecode(name)] = head.rsplit(b" ", 1)[-1].decode("ascii", "replace")
+    return found
+
+
+def blob_id(data: bytes, like: str) -> str:
+    """The object id git gives a blob of ``data`` ("blob SP <size> NUL <data>" hashed,
+    gitformat-object / git-hash-object(1)), in the repository's hash (SHA-256 when
+    ``like``, another object id of it, has 64 hex digits; else SHA-1)."""
+    import hashlib
+
+    digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+    return digest(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:

@@ -56,7 +56,10 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
     ``moved:`` Log line keeps where it was, and that line's text is returned (else
     ``None``): the recorded place is the evidence ``resume``'s "rolled back" warning
     reads, and is never overwritten without a record. git runs only when the commit
-    changed on the same branch (``git merge-base --is-ancestor``)."""
+    changed on the same branch (``git merge-base --is-ancestor``). When the write goes
+    into an older version than the one written last (``git stash``, a checkout put it
+    back: :attr:`~ai_protocols.session.transaction.SessionEdit.last_head`), the place
+    moved from is that last write's record, not the older file's."""
     if edit.emacs_lock is not None:
         return None
     head = read_head(root)
@@ -67,6 +70,11 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
     old_branch, old_commit = props.get("GIT_BRANCH") or None, props.get("GIT_COMMIT") or None
     if (old_branch, old_commit) == (branch, commit):
         return None
+    if edit.last_head is not None:  # (an older version put back: the last write's record)
+        old_branch, old_commit = edit.last_head
+        if (old_branch, old_commit) == (branch, commit):
+            edit.set_properties(("GIT_BRANCH", branch), ("GIT_COMMIT", commit))
+            return None
     moved = None
     if old_commit:
         if (old_branch and old_branch != branch) or commit is None:

@@ -331,12 +331,18 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
-                from ai_protocols.session.transaction import moved_elsewhere, stashed_in
+                from ai_protocols.session.transaction import (
+                    moved_elsewhere,
+                    stashed_in,
+                    switched_from,
+                )
 
                 where = moved_elsewhere(self.ai_dir_text, path)
                 if where is not None:
                     raise SessionWrappedUp(path, where)
-                raise SessionRemoved(path, kept, stashed_in(path))
+                stash = stashed_in(path)
+                raise SessionRemoved(path, kept, stash,
+                                     None if stash is not None else switched_from(path, kept))
             if not os.path.lexists(path) and not os.path.lexists(kept):
                 from ai_protocols.session.transaction import stashed_in
 

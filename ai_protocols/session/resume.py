@@ -69,6 +69,11 @@ NAME_BYTES = 60
 CUT_MARK = "[cut to fit; all of it: ai-protocols show]"
 #: The words of the warning for a session recorded where this work tree is not.
 ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
+#: What to check when the commit a session recorded is not in this clone, and no
+#: session file of ``HEAD``'s history recorded it (issue 14, twelfth round).
+MISSING_CHECK = ("check: another clone's commits not fetched here, git fetch then git log "
+                 "--all; a reset here, git reflog; a rebase or amend elsewhere, git log "
+                 "shows whether its changes are here")
 #: What the warning says instead when HEAD moved on past the last checkpoint.
 MOVED_ON = ("the branch moved on (an amend or a rebase leaves the commit recorded "
             "behind), so the work is likely here, and that older checkpoint is not the "
@@ -142,6 +147,10 @@ class ResumeContext:
         #: Without a session file: whether git (or anything but this tool) removed it,
         #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
         self.removed = False
+        #: When ``removed`` by a branch switch: ``(branch, here, top)``
+        #: (:func:`~ai_protocols.session.transaction.switched_from`), and the kept copy.
+        self.switched: tuple[str, str, str] | None = None
+        self.kept: str | None = None
 
     def __repr__(self) -> str:
         title = self.session.title if self.session else None
@@ -190,7 +199,13 @@ def resume_context(project: Project, session: Session | None, *,
                             others=others, max_bytes=max_bytes)
     context.tasks, context.handoffs = _tasks(project, session)
     if session is None:
-        context.removed = project.path_text in project._removed_sessions()  # (as text)
+        removed = project._removed_sessions()
+        context.removed = project.path_text in removed  # (as text)
+        if context.removed:  # (a branch switch: git switch back first, issue 14 twelfth)
+            from ai_protocols.session.transaction import switched_from
+
+            context.switched = switched_from(project.path_text, removed[project.path_text])
+            context.kept = removed[project.path_text]
         context.rolled_back = _adopted(project, None)
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
@@ -201,9 +216,10 @@ def resume_context(project: Project, session: Session | None, *,
     context.blockers = _newest_first(session.blockers)
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
-    context.rolled_back = _joined(_adopted(project, session), _unmerged(project, session),
-                                  replaced_warning(project, session),
-                                  _rolled_back(project, session, git))
+    replacing = replaced_warning(project, session)  # (first: it may say the operation's)
+    context.rolled_back = _joined(_adopted(project, session),
+                                  _unmerged(project, session, replacing), replacing,
+                                  _rolled_back_unless(replacing, project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
     return context
@@ -364,8 +380,8 @@ def rolled_back_warning(project: Project, session: Session,
     ``HEAD`` is the branch and commit recorded and no checkpoint holds uncommitted
     work (:func:`_recorded_head_is_here`): ``start`` of a session under way, the
     common case, then costs no process."""
-    replaced = _joined(_unmerged(project, session),
-                       replaced_warning(project, session))
+    replacing = replaced_warning(project, session)
+    replaced = _joined(_unmerged(project, session, replacing), replacing)
     if git is ...:
         if _recorded_head_is_here(project, session):
             # (no git run unless a stash exists: start imports not even the module)
@@ -373,7 +389,7 @@ def rolled_back_warning(project: Project, session: Session,
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    rolled = _joined(replaced, _rolled_back(project, session, git))
+    rolled = _joined(replaced, _rolled_back_unless(replacing, project, session, git))
     return _joined(rolled, stash_here_again(project, rolled))
 
 
@@ -418,21 +434,26 @@ def _adopted(project: Project, session: Session | None) -> str | None:
         f"this agent's session before this one was {line[len(ADOPTED_AWAY):]}"
 
 
-def _unmerged(project: Project, session: Session) -> str | None:
+def _unmerged(project: Project, session: Session, said: str | None = None) -> str | None:
     """:func:`~ai_protocols.session.transaction.unmerged_warning` of the session's file,
     imported only while a merge is under way (:func:`ai_protocols.git.head.merging`);
     or, while another git operation is (a rebase, a bisect...) and the file has unstaged
-    changes, :func:`~ai_protocols.session.transaction.operation_warning`."""
+    changes, :func:`~ai_protocols.session.transaction.operation_warning`, unless
+    ``said`` (the stash's warning) gave that operation's procedure already."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
 
     folder = parent(session.path_text)
     if not merging(folder) and operation(folder) is None:
         return None
-    from ai_protocols.session.transaction import operation_warning, unmerged_warning
+    from ai_protocols.session.transaction import (
+        OPERATION_SAID,
+        operation_warning,
+        unmerged_warning,
+    )
 
     return unmerged_warning(project.ai_dir_text, session.path_text) or \
-        operation_warning(session.path_text)
+        (None if said and OPERATION_SAID in said else operation_warning(session.path_text))
 
 
 def replaced_warning(project: Project, session: Session) -> str | None:
@@ -583,9 +604,14 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     here = relative_to(path, project.root_text)
     head = read_head(folder)
     moved = stash_moved(folder)  # (a checkout after the stash: say so, go back first)
+    from ai_protocols.git.head import operation
+    from ai_protocols.session.transaction import moved_by
+
+    under_way = operation(folder) if moved is not None else None
     then = "" if moved is None else \
-        f", and HEAD then moved off the commit the stash was made on ({moved[2]}) to {moved[3]}"
-    back = stash_back(here, bool(changed), moved=moved,
+        f", and HEAD then moved off the commit the stash was made on ({moved[2]}) to " \
+        f"{moved[3]} ({moved_by(under_way)})"
+    back = stash_back(here, bool(changed), moved=moved, operation=under_way,
                       detached=head is not None and head[0] is None and head[1] is not None)
     return (f"a write went into an older version of this session file that git stash put "
             f"back (the Log's replaced: line){then}, and the version ai-protocols wrote "
@@ -608,32 +634,96 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     stash holds them: a session file comes back as ai-protocols wrote it last, from its
     kept copy), any other file moved aside, ``git stash pop``."""
     from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
-    from ai_protocols.git.state import stash_untracked
+    from ai_protocols.git.state import stash_untracked_blobs
     from ai_protocols.paths import is_tool_path, join
 
     root = project.root_text
     if not has_stash(root):
         return None
     said = "if git stash took the work, it is in the stash (git stash list): "
-    here = [p for p in stash_untracked(root) if os.path.lexists(join(root, p))]
+    held = stash_untracked_blobs(root)
+    here = [p for p in held if os.path.lexists(join(root, p))]
     if not here:
         return f"{said}git stash pop brings the work{also} back"
-    ours = [p for p in here if is_tool_path(p)]
-    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in here
-             if not is_tool_path(p)]
-    if ours:
-        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in ours))
+    # Only what the stash holds as it is, or the tool's locks and kept copies, is
+    # removed; anything else (a session started after the stash, a person's file) is
+    # moved aside: never deleted (issue 14, twelfth round).
+    gone = [p for p in here if is_tool_path(p) and _same_as_stashed(root, p, held[p])]
+    aside = [p for p in here if p not in gone]
+    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in aside]
+    if gone:
+        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in gone))
     steps.append("git stash pop")
-    for p in ours:
+    fresh = []  # (sessions started after the stash, moved aside: said)
+    for p in (p for p in here if is_tool_path(p) and p.endswith(".org")):
+        if p in aside and _continues_stashed(root, p):  # (the newest of that session)
+            steps.append(f"mv -f -- {shell_quote(p + '.before-pop')} {shell_quote(p)}")
+            continue
+        if p in aside:
+            fresh.append(p)
         kept = kept_path(project.ai_dir_text, join(root, p))
         if os.path.isfile(kept):
             steps.append(f"cp -- {shell_quote(relative_to(kept, root))} {shell_quote(p)}")
     files = "file that is" if len(here) == 1 else "files that are"
+    then = "" if not fresh else (
+        f"; what was written here since the stash is then in "
+        f"{', '.join(_clip(display(p + '.before-pop'), 80) or '' for p in fresh[:3])}"
+        f"{', ...' if len(fresh) > 3 else ''} (a session started after the stash is another "
+        f"session, which merge-kept does not join: copy what you need of it into the "
+        f"session file in an editor, then remove it)")
     return (f"{said}it also holds {len(here)} untracked {files} "
             f"here again ({', '.join(_clip(display(p), 60) or '' for p in here[:3])}"
             f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
             f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
-            f"{_clip(root, 120)})")
+            f"{_clip(root, 120)}){then}")
+
+
+def _continues_stashed(root: str, path: str) -> bool:
+    """Whether the session file ``path`` (from the work tree's top at ``root``) here is
+    the session the stash holds at that path, continued (``start`` brought it back
+    from its kept copy, then writes went in): then it, not the stash's, is the newest.
+    It must hold every entry of the stash's (:func:`~ai_protocols.session.merge.
+    entries_lacking`) as well as be the same session.
+    ``False`` for another session (:func:`~ai_protocols.session.layout.other_session`,
+    the one rule: ``start`` after ``git stash -a`` began a fresh one) or when either
+    cannot be read. One git run (``git cat-file blob refs/stash^3:PATH``)."""
+    from ai_protocols.git.state import _git
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.paths import join
+    from ai_protocols.session.layout import other_session, session_headline
+
+    stashed = _git(root, "cat-file", "blob", f"refs/stash^3:{path}")
+    try:
+        mine = storage.read_regular(join(root, path))
+    except (OSError, storage.NotRegular):
+        return False
+    if stashed is None:
+        return False
+    texts = (mine.decode("utf-8", "replace"), stashed.decode("utf-8", "replace"))
+    file, then = (session_headline(OrgFile(t)) for t in texts)
+    if file is None or then is None or \
+            other_session(file.properties, then.properties, lambda: texts) is not None:
+        return False
+    from ai_protocols.session.merge import entries_lacking
+
+    return entries_lacking(mine, stashed) == 0  # (the stash's every entry is here too)
+
+
+def _same_as_stashed(root: str, path: str, blob: str) -> bool:
+    """Whether the file ``path`` (from the work tree's top at ``root``) may be removed
+    before ``git stash pop`` without losing a byte: one of the tool's locks or kept
+    copies (``.ai/.locks/``: the stash brings its own back; a session file moved aside
+    keeps what its kept copy held), or a file holding exactly the blob the stash holds
+    for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
+    from ai_protocols.git.state import blob_id
+    from ai_protocols.paths import AI_DIR, LOCK_DIR, join
+
+    if path.startswith(f"{AI_DIR}/{LOCK_DIR}/"):
+        return True
+    try:
+        return blob_id(storage.read_regular(join(root, path)), blob) == blob
+    except (OSError, storage.NotRegular):
+        return False
 
 
 def _recorded_head_is_here(project: Project, session: Session) -> bool:
@@ -846,6 +936,12 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                               "--unshallow), then run this again")
                 if not uncommitted:
                     return "; ".join(parts)
+            else:
+                rewritten = _rewritten(project, session, commit)  # type: ignore[arg-type]
+                if rewritten is not None and not other_branch and not uncommitted:
+                    return None  # (a rebase or reword: the work is here, not rolled back)
+                if rewritten is None and not moved_on:  # (moved on: said why, below)
+                    parts[-1] += f" ({MISSING_CHECK})"
     short = (point or "")[:12]
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
@@ -890,6 +986,19 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     return warning
 
 
+def _rolled_back_unless(said: str | None, project: Project, session: Session,
+                        git: GitState | None) -> str | None:
+    """:func:`_rolled_back`, unless ``said`` (the stash's warning) gave the procedure of
+    the git operation under way (a bisect, a rebase: it moved ``HEAD``, and ending it
+    goes back): one procedure, not a ``git switch`` in the middle of it (issue 14,
+    twelfth round)."""
+    from ai_protocols.session.transaction import OPERATION_SAID
+
+    if said and OPERATION_SAID in said:
+        return None
+    return _rolled_back(project, session, git)
+
+
 def _rolled_back(project: Project, session: Session, git: GitState | None) -> str | None:
     """:func:`_recorded_elsewhere` of the branch and commit the session recorded; when
     that says nothing and the Log's last ``moved:`` line (a write after ``HEAD`` moved,
@@ -905,6 +1014,21 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
     before = _recorded_elsewhere(project, session, git, moved[0], alarms_only=True)
     return None if before is None else \
         f"a write after HEAD moved recorded it (the Log: {moved[2]}); {before}"
+
+
+def _rewritten(project: Project, session: Session, commit: str) -> str | None:
+    """When the commit the session recorded is not in this clone, the commit of
+    ``HEAD``'s history whose session file records it
+    (:func:`~ai_protocols.git.state.recorded_in_history`): the session, as it was at
+    that commit, was committed on top of it, so a rebase or a reword that gave it
+    another hash carried its work here (issue 14, twelfth round: not "rolled back").
+    ``None`` otherwise."""
+    if not _is_hash(commit):
+        return None
+    from ai_protocols.git.state import recorded_in_history
+
+    return recorded_in_history(project.root_text,
+                               relative_to(session.path_text, project.root_text), commit)
 
 
 def _last_move(session: Session) -> tuple[tuple[str | None, str | None],
@@ -1123,6 +1247,13 @@ class _TextForm(_Form):
         context, session = self.context, self.context.session
         if session is None:
             who = f" for AI_AGENT_ID {context.agent_id}" if context.agent_id else ""
+            if context.removed and context.switched is not None:
+                from ai_protocols.errors import removed_by_switch
+
+                kept = relative_to(context.kept or "", context.switched[2])
+                return (f"Resume: the session file{who} is not on "
+                        f"{context.switched[1]}: "
+                        f"{removed_by_switch(context.switched, kept)}\n")
             if context.removed:
                 return (f"Resume: the session file{who} was removed, and not by "
                         "ai-protocols (git clean, git stash -u or git checkout?); its last "

@@ -46,8 +46,9 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
         for line in text.split("\n"):
             odd = next((ch for ch in line if _not_in_a_line(ch)), None)
             if odd is not None:
-                what = "a control character" if odd < " " or odd == "\x7f" else \
-                    f"U+{ord(odd):04X} ({_kind_of(odd)})"
+                what = "a carriage return (CR) not followed by a line feed" \
+                    if odd == "\r" else "a control character" if odd < " " or \
+                    odd == "\x7f" else f"U+{ord(odd):04X} ({_kind_of(odd)})"
                 raise InvalidText(field_name, text, f"each of its lines must be without "
                                                     f"control characters, and it holds "
                                                     f"{what}; take it out")
@@ -88,7 +89,10 @@ def note_text(text: str) -> str:
     escaped: ``note ' '``, not ``note ''``). The one rule for a
     note of several lines, so that its first line, a commit's subject and the Log's
     preview, is never empty nor indented (docs/decisions.md, "Issue 14, sixth
-    review"); Org drops a property value's outer white space anyway."""
+    review"); Org drops a property value's outer white space anyway. A CRLF line ending
+    (a file saved on Windows, given as ``@FILE``) is a line break, as ``log`` takes it:
+    one rule (issue 14, twelfth round)."""
+    text = text.replace("\r\n", "\n")
     return text.strip() or text
 
 

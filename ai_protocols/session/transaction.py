@@ -226,6 +226,12 @@ class SessionEdit:
         #: Set when this write left the file past the bound and no later write moves
         #: entries out of it: what holds it there (:func:`~ai_protocols.session.rollover.held_by`).
         self.over_bound: str | None = None
+        #: Set when this write's warning of a stash gave the procedure of the git
+        #: operation under way too (:func:`stash_back`): it is not given twice.
+        self.operation_said = False
+        #: When the write goes into an older version than the one written last: where
+        #: that one recorded ``HEAD`` (:attr:`_Stored.last_head`), for ``record_head``.
+        self.last_head: tuple[str | None, str | None] | None = None
 
     @property
     def line(self) -> int:
@@ -556,11 +562,53 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
         where = moved_elsewhere(ai_dir, path)
         if where is not None:
             raise SessionWrappedUp(path, where)
-        raise SessionRemoved(path, kept, stashed_in(path))
+        stash = stashed_in(path)
+        raise SessionRemoved(path, kept, stash,
+                             None if stash is not None else switched_from(path, kept))
     stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
     if stash is not None:
         raise SessionRemoved(path, kept, stash)
     raise NoSession(path)
+
+
+def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
+    """When the session file ``path`` is gone because ``HEAD`` left the branch it is
+    committed on (``git switch``, ``git checkout -b NEW OLD``: git removes a tracked file
+    the new commit lacks, git-checkout(1)): ``(branch, here, top)``, the branch its
+    kept copy ``kept`` records (``GIT_BRANCH``) whose tip holds the file, where ``HEAD``
+    is now (a branch, or "a detached HEAD"), and the work tree's top, where ``git switch
+    BRANCH`` brings the file back. ``None`` otherwise: no such branch recorded, ``HEAD``
+    on it, or the branch not holding the file. Reads the kept copy's first lines and
+    git's files; one git run (``git cat-file -e``) only when the branches differ."""
+    from ai_protocols.git.head import branch_text, read_head
+
+    try:
+        head = storage.read_regular(kept, 8192).decode("utf-8", "replace")
+    except (OSError, storage.NotRegular):
+        return None
+    import re
+
+    found = re.search(r"^[ \t]*:GIT_BRANCH:[ \t]+(\S.*?)[ \t]*$", head, re.MULTILINE)
+    folder = parent(path)
+    while not os.path.isdir(folder) and parent(folder) != folder:
+        folder = parent(folder)
+    now = read_head(folder)
+    if found is None or now is None or branch_text(now[0]) == found.group(1):
+        return None
+    branch = found.group(1)
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        top = GitRun(["git", "-C", folder, "rev-parse", "--show-toplevel"], git_env(),
+                     None).wait().decode("utf-8", "surrogateescape").strip()
+        name = os.path.relpath(path, top).replace(os.sep, "/")
+        GitRun(["git", "-C", top, "cat-file", "-e", f"refs/heads/{branch}:{name}"],
+               git_env(), None).wait()
+    except (GitFailed, ValueError):
+        return None
+    here = f"branch {branch_text(now[0])}" if now[0] is not None else "a detached HEAD"
+    return branch, here, top
 
 
 def stashed_in(path: str) -> str | None:
@@ -648,6 +696,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
             lacking, loses = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
                                   lacking, loses=loses)
+        stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
+                            headline.properties.get("GIT_COMMIT") or None)
         return stored
     return None
 
@@ -958,10 +1008,14 @@ class _Stored:
     ``stash_only``: no ref but ``refs/stash`` (a ``git stash`` took it: ``git stash
     pop`` brings it back, once this write is committed)."""
 
-    __slots__ = ("blob", "reflog_only", "stash_only", "where")
+    __slots__ = ("blob", "last_head", "reflog_only", "stash_only", "where")
 
     def __init__(self, blob: str, where: str, stash_only: bool) -> None:
         self.blob, self.where, self.stash_only = blob, where, stash_only
+        #: ``(GIT_BRANCH, GIT_COMMIT)`` the version written last records: where ``HEAD``
+        #: was at the last write, which a ``moved:`` line starts from (issue 14, twelfth
+        #: round: not the older file's record).
+        self.last_head: tuple[str | None, str | None] | None = None
         #: No ref reaches it, only a reflog (HEAD's after a reset, an older stash
         #: entry's): a write over it is refused, as for a version git never held.
         self.reflog_only = False
@@ -1049,7 +1103,9 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
     is under way (:func:`ai_protocols.git.head.merging`, a few ``stat`` calls): a
     command in a quiet repository runs no git. A conflict ``git stash pop`` or ``git
     checkout -m`` left is not seen (git leaves no such name then): a modify/delete there
-    is one git reports on the spot."""
+    is one git reports on the spot. Nor is a file both sides changed that holds conflict
+    markers: the readers' :class:`~ai_protocols.errors.MergeConflict` says that one
+    (issue 14, twelfth round: a second warning said "without conflict markers")."""
     from ai_protocols.git.head import merging
 
     folder = parent(path)
@@ -1069,10 +1125,23 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
         fields = line.split(b"\t", 1)[0].split()
         if len(fields) == 3 and fields[2] in (b"1", b"2", b"3"):
             stages.add(int(fields[2]))
-    if not stages:
-        return None
+    if not stages or (stages >= {2, 3} and _marked(path)):
+        return None  # (conflict markers: the reader's MergeConflict says it, one advice)
     return Unmerged(path, tuple(sorted(stages)), _unmerged_advice(ai_dir, path, stages, what),
                     what)
+
+
+def _marked(path: str) -> bool:
+    """Whether the file ``path`` holds git's conflict marker lines
+    (:func:`~ai_protocols.session.text.conflict_marker_lines`): a conflict git's merge
+    (or the driver's fallback, git merge-file) wrote into it, which the readers refuse
+    with :class:`~ai_protocols.errors.MergeConflict` and its advice. ``False`` when it
+    cannot be read."""
+    try:
+        return bool(conflict_marker_lines(storage.read_regular(path).decode("utf-8",
+                                                                            "replace")))
+    except (OSError, storage.NotRegular):
+        return False
 
 
 def unmerged_warning(ai_dir: str, path: str) -> str | None:
@@ -1136,7 +1205,9 @@ def operation_warning(path: str) -> str | None:
     following files would be overwritten"). ``None`` when no operation is under way
     (a few ``stat`` calls), or the file is untracked or unchanged (then one ``git
     ls-files -m``). Every write says it on stderr; ``status``, ``show``, ``resume`` and
-    ``start`` warn with it too (docs/git.md)."""
+    ``start`` warn with it too (docs/git.md). ``None`` also when the file holds
+    conflict markers: the readers' :class:`~ai_protocols.errors.MergeConflict` is then
+    the one advice (issue 14, twelfth round)."""
     from ai_protocols.git.head import operation
 
     folder = parent(path)
@@ -1152,7 +1223,7 @@ def operation_warning(path: str) -> str | None:
                       f":(literal){name}"], git_env(), None).wait()
     except GitFailed:
         return None
-    if not out.strip(b"\0"):
+    if not out.strip(b"\0") or _marked(path):
         return None
     q = shell_quote(path)
     said = f"a git {what} is under way in this repository, and {path} has changes git has " \
@@ -1352,7 +1423,9 @@ class Editing:
                       f"until it can be): {blocked}")
                 edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
-                _warn(_replaced_warning(path, replaced))
+                said = _replaced_warning(path, replaced)
+                edit.operation_said = OPERATION_SAID in said
+                _warn(said)
         except BaseException:
             self._release()
             raise
@@ -1387,6 +1460,7 @@ class Editing:
             edit.note(f"replaced: git put an older version of this file here ({how}); the "
                       f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]} "
                       f"(git show {replaced.blob[:12]}), reachable from {replaced.where}")
+            edit.last_head = replaced.last_head
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
@@ -1456,7 +1530,8 @@ class Editing:
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
             _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
-            _warn_operation(edit.target)
+            if not edit.operation_said:
+                _warn_operation(edit.target)
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -1472,7 +1547,8 @@ class Editing:
         _unlink(tombstone_path(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _drop_pending(ai_dir, path)
-        _warn_operation(path)
+        if not edit.operation_said:  # (the stash's warning gave one procedure for both)
+            _warn_operation(path)
 
 
 def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
@@ -1527,6 +1603,9 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
                 f"this write goes into it, and the newer one is in git as blob {blob}, "
                 f"reachable from {stored.where} (git show {blob})")
     moved = stash_moved(folder)
+    from ai_protocols.git.head import operation
+
+    under_way = operation(folder) if moved is not None else None
     if moved is None:
         return (f"{path} is an older version than the one ai-protocols last wrote (git "
                 f"stash put it back?); this write goes into it, and the newer one is in git "
@@ -1535,9 +1614,22 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     return (f"{path} is an older version than the one ai-protocols last wrote: git stash "
             f"took that one (it is in git as blob {blob}, only in the stash: git stash "
             f"list; git show {blob}), and then HEAD moved off the commit the stash was made "
-            f"on ({moved[2]}) to {moved[3]} (a git checkout or switch); this write goes into "
-            f"that commit's version of the file. To get the newer one back with what is "
-            f"written here: {stash_back(path, detached=detached, moved=moved)}")
+            f"on ({moved[2]}) to {moved[3]} ({moved_by(under_way)}); this write goes "
+            f"into that commit's version of the file. To get the newer one back with what "
+            f"is written here: "
+            f"{stash_back(path, detached=detached, moved=moved, operation=under_way)}")
+
+
+#: What :func:`stash_back` says when it gives the procedure of a git operation under
+#: way (a bisect, a rebase...): the warning of that operation is then not given again.
+OPERATION_SAID = "is under way: end it first"
+
+
+def moved_by(operation: str | None) -> str:
+    """What moved ``HEAD`` off the commit a stash was made on, for a person: the git
+    ``operation`` under way (:func:`ai_protocols.git.head.operation`: a bisect's or a
+    rebase's checkouts), else a checkout or switch."""
+    return f"the git {operation} under way" if operation else "a git checkout or switch"
 
 
 def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
@@ -1575,7 +1667,8 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
 
 
 def stash_back(path: str, commit: bool = True, *, detached: bool = False,
-               moved: tuple[str, str | None, str, str] | None = None) -> str:
+               moved: tuple[str, str | None, str, str] | None = None,
+               operation: str | None = None) -> str:
     """The commands that bring back the version of the session file ``path`` only the
     stash holds, keeping what was written into the older one since (``commit``: the file
     has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
@@ -1586,7 +1679,20 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
     on (``moved``, :func:`stash_moved`), going back there comes first: the file's changes
     put aside (``git checkout --``: they stay in the copy ai-protocols keeps), the switch
     back, the pop, then ``ai-protocols merge-kept`` merges the write back in; staying
-    here is the other way. Quoted to paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    here is the other way. While a git ``operation`` is under way (a bisect, a rebase,
+    :func:`ai_protocols.git.head.operation`: it moved ``HEAD``), one procedure: the
+    file's changes put aside, the operation ended (``git bisect reset`` goes back where
+    it began; ``git rebase --abort`` and the other aborts too: git-bisect(1),
+    git-rebase(1)), the pop, ``merge-kept``; no commit in the middle of it. Quoted to
+    paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    if operation is not None and moved is not None:
+        end = "git bisect reset" if operation == "bisect" else f"git {operation} --abort"
+        aside = f"git checkout -- {shell_quote(path)} && " if commit else ""
+        return (f"a git {operation} {OPERATION_SAID}, then pop the stash where it was "
+                f"made ({end} goes back to where the {operation} began), with: {aside}{end} "
+                f"&& git stash pop && ai-protocols merge-kept {shell_quote(path)} (what was "
+                f"written here stays in the copy ai-protocols keeps, and merge-kept merges "
+                f"it back in); log nothing in between")
     branch = "git switch -c NAME (HEAD is detached: a commit there is on no branch), " \
         "then " if detached and commit else ""
     first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
