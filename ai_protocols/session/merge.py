@@ -1401,7 +1401,8 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
         return None
     o, a, b = versions  # type: ignore[misc]
     if len({v.newline for v in (o, a, b)}) != 1 or \
-            len({v.properties.get("STARTED") for v in (o, a, b)}) != 1:
+            len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
+            len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
         return _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)

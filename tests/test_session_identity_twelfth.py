@@ -1,0 +1,93 @@
+"""What counts as another session (issue 14, twelfth round: items 3, 4, 10 and 13).
+
+Seen by the eleventh review: two sessions of one agent started in one minute (same
+title and objective, or none) were taken for one and merged by ``merge-kept``; with no
+kept copy (a fresh clone, ``git clean -fdx``) the other-session advice named a kept copy
+that did not exist, and the default agent wrote into another agent's session put at its
+path; two sessions meeting in a merge (an add/add conflict, or another clone's wrap-up
+and new session) were given "keep what each side logged", which makes one session of
+two; after such a pull resolved with the other side, the advice put the wrapped-up
+session back over the new one. Real git and the installed console script throughout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from gitkit import GIT_ENV, commit_all, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ai_protocols.session.layout import new_session_text, other_session
+from ai_protocols.session.merge import merge_session_bytes
+from ai_protocols.lean import datetime
+
+from conftest import CLI, Runner, clean_env
+
+SESSION = ".ai/session-context.org"
+
+
+def _at(project: Path, second: int, *args: str, check: bool = True
+        ) -> subprocess.CompletedProcess[str]:
+    """``ai-protocols ARGS`` with the clock at 10:00:SECOND (libfaketime, ticking from
+    there): every command of a test in one minute, in order."""
+    faketime = shutil.which("faketime")
+    assert faketime, "the Debian package faketime is needed (scripts/test installs it)"
+    done = subprocess.run([faketime, "-f", f"@2026-11-21 10:00:{second:02d}", str(CLI), *args],
+                          cwd=project, env=clean_env(TZ="UTC"), capture_output=True,
+                          text=True, timeout=60)
+    if check:
+        assert done.returncode == 0, (args, done.stderr)
+    return done
+
+
+def test_two_sessions_started_in_one_minute_are_two(project: Path) -> None:
+    """Item 4: start, log, commit; wrap-up, commit; start again in the same minute with
+    the same title and objective; log; ``git reset --hard HEAD~1``: the write is refused
+    as another session (exit 6, not "a write went into the older version"), and
+    ``merge-kept`` refuses too: session 2's entry never goes into session 1."""
+    git(project, "commit", "-q", "--allow-empty", "-m", "init")
+    _at(project, 1, "start", "--title", "Fix", "--objective", "fix bug")
+    _at(project, 2, "log", "--progress", "first session entry")
+    commit_all(project, "one")
+    _at(project, 3, "wrap-up", "done one")
+    commit_all(project, "wrapped")
+    _at(project, 4, "start", "--title", "Fix", "--objective", "fix bug")
+    _at(project, 5, "log", "--progress", "second session entry")
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    before = (project / SESSION).read_bytes()
+    assert b"10:00]" in before and b"second session" not in before
+    refused = _at(project, 6, "log", "--progress", "after reset", check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert "another session" in refused.stderr and "SESSION_ID" in refused.stderr, \
+        refused.stderr
+    merged = _at(project, 7, "merge-kept", check=False)
+    assert merged.returncode == 6, merged.stderr
+    assert (project / SESSION).read_bytes() == before
+
+
+_NOW = datetime(2026, 11, 21, 10, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(title=st.one_of(st.none(), st.text(st.characters(categories=["L", "N"]), min_size=1,
+                                          max_size=12)))
+def test_the_session_id_tells_two_sessions_apart(title: str | None) -> None:
+    """Item 4, the rule: two files ``start`` wrote in one minute, for one agent with one
+    title (or none), are two sessions (:func:`other_session`), and the merge driver does
+    not merge them as one (``None``: git merge-file's conflict); a file an older
+    version wrote (no ``SESSION_ID``) compares as before, by the rest."""
+    one = new_session_text(agent_id="a", host="h", title=title, now=_NOW)
+    two = new_session_text(agent_id="a", host="h", title=title, now=_NOW)
+    props = [dict(line.strip(":").split(": ", 1) for line in text.splitlines()
+                  if line.startswith(":") and ": " in line) for text in (one, two)]
+    props = [{k.strip(":"): v.strip() for k, v in p.items()} for p in props]
+    assert props[0]["SESSION_ID"] != props[1]["SESSION_ID"]
+    assert other_session(props[0], props[1], lambda: (one, two)) is not None
+    assert merge_session_bytes(one.encode(), one.encode(), two.encode()) is None
+    old = {k: v for k, v in props[0].items() if k != "SESSION_ID"}
+    assert other_session(old, props[1], lambda: (one, two)) is None
+    assert other_session(props[0], dict(props[0], UPDATED_AT="x"), lambda: (one, one)) is None
