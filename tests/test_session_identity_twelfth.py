@@ -12,20 +12,19 @@ session back over the new one. Real git and the installed console script through
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from gitkit import GIT_ENV, commit_all, git
+from gitkit import commit_all, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ai_protocols.lean import datetime
 from ai_protocols.session.layout import new_session_text, other_session
 from ai_protocols.session.merge import merge_session_bytes
-from ai_protocols.lean import datetime
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, clean_env
 
 SESSION = ".ai/session-context.org"
 

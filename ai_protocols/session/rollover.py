@@ -914,7 +914,8 @@ def _each_still_there(gone: set[str], changed: set[str]) -> bool:
 #: earlier file's drawer gives it (:func:`_head`; not the session's own names, so that no
 #: reader takes the file for a session).
 SESSION_IDENTITY = (("AGENT_ID", "AGENT_ID"), ("STARTED", "SESSION_STARTED"),
-                    ("SESSION_ID", "SESSION_ID"), ("OBJECTIVE", "SESSION_OBJECTIVE"), ("SESSION_TITLE", "SESSION_TITLE"))
+                    ("SESSION_ID", "SESSION_ID"), ("OBJECTIVE", "SESSION_OBJECTIVE"),
+                    ("SESSION_TITLE", "SESSION_TITLE"))
 
 
 def same_session(drawer: dict[str, str], session: dict[str, str], *,
