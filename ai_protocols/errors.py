@@ -376,13 +376,26 @@ class OtherSession(UnreadableSession):
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, why: str, mine: str, theirs: str,
-                 same_file: bool = False) -> None:
+                 same_file: bool = False, no_kept: bool = False) -> None:
         self.kept, self.why, self.mine, self.theirs = kept, why, mine, theirs
         #: The kept copy is the file itself (one inode: ``cp`` or an editor wrote into it
         #: in place), so it holds the other session too and cannot put this one back.
         self.same_file = same_file
+        #: No kept copy is there (a fresh clone, ``git clean -fdx``): nothing to put back.
+        self.no_kept = no_kept
         file, copy = shell_quote(os.fspath(path)), shell_quote(os.fspath(kept))
         aside = shell_quote(os.fspath(path) + ".other")
+        if no_kept:
+            super().__init__(
+                path, f"it holds another session ({theirs}) than the one its path is for "
+                f"({mine}): {why}; a write would go into the other session, which is in "
+                f"its own file too; ai-protocols keeps no copy of this path's session here "
+                f"(a fresh clone, or git clean -fdx removed .ai/.locks/), so there is "
+                f"nothing to put back; nothing is written: set the file aside (mv {file} "
+                f"{aside}), then put back this path's last committed session if git holds "
+                f"one (git log -- {file}; git checkout COMMIT -- {file}) or begin one "
+                f"(ai-protocols start)")
+            return
         if same_file:
             super().__init__(
                 path, f"it holds another session ({theirs}) than the one its path is for "

@@ -24,7 +24,7 @@ from ai_protocols.lean import datetime
 from ai_protocols.session.layout import new_session_text, other_session
 from ai_protocols.session.merge import merge_session_bytes
 
-from conftest import CLI, clean_env
+from conftest import CLI, Runner, clean_env
 
 SESSION = ".ai/session-context.org"
 
@@ -90,3 +90,30 @@ def test_the_session_id_tells_two_sessions_apart(title: str | None) -> None:
     old = {k: v for k, v in props[0].items() if k != "SESSION_ID"}
     assert other_session(old, props[1], lambda: (one, two)) is None
     assert other_session(props[0], dict(props[0], UPDATED_AT="x"), lambda: (one, one)) is None
+
+
+def test_another_agents_session_with_no_kept_copy(project: Path, run: Runner) -> None:
+    """Item 10: B's session copied to A's path and to the default agent's path, with no
+    kept copy there (a fresh clone, ``git clean -fdx``): both writes are refused (exit
+    6, nothing written), the advice names no kept copy to ``cp`` (there is none) and,
+    pasted (the ``mv``, then ``start``), leaves A a session of its own."""
+    run("start", "--title", "B work", agent="B")
+    run("log", "--progress", "B entry", agent="B")
+    theirs = project / ".ai/session-context.d/B.org"
+    mine = project / ".ai/session-context.d/A.org"
+    shutil.copyfile(theirs, mine)
+    shutil.copyfile(theirs, project / SESSION)
+    before = theirs.read_bytes()
+    for agent, path in (("A", mine), (None, project / SESSION)):
+        refused = run("log", "--progress", "mine", agent=agent, check=False)
+        assert refused.returncode == 6, refused.stderr
+        assert "another session" in refused.stderr and "no copy" in refused.stderr
+        assert " cp " not in refused.stderr and ".locks/live" not in refused.stderr
+        assert path.read_bytes() == before
+    aside = subprocess.run(["bash", "-c", refused.stderr.split("(mv ", 1)[1].split(")")[0]
+                            .join(["mv ", ""])], cwd=project, env=clean_env())
+    assert aside.returncode == 0 and not (project / SESSION).exists()
+    run("start")
+    run("log", "--progress", "mine at last")
+    assert b"mine at last" in (project / SESSION).read_bytes()
+    assert theirs.read_bytes() == before

@@ -56,12 +56,13 @@ from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
-from ai_protocols.paths import CONTEXT_DIR, join, parent, safe_id, sibling
+from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
     ENDED,
     NO_SESSION_HEADLINE,
+    SESSION_ID_PROPERTY,
     WRAPPED_UP,
     append_entry,
     apply_entry,
@@ -659,37 +660,48 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
     holds the session of another ``AGENT_ID`` than the one its name is for, and that
     agent's own file holds that very session (the same ``STARTED``): another agent's
     file copied over it (``cp B.org A.org`` writes into the file in place, and so into
-    its kept copy, the same inode). A session a person brought in under this name
-    (its agent has no such file) is written as before. A file whose headline has no
-    ``AGENT_ID``, or outside that folder, is not checked. One dict look-up and a name
-    compared; the other agent's file read only when the names differ."""
+    its kept copy, the same inode). The default agent's file (``.ai/session-context.org``,
+    whose own sessions hold no ``AGENT_ID``) holding an agent's session that agent's
+    own file holds too is refused as well. A session a person brought in under this
+    name (its agent has no such file) is written as before. A file whose headline has
+    no ``AGENT_ID``, or outside those places, is not checked. When no kept copy is
+    there (a fresh clone, ``git clean -fdx``) the refusal says so and advises no ``cp``.
+    One dict look-up and a name compared; the other agent's file read only when the names differ."""
     headline = session_headline(doc)
     agent = headline.properties.get("AGENT_ID") if headline is not None else None
     folder, name = os.path.split(path)
-    if not agent or os.path.basename(folder) != CONTEXT_DIR or \
-            parent(folder) != ai_dir.rstrip("/"):
+    if not agent:
+        return
+    if os.path.basename(folder) == CONTEXT_DIR and parent(folder) == ai_dir.rstrip("/"):
+        mine = {"AGENT_ID": name[: -len(".org")] if name.endswith(".org") else name}
+    elif path == join(ai_dir.rstrip("/"), DEFAULT_CONTEXT):
+        # The default agent's file (no AI_AGENT_ID): its own sessions hold no AGENT_ID
+        # (start writes none; an adoption removes it).
+        folder, mine = join(ai_dir.rstrip("/"), CONTEXT_DIR), {}
+    else:
         return
     try:
         own = f"{safe_id(agent)}.org"
     except AiProtocolsError:
         return  # (an id no file name is made from: nothing to compare)
-    if own == name:
+    if own == name and mine:
         return
     # A copy of that agent's own live session (the same STARTED there): not a file a
     # person brought in to carry on under this name, which is written as it is.
     theirs = _head_properties(join(folder, own)) or {}
-    if (theirs.get("AGENT_ID"), theirs.get("STARTED")) != \
-            (agent, headline.properties.get("STARTED")):  # (headline: agent came from it)
+    if (theirs.get("AGENT_ID"), theirs.get("STARTED"), theirs.get(SESSION_ID_PROPERTY)) != \
+            (agent, headline.properties.get("STARTED"),  # (headline: agent came from it)
+             headline.properties.get(SESSION_ID_PROPERTY)):
         return
     kept = kept_path(ai_dir, path)
     try:
         same = os.path.samefile(kept, path)
     except OSError:
         same = False
-    mine = {"AGENT_ID": name[: -len(".org")] if name.endswith(".org") else name}
     raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
                        f"name {quoted(name, 80)}", session_named(mine),
-                       session_named(headline.properties), same_file=same)
+                       session_named(headline.properties), same_file=same,
+                       no_kept=not same and not os.path.lexists(kept))
 
 
 def _lacking(kept: str, doc: OrgFile) -> int:
