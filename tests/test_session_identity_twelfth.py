@@ -12,11 +12,12 @@ session back over the new one. Real git and the installed console script through
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from gitkit import commit_all, git
+from gitkit import GIT_ENV, commit_all, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,3 +118,109 @@ def test_another_agents_session_with_no_kept_copy(project: Path, run: Runner) ->
     run("log", "--progress", "mine at last")
     assert b"mine at last" in (project / SESSION).read_bytes()
     assert theirs.read_bytes() == before
+
+
+def _clones(tmp_path: Path) -> tuple[Path, Path, Runner, Runner]:
+    """Two clones A and B of one remote, each after ``ai-protocols init`` (its merge
+    driver configured), A's first commit pushed."""
+    remote = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    a, b = tmp_path / "A", tmp_path / "B"
+    subprocess.run(["git", "clone", "-q", str(remote), str(a)], check=True,
+                   capture_output=True)
+    Runner(a)("init")
+    commit_all(a, "init")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    subprocess.run(["git", "clone", "-q", str(remote), str(b)], check=True)
+    Runner(b)("init")
+    return a, b, Runner(a), Runner(b)
+
+
+def _pull(clone: Path) -> None:
+    done = subprocess.run(["git", "-C", str(clone), "pull", "-q", "--no-rebase", "--no-edit",
+                           "origin", "main"], capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV})
+    assert done.returncode != 0, done.stdout  # (a conflict)
+
+
+def _paste(cwd: Path, said: str, start: str) -> None:
+    """Run, through bash, the first command in parentheses in ``said`` that begins with
+    ``start``, as a person pastes it; it must succeed."""
+    import re
+
+    commands = [c for c in re.findall(r"\(((?:git|ai-protocols) [^()]*)\)", said)
+                if c.startswith(start)]
+    assert commands, said
+    env = {**os.environ, **GIT_ENV, "PATH": f"{CLI.parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", commands[0]], cwd=cwd, capture_output=True,
+                          text=True, env=env)
+    assert done.returncode == 0, (commands[0], done.stderr)
+
+
+def test_two_clones_each_started_a_session(tmp_path: Path) -> None:
+    """Item 13: two clones each ran ``start`` in the single-agent file, committed; A pulls
+    B's: the merge keeps each session whole (one conflict of the whole file, not an
+    interleaving), and the refusal says they are two sessions and how to keep both, never
+    "keep what each side logged"; its commands, pasted, keep each in a file of its own."""
+    a, b, run_a, run_b = _clones(tmp_path)
+    run_b("start", "--title", "B work")
+    run_b("log", "--progress", "B entry")
+    commit_all(b, "B session")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    run_a("start")
+    run_a("log", "--progress", "A entry")
+    commit_all(a, "A session")
+    _pull(a)
+    text = (a / SESSION).read_text()
+    assert text.count("<<<<<<<") == 1 and text.startswith("<<<<<<<"), text
+    refused = run_a("log", "--progress", "after pull", check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert "two sessions" in refused.stderr and "logged, delete" not in refused.stderr
+    _paste(a, refused.stderr, "git checkout --ours")
+    subprocess.run(["bash", "-c", "git show :3:.ai/session-context.org > "
+                    ".ai/session-context.d/B2.org && git add -A && git commit -qm merged"],
+                   cwd=a, check=True, env={**os.environ, **GIT_ENV})
+    run_a("log", "--progress", "after pull")
+    run_a("log", "--progress", "B's, carried on here", agent="B2")
+    mine, theirs = (a / SESSION).read_text(), (a / ".ai/session-context.d/B2.org").read_text()
+    assert "A entry" in mine and "after pull" in mine and "B entry" not in mine
+    assert "B entry" in theirs and "carried on" in theirs and "A entry" not in theirs
+
+
+def test_a_pull_of_a_wrap_up_and_a_new_session(tmp_path: Path) -> None:
+    """Item 3: clone B wrapped up S1 and started S2 in the single-agent file, pushed;
+    clone A logged to S1, committed, pulled. The conflict keeps S1 and S2 whole, and the
+    refusal advises keeping S2 live and ``merge-kept``; once resolved, the writes'
+    refusal (another session) advises ``merge-kept`` too, never putting S1 back over S2;
+    ``merge-kept`` brings A's entry into S1's archive (still wrapped up) and drops the
+    kept copy, and A's writes go into S2."""
+    a, b, run_a, run_b = _clones(tmp_path)
+    run_a("start", "--title", "S1")
+    run_a("log", "--progress", "S1 shared entry")
+    commit_all(a, "s1")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "origin", "main")
+    run_b("wrap-up", "S1 done in B")
+    commit_all(b, "wrap S1")
+    run_b("start", "--title", "S2")
+    run_b("log", "--progress", "S2 entry from B")
+    commit_all(b, "S2")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    run_a("log", "--progress", "S1 entry only in A")
+    commit_all(a, "more S1")
+    _pull(a)
+    assert (a / SESSION).read_text().count("<<<<<<<") == 1
+    refused = run_a("log", "--progress", "x", check=False)
+    assert refused.returncode == 6 and "wrapped up" in refused.stderr, refused.stderr
+    _paste(a, refused.stderr, "git checkout --theirs")
+    refused = run_a("log", "--progress", "x", check=False)
+    assert refused.returncode == 6 and "merge-kept" in refused.stderr, refused.stderr
+    assert " cp " not in refused.stderr
+    _paste(a, refused.stderr, "ai-protocols merge-kept")
+    [archive] = (a / ".ai/sessions").glob("*.org")
+    kept = archive.read_text()
+    assert "S1 entry only in A" in kept and "S1 shared entry" in kept
+    assert ":STATUS:   wrapped-up" in kept and "S2 entry" not in kept
+    run_a("log", "--progress", "A in S2")
+    live = (a / SESSION).read_text()
+    assert "S2 entry from B" in live and "A in S2" in live and "S1 entry" not in live
