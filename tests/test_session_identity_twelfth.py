@@ -216,6 +216,9 @@ def test_a_pull_of_a_wrap_up_and_a_new_session(tmp_path: Path) -> None:
     refused = run_a("log", "--progress", "x", check=False)
     assert refused.returncode == 6 and "merge-kept" in refused.stderr, refused.stderr
     assert " cp " not in refused.stderr
+    said = run_a("resume", check=False)
+    assert "merge-kept" in said.stdout + said.stderr
+    assert " cp " not in said.stdout + said.stderr
     _paste(a, refused.stderr, "ai-protocols merge-kept")
     [archive] = (a / ".ai/sessions").glob("*.org")
     kept = archive.read_text()
