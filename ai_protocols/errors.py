@@ -492,6 +492,7 @@ class Unmerged(MergeConflict):
     def __init__(self, path: Path, stages: tuple[int, ...], advice: str,
                  what: str = "session context") -> None:
         self.lines = []
+        self.sessions = None
         self.what = what
         self.stages = stages
         self.advice = advice

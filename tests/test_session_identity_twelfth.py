@@ -111,6 +111,8 @@ def test_another_agents_session_with_no_kept_copy(project: Path, run: Runner) ->
         assert "another session" in refused.stderr and "no copy" in refused.stderr
         assert " cp " not in refused.stderr and ".locks/live" not in refused.stderr
         assert path.read_bytes() == before
+        said = run("resume", agent=agent, check=False)
+        assert "another session" in said.stdout + said.stderr, said
     aside = subprocess.run(["bash", "-c", refused.stderr.split("(mv ", 1)[1].split(")")[0]
                             .join(["mv ", ""])], cwd=project, env=clean_env())
     assert aside.returncode == 0 and not (project / SESSION).exists()

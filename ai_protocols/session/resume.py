@@ -452,6 +452,15 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
+    if session.agent_id and (project.agent_id != session.agent_id or
+                             path.endswith("/.ai/session-context.org")):
+        # (another agent's id in this path's file: its own session copied here? as the
+        # writes refuse it; a string compare otherwise)
+        from ai_protocols.session.transaction import misplaced_warning
+
+        misplaced = misplaced_warning(project.ai_dir_text, path)
+        if misplaced is not None:
+            return misplaced
     if not kept_is_other(project.ai_dir_text, path):
         return stashed_write_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)

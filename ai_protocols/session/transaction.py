@@ -786,7 +786,28 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
     there (a fresh clone, ``git clean -fdx``) the refusal says so and advises no ``cp``.
     One dict look-up and a name compared; the other agent's file read only when the names differ."""
     headline = session_headline(doc)
-    agent = headline.properties.get("AGENT_ID") if headline is not None else None
+    if headline is not None:
+        _misplaced(ai_dir, path, headline.properties)
+
+
+def misplaced_warning(ai_dir: str, path: str) -> str | None:
+    """What a write into the session file at ``path`` would be refused with by
+    :func:`_refuse_misplaced` (another agent's own session at this path), for the read
+    commands' warning (``resume``, ``status``, ``start``); ``None`` otherwise. Reads the
+    file's first headline."""
+    props = _head_properties(path)
+    if not props:
+        return None
+    try:
+        _misplaced(ai_dir, path, props)
+    except OtherSession as error:
+        return error.reason
+    return None
+
+
+def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
+    """:func:`_refuse_misplaced` given the session headline's properties ``props``."""
+    agent = props.get("AGENT_ID")
     folder, name = os.path.split(path)
     if not agent:
         return
@@ -808,8 +829,7 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
     # person brought in to carry on under this name, which is written as it is.
     theirs = _head_properties(join(folder, own)) or {}
     if (theirs.get("AGENT_ID"), theirs.get("STARTED"), theirs.get(SESSION_ID_PROPERTY)) != \
-            (agent, headline.properties.get("STARTED"),  # (headline: agent came from it)
-             headline.properties.get(SESSION_ID_PROPERTY)):
+            (agent, props.get("STARTED"), props.get(SESSION_ID_PROPERTY)):
         return
     kept = kept_path(ai_dir, path)
     try:
@@ -818,7 +838,7 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
         same = False
     raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
                        f"name {quoted(name, 80)}", session_named(mine),
-                       session_named(headline.properties), same_file=same,
+                       session_named(props), same_file=same,
                        no_kept=not same and not os.path.lexists(kept))
 
 
