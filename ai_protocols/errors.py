@@ -409,13 +409,41 @@ class OtherSession(UnreadableSession):
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, why: str, mine: str, theirs: str,
-                 same_file: bool = False) -> None:
+                 same_file: bool = False, no_kept: bool = False,
+                 archived: str | None = None) -> None:
         self.kept, self.why, self.mine, self.theirs = kept, why, mine, theirs
         #: The kept copy is the file itself (one inode: ``cp`` or an editor wrote into it
         #: in place), so it holds the other session too and cannot put this one back.
         self.same_file = same_file
+        #: No kept copy is there (a fresh clone, ``git clean -fdx``): nothing to put back.
+        self.no_kept = no_kept
+        #: The archive holding the kept copy's session (wrapped up in another clone, its
+        #: archive brought by a pull with the file's new session): ``merge-kept`` brings
+        #: the kept copy's entries there and drops the kept copy.
+        self.archived = archived
         file, copy = shell_quote(os.fspath(path)), shell_quote(os.fspath(kept))
         aside = shell_quote(os.fspath(path) + ".other")
+        if archived is not None and not same_file:
+            super().__init__(
+                path, f"it holds another session ({theirs}) than the one ai-protocols wrote "
+                f"last here ({mine}): {why}; that one was wrapped up (in another clone: its "
+                f"archive {archived} is here) and this file's session began after it, so "
+                f"do not put it back over this one; what it holds that its archive lacks "
+                f"is in {kept}: bring that into the archive and let this file's session "
+                f"carry on (ai-protocols merge-kept {file}), which drops the kept copy, "
+                f"then commit the archive")
+            return
+        if no_kept:
+            super().__init__(
+                path, f"it holds another session ({theirs}) than the one its path is for "
+                f"({mine}): {why}; a write would go into the other session, which is in "
+                f"its own file too; ai-protocols keeps no copy of this path's session here "
+                f"(a fresh clone, or git clean -fdx removed .ai/.locks/), so there is "
+                f"nothing to put back; nothing is written: set the file aside (mv {file} "
+                f"{aside}), then put back this path's last committed session if git holds "
+                f"one (git log -- {file}; git checkout COMMIT -- {file}) or begin one "
+                f"(ai-protocols start)")
+            return
         if same_file:
             super().__init__(
                 path, f"it holds another session ({theirs}) than the one its path is for "
@@ -461,11 +489,20 @@ class MergeConflict(UnreadableSession):
     """A session file holding the marker lines of a git merge that was not resolved:
     nothing is written into it until a person resolves the merge."""
 
-    def __init__(self, path: Path, lines: list[int], what: str = "session context") -> None:
+    def __init__(self, path: Path, lines: list[int], what: str = "session context",
+                 sessions: str | None = None) -> None:
         self.lines = lines
         self.what = what  # the session context, or the task board
+        #: When the two sides are two sessions (not versions of one), what they are and
+        #: how to keep both: said instead of "keep what each side logged", which would
+        #: make one session of two.
+        self.sessions = sessions
         shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
         word = "line" if len(lines) == 1 else "lines"
+        if sessions is not None:
+            super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}) "
+                                   f"between two sessions: {sessions}")
+            return
         super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): resolve "
                                "the merge first (keep what each side logged, delete the "
                                "marker lines, then git add the file)")
@@ -488,6 +525,7 @@ class Unmerged(MergeConflict):
     def __init__(self, path: Path, stages: tuple[int, ...], advice: str,
                  what: str = "session context") -> None:
         self.lines = []
+        self.sessions = None
         self.what = what
         self.stages = stages
         self.advice = advice

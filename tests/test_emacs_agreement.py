@@ -49,7 +49,7 @@ def fresh(folder: Path) -> Project:
     project = Project(folder, "velox.proj.claude.1718400000")
     project.path.parent.mkdir(parents=True)
     project.path.write_text(new_session_text(agent_id=project.agent_id, host="velox",
-                                             title="Stays text", now=T0))
+                                             title="Stays text", now=T0, session_id="5c1e09a2"))
     return project
 
 

@@ -226,6 +226,7 @@ class Model:
         owner = Owner(socket.gethostname(), os.getpid(), process_start(os.getpid()),
                       process_since_boot(os.getpid())).to_property()
         keys |= {"HOST": socket.gethostname(), "OWNER": owner, "STARTED": None,
+                 "SESSION_ID": None,  # (random: issue 14, twelfth round)
                  "UPDATED": None, "UPDATED_AT": None, "STATUS": self.status,
                  "GIT_BRANCH": None}  # (the repository's unborn branch, issue 14)
         if self.ended is not None:

@@ -325,9 +325,9 @@ def merge_file(tmp_path: Path, base: bytes, ours: bytes, theirs: bytes) -> tuple
     (b"a\nb\nc\n", b"a\nB\nc\n", b"a\nb\nC\n"),  # clean
     (b"a\nb\nc\n", b"a\nX\nc\n", b"a\nY\nc\n"),  # a conflict
     (b"", b"one\n", b"two\n"),  # added on both sides
-    # Not the same session on both sides: one started afresh.
-    (b"* S\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-11-21 Sat 10:02]\n:END:\n",
-     b"* S\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-11-22 Sun 10:02]\n:END:\n",
+    # Not the same session on all three, ours and theirs one (one started afresh).
+    (b"* S\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-11-22 Sun 10:02]\n:END:\n",
+     b"* S\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-11-21 Sat 10:02]\n:END:\n",
      b"* S\n:PROPERTIES:\n:STATUS: ended\n:STARTED: [2026-11-21 Sat 10:02]\n:END:\n"),
     (b"x\xff\n", b"x\xff\ny\n", b"z\nx\xff\n"),  # not UTF-8
 ], ids=["clean", "conflict", "add-add", "another-session", "not-utf8"])
@@ -337,6 +337,19 @@ def test_what_is_no_session_file_merges_exactly_as_git_merge_file(
     expected_status, expected = merge_file(tmp_path, *sides)
     assert merged == expected
     assert (status != 0) == (expected_status != 0)
+
+
+def test_two_sessions_stay_whole_in_one_conflict(tmp_path: Path) -> None:
+    """Ours and theirs two sessions (one side started afresh; issue 14, twelfth round):
+    not merged line by line (one session made of two), but one conflict of the whole
+    file, each side whole, as ``git checkout --ours``/``--theirs`` and the reader's
+    advice expect."""
+    ours = b"* S\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-11-22 Sun 10:02]\n:END:\n"
+    theirs = b"* S\n:PROPERTIES:\n:STATUS: ended\n:STARTED: [2026-11-21 Sat 10:02]\n:END:\n"
+    status, merged = driver(tmp_path, theirs, ours, theirs.replace(b"ended", b"paused"))
+    assert status == 1
+    assert merged == b"<<<<<<< ours\n" + ours + b"=======\n" + \
+        theirs.replace(b"ended", b"paused") + b">>>>>>> theirs\n"
 
 
 def test_a_binary_file_is_left_as_ours_and_reported_as_a_conflict(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def fresh(root: Path, agent: str | None = AGENT) -> Project:
     project = Project(root, agent)
     project.path.parent.mkdir(parents=True)
     project.path.write_text(new_session_text(agent_id=agent, host="velox",
-                                             title="Fix the sweep", now=T0))
+                                             title="Fix the sweep", now=T0, session_id="5c1e09a2"))
     return project
 
 

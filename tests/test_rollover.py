@@ -701,6 +701,7 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
                                lines[session + 2:lines.index(":END:\n", session)])}
     drawer = [("SESSION_TITLE", props[":SESSION_TITLE:"]), ("AGENT_ID", props.get(":AGENT_ID:")),
               ("SESSION_STARTED", props[":STARTED:"]),
+              ("SESSION_ID", props.get(":SESSION_ID:")),
               ("SESSION_OBJECTIVE", props.get(":OBJECTIVE:")),
               ("ENTRIES_FROM", format_timestamp(first)),
               ("ENTRIES_TO", format_timestamp(last)), ("ENTRIES", str(len(chosen)))]

@@ -133,12 +133,22 @@ def session_headline(doc: OrgFile) -> Headline | None:
 
 #: The session headline's properties that tell one session from another, in the order
 #: they are compared (:func:`identity_differences`): set when the session starts, never
-#: changed by a write (``AGENT_ID`` survives a takeover; an adoption writes a new file),
-#: then what a session is for and its title, which ``start`` sets at most once per value.
-#: ``HOST`` is not one: a takeover or a resume from a pause on another machine changes it.
-IDENTITY = ("AGENT_ID", "STARTED", "OBJECTIVE", TITLE_PROPERTY)
+#: changed by a write (``AGENT_ID`` survives a takeover; an adoption writes a new file;
+#: ``SESSION_ID``, random, tells apart two sessions started in one minute: files made
+#: before it hold none, and compare by the rest), then what a session is for and its
+#: title, which ``start`` sets at most once per value. ``HOST`` is not one: a takeover
+#: or a resume from a pause on another machine changes it.
+SESSION_ID_PROPERTY = "SESSION_ID"
+IDENTITY = ("AGENT_ID", "STARTED", SESSION_ID_PROPERTY, "OBJECTIVE", TITLE_PROPERTY)
 #: The fields of :data:`IDENTITY` no write changes: two values are two sessions.
-FIXED_IDENTITY = ("AGENT_ID", "STARTED")
+FIXED_IDENTITY = ("AGENT_ID", "STARTED", SESSION_ID_PROPERTY)
+
+
+def new_session_id() -> str:
+    """A fresh ``SESSION_ID``: 8 lowercase hexadecimal digits from ``os.urandom``
+    (32 bits: two sessions of one agent started in one minute share one with a chance
+    of one in four billion). Written once, by ``start``, into the session headline."""
+    return os.urandom(4).hex()
 
 
 def identity_differences(one: dict[str, str], two: dict[str, str], *,
@@ -173,7 +183,8 @@ def other_session(file: dict[str, str], kept: dict[str, str],
     The same ``UPDATED_AT`` (the record of the one write that left both) is one session:
     a person's edit of the version the tool wrote (Emacs keeps every property).
     Otherwise a field of :data:`IDENTITY` that both hold and that differs makes two
-    sessions: ``AGENT_ID``, then ``STARTED`` (minutes). ``OBJECTIVE`` and the title,
+    sessions: ``AGENT_ID``, then ``STARTED`` (minutes), then ``SESSION_ID`` (random,
+    written by ``start``: two sessions started in one minute). ``OBJECTIVE`` and the title,
     which tell apart two sessions of one agent started in one minute, can change within
     a session (``start --objective``, a person's edit on another clone, pulled): they
     count only when the two files' texts (``texts()``, called only then: the file's,
@@ -219,6 +230,8 @@ def session_named(props: dict[str, str]) -> str:
     said = [f"agent {props['AGENT_ID']}" if props.get("AGENT_ID") else "no agent id"]
     if props.get("STARTED"):
         said.append(f"started {props['STARTED']}")
+    if props.get(SESSION_ID_PROPERTY):
+        said.append(f"session id {quoted(props[SESSION_ID_PROPERTY], 40)}")
     if props.get("OBJECTIVE"):
         said.append(f"objective {quoted(props['OBJECTIVE'], 60)}")
     elif props.get(TITLE_PROPERTY):
@@ -1530,15 +1543,17 @@ def property_value(value: str) -> str:
 
 def new_session_text(*, agent_id: str | None, host: str, title: str | None,
                      now: datetime, owner: str | None = None,
-                     updated_at: str | None = None) -> str:
+                     updated_at: str | None = None, session_id: str | None = None) -> str:
     """A fresh session-context file, as Org lays such a file out (``updated_at``: the
-    ``UPDATED_AT`` record of ``now``, see :mod:`ai_protocols.liveness.clock`). The
-    title is text: made inert in the ``#+TITLE:`` keyword, the headline and its
+    ``UPDATED_AT`` record of ``now``, see :mod:`ai_protocols.liveness.clock`;
+    ``session_id``: its ``SESSION_ID``, a fresh :func:`new_session_id` when not given).
+    The title is text: made inert in the ``#+TITLE:`` keyword, the headline and its
     property."""
     stamp = format_timestamp(now)
     heading = f"Session: {escape_headline(title)}" if title else "Session"
     props = [(TITLE_PROPERTY, title), ("AGENT_ID", agent_id), ("HOST", host),
-             ("OWNER", owner), ("STARTED", stamp), ("UPDATED", stamp),
+             ("OWNER", owner), ("STARTED", stamp),
+             (SESSION_ID_PROPERTY, session_id or new_session_id()), ("UPDATED", stamp),
              ("UPDATED_AT", updated_at), ("STATUS", ACTIVE)]
     lines = [
         f"#+TITLE: {'Session: ' + escape_inline(title) if title else 'Session'}",

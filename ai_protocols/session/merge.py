@@ -1421,7 +1421,8 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
         return None
     o, a, b = versions  # type: ignore[misc]
     if len({v.newline for v in (o, a, b)}) != 1 or \
-            len({v.properties.get("STARTED") for v in (o, a, b)}) != 1:
+            len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
+            len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
         return _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
@@ -1540,6 +1541,8 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         return _merge_earlier_file(data, place, Path(ours))
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
+    if result is None and merge is None:
+        result = _two_sessions(data[1], data[2], labels=labels, marker_size=marker_size)
     if result is None:
         merged, status = git_merge_file(data[1], data[0], data[2], labels=labels,
                                         marker_size=marker_size)
@@ -1548,6 +1551,32 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         result = MergeResult(merged, status > 0)
     storage.atomic_write(Path(ours), result.data)  # git's temporary file, not .ai/
     return 1 if result.conflicts else 0
+
+
+def _two_sessions(ours: bytes, theirs: bytes, *, labels: tuple[str, str, str],
+                  marker_size: int) -> MergeResult | None:
+    """One conflict of the whole file, ours against theirs, when the two sides are two
+    sessions (:func:`~ai_protocols.session.layout.other_session`: two clones each
+    started one at this path, or one side wrapped the session up and started another):
+    a line merge would make one session of two (one side's drawer, both sides'
+    entries), so each side stays whole between the markers, for ``git checkout --ours``
+    or ``--theirs`` and the reader's advice (docs/git.md). ``None`` when either is not
+    a session file read as UTF-8, or they may be one session's versions."""
+    from ai_protocols.session.layout import other_session
+
+    try:
+        texts = (ours.decode("utf-8"), theirs.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    versions = [_read(text) for text in texts]
+    if versions[0] is None or versions[1] is None or \
+            other_session(versions[0].properties, versions[1].properties,
+                          lambda: texts) is None:
+        return None
+    newline = versions[0].newline
+    whole = [text if not text or text.endswith("\n") else text + newline for text in texts]
+    return MergeResult(conflict_block(whole[0], whole[1], labels, marker_size, newline)
+                       .encode("utf-8"), True)
 
 
 def driver_command(executable: str | None = None) -> str:

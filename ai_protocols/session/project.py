@@ -294,7 +294,10 @@ class Project:
         del data  # (10 MB of a 10 MB file: not kept while it is read)
         marked = conflict_marker_lines(text)
         if marked:
-            raise MergeConflict(path, marked)
+            from ai_protocols.session.transaction import conflict_sessions
+
+            raise MergeConflict(path, marked,
+                                sessions=conflict_sessions(self.ai_dir_text, path, text))
         if head:
             session = read_session_head(path, text)
         else:

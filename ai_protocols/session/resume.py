@@ -473,6 +473,15 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
+    if session.agent_id and (project.agent_id != session.agent_id or
+                             path.endswith("/.ai/session-context.org")):
+        # (another agent's id in this path's file: its own session copied here? as the
+        # writes refuse it; a string compare otherwise)
+        from ai_protocols.session.transaction import misplaced_warning
+
+        misplaced = misplaced_warning(project.ai_dir_text, path)
+        if misplaced is not None:
+            return misplaced
     if not kept_is_other(project.ai_dir_text, path):
         return stashed_write_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)
@@ -555,6 +564,16 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
         return None
     here, copy = (shell_quote(relative_to(p, project.root_text)) for p in (path, kept))
     aside = shell_quote(relative_to(path, project.root_text) + ".other")
+    from ai_protocols.session.transaction import archive_of
+
+    archive = archive_of(project.ai_dir_text, mine.properties)
+    if archive is not None:  # (wrapped up in another clone: never put back over this one)
+        return (f"this session file holds another session ({session_named(file.properties)}) "
+                f"than the one ai-protocols wrote last here "
+                f"({session_named(mine.properties)}): {why}; that one was wrapped up (its "
+                f"archive {relative_to(archive, project.root_text)} is here): bring what the "
+                f"kept copy holds into the archive with ai-protocols merge-kept {here} "
+                f"(from {_clip(project.root_text, 120)}), then commit the archive")
     return (f"this session file holds another session ({session_named(file.properties)}) "
             f"than the one ai-protocols wrote last here ({session_named(mine.properties)}): "
             f"{why}; no write goes into it: keep it aside and put this session back with "

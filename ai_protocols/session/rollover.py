@@ -317,12 +317,13 @@ def _name_time(moment: datetime | None) -> str:
 def _head(headline: Headline, first: datetime | None, last: datetime | None, count: int,
           newline: str) -> str:
     """The earlier file's title and headline: a drawer naming the session (its
-    AGENT_ID, title and STARTED, as the live file's drawer holds them, under other
+    AGENT_ID, title, STARTED and SESSION_ID, as the live file's drawer holds them, under other
     names: the file is no session) and the range moved."""
     props = headline.properties
     title = props.get("SESSION_TITLE") or props.get("TITLE")
     values = [("SESSION_TITLE", title), ("AGENT_ID", props.get("AGENT_ID")),
               ("SESSION_STARTED", props.get("STARTED")),
+              ("SESSION_ID", props.get("SESSION_ID")),
               ("SESSION_OBJECTIVE", props.get("OBJECTIVE")),
               ("ENTRIES_FROM", format_timestamp(first) if first else None),
               ("ENTRIES_TO", format_timestamp(last) if last else None),
@@ -921,7 +922,8 @@ def _each_still_there(gone: set[str], changed: set[str]) -> bool:
 #: earlier file's drawer gives it (:func:`_head`; not the session's own names, so that no
 #: reader takes the file for a session).
 SESSION_IDENTITY = (("AGENT_ID", "AGENT_ID"), ("STARTED", "SESSION_STARTED"),
-                    ("OBJECTIVE", "SESSION_OBJECTIVE"), ("SESSION_TITLE", "SESSION_TITLE"))
+                    ("SESSION_ID", "SESSION_ID"), ("OBJECTIVE", "SESSION_OBJECTIVE"),
+                    ("SESSION_TITLE", "SESSION_TITLE"))
 
 
 def same_session(drawer: dict[str, str], session: dict[str, str], *,

@@ -52,17 +52,18 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import datetime, quoted, shell_quote
+from ai_protocols.lean import datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
-from ai_protocols.paths import CONTEXT_DIR, join, parent, safe_id, sibling
+from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
     ENDED,
     NO_SESSION_HEADLINE,
+    SESSION_ID_PROPERTY,
     WRAPPED_UP,
     append_entry,
     apply_entry,
@@ -356,7 +357,7 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     text = storage.decode(path, data)
     marked = conflict_marker_lines(text)
     if marked:
-        raise MergeConflict(path, marked)
+        raise MergeConflict(path, marked, sessions=conflict_sessions(ai_dir, path, text))
     _refuse_unmerged(ai_dir, path)
     doc = OrgFile(text, source=data if source else None)
     headline = session_headline(doc)
@@ -371,6 +372,79 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     if headline.properties.get("STATUS") == WRAPPED_UP and not closed_ok:
         raise SessionWrappedUp(path)
     return doc, read_as
+
+
+def conflict_sides(text: str) -> tuple[str, str]:
+    """The two sides of a file holding git's conflict markers (of seven characters, as
+    git writes them by default): the lines outside the conflicts, with each conflict's
+    first part (``<<<<<<<`` to ``|||||||`` or ``=======``: git's ``--ours``, stage 2)
+    for the one, its last part (``=======`` to ``>>>>>>>``: ``--theirs``, stage 3) for
+    the other (git-merge-file(1)). No I/O."""
+    one: list[str] = []
+    two: list[str] = []
+    part = 0  # 0 outside, 1 the first side, 2 the common ancestor's, 3 the second side
+    for line in text.splitlines(keepends=True):
+        mark = line[:8].rstrip("\r\n")
+        if mark.startswith("<<<<<<<") and mark[7:8] in ("", " "):
+            part = 1
+        elif part and mark.startswith("|||||||") and mark[7:8] in ("", " "):
+            part = 2
+        elif part and mark.rstrip() == "=======":
+            part = 3
+        elif part and mark.startswith(">>>>>>>") and mark[7:8] in ("", " "):
+            part = 0
+        else:
+            if part in (0, 1):
+                one.append(line)
+            if part in (0, 3):
+                two.append(line)
+    return "".join(one), "".join(two)
+
+
+def conflict_sessions(ai_dir: str, path: str, text: str) -> str | None:
+    """When the two sides of the conflict markers in the session file at ``path``
+    (``text``, :func:`conflict_sides`) are two sessions
+    (:func:`~ai_protocols.session.layout.other_session`: an add/add conflict of two clones
+    that each started one, or one clone's wrap-up and new session met by the other's
+    entries), what each is and how to keep both: never merged into one. A side whose
+    session an archive here holds (:func:`archive_of`: wrapped up in the other clone) is
+    said to go there, the other kept live; else one is kept here and the other given a
+    file of its own. ``None`` when they may be one session's versions. On a refusal's
+    path only."""
+    sides = conflict_sides(text)
+    heads = [session_headline(OrgFile(side)) for side in sides]
+    if heads[0] is None or heads[1] is None:
+        return None
+    ours, theirs = heads[0].properties, heads[1].properties
+    if other_session(ours, theirs, lambda: sides) is None:
+        return None
+    file = shell_quote(path)
+    rel = path[len(parent(ai_dir)) + 1:] if path.startswith(parent(ai_dir) + "/") else path
+    said = (f"the side git calls ours (<<<<<<<, git checkout --ours) holds {session_named(ours)}, "
+            f"the side it calls theirs (>>>>>>>) {session_named(theirs)}; merging them "
+            "line by line (or keeping what each side logged) would make one session of two: "
+            "keep each whole")
+    for gone, flag, stage in ((ours, "--theirs", 2), (theirs, "--ours", 3)):
+        archive = archive_of(ai_dir, gone)
+        if archive is None:
+            continue
+        bring = (f"bring what this clone logged to the wrapped-up one into its archive "
+                 f"(ai-protocols merge-kept {file}), which merges the copy ai-protocols "
+                 f"kept of it into the archive") if stage == 2 else \
+            (f"add to that archive by hand what the other side logged to the wrapped-up "
+             f"session (git show :{stage}:{shell_quote(rel)}, from the project's root)")
+        one, other = ("ours", "theirs") if stage == 2 else ("theirs", "ours")
+        return (f"{said}; {one} was wrapped up (its archive {archive} is here) and "
+                f"{other} began after it: keep {other} live "
+                f"(git checkout {flag} -- {file} && git add {file}), then {bring}, and "
+                f"commit")
+    return (f"{said}: keep one here (git checkout --ours -- {file}) or (git checkout "
+            f"--theirs -- {file}) and give the "
+            f"other a file of its own, from the project's root: as another agent's session "
+            f"(git show :3:{shell_quote(rel)} > .ai/session-context.d/NAME.org, or :2: for "
+            f"ours; that agent then runs with AI_AGENT_ID=NAME), or let the clone where it "
+            f"runs wrap it up first (ai-protocols wrap-up); then git add the files and "
+            f"commit")
 
 
 def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime | None,
@@ -490,6 +564,45 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
         if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1]:
             return f"adopted by {other} (in another clone)"
     return None
+
+
+def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
+    """The path of the newest archive under ``.ai/sessions/`` that holds the session whose
+    headline properties are ``props``: the same ``AGENT_ID`` and ``STARTED``, and the
+    same ``SESSION_ID`` when both hold one (:data:`~ai_protocols.session.layout.IDENTITY`:
+    the session was wrapped up, here or in another clone whose archive a merge brought).
+    Only archives named at or after the session's start are read (their names begin with
+    the minute of the wrap-up, :func:`~ai_protocols.session.names.name_time`), each its
+    first headline's drawer; ``None`` when none holds it. On a refusal's path only."""
+    from ai_protocols.session.names import name_time
+
+    started = parse_timestamp(props.get("STARTED", ""))
+    if started is None:
+        return None
+    sessions = os.path.join(ai_dir, "sessions")
+    try:
+        names = sorted(os.listdir(sessions), reverse=True)  # (newest first)
+    except OSError:
+        return None
+    for name in names:
+        if not name.endswith(".org") or name.startswith("."):
+            continue
+        at = name_time(name)
+        if at is not None and at < started.replace(second=0, microsecond=0) - _A_DAY:
+            break  # (named before the session began, give or take a zone)
+        there = _head_properties(os.path.join(sessions, name))
+        if not there or (there.get("AGENT_ID") or None, there.get("STARTED")) != \
+                (props.get("AGENT_ID") or None, props.get("STARTED")):
+            continue
+        one, two = there.get(SESSION_ID_PROPERTY), props.get(SESSION_ID_PROPERTY)
+        if one and two and one != two:
+            continue
+        return os.path.join(sessions, name)
+    return None
+
+
+#: How far an archive's name (UTC) may be before its session's ``STARTED`` (local time).
+_A_DAY = timedelta(days=1)
 
 
 def _archive_holding(ai_dir: str, key: tuple[str | None, str]) -> str | None:
@@ -687,7 +800,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
-    _refuse_other(path, kept, mine.properties, headline.properties, _texts(doc, kept))
+    _refuse_other(ai_dir, path, kept, mine.properties, headline.properties,
+                  _texts(doc, kept))
     if written_later(*((h.properties.get("UPDATED_AT"),
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
@@ -702,16 +816,21 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     return None
 
 
-def _refuse_other(path: str, kept: str, file: dict[str, str], mine: dict[str, str],
-                  texts: Callable[[], tuple[str, str]]) -> None:
+def _refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
+                  mine: dict[str, str], texts: Callable[[], tuple[str, str]]) -> None:
     """:class:`~ai_protocols.errors.OtherSession` when the session file at ``path``
     (its headline's properties ``file``) is another session than its kept copy at
     ``kept`` (``mine``): :func:`~ai_protocols.session.layout.other_session`, the one
     rule; ``texts`` gives the two files' texts, read only when their objectives or
-    titles differ. A few string comparisons otherwise."""
+    titles differ. A few string comparisons otherwise. When an archive holds the kept
+    copy's session (:func:`archive_of`: it was wrapped up in another clone, and a pull
+    brought that and a new session), the error names it (``archived``): the way is to
+    bring the kept copy's entries into that archive (``merge-kept``), not to put the
+    wrapped-up session back over the new one."""
     why = other_session(file, mine, texts)
     if why is not None:
-        raise OtherSession(path, kept, why, session_named(mine), session_named(file))
+        raise OtherSession(path, kept, why, session_named(mine), session_named(file),
+                           archived=archive_of(ai_dir, mine))
 
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
@@ -736,37 +855,68 @@ def _refuse_misplaced(ai_dir: str, path: str, doc: OrgFile) -> None:
     holds the session of another ``AGENT_ID`` than the one its name is for, and that
     agent's own file holds that very session (the same ``STARTED``): another agent's
     file copied over it (``cp B.org A.org`` writes into the file in place, and so into
-    its kept copy, the same inode). A session a person brought in under this name
-    (its agent has no such file) is written as before. A file whose headline has no
-    ``AGENT_ID``, or outside that folder, is not checked. One dict look-up and a name
-    compared; the other agent's file read only when the names differ."""
+    its kept copy, the same inode). The default agent's file (``.ai/session-context.org``,
+    whose own sessions hold no ``AGENT_ID``) holding an agent's session that agent's
+    own file holds too is refused as well. A session a person brought in under this
+    name (its agent has no such file) is written as before. A file whose headline has
+    no ``AGENT_ID``, or outside those places, is not checked. When no kept copy is
+    there (a fresh clone, ``git clean -fdx``) the refusal says so and advises no ``cp``.
+    One dict look-up and a name compared; the other agent's file read only when the names differ."""
     headline = session_headline(doc)
-    agent = headline.properties.get("AGENT_ID") if headline is not None else None
+    if headline is not None:
+        _misplaced(ai_dir, path, headline.properties)
+
+
+def misplaced_warning(ai_dir: str, path: str) -> str | None:
+    """What a write into the session file at ``path`` would be refused with by
+    :func:`_refuse_misplaced` (another agent's own session at this path), for the read
+    commands' warning (``resume``, ``status``, ``start``); ``None`` otherwise. Reads the
+    file's first headline."""
+    props = _head_properties(path)
+    if not props:
+        return None
+    try:
+        _misplaced(ai_dir, path, props)
+    except OtherSession as error:
+        return error.reason
+    return None
+
+
+def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
+    """:func:`_refuse_misplaced` given the session headline's properties ``props``."""
+    agent = props.get("AGENT_ID")
     folder, name = os.path.split(path)
-    if not agent or os.path.basename(folder) != CONTEXT_DIR or \
-            parent(folder) != ai_dir.rstrip("/"):
+    if not agent:
+        return
+    if os.path.basename(folder) == CONTEXT_DIR and parent(folder) == ai_dir.rstrip("/"):
+        mine = {"AGENT_ID": name[: -len(".org")] if name.endswith(".org") else name}
+    elif path == join(ai_dir.rstrip("/"), DEFAULT_CONTEXT):
+        # The default agent's file (no AI_AGENT_ID): its own sessions hold no AGENT_ID
+        # (start writes none; an adoption removes it).
+        folder, mine = join(ai_dir.rstrip("/"), CONTEXT_DIR), {}
+    else:
         return
     try:
         own = f"{safe_id(agent)}.org"
     except AiProtocolsError:
         return  # (an id no file name is made from: nothing to compare)
-    if own == name:
+    if own == name and mine:
         return
     # A copy of that agent's own live session (the same STARTED there): not a file a
     # person brought in to carry on under this name, which is written as it is.
     theirs = _head_properties(join(folder, own)) or {}
-    if (theirs.get("AGENT_ID"), theirs.get("STARTED")) != \
-            (agent, headline.properties.get("STARTED")):  # (headline: agent came from it)
+    if (theirs.get("AGENT_ID"), theirs.get("STARTED"), theirs.get(SESSION_ID_PROPERTY)) != \
+            (agent, props.get("STARTED"), props.get(SESSION_ID_PROPERTY)):
         return
     kept = kept_path(ai_dir, path)
     try:
         same = os.path.samefile(kept, path)
     except OSError:
         same = False
-    mine = {"AGENT_ID": name[: -len(".org")] if name.endswith(".org") else name}
     raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
                        f"name {quoted(name, 80)}", session_named(mine),
-                       session_named(headline.properties), same_file=same)
+                       session_named(props), same_file=same,
+                       no_kept=not same and not os.path.lexists(kept))
 
 
 def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes) -> tuple[int, bool]:
@@ -884,8 +1034,13 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
-            _refuse_other(path, kept, theirs.properties, mine.properties,
-                          lambda: (older.decode("utf-8", "replace"), text))
+            try:
+                _refuse_other(ai_dir, path, kept, theirs.properties, mine.properties,
+                              lambda: (older.decode("utf-8", "replace"), text))
+            except OtherSession as other:
+                if other.archived is None:
+                    raise
+                return _merge_into_archive(ai_dir, path, kept, newer, other.archived)
         if not _kept_is_later(older, newer):
             return 0  # (a person's save, say: the file is not the older one)
         base = _committed(path, older, newer)
@@ -922,6 +1077,49 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if then is not None:
                 then(edit)
     return max(gained, 0)
+
+
+def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
+                        archive: str) -> int:
+    """``merge-kept`` when the kept copy's session (``newer``) was wrapped up in another
+    clone (its archive ``archive`` here) and the file at ``path`` holds a new session: the
+    kept copy's entries the archive lacks are merged into the archive, as the merge
+    driver merges two versions of one session (the base: the newest committed version of
+    ``path`` both derive from, else what both hold; the archive stays wrapped up), under
+    the archive folder's lock, written atomically; then the kept copy is removed, so the
+    file's session is written as this path's from now on. Returns how many entries the
+    archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing written)
+    when they do not merge cleanly or a line of either would be dropped. Call holding
+    ``path``'s lock."""
+    from ai_protocols.errors import KeptNotMerged
+    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
+
+    # (the archive folder's lock, session.archive.archive_lock: after the session file's,
+    # as locked_sessions orders them, ".ai/session-context..." before ".ai/sessions/")
+    with storage.locked(ai_dir, join(join(ai_dir, "sessions"), ".archive")):
+        try:
+            archived = storage.read_regular(archive)
+        except (OSError, storage.NotRegular) as error:
+            raise KeptNotMerged(archive, kept, f"it cannot be read ({error})") from None
+        base = _committed(path, archived, newer)
+        merged = merge_diverged_bytes(archived, newer, base)
+        if merged is None:
+            raise KeptNotMerged(archive, kept, "both changed the same lines (or they do not "
+                                               "merge without a conflict)")
+        dropped = lines_dropped(archived, merged.data, base, newer) + \
+            lines_dropped(newer, merged.data, base, archived)
+        if dropped:
+            raise KeptNotMerged(archive, kept, f"the merge would drop {len(dropped)} line(s) "
+                                               f"one of them holds (as {dropped[0]!r})")
+        gained = max(entries_lacking(archived, merged.data), 0)
+        if merged.data != archived:
+            storage.atomic_write(archive, merged.data)
+        _unlink(kept)
+    _warn(f"the kept copy held a session wrapped up in another clone: {gained} "
+          f"{'entry' if gained == 1 else 'entries'} it lacked went into its archive, "
+          f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, whose "
+          "session carries on; the kept copy was dropped")
+    return gained
 
 
 #: How many of the commits that changed a session file ``merge-kept`` looks through
