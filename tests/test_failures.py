@@ -259,7 +259,12 @@ def test_an_adoption_killed_half_way_is_never_archived_again(project: Path, run:
     assert not list((project / ".ai/sessions").glob("*.org"))
     shown = json.loads(run("show", "--json", agent=ME).stdout)
     assert [e["text"] for e in shown["progress"]] == ["other's step"]
-    assert run("recover", OTHER, "--adopt", agent=ME, check=False).returncode == 7
+    # The adopter's own re-run finishes its adoption (docs/decisions.md, "The re-run
+    # finishes a killed adoption"): exit 0, nothing archived, the entry there once.
+    again = run("recover", OTHER, "--adopt", agent=ME, check=False)
+    assert again.returncode == 0 and "Adopted" in again.stderr, again.stderr
+    assert not theirs.exists() and not list((project / ".ai/sessions").glob("*.org"))
+    assert mine.read_text().count("other's step") == 1
 
 
 def test_a_wrap_up_killed_half_way_is_finished_once(project: Path, run: Runner,
