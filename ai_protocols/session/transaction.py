@@ -101,6 +101,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Literal, NoReturn
 
+    from ai_protocols.session.merge import MergeResult
+
     IfEdited = Literal["refuse", "defer"]
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
@@ -1006,8 +1008,6 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
         entries_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
         without_held,
     )
 
@@ -1053,21 +1053,12 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
         if base is not None:
             base = without_held(base, held)[0]
-        merged = merge_diverged_bytes(older, newer, base)
-        if merged is None:
-            raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
-                                            "versions of one session that merge without a "
-                                            "conflict)")
+        merged = _merged_or_refused(path, kept, older, newer, base)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries")
-        dropped = lines_dropped(older, merged.data, base, newer) + \
-            lines_dropped(newer, merged.data, base, older)
-        if dropped:
-            raise KeptNotMerged(path, kept, f"the merge would drop {len(dropped)} line(s) "
-                                            f"one of them holds (as {dropped[0]!r})")
         gained = entries_lacking(whole, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
@@ -1077,6 +1068,31 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if then is not None:
                 then(edit)
     return max(gained, 0)
+
+
+def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
+                       base: bytes | None) -> MergeResult:
+    """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
+    there, and ``newer``, the kept copy at ``kept``, against ``base``:
+    :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
+    of either side that the other did not change
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
+    merge cleanly or a line would be dropped."""
+    from ai_protocols.errors import KeptNotMerged
+    from ai_protocols.session.merge import lines_dropped, merge_diverged_bytes
+
+    merged = merge_diverged_bytes(older, newer, base)
+    if merged is None:
+        raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
+                                        "versions of one session that merge without a "
+                                        "conflict)")
+    dropped = lines_dropped(older, merged.data, base, newer) + \
+        lines_dropped(newer, merged.data, base, older)
+    if dropped:
+        raise KeptNotMerged(path, kept, f"the merge would drop {len(dropped)} line(s) "
+                                        f"one of them holds (as {dropped[0]!r})")
+    return merged
 
 
 def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
@@ -1092,7 +1108,7 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     when they do not merge cleanly or a line of either would be dropped. Call holding
     ``path``'s lock."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
+    from ai_protocols.session.merge import entries_lacking
 
     # (the archive folder's lock, session.archive.archive_lock: after the session file's,
     # as locked_sessions orders them, ".ai/session-context..." before ".ai/sessions/")
@@ -1101,16 +1117,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
             archived = storage.read_regular(archive)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(archive, kept, f"it cannot be read ({error})") from None
-        base = _committed(path, archived, newer)
-        merged = merge_diverged_bytes(archived, newer, base)
-        if merged is None:
-            raise KeptNotMerged(archive, kept, "both changed the same lines (or they do not "
-                                               "merge without a conflict)")
-        dropped = lines_dropped(archived, merged.data, base, newer) + \
-            lines_dropped(newer, merged.data, base, archived)
-        if dropped:
-            raise KeptNotMerged(archive, kept, f"the merge would drop {len(dropped)} line(s) "
-                                               f"one of them holds (as {dropped[0]!r})")
+        merged = _merged_or_refused(archive, kept, archived, newer,
+                                    _committed(path, archived, newer))
         gained = max(entries_lacking(archived, merged.data), 0)
         if merged.data != archived:
             storage.atomic_write(archive, merged.data)
