@@ -180,7 +180,8 @@ class LogReport:
     emacs_lock: EmacsLock | None = None
     pending_text = TextOf("pending")
     #: The ``moved:`` Log line this write added: ``HEAD`` moved away from the branch
-    #: or commit recorded (:func:`ai_protocols.session.pause.record_head`); ``None``.
+    #: or commit recorded (:func:`ai_protocols.session.pause.record_head`); ``None``
+    #: also when the write's warning of an older version said it already.
     moved: str | None = None
     #: This write left the file past the bound and no later write moves entries out
     #: of it (:func:`ai_protocols.session.rollover.held_by`): the sections that hold
@@ -505,7 +506,8 @@ class Project:
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
                      first=first) as edit:
             moved = record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock, moved, edit.over_bound)
+        return LogReport(said, edit.pending, edit.emacs_lock,
+                         None if edit.replaced_said else moved, edit.over_bound)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a

@@ -232,6 +232,11 @@ class SessionEdit:
         #: Set when this write's warning of a stash gave the procedure of the git
         #: operation under way too (:func:`stash_back`): it is not given twice.
         self.operation_said = False
+        #: Set when this write warned that it goes into an older version than the one
+        #: written last, reachable from a branch or tag (:func:`_replaced_warning` names
+        #: it: HEAD left it): the ``moved:`` Log line is still written, its warning not
+        #: given a second time.
+        self.replaced_said = False
         #: When the write goes into an older version than the one written last: where
         #: that one recorded ``HEAD`` (:attr:`_Stored.last_head`), for ``record_head``.
         self.last_head: tuple[str | None, str | None] | None = None
@@ -1631,6 +1636,7 @@ class Editing:
             if replaced is not None and edit.emacs_lock is None:
                 said = _replaced_warning(path, replaced)
                 edit.operation_said = OPERATION_SAID in said
+                edit.replaced_said = "reachable from " in said
                 _warn(said)
         except BaseException:
             self._release()
