@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_rollover import insert
 from test_rollover_own import big_entries, rolled_as
@@ -127,6 +127,8 @@ def _names_the_same(where: str, moved: str, old: str, new: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@example(parts=[":", "."], form="file:", search="::*Heading", after="", old="p/.ai",
+         new="p/.ai/sessions/N")  # (``file:../../:::*Heading``: Org reads ``../../``)
 @given(parts=_PATHS, form=st.sampled_from(["file:", "file+sys:", "<file:"]),
        search=st.sampled_from(["", "::*Heading", "::42"]),
        after=st.sampled_from(["", ".", ", and", ")"]), **_FOLDERS)

@@ -128,16 +128,22 @@ class Moment:
         host, boot, uptime = match[1], match[2], match[3]
         return cls(wall, host, boot, float(uptime) if uptime else None, measured=True)
 
-    def order(self, other: Moment) -> tuple[float] | tuple[datetime]:
+    def order(self, other: Moment) -> tuple[float, datetime] | tuple[datetime]:
         """This moment's place in time, to compare with ``other.order(self)``: its
         seconds since boot when both were measured on one host and boot (that clock
-        only goes forward, whatever happens to the wall clock), else its instant to the
-        second (the records' precision). The one rule for which of two writes came
-        first (session files, their merge, claims against a wrap-up)."""
+        only goes forward, whatever happens to the wall clock), then its instant to the
+        second, else that instant alone (the records' precision). The one rule for which
+        of two writes came first (session files, their merge, claims against a
+        wrap-up). The instant after the seconds since boot: ``/proc/uptime`` counts
+        hundredths, and two writes a few milliseconds apart record the same; when the
+        wall clock's second turned between them, it tells them apart (a write killed
+        before its kept copy was in place once made the next one refuse over such a tie,
+        test_kills_twelfth.py)."""
+        wall = self.wall.replace(microsecond=0)
         if self.host == other.host and self.boot == other.boot and self.host and \
                 self.boot and self.uptime is not None and other.uptime is not None:
-            return (self.uptime,)
-        return (self.wall.replace(microsecond=0),)
+            return (self.uptime, wall)
+        return (wall,)
 
     def agrees_with(self, updated: datetime | None) -> bool:
         """Whether this record is of the write that set ``updated`` (a local time to the

@@ -657,7 +657,8 @@ _FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
 def _moved_path(where: str, old_folder: str, new_folder: str,
                 existing_only: bool, renamed: dict[str, str] | None = None) -> str | None:
     """The relative path ``where`` (from ``old_folder``) as it names the same file from
-    ``new_folder`` (a final ``/`` kept); ``None`` when it is to stay as it is: empty,
+    ``new_folder`` (a final ``/`` kept, and given to a path that would end in ``:``);
+    ``None`` when it is to stay as it is: empty,
     absolute (``/``, ``~``), or (``existing_only``) naming nothing that exists.
     ``renamed`` (absolute old path: absolute new path): files moving too, whose new
     place a link to them then names."""
@@ -670,7 +671,11 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
             renamed and named in renamed.values()):
         return None
     moved = os.path.relpath(named, os.path.abspath(new_folder or "."))
-    if where.endswith("/") and not moved.endswith("/"):
+    if (where.endswith("/") or (moved.endswith(":") and not where.endswith(":"))) and \
+            not moved.endswith("/"):
+        # (a final ``:`` only where the path went on through that folder, ``:/.``: kept
+        # as ``:/``, since Org reads ``PATH:::SEARCH`` as ``PATH`` and ``:SEARCH``, the
+        # first ``::`` beginning the search option)
         moved += "/"
     return moved
 
