@@ -39,7 +39,19 @@ def spawn(project: Path, script: str, runtime: str = "test") -> subprocess.Popen
     """``ai-protocols spawn --runtime RUNTIME -- sh -c SCRIPT`` in the background."""
     return subprocess.Popen([str(CLI), "spawn", "--runtime", runtime, "--", "sh", "-c", script],
                             cwd=project, env=clean_env(PATH=f"{CLI.parent}:{os.environ['PATH']}"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_signals)
+
+
+def _default_signals() -> None:
+    """SIGINT and SIGQUIT as a terminal gives them: a suite run as a background job of a
+    non-interactive shell (``pytest &``) has them ignored (POSIX, "Asynchronous Lists"),
+    the ignoring is inherited through exec, and ``sh`` cannot trap a signal ignored on
+    its entry; the spawned agent would then never see the SIGINT spawn forwards."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def status(run: Runner, agent: str | None = None) -> dict[str, dict]:
