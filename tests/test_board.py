@@ -48,11 +48,28 @@ def test_a_new_board_declares_its_states_and_emacs_reads_it(project: Path, run: 
 
 
 def test_ids_made_at_once_never_collide_and_sort_by_time(project: Path) -> None:
+    """Random ids collide by chance (40 bits: once in 2**40 pairs; 20,000 in one second
+    did, once, in a suite run): an id the board holds is drawn again, so the ids of one
+    board never collide, whatever the draws."""
     from ai_protocols.board.model import mint_task_id
 
-    ids = [mint_task_id() for _ in range(20000)]
+    taken: set[str] = set()
+    ids = []
+    for _ in range(20000):
+        ids.append(minted := mint_task_id(taken=taken))
+        taken.add(minted)
     assert len(set(ids)) == len(ids)
     assert [i.split("-")[:2] for i in ids] == sorted(i.split("-")[:2] for i in ids)
+    # a source that repeats itself: the repeat is drawn again, the next draw taken
+    draws = iter([b"\0" * 5, b"\0" * 5, b"\0\0\0\0\1"])
+    from datetime import datetime, timezone
+
+    at = datetime(2026, 11, 30, 23, 49, 12, tzinfo=timezone.utc)
+    first = mint_task_id(at, source=lambda n: next(draws))
+    again = mint_task_id(at, source=lambda n: next(draws), taken={first})
+    assert first.endswith("-00000000") and again.endswith("-00000001")
+    with pytest.raises(ValueError, match="taken"):
+        mint_task_id(at, random_bytes=b"\0" * 5, taken={first})
 
 
 def test_every_command_changes_only_its_own_lines(project: Path, run: Runner) -> None:

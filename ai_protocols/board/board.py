@@ -745,10 +745,13 @@ class Board:
                 doc.read_done = as_read
             before = doc.text
             yield doc
-            for index in task_headlines(doc):
+            indexes = task_headlines(doc)
+            ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
+            for index in indexes:
                 headline = doc.headlines[index]
                 if not headline.properties.get("ID"):
-                    doc.set_properties(headline.line, [("ID", mint_task_id())])
+                    ids.add(minted := mint_task_id(taken=ids))
+                    doc.set_properties(headline.line, [("ID", minted)])
             if not (data is None and create) and (doc.text == before or
                                                   (data is None and not put_back and
                                                    not self._noting)):
@@ -833,15 +836,19 @@ class Board:
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
         moment = minute_of(now)
-        task_id = mint_task_id()
         heading = f"* TODO {title}" + (f" :{':'.join(tags)}:" if tags else "")
-        props = [("ID", task_id), ("ROLE", role), ("WORKING_SET", join_paths(paths) or None),
-                 ("CREATED", format_timestamp(moment))]
-        lines = [heading, ":PROPERTIES:",
-                 *(format_property(k, v) for k, v in props if v is not None), ":END:",
-                 f"- {format_timestamp(moment)} added by {self.me or '(no agent id)'}"]
         with self.editing(create=True) as doc:
-            _append_at_end(doc, lines)
+            # drawn under the board's lock, against the ids it holds: never one of them
+            taken = {doc.headlines[i].properties.get("ID", "").strip()
+                     for i in task_headlines(doc)}
+            task_id = mint_task_id(taken=taken)
+            props = [("ID", task_id), ("ROLE", role),
+                     ("WORKING_SET", join_paths(paths) or None),
+                     ("CREATED", format_timestamp(moment))]
+            _append_at_end(doc, [
+                heading, ":PROPERTIES:",
+                *(format_property(k, v) for k, v in props if v is not None), ":END:",
+                f"- {format_timestamp(moment)} added by {self.me or '(no agent id)'}"])
         return find_task(read_board(doc)[0], task_id, self.path)
 
     @_redone

@@ -37,6 +37,7 @@ from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Container
     from datetime import datetime
     from pathlib import Path
 
@@ -1366,15 +1367,26 @@ def overlap(a: str, b: str) -> bool:
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
-def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None) -> str:
+def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None, *,
+                 taken: Container[str] = (),
+                 source: Callable[[int], bytes] = os.urandom) -> str:
     """A new task id: ``YYYYMMDD-HHMMSS-<8 random characters>``, the time in UTC (so ids
-    sort by creation, whatever the machine's time zone), then 40 random bits from
-    ``os.urandom`` in Crockford's base 32 (no i, l, o, u). Two machines creating a
-    task in the same second collide once in 2**40 (a million million) pairs, without
-    talking to each other: nothing is counted or kept."""
+    sort by creation, whatever the machine's time zone), then 40 random bits (5 bytes
+    of ``source``, ``os.urandom`` unless given; ``random_bytes`` when given) in
+    Crockford's base 32 (no i, l, o, u). Two machines creating a task in the same
+    second collide once in 2**40 (a million million) pairs, without talking to each
+    other: nothing is counted or kept. On one board nothing is left to chance: an id in
+    ``taken`` (the ids the board holds, read under its lock) is drawn again, so a new
+    id is never one the board already has. :class:`ValueError` when ``random_bytes``
+    is given and makes an id in ``taken`` (it cannot be drawn again)."""
     from ai_protocols.lean import datetime, timezone
 
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    bits = int.from_bytes(random_bytes if random_bytes is not None else os.urandom(5), "big")
-    tail = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
-    return f"{moment:%Y%m%d-%H%M%S}-{tail}"
+    while True:
+        bits = int.from_bytes(random_bytes if random_bytes is not None else source(5), "big")
+        tail = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
+        minted = f"{moment:%Y%m%d-%H%M%S}-{tail}"
+        if minted not in taken:
+            return minted
+        if random_bytes is not None:
+            raise ValueError(f"the id {minted} is taken, and random_bytes cannot change")
