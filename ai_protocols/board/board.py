@@ -832,15 +832,16 @@ class Board:
                             "files or folders the task is going to change")
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
-        moment = minute_of(now)
         task_id = mint_task_id()
         heading = f"* TODO {title}" + (f" :{':'.join(tags)}:" if tags else "")
-        props = [("ID", task_id), ("ROLE", role), ("WORKING_SET", join_paths(paths) or None),
-                 ("CREATED", format_timestamp(moment))]
-        lines = [heading, ":PROPERTIES:",
-                 *(format_property(k, v) for k, v in props if v is not None), ":END:",
-                 f"- {format_timestamp(moment)} added by {self.me or '(no agent id)'}"]
         with self.editing(create=True) as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
+            props = [("ID", task_id), ("ROLE", role), ("WORKING_SET", join_paths(paths) or None),
+                     ("CREATED", format_timestamp(moment))]
+            lines = [heading, ":PROPERTIES:",
+                     *(format_property(k, v) for k, v in props if v is not None), ":END:",
+                     f"- {format_timestamp(moment)} added by {self.me or '(no agent id)'}"]
             _append_at_end(doc, lines)
         return find_task(read_board(doc)[0], task_id, self.path)
 
@@ -855,10 +856,11 @@ class Board:
         from ai_protocols.liveness.clock import now_moment
 
         me = self._me("a claim")
-        at = now_moment(now)
-        moment = at.minute
         process = current_owner().to_property()
         with self.editing() as doc, self._explained():
+            # (the time taken holding the board's lock: 13th round)
+            at = now_moment(now)
+            moment = at.minute
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
@@ -918,9 +920,10 @@ class Board:
         ``force``; a done or cancelled task :class:`~ai_protocols.errors.TaskClosed`
         (its claim is the record of who closed it). A task nobody holds is returned
         as it is, nothing written."""
-        moment = minute_of(now)
         self.released_from = None
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "release", force, now)
             if task.owner is None:
                 return task
@@ -938,8 +941,9 @@ class Board:
         """Close the task as ``DONE``, with the ``checkpoint`` it was closed with (a
         reference, kept as text in ``CHECKPOINT``). Its claim and owner stay as a record."""
         checkpoint = check_line("checkpoint", checkpoint) if checkpoint is not None else None
-        moment = minute_of(now)
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
             _task, line, other = self._owned(doc, task_id, "close", force, now)
             stamp = format_timestamp(moment)
             doc.set_properties(line, [("CHECKPOINT", checkpoint), ("CLOSED_AT", stamp)])
@@ -1031,8 +1035,9 @@ class Board:
         for that role). The note goes into the task's log."""
         to = check_role(to)
         note = check_line("note", note)  # (one rule for the board's free texts: MAX_LINE)
-        moment = minute_of(now)
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
             doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
             _set_state(doc, line, "REVIEW" if same_role(to, "reviewer") else "NEXT")
@@ -1117,8 +1122,9 @@ class Board:
             return recorded is not None and recorded.same_process(here)
 
         said: list[str] = []
-        stamp = format_timestamp(minute_of(now))
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            stamp = format_timestamp(minute_of(now))
             tasks, locks = read_board(doc)
             for task in tasks:
                 if task.is_open and ours(task.owner, task.owner_process):
@@ -1153,12 +1159,13 @@ class Board:
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 
-        at = now_moment(now)
-        moment = at.minute
         process = current_owner().to_property()
         reports: list[LockReport] = []
         root = str(self.project.root)
         with self.editing(create=True) as doc:
+            # (the time taken holding the board's lock: 13th round)
+            at = now_moment(now)
+            moment = at.minute
             locks = read_board(doc)[1]
             replaced: dict[int, tuple[AreaLock, Liveness]] = {}
             for area in areas:

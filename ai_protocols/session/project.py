@@ -612,21 +612,22 @@ class Project:
             from ai_protocols.scaffold import configure_missing_merge_driver
 
             driver_configured = configure_missing_merge_driver(self.root_text)
-        at = now_moment(now)
-        moment = at.minute
         owner = current_owner()
         finished = state = restored = adopted = None
         took_over = titled = False
 
         def fresh_text() -> str:  # (only when a new file is written)
             return new_session_text(agent_id=self.agent_id, host=hostname(), title=title,
-                                    now=moment, owner=owner.to_property(),
+                                    now=at.minute, owner=owner.to_property(),
                                     updated_at=at.to_property() if at.measured else None)
 
         refuse_unsafe(self.ai_dir_text, self.path_text)
         refuse_unsafe_archive(self.root_text, self.sessions_dir_text)
         with locked_sessions(self.ai_dir_text, self.path_text,
                              also=(archive_lock(self.sessions_dir_text),)):
+            # The time taken holding the locks, never before: a start that waited on
+            # them stamps no time earlier than the write it waited for (13th round).
+            at = now_moment(now)
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
