@@ -3,6 +3,9 @@
 
 1. A write command takes its time holding its lock: a command that waited on the lock
    stamps no time earlier than the write it waited for.
+2. ``merge-kept`` into the archive of a session wrapped up in another clone: the write
+   keeps the discipline of every session-file write (no write under a person's unsaved
+   buffer, every byte typed kept) and says what it did (the archive, not "the file").
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from boardkit import BOARD, add
+from gitkit import commit_all, git
+from test_session_identity_twelfth import SESSION, _clones, _paste, _pull
 
 from ai_protocols.storage import files as storage
 
@@ -112,3 +118,80 @@ def test_a_claim_waiting_on_the_board_lock_stamps_a_time_after_its_release(
     released = _stamped_after_release(project, lock_file, ["task", "claim", task_id],
                                       agent="impl.1")
     assert _uptime_of(_property(board.read_text(), "CLAIMED_AT")) >= released
+
+
+# -- 2. merge-kept into an archive ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wrapped_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Clone A, whose kept copy holds session S1 with an entry only A has, after a pull of
+    clone B's wrap-up of S1 and B's new session S2 (the conflict resolved with B's side),
+    a person's line typed into S1's archive: the state where ``merge-kept`` advises
+    merging into the archive. Copied by each test (``cp -a``)."""
+    a, b, run_a, run_b = _clones(tmp_path_factory.mktemp("wrapped"))
+    run_a("start", "--title", "S1")
+    run_a("log", "--progress", "S1 shared entry")
+    commit_all(a, "s1")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "origin", "main")
+    run_b("wrap-up", "S1 done in B")
+    commit_all(b, "wrap S1")
+    run_b("start", "--title", "S2")
+    commit_all(b, "S2")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    run_a("log", "--progress", "S1 entry only in A")
+    commit_all(a, "more S1")
+    _pull(a)
+    refused = run_a("log", "--progress", "x", check=False)
+    _paste(a, refused.stderr, "git checkout --theirs")
+    [archive] = (a / ".ai/sessions").glob("*.org")
+    with archive.open("a") as out:  # a person's note, odd spacing and all, kept as typed
+        out.write("  a   note\ttyped by hand  \n")
+    return a
+
+
+def _copy(source: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "A"
+    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+    return target
+
+
+def test_merge_kept_into_an_archive_says_so_and_keeps_every_byte(
+        wrapped_elsewhere: Path, tmp_path: Path) -> None:
+    """The archive gains A's entry, every line of it as it was stays (in order), and the
+    message names the archive that gained it, never "the file lacked"."""
+    a = _copy(wrapped_elsewhere, tmp_path)
+    [archive] = (a / ".ai/sessions").glob("*.org")
+    before = archive.read_bytes().splitlines(keepends=True)
+    done = Runner(a)("merge-kept")
+    after = archive.read_bytes().splitlines(keepends=True)
+    assert any(b"S1 entry only in A" in line for line in after)
+    # Every line as it was, in order, but the write record the merge driver's rule
+    # takes from the side written last (docs/merge-driver.md: later UPDATED wins).
+    record = (b":UPDATED", b":GIT_COMMIT:", b":GIT_BRANCH:")
+    left = iter(after)
+    assert all(any(line == kept for kept in left) for line in before
+               if not line.startswith(record))  # (a subsequence)
+    assert after[-1] == b"  a   note\ttyped by hand  \n"
+    assert "the file lacked" not in done.stderr
+    assert f"Merged the kept copy into the archive {archive}: 1 entry it lacked." \
+        in done.stderr, done.stderr
+    assert done.stdout.strip() == str(archive)
+    assert "S1 entry" not in (a / SESSION).read_text()
+
+
+def test_merge_kept_into_an_archive_a_person_edits_writes_nothing(
+        wrapped_elsewhere: Path, tmp_path: Path) -> None:
+    """While Emacs holds unsaved changes to the archive, the merge is refused (exit 10, as
+    every write of a session file is) and nothing changes: not the archive, not the kept
+    copy."""
+    a = _copy(wrapped_elsewhere, tmp_path)
+    [archive] = (a / ".ai/sessions").glob("*.org")
+    (archive.parent / f".#{archive.name}").symlink_to("someone@elsewhere.1")  # live
+    files = {p: p.read_bytes() for p in (a / ".ai").rglob("*")
+             if (p.is_file() and not p.is_symlink() and "/.locks/" not in str(p) + "/")
+             or (p.is_file() and "/live/" in str(p))}
+    done = Runner(a)("merge-kept", check=False)
+    assert done.returncode == 10 and "unsaved changes in Emacs" in done.stderr, done.stderr
+    assert {p: p.read_bytes() for p in files} == files

@@ -60,7 +60,7 @@ from ai_protocols.git.spawn import (
     session_names,
 )
 from ai_protocols.git.spawn import GitRun as _Git
-from ai_protocols.lean import datetime, shell_quote, timezone
+from ai_protocols.lean import counted, datetime, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 from ai_protocols.storage.files import temporary_name
 
@@ -1933,7 +1933,7 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     note = f": {preview(checkpoint.note)}" if checkpoint.note else ""
     lines = [ln for ln in (checkpoint.note or "").split("\n") if ln.strip()]
     if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
-        count = f", {len(lines)} lines" if len(lines) > 1 else ""
+        count = f", {counted(len(lines), 'line', 'lines')}" if len(lines) > 1 else ""
         note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
     with editing(ai_dir, path, now=now) as edit:
         edit.set_properties(("CHECKPOINT", checkpoint.ref),
@@ -1942,9 +1942,8 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
                             ("CHECKPOINT_FILES", str(checkpoint.files)),
                             ("GIT_BRANCH", branch_text(branch)),  # (\xNN: not UTF-8)
                             ("GIT_COMMIT", checkpoint.parent))
-        files = "file" if checkpoint.files == 1 else "files"
         edit.note(f"checkpoint: {checkpoint.number} {checkpoint.short} "
-                  f"({checkpoint.files} {files} uncommitted){note}")
+                  f"({counted(checkpoint.files, 'file', 'files')} uncommitted){note}")
 
 
 class Taken:

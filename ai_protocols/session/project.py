@@ -812,20 +812,23 @@ class Project:
                    now: datetime | Moment | None = None) -> tuple[Path, int]:
         """Merge a session file with the newer version the tool kept of it (what exit 6,
         :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
-        or a session file's path (default: the caller's). Returns the file and how many
-        entries it gained; see :func:`ai_protocols.session.transaction.merge_kept`. The
+        or a session file's path (default: the caller's). Returns the file that gained
+        entries and how many: the session file, or the archive of the kept copy's
+        session when another clone wrapped it up (the file's own session carries on);
+        see :func:`ai_protocols.session.transaction.merge_kept_into`. The
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
         write sets them (:func:`~ai_protocols.session.pause.record_head`)."""
         from pathlib import Path
 
         from ai_protocols.session.pause import record_head
         from ai_protocols.session.recovery import target_path
-        from ai_protocols.session.transaction import merge_kept
+        from ai_protocols.session.transaction import merge_kept_into
 
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
         root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
-        return Path(path), merge_kept(self.ai_dir_text, path, now=now,
-                                      then=lambda edit: record_head(edit, root))
+        where, gained = merge_kept_into(self.ai_dir_text, path, now=now,
+                                        then=lambda edit: record_head(edit, root))
+        return Path(where), gained
 
     # -- other agents ---------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import branch_name, branch_text
-from ai_protocols.lean import datetime, display, shell_quote
+from ai_protocols.lean import counted, datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -502,11 +502,11 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     missing = [e for e in newer.log if (e.time, e.text) not in have]
     points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
               if e.text.startswith("checkpoint: ")]
-    lacks = f"{len(missing)} Log {'entry' if len(missing) == 1 else 'entries'}"
+    lacks = counted(len(missing), "Log entry", "Log entries")
     if points:  # (the last one named: the text stays within resume's bound)
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
-            f" ({len(points)} checkpoints, the last {last})"
+            f" ({counted(len(points), 'checkpoint', 'checkpoints')}, the last {last})"
     parts = [f"this session file is an older version than the one ai-protocols last wrote "
              f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
              f"of the newer one"]
@@ -531,7 +531,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     only_here, loses = lacking(project.ai_dir_text, path)
     if loses:
         count = "some entries" if only_here < 0 else \
-            f"{only_here} {'entry' if only_here == 1 else 'entries'}" if only_here else \
+            counted(only_here, "entry", "entries") if only_here else \
             "edits (a tick, a note, a property or a line typed or deleted by hand)"
         parts.append(f"{first}this file holds {count} the newer one lacks: merge the two with "
                      f"ai-protocols merge-kept {shell_quote(here)} "
@@ -964,8 +964,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     short = (point or "")[:12]
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
-        files = "file" if count == 1 else "files"
-        what = f"{count} {files} of uncommitted work"
+        what = f"{counted(count, 'file', 'files')} of uncommitted work"
         parts.append(f"its last checkpoint ({short}) holds {what} that this checkout, "
                      + ("with no uncommitted change outside .ai/, does not have"
                         if not git.work else
@@ -1306,18 +1305,20 @@ class _TextForm(_Form):
         out = []
         if session is not None:
             if session.compactions:
-                times = "time" if session.compactions == 1 else "times"
                 last = f", last at {_stamp(session.compacted)}" if session.compacted else ""
-                compacted = f"context compacted {session.compactions} {times}{last}"
+                times = counted(session.compactions, "time", "times")
+                compacted = f"context compacted {times}{last}"
             else:
                 compacted = "no compaction recorded"
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
             if session.earlier:  # (a file rolled over: docs/user-guide.md)
-                files = "file" if len(session.earlier) == 1 else "files"
                 count = moved_count(session.earlier)
-                out.append(f"  {'an unknown number of' if count is None else count} older "
-                           f"entries moved "
-                           f"to {len(session.earlier)} earlier-entries {files}: "
+                files = counted(len(session.earlier), "earlier-entries file",
+                                "earlier-entries files")
+                moved = "an unknown number of older entries" if count is None else \
+                    counted(count, "older entry", "older entries")
+                out.append(f"  {moved} moved "
+                           f"to {files}: "
                            "ai-protocols show --all\n")
         git = context.git
         if git is None:
