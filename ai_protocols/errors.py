@@ -328,7 +328,8 @@ class AmbiguousItem(AiProtocolsError, LookupError):
         self.candidates = candidates
         listed = "; ".join(_show(c, 40) for c in candidates)
         super().__init__(
-            f"{_show(text)} matches {len(candidates)} open items ({listed}); give the whole text"
+            f"{_show(text)} matches {counted(len(candidates), 'open item', 'open items')} "
+            f"({listed}); give the whole text"
         )
 
 

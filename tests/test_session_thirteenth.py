@@ -19,8 +19,12 @@ from pathlib import Path
 import pytest
 from boardkit import BOARD, add
 from gitkit import commit_all, git
+from hypothesis import given
+from hypothesis import strategies as st
 from test_session_identity_twelfth import SESSION, _clones, _paste, _pull
 
+from ai_protocols.lean import counted
+from ai_protocols.session.layout import earlier_link_line, parse_earlier_link
 from ai_protocols.storage import files as storage
 
 from conftest import CLI, Runner, clean_env
@@ -195,3 +199,34 @@ def test_merge_kept_into_an_archive_a_person_edits_writes_nothing(
     done = Runner(a)("merge-kept", check=False)
     assert done.returncode == 10 and "unsaved changes in Emacs" in done.stderr, done.stderr
     assert {p: p.read_bytes() for p in files} == files
+
+
+# -- 4. one pluralising rule ---------------------------------------------------------------------
+
+#: A number put in a message (an f-string's ``{...}``) followed by a plural noun: what
+#: printed "1 entries" (rollover's Earlier-entries link line, ``show``'s moved-entries
+#: line); every count goes through :func:`ai_protocols.lean.counted` instead.
+_BARE_COUNT = r"\{[^{}]*\}\)? ?(?:[a-z-]+ )?(?:entries|lines|files|checkpoints|paths|tasks|" \
+              r"times|repositories|submodules|items|commits|claims|locks|sessions)\b" \
+              r"|(?:'s'|\"s\"|'ies'|\"ies\") if |[a-z]\((?:s|ies)\)(?![)\w])"
+
+
+def test_no_message_counts_without_the_one_rule() -> None:
+    """No message of the package puts a number before a plural noun by hand (nor picks an
+    ``s`` by hand, nor writes ``(s)``): the one rule, ``counted``, says ``1 entry``."""
+    import re
+
+    package = Path(__file__).resolve().parent.parent / "ai_protocols"
+    found = [f"{path.relative_to(package)}:{n}: {line.strip()}"
+             for path in sorted(package.rglob("*.py"))
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if re.search(_BARE_COUNT, line) and not line.lstrip().startswith("#")]
+    assert found == []
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_counted_says_one_for_one_only(count: int) -> None:
+    said = counted(count, "entry", "entries")
+    assert said == (f"{count} entry" if count == 1 else f"{count} entries")
+    line = earlier_link_line("../history/x.org", None, None, count)
+    assert line.endswith(said) and parse_earlier_link(line)[3] == count

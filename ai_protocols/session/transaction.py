@@ -2350,7 +2350,8 @@ def missing_earlier(ai_dir: str, path: str) -> str | None:
     if not gone:
         return None
     one = len(gone) == 1
-    return (f"{path} links {len(gone)} earlier-entries file{'' if one else 's'} that "
+    return (f"{path} links "
+            f"{counted(len(gone), 'earlier-entries file', 'earlier-entries files')} that "
             f"{'is' if one else 'are'} not here and not kept ({', '.join(gone[:3])}"
             f"{' ...' if len(gone) > 3 else ''}): show --all cannot read "
             f"{'it' if one else 'them'}, and how many entries {'it holds' if one else 'they hold'} "
