@@ -230,3 +230,47 @@ def test_counted_says_one_for_one_only(count: int) -> None:
     assert said == (f"{count} entry" if count == 1 else f"{count} entries")
     line = earlier_link_line("../history/x.org", None, None, count)
     assert line.endswith(said) and parse_earlier_link(line)[3] == count
+
+
+# -- 3. merge-kept with no committed base ---------------------------------------------------------
+
+
+def _deleted_then_merged(project: Path, run: Runner, *, committed: bool
+                         ) -> subprocess.CompletedProcess[str]:
+    """Log two entries with an older copy of the file taken between them, put that copy
+    back (``mv``: a new file, the kept copy stays), a person deletes the first entry's
+    line from it, then ``merge-kept``."""
+    session = project / SESSION
+    run("start", "--title", "T")
+    run("log", "--progress", "first entry, deleted by hand")
+    if committed:
+        commit_all(project, "first")
+    older = project / "older.org"
+    older.write_bytes(session.read_bytes())
+    run("log", "--progress", "second entry")
+    older.write_text("".join(line for line in older.read_text().splitlines(keepends=True)
+                             if "first entry, deleted by hand" not in line))
+    older.replace(session)
+    return run("merge-kept")
+
+
+def test_merge_kept_without_a_base_says_which_lines_came_back(
+        project: Path, run: Runner) -> None:
+    """Never committed: no base to tell a deleted line from a newer one, so the merge
+    keeps both sides' lines and says plainly which came back (stderr and the Log)."""
+    done = _deleted_then_merged(project, run, committed=False)
+    text = (project / SESSION).read_text()
+    assert "second entry" in text
+    assert "no committed version that both the file and the kept copy come from was found" \
+        in done.stderr, done.stderr
+    assert "first entry, deleted by hand" in done.stderr and "delete it again" in done.stderr
+    assert "(no committed version of both found: 2 lines of the kept copy kept that the " \
+        "file lacked)" in text
+
+
+def test_merge_kept_with_a_base_keeps_a_deletion_and_says_nothing_of_it(
+        project: Path, run: Runner) -> None:
+    done = _deleted_then_merged(project, run, committed=True)
+    text = (project / SESSION).read_text()
+    assert "second entry" in text and "first entry, deleted by hand" not in text
+    assert "came back" not in done.stderr and "no committed version" not in text

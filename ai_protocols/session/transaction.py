@@ -1074,14 +1074,56 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries")
         gained = entries_lacking(whole, merged.data)
+        back = _came_back(older, newer, base, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
             count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
-                      f"{counted(count, 'entry', 'entries')} the file lacked")
+                      f"{counted(count, 'entry', 'entries')} the file lacked"
+                      + (f" (no committed version of both found: {back[0]})" if back
+                         else ""))
             if then is not None:
                 then(edit)
+        if back:
+            _warn(f"{path}: {back[1]}")
     return path, max(gained, 0)
+
+
+def _came_back(older: bytes, newer: bytes, base: bytes | None,
+               merged: bytes) -> tuple[str, str] | None:
+    """When ``merge-kept`` found no committed version both ``older`` (the file) and
+    ``newer`` (the kept copy) derive from (``base`` is ``None`` or not theirs,
+    :func:`~ai_protocols.session.merge.base_rank`: the file never committed, or its
+    history rewritten), the merge (two ways: what both hold as its base) keeps every line
+    of both, so a line a person deleted from the file that the kept copy still holds
+    comes back: what to say, short (the Log's) and whole (stderr's), naming the lines of
+    ``merged`` the file did not hold (``None`` when a base was used, or no line came
+    back). The write record (``UPDATED``, ``UPDATED_AT``) is not named."""
+    from ai_protocols.session.merge import base_rank
+
+    if base is not None and base_rank(base, older, newer) > 0:
+        return None
+    left: dict[bytes, int] = {}
+    for line in older.splitlines():
+        left[line.strip()] = left.get(line.strip(), 0) + 1
+    back = []
+    for line in merged.splitlines():
+        key = line.strip()
+        if left.get(key, 0) > 0:
+            left[key] -= 1
+        elif key and not key.startswith((b":UPDATED:", b":UPDATED_AT:")):
+            back.append(line.decode("utf-8", "replace"))
+    if not back:
+        return None
+    lines = counted(len(back), "line", "lines")
+    shown = "; ".join(quoted(line.strip(), 80) for line in back[:3]) + \
+        (" ..." if len(back) > 3 else "")
+    return (f"{lines} of the kept copy kept that the file lacked",
+            f"no committed version that both the file and the kept copy come from was "
+            f"found (the file never committed, or its history rewritten), so the merge kept "
+            f"every line of both: {lines} of the kept copy that the file lacked came back "
+            f"({shown}); the newer entries are among them, but if you had deleted one of "
+            f"these lines from the file, delete it again")
 
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
@@ -1136,9 +1178,10 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
             archived = storage.read_regular(archive)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(archive, kept, f"it cannot be read ({error})") from None
-        merged = _merged_or_refused(archive, kept, archived, newer,
-                                    _committed(path, archived, newer))
+        base = _committed(path, archived, newer)
+        merged = _merged_or_refused(archive, kept, archived, newer, base)
         gained = max(entries_lacking(archived, merged.data), 0)
+        back = _came_back(archived, newer, base, merged.data)
         if merged.data != archived:
             storage.atomic_write(archive, merged.data)
         _unlink(kept)
@@ -1146,6 +1189,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
           f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
           f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, whose "
           "session carries on; the kept copy was dropped")
+    if back:
+        _warn(f"{archive}: {back[1]}")
     return gained
 
 
