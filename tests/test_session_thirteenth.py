@@ -274,3 +274,57 @@ def test_merge_kept_with_a_base_keeps_a_deletion_and_says_nothing_of_it(
     text = (project / SESSION).read_text()
     assert "second entry" in text and "first entry, deleted by hand" not in text
     assert "came back" not in done.stderr and "no committed version" not in text
+
+
+# -- 4. the checkpoint advice: the real remote, "never fetched", one "but" -----------------------
+
+
+@pytest.fixture(scope="module")
+def checkpointed_clones(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``O.git``, clone ``A`` that took two checkpoints (the first recorded by its Log line
+    only) and pushed its branch, not its checkpoints; ``B``, cloned from A by path (every
+    object copied, no ref of the checkpoints); ``C``, cloned from O (neither)."""
+    top = tmp_path_factory.mktemp("points")
+    git(top, "init", "-q", "--bare", "O.git")
+    git(top, "clone", "-q", "O.git", "A")
+    a = top / "A"
+    git(a, "commit", "-q", "--allow-empty", "-m", "i")
+    run_a = Runner(a)
+    run_a("start", "--title", "T")
+    for note in ("one", "two"):
+        (a / note).write_text(note)
+        run_a("checkpoint", "--note", note)
+    commit_all(a, "s")
+    git(a, "push", "-q", "origin", "HEAD")
+    git(top, "clone", "-q", str(a), "B")
+    git(top, "clone", "-q", "O.git", "C")
+    return top
+
+
+def test_a_clone_by_path_says_never_fetched_not_pruned(checkpointed_clones: Path) -> None:
+    """Checkpoint 1, recorded by a Log line only (no ref), whose commit a clone by path
+    copied: never fetched here, as checkpoint 2 (whose ref is recorded) is; not "its ref is
+    gone here (deleted, or pruned ...)"."""
+    said = Runner(checkpointed_clones / "B")("checkpoint", "list").stderr
+    [one] = [line for line in said.splitlines() if "checkpoint 1 " in line]
+    assert "never fetched here" in one and "pruned" not in one and "gone" not in one, one
+
+
+def test_the_push_advice_names_the_real_remote_and_ref(
+        checkpointed_clones: Path, tmp_path: Path) -> None:
+    """The advice for a checkpoint never fetched names the URL this clone fetches from and
+    the real ref, never ``REMOTE``; without a remote it says there is none; a checkpoint
+    the session recorded but that is not here is said with one "but" at most."""
+    c = tmp_path / "C"
+    subprocess.run(["cp", "-a", str(checkpointed_clones / "C"), str(c)], check=True)
+    said = Runner(c)("checkpoint", "list").stderr
+    [two] = [line for line in said.splitlines() if "checkpoint 2 " in line]
+    ref = two.split(", ref ", 1)[1].split(")", 1)[0]
+    assert f"git push {checkpointed_clones / 'O.git'} {ref}" in two, two
+    assert "REMOTE" not in said
+    refused = Runner(c)("checkpoint", "restore", "2", check=False)
+    assert refused.returncode != 0 and refused.stderr.count("but") <= 1, refused.stderr
+    assert "recorded it (checkpoint 2 " in refused.stderr
+    git(c, "remote", "remove", "origin")
+    said = Runner(c)("checkpoint", "list").stderr
+    assert "this clone has no remote" in said and "REMOTE" not in said, said
