@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -328,3 +329,47 @@ def test_the_push_advice_names_the_real_remote_and_ref(
     git(c, "remote", "remove", "origin")
     said = Runner(c)("checkpoint", "list").stderr
     assert "this clone has no remote" in said and "REMOTE" not in said, said
+
+
+# -- 4. status after git stash -a; resume: its warning first, paused sessions as paused ----------
+
+
+def test_status_after_git_stash_all_says_where_the_session_went(
+        project: Path, run: Runner) -> None:
+    """``git stash -a`` takes the session file and its kept copy (.ai/.locks/, ignored):
+    status says the stash holds it and how to get it back, as start and resume do, not
+    "No session is under way"."""
+    git(project, "commit", "-q", "--allow-empty", "-m", "i")
+    run("start", "--title", "T")
+    git(project, "stash", "-q", "-a")
+    said = run("status")
+    assert "No session is under way" not in said.stdout
+    assert "stashed" in said.stdout and "stash pop" in said.stdout, said.stdout
+    [row] = json.loads(run("status", "--json").stdout)
+    assert row["state"] == "stashed" and row["mine"] and "stash pop" in row["evidence"]
+
+
+def test_resume_puts_the_warning_that_the_file_is_not_the_last_written_first(
+        project: Path, run: Runner) -> None:
+    session = project / SESSION
+    run("start", "--title", "T")
+    run("log", "--progress", "one")
+    older = project / "older.org"
+    older.write_bytes(session.read_bytes())
+    run("log", "--progress", "two")
+    older.replace(session)  # (an older version put back, as git would)
+    said = run("resume").stdout
+    assert "Warning:" in said and said.index("Warning:") < said.index("In progress:"), said
+    assert said.count("Warning:") == 1
+
+
+def test_resume_lists_a_paused_session_as_paused(project: Path, run: Runner) -> None:
+    """Another agent's paused session waits for its agent: resume lists it under the
+    paused heading start uses, never under "to recover"."""
+    run("start", "--title", "O", agent="other.1")
+    run("pause", "--note", "back soon", "--no-checkpoint", agent="other.1")
+    run("start", "--title", "Me")
+    said = run("resume").stdout
+    assert "Other agents' sessions to recover" not in said, said
+    assert "Other agents' paused sessions (they wait for their agents):\n  - other.1: paused" \
+        in said, said

@@ -904,7 +904,32 @@ class Project:
                 session.updated if session else None, session.summary if session else None,
                 session.title if session else None, moment,
                 session.updated_at if session else None, kept=kept))
+        stashed = self._stashed_row(rows, moment)
+        if stashed is not None:
+            rows.append(stashed)
         return rows
+
+    def _stashed_row(self, rows: list[StatusRow], moment: datetime) -> StatusRow | None:
+        """This agent's session file, when ``git stash -a`` took it with its kept copy (no
+        ``.ai/.locks/`` left, and the newest stash entry holds it): a row in state
+        ``stashed`` whose evidence is what :meth:`read` says of it (one rule with start
+        and resume: :class:`~ai_protocols.errors.SessionRemoved`); else ``None``. No
+        process unless ``.ai/.locks/`` is gone and there is a stash."""
+        from ai_protocols.liveness.evidence import Liveness
+
+        if any(row.path_text == self.path_text for row in rows) or \
+                os.path.lexists(self.path_text) or \
+                os.path.lexists(os.path.join(self.ai_dir_text, storage.LOCK_DIR)):
+            return None
+        from ai_protocols.session.transaction import stashed_in
+
+        stash = stashed_in(self.path_text)
+        if stash is None:
+            return None
+        said = SessionRemoved(self.path_text, kept_path(self.ai_dir_text, self.path_text),
+                              stash).message
+        return StatusRow(self.path_text, self.agent_id, True, Liveness("stashed", said),
+                         None, None, None, moment)
 
     def removed_sessions(self) -> dict[Path, Path]:
         """The session files something other than this tool removed (``git clean``,

@@ -137,6 +137,10 @@ class ResumeContext:
         self.discoveries = discoveries or []
         self.others = others or []
         self.rolled_back = rolled_back
+        #: :attr:`rolled_back` is said first, before the session's context: the file is
+        #: not the one this tool wrote last (another session, another agent's, an older
+        #: version: :func:`replaced_warning`), so what follows may not be this agent's.
+        self.warn_first = False
         self.max_bytes = max_bytes
         #: The open tasks of the board (docs/tasks.md) the agent holds or its session is
         #: linked to, at most :data:`MAX_TASKS`.
@@ -222,6 +226,7 @@ def resume_context(project: Project, session: Session | None, *,
                                   _rolled_back_unless(replacing, project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
+    context.warn_first = replacing is not None  # (issue 14, thirteenth round)
     return context
 
 
@@ -1282,6 +1287,8 @@ class _TextForm(_Form):
         status = _clip(session.status, 20) or "?"
         who = f"agent {context.agent_id}, " if context.agent_id else ""
         out = [f"Resume: {_clip(session.title, 100) or '(untitled)'} ({who}{status})\n"]
+        if context.warn_first and context.rolled_back:
+            out.append(f"\nWarning: {context.rolled_back}.\n")
         if session.objective:
             out.append(f"\nObjective: {_clip(session.objective, OBJECTIVE_BYTES)}\n")
         if session.status == "paused":
@@ -1348,7 +1355,7 @@ class _TextForm(_Form):
 
     def _tail(self) -> str:
         context = self.context
-        warning = context.rolled_back
+        warning = None if context.warn_first else context.rolled_back
         out = ""
         if context.tasks:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
@@ -1361,9 +1368,13 @@ class _TextForm(_Form):
 
     def item(self, key: str, value: object) -> tuple[object, int]:
         text = _other_text(*value) if key == "others" else _entry_text(value)  # type: ignore[misc, arg-type]
+        if key == "others" and value[1].state == "paused":  # type: ignore[index]
+            text = _PausedText(text)
         return text, len(text.encode())
 
     def between(self, key: str, shown: int) -> int:
+        if key == "others":  # (room for both headings: to recover, paused)
+            return len(f"\n{_LABELS[key][0]}:\n{PAUSED_OTHERS}") if shown == 0 else 0
         return len(f"\n{_LABELS[key][0]}:\n") if shown == 0 else 0
 
     def _note(self, left: dict[str, int]) -> str:
@@ -1387,12 +1398,33 @@ class _TextForm(_Form):
                 out.append(self._summary(summary))
             if key == "others":
                 out.append(self._middle())
+                # Paused sessions wait for their agents: listed as paused, apart from
+                # those to recover (one rule with start, status and list).
+                recover = [t for t in items[key] if not isinstance(t, _PausedText)]
+                paused = [t for t in items[key] if isinstance(t, _PausedText)]
+                if recover:
+                    out.append(f"\n{_LABELS[key][0]}:\n")
+                    out += recover
+                if paused:
+                    out.append(PAUSED_OTHERS)
+                    out += paused
+                continue
             if items[key]:
                 out.append(f"\n{_LABELS[key][0]}:\n")
                 out += items[key]
         out.append(self._tail())
         out.append(self._note(left))
         return "".join(out)
+
+
+#: The heading of other agents' paused sessions, in ``resume`` as in ``start``.
+PAUSED_OTHERS = "\nOther agents' paused sessions (they wait for their agents):\n"
+
+
+class _PausedText(str):
+    """An item of the other sessions' list that is a paused session's text."""
+
+    __slots__ = ()
 
 
 def _indent(text: str, prefix: str) -> str:
