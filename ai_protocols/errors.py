@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import PathField, TextOf, display, quoted, shell_quote
+from ai_protocols.lean import PathField, TextOf, counted, display, quoted, shell_quote
 
 TYPE_CHECKING = False  # no pathlib at import: the resolver's twin imports this module
 if TYPE_CHECKING:
@@ -310,7 +310,7 @@ class ItemNotFound(AiProtocolsError, LookupError):
                  ) -> None:
         self.text, self.sections, self.open_count = text, sections, open_count
         where = ", ".join(sections) if sections else "this session's sections"
-        held = (f"they hold {open_count} open item{'s' if open_count != 1 else ''}: "
+        held = (f"they hold {counted(open_count, 'open item', 'open items')}: "
                 "'ai-protocols show' lists them; give one's whole text or a part of it "
                 "that only it holds") if open_count else \
             "they hold no open item ('ai-protocols show' lists the session)"
@@ -328,7 +328,8 @@ class AmbiguousItem(AiProtocolsError, LookupError):
         self.candidates = candidates
         listed = "; ".join(_show(c, 40) for c in candidates)
         super().__init__(
-            f"{_show(text)} matches {len(candidates)} open items ({listed}); give the whole text"
+            f"{_show(text)} matches {counted(len(candidates), 'open item', 'open items')} "
+            f"({listed}); give the whole text"
         )
 
 
@@ -374,7 +375,7 @@ class SessionReplaced(UnreadableSession):
                 f"git gc may remove: git show {reflog[:12]})") if reflog else ""
         merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
         if lacking:
-            count = f"{lacking} {'entry' if lacking == 1 else 'entries'}"
+            count = counted(lacking, "entry", "entries")
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks (a write went into the older version), so copying "
                    f"either over the other loses entries: merge them ({merge}), which keeps "
@@ -681,7 +682,8 @@ class TaskNotFound(AiProtocolsError, LookupError):
         #: start: the caller may have typed the start of one).
         self.starting = starting
         if candidates:
-            said = (f"{_show(task_id)} names {len(candidates)} tasks ({', '.join(candidates)}); "
+            said = (f"{_show(task_id)} names {counted(len(candidates), 'task', 'tasks')} "
+                    f"({', '.join(candidates)}); "
                     "give more of the end of the one you mean, or its whole id")
         elif elsewhere:
             said = f"no task {_show(task_id)} on the board {board}: {elsewhere}"
@@ -708,7 +710,8 @@ class DuplicateTaskId(TaskNotFound):
         self.candidates = tuple(f"{task_id} (line {n})" for n in lines)
         shown = ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
         AiProtocolsError.__init__(
-            self, f"{len(lines)} tasks on the board {board} have the id {_show(task_id)} (lines "
+            self, f"{counted(len(lines), 'task', 'tasks')} on the board {board} have the id "
+                  f"{_show(task_id)} (lines "
                   f"{shown}), so it names none of them: a copied task? delete the :ID: line "
                   "of every copy but one (the next command gives each a new id), then try "
                   "again; nothing was changed")

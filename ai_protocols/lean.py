@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["FrozenInstanceError", "PathField", "TextOf", "date", "datetime", "display", "factory",
-           "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace",
+__all__ = ["FrozenInstanceError", "PathField", "TextOf", "counted", "date", "datetime", "display",
+           "factory", "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace",
            "shell_quote", "timedelta", "timezone"]
 
 
@@ -481,6 +481,13 @@ def quoted(text: str | bytes, limit: int | None = None) -> str:
     mark = '"' if "'" in cut and '"' not in cut else "'"
     more = f"... ({len(text)} characters)" if limit is not None and len(text) > limit else ""
     return f"{mark}{cut}{mark}{more}"
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """``count`` and the noun as English counts it: ``1 entry``, ``0 entries``,
+    ``2 entries`` (``one`` for exactly 1, ``many`` otherwise; the one rule every message
+    that counts uses: issue 14, thirteenth round)."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def shell_quote(text: str) -> str:

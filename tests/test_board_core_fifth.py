@@ -48,7 +48,7 @@ def test_a_board_git_stash_removed_still_enforces_its_live_lock(repo: Path, run:
     assert refused.returncode == 2, refused
     assert "lost this lock" in refused.stderr and "removed the board" in refused.stderr
     listed = run("locks", agent="b.1")
-    assert "lost 2 live claim(s) or lock(s)" in listed.stderr, listed
+    assert "lost 2 live claims, locks or changes to claims" in listed.stderr, listed
     assert "the lock on src/ held by a.1" in listed.stderr
     assert f"task {task} claimed by a.1" in listed.stderr
     (repo / "src" / "a").write_text("b\n")

@@ -96,7 +96,7 @@ def test_a_git_stash_of_the_board_is_reported_enforced_and_undone(project: Path,
     git(project, "stash")  # the board goes back to the committed one
     assert "OWNER" not in board(project)
     listed = run("locks", agent="b.1")
-    assert "lost 2 live claim(s) or lock(s)" in listed.stderr, listed
+    assert "lost 2 live claims, locks or changes to claims" in listed.stderr, listed
     assert f"task {task} claimed by a.1" in listed.stderr
     assert "the lock on src/ held by a.1" in listed.stderr
     assert "tasks.org" in listed.stderr and ".locks/live" in listed.stderr

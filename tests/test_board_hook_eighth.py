@@ -338,7 +338,7 @@ def test_check_says_when_a_changed_nested_repository_is_inside_a_lock(
     said = run("check", agent="other.1")
     assert "Note: vendor/lib/ is a repository of its own, left out here, inside vendor/, " \
         "which holder.1 (live) has locked for: upgrading vendored libs; it has 1 changed " \
-        "file(s) (vendor/lib/x.py)." in said.stdout, said.stdout
+        "file (vendor/lib/x.py)." in said.stdout, said.stdout
     data = json.loads(run("check", "--json", agent="other.1").stdout)
     assert data["ok"] and data["changed"] == [] and data["findings"] == []
     assert data["nested_repositories_in_locks"] == [{

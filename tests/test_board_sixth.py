@@ -232,7 +232,7 @@ def test_a_lock_taken_out_by_a_write_in_place_is_seen_enforced_and_put_back(
     (project / "keep" / "f").write_text("1\n")
     assert run("check", agent="zz", check=False).returncode == 23
     listed = run("locks", agent="zz")
-    assert "lost 1 live claim(s) or lock(s)" in listed.stderr
+    assert "lost 1 live claim, lock or change to a claim" in listed.stderr
     done = run("task", "add", "next change", agent="p")
     assert "put back on the task board: the lock on keep/, held by agKeep" in done.stderr
     assert board(project).count(":PATH:     keep/") == 1

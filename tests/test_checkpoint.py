@@ -549,7 +549,7 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     assert elsewhere("resume", agent=ME).stdout.endswith(
         f"\nWarning: {unknown}; it is not in this clone (taken in another clone; a plain "
         "git clone or fetch never brings checkpoint refs): if it was never pushed, push it "
-        f"from the clone that took it (git push REMOTE {cref(project, 1)}); then here: "
+        f"from the clone that took it (git push {remote} {cref(project, 1)}); then here: "
         f"{fetch}, then: ai-protocols checkpoint restore {point}.\n")
     data = json.loads(elsewhere("resume", "--json", agent=ME).stdout)
     assert data["rolled_back"].startswith(unknown)

@@ -189,7 +189,7 @@ def test_the_warning_counts_only_work_missing_and_says_how_to_get_it(
     said = warning_of(run, cwd=c2)
     # not here: the count recorded, the .ai/ scaffold left out (issue 14, sixth review)
     assert "holds 2 files of uncommitted work" in said and "7 files" not in said, said
-    assert f"push it from the clone that took it (git push REMOTE {ref})" in said
+    assert f"push it from the clone that took it (git push {tmp_path / 'o.git'} {ref})" in said
     assert "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in said
     git(c1, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     git(c2, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")

@@ -835,10 +835,11 @@ class Board:
                             "files or folders the task is going to change")
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
-        moment = minute_of(now)
         heading = f"* TODO {title}" + (f" :{':'.join(tags)}:" if tags else "")
         with self.editing(create=True) as doc:
-            # drawn under the board's lock, against the ids it holds: never one of them
+            # the time taken holding the board's lock (13th round); the id drawn under
+            # it, against the ids the board holds: never one of them
+            moment = minute_of(now)
             taken = {doc.headlines[i].properties.get("ID", "").strip()
                      for i in task_headlines(doc)}
             task_id = mint_task_id(taken=taken)
@@ -862,10 +863,11 @@ class Board:
         from ai_protocols.liveness.clock import now_moment
 
         me = self._me("a claim")
-        at = now_moment(now)
-        moment = at.minute
         process = current_owner().to_property()
         with self.editing() as doc, self._explained():
+            # (the time taken holding the board's lock: 13th round)
+            at = now_moment(now)
+            moment = at.minute
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
@@ -925,9 +927,10 @@ class Board:
         ``force``; a done or cancelled task :class:`~ai_protocols.errors.TaskClosed`
         (its claim is the record of who closed it). A task nobody holds is returned
         as it is, nothing written."""
-        moment = minute_of(now)
         self.released_from = None
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "release", force, now)
             if task.owner is None:
                 return task
@@ -945,8 +948,9 @@ class Board:
         """Close the task as ``DONE``, with the ``checkpoint`` it was closed with (a
         reference, kept as text in ``CHECKPOINT``). Its claim and owner stay as a record."""
         checkpoint = check_line("checkpoint", checkpoint) if checkpoint is not None else None
-        moment = minute_of(now)
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
             _task, line, other = self._owned(doc, task_id, "close", force, now)
             stamp = format_timestamp(moment)
             doc.set_properties(line, [("CHECKPOINT", checkpoint), ("CLOSED_AT", stamp)])
@@ -1038,8 +1042,9 @@ class Board:
         for that role). The note goes into the task's log."""
         to = check_role(to)
         note = check_line("note", note)  # (one rule for the board's free texts: MAX_LINE)
-        moment = minute_of(now)
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
             doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
             _set_state(doc, line, "REVIEW" if same_role(to, "reviewer") else "NEXT")
@@ -1124,8 +1129,9 @@ class Board:
             return recorded is not None and recorded.same_process(here)
 
         said: list[str] = []
-        stamp = format_timestamp(minute_of(now))
         with self.editing() as doc:
+            # (the time taken holding the board's lock: 13th round)
+            stamp = format_timestamp(minute_of(now))
             tasks, locks = read_board(doc)
             for task in tasks:
                 if task.is_open and ours(task.owner, task.owner_process):
@@ -1160,12 +1166,13 @@ class Board:
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 
-        at = now_moment(now)
-        moment = at.minute
         process = current_owner().to_property()
         reports: list[LockReport] = []
         root = str(self.project.root)
         with self.editing(create=True) as doc:
+            # (the time taken holding the board's lock: 13th round)
+            at = now_moment(now)
+            moment = at.minute
             locks = read_board(doc)[1]
             replaced: dict[int, tuple[AreaLock, Liveness]] = {}
             for area in areas:

@@ -36,7 +36,7 @@ from ai_protocols.cli.output import (
     print_resume,
     render_session,
 )
-from ai_protocols.lean import quoted
+from ai_protocols.lean import counted, quoted
 from ai_protocols.session.project import Project
 
 
@@ -393,7 +393,8 @@ def merge_kept(target: str | None) -> None:
     committed that both come from: what each side added or changed is kept (a
     line changed on both sides is refused, nothing written), and the result is
     written. ID is an agent id or a session file's path (default: this agent's).
-    Prints the file.
+    When the kept copy holds a session another clone wrapped up, its entries go
+    into that session's archive instead. Prints the file that gained entries.
     """
     import os
 
@@ -403,9 +404,16 @@ def merge_kept(target: str | None) -> None:
     else:
         project = _project()
     path, gained = project.merge_kept(target)
-    click.echo(f"Merged the kept copy in: {gained} {'entry' if gained == 1 else 'entries'} "
-               "the file lacked." if gained else
-               "Nothing to merge: the file is the version ai-protocols wrote last.", err=True)
+    lacked = counted(gained, "entry", "entries")
+    if gained and str(path).startswith(project.sessions_dir_text + os.sep):
+        # (the kept copy's session was wrapped up in another clone: its archive)
+        click.echo(f"Merged the kept copy into the archive {path}: {lacked} it lacked.",
+                   err=True)
+    elif gained:
+        click.echo(f"Merged the kept copy in: {lacked} the file lacked.", err=True)
+    else:
+        click.echo("Nothing to merge: the file is the version ai-protocols wrote last.",
+                   err=True)
     print_path(str(path))
 
 
@@ -805,15 +813,14 @@ def checkpoint_show(ref: str) -> None:
             continue
         changes = points.diff(base, point.commit)
         click.echo(f"{label}: the same files" if not changes else
-                   f"{label}: 1 path differs" if len(changes) == 1 else
-                   f"{label}: {len(changes)} paths differ")
+                   f"{label}: {counted(len(changes), 'path differs', 'paths differ')}")
         for status, path in changes:
             click.echo(f"  {status} {display(path)}")
 
 
 def _paths(count: int) -> str:
     """``1 path``, ``2 paths``."""
-    return f"{count} path" + ("" if count == 1 else "s")
+    return counted(count, "path", "paths")
 
 
 @checkpoint.command("restore", cls=_Command)

@@ -13,6 +13,7 @@ import click
 
 from ai_protocols.cli.clickutil import InOrderCommand, InOrderGroup, errors_to_exit, text_option
 from ai_protocols.cli.output import display, print_json
+from ai_protocols.lean import counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,8 +37,10 @@ def _board() -> Board:
     board = Board.discover()
     lost = board.lost()
     if lost:
-        _echo(f"warning: the task board {board.path} lost {len(lost)} live claim(s) or "
-              "lock(s), or change(s) to a claim, that ai-protocols wrote (git stash, git "
+        lost_what = counted(len(lost), "live claim, lock or change to a claim",
+                            "live claims, locks or changes to claims")
+        _echo(f"warning: the task board {board.path} lost {lost_what} "
+              "that ai-protocols wrote (git stash, git "
               "checkout, git reset or a branch switch put an older board back, or removed "
               "it? or an edit outside ai-protocols took them out): "
               f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
@@ -602,11 +605,13 @@ def check(as_json: bool) -> None:
             _echo(f"Note: {nested.path} is a repository of its own, left out here, inside "
                   f"{nested.lock.path}, which {nested.lock.owner or '(no owner)'} "
                   f"({_state(nested.state.state)}) has locked for: {nested.lock.reason or '-'}; it "
-                  f"has {len(nested.changed)} changed file(s) ({', '.join(nested.changed[:3])}"
+                  f"has {counted(len(nested.changed), 'changed file', 'changed files')} "
+                  f"({', '.join(nested.changed[:3])}"
                   f"{', ...' if len(nested.changed) > 3 else ''}). Its own 'check' reads its "
                   "own board, not this lock; the PreToolUse hook refuses edits there.")
         if report.ok:
-            _echo(f"{len(report.changed)} changed file(s), none outside the working set "
+            _echo(f"{counted(len(report.changed), 'changed file', 'changed files')}, none "
+                  "outside the working set "
                        "or inside another agent's lock.")
     sys.exit(0 if report.ok else CHECK_FAILED)
 

@@ -185,9 +185,9 @@ def start(title_given: Given | None, task: str | None = None,
             _echo(f"    archive it: {recover_command(name, 'archive')}")
     paused = [(s, live) for s, live in report.others if live.state == "paused"]
     if paused:
-        from ai_protocols.session.resume import recover_command, resumed_by
+        from ai_protocols.session.resume import PAUSED_OTHERS, recover_command, resumed_by
 
-        _echo("\nOther agents' paused sessions (they wait for their agents):")
+        _echo(PAUSED_OTHERS.rstrip("\n"))
         for session, live in paused:
             name = target(session.agent_id, session.path_text)
             _echo(f"  {name}: {display(session.title or '(untitled)')} "

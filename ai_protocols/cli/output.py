@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from ai_protocols.lean import datetime, display
+from ai_protocols.lean import counted, datetime, display
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     SECTION_KINDS,
@@ -124,18 +124,21 @@ def note_head(note: str | None) -> tuple[str, str]:
         said.append(f"+{len(first) - NOTE_SHOWN + 1:,} more characters")
         first = first[:NOTE_SHOWN - 1] + "…"
     if len(lines) > 1:
-        said.append(f"+{len(lines) - 1} more line{'s' if len(lines) > 2 else ''}")
+        said.append(f"+{counted(len(lines) - 1, 'more line', 'more lines')}")
     return display(first), ", ".join(said)
+
+
+_REPOSITORIES = "untracked git repositories"
 
 
 def print_checkpoint(taken: Taken) -> None:
     """What ``checkpoint`` prints: the checkpoint on stdout, and on stderr why it was not
     recorded in a session when it was not."""
     point = taken.checkpoint
-    said = "file" if point.files == 1 else "files"
     first, left = note_head(point.note)  # (never cut without a sign: 11th, 12th rounds)
     note = f" ({first}{', ' + left if left else ''})" if first else ""
-    print(f"Checkpoint {point.number} {point.short}: {point.files} {said} uncommitted{note}")
+    print(f"Checkpoint {point.number} {point.short}: {counted(point.files, 'file', 'files')} "
+          f"uncommitted{note}")
     print(f"  ref: {display(point.ref)}")
     if taken.session is not None:
         print(f"  recorded in: {display(str(taken.session))}")
@@ -146,21 +149,21 @@ def print_checkpoint(taken: Taken) -> None:
     if taken.nested:
         sys.stdout.flush()
         print("Warning: the checkpoint holds only the commit, not the files, of "
-              f"{len(taken.nested)} untracked git repositor"
-              f"{'y' if len(taken.nested) == 1 else 'ies'} inside the work tree: "
+              f"{counted(len(taken.nested), 'untracked git repository', _REPOSITORIES)}"
+              " inside the work tree: "
               f"{', '.join(display(p) for p in taken.nested)} (git add takes one so); "
               "commit its work there, or add it as a submodule", file=sys.stderr)
     if taken.empty:  # (issue 14, sixth review)
         sys.stdout.flush()
-        print(f"Warning: the checkpoint leaves out {len(taken.empty)} untracked git "
-              f"repositor{'y' if len(taken.empty) == 1 else 'ies'} with no commit yet (git "
+        print("Warning: the checkpoint leaves out "
+              f"{counted(len(taken.empty), 'untracked git repository', _REPOSITORIES)}"
+              " with no commit yet (git "
               f"add cannot take one): {', '.join(display(p) for p in taken.empty)}; commit "
               "its work there, then take the checkpoint again", file=sys.stderr)
     if taken.dirty:  # (issue 14, fourth review)
         sys.stdout.flush()
         print("Warning: the checkpoint holds only the commit checked out, not the "
-              f"uncommitted changes, of {len(taken.dirty)} submodule"
-              f"{'' if len(taken.dirty) == 1 else 's'}: "
+              f"uncommitted changes, of {counted(len(taken.dirty), 'submodule', 'submodules')}: "
               f"{', '.join(display(p) for p in taken.dirty)}; commit them in the "
               "submodule first, then take the checkpoint again", file=sys.stderr)
 

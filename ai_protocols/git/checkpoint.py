@@ -60,7 +60,7 @@ from ai_protocols.git.spawn import (
     session_names,
 )
 from ai_protocols.git.spawn import GitRun as _Git
-from ai_protocols.lean import datetime, shell_quote, timezone
+from ai_protocols.lean import counted, datetime, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 from ai_protocols.storage.files import temporary_name
 
@@ -203,8 +203,12 @@ class Whereabouts:
       names no ref): either of the two before."""
 
     def __init__(self, state: str, commit: str, ref: str | None, fetch: str,
-                 checkpoint: Checkpoint | None = None) -> None:
+                 checkpoint: Checkpoint | None = None, remotes: str | None = None) -> None:
         self.state, self.commit, self.ref, self.fetch = state, commit, ref, fetch
+        #: Where this clone fetches from, as the push advice names it
+        #: (:meth:`Checkpoints.push_to`): ``URL`` (its one remote's, or its branch's
+        #: upstream's), ``"one of URL, URL"`` or ``None``: this clone has no remote.
+        self.remotes = remotes
         #: The checkpoint, when its commit is in this clone.
         self.checkpoint = checkpoint
         #: Whether this clone (or a worktree of it) took it, as its ref says (``None``:
@@ -222,16 +226,27 @@ class Whereabouts:
         if self.state == "here":
             return f"restore {it} with: {restore}"
         if self.state == "unreferenced" and self.mine is False:
-            return (f"its ref was never fetched here ({ref}; or it was deleted), but the "
+            named = f" ({self.ref}; or it was deleted)" if self.ref else " (or it was deleted)"
+            return (f"its ref was never fetched here{named}, but the "
                     f"commit of {it} is in this clone (a clone by path copies every object), "
                     f"until git gc collects it: restore {it} with: {restore} (or fetch its "
                     f"ref first: {self.fetch})")
         if self.state == "unreferenced":
-            return (f"its ref is gone here ({ref}: deleted, or pruned by git fetch --prune), "
-                    f"but the commit of {it} is still in this clone, until git gc collects "
-                    f"it: restore {it} with: {restore}")
-        pushed = f"git push REMOTE {shell_quote(self.ref)}" if self.ref else \
-            f"git push REMOTE '{REFSPEC}'"
+            how = f"its ref is gone here ({ref}: deleted, or pruned by git fetch --prune)" \
+                if self.mine else ("no ref of this clone holds it (never fetched here, or "
+                                   "deleted, or pruned by git fetch --prune)")
+            return (f"{how}, but the commit of {it} is still in this clone, until git gc "
+                    f"collects it: restore {it} with: {restore}")
+        what = shell_quote(self.ref) if self.ref else f"'{REFSPEC}'"
+        if self.remotes is None:
+            pushed = (f"this clone has no remote (git remote lists none): push it to a "
+                      f"repository both clones reach, git push URL {what}, and add that "
+                      f"one here, git remote add origin URL")
+        elif self.remotes.startswith("one of "):
+            pushed = (f"to the remote this clone fetches from, {self.remotes}: git push "
+                      f"URL {what}")
+        else:
+            pushed = f"git push {shell_quote(self.remotes)} {what}"
         fetch = f"{self.fetch}, then: {restore}"
         if self.state == "not-fetched":
             return (f"{it} is not in this clone (taken in another clone; a plain git clone "
@@ -246,7 +261,8 @@ class Whereabouts:
         if self.state == "collected":
             return collected
         return (f"{it} is not in this clone: if another clone took it, it was never fetched "
-                f"here ({pushed} there, then here: {fetch}); if this clone took it, its ref "
+                f"here (push it from that clone: {pushed}; then here: {fetch}); if this "
+                f"clone took it, its ref "
                 f"was deleted and git gc collected its commit (a clone that fetched it "
                 f"before may still have it: ai-protocols checkpoint list --all there)")
 
@@ -350,7 +366,7 @@ class Checkpoints:
         #: they hold, ``blob``, ``tree``, ``tag``): no checkpoints.
         self.bad_refs: dict[str, str] = {}
         #: Every checkpoint and the fetch command, once read by :meth:`whereabouts`.
-        self._seen: tuple[list[Checkpoint], str] | None = None
+        self._seen: tuple[list[Checkpoint], str, str | None] | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
@@ -915,7 +931,7 @@ class Checkpoints:
                 return where.checkpoint
             number = f" {matches[0].number}" if matches[0].number else ""
             raise CheckpointNotFound(name, f"this session recorded it (checkpoint{number} "
-                                     f"{where.commit[:12]}), but "
+                                     f"{where.commit[:12]}): "
                                      f"{where.say('it')}") from None
 
     def _resolve(self, name: str) -> Checkpoint:
@@ -1015,6 +1031,28 @@ class Checkpoints:
                 if not text.startswith("refs/") else ""))
         return found
 
+    def push_to(self) -> str | None:
+        """Where another clone pushes a checkpoint for this one to fetch it: the URL of
+        the remote this clone fetches from (its branch's upstream, else its only one:
+        :func:`ai_protocols.git.state.remote_for`; a URL, since that clone may name the
+        remote otherwise), ``"one of URL (NAME), ..."`` when it has several and none is
+        the upstream's, ``None`` when it has none (``git remote``, git-remote(1))."""
+        from ai_protocols.git.state import remote_for
+
+        names = self._git("remote").decode("utf-8", "replace").split()
+        if not names:
+            return None
+        remote = remote_for(str(self.top), self.head_branch)
+
+        def url(name: str) -> str:
+            out = self._git("remote", "get-url", name, ok=(0, 2, 128)).decode(
+                "utf-8", "replace").strip()
+            return out or name
+
+        if remote != "REMOTE":
+            return url(remote)
+        return "one of " + ", ".join(f"{url(n)} ({n})" for n in names)
+
     def fetch_command(self) -> str:
         """The command that brings other clones' checkpoints here: ``git fetch REMOTE
         'REFSPEC'`` with the remote of the current branch's upstream, else the only
@@ -1044,33 +1082,36 @@ class Checkpoints:
 
         commit = commit.lower()
         if self._seen is None:  # (once for many: list asks of each)
-            self._seen = (self.list(every_agent=True), self.fetch_command())
-        every, fetch = self._seen
+            self._seen = (self.list(every_agent=True), self.fetch_command(), self.push_to())
+        every, fetch, remotes = self._seen
         for point in every:
             if point.ref == ref or point.commit.startswith(commit):
-                return Whereabouts("here", point.commit, point.ref, fetch, point)
+                return Whereabouts("here", point.commit, point.ref, fetch, point, remotes)
         parts = (ref or "").split("/")
         base = clone_id(self.common_dir)
         mine = None
         if ref and len(parts) == 6 and ref.startswith(f"{NAMESPACE}/"):
             mine = base is not None and (parts[4] == base or parts[4].startswith(f"{base}-"))
+        if mine is None:
+            # No ref recorded (an older Log line): a clone that never took one (no id),
+            # or never gave this agent so high a number, did not take it: the one rule
+            # for a commit found here too (a clone by path copies every object), never
+            # "its ref is gone here" (issue 14, thirteenth round).
+            number = number if number is not None else \
+                int(parts[-1]) if parts[-1].isdigit() else None
+            if base is None or (number is not None and self.clone is not None and
+                                max([self._last_number(), *self._numbers()]) < number):
+                mine = False
         if re.fullmatch(r"[0-9a-f]{4,64}", commit):
             loose = self._unreferenced(commit)
             if loose is not None:
-                found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose)
+                found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose, remotes)
                 found.mine = mine
                 return found
-        if mine is not None:
-            found = Whereabouts("collected" if mine else "not-fetched", commit, ref, fetch)
-            found.mine = mine
-            return found
-        # No ref recorded (an older Log line): a clone that never took one (no id), or
-        # never gave this agent so high a number, did not take it.
-        number = number if number is not None else \
-            int(parts[-1]) if parts[-1].isdigit() else None
-        never = base is None or (number is not None and self.clone is not None and
-                                 max([self._last_number(), *self._numbers()]) < number)
-        return Whereabouts("not-fetched" if never else "unknown", commit, ref, fetch)
+        found = Whereabouts("unknown" if mine is None else "collected" if mine else
+                            "not-fetched", commit, ref, fetch, remotes=remotes)
+        found.mine = mine
+        return found
 
     def _unreferenced(self, text: str) -> Checkpoint | None:
         """The checkpoint whose commit ``text`` (4 to 64 hex digits) names when no ref
@@ -1933,7 +1974,7 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     note = f": {preview(checkpoint.note)}" if checkpoint.note else ""
     lines = [ln for ln in (checkpoint.note or "").split("\n") if ln.strip()]
     if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
-        count = f", {len(lines)} lines" if len(lines) > 1 else ""
+        count = f", {counted(len(lines), 'line', 'lines')}" if len(lines) > 1 else ""
         note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
     with editing(ai_dir, path, now=now) as edit:
         edit.set_properties(("CHECKPOINT", checkpoint.ref),
@@ -1942,9 +1983,8 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
                             ("CHECKPOINT_FILES", str(checkpoint.files)),
                             ("GIT_BRANCH", branch_text(branch)),  # (\xNN: not UTF-8)
                             ("GIT_COMMIT", checkpoint.parent))
-        files = "file" if checkpoint.files == 1 else "files"
         edit.note(f"checkpoint: {checkpoint.number} {checkpoint.short} "
-                  f"({checkpoint.files} {files} uncommitted){note}")
+                  f"({counted(checkpoint.files, 'file', 'files')} uncommitted){note}")
 
 
 class Taken:

@@ -13,7 +13,7 @@ import os
 from itertools import chain
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import datetime, fold, quoted
+from ai_protocols.lean import counted, datetime, fold, quoted
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     WJ,
@@ -1187,7 +1187,8 @@ def earlier_link_line(rel: str, first: datetime | None, last: datetime | None,
     entries]] from 2026-11-30 09:05 to 2026-11-30 12:40, 1234 entries`` (an Org file
     link, relative to the live file; the times as plain text, which no agenda reads)."""
     return (f"- [[file:{org_link_escape(rel)}][earlier entries]] from "
-            f"{_minute_text(first)} to {_minute_text(last)}, {count} entries")
+            f"{_minute_text(first)} to {_minute_text(last)}, "
+            f"{counted(count, 'entry', 'entries')}")
 
 
 def parse_earlier_link(line: str) -> tuple[str, datetime | None, datetime | None, int] | None:

@@ -612,21 +612,22 @@ class Project:
             from ai_protocols.scaffold import configure_missing_merge_driver
 
             driver_configured = configure_missing_merge_driver(self.root_text)
-        at = now_moment(now)
-        moment = at.minute
         owner = current_owner()
         finished = state = restored = adopted = None
         took_over = titled = False
 
         def fresh_text() -> str:  # (only when a new file is written)
             return new_session_text(agent_id=self.agent_id, host=hostname(), title=title,
-                                    now=moment, owner=owner.to_property(),
+                                    now=at.minute, owner=owner.to_property(),
                                     updated_at=at.to_property() if at.measured else None)
 
         refuse_unsafe(self.ai_dir_text, self.path_text)
         refuse_unsafe_archive(self.root_text, self.sessions_dir_text)
         with locked_sessions(self.ai_dir_text, self.path_text,
                              also=(archive_lock(self.sessions_dir_text),)):
+            # The time taken holding the locks, never before: a start that waited on
+            # them stamps no time earlier than the write it waited for (13th round).
+            at = now_moment(now)
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
@@ -811,20 +812,23 @@ class Project:
                    now: datetime | Moment | None = None) -> tuple[Path, int]:
         """Merge a session file with the newer version the tool kept of it (what exit 6,
         :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
-        or a session file's path (default: the caller's). Returns the file and how many
-        entries it gained; see :func:`ai_protocols.session.transaction.merge_kept`. The
+        or a session file's path (default: the caller's). Returns the file that gained
+        entries and how many: the session file, or the archive of the kept copy's
+        session when another clone wrapped it up (the file's own session carries on);
+        see :func:`ai_protocols.session.transaction.merge_kept_into`. The
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
         write sets them (:func:`~ai_protocols.session.pause.record_head`)."""
         from pathlib import Path
 
         from ai_protocols.session.pause import record_head
         from ai_protocols.session.recovery import target_path
-        from ai_protocols.session.transaction import merge_kept
+        from ai_protocols.session.transaction import merge_kept_into
 
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
         root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
-        return Path(path), merge_kept(self.ai_dir_text, path, now=now,
-                                      then=lambda edit: record_head(edit, root))
+        where, gained = merge_kept_into(self.ai_dir_text, path, now=now,
+                                        then=lambda edit: record_head(edit, root))
+        return Path(where), gained
 
     # -- other agents ---------------------------------------------------------------------
 
@@ -900,7 +904,32 @@ class Project:
                 session.updated if session else None, session.summary if session else None,
                 session.title if session else None, moment,
                 session.updated_at if session else None, kept=kept))
+        stashed = self._stashed_row(rows, moment)
+        if stashed is not None:
+            rows.append(stashed)
         return rows
+
+    def _stashed_row(self, rows: list[StatusRow], moment: datetime) -> StatusRow | None:
+        """This agent's session file, when ``git stash -a`` took it with its kept copy (no
+        ``.ai/.locks/`` left, and the newest stash entry holds it): a row in state
+        ``stashed`` whose evidence is what :meth:`read` says of it (one rule with start
+        and resume: :class:`~ai_protocols.errors.SessionRemoved`); else ``None``. No
+        process unless ``.ai/.locks/`` is gone and there is a stash."""
+        from ai_protocols.liveness.evidence import Liveness
+
+        if any(row.path_text == self.path_text for row in rows) or \
+                os.path.lexists(self.path_text) or \
+                os.path.lexists(os.path.join(self.ai_dir_text, storage.LOCK_DIR)):
+            return None
+        from ai_protocols.session.transaction import stashed_in
+
+        stash = stashed_in(self.path_text)
+        if stash is None:
+            return None
+        said = SessionRemoved(self.path_text, kept_path(self.ai_dir_text, self.path_text),
+                              stash).message
+        return StatusRow(self.path_text, self.agent_id, True, Liveness("stashed", said),
+                         None, None, None, moment)
 
     def removed_sessions(self) -> dict[Path, Path]:
         """The session files something other than this tool removed (``git clean``,

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import branch_name, branch_text
-from ai_protocols.lean import datetime, display, shell_quote
+from ai_protocols.lean import counted, datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -137,6 +137,10 @@ class ResumeContext:
         self.discoveries = discoveries or []
         self.others = others or []
         self.rolled_back = rolled_back
+        #: :attr:`rolled_back` is said first, before the session's context: the file is
+        #: not the one this tool wrote last (another session, another agent's, an older
+        #: version: :func:`replaced_warning`), so what follows may not be this agent's.
+        self.warn_first = False
         self.max_bytes = max_bytes
         #: The open tasks of the board (docs/tasks.md) the agent holds or its session is
         #: linked to, at most :data:`MAX_TASKS`.
@@ -222,6 +226,7 @@ def resume_context(project: Project, session: Session | None, *,
                                   _rolled_back_unless(replacing, project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
+    context.warn_first = replacing is not None  # (issue 14, thirteenth round)
     return context
 
 
@@ -502,11 +507,11 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     missing = [e for e in newer.log if (e.time, e.text) not in have]
     points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
               if e.text.startswith("checkpoint: ")]
-    lacks = f"{len(missing)} Log {'entry' if len(missing) == 1 else 'entries'}"
+    lacks = counted(len(missing), "Log entry", "Log entries")
     if points:  # (the last one named: the text stays within resume's bound)
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
-            f" ({len(points)} checkpoints, the last {last})"
+            f" ({counted(len(points), 'checkpoint', 'checkpoints')}, the last {last})"
     parts = [f"this session file is an older version than the one ai-protocols last wrote "
              f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
              f"of the newer one"]
@@ -531,7 +536,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     only_here, loses = lacking(project.ai_dir_text, path)
     if loses:
         count = "some entries" if only_here < 0 else \
-            f"{only_here} {'entry' if only_here == 1 else 'entries'}" if only_here else \
+            counted(only_here, "entry", "entries") if only_here else \
             "edits (a tick, a note, a property or a line typed or deleted by hand)"
         parts.append(f"{first}this file holds {count} the newer one lacks: merge the two with "
                      f"ai-protocols merge-kept {shell_quote(here)} "
@@ -964,8 +969,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     short = (point or "")[:12]
     if uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
-        files = "file" if count == 1 else "files"
-        what = f"{count} {files} of uncommitted work"
+        what = f"{counted(count, 'file', 'files')} of uncommitted work"
         parts.append(f"its last checkpoint ({short}) holds {what} that this checkout, "
                      + ("with no uncommitted change outside .ai/, does not have"
                         if not git.work else
@@ -1283,6 +1287,8 @@ class _TextForm(_Form):
         status = _clip(session.status, 20) or "?"
         who = f"agent {context.agent_id}, " if context.agent_id else ""
         out = [f"Resume: {_clip(session.title, 100) or '(untitled)'} ({who}{status})\n"]
+        if context.warn_first and context.rolled_back:
+            out.append(f"\nWarning: {context.rolled_back}.\n")
         if session.objective:
             out.append(f"\nObjective: {_clip(session.objective, OBJECTIVE_BYTES)}\n")
         if session.status == "paused":
@@ -1306,18 +1312,20 @@ class _TextForm(_Form):
         out = []
         if session is not None:
             if session.compactions:
-                times = "time" if session.compactions == 1 else "times"
                 last = f", last at {_stamp(session.compacted)}" if session.compacted else ""
-                compacted = f"context compacted {session.compactions} {times}{last}"
+                times = counted(session.compactions, "time", "times")
+                compacted = f"context compacted {times}{last}"
             else:
                 compacted = "no compaction recorded"
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
             if session.earlier:  # (a file rolled over: docs/user-guide.md)
-                files = "file" if len(session.earlier) == 1 else "files"
                 count = moved_count(session.earlier)
-                out.append(f"  {'an unknown number of' if count is None else count} older "
-                           f"entries moved "
-                           f"to {len(session.earlier)} earlier-entries {files}: "
+                files = counted(len(session.earlier), "earlier-entries file",
+                                "earlier-entries files")
+                moved = "an unknown number of older entries" if count is None else \
+                    counted(count, "older entry", "older entries")
+                out.append(f"  {moved} moved "
+                           f"to {files}: "
                            "ai-protocols show --all\n")
         git = context.git
         if git is None:
@@ -1347,7 +1355,7 @@ class _TextForm(_Form):
 
     def _tail(self) -> str:
         context = self.context
-        warning = context.rolled_back
+        warning = None if context.warn_first else context.rolled_back
         out = ""
         if context.tasks:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
@@ -1360,9 +1368,13 @@ class _TextForm(_Form):
 
     def item(self, key: str, value: object) -> tuple[object, int]:
         text = _other_text(*value) if key == "others" else _entry_text(value)  # type: ignore[misc, arg-type]
+        if key == "others" and value[1].state == "paused":  # type: ignore[index]
+            text = _PausedText(text)
         return text, len(text.encode())
 
     def between(self, key: str, shown: int) -> int:
+        if key == "others":  # (room for both headings: to recover, paused)
+            return len(f"\n{_LABELS[key][0]}:\n{PAUSED_OTHERS}") if shown == 0 else 0
         return len(f"\n{_LABELS[key][0]}:\n") if shown == 0 else 0
 
     def _note(self, left: dict[str, int]) -> str:
@@ -1386,12 +1398,33 @@ class _TextForm(_Form):
                 out.append(self._summary(summary))
             if key == "others":
                 out.append(self._middle())
+                # Paused sessions wait for their agents: listed as paused, apart from
+                # those to recover (one rule with start, status and list).
+                recover = [t for t in items[key] if not isinstance(t, _PausedText)]
+                paused = [t for t in items[key] if isinstance(t, _PausedText)]
+                if recover:
+                    out.append(f"\n{_LABELS[key][0]}:\n")
+                    out += recover
+                if paused:
+                    out.append(PAUSED_OTHERS)
+                    out += paused
+                continue
             if items[key]:
                 out.append(f"\n{_LABELS[key][0]}:\n")
                 out += items[key]
         out.append(self._tail())
         out.append(self._note(left))
         return "".join(out)
+
+
+#: The heading of other agents' paused sessions, in ``resume`` as in ``start``.
+PAUSED_OTHERS = "\nOther agents' paused sessions (they wait for their agents):\n"
+
+
+class _PausedText(str):
+    """An item of the other sessions' list that is a paused session's text."""
+
+    __slots__ = ()
 
 
 def _indent(text: str, prefix: str) -> str:

@@ -52,7 +52,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import datetime, quoted, shell_quote, timedelta
+from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
@@ -991,6 +991,12 @@ def lacking(ai_dir: str, path: str) -> tuple[int, bool]:
 
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                then: Callable[[SessionEdit], object] | None = None) -> int:
+    """:func:`merge_kept_into`, how many entries were gained only."""
+    return merge_kept_into(ai_dir, path, now=now, then=then)[1]
+
+
+def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
+                    then: Callable[[SessionEdit], object] | None = None) -> tuple[str, int]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -998,7 +1004,9 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     merge-kept``). One edit transaction: the two are merged entry by entry
     (:func:`ai_protocols.session.merge.merge_diverged_bytes`: every entry of both, the
     drawer as the merge driver merges it) and written, with a Log line saying so.
-    Returns how many entries the file gained; 0, writing nothing, when the file is its
+    Returns the file that gained entries and how many: ``path``, or the archive of the
+    kept copy's session when it was wrapped up in another clone
+    (:func:`_merge_into_archive`); 0, writing nothing, when the file is its
     kept copy or not older than it (nothing to merge). The base of the three-way merge
     is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
@@ -1024,18 +1032,18 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             here = os.stat(path, follow_symlinks=False)
             there = os.stat(kept, follow_symlinks=False)
         except OSError:
-            return 0
+            return path, 0
         try:
             older = storage.read_regular(path)
             doc = OrgFile(older.decode("utf-8", "replace"))
             _refuse_misplaced(ai_dir, path, doc)
             if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-                return 0
+                return path, 0
             newer = storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
         if older == newer:
-            return 0
+            return path, 0
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1045,9 +1053,10 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             except OtherSession as other:
                 if other.archived is None:
                     raise
-                return _merge_into_archive(ai_dir, path, kept, newer, other.archived)
+                return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
+                                                           other.archived)
         if not _kept_is_later(older, newer):
-            return 0  # (a person's save, say: the file is not the older one)
+            return path, 0  # (a person's save, say: the file is not the older one)
         base = _committed(path, older, newer)
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
@@ -1065,14 +1074,56 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries")
         gained = entries_lacking(whole, merged.data)
+        back = _came_back(older, newer, base, merged.data)
         with editing(ai_dir, path, now=now, held=True,
                      new_text=merged.data.decode("utf-8")) as edit:
             count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
-                      f"{count} {'entry' if count == 1 else 'entries'} the file lacked")
+                      f"{counted(count, 'entry', 'entries')} the file lacked"
+                      + (f" (no committed version of both found: {back[0]})" if back
+                         else ""))
             if then is not None:
                 then(edit)
-    return max(gained, 0)
+        if back:
+            _warn(f"{path}: {back[1]}")
+    return path, max(gained, 0)
+
+
+def _came_back(older: bytes, newer: bytes, base: bytes | None,
+               merged: bytes) -> tuple[str, str] | None:
+    """When ``merge-kept`` found no committed version both ``older`` (the file) and
+    ``newer`` (the kept copy) derive from (``base`` is ``None`` or not theirs,
+    :func:`~ai_protocols.session.merge.base_rank`: the file never committed, or its
+    history rewritten), the merge (two ways: what both hold as its base) keeps every line
+    of both, so a line a person deleted from the file that the kept copy still holds
+    comes back: what to say, short (the Log's) and whole (stderr's), naming the lines of
+    ``merged`` the file did not hold (``None`` when a base was used, or no line came
+    back). The write record (``UPDATED``, ``UPDATED_AT``) is not named."""
+    from ai_protocols.session.merge import base_rank
+
+    if base is not None and base_rank(base, older, newer) > 0:
+        return None
+    left: dict[bytes, int] = {}
+    for line in older.splitlines():
+        left[line.strip()] = left.get(line.strip(), 0) + 1
+    back = []
+    for line in merged.splitlines():
+        key = line.strip()
+        if left.get(key, 0) > 0:
+            left[key] -= 1
+        elif key and not key.startswith((b":UPDATED:", b":UPDATED_AT:")):
+            back.append(line.decode("utf-8", "replace"))
+    if not back:
+        return None
+    lines = counted(len(back), "line", "lines")
+    shown = "; ".join(quoted(line.strip(), 80) for line in back[:3]) + \
+        (" ..." if len(back) > 3 else "")
+    return (f"{lines} of the kept copy kept that the file lacked",
+            f"no committed version that both the file and the kept copy come from was "
+            f"found (the file never committed, or its history rewritten), so the merge kept "
+            f"every line of both: {lines} of the kept copy that the file lacked came back "
+            f"({shown}); the newer entries are among them, but if you had deleted one of "
+            f"these lines from the file, delete it again")
 
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
@@ -1095,8 +1146,9 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped:
-        raise KeptNotMerged(path, kept, f"the merge would drop {len(dropped)} line(s) "
-                                        f"one of them holds (as {dropped[0]!r})")
+        lost = counted(len(dropped), "line", "lines")
+        raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
+                                        f"(as {dropped[0]!r})")
     return merged
 
 
@@ -1118,20 +1170,27 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     # (the archive folder's lock, session.archive.archive_lock: after the session file's,
     # as locked_sessions orders them, ".ai/session-context..." before ".ai/sessions/")
     with storage.locked(ai_dir, join(join(ai_dir, "sessions"), ".archive")):
+        # The discipline of every write of a session file (editing's): never a link on
+        # the way, never under a person's unsaved buffer (13th round).
+        storage.refuse_symlinks(parent(ai_dir), archive)
+        refuse_if_edited(archive)
         try:
             archived = storage.read_regular(archive)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(archive, kept, f"it cannot be read ({error})") from None
-        merged = _merged_or_refused(archive, kept, archived, newer,
-                                    _committed(path, archived, newer))
+        base = _committed(path, archived, newer)
+        merged = _merged_or_refused(archive, kept, archived, newer, base)
         gained = max(entries_lacking(archived, merged.data), 0)
+        back = _came_back(archived, newer, base, merged.data)
         if merged.data != archived:
             storage.atomic_write(archive, merged.data)
         _unlink(kept)
-    _warn(f"the kept copy held a session wrapped up in another clone: {gained} "
-          f"{'entry' if gained == 1 else 'entries'} it lacked went into its archive, "
+    _warn(f"the kept copy held a session wrapped up in another clone: "
+          f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
           f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, whose "
           "session carries on; the kept copy was dropped")
+    if back:
+        _warn(f"{archive}: {back[1]}")
     return gained
 
 
@@ -2336,7 +2395,8 @@ def missing_earlier(ai_dir: str, path: str) -> str | None:
     if not gone:
         return None
     one = len(gone) == 1
-    return (f"{path} links {len(gone)} earlier-entries file{'' if one else 's'} that "
+    return (f"{path} links "
+            f"{counted(len(gone), 'earlier-entries file', 'earlier-entries files')} that "
             f"{'is' if one else 'are'} not here and not kept ({', '.join(gone[:3])}"
             f"{' ...' if len(gone) > 3 else ''}): show --all cannot read "
             f"{'it' if one else 'them'}, and how many entries {'it holds' if one else 'they hold'} "
@@ -2370,8 +2430,9 @@ def untracked_earlier(ai_dir: str, path: str) -> str | None:
            if n and named_as_ours(ai_dir, join(root, os.fsdecode(n)))]
     if not new:
         return None
-    return (f"git tracks {path} but not {len(new)} earlier-entries file"
-            f"{'' if len(new) == 1 else 's'} it links or made ({', '.join(new[:3])}"
+    return (f"git tracks {path} but not "
+            f"{counted(len(new), 'earlier-entries file', 'earlier-entries files')} it links or "
+            f"made ({', '.join(new[:3])}"
             f"{' ...' if len(new) > 3 else ''}): commit {'it' if len(new) == 1 else 'them'} "
             f"with it (git add {shell_quote(below)}; 'git commit -a' leaves new files out), "
             "or other clones link files they do not have")
