@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -234,6 +235,12 @@ class Board:
         #: The locks the change under way removes (unlock, a takeover): recorded once it
         #: is written (:func:`~ai_protocols.board.model.record_ended_locks`).
         self._ending: list[AreaLock] = []
+        # (what this board object read: one reading and parsing of the board, of its kept
+        # copy, and one judgement of what git took away, per version of each: _read_once)
+        self._read_memo: tuple[tuple[int, ...], bytes, BoardFile] | None = None
+        self._kept_memo: tuple[bytes, BoardFile, list[Task], list[AreaLock]] | None = None
+        self._lost_memo: tuple[tuple[int, ...], bytes, list[Lost]] | None = None
+        self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -256,10 +263,48 @@ class Board:
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
+        """The board as read (``None``: there is none): :meth:`_read_once`. Not to be
+        changed: every reader of this board object shares it (a change is made on the
+        write transaction's own reading: :meth:`editing`)."""
+        found = self._read_once()
+        return None if found is None else found[2]
+
+    def _read_once(self) -> tuple[tuple[int, ...], bytes, BoardFile] | None:
+        """The board's bytes and its parsed text, with what ``stat`` said of the file
+        (its device, inode, size and change times): read and parsed once for as long as
+        the file is that one, unchanged (a command's many readers: ``task list`` read
+        and parsed it ten times); read again once it is another file or changed (this
+        tool's own write renames a new file over it; an editor's too, or writes into
+        it, which changes its times). ``None``: there is no board. Raises what
+        :meth:`_text` raises, and :func:`~ai_protocols.board.model.board_bytes`'s
+        errors."""
+        try:
+            found = os.stat(self.path)
+            seen: tuple[int, ...] | None = (found.st_dev, found.st_ino, found.st_size,
+                                           found.st_mtime_ns, found.st_ctime_ns)
+        except OSError:
+            seen = None
+        memo = self._read_memo
+        if seen is not None and memo is not None and memo[0] == seen:
+            return memo
         data = board_bytes(self.path)
         if data is None:
+            self._read_memo = None
             return None
-        return BoardFile(self._text(data))
+        read = (seen or (), data, BoardFile(self._text(data)))
+        self._read_memo = read if seen is not None else None
+        return read
+
+    def _kept(self, kept: bytes) -> tuple[BoardFile, list[Task], list[AreaLock]]:
+        """The kept copy ``kept`` (its bytes) parsed and read
+        (:func:`~ai_protocols.board.model.read_board`, not checked), once for those
+        bytes. Raises :class:`UnicodeDecodeError` and :class:`ValueError` as parsing
+        does. Not to be changed: shared."""
+        memo = self._kept_memo
+        if memo is None or memo[0] != kept:
+            doc = BoardFile(kept.decode("utf-8"))
+            memo = self._kept_memo = (kept, doc, *read_board(doc, check=False))
+        return memo[1], list(memo[2]), list(memo[3])
 
     def _text(self, data: bytes) -> str:
         """The board's text; :class:`~ai_protocols.errors.MergeConflict` while it holds a
@@ -465,14 +510,27 @@ class Board:
         board at another level (a person demoted it). An edit that took a claim's or
         lock's lines out is taken for git's. Cheap when nothing happened: the board
         holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`)."""
-        kept = kept_other(str(self.path), self.kept_path)
+        if doc is not None:
+            return self._lost(doc, kept_other(str(self.path), self.kept_path))
+        read = self._read_once()
+        kept = kept_other(str(self.path), self.kept_path, read[1] if read else None)
+        if kept is None:
+            return []
+        memo = self._lost_memo  # (the same board and kept copy: judged once per command)
+        if memo is not None and read is not None and memo[0] == read[0] and memo[1] == kept:
+            return list(memo[2])
+        found = self._lost(read[2] if read is not None else None, kept)
+        if read is not None:
+            self._lost_memo = (read[0], kept, found)
+        return list(found)
+
+    def _lost(self, doc: OrgFile | None, kept: bytes | None) -> list[Lost]:
+        """:meth:`lost` of the board ``doc`` (``None``: there is none) against the kept
+        copy's bytes ``kept`` (``None``: the board holds them, or there is none)."""
         if kept is None:
             return []
         try:
-            kept_doc = BoardFile(kept.decode("utf-8"))
-            old_tasks, old_locks = read_board(kept_doc, check=False)
-            if doc is None:
-                doc = self._doc()
+            kept_doc, old_tasks, old_locks = self._kept(kept)
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
         except (UnicodeDecodeError, ValueError):
             return []
@@ -554,6 +612,9 @@ class Board:
 
         if doc is None:
             return []
+        memo = self._same_memo  # (the same two versions: paired once per command)
+        if memo is not None and memo[0] is doc.headlines and memo[1] is kept.headlines:
+            return list(memo[2])
         if old_tasks is None:
             old_tasks = read_board(kept, check=False)[0]
         archived = {sunk.id for sunk in all_sunk(None, str(self.path))}
@@ -569,7 +630,8 @@ class Board:
             pairs = [(old, now) for old, now in pairs if not now.id or _same_claim(old, now)
                      or _logged(kept, old.line, _retyped_note(now.id, old.id or ""))
                      or _had(doc, now, old.id)]
-        return pairs
+        self._same_memo = (doc.headlines, kept.headlines, pairs)
+        return list(pairs)
 
     def _git_wrote(self) -> bool:
         """Whether the board on disk holds exactly what ``HEAD``'s commit holds
@@ -596,18 +658,18 @@ class Board:
         if kept is None:
             return []
         try:
-            pairs = self.same_tasks(doc, BoardFile(kept.decode("utf-8")))
+            kept_doc, old_tasks, _ = self._kept(kept)
+            pairs = self.same_tasks(doc, kept_doc, old_tasks)
         except (UnicodeDecodeError, ValueError):
             return []
         said = []
         stamp = format_timestamp(minute_of(None))
-        kept_doc = BoardFile(kept.decode("utf-8"))
-        held = [t.id for t in read_board(doc, check=False)[0] if t.id]
+        held = Counter(t.id for t in read_board(doc, check=False)[0] if t.id)  # (once)
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
-            elif held.count(now.id) > 1:
+            elif held[now.id] > 1:
                 # (retyped into another task's id: one id names one task; its own back)
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 _note(doc, now.line - 1, stamp,
@@ -642,7 +704,7 @@ class Board:
         properties and state on the task, and the lines of its log the board lacks."""
         if not lost:
             return []
-        kept = BoardFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
+        kept = self._kept(kept_other(str(self.path), self.kept_path) or b"")[0]
         said = []
         for item in lost:
             if item.task is not None:

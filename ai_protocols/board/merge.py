@@ -42,6 +42,7 @@ already there) is left to the caller, who merges it as ``git merge-file`` does.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TypeVar
 
 from ai_protocols.board.model import (
@@ -253,37 +254,44 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     pairs, into each file's ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
-    moved = _moved_ids(old, new)
-    gone = [index for index in task_headlines(old)
-            if old.headlines[index].properties.get("ID") not in held | {None, ""}
-            or old.headlines[index].properties.get("ID") in moved]
+    old_tasks, new_tasks = task_headlines(old), task_headlines(new)
+    moved = _moved_ids(old, new, old_tasks, new_tasks)
+    gone = [index for index in old_tasks
+            if (ident := old.headlines[index].properties.get("ID")) in moved
+            or (ident and ident not in held)]
     if not gone:
         return []
-    ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
+    ids = [new.headlines[index].properties.get("ID") for index in new_tasks]
+    times = Counter(ids)  # (each id's count, once: not a count per task)
     # (an id two tasks have: the one retyped into another's is free too)
-    free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
-            if not ident or ident not in known or ids.count(ident) > 1 or ident in moved]
+    free = [index for index, ident in zip(new_tasks, ids, strict=True)
+            if not ident or ident not in known or times[ident] > 1 or ident in moved]
     return _pair({index: _Seen.of(old, index) for index in gone},
                  {index: _Seen.of(new, index) for index in free},
-                 [_Seen.of(old, index) for index in task_headlines(old)],
-                 [_Seen.of(new, index) for index in task_headlines(new)])
+                 [_Seen.of(old, index) for index in old_tasks],
+                 [_Seen.of(new, index) for index in new_tasks])
 
 
-def _moved_ids(old: OrgFile, new: OrgFile) -> set[str]:
+def _moved_ids(old: OrgFile, new: OrgFile, old_tasks: list[int],
+               new_tasks: list[int]) -> set[str]:
     """The ids of ``old``'s tasks that a task of ``new`` holds but that is no evidence:
     that task has nothing of the old one (another title, other text under it, not its
     claim) while exactly one other task of ``new`` has its whole text but the ``:ID:``
     line, or its claim (a person swapped two tasks' ``:ID:`` lines, or typed one task's
     id into another and its own into the first): the stronger evidence decides which
-    task it is (:func:`same_tasks`)."""
+    task it is (:func:`same_tasks`). ``old_tasks``, ``new_tasks``: their tasks'
+    headline indexes (:func:`task_headlines`). Linear: the tasks of ``new`` are looked
+    up by their whole text and by their claim, not compared with each old task."""
     news: dict[str, list[int]] = {}
-    for index in task_headlines(new):
+    for index in new_tasks:
         ident = new.headlines[index].properties.get("ID")
         if ident:
             news.setdefault(ident, []).append(index)
     moved: set[str] = set()
     seen_new: dict[int, _Seen] = {}
-    for index in task_headlines(old):
+    by_whole: dict[tuple[str, tuple[str, ...]], set[int]] | None = None
+    by_claim: dict[tuple[str, str], set[int]] = {}
+    for index in old_tasks:
         ident = old.headlines[index].properties.get("ID")
         if not ident or len(news.get(ident, ())) != 1:
             continue
@@ -293,9 +301,17 @@ def _moved_ids(old: OrgFile, new: OrgFile) -> set[str]:
         if mine.title == now.title or mine.under == now.under or \
                 (mine.claim is not None and mine.claim == now.claim):
             continue  # (it has something of the old task: its id says which it is)
-        others = [j for j in task_headlines(new) if j != there and (
-            (seen := seen_new.setdefault(j, _Seen.of(new, j))).whole == mine.whole
-            or (mine.claim is not None and seen.claim == mine.claim))]
+        if by_whole is None:  # (the index of new's tasks, made on the first need only)
+            by_whole = {}
+            for j in new_tasks:
+                seen = seen_new.setdefault(j, _Seen.of(new, j))
+                by_whole.setdefault(seen.whole, set()).add(j)
+                if seen.claim is not None:
+                    by_claim.setdefault(seen.claim, set()).add(j)
+        others = set(by_whole.get(mine.whole, ()))
+        if mine.claim is not None:
+            others |= by_claim.get(mine.claim, set())
+        others.discard(there)
         if len(others) == 1:
             moved.add(ident)
     return moved
@@ -363,6 +379,17 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     one before left; tasks that agree pair, in the keys' order, only when as many of
     ``gone`` as of ``free`` agree."""
     pairs: list[tuple[_Key, _Key]] = []
+    paired_old: set[_Key] = set()
+    paired_new: set[_Key] = set()
+
+    def pair(a: _Key, b: _Key) -> None:
+        pairs.append((a, b))
+        paired_old.add(a)
+        paired_new.add(b)
+
+    # (each count below made once, by id or text: never a count over the tasks per task)
+    free_ids = Counter((seen.values.get("ID") or "").strip() for seen in free.values())
+    free_was = Counter(was for seen in free.values() for was in seen.was)
     # 0. the id its log says a person changed it from, which one task has now: git put
     # back a board older than that change (``Board._same_again``)
     had: dict[str, list[_Key]] = {}
@@ -372,9 +399,8 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     for where, seen in free.items():
         ident = (seen.values.get("ID") or "").strip()
         olds = had.get(ident, [])
-        if ident and len(olds) == 1 and \
-                sum((t.values.get("ID") or "").strip() == ident for t in free.values()) == 1:
-            pairs.append((olds[0], where))
+        if ident and len(olds) == 1 and free_ids[ident] == 1:
+            pair(olds[0], where)
     # ... and the other way: the id its own log says it had (a person's change, or the
     # merge's "its id was also Z": ``_adopt_ids``), when one task of ``gone`` has it
     # and no other task of ``free`` says so (one rule follows an id through its notes)
@@ -384,21 +410,18 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     for where, seen in free.items():
         for was in seen.was:
             olds = by_id.get(was, [])
-            if was and len(olds) == 1 and sum(was in t.was for t in free.values()) == 1 \
-                    and olds[0] not in {a for a, _ in pairs} \
-                    and where not in {b for _, b in pairs}:
-                pairs.append((olds[0], where))
+            if was and len(olds) == 1 and free_was[was] == 1 \
+                    and olds[0] not in paired_old and where not in paired_new:
+                pair(olds[0], where)
     # (the text under its headline, retitled: only when no other task of either board
     # has that text: tasks added in one minute have the same)
-    once = {rest for rest in {t.under for t in every_old}
-            if sum(t.under == rest for t in every_old) == 1 and
-            sum(t.under == rest for t in every_new) == 1}
+    old_under = Counter(t.under for t in every_old)
+    new_under = Counter(t.under for t in every_new)
+    once = {rest for rest, n in old_under.items() if n == 1 and new_under[rest] == 1}
     rules = ((lambda t: t.whole, False), (lambda t: t.claim, False),
              (lambda t: t.under if t.under in once else None, True),
              (lambda t: t.title, True))
     for rule, bare_only in rules:
-        paired_old = {a for a, _ in pairs}
-        paired_new = {b for _, b in pairs}
         olds: dict[object, list[_Key]] = {}
         for where, seen in gone.items():
             key = rule(seen) if where not in paired_old else None
@@ -411,10 +434,12 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
             key = rule(seen)
             if key is not None:
                 news.setdefault(key, []).append(where)
-        pairs += [pair for key, places in olds.items()
-                  if len(places) == len(news.get(key, ()))
-                  for pair in zip(places, news[key], strict=True)]
-    return sorted(pairs, key=lambda pair: (list(gone).index(pair[0]), 0))
+        for key, places in olds.items():
+            if len(places) == len(news.get(key, ())):
+                for a, b in zip(places, news[key], strict=True):
+                    pair(a, b)
+    place = {where: n for n, where in enumerate(gone)}
+    return sorted(pairs, key=lambda found: place[found[0]])
 
 
 def _is_id_line(text: str) -> bool:

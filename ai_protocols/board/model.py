@@ -749,7 +749,25 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     :class:`~ai_protocols.errors.MisplacedDrawer` (:func:`check_drawers`, unless not
     ``check``) when a task's drawer stands where Org does not read it; ``path`` names
     the board in it. Not ``check`` (a reader that writes nothing: the guard, the hook):
-    such a drawer is read where it stands (:func:`stray_properties`)."""
+    such a drawer is read where it stands (:func:`stray_properties`).
+
+    Read once per version of ``doc``: the result is kept on ``doc`` until an edit
+    changes it (every edit makes ``doc.headlines`` anew: :meth:`OrgFile._renumber`), so
+    the many readers of one command share one reading; each call gets lists of its own
+    (the tasks and locks themselves are shared: no reader changes them)."""
+    memo = doc.__dict__.get("_board_read")
+    if memo is None or memo[0] is not doc.headlines:
+        memo = doc.__dict__["_board_read"] = (doc.headlines, {})
+    key = (check, doc.__dict__.get("read_done"))
+    found = memo[1].get(key)
+    if found is None:
+        found = memo[1][key] = _read_board(doc, path, check=check)
+    return list(found[0]), list(found[1])
+
+
+def _read_board(doc: OrgFile, path: Path | None, *,
+                check: bool) -> tuple[list[Task], list[AreaLock]]:
+    """:func:`read_board`, read afresh."""
     if check:
         check_drawers(doc, path)
     tasks = []

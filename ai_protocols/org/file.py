@@ -791,8 +791,19 @@ class OrgFile:
         return index if footnotes is None else footnotes
 
     def find(self, line: int) -> Headline:
-        """The headline on ``line`` (a line index); ``StopIteration`` when there is none."""
-        return next(h for h in self.headlines if h.line == line)
+        """The headline on ``line`` (a line index); ``StopIteration`` when there is none.
+        A binary search: the headlines are in line order (a log read per task of a big
+        board stays linear in all)."""
+        from bisect import bisect_left
+
+        at = bisect_left(self.headlines, line, key=_line_of)
+        if at < len(self.headlines) and self.headlines[at].line == line:
+            return self.headlines[at]
+        raise StopIteration
+
+
+def _line_of(headline: Headline) -> int:
+    return headline.line
 
 
 def todo_line_value(text: str, at: int) -> int:

@@ -1,0 +1,133 @@
+"""The task board after its thirteenth round (issue 15): one reading of the board per
+command; the identity rule linear in the board's tasks when a person changed many ids;
+a task found through the board's git history when its id changed in a commit git
+fast-forwarded; the notes' prefixes.
+
+Every command runs as the installed ``ai-protocols`` in a real git repository; the
+counts run the installed command's own ``main`` in a real process of its own, with a
+counter on what is measured (no timing).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from boardkit import BOARD, add, board
+
+from conftest import Runner, clean_env
+
+AGENT = "me.1796000000"
+
+#: The installed command's ``main``, run with counters: how many times an Org file was
+#: read and parsed (an ``OrgFile`` made), how many times a board was read into tasks
+#: (``model._read_board``, the
+#: work behind ``read_board``), and how many Python calls (a generator resumed counts:
+#: ``sys.setprofile``) ran in the board's modules (``ai_protocols/board/``). The counts
+#: go to stderr's last line as JSON.
+COUNTED = """
+import collections, json, os, sys
+from ai_protocols.board import model
+from ai_protocols.org import file as orgfile
+calls = collections.Counter()
+parse = orgfile.OrgFile.__init__
+def counted_parse(self, *args, **kwargs):
+    calls["parse"] += 1
+    return parse(self, *args, **kwargs)
+orgfile.OrgFile.__init__ = counted_parse
+name = "_read_board" if hasattr(model, "_read_board") else "read_board"  # (as before)
+read = getattr(model, name)
+def counted_read(*args, **kwargs):
+    calls["read"] += 1
+    return read(*args, **kwargs)
+setattr(model, name, counted_read)
+here = os.path.join(os.path.dirname(model.__file__), "")
+def profile(frame, event, arg):
+    if event == "call" and frame.f_code.co_filename.startswith(here):
+        calls["board_calls"] += 1
+if os.environ.get("COUNT_CALLS"):
+    sys.setprofile(profile)
+from ai_protocols.cli.main import main
+sys.argv = ["ai-protocols", *sys.argv[1:]]
+try:
+    main()
+finally:
+    sys.setprofile(None)
+    print(json.dumps(calls), file=sys.stderr)
+"""
+
+
+def counted(project: Path, *args: str, calls: bool = False,
+            code: int = 0) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
+    """``ai-protocols ARGS`` run through :data:`COUNTED` in ``project``; its result and
+    its counts."""
+    env = clean_env(AI_AGENT_ID=AGENT, **({"COUNT_CALLS": "1"} if calls else {}))
+    done = subprocess.run([sys.executable, "-c", COUNTED, *args], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == code, done
+    return done, json.loads(done.stderr.strip().splitlines()[-1])
+
+
+# -- 1. one reading of the board per command ------------------------------------------------
+
+def test_each_command_reads_and_parses_the_board_once(project: Path, run: Runner) -> None:
+    """Item 1: ``task list`` read and parsed the board about ten times (every helper
+    read it again). With a kept copy other than the board (a person's edit since the
+    last write: the lost-claims check reads it too), every reading command parses the
+    board and its kept copy once each and reads each into tasks at most once per
+    reading (checked or lenient); a change parses once more, under the board's lock."""
+    first = add(run, "first")
+    add(run, "second")
+    run("task", "claim", first, agent=AGENT)
+    with (project / BOARD).open("a", encoding="utf-8") as out:
+        for k in range(30):
+            out.write(f"* TODO by hand {k}\n")
+    for args in (["task", "list"], ["task", "list", "--mine"], ["task", "list", "--free"],
+                 ["task", "list", "--json"], ["task", "show", first], ["check"],
+                 ["locks"]):
+        calls = counted(project, *args)[1]
+        assert calls.get("parse", 0) <= 2, (args, calls)  # the board, its kept copy
+        assert calls.get("read", 0) <= 3, (args, calls)
+    assert "by hand 29" in counted(project, "task", "list")[0].stdout
+    calls = counted(project, "task", "release", first)[1]
+    assert calls.get("parse", 0) <= 3, calls  # (+ the board read under the lock)
+    assert ":OWNER:" not in board(project).split("* TODO second")[0].split("first")[1]
+
+
+# -- 2. the identity rule, linear in the tasks ------------------------------------------------
+
+def test_many_ids_changed_by_hand_cost_linear_work(project: Path, run: Runner) -> None:
+    """Item 2: a person changed the ids of 300 tasks of a board of 300 (not committed):
+    half retyped to new ids, half swapped in pairs (each task the other's id). The
+    identity rule (``merge.same_tasks`` and ``_moved_ids``, run by ``task list``'s
+    lost-claims check) and ``Board._same_again`` (run by the next change, noting each
+    change) pair them by indexes, not by comparing each task with the others: the
+    Python calls in the board's modules stay under 300 per task (before: a look at
+    every task per task, 5,600 per task). Every task is noted once, as the same task."""
+    add(run, "seed")
+    n = 300
+    with (project / BOARD).open("a", encoding="utf-8") as out:
+        for k in range(n):
+            out.write(f"* TODO task {k}\n:PROPERTIES:\n:ID:       20261130-100000-{k:08d}\n"
+                      f":END:\nwhat task {k} is\n")
+    add(run, "after")  # (the kept copy: this board)
+    text = board(project)
+    for k in range(n):
+        was = f":ID:       20261130-100000-{k:08d}\n"
+        now = k + 1 if k % 4 == 0 else k - 1 if k % 4 == 1 else None
+        text = text.replace(was, f":ID:       20261130-100000-{'y' if now is not None else 'x'}"
+                                 f"{now if now is not None else k:08d}\n")
+    text = text.replace("-y", "-")  # (the swapped ones: each the other's id)
+    (project / BOARD).write_text(text, encoding="utf-8")
+    calls = counted(project, "task", "list", calls=True)[1]
+    assert calls["board_calls"] < 300 * n, calls
+    calls = counted(project, "task", "add", "more", calls=True)[1]
+    assert calls["board_calls"] < 300 * n, calls
+    after = board(project)
+    for k in (0, 1, 2, n // 2 + 3, n - 1):
+        now = f"{k + 1:08d}" if k % 4 == 0 else f"{k - 1:08d}" if k % 4 == 1 else f"x{k:08d}"
+        assert f"its id was 20261130-100000-{k:08d} (changed by hand to " \
+               f"20261130-100000-{now}): the same task" in after, k
+    assert after.count("(changed by hand to") == n
