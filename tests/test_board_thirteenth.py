@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from boardkit import BOARD, add, board
+from boardkit import BOARD, add, board, git
 
 from conftest import Runner, clean_env
 
@@ -131,3 +131,52 @@ def test_many_ids_changed_by_hand_cost_linear_work(project: Path, run: Runner) -
         assert f"its id was 20261130-100000-{k:08d} (changed by hand to " \
                f"20261130-100000-{now}): the same task" in after, k
     assert after.count("(changed by hand to") == n
+
+
+# -- 5. an id changed in a commit git fast-forwarded: found through the board's history -------
+
+def test_an_id_changed_in_a_fast_forwarded_commit_is_found_in_history(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """Item 5: a clone where a person changed a task's id by hand (no tool run there, so
+    no note) and only that clone changed the board: ``git pull`` fast-forwards, no merge
+    driver runs. ``task show OLD``, ``task claim/release/done OLD`` and ``start --task
+    OLD`` are refused (exit 20, nothing written) saying ``its id is now NEW`` from the
+    board's git history (the commit that changed it, paired by the one identity rule),
+    through two such changes too; a task a commit removed is said so; an id the
+    history never had is the plain "no task"."""
+    old = add(run, "the task", "--working-set", "src")
+    add(run, "another")
+    gone = add(run, "to remove")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project), str(clone))
+    new = old[:-8] + "zzzzzzzz"
+    text = board(clone).replace(f":ID:       {old}\n", f":ID:       {new}\n")
+    (clone / BOARD).write_text(text, encoding="utf-8")
+    git(clone, "commit", "-qam", "a person's id")
+    newer = old[:-8] + "yyyyyyyy"
+    text = board(clone).replace(f":ID:       {new}\n", f":ID:       {newer}\n")
+    start = text.index("* TODO to remove")
+    text = text[:start] + text[text.index("\n* ", start) + 1:] if "\n* " in text[start:] \
+        else text[:start]
+    (clone / BOARD).write_text(text, encoding="utf-8")
+    git(clone, "commit", "-qam", "again, and a task removed")
+    git(project, "pull", "-q", "--ff-only", str(clone), "HEAD")
+    before = board(project)
+    for args in (["task", "show", old], ["task", "show", old[-8:]], ["task", "claim", old],
+                 ["task", "release", old], ["task", "done", old], ["start", "--task", old]):
+        done = run(*args, agent=AGENT, check=False)
+        assert done.returncode == 20, (args, done)
+        assert f"its id is now {newer}" in done.stderr and "git history" in done.stderr, \
+            (args, done.stderr)
+        assert board(project) == before
+    done = run("task", "show", new, check=False)  # (the id between: followed on)
+    assert done.returncode == 20 and f"its id is now {newer}" in done.stderr, done.stderr
+    done = run("task", "show", gone, check=False)
+    assert done.returncode == 20 and "was removed from the board by commit" in done.stderr, \
+        done.stderr
+    done = run("task", "show", "20261130-000000-qqqqqqqq", check=False)
+    assert done.returncode == 20 and "git history" not in done.stderr \
+        and "'ai-protocols task list' shows the ids" in done.stderr, done.stderr
+    assert run("task", "show", newer).stdout.startswith(f"Task {newer}: the task")

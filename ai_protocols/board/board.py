@@ -84,7 +84,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
-from ai_protocols.git.state import head_holds
+from ai_protocols.git.state import file_at, head_holds, recorded_in_history
 from ai_protocols.lean import datetime, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
@@ -1494,10 +1494,76 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
         renamed = renamed_to(doc, wanted)
         if not renamed:
-            raise
+            history = _history_says(doc, wanted, board)
+            if history is None:
+                raise
+            raise TaskNotFound(task_id, board, (), history) from None
         raise TaskNotFound(task_id, board, (), "its id is now " + " or ".join(
             f"{t.id} (line {t.line}, as its log says)" for t in renamed)
             + "; name it by the id it has now") from None
+
+
+#: How many changes of a task's id :func:`_history_says` follows (each one git run for
+#: the commit and two for its boards): a bound on a miss's cost.
+HISTORY_HOPS = 8
+
+
+def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
+    """What the board's git history says of the id ``wanted`` (whole, or an end of it,
+    as :func:`find_task` reads one) that no task of ``doc`` has and no task's log names:
+    the id a person changed in a commit git then took as it was (a fast-forward, or a
+    merge that took that side whole, without the merge driver: no note was written).
+    The newest commit of ``HEAD``'s history that changed how often the board holds
+    ``wanted`` (``git log -S``, git-log(1)) is the one that changed or removed it; its
+    parent's board had the task; the one identity rule
+    (:func:`~ai_protocols.board.merge.same_tasks`, the merge's) pairs that task with
+    the task of the commit's board that it became. Followed while that id, too, is gone
+    (at most :data:`HISTORY_HOPS` changes). Returns what to tell the person: ``its id is
+    now NEW ...``, or that commit removed the task; ``None`` when the history says
+    nothing (no git, no such commit, a board git cannot read, a task the rule pairs with
+    none of the new board's). Run only on a miss: a found id costs no git run."""
+    from ai_protocols.board.merge import same_tasks
+
+    root, path = str(board.parent.parent), f"{AI_DIR}/{BOARD_FILE}"
+    tasks = read_board(doc, check=False)[0]
+    ident, seen, said = wanted, {wanted}, []
+    for _ in range(HISTORY_HOPS):
+        commit = recorded_in_history(root, path, ident)
+        if commit is None:
+            return None
+        before, after = file_at(root, f"{commit}^", path), file_at(root, commit, path)
+        if before is None:
+            return None
+        try:
+            old = BoardFile(before.decode("utf-8"))
+            task = find_task(read_board(old, check=False)[0], ident, board)
+            new = BoardFile(after.decode("utf-8")) if after is not None else None
+        except (UnicodeDecodeError, ValueError, TaskNotFound):
+            return None
+        short = commit[:12]
+        pair = [b for a, b in (same_tasks(old, new) if new is not None else [])
+                if old.headlines[a].line == task.line - 1]
+        now = read_board(new, check=False)[0] if new is not None and pair else []
+        found = next((t for t in now if t.line == new.headlines[pair[0]].line + 1), None) \
+            if new is not None and pair else None
+        if found is None or not found.id:
+            if any(t.id == task.id for t in read_board(new, check=False)[0]) \
+                    if new is not None else False:
+                return None  # (still there in that commit: not what changed it)
+            return (f"its task, {task.id} ({task.title}), was removed from the board by "
+                    f"commit {short}" + (f" ({'; '.join(said)})" if said else "")
+                    + "; 'git show " + short + "' shows how")
+        said.append(f"commit {short} changed {task.id} to {found.id}")
+        here = [t for t in tasks if t.id == found.id]
+        if len(here) == 1:
+            return (f"its id is now {found.id} (line {here[0].line}, as the board's git "
+                    f"history says: {'; '.join(said)}, without a note in its log); name "
+                    "it by the id it has now")
+        if found.id in seen:
+            return None
+        ident = found.id
+        seen.add(ident)
+    return None
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:
