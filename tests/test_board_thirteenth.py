@@ -180,3 +180,37 @@ def test_an_id_changed_in_a_fast_forwarded_commit_is_found_in_history(
     assert done.returncode == 20 and "git history" not in done.stderr \
         and "'ai-protocols task list' shows the ids" in done.stderr, done.stderr
     assert run("task", "show", newer).stdout.startswith(f"Task {newer}: the task")
+
+
+# -- 4. each note under its own prefix --------------------------------------------------------
+
+def _said(stderr: str) -> dict[str, str]:
+    """Each stderr line of a change's report by its prefix (``put back``, ``noted``...)."""
+    return {line.split(" on the task board: ")[0]: line.split(" on the task board: ", 1)[1]
+            for line in stderr.splitlines() if " on the task board: " in line}
+
+
+def test_each_kind_of_change_is_said_under_its_own_prefix(project: Path, run: Runner) -> None:
+    """Item 4: "put back on the task board:" introduced every line of ``_same_again``,
+    a person's changed id given back or git's put-back id among them. Now: a deleted
+    ``:ID:`` line given its id back is put back; an id typed as another task's, its own
+    given back, is corrected; a retyped id kept, and an id git put back (its log items
+    with it), are noted. No line says an id "changed by hand" under "put back"."""
+    a, b, c, d = (add(run, title) for title in ("task A", "task B", "task C", "task D"))
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+    text = board(project).replace(f":ID:       {a}\n", "")
+    text = text.replace(f":ID:       {c}\n", f":ID:       {b}\n")  # (B's, typed as C's)
+    text = text.replace(f":ID:       {d}\n", ":ID:       ann-d\n")
+    (project / BOARD).write_text(text, encoding="utf-8")
+    said = _said(run("task", "add", "E").stderr)
+    assert said.keys() == {"put back", "corrected", "noted"}, said
+    assert said["put back"] == f"task {a}: its :ID: line, deleted by hand, with its id"
+    assert said["corrected"].startswith(f"task {c}: its id, changed by hand to {b}")
+    assert said["noted"] == f"task ann-d: its id was changed by hand from {d}, noted in its " \
+                            "log (the same task)"
+    git(project, "checkout", "--", str(BOARD))  # git: the committed board, D's old id
+    said = _said(run("task", "add", "F").stderr)
+    assert said.keys() == {"noted"}, said
+    assert said["noted"].startswith(f"task {d}: its id is {d} again, as git put back an older "
+                                    "board (a person had changed it to ann-d)"), said

@@ -227,6 +227,10 @@ class Board:
         #: whose id a person changed, the change noted in its log (one line each).
         self.noted: list[str] = []
         self._noting: list[str] = []  # (what the change under way noted)
+        #: What the last change corrected on the board: a task whose id a person typed
+        #: as another task's id got its own back (one line each).
+        self.corrected: list[str] = []
+        self._correcting: list[str] = []  # (what the change under way corrected)
         #: The same, as the :class:`Lost` items put back (a release or unlock after a
         #: rollback says what it gave up came back from the kept copy first).
         self.restored_items: list[Lost] = []
@@ -675,8 +679,9 @@ class Board:
                 _note(doc, now.line - 1, stamp,
                       f"its id was changed by hand to {now.id}, another task's id: "
                       f"given back ({old.id})")
-                said.append(f"task {old.id}: its id, changed by hand to {now.id} (another "
-                            "task's id), given back; noted in its log")
+                self._correcting.append(f"task {old.id}: its id, changed by hand to "
+                                        f"{now.id} (another task's id), given back; noted "
+                                        "in its log")
             elif _logged(kept_doc, old.line, _retyped_note(now.id, old.id or "")) and \
                     not _logged(doc, now.line, _retyped_note(now.id, old.id or "")):
                 # (the kept copy's task says a person changed the id from the one on
@@ -686,9 +691,10 @@ class Board:
                 _note(doc, now.line - 1, stamp,
                       f"its id is {now.id} again: git put back an older board (it had "
                       f"been changed by hand to {old.id})")
-                said.append(f"task {now.id}: its id is {now.id} again, as git put back "
-                            f"an older board (a person had changed it to {old.id}); noted "
-                            "in its log")
+                self._noting.append(f"task {now.id}: its id is {now.id} again, as git put "
+                                    f"back an older board (a person had changed it to "
+                                    f"{old.id}); noted in its log, with the log items the "
+                                    "last board ai-protocols wrote had")
             elif _had(doc, now, old.id):
                 continue  # (its log says so already: the merge's note, or one git brought)
             else:
@@ -793,6 +799,7 @@ class Board:
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
             self._noting = []
+            self._correcting = []
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
@@ -813,12 +820,14 @@ class Board:
                     doc.set_properties(headline.line, [("ID", mint_task_id())])
             if not (data is None and create) and (doc.text == before or
                                                   (data is None and not put_back and
-                                                   not self._noting)):
+                                                   not self._noting and
+                                                   not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
+            self.corrected = self._correcting
             self.restored_items = lost if put_back else []
 
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
