@@ -1152,14 +1152,16 @@ class Board:
                              "link the session to")
         return task
 
-    def session_tasks(self, linked: str | None = None) -> list[Task]:
+    def session_tasks(self, linked: str | None = None,
+                      linked_at: datetime | None = None) -> list[Task]:
         """The open tasks the agent holds, and the task ``linked`` to its session (by
-        ``start``/``log --task``) if it is still open, in board order."""
+        ``start``/``log --task``, at ``linked_at``: :func:`current_task`) if it is still
+        open, in board order."""
         tasks = self.tasks()
         held = self.held_tasks(tasks)[0]
         if linked:  # (its id changed since: the task its log says it is now)
             doc = self._doc()
-            now = current_task(doc, tasks, linked) if doc is not None else None
+            now = current_task(doc, tasks, linked, linked_at) if doc is not None else None
             linked = now.id if now is not None else linked
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]

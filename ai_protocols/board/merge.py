@@ -279,7 +279,9 @@ def _moved_ids(old: OrgFile, new: OrgFile, old_tasks: list[int],
     claim) while exactly one other task of ``new`` has its whole text but the ``:ID:``
     line, or its claim (a person swapped two tasks' ``:ID:`` lines, or typed one task's
     id into another and its own into the first): the stronger evidence decides which
-    task it is (:func:`same_tasks`). ``old_tasks``, ``new_tasks``: their tasks'
+    task it is (:func:`same_tasks`). The text under its headline counts as something of
+    it only when no other task of ``old`` has that text (tasks added in one minute by
+    one agent have the same). ``old_tasks``, ``new_tasks``: their tasks'
     headline indexes (:func:`task_headlines`). Linear: the tasks of ``new`` are looked
     up by their whole text and by their claim, not compared with each old task."""
     news: dict[str, list[int]] = {}
@@ -291,15 +293,19 @@ def _moved_ids(old: OrgFile, new: OrgFile, old_tasks: list[int],
     seen_new: dict[int, _Seen] = {}
     by_whole: dict[tuple[str, tuple[str, ...]], set[int]] | None = None
     by_claim: dict[tuple[str, str], set[int]] = {}
+    seen_old = {index: _Seen.of(old, index) for index in old_tasks}
+    # (the text under a headline says which task it is only when no other task has it:
+    # tasks added in one minute by one agent have the same)
+    unders = Counter(seen.under for seen in seen_old.values())
     for index in old_tasks:
         ident = old.headlines[index].properties.get("ID")
         if not ident or len(news.get(ident, ())) != 1:
             continue
         there = news[ident][0]
-        mine = _Seen.of(old, index)
+        mine = seen_old[index]
         now = seen_new.setdefault(there, _Seen.of(new, there))
-        if mine.title == now.title or mine.under == now.under or \
-                (mine.claim is not None and mine.claim == now.claim):
+        if mine.title == now.title or (mine.claim is not None and mine.claim == now.claim) \
+                or (mine.under == now.under and unders[mine.under] == 1):
             continue  # (it has something of the old task: its id says which it is)
         if by_whole is None:  # (the index of new's tasks, made on the first need only)
             by_whole = {}
@@ -758,10 +764,13 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
             names[name] = was[0]
     # A task whose :ID: line that side deleted or retyped: the same task, by the one
     # identity rule (:func:`same_tasks`), its id given back when it has none.
-    lost = {n: _Seen.of_chunk(o[n]) for n in o if n.startswith("task:") and n not in side}
+    # (and ids that side swapped, or moved to another task: :func:`_moved_ids`'s rule)
+    moved = _moved_names(o, side)
+    lost = {n: _Seen.of_chunk(o[n]) for n in o if n.startswith("task:") and
+            (n not in side or n in moved)}
     if lost:
-        free = {n: _Seen.of_chunk(side[n]) for n in order if n not in o and n not in names
-                and n.startswith(("heading:", "task:"))}
+        free = {n: _Seen.of_chunk(side[n]) for n in order if (n not in o or n in moved)
+                and n not in names and n.startswith(("heading:", "task:"))}
         side = dict(side)
         every = ([_Seen.of_chunk(o[n]) for n in o if n.startswith(("heading:", "task:"))],
                  [_Seen.of_chunk(side[n]) for n in order if n.startswith(("heading:", "task:"))])
@@ -778,6 +787,40 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
     if not names:
         return side, order
     return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
+
+
+def _moved_names(o: dict[str, _Chunk], side: dict[str, _Chunk]) -> set[str]:
+    """The names (``task:ID``) of the base's tasks whose ``ID`` a task of ``side`` holds
+    that has nothing of the base's task (another title, other text, not its claim)
+    while exactly one other task of ``side`` has its whole text or its claim: the rule
+    of :func:`_moved_ids` on a merge's chunks (a person swapped two tasks' ``:ID:``
+    lines in one clone). Such a task is paired by the identity rule, not by its id."""
+    seen = {n: _Seen.of_chunk(c) for n, c in side.items() if n.startswith(("task:", "heading:"))}
+    by_whole: dict[tuple[str, tuple[str, ...]], set[str]] | None = None
+    by_claim: dict[tuple[str, str], set[str]] = {}
+    moved: set[str] = set()
+    seen_o = {n: _Seen.of_chunk(c) for n, c in o.items() if n.startswith(("task:", "heading:"))}
+    unders = Counter(there.under for there in seen_o.values())  # (as in _moved_ids)
+    for name in o:
+        if not name.startswith("task:") or name not in seen:
+            continue
+        mine, now = seen_o[name], seen[name]
+        if mine.title == now.title or (mine.claim is not None and mine.claim == now.claim) \
+                or (mine.under == now.under and unders[mine.under] == 1):
+            continue
+        if by_whole is None:
+            by_whole = {}
+            for other, there in seen.items():
+                by_whole.setdefault(there.whole, set()).add(other)
+                if there.claim is not None:
+                    by_claim.setdefault(there.claim, set()).add(other)
+        others = set(by_whole.get(mine.whole, ()))
+        if mine.claim is not None:
+            others |= by_claim.get(mine.claim, set())
+        others.discard(name)
+        if len(others) == 1:
+            moved.add(name)
+    return moved
 
 
 def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:
