@@ -513,7 +513,10 @@ class Board:
         task (a person closed and reopened it in Emacs) or the task is still on the
         board at another level (a person demoted it). An edit that took a claim's or
         lock's lines out is taken for git's. Cheap when nothing happened: the board
-        holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`)."""
+        holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`).
+        Without ``doc``, judged once per version of the board and of the kept copy for
+        this board object (a command's many callers share it): a long-running program
+        makes a new :class:`Board` to judge the holders' liveness afresh."""
         if doc is not None:
             return self._lost(doc, kept_other(str(self.path), self.kept_path))
         read = self._read_once()
