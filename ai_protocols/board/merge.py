@@ -279,47 +279,56 @@ def _moved_ids(old: OrgFile, new: OrgFile, old_tasks: list[int],
     claim) while exactly one other task of ``new`` has its whole text but the ``:ID:``
     line, or its claim (a person swapped two tasks' ``:ID:`` lines, or typed one task's
     id into another and its own into the first): the stronger evidence decides which
-    task it is (:func:`same_tasks`). The text under its headline counts as something of
-    it only when no other task of ``old`` has that text (tasks added in one minute by
-    one agent have the same). ``old_tasks``, ``new_tasks``: their tasks'
-    headline indexes (:func:`task_headlines`). Linear: the tasks of ``new`` are looked
-    up by their whole text and by their claim, not compared with each old task."""
-    news: dict[str, list[int]] = {}
-    for index in new_tasks:
-        ident = new.headlines[index].properties.get("ID")
+    task it is (:func:`same_tasks`). ``old_tasks``, ``new_tasks``: their tasks'
+    headline indexes (:func:`task_headlines`). The rule is :func:`_moved`'s."""
+    return _moved([(old.headlines[i].properties.get("ID"), _Seen.of(old, i)) for i in old_tasks],
+                  [(new.headlines[j].properties.get("ID"), _Seen.of(new, j)) for j in new_tasks])
+
+
+def _moved(olds: list[tuple[str | None, _Seen]],
+           news: list[tuple[str | None, _Seen]]) -> set[str]:
+    """:func:`_moved_ids`'s rule on tasks given as ``(id, seen)``: the base's ``olds``,
+    a side's ``news``. The text under a headline is something of the task only when no
+    other task of ``olds`` has that text (tasks added in one minute by one agent have
+    the same); when it is such a shared text, the id moved only in a swap: the task of
+    ``news`` holding the old task's whole text holds an id of ``olds`` whose task's
+    whole text is the one now holding the old id (each has the other's). Linear: the
+    tasks of ``news`` are looked up by id, whole text and claim."""
+    holders: dict[str, list[int]] = {}
+    for k, (ident, _) in enumerate(news):
         if ident:
-            news.setdefault(ident, []).append(index)
-    moved: set[str] = set()
-    seen_new: dict[int, _Seen] = {}
+            holders.setdefault(ident, []).append(k)
+    unique = Counter(ident for ident, _ in olds if ident)
+    back = {ident: seen for ident, seen in olds if ident and unique[ident] == 1}
+    unders = Counter(seen.under for _, seen in olds)
     by_whole: dict[tuple[str, tuple[str, ...]], set[int]] | None = None
     by_claim: dict[tuple[str, str], set[int]] = {}
-    seen_old = {index: _Seen.of(old, index) for index in old_tasks}
-    # (the text under a headline says which task it is only when no other task has it:
-    # tasks added in one minute by one agent have the same)
-    unders = Counter(seen.under for seen in seen_old.values())
-    for index in old_tasks:
-        ident = old.headlines[index].properties.get("ID")
-        if not ident or len(news.get(ident, ())) != 1:
+    moved: set[str] = set()
+    for ident, mine in olds:
+        if not ident or len(holders.get(ident, ())) != 1:
             continue
-        there = news[ident][0]
-        mine = seen_old[index]
-        now = seen_new.setdefault(there, _Seen.of(new, there))
+        there = holders[ident][0]
+        now = news[there][1]
         if mine.title == now.title or (mine.claim is not None and mine.claim == now.claim) \
                 or (mine.under == now.under and unders[mine.under] == 1):
             continue  # (it has something of the old task: its id says which it is)
-        if by_whole is None:  # (the index of new's tasks, made on the first need only)
+        if by_whole is None:  # (the index of the side's tasks, made on the first need)
             by_whole = {}
-            for j in new_tasks:
-                seen = seen_new.setdefault(j, _Seen.of(new, j))
-                by_whole.setdefault(seen.whole, set()).add(j)
+            for k, (_, seen) in enumerate(news):
+                by_whole.setdefault(seen.whole, set()).add(k)
                 if seen.claim is not None:
-                    by_claim.setdefault(seen.claim, set()).add(j)
+                    by_claim.setdefault(seen.claim, set()).add(k)
         others = set(by_whole.get(mine.whole, ()))
         if mine.claim is not None:
             others |= by_claim.get(mine.claim, set())
         others.discard(there)
-        if len(others) == 1:
-            moved.add(ident)
+        if len(others) != 1:
+            continue
+        if mine.under == now.under:  # (a text others share says nothing: a swap only)
+            other = news[next(iter(others))][0]
+            if other is None or other not in back or back[other].whole != now.whole:
+                continue
+        moved.add(ident)
     return moved
 
 
@@ -791,36 +800,13 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
 
 def _moved_names(o: dict[str, _Chunk], side: dict[str, _Chunk]) -> set[str]:
     """The names (``task:ID``) of the base's tasks whose ``ID`` a task of ``side`` holds
-    that has nothing of the base's task (another title, other text, not its claim)
-    while exactly one other task of ``side`` has its whole text or its claim: the rule
-    of :func:`_moved_ids` on a merge's chunks (a person swapped two tasks' ``:ID:``
-    lines in one clone). Such a task is paired by the identity rule, not by its id."""
-    seen = {n: _Seen.of_chunk(c) for n, c in side.items() if n.startswith(("task:", "heading:"))}
-    by_whole: dict[tuple[str, tuple[str, ...]], set[str]] | None = None
-    by_claim: dict[tuple[str, str], set[str]] = {}
-    moved: set[str] = set()
-    seen_o = {n: _Seen.of_chunk(c) for n, c in o.items() if n.startswith(("task:", "heading:"))}
-    unders = Counter(there.under for there in seen_o.values())  # (as in _moved_ids)
-    for name in o:
-        if not name.startswith("task:") or name not in seen:
-            continue
-        mine, now = seen_o[name], seen[name]
-        if mine.title == now.title or (mine.claim is not None and mine.claim == now.claim) \
-                or (mine.under == now.under and unders[mine.under] == 1):
-            continue
-        if by_whole is None:
-            by_whole = {}
-            for other, there in seen.items():
-                by_whole.setdefault(there.whole, set()).add(other)
-                if there.claim is not None:
-                    by_claim.setdefault(there.claim, set()).add(other)
-        others = set(by_whole.get(mine.whole, ()))
-        if mine.claim is not None:
-            others |= by_claim.get(mine.claim, set())
-        others.discard(name)
-        if len(others) == 1:
-            moved.add(name)
-    return moved
+    that is not that task by :func:`_moved`'s rule (the one :func:`_moved_ids` applies
+    to the kept copy and the board): a person swapped two tasks' ``:ID:`` lines in one
+    clone. Such a task is paired by the identity rule, not by its id."""
+    kinds = ("task:", "heading:")
+    return _moved([(n, _Seen.of_chunk(c)) for n, c in o.items() if n.startswith("task:")],
+                  [(n if n.startswith("task:") else None, _Seen.of_chunk(c))
+                   for n, c in side.items() if n.startswith(kinds)])
 
 
 def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:

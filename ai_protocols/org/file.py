@@ -794,16 +794,17 @@ class OrgFile:
         """The headline on ``line`` (a line index); ``StopIteration`` when there is none.
         A binary search: the headlines are in line order (a log read per task of a big
         board stays linear in all)."""
-        from bisect import bisect_left
-
-        at = bisect_left(self.headlines, line, key=_line_of)
-        if at < len(self.headlines) and self.headlines[at].line == line:
-            return self.headlines[at]
+        headlines = self.headlines  # (no bisect import: the hot paths import little)
+        low, high = 0, len(headlines)
+        while low < high:
+            middle = (low + high) // 2
+            if headlines[middle].line < line:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(headlines) and headlines[low].line == line:
+            return headlines[low]
         raise StopIteration
-
-
-def _line_of(headline: Headline) -> int:
-    return headline.line
 
 
 def todo_line_value(text: str, at: int) -> int:
