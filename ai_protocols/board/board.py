@@ -519,7 +519,10 @@ class Board:
         makes a new :class:`Board` to judge the holders' liveness afresh."""
         if doc is not None:
             return self._lost(doc, kept_other(str(self.path), self.kept_path))
-        read = self._read_once()
+        try:
+            read = self._read_once()
+        except (UnicodeDecodeError, ValueError, OSError, AiProtocolsError):
+            return []  # (a board that cannot be read, a symbolic link...: its command says why)
         kept = kept_other(str(self.path), self.kept_path, read[1] if read else None)
         if kept is None:
             return []
