@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,7 +84,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
-from ai_protocols.git.state import head_holds
+from ai_protocols.git.state import file_at, head_holds, recorded_in_history
 from ai_protocols.lean import datetime, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
@@ -226,6 +227,10 @@ class Board:
         #: whose id a person changed, the change noted in its log (one line each).
         self.noted: list[str] = []
         self._noting: list[str] = []  # (what the change under way noted)
+        #: What the last change corrected on the board: a task whose id a person typed
+        #: as another task's id got its own back (one line each).
+        self.corrected: list[str] = []
+        self._correcting: list[str] = []  # (what the change under way corrected)
         #: The same, as the :class:`Lost` items put back (a release or unlock after a
         #: rollback says what it gave up came back from the kept copy first).
         self.restored_items: list[Lost] = []
@@ -234,6 +239,12 @@ class Board:
         #: The locks the change under way removes (unlock, a takeover): recorded once it
         #: is written (:func:`~ai_protocols.board.model.record_ended_locks`).
         self._ending: list[AreaLock] = []
+        # (what this board object read: one reading and parsing of the board, of its kept
+        # copy, and one judgement of what git took away, per version of each: _read_once)
+        self._read_memo: tuple[tuple[int, ...], bytes, BoardFile] | None = None
+        self._kept_memo: tuple[bytes, BoardFile, list[Task], list[AreaLock]] | None = None
+        self._lost_memo: tuple[tuple[int, ...], bytes, list[Lost]] | None = None
+        self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -256,10 +267,48 @@ class Board:
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
+        """The board as read (``None``: there is none): :meth:`_read_once`. Not to be
+        changed: every reader of this board object shares it (a change is made on the
+        write transaction's own reading: :meth:`editing`)."""
+        found = self._read_once()
+        return None if found is None else found[2]
+
+    def _read_once(self) -> tuple[tuple[int, ...], bytes, BoardFile] | None:
+        """The board's bytes and its parsed text, with what ``stat`` said of the file
+        (its device, inode, size and change times): read and parsed once for as long as
+        the file is that one, unchanged (a command's many readers: ``task list`` read
+        and parsed it ten times); read again once it is another file or changed (this
+        tool's own write renames a new file over it; an editor's too, or writes into
+        it, which changes its times). ``None``: there is no board. Raises what
+        :meth:`_text` raises, and :func:`~ai_protocols.board.model.board_bytes`'s
+        errors."""
+        try:
+            found = os.stat(self.path)
+            seen: tuple[int, ...] | None = (found.st_dev, found.st_ino, found.st_size,
+                                           found.st_mtime_ns, found.st_ctime_ns)
+        except OSError:
+            seen = None
+        memo = self._read_memo
+        if seen is not None and memo is not None and memo[0] == seen:
+            return memo
         data = board_bytes(self.path)
         if data is None:
+            self._read_memo = None
             return None
-        return BoardFile(self._text(data))
+        read = (seen or (), data, BoardFile(self._text(data)))
+        self._read_memo = read if seen is not None else None
+        return read
+
+    def _kept(self, kept: bytes) -> tuple[BoardFile, list[Task], list[AreaLock]]:
+        """The kept copy ``kept`` (its bytes) parsed and read
+        (:func:`~ai_protocols.board.model.read_board`, not checked), once for those
+        bytes. Raises :class:`UnicodeDecodeError` and :class:`ValueError` as parsing
+        does. Not to be changed: shared."""
+        memo = self._kept_memo
+        if memo is None or memo[0] != kept:
+            doc = BoardFile(kept.decode("utf-8"))
+            memo = self._kept_memo = (kept, doc, *read_board(doc, check=False))
+        return memo[1], list(memo[2]), list(memo[3])
 
     def _text(self, data: bytes) -> str:
         """The board's text; :class:`~ai_protocols.errors.MergeConflict` while it holds a
@@ -464,15 +513,34 @@ class Board:
         task (a person closed and reopened it in Emacs) or the task is still on the
         board at another level (a person demoted it). An edit that took a claim's or
         lock's lines out is taken for git's. Cheap when nothing happened: the board
-        holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`)."""
-        kept = kept_other(str(self.path), self.kept_path)
+        holds the kept copy's bytes (:func:`~ai_protocols.board.model.kept_other`).
+        Without ``doc``, judged once per version of the board and of the kept copy for
+        this board object (a command's many callers share it): a long-running program
+        makes a new :class:`Board` to judge the holders' liveness afresh."""
+        if doc is not None:
+            return self._lost(doc, kept_other(str(self.path), self.kept_path))
+        try:
+            read = self._read_once()
+        except (UnicodeDecodeError, ValueError, OSError, AiProtocolsError):
+            return []  # (a board that cannot be read, a symbolic link...: its command says why)
+        kept = kept_other(str(self.path), self.kept_path, read[1] if read else None)
+        if kept is None:
+            return []
+        memo = self._lost_memo  # (the same board and kept copy: judged once per command)
+        if memo is not None and read is not None and memo[0] == read[0] and memo[1] == kept:
+            return list(memo[2])
+        found = self._lost(read[2] if read is not None else None, kept)
+        if read is not None:
+            self._lost_memo = (read[0], kept, found)
+        return list(found)
+
+    def _lost(self, doc: OrgFile | None, kept: bytes | None) -> list[Lost]:
+        """:meth:`lost` of the board ``doc`` (``None``: there is none) against the kept
+        copy's bytes ``kept`` (``None``: the board holds them, or there is none)."""
         if kept is None:
             return []
         try:
-            kept_doc = BoardFile(kept.decode("utf-8"))
-            old_tasks, old_locks = read_board(kept_doc, check=False)
-            if doc is None:
-                doc = self._doc()
+            kept_doc, old_tasks, old_locks = self._kept(kept)
             tasks, locks = read_board(doc, check=False) if doc is not None else ([], [])
         except (UnicodeDecodeError, ValueError):
             return []
@@ -554,6 +622,9 @@ class Board:
 
         if doc is None:
             return []
+        memo = self._same_memo  # (the same two versions: paired once per command)
+        if memo is not None and memo[0] is doc.headlines and memo[1] is kept.headlines:
+            return list(memo[2])
         if old_tasks is None:
             old_tasks = read_board(kept, check=False)[0]
         archived = {sunk.id for sunk in all_sunk(None, str(self.path))}
@@ -569,7 +640,8 @@ class Board:
             pairs = [(old, now) for old, now in pairs if not now.id or _same_claim(old, now)
                      or _logged(kept, old.line, _retyped_note(now.id, old.id or ""))
                      or _had(doc, now, old.id)]
-        return pairs
+        self._same_memo = (doc.headlines, kept.headlines, pairs)
+        return list(pairs)
 
     def _git_wrote(self) -> bool:
         """Whether the board on disk holds exactly what ``HEAD``'s commit holds
@@ -596,25 +668,26 @@ class Board:
         if kept is None:
             return []
         try:
-            pairs = self.same_tasks(doc, BoardFile(kept.decode("utf-8")))
+            kept_doc, old_tasks, _ = self._kept(kept)
+            pairs = self.same_tasks(doc, kept_doc, old_tasks)
         except (UnicodeDecodeError, ValueError):
             return []
         said = []
         stamp = format_timestamp(minute_of(None))
-        kept_doc = BoardFile(kept.decode("utf-8"))
-        held = [t.id for t in read_board(doc, check=False)[0] if t.id]
+        held = Counter(t.id for t in read_board(doc, check=False)[0] if t.id)  # (once)
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
-            elif held.count(now.id) > 1:
+            elif held[now.id] > 1:
                 # (retyped into another task's id: one id names one task; its own back)
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 _note(doc, now.line - 1, stamp,
                       f"its id was changed by hand to {now.id}, another task's id: "
                       f"given back ({old.id})")
-                said.append(f"task {old.id}: its id, changed by hand to {now.id} (another "
-                            "task's id), given back; noted in its log")
+                self._correcting.append(f"task {old.id}: its id, changed by hand to "
+                                        f"{now.id} (another task's id), given back; noted "
+                                        "in its log")
             elif _logged(kept_doc, old.line, _retyped_note(now.id, old.id or "")) and \
                     not _logged(doc, now.line, _retyped_note(now.id, old.id or "")):
                 # (the kept copy's task says a person changed the id from the one on
@@ -624,9 +697,10 @@ class Board:
                 _note(doc, now.line - 1, stamp,
                       f"its id is {now.id} again: git put back an older board (it had "
                       f"been changed by hand to {old.id})")
-                said.append(f"task {now.id}: its id is {now.id} again, as git put back "
-                            f"an older board (a person had changed it to {old.id}); noted "
-                            "in its log")
+                self._noting.append(f"task {now.id}: its id is {now.id} again, as git put "
+                                    f"back an older board (a person had changed it to "
+                                    f"{old.id}); noted in its log, with the log items the "
+                                    "last board ai-protocols wrote had")
             elif _had(doc, now, old.id):
                 continue  # (its log says so already: the merge's note, or one git brought)
             else:
@@ -642,7 +716,7 @@ class Board:
         properties and state on the task, and the lines of its log the board lacks."""
         if not lost:
             return []
-        kept = BoardFile((kept_other(str(self.path), self.kept_path) or b"").decode("utf-8"))
+        kept = self._kept(kept_other(str(self.path), self.kept_path) or b"")[0]
         said = []
         for item in lost:
             if item.task is not None:
@@ -731,6 +805,7 @@ class Board:
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
             self._noting = []
+            self._correcting = []
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
@@ -754,12 +829,14 @@ class Board:
                     doc.set_properties(headline.line, [("ID", minted)])
             if not (data is None and create) and (doc.text == before or
                                                   (data is None and not put_back and
-                                                   not self._noting)):
+                                                   not self._noting and
+                                                   not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
+            self.corrected = self._correcting
             self.restored_items = lost if put_back else []
 
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
@@ -1093,14 +1170,16 @@ class Board:
                              "link the session to")
         return task
 
-    def session_tasks(self, linked: str | None = None) -> list[Task]:
+    def session_tasks(self, linked: str | None = None,
+                      linked_at: datetime | None = None) -> list[Task]:
         """The open tasks the agent holds, and the task ``linked`` to its session (by
-        ``start``/``log --task``) if it is still open, in board order."""
+        ``start``/``log --task``, at ``linked_at``: :func:`current_task`) if it is still
+        open, in board order."""
         tasks = self.tasks()
         held = self.held_tasks(tasks)[0]
         if linked:  # (its id changed since: the task its log says it is now)
             doc = self._doc()
-            now = current_task(doc, tasks, linked) if doc is not None else None
+            now = current_task(doc, tasks, linked, linked_at) if doc is not None else None
             linked = now.id if now is not None else linked
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]
@@ -1446,10 +1525,76 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
         renamed = renamed_to(doc, wanted)
         if not renamed:
-            raise
+            history = _history_says(doc, wanted, board)
+            if history is None:
+                raise
+            raise TaskNotFound(task_id, board, (), history) from None
         raise TaskNotFound(task_id, board, (), "its id is now " + " or ".join(
             f"{t.id} (line {t.line}, as its log says)" for t in renamed)
             + "; name it by the id it has now") from None
+
+
+#: How many changes of a task's id :func:`_history_says` follows (each one git run for
+#: the commit and two for its boards): a bound on a miss's cost.
+HISTORY_HOPS = 8
+
+
+def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
+    """What the board's git history says of the id ``wanted`` (whole, or an end of it,
+    as :func:`find_task` reads one) that no task of ``doc`` has and no task's log names:
+    the id a person changed in a commit git then took as it was (a fast-forward, or a
+    merge that took that side whole, without the merge driver: no note was written).
+    The newest commit of ``HEAD``'s history that changed how often the board holds
+    ``wanted`` (``git log -S``, git-log(1)) is the one that changed or removed it; its
+    parent's board had the task; the one identity rule
+    (:func:`~ai_protocols.board.merge.same_tasks`, the merge's) pairs that task with
+    the task of the commit's board that it became. Followed while that id, too, is gone
+    (at most :data:`HISTORY_HOPS` changes). Returns what to tell the person: ``its id is
+    now NEW ...``, or that commit removed the task; ``None`` when the history says
+    nothing (no git, no such commit, a board git cannot read, a task the rule pairs with
+    none of the new board's). Run only on a miss: a found id costs no git run."""
+    from ai_protocols.board.merge import same_tasks
+
+    root, path = str(board.parent.parent), f"{AI_DIR}/{BOARD_FILE}"
+    tasks = read_board(doc, check=False)[0]
+    ident, seen, said = wanted, {wanted}, []
+    for _ in range(HISTORY_HOPS):
+        commit = recorded_in_history(root, path, ident)
+        if commit is None:
+            return None
+        before, after = file_at(root, f"{commit}^", path), file_at(root, commit, path)
+        if before is None:
+            return None
+        try:
+            old = BoardFile(before.decode("utf-8"))
+            task = find_task(read_board(old, check=False)[0], ident, board)
+            new = BoardFile(after.decode("utf-8")) if after is not None else None
+        except (UnicodeDecodeError, ValueError, TaskNotFound):
+            return None
+        short = commit[:12]
+        pair = [b for a, b in (same_tasks(old, new) if new is not None else [])
+                if old.headlines[a].line == task.line - 1]
+        now = read_board(new, check=False)[0] if new is not None and pair else []
+        found = next((t for t in now if t.line == new.headlines[pair[0]].line + 1), None) \
+            if new is not None and pair else None
+        if found is None or not found.id:
+            if any(t.id == task.id for t in read_board(new, check=False)[0]) \
+                    if new is not None else False:
+                return None  # (still there in that commit: not what changed it)
+            return (f"its task, {task.id} ({task.title}), was removed from the board by "
+                    f"commit {short}" + (f" ({'; '.join(said)})" if said else "")
+                    + "; 'git show " + short + "' shows how")
+        said.append(f"commit {short} changed {task.id} to {found.id}")
+        here = [t for t in tasks if t.id == found.id]
+        if len(here) == 1:
+            return (f"its id is now {found.id} (line {here[0].line}, as the board's git "
+                    f"history says: {'; '.join(said)}, without a note in its log); name "
+                    "it by the id it has now")
+        if found.id in seen:
+            return None
+        ident = found.id
+        seen.add(ident)
+    return None
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:

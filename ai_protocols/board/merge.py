@@ -42,6 +42,7 @@ already there) is left to the caller, who merges it as ``git merge-file`` does.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TypeVar
 
 from ai_protocols.board.model import (
@@ -253,51 +254,81 @@ def same_tasks(old: OrgFile, new: OrgFile) -> list[tuple[int, int]]:
     pairs, into each file's ``headlines``."""
     held = {h.properties.get("ID") for h in new.headlines if h.properties.get("ID")}
     known = {h.properties.get("ID") for h in old.headlines if h.properties.get("ID")}
-    moved = _moved_ids(old, new)
-    gone = [index for index in task_headlines(old)
-            if old.headlines[index].properties.get("ID") not in held | {None, ""}
-            or old.headlines[index].properties.get("ID") in moved]
+    old_tasks, new_tasks = task_headlines(old), task_headlines(new)
+    moved = _moved_ids(old, new, old_tasks, new_tasks)
+    gone = [index for index in old_tasks
+            if (ident := old.headlines[index].properties.get("ID")) in moved
+            or (ident and ident not in held)]
     if not gone:
         return []
-    ids = [new.headlines[index].properties.get("ID") for index in task_headlines(new)]
+    ids = [new.headlines[index].properties.get("ID") for index in new_tasks]
+    times = Counter(ids)  # (each id's count, once: not a count per task)
     # (an id two tasks have: the one retyped into another's is free too)
-    free = [index for index, ident in zip(task_headlines(new), ids, strict=True)
-            if not ident or ident not in known or ids.count(ident) > 1 or ident in moved]
+    free = [index for index, ident in zip(new_tasks, ids, strict=True)
+            if not ident or ident not in known or times[ident] > 1 or ident in moved]
     return _pair({index: _Seen.of(old, index) for index in gone},
                  {index: _Seen.of(new, index) for index in free},
-                 [_Seen.of(old, index) for index in task_headlines(old)],
-                 [_Seen.of(new, index) for index in task_headlines(new)])
+                 [_Seen.of(old, index) for index in old_tasks],
+                 [_Seen.of(new, index) for index in new_tasks])
 
 
-def _moved_ids(old: OrgFile, new: OrgFile) -> set[str]:
+def _moved_ids(old: OrgFile, new: OrgFile, old_tasks: list[int],
+               new_tasks: list[int]) -> set[str]:
     """The ids of ``old``'s tasks that a task of ``new`` holds but that is no evidence:
     that task has nothing of the old one (another title, other text under it, not its
     claim) while exactly one other task of ``new`` has its whole text but the ``:ID:``
     line, or its claim (a person swapped two tasks' ``:ID:`` lines, or typed one task's
     id into another and its own into the first): the stronger evidence decides which
-    task it is (:func:`same_tasks`)."""
-    news: dict[str, list[int]] = {}
-    for index in task_headlines(new):
-        ident = new.headlines[index].properties.get("ID")
+    task it is (:func:`same_tasks`). ``old_tasks``, ``new_tasks``: their tasks'
+    headline indexes (:func:`task_headlines`). The rule is :func:`_moved`'s."""
+    return _moved([(old.headlines[i].properties.get("ID"), _Seen.of(old, i)) for i in old_tasks],
+                  [(new.headlines[j].properties.get("ID"), _Seen.of(new, j)) for j in new_tasks])
+
+
+def _moved(olds: list[tuple[str | None, _Seen]],
+           news: list[tuple[str | None, _Seen]]) -> set[str]:
+    """:func:`_moved_ids`'s rule on tasks given as ``(id, seen)``: the base's ``olds``,
+    a side's ``news``. The text under a headline is something of the task only when no
+    other task of ``olds`` has that text (tasks added in one minute by one agent have
+    the same); when it is such a shared text, the id moved only in a swap: the task of
+    ``news`` holding the old task's whole text holds an id of ``olds`` whose task's
+    whole text is the one now holding the old id (each has the other's). Linear: the
+    tasks of ``news`` are looked up by id, whole text and claim."""
+    holders: dict[str, list[int]] = {}
+    for k, (ident, _) in enumerate(news):
         if ident:
-            news.setdefault(ident, []).append(index)
+            holders.setdefault(ident, []).append(k)
+    unique = Counter(ident for ident, _ in olds if ident)
+    back = {ident: seen for ident, seen in olds if ident and unique[ident] == 1}
+    unders = Counter(seen.under for _, seen in olds)
+    by_whole: dict[tuple[str, tuple[str, ...]], set[int]] | None = None
+    by_claim: dict[tuple[str, str], set[int]] = {}
     moved: set[str] = set()
-    seen_new: dict[int, _Seen] = {}
-    for index in task_headlines(old):
-        ident = old.headlines[index].properties.get("ID")
-        if not ident or len(news.get(ident, ())) != 1:
+    for ident, mine in olds:
+        if not ident or len(holders.get(ident, ())) != 1:
             continue
-        there = news[ident][0]
-        mine = _Seen.of(old, index)
-        now = seen_new.setdefault(there, _Seen.of(new, there))
-        if mine.title == now.title or mine.under == now.under or \
-                (mine.claim is not None and mine.claim == now.claim):
+        there = holders[ident][0]
+        now = news[there][1]
+        if mine.title == now.title or (mine.claim is not None and mine.claim == now.claim) \
+                or (mine.under == now.under and unders[mine.under] == 1):
             continue  # (it has something of the old task: its id says which it is)
-        others = [j for j in task_headlines(new) if j != there and (
-            (seen := seen_new.setdefault(j, _Seen.of(new, j))).whole == mine.whole
-            or (mine.claim is not None and seen.claim == mine.claim))]
-        if len(others) == 1:
-            moved.add(ident)
+        if by_whole is None:  # (the index of the side's tasks, made on the first need)
+            by_whole = {}
+            for k, (_, seen) in enumerate(news):
+                by_whole.setdefault(seen.whole, set()).add(k)
+                if seen.claim is not None:
+                    by_claim.setdefault(seen.claim, set()).add(k)
+        others = set(by_whole.get(mine.whole, ()))
+        if mine.claim is not None:
+            others |= by_claim.get(mine.claim, set())
+        others.discard(there)
+        if len(others) != 1:
+            continue
+        if mine.under == now.under:  # (a text others share says nothing: a swap only)
+            other = news[next(iter(others))][0]
+            if other is None or other not in back or back[other].whole != now.whole:
+                continue
+        moved.add(ident)
     return moved
 
 
@@ -363,6 +394,17 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     one before left; tasks that agree pair, in the keys' order, only when as many of
     ``gone`` as of ``free`` agree."""
     pairs: list[tuple[_Key, _Key]] = []
+    paired_old: set[_Key] = set()
+    paired_new: set[_Key] = set()
+
+    def pair(a: _Key, b: _Key) -> None:
+        pairs.append((a, b))
+        paired_old.add(a)
+        paired_new.add(b)
+
+    # (each count below made once, by id or text: never a count over the tasks per task)
+    free_ids = Counter((seen.values.get("ID") or "").strip() for seen in free.values())
+    free_was = Counter(was for seen in free.values() for was in seen.was)
     # 0. the id its log says a person changed it from, which one task has now: git put
     # back a board older than that change (``Board._same_again``)
     had: dict[str, list[_Key]] = {}
@@ -372,9 +414,8 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     for where, seen in free.items():
         ident = (seen.values.get("ID") or "").strip()
         olds = had.get(ident, [])
-        if ident and len(olds) == 1 and \
-                sum((t.values.get("ID") or "").strip() == ident for t in free.values()) == 1:
-            pairs.append((olds[0], where))
+        if ident and len(olds) == 1 and free_ids[ident] == 1:
+            pair(olds[0], where)
     # ... and the other way: the id its own log says it had (a person's change, or the
     # merge's "its id was also Z": ``_adopt_ids``), when one task of ``gone`` has it
     # and no other task of ``free`` says so (one rule follows an id through its notes)
@@ -384,21 +425,18 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     for where, seen in free.items():
         for was in seen.was:
             olds = by_id.get(was, [])
-            if was and len(olds) == 1 and sum(was in t.was for t in free.values()) == 1 \
-                    and olds[0] not in {a for a, _ in pairs} \
-                    and where not in {b for _, b in pairs}:
-                pairs.append((olds[0], where))
+            if was and len(olds) == 1 and free_was[was] == 1 \
+                    and olds[0] not in paired_old and where not in paired_new:
+                pair(olds[0], where)
     # (the text under its headline, retitled: only when no other task of either board
     # has that text: tasks added in one minute have the same)
-    once = {rest for rest in {t.under for t in every_old}
-            if sum(t.under == rest for t in every_old) == 1 and
-            sum(t.under == rest for t in every_new) == 1}
+    old_under = Counter(t.under for t in every_old)
+    new_under = Counter(t.under for t in every_new)
+    once = {rest for rest, n in old_under.items() if n == 1 and new_under[rest] == 1}
     rules = ((lambda t: t.whole, False), (lambda t: t.claim, False),
              (lambda t: t.under if t.under in once else None, True),
              (lambda t: t.title, True))
     for rule, bare_only in rules:
-        paired_old = {a for a, _ in pairs}
-        paired_new = {b for _, b in pairs}
         olds: dict[object, list[_Key]] = {}
         for where, seen in gone.items():
             key = rule(seen) if where not in paired_old else None
@@ -411,10 +449,12 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
             key = rule(seen)
             if key is not None:
                 news.setdefault(key, []).append(where)
-        pairs += [pair for key, places in olds.items()
-                  if len(places) == len(news.get(key, ()))
-                  for pair in zip(places, news[key], strict=True)]
-    return sorted(pairs, key=lambda pair: (list(gone).index(pair[0]), 0))
+        for key, places in olds.items():
+            if len(places) == len(news.get(key, ())):
+                for a, b in zip(places, news[key], strict=True):
+                    pair(a, b)
+    place = {where: n for n, where in enumerate(gone)}
+    return sorted(pairs, key=lambda found: place[found[0]])
 
 
 def _is_id_line(text: str) -> bool:
@@ -733,10 +773,13 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
             names[name] = was[0]
     # A task whose :ID: line that side deleted or retyped: the same task, by the one
     # identity rule (:func:`same_tasks`), its id given back when it has none.
-    lost = {n: _Seen.of_chunk(o[n]) for n in o if n.startswith("task:") and n not in side}
+    # (and ids that side swapped, or moved to another task: :func:`_moved_ids`'s rule)
+    moved = _moved_names(o, side)
+    lost = {n: _Seen.of_chunk(o[n]) for n in o if n.startswith("task:") and
+            (n not in side or n in moved)}
     if lost:
-        free = {n: _Seen.of_chunk(side[n]) for n in order if n not in o and n not in names
-                and n.startswith(("heading:", "task:"))}
+        free = {n: _Seen.of_chunk(side[n]) for n in order if (n not in o or n in moved)
+                and n not in names and n.startswith(("heading:", "task:"))}
         side = dict(side)
         every = ([_Seen.of_chunk(o[n]) for n in o if n.startswith(("heading:", "task:"))],
                  [_Seen.of_chunk(side[n]) for n in order if n.startswith(("heading:", "task:"))])
@@ -753,6 +796,17 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
     if not names:
         return side, order
     return ({names.get(n, n): c for n, c in side.items()}, [names.get(n, n) for n in order])
+
+
+def _moved_names(o: dict[str, _Chunk], side: dict[str, _Chunk]) -> set[str]:
+    """The names (``task:ID``) of the base's tasks whose ``ID`` a task of ``side`` holds
+    that is not that task by :func:`_moved`'s rule (the one :func:`_moved_ids` applies
+    to the kept copy and the board): a person swapped two tasks' ``:ID:`` lines in one
+    clone. Such a task is paired by the identity rule, not by its id."""
+    kinds = ("task:", "heading:")
+    return _moved([(n, _Seen.of_chunk(c)) for n, c in o.items() if n.startswith("task:")],
+                  [(n if n.startswith("task:") else None, _Seen.of_chunk(c))
+                   for n, c in side.items() if n.startswith(kinds)])
 
 
 def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:

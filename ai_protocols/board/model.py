@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from ai_protocols.org.syntax import Entry
+
 __all__ = [
     "BOARD_FILE",
     "CLOSED_STATES",
@@ -303,13 +305,27 @@ def renamed_to(doc: OrgFile, wanted: str, tasks: list[Task] | None = None) -> li
     return found
 
 
-def current_task(doc: OrgFile, tasks: list[Task], wanted: str) -> Task | None:
+def current_task(doc: OrgFile, tasks: list[Task], wanted: str,
+                 linked_at: datetime | None = None) -> Task | None:
     """The task of ``tasks`` (read from ``doc``) whose id is ``wanted``, else the one
     task whose log says it was (:func:`renamed_to`, followed through a chain of such
-    changes); ``None`` when none, or more than one, is."""
+    changes); ``None`` when none, or more than one, is. A session's link: the one rule
+    of "the same task" (the notes the identity rule writes) before the bare id: when
+    the task that has ``wanted`` got it by a change (its log's latest id note: ``its id
+    was W (changed by hand to wanted)``, two ids swapped) and one other task's log says
+    it had ``wanted``, a link made before that note (``linked_at``, the minute of the
+    session's link, the note's minute included; ``None``: not known, taken as before)
+    meant the other task, which is returned; a link made in a later minute meant the
+    task with the id."""
     seen = {wanted}
     while True:
         exact = [t for t in tasks if t.id == wanted]
+        if len(exact) == 1:
+            came = _id_came(doc, exact[0])
+            if came is not None and (linked_at is None or linked_at <= came):
+                found = [t for t in renamed_to(doc, wanted, tasks) if t is not exact[0]]
+                if len(found) == 1 and found[0].id:
+                    return found[0]
         if exact:
             return exact[0] if len(exact) == 1 else None
         found = renamed_to(doc, wanted, tasks)
@@ -317,6 +333,34 @@ def current_task(doc: OrgFile, tasks: list[Task], wanted: str) -> Task | None:
             return found[0] if len(found) == 1 else None
         wanted = found[0].id
         seen.add(wanted)
+
+
+def linked_since(log: list[Entry], wanted: str) -> datetime | None:
+    """When a session linked itself to the task ``wanted``: the time of the latest item
+    of its Log (``log``) that ``start``/``log --task`` wrote for it (``task: ID
+    TITLE``); ``None`` without one (:func:`current_task`'s ``linked_at``)."""
+    for entry in reversed(log):
+        if entry.text == f"task: {wanted}" or entry.text.startswith(f"task: {wanted} "):
+            return entry.time
+    return None
+
+
+_NOTE_STAMP = pattern(r"- (\[[^]]*\])")  # (a log item's time stamp)
+
+
+def _id_came(doc: OrgFile, task: Task) -> datetime | None:
+    """When the task's id came to it by a change from another id, as its log's latest
+    id note says (:data:`RETYPED`: a person's change, noted; the note's minute), else
+    ``None``."""
+    for text in reversed(own_log(doc, task.line)):
+        match = RETYPED.match(text.strip())
+        if match is None:
+            continue
+        if match.group(2) != task.id or match.group(1) == task.id:
+            return None
+        stamp = _NOTE_STAMP.match(text.strip())
+        return parse_timestamp(stamp.group(1)) if stamp else None
+    return None
 
 
 def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes | None:
@@ -750,7 +794,25 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     :class:`~ai_protocols.errors.MisplacedDrawer` (:func:`check_drawers`, unless not
     ``check``) when a task's drawer stands where Org does not read it; ``path`` names
     the board in it. Not ``check`` (a reader that writes nothing: the guard, the hook):
-    such a drawer is read where it stands (:func:`stray_properties`)."""
+    such a drawer is read where it stands (:func:`stray_properties`).
+
+    Read once per version of ``doc``: the result is kept on ``doc`` until an edit
+    changes it (every edit makes ``doc.headlines`` anew: :meth:`OrgFile._renumber`), so
+    the many readers of one command share one reading; each call gets lists of its own
+    (the tasks and locks themselves are shared: no reader changes them)."""
+    memo = doc.__dict__.get("_board_read")
+    if memo is None or memo[0] is not doc.headlines:
+        memo = doc.__dict__["_board_read"] = (doc.headlines, {})
+    key = (check, doc.__dict__.get("read_done"))
+    found = memo[1].get(key)
+    if found is None:
+        found = memo[1][key] = _read_board(doc, path, check=check)
+    return list(found[0]), list(found[1])
+
+
+def _read_board(doc: OrgFile, path: Path | None, *,
+                check: bool) -> tuple[list[Task], list[AreaLock]]:
+    """:func:`read_board`, read afresh."""
     if check:
         check_drawers(doc, path)
     tasks = []

@@ -95,6 +95,8 @@ def _said_after(board: Board) -> None:
     it configured in a clone."""
     if board.noted:  # (nothing put back: a note the change wrote)
         _echo(f"noted on the task board: {'; '.join(board.noted)}", err=True)
+    if board.corrected:  # (an id typed as another task's: its own given back)
+        _echo(f"corrected on the task board: {'; '.join(board.corrected)}", err=True)
     if board.restored:
         _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
         if _stash_holds(board.path):

@@ -227,18 +227,23 @@ def _has_board(project: Project) -> bool:
     return os.path.exists(os.path.join(project.ai_dir_text, BOARD_FILE))
 
 
-def _linked_task(project: Project) -> str | None:
-    """The task the session is linked to (``start``/``log --task``), if any."""
+def _linked_task(project: Project) -> tuple[str, datetime | None] | None:
+    """The task the session is linked to (``start``/``log --task``), if any, with when
+    (:func:`~ai_protocols.board.model.linked_since`)."""
     from ai_protocols.errors import AiProtocolsError
 
     try:
         session = project.show()
     except AiProtocolsError:
         return None
-    return session.task
+    if not session.task:
+        return None
+    from ai_protocols.board.model import linked_since
+
+    return session.task, linked_since(session.log, session.task)
 
 
-def print_open_tasks(project: Project, linked: str | None) -> None:
+def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | None) -> None:
     """After a wrap-up: the open tasks this session held or was linked to, each with
     the command that marks it done (on stderr; nothing is changed). Nothing without a
     board, or with one that cannot be read."""
@@ -249,7 +254,7 @@ def print_open_tasks(project: Project, linked: str | None) -> None:
 
     board = Board(project)
     try:
-        tasks = board.session_tasks(linked)
+        tasks = board.session_tasks(*(linked or (None,)))
     except AiProtocolsError:
         return
     from ai_protocols.liveness.evidence import RECOVERABLE

@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "StateReading", "blob_id", "has_commit", "present_commits",
+__all__ = ["GitState", "StateReading", "blob_id", "file_at", "has_commit", "present_commits",
            "read_state", "rebased_into", "recorded_in_history", "remote_for",
            "start_ancestry", "start_state", "start_work_diff", "stash_untracked",
            "stash_untracked_blobs"]
@@ -383,6 +383,14 @@ def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) ->
                f":(top,literal){path}")
     found = out.decode("ascii", "replace").strip() if out else ""
     return found or None
+
+
+def file_at(root: str | os.PathLike[str], revision: str, path: str) -> bytes | None:
+    """The bytes of the file ``path`` (from the work tree's top at ``root``) in the commit
+    ``revision`` names (``C``, ``C^``: gitrevisions(7)); ``None`` when git cannot say or
+    that commit has no such file. One git run (``git cat-file blob REV:path``,
+    git-cat-file(1))."""
+    return _git(root, "cat-file", "blob", f"{revision}:{path}")
 
 
 def stash_untracked(root: str | os.PathLike[str]) -> list[str]:

@@ -791,8 +791,20 @@ class OrgFile:
         return index if footnotes is None else footnotes
 
     def find(self, line: int) -> Headline:
-        """The headline on ``line`` (a line index); ``StopIteration`` when there is none."""
-        return next(h for h in self.headlines if h.line == line)
+        """The headline on ``line`` (a line index); ``StopIteration`` when there is none.
+        A binary search: the headlines are in line order (a log read per task of a big
+        board stays linear in all)."""
+        headlines = self.headlines  # (no bisect import: the hot paths import little)
+        low, high = 0, len(headlines)
+        while low < high:
+            middle = (low + high) // 2
+            if headlines[middle].line < line:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(headlines) and headlines[low].line == line:
+            return headlines[low]
+        raise StopIteration
 
 
 def todo_line_value(text: str, at: int) -> int:

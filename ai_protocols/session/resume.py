@@ -263,9 +263,10 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
         return [], {}
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
-        from ai_protocols.board.model import current_task
+        from ai_protocols.board.model import current_task, linked_since
 
-        now = current_task(doc, tasks, linked)
+        now = current_task(doc, tasks, linked,
+                           linked_since(session.log, linked) if session else None)
         linked = now.id if now is not None else linked
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
                                                (linked and t.id == linked))]
