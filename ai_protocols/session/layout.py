@@ -834,19 +834,21 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
 
 
 #: The keywords whose value is a file Org reads relative to the file's folder (Org 9.5:
-#: ``org-export-expand-include-keyword``; ``org-collect-keywords`` for SETUPFILE).
-_PATH_KEYWORDS = ("#+include:", "#+setupfile:")
+#: ``org-export-expand-include-keyword``; ``org-collect-keywords`` for SETUPFILE;
+#: ``org-cite-list-bibliography-files``, oc.el, for BIBLIOGRAPHY).
+_PATH_KEYWORDS = ("#+include:", "#+setupfile:", "#+bibliography:")
 
 
 def moved_keyword_line(line: str, old_folder: str, new_folder: str,
                        existing_only: bool = False, renamed: dict[str, str] | None = None
                        ) -> str:
-    """``line``, when it is an ``#+INCLUDE:`` or ``#+SETUPFILE:`` keyword (any case,
-    indented or not) naming a relative file, with that path naming from ``new_folder``
-    the file it named from ``old_folder``; any other line as it is. Org 9.5's reading:
-    INCLUDE's file is the value's first word or ``"quoted text"``, less a ``::location``
-    (``org-export-expand-include-keyword``); SETUPFILE's the whole value, less
-    surrounding double quotes (``org-strip-quotes``), a URL (``scheme:``) left alone.
+    """``line``, when it is an ``#+INCLUDE:``, ``#+SETUPFILE:`` or ``#+BIBLIOGRAPHY:``
+    keyword (any case, indented or not) naming a relative file, with that path naming
+    from ``new_folder`` the file it named from ``old_folder``; any other line as it is.
+    Org 9.5's reading: INCLUDE's file is the value's first word or ``"quoted text"``,
+    less a ``::location`` (``org-export-expand-include-keyword``); SETUPFILE's and
+    BIBLIOGRAPHY's the whole value, less surrounding double quotes (``org-strip-quotes``;
+    ``org-cite-list-bibliography-files``), a URL (``scheme:``) left alone.
     Only the path changes: the quotes, the location and the rest of the line stay. An
     absolute path (``/``, ``~``) stays; with ``existing_only``, so does one naming
     nothing that exists. ``renamed``: as :func:`moved_link_line`'s."""
@@ -931,15 +933,60 @@ def _no_link_lines(doc: OrgFile) -> tuple[list[tuple[int, int, bool]], set[int]]
             k = end + 1
         else:
             fences.update((index, marks[end][0]))
+    fences.update(_latex_environments(doc, heads))
     return spans, fences
+
+
+def _latex_environments(doc: OrgFile, heads: list[int]) -> set[int]:
+    """The lines of ``doc``'s LaTeX environments, where Org sees no link (Org 9.5's
+    ``org-element-latex-environment-parser``: a line beginning ``\\begin{NAME}``,
+    indented or not, up to the first ``\\end{NAME}`` (any case) that ends a line, blanks
+    after it allowed, before the next headline; a begin with no such end is a
+    paragraph). Taken wherever they are (in a list item or a block too: a superset, so
+    a link they hold keeps its bytes)."""
+    from bisect import bisect_right
+
+    found: set[int] = set()
+    starts = [(index, line) for index, line in doc.lines_holding("\\begin{")]
+    if not starts:
+        return found
+    import re  # (only at a move)
+
+    begin = re.compile(r"[ \t]*\\begin\{([A-Za-z0-9*]+)\}")
+    for index, line in starts:
+        if index in found or (opened := begin.match(line)) is None:
+            continue
+        end = re.compile(r"\\end\{" + re.escape(opened.group(1)) + r"\}[ \t]*$",
+                         re.IGNORECASE)
+        at = bisect_right(heads, index)
+        limit = heads[at] if at < len(heads) else len(doc.lines)
+        for last in range(index, limit):
+            text = strip_ending(doc.lines[last], doc.newline)
+            if end.search(text, opened.end() if last == index else 0):
+                found.update(range(index, last + 1))
+                break
+    return found
 
 
 def _no_link_line(line: str) -> bool:
     """Whether ``line`` (outside a verse block) is a comment (``#`` then a blank or the
-    line's end) or a fixed-width line (``:`` so), indented or not: Org sees no link
-    there (Org syntax, "Comments" and "Fixed Width Areas")."""
+    line's end), a fixed-width line (``:`` so), a keyword (``#+``: ``#+TITLE:``,
+    ``#+CAPTION:``...; the path keywords are read apart, :func:`moved_keyword_line`) or
+    a drawer's or property's line (``:NAME:`` then a blank or the end), indented or not:
+    Org sees no link there (Org syntax, "Comments", "Fixed Width Areas", "Keywords",
+    "Property Drawers": ``org-element-parse-buffer`` makes no link object of a
+    keyword's or a property's value). A superset: a paragraph's line of these shapes
+    keeps its bytes too."""
     body = line.lstrip(" \t")
-    return body[:1] in ("#", ":") and body[1:2] in ("", " ", "\r", "\n")
+    if body[:1] == "#":
+        return body[1:2] in ("", " ", "\r", "\n", "+")
+    if body[:1] != ":":
+        return False
+    if body[1:2] in ("", " ", "\r", "\n"):
+        return True
+    close = body.find(":", 2)
+    return close != -1 and not any(c in " \t" for c in body[1:close]) and \
+        body[close + 1:close + 2] in ("", " ", "\t", "\r", "\n")
 
 
 #: Org's verbatim and code markup (Org 9.5's ``org-emphasis-regexp-components``, Org
@@ -1001,6 +1048,72 @@ def _markup_spans(text: str) -> list[tuple[int, int]] | None:
             for breaks in (1, len(text)):
                 spans.update(_markup_reading(text, marks, skip, breaks, closers))
     return sorted(spans)
+
+
+#: What may open an object whose text Org reads raw (no link in it): inline src blocks,
+#: LaTeX fragments, export snippets, macros, targets and angle links (their
+#: :func:`_raw_spans`).
+_RAW_OPENERS = ("src_", "\\", "$", "@@", "{{{", "<")
+
+
+def _raw_spans(text: str) -> list[tuple[int, int]]:
+    """The spans ``(open, close)`` of ``text`` (a paragraph, its lines joined by
+    ``\\n``) where Org 9.5 or 9.7 may read an object whose text holds no link (Org
+    syntax, "Objects"; Org 9.5's parsers named): an inline src block
+    (``src_LANG[...]{...}``, ``org-element-inline-src-block-parser``: to the last ``}``
+    after it, its braces being balanced across lines), a LaTeX fragment
+    (``org-element-latex-fragment-parser``: ``\\(...\\)``, ``\\[...\\]``,
+    ``$...$``, ``$$...$$``, a ``\\command`` with its ``[...]``/``{...}`` arguments), an
+    export snippet (``@@BACKEND:...@@``), a macro (``{{{NAME(ARGS)}}}``: to the first
+    ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``) and an angle link
+    of another type, or of any type across lines (``<TYPE:...>``, ``org-link-angle-re``:
+    the text in it is the link's path). Each opener to the first closer after it, with
+    no regard to what Org checks before or after (a superset: a link in a span Org does
+    not make keeps its bytes, and may break at a move, never is it changed into
+    something else)."""
+    if not any(opener in text for opener in _RAW_OPENERS):
+        return []
+    import re  # (only at a move)
+
+    spans = []
+    for found in re.finditer(r"src_[^ \t\n\[{]+[\[{]", text):
+        close = text.rfind("}")
+        if close >= found.end() - 1:
+            spans.append((found.start(), close))
+    pairs = {"(": "\\)", "[": "\\]"}
+    for found in re.finditer(r"\\(?:[(\[]|[a-zA-Z]+\*?(?:\[[^\][\n{}]*\]|\{[^{}\n]*\})*)",
+                             text):
+        at = found.start()
+        if text[at + 1] in pairs:
+            close = text.find(pairs[text[at + 1]], at + 2)
+            if close != -1:
+                spans.append((at, close + 1))
+        elif found.end() > at + 1:
+            spans.append((at, found.end() - 1))
+    at = 0
+    while (at := text.find("$", at)) != -1:
+        double = text.startswith("$$", at)
+        close = text.find("$$", at + 2) + 1 if double else text.find("$", at + 1)
+        if close > at:
+            spans.append((at, close))
+        at += 1
+    for opener, closer, shape in (("@@", "@@", r"@@[-A-Za-z0-9]+:"), ("<<", ">>", "<<"),
+                                  ("<", ">", r"<[A-Za-z][-A-Za-z0-9+.]*:")):
+        for found in re.finditer(shape, text):
+            close = text.find(closer, found.end())
+            if close == -1:
+                continue
+            if opener == "<" and "\n" not in text[found.start():close] and any(
+                    text.startswith(s, found.start() + 1) for s in _FILE_SCHEMES):
+                continue  # (a file angle link on its line: rewritten as one)
+            spans.append((found.start(), close + len(closer) - 1))
+    at = 0
+    while (at := text.find("{{{", at)) != -1:
+        ends = [n for n in (text.find("}}}", at + 3), text.find(")}}}", at + 3) + 1) if n > 0]
+        if ends:
+            spans.append((at, max(ends) + 2))
+        at += 3
+    return spans
 
 
 def _markup_reading(text: str, marks: str, links: dict[int, int], breaks: int,
@@ -1093,10 +1206,12 @@ def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
     ``cache``: each paragraph's spans, by its lines, for the next line of it."""
     first, last = verse if verse is not None else _paragraph(doc, index, out)
     lines = [strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)]
-    if not any("=" in line or "~" in line for line in lines):
+    if not any(mark in line for line in lines for mark in ("=", "~", *_RAW_OPENERS)):
         return []
     if (first, last) not in cache:
-        cache[first, last] = _markup_spans("\n".join(lines))
+        text = "\n".join(lines)
+        markup = _markup_spans(text)
+        cache[first, last] = None if markup is None else markup + _raw_spans(text)
     spans = cache[first, last]
     if spans is None:
         return None
@@ -1129,7 +1244,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
             not spans[k][2] or at in (spans[k][0], spans[k][1])))
 
     keywords = {index for index, line in doc.lines_holding("#+")
-                if line.lstrip(" \t")[:12].casefold().startswith(_PATH_KEYWORDS)}
+                if line.lstrip(" \t")[:15].casefold().startswith(_PATH_KEYWORDS)}
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
                    {index for index, _ in doc.lines_holding("file")} | keywords)
     changes = []
@@ -1142,11 +1257,11 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                 not verse or index in (spans[at][0], spans[at][1]))):
             continue
         bare = strip_ending(doc.lines[index], doc.newline).lstrip("\ufeff")
-        if not verse and _no_link_line(bare):
-            continue
         if index in keywords and not verse:
             moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True,
                                        renamed=renamed)
+        elif not verse and _no_link_line(bare):
+            continue
         else:
             inert = _inert_columns(doc, index, (spans[at][0] + 1, spans[at][1] - 1)
                                    if verse else None, out, cache)
