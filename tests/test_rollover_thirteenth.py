@@ -14,9 +14,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_rollover_eleventh_c import _link, _session
 
 from ai_protocols.org.file import OrgFile
 from ai_protocols.session.layout import move_links
+from ai_protocols.session.merge import merge_session_bytes
 
 from emacs import on_both
 
@@ -187,3 +189,42 @@ def test_a_move_keeps_the_bibliography_naming_the_same_file(tmp_path: Path) -> N
                         if line.startswith(str(after)))
         assert mine == theirs == sorted([str(project / "refs.bib"),
                                          str(project / "my refs.bib")]), out
+
+
+# -- 2. the merge driver reads a ::search link as Org does ------------------------------
+
+
+_SEARCHES = st.sampled_from(["", "::*Decisions", "::42", "::my target", "::/re::x/"])
+
+
+def _searched(n: int, search: str, description: str | None = None) -> str:
+    """:func:`test_rollover_eleventh_c._link` ``n`` with ``search`` after its path."""
+    line = _link(n, description)
+    at = line.index("][")
+    return line[:at] + search + line[at:]
+
+
+@settings(max_examples=40, deadline=None)
+@given(base=_SEARCHES, mine=_SEARCHES, rolls=st.booleans(), ours_is_mine=st.booleans(),
+       archived=st.booleans())
+def test_the_merge_driver_takes_a_search_link_for_the_files_link(
+        base: str, mine: str, rolls: bool, ours_is_mine: bool, archived: bool) -> None:
+    """Item 2: a link of ``Earlier entries`` with a ``::SEARCH`` option names the file
+    before the first ``::`` (Org's reading): a person who adds, changes or removes the
+    option on one side while the other rolls over again (or not) gets one line for that
+    file, the changed one, never the file linked twice; merged into an archive's place
+    (git's ``%P``), the link is written from the archive's folder, its option kept."""
+    a = _session([_searched(1, mine)])
+    b = _session([_searched(1, base), *([_link(2)] if rolls else [])])
+    ours, other = (a, b) if ours_is_mine else (b, a)
+    place = ".ai/sessions/2026-01-01T10-00--x.org" if archived else None
+    result = merge_session_bytes(_session([_searched(1, base)]), ours, other, place=place)
+    assert result is not None and not result.conflicts
+    text = result.data.decode()
+    name = _link(1).split("/")[2].split("]")[0]
+    [line] = [line for line in text.splitlines() if name in line]
+    expected = _searched(1, mine)
+    if archived:
+        expected = expected.replace("[[file:history/", "[[file:../history/")
+    assert line == expected, text
+    assert text.count("[[file:") == 1 + rolls, text
