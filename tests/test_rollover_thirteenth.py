@@ -10,16 +10,19 @@ git, real Emacs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_rollover_eleventh_c import _link, _session
+from test_rollover_stash import _at
 
 from ai_protocols.org.file import OrgFile
-from ai_protocols.session.layout import move_links
+from ai_protocols.session.layout import earlier_link_line, move_links
 from ai_protocols.session.merge import merge_session_bytes
 
+from conftest import Runner
 from emacs import on_both
 
 #: Each file link Org sees (``org-element-parse-buffer``, ``link`` objects, types
@@ -228,3 +231,30 @@ def test_the_merge_driver_takes_a_search_link_for_the_files_link(
         expected = expected.replace("[[file:history/", "[[file:../history/")
     assert line == expected, text
     assert text.count("[[file:") == 1 + rolls, text
+
+
+# -- 5. status --json names a linked earlier file neither here nor kept -------------------
+
+
+def test_status_json_names_the_linked_earlier_files_neither_here_nor_kept(
+        project: Path, run: Runner) -> None:
+    """Item 5: a session linking an earlier file of its own that is not here and not
+    kept (a clone of one that rolled over, never given the file): ``status --json``
+    names it in the row's ``missing_earlier`` (absolute paths, link order); a session
+    whose earlier files are all there has ``[]``; once the file is back, ``[]``."""
+    from test_rollover import started
+
+    path = started(run, project)
+    assert json.loads(run("status", "--json").stdout)[0]["missing_earlier"] == []
+    name = "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
+    line = earlier_link_line(f"history/session-context/{name}", _at(600), _at(699), 57)
+    text = path.read_text()
+    at = text.index("\n** ", text.index(":CUSTOM_ID: summary")) + 1
+    section = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
+    path.write_text(text[:at] + section + line + "\n" + text[at:])
+    gone = project / ".ai/history/session-context" / name
+    [row] = json.loads(run("status", "--json").stdout)
+    assert row["missing_earlier"] == [str(gone)], row
+    gone.parent.mkdir(parents=True)
+    gone.write_text("* Earlier\n")
+    assert json.loads(run("status", "--json").stdout)[0]["missing_earlier"] == []

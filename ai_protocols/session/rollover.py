@@ -1049,6 +1049,28 @@ def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
     return [] if session is None else read_earlier(doc, session, path)
 
 
+def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
+    """The earlier-entries files of its own (:func:`linked_earlier`) that the session
+    file ``path`` (under ``ai_dir``), whose text is ``text``, links and that are neither
+    in the work tree nor kept in the git folder
+    (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
+    --all`` cannot read them and their count is unknown. Parses ``text`` only when it
+    holds a ``[[file:`` link; one ``lstat`` per link, and per kept place of a missing
+    one. Raises nothing of its own."""
+    if "[[file:" not in text:
+        return []
+    from ai_protocols.session.names import earlier_kept_paths
+
+    def kept(place: str) -> bool:
+        try:
+            return any(os.path.isfile(copy) for copy in earlier_kept_paths(ai_dir, place))
+        except ValueError:
+            return False
+
+    return [e.path for e in linked_earlier(OrgFile(text), path)
+            if not os.path.lexists(e.path) and not kept(e.path)]
+
+
 def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
     """The entries that the earlier-entries files the session in ``doc`` (the file
     ``path``, under ``ai_dir``) links hold: each item at the start of a line with the

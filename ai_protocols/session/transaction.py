@@ -2330,9 +2330,9 @@ def missing_earlier(ai_dir: str, path: str) -> str | None:
         return None
     if b"[[file:" not in data:
         return None
-    gone = [e.path for e in linked_earlier(OrgFile(data.decode("utf-8", "replace")), path)
-            if not os.path.lexists(e.path) and
-            not any(os.path.isfile(copy) for copy in _kept_copies(ai_dir, e.path))]
+    from ai_protocols.session.rollover import missing_linked
+
+    gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
     if not gone:
         return None
     one = len(gone) == 1
