@@ -258,3 +258,32 @@ def test_status_json_names_the_linked_earlier_files_neither_here_nor_kept(
     gone.parent.mkdir(parents=True)
     gone.write_text("* Earlier\n")
     assert json.loads(run("status", "--json").stdout)[0]["missing_earlier"] == []
+
+
+# -- 6. an entry edited in an older file after a rollover, merged by merge-kept -----------
+
+
+def test_an_entry_edited_in_the_older_file_after_a_rollover_is_shown_once_after_merge_kept(
+        project: Path, run: Runner) -> None:
+    """Item 6: a rollover moved the oldest decisions out; ``git checkout`` put the older
+    file back and a person edited one of the moved decisions in it. ``merge-kept``
+    keeps the edited text in the file and records the moved old text as superseded
+    (entry identity across files: the one entry of its timestamp in both), so ``show
+    --all`` gives that decision once, as edited, and every other once."""
+    from test_rollover import CONTEXT
+    from test_rollover_eleventh_c import _rolled, decisions_shown
+    from test_rollover_stash import git
+
+    entries = _rolled(project, run)
+    path = project / CONTEXT
+    git(project, "checkout", "-q", "--", str(CONTEXT))
+    text = path.read_text()
+    assert text.count("old decision 000000 ") == 1
+    path.write_text(text.replace("old decision 000000 ", "old decision 000000 edited ", 1))
+    run("merge-kept", str(path))
+    assert path.read_text().count("old decision 000000 edited ") == 1
+    shown = decisions_shown(run)
+    assert [t for t, n in shown.items() if n > 1] == [], "an entry shown twice"
+    assert len(shown) == len(entries), (len(shown), len(entries))
+    assert [t for t in shown if t.startswith("old decision 000000 ")] == \
+        [t for t in shown if t.startswith("old decision 000000 edited ")] != []

@@ -91,6 +91,7 @@ from ai_protocols.session.rollover import (
     plan,
     relink,
     sorted_strays,
+    superseded_edits,
     unlinked_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -1065,8 +1066,16 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries")
         gained = entries_lacking(whole, merged.data)
-        with editing(ai_dir, path, now=now, held=True,
-                     new_text=merged.data.decode("utf-8")) as edit:
+        result = merged.data.decode("utf-8")
+        # An entry a person edited in the older file after a rollover moved its old text
+        # out: the old text is recorded as superseded, so show --all gives it once, as
+        # edited (docs/decisions.md, "Issue 16, thirteenth round").
+        replaced = superseded_edits(ai_dir, path, doc, OrgFile(text)) if held else set()
+        if replaced:
+            marked = OrgFile(result)
+            _record_superseded(marked, replaced)
+            result = marked.text
+        with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
             count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
                       f"{count} {'entry' if count == 1 else 'entries'} the file lacked")
