@@ -287,3 +287,39 @@ def test_an_entry_edited_in_the_older_file_after_a_rollover_is_shown_once_after_
     assert len(shown) == len(entries), (len(shown), len(entries))
     assert [t for t in shown if t.startswith("old decision 000000 ")] == \
         [t for t in shown if t.startswith("old decision 000000 edited ")] != []
+
+
+# -- 3. links into an adopted session's old folder, found and listed ----------------------
+
+
+def test_an_adoption_lists_the_links_into_the_old_folder_and_changes_none(
+        project: Path, run: Runner) -> None:
+    """Item 3: agent ``a``'s session rolled over; agent ``c``'s session file links a's
+    earlier file (bracket link) and a's history folder (plain link), and an archive
+    links a's earlier file. ``b`` adopts ``a``: the warning names each such line (file
+    and line number) and how the first would read naming the new place; those files
+    keep every byte (another agent's file, a closed archive)."""
+    from test_rollover_own import add_next_step, earlier_files, rolled_as
+
+    rolled_as(project, run, "a", "adopted")
+    [earlier] = earlier_files(project)
+    for agent in ("d", "c"):
+        run("start", "--title", f"{agent} work", agent=agent)
+        add_next_step(project / f".ai/session-context.d/{agent}.org",
+                      f"- [ ] read [[file:../history/session-context.d/a/{earlier.name}]"
+                      f"[a's notes]] and file:../history/session-context.d/a/\n")
+    run("wrap-up", "d done", agent="d")
+    [archive] = (project / ".ai/sessions").glob("*d-done.org")
+    theirs = project / ".ai/session-context.d/c.org"
+    before = {p: p.read_bytes() for p in (theirs, archive)}
+    run("start", "--title", "b work", agent="b")
+    adopted = run("recover", "a", "--adopt", "--force", agent="b")
+    said = adopted.stderr.replace("\n", " ")
+    assert "2 lines of this project's session files and archives name it" in said, said
+    for path in (theirs, archive):
+        number = path.read_text().split("\n").index(next(
+            line for line in path.read_text().split("\n") if earlier.name in line)) + 1
+        assert f"{path} line {number}" in said, said
+    assert f"../history/session-context.d/b/{earlier.name}][a's notes]] and " \
+           "file:../history/session-context.d/b/" in said, said
+    assert {p: p.read_bytes() for p in (theirs, archive)} == before

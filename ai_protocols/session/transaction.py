@@ -56,7 +56,7 @@ from ai_protocols.lean import datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp, strip_ending, unescape_inline
 from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
@@ -108,11 +108,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
-           "forget", "lacking", "locked_sessions", "merge_kept", "minute_of",
-           "missing_earlier", "missing_earlier_advice", "moved_away", "moved_elsewhere",
-           "moved_where", "operation_warning", "probe", "settle", "stash_back", "stash_moved",
-           "stashed_in", "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
-           "written_later"]
+           "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
+           "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
+           "stash_back", "stash_moved", "stashed_in", "unmerged", "unmerged_others",
+           "unmerged_warning", "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -1783,10 +1783,69 @@ def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
             os.path.relpath(folder, ai_dir).split(os.sep)[0] != "history":
         return
     old = parent(moves[0][0])
+    found = links_into_moved(ai_dir, path, moves)
+    where = ""
+    if found:
+        shown = "; ".join(f"{file} line {number}" for file, number, _ in found[:5])
+        where = (f"; {len(found)} line{'' if len(found) == 1 else 's'} of this project's "
+                 f"session files and archives name{'s' if len(found) == 1 else ''} it: "
+                 f"{shown}{' ...' if len(found) > 5 else ''} (the first would read "
+                 f"{quoted(found[0][2])})")
     _warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
           f"adoption), and {old} goes once empty: a link elsewhere that names that folder "
           f"or a file in it (in a file of yours, in another session's archive) now names "
-          f"nothing; point it at {folder}")
+          f"nothing; point it at {folder}{where}")
+
+
+def links_into_moved(ai_dir: str, path: str, moves: list[tuple[str, str]]
+                     ) -> list[tuple[str, int, str]]:
+    """The lines of this project's session files (``.ai/session-context.org``,
+    ``.ai/session-context.d/``) and archives (``.ai/sessions/*.org``), ``path`` aside,
+    holding a link Org sees (:func:`~ai_protocols.session.layout.move_links`'s rule:
+    bracket, plain and angle links, ``#+INCLUDE:``/``#+SETUPFILE:``/``#+BIBLIOGRAPHY:``
+    paths) that names a file ``moves`` (old path, new path: an adoption's, done) took
+    away, or their old folder: ``(file, line number from 1, the line as it would
+    name the new place)``, in file order. Read only, nothing written (another session's
+    file is its own agent's, an archive is closed): said so that a person can point the
+    links at the new place. Reads each file; parses only one holding the old folder's
+    name. Raises nothing of its own (a file that cannot be read is passed over)."""
+    from ai_protocols.session.layout import move_links
+    from ai_protocols.session.names import session_files
+
+    if not moves:
+        return []
+    old_folder, new_folder = parent(moves[0][0]), parent(moves[0][1])
+    renamed = {os.path.normpath(os.path.abspath(a)): os.path.normpath(os.path.abspath(b))
+               for a, b in moves}
+    renamed[os.path.normpath(os.path.abspath(old_folder))] = \
+        os.path.normpath(os.path.abspath(new_folder))
+    needle = os.path.basename(os.path.normpath(old_folder)).encode("utf-8")
+    files = [join(ai_dir, "session-context.org"),
+             *session_files(join(ai_dir, "session-context.d"))]
+    try:
+        files += sorted(join(join(ai_dir, "sessions"), name)
+                        for name in os.listdir(join(ai_dir, "sessions"))
+                        if name.endswith(".org") and not name.startswith("."))
+    except OSError:
+        pass
+    found: list[tuple[str, int, str]] = []
+    for file in files:
+        if os.path.normpath(file) == os.path.normpath(path):
+            continue
+        try:
+            data = storage.read_regular(file)
+        except (OSError, storage.NotRegular):
+            continue
+        if needle not in data:
+            continue
+        doc = OrgFile(data.decode("utf-8", "replace"))
+        before = list(doc.lines)
+        folder = parent(file)
+        move_links(doc, folder, folder, set(), renamed)
+        for number, (one, two) in enumerate(zip(before, doc.lines, strict=True), start=1):
+            if one != two and needle.decode("utf-8") in one:
+                found.append((file, number, strip_ending(two, doc.newline)))
+    return found
 
 
 def _warn_operation(path: str) -> None:
