@@ -323,3 +323,51 @@ def test_an_adoption_lists_the_links_into_the_old_folder_and_changes_none(
     assert f"../history/session-context.d/b/{earlier.name}][a's notes]] and " \
            "file:../history/session-context.d/b/" in said, said
     assert {p: p.read_bytes() for p in (theirs, archive)} == before
+
+
+# -- 4. the kept copy of an earlier file a person deleted with its link -------------------
+
+
+def test_the_kept_copy_of_an_earlier_file_deleted_with_its_link_goes_at_the_move(
+        project: Path, run: Runner) -> None:
+    """Item 4: a person deletes an earlier file and its link line. Its kept copy (in the
+    git folder) stays while the session is live (a write neither links nor restores it:
+    no link names it), and goes at the wrap-up's move; a copy of another session's file
+    in the same kept folder stays, and so does one whose file a link still names (put
+    back and archived, as before)."""
+    from test_rollover_eleventh_b import kept_copies
+    from test_rollover_own import earlier_files, rolled_as
+
+    path = rolled_as(project, run, None, "gone")
+    [earlier] = earlier_files(project)
+    [copy] = kept_copies(project)
+    other = copy.parent / "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
+    other.write_text("* Earlier entries of another session\n:PROPERTIES:\n"
+                     ":SESSION_AGENT_ID: someone\n:SESSION_STARTED: [2025-01-01 Wed 10:00]\n"
+                     ":END:\n")
+    text = path.read_text()
+    [line] = [line for line in text.split("\n") if earlier.name in line]
+    path.write_text(text.replace(line + "\n", ""))
+    earlier.unlink()
+    run("log", "--discovery", "after the deletion")
+    assert copy.exists() and not earlier.exists()
+    run("wrap-up", "gone done")
+    assert not copy.exists()
+    assert other.exists()
+
+
+def test_a_kept_copy_a_link_still_names_is_never_dropped_at_the_move(
+        project: Path, run: Runner) -> None:
+    """Item 4, the other side: the earlier file gone (``git clean``) but its link there:
+    the wrap-up puts it back from its kept copy and archives it (the entries kept)."""
+    from test_rollover_eleventh_b import kept_copies
+    from test_rollover_own import earlier_files, rolled_as
+
+    rolled_as(project, run, None, "kept")
+    [earlier] = earlier_files(project)
+    assert kept_copies(project)
+    earlier.unlink()
+    run("wrap-up", "kept done")
+    [archived] = (project / ".ai/sessions").glob("*kept-done/*.org")
+    assert archived.name == earlier.name
+    assert "kept decision 000" in archived.read_text()

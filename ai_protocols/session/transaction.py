@@ -1750,6 +1750,7 @@ class Editing:
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
+            _drop_unlinked_copies(ai_dir, path, doc)
             _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
             if not edit.operation_said:
                 _warn_operation(edit.target)
@@ -1770,6 +1771,55 @@ class Editing:
             _drop_pending(ai_dir, path)
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
             _warn_operation(path)
+
+
+def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
+    """After a move of the session file ``path`` (a wrap-up, an abandon, an adoption;
+    ``doc``, its text as moved): remove the kept copies (in the git folder, or under
+    ``.ai/.locks/live/``) of the earlier files of its old history folder that the
+    session no longer links and that are not in the work tree, when the copy's drawer
+    names this session (:func:`~ai_protocols.session.rollover.same_session`): what a
+    person deleted together with its link line (docs/decisions.md, "Issue 16,
+    thirteenth round"). The move took every file the session links, with their copies;
+    a copy a link of the session names (by its file name, from any folder), one of
+    another session, one whose drawer says nothing, and one whose file is still there
+    stay. A write never gets here with a version older than the tool's last (exit 6),
+    so a ``git checkout``/``git clean`` that took a link and its file is refused
+    before. Best effort: a copy that cannot be read or removed stays."""
+    from ai_protocols.org.file import first_headline_properties
+    from ai_protocols.session.layout import is_earlier_name, own_earlier_folder
+    from ai_protocols.session.rollover import same_session
+
+    session = session_headline(doc)
+    if session is None:
+        return
+    folder = own_earlier_folder(path)
+    try:
+        places = {parent(place) for place in earlier_kept_paths(ai_dir, join(folder, "x"))}
+    except ValueError:
+        return
+    named = {os.path.basename(e.path) for e in linked_earlier(doc, path)}
+    for place in places:
+        try:
+            names = os.listdir(place)
+        except OSError:
+            continue
+        for name in names:
+            if not is_earlier_name(name) or name in named or \
+                    os.path.lexists(join(folder, name)):
+                continue
+            copy = join(place, name)
+            try:
+                head = storage.read_regular(copy, 8192)
+            except (OSError, storage.NotRegular):
+                continue
+            props = first_headline_properties(bytes(head).decode("utf-8", "replace"))
+            if "SESSION_STARTED" not in props or not same_session(props, session.properties):
+                continue
+            try:
+                _unlink(copy)
+            except OSError:
+                pass
 
 
 def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
