@@ -48,7 +48,7 @@ _LINK = ["[[file:../README.md][r]]", "file:../README.md", "<file:local.org>",
 _CONTEXTS = ["src_sh{cat {}}", "src_sh[:var x=1]{cat {} | wc}", "\\({}\\)", "\\[{}\\]",
              "${}$", "$$ {} $$", "\\ref{{}}", "@@html:<a href='{}'>@@", "{{{m({})}}}",
              "{{{m(a, {}) }}}", "<<x {} y>>", "<http://x.org/ {}>", "=~{}~=",
-             "see {} now", "({})", "*{}*", "_{}_"]
+             "see {} now", "({})", "*{}*", "_{}_", "/{}/", "+{}+", "- /a {} b/"]
 #: Whole lines (each ``{}`` a link): keywords, properties, comments, LaTeX
 #: environments, angle links across lines.
 _LINES = ["#+TITLE: {}", "#+CAPTION: {}", "#+caption[s]: {}", "#+NAME: {}",

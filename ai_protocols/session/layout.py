@@ -682,7 +682,7 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 
 def moved_link_line(line: str, old_folder: str, new_folder: str,
                     existing_only: bool = False, renamed: dict[str, str] | None = None,
-                    inert: Iterable[tuple[int, int]] = ()) -> str:
+                    inert: Iterable[tuple[int, int]] = (), marks: str = "") -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -699,7 +699,11 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     too (:func:`_moved_path`), a link to one, its ``::SEARCH`` kept, naming its new
     place. ``inert``: ``(open, close)`` columns of verbatim or code markup
     (:func:`_markup_spans`): a link beginning after ``open`` and up to ``close`` is no
-    link for Org, and keeps its bytes."""
+    link for Org, and keeps its bytes. ``marks``: the emphasis marks that may open
+    markup in the line's paragraph (:func:`_openers`): a new path that would add a
+    place where one of them may open or close (``../`` made ``../../``: a ``/`` before
+    a ``.``) could change where Org's markup ends, and so the link (Org reads markup
+    before the links in it): that link keeps its bytes."""
     inert = list(inert)
     out = []
     at = 0
@@ -713,7 +717,7 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
         if end >= len(line):
             break
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
-                                      existing_only, renamed, inert))
+                                      existing_only, renamed, inert, marks))
         target = org_link_unescape(line[start + 2:end])
         scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
         rest = target[len(scheme):]
@@ -723,9 +727,12 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
             if (scheme or bare) and not _inert_at(inert, start) else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
+        new_text = org_link_escape(scheme + moved + sep + search) \
+            if moved is not None and moved != where else line[start + 2:end]
+        if marks and _adds_boundary(line[start + 2:end], new_text, marks):
+            new_text = line[start + 2:end]
         out.append(line[start:start + 2])
-        out.append(org_link_escape(scheme + moved + sep + search)
-                   if moved is not None and moved != where else line[start + 2:end])
+        out.append(new_text)
         at = end
         if line.startswith("][", end):  # (a description: no link in it for Org)
             close = line.find("]]", end + 2)
@@ -733,8 +740,27 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
                 out.append(line[end:close])
                 at = close
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
-                                  existing_only, renamed, inert))
+                                  existing_only, renamed, inert, marks))
     return "".join(out)
+
+
+def _adds_boundary(old: str, new: str, marks: str) -> bool:
+    """Whether ``new`` (a link's new text) holds more places than ``old`` where one of
+    ``marks`` may open (after a blank or one of :data:`_MARKUP_PRE`, before a non-blank)
+    or close (after a non-blank, before one of :data:`_MARKUP_POST`) emphasis (Org
+    9.5's ``org-emphasis-regexp-components``)."""
+    def places(text: str, mark: str) -> int:
+        count = 0
+        for at, char in enumerate(text):
+            if char != mark:
+                continue
+            before, after = text[at - 1:at], text[at + 1:at + 2]
+            if (before in _MARKUP_PRE and after and after not in _BLANK) or \
+                    (before and before not in _BLANK and after in _MARKUP_POST):
+                count += 1
+        return count
+
+    return any(places(new, mark) > places(old, mark) for mark in marks)
 
 
 def _inert_at(inert: list[tuple[int, int]], at: int) -> bool:
@@ -792,7 +818,7 @@ def _plain_re(re: object) -> object:
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
                        new_folder: str, existing_only: bool,
                        renamed: dict[str, str] | None = None,
-                       inert: list[tuple[int, int]] | None = None) -> str:
+                       inert: list[tuple[int, int]] | None = None, marks: str = "") -> str:
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
     moved as :func:`moved_link_line` says."""
@@ -826,6 +852,9 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
                 any(c in moved for c in "\n>") if angled else
                 _plain_re(None).fullmatch("file:" + moved + sep + search) is None):  # type: ignore[attr-defined]
             continue  # (it would not read back as one path)
+        if marks and _adds_boundary(line[start:stop + 1], moved + sep + search +
+                                    line[stop:stop + 1], marks):
+            continue  # (it could change where the paragraph's markup ends)
         out.append(line[at:start])
         out.append(moved + sep + search)
         at = stop
@@ -970,16 +999,20 @@ def _latex_environments(doc: OrgFile, heads: list[int]) -> set[int]:
 
 def _no_link_line(line: str) -> bool:
     """Whether ``line`` (outside a verse block) is a comment (``#`` then a blank or the
-    line's end), a fixed-width line (``:`` so), a keyword (``#+``: ``#+TITLE:``,
-    ``#+CAPTION:``...; the path keywords are read apart, :func:`moved_keyword_line`) or
+    line's end), a fixed-width line (``:`` so), a keyword (``#+`` then a run of
+    non-blanks holding a ``:``, Org 9.5's ``org-element--current-element``:
+    ``#+TITLE:``, ``#+CAPTION:``...; the path keywords are read apart,
+    :func:`moved_keyword_line`; a ``#+BEGIN_NAME`` with no end is a paragraph) or
     a drawer's or property's line (``:NAME:`` then a blank or the end), indented or not:
     Org sees no link there (Org syntax, "Comments", "Fixed Width Areas", "Keywords",
     "Property Drawers": ``org-element-parse-buffer`` makes no link object of a
     keyword's or a property's value). A superset: a paragraph's line of these shapes
     keeps its bytes too."""
     body = line.lstrip(" \t")
+    if body[:2] == "#+":  # (a keyword: "#+" then a run of non-blanks holding a ":")
+        return ":" in body[2:].split(None, 1)[0] if body[2:3].strip() else False
     if body[:1] == "#":
-        return body[1:2] in ("", " ", "\r", "\n", "+")
+        return body[1:2] in ("", " ", "\r", "\n")
     if body[:1] != ":":
         return False
     if body[1:2] in ("", " ", "\r", "\n"):
@@ -1220,6 +1253,24 @@ def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
     return [(o - offset, c - offset) for o, c in spans if c >= offset and o <= offset + size]
 
 
+#: The emphasis marks (Org syntax, "Emphasis Markers"): bold, italic, underline,
+#: strike-through, verbatim, code.
+_EMPHASIS = "*/_+=~"
+
+
+def _openers(text: str) -> str:
+    """The emphasis marks of :data:`_EMPHASIS` that may open markup somewhere in
+    ``text`` (a paragraph, its lines joined by ``\\n``): after its start, a blank or one
+    of :data:`_MARKUP_PRE`, before a non-blank."""
+    found = ""
+    for at, char in enumerate(text):
+        if char in _EMPHASIS and char not in found and \
+                (at == 0 or text[at - 1] in _MARKUP_PRE) and \
+                at + 1 < len(text) and text[at + 1] not in _BLANK:
+            found += char
+    return found
+
+
 def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                renamed: dict[str, str] | None = None) -> None:
     """:func:`moved_link_line` on each line of ``doc`` holding a link (``[[``, ``file``)
@@ -1249,6 +1300,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                    {index for index, _ in doc.lines_holding("file")} | keywords)
     changes = []
     cache: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
+    openers: dict[tuple[int, int], str] = {}
     for index in lines:
         at = bisect_right(starts, index) - 1
         inside = at >= 0 and index <= spans[at][1]
@@ -1263,12 +1315,17 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
         elif not verse and _no_link_line(bare):
             continue
         else:
-            inert = _inert_columns(doc, index, (spans[at][0] + 1, spans[at][1] - 1)
-                                   if verse else None, out, cache)
+            bounds = (spans[at][0] + 1, spans[at][1] - 1) if verse else None
+            inert = _inert_columns(doc, index, bounds, out, cache)
             if inert is None:
                 continue  # (markup by it this reading is not sure of: its bytes kept)
+            first, last = bounds if bounds is not None else _paragraph(doc, index, out)
+            if (first, last) not in openers:
+                openers[first, last] = _openers("\n".join(
+                    strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)))
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
-                                    renamed=renamed, inert=inert)
+                                    renamed=renamed, inert=inert,
+                                    marks=openers[first, last])
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:
