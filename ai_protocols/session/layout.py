@@ -682,7 +682,7 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 
 def moved_link_line(line: str, old_folder: str, new_folder: str,
                     existing_only: bool = False, renamed: dict[str, str] | None = None,
-                    inert: Iterable[tuple[int, int]] = ()) -> str:
+                    inert: Iterable[tuple[int, int]] = (), marks: str = "") -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -699,7 +699,11 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     too (:func:`_moved_path`), a link to one, its ``::SEARCH`` kept, naming its new
     place. ``inert``: ``(open, close)`` columns of verbatim or code markup
     (:func:`_markup_spans`): a link beginning after ``open`` and up to ``close`` is no
-    link for Org, and keeps its bytes."""
+    link for Org, and keeps its bytes. ``marks``: the emphasis marks that may open
+    markup in the line's paragraph (:func:`_openers`): a new path that would add a
+    place where one of them may open or close (``../`` made ``../../``: a ``/`` before
+    a ``.``) could change where Org's markup ends, and so the link (Org reads markup
+    before the links in it): that link keeps its bytes."""
     inert = list(inert)
     out = []
     at = 0
@@ -713,7 +717,7 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
         if end >= len(line):
             break
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
-                                      existing_only, renamed, inert))
+                                      existing_only, renamed, inert, marks))
         target = org_link_unescape(line[start + 2:end])
         scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
         rest = target[len(scheme):]
@@ -723,9 +727,12 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
             if (scheme or bare) and not _inert_at(inert, start) else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
+        new_text = org_link_escape(scheme + moved + sep + search) \
+            if moved is not None and moved != where else line[start + 2:end]
+        if marks and _adds_boundary(line[start + 2:end], new_text, marks):
+            new_text = line[start + 2:end]
         out.append(line[start:start + 2])
-        out.append(org_link_escape(scheme + moved + sep + search)
-                   if moved is not None and moved != where else line[start + 2:end])
+        out.append(new_text)
         at = end
         if line.startswith("][", end):  # (a description: no link in it for Org)
             close = line.find("]]", end + 2)
@@ -733,8 +740,27 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
                 out.append(line[end:close])
                 at = close
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
-                                  existing_only, renamed, inert))
+                                  existing_only, renamed, inert, marks))
     return "".join(out)
+
+
+def _adds_boundary(old: str, new: str, marks: str) -> bool:
+    """Whether ``new`` (a link's new text) holds more places than ``old`` where one of
+    ``marks`` may open (after a blank or one of :data:`_MARKUP_PRE`, before a non-blank)
+    or close (after a non-blank, before one of :data:`_MARKUP_POST`) emphasis (Org
+    9.5's ``org-emphasis-regexp-components``)."""
+    def places(text: str, mark: str) -> int:
+        count = 0
+        for at, char in enumerate(text):
+            if char != mark:
+                continue
+            before, after = text[at - 1:at], text[at + 1:at + 2]
+            if (before in _MARKUP_PRE and after and after not in _BLANK) or \
+                    (before and before not in _BLANK and after in _MARKUP_POST):
+                count += 1
+        return count
+
+    return any(places(new, mark) > places(old, mark) for mark in marks)
 
 
 def _inert_at(inert: list[tuple[int, int]], at: int) -> bool:
@@ -792,7 +818,7 @@ def _plain_re(re: object) -> object:
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
                        new_folder: str, existing_only: bool,
                        renamed: dict[str, str] | None = None,
-                       inert: list[tuple[int, int]] | None = None) -> str:
+                       inert: list[tuple[int, int]] | None = None, marks: str = "") -> str:
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
     moved as :func:`moved_link_line` says."""
@@ -826,6 +852,9 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
                 any(c in moved for c in "\n>") if angled else
                 _plain_re(None).fullmatch("file:" + moved + sep + search) is None):  # type: ignore[attr-defined]
             continue  # (it would not read back as one path)
+        if marks and _adds_boundary(line[start:stop + 1], moved + sep + search +
+                                    line[stop:stop + 1], marks):
+            continue  # (it could change where the paragraph's markup ends)
         out.append(line[at:start])
         out.append(moved + sep + search)
         at = stop
@@ -834,19 +863,21 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
 
 
 #: The keywords whose value is a file Org reads relative to the file's folder (Org 9.5:
-#: ``org-export-expand-include-keyword``; ``org-collect-keywords`` for SETUPFILE).
-_PATH_KEYWORDS = ("#+include:", "#+setupfile:")
+#: ``org-export-expand-include-keyword``; ``org-collect-keywords`` for SETUPFILE;
+#: ``org-cite-list-bibliography-files``, oc.el, for BIBLIOGRAPHY).
+_PATH_KEYWORDS = ("#+include:", "#+setupfile:", "#+bibliography:")
 
 
 def moved_keyword_line(line: str, old_folder: str, new_folder: str,
                        existing_only: bool = False, renamed: dict[str, str] | None = None
                        ) -> str:
-    """``line``, when it is an ``#+INCLUDE:`` or ``#+SETUPFILE:`` keyword (any case,
-    indented or not) naming a relative file, with that path naming from ``new_folder``
-    the file it named from ``old_folder``; any other line as it is. Org 9.5's reading:
-    INCLUDE's file is the value's first word or ``"quoted text"``, less a ``::location``
-    (``org-export-expand-include-keyword``); SETUPFILE's the whole value, less
-    surrounding double quotes (``org-strip-quotes``), a URL (``scheme:``) left alone.
+    """``line``, when it is an ``#+INCLUDE:``, ``#+SETUPFILE:`` or ``#+BIBLIOGRAPHY:``
+    keyword (any case, indented or not) naming a relative file, with that path naming
+    from ``new_folder`` the file it named from ``old_folder``; any other line as it is.
+    Org 9.5's reading: INCLUDE's file is the value's first word or ``"quoted text"``,
+    less a ``::location`` (``org-export-expand-include-keyword``); SETUPFILE's and
+    BIBLIOGRAPHY's the whole value, less surrounding double quotes (``org-strip-quotes``;
+    ``org-cite-list-bibliography-files``), a URL (``scheme:``) left alone.
     Only the path changes: the quotes, the location and the rest of the line stay. An
     absolute path (``/``, ``~``) stays; with ``existing_only``, so does one naming
     nothing that exists. ``renamed``: as :func:`moved_link_line`'s."""
@@ -931,15 +962,64 @@ def _no_link_lines(doc: OrgFile) -> tuple[list[tuple[int, int, bool]], set[int]]
             k = end + 1
         else:
             fences.update((index, marks[end][0]))
+    fences.update(_latex_environments(doc, heads))
     return spans, fences
+
+
+def _latex_environments(doc: OrgFile, heads: list[int]) -> set[int]:
+    """The lines of ``doc``'s LaTeX environments, where Org sees no link (Org 9.5's
+    ``org-element-latex-environment-parser``: a line beginning ``\\begin{NAME}``,
+    indented or not, up to the first ``\\end{NAME}`` (any case) that ends a line, blanks
+    after it allowed, before the next headline; a begin with no such end is a
+    paragraph). Taken wherever they are (in a list item or a block too: a superset, so
+    a link they hold keeps its bytes)."""
+    from bisect import bisect_right
+
+    found: set[int] = set()
+    starts = [(index, line) for index, line in doc.lines_holding("\\begin{")]
+    if not starts:
+        return found
+    import re  # (only at a move)
+
+    begin = re.compile(r"[ \t]*\\begin\{([A-Za-z0-9*]+)\}")
+    for index, line in starts:
+        if index in found or (opened := begin.match(line)) is None:
+            continue
+        end = re.compile(r"\\end\{" + re.escape(opened.group(1)) + r"\}[ \t]*$",
+                         re.IGNORECASE)
+        at = bisect_right(heads, index)
+        limit = heads[at] if at < len(heads) else len(doc.lines)
+        for last in range(index, limit):
+            text = strip_ending(doc.lines[last], doc.newline)
+            if end.search(text, opened.end() if last == index else 0):
+                found.update(range(index, last + 1))
+                break
+    return found
 
 
 def _no_link_line(line: str) -> bool:
     """Whether ``line`` (outside a verse block) is a comment (``#`` then a blank or the
-    line's end) or a fixed-width line (``:`` so), indented or not: Org sees no link
-    there (Org syntax, "Comments" and "Fixed Width Areas")."""
+    line's end), a fixed-width line (``:`` so), a keyword (``#+`` then a run of
+    non-blanks holding a ``:``, Org 9.5's ``org-element--current-element``:
+    ``#+TITLE:``, ``#+CAPTION:``...; the path keywords are read apart,
+    :func:`moved_keyword_line`; a ``#+BEGIN_NAME`` with no end is a paragraph) or
+    a drawer's or property's line (``:NAME:`` then a blank or the end), indented or not:
+    Org sees no link there (Org syntax, "Comments", "Fixed Width Areas", "Keywords",
+    "Property Drawers": ``org-element-parse-buffer`` makes no link object of a
+    keyword's or a property's value). A superset: a paragraph's line of these shapes
+    keeps its bytes too."""
     body = line.lstrip(" \t")
-    return body[:1] in ("#", ":") and body[1:2] in ("", " ", "\r", "\n")
+    if body[:2] == "#+":  # (a keyword: "#+" then a run of non-blanks holding a ":")
+        return ":" in body[2:].split(None, 1)[0] if body[2:3].strip() else False
+    if body[:1] == "#":
+        return body[1:2] in ("", " ", "\r", "\n")
+    if body[:1] != ":":
+        return False
+    if body[1:2] in ("", " ", "\r", "\n"):
+        return True
+    close = body.find(":", 2)
+    return close != -1 and not any(c in " \t" for c in body[1:close]) and \
+        body[close + 1:close + 2] in ("", " ", "\t", "\r", "\n")
 
 
 #: Org's verbatim and code markup (Org 9.5's ``org-emphasis-regexp-components``, Org
@@ -1001,6 +1081,72 @@ def _markup_spans(text: str) -> list[tuple[int, int]] | None:
             for breaks in (1, len(text)):
                 spans.update(_markup_reading(text, marks, skip, breaks, closers))
     return sorted(spans)
+
+
+#: What may open an object whose text Org reads raw (no link in it): inline src blocks,
+#: LaTeX fragments, export snippets, macros, targets and angle links (their
+#: :func:`_raw_spans`).
+_RAW_OPENERS = ("src_", "\\", "$", "@@", "{{{", "<")
+
+
+def _raw_spans(text: str) -> list[tuple[int, int]]:
+    """The spans ``(open, close)`` of ``text`` (a paragraph, its lines joined by
+    ``\\n``) where Org 9.5 or 9.7 may read an object whose text holds no link (Org
+    syntax, "Objects"; Org 9.5's parsers named): an inline src block
+    (``src_LANG[...]{...}``, ``org-element-inline-src-block-parser``: to the last ``}``
+    after it, its braces being balanced across lines), a LaTeX fragment
+    (``org-element-latex-fragment-parser``: ``\\(...\\)``, ``\\[...\\]``,
+    ``$...$``, ``$$...$$``, a ``\\command`` with its ``[...]``/``{...}`` arguments), an
+    export snippet (``@@BACKEND:...@@``), a macro (``{{{NAME(ARGS)}}}``: to the first
+    ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``) and an angle link
+    of another type, or of any type across lines (``<TYPE:...>``, ``org-link-angle-re``:
+    the text in it is the link's path). Each opener to the first closer after it, with
+    no regard to what Org checks before or after (a superset: a link in a span Org does
+    not make keeps its bytes, and may break at a move, never is it changed into
+    something else)."""
+    if not any(opener in text for opener in _RAW_OPENERS):
+        return []
+    import re  # (only at a move)
+
+    spans = []
+    for found in re.finditer(r"src_[^ \t\n\[{]+[\[{]", text):
+        close = text.rfind("}")
+        if close >= found.end() - 1:
+            spans.append((found.start(), close))
+    pairs = {"(": "\\)", "[": "\\]"}
+    for found in re.finditer(r"\\(?:[(\[]|[a-zA-Z]+\*?(?:\[[^\][\n{}]*\]|\{[^{}\n]*\})*)",
+                             text):
+        at = found.start()
+        if text[at + 1] in pairs:
+            close = text.find(pairs[text[at + 1]], at + 2)
+            if close != -1:
+                spans.append((at, close + 1))
+        elif found.end() > at + 1:
+            spans.append((at, found.end() - 1))
+    at = 0
+    while (at := text.find("$", at)) != -1:
+        double = text.startswith("$$", at)
+        close = text.find("$$", at + 2) + 1 if double else text.find("$", at + 1)
+        if close > at:
+            spans.append((at, close))
+        at += 1
+    for opener, closer, shape in (("@@", "@@", r"@@[-A-Za-z0-9]+:"), ("<<", ">>", "<<"),
+                                  ("<", ">", r"<[A-Za-z][-A-Za-z0-9+.]*:")):
+        for found in re.finditer(shape, text):
+            close = text.find(closer, found.end())
+            if close == -1:
+                continue
+            if opener == "<" and "\n" not in text[found.start():close] and any(
+                    text.startswith(s, found.start() + 1) for s in _FILE_SCHEMES):
+                continue  # (a file angle link on its line: rewritten as one)
+            spans.append((found.start(), close + len(closer) - 1))
+    at = 0
+    while (at := text.find("{{{", at)) != -1:
+        ends = [n for n in (text.find("}}}", at + 3), text.find(")}}}", at + 3) + 1) if n > 0]
+        if ends:
+            spans.append((at, max(ends) + 2))
+        at += 3
+    return spans
 
 
 def _markup_reading(text: str, marks: str, links: dict[int, int], breaks: int,
@@ -1093,16 +1239,36 @@ def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
     ``cache``: each paragraph's spans, by its lines, for the next line of it."""
     first, last = verse if verse is not None else _paragraph(doc, index, out)
     lines = [strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)]
-    if not any("=" in line or "~" in line for line in lines):
+    if not any(mark in line for line in lines for mark in ("=", "~", *_RAW_OPENERS)):
         return []
     if (first, last) not in cache:
-        cache[first, last] = _markup_spans("\n".join(lines))
+        text = "\n".join(lines)
+        markup = _markup_spans(text)
+        cache[first, last] = None if markup is None else markup + _raw_spans(text)
     spans = cache[first, last]
     if spans is None:
         return None
     offset = sum(len(line) + 1 for line in lines[:index - first])
     size = len(lines[index - first])
     return [(o - offset, c - offset) for o, c in spans if c >= offset and o <= offset + size]
+
+
+#: The emphasis marks (Org syntax, "Emphasis Markers"): bold, italic, underline,
+#: strike-through, verbatim, code.
+_EMPHASIS = "*/_+=~"
+
+
+def _openers(text: str) -> str:
+    """The emphasis marks of :data:`_EMPHASIS` that may open markup somewhere in
+    ``text`` (a paragraph, its lines joined by ``\\n``): after its start, a blank or one
+    of :data:`_MARKUP_PRE`, before a non-blank."""
+    found = ""
+    for at, char in enumerate(text):
+        if char in _EMPHASIS and char not in found and \
+                (at == 0 or text[at - 1] in _MARKUP_PRE) and \
+                at + 1 < len(text) and text[at + 1] not in _BLANK:
+            found += char
+    return found
 
 
 def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
@@ -1129,11 +1295,12 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
             not spans[k][2] or at in (spans[k][0], spans[k][1])))
 
     keywords = {index for index, line in doc.lines_holding("#+")
-                if line.lstrip(" \t")[:12].casefold().startswith(_PATH_KEYWORDS)}
+                if line.lstrip(" \t")[:15].casefold().startswith(_PATH_KEYWORDS)}
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
                    {index for index, _ in doc.lines_holding("file")} | keywords)
     changes = []
     cache: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
+    openers: dict[tuple[int, int], str] = {}
     for index in lines:
         at = bisect_right(starts, index) - 1
         inside = at >= 0 and index <= spans[at][1]
@@ -1142,18 +1309,23 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                 not verse or index in (spans[at][0], spans[at][1]))):
             continue
         bare = strip_ending(doc.lines[index], doc.newline).lstrip("\ufeff")
-        if not verse and _no_link_line(bare):
-            continue
         if index in keywords and not verse:
             moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True,
                                        renamed=renamed)
+        elif not verse and _no_link_line(bare):
+            continue
         else:
-            inert = _inert_columns(doc, index, (spans[at][0] + 1, spans[at][1] - 1)
-                                   if verse else None, out, cache)
+            bounds = (spans[at][0] + 1, spans[at][1] - 1) if verse else None
+            inert = _inert_columns(doc, index, bounds, out, cache)
             if inert is None:
                 continue  # (markup by it this reading is not sure of: its bytes kept)
+            first, last = bounds if bounds is not None else _paragraph(doc, index, out)
+            if (first, last) not in openers:
+                openers[first, last] = _openers("\n".join(
+                    strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)))
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
-                                    renamed=renamed, inert=inert)
+                                    renamed=renamed, inert=inert,
+                                    marks=openers[first, last])
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:

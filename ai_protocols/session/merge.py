@@ -1014,7 +1014,12 @@ def _earlier_target(rel: str) -> str | None:
     is relative to its file, docs/decisions.md, "Issue 16, part g"): the one folder of
     :data:`_HOMES` from which ``rel`` lands where the tool puts such files
     (``history/STEM/NAME`` or ``sessions/ARCHIVE/NAME``, NAME as a rollover names
-    one); ``None`` for any other link (a person's). Pure: no file is looked at."""
+    one); ``None`` for any other link (a person's). A ``::SEARCH`` option is not part
+    of the place: Org reads ``file:PATH::SEARCH`` as the file ``PATH`` (the path before
+    the first ``::``, https://orgmode.org/manual/Search-Options.html), as
+    :func:`~ai_protocols.session.layout.earlier_links` does. Pure: no file is looked
+    at."""
+    rel = rel.partition("::")[0]
     if rel.startswith("/") or not is_earlier_name(rel.rpartition("/")[2]):
         return None
     for home in _HOMES:
@@ -1028,8 +1033,9 @@ def _earlier_target(rel: str) -> str | None:
 def _link_key(rel: str) -> str:
     """What an ``Earlier entries`` link is known by across the versions: the name of a
     tool's earlier file (its bytes' hash is in it: one name, one content, wherever a
-    side's link says it is, beside a live file or an archive), else the path."""
-    return rel.rpartition("/")[2] if _earlier_target(rel) is not None \
+    side's link says it is, beside a live file or an archive; a ``::SEARCH`` option
+    left out: the same file), else the path."""
+    return rel.partition("::")[0].rpartition("/")[2] if _earlier_target(rel) is not None \
         else os.path.normpath(rel)
 
 
@@ -1070,7 +1076,8 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
             continue  # (the same file, named from two folders)
         seen.add(key)
         old = org_link_escape(link[0])
-        new = os.path.relpath(target, home or ".").replace(os.sep, "/")
+        sep, search = link[0].partition("::")[1:]
+        new = os.path.relpath(target, home or ".").replace(os.sep, "/") + sep + search
         if bare[9:9 + len(old)] == old and bare[9 + len(old):].startswith("]["):
             line = "- [[file:" + org_link_escape(new) + line[9 + len(old):]
         out.append(line)

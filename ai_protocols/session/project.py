@@ -141,6 +141,9 @@ class StatusRow:
     kept: Path | None = PathField(None)
     path_text = TextOf("path")
     kept_text = TextOf("kept")
+    #: The earlier-entries files of its own the session links that are neither here
+    #: nor kept (:func:`~ai_protocols.session.rollover.missing_linked`), as paths.
+    missing_earlier: list[str] | None = None
 
     @property
     def age(self) -> timedelta | None:
@@ -168,6 +171,7 @@ class StatusRow:
             "title": self.title,
             "summary": self.summary,
             "kept": self.kept_text,
+            "missing_earlier": self.missing_earlier or [],
         }
 
 
@@ -281,9 +285,12 @@ class Project:
         :class:`~ai_protocols.errors.StorageError`."""
         return self._read(clean_path(path))
 
-    def _read(self, path: str, *, head: bool = False) -> Session | None:
+    def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None
+              ) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
-        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs."""
+        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs.
+        ``gone``: extended with the linked earlier files neither here nor kept
+        (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read."""
         found = storage.read_file(path)
         if found is None:
             return None
@@ -299,6 +306,10 @@ class Project:
 
             raise MergeConflict(path, marked,
                                 sessions=conflict_sessions(self.ai_dir_text, path, text))
+        if gone is not None and "[[file:" in text:
+            from ai_protocols.session.rollover import missing_linked
+
+            gone.extend(missing_linked(self.ai_dir_text, path, text))
         if head:
             session = read_session_head(path, text)
         else:
@@ -878,8 +889,9 @@ class Project:
         me = current_owner()
         rows = []
         for path in self._session_files():
+            gone: list[str] = []
             try:
-                session = self._read(path, head=True)
+                session = self._read(path, head=True, gone=gone)
             except (UnreadableSession, UnsafePath) as error:
                 rows.append(StatusRow(path, None, path == self.path_text,
                                       Liveness("unknown", str(error)), None, None, None))
@@ -891,7 +903,7 @@ class Project:
                 live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
                                   session.updated, session.summary, session.title, moment,
-                                  session.updated_at))
+                                  session.updated_at, missing_earlier=gone))
         for path, kept in self._removed_sessions().items():
             try:  # what the row says of it is its kept copy's
                 session = self._read(kept, head=True)

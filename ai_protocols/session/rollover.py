@@ -77,9 +77,10 @@ if TYPE_CHECKING:
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
            "SUPERSEDED", "Planned", "blank_box", "edited_digests", "entry_digest", "held_by",
            "held_entries", "history_folder", "identity", "in_written_order", "is_ours",
-           "link_again", "linked_earlier", "named_as_ours", "of_another_session", "plan",
-           "read_whole", "redundant_and_not", "redundant_strays", "relink", "same_session",
-           "sorted_strays", "unlinked_earlier"]
+           "link_again", "linked_earlier", "missing_linked", "named_as_ours",
+           "of_another_session", "plan", "read_whole", "redundant_and_not",
+           "redundant_strays", "relink", "same_session", "sorted_strays",
+           "superseded_edits", "unlinked_earlier"]
 
 #: The size, in bytes, past which a write moves a session file's older entries out.
 BOUND = 4 * 1024 * 1024
@@ -1049,6 +1050,28 @@ def linked_earlier(doc: OrgFile, path: str) -> list[EarlierEntries]:
     return [] if session is None else read_earlier(doc, session, path)
 
 
+def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
+    """The earlier-entries files of its own (:func:`linked_earlier`) that the session
+    file ``path`` (under ``ai_dir``), whose text is ``text``, links and that are neither
+    in the work tree nor kept in the git folder
+    (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
+    --all`` cannot read them and their count is unknown. Parses ``text`` only when it
+    holds a ``[[file:`` link; one ``lstat`` per link, and per kept place of a missing
+    one. Raises nothing of its own."""
+    if "[[file:" not in text:
+        return []
+    from ai_protocols.session.names import earlier_kept_paths
+
+    def kept(place: str) -> bool:
+        try:
+            return any(os.path.isfile(copy) for copy in earlier_kept_paths(ai_dir, place))
+        except ValueError:
+            return False
+
+    return [e.path for e in linked_earlier(OrgFile(text), path)
+            if not os.path.lexists(e.path) and not kept(e.path)]
+
+
 def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
     """The entries that the earlier-entries files the session in ``doc`` (the file
     ``path``, under ``ai_dir``) links hold: each item at the start of a line with the
@@ -1081,6 +1104,76 @@ def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
                          _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
                 break
     return held
+
+
+def _section_blocks(doc: OrgFile, top: Headline | None, key: str) -> list[list[str]]:
+    """The entries of the section ``key`` (by its ``CUSTOM_ID``) under ``top`` in
+    ``doc``, each as its lines without endings (:func:`_entry_blocks`); ``[]`` without
+    one."""
+    if top is None:
+        return []
+    section = next((h for h in doc.headlines if h.properties.get("CUSTOM_ID") == key
+                    and top.line < h.line < top.subtree_end), None)
+    if section is None:
+        return []
+    return _entry_blocks(doc.lines_between(section.body_start, section.body_end),
+                         section.body_start, doc.newline)
+
+
+def superseded_edits(ai_dir: str, path: str, edited: OrgFile, newer: OrgFile) -> set[str]:
+    """The :func:`entry_digest` of each entry an earlier-entries file holds that the
+    version ``edited`` of the session file ``path`` (a person's, say a ``git checkout``
+    of a version from before the rollover that moved the entry, edited since) holds
+    edited, for ``merge-kept`` to record (:data:`SUPERSEDED`, as a rollover records a
+    sure edit), so that ``show --all`` gives the entry once, as edited. Entry identity
+    across files, the one rule of :func:`edited_digests`: in one movable section, the
+    only entry of its timestamp that the linked earlier files (of ``edited`` or
+    ``newer``, the tool's last write, its kept copy; each read from its place, else its
+    kept copy) hold, and the only entry of that timestamp of ``edited`` that neither
+    ``newer`` nor an earlier file holds (checkbox aside); a new entry of the same
+    minute logged since the rollover is in ``newer``, never taken for an edit. Reads
+    nothing when neither links an earlier file."""
+    from ai_protocols.session.names import earlier_kept_paths
+
+    files: dict[str, OrgFile] = {}
+    for doc in (edited, newer):
+        for earlier in linked_earlier(doc, path):
+            if earlier.path in files or not _ours_name(os.path.basename(earlier.path)):
+                continue
+            try:
+                places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
+            except ValueError:
+                places = [earlier.path]
+            for place in places:
+                try:
+                    found = storage.read_bytes(place)
+                except AiProtocolsError:
+                    found = None
+                if found is not None:
+                    files[earlier.path] = OrgFile(found.decode("utf-8", "replace"))
+                    break
+    if not files:
+        return set()
+    found_digests: set[str] = set()
+    heads = (session_headline(edited), session_headline(newer))
+    for key in MOVABLE:
+        held: dict[str | None, list[list[str]]] = {}
+        for other in files.values():
+            top = next((h for h in other.headlines if h.level == 1), None)
+            for block in _section_blocks(other, top, key):
+                held.setdefault(_stamp_of(block[0]), []).append(block)
+        if not held:
+            continue
+        known = {blank_box("\n".join(b)) for blocks in held.values() for b in blocks}
+        known |= {blank_box("\n".join(b)) for b in _section_blocks(newer, heads[1], key)}
+        came: dict[str | None, list[list[str]]] = {}
+        for block in _section_blocks(edited, heads[0], key):
+            if blank_box("\n".join(block)) not in known:
+                came.setdefault(_stamp_of(block[0]), []).append(block)
+        for stamp, blocks in came.items():
+            if stamp is not None and len(blocks) == 1 and len(held.get(stamp, ())) == 1:
+                found_digests.add(entry_digest(key, held[stamp][0]))
+    return found_digests
 
 
 def blank_box(block: str) -> str:

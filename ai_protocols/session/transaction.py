@@ -56,7 +56,7 @@ from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp, strip_ending, unescape_inline
 from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
@@ -91,6 +91,7 @@ from ai_protocols.session.rollover import (
     plan,
     relink,
     sorted_strays,
+    superseded_edits,
     unlinked_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -107,11 +108,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
-           "forget", "lacking", "locked_sessions", "merge_kept", "minute_of",
-           "missing_earlier", "missing_earlier_advice", "moved_away", "moved_elsewhere",
-           "moved_where", "operation_warning", "probe", "settle", "stash_back", "stash_moved",
-           "stashed_in", "unmerged", "unmerged_others", "unmerged_warning", "untracked_earlier",
-           "written_later"]
+           "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
+           "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
+           "stash_back", "stash_moved", "stashed_in", "unmerged", "unmerged_others",
+           "unmerged_warning", "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -1075,8 +1076,16 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                                             "earlier-entries file holding its entries")
         gained = entries_lacking(whole, merged.data)
         back = _came_back(older, newer, base, merged.data)
-        with editing(ai_dir, path, now=now, held=True,
-                     new_text=merged.data.decode("utf-8")) as edit:
+        result = merged.data.decode("utf-8")
+        # An entry a person edited in the older file after a rollover moved its old text
+        # out: the old text is recorded as superseded, so show --all gives it once, as
+        # edited (docs/decisions.md, "Issue 16, thirteenth round").
+        replaced = superseded_edits(ai_dir, path, doc, OrgFile(text)) if held else set()
+        if replaced:
+            marked = OrgFile(result)
+            _record_superseded(marked, replaced)
+            result = marked.text
+        with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
             count = max(gained, 0)
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
                       f"{counted(count, 'entry', 'entries')} the file lacked"
@@ -1800,6 +1809,7 @@ class Editing:
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
             _drop_earlier(ai_dir, redundant)
+            _drop_unlinked_copies(ai_dir, path, doc)
             _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
             if not edit.operation_said:
                 _warn_operation(edit.target)
@@ -1822,6 +1832,55 @@ class Editing:
             _warn_operation(path)
 
 
+def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
+    """After a move of the session file ``path`` (a wrap-up, an abandon, an adoption;
+    ``doc``, its text as moved): remove the kept copies (in the git folder, or under
+    ``.ai/.locks/live/``) of the earlier files of its old history folder that the
+    session no longer links and that are not in the work tree, when the copy's drawer
+    names this session (:func:`~ai_protocols.session.rollover.same_session`): what a
+    person deleted together with its link line (docs/decisions.md, "Issue 16,
+    thirteenth round"). The move took every file the session links, with their copies;
+    a copy a link of the session names (by its file name, from any folder), one of
+    another session, one whose drawer says nothing, and one whose file is still there
+    stay. A write never gets here with a version older than the tool's last (exit 6),
+    so a ``git checkout``/``git clean`` that took a link and its file is refused
+    before. Best effort: a copy that cannot be read or removed stays."""
+    from ai_protocols.org.file import first_headline_properties
+    from ai_protocols.session.layout import is_earlier_name, own_earlier_folder
+    from ai_protocols.session.rollover import same_session
+
+    session = session_headline(doc)
+    if session is None:
+        return
+    folder = own_earlier_folder(path)
+    try:
+        places = {parent(place) for place in earlier_kept_paths(ai_dir, join(folder, "x"))}
+    except ValueError:
+        return
+    named = {os.path.basename(e.path) for e in linked_earlier(doc, path)}
+    for place in places:
+        try:
+            names = os.listdir(place)
+        except OSError:
+            continue
+        for name in names:
+            if not is_earlier_name(name) or name in named or \
+                    os.path.lexists(join(folder, name)):
+                continue
+            copy = join(place, name)
+            try:
+                head = storage.read_regular(copy, 8192)
+            except (OSError, storage.NotRegular):
+                continue
+            props = first_headline_properties(bytes(head).decode("utf-8", "replace"))
+            if "SESSION_STARTED" not in props or not same_session(props, session.properties):
+                continue
+            try:
+                _unlink(copy)
+            except OSError:
+                pass
+
+
 def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
                        moves: list[tuple[str, str]]) -> None:
     """After an adoption moved the earlier-entries files of ``path`` into the adopter's
@@ -1833,10 +1892,69 @@ def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
             os.path.relpath(folder, ai_dir).split(os.sep)[0] != "history":
         return
     old = parent(moves[0][0])
+    found = links_into_moved(ai_dir, path, moves)
+    where = ""
+    if found:
+        shown = "; ".join(f"{file} line {number}" for file, number, _ in found[:5])
+        where = (f"; {len(found)} line{'' if len(found) == 1 else 's'} of this project's "
+                 f"session files and archives name{'s' if len(found) == 1 else ''} it: "
+                 f"{shown}{' ...' if len(found) > 5 else ''} (the first would read "
+                 f"{quoted(found[0][2])})")
     _warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
           f"adoption), and {old} goes once empty: a link elsewhere that names that folder "
           f"or a file in it (in a file of yours, in another session's archive) now names "
-          f"nothing; point it at {folder}")
+          f"nothing; point it at {folder}{where}")
+
+
+def links_into_moved(ai_dir: str, path: str, moves: list[tuple[str, str]]
+                     ) -> list[tuple[str, int, str]]:
+    """The lines of this project's session files (``.ai/session-context.org``,
+    ``.ai/session-context.d/``) and archives (``.ai/sessions/*.org``), ``path`` aside,
+    holding a link Org sees (:func:`~ai_protocols.session.layout.move_links`'s rule:
+    bracket, plain and angle links, ``#+INCLUDE:``/``#+SETUPFILE:``/``#+BIBLIOGRAPHY:``
+    paths) that names a file ``moves`` (old path, new path: an adoption's, done) took
+    away, or their old folder: ``(file, line number from 1, the line as it would
+    name the new place)``, in file order. Read only, nothing written (another session's
+    file is its own agent's, an archive is closed): said so that a person can point the
+    links at the new place. Reads each file; parses only one holding the old folder's
+    name. Raises nothing of its own (a file that cannot be read is passed over)."""
+    from ai_protocols.session.layout import move_links
+    from ai_protocols.session.names import session_files
+
+    if not moves:
+        return []
+    old_folder, new_folder = parent(moves[0][0]), parent(moves[0][1])
+    renamed = {os.path.normpath(os.path.abspath(a)): os.path.normpath(os.path.abspath(b))
+               for a, b in moves}
+    renamed[os.path.normpath(os.path.abspath(old_folder))] = \
+        os.path.normpath(os.path.abspath(new_folder))
+    needle = os.path.basename(os.path.normpath(old_folder)).encode("utf-8")
+    files = [join(ai_dir, "session-context.org"),
+             *session_files(join(ai_dir, "session-context.d"))]
+    try:
+        files += sorted(join(join(ai_dir, "sessions"), name)
+                        for name in os.listdir(join(ai_dir, "sessions"))
+                        if name.endswith(".org") and not name.startswith("."))
+    except OSError:
+        pass
+    found: list[tuple[str, int, str]] = []
+    for file in files:
+        if os.path.normpath(file) == os.path.normpath(path):
+            continue
+        try:
+            data = storage.read_regular(file)
+        except (OSError, storage.NotRegular):
+            continue
+        if needle not in data:
+            continue
+        doc = OrgFile(data.decode("utf-8", "replace"))
+        before = list(doc.lines)
+        folder = parent(file)
+        move_links(doc, folder, folder, set(), renamed)
+        for number, (one, two) in enumerate(zip(before, doc.lines, strict=True), start=1):
+            if one != two and needle.decode("utf-8") in one:
+                found.append((file, number, strip_ending(two, doc.newline)))
+    return found
 
 
 def _warn_operation(path: str) -> None:
@@ -2389,9 +2507,9 @@ def missing_earlier(ai_dir: str, path: str) -> str | None:
         return None
     if b"[[file:" not in data:
         return None
-    gone = [e.path for e in linked_earlier(OrgFile(data.decode("utf-8", "replace")), path)
-            if not os.path.lexists(e.path) and
-            not any(os.path.isfile(copy) for copy in _kept_copies(ai_dir, e.path))]
+    from ai_protocols.session.rollover import missing_linked
+
+    gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
     if not gone:
         return None
     one = len(gone) == 1
