@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
            "dumps", "replaced_warning", "resume_context", "rolled_back_warning",
-           "stash_here_again", "stashed_write_warning"]
+           "stash_here_again", "stashed_unkept_warning", "stashed_write_warning"]
 
 #: The default bound of the output, in bytes of UTF-8.
 DEFAULT_MAX_BYTES = 4096
@@ -483,7 +483,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         if misplaced is not None:
             return misplaced
     if not kept_is_other(project.ai_dir_text, path):
-        return stashed_write_warning(project, session)
+        return stashed_write_warning(project, session) or \
+            stashed_unkept_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.layout import read_session
@@ -637,6 +638,41 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
             f"before it is still only in the stash (git stash list), blob "
             f"{found.group(1)[:12]}: to bring it back with what was written since, from "
             f"{_clip(project.root_text, 120)}: {back}")
+
+
+def stashed_unkept_warning(project: Project, session: Session) -> str | None:
+    """With no kept copy to compare with (``git clean -fdx`` after a plain ``git
+    stash``), when the newest stash entry holds a later version of this very session
+    (:func:`ai_protocols.session.transaction.stashed_newer`): that the newer one is
+    only in the stash, and the command that brings it back, before any write here
+    (issue 14, thirteenth round). ``None`` otherwise: a kept copy there, or no stash
+    (a ``stat`` or three, no process); else two or three git runs."""
+    from ai_protocols.git.head import has_stash
+
+    path = session.path_text
+    if os.path.lexists(kept_path(project.ai_dir_text, path)) or \
+            not has_stash(os.path.dirname(path)):
+        return None
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.transaction import stash_back, stashed_newer
+
+    try:
+        doc = OrgFile(storage.decode(path, storage.read_regular(path)))
+    except (OSError, storage.NotRegular):
+        return None
+    stored = stashed_newer(path, doc)
+    if stored is None:
+        return None
+    from ai_protocols.git.state import _git
+
+    changed = _git(os.path.dirname(path), "status", "--porcelain", "--",
+                   "./" + os.path.basename(path))
+    here = relative_to(path, project.root_text)
+    return (f"this session file is an older version than the one the newest stash entry "
+            f"holds (git stash took it; the copy ai-protocols keeps is gone: git clean?): "
+            f"the newer one is only in the stash (git stash list), blob "
+            f"{stored.blob[:12]}; to bring it back, from {_clip(project.root_text, 120)}: "
+            f"{stash_back(here, bool(changed))}; do that before any write here")
 
 
 def _stash_advice(project: Project, also: str = "") -> str | None:

@@ -1,0 +1,74 @@
+"""Git operations, stashes and messages, thirteenth round of issue 14 (the faults of
+review 6, 8, 11, 12 and 13 of that round), with real git and the installed command."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from gitkit import GIT_ENV, first_commit, git
+
+from conftest import BIN, Runner, clean_env
+
+FILE = ".ai/session-context.org"
+
+
+def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # (the installed ai-protocols)
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          env=clean_env(**GIT_ENV, PATH=path))
+
+
+# -- review 6: no kept copy, a write into what git stash put back ------------------------
+
+
+def test_stash_then_clean_write_warns_and_advice_brings_both_back(project: Path,
+                                                                  run: Runner) -> None:
+    """A committed session, an entry, plain ``git stash``, ``git clean -fdx`` (the kept
+    copy gone): the next write warns that the newer version is only in the stash and
+    gives the commit-then-pop procedure; ``status`` says it after; the procedure,
+    pasted, brings both entries together."""
+    first_commit(project)
+    run("start", "--title", "CX")
+    run("log", "--progress", "P0")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    run("log", "--progress", "P1-stashed")
+    git(project, "stash", "-q")
+    git(project, "clean", "-qfdx")
+    for command in ("resume", "status"):  # (before any write too)
+        before = run(command)
+        assert "only in the stash" in (before.stdout + before.stderr).replace("\n", " ")
+    wrote = run("log", "--progress", "P2")
+    said = wrote.stderr.replace("\n", " ")
+    assert "only in the stash" in said, wrote.stderr
+    assert "git stash pop" in said, said
+    status = run("status").stdout + run("status").stderr
+    assert "only in the stash" in status.replace("\n", " "), status
+    procedure = re.search(r"what is written here: (.*?)(?: \(the merge driver|$)", said)
+    assert procedure, said
+    done = _sh(project, " && ".join(procedure.group(1).split(", then ")))
+    assert done.returncode == 0, (procedure.group(1), done.stdout, done.stderr)
+    text = (project / FILE).read_text()
+    assert "P1-stashed" in text and "P2" in text, text
+    assert git(project, "stash", "list") == ""
+
+
+def test_stash_of_another_session_then_clean_says_nothing(project: Path,
+                                                          run: Runner) -> None:
+    """The stash's session file is another session's (another ``SESSION_ID``): no
+    warning of an older version."""
+    first_commit(project)
+    run("start", "--title", "A")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    run("log", "--progress", "A1")
+    git(project, "stash", "-q")
+    git(project, "clean", "-qfdx")
+    run("wrap-up", "done")
+    run("start", "--title", "B")
+    wrote = run("log", "--progress", "B1")
+    assert "older version" not in wrote.stderr, wrote.stderr
