@@ -72,3 +72,60 @@ def test_stash_of_another_session_then_clean_says_nothing(project: Path,
     run("start", "--title", "B")
     wrote = run("log", "--progress", "B1")
     assert "older version" not in wrote.stderr, wrote.stderr
+
+
+# -- review 8: core.autocrlf=true: the resolver and the files stay LF ------------------------
+
+
+def _resolver(clone: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", ".ai/scripts/session-context-path"], cwd=clone,
+                          capture_output=True, text=True, env=clean_env(**GIT_ENV))
+
+
+def test_autocrlf_clone_checks_out_the_resolver_and_sessions_with_lf(project: Path,
+                                                                     run: Runner) -> None:
+    """A clone with ``core.autocrlf=true`` (Git for Windows's default): the resolver runs
+    under sh, and every file the tool ships or writes is checked out with LF."""
+    first_commit(project)
+    run("start", "--title", "CR")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    clone = project.parent / "crlf"
+    git(project.parent, "-c", "core.autocrlf=true", "clone", "-q", str(project), str(clone))
+    done = _resolver(clone)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(clone / FILE)
+    for name in (FILE, ".ai/protocols.org", ".ai/.gitignore", ".ai/.gitattributes",
+                 ".ai/scripts/session-context-path"):
+        assert b"\r" not in (clone / name).read_bytes(), name
+    Runner(clone)("log", "--progress", "in the clone")
+
+
+def test_init_gives_an_older_project_the_lf_rules(project: Path, run: Runner) -> None:
+    """A project set up before the rule (its ``.ai/.gitattributes`` as shipped then, or
+    changed by a person) gets the LF lines at the next ``init``, a person's lines kept;
+    a resolver a CRLF checkout left is written back with LF, and runs."""
+    attributes = project / ".ai/.gitattributes"
+    text = attributes.read_text()
+    assert "eol=lf" in text
+    old = text[: text.index("# Line endings")]  # (what the shipped file held before)
+    import hashlib
+
+    marker = re.search(r"sha256=([0-9a-f]{64})", old)
+    assert marker
+    shipped = old.replace(marker.group(1), "@SHA256@")
+    attributes.write_text(old.replace(marker.group(1),
+                                      hashlib.sha256(shipped.encode()).hexdigest()))
+    script = project / ".ai/scripts/session-context-path"
+    script.write_bytes(script.read_bytes().replace(b"\n", b"\r\n"))
+    assert _resolver(project).returncode != 0
+    out = run("init").stdout
+    assert f"updated: {attributes}" in out and f"updated: {script}" in out, out
+    assert attributes.read_text() == text
+    assert _resolver(project).returncode == 0
+    mine = old + "*.txt merge=union\n"  # (a person's change: kept, the rules appended)
+    attributes.write_text(mine)
+    run("init")
+    now = attributes.read_text()
+    assert now.startswith(mine) and now.count("eol=lf") == 4, now
+    assert f"kept: {attributes}" in run("init").stdout
