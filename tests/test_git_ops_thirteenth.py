@@ -9,6 +9,12 @@ import subprocess
 from pathlib import Path
 
 from gitkit import GIT_ENV, first_commit, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ai_protocols
+from ai_protocols import LogEntry, Project
+from ai_protocols.session.resume import dumps
 
 from conftest import BIN, Runner, clean_env
 
@@ -129,3 +135,56 @@ def test_init_gives_an_older_project_the_lf_rules(project: Path, run: Runner) ->
     now = attributes.read_text()
     assert now.startswith(mine) and now.count("eol=lf") == 4, now
     assert f"kept: {attributes}" in run("init").stdout
+
+
+# -- review 13: a long step or summary never pushes the key files and context out --------
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(step=st.integers(0, 9000), summary=st.integers(0, 9000),
+       files=st.integers(1, 3), facts=st.integers(1, 3),
+       budget=st.integers(4096, 6000))
+def test_a_long_step_or_summary_leaves_the_key_files_and_context(
+        step: int, summary: int, files: int, facts: int,
+        budget: int) -> None:
+    """``log --current`` and ``--summary`` of any length (the step is one line or
+    many): ``resume`` cuts them, and the key files and facts of context, filled first,
+    are all there, in the text and the JSON, within the bound."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch).resolve()
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        ai_protocols.init_project(root)
+        project = Project(root)
+        project.start(title="Long")
+        for n in range(files):
+            (root / f"k{n}.txt").write_text("k\n")
+        project.log(*(LogEntry("key-file", str(root / f"k{n}.txt")) for n in range(files)),
+                    *(LogEntry("context", f"fact number {n}") for n in range(facts)))
+        if step:
+            project.log(LogEntry("current", ("step " * (step // 5 + 1)).strip()))
+        if summary:
+            project.log(LogEntry("summary", "sum\n" * (summary // 4 + 1)))
+        context = project.resume()
+        context.max_bytes = budget
+        text = context.to_text()
+        assert len(text.encode()) <= budget
+        for n in range(files):
+            assert f"k{n}.txt" in text, text
+        for n in range(facts):
+            assert f"fact number {n}" in text, text
+        data = context.to_json()
+        assert len(dumps(data).encode()) + 1 <= budget
+        assert len(data["key_files"]) == files and len(data["context"]) == facts
+
+
+def test_resume_of_a_5000_character_step_keeps_the_key_file(project: Path,
+                                                            run: Runner) -> None:
+    """The reviewer's case through the command: ``--current`` of 5,000 characters."""
+    (project / "a.txt").write_text("a\n")
+    run("start", "--title", "S", "--objective", "obj")
+    run("log", "--key-file", "a.txt", "--context", "keep this fact")
+    run("log", "--current", "x" * 5000)
+    out = run("resume").stdout
+    assert "a.txt" in out and "keep this fact" in out and "Left out" not in out, out

@@ -1251,9 +1251,17 @@ def _fit(form: _Form, context: ResumeContext) -> object:
     left = {key: len(values) for key, values in lists.items()}
     worst = form.note(left)
     summary, step = form.summary, form.step
-    if form.base(summary, step) + worst > budget:
-        floor = form.base(_mark(summary), _mark(step))
-        room = budget - worst - floor
+    floor = form.base(_mark(summary), _mark(step))
+    # The key files and the facts of context keep their room against a long summary or
+    # step (issue 14, thirteenth round: a 5,000-character --current pushed them out): up
+    # to half of what the two may share; the other lists take what these leave.
+    reserve = 0
+    for key in LISTS[:2]:
+        for shown, value in enumerate(lists[key]):
+            reserve += form.item(key, value)[1] + form.between(key, shown)
+    reserve = max(0, min(reserve, (budget - worst - floor) // 2))
+    if form.base(summary, step) + worst + reserve > budget:
+        room = budget - worst - floor - reserve
 
         def grows(text: str | None, *, is_step: bool) -> int:
             if is_step:
