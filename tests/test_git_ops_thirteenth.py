@@ -188,3 +188,57 @@ def test_resume_of_a_5000_character_step_keeps_the_key_file(project: Path,
     run("log", "--current", "x" * 5000)
     out = run("resume").stdout
     assert "a.txt" in out and "keep this fact" in out and "Left out" not in out, out
+
+
+# -- review 12: every change of branch or detached HEAD recorded writes its moved: line ----
+
+
+def _moved(project: Path) -> list[str]:
+    return re.findall(r"moved: from .*", (project / FILE).read_text())
+
+
+def test_detached_to_its_branch_at_the_same_commit_writes_moved(project: Path,
+                                                               run: Runner) -> None:
+    """A write on a detached ``HEAD``, then ``git switch main`` at the same commit: the
+    next write records the move back, as the move away was recorded."""
+    first_commit(project)
+    run("start", "--title", "HM")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    git(project, "switch", "-q", "--detach")
+    run("log", "--progress", "detached")
+    head = git(project, "rev-parse", "HEAD")
+    git(project, "switch", "-q", "-C", "main")  # (the same commit, the file's changes kept)
+    run("log", "--progress", "on main")
+    moved = _moved(project)
+    assert moved[-1] == f"moved: from a detached HEAD at {head} to branch main at {head}", moved
+
+
+def test_bisect_then_reset_and_merge_kept_writes_the_moved_line_back(project: Path,
+                                                                      run: Runner) -> None:
+    """The reviewer's bisect procedure: a write during the bisect records the move to the
+    detached ``HEAD``; after ``git bisect reset``, ``git stash pop`` and ``merge-kept``,
+    the move back to main is recorded too."""
+    first_commit(project)
+    run("start", "--title", "BI")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    for n in range(1, 5):
+        (project / f"f{n}").write_text(f"{n}\n")
+        git(project, "add", f"f{n}")
+        git(project, "commit", "-qm", f"c{n}")
+    tip = git(project, "rev-parse", "HEAD")
+    run("log", "--progress", "P1-stashed")
+    git(project, "stash", "-q")
+    git(project, "bisect", "start", "HEAD", "HEAD~4")
+    run("log", "--progress", "P2-during-bisect")
+    git(project, "checkout", "--", FILE)
+    git(project, "bisect", "reset")
+    git(project, "stash", "pop", "-q")
+    run("merge-kept", FILE)
+    text = (project / FILE).read_text()
+    assert "P1-stashed" in text and "P2-during-bisect" in text
+    moved = _moved(project)
+    branch = git(project, "branch", "--show-current")
+    assert moved[-1].startswith("moved: from a detached HEAD at ") and \
+        moved[-1].endswith(f" to branch {branch} at {tip}"), moved
