@@ -242,3 +242,45 @@ def test_bisect_then_reset_and_merge_kept_writes_the_moved_line_back(project: Pa
     branch = git(project, "branch", "--show-current")
     assert moved[-1].startswith("moved: from a detached HEAD at ") and \
         moved[-1].endswith(f" to branch {branch} at {tip}"), moved
+
+
+# -- review 11: the older version's counts by kind, and no cause said that is not known ----
+
+
+def test_older_version_counts_by_kind_and_a_reword_is_no_write(project: Path,
+                                                                run: Runner) -> None:
+    """A committed version put back over one that holds a Progress entry, a tick and
+    its ``done:`` Log line more, and a person rewords an item in it: ``status`` counts
+    1 Log line, 1 entry and 1 tick, and the reword as a reword; the refusal of a write
+    says no write went in."""
+    first_commit(project)
+    run("start", "--title", "S")
+    run("log", "--progress", "P1", "--next", "N1", "--next", "N2")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    run("log", "--progress", "P2", "--done", "N1")
+    git(project, "checkout", "--", FILE)
+    path = project / FILE
+    path.write_text(path.read_text().replace("] N2\n", "] N2 reworded\n"))
+    said = (run("status").stdout + run("status").stderr).replace("\n", " ")
+    said = re.sub(r"\s+", " ", said)
+    assert "it lacks 1 Log line, 1 entry and 1 tick of the newer one" in said, said
+    assert "1 entry worded otherwise than in the newer one" in said, said
+    assert "1 entry the newer one lacks" not in said, said
+    refused = run("log", "--progress", "x", check=False)
+    assert refused.returncode != 0
+    assert "a write went into" not in refused.stderr, refused.stderr
+
+
+def test_older_version_lacking_only_a_progress_entry_says_so(project: Path,
+                                                            run: Runner) -> None:
+    """The issue-16 review's case: the Log sections are the same and a Progress item is
+    missing: ``1 entry``, not ``1 Log entry``."""
+    first_commit(project)
+    run("start", "--title", "S")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    run("log", "--progress", "only progress")
+    git(project, "checkout", "--", FILE)
+    said = re.sub(r"\s+", " ", run("status").stdout + run("status").stderr)
+    assert "it lacks 1 entry of the newer one" in said, said
