@@ -377,7 +377,8 @@ class SessionReplaced(UnreadableSession):
         if lacking:
             count = counted(lacking, "entry", "entries")
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
-                   f"the kept copy lacks (a write went into the older version), so copying "
+                   f"the kept copy lacks or holds otherwise (written or edited since git put it "
+                   f"back: an entry logged, a reword), so copying "
                    f"either over the other loses entries: merge them ({merge}), which keeps "
                    "what each added or changed, then carry on")
         elif self.loses:

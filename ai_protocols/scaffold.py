@@ -65,14 +65,41 @@ def scaffold_files() -> dict[str, tuple[str, int]]:
     }
 
 
+#: The lines of ``.ai/.gitattributes`` that keep LF line endings in every clone, whatever
+#: ``core.autocrlf`` says (gitattributes(5), ``eol``; issue 14, thirteenth round: a
+#: clone with ``core.autocrlf=true``, Git for Windows's default, checked the sh resolver
+#: out with CRLF, and sh refused it). ``init`` appends those missing to a file a person
+#: changed, too: each line stands alone (attributes of several lines add up).
+EOL_LINES = ("*.org text eol=lf", "scripts/session-context-path text eol=lf",
+             ".gitignore text eol=lf", ".gitattributes text eol=lf")
+
+
 def _unchanged_since_install(text: str) -> bool:
+    """Whether ``text`` is a file as ``init`` installed it (its digest matches), also
+    when a checkout turned its line endings into CRLF (``core.autocrlf``)."""
     match = _MARKER.search(text)
     if not match:
         return False
     shipped = text[: match.start(1)] + PLACEHOLDER + text[match.end(1):]
     import hashlib
 
-    return hashlib.sha256(shipped.encode("utf-8")).hexdigest() == match.group(1)
+    digest = hashlib.sha256(shipped.encode("utf-8")).hexdigest()
+    return digest == match.group(1) or \
+        hashlib.sha256(shipped.replace("\r\n", "\n").encode("utf-8")).hexdigest() \
+        == match.group(1)
+
+
+def _missing_eol_lines(text: str) -> str:
+    """What to append to a ``.ai/.gitattributes`` a person changed so that it holds
+    every line of :data:`EOL_LINES` (``""`` when it does): lines only added, the
+    person's own left as they are."""
+    have = {line.strip() for line in text.splitlines()}
+    missing = [line for line in EOL_LINES if line not in have]
+    if not missing:
+        return ""
+    lead = "" if not text or text.endswith("\n") else "\n"
+    return lead + "# ai-protocols init: LF in every clone (gitattributes(5), eol)\n" + \
+        "".join(f"{line}\n" for line in missing)
 
 
 def is_set_up(root: str | os.PathLike[str]) -> bool:
@@ -133,6 +160,10 @@ def init_project(root: str | os.PathLike[str], *,
             elif current is None or _unchanged_since_install(current):
                 storage.atomic_write(path, content.encode("utf-8"), mode)
                 actions.append(InitAction("created" if current is None else "updated", path))
+            elif target == ".gitattributes" and _missing_eol_lines(current):
+                storage.atomic_write(path, (current + _missing_eol_lines(current))
+                                     .encode("utf-8"), mode)
+                actions.append(InitAction("updated", path))
             else:
                 actions.append(InitAction("kept", path))
     if merge_driver is not None:

@@ -53,7 +53,7 @@ def test_the_read_commands_say_the_session_file_is_older_than_the_kept_copy(
     for command, text in said.items():
         flat = " ".join(text.split())
         assert "older version than the one ai-protocols last wrote" in flat, (command, text)
-        assert "lacks 1 Log entry (checkpoint 1 " in flat, (command, text)
+        assert "lacks 1 Log line (checkpoint 1 " in flat, (command, text)
         assert "ai-protocols checkpoint restore 1" in flat, (command, text)
         assert "refs/ai-protocols/checkpoints/" in flat, (command, text)
         assert (f"put back the newer session file ai-protocols keeps with cp "

@@ -361,11 +361,13 @@ def replaced_of(project: Project, path: str, session: Session | None = None) -> 
 
         if has_stash(parent(path)):  # (a write into what git stash put back: issue 14, 9th)
             from ai_protocols.errors import AiProtocolsError
-            from ai_protocols.session.resume import stashed_write_warning
+            from ai_protocols.session.resume import stashed_unkept_warning, stashed_write_warning
             from ai_protocols.session.transaction import OPERATION_SAID, operation_warning
 
             try:
-                stashed = stashed_write_warning(project, session or project.show_file(path))
+                read = session or project.show_file(path)
+                stashed = stashed_write_warning(project, read) or \
+                    stashed_unkept_warning(project, read)  # (git clean took the kept copy)
             except AiProtocolsError:
                 stashed = None
             if stashed and unmerged and OPERATION_SAID in stashed and \

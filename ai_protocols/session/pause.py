@@ -51,8 +51,10 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
     records it).
 
     When ``HEAD`` moved away from what was recorded (another branch than the one
-    recorded, or a commit that does not descend from the one recorded, and does not
-    hold its changes rebased: :func:`ai_protocols.git.state.rebased_into`), a
+    recorded, a detached ``HEAD`` to a branch or back, even at the same commit: issue
+    14, thirteenth round, one rule for every such change; or a commit that does not
+    descend from the one recorded, and does not hold its changes rebased:
+    :func:`ai_protocols.git.state.rebased_into`), a
     ``moved:`` Log line keeps where it was, and that line's text is returned (else
     ``None``): the recorded place is the evidence ``resume``'s "rolled back" warning
     reads, and is never overwritten without a record. git runs only when the commit
@@ -77,7 +79,7 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
             return None
     moved = None
     if old_commit:
-        if (old_branch and old_branch != branch) or commit is None:
+        if old_branch != branch or commit is None:  # (a detached HEAD to a branch too)
             moved = True
         elif old_commit != commit:
             from ai_protocols.git.state import rebased_into, start_ancestry

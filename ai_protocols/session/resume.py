@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CUT_MARK", "DEFAULT_MAX_BYTES", "MIN_MAX_BYTES", "NAME_BYTES", "ResumeContext",
            "dumps", "replaced_warning", "resume_context", "rolled_back_warning",
-           "stash_here_again", "stashed_write_warning"]
+           "stash_here_again", "stashed_unkept_warning", "stashed_write_warning"]
 
 #: The default bound of the output, in bytes of UTF-8.
 DEFAULT_MAX_BYTES = 4096
@@ -489,7 +489,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         if misplaced is not None:
             return misplaced
     if not kept_is_other(project.ai_dir_text, path):
-        return stashed_write_warning(project, session)
+        return stashed_write_warning(project, session) or \
+            stashed_unkept_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.layout import read_session
@@ -504,11 +505,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         return other
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
         return None
-    have = {(e.time, e.text) for e in session.log}
-    missing = [e for e in newer.log if (e.time, e.text) not in have]
+    missing, lacks, reworded = _compared(newer, session)
     points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
               if e.text.startswith("checkpoint: ")]
-    lacks = counted(len(missing), "Log entry", "Log entries")
     if points:  # (the last one named: the text stays within resume's bound)
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
@@ -536,10 +535,15 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # entry the newer one's rollover moved to its earlier files is not lacking)
     only_here, loses = lacking(project.ai_dir_text, path)
     if loses:
+        only_here = only_here - reworded if only_here >= reworded else only_here
         count = "some entries" if only_here < 0 else \
             counted(only_here, "entry", "entries") if only_here else \
             "edits (a tick, a note, a property or a line typed or deleted by hand)"
-        parts.append(f"{first}this file holds {count} the newer one lacks: merge the two with "
+        count += " the newer one lacks"
+        if reworded and only_here >= 0:  # (a person's reword: not an entry added)
+            words = f"{counted(reworded, 'entry', 'entries')} worded otherwise than in the newer one"
+            count = f"{count}, and {words}" if only_here else words
+        parts.append(f"{first}this file holds {count}: merge the two with "
                      f"ai-protocols merge-kept {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)}; it keeps what each changed)")
     else:
@@ -547,6 +551,46 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      f"cp {shell_quote(copy)} {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def _compared(newer: Session, older: Session) -> tuple[list[Entry], str, int]:
+    """What the session ``older`` (the file git put back) lacks of ``newer`` (the
+    version ai-protocols wrote last), counted by kind, as a person sees the file
+    (issue 14, thirteenth round: a tick and an entry were counted as Log entries, a
+    reword as an entry missing): the newer one's Log lines it lacks (the tool's
+    records), for the checkpoints they name; those counts said (``1 Log line, 1 entry
+    and 1 tick``, ``no entry`` when none); and how many of its entries are worded
+    otherwise than the newer one's (an item of the same section and timestamp whose
+    text differs: a person's reword, not an entry missing)."""
+    from ai_protocols.session.model import SECTION_KINDS
+
+    kinds = {k.kind for k in SECTION_KINDS}
+    have = {(e.time, e.text) for e in older.log}
+    missing = [e for e in newer.log if e.text.partition(": ")[0] not in kinds and
+               (e.time, e.text) not in have]
+    lacking = ticks = reworded = 0
+    for kind in kinds:
+        old = {(e.time, e.text): e for e in older.items(kind)}
+        new = {(e.time, e.text): e for e in newer.items(kind)}
+        ticks += sum(1 for key, e in new.items()
+                     if key in old and e.done is True and old[key].done is not True)
+        gone = [key for key in new if key not in old]
+        extra: dict[datetime | None, int] = {}
+        for key in old:
+            if key not in new:
+                extra[key[0]] = extra.get(key[0], 0) + 1
+        for time, _text in gone:
+            if extra.get(time):
+                extra[time] -= 1
+                reworded += 1
+            else:
+                lacking += 1
+    said = [counted(n, one, many) for n, one, many in
+            ((len(missing), "Log line", "Log lines"), (lacking, "entry", "entries"),
+             (ticks, "tick", "ticks")) if n]
+    text = (", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else
+            said[0] if said else "no entry")
+    return missing, text, reworded
 
 
 def _other_session_warning(project: Project, path: str, kept: str) -> str | None:
@@ -643,6 +687,41 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
             f"before it is still only in the stash (git stash list), blob "
             f"{found.group(1)[:12]}: to bring it back with what was written since, from "
             f"{_clip(project.root_text, 120)}: {back}")
+
+
+def stashed_unkept_warning(project: Project, session: Session) -> str | None:
+    """With no kept copy to compare with (``git clean -fdx`` after a plain ``git
+    stash``), when the newest stash entry holds a later version of this very session
+    (:func:`ai_protocols.session.transaction.stashed_newer`): that the newer one is
+    only in the stash, and the command that brings it back, before any write here
+    (issue 14, thirteenth round). ``None`` otherwise: a kept copy there, or no stash
+    (a ``stat`` or three, no process); else two or three git runs."""
+    from ai_protocols.git.head import has_stash
+
+    path = session.path_text
+    if os.path.lexists(kept_path(project.ai_dir_text, path)) or \
+            not has_stash(os.path.dirname(path)):
+        return None
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.transaction import stash_back, stashed_newer
+
+    try:
+        doc = OrgFile(storage.decode(path, storage.read_regular(path)))
+    except (OSError, storage.NotRegular):
+        return None
+    stored = stashed_newer(path, doc)
+    if stored is None:
+        return None
+    from ai_protocols.git.state import _git
+
+    changed = _git(os.path.dirname(path), "status", "--porcelain", "--",
+                   "./" + os.path.basename(path))
+    here = relative_to(path, project.root_text)
+    return (f"this session file is an older version than the one the newest stash entry "
+            f"holds (git stash took it; the copy ai-protocols keeps is gone: git clean?): "
+            f"the newer one is only in the stash (git stash list), blob "
+            f"{stored.blob[:12]}; to bring it back, from {_clip(project.root_text, 120)}: "
+            f"{stash_back(here, bool(changed))}; do that before any write here")
 
 
 def _stash_advice(project: Project, also: str = "") -> str | None:
@@ -1220,9 +1299,17 @@ def _fit(form: _Form, context: ResumeContext) -> object:
     left = {key: len(values) for key, values in lists.items()}
     worst = form.note(left)
     summary, step = form.summary, form.step
-    if form.base(summary, step) + worst > budget:
-        floor = form.base(_mark(summary), _mark(step))
-        room = budget - worst - floor
+    floor = form.base(_mark(summary), _mark(step))
+    # The key files and the facts of context keep their room against a long summary or
+    # step (issue 14, thirteenth round: a 5,000-character --current pushed them out): up
+    # to half of what the two may share; the other lists take what these leave.
+    reserve = 0
+    for key in LISTS[:2]:
+        for shown, value in enumerate(lists[key]):
+            reserve += form.item(key, value)[1] + form.between(key, shown)
+    reserve = max(0, min(reserve, (budget - worst - floor) // 2))
+    if form.base(summary, step) + worst + reserve > budget:
+        room = budget - worst - floor - reserve
 
         def grows(text: str | None, *, is_step: bool) -> int:
             if is_step:
@@ -1320,7 +1407,7 @@ class _TextForm(_Form):
                 compacted = "no compaction recorded"
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
             if session.earlier:  # (a file rolled over: docs/user-guide.md)
-                count = moved_count(session.earlier)
+                count = movedcounted(session.earlier)
                 files = counted(len(session.earlier), "earlier-entries file",
                                 "earlier-entries files")
                 moved = "an unknown number of older entries" if count is None else \
@@ -1540,7 +1627,7 @@ class _JsonForm(_Form):
             "removed": context.removed,
             # (a file rolled over: how many of its entries are in its earlier files)
             "earlier": {"files": len(session.earlier),
-                        "entries": moved_count(session.earlier)}
+                        "entries": movedcounted(session.earlier)}
             if session is not None and session.earlier else None,
         }
 

@@ -111,8 +111,8 @@ __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_
            "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
            "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
            "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
-           "stash_back", "stash_moved", "stashed_in", "unmerged", "unmerged_others",
-           "unmerged_warning", "untracked_earlier", "written_later"]
+           "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
+           "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -796,8 +796,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     kept = kept_path(ai_dir, path)
     try:
         st = os.stat(kept, follow_symlinks=False)
-    except OSError:
-        return None
+    except OSError:  # (no kept copy: git clean -fdx, a fresh clone; the stash may tell)
+        return stashed_newer(path, doc) if read_as is not None else None
     if read_as is None or (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
         return None
     try:
@@ -818,6 +818,51 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
             lacking, loses = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
                                   lacking, loses=loses)
+        stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
+                            headline.properties.get("GIT_COMMIT") or None)
+        return stored
+    return None
+
+
+def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
+    """Where there is no kept copy to compare with (``git clean -fdx`` took it after a
+    plain ``git stash``; a fresh clone): the newest stash entry's version of the session
+    file ``path`` (its tracked files, else its untracked ones, ``refs/stash^3``,
+    git-stash(1)), as a :class:`_Stored` only in the stash, when it is the same session
+    (the same ``SESSION_ID``) and was written later than the file (:func:`written_later`);
+    ``None`` otherwise (issue 14, thirteenth round: the write into the older version
+    warned, as with a kept copy). No process without a stash
+    (:func:`ai_protocols.git.head.has_stash`, a ``stat`` or two); else two or three git
+    runs, once: the write makes the kept copy."""
+    from ai_protocols.git.head import has_stash
+
+    folder = parent(path)
+    mine = session_headline(doc)
+    if mine is None or not mine.properties.get(SESSION_ID_PROPERTY) or \
+            not has_stash(folder):
+        return None
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    name = "./" + os.path.basename(path)
+    for ref in ("refs/stash", "refs/stash^3"):
+        try:
+            blob = GitRun(["git", "-C", folder, "rev-parse", "-q", "--verify",
+                           f"{ref}:{name}"], git_env(), None).wait().decode("ascii").strip()
+            data = GitRun(["git", "-C", folder, "cat-file", "blob", blob], git_env(),
+                          None).wait()
+        except (GitFailed, UnicodeDecodeError):
+            continue
+        text = data[:65536].decode("utf-8", "replace")
+        headline = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+        if headline is None or headline.properties.get(SESSION_ID_PROPERTY) != \
+                mine.properties.get(SESSION_ID_PROPERTY):
+            return None
+        if not written_later(*((h.properties.get("UPDATED_AT"),
+                                parse_timestamp(h.properties.get("UPDATED", "")))
+                               for h in (headline, mine))):
+            return None
+        stored = _Stored(blob, "the stash (git stash list)", True)
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
