@@ -89,6 +89,7 @@ __all__ = [
     "sunk_tasks",
     "unknown_holders",
     "unusable_locks",
+    "unusable_working_sets",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
@@ -910,6 +911,27 @@ def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
                                       "top (a lock's PATH is relative to the top: "
                                       ":PATH: src/api/; ./ for the whole project), so "
                                       "it locks nothing: write it so, or remove it"))
+    return found
+
+
+def unusable_working_sets(doc: OrgFile) -> list[tuple[int, str]]:
+    """Each path of a task's ``WORKING_SET`` that names nothing inside the project, as
+    its task's line (from 1) and why: absolute (``/tmp/x/lib``) or above the project's
+    top (``../x``), read as :func:`written_area` reads every hand-written path (it is in
+    no working set, for ``check`` and every reader alike). ``check``, ``locks``,
+    ``task list`` and ``task show`` warn about them, as :func:`unusable_locks` for a
+    lock's ``PATH``."""
+    found: list[tuple[int, str]] = []
+    for index in task_headlines(doc):
+        h = doc.headlines[index]
+        for path in split_paths(stray_properties(doc, index).get("WORKING_SET", "")):
+            if _leaves_project(path):
+                found.append((h.line + 1, f"the path {path!r} of its WORKING_SET is "
+                                          "absolute or leads out of the project's top (a "
+                                          "working set's paths are relative to the top: "
+                                          ":WORKING_SET: src/api/ lib/; ./ for the whole "
+                                          "project), so it allows no file: write it so, or "
+                                          "remove it"))
     return found
 
 

@@ -71,8 +71,9 @@ def _stash_holds(path: object) -> bool:
 
 
 def _said_unusable_locks(board: Board) -> None:
-    """Warn (stderr) about each headline of the locks section that locks nothing."""
-    from ai_protocols.board.model import unknown_holders, unusable_locks
+    """Warn (stderr) about each headline of the locks section that locks nothing, and
+    each path of a working set that allows nothing (absolute, or above the top)."""
+    from ai_protocols.board.model import unknown_holders, unusable_locks, unusable_working_sets
 
     try:
         doc = board._doc()
@@ -83,6 +84,8 @@ def _said_unusable_locks(board: Board) -> None:
     for line, why in unusable_locks(doc):
         _echo(f"Warning: {board.path}, line {line}: a headline in the locks section, but "
               f"{why}.", err=True)
+    for line, why in unusable_working_sets(doc):
+        _echo(f"Warning: {board.path}, line {line}: a task, but {why}.", err=True)
     for line, why in unknown_holders(doc):
         _echo(f"Warning: {board.path}, line {line}: {why}.", err=True)
 
@@ -198,9 +201,15 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
              tags: tuple[str, ...]) -> None:
     """Add a task (state TODO) at the end of the board; print its id.
 
-    TITLE is one line, in quotes when it has several words. Paths are
-    relative to the working directory; a folder covers every file in it.
+    TITLE is one line, in quotes when it has several words; '-' reads it
+    from standard input and @FILE from a file, as every text option. Paths
+    are relative to the working directory; a folder covers every file in it.
     """
+    from ai_protocols.cli.options import Given, text_of
+
+    # TITLE is read as every text option reads its value: '-' standard input, @FILE a
+    # file (decisions.md, issue 15, thirteenth round).
+    title = text_of(Given("TITLE", title, True, 0))
     board = _board()
     added = board.add(title, working_set=working_set, role=role, tags=tags)
     _said_set_up(board)
@@ -308,6 +317,7 @@ def task_show(task_id: str, as_json: bool) -> None:
     """Show one task: its state, role, working set, holder, checkpoint and hand-off notes."""
     board = _board()
     item = board.task(task_id)
+    _said_unusable_locks(board)
     state = None
     if item.owner and item.is_open and item.owner != board.me:
         state = board.agent_state(item.owner, item.owner_process, item.claimed,
