@@ -90,6 +90,7 @@ __all__ = [
     "unknown_holders",
     "unusable_locks",
     "unusable_working_sets",
+    "setup_files",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
@@ -521,6 +522,10 @@ class Task:
     #: The board's done-type states (:func:`done_states`): those a person adds after
     #: ``|`` in ``#+TODO:`` close a task as ``DONE`` does.
     closed_states: frozenset[str] = frozenset(CLOSED_STATES)
+    #: Its headline is commented out (``* TODO COMMENT x``, org-element's
+    #: ``:commentedp``): ``task list`` leaves it out (``--all`` shows it), ``task claim``
+    #: refuses it; a claim it holds still counts (``check``, the hook).
+    commented: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -540,7 +545,7 @@ class Task:
                 "working_set": list(self.working_set), "owner": self.owner,
                 "claimed": iso(self.claimed), "created": iso(self.created),
                 "closed": iso(self.closed), "checkpoint": self.checkpoint,
-                "line": self.line}
+                "line": self.line, "commented": self.commented}
 
 
 @record
@@ -778,7 +783,7 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
             checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p,
-            closed_states=closed_states))
+            closed_states=closed_states, commented=h.commented))
     locks = []
     section = locks_section(doc)
     if section is not None:
@@ -932,6 +937,21 @@ def unusable_working_sets(doc: OrgFile) -> list[tuple[int, str]]:
                                           ":WORKING_SET: src/api/ lib/; ./ for the whole "
                                           "project), so it allows no file: write it so, or "
                                           "remove it"))
+    return found
+
+
+def setup_files(text: str) -> list[tuple[int, str]]:
+    """The ``#+SETUPFILE:`` lines of a board's ``text`` (ignoring case; only spaces and
+    tabs before ``#+``), as their line (from 1) and the file each names. Org reads the
+    setup file's ``#+TODO:`` lines as the board's own (Org manual, "In-buffer
+    settings"); this tool does not (a board is read from its text alone, by the hook
+    too), so a state declared only there is no state for it: ``check``, ``locks``,
+    ``task list`` and ``task show`` warn about each such line."""
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        bare = line.lstrip(" \t")
+        if bare[:12].upper() == "#+SETUPFILE:":
+            found.append((number, bare[12:].strip()))
     return found
 
 

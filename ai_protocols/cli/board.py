@@ -86,6 +86,13 @@ def _said_unusable_locks(board: Board) -> None:
               f"{why}.", err=True)
     for line, why in unusable_working_sets(doc):
         _echo(f"Warning: {board.path}, line {line}: a task, but {why}.", err=True)
+    from ai_protocols.board.model import setup_files
+
+    for line, name in setup_files(doc.text):
+        _echo(f"Warning: {board.path}, line {line}: #+SETUPFILE: {name}: Emacs reads the "
+              "states (#+TODO:) of a setup file, ai-protocols does not, so a task in a "
+              "state declared only there is no task here: declare the board's states in "
+              "the board itself (a #+TODO: line), or remove the line.", err=True)
     for line, why in unknown_holders(doc):
         _echo(f"Warning: {board.path}, line {line}: {why}.", err=True)
 
@@ -156,12 +163,15 @@ def _line(task: Task, board: Board | None = None, states: dict[str, str] | None 
     if task.owner and task.is_open:
         state = (states or {}).get(task.owner)
         owner = f"  claimed by {task.owner}" + (f" ({state})" if state else "")
-    return f"{task.id or '(no id)'}  {task.state or '-':9} {task.title}{tags}{role}{owner}"
+    commented = "  (commented out)" if task.commented else ""
+    return f"{task.id or '(no id)'}  {task.state or '-':9} {task.title}{tags}{role}{owner}" \
+        f"{commented}"
 
 
 def _details(task: Task) -> list[str]:
     lines = [f"Task {task.id or '(no id)'}: {task.title}",
-             f"  state:       {task.state or '(none)'}"]
+             f"  state:       {task.state or '(none)'}" +
+             (" (commented out: COMMENT after its state)" if task.commented else "")]
     if task.tags:
         lines.append(f"  tags:        {' '.join(task.tags)}")
     lines.append(f"  role:        {task.role or '(none)'}")
@@ -268,8 +278,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         was_undone = item.line in undone
         if not mine and on_board:
             item = kept_view.get(item.line, item)
-        if not show_all and not mine and not item.is_open:
-            continue
+        if not show_all and not mine and (not item.is_open or item.commented):
+            continue  # (a commented-out headline: left out, as Org's agenda leaves it)
         if role is not None and not same_role(item.role, role):
             continue
         state = None
