@@ -84,13 +84,13 @@ __all__ = [
     "real_forms",
     "restore",
     "same_role",
+    "setup_files",
     "split_paths",
     "stray_properties",
     "sunk_tasks",
     "unknown_holders",
     "unusable_locks",
     "unusable_working_sets",
-    "setup_files",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
