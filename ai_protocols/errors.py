@@ -800,10 +800,20 @@ class TaskClosed(AiProtocolsError):
 
     exit_code = 24
 
-    def __init__(self, task_id: str, state: str, action: str) -> None:
+    def __init__(self, task_id: str, state: str, action: str, *,
+                 commented: bool = False) -> None:
         self.task_id = task_id
         self.state = state
         self.action = action
+        #: Its headline is commented out (``* TODO COMMENT x``: Org syntax, "Headings"),
+        #: whatever its state: Org's agenda and exports leave it out, so does the board.
+        self.commented = commented
+        if commented:
+            super().__init__(f"cannot {action} task {task_id}: its headline is commented out "
+                             "(COMMENT after its state, as Org reads it); to work on it, "
+                             "remove COMMENT from its headline in the board (.ai/tasks.org); "
+                             "nothing was changed")
+            return
         super().__init__(f"cannot {action} task {task_id}: it is {state} already; to work on "
                          f"it again, change its {state} to TODO in the board "
                          "(.ai/tasks.org); nothing was changed")

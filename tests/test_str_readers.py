@@ -125,7 +125,11 @@ def test_tags(line: str) -> None:
 
 
 def _split_headline_spec(rest: str, keywords: frozenset[str]) -> tuple[object, ...]:
-    """org_file._split_headline as it was, with regular expressions."""
+    """org_file._split_headline, with regular expressions: tags are a tag group with
+    white space before it in the line, also right after the keyword, the priority or
+    COMMENT (``TODO :t:``: Org 9.7's reading; decisions.md, issue 15, thirteenth
+    round)."""
+    line = rest
     text_ = rest.lstrip(" \t")
     todo = None
     word = re.match(r"(\S+)(?: |$)", text_)
@@ -138,11 +142,12 @@ def _split_headline_spec(rest: str, keywords: frozenset[str]) -> tuple[object, .
     comment = re.match(r"COMMENT(?: |$)", text_)
     if comment:
         text_ = text_[comment.end():]
+    before = line[:len(line) - len(text_)]
     tags: tuple[str, ...] = ()
-    found = re.search(r"[ \t]+(:[\w@#%:]+:)[ \t]*$", text_)
+    found = re.search(r"[ \t]+(:[\w@#%:]+:)[ \t]*$", before[-1:] + text_)
     if found:
         tags = tuple(t for t in found.group(1).split(":") if t)
-        text_ = text_[: found.start()]
+        text_ = text_[: max(found.start() - len(before[-1:]), 0)]
     return todo, tags, text_.strip(" \t\n\r")
 
 

@@ -948,6 +948,9 @@ class Board:
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
+            if task.commented and task.owner != me:
+                raise TaskClosed(task.id or task_id, task.state or "open", "claim",
+                                 commented=True)
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("CLAIMED", stamp),
                       ("CLAIMED_AT", at.to_property())]

@@ -87,11 +87,13 @@ __all__ = [
     "real_forms",
     "restore",
     "same_role",
+    "setup_files",
     "split_paths",
     "stray_properties",
     "sunk_tasks",
     "unknown_holders",
     "unusable_locks",
+    "unusable_working_sets",
 ]
 
 # BOARD_FILE, the board in ``.ai/``, is named in ai_protocols.paths with the other names
@@ -565,6 +567,10 @@ class Task:
     #: The board's done-type states (:func:`done_states`): those a person adds after
     #: ``|`` in ``#+TODO:`` close a task as ``DONE`` does.
     closed_states: frozenset[str] = frozenset(CLOSED_STATES)
+    #: Its headline is commented out (``* TODO COMMENT x``, org-element's
+    #: ``:commentedp``): ``task list`` leaves it out (``--all`` shows it), ``task claim``
+    #: refuses it; a claim it holds still counts (``check``, the hook).
+    commented: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -584,7 +590,7 @@ class Task:
                 "working_set": list(self.working_set), "owner": self.owner,
                 "claimed": iso(self.claimed), "created": iso(self.created),
                 "closed": iso(self.closed), "checkpoint": self.checkpoint,
-                "line": self.line}
+                "line": self.line, "commented": self.commented}
 
 
 @record
@@ -840,7 +846,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
             checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p,
-            closed_states=closed_states))
+            closed_states=closed_states, commented=h.commented))
     locks = []
     section = locks_section(doc)
     if section is not None:
@@ -973,6 +979,42 @@ def unusable_locks(doc: OrgFile) -> list[tuple[int, str]]:
                                       "top (a lock's PATH is relative to the top: "
                                       ":PATH: src/api/; ./ for the whole project), so "
                                       "it locks nothing: write it so, or remove it"))
+    return found
+
+
+def unusable_working_sets(doc: OrgFile) -> list[tuple[int, str]]:
+    """Each path of a task's ``WORKING_SET`` that names nothing inside the project, as
+    its task's line (from 1) and why: absolute (``/tmp/x/lib``) or above the project's
+    top (``../x``), read as :func:`written_area` reads every hand-written path (it is in
+    no working set, for ``check`` and every reader alike). ``check``, ``locks``,
+    ``task list`` and ``task show`` warn about them, as :func:`unusable_locks` for a
+    lock's ``PATH``."""
+    found: list[tuple[int, str]] = []
+    for index in task_headlines(doc):
+        h = doc.headlines[index]
+        for path in split_paths(stray_properties(doc, index).get("WORKING_SET", "")):
+            if _leaves_project(path):
+                found.append((h.line + 1, f"the path {path!r} of its WORKING_SET is "
+                                          "absolute or leads out of the project's top (a "
+                                          "working set's paths are relative to the top: "
+                                          ":WORKING_SET: src/api/ lib/; ./ for the whole "
+                                          "project), so it allows no file: write it so, or "
+                                          "remove it"))
+    return found
+
+
+def setup_files(text: str) -> list[tuple[int, str]]:
+    """The ``#+SETUPFILE:`` lines of a board's ``text`` (ignoring case; only spaces and
+    tabs before ``#+``), as their line (from 1) and the file each names. Org reads the
+    setup file's ``#+TODO:`` lines as the board's own (Org manual, "In-buffer
+    settings"); this tool does not (a board is read from its text alone, by the hook
+    too), so a state declared only there is no state for it: ``check``, ``locks``,
+    ``task list`` and ``task show`` warn about each such line."""
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        bare = line.lstrip(" \t")
+        if bare[:12].upper() == "#+SETUPFILE:":
+            found.append((number, bare[12:].strip()))
     return found
 
 

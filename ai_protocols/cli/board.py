@@ -74,8 +74,9 @@ def _stash_holds(path: object) -> bool:
 
 
 def _said_unusable_locks(board: Board) -> None:
-    """Warn (stderr) about each headline of the locks section that locks nothing."""
-    from ai_protocols.board.model import unknown_holders, unusable_locks
+    """Warn (stderr) about each headline of the locks section that locks nothing, and
+    each path of a working set that allows nothing (absolute, or above the top)."""
+    from ai_protocols.board.model import unknown_holders, unusable_locks, unusable_working_sets
 
     try:
         doc = board._doc()
@@ -86,6 +87,15 @@ def _said_unusable_locks(board: Board) -> None:
     for line, why in unusable_locks(doc):
         _echo(f"Warning: {board.path}, line {line}: a headline in the locks section, but "
               f"{why}.", err=True)
+    for line, why in unusable_working_sets(doc):
+        _echo(f"Warning: {board.path}, line {line}: a task, but {why}.", err=True)
+    from ai_protocols.board.model import setup_files
+
+    for line, name in setup_files(doc.text):
+        _echo(f"Warning: {board.path}, line {line}: #+SETUPFILE: {name}: Emacs reads the "
+              "states (#+TODO:) of a setup file, ai-protocols does not, so a task in a "
+              "state declared only there is no task here: declare the board's states in "
+              "the board itself (a #+TODO: line), or remove the line.", err=True)
     for line, why in unknown_holders(doc):
         _echo(f"Warning: {board.path}, line {line}: {why}.", err=True)
 
@@ -158,12 +168,15 @@ def _line(task: Task, board: Board | None = None, states: dict[str, str] | None 
     if task.owner and task.is_open:
         state = (states or {}).get(task.owner)
         owner = f"  claimed by {task.owner}" + (f" ({state})" if state else "")
-    return f"{task.id or '(no id)'}  {task.state or '-':9} {task.title}{tags}{role}{owner}"
+    commented = "  (commented out)" if task.commented else ""
+    return f"{task.id or '(no id)'}  {task.state or '-':9} {task.title}{tags}{role}{owner}" \
+        f"{commented}"
 
 
 def _details(task: Task) -> list[str]:
     lines = [f"Task {task.id or '(no id)'}: {task.title}",
-             f"  state:       {task.state or '(none)'}"]
+             f"  state:       {task.state or '(none)'}" +
+             (" (commented out: COMMENT after its state)" if task.commented else "")]
     if task.tags:
         lines.append(f"  tags:        {' '.join(task.tags)}")
     lines.append(f"  role:        {task.role or '(none)'}")
@@ -203,9 +216,15 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
              tags: tuple[str, ...]) -> None:
     """Add a task (state TODO) at the end of the board; print its id.
 
-    TITLE is one line, in quotes when it has several words. Paths are
-    relative to the working directory; a folder covers every file in it.
+    TITLE is one line, in quotes when it has several words; '-' reads it
+    from standard input and @FILE from a file, as every text option. Paths
+    are relative to the working directory; a folder covers every file in it.
     """
+    from ai_protocols.cli.options import Given, text_of
+
+    # TITLE is read as every text option reads its value: '-' standard input, @FILE a
+    # file (decisions.md, issue 15, thirteenth round).
+    title = text_of(Given("TITLE", title, True, 0))
     board = _board()
     added = board.add(title, working_set=working_set, role=role, tags=tags)
     _said_set_up(board)
@@ -264,8 +283,8 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         was_undone = item.line in undone
         if not mine and on_board:
             item = kept_view.get(item.line, item)
-        if not show_all and not mine and not item.is_open:
-            continue
+        if not show_all and not mine and (not item.is_open or item.commented):
+            continue  # (a commented-out headline: left out, as Org's agenda leaves it)
         if role is not None and not same_role(item.role, role):
             continue
         state = None
@@ -313,6 +332,7 @@ def task_show(task_id: str, as_json: bool) -> None:
     """Show one task: its state, role, working set, holder, checkpoint and hand-off notes."""
     board = _board()
     item = board.task(task_id)
+    _said_unusable_locks(board)
     state = None
     if item.owner and item.is_open and item.owner != board.me:
         state = board.agent_state(item.owner, item.owner_process, item.claimed,

@@ -429,6 +429,9 @@ def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
         return value
     limit = 4 * MAX_TEXT + 1  # UTF-8: at most 4 bytes a character; one more tells "too long"
     literal = f"{given.name}={value}"
+    # An argument (task add's TITLE) has no '=' form: a text that is '-' or starts with
+    # '@' comes from standard input (decisions.md, issue 15, thirteenth round).
+    plain = f"give it on standard input: printf %s {quoted(value)} | ai-protocols task add -"
     if value == "-":
         source = stdin if stdin is not None else sys.stdin.buffer
         if stdin is None and sys.stdin.isatty():
@@ -438,8 +441,9 @@ def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
             data = source.read(limit)
         except OSError as error:
             raise InvalidText(given.name, value, "standard input cannot be read "
-                              f"({error.strerror or error}); to log '-' itself, write "
-                              f"{literal}") from error
+                              f"({error.strerror or error})" + (
+                                  f"; to log '-' itself, write {literal}"
+                                  if given.name.startswith("-") else "")) from error
         where = "standard input"
     else:
         try:
@@ -448,7 +452,9 @@ def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
         except OSError as error:
             raise InvalidText(given.name, value, f"the file {quoted(value[1:])} cannot be read "
                               f"({error.strerror or error}); to give a text that starts "
-                              f"with '@', write {given.name}=@...") from error
+                              f"with '@', " + (f"write {given.name}=@..." if
+                                               given.name.startswith("-") else plain)) \
+                from error
         where = f"the file {quoted(value[1:])}"
     if len(data) >= limit:
         raise InvalidText(given.name, value, f"{where} holds more than {MAX_TEXT:,} characters")

@@ -161,6 +161,7 @@ class Headline:
     todo: str | None = None
     tags: tuple[str, ...] = ()
     raw_title: str = ""  # as org-element's :raw-value: no keyword, priority or tags
+    commented: bool = False  # COMMENT after its keyword (org-element's :commentedp)
 
     @property
     def plain_title(self) -> str:
@@ -178,15 +179,36 @@ def _split_headline(rest: str, keywords: frozenset[str]) -> tuple[str | None, tu
     if word in keywords and _word_ending(text, word):  # (\S+)(?: |$)
         todo = word
         text = text[len(word):].lstrip(" \t")
+    spaced = len(text) < len(rest) or todo is not None  # (white space before ``text``)
     if text.startswith("[#") and text[2:3] not in ("", "\n") and text[3:4] == "]":
+        spaced = text[4:5] in (" ", "\t")
         text = text[4:].lstrip(" \t")  # \[#.\][ \t]*
-    text = text[_word_ending(text, "COMMENT"):]  # COMMENT(?: |$)
+    comment = _word_ending(text, "COMMENT")  # COMMENT(?: |$)
+    spaced = spaced or comment > len("COMMENT")
+    text = text[comment:]
     tags: tuple[str, ...] = ()
-    found = find_tags(text)
+    # Tags are a tag group with white space before it in the line: also the one right
+    # after the keyword, the priority or COMMENT (``* TODO :onlytag:``: an empty title,
+    # as Org 9.7 reads it; 9.5 took the white space with the keyword and read the title
+    # ``:onlytag:``). decisions.md, issue 15, thirteenth round.
+    found = find_tags(" " + text) if spaced else find_tags(text)
     if found:
         tags = tuple(t for t in found[1].split(":") if t)
-        text = text[: found[0]]
+        text = text[: max(found[0] - 1, 0)] if spaced else text[: found[0]]
     return todo, tags, text.strip(" \t\n\r")
+
+
+def _commented(rest: str, keywords: frozenset[str]) -> bool:
+    """Whether a headline (its text after the stars, ``rest``) is commented: ``COMMENT``
+    after its keyword and priority, then a space or the end (Org syntax, "Headings":
+    ``STARS KEYWORD PRIORITY COMMENT TITLE TAGS``; org-element's ``:commentedp``)."""
+    text = rest.lstrip(" \t")
+    word = text.split(maxsplit=1)[0] if text[:1].strip() else ""
+    if word in keywords and _word_ending(text, word):
+        text = text[len(word):].lstrip(" \t")
+    if text.startswith("[#") and text[2:3] not in ("", "\n") and text[3:4] == "]":
+        text = text[4:].lstrip(" \t")
+    return bool(_word_ending(strip_ending(text, "\n"), "COMMENT"))
 
 
 def _word_ending(text: str, word: str) -> int:
@@ -469,8 +491,11 @@ class OrgFile:
 
     def _parse(self, text: str) -> None:
         #: the keywords the file's ``#+TODO:`` lines declare (none: it declares none)
-        self.declared_keywords = _todo_keywords(text)
-        self.todo_keywords = self.declared_keywords or self.default_keywords
+        self.declared_keywords, declares = _todo_keywords(text)
+        # A file with a #+TODO: line has the states it declares, even none (``#+TODO: |``):
+        # Org's org-set-regexps-and-options takes the lines' words in place of the
+        # defaults whenever there is a line.
+        self.todo_keywords = self.declared_keywords if declares else self.default_keywords
         starts = [0]  # the lines before the first headline, then one chunk per headline
         if is_headline(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
             starts.append(0)
@@ -502,7 +527,8 @@ class OrgFile:
             drawer = (line + head.drawer[0], line + head.drawer[1]) if head.drawer else None
             headline = Headline(line, head.level, head.title, line + head.body_start,
                                 line + chunk.count, total, drawer, head.properties, head.todo,
-                                head.tags, head.raw_title)
+                                head.tags, head.raw_title,
+                                _commented(head.title, self.todo_keywords))
             self.headlines.append(headline)
             open_levels.append(headline)
 
@@ -942,10 +968,12 @@ def _inert_spans(text: str, before: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _todo_keywords(text: str) -> frozenset[str]:
-    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones; none when
-    the file declares none (:func:`todo_lines`: the lines Org reads)."""
+def _todo_keywords(text: str) -> tuple[frozenset[str], bool]:
+    """``#+TODO:`` (and SEQ_/TYP_) keywords, which replace the default ones, and whether
+    the file has such a line at all (:func:`todo_lines`: the lines Org reads); a line
+    of no keyword (``#+TODO: |``, ``#+TODO:``) declares none, and the defaults go."""
     found: set[str] = set()
-    for _at, value, end in todo_lines(text):
+    lines = todo_lines(text)
+    for _at, value, end in lines:
         found.update(_keyword(w) for w in text[value:end].split() if w != "|")
-    return frozenset(found)
+    return frozenset(found), bool(lines)
