@@ -176,6 +176,12 @@ class LockedSessions:
                                                tombstone_path(ai_dir, path),
                                                kept_path(ai_dir, path),
                                                kept_path(ai_dir, pending_path(path)))
+                # (and those of its earlier-entries files and their kept copies: the
+                # session file's lock guards both folders, so a temporary file there
+                # is a killed write's, whichever rollover it was for)
+                history = history_folder(ai_dir, path)
+                storage.discard_partial_writes_in(history, *{
+                    parent(kept) for kept in _kept_copies(ai_dir, join(history, "x.org"))})
         except BaseException:
             _release(held)
             raise

@@ -788,6 +788,32 @@ def discard_partial_writes(*paths: str) -> None:
                     pass
 
 
+def discard_partial_writes_in(*folders: str) -> None:
+    """Remove from each of ``folders`` every temporary file an atomic write killed
+    before its rename left, whatever file it was for: ``.STEM.<12 hex digits>.tmp``
+    (:func:`temporary_name`). One ``listdir`` a folder; a folder that is not there is
+    passed over.
+
+    Only call this holding the lock that guards every file of those folders (a
+    session's history folder and the folder of its kept copies, under the session
+    file's lock): then no live writer has one open, and what is found is stale.
+    """
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            stem, _, middle = name[1:-len(".tmp")].rpartition(".")
+            if stem and len(middle) == 12 and all(c in "0123456789abcdef" for c in middle):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
+
+
 class NotRegular(OSError):
     """A path that is something other than a regular file (a folder, a named pipe, a
     device, a socket, a symbolic link): never opened for reading, since opening a
