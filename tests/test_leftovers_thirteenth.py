@@ -8,9 +8,13 @@ call, and each test checks that the kill left the state it is about before going
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
-from test_rollover_eleventh_b import HISTORY, killed_at, past_bound
+import pytest
+from test_rollover_eleventh_b import HISTORY, git, killed_at, past_bound
+from test_rollover_own import rolled_as
 
 from conftest import Runner
 
@@ -42,3 +46,58 @@ def test_a_write_removes_a_killed_rollovers_temporary_files(
     run("log", "--progress", "next")
     assert temporaries(project) == []
     assert "old decision EDITED" in run("show", "--all").stdout
+
+
+# -- 2. A killed adoption, re-run, finishes every step ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def adoptable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project where agent ``a``'s session rolled over once (committed) and agent ``b``
+    started: ready for ``b`` to adopt ``a``'s (copied for each kill)."""
+    root = (tmp_path_factory.mktemp("adopt") / "proj").resolve()
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    rolled_as(root, run, "a", "adopted")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a rolled over")
+    run("start", "--title", "b work", agent="b")
+    return root
+
+
+def of_a(project: Path) -> list[str]:
+    """Every file or folder left of agent ``a``'s session: its file, pending file, kept
+    copies, earlier files and their kept copies."""
+    found = []
+    for top in (project / ".ai", project / ".git/ai-protocols"):
+        if top.exists():
+            found += [str(p.relative_to(project)) for p in top.rglob("*")
+                      if p.name in ("a", "a.org", ".a.org.pending.org")
+                      or "a" in p.relative_to(project).parts[:-1]]
+    return sorted(found)
+
+
+@pytest.mark.parametrize(("syscall", "when"), [("unlink", 3), ("unlink", 4),
+                                               ("unlink", 5), ("rmdir", 1)])
+def test_a_rerun_of_a_killed_adoption_finishes_every_step(
+        adoptable: Path, tmp_path: Path, syscall: str, when: int) -> None:
+    """Seen (thirteenth review, 8): an adoption killed after the session file went (at
+    its third, fourth or fifth unlink, or its first rmdir), re-run, said it adopted the
+    session and left the old agent's kept session copy (``.ai/.locks/live/...``, the
+    whole session) or the kept copy of an old earlier file (``.git/ai-protocols/...``)
+    for good, though the docs say the re-run finishes. It finishes every step: nothing
+    of the old agent's session is left, and the adopter's holds every entry."""
+    project = tmp_path / "proj"
+    shutil.copytree(adoptable, project, symlinks=True)
+    killed_at(project, syscall, when, "recover", "a", "--adopt", "--force", agent="b")
+    left = of_a(project)
+    assert ".ai/session-context.d/a.org" not in left and left, \
+        f"the kill missed its window: {left}"
+    run = Runner(project)
+    again = run("recover", "a", "--adopt", "--force", agent="b")
+    assert again.stdout.strip().endswith(".ai/session-context.d/b.org")
+    assert of_a(project) == [], f"left after {left}"
+    whole = run("show", "--all", agent="b").stdout
+    assert "adopted decision 000" in whole and "adopted decision 045" in whole

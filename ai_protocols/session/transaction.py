@@ -2613,8 +2613,17 @@ def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
     with its kept copies, then the folders left empty; the adopter's file gets its
     kept copy when it has none. Returns the paths removed. Call holding both files'
     locks (:func:`locked_sessions`). A file only there, or another there, stays (it is
-    no leftover: nothing is lost)."""
+    no leftover: nothing is lost). The later steps are finished too, whichever the
+    kill stopped at: once ``path`` is gone, its kept copy, its pending file and that
+    file's copy (folded into the adopter's); the kept copies of old names removed
+    already, where the adopter's folder holds the same bytes under that name; and the
+    old folders left empty."""
     old, new = history_folder(ai_dir, path), history_folder(ai_dir, adopter)
+    if not os.path.lexists(path):  # (step 4 done: the session is the adopter's)
+        for gone in (pending_path(path), kept_path(ai_dir, path),
+                     kept_path(ai_dir, pending_path(path))):
+            _unlink(gone)
+    _drop_orphaned_kept(ai_dir, old, new)
     try:
         names = sorted(os.listdir(old))
     except OSError:
@@ -2640,6 +2649,33 @@ def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
             return []  # (the old names stay: they are the only second copy)
         _drop_carried(ai_dir, moves)
     return [one for one, _ in moves]
+
+
+def _drop_orphaned_kept(ai_dir: str, old: str, new: str) -> None:
+    """The kept copies of earlier-entries files of the history folder ``old`` whose own
+    name is gone, where the folder ``new`` holds the same bytes under that name (an
+    adoption killed between removing an old name and its kept copy): removed, then
+    their folders when that leaves them empty."""
+    for folder in {parent(kept) for kept in _kept_copies(ai_dir, join(old, "x.org"))}:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            kept, there = join(folder, name), join(new, name)
+            if name.startswith(".") or os.path.lexists(join(old, name)) or \
+                    os.path.islink(kept) or os.path.islink(there):
+                continue
+            try:
+                same = os.path.samefile(kept, there) or (
+                    os.path.isfile(there) and os.path.isfile(kept)
+                    and storage.read_bytes(kept) == storage.read_bytes(there))
+            except (OSError, AiProtocolsError):
+                continue
+            if same:
+                _unlink(kept)
+        _remove_empty_history(folder)
+    _remove_empty_history(old)
 
 
 def _uncarry(made: list[str]) -> None:
