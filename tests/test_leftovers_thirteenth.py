@@ -13,8 +13,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_rollover import block, filler, insert, stamp, started
 from test_rollover_eleventh_b import HISTORY, git, killed_at, past_bound
 from test_rollover_own import rolled_as
+
+from ai_protocols.session.rollover import BOUND, LEAST, held_by
 
 from conftest import Runner
 
@@ -101,3 +106,54 @@ def test_a_rerun_of_a_killed_adoption_finishes_every_step(
     assert of_a(project) == [], f"left after {left}"
     whole = run("show", "--all", agent="b").stdout
     assert "adopted decision 000" in whole and "adopted decision 045" in whole
+
+
+# -- 3. The "still over 4 MiB" warning names what can be closed or removed ----------------
+
+
+def test_the_over_bound_warning_names_only_sections_whose_entries_hold_it(
+        project: Path, run: Runner) -> None:
+    """Seen (thirteenth review, 9): the warning named "Discoveries 1 KiB" (an empty
+    section: its heading and drawer), "Summary 1 KiB" (one letter) and "Earlier
+    entries 1 KiB" (the tool's own link, which it invited the user to remove). Each
+    section is sized by its entries, less the links, and one holding under 1 KiB is
+    not named: here Next steps alone."""
+    path = started(run, project)
+    decisions, _ = filler(0, LEAST + 50_000, "old")
+    opened = "".join(block([f"- [ ] {stamp(n)} OPEN-{n:06d} " + "o" * 150])
+                     for n in range(BOUND // 190))
+    path.write_text(insert(insert(path.read_text(), "decisions", decisions), "next-steps",
+                           opened))
+    rolled = run("log", "--progress", "roll now")
+    assert list((project / HISTORY).glob("*.org")), "no rollover"
+    again = run("log", "--progress", "again")
+    for said in (rolled.stderr, again.stderr):
+        warning = said[said.index("still over 4 MiB"):]
+        held = warning[warning.index("(") + 1:warning.index(")")]
+        assert held.startswith("Next steps ") and "," not in held, held
+
+
+_LINE = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=80).map(
+    lambda s: "  " + s.replace("*", "x").strip())
+
+
+@settings(max_examples=40, deadline=None)
+@given(summary=st.lists(_LINE, max_size=40), context=st.lists(_LINE, max_size=40))
+def test_held_by_names_a_section_only_for_its_own_text(summary: list[str],
+                                                       context: list[str]) -> None:
+    """Any text a person puts under Summary and Context: a section is named when what is
+    below its heading and drawer holds at least 1 KiB, never for its heading, drawer
+    or an empty section (Discoveries, Decisions)."""
+    from ai_protocols.lean import datetime
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import new_session_text
+
+    text = new_session_text(agent_id=None, host="h", title="T",
+                            now=datetime(2026, 1, 1, 0, 0))
+    text = insert(text, "summary", "".join(line + "\n" for line in summary))
+    text = insert(text, "progress", "".join(line + "\n" for line in context))
+    _, held = held_by(OrgFile(text))
+    for title, lines in (("Summary", summary), ("Progress", context)):
+        size = sum(len((line + "\n").encode()) for line in lines)
+        assert (f"{title} " in held) == (size >= 1024), (held, size)
+    assert "Discoveries" not in held and "Decisions" not in held
