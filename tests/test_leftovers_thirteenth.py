@@ -157,3 +157,55 @@ def test_held_by_names_a_section_only_for_its_own_text(summary: list[str],
         size = sum(len((line + "\n").encode()) for line in lines)
         assert (f"{title} " in held) == (size >= 1024), (held, size)
     assert "Discoveries" not in held and "Decisions" not in held
+
+
+# -- 4. Messages: each names what the user typed and says what to do ----------------------
+
+
+#: Texts every one-line text option refuses: no letter or digit to name an archive by,
+#: or a control character (a line break among them).
+_BAD_TEXT = st.one_of(
+    st.text(st.sampled_from("!#$%&()*+,./:;<=>?@[]^_`{|}~ -"), min_size=1, max_size=8)
+    .filter(lambda s: not s.startswith("-")),
+    st.tuples(st.text(max_size=6), st.sampled_from(["\x01", "\n", "\x1b", "\x7f"]),
+              st.text(max_size=6)).map("".join))
+
+
+@pytest.fixture(scope="module")
+def started_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = (tmp_path_factory.mktemp("names") / "proj").resolve()
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    Runner(root)("start", "--title", "t")
+    return root
+
+
+@settings(max_examples=8, deadline=None)
+@given(bad=_BAD_TEXT)
+def test_every_text_error_names_the_option_as_typed(started_once: Path, bad: str) -> None:
+    """Seen (thirteenth review, 11): ``abandon --reason=!!!`` said "description '!!!'
+    cannot be used". One rule: an error about a text names the option it was given
+    as (``reason``; the argument ``description`` of ``wrap-up``), for any text that is
+    refused (exit 4); nothing changes."""
+    run = Runner(started_once)
+    before = (started_once / ".ai/session-context.org").read_bytes()
+    for args, name in ((("abandon", "--reason", bad), "reason"),
+                       (("abandon", f"--reason={bad}"), "reason"),
+                       (("wrap-up", bad), "description")):
+        done = run(*args, check=False)
+        assert done.returncode == 4, (args, done.stdout, done.stderr)
+        assert done.stderr.startswith(f"Error: {name} "), (args, done.stderr)
+    assert (started_once / ".ai/session-context.org").read_bytes() == before
+
+
+@pytest.mark.parametrize(("args", "least"), [(("resume", "--max-bytes=10"), 2560),
+                                             (("resume", "--max-bytes", "0"), 2560)])
+def test_a_number_below_the_least_says_what_to_give(project: Path, run: Runner,
+                                                   args: tuple[str, ...], least: int) -> None:
+    """Seen (thirteenth review, 11): ``resume --max-bytes=10`` gave click's bare "10 is
+    not in the range x>=2560". Every range error says what to do (exit 2, as any
+    usage error)."""
+    run("start", "--title", "t")
+    done = run(*args, check=False)
+    assert done.returncode == 2
+    assert f"is too small: give {least} or more" in done.stderr, done.stderr
