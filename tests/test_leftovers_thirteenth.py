@@ -209,3 +209,24 @@ def test_a_number_below_the_least_says_what_to_give(project: Path, run: Runner,
     done = run(*args, check=False)
     assert done.returncode == 2
     assert f"is too small: give {least} or more" in done.stderr, done.stderr
+
+
+def test_a_folder_where_a_kept_copy_belongs_is_said(project: Path, run: Runner) -> None:
+    """Seen (thirteenth review, 11): a folder where an earlier file's kept copy belongs
+    (``.git/ai-protocols/...``): the copy silently never made, and ``git clean -fdx``
+    then lost the entries. Each write says so, naming the place and what to do, as it
+    does for the session file's own copy (``.ai/.locks/live/...``); the write stands."""
+    path = past_bound(project, run)
+    run("log", "--progress", "roll")
+    (kept,) = sorted((project / ".git/ai-protocols").rglob("*.org"))
+    kept.unlink()
+    (kept / "x").mkdir(parents=True)
+    said = run("log", "--progress", "one").stderr
+    assert f"has no copy kept in {kept}: a directory stands there" in said, said
+    live = project / ".ai/.locks/live/session-context.org"
+    live.unlink()
+    live.mkdir()
+    said = run("log", "--progress", "two").stderr
+    assert f"its copy could not be kept in {live}: a directory stands there" in said, said
+    assert "] two\n" in path.read_text()
+    assert temporaries(project) == []

@@ -1754,7 +1754,8 @@ class Editing:
         if self._new_text is not None:
             _make_folder(parent(path))
         data = doc.encoded()
-        storage.atomic_write(path, data, keep=kept_path(ai_dir, path))
+        _say_not_kept(path, kept_path(ai_dir, path),
+                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path)))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -1968,8 +1969,33 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     _make_folder(parent(path))
     if kept is not None:
         _make_folder(parent(kept))
-    storage.atomic_write(path, planned.data, exclusive=True, keep=kept)
+    _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
+                                                   keep=kept))
     return path
+
+
+def _say_not_kept(path: str, kept: str | None, error: OSError | None) -> None:
+    """Warn that the write of ``path`` is done but its copy ``kept`` could not be given
+    its name (``error``, from :func:`~ai_protocols.storage.files.atomic_write`): what
+    the copy is there for is lost until it can be made (issue 16, thirteenth round)."""
+    if error is None or kept is None:
+        return
+    _warn(f"{path} is written, but its copy could not be kept in {kept}: "
+          f"{_what_stands(kept) or getattr(error, 'strerror', None) or error}; "
+          f"move that away, and the next write makes the copy (until then, "
+          f"git clean -fdx or git stash -u would lose what {path} holds)")
+
+
+def _what_stands(place: str) -> str | None:
+    """What stands at ``place`` when it is no regular file (``"a directory stands
+    there"``), else ``None``. One ``lstat``."""
+    import stat
+
+    try:
+        mode = os.lstat(place).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else f"{storage.kind_of(mode)} stands there"
 
 
 def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
@@ -2133,7 +2159,14 @@ def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
     if os.path.relpath(earlier, ai_dir).split(os.sep)[0] != "history":
         return  # (an archive's earlier file: git tracks it, none is kept)
     kept = _kept_earlier(ai_dir, earlier)
-    if kept is None or os.path.lexists(kept):
+    if kept is None:
+        return
+    if os.path.lexists(kept):
+        stands = _what_stands(kept)  # (a folder there: no copy, and none can be made)
+        if stands is not None and os.path.isfile(earlier):
+            _warn(f"{earlier}, which {path} links for its earlier entries, has no copy "
+                  f"kept in {kept}: {stands}; move that away, and the next write makes "
+                  f"the copy (until then, git clean -fdx would lose those entries)")
         return
     if not os.path.isfile(earlier) or os.path.islink(earlier) or \
             not is_ours(ai_dir, earlier):
