@@ -230,3 +230,22 @@ def test_a_folder_where_a_kept_copy_belongs_is_said(project: Path, run: Runner) 
     assert f"its copy could not be kept in {live}: a directory stands there" in said, said
     assert "] two\n" in path.read_text()
     assert temporaries(project) == []
+
+
+def test_a_stray_left_by_a_checkout_is_not_blamed_on_a_killed_rollover(
+        project: Path, run: Runner) -> None:
+    """Seen (thirteenth review, 11): after a rollover, ``git checkout`` of the file's
+    older version and an edit, the next write removed the earlier file (its entries
+    are all in the file again) saying "a rollover killed before its second write left"
+    it: no rollover was killed. The warning says only what is known: what it found,
+    and what leaves such a file."""
+    path = past_bound(project, run)
+    run("log", "--progress", "roll")
+    assert sorted((project / HISTORY).glob("*.org")), "no rollover"
+    git(project, "checkout", "HEAD", "--", ".ai/session-context.org")
+    (project / ".ai/.locks/live/session-context.org").unlink()  # (as on another clone)
+    path.write_text(path.read_text().replace("old decision 000000", "old decision EDITED"))
+    said = run("log", "--progress", "next", check=False).stderr
+    assert "holds a copy of entries of" in said, said
+    assert "that a rollover killed before its second write left" not in said
+    assert "or an older version of" in said

@@ -2015,9 +2015,12 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
     redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
     copies = [*known, *copies]
     for copy in copies:
-        _warn(f"{copy} holds a copy of entries of {path} that a rollover killed before "
-              f"its second write left (no link names it, and {path} still holds most of "
-              f"its entries, as edited since): removed, so that no entry is stored twice")
+        # (only what is known: a rollover killed before its second write leaves such a
+        # file, and so does an older version of the file brought back, git checkout)
+        _warn(f"{copy} holds a copy of entries of {path}: no link names it, and {path} "
+              f"still holds most of its entries, as edited since (a rollover killed "
+              f"before its second write, or an older version of {path} brought back, "
+              f"leaves such a file): removed, so that no entry is stored twice")
     redundant += copies
     for other in others:
         if link_again(ai_dir, doc, path, other):
