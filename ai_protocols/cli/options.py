@@ -289,7 +289,8 @@ def parse_options(args: list[str], command: str) -> Parsed | None:
 def whole_number(minimum: int | None = None) -> object:
     """The click type of every integer option (``resume --max-bytes``, ``merge-driver
     --marker-size``): one rule, the fast path's (:func:`_is_whole`): ASCII digits only,
-    at most 18 of them, and at least ``minimum``. ``int()`` would take a sign, spaces,
+    at most 18 of them, and at least ``minimum`` (below it: "N is too small: give
+    MINIMUM or more", as every error says what to do). ``int()`` would take a sign, spaces,
     ``_`` and other scripts' digits (fullwidth digits, U+FF10 to U+FF19); those are a usage error
     (exit 2) saying what is wrong, as any other value is."""
     import click
@@ -306,7 +307,10 @@ def whole_number(minimum: int | None = None) -> object:
                 self.fail(f"{_shown(text)} is not a whole number: give ASCII digits "
                           f"only (0-9, no sign, space or other character), as in "
                           f"{max(minimum or 0, 1000)}", param, ctx)
-            return super().convert(value, param, ctx)  # (the least value: click's words)
+            number = value if isinstance(value, int) else int(text)
+            if minimum is not None and number < minimum:  # (click's words give no advice)
+                self.fail(f"{number} is too small: give {minimum} or more", param, ctx)
+            return super().convert(value, param, ctx)
 
     return WholeNumber(min=minimum)
 

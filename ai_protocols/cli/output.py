@@ -82,9 +82,10 @@ def print_log_report(report: LogReport) -> None:
     if report.over_bound is not None:  # (issue 16: what no rollover can move)
         from ai_protocols.session.rollover import BOUND
 
+        held = f" ({display(report.over_bound)})" if report.over_bound else ""
         print(f"Warning: the session file is still over {BOUND // 1048576} MiB after this "
-              f"write, and no rollover moves what holds it there ({display(report.over_bound)}"
-              "): open items, key files, context and your own text stay in the live "
+              f"write, and no rollover moves what holds it there{held}: open items, key "
+              "files, context and your own text stay in the live "
               "file; close or remove some of them ('ai-protocols show' lists them).",
               file=sys.stderr)
     if report.pending_text is not None and report.emacs_lock is not None:

@@ -150,7 +150,7 @@ def abandon(project: Project, reason: str, now: datetime | Moment | None = None)
     )
 
     reason = check_text("reason", note_text(reason), one_line=True)
-    slugify(reason)
+    slugify(reason, "reason")
     refuse_missing(project.ai_dir_text, project.path_text)
     refuse_unsafe(project.ai_dir_text, project.path_text)
     refuse_unsafe_archive(project.root_text, project.sessions_dir_text)

@@ -272,24 +272,34 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
     """What keeps the session file ``doc`` big: the bytes of its entries that may move
     (:func:`plan`'s measure), and the sections holding what may not, biggest first,
     each with its size (``"Next steps 3.1 MiB, Context 12 KiB"``, :func:`_size`; open items,
-    key files, context, a person's text), the three biggest. ``(0, "")`` for a file
+    key files, context, a person's text), the three biggest; a section is sized by
+    what is below its heading and drawer, less its movable entries and the links to
+    earlier-entries files (none can be closed or removed), and one holding less
+    than 1 KiB else is not named (closing that would not help; ``""`` when none is
+    left). ``(0, "")`` for a file
     without a session headline. Reads the whole file: for a write past :data:`BOUND`."""
     headline = session_headline(doc)
     if headline is None:
         return 0, ""
     sections = _movable(doc, headline)
     movable = {MOVABLE[rank]: s.total for rank, s in sections.items()}
+    links = {line for line, _, _ in earlier_links(doc, headline, every=True)}
     held: list[tuple[int, str]] = []
     for child in doc.headlines:
         if child.level != headline.level + 1 or \
                 not headline.line < child.line < headline.subtree_end:
             continue
+        # (its entries only: not its heading and drawer, which no one can close, nor
+        # the tool's own links to earlier-entries files, which no one should remove)
         size = sum(len(line) if line.isascii() else len(line.encode("utf-8"))
-                   for line in doc.iter_between(child.line, child.subtree_end))
+                   for at, line in enumerate(doc.iter_between(child.body_start,
+                                                              child.subtree_end),
+                                             start=child.body_start)
+                   if at not in links)
         size -= movable.get(child.properties.get("CUSTOM_ID", ""), 0)
         held.append((size, child.title))
     held.sort(key=lambda h: -h[0])
-    text = ", ".join(f"{title} {_size(size)}" for size, title in held[:3] if size > 0)
+    text = ", ".join(f"{title} {_size(size)}" for size, title in held[:3] if size >= 1024)
     return sum(movable.values()), text
 
 

@@ -211,7 +211,7 @@ def _has_opener(text: str) -> bool:
     return False
 
 
-def slugify(description: str) -> str:
+def slugify(description: str, field: str = "description") -> str:
     """The archive name's slug of ``description``: ``"Fix sweep bug"`` ->
     ``"fix-sweep-bug"``, lower-case ASCII letters and digits in runs joined by ``-``.
 
@@ -225,16 +225,18 @@ def slugify(description: str) -> str:
     Unicode normalisation.
 
     Raises :class:`~ai_protocols.errors.InvalidText` for a description that is not
-    one line of at most :data:`MAX_LINE_TEXT` characters, or has no letter or digit.
+    one line of at most :data:`MAX_LINE_TEXT` characters, or has no letter or digit;
+    it names ``field``, the option the text was given as (``reason`` for ``abandon
+    --reason``), as every error about a text names it.
     """
-    check_text("description", description, one_line=True)
+    check_text(field, description, one_line=True)
     # [^a-z0-9]+ to "-", none at either end
     slug = "-".join("".join(char if char in _SLUG_CHARS else " "
                             for char in _ascii(description).lower()).split())
     if not slug:  # letters anyascii writes as nothing (an Arabic alif, say): their numbers
         slug = "-".join(f"u{ord(c):04x}" for c in description if c.isalnum())
     if not slug:
-        raise InvalidText("description", description, "it has no letters or digits to name by")
+        raise InvalidText(field, description, "it has no letters or digits to name by")
     return slug
 
 

@@ -177,6 +177,12 @@ class LockedSessions:
                                                tombstone_path(ai_dir, path),
                                                kept_path(ai_dir, path),
                                                kept_path(ai_dir, pending_path(path)))
+                # (and those of its earlier-entries files and their kept copies: the
+                # session file's lock guards both folders, so a temporary file there
+                # is a killed write's, whichever rollover it was for)
+                history = history_folder(ai_dir, path)
+                storage.discard_partial_writes_in(history, *{
+                    parent(kept) for kept in _kept_copies(ai_dir, join(history, "x.org"))})
         except BaseException:
             _release(held)
             raise
@@ -1862,7 +1868,8 @@ class Editing:
         if self._new_text is not None:
             _make_folder(parent(path))
         data = doc.encoded()
-        storage.atomic_write(path, data, keep=kept_path(ai_dir, path))
+        _say_not_kept(path, kept_path(ai_dir, path),
+                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path)))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -2184,8 +2191,33 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     _make_folder(parent(path))
     if kept is not None:
         _make_folder(parent(kept))
-    storage.atomic_write(path, planned.data, exclusive=True, keep=kept)
+    _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
+                                                   keep=kept))
     return path
+
+
+def _say_not_kept(path: str, kept: str | None, error: OSError | None) -> None:
+    """Warn that the write of ``path`` is done but its copy ``kept`` could not be given
+    its name (``error``, from :func:`~ai_protocols.storage.files.atomic_write`): what
+    the copy is there for is lost until it can be made (issue 16, thirteenth round)."""
+    if error is None or kept is None:
+        return
+    _warn(f"{path} is written, but its copy could not be kept in {kept}: "
+          f"{_what_stands(kept) or getattr(error, 'strerror', None) or error}; "
+          f"move that away, and the next write makes the copy (until then, "
+          f"git clean -fdx or git stash -u would lose what {path} holds)")
+
+
+def _what_stands(place: str) -> str | None:
+    """What stands at ``place`` when it is no regular file (``"a directory stands
+    there"``), else ``None``. One ``lstat``."""
+    import stat
+
+    try:
+        mode = os.lstat(place).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else f"{storage.kind_of(mode)} stands there"
 
 
 def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
@@ -2205,9 +2237,12 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
     redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
     copies = [*known, *copies]
     for copy in copies:
-        _warn(f"{copy} holds a copy of entries of {path} that a rollover killed before "
-              f"its second write left (no link names it, and {path} still holds most of "
-              f"its entries, as edited since): removed, so that no entry is stored twice")
+        # (only what is known: a rollover killed before its second write leaves such a
+        # file, and so does an older version of the file brought back, git checkout)
+        _warn(f"{copy} holds a copy of entries of {path}: no link names it, and {path} "
+              f"still holds most of its entries, as edited since (a rollover killed "
+              f"before its second write, or an older version of {path} brought back, "
+              f"leaves such a file): removed, so that no entry is stored twice")
     redundant += copies
     for other in others:
         if link_again(ai_dir, doc, path, other):
@@ -2349,7 +2384,14 @@ def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
     if os.path.relpath(earlier, ai_dir).split(os.sep)[0] != "history":
         return  # (an archive's earlier file: git tracks it, none is kept)
     kept = _kept_earlier(ai_dir, earlier)
-    if kept is None or os.path.lexists(kept):
+    if kept is None:
+        return
+    if os.path.lexists(kept):
+        stands = _what_stands(kept)  # (a folder there: no copy, and none can be made)
+        if stands is not None and os.path.isfile(earlier):
+            _warn(f"{earlier}, which {path} links for its earlier entries, has no copy "
+                  f"kept in {kept}: {stands}; move that away, and the next write makes "
+                  f"the copy (until then, git clean -fdx would lose those entries)")
         return
     if not os.path.isfile(earlier) or os.path.islink(earlier) or \
             not is_ours(ai_dir, earlier):
@@ -2831,8 +2873,17 @@ def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
     with its kept copies, then the folders left empty; the adopter's file gets its
     kept copy when it has none. Returns the paths removed. Call holding both files'
     locks (:func:`locked_sessions`). A file only there, or another there, stays (it is
-    no leftover: nothing is lost)."""
+    no leftover: nothing is lost). The later steps are finished too, whichever the
+    kill stopped at: once ``path`` is gone, its kept copy, its pending file and that
+    file's copy (folded into the adopter's); the kept copies of old names removed
+    already, where the adopter's folder holds the same bytes under that name; and the
+    old folders left empty."""
     old, new = history_folder(ai_dir, path), history_folder(ai_dir, adopter)
+    if not os.path.lexists(path):  # (step 4 done: the session is the adopter's)
+        for gone in (pending_path(path), kept_path(ai_dir, path),
+                     kept_path(ai_dir, pending_path(path))):
+            _unlink(gone)
+    _drop_orphaned_kept(ai_dir, old, new)
     try:
         names = sorted(os.listdir(old))
     except OSError:
@@ -2858,6 +2909,33 @@ def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
             return []  # (the old names stay: they are the only second copy)
         _drop_carried(ai_dir, moves)
     return [one for one, _ in moves]
+
+
+def _drop_orphaned_kept(ai_dir: str, old: str, new: str) -> None:
+    """The kept copies of earlier-entries files of the history folder ``old`` whose own
+    name is gone, where the folder ``new`` holds the same bytes under that name (an
+    adoption killed between removing an old name and its kept copy): removed, then
+    their folders when that leaves them empty."""
+    for folder in {parent(kept) for kept in _kept_copies(ai_dir, join(old, "x.org"))}:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            kept, there = join(folder, name), join(new, name)
+            if name.startswith(".") or os.path.lexists(join(old, name)) or \
+                    os.path.islink(kept) or os.path.islink(there):
+                continue
+            try:
+                same = os.path.samefile(kept, there) or (
+                    os.path.isfile(there) and os.path.isfile(kept)
+                    and storage.read_bytes(kept) == storage.read_bytes(there))
+            except (OSError, AiProtocolsError):
+                continue
+            if same:
+                _unlink(kept)
+        _remove_empty_history(folder)
+    _remove_empty_history(old)
 
 
 def _uncarry(made: list[str]) -> None:

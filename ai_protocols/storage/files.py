@@ -467,6 +467,9 @@ class Prepared:
 
     def __init__(self, path: str, tmp: str, keep: str | None, kept: str | None) -> None:
         self.path, self.tmp, self.keep, self.kept = path, tmp, keep, kept
+        #: Why ``keep`` was not given its second name once the write was done (a
+        #: folder where the copy belongs, say): the write stands, the caller says so.
+        self.keep_error: OSError | None = None
 
     def commit(self, *, exclusive: bool = False) -> None:
         """Rename it onto ``path`` (with ``exclusive``: make ``path``, which must not
@@ -486,10 +489,14 @@ class Prepared:
         """After the rename: the folder's entry made durable, the kept copy put in place."""
         fsync_dir(parent(self.path))
         if self.kept is not None and self.keep is not None:
-            try:  # the write is done: a stale copy at worst
+            try:  # the write is done: a stale copy at worst, said by the caller
                 os.replace(self.kept, self.keep)
-            except OSError:
-                pass
+            except OSError as error:
+                self.keep_error = error
+                try:
+                    os.unlink(self.kept)
+                except OSError:
+                    pass
             self.kept = None
 
     def commit_unless_changed(self, read_as: os.stat_result | None,
@@ -641,10 +648,12 @@ def _exchange(one: str, two: str) -> bool:
 
 def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
                  exclusive: bool = False, keep: StrPath | None = None,
-                 temp_name: str | None = None) -> None:
+                 temp_name: str | None = None) -> OSError | None:
     """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
     another): all of it or none of it, even across a kill (:func:`prepare`, then
-    :meth:`Prepared.commit`).
+    :meth:`Prepared.commit`). Returns ``None``, or, with ``keep``, why the copy could
+    not be given its name once the write was done (:attr:`Prepared.keep_error`: a
+    folder stands there, say), for the caller to say.
 
     Permission bits and group as :func:`prepare` gives them. On any failure (a full
     disk, a read-only folder) the temporary file is removed and the original stays.
@@ -659,6 +668,7 @@ def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: in
     except OSError as error:
         prepared.discard()
         raise StorageError(path, error) from error
+    return prepared.keep_error
 
 
 def _link_new(tmp: str, path: str) -> None:
@@ -782,6 +792,32 @@ def discard_partial_writes(*paths: str) -> None:
                 continue
             target, _, middle = name[1:-len(".tmp")].rpartition(".")
             if target in targets and middle:
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
+
+
+def discard_partial_writes_in(*folders: str) -> None:
+    """Remove from each of ``folders`` every temporary file an atomic write killed
+    before its rename left, whatever file it was for: ``.STEM.<12 hex digits>.tmp``
+    (:func:`temporary_name`). One ``listdir`` a folder; a folder that is not there is
+    passed over.
+
+    Only call this holding the lock that guards every file of those folders (a
+    session's history folder and the folder of its kept copies, under the session
+    file's lock): then no live writer has one open, and what is found is stale.
+    """
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            stem, _, middle = name[1:-len(".tmp")].rpartition(".")
+            if stem and len(middle) == 12 and all(c in "0123456789abcdef" for c in middle):
                 try:
                     os.unlink(os.path.join(folder, name))
                 except OSError:
