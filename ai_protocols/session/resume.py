@@ -541,7 +541,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
             "edits (a tick, a note, a property or a line typed or deleted by hand)"
         count += " the newer one lacks"
         if reworded and only_here >= 0:  # (a person's reword: not an entry added)
-            words = f"{counted(reworded, 'entry', 'entries')} worded otherwise than in the newer one"
+            words = (f"{counted(reworded, 'entry', 'entries')} worded otherwise than in the "
+                     "newer one")
             count = f"{count}, and {words}" if only_here else words
         parts.append(f"{first}this file holds {count}: merge the two with "
                      f"ai-protocols merge-kept {shell_quote(here)} "
@@ -1407,7 +1408,7 @@ class _TextForm(_Form):
                 compacted = "no compaction recorded"
             out.append(f"\nSession: last updated {_stamp(session.updated)}; {compacted}.\n")
             if session.earlier:  # (a file rolled over: docs/user-guide.md)
-                count = movedcounted(session.earlier)
+                count = moved_count(session.earlier)
                 files = counted(len(session.earlier), "earlier-entries file",
                                 "earlier-entries files")
                 moved = "an unknown number of older entries" if count is None else \
@@ -1627,7 +1628,7 @@ class _JsonForm(_Form):
             "removed": context.removed,
             # (a file rolled over: how many of its entries are in its earlier files)
             "earlier": {"files": len(session.earlier),
-                        "entries": movedcounted(session.earlier)}
+                        "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
         }
 
