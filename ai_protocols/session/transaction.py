@@ -1948,8 +1948,9 @@ def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
     where = ""
     if found:
         shown = "; ".join(f"{file} line {number}" for file, number, _ in found[:5])
-        where = (f"; {len(found)} line{'' if len(found) == 1 else 's'} of this project's "
-                 f"session files and archives name{'s' if len(found) == 1 else ''} it: "
+        lines = counted(len(found), "line", "lines")
+        name = "names" if len(found) == 1 else "name"
+        where = (f"; {lines} of this project's session files and archives {name} it: "
                  f"{shown}{' ...' if len(found) > 5 else ''} (the first would read "
                  f"{quoted(found[0][2])})")
     _warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
