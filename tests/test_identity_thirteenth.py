@@ -67,6 +67,9 @@ def test_the_kept_copys_session_in_its_own_file_is_named_never_cp(tmp_path: Path
     git(a_dir, "push", "-q", "origin", "main")
     git(b_dir, "pull", "-q", "--no-rebase", "origin", "main")
     before = (b_dir / SESSION).read_bytes()
+    resumed = b("resume")
+    told = " ".join((resumed.stdout + resumed.stderr).split())
+    assert "AI_AGENT_ID=bobs-1796000200" in told and "cp " not in told, told
     refused = b("log", "--progress", "B2", check=False)
     assert refused.returncode == 6, refused.stderr
     said = " ".join(refused.stderr.split())
@@ -96,6 +99,9 @@ def test_a_branch_with_its_own_session_is_that_branchs_session(project: Path,
     run("log", "--progress", "MY")
     commit_all(project, "my")
     git(project, "switch", "-q", "feature")
+    resumed = run("resume")
+    told = " ".join((resumed.stdout + resumed.stderr).split())
+    assert "this branch's session now" in told and "cp " not in told, told
     done = run("log", "--progress", "F2")
     said = " ".join(done.stderr.split())
     assert "this branch's session now" in said and "branch main" in said, said
@@ -183,7 +189,7 @@ def test_an_archived_session_put_back_is_refused(project: Path, run: Runner) -> 
     assert (project / SESSION).read_bytes() == before
     archives = sorted(os.listdir(project / ".ai/sessions"))
     assert len([n for n in archives if n.endswith(".org")]) == 1, archives
-    archive = project / ".ai/sessions" / [n for n in archives if n.endswith(".org")][0]
+    archive = project / ".ai/sessions" / next(n for n in archives if n.endswith(".org"))
     (project / SESSION).write_bytes(archive.read_bytes())
     started = run("start", "--title", "Next")
     assert "Finished an interrupted wrap-up" not in started.stdout, started.stdout

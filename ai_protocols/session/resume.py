@@ -585,6 +585,12 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
                 f"archive {relative_to(archive, project.root_text)} is here): bring what the "
                 f"kept copy holds into the archive with ai-protocols merge-kept {here} "
                 f"(from {_clip(project.root_text, 120)}), then commit the archive")
+    from ai_protocols.session.transaction import other_session_elsewhere
+
+    elsewhere = other_session_elsewhere(project.ai_dir_text, path, kept, file.properties,
+                                        mine.properties, lambda: (texts[0], texts[1]))
+    if elsewhere is not None:  # (in a file of its own, or a commit git keeps: no cp)
+        return elsewhere
     return (f"this session file holds another session ({session_named(file.properties)}) "
             f"than the one ai-protocols wrote last here ({session_named(mine.properties)}): "
             f"{why}; no write goes into it: keep it aside and put this session back with "

@@ -864,6 +864,23 @@ def _refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
                        archived=archived)
 
 
+def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, str],
+                            mine: dict[str, str],
+                            texts: Callable[[], tuple[str, str]]) -> str | None:
+    """For the read commands' warning (``resume``, ``status``, ``show``), the writes' own
+    rule (:func:`_refuse_other`) when the session file at ``path`` (headline properties
+    ``file``) is another session than its kept copy at ``kept`` (``mine``) and that
+    session lives on elsewhere: in a file of its own (the refusal's reason, naming it),
+    or in a commit git keeps (a branch switch: the warning the write gives, "this
+    branch's session now"). ``None`` otherwise (the caller says what it says). Runs git
+    (:func:`_stored_in_git`) only for another session."""
+    try:
+        stored = _refuse_other(ai_dir, path, kept, file, mine, texts, replaced_ok=True)
+    except OtherSession as error:
+        return error.reason if error.moved is not None else None
+    return None if stored is None else _replaced_warning(path, stored)
+
+
 def own_file_of(ai_dir: str, path: str, props: dict[str, str]) -> str | None:
     """Another live session file than ``path`` (``.ai/session-context.org`` or an agent's
     ``.ai/session-context.d/<id>.org``) whose session headline holds the ``SESSION_ID``
