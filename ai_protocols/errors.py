@@ -412,8 +412,16 @@ class OtherSession(UnreadableSession):
 
     def __init__(self, path: Path, kept: Path, why: str, mine: str, theirs: str,
                  same_file: bool = False, no_kept: bool = False,
-                 archived: str | None = None) -> None:
+                 archived: str | None = None, moved: str | None = None,
+                 moved_lacks: int = 0, moved_kept: str | None = None) -> None:
         self.kept, self.why, self.mine, self.theirs = kept, why, mine, theirs
+        #: Another live session file holding the kept copy's session (the same
+        #: ``SESSION_ID``: a merge gave it a file of its own): it carries on there, under
+        #: the agent id that file is named for; ``moved_lacks``: how many entries the kept
+        #: copy holds that file lacks (-1: unknown).
+        self.moved, self.moved_lacks = moved, moved_lacks
+        #: Where ``moved``'s kept copy goes (``.ai/.locks/live/...``).
+        self.moved_kept = moved_kept
         #: The kept copy is the file itself (one inode: ``cp`` or an editor wrote into it
         #: in place), so it holds the other session too and cannot put this one back.
         self.same_file = same_file
@@ -425,6 +433,38 @@ class OtherSession(UnreadableSession):
         self.archived = archived
         file, copy = shell_quote(os.fspath(path)), shell_quote(os.fspath(kept))
         aside = shell_quote(os.fspath(path) + ".other")
+        if moved is not None:
+            folder, name = os.path.split(os.fspath(moved))
+            if os.path.basename(folder) == "session-context.d" and name.endswith(".org"):
+                agent = name[: -len(".org")]
+                run = (f"run ai-protocols with AI_AGENT_ID={shell_quote(agent)} (export "
+                       f"AI_AGENT_ID={shell_quote(agent)}), which writes there")
+                prefix = f"AI_AGENT_ID={shell_quote(agent)} "
+            else:
+                run, prefix = "run ai-protocols without AI_AGENT_ID (unset AI_AGENT_ID)", \
+                    "env -u AI_AGENT_ID "
+            there = shell_quote(os.fspath(moved))
+            if moved_lacks == 0:
+                keep = (f"the kept copy, {kept}, holds no entry that file lacks: remove it "
+                        f"(rm {copy})")
+            elif moved_kept is None:  # (that file has its own kept copy: by hand)
+                keep = (f"the kept copy, {kept}, holds entries that file may lack: copy "
+                        f"them there by hand, then remove it (rm {copy})")
+            else:
+                count = "entries" if moved_lacks < 0 else \
+                    f"{moved_lacks} {'entry' if moved_lacks == 1 else 'entries'}"
+                keep = (f"the kept copy, {kept}, holds {count} that file may lack: make it "
+                        f"that file's kept copy and merge the two (mkdir -p "
+                        f"{shell_quote(os.path.dirname(os.fspath(moved_kept)))} && "
+                        f"mv {copy} {shell_quote(os.fspath(moved_kept))} && "
+                        f"{prefix}ai-protocols merge-kept {there})")
+            super().__init__(
+                path, f"it holds another session ({theirs}) than the one ai-protocols wrote "
+                f"last here ({mine}): {why}; that session carries on in its own file now, "
+                f"{moved} (the same session id: a merge gave it that file), so do not put "
+                f"it back here, where it would be live at two paths; nothing is written: "
+                f"{run}; {keep}; this file's session is another one's: leave it be")
+            return
         if archived is not None and not same_file:
             super().__init__(
                 path, f"it holds another session ({theirs}) than the one ai-protocols wrote "
@@ -545,12 +585,36 @@ class SessionWrappedUp(AiProtocolsError):
 
     exit_code = 7
 
-    def __init__(self, path: Path, where: str | None = None) -> None:
+    def __init__(self, path: Path, where: str | None = None,
+                 copy_lacks: int | None = None) -> None:
         self.path = path
         self.where = where
+        #: The file is a copy of a session its archive holds (``where``: ``archived to
+        #: A``) put back by git or a copy: how many entries it holds that the archive
+        #: lacks (-1: unknown); ``None``: not such a copy.
+        self.copy_lacks = copy_lacks
         said = f" ({where})" if where else ""
         state = "was abandoned" if where and where.startswith("abandoned") else \
             "is already wrapped up"
+        if copy_lacks is not None:
+            file = shell_quote(os.fspath(path))
+            archive = where[len("archived to "):] if where and \
+                where.startswith("archived to ") else "its archive"
+            if copy_lacks == 0:
+                how = (f"it holds no entry the archive lacks: remove it (rm {file}), then "
+                       f"run 'ai-protocols start' for a new session")
+            else:
+                count = "entries" if copy_lacks < 0 else \
+                    f"{copy_lacks} {'entry' if copy_lacks == 1 else 'entries'}"
+                how = (f"it holds {count} the archive lacks: copy them into {archive} by "
+                       f"hand (then commit it), remove the file (rm {file}), then run "
+                       f"'ai-protocols start' for a new session")
+            super().__init__(
+                f"the session at {path} {state}{said}: this file is a copy of it that git "
+                f"or a copy put back (git checkout of an older commit?); a write would "
+                f"bring the session back and its next wrap-up would archive its entries a "
+                f"second time; nothing is written: {how}")
+            return
         super().__init__(f"the session at {path} {state}{said}; run 'ai-protocols start'")
 
 

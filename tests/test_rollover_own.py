@@ -260,6 +260,11 @@ def test_a_copied_projects_tombstone_never_takes_its_earlier_files(
     shutil.copytree(project, copy, symlinks=True)
     subprocess.run(["git", "checkout", "-q", "--", ".ai"], cwd=copy, check=True,
                    env=clean_env())
+    # (the copy's own copy of the archive taken away: a session its archive holds is
+    # refused when put back, issue 14, thirteenth round; the tombstone still names the
+    # original's archive, whose earlier files have the same names and bytes)
+    for first in (copy / ".ai/sessions").glob("*first*"):
+        shutil.rmtree(first) if first.is_dir() else first.unlink()
     [mine] = list((copy / ".ai/history/session-context").glob("*.org"))
     Runner(copy)("abandon", "--reason", "second")
     [archive] = (copy / ".ai/sessions").glob("*second.org")

@@ -125,6 +125,10 @@ def start(title_given: Given | None, task: str | None = None,
                   f"'ai-protocols resume' says whether its last version holds entries the "
                   f"committed one lacks, and how to merge them); or commit it on this "
                   f"branch.", err=True)
+    if report.copy_of_archive_text:  # (a copy of an archived session put back: dropped)
+        _echo(f"The session file was a copy of the wrapped-up session archived in "
+              f"{display(report.copy_of_archive_text)}, which holds every entry of it: "
+              "replaced by the fresh session, nothing archived again")
     if report.finished_archive_text:
         _echo("Finished an interrupted wrap-up: archived "
                    f"{display(report.finished_archive_text)}")
@@ -341,11 +345,15 @@ def _warn_unmerged_others(project: Project) -> None:
         _echo(f"Warning: {display(warning)}.", err=True)
 
 
-def replaced_of(project: Project, path: str, session: Session | None = None) -> str | None:
+def replaced_of(project: Project, path: str, session: Session | None = None,
+                agent_id: str | None = None) -> str | None:
     """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
     calls when the file is the version this tool last wrote; first, while git's index
-    holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`."""
+    holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`;
+    then, when its session headline holds an ``AGENT_ID`` (``session``'s, else
+    ``agent_id``) and that agent's own session is there, the writes' refusal
+    (:func:`~ai_protocols.session.resume.misplaced_of`; a kept copy or none)."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
     from ai_protocols.session.names import kept_is_other
@@ -356,6 +364,13 @@ def replaced_of(project: Project, path: str, session: Session | None = None) -> 
         from ai_protocols.session.transaction import operation_warning, unmerged_warning
 
         unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
+    agent = session.agent_id if session is not None else agent_id
+    if agent:  # (another agent's own session here, a kept copy or none: one rule)
+        from ai_protocols.session.resume import misplaced_of
+
+        misplaced = misplaced_of(project, path, agent)
+        if misplaced is not None:
+            return ". ".join(w for w in (unmerged, misplaced) if w)
     if not kept_is_other(project.ai_dir_text, path):
         from ai_protocols.git.head import has_stash
 
@@ -428,7 +443,7 @@ def status(json: bool) -> None:
         if row.summary:
             _echo(f"    summary: {display(row.summary)}")
         _echo(f"    {display(row.path_text)}")
-        replaced = replaced_of(project, row.path_text)
+        replaced = replaced_of(project, row.path_text, agent_id=row.agent_id)
         if replaced:
             _echo(f"    warning: {display(replaced)}")
         untracked = _untracked_earlier(project, row.path_text)

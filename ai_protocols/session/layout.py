@@ -184,18 +184,22 @@ def other_session(file: dict[str, str], kept: dict[str, str],
     a person's edit of the version the tool wrote (Emacs keeps every property).
     Otherwise a field of :data:`IDENTITY` that both hold and that differs makes two
     sessions: ``AGENT_ID``, then ``STARTED`` (minutes), then ``SESSION_ID`` (random,
-    written by ``start``: two sessions started in one minute). ``OBJECTIVE`` and the title,
-    which tell apart two sessions of one agent started in one minute, can change within
-    a session (``start --objective``, a person's edit on another clone, pulled): they
-    count only when the two files' texts (``texts()``, called only then: the file's,
-    the kept copy's) share no stamped item but the ``start:`` Log line (two sessions
-    never do; two versions of one session with entries always do) and neither holds
-    an ``objective:`` Log line. A field only one side holds says nothing (an older
-    version of the session, before ``start`` gave it). Compares a few strings unless
-    those differ."""
+    written by ``start``: two sessions started in one minute). ``OBJECTIVE`` and the
+    title, which tell apart two sessions of one agent started in one minute, can change
+    within a session (``start --objective``, a person's edit on another clone, pulled):
+    the same ``SESSION_ID`` on both sides is one session whatever else differs (issue
+    14, thirteenth round); otherwise they count only when the two files' texts
+    (``texts()``, called only then: the file's, the kept copy's) share no stamped item
+    but the ``start:`` Log line (two sessions never do; two versions of one session with
+    entries always do) and neither holds an ``objective:`` Log line. A field only one
+    side holds says nothing (an older version of the session, before ``start`` gave it).
+    Compares a few strings unless those differ."""
     at = file.get("UPDATED_AT")
     if at and at == kept.get("UPDATED_AT"):
         return None
+    one_id, two_id = file.get(SESSION_ID_PROPERTY), kept.get(SESSION_ID_PROPERTY)
+    if one_id and one_id == two_id:
+        return None  # (random, written once by start: one session, whatever was retitled)
     differ = identity_differences(file, kept)
     if not differ:
         return None

@@ -118,8 +118,13 @@ class StartReport:
     #: A fresh session in the place of this agent's own that another agent adopted
     #: (``recover --adopt``): ``adopted by X at T: it carries on in P``; else ``None``.
     adopted: str | None = None
+    #: The file held a wrapped-up session its archive holds already, every entry of it
+    #: (a copy of the archive put back): the archive named here, the file replaced by the
+    #: fresh session, and nothing archived again; else ``None``.
+    copy_of_archive: Path | None = PathField(None)
     path_text = TextOf("path")
     finished_archive_text = TextOf("finished_archive")
+    copy_of_archive_text = TextOf("copy_of_archive")
     restored_from_text = TextOf("restored_from")
 
 
@@ -643,7 +648,19 @@ class Project:
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
             existing = self.read(self.path_text)
-            if existing is not None and existing.status == WRAPPED_UP:
+            copy_of = self._archived_copy() if existing is not None and \
+                existing.status == WRAPPED_UP else None
+            if copy_of is not None:
+                # A copy of a session its archive holds whole (issue 14, thirteenth
+                # round): nothing to finish, nothing archived twice; a fresh one here.
+                refuse_if_edited(self.path_text)
+                with editing(self.ai_dir_text, self.path_text, now=at, held=True,
+                             new_text=fresh_text()) as edit:
+                    edit.set_properties(("OBJECTIVE", objective))
+                    record_head(edit, self.root_text)
+                session, objective = edit.session(), None
+                existing = None
+            elif existing is not None and existing.status == WRAPPED_UP:
                 # A wrap-up an older version left half done: archived, and the new
                 # session in its place, in one move (nothing changes if either fails).
                 refuse_if_edited(self.path_text)
@@ -709,6 +726,7 @@ class Project:
             took_over=took_over,
             titled=titled,
             finished_archive=finished,
+            copy_of_archive=copy_of,
             restored_from=restored,
             stashed_away=stashed if existing is None else None,
             reused_id_warning=self._reused_id_warning(),
@@ -786,6 +804,33 @@ class Project:
         from ai_protocols.session import pause
 
         return Path(pause.abandon(self, reason, now))
+
+    def _misplaced(self, path: str, agent_id: str | None) -> bool:
+        """Whether the session file at ``path`` holds another agent's own session (its
+        ``AGENT_ID`` is ``agent_id``), which the writes refuse
+        (:func:`~ai_protocols.session.resume.misplaced_of`): not this agent's, whoever
+        started it. A string compare unless the ids differ."""
+        from ai_protocols.session.resume import misplaced_of
+
+        return misplaced_of(self, path, agent_id) is not None
+
+    def _archived_copy(self) -> str | None:
+        """The archive that holds the wrapped-up session in this agent's session file and
+        every entry of it (:func:`~ai_protocols.session.transaction.archived_copy`): the
+        file is a copy of it put back, not a wrap-up left half done; else ``None``."""
+        from ai_protocols.org.file import OrgFile
+        from ai_protocols.session.layout import session_headline
+        from ai_protocols.session.transaction import archived_copy
+
+        try:
+            data = storage.read_regular(self.path_text)
+        except (OSError, storage.NotRegular):
+            return None
+        headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
+        if headline is None:
+            return None
+        found = archived_copy(self.ai_dir_text, self.path_text, headline.properties, data)
+        return found[0] if found is not None and found[1] == 0 else None
 
     def _bring_back(self) -> str | None:
         """When this agent's session file is gone but not by this tool (no tombstone)
@@ -898,7 +943,8 @@ class Project:
                 continue
             if session is None:
                 continue
-            live = self.liveness(session, moment, me if path == self.path_text else None)
+            mine = path == self.path_text and not self._misplaced(path, session.agent_id)
+            live = self.liveness(session, moment, me if mine else None)
             if live.state == "mine":
                 live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,

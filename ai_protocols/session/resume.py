@@ -479,15 +479,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
-    if session.agent_id and (project.agent_id != session.agent_id or
-                             path.endswith("/.ai/session-context.org")):
-        # (another agent's id in this path's file: its own session copied here? as the
-        # writes refuse it; a string compare otherwise)
-        from ai_protocols.session.transaction import misplaced_warning
-
-        misplaced = misplaced_warning(project.ai_dir_text, path)
-        if misplaced is not None:
-            return misplaced
+    misplaced = misplaced_of(project, path, session.agent_id)
+    if misplaced is not None:
+        return misplaced
     if not kept_is_other(project.ai_dir_text, path):
         return stashed_write_warning(project, session) or \
             stashed_unkept_warning(project, session)
@@ -594,6 +588,23 @@ def _compared(newer: Session, older: Session) -> tuple[list[Entry], str, int]:
     return missing, text, reworded
 
 
+def misplaced_of(project: Project, path: str, agent_id: str | None) -> str | None:
+    """What a write into the session file at ``path``, whose session headline holds the
+    ``AGENT_ID`` ``agent_id``, would be refused with because another agent's own session
+    is there (:func:`~ai_protocols.session.transaction.misplaced_warning`), for every
+    read command's warning (``show``, ``resume``, ``status``, ``start``: one rule, kept
+    copy or none; issue 14, thirteenth round); ``None`` otherwise. A string compare
+    unless the file holds an ``AGENT_ID`` not this path's."""
+    if not agent_id or (project.agent_id == agent_id and
+                        not path.endswith("/.ai/session-context.org")):
+        return None
+    # (another agent's id in this path's file: its own session copied here? as the
+    # writes refuse it)
+    from ai_protocols.session.transaction import misplaced_warning
+
+    return misplaced_warning(project.ai_dir_text, path)
+
+
 def _other_session_warning(project: Project, path: str, kept: str) -> str | None:
     """When the file at ``path`` is another session than its kept copy at ``kept``
     (:func:`~ai_protocols.session.layout.other_session`, the rule the writes and
@@ -625,6 +636,12 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
                 f"archive {relative_to(archive, project.root_text)} is here): bring what the "
                 f"kept copy holds into the archive with ai-protocols merge-kept {here} "
                 f"(from {_clip(project.root_text, 120)}), then commit the archive")
+    from ai_protocols.session.transaction import other_session_elsewhere
+
+    elsewhere = other_session_elsewhere(project.ai_dir_text, path, kept, file.properties,
+                                        mine.properties, lambda: (texts[0], texts[1]))
+    if elsewhere is not None:  # (in a file of its own, or a commit git keeps: no cp)
+        return elsewhere
     return (f"this session file holds another session ({session_named(file.properties)}) "
             f"than the one ai-protocols wrote last here ({session_named(mine.properties)}): "
             f"{why}; no write goes into it: keep it aside and put this session back with "

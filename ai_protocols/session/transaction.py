@@ -814,8 +814,10 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
-    _refuse_other(ai_dir, path, kept, mine.properties, headline.properties,
-                  _texts(doc, kept))
+    stored = _refuse_other(ai_dir, path, kept, mine.properties, headline.properties,
+                           _texts(doc, kept), replaced_ok=True)
+    if stored is not None:
+        return stored
     if written_later(*((h.properties.get("UPDATED_AT"),
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
@@ -876,7 +878,8 @@ def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
 
 
 def _refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
-                  mine: dict[str, str], texts: Callable[[], tuple[str, str]]) -> None:
+                  mine: dict[str, str], texts: Callable[[], tuple[str, str]], *,
+                  replaced_ok: bool = False) -> _Stored | None:
     """:class:`~ai_protocols.errors.OtherSession` when the session file at ``path``
     (its headline's properties ``file``) is another session than its kept copy at
     ``kept`` (``mine``): :func:`~ai_protocols.session.layout.other_session`, the one
@@ -885,11 +888,133 @@ def _refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
     copy's session (:func:`archive_of`: it was wrapped up in another clone, and a pull
     brought that and a new session), the error names it (``archived``): the way is to
     bring the kept copy's entries into that archive (``merge-kept``), not to put the
-    wrapped-up session back over the new one."""
+    wrapped-up session back over the new one. When another live session file holds the
+    kept copy's session (the same ``SESSION_ID``: :func:`own_file_of`, a merge gave it a
+    file of its own), the error names it (``moved``): carry on there, never put it back
+    here (issue 14, thirteenth round). Else, with ``replaced_ok``, when git holds the
+    kept copy in a commit a branch, a tag or the stash reaches (:func:`_stored_in_git`:
+    a branch switch to a branch with its own session), nothing is at risk: where git
+    holds it is returned and the write goes on, as for an older version of one session
+    (docs/git.md, "replaced"); ``None`` when the two are one session."""
     why = other_session(file, mine, texts)
-    if why is not None:
+    if why is None:
+        return None
+    archived = archive_of(ai_dir, mine)
+    moved = own_file_of(ai_dir, path, mine) if archived is None else None
+    if moved is not None:
         raise OtherSession(path, kept, why, session_named(mine), session_named(file),
-                           archived=archive_of(ai_dir, mine))
+                           moved=moved, moved_lacks=_kept_lacks(kept, moved),
+                           moved_kept=None if os.path.lexists(kept_path(ai_dir, moved))
+                           else kept_path(ai_dir, moved))
+    if replaced_ok and archived is None:
+        stored = _stored_in_git(path, kept)
+        if stored is not None and not stored.reflog_only:
+            stored.last_head = (mine.get("GIT_BRANCH") or None, mine.get("GIT_COMMIT") or None)
+            stored.other = True
+            return stored
+    raise OtherSession(path, kept, why, session_named(mine), session_named(file),
+                       archived=archived)
+
+
+def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, str],
+                            mine: dict[str, str],
+                            texts: Callable[[], tuple[str, str]]) -> str | None:
+    """For the read commands' warning (``resume``, ``status``, ``show``), the writes' own
+    rule (:func:`_refuse_other`) when the session file at ``path`` (headline properties
+    ``file``) is another session than its kept copy at ``kept`` (``mine``) and that
+    session lives on elsewhere: in a file of its own (the refusal's reason, naming it),
+    or in a commit git keeps (a branch switch: the warning the write gives, "this
+    branch's session now"). ``None`` otherwise (the caller says what it says). Runs git
+    (:func:`_stored_in_git`) only for another session."""
+    try:
+        stored = _refuse_other(ai_dir, path, kept, file, mine, texts, replaced_ok=True)
+    except OtherSession as error:
+        return error.reason if error.moved is not None else None
+    return None if stored is None else _replaced_warning(path, stored)
+
+
+def own_file_of(ai_dir: str, path: str, props: dict[str, str]) -> str | None:
+    """Another live session file than ``path`` (``.ai/session-context.org`` or an agent's
+    ``.ai/session-context.d/<id>.org``) whose session headline holds the ``SESSION_ID``
+    of ``props`` (random, written once by ``start``: the same session): a merge gave the
+    session a file of its own (docs/git.md). ``None`` when ``props`` hold no
+    ``SESSION_ID`` or no such file is there. Reads each file's first 64 KiB; on a
+    refusal's path only."""
+    wanted = props.get(SESSION_ID_PROPERTY)
+    if not wanted:
+        return None
+    ai_dir = ai_dir.rstrip("/")
+    folder = join(ai_dir, CONTEXT_DIR)
+    try:
+        names = sorted(n for n in os.listdir(folder)
+                       if n.endswith(".org") and not n.startswith("."))
+    except OSError:
+        names = []
+    for candidate in [join(ai_dir, DEFAULT_CONTEXT)] + [join(folder, n) for n in names]:
+        if os.path.normpath(candidate) == os.path.normpath(path):
+            continue
+        there = _head_properties(candidate)
+        if there and there.get(SESSION_ID_PROPERTY) == wanted:
+            return candidate
+    return None
+
+
+def _kept_lacks(kept: str, moved: str) -> int:
+    """How many entries the kept copy at ``kept`` holds that the session file ``moved``
+    lacks (:func:`ai_protocols.session.merge.entries_lacking`); -1 when either cannot be
+    read as a session."""
+    from ai_protocols.session.merge import entries_lacking
+
+    try:
+        return entries_lacking(storage.read_regular(moved), storage.read_regular(kept))
+    except (OSError, storage.NotRegular):
+        return -1
+
+
+def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
+                     read_as: os.stat_result | None) -> None:
+    """:class:`~ai_protocols.errors.SessionWrappedUp` when the session file at ``path``
+    (read as ``doc``, ``read_as``), which is not the version this tool wrote last (its
+    kept copy is gone, as a wrap-up leaves it, or another inode), holds a session an
+    archive under ``.ai/sessions/`` holds (:func:`archived_copy`: a git checkout or a
+    copy put a wrapped-up session back): a write would bring it back, and the next
+    wrap-up would archive its entries a second time. The error says whether the file
+    holds entries the archive lacks. The file is written into as usual (no check) while
+    it is its kept copy."""
+    if read_as is None:
+        return
+    try:
+        st = os.stat(kept_path(ai_dir, path), follow_symlinks=False)
+        if (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
+            return
+    except OSError:
+        pass
+    headline = session_headline(doc)
+    if headline is None:
+        return
+    found = archived_copy(ai_dir, path, headline.properties,
+                          b"".join(bytes(piece) for piece in doc.encoded()))
+    if found is not None:
+        raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1])
+
+
+def archived_copy(ai_dir: str, path: str, props: dict[str, str],
+                  data: bytes) -> tuple[str, int] | None:
+    """``(archive, lacking)`` when an archive under ``.ai/sessions/`` holds the session
+    of the session file at ``path`` (its headline properties ``props``, its bytes
+    ``data``): :func:`archive_of`, the same ``AGENT_ID``, ``STARTED`` and
+    ``SESSION_ID`` (when both hold one); ``lacking``: how many entries the file holds
+    that the archive does not (:func:`ai_protocols.session.merge.entries_lacking`; -1
+    when either cannot be read as a session). ``None`` when no archive holds it."""
+    from ai_protocols.session.merge import entries_lacking
+
+    archive = archive_of(ai_dir, props)
+    if archive is None:
+        return None
+    try:
+        return archive, entries_lacking(storage.read_regular(archive), data)
+    except (OSError, storage.NotRegular):
+        return archive, -1
 
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
@@ -1338,7 +1463,7 @@ class _Stored:
     ``stash_only``: no ref but ``refs/stash`` (a ``git stash`` took it: ``git stash
     pop`` brings it back, once this write is committed)."""
 
-    __slots__ = ("blob", "last_head", "reflog_only", "stash_only", "where")
+    __slots__ = ("blob", "last_head", "other", "reflog_only", "stash_only", "where")
 
     def __init__(self, blob: str, where: str, stash_only: bool) -> None:
         self.blob, self.where, self.stash_only = blob, where, stash_only
@@ -1349,6 +1474,9 @@ class _Stored:
         #: No ref reaches it, only a reflog (HEAD's after a reset, an older stash
         #: entry's): a write over it is refused, as for a version git never held.
         self.reflog_only = False
+        #: The file holds another session than that version (a switch to a branch with
+        #: a session of its own): said so, not "an older version".
+        self.other = False
 
 
 def _ref_names(refs: list[str]) -> tuple[str, bool]:
@@ -1780,6 +1908,7 @@ class Editing:
                                         closed_ok=self._closed_ok)
             replaced = _refuse_older(ai_dir, path, doc, read_as)
             _refuse_misplaced(ai_dir, path, doc)
+            _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
         else:
             doc, waiting = OrgFile(new_text), []
@@ -2041,6 +2170,11 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
                f"a checkout of another commit put it back? HEAD is detached at "
                f"{head[1][:12]}" if detached and head is not None and head[1]  # (for mypy)
                else "a branch switch or git reset put it back?")
+        if stored.other:
+            return (f"{path} holds another session than the one ai-protocols last wrote "
+                    f"there ({how}): it is this branch's session now, and this write goes "
+                    f"into it; the one written last is in git as blob {blob}, "
+                    f"reachable from {stored.where} (git show {blob})")
         return (f"{path} is an older version than the one ai-protocols last wrote ({how}); "
                 f"this write goes into it, and the newer one is in git as blob {blob}, "
                 f"reachable from {stored.where} (git show {blob})")
