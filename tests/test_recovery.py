@@ -235,7 +235,8 @@ def test_status_marks_the_callers_own_file(project: Path, run: Runner) -> None:
     run("start", agent="other.p.x.1700000002")
     rows = json.loads(run("status", "--json", agent="mine.p.x.1700000001").stdout)
     assert list(rows[0]) == ["path", "agent_id", "mine", "state", "evidence", "updated",
-                             "updated_at", "age_seconds", "title", "summary", "kept"]
+                             "updated_at", "age_seconds", "title", "summary", "kept",
+                             "missing_earlier"]
     by_id = {row["agent_id"]: row for row in rows}
     assert by_id["mine.p.x.1700000001"]["mine"] is True
     assert by_id["mine.p.x.1700000001"]["summary"] == "Mine"
