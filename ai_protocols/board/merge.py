@@ -1337,11 +1337,20 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
             continue
 
         def put_id(chunk: _Chunk, model: _Chunk = model, ident: str = ident) -> list[str]:
-            """``chunk`` (the task without an id) with the kept id's line, first in its
-            drawer (one made as the command made it, when it has none)."""
+            """``chunk`` (the task without an id) with the kept id's line: in place of
+            an empty or blank ``:ID:`` line it held, else where the command put it in
+            its drawer (one made as the command made it, when it has none): the same
+            task given an id whatever its drawer held before."""
+            blank = [i for i, raw in enumerate(chunk.lines)
+                     if _is_id_line(strip_ending(raw, chunk.newline))]
+            if blank:
+                return [ident if i == blank[0] else raw for i, raw in enumerate(chunk.lines)
+                        if i == blank[0] or i not in blank]
             if chunk.drawer is not None:
-                return [*chunk.lines[:chunk.drawer[0] + 1], ident,
-                        *chunk.lines[chunk.drawer[0] + 1:]]
+                at = next(i for i, raw in enumerate(model.lines)
+                          if _is_id_line(strip_ending(raw, model.newline))) - model.drawer[0]  # type: ignore[index]
+                at = chunk.drawer[0] + max(1, min(at, chunk.drawer[1] - chunk.drawer[0]))
+                return [*chunk.lines[:at], ident, *chunk.lines[at:]]
             cut = chunk.body_start
             return [*chunk.lines[:cut], model.lines[model.drawer[0]], ident,  # type: ignore[index]
                     model.lines[model.drawer[1]], *chunk.lines[cut:]]  # type: ignore[index]
