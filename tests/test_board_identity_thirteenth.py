@@ -91,3 +91,31 @@ def test_an_id_less_task_given_an_id_is_one_task_whatever_its_drawer_held(
     if scenario == "both":
         also = re.findall(r"its id was also (\S+)", merged)
         assert len(also) == 1 and also[0] > ids[0], merged
+
+
+@pytest.mark.parametrize("form", FORMS[1:])
+def test_three_clones_giving_an_id_less_task_ids_keep_every_id(
+        tmp_path: Path, form: str) -> None:
+    """Three clones each give the drawer-holding id-less "lonely" an id; the second and
+    the third pull in turn: one task, the smallest id kept, each other id noted ("its id
+    was also"), as without a drawer (before: the third's own id was lost, unnoted)."""
+    root, a, b = _setup(tmp_path / "proj", f"* TODO lonely\n{form}body\n")
+    c = tmp_path / "c"
+    subprocess.run(["git", "clone", "-q", str(root), str(c)], check=True)
+    for key in ("name", "driver"):
+        git(c, "config", f"merge.ai-protocols.{key}",
+            git(root, "config", f"merge.ai-protocols.{key}").strip())
+    given = []
+    for name, clone in (("a", a), ("b", b), ("c", c)):
+        Runner(clone)("task", "add", f"{name} side", agent=f"ag{name}.1")
+        _commit(clone, name)
+        part = board(clone).split("lonely", 1)[1].split("\n* ", 1)[0]
+        given.append(re.search(r"^:ID: +(\S+)$", part, re.M).group(1))
+    git(b, "pull", "-q", "--no-rebase", str(a), "HEAD")
+    git(c, "pull", "-q", "--no-rebase", str(b), "HEAD")
+    merged = board(c)
+    assert "<<<<<<<" not in merged and len(re.findall(r"lonely$", merged, re.M)) == 1, merged
+    part = merged.split("lonely", 1)[1].split("\n* ", 1)[0]
+    kept = re.findall(r"^:ID: +(\S+)$", part, re.M)
+    assert kept == [min(given)], merged
+    assert sorted(re.findall(r"its id was also (\S+)", part)) == sorted(set(given) - set(kept))

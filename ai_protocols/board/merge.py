@@ -1262,9 +1262,9 @@ def _given_id(o: _Chunk, side: _Version, base: _Version | None = None,
             if n.startswith("heading:") and n not in side.chunks]
     new = {n: _under(_without_id(chunk), chunk.newline, chunk.keywords)
            for n, chunk in side.chunks.items() if n.startswith("task:") and n not in base.chunks}
-    mine = _under(o.lines, o.newline, o.keywords)
+    mine = _under(bare, o.newline, o.keywords)  # (its drawer as the given one's)
     found = [n for n, lines in new.items() if given_and_edited(mine, lines)]
-    if len(found) != 1 or sum(given_and_edited(_under(g.lines, g.newline, g.keywords),
+    if len(found) != 1 or sum(given_and_edited(_under(_without_id(g), g.newline, g.keywords),
                                                new[found[0]]) for g in gone) != 1:
         return None
     return found[0]
