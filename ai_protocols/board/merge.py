@@ -1262,9 +1262,9 @@ def _given_id(o: _Chunk, side: _Version, base: _Version | None = None,
             if n.startswith("heading:") and n not in side.chunks]
     new = {n: _under(_without_id(chunk), chunk.newline, chunk.keywords)
            for n, chunk in side.chunks.items() if n.startswith("task:") and n not in base.chunks}
-    mine = _under(o.lines, o.newline, o.keywords)
+    mine = _under(bare, o.newline, o.keywords)  # (its drawer as the given one's)
     found = [n for n, lines in new.items() if given_and_edited(mine, lines)]
-    if len(found) != 1 or sum(given_and_edited(_under(g.lines, g.newline, g.keywords),
+    if len(found) != 1 or sum(given_and_edited(_under(_without_id(g), g.newline, g.keywords),
                                                new[found[0]]) for g in gone) != 1:
         return None
     return found[0]
@@ -1337,11 +1337,20 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
             continue
 
         def put_id(chunk: _Chunk, model: _Chunk = model, ident: str = ident) -> list[str]:
-            """``chunk`` (the task without an id) with the kept id's line, first in its
-            drawer (one made as the command made it, when it has none)."""
+            """``chunk`` (the task without an id) with the kept id's line: in place of
+            an empty or blank ``:ID:`` line it held, else where the command put it in
+            its drawer (one made as the command made it, when it has none): the same
+            task given an id whatever its drawer held before."""
+            blank = [i for i, raw in enumerate(chunk.lines)
+                     if _is_id_line(strip_ending(raw, chunk.newline))]
+            if blank:
+                return [ident if i == blank[0] else raw for i, raw in enumerate(chunk.lines)
+                        if i == blank[0] or i not in blank]
             if chunk.drawer is not None:
-                return [*chunk.lines[:chunk.drawer[0] + 1], ident,
-                        *chunk.lines[chunk.drawer[0] + 1:]]
+                at = next(i for i, raw in enumerate(model.lines)
+                          if _is_id_line(strip_ending(raw, model.newline))) - model.drawer[0]  # type: ignore[index]
+                at = chunk.drawer[0] + max(1, min(at, chunk.drawer[1] - chunk.drawer[0]))
+                return [*chunk.lines[:at], ident, *chunk.lines[at:]]
             cut = chunk.body_start
             return [*chunk.lines[:cut], model.lines[model.drawer[0]], ident,  # type: ignore[index]
                     model.lines[model.drawer[1]], *chunk.lines[cut:]]  # type: ignore[index]
