@@ -40,6 +40,7 @@ versions that are not the same session, line endings that differ) is merged as
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -58,6 +59,7 @@ from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
     EARLIER,
     SECTIONS,
+    earlier_link_line,
     earlier_section,
     find_section,
     is_earlier_name,
@@ -838,7 +840,34 @@ class _Entries:
             was = [i for i in gone if _stamp(self.o[i]) == stamp]
             if len(was) == 1 and sum(_stamp(u) == stamp for _, u in new) == 1:
                 renamed[index] = was[0]
+        if len(renamed) < min(len(new), len(gone)):
+            renamed.update(self._replaced(plain, renamed))
         return renamed
+
+    def _replaced(self, plain: dict[int, str], renamed: dict[int, str]) -> dict[int, str]:
+        """The entries of a side (``plain``: index to identity as written) that stand
+        where the base's entry of the same timestamp stood and replace it one for one
+        (its first line edited where the base holds others of that timestamp, as
+        every minute of a long session does: thirteenth review): in
+        :class:`difflib.SequenceMatcher`'s comparison of the entries in order, a
+        replaced run as long as the run that replaces it, each pair of one timestamp,
+        neither known already (``renamed``)."""
+        base = list(self.o)
+        indexes = list(plain)
+        side = [plain[i] for i in indexes]
+        taken = set(renamed.values())
+        found: dict[int, str] = {}
+        matcher = difflib.SequenceMatcher(None, base, side, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op != "replace" or i2 - i1 != j2 - j1:
+                continue
+            for was, now in zip(range(i1, i2), range(j1, j2), strict=True):
+                index = indexes[now]
+                if index in renamed or base[was] in taken or side[now] in self.o or \
+                        _stamp(self.o[base[was]]) != _stamp(_Unit("E", side[now])):
+                    continue
+                found[index] = base[was]
+        return found
 
     def token(self, unit: _Unit, side: str) -> str:
         """The unit's stand-in line for ``git merge-file`` on ``side`` (``"o"``, ``"a"``
@@ -1064,8 +1093,23 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
         return text
     out: list[str] = []
     seen: set[str] = set()
+    before: set[str] = set()  # (what was seen before a conflict: each side's lines once)
+    union: set[str] = set()
     for line in text.splitlines(keepends=True):
         bare = strip_ending(line, newline)
+        run = len(bare) - len(bare.lstrip(bare[:1])) if bare[:1] in ("<", "|", "=", ">") else 0
+        if run >= 7 and (len(bare) == run or bare[run] == " "):
+            # A conflict's marker: each side of it names its files anew (both sides of a
+            # link both re-described are shown, thirteenth review).
+            union |= seen
+            if bare[0] == "<":
+                before, union = set(seen), set(seen)
+            elif bare[0] in "|=":
+                seen = set(before)
+            else:
+                seen = set(union)
+            out.append(line)
+            continue
         link = parse_earlier_link(bare)
         target = _earlier_target(link[0]) if link is not None else None
         if link is None or target is None:
@@ -1217,6 +1261,14 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
     return "".join(pieces), conflict
 
 
+def _as_written(raw: str, newline: str) -> bool:
+    """Whether the ``Earlier entries`` link line ``raw`` is as a rollover writes it
+    (:func:`~ai_protocols.session.layout.earlier_link_line`): no person changed it."""
+    bare = strip_ending(raw, newline)
+    link = parse_earlier_link(bare)
+    return link is not None and bare == earlier_link_line(*link)
+
+
 def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                    labels: tuple[str, str, str], marker_size: int,
                    newline: str) -> tuple[str, bool]:
@@ -1253,8 +1305,18 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
     kept: dict[str, str] = {}
     clash = False
     for path in {*la, *lb}:
-        if path not in lo:  # (new: each side's rollover writes the same line)
+        if path not in lo and not (path in la and path in lb):
             kept[path] = first.get(path) or second[path]
+        elif path not in lo:  # (new on both: each side's rollover wrote the same line,
+            # its base; a person's new description on one side wins, on both: a conflict)
+            mine, theirs = la[path], lb[path]
+            if _as_written(theirs, newline) or mine == theirs:
+                kept[path] = mine
+            elif _as_written(mine, newline):
+                kept[path] = theirs
+            else:
+                kept[path] = conflict_block(mine, theirs, labels, marker_size, newline)
+                clash = True
         elif path in la and path in lb:  # three ways: the one side that changed it wins
             old, mine, theirs = lo[path], la[path], lb[path]
             if mine == theirs or theirs == old:

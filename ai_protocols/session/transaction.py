@@ -1143,10 +1143,9 @@ def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = No
 
     if older == newer:
         return False
-    base = _committed(path, older, newer) if path else None
     if held:
         older, newer = without_held(older, held)[0], without_held(newer, held)[0]
-        base = without_held(base, held)[0] if base is not None else None
+    base = _committed(path, older, newer, held) if path else None
     merged = merge_diverged_bytes(older, newer, base)
     return merged is None or merged.data != newer
 
@@ -1234,16 +1233,15 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                                                            other.archived)
         if not _kept_is_later(older, newer):
             return path, 0  # (a person's save, say: the file is not the older one)
-        base = _committed(path, older, newer)
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
         # merged file holds it once, in that earlier file (docs/decisions.md, "Issue 16,
-        # eleventh round (rollover against the kept copy and merges)").
+        # eleventh round (rollover against the kept copy and merges)"); the base is
+        # found among the versions so taken out too (thirteenth round).
         held = held_entries(ai_dir, path, OrgFile(text)) | held_entries(ai_dir, path, doc)
         whole = older
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
-        if base is not None:
-            base = without_held(base, held)[0]
+        base = _committed(path, older, newer, held)
         merged = _merged_or_refused(path, kept, older, newer, base)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
@@ -1384,17 +1382,22 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
 _BASES = 30
 
 
-def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
+def _committed(path: str, older: bytes, newer: bytes,
+               held: set[str] | None = None) -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
     (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
     record of first, as git put it back and a person edited it; else the newest each
     holds every entry of), among the last
     :data:`_BASES` commits that changed it (``git log --raw``, then one ``git cat-file
-    --batch``); ``None``: none is, no commit, untracked, no git."""
+    --batch``); ``None``: none is, no commit, untracked, no git. ``held``: entries
+    (:func:`~ai_protocols.session.rollover.held_entries`) taken out of ``older`` and
+    ``newer``, and so out of each committed version before it is ranked (a version
+    from before a rollover holds the entries it moved); the version returned is so
+    taken out too."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.merge import base_rank
+    from ai_protocols.session.merge import base_rank, without_held
 
     env = git_env()
     folder, name = parent(path), path.rsplit("/", 1)[-1]
@@ -1419,6 +1422,8 @@ def _committed(path: str, older: bytes, newer: bytes) -> bytes | None:
         size = int(header[2])
         blob = out[end + 1:end + 1 + size]
         at = end + 1 + size + 1
+        if held:
+            blob = without_held(blob, held)[0]
         rank = base_rank(blob, older, newer)
         if rank == 2:
             return blob
