@@ -71,7 +71,9 @@ def cli() -> None:
     init); the task board (docs/tasks.md): 20 no such task, 21 task held by
     another agent, 22 path locked by another agent, 23 check found changes
     outside the working set or inside another's lock, 24 task closed;
-    14 not a git work tree or git failed, 15 checkpoint restore refused.
+    14 not a git work tree or git failed, 15 checkpoint restore refused;
+    16 done, but standard output could not be written (do not run it
+    again); 141 the reader of standard output went away.
     """
 
 

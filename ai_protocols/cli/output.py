@@ -33,7 +33,9 @@ __all__ = [
     "READER_GONE",
     "display",
     "driver_configured_note",
+    "drop_stdout",
     "json_pieces",
+    "output_lost",
     "print_checkpoint",
     "print_json",
     "print_json_items",
@@ -392,10 +394,24 @@ READER_GONE = 141
 def reader_gone() -> int:
     """The reader of stdout went away (``| head``): leave quietly with
     :data:`READER_GONE`, never 1 (which says the tool has a bug)."""
+    drop_stdout()
+    return READER_GONE
+
+
+def drop_stdout() -> None:
+    """What is still to be written on standard output goes to ``/dev/null``."""
     import os
 
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return READER_GONE
+    if sys.stdout is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def output_lost(error: OSError | None) -> int:
+    """Report that standard output could not be written once the command was carried out
+    (:class:`~ai_protocols.errors.OutputLost`, exit 16), through :func:`report_error`."""
+    from ai_protocols.errors import OutputLost
+
+    return report_error(OutputLost(error))
 
 
 def driver_configured_note(config: str) -> str:

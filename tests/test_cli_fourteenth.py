@@ -1,0 +1,158 @@
+"""The CLI's results and messages, fourteenth review of issue 16 (docs/decisions.md,
+"Issue 16, fourteenth round (the CLI)").
+
+The installed console script runs as a subprocess in temporary git repositories, its
+standard output a full device (``/dev/full``), a closed descriptor (``>&-``) or a pipe
+whose reader is gone, as an agent or a shell gives it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import CLI, Runner, clean_env
+
+# -- 1. Output that cannot be written, after the command's change was made ---------------
+
+AGENT = "vm.g14.claude.1796000001"
+
+
+def run_with_stdout(project: Path, how: str, *args: str, stdin: bytes = b"",
+                    env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``ai-protocols ARGS`` with standard output ``how``: ``full`` (``/dev/full``),
+    ``closed`` (``>&-``) or ``gone`` (a pipe whose reader has closed it)."""
+    environment = clean_env(AI_AGENT_ID=AGENT, **(env or {}))
+    if how == "closed":
+        return subprocess.run(["sh", "-c", '"$@" >&-', "sh", str(CLI), *args], cwd=project,
+                              env=environment, input=stdin, capture_output=True, timeout=60)
+    if how == "full":
+        with open("/dev/full", "wb") as full:
+            return subprocess.run([str(CLI), *args], cwd=project, env=environment,
+                                  input=stdin, stdout=full, stderr=subprocess.PIPE,
+                                  timeout=60)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([str(CLI), *args], cwd=project, env=environment, input=stdin,
+                              stdout=write, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write)
+
+
+def _session_text(project: Path) -> str:
+    return (project / ".ai" / "session-context.d" / f"{AGENT}.org").read_text()
+
+
+def _archives(project: Path) -> list[Path]:
+    return sorted((project / ".ai" / "sessions").glob("*.org"))
+
+
+def _checkpoints(project: Path) -> str:
+    return subprocess.run(["git", "for-each-ref", "refs/ai-protocols/"], cwd=project,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _tasks(project: Path) -> str:
+    return (project / ".ai" / "tasks.org").read_text() if \
+        (project / ".ai" / "tasks.org").exists() else ""
+
+
+#: Each writing command: its arguments, and how many times its change is found after it
+#: ran once (it must be 1: made, once).
+WRITES = {
+    "log": (("log", "--progress", "written once"),
+            lambda p: _session_text(p).count("written once")),
+    "start": (("start", "--title", "begun once"),
+              lambda p: _session_text(p).count("#+TITLE: Session: begun once")),
+    "wrap-up": (("wrap-up", "wrapped once"), lambda p: len(_archives(p))),
+    "pause": (("pause", "--note", "paused once"),
+              lambda p: _session_text(p).count("pause: paused once")),
+    "checkpoint": (("checkpoint", "--note", "taken once"),
+                   lambda p: _checkpoints(p).count("\n")),
+    "task add": (("task", "add", "added once"), lambda p: _tasks(p).count("added once")),
+}
+
+
+@pytest.fixture
+def ready(project: Path, run: Runner) -> Path:
+    """A project with a commit, a change to take, and (for every command but ``start``)
+    this agent's session."""
+    (project / "a.txt").write_text("a\n")
+    subprocess.run(["git", "add", "a.txt"], cwd=project, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "a"],
+                   cwd=project, check=True)
+    (project / "a.txt").write_text("b\n")
+    return project
+
+
+@pytest.mark.parametrize("how", ["full", "closed"])
+@pytest.mark.parametrize("command", sorted(WRITES))
+def test_output_lost_after_the_change_is_exit_16_never_nothing_changed(
+        ready: Path, run: Runner, command: str, how: str) -> None:
+    """Seen (fourteenth review, f11): ``log --progress X > /dev/full`` wrote the entry,
+    then exited 9, "the file system refused ?: ...", whose documented meaning is
+    "nothing was changed": an agent that ran it again doubled the entry. Output that
+    cannot be written once the command was carried out is exit 16, on both paths
+    (fast and click), its message naming standard output and saying not to run it
+    again; the change is made once."""
+    args, count = WRITES[command]
+    if command != "start":
+        run("start", "--title", "s", agent=AGENT)
+    done = run_with_stdout(ready, how, *args)
+    stderr = done.stderr.decode()
+    assert done.returncode == 16, stderr
+    assert "Error: standard output could not be written" in stderr
+    assert "do not run it again" in stderr and "?" not in stderr.split("Error:")[1][:60]
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert count(ready) == 1
+
+
+@pytest.mark.parametrize("command", sorted(WRITES))
+def test_a_reader_gone_after_the_change_is_141_and_the_change_made_once(
+        ready: Path, run: Runner, command: str) -> None:
+    """A pipe whose reader is gone: exit 141, quietly, as for ``| head`` (documented: the
+    command's change is made), never 9."""
+    args, count = WRITES[command]
+    if command != "start":
+        run("start", "--title", "s", agent=AGENT)
+    done = run_with_stdout(ready, "gone", *args)
+    assert done.returncode == 141, done.stderr.decode()
+    assert b"Error" not in done.stderr and b"Traceback" not in done.stderr
+    assert count(ready) == 1
+
+
+@pytest.mark.parametrize("how", ["full", "closed"])
+def test_a_hook_whose_output_is_lost_says_so(ready: Path, run: Runner, how: str) -> None:
+    """Seen (f11): the SessionStart hook with a full standard output exited 1 with
+    nothing on stderr. It exits 16 and says that its context was not written."""
+    run("start", "--title", "s", agent=AGENT)
+    payload = json.dumps({"session_id": "dddd-1", "cwd": str(ready),
+                          "hook_event_name": "SessionStart", "source": "startup"})
+    done = run_with_stdout(ready, how, "hook", "SessionStart", "--runtime", "claude",
+                           stdin=payload.encode())
+    assert done.returncode == 16, done.stderr.decode()
+    assert b"Error: standard output could not be written" in done.stderr
+
+
+@pytest.mark.parametrize("args", [("status",), ("show",), ("resume",), ("list",)])
+def test_reading_commands_with_lost_output_exit_16_not_9(
+        ready: Path, run: Runner, args: tuple[str, ...]) -> None:
+    """The same rule for the commands that only read: exit 16, never "the file system
+    refused ?"."""
+    run("start", "--title", "s", agent=AGENT)
+    done = run_with_stdout(ready, "full", *args)
+    assert done.returncode == 16, done.stderr.decode()
+    assert b"refused ?" not in done.stderr
+
+
+def test_a_failure_keeps_its_own_code_with_lost_output(ready: Path, run: Runner) -> None:
+    """A command that failed (nothing changed) keeps its code when its output is lost
+    too: exit 16 only says "done"."""
+    done = run_with_stdout(ready, "full", "log", "--progress", "x")
+    assert done.returncode == 3, done.stderr.decode()
+    assert b"standard output" not in done.stderr
