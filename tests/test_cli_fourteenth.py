@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
 
@@ -156,3 +158,84 @@ def test_a_failure_keeps_its_own_code_with_lost_output(ready: Path, run: Runner)
     done = run_with_stdout(ready, "full", "log", "--progress", "x")
     assert done.returncode == 3, done.stderr.decode()
     assert b"standard output" not in done.stderr
+
+
+# -- 4, 6. One reading of every text option, on both paths; '@' alone --------------------
+
+
+def _note_of(taken: subprocess.CompletedProcess[str]) -> str:
+    """The note ``checkpoint`` printed on its first line, ``Checkpoint N HASH: ... (NOTE)``."""
+    first = taken.stdout.splitlines()[0]
+    return first[first.index("(") + 1:-1]
+
+
+@pytest.fixture
+def changing(ready: Path, run: Runner) -> Path:
+    run("start", "--title", "s")
+    return ready
+
+
+@pytest.mark.parametrize("tail", [(), ("--",)], ids=["fast", "click"])
+def test_checkpoint_note_reads_as_every_text_option(changing: Path, run: Runner,
+                                                    tail: tuple[str, ...]) -> None:
+    """Seen (fourteenth review, f5): ``checkpoint --note=-`` stored ``-`` (the fast path's
+    own parser), ``checkpoint --note=- --`` read standard input (click): which one ran
+    depended on an unrelated ``--``. One rule (``text_of``), both paths: ``--note=TEXT``
+    is the text as it is; ``--note -`` standard input; ``--note @FILE`` the file;
+    ``--note @`` (no file name) the text ``@``."""
+    (changing / "n.txt").write_text("from the file\n")
+    for args, stdin, note in (
+            (("--note=-",), "typed on stdin", "-"),
+            (("--note=@n.txt",), "", "@n.txt"),
+            (("--note", "-"), "typed on stdin", "typed on stdin"),
+            (("--note", "@n.txt"), "", "from the file"),
+            (("--note", "@"), "", "@"),
+            (("--note=@",), "", "@")):
+        (changing / "a.txt").write_text(f"{args} {tail}\n")
+        taken = subprocess.run([str(CLI), "checkpoint", *args, *tail], cwd=changing,
+                               env=clean_env(), input=stdin, capture_output=True,
+                               text=True, timeout=60)
+        assert taken.returncode == 0, taken.stderr
+        assert _note_of(taken) == note, (args, tail, taken.stdout)
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (("checkpoint", "--note", "@no-such-file"), "--note"),
+    (("checkpoint", "--note", "@no-such-file", "--"), "--note"),
+    (("pause", "--note", "@no-such-file"), "--note"),
+    (("abandon", "--reason", "@no-such-file"), "--reason"),
+    (("log", "--progress", "@no-such-file"), "--progress"),
+    (("log", "--progress", "@no-such-file", "--"), "--progress"),
+])
+def test_a_file_that_cannot_be_read_names_the_option_as_typed(
+        changing: Path, run: Runner, args: tuple[str, ...], option: str) -> None:
+    """6: every ``@FILE`` that cannot be read: exit 4, the option as typed first, the
+    file named, and the ``=`` form that gives the text itself; nothing changed."""
+    path = changing / ".ai" / "session-context.org"
+    before = path.read_bytes()
+    done = run(*args, check=False)
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.startswith(f"Error: {option} '@no-such-file' cannot be used: the file "
+                                  "'no-such-file' cannot be read"), done.stderr
+    assert f"write {option}=@" in done.stderr
+    assert path.read_bytes() == before
+
+
+_NOTE = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "S")), min_size=1,
+                max_size=20)
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(note=_NOTE)
+@example(note="-")
+@example(note="@")
+def test_note_with_equals_is_the_text_on_both_paths(changing: Path, note: str) -> None:
+    """``--note=TEXT`` is TEXT, whatever it is, on the fast path and on click's."""
+    for tail in ((), ("--",)):
+        (changing / "a.txt").write_text(f"{note!r} {tail}\n")
+        taken = subprocess.run([str(CLI), "checkpoint", f"--note={note}", *tail],
+                               cwd=changing, env=clean_env(), capture_output=True,
+                               text=True, timeout=60, input="")
+        assert taken.returncode == 0, taken.stderr
+        assert _note_of(taken) == note, (note, tail, taken.stdout)

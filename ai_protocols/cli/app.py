@@ -688,8 +688,7 @@ def hooks_plugin_dir() -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--note", help="What the checkpoint is (kept in its commit and the session; "
-                             "- reads it from stdin, @FILE from a file).")
+@click_options("checkpoint")
 @click.pass_context
 @errors_to_exit
 def checkpoint(ctx: click.Context, note: str | None) -> None:

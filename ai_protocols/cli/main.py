@@ -87,16 +87,22 @@ def _resume(parsed: Parsed) -> int | None:
 
 
 def _checkpoint(args: list[str]) -> int | None:
-    """``checkpoint`` and ``checkpoint --note TEXT`` (``--note=TEXT``); every other form
-    (a subcommand, help, ``-`` or ``@FILE``...) goes to click."""
-    if not args:
-        note = None
-    elif len(args) == 2 and args[0] == "--note" and not args[1].startswith(("-", "@")):
-        note = args[1]
-    elif len(args) == 1 and args[0].startswith("--note="):
-        note = args[0][len("--note="):]
-    else:
-        return None
+    """``checkpoint [--note TEXT]``, read by :func:`~ai_protocols.cli.options.scan` from
+    the one table of options, its text as every text option's
+    (:func:`~ai_protocols.cli.options.text_of`: ``--note=TEXT`` as it is, ``--note -``
+    standard input, ``--note @FILE`` a file); every other form (a subcommand, help,
+    ``--``...) goes to click, which reads it the same way."""
+    note = None
+    if args:  # (checkpoint alone: nothing more to import)
+        from ai_protocols.cli.options import UsageProblem, known, scan, text_of
+
+        try:
+            read = scan(args, known("checkpoint"), strict=True)
+        except UsageProblem:
+            return None  # click says it, with the usage line
+        if read is None:
+            return None
+        note = text_of(read[0][-1])  # (read first: nothing is taken yet)
     import os
 
     from ai_protocols.paths import (
