@@ -239,3 +239,67 @@ def test_note_with_equals_is_the_text_on_both_paths(changing: Path, note: str) -
                                text=True, timeout=60, input="")
         assert taken.returncode == 0, taken.stderr
         assert _note_of(taken) == note, (note, tail, taken.stdout)
+
+
+# -- 5. The UserPromptSubmit hook's pre-check is never wrong ------------------------------
+
+
+def _payload(cwd: Path, prompt: str, form: str) -> bytes:
+    """A UserPromptSubmit payload asking ``prompt``, in ``form``: ``plain`` JSON in UTF-8,
+    ``escaped`` (every letter as a ``\\uXXXX`` escape), ``ascii`` (``json.dumps``'s
+    default: non-ASCII escaped), or UTF-16 / UTF-32 (which JSON allows)."""
+    data = {"session_id": "11111111-2222-3333-4444-555555555555", "cwd": str(cwd),
+            "hook_event_name": "UserPromptSubmit", "prompt": prompt}
+    if form == "escaped":
+        text = json.dumps({**data, "prompt": "@@"}, ensure_ascii=False)
+        escaped = "".join(f"\\u{ord(c):04x}" if c.isalpha() and ord(c) < 0x10000 else
+                          json.dumps(c)[1:-1] for c in prompt)
+        return text.replace('"@@"', f'"{escaped}"').encode()
+    if form == "ascii":
+        return json.dumps(data).encode()
+    text = json.dumps(data, ensure_ascii=False)
+    return text.encode({"plain": "utf-8", "utf16": "utf-16", "utf16le": "utf-16-le",
+                        "utf32": "utf-32"}[form])
+
+
+def _hook_context(cwd: Path, payload: bytes) -> str:
+    done = subprocess.run([str(CLI), "hook", "UserPromptSubmit", "--runtime", "claude"],
+                          cwd=cwd, env=clean_env(), input=payload, capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+FORMS = ["plain", "escaped", "ascii", "utf16", "utf16le", "utf32"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("prompt", ["continue", "\u212aeep going", "Please carry on"])
+def test_a_prompt_to_continue_gets_its_context_in_every_form(
+        changing: Path, prompt: str, form: str) -> None:
+    """Seen (fourteenth review, f6): the import-free pre-check searched the payload's raw
+    bytes for the phrases, so ``"\\u0063ontinue"`` or a UTF-16 payload (which every other
+    hook reads) got no context. It is read whole when its bytes may not show its letters
+    (an escape, a NUL, U+212A KELVIN SIGN, whose lower case is ``k``)."""
+    context = _hook_context(changing, _payload(changing, prompt, form))
+    assert context == _hook_context(changing, _payload(changing, "continue", "plain"))
+    assert context
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prompt=st.sampled_from(["continue", "go on", "keep going", "what's next", "hello",
+                               "fix the bug"]).flatmap(
+    lambda words: st.builds(lambda case, extra: "".join(
+        c.upper() if up else c for c, up in zip(words, case, strict=False)) + extra,
+        st.lists(st.booleans(), min_size=len(words), max_size=len(words)),
+        st.sampled_from(["", ".", " now", " \u00e9t\u00e9"]))),
+       form=st.sampled_from(FORMS))
+def test_the_pre_check_agrees_with_the_full_read(changing: Path, prompt: str,
+                                                 form: str) -> None:
+    """Whatever the prompt and the payload's form: context exactly when the prompt asks
+    to continue, as the plain form says."""
+    from ai_protocols.integrations.hooks import asks_to_continue
+
+    context = _hook_context(changing, _payload(changing, prompt, form))
+    assert bool(context) is asks_to_continue(prompt), (prompt, form)

@@ -113,11 +113,23 @@ def asks_to_continue(prompt: str) -> bool:
     return any(text == phrase or text.startswith(phrase + " ") for phrase in CONTINUE_PHRASES)
 
 
+#: What makes the payload's bytes not the prompt's letters, so that only reading it
+#: (:func:`~ai_protocols.lean.loads`) tells: a JSON escape (``\\u0063ontinue``), a NUL
+#: (UTF-16 or UTF-32, which JSON allows and every hook reads: each ASCII character has
+#: one), and the two characters whose lower case (``str.lower``, which
+#: :func:`asks_to_continue` applies) holds ASCII letters, U+212A KELVIN SIGN (``k``) and
+#: U+0130 (``i``), in UTF-8.
+_NOT_AS_IS = (b"\\u", b"\x00", "\u212a".encode(), "\u0130".encode())
+
+
 def might_ask_to_continue(payload: bytes) -> bool:
-    """A test that costs no import: ``False`` when no continuation phrase's first word
-    is anywhere in the payload's bytes, so that :func:`asks_to_continue` would say no."""
+    """A test that costs no import: ``False`` only when :func:`asks_to_continue` would
+    say no whatever the prompt: no continuation phrase's first word is anywhere in the
+    payload's bytes, and nothing in them (:data:`_NOT_AS_IS`) can stand for letters that
+    the bytes do not show; else ``True``, and the payload is read."""
     lowered = payload.lower()
-    return any(word in lowered for word in _FIRST_WORDS)
+    return any(word in lowered for word in _FIRST_WORDS) or \
+        any(form in payload for form in _NOT_AS_IS)
 
 
 def run_hook(event: str, runtime: str, payload: bytes,
