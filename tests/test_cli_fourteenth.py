@@ -303,3 +303,96 @@ def test_the_pre_check_agrees_with_the_full_read(changing: Path, prompt: str,
 
     context = _hook_context(changing, _payload(changing, prompt, form))
     assert bool(context) is asks_to_continue(prompt), (prompt, form)
+
+
+# -- 2, 3. list reads an open file as status does; the archive row from the whole file ---
+
+
+def _preamble(path: Path, size: int = 80_000) -> None:
+    """A person's own headline, ``size`` bytes of notes, put before the session headline
+    (the docs allow a person's headlines anywhere)."""
+    text = path.read_text()
+    at = text.index("* Session:")
+    notes = "".join(f"note {n} " + "y" * 70 + "\n" for n in range(size // 80))
+    path.write_text(text[:at] + "* My notes\n" + notes + text[at:])
+
+
+def _list_json(run: Runner, *args: str) -> list[dict[str, object]]:
+    return json.loads(run("list", "--json", *args, agent=AGENT).stdout)
+
+
+def test_list_finds_the_session_headline_below_a_persons_long_headline(
+        project: Path, run: Runner) -> None:
+    """Seen (fourteenth review, f1): a person's headline over 64 KiB before the session
+    headline: ``show`` and ``status`` read the session, ``list`` gave ``? open
+    unknown``, ``list --agent ID`` dropped it, and after ``wrap-up`` the archive's row
+    had title, description, status and started null for good."""
+    run("start", "--title", "Big preamble", agent=AGENT)
+    path = Path(run("path", agent=AGENT).stdout.strip())
+    _preamble(path)
+    (row,) = _list_json(run)
+    assert (row["title"], row["state"], row["agent_id"]) == ("Big preamble", "live", AGENT)
+    assert [r["title"] for r in _list_json(run, "--agent", AGENT)] == ["Big preamble"]
+    run("wrap-up", "wrapped big", agent=AGENT)
+    for _ in range(2):  # (read, then from the index)
+        (row,) = _list_json(run, "--agent", AGENT)
+        assert (row["kind"], row["title"], row["description"], row["status"]) == \
+            ("archived", "Big preamble", "wrapped big", "wrapped-up")
+        assert row["started"] is not None
+
+
+def test_rows_an_older_index_cached_wrong_are_read_again(project: Path, run: Runner) -> None:
+    """The rows older versions cached with null fields (f1) are read again: the index's
+    format number went up, so an index of an older version is not used."""
+    run("start", "--title", "Big preamble", agent=AGENT)
+    _preamble(Path(run("path", agent=AGENT).stdout.strip()))
+    run("wrap-up", "wrapped big", agent=AGENT)
+    run("list", agent=AGENT)
+    index = project / ".ai" / ".locks" / "sessions.index"
+    text = index.read_text()
+    magic = text.split(" {", 1)[0]
+    assert magic.startswith("ai-protocols sessions index ")
+    older = f"ai-protocols sessions index {int(magic.rsplit(' ', 1)[1]) - 1}"
+    wrong = text.replace(magic, older, 1).replace('"Big preamble"', "null") \
+        .replace('"wrapped big"', "null")
+    index.write_text(wrong)
+    (row,) = _list_json(run)
+    assert (row["title"], row["description"]) == ("Big preamble", "wrapped big")
+
+
+def _conflict(path: Path) -> None:
+    text = path.read_text()
+    mark = ":CUSTOM_ID: progress\n:END:\n"
+    path.write_text(text.replace(mark, mark + "<<<<<<< HEAD\n- [ ] ours\n=======\n"
+                                 "- [ ] theirs\n>>>>>>> other\n", 1))
+
+
+MUTATIONS = {
+    "conflict markers below the head": _conflict,
+    "a byte that is not UTF-8 below the head":
+        lambda p: p.write_bytes(p.read_bytes() + b"- [2026-12-01 Tue 03:30] bad \xff\n"),
+    "empty": lambda p: p.write_bytes(b""),
+    "no session headline": lambda p: p.write_text("* notes\nonly a person's text\n"),
+    "UTF-16": lambda p: p.write_bytes(p.read_text().encode("utf-16")),
+    "a long preamble": _preamble,
+    "as written": lambda p: None,
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_list_gives_an_open_files_state_as_status_says_it(
+        project: Path, run: Runner, mutation: str) -> None:
+    """Seen (fourteenth review, f10): merge-conflict markers below the head, or a byte that
+    is not UTF-8: ``status`` said ``unknown`` (every write exits 6), ``list`` said
+    ``live``. One reading for both (``Project._read``), so the same state, whatever
+    the file holds."""
+    run("start", "--title", "t", agent=AGENT)
+    run("log", "--summary", "s", "--progress", "p", agent=AGENT)
+    path = Path(run("path", agent=AGENT).stdout.strip())
+    MUTATIONS[mutation](path)
+    status = {r["path"]: r["state"]
+              for r in json.loads(run("status", "--json", agent=AGENT).stdout)}
+    listed = {r["path"]: r["state"] for r in _list_json(run)}
+    assert listed == status, (listed, status)
+    assert status[str(path)] == ("live" if mutation in ("as written", "a long preamble")
+                                 else "unknown")

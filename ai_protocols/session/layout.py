@@ -1918,7 +1918,9 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
 def read_info(path: str, kind: Literal["open", "archived"],
               judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
-    (where its session headline and property drawer are); ``[]`` when it has gone.
+    (where its session headline and property drawer are, as the tool writes it; else,
+    a person's own headlines first, from the whole file: the session headline may be
+    anywhere, docs/user-guide.md); ``[]`` when it has gone.
     A symbolic link is listed with empty fields, never followed. An archive with no
     ENDED property gets the time its name starts with. ``judge`` gives an open file's
     state from its session headline (a :class:`Session` without entries); a link, or
@@ -1942,6 +1944,8 @@ def read_info(path: str, kind: Literal["open", "archived"],
         found: bool = True
         props = _unescaped(first)
     else:
+        if len(head) == 65536:  # (a person's own headlines first, past 64 KiB: the whole)
+            text = storage.read_regular(path).decode("utf-8", "replace")
         headline = session_headline(OrgFile(text))
         found, props = headline is not None, _properties(headline) if headline else {}
     info = SessionInfo(

@@ -72,6 +72,7 @@ from ai_protocols.storage import files as storage
 # Emacs lock check): the methods that write or judge import it (issue 16, part e).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from ai_protocols.liveness.clock import Moment
@@ -1018,16 +1019,6 @@ class Project:
 
     # -- listing --------------------------------------------------------------------------
 
-    def _left_by_a_move(self, path: str) -> bool:
-        """Whether ``path`` is what a move killed before its end left (a session that is
-        archived or adopted already): not listed as live."""
-        if not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
-            return False
-        try:
-            return os.path.lexists(path) and self._read(path) is None
-        except AiProtocolsError:
-            return False
-
     def _listing(self, agent: str | None, runtime: str | None,
                  since: datetime | None) -> archive_index.Listing:
         """The open session files, read each time and each with its state (as ``status``
@@ -1044,12 +1035,32 @@ class Project:
                                   me if session.path_text == self.path_text else None)
             return "live" if state.state == "mine" else state.state
 
-        opened = [archive_index.row_of(info) for path in self._session_files()
-                  if not self._left_by_a_move(path) for info in read_info(path, "open", judge)]
+        opened = [row for path in self._session_files() for row in self._open_row(path, judge)]
         found = archive_index.archived(self.ai_dir_text, self.sessions_dir_text,
                                        lambda path: read_info(path, "archived"))
         found.others[:0] = opened  # open files first: they come first among rows that tie
         return archive_index.select(found, agent=agent, runtime=runtime, since=since)
+
+    def _open_row(self, path: str, judge: Callable[[Session], str]) -> list[archive_index.Row]:
+        """``list``'s row of the open session file ``path`` (``[]`` when it is gone or a
+        move left it), read as ``status`` reads it (:meth:`_read`, ``head``: the session
+        headline wherever it stands, a file that cannot be read ``unknown``), its state
+        ``judge``'s: one rule for both commands."""
+        from ai_protocols.storage import archive_index
+
+        try:
+            session = self._read(path, head=True)
+        except (UnreadableSession, UnsafePath):  # (as status: unknown, with what it shows)
+            return [archive_index.row_of(info)
+                    for info in read_info(path, "open", lambda _session: "unknown")]
+        if session is None:
+            return []
+        info = SessionInfo(kind="open", path=path, agent_id=session.agent_id,
+                           title=session.title, description=session.description,
+                           status=session.status, started=session.started,
+                           updated=session.updated, ended=session.ended)
+        info.state = judge(session)
+        return [archive_index.row_of(info)]
 
     def list_sessions(self, *, agent: str | None = None, runtime: str | None = None,
                       since: datetime | None = None) -> list[SessionInfo]:
