@@ -72,6 +72,7 @@ WRITES = {
     "start": (("start", "--title", "begun once"),
               lambda p: _session_text(p).count("#+TITLE: Session: begun once")),
     "wrap-up": (("wrap-up", "wrapped once"), lambda p: len(_archives(p))),
+    "abandon": (("abandon", "--reason", "abandoned once"), lambda p: len(_archives(p))),
     "pause": (("pause", "--note", "paused once"),
               lambda p: _session_text(p).count("pause: paused once")),
     "checkpoint": (("checkpoint", "--note", "taken once"),
