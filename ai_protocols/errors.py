@@ -517,8 +517,22 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     exit_code = 6
 
-    def __init__(self, path: Path, kept: Path, reason: str) -> None:
+    def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False) -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        #: ``path`` is the archive of the kept copy's session (wrapped up in another
+        #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
+        #: last version; once its entries are in the archive, the kept copy goes.
+        self.archive = archive
+        if archive:
+            super().__init__(
+                f"cannot merge the newer version ai-protocols kept of a session wrapped up "
+                f"in another clone, {kept}, into its archive {path}: {reason}; nothing was "
+                f"written: add to the archive by hand (an editor) what only the kept copy "
+                f"holds (compare them: diff {shell_quote(os.fspath(kept))} "
+                f"{shell_quote(os.fspath(path))}), then remove the kept copy "
+                f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
+                f"archive")
+            return
         done = f"cp {shell_quote(os.fspath(path))} {shell_quote(os.fspath(kept))}"
         super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
                          f"it, {kept}: {reason}; nothing was written: add to the file by "

@@ -59,6 +59,7 @@ from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
     EARLIER,
     SECTIONS,
+    SESSION_ID_PROPERTY,
     earlier_link_line,
     earlier_section,
     find_section,
@@ -1723,7 +1724,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     copy) derive from. All three must be one session's versions (the same ``STARTED``
     and ``AGENT_ID``), and ``newer``, which only the tool's writes made, must hold
     every entry ``base`` holds (the tool only ever adds entries: a kept copy that lacks
-    one did not come from ``base``), else 0. 2: besides, ``older`` carries ``base``'s
+    one did not come from ``base``), else 0; a ``SESSION_ID`` held by several must be
+    the same too (two sessions started in one minute). 2: besides, ``older`` carries ``base``'s
     write record (its ``UPDATED_AT``, which only the tool's writes change, never an
     edit in Emacs): it is ``base`` as git put it back, with a person's edits (a
     reworded line, a deleted one) at most. 1: ``older`` holds every entry ``base``
@@ -1738,7 +1740,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
         return 0
     first, *sides = read
     identity = [(v.properties.get("STARTED"), v.properties.get("AGENT_ID")) for v in read]
-    if len(set(identity)) != 1:
+    ids = {v.properties.get(SESSION_ID_PROPERTY) for v in read} - {None, ""}
+    if len(set(identity)) != 1 or len(ids) > 1:  # (two sessions of one minute: two ids)
         return 0
     keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
     holds = [keys <= {key for _name, key in _entry_keys_of(side)}  # type: ignore[arg-type]
@@ -1751,8 +1754,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     return 1 if holds[0] else 0
 
 
-def merge_diverged_bytes(older: bytes, newer: bytes,
-                         base: bytes | None = None) -> MergeResult | None:
+def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, *,
+                         ancestor: bool = False) -> MergeResult | None:
     """Merge two versions of one session file that both hold entries the other lacks,
     with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
     stash, a rebase's abort) put back and a write went into, and ``newer``, the version
@@ -1765,8 +1768,9 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     to be written, and a person merges them. ``base``: the version both derive from,
     when the caller has one (the one git committed last: ``merge-kept``); used only when
     :func:`ancestor_of_both` holds, so that a line one side changed (a tick, a reworded
-    line) takes the change, three ways as git-merge-file(1) would. Raises nothing of its
-    own."""
+    line) takes the change, three ways as git-merge-file(1) would; with ``ancestor``,
+    whenever given: the caller knows from git's history that both derive from it
+    (``merge-kept`` into an archive). Raises nothing of its own."""
     try:
         texts = [data.decode("utf-8") for data in (older, newer)]
     except UnicodeDecodeError:
@@ -1775,7 +1779,7 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     if versions[0] is None or versions[1] is None:
         return None
     old, new = versions
-    if base is not None and base_rank(base, older, newer) > 0:
+    if base is not None and (ancestor or base_rank(base, older, newer) > 0):
         committed = _read(base.decode("utf-8"))
     else:
         base, committed = None, None

@@ -1202,7 +1202,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
 
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
-    with locked_sessions(ai_dir, path):
+    # (the archive folder's lock too, taken with the session file's in the one order of
+    # locked_sessions: the kept copy may go into an archive, and a lock file missing
+    # then, never made in this clone, cannot be made while another lock is held)
+    with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
         refuse_if_edited(path)
         try:
             here = os.stat(path, follow_symlinks=False)
@@ -1310,28 +1313,31 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
-                       base: bytes | None) -> MergeResult:
+                       base: bytes | None, *, ancestor: bool = False,
+                       archive: bool = False) -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
     of either side that the other did not change
-    (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    (:func:`~ai_protocols.session.merge.lines_dropped`); ``ancestor``: ``base`` is known
+    to be an ancestor of both (:func:`_archive_base`); ``archive``: ``path`` is the kept
+    copy's archive (the refusal's advice is then the archive's). Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
     merge cleanly or a line would be dropped."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import lines_dropped, merge_diverged_bytes
 
-    merged = merge_diverged_bytes(older, newer, base)
+    merged = merge_diverged_bytes(older, newer, base, ancestor=ancestor)
     if merged is None:
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
-                                        "conflict)")
+                                        "conflict)", archive=archive)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped:
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
-                                        f"(as {dropped[0]!r})")
+                                        f"(as {dropped[0]!r})", archive=archive)
     return merged
 
 
@@ -1346,35 +1352,81 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     file's session is written as this path's from now on. Returns how many entries the
     archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing written)
     when they do not merge cleanly or a line of either would be dropped. Call holding
-    ``path``'s lock."""
+    ``path``'s lock and the archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import entries_lacking
 
-    # (the archive folder's lock, session.archive.archive_lock: after the session file's,
-    # as locked_sessions orders them, ".ai/session-context..." before ".ai/sessions/")
-    with storage.locked(ai_dir, join(join(ai_dir, "sessions"), ".archive")):
-        # The discipline of every write of a session file (editing's): never a link on
-        # the way, never under a person's unsaved buffer (13th round).
-        storage.refuse_symlinks(parent(ai_dir), archive)
-        refuse_if_edited(archive)
-        try:
-            archived = storage.read_regular(archive)
-        except (OSError, storage.NotRegular) as error:
-            raise KeptNotMerged(archive, kept, f"it cannot be read ({error})") from None
+    # The discipline of every write of a session file (editing's): never a link on
+    # the way, never under a person's unsaved buffer (13th round).
+    storage.refuse_symlinks(parent(ai_dir), archive)
+    refuse_if_edited(archive)
+    try:
+        archived = storage.read_regular(archive)
+    except (OSError, storage.NotRegular) as error:
+        raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
+                            archive=True) from None
+    base = _archive_base(path, archive, newer)
+    ancestor = base is not None
+    if base is None:
         base = _committed(path, archived, newer)
-        merged = _merged_or_refused(archive, kept, archived, newer, base)
-        gained = max(entries_lacking(archived, merged.data), 0)
-        back = _came_back(archived, newer, base, merged.data)
-        if merged.data != archived:
-            storage.atomic_write(archive, merged.data)
-        _unlink(kept)
+    merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
+                                archive=True)
+    gained = max(entries_lacking(archived, merged.data), 0)
+    back = None if ancestor else _came_back(archived, newer, base, merged.data)
+    if merged.data != archived:
+        storage.atomic_write(archive, merged.data)
+    _unlink(kept)
     _warn(f"the kept copy held a session wrapped up in another clone: "
           f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
           f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, whose "
-          "session carries on; the kept copy was dropped")
+          "session carries on; the kept copy was dropped"
+          + _archive_abort_advice(path, archive, newer))
     if back:
         _warn(f"{archive}: {back[1]}")
     return gained
+
+
+def _archive_abort_advice(path: str, archive: str, kept: bytes) -> str:
+    """What ``merge-kept`` adds to its message after merging the kept copy (``kept``) into
+    ``archive`` while a git operation is under way (:func:`ai_protocols.git.head.operation`:
+    the merge that brought the archive, say): how to go on, and how to abort it, which git
+    refuses while the archive has changes it has not staged (``git merge --abort``: "Entry
+    ... not uptodate"). The abort is advised as ``git checkout -- ARCHIVE && git OP
+    --abort`` only when ``HEAD``'s version of the session file ``path`` holds every entry
+    of ``kept`` (then the abort loses nothing: the session's entries are back in that
+    file, as before the operation); otherwise it says that the archive holds the only
+    copy of some, and to go on rather than abort. ``""`` when no operation is under way
+    (a few ``stat`` calls) or it is a bisect. Runs ``git cat-file`` once otherwise."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.head import operation
+    from ai_protocols.git.spawn import GitRun, git_env
+    from ai_protocols.session.merge import entries_lacking
+
+    what = operation(parent(archive))
+    if what is None or what == "bisect":
+        return ""
+    q = shell_quote(archive)
+    go_on = "git commit" if what == "merge" else f"git {what} --continue"
+    said = (f"; a git {what} is under way: go on with 'git add {q}' then '{go_on}'")
+    try:
+        committed = GitRun(["git", "-C", parent(path), "cat-file", "blob",
+                            f"HEAD:./{path.rsplit('/', 1)[-1]}"], git_env(), None).wait()
+    except (GitFailed, OSError):
+        committed = None
+    lacking = -1 if committed is None else entries_lacking(committed, kept)
+    if lacking == 0:
+        return (f"{said}; to abort it instead, 'git checkout -- {q} && git {what} --abort' "
+                f"(every entry merged in is in HEAD's {path} too, which the abort puts back)")
+    return (f"{said}, not an abort: the archive now holds the only copy of "
+            f"{'some entries' if lacking < 0 else counted(lacking, 'entry', 'entries')} "
+            f"of the kept copy, which an abort would drop")
+
+
+def _archive_lock(ai_dir: str) -> str:
+    """The path whose lock guards ``.ai/sessions/``
+    (:func:`ai_protocols.session.archive.archive_lock`, which this module cannot import:
+    the archive module stands above it)."""
+    return join(join(ai_dir.rstrip("/"), "sessions"), _ARCHIVE_NAMES[0])
 
 
 #: How many of the commits that changed a session file ``merge-kept`` looks through
@@ -1382,8 +1434,39 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
 _BASES = 30
 
 
+def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
+    """The version of the session file at ``path`` that both the archive at ``archive``
+    (wrapped up in another clone, which a merge brought here) and the kept copy
+    (``newer``) derive from: the newest version of ``path`` in the history of the commit
+    that added the archive (``git log --diff-filter=A`` from ``HEAD`` and, during a
+    merge, ``MERGE_HEAD``; the wrap-up moved that very file, so the archive derives
+    from each of them, a person's rewording and ticks included) that is of the kept
+    copy's session and all of whose entries the kept copy holds (the tool only ever
+    adds entries: :func:`~ai_protocols.session.merge.base_rank`), so that a line
+    changed on one side only is taken as changed, as ``git merge`` takes it. ``None``
+    when no commit here added the archive (copied in by hand, not committed) or none
+    is; then :func:`_committed` is tried. Runs git two or three times."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    env = git_env()
+    added = None
+    for heads in (["HEAD", "MERGE_HEAD"], ["HEAD"]):  # (MERGE_HEAD during a merge only)
+        try:
+            added = GitRun(["git", "-C", parent(archive), "log", "-1", "--format=%H",
+                            "--no-renames", "--diff-filter=A", *heads, "--",
+                            archive.rsplit("/", 1)[-1]], env, None).wait().strip()
+            break
+        except (GitFailed, OSError):
+            continue
+    if not added:
+        return None
+    # (the kept copy ranked against itself: its session, and every entry of the version)
+    return _committed(path, newer, newer, since=added.decode("ascii", "replace"))
+
+
 def _committed(path: str, older: bytes, newer: bytes,
-               held: set[str] | None = None) -> bytes | None:
+               held: set[str] | None = None, *, since: str = "HEAD") -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
     (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
@@ -1394,7 +1477,8 @@ def _committed(path: str, older: bytes, newer: bytes,
     (:func:`~ai_protocols.session.rollover.held_entries`) taken out of ``older`` and
     ``newer``, and so out of each committed version before it is ranked (a version
     from before a rollover holds the entries it moved); the version returned is so
-    taken out too."""
+    taken out too. ``since``: the commit whose history is looked through
+    (:func:`_archive_base`'s)."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
     from ai_protocols.session.merge import base_rank, without_held
@@ -1403,7 +1487,7 @@ def _committed(path: str, older: bytes, newer: bytes,
     folder, name = parent(path), path.rsplit("/", 1)[-1]
     try:
         log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", "HEAD", "--", name], env, None).wait()
+                      "--no-abbrev", "--no-renames", since, "--", name], env, None).wait()
         blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
                  if line.startswith(":") and len(line.split()) > 4]
         blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]

@@ -1,0 +1,134 @@
+"""Issue 14, fourteenth round: ``merge-kept`` into another clone's archive, an archived
+session put back, the Log's ``replaced:`` line at a branch switch, the checkpoint's time
+and the write refusal's count (docs/decisions.md, "Issue 14, fourteenth round").
+
+Two clones of one remote, real ``git pull`` through the installed merge driver, the
+installed console script; the commands the tool prints are run as printed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitkit import GIT_ENV, commit_all, git
+from test_session_identity_twelfth import SESSION, _clones, _paste, _pull
+
+from conftest import CLI, Runner
+
+# -- 1 and 2. merge-kept into the archive of a session wrapped up in another clone -------------
+
+
+def _wrapped_in_a(top: Path, *, reword_in_archive: str | None, tick_in_b: bool) -> Path:
+    """Clone A logs S1 and pushes; clone B pulls it, logs an entry of its own (and ticks
+    A's next step when ``tick_in_b``) and commits; A logs one more entry, wraps S1 up, a
+    person rewrites the line ``reword_in_archive`` of the archive (old text, new text,
+    separated by ``=>``), A starts S2, commits and pushes; B pulls (the session merge
+    driver leaves S1 against S2 as one conflict) and keeps S2 live as the refusal
+    advises. Returns B, where ``merge-kept`` now brings its kept copy into S1's archive."""
+    a, b, run_a, run_b = _clones(top)
+    run_a("start", "--title", "S1")
+    run_a("log", "--progress", "shared entry", "--next", "a step")
+    commit_all(a, "s1")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    run_b("log", "--progress", "B only entry")
+    if tick_in_b:
+        run_b("log", "--done", "a step")
+    commit_all(b, "b")
+    run_a("log", "--progress", "A only entry")
+    run_a("wrap-up", "done in A")
+    [archive] = (a / ".ai/sessions").glob("*.org")
+    if reword_in_archive is not None:  # (a person's edit of the archive, then committed)
+        old, new = reword_in_archive.split("=>")
+        text = archive.read_text()
+        assert text.count(old) == 1
+        archive.write_text(text.replace(old, new))
+    run_a("start", "--title", "S2")
+    commit_all(a, "wrap S1, start S2")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    _pull(b)
+    refused = run_b("log", "--progress", "x", check=False)
+    assert refused.returncode == 6, refused.stderr
+    _paste(b, refused.stderr, "git checkout --theirs")
+    return b
+
+
+def _archive(clone: Path) -> Path:
+    [archive] = (clone / ".ai/sessions").glob("*.org")
+    return archive
+
+
+def _progress_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("- [")]
+
+
+@pytest.mark.parametrize("edit", ["reworded in the archive", "ticked in B"])
+def test_merge_kept_into_another_clones_archive_takes_a_one_sided_edit(
+        tmp_path: Path, edit: str) -> None:
+    """A line changed on one side only (a person's reword in A's archive, or B's tick of
+    a step) against the version both clones committed: ``merge-kept`` merges it three
+    ways (the change taken, the old wording gone), B's entry once, no entry twice, the
+    kept copy dropped; and it never advises a ``cp``."""
+    reword = "a step=>a step, reworded by hand" if edit.startswith("reworded") else None
+    b = _wrapped_in_a(tmp_path, reword_in_archive=reword, tick_in_b=reword is None)
+    done = Runner(b)("merge-kept", check=False)
+    assert done.returncode == 0, done.stderr
+    assert "cp " not in done.stderr
+    text = _archive(b).read_text()
+    items = _progress_lines(text)
+    for entry in ("shared entry", "A only entry", "B only entry"):
+        assert sum(entry in line for line in items) == 1, text
+    steps = [line for line in items if "a step" in line]
+    if reword:
+        assert len(steps) == 1 and steps[0].endswith("a step, reworded by hand"), text
+    else:
+        assert len(steps) == 1 and steps[0].startswith("- [X]"), text
+    assert ":STATUS:   wrapped-up" in text
+    assert not (b / ".ai/.locks/live/session-context.org").exists()
+
+
+def test_merge_kept_into_an_archive_it_cannot_merge_advises_no_cp(tmp_path: Path) -> None:
+    """Both sides changed the same line (B ticked the step, a person reworded it in A's
+    archive): refused (exit 6), nothing written, and the advice is the archive's: add by
+    hand, then drop the kept copy, never ``cp ARCHIVE KEPT`` (which would make the
+    wrapped-up session's archive this file's last version and double its entries)."""
+    b = _wrapped_in_a(tmp_path, reword_in_archive="a step=>a step, reworded by hand",
+                      tick_in_b=True)
+    archive = _archive(b)
+    kept = b / ".ai/.locks/live/session-context.org"
+    before = archive.read_bytes(), kept.read_bytes()
+    done = Runner(b)("merge-kept", check=False)
+    assert done.returncode == 6, done.stderr
+    assert "cp " not in done.stderr
+    assert f"rm {kept}" in done.stderr and f"into its archive {archive}" in done.stderr
+    assert (archive.read_bytes(), kept.read_bytes()) == before
+
+
+def _refresh_and_run(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
+    env = {**GIT_ENV, "PATH": f"{CLI.parent}:/usr/bin:/bin"}
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          env=env)
+
+
+def test_the_abort_advice_after_merge_kept_into_an_archive_works_as_printed(
+        tmp_path: Path) -> None:
+    """After ``merge-kept`` into the archive a pull brought (the merge still under way),
+    the abort it prints, run literally, aborts the merge (``git merge --abort`` alone
+    refuses: the archive has unstaged changes), and every entry of B's session is then
+    in its file again, where the next ``log`` goes."""
+    b = _wrapped_in_a(tmp_path, reword_in_archive=None, tick_in_b=False)
+    done = Runner(b)("merge-kept")
+    plain = _refresh_and_run(b, "git merge --abort")
+    assert plain.returncode != 0  # (the fault the advice exists for)
+    [abort] = re.findall(r"'(git checkout -- [^']*&& git merge --abort)'", done.stderr)
+    ran = _refresh_and_run(b, abort)
+    assert ran.returncode == 0, ran.stderr
+    assert git(b, "status", "--porcelain") == ""
+    assert not (b / ".git/MERGE_HEAD").exists()
+    Runner(b)("log", "--progress", "after the abort")
+    text = (b / SESSION).read_text()
+    for entry in ("shared entry", "B only entry", "after the abort"):
+        assert sum(entry in line for line in _progress_lines(text)) == 1, text
