@@ -132,3 +132,39 @@ def test_the_abort_advice_after_merge_kept_into_an_archive_works_as_printed(
     text = (b / SESSION).read_text()
     for entry in ("shared entry", "B only entry", "after the abort"):
         assert sum(entry in line for line in _progress_lines(text)) == 1, text
+
+
+# -- 5. the replaced: Log line of a branch switch --------------------------------------------------
+
+
+def test_a_branch_switch_is_said_as_the_other_branchs_file(project: Path, run: Runner) -> None:
+    """A write after ``git switch`` went into the session file of the branch switched to:
+    its Log line and its warning say that (which branch, switched from which), by the one
+    rule, never "an older version"; a reset on the branch written on is still one."""
+    run("start", "--title", "Branches")
+    run("log", "--progress", "on main")
+    commit_all(project, "session on main")
+    main = git(project, "rev-parse", "--abbrev-ref", "HEAD")
+    git(project, "switch", "-q", "-c", "feature")
+    run("log", "--progress", "on feature")
+    commit_all(project, "session on feature")
+    git(project, "switch", "-q", main)
+    said = run("log", "--progress", "back on main").stderr
+    text = (project / SESSION).read_text()
+    [line] = [x for x in text.splitlines() if "replaced: " in x]
+    how = f"the session file of branch '{main}' here (a switch from branch 'feature')"
+    assert f"replaced: git put {how}; " in line, line
+    assert f"git put the session file of branch '{main}' at {project / SESSION} (a switch " \
+        "from branch 'feature'); this write goes into it" in said, said
+    assert "older version" not in line + said
+    # (a reset on the branch written on: an older version of this file, said so)
+    commit_all(project, "main again")
+    git(project, "branch", "keeps-it")
+    run("log", "--progress", "to be reset away")
+    commit_all(project, "to be reset")
+    git(project, "branch", "-f", "keeps-it")
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    run("log", "--progress", "after the reset")
+    last = [x for x in (project / SESSION).read_text().splitlines() if "replaced: " in x][-1]
+    assert f"an older version of this file here (a git reset or checkout of branch '{main}')" \
+        in last, last

@@ -2005,8 +2005,8 @@ class Editing:
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
         if new_text is None and replaced is not None and emacs is None:
-            how = "git stash" if replaced.stash_only else "a branch switch or a reset"
-            edit.note(f"replaced: git put an older version of this file here ({how}); the "
+            what, how = put_back(path, replaced)
+            edit.note(f"replaced: git put {what} here ({how}); the "
                       f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]} "
                       f"(git show {replaced.blob[:12]}), reachable from {replaced.where}")
             edit.last_head = replaced.last_head
@@ -2252,21 +2252,15 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     head = read_head(folder)
     detached = head is not None and head[0] is None and head[1] is not None
     if not stored.stash_only:
-        from ai_protocols.git.head import operation
-
-        under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
-        how = (f"the git {under_way} under way put it back?" if under_way else
-               f"a checkout of another commit put it back? HEAD is detached at "
-               f"{head[1][:12]}" if detached and head is not None and head[1]  # (for mypy)
-               else "a branch switch or git reset put it back?")
+        what, how = put_back(path, stored)
         if stored.other:
             return (f"{path} holds another session than the one ai-protocols last wrote "
-                    f"there ({how}): it is this branch's session now, and this write goes "
-                    f"into it; the one written last is in git as blob {blob}, "
-                    f"reachable from {stored.where} (git show {blob})")
-        return (f"{path} is an older version than the one ai-protocols last wrote ({how}); "
-                f"this write goes into it, and the newer one is in git as blob {blob}, "
-                f"reachable from {stored.where} (git show {blob})")
+                    f"there: git put {what} here ({how}): it is this branch's session now, "
+                    f"and this write goes into it; the one written last is in git as blob "
+                    f"{blob}, reachable from {stored.where} (git show {blob})")
+        return (f"git put {what} at {path} ({how}); this write goes into it, and the one "
+                f"ai-protocols wrote last is in git as blob {blob}, reachable from "
+                f"{stored.where} (git show {blob})")
     moved = stash_moved(folder)
     from ai_protocols.git.head import operation
 
@@ -2283,6 +2277,42 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
             f"into that commit's version of the file. To get the newer one back with what "
             f"is written here: "
             f"{stash_back(path, detached=detached, moved=moved, operation=under_way)}")
+
+
+def put_back(path: str, stored: _Stored) -> tuple[str, str]:
+    """What git put at the session file ``path`` over the version this tool wrote last
+    (which git holds: ``stored``, :class:`_Stored`) and what did it, as git's files say
+    (:func:`ai_protocols.git.head.read_head`, :func:`~ai_protocols.git.head.operation`):
+    the one rule of the Log's ``replaced:`` line and the write's warning
+    (:func:`_replaced_warning`). ``HEAD`` on another branch than the one the last write
+    recorded (``GIT_BRANCH``, :attr:`_Stored.last_head`): ``("the session file of branch
+    B", "a switch from branch A")``, never "an older version" (the file is that branch's,
+    not an older one of this). Otherwise ``"an older version of this file"`` and
+    ``"git stash"``, ``"the git OP under way"``, ``"a checkout of commit C, HEAD
+    detached"``, ``"a git reset or checkout of branch B"`` (``HEAD`` still on the branch
+    written on), or ``"a branch switch or a reset"`` (no branch recorded). Branch names
+    are quoted (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's
+    files; runs no process."""
+    from ai_protocols.git.head import operation, read_head
+
+    older = "an older version of this file"
+    if stored.stash_only:
+        return older, "git stash"
+    folder = parent(path)
+    under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
+    if under_way:
+        return older, f"the git {under_way} under way"
+    head = read_head(folder)
+    branch, commit = head if head is not None else (None, None)
+    recorded = stored.last_head[0] if stored.last_head else None
+    if branch is None and commit:
+        return older, f"a checkout of commit {commit[:12]}, HEAD detached"
+    if branch is not None and recorded is not None and branch != recorded:
+        return (f"the session file of branch {quoted(branch, 80)}",
+                f"a switch from branch {quoted(recorded, 80)}")
+    if branch is not None and recorded is not None:
+        return older, f"a git reset or checkout of branch {quoted(branch, 80)}"
+    return older, "a branch switch or a reset"
 
 
 #: What :func:`stash_back` says when it gives the procedure of a git operation under
