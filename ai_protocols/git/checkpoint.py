@@ -709,10 +709,14 @@ class Checkpoints:
     # -- taking one ---------------------------------------------------------------------
 
     def take(self, note: str | None = None, *, meanwhile: Callable[[], object] | None = None,
-             early: EarlyAdd | None = None) -> tuple[Checkpoint, str | None]:
+             early: EarlyAdd | None = None, before_commit: Callable[[], object] | None = None
+             ) -> tuple[Checkpoint, str | None]:
         """Record the work tree as a new checkpoint of this agent; return it and the
         branch ``HEAD`` was on. ``note``: free text kept in the commit's message;
         ``meanwhile``: called while ``git add`` runs (to import what comes next);
+        ``before_commit``: called once the tree is written, just before the commit's
+        time is taken (:func:`take` takes the session file's lock there, so that the
+        time is taken holding it, as every write's is);
         ``early``: that ``git add``, started already
         (:func:`ai_protocols.git.spawn.start_add`; taken over when it is this work
         tree's, else closed). Raises :class:`~ai_protocols.errors.GitFailed`.
@@ -775,6 +779,8 @@ class Checkpoints:
         changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
         work = sum(not is_tool_path(p, self.tool_folders) for p in changed)  # (the one rule)
         number = max(numbers, default=0) + 1
+        if before_commit is not None:
+            before_commit()
         moment = datetime.now(timezone.utc).replace(microsecond=0)
         while True:  # another run of this agent may take the same number: the next one
             message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
@@ -1958,7 +1964,7 @@ def _parse(record: bytes) -> Checkpoint | None:
 
 
 def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
-           now: datetime | None = None) -> None:
+           now: datetime | None = None, *, held: bool = False) -> None:
     """Record ``checkpoint`` in the session file at ``path`` (one edit transaction):
     the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
     (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
@@ -1966,7 +1972,8 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     Log section: the note's first line (:func:`~ai_protocols.session.text.preview`), and
     when that is not all of it (more lines, or a line cut at 100 characters) where the
     whole note is (``checkpoint show HASH``: the commit's message keeps it). Raises what
-    :func:`ai_protocols.session.transaction.editing` raises."""
+    :func:`ai_protocols.session.transaction.editing` raises. ``held``: the caller holds
+    the session file's lock (:func:`take`)."""
     from ai_protocols.git.head import branch_text
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
@@ -1976,7 +1983,7 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
         count = f", {counted(len(lines), 'line', 'lines')}" if len(lines) > 1 else ""
         note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
-    with editing(ai_dir, path, now=now) as edit:
+    with editing(ai_dir, path, now=now, held=held) as edit:
         edit.set_properties(("CHECKPOINT", checkpoint.ref),
                             ("CHECKPOINT_COMMIT", checkpoint.commit),
                             ("CHECKPOINT_BASE", checkpoint.parent or "none"),
@@ -2056,20 +2063,42 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
 
         note = check_text("note", note_text(note), lines=True)  # (as pause --note's, by line)
     checkpoints = Checkpoints(root, agent_id)
-    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession
+    from ai_protocols.session.transaction import locked_sessions
 
-    nested = checkpoints.nested_repositories(checkpoint)
-    dirty = checkpoints.dirty_submodules()
+    # The commit's time is taken holding the session file's lock, and the checkpoint is
+    # recorded before it is let go: a checkpoint that waited on the lock is not older
+    # than the entry written while it waited (as start and log take theirs: issue 14,
+    # fourteenth round). Without a lock (no .ai/, a lock that timed out), the checkpoint
+    # is taken all the same, and the record meets what is wrong.
+    lock = locked_sessions(os.fspath(ai_dir), os.fspath(path)) if ai_dir.is_dir() else None
+    entered: list[bool] = []
+
+    def enter() -> None:
+        if lock is not None:
+            try:
+                lock.__enter__()
+                entered.append(True)
+            except AiProtocolsError:
+                pass
+
     session: Path | None = path
     why = None
     try:
-        record(ai_dir, path, checkpoint, branch, now)
-    except NoSession:
-        session, why = None, (f"there is no session file at {path} ('ai-protocols start' "
-                              "begins one)")
-    except AiProtocolsError as error:
-        session, why = None, error.message  # (shown through display, once)
+        checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early,
+                                              before_commit=enter)
+        try:
+            record(ai_dir, path, checkpoint, branch, now, held=bool(entered))
+        except NoSession:
+            session, why = None, (f"there is no session file at {path} ('ai-protocols "
+                                  "start' begins one)")
+        except AiProtocolsError as error:
+            session, why = None, error.message  # (shown through display, once)
+    finally:
+        if entered:
+            lock.__exit__(None, None, None)  # type: ignore[union-attr]
+    nested = checkpoints.nested_repositories(checkpoint)
+    dirty = checkpoints.dirty_submodules()
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.empty = checkpoints.empty_repositories
     return taken
