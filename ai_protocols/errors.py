@@ -360,13 +360,15 @@ class SessionReplaced(UnreadableSession):
     property, a line a person typed or deleted in Emacs:
     :func:`ai_protocols.session.transaction.copy_loses`); ``cp`` is advised only when
     it would not, else ``ai-protocols merge-kept``
-    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both."""
+    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both. ``said``:
+    the ``lacking`` entries said by kind (``1 reworded entry``: a reword is not counted
+    as an entry; :meth:`ai_protocols.session.model.Compared.said`)."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, reflog: str | None = None,
-                 lacking: int = 0, *, loses: bool | None = None) -> None:
+                 lacking: int = 0, *, loses: bool | None = None, said: str = "") -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
         self.lacking = lacking
@@ -374,8 +376,8 @@ class SessionReplaced(UnreadableSession):
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
                 f"git gc may remove: git show {reflog[:12]})") if reflog else ""
         merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
-        if lacking:
-            count = counted(lacking, "entry", "entries")
+        if lacking:  # (said by kind: a reword is not an entry, issue 14, 14th round)
+            count = said or counted(lacking, "entry", "entries")
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks or holds otherwise (written or edited since git put it "
                    f"back: an entry logged, a reword), so copying "

@@ -225,3 +225,35 @@ def test_a_checkpoint_waiting_on_the_session_lock_is_timed_after_its_release(
                 "refs/ai-protocols/checkpoints/").splitlines()
     assert int(git(project, "log", "-1", "--format=%ct", ref)) >= int(released)
     assert "checkpoint: 1 " in path.read_text()
+
+
+# -- 7. the write refusal's count, by kind ---------------------------------------------------
+
+
+@pytest.mark.parametrize("added", [0, 1, 2])
+def test_the_write_refusal_counts_a_reword_as_a_reword(
+        project: Path, run: Runner, added: int) -> None:
+    """git put back the committed version, a person reworded one of its entries and
+    added ``added`` of their own: the refusal of a write (exit 6) and ``status`` say
+    ``1 reworded entry`` (and the entries added, as entries), by the one rule, never the
+    reword as an entry."""
+    run("start", "--title", "S")
+    run("log", "--progress", "P1", "--next", "N1", "--next", "N2")
+    commit_all(project, "s")
+    run("log", "--progress", "P2", "--done", "N1")
+    git(project, "checkout", "--", SESSION)
+    path = project / SESSION
+    text = path.read_text().replace("] N2\n", "] N2 reworded\n")
+    # (typed at a minute of their own: one the kept copy has an entry of would be read
+    # as a reword of it, the one pairing rule)
+    mine = "".join(f"- [ ] [2020-01-0{n + 1} Wed 10:00] typed {n}\n" for n in range(added))
+    path.write_text(text.replace("** Decisions", mine + "** Decisions"))
+    before = path.read_bytes()
+    refused = run("log", "--progress", "x", check=False)
+    assert refused.returncode == 6, refused.stderr
+    said = "1 reworded entry" if not added else \
+        f"{added} {'entry' if added == 1 else 'entries'} and 1 reworded entry"
+    assert f"the file holds {said} the kept copy lacks" in refused.stderr, refused.stderr
+    status = re.sub(r"\s+", " ", run("status").stdout)
+    assert f"this file holds {said} the newer one lacks" in status, status
+    assert path.read_bytes() == before

@@ -823,9 +823,9 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only:
-            lacking, loses = _lacking(ai_dir, path, kept, doc)
+            lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  lacking, loses=loses)
+                                  lacking, loses=loses, said=said)
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
@@ -1103,27 +1103,51 @@ def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
                        no_kept=not same and not os.path.lexists(kept))
 
 
-def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes) -> tuple[int, bool]:
+def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes
+             ) -> tuple[int, bool, str]:
     """What the session file ``path`` (read as ``doc``) holds that its kept copy at
     ``kept`` lacks: how many entries (:func:`ai_protocols.session.merge.entries_lacking`),
     an entry the kept copy's earlier-entries files hold not counted (its rollover moved
-    it: :func:`~ai_protocols.session.rollover.held_entries`); and whether copying the
+    it: :func:`~ai_protocols.session.rollover.held_entries`); whether copying the
     kept copy over the file would lose anything at all (:func:`copy_loses`: a tick, a
-    note, a property, a line of free text a person typed, a line deleted). ``(1,
-    True)`` when either cannot be read as a session (then copying one over the other is
-    not said to be safe). Only on the way to a refusal or a warning."""
+    note, a property, a line of free text a person typed, a line deleted); and those
+    entries said by kind (:func:`_by_kind`: ``1 entry and 1 reworded entry``; ``""``
+    when there are none). ``(1, True, "")`` when either cannot be read as a session
+    (then copying one over the other is not said to be safe). Only on the way to a
+    refusal or a warning."""
     from ai_protocols.session.merge import entries_lacking
 
     data = doc if isinstance(doc, bytes) else b"".join(bytes(piece) for piece in doc.encoded())
     try:
         newer = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
-        return 1, True
+        return 1, True, ""
     held = held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace")))
     found = entries_lacking(newer, data, held)
     if found < 0:
-        return 1, True
-    return found, bool(found) or copy_loses(path, data, newer, held)
+        return 1, True, ""
+    said = _by_kind(path, data, kept, newer, found) if found else ""
+    return found, bool(found) or copy_loses(path, data, newer, held), said
+
+
+def _by_kind(path: str, data: bytes, kept: str, newer: bytes, found: int) -> str:
+    """The ``found`` entries the session file ``path`` (``data``) holds that its kept
+    copy (``kept``, ``newer``) lacks, said by kind by the one rule of the read commands'
+    warning (:func:`~ai_protocols.session.model.compared`,
+    :meth:`~ai_protocols.session.model.Compared.said`): a reworded entry (the same
+    section and timestamp, other words) is said as one, not as an entry; ticks too.
+    ``found`` (which leaves out what the kept copy's rollover moved) bounds the new
+    entries said."""
+    from ai_protocols.session.model import compared
+
+    try:
+        here = read_session(path, data.decode("utf-8", "replace"))
+        there = read_session(kept, newer.decode("utf-8", "replace"))
+    except (AiProtocolsError, ValueError):
+        return counted(found, "entry", "entries")
+    counts = compared(here, there)
+    counts.entries = max(min(counts.entries, found - counts.reworded), 0)
+    return counts.said(log=False, none=counted(found, "entry", "entries"))
 
 
 def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = None) -> bool:
@@ -1150,18 +1174,18 @@ def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = No
     return merged is None or merged.data != newer
 
 
-def lacking(ai_dir: str, path: str) -> tuple[int, bool]:
+def lacking(ai_dir: str, path: str) -> tuple[int, bool, str]:
     """What the session file ``path`` holds that the version this tool wrote last (its
     kept copy, :func:`~ai_protocols.session.names.kept_path`) and the earlier-entries
     files that version links lack: how many entries (what ``merge-kept`` would add),
-    and whether putting the kept copy back would lose anything (:func:`copy_loses`);
-    ``(1, True)`` when either cannot be read as a session. The advice of
-    :class:`~ai_protocols.errors.SessionReplaced`, for the read commands' warnings.
-    Raises nothing of its own."""
+    whether putting the kept copy back would lose anything (:func:`copy_loses`), and
+    those entries said by kind (:func:`_lacking`); ``(1, True, "")`` when either cannot
+    be read as a session. The advice of :class:`~ai_protocols.errors.SessionReplaced`,
+    for the read commands' warnings. Raises nothing of its own."""
     try:
         data = storage.read_regular(path)
     except (OSError, storage.NotRegular):
-        return 1, True
+        return 1, True, ""
     return _lacking(ai_dir, path, kept_path(ai_dir, path), data)
 
 
