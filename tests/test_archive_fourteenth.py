@@ -67,7 +67,13 @@ def _archive(clone: Path) -> Path:
 
 
 def _progress_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("- [")]
+    """The checkbox items (Progress, Next steps) of a session file, as they are."""
+    return [line for line in text.splitlines() if re.match(r"- \[[ X-]\] ", line)]
+
+
+def _words(text: str) -> list[str]:
+    """The checkbox items' words (after their timestamp), in file order."""
+    return [re.sub(r"^- \[.\] \[[^]]*\] ", "", line) for line in _progress_lines(text)]
 
 
 @pytest.mark.parametrize("edit", ["reworded in the archive", "ticked in B"])
@@ -257,3 +263,63 @@ def test_the_write_refusal_counts_a_reword_as_a_reword(
     status = re.sub(r"\s+", " ", run("status").stdout)
     assert f"this file holds {said} the newer one lacks" in status, status
     assert path.read_bytes() == before
+
+
+# -- 3. merge-kept with no committed base: a reworded entry kept once -------------------------
+
+
+def _reworded_then_merged(project: Path, run: Runner, reword: str, typed: str | None = None,
+                          *extra: str) -> subprocess.CompletedProcess[str]:
+    """Log an entry, keep a copy of the file (never committed), log a second entry; a
+    person rewrites the first entry's words in the copy as ``reword`` (and adds an
+    entry ``typed`` of the same minute), the copy is put back (``mv``: the kept copy
+    stays), then ``merge-kept EXTRA``."""
+    path = project / SESSION
+    run("start", "--title", "T")
+    run("log", "--progress", "first entry of the session")
+    older = project / "older.org"
+    older.write_bytes(path.read_bytes())
+    run("log", "--progress", "second entry")
+    text = older.read_text()
+    line = next(x for x in text.splitlines() if x.endswith("] first entry of the session"))
+    new = line.replace("first entry of the session", reword)
+    if typed is not None:
+        new += "\n" + line.replace("first entry of the session", typed)
+    older.write_text(text.replace(line, new))
+    older.replace(path)
+    return run("merge-kept", *extra)
+
+
+def test_merge_kept_with_no_base_keeps_a_reworded_entry_once_in_the_files_words(
+        project: Path, run: Runner) -> None:
+    """No committed version of both: the entry the file words differently (same section
+    and minute, most words alike) is one entry, kept once in the file's words (a
+    person's edit after git put it back); the kept copy's words are named on stderr
+    and in the Log; the second entry is there once."""
+    done = _reworded_then_merged(project, run, "first entry of the session, reworded")
+    items = _words((project / SESSION).read_text())
+    assert items == ["first entry of the session, reworded", "second entry"], items
+    assert "kept the file's words, left out the kept copy's" in done.stderr, done.stderr
+    assert "first entry of the session'" in done.stderr
+    assert "1 entry worded differently in the file and the kept copy: the file's words " \
+        "kept" in (project / SESSION).read_text()
+
+
+def test_merge_kept_wording_kept_keeps_the_kept_copys_words(project: Path,
+                                                            run: Runner) -> None:
+    done = _reworded_then_merged(project, run, "first entry of the session, reworded",
+                                 None, "--wording", "kept")
+    items = _words((project / SESSION).read_text())
+    assert items == ["first entry of the session", "second entry"], items
+    assert "kept the kept copy's words, left out the file's" in done.stderr, done.stderr
+
+
+def test_merge_kept_never_takes_a_new_entry_of_the_same_minute_for_a_reword(
+        project: Path, run: Runner) -> None:
+    """A person's own entry, of the same minute as the kept copy's new one but unlike in
+    words, is an entry, not a reword: every entry is kept, once each."""
+    _reworded_then_merged(project, run, "first entry of the session",
+                          "call Bob about the release")
+    items = _words((project / SESSION).read_text())
+    assert sorted(items) == sorted(["first entry of the session",
+                                    "call Bob about the release", "second entry"]), items

@@ -1190,13 +1190,15 @@ def lacking(ai_dir: str, path: str) -> tuple[int, bool, str]:
 
 
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
-               then: Callable[[SessionEdit], object] | None = None) -> int:
+               then: Callable[[SessionEdit], object] | None = None,
+               wording: str = "file") -> int:
     """:func:`merge_kept_into`, how many entries were gained only."""
-    return merge_kept_into(ai_dir, path, now=now, then=then)[1]
+    return merge_kept_into(ai_dir, path, now=now, then=then, wording=wording)[1]
 
 
 def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
-                    then: Callable[[SessionEdit], object] | None = None) -> tuple[str, int]:
+                    then: Callable[[SessionEdit], object] | None = None,
+                    wording: str = "file") -> tuple[str, int]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -1210,7 +1212,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     kept copy or not older than it (nothing to merge). The base of the three-way merge
     is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
-    one, what both hold. ``then``: called with the edit before
+    one, what both hold, and an entry the two word differently (the only one of its
+    section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
+    is kept once, in the words of ``wording`` (``"file"``, the default: a person's
+    edit after git put the file back; ``"kept"``: the kept copy's), the other words
+    named in the Log line and on stderr. ``then``: called with the edit before
     it is written (the caller records where ``HEAD`` is now:
     :func:`ai_protocols.session.pause.record_head`). Raises
     :class:`~ai_protocols.errors.OtherSession` when the file is another session than
@@ -1220,7 +1226,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     edits the file in Emacs, and what :func:`editing` raises."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
+        base_rank,
         entries_lacking,
+        reworded_entries,
         without_held,
     )
 
@@ -1269,14 +1277,18 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         whole = older
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
         base = _committed(path, older, newer, held)
-        merged = _merged_or_refused(path, kept, older, newer, base)
+        merged = _merged_or_refused(path, kept, older, newer, base, wording=wording)
+        reworded = [] if base is not None and base_rank(base, older, newer) > 0 else \
+            reworded_entries(older, newer)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries")
         gained = entries_lacking(whole, merged.data)
-        back = _came_back(older, newer, base, merged.data)
+        back = _came_back(older, newer, base, merged.data,
+                          {line for pair in reworded for line in pair})
+        words = _wording_said(reworded, wording)
         result = merged.data.decode("utf-8")
         # An entry a person edited in the older file after a rollover moved its old text
         # out: the old text is recorded as superseded, so show --all gives it once, as
@@ -1291,16 +1303,42 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
                       f"{counted(count, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
-                         else ""))
+                         else "") + (f"; {words[0]}" if words else ""))
             if then is not None:
                 then(edit)
         if back:
             _warn(f"{path}: {back[1]}")
+        if words:
+            _warn(f"{path}: {words[1]}")
     return path, max(gained, 0)
 
 
+def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, str] | None:
+    """What ``merge-kept`` says of the entries the file and the kept copy word
+    differently (``reworded``: pairs of first lines, the file's then the kept copy's,
+    :func:`~ai_protocols.session.merge.reworded_entries`), of which it kept the words of
+    ``wording``: short (the Log's) and whole (stderr's, naming the words left out and
+    how to keep them instead); ``None`` when there are none."""
+    if not reworded:
+        return None
+    mine = wording == "file"
+    kept_words, other = ("the file's", "the kept copy's") if mine else \
+        ("the kept copy's", "the file's")
+    count = counted(len(reworded), "entry", "entries")
+    left = "; ".join(quoted(pair[1] if mine else pair[0], 80) for pair in reworded[:3]) + \
+        (" ..." if len(reworded) > 3 else "")
+    return (f"{count} worded differently in the file and the kept copy: {kept_words} "
+            f"words kept",
+            f"{count} worded differently in the file and the kept copy (of one section "
+            f"and minute, and alike in words: one entry, reworded), with no committed "
+            f"version of both to say which changed it: kept {kept_words} words, left out "
+            f"{other} ({left}); to keep {other} instead, type them back in by hand "
+            f"(merge-kept --wording {'kept' if mine else 'file'} chooses them before a "
+            f"merge)")
+
+
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
-               merged: bytes) -> tuple[str, str] | None:
+               merged: bytes, reworded: set[str] | None = None) -> tuple[str, str] | None:
     """When ``merge-kept`` found no committed version both ``older`` (the file) and
     ``newer`` (the kept copy) derive from (``base`` is ``None`` or not theirs,
     :func:`~ai_protocols.session.merge.base_rank`: the file never committed, or its
@@ -1308,7 +1346,8 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
     of both, so a line a person deleted from the file that the kept copy still holds
     comes back: what to say, short (the Log's) and whole (stderr's), naming the lines of
     ``merged`` the file did not hold (``None`` when a base was used, or no line came
-    back). The write record (``UPDATED``, ``UPDATED_AT``) is not named."""
+    back). The write record (``UPDATED``, ``UPDATED_AT``) is not named, nor the first
+    lines in ``reworded`` (an entry's other words, said apart: :func:`_wording_said`)."""
     from ai_protocols.session.merge import base_rank
 
     if base is not None and base_rank(base, older, newer) > 0:
@@ -1321,7 +1360,8 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
         key = line.strip()
         if left.get(key, 0) > 0:
             left[key] -= 1
-        elif key and not key.startswith((b":UPDATED:", b":UPDATED_AT:")):
+        elif key and not key.startswith((b":UPDATED:", b":UPDATED_AT:")) and \
+                key.decode("utf-8", "replace") not in (reworded or ()):
             back.append(line.decode("utf-8", "replace"))
     if not back:
         return None
@@ -1338,26 +1378,37 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
                        base: bytes | None, *, ancestor: bool = False,
-                       archive: bool = False) -> MergeResult:
+                       archive: bool = False, wording: str = "file") -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
     of either side that the other did not change
     (:func:`~ai_protocols.session.merge.lines_dropped`); ``ancestor``: ``base`` is known
     to be an ancestor of both (:func:`_archive_base`); ``archive``: ``path`` is the kept
-    copy's archive (the refusal's advice is then the archive's). Raises
+    copy's archive (the refusal's advice is then the archive's); ``wording``: see
+    :func:`merge_kept_into`. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
     merge cleanly or a line would be dropped."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import lines_dropped, merge_diverged_bytes
+    from ai_protocols.session.merge import (
+        base_rank,
+        lines_dropped,
+        merge_diverged_bytes,
+        reworded_entries,
+    )
 
-    merged = merge_diverged_bytes(older, newer, base, ancestor=ancestor)
+    merged = merge_diverged_bytes(older, newer, base, ancestor=ancestor, wording=wording)
     if merged is None:
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
                                         "conflict)", archive=archive)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
+    if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
+        # (no base: an entry's other words, left out by the wording rule, are no line lost)
+        words = {pair[1 if wording == "file" else 0] for pair in
+                 reworded_entries(older, newer)}
+        dropped = [line for line in dropped if line.strip() not in words]
     if dropped:
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
