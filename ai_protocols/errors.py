@@ -621,10 +621,11 @@ class SessionWrappedUp(AiProtocolsError):
                        f"run 'ai-protocols start' for a new session")
             else:
                 count = "entries" if copy_lacks < 0 else \
-                    f"{copy_lacks} {'entry' if copy_lacks == 1 else 'entries'}"
-                how = (f"it holds {count} the archive lacks: copy them into {archive} by "
-                       f"hand (then commit it), remove the file (rm {file}), then run "
-                       f"'ai-protocols start' for a new session")
+                    counted(copy_lacks, "entry", "entries")
+                how = (f"it holds {count} the archive lacks: merge them into {archive} "
+                       f"(ai-protocols merge-kept {file}: each once, the file removed "
+                       f"after), commit the archive, then run 'ai-protocols start' for a "
+                       f"new session")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

@@ -323,3 +323,39 @@ def test_merge_kept_never_takes_a_new_entry_of_the_same_minute_for_a_reword(
     items = _words((project / SESSION).read_text())
     assert sorted(items) == sorted(["first entry of the session",
                                     "call Bob about the release", "second entry"]), items
+
+
+# -- 4. an archived session put back by hand -------------------------------------------------
+
+
+def test_an_archived_session_put_back_is_warned_of_and_merged_into_its_archive_once(
+        project: Path, run: Runner) -> None:
+    """A wrapped-up session copied back into ``.ai/session-context.org`` by hand, an entry
+    typed into it since: ``start`` refuses it (exit 7) advising ``merge-kept``; ``status``,
+    ``show``, ``resume`` and ``list`` warn of it as the writes refuse it; ``merge-kept``
+    brings the typed entry into the archive once (every entry once), removes the copy, and
+    ``start`` then begins a new session."""
+    run("start", "--title", "T")
+    run("log", "--progress", "logged before the wrap-up")
+    run("wrap-up", "done")
+    archive = _archive(project)
+    path = project / SESSION
+    text = archive.read_text()
+    line = next(x for x in text.splitlines() if x.endswith("] logged before the wrap-up"))
+    path.write_text(text.replace(line, line + "\n- [ ] [2020-01-02 Thu 10:00] typed since"))
+    refused = run("start", check=False)
+    assert refused.returncode == 7, refused.stderr
+    assert f"ai-protocols merge-kept {path}" in refused.stderr, refused.stderr
+    said = "this file is a copy of it that git or a copy put back"
+    for command in ("status", "show", "resume", "list"):
+        done = run(command)
+        assert said in re.sub(r"\s+", " ", done.stdout + done.stderr), command
+    merged = run("merge-kept")
+    assert merged.stdout.strip() == str(archive)
+    assert f"Merged the file into the archive {archive}: 1 entry it lacked." in merged.stderr
+    items = _words(archive.read_text())
+    assert sorted(items) == ["logged before the wrap-up", "typed since"], items
+    assert not path.exists()
+    run("start", "--title", "next")
+    assert "typed since" not in path.read_text()
+    assert sorted(_words(archive.read_text())) == ["logged before the wrap-up", "typed since"]

@@ -410,12 +410,17 @@ def merge_kept(target: str | None, wording: str) -> None:
         project = Project.discover(os.path.dirname(os.path.realpath(target)))
     else:
         project = _project()
+    from ai_protocols.session.recovery import target_path
+
+    source = project.path_text if target is None else \
+        target_path(project, target, "merge-kept")
     path, gained = project.merge_kept(target, wording=wording)
     lacked = counted(gained, "entry", "entries")
     if gained and str(path).startswith(project.sessions_dir_text + os.sep):
-        # (the kept copy's session was wrapped up in another clone: its archive)
-        click.echo(f"Merged the kept copy into the archive {path}: {lacked} it lacked.",
-                   err=True)
+        # (the kept copy's session was wrapped up in another clone, or the file was a
+        # copy of an archived session put back, and is gone now: its archive)
+        what = "the kept copy" if os.path.lexists(source) else "the file"
+        click.echo(f"Merged {what} into the archive {path}: {lacked} it lacked.", err=True)
     elif gained:
         click.echo(f"Merged the kept copy in: {lacked} the file lacked.", err=True)
     else:

@@ -57,6 +57,7 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
+    CLOSED_STATUSES,
     EARLIER,
     SECTIONS,
     SESSION_ID_PROPERTY,
@@ -96,8 +97,6 @@ STATUS_PRECEDENCE: tuple[str, ...] = (
 #: Properties holding a time: when both sides changed one, the later time wins (when
 #: not in a unit of :func:`merge_properties`, as ``UPDATED``, ``ENDED`` and ``EXITED`` are).
 TIME_PROPERTIES = frozenset({"UPDATED", "ENDED", "EXITED", "COMPACTED"})
-#: The statuses of a closed session: when one side closed it, it stays closed.
-CLOSED_STATUSES = frozenset({"wrapped-up", "abandoned"})
 #: The statuses an exit record sets (its agent ended without a wrap-up): they never
 #: resume a session, so a pause on the other side stays (a pause outlives its agent).
 EXIT_STATUSES = frozenset({"ended", "crashed"})

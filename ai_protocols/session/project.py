@@ -149,6 +149,9 @@ class StatusRow:
     #: The earlier-entries files of its own the session links that are neither here
     #: nor kept (:func:`~ai_protocols.session.rollover.missing_linked`), as paths.
     missing_earlier: list[str] | None = None
+    #: The session's ``STATUS`` (``wrapped-up`` in a live file: a copy put back; the
+    #: warning says so, :func:`~ai_protocols.session.resume.misplaced_of`).
+    status: str | None = None
 
     @property
     def age(self) -> timedelta | None:
@@ -953,7 +956,8 @@ class Project:
                 live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
                                   session.updated, session.summary, session.title, moment,
-                                  session.updated_at, missing_earlier=gone))
+                                  session.updated_at, missing_earlier=gone,
+                                  status=session.status))
         for path, kept in self._removed_sessions().items():
             try:  # what the row says of it is its kept copy's
                 session = self._read(kept, head=True)

@@ -38,6 +38,7 @@ from ai_protocols.lean import counted, datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
+from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
 from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
@@ -479,7 +480,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
-    misplaced = misplaced_of(project, path, session.agent_id)
+    misplaced = misplaced_of(project, path, session.agent_id, session.status)
     if misplaced is not None:
         return misplaced
     if not kept_is_other(project.ai_dir_text, path):
@@ -549,13 +550,25 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     return "; ".join(parts)
 
 
-def misplaced_of(project: Project, path: str, agent_id: str | None) -> str | None:
+def misplaced_of(project: Project, path: str, agent_id: str | None,
+                 status: str | None = None) -> str | None:
     """What a write into the session file at ``path``, whose session headline holds the
-    ``AGENT_ID`` ``agent_id``, would be refused with because another agent's own session
-    is there (:func:`~ai_protocols.session.transaction.misplaced_warning`), for every
-    read command's warning (``show``, ``resume``, ``status``, ``start``: one rule, kept
-    copy or none; issue 14, thirteenth round); ``None`` otherwise. A string compare
-    unless the file holds an ``AGENT_ID`` not this path's."""
+    ``AGENT_ID`` ``agent_id`` and the ``STATUS`` ``status``, would be refused with
+    because another agent's own session is there
+    (:func:`~ai_protocols.session.transaction.misplaced_warning`), or because the file
+    is a copy of a session wrapped up (or abandoned) that its archive holds, put back
+    by hand or by git (:func:`~ai_protocols.session.transaction.put_back_warning`:
+    ``merge-kept`` brings what it holds into the archive; issue 14, fourteenth round),
+    for every read command's warning (``show``, ``resume``, ``status``, ``start``,
+    ``list``: one rule, kept copy or none; issue 14, thirteenth round); ``None``
+    otherwise. A string compare unless the file holds an ``AGENT_ID`` not this path's
+    or a closed session (then ``.ai/sessions/`` is listed)."""
+    if status in CLOSED_STATUSES:  # (a live file holding a closed session: rare)
+        from ai_protocols.session.transaction import put_back_warning
+
+        said = put_back_warning(project.ai_dir_text, path)
+        if said is not None:
+            return said
     if not agent_id or (project.agent_id == agent_id and
                         not path.endswith("/.ai/session-context.org")):
         return None

@@ -1006,15 +1006,10 @@ def archived_copy(ai_dir: str, path: str, props: dict[str, str],
     ``SESSION_ID`` (when both hold one); ``lacking``: how many entries the file holds
     that the archive does not (:func:`ai_protocols.session.merge.entries_lacking`; -1
     when either cannot be read as a session). ``None`` when no archive holds it."""
-    from ai_protocols.session.merge import entries_lacking
-
     archive = archive_of(ai_dir, props)
     if archive is None:
         return None
-    try:
-        return archive, entries_lacking(storage.read_regular(archive), data)
-    except (OSError, storage.NotRegular):
-        return archive, -1
+    return archive, entries_lacking_in(archive, data)
 
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
@@ -1239,6 +1234,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     # then, never made in this clone, cannot be made while another lock is held)
     with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
         refuse_if_edited(path)
+        put_back = _put_back_archive(ai_dir, path, kept)
+        if put_back is not None:
+            return put_back, _merge_into_archive(ai_dir, path, path,
+                                                 storage.read_regular(path), put_back,
+                                                 wording=wording)
         try:
             here = os.stat(path, follow_symlinks=False)
             there = os.stat(kept, follow_symlinks=False)
@@ -1265,7 +1265,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 if other.archived is None:
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
-                                                           other.archived)
+                                                           other.archived, wording=wording)
         if not _kept_is_later(older, newer):
             return path, 0  # (a person's save, say: the file is not the older one)
         # An entry a rollover moved to an earlier file either version links is no entry
@@ -1416,18 +1416,83 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     return merged
 
 
+def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
+    """The archive under ``.ai/sessions/`` of the session the file at ``path`` holds,
+    when the file is a copy of that wrapped-up (or abandoned) session put back by hand
+    or by git (:func:`archived_copy`; what ``start`` and the writes refuse, exit 7)
+    and not the version this tool wrote last (its kept copy ``kept`` is gone, as a
+    wrap-up leaves it, or another inode); ``None`` otherwise, and when the file is
+    the very one a move left (:func:`moved_away`: a killed wrap-up's, which
+    :func:`settle` removes). Reads the file's head; lists ``.ai/sessions/`` only when it
+    holds a session."""
+    try:
+        here = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+            return None
+    except OSError:
+        pass
+    props = _head_properties(path)
+    if not props or moved_away(ai_dir, path, props.get("AGENT_ID") or None,
+                               parse_timestamp(props.get("STARTED", "")), here):
+        return None
+    return archive_of(ai_dir, props)
+
+
+def put_back_warning(ai_dir: str, path: str) -> str | None:
+    """What a write into the session file at ``path`` is refused with when the file is a
+    copy of a wrapped-up (or abandoned) session put back by hand or by git
+    (:func:`_put_back_archive`; :class:`~ai_protocols.errors.SessionWrappedUp`, exit 7,
+    whose advice is ``ai-protocols merge-kept FILE`` when it holds entries the archive
+    lacks, ``rm FILE`` otherwise), for the read commands' warning
+    (:func:`ai_protocols.session.resume.misplaced_of`); ``None`` otherwise. Call only
+    for a live file whose session is closed (a rare case): it reads the archive."""
+    archive = _put_back_archive(ai_dir, path, kept_path(ai_dir, path))
+    if archive is None:
+        return None
+    try:
+        lacks = entries_lacking_in(archive, storage.read_regular(path))
+    except (OSError, storage.NotRegular):
+        return None
+    where = "abandoned, archived" if (_head_properties(archive) or {}).get("STATUS") == \
+        "abandoned" else "archived"
+    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks).message
+
+
+def entries_lacking_in(archive: str, data: bytes) -> int:
+    """How many entries the session file bytes ``data`` hold that the file at
+    ``archive`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); -1 when
+    either cannot be read as a session."""
+    from ai_protocols.session.merge import entries_lacking
+
+    try:
+        return entries_lacking(storage.read_regular(archive), data)
+    except (OSError, storage.NotRegular):
+        return -1
+
+
 def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
-                        archive: str) -> int:
-    """``merge-kept`` when the kept copy's session (``newer``) was wrapped up in another
-    clone (its archive ``archive`` here) and the file at ``path`` holds a new session: the
-    kept copy's entries the archive lacks are merged into the archive, as the merge
-    driver merges two versions of one session (the base: the newest committed version of
-    ``path`` both derive from, else what both hold; the archive stays wrapped up), under
-    the archive folder's lock, written atomically; then the kept copy is removed, so the
-    file's session is written as this path's from now on. Returns how many entries the
-    archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing written)
-    when they do not merge cleanly or a line of either would be dropped. Call holding
-    ``path``'s lock and the archive folder's (:func:`_archive_lock`)."""
+                        archive: str, *, wording: str = "file") -> int:
+    """``merge-kept`` into the archive ``archive`` of a session wrapped up: when the kept
+    copy's session (``newer``, at ``kept``) was wrapped up in another clone and the file
+    at ``path`` holds a new session, or when the file itself (``kept`` is then ``path``)
+    is a copy of the archived session put back by hand or by git
+    (:func:`_put_back_archive`), with entries logged or typed since. The entries the
+    archive lacks are merged into it, as the merge driver merges two versions of one
+    session (the base: the version both derive from in the history of the commit that
+    added the archive, :func:`_archive_base`, else the newest committed version of
+    ``path`` both derive from, else what both hold, a reworded entry kept once in the
+    words of ``wording``; the archive stays wrapped up), under the archive folder's
+    lock, written atomically; then ``kept`` is removed (the kept copy, so that the
+    file's session is written as this path's from now on; or the put-back copy, so
+    that ``start`` begins a new session: every line of it is in the archive now).
+    Returns how many entries the archive gained. Raises
+    :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not merge
+    cleanly or a line of either would be dropped. Call holding ``path``'s lock and the
+    archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import entries_lacking
 
@@ -1445,17 +1510,31 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     if base is None:
         base = _committed(path, archived, newer)
     merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
-                                archive=True)
+                                archive=True, wording=wording)
     gained = max(entries_lacking(archived, merged.data), 0)
-    back = None if ancestor else _came_back(archived, newer, base, merged.data)
+    # (a put-back copy's lines the archive lacks are that copy's additions, not lines
+    # that came back: said as entries gained)
+    back = None if ancestor or kept == path else \
+        _came_back(archived, newer, base, merged.data)
     if merged.data != archived:
         storage.atomic_write(archive, merged.data)
     _unlink(kept)
-    _warn(f"the kept copy held a session wrapped up in another clone: "
-          f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
-          f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, whose "
-          "session carries on; the kept copy was dropped"
-          + _archive_abort_advice(path, archive, newer))
+    if kept == path:
+        try:
+            storage.fsync_dir(parent(path))
+        except OSError:
+            pass
+        _warn(f"{path} held a copy of a session already wrapped up (archived to {archive}), "
+              f"put back by hand or by git: {counted(gained, 'entry', 'entries')} it lacked "
+              f"went into the archive (commit it: git add {shell_quote(archive)}), and the "
+              f"copy was removed, every line of it being in the archive; 'ai-protocols "
+              f"start' begins a new session")
+    else:
+        _warn(f"the kept copy held a session wrapped up in another clone: "
+              f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
+              f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, "
+              "whose session carries on; the kept copy was dropped"
+              + _archive_abort_advice(path, archive, newer))
     if back:
         _warn(f"{archive}: {back[1]}")
     return gained
