@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from gitkit import GIT_ENV, commit_all, git
 from test_session_identity_twelfth import SESSION, _clones, _paste, _pull
-from test_session_thirteenth import _waiting_on
+from test_session_thirteenth import _stamped_after_release
 
 from ai_protocols.storage import files as storage
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner
 
 # -- 1 and 2. merge-kept into the archive of a session wrapped up in another clone -------------
 
@@ -183,53 +182,25 @@ def test_a_branch_switch_is_said_as_the_other_branchs_file(project: Path, run: R
 
 # -- 6. the checkpoint's time, taken holding the session file's lock ---------------------------
 
-#: Holds the lock file argv[1] (the flock(2) lock the tool takes) until a line comes on
-#: stdin, then prints the wall-clock time at its release (seconds since the epoch).
-_HOLDER = """
-import sys, time
-from pathlib import Path
-from ai_protocols.storage.files import OsLock
-lock = OsLock(Path(sys.argv[1]))
-lock.acquire(5)
-print("held", flush=True)
-sys.stdin.readline()
-print(time.time(), flush=True)
-lock.release()
-"""
-
-
 def test_a_checkpoint_waiting_on_the_session_lock_is_timed_after_its_release(
         project: Path, run: Runner) -> None:
-    """``checkpoint`` while another process holds the session file's lock: the commit's
-    time (``git log --format=%ct``) and its Log line come after the release, never
-    before (the time taken before the lock would be over a second earlier)."""
+    """``checkpoint`` while another process holds the session file's lock (the real
+    flock holder of the thirteenth round): the commit's time (``git log --format=%ct``)
+    comes after the release, never before (a time taken before the lock would be over
+    a second earlier), and the checkpoint is recorded."""
     run("start", "--title", "T")
     (project / "work.txt").write_text("w\n")
     path = project / SESSION
     lock_file = Path(storage.lock_path(project / ".ai", path))
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(lock_file)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdin is not None and holder.stdout is not None
-    try:
-        assert holder.stdout.readline() == "held\n"
-        command = subprocess.Popen([str(CLI), "checkpoint", "--note", "queued"], cwd=project,
-                                   env=clean_env(), stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        while not _waiting_on(command.pid, lock_file):
-            assert command.poll() is None, command.communicate()
-            time.sleep(0.01)
-        time.sleep(1.5)  # (not an assertion: the gap an early time would show)
-        holder.stdin.write("go\n")
-        holder.stdin.flush()
-        released = float(holder.stdout.readline())
-        _out, err = command.communicate(timeout=60)
-        assert command.returncode == 0, err
-    finally:
-        holder.kill()
-        holder.wait()
+    released = _stamped_after_release(project, lock_file, ["checkpoint", "--note", "queued"])
+    # (the release, on the boot clock, as wall-clock seconds)
+    with open("/proc/uptime") as clock:
+        uptime, now = float(clock.read().split()[0]), time.time()
+    at = now - (uptime - released)
     [ref] = git(project, "for-each-ref", "--format=%(refname)",
                 "refs/ai-protocols/checkpoints/").splitlines()
-    assert int(git(project, "log", "-1", "--format=%ct", ref)) >= int(released)
+    # (0.05 s: the two clocks read apart; an early time is over a second earlier)
+    assert int(git(project, "log", "-1", "--format=%ct", ref)) >= int(at - 0.05)
     assert "checkpoint: 1 " in path.read_text()
 
 
