@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from gitkit import GIT_ENV, commit_all, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_session_identity_twelfth import SESSION, _clones, _paste, _pull
 from test_session_thirteenth import _stamped_after_release
 
@@ -330,3 +332,28 @@ def test_an_archived_session_put_back_is_warned_of_and_merged_into_its_archive_o
     run("start", "--title", "next")
     assert "typed since" not in path.read_text()
     assert sorted(_words(archive.read_text())) == ["logged before the wrap-up", "typed since"]
+
+
+_WORDS = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+                 max_size=40).map(str.strip).filter(lambda t: bool(t) and t[0] not in "-@")
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(typed=_WORDS)
+def test_merge_kept_with_no_base_loses_no_entry_whatever_is_typed(
+        tmp_path_factory: pytest.TempPathFactory, typed: str) -> None:
+    """Whatever words a person types as a new entry of the kept copy's new entry's
+    minute, into the file git put back: after ``merge-kept`` the typed entry is there in
+    its words, the first entry once, and the kept copy's new entry too, unless the typed
+    words are that entry's reworded (then one of the two, the file's)."""
+    root = tmp_path_factory.mktemp("typed").resolve()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    done = _reworded_then_merged(root, run, "first entry of the session", typed)
+    items = _words((root / SESSION).read_text())
+    assert items.count("first entry of the session") == 1 or \
+        typed == "first entry of the session", items
+    assert typed in items, (items, done.stderr)
+    assert "second entry" in items or "worded differently" in done.stderr, items
