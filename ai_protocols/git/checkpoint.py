@@ -2069,18 +2069,21 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     # The commit's time is taken holding the session file's lock, and the checkpoint is
     # recorded before it is let go: a checkpoint that waited on the lock is not older
     # than the entry written while it waited (as start and log take theirs: issue 14,
-    # fourteenth round). Without a lock (no .ai/, a lock that timed out), the checkpoint
-    # is taken all the same, and the record meets what is wrong.
-    lock = locked_sessions(os.fspath(ai_dir), os.fspath(path)) if ai_dir.is_dir() else None
+    # fourteenth round). No session file: no lock (nothing made for want of a session),
+    # the record says so. A lock that cannot be taken (timed out): the checkpoint is
+    # taken all the same, not recorded, and said so.
+    lock = locked_sessions(os.fspath(ai_dir), os.fspath(path)) \
+        if os.path.lexists(path) else None
     entered: list[bool] = []
+    failed: list[AiProtocolsError] = []
 
     def enter() -> None:
         if lock is not None:
             try:
                 lock.__enter__()
                 entered.append(True)
-            except AiProtocolsError:
-                pass
+            except AiProtocolsError as error:
+                failed.append(error)
 
     session: Path | None = path
     why = None
@@ -2088,6 +2091,8 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
         checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early,
                                               before_commit=enter)
         try:
+            if failed:
+                raise failed[0]
             record(ai_dir, path, checkpoint, branch, now, held=bool(entered))
         except NoSession:
             session, why = None, (f"there is no session file at {path} ('ai-protocols "
