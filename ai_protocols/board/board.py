@@ -53,6 +53,8 @@ from ai_protocols.board.model import (
     ended_locks,
     handoffs,
     holder_name,
+    id_fault,
+    id_shown,
     join_paths,
     kept_board_path,
     kept_other,
@@ -85,7 +87,7 @@ from ai_protocols.errors import (
     TaskTaken,
 )
 from ai_protocols.git.state import file_at, head_holds, recorded_in_history
-from ai_protocols.lean import datetime, record, timedelta
+from ai_protocols.lean import datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -679,6 +681,16 @@ class Board:
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
+            elif (fault := id_fault(now.id)) is not None:
+                # (retyped to a text no id can be: its own back, the text named as the
+                # one display rule shows it, nothing invisible written: docs/tasks.md)
+                doc.set_properties(now.line - 1, [("ID", old.id)])
+                _note(doc, now.line - 1, stamp,
+                      f"its id was changed by hand to {id_shown(now.id)}, which cannot be "
+                      f"a task's id ({fault.split(';')[0]}): given back ({old.id})")
+                self._correcting.append(f"task {old.id}: its id, changed by hand to "
+                                        f"{quoted(now.id)}, which cannot be a task's id "
+                                        f"({fault}), given back; noted in its log")
             elif held[now.id] > 1:
                 # (retyped into another task's id: one id names one task; its own back)
                 doc.set_properties(now.line - 1, [("ID", old.id)])
@@ -822,11 +834,23 @@ class Board:
             yield doc
             indexes = task_headlines(doc)
             ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
-            for index in indexes:
+            for index in reversed(indexes):  # (from the end: a note moves what follows)
                 headline = doc.headlines[index]
-                if not headline.properties.get("ID"):
+                typed = headline.properties.get("ID", "").strip()
+                if not typed:
                     ids.add(minted := mint_task_id(taken=ids))
                     doc.set_properties(headline.line, [("ID", minted)])
+                elif (fault := id_fault(typed)) is not None:
+                    # (a person typed an id no task can have on a task that is no other
+                    # (:meth:`_same_again` gave a known task its own back): a new one)
+                    ids.add(minted := mint_task_id(taken=ids))
+                    doc.set_properties(headline.line, [("ID", minted)])
+                    _note(doc, headline.line, format_timestamp(minute_of(None)),
+                          f"its id was typed by hand as {id_shown(typed)}, which cannot be "
+                          f"a task's id ({fault.split(';')[0]}): given a new one")
+                    self._correcting.append(f"task {minted}: its id, typed by hand as "
+                                            f"{quoted(typed)}, cannot be a task's id "
+                                            f"({fault}): given a new one; noted in its log")
             if not (data is None and create) and (doc.text == before or
                                                   (data is None and not put_back and
                                                    not self._noting and

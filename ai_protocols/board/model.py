@@ -73,6 +73,8 @@ __all__ = [
     "done_states",
     "handoffs",
     "holder_name",
+    "id_fault",
+    "id_shown",
     "join_paths",
     "kept_board_path",
     "kept_other",
@@ -269,6 +271,47 @@ def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
             os.close(fd)
     except OSError:
         pass
+
+
+def id_fault(text: str) -> str | None:
+    """Why ``text``, an id a person typed on a task's ``:ID:`` line, cannot be a task's id,
+    in words for a message (``it holds a space; ...``); ``None`` when it can. A task's id
+    keeps the agent-id rule (:func:`~ai_protocols.paths.safe_id`: one word, no white
+    space, control character, ``/``, ``(``, ``)`` or ``:``, at most 200 bytes in its
+    file-name form: the log's notes name it in parentheses, and Org drops white space
+    at a property's ends), shows as itself on a terminal (:func:`~ai_protocols.lean.display`:
+    no invisible or format character) and is inert Org text (no zero-width escape of
+    :func:`~ai_protocols.org.syntax.escape_inline` needed in a note that names it): a
+    note that names it is then the very id, found by a search (docs/tasks.md, "Ids")."""
+    from ai_protocols.errors import InvalidAgentId
+    from ai_protocols.lean import display
+    from ai_protocols.org.syntax import escape_inline
+    from ai_protocols.paths import safe_id
+
+    try:
+        safe_id(text)
+    except InvalidAgentId as error:
+        return error.reason.split("; an agent id", 1)[0] + \
+            "; a task's id is one word: no white space, no '(', ')', ':' or '/'"
+    if display(text) != text:
+        return "it holds a character a terminal does not show as itself"
+    if escape_inline(text) != text:
+        return "Org would read part of it as markup (a link, a timestamp, a macro...)"
+    return None
+
+
+def id_shown(text: str) -> str:
+    """``text``, an id a person typed, as a log note names it: quoted, escaped by the
+    one display rule (:func:`~ai_protocols.lean.quoted`, :func:`~ai_protocols.lean.display`),
+    so that nothing invisible is written; or, when Org would still read part of it as
+    markup (which only a zero-width space could escape), said so instead, without it."""
+    from ai_protocols.lean import display, quoted
+    from ai_protocols.org.syntax import escape_inline
+
+    shown = quoted(display(text))
+    if escape_inline(shown) == shown:
+        return shown
+    return "a text that Org would read as markup (not copied here)"
 
 
 #: The log item of a task whose id a person changed (``Board._same_again``), or that

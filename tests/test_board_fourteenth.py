@@ -1,0 +1,117 @@
+"""Issue 15, fourteenth round: the task board's ids a person retypes, the notes that say
+what the board holds, and the merge of two clones' ids.
+
+Every case runs the installed console script (and real ``git merge`` through the
+installed merge driver where the case is a merge); Emacs judges the boards written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from boardkit import add, board, edit, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+from emacs import assert_reader_agrees, org_element
+
+# -- 1. an id retyped to a text no id can be -------------------------------------------------
+
+#: What a task's id may not hold: white space (a no-break one too), ``:``, ``(``, ``)``,
+#: ``/``, a control or format character (a zero-width space, a right-to-left override).
+_BAD = [" ", "\u00a0", "\u3000", ":", "(", ")", "/", "\t", "\x1b", "\u200b", "\u202e",
+        "\u2060"]
+_WORD = st.text(alphabet="abcXYZ019._-", min_size=1, max_size=8)
+
+
+def _invisible(text: str) -> list[str]:
+    """The characters of ``text`` a person cannot see: format characters (a zero-width
+    space, a word joiner, a right-to-left override) and controls but the newline."""
+    return [c for c in text if unicodedata.category(c) in ("Cf", "Cc") and c != "\n"]
+
+
+def _project(root: Path) -> tuple[Runner, str, str]:
+    """A committed project with two tasks; their ids."""
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    first = add(run, "first")
+    second = add(run, "second")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    return run, first, second
+
+
+def _retype(root: Path, old: str, typed: str) -> None:
+    edit(root, f":ID:       {old}\n", f":ID:       {typed}\n")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=_WORD, bad=st.sampled_from(_BAD), tail=st.text(st.characters(
+    blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=6))
+def test_an_id_retyped_to_a_text_no_id_can_be_is_given_back_with_a_visible_note(
+        tmp_path_factory: pytest.TempPathFactory, head: str, bad: str, tail: str) -> None:
+    """A person retypes a task's id to a text holding a space, a ``:``, an invisible
+    character...: the next command gives the task its own id back (the board holds one
+    id that commands, sessions and git agree on), says so on stderr naming the typed
+    text, and the note in the task's log holds no invisible character (before: the
+    tool kept the text, and its note held a zero-width space, ``y\\u200b:z``)."""
+    root = tmp_path_factory.mktemp("p") / "proj"
+    run, first, _ = _project(root)
+    typed = f"{head}{bad}{tail}x"  # (Org drops white space at a property's ends)
+    _retype(root, first, typed)
+    done = run("task", "add", "third")
+    text = board(root)
+    assert f":ID:       {first}\n" in text, text
+    assert not _invisible(text), [hex(ord(c)) for c in _invisible(text)]
+    assert "cannot be a task's id" in done.stderr and "given back" in done.stderr, done.stderr
+    note = [line for line in text.splitlines() if "cannot be a task's id" in line]
+    assert len(note) == 1 and note[0].endswith(f"given back ({first})"), note
+    shown = run("task", "show", first)
+    assert "first" in shown.stdout
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(typed=_WORD.filter(lambda t: t.strip(".") != ""))
+def test_an_id_retyped_to_one_word_is_followed_as_the_persons_id(
+        tmp_path_factory: pytest.TempPathFactory, typed: str) -> None:
+    """An id retyped to one word (letters, digits, ``.``, ``_``, ``-``) is the person's
+    id: kept, named in the note with the old id, found by ``task show``."""
+    root = tmp_path_factory.mktemp("p") / "proj"
+    run, first, _ = _project(root)
+    _retype(root, first, typed)
+    run("task", "add", "third")
+    text = board(root)
+    assert f":ID:       {typed}\n" in text
+    assert f"its id was {first} (changed by hand to {typed}): the same task" in text
+    assert "first" in run("task", "show", typed).stdout
+
+
+def test_an_unusable_id_typed_on_a_new_task_gets_a_new_one_and_emacs_reads_the_board(
+        tmp_path: Path) -> None:
+    """A task a person adds with an id no task can have (``[fn:1] x``, ``a\\u200bb``)
+    gets a minted id, as one without an id does, and a note without the invisible
+    text; Org 9.5 and 9.7 read the board's ids as the tool does."""
+    root = tmp_path / "proj"
+    run, first, _ = _project(root)
+    _retype(root, first, "x y:z")
+    with (root / ".ai" / "tasks.org").open("a", encoding="utf-8") as handle:
+        handle.write("* TODO by hand\n:PROPERTIES:\n:ID:       [fn:1] x\n:END:\n"
+                     "* TODO hidden\n:PROPERTIES:\n:ID:       a\u200bb\n:END:\n")
+    done = run("task", "add", "third")
+    text = board(root)
+    assert not _invisible(text)
+    ids = re.findall(r"^:ID: +(.*)$", text, re.M)
+    assert len(ids) == 5 and all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-z]{8}", i) for i in ids), ids
+    assert first in ids
+    assert done.stderr.count("given a new one") == 2, done.stderr
+    parsed = org_element([root / ".ai" / "tasks.org"])[0]
+    assert_reader_agrees(root / ".ai" / "tasks.org", parsed)
+    assert [h["properties"].get("ID") for h in parsed["headlines"]
+            if h["todo"]] == ids
