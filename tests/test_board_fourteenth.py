@@ -115,3 +115,71 @@ def test_an_unusable_id_typed_on_a_new_task_gets_a_new_one_and_emacs_reads_the_b
     assert_reader_agrees(root / ".ai" / "tasks.org", parsed)
     assert [h["properties"].get("ID") for h in parsed["headlines"]
             if h["todo"]] == ids
+
+
+# -- 5. the notes of many retyped ids, put in at once ----------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(lines=st.lists(st.sampled_from(["* TODO a", "text", ":PROPERTIES:", ":ID: x",
+                                       ":END:", "** sub", "", "- [2026-01-01 Thu 10:00] n"]),
+                      min_size=1, max_size=12),
+       inserts=st.lists(st.tuples(st.integers(0, 12), st.lists(
+           st.sampled_from(["- [2026-01-01 Thu 10:01] note", "more", "x"]), min_size=1,
+           max_size=3)), max_size=6),
+       last_newline=st.booleans())
+def test_inserting_all_blocks_at_once_is_inserting_them_one_by_one(
+        lines: list[str], inserts: list[tuple[int, list[str]]], last_newline: bool) -> None:
+    """``OrgFile.insert_all`` (one numbering of the headlines for every note of
+    ``Board._same_again``) gives the text and headlines of inserting each block in turn,
+    from the last place to the first."""
+    from ai_protocols.org.file import OrgFile
+
+    text = "\n".join(lines) + ("\n" if last_newline else "")
+    inserts = [(min(index, text.count("\n") + (0 if last_newline else 1)), block)
+               for index, block in inserts]
+    once = OrgFile(text)
+    once.insert_all(inserts)
+    each = OrgFile(text)
+    for index in sorted({i for i, _ in inserts}, reverse=True):
+        each.insert(index, [line for i, block in inserts if i == index for line in block])
+    assert once.text == each.text
+    assert [(h.line, h.title, h.body_end, h.subtree_end) for h in once.headlines] == \
+        [(h.line, h.title, h.body_end, h.subtree_end) for h in each.headlines]
+    assert [(h.line, h.title) for h in OrgFile(once.text).headlines] == \
+        [(h.line, h.title) for h in once.headlines]
+
+
+def test_many_retyped_ids_are_each_noted_on_their_own_task(tmp_path: Path) -> None:
+    """Forty tasks whose ids a person retyped (every other one to a text no id can be,
+    one deleted): one command notes each under its own task, gives the deleted and the
+    unusable ones theirs back, and Org 9.5 and 9.7 read the board as the tool does."""
+    root = tmp_path / "proj"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    run = Runner(root)
+    run("init")
+    ids = [add(run, f"task {n}") for n in range(40)]
+    text = board(root)
+    typed = {}
+    for n, ident in enumerate(ids):
+        typed[ident] = "" if n == 7 else f"hand-{n}" if n % 2 else f"hand {n}"
+        text = text.replace(f":ID:       {ident}\n", f":ID:       {typed[ident]}\n")
+    (root / ".ai" / "tasks.org.new").write_text(text, encoding="utf-8")
+    (root / ".ai" / "tasks.org.new").replace(root / ".ai" / "tasks.org")
+    run("task", "add", "more")
+    parsed = org_element([root / ".ai" / "tasks.org"])[0]
+    assert_reader_agrees(root / ".ai" / "tasks.org", parsed)
+    after = board(root)
+    chunks = after.split("\n* ")[2:]  # (after the locks section)
+    for n, (ident, chunk) in enumerate(zip(ids, chunks, strict=False)):
+        assert chunk.startswith(f"TODO task {n}\n"), chunk
+        if n == 7:
+            assert f":ID:       {ident}\n" in chunk and "its id" not in chunk, chunk
+        elif n % 2:
+            assert f":ID:       hand-{n}\n" in chunk, chunk
+            assert chunk.rstrip().endswith(
+                f"its id was {ident} (changed by hand to hand-{n}): the same task"), chunk
+        else:
+            assert f":ID:       {ident}\n" in chunk, chunk
+            assert chunk.rstrip().endswith(f"given back ({ident})"), chunk
+            assert "hand" not in chunk.split(":END:")[0], chunk

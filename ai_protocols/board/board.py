@@ -677,6 +677,15 @@ class Board:
         said = []
         stamp = format_timestamp(minute_of(None))
         held = Counter(t.id for t in read_board(doc, check=False)[0] if t.id)  # (once)
+        # Each task's notes, by the headline's place among the headlines (which the id
+        # lines set here do not change), put in all at once after (one numbering of the
+        # headlines for all: not one per note, quadratic on a big board).
+        ordinal = {h.line: number for number, h in enumerate(doc.headlines)}
+        notes: list[tuple[int, list[str]]] = []
+
+        def note(task: Task, text: str) -> None:
+            notes.append((ordinal[task.line - 1], entry_lines(stamp, _whole(text))))
+
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
@@ -685,18 +694,16 @@ class Board:
                 # (retyped to a text no id can be: its own back, the text named as the
                 # one display rule shows it, nothing invisible written: docs/tasks.md)
                 doc.set_properties(now.line - 1, [("ID", old.id)])
-                _note(doc, now.line - 1, stamp,
-                      f"its id was changed by hand to {id_shown(now.id)}, which cannot be "
-                      f"a task's id ({fault.split(';')[0]}): given back ({old.id})")
+                note(now, f"its id was changed by hand to {id_shown(now.id)}, which cannot be "
+                     f"a task's id ({fault.split(';')[0]}): given back ({old.id})")
                 self._correcting.append(f"task {old.id}: its id, changed by hand to "
                                         f"{quoted(now.id)}, which cannot be a task's id "
                                         f"({fault}), given back; noted in its log")
             elif held[now.id] > 1:
                 # (retyped into another task's id: one id names one task; its own back)
                 doc.set_properties(now.line - 1, [("ID", old.id)])
-                _note(doc, now.line - 1, stamp,
-                      f"its id was changed by hand to {now.id}, another task's id: "
-                      f"given back ({old.id})")
+                note(now, f"its id was changed by hand to {now.id}, another task's id: "
+                     f"given back ({old.id})")
                 self._correcting.append(f"task {old.id}: its id, changed by hand to "
                                         f"{now.id} (another task's id), given back; noted "
                                         "in its log")
@@ -705,10 +712,10 @@ class Board:
                 # (the kept copy's task says a person changed the id from the one on
                 # disk, and the task on disk is older than that note: git's doing; its
                 # log as the kept copy has it first, then what happened)
-                _put_back_log(doc, now.line, kept_doc, old.line)
-                _note(doc, now.line - 1, stamp,
-                      f"its id is {now.id} again: git put back an older board (it had "
-                      f"been changed by hand to {old.id})")
+                notes.append((ordinal[now.line - 1],
+                              _missing_log(doc, now.line, kept_doc, old.line)))
+                note(now, f"its id is {now.id} again: git put back an older board (it had "
+                          f"been changed by hand to {old.id})")
                 self._noting.append(f"task {now.id}: its id is {now.id} again, as git put "
                                     f"back an older board (a person had changed it to "
                                     f"{old.id}); noted in its log, with the log items the "
@@ -716,9 +723,11 @@ class Board:
             elif _had(doc, now, old.id):
                 continue  # (its log says so already: the merge's note, or one git brought)
             else:
-                _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
+                note(now, _retyped_note(old.id or "", now.id))
                 self._noting.append(f"task {now.id}: its id was changed by hand from "
                                     f"{old.id}, noted in its log (the same task)")
+        headlines = doc.headlines
+        doc.insert_all([(doc.content_end(headlines[number]), lines) for number, lines in notes])
         return said[::-1]
 
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
@@ -1798,15 +1807,23 @@ def _logged(doc: OrgFile, line: int, text: str) -> bool:
     return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
 
 
+def _missing_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> list[str]:
+    """The items of the log of the task on ``kept_line`` (from 1) of the kept copy
+    ``kept`` that the log of the task on ``line`` (from 1) of ``doc`` lacks, in the kept
+    copy's order (:func:`_put_back_log`)."""
+    missing = own_log(kept, kept_line)
+    for text in own_log(doc, line):
+        if text in missing:
+            missing.remove(text)
+    return missing
+
+
 def _put_back_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> None:
     """Add to the log of the task on ``line`` (from 1) of ``doc`` the items of its log in
     the kept copy ``kept`` (the task on ``kept_line``) that it lacks (git put back an
     older board: the claim's "claimed by" item, a takeover's reason...), after its own,
     in the kept copy's order; the items both hold stay as they are."""
-    missing = own_log(kept, kept_line)
-    for text in own_log(doc, line):
-        if text in missing:
-            missing.remove(text)
+    missing = _missing_log(doc, line, kept, kept_line)
     if missing:
         doc.insert(doc.content_end(doc.find(line - 1)), missing)
 
