@@ -957,7 +957,8 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             side = a if key_a > key_b else b
             values.update({k: side.values.get(k) for k in LOCK_KEYS})
     else:
-        state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb),
+        values_a, values_b, also = _one_id(values_o, a.values, b.values)
+        state, values = merge_task_properties(values_o, values_a, values_b, (so, sa, sb),
                                               closed=a.done | b.done | empty.done)
     # (both sides changed the spacing, or spell one headline apart: the side that sorts
     # first, as for the drawer's order, so either clone gets the same line)
@@ -979,6 +980,7 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             body = _log_lost_role(body, values_o, (a.values, b.values), values, newline,
                                   closed=state in (a.done | b.done | empty.done |
                                                    set(CLOSED_STATES)))
+            body = _id_said(body, values.get("ID"), also, newline)
         elif not conflict and name.startswith("lock:"):  # one path locked on both sides
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline,
@@ -1037,6 +1039,64 @@ def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str],
             f"side (a hand-off or an edit) gave way: {why}, with role {role or '(none)'}"
             f"{newline}")
     return _append_to_log(body, [item], newline)
+
+
+def _one_id(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
+            ) -> tuple[dict[str, str], dict[str, str], str | None]:
+    """The properties of the two sides of a task whose ``ID`` each side changed to
+    another (two clones: a person retyped it in each, docs/merge-driver.md): the
+    smaller id (plain text order: the same whichever side is ours) on both, and the
+    other, for the task's log (:func:`_id_said`); else the sides as they are, and
+    ``None``."""
+    was, mine, other = base.get("ID"), ours.get("ID"), theirs.get("ID")
+    if not (mine and other) or mine == other or was in (mine, other):
+        return ours, theirs, None
+    kept, also = sorted((mine, other))
+    return {**ours, "ID": kept}, {**theirs, "ID": kept}, also
+
+
+_ITEM_STAMP = re.compile(r"- (\[\d{4}-\d\d-\d\d [^]\n]*\])")
+
+
+def _id_said(body: str, ident: str | None, also: str | None, newline: str) -> str:
+    """``body`` (a merged task's lines under its drawer; ``ident``: its merged ``ID``)
+    with the log item that makes its log's latest id note say the id it has: ``its id
+    was also ALSO (changed by hand in another clone; a merge kept ID)`` for the other
+    side's id of :func:`_one_id`; else, when the latest note of its id (a person's
+    change, :data:`~ai_protocols.board.model.RETYPED`; git's put-back,
+    :data:`~ai_protocols.board.model.PUT_BACK`) names another id as the one it has
+    (one branch put the old id back, the other changed it, and the merge kept the
+    change), ``its id was OTHER (a merge kept the change by hand to ID)``. Stamped
+    with the latest time stamp of its log (the same board whenever and whichever way
+    the merge ran); what the log said stays."""
+    from ai_protocols.board.model import PUT_BACK
+
+    if not ident:
+        return body
+    lines = body.splitlines()
+    said = None
+    if also is not None:
+        said = f"its id was also {also} (changed by hand in another clone; a merge kept " \
+            f"{ident}): the same task"
+    else:
+        for line in reversed(lines):
+            found = RETYPED.match(line.strip())
+            now = found.group(2) if found else None
+            if found is None and (back := PUT_BACK.match(line.strip())) is not None:
+                now = back.group(1)
+            if now is None:
+                continue
+            if now != ident:
+                said = f"its id was {now} (a merge kept the change by hand to {ident}): " \
+                    "the same task"
+            break
+    if said is None:
+        return body
+    stamps = [stamp for line in lines if (found := _ITEM_STAMP.match(line.strip()))
+              and (stamp := found.group(1)) and parse_timestamp(stamp) is not None]
+    stamp = max(stamps, key=lambda s: parse_timestamp(s) or datetime.min) if stamps else \
+        format_timestamp(datetime.now())
+    return _append_to_log(body, [f"- {stamp} {said}{newline}"], newline)
 
 
 def _append_to_log(body: str, items: list[str], newline: str) -> str:

@@ -314,10 +314,13 @@ def id_shown(text: str) -> str:
     return "a text that Org would read as markup (not copied here)"
 
 
-#: The log item of a task whose id a person changed (``Board._same_again``), or that
-#: two clones each gave an id (the merge's ``_adopt_ids``): the id it was, the id it has.
-RETYPED = pattern(r"- \[[^]]*\] its id was (?:also )?(\S+) \((?:changed by hand to|given in "
-                  r"another clone; a merge kept) (\S+)\): the same task$")
+#: The log item of a task whose id a person changed (``Board._same_again``), that two
+#: clones each gave an id (the merge's ``_adopt_ids``) or each changed to another (the
+#: merge's ``_one_id``: the smaller kept), or whose change by hand a merge kept over a
+#: later note that said otherwise (``_id_said``): the id it was, the id it has.
+RETYPED = pattern(r"- \[[^]]*\] its id was (?:also )?(\S+) \((?:changed by hand to|"
+                  r"(?:given|changed by hand) in another clone; a merge kept|"
+                  r"a merge kept the change by hand to) (\S+)\): the same task$")
 
 #: The log item of a task whose id git put back after a person had changed it
 #: (``Board._same_again``): the id it has again, the id the person had typed.
@@ -330,23 +333,27 @@ def renamed_to(doc: OrgFile, wanted: str, tasks: list[Task] | None = None) -> li
     whole id, or an end of it, as ``find_task`` reads one) was theirs and the id they
     have now is another: a person changed it (:data:`RETYPED`), two clones each gave
     one (the merge's note, :data:`RETYPED` too), or git put back the id a person had
-    changed (:data:`PUT_BACK`); the latest such note of each task deciding. The one
-    rule that follows an id through such changes, for a command's id and a session's
-    linked task alike (:func:`current_task`)."""
+    changed (:data:`PUT_BACK`): followed from its latest note back through the ids its
+    notes say it had (a note whose id it has is one of those ids: two clones' ids a
+    merge made one, an id changed twice), never through a note of an id it never had.
+    The one rule that follows an id through such changes, for a command's id and a
+    session's linked task alike (:func:`current_task`)."""
     found = []
     for task in tasks if tasks is not None else read_board(doc, check=False)[0]:
+        had = {task.id}
         for text in reversed(own_log(doc, task.line)):
             match = RETYPED.match(text.strip())
-            if match and match.group(2) == task.id:
+            if match and match.group(2) in had:
                 was = match.group(1)
             else:
                 match = PUT_BACK.match(text.strip())
-                if not (match and match.group(1) == task.id):
+                if not (match and match.group(1) in had):
                     continue
                 was = match.group(2)
-            if was == wanted or was.endswith(wanted):
+            if was != task.id and (was == wanted or was.endswith(wanted)):
                 found.append(task)
-            break
+                break
+            had.add(was)
     return found
 
 
