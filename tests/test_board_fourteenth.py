@@ -183,3 +183,115 @@ def test_many_retyped_ids_are_each_noted_on_their_own_task(tmp_path: Path) -> No
             assert f":ID:       {ident}\n" in chunk, chunk
             assert chunk.rstrip().endswith(f"given back ({ident})"), chunk
             assert "hand" not in chunk.split(":END:")[0], chunk
+
+
+# -- 2 and 3: what a merge keeps of a task's id, and what its log says -----------------------
+
+_ID_NOTE = re.compile(r"^- \[[^]]*\] its id (?:was (?:also )?\S+ \((?:changed by hand to|"
+                      r"(?:given|changed by hand) in another clone; a merge kept|a merge kept "
+                      r"the change by hand to) (\S+)\)|is (\S+) again)", re.M)
+
+
+def _clones(root: Path) -> tuple[Runner, str, Path, Path]:
+    """A committed project with two tasks ("first" is returned by id) and two clones,
+    each with the board's merge driver in its git configuration."""
+    run, first, _ = _project(root)
+    clones = []
+    for name in ("a", "b"):
+        clone = root.parent / name
+        subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+        for key in ("name", "driver"):
+            git(clone, "config", f"merge.ai-protocols.{key}",
+                git(root, "config", f"merge.ai-protocols.{key}").strip())
+        clones.append(clone)
+    return run, first, clones[0], clones[1]
+
+
+def _commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def _task_chunk(text: str, title: str) -> str:
+    return next(c for c in text.split("\n* ") if c.startswith(f"TODO {title}\n"))
+
+
+def _last_id_note(chunk: str) -> str:
+    """The id the task's latest id note says it has."""
+    notes = _ID_NOTE.findall(chunk)
+    assert notes, chunk
+    now, again = notes[-1]
+    return now or again
+
+
+@pytest.mark.parametrize("commands", [True, False], ids=["noted", "unnoted"])
+def test_two_clones_that_retype_one_id_merge_to_the_same_board_either_way(
+        tmp_path: Path, commands: bool) -> None:
+    """Clones a and b each retype the task's id to another (and run a command, which
+    notes it, or not); a merges b, and b merges a, with real ``git merge``: no conflict,
+    the same board both ways, the smaller id kept, the other named in the log as an id
+    it had, so that ``task show`` given it or the first id names the kept one (before:
+    a conflict in the drawer)."""
+    _, first, a, b = _clones(tmp_path / "proj")
+    for clone, typed in ((a, "zeta-id"), (b, "alpha-id")):
+        if commands:  # (a clone's board as a command wrote it: the next notes the change)
+            add(Runner(clone), f"from {clone.name}")
+        edit(clone, f":ID:       {first}\n", f":ID:       {typed}\n")
+        if commands:
+            add(Runner(clone), f"more from {clone.name}")
+            assert f"changed by hand to {typed}" in board(clone)
+        _commit(clone, clone.name)
+    head_a, head_b = git(a, "rev-parse", "HEAD").strip(), git(b, "rev-parse", "HEAD").strip()
+    git(a, "fetch", "-q", str(b), "HEAD")
+    git(b, "fetch", "-q", str(a), "HEAD")
+    git(a, "merge", "-q", "--no-edit", head_b)
+    git(b, "merge", "-q", "--no-edit", head_a)
+    assert board(a) == board(b)
+    text = board(a)
+    assert "<<<<<<<" not in text
+    chunk = _task_chunk(text, "first")
+    assert ":ID:       alpha-id\n" in chunk and "zeta-id" not in chunk.split(":END:")[0]
+    assert "its id was also zeta-id (changed by hand in another clone; a merge kept " \
+        "alpha-id): the same task" in chunk
+    assert _last_id_note(chunk) == "alpha-id"
+    for old in ("zeta-id", first):
+        said = Runner(a)("task", "show", old, check=False)
+        assert said.returncode == 20 and "its id is now alpha-id" in said.stderr, said
+    assert "first" in Runner(a)("task", "show", "alpha-id").stdout
+    done = Runner(b)("task", "add", "after")  # (the next command adds no other note)
+    assert "noted on the task board" not in done.stderr, done.stderr
+    assert _last_id_note(_task_chunk(board(b), "first")) == "alpha-id"
+    parsed = org_element([a / ".ai" / "tasks.org"])[0]
+    assert_reader_agrees(a / ".ai" / "tasks.org", parsed)
+
+
+def test_after_a_branch_switch_and_a_merge_the_last_id_note_says_the_id_kept(
+        tmp_path: Path) -> None:
+    """A person retypes a task's id on a branch (a command notes it); back on main,
+    git's older board makes the next command note "its id is X again"; main then merges
+    the branch, whose change of the id the merge keeps: the log's last id note names the
+    id the task has (before: "its id is X again", under the id Y), and the next command
+    adds no note of its own; ``task show X`` names Y."""
+    root = tmp_path / "proj"
+    run, first, _ = _project(root)
+    git(root, "checkout", "-q", "-b", "feature")
+    edit(root, f":ID:       {first}\n", ":ID:       typed-y\n")
+    add(run, "on feature")
+    _commit(root, "feature")
+    git(root, "checkout", "-q", "-")
+    done = run("task", "add", "on main")
+    assert f"its id is {first} again" in done.stderr
+    _commit(root, "main")
+    git(root, "merge", "-q", "--no-edit", "feature")
+    chunk = _task_chunk(board(root), "first")
+    assert ":ID:       typed-y\n" in chunk
+    assert f"its id is {first} again" in chunk  # (what happened stays said)
+    assert _last_id_note(chunk) == "typed-y", chunk
+    done = run("task", "add", "after")
+    assert "noted on the task board" not in done.stderr, done.stderr
+    assert _last_id_note(_task_chunk(board(root), "first")) == "typed-y"
+    said = run("task", "show", first, check=False)
+    assert said.returncode == 20 and "its id is now typed-y" in said.stderr, said
+    parsed = org_element([root / ".ai" / "tasks.org"])[0]
+    assert_reader_agrees(root / ".ai" / "tasks.org", parsed)

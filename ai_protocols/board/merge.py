@@ -810,13 +810,14 @@ def _moved_names(o: dict[str, _Chunk], side: dict[str, _Chunk]) -> set[str]:
 
 
 def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:
-    """``chunk`` (a task) with a log item saying ``text`` at its end, stamped now (the
-    format :data:`~ai_protocols.board.model.RETYPED` reads); ``preamble``: the text
-    before the board's first headline, to read it with."""
+    """``chunk`` (a task) with a log item saying ``text`` at its end, stamped with its
+    log's latest time (:func:`_latest_stamp`; the format
+    :data:`~ai_protocols.board.model.RETYPED` reads); ``preamble``: the text before the
+    board's first headline, to read it with."""
     lines = list(chunk.lines)
     if not lines[-1].endswith(chunk.newline):
         lines[-1] += chunk.newline
-    lines.append(f"- {format_timestamp(datetime.now())} {text}{chunk.newline}")
+    lines.append(f"- {_latest_stamp(lines)} {text}{chunk.newline}")
     again = _Version(preamble + "".join(lines))
     return again.chunks[again.order[1]]
 
@@ -1092,11 +1093,18 @@ def _id_said(body: str, ident: str | None, also: str | None, newline: str) -> st
             break
     if said is None:
         return body
+    return _append_to_log(body, [f"- {_latest_stamp(lines)} {said}{newline}"], newline)
+
+
+def _latest_stamp(lines: list[str]) -> str:
+    """The latest time stamp of the log items among ``lines`` (a task's), as written;
+    now's, when there is none: what the merge stamps its own notes with, so that the
+    board is the same whenever, and whichever way, the merge ran."""
     stamps = [stamp for line in lines if (found := _ITEM_STAMP.match(line.strip()))
               and (stamp := found.group(1)) and parse_timestamp(stamp) is not None]
-    stamp = max(stamps, key=lambda s: parse_timestamp(s) or datetime.min) if stamps else \
-        format_timestamp(datetime.now())
-    return _append_to_log(body, [f"- {stamp} {said}{newline}"], newline)
+    if not stamps:
+        return format_timestamp(datetime.now())
+    return max(stamps, key=lambda s: (parse_timestamp(s) or datetime.min, s))
 
 
 def _append_to_log(body: str, items: list[str], newline: str) -> str:
@@ -1428,7 +1436,7 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                              for raw in chunk.lines]
                     if not lines[-1].endswith(chunk.newline):
                         lines[-1] += chunk.newline
-                    stamp = format_timestamp(datetime.now())
+                    stamp = _latest_stamp(lines)
                     lines.append(f"- {stamp} its id was also {_ident(named[side])} (given "
                                  f"in another clone; a merge kept {_ident(kept)}): the "
                                  f"same task{model.newline}")
