@@ -295,3 +295,32 @@ def test_after_a_branch_switch_and_a_merge_the_last_id_note_says_the_id_kept(
     assert said.returncode == 20 and "its id is now typed-y" in said.stderr, said
     parsed = org_element([root / ".ai" / "tasks.org"])[0]
     assert_reader_agrees(root / ".ai" / "tasks.org", parsed)
+
+
+# -- 6. a session's link through an id changed in a fast-forwarded commit --------------------
+
+
+def test_a_sessions_link_follows_an_id_changed_in_a_fast_forwarded_commit(
+        tmp_path: Path) -> None:
+    """A session linked by ``start --task A``; in a clone, a person changes A's id in
+    Emacs and commits (no command, so no note); the project fast-forwards to it. The
+    session's task is found as ``task show A`` finds it, by the board's git history
+    (``git log -S``): ``resume`` names the task by the id it has now (before: the link
+    named no task, and the context lost it)."""
+    root = tmp_path / "proj"
+    run, first, second = _project(root)
+    agent = "worker.1"
+    run("start", "--task", first, agent=agent)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+    edit(clone, f":ID:       {first}\n", ":ID:       moved-by-hand\n")
+    _commit(clone, "an id changed by hand")
+    git(root, "pull", "-q", "--ff-only", str(clone), "HEAD")
+    assert ":ID:       moved-by-hand\n" in board(root) and "its id was" not in board(root)
+    said = run("task", "show", first, check=False)
+    assert said.returncode == 20 and "its id is now moved-by-hand" in said.stderr, said
+    shown = run("resume", agent=agent).stdout
+    assert "moved-by-hand" in shown and "first" in shown, shown
+    assert second not in shown and "second" not in shown, shown
+    data = run("resume", "--json", agent=agent).stdout
+    assert "moved-by-hand" in data, data

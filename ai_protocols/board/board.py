@@ -36,6 +36,7 @@ from ai_protocols.board.model import (
     Handoff,
     Sunk,
     Task,
+    _check_task_id,
     all_sunk,
     board_bytes,
     board_decode,
@@ -48,9 +49,9 @@ from ai_protocols.board.model import (
     check_role,
     check_tag,
     check_title,
-    current_task,
     done_states,
     ended_locks,
+    find_task,
     handoffs,
     holder_name,
     id_fault,
@@ -86,7 +87,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
-from ai_protocols.git.state import file_at, head_holds, recorded_in_history
+from ai_protocols.git.state import head_holds
 from ai_protocols.lean import datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
@@ -1209,13 +1210,17 @@ class Board:
     def session_tasks(self, linked: str | None = None,
                       linked_at: datetime | None = None) -> list[Task]:
         """The open tasks the agent holds, and the task ``linked`` to its session (by
-        ``start``/``log --task``, at ``linked_at``: :func:`current_task`) if it is still
-        open, in board order."""
+        ``start``/``log --task``, at ``linked_at``: as its log's notes, or the board's git
+        history, says it is now: :func:`~ai_protocols.board.merge.current_or_history`) if
+        it is still open, in board order."""
         tasks = self.tasks()
         held = self.held_tasks(tasks)[0]
-        if linked:  # (its id changed since: the task its log says it is now)
+        if linked:  # (its id changed since: the task its log, or git's history, says)
+            from ai_protocols.board.merge import current_or_history
+
             doc = self._doc()
-            now = current_task(doc, tasks, linked, linked_at) if doc is not None else None
+            now = current_or_history(doc, tasks, linked, linked_at, str(self.project.root)) \
+                if doc is not None else None
             linked = now.id if now is not None else linked
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]
@@ -1462,54 +1467,9 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
     return seen
 
 
-#: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
-_CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
-
-
 #: The properties a claim or a hand-off sets on its task (the claim's, and the role it
 #: was handed to): what putting back a claim git took off puts back.
 HELD_KEYS = (*CLAIM_KEYS, "ROLE")
-
-
-def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
-    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
-    character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
-    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
-    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
-    several end so (it lists them: give more of the end). Spaces around it are
-    dropped; an id that matches no task as given is read as Crockford's base 32 reads
-    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
-    wanted = _check_task_id(task_id)
-    exact = [t for t in tasks if t.id == wanted]
-    if len(exact) > 1:
-        raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
-    if exact:
-        return exact[0]
-    found = [t for t in tasks if t.id and t.id.endswith(wanted)]
-    if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
-        loose = wanted.lower().translate(_CROCKFORD_READ)
-        found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
-    if len(found) == 1:
-        return found[0]
-    if found and len({t.id for t in found}) == 1:
-        raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
-    # (none ends so: those that start so, said, for whoever typed an id's start)
-    starting = () if found else tuple(_unique(
-        t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
-            wanted.lower().translate(_CROCKFORD_READ))))
-    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
-                       starting=starting)
-
-
-def _check_task_id(task_id: str) -> str:
-    """``task_id`` without the spaces around it, as every command reads a task's id;
-    :class:`~ai_protocols.errors.InvalidText` (exit 4) when nothing is left: an empty
-    id is bad input, as every other empty value is, not an id no task has."""
-    wanted = task_id.strip()
-    if not wanted:
-        raise InvalidText("task id", task_id, "it is empty; give a task's id, or its end "
-                                              "('ai-protocols task list' shows the ids)")
-    return wanted
 
 
 def _own_copy_holds(own: str, task_id: str) -> str | None:
@@ -1570,67 +1530,23 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             + "; name it by the id it has now") from None
 
 
-#: How many changes of a task's id :func:`_history_says` follows (each one git run for
-#: the commit and two for its boards): a bound on a miss's cost.
-HISTORY_HOPS = 8
-
-
 def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
     """What the board's git history says of the id ``wanted`` (whole, or an end of it,
-    as :func:`find_task` reads one) that no task of ``doc`` has and no task's log names:
-    the id a person changed in a commit git then took as it was (a fast-forward, or a
-    merge that took that side whole, without the merge driver: no note was written).
-    The newest commit of ``HEAD``'s history that changed how often the board holds
-    ``wanted`` (``git log -S``, git-log(1)) is the one that changed or removed it; its
-    parent's board had the task; the one identity rule
-    (:func:`~ai_protocols.board.merge.same_tasks`, the merge's) pairs that task with
-    the task of the commit's board that it became. Followed while that id, too, is gone
-    (at most :data:`HISTORY_HOPS` changes). Returns what to tell the person: ``its id is
-    now NEW ...``, or that commit removed the task; ``None`` when the history says
-    nothing (no git, no such commit, a board git cannot read, a task the rule pairs with
-    none of the new board's). Run only on a miss: a found id costs no git run."""
-    from ai_protocols.board.merge import same_tasks
+    as :func:`find_task` reads one) that no task of ``doc`` has and no task's log names
+    (:func:`~ai_protocols.board.merge.id_in_history`, the one rule): what to tell the
+    person, ``its id is now NEW ...``, or that a commit removed the task; ``None`` when
+    the history says nothing. Run only on a miss: a found id costs no git run."""
+    from ai_protocols.board.merge import id_in_history
 
-    root, path = str(board.parent.parent), f"{AI_DIR}/{BOARD_FILE}"
-    tasks = read_board(doc, check=False)[0]
-    ident, seen, said = wanted, {wanted}, []
-    for _ in range(HISTORY_HOPS):
-        commit = recorded_in_history(root, path, ident)
-        if commit is None:
-            return None
-        before, after = file_at(root, f"{commit}^", path), file_at(root, commit, path)
-        if before is None:
-            return None
-        try:
-            old = BoardFile(before.decode("utf-8"))
-            task = find_task(read_board(old, check=False)[0], ident, board)
-            new = BoardFile(after.decode("utf-8")) if after is not None else None
-        except (UnicodeDecodeError, ValueError, TaskNotFound):
-            return None
-        short = commit[:12]
-        pair = [b for a, b in (same_tasks(old, new) if new is not None else [])
-                if old.headlines[a].line == task.line - 1]
-        now = read_board(new, check=False)[0] if new is not None and pair else []
-        found = next((t for t in now if t.line == new.headlines[pair[0]].line + 1), None) \
-            if new is not None and pair else None
-        if found is None or not found.id:
-            if any(t.id == task.id for t in read_board(new, check=False)[0]) \
-                    if new is not None else False:
-                return None  # (still there in that commit: not what changed it)
-            return (f"its task, {task.id} ({task.title}), was removed from the board by "
-                    f"commit {short}" + (f" ({'; '.join(said)})" if said else "")
-                    + "; 'git show " + short + "' shows how")
-        said.append(f"commit {short} changed {task.id} to {found.id}")
-        here = [t for t in tasks if t.id == found.id]
-        if len(here) == 1:
-            return (f"its id is now {found.id} (line {here[0].line}, as the board's git "
-                    f"history says: {'; '.join(said)}, without a note in its log); name "
-                    "it by the id it has now")
-        if found.id in seen:
-            return None
-        ident = found.id
-        seen.add(ident)
-    return None
+    found = id_in_history(doc, wanted, str(board.parent.parent))
+    if found is None:
+        return None
+    task, said, removed = found
+    if task is not None:
+        return (f"its id is now {task.id} (line {task.line}, as the board's git "
+                f"history says: {'; '.join(said)}, without a note in its log); name "
+                "it by the id it has now")
+    return removed
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:

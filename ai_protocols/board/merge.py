@@ -1449,6 +1449,94 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                 side.order[side.order.index(name)] = kept
 
 
+#: How many changes of a task's id :func:`id_in_history` follows (each one git run for
+#: the commit and two for its boards): a bound on a miss's cost.
+HISTORY_HOPS = 8
+
+
+def id_in_history(doc: OrgFile, wanted: str, root: str,
+                  ) -> tuple[Task | None, list[str], str | None] | None:
+    """What the board's git history (the project at ``root``) says of the id ``wanted``
+    (whole, or an end of it, as ``board.find_task`` reads one) that no task of ``doc``
+    has and no task's log names: the id a person changed in a commit git then took as
+    it was (a fast-forward, or a merge that took that side whole, without the merge
+    driver: no note was written). The newest commit of ``HEAD``'s history that changed
+    how often the board holds ``wanted`` (``git log -S``, git-log(1)) is the one that
+    changed or removed it; its parent's board had the task; the one identity rule
+    (:func:`same_tasks`, the merge's) pairs that task with the task of the commit's
+    board that it became. Followed while that id, too, is gone (at most
+    :data:`HISTORY_HOPS` changes). Returns the task of ``doc`` that has the id now, with
+    the changes that led to it (``commit C changed X to Y``); or ``None`` and what to
+    say of a commit that removed the task; ``None`` when the history says nothing (no
+    git, no such commit, a board git cannot read, a task the rule pairs with none of
+    the new board's). The one rule of an id's history, for a command's id
+    (``board._history_says``) and a session's linked task (:func:`current_or_history`)
+    alike; run only on a miss: a found id costs no git run."""
+    from pathlib import Path
+
+    from ai_protocols.board.model import find_task
+    from ai_protocols.errors import TaskNotFound
+    from ai_protocols.git.state import file_at, recorded_in_history
+    from ai_protocols.paths import AI_DIR, BOARD_FILE
+
+    path = f"{AI_DIR}/{BOARD_FILE}"
+    board = Path(root, path)
+    tasks = read_board(doc, check=False)[0]
+    ident, seen, said = wanted, {wanted}, []
+    for _ in range(HISTORY_HOPS):
+        commit = recorded_in_history(root, path, ident)
+        if commit is None:
+            return None
+        before, after = file_at(root, f"{commit}^", path), file_at(root, commit, path)
+        if before is None:
+            return None
+        try:
+            old = BoardFile(before.decode("utf-8"))
+            task = find_task(read_board(old, check=False)[0], ident, board)
+            new = BoardFile(after.decode("utf-8")) if after is not None else None
+        except (UnicodeDecodeError, ValueError, TaskNotFound):
+            return None
+        short = commit[:12]
+        pair = [b for a, b in (same_tasks(old, new) if new is not None else [])
+                if old.headlines[a].line == task.line - 1]
+        now = read_board(new, check=False)[0] if new is not None and pair else []
+        found = next((t for t in now if t.line == new.headlines[pair[0]].line + 1), None) \
+            if new is not None and pair else None
+        if found is None or not found.id:
+            if any(t.id == task.id for t in read_board(new, check=False)[0]) \
+                    if new is not None else False:
+                return None  # (still there in that commit: not what changed it)
+            return None, said, (f"its task, {task.id} ({task.title}), was removed from the "
+                                f"board by commit {short}"
+                                + (f" ({'; '.join(said)})" if said else "")
+                                + "; 'git show " + short + "' shows how")
+        said.append(f"commit {short} changed {task.id} to {found.id}")
+        here = [t for t in tasks if t.id == found.id]
+        if len(here) == 1:
+            return here[0], said, None
+        if found.id in seen:
+            return None
+        ident = found.id
+        seen.add(ident)
+    return None
+
+
+def current_or_history(doc: OrgFile, tasks: list[Task], wanted: str,
+                       linked_at: datetime | None, root: str) -> Task | None:
+    """The task a session's link to ``wanted`` names now: the one rule of its log's notes
+    (:func:`~ai_protocols.board.model.current_task`), else, when no task has the id and
+    no log names it, the board's git history (:func:`id_in_history`: a person changed
+    the id in a commit the clone fast-forwarded), as ``task show`` reads an id; ``None``
+    when neither says. Git runs only on that miss."""
+    from ai_protocols.board.model import current_task
+
+    found = current_task(doc, tasks, wanted, linked_at)
+    if found is not None or any(t.id == wanted for t in tasks):
+        return found
+    history = id_in_history(doc, wanted, root)
+    return history[0] if history is not None else None
+
+
 def _removed(o: dict[str, _Chunk], order: list[str], a: dict[str, _Chunk],
              b: dict[str, _Chunk]) -> set[str]:
     """The tasks one side removed and the other left as they were: they go. ``o``, ``a``,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import InvalidText, MisplacedDrawer
+from ai_protocols.errors import DuplicateTaskId, InvalidText, MisplacedDrawer, TaskNotFound
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import parse_timestamp
@@ -71,6 +71,7 @@ __all__ = [
     "covers",
     "covers_real",
     "done_states",
+    "find_task",
     "handoffs",
     "holder_name",
     "id_fault",
@@ -1519,6 +1520,51 @@ def overlap(a: str, b: str) -> bool:
 
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+#: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
+_CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
+
+
+def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
+    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
+    character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
+    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
+    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
+    several end so (it lists them: give more of the end). Spaces around it are
+    dropped; an id that matches no task as given is read as Crockford's base 32 reads
+    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
+    wanted = _check_task_id(task_id)
+    exact = [t for t in tasks if t.id == wanted]
+    if len(exact) > 1:
+        raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
+    if exact:
+        return exact[0]
+    found = [t for t in tasks if t.id and t.id.endswith(wanted)]
+    if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
+        loose = wanted.lower().translate(_CROCKFORD_READ)
+        found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
+    if len(found) == 1:
+        return found[0]
+    if found and len({t.id for t in found}) == 1:
+        raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
+    # (none ends so: those that start so, said, for whoever typed an id's start)
+    starting = () if found else tuple(dict.fromkeys(
+        t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
+            wanted.lower().translate(_CROCKFORD_READ))))
+    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
+                       starting=starting)
+
+
+def _check_task_id(task_id: str) -> str:
+    """``task_id`` without the spaces around it, as every command reads a task's id;
+    :class:`~ai_protocols.errors.InvalidText` (exit 4) when nothing is left: an empty
+    id is bad input, as every other empty value is, not an id no task has."""
+    wanted = task_id.strip()
+    if not wanted:
+        raise InvalidText("task id", task_id, "it is empty; give a task's id, or its end "
+                                              "('ai-protocols task list' shows the ids)")
+    return wanted
 
 
 def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None, *,
