@@ -831,6 +831,7 @@ class Board:
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
+            self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
             as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
                     not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
@@ -844,23 +845,11 @@ class Board:
             yield doc
             indexes = task_headlines(doc)
             ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
-            for index in reversed(indexes):  # (from the end: a note moves what follows)
+            for index in indexes:
                 headline = doc.headlines[index]
-                typed = headline.properties.get("ID", "").strip()
-                if not typed:
+                if not headline.properties.get("ID"):
                     ids.add(minted := mint_task_id(taken=ids))
                     doc.set_properties(headline.line, [("ID", minted)])
-                elif (fault := id_fault(typed)) is not None:
-                    # (a person typed an id no task can have on a task that is no other
-                    # (:meth:`_same_again` gave a known task its own back): a new one)
-                    ids.add(minted := mint_task_id(taken=ids))
-                    doc.set_properties(headline.line, [("ID", minted)])
-                    _note(doc, headline.line, format_timestamp(minute_of(None)),
-                          f"its id was typed by hand as {id_shown(typed)}, which cannot be "
-                          f"a task's id ({fault.split(';')[0]}): given a new one")
-                    self._correcting.append(f"task {minted}: its id, typed by hand as "
-                                            f"{quoted(typed)}, cannot be a task's id "
-                                            f"({fault}): given a new one; noted in its log")
             if not (data is None and create) and (doc.text == before or
                                                   (data is None and not put_back and
                                                    not self._noting and
@@ -872,6 +861,33 @@ class Board:
             self.noted = self._noting
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
+
+    def _new_ids(self, doc: OrgFile) -> None:
+        """Give each task whose ``:ID:`` a person typed as a text no id can be
+        (:func:`~ai_protocols.board.model.id_fault`), and that is no task the kept copy
+        knows (:meth:`_same_again` gave such a task its own id back), a new id, with a
+        line in its log naming the text as the one display rule shows it; said in
+        ``self._correcting``. The notes go in at once (:meth:`OrgFile.insert_all`)."""
+        indexes = task_headlines(doc)
+        faults = [(index, typed, fault) for index in indexes
+                  if (typed := doc.headlines[index].properties.get("ID", "").strip())
+                  and (fault := id_fault(typed)) is not None]
+        if not faults:
+            return
+        ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
+        stamp = format_timestamp(minute_of(None))
+        notes = []
+        for index, typed, fault in faults:
+            ids.add(minted := mint_task_id(taken=ids))
+            doc.set_properties(doc.headlines[index].line, [("ID", minted)])
+            notes.append((index, entry_lines(stamp, _whole(
+                f"its id was typed by hand as {id_shown(typed)}, which cannot be a task's "
+                f"id ({fault.split(';')[0]}): given a new one"))))
+            self._correcting.append(f"task {minted}: its id, typed by hand as "
+                                    f"{quoted(typed)}, cannot be a task's id ({fault}): "
+                                    "given a new one; noted in its log")
+        headlines = doc.headlines  # (an id line set keeps every headline's place)
+        doc.insert_all([(doc.content_end(headlines[index]), lines) for index, lines in notes])
 
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
         """Put ``doc`` in place of the board read as ``data`` (``read_as``: which file it
