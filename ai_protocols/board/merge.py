@@ -1056,9 +1056,6 @@ def _one_id(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
     return {**ours, "ID": kept}, {**theirs, "ID": kept}, also
 
 
-_ITEM_STAMP = re.compile(r"- (\[\d{4}-\d\d-\d\d [^]\n]*\])")
-
-
 def _id_said(body: str, ident: str | None, also: str | None, newline: str) -> str:
     """``body`` (a merged task's lines under its drawer; ``ident``: its merged ``ID``)
     with the log item that makes its log's latest id note say the id it has: ``its id
@@ -1100,7 +1097,9 @@ def _latest_stamp(lines: list[str]) -> str:
     """The latest time stamp of the log items among ``lines`` (a task's), as written;
     now's, when there is none: what the merge stamps its own notes with, so that the
     board is the same whenever, and whichever way, the merge ran."""
-    stamps = [stamp for line in lines if (found := _ITEM_STAMP.match(line.strip()))
+    from ai_protocols.board.model import _NOTE_STAMP
+
+    stamps = [stamp for line in lines if (found := _NOTE_STAMP.match(line.strip()))
               and (stamp := found.group(1)) and parse_timestamp(stamp) is not None]
     if not stamps:
         return format_timestamp(datetime.now())
