@@ -324,3 +324,31 @@ def test_a_sessions_link_follows_an_id_changed_in_a_fast_forwarded_commit(
     assert second not in shown and "second" not in shown, shown
     data = run("resume", "--json", agent=agent).stdout
     assert "moved-by-hand" in data, data
+
+
+# -- 4. the order of notes of one minute after a merge (seconds: not written) ----------------
+
+
+def test_notes_of_one_minute_in_two_clones_merge_in_one_order_either_way(
+        tmp_path: Path) -> None:
+    """Two clones each claim and release one task (notes in one minute, as the board's
+    time stamps have no seconds: Org 9.7's org-lint calls ``[... 10:00:05]`` a
+    malformed timestamp, docs/decisions.md); a merges b and b merges a with real
+    ``git merge``: every note once, and the same board both ways."""
+    _, first, a, b = _clones(tmp_path / "proj")
+    for clone, agent in ((a, "ann.1"), (b, "bob.1")):
+        Runner(clone)("task", "claim", first, agent=agent)
+        Runner(clone)("task", "release", first, agent=agent)
+        _commit(clone, clone.name)
+    head_a, head_b = git(a, "rev-parse", "HEAD").strip(), git(b, "rev-parse", "HEAD").strip()
+    git(a, "fetch", "-q", str(b), "HEAD")
+    git(b, "fetch", "-q", str(a), "HEAD")
+    git(a, "merge", "-q", "--no-edit", head_b)
+    git(b, "merge", "-q", "--no-edit", head_a)
+    assert board(a) == board(b)
+    chunk = _task_chunk(board(a), "first")
+    for agent in ("ann.1", "bob.1"):
+        assert chunk.count(f"claimed by {agent}") == 1, chunk
+        assert chunk.count(f"released by {agent}") == 1, chunk
+        assert chunk.index(f"claimed by {agent}") < chunk.index(f"released by {agent}")
+    assert not re.search(r"\[\d{4}-\d\d-\d\d \w+ \d\d:\d\d:\d\d\]", board(a))
