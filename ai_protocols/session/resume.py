@@ -264,10 +264,12 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
         return [], {}
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
-        from ai_protocols.board.model import current_task, linked_since
+        from ai_protocols.board.merge import current_or_history
+        from ai_protocols.board.model import linked_since
 
-        now = current_task(doc, tasks, linked,
-                           linked_since(session.log, linked) if session else None)
+        now = current_or_history(doc, tasks, linked,
+                                 linked_since(session.log, linked) if session else None,
+                                 str(project.root))
         linked = now.id if now is not None else linked
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
                                                (linked and t.id == linked))]
