@@ -92,3 +92,41 @@ def test_in_a_project_without_a_session_the_advice_is_still_start(repo: Path) ->
     for result in both(repo, "log", "--progress", "x"):
         assert result.returncode == 3
         assert result.stderr.endswith("run 'ai-protocols start' first\n")
+
+
+# -- issue 14, fourteenth round: the order of one call, as the user guide gives it -------------
+
+
+def test_the_user_guide_gives_the_order_log_writes_in() -> None:
+    """docs/user-guide.md lists the kinds of one call in the order of ENTRY_KINDS (the
+    table ``log`` sorts by): a new kind or a reordering shows here."""
+    import re
+
+    from ai_protocols.session.model import ENTRY_KINDS
+
+    guide = (Path(__file__).parent.parent / "docs" / "user-guide.md").read_text()
+    listed = re.search(r"in\s+this order whatever the order on the command line: (.*?)\.",
+                       guide, re.S)
+    assert listed is not None
+    words = [w.strip() for w in " ".join(listed.group(1).split()).split(",")]
+    names = {"decisions": "decision", "next steps": "next", "key files": "key-file",
+             "discoveries": "discovery", "blockers": "blocker"}
+    assert [names.get(w, w) for w in words] == [k.kind for k in ENTRY_KINDS]
+    assert "One exception: a\n  `--current X` with a `--done X`" in guide
+
+
+def test_done_and_current_of_one_text_tick_that_step_and_leave_none_current(
+        project: Path, run: Runner) -> None:
+    """What the user guide says of ``--done A --current A``, on a real session."""
+    import json
+
+    run("start", "--title", "Order")
+    run("log", "--progress", "step A", "--progress", "step B")
+    run("log", "--current", "step B")
+    run("log", "--done", "step A", "--current", "step A")
+    shown = json.loads(run("show", "--json").stdout)
+    assert shown["current"] is None
+    items = {i["text"]: i for i in shown["progress"]}
+    assert items["step A"]["done"] is True and items["step B"]["done"] is False
+    text = (project / ".ai" / "session-context.org").read_text()
+    assert "[-]" not in text and text.count("step A") >= 1
