@@ -11,8 +11,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import CLI, Runner, clean_env
 from test_rollover_eleventh_b import killed_at
+
+from conftest import CLI, Runner, clean_env
 
 
 def temporaries(folder: Path, name: str) -> list[Path]:
