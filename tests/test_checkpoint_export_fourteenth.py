@@ -65,3 +65,57 @@ def test_a_live_exports_temporary_file_is_left_alone(project: Path, run: Runner,
     assert not live.exists()
     with open(tmp_path / "snap.tar.gz", "rb") as done_file:  # (and no lock is left held)
         fcntl.flock(done_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+# -- review fault 11: a symbolic link where the checkpoint has a folder -----------------------
+
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=project,
+                   check=True, capture_output=True)
+
+
+def test_a_committed_symbolic_link_where_a_folder_goes_is_removed_first(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """HEAD holds ``link`` as a symbolic link to a folder outside the repository; the
+    checkpoint has a real folder there. ``restore --force`` removes the link (HEAD holds
+    it) and writes the folder: what lies beyond the link is never judged nor touched
+    (it was refused, naming ``link/x.txt``, a file outside the repository)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.txt").write_text("OUTSIDE\n")
+    (project / "link").mkdir()
+    (project / "link" / "x.txt").write_text("inside\n")
+    run("checkpoint")
+    for child in (project / "link").iterdir():
+        child.unlink()
+    (project / "link").rmdir()
+    (project / "link").symlink_to(outside)
+    git(project, "add", "link")
+    git(project, "commit", "-qm", "link is a symbolic link now")
+    done = run("checkpoint", "restore", "1", "--force")
+    assert "  link/x.txt" in done.stderr
+    assert not (project / "link").is_symlink()
+    assert (project / "link" / "x.txt").read_text() == "inside\n"
+    assert (outside / "x.txt").read_text() == "OUTSIDE\n"
+
+
+def test_an_uncommitted_symbolic_link_where_a_folder_goes_is_named_itself(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """The same link, but the work tree's alone: refused (exit 15), naming ``link``, the
+    path in the way, never a file seen through it; nothing changes."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.txt").write_text("OUTSIDE\n")
+    (project / "link").mkdir()
+    (project / "link" / "x.txt").write_text("inside\n")
+    run("checkpoint")
+    for child in (project / "link").iterdir():
+        child.unlink()
+    (project / "link").rmdir()
+    (project / "link").symlink_to(outside)
+    refused = run("checkpoint", "restore", "1", "--force", check=False)
+    assert refused.returncode == 15
+    assert "work in link;" in refused.stderr and "link/x.txt" not in refused.stderr
+    assert (project / "link").is_symlink()
+    assert (outside / "x.txt").read_text() == "OUTSIDE\n"

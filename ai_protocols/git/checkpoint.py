@@ -1660,22 +1660,27 @@ class Checkpoints:
         holding only those, or such a file, is not in the way."""
         found = []
         for path in written:
+            # The folders above first: a symbolic link or a file where a folder goes is
+            # in the way itself (unless removed first), and what lies beyond a symbolic
+            # link is no file of this work tree (never judged through it).
+            parent, beyond = Path(path).parent, False
+            while parent.parts:
+                where = self.top / parent
+                if os.path.lexists(where) and (os.path.islink(where) or
+                                               not os.path.isdir(where)):
+                    if parent.as_posix() not in removed:
+                        found.append(parent.as_posix())  # a file where a folder goes
+                    beyond = True
+                    break
+                parent = parent.parent
+            if beyond:
+                continue
             target = self.top / path
             if os.path.isdir(target) and not os.path.islink(target):
                 if not self._only_removed(path, removed):
                     found.append(path)  # its files would go with it
             elif path in added and os.path.lexists(target) and path not in removed:
                 found.append(path)  # ignored, so not in the snapshot
-            else:
-                parent = Path(path).parent
-                while parent.parts:
-                    where = self.top / parent
-                    if os.path.lexists(where) and (os.path.islink(where) or
-                                                   not os.path.isdir(where)):
-                        if parent.as_posix() not in removed:
-                            found.append(parent.as_posix())  # a file where a folder goes
-                        break
-                    parent = parent.parent
         return found
 
     def _only_removed(self, folder: str, removed: set[str]) -> bool:
