@@ -299,7 +299,12 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
                   json: bool) -> None:
     """``list [--agent ID] [--runtime R] [--since WHEN] [--json]``."""
     moment = None
-    if since:
+    for name, value in (("--agent", agent), ("--runtime", runtime)):
+        if value == "":  # (no session has an empty id: it would match none, silently)
+            from ai_protocols.errors import InvalidText
+
+            raise InvalidText(name, value, f"give a value, or leave {name} out to list all")
+    if since is not None:
         from ai_protocols.cli.since import parse_since
 
         moment = parse_since(since)
@@ -329,7 +334,8 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
                 _echo(f"    warning: {display(put_back)}")
     if not rows:
         filters = " ".join(f"--{name} {quote(value)}" for name, value in
-                           (("agent", agent), ("runtime", runtime), ("since", since)) if value)
+                           (("agent", agent), ("runtime", runtime), ("since", since))
+                           if value is not None)
         _echo(f"No session matches {filters}." if filters else
                    f"No sessions in {display(project.ai_dir_text)} yet: none has started "
                    "('ai-protocols start' begins one).")

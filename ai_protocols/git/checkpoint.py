@@ -62,7 +62,7 @@ from ai_protocols.git.spawn import (
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import counted, datetime, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
-from ai_protocols.storage.files import temporary_name
+from ai_protocols.storage.files import temp_stem, temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Recorded",
            "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded", "take"]
@@ -1666,22 +1666,27 @@ class Checkpoints:
         holding only those, or such a file, is not in the way."""
         found = []
         for path in written:
+            # The folders above first: a symbolic link or a file where a folder goes is
+            # in the way itself (unless removed first), and what lies beyond a symbolic
+            # link is no file of this work tree (never judged through it).
+            parent, beyond = Path(path).parent, False
+            while parent.parts:
+                where = self.top / parent
+                if os.path.lexists(where) and (os.path.islink(where) or
+                                               not os.path.isdir(where)):
+                    if parent.as_posix() not in removed:
+                        found.append(parent.as_posix())  # a file where a folder goes
+                    beyond = True
+                    break
+                parent = parent.parent
+            if beyond:
+                continue
             target = self.top / path
             if os.path.isdir(target) and not os.path.islink(target):
                 if not self._only_removed(path, removed):
                     found.append(path)  # its files would go with it
             elif path in added and os.path.lexists(target) and path not in removed:
                 found.append(path)  # ignored, so not in the snapshot
-            else:
-                parent = Path(path).parent
-                while parent.parts:
-                    where = self.top / parent
-                    if os.path.lexists(where) and (os.path.islink(where) or
-                                                   not os.path.isdir(where)):
-                        if parent.as_posix() not in removed:
-                            found.append(parent.as_posix())  # a file where a folder goes
-                        break
-                    parent = parent.parent
         return found
 
     def _only_removed(self, folder: str, removed: set[str]) -> bool:
@@ -1723,6 +1728,7 @@ class Checkpoints:
                                     "give another name", "export")
         if not target.parent.is_dir():
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
+        _discard_killed_exports(target)
         temp = target.with_name(temporary_name(target.name))
         prefix = self.default_worktree(checkpoint).name
         modules = self._modules(self.top, checkpoint.commit, "", target)
@@ -1783,18 +1789,21 @@ class Checkpoints:
         ls-tree`` and its blobs with ``git cat-file --batch`` (git-cat-file(1)), as
         stored, written with :mod:`tarfile` in git-archive(1)'s layout (a pax global
         header whose comment is the commit, then the entries in git's order)."""
+        import fcntl
         import gzip
         import tarfile
 
         # No file name and no time in the gzip header, as git archive (gzip -n) writes
         # it: never the temporary file's name (RFC 1952, FNAME).
-        with open(temp, "xb") as raw, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
-                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
-                             pax_headers={"comment": commit}, encoding="utf-8",
-                             errors="surrogateescape") as out:
-            where = {path: (folder, link) for folder, link, path in modules}
-            self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
+        with open(temp, "xb") as raw:
+            # held while it is written: a later export's sweep leaves it alone
+            fcntl.flock(raw.fileno(), fcntl.LOCK_EX)  # (_discard_killed_exports)
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
+                    tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
+                                 pax_headers={"comment": commit}, encoding="utf-8",
+                                 errors="surrogateescape") as out:
+                where = {path: (folder, link) for folder, link, path in modules}
+                self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
 
     def _tar_tree(self, out: tarfile.TarFile, repo: Path, env: dict[str, str], commit: str,
                   prefix: str, above: str, modules: dict[str, tuple[Path, str]]) -> None:
@@ -2107,3 +2116,37 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.empty = checkpoints.empty_repositories
     return taken
+
+
+def _discard_killed_exports(target: Path) -> None:
+    """Remove the temporary files (``.NAME.<12 hex digits>.tmp``, the name
+    :func:`~ai_protocols.storage.files.temporary_name` gives) that an export to ``target``
+    killed before its rename left beside it: those whose ``flock`` nobody holds (a
+    writer holds its own until it ends, :meth:`Checkpoints._export`). ``checkpoint export`` takes no
+    project lock, so the lock of each file says whether its writer still runs. A file
+    made a moment ago whose writer has not taken its lock yet could be removed: that
+    export then fails with a clear error and nothing else is lost (docs/checkpoints.md)."""
+    import fcntl
+
+    stem = temp_stem(target.name)
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        middle = name[len(stem) + 2:-len(".tmp")]
+        if not (name.startswith(f".{stem}.") and name.endswith(".tmp") and len(middle) == 12
+                and all(c in "0123456789abcdef" for c in middle)):
+            continue
+        path = target.parent / name
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(path)
+        except OSError:  # (a live writer holds it, or it went meanwhile)
+            pass
+        finally:
+            os.close(fd)
