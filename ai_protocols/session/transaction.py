@@ -173,16 +173,16 @@ class LockedSessions:
                     _release(held)
                     storage.ensure_lock_files(ai_dir, targets)
             for path in paths:
-                storage.discard_partial_writes(path, pending_path(path),
-                                               tombstone_path(ai_dir, path),
-                                               kept_path(ai_dir, path),
-                                               kept_path(ai_dir, pending_path(path)))
-                # (and those of its earlier-entries files and their kept copies: the
-                # session file's lock guards both folders, so a temporary file there
-                # is a killed write's, whichever rollover it was for)
+                # (an unlink a name: the writes under this lock name their temporary
+                # files so; and the folders of its earlier-entries files and of their
+                # kept copies, listed, only where it has them: the session file's lock
+                # guards both, so a temporary file there is a killed rollover's)
                 history = history_folder(ai_dir, path)
-                storage.discard_partial_writes_in(history, *{
-                    parent(kept) for kept in _kept_copies(ai_dir, join(history, "x.org"))})
+                storage.discard_partial_writes(
+                    path, pending_path(path), tombstone_path(ai_dir, path),
+                    kept_path(ai_dir, path), kept_path(ai_dir, pending_path(path)),
+                    folders=(history, *{parent(kept) for kept in _kept_copies(
+                        ai_dir, join(history, "x.org"))}) if os.path.isdir(history) else ())
         except BaseException:
             _release(held)
             raise
@@ -2003,7 +2003,8 @@ class Editing:
             _make_folder(parent(path))
         data = doc.encoded()
         _say_not_kept(path, kept_path(ai_dir, path),
-                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path)))
+                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
+                                           locked=True))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -2332,7 +2333,7 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     if kept is not None:
         _make_folder(parent(kept))
     _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
-                                                   keep=kept))
+                                                   keep=kept, locked=True))
     return path
 
 
@@ -3185,15 +3186,16 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     record = (f"{edit.tombstone}\n"
               f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
-    written = storage.prepare(target, data, temp_name=edit.temp_name,
+    written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
-            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
+                                   locked=True)
         carried = _carry(ai_dir, moves)
-        storage.atomic_write(tomb, record)
+        storage.atomic_write(tomb, record, locked=True)
         try:
             _commit_target(edit, written, then)
         except BaseException:
@@ -3221,8 +3223,10 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
     path, target = edit.path, edit.target
     backup = None
     if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
-        backup = sibling(target, storage.temporary_name(os.path.basename(target)))
+        backup = sibling(target, storage.temporary_name(os.path.basename(target),
+                                                        locked=True, second=True))
         try:
+            _unlink(backup)  # (a killed move's: the target's lock is held)
             os.link(target, backup, follow_symlinks=False)
         except OSError as error:
             raise StorageError(target, error) from error

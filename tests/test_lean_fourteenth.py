@@ -1,0 +1,126 @@
+"""The hot path's sweep of killed writes' temporary files, fourteenth round (issue 16;
+docs/decisions.md "Issue 16, fourteenth round (the sweep of temporary files)",
+docs/performance.md).
+
+A write under a lock names its temporary files with fixed names, so the next write
+under that lock removes what a killed one left with an ``unlink`` a name: no
+``log`` lists ``.ai/session-context.d/`` (or ``.ai/.locks/``), whose size grows with
+the number of sessions. The installed console script runs as a subprocess in
+temporary git repositories; a kill at an exact point is a real SIGKILL that strace(1)
+injects at a chosen system call, and each test checks that the kill left the state
+it is about before going on.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_rollover_eleventh_b import killed_at, strace
+
+from ai_protocols.storage.files import discard_partial_writes, temporary_name
+
+from conftest import CLI, Runner, clean_env
+
+AGENT = "host.proj.claude.1"
+CONTEXT = Path(".ai/session-context.d")
+KEPT = Path(".ai/.locks/live/session-context.d")
+
+
+def temporaries(project: Path) -> list[Path]:
+    """Every temporary file under ``.ai/``."""
+    return sorted((project / ".ai").rglob(".*.tmp"))
+
+
+def test_a_temporary_file_of_a_write_killed_at_its_rename_goes_at_the_next_write(
+        project: Path, run: Runner) -> None:
+    """A ``log`` killed at the rename of its session file leaves the written temporary
+    file (and its kept copy's second name) and changes nothing; the next ``log``
+    removes both and writes its entry."""
+    run("start", "--title", "work", agent=AGENT)
+    path = project / CONTEXT / f"{AGENT}.org"
+    before = path.read_bytes()
+    killed_at(project, "rename", 1, "log", "--progress", "killed step", agent=AGENT)
+    left = temporaries(project)
+    assert project / CONTEXT / temporary_name(path.name, locked=True) in left, \
+        "the kill missed its window"
+    assert path.read_bytes() == before
+    run("log", "--progress", "next step", agent=AGENT)
+    assert temporaries(project) == []
+    text = path.read_text()
+    assert "next step" in text and "killed step" not in text
+
+
+def test_a_kept_copy_killed_at_its_rename_goes_at_the_next_write(
+        project: Path, run: Runner) -> None:
+    """Killed at the second rename (the kept copy's, the session file in place): the
+    kept copy's temporary name is a second name of the live file; the next write
+    removes that name, and the live file keeps the killed write's entry."""
+    run("start", "--title", "work", agent=AGENT)
+    path = project / CONTEXT / f"{AGENT}.org"
+    killed_at(project, "rename", 2, "log", "--progress", "killed step", agent=AGENT)
+    second = project / KEPT / temporary_name(path.name, locked=True)
+    assert second.exists() and second.stat().st_ino == path.stat().st_ino, \
+        "the kill missed its window"
+    run("log", "--progress", "next step", agent=AGENT)
+    assert temporaries(project) == []
+    text = path.read_text()
+    assert "killed step" in text and "next step" in text
+    assert (project / KEPT / path.name).read_bytes() == path.read_bytes()
+
+
+def listed(project: Path, *args: str) -> list[str]:
+    """The folders ``ai-protocols ARGS`` lists (``getdents64`` on them, as strace(1)
+    shows them with ``-y``), relative to ``project``."""
+    trace = project.parent / "trace.txt"
+    subprocess.run([strace(), "-f", "-y", "-o", str(trace), "-e", "trace=getdents64",
+                    str(CLI), *args], cwd=project, check=True, capture_output=True,
+                   env=clean_env(AI_AGENT_ID=AGENT))
+    folders = set()
+    for line in trace.read_text().splitlines():
+        if "getdents64(" in line and "<" in line:
+            folder = line.split("<", 1)[1].split(">", 1)[0]
+            folders.add(os.path.relpath(folder, project))
+    return sorted(folders)
+
+
+def test_log_lists_no_folder_that_grows_with_the_sessions(
+        project: Path, run: Runner) -> None:
+    """Every ``log`` sweeps what killed writes left, but a folder whose size grows with
+    the number of sessions (``.ai/session-context.d/``, ``.ai/.locks/`` and the kept
+    copies' folder) is never listed for it: one ``unlink`` a known name instead. Nor is
+    ``.ai/sessions/`` (the archives)."""
+    run("start", "--title", "work", agent=AGENT)
+    for n in range(2, 40):
+        run("start", "--title", f"other {n}", agent=f"host.proj.claude.{n}")
+    run("log", "--progress", "warm", agent=AGENT)
+    folders = listed(project, "log", "--progress", "a step")
+    grown = [f for f in folders if f.startswith(".ai")]
+    assert grown == [], f"log listed {grown}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.text(st.characters(blacklist_characters="/\0",
+                                            blacklist_categories=("Cs",)),
+                              min_size=1, max_size=60)
+                      .filter(lambda n: n not in (".", "..")),
+                      min_size=2, max_size=4, unique=True))
+def test_the_sweep_removes_a_files_own_temporary_files_and_nothing_else(
+        tmp_path_factory: object, names: list[str]) -> None:
+    """For arbitrary file names: the sweep of one file removes the temporary files a
+    killed write of it under its lock left (both fixed names), and neither another
+    file's (a name that starts with it, say) nor any file."""
+    folder = Path(tmp_path_factory.mktemp("sweep"))  # type: ignore[attr-defined]
+    target, *others = names
+    mine = [folder / temporary_name(target, locked=True, second=s) for s in (False, True)]
+    theirs = [folder / temporary_name(other, locked=True, second=s)
+              for other in others for s in (False, True)]
+    files = [folder / name for name in names]
+    for made in [*mine, *theirs, *files]:
+        made.write_bytes(b"x")
+    discard_partial_writes(str(folder / target))
+    assert [p.exists() for p in mine] == [False, False]
+    assert all(p.exists() for p in [*theirs, *files])
