@@ -124,3 +124,54 @@ def test_the_sweep_removes_a_files_own_temporary_files_and_nothing_else(
     discard_partial_writes(str(folder / target))
     assert [p.exists() for p in mine] == [False, False]
     assert all(p.exists() for p in [*theirs, *files])
+
+
+# -- status: a rolled-over file's links read without parsing the file ------------------
+
+
+_LINK_NAMES = ["2026-01-01T00-00--2026-01-01T00-25-26e759a5.org",
+               "2026-01-02T00-00--2026-01-02T01-00-0a1b2c3d.org", "notes.org"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(st.tuples(
+    st.sampled_from(["- ", "  - ", "", "* x ", "- [ ] "]),
+    st.sampled_from(["../history/session-context.d/ID/", "../history/session-context.d/OTHER/",
+                     "", "./../history/session-context.d/ID/", "/abs/"]),
+    st.sampled_from(_LINK_NAMES), st.sampled_from(["", "::*x"]),
+    st.sampled_from(["[earlier entries]] 3 entries", "]", "[x]]"]),
+    st.booleans(), st.sampled_from(["\n", "\r\n"])), max_size=6),
+    other_session=st.booleans(), here=st.sets(st.sampled_from(_LINK_NAMES)))
+def test_the_missing_earlier_files_are_those_of_the_whole_rule(
+        tmp_path_factory: object, lines: list[tuple[str, str, str, str, str, bool, str]],
+        other_session: bool, here: set[str]) -> None:
+    """``status``'s missing earlier files (``missing_linked``) search the text for the
+    links' lines first and parse the file only when one names a file that is not
+    here: for arbitrary link lines (the session's own folder or another, a search
+    option, a person's link, a CRLF ending, inside another session's subtree), some
+    of the files there, the answer is the whole rule's (``linked_earlier`` of the
+    parsed file, less those here)."""
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.rollover import linked_earlier, missing_linked
+
+    root = Path(tmp_path_factory.mktemp("links"))  # type: ignore[attr-defined]
+    ai = root / ".ai"
+    path = ai / "session-context.d/ID.org"
+    history = ai / "history/session-context.d/ID"
+    history.mkdir(parents=True)
+    path.parent.mkdir(parents=True)
+    for name in here:
+        (history / name).write_text("* earlier\n")
+    head = ("* Session: x\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-01-01 Thu 00:00]\n"
+            ":END:\n** Earlier entries\n")
+    body = "".join(f"{lead}[[file:{folder.replace('/abs/', str(history) + '/')}{name}{search}"
+                   f"{tail}{'' if keep else ' x'}{ending}"
+                   for lead, folder, name, search, tail, keep, ending in lines)
+    other = ("* Session: y\n:PROPERTIES:\n:STATUS: active\n:STARTED: [2026-01-01 Thu 00:00]\n"
+             ":END:\n") if other_session else ""
+    half = len(body) // 2
+    text = head + body[:half] + ("\n" if half else "") + other + body[half:]
+    path.write_text(text)
+    whole = [e.path for e in linked_earlier(OrgFile(text), str(path))
+             if not os.path.lexists(e.path)]
+    assert missing_linked(str(ai), str(path), text) == whole

@@ -51,6 +51,7 @@ from ai_protocols.session.layout import (
     SECTIONS,
     after_drawers,
     earlier_link_line,
+    earlier_link_paths,
     earlier_links,
     earlier_section,
     find_section,
@@ -1065,11 +1066,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
     file ``path`` (under ``ai_dir``), whose text is ``text``, links and that are neither
     in the work tree nor kept in the git folder
     (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
-    --all`` cannot read them and their count is unknown. Parses ``text`` only when it
-    holds a ``[[file:`` link; one ``lstat`` per link, and per kept place of a missing
-    one. Raises nothing of its own."""
-    if "[[file:" not in text:
-        return []
+    --all`` cannot read them and their count is unknown. Parses ``text`` only when one
+    of its ``[[file:`` links names a file of the rollover's shape that is neither here
+    nor kept (:func:`~ai_protocols.session.layout.earlier_link_paths` first, a search
+    of the text); one ``lstat`` per link, and per kept place of a missing one. Raises
+    nothing of its own."""
     from ai_protocols.session.names import earlier_kept_paths
 
     def kept(place: str) -> bool:
@@ -1078,6 +1079,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
         except ValueError:
             return False
 
+    # The links' lines alone first (earlier_link_paths: a search, no parse): when
+    # every file they may name is here, none of the session's own is missing, and the
+    # file is parsed only when one is not (a clone that lacks them).
+    if all(os.path.lexists(where) or kept(where) for where in earlier_link_paths(path, text)):
+        return []
     return [e.path for e in linked_earlier(OrgFile(text), path)
             if not os.path.lexists(e.path) and not kept(e.path)]
 

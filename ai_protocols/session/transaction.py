@@ -2721,23 +2721,26 @@ def missing_earlier_advice(ai_dir: str, path: str) -> str:
             f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
 
 
-def missing_earlier(ai_dir: str, path: str) -> str | None:
+def missing_earlier(ai_dir: str, path: str, gone: list[str] | None = None) -> str | None:
     """The warning ``status`` gives when the session file ``path`` links earlier-entries
     files of its own (:func:`~ai_protocols.session.rollover.linked_earlier`) that are
     neither in the work tree nor kept here (a clone of one that rolled over and never
     committed them): which, that ``show --all`` cannot read them and their count is
     unknown, and how to get them back (:func:`missing_earlier_advice`); ``None``
-    otherwise. Reads the file; parses it only when it holds a ``file:`` link; one
-    ``lstat`` per link, git only on the way to the warning."""
-    try:
-        data = storage.read_regular(path)
-    except (OSError, storage.NotRegular):
-        return None
-    if b"[[file:" not in data:
-        return None
-    from ai_protocols.session.rollover import missing_linked
+    otherwise. ``gone``: those files, as the caller found them reading the file
+    (:func:`~ai_protocols.session.rollover.missing_linked`); else the file is read
+    (parsed only when a link names a file that is not here). Git runs only on the
+    way to the warning."""
+    if gone is None:
+        try:
+            data = storage.read_regular(path)
+        except (OSError, storage.NotRegular):
+            return None
+        if b"[[file:" not in data:
+            return None
+        from ai_protocols.session.rollover import missing_linked
 
-    gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
+        gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
     if not gone:
         return None
     one = len(gone) == 1
