@@ -32,6 +32,19 @@ _MARKUP_BY_LINE = """(org-element-map (org-element-parse-buffer) '(verbatim code
                                                               :value o))))))"""
 
 
+def moved(project: Path, text: str, name: str = "s.org") -> tuple[Path, Path, OrgFile]:
+    """``text`` as ``.ai/NAME`` of ``project``, and as a move to ``.ai/sessions/``
+    rewrites its links (``move_links``), written there: both files, and the moved one's
+    document."""
+    before = project / ".ai" / name
+    before.write_text(text)
+    doc = OrgFile(text)
+    move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
+    after = project / ".ai/sessions" / name
+    after.write_text(doc.text)
+    return before, after, doc
+
+
 def _judged(files: list[Path], *then: str
             ) -> list[tuple[dict[str, set[tuple[int, str, str]]], list[str]]]:
     """For each judge (Org 9.5, 9.7), in one Emacs run: each file's name to its links
@@ -107,13 +120,7 @@ def test_a_move_rewrites_the_links_org_sees_and_only_those(tmp_path: Path) -> No
     pick = random.Random(616)
     befores, afters = [], []
     for n in range(40):
-        text = _generated(pick)
-        before = project / f".ai/s{n}.org"
-        before.write_text(text)
-        doc = OrgFile(text)
-        move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-        after = project / f".ai/sessions/s{n}.org"
-        after.write_text(doc.text)
+        before, after, _ = moved(project, _generated(pick), f"s{n}.org")
         befores.append(before)
         afters.append(after)
     checked = 0

@@ -15,11 +15,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_rollover_eleventh_c import _link, _session
-from test_rollover_stash import _at
+from test_rollover_eleventh_c import _link, _session, link_an_uncommitted_earlier_file
+from test_rollover_eleventh_d import moved
 
-from ai_protocols.org.file import OrgFile
-from ai_protocols.session.layout import earlier_link_line, move_links
 from ai_protocols.session.merge import merge_session_bytes
 
 from conftest import Runner
@@ -103,12 +101,7 @@ def test_a_move_rewrites_no_link_like_text_org_does_not_read_as_a_link(
         text = "* Session\n" + "".join(
             indent + shape.replace("{}", link) + "\n" + ("\n" if k % 3 == 2 else "")
             for k, (shape, link, indent) in enumerate(parts))
-        before = project / f".ai/r{n}.org"
-        before.write_text(text)
-        doc = OrgFile(text)
-        move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-        after = project / f".ai/sessions/r{n}.org"
-        after.write_text(doc.text)
+        before, after, _ = moved(project, text, f"r{n}.org")
         befores.append(before)
         afters.append(after)
     for judged in _judged(befores + afters):
@@ -130,25 +123,12 @@ def test_the_rule_rewrites_the_links_org_sees_beside_the_raw_text(tmp_path: Path
     text = ("* S\n- src_sh{cat file:../README.md} then [[file:../README.md][r]]\n"
             "- {{{m(file:../README.md)}}} and file:../README.md\n"
             "- \\(x\\) file:../README.md @@html:file:../README.md@@\n")
-    before, after, doc = _moved(project, text)
+    before, after, doc = moved(project, text)
     assert doc.text == text.replace("[[file:../README.md]", "[[file:../../README.md]").replace(
         "and file:../", "and file:../../").replace(") file:../", ") file:../../")
     for judged in _judged([before, after]):
         assert [link[2:] for link in judged[str(after)]] == \
             [link[2:] for link in judged[str(before)]] != []
-
-
-def _moved(project: Path, text: str) -> tuple[Path, Path, OrgFile]:
-    """``text`` as ``.ai/s.org`` of ``project``, and as a move to ``.ai/sessions/``
-    rewrites its links (``move_links``), written there: both files, and the moved one's
-    document."""
-    before = project / ".ai/s.org"
-    before.write_text(text)
-    doc = OrgFile(text)
-    move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-    after = project / ".ai/sessions/s.org"
-    after.write_text(doc.text)
-    return before, after, doc
 
 
 _BIBLIOGRAPHY = """(dolist (b (org-cite-list-bibliography-files))
@@ -166,7 +146,7 @@ def test_a_move_keeps_the_bibliography_naming_the_same_file(tmp_path: Path) -> N
     (project / "my refs.bib").write_text("@book{b, title={B}}\n")
     text = ('#+BIBLIOGRAPHY: ../refs.bib\n#+bibliography: "../my refs.bib"\n* S\n'
             "#+begin_src org\n#+BIBLIOGRAPHY: ../refs.bib\n#+end_src\n")
-    before, after, doc = _moved(project, text)
+    before, after, doc = moved(project, text)
     assert doc.text == ('#+BIBLIOGRAPHY: ../../refs.bib\n'
                         '#+bibliography: "../../my refs.bib"\n* S\n'
                         "#+begin_src org\n#+BIBLIOGRAPHY: ../refs.bib\n#+end_src\n")
@@ -232,12 +212,7 @@ def test_status_json_names_the_linked_earlier_files_neither_here_nor_kept(
 
     path = started(run, project)
     assert json.loads(run("status", "--json").stdout)[0]["missing_earlier"] == []
-    name = "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
-    line = earlier_link_line(f"history/session-context/{name}", _at(600), _at(699), 57)
-    text = path.read_text()
-    at = text.index("\n** ", text.index(":CUSTOM_ID: summary")) + 1
-    section = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
-    path.write_text(text[:at] + section + line + "\n" + text[at:])
+    name, _ = link_an_uncommitted_earlier_file(path)
     gone = project / ".ai/history/session-context" / name
     [row] = json.loads(run("status", "--json").stdout)
     assert row["missing_earlier"] == [str(gone)], row
