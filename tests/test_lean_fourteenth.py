@@ -175,3 +175,21 @@ def test_the_missing_earlier_files_are_those_of_the_whole_rule(
     whole = [e.path for e in linked_earlier(OrgFile(text), str(path))
              if not os.path.lexists(e.path)]
     assert missing_linked(str(ai), str(path), text) == whole
+
+
+def test_a_folder_where_the_temporary_file_goes_is_a_clear_error(
+        project: Path, run: Runner) -> None:
+    """A folder (a person's, say) stands at the fixed temporary name of the session
+    file: the write cannot remove it, so it fails at once with the storage error
+    (exit 9, naming the file), never loops, and changes nothing."""
+    run("start", "--title", "work", agent=AGENT)
+    path = project / CONTEXT / f"{AGENT}.org"
+    before = path.read_bytes()
+    stands = project / CONTEXT / temporary_name(path.name, locked=True)
+    stands.mkdir()
+    (stands / "a person's file").write_text("kept\n")
+    refused = run("log", "--progress", "a step", agent=AGENT, check=False)
+    assert refused.returncode == 9, refused.stderr
+    assert str(path) in refused.stderr
+    assert path.read_bytes() == before
+    assert (stands / "a person's file").read_text() == "kept\n"

@@ -772,8 +772,10 @@ def _create_temporary(path: str, mode: int = 0o666, locked: bool = False) -> tup
             _unlink_quietly(tmp)
         try:
             return os.open(tmp, flags, mode), tmp
-        except FileExistsError:  # pragma: no cover - 48 random bits taken already
-            continue
+        except FileExistsError:
+            if locked:  # (what unlink could not remove: a folder of that name, say)
+                raise
+            continue  # pragma: no cover - 48 random bits taken already
 
 
 def _unlink_quietly(path: str) -> None:
