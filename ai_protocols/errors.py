@@ -70,6 +70,13 @@ def _rebuild(cls: type[AiProtocolsError], args: tuple[object, ...],
     return error
 
 
+def _lacking(count: int) -> str:
+    """How many entries a copy holds that a file lacks, for a message: ``1 entry``,
+    ``3 entries`` (:func:`~ai_protocols.lean.counted`), or ``entries`` when ``count``
+    is negative (not known: the file could not be compared)."""
+    return "entries" if count < 0 else counted(count, "entry", "entries")
+
+
 class AiProtocolsError(Exception):
     """Base class: every error the library raises on purpose."""
 
@@ -453,10 +460,8 @@ class OtherSession(UnreadableSession):
                 keep = (f"the kept copy, {kept}, holds entries that file may lack: copy "
                         f"them there by hand, then remove it (rm {copy})")
             else:
-                count = "entries" if moved_lacks < 0 else \
-                    f"{moved_lacks} {'entry' if moved_lacks == 1 else 'entries'}"
-                keep = (f"the kept copy, {kept}, holds {count} that file may lack: make it "
-                        f"that file's kept copy and merge the two (mkdir -p "
+                keep = (f"the kept copy, {kept}, holds {_lacking(moved_lacks)} that file "
+                        f"may lack: make it that file's kept copy and merge the two (mkdir -p "
                         f"{shell_quote(os.path.dirname(os.fspath(moved_kept)))} && "
                         f"mv {copy} {shell_quote(os.fspath(moved_kept))} && "
                         f"{prefix}ai-protocols merge-kept {there})")
@@ -620,12 +625,10 @@ class SessionWrappedUp(AiProtocolsError):
                 how = (f"it holds no entry the archive lacks: remove it (rm {file}), then "
                        f"run 'ai-protocols start' for a new session")
             else:
-                count = "entries" if copy_lacks < 0 else \
-                    counted(copy_lacks, "entry", "entries")
-                how = (f"it holds {count} the archive lacks: merge them into {archive} "
-                       f"(ai-protocols merge-kept {file}: each once, the file removed "
-                       f"after), commit the archive, then run 'ai-protocols start' for a "
-                       f"new session")
+                how = (f"it holds {_lacking(copy_lacks)} the archive lacks: merge them into "
+                       f"{archive} (ai-protocols merge-kept {file}: each once, the file "
+                       f"removed after), commit the archive, then run 'ai-protocols start' "
+                       f"for a new session")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

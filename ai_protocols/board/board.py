@@ -814,7 +814,7 @@ class Board:
         else:
             self._merge_driver()
         with storage.locked(ai_dir, self.path):
-            storage.discard_partial_writes(self.path)
+            storage.discard_partial_writes(self.path, self.kept_path)
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
@@ -899,7 +899,7 @@ class Board:
         from ai_protocols.errors import StorageError
 
         prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path,
-                                   keep_link=False)
+                                   keep_link=False, locked=True)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:

@@ -523,16 +523,48 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     seen = set()
     for index, line in doc.lines_holding("[[file:"):
         bare = strip_ending(line, doc.newline)
-        link = parse_earlier_link(bare.lstrip(" \t"))
-        if link is not None:
-            link = (link[0].partition("::")[0], *link[1:])  # type: ignore[assignment]
-        if link is None or not is_earlier_name(os.path.basename(link[0])) or \
-                any(o.line <= index < o.subtree_end for o in others):
+        link = _earlier_link_on(bare)
+        if link is None or any(o.line <= index < o.subtree_end for o in others):
             continue
         key = os.path.normpath(link[0])
         if every or key not in seen:
             seen.add(key)
             found.append((index, bare, link))
+    return found
+
+
+def _earlier_link_on(line: str) -> tuple[str, datetime | None, datetime | None, int] | None:
+    """:func:`parse_earlier_link` of the item on ``line`` (without its ending), its
+    path without a ``::SEARCH`` option, when that path names a rollover's file
+    (:func:`is_earlier_name`); else ``None``. :func:`earlier_links`' test of a line."""
+    link = parse_earlier_link(line.lstrip(" \t"))
+    if link is None:
+        return None
+    rel = link[0].partition("::")[0]
+    return (rel, *link[1:]) if is_earlier_name(os.path.basename(rel)) else None  # type: ignore[return-value]
+
+
+def earlier_link_paths(path: str, text: str) -> set[str]:
+    """Every file the session file ``path``, whose text is ``text``, may link as its
+    own earlier-entries file, resolved as :func:`read_earlier` resolves them: those of
+    :func:`earlier_links` and maybe more (a link inside another session's subtree
+    too), found by searching ``text`` for ``[[file:``, no parse of the file. So a
+    reader that needs only whether each is here (``status``) reads the lines of the
+    links alone, and parses the file only when one is not."""
+    folder = os.path.dirname(os.path.abspath(path))
+    found = set()
+    at = text.find("[[file:")
+    while at >= 0:
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        line = text[text.rfind("\n", 0, at) + 1:end]
+        for bare in {line, line.rstrip("\r")}:  # (whatever the file's line ending)
+            link = _earlier_link_on(bare)
+            if link is not None:
+                where = os.path.normpath(os.path.join(folder, link[0]))
+                if is_own_earlier(path, where):
+                    found.add(where)
+        at = text.find("[[file:", end)
     return found
 
 

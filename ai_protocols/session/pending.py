@@ -81,7 +81,8 @@ def append_pending(path: str, entries: list[PendingEntry], keep: str | None = No
     """Add ``entries`` to the pending file of ``path`` (atomically); return its path.
     With ``keep``, also keep a copy of it there (see
     :func:`ai_protocols.storage.files.atomic_write`), and add to that copy when the
-    pending file is gone."""
+    pending file is gone. Call holding the session file's lock (its temporary files
+    take their fixed names: :func:`~ai_protocols.storage.files.temporary_name`)."""
     target = pending_path(path)
     data = storage.read_bytes(target)
     if data is None and keep is not None:
@@ -96,5 +97,6 @@ def append_pending(path: str, entries: list[PendingEntry], keep: str | None = No
             lines += ["** rationale", *example_block(entry.rationale, "")]
     if not text.endswith("\n"):
         text += "\n"
-    storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"), keep=keep)
+    storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"), keep=keep,
+                         locked=True)
     return target

@@ -51,6 +51,7 @@ from ai_protocols.session.layout import (
     SECTIONS,
     after_drawers,
     earlier_link_line,
+    earlier_link_paths,
     earlier_links,
     earlier_section,
     find_section,
@@ -1065,11 +1066,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
     file ``path`` (under ``ai_dir``), whose text is ``text``, links and that are neither
     in the work tree nor kept in the git folder
     (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
-    --all`` cannot read them and their count is unknown. Parses ``text`` only when it
-    holds a ``[[file:`` link; one ``lstat`` per link, and per kept place of a missing
-    one. Raises nothing of its own."""
-    if "[[file:" not in text:
-        return []
+    --all`` cannot read them and their count is unknown. Parses ``text`` only when one
+    of its ``[[file:`` links names a file of the rollover's shape that is neither here
+    nor kept (:func:`~ai_protocols.session.layout.earlier_link_paths` first, a search
+    of the text); one ``lstat`` per link, and per kept place of a missing one. Raises
+    nothing of its own."""
     from ai_protocols.session.names import earlier_kept_paths
 
     def kept(place: str) -> bool:
@@ -1078,6 +1079,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
         except ValueError:
             return False
 
+    # The links' lines alone first (earlier_link_paths: a search, no parse): when
+    # every file they may name is here, none of the session's own is missing, and the
+    # file is parsed only when one is not (a clone that lacks them).
+    if all(os.path.lexists(where) or kept(where) for where in earlier_link_paths(path, text)):
+        return []
     return [e.path for e in linked_earlier(OrgFile(text), path)
             if not os.path.lexists(e.path) and not kept(e.path)]
 
@@ -1094,26 +1100,34 @@ def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
     here is no entry that version alone holds: the rollover moved it (docs/decisions.md,
     "Issue 16, eleventh round (rollover against the kept copy and merges)"). Raises
     nothing of its own; reads nothing when ``doc`` links no file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     held: set[str] = set()
     for earlier in linked_earlier(doc, path):
         if not _ours_name(os.path.basename(earlier.path)):
             continue
-        try:
-            places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-        except ValueError:
-            places = [earlier.path]
-        for place in places:
-            try:
-                found = storage.read_bytes(place)
-            except AiProtocolsError:
-                found = None
-            if found is not None:
-                held |= {blank_box(block) for block in
-                         _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
-                break
+        text = _earlier_text(ai_dir, earlier.path)
+        if text is not None:
+            held |= {blank_box(block) for block in _blocks(text, strict=False)[0]}
     return held
+
+
+def _earlier_text(ai_dir: str, path: str) -> str | None:
+    """The text of the earlier-entries file ``path``, read from its place, else from its
+    kept copy (:func:`~ai_protocols.session.names.earlier_kept_paths`, as after ``git
+    clean``); ``None`` when neither can be read. Undecodable bytes replaced."""
+    from ai_protocols.session.names import earlier_kept_paths
+
+    try:
+        places = [path, *earlier_kept_paths(ai_dir, path)]
+    except ValueError:
+        places = [path]
+    for place in places:
+        try:
+            found = storage.read_bytes(place)
+        except AiProtocolsError:
+            found = None
+        if found is not None:
+            return found.decode("utf-8", "replace")
+    return None
 
 
 def _section_blocks(doc: OrgFile, top: Headline | None, key: str) -> list[list[str]]:
@@ -1143,25 +1157,14 @@ def superseded_edits(ai_dir: str, path: str, edited: OrgFile, newer: OrgFile) ->
     ``newer`` nor an earlier file holds (checkbox aside); a new entry of the same
     minute logged since the rollover is in ``newer``, never taken for an edit. Reads
     nothing when neither links an earlier file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     files: dict[str, OrgFile] = {}
     for doc in (edited, newer):
         for earlier in linked_earlier(doc, path):
             if earlier.path in files or not _ours_name(os.path.basename(earlier.path)):
                 continue
-            try:
-                places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-            except ValueError:
-                places = [earlier.path]
-            for place in places:
-                try:
-                    found = storage.read_bytes(place)
-                except AiProtocolsError:
-                    found = None
-                if found is not None:
-                    files[earlier.path] = OrgFile(found.decode("utf-8", "replace"))
-                    break
+            text = _earlier_text(ai_dir, earlier.path)
+            if text is not None:
+                files[earlier.path] = OrgFile(text)
     if not files:
         return set()
     found_digests: set[str] = set()

@@ -173,16 +173,16 @@ class LockedSessions:
                     _release(held)
                     storage.ensure_lock_files(ai_dir, targets)
             for path in paths:
-                storage.discard_partial_writes(path, pending_path(path),
-                                               tombstone_path(ai_dir, path),
-                                               kept_path(ai_dir, path),
-                                               kept_path(ai_dir, pending_path(path)))
-                # (and those of its earlier-entries files and their kept copies: the
-                # session file's lock guards both folders, so a temporary file there
-                # is a killed write's, whichever rollover it was for)
+                # (an unlink a name: the writes under this lock name their temporary
+                # files so; and the folders of its earlier-entries files and of their
+                # kept copies, listed, only where it has them: the session file's lock
+                # guards both, so a temporary file there is a killed rollover's)
                 history = history_folder(ai_dir, path)
-                storage.discard_partial_writes_in(history, *{
-                    parent(kept) for kept in _kept_copies(ai_dir, join(history, "x.org"))})
+                storage.discard_partial_writes(
+                    path, pending_path(path), tombstone_path(ai_dir, path),
+                    kept_path(ai_dir, path), kept_path(ai_dir, pending_path(path)),
+                    folders=(history, *{parent(kept) for kept in _kept_copies(
+                        ai_dir, join(history, "x.org"))}) if os.path.isdir(history) else ())
         except BaseException:
             _release(held)
             raise
@@ -2241,7 +2241,8 @@ class Editing:
             _make_folder(parent(path))
         data = doc.encoded()
         _say_not_kept(path, kept_path(ai_dir, path),
-                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path)))
+                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
+                                           locked=True))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -2600,7 +2601,7 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     if kept is not None:
         _make_folder(parent(kept))
     _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
-                                                   keep=kept))
+                                                   keep=kept, locked=True))
     return path
 
 
@@ -2988,23 +2989,26 @@ def missing_earlier_advice(ai_dir: str, path: str) -> str:
             f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
 
 
-def missing_earlier(ai_dir: str, path: str) -> str | None:
+def missing_earlier(ai_dir: str, path: str, gone: list[str] | None = None) -> str | None:
     """The warning ``status`` gives when the session file ``path`` links earlier-entries
     files of its own (:func:`~ai_protocols.session.rollover.linked_earlier`) that are
     neither in the work tree nor kept here (a clone of one that rolled over and never
     committed them): which, that ``show --all`` cannot read them and their count is
     unknown, and how to get them back (:func:`missing_earlier_advice`); ``None``
-    otherwise. Reads the file; parses it only when it holds a ``file:`` link; one
-    ``lstat`` per link, git only on the way to the warning."""
-    try:
-        data = storage.read_regular(path)
-    except (OSError, storage.NotRegular):
-        return None
-    if b"[[file:" not in data:
-        return None
-    from ai_protocols.session.rollover import missing_linked
+    otherwise. ``gone``: those files, as the caller found them reading the file
+    (:func:`~ai_protocols.session.rollover.missing_linked`); else the file is read
+    (parsed only when a link names a file that is not here). Git runs only on the
+    way to the warning."""
+    if gone is None:
+        try:
+            data = storage.read_regular(path)
+        except (OSError, storage.NotRegular):
+            return None
+        if b"[[file:" not in data:
+            return None
+        from ai_protocols.session.rollover import missing_linked
 
-    gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
+        gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
     if not gone:
         return None
     one = len(gone) == 1
@@ -3453,15 +3457,16 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     record = (f"{edit.tombstone}\n"
               f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
-    written = storage.prepare(target, data, temp_name=edit.temp_name,
+    written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
-            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
+                                   locked=True)
         carried = _carry(ai_dir, moves)
-        storage.atomic_write(tomb, record)
+        storage.atomic_write(tomb, record, locked=True)
         try:
             _commit_target(edit, written, then)
         except BaseException:
@@ -3489,8 +3494,10 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
     path, target = edit.path, edit.target
     backup = None
     if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
-        backup = sibling(target, storage.temporary_name(os.path.basename(target)))
+        backup = sibling(target, storage.temporary_name(os.path.basename(target),
+                                                        locked=True, second=True))
         try:
+            _unlink(backup)  # (a killed move's: the target's lock is held)
             os.link(target, backup, follow_symlinks=False)
         except OSError as error:
             raise StorageError(target, error) from error
