@@ -1094,26 +1094,36 @@ def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
     here is no entry that version alone holds: the rollover moved it (docs/decisions.md,
     "Issue 16, eleventh round (rollover against the kept copy and merges)"). Raises
     nothing of its own; reads nothing when ``doc`` links no file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     held: set[str] = set()
     for earlier in linked_earlier(doc, path):
         if not _ours_name(os.path.basename(earlier.path)):
             continue
-        try:
-            places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-        except ValueError:
-            places = [earlier.path]
-        for place in places:
-            try:
-                found = storage.read_bytes(place)
-            except AiProtocolsError:
-                found = None
-            if found is not None:
-                held |= {blank_box(block) for block in
-                         _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
-                break
+        found = _earlier_bytes(ai_dir, earlier.path)
+        if found is not None:
+            held |= {blank_box(block) for block in
+                     _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
     return held
+
+
+def _earlier_bytes(ai_dir: str, earlier: str) -> bytes | None:
+    """The bytes of the earlier-entries file ``earlier`` (under ``ai_dir``): read from
+    its place, else from its kept copy
+    (:func:`~ai_protocols.session.names.earlier_kept_paths`, as after ``git clean``);
+    ``None`` when neither can be read. Raises nothing of its own."""
+    from ai_protocols.session.names import earlier_kept_paths
+
+    try:
+        places = [earlier, *earlier_kept_paths(ai_dir, earlier)]
+    except ValueError:
+        places = [earlier]
+    for place in places:
+        try:
+            found = storage.read_bytes(place)
+        except AiProtocolsError:
+            found = None
+        if found is not None:
+            return found
+    return None
 
 
 def _section_blocks(doc: OrgFile, top: Headline | None, key: str) -> list[list[str]]:
@@ -1143,25 +1153,14 @@ def superseded_edits(ai_dir: str, path: str, edited: OrgFile, newer: OrgFile) ->
     ``newer`` nor an earlier file holds (checkbox aside); a new entry of the same
     minute logged since the rollover is in ``newer``, never taken for an edit. Reads
     nothing when neither links an earlier file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     files: dict[str, OrgFile] = {}
     for doc in (edited, newer):
         for earlier in linked_earlier(doc, path):
             if earlier.path in files or not _ours_name(os.path.basename(earlier.path)):
                 continue
-            try:
-                places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-            except ValueError:
-                places = [earlier.path]
-            for place in places:
-                try:
-                    found = storage.read_bytes(place)
-                except AiProtocolsError:
-                    found = None
-                if found is not None:
-                    files[earlier.path] = OrgFile(found.decode("utf-8", "replace"))
-                    break
+            found = _earlier_bytes(ai_dir, earlier.path)
+            if found is not None:
+                files[earlier.path] = OrgFile(found.decode("utf-8", "replace"))
     if not files:
         return set()
     found_digests: set[str] = set()
