@@ -751,13 +751,33 @@ def _in_plain(line: str, start: int) -> bool:
     """Whether the link at ``line[start]`` (bracket, angle or plain) may be part of a
     plain link for Org 9.7, whose plain link's path takes bracketed text
     (``file:d[[x.org]]``, ``file:a<file:b.org>``, ``file:x[file:y.org]`` are each one
-    plain link for 9.7, a link after text for 9.5): the text right before it, back to
-    a blank, holds a ``:``. The versions differ there: the stricter reading, no link,
-    keeps its bytes."""
+    plain link for 9.7, a link after text for 9.5): a plain link of any type
+    (9.7's ``org-link-plain-re``, any ``TYPE:``: a superset) beginning at a word's
+    start before it, back to a blank and outside a bracket link, reaches past it. The
+    versions differ there: the stricter reading, no link, keeps its bytes."""
     at = start
     while at and line[at - 1] not in " \t":
         at -= 1
-    return line.find(":", at, start) != -1
+    if line.find(":", at, start) == -1:
+        return False
+    import re  # (only at a move)
+
+    if not _ANY_PLAIN:
+        part = r"[^\[\] \t\n()<>]"
+        group = rf"[(<\[](?:{part}|[(<\[]{part}*[\])>])*[\])>]"
+        _ANY_PLAIN.append(re.compile(rf"[A-Za-z][A-Za-z0-9+_-]*:(?:{part}|{group})+"
+                                     rf"(?:[^\W_]|/|{group})"))
+    inside = [(a, b) for a, _, b in bracket_links(line[:start])]
+    for begin in range(at, start):
+        if line[begin].isalpha() and (begin == 0 or not line[begin - 1].isalnum()) and \
+                not any(a <= begin < b for a, b in inside):
+            found = _ANY_PLAIN[0].match(line, begin)  # type: ignore[attr-defined]
+            if found is not None and found.end() > start:
+                return True
+    return False
+
+
+_ANY_PLAIN: list[object] = []
 
 
 def _adds_boundary(old: str, new: str, marks: str) -> bool:
