@@ -910,6 +910,12 @@ class Board:
             raise StorageError(self.path, error) from error
         finally:
             prepared.discard()
+        if prepared.keep_error is not None:  # (the write stands: said, as a session's)
+            from ai_protocols.session.transaction import say_not_kept
+
+            say_not_kept(str(self.path), self.kept_path, prepared.keep_error,
+                         "a git command that puts back an older board would undo the "
+                         "claims and locks written since, unseen")
 
     def _set_up(self) -> None:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local

@@ -65,9 +65,9 @@ from ai_protocols.session.layout import (
     earlier_section,
     find_section,
     is_earlier_name,
-    org_link_escape,
     parse_earlier_link,
     session_headline,
+    with_earlier_path,
 )
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.storage import files as storage
@@ -1119,11 +1119,10 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
         if key in seen:
             continue  # (the same file, named from two folders)
         seen.add(key)
-        old = org_link_escape(link[0])
         sep, search = link[0].partition("::")[1:]
         new = os.path.relpath(target, home or ".").replace(os.sep, "/") + sep + search
-        if bare[9:9 + len(old)] == old and bare[9 + len(old):].startswith("]["):
-            line = "- [[file:" + org_link_escape(new) + line[9 + len(old):]
+        if new != link[0]:  # (only the path changes: its type as typed, the rest kept)
+            line = (with_earlier_path(bare, new) or bare) + line[len(bare):]
         out.append(line)
     return "".join(out)
 

@@ -37,12 +37,18 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import repeat
+from itertools import product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
+from ai_protocols.org.syntax import (
+    Entry,
+    bracket_link,
+    format_property,
+    format_timestamp,
+    strip_ending,
+)
 from ai_protocols.paths import join, parent
 from ai_protocols.session.layout import (
     EARLIER,
@@ -60,12 +66,12 @@ from ai_protocols.session.layout import (
     is_own_earlier,
     iter_entries,
     move_links,
-    org_link_escape,
     parse_earlier_link,
     read_earlier,
     read_session,
     section_for_write,
     session_headline,
+    with_earlier_path,
 )
 from ai_protocols.session.model import EarlierEntries, Session
 from ai_protocols.storage import files as storage
@@ -567,8 +573,9 @@ _ANYWHERE = frozenset(("http", "https", "ftp", "mailto", "news", "doi", "id", "i
 _NO_PATH = ("", " ", "\t", "\n", "\r", "(", ")", "<", ">", "[", "]", "/", "~")
 #: What may tie an entry's text to text elsewhere in its file, found by these strings
 #: first (a quick scan of the section), each then looked at (:meth:`_Ties._tied`).
-_MARKS = ("[fn:", "<<", "[[", "file:", "file+", "attachment:", "docview:", "{{{", "call_",
-          "(ref:", "#+")
+_MARKS = ("[fn:", "<<", "[[", "{{{", "call_", "(ref:", "#+",
+          *("".join(case) + end for case in product("fF", "iI", "lL", "eE")
+            for end in (":", "+")), "attachment:", "docview:")
 
 
 class _Ties:
@@ -604,7 +611,7 @@ class _Ties:
         for mark in _MARKS:
             at = base.find(mark, lo, hi)
             while at >= 0:
-                if self._tied(mark, at):
+                if self._tied(mark.lower(), at):
                     marks.append(at)
                 at = base.find(mark, at + 1, hi)
         if base.find("<<<") >= 0:  # (rare: no scan of the section for each word else)
@@ -624,8 +631,8 @@ class _Ties:
             return _TARGET.match(base, at) is not None and \
                 not (at > 0 and base[at - 1] == "<")
         if mark == "[[":
-            found = _LINK.match(base, at)
-            return found is not None and not _travels(found.group(1))
+            found = bracket_link(base, at)  # (Org's span: the one rule)
+            return found is not None and not _travels(base[at + 2:found[0]])
         if mark in ("file:", "file+", "attachment:", "docview:", "call_"):
             if at > 0 and (base[at - 1].isalnum() or base[at - 1] == "_"):
                 return False  # (no word of its own: "profile:")
@@ -783,8 +790,6 @@ class _Lazy:
 #: Org's targets: ``<<TARGET>>`` and ``<<<RADIO>>>``, no ``<``, ``>`` or newline in
 #: them, no blank at either end (Org syntax, "Targets and Radio Targets").
 _TARGET = _Lazy(r"<<<?(?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t])>>")
-#: A bracket link's path (Org syntax, "Regular link": ``[[PATH]]``, ``[[PATH][DESC]]``).
-_LINK = _Lazy(r"\[\[((?:[^\[\]\\]|\\.)+)\](?:\[|\])")
 #: A keyword line's key: ``#+KEY:`` or ``#+KEY[OPTIONAL]:`` (Org syntax, "Keywords").
 _KEYWORD = _Lazy(r"#\+(\S+?)(?:\[[^\]\n]*\])?:")
 #: A footnote definition's first line (Org syntax, "Footnote Definitions").
@@ -1244,11 +1249,12 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
                 moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
         if new_rel != rel:
-            whole = parse_earlier_link(bare.lstrip(" \t"))
+            item = bare.lstrip(" \t")
+            whole = parse_earlier_link(item)
             search = whole[0][len(rel):] if whole is not None else ""  # (a ::SEARCH kept)
-            escaped = org_link_escape(rel + search)
-            doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
-                                             f"{org_link_escape(new_rel + search)}]", 1))
+            moved = with_earlier_path(item, new_rel + search)
+            if moved is not None:  # (only the path: its type as typed, the rest kept)
+                doc.set_line(index, bare[:len(bare) - len(item)] + moved)
     if parent(path) != parent(target):  # (every other relative link: Issue 16, eighth)
         renamed = {os.path.normpath(os.path.abspath(old)): os.path.normpath(
             os.path.abspath(new)) for old, new in moves}  # (a link to a moved earlier file)

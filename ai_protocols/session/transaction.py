@@ -2240,9 +2240,9 @@ class Editing:
         if self._new_text is not None:
             _make_folder(parent(path))
         data = doc.encoded()
-        _say_not_kept(path, kept_path(ai_dir, path),
+        say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
-                                           locked=True))
+                                          locked=True))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -2600,21 +2600,29 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     _make_folder(parent(path))
     if kept is not None:
         _make_folder(parent(kept))
-    _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
+    say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
                                                    keep=kept, locked=True))
     return path
 
 
-def _say_not_kept(path: str, kept: str | None, error: OSError | None) -> None:
-    """Warn that the write of ``path`` is done but its copy ``kept`` could not be given
-    its name (``error``, from :func:`~ai_protocols.storage.files.atomic_write`): what
-    the copy is there for is lost until it can be made (issue 16, thirteenth round)."""
+def say_not_kept(path: str, kept: str | None, error: OSError | None,
+                 risk: str | None = None) -> None:
+    """The one rule of a kept copy that could not be made: warn on stderr that the
+    write of ``path`` is done but its copy ``kept`` could not be given its name
+    (``error``: :attr:`~ai_protocols.storage.files.Prepared.keep_error`, or what
+    :func:`~ai_protocols.storage.files.atomic_write` returned), what stands there, and
+    what the copy is there for, lost until the next write makes it: ``risk``, else
+    that ``git clean -fdx`` or ``git stash -u`` would lose what ``path`` holds (issue
+    16, thirteenth and fourteenth rounds). Nothing said when ``error`` or ``kept`` is
+    ``None``. Every write that keeps a copy says it through here: a session file, an
+    earlier-entries file, the pending file beside a session Emacs holds, an adopter's
+    file, the task board (:meth:`ai_protocols.board.board.Board`'s writes)."""
     if error is None or kept is None:
         return
     _warn(f"{path} is written, but its copy could not be kept in {kept}: "
           f"{_what_stands(kept) or getattr(error, 'strerror', None) or error}; "
           f"move that away, and the next write makes the copy (until then, "
-          f"git clean -fdx or git stash -u would lose what {path} holds)")
+          f"{risk or f'git clean -fdx or git stash -u would lose what {path} holds'})")
 
 
 def _what_stands(place: str) -> str | None:
@@ -3479,6 +3487,9 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
         written.discard()
         if then is not None:
             then.discard()
+    say_not_kept(target, written.keep, written.keep_error)
+    if then is not None:
+        say_not_kept(path, then.keep, then.keep_error)
     _drop_carried(ai_dir, moves)
     _drop_pending(ai_dir, path)
     if then is None:
@@ -3534,6 +3545,9 @@ def _keep(ai_dir: str, edit: SessionEdit, waiting: list[PendingEntry]) -> str:
     keep a copy of that (git clean takes the pending file, which is not ignored)."""
     folded = int(edit.properties.get("PENDING_FOLDED", "0") or 0)
     seq = max([folded, *(e.seq for e in waiting)])
-    return append_pending(edit.path, [
+    kept = kept_path(ai_dir, pending_path(edit.path))
+    written, error = append_pending(edit.path, [
         PendingEntry(seq + n, e.kind, e.text, edit.stamp, e.rationale)
-        for n, e in enumerate(edit.kept, start=1)], keep=kept_path(ai_dir, pending_path(edit.path)))
+        for n, e in enumerate(edit.kept, start=1)], keep=kept)
+    say_not_kept(written, kept, error)
+    return written
