@@ -44,6 +44,7 @@ from ai_protocols.errors import (
     MergeConflict,
     NoSession,
     OtherSession,
+    RolloverUndone,
     SessionRemoved,
     SessionReplaced,
     SessionWrappedUp,
@@ -247,6 +248,9 @@ class SessionEdit:
         #: When the write goes into an older version than the one written last: where
         #: that one recorded ``HEAD`` (:attr:`_Stored.last_head`), for ``record_head``.
         self.last_head: tuple[str | None, str | None] | None = None
+        #: The earlier-entries files this write links again, their entries taken out of
+        #: the file (:func:`_relink_regained`): said on stderr when it is written.
+        self.relinked: list[str] = []
 
     @property
     def line(self) -> int:
@@ -1206,20 +1210,28 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         refuse_if_edited(path)
         try:
             here = os.stat(path, follow_symlinks=False)
-            there = os.stat(kept, follow_symlinks=False)
         except OSError:
             return path, 0
+        try:
+            there = os.stat(kept, follow_symlinks=False)
+        except OSError:
+            there = None
         try:
             older = storage.read_regular(path)
             doc = OrgFile(older.decode("utf-8", "replace"))
             _refuse_misplaced(ai_dir, path, doc)
-            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-                return path, 0
-            newer = storage.read_regular(kept)
+            same = there is None or (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+            newer = older if same else storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
+        # A version from before a rollover committed since, saved over the file in place
+        # (the kept copy too, one inode) or not: the newer version is HEAD's
+        # (RolloverUndone's advice; docs/decisions.md, "Issue 16, fourteenth round").
+        put_back = None
         if older == newer:
-            return path, 0
+            kept, newer, put_back = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
+            if put_back is None:
+                return path, 0
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1231,8 +1243,13 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
                                                            other.archived)
-        if not _kept_is_later(older, newer):
-            return path, 0  # (a person's save, say: the file is not the older one)
+        if put_back is None and not _kept_is_later(older, newer):
+            # (a person's save, say: the file is not the older one; unless it is one
+            # from before a rollover HEAD holds, saved over the file after the kept copy)
+            kept, newer, put_back = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
+            if put_back is None:
+                return path, 0
+            text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
         # merged file holds it once, in that earlier file (docs/decisions.md, "Issue 16,
@@ -1242,12 +1259,15 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         whole = older
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
         base = _committed(path, older, newer, held)
-        merged = _merged_or_refused(path, kept, older, newer, base)
+        rolled = bool(linked_earlier(OrgFile(text), path))
+        merged = _merged_or_refused(path, kept, older, newer, base, rolled=rolled,
+                                    put_back=put_back)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
-                                            "earlier-entries file holding its entries")
+                                            "earlier-entries file holding its entries",
+                                rolled=rolled, put_back=put_back)
         gained = entries_lacking(whole, merged.data)
         back = _came_back(older, newer, base, merged.data)
         result = merged.data.decode("utf-8")
@@ -1270,6 +1290,19 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if back:
             _warn(f"{path}: {back[1]}")
     return path, max(gained, 0)
+
+
+def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
+    """For ``merge-kept``: the newer version of the session file ``path`` (read as
+    ``doc``) that git's ``HEAD`` holds when it links an earlier-entries file ``doc`` does
+    not (:func:`_rolled_in_head`): where it is (``HEAD:./REL``), its bytes, and the
+    command that puts it back over the file (``git -C ROOT show HEAD:./REL > FILE``,
+    quoted to paste); ``None`` otherwise."""
+    rolled = _rolled_in_head(ai_dir, path, doc)
+    if rolled is None:
+        return None
+    return rolled[0], rolled[2], (f"git -C {shell_quote(parent(ai_dir))} show "
+                                  f"{shell_quote(rolled[0])} > {shell_quote(path)}")
 
 
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
@@ -1310,14 +1343,17 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
-                       base: bytes | None) -> MergeResult:
+                       base: bytes | None, *, rolled: bool = False,
+                       put_back: str | None = None) -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
     of either side that the other did not change
     (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
-    merge cleanly or a line would be dropped."""
+    merge cleanly or a line would be dropped; ``rolled`` (``newer`` links
+    earlier-entries files) and ``put_back`` (the command that puts ``newer`` back, when
+    not ``cp KEPT FILE``) go into it: its advice."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import lines_dropped, merge_diverged_bytes
 
@@ -1325,13 +1361,14 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     if merged is None:
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
-                                        "conflict)")
+                                        "conflict)", rolled=rolled, put_back=put_back)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped:
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
-                                        f"(as {dropped[0]!r})")
+                                        f"(as {dropped[0]!r})", rolled=rolled,
+                            put_back=put_back)
     return merged
 
 
@@ -1849,7 +1886,7 @@ class Editing:
     interpreter's start (docs/performance.md)."""
 
     __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
-                 "_locks", "_new_text", "_now", "_path", "_waiting")
+                 "_locks", "_new_text", "_now", "_path", "_strays", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
@@ -1861,6 +1898,7 @@ class Editing:
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
         self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
+        self._strays: list[str] = []  # (the history folder's unlinked files, as read)
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -1915,11 +1953,23 @@ class Editing:
             _refuse_misplaced(ai_dir, path, doc)
             _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
+            # (one listdir, which _settle_strays reads at the write: listed once)
+            self._strays = unlinked_earlier(ai_dir, path, doc) if emacs is None else []
+            relinked: list[str] = []
+            if self._strays:
+                doc, relinked = _relink_regained(ai_dir, path, doc, self._strays)
+                self._strays = [s for s in self._strays if s not in relinked]
         else:
-            doc, waiting = OrgFile(new_text), []
+            doc, waiting, relinked = OrgFile(new_text), [], []
         at = now if isinstance(now, Moment) else now_moment(now)
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
+        for earlier in relinked:
+            edit.relinked.append(earlier)
+            edit.note(f"relinked: {os.path.basename(earlier)}, the earlier-entries file of "
+                      f"this session's rollover that this file no longer linked (a version "
+                      f"from before the rollover saved over it?); the entries it holds "
+                      f"were taken out of this file again")
         if new_text is None and replaced is not None and emacs is None:
             how = "git stash" if replaced.stash_only else "a branch switch or a reset"
             edit.note(f"replaced: git put an older version of this file here ({how}); the "
@@ -1929,13 +1979,16 @@ class Editing:
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
-        if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+        size = read_as.st_size if read_as is not None else 0
+        if relinked:  # (the file as it is now, its regained entries taken out)
+            size = sum(len(piece) for piece in doc.encoded())
+        if roll and read_as is not None and size > BOUND and emacs is None:
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (_settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
             # On the file as read (and folded): the same file plans the same move.
             edited = _edited_since_kept(ai_dir, path, doc, read_as)
-            edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            edit.rolled = plan(ai_dir, path, doc, size)
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
                             os.path.normpath(edit.rolled.path)]
@@ -1982,7 +2035,14 @@ class Editing:
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
-        redundant = _settle_strays(ai_dir, path, doc, self._copies)
+        for earlier in edit.relinked:
+            _warn(f"{earlier} holds a copy of entries of {path} and no link in it named it: "
+                  f"{path} held those entries again (a version from before its rollover "
+                  f"saved over it, an editor's stale buffer, or an older version of {path} "
+                  f"brought back, or a rollover killed before its second write): linked "
+                  f"again, and those entries taken out of {path}, so that each is stored "
+                  f"once, in {earlier}")
+        redundant = _settle_strays(ai_dir, path, doc, self._copies, self._strays)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
@@ -2360,7 +2420,8 @@ def _what_stands(place: str) -> str | None:
     return None if stat.S_ISREG(mode) else f"{storage.kind_of(mode)} stands there"
 
 
-def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
+def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
+                   listed: list[str] | None = None) -> list[str]:
     """The earlier-entries files of ``path``'s history folder that no link of ``doc``
     names (:func:`~ai_protocols.session.rollover.unlinked_earlier`): each that holds an
     entry found nowhere else and is the tool's is linked again in ``doc``, said on
@@ -2372,8 +2433,17 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
     the file before this write's own rollover moved their entries out), said on stderr,
     which the caller removes once the file is written. Any write, not
     only a rollover's: no such file stays for good. One ``listdir`` when there is
-    none."""
-    strays = [s for s in unlinked_earlier(ai_dir, path, doc) if s not in known]
+    none; none with ``listed`` (those of the history folder's files no link names, as
+    the write read them: :meth:`Editing._open`), of which those ``doc`` links now are
+    passed over."""
+    if listed is None:
+        strays = unlinked_earlier(ai_dir, path, doc)
+    elif listed:
+        linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+        strays = [s for s in listed if os.path.normpath(s) not in linked]
+    else:
+        strays = []
+    strays = [s for s in strays if s not in known]
     redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
     copies = [*known, *copies]
     for copy in copies:
@@ -2390,6 +2460,93 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
                   f"line of its Earlier entries section deleted?): linked again; to drop "
                   f"those entries, remove the file and its line together")
     return redundant
+
+
+def _relink_regained(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                     ) -> tuple[OrgFile, list[str]]:
+    """The session file ``path`` (read as ``doc``) when it holds again entries of an
+    earlier-entries file of its rollover that it no longer links
+    (:func:`~ai_protocols.session.rollover.regained_strays`; ``strays``, its history
+    folder's files no link names): an editor's buffer opened before the rollover and
+    saved after it, an older version put back, a rollover killed between its two
+    writes. When git's ``HEAD`` holds a newer version that links such a file
+    (:func:`_rolled_in_head`), :class:`~ai_protocols.errors.RolloverUndone` (nothing
+    written: the newer version's entries are in git only, and ``merge-kept`` merges
+    them). Otherwise the rollover is restored: those entries taken out of the file
+    (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
+    link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
+    since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
+    so that each entry is stored once, and the earlier file and its kept copy stay
+    (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
+    when nothing was regained) and the files linked again. Only when a stray is there:
+    one read of each, and one ``git show`` when one is regained."""
+    from ai_protocols.session.merge import without_held
+    from ai_protocols.session.rollover import regained_edits, regained_strays
+
+    regained = regained_strays(ai_dir, path, doc, strays)
+    if not regained:
+        return doc, []
+    newer = _rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
+    if newer is not None:
+        raise RolloverUndone(path, newer[1], newer[0])
+    held = set().union(*(entries for _, entries in regained))
+    data = b"".join(bytes(piece) for piece in doc.encoded())
+    kept, _taken = without_held(data, held)
+    relinked = OrgFile(kept.decode("utf-8"))
+    linked: list[str] = []
+    edited: set[str] = set()
+    for stray, _ in regained:
+        if link_again(ai_dir, relinked, path, stray):
+            linked.append(stray)
+            found = _read_or_none(stray)
+            if found is not None:
+                edited |= regained_edits(OrgFile(found.decode("utf-8", "replace")), relinked)
+    if not linked:
+        return doc, []
+    if edited:
+        _record_superseded(relinked, edited)
+    return relinked, linked
+
+
+def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | None = None
+                    ) -> tuple[str, str, bytes] | None:
+    """The version of the session file ``path`` that git's ``HEAD`` holds, when it is a
+    newer version of the session in ``doc`` (the same ``STARTED``, ``AGENT_ID`` and
+    ``SESSION_ID``; written later, :func:`written_later`) and links an earlier-entries
+    file of the tool's that ``doc`` does not (one of ``earlier`` when given): a rollover
+    committed, then a version from before it saved over the file. ``(where, earlier
+    file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
+    ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    try:
+        data = GitRun(["git", "-C", root, "show", f"HEAD:./{below}"], git_env(),
+                      None).wait()
+    except (GitFailed, OSError):
+        return None
+    head = OrgFile(data.decode("utf-8", "replace"))
+    theirs, mine = session_headline(head), session_headline(doc)
+    if theirs is None or mine is None:
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    if any(theirs.properties.get(k) != mine.properties.get(k) for k in keys):
+        return None
+    if not written_later(*((h.properties.get("UPDATED_AT"),
+                            parse_timestamp(h.properties.get("UPDATED", "")))
+                           for h in (theirs, mine))):
+        return None
+    have = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    wanted = None if earlier is None else {os.path.normpath(e) for e in earlier}
+    for one in linked_earlier(head, path):
+        place = os.path.normpath(one.path)
+        if place in have or not named_as_ours(ai_dir, one.path) or \
+                (wanted is not None and place not in wanted):
+            continue
+        return f"HEAD:./{below}", one.path, data
+    return None
 
 
 #: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
