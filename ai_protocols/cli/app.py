@@ -394,7 +394,9 @@ def merge_kept(target: str | None) -> None:
     line changed on both sides is refused, nothing written), and the result is
     written. ID is an agent id or a session file's path (default: this agent's).
     When the kept copy holds a session another clone wrapped up, its entries go
-    into that session's archive instead. Prints the file that gained entries.
+    into that session's archive instead. When the file is a version from before a
+    rollover that git's HEAD holds (an editor's stale buffer saved over it), HEAD's
+    version is the newer one. Prints the file that gained entries.
     """
     import os
 

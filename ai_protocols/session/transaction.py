@@ -1281,7 +1281,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             result = marked.text
         with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
             count = max(gained, 0)
-            edit.note(f"merged: the newer version ai-protocols kept of this file, "
+            whose = "ai-protocols kept" if put_back is None else \
+                "git's HEAD holds (from after its rollover)"
+            edit.note(f"merged: the newer version {whose} of this file, "
                       f"{counted(count, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
                          else ""))
@@ -1898,7 +1900,8 @@ class Editing:
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
         self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
-        self._strays: list[str] = []  # (the history folder's unlinked files, as read)
+        #: The history folder's files no link names, as read (None: not listed yet).
+        self._strays: list[str] | None = None
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -1954,22 +1957,15 @@ class Editing:
             _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
             # (one listdir, which _settle_strays reads at the write: listed once)
-            self._strays = unlinked_earlier(ai_dir, path, doc) if emacs is None else []
-            relinked: list[str] = []
-            if self._strays:
-                doc, relinked = _relink_regained(ai_dir, path, doc, self._strays)
-                self._strays = [s for s in self._strays if s not in relinked]
+            self._strays = unlinked_earlier(ai_dir, path, doc) if emacs is None else None
+            regained = _refuse_undone(ai_dir, path, doc, self._strays) \
+                if self._strays else []
         else:
-            doc, waiting, relinked = OrgFile(new_text), [], []
+            doc, waiting, regained = OrgFile(new_text), [], []
+            self._strays = None  # (listed at the write, as before)
         at = now if isinstance(now, Moment) else now_moment(now)
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
-        for earlier in relinked:
-            edit.relinked.append(earlier)
-            edit.note(f"relinked: {os.path.basename(earlier)}, the earlier-entries file of "
-                      f"this session's rollover that this file no longer linked (a version "
-                      f"from before the rollover saved over it?); the entries it holds "
-                      f"were taken out of this file again")
         if new_text is None and replaced is not None and emacs is None:
             how = "git stash" if replaced.stash_only else "a branch switch or a reset"
             edit.note(f"replaced: git put an older version of this file here ({how}); the "
@@ -1979,16 +1975,13 @@ class Editing:
         if waiting:
             _fold_pending(edit, waiting)
         blocked = None
-        size = read_as.st_size if read_as is not None else 0
-        if relinked:  # (the file as it is now, its regained entries taken out)
-            size = sum(len(piece) for piece in doc.encoded())
-        if roll and read_as is not None and size > BOUND and emacs is None:
+        if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (_settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
             # On the file as read (and folded): the same file plans the same move.
             edited = _edited_since_kept(ai_dir, path, doc, read_as)
-            edit.rolled = plan(ai_dir, path, doc, size)
+            edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
                             os.path.normpath(edit.rolled.path)]
@@ -1999,6 +1992,18 @@ class Editing:
                     blocked = str(error)
                 if edited:
                     _record_superseded(doc, edited)
+        if regained and edit.rolled is None:
+            # (not when this write rolls over: its plan, made on the file as read, moves
+            # those entries (into that very file when the file is as the rollover read
+            # it); the strays are then settled at the write, as a killed rollover's)
+            edit.doc, edit.relinked = _relink_regained(ai_dir, path, edit.doc, regained)
+            for earlier in edit.relinked:
+                edit.note(f"relinked: {os.path.basename(earlier)}, the earlier-entries file "
+                          f"of this session's rollover that this file no longer linked (a "
+                          f"version from before the rollover saved over it?); the entries "
+                          f"it holds were taken out of this file again")
+            self._strays = [s for s in self._strays or [] if s not in edit.relinked]
+            self._copies = [c for c in self._copies if c not in edit.relinked]
         if self._first is not None:  # (bad input refused before the rollover is written;
             self._first(edit)        # on the planned file: the moved entries are closed)
         return edit, waiting, blocked, replaced
@@ -2462,37 +2467,45 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
     return redundant
 
 
-def _relink_regained(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
-                     ) -> tuple[OrgFile, list[str]]:
-    """The session file ``path`` (read as ``doc``) when it holds again entries of an
-    earlier-entries file of its rollover that it no longer links
-    (:func:`~ai_protocols.session.rollover.regained_strays`; ``strays``, its history
-    folder's files no link names): an editor's buffer opened before the rollover and
-    saved after it, an older version put back, a rollover killed between its two
-    writes. When git's ``HEAD`` holds a newer version that links such a file
-    (:func:`_rolled_in_head`), :class:`~ai_protocols.errors.RolloverUndone` (nothing
-    written: the newer version's entries are in git only, and ``merge-kept`` merges
-    them). Otherwise the rollover is restored: those entries taken out of the file
+def _refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                   ) -> list[tuple[str, set[str]]]:
+    """The earlier-entries files of ``strays`` (the history folder's files no link of
+    ``doc``, the session file ``path`` as read, names) whose entries the file holds
+    again (:func:`~ai_protocols.session.rollover.regained_strays`), each with its
+    entries: an editor's buffer opened before the rollover and saved after it, an older
+    version put back, a rollover killed between its two writes. Raises
+    :class:`~ai_protocols.errors.RolloverUndone` (nothing written) when git's ``HEAD``
+    holds a newer version that links such a file (:func:`_rolled_in_head`): its entries
+    written since are in git only, and ``merge-kept`` merges them (docs/decisions.md,
+    "Issue 16, fourteenth round"). Reads each stray; one ``git show`` when one is
+    regained; nothing when ``strays`` is empty."""
+    from ai_protocols.session.rollover import regained_strays
+
+    regained = regained_strays(ai_dir, path, doc, strays)
+    if regained:
+        newer = _rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
+        if newer is not None:
+            raise RolloverUndone(path, newer[1], newer[0])
+    return regained
+
+
+def _relink_regained(ai_dir: str, path: str, doc: OrgFile,
+                     regained: list[tuple[str, set[str]]]) -> tuple[OrgFile, list[str]]:
+    """The session file ``path`` (as ``doc``) with its rollover restored, when nothing
+    newer holds it (:func:`_refuse_undone` found ``regained``, each earlier file with
+    its entries): those entries taken out of the file
     (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
     link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
     since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
-    so that each entry is stored once, and the earlier file and its kept copy stay
+    so that each entry is stored once and the earlier file and its kept copy stay
     (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
-    when nothing was regained) and the files linked again. Only when a stray is there:
-    one read of each, and one ``git show`` when one is regained."""
+    when none could be linked) and the files linked again."""
     from ai_protocols.session.merge import without_held
-    from ai_protocols.session.rollover import regained_edits, regained_strays
+    from ai_protocols.session.rollover import regained_edits
 
-    regained = regained_strays(ai_dir, path, doc, strays)
-    if not regained:
-        return doc, []
-    newer = _rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
-    if newer is not None:
-        raise RolloverUndone(path, newer[1], newer[0])
     held = set().union(*(entries for _, entries in regained))
     data = b"".join(bytes(piece) for piece in doc.encoded())
-    kept, _taken = without_held(data, held)
-    relinked = OrgFile(kept.decode("utf-8"))
+    relinked = OrgFile(without_held(data, held)[0].decode("utf-8"))
     linked: list[str] = []
     edited: set[str] = set()
     for stray, _ in regained:
