@@ -288,7 +288,7 @@ def test_a_killed_rollovers_file_goes_at_the_next_write_even_without_a_rollover(
     live = path.read_text()
     assert f"[[file:history/session-context/{killed.name}]" in live
     every = live + killed.read_text()
-    for entry in entries[::250]:
+    for entry in entries[:-3000:250]:  # (the person cut the newest 3000)
         assert every.count(entry) == 1, entry[:60]
     # One holding an entry found nowhere else (the person cut it from the live file
     # too) is linked again instead: never removed.
