@@ -361,13 +361,15 @@ class SessionReplaced(UnreadableSession):
     property, a line a person typed or deleted in Emacs:
     :func:`ai_protocols.session.transaction.copy_loses`); ``cp`` is advised only when
     it would not, else ``ai-protocols merge-kept``
-    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both."""
+    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both. ``said``:
+    the ``lacking`` entries said by kind (``1 reworded entry``: a reword is not counted
+    as an entry; :meth:`ai_protocols.session.model.Compared.said`)."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, reflog: str | None = None,
-                 lacking: int = 0, *, loses: bool | None = None) -> None:
+                 lacking: int = 0, *, loses: bool | None = None, said: str = "") -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
         self.lacking = lacking
@@ -375,8 +377,8 @@ class SessionReplaced(UnreadableSession):
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
                 f"git gc may remove: git show {reflog[:12]})") if reflog else ""
         merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
-        if lacking:
-            count = counted(lacking, "entry", "entries")
+        if lacking:  # (said by kind: a reword is not an entry, issue 14, 14th round)
+            count = said or counted(lacking, "entry", "entries")
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks or holds otherwise (written or edited since git put it "
                    f"back: an entry logged, a reword), so copying "
@@ -543,22 +545,36 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     exit_code = 6
 
-    def __init__(self, path: Path, kept: Path, reason: str, *, rolled: bool = False,
-                 put_back: str | None = None) -> None:
+    def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
+                 rolled: bool = False, restore: str | None = None) -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        #: ``path`` is the archive of the kept copy's session (wrapped up in another
+        #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
+        #: last version; once its entries are in the archive, the kept copy goes.
+        self.archive = archive
         #: Whether the newer version links earlier-entries files (a rollover moved entries
         #: out of it): then the advice goes the one way that cannot store them twice.
         self.rolled = rolled
         file = shell_quote(os.fspath(path))
+        if archive:
+            super().__init__(
+                f"cannot merge the newer version ai-protocols kept of a session wrapped up "
+                f"in another clone, {kept}, into its archive {path}: {reason}; nothing was "
+                f"written: add to the archive by hand (an editor) what only the kept copy "
+                f"holds (compare them: diff {shell_quote(os.fspath(kept))} "
+                f"{shell_quote(os.fspath(path))}), then remove the kept copy "
+                f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
+                f"archive")
+            return
         if rolled:
             aside = shell_quote(os.fspath(path) + ".older")
-            put_back = put_back or f"cp {shell_quote(os.fspath(kept))} {file}"
+            restore = restore or f"cp {shell_quote(os.fspath(kept))} {file}"
             super().__init__(
                 f"cannot merge {path} with the newer version ai-protocols kept of it, "
                 f"{kept}: {reason}; nothing was written. The newer version moved entries "
                 f"out to earlier-entries files, so add to it, not to the file (the other "
                 f"way stores those entries twice): keep the file aside (cp {file} "
-                f"{aside}), put the newer version back ({put_back}), then add to {path} "
+                f"{aside}), put the newer version back ({restore}), then add to {path} "
                 f"by hand (an editor) what only {aside} holds, an entry or an edit of "
                 f"yours, never an entry the earlier-entries files it links hold; remove "
                 f"{aside} and carry on")
@@ -649,10 +665,11 @@ class SessionWrappedUp(AiProtocolsError):
                        f"run 'ai-protocols start' for a new session")
             else:
                 count = "entries" if copy_lacks < 0 else \
-                    f"{copy_lacks} {'entry' if copy_lacks == 1 else 'entries'}"
-                how = (f"it holds {count} the archive lacks: copy them into {archive} by "
-                       f"hand (then commit it), remove the file (rm {file}), then run "
-                       f"'ai-protocols start' for a new session")
+                    counted(copy_lacks, "entry", "entries")
+                how = (f"it holds {count} the archive lacks: merge them into {archive} "
+                       f"(ai-protocols merge-kept {file}: each once, the file removed "
+                       f"after), commit the archive, then run 'ai-protocols start' for a "
+                       f"new session")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

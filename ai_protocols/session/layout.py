@@ -63,6 +63,9 @@ ACTIVE = "active"
 WRAPPED_UP = "wrapped-up"
 PAUSED = "paused"  # ai-protocols pause (ai_protocols.session.pause)
 ABANDONED = "abandoned"  # ai-protocols abandon: closed, and archived as such
+#: The statuses of a closed session: when one side of a merge closed it, it stays closed;
+#: a live session file holding one is a copy put back (issue 14, fourteenth round).
+CLOSED_STATUSES = frozenset({WRAPPED_UP, ABANDONED})
 #: Sections a new file does not have: each is added, before the Log, by its first entry.
 ON_DEMAND = ("key-files", "context")
 #: The checkbox of the step in progress (``log --current``): Org's "partly done" box.
