@@ -2714,7 +2714,7 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
         strays = unlinked_earlier(ai_dir, path, doc)
     elif listed:
         linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
-        strays = [s for s in listed if os.path.normpath(s) not in linked]
+        strays = [one for one in listed if os.path.normpath(one) not in linked]
     else:
         strays = []
     strays = [s for s in strays if s not in known]
