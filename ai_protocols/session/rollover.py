@@ -912,6 +912,85 @@ def sorted_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | None
     return found, copies, others
 
 
+def regained_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                    ) -> list[tuple[str, set[str]]]:
+    """Of ``strays`` (earlier-entries files of ``path``'s history folder that no link of
+    ``doc`` names, :func:`unlinked_earlier`), those whose entries the live file holds
+    again: ours, unedited (the name's hash is their bytes'), every line an entry or the
+    structure (:func:`_blocks`, strict), their drawer naming this very session
+    (:func:`same_session`), at least one of their entries in ``doc`` (checkbox aside,
+    :func:`blank_box`) and none in a file ``doc`` links (:func:`held_entries`). An
+    editor's buffer from before the rollover saved over the rolled-over file, an older
+    version put back, or a rollover killed between its two writes leaves such a file
+    (docs/decisions.md, "Issue 16, fourteenth round"). Each with its entries, checkbox
+    blanked. Reads each stray; nothing when ``strays`` is empty."""
+    if not strays:
+        return []
+    import hashlib  # (only here: rare)
+
+    from ai_protocols.org.file import first_headline_properties
+
+    session = session_headline(doc)
+    if session is None:
+        return []
+    live: set[str] | None = None
+    linked: set[str] = set()
+    found: list[tuple[str, set[str]]] = []
+    for stray in strays:
+        try:
+            data = storage.read_bytes(stray)
+        except AiProtocolsError:
+            continue
+        if data is None or hashlib.sha256(data).hexdigest()[:8] != stray[-12:-4]:
+            continue
+        text = data.decode("utf-8", "replace")
+        blocks, whole = _blocks(text, strict=True)
+        props = first_headline_properties(text[:8192]) or {}
+        if not whole or not blocks or "SESSION_STARTED" not in props or \
+                not same_session(props, session.properties,
+                                 objective_changed=_objective_changed(doc)):
+            continue
+        if live is None:
+            live = {blank_box(b) for b in _blocks(doc.text, strict=False)[0]}
+            linked = held_entries(ai_dir, path, doc)
+        mine = {blank_box(b) for b in blocks}
+        if mine & live and not mine & linked:
+            found.append((stray, mine))
+    return found
+
+
+def regained_edits(earlier: OrgFile, doc: OrgFile) -> set[str]:
+    """The :func:`entry_digest` of each entry of the earlier-entries file ``earlier``
+    that the session file ``doc`` holds edited: in one movable section, the only entry
+    of its timestamp (:func:`_stamp_of`) that ``earlier`` holds and ``doc`` lacks, and
+    the only one of that timestamp that ``doc`` holds and ``earlier`` lacks (checkbox
+    aside), for :data:`SUPERSEDED` when the file is linked again and ``doc`` keeps the
+    edit (:func:`regained_strays`). Two candidates of one minute: none recorded (the
+    entry is shown twice, never hidden)."""
+    found: set[str] = set()
+    tops = (next((h for h in earlier.headlines if h.level == 1), None),
+            session_headline(doc))
+    for key in MOVABLE:
+        theirs = _section_blocks(earlier, tops[0], key)
+        if not theirs:
+            continue
+        mine = _section_blocks(doc, tops[1], key)
+        known = {blank_box("\n".join(b)) for b in theirs}
+        have = {blank_box("\n".join(b)) for b in mine}
+        gone: dict[str | None, list[list[str]]] = {}
+        came: dict[str | None, int] = {}
+        for block in theirs:
+            if blank_box("\n".join(block)) not in have:
+                gone.setdefault(_stamp_of(block[0]), []).append(block)
+        for block in mine:
+            if blank_box("\n".join(block)) not in known:
+                came[_stamp_of(block[0])] = came.get(_stamp_of(block[0]), 0) + 1
+        for stamp, blocks in gone.items():
+            if stamp is not None and len(blocks) == 1 and came.get(stamp) == 1:
+                found.add(entry_digest(key, blocks[0]))
+    return found
+
+
 def _stamp_of(block: str) -> str:
     """An entry's first line up to its timestamp's end (``- [2026-01-01 Thu 00:03]``,
     a checkbox blanked): what an edit of its text keeps."""

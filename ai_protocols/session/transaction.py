@@ -44,6 +44,7 @@ from ai_protocols.errors import (
     MergeConflict,
     NoSession,
     OtherSession,
+    RolloverUndone,
     SessionRemoved,
     SessionReplaced,
     SessionWrappedUp,
@@ -247,6 +248,9 @@ class SessionEdit:
         #: When the write goes into an older version than the one written last: where
         #: that one recorded ``HEAD`` (:attr:`_Stored.last_head`), for ``record_head``.
         self.last_head: tuple[str | None, str | None] | None = None
+        #: The earlier-entries files this write links again, their entries taken out of
+        #: the file (:func:`_relink_regained`): said on stderr when it is written.
+        self.relinked: list[str] = []
 
     @property
     def line(self) -> int:
@@ -1241,20 +1245,28 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                                                  wording=wording)
         try:
             here = os.stat(path, follow_symlinks=False)
-            there = os.stat(kept, follow_symlinks=False)
         except OSError:
             return path, 0
+        try:
+            there = os.stat(kept, follow_symlinks=False)
+        except OSError:
+            there = None
         try:
             older = storage.read_regular(path)
             doc = OrgFile(older.decode("utf-8", "replace"))
             _refuse_misplaced(ai_dir, path, doc)
-            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-                return path, 0
-            newer = storage.read_regular(kept)
+            same = there is None or (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+            newer = older if same else storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
+        # A version from before a rollover committed since, saved over the file in place
+        # (the kept copy too, one inode) or not: the newer version is HEAD's
+        # (RolloverUndone's advice; docs/decisions.md, "Issue 16, fourteenth round").
+        from_head = None  # (the command putting HEAD's version back, when it is the newer)
         if older == newer:
-            return path, 0
+            kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
+            if from_head is None:
+                return path, 0
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1266,8 +1278,13 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
                                                            other.archived, wording=wording)
-        if not _kept_is_later(older, newer):
-            return path, 0  # (a person's save, say: the file is not the older one)
+        if from_head is None and not _kept_is_later(older, newer):
+            # (a person's save, say: the file is not the older one; unless it is one
+            # from before a rollover HEAD holds, saved over the file after the kept copy)
+            kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
+            if from_head is None:
+                return path, 0
+            text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
         # merged file holds it once, in that earlier file (docs/decisions.md, "Issue 16,
@@ -1277,14 +1294,17 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         whole = older
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
         base = _committed(path, older, newer, held)
-        merged = _merged_or_refused(path, kept, older, newer, base, wording=wording)
+        rolled = bool(linked_earlier(OrgFile(text), path))
+        merged = _merged_or_refused(path, kept, older, newer, base, wording=wording,
+                                    rolled=rolled, restore=from_head)
         reworded = [] if base is not None and base_rank(base, older, newer) > 0 else \
             reworded_entries(older, newer)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
-                                            "earlier-entries file holding its entries")
+                                            "earlier-entries file holding its entries",
+                                rolled=rolled, restore=from_head)
         gained = entries_lacking(whole, merged.data)
         back = _came_back(older, newer, base, merged.data,
                           {line for pair in reworded for line in pair})
@@ -1300,7 +1320,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             result = marked.text
         with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
             count = max(gained, 0)
-            edit.note(f"merged: the newer version ai-protocols kept of this file, "
+            whose = "ai-protocols kept" if from_head is None else \
+                "git's HEAD holds (from after its rollover)"
+            edit.note(f"merged: the newer version {whose} of this file, "
                       f"{counted(count, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
                          else "") + (f"; {words[0]}" if words else ""))
@@ -1311,6 +1333,19 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if words:
             _warn(f"{path}: {words[1]}")
     return path, max(gained, 0)
+
+
+def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
+    """For ``merge-kept``: the newer version of the session file ``path`` (read as
+    ``doc``) that git's ``HEAD`` holds when it links an earlier-entries file ``doc`` does
+    not (:func:`_rolled_in_head`): where it is (``HEAD:./REL``), its bytes, and the
+    command that puts it back over the file (``git -C ROOT show HEAD:./REL > FILE``,
+    quoted to paste); ``None`` otherwise."""
+    rolled = _rolled_in_head(ai_dir, path, doc)
+    if rolled is None:
+        return None
+    return rolled[0], rolled[2], (f"git -C {shell_quote(parent(ai_dir))} show "
+                                  f"{shell_quote(rolled[0])} > {shell_quote(path)}")
 
 
 def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, str] | None:
@@ -1378,7 +1413,8 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
                        base: bytes | None, *, ancestor: bool = False,
-                       archive: bool = False, wording: str = "file") -> MergeResult:
+                       archive: bool = False, wording: str = "file", rolled: bool = False,
+                       restore: str | None = None) -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
@@ -1388,7 +1424,9 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     copy's archive (the refusal's advice is then the archive's); ``wording``: see
     :func:`merge_kept_into`. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
-    merge cleanly or a line would be dropped."""
+    merge cleanly or a line would be dropped; ``rolled`` (``newer`` links
+    earlier-entries files) and ``restore`` (the command that puts ``newer`` back, when
+    not ``cp KEPT FILE``) go into it: its advice."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
         base_rank,
@@ -1401,7 +1439,8 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     if merged is None:
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
-                                        "conflict)", archive=archive)
+                                        "conflict)", archive=archive, rolled=rolled,
+                            restore=restore)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
@@ -1412,7 +1451,8 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     if dropped:
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
-                                        f"(as {dropped[0]!r})", archive=archive)
+                                        f"(as {dropped[0]!r})", archive=archive,
+                            rolled=rolled, restore=restore)
     return merged
 
 
@@ -2087,7 +2127,7 @@ class Editing:
     interpreter's start (docs/performance.md)."""
 
     __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
-                 "_locks", "_new_text", "_now", "_path", "_waiting")
+                 "_locks", "_new_text", "_now", "_path", "_strays", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
@@ -2099,6 +2139,8 @@ class Editing:
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
         self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
+        #: The history folder's files no link names, as read (None: not listed yet).
+        self._strays: list[str] | None = None
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -2153,8 +2195,13 @@ class Editing:
             _refuse_misplaced(ai_dir, path, doc)
             _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
+            # (one listdir, which _settle_strays reads at the write: listed once)
+            self._strays = unlinked_earlier(ai_dir, path, doc) if emacs is None else None
+            regained = _refuse_undone(ai_dir, path, doc, self._strays) \
+                if self._strays else []
         else:
-            doc, waiting = OrgFile(new_text), []
+            doc, waiting, regained = OrgFile(new_text), [], []
+            self._strays = None  # (listed at the write, as before)
         at = now if isinstance(now, Moment) else now_moment(now)
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
@@ -2184,6 +2231,18 @@ class Editing:
                     blocked = str(error)
                 if edited:
                     _record_superseded(doc, edited)
+        if regained and edit.rolled is None:
+            # (not when this write rolls over: its plan, made on the file as read, moves
+            # those entries (into that very file when the file is as the rollover read
+            # it); the strays are then settled at the write, as a killed rollover's)
+            edit.doc, edit.relinked = _relink_regained(ai_dir, path, edit.doc, regained)
+            for earlier in edit.relinked:
+                edit.note(f"relinked: {os.path.basename(earlier)}, the earlier-entries file "
+                          f"of this session's rollover that this file no longer linked (a "
+                          f"version from before the rollover saved over it?); the entries "
+                          f"it holds were taken out of this file again")
+            self._strays = [s for s in self._strays or [] if s not in edit.relinked]
+            self._copies = [c for c in self._copies if c not in edit.relinked]
         if self._first is not None:  # (bad input refused before the rollover is written;
             self._first(edit)        # on the planned file: the moved entries are closed)
         return edit, waiting, blocked, replaced
@@ -2220,7 +2279,14 @@ class Editing:
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
-        redundant = _settle_strays(ai_dir, path, doc, self._copies)
+        for earlier in edit.relinked:
+            _warn(f"{earlier} holds a copy of entries of {path} and no link in it named it: "
+                  f"{path} held those entries again (a version from before its rollover "
+                  f"saved over it, an editor's stale buffer, or an older version of {path} "
+                  f"brought back, or a rollover killed before its second write): linked "
+                  f"again, and those entries taken out of {path}, so that each is stored "
+                  f"once, in {earlier}")
+        redundant = _settle_strays(ai_dir, path, doc, self._copies, self._strays)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
@@ -2637,7 +2703,8 @@ def _what_stands(place: str) -> str | None:
     return None if stat.S_ISREG(mode) else f"{storage.kind_of(mode)} stands there"
 
 
-def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
+def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
+                   listed: list[str] | None = None) -> list[str]:
     """The earlier-entries files of ``path``'s history folder that no link of ``doc``
     names (:func:`~ai_protocols.session.rollover.unlinked_earlier`): each that holds an
     entry found nowhere else and is the tool's is linked again in ``doc``, said on
@@ -2649,8 +2716,17 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
     the file before this write's own rollover moved their entries out), said on stderr,
     which the caller removes once the file is written. Any write, not
     only a rollover's: no such file stays for good. One ``listdir`` when there is
-    none."""
-    strays = [s for s in unlinked_earlier(ai_dir, path, doc) if s not in known]
+    none; none with ``listed`` (those of the history folder's files no link names, as
+    the write read them: :meth:`Editing._open`), of which those ``doc`` links now are
+    passed over."""
+    if listed is None:
+        strays = unlinked_earlier(ai_dir, path, doc)
+    elif listed:
+        linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+        strays = [one for one in listed if os.path.normpath(one) not in linked]
+    else:
+        strays = []
+    strays = [s for s in strays if s not in known]
     redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
     copies = [*known, *copies]
     for copy in copies:
@@ -2667,6 +2743,101 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
                   f"line of its Earlier entries section deleted?): linked again; to drop "
                   f"those entries, remove the file and its line together")
     return redundant
+
+
+def _refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                   ) -> list[tuple[str, set[str]]]:
+    """The earlier-entries files of ``strays`` (the history folder's files no link of
+    ``doc``, the session file ``path`` as read, names) whose entries the file holds
+    again (:func:`~ai_protocols.session.rollover.regained_strays`), each with its
+    entries: an editor's buffer opened before the rollover and saved after it, an older
+    version put back, a rollover killed between its two writes. Raises
+    :class:`~ai_protocols.errors.RolloverUndone` (nothing written) when git's ``HEAD``
+    holds a newer version that links such a file (:func:`_rolled_in_head`): its entries
+    written since are in git only, and ``merge-kept`` merges them (docs/decisions.md,
+    "Issue 16, fourteenth round"). Reads each stray; one ``git show`` when one is
+    regained; nothing when ``strays`` is empty."""
+    from ai_protocols.session.rollover import regained_strays
+
+    regained = regained_strays(ai_dir, path, doc, strays)
+    if regained:
+        newer = _rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
+        if newer is not None:
+            raise RolloverUndone(path, newer[1], newer[0])
+    return regained
+
+
+def _relink_regained(ai_dir: str, path: str, doc: OrgFile,
+                     regained: list[tuple[str, set[str]]]) -> tuple[OrgFile, list[str]]:
+    """The session file ``path`` (as ``doc``) with its rollover restored, when nothing
+    newer holds it (:func:`_refuse_undone` found ``regained``, each earlier file with
+    its entries): those entries taken out of the file
+    (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
+    link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
+    since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
+    so that each entry is stored once and the earlier file and its kept copy stay
+    (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
+    when none could be linked) and the files linked again."""
+    from ai_protocols.session.merge import without_held
+    from ai_protocols.session.rollover import regained_edits
+
+    held = set().union(*(entries for _, entries in regained))
+    data = b"".join(bytes(piece) for piece in doc.encoded())
+    relinked = OrgFile(without_held(data, held)[0].decode("utf-8"))
+    linked: list[str] = []
+    edited: set[str] = set()
+    for stray, _ in regained:
+        if link_again(ai_dir, relinked, path, stray):
+            linked.append(stray)
+            found = _read_or_none(stray)
+            if found is not None:
+                edited |= regained_edits(OrgFile(found.decode("utf-8", "replace")), relinked)
+    if not linked:
+        return doc, []
+    if edited:
+        _record_superseded(relinked, edited)
+    return relinked, linked
+
+
+def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | None = None
+                    ) -> tuple[str, str, bytes] | None:
+    """The version of the session file ``path`` that git's ``HEAD`` holds, when it is a
+    newer version of the session in ``doc`` (the same ``STARTED``, ``AGENT_ID`` and
+    ``SESSION_ID``; written later, :func:`written_later`) and links an earlier-entries
+    file of the tool's that ``doc`` does not (one of ``earlier`` when given): a rollover
+    committed, then a version from before it saved over the file. ``(where, earlier
+    file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
+    ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    try:
+        data = GitRun(["git", "-C", root, "show", f"HEAD:./{below}"], git_env(),
+                      None).wait()
+    except (GitFailed, OSError):
+        return None
+    head = OrgFile(data.decode("utf-8", "replace"))
+    theirs, mine = session_headline(head), session_headline(doc)
+    if theirs is None or mine is None:
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    if any(theirs.properties.get(k) != mine.properties.get(k) for k in keys):
+        return None
+    if not written_later(*((h.properties.get("UPDATED_AT"),
+                            parse_timestamp(h.properties.get("UPDATED", "")))
+                           for h in (theirs, mine))):
+        return None
+    have = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    wanted = None if earlier is None else {os.path.normpath(e) for e in earlier}
+    for one in linked_earlier(head, path):
+        place = os.path.normpath(one.path)
+        if place in have or not named_as_ours(ai_dir, one.path) or \
+                (wanted is not None and place not in wanted):
+            continue
+        return f"HEAD:./{below}", one.path, data
+    return None
 
 
 #: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
