@@ -1751,6 +1751,8 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         return _merge_earlier_file(data, place, Path(ours))
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
+    if result is not None and merge is None:
+        _say_closed_twice(data, place)
     if result is None and merge is None:
         result = _two_sessions(data[1], data[2], labels=labels, marker_size=marker_size)
     if result is None:
@@ -1761,6 +1763,30 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         result = MergeResult(merged, status > 0)
     storage.atomic_write(Path(ours), result.data)  # git's temporary file, not .ai/
     return 1 if result.conflicts else 0
+
+
+def _say_closed_twice(data: list[bytes], place: str | None) -> None:
+    """On stderr, when both sides closed the session the base held open (a wrap-up or an
+    abandon on each clone) at a live path: each archived it under a name of its own, so
+    git pairs the live file with both archives (rename/rename), writes this merge into
+    both and stops; say so, and that ``ai-protocols status`` gives the commands that
+    keep one (:func:`ai_protocols.session.transaction.unmerged_others`)."""
+    import sys
+
+    if place is not None and "/sessions/" in "/" + place.replace("\\", "/"):
+        return
+    statuses = []
+    for raw in data:
+        version = _read(raw.decode("utf-8", "replace"))
+        statuses.append(version.properties.get("STATUS") if version is not None else None)
+    if statuses[0] in CLOSED_STATUSES or statuses[1] not in CLOSED_STATUSES or \
+            statuses[2] not in CLOSED_STATUSES:
+        return
+    print(f"ai-protocols merge-driver: both clones closed this session ({statuses[1]} "
+          f"here, {statuses[2]} in the other), each into an archive of its own name: git "
+          "writes this merge (every entry once, each side's closing in its Log) into both "
+          "and stops on them (rename/rename); 'ai-protocols status' names the one to keep "
+          "and gives the commands.", file=sys.stderr)
 
 
 def _two_sessions(ours: bytes, theirs: bytes, *, labels: tuple[str, str, str],
