@@ -39,6 +39,20 @@ def _close(run: Runner, how: str, note: str) -> None:
         run("abandon", "--reason", note)
 
 
+def _follow_advice(clone: Path) -> None:
+    """Run the commands ``status`` gives for two archives of one session, as printed;
+    then nothing is left to resolve or commit."""
+    status = Runner(clone)("status", check=False)
+    found = re.search(r", with: (.*?) \(then 'ai-protocols list' shows the session once\)",
+                      status.stderr)
+    assert found, status.stderr
+    done = subprocess.run(["bash", "-c", found.group(1)], cwd=clone,
+                          env=clean_env(**IDENTITY, GIT_EDITOR="true"),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(clone, "status", "--porcelain").stdout == ""
+
+
 @pytest.mark.parametrize(("first", "second", "rebase"), [
     ("wrap-up", "wrap-up", False),
     ("abandon", "abandon", False),
@@ -64,15 +78,7 @@ def test_both_clones_close_one_session_and_the_advice_keeps_one_archive(
                  "origin", "main", check=False)
     assert pulled.returncode != 0
     assert "both clones closed this session" in pulled.stderr + pulled.stdout
-    status = two("status", check=False)
-    found = re.search(r", with: (.*?) \(then 'ai-protocols list' shows the session once\)",
-                      status.stderr)
-    assert found, status.stderr
-    done = subprocess.run(["bash", "-c", found.group(1)], cwd=clones.two,
-                          env=clean_env(**IDENTITY, GIT_EDITOR="true"),
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert git(clones.two, "status", "--porcelain").stdout == ""
+    _follow_advice(clones.two)
     archives = sorted((clones.two / ".ai" / "sessions").glob("*.org"))
     assert len(archives) == 1, archives
     text = archives[0].read_text()
@@ -192,3 +198,32 @@ def test_a_key_file_both_clones_listed_is_listed_once(tmp_path: Path) -> None:
     assert resumed.count("a.txt") == 1, resumed
     again = Runner(clones.two)("log", "--key-file", "a.txt")
     assert "listed already" in again.stdout + again.stderr
+
+
+def test_three_clones_close_one_session_and_converge_on_one_archive(tmp_path: Path) -> None:
+    """Three clones each close the session; the second and the third pull in turn and
+    follow the advice: one archive, the first by name, every clone's entry and closing
+    once."""
+    clones = Clones(tmp_path.resolve())
+    three = tmp_path.resolve() / "three"
+    git(tmp_path, "clone", "-q", "-b", "main", str(clones.origin), str(three))
+    Runner(three)("init")
+    names = []
+    for clone, who in ((clones.one, "a"), (clones.two, "b"), (three, "c")):
+        Runner(clone)("log", "--progress", f"{who} did")
+        Runner(clone)("wrap-up", f"{who} finished")
+        clones.commit(clone, who)
+        names += [p.name for p in (clone / ".ai" / "sessions").glob("*.org")]
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    for clone in (clones.two, three):
+        pulled = git(clone, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+        assert pulled.returncode != 0
+        _follow_advice(clone)
+        git(clone, "push", "-q", "origin", "HEAD:main")
+    archives = list((three / ".ai" / "sessions").glob("*.org"))
+    assert [p.name for p in archives] == [min(names)]
+    text = archives[0].read_text()
+    for who in "abc":
+        assert _section(text, "Progress").count(f"] {who} did") == 1
+        assert _section(text, "Log").count(f"] wrap-up: {who} finished") == 1
+    assert Runner(three)("list").stdout.count("archived") == 1
