@@ -1469,6 +1469,10 @@ def _summaries(base: _Version, ours: _Version, theirs: _Version,
     last); one did and a person edited the other by hand: the person's. The other
     summary goes into the Log, whole, after its ``summary: updated`` line. ``None``
     when not both replaced it, or both by hand (then git's conflict, for a person)."""
+    name = "section:summary"
+    if any(name not in v.chunks for v in (base, ours, theirs)) or \
+            len({base.raw(name), ours.raw(name), theirs.raw(name)}) != 3:
+        return None  # (one side left the section as it was: git's merge takes the other)
     read = []
     for version in (base, ours, theirs):
         doc = OrgFile(version.text)
