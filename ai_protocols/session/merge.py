@@ -130,10 +130,13 @@ _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 
 @dataclass(frozen=True)
 class MergeResult:
-    """A merged session file: its bytes, and whether conflict markers remain in it."""
+    """A merged session file: its bytes, and whether conflict markers remain in it;
+    ``closed_twice``: both sides closed the session the base held open (a wrap-up or an
+    abandon on each clone: git pairs the live file with two archives)."""
 
     data: bytes
     conflicts: bool
+    closed_twice: bool = False
 
 
 @dataclass
@@ -1639,9 +1642,14 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
-        return _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
+        result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
+    statuses = [v.properties.get("STATUS") for v in (o, a, b)]
+    if statuses[0] not in CLOSED_STATUSES and statuses[1] in CLOSED_STATUSES and \
+            statuses[2] in CLOSED_STATUSES:
+        return MergeResult(result.data, result.conflicts, closed_twice=True)
+    return result
 
 
 def _earlier_place(place: str | None) -> bool:
@@ -1742,9 +1750,14 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     structural merge (:func:`merge_session_bytes` by default; the task board's is
     :func:`ai_protocols.board.merge.merge_board_bytes`); ``place`` is git's ``%P``: an
     earlier-entries file's is merged by :func:`_merge_earlier_file`, a session file's
-    links written relative to it. Raises
+    links written relative to it. When both sides closed the session
+    (:attr:`MergeResult.closed_twice`: git pairs the live file with two archives and
+    stops whatever the driver says), stderr says so and points at ``ai-protocols
+    status``, which gives the commands. Raises
     :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
     (git then reports a conflict too, and ``ours`` is as it was)."""
+    import sys
+
     data = []
     for path in (base, ours, theirs):
         try:
@@ -1755,8 +1768,13 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         return _merge_earlier_file(data, place, Path(ours))
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
-    if result is not None and merge is None:
-        _say_closed_twice(data, place)
+    if result is not None and result.closed_twice and not (  # (the live file's merge)
+            place is not None and "/sessions/" in "/" + place.replace("\\", "/")):
+        print("ai-protocols merge-driver: both clones closed this session, each into an "
+              "archive of its own name: git writes this merge (every entry once, each "
+              "side's closing in its Log) into both and stops on them (rename/rename); "
+              "'ai-protocols status' names the one to keep and gives the commands.",
+              file=sys.stderr)
     if result is None and merge is None:
         result = _two_sessions(data[1], data[2], labels=labels, marker_size=marker_size)
     if result is None:
@@ -1767,30 +1785,6 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         result = MergeResult(merged, status > 0)
     storage.atomic_write(Path(ours), result.data)  # git's temporary file, not .ai/
     return 1 if result.conflicts else 0
-
-
-def _say_closed_twice(data: list[bytes], place: str | None) -> None:
-    """On stderr, when both sides closed the session the base held open (a wrap-up or an
-    abandon on each clone) at a live path: each archived it under a name of its own, so
-    git pairs the live file with both archives (rename/rename), writes this merge into
-    both and stops; say so, and that ``ai-protocols status`` gives the commands that
-    keep one (:func:`ai_protocols.session.transaction.unmerged_others`)."""
-    import sys
-
-    if place is not None and "/sessions/" in "/" + place.replace("\\", "/"):
-        return
-    statuses = []
-    for raw in data:
-        version = _read(raw.decode("utf-8", "replace"))
-        statuses.append(version.properties.get("STATUS") if version is not None else None)
-    if statuses[0] in CLOSED_STATUSES or statuses[1] not in CLOSED_STATUSES or \
-            statuses[2] not in CLOSED_STATUSES:
-        return
-    print(f"ai-protocols merge-driver: both clones closed this session ({statuses[1]} "
-          f"here, {statuses[2]} in the other), each into an archive of its own name: git "
-          "writes this merge (every entry once, each side's closing in its Log) into both "
-          "and stops on them (rename/rename); 'ai-protocols status' names the one to keep "
-          "and gives the commands.", file=sys.stderr)
 
 
 def _two_sessions(ours: bytes, theirs: bytes, *, labels: tuple[str, str, str],
