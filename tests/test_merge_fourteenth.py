@@ -7,10 +7,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_merge_driver import IDENTITY, Clones, git
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_merge_driver import IDENTITY, T0, Clones, git
+
+from ai_protocols import LogEntry, Project
+from ai_protocols.errors import InvalidText
+from ai_protocols.session.layout import read_entries, read_session
+from ai_protocols.session.merge import merge_session_bytes
 
 from conftest import CLI, Runner, clean_env
 
@@ -227,3 +235,50 @@ def test_three_clones_close_one_session_and_converge_on_one_archive(tmp_path: Pa
         assert _section(text, "Progress").count(f"] {who} did") == 1
         assert _section(text, "Log").count(f"] wrap-up: {who} finished") == 1
     assert Runner(three)("list").stdout.count("archived") == 1
+
+
+SUMMARIES = st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+                             max_size=12) |
+                     st.sampled_from(["\n", "*", ":", "[", "]", "#+", "- ", "::"]),
+                     min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(SUMMARIES, SUMMARIES, st.integers(0, 3), st.integers(0, 3))
+def test_two_summaries_merge_to_the_later_and_keep_the_other_whole(
+        tmp_path_factory: pytest.TempPathFactory, text_a: str, text_b: str,
+        minute_a: int, minute_b: int) -> None:
+    """Any two summaries the tool wrote on two sides: no conflict, the later one's
+    (the same minute: the side updated last) is the summary whichever side is ours, the
+    same bytes both ways, and the other is in the Log whole, as the readers read it."""
+    root = tmp_path_factory.mktemp("sum")
+    (root / ".ai").mkdir()
+    project = Project(root)
+    project.start("Summaries", now=T0)
+    path = project.path_of(None)
+    base = path.read_bytes()
+    sides = []
+    for text, minute in ((text_a, minute_a), (text_b, minute_b)):
+        path.write_bytes(base)
+        try:
+            project.log(LogEntry("summary", text), now=T0 + timedelta(minutes=10 + minute))
+        except InvalidText:
+            assume(False)
+        sides.append((path.read_bytes(), read_session(str(path), path.read_text()).summary))
+    assume(sides[0][1] != sides[1][1])
+    merged = [merge_session_bytes(base, sides[0][0], sides[1][0]),
+              merge_session_bytes(base, sides[1][0], sides[0][0])]
+    assert merged[0] is not None and merged[1] is not None
+    assert not merged[0].conflicts and merged[0].data == merged[1].data
+    session = read_session(str(path), merged[0].data.decode())
+    # The later minute wins; in one minute, the side updated last (either here).
+    winner = (0 if minute_a > minute_b else 1) if minute_a != minute_b else \
+        (0 if session.summary == sides[0][1] else 1)
+    assert session.summary == sides[winner][1]
+    doc = merged[0].data.decode()
+    log = read_entries(doc.split("** Log\n", 1)[1].splitlines(True))
+    kept = [e.text for e in log if e.text.startswith("merge: this summary")]
+    assert kept == [f"merge: this summary, from one clone, gave way to the other clone's "
+                    f"(the later one): {sides[1 - winner][1]}"], kept
+    assert [e.text for e in log].count("summary: updated") == 2
