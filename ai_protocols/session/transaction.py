@@ -1793,6 +1793,11 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
                 f"(it installs the merge driver again), then 'git checkout -m {q}' "
                 f"merges it again, then 'git add {q}' once it holds both sides; or "
                 f"merge it by hand, then 'git add {q}'")
+    if stages == {1}:  # deleted by both (git status: DD): each clone closed and archived it
+        return (f"git's merge left it unmerged (both deleted): each side removed it (both "
+                f"clones closed the session and archived it: 'ai-protocols status' names the "
+                f"archive to keep); 'git rm -q --cached {q}' resolves it, leaving the work "
+                f"tree as it is")
     if 2 in stages:  # deleted by them (git status: UD)
         gone = "the other side removed it"
         if not board:
