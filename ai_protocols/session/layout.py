@@ -69,6 +69,10 @@ ABANDONED = "abandoned"  # ai-protocols abandon: closed, and archived as such
 #: The statuses of a closed session: when one side of a merge closed it, it stays closed;
 #: a live session file holding one is a copy put back (issue 14, fourteenth round).
 CLOSED_STATUSES = frozenset({WRAPPED_UP, ABANDONED})
+
+#: The Log line a ``--summary`` writes: the record that the tool, not a person, set the
+#: summary then (the merge driver's rule for two summaries, docs/merge-driver.md).
+SUMMARY_LOGGED = "summary: updated"
 #: Sections a new file does not have: each is added, before the Log, by its first entry.
 ON_DEMAND = ("key-files", "context")
 #: The checkbox of the step in progress (``log --current``): Org's "partly done" box.
@@ -295,6 +299,15 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
             not separates_paragraph(strip_ending(lines[end], doc.newline)):
         end += 1
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
+
+
+def summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str]:
+    """Where the summary of the Summary ``section`` stands, its lines ``[start, end)``
+    of ``doc`` and its text as the readers give it (``(start, start, "")`` when there
+    is none: where one goes). Raises nothing of its own."""
+    span = _summary_span(doc, section)
+    assert span is not None  # (it always returns one)
+    return span
 
 
 def after_drawers(doc: OrgFile, section: Headline) -> int:
@@ -2033,7 +2046,7 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         return line
     if entry.kind == "summary":
         _set_summary(doc, session_line, text)
-        append_entry(doc, session_line, "log", [log_line(stamp, "summary: updated")])
+        append_entry(doc, session_line, "log", [log_line(stamp, SUMMARY_LOGGED)])
     elif entry.kind == "current":
         same = _open_progress(doc, session_line, text)
         if same is None:  # a new step; else the open item of that text is the one

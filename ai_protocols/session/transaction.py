@@ -1918,22 +1918,82 @@ def unmerged_others(ai_dir: str) -> str | None:
     except GitFailed:
         return None
     found: list[str] = []
+    stages: dict[str, set[bytes]] = {}
+    live: list[str] = []
     for line in out.split(b"\0"):
-        _, tab, name = line.partition(b"\t")
+        fields, tab, name = line.partition(b"\t")
         below = os.fsdecode(name).split("/")  # (relative to ai_dir: git's way, "/")
+        path = join(ai_dir, "/".join(below))
+        stages.setdefault(path, set()).add(fields.split()[-1] if fields.split() else b"")
         if not tab or below in (["session-context.org"], ["tasks.org"]) or \
                 (len(below) == 2 and below[0] == "session-context.d"):
+            if tab and below != ["tasks.org"] and path not in live:
+                live.append(path)
             continue  # (said by their own readers)
-        path = join(ai_dir, "/".join(below))
         if path not in found:
             found.append(path)
     if not found:
         return None
+    twice = _archived_twice(ai_dir, found, stages, live)
+    if twice is not None:
+        return twice
     named = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
     it = "it" if len(found) == 1 else "them"
     return (f"git's index holds unmerged {named} (a merge stopped on {it}): what "
             f"{'it is' if len(found) == 1 else 'each is'} and how to finish is in the "
             f"merge's output and 'git status'; resolve, then 'git add' {it} and commit")
+
+
+def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]],
+                    live: list[str]) -> str | None:
+    """The advice for one session both clones closed (a wrap-up or an abandon on each),
+    each into an archive of its own name: git's rename detection pairs the live file
+    with both archives (rename/rename: the live path deleted on both sides, each
+    archive added by one) and writes the merge driver's result, the one merged
+    session, into both. ``found``: the unmerged paths of ``ai_dir``'s archives and
+    other files, ``stages`` each unmerged path's stages, ``live`` the unmerged live
+    session files. Of archives of ``sessions/`` that git holds at one stage (added by
+    one side) and whose bytes are alike, the first by name (names start with the
+    minute the session ended, in UTC: the earlier closing; the same choice on every
+    clone) is kept; the commands remove the others and the live file's removed entry
+    (both sides removed it) and go on with the operation (docs/merge-driver.md,
+    "Both clones closed the session"). ``None`` when there are no two such archives.
+    Raises nothing of its own."""
+    from ai_protocols.git.head import operation
+
+    sessions = join(ai_dir, "sessions")
+    alike: dict[bytes, list[str]] = {}
+    for path in found:
+        if parent(path) != sessions or not path.endswith(".org") or \
+                len(stages.get(path, ())) != 1 or b"1" in stages[path]:
+            continue
+        try:
+            alike.setdefault(storage.read_regular(path), []).append(path)
+        except (OSError, storage.NotRegular):
+            continue
+    groups = [sorted(paths) for paths in alike.values() if len(paths) > 1]
+    if not groups:
+        return None
+    gone = [path for path in live if stages.get(path) == {b"1"}]
+    go_on = {"rebase": "git rebase --continue", "cherry-pick": "git cherry-pick --continue",
+             "revert": "git revert --continue", "am": "git am --continue"}.get(
+        operation(ai_dir) or "", "git commit --no-edit")
+    said, commands = [], []
+    for keep, *others in groups:
+        said.append(f"{', '.join([keep, *others])} each hold the one merged session (every "
+                    f"entry once, each side's closing in its Log): keep {keep} (the first by "
+                    f"name: the earlier closing)")
+        commands += [f"git rm -q -- {' '.join(shell_quote(p) for p in others)}",
+                     f"git add -- {shell_quote(keep)}"]
+    commands += [f"git rm -q --cached -- {shell_quote(p)}" for p in gone] + [go_on]
+    marked = [group[0] for group in groups if _marked(group[0])]
+    return ("both clones closed one session, each into an archive of its own name, and "
+            f"git stopped on them (rename/rename): {'; '.join(said)}, and remove the "
+            f"other{'s' if len(found) > 2 else ''}"
+            + (f", once you have resolved the conflict markers in {', '.join(marked)}"
+               if marked else "")
+            + f", with: {' && '.join(commands)} (then 'ai-protocols list' shows the session "
+            "once)")
 
 
 def operation_warning(path: str) -> str | None:
@@ -2011,6 +2071,11 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
                 f"(it installs the merge driver again), then 'git checkout -m {q}' "
                 f"merges it again, then 'git add {q}' once it holds both sides; or "
                 f"merge it by hand, then 'git add {q}'")
+    if stages == {1}:  # deleted by both (git status: DD): each clone closed and archived it
+        return (f"git's merge left it unmerged (both deleted): each side removed it (both "
+                f"clones closed the session and archived it: 'ai-protocols status' names the "
+                f"archive to keep); 'git rm -q --cached {q}' resolves it, leaving the work "
+                f"tree as it is")
     if 2 in stages:  # deleted by them (git status: UD)
         gone = "the other side removed it"
         if not board:
