@@ -54,18 +54,23 @@ from pathlib import Path
 from ai_protocols.lean import datetime, timedelta
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.org.syntax import entry_lines, format_property, parse_timestamp, strip_ending
 from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
+    CLOSED_STATUSES,
     EARLIER,
     SECTIONS,
+    SESSION_ID_PROPERTY,
+    SUMMARY_LOGGED,
     earlier_link_line,
     earlier_section,
     find_section,
     is_earlier_name,
-    org_link_escape,
     parse_earlier_link,
+    read_entries,
     session_headline,
+    summary_span,
+    with_earlier_path,
 )
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.storage import files as storage
@@ -95,8 +100,6 @@ STATUS_PRECEDENCE: tuple[str, ...] = (
 #: Properties holding a time: when both sides changed one, the later time wins (when
 #: not in a unit of :func:`merge_properties`, as ``UPDATED``, ``ENDED`` and ``EXITED`` are).
 TIME_PROPERTIES = frozenset({"UPDATED", "ENDED", "EXITED", "COMPACTED"})
-#: The statuses of a closed session: when one side closed it, it stays closed.
-CLOSED_STATUSES = frozenset({"wrapped-up", "abandoned"})
 #: The statuses an exit record sets (its agent ended without a wrap-up): they never
 #: resume a session, so a pause on the other side stays (a pause outlives its agent).
 EXIT_STATUSES = frozenset({"ended", "crashed"})
@@ -127,10 +130,13 @@ _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 
 @dataclass(frozen=True)
 class MergeResult:
-    """A merged session file: its bytes, and whether conflict markers remain in it."""
+    """A merged session file: its bytes, and whether conflict markers remain in it;
+    ``closed_twice``: both sides closed the session the base held open (a wrap-up or an
+    abandon on each clone: git pairs the live file with two archives)."""
 
     data: bytes
     conflicts: bool
+    closed_twice: bool = False
 
 
 @dataclass
@@ -788,7 +794,7 @@ class _Entries:
 
     def __init__(self, o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                  labels: tuple[str, str, str], marker_size: int, newline: str,
-                 rolled: _Rolled | None = None) -> None:
+                 rolled: _Rolled | None = None, records: bool = False) -> None:
         self.ours_first, self.labels, self.marker_size = ours_first, labels, marker_size
         self.newline = newline
         self.rolled = rolled
@@ -798,6 +804,11 @@ class _Entries:
             stamps[_stamp(unit)] = stamps.get(_stamp(unit), 0) + 1
         self.units_a, self.a = self._known(a, self._renamed(a, stamps))
         self.units_b, self.b = self._known(b, self._renamed(b, stamps))
+        if records:  # (the Log: a line each side added alike is two writes, kept twice)
+            self.units_b = [_Unit("E", u.raw, u.key + "\x00theirs")
+                            if u.kind == "E" and u.key in self.a and u.key not in self.o
+                            else u for u in self.units_b]
+            self.b = {u.key: u for u in self.units_b if u.kind == "E"}
         self.done: dict[str, tuple[str, bool]] = {}
         self.emitted: set[str] = set()
 
@@ -1119,11 +1130,10 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
         if key in seen:
             continue  # (the same file, named from two folders)
         seen.add(key)
-        old = org_link_escape(link[0])
         sep, search = link[0].partition("::")[1:]
         new = os.path.relpath(target, home or ".").replace(os.sep, "/") + sep + search
-        if bare[9:9 + len(old)] == old and bare[9 + len(old):].startswith("]["):
-            line = "- [[file:" + org_link_escape(new) + line[9 + len(old):]
+        if new != link[0]:  # (only the path changes: its type as typed, the rest kept)
+            line = (with_earlier_path(bare, new) or bare) + line[len(bare):]
         out.append(line)
     return "".join(out)
 
@@ -1172,13 +1182,17 @@ def _with_superseded(text: str, digests: set[str], newline: str) -> str:
 def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                        labels: tuple[str, str, str], marker_size: int, newline: str,
                        offsets: tuple[timedelta | None, timedelta | None],
-                       rolled: _Rolled | None = None) -> tuple[str, bool]:
+                       rolled: _Rolled | None = None, records: bool = False,
+                       ) -> tuple[str, bool]:
     """A section of entries both sides changed: its units merged by git, each entry
     standing by its identity (:class:`_Entries`), each entry merged once. ``rolled``:
     what each side's rollovers moved out (an entry one side moved out and the other
-    edited keeps the edit, :class:`_Rolled`)."""
+    edited keeps the edit, :class:`_Rolled`). ``records``: the Log, whose lines are
+    each write's record: a line both sides added alike (``summary: updated`` in one
+    minute on two clones) is two writes, and stays twice."""
     entries = _Entries(o, a, b, ours_first=ours_first, labels=labels,
-                       marker_size=marker_size, newline=newline, rolled=rolled)
+                       marker_size=marker_size, newline=newline, rolled=rolled,
+                       records=records)
     sides = (entries.units_o, entries.units_a, entries.units_b)
     tokens = tuple([entries.token(u, side) for u in units]
                    for side, units in zip("oab", sides, strict=True))
@@ -1228,7 +1242,8 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
     if name != "session":
         ro, ra, rb = (base.raw(name) if name in base.chunks else None), ours.raw(name), \
             theirs.raw(name)
-        if ra == rb or rb == ro:
+        twice = name == "section:log" and ra == rb != ro  # (two writes: kept twice)
+        if (ra == rb and not twice) or rb == ro:
             return ra, False
         if ra == ro:
             return rb, False
@@ -1241,7 +1256,8 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
             return _merge_entry_chunk(o, a, b, ours_first=ours_first, labels=labels,
                                       marker_size=marker_size, newline=ours.newline,
                                       offsets=(ours.offset, theirs.offset),
-                                      rolled=rolled if name.startswith("section:") else None)
+                                      rolled=rolled if name.startswith("section:") else None,
+                                      records=name == "section:log")
     by_token = {unit.token: unit for unit in (*o, *a, *b)}
     pieces: list[str] = []
     conflict = False
@@ -1398,6 +1414,127 @@ def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) ->
     return "".join(lines)
 
 
+def _one_each(text: str, ours: _Version, theirs: _Version) -> str:
+    """The merged Key files section ``text`` as a set, by ``log``'s rule (a key file
+    "listed already" is not listed again: the same text, as the readers give it): a
+    text the merge holds more times than either side does (each clone listed it on its
+    own) is kept once, at its first place; a later copy with lines under it (a person's
+    note) stays. The same whichever side is ours."""
+    def counts(units: list[_Unit]) -> dict[str, int]:
+        seen: dict[str, int] = {}
+        for unit in units:
+            if unit.kind == "E":
+                seen[_entry_text(unit.raw)] = seen.get(_entry_text(unit.raw), 0) + 1
+        return seen
+
+    sides = [counts(side.chunks.get("section:key-files", [])) for side in (ours, theirs)]
+    lines = _lines(text)
+    units = _units(lines, 0, len(lines), entries=True, drawer=None, newline=ours.newline)
+    have: dict[str, int] = {}
+    pieces = []
+    for unit in units:
+        if unit.kind == "E":
+            said = _entry_text(unit.raw)
+            have[said] = have.get(said, 0) + 1
+            if have[said] > max(sides[0].get(said, 0), sides[1].get(said, 0)) and \
+                    not unit.raw.partition("\n")[2].strip():
+                continue
+        pieces.append(unit.raw)
+    return "".join(pieces)
+
+
+def _entry_text(raw: str) -> str:
+    """An entry unit's text as the readers give it (:func:`read_entries`)."""
+    found = read_entries(raw.splitlines(True))
+    return found[0].text if found else raw
+
+
+@dataclass
+class _Summary:
+    """How two summaries that both sides replaced merge (:func:`_summaries`): the loser's
+    version with its summary put back as the base had it (``loser``, ours or theirs:
+    ``loser_is_ours``), and the Log entry that keeps its text (``entry``), written after
+    the Log line ``after`` (its ``summary: updated``; ``None``: at the Log's end)."""
+
+    loser_is_ours: bool
+    loser: _Version
+    entry: str
+    after: str | None
+
+
+def _summaries(base: _Version, ours: _Version, theirs: _Version,
+               ours_first: bool) -> _Summary | None:
+    """When both sides replaced the summary (each its own text), which one stays
+    (docs/merge-driver.md, "The summary"): a side that set it through the tool holds a
+    new ``summary: updated`` Log line (:data:`SUMMARY_LOGGED`); both did: the later of
+    those lines (in real time, :func:`_compare`; the same minute: the side updated
+    last); one did and a person edited the other by hand: the person's. The other
+    summary goes into the Log, whole, after its ``summary: updated`` line. ``None``
+    when not both replaced it, or both by hand (then git's conflict, for a person)."""
+    name = "section:summary"
+    if any(name not in v.chunks for v in (base, ours, theirs)) or \
+            len({base.raw(name), ours.raw(name), theirs.raw(name)}) != 3:
+        return None  # (one side left the section as it was: git's merge takes the other)
+    read = []
+    for version in (base, ours, theirs):
+        doc = OrgFile(version.text)
+        session = session_headline(doc)
+        section = find_section(doc, session, "summary") if session is not None else None
+        if section is None:
+            return None
+        start, end, said = summary_span(doc, section)
+        logged = [unit for unit in version.chunks.get("section:log", [])
+                  if unit.kind == "E" and _entry_text(unit.raw) == SUMMARY_LOGGED]
+        read.append((doc, start, end, said, logged))
+    base_doc, b_start, b_end, _, base_logged = read[0]
+    if len({read[0][3], read[1][3], read[2][3]}) != 3:
+        return None
+    tool = [len(r[4]) > len(base_logged) for r in read[1:]]
+    if not any(tool):
+        return None
+    if all(tool):
+        order = _compare(read[1][4][-1].time, ours.offset, read[2][4][-1].time, theirs.offset)
+        ours_wins = ours_first if not order else order > 0
+        why = "the later one"
+    else:
+        ours_wins = not tool[0]
+        why = "the one a person edited"
+    doc, start, end, said, logged = read[2] if ours_wins else read[1]
+    loser = theirs if ours_wins else ours
+    lines = doc.lines
+    text = "".join(lines[:start] + base_doc.lines[b_start:b_end] + lines[end:])
+    put_back = _read(text)
+    if put_back is None:
+        return None
+    anchor = logged[-1].raw.partition("\n")[0] if len(logged) > len(base_logged) else None
+    stamp = _stamp(logged[-1]) if anchor is not None else \
+        (loser.properties.get("UPDATED") or "").strip()
+    if parse_timestamp(stamp) is None:
+        return None
+    entry = "".join(line + loser.newline for line in entry_lines(
+        stamp, f"merge: this summary, from one clone, gave way to the other clone's "
+        f"({why}): {said}"))
+    return _Summary(not ours_wins, put_back, entry, anchor)
+
+
+def _with_entry(text: str, summary: _Summary, newline: str) -> str:
+    """The merged Log section ``text`` with ``summary.entry`` after the last entry whose
+    first line is ``summary.after`` (else after its last entry, or at its end)."""
+    lines = _lines(text)
+    units = _units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
+    at = next((i for i in range(len(units) - 1, -1, -1)
+               if units[i].kind == "E" and summary.after is not None
+               and units[i].raw.partition("\n")[0] == summary.after), None)
+    if at is None:
+        at = next((i for i in range(len(units) - 1, -1, -1) if units[i].kind == "E"),
+                  len(units) - 1)
+    pieces = [unit.raw for unit in units]
+    if pieces and not pieces[at].endswith("\n"):
+        pieces[at] += newline
+    pieces.insert(at + 1, summary.entry)
+    return "".join(pieces)
+
+
 def _structural(base: _Version, ours: _Version, theirs: _Version, *,
                 labels: tuple[str, str, str], marker_size: int,
                 place: str | None = None) -> MergeResult:
@@ -1428,16 +1565,26 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
     moved = (_new_ranges(base, ours), _new_ranges(base, theirs))
     rolled = _Rolled(*moved, set()) if moved[0] or moved[1] else None
     earlier_at = None
+    summary = _summaries(base, ours, theirs, ours_first) if "section:summary" in order \
+        else None
     for name in order:
         if name in done:
             continue
         done.add(name)
         in_a, in_b = name in ours.chunks, name in theirs.chunks
         if in_a and in_b:
-            text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
+            a, b = ours, theirs
+            if summary is not None and name == "section:summary":
+                a, b = (summary.loser, theirs) if summary.loser_is_ours else \
+                    (ours, summary.loser)
+            text, clash = _merge_chunk(name, base, a, b, ours_first=ours_first,
                                        labels=labels, marker_size=marker_size, rolled=rolled)
             if name == "section:progress" and not clash:
                 text = _one_current(text, ours, theirs, base)
+            if name == "section:key-files" and not clash:
+                text = _one_each(text, ours, theirs)
+            if name == "section:log" and summary is not None:
+                text = _with_entry(text, summary, newline)
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:
@@ -1494,9 +1641,14 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
-        return _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
+        result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
+    statuses = [v.properties.get("STATUS") for v in (o, a, b)]
+    if statuses[0] not in CLOSED_STATUSES and statuses[1] in CLOSED_STATUSES and \
+            statuses[2] in CLOSED_STATUSES:
+        return MergeResult(result.data, result.conflicts, closed_twice=True)
+    return result
 
 
 def _earlier_place(place: str | None) -> bool:
@@ -1597,9 +1749,14 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     structural merge (:func:`merge_session_bytes` by default; the task board's is
     :func:`ai_protocols.board.merge.merge_board_bytes`); ``place`` is git's ``%P``: an
     earlier-entries file's is merged by :func:`_merge_earlier_file`, a session file's
-    links written relative to it. Raises
+    links written relative to it. When both sides closed the session
+    (:attr:`MergeResult.closed_twice`: git pairs the live file with two archives and
+    stops whatever the driver says), stderr says so and points at ``ai-protocols
+    status``, which gives the commands. Raises
     :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
     (git then reports a conflict too, and ``ours`` is as it was)."""
+    import sys
+
     data = []
     for path in (base, ours, theirs):
         try:
@@ -1610,6 +1767,13 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         return _merge_earlier_file(data, place, Path(ours))
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
+    if result is not None and result.closed_twice and not (  # (the live file's merge)
+            place is not None and "/sessions/" in "/" + place.replace("\\", "/")):
+        print("ai-protocols merge-driver: both clones closed this session, each into an "
+              "archive of its own name: git writes this merge (every entry once, each "
+              "side's closing in its Log) into both and stops on them (rename/rename); "
+              "'ai-protocols status' names the one to keep and gives the commands.",
+              file=sys.stderr)
     if result is None and merge is None:
         result = _two_sessions(data[1], data[2], labels=labels, marker_size=marker_size)
     if result is None:
@@ -1675,16 +1839,81 @@ def _entry_keys_of(version: _Version) -> set[tuple[str, str]]:
             if unit.kind == "E"}
 
 
-def _common_base(first: _Version, second: _Version) -> str:
+#: Whose wording ``merge-kept`` keeps of an entry the file and the kept copy word
+#: differently, with no committed version of both to tell which changed it
+#: (:func:`reworded_pairs`): the file's (a person's edit after git put it back) or the
+#: kept copy's.
+WORDINGS = ("file", "kept")
+
+
+def reworded_pairs(first: _Version, second: _Version) -> dict[tuple[str, str], _Unit]:
+    """The entries of ``first`` that ``second`` holds in other words, each paired with
+    ``second``'s: by ``(chunk, key)`` of ``first``'s entry. In one section (never the
+    Log, whose lines are the tool's records), an entry of ``first`` whose key
+    ``second`` lacks is paired with an entry of ``second`` whose key ``first`` lacks,
+    of the same timestamp (to the minute: the tool writes an entry's stamp once, and
+    only a person changes its words), when each is the other's closest in words among
+    those (difflib's ratio of their words, the only best on both sides) and they
+    are alike enough (:data:`_REWORD_RATIO`): the same entry, reworded. Two entries of
+    one minute with unlike words are two entries, never paired (a person's new entry
+    is never taken for another's reword): both are kept. Raises nothing of its own."""
+    pairs: dict[tuple[str, str], _Unit] = {}
+    for name, units in first.chunks.items():
+        if name == "section:log" or name not in second.chunks:
+            continue
+        mine = {u.key for u in units if u.kind == "E"}
+        theirs = {u.key for u in second.chunks[name] if u.kind == "E"}
+        alone: list[dict[datetime | None, list[_Unit]]] = [{}, {}]
+        for side, (group, other) in enumerate(((units, theirs),
+                                               (second.chunks[name], mine))):
+            for unit in group:
+                if unit.kind == "E" and unit.key not in other:
+                    alone[side].setdefault(unit.time, []).append(unit)
+        for when, found in alone[0].items():
+            twins = alone[1].get(when, [])
+            if when is None or not twins:
+                continue
+            ratio = {(i, j): difflib.SequenceMatcher(None, _words(a), _words(b)).ratio()
+                     for i, a in enumerate(found) for j, b in enumerate(twins)}
+            for i, unit in enumerate(found):
+                row = sorted(((r, j) for (x, j), r in ratio.items() if x == i), reverse=True)
+                best, j = row[0]
+                if best < _REWORD_RATIO or (len(row) > 1 and row[1][0] == best):
+                    continue
+                column = sorted((r for (x, y), r in ratio.items() if y == j), reverse=True)
+                if column[0] == best and (len(column) == 1 or column[1] < best):
+                    pairs[(name, unit.key)] = twins[j]
+    return pairs
+
+
+def _words(unit: _Unit) -> str:
+    """An entry's words: its first line after the timestamp (``""``: none)."""
+    found = _ITEM.match(unit.key)
+    return unit.key[found.end():].strip() if found else unit.key.strip()
+
+
+#: How alike (difflib's ratio, 0 to 1) the words of two entries of one minute
+#: must be to be taken as one entry reworded (:func:`reworded_pairs`): most of the
+#: words kept. Unlike ones are two entries, both kept.
+_REWORD_RATIO = 0.6
+
+
+def _common_base(first: _Version, second: _Version, wording: str | None = None) -> str:
     """A base for merging two versions of one session that git gives no common ancestor
     of: what both hold. The chunks both have, in ``first``'s order; in each, the units of
     ``first`` that ``second`` holds too (an entry by its key, ticked or not, as
     ``first`` has it; a line of free text by its text, as many times as both have it);
     the drawer's property lines both have alike. Against it, whatever one side alone
     holds (an entry, a line, a property) is that side's addition, and the three-way
-    merge keeps it."""
+    merge keeps it. ``wording`` (``"file"``: ``first``'s, ``"kept"``: ``second``'s; see
+    :data:`WORDINGS`): an entry the two word differently (:func:`reworded_pairs`) is in
+    the base in the other side's words, with the checkbox of the side whose words are
+    kept, so that the merge takes that side's words as its change (a tick on the other
+    side then meets that change: a conflict, nothing merged); ``None``: in neither
+    (both wordings kept)."""
     pieces: list[str] = []
     common_props = {raw for _key, raw in second.drawer}
+    pairs = reworded_pairs(first, second) if wording in WORDINGS else {}
     for name in first.order:
         if name not in second.chunks:
             continue
@@ -1700,6 +1929,10 @@ def _common_base(first: _Version, second: _Version) -> str:
                 other = keys[unit.key]
                 pieces.append(other if _UNTICKED.sub(r"\1[X]", other, count=1) == unit.raw
                               and other != unit.raw else unit.raw)
+            elif unit.kind == "E" and (name, unit.key) in pairs:
+                twin = pairs[(name, unit.key)]
+                pieces.append(_with_box(twin, _box(unit)) if wording == "file"
+                              else _with_box(unit, _box(twin)))
             elif unit.kind == "T" and lines.get(unit.raw, 0) > 0:
                 lines[unit.raw] -= 1
                 pieces.append(unit.raw)
@@ -1723,7 +1956,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     copy) derive from. All three must be one session's versions (the same ``STARTED``
     and ``AGENT_ID``), and ``newer``, which only the tool's writes made, must hold
     every entry ``base`` holds (the tool only ever adds entries: a kept copy that lacks
-    one did not come from ``base``), else 0. 2: besides, ``older`` carries ``base``'s
+    one did not come from ``base``), else 0; a ``SESSION_ID`` held by several must be
+    the same too (two sessions started in one minute). 2: besides, ``older`` carries ``base``'s
     write record (its ``UPDATED_AT``, which only the tool's writes change, never an
     edit in Emacs): it is ``base`` as git put it back, with a person's edits (a
     reworded line, a deleted one) at most. 1: ``older`` holds every entry ``base``
@@ -1738,7 +1972,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
         return 0
     first, *sides = read
     identity = [(v.properties.get("STARTED"), v.properties.get("AGENT_ID")) for v in read]
-    if len(set(identity)) != 1:
+    ids = {v.properties.get(SESSION_ID_PROPERTY) for v in read} - {None, ""}
+    if len(set(identity)) != 1 or len(ids) > 1:  # (two sessions of one minute: two ids)
         return 0
     keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
     holds = [keys <= {key for _name, key in _entry_keys_of(side)}  # type: ignore[arg-type]
@@ -1751,8 +1986,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     return 1 if holds[0] else 0
 
 
-def merge_diverged_bytes(older: bytes, newer: bytes,
-                         base: bytes | None = None) -> MergeResult | None:
+def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, *,
+                         ancestor: bool = False, wording: str = "file") -> MergeResult | None:
     """Merge two versions of one session file that both hold entries the other lacks,
     with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
     stash, a rebase's abort) put back and a write went into, and ``newer``, the version
@@ -1765,8 +2000,11 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     to be written, and a person merges them. ``base``: the version both derive from,
     when the caller has one (the one git committed last: ``merge-kept``); used only when
     :func:`ancestor_of_both` holds, so that a line one side changed (a tick, a reworded
-    line) takes the change, three ways as git-merge-file(1) would. Raises nothing of its
-    own."""
+    line) takes the change, three ways as git-merge-file(1) would; with ``ancestor``,
+    whenever given: the caller knows from git's history that both derive from it
+    (``merge-kept`` into an archive). ``wording``: without such a base, whose words of
+    an entry the two word differently are kept (:data:`WORDINGS`, :func:`_common_base`;
+    docs/decisions.md, "Issue 14, fourteenth round"). Raises nothing of its own."""
     try:
         texts = [data.decode("utf-8") for data in (older, newer)]
     except UnicodeDecodeError:
@@ -1775,12 +2013,12 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     if versions[0] is None or versions[1] is None:
         return None
     old, new = versions
-    if base is not None and base_rank(base, older, newer) > 0:
+    if base is not None and (ancestor or base_rank(base, older, newer) > 0):
         committed = _read(base.decode("utf-8"))
     else:
         base, committed = None, None
     if base is None or committed is None:
-        base = _common_base(old, new).encode("utf-8")
+        base = _common_base(old, new, wording).encode("utf-8")
         committed = _read(base.decode("utf-8"))
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
@@ -1808,6 +2046,21 @@ def _entry_raws(version: _Version) -> dict[tuple[str, str], str]:
     key is there twice)."""
     return {(name, unit.key): unit.raw for name, units in version.chunks.items()
             for unit in units if unit.kind == "E"}
+
+
+def reworded_entries(older: bytes, newer: bytes) -> list[tuple[str, str]]:
+    """The entries the session files ``older`` and ``newer`` word differently
+    (:func:`reworded_pairs`), as ``(older's first line, newer's first line)``, in
+    ``older``'s order; ``[]`` when either is no session file this module reads."""
+    try:
+        one, two = (_read(data.decode("utf-8", "replace")) for data in (older, newer))
+    except ValueError:
+        return []
+    if one is None or two is None:
+        return []
+    first = {(name, u.key): u for name, units in one.chunks.items() for u in units}
+    return [(first[key].raw.split("\n", 1)[0].strip(), twin.raw.split("\n", 1)[0].strip())
+            for key, twin in reworded_pairs(one, two).items()]
 
 
 def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:
