@@ -12,7 +12,13 @@ import os
 import sys
 
 from ai_protocols.cli.options import text_of
-from ai_protocols.cli.output import display, print_json, print_path, render_session
+from ai_protocols.cli.output import (
+    display,
+    print_json,
+    print_path,
+    refuse_outside_a_project,
+    render_session,
+)
 from ai_protocols.lean import datetime, shell_quote
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.project import Project
@@ -300,7 +306,8 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
     """``list [--agent ID] [--runtime R] [--since WHEN] [--json]``."""
     moment = None
     for name, value in (("--agent", agent), ("--runtime", runtime)):
-        if value == "":  # (no session has an empty id: it would match none, silently)
+        if value is not None and not value.strip():  # (no id is empty or spaces: it
+            # would match none, silently; docs/tasks.md's rule for ids)
             from ai_protocols.errors import InvalidText
 
             raise InvalidText(name, value, f"give a value, or leave {name} out to list all")
@@ -308,8 +315,11 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         from ai_protocols.cli.since import parse_since
 
         moment = parse_since(since)
+    project = Project.discover()
+    if not os.path.lexists(project.ai_dir_text):  # (no .ai/: nothing to list; a stat)
+        refuse_outside_a_project()
     if json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
-        pieces = Project.discover().list_json(agent=agent, runtime=runtime, since=moment)
+        pieces = project.list_json(agent=agent, runtime=runtime, since=moment)
         binary = getattr(sys.stdout, "buffer", None)
         if binary is None:  # a text-only stdout, such as a StringIO
             _echo(b"".join(pieces).decode("utf-8", "surrogateescape"), nl=False)
@@ -318,7 +328,6 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         binary.writelines(pieces)
         binary.flush()
         return
-    project = Project.discover()
     rows = project.list_sessions(agent=agent, runtime=runtime, since=moment)
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
@@ -442,6 +451,8 @@ def status(json: bool) -> None:
     """``status [--json]``."""
     project = Project.discover()
     rows = project.status()
+    if not rows:
+        refuse_outside_a_project()
     _warn_unmerged_others(project)
     if json:
         print_json([row.to_json() for row in rows])
