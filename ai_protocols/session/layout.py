@@ -442,23 +442,104 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in properties.items()}
 
 
-def read_session(path: str, text: str | list[str]) -> Session:
+def read_session(path: str, text: str | list[str], *, brief: bool = False) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over.
     ``text``: the file's text, or a list holding it alone, which is emptied: the text is
     then freed as soon as the entries are read, before the Log is put in order (a
-    10 MB file's text is 10 MB of the peak of ``show --json``)."""
+    10 MB file's text is 10 MB of the peak of ``show --json``).
+
+    ``brief``: what ``resume``, ``start`` and the hooks' context read, at a cost that
+    does not grow with the closed history (issue 16, fourteenth round): the closed
+    items the tool writes in Progress and Next steps (:data:`BRIEF_KINDS`) and the
+    Log's ``done:`` lines (:func:`_brief_entries`) are passed over by a ``str`` test
+    of their line, never parsed; their lines are kept in ``session.left_out`` and
+    their count in ``session.left_out_log``. Everything else reads as without it
+    (``tests/test_scan_fourteenth.py`` holds the two equal); :func:`whole` reads the
+    rest when a reader needs it."""
     # No cyclic garbage collection while a big file's hundred thousand entries are made
     # (each collection would walk all those made before; about a third of the time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _read_session(path, text)
+        return _read_session(path, text, brief)
     finally:
         if collecting:
             gc.enable()
 
 
-def _read_session(path: str, text: str | list[str]) -> Session:
+#: The kinds of entry whose closed items a brief read passes over (:func:`read_session`):
+#: a reader of the resume context shows only their open ones.
+BRIEF_KINDS = ("progress", "next")
+
+
+def whole(session: Session) -> Session:
+    """``session`` itself, or, when it was read brief (:func:`read_session`) and left
+    something out, the file read again whole. Raises what reading raises
+    (:class:`~ai_protocols.errors.UnreadableSession`, ``OSError``,
+    :class:`~ai_protocols.storage.files.NotRegular`)."""
+    if not session.left_out and not session.left_out_log:
+        return session
+    path = session.path_text
+    full = read_session(path, storage.decode(path, storage.read_regular(path)))
+    full.pending, full.unlinked = session.pending, session.unlinked
+    return full
+
+
+def _brief_entries(doc: OrgFile, section: Headline, left_out: list[str] | None
+                   ) -> tuple[list[Entry], int]:
+    """:func:`_entries` less the one-line closed items the tool writes, and the count of
+    those passed over. With ``left_out`` (Progress, Next steps): the items ``- [X] [``
+    at the start of their line; without (the Log): its ``- [...] done: `` lines. Each
+    such line is passed over only when the next line of the section (if any) starts
+    with neither white space nor a line end (so the item is that one line, as
+    :func:`iter_entries` reads it) and only while every line before it in the section
+    starts as a list item, or with white space that opens no block, drawer or LaTeX
+    environment: from the first other line on, the rest is read as :func:`_entries`
+    reads it (a block may hold such a line). The lines between are read as
+    :func:`_entries` reads them, each run numbered from its first line."""
+    found: list[Entry] = []
+    skipped = 0
+    start, end = section.body_start, section.body_end
+    lines = doc.iter_between(start, end)
+    run: list[str] = []
+    at = start  # the number of run[0]
+    index = start
+    line = next(lines, None)
+    while line is not None:
+        after = next(lines, None)
+        if line.startswith("- "):
+            if left_out is not None:
+                closed = line.startswith("- [X] [")
+            else:
+                close = line.find("] ", 3) if line.startswith("- [") else -1
+                closed = close != -1 and line.startswith("done: ", close + 2)
+            if closed and (after is None or (after and after[0] not in " \t\r\n")):
+                if run:
+                    found += read_entries(run, doc.newline, at)
+                    run = []
+                if left_out is not None:
+                    left_out.append(line)
+                skipped += 1
+                at = index + 1
+                line = after
+                index += 1
+                continue
+        elif line[:1] not in (" ", "\t", "\r", "\n") or \
+                line.lstrip(" \t").startswith(("#+", "\\", ":")):
+            run.append(line)
+            if after is not None:
+                run.append(after)
+                run.extend(lines)
+            break
+        run.append(line)
+        line = after
+        index += 1
+    if run:
+        found += read_entries(run, doc.newline, at)
+    return found, skipped
+
+
+def _read_session(path: str, text: str | list[str], brief: bool = False) -> Session:
     doc = OrgFile(text.pop() if isinstance(text, list) else text)
     del text
     headline = session_headline(doc)
@@ -467,7 +548,12 @@ def _read_session(path: str, text: str | list[str]) -> Session:
     session = _session_of(path, headline)
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
-        session.entries[kind.kind] = _entries(doc, section) if section is not None else []
+        if section is None:
+            session.entries[kind.kind] = []
+        elif brief and kind.kind in BRIEF_KINDS:
+            session.entries[kind.kind] = _brief_entries(doc, section, session.left_out)[0]
+        else:
+            session.entries[kind.kind] = _entries(doc, section)
     session.current = next((e for e in reversed(session.progress)  # ([-] is not done)
                             if e.done is False and _is_current(doc, e)), None)
     summary = find_section(doc, headline, "summary")
@@ -475,7 +561,12 @@ def _read_session(path: str, text: str | list[str]) -> Session:
         start, end, summary_text = _summary_span(doc, summary)
         session.summary = summary_text if end > start else None
     log = find_section(doc, headline, "log")
-    logged = _entries(doc, log) if log is not None else []
+    if log is None:
+        logged = []
+    elif brief:
+        logged, session.left_out_log = _brief_entries(doc, log, None)
+    else:
+        logged = _entries(doc, log)
     session.earlier = read_earlier(doc, headline, path)
     del doc  # (its text, when the caller gave it in a list)
     session.log = chronology(session, logged)

@@ -195,6 +195,11 @@ class Session:
     #: --all`` leaves them out, and the next write links them again or removes them
     #: when every entry of theirs is elsewhere (docs/decisions.md, eighth review).
     unlinked: list[str] = factory(list)
+    #: Read brief (``layout.read_session(brief=True)``: ``resume``, ``start``, the hooks):
+    #: the lines of the closed Progress and Next steps items passed over, and how many
+    #: ``done:`` lines of the Log were (``layout.whole`` reads the file again whole).
+    left_out: list[str] = factory(list)
+    left_out_log: int = 0
     path_text = TextOf("path")
 
     def items(self, kind: str) -> list[Entry]:

@@ -262,9 +262,10 @@ class SessionEdit:
         return {key: unescape_inline(value)
                 for key, value in self.doc.find(self.line).properties.items()}
 
-    def session(self) -> Session:
-        """The session as the document now reads (``path`` is where it is written)."""
-        return read_session(self.target, self.doc.text)
+    def session(self, *, brief: bool = False) -> Session:
+        """The session as the document now reads (``path`` is where it is written); with
+        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`)."""
+        return read_session(self.target, self.doc.text, brief=brief)
 
     def _writable(self) -> None:
         if self.emacs_lock is not None:
