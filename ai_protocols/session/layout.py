@@ -13,7 +13,7 @@ import os
 from itertools import chain
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import counted, datetime, fold, quoted
+from ai_protocols.lean import MULTILINE, counted, datetime, fold, pattern, quoted
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     WJ,
@@ -452,8 +452,8 @@ def read_session(path: str, text: str | list[str], *, brief: bool = False) -> Se
     does not grow with the closed history (issue 16, fourteenth round): the closed
     items the tool writes in Progress and Next steps (:data:`BRIEF_KINDS`) and the
     Log's ``done:`` lines (:func:`_brief_entries`) are passed over by a ``str`` test
-    of their line, never parsed; their lines are kept in ``session.left_out`` and
-    their count in ``session.left_out_log``. Everything else reads as without it
+    of their line, never parsed; ``session.left_out`` counts the items,
+    ``session.left_out_log`` the Log lines. Everything else reads as without it
     (``tests/test_scan_fourteenth.py`` holds the two equal); :func:`whole` reads the
     rest when a reader needs it."""
     # No cyclic garbage collection while a big file's hundred thousand entries are made
@@ -485,58 +485,82 @@ def whole(session: Session) -> Session:
     return full
 
 
-def _brief_entries(doc: OrgFile, section: Headline, left_out: list[str] | None
-                   ) -> tuple[list[Entry], int]:
+#: A line a brief read passes over (:func:`_brief_entries`) begins otherwise: a closed
+#: item the tool writes in Progress or Next steps, ``- [X] [``; a Log ``done:`` line.
+_NOT_CLOSED = pattern(r"^(?!- \[X\] \[)", MULTILINE)
+_NOT_DONE = pattern(r"^(?!- \[[^]\n]*\] done: )", MULTILINE)
+
+
+def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
     """:func:`_entries` less the one-line closed items the tool writes, and the count of
-    those passed over. With ``left_out`` (Progress, Next steps): the items ``- [X] [``
-    at the start of their line; without (the Log): its ``- [...] done: `` lines. Each
-    such line is passed over only when the next line of the section (if any) starts
-    with neither white space nor a line end (so the item is that one line, as
-    :func:`iter_entries` reads it) and only while every line before it in the section
-    starts as a list item, or with white space that opens no block, drawer or LaTeX
-    environment: from the first other line on, the rest is read as :func:`_entries`
-    reads it (a block may hold such a line). The lines between are read as
-    :func:`_entries` reads them, each run numbered from its first line."""
-    found: list[Entry] = []
-    skipped = 0
+    those passed over: with ``items`` (Progress, Next steps) the lines that begin
+    ``- [X] [``; without (the Log), those that begin ``- [`` and a ``]`` followed by
+    `` done: ``. Such a line is passed over only when the next line of the section (if
+    any) begins with neither white space nor a line end (the item is that one line, as
+    :func:`iter_entries` reads it), and only while every line of the section before it
+    begins ``- ``, or with white space before anything but ``#+``, ``\\`` or ``:``
+    (no block, LaTeX environment or drawer, which may hold such a line): from the first
+    other line on, the rest is read whole. The other lines are read as :func:`_entries`
+    reads them, each run of them numbered from its first line. Only the lines that are
+    not passed over are looked at one by one (a regular expression finds them)."""
     start, end = section.body_start, section.body_end
-    lines = doc.iter_between(start, end)
-    run: list[str] = []
-    at = start  # the number of run[0]
-    index = start
-    line = next(lines, None)
-    while line is not None:
-        after = next(lines, None)
-        if line.startswith("- "):
-            if left_out is not None:
-                closed = line.startswith("- [X] [")
-            else:
-                close = line.find("] ", 3) if line.startswith("- [") else -1
-                closed = close != -1 and line.startswith("done: ", close + 2)
-            if closed and (after is None or (after and after[0] not in " \t\r\n")):
-                if run:
-                    found += read_entries(run, doc.newline, at)
-                    run = []
-                if left_out is not None:
-                    left_out.append(line)
-                skipped += 1
-                at = index + 1
-                line = after
-                index += 1
-                continue
-        elif line[:1] not in (" ", "\t", "\r", "\n") or \
-                line.lstrip(" \t").startswith(("#+", "\\", ":")):
-            run.append(line)
-            if after is not None:
-                run.append(after)
-                run.extend(lines)
+    if start >= end:
+        return [], 0
+    base, lo, hi = doc.window(start, end)
+    kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
+    rest = end  # from this line on, every line is read
+    index, at = start, lo
+    for match in (_NOT_CLOSED if items else _NOT_DONE).finditer(base, lo, hi):
+        place = match.start()
+        if place >= hi:
             break
-        run.append(line)
-        line = after
-        index += 1
-    if run:
-        found += read_entries(run, doc.newline, at)
-    return found, skipped
+        index += base.count("\n", at, place)
+        at = place
+        first = base[place:place + 1]
+        if first in (" ", "\t", "\r", "\n") and index > start and \
+                (not kept or kept[-1][0] != index - 1):  # (the item before goes on)
+            before = base.rfind("\n", lo, place - 1) + 1 or lo
+            kept.append((index - 1, max(before, lo)))
+        kept.append((index, place))
+        if first != "-" or not base.startswith("- ", place):
+            stop = base.find("\n", place, hi)
+            line = base[place:hi if stop == -1 else stop]
+            if first not in (" ", "\t", "\r", "\n") or \
+                    line.lstrip(" \t").startswith(("#+", "\\", ":")):
+                rest = index
+                break
+    found: list[Entry] = []
+    run_first = run_at = -1
+    previous, kept_offset = -2, lo
+    read = 0
+    for number, offset in kept:
+        if number != previous + 1 and run_first >= 0:
+            found += read_entries(_split(base[run_at:_line_end(base, kept_offset, hi)]),
+                                  doc.newline, run_first)
+            run_first = -1
+        if run_first < 0:
+            run_first, run_at = number, offset
+        previous, kept_offset = number, offset
+        read += 1
+    if run_first >= 0:
+        stop = hi if rest < end else _line_end(base, kept_offset, hi)
+        found += read_entries(_split(base[run_at:stop]), doc.newline, run_first)
+        read += end - rest - 1 if rest < end else 0
+    return found, end - start - read
+
+
+def _line_end(base: str, at: int, hi: int) -> int:
+    """Where the line that begins at ``at`` of ``base[:hi]`` ends, past its newline."""
+    return base.find("\n", at, hi) + 1 or hi
+
+
+def _split(text: str) -> list[str]:
+    """``text``'s lines, each with its newline (as :class:`OrgFile` splits them)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    last = lines.pop()
+    if last != "\n":
+        lines.append(last[:-1])
+    return lines
 
 
 def _read_session(path: str, text: str | list[str], brief: bool = False) -> Session:
@@ -551,7 +575,8 @@ def _read_session(path: str, text: str | list[str], brief: bool = False) -> Sess
         if section is None:
             session.entries[kind.kind] = []
         elif brief and kind.kind in BRIEF_KINDS:
-            session.entries[kind.kind] = _brief_entries(doc, section, session.left_out)[0]
+            session.entries[kind.kind], left = _brief_entries(doc, section, True)
+            session.left_out += left
         else:
             session.entries[kind.kind] = _entries(doc, section)
     session.current = next((e for e in reversed(session.progress)  # ([-] is not done)
@@ -564,7 +589,7 @@ def _read_session(path: str, text: str | list[str], brief: bool = False) -> Sess
     if log is None:
         logged = []
     elif brief:
-        logged, session.left_out_log = _brief_entries(doc, log, None)
+        logged, session.left_out_log = _brief_entries(doc, log, False)
     else:
         logged = _entries(doc, log)
     session.earlier = read_earlier(doc, headline, path)

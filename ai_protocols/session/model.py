@@ -196,9 +196,9 @@ class Session:
     #: when every entry of theirs is elsewhere (docs/decisions.md, eighth review).
     unlinked: list[str] = factory(list)
     #: Read brief (``layout.read_session(brief=True)``: ``resume``, ``start``, the hooks):
-    #: the lines of the closed Progress and Next steps items passed over, and how many
-    #: ``done:`` lines of the Log were (``layout.whole`` reads the file again whole).
-    left_out: list[str] = factory(list)
+    #: how many closed Progress and Next steps items were passed over, and how many
+    #: ``done:`` lines of the Log (``layout.whole`` reads the file again whole).
+    left_out: int = 0
     left_out_log: int = 0
     path_text = TextOf("path")
 
