@@ -13,7 +13,7 @@ import os
 from itertools import chain
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import MULTILINE, counted, datetime, fold, pattern, quoted
+from ai_protocols.lean import counted, datetime, fold, pattern, quoted
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     WJ,
@@ -487,8 +487,9 @@ def whole(session: Session) -> Session:
 
 #: A line a brief read passes over (:func:`_brief_entries`) begins otherwise: a closed
 #: item the tool writes in Progress or Next steps, ``- [X] [``; a Log ``done:`` line.
-_NOT_CLOSED = pattern(r"^(?!- \[X\] \[)", MULTILINE)
-_NOT_DONE = pattern(r"^(?!- \[[^]\n]*\] done: )", MULTILINE)
+#: (Each finds the newline before such a line: a search for a newline is quick.)
+_NOT_CLOSED = pattern(r"\n(?!- \[X\] \[)")
+_NOT_DONE = pattern(r"\n(?!- \[[^]\n]*\] done: )")
 
 
 def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
@@ -510,8 +511,8 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
     rest = end  # from this line on, every line is read
     index, at = start, lo
-    for match in (_NOT_CLOSED if items else _NOT_DONE).finditer(base, lo, hi):
-        place = match.start()
+    for match in (_NOT_CLOSED if items else _NOT_DONE).finditer(base, lo - 1, hi):
+        place = match.start() + 1  # (base[lo - 1] is the newline before the body)
         if place >= hi:
             break
         index += base.count("\n", at, place)
@@ -1600,9 +1601,11 @@ def _session_of(path: str, headline: Headline) -> Session:
 
 
 def _is_current(doc: OrgFile, entry: Entry) -> bool:
-    """Whether ``entry``'s checkbox is :data:`CURRENT_BOX`."""
+    """Whether ``entry``'s checkbox is :data:`CURRENT_BOX` (its line read alone: a big
+    section's lines are not split for it)."""
     return entry.box is not None and \
-        doc.lines[entry.line][entry.box:entry.box + 3] == CURRENT_BOX
+        next(doc.iter_between(entry.line, entry.line + 1))[entry.box:entry.box + 3] == \
+        CURRENT_BOX
 
 
 class Repeats:
