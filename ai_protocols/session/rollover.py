@@ -40,7 +40,7 @@ import os
 from itertools import repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, pattern
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
 from ai_protocols.paths import join, parent
@@ -211,12 +211,15 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     headline = session_headline(doc)
     if headline is None:
         return None
+    most = most_movable(doc, headline)
+    if sum(most.values()) < LEAST:  # (nothing parsed: a file held by what stays)
+        return None
     import heapq  # (only here: a rollover is rare)
 
     collecting = gc.isenabled()
     gc.disable()  # (hundreds of thousands of entries, none in a cycle: as read_session)
     try:
-        sections = _movable(doc, headline)
+        sections = _movable(doc, headline, most)
     finally:
         if collecting:
             gc.enable()
@@ -281,7 +284,7 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
     headline = session_headline(doc)
     if headline is None:
         return 0, ""
-    sections = _movable(doc, headline)
+    sections = _movable(doc, headline, most_movable(doc, headline))
     movable = {MOVABLE[rank]: s.total for rank, s in sections.items()}
     links = {line for line, _, _ in earlier_links(doc, headline, every=True)}
     held: list[tuple[int, str]] = []
@@ -425,15 +428,89 @@ class _Lines:
         return (base[offsets[n]:offsets[n + 1]] for n in range(len(offsets) - 1))
 
 
-def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
+def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
+    """At least as many bytes as :func:`_movable` finds in each movable section, by
+    rank, without parsing an entry (issue 16, fourteenth round: a file held past the
+    bound by what stays is no longer parsed whole at every write): 0 for a section
+    of closed items only (:data:`CLOSED_ONLY`) that holds no ``[X]`` nor ``[x]``
+    (no closed item), else the bytes of its body."""
+    most: dict[int, int] = {}
+    for rank, key in enumerate(MOVABLE):
+        section = find_section(doc, session, key)
+        if section is None or section.line == session.line or \
+                section.body_start >= section.body_end:
+            continue
+        base, lo, hi = doc.window(section.body_start, section.body_end)
+        if key in CLOSED_ONLY and base.find("[X]", lo, hi) < 0 and \
+                base.find("[x]", lo, hi) < 0:
+            most[rank] = 0
+            continue
+        body = base[lo:hi]
+        most[rank] = len(body) if body.isascii() else len(body.encode("utf-8"))
+    return most
+
+
+#: A run of lines that each begin as a closed item the tool writes.
+_CLOSED_RUN = pattern(r"(?:- \[X\] \[[^\n]*\n)+")
+
+
+def least_movable(doc: OrgFile, session: Headline) -> int:
+    """At most as many bytes as :func:`_movable` finds, without parsing an entry: the
+    one-line closed items the tool writes (``- [X] [...``, at the start of their line,
+    the next line at column 0) in the sections of closed items only
+    (:data:`CLOSED_ONLY`), from the section's start up to its first line that is
+    neither an item (``- ``) nor indented, or indented before ``#``, ``:``, ``\\`` or
+    ``[`` (what may open a container, which holds what follows); lines that hold any
+    of :data:`_MARKS` (which may tie them to what stays) left out, and every line of
+    a file holding a radio target (``<<<``). Characters are counted: no more than
+    their bytes."""
+    least = 0
+    for key in CLOSED_ONLY:
+        section = find_section(doc, session, key)
+        if section is None or section.line == session.line or \
+                section.body_start >= section.body_end:
+            continue
+        base, lo, hi = doc.window(section.body_start, section.body_end)
+        if base.find("<<<") >= 0:
+            return 0
+        at = lo
+        while at < hi:
+            run = _CLOSED_RUN.match(base, at, hi)
+            if run is not None:
+                end = run.end()
+                if end < hi and base[end] in _GOES_ON:  # (its last item may go on)
+                    end = base.rfind("\n", at, end - 1) + 1
+                least += end - at
+                marked: set[int] = set()  # (rare: each line that holds a mark taken back)
+                for mark in _MARKS:
+                    found = base.find(mark, at, end)
+                    while found >= 0:
+                        marked.add(base.rfind("\n", at, found) + 1 or at)
+                        found = base.find(mark, base.find("\n", found, end) + 1 or end, end)
+                least -= sum((base.find("\n", one, end) + 1 or end) - one for one in marked)
+                at = run.end()
+                continue
+            stop = base.find("\n", at, hi) + 1 or hi
+            line = base[at:stop]
+            if not line.startswith("- ") and (line[:1] not in (" ", "\t") or line.lstrip(
+                    " \t").startswith(("#", ":", "\\", "["))):
+                break
+            at = stop
+    return least
+
+
+def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int, _Section]:
     """The entries that may move, by section rank: the top-level entries of the movable
     sections (an entry inside another's lines moves with it, or stays with it), each
     with ``order`` the latest time of its section up to it (so a section's entries go
-    in file order, the sections interleaved by time)."""
+    in file order, the sections interleaved by time). ``most``: what
+    :func:`most_movable` gave; a section it gives 0 is not read."""
     from array import array  # (only in a rollover: it imports collections.abc)
 
     found: dict[int, _Section] = {}
     for rank, key in enumerate(MOVABLE):
+        if not most.get(rank):
+            continue
         section = find_section(doc, session, key)
         if section is None or section.line == session.line:
             continue

@@ -85,6 +85,7 @@ from ai_protocols.session.rollover import (
     held_entries,
     history_folder,
     is_ours,
+    least_movable,
     link_again,
     linked_earlier,
     named_as_ours,
@@ -1934,9 +1935,15 @@ class Editing:
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (_settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
+            # A way the earlier file cannot take, while the rollover would move entries
+            # (LEAST bytes of them found unparsed): said as the plan's, without making it
+            # at every write (issue 16, fourteenth round).
+            blocked = _way_blocked(ai_dir, path, doc)
             # On the file as read (and folded): the same file plans the same move.
-            edited = _edited_since_kept(ai_dir, path, doc, read_as)
-            edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            edited = _edited_since_kept(ai_dir, path, doc, read_as) if blocked is None \
+                else None
+            edit.rolled = plan(ai_dir, path, doc, read_as.st_size) if blocked is None \
+                else None
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
                             os.path.normpath(edit.rolled.path)]
@@ -2303,6 +2310,10 @@ def _check_bound(edit: SessionEdit, size: int) -> None:
     if size <= BOUND:
         return
     rolled = edit.rolled is not None
+    if not rolled:  # (LEAST movable bytes found unparsed: the next write rolls them)
+        headline = session_headline(edit.doc)
+        if headline is not None and least_movable(edit.doc, headline) >= LEAST:
+            return
     movable, held = held_by(edit.doc)
     if rolled or movable < LEAST:
         edit.over_bound = held
@@ -2617,16 +2628,29 @@ def _refuse_links(ai_dir: str, paths: list[str | None]) -> None:
         storage.refuse_symlinks(_base_of(ai_dir, one), one)
 
 
-def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
-    """Why the rollover's earlier file (or its kept copy) cannot be written, said for a
-    person to act on (what to rename or remove), else ``None``: a file where a folder
-    on its way must be, a folder that cannot be written, a file or folder of its name
-    holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
-    link on the way (the caller skips the rollover with that reason: the entry is
-    written all the same, decisions "Issue 16, eighth review (rollover robustness)")."""
-    kept = _kept_earlier(ai_dir, planned.path)
-    _refuse_links(ai_dir, [planned.path, *_kept_copies(ai_dir, planned.path)])
-    for target in (planned.path, kept):
+def _way_blocked(ai_dir: str, path: str, doc: OrgFile) -> str | None:
+    """What :func:`_earlier_blocked` says, before any rollover of the session file
+    ``path`` is planned, of the folders on the way to its earlier file (whatever its
+    name: a file where a folder must be, a folder that cannot be written), when the
+    rollover would move entries (:func:`~ai_protocols.session.rollover.least_movable`
+    finds :data:`~ai_protocols.session.rollover.LEAST` bytes of them); else ``None``,
+    and so for a symbolic link on the way (said once the rollover is planned, as
+    before)."""
+    headline = session_headline(doc)
+    if headline is None or least_movable(doc, headline) < LEAST:
+        return None
+    try:
+        return _folders_blocked(ai_dir, join(history_folder(ai_dir, path), "earlier.org"))
+    except AiProtocolsError:
+        return None
+
+
+def _folders_blocked(ai_dir: str, earlier: str) -> str | None:
+    """The first part of :func:`_earlier_blocked`: the folders on the way to the earlier
+    file ``earlier`` and its kept copy."""
+    kept = _kept_earlier(ai_dir, earlier)
+    _refuse_links(ai_dir, [earlier, *_kept_copies(ai_dir, earlier)])
+    for target in (earlier, kept):
         if target is None:
             continue
         folder = parent(target)
@@ -2645,6 +2669,19 @@ def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
             current = step
         if not os.access(current, os.W_OK | os.X_OK):
             return f"the folder {current} cannot be written: give write permission to it"
+    return None
+
+
+def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
+    """Why the rollover's earlier file (or its kept copy) cannot be written, said for a
+    person to act on (what to rename or remove), else ``None``: a file where a folder
+    on its way must be, a folder that cannot be written, a file or folder of its name
+    holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
+    link on the way (the caller skips the rollover with that reason: the entry is
+    written all the same, decisions "Issue 16, eighth review (rollover robustness)")."""
+    blocked = _folders_blocked(ai_dir, planned.path)
+    if blocked is not None:
+        return blocked
     if os.path.lexists(planned.path):
         if os.path.isdir(planned.path):
             return f"{planned.path} is a folder: rename or remove it"
