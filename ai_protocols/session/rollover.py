@@ -77,7 +77,8 @@ if TYPE_CHECKING:
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
            "SUPERSEDED", "Planned", "blank_box", "edited_digests", "entry_digest", "held_by",
            "held_entries", "history_folder", "identity", "in_written_order", "is_ours",
-           "link_again", "linked_earlier", "missing_linked", "named_as_ours",
+           "least_movable", "link_again", "linked_earlier", "may_move", "missing_linked",
+           "most_movable", "named_as_ours",
            "of_another_session", "plan", "read_whole", "redundant_and_not",
            "redundant_strays", "relink", "same_session", "sorted_strays",
            "superseded_edits", "unlinked_earlier"]
@@ -294,16 +295,41 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
             continue
         # (its entries only: not its heading and drawer, which no one can close, nor
         # the tool's own links to earlier-entries files, which no one should remove)
-        size = sum(len(line) if line.isascii() else len(line.encode("utf-8"))
-                   for at, line in enumerate(doc.iter_between(child.body_start,
-                                                              child.subtree_end),
-                                             start=child.body_start)
-                   if at not in links)
+        size = _bytes_between(doc, child.body_start, child.subtree_end)
+        size -= sum(len(line) if line.isascii() else len(line.encode("utf-8"))
+                    for line in (next(doc.iter_between(at, at + 1)) for at in links
+                                 if child.body_start <= at < child.subtree_end))
         size -= movable.get(child.properties.get("CUSTOM_ID", ""), 0)
         held.append((size, child.title))
     held.sort(key=lambda h: -h[0])
     text = ", ".join(f"{title} {_size(size)}" for size, title in held[:3] if size >= 1024)
     return sum(movable.values()), text
+
+
+def _bytes_between(doc: OrgFile, start: int, end: int) -> int:
+    """The bytes of UTF-8 of ``doc``'s lines ``start`` to ``end``, counted a chunk's
+    window at a time (:meth:`~ai_protocols.org.file.OrgFile.window`: no line split)."""
+    total = 0
+    at = start
+    while at < end:
+        chunk, local = doc.locate(at)
+        if local == 0:  # (a headline's line: not in a window)
+            piece = next(doc.iter_between(at, at + 1))
+            at += 1
+        else:
+            stop = min(end, at + chunk.count - local)
+            base, lo, hi = doc.window(at, stop)
+            piece = base[lo:hi]
+            at = stop
+        total += len(piece) if piece.isascii() else len(piece.encode("utf-8"))
+    return total
+
+
+def may_move(doc: OrgFile) -> bool:
+    """Whether :func:`plan` may move entries out of ``doc`` (past the bound): what
+    :func:`most_movable` finds comes to :data:`LEAST` bytes. ``False`` is sure."""
+    headline = session_headline(doc)
+    return headline is not None and sum(most_movable(doc, headline).values()) >= LEAST
 
 
 def _size(size: int) -> str:
@@ -454,7 +480,7 @@ def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
 _CLOSED_RUN = pattern(r"(?:- \[X\] \[[^\n]*\n)+")
 
 
-def least_movable(doc: OrgFile, session: Headline) -> int:
+def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
     """At most as many bytes as :func:`_movable` finds, without parsing an entry: the
     one-line closed items the tool writes (``- [X] [...``, at the start of their line,
     the next line at column 0) in the sections of closed items only
@@ -463,7 +489,8 @@ def least_movable(doc: OrgFile, session: Headline) -> int:
     ``[`` (what may open a container, which holds what follows); lines that hold any
     of :data:`_MARKS` (which may tie them to what stays) left out, and every line of
     a file holding a radio target (``<<<``). Characters are counted: no more than
-    their bytes."""
+    their bytes. Read only until ``enough`` bytes are found (a 256 KiB piece at a
+    time)."""
     least = 0
     for key in CLOSED_ONLY:
         section = find_section(doc, session, key)
@@ -475,7 +502,9 @@ def least_movable(doc: OrgFile, session: Headline) -> int:
             return 0
         at = lo
         while at < hi:
-            run = _CLOSED_RUN.match(base, at, hi)
+            if least >= enough:
+                return least
+            run = _CLOSED_RUN.match(base, at, min(hi, at + 262144))
             if run is not None:
                 end = run.end()
                 if end < hi and base[end] in _GOES_ON:  # (its last item may go on)

@@ -88,6 +88,7 @@ from ai_protocols.session.rollover import (
     least_movable,
     link_again,
     linked_earlier,
+    may_move,
     named_as_ours,
     plan,
     relink,
@@ -1940,10 +1941,10 @@ class Editing:
             # at every write (issue 16, fourteenth round).
             blocked = _way_blocked(ai_dir, path, doc)
             # On the file as read (and folded): the same file plans the same move.
-            edited = _edited_since_kept(ai_dir, path, doc, read_as) if blocked is None \
-                else None
-            edit.rolled = plan(ai_dir, path, doc, read_as.st_size) if blocked is None \
-                else None
+            # (nothing parsed when nothing can move: a file held by what stays)
+            moves = blocked is None and may_move(doc)
+            edited = _edited_since_kept(ai_dir, path, doc, read_as) if moves else None
+            edit.rolled = plan(ai_dir, path, doc, read_as.st_size) if moves else None
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
                             os.path.normpath(edit.rolled.path)]
