@@ -56,6 +56,8 @@ LINES = st.sampled_from([
     "\\begin{equation}", "\\end{equation}", "[fn:1] note", "| a | b |", "-----", "\f",
     "- [X] [2026-11-21 Sat 10:14] café ☕", "- [X] [2026-11-21 Sat 10:15] a\u200bb",
     "  - [X] [2026-11-21 Sat 10:16] nested", "- plain", "- [2026-11-21 Sat 10:17] x :: y",
+    "  - [-] [2026-11-21 Sat 10:18] nested current", "- [ ] [2026-11-21 Sat 10:19] a [-] b",
+    "[-] at the start", "- [-] [2026-11-21 Sat 10:20] also doing",
 ])
 
 
@@ -72,11 +74,15 @@ def _text(bodies: list[list[str]], newline: str, own: bool) -> str:
 def _agree(path: Path, text: str) -> None:
     """The brief read and the whole read of ``text`` agree on all a resume context
     reads, and the brief one read whole again is the whole read."""
-    from ai_protocols.session.layout import BRIEF_KINDS, read_session, whole
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import BRIEF_KINDS, _is_current, read_session, whole
     from ai_protocols.session.model import SECTION_KINDS
 
     full = read_session(str(path), text)
     brief = read_session(str(path), text, brief=True)
+    doc = OrgFile(text)  # (the step in progress: the rule as it was, line by line)
+    assert full.current == next((e for e in reversed(full.progress)
+                                 if e.done is False and _is_current(doc, e)), None)
     left = 0
     for kind in SECTION_KINDS:
         every, kept = full.items(kind.kind), brief.items(kind.kind)
