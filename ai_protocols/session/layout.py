@@ -13,7 +13,7 @@ import os
 from itertools import chain
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import counted, datetime, fold, pattern, quoted
+from ai_protocols.lean import counted, datetime, fold, quoted
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
     WJ,
@@ -485,11 +485,40 @@ def whole(session: Session) -> Session:
     return full
 
 
-#: A line a brief read passes over (:func:`_brief_entries`) begins otherwise: a closed
-#: item the tool writes in Progress or Next steps, ``- [X] [``; a Log ``done:`` line.
-#: (Each finds the newline before such a line: a search for a newline is quick.)
-_NOT_CLOSED = pattern(r"\n(?!- \[X\] \[)")
-_NOT_DONE = pattern(r"\n(?!- \[[^]\n]*\] done: )")
+#: How a closed item the tool writes begins, after the newline before it.
+_CLOSED = "\n- [X] ["
+
+
+def _other_lines(base: str, lo: int, hi: int, items: bool) -> Iterator[int]:
+    """Where each line of ``base[lo:hi]`` (``lo`` a line's start, after a newline) that
+    a brief read may not pass over begins, in order: with ``items``, each that does not
+    begin ``- [X] [``; found by halving the text, a half passed over whole when it holds
+    as many :data:`_CLOSED` as newlines (two ``str.count``: no regular expression,
+    which the hot paths do not import, nor a look at each line from Python). Without
+    (the Log), each that is not ``- [``, a ``]`` and `` done: ``, line by line."""
+    if not items:
+        at = lo
+        while at < hi:
+            following = base.find("\n", at, hi) + 1 or hi
+            close = base.find("] ", at + 3, following) if base.startswith("- [", at) else -1
+            if close < 0 or not base.startswith("done: ", close + 2):
+                yield at
+            at = following
+        return
+    size = len(_CLOSED)
+    parts = [(lo, hi)]
+    while parts:
+        a, b = parts.pop()
+        lines = base.count("\n", a - 1, b - 1)  # (the newlines before its lines)
+        if base.count(_CLOSED, a - 1, b - 2 + size) == lines:
+            continue  # (every line of it a closed item)
+        if lines == 1:
+            yield a
+            continue
+        middle = base.rfind("\n", a, (a + b) // 2) + 1
+        if middle <= a:
+            middle = base.find("\n", (a + b) // 2, b - 1) + 1
+        parts += ((middle, b), (a, middle))  # (the first half first)
 
 
 def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
@@ -503,7 +532,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     (no block, LaTeX environment or drawer, which may hold such a line): from the first
     other line on, the rest is read whole. The other lines are read as :func:`_entries`
     reads them, each run of them numbered from its first line. Only the lines that are
-    not passed over are looked at one by one (a regular expression finds them)."""
+    not passed over are looked at one by one (:func:`_other_lines` finds them)."""
     start, end = section.body_start, section.body_end
     if start >= end:
         return [], 0
@@ -511,10 +540,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
     rest = end  # from this line on, every line is read
     index, at = start, lo
-    for match in (_NOT_CLOSED if items else _NOT_DONE).finditer(base, lo - 1, hi):
-        place = match.start() + 1  # (base[lo - 1] is the newline before the body)
-        if place >= hi:
-            break
+    for place in _other_lines(base, lo, hi, items):
         index += base.count("\n", at, place)
         at = place
         first = base[place:place + 1]
