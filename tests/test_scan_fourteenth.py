@@ -223,3 +223,43 @@ def test_start_shows_the_whole_session_when_its_few_closed_items_fit(repo: Path)
                            text=True, check=True).stdout
     assert "step 2" in start and "(the whole session" not in start
     assert start.split("\n", 2)[2] == _full(repo, "start")
+
+
+# -- a write past the bound: what may move, bounded without parsing ---------------------------
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(LINES, max_size=14), min_size=5, max_size=5),
+       st.sampled_from(["\n", "\r\n"]), st.integers(min_value=1, max_value=400))
+def test_the_bounds_of_what_may_move_hold(bodies, newline, enough) -> None:  # type: ignore[no-untyped-def]
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import session_headline
+    from ai_protocols.session.rollover import (
+        MOVABLE,
+        _movable,
+        least_movable,
+        most_movable,
+    )
+
+    text = _text(bodies, newline, False).replace("CUSTOM_ID: key-files", "CUSTOM_ID: blockers")
+    doc = OrgFile(text)
+    headline = session_headline(doc)
+    every = {rank: 1 for rank in range(len(MOVABLE))}  # (every section read)
+    exact = {rank: s.total for rank, s in _movable(doc, headline, every).items()}
+    most = most_movable(OrgFile(text), headline)
+    assert all(most.get(rank, 0) >= total for rank, total in exact.items()), (most, exact)
+    assert least_movable(OrgFile(text), headline, 10**9) <= sum(exact.values())
+    assert least_movable(OrgFile(text), headline, enough) <= sum(exact.values())
+
+
+def test_the_least_movable_finds_the_closed_items_of_a_rolled_file() -> None:
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import session_headline
+    from ai_protocols.session.rollover import least_movable
+
+    closed = "".join(f"- [X] [2026-10-01 Thu 08:{n % 60:02}] step {n}\n" for n in range(2000))
+    text = _text([[], [], [], [], []], "\n", False).replace(
+        ":CUSTOM_ID: progress\n:END:\n", ":CUSTOM_ID: progress\n:END:\n" + closed +
+        "- [ ] [2026-10-02 Fri 09:00] open\n")
+    doc = OrgFile(text)
+    assert least_movable(doc, session_headline(doc), 10**9) == len(closed)
+    assert least_movable(doc, session_headline(doc), 100) >= 100

@@ -489,7 +489,7 @@ def whole(session: Session) -> Session:
 _CLOSED = "\n- [X] ["
 
 
-def _other_lines(base: str, lo: int, hi: int, items: bool) -> Iterator[int]:
+def other_lines(base: str, lo: int, hi: int, items: bool) -> Iterator[int]:
     """Where each line of ``base[lo:hi]`` (``lo`` a line's start, after a newline) that
     a brief read may not pass over begins, in order: with ``items``, each that does not
     begin ``- [X] [``; found by halving the text, a half passed over whole when it holds
@@ -532,7 +532,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     (no block, LaTeX environment or drawer, which may hold such a line): from the first
     other line on, the rest is read whole. The other lines are read as :func:`_entries`
     reads them, each run of them numbered from its first line. Only the lines that are
-    not passed over are looked at one by one (:func:`_other_lines` finds them)."""
+    not passed over are looked at one by one (:func:`other_lines` finds them)."""
     start, end = section.body_start, section.body_end
     if start >= end:
         return [], 0
@@ -540,7 +540,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
     rest = end  # from this line on, every line is read
     index, at = start, lo
-    for place in _other_lines(base, lo, hi, items):
+    for place in other_lines(base, lo, hi, items):
         index += base.count("\n", at, place)
         at = place
         first = base[place:place + 1]

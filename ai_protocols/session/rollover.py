@@ -37,10 +37,10 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import repeat
+from itertools import chain, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
-from ai_protocols.lean import datetime, pattern
+from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
 from ai_protocols.paths import join, parent
@@ -60,6 +60,7 @@ from ai_protocols.session.layout import (
     iter_entries,
     move_links,
     org_link_escape,
+    other_lines,
     parse_earlier_link,
     read_earlier,
     read_session,
@@ -476,10 +477,6 @@ def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
     return most
 
 
-#: A run of lines that each begin as a closed item the tool writes.
-_CLOSED_RUN = pattern(r"(?:- \[X\] \[[^\n]*\n)+")
-
-
 def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
     """At most as many bytes as :func:`_movable` finds, without parsing an entry: the
     one-line closed items the tool writes (``- [X] [...``, at the start of their line,
@@ -489,8 +486,8 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
     ``[`` (what may open a container, which holds what follows); lines that hold any
     of :data:`_MARKS` (which may tie them to what stays) left out, and every line of
     a file holding a radio target (``<<<``). Characters are counted: no more than
-    their bytes. Read only until ``enough`` bytes are found (a 256 KiB piece at a
-    time)."""
+    their bytes (:func:`~ai_protocols.session.layout.other_lines` finds the others).
+    Read only until ``enough`` bytes are found."""
     least = 0
     for key in CLOSED_ONLY:
         section = find_section(doc, session, key)
@@ -500,32 +497,41 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
         base, lo, hi = doc.window(section.body_start, section.body_end)
         if base.find("<<<") >= 0:
             return 0
-        at = lo
-        while at < hi:
-            if least >= enough:
-                return least
-            run = _CLOSED_RUN.match(base, at, min(hi, at + 262144))
-            if run is not None:
-                end = run.end()
-                if end < hi and base[end] in _GOES_ON:  # (its last item may go on)
-                    end = base.rfind("\n", at, end - 1) + 1
-                least += end - at
-                marked: set[int] = set()  # (rare: each line that holds a mark taken back)
-                for mark in _MARKS:
-                    found = base.find(mark, at, end)
-                    while found >= 0:
-                        marked.add(base.rfind("\n", at, found) + 1 or at)
-                        found = base.find(mark, base.find("\n", found, end) + 1 or end, end)
-                least -= sum((base.find("\n", one, end) + 1 or end) - one for one in marked)
-                at = run.end()
-                continue
-            stop = base.find("\n", at, hi) + 1 or hi
-            line = base[at:stop]
-            if not line.startswith("- ") and (line[:1] not in (" ", "\t") or line.lstrip(
-                    " \t").startswith(("#", ":", "\\", "["))):
-                break
-            at = stop
+        at = part = lo  # (the lines from at to the next other line: closed items)
+        while at < hi:  # (a part of about ``enough`` bytes at a time: read only those)
+            end_of_part = hi if hi - part <= enough else \
+                base.find("\n", part + enough, hi) + 1 or hi
+            for place in chain(other_lines(base, part, end_of_part, True), (end_of_part,)):
+                if place > at:
+                    end = place
+                    if place < hi and base[place] in _GOES_ON:  # (its last item may go on)
+                        end = max(base.rfind("\n", at, place - 1) + 1, at)
+                    least += end - at - _marked(base, at, end)
+                    if least >= enough:
+                        return least
+                    at = place
+                if place >= end_of_part:
+                    break
+                at = base.find("\n", place, hi) + 1 or hi
+                line = base[place:at]
+                if not line.startswith("- ") and (line[:1] not in (" ", "\t") or line.lstrip(
+                        " \t").startswith(("#", ":", "\\", "["))):
+                    at = hi  # (the rest of the section may be held: not counted)
+                    break
+            part = end_of_part
     return least
+
+
+def _marked(base: str, start: int, end: int) -> int:
+    """The characters of the lines of ``base[start:end]`` (whole lines) that hold any of
+    :data:`_MARKS` (rare in the tool's entries)."""
+    marked: set[int] = set()
+    for mark in _MARKS:
+        found = base.find(mark, start, end)
+        while found >= 0:
+            marked.add(base.rfind("\n", start, found) + 1 or start)
+            found = base.find(mark, base.find("\n", found, end) + 1 or end, end)
+    return sum((base.find("\n", one, end) + 1 or end) - one for one in marked)
 
 
 def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int, _Section]:
