@@ -263,3 +263,33 @@ def test_the_least_movable_finds_the_closed_items_of_a_rolled_file() -> None:
     doc = OrgFile(text)
     assert least_movable(doc, session_headline(doc), 10**9) == len(closed)
     assert least_movable(doc, session_headline(doc), 100) >= 100
+
+
+def test_a_log_into_a_file_held_past_the_bound_still_warns(repo: Path) -> None:
+    """Nothing can move (a person's pasted text): the entry is written, with the warning
+    naming what holds the file; the rollover cannot be written (``.ai/history`` a
+    file): the entry is written, not rolled over, with the warning naming the file."""
+    env = clean_env(AI_AGENT_ID="held")
+    subprocess.run([str(CLI), "start"], cwd=repo, env=env, check=True, capture_output=True)
+    path = repo / ".ai" / "session-context.d" / "held.org"
+    if not path.exists():
+        path = repo / ".ai" / "session-context.org"
+    text = path.read_text(encoding="utf-8")
+    at = text.index("** Decisions")
+    pasted = "".join(f"log line {n} {'z' * 60}\n" for n in range(60_000))
+    path.write_text(f"{text[:at]}My notes:\n#+begin_example\n{pasted}#+end_example\n"
+                    f"{text[at:]}", encoding="utf-8")
+    done = subprocess.run([str(CLI), "log", "--progress", "one"], cwd=repo, env=env,
+                          capture_output=True, text=True, check=True)
+    assert "no rollover moves what holds it there (Progress 4.3 MiB)" in done.stderr
+    assert "] one\n" in path.read_text(encoding="utf-8")
+    closed = "".join(f"- [X] [2026-10-01 Thu {n // 60 % 24:02}:{n % 60:02}] closed item {n}\n"
+                     for n in range(100_000))
+    path.write_text(f"{text[:at]}{closed}{text[at:]}", encoding="utf-8")
+    (repo / ".ai" / "history").write_text("my notes\n")
+    before = path.stat().st_size
+    done = subprocess.run([str(CLI), "log", "--progress", "two"], cwd=repo, env=env,
+                          capture_output=True, text=True, check=True)
+    assert "was not rolled over" in done.stderr and \
+        "history is a file where a folder must be" in done.stderr
+    assert path.stat().st_size > before and (repo / ".ai" / "history").is_file()
