@@ -70,6 +70,13 @@ def _rebuild(cls: type[AiProtocolsError], args: tuple[object, ...],
     return error
 
 
+def _lacking(count: int) -> str:
+    """How many entries a copy holds that a file lacks, for a message: ``1 entry``,
+    ``3 entries`` (:func:`~ai_protocols.lean.counted`), or ``entries`` when ``count``
+    is negative (not known: the file could not be compared)."""
+    return "entries" if count < 0 else counted(count, "entry", "entries")
+
+
 class AiProtocolsError(Exception):
     """Base class: every error the library raises on purpose."""
 
@@ -360,13 +367,15 @@ class SessionReplaced(UnreadableSession):
     property, a line a person typed or deleted in Emacs:
     :func:`ai_protocols.session.transaction.copy_loses`); ``cp`` is advised only when
     it would not, else ``ai-protocols merge-kept``
-    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both."""
+    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both. ``said``:
+    the ``lacking`` entries said by kind (``1 reworded entry``: a reword is not counted
+    as an entry; :meth:`ai_protocols.session.model.Compared.said`)."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, reflog: str | None = None,
-                 lacking: int = 0, *, loses: bool | None = None) -> None:
+                 lacking: int = 0, *, loses: bool | None = None, said: str = "") -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
         self.lacking = lacking
@@ -374,8 +383,8 @@ class SessionReplaced(UnreadableSession):
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
                 f"git gc may remove: git show {reflog[:12]})") if reflog else ""
         merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
-        if lacking:
-            count = counted(lacking, "entry", "entries")
+        if lacking:  # (said by kind: a reword is not an entry, issue 14, 14th round)
+            count = said or counted(lacking, "entry", "entries")
             how = (f"the newer one is kept in {kept}{also}, but the file holds {count} "
                    f"the kept copy lacks or holds otherwise (written or edited since git put it "
                    f"back: an entry logged, a reword), so copying "
@@ -451,10 +460,8 @@ class OtherSession(UnreadableSession):
                 keep = (f"the kept copy, {kept}, holds entries that file may lack: copy "
                         f"them there by hand, then remove it (rm {copy})")
             else:
-                count = "entries" if moved_lacks < 0 else \
-                    f"{moved_lacks} {'entry' if moved_lacks == 1 else 'entries'}"
-                keep = (f"the kept copy, {kept}, holds {count} that file may lack: make it "
-                        f"that file's kept copy and merge the two (mkdir -p "
+                keep = (f"the kept copy, {kept}, holds {_lacking(moved_lacks)} that file "
+                        f"may lack: make it that file's kept copy and merge the two (mkdir -p "
                         f"{shell_quote(os.path.dirname(os.fspath(moved_kept)))} && "
                         f"mv {copy} {shell_quote(os.fspath(moved_kept))} && "
                         f"{prefix}ai-protocols merge-kept {there})")
@@ -517,8 +524,22 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     exit_code = 6
 
-    def __init__(self, path: Path, kept: Path, reason: str) -> None:
+    def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False) -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        #: ``path`` is the archive of the kept copy's session (wrapped up in another
+        #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
+        #: last version; once its entries are in the archive, the kept copy goes.
+        self.archive = archive
+        if archive:
+            super().__init__(
+                f"cannot merge the newer version ai-protocols kept of a session wrapped up "
+                f"in another clone, {kept}, into its archive {path}: {reason}; nothing was "
+                f"written: add to the archive by hand (an editor) what only the kept copy "
+                f"holds (compare them: diff {shell_quote(os.fspath(kept))} "
+                f"{shell_quote(os.fspath(path))}), then remove the kept copy "
+                f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
+                f"archive")
+            return
         done = f"cp {shell_quote(os.fspath(path))} {shell_quote(os.fspath(kept))}"
         super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
                          f"it, {kept}: {reason}; nothing was written: add to the file by "
@@ -604,11 +625,10 @@ class SessionWrappedUp(AiProtocolsError):
                 how = (f"it holds no entry the archive lacks: remove it (rm {file}), then "
                        f"run 'ai-protocols start' for a new session")
             else:
-                count = "entries" if copy_lacks < 0 else \
-                    f"{copy_lacks} {'entry' if copy_lacks == 1 else 'entries'}"
-                how = (f"it holds {count} the archive lacks: copy them into {archive} by "
-                       f"hand (then commit it), remove the file (rm {file}), then run "
-                       f"'ai-protocols start' for a new session")
+                how = (f"it holds {_lacking(copy_lacks)} the archive lacks: merge them into "
+                       f"{archive} (ai-protocols merge-kept {file}: each once, the file "
+                       f"removed after), commit the archive, then run 'ai-protocols start' "
+                       f"for a new session")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

@@ -313,7 +313,8 @@ def test_a_branch_switch_or_reset_to_a_committed_version_is_that_branchs_session
     result = run("log", "--progress", "back on main")
     assert result.returncode == 0, result.stderr
     text = path.read_text()
-    blob = re.search(r"replaced: git put an older version of this file here .* as blob "
+    blob = re.search(r"replaced: git put the session file of branch '[^']+' here \(a switch "
+                     r"from branch 'feature'\); .* as blob "
                      r"([0-9a-f]{12}) \(git show \1\)", text)
     assert blob, text
     assert git(project, "show", blob.group(1)).stdout.encode() == feature

@@ -36,6 +36,7 @@ from ai_protocols.board.model import (
     Handoff,
     Sunk,
     Task,
+    _check_task_id,
     all_sunk,
     board_bytes,
     board_decode,
@@ -48,11 +49,13 @@ from ai_protocols.board.model import (
     check_role,
     check_tag,
     check_title,
-    current_task,
     done_states,
     ended_locks,
+    find_task,
     handoffs,
     holder_name,
+    id_fault,
+    id_shown,
     join_paths,
     kept_board_path,
     kept_other,
@@ -84,8 +87,8 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
-from ai_protocols.git.state import file_at, head_holds, recorded_in_history
-from ai_protocols.lean import datetime, record, timedelta
+from ai_protocols.git.state import head_holds
+from ai_protocols.lean import datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -675,16 +678,33 @@ class Board:
         said = []
         stamp = format_timestamp(minute_of(None))
         held = Counter(t.id for t in read_board(doc, check=False)[0] if t.id)  # (once)
+        # Each task's notes, by the headline's place among the headlines (which the id
+        # lines set here do not change), put in all at once after (one numbering of the
+        # headlines for all: not one per note, quadratic on a big board).
+        ordinal = {h.line: number for number, h in enumerate(doc.headlines)}
+        notes: list[tuple[int, list[str]]] = []
+
+        def note(task: Task, text: str) -> None:
+            notes.append((ordinal[task.line - 1], entry_lines(stamp, _whole(text))))
+
         for old, now in sorted(pairs, key=lambda p: p[1].line, reverse=True):
             if not now.id:
                 doc.set_properties(now.line - 1, [("ID", old.id)])
                 said.append(f"task {old.id}: its :ID: line, deleted by hand, with its id")
+            elif (fault := id_fault(now.id)) is not None:
+                # (retyped to a text no id can be: its own back, the text named as the
+                # one display rule shows it, nothing invisible written: docs/tasks.md)
+                doc.set_properties(now.line - 1, [("ID", old.id)])
+                note(now, f"its id was changed by hand to {id_shown(now.id)}, which cannot be "
+                     f"a task's id ({fault.split(';')[0]}): given back ({old.id})")
+                self._correcting.append(f"task {old.id}: its id, changed by hand to "
+                                        f"{quoted(now.id)}, which cannot be a task's id "
+                                        f"({fault}), given back; noted in its log")
             elif held[now.id] > 1:
                 # (retyped into another task's id: one id names one task; its own back)
                 doc.set_properties(now.line - 1, [("ID", old.id)])
-                _note(doc, now.line - 1, stamp,
-                      f"its id was changed by hand to {now.id}, another task's id: "
-                      f"given back ({old.id})")
+                note(now, f"its id was changed by hand to {now.id}, another task's id: "
+                     f"given back ({old.id})")
                 self._correcting.append(f"task {old.id}: its id, changed by hand to "
                                         f"{now.id} (another task's id), given back; noted "
                                         "in its log")
@@ -693,10 +713,10 @@ class Board:
                 # (the kept copy's task says a person changed the id from the one on
                 # disk, and the task on disk is older than that note: git's doing; its
                 # log as the kept copy has it first, then what happened)
-                _put_back_log(doc, now.line, kept_doc, old.line)
-                _note(doc, now.line - 1, stamp,
-                      f"its id is {now.id} again: git put back an older board (it had "
-                      f"been changed by hand to {old.id})")
+                notes.append((ordinal[now.line - 1],
+                              _missing_log(doc, now.line, kept_doc, old.line)))
+                note(now, f"its id is {now.id} again: git put back an older board (it had "
+                          f"been changed by hand to {old.id})")
                 self._noting.append(f"task {now.id}: its id is {now.id} again, as git put "
                                     f"back an older board (a person had changed it to "
                                     f"{old.id}); noted in its log, with the log items the "
@@ -704,9 +724,11 @@ class Board:
             elif _had(doc, now, old.id):
                 continue  # (its log says so already: the merge's note, or one git brought)
             else:
-                _note(doc, now.line - 1, stamp, _retyped_note(old.id or "", now.id))
+                note(now, _retyped_note(old.id or "", now.id))
                 self._noting.append(f"task {now.id}: its id was changed by hand from "
                                     f"{old.id}, noted in its log (the same task)")
+        headlines = doc.headlines
+        doc.insert_all([(doc.content_end(headlines[number]), lines) for number, lines in notes])
         return said[::-1]
 
     def _restore(self, doc: OrgFile, lost: list[Lost]) -> list[str]:
@@ -792,7 +814,7 @@ class Board:
         else:
             self._merge_driver()
         with storage.locked(ai_dir, self.path):
-            storage.discard_partial_writes(self.path)
+            storage.discard_partial_writes(self.path, self.kept_path)
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
@@ -809,6 +831,7 @@ class Board:
             lost = self.lost(doc)
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
+            self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
             as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
                     not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
@@ -839,6 +862,33 @@ class Board:
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
 
+    def _new_ids(self, doc: OrgFile) -> None:
+        """Give each task whose ``:ID:`` a person typed as a text no id can be
+        (:func:`~ai_protocols.board.model.id_fault`), and that is no task the kept copy
+        knows (:meth:`_same_again` gave such a task its own id back), a new id, with a
+        line in its log naming the text as the one display rule shows it; said in
+        ``self._correcting``. The notes go in at once (:meth:`OrgFile.insert_all`)."""
+        indexes = task_headlines(doc)
+        faults = [(index, typed, fault) for index in indexes
+                  if (typed := doc.headlines[index].properties.get("ID", "").strip())
+                  and (fault := id_fault(typed)) is not None]
+        if not faults:
+            return
+        ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
+        stamp = format_timestamp(minute_of(None))
+        notes = []
+        for index, typed, fault in faults:
+            ids.add(minted := mint_task_id(taken=ids))
+            doc.set_properties(doc.headlines[index].line, [("ID", minted)])
+            notes.append((index, entry_lines(stamp, _whole(
+                f"its id was typed by hand as {id_shown(typed)}, which cannot be a task's "
+                f"id ({fault.split(';')[0]}): given a new one"))))
+            self._correcting.append(f"task {minted}: its id, typed by hand as "
+                                    f"{quoted(typed)}, cannot be a task's id ({fault}): "
+                                    "given a new one; noted in its log")
+        headlines = doc.headlines  # (an id line set keeps every headline's place)
+        doc.insert_all([(doc.content_end(headlines[index]), lines) for index, lines in notes])
+
     def _write(self, doc: OrgFile, read_as: os.stat_result | None, data: bytes | None) -> None:
         """Put ``doc`` in place of the board read as ``data`` (``read_as``: which file it
         was), under the board's lock, only if that file is still the one there and no
@@ -849,7 +899,7 @@ class Board:
         from ai_protocols.errors import StorageError
 
         prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path,
-                                   keep_link=False)
+                                   keep_link=False, locked=True)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:
@@ -860,6 +910,12 @@ class Board:
             raise StorageError(self.path, error) from error
         finally:
             prepared.discard()
+        if prepared.keep_error is not None:  # (the write stands: said, as a session's)
+            from ai_protocols.session.transaction import say_not_kept
+
+            say_not_kept(str(self.path), self.kept_path, prepared.keep_error,
+                         "a git command that puts back an older board would undo the "
+                         "claims and locks written since, unseen")
 
     def _set_up(self) -> None:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
@@ -1176,13 +1232,17 @@ class Board:
     def session_tasks(self, linked: str | None = None,
                       linked_at: datetime | None = None) -> list[Task]:
         """The open tasks the agent holds, and the task ``linked`` to its session (by
-        ``start``/``log --task``, at ``linked_at``: :func:`current_task`) if it is still
-        open, in board order."""
+        ``start``/``log --task``, at ``linked_at``: as its log's notes, or the board's git
+        history, says it is now: :func:`~ai_protocols.board.merge.current_or_history`) if
+        it is still open, in board order."""
         tasks = self.tasks()
         held = self.held_tasks(tasks)[0]
-        if linked:  # (its id changed since: the task its log says it is now)
+        if linked:  # (its id changed since: the task its log, or git's history, says)
+            from ai_protocols.board.merge import current_or_history
+
             doc = self._doc()
-            now = current_task(doc, tasks, linked, linked_at) if doc is not None else None
+            now = current_or_history(doc, tasks, linked, linked_at, str(self.project.root)) \
+                if doc is not None else None
             linked = now.id if now is not None else linked
         return [t for t in tasks if t.is_open and (t in held or (linked and t.id == linked))] \
             + [t for t in held if t not in tasks]
@@ -1429,54 +1489,9 @@ def _unique(items: Iterator[str] | list[str]) -> list[str]:
     return seen
 
 
-#: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
-_CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
-
-
 #: The properties a claim or a hand-off sets on its task (the claim's, and the role it
 #: was handed to): what putting back a claim git took off puts back.
 HELD_KEYS = (*CLAIM_KEYS, "ROLE")
-
-
-def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
-    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
-    character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
-    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
-    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
-    several end so (it lists them: give more of the end). Spaces around it are
-    dropped; an id that matches no task as given is read as Crockford's base 32 reads
-    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
-    wanted = _check_task_id(task_id)
-    exact = [t for t in tasks if t.id == wanted]
-    if len(exact) > 1:
-        raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
-    if exact:
-        return exact[0]
-    found = [t for t in tasks if t.id and t.id.endswith(wanted)]
-    if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
-        loose = wanted.lower().translate(_CROCKFORD_READ)
-        found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
-    if len(found) == 1:
-        return found[0]
-    if found and len({t.id for t in found}) == 1:
-        raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
-    # (none ends so: those that start so, said, for whoever typed an id's start)
-    starting = () if found else tuple(_unique(
-        t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
-            wanted.lower().translate(_CROCKFORD_READ))))
-    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
-                       starting=starting)
-
-
-def _check_task_id(task_id: str) -> str:
-    """``task_id`` without the spaces around it, as every command reads a task's id;
-    :class:`~ai_protocols.errors.InvalidText` (exit 4) when nothing is left: an empty
-    id is bad input, as every other empty value is, not an id no task has."""
-    wanted = task_id.strip()
-    if not wanted:
-        raise InvalidText("task id", task_id, "it is empty; give a task's id, or its end "
-                                              "('ai-protocols task list' shows the ids)")
-    return wanted
 
 
 def _own_copy_holds(own: str, task_id: str) -> str | None:
@@ -1537,67 +1552,23 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             + "; name it by the id it has now") from None
 
 
-#: How many changes of a task's id :func:`_history_says` follows (each one git run for
-#: the commit and two for its boards): a bound on a miss's cost.
-HISTORY_HOPS = 8
-
-
 def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
     """What the board's git history says of the id ``wanted`` (whole, or an end of it,
-    as :func:`find_task` reads one) that no task of ``doc`` has and no task's log names:
-    the id a person changed in a commit git then took as it was (a fast-forward, or a
-    merge that took that side whole, without the merge driver: no note was written).
-    The newest commit of ``HEAD``'s history that changed how often the board holds
-    ``wanted`` (``git log -S``, git-log(1)) is the one that changed or removed it; its
-    parent's board had the task; the one identity rule
-    (:func:`~ai_protocols.board.merge.same_tasks`, the merge's) pairs that task with
-    the task of the commit's board that it became. Followed while that id, too, is gone
-    (at most :data:`HISTORY_HOPS` changes). Returns what to tell the person: ``its id is
-    now NEW ...``, or that commit removed the task; ``None`` when the history says
-    nothing (no git, no such commit, a board git cannot read, a task the rule pairs with
-    none of the new board's). Run only on a miss: a found id costs no git run."""
-    from ai_protocols.board.merge import same_tasks
+    as :func:`find_task` reads one) that no task of ``doc`` has and no task's log names
+    (:func:`~ai_protocols.board.merge.id_in_history`, the one rule): what to tell the
+    person, ``its id is now NEW ...``, or that a commit removed the task; ``None`` when
+    the history says nothing. Run only on a miss: a found id costs no git run."""
+    from ai_protocols.board.merge import id_in_history
 
-    root, path = str(board.parent.parent), f"{AI_DIR}/{BOARD_FILE}"
-    tasks = read_board(doc, check=False)[0]
-    ident, seen, said = wanted, {wanted}, []
-    for _ in range(HISTORY_HOPS):
-        commit = recorded_in_history(root, path, ident)
-        if commit is None:
-            return None
-        before, after = file_at(root, f"{commit}^", path), file_at(root, commit, path)
-        if before is None:
-            return None
-        try:
-            old = BoardFile(before.decode("utf-8"))
-            task = find_task(read_board(old, check=False)[0], ident, board)
-            new = BoardFile(after.decode("utf-8")) if after is not None else None
-        except (UnicodeDecodeError, ValueError, TaskNotFound):
-            return None
-        short = commit[:12]
-        pair = [b for a, b in (same_tasks(old, new) if new is not None else [])
-                if old.headlines[a].line == task.line - 1]
-        now = read_board(new, check=False)[0] if new is not None and pair else []
-        found = next((t for t in now if t.line == new.headlines[pair[0]].line + 1), None) \
-            if new is not None and pair else None
-        if found is None or not found.id:
-            if any(t.id == task.id for t in read_board(new, check=False)[0]) \
-                    if new is not None else False:
-                return None  # (still there in that commit: not what changed it)
-            return (f"its task, {task.id} ({task.title}), was removed from the board by "
-                    f"commit {short}" + (f" ({'; '.join(said)})" if said else "")
-                    + "; 'git show " + short + "' shows how")
-        said.append(f"commit {short} changed {task.id} to {found.id}")
-        here = [t for t in tasks if t.id == found.id]
-        if len(here) == 1:
-            return (f"its id is now {found.id} (line {here[0].line}, as the board's git "
-                    f"history says: {'; '.join(said)}, without a note in its log); name "
-                    "it by the id it has now")
-        if found.id in seen:
-            return None
-        ident = found.id
-        seen.add(ident)
-    return None
+    found = id_in_history(doc, wanted, str(board.parent.parent))
+    if found is None:
+        return None
+    task, said, removed = found
+    if task is not None:
+        return (f"its id is now {task.id} (line {task.line}, as the board's git "
+                f"history says: {'; '.join(said)}, without a note in its log); name "
+                "it by the id it has now")
+    return removed
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:
@@ -1774,15 +1745,23 @@ def _logged(doc: OrgFile, line: int, text: str) -> bool:
     return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
 
 
+def _missing_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> list[str]:
+    """The items of the log of the task on ``kept_line`` (from 1) of the kept copy
+    ``kept`` that the log of the task on ``line`` (from 1) of ``doc`` lacks, in the kept
+    copy's order (:func:`_put_back_log`)."""
+    missing = own_log(kept, kept_line)
+    for text in own_log(doc, line):
+        if text in missing:
+            missing.remove(text)
+    return missing
+
+
 def _put_back_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> None:
     """Add to the log of the task on ``line`` (from 1) of ``doc`` the items of its log in
     the kept copy ``kept`` (the task on ``kept_line``) that it lacks (git put back an
     older board: the claim's "claimed by" item, a takeover's reason...), after its own,
     in the kept copy's order; the items both hold stay as they are."""
-    missing = own_log(kept, kept_line)
-    for text in own_log(doc, line):
-        if text in missing:
-            missing.remove(text)
+    missing = _missing_log(doc, line, kept, kept_line)
     if missing:
         doc.insert(doc.content_end(doc.find(line - 1)), missing)
 

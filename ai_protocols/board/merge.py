@@ -810,13 +810,14 @@ def _moved_names(o: dict[str, _Chunk], side: dict[str, _Chunk]) -> set[str]:
 
 
 def _noted(chunk: _Chunk, preamble: str, text: str) -> _Chunk:
-    """``chunk`` (a task) with a log item saying ``text`` at its end, stamped now (the
-    format :data:`~ai_protocols.board.model.RETYPED` reads); ``preamble``: the text
-    before the board's first headline, to read it with."""
+    """``chunk`` (a task) with a log item saying ``text`` at its end, stamped with its
+    log's latest time (:func:`_latest_stamp`; the format
+    :data:`~ai_protocols.board.model.RETYPED` reads); ``preamble``: the text before the
+    board's first headline, to read it with."""
     lines = list(chunk.lines)
     if not lines[-1].endswith(chunk.newline):
         lines[-1] += chunk.newline
-    lines.append(f"- {format_timestamp(datetime.now())} {text}{chunk.newline}")
+    lines.append(f"- {_latest_stamp(lines)} {text}{chunk.newline}")
     again = _Version(preamble + "".join(lines))
     return again.chunks[again.order[1]]
 
@@ -957,7 +958,8 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             side = a if key_a > key_b else b
             values.update({k: side.values.get(k) for k in LOCK_KEYS})
     else:
-        state, values = merge_task_properties(values_o, a.values, b.values, (so, sa, sb),
+        values_a, values_b, also = _one_id(values_o, a.values, b.values)
+        state, values = merge_task_properties(values_o, values_a, values_b, (so, sa, sb),
                                               closed=a.done | b.done | empty.done)
     # (both sides changed the spacing, or spell one headline apart: the side that sorts
     # first, as for the drawer's order, so either clone gets the same line)
@@ -979,6 +981,7 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
             body = _log_lost_role(body, values_o, (a.values, b.values), values, newline,
                                   closed=state in (a.done | b.done | empty.done |
                                                    set(CLOSED_STATES)))
+            body = _id_said(body, values.get("ID"), also, newline)
         elif not conflict and name.startswith("lock:"):  # one path locked on both sides
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
                                        (b.values, a.values), values, newline,
@@ -1037,6 +1040,70 @@ def _log_lost_role(body: str, base: dict[str, str], sides: tuple[dict[str, str],
             f"side (a hand-off or an edit) gave way: {why}, with role {role or '(none)'}"
             f"{newline}")
     return _append_to_log(body, [item], newline)
+
+
+def _one_id(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
+            ) -> tuple[dict[str, str], dict[str, str], str | None]:
+    """The properties of the two sides of a task whose ``ID`` each side changed to
+    another (two clones: a person retyped it in each, docs/merge-driver.md): the
+    smaller id (plain text order: the same whichever side is ours) on both, and the
+    other, for the task's log (:func:`_id_said`); else the sides as they are, and
+    ``None``."""
+    was, mine, other = base.get("ID"), ours.get("ID"), theirs.get("ID")
+    if not (mine and other) or mine == other or was in (mine, other):
+        return ours, theirs, None
+    kept, also = sorted((mine, other))
+    return {**ours, "ID": kept}, {**theirs, "ID": kept}, also
+
+
+def _id_said(body: str, ident: str | None, also: str | None, newline: str) -> str:
+    """``body`` (a merged task's lines under its drawer; ``ident``: its merged ``ID``)
+    with the log item that makes its log's latest id note say the id it has: ``its id
+    was also ALSO (changed by hand in another clone; a merge kept ID)`` for the other
+    side's id of :func:`_one_id`; else, when the latest note of its id (a person's
+    change, :data:`~ai_protocols.board.model.RETYPED`; git's put-back,
+    :data:`~ai_protocols.board.model.PUT_BACK`) names another id as the one it has
+    (one branch put the old id back, the other changed it, and the merge kept the
+    change), ``its id was OTHER (a merge kept the change by hand to ID)``. Stamped
+    with the latest time stamp of its log (the same board whenever and whichever way
+    the merge ran); what the log said stays."""
+    from ai_protocols.board.model import PUT_BACK
+
+    if not ident:
+        return body
+    lines = body.splitlines()
+    said = None
+    if also is not None:
+        said = f"its id was also {also} (changed by hand in another clone; a merge kept " \
+            f"{ident}): the same task"
+    else:
+        for line in reversed(lines):
+            found = RETYPED.match(line.strip())
+            now = found.group(2) if found else None
+            if found is None and (back := PUT_BACK.match(line.strip())) is not None:
+                now = back.group(1)
+            if now is None:
+                continue
+            if now != ident:
+                said = f"its id was {now} (a merge kept the change by hand to {ident}): " \
+                    "the same task"
+            break
+    if said is None:
+        return body
+    return _append_to_log(body, [f"- {_latest_stamp(lines)} {said}{newline}"], newline)
+
+
+def _latest_stamp(lines: list[str]) -> str:
+    """The latest time stamp of the log items among ``lines`` (a task's), as written;
+    now's, when there is none: what the merge stamps its own notes with, so that the
+    board is the same whenever, and whichever way, the merge ran."""
+    from ai_protocols.board.model import _NOTE_STAMP
+
+    stamps = [stamp for line in lines if (found := _NOTE_STAMP.match(line.strip()))
+              and (stamp := found.group(1)) and parse_timestamp(stamp) is not None]
+    if not stamps:
+        return format_timestamp(datetime.now())
+    return max(stamps, key=lambda stamp: (parse_timestamp(stamp) or datetime.min, stamp))
 
 
 def _append_to_log(body: str, items: list[str], newline: str) -> str:
@@ -1368,7 +1435,7 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                              for raw in chunk.lines]
                     if not lines[-1].endswith(chunk.newline):
                         lines[-1] += chunk.newline
-                    stamp = format_timestamp(datetime.now())
+                    stamp = _latest_stamp(lines)
                     lines.append(f"- {stamp} its id was also {_ident(named[side])} (given "
                                  f"in another clone; a merge kept {_ident(kept)}): the "
                                  f"same task{model.newline}")
@@ -1379,6 +1446,94 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                 chunk = side.chunks.pop(name)
                 side.chunks[kept] = _reparsed(side, put_id(chunk))
                 side.order[side.order.index(name)] = kept
+
+
+#: How many changes of a task's id :func:`id_in_history` follows (each one git run for
+#: the commit and two for its boards): a bound on a miss's cost.
+HISTORY_HOPS = 8
+
+
+def id_in_history(doc: OrgFile, wanted: str, root: str,
+                  ) -> tuple[Task | None, list[str], str | None] | None:
+    """What the board's git history (the project at ``root``) says of the id ``wanted``
+    (whole, or an end of it, as ``board.find_task`` reads one) that no task of ``doc``
+    has and no task's log names: the id a person changed in a commit git then took as
+    it was (a fast-forward, or a merge that took that side whole, without the merge
+    driver: no note was written). The newest commit of ``HEAD``'s history that changed
+    how often the board holds ``wanted`` (``git log -S``, git-log(1)) is the one that
+    changed or removed it; its parent's board had the task; the one identity rule
+    (:func:`same_tasks`, the merge's) pairs that task with the task of the commit's
+    board that it became. Followed while that id, too, is gone (at most
+    :data:`HISTORY_HOPS` changes). Returns the task of ``doc`` that has the id now, with
+    the changes that led to it (``commit C changed X to Y``); or ``None`` and what to
+    say of a commit that removed the task; ``None`` when the history says nothing (no
+    git, no such commit, a board git cannot read, a task the rule pairs with none of
+    the new board's). The one rule of an id's history, for a command's id
+    (``board._history_says``) and a session's linked task (:func:`current_or_history`)
+    alike; run only on a miss: a found id costs no git run."""
+    from pathlib import Path
+
+    from ai_protocols.board.model import find_task
+    from ai_protocols.errors import TaskNotFound
+    from ai_protocols.git.state import file_at, recorded_in_history
+    from ai_protocols.paths import AI_DIR, BOARD_FILE
+
+    path = f"{AI_DIR}/{BOARD_FILE}"
+    board = Path(root, path)
+    tasks = read_board(doc, check=False)[0]
+    ident, seen, said = wanted, {wanted}, []
+    for _ in range(HISTORY_HOPS):
+        commit = recorded_in_history(root, path, ident)
+        if commit is None:
+            return None
+        before, after = file_at(root, f"{commit}^", path), file_at(root, commit, path)
+        if before is None:
+            return None
+        try:
+            old = BoardFile(before.decode("utf-8"))
+            task = find_task(read_board(old, check=False)[0], ident, board)
+            new = BoardFile(after.decode("utf-8")) if after is not None else None
+        except (UnicodeDecodeError, ValueError, TaskNotFound):
+            return None
+        short = commit[:12]
+        pair = [b for a, b in (same_tasks(old, new) if new is not None else [])
+                if old.headlines[a].line == task.line - 1]
+        now = read_board(new, check=False)[0] if new is not None and pair else []
+        found = next((t for t in now if t.line == new.headlines[pair[0]].line + 1), None) \
+            if new is not None and pair else None
+        if found is None or not found.id:
+            if any(t.id == task.id for t in read_board(new, check=False)[0]) \
+                    if new is not None else False:
+                return None  # (still there in that commit: not what changed it)
+            return None, said, (f"its task, {task.id} ({task.title}), was removed from the "
+                                f"board by commit {short}"
+                                + (f" ({'; '.join(said)})" if said else "")
+                                + "; 'git show " + short + "' shows how")
+        said.append(f"commit {short} changed {task.id} to {found.id}")
+        here = [t for t in tasks if t.id == found.id]
+        if len(here) == 1:
+            return here[0], said, None
+        if found.id in seen:
+            return None
+        ident = found.id
+        seen.add(ident)
+    return None
+
+
+def current_or_history(doc: OrgFile, tasks: list[Task], wanted: str,
+                       linked_at: datetime | None, root: str) -> Task | None:
+    """The task a session's link to ``wanted`` names now: the one rule of its log's notes
+    (:func:`~ai_protocols.board.model.current_task`), else, when no task has the id and
+    no log names it, the board's git history (:func:`id_in_history`: a person changed
+    the id in a commit the clone fast-forwarded), as ``task show`` reads an id; ``None``
+    when neither says. Git runs only on that miss."""
+    from ai_protocols.board.model import current_task
+
+    found = current_task(doc, tasks, wanted, linked_at)
+    if found is not None or any(t.id == wanted for t in tasks):
+        return found
+    history = id_in_history(doc, wanted, root)
+    return history[0] if history is not None else None
 
 
 def _removed(o: dict[str, _Chunk], order: list[str], a: dict[str, _Chunk],

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import InvalidText, MisplacedDrawer
+from ai_protocols.errors import DuplicateTaskId, InvalidText, MisplacedDrawer, TaskNotFound
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import parse_timestamp
@@ -71,8 +71,11 @@ __all__ = [
     "covers",
     "covers_real",
     "done_states",
+    "find_task",
     "handoffs",
     "holder_name",
+    "id_fault",
+    "id_shown",
     "join_paths",
     "kept_board_path",
     "kept_other",
@@ -271,10 +274,54 @@ def record_ended_locks(board: str, locks: list[AreaLock]) -> None:
         pass
 
 
-#: The log item of a task whose id a person changed (``Board._same_again``), or that
-#: two clones each gave an id (the merge's ``_adopt_ids``): the id it was, the id it has.
-RETYPED = pattern(r"- \[[^]]*\] its id was (?:also )?(\S+) \((?:changed by hand to|given in "
-                  r"another clone; a merge kept) (\S+)\): the same task$")
+def id_fault(text: str) -> str | None:
+    """Why ``text``, an id a person typed on a task's ``:ID:`` line, cannot be a task's id,
+    in words for a message (``it holds a space; ...``); ``None`` when it can. A task's id
+    keeps the agent-id rule (:func:`~ai_protocols.paths.safe_id`: one word, no white
+    space, control character, ``/``, ``(``, ``)`` or ``:``, at most 200 bytes in its
+    file-name form: the log's notes name it in parentheses, and Org drops white space
+    at a property's ends), shows as itself on a terminal (:func:`~ai_protocols.lean.display`:
+    no invisible or format character) and is inert Org text (no zero-width escape of
+    :func:`~ai_protocols.org.syntax.escape_inline` needed in a note that names it): a
+    note that names it is then the very id, found by a search (docs/tasks.md, "Ids")."""
+    from ai_protocols.errors import InvalidAgentId
+    from ai_protocols.lean import display
+    from ai_protocols.org.syntax import escape_inline
+    from ai_protocols.paths import safe_id
+
+    try:
+        safe_id(text)
+    except InvalidAgentId as error:
+        return error.reason.split("; an agent id", 1)[0] + \
+            "; a task's id is one word: no white space, no '(', ')', ':' or '/'"
+    if display(text) != text:
+        return "it holds a character a terminal does not show as itself"
+    if escape_inline(text) != text:
+        return "Org would read part of it as markup (a link, a timestamp, a macro...)"
+    return None
+
+
+def id_shown(text: str) -> str:
+    """``text``, an id a person typed, as a log note names it: quoted, escaped by the
+    one display rule (:func:`~ai_protocols.lean.quoted`, :func:`~ai_protocols.lean.display`),
+    so that nothing invisible is written; or, when Org would still read part of it as
+    markup (which only a zero-width space could escape), said so instead, without it."""
+    from ai_protocols.lean import display, quoted
+    from ai_protocols.org.syntax import escape_inline
+
+    shown = quoted(display(text))
+    if escape_inline(shown) == shown:
+        return shown
+    return "a text that Org would read as markup (not copied here)"
+
+
+#: The log item of a task whose id a person changed (``Board._same_again``), that two
+#: clones each gave an id (the merge's ``_adopt_ids``) or each changed to another (the
+#: merge's ``_one_id``: the smaller kept), or whose change by hand a merge kept over a
+#: later note that said otherwise (``_id_said``): the id it was, the id it has.
+RETYPED = pattern(r"- \[[^]]*\] its id was (?:also )?(\S+) \((?:changed by hand to|"
+                  r"(?:given|changed by hand) in another clone; a merge kept|"
+                  r"a merge kept the change by hand to) (\S+)\): the same task$")
 
 #: The log item of a task whose id git put back after a person had changed it
 #: (``Board._same_again``): the id it has again, the id the person had typed.
@@ -287,23 +334,27 @@ def renamed_to(doc: OrgFile, wanted: str, tasks: list[Task] | None = None) -> li
     whole id, or an end of it, as ``find_task`` reads one) was theirs and the id they
     have now is another: a person changed it (:data:`RETYPED`), two clones each gave
     one (the merge's note, :data:`RETYPED` too), or git put back the id a person had
-    changed (:data:`PUT_BACK`); the latest such note of each task deciding. The one
-    rule that follows an id through such changes, for a command's id and a session's
-    linked task alike (:func:`current_task`)."""
+    changed (:data:`PUT_BACK`): followed from its latest note back through the ids its
+    notes say it had (a note whose id it has is one of those ids: two clones' ids a
+    merge made one, an id changed twice), never through a note of an id it never had.
+    The one rule that follows an id through such changes, for a command's id and a
+    session's linked task alike (:func:`current_task`)."""
     found = []
     for task in tasks if tasks is not None else read_board(doc, check=False)[0]:
+        had = {task.id}
         for text in reversed(own_log(doc, task.line)):
             match = RETYPED.match(text.strip())
-            if match and match.group(2) == task.id:
+            if match and match.group(2) in had:
                 was = match.group(1)
             else:
                 match = PUT_BACK.match(text.strip())
-                if not (match and match.group(1) == task.id):
+                if not (match and match.group(1) in had):
                     continue
                 was = match.group(2)
-            if was == wanted or was.endswith(wanted):
+            if was != task.id and (was == wanted or was.endswith(wanted)):
                 found.append(task)
-            break
+                break
+            had.add(was)
     return found
 
 
@@ -1469,6 +1520,51 @@ def overlap(a: str, b: str) -> bool:
 
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+#: How Crockford's base 32 reads a character it never writes (crockford.com/base32).
+_CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
+
+
+def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
+    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
+    character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
+    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
+    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
+    several end so (it lists them: give more of the end). Spaces around it are
+    dropped; an id that matches no task as given is read as Crockford's base 32 reads
+    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
+    wanted = _check_task_id(task_id)
+    exact = [t for t in tasks if t.id == wanted]
+    if len(exact) > 1:
+        raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
+    if exact:
+        return exact[0]
+    found = [t for t in tasks if t.id and t.id.endswith(wanted)]
+    if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
+        loose = wanted.lower().translate(_CROCKFORD_READ)
+        found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
+    if len(found) == 1:
+        return found[0]
+    if found and len({t.id for t in found}) == 1:
+        raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
+    # (none ends so: those that start so, said, for whoever typed an id's start)
+    starting = () if found else tuple(dict.fromkeys(
+        t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
+            wanted.lower().translate(_CROCKFORD_READ))))
+    raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
+                       starting=starting)
+
+
+def _check_task_id(task_id: str) -> str:
+    """``task_id`` without the spaces around it, as every command reads a task's id;
+    :class:`~ai_protocols.errors.InvalidText` (exit 4) when nothing is left: an empty
+    id is bad input, as every other empty value is, not an id no task has."""
+    wanted = task_id.strip()
+    if not wanted:
+        raise InvalidText("task id", task_id, "it is empty; give a task's id, or its end "
+                                              "('ai-protocols task list' shows the ids)")
+    return wanted
 
 
 def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None, *,

@@ -381,8 +381,12 @@ def status(json: bool) -> None:
 
 @cli.command("merge-kept")
 @click.argument("target", metavar="[ID]", required=False)
+@click.option("--wording", type=click.Choice(["file", "kept"]), default="file",
+              show_default=True,
+              help="With no committed version of both, whose words to keep of an entry "
+                   "the file and the kept copy word differently.")
 @errors_to_exit
-def merge_kept(target: str | None) -> None:
+def merge_kept(target: str | None, wording: str) -> None:
     """Merge a session file with the newer version ai-protocols kept of it.
 
     When git put an older version of a session file back (a checkout of an old
@@ -394,7 +398,10 @@ def merge_kept(target: str | None) -> None:
     line changed on both sides is refused, nothing written), and the result is
     written. ID is an agent id or a session file's path (default: this agent's).
     When the kept copy holds a session another clone wrapped up, its entries go
-    into that session's archive instead. Prints the file that gained entries.
+    into that session's archive instead. With no committed version of both, an
+    entry the two word differently (of one section and minute, alike in words)
+    is kept once, in the file's words (--wording kept: the kept copy's); the
+    other words are named. Prints the file that gained entries.
     """
     import os
 
@@ -403,12 +410,17 @@ def merge_kept(target: str | None) -> None:
         project = Project.discover(os.path.dirname(os.path.realpath(target)))
     else:
         project = _project()
-    path, gained = project.merge_kept(target)
+    from ai_protocols.session.recovery import target_path
+
+    source = project.path_text if target is None else \
+        target_path(project, target, "merge-kept")
+    path, gained = project.merge_kept(target, wording=wording)
     lacked = counted(gained, "entry", "entries")
     if gained and str(path).startswith(project.sessions_dir_text + os.sep):
-        # (the kept copy's session was wrapped up in another clone: its archive)
-        click.echo(f"Merged the kept copy into the archive {path}: {lacked} it lacked.",
-                   err=True)
+        # (the kept copy's session was wrapped up in another clone, or the file was a
+        # copy of an archived session put back, and is gone now: its archive)
+        what = "the kept copy" if os.path.lexists(source) else "the file"
+        click.echo(f"Merged {what} into the archive {path}: {lacked} it lacked.", err=True)
     elif gained:
         click.echo(f"Merged the kept copy in: {lacked} the file lacked.", err=True)
     else:

@@ -14,6 +14,7 @@ import sys
 from ai_protocols.cli.options import text_of
 from ai_protocols.cli.output import display, print_json, print_path, render_session
 from ai_protocols.lean import datetime, shell_quote
+from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -304,7 +305,12 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
                   json: bool) -> None:
     """``list [--agent ID] [--runtime R] [--since WHEN] [--json]``."""
     moment = None
-    if since:
+    for name, value in (("--agent", agent), ("--runtime", runtime)):
+        if value == "":  # (no session has an empty id: it would match none, silently)
+            from ai_protocols.errors import InvalidText
+
+            raise InvalidText(name, value, f"give a value, or leave {name} out to list all")
+    if since is not None:
         from ai_protocols.cli.since import parse_since
 
         moment = parse_since(since)
@@ -326,9 +332,16 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         state = row.state if row.kind == "open" else row.status  # as status says / as closed
         _echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
                    f"{display(row.agent_id or '-')}  {label}\n    {display(row.path_text)}")
+        if row.kind == "open" and row.status in CLOSED_STATUSES:  # (rare: a copy put back?)
+            from ai_protocols.session.resume import misplaced_of
+
+            put_back = misplaced_of(project, row.path_text, row.agent_id, row.status)
+            if put_back:
+                _echo(f"    warning: {display(put_back)}")
     if not rows:
         filters = " ".join(f"--{name} {quote(value)}" for name, value in
-                           (("agent", agent), ("runtime", runtime), ("since", since)) if value)
+                           (("agent", agent), ("runtime", runtime), ("since", since))
+                           if value is not None)
         _echo(f"No session matches {filters}." if filters else
                    f"No sessions in {display(project.ai_dir_text)} yet: none has started "
                    "('ai-protocols start' begins one).")
@@ -352,14 +365,16 @@ def _warn_unmerged_others(project: Project) -> None:
 
 
 def replaced_of(project: Project, path: str, session: Session | None = None,
-                agent_id: str | None = None) -> str | None:
+                agent_id: str | None = None, status: str | None = None) -> str | None:
     """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
     calls when the file is the version this tool last wrote; first, while git's index
     holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`;
     then, when its session headline holds an ``AGENT_ID`` (``session``'s, else
-    ``agent_id``) and that agent's own session is there, the writes' refusal
-    (:func:`~ai_protocols.session.resume.misplaced_of`; a kept copy or none)."""
+    ``agent_id``) and that agent's own session is there, or its ``STATUS``
+    (``session``'s, else ``status``) says it is closed and its archive holds it (a copy
+    put back), the writes' refusal (:func:`~ai_protocols.session.resume.misplaced_of`;
+    a kept copy or none)."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
     from ai_protocols.session.names import kept_is_other
@@ -371,10 +386,12 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
 
         unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
     agent = session.agent_id if session is not None else agent_id
-    if agent:  # (another agent's own session here, a kept copy or none: one rule)
+    state = session.status if session is not None else status
+    if agent or state in CLOSED_STATUSES:  # (another agent's own session here, or an
+        # archived one put back; a kept copy or none: one rule)
         from ai_protocols.session.resume import misplaced_of
 
-        misplaced = misplaced_of(project, path, agent)
+        misplaced = misplaced_of(project, path, agent, state)
         if misplaced is not None:
             return ". ".join(w for w in (unmerged, misplaced) if w)
     if not kept_is_other(project.ai_dir_text, path):
@@ -449,7 +466,8 @@ def status(json: bool) -> None:
         if row.summary:
             _echo(f"    summary: {display(row.summary)}")
         _echo(f"    {display(row.path_text)}")
-        replaced = replaced_of(project, row.path_text, agent_id=row.agent_id)
+        replaced = replaced_of(project, row.path_text, agent_id=row.agent_id,
+                               status=row.status)
         if replaced:
             _echo(f"    warning: {display(replaced)}")
         untracked = _untracked_earlier(project, row.path_text)
@@ -457,7 +475,7 @@ def status(json: bool) -> None:
             _echo(f"    warning: {display(untracked)}")
         from ai_protocols.session.transaction import missing_earlier
 
-        missing = missing_earlier(project.ai_dir_text, row.path_text)
+        missing = missing_earlier(project.ai_dir_text, row.path_text, row.missing_earlier)
         if missing:  # (a clone that never got them: docs/decisions.md, issue 16, 11th c)
             _echo(f"    warning: {display(missing)}")
     if removed:

@@ -63,14 +63,33 @@ def report_error(error: BaseException) -> int:
     """Print a library error (or an ``OSError`` the library did not expect, as a
     :class:`~ai_protocols.errors.StorageError`) as ``Error: ...`` on stderr, and
     return its documented exit code. Both the fast path and the click CLI call it."""
-    from ai_protocols.errors import AiProtocolsError, StorageError
+    from ai_protocols.errors import AiProtocolsError, NoSession, StorageError
 
     if not isinstance(error, AiProtocolsError):
         error = StorageError(getattr(error, "filename", None) or "?", error)  # type: ignore[arg-type]
+    elif type(error) is NoSession:  # (its subclasses say where the file went)
+        error = _no_project_instead(error)
     # (str(error) is escaped once, by display's one rule: an ESC the user typed shows
     # as \x1b, never dropped and never sent to the terminal)
     print(f"Error: {error}", file=sys.stderr)
     return error.exit_code  # type: ignore[attr-defined]
+
+
+def _no_project_instead(error: BaseException) -> BaseException:
+    """:class:`~ai_protocols.errors.NoProject` (exit 13, "run 'ai-protocols init'") for a
+    missing session file when the working directory is in no project
+    (:func:`~ai_protocols.paths.in_a_project`): there, "run 'ai-protocols start' first"
+    would lead to ``start``'s own refusal. ``error`` itself otherwise. Only on this error
+    path, so no command pays for the search (docs/decisions.md, issue 16, fourteenth
+    round)."""
+    import os
+
+    from ai_protocols.errors import NoProject
+    from ai_protocols.paths import in_a_project
+
+    if in_a_project():
+        return error
+    return NoProject(os.path.realpath(os.getcwd()))  # type: ignore[arg-type]
 
 
 def print_log_report(report: LogReport) -> None:

@@ -15,11 +15,18 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
-    """The local time ``value`` names; :class:`InvalidText` when it names none."""
+    """The local time ``value`` names; :class:`InvalidText` (exit 4) when it names none:
+    an empty value, text that is neither a duration nor a date, or a duration reaching
+    back before the year 1 (``datetime``'s range)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", value)
     if match:
         amount, unit = match.groups()
-        return (now or datetime.now()) - timedelta(**{_UNITS[unit]: float(amount)})
+        try:
+            return (now or datetime.now()) - timedelta(**{_UNITS[unit]: float(amount)})
+        except (OverflowError, ValueError) as error:  # (before year 1, or past timedelta)
+            raise InvalidText("--since", value, "that reaches back before the year 1; give a "
+                              "shorter duration, such as 52w, or a date such as 2026-11-01"
+                              ) from error
     from dateutil import parser
 
     try:

@@ -62,7 +62,7 @@ from ai_protocols.git.spawn import (
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import counted, datetime, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
-from ai_protocols.storage.files import temporary_name
+from ai_protocols.storage.files import temp_stem, temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Recorded",
            "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded", "take"]
@@ -709,10 +709,14 @@ class Checkpoints:
     # -- taking one ---------------------------------------------------------------------
 
     def take(self, note: str | None = None, *, meanwhile: Callable[[], object] | None = None,
-             early: EarlyAdd | None = None) -> tuple[Checkpoint, str | None]:
+             early: EarlyAdd | None = None, before_commit: Callable[[], object] | None = None
+             ) -> tuple[Checkpoint, str | None]:
         """Record the work tree as a new checkpoint of this agent; return it and the
         branch ``HEAD`` was on. ``note``: free text kept in the commit's message;
         ``meanwhile``: called while ``git add`` runs (to import what comes next);
+        ``before_commit``: called once the tree is written, just before the commit's
+        time is taken (:func:`take` takes the session file's lock there, so that the
+        time is taken holding it, as every write's is);
         ``early``: that ``git add``, started already
         (:func:`ai_protocols.git.spawn.start_add`; taken over when it is this work
         tree's, else closed). Raises :class:`~ai_protocols.errors.GitFailed`.
@@ -775,6 +779,8 @@ class Checkpoints:
         changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
         work = sum(not is_tool_path(p, self.tool_folders) for p in changed)  # (the one rule)
         number = max(numbers, default=0) + 1
+        if before_commit is not None:
+            before_commit()
         moment = datetime.now(timezone.utc).replace(microsecond=0)
         while True:  # another run of this agent may take the same number: the next one
             message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
@@ -1660,22 +1666,27 @@ class Checkpoints:
         holding only those, or such a file, is not in the way."""
         found = []
         for path in written:
+            # The folders above first: a symbolic link or a file where a folder goes is
+            # in the way itself (unless removed first), and what lies beyond a symbolic
+            # link is no file of this work tree (never judged through it).
+            parent, beyond = Path(path).parent, False
+            while parent.parts:
+                where = self.top / parent
+                if os.path.lexists(where) and (os.path.islink(where) or
+                                               not os.path.isdir(where)):
+                    if parent.as_posix() not in removed:
+                        found.append(parent.as_posix())  # a file where a folder goes
+                    beyond = True
+                    break
+                parent = parent.parent
+            if beyond:
+                continue
             target = self.top / path
             if os.path.isdir(target) and not os.path.islink(target):
                 if not self._only_removed(path, removed):
                     found.append(path)  # its files would go with it
             elif path in added and os.path.lexists(target) and path not in removed:
                 found.append(path)  # ignored, so not in the snapshot
-            else:
-                parent = Path(path).parent
-                while parent.parts:
-                    where = self.top / parent
-                    if os.path.lexists(where) and (os.path.islink(where) or
-                                                   not os.path.isdir(where)):
-                        if parent.as_posix() not in removed:
-                            found.append(parent.as_posix())  # a file where a folder goes
-                        break
-                    parent = parent.parent
         return found
 
     def _only_removed(self, folder: str, removed: set[str]) -> bool:
@@ -1717,6 +1728,7 @@ class Checkpoints:
                                     "give another name", "export")
         if not target.parent.is_dir():
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
+        _discard_killed_exports(target)
         temp = target.with_name(temporary_name(target.name))
         prefix = self.default_worktree(checkpoint).name
         modules = self._modules(self.top, checkpoint.commit, "", target)
@@ -1777,18 +1789,21 @@ class Checkpoints:
         ls-tree`` and its blobs with ``git cat-file --batch`` (git-cat-file(1)), as
         stored, written with :mod:`tarfile` in git-archive(1)'s layout (a pax global
         header whose comment is the commit, then the entries in git's order)."""
+        import fcntl
         import gzip
         import tarfile
 
         # No file name and no time in the gzip header, as git archive (gzip -n) writes
         # it: never the temporary file's name (RFC 1952, FNAME).
-        with open(temp, "xb") as raw, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
-                tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
-                             pax_headers={"comment": commit}, encoding="utf-8",
-                             errors="surrogateescape") as out:
-            where = {path: (folder, link) for folder, link, path in modules}
-            self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
+        with open(temp, "xb") as raw:
+            # held while it is written: a later export's sweep leaves it alone
+            fcntl.flock(raw.fileno(), fcntl.LOCK_EX)  # (_discard_killed_exports)
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
+                    tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
+                                 pax_headers={"comment": commit}, encoding="utf-8",
+                                 errors="surrogateescape") as out:
+                where = {path: (folder, link) for folder, link, path in modules}
+                self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
 
     def _tar_tree(self, out: tarfile.TarFile, repo: Path, env: dict[str, str], commit: str,
                   prefix: str, above: str, modules: dict[str, tuple[Path, str]]) -> None:
@@ -1958,7 +1973,7 @@ def _parse(record: bytes) -> Checkpoint | None:
 
 
 def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
-           now: datetime | None = None) -> None:
+           now: datetime | None = None, *, held: bool = False) -> None:
     """Record ``checkpoint`` in the session file at ``path`` (one edit transaction):
     the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
     (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
@@ -1966,7 +1981,8 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     Log section: the note's first line (:func:`~ai_protocols.session.text.preview`), and
     when that is not all of it (more lines, or a line cut at 100 characters) where the
     whole note is (``checkpoint show HASH``: the commit's message keeps it). Raises what
-    :func:`ai_protocols.session.transaction.editing` raises."""
+    :func:`ai_protocols.session.transaction.editing` raises. ``held``: the caller holds
+    the session file's lock (:func:`take`)."""
     from ai_protocols.git.head import branch_text
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
@@ -1976,7 +1992,7 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
         count = f", {counted(len(lines), 'line', 'lines')}" if len(lines) > 1 else ""
         note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
-    with editing(ai_dir, path, now=now) as edit:
+    with editing(ai_dir, path, now=now, held=held) as edit:
         edit.set_properties(("CHECKPOINT", checkpoint.ref),
                             ("CHECKPOINT_COMMIT", checkpoint.commit),
                             ("CHECKPOINT_BASE", checkpoint.parent or "none"),
@@ -2056,20 +2072,81 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
 
         note = check_text("note", note_text(note), lines=True)  # (as pause --note's, by line)
     checkpoints = Checkpoints(root, agent_id)
-    checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early)
     from ai_protocols.errors import AiProtocolsError, NoSession
+    from ai_protocols.session.transaction import locked_sessions
 
-    nested = checkpoints.nested_repositories(checkpoint)
-    dirty = checkpoints.dirty_submodules()
+    # The commit's time is taken holding the session file's lock, and the checkpoint is
+    # recorded before it is let go: a checkpoint that waited on the lock is not older
+    # than the entry written while it waited (as start and log take theirs: issue 14,
+    # fourteenth round). No session file: no lock (nothing made for want of a session),
+    # the record says so. A lock that cannot be taken (timed out): the checkpoint is
+    # taken all the same, not recorded, and said so.
+    lock = locked_sessions(os.fspath(ai_dir), os.fspath(path)) \
+        if os.path.lexists(path) else None
+    entered: list[bool] = []
+    failed: list[AiProtocolsError] = []
+
+    def enter() -> None:
+        if lock is not None:
+            try:
+                lock.__enter__()
+                entered.append(True)
+            except AiProtocolsError as error:
+                failed.append(error)
+
     session: Path | None = path
     why = None
     try:
-        record(ai_dir, path, checkpoint, branch, now)
-    except NoSession:
-        session, why = None, (f"there is no session file at {path} ('ai-protocols start' "
-                              "begins one)")
-    except AiProtocolsError as error:
-        session, why = None, error.message  # (shown through display, once)
+        checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early,
+                                              before_commit=enter)
+        try:
+            if failed:
+                raise failed[0]
+            record(ai_dir, path, checkpoint, branch, now, held=bool(entered))
+        except NoSession:
+            session, why = None, (f"there is no session file at {path} ('ai-protocols "
+                                  "start' begins one)")
+        except AiProtocolsError as error:
+            session, why = None, error.message  # (shown through display, once)
+    finally:
+        if entered:
+            lock.__exit__(None, None, None)  # type: ignore[union-attr]
+    nested = checkpoints.nested_repositories(checkpoint)
+    dirty = checkpoints.dirty_submodules()
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.empty = checkpoints.empty_repositories
     return taken
+
+
+def _discard_killed_exports(target: Path) -> None:
+    """Remove the temporary files (``.NAME.<12 hex digits>.tmp``, the name
+    :func:`~ai_protocols.storage.files.temporary_name` gives) that an export to ``target``
+    killed before its rename left beside it: those whose ``flock`` nobody holds (a
+    writer holds its own until it ends, :meth:`Checkpoints._export`). ``checkpoint export`` takes no
+    project lock, so the lock of each file says whether its writer still runs. A file
+    made a moment ago whose writer has not taken its lock yet could be removed: that
+    export then fails with a clear error and nothing else is lost (docs/checkpoints.md)."""
+    import fcntl
+
+    stem = temp_stem(target.name)
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        middle = name[len(stem) + 2:-len(".tmp")]
+        if not (name.startswith(f".{stem}.") and name.endswith(".tmp") and len(middle) == 12
+                and all(c in "0123456789abcdef" for c in middle)):
+            continue
+        path = target.parent / name
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(path)
+        except OSError:  # (a live writer holds it, or it went meanwhile)
+            pass
+        finally:
+            os.close(fd)

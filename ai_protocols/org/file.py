@@ -714,6 +714,34 @@ class OrgFile:
         chunk.insert(local, block)
         self._changed(chunk, block, [], touches_headline=False)
 
+    def insert_all(self, inserts: Iterable[tuple[int, list[str]]]) -> None:
+        """Insert each ``(index, lines)``: ``lines`` (without endings) before
+        ``lines[index]``, every index read in the text as it is before any of them;
+        blocks at one index in the order given. One pass: the headlines are numbered
+        once for all (:meth:`insert`'s, block by block, number them after each block:
+        quadratic in the blocks of a big board)."""
+        by_index: dict[int, list[str]] = {}
+        for index, block in inserts:
+            by_index.setdefault(index, []).extend(line + self.newline for line in block)
+        if not by_index:
+            return
+        added: list[str] = []
+        reparse = False
+        for index in sorted(by_index, reverse=True):  # (from the end: indexes stay true)
+            block = by_index[index]
+            chunk, local = self.locate(index, at_end=True)
+            if local == chunk.count and not chunk.terminated():
+                chunk.lines[-1] += self.newline  # the file's last line: give it an ending
+            chunk.insert(local, block)
+            chunk.head = None
+            added += block
+            reparse = reparse or chunk is self._chunks[0]
+        if reparse or any(is_headline(line) or _mentions_todo_line(line) for line in added):
+            self._source = None
+            self._parse(self.text)
+            return
+        self._renumber()
+
     def replace(self, start: int, end: int, new_lines: Iterable[str]) -> None:
         """Replace ``lines[start:end]`` with ``new_lines`` (without endings)."""
         unterminated = end == self.line_count and not self._chunks[-1].terminated()

@@ -57,15 +57,17 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
 from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
+    CLOSED_STATUSES,
     EARLIER,
     SECTIONS,
+    SESSION_ID_PROPERTY,
     earlier_link_line,
     earlier_section,
     find_section,
     is_earlier_name,
-    org_link_escape,
     parse_earlier_link,
     session_headline,
+    with_earlier_path,
 )
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.storage import files as storage
@@ -95,8 +97,6 @@ STATUS_PRECEDENCE: tuple[str, ...] = (
 #: Properties holding a time: when both sides changed one, the later time wins (when
 #: not in a unit of :func:`merge_properties`, as ``UPDATED``, ``ENDED`` and ``EXITED`` are).
 TIME_PROPERTIES = frozenset({"UPDATED", "ENDED", "EXITED", "COMPACTED"})
-#: The statuses of a closed session: when one side closed it, it stays closed.
-CLOSED_STATUSES = frozenset({"wrapped-up", "abandoned"})
 #: The statuses an exit record sets (its agent ended without a wrap-up): they never
 #: resume a session, so a pause on the other side stays (a pause outlives its agent).
 EXIT_STATUSES = frozenset({"ended", "crashed"})
@@ -1119,11 +1119,10 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
         if key in seen:
             continue  # (the same file, named from two folders)
         seen.add(key)
-        old = org_link_escape(link[0])
         sep, search = link[0].partition("::")[1:]
         new = os.path.relpath(target, home or ".").replace(os.sep, "/") + sep + search
-        if bare[9:9 + len(old)] == old and bare[9 + len(old):].startswith("]["):
-            line = "- [[file:" + org_link_escape(new) + line[9 + len(old):]
+        if new != link[0]:  # (only the path changes: its type as typed, the rest kept)
+            line = (with_earlier_path(bare, new) or bare) + line[len(bare):]
         out.append(line)
     return "".join(out)
 
@@ -1675,16 +1674,81 @@ def _entry_keys_of(version: _Version) -> set[tuple[str, str]]:
             if unit.kind == "E"}
 
 
-def _common_base(first: _Version, second: _Version) -> str:
+#: Whose wording ``merge-kept`` keeps of an entry the file and the kept copy word
+#: differently, with no committed version of both to tell which changed it
+#: (:func:`reworded_pairs`): the file's (a person's edit after git put it back) or the
+#: kept copy's.
+WORDINGS = ("file", "kept")
+
+
+def reworded_pairs(first: _Version, second: _Version) -> dict[tuple[str, str], _Unit]:
+    """The entries of ``first`` that ``second`` holds in other words, each paired with
+    ``second``'s: by ``(chunk, key)`` of ``first``'s entry. In one section (never the
+    Log, whose lines are the tool's records), an entry of ``first`` whose key
+    ``second`` lacks is paired with an entry of ``second`` whose key ``first`` lacks,
+    of the same timestamp (to the minute: the tool writes an entry's stamp once, and
+    only a person changes its words), when each is the other's closest in words among
+    those (difflib's ratio of their words, the only best on both sides) and they
+    are alike enough (:data:`_REWORD_RATIO`): the same entry, reworded. Two entries of
+    one minute with unlike words are two entries, never paired (a person's new entry
+    is never taken for another's reword): both are kept. Raises nothing of its own."""
+    pairs: dict[tuple[str, str], _Unit] = {}
+    for name, units in first.chunks.items():
+        if name == "section:log" or name not in second.chunks:
+            continue
+        mine = {u.key for u in units if u.kind == "E"}
+        theirs = {u.key for u in second.chunks[name] if u.kind == "E"}
+        alone: list[dict[datetime | None, list[_Unit]]] = [{}, {}]
+        for side, (group, other) in enumerate(((units, theirs),
+                                               (second.chunks[name], mine))):
+            for unit in group:
+                if unit.kind == "E" and unit.key not in other:
+                    alone[side].setdefault(unit.time, []).append(unit)
+        for when, found in alone[0].items():
+            twins = alone[1].get(when, [])
+            if when is None or not twins:
+                continue
+            ratio = {(i, j): difflib.SequenceMatcher(None, _words(a), _words(b)).ratio()
+                     for i, a in enumerate(found) for j, b in enumerate(twins)}
+            for i, unit in enumerate(found):
+                row = sorted(((r, j) for (x, j), r in ratio.items() if x == i), reverse=True)
+                best, j = row[0]
+                if best < _REWORD_RATIO or (len(row) > 1 and row[1][0] == best):
+                    continue
+                column = sorted((r for (x, y), r in ratio.items() if y == j), reverse=True)
+                if column[0] == best and (len(column) == 1 or column[1] < best):
+                    pairs[(name, unit.key)] = twins[j]
+    return pairs
+
+
+def _words(unit: _Unit) -> str:
+    """An entry's words: its first line after the timestamp (``""``: none)."""
+    found = _ITEM.match(unit.key)
+    return unit.key[found.end():].strip() if found else unit.key.strip()
+
+
+#: How alike (difflib's ratio, 0 to 1) the words of two entries of one minute
+#: must be to be taken as one entry reworded (:func:`reworded_pairs`): most of the
+#: words kept. Unlike ones are two entries, both kept.
+_REWORD_RATIO = 0.6
+
+
+def _common_base(first: _Version, second: _Version, wording: str | None = None) -> str:
     """A base for merging two versions of one session that git gives no common ancestor
     of: what both hold. The chunks both have, in ``first``'s order; in each, the units of
     ``first`` that ``second`` holds too (an entry by its key, ticked or not, as
     ``first`` has it; a line of free text by its text, as many times as both have it);
     the drawer's property lines both have alike. Against it, whatever one side alone
     holds (an entry, a line, a property) is that side's addition, and the three-way
-    merge keeps it."""
+    merge keeps it. ``wording`` (``"file"``: ``first``'s, ``"kept"``: ``second``'s; see
+    :data:`WORDINGS`): an entry the two word differently (:func:`reworded_pairs`) is in
+    the base in the other side's words, with the checkbox of the side whose words are
+    kept, so that the merge takes that side's words as its change (a tick on the other
+    side then meets that change: a conflict, nothing merged); ``None``: in neither
+    (both wordings kept)."""
     pieces: list[str] = []
     common_props = {raw for _key, raw in second.drawer}
+    pairs = reworded_pairs(first, second) if wording in WORDINGS else {}
     for name in first.order:
         if name not in second.chunks:
             continue
@@ -1700,6 +1764,10 @@ def _common_base(first: _Version, second: _Version) -> str:
                 other = keys[unit.key]
                 pieces.append(other if _UNTICKED.sub(r"\1[X]", other, count=1) == unit.raw
                               and other != unit.raw else unit.raw)
+            elif unit.kind == "E" and (name, unit.key) in pairs:
+                twin = pairs[(name, unit.key)]
+                pieces.append(_with_box(twin, _box(unit)) if wording == "file"
+                              else _with_box(unit, _box(twin)))
             elif unit.kind == "T" and lines.get(unit.raw, 0) > 0:
                 lines[unit.raw] -= 1
                 pieces.append(unit.raw)
@@ -1723,7 +1791,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     copy) derive from. All three must be one session's versions (the same ``STARTED``
     and ``AGENT_ID``), and ``newer``, which only the tool's writes made, must hold
     every entry ``base`` holds (the tool only ever adds entries: a kept copy that lacks
-    one did not come from ``base``), else 0. 2: besides, ``older`` carries ``base``'s
+    one did not come from ``base``), else 0; a ``SESSION_ID`` held by several must be
+    the same too (two sessions started in one minute). 2: besides, ``older`` carries ``base``'s
     write record (its ``UPDATED_AT``, which only the tool's writes change, never an
     edit in Emacs): it is ``base`` as git put it back, with a person's edits (a
     reworded line, a deleted one) at most. 1: ``older`` holds every entry ``base``
@@ -1738,7 +1807,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
         return 0
     first, *sides = read
     identity = [(v.properties.get("STARTED"), v.properties.get("AGENT_ID")) for v in read]
-    if len(set(identity)) != 1:
+    ids = {v.properties.get(SESSION_ID_PROPERTY) for v in read} - {None, ""}
+    if len(set(identity)) != 1 or len(ids) > 1:  # (two sessions of one minute: two ids)
         return 0
     keys = {key for _name, key in _entry_keys_of(first)}  # type: ignore[arg-type]
     holds = [keys <= {key for _name, key in _entry_keys_of(side)}  # type: ignore[arg-type]
@@ -1751,8 +1821,8 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
     return 1 if holds[0] else 0
 
 
-def merge_diverged_bytes(older: bytes, newer: bytes,
-                         base: bytes | None = None) -> MergeResult | None:
+def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, *,
+                         ancestor: bool = False, wording: str = "file") -> MergeResult | None:
     """Merge two versions of one session file that both hold entries the other lacks,
     with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
     stash, a rebase's abort) put back and a write went into, and ``newer``, the version
@@ -1765,8 +1835,11 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     to be written, and a person merges them. ``base``: the version both derive from,
     when the caller has one (the one git committed last: ``merge-kept``); used only when
     :func:`ancestor_of_both` holds, so that a line one side changed (a tick, a reworded
-    line) takes the change, three ways as git-merge-file(1) would. Raises nothing of its
-    own."""
+    line) takes the change, three ways as git-merge-file(1) would; with ``ancestor``,
+    whenever given: the caller knows from git's history that both derive from it
+    (``merge-kept`` into an archive). ``wording``: without such a base, whose words of
+    an entry the two word differently are kept (:data:`WORDINGS`, :func:`_common_base`;
+    docs/decisions.md, "Issue 14, fourteenth round"). Raises nothing of its own."""
     try:
         texts = [data.decode("utf-8") for data in (older, newer)]
     except UnicodeDecodeError:
@@ -1775,12 +1848,12 @@ def merge_diverged_bytes(older: bytes, newer: bytes,
     if versions[0] is None or versions[1] is None:
         return None
     old, new = versions
-    if base is not None and base_rank(base, older, newer) > 0:
+    if base is not None and (ancestor or base_rank(base, older, newer) > 0):
         committed = _read(base.decode("utf-8"))
     else:
         base, committed = None, None
     if base is None or committed is None:
-        base = _common_base(old, new).encode("utf-8")
+        base = _common_base(old, new, wording).encode("utf-8")
         committed = _read(base.decode("utf-8"))
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
@@ -1808,6 +1881,21 @@ def _entry_raws(version: _Version) -> dict[tuple[str, str], str]:
     key is there twice)."""
     return {(name, unit.key): unit.raw for name, units in version.chunks.items()
             for unit in units if unit.kind == "E"}
+
+
+def reworded_entries(older: bytes, newer: bytes) -> list[tuple[str, str]]:
+    """The entries the session files ``older`` and ``newer`` word differently
+    (:func:`reworded_pairs`), as ``(older's first line, newer's first line)``, in
+    ``older``'s order; ``[]`` when either is no session file this module reads."""
+    try:
+        one, two = (_read(data.decode("utf-8", "replace")) for data in (older, newer))
+    except ValueError:
+        return []
+    if one is None or two is None:
+        return []
+    first = {(name, u.key): u for name, units in one.chunks.items() for u in units}
+    return [(first[key].raw.split("\n", 1)[0].strip(), twin.raw.split("\n", 1)[0].strip())
+            for key, twin in reworded_pairs(one, two).items()]
 
 
 def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:

@@ -19,8 +19,21 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Literal
 
-__all__ = ["ENTRY_KINDS", "ITEM_SEPARATOR", "EarlierEntries", "EntryKind", "FlatObjects",
-           "LogEntry", "ObjectTexts", "Session", "SessionInfo", "iso", "moved_count"]
+__all__ = [
+    "ENTRY_KINDS",
+    "ITEM_SEPARATOR",
+    "Compared",
+    "EarlierEntries",
+    "EntryKind",
+    "FlatObjects",
+    "LogEntry",
+    "ObjectTexts",
+    "Session",
+    "SessionInfo",
+    "compared",
+    "iso",
+    "moved_count",
+]
 
 
 @record(frozen=True)
@@ -331,6 +344,64 @@ class SessionInfo:
             "ended": iso(self.ended),
             "state": self.state,
         }
+
+
+class Compared:
+    """What a session ``older`` lacks of a session ``newer`` (:func:`compared`), by kind,
+    as a person sees the file: ``log``, the Log lines (the tool's records, not an
+    entry's own line) it lacks; ``entries``, the items it lacks; ``ticks``, the items it
+    holds unticked that ``newer`` ticked; ``reworded``, the items it holds worded
+    otherwise (an item of the same section and timestamp whose text differs: a person's
+    reword, not an entry missing)."""
+
+    __slots__ = ("entries", "log", "reworded", "ticks")
+
+    def __init__(self, log: list[Entry], entries: int, ticks: int, reworded: int) -> None:
+        self.log, self.entries, self.ticks, self.reworded = log, entries, ticks, reworded
+
+    def said(self, *, log: bool = True, none: str = "no entry") -> str:
+        """The counts said by kind (:func:`~ai_protocols.lean.counted`: ``1 Log line, 2
+        entries, 1 reworded entry and 1 tick``; without ``log``, no Log lines), ``none``
+        when every count is 0: the one wording of the read commands' warning and the
+        writes' refusal (issue 14, thirteenth and fourteenth rounds)."""
+        from ai_protocols.lean import counted
+
+        said = [counted(n, one, many) for n, one, many in
+                ((len(self.log) if log else 0, "Log line", "Log lines"),
+                 (self.entries, "entry", "entries"),
+                 (self.reworded, "reworded entry", "reworded entries"),
+                 (self.ticks, "tick", "ticks")) if n]
+        return (", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else
+                said[0] if said else none)
+
+
+def compared(newer: Session, older: Session) -> Compared:
+    """What the session ``older`` lacks of ``newer``, counted by kind
+    (:class:`Compared`; issue 14, thirteenth round: a tick and an entry were counted as
+    Log entries, a reword as an entry missing). Items are matched by section, timestamp
+    and text; of the items of one section and timestamp that only one side holds, as
+    many as the other side holds there are rewords, the rest are entries."""
+    kinds = {k.kind for k in SECTION_KINDS}
+    have = {(e.time, e.text) for e in older.log}
+    missing = [e for e in newer.log if e.text.partition(": ")[0] not in kinds and
+               (e.time, e.text) not in have]
+    lacking = ticks = reworded = 0
+    for kind in kinds:
+        old = {(e.time, e.text): e for e in older.items(kind)}
+        new = {(e.time, e.text): e for e in newer.items(kind)}
+        ticks += sum(1 for key, e in new.items()
+                     if key in old and e.done is True and old[key].done is not True)
+        extra: dict[datetime | None, int] = {}
+        for key in old:
+            if key not in new:
+                extra[key[0]] = extra.get(key[0], 0) + 1
+        for time, _text in (key for key in new if key not in old):
+            if extra.get(time):
+                extra[time] -= 1
+                reworded += 1
+            else:
+                lacking += 1
+    return Compared(missing, lacking, ticks, reworded)
 
 
 def instant(record: str | None, updated: datetime | None) -> str | None:

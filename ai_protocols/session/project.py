@@ -149,6 +149,9 @@ class StatusRow:
     #: The earlier-entries files of its own the session links that are neither here
     #: nor kept (:func:`~ai_protocols.session.rollover.missing_linked`), as paths.
     missing_earlier: list[str] | None = None
+    #: The session's ``STATUS`` (``wrapped-up`` in a live file: a copy put back; the
+    #: warning says so, :func:`~ai_protocols.session.resume.misplaced_of`).
+    status: str | None = None
 
     @property
     def age(self) -> timedelta | None:
@@ -871,7 +874,8 @@ class Project:
         return Path(recovery.recover(self, target, adopt=adopt, force=force, now=now))
 
     def merge_kept(self, target: str | None = None,
-                   now: datetime | Moment | None = None) -> tuple[Path, int]:
+                   now: datetime | Moment | None = None, *,
+                   wording: str = "file") -> tuple[Path, int]:
         """Merge a session file with the newer version the tool kept of it (what exit 6,
         :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
         or a session file's path (default: the caller's). Returns the file that gained
@@ -879,7 +883,9 @@ class Project:
         session when another clone wrapped it up (the file's own session carries on);
         see :func:`ai_protocols.session.transaction.merge_kept_into`. The
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
-        write sets them (:func:`~ai_protocols.session.pause.record_head`)."""
+        write sets them (:func:`~ai_protocols.session.pause.record_head`). ``wording``:
+        whose words of an entry the two word differently are kept when git holds no
+        version of both (``"file"`` or ``"kept"``)."""
         from pathlib import Path
 
         from ai_protocols.session.pause import record_head
@@ -889,7 +895,8 @@ class Project:
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
         root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
         where, gained = merge_kept_into(self.ai_dir_text, path, now=now,
-                                        then=lambda edit: record_head(edit, root))
+                                        then=lambda edit: record_head(edit, root),
+                                        wording=wording)
         return Path(where), gained
 
     # -- other agents ---------------------------------------------------------------------
@@ -955,7 +962,8 @@ class Project:
                 live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
                                   session.updated, session.summary, session.title, moment,
-                                  session.updated_at, missing_earlier=gone))
+                                  session.updated_at, missing_earlier=gone,
+                                  status=session.status))
         for path, kept in self._removed_sessions().items():
             try:  # what the row says of it is its kept copy's
                 session = self._read(kept, head=True)

@@ -38,6 +38,7 @@ from ai_protocols.lean import counted, datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
+from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
 from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
@@ -263,10 +264,12 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
         return [], {}
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
-        from ai_protocols.board.model import current_task, linked_since
+        from ai_protocols.board.merge import current_or_history
+        from ai_protocols.board.model import linked_since
 
-        now = current_task(doc, tasks, linked,
-                           linked_since(session.log, linked) if session else None)
+        now = current_or_history(doc, tasks, linked,
+                                 linked_since(session.log, linked) if session else None,
+                                 str(project.root))
         linked = now.id if now is not None else linked
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
                                                (linked and t.id == linked))]
@@ -489,7 +492,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
-    misplaced = misplaced_of(project, path, session.agent_id)
+    misplaced = misplaced_of(project, path, session.agent_id, session.status)
     if misplaced is not None:
         return misplaced
     if not kept_is_other(project.ai_dir_text, path):
@@ -510,12 +513,17 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
         return None
     from ai_protocols.session.layout import whole
+    from ai_protocols.session.model import compared
 
     try:
         session = whole(session)  # (every entry compared: not a brief read's)
     except (OSError, AiProtocolsError, storage.NotRegular):
         return None
-    missing, lacks, reworded = _compared(newer, session)
+    # (what the file lacks, by kind: a reword of the file's is said below as its own,
+    # not as an entry it lacks)
+    found = compared(newer, session)
+    found.reworded = 0
+    missing, lacks = found.log, found.said()
     points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
               if e.text.startswith("checkpoint: ")]
     if points:  # (the last one named: the text stays within resume's bound)
@@ -543,17 +551,12 @@ def replaced_warning(project: Project, session: Session) -> str | None:
 
     # a write went into the older version: copying either over the other loses some (an
     # entry the newer one's rollover moved to its earlier files is not lacking)
-    only_here, loses = lacking(project.ai_dir_text, path)
+    only_here, loses, said = lacking(project.ai_dir_text, path)
     if loses:
-        only_here = only_here - reworded if only_here >= reworded else only_here
-        count = "some entries" if only_here < 0 else \
-            counted(only_here, "entry", "entries") if only_here else \
+        # (said by kind, as the write's refusal says it: a reword is not an entry added)
+        count = "some entries" if only_here < 0 else said or \
             "edits (a tick, a note, a property or a line typed or deleted by hand)"
-        count += " the newer one lacks"
-        if reworded and only_here >= 0:  # (a person's reword: not an entry added)
-            words = (f"{counted(reworded, 'entry', 'entries')} worded otherwise than in the "
-                     "newer one")
-            count = f"{count}, and {words}" if only_here else words
+        count += " the newer one lacks or holds otherwise" if said else " the newer one lacks"
         parts.append(f"{first}this file holds {count}: merge the two with "
                      f"ai-protocols merge-kept {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)}; it keeps what each changed)")
@@ -564,53 +567,25 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     return "; ".join(parts)
 
 
-def _compared(newer: Session, older: Session) -> tuple[list[Entry], str, int]:
-    """What the session ``older`` (the file git put back) lacks of ``newer`` (the
-    version ai-protocols wrote last), counted by kind, as a person sees the file
-    (issue 14, thirteenth round: a tick and an entry were counted as Log entries, a
-    reword as an entry missing): the newer one's Log lines it lacks (the tool's
-    records), for the checkpoints they name; those counts said (``1 Log line, 1 entry
-    and 1 tick``, ``no entry`` when none); and how many of its entries are worded
-    otherwise than the newer one's (an item of the same section and timestamp whose
-    text differs: a person's reword, not an entry missing)."""
-    from ai_protocols.session.model import SECTION_KINDS
-
-    kinds = {k.kind for k in SECTION_KINDS}
-    have = {(e.time, e.text) for e in older.log}
-    missing = [e for e in newer.log if e.text.partition(": ")[0] not in kinds and
-               (e.time, e.text) not in have]
-    lacking = ticks = reworded = 0
-    for kind in kinds:
-        old = {(e.time, e.text): e for e in older.items(kind)}
-        new = {(e.time, e.text): e for e in newer.items(kind)}
-        ticks += sum(1 for key, e in new.items()
-                     if key in old and e.done is True and old[key].done is not True)
-        gone = [key for key in new if key not in old]
-        extra: dict[datetime | None, int] = {}
-        for key in old:
-            if key not in new:
-                extra[key[0]] = extra.get(key[0], 0) + 1
-        for time, _text in gone:
-            if extra.get(time):
-                extra[time] -= 1
-                reworded += 1
-            else:
-                lacking += 1
-    said = [counted(n, one, many) for n, one, many in
-            ((len(missing), "Log line", "Log lines"), (lacking, "entry", "entries"),
-             (ticks, "tick", "ticks")) if n]
-    text = (", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else
-            said[0] if said else "no entry")
-    return missing, text, reworded
-
-
-def misplaced_of(project: Project, path: str, agent_id: str | None) -> str | None:
+def misplaced_of(project: Project, path: str, agent_id: str | None,
+                 status: str | None = None) -> str | None:
     """What a write into the session file at ``path``, whose session headline holds the
-    ``AGENT_ID`` ``agent_id``, would be refused with because another agent's own session
-    is there (:func:`~ai_protocols.session.transaction.misplaced_warning`), for every
-    read command's warning (``show``, ``resume``, ``status``, ``start``: one rule, kept
-    copy or none; issue 14, thirteenth round); ``None`` otherwise. A string compare
-    unless the file holds an ``AGENT_ID`` not this path's."""
+    ``AGENT_ID`` ``agent_id`` and the ``STATUS`` ``status``, would be refused with
+    because another agent's own session is there
+    (:func:`~ai_protocols.session.transaction.misplaced_warning`), or because the file
+    is a copy of a session wrapped up (or abandoned) that its archive holds, put back
+    by hand or by git (:func:`~ai_protocols.session.transaction.put_back_warning`:
+    ``merge-kept`` brings what it holds into the archive; issue 14, fourteenth round),
+    for every read command's warning (``show``, ``resume``, ``status``, ``start``,
+    ``list``: one rule, kept copy or none; issue 14, thirteenth round); ``None``
+    otherwise. A string compare unless the file holds an ``AGENT_ID`` not this path's
+    or a closed session (then ``.ai/sessions/`` is listed)."""
+    if status in CLOSED_STATUSES:  # (a live file holding a closed session: rare)
+        from ai_protocols.session.transaction import put_back_warning
+
+        said = put_back_warning(project.ai_dir_text, path)
+        if said is not None:
+            return said
     if not agent_id or (project.agent_id == agent_id and
                         not path.endswith("/.ai/session-context.org")):
         return None

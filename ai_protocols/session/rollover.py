@@ -37,12 +37,18 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import chain, repeat
+from itertools import chain, product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
+from ai_protocols.org.syntax import (
+    Entry,
+    bracket_link,
+    format_property,
+    format_timestamp,
+    strip_ending,
+)
 from ai_protocols.paths import join, parent
 from ai_protocols.session.layout import (
     EARLIER,
@@ -51,6 +57,7 @@ from ai_protocols.session.layout import (
     SECTIONS,
     after_drawers,
     earlier_link_line,
+    earlier_link_paths,
     earlier_links,
     earlier_section,
     find_section,
@@ -59,13 +66,13 @@ from ai_protocols.session.layout import (
     is_own_earlier,
     iter_entries,
     move_links,
-    org_link_escape,
     other_lines,
     parse_earlier_link,
     read_earlier,
     read_session,
     section_for_write,
     session_headline,
+    with_earlier_path,
 )
 from ai_protocols.session.model import EarlierEntries, Session
 from ai_protocols.storage import files as storage
@@ -678,8 +685,9 @@ _ANYWHERE = frozenset(("http", "https", "ftp", "mailto", "news", "doi", "id", "i
 _NO_PATH = ("", " ", "\t", "\n", "\r", "(", ")", "<", ">", "[", "]", "/", "~")
 #: What may tie an entry's text to text elsewhere in its file, found by these strings
 #: first (a quick scan of the section), each then looked at (:meth:`_Ties._tied`).
-_MARKS = ("[fn:", "<<", "[[", "file:", "file+", "attachment:", "docview:", "{{{", "call_",
-          "(ref:", "#+")
+_MARKS = ("[fn:", "<<", "[[", "{{{", "call_", "(ref:", "#+",
+          *("".join(case) + end for case in product("fF", "iI", "lL", "eE")
+            for end in (":", "+")), "attachment:", "docview:")
 
 
 class _Ties:
@@ -715,7 +723,7 @@ class _Ties:
         for mark in _MARKS:
             at = base.find(mark, lo, hi)
             while at >= 0:
-                if self._tied(mark, at):
+                if self._tied(mark.lower(), at):
                     marks.append(at)
                 at = base.find(mark, at + 1, hi)
         if base.find("<<<") >= 0:  # (rare: no scan of the section for each word else)
@@ -735,8 +743,8 @@ class _Ties:
             return _TARGET.match(base, at) is not None and \
                 not (at > 0 and base[at - 1] == "<")
         if mark == "[[":
-            found = _LINK.match(base, at)
-            return found is not None and not _travels(found.group(1))
+            found = bracket_link(base, at)  # (Org's span: the one rule)
+            return found is not None and not _travels(base[at + 2:found[0]])
         if mark in ("file:", "file+", "attachment:", "docview:", "call_"):
             if at > 0 and (base[at - 1].isalnum() or base[at - 1] == "_"):
                 return False  # (no word of its own: "profile:")
@@ -894,8 +902,6 @@ class _Lazy:
 #: Org's targets: ``<<TARGET>>`` and ``<<<RADIO>>>``, no ``<``, ``>`` or newline in
 #: them, no blank at either end (Org syntax, "Targets and Radio Targets").
 _TARGET = _Lazy(r"<<<?(?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t])>>")
-#: A bracket link's path (Org syntax, "Regular link": ``[[PATH]]``, ``[[PATH][DESC]]``).
-_LINK = _Lazy(r"\[\[((?:[^\[\]\\]|\\.)+)\](?:\[|\])")
 #: A keyword line's key: ``#+KEY:`` or ``#+KEY[OPTIONAL]:`` (Org syntax, "Keywords").
 _KEYWORD = _Lazy(r"#\+(\S+?)(?:\[[^\]\n]*\])?:")
 #: A footnote definition's first line (Org syntax, "Footnote Definitions").
@@ -1177,11 +1183,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
     file ``path`` (under ``ai_dir``), whose text is ``text``, links and that are neither
     in the work tree nor kept in the git folder
     (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
-    --all`` cannot read them and their count is unknown. Parses ``text`` only when it
-    holds a ``[[file:`` link; one ``lstat`` per link, and per kept place of a missing
-    one. Raises nothing of its own."""
-    if "[[file:" not in text:
-        return []
+    --all`` cannot read them and their count is unknown. Parses ``text`` only when one
+    of its ``[[file:`` links names a file of the rollover's shape that is neither here
+    nor kept (:func:`~ai_protocols.session.layout.earlier_link_paths` first, a search
+    of the text); one ``lstat`` per link, and per kept place of a missing one. Raises
+    nothing of its own."""
     from ai_protocols.session.names import earlier_kept_paths
 
     def kept(place: str) -> bool:
@@ -1190,6 +1196,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
         except ValueError:
             return False
 
+    # The links' lines alone first (earlier_link_paths: a search, no parse): when
+    # every file they may name is here, none of the session's own is missing, and the
+    # file is parsed only when one is not (a clone that lacks them).
+    if all(os.path.lexists(where) or kept(where) for where in earlier_link_paths(path, text)):
+        return []
     return [e.path for e in linked_earlier(OrgFile(text), path)
             if not os.path.lexists(e.path) and not kept(e.path)]
 
@@ -1206,26 +1217,34 @@ def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
     here is no entry that version alone holds: the rollover moved it (docs/decisions.md,
     "Issue 16, eleventh round (rollover against the kept copy and merges)"). Raises
     nothing of its own; reads nothing when ``doc`` links no file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     held: set[str] = set()
     for earlier in linked_earlier(doc, path):
         if not _ours_name(os.path.basename(earlier.path)):
             continue
-        try:
-            places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-        except ValueError:
-            places = [earlier.path]
-        for place in places:
-            try:
-                found = storage.read_bytes(place)
-            except AiProtocolsError:
-                found = None
-            if found is not None:
-                held |= {blank_box(block) for block in
-                         _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
-                break
+        text = _earlier_text(ai_dir, earlier.path)
+        if text is not None:
+            held |= {blank_box(block) for block in _blocks(text, strict=False)[0]}
     return held
+
+
+def _earlier_text(ai_dir: str, path: str) -> str | None:
+    """The text of the earlier-entries file ``path``, read from its place, else from its
+    kept copy (:func:`~ai_protocols.session.names.earlier_kept_paths`, as after ``git
+    clean``); ``None`` when neither can be read. Undecodable bytes replaced."""
+    from ai_protocols.session.names import earlier_kept_paths
+
+    try:
+        places = [path, *earlier_kept_paths(ai_dir, path)]
+    except ValueError:
+        places = [path]
+    for place in places:
+        try:
+            found = storage.read_bytes(place)
+        except AiProtocolsError:
+            found = None
+        if found is not None:
+            return found.decode("utf-8", "replace")
+    return None
 
 
 def _section_blocks(doc: OrgFile, top: Headline | None, key: str) -> list[list[str]]:
@@ -1255,25 +1274,14 @@ def superseded_edits(ai_dir: str, path: str, edited: OrgFile, newer: OrgFile) ->
     ``newer`` nor an earlier file holds (checkbox aside); a new entry of the same
     minute logged since the rollover is in ``newer``, never taken for an edit. Reads
     nothing when neither links an earlier file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     files: dict[str, OrgFile] = {}
     for doc in (edited, newer):
         for earlier in linked_earlier(doc, path):
             if earlier.path in files or not _ours_name(os.path.basename(earlier.path)):
                 continue
-            try:
-                places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-            except ValueError:
-                places = [earlier.path]
-            for place in places:
-                try:
-                    found = storage.read_bytes(place)
-                except AiProtocolsError:
-                    found = None
-                if found is not None:
-                    files[earlier.path] = OrgFile(found.decode("utf-8", "replace"))
-                    break
+            text = _earlier_text(ai_dir, earlier.path)
+            if text is not None:
+                files[earlier.path] = OrgFile(text)
     if not files:
         return set()
     found_digests: set[str] = set()
@@ -1353,11 +1361,12 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
                 moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
         if new_rel != rel:
-            whole = parse_earlier_link(bare.lstrip(" \t"))
+            item = bare.lstrip(" \t")
+            whole = parse_earlier_link(item)
             search = whole[0][len(rel):] if whole is not None else ""  # (a ::SEARCH kept)
-            escaped = org_link_escape(rel + search)
-            doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
-                                             f"{org_link_escape(new_rel + search)}]", 1))
+            moved = with_earlier_path(item, new_rel + search)
+            if moved is not None:  # (only the path: its type as typed, the rest kept)
+                doc.set_line(index, bare[:len(bare) - len(item)] + moved)
     if parent(path) != parent(target):  # (every other relative link: Issue 16, eighth)
         renamed = {os.path.normpath(os.path.abspath(old)): os.path.normpath(
             os.path.abspath(new)) for old, new in moves}  # (a link to a moved earlier file)

@@ -175,16 +175,16 @@ class LockedSessions:
                     _release(held)
                     storage.ensure_lock_files(ai_dir, targets)
             for path in paths:
-                storage.discard_partial_writes(path, pending_path(path),
-                                               tombstone_path(ai_dir, path),
-                                               kept_path(ai_dir, path),
-                                               kept_path(ai_dir, pending_path(path)))
-                # (and those of its earlier-entries files and their kept copies: the
-                # session file's lock guards both folders, so a temporary file there
-                # is a killed write's, whichever rollover it was for)
+                # (an unlink a name: the writes under this lock name their temporary
+                # files so; and the folders of its earlier-entries files and of their
+                # kept copies, listed, only where it has them: the session file's lock
+                # guards both, so a temporary file there is a killed rollover's)
                 history = history_folder(ai_dir, path)
-                storage.discard_partial_writes_in(history, *{
-                    parent(kept) for kept in _kept_copies(ai_dir, join(history, "x.org"))})
+                storage.discard_partial_writes(
+                    path, pending_path(path), tombstone_path(ai_dir, path),
+                    kept_path(ai_dir, path), kept_path(ai_dir, pending_path(path)),
+                    folders=(history, *{parent(kept) for kept in _kept_copies(
+                        ai_dir, join(history, "x.org"))}) if os.path.isdir(history) else ())
         except BaseException:
             _release(held)
             raise
@@ -826,9 +826,9 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only:
-            lacking, loses = _lacking(ai_dir, path, kept, doc)
+            lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  lacking, loses=loses)
+                                  lacking, loses=loses, said=said)
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
@@ -1009,15 +1009,10 @@ def archived_copy(ai_dir: str, path: str, props: dict[str, str],
     ``SESSION_ID`` (when both hold one); ``lacking``: how many entries the file holds
     that the archive does not (:func:`ai_protocols.session.merge.entries_lacking`; -1
     when either cannot be read as a session). ``None`` when no archive holds it."""
-    from ai_protocols.session.merge import entries_lacking
-
     archive = archive_of(ai_dir, props)
     if archive is None:
         return None
-    try:
-        return archive, entries_lacking(storage.read_regular(archive), data)
-    except (OSError, storage.NotRegular):
-        return archive, -1
+    return archive, entries_lacking_in(archive, data)
 
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
@@ -1106,27 +1101,51 @@ def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
                        no_kept=not same and not os.path.lexists(kept))
 
 
-def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes) -> tuple[int, bool]:
+def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes
+             ) -> tuple[int, bool, str]:
     """What the session file ``path`` (read as ``doc``) holds that its kept copy at
     ``kept`` lacks: how many entries (:func:`ai_protocols.session.merge.entries_lacking`),
     an entry the kept copy's earlier-entries files hold not counted (its rollover moved
-    it: :func:`~ai_protocols.session.rollover.held_entries`); and whether copying the
+    it: :func:`~ai_protocols.session.rollover.held_entries`); whether copying the
     kept copy over the file would lose anything at all (:func:`copy_loses`: a tick, a
-    note, a property, a line of free text a person typed, a line deleted). ``(1,
-    True)`` when either cannot be read as a session (then copying one over the other is
-    not said to be safe). Only on the way to a refusal or a warning."""
+    note, a property, a line of free text a person typed, a line deleted); and those
+    entries said by kind (:func:`_by_kind`: ``1 entry and 1 reworded entry``; ``""``
+    when there are none). ``(1, True, "")`` when either cannot be read as a session
+    (then copying one over the other is not said to be safe). Only on the way to a
+    refusal or a warning."""
     from ai_protocols.session.merge import entries_lacking
 
     data = doc if isinstance(doc, bytes) else b"".join(bytes(piece) for piece in doc.encoded())
     try:
         newer = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
-        return 1, True
+        return 1, True, ""
     held = held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace")))
     found = entries_lacking(newer, data, held)
     if found < 0:
-        return 1, True
-    return found, bool(found) or copy_loses(path, data, newer, held)
+        return 1, True, ""
+    said = _by_kind(path, data, kept, newer, found) if found else ""
+    return found, bool(found) or copy_loses(path, data, newer, held), said
+
+
+def _by_kind(path: str, data: bytes, kept: str, newer: bytes, found: int) -> str:
+    """The ``found`` entries the session file ``path`` (``data``) holds that its kept
+    copy (``kept``, ``newer``) lacks, said by kind by the one rule of the read commands'
+    warning (:func:`~ai_protocols.session.model.compared`,
+    :meth:`~ai_protocols.session.model.Compared.said`): a reworded entry (the same
+    section and timestamp, other words) is said as one, not as an entry; ticks too.
+    ``found`` (which leaves out what the kept copy's rollover moved) bounds the new
+    entries said."""
+    from ai_protocols.session.model import compared
+
+    try:
+        here = read_session(path, data.decode("utf-8", "replace"))
+        there = read_session(kept, newer.decode("utf-8", "replace"))
+    except (AiProtocolsError, ValueError):
+        return counted(found, "entry", "entries")
+    counts = compared(here, there)
+    counts.entries = max(min(counts.entries, found - counts.reworded), 0)
+    return counts.said(log=False, none=counted(found, "entry", "entries"))
 
 
 def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = None) -> bool:
@@ -1153,29 +1172,31 @@ def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = No
     return merged is None or merged.data != newer
 
 
-def lacking(ai_dir: str, path: str) -> tuple[int, bool]:
+def lacking(ai_dir: str, path: str) -> tuple[int, bool, str]:
     """What the session file ``path`` holds that the version this tool wrote last (its
     kept copy, :func:`~ai_protocols.session.names.kept_path`) and the earlier-entries
     files that version links lack: how many entries (what ``merge-kept`` would add),
-    and whether putting the kept copy back would lose anything (:func:`copy_loses`);
-    ``(1, True)`` when either cannot be read as a session. The advice of
-    :class:`~ai_protocols.errors.SessionReplaced`, for the read commands' warnings.
-    Raises nothing of its own."""
+    whether putting the kept copy back would lose anything (:func:`copy_loses`), and
+    those entries said by kind (:func:`_lacking`); ``(1, True, "")`` when either cannot
+    be read as a session. The advice of :class:`~ai_protocols.errors.SessionReplaced`,
+    for the read commands' warnings. Raises nothing of its own."""
     try:
         data = storage.read_regular(path)
     except (OSError, storage.NotRegular):
-        return 1, True
+        return 1, True, ""
     return _lacking(ai_dir, path, kept_path(ai_dir, path), data)
 
 
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
-               then: Callable[[SessionEdit], object] | None = None) -> int:
+               then: Callable[[SessionEdit], object] | None = None,
+               wording: str = "file") -> int:
     """:func:`merge_kept_into`, how many entries were gained only."""
-    return merge_kept_into(ai_dir, path, now=now, then=then)[1]
+    return merge_kept_into(ai_dir, path, now=now, then=then, wording=wording)[1]
 
 
 def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
-                    then: Callable[[SessionEdit], object] | None = None) -> tuple[str, int]:
+                    then: Callable[[SessionEdit], object] | None = None,
+                    wording: str = "file") -> tuple[str, int]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -1189,7 +1210,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     kept copy or not older than it (nothing to merge). The base of the three-way merge
     is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
-    one, what both hold. ``then``: called with the edit before
+    one, what both hold, and an entry the two word differently (the only one of its
+    section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
+    is kept once, in the words of ``wording`` (``"file"``, the default: a person's
+    edit after git put the file back; ``"kept"``: the kept copy's), the other words
+    named in the Log line and on stderr. ``then``: called with the edit before
     it is written (the caller records where ``HEAD`` is now:
     :func:`ai_protocols.session.pause.record_head`). Raises
     :class:`~ai_protocols.errors.OtherSession` when the file is another session than
@@ -1199,14 +1224,24 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     edits the file in Emacs, and what :func:`editing` raises."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
+        base_rank,
         entries_lacking,
+        reworded_entries,
         without_held,
     )
 
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
-    with locked_sessions(ai_dir, path):
+    # (the archive folder's lock too, taken with the session file's in the one order of
+    # locked_sessions: the kept copy may go into an archive, and a lock file missing
+    # then, never made in this clone, cannot be made while another lock is held)
+    with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
         refuse_if_edited(path)
+        put_back = _put_back_archive(ai_dir, path, kept)
+        if put_back is not None:
+            return put_back, _merge_into_archive(ai_dir, path, path,
+                                                 storage.read_regular(path), put_back,
+                                                 wording=wording)
         try:
             here = os.stat(path, follow_symlinks=False)
             there = os.stat(kept, follow_symlinks=False)
@@ -1233,7 +1268,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 if other.archived is None:
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
-                                                           other.archived)
+                                                           other.archived, wording=wording)
         if not _kept_is_later(older, newer):
             return path, 0  # (a person's save, say: the file is not the older one)
         # An entry a rollover moved to an earlier file either version links is no entry
@@ -1245,14 +1280,18 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         whole = older
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
         base = _committed(path, older, newer, held)
-        merged = _merged_or_refused(path, kept, older, newer, base)
+        merged = _merged_or_refused(path, kept, older, newer, base, wording=wording)
+        reworded = [] if base is not None and base_rank(base, older, newer) > 0 else \
+            reworded_entries(older, newer)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries")
         gained = entries_lacking(whole, merged.data)
-        back = _came_back(older, newer, base, merged.data)
+        back = _came_back(older, newer, base, merged.data,
+                          {line for pair in reworded for line in pair})
+        words = _wording_said(reworded, wording)
         result = merged.data.decode("utf-8")
         # An entry a person edited in the older file after a rollover moved its old text
         # out: the old text is recorded as superseded, so show --all gives it once, as
@@ -1267,16 +1306,42 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             edit.note(f"merged: the newer version ai-protocols kept of this file, "
                       f"{counted(count, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
-                         else ""))
+                         else "") + (f"; {words[0]}" if words else ""))
             if then is not None:
                 then(edit)
         if back:
             _warn(f"{path}: {back[1]}")
+        if words:
+            _warn(f"{path}: {words[1]}")
     return path, max(gained, 0)
 
 
+def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, str] | None:
+    """What ``merge-kept`` says of the entries the file and the kept copy word
+    differently (``reworded``: pairs of first lines, the file's then the kept copy's,
+    :func:`~ai_protocols.session.merge.reworded_entries`), of which it kept the words of
+    ``wording``: short (the Log's) and whole (stderr's, naming the words left out and
+    how to keep them instead); ``None`` when there are none."""
+    if not reworded:
+        return None
+    mine = wording == "file"
+    kept_words, other = ("the file's", "the kept copy's") if mine else \
+        ("the kept copy's", "the file's")
+    count = counted(len(reworded), "entry", "entries")
+    left = "; ".join(quoted(pair[1] if mine else pair[0], 80) for pair in reworded[:3]) + \
+        (" ..." if len(reworded) > 3 else "")
+    return (f"{count} worded differently in the file and the kept copy: {kept_words} "
+            f"words kept",
+            f"{count} worded differently in the file and the kept copy (of one section "
+            f"and minute, and alike in words: one entry, reworded), with no committed "
+            f"version of both to say which changed it: kept {kept_words} words, left out "
+            f"{other} ({left}); to keep {other} instead, type them back in by hand "
+            f"(merge-kept --wording {'kept' if mine else 'file'} chooses them before a "
+            f"merge)")
+
+
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
-               merged: bytes) -> tuple[str, str] | None:
+               merged: bytes, reworded: set[str] | None = None) -> tuple[str, str] | None:
     """When ``merge-kept`` found no committed version both ``older`` (the file) and
     ``newer`` (the kept copy) derive from (``base`` is ``None`` or not theirs,
     :func:`~ai_protocols.session.merge.base_rank`: the file never committed, or its
@@ -1284,7 +1349,8 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
     of both, so a line a person deleted from the file that the kept copy still holds
     comes back: what to say, short (the Log's) and whole (stderr's), naming the lines of
     ``merged`` the file did not hold (``None`` when a base was used, or no line came
-    back). The write record (``UPDATED``, ``UPDATED_AT``) is not named."""
+    back). The write record (``UPDATED``, ``UPDATED_AT``) is not named, nor the first
+    lines in ``reworded`` (an entry's other words, said apart: :func:`_wording_said`)."""
     from ai_protocols.session.merge import base_rank
 
     if base is not None and base_rank(base, older, newer) > 0:
@@ -1297,7 +1363,8 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
         key = line.strip()
         if left.get(key, 0) > 0:
             left[key] -= 1
-        elif key and not key.startswith((b":UPDATED:", b":UPDATED_AT:")):
+        elif key and not key.startswith((b":UPDATED:", b":UPDATED_AT:")) and \
+                key.decode("utf-8", "replace") not in (reworded or ()):
             back.append(line.decode("utf-8", "replace"))
     if not back:
         return None
@@ -1313,71 +1380,210 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
-                       base: bytes | None) -> MergeResult:
+                       base: bytes | None, *, ancestor: bool = False,
+                       archive: bool = False, wording: str = "file") -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
     of either side that the other did not change
-    (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    (:func:`~ai_protocols.session.merge.lines_dropped`); ``ancestor``: ``base`` is known
+    to be an ancestor of both (:func:`_archive_base`); ``archive``: ``path`` is the kept
+    copy's archive (the refusal's advice is then the archive's); ``wording``: see
+    :func:`merge_kept_into`. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
     merge cleanly or a line would be dropped."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import lines_dropped, merge_diverged_bytes
+    from ai_protocols.session.merge import (
+        base_rank,
+        lines_dropped,
+        merge_diverged_bytes,
+        reworded_entries,
+    )
 
-    merged = merge_diverged_bytes(older, newer, base)
+    merged = merge_diverged_bytes(older, newer, base, ancestor=ancestor, wording=wording)
     if merged is None:
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
-                                        "conflict)")
+                                        "conflict)", archive=archive)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
+    if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
+        # (no base: an entry's other words, left out by the wording rule, are no line lost)
+        words = {pair[1 if wording == "file" else 0] for pair in
+                 reworded_entries(older, newer)}
+        dropped = [line for line in dropped if line.strip() not in words]
     if dropped:
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
-                                        f"(as {dropped[0]!r})")
+                                        f"(as {dropped[0]!r})", archive=archive)
     return merged
 
 
+def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
+    """The archive under ``.ai/sessions/`` of the session the file at ``path`` holds,
+    when the file is a copy of that wrapped-up (or abandoned) session put back by hand
+    or by git (:func:`archived_copy`; what ``start`` and the writes refuse, exit 7)
+    and not the version this tool wrote last (its kept copy ``kept`` is gone, as a
+    wrap-up leaves it, or another inode); ``None`` otherwise, and when the file is
+    the very one a move left (:func:`moved_away`: a killed wrap-up's, which
+    :func:`settle` removes). Reads the file's head; lists ``.ai/sessions/`` only when it
+    holds a session."""
+    try:
+        here = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+            return None
+    except OSError:
+        pass
+    props = _head_properties(path)
+    if not props or moved_away(ai_dir, path, props.get("AGENT_ID") or None,
+                               parse_timestamp(props.get("STARTED", "")), here):
+        return None
+    return archive_of(ai_dir, props)
+
+
+def put_back_warning(ai_dir: str, path: str) -> str | None:
+    """What a write into the session file at ``path`` is refused with when the file is a
+    copy of a wrapped-up (or abandoned) session put back by hand or by git
+    (:func:`_put_back_archive`; :class:`~ai_protocols.errors.SessionWrappedUp`, exit 7,
+    whose advice is ``ai-protocols merge-kept FILE`` when it holds entries the archive
+    lacks, ``rm FILE`` otherwise), for the read commands' warning
+    (:func:`ai_protocols.session.resume.misplaced_of`); ``None`` otherwise. Call only
+    for a live file whose session is closed (a rare case): it reads the archive."""
+    archive = _put_back_archive(ai_dir, path, kept_path(ai_dir, path))
+    if archive is None:
+        return None
+    try:
+        lacks = entries_lacking_in(archive, storage.read_regular(path))
+    except (OSError, storage.NotRegular):
+        return None
+    where = "abandoned, archived" if (_head_properties(archive) or {}).get("STATUS") == \
+        "abandoned" else "archived"
+    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks).message
+
+
+def entries_lacking_in(archive: str, data: bytes) -> int:
+    """How many entries the session file bytes ``data`` hold that the file at
+    ``archive`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); -1 when
+    either cannot be read as a session."""
+    from ai_protocols.session.merge import entries_lacking
+
+    try:
+        return entries_lacking(storage.read_regular(archive), data)
+    except (OSError, storage.NotRegular):
+        return -1
+
+
 def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
-                        archive: str) -> int:
-    """``merge-kept`` when the kept copy's session (``newer``) was wrapped up in another
-    clone (its archive ``archive`` here) and the file at ``path`` holds a new session: the
-    kept copy's entries the archive lacks are merged into the archive, as the merge
-    driver merges two versions of one session (the base: the newest committed version of
-    ``path`` both derive from, else what both hold; the archive stays wrapped up), under
-    the archive folder's lock, written atomically; then the kept copy is removed, so the
-    file's session is written as this path's from now on. Returns how many entries the
-    archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing written)
-    when they do not merge cleanly or a line of either would be dropped. Call holding
-    ``path``'s lock."""
+                        archive: str, *, wording: str = "file") -> int:
+    """``merge-kept`` into the archive ``archive`` of a session wrapped up: when the kept
+    copy's session (``newer``, at ``kept``) was wrapped up in another clone and the file
+    at ``path`` holds a new session, or when the file itself (``kept`` is then ``path``)
+    is a copy of the archived session put back by hand or by git
+    (:func:`_put_back_archive`), with entries logged or typed since. The entries the
+    archive lacks are merged into it, as the merge driver merges two versions of one
+    session (the base: the version both derive from in the history of the commit that
+    added the archive, :func:`_archive_base`, else the newest committed version of
+    ``path`` both derive from, else what both hold, a reworded entry kept once in the
+    words of ``wording``; the archive stays wrapped up), under the archive folder's
+    lock, written atomically; then ``kept`` is removed (the kept copy, so that the
+    file's session is written as this path's from now on; or the put-back copy, so
+    that ``start`` begins a new session: every line of it is in the archive now).
+    Returns how many entries the archive gained. Raises
+    :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not merge
+    cleanly or a line of either would be dropped. Call holding ``path``'s lock and the
+    archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import entries_lacking
 
-    # (the archive folder's lock, session.archive.archive_lock: after the session file's,
-    # as locked_sessions orders them, ".ai/session-context..." before ".ai/sessions/")
-    with storage.locked(ai_dir, join(join(ai_dir, "sessions"), ".archive")):
-        # The discipline of every write of a session file (editing's): never a link on
-        # the way, never under a person's unsaved buffer (13th round).
-        storage.refuse_symlinks(parent(ai_dir), archive)
-        refuse_if_edited(archive)
-        try:
-            archived = storage.read_regular(archive)
-        except (OSError, storage.NotRegular) as error:
-            raise KeptNotMerged(archive, kept, f"it cannot be read ({error})") from None
+    # The discipline of every write of a session file (editing's): never a link on
+    # the way, never under a person's unsaved buffer (13th round).
+    storage.refuse_symlinks(parent(ai_dir), archive)
+    refuse_if_edited(archive)
+    try:
+        archived = storage.read_regular(archive)
+    except (OSError, storage.NotRegular) as error:
+        raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
+                            archive=True) from None
+    base = _archive_base(path, archive, newer)
+    ancestor = base is not None
+    if base is None:
         base = _committed(path, archived, newer)
-        merged = _merged_or_refused(archive, kept, archived, newer, base)
-        gained = max(entries_lacking(archived, merged.data), 0)
-        back = _came_back(archived, newer, base, merged.data)
-        if merged.data != archived:
-            storage.atomic_write(archive, merged.data)
-        _unlink(kept)
-    _warn(f"the kept copy held a session wrapped up in another clone: "
-          f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
-          f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, whose "
-          "session carries on; the kept copy was dropped")
+    merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
+                                archive=True, wording=wording)
+    gained = max(entries_lacking(archived, merged.data), 0)
+    # (a put-back copy's lines the archive lacks are that copy's additions, not lines
+    # that came back: said as entries gained)
+    back = None if ancestor or kept == path else \
+        _came_back(archived, newer, base, merged.data)
+    if merged.data != archived:
+        storage.atomic_write(archive, merged.data)
+    _unlink(kept)
+    if kept == path:
+        try:
+            storage.fsync_dir(parent(path))
+        except OSError:
+            pass
+        _warn(f"{path} held a copy of a session already wrapped up (archived to {archive}), "
+              f"put back by hand or by git: {counted(gained, 'entry', 'entries')} it lacked "
+              f"went into the archive (commit it: git add {shell_quote(archive)}), and the "
+              f"copy was removed, every line of it being in the archive; 'ai-protocols "
+              f"start' begins a new session")
+    else:
+        _warn(f"the kept copy held a session wrapped up in another clone: "
+              f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
+              f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, "
+              "whose session carries on; the kept copy was dropped"
+              + _archive_abort_advice(path, archive, newer))
     if back:
         _warn(f"{archive}: {back[1]}")
     return gained
+
+
+def _archive_abort_advice(path: str, archive: str, kept: bytes) -> str:
+    """What ``merge-kept`` adds to its message after merging the kept copy (``kept``) into
+    ``archive`` while a git operation is under way (:func:`ai_protocols.git.head.operation`:
+    the merge that brought the archive, say): how to go on, and how to abort it, which git
+    refuses while the archive has changes it has not staged (``git merge --abort``: "Entry
+    ... not uptodate"). The abort is advised as ``git checkout -- ARCHIVE && git OP
+    --abort`` only when ``HEAD``'s version of the session file ``path`` holds every entry
+    of ``kept`` (then the abort loses nothing: the session's entries are back in that
+    file, as before the operation); otherwise it says that the archive holds the only
+    copy of some, and to go on rather than abort. ``""`` when no operation is under way
+    (a few ``stat`` calls) or it is a bisect. Runs ``git cat-file`` once otherwise."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.head import operation
+    from ai_protocols.git.spawn import GitRun, git_env
+    from ai_protocols.session.merge import entries_lacking
+
+    what = operation(parent(archive))
+    if what is None or what == "bisect":
+        return ""
+    q = shell_quote(archive)
+    go_on = "git commit" if what == "merge" else f"git {what} --continue"
+    said = (f"; a git {what} is under way: go on with 'git add {q}' then '{go_on}'")
+    try:
+        committed = GitRun(["git", "-C", parent(path), "cat-file", "blob",
+                            f"HEAD:./{path.rsplit('/', 1)[-1]}"], git_env(), None).wait()
+    except (GitFailed, OSError):
+        committed = None
+    lacking = -1 if committed is None else entries_lacking(committed, kept)
+    if lacking == 0:
+        return (f"{said}; to abort it instead, 'git checkout -- {q} && git {what} --abort' "
+                f"(every entry merged in is in HEAD's {path} too, which the abort puts back)")
+    return (f"{said}, not an abort: the archive now holds the only copy of "
+            f"{'some entries' if lacking < 0 else counted(lacking, 'entry', 'entries')} "
+            f"of the kept copy, which an abort would drop")
+
+
+def _archive_lock(ai_dir: str) -> str:
+    """The path whose lock guards ``.ai/sessions/``
+    (:func:`ai_protocols.session.archive.archive_lock`, which this module cannot import:
+    the archive module stands above it)."""
+    return join(join(ai_dir.rstrip("/"), "sessions"), _ARCHIVE_NAMES[0])
 
 
 #: How many of the commits that changed a session file ``merge-kept`` looks through
@@ -1385,8 +1591,39 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
 _BASES = 30
 
 
+def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
+    """The version of the session file at ``path`` that both the archive at ``archive``
+    (wrapped up in another clone, which a merge brought here) and the kept copy
+    (``newer``) derive from: the newest version of ``path`` in the history of the commit
+    that added the archive (``git log --diff-filter=A`` from ``HEAD`` and, during a
+    merge, ``MERGE_HEAD``; the wrap-up moved that very file, so the archive derives
+    from each of them, a person's rewording and ticks included) that is of the kept
+    copy's session and all of whose entries the kept copy holds (the tool only ever
+    adds entries: :func:`~ai_protocols.session.merge.base_rank`), so that a line
+    changed on one side only is taken as changed, as ``git merge`` takes it. ``None``
+    when no commit here added the archive (copied in by hand, not committed) or none
+    is; then :func:`_committed` is tried. Runs git two or three times."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    env = git_env()
+    added = None
+    for heads in (["HEAD", "MERGE_HEAD"], ["HEAD"]):  # (MERGE_HEAD during a merge only)
+        try:
+            added = GitRun(["git", "-C", parent(archive), "log", "-1", "--format=%H",
+                            "--no-renames", "--diff-filter=A", *heads, "--",
+                            archive.rsplit("/", 1)[-1]], env, None).wait().strip()
+            break
+        except (GitFailed, OSError):
+            continue
+    if not added:
+        return None
+    # (the kept copy ranked against itself: its session, and every entry of the version)
+    return _committed(path, newer, newer, since=added.decode("ascii", "replace"))
+
+
 def _committed(path: str, older: bytes, newer: bytes,
-               held: set[str] | None = None) -> bytes | None:
+               held: set[str] | None = None, *, since: str = "HEAD") -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
     (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
@@ -1397,7 +1634,8 @@ def _committed(path: str, older: bytes, newer: bytes,
     (:func:`~ai_protocols.session.rollover.held_entries`) taken out of ``older`` and
     ``newer``, and so out of each committed version before it is ranked (a version
     from before a rollover holds the entries it moved); the version returned is so
-    taken out too."""
+    taken out too. ``since``: the commit whose history is looked through
+    (:func:`_archive_base`'s)."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
     from ai_protocols.session.merge import base_rank, without_held
@@ -1406,7 +1644,7 @@ def _committed(path: str, older: bytes, newer: bytes,
     folder, name = parent(path), path.rsplit("/", 1)[-1]
     try:
         log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", "HEAD", "--", name], env, None).wait()
+                      "--no-abbrev", "--no-renames", since, "--", name], env, None).wait()
         blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
                  if line.startswith(":") and len(line.split()) > 4]
         blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
@@ -1924,8 +2162,8 @@ class Editing:
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
         if new_text is None and replaced is not None and emacs is None:
-            how = "git stash" if replaced.stash_only else "a branch switch or a reset"
-            edit.note(f"replaced: git put an older version of this file here ({how}); the "
+            what, how = put_back(path, replaced)
+            edit.note(f"replaced: git put {what} here ({how}); the "
                       f"one ai-protocols wrote last is in git as blob {replaced.blob[:12]} "
                       f"(git show {replaced.blob[:12]}), reachable from {replaced.where}")
             edit.last_head = replaced.last_head
@@ -2011,8 +2249,9 @@ class Editing:
         if self._new_text is not None:
             _make_folder(parent(path))
         data = doc.encoded()
-        _say_not_kept(path, kept_path(ai_dir, path),
-                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path)))
+        say_not_kept(path, kept_path(ai_dir, path),
+                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
+                                          locked=True))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -2177,21 +2416,15 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     head = read_head(folder)
     detached = head is not None and head[0] is None and head[1] is not None
     if not stored.stash_only:
-        from ai_protocols.git.head import operation
-
-        under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
-        how = (f"the git {under_way} under way put it back?" if under_way else
-               f"a checkout of another commit put it back? HEAD is detached at "
-               f"{head[1][:12]}" if detached and head is not None and head[1]  # (for mypy)
-               else "a branch switch or git reset put it back?")
+        what, how = put_back(path, stored)
         if stored.other:
             return (f"{path} holds another session than the one ai-protocols last wrote "
-                    f"there ({how}): it is this branch's session now, and this write goes "
-                    f"into it; the one written last is in git as blob {blob}, "
-                    f"reachable from {stored.where} (git show {blob})")
-        return (f"{path} is an older version than the one ai-protocols last wrote ({how}); "
-                f"this write goes into it, and the newer one is in git as blob {blob}, "
-                f"reachable from {stored.where} (git show {blob})")
+                    f"there: git put {what} here ({how}): it is this branch's session now, "
+                    f"and this write goes into it; the one written last is in git as blob "
+                    f"{blob}, reachable from {stored.where} (git show {blob})")
+        return (f"git put {what} at {path} ({how}); this write goes into it, and the one "
+                f"ai-protocols wrote last is in git as blob {blob}, reachable from "
+                f"{stored.where} (git show {blob})")
     moved = stash_moved(folder)
     from ai_protocols.git.head import operation
 
@@ -2208,6 +2441,42 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
             f"into that commit's version of the file. To get the newer one back with what "
             f"is written here: "
             f"{stash_back(path, detached=detached, moved=moved, operation=under_way)}")
+
+
+def put_back(path: str, stored: _Stored) -> tuple[str, str]:
+    """What git put at the session file ``path`` over the version this tool wrote last
+    (which git holds: ``stored``, :class:`_Stored`) and what did it, as git's files say
+    (:func:`ai_protocols.git.head.read_head`, :func:`~ai_protocols.git.head.operation`):
+    the one rule of the Log's ``replaced:`` line and the write's warning
+    (:func:`_replaced_warning`). ``HEAD`` on another branch than the one the last write
+    recorded (``GIT_BRANCH``, :attr:`_Stored.last_head`): ``("the session file of branch
+    B", "a switch from branch A")``, never "an older version" (the file is that branch's,
+    not an older one of this). Otherwise ``"an older version of this file"`` and
+    ``"git stash"``, ``"the git OP under way"``, ``"a checkout of commit C, HEAD
+    detached"``, ``"a git reset or checkout of branch B"`` (``HEAD`` still on the branch
+    written on), or ``"a branch switch or a reset"`` (no branch recorded). Branch names
+    are quoted (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's
+    files; runs no process."""
+    from ai_protocols.git.head import operation, read_head
+
+    older = "an older version of this file"
+    if stored.stash_only:
+        return older, "git stash"
+    folder = parent(path)
+    under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
+    if under_way:
+        return older, f"the git {under_way} under way"
+    head = read_head(folder)
+    branch, commit = head if head is not None else (None, None)
+    recorded = stored.last_head[0] if stored.last_head else None
+    if branch is None and commit:
+        return older, f"a checkout of commit {commit[:12]}, HEAD detached"
+    if branch is not None and recorded is not None and branch != recorded:
+        return (f"the session file of branch {quoted(branch, 80)}",
+                f"a switch from branch {quoted(recorded, 80)}")
+    if branch is not None and recorded is not None:
+        return older, f"a git reset or checkout of branch {quoted(branch, 80)}"
+    return older, "a branch switch or a reset"
 
 
 #: What :func:`stash_back` says when it gives the procedure of a git operation under
@@ -2344,21 +2613,29 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     _make_folder(parent(path))
     if kept is not None:
         _make_folder(parent(kept))
-    _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
-                                                   keep=kept))
+    say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
+                                                   keep=kept, locked=True))
     return path
 
 
-def _say_not_kept(path: str, kept: str | None, error: OSError | None) -> None:
-    """Warn that the write of ``path`` is done but its copy ``kept`` could not be given
-    its name (``error``, from :func:`~ai_protocols.storage.files.atomic_write`): what
-    the copy is there for is lost until it can be made (issue 16, thirteenth round)."""
+def say_not_kept(path: str, kept: str | None, error: OSError | None,
+                 risk: str | None = None) -> None:
+    """The one rule of a kept copy that could not be made: warn on stderr that the
+    write of ``path`` is done but its copy ``kept`` could not be given its name
+    (``error``: :attr:`~ai_protocols.storage.files.Prepared.keep_error`, or what
+    :func:`~ai_protocols.storage.files.atomic_write` returned), what stands there, and
+    what the copy is there for, lost until the next write makes it: ``risk``, else
+    that ``git clean -fdx`` or ``git stash -u`` would lose what ``path`` holds (issue
+    16, thirteenth and fourteenth rounds). Nothing said when ``error`` or ``kept`` is
+    ``None``. Every write that keeps a copy says it through here: a session file, an
+    earlier-entries file, the pending file beside a session Emacs holds, an adopter's
+    file, the task board (:meth:`ai_protocols.board.board.Board`'s writes)."""
     if error is None or kept is None:
         return
     _warn(f"{path} is written, but its copy could not be kept in {kept}: "
           f"{_what_stands(kept) or getattr(error, 'strerror', None) or error}; "
           f"move that away, and the next write makes the copy (until then, "
-          f"git clean -fdx or git stash -u would lose what {path} holds)")
+          f"{risk or f'git clean -fdx or git stash -u would lose what {path} holds'})")
 
 
 def _what_stands(place: str) -> str | None:
@@ -2759,23 +3036,26 @@ def missing_earlier_advice(ai_dir: str, path: str) -> str:
             f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
 
 
-def missing_earlier(ai_dir: str, path: str) -> str | None:
+def missing_earlier(ai_dir: str, path: str, gone: list[str] | None = None) -> str | None:
     """The warning ``status`` gives when the session file ``path`` links earlier-entries
     files of its own (:func:`~ai_protocols.session.rollover.linked_earlier`) that are
     neither in the work tree nor kept here (a clone of one that rolled over and never
     committed them): which, that ``show --all`` cannot read them and their count is
     unknown, and how to get them back (:func:`missing_earlier_advice`); ``None``
-    otherwise. Reads the file; parses it only when it holds a ``file:`` link; one
-    ``lstat`` per link, git only on the way to the warning."""
-    try:
-        data = storage.read_regular(path)
-    except (OSError, storage.NotRegular):
-        return None
-    if b"[[file:" not in data:
-        return None
-    from ai_protocols.session.rollover import missing_linked
+    otherwise. ``gone``: those files, as the caller found them reading the file
+    (:func:`~ai_protocols.session.rollover.missing_linked`); else the file is read
+    (parsed only when a link names a file that is not here). Git runs only on the
+    way to the warning."""
+    if gone is None:
+        try:
+            data = storage.read_regular(path)
+        except (OSError, storage.NotRegular):
+            return None
+        if b"[[file:" not in data:
+            return None
+        from ai_protocols.session.rollover import missing_linked
 
-    gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
+        gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
     if not gone:
         return None
     one = len(gone) == 1
@@ -3224,15 +3504,16 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     record = (f"{edit.tombstone}\n"
               f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
-    written = storage.prepare(target, data, temp_name=edit.temp_name,
+    written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
-            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
+                                   locked=True)
         carried = _carry(ai_dir, moves)
-        storage.atomic_write(tomb, record)
+        storage.atomic_write(tomb, record, locked=True)
         try:
             _commit_target(edit, written, then)
         except BaseException:
@@ -3245,6 +3526,9 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
         written.discard()
         if then is not None:
             then.discard()
+    say_not_kept(target, written.keep, written.keep_error)
+    if then is not None:
+        say_not_kept(path, then.keep, then.keep_error)
     _drop_carried(ai_dir, moves)
     _drop_pending(ai_dir, path)
     if then is None:
@@ -3260,8 +3544,10 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
     path, target = edit.path, edit.target
     backup = None
     if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
-        backup = sibling(target, storage.temporary_name(os.path.basename(target)))
+        backup = sibling(target, storage.temporary_name(os.path.basename(target),
+                                                        locked=True, second=True))
         try:
+            _unlink(backup)  # (a killed move's: the target's lock is held)
             os.link(target, backup, follow_symlinks=False)
         except OSError as error:
             raise StorageError(target, error) from error
@@ -3298,6 +3584,9 @@ def _keep(ai_dir: str, edit: SessionEdit, waiting: list[PendingEntry]) -> str:
     keep a copy of that (git clean takes the pending file, which is not ignored)."""
     folded = int(edit.properties.get("PENDING_FOLDED", "0") or 0)
     seq = max([folded, *(e.seq for e in waiting)])
-    return append_pending(edit.path, [
+    kept = kept_path(ai_dir, pending_path(edit.path))
+    written, error = append_pending(edit.path, [
         PendingEntry(seq + n, e.kind, e.text, edit.stamp, e.rationale)
-        for n, e in enumerate(edit.kept, start=1)], keep=kept_path(ai_dir, pending_path(edit.path)))
+        for n, e in enumerate(edit.kept, start=1)], keep=kept)
+    say_not_kept(written, kept, error)
+    return written
