@@ -475,8 +475,7 @@ def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
                 section.body_start >= section.body_end:
             continue
         base, lo, hi = doc.window(section.body_start, section.body_end)
-        if key in CLOSED_ONLY and base.find("[X]", lo, hi) < 0 and \
-                base.find("[x]", lo, hi) < 0:
+        if key in CLOSED_ONLY and not _holds(base, lo, hi, "[", ("[X]", "[x]")):
             most[rank] = 0
             continue
         body = base[lo:hi]
@@ -502,7 +501,7 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
                 section.body_start >= section.body_end:
             continue
         base, lo, hi = doc.window(section.body_start, section.body_end)
-        if base.find("<<<") >= 0:
+        if _holds(base, 0, len(base), "<", ("<<<",)):
             return 0
         at = part = lo  # (the lines from at to the next other line: closed items)
         while at < hi:  # (a part of about ``enough`` bytes at a time: read only those)
@@ -527,6 +526,22 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
                     break
             part = end_of_part
     return least
+
+
+def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> bool:
+    """Whether ``base[lo:hi]`` holds any of ``texts``, which all begin with the character
+    ``first``: its first 256 places are looked at one by one (a search for one
+    character is a ``memchr``, many times quicker than ``str.find`` of a few: a 6 MB
+    text without any of them is searched in under a millisecond), then the texts are
+    searched for."""
+    at = base.find(first, lo, hi)
+    for _ in range(256):
+        if at < 0:
+            return False
+        if base.startswith(texts, at):
+            return True
+        at = base.find(first, at + 1, hi)
+    return any(base.find(text, at, hi) >= 0 for text in texts) if at >= 0 else False
 
 
 def _marked(base: str, start: int, end: int) -> int:
