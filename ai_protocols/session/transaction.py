@@ -2102,6 +2102,9 @@ class Editing:
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
         self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
+        #: LEAST movable bytes found unparsed in the file as read (_way_blocked): the
+        #: warning that no rollover moves what holds it is not computed (_check_bound).
+        self._movable = False
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -2125,7 +2128,9 @@ class Editing:
             if blocked is not None:  # the entries are written all the same, not rolled over
                 _warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
                       f"until it can be): {blocked}")
-                edit, waiting, _, replaced = self._open(roll=False)
+                if edit.rolled is not None:  # (the plan changed the document: read again;
+                    # refused before any plan, it is the file as read, the change made)
+                    edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
                 said = _replaced_warning(path, replaced)
                 edit.operation_said = OPERATION_SAID in said
@@ -2177,7 +2182,9 @@ class Editing:
             # A way the earlier file cannot take, while the rollover would move entries
             # (LEAST bytes of them found unparsed): said as the plan's, without making it
             # at every write (issue 16, fourteenth round).
-            blocked = _way_blocked(ai_dir, path, doc)
+            headline = session_headline(doc)
+            self._movable = headline is not None and least_movable(doc, headline) >= LEAST
+            blocked = _way_blocked(ai_dir, path) if self._movable else None
             # On the file as read (and folded): the same file plans the same move.
             # (nothing parsed when nothing can move: a file held by what stays)
             moves = blocked is None and may_move(doc)
@@ -2252,7 +2259,7 @@ class Editing:
         say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
                                           locked=True))
-        _check_bound(edit, sum(len(piece) for piece in data))
+        _check_bound(edit, sum(len(piece) for piece in data), self._movable)
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
             _untracked_note(ai_dir, path, edit.rolled_made)
@@ -2569,17 +2576,21 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
             f"written here); or stay here: {here}")
 
 
-def _check_bound(edit: SessionEdit, size: int) -> None:
+def _check_bound(edit: SessionEdit, size: int, movable: bool = False) -> None:
     """Set ``edit.over_bound`` when the write of ``size`` bytes left the file past
     :data:`~ai_protocols.session.rollover.BOUND` and no later write will move entries
     out: every such write (eleventh review: once was not enough, and a file made past
     the bound by hand was never said), but one that leaves at least
     :data:`~ai_protocols.session.rollover.LEAST` movable bytes without rolling them
     over (the next write does). The size is the write's own; what holds the file is
-    read only then, as :func:`~ai_protocols.session.rollover.plan` read it."""
+    read only then, as :func:`~ai_protocols.session.rollover.plan` read it. ``movable``:
+    :data:`~ai_protocols.session.rollover.LEAST` movable bytes were found in the file
+    as read (a write adds entries, and moves none when it does not roll over)."""
     if size <= BOUND:
         return
     rolled = edit.rolled is not None
+    if not rolled and movable:
+        return
     if not rolled:  # (LEAST movable bytes found unparsed: the next write rolls them)
         headline = session_headline(edit.doc)
         if headline is not None and least_movable(edit.doc, headline) >= LEAST:
@@ -2906,17 +2917,13 @@ def _refuse_links(ai_dir: str, paths: list[str | None]) -> None:
         storage.refuse_symlinks(_base_of(ai_dir, one), one)
 
 
-def _way_blocked(ai_dir: str, path: str, doc: OrgFile) -> str | None:
+def _way_blocked(ai_dir: str, path: str) -> str | None:
     """What :func:`_earlier_blocked` says, before any rollover of the session file
     ``path`` is planned, of the folders on the way to its earlier file (whatever its
-    name: a file where a folder must be, a folder that cannot be written), when the
-    rollover would move entries (:func:`~ai_protocols.session.rollover.least_movable`
-    finds :data:`~ai_protocols.session.rollover.LEAST` bytes of them); else ``None``,
-    and so for a symbolic link on the way (said once the rollover is planned, as
-    before)."""
-    headline = session_headline(doc)
-    if headline is None or least_movable(doc, headline) < LEAST:
-        return None
+    name: a file where a folder must be, a folder that cannot be written); asked when
+    the rollover would move entries (:func:`~ai_protocols.session.rollover.least_movable`
+    finds :data:`~ai_protocols.session.rollover.LEAST` bytes of them); ``None`` for a
+    symbolic link on the way (said once the rollover is planned, as before)."""
     try:
         return _folders_blocked(ai_dir, join(history_folder(ai_dir, path), "earlier.org"))
     except AiProtocolsError:
