@@ -2090,7 +2090,7 @@ class Editing:
     interpreter's start (docs/performance.md)."""
 
     __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
-                 "_locks", "_new_text", "_now", "_path", "_waiting")
+                 "_locks", "_movable", "_new_text", "_now", "_path", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
