@@ -60,12 +60,18 @@ def _bounded_session(project: Project, session: Session) -> str:
     ``ai-protocols show`` gives the whole: an agent runs ``start`` by routine, and
     its output goes into the agent's context (docs/decisions.md, "Issue 16, sixth
     review (rollover output and what moves)")."""
-    from ai_protocols.session.resume import DEFAULT_MAX_BYTES
+    from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
 
-    whole = render_session(session)
-    if len(whole) <= DEFAULT_MAX_BYTES // 4 or len(whole.encode("utf-8")) <= DEFAULT_MAX_BYTES:
-        return whole
-    from ai_protocols.session.resume import resume_context
+    # Read brief (Project.start): each closed item left out is shown on a line of at
+    # least 9 characters ("  [X] ?  " and its text) and a newline, so that past
+    # DEFAULT_MAX_BYTES // 10 of them the whole cannot fit, and is not made.
+    if session.left_out <= DEFAULT_MAX_BYTES // 10:
+        from ai_protocols.session.layout import whole as read_whole
+
+        whole = render_session(read_whole(session))
+        if len(whole) <= DEFAULT_MAX_BYTES // 4 or \
+                len(whole.encode("utf-8")) <= DEFAULT_MAX_BYTES:
+            return whole
 
     note = "(the whole session: ai-protocols show)"
     fitted = resume_context(project, session, max_bytes=DEFAULT_MAX_BYTES - len(note) - 1)
@@ -86,7 +92,7 @@ def start(title_given: Given | None, task: str | None = None,
         from ai_protocols.board.board import Board
 
         Board(project).linkable(task)  # (a done task too: refused, exit 24)
-    report = project.start(title, objective=objective)  # ("" refused, as "   ")
+    report = project.start(title, objective=objective, brief=True)  # ("" refused, as "   ")
     _warn_unmerged_others(project)
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
@@ -244,7 +250,7 @@ def _linked_task(project: Project) -> tuple[str, datetime | None] | None:
     from ai_protocols.errors import AiProtocolsError
 
     try:
-        session = project.show()
+        session = project.show(brief=True)  # (its Log's task lines)
     except AiProtocolsError:
         return None
     if not session.task:

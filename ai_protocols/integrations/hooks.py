@@ -282,7 +282,8 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
         problems: list[str] = []
         try:
             # (a compaction is no resumption of a paused session: the agent was running)
-            report = project.start(others=False, resume=source != "compact")  # (the
+            report = project.start(others=False, resume=source != "compact",  # (the
+                                   brief=True)
             # context lists the others)
         except AiProtocolsError as error:  # not recorded; what can be read still goes out
             report, _ = None, problems.append(str(error))
@@ -307,7 +308,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                 if edit.rolled is not None:  # this write moves entries out: the context
                     # tells of the file as written (read before this hook's own lines)
                     context = _paused(report.resumed_pause,
-                                      _context_of(project, edit.session(), git))
+                                      _context_of(project, edit.session(brief=True), git))
                     shown = _digest(data, context)
                 edit.set_properties(
                     ("AGENT_SESSION", _text(data.get("session_id"))),
@@ -412,7 +413,7 @@ def _context(project: Project) -> tuple[str, Session | None]:
 
     git = start_state(project.root_text)
     try:
-        session = project.show()
+        session = project.show(brief=True)
     except NoSession:
         session = None
     except BaseException:
@@ -464,7 +465,7 @@ def _pre_compact(project: Project, data: dict[str, object], runtime: str,
             edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
                                 ("COMPACTED", edit.stamp))
             edit.note(f"{runtime}: context compaction ({trigger})")
-        written = edit.session()  # as written (what waited for Emacs is in): no read again
+        written = edit.session(brief=True)  # as written (what waited for Emacs is in)
     except AiProtocolsError as error:  # not counted; the context still goes out
         stderr = f"ai-protocols hook PreCompact: the compaction is not recorded: {error}\n"
     context = _context_of(project, written) if written is not None else _context(project)[0]

@@ -294,10 +294,12 @@ class Project:
         :class:`~ai_protocols.errors.StorageError`."""
         return self._read(clean_path(path))
 
-    def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None
-              ) -> Session | None:
+    def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
+              brief: bool = False) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
-        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs.
+        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs;
+        with ``brief``, without its closed items
+        (:func:`~ai_protocols.session.layout.read_session`), as the resume context needs.
         ``gone``: extended with the linked earlier files neither here nor kept
         (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read."""
         found = storage.read_file(path)
@@ -324,7 +326,7 @@ class Project:
         else:
             held = [text]
             del text
-            session = read_session(path, held)  # (it frees the text once it is parsed)
+            session = read_session(path, held, brief=brief)  # (it frees the text once read)
         if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
             from ai_protocols.session.transaction import moved_away
 
@@ -333,15 +335,17 @@ class Project:
                 return None
         return session
 
-    def show_file(self, path: str | os.PathLike[str], *, whole: bool = False) -> Session:
+    def show_file(self, path: str | os.PathLike[str], *, whole: bool = False,
+                  brief: bool = False) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; with ``whole``,
         with the entries moved to its earlier-entries files too
-        (:func:`~ai_protocols.session.rollover.read_whole`). Raises
+        (:func:`~ai_protocols.session.rollover.read_whole`); with ``brief``, read brief
+        (:func:`~ai_protocols.session.layout.read_session`: for a resume context). Raises
         :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
         :class:`~ai_protocols.errors.SessionRemoved` when something other than this
         tool removed it), and what :meth:`read` raises."""
         path = clean_path(path)
-        session = self._read(path)
+        session = self._read(path, brief=brief and not whole)
         if whole and session is not None and session.earlier:
             from ai_protocols.session.rollover import read_whole
 
@@ -434,9 +438,9 @@ class Project:
             return None
         return next((kept for kept in copies if os.path.isfile(kept)), None)
 
-    def show(self, *, whole: bool = False) -> Session:
+    def show(self, *, whole: bool = False, brief: bool = False) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
-        return self.show_file(self.path_text, whole=whole)
+        return self.show_file(self.path_text, whole=whole, brief=brief)
 
     def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
         """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`
@@ -446,7 +450,7 @@ class Project:
 
         git = start_state(self.root_text)  # git runs while the session file is read
         try:
-            session = self.read(self.path_text)
+            session = self._read(clean_path(self.path_text), brief=True)  # (what it shows)
         except BaseException:
             git()  # (no process left behind)
             raise
@@ -541,7 +545,7 @@ class Project:
 
     def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
               others: bool = True, objective: str | None = None,
-              resume: bool = True) -> StartReport:
+              resume: bool = True, brief: bool = False) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
@@ -564,7 +568,9 @@ class Project:
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
         ``resumed_pause`` says what its pause said; with ``resume=False`` (the
         SessionStart of a compaction: the agent was running, it did not come back) it
-        stays paused, and ``state`` says so.
+        stays paused, and ``state`` says so. With ``brief``, the session reported is read
+        brief when it is the file found (:func:`~ai_protocols.session.layout.read_session`:
+        its closed items left out), for a caller that shows its resume context.
         A fresh session where this agent's own was adopted by another agent says so in
         ``adopted`` and in its Log
         (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
@@ -651,7 +657,7 @@ class Project:
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
-            existing = self.read(self.path_text)
+            existing = self._read(clean_path(self.path_text), brief=brief)
             copy_of = self._archived_copy() if existing is not None and \
                 existing.status == WRAPPED_UP else None
             if copy_of is not None:
