@@ -42,6 +42,7 @@ from ai_protocols.board.model import (
     board_file,
     board_path,
     board_text,
+    changed_in_history,
     check_drawers,
     check_given_path,
     check_line,
@@ -548,7 +549,8 @@ class Board:
         # (a task archived in Emacs: the archive holding its id is the person's doing)
         moved = {sunk.id for sunk in all_sunk(None, str(self.path))}
         found: list[Lost] = []
-        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved):
+        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved, kept_doc,
+                                        str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
@@ -567,12 +569,21 @@ class Board:
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}
+        missing_locks = []
         for old_lock in old_locks:
             if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
                 continue
             if any(h.owner != old_lock.owner and overlap(h.path, old_lock.path)
                    for h in locks):
                 continue  # another agent's lock is there now (a merge kept the earlier)
+            missing_locks.append(old_lock)
+        # (an unlock made in another clone, brought by a pull or a merge: a commit of
+        # HEAD's history took the lock out; it stays out. git runs only in this case)
+        removed = changed_in_history(str(self.path),
+                                     [h.locked_at or "" for h in missing_locks])
+        for old_lock in missing_locks:
+            if old_lock.locked_at and old_lock.locked_at in removed:
+                continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
             if not gone:

@@ -1,0 +1,101 @@
+"""The task board's claims after a fresh review (issue 15, fourteenth round): a board git
+brings from another clone (a pull, a merge) is kept, not taken for an older board; only a
+truly older board (a stash, a checkout, a reset, a branch switch) is put back.
+
+Every command runs as the installed ``ai-protocols`` in real git repositories (clones,
+pulls, merges).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from boardkit import add, board, git
+
+from conftest import Runner
+
+HOLDER = "a1.1796000000"  # (its process: this test's, which runs: live)
+OTHER = "b1.1796000000"
+
+
+def _clone(source: Path, target: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(source), str(target)], check=True)
+    return target.resolve()
+
+
+def _commit(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
+# -- 1. an end made in another clone, brought by git ----------------------------------------
+
+ENDS = {
+    "release": ("task", "release", "{task}", "--force"),
+    "handoff": ("task", "handoff", "{task}", "--to", "reviewer", "--note", "take it",
+                "--force"),
+    "unlock": ("unlock", "lib/", "--force"),
+}
+
+
+@pytest.mark.parametrize("how", ["fast-forward", "merge"])
+@pytest.mark.parametrize("end", sorted(ENDS))
+def test_an_end_made_in_another_clone_and_pulled_stays(
+        project: Path, run: Runner, tmp_path: Path, end: str, how: str) -> None:
+    """A live agent in clone A claims a task and locks ``lib/``; clone B ends one of them
+    with ``--force`` (a release, a hand-off, an unlock) and commits; A pulls it (a
+    fast-forward, or a merge over a commit of its own). A's next commands keep B's end:
+    no warning of a lost claim or lock, nothing "put back" (before: the claim or lock
+    was written back, undoing B's change)."""
+    task = add(run, "Tee")
+    run("task", "claim", task, agent=HOLDER)
+    run("lock", "lib/", "--reason", "a1 reshapes", agent=HOLDER)
+    _commit(project, "a1 claims and locks")
+    other = _clone(project, tmp_path / "b")
+    Runner(other)(*(part.format(task=task) for part in ENDS[end]), agent=OTHER)
+    _commit(other, f"b: {end}")
+    if how == "merge":
+        add(run, "A local")
+        _commit(project, "a local")
+    git(project, "pull", "-q", "--no-rebase", "--no-edit", str(other), "HEAD")
+    listed = run("task", "list", "--all", agent="planner.1")
+    assert "lost" not in listed.stderr and "older board" not in listed.stderr, listed.stderr
+    changed = run("task", "add", "Other", agent="planner.1")
+    assert "put back" not in changed.stderr + changed.stdout, changed.stderr
+    text = board(project)
+    if end == "unlock":
+        assert "lib/" not in run("locks", agent="planner.1").stdout
+        assert f"claimed by {HOLDER}" in run("task", "list", agent="planner.1").stdout
+    else:
+        assert f"claimed by {HOLDER}" not in run("task", "list", "--all",
+                                                 agent="planner.1").stdout
+        assert "lib/" in run("locks", agent="planner.1").stdout
+    assert text.count("put back") == 0
+
+
+@pytest.mark.parametrize("older", ["reset", "checkout-file", "stash"])
+def test_a_truly_older_board_still_gets_its_claim_and_lock_back(
+        project: Path, run: Runner, older: str) -> None:
+    """The rule above must not keep what an older board lost: a claim and a lock made
+    and committed, then ``git reset --hard`` to the commit before them, or ``git
+    checkout HEAD~1 -- .ai/tasks.org`` (``HEAD`` still holds them), or a claim and lock
+    never committed and stashed: the next change puts both back."""
+    task = add(run, "Tee")
+    _commit(project, "the task")
+    run("task", "claim", task, agent=HOLDER)
+    run("lock", "lib/", "--reason", "a1 reshapes", agent=HOLDER)
+    if older == "stash":
+        git(project, "stash", "-q")
+    else:
+        _commit(project, "a1 claims and locks")
+        if older == "reset":
+            git(project, "reset", "-q", "--hard", "HEAD~1")
+        else:
+            git(project, "checkout", "HEAD~1", "--", ".ai/tasks.org")
+    assert f":OWNER:    {HOLDER}" not in board(project)
+    changed = run("task", "add", "Other", agent="planner.1")
+    assert "put back" in changed.stderr, changed.stderr
+    assert f"claimed by {HOLDER}" in run("task", "list", agent="planner.1").stdout
+    assert "lib/" in run("locks", agent="planner.1").stdout
