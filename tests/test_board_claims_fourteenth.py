@@ -12,7 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from boardkit import add, board, git
+from boardkit import add, board, git, write_hook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner
 
@@ -99,3 +101,41 @@ def test_a_truly_older_board_still_gets_its_claim_and_lock_back(
     assert "put back" in changed.stderr, changed.stderr
     assert f"claimed by {HOLDER}" in run("task", "list", agent="planner.1").stdout
     assert "lib/" in run("locks", agent="planner.1").stdout
+
+
+# -- 6. a hard link into a locked area ------------------------------------------------------
+
+NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=12)
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(locked=NAMES, linked=NAMES, whole_folder=st.booleans())
+def test_a_hard_link_to_a_locked_file_is_refused(
+        project: Path, run: Runner, locked: str, linked: str, whole_folder: bool) -> None:
+    """A file of a locked area (the folder, or the file itself) has a second name outside
+    it (a hard link): the PreToolUse hook refuses a ``Write`` through that name, naming
+    both names and the holder; a hard link of a file outside every lock goes through."""
+    area = project / "src" / "api"
+    area.mkdir(parents=True, exist_ok=True)
+    target = area / f"{locked}.py"
+    target.write_text("a\n")
+    (project / "docs").mkdir(exist_ok=True)
+    alias = project / "docs" / f"{linked}.py"
+    alias.unlink(missing_ok=True)
+    alias.hardlink_to(target)
+    lock = "src/api/" if whole_folder else f"src/api/{locked}.py"
+    run("lock", lock, "--reason", "reshaping", agent="holder.1")
+    try:
+        refused = write_hook(project, alias, "other.1")
+        assert refused.returncode == 2, refused
+        assert f"docs/{linked}.py is a hard link of src/api/{locked}.py" in refused.stderr
+        assert "holder.1" in refused.stderr
+        free = project / "free.py"
+        free.write_text("b\n")
+        other = project / "docs" / f"{linked}-free.py"
+        other.unlink(missing_ok=True)
+        other.hardlink_to(free)
+        assert write_hook(project, other, "other.1").returncode == 0
+    finally:
+        run("unlock", lock, agent="holder.1")

@@ -490,8 +490,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     real_root = os.path.realpath(root)
     for path in paths:
         forms = _relative(root, real_root, path)
+        linked = _hard_links(real_root, path, locks)  # (only a file with another name)
         for lock in locks:
-            relative = next((f for f in forms if covers_real(root, lock.path, f)), None)
+            relative = next((f for f in forms + linked if covers_real(root, lock.path, f)),
+                            None)
             if relative is None:
                 continue
             from ai_protocols.board.board import Board
@@ -508,6 +510,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             where = f"{relative} is locked by {who}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
                 f"{relative} is inside {lock.path}, which {who} has locked"
+            if relative not in forms:  # (reached by a hard link: the same file)
+                where = f"{forms[0] if forms else path} is a hard link of {relative}, " + (
+                    f"which {who} has locked" if relative.rstrip("/") == lock.path.rstrip("/")
+                    else f"inside {lock.path}, which {who} has locked")
             gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
                     "older board back, or removed the board, or an edit outside ai-protocols "
                     "took it out); ai-protocols keeps it in "
@@ -592,6 +598,54 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
                         "session files: never edit it. Use 'ai-protocols task ...', "
                         "'ai-protocols lock ...' or 'ai-protocols unlock ...'.")
     return None
+
+
+#: How many entries of a locked folder :func:`_hard_links` looks at, at most.
+HARD_LINK_SCAN = 20000
+
+
+def _hard_links(real_root: str, path: str, locks: list[AreaLock]) -> list[str]:
+    """The other names, relative to the project root (``real_root``, without symbolic
+    links), that the file ``path`` has inside the locked areas ``locks``: the same file
+    (device and inode) under another name, a hard link (link(2)), whose edit changes the
+    locked file's bytes. Empty at the cost of one ``stat`` when the file has one name
+    (``st_nlink`` 1), is missing or is no regular file; else each locked file is
+    compared, and each locked folder walked (at most :data:`HARD_LINK_SCAN` entries in
+    all, without following symbolic links)."""
+    import stat as stat_module
+
+    try:
+        there = os.stat(path)
+    except OSError:
+        return []
+    if there.st_nlink < 2 or not stat_module.S_ISREG(there.st_mode):
+        return []
+    same = (there.st_dev, there.st_ino)
+    found: list[str] = []
+    seen = 0
+    for lock in locks:
+        area = os.path.join(real_root, lock.path.strip("/"))
+        try:
+            info = os.stat(area, follow_symlinks=False)
+        except OSError:
+            continue
+        if stat_module.S_ISREG(info.st_mode):
+            if (info.st_dev, info.st_ino) == same:
+                found.append(os.path.relpath(area, real_root).replace(os.sep, "/"))
+            continue
+        for top, _dirs, files in os.walk(area):
+            for name in files:
+                seen += 1
+                full = os.path.join(top, name)
+                try:
+                    info = os.stat(full, follow_symlinks=False)
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) == same:
+                    found.append(os.path.relpath(full, real_root).replace(os.sep, "/"))
+            if seen > HARD_LINK_SCAN:
+                return found
+    return found
 
 
 def _path(text: str):  # type: ignore[no-untyped-def]
