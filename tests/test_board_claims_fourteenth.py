@@ -139,3 +139,29 @@ def test_a_hard_link_to_a_locked_file_is_refused(
         assert write_hook(project, other, "other.1").returncode == 0
     finally:
         run("unlock", lock, agent="holder.1")
+
+
+# -- 7. the number of hooks the docs name ---------------------------------------------------
+
+NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def test_the_docs_count_the_hooks_we_install() -> None:
+    """Every "the N ai-protocols hooks" of the docs says as many as ``EVENTS`` holds (the
+    one table of the hooks ``hooks install`` adds), and the events it names after it are
+    EVENTS' names: a new row of the table makes this fail until the docs follow."""
+    import re
+
+    from ai_protocols.integrations.install import EVENTS
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    said = []
+    for page in sorted(docs.glob("*.md")):
+        text = " ".join(page.read_text(encoding="utf-8").split())
+        for match in re.finditer(r"the (\w+) ai-protocols hooks(?: \(([^)]*)\))?", text):
+            said.append((page.name, match.group(1), match.group(2)))
+    assert said, "the docs no longer count the hooks: this test counts nothing"
+    for page, number, names in said:
+        assert number in NUMBERS and NUMBERS.index(number) + 1 == len(EVENTS), (page, number)
+        if names:
+            assert set(re.findall(r"\b[A-Z][A-Za-z]+\b", names)) >= {e.name for e in EVENTS}
