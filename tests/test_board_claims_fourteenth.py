@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from boardkit import add, board, git, write_hook
+from boardkit import add, board, edit, git, write_hook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +165,37 @@ def test_the_docs_count_the_hooks_we_install() -> None:
         assert number in NUMBERS and NUMBERS.index(number) + 1 == len(EVENTS), (page, number)
         if names:
             assert set(re.findall(r"\b[A-Z][A-Za-z]+\b", names)) >= {e.name for e in EVENTS}
+
+
+# -- 3. a locks section a person renamed -----------------------------------------------------
+
+
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(alphabet="abcdefghijklmnopqrstuvwxyz ()-", min_size=1, max_size=30)
+       .map(str.strip).filter(lambda t: t and t.lower() != "locks" and
+                              t.split()[0] not in ("TODO", "NEXT", "DOING", "REVIEW", "DONE",
+                                                   "CANCELLED", "COMMENT")))
+def test_a_renamed_locks_section_keeps_its_locks(
+        project: Path, run: Runner, title: str) -> None:
+    """A person renames the locks section and deletes its ``:CUSTOM_ID: locks`` line:
+    the section is known by what it holds (a sub-headline with a ``PATH``); its lock is
+    still listed, still refuses another agent's edit, and the next change neither puts
+    it back nor adds a second locks section (before: lost, then a second ``* Locks``
+    with a second ``lib/`` lock)."""
+    add(run, "One")
+    run("lock", "lib/", "--reason", "r1", agent=HOLDER)
+    try:
+        edit(project, "* Locks\n:PROPERTIES:\n:CUSTOM_ID: locks\n:END:\n",
+             f"* {title}\n:PROPERTIES:\n:END:\n")
+        listed = run("locks", agent="planner.1")
+        assert "lib/" in listed.stdout and "lost" not in listed.stderr, listed
+        changed = run("lock", "other/", "--reason", "r2", agent=HOLDER)
+        assert "put back" not in changed.stderr, changed.stderr
+        text = board(project)
+        assert text.count(":PATH:") == 2 and text.count("lib/\n") == 2, text  # (title, PATH)
+        assert "\n* Locks" not in text and text.count(f"\n* {title}\n") == 1, text
+        assert write_hook(project, project / "lib" / "x.py", "other.1").returncode == 2
+    finally:
+        run("unlock", "lib/", "other/", agent=HOLDER)
+    assert ":PATH:" not in board(project)

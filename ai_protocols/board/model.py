@@ -703,13 +703,23 @@ class AreaLock:
 
 def locks_section(doc: OrgFile) -> int | None:
     """The index of the locks section in ``doc.headlines``: by its ``CUSTOM_ID``, else a
-    level-1 headline titled ``Locks`` without a keyword; ``None`` when there is none."""
+    level-1 headline titled ``Locks`` without a keyword, else by what it holds: the first
+    level-1 headline without a keyword or an ``ID`` (no task) with a sub-headline that
+    has a ``PATH`` (a lock): a person renamed the section and deleted its ``CUSTOM_ID``
+    line, and its locks are still its locks (a second section is never added beside
+    it); ``None`` when there is none."""
     for index, headline in enumerate(doc.headlines):
         if headline.level == 1 and headline.properties.get("CUSTOM_ID") == LOCKS_ID:
             return index
     for index, headline in enumerate(doc.headlines):
         if headline.level == 1 and headline.todo is None and headline.plain_title == "locks":
             return index
+    top = None
+    for index, headline in enumerate(doc.headlines):
+        if headline.level == 1:
+            top = index if headline.todo is None and "ID" not in headline.properties else None
+        elif top is not None and headline.level == 2 and "PATH" in headline.properties:
+            return top
     return None
 
 
