@@ -199,3 +199,26 @@ def test_a_renamed_locks_section_keeps_its_locks(
     finally:
         run("unlock", "lib/", "other/", agent=HOLDER)
     assert ":PATH:" not in board(project)
+
+
+# -- 5. what a wrap-up leaves ----------------------------------------------------------------
+
+
+def test_a_wrap_up_says_it_leaves_the_claim_and_each_lock(project: Path, run: Runner) -> None:
+    """A session claims a task and locks two areas, then wraps up: the wrap-up says the
+    claim stays and that, wrapped up, it is any agent's to take over without
+    ``--force``, and names each lock with its ``unlock`` (before: the task was "yours",
+    and the locks were not named). Nothing is released: the board keeps both."""
+    worker = "worker.1796000000"
+    task = add(run, "Long task")
+    run("start", "--title", "part 1", agent=worker)
+    run("task", "claim", task, agent=worker)
+    run("lock", "shared/", "--reason", "working", agent=worker)
+    run("lock", "my dir/", "--reason", "also", agent=worker)
+    said = run("wrap-up", "part 1 done", agent=worker).stderr
+    assert f"Task {task} (DOING, still claimed by you)" in said, said
+    assert "the claim stays; now that this session is wrapped up, any agent may take it " \
+           "over without --force" in said, said
+    assert "Lock on shared/ (working) is still held by you" in said, said
+    assert "ai-protocols unlock shared/" in said and "ai-protocols unlock 'my dir/'" in said
+    assert run("locks", agent="planner.1").stdout.count("locked by " + worker) == 2
