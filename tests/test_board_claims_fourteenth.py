@@ -8,6 +8,7 @@ pulls, merges).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from boardkit import add, board, edit, git, write_hook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner
+from conftest import CLI, Runner, clean_env
 
 HOLDER = "a1.1796000000"  # (its process: this test's, which runs: live)
 OTHER = "b1.1796000000"
@@ -222,3 +223,35 @@ def test_a_wrap_up_says_it_leaves_the_claim_and_each_lock(project: Path, run: Ru
     assert "Lock on shared/ (working) is still held by you" in said, said
     assert "ai-protocols unlock shared/" in said and "ai-protocols unlock 'my dir/'" in said
     assert run("locks", agent="planner.1").stdout.count("locked by " + worker) == 2
+
+
+# -- 4. a linked work tree's own copy of the board -------------------------------------------
+
+
+def test_an_edit_of_a_linked_work_trees_copy_is_warned_of_with_its_way_over(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """A person edits ``.ai/tasks.org`` as checked out in a linked work tree (``git
+    worktree add``): the board commands there warn that this copy is not read, name the
+    board used (the main work tree's) and how to bring the edit over; the command it
+    gives does so, and once the copy is checked out again the warning stops. A copy
+    that only lags behind the shared board (its branch's version, unedited) is not
+    warned of."""
+    add(run, "Board task")
+    _commit(project, "board")
+    tree = (tmp_path / "wt").resolve()
+    git(project, "worktree", "add", "-q", str(tree), "-b", "feat")
+    here = Runner(tree)
+    add(here, "Shared task")  # (the shared board moves on: the copy lags, unedited)
+    assert "warning" not in here("task", "list", agent="planner.1").stderr
+    copy = tree / ".ai" / "tasks.org"
+    copy.write_text(copy.read_text() + "* TODO Person task typed here\n")
+    said = here("task", "list", "--all", agent="planner.1").stderr
+    assert f"warning: {copy}, this linked git work tree's own copy" in said, said
+    assert "that is the one used" in said and str(project / ".ai" / "tasks.org") in said
+    advice = said.split("as git would, task by task: ", 1)[1].split(" (then", 1)[0]
+    bin_dir = Path(CLI).parent
+    subprocess.run(advice, shell=True, cwd=tree, check=True, capture_output=True,
+                   env=clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}"))
+    assert "Person task typed here" in run("task", "list", agent="planner.1").stdout
+    git(tree, "checkout", "HEAD", "--", ".ai/tasks.org")
+    assert "warning" not in here("task", "list", agent="planner.1").stderr

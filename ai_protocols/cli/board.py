@@ -51,8 +51,47 @@ def _board() -> Board:
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
+    _said_own_copy(board)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
+
+
+def _said_own_copy(board: Board) -> None:
+    """In a linked git work tree, warn (stderr) when its own ``.ai/tasks.org`` (the file
+    checked out there) was edited in it: it differs from the board in use (the main work
+    tree's, which every work tree shares) and from what its branch's commit holds. Said
+    with which board is used and how to bring the edit over. A read of the copy and of
+    the board, in a linked work tree only; git runs only when they differ."""
+    import os
+
+    own = board.project.ai_dir / "tasks.org"
+    if board.path.parent == board.project.ai_dir:
+        return
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.git.state import head_holds
+
+    try:
+        data = board_bytes(own)
+        used = board_bytes(board.path) if board.path.exists() else b""
+    except Exception:  # (no copy here, or one that cannot be read: nothing to say)
+        return
+    if data is None or data == used:
+        return
+    tree = str(board.project.root)
+    relative = os.path.relpath(own, tree)
+    if head_holds(tree, f"./{relative}", data):
+        return  # (the branch's own version, as checked out: no edit made here)
+    from ai_protocols.cli.commands import quote
+
+    base = f"{relative}.base"
+    _echo(f"warning: {own}, this linked git work tree's own copy of the board, was "
+          f"edited here, and ai-protocols does not read it: every work tree of the "
+          f"repository shares one board, {board.path}, and that is the one used. To bring "
+          f"the edit over, make it in {board.path}, or merge it in as git would, task by "
+          f"task: git show HEAD:./{relative} > {quote(base)} && ai-protocols merge-driver "
+          f"--marker-size 7 {quote(base)} {quote(str(board.path))} {quote(relative)} "
+          f"{quote(relative)} && rm {quote(base)} (then 'git checkout HEAD -- "
+          f"{quote(relative)}' here drops the copy's edit).", err=True)
 
 
 def _stash_holds(path: object) -> bool:
