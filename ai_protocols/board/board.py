@@ -428,7 +428,11 @@ class Board:
            left by an earlier, dead process of the same agent never outranks it),
            unless its session is paused (``pause``): paused, as ``status`` says;
         4. its session file's state, as ``status`` decides it, when that says more than
-           ``unknown``;
+           ``unknown``; but ``ended`` (its agent's own end record, a SessionEnd hook's)
+           with no process of it running (the claim's or lock's, its session's: each
+           recorded one gone from this host) is abandoned: it left without a wrap-up,
+           and what it held is anyone's to take over (a ``/clear`` of Claude Code ends
+           a session in a process that goes on: step 3 finds it running);
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
            record, which no time zone misleads) it was taken (abandoned)."""
@@ -473,6 +477,18 @@ class Board:
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if session is not None:
             live = project.liveness(session, moment)
+            if live.state == "ended":
+                # (its own end record, and no process of it runs: the claim's, the
+                # session's; Claude Code's /clear ends a session in a process that goes
+                # on, which the check above finds running: live)
+                ran = [Owner.parse(text) for text in (process, session.owner) if text]
+                ran = [owner for owner in ran if owner is not None]
+                if ran and all(owner.alive() is False for owner in ran):
+                    pids = " and ".join(sorted({str(owner.pid) for owner in ran}))
+                    return Liveness(
+                        "abandoned", f"its session: {live.evidence}, but no process of it "
+                                     f"runs (process {pids} on this host is gone): what it "
+                                     "held may be taken over", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
@@ -549,8 +565,8 @@ class Board:
         # (a task archived in Emacs: the archive holding its id is the person's doing)
         moved = {sunk.id for sunk in all_sunk(None, str(self.path))}
         found: list[Lost] = []
-        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved, kept_doc,
-                                        str(self.path)):
+        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
+                                        board=str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:

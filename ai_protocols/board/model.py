@@ -397,7 +397,6 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
 def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 tasks: list[Task], same: dict[str, Task] | None = None,
                 moved: frozenset[str] | set[str] = frozenset(),
-                old_doc: OrgFile | None = None,
                 board: str | None = None) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
@@ -410,12 +409,12 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     or retyped its ``:ID:`` line (``Board.same_tasks``): judged as that task. Whose agent
     is still at work is not judged here (``Board.lost`` does).
 
-    Not either when the board on disk is no older board but a newer one git brought
-    (a pull, a merge, a rebase: a release, hand-off or ``done`` made in another clone):
-    the task on disk has a line of log the kept copy's (``old_doc``, when given) lacks,
-    as :func:`undone_ends` reads it the other way round; or, given the ``board``'s path,
-    a commit of ``HEAD``'s history took the claim's ``CLAIMED_AT`` out of the board
-    (:func:`changed_in_history`: git ran only then, in this rare case)."""
+    Not either, given the ``board``'s path, when the board on disk is no older board
+    but a newer one git brought (a pull, a merge, a rebase: a release, hand-off or
+    ``done`` made in another clone): a commit of ``HEAD``'s history took the claim's
+    ``CLAIMED_AT`` out of the board (:func:`changed_in_history`; git runs only then, in
+    this rare case). A claim never committed cannot have been ended elsewhere: a newer
+    log on its task (a merge's note) does not make the board that lost it newer."""
     same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
@@ -433,9 +432,6 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 record.get("OWNER") == old.owner and
                 record.get("CLAIMED") == old.properties.get("CLAIMED"))):
             continue
-        if old_doc is not None and now is not None and \
-                _has_more(own_log(doc, now.line), own_log(old_doc, old.line)):
-            continue  # (a change made elsewhere: a newer board, not an older one)
         found.append((old, now is None))
     if board is not None and found:
         removed = changed_in_history(board, [old.claimed_at or "" for old, _ in found])
