@@ -8,8 +8,10 @@ pulls, merges).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,57 @@ def test_an_edit_of_a_linked_work_trees_copy_is_warned_of_with_its_way_over(
     assert "Person task typed here" in run("task", "list", agent="planner.1").stdout
     git(tree, "checkout", "HEAD", "--", ".ai/tasks.org")
     assert "warning" not in here("task", "list", agent="planner.1").stderr
+
+
+# -- 2. an agent killed after its SessionEnd hook ran -----------------------------------------
+
+AGENT_PROGRAM = r"""
+import json, subprocess, sys
+cli, root, agent, task, reason = sys.argv[1:6]
+env = json.loads(sys.argv[6])
+def hook(event, **extra):
+    payload = {"session_id": "9d1e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": root,
+               "hook_event_name": event, **extra}
+    subprocess.run([cli, "hook", event, "--runtime", "claude"], cwd=root, env=env,
+                   input=json.dumps(payload), capture_output=True, text=True, check=True)
+hook("SessionStart", source="startup")
+subprocess.run([cli, "task", "claim", task], cwd=root, env=env, check=True,
+               capture_output=True)
+subprocess.run([cli, "lock", "lib/", "--reason", "reshaping"], cwd=root, env=env,
+               check=True, capture_output=True)
+hook("SessionEnd", reason=reason)
+print("ended", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("reason", ["other", "clear"])
+def test_a_holder_whose_session_ended_and_whose_process_is_gone_is_taken_over(
+        project: Path, run: Runner, reason: str) -> None:
+    """An agent (a process that runs the Claude Code hooks as Claude Code does) starts a
+    session, claims a task, locks ``lib/``, and its SessionEnd hook records ``session end
+    (REASON)``. While its process goes on (Claude Code's ``/clear``: a new session in the
+    same process), its claim and lock hold: a claim is refused without ``--force`` and
+    the guard refuses an edit into ``lib/``. Once its process is gone (killed: SIGTERM
+    runs SessionEnd, then the program exits), it is abandoned: another agent claims the
+    task and locks in ``lib/`` without ``--force``, saying whose they were and why, and
+    the guard lets the edit through (before: ``ended``, held for 12 hours)."""
+    task = add(run, "T1", "--working-set", "lib/")
+    holder = "vm.proj.claude.9d1e2f43"
+    agent = subprocess.Popen(
+        [sys.executable, "-c", AGENT_PROGRAM, str(CLI), str(project), holder, task, reason,
+         json.dumps(clean_env(AI_AGENT_ID=holder))],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        assert agent.stdout is not None and agent.stdout.readline().strip() == "ended"
+        refused = run("task", "claim", task, agent=OTHER, check=False)
+        assert refused.returncode != 0 and holder in refused.stderr, refused
+        assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 2
+    finally:
+        agent.communicate("", timeout=60)
+    taken = run("task", "claim", task, agent=OTHER)
+    assert f"it was held by {holder}, who is abandoned" in taken.stdout + taken.stderr
+    assert "no process of it runs" in taken.stdout + taken.stderr
+    assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 0
+    run("lock", "lib/x.py", "--reason", "mine now", agent=OTHER)
+    assert f"claimed by {OTHER}" in run("task", "list", agent="planner.1").stdout
