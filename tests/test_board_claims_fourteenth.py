@@ -311,3 +311,61 @@ def test_a_holder_whose_session_ended_and_whose_process_is_gone_is_taken_over(
     assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 0
     run("lock", "lib/x.py", "--reason", "mine now", agent=OTHER)
     assert f"claimed by {OTHER}" in run("task", "list", agent="planner.1").stdout
+
+
+@pytest.mark.agents
+def test_real_claude_code_killed_with_sigterm_leaves_its_claim_and_lock(
+        claude: object, fake_api: object) -> None:
+    """The real Claude Code claims a task and locks ``src/a/`` through its shell tool,
+    then is killed with SIGTERM (plain ``kill``) while it waits for the model: its
+    SessionEnd hook records ``session end (other)``, and its process is gone. Another
+    agent then claims the task and locks inside ``src/a/`` without ``--force``, with
+    the evidence, and the guard lets its edit through (before: ``ended``, both held for
+    12 hours, the guard refusing)."""
+    import re
+    import signal
+    import threading
+    import time
+
+    from agents.fake_api import Shell, Text
+    from conftest import BIN
+
+    def cli(*args: str, agent: str = "planner.1") -> str:
+        done = subprocess.run([str(CLI), *args], cwd=claude.project, capture_output=True,
+                              text=True, env=clean_env(AI_AGENT_ID=agent))
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    for args in (("init",), ("hooks", "install", "claude")):
+        cli(*args)
+    claude.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    (claude.project / "src" / "a").mkdir(parents=True)
+    task = cli("task", "add", "T1", "--working-set", "src/a/")
+    waiting, killed = threading.Event(), threading.Event()
+
+    def hang(_request: object) -> Text:
+        waiting.set()
+        killed.wait(120)
+        return Text("never read")
+
+    fake_api.reply(Shell(f"ai-protocols task claim {task} && "
+                         "ai-protocols lock src/a/ --reason 'A reshapes'"), hang)
+    runner = threading.Thread(target=lambda: claude.run("work A", "--allowedTools", "Bash"))
+    runner.start()
+    assert waiting.wait(120), "the agent never asked the model after its claim"
+    owner = json.loads(cli("task", "show", task, "--json"))["owner"]
+    session = claude.project / ".ai" / "session-context.d" / f"{owner}.org"
+    pid = int(re.search(r":OWNER:\s+pid (\d+)", session.read_text()).group(1))
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.set()
+    runner.join(120)
+    assert "session end (other)" in session.read_text()
+    out = cli("task", "claim", task, agent=OTHER)
+    assert f"it was held by {owner}, who is abandoned" in out, out
+    assert "no process of it runs" in out
+    cli("lock", "src/a/x.py", "--reason", "mine now", agent=OTHER)
+    assert write_hook(claude.project, claude.project / "src" / "a" / "y.py",
+                      OTHER).returncode == 0
