@@ -219,6 +219,8 @@ class Board:
         self.set_up: list[InitAction] = []
         #: Whose claim the last :meth:`release` ended (``None``: it released nothing).
         self.released_from: str | None = None
+        #: Whether the last :meth:`reopen` opened a closed task (``False``: it was open).
+        self.reopened = False
         #: Where the per-machine copy of the last board this tool wrote is kept (a hard
         #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
         self.kept_path = kept_board_path(str(self.path))
@@ -1067,6 +1069,102 @@ class Board:
                   (f"; it was {other}" if other else ""))
             return _read_at(doc, line)
 
+    @_redone
+    def cancel(self, task_id: str, *, force: bool = False,
+               now: datetime | None = None) -> Task:
+        """Close the task as ``CANCELLED`` (it will not be done); its claim and owner stay
+        as a record, as :meth:`done` keeps them. Another agent's live claim is
+        :class:`~ai_protocols.errors.TaskTaken` unless ``force``; a closed task
+        :class:`~ai_protocols.errors.TaskClosed`. Logged in the task's log."""
+        with self.editing() as doc:
+            moment = minute_of(now)
+            _task, line, other = self._owned(doc, task_id, "cancel", force, now)
+            stamp = format_timestamp(moment)
+            doc.set_properties(line, [("CLOSED_AT", stamp)])
+            _set_state(doc, line, "CANCELLED")
+            _note(doc, line, stamp, f"cancelled by {self.me or '(no agent id)'}" +
+                  (f"; it was {other}" if other else ""))
+            return _read_at(doc, line)
+
+    @_redone
+    def reopen(self, task_id: str, *, now: datetime | None = None) -> Task:
+        """Open a closed (``DONE``, ``CANCELLED``, or a person's done state) task again:
+        ``TODO``, free (its claim's record and ``CLOSED_AT`` go; its ``CHECKPOINT`` stays,
+        the restore point it was closed with), logged with what it was. An open task is
+        returned as it is, nothing written (:attr:`reopened` says which)."""
+        self.reopened = False
+        with self.editing() as doc:
+            moment = minute_of(now)
+            with self._explained():
+                task, line = _locate(doc, task_id, self.path)
+            if task.is_open:
+                return task
+            doc.set_properties(line, [(key, None) for key in (*CLAIM_KEYS, "CLOSED_AT")])
+            _set_state(doc, line, "TODO")
+            _note(doc, line, format_timestamp(moment),
+                  f"reopened by {self.me or '(no agent id)'} (it was {task.state}"
+                  + (f", closed by {task.owner}" if task.owner else "") + ")")
+            self.reopened = True
+            return _read_at(doc, line)
+
+    @_redone
+    def edit(self, task_id: str, *, title: str | None = None,
+             working_set: tuple[str, ...] | None = None, add_paths: tuple[str, ...] = (),
+             remove_paths: tuple[str, ...] = (), tags: tuple[str, ...] = (),
+             untags: tuple[str, ...] = (), role: str | None = None, force: bool = False,
+             now: datetime | None = None, cwd: str | None = None) -> tuple[Task, list[str]]:
+        """Change an open task after ``task add``: its ``title``, its working set (replaced
+        by ``working_set``; ``add_paths`` added to it, ``remove_paths`` taken out of it;
+        paths relative to ``cwd``, checked as ``add`` checks them), its ``tags`` added and
+        ``untags`` removed, its ``role``. Only the words changed are written (the
+        headline's keyword, priority and other tags as they were); the change is logged
+        in the task's log. Another agent's live claim is
+        :class:`~ai_protocols.errors.TaskTaken` unless ``force`` (it works inside that
+        working set); a closed task :class:`~ai_protocols.errors.TaskClosed`; a bad title,
+        path, tag or role :class:`~ai_protocols.errors.InvalidText` before anything is
+        written. Returns the task and what changed (one phrase each; none: nothing
+        written)."""
+        root = str(self.project.root)
+
+        def given(paths: tuple[str, ...]) -> list[str]:
+            found = _unique(normalize_path(root, check_given_path(p, cwd), cwd) for p in paths)
+            for path in found:
+                _lockable(path, "a working set does not name it (no agent edits it); name "
+                                "the files or folders the task is going to change")
+            return found
+
+        title = check_title(title) if title is not None else None
+        replaced = given(working_set) if working_set is not None else None
+        added, removed = given(add_paths), given(remove_paths)
+        tags = tuple(_unique(check_tag(t) for t in tags))
+        untags = tuple(_unique(check_tag(t) for t in untags))
+        role = check_role(role) if role is not None else None
+        with self.editing() as doc:
+            moment = minute_of(now)
+            task, line, other = self._owned(doc, task_id, "edit", force, now)
+            said: list[str] = []
+            paths = list(task.working_set) if replaced is None else list(replaced)
+            paths = [p for p in _unique([*paths, *added]) if p not in removed]
+            if tuple(paths) != tuple(task.working_set):
+                doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
+                said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
+            if role is not None and role != task.role:
+                doc.set_properties(line, [("ROLE", role)])
+                said.append(f"role {task.role or '(none)'} -> {role}")
+            new_tags = [t for t in _unique([*task.tags, *tags]) if t not in untags]
+            if (title is not None and title != task.title) or tuple(new_tags) != task.tags:
+                _set_heading(doc, line, title if title is not None else None, new_tags)
+                if title is not None and title != task.title:
+                    said.append(f"title {task.title!r} -> {title!r}")
+                if tuple(new_tags) != task.tags:
+                    said.append(f"tags {_listed(task.tags)} -> {_listed(new_tags)}")
+            if not said:
+                return task, []
+            _note(doc, line, format_timestamp(moment),
+                  f"edited by {self.me or '(no agent id)'}: {'; '.join(said)}"
+                  + (f"; it was {other}" if other else ""))
+            return _read_at(doc, line), said
+
     def check_done(self, task_id: str, *, force: bool = False,
                    now: datetime | None = None) -> Task:
         """The task ``task_id`` names, when :meth:`done` would close it now: what would
@@ -1625,6 +1723,30 @@ def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
         ident = found.id
         seen.add(ident)
     return None
+
+
+def _listed(items: tuple[str, ...] | list[str]) -> str:
+    return " ".join(items) if items else "(none)"
+
+
+def _set_heading(doc: OrgFile, line: int, title: str | None, tags: list[str]) -> None:
+    """Put ``title`` (``None``: the one there) and ``tags`` on the headline on ``line``,
+    keeping its stars, keyword, priority and ``COMMENT`` as they are: only the title's
+    words and the tag group change (Org's headline syntax: org-element's)."""
+    from ai_protocols.org.file import find_tags
+
+    headline = doc.find(line)
+    bare = doc.lines[line].rstrip("\r\n").lstrip("\ufeff")
+    found = find_tags(bare)
+    head = bare[:found[0]] if found else bare.rstrip(" \t")
+    if title is not None:
+        raw = headline.raw_title
+        at = head.rfind(raw) if raw else -1
+        if raw and at >= headline.level:
+            head = head[:at] + title + head[at + len(raw):]
+        else:  # (no title yet: after the keyword, priority and COMMENT)
+            head = head.rstrip(" \t") + " " + title
+    doc.set_line(line, head + (f" :{':'.join(tags)}:" if tags else ""))
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:

@@ -494,6 +494,69 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
                (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
 
 
+@task.command("edit")
+@click.argument("task_id", metavar="ID")
+@click.option("--title", help="Its new title (one line; '-' or @FILE as for add).")
+@click.option("--working-set", "working_set", multiple=True, metavar="PATH",
+              help="Its working set, replaced by these paths (repeat for more).")
+@click.option("--add-working-set", "add_paths", multiple=True, metavar="PATH",
+              help="A file or folder added to its working set (repeat for more).")
+@click.option("--remove-working-set", "remove_paths", multiple=True, metavar="PATH",
+              help="A path taken out of its working set (repeat for more).")
+@click.option("--tag", "tags", multiple=True, help="An Org tag to add (repeat for more).")
+@click.option("--untag", "untags", multiple=True, help="An Org tag to remove (repeat).")
+@click.option("--role", help="Its new role.")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@errors_to_exit
+def task_edit(task_id: str, title: str | None, working_set: tuple[str, ...],
+              add_paths: tuple[str, ...], remove_paths: tuple[str, ...],
+              tags: tuple[str, ...], untags: tuple[str, ...], role: str | None,
+              force: bool) -> None:
+    """Change an open task: its title, working set, tags or role.
+
+    Only the words changed are written, and the change is logged in the
+    task's log. Another agent's live claim is refused (exit 21) unless
+    --force. Paths are relative to the working directory.
+    """
+    from ai_protocols.cli.options import Given, text_of
+
+    if title is not None:
+        title = text_of(Given("--title", title, True, 0))
+    board = _board()
+    item, said = board.edit(task_id, title=title, working_set=working_set or None,
+                            add_paths=add_paths, remove_paths=remove_paths, tags=tags,
+                            untags=untags, role=role, force=force)
+    if not said:
+        _echo(f"Task {item.id} unchanged: {item.title}")
+        return
+    _echo(f"Edited task {item.id}: {item.title}")
+    for what in said:
+        _echo(f"  {what}")
+
+
+@task.command("cancel")
+@click.argument("task_id", metavar="ID")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@errors_to_exit
+def task_cancel(task_id: str, force: bool) -> None:
+    """Close a task as CANCELLED: it will not be done (task reopen opens it again)."""
+    item = _board().cancel(task_id, force=force)
+    _echo(f"Cancelled task {item.id}: {item.title}")
+
+
+@task.command("reopen")
+@click.argument("task_id", metavar="ID")
+@errors_to_exit
+def task_reopen(task_id: str) -> None:
+    """Open a closed (DONE, CANCELLED) task again: TODO, free."""
+    board = _board()
+    item = board.reopen(task_id)
+    if board.reopened:
+        _echo(f"Reopened task {item.id}: {item.title}")
+    else:
+        _echo(f"Task {item.id} is open already ({item.state}): {item.title}")
+
+
 @task.command("handoff")
 @click.argument("task_id", metavar="ID")
 @click.option("--to", "to", required=True, metavar="ROLE",
