@@ -369,3 +369,48 @@ def test_real_claude_code_killed_with_sigterm_leaves_its_claim_and_lock(
     cli("lock", "src/a/x.py", "--reason", "mine now", agent=OTHER)
     assert write_hook(claude.project, claude.project / "src" / "a" / "y.py",
                       OTHER).returncode == 0
+
+
+# -- 8. changing a task after task add -------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", ["Renamed", "Fix the \"parser\" — 50% [x] ünïcode",
+                                   "First one again"])
+def test_a_task_is_edited_cancelled_and_reopened_surgically(
+        project: Path, run: Runner, title: str) -> None:
+    """``task edit`` changes a task's title, working set and tags after ``task add``,
+    writing only those words (its keyword, a person's priority cookie and the rest of
+    the board's bytes stay) and logging the change; the holder's ``check`` then accepts a
+    file in the widened working set. Another agent's edit of a live claim is refused
+    (exit 21), nothing changed. ``task cancel`` closes it as CANCELLED, ``task reopen``
+    opens it again, free, each logged."""
+    task = add(run, "First one", "--tag", "old", "--working-set", "src/")
+    edit(project, "* TODO First one", "* TODO [#A] First one")
+    run("task", "claim", task, agent=HOLDER)
+    (project / "docs").mkdir(exist_ok=True)
+    (project / "docs" / "x.md").write_text("x\n")
+    assert run("check", agent=HOLDER, check=False).returncode != 0  # (outside it)
+    before = board(project)
+    refused = run("task", "edit", task, "--tag", "z", agent=OTHER, check=False)
+    assert refused.returncode == 21 and board(project) == before, refused
+    run("task", "edit", task, "--title", title, "--add-working-set", "docs/",
+        "--tag", "new", "--untag", "old", agent=HOLDER)
+    text = board(project)
+    assert f"\n* DOING [#A] {title} :new:\n" in text, text
+    assert ":WORKING_SET: src/ docs/" in text.replace("  ", " "), text
+    assert "edited by " + HOLDER + ": working set src/ -> src/ docs/" in text
+    assert text.replace(f"[#A] {title} :new:", "[#A] First one :old:").split("\n- [")[0] \
+        .replace(":WORKING_SET: src/ docs/", ":WORKING_SET: src/") == \
+        before.split("\n- [")[0].replace("DOING", "DOING"), text
+    assert run("check", agent=HOLDER, check=False).returncode == 0
+    shown = json.loads(run("task", "show", task, "--json", agent="planner.1").stdout)
+    assert shown["title"] == title and shown["tags"] == ["new"]
+    run("task", "cancel", task, agent=HOLDER)
+    assert f"* CANCELLED [#A] {title} :new:" in board(project)
+    assert task not in run("task", "list", agent="planner.1").stdout
+    run("task", "reopen", task, agent="planner.1")
+    text = board(project)
+    assert f"* TODO [#A] {title} :new:" in text and ":OWNER:" not in text, text
+    assert "reopened by planner.1 (it was CANCELLED, closed by " + HOLDER in text
+    assert "claimed by" not in run("task", "list", agent="planner.1").stdout.split(task)[1] \
+        .split("\n")[0]
