@@ -65,6 +65,10 @@ def test_an_end_made_in_another_clone_and_pulled_stays(
         add(run, "A local")
         _commit(project, "a local")
     git(project, "pull", "-q", "--no-rebase", "--no-edit", str(other), "HEAD")
+    if end == "unlock":  # (the hook, before any command wrote the board: no lock)
+        assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 0
+    else:
+        assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 2
     listed = run("task", "list", "--all", agent="planner.1")
     assert "lost" not in listed.stderr and "older board" not in listed.stderr, listed.stderr
     changed = run("task", "add", "Other", agent="planner.1")

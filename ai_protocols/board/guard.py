@@ -432,6 +432,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         BoardFile,
         board_bytes,
         board_decode,
+        changed_in_history,
         conflict_sides,
         covers_real,
         ended_locks,
@@ -482,6 +483,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
+        if lost and unreadable is None:
+            # (an unlock made in another clone and brought by a pull or a merge: a commit
+            # of HEAD's history took the lock out; no lock. git runs only in this case)
+            removed = changed_in_history(board, [lock.locked_at or "" for lock in lost])
+            lost = [lock for lock in lost if not (lock.locked_at and lock.locked_at in removed)]
         locks += lost
     locks = [lock for lock in locks if not (agent_id and lock.owner == agent_id) and
              not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
