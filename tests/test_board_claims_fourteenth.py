@@ -293,8 +293,9 @@ def test_a_holder_whose_session_ended_and_whose_process_is_gone_is_taken_over(
     (REASON)``. While its process goes on (Claude Code's ``/clear``: a new session in the
     same process), its claim and lock hold: a claim is refused without ``--force`` and
     the guard refuses an edit into ``lib/``. Once its process is gone (killed: SIGTERM
-    runs SessionEnd, then the program exits), it is abandoned: another agent claims the
-    task and locks in ``lib/`` without ``--force``, saying whose they were and why, and
+    runs SessionEnd, then the program exits), it keeps them for the grace a resume
+    gets (``AI_PROTOCOLS_ENDED_GRACE_MINUTES``), then is abandoned: another agent claims
+    the task and locks in ``lib/`` without ``--force``, saying whose they were and why, and
     the guard lets the edit through (before: ``ended``, held for 12 hours)."""
     task = add(run, "T1", "--working-set", "lib/")
     holder = "vm.proj.claude.9d1e2f43"
@@ -309,12 +310,27 @@ def test_a_holder_whose_session_ended_and_whose_process_is_gone_is_taken_over(
         assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 2
     finally:
         agent.communicate("", timeout=60)
-    taken = run("task", "claim", task, agent=OTHER)
+    # Within the grace for a resume (AI_PROTOCOLS_ENDED_GRACE_MINUTES, 15 by default):
+    # still held, as a `claude -p` run that ended may be resumed.
+    assert run("task", "claim", task, agent=OTHER, check=False).returncode == 21
+    assert _hook_with(project, project / "lib" / "x.py", OTHER).returncode == 2
+    graceless = {"AI_PROTOCOLS_ENDED_GRACE_MINUTES": "0"}
+    taken = run("task", "claim", task, agent=OTHER, env=graceless)
     assert f"it was held by {holder}, who is abandoned" in taken.stdout + taken.stderr
     assert "no process of it runs" in taken.stdout + taken.stderr
-    assert write_hook(project, project / "lib" / "x.py", OTHER).returncode == 0
-    run("lock", "lib/x.py", "--reason", "mine now", agent=OTHER)
+    assert _hook_with(project, project / "lib" / "x.py", OTHER, **graceless).returncode == 0
+    run("lock", "lib/x.py", "--reason", "mine now", agent=OTHER, env=graceless)
     assert f"claimed by {OTHER}" in run("task", "list", agent="planner.1").stdout
+
+
+def _hook_with(cwd: Path, path: Path, agent: str, **extra: str) -> \
+        subprocess.CompletedProcess[str]:
+    """:func:`boardkit.write_hook`, with ``extra`` in the hook's environment."""
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": "Write", "tool_input": {"file_path": str(path), "content": "x"}}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent, **extra), timeout=60)
 
 
 @pytest.mark.agents
@@ -322,8 +338,9 @@ def test_real_claude_code_killed_with_sigterm_leaves_its_claim_and_lock(
         claude: object, fake_api: object) -> None:
     """The real Claude Code claims a task and locks ``src/a/`` through its shell tool,
     then is killed with SIGTERM (plain ``kill``) while it waits for the model: its
-    SessionEnd hook records ``session end (other)``, and its process is gone. Another
-    agent then claims the task and locks inside ``src/a/`` without ``--force``, with
+    SessionEnd hook records ``session end (other)``, and its process is gone. Past the
+    grace for a resume (``AI_PROTOCOLS_ENDED_GRACE_MINUTES``, here 0), another agent
+    then claims the task and locks inside ``src/a/`` without ``--force``, with
     the evidence, and the guard lets its edit through (before: ``ended``, both held for
     12 hours, the guard refusing)."""
     import re
@@ -334,9 +351,11 @@ def test_real_claude_code_killed_with_sigterm_leaves_its_claim_and_lock(
     from agents.fake_api import Shell, Text
     from conftest import BIN
 
+    graceless = {"AI_PROTOCOLS_ENDED_GRACE_MINUTES": "0"}  # (no wait for a resume)
+
     def cli(*args: str, agent: str = "planner.1") -> str:
         done = subprocess.run([str(CLI), *args], cwd=claude.project, capture_output=True,
-                              text=True, env=clean_env(AI_AGENT_ID=agent))
+                              text=True, env=clean_env(AI_AGENT_ID=agent, **graceless))
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
@@ -371,8 +390,8 @@ def test_real_claude_code_killed_with_sigterm_leaves_its_claim_and_lock(
     assert f"it was held by {owner}, who is abandoned" in out, out
     assert "no process of it runs" in out
     cli("lock", "src/a/x.py", "--reason", "mine now", agent=OTHER)
-    assert write_hook(claude.project, claude.project / "src" / "a" / "y.py",
-                      OTHER).returncode == 0
+    assert _hook_with(claude.project, claude.project / "src" / "a" / "y.py", OTHER,
+                      **graceless).returncode == 0
 
 
 # -- 8. changing a task after task add -------------------------------------------------------
@@ -391,6 +410,9 @@ def test_a_task_is_edited_cancelled_and_reopened_surgically(
     task = add(run, "First one", "--tag", "old", "--working-set", "src/")
     edit(project, "* TODO First one", "* TODO [#A] First one")
     run("task", "claim", task, agent=HOLDER)
+    # (the hook's refusal of an edit of the board names the command that does it)
+    said = write_hook(project, project / ".ai" / "tasks.org", HOLDER)
+    assert said.returncode == 2 and "task edit ID --add-working-set PATH" in said.stderr
     (project / "docs").mkdir(exist_ok=True)
     (project / "docs" / "x.md").write_text("x\n")
     assert run("check", agent=HOLDER, check=False).returncode != 0  # (outside it)

@@ -432,9 +432,11 @@ class Board:
         4. its session file's state, as ``status`` decides it, when that says more than
            ``unknown``; but ``ended`` (its agent's own end record, a SessionEnd hook's)
            with no process of it running (the claim's or lock's, its session's: each
-           recorded one gone from this host) is abandoned: it left without a wrap-up,
-           and what it held is anyone's to take over (a ``/clear`` of Claude Code ends
-           a session in a process that goes on: step 3 finds it running);
+           recorded one gone from this host) for longer than the grace for a resume
+           (:func:`~ai_protocols.liveness.evidence.ended_grace`) is abandoned: it left
+           without a wrap-up, and what it held is anyone's to take over (a ``/clear``
+           of Claude Code ends a session in a process that goes on: step 3 finds it
+           running);
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
            record, which no time zone misleads) it was taken (abandoned)."""
@@ -483,13 +485,21 @@ class Board:
                 # (its own end record, and no process of it runs: the claim's, the
                 # session's; Claude Code's /clear ends a session in a process that goes
                 # on, which the check above finds running: live)
+                # (after a grace for a resume: ended_grace, from its end record's write)
+                from ai_protocols.liveness.evidence import ended_grace
+
                 ran = [Owner.parse(text) for text in (process, session.owner) if text]
                 ran = [owner for owner in ran if owner is not None]
-                if ran and all(owner.alive() is False for owner in ran):
+                grace = ended_grace()
+                if ran and live.age is not None and live.age >= grace and \
+                        all(owner.alive() is False for owner in ran):
                     pids = " and ".join(sorted({str(owner.pid) for owner in ran}))
+                    minutes = int(live.age.total_seconds() // 60)
                     return Liveness(
                         "abandoned", f"its session: {live.evidence}, but no process of it "
-                                     f"runs (process {pids} on this host is gone): what it "
+                                     f"runs (process {pids} on this host is gone) and it "
+                                     f"ended {minutes} min ago (AI_PROTOCOLS_ENDED_GRACE_"
+                                     f"MINUTES: {grace.total_seconds() / 60:g}): what it "
                                      "held may be taken over", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")

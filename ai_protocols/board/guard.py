@@ -590,8 +590,10 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
                 return (f"ai-protocols: refused: {path} is the task board, which "
                         "ai-protocols keeps: an edit tool must not change it (it could drop "
                         "another agent's claim or lock). Use 'ai-protocols task add|claim|"
-                        "release|done|handoff ...', 'ai-protocols lock PATH --reason TEXT' "
-                        "or 'ai-protocols unlock PATH' (a person may edit it in Emacs).")
+                        "release|done|handoff|cancel|reopen ...', 'ai-protocols task edit ID "
+                        "--add-working-set PATH' (a wider working set; --title, --tag too), "
+                        "'ai-protocols lock PATH --reason TEXT' or 'ai-protocols unlock "
+                        "PATH' (a person may edit it in Emacs).")
             if form in emacs_locks:
                 return (f"ai-protocols: refused: {path} is the name of the task board's "
                         "Emacs lock (a person editing it): an edit tool must not make or "
