@@ -498,9 +498,9 @@ class Board:
                     return Liveness(
                         "abandoned", f"its session: {live.evidence}, but no process of it "
                                      f"runs (process {pids} on this host is gone) and it "
-                                     f"ended {minutes} min ago (AI_PROTOCOLS_ENDED_GRACE_"
-                                     f"MINUTES: {grace.total_seconds() / 60:g}): what it "
-                                     "held may be taken over", live.age)
+                                     f"ended {minutes} min ago (the grace for a resume: "
+                                     f"{grace.total_seconds() / 60:g} min): what it held "
+                                     "may be taken over", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
