@@ -43,6 +43,7 @@ from ai_protocols.board.model import (
     board_file,
     board_path,
     board_text,
+    changed_in_history,
     check_drawers,
     check_given_path,
     check_line,
@@ -221,6 +222,8 @@ class Board:
         self.set_up: list[InitAction] = []
         #: Whose claim the last :meth:`release` ended (``None``: it released nothing).
         self.released_from: str | None = None
+        #: Whether the last :meth:`reopen` opened a closed task (``False``: it was open).
+        self.reopened = False
         #: Where the per-machine copy of the last board this tool wrote is kept (a hard
         #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
         self.kept_path = kept_board_path(str(self.path))
@@ -430,7 +433,13 @@ class Board:
            left by an earlier, dead process of the same agent never outranks it),
            unless its session is paused (``pause``): paused, as ``status`` says;
         4. its session file's state, as ``status`` decides it, when that says more than
-           ``unknown``;
+           ``unknown``; but ``ended`` (its agent's own end record, a SessionEnd hook's)
+           with no process of it running (the claim's or lock's, its session's: each
+           recorded one gone from this host) for longer than the grace for a resume
+           (:func:`~ai_protocols.liveness.evidence.ended_grace`) is abandoned: it left
+           without a wrap-up, and what it held is anyone's to take over (a ``/clear``
+           of Claude Code ends a session in a process that goes on: step 3 finds it
+           running);
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
            record, which no time zone misleads) it was taken (abandoned)."""
@@ -475,6 +484,26 @@ class Board:
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if session is not None:
             live = project.liveness(session, moment)
+            if live.state == "ended":
+                # (its own end record, and no process of it runs: the claim's, the
+                # session's; Claude Code's /clear ends a session in a process that goes
+                # on, which the check above finds running: live)
+                # (after a grace for a resume: ended_grace, from its end record's write)
+                from ai_protocols.liveness.evidence import ended_grace
+
+                ran = [Owner.parse(text) for text in (process, session.owner) if text]
+                ran = [owner for owner in ran if owner is not None]
+                grace = ended_grace()
+                if ran and live.age is not None and live.age >= grace and \
+                        all(owner.alive() is False for owner in ran):
+                    pids = " and ".join(sorted({str(owner.pid) for owner in ran}))
+                    minutes = int(live.age.total_seconds() // 60)
+                    return Liveness(
+                        "abandoned", f"its session: {live.evidence}, but no process of it "
+                                     f"runs (process {pids} on this host is gone) and it "
+                                     f"ended {minutes} min ago (the grace for a resume: "
+                                     f"{grace.total_seconds() / 60:g} min): what it held "
+                                     "may be taken over", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
@@ -551,7 +580,8 @@ class Board:
         # (a task archived in Emacs: the archive holding its id is the person's doing)
         moved = {sunk.id for sunk in all_sunk(None, str(self.path))}
         found: list[Lost] = []
-        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved):
+        for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
+                                        board=str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
@@ -570,12 +600,21 @@ class Board:
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}
+        missing_locks = []
         for old_lock in old_locks:
             if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
                 continue
             if any(h.owner != old_lock.owner and overlap(h.path, old_lock.path)
                    for h in locks):
                 continue  # another agent's lock is there now (a merge kept the earlier)
+            missing_locks.append(old_lock)
+        # (an unlock made in another clone, brought by a pull or a merge: a commit of
+        # HEAD's history took the lock out; it stays out. git runs only in this case)
+        removed = changed_in_history(str(self.path),
+                                     [h.locked_at or "" for h in missing_locks])
+        for old_lock in missing_locks:
+            if old_lock.locked_at and old_lock.locked_at in removed:
+                continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
             if not gone:
@@ -1096,6 +1135,102 @@ class Board:
                   (f"; it was {other}" if other else ""))
             return _read_at(doc, line)
 
+    @_redone
+    def cancel(self, task_id: str, *, force: bool = False,
+               now: datetime | None = None) -> Task:
+        """Close the task as ``CANCELLED`` (it will not be done); its claim and owner stay
+        as a record, as :meth:`done` keeps them. Another agent's live claim is
+        :class:`~ai_protocols.errors.TaskTaken` unless ``force``; a closed task
+        :class:`~ai_protocols.errors.TaskClosed`. Logged in the task's log."""
+        with self.editing() as doc:
+            moment = minute_of(now)
+            _task, line, other = self._owned(doc, task_id, "cancel", force, now)
+            stamp = format_timestamp(moment)
+            doc.set_properties(line, [("CLOSED_AT", stamp)])
+            _set_state(doc, line, "CANCELLED")
+            _note(doc, line, stamp, f"cancelled by {self.me or '(no agent id)'}" +
+                  (f"; it was {other}" if other else ""))
+            return _read_at(doc, line)
+
+    @_redone
+    def reopen(self, task_id: str, *, now: datetime | None = None) -> Task:
+        """Open a closed (``DONE``, ``CANCELLED``, or a person's done state) task again:
+        ``TODO``, free (its claim's record and ``CLOSED_AT`` go; its ``CHECKPOINT`` stays,
+        the restore point it was closed with), logged with what it was. An open task is
+        returned as it is, nothing written (:attr:`reopened` says which)."""
+        self.reopened = False
+        with self.editing() as doc:
+            moment = minute_of(now)
+            with self._explained():
+                task, line = _locate(doc, task_id, self.path)
+            if task.is_open:
+                return task
+            doc.set_properties(line, [(key, None) for key in (*CLAIM_KEYS, "CLOSED_AT")])
+            _set_state(doc, line, "TODO")
+            _note(doc, line, format_timestamp(moment),
+                  f"reopened by {self.me or '(no agent id)'} (it was {task.state}"
+                  + (f", closed by {task.owner}" if task.owner else "") + ")")
+            self.reopened = True
+            return _read_at(doc, line)
+
+    @_redone
+    def edit(self, task_id: str, *, title: str | None = None,
+             working_set: tuple[str, ...] | None = None, add_paths: tuple[str, ...] = (),
+             remove_paths: tuple[str, ...] = (), tags: tuple[str, ...] = (),
+             untags: tuple[str, ...] = (), role: str | None = None, force: bool = False,
+             now: datetime | None = None, cwd: str | None = None) -> tuple[Task, list[str]]:
+        """Change an open task after ``task add``: its ``title``, its working set (replaced
+        by ``working_set``; ``add_paths`` added to it, ``remove_paths`` taken out of it;
+        paths relative to ``cwd``, checked as ``add`` checks them), its ``tags`` added and
+        ``untags`` removed, its ``role``. Only the words changed are written (the
+        headline's keyword, priority and other tags as they were); the change is logged
+        in the task's log. Another agent's live claim is
+        :class:`~ai_protocols.errors.TaskTaken` unless ``force`` (it works inside that
+        working set); a closed task :class:`~ai_protocols.errors.TaskClosed`; a bad title,
+        path, tag or role :class:`~ai_protocols.errors.InvalidText` before anything is
+        written. Returns the task and what changed (one phrase each; none: nothing
+        written)."""
+        root = str(self.project.root)
+
+        def given(paths: tuple[str, ...]) -> list[str]:
+            found = _unique(normalize_path(root, check_given_path(p, cwd), cwd) for p in paths)
+            for path in found:
+                _lockable(path, "a working set does not name it (no agent edits it); name "
+                                "the files or folders the task is going to change")
+            return found
+
+        title = check_title(title) if title is not None else None
+        replaced = given(working_set) if working_set is not None else None
+        added, removed = given(add_paths), given(remove_paths)
+        tags = tuple(_unique(check_tag(t) for t in tags))
+        untags = tuple(_unique(check_tag(t) for t in untags))
+        role = check_role(role) if role is not None else None
+        with self.editing() as doc:
+            moment = minute_of(now)
+            task, line, other = self._owned(doc, task_id, "edit", force, now)
+            said: list[str] = []
+            paths = list(task.working_set) if replaced is None else list(replaced)
+            paths = [p for p in _unique([*paths, *added]) if p not in removed]
+            if tuple(paths) != tuple(task.working_set):
+                doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
+                said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
+            if role is not None and role != task.role:
+                doc.set_properties(line, [("ROLE", role)])
+                said.append(f"role {task.role or '(none)'} -> {role}")
+            new_tags = [t for t in _unique([*task.tags, *tags]) if t not in untags]
+            if (title is not None and title != task.title) or tuple(new_tags) != task.tags:
+                _set_heading(doc, line, title if title is not None else None, new_tags)
+                if title is not None and title != task.title:
+                    said.append(f"title {task.title!r} -> {title!r}")
+                if tuple(new_tags) != task.tags:
+                    said.append(f"tags {_listed(task.tags)} -> {_listed(new_tags)}")
+            if not said:
+                return task, []
+            _note(doc, line, format_timestamp(moment),
+                  f"edited by {self.me or '(no agent id)'}: {'; '.join(said)}"
+                  + (f"; it was {other}" if other else ""))
+            return _read_at(doc, line), said
+
     def check_done(self, task_id: str, *, force: bool = False,
                    now: datetime | None = None) -> Task:
         """The task ``task_id`` names, when :meth:`done` would close it now: what would
@@ -1569,6 +1704,30 @@ def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
                 f"history says: {'; '.join(said)}, without a note in its log); name "
                 "it by the id it has now")
     return removed
+
+
+def _listed(items: tuple[str, ...] | list[str]) -> str:
+    return " ".join(items) if items else "(none)"
+
+
+def _set_heading(doc: OrgFile, line: int, title: str | None, tags: list[str]) -> None:
+    """Put ``title`` (``None``: the one there) and ``tags`` on the headline on ``line``,
+    keeping its stars, keyword, priority and ``COMMENT`` as they are: only the title's
+    words and the tag group change (Org's headline syntax: org-element's)."""
+    from ai_protocols.org.file import find_tags
+
+    headline = doc.find(line)
+    bare = doc.lines[line].rstrip("\r\n").lstrip("\ufeff")
+    found = find_tags(bare)
+    head = bare[:found[0]] if found else bare.rstrip(" \t")
+    if title is not None:
+        raw = headline.raw_title
+        at = head.rfind(raw) if raw else -1
+        if raw and at >= headline.level:
+            head = head[:at] + title + head[at + len(raw):]
+        else:  # (no title yet: after the keyword, priority and COMMENT)
+            head = head.rstrip(" \t") + " " + title
+    doc.set_line(line, head + (f" :{':'.join(tags)}:" if tags else ""))
 
 
 def _read_at(doc: OrgFile, line: int) -> Task:

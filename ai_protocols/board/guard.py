@@ -432,6 +432,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         BoardFile,
         board_bytes,
         board_decode,
+        changed_in_history,
         conflict_sides,
         covers_real,
         ended_locks,
@@ -482,6 +483,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
+        if lost and unreadable is None:
+            # (an unlock made in another clone and brought by a pull or a merge: a commit
+            # of HEAD's history took the lock out; no lock. git runs only in this case)
+            removed = changed_in_history(board, [lock.locked_at or "" for lock in lost])
+            lost = [lock for lock in lost if not (lock.locked_at and lock.locked_at in removed)]
         locks += lost
     locks = [lock for lock in locks if not (agent_id and lock.owner == agent_id) and
              not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
@@ -490,8 +496,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     real_root = os.path.realpath(root)
     for path in paths:
         forms = _relative(root, real_root, path)
+        linked = _hard_links(real_root, path, locks)  # (only a file with another name)
         for lock in locks:
-            relative = next((f for f in forms if covers_real(root, lock.path, f)), None)
+            relative = next((f for f in forms + linked if covers_real(root, lock.path, f)),
+                            None)
             if relative is None:
                 continue
             from ai_protocols.board.board import Board
@@ -508,6 +516,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             where = f"{relative} is locked by {who}" \
                 if relative.rstrip("/") == lock.path.rstrip("/") else \
                 f"{relative} is inside {lock.path}, which {who} has locked"
+            if relative not in forms:  # (reached by a hard link: the same file)
+                where = f"{forms[0] if forms else path} is a hard link of {relative}, " + (
+                    f"which {who} has locked" if relative.rstrip("/") == lock.path.rstrip("/")
+                    else f"inside {lock.path}, which {who} has locked")
             gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
                     "older board back, or removed the board, or an edit outside ai-protocols "
                     "took it out); ai-protocols keeps it in "
@@ -578,8 +590,10 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
                 return (f"ai-protocols: refused: {path} is the task board, which "
                         "ai-protocols keeps: an edit tool must not change it (it could drop "
                         "another agent's claim or lock). Use 'ai-protocols task add|claim|"
-                        "release|done|handoff ...', 'ai-protocols lock PATH --reason TEXT' "
-                        "or 'ai-protocols unlock PATH' (a person may edit it in Emacs).")
+                        "release|done|handoff|cancel|reopen ...', 'ai-protocols task edit ID "
+                        "--add-working-set PATH' (a wider working set; --title, --tag too), "
+                        "'ai-protocols lock PATH --reason TEXT' or 'ai-protocols unlock "
+                        "PATH' (a person may edit it in Emacs).")
             if form in emacs_locks:
                 return (f"ai-protocols: refused: {path} is the name of the task board's "
                         "Emacs lock (a person editing it): an edit tool must not make or "
@@ -592,6 +606,54 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
                         "session files: never edit it. Use 'ai-protocols task ...', "
                         "'ai-protocols lock ...' or 'ai-protocols unlock ...'.")
     return None
+
+
+#: How many entries of a locked folder :func:`_hard_links` looks at, at most.
+HARD_LINK_SCAN = 20000
+
+
+def _hard_links(real_root: str, path: str, locks: list[AreaLock]) -> list[str]:
+    """The other names, relative to the project root (``real_root``, without symbolic
+    links), that the file ``path`` has inside the locked areas ``locks``: the same file
+    (device and inode) under another name, a hard link (link(2)), whose edit changes the
+    locked file's bytes. Empty at the cost of one ``stat`` when the file has one name
+    (``st_nlink`` 1), is missing or is no regular file; else each locked file is
+    compared, and each locked folder walked (at most :data:`HARD_LINK_SCAN` entries in
+    all, without following symbolic links)."""
+    import stat as stat_module
+
+    try:
+        there = os.stat(path)
+    except OSError:
+        return []
+    if there.st_nlink < 2 or not stat_module.S_ISREG(there.st_mode):
+        return []
+    same = (there.st_dev, there.st_ino)
+    found: list[str] = []
+    seen = 0
+    for lock in locks:
+        area = os.path.join(real_root, lock.path.strip("/"))
+        try:
+            info = os.stat(area, follow_symlinks=False)
+        except OSError:
+            continue
+        if stat_module.S_ISREG(info.st_mode):
+            if (info.st_dev, info.st_ino) == same:
+                found.append(os.path.relpath(area, real_root).replace(os.sep, "/"))
+            continue
+        for top, _dirs, files in os.walk(area):
+            for name in files:
+                seen += 1
+                full = os.path.join(top, name)
+                try:
+                    info = os.stat(full, follow_symlinks=False)
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) == same:
+                    found.append(os.path.relpath(full, real_root).replace(os.sep, "/"))
+            if seen > HARD_LINK_SCAN:
+                return found
+    return found
 
 
 def _path(text: str):  # type: ignore[no-untyped-def]

@@ -447,7 +447,8 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
 
 def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 tasks: list[Task], same: dict[str, Task] | None = None,
-                moved: frozenset[str] | set[str] = frozenset()) -> list[tuple[Task, bool]]:
+                moved: frozenset[str] | set[str] = frozenset(),
+                board: str | None = None) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
     whether its task is gone from it: its task gone, or open and unclaimed on disk.
@@ -457,7 +458,14 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     holds: a person archived it): changed on purpose, not taken away by git. ``same``:
     the task on disk, by the kept copy's id, that is that task though a person deleted
     or retyped its ``:ID:`` line (``Board.same_tasks``): judged as that task. Whose agent
-    is still at work is not judged here (``Board.lost`` does)."""
+    is still at work is not judged here (``Board.lost`` does).
+
+    Not either, given the ``board``'s path, when the board on disk is no older board
+    but a newer one git brought (a pull, a merge, a rebase: a release, hand-off or
+    ``done`` made in another clone): a commit of ``HEAD``'s history took the claim's
+    ``CLAIMED_AT`` out of the board (:func:`changed_in_history`; git runs only then, in
+    this rare case). A claim never committed cannot have been ended elsewhere: a newer
+    log on its task (a merge's note) does not make the board that lost it newer."""
     same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
@@ -476,7 +484,39 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 record.get("CLAIMED") == old.properties.get("CLAIMED"))):
             continue
         found.append((old, now is None))
+    if board is not None and found:
+        removed = changed_in_history(board, [old.claimed_at or "" for old, _ in found])
+        found = [(old, gone) for old, gone in found if (old.claimed_at or "") not in removed]
     return found
+
+
+def _has_more(there: list[str], kept: list[str]) -> bool:
+    """Whether ``there`` holds a line (counted as many times as it is there) that
+    ``kept`` lacks."""
+    rest = list(kept)
+    for text in there:
+        if text not in rest:
+            return True
+        rest.remove(text)
+    return False
+
+
+def changed_in_history(board: str, records: list[str]) -> set[str]:
+    """The ``records`` (a claim's ``CLAIMED_AT``, a lock's ``LOCKED_AT``: made once,
+    each unique) that a commit of ``HEAD``'s history took off the board at ``board``
+    while ``HEAD``'s board lacks them
+    (:func:`~ai_protocols.git.state.removed_in_history`): an end made in another clone
+    and brought by git (a pull, a merge, a rebase), which stays; not an older board put
+    back (``git stash``, ``checkout``, ``reset``, a branch switch). Empty when none is,
+    or without git. Runs git: only for the claims and locks a board lost."""
+    from ai_protocols.git.state import removed_in_history
+
+    wanted = [record for record in records if record]
+    if not wanted:
+        return set()
+    root = os.path.dirname(os.path.dirname(board))
+    return removed_in_history(root, f"{os.path.basename(os.path.dirname(board))}/"
+                                    f"{os.path.basename(board)}", wanted)
 
 
 def own_log(doc: OrgFile, line: int) -> list[str]:
@@ -514,14 +554,8 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
                 old.claimed_at == now.claimed_at:
             continue  # the same claim on both
         kept, there = own_log(old_doc, old.line), own_log(doc, now.line)
-        rest = list(kept)
-        for text in there:
-            if text not in rest:
-                break
-            rest.remove(text)
-        else:
-            if rest:
-                found.append(old)
+        if len(kept) > len(there) and not _has_more(there, kept):
+            found.append(old)
     return found
 
 
@@ -716,13 +750,23 @@ class AreaLock:
 
 def locks_section(doc: OrgFile) -> int | None:
     """The index of the locks section in ``doc.headlines``: by its ``CUSTOM_ID``, else a
-    level-1 headline titled ``Locks`` without a keyword; ``None`` when there is none."""
+    level-1 headline titled ``Locks`` without a keyword, else by what it holds: the first
+    level-1 headline without a keyword or an ``ID`` (no task) with a sub-headline that
+    has a ``PATH`` (a lock): a person renamed the section and deleted its ``CUSTOM_ID``
+    line, and its locks are still its locks (a second section is never added beside
+    it); ``None`` when there is none."""
     for index, headline in enumerate(doc.headlines):
         if headline.level == 1 and headline.properties.get("CUSTOM_ID") == LOCKS_ID:
             return index
     for index, headline in enumerate(doc.headlines):
         if headline.level == 1 and headline.todo is None and headline.plain_title == "locks":
             return index
+    top = None
+    for index, headline in enumerate(doc.headlines):
+        if headline.level == 1:
+            top = index if headline.todo is None and "ID" not in headline.properties else None
+        elif top is not None and headline.level == 2 and "PATH" in headline.properties:
+            return top
     return None
 
 

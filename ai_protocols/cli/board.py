@@ -51,8 +51,47 @@ def _board() -> Board:
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
+    _said_own_copy(board)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
+
+
+def _said_own_copy(board: Board) -> None:
+    """In a linked git work tree, warn (stderr) when its own ``.ai/tasks.org`` (the file
+    checked out there) was edited in it: it differs from the board in use (the main work
+    tree's, which every work tree shares) and from what its branch's commit holds. Said
+    with which board is used and how to bring the edit over. A read of the copy and of
+    the board, in a linked work tree only; git runs only when they differ."""
+    import os
+
+    own = board.project.ai_dir / "tasks.org"
+    if board.path.parent == board.project.ai_dir:
+        return
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.git.state import head_holds
+
+    try:
+        data = board_bytes(own)
+        used = board_bytes(board.path) if board.path.exists() else b""
+    except Exception:  # (no copy here, or one that cannot be read: nothing to say)
+        return
+    if data is None or data == used:
+        return
+    tree = str(board.project.root)
+    relative = os.path.relpath(own, tree)
+    if head_holds(tree, f"./{relative}", data):
+        return  # (the branch's own version, as checked out: no edit made here)
+    from ai_protocols.cli.commands import quote
+
+    base = f"{relative}.base"
+    _echo(f"warning: {own}, this linked git work tree's own copy of the board, was "
+          f"edited here, and ai-protocols does not read it: every work tree of the "
+          f"repository shares one board, {board.path}, and that is the one used. To bring "
+          f"the edit over, make it in {board.path}, or merge it in as git would, task by "
+          f"task: git show HEAD:./{relative} > {quote(base)} && ai-protocols merge-driver "
+          f"--marker-size 7 {quote(base)} {quote(str(board.path))} {quote(relative)} "
+          f"{quote(relative)} && rm {quote(base)} (then 'git checkout HEAD -- "
+          f"{quote(relative)}' here drops the copy's edit).", err=True)
 
 
 def _stash_holds(path: object) -> bool:
@@ -453,6 +492,69 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
         raise
     _echo(f"Done: task {item.id}: {item.title}" +
                (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
+
+
+@task.command("edit")
+@click.argument("task_id", metavar="ID")
+@click.option("--title", help="Its new title (one line; '-' or @FILE as for add).")
+@click.option("--working-set", "working_set", multiple=True, metavar="PATH",
+              help="Its working set, replaced by these paths (repeat for more).")
+@click.option("--add-working-set", "add_paths", multiple=True, metavar="PATH",
+              help="A file or folder added to its working set (repeat for more).")
+@click.option("--remove-working-set", "remove_paths", multiple=True, metavar="PATH",
+              help="A path taken out of its working set (repeat for more).")
+@click.option("--tag", "tags", multiple=True, help="An Org tag to add (repeat for more).")
+@click.option("--untag", "untags", multiple=True, help="An Org tag to remove (repeat).")
+@click.option("--role", help="Its new role.")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@errors_to_exit
+def task_edit(task_id: str, title: str | None, working_set: tuple[str, ...],
+              add_paths: tuple[str, ...], remove_paths: tuple[str, ...],
+              tags: tuple[str, ...], untags: tuple[str, ...], role: str | None,
+              force: bool) -> None:
+    """Change an open task: its title, working set, tags or role.
+
+    Only the words changed are written, and the change is logged in the
+    task's log. Another agent's live claim is refused (exit 21) unless
+    --force. Paths are relative to the working directory.
+    """
+    from ai_protocols.cli.options import Given, text_of
+
+    if title is not None:
+        title = text_of(Given("--title", title, True, 0))
+    board = _board()
+    item, said = board.edit(task_id, title=title, working_set=working_set or None,
+                            add_paths=add_paths, remove_paths=remove_paths, tags=tags,
+                            untags=untags, role=role, force=force)
+    if not said:
+        _echo(f"Task {item.id} unchanged: {item.title}")
+        return
+    _echo(f"Edited task {item.id}: {item.title}")
+    for what in said:
+        _echo(f"  {what}")
+
+
+@task.command("cancel")
+@click.argument("task_id", metavar="ID")
+@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
+@errors_to_exit
+def task_cancel(task_id: str, force: bool) -> None:
+    """Close a task as CANCELLED: it will not be done (task reopen opens it again)."""
+    item = _board().cancel(task_id, force=force)
+    _echo(f"Cancelled task {item.id}: {item.title}")
+
+
+@task.command("reopen")
+@click.argument("task_id", metavar="ID")
+@errors_to_exit
+def task_reopen(task_id: str) -> None:
+    """Open a closed (DONE, CANCELLED) task again: TODO, free."""
+    board = _board()
+    item = board.reopen(task_id)
+    if board.reopened:
+        _echo(f"Reopened task {item.id}: {item.title}")
+    else:
+        _echo(f"Task {item.id} is open already ({item.state}): {item.title}")
 
 
 @task.command("handoff")

@@ -262,8 +262,10 @@ def _linked_task(project: Project) -> tuple[str, datetime | None] | None:
 
 def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | None) -> None:
     """After a wrap-up: the open tasks this session held or was linked to, each with
-    the command that marks it done (on stderr; nothing is changed). Nothing without a
-    board, or with one that cannot be read."""
+    the command that marks it done, and the locks its agent still holds, each with its
+    ``unlock`` (on stderr; nothing is changed: the claim and locks stay, but a wrapped-up
+    holder's are any agent's to take over without ``--force``, which is said). Nothing
+    without a board, or with one that cannot be read."""
     if not _has_board(project):
         return
     from ai_protocols.board.board import Board
@@ -272,12 +274,16 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
     board = Board(project)
     try:
         tasks = board.session_tasks(*(linked or (None,)))
+        locks = [lock for lock in board.locks() if board.me and lock.owner == board.me]
     except AiProtocolsError:
         return
     from ai_protocols.liveness.evidence import RECOVERABLE
 
+    left = ("now that this session is wrapped up, any agent may take it over without "
+            "--force")
+
     for item in tasks:
-        whose = "yours" if item.owner and item.owner == board.me else \
+        whose = "still claimed by you" if item.owner and item.owner == board.me else \
             f"held by {item.owner}" if item.owner else "free"
         if item.owner and item.owner != board.me:  # another agent's claim: theirs to end
             state = board.agent_state(item.owner, item.owner_process, item.claimed,
@@ -302,8 +308,13 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
             f"it stays free for another agent, nothing to release (to hand it on: " \
             f"ai-protocols task handoff {item.id} --to ROLE --note TEXT)"
         _echo(f"Task {item.id} ({item.state}, {whose}) is still open: {item.title}\n"
-              f"  if this session finished it: ai-protocols task done {item.id} "
+              + (f"  the claim stays; {left}\n" if item.owner else "")
+              + f"  if this session finished it: ai-protocols task done {item.id} "
               f"--checkpoint\n  if not: {if_not}", err=True)
+    for lock in locks:
+        _echo(f"Lock on {display(lock.path)} ({display(lock.reason or 'no reason given')}) "
+              f"is still held by you; {left}\n  if you are done with it: ai-protocols "
+              f"unlock {quote(lock.path)}", err=True)
 
 
 

@@ -426,6 +426,31 @@ def blob_id(data: bytes, like: str) -> str:
     return digest(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def removed_in_history(root: str | os.PathLike[str], path: str,
+                       needles: list[str]) -> set[str]:
+    """The ``needles`` (exact texts) that the file ``path`` (from ``root``, git's
+    pathspec) lacks in the commit ``HEAD`` names while a commit in ``HEAD``'s history
+    held them: a commit took them out, so a board without them is what git brought (a
+    pull, a merge, a rebase of another clone's change), not an older board put back (a
+    stash, a checkout of the file, a reset to an older commit, a branch from before
+    them: there, no commit of ``HEAD``'s history removed them). Empty without git or a
+    commit. One git run for ``HEAD``'s file, then one per needle it lacks (``git log -n1
+    -S``, git-log(1)'s pickaxe: a commit that changed the number of its occurrences)."""
+    if not needles:
+        return set()
+    head = _git(root, "cat-file", "blob", f"HEAD:./{path}")
+    if head is None:
+        return set()
+    text = head.decode("utf-8", "replace")
+    found = set()
+    for needle in dict.fromkeys(needles):
+        if not needle or needle in text:
+            continue
+        if _git(root, "log", "-n1", "--format=%H", f"-S{needle}", "HEAD", "--", path):
+            found.add(needle)
+    return found
+
+
 def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:
     """Whether the file ``path`` (from the work tree's top at ``root``) in the commit
     ``HEAD`` names holds exactly ``data``: a file git wrote as it is (a branch switch, a

@@ -292,6 +292,25 @@ def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
     return False
 
 
+#: Minutes after its own end record (a SessionEnd hook's) before a board holder none of
+#: whose processes runs leaves its claims and locks to others (``Board.agent_state``).
+DEFAULT_ENDED_GRACE_MINUTES = 15.0
+
+
+def ended_grace() -> timedelta:
+    """How long a board holder that ended without a wrap-up, none of whose processes runs
+    any more, keeps its claims and locks for a resume (``claude --resume`` keeps its
+    session id): ``AI_PROTOCOLS_ENDED_GRACE_MINUTES`` (minutes, a float;
+    :data:`DEFAULT_ENDED_GRACE_MINUTES` when unset or empty, and, with a warning on
+    stderr, when unusable: as :func:`stale_after`)."""
+    from ai_protocols.storage.files import env_number
+
+    return timedelta(minutes=env_number("AI_PROTOCOLS_ENDED_GRACE_MINUTES",
+                                        DEFAULT_ENDED_GRACE_MINUTES,
+                                        lambda minutes: 0 <= minutes <= MAX_STALE_HOURS * 60,
+                                        "minutes, from 0 to 6*10^11"))
+
+
 def stale_after() -> timedelta:
     """How long without an update makes a session abandoned: ``AI_PROTOCOLS_STALE_HOURS``
     (hours, a float; :data:`DEFAULT_STALE_HOURS` when unset or empty, and, with a

@@ -308,7 +308,7 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
         same = {o.id or "": now for o, now in kept_task_pairs(doc, kept_doc, old, moved)}
     except (UnicodeDecodeError, ValueError):
         return []
-    return [task for task, _ in lost_claims(old, doc, tasks, same, moved)]
+    return [task for task, _ in lost_claims(old, doc, tasks, same, moved, board=path)]
 
 
 def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
