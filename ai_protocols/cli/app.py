@@ -817,7 +817,7 @@ def checkpoint_show(ref: str) -> None:
     head = points.head()
     previous = points.previous(point)
     for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
-                        (f"Against checkpoint {previous.number} ({previous.short})"
+                        (f"Against checkpoint {previous.number if previous.clone == point.clone else display(previous.name)} ({previous.short})"
                          if previous else "Against the previous checkpoint", previous and
                          previous.commit)):
         if label.endswith("previous checkpoint"):
