@@ -477,7 +477,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     file it deleted that is in both) or ``"edited"`` (its edit is in neither). A change
     is held when the file there is the checkpoint's, byte for byte; an edit, too, when
     the checkpoint's patch of that file reverses cleanly on the work tree's file
-    (``git apply --check -R``: it was carried on, and edited further); an added file
+    without context (``git apply --check -R``: it was carried on, and edited further); an added file
     that is here with other content was carried on. ``changed_here``: the paths ``git
     status`` shows changed (an untracked folder ending in ``/``); the others are
     ``head``'s. At most :data:`MISSING_PATHS` paths are looked at and
@@ -545,14 +545,16 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
 
 def _reverses(root: str | os.PathLike[str], old: str, new: str, path: str) -> bool:
     """Whether the patch of ``path`` from ``old`` to ``new`` reverses cleanly on the
-    work tree's file (``git apply --check -R``, git-apply(1): nothing is written)."""
-    patch = _git(root, "diff-tree", "-p", "--binary", "--no-renames", old, new, "--",
-                 ":(top,literal)" + path)
+    work tree's file (``git apply --check -R``, git-apply(1): nothing is written),
+    without context (``-U0``, ``--unidiff-zero``): the lines it added are there, in
+    order, wherever the file has grown around them."""
+    patch = _git(root, "diff-tree", "-p", "-U0", "--binary", "--no-renames", old, new,
+                 "--", ":(top,literal)" + path)
     if not patch:
         return False
     read, write = os.pipe()
     try:
-        wait = _start(root, "apply", "--check", "-R", "-", stdin=read)
+        wait = _start(root, "apply", "--check", "-R", "--unidiff-zero", "-", stdin=read)
     finally:
         os.close(read)
     try:  # (git apply reads all of its input before it writes anything)
