@@ -477,7 +477,9 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     file it deleted that is in both) or ``"edited"`` (its edit is in neither). A change
     is held when the file there is the checkpoint's, byte for byte; an edit, too, when
     the checkpoint's patch of that file reverses cleanly on the work tree's file
-    without context (``git apply --check -R``: it was carried on, and edited further); an added file
+    without context (``git apply --check -R``: it was carried on, and edited further),
+    or when a commit since changed that file (``head``'s is not the one it was taken on:
+    work carried on and committed is never flagged, docs/checkpoints.md); an added file
     that is here with other content was carried on. ``changed_here``: the paths ``git
     status`` shows changed (an untracked folder ending in ``/``); the others are
     ``head``'s. At most :data:`MISSING_PATHS` paths are looked at and
@@ -514,8 +516,8 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
             work[path] = blob_id(os.fsencode(os.readlink(full)), blob)
         elif os.path.isfile(full):
             hashing.append(path)
-        elif os.path.lexists(full):
-            work[path] = ""  # (a folder where the file was: something else is here)
+        elif os.path.lexists(full):  # (a folder: a submodule's, whose commit is its
+            work[path] = blob            # own to judge; never a false alarm)
     if hashing:
         out = _git(root, "hash-object", "--", *hashing)
         if out is None:
@@ -529,9 +531,9 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
             held = any(b is not None for b in there)
         elif status == "D":
             held = any(b is None for b in there)
-        else:
-            held = after in there
-            if not held and work.get(path) not in (None, "", before):
+        else:  # (a file committed since it was taken carries its work on: as before)
+            held = after in there or (head is not None and blobs.get(path) != before)
+            if not held and work.get(path) not in (None, before):
                 if tries <= 0:
                     held = True  # (not judged: never a false alarm)
                 else:

@@ -876,8 +876,11 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
 
     - the session was recorded on another branch than this work tree's;
     - or at a commit this clone does not have;
-    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0), and
-      this checkout has none of it: no change in the work tree at any of the
+    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0) that
+      this checkout does not hold: when the checkpoint is here, the changes of it that
+      neither the work tree nor ``HEAD`` holds
+      (:func:`~ai_protocols.git.state.missing_work`), each named; else, when this
+      checkout has none of it: no change in the work tree at any of the
       checkpoint's paths outside ``.ai/`` (when the checkpoint is not in this clone:
       no tracked change outside ``.ai/``; an untracked file alone never counts),
       nothing outside ``.ai/`` committed since the commit the checkpoint was taken
