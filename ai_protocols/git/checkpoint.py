@@ -2081,8 +2081,9 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     and record it in its session file ``path`` (:func:`record`).
 
     The checkpoint is taken whether or not there is a session to record it in: with
-    no session file, a wrapped-up one, one a person is editing in Emacs or one that
-    cannot be written, the report's ``not_recorded`` says why it was not recorded.
+    no session file, a wrapped-up one or one that cannot be written, the report's
+    ``not_recorded`` says why it was not recorded; while a person has unsaved changes
+    to it in Emacs, the record waits in its pending file (the report's ``waits``).
     ``meanwhile`` is called while ``git add`` runs (the command imports what it
     needs next then, on the other core); ``early``: that ``git add``, started already
     (:func:`ai_protocols.git.spawn.start_add`).
