@@ -61,11 +61,11 @@ def test_work_thrown_away_beside_an_unrelated_edit_is_named(project: Path,
     assert "a.txt (its edit is not here)" in said and "n.txt (added in it, not here)" in said
     assert f"ai-protocols checkpoint restore {point}" in said
     # The file with no change here is taken back in place; the changed one is compared.
-    assert f"git restore --source={point} -- n.txt" in said
+    assert f"git restore --source {point} -- n.txt" in said
     assert f"git diff {point} -- a.txt" in said
     start = run("start")
     assert "n.txt (added in it, not here)" in start.stdout + start.stderr
-    git(project, "restore", f"--source={point}", "--", "n.txt")
+    git(project, "restore", "--source", point, "--", "n.txt")
     assert (project / "n.txt").read_text() == "new module\n"
     assert "n.txt" not in warning(run)  # (what is back is no longer named)
 

@@ -1126,7 +1126,7 @@ def _take_back(lost: list[tuple[str, str]], short: str, changed_here: list[str])
     mixed = [p for p, _ in lost if p not in safe]
     said = []
     if safe:
-        said.append(f"git restore --source={short} -- "
+        said.append(f"git restore --source {short} -- "
                     + " ".join(shell_quote(p) for p in safe[:20]))
     if mixed:
         said.append(f"for the files changed here since, compare first: git diff {short} -- "
