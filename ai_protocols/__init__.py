@@ -42,6 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
         "DuplicateTaskId", "MisplacedDrawer", "KeptNotMerged", "OtherSession",
+        "RolloverUndone",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -92,6 +93,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         NotAGitRepository,
         OtherSession,
         PathLocked,
+        RolloverUndone,
         SessionRemoved,
         SessionReplaced,
         SessionWrappedUp,

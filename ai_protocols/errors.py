@@ -37,6 +37,7 @@ __all__ = [
     "NotAGitRepository",
     "OtherSession",
     "PathLocked",
+    "RolloverUndone",
     "SessionRemoved",
     "SessionReplaced",
     "SessionWrappedUp",
@@ -68,6 +69,13 @@ def _rebuild(cls: type[AiProtocolsError], args: tuple[object, ...],
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+def _lacking(count: int) -> str:
+    """How many entries a copy holds that a file lacks, for a message: ``1 entry``,
+    ``3 entries`` (:func:`~ai_protocols.lean.counted`), or ``entries`` when ``count``
+    is negative (not known: the file could not be compared)."""
+    return "entries" if count < 0 else counted(count, "entry", "entries")
 
 
 class AiProtocolsError(Exception):
@@ -398,6 +406,31 @@ class SessionReplaced(UnreadableSession):
             f"checkout, a rebase's abort or a restore put an older one back?); {how}")
 
 
+class RolloverUndone(UnreadableSession):
+    """The session file is a version from before a rollover that a newer version, one
+    git's ``HEAD`` holds, made: an editor's buffer opened before the rollover and saved
+    after it was committed (or an older version put back by hand). It does not link
+    ``earlier``, the earlier-entries file that holds entries moved out of it, and lacks
+    what the newer version (``newer``, where it is) holds. A write would go into it: the
+    earlier file would be dropped or its entries stored twice, and what was written
+    since would stay in git only. Nothing is written; ``ai-protocols merge-kept`` merges
+    the two (docs/decisions.md, "Issue 16, fourteenth round")."""
+
+    earlier = PathField()
+
+    def __init__(self, path: Path, earlier: Path, newer: str) -> None:
+        self.earlier, self.newer = earlier, newer
+        merge = f"ai-protocols merge-kept {shell_quote(os.fspath(path))}"
+        super().__init__(
+            path, f"it is a version from before its rollover (an editor's buffer opened "
+            f"before the rollover and saved after it, or an older version put back): it "
+            f"does not link {earlier}, which holds entries moved out of it, and it lacks "
+            f"what the newer version ({newer}) holds; a write would store those entries "
+            f"twice or drop them, and leave what was written since in git only. Merge the "
+            f"two ({merge}: it keeps what each version added or changed, each moved entry "
+            f"once, in the earlier file, linked again), then carry on")
+
+
 class OtherSession(UnreadableSession):
     """The session file on disk is another session than the one this tool wrote last at
     its path (its kept copy, ``kept``): another session's file copied over it, or a git
@@ -453,10 +486,8 @@ class OtherSession(UnreadableSession):
                 keep = (f"the kept copy, {kept}, holds entries that file may lack: copy "
                         f"them there by hand, then remove it (rm {copy})")
             else:
-                count = "entries" if moved_lacks < 0 else \
-                    f"{moved_lacks} {'entry' if moved_lacks == 1 else 'entries'}"
-                keep = (f"the kept copy, {kept}, holds {count} that file may lack: make it "
-                        f"that file's kept copy and merge the two (mkdir -p "
+                keep = (f"the kept copy, {kept}, holds {_lacking(moved_lacks)} that file "
+                        f"may lack: make it that file's kept copy and merge the two (mkdir -p "
                         f"{shell_quote(os.path.dirname(os.fspath(moved_kept)))} && "
                         f"mv {copy} {shell_quote(os.fspath(moved_kept))} && "
                         f"{prefix}ai-protocols merge-kept {there})")
@@ -519,12 +550,17 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     exit_code = 6
 
-    def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False) -> None:
+    def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
+                 rolled: bool = False, restore: str | None = None) -> None:
         self.path, self.kept, self.reason = path, kept, reason
         #: ``path`` is the archive of the kept copy's session (wrapped up in another
         #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
         #: last version; once its entries are in the archive, the kept copy goes.
         self.archive = archive
+        #: Whether the newer version links earlier-entries files (a rollover moved entries
+        #: out of it): then the advice goes the one way that cannot store them twice.
+        self.rolled = rolled
+        file = shell_quote(os.fspath(path))
         if archive:
             super().__init__(
                 f"cannot merge the newer version ai-protocols kept of a session wrapped up "
@@ -535,7 +571,20 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                 f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
                 f"archive")
             return
-        done = f"cp {shell_quote(os.fspath(path))} {shell_quote(os.fspath(kept))}"
+        if rolled:
+            aside = shell_quote(os.fspath(path) + ".older")
+            restore = restore or f"cp {shell_quote(os.fspath(kept))} {file}"
+            super().__init__(
+                f"cannot merge {path} with the newer version ai-protocols kept of it, "
+                f"{kept}: {reason}; nothing was written. The newer version moved entries "
+                f"out to earlier-entries files, so add to it, not to the file (the other "
+                f"way stores those entries twice): keep the file aside (cp {file} "
+                f"{aside}), put the newer version back ({restore}), then add to {path} "
+                f"by hand (an editor) what only {aside} holds, an entry or an edit of "
+                f"yours, never an entry the earlier-entries files it links hold; remove "
+                f"{aside} and carry on")
+            return
+        done = f"cp {file} {shell_quote(os.fspath(kept))}"
         super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
                          f"it, {kept}: {reason}; nothing was written: add to the file by "
                          "hand (an editor) what only the kept copy holds, then run "
@@ -620,12 +669,10 @@ class SessionWrappedUp(AiProtocolsError):
                 how = (f"it holds no entry the archive lacks: remove it (rm {file}), then "
                        f"run 'ai-protocols start' for a new session")
             else:
-                count = "entries" if copy_lacks < 0 else \
-                    counted(copy_lacks, "entry", "entries")
-                how = (f"it holds {count} the archive lacks: merge them into {archive} "
-                       f"(ai-protocols merge-kept {file}: each once, the file removed "
-                       f"after), commit the archive, then run 'ai-protocols start' for a "
-                       f"new session")
+                how = (f"it holds {_lacking(copy_lacks)} the archive lacks: merge them into "
+                       f"{archive} (ai-protocols merge-kept {file}: each once, the file "
+                       f"removed after), commit the archive, then run 'ai-protocols start' "
+                       f"for a new session")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

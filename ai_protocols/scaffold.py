@@ -140,7 +140,7 @@ def init_project(root: str | os.PathLike[str], *,
         for folder in (ai_dir / SESSIONS_DIR, ai_dir / CONTEXT_DIR):
             keep = folder / ".gitkeep"
             if not keep.exists():
-                storage.atomic_write(keep, b"")
+                storage.atomic_write(keep, b"", locked=True)
         for target, (content, mode) in scaffold_files().items():
             path = ai_dir / target
             try:
@@ -158,11 +158,11 @@ def init_project(root: str | os.PathLike[str], *,
                 else:
                     actions.append(InitAction("unchanged", path))
             elif current is None or _unchanged_since_install(current):
-                storage.atomic_write(path, content.encode("utf-8"), mode)
+                storage.atomic_write(path, content.encode("utf-8"), mode, locked=True)
                 actions.append(InitAction("created" if current is None else "updated", path))
             elif target == ".gitattributes" and _missing_eol_lines(current):
                 storage.atomic_write(path, (current + _missing_eol_lines(current))
-                                     .encode("utf-8"), mode)
+                                     .encode("utf-8"), mode, locked=True)
                 actions.append(InitAction("updated", path))
             else:
                 actions.append(InitAction("kept", path))

@@ -96,6 +96,33 @@ def on_both(run: object, *args: object) -> list:
         return list(pool.map(lambda judge: run(judge, *args), JUDGES))  # type: ignore[operator]
 
 
+def in_org_buffers(files: Sequence[str | os.PathLike[str]], body: str,
+                   require: str = "org-element") -> str:
+    """An Emacs program (for ``--eval``) that opens each of ``files`` in Org mode, from
+    its own folder (``default-directory``), and runs ``body`` there with ``f`` (the
+    file) bound; ``require``: the Org library it needs besides ``org``."""
+    listed = "(" + " ".join(f'"{f}"' for f in files) + ")"
+    return f"""(progn (require 'org) (require '{require})
+  (dolist (f '{listed})
+    (with-temp-buffer
+      (insert-file-contents f)
+      (setq default-directory (file-name-directory (expand-file-name f)))
+      (org-mode)
+      {body})))"""
+
+
+def file_links(files: Sequence[str | os.PathLike[str]], report: str, more: str = "") -> str:
+    """:func:`in_org_buffers` running ``report`` for each file link Org sees
+    (``org-element-parse-buffer``'s ``link`` objects whose type begins ``file``), with
+    ``l`` (the link) and ``p`` (its path, expanded) bound too; then ``more``."""
+    return in_org_buffers(files, f"""(org-element-map (org-element-parse-buffer) 'link
+        (lambda (l)
+          (when (string-prefix-p "file" (org-element-property :type l))
+            (let ((p (expand-file-name (org-element-property :path l))))
+              {report}))))
+      {more}""")
+
+
 def run_json(judge: Judge, scripts: Sequence[str | os.PathLike[str]],
              paths: Sequence[str | os.PathLike[str]]) -> list[dict]:
     """Load ``scripts`` (the last prints a JSON array, one object per file) over

@@ -26,3 +26,14 @@ def commit_all(root: Path, message: str = "c") -> None:
 def first_commit(repo: Path) -> None:
     (repo / "a").write_text("a\n")
     commit_all(repo, "i")
+
+
+def pasted(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` pasted into bash in ``cwd``, as a person pastes advice: the installed
+    ``ai-protocols`` first on ``PATH``, git's identity fixed, no ``AI_*`` variable of
+    the caller's (``conftest.clean_env``)."""
+    from conftest import BIN, clean_env
+
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          env=clean_env(**GIT_ENV, PATH=path))

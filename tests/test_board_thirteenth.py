@@ -219,6 +219,20 @@ def test_each_kind_of_change_is_said_under_its_own_prefix(project: Path, run: Ru
 
 # -- 6. ids swapped inside one merge ----------------------------------------------------------
 
+def swapped_in_a_clone(project: Path, tmp_path: Path, a: str, b: str) -> Path:
+    """The board committed, then cloned into ``tmp_path/clone``, where a person swaps
+    tasks ``a``'s and ``b``'s ids and commits: the clone."""
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "board")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project), str(clone))
+    swapped = board(clone).replace(f":ID:       {a}\n", ":ID:       SWAP\n").replace(
+        f":ID:       {b}\n", f":ID:       {a}\n").replace(":ID:       SWAP\n", f":ID:       {b}\n")
+    (clone / BOARD).write_text(swapped, encoding="utf-8")
+    git(clone, "commit", "-qam", "ids swapped by hand")
+    return clone
+
+
 def test_ids_swapped_in_one_clone_merge_by_the_one_rule(
         project: Path, run: Runner, tmp_path: Path) -> None:
     """Item 6: a person swaps two tasks' ``:ID:`` lines in one clone (both ids on each
@@ -232,14 +246,7 @@ def test_ids_swapped_in_one_clone_merge_by_the_one_rule(
     for path in ("src/a.py", "src/b.py"):
         (project / path).parent.mkdir(exist_ok=True)
         (project / path).write_text("x\n", encoding="utf-8")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "board")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(project), str(clone))
-    swapped = board(clone).replace(f":ID:       {a}\n", ":ID:       SWAP\n").replace(
-        f":ID:       {b}\n", f":ID:       {a}\n").replace(":ID:       SWAP\n", f":ID:       {b}\n")
-    (clone / BOARD).write_text(swapped, encoding="utf-8")
-    git(clone, "commit", "-qam", "ids swapped by hand")
+    clone = swapped_in_a_clone(project, tmp_path, a, b)
     run("task", "claim", a, agent=AGENT)
     git(project, "commit", "-qam", "claim A")
     for where, other in ((project, clone), (clone, project)):
@@ -268,14 +275,7 @@ def test_a_session_linked_before_a_swap_follows_its_own_task(
     has A's old id now: the notes of the one identity rule decide, not the bare id."""
     a = add(run, "task A")
     b = add(run, "task B")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "board")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(project), str(clone))
-    swapped = board(clone).replace(f":ID:       {a}\n", ":ID:       SWAP\n").replace(
-        f":ID:       {b}\n", f":ID:       {a}\n").replace(":ID:       SWAP\n", f":ID:       {b}\n")
-    (clone / BOARD).write_text(swapped, encoding="utf-8")
-    git(clone, "commit", "-qam", "ids swapped by hand")
+    clone = swapped_in_a_clone(project, tmp_path, a, b)
     run("start", "--task", a, agent=AGENT)
     run("task", "claim", b, agent="other.1796000000")  # (so the merge is a real one)
     git(project, "commit", "-qm", "claim B", "--", str(BOARD))

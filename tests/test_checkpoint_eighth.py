@@ -167,7 +167,7 @@ def test_an_atomic_write_of_a_name_near_the_limit(tmp_path: Path) -> None:
     assert path.read_bytes() == b"one\n"
     from ai_protocols.storage.files import temporary_name
 
-    left = tmp_path / temporary_name(path.name)  # as a killed writer leaves one
+    left = tmp_path / temporary_name(path.name, locked=True)  # as a killed writer leaves one
     left.write_bytes(b"half")
     discard_partial_writes(str(path))
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

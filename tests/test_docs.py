@@ -382,3 +382,44 @@ def test_the_readme_performance_table_is_the_runs_it_names() -> None:
     commits = {json.loads(run.read_text())["commit"] for run in runs}
     assert len(commits) == 1 and f"commit `{commits.pop()}`" in \
         (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# -- every message start prints is in the protocol ---------------------------------------
+
+
+def _start_messages() -> list[str]:
+    """The text each line ``start`` prints begins with, as ``cli/commands.py`` writes it:
+    of each ``_echo`` in ``start`` whose text is written there, its first piece of two
+    words or more (what stands around a value), the detail lines under a heading
+    (indented) left out."""
+    tree = ast.parse((PACKAGE / "cli/commands.py").read_text(encoding="utf-8"))
+    start = next(node for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and node.name == "start")
+    found = []
+    for node in ast.walk(start):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "_echo" and node.args):
+            continue
+        text = node.args[0]
+        pieces = [text.value] if isinstance(text, ast.Constant) else \
+            [p.value for p in text.values if isinstance(p, ast.Constant)] \
+            if isinstance(text, ast.JoinedStr) else []
+        if not pieces or pieces[0].lstrip("\n").startswith("  "):
+            continue
+        piece = next((p.strip() for p in pieces if len(p.split()) >= 2), None)
+        if piece is not None:
+            found.append(" ".join(piece.split()[:5]))
+    return found
+
+
+def test_the_protocol_names_every_message_start_prints() -> None:
+    """``.ai/protocols.org`` tells agents what ``start`` prints and what to do then: each
+    message ``start`` can print (fresh, already started, a leftover, a paused session
+    resumed, an adopted one, a put-back archive, a kept copy brought back, the
+    warnings and notes) is named there. A message added to ``start`` fails this until
+    the protocol says it."""
+    protocol = " ".join(PROTOCOLS.read_text(encoding="utf-8").split())
+    messages = _start_messages()
+    assert len(messages) >= 15, messages
+    missing = [m for m in messages if m not in protocol]
+    assert missing == [], f"start prints these, .ai/protocols.org does not say them: {missing}"

@@ -3,12 +3,11 @@ review 6, 8, 11, 12 and 13 of that round), with real git and the installed comma
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
-from gitkit import GIT_ENV, first_commit, git
+from gitkit import GIT_ENV, first_commit, git, pasted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,16 +15,9 @@ import ai_protocols
 from ai_protocols import LogEntry, Project
 from ai_protocols.session.resume import dumps
 
-from conftest import BIN, Runner, clean_env
+from conftest import Runner, clean_env
 
 FILE = ".ai/session-context.org"
-
-
-def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
-    """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
-    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # (the installed ai-protocols)
-    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
-                          env=clean_env(**GIT_ENV, PATH=path))
 
 
 # -- review 6: no kept copy, a write into what git stash put back ------------------------
@@ -56,7 +48,7 @@ def test_stash_then_clean_write_warns_and_advice_brings_both_back(project: Path,
     assert "only in the stash" in status.replace("\n", " "), status
     procedure = re.search(r"what is written here: (.*?)(?: \(the merge driver|$)", said)
     assert procedure, said
-    done = _sh(project, " && ".join(procedure.group(1).split(", then ")))
+    done = pasted(project, " && ".join(procedure.group(1).split(", then ")))
     assert done.returncode == 0, (procedure.group(1), done.stdout, done.stderr)
     text = (project / FILE).read_text()
     assert "P1-stashed" in text and "P2" in text, text

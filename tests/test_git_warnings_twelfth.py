@@ -5,26 +5,18 @@ the fresh session), 7, 8, 9, 11, 12, 14."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from gitkit import GIT_ENV, first_commit, git
+from gitkit import first_commit, git, pasted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import BIN, Runner, clean_env
+from conftest import Runner
 
 FILE = ".ai/session-context.org"
-
-
-def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
-    """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
-    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # (the installed ai-protocols)
-    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
-                          env=clean_env(**GIT_ENV, PATH=path))
 
 
 # -- 2: git stash -a, then start: the advice never deletes the fresh session -------------
@@ -50,7 +42,7 @@ def test_stash_all_then_start_advice_keeps_the_fresh_session(project: Path,
     removed = re.search(r"rm -f -- ([^&]*)", found.group(1))
     assert removed is None or FILE not in removed.group(1).split(), found.group(1)
     assert f"{FILE}.before-pop" in said, said
-    done = _sh(project, found.group(1))
+    done = pasted(project, found.group(1))
     assert done.returncode == 0, (found.group(1), done.stderr)
     assert (project / "a").read_text() == "a\nwip\n"
     assert "in stashed" in (project / FILE).read_text()
@@ -129,7 +121,7 @@ def test_a_branch_switch_names_git_switch_first(project: Path, run: Runner) -> N
     assert said.index("git -C") < said.index("'ai-protocols start'"), said
     refused = run("log", "--progress", "x", check=False)
     assert refused.returncode == 3 and found.group(1) in refused.stderr, refused.stderr
-    done = _sh(project, found.group(1))
+    done = pasted(project, found.group(1))
     assert done.returncode == 0, done.stderr
     run("log", "--progress", "back on main")
     assert "at C2" in (project / FILE).read_text()
@@ -145,7 +137,7 @@ def test_start_after_a_branch_switch_says_how_to_go_back(project: Path,
     assert found, said
     stuck = git(project, "switch", "main", check=False)
     assert git(project, "branch", "--show-current") == "other", stuck
-    done = _sh(project, found.group(1))
+    done = pasted(project, found.group(1))
     assert done.returncode == 0, done.stderr
     assert git(project, "branch", "--show-current") == "main"
     run("log", "--progress", "back on main")
@@ -204,7 +196,7 @@ def test_a_stash_then_an_operation_gets_one_procedure(project: Path, run: Runner
     found = re.search(r"with: (git checkout -- \S+ && git \S+ \S+ && git stash pop && "
                       r"ai-protocols merge-kept \S+) ", said)
     assert found, said
-    done = _sh(project, found.group(1))
+    done = pasted(project, found.group(1))
     assert done.returncode == 0, (found.group(1), done.stdout, done.stderr)
     text = (project / FILE).read_text()
     assert "stashed entry" in text and f"during {operation}" in text, text
@@ -228,7 +220,7 @@ def test_moved_from_is_the_last_writes_place(project: Path, run: Runner) -> None
     assert older not in wrote.split("HEAD moved from", 1)[1], wrote
     line = f"moved: from branch main at {tip} to a detached HEAD at"
     assert line in (project / FILE).read_text()
-    _sh(project, "git checkout -- .ai/session-context.org && git bisect reset && "
+    pasted(project, "git checkout -- .ai/session-context.org && git bisect reset && "
                  "git stash pop")
     run("merge-kept")
     text = (project / FILE).read_text()

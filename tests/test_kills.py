@@ -229,18 +229,26 @@ def check_state(ai: Path, in_place: list[Path], logged: list[str], started: set[
 
 
 def test_the_next_locked_write_removes_what_killed_writes_left(tmp_path: Path) -> None:
-    """The temporary files a killed write leaves (as ``atomic_write`` names them) beside
-    the session file, its pending file and its tombstone go at the next write under
-    the same lock, and nothing else does: not the live temporary file of
+    """The temporary files a killed write leaves (as ``atomic_write`` names them under
+    the lock: :func:`~ai_protocols.storage.files.temporary_name`) beside the session
+    file, its pending file, its tombstone and its kept copy go at the next write
+    under the same lock, and nothing else does: not the live temporary file of
     ``a.org.b.org``, which another lock guards."""
+    from ai_protocols.storage.files import temporary_name
+
+    def temporary(name: str, second: bool = False) -> str:
+        return temporary_name(name, locked=True, second=second)
+
     project = Project(tmp_path, "a")
     project.start()
     Project(tmp_path, "a.org.b").start()
     ai = tmp_path / ".ai"
     context = ai / "session-context.d"
-    left = [context / ".a.org.k1ll3d_1.tmp", context / "..a.org.pending.org.k1ll3d_2.tmp",
-            ai / ".locks/session-context.d/.a.org.gone.k1ll3d_3.tmp"]
-    others = [context / ".a.org.b.org.l1ve_123.tmp", context / "a.org.notes.tmp"]
+    left = [context / temporary("a.org"), context / temporary(".a.org.pending.org"),
+            ai / ".locks/session-context.d" / temporary("a.org.gone"),
+            ai / ".locks/live/session-context.d" / temporary("a.org"),
+            context / temporary("a.org", second=True)]
+    others = [context / temporary("a.org.b.org"), context / "a.org.notes.tmp"]
     for path in [*left, *others]:
         path.write_text("partial")
     project.log(LogEntry("progress", "after a kill"))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rollover import block, filler, insert, stamp, started
-from test_rollover_eleventh_b import HISTORY, git, killed_at, past_bound
+from test_rollover_eleventh_b import HISTORY, git, killed_at, past_bound, unlink_number
 from test_rollover_own import rolled_as
 
 from ai_protocols.session.rollover import BOUND, LEAST, held_by
@@ -84,19 +84,24 @@ def of_a(project: Path) -> list[str]:
     return sorted(found)
 
 
-@pytest.mark.parametrize(("syscall", "when"), [("unlink", 3), ("unlink", 4),
-                                               ("unlink", 5), ("rmdir", 1)])
+@pytest.mark.parametrize(("syscall", "after"), [("unlink", 2), ("unlink", 3),
+                                                ("unlink", 4), ("rmdir", None)])
 def test_a_rerun_of_a_killed_adoption_finishes_every_step(
-        adoptable: Path, tmp_path: Path, syscall: str, when: int) -> None:
+        adoptable: Path, tmp_path: Path, syscall: str, after: int | None) -> None:
     """Seen (thirteenth review, 8): an adoption killed after the session file went (at
-    its third, fourth or fifth unlink, or its first rmdir), re-run, said it adopted the
+    the second, third or fourth unlink after the session file's, or its first
+    rmdir), re-run, said it adopted the
     session and left the old agent's kept session copy (``.ai/.locks/live/...``, the
     whole session) or the kept copy of an old earlier file (``.git/ai-protocols/...``)
     for good, though the docs say the re-run finishes. It finishes every step: nothing
     of the old agent's session is left, and the adopter's holds every entry."""
     project = tmp_path / "proj"
     shutil.copytree(adoptable, project, symlinks=True)
-    killed_at(project, syscall, when, "recover", "a", "--adopt", "--force", agent="b")
+    adopt = ("recover", "a", "--adopt", "--force")
+    when = 1 if after is None else after + unlink_number(
+        project, lambda line: f'"{project}/.ai/session-context.d/a.org"' in line,
+        *adopt, agent="b")
+    killed_at(project, syscall, when, *adopt, agent="b")
     left = of_a(project)
     assert ".ai/session-context.d/a.org" not in left and left, \
         f"the kill missed its window: {left}"

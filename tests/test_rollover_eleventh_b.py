@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,26 @@ def killed_at(project: Path, syscall: str, when: int, *args: str,
     assert done.returncode != 0, done.stderr
 
 
+def unlink_number(project: Path, matches: Callable[[str], bool], *args: str,
+                  agent: str | None = None) -> int:
+    """The number of the first ``unlink`` call of ``ai-protocols ARGS`` whose strace(1)
+    line ``matches`` (its path, its result), run on a copy of ``project``: a kill at an
+    unlink is counted from one that names what it is about, whatever number of names
+    the sweep of killed writes' temporary files tries first."""
+    copy = project.parent / f"{project.name}-counted"
+    shutil.copytree(project, copy, symlinks=True)
+    trace = project.parent / f"{project.name}-unlinks.txt"
+    try:
+        subprocess.run([strace(), "-f", "-o", str(trace), "-e", "trace=unlink", str(CLI),
+                        *args], cwd=copy, capture_output=True,
+                       env=clean_env(**({"AI_AGENT_ID": agent} if agent else {})))
+        calls = [line.replace(str(copy), str(project))
+                 for line in trace.read_text().splitlines() if "unlink(" in line]
+    finally:
+        shutil.rmtree(copy)
+    return next(n for n, line in enumerate(calls, 1) if matches(line))
+
+
 def git(project: Path, *args: str) -> str:
     return subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
                           cwd=project, check=True, capture_output=True, text=True).stdout
@@ -74,7 +95,10 @@ def test_a_write_makes_the_kept_copy_a_killed_rollover_left_out(
     copy, and no later write made one: ``git clean -fdx`` lost every moved entry. The
     next write makes it (a hard link), and ``git clean -fdx`` loses nothing."""
     past_bound(project, run)
-    killed_at(project, "unlink", 1, "log", "--progress", "killed")
+    earlier_named = unlink_number(  # (the earlier file's temporary name, once it has its own)
+        project, lambda line: f'"{project / HISTORY}/.' in line and line.endswith(" = 0"),
+        "log", "--progress", "killed")
+    killed_at(project, "unlink", earlier_named, "log", "--progress", "killed")
     made = sorted((project / HISTORY).glob("*.org"))
     assert made and not kept_copies(project), "the kill missed its window"
     run("log", "--progress", "next")
@@ -131,7 +155,10 @@ def test_an_adoption_killed_before_it_removed_the_old_names_is_finished_by_a_rer
     git(project, "add", "-A")
     git(project, "commit", "-qm", "a rolled over")
     run("start", "--title", "b work", agent="b")
-    killed_at(project, "unlink", when, "recover", "a", "--adopt", "--force", agent="b")
+    adopt = ("recover", "a", "--adopt", "--force")
+    gone = unlink_number(project, lambda line: f'"{project}/.ai/session-context.d/a.org"' in line,
+                         *adopt, agent="b")
+    killed_at(project, "unlink", gone + when - 1, *adopt, agent="b")
     theirs, mine = adopted_folders(project)
     assert list(theirs.glob("*.org")) and list(mine.glob("*.org")), "the kill missed"
     again = run("recover", "a", "--adopt", "--force", agent="b")

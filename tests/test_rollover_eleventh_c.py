@@ -187,6 +187,19 @@ def test_a_link_re_described_on_one_side_keeps_the_new_description_property(
 # -- 12. a linked earlier file this clone lacks ------------------------------------------
 
 
+def link_an_uncommitted_earlier_file(path: Path) -> tuple[str, str]:
+    """An "Earlier entries" section, after the summary of the session file ``path``,
+    linking an earlier-entries file that is not there (a clone of a session whose
+    rollover was never committed): its name, and the link's line."""
+    name = "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
+    line = earlier_link_line(f"history/session-context/{name}", _at(600), _at(699), 57)
+    text = path.read_text()
+    at = text.index("\n** ", text.index(":CUSTOM_ID: summary")) + 1
+    section = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
+    path.write_text(text[:at] + section + line + "\n" + text[at:])
+    return name, line
+
+
 def test_a_missing_earlier_file_is_said_by_status_and_its_count_is_unknown(
         project: Path, run: Runner) -> None:
     """The session links an earlier file of its own that is not here and not kept (a
@@ -196,12 +209,7 @@ def test_a_missing_earlier_file_is_said_by_status_and_its_count_is_unknown(
     from test_rollover import started
 
     path = started(run, project)
-    name = "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
-    line = earlier_link_line(f"history/session-context/{name}", _at(600), _at(699), 57)
-    text = path.read_text()
-    at = text.index("\n** ", text.index(":CUSTOM_ID: summary")) + 1
-    section = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
-    path.write_text(text[:at] + section + line + "\n" + text[at:])
+    name, line = link_an_uncommitted_earlier_file(path)
     commit_all(project, "a session whose earlier file was never committed")
     shown = run("status").stdout
     assert name in shown and "not here and not kept" in shown, shown

@@ -16,41 +16,43 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.session.layout import move_links
 
 from conftest import Runner
-from emacs import on_both
+from emacs import file_links, on_both
 
 #: Each file link Org sees: ``FILE LINE ABSOLUTE-PATH EXISTS`` (the path expanded from
 #: the file's own folder), and each verbatim and code object, ``FILE LINE "VALUE"
-#: markup``, for every file of the list spliced in at ``FILES``.
-_LINKS_BY_LINE = """(progn (require 'org) (require 'org-element)
-  (dolist (f 'FILES)
-    (with-temp-buffer
-      (insert-file-contents f)
-      (setq default-directory (file-name-directory (expand-file-name f)))
-      (org-mode)
-      (org-element-map (org-element-parse-buffer) 'link
-        (lambda (l)
-          (when (string-prefix-p "file" (org-element-property :type l))
-            (goto-char (org-element-property :begin l))
-            (let ((p (expand-file-name (org-element-property :path l))))
+#: markup`` (:func:`emacs.file_links`).
+_LINK_BY_LINE = """(goto-char (org-element-property :begin l))
               (princ (format "%s %d %s %s\\n" f
-                             (line-number-at-pos) p (if (file-exists-p p) "t" "nil")))))))
-      (org-element-map (org-element-parse-buffer) '(verbatim code)
+                             (line-number-at-pos) p (if (file-exists-p p) "t" "nil")))"""
+_MARKUP_BY_LINE = """(org-element-map (org-element-parse-buffer) '(verbatim code)
         (lambda (o)
           (goto-char (org-element-property :begin o))
           (princ (format "%s %d %S markup\\n" f (line-number-at-pos)
                          (replace-regexp-in-string "\\n" "|" (org-element-property
-                                                              :value o)))))))))"""
+                                                              :value o))))))"""
+
+
+def moved(project: Path, text: str, name: str = "s.org") -> tuple[Path, Path, OrgFile]:
+    """``text`` as ``.ai/NAME`` of ``project``, and as a move to ``.ai/sessions/``
+    rewrites its links (``move_links``), written there: both files, and the moved one's
+    document."""
+    before = project / ".ai" / name
+    before.write_text(text)
+    doc = OrgFile(text)
+    move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
+    after = project / ".ai/sessions" / name
+    after.write_text(doc.text)
+    return before, after, doc
 
 
 def _judged(files: list[Path], *then: str
             ) -> list[tuple[dict[str, set[tuple[int, str, str]]], list[str]]]:
     """For each judge (Org 9.5, 9.7), in one Emacs run: each file's name to its links
     by line, and the other lines Emacs printed (``then``: more arguments, run after)."""
-    listed = "(" + " ".join(f'"{f}"' for f in files) + ")"
+    program = file_links(files, _LINK_BY_LINE, _MARKUP_BY_LINE)
 
     def judge_all(judge: object) -> tuple[dict[str, set[tuple[int, str, str]]], list[str]]:
-        out = judge.run(["--eval", _LINKS_BY_LINE.replace("FILES", listed),  # type: ignore[attr-defined]
-                         *then]).stdout
+        out = judge.run(["--eval", program, *then]).stdout  # type: ignore[attr-defined]
         found: dict[str, set[tuple[int, str, str]]] = {str(f): set() for f in files}
         other = []
         for line in out.splitlines():
@@ -118,13 +120,7 @@ def test_a_move_rewrites_the_links_org_sees_and_only_those(tmp_path: Path) -> No
     pick = random.Random(616)
     befores, afters = [], []
     for n in range(40):
-        text = _generated(pick)
-        before = project / f".ai/s{n}.org"
-        before.write_text(text)
-        doc = OrgFile(text)
-        move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-        after = project / f".ai/sessions/s{n}.org"
-        after.write_text(doc.text)
+        before, after, _ = moved(project, _generated(pick), f"s{n}.org")
         befores.append(before)
         afters.append(after)
     checked = 0

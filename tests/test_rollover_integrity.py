@@ -270,7 +270,10 @@ def test_a_killed_rollovers_file_goes_at_the_next_write_even_without_a_rollover(
     """Seen (eighth review): killed between the two writes, then the live file cut below
     the bound by a person: no later write rolled over, so the first earlier file,
     redundant (each of its entries still in the live file), stayed for good. Any next
-    write removes it now; a file holding an entry found nowhere else is linked instead."""
+    write settles it now: since the fourteenth round it completes the rollover (the file
+    linked, its entries taken out of the live file: a write cannot tell it from a stale
+    editor's save, docs/decisions.md), each entry stored once; a file holding an entry
+    found nowhere else is linked too."""
     path, original, entries, left = killed_between_writes(project, run)
     history = project / ".ai/history/session-context"
     killed = history / left.name  # (as the kill leaves it: linked from nowhere)
@@ -280,8 +283,13 @@ def test_a_killed_rollovers_file_goes_at_the_next_write_even_without_a_rollover(
     assert len(cut.encode()) < BOUND
     path.write_text(cut)
     done = run("log", "--discovery", "Next write")
-    assert not killed.exists() and not list(history.glob("*.org"))
-    assert "linked again" not in done.stderr and "[[file:" not in path.read_text()
+    assert killed.exists() and list(history.glob("*.org")) == [killed]
+    assert "linked again" in done.stderr
+    live = path.read_text()
+    assert f"[[file:history/session-context/{killed.name}]" in live
+    every = live + killed.read_text()
+    for entry in entries[:-3000:250]:  # (the person cut the newest 3000)
+        assert every.count(entry) == 1, entry[:60]
     # One holding an entry found nowhere else (the person cut it from the live file
     # too) is linked again instead: never removed.
     shutil.copyfile(left, killed)

@@ -207,7 +207,9 @@ def test_a_killed_wrap_ups_archive_temporary_file_goes_at_the_next_start(
     assert transaction._ARCHIVE_NAMES == (archive.ARCHIVE_LOCK, archive.TEMP_NAME)
     run("start", "--title", "work")
     sessions = project / ".ai/sessions"
-    left = sessions / ".archive.0123456789ab.tmp"
+    from ai_protocols.storage.files import temporary_name
+
+    left = sessions / temporary_name("archive", locked=True)
     left.write_text("* a session's text\n" * 1000)
     other = sessions / ".notes.0123456789ab.tmp"
     other.write_text("a person's\n")

@@ -15,31 +15,19 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_rollover_eleventh_c import _link, _session
-from test_rollover_stash import _at
+from test_rollover_eleventh_c import _link, _session, link_an_uncommitted_earlier_file
+from test_rollover_eleventh_d import moved
 
-from ai_protocols.org.file import OrgFile
-from ai_protocols.session.layout import earlier_link_line, move_links
 from ai_protocols.session.merge import merge_session_bytes
 
 from conftest import Runner
-from emacs import on_both
+from emacs import file_links, in_org_buffers, on_both
 
-#: Each file link Org sees (``org-element-parse-buffer``, ``link`` objects, types
-#: beginning ``file``): ``FILE BEGIN END ABSOLUTE-PATH EXISTS`` (points, 1-based).
-_LINK_SPANS = """(progn (require 'org) (require 'org-element)
-  (dolist (f 'FILES)
-    (with-temp-buffer
-      (insert-file-contents f)
-      (setq default-directory (file-name-directory (expand-file-name f)))
-      (org-mode)
-      (org-element-map (org-element-parse-buffer) 'link
-        (lambda (l)
-          (when (string-prefix-p "file" (org-element-property :type l))
-            (let ((p (expand-file-name (org-element-property :path l))))
-              (princ (format "%s %d %d %s %s\\n" f (org-element-property :begin l)
+#: Each file link Org sees (:func:`emacs.file_links`): ``FILE BEGIN END ABSOLUTE-PATH
+#: EXISTS`` (points, 1-based).
+_LINK_SPAN = """(princ (format "%s %d %d %s %s\\n" f (org-element-property :begin l)
                              (org-element-property :end l) p
-                             (if (file-exists-p p) "t" "nil"))))))))))"""
+                             (if (file-exists-p p) "t" "nil")))"""
 
 _LINK = ["[[file:../README.md][r]]", "file:../README.md", "<file:local.org>",
          "[[./local.org]]", "[[file:../README.md::*H]]"]
@@ -61,10 +49,10 @@ _LINES = ["#+TITLE: {}", "#+CAPTION: {}", "#+caption[s]: {}", "#+NAME: {}",
 def _judged(files: list[Path]) -> list[dict[str, list[tuple[int, int, str, str]]]]:
     """For each judge (Org 9.5, 9.7), in one Emacs run: each file's file links as Org
     parses them, ``(begin, end, path, exists)``."""
-    listed = "(" + " ".join(f'"{f}"' for f in files) + ")"
+    program = file_links(files, _LINK_SPAN)
 
     def judge_all(judge: object) -> dict[str, list[tuple[int, int, str, str]]]:
-        out = judge.run(["--eval", _LINK_SPANS.replace("FILES", listed)]).stdout  # type: ignore[attr-defined]
+        out = judge.run(["--eval", program]).stdout  # type: ignore[attr-defined]
         found: dict[str, list[tuple[int, int, str, str]]] = {str(f): [] for f in files}
         for line in out.splitlines():
             name, begin, end, rest = line.split(" ", 3)
@@ -113,12 +101,7 @@ def test_a_move_rewrites_no_link_like_text_org_does_not_read_as_a_link(
         text = "* Session\n" + "".join(
             indent + shape.replace("{}", link) + "\n" + ("\n" if k % 3 == 2 else "")
             for k, (shape, link, indent) in enumerate(parts))
-        before = project / f".ai/r{n}.org"
-        before.write_text(text)
-        doc = OrgFile(text)
-        move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-        after = project / f".ai/sessions/r{n}.org"
-        after.write_text(doc.text)
+        before, after, _ = moved(project, text, f"r{n}.org")
         befores.append(before)
         afters.append(after)
     for judged in _judged(befores + afters):
@@ -140,12 +123,7 @@ def test_the_rule_rewrites_the_links_org_sees_beside_the_raw_text(tmp_path: Path
     text = ("* S\n- src_sh{cat file:../README.md} then [[file:../README.md][r]]\n"
             "- {{{m(file:../README.md)}}} and file:../README.md\n"
             "- \\(x\\) file:../README.md @@html:file:../README.md@@\n")
-    before = project / ".ai/s.org"
-    before.write_text(text)
-    doc = OrgFile(text)
-    move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-    after = project / ".ai/sessions/s.org"
-    after.write_text(doc.text)
+    before, after, doc = moved(project, text)
     assert doc.text == text.replace("[[file:../README.md]", "[[file:../../README.md]").replace(
         "and file:../", "and file:../../").replace(") file:../", ") file:../../")
     for judged in _judged([before, after]):
@@ -153,14 +131,8 @@ def test_the_rule_rewrites_the_links_org_sees_beside_the_raw_text(tmp_path: Path
             [link[2:] for link in judged[str(before)]] != []
 
 
-_BIBLIOGRAPHY = """(progn (require 'org) (require 'oc)
-  (dolist (f 'FILES)
-    (with-temp-buffer
-      (insert-file-contents f)
-      (setq default-directory (file-name-directory (expand-file-name f)))
-      (org-mode)
-      (dolist (b (org-cite-list-bibliography-files))
-        (princ (format "%s %s\\n" f (expand-file-name b)))))))"""
+_BIBLIOGRAPHY = """(dolist (b (org-cite-list-bibliography-files))
+        (princ (format "%s %s\\n" f (expand-file-name b))))"""
 
 
 def test_a_move_keeps_the_bibliography_naming_the_same_file(tmp_path: Path) -> None:
@@ -174,18 +146,12 @@ def test_a_move_keeps_the_bibliography_naming_the_same_file(tmp_path: Path) -> N
     (project / "my refs.bib").write_text("@book{b, title={B}}\n")
     text = ('#+BIBLIOGRAPHY: ../refs.bib\n#+bibliography: "../my refs.bib"\n* S\n'
             "#+begin_src org\n#+BIBLIOGRAPHY: ../refs.bib\n#+end_src\n")
-    before = project / ".ai/s.org"
-    before.write_text(text)
-    doc = OrgFile(text)
-    move_links(doc, str(project / ".ai"), str(project / ".ai/sessions"), set())
-    after = project / ".ai/sessions/s.org"
-    after.write_text(doc.text)
+    before, after, doc = moved(project, text)
     assert doc.text == ('#+BIBLIOGRAPHY: ../../refs.bib\n'
                         '#+bibliography: "../../my refs.bib"\n* S\n'
                         "#+begin_src org\n#+BIBLIOGRAPHY: ../refs.bib\n#+end_src\n")
-    listed = f'("{before}" "{after}")'
-    for out in on_both(lambda judge: judge.run(
-            ["--eval", _BIBLIOGRAPHY.replace("FILES", listed)]).stdout):
+    program = in_org_buffers([before, after], _BIBLIOGRAPHY, require="oc")
+    for out in on_both(lambda judge: judge.run(["--eval", program]).stdout):
         lines = out.splitlines()
         mine = sorted(line.split(" ", 1)[1] for line in lines if line.startswith(str(before)))
         theirs = sorted(line.split(" ", 1)[1] for line in lines
@@ -246,12 +212,7 @@ def test_status_json_names_the_linked_earlier_files_neither_here_nor_kept(
 
     path = started(run, project)
     assert json.loads(run("status", "--json").stdout)[0]["missing_earlier"] == []
-    name = "2026-01-01T10-00--2026-01-01T11-39-0badcafe.org"
-    line = earlier_link_line(f"history/session-context/{name}", _at(600), _at(699), 57)
-    text = path.read_text()
-    at = text.index("\n** ", text.index(":CUSTOM_ID: summary")) + 1
-    section = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
-    path.write_text(text[:at] + section + line + "\n" + text[at:])
+    name, _ = link_an_uncommitted_earlier_file(path)
     gone = project / ".ai/history/session-context" / name
     [row] = json.loads(run("status", "--json").stdout)
     assert row["missing_earlier"] == [str(gone)], row

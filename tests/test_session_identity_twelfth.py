@@ -145,6 +145,28 @@ def _pull(clone: Path) -> None:
     assert done.returncode != 0, done.stdout  # (a conflict)
 
 
+def wrapped_in_b_and_pulled(a: Path, b: Path, run_a: Runner, run_b: Runner,
+                            s2_entry: str | None = None) -> None:
+    """Clone B wraps up S1 (started in A, pushed) and starts S2 in the single-agent file
+    (logging ``s2_entry`` there, if given), and pushes; clone A logs to S1, commits and
+    pulls: the single-agent file in conflict, S1 against S2."""
+    run_a("start", "--title", "S1")
+    run_a("log", "--progress", "S1 shared entry")
+    commit_all(a, "s1")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "origin", "main")
+    run_b("wrap-up", "S1 done in B")
+    commit_all(b, "wrap S1")
+    run_b("start", "--title", "S2")
+    if s2_entry is not None:
+        run_b("log", "--progress", s2_entry)
+    commit_all(b, "S2")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    run_a("log", "--progress", "S1 entry only in A")
+    commit_all(a, "more S1")
+    _pull(a)
+
+
 def _paste(cwd: Path, said: str, start: str) -> None:
     """Run, through bash, the first command in parentheses in ``said`` that begins with
     ``start``, as a person pastes it; it must succeed."""
@@ -197,20 +219,7 @@ def test_a_pull_of_a_wrap_up_and_a_new_session(tmp_path: Path) -> None:
     ``merge-kept`` brings A's entry into S1's archive (still wrapped up) and drops the
     kept copy, and A's writes go into S2."""
     a, b, run_a, run_b = _clones(tmp_path)
-    run_a("start", "--title", "S1")
-    run_a("log", "--progress", "S1 shared entry")
-    commit_all(a, "s1")
-    git(a, "push", "-q", "origin", "HEAD:main")
-    git(b, "pull", "-q", "origin", "main")
-    run_b("wrap-up", "S1 done in B")
-    commit_all(b, "wrap S1")
-    run_b("start", "--title", "S2")
-    run_b("log", "--progress", "S2 entry from B")
-    commit_all(b, "S2")
-    git(b, "push", "-q", "origin", "HEAD:main")
-    run_a("log", "--progress", "S1 entry only in A")
-    commit_all(a, "more S1")
-    _pull(a)
+    wrapped_in_b_and_pulled(a, b, run_a, run_b, s2_entry="S2 entry from B")
     assert (a / SESSION).read_text().count("<<<<<<<") == 1
     refused = run_a("log", "--progress", "x", check=False)
     assert refused.returncode == 6 and "wrapped up" in refused.stderr, refused.stderr

@@ -22,7 +22,7 @@ from boardkit import BOARD, add
 from gitkit import commit_all, git
 from hypothesis import given
 from hypothesis import strategies as st
-from test_session_identity_twelfth import SESSION, _clones, _paste, _pull
+from test_session_identity_twelfth import SESSION, _clones, _paste, wrapped_in_b_and_pulled
 
 from ai_protocols.lean import counted
 from ai_protocols.session.layout import earlier_link_line, parse_earlier_link
@@ -135,19 +135,7 @@ def wrapped_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a person's line typed into S1's archive: the state where ``merge-kept`` advises
     merging into the archive. Copied by each test (``cp -a``)."""
     a, b, run_a, run_b = _clones(tmp_path_factory.mktemp("wrapped"))
-    run_a("start", "--title", "S1")
-    run_a("log", "--progress", "S1 shared entry")
-    commit_all(a, "s1")
-    git(a, "push", "-q", "origin", "HEAD:main")
-    git(b, "pull", "-q", "origin", "main")
-    run_b("wrap-up", "S1 done in B")
-    commit_all(b, "wrap S1")
-    run_b("start", "--title", "S2")
-    commit_all(b, "S2")
-    git(b, "push", "-q", "origin", "HEAD:main")
-    run_a("log", "--progress", "S1 entry only in A")
-    commit_all(a, "more S1")
-    _pull(a)
+    wrapped_in_b_and_pulled(a, b, run_a, run_b)
     refused = run_a("log", "--progress", "x", check=False)
     _paste(a, refused.stderr, "git checkout --theirs")
     [archive] = (a / ".ai/sessions").glob("*.org")

@@ -814,7 +814,7 @@ class Board:
         else:
             self._merge_driver()
         with storage.locked(ai_dir, self.path):
-            storage.discard_partial_writes(self.path)
+            storage.discard_partial_writes(self.path, self.kept_path)
             emacs = live_emacs_lock(self.path)  # a stale one (its Emacs gone) is ignored
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
@@ -899,7 +899,7 @@ class Board:
         from ai_protocols.errors import StorageError
 
         prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path,
-                                   keep_link=False)
+                                   keep_link=False, locked=True)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:
@@ -910,6 +910,12 @@ class Board:
             raise StorageError(self.path, error) from error
         finally:
             prepared.discard()
+        if prepared.keep_error is not None:  # (the write stands: said, as a session's)
+            from ai_protocols.session.transaction import say_not_kept
+
+            say_not_kept(str(self.path), self.kept_path, prepared.keep_error,
+                         "a git command that puts back an older board would undo the "
+                         "claims and locks written since, unseen")
 
     def _set_up(self) -> None:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local

@@ -1103,7 +1103,7 @@ def _latest_stamp(lines: list[str]) -> str:
               and (stamp := found.group(1)) and parse_timestamp(stamp) is not None]
     if not stamps:
         return format_timestamp(datetime.now())
-    return max(stamps, key=lambda s: (parse_timestamp(s) or datetime.min, s))
+    return max(stamps, key=lambda stamp: (parse_timestamp(stamp) or datetime.min, stamp))
 
 
 def _append_to_log(body: str, items: list[str], newline: str) -> str:

@@ -469,7 +469,7 @@ def status(json: bool) -> None:
             _echo(f"    warning: {display(untracked)}")
         from ai_protocols.session.transaction import missing_earlier
 
-        missing = missing_earlier(project.ai_dir_text, row.path_text)
+        missing = missing_earlier(project.ai_dir_text, row.path_text, row.missing_earlier)
         if missing:  # (a clone that never got them: docs/decisions.md, issue 16, 11th c)
             _echo(f"    warning: {display(missing)}")
     if removed:

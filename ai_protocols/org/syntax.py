@@ -20,11 +20,14 @@ __all__ = [
     "WJ",
     "ZWSP",
     "Entry",
+    "bracket_link",
+    "bracket_links",
     "entry_lines",
     "escape_headline",
     "escape_inline",
     "escape_property",
     "example_block",
+    "file_scheme",
     "format_property",
     "format_timestamp",
     "parse_entries",
@@ -263,6 +266,79 @@ def unescape_inline(text: str) -> str:
             at += 1
         at += 1
     return "".join(out)
+
+
+#: Org's ``org-link-bracket-re`` (Org 9.5 and 9.7 alike): ``[[``, the target (any text
+#: but brackets, a bracket escaped by an odd run of backslashes), ``]``, an optional
+#: ``[DESCRIPTION]`` (any text, line breaks included, to the first ``]]``), ``]``; for
+#: a target holding a backslash, whose reading may backtrack (:func:`bracket_link`).
+_BRACKET = pattern(r"\[\[((?:[^\]\[\\]|\\(?:\\\\)*[\]\[]|\\+[^\]\[])+)\]"
+                   r"(?:\[[\s\S]+?\])?\]")
+
+
+def bracket_link(text: str, at: int = 0) -> tuple[int, int] | None:
+    """The bracket link Org reads at ``text[at:]`` (which begins ``[[``): ``(close,
+    end)``, the target being ``text[at + 2:close]`` (escaped as Org escapes it) and the
+    link ending before ``end`` (after its ``]]``; a description, when there is one, is
+    ``text[close + 2:end - 2]``); ``None`` when Org reads no bracket link there. Org's
+    rule, ``org-link-bracket-re`` (Org 9.5 and 9.7, https://orgmode.org/manual/Link-Format.html):
+    a link is ``[[`` to the first ``]]`` after its target (``[[file:a.org][d [[x]] e]]``
+    ends after ``x]]``), its target holds no unescaped bracket (``[[file:a]b.org]]``
+    is no link), and its description is never empty. The one reader of a bracket
+    link's span: the moves' rewriting (:func:`ai_protocols.session.layout.moved_link_line`),
+    the ``Earlier entries`` links (:func:`ai_protocols.session.layout.parse_earlier_link`),
+    the rollover's ties (:mod:`ai_protocols.session.rollover`). Reads no more than it
+    needs; :mod:`re` only for a target holding a backslash."""
+    if not text.startswith("[[", at):
+        return None
+    close = text.find("]", at + 2)
+    if close == -1:
+        return None
+    if text.find("\\", at + 2, close) != -1:  # (an escape: Org's very expression)
+        found = _BRACKET.match(text, at)
+        return None if found is None else (found.end(1), found.end())
+    if close == at + 2 or text.find("[", at + 2, close) != -1:
+        return None
+    if text.startswith("][", close):
+        end = text.find("]]", close + 3)
+        return None if end == -1 else (close, end + 2)
+    return (close, close + 2) if text.startswith("]]", close) else None
+
+
+def bracket_links(text: str, start: int = 0) -> list[tuple[int, int, int]]:
+    """Each bracket link Org reads in ``text`` from ``start`` on, in order: ``(begin,
+    close, end)`` (:func:`bracket_link`'s span, from the link's ``[[`` at ``begin``).
+    Org's search: from each ``[[``, left to right, one link's text holding no other
+    (a ``[[`` where no link begins is text, and the search goes on from the next
+    character: ``[[[file:a.org]]`` holds a link from its second ``[``)."""
+    found: list[tuple[int, int, int]] = []
+    at = text.find("[[", start)
+    while at != -1:
+        span = bracket_link(text, at)
+        if span is None:
+            at = text.find("[[", at + 1)
+            continue
+        found.append((at, span[0], span[1]))
+        at = text.find("[[", span[1])
+    return found
+
+
+#: The link types of a file (https://orgmode.org/manual/External-Links.html), longest
+#: first, each with its colon.
+_FILE_TYPES = ("file+emacs:", "file+sys:", "file:")
+
+
+def file_scheme(text: str, at: int = 0) -> str:
+    """The file link type at ``text[at:]`` with its colon, as typed (``file:``,
+    ``FILE:``, ``File+Sys:``...), else ``""``. Org reads a link's type in any case
+    (Org 9.5 and 9.7: ``[[FILE:x.org]]``, ``File:x.org``, ``<FILE:x.org>`` are file
+    links); ASCII letters only (Emacs's case folding of other letters is not
+    Python's)."""
+    for scheme in _FILE_TYPES:
+        piece = text[at:at + len(scheme)]
+        if piece.isascii() and piece.lower() == scheme:
+            return piece
+    return ""
 
 
 def link_types(text: str) -> list[tuple[int, int]]:

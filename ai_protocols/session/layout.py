@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import chain
+from itertools import chain, product
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import counted, datetime, fold, quoted
@@ -19,10 +19,13 @@ from ai_protocols.org.syntax import (
     WJ,
     ZWSP,
     Entry,
+    bracket_link,
+    bracket_links,
     entry_lines,
     escape_headline,
     escape_inline,
     escape_property,
+    file_scheme,
     format_property,
     format_timestamp,
     is_own_timestamp,
@@ -66,6 +69,10 @@ ABANDONED = "abandoned"  # ai-protocols abandon: closed, and archived as such
 #: The statuses of a closed session: when one side of a merge closed it, it stays closed;
 #: a live session file holding one is a copy put back (issue 14, fourteenth round).
 CLOSED_STATUSES = frozenset({WRAPPED_UP, ABANDONED})
+
+#: The Log line a ``--summary`` writes: the record that the tool, not a person, set the
+#: summary then (the merge driver's rule for two summaries, docs/merge-driver.md).
+SUMMARY_LOGGED = "summary: updated"
 #: Sections a new file does not have: each is added, before the Log, by its first entry.
 ON_DEMAND = ("key-files", "context")
 #: The checkbox of the step in progress (``log --current``): Org's "partly done" box.
@@ -292,6 +299,15 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
             not separates_paragraph(strip_ending(lines[end], doc.newline)):
         end += 1
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
+
+
+def summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str]:
+    """Where the summary of the Summary ``section`` stands, its lines ``[start, end)``
+    of ``doc`` and its text as the readers give it (``(start, start, "")`` when there
+    is none: where one goes). Raises nothing of its own."""
+    span = _summary_span(doc, section)
+    assert span is not None  # (it always returns one)
+    return span
 
 
 def after_drawers(doc: OrgFile, section: Headline) -> int:
@@ -521,18 +537,50 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     others = [h for h in doc.headlines if h is not session and is_session(h)]
     found = []
     seen = set()
-    for index, line in doc.lines_holding("[[file:"):
+    for index, line in doc.lines_holding("[["):  # (then a file type, in any case)
         bare = strip_ending(line, doc.newline)
-        link = parse_earlier_link(bare.lstrip(" \t"))
-        if link is not None:
-            link = (link[0].partition("::")[0], *link[1:])  # type: ignore[assignment]
-        if link is None or not is_earlier_name(os.path.basename(link[0])) or \
-                any(o.line <= index < o.subtree_end for o in others):
+        link = _earlier_link_on(bare)
+        if link is None or any(o.line <= index < o.subtree_end for o in others):
             continue
         key = os.path.normpath(link[0])
         if every or key not in seen:
             seen.add(key)
             found.append((index, bare, link))
+    return found
+
+
+def _earlier_link_on(line: str) -> tuple[str, datetime | None, datetime | None, int] | None:
+    """:func:`parse_earlier_link` of the item on ``line`` (without its ending), its
+    path without a ``::SEARCH`` option, when that path names a rollover's file
+    (:func:`is_earlier_name`); else ``None``. :func:`earlier_links`' test of a line."""
+    link = parse_earlier_link(line.lstrip(" \t"))
+    if link is None:
+        return None
+    rel = link[0].partition("::")[0]
+    return (rel, *link[1:]) if is_earlier_name(os.path.basename(rel)) else None  # type: ignore[return-value]
+
+
+def earlier_link_paths(path: str, text: str) -> set[str]:
+    """Every file the session file ``path``, whose text is ``text``, may link as its
+    own earlier-entries file, resolved as :func:`read_earlier` resolves them: those of
+    :func:`earlier_links` and maybe more (a link inside another session's subtree
+    too), found by searching ``text`` for ``[[file:``, no parse of the file. So a
+    reader that needs only whether each is here (``status``) reads the lines of the
+    links alone, and parses the file only when one is not."""
+    folder = os.path.dirname(os.path.abspath(path))
+    found = set()
+    at = text.find("[[file:")
+    while at >= 0:
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        line = text[text.rfind("\n", 0, at) + 1:end]
+        for bare in {line, line.rstrip("\r")}:  # (whatever the file's line ending)
+            link = _earlier_link_on(bare)
+            if link is not None:
+                where = os.path.normpath(os.path.join(folder, link[0]))
+                if is_own_earlier(path, where):
+                    found.add(where)
+        at = text.find("[[file:", end)
     return found
 
 
@@ -658,9 +706,6 @@ def org_link_escape(path: str) -> str:
     return "".join(out)
 
 
-_FILE_SCHEMES = ("file:", "file+sys:", "file+emacs:")
-
-
 def _moved_path(where: str, old_folder: str, new_folder: str,
                 existing_only: bool, renamed: dict[str, str] | None = None) -> str | None:
     """The relative path ``where`` (from ``old_folder``) as it names the same file from
@@ -689,7 +734,8 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 
 def moved_link_line(line: str, old_folder: str, new_folder: str,
                     existing_only: bool = False, renamed: dict[str, str] | None = None,
-                    inert: Iterable[tuple[int, int]] = (), marks: str = "") -> str:
+                    inert: Iterable[tuple[int, int]] = (), marks: str = "",
+                    opened: tuple[int, int] | None = None) -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -698,7 +744,9 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     or without a description or a ``::SEARCH``), and outside them angle links
     (``<file:PATH>``, on one line) and plain links (``file:PATH``: Org's
     ``org-link-plain-re``, :func:`_plain_links`). Only each link's path changes (in a
-    bracket link escaped as :func:`org_link_escape` writes it); an absolute path (``/``,
+    bracket link escaped as :func:`org_link_escape` writes it; a link's span and its
+    type's case as Org reads them, :func:`~ai_protocols.org.syntax.bracket_links`,
+    :func:`~ai_protocols.org.syntax.file_scheme`); an absolute path (``/``,
     ``~``), any other link, a link in a bracket link's description (no link there for
     Org) and a plain link this reading is not sure Org sees as this very text stay as
     they are; with ``existing_only``, so does a link naming nothing that exists (no
@@ -710,28 +758,28 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     markup in the line's paragraph (:func:`_openers`): a new path that would add a
     place where one of them may open or close (``../`` made ``../../``: a ``/`` before
     a ``.``) could change where Org's markup ends, and so the link (Org reads markup
-    before the links in it): that link keeps its bytes."""
+    before the links in it): that link keeps its bytes. ``opened``: ``(begin, close)``
+    of a bracket link that begins in the line and goes on past its end (its
+    description across lines: Org reads it in the paragraph, :func:`_crossing_links`),
+    its target ``line[begin + 2:close]``, rewritten as any; the rest of the line is
+    its description."""
     inert = list(inert)
     out = []
     at = 0
-    while True:
-        start = line.find("[[", at)
-        if start == -1:
-            break
-        end = start + 2
-        while end < len(line) and line[end] != "]":
-            end += 2 if line[end] == "\\" else 1
-        if end >= len(line):
-            break
+    links = bracket_links(line)  # (Org's spans: the one rule)
+    if opened is not None:
+        links.append((opened[0], opened[1], len(line)))
+    for start, end, after in links:
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
                                       existing_only, renamed, inert, marks))
         target = org_link_unescape(line[start + 2:end])
-        scheme = next((s for s in _FILE_SCHEMES if target.startswith(s)), "")
+        scheme = file_scheme(target)
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
         moved = _moved_path(where, old_folder, new_folder, existing_only, renamed) \
-            if (scheme or bare) and not _inert_at(inert, start) else None
+            if (scheme or bare) and not _inert_at(inert, start) and \
+            not _in_plain(line, start) else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
         new_text = org_link_escape(scheme + moved + sep + search) \
@@ -740,15 +788,44 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
             new_text = line[start + 2:end]
         out.append(line[start:start + 2])
         out.append(new_text)
-        at = end
-        if line.startswith("][", end):  # (a description: no link in it for Org)
-            close = line.find("]]", end + 2)
-            if close != -1:
-                out.append(line[end:close])
-                at = close
+        out.append(line[end:after])  # (a description as it is: no link in it for Org)
+        at = after
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
                                   existing_only, renamed, inert, marks))
     return "".join(out)
+
+
+def _in_plain(line: str, start: int) -> bool:
+    """Whether the link at ``line[start]`` (bracket, angle or plain) may be part of a
+    plain link for Org 9.7, whose plain link's path takes bracketed text
+    (``file:d[[x.org]]``, ``file:a<file:b.org>``, ``file:x[file:y.org]`` are each one
+    plain link for 9.7, a link after text for 9.5): a plain link of any type
+    (9.7's ``org-link-plain-re``, any ``TYPE:``: a superset) beginning at a word's
+    start before it, back to a blank and outside a bracket link, reaches past it. The
+    versions differ there: the stricter reading, no link, keeps its bytes."""
+    at = start
+    while at and line[at - 1] not in " \t":
+        at -= 1
+    if line.find(":", at, start) == -1:
+        return False
+    import re  # (only at a move)
+
+    if not _ANY_PLAIN:
+        part = r"[^\[\] \t\n()<>]"
+        group = rf"[(<\[](?:{part}|[(<\[]{part}*[\])>])*[\])>]"
+        _ANY_PLAIN.append(re.compile(rf"[A-Za-z][A-Za-z0-9+_-]*:(?:{part}|{group})+"
+                                     rf"(?:[^\W_]|/|{group})"))
+    inside = [(a, b) for a, _, b in bracket_links(line[:start])]
+    for begin in range(at, start):
+        if line[begin].isalpha() and (begin == 0 or not line[begin - 1].isalnum()) and \
+                not any(a <= begin < b for a, b in inside):
+            found = _ANY_PLAIN[0].match(line, begin)  # type: ignore[attr-defined]
+            if found is not None and found.end() > start:
+                return True
+    return False
+
+
+_ANY_PLAIN: list[object] = []
 
 
 def _adds_boundary(old: str, new: str, marks: str) -> bool:
@@ -803,7 +880,8 @@ def _plain_links(line: str, begin: int, end: int) -> list[tuple[int, int]]:
         run = stop
         while run < end and line[run] not in _NOT_IN_PLAIN:
             run += 1
-        if line[stop - 1].isascii() and line[stop:run].isascii():
+        if line[stop - 1].isascii() and line[stop:run].isascii() and \
+                not _in_plain(line, start):
             found.append((match.start(2), stop))
     return found
 
@@ -812,14 +890,42 @@ _PLAIN: list[object] = []
 
 
 def _plain_re(re: object) -> object:
-    """``org-link-plain-re`` for the file types (compiled at its first use)."""
+    """``org-link-plain-re`` for the file types, as Org 9.5 and 9.7 both read a plain
+    link here (compiled at its first use): 9.5's expression, a type in any case
+    (Org reads a type so: ``FILE:x.org``), which :meth:`_BothPlain.match` and
+    ``finditer`` take only where 9.7's reads the very same path (9.7 lets a path hold
+    bracketed text, ``file:a[b].org``: that link keeps its bytes) and the type is
+    ASCII (:func:`~ai_protocols.org.syntax.file_scheme`)."""
     if not _PLAIN:
         part = r"[^\[\] \t\n()<>]"
         paren = rf"\((?:{part}|\({part}*\))*\)"
-        _PLAIN.append(re.compile(  # type: ignore[attr-defined]
-            rf"(file\+sys|file\+emacs|file):((?:{part}|{paren})+"
-            rf"(?:[A-Za-z0-9]|/|{paren}))"))
+        group = rf"[(<\[](?:{part}|[(<\[]{part}*[\])>])*[\])>]"  # (9.7's)
+        shape = r"((?i:file\+sys|file\+emacs|file)):((?:{0}|{1})+(?:[A-Za-z0-9]|/|{1}))"
+        _PLAIN.append(_BothPlain(re.compile(shape.format(part, paren)),  # type: ignore[attr-defined]
+                                 re.compile(shape.format(part, group))))  # type: ignore[attr-defined]
     return _PLAIN[0]
+
+
+class _BothPlain:
+    """A plain file link's expression as Org 9.5 (``old``) and 9.7 (``new``) read it:
+    a match of ``old`` is given only where ``new`` matches the same text from there."""
+
+    def __init__(self, old: object, new: object) -> None:
+        self.old, self.new = old, new
+
+    def _same(self, found: object) -> bool:
+        if found is None or not found.group(1).isascii():  # type: ignore[attr-defined]
+            return False
+        again = self.new.match(found.string, found.start())  # type: ignore[attr-defined]
+        return again is not None and again.end() == found.end()  # type: ignore[attr-defined]
+
+    def finditer(self, text: str, *bounds: int) -> Iterator[object]:
+        return (found for found in self.old.finditer(text, *bounds)  # type: ignore[attr-defined]
+                if self._same(found))
+
+    def fullmatch(self, text: str) -> object:
+        found = self.old.fullmatch(text)  # type: ignore[attr-defined]
+        return found if self._same(found) and self.new.fullmatch(text) else None  # type: ignore[attr-defined]
 
 
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
@@ -829,22 +935,23 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
     moved as :func:`moved_link_line` says."""
-    if line.find("file", begin, end) == -1:
+    if "file" not in line[begin:end].lower():  # (a type in any case: file_scheme)
         return line[begin:end]
     paths = []
     at = begin
     while True:
-        angle = line.find("<file", at, end)
+        angle = line.find("<", at, end)
         close = line.find(">", angle, end) if angle != -1 else -1
         if close == -1:
             break
-        scheme = next((s for s in _FILE_SCHEMES if line.startswith(s, angle + 1)), "")
+        scheme = file_scheme(line, angle + 1)
         if not scheme or angle + 1 + len(scheme) > close:
             paths += _plain_links(line, at, angle + 1)
             at = angle + 1
             continue
         paths += _plain_links(line, at, angle)
-        paths.append((angle + 1 + len(scheme), -close))  # (negative: an angle link's)
+        if not _in_plain(line, angle):
+            paths.append((angle + 1 + len(scheme), -close))  # (negative: an angle link's)
         at = close + 1
     paths += _plain_links(line, at, end)
     out = []
@@ -1056,24 +1163,13 @@ def _markup_spans(text: str) -> list[tuple[int, int]] | None:
             for near in (text[at - 1:at] if at else "", text[at + 1:at + 2]):
                 if near and not (" " <= near <= "~" or near in _BLANK):
                     return None
-    links: dict[int, int] = {}
-    at = 0
-    while (start := text.find("[[", at)) != -1:
-        end = start + 2
-        while end < len(text) and text[end] != "]":
-            end += 2 if text[end] == "\\" else 1
-        close = text.find("]]", end) if text.startswith("][", end) else end \
-            if text.startswith("]]", end) else -1
-        if close == -1:
-            at = start + 2
-            continue
-        links[start] = at = close + 2
+    links = {start: end for start, _, end in bracket_links(text)}
     for found in _plain_re(re).finditer(text):  # type: ignore[attr-defined]
         links.setdefault(found.start(), found.end())
     at = 0
-    while (start := text.find("<file", at)) != -1:
+    while (start := text.find("<", at)) != -1:
         close = text.find(">", start)
-        if close != -1 and "\n" not in text[start:close]:
+        if close != -1 and "\n" not in text[start:close] and file_scheme(text, start + 1):
             links.setdefault(start, close + 1)
         at = start + 1
     closers: dict[str, list[int]] = {"=": [], "~": []}
@@ -1143,8 +1239,8 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
             close = text.find(closer, found.end())
             if close == -1:
                 continue
-            if opener == "<" and "\n" not in text[found.start():close] and any(
-                    text.startswith(s, found.start() + 1) for s in _FILE_SCHEMES):
+            if opener == "<" and "\n" not in text[found.start():close] and \
+                    file_scheme(text, found.start() + 1):
                 continue  # (a file angle link on its line: rewritten as one)
             spans.append((found.start(), close + len(closer) - 1))
     at = 0
@@ -1154,6 +1250,20 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
             spans.append((at, max(ends) + 2))
         at += 3
     return spans
+
+
+def _crossing_links(text: str) -> list[tuple[int, int, int]]:
+    """The bracket links of ``text`` (a paragraph, its lines joined by ``\\n``) that go
+    on across a line break (Org reads a link's target and description across lines:
+    ``[[file:a.org][two`` then ``lines]]``): ``(begin, close, end)`` as
+    :func:`~ai_protocols.org.syntax.bracket_links` gives them. Read line by line, no
+    part of one is a link: its description keeps its bytes (:func:`_inert_columns`), its
+    target is rewritten when it is on one line (``opened``, :func:`moved_link_line`),
+    else it keeps its bytes too."""
+    if "\n" not in text:
+        return []
+    return [(start, close, end) for start, close, end in bracket_links(text)
+            if "\n" in text[start:end]]
 
 
 def _markup_reading(text: str, marks: str, links: dict[int, int], breaks: int,
@@ -1246,12 +1356,14 @@ def _inert_columns(doc: OrgFile, index: int, verse: tuple[int, int] | None,
     ``cache``: each paragraph's spans, by its lines, for the next line of it."""
     first, last = verse if verse is not None else _paragraph(doc, index, out)
     lines = [strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)]
-    if not any(mark in line for line in lines for mark in ("=", "~", *_RAW_OPENERS)):
+    if not any(mark in line for line in lines for mark in ("=", "~", "[[", *_RAW_OPENERS)):
         return []
     if (first, last) not in cache:
         text = "\n".join(lines)
         markup = _markup_spans(text)
-        cache[first, last] = None if markup is None else markup + _raw_spans(text)
+        cache[first, last] = None if markup is None else markup + _raw_spans(text) + [
+            (start if "\n" in text[start:close] else close, end - 1)
+            for start, close, end in _crossing_links(text)]
     spans = cache[first, last]
     if spans is None:
         return None
@@ -1276,6 +1388,12 @@ def _openers(text: str) -> str:
                 at + 1 < len(text) and text[at + 1] not in _BLANK:
             found += char
     return found
+
+
+#: ``file`` in each case a link's type may be typed in (Org reads it in any case:
+#: :func:`~ai_protocols.org.syntax.file_scheme`), for :meth:`OrgFile.lines_holding`.
+_CASES = tuple("".join(letters) for letters in
+               product("fF", "iI", "lL", "eE"))
 
 
 def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
@@ -1304,10 +1422,12 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
     keywords = {index for index, line in doc.lines_holding("#+")
                 if line.lstrip(" \t")[:15].casefold().startswith(_PATH_KEYWORDS)}
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
-                   {index for index, _ in doc.lines_holding("file")} | keywords)
+                   {index for case in _CASES for index, _ in doc.lines_holding(case)} |
+                   keywords)
     changes = []
     cache: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
     openers: dict[tuple[int, int], str] = {}
+    crossing: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     for index in lines:
         at = bisect_right(starts, index) - 1
         inside = at >= 0 and index <= spans[at][1]
@@ -1332,11 +1452,32 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                     strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)))
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
                                     renamed=renamed, inert=inert,
-                                    marks=openers[first, last])
+                                    marks=openers[first, last],
+                                    opened=_opened(doc, index, (first, last), crossing))
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:
         doc.set_line(index, moved)
+
+
+def _opened(doc: OrgFile, index: int, paragraph: tuple[int, int],
+            cache: dict[tuple[int, int], list[tuple[int, int, int]]]) -> tuple[int, int] | None:
+    """The bracket link that begins on line ``index`` of ``doc``, its target on that
+    line, and goes on past its end (:func:`_crossing_links` of its ``paragraph``, its
+    first and last lines): ``(begin, close)`` in the line, for :func:`moved_link_line`;
+    else ``None``. ``cache``: each paragraph's crossing links."""
+    first, last = paragraph
+    if paragraph not in cache:
+        text = "\n".join(strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1))
+        cache[paragraph] = _crossing_links(text) if "[[" in text else []
+    if not cache[paragraph]:
+        return None
+    offset = sum(len(strip_ending(doc.lines[n], doc.newline)) + 1 for n in range(first, index))
+    size = len(strip_ending(doc.lines[index], doc.newline))
+    for start, close, end in cache[paragraph]:
+        if offset <= start and close <= offset + size < end:
+            return start - offset, close - offset
+    return None
 
 
 def org_link_unescape(text: str) -> str:
@@ -1373,17 +1514,14 @@ def earlier_link_line(rel: str, first: datetime | None, last: datetime | None,
 def parse_earlier_link(line: str) -> tuple[str, datetime | None, datetime | None, int] | None:
     """What :func:`earlier_link_line` wrote: the link's path, the two times and the
     count; ``None`` for a line that is no such link (the times and count ``None``
-    and 0 when the rest of the line was changed)."""
-    if not line.startswith("- [[file:"):
+    and 0 when the rest of the line was changed). The link as Org reads it
+    (:func:`_earlier_span`): its type in any case, its span to the first ``]]``."""
+    span = _earlier_span(line)
+    if span is None:
         return None
-    close = line.find("][", 9)
-    while close != -1 and (len(line[9:close]) - len(line[9:close].rstrip("\\"))) % 2:
-        close = line.find("][", close + 1)  # (an escaped bracket)
-    end = line.find("]]", close + 2) if close != -1 else -1
-    if close == -1 or end == -1:
-        return None
+    close, end = span
     rel = org_link_unescape(line[9:close])
-    rest = line[end + 2:]
+    rest = line[end:]
     first = last = None
     count = 0
     if rest.startswith(" from ") and " to " in rest:
@@ -1393,6 +1531,30 @@ def parse_earlier_link(line: str) -> tuple[str, datetime | None, datetime | None
         number = tail.partition(" ")[0]
         count = _count(number)
     return rel, first, last, count
+
+
+def _earlier_span(line: str) -> tuple[int, int] | None:
+    """Where the link of a line shaped as :func:`earlier_link_line` writes one ends:
+    ``(close, end)``, its path being ``line[9:close]`` (escaped), the link ending
+    before ``end``; ``None`` for any other line. Org's reading
+    (:func:`~ai_protocols.org.syntax.bracket_link`; the type ``file:`` in any case,
+    :func:`~ai_protocols.org.syntax.file_scheme`: Org 9.5 and 9.7 read ``[[FILE:x]]``
+    as a file link), with a description, as the tool writes it."""
+    if not line.startswith("- [[") or len(file_scheme(line, 4)) != 5:
+        return None
+    span = bracket_link(line, 2)
+    if span is None or span[1] == span[0] + 2:  # (none, or no description)
+        return None
+    return span
+
+
+def with_earlier_path(line: str, path: str) -> str | None:
+    """``line`` (shaped as :func:`earlier_link_line` writes one, at its start: see
+    :func:`parse_earlier_link`) with its link naming ``path`` (escaped as
+    :func:`org_link_escape` writes it): its type as typed, its description and the
+    rest of the line kept; ``None`` for any other line."""
+    span = _earlier_span(line)
+    return None if span is None else line[:9] + org_link_escape(path) + line[span[0]:]
 
 
 def _minute_of(text: str) -> datetime | None:
@@ -1893,7 +2055,7 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         return text
     if entry.kind == "summary":
         _set_summary(doc, session_line, text)
-        append_entry(doc, session_line, "log", [log_line(stamp, "summary: updated")])
+        append_entry(doc, session_line, "log", [log_line(stamp, SUMMARY_LOGGED)])
     elif entry.kind == "current":
         same = _open_progress(doc, session_line, text)
         if same is None:  # a new step; else the open item of that text is the one

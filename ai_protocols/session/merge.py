@@ -54,20 +54,23 @@ from pathlib import Path
 from ai_protocols.lean import datetime, timedelta
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_property, parse_timestamp, strip_ending
+from ai_protocols.org.syntax import entry_lines, format_property, parse_timestamp, strip_ending
 from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
     CLOSED_STATUSES,
     EARLIER,
     SECTIONS,
     SESSION_ID_PROPERTY,
+    SUMMARY_LOGGED,
     earlier_link_line,
     earlier_section,
     find_section,
     is_earlier_name,
-    org_link_escape,
     parse_earlier_link,
+    read_entries,
     session_headline,
+    summary_span,
+    with_earlier_path,
 )
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.storage import files as storage
@@ -127,10 +130,13 @@ _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 
 @dataclass(frozen=True)
 class MergeResult:
-    """A merged session file: its bytes, and whether conflict markers remain in it."""
+    """A merged session file: its bytes, and whether conflict markers remain in it;
+    ``closed_twice``: both sides closed the session the base held open (a wrap-up or an
+    abandon on each clone: git pairs the live file with two archives)."""
 
     data: bytes
     conflicts: bool
+    closed_twice: bool = False
 
 
 @dataclass
@@ -788,7 +794,7 @@ class _Entries:
 
     def __init__(self, o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                  labels: tuple[str, str, str], marker_size: int, newline: str,
-                 rolled: _Rolled | None = None) -> None:
+                 rolled: _Rolled | None = None, records: bool = False) -> None:
         self.ours_first, self.labels, self.marker_size = ours_first, labels, marker_size
         self.newline = newline
         self.rolled = rolled
@@ -798,6 +804,11 @@ class _Entries:
             stamps[_stamp(unit)] = stamps.get(_stamp(unit), 0) + 1
         self.units_a, self.a = self._known(a, self._renamed(a, stamps))
         self.units_b, self.b = self._known(b, self._renamed(b, stamps))
+        if records:  # (the Log: a line each side added alike is two writes, kept twice)
+            self.units_b = [_Unit("E", u.raw, u.key + "\x00theirs")
+                            if u.kind == "E" and u.key in self.a and u.key not in self.o
+                            else u for u in self.units_b]
+            self.b = {u.key: u for u in self.units_b if u.kind == "E"}
         self.done: dict[str, tuple[str, bool]] = {}
         self.emitted: set[str] = set()
 
@@ -1119,11 +1130,10 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
         if key in seen:
             continue  # (the same file, named from two folders)
         seen.add(key)
-        old = org_link_escape(link[0])
         sep, search = link[0].partition("::")[1:]
         new = os.path.relpath(target, home or ".").replace(os.sep, "/") + sep + search
-        if bare[9:9 + len(old)] == old and bare[9 + len(old):].startswith("]["):
-            line = "- [[file:" + org_link_escape(new) + line[9 + len(old):]
+        if new != link[0]:  # (only the path changes: its type as typed, the rest kept)
+            line = (with_earlier_path(bare, new) or bare) + line[len(bare):]
         out.append(line)
     return "".join(out)
 
@@ -1172,13 +1182,17 @@ def _with_superseded(text: str, digests: set[str], newline: str) -> str:
 def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                        labels: tuple[str, str, str], marker_size: int, newline: str,
                        offsets: tuple[timedelta | None, timedelta | None],
-                       rolled: _Rolled | None = None) -> tuple[str, bool]:
+                       rolled: _Rolled | None = None, records: bool = False,
+                       ) -> tuple[str, bool]:
     """A section of entries both sides changed: its units merged by git, each entry
     standing by its identity (:class:`_Entries`), each entry merged once. ``rolled``:
     what each side's rollovers moved out (an entry one side moved out and the other
-    edited keeps the edit, :class:`_Rolled`)."""
+    edited keeps the edit, :class:`_Rolled`). ``records``: the Log, whose lines are
+    each write's record: a line both sides added alike (``summary: updated`` in one
+    minute on two clones) is two writes, and stays twice."""
     entries = _Entries(o, a, b, ours_first=ours_first, labels=labels,
-                       marker_size=marker_size, newline=newline, rolled=rolled)
+                       marker_size=marker_size, newline=newline, rolled=rolled,
+                       records=records)
     sides = (entries.units_o, entries.units_a, entries.units_b)
     tokens = tuple([entries.token(u, side) for u in units]
                    for side, units in zip("oab", sides, strict=True))
@@ -1228,7 +1242,8 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
     if name != "session":
         ro, ra, rb = (base.raw(name) if name in base.chunks else None), ours.raw(name), \
             theirs.raw(name)
-        if ra == rb or rb == ro:
+        twice = name == "section:log" and ra == rb != ro  # (two writes: kept twice)
+        if (ra == rb and not twice) or rb == ro:
             return ra, False
         if ra == ro:
             return rb, False
@@ -1241,7 +1256,8 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
             return _merge_entry_chunk(o, a, b, ours_first=ours_first, labels=labels,
                                       marker_size=marker_size, newline=ours.newline,
                                       offsets=(ours.offset, theirs.offset),
-                                      rolled=rolled if name.startswith("section:") else None)
+                                      rolled=rolled if name.startswith("section:") else None,
+                                      records=name == "section:log")
     by_token = {unit.token: unit for unit in (*o, *a, *b)}
     pieces: list[str] = []
     conflict = False
@@ -1398,6 +1414,127 @@ def _one_current(text: str, ours: _Version, theirs: _Version, base: _Version) ->
     return "".join(lines)
 
 
+def _one_each(text: str, ours: _Version, theirs: _Version) -> str:
+    """The merged Key files section ``text`` as a set, by ``log``'s rule (a key file
+    "listed already" is not listed again: the same text, as the readers give it): a
+    text the merge holds more times than either side does (each clone listed it on its
+    own) is kept once, at its first place; a later copy with lines under it (a person's
+    note) stays. The same whichever side is ours."""
+    def counts(units: list[_Unit]) -> dict[str, int]:
+        seen: dict[str, int] = {}
+        for unit in units:
+            if unit.kind == "E":
+                seen[_entry_text(unit.raw)] = seen.get(_entry_text(unit.raw), 0) + 1
+        return seen
+
+    sides = [counts(side.chunks.get("section:key-files", [])) for side in (ours, theirs)]
+    lines = _lines(text)
+    units = _units(lines, 0, len(lines), entries=True, drawer=None, newline=ours.newline)
+    have: dict[str, int] = {}
+    pieces = []
+    for unit in units:
+        if unit.kind == "E":
+            said = _entry_text(unit.raw)
+            have[said] = have.get(said, 0) + 1
+            if have[said] > max(sides[0].get(said, 0), sides[1].get(said, 0)) and \
+                    not unit.raw.partition("\n")[2].strip():
+                continue
+        pieces.append(unit.raw)
+    return "".join(pieces)
+
+
+def _entry_text(raw: str) -> str:
+    """An entry unit's text as the readers give it (:func:`read_entries`)."""
+    found = read_entries(raw.splitlines(True))
+    return found[0].text if found else raw
+
+
+@dataclass
+class _Summary:
+    """How two summaries that both sides replaced merge (:func:`_summaries`): the loser's
+    version with its summary put back as the base had it (``loser``, ours or theirs:
+    ``loser_is_ours``), and the Log entry that keeps its text (``entry``), written after
+    the Log line ``after`` (its ``summary: updated``; ``None``: at the Log's end)."""
+
+    loser_is_ours: bool
+    loser: _Version
+    entry: str
+    after: str | None
+
+
+def _summaries(base: _Version, ours: _Version, theirs: _Version,
+               ours_first: bool) -> _Summary | None:
+    """When both sides replaced the summary (each its own text), which one stays
+    (docs/merge-driver.md, "The summary"): a side that set it through the tool holds a
+    new ``summary: updated`` Log line (:data:`SUMMARY_LOGGED`); both did: the later of
+    those lines (in real time, :func:`_compare`; the same minute: the side updated
+    last); one did and a person edited the other by hand: the person's. The other
+    summary goes into the Log, whole, after its ``summary: updated`` line. ``None``
+    when not both replaced it, or both by hand (then git's conflict, for a person)."""
+    name = "section:summary"
+    if any(name not in v.chunks for v in (base, ours, theirs)) or \
+            len({base.raw(name), ours.raw(name), theirs.raw(name)}) != 3:
+        return None  # (one side left the section as it was: git's merge takes the other)
+    read = []
+    for version in (base, ours, theirs):
+        doc = OrgFile(version.text)
+        session = session_headline(doc)
+        section = find_section(doc, session, "summary") if session is not None else None
+        if section is None:
+            return None
+        start, end, said = summary_span(doc, section)
+        logged = [unit for unit in version.chunks.get("section:log", [])
+                  if unit.kind == "E" and _entry_text(unit.raw) == SUMMARY_LOGGED]
+        read.append((doc, start, end, said, logged))
+    base_doc, b_start, b_end, _, base_logged = read[0]
+    if len({read[0][3], read[1][3], read[2][3]}) != 3:
+        return None
+    tool = [len(r[4]) > len(base_logged) for r in read[1:]]
+    if not any(tool):
+        return None
+    if all(tool):
+        order = _compare(read[1][4][-1].time, ours.offset, read[2][4][-1].time, theirs.offset)
+        ours_wins = ours_first if not order else order > 0
+        why = "the later one"
+    else:
+        ours_wins = not tool[0]
+        why = "the one a person edited"
+    doc, start, end, said, logged = read[2] if ours_wins else read[1]
+    loser = theirs if ours_wins else ours
+    lines = doc.lines
+    text = "".join(lines[:start] + base_doc.lines[b_start:b_end] + lines[end:])
+    put_back = _read(text)
+    if put_back is None:
+        return None
+    anchor = logged[-1].raw.partition("\n")[0] if len(logged) > len(base_logged) else None
+    stamp = _stamp(logged[-1]) if anchor is not None else \
+        (loser.properties.get("UPDATED") or "").strip()
+    if parse_timestamp(stamp) is None:
+        return None
+    entry = "".join(line + loser.newline for line in entry_lines(
+        stamp, f"merge: this summary, from one clone, gave way to the other clone's "
+        f"({why}): {said}"))
+    return _Summary(not ours_wins, put_back, entry, anchor)
+
+
+def _with_entry(text: str, summary: _Summary, newline: str) -> str:
+    """The merged Log section ``text`` with ``summary.entry`` after the last entry whose
+    first line is ``summary.after`` (else after its last entry, or at its end)."""
+    lines = _lines(text)
+    units = _units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
+    at = next((i for i in range(len(units) - 1, -1, -1)
+               if units[i].kind == "E" and summary.after is not None
+               and units[i].raw.partition("\n")[0] == summary.after), None)
+    if at is None:
+        at = next((i for i in range(len(units) - 1, -1, -1) if units[i].kind == "E"),
+                  len(units) - 1)
+    pieces = [unit.raw for unit in units]
+    if pieces and not pieces[at].endswith("\n"):
+        pieces[at] += newline
+    pieces.insert(at + 1, summary.entry)
+    return "".join(pieces)
+
+
 def _structural(base: _Version, ours: _Version, theirs: _Version, *,
                 labels: tuple[str, str, str], marker_size: int,
                 place: str | None = None) -> MergeResult:
@@ -1428,16 +1565,26 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
     moved = (_new_ranges(base, ours), _new_ranges(base, theirs))
     rolled = _Rolled(*moved, set()) if moved[0] or moved[1] else None
     earlier_at = None
+    summary = _summaries(base, ours, theirs, ours_first) if "section:summary" in order \
+        else None
     for name in order:
         if name in done:
             continue
         done.add(name)
         in_a, in_b = name in ours.chunks, name in theirs.chunks
         if in_a and in_b:
-            text, clash = _merge_chunk(name, base, ours, theirs, ours_first=ours_first,
+            a, b = ours, theirs
+            if summary is not None and name == "section:summary":
+                a, b = (summary.loser, theirs) if summary.loser_is_ours else \
+                    (ours, summary.loser)
+            text, clash = _merge_chunk(name, base, a, b, ours_first=ours_first,
                                        labels=labels, marker_size=marker_size, rolled=rolled)
             if name == "section:progress" and not clash:
                 text = _one_current(text, ours, theirs, base)
+            if name == "section:key-files" and not clash:
+                text = _one_each(text, ours, theirs)
+            if name == "section:log" and summary is not None:
+                text = _with_entry(text, summary, newline)
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:
@@ -1494,9 +1641,14 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
-        return _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
+        result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
+    statuses = [v.properties.get("STATUS") for v in (o, a, b)]
+    if statuses[0] not in CLOSED_STATUSES and statuses[1] in CLOSED_STATUSES and \
+            statuses[2] in CLOSED_STATUSES:
+        return MergeResult(result.data, result.conflicts, closed_twice=True)
+    return result
 
 
 def _earlier_place(place: str | None) -> bool:
@@ -1597,9 +1749,14 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     structural merge (:func:`merge_session_bytes` by default; the task board's is
     :func:`ai_protocols.board.merge.merge_board_bytes`); ``place`` is git's ``%P``: an
     earlier-entries file's is merged by :func:`_merge_earlier_file`, a session file's
-    links written relative to it. Raises
+    links written relative to it. When both sides closed the session
+    (:attr:`MergeResult.closed_twice`: git pairs the live file with two archives and
+    stops whatever the driver says), stderr says so and points at ``ai-protocols
+    status``, which gives the commands. Raises
     :class:`~ai_protocols.errors.StorageError` when a file cannot be read or written
     (git then reports a conflict too, and ``ours`` is as it was)."""
+    import sys
+
     data = []
     for path in (base, ours, theirs):
         try:
@@ -1610,6 +1767,13 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         return _merge_earlier_file(data, place, Path(ours))
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
+    if result is not None and result.closed_twice and not (  # (the live file's merge)
+            place is not None and "/sessions/" in "/" + place.replace("\\", "/")):
+        print("ai-protocols merge-driver: both clones closed this session, each into an "
+              "archive of its own name: git writes this merge (every entry once, each "
+              "side's closing in its Log) into both and stops on them (rename/rename); "
+              "'ai-protocols status' names the one to keep and gives the commands.",
+              file=sys.stderr)
     if result is None and merge is None:
         result = _two_sessions(data[1], data[2], labels=labels, marker_size=marker_size)
     if result is None:

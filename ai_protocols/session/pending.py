@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.errors import AiProtocolsError
 from ai_protocols.lean import record
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import example_block, format_property, read_text_block
@@ -52,7 +53,7 @@ def read_pending(path: str, kept: str | None = None) -> list[PendingEntry]:
     source = pending_path(path)
     data = storage.read_bytes(source)
     if data is None and kept is not None:
-        source, data = kept, storage.read_bytes(kept)
+        source, data = kept, _copy_bytes(kept)
     if data is None:
         return []
     doc = OrgFile(storage.decode(source, data))
@@ -77,15 +78,20 @@ def read_pending(path: str, kept: str | None = None) -> list[PendingEntry]:
     return entries
 
 
-def append_pending(path: str, entries: list[PendingEntry], keep: str | None = None) -> str:
-    """Add ``entries`` to the pending file of ``path`` (atomically); return its path.
-    With ``keep``, also keep a copy of it there (see
-    :func:`ai_protocols.storage.files.atomic_write`), and add to that copy when the
-    pending file is gone."""
+def append_pending(path: str, entries: list[PendingEntry], keep: str | None = None
+                   ) -> tuple[str, OSError | None]:
+    """Add ``entries`` to the pending file of ``path`` (atomically); return its path,
+    and why its copy ``keep`` could not be made (``None`` when it was, or none was
+    asked for: :func:`ai_protocols.storage.files.atomic_write`'s answer, for the caller
+    to say, :func:`ai_protocols.session.transaction.say_not_kept`). With ``keep``, also
+    keep a copy of it there, and add to that copy when the pending file is gone.
+    Raises :class:`~ai_protocols.errors.StorageError` when the pending file cannot be
+    written (nothing changed). Call holding the session file's lock (its temporary
+    files take their fixed names: :func:`~ai_protocols.storage.files.temporary_name`)."""
     target = pending_path(path)
     data = storage.read_bytes(target)
     if data is None and keep is not None:
-        data = storage.read_bytes(keep)
+        data = _copy_bytes(keep)
     text = data.decode("utf-8") if data else _HEADER.format(name=os.path.basename(path))
     lines: list[str] = []
     for entry in entries:
@@ -96,5 +102,16 @@ def append_pending(path: str, entries: list[PendingEntry], keep: str | None = No
             lines += ["** rationale", *example_block(entry.rationale, "")]
     if not text.endswith("\n"):
         text += "\n"
-    storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"), keep=keep)
-    return target
+    error = storage.atomic_write(target, (text + "\n".join(lines) + "\n").encode("utf-8"),
+                                 keep=keep, locked=True)
+    return target, error
+
+
+def _copy_bytes(kept: str) -> bytes | None:
+    """The bytes of the pending file's copy ``kept``; ``None`` when there is none, or
+    something else stands there (a folder, a link: no copy was made, which the write
+    says, :func:`ai_protocols.session.transaction.say_not_kept`)."""
+    try:
+        return storage.read_bytes(kept)
+    except AiProtocolsError:
+        return None

@@ -37,12 +37,18 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import repeat
+from itertools import product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import Entry, format_property, format_timestamp, strip_ending
+from ai_protocols.org.syntax import (
+    Entry,
+    bracket_link,
+    format_property,
+    format_timestamp,
+    strip_ending,
+)
 from ai_protocols.paths import join, parent
 from ai_protocols.session.layout import (
     EARLIER,
@@ -51,6 +57,7 @@ from ai_protocols.session.layout import (
     SECTIONS,
     after_drawers,
     earlier_link_line,
+    earlier_link_paths,
     earlier_links,
     earlier_section,
     find_section,
@@ -59,12 +66,12 @@ from ai_protocols.session.layout import (
     is_own_earlier,
     iter_entries,
     move_links,
-    org_link_escape,
     parse_earlier_link,
     read_earlier,
     read_session,
     section_for_write,
     session_headline,
+    with_earlier_path,
 )
 from ai_protocols.session.model import EarlierEntries, Session
 from ai_protocols.storage import files as storage
@@ -566,8 +573,9 @@ _ANYWHERE = frozenset(("http", "https", "ftp", "mailto", "news", "doi", "id", "i
 _NO_PATH = ("", " ", "\t", "\n", "\r", "(", ")", "<", ">", "[", "]", "/", "~")
 #: What may tie an entry's text to text elsewhere in its file, found by these strings
 #: first (a quick scan of the section), each then looked at (:meth:`_Ties._tied`).
-_MARKS = ("[fn:", "<<", "[[", "file:", "file+", "attachment:", "docview:", "{{{", "call_",
-          "(ref:", "#+")
+_MARKS = ("[fn:", "<<", "[[", "{{{", "call_", "(ref:", "#+",
+          *("".join(case) + end for case in product("fF", "iI", "lL", "eE")
+            for end in (":", "+")), "attachment:", "docview:")
 
 
 class _Ties:
@@ -603,7 +611,7 @@ class _Ties:
         for mark in _MARKS:
             at = base.find(mark, lo, hi)
             while at >= 0:
-                if self._tied(mark, at):
+                if self._tied(mark.lower(), at):
                     marks.append(at)
                 at = base.find(mark, at + 1, hi)
         if base.find("<<<") >= 0:  # (rare: no scan of the section for each word else)
@@ -623,8 +631,8 @@ class _Ties:
             return _TARGET.match(base, at) is not None and \
                 not (at > 0 and base[at - 1] == "<")
         if mark == "[[":
-            found = _LINK.match(base, at)
-            return found is not None and not _travels(found.group(1))
+            found = bracket_link(base, at)  # (Org's span: the one rule)
+            return found is not None and not _travels(base[at + 2:found[0]])
         if mark in ("file:", "file+", "attachment:", "docview:", "call_"):
             if at > 0 and (base[at - 1].isalnum() or base[at - 1] == "_"):
                 return False  # (no word of its own: "profile:")
@@ -782,8 +790,6 @@ class _Lazy:
 #: Org's targets: ``<<TARGET>>`` and ``<<<RADIO>>>``, no ``<``, ``>`` or newline in
 #: them, no blank at either end (Org syntax, "Targets and Radio Targets").
 _TARGET = _Lazy(r"<<<?(?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t])>>")
-#: A bracket link's path (Org syntax, "Regular link": ``[[PATH]]``, ``[[PATH][DESC]]``).
-_LINK = _Lazy(r"\[\[((?:[^\[\]\\]|\\.)+)\](?:\[|\])")
 #: A keyword line's key: ``#+KEY:`` or ``#+KEY[OPTIONAL]:`` (Org syntax, "Keywords").
 _KEYWORD = _Lazy(r"#\+(\S+?)(?:\[[^\]\n]*\])?:")
 #: A footnote definition's first line (Org syntax, "Footnote Definitions").
@@ -904,6 +910,85 @@ def sorted_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str] | None
         else:
             others.append(stray)
     return found, copies, others
+
+
+def regained_strays(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                    ) -> list[tuple[str, set[str]]]:
+    """Of ``strays`` (earlier-entries files of ``path``'s history folder that no link of
+    ``doc`` names, :func:`unlinked_earlier`), those whose entries the live file holds
+    again: ours, unedited (the name's hash is their bytes'), every line an entry or the
+    structure (:func:`_blocks`, strict), their drawer naming this very session
+    (:func:`same_session`), at least one of their entries in ``doc`` (checkbox aside,
+    :func:`blank_box`) and none in a file ``doc`` links (:func:`held_entries`). An
+    editor's buffer from before the rollover saved over the rolled-over file, an older
+    version put back, or a rollover killed between its two writes leaves such a file
+    (docs/decisions.md, "Issue 16, fourteenth round"). Each with its entries, checkbox
+    blanked. Reads each stray; nothing when ``strays`` is empty."""
+    if not strays:
+        return []
+    import hashlib  # (only here: rare)
+
+    from ai_protocols.org.file import first_headline_properties
+
+    session = session_headline(doc)
+    if session is None:
+        return []
+    live: set[str] | None = None
+    linked: set[str] = set()
+    found: list[tuple[str, set[str]]] = []
+    for stray in strays:
+        try:
+            data = storage.read_bytes(stray)
+        except AiProtocolsError:
+            continue
+        if data is None or hashlib.sha256(data).hexdigest()[:8] != stray[-12:-4]:
+            continue
+        text = data.decode("utf-8", "replace")
+        blocks, whole = _blocks(text, strict=True)
+        props = first_headline_properties(text[:8192]) or {}
+        if not whole or not blocks or "SESSION_STARTED" not in props or \
+                not same_session(props, session.properties,
+                                 objective_changed=_objective_changed(doc)):
+            continue
+        if live is None:
+            live = {blank_box(b) for b in _blocks(doc.text, strict=False)[0]}
+            linked = held_entries(ai_dir, path, doc)
+        mine = {blank_box(b) for b in blocks}
+        if mine & live and not mine & linked:
+            found.append((stray, mine))
+    return found
+
+
+def regained_edits(earlier: OrgFile, doc: OrgFile) -> set[str]:
+    """The :func:`entry_digest` of each entry of the earlier-entries file ``earlier``
+    that the session file ``doc`` holds edited: in one movable section, the only entry
+    of its timestamp (:func:`_stamp_of`) that ``earlier`` holds and ``doc`` lacks, and
+    the only one of that timestamp that ``doc`` holds and ``earlier`` lacks (checkbox
+    aside), for :data:`SUPERSEDED` when the file is linked again and ``doc`` keeps the
+    edit (:func:`regained_strays`). Two candidates of one minute: none recorded (the
+    entry is shown twice, never hidden)."""
+    found: set[str] = set()
+    tops = (next((h for h in earlier.headlines if h.level == 1), None),
+            session_headline(doc))
+    for key in MOVABLE:
+        theirs = _section_blocks(earlier, tops[0], key)
+        if not theirs:
+            continue
+        mine = _section_blocks(doc, tops[1], key)
+        known = {blank_box("\n".join(b)) for b in theirs}
+        have = {blank_box("\n".join(b)) for b in mine}
+        gone: dict[str | None, list[list[str]]] = {}
+        came: dict[str | None, int] = {}
+        for block in theirs:
+            if blank_box("\n".join(block)) not in have:
+                gone.setdefault(_stamp_of(block[0]), []).append(block)
+        for block in mine:
+            if blank_box("\n".join(block)) not in known:
+                came[_stamp_of(block[0])] = came.get(_stamp_of(block[0]), 0) + 1
+        for stamp, blocks in gone.items():
+            if stamp is not None and len(blocks) == 1 and came.get(stamp) == 1:
+                found.add(entry_digest(key, blocks[0]))
+    return found
 
 
 def _stamp_of(block: str) -> str:
@@ -1065,11 +1150,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
     file ``path`` (under ``ai_dir``), whose text is ``text``, links and that are neither
     in the work tree nor kept in the git folder
     (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
-    --all`` cannot read them and their count is unknown. Parses ``text`` only when it
-    holds a ``[[file:`` link; one ``lstat`` per link, and per kept place of a missing
-    one. Raises nothing of its own."""
-    if "[[file:" not in text:
-        return []
+    --all`` cannot read them and their count is unknown. Parses ``text`` only when one
+    of its ``[[file:`` links names a file of the rollover's shape that is neither here
+    nor kept (:func:`~ai_protocols.session.layout.earlier_link_paths` first, a search
+    of the text); one ``lstat`` per link, and per kept place of a missing one. Raises
+    nothing of its own."""
     from ai_protocols.session.names import earlier_kept_paths
 
     def kept(place: str) -> bool:
@@ -1078,6 +1163,11 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
         except ValueError:
             return False
 
+    # The links' lines alone first (earlier_link_paths: a search, no parse): when
+    # every file they may name is here, none of the session's own is missing, and the
+    # file is parsed only when one is not (a clone that lacks them).
+    if all(os.path.lexists(where) or kept(where) for where in earlier_link_paths(path, text)):
+        return []
     return [e.path for e in linked_earlier(OrgFile(text), path)
             if not os.path.lexists(e.path) and not kept(e.path)]
 
@@ -1094,26 +1184,34 @@ def held_entries(ai_dir: str, path: str, doc: OrgFile) -> set[str]:
     here is no entry that version alone holds: the rollover moved it (docs/decisions.md,
     "Issue 16, eleventh round (rollover against the kept copy and merges)"). Raises
     nothing of its own; reads nothing when ``doc`` links no file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     held: set[str] = set()
     for earlier in linked_earlier(doc, path):
         if not _ours_name(os.path.basename(earlier.path)):
             continue
-        try:
-            places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-        except ValueError:
-            places = [earlier.path]
-        for place in places:
-            try:
-                found = storage.read_bytes(place)
-            except AiProtocolsError:
-                found = None
-            if found is not None:
-                held |= {blank_box(block) for block in
-                         _blocks(found.decode("utf-8", "replace"), strict=False)[0]}
-                break
+        text = _earlier_text(ai_dir, earlier.path)
+        if text is not None:
+            held |= {blank_box(block) for block in _blocks(text, strict=False)[0]}
     return held
+
+
+def _earlier_text(ai_dir: str, path: str) -> str | None:
+    """The text of the earlier-entries file ``path``, read from its place, else from its
+    kept copy (:func:`~ai_protocols.session.names.earlier_kept_paths`, as after ``git
+    clean``); ``None`` when neither can be read. Undecodable bytes replaced."""
+    from ai_protocols.session.names import earlier_kept_paths
+
+    try:
+        places = [path, *earlier_kept_paths(ai_dir, path)]
+    except ValueError:
+        places = [path]
+    for place in places:
+        try:
+            found = storage.read_bytes(place)
+        except AiProtocolsError:
+            found = None
+        if found is not None:
+            return found.decode("utf-8", "replace")
+    return None
 
 
 def _section_blocks(doc: OrgFile, top: Headline | None, key: str) -> list[list[str]]:
@@ -1143,25 +1241,14 @@ def superseded_edits(ai_dir: str, path: str, edited: OrgFile, newer: OrgFile) ->
     ``newer`` nor an earlier file holds (checkbox aside); a new entry of the same
     minute logged since the rollover is in ``newer``, never taken for an edit. Reads
     nothing when neither links an earlier file."""
-    from ai_protocols.session.names import earlier_kept_paths
-
     files: dict[str, OrgFile] = {}
     for doc in (edited, newer):
         for earlier in linked_earlier(doc, path):
             if earlier.path in files or not _ours_name(os.path.basename(earlier.path)):
                 continue
-            try:
-                places = [earlier.path, *earlier_kept_paths(ai_dir, earlier.path)]
-            except ValueError:
-                places = [earlier.path]
-            for place in places:
-                try:
-                    found = storage.read_bytes(place)
-                except AiProtocolsError:
-                    found = None
-                if found is not None:
-                    files[earlier.path] = OrgFile(found.decode("utf-8", "replace"))
-                    break
+            text = _earlier_text(ai_dir, earlier.path)
+            if text is not None:
+                files[earlier.path] = OrgFile(text)
     if not files:
         return set()
     found_digests: set[str] = set()
@@ -1241,11 +1328,12 @@ def relink(ai_dir: str, doc: OrgFile, path: str, target: str, folder: str | None
                 moves.append((old, new))
         new_rel = os.path.relpath(new, parent(target))
         if new_rel != rel:
-            whole = parse_earlier_link(bare.lstrip(" \t"))
+            item = bare.lstrip(" \t")
+            whole = parse_earlier_link(item)
             search = whole[0][len(rel):] if whole is not None else ""  # (a ::SEARCH kept)
-            escaped = org_link_escape(rel + search)
-            doc.set_line(index, bare.replace(f"[[file:{escaped}]", f"[[file:"
-                                             f"{org_link_escape(new_rel + search)}]", 1))
+            moved = with_earlier_path(item, new_rel + search)
+            if moved is not None:  # (only the path: its type as typed, the rest kept)
+                doc.set_line(index, bare[:len(bare) - len(item)] + moved)
     if parent(path) != parent(target):  # (every other relative link: Issue 16, eighth)
         renamed = {os.path.normpath(os.path.abspath(old)): os.path.normpath(
             os.path.abspath(new)) for old, new in moves}  # (a link to a moved earlier file)

@@ -44,6 +44,7 @@ from ai_protocols.errors import (
     MergeConflict,
     NoSession,
     OtherSession,
+    RolloverUndone,
     SessionRemoved,
     SessionReplaced,
     SessionWrappedUp,
@@ -173,16 +174,16 @@ class LockedSessions:
                     _release(held)
                     storage.ensure_lock_files(ai_dir, targets)
             for path in paths:
-                storage.discard_partial_writes(path, pending_path(path),
-                                               tombstone_path(ai_dir, path),
-                                               kept_path(ai_dir, path),
-                                               kept_path(ai_dir, pending_path(path)))
-                # (and those of its earlier-entries files and their kept copies: the
-                # session file's lock guards both folders, so a temporary file there
-                # is a killed write's, whichever rollover it was for)
+                # (an unlink a name: the writes under this lock name their temporary
+                # files so; and the folders of its earlier-entries files and of their
+                # kept copies, listed, only where it has them: the session file's lock
+                # guards both, so a temporary file there is a killed rollover's)
                 history = history_folder(ai_dir, path)
-                storage.discard_partial_writes_in(history, *{
-                    parent(kept) for kept in _kept_copies(ai_dir, join(history, "x.org"))})
+                storage.discard_partial_writes(
+                    path, pending_path(path), tombstone_path(ai_dir, path),
+                    kept_path(ai_dir, path), kept_path(ai_dir, pending_path(path)),
+                    folders=(history, *{parent(kept) for kept in _kept_copies(
+                        ai_dir, join(history, "x.org"))}) if os.path.isdir(history) else ())
         except BaseException:
             _release(held)
             raise
@@ -247,6 +248,9 @@ class SessionEdit:
         #: When the write goes into an older version than the one written last: where
         #: that one recorded ``HEAD`` (:attr:`_Stored.last_head`), for ``record_head``.
         self.last_head: tuple[str | None, str | None] | None = None
+        #: The earlier-entries files this write links again, their entries taken out of
+        #: the file (:func:`_relink_regained`): said on stderr when it is written.
+        self.relinked: list[str] = []
 
     @property
     def line(self) -> int:
@@ -1241,20 +1245,28 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                                                  wording=wording)
         try:
             here = os.stat(path, follow_symlinks=False)
-            there = os.stat(kept, follow_symlinks=False)
         except OSError:
             return path, 0
+        try:
+            there = os.stat(kept, follow_symlinks=False)
+        except OSError:
+            there = None
         try:
             older = storage.read_regular(path)
             doc = OrgFile(older.decode("utf-8", "replace"))
             _refuse_misplaced(ai_dir, path, doc)
-            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-                return path, 0
-            newer = storage.read_regular(kept)
+            same = there is None or (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+            newer = older if same else storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
+        # A version from before a rollover committed since, saved over the file in place
+        # (the kept copy too, one inode) or not: the newer version is HEAD's
+        # (RolloverUndone's advice; docs/decisions.md, "Issue 16, fourteenth round").
+        from_head = None  # (the command putting HEAD's version back, when it is the newer)
         if older == newer:
-            return path, 0
+            kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
+            if from_head is None:
+                return path, 0
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1266,8 +1278,13 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
                                                            other.archived, wording=wording)
-        if not _kept_is_later(older, newer):
-            return path, 0  # (a person's save, say: the file is not the older one)
+        if from_head is None and not _kept_is_later(older, newer):
+            # (a person's save, say: the file is not the older one; unless it is one
+            # from before a rollover HEAD holds, saved over the file after the kept copy)
+            kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
+            if from_head is None:
+                return path, 0
+            text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
         # merged file holds it once, in that earlier file (docs/decisions.md, "Issue 16,
@@ -1277,14 +1294,17 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         whole = older
         (older, _), (newer, _) = without_held(older, held), without_held(newer, held)
         base = _committed(path, older, newer, held)
-        merged = _merged_or_refused(path, kept, older, newer, base, wording=wording)
+        rolled = bool(linked_earlier(OrgFile(text), path))
+        merged = _merged_or_refused(path, kept, older, newer, base, wording=wording,
+                                    rolled=rolled, restore=from_head)
         reworded = [] if base is not None and base_rank(base, older, newer) > 0 else \
             reworded_entries(older, newer)
         if held and without_held(whole, held_entries(
                 ai_dir, path, OrgFile(merged.data.decode("utf-8", "replace"))))[1] != \
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
-                                            "earlier-entries file holding its entries")
+                                            "earlier-entries file holding its entries",
+                                rolled=rolled, restore=from_head)
         gained = entries_lacking(whole, merged.data)
         back = _came_back(older, newer, base, merged.data,
                           {line for pair in reworded for line in pair})
@@ -1300,7 +1320,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             result = marked.text
         with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
             count = max(gained, 0)
-            edit.note(f"merged: the newer version ai-protocols kept of this file, "
+            whose = "ai-protocols kept" if from_head is None else \
+                "git's HEAD holds (from after its rollover)"
+            edit.note(f"merged: the newer version {whose} of this file, "
                       f"{counted(count, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
                          else "") + (f"; {words[0]}" if words else ""))
@@ -1311,6 +1333,19 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if words:
             _warn(f"{path}: {words[1]}")
     return path, max(gained, 0)
+
+
+def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
+    """For ``merge-kept``: the newer version of the session file ``path`` (read as
+    ``doc``) that git's ``HEAD`` holds when it links an earlier-entries file ``doc`` does
+    not (:func:`_rolled_in_head`): where it is (``HEAD:./REL``), its bytes, and the
+    command that puts it back over the file (``git -C ROOT show HEAD:./REL > FILE``,
+    quoted to paste); ``None`` otherwise."""
+    rolled = _rolled_in_head(ai_dir, path, doc)
+    if rolled is None:
+        return None
+    return rolled[0], rolled[2], (f"git -C {shell_quote(parent(ai_dir))} show "
+                                  f"{shell_quote(rolled[0])} > {shell_quote(path)}")
 
 
 def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, str] | None:
@@ -1378,7 +1413,8 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
                        base: bytes | None, *, ancestor: bool = False,
-                       archive: bool = False, wording: str = "file") -> MergeResult:
+                       archive: bool = False, wording: str = "file", rolled: bool = False,
+                       restore: str | None = None) -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
@@ -1388,7 +1424,9 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     copy's archive (the refusal's advice is then the archive's); ``wording``: see
     :func:`merge_kept_into`. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
-    merge cleanly or a line would be dropped."""
+    merge cleanly or a line would be dropped; ``rolled`` (``newer`` links
+    earlier-entries files) and ``restore`` (the command that puts ``newer`` back, when
+    not ``cp KEPT FILE``) go into it: its advice."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
         base_rank,
@@ -1401,7 +1439,8 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     if merged is None:
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
-                                        "conflict)", archive=archive)
+                                        "conflict)", archive=archive, rolled=rolled,
+                            restore=restore)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
@@ -1412,7 +1451,8 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     if dropped:
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
-                                        f"(as {dropped[0]!r})", archive=archive)
+                                        f"(as {dropped[0]!r})", archive=archive,
+                            rolled=rolled, restore=restore)
     return merged
 
 
@@ -1878,22 +1918,82 @@ def unmerged_others(ai_dir: str) -> str | None:
     except GitFailed:
         return None
     found: list[str] = []
+    stages: dict[str, set[bytes]] = {}
+    live: list[str] = []
     for line in out.split(b"\0"):
-        _, tab, name = line.partition(b"\t")
+        fields, tab, name = line.partition(b"\t")
         below = os.fsdecode(name).split("/")  # (relative to ai_dir: git's way, "/")
+        path = join(ai_dir, "/".join(below))
+        stages.setdefault(path, set()).add(fields.split()[-1] if fields.split() else b"")
         if not tab or below in (["session-context.org"], ["tasks.org"]) or \
                 (len(below) == 2 and below[0] == "session-context.d"):
+            if tab and below != ["tasks.org"] and path not in live:
+                live.append(path)
             continue  # (said by their own readers)
-        path = join(ai_dir, "/".join(below))
         if path not in found:
             found.append(path)
     if not found:
         return None
+    twice = _archived_twice(ai_dir, found, stages, live)
+    if twice is not None:
+        return twice
     named = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
     it = "it" if len(found) == 1 else "them"
     return (f"git's index holds unmerged {named} (a merge stopped on {it}): what "
             f"{'it is' if len(found) == 1 else 'each is'} and how to finish is in the "
             f"merge's output and 'git status'; resolve, then 'git add' {it} and commit")
+
+
+def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]],
+                    live: list[str]) -> str | None:
+    """The advice for one session both clones closed (a wrap-up or an abandon on each),
+    each into an archive of its own name: git's rename detection pairs the live file
+    with both archives (rename/rename: the live path deleted on both sides, each
+    archive added by one) and writes the merge driver's result, the one merged
+    session, into both. ``found``: the unmerged paths of ``ai_dir``'s archives and
+    other files, ``stages`` each unmerged path's stages, ``live`` the unmerged live
+    session files. Of archives of ``sessions/`` that git holds at one stage (added by
+    one side) and whose bytes are alike, the first by name (names start with the
+    minute the session ended, in UTC: the earlier closing; the same choice on every
+    clone) is kept; the commands remove the others and the live file's removed entry
+    (both sides removed it) and go on with the operation (docs/merge-driver.md,
+    "Both clones closed the session"). ``None`` when there are no two such archives.
+    Raises nothing of its own."""
+    from ai_protocols.git.head import operation
+
+    sessions = join(ai_dir, "sessions")
+    alike: dict[bytes, list[str]] = {}
+    for path in found:
+        if parent(path) != sessions or not path.endswith(".org") or \
+                len(stages.get(path, ())) != 1 or b"1" in stages[path]:
+            continue
+        try:
+            alike.setdefault(storage.read_regular(path), []).append(path)
+        except (OSError, storage.NotRegular):
+            continue
+    groups = [sorted(paths) for paths in alike.values() if len(paths) > 1]
+    if not groups:
+        return None
+    gone = [path for path in live if stages.get(path) == {b"1"}]
+    go_on = {"rebase": "git rebase --continue", "cherry-pick": "git cherry-pick --continue",
+             "revert": "git revert --continue", "am": "git am --continue"}.get(
+        operation(ai_dir) or "", "git commit --no-edit")
+    said, commands = [], []
+    for keep, *others in groups:
+        said.append(f"{', '.join([keep, *others])} each hold the one merged session (every "
+                    f"entry once, each side's closing in its Log): keep {keep} (the first by "
+                    f"name: the earlier closing)")
+        commands += [f"git rm -q -- {' '.join(shell_quote(p) for p in others)}",
+                     f"git add -- {shell_quote(keep)}"]
+    commands += [f"git rm -q --cached -- {shell_quote(p)}" for p in gone] + [go_on]
+    marked = [group[0] for group in groups if _marked(group[0])]
+    return ("both clones closed one session, each into an archive of its own name, and "
+            f"git stopped on them (rename/rename): {'; '.join(said)}, and remove the "
+            f"other{'s' if len(found) > 2 else ''}"
+            + (f", once you have resolved the conflict markers in {', '.join(marked)}"
+               if marked else "")
+            + f", with: {' && '.join(commands)} (then 'ai-protocols list' shows the session "
+            "once)")
 
 
 def operation_warning(path: str) -> str | None:
@@ -1971,6 +2071,11 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
                 f"(it installs the merge driver again), then 'git checkout -m {q}' "
                 f"merges it again, then 'git add {q}' once it holds both sides; or "
                 f"merge it by hand, then 'git add {q}'")
+    if stages == {1}:  # deleted by both (git status: DD): each clone closed and archived it
+        return (f"git's merge left it unmerged (both deleted): each side removed it (both "
+                f"clones closed the session and archived it: 'ai-protocols status' names the "
+                f"archive to keep); 'git rm -q --cached {q}' resolves it, leaving the work "
+                f"tree as it is")
     if 2 in stages:  # deleted by them (git status: UD)
         gone = "the other side removed it"
         if not board:
@@ -2087,7 +2192,7 @@ class Editing:
     interpreter's start (docs/performance.md)."""
 
     __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
-                 "_locks", "_new_text", "_now", "_path", "_waiting")
+                 "_locks", "_new_text", "_now", "_path", "_strays", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
@@ -2099,6 +2204,8 @@ class Editing:
         self._locks: LockedSessions | None = None
         self._edit: SessionEdit | None = None
         self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
+        #: The history folder's files no link names, as read (None: not listed yet).
+        self._strays: list[str] | None = None
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -2153,8 +2260,13 @@ class Editing:
             _refuse_misplaced(ai_dir, path, doc)
             _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
+            # (one listdir, which _settle_strays reads at the write: listed once)
+            self._strays = unlinked_earlier(ai_dir, path, doc) if emacs is None else None
+            regained = _refuse_undone(ai_dir, path, doc, self._strays) \
+                if self._strays else []
         else:
-            doc, waiting = OrgFile(new_text), []
+            doc, waiting, regained = OrgFile(new_text), [], []
+            self._strays = None  # (listed at the write, as before)
         at = now if isinstance(now, Moment) else now_moment(now)
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
@@ -2184,6 +2296,18 @@ class Editing:
                     blocked = str(error)
                 if edited:
                     _record_superseded(doc, edited)
+        if regained and edit.rolled is None:
+            # (not when this write rolls over: its plan, made on the file as read, moves
+            # those entries (into that very file when the file is as the rollover read
+            # it); the strays are then settled at the write, as a killed rollover's)
+            edit.doc, edit.relinked = _relink_regained(ai_dir, path, edit.doc, regained)
+            for earlier in edit.relinked:
+                edit.note(f"relinked: {os.path.basename(earlier)}, the earlier-entries file "
+                          f"of this session's rollover that this file no longer linked (a "
+                          f"version from before the rollover saved over it?); the entries "
+                          f"it holds were taken out of this file again")
+            self._strays = [s for s in self._strays or [] if s not in edit.relinked]
+            self._copies = [c for c in self._copies if c not in edit.relinked]
         if self._first is not None:  # (bad input refused before the rollover is written;
             self._first(edit)        # on the planned file: the moved entries are closed)
         return edit, waiting, blocked, replaced
@@ -2220,7 +2344,14 @@ class Editing:
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
-        redundant = _settle_strays(ai_dir, path, doc, self._copies)
+        for earlier in edit.relinked:
+            _warn(f"{earlier} holds a copy of entries of {path} and no link in it named it: "
+                  f"{path} held those entries again (a version from before its rollover "
+                  f"saved over it, an editor's stale buffer, or an older version of {path} "
+                  f"brought back, or a rollover killed before its second write): linked "
+                  f"again, and those entries taken out of {path}, so that each is stored "
+                  f"once, in {earlier}")
+        redundant = _settle_strays(ai_dir, path, doc, self._copies, self._strays)
         _drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         _refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
@@ -2240,8 +2371,9 @@ class Editing:
         if self._new_text is not None:
             _make_folder(parent(path))
         data = doc.encoded()
-        _say_not_kept(path, kept_path(ai_dir, path),
-                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path)))
+        say_not_kept(path, kept_path(ai_dir, path),
+                      storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
+                                          locked=True))
         _check_bound(edit, sum(len(piece) for piece in data))
         _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
         if edit.rolled_made:
@@ -2599,21 +2731,29 @@ def _write_earlier(ai_dir: str, planned: Planned) -> str | None:
     _make_folder(parent(path))
     if kept is not None:
         _make_folder(parent(kept))
-    _say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
-                                                   keep=kept))
+    say_not_kept(path, kept, storage.atomic_write(path, planned.data, exclusive=True,
+                                                   keep=kept, locked=True))
     return path
 
 
-def _say_not_kept(path: str, kept: str | None, error: OSError | None) -> None:
-    """Warn that the write of ``path`` is done but its copy ``kept`` could not be given
-    its name (``error``, from :func:`~ai_protocols.storage.files.atomic_write`): what
-    the copy is there for is lost until it can be made (issue 16, thirteenth round)."""
+def say_not_kept(path: str, kept: str | None, error: OSError | None,
+                 risk: str | None = None) -> None:
+    """The one rule of a kept copy that could not be made: warn on stderr that the
+    write of ``path`` is done but its copy ``kept`` could not be given its name
+    (``error``: :attr:`~ai_protocols.storage.files.Prepared.keep_error`, or what
+    :func:`~ai_protocols.storage.files.atomic_write` returned), what stands there, and
+    what the copy is there for, lost until the next write makes it: ``risk``, else
+    that ``git clean -fdx`` or ``git stash -u`` would lose what ``path`` holds (issue
+    16, thirteenth and fourteenth rounds). Nothing said when ``error`` or ``kept`` is
+    ``None``. Every write that keeps a copy says it through here: a session file, an
+    earlier-entries file, the pending file beside a session Emacs holds, an adopter's
+    file, the task board (:meth:`ai_protocols.board.board.Board`'s writes)."""
     if error is None or kept is None:
         return
     _warn(f"{path} is written, but its copy could not be kept in {kept}: "
           f"{_what_stands(kept) or getattr(error, 'strerror', None) or error}; "
           f"move that away, and the next write makes the copy (until then, "
-          f"git clean -fdx or git stash -u would lose what {path} holds)")
+          f"{risk or f'git clean -fdx or git stash -u would lose what {path} holds'})")
 
 
 def _what_stands(place: str) -> str | None:
@@ -2628,7 +2768,8 @@ def _what_stands(place: str) -> str | None:
     return None if stat.S_ISREG(mode) else f"{storage.kind_of(mode)} stands there"
 
 
-def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> list[str]:
+def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
+                   listed: list[str] | None = None) -> list[str]:
     """The earlier-entries files of ``path``'s history folder that no link of ``doc``
     names (:func:`~ai_protocols.session.rollover.unlinked_earlier`): each that holds an
     entry found nowhere else and is the tool's is linked again in ``doc``, said on
@@ -2640,8 +2781,17 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
     the file before this write's own rollover moved their entries out), said on stderr,
     which the caller removes once the file is written. Any write, not
     only a rollover's: no such file stays for good. One ``listdir`` when there is
-    none."""
-    strays = [s for s in unlinked_earlier(ai_dir, path, doc) if s not in known]
+    none; none with ``listed`` (those of the history folder's files no link names, as
+    the write read them: :meth:`Editing._open`), of which those ``doc`` links now are
+    passed over."""
+    if listed is None:
+        strays = unlinked_earlier(ai_dir, path, doc)
+    elif listed:
+        linked = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+        strays = [one for one in listed if os.path.normpath(one) not in linked]
+    else:
+        strays = []
+    strays = [s for s in strays if s not in known]
     redundant, copies, others = sorted_strays(ai_dir, path, doc, strays)
     copies = [*known, *copies]
     for copy in copies:
@@ -2658,6 +2808,101 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str]) -> li
                   f"line of its Earlier entries section deleted?): linked again; to drop "
                   f"those entries, remove the file and its line together")
     return redundant
+
+
+def _refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                   ) -> list[tuple[str, set[str]]]:
+    """The earlier-entries files of ``strays`` (the history folder's files no link of
+    ``doc``, the session file ``path`` as read, names) whose entries the file holds
+    again (:func:`~ai_protocols.session.rollover.regained_strays`), each with its
+    entries: an editor's buffer opened before the rollover and saved after it, an older
+    version put back, a rollover killed between its two writes. Raises
+    :class:`~ai_protocols.errors.RolloverUndone` (nothing written) when git's ``HEAD``
+    holds a newer version that links such a file (:func:`_rolled_in_head`): its entries
+    written since are in git only, and ``merge-kept`` merges them (docs/decisions.md,
+    "Issue 16, fourteenth round"). Reads each stray; one ``git show`` when one is
+    regained; nothing when ``strays`` is empty."""
+    from ai_protocols.session.rollover import regained_strays
+
+    regained = regained_strays(ai_dir, path, doc, strays)
+    if regained:
+        newer = _rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
+        if newer is not None:
+            raise RolloverUndone(path, newer[1], newer[0])
+    return regained
+
+
+def _relink_regained(ai_dir: str, path: str, doc: OrgFile,
+                     regained: list[tuple[str, set[str]]]) -> tuple[OrgFile, list[str]]:
+    """The session file ``path`` (as ``doc``) with its rollover restored, when nothing
+    newer holds it (:func:`_refuse_undone` found ``regained``, each earlier file with
+    its entries): those entries taken out of the file
+    (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
+    link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
+    since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
+    so that each entry is stored once and the earlier file and its kept copy stay
+    (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
+    when none could be linked) and the files linked again."""
+    from ai_protocols.session.merge import without_held
+    from ai_protocols.session.rollover import regained_edits
+
+    held = set().union(*(entries for _, entries in regained))
+    data = b"".join(bytes(piece) for piece in doc.encoded())
+    relinked = OrgFile(without_held(data, held)[0].decode("utf-8"))
+    linked: list[str] = []
+    edited: set[str] = set()
+    for stray, _ in regained:
+        if link_again(ai_dir, relinked, path, stray):
+            linked.append(stray)
+            found = _read_or_none(stray)
+            if found is not None:
+                edited |= regained_edits(OrgFile(found.decode("utf-8", "replace")), relinked)
+    if not linked:
+        return doc, []
+    if edited:
+        _record_superseded(relinked, edited)
+    return relinked, linked
+
+
+def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | None = None
+                    ) -> tuple[str, str, bytes] | None:
+    """The version of the session file ``path`` that git's ``HEAD`` holds, when it is a
+    newer version of the session in ``doc`` (the same ``STARTED``, ``AGENT_ID`` and
+    ``SESSION_ID``; written later, :func:`written_later`) and links an earlier-entries
+    file of the tool's that ``doc`` does not (one of ``earlier`` when given): a rollover
+    committed, then a version from before it saved over the file. ``(where, earlier
+    file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
+    ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    try:
+        data = GitRun(["git", "-C", root, "show", f"HEAD:./{below}"], git_env(),
+                      None).wait()
+    except (GitFailed, OSError):
+        return None
+    head = OrgFile(data.decode("utf-8", "replace"))
+    theirs, mine = session_headline(head), session_headline(doc)
+    if theirs is None or mine is None:
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    if any(theirs.properties.get(k) != mine.properties.get(k) for k in keys):
+        return None
+    if not written_later(*((h.properties.get("UPDATED_AT"),
+                            parse_timestamp(h.properties.get("UPDATED", "")))
+                           for h in (theirs, mine))):
+        return None
+    have = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    wanted = None if earlier is None else {os.path.normpath(e) for e in earlier}
+    for one in linked_earlier(head, path):
+        place = os.path.normpath(one.path)
+        if place in have or not named_as_ours(ai_dir, one.path) or \
+                (wanted is not None and place not in wanted):
+            continue
+        return f"HEAD:./{below}", one.path, data
+    return None
 
 
 #: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
@@ -2988,23 +3233,26 @@ def missing_earlier_advice(ai_dir: str, path: str) -> str:
             f"out); there, run 'git add {shell_quote(rel)}' and commit, then pull here")
 
 
-def missing_earlier(ai_dir: str, path: str) -> str | None:
+def missing_earlier(ai_dir: str, path: str, gone: list[str] | None = None) -> str | None:
     """The warning ``status`` gives when the session file ``path`` links earlier-entries
     files of its own (:func:`~ai_protocols.session.rollover.linked_earlier`) that are
     neither in the work tree nor kept here (a clone of one that rolled over and never
     committed them): which, that ``show --all`` cannot read them and their count is
     unknown, and how to get them back (:func:`missing_earlier_advice`); ``None``
-    otherwise. Reads the file; parses it only when it holds a ``file:`` link; one
-    ``lstat`` per link, git only on the way to the warning."""
-    try:
-        data = storage.read_regular(path)
-    except (OSError, storage.NotRegular):
-        return None
-    if b"[[file:" not in data:
-        return None
-    from ai_protocols.session.rollover import missing_linked
+    otherwise. ``gone``: those files, as the caller found them reading the file
+    (:func:`~ai_protocols.session.rollover.missing_linked`); else the file is read
+    (parsed only when a link names a file that is not here). Git runs only on the
+    way to the warning."""
+    if gone is None:
+        try:
+            data = storage.read_regular(path)
+        except (OSError, storage.NotRegular):
+            return None
+        if b"[[file:" not in data:
+            return None
+        from ai_protocols.session.rollover import missing_linked
 
-    gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
+        gone = missing_linked(ai_dir, path, data.decode("utf-8", "replace"))
     if not gone:
         return None
     one = len(gone) == 1
@@ -3453,15 +3701,16 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     record = (f"{edit.tombstone}\n"
               f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
-    written = storage.prepare(target, data, temp_name=edit.temp_name,
+    written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
                               keep=None if edit.exclusive else kept_path(ai_dir, target))
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
-            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path))
+            then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
+                                   locked=True)
         carried = _carry(ai_dir, moves)
-        storage.atomic_write(tomb, record)
+        storage.atomic_write(tomb, record, locked=True)
         try:
             _commit_target(edit, written, then)
         except BaseException:
@@ -3474,6 +3723,9 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
         written.discard()
         if then is not None:
             then.discard()
+    say_not_kept(target, written.keep, written.keep_error)
+    if then is not None:
+        say_not_kept(path, then.keep, then.keep_error)
     _drop_carried(ai_dir, moves)
     _drop_pending(ai_dir, path)
     if then is None:
@@ -3489,8 +3741,10 @@ def _commit_target(edit: SessionEdit, written: storage.Prepared,
     path, target = edit.path, edit.target
     backup = None
     if not edit.exclusive and os.path.lexists(target):  # the adopter's own (fresh) file
-        backup = sibling(target, storage.temporary_name(os.path.basename(target)))
+        backup = sibling(target, storage.temporary_name(os.path.basename(target),
+                                                        locked=True, second=True))
         try:
+            _unlink(backup)  # (a killed move's: the target's lock is held)
             os.link(target, backup, follow_symlinks=False)
         except OSError as error:
             raise StorageError(target, error) from error
@@ -3527,6 +3781,9 @@ def _keep(ai_dir: str, edit: SessionEdit, waiting: list[PendingEntry]) -> str:
     keep a copy of that (git clean takes the pending file, which is not ignored)."""
     folded = int(edit.properties.get("PENDING_FOLDED", "0") or 0)
     seq = max([folded, *(e.seq for e in waiting)])
-    return append_pending(edit.path, [
+    kept = kept_path(ai_dir, pending_path(edit.path))
+    written, error = append_pending(edit.path, [
         PendingEntry(seq + n, e.kind, e.text, edit.stamp, e.rationale)
-        for n, e in enumerate(edit.kept, start=1)], keep=kept_path(ai_dir, pending_path(edit.path)))
+        for n, e in enumerate(edit.kept, start=1)], keep=kept)
+    say_not_kept(written, kept, error)
+    return written

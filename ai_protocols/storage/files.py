@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     StrPath = str | os.PathLike[str]
 
@@ -477,10 +477,7 @@ class Prepared:
         ``OSError``; a failure leaves it prepared."""
         if exclusive:
             _link_new(self.tmp, self.path)
-            try:
-                os.unlink(self.tmp)
-            except OSError:
-                pass
+            _unlink_quietly(self.tmp)
         else:
             os.replace(self.tmp, self.path)
         self._finish()
@@ -493,10 +490,7 @@ class Prepared:
                 os.replace(self.kept, self.keep)
             except OSError as error:
                 self.keep_error = error
-                try:
-                    os.unlink(self.kept)
-                except OSError:
-                    pass
+                _unlink_quietly(self.kept)
             self.kept = None
 
     def commit_unless_changed(self, read_as: os.stat_result | None,
@@ -521,10 +515,7 @@ class Prepared:
                 _link_new(self.tmp, self.path)
             except FileExistsError:
                 return False
-            try:
-                os.unlink(self.tmp)
-            except OSError:
-                pass
+            _unlink_quietly(self.tmp)
         elif _exchange(self.tmp, self.path):  # self.tmp now names the file taken away
             # (its identity alone: the new file is at the path until this is told)
             if identity(os.lstat(self.tmp)) != identity(read_as):
@@ -539,18 +530,17 @@ class Prepared:
     def discard(self) -> None:
         for leftover in (self.tmp, self.kept):
             if leftover is not None:
-                try:
-                    os.unlink(leftover)
-                except OSError:
-                    pass
+                _unlink_quietly(leftover)
 
 
 def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
             keep: StrPath | None = None, temp_name: str | None = None,
-            keep_link: bool = True) -> Prepared:
+            keep_link: bool = True, locked: bool = False) -> Prepared:
     """Write ``data`` (bytes, or a list of pieces written one after another) to a new
     temporary file beside ``path``, ``.<name>.<random>.tmp`` (``name``: ``temp_name``,
-    else ``path``'s), flush and fsync it; with ``keep``, give it a second name beside
+    else ``path``'s; ``locked``: the caller holds the lock that guards ``path`` and
+    ``keep``, and the name is the fixed one, see :func:`temporary_name`, a stale file
+    of that name removed first), flush and fsync it; with ``keep``, give it a second name beside
     ``keep`` too (a hard link, or a copy where there can be none; not ``keep_link``:
     always a copy of its own, which a later write into the file in place leaves as it
     was, as the task board's must be). The permission bits
@@ -569,7 +559,8 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
         raise StorageError(path, error) from error
     tmp: str | None = None
     try:
-        fd, tmp = _create_temporary(sibling(path, temp_name) if temp_name else path, mode)
+        fd, tmp = _create_temporary(sibling(path, temp_name) if temp_name else path, mode,
+                                    locked)
         with os.fdopen(fd, "wb") as handle:
             for piece in [data] if isinstance(data, bytes) else data:
                 handle.write(piece)
@@ -577,13 +568,10 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
             if old is not None:
                 _keep_mode_and_group(handle.fileno(), old)
             os.fsync(handle.fileno())
-        kept = _keep_copy(tmp, keep, data, keep_link) if keep is not None else None
+        kept = _keep_copy(tmp, keep, data, keep_link, locked) if keep is not None else None
     except OSError as error:
         if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            _unlink_quietly(tmp)
         raise StorageError(path, error) from error
     return Prepared(path, tmp, keep, kept)
 
@@ -648,7 +636,7 @@ def _exchange(one: str, two: str) -> bool:
 
 def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
                  exclusive: bool = False, keep: StrPath | None = None,
-                 temp_name: str | None = None) -> OSError | None:
+                 temp_name: str | None = None, locked: bool = False) -> OSError | None:
     """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
     another): all of it or none of it, even across a kill (:func:`prepare`, then
     :meth:`Prepared.commit`). Returns ``None``, or, with ``keep``, why the copy could
@@ -660,9 +648,10 @@ def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: in
     ``exclusive``: make ``path``, never replace it (``FileExistsError`` as a
     :class:`StorageError` when a file is there); ``keep``: the new file is also
     there once this returns (see :func:`prepare`), and nothing is written when
-    that cannot be done.
+    that cannot be done; ``locked``: the caller holds the lock that guards ``path`` (and
+    ``keep``), and the temporary files take their fixed names (:func:`temporary_name`).
     """
-    prepared = prepare(path, data, mode, keep=keep, temp_name=temp_name)
+    prepared = prepare(path, data, mode, keep=keep, temp_name=temp_name, locked=locked)
     try:
         prepared.commit(exclusive=exclusive)
     except OSError as error:
@@ -688,12 +677,15 @@ def _link_new(tmp: str, path: str) -> None:
 
 
 def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview],
-               link: bool = True) -> str:
+               link: bool = True, locked: bool = False) -> str:
     """A second name for the written ``tmp``, beside ``keep`` (renamed onto it by the
     caller once the write is done): a hard link, or a copy where there can be none
-    (or, not ``link``, always a copy)."""
+    (or, not ``link``, always a copy); ``locked``: under its fixed name
+    (:func:`temporary_name`)."""
     os.makedirs(parent(keep), exist_ok=True)
-    second = sibling(keep, temporary_name(os.path.basename(keep)))
+    second = sibling(keep, temporary_name(os.path.basename(keep), locked=locked))
+    if locked:
+        _unlink_quietly(second)  # (a killed writer's: the lock is held)
     try:
         if not link:
             raise OSError(errno.EPERM, "a copy of its own is wanted")
@@ -701,16 +693,13 @@ def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview],
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
             raise
-        fd, second = _create_temporary(keep)
+        fd, second = _create_temporary(keep, locked=locked)
         try:
             with os.fdopen(fd, "wb") as handle:
                 for piece in [data] if isinstance(data, bytes) else data:
                     handle.write(piece)
         except OSError:
-            try:
-                os.unlink(second)
-            except OSError:
-                pass
+            _unlink_quietly(second)
             raise
     return second
 
@@ -751,63 +740,69 @@ def temp_stem(name: str) -> str:
     return os.fsdecode(raw[:room - 1 - len(digest)]) + "~" + digest
 
 
-def temporary_name(name: str) -> str:
-    """A new temporary file name for the file ``name`` (a base name), to be made beside
-    it: ``.STEM.<12 random hex digits>.tmp`` (:func:`temp_stem`), never more than
-    :data:`NAME_MAX` bytes. Every temporary file an atomic write makes is named so."""
-    return f".{temp_stem(name)}.{os.urandom(6).hex()}.tmp"
+#: The middles of the two temporary names of a write whose writer holds the lock that
+#: guards the file (:func:`temporary_name` with ``locked``): the write's own, and a
+#: second name the writer gives the file it replaces before the rename (a session
+#: move's backup). Twelve hex digits, as a random middle, so that versions before
+#: issue 16's fourteenth round remove them as theirs.
+LOCKED_MIDDLES = ("000000000000", "000000000001")
 
 
-def _create_temporary(path: str, mode: int = 0o666) -> tuple[int, str]:
+def temporary_name(name: str, *, locked: bool = False, second: bool = False) -> str:
+    """A temporary file name for the file ``name`` (a base name), to be made beside
+    it: ``.STEM.<12 hex digits>.tmp`` (:func:`temp_stem`), never more than
+    :data:`NAME_MAX` bytes. Every temporary file an atomic write makes is named so.
+    The hex digits are random, unless ``locked``: the writer holds the lock that
+    guards ``name``, so the name is fixed (:data:`LOCKED_MIDDLES`, the second one with
+    ``second``) and the next writer under that lock removes what a killed one left
+    with one ``unlink`` (:func:`discard_partial_writes`), listing no folder."""
+    middle = LOCKED_MIDDLES[second] if locked else os.urandom(6).hex()
+    return f".{temp_stem(name)}.{middle}.tmp"
+
+
+def _create_temporary(path: str, mode: int = 0o666, locked: bool = False) -> tuple[int, str]:
     """A new ``.NAME.<random>.tmp`` beside ``path``, made with ``mode`` less the umask
-    (the mode the file will have), as ``mkstemp`` names one."""
+    (the mode the file will have), as ``mkstemp`` names one; ``locked``: under its
+    fixed name (:func:`temporary_name`), a file a killed writer left there removed
+    first (the lock held, no live writer has it open)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     while True:
-        tmp = sibling(path, temporary_name(os.path.basename(path)))
+        tmp = sibling(path, temporary_name(os.path.basename(path), locked=locked))
+        if locked:
+            _unlink_quietly(tmp)
         try:
             return os.open(tmp, flags, mode), tmp
-        except FileExistsError:  # pragma: no cover - 48 random bits taken already
-            continue
+        except FileExistsError:
+            if locked:  # (what unlink could not remove: a folder of that name, say)
+                raise
+            continue  # pragma: no cover - 48 random bits taken already
 
 
-def discard_partial_writes(*paths: str) -> None:
-    """Remove temporary files killed writers left beside ``paths``, listing each
-    folder once.
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
-    Only call this holding the lock that guards them: then no live writer has one open.
+
+def discard_partial_writes(*paths: str, folders: Iterable[str] = ()) -> None:
+    """Remove the temporary files writers killed before their rename left: for each of
+    ``paths``, those of its writes under its lock (the fixed names of
+    :func:`temporary_name` with ``locked``): an ``unlink`` a name, no folder listed, so
+    the cost grows with neither the folder nor anything else (a ``log`` among 10,000
+    sessions costs what it costs among one); and in each of ``folders`` (small ones,
+    whose files' names are not known beforehand: a session's earlier-entries files),
+    every one, whatever file it was for: ``.STEM.<12 hex digits>.tmp``, one ``listdir``
+    a folder; a folder that is not there is passed over. Returns nothing; raises
+    nothing (what cannot be removed stays).
+
+    Only call this holding the lock that guards those files: then no live writer has
+    one open, and what is found is stale.
     """
-    by_folder: dict[str, set[str]] = {}
     for path in map(os.fspath, paths):
-        by_folder.setdefault(parent(path), set()).add(temp_stem(os.path.basename(path)))
-    for folder, targets in by_folder.items():
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            # Only atomic_write's own ``.NAME.<random>.tmp``: the random part holds no
-            # dot. ``.NAME.x.org.<random>.tmp`` belongs to the file ``NAME.x.org``, which
-            # another lock guards: a writer of it may be about to rename it into place.
-            if not (name.startswith(".") and name.endswith(".tmp")):
-                continue
-            target, _, middle = name[1:-len(".tmp")].rpartition(".")
-            if target in targets and middle:
-                try:
-                    os.unlink(os.path.join(folder, name))
-                except OSError:
-                    pass
-
-
-def discard_partial_writes_in(*folders: str) -> None:
-    """Remove from each of ``folders`` every temporary file an atomic write killed
-    before its rename left, whatever file it was for: ``.STEM.<12 hex digits>.tmp``
-    (:func:`temporary_name`). One ``listdir`` a folder; a folder that is not there is
-    passed over.
-
-    Only call this holding the lock that guards every file of those folders (a
-    session's history folder and the folder of its kept copies, under the session
-    file's lock): then no live writer has one open, and what is found is stale.
-    """
+        stem = temp_stem(os.path.basename(path))
+        for middle in LOCKED_MIDDLES:
+            _unlink_quietly(sibling(path, f".{stem}.{middle}.tmp"))
     for folder in folders:
         try:
             names = os.listdir(folder)
@@ -818,10 +813,7 @@ def discard_partial_writes_in(*folders: str) -> None:
                 continue
             stem, _, middle = name[1:-len(".tmp")].rpartition(".")
             if stem and len(middle) == 12 and all(c in "0123456789abcdef" for c in middle):
-                try:
-                    os.unlink(os.path.join(folder, name))
-                except OSError:
-                    pass
+                _unlink_quietly(os.path.join(folder, name))
 
 
 class NotRegular(OSError):
