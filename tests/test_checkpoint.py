@@ -688,11 +688,14 @@ def test_numbers_go_on_after_git_gc_and_from_a_linked_worktree(project: Path, ru
     Runner(tmp_path / "linked")("checkpoint", "--note", "from the linked worktree")
     run("checkpoint")
     listed = json.loads(run("checkpoint", "list", "--json").stdout)
-    # (issue 14, fifth review: a linked worktree numbers its own, under its own id)
-    assert [c["number"] for c in listed] == [1, 2, 3, 4, 1]
-    assert listed[4]["note"] == "from the linked worktree"
-    assert listed[4]["clone"].startswith(listed[0]["clone"] + "-")
-    assert git(project, "log", "-1", "--format=%s", listed[4]["ref"]) == \
+    # (issue 14, fifth review: a linked worktree numbers its own, under its own id;
+    # fourteenth round: the list is oldest first by time, whichever clone took each)
+    assert [c["time"] for c in listed] == sorted(c["time"] for c in listed)
+    linked = [c for c in listed if c["note"] == "from the linked worktree"]
+    assert [c["number"] for c in listed if c not in linked] == [1, 2, 3, 4]
+    assert [c["number"] for c in linked] == [1]
+    assert linked[0]["clone"].startswith(listed[0]["clone"] + "-")
+    assert git(project, "log", "-1", "--format=%s", linked[0]["ref"]) == \
         "ai-protocols checkpoint 1: from the linked worktree"
 
 

@@ -819,8 +819,10 @@ def checkpoint_show(ref: str) -> None:
         click.echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
     head = points.head()
     previous = points.previous(point)
+    called = previous and (previous.number if previous.clone == point.clone else
+                           display(previous.name))  # (another clone's: its whole name)
     for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
-                        (f"Against checkpoint {previous.number} ({previous.short})"
+                        (f"Against checkpoint {called} ({previous.short})"
                          if previous else "Against the previous checkpoint", previous and
                          previous.commit)):
         if label.endswith("previous checkpoint"):

@@ -148,6 +148,13 @@ class Checkpoint:
                 "files": self.files}
 
 
+def order(checkpoint: Checkpoint) -> tuple[datetime, str, str, int]:
+    """The one order of checkpoints, oldest first: by the time each was taken (its
+    commit's, to the second), then, for those of one second, by agent, clone and number.
+    Clones count apart, so only their times order them together."""
+    return (checkpoint.time, checkpoint.agent, checkpoint.clone or "", checkpoint.number)
+
+
 class Recorded:
     """A checkpoint a session file records: ``number`` (``N``), ``commit`` (the short hash
     of its Log line ``checkpoint: N HASH ...``, or the full ``CHECKPOINT_COMMIT``) and
@@ -852,7 +859,7 @@ class Checkpoints:
         in the namespace that is no commit is not listed (it is in :attr:`bad_refs`)."""
         prefix = f"{NAMESPACE}/" if every_agent else f"{NAMESPACE}/{self.agent}/"
         found = self._refs(prefix)
-        found.sort(key=lambda c: (c.agent, c.clone != self.clone, c.clone or "", c.number))
+        found.sort(key=order)
         return found
 
     def _read(self, ref: str) -> Checkpoint | None:
@@ -1145,10 +1152,13 @@ class Checkpoints:
         return found
 
     def previous(self, checkpoint: Checkpoint) -> Checkpoint | None:
-        """The same agent's checkpoint before ``checkpoint`` (``None``: it is the first)."""
+        """The same agent's checkpoint before ``checkpoint`` in :func:`order`, whichever
+        clone took it (a session paused in one clone and resumed in another carries on
+        from the other's checkpoint); ``None``: it is the first."""
+        mine = order(checkpoint)
         earlier = [c for c in self._refs(f"{NAMESPACE}/{checkpoint.agent}/")
-                   if c.number < checkpoint.number and c.clone == checkpoint.clone]
-        return max(earlier, key=lambda c: c.number) if earlier else None
+                   if order(c) < mine]
+        return max(earlier, key=order) if earlier else None
 
     def diff(self, old: str | None, new: str) -> list[tuple[str, str]]:
         """``(status, path)`` for each path that differs between the commits ``old``
@@ -1973,7 +1983,8 @@ def _parse(record: bytes) -> Checkpoint | None:
 
 
 def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
-           now: datetime | None = None, *, held: bool = False) -> None:
+           now: datetime | None = None, *, held: bool = False
+           ) -> tuple[str | None, str] | None:
     """Record ``checkpoint`` in the session file at ``path`` (one edit transaction):
     the headline's ``CHECKPOINT`` (its ref), ``CHECKPOINT_COMMIT``, ``CHECKPOINT_BASE``
     (the commit it was taken on; ``none`` before the first), ``CHECKPOINT_FILES`` (the
@@ -1982,7 +1993,10 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     when that is not all of it (more lines, or a line cut at 100 characters) where the
     whole note is (``checkpoint show HASH``: the commit's message keeps it). Raises what
     :func:`ai_protocols.session.transaction.editing` raises. ``held``: the caller holds
-    the session file's lock (:func:`take`)."""
+    the session file's lock (:func:`take`). While a person has unsaved changes to the
+    file in Emacs, the record waits in its pending file and is folded in at the first
+    write after the save, as ``log``'s entries are: then returns that file's path and
+    the Emacs lock's owner; else ``None``."""
     from ai_protocols.git.head import branch_text
     from ai_protocols.session.text import preview
     from ai_protocols.session.transaction import editing
@@ -1992,15 +2006,22 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
     if len(lines) > 1 or note.endswith("\u2026"):  # (never cut without a sign: 11th round)
         count = f", {counted(len(lines), 'line', 'lines')}" if len(lines) > 1 else ""
         note += f" (the whole note{count}: ai-protocols checkpoint show {checkpoint.short})"
-    with editing(ai_dir, path, now=now, held=held) as edit:
-        edit.set_properties(("CHECKPOINT", checkpoint.ref),
-                            ("CHECKPOINT_COMMIT", checkpoint.commit),
-                            ("CHECKPOINT_BASE", checkpoint.parent or "none"),
-                            ("CHECKPOINT_FILES", str(checkpoint.files)),
-                            ("GIT_BRANCH", branch_text(branch)),  # (\xNN: not UTF-8)
-                            ("GIT_COMMIT", checkpoint.parent))
-        edit.note(f"checkpoint: {checkpoint.number} {checkpoint.short} "
-                  f"({counted(checkpoint.files, 'file', 'files')} uncommitted){note}")
+    from ai_protocols.session.model import LogEntry
+
+    values = (("CHECKPOINT", checkpoint.ref), ("CHECKPOINT_COMMIT", checkpoint.commit),
+              ("CHECKPOINT_BASE", checkpoint.parent or "none"),
+              ("CHECKPOINT_FILES", str(checkpoint.files)),
+              ("GIT_BRANCH", branch_text(branch)),  # (\xNN: not UTF-8)
+              ("GIT_COMMIT", checkpoint.parent))
+    # One entry (layout.apply_entry's "checkpoint"): written now, or, while Emacs holds
+    # the file, kept in its pending file and folded in after the save, as log's are.
+    entry = LogEntry("checkpoint", f"checkpoint: {checkpoint.number} {checkpoint.short} "
+                     f"({counted(checkpoint.files, 'file', 'files')} uncommitted){note}",
+                     "\n".join(key if value is None else f"{key} {value}"
+                                for key, value in values))
+    with editing(ai_dir, path, now=now, held=held, if_edited="defer") as edit:
+        edit.apply(entry)
+    return None if edit.emacs_lock is None else (edit.pending, edit.emacs_lock.owner)
 
 
 class Taken:
@@ -2021,6 +2042,9 @@ class Taken:
         #: Untracked git repositories with no commit yet, left out
         #: (:attr:`Checkpoints.empty_repositories`).
         self.empty: list[str] = []
+        #: While Emacs holds the session file: the pending file the record waits in,
+        #: and the Emacs lock's owner (:func:`record`); else ``None``.
+        self.waits: tuple[str | None, str] | None = None
 
     def __repr__(self) -> str:
         return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
@@ -2057,8 +2081,9 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     and record it in its session file ``path`` (:func:`record`).
 
     The checkpoint is taken whether or not there is a session to record it in: with
-    no session file, a wrapped-up one, one a person is editing in Emacs or one that
-    cannot be written, the report's ``not_recorded`` says why it was not recorded.
+    no session file, a wrapped-up one or one that cannot be written, the report's
+    ``not_recorded`` says why it was not recorded; while a person has unsaved changes
+    to it in Emacs, the record waits in its pending file (the report's ``waits``).
     ``meanwhile`` is called while ``git add`` runs (the command imports what it
     needs next then, on the other core); ``early``: that ``git add``, started already
     (:func:`ai_protocols.git.spawn.start_add`).
@@ -2096,13 +2121,14 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
 
     session: Path | None = path
     why = None
+    waits = None
     try:
         checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early,
                                               before_commit=enter)
         try:
             if failed:
                 raise failed[0]
-            record(ai_dir, path, checkpoint, branch, now, held=bool(entered))
+            waits = record(ai_dir, path, checkpoint, branch, now, held=bool(entered))
         except NoSession:
             session, why = None, (f"there is no session file at {path} ('ai-protocols "
                                   "start' begins one)")
@@ -2114,6 +2140,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     nested = checkpoints.nested_repositories(checkpoint)
     dirty = checkpoints.dirty_submodules()
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
+    taken.waits = waits if session is not None else None
     taken.empty = checkpoints.empty_repositories
     return taken
 

@@ -15,7 +15,7 @@ import os
 from ai_protocols.errors import GitFailed
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT
 
-__all__ = ["TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
+__all__ = ["EMACS_FILES", "TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
            "linked_worktrees_inside", "start_add"]
 
 #: The temporary index's name in the git folder: ``<TEMP_PREFIX><pid>.index``.
@@ -73,6 +73,15 @@ def linked_worktrees_inside(common_dir: str, top: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+#: The names of the files Emacs keeps beside a file it edits, as globs (the GNU Emacs
+#: manual, "Interlocking" (``.#NAME``, a lock: a symbolic link naming the process),
+#: "Auto Save Files" (``#NAME#``) and "Backup Names" (``NAME~``, ``NAME.~N~``)): a
+#: checkpoint leaves them out, so that a restore never brings back a stale lock, a stale
+#: auto-save that Emacs offers to recover, or an old backup, and they never count as
+#: uncommitted work.
+EMACS_FILES = (".#*", "#*#", "*~")
+
+
 def _glob_exclude(path: str) -> list[str]:
     first = "\\" + path[0] if path[0] in "\\!^" else path[0]
     name = f"[{first}]" + "".join("\\" + c if c in "*?[\\" else c for c in path[1:])
@@ -91,11 +100,15 @@ def add_pathspec(session_paths: tuple[str, ...], worktrees: tuple[str, ...] = ()
     ignored path, or a folder above it, as a request to add it, and fails "The
     following paths are ignored" (dir.c, ``exclude_matches_pathspec``); a session
     file a user git-ignores, or a git-ignored ``.ai`` folder, must simply be left
-    out. (``[.]`` is the first character itself; ``\\``, ``!`` and ``^`` escaped in it.)"""
+    out. (``[.]`` is the first character itself; ``\\``, ``!`` and ``^`` escaped in it.)
+
+    Emacs's own files are left out in every folder (:data:`EMACS_FILES`): its lock
+    files, auto-save files and backups are the editor's state, not the work
+    (docs/checkpoints.md, "What it is, and what it leaves alone")."""
     spec = ["--", ":/"]
     for path in (*session_paths, *worktrees):
         spec += _glob_exclude(path)
-    return spec
+    return spec + [f":(top,glob,exclude)**/{name}" for name in EMACS_FILES]
 
 
 class GitRun:

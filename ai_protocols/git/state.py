@@ -458,3 +458,138 @@ def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:
     commit or the file in it. One git run (``git cat-file blob HEAD:path``,
     git-cat-file(1))."""
     return _git(root, "cat-file", "blob", f"HEAD:{path}") == data
+
+
+#: How many of a checkpoint's changed paths :func:`missing_work` looks at, and how many
+#: of them it compares by patch at most (git apply runs): the rest are not judged.
+MISSING_PATHS, MISSING_PATCHES = 256, 16
+
+
+def start_changes(root: str | os.PathLike[str], old: str, new: str
+                  ) -> Callable[[], list[tuple[str, str, str, str]] | None]:
+    """Start listing how the commits (or trees) ``old`` and ``new`` (hashes, never
+    options) differ outside the tool's ``.ai/`` folders: ``(status, old blob, new
+    blob, path)`` for each path (``git diff-tree -r --raw``: status ``A``, ``D``, ``M``
+    or ``T``; a missing side's blob is all zeros); return what gives them once git is
+    done, ``None`` when either is not in the repository. Trees only: the work tree is
+    not read."""
+    wait = _start(root, "diff-tree", "-r", "-z", "--no-renames", old, new,
+                  "--", *work_pathspec(tool_folders(os.fspath(root))))
+
+    def changes() -> list[tuple[str, str, str, str]] | None:
+        out = wait()
+        if out is None:
+            return None
+        fields = out.split(b"\0")
+        found = []
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.decode("ascii", "replace").split()
+            if len(parts) == 5:
+                found.append((parts[4][:1], parts[2], parts[3],
+                              path.decode("utf-8", "surrogateescape")))
+        return found
+
+    return changes
+
+
+def missing_work(root: str | os.PathLike[str], old: str, new: str,
+                 changes: list[tuple[str, str, str, str]], head: str | None,
+                 changed_here: list[str]) -> list[tuple[str, str]] | None:
+    """Which of ``changes`` (:func:`start_changes` from ``old``, the commit a checkpoint
+    was taken on or the empty tree, to ``new``, the checkpoint) neither the work tree at
+    ``root`` nor the commit ``head`` (``None``: no commit yet) holds: ``(path, how)``,
+    ``how`` being ``"added"`` (a file it added that is nowhere here), ``"deleted"`` (a
+    file it deleted that is in both) or ``"edited"`` (its edit is in neither). A change
+    is held when the file there is the checkpoint's, byte for byte; an edit, too, when
+    the checkpoint's patch of that file reverses cleanly on the work tree's file
+    without context (``git apply --check -R``: it was carried on, and edited further),
+    or when a commit since changed that file (``head``'s is not the one it was taken on:
+    work carried on and committed is never flagged, docs/checkpoints.md); an added file
+    that is here with other content was carried on. ``changed_here``: the paths ``git
+    status`` shows changed (an untracked folder ending in ``/``); the others are
+    ``head``'s. At most :data:`MISSING_PATHS` paths are looked at and
+    :data:`MISSING_PATCHES` patches tried (the rest are taken as held: never a false
+    alarm). ``None`` when git fails. Two git runs (``ls-tree``; ``hash-object`` only
+    for changed files), and one ``git apply`` for each edit found in neither as it
+    was."""
+    changes = changes[:MISSING_PATHS]
+    if not changes:
+        return []
+    blobs: dict[str, str] = {}
+    if head is not None:
+        out = _git(root, "ls-tree", "-r", "-z", "--full-tree", head, "--",
+                   *(":(top,literal)" + c[3] for c in changes))
+        if out is None:
+            return None
+        for item in out.split(b"\0"):
+            info, _, path = item.partition(b"\t")
+            if path:
+                blobs[path.decode("utf-8", "surrogateescape")] = info.split()[-1].decode()
+    here = set(changed_here)
+
+    def changed(path: str) -> bool:
+        return path in here or any(path.startswith(p) for p in here if p.endswith("/"))
+
+    work = dict(blobs)  # (a path git status does not show is as HEAD has it)
+    hashing = []
+    for _, _, blob, path in changes:
+        if not changed(path):
+            continue
+        full = os.path.join(os.fspath(root), path)
+        work.pop(path, None)
+        if os.path.islink(full):
+            work[path] = blob_id(os.fsencode(os.readlink(full)), blob)
+        elif os.path.isfile(full):
+            hashing.append(path)
+        elif os.path.lexists(full):  # (a folder: a submodule's, whose commit is its
+            work[path] = blob            # own to judge; never a false alarm)
+    if hashing:
+        out = _git(root, "hash-object", "--", *hashing)
+        if out is None:
+            return None
+        for path, blob in zip(hashing, out.decode().split(), strict=False):
+            work[path] = blob
+    missing, tries = [], MISSING_PATCHES
+    for status, before, after, path in changes:
+        there = (blobs.get(path), work.get(path))
+        if status == "A":
+            held = any(b is not None for b in there)
+        elif status == "D":
+            held = any(b is None for b in there)
+        else:  # (a file committed since it was taken carries its work on: as before)
+            held = after in there or (head is not None and blobs.get(path) != before)
+            if not held and work.get(path) not in (None, before):
+                if tries <= 0:
+                    held = True  # (not judged: never a false alarm)
+                else:
+                    tries -= 1
+                    held = _reverses(root, old, new, path)
+        if not held:
+            missing.append((path, "added" if status == "A" else
+                            "deleted" if status == "D" else "edited"))
+    return missing
+
+
+def _reverses(root: str | os.PathLike[str], old: str, new: str, path: str) -> bool:
+    """Whether the patch of ``path`` from ``old`` to ``new`` reverses cleanly on the
+    work tree's file (``git apply --check -R``, git-apply(1): nothing is written),
+    without context (``-U0``, ``--unidiff-zero``): the lines it added are there, in
+    order, wherever the file has grown around them."""
+    patch = _git(root, "diff-tree", "-p", "-U0", "--binary", "--no-renames", old, new,
+                 "--", ":(top,literal)" + path)
+    if not patch:
+        return False
+    read, write = os.pipe()
+    try:
+        wait = _start(root, "apply", "--check", "-R", "--unidiff-zero", "-", stdin=read)
+    finally:
+        os.close(read)
+    try:  # (git apply reads all of its input before it writes anything)
+        view = memoryview(patch)
+        while view:
+            view = view[os.write(write, view):]
+    except OSError:
+        pass
+    finally:
+        os.close(write)
+    return wait() is not None

@@ -2196,7 +2196,9 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
     ``log`` prints). An entry of a kind with a section of its own is written there
     only; the Log section gets a line for the others: a ``done`` (naming the item it
     ticked, not repeating its text), a ``summary`` (that it changed), a spawner's
-    ``exit``."""
+    ``exit``; a ``checkpoint`` (the tool's record: its text is the Log line, its
+    rationale the headline's properties as ``KEY VALUE`` lines, a ``KEY`` alone
+    removing that key) sets them and gets its line."""
     text = entry.text
     if entry.kind == "exit":  # a spawner's record: the child ended without a wrap-up
         from ai_protocols.liveness.evidence import normal_end
@@ -2210,6 +2212,13 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         line = f"exit: ended without wrap-up ({preview(text)})"
         append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
+    if entry.kind == "checkpoint":  # the tool's record of a checkpoint taken
+        doc.set_properties(session_line, [
+            (key, property_value(value) if sep else None)
+            for key, sep, value in (line.partition(" ") for line in
+                                    (entry.rationale or "").split("\n") if line)])
+        append_entry(doc, session_line, "log", [log_line(stamp, text)])
+        return text
     if entry.kind == "summary":
         _set_summary(doc, session_line, text)
         append_entry(doc, session_line, "log", [log_line(stamp, SUMMARY_LOGGED)])

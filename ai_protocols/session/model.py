@@ -92,8 +92,11 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
 )
 #: The option that gives a decision's rationale, and its help text.
 RATIONALE_OPTION = ("--rationale", "Why the --decision before it was taken.")
-#: Kinds recorded by the tool itself, never asked for by ``log``: a spawner's exit record.
-INTERNAL_KINDS = ("exit",)
+#: Kinds recorded by the tool itself, never asked for by ``log``: a spawner's exit record,
+#: and a checkpoint's record (its Log line, and its headline properties as ``KEY VALUE``
+#: lines in the entry's rationale: :func:`ai_protocols.git.checkpoint.record`), which
+#: waits in the pending file like any entry while Emacs holds the session file.
+INTERNAL_KINDS = ("exit", "checkpoint")
 KIND_OF: dict[str, EntryKind] = {k.kind: k for k in ENTRY_KINDS}
 #: The kinds whose entries are items of a section of their own, in file order.
 SECTION_KINDS: tuple[EntryKind, ...] = tuple(k for k in ENTRY_KINDS if k.section)

@@ -891,8 +891,11 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
 
     - the session was recorded on another branch than this work tree's;
     - or at a commit this clone does not have;
-    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0), and
-      this checkout has none of it: no change in the work tree at any of the
+    - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0) that
+      this checkout does not hold: when the checkpoint is here, the changes of it that
+      neither the work tree nor ``HEAD`` holds
+      (:func:`~ai_protocols.git.state.missing_work`), each named; else, when this
+      checkout has none of it: no change in the work tree at any of the
       checkpoint's paths outside ``.ai/`` (when the checkpoint is not in this clone:
       no tracked change outside ``.ai/``; an untracked file alone never counts),
       nothing outside ``.ai/`` committed since the commit the checkpoint was taken
@@ -923,9 +926,11 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     # committed since, and whether it is HEAD's.
     since = compare = paths = None
     maybe_lost = bool(point) and session.checkpoint_files > 0
+    start = base if _is_hash(base) else _EMPTY_TREE
     if maybe_lost and (_is_hash(base) or base == "none"):
-        paths = start_work_diff(root, base if _is_hash(base) else _EMPTY_TREE,  # type: ignore[arg-type]
-                                point)  # type: ignore[arg-type]
+        from ai_protocols.git.state import start_changes
+
+        paths = start_changes(root, start, point)  # type: ignore[arg-type]
     if maybe_lost and git.commit is not None and _is_hash(base):
         if base != git.commit:
             since = start_work_diff(root, base, git.commit)  # type: ignore[arg-type]
@@ -935,15 +940,23 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     here = present_commits(root, *ask) if ask else set()
     committed = since() if since is not None else ([] if base == git.commit else None)
     differs = compare() if compare is not None else None
-    work = paths() if paths is not None else None  # None: the checkpoint is not here
+    changes = paths() if paths is not None else None  # None: the checkpoint is not here
+    work = None if changes is None else [c[3] for c in changes]
+    lost = None  # which of its changes neither the work tree nor HEAD holds (None: unknown)
+    if changes:
+        from ai_protocols.git.state import missing_work
+
+        lost = missing_work(root, start, point, changes, git.commit,  # type: ignore[arg-type]
+                            git.work_paths)
     missing = bool(commit) and commit != git.commit and (here is None or commit not in here)
     point_here = bool(point) and (point in (here or ()) or differs is not None or
                                   work is not None)
     # Is some of it here? A change at one of its paths (not known: a tracked change).
     touched = _covers(git.work_paths, work) if work is not None else git.work_tracked > 0
-    uncommitted = maybe_lost and not touched and work != [] and (
-        (git.commit is None and base == "none") or
-        (committed == [] and (differs is None or bool(differs))))
+    uncommitted = maybe_lost and bool(lost) if lost is not None else \
+        maybe_lost and not touched and work != [] and (
+            (git.commit is None and base == "none") or
+            (committed == [] and (differs is None or bool(differs))))
     # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor),
     # ahead of it (it descends), or on another line (neither)?
     behind = aside = descends = rebased = False
@@ -955,6 +968,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                         start_ancestry(root, commit, git.commit))
         behind, descends = ahead(), after()
         aside = not behind and not descends
+        if aside and differs == [] and lost == []:  # HEAD's files are the checkpoint's
+            aside, rebased = False, True  # (an amend that took its work: it is here)
         if aside:  # every change of it in HEAD as the same patch (a pull --rebase)?
             from ai_protocols.git.state import rebased_into
 
@@ -1056,7 +1071,12 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                 if rewritten is None and not moved_on:  # (moved on: said why, below)
                     parts[-1] += f" ({MISSING_CHECK})"
     short = (point or "")[:12]
-    if uncommitted:
+    partly = bool(lost) and (touched or len(lost) < len(work or ()))  # (some of it here)
+    if uncommitted and partly:
+        parts.append(f"its last checkpoint ({short}) holds "
+                     f"{counted(len(lost), 'file', 'files')} of uncommitted work that "  # type: ignore[arg-type]
+                     f"neither this work tree nor HEAD has: {_lost_paths(lost)}")  # type: ignore[arg-type]
+    elif uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
         what = f"{counted(count, 'file', 'files')} of uncommitted work"
         parts.append(f"its last checkpoint ({short}) holds {what} that this checkout, "
@@ -1066,7 +1086,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                         "whose changes touch none of it, does not have"))
     if (behind or aside or (other_branch and (descends or rebased) and not missing)) and \
             not uncommitted:
-        if (behind or aside) and point_here and session.checkpoint_files > 0:
+        if (behind or aside) and point_here and session.checkpoint_files > 0 and \
+                lost != []:  # (its work all here: nothing to restore)
             # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
             # the command that restores it)
             parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
@@ -1083,6 +1104,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
             warning += f"; restore {it} with: ai-protocols checkpoint restore {short}"
+            if partly:
+                warning += _take_back(lost, short, git.work_paths)  # type: ignore[arg-type]
         else:  # (the one rule: never fetched here, or collected by git gc)
             from ai_protocols.errors import AiProtocolsError
             from ai_protocols.git.checkpoint import Checkpoints
@@ -1096,6 +1119,34 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             if where is not None:
                 warning += f"; {where.say(it)}"
     return warning
+
+
+def _lost_paths(lost: list[tuple[str, str]]) -> str:
+    """The paths :func:`~ai_protocols.git.state.missing_work` found, each with what of
+    the checkpoint's change is missing (at most 5 named, then how many more)."""
+    how = {"added": "added in it, not here", "deleted": "deleted in it, here still",
+           "edited": "its edit is not here"}
+    named = ", ".join(f"{_clip(display(p), 80)} ({how[h]})" for p, h in lost[:5])
+    return named + (f", and {len(lost) - 5} more" if len(lost) > 5 else "")
+
+
+def _take_back(lost: list[tuple[str, str]], short: str, changed_here: list[str]) -> str:
+    """How to take back only what :func:`_lost_paths` named, in this work tree: a file
+    with no change here (it is as ``HEAD`` has it, so nothing is lost) with ``git
+    restore --source`` (git-restore(1): the work tree only, never the index); one with
+    changes here is compared first, never written over."""
+    here = set(changed_here)
+    safe = [p for p, _ in lost if p not in here and
+            not any(p.startswith(d) for d in here if d.endswith("/"))]
+    mixed = [p for p, _ in lost if p not in safe]
+    said = []
+    if safe:
+        said.append(f"git restore --source {short} -- "
+                    + " ".join(shell_quote(p) for p in safe[:20]))
+    if mixed:
+        said.append(f"for the files changed here since, compare first: git diff {short} -- "
+                    + " ".join(shell_quote(p) for p in mixed[:20]))
+    return f"; or take back only what is missing, here: {'; '.join(said)}"
 
 
 def _rolled_back_unless(said: str | None, project: Project, session: Session,
