@@ -69,6 +69,7 @@ from ai_protocols.session.layout import (
     append_entry,
     apply_entry,
     log_line,
+    one_session,
     other_session,
     property_value,
     read_session,
@@ -383,7 +384,8 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     props = headline.properties
     where = moved_away(ai_dir, path, props.get("AGENT_ID") or None,
-                       parse_timestamp(props.get("STARTED", "")), read_as)
+                       parse_timestamp(props.get("STARTED", "")), read_as,
+                       props.get(SESSION_ID_PROPERTY))
     if where is not None:  # moved, but killed before it removed the file: finish that
         forget(ai_dir, path)
         raise SessionWrappedUp(path, where)
@@ -466,12 +468,13 @@ def conflict_sessions(ai_dir: str, path: str, text: str) -> str | None:
 
 
 def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime | None,
-               read_as: os.stat_result) -> str | None:
+               read_as: os.stat_result, session_id: str | None = None) -> str | None:
     """Where the session in ``path`` went, when ``path`` is what a move left: its
     tombstone says where (``archived to T``, ``adopted by P``) and which file it
     moved (device, inode, size and mtime), that very file is still at ``path``
-    (``read_as``; its session's ``agent_id`` and ``started``), and the place it names
-    holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED). Else
+    (``read_as``; its session's ``agent_id``, ``started`` and ``session_id``), and the
+    place it names holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED;
+    the same SESSION_ID when both hold one, :func:`~ai_protocols.session.layout.one_session`). Else
     ``None``: no tombstone, or one a failed or killed move left before it was done."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -499,6 +502,8 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
         same = same and there.get("ADOPTED_FROM") == (agent_id or str(path))
     else:
         same = same and (there.get("AGENT_ID") or None) == agent_id
+    theirs = there.get(SESSION_ID_PROPERTY)
+    same = same and not (session_id and theirs and session_id != theirs)
     return where if same else None
 
 
@@ -560,15 +565,17 @@ def _abandoned(where: str) -> str:
 def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     """Where another clone moved the session of ``path`` (gone, its kept copy here), as
     a merge brought the move in: ``archived to A (in another clone)`` when an archive
-    under ``.ai/sessions/`` has the kept copy's ``AGENT_ID`` and ``STARTED`` (a wrap-up
-    or an abandon), ``adopted by F (in another clone)`` when a live session file has its
-    ``STARTED`` and an ``ADOPTED_FROM``; ``None`` otherwise (removed by something
-    else: ``git clean``, ``git stash -u``)."""
+    under ``.ai/sessions/`` holds the kept copy's session (a wrap-up or an abandon:
+    :func:`~ai_protocols.session.layout.one_session`, the ``SESSION_ID`` too when both
+    hold one), ``adopted by F (in another clone)`` when a live session file has its
+    ``STARTED`` (and ``SESSION_ID``, when both hold one) and an ``ADOPTED_FROM``; ``None``
+    otherwise (removed by something else: ``git clean``, ``git stash -u``, or ``merge-kept``
+    of another session's version put back over it)."""
     kept = _head_properties(kept_path(ai_dir, path))
     if not kept or not kept.get("STARTED"):
         return None
     key = (kept.get("AGENT_ID") or None, kept["STARTED"])
-    archive = _archive_holding(ai_dir, key)
+    archive = _archive_holding(ai_dir, kept)
     if archive is not None:
         return f"{archive} (in another clone)"
     folder = os.path.join(ai_dir, "session-context.d")
@@ -579,7 +586,8 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
         live = []
     for other in [os.path.join(ai_dir, "session-context.org"), *live]:
         props = _head_properties(other) if other != path else None
-        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1]:
+        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1] and \
+                one_session({**props, "AGENT_ID": ""}, {**kept, "AGENT_ID": ""}):
             return f"adopted by {other} (in another clone)"
     return None
 
@@ -609,13 +617,8 @@ def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
         if at is not None and at < started.replace(second=0, microsecond=0) - _A_DAY:
             break  # (named before the session began, give or take a zone)
         there = _head_properties(os.path.join(sessions, name))
-        if not there or (there.get("AGENT_ID") or None, there.get("STARTED")) != \
-                (props.get("AGENT_ID") or None, props.get("STARTED")):
-            continue
-        one, two = there.get(SESSION_ID_PROPERTY), props.get(SESSION_ID_PROPERTY)
-        if one and two and one != two:
-            continue
-        return os.path.join(sessions, name)
+        if there and one_session(there, props):
+            return os.path.join(sessions, name)
     return None
 
 
@@ -623,9 +626,10 @@ def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
 _A_DAY = timedelta(days=1)
 
 
-def _archive_holding(ai_dir: str, key: tuple[str | None, str]) -> str | None:
+def _archive_holding(ai_dir: str, session: dict[str, str]) -> str | None:
     """``archived to A`` (``abandoned, archived to A``) for the newest archive ``A`` under
-    ``.ai/sessions/`` whose ``AGENT_ID`` and ``STARTED`` are ``key``; ``None`` when none is."""
+    ``.ai/sessions/`` that holds the session whose headline properties are ``session``
+    (:func:`~ai_protocols.session.layout.one_session`); ``None`` when none is."""
     sessions = os.path.join(ai_dir, "sessions")
     try:
         names = sorted(os.listdir(sessions), reverse=True)  # (newest first)
@@ -634,7 +638,7 @@ def _archive_holding(ai_dir: str, key: tuple[str | None, str]) -> str | None:
     for name in names:
         if name.endswith(".org") and not name.startswith("."):
             props = _head_properties(os.path.join(sessions, name))
-            if props and (props.get("AGENT_ID") or None, props.get("STARTED")) == key:
+            if props and one_session(props, session):
                 said = "abandoned, archived" if props.get("STATUS") == "abandoned" \
                     else "archived"
                 return f"{said} to {os.path.join(sessions, name)}"
@@ -655,7 +659,8 @@ def settle(ai_dir: str, path: str) -> str | None:
         return None
     props = headline.properties
     where = moved_away(ai_dir, path, props.get("AGENT_ID") or None,
-                       parse_timestamp(props.get("STARTED", "")), found[1])
+                       parse_timestamp(props.get("STARTED", "")), found[1],
+                       props.get(SESSION_ID_PROPERTY))
     if where is not None:
         forget(ai_dir, path)
     return where
@@ -1477,7 +1482,8 @@ def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
         pass
     props = _head_properties(path)
     if not props or moved_away(ai_dir, path, props.get("AGENT_ID") or None,
-                               parse_timestamp(props.get("STARTED", "")), here):
+                               parse_timestamp(props.get("STARTED", "")), here,
+                               props.get(SESSION_ID_PROPERTY)):
         return None
     return archive_of(ai_dir, props)
 
@@ -2080,9 +2086,7 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
         gone = "the other side removed it"
         if not board:
             props = _head_properties(path) or {}
-            archive = _archive_holding(ai_dir, (props.get("AGENT_ID") or None,
-                                                props.get("STARTED", ""))) \
-                if props.get("STARTED") else None
+            archive = _archive_holding(ai_dir, props) if props.get("STARTED") else None
             if archive is not None:
                 gone = f"the other side wrapped this session up: {archive}"
         return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
