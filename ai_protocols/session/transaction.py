@@ -112,7 +112,8 @@ __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_
            "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
            "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
            "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "put_back_refusal",
+           "refuse_put_back", "settle",
            "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
            "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
@@ -390,7 +391,7 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
         forget(ai_dir, path)
         raise SessionWrappedUp(path, where)
     if headline.properties.get("STATUS") == WRAPPED_UP and not closed_ok:
-        raise SessionWrappedUp(path)
+        raise put_back_refusal(ai_dir, path) or SessionWrappedUp(path)
     return doc, read_as
 
 
@@ -908,6 +909,7 @@ def _refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
     why = other_session(file, mine, texts)
     if why is None:
         return None
+    refuse_put_back(ai_dir, path)  # (the file's session is archived: exit 7, one rule)
     archived = archive_of(ai_dir, mine)
     moved = own_file_of(ai_dir, path, mine) if archived is None else None
     if moved is not None:
@@ -939,6 +941,8 @@ def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, s
         stored = _refuse_other(ai_dir, path, kept, file, mine, texts, replaced_ok=True)
     except OtherSession as error:
         return error.reason if error.moved is not None else None
+    except SessionWrappedUp as error:  # (an archived session put back over this one)
+        return error.message
     return None if stored is None else _replaced_warning(path, stored)
 
 
@@ -1496,7 +1500,22 @@ def put_back_warning(ai_dir: str, path: str) -> str | None:
     lacks, ``rm FILE`` otherwise), for the read commands' warning
     (:func:`ai_protocols.session.resume.misplaced_of`); ``None`` otherwise. Call only
     for a live file whose session is closed (a rare case): it reads the archive."""
-    archive = _put_back_archive(ai_dir, path, kept_path(ai_dir, path))
+    refusal = put_back_refusal(ai_dir, path)
+    return None if refusal is None else refusal.message
+
+
+def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
+    """The one refusal of ``start`` and every write when the session file at ``path`` is
+    a copy of a wrapped-up (or abandoned) session put back by hand or by git
+    (:func:`_put_back_archive`, whatever its ``STATUS`` says: a version from before the
+    wrap-up too): :class:`~ai_protocols.errors.SessionWrappedUp` (exit 7) naming the
+    archive, with how many entries the file holds that the archive lacks
+    (``copy_lacks``: ``merge-kept`` advised, else ``rm``) and, when the kept copy is of
+    another session (one started since, which ``start`` brings back once the file is
+    gone), that kept copy. ``None`` otherwise. Reads the file's head and, only when it is
+    not the kept copy, lists ``.ai/sessions/``: on a refusal's path or a rare case only."""
+    kept = kept_path(ai_dir, path)
+    archive = _put_back_archive(ai_dir, path, kept)
     if archive is None:
         return None
     try:
@@ -1505,7 +1524,18 @@ def put_back_warning(ai_dir: str, path: str) -> str | None:
         return None
     where = "abandoned, archived" if (_head_properties(archive) or {}).get("STATUS") == \
         "abandoned" else "archived"
-    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks).message
+    mine = _head_properties(kept)
+    live = kept if mine and archive_of(ai_dir, mine) is None and \
+        not one_session(mine, _head_properties(path) or {}) else None
+    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live)
+
+
+def refuse_put_back(ai_dir: str, path: str) -> None:
+    """Raise :func:`put_back_refusal`'s error, if any, for the session file at ``path``
+    (``start`` on a live-looking file: a version from before the wrap-up)."""
+    refusal = put_back_refusal(ai_dir, path)
+    if refusal is not None:
+        raise refusal
 
 
 def entries_lacking_in(archive: str, data: bytes) -> int:
