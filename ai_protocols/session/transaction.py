@@ -1596,6 +1596,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         storage.atomic_write(archive, merged.data)
     _unlink(kept)
     if kept == path:
+        live = kept_path(ai_dir, path)
+        live = live if os.path.lexists(live) else None  # (another session's, started since)
         try:
             storage.fsync_dir(parent(path))
         except OSError:
@@ -1603,8 +1605,10 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         _warn(f"{path} held a copy of a session already wrapped up (archived to {archive}), "
               f"put back by hand or by git: {counted(gained, 'entry', 'entries')} it lacked "
               f"went into the archive (commit it: git add {shell_quote(archive)}), and the "
-              f"copy was removed, every line of it being in the archive; 'ai-protocols "
-              f"start' begins a new session")
+              f"copy was removed, every line of it being in the archive; " +
+              (f"'ai-protocols start' brings back the session ai-protocols wrote last "
+               f"here (kept in {live})" if live else "'ai-protocols start' begins a new "
+               "session"))
     else:
         _warn(f"the kept copy held a session wrapped up in another clone: "
               f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
