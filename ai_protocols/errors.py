@@ -652,9 +652,12 @@ class SessionWrappedUp(AiProtocolsError):
     exit_code = 7
 
     def __init__(self, path: Path, where: str | None = None,
-                 copy_lacks: int | None = None) -> None:
+                 copy_lacks: int | None = None, kept: str | None = None) -> None:
         self.path = path
         self.where = where
+        #: The kept copy of another session, one started since (``None``: none): what
+        #: ``start`` brings back once the put-back copy is gone.
+        self.kept = kept
         #: The file is a copy of a session its archive holds (``where``: ``archived to
         #: A``) put back by git or a copy: how many entries it holds that the archive
         #: lacks (-1: unknown); ``None``: not such a copy.
@@ -666,14 +669,15 @@ class SessionWrappedUp(AiProtocolsError):
             file = shell_quote(os.fspath(path))
             archive = where[len("archived to "):] if where and \
                 where.startswith("archived to ") else "its archive"
+            then = (f"run 'ai-protocols start', which brings back the session "
+                    f"ai-protocols wrote last here (kept in {kept})") if kept else \
+                "run 'ai-protocols start' for a new session"
             if copy_lacks == 0:
-                how = (f"it holds no entry the archive lacks: remove it (rm {file}), then "
-                       f"run 'ai-protocols start' for a new session")
+                how = f"it holds no entry the archive lacks: remove it (rm {file}), then {then}"
             else:
                 how = (f"it holds {_lacking(copy_lacks)} the archive lacks: merge them into "
                        f"{archive} (ai-protocols merge-kept {file}: each once, the file "
-                       f"removed after), commit the archive, then run 'ai-protocols start' "
-                       f"for a new session")
+                       f"removed after), commit the archive, then {then}")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

@@ -282,12 +282,13 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     # A session to pause, before a checkpoint is made: none (or a closed one) makes nothing.
     from ai_protocols.errors import SessionWrappedUp
     from ai_protocols.session.layout import PAUSED, WRAPPED_UP
-    from ai_protocols.session.transaction import probe, refuse_missing
+    from ai_protocols.session.transaction import probe, put_back_refusal, refuse_missing
 
     refuse_missing(project.ai_dir_text, project.path_text)
     existing = project.read(project.path_text)
     if existing is not None and existing.status == WRAPPED_UP:
-        raise SessionWrappedUp(project.path)
+        raise put_back_refusal(project.ai_dir_text, project.path_text) or \
+            SessionWrappedUp(project.path)
     probe(project.ai_dir_text, project.path_text)  # (a write bound to fail: no checkpoint)
     if existing is not None and existing.status == PAUSED:  # (never a silent checkpoint)
         _pause_again(project, existing, note)

@@ -181,6 +181,20 @@ def identity_differences(one: dict[str, str], two: dict[str, str], *,
     return found
 
 
+def one_session(one: dict[str, str], two: dict[str, str]) -> bool:
+    """Whether the session headline properties ``one`` and ``two`` are of one session by
+    the fields of :data:`FIXED_IDENTITY`: the same ``AGENT_ID`` (both absent is alike: the
+    default agent's file holds none) and ``STARTED``, and the same ``SESSION_ID`` when
+    both hold one (two sessions of one agent started in one minute share the first two).
+    The one rule of "does this archive, tombstone's place or live file hold that
+    session" (docs/decisions.md, "Issue 14, fourteenth round"). No I/O."""
+    if (one.get("AGENT_ID") or None, one.get("STARTED") or None) != \
+            (two.get("AGENT_ID") or None, two.get("STARTED") or None):
+        return False
+    ids = one.get(SESSION_ID_PROPERTY), two.get(SESSION_ID_PROPERTY)
+    return not (ids[0] and ids[1] and ids[0] != ids[1])
+
+
 def other_session(file: dict[str, str], kept: dict[str, str],
                   texts: Callable[[], tuple[str, str]] | None = None) -> str | None:
     """Why the session headline properties ``file`` (the session file on disk) are

@@ -694,6 +694,10 @@ class Project:
                 session = edit.session()
                 objective = None
             else:
+                from ai_protocols.session.transaction import refuse_put_back
+
+                # (a version from before its wrap-up git put back: exit 7, as every write)
+                refuse_put_back(self.ai_dir_text, self.path_text)
                 session = existing
                 state = self.liveness(session, at.wall, owner)
                 if session.status == PAUSED and not resume:

@@ -69,6 +69,7 @@ from ai_protocols.session.layout import (
     append_entry,
     apply_entry,
     log_line,
+    one_session,
     other_session,
     property_value,
     read_session,
@@ -113,7 +114,8 @@ __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_
            "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
            "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
            "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "settle",
+           "moved_elsewhere", "moved_where", "operation_warning", "probe", "put_back_refusal",
+           "refuse_put_back", "settle",
            "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
            "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
@@ -386,12 +388,13 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     props = headline.properties
     where = moved_away(ai_dir, path, props.get("AGENT_ID") or None,
-                       parse_timestamp(props.get("STARTED", "")), read_as)
+                       parse_timestamp(props.get("STARTED", "")), read_as,
+                       props.get(SESSION_ID_PROPERTY))
     if where is not None:  # moved, but killed before it removed the file: finish that
         forget(ai_dir, path)
         raise SessionWrappedUp(path, where)
     if headline.properties.get("STATUS") == WRAPPED_UP and not closed_ok:
-        raise SessionWrappedUp(path)
+        raise put_back_refusal(ai_dir, path) or SessionWrappedUp(path)
     return doc, read_as
 
 
@@ -469,12 +472,13 @@ def conflict_sessions(ai_dir: str, path: str, text: str) -> str | None:
 
 
 def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime | None,
-               read_as: os.stat_result) -> str | None:
+               read_as: os.stat_result, session_id: str | None = None) -> str | None:
     """Where the session in ``path`` went, when ``path`` is what a move left: its
     tombstone says where (``archived to T``, ``adopted by P``) and which file it
     moved (device, inode, size and mtime), that very file is still at ``path``
-    (``read_as``; its session's ``agent_id`` and ``started``), and the place it names
-    holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED). Else
+    (``read_as``; its session's ``agent_id``, ``started`` and ``session_id``), and the
+    place it names holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED;
+    the same SESSION_ID when both hold one, :func:`~ai_protocols.session.layout.one_session`). Else
     ``None``: no tombstone, or one a failed or killed move left before it was done."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -502,6 +506,8 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
         same = same and there.get("ADOPTED_FROM") == (agent_id or str(path))
     else:
         same = same and (there.get("AGENT_ID") or None) == agent_id
+    theirs = there.get(SESSION_ID_PROPERTY)
+    same = same and not (session_id and theirs and session_id != theirs)
     return where if same else None
 
 
@@ -563,15 +569,17 @@ def _abandoned(where: str) -> str:
 def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     """Where another clone moved the session of ``path`` (gone, its kept copy here), as
     a merge brought the move in: ``archived to A (in another clone)`` when an archive
-    under ``.ai/sessions/`` has the kept copy's ``AGENT_ID`` and ``STARTED`` (a wrap-up
-    or an abandon), ``adopted by F (in another clone)`` when a live session file has its
-    ``STARTED`` and an ``ADOPTED_FROM``; ``None`` otherwise (removed by something
-    else: ``git clean``, ``git stash -u``)."""
+    under ``.ai/sessions/`` holds the kept copy's session (a wrap-up or an abandon:
+    :func:`~ai_protocols.session.layout.one_session`, the ``SESSION_ID`` too when both
+    hold one), ``adopted by F (in another clone)`` when a live session file has its
+    ``STARTED`` (and ``SESSION_ID``, when both hold one) and an ``ADOPTED_FROM``; ``None``
+    otherwise (removed by something else: ``git clean``, ``git stash -u``, or ``merge-kept``
+    of another session's version put back over it)."""
     kept = _head_properties(kept_path(ai_dir, path))
     if not kept or not kept.get("STARTED"):
         return None
     key = (kept.get("AGENT_ID") or None, kept["STARTED"])
-    archive = _archive_holding(ai_dir, key)
+    archive = _archive_holding(ai_dir, kept)
     if archive is not None:
         return f"{archive} (in another clone)"
     folder = os.path.join(ai_dir, "session-context.d")
@@ -582,7 +590,8 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
         live = []
     for other in [os.path.join(ai_dir, "session-context.org"), *live]:
         props = _head_properties(other) if other != path else None
-        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1]:
+        if props and props.get("ADOPTED_FROM") and props.get("STARTED") == key[1] and \
+                one_session({**props, "AGENT_ID": ""}, {**kept, "AGENT_ID": ""}):
             return f"adopted by {other} (in another clone)"
     return None
 
@@ -612,13 +621,8 @@ def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
         if at is not None and at < started.replace(second=0, microsecond=0) - _A_DAY:
             break  # (named before the session began, give or take a zone)
         there = _head_properties(os.path.join(sessions, name))
-        if not there or (there.get("AGENT_ID") or None, there.get("STARTED")) != \
-                (props.get("AGENT_ID") or None, props.get("STARTED")):
-            continue
-        one, two = there.get(SESSION_ID_PROPERTY), props.get(SESSION_ID_PROPERTY)
-        if one and two and one != two:
-            continue
-        return os.path.join(sessions, name)
+        if there and one_session(there, props):
+            return os.path.join(sessions, name)
     return None
 
 
@@ -626,9 +630,10 @@ def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
 _A_DAY = timedelta(days=1)
 
 
-def _archive_holding(ai_dir: str, key: tuple[str | None, str]) -> str | None:
+def _archive_holding(ai_dir: str, session: dict[str, str]) -> str | None:
     """``archived to A`` (``abandoned, archived to A``) for the newest archive ``A`` under
-    ``.ai/sessions/`` whose ``AGENT_ID`` and ``STARTED`` are ``key``; ``None`` when none is."""
+    ``.ai/sessions/`` that holds the session whose headline properties are ``session``
+    (:func:`~ai_protocols.session.layout.one_session`); ``None`` when none is."""
     sessions = os.path.join(ai_dir, "sessions")
     try:
         names = sorted(os.listdir(sessions), reverse=True)  # (newest first)
@@ -637,7 +642,7 @@ def _archive_holding(ai_dir: str, key: tuple[str | None, str]) -> str | None:
     for name in names:
         if name.endswith(".org") and not name.startswith("."):
             props = _head_properties(os.path.join(sessions, name))
-            if props and (props.get("AGENT_ID") or None, props.get("STARTED")) == key:
+            if props and one_session(props, session):
                 said = "abandoned, archived" if props.get("STATUS") == "abandoned" \
                     else "archived"
                 return f"{said} to {os.path.join(sessions, name)}"
@@ -658,7 +663,8 @@ def settle(ai_dir: str, path: str) -> str | None:
         return None
     props = headline.properties
     where = moved_away(ai_dir, path, props.get("AGENT_ID") or None,
-                       parse_timestamp(props.get("STARTED", "")), found[1])
+                       parse_timestamp(props.get("STARTED", "")), found[1],
+                       props.get(SESSION_ID_PROPERTY))
     if where is not None:
         forget(ai_dir, path)
     return where
@@ -906,6 +912,7 @@ def _refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
     why = other_session(file, mine, texts)
     if why is None:
         return None
+    refuse_put_back(ai_dir, path)  # (the file's session is archived: exit 7, one rule)
     archived = archive_of(ai_dir, mine)
     moved = own_file_of(ai_dir, path, mine) if archived is None else None
     if moved is not None:
@@ -937,6 +944,8 @@ def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, s
         stored = _refuse_other(ai_dir, path, kept, file, mine, texts, replaced_ok=True)
     except OtherSession as error:
         return error.reason if error.moved is not None else None
+    except SessionWrappedUp as error:  # (an archived session put back over this one)
+        return error.message
     return None if stored is None else _replaced_warning(path, stored)
 
 
@@ -1480,7 +1489,8 @@ def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
         pass
     props = _head_properties(path)
     if not props or moved_away(ai_dir, path, props.get("AGENT_ID") or None,
-                               parse_timestamp(props.get("STARTED", "")), here):
+                               parse_timestamp(props.get("STARTED", "")), here,
+                               props.get(SESSION_ID_PROPERTY)):
         return None
     return archive_of(ai_dir, props)
 
@@ -1493,7 +1503,22 @@ def put_back_warning(ai_dir: str, path: str) -> str | None:
     lacks, ``rm FILE`` otherwise), for the read commands' warning
     (:func:`ai_protocols.session.resume.misplaced_of`); ``None`` otherwise. Call only
     for a live file whose session is closed (a rare case): it reads the archive."""
-    archive = _put_back_archive(ai_dir, path, kept_path(ai_dir, path))
+    refusal = put_back_refusal(ai_dir, path)
+    return None if refusal is None else refusal.message
+
+
+def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
+    """The one refusal of ``start`` and every write when the session file at ``path`` is
+    a copy of a wrapped-up (or abandoned) session put back by hand or by git
+    (:func:`_put_back_archive`, whatever its ``STATUS`` says: a version from before the
+    wrap-up too): :class:`~ai_protocols.errors.SessionWrappedUp` (exit 7) naming the
+    archive, with how many entries the file holds that the archive lacks
+    (``copy_lacks``: ``merge-kept`` advised, else ``rm``) and, when the kept copy is of
+    another session (one started since, which ``start`` brings back once the file is
+    gone), that kept copy. ``None`` otherwise. Reads the file's head and, only when it is
+    not the kept copy, lists ``.ai/sessions/``: on a refusal's path or a rare case only."""
+    kept = kept_path(ai_dir, path)
+    archive = _put_back_archive(ai_dir, path, kept)
     if archive is None:
         return None
     try:
@@ -1502,7 +1527,18 @@ def put_back_warning(ai_dir: str, path: str) -> str | None:
         return None
     where = "abandoned, archived" if (_head_properties(archive) or {}).get("STATUS") == \
         "abandoned" else "archived"
-    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks).message
+    mine = _head_properties(kept)
+    live = kept if mine and archive_of(ai_dir, mine) is None and \
+        not one_session(mine, _head_properties(path) or {}) else None
+    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live)
+
+
+def refuse_put_back(ai_dir: str, path: str) -> None:
+    """Raise :func:`put_back_refusal`'s error, if any, for the session file at ``path``
+    (``start`` on a live-looking file: a version from before the wrap-up)."""
+    refusal = put_back_refusal(ai_dir, path)
+    if refusal is not None:
+        raise refusal
 
 
 def entries_lacking_in(archive: str, data: bytes) -> int:
@@ -1563,6 +1599,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         storage.atomic_write(archive, merged.data)
     _unlink(kept)
     if kept == path:
+        live = kept_path(ai_dir, path)
+        live = live if os.path.lexists(live) else None  # (another session's, started since)
         try:
             storage.fsync_dir(parent(path))
         except OSError:
@@ -1570,8 +1608,10 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         _warn(f"{path} held a copy of a session already wrapped up (archived to {archive}), "
               f"put back by hand or by git: {counted(gained, 'entry', 'entries')} it lacked "
               f"went into the archive (commit it: git add {shell_quote(archive)}), and the "
-              f"copy was removed, every line of it being in the archive; 'ai-protocols "
-              f"start' begins a new session")
+              f"copy was removed, every line of it being in the archive; " +
+              (f"'ai-protocols start' brings back the session ai-protocols wrote last "
+               f"here (kept in {live})" if live else "'ai-protocols start' begins a new "
+               "session"))
     else:
         _warn(f"the kept copy held a session wrapped up in another clone: "
               f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
@@ -2083,9 +2123,7 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
         gone = "the other side removed it"
         if not board:
             props = _head_properties(path) or {}
-            archive = _archive_holding(ai_dir, (props.get("AGENT_ID") or None,
-                                                props.get("STARTED", ""))) \
-                if props.get("STARTED") else None
+            archive = _archive_holding(ai_dir, props) if props.get("STARTED") else None
             if archive is not None:
                 gone = f"the other side wrapped this session up: {archive}"
         return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
