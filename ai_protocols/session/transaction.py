@@ -57,7 +57,13 @@ from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp, parse_timestamp, strip_ending, unescape_inline
+from ai_protocols.org.syntax import (
+    entry_lines,
+    format_timestamp,
+    parse_timestamp,
+    strip_ending,
+    unescape_inline,
+)
 from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
@@ -290,6 +296,14 @@ class SessionEdit:
         it is made inert there, :func:`~ai_protocols.session.layout.log_line`)."""
         self._writable()
         append_entry(self.doc, self.line, "log", [log_line(self.stamp, text)])
+
+    def note_block(self, text: str) -> None:
+        """Append ``text`` (any text, of several lines too) to the Log section as one
+        entry stamped now, as an entry's text is written
+        (:func:`~ai_protocols.org.syntax.entry_lines`: inline and made inert when it
+        fits one line, else an example block), every character kept."""
+        self._writable()
+        append_entry(self.doc, self.line, "log", entry_lines(self.stamp, text))
 
     def apply(self, entry: LogEntry, *, folding: bool = False) -> str:
         """Splice ``entry`` in (see :func:`ai_protocols.session.layout.apply_entry`);
@@ -1191,13 +1205,14 @@ def lacking(ai_dir: str, path: str) -> tuple[int, bool, str]:
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                then: Callable[[SessionEdit], object] | None = None,
                wording: str = "file") -> int:
-    """:func:`merge_kept_into`, how many entries were gained only."""
+    """:func:`merge_kept_into`, how many entries were gained only (an entry kept in
+    the kept copy's words, a reword, not among them)."""
     return merge_kept_into(ai_dir, path, now=now, then=then, wording=wording)[1]
 
 
 def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                     then: Callable[[SessionEdit], object] | None = None,
-                    wording: str = "file") -> tuple[str, int]:
+                    wording: str = "file") -> tuple[str, int, int]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -1205,17 +1220,21 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     merge-kept``). One edit transaction: the two are merged entry by entry
     (:func:`ai_protocols.session.merge.merge_diverged_bytes`: every entry of both, the
     drawer as the merge driver merges it) and written, with a Log line saying so.
-    Returns the file that gained entries and how many: ``path``, or the archive of the
-    kept copy's session when it was wrapped up in another clone
-    (:func:`_merge_into_archive`); 0, writing nothing, when the file is its
-    kept copy or not older than it (nothing to merge). The base of the three-way merge
-    is the newest version git committed (from ``HEAD``) that both derive from
+    Returns the file that gained entries, how many (entries the file lacked; an entry
+    kept in the kept copy's words is a reword, not among them) and how many entries
+    the two word differently were merged as one (reworded): ``path``, or the archive
+    of the kept copy's session when it was wrapped up in another clone
+    (:func:`_merge_into_archive`; its reworded count 0); 0 and 0, writing nothing,
+    when the file is its kept copy or not older than it (nothing to merge). The base
+    of the three-way merge is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
     one, what both hold, and an entry the two word differently (the only one of its
     section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
     is kept once, in the words of ``wording`` (``"file"``, the default: a person's
     edit after git put the file back; ``"kept"``: the kept copy's), the other words
-    named in the Log line and on stderr. ``then``: called with the edit before
+    written whole into the Log (an entry after the ``merged:`` line) and named on
+    stderr: no text is dropped (docs/decisions.md, "Issue 14, fourteenth round
+    (merge-kept without a base)"). ``then``: called with the edit before
     it is written (the caller records where ``HEAD`` is now:
     :func:`ai_protocols.session.pause.record_head`). Raises
     :class:`~ai_protocols.errors.OtherSession` when the file is another session than
@@ -1242,11 +1261,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if put_back is not None:
             return put_back, _merge_into_archive(ai_dir, path, path,
                                                  storage.read_regular(path), put_back,
-                                                 wording=wording)
+                                                 wording=wording), 0
         try:
             here = os.stat(path, follow_symlinks=False)
         except OSError:
-            return path, 0
+            return path, 0, 0
         try:
             there = os.stat(kept, follow_symlinks=False)
         except OSError:
@@ -1266,7 +1285,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if older == newer:
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0
+                return path, 0, 0
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1277,13 +1296,14 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 if other.archived is None:
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
-                                                           other.archived, wording=wording)
+                                                           other.archived,
+                                                           wording=wording), 0
         if from_head is None and not _kept_is_later(older, newer):
             # (a person's save, say: the file is not the older one; unless it is one
             # from before a rollover HEAD holds, saved over the file after the kept copy)
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0
+                return path, 0, 0
             text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
@@ -1305,7 +1325,12 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries",
                                 rolled=rolled, restore=from_head)
-        gained = entries_lacking(whole, merged.data)
+        # (an entry kept in the kept copy's words is no entry the file lacked: a reword)
+        gained = max(entries_lacking(whole, merged.data), 0) - \
+            (len(reworded) if wording == "kept" else 0)
+        gained = max(gained, 0)
+        left_out = [pair[1 if wording == "file" else 0] for pair in
+                    reworded_entries(older, newer, whole=True)] if reworded else []
         back = _came_back(older, newer, base, merged.data,
                           {line for pair in reworded for line in pair})
         words = _wording_said(reworded, wording)
@@ -1319,20 +1344,23 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             _record_superseded(marked, replaced)
             result = marked.text
         with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
-            count = max(gained, 0)
             whose = "ai-protocols kept" if from_head is None else \
                 "git's HEAD holds (from after its rollover)"
             edit.note(f"merged: the newer version {whose} of this file, "
-                      f"{counted(count, 'entry', 'entries')} the file lacked"
+                      f"{counted(gained, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
                          else "") + (f"; {words[0]}" if words else ""))
+            other = "the kept copy's" if wording == "file" else "the file's"
+            for text in left_out:  # (no text is ever dropped: the words left out, whole)
+                edit.note_block(f"merged: {other} words of an entry worded differently, "
+                                f"left out: {text}")
             if then is not None:
                 then(edit)
         if back:
             _warn(f"{path}: {back[1]}")
         if words:
             _warn(f"{path}: {words[1]}")
-    return path, max(gained, 0)
+    return path, gained, len(reworded)
 
 
 def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
@@ -1360,16 +1388,15 @@ def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, s
     kept_words, other = ("the file's", "the kept copy's") if mine else \
         ("the kept copy's", "the file's")
     count = counted(len(reworded), "entry", "entries")
-    left = "; ".join(quoted(pair[1] if mine else pair[0], 80) for pair in reworded[:3]) + \
-        (" ..." if len(reworded) > 3 else "")
+    left = "; ".join(quoted(pair[1] if mine else pair[0]) for pair in reworded)
     return (f"{count} worded differently in the file and the kept copy: {kept_words} "
             f"words kept",
             f"{count} worded differently in the file and the kept copy (of one section "
             f"and minute, and alike in words: one entry, reworded), with no committed "
             f"version of both to say which changed it: kept {kept_words} words, left out "
-            f"{other} ({left}); to keep {other} instead, type them back in by hand "
-            f"(merge-kept --wording {'kept' if mine else 'file'} chooses them before a "
-            f"merge)")
+            f"{other} ({left}), written whole into the Log after the 'merged:' line; to "
+            f"keep {other} instead, type them back in by hand (merge-kept --wording "
+            f"{'kept' if mine else 'file'} chooses them before a merge)")
 
 
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
