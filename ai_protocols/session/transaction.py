@@ -2389,11 +2389,13 @@ class Editing:
                       f"relative path made to name the same file from the archive), and "
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
-            _drop_earlier(ai_dir, redundant)
-            _drop_unlinked_copies(ai_dir, path, doc)
-            _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
+            # (the commit point: what follows tidies up, and a failure there only warns)
+            _tidy(edit.target, lambda: _drop_earlier(ai_dir, redundant))
+            _tidy(edit.target, lambda: _drop_unlinked_copies(ai_dir, path, doc))
+            _tidy(edit.target,
+                  lambda: _warn_moved_folder(ai_dir, path, edit.earlier_to, moves))
             if not edit.operation_said:
-                _warn_operation(edit.target)
+                _tidy(edit.target, lambda: _warn_operation(edit.target))
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -2401,18 +2403,23 @@ class Editing:
         say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
                                           locked=True))
+        # The commit point: the file is written. What follows tidies up; a failure there
+        # warns and never makes the command one that says nothing changed (a retry
+        # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
+        # round (merge-kept without a base)".
         _check_bound(edit, sum(len(piece) for piece in data))
-        _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
+        _tidy(path, lambda: _drop_earlier(ai_dir, redundant))  # (a killed rollover's)
         if edit.rolled_made:
-            _untracked_note(ai_dir, path, edit.rolled_made)
+            made = edit.rolled_made
+            _tidy(path, lambda: _untracked_note(ai_dir, path, made))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
-        drop_carried_leftovers(ai_dir, path)
-        _unlink(tombstone_path(ai_dir, path))
+        _tidy(path, lambda: drop_carried_leftovers(ai_dir, path))
+        _tidy(path, lambda: _unlink(tombstone_path(ai_dir, path)))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
-            _drop_pending(ai_dir, path)
+            _tidy(path, lambda: _drop_pending(ai_dir, path))
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
-            _warn_operation(path)
+            _tidy(path, lambda: _warn_operation(path))
 
 
 def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
@@ -3662,6 +3669,25 @@ def _remove_empty_history(folder: str) -> None:
         folder = parent(folder)
 
 
+def _tidy(path: str, step: Callable[[], object]) -> None:
+    """Run ``step``, a tidy-up after the write of ``path`` is made (the commit point of
+    a write: removing what the write made redundant, a tombstone, a pending file,
+    warnings): an error of the file system there (:class:`OSError`,
+    :class:`~ai_protocols.errors.AiProtocolsError`) is said on stderr as a warning
+    naming what stands in the way, never raised, so that the command does not fail
+    after its change is made (its retry would make it twice). Raises nothing of its
+    own."""
+    try:
+        step()
+    except (OSError, AiProtocolsError) as error:
+        where = getattr(error, "filename", None) or getattr(error, "path", None)
+        reason = getattr(error, "strerror", None) or str(error)
+        what = f"{where}: {reason}" if where else reason
+        _warn(f"{path} is written (the command is done: do not run it again), but a "
+              f"tidy-up after it failed ({what}); move away what stands there, and the "
+              f"next write tidies up")
+
+
 def _drop_pending(ai_dir: str, path: str) -> None:
     """Remove the pending file of ``path`` and its kept copy: its entries are folded."""
     for pending in (pending_path(path), kept_path(ai_dir, pending_path(path))):
@@ -3753,13 +3779,14 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     say_not_kept(target, written.keep, written.keep_error)
     if then is not None:
         say_not_kept(path, then.keep, then.keep_error)
-    _drop_carried(ai_dir, moves)
-    _drop_pending(ai_dir, path)
+    # (the move is done: what follows tidies up, and a failure there only warns, _tidy)
+    _tidy(target, lambda: _drop_carried(ai_dir, moves))
+    _tidy(target, lambda: _drop_pending(ai_dir, path))
     if then is None:
-        _unlink(kept_path(ai_dir, path))
+        _tidy(target, lambda: _unlink(kept_path(ai_dir, path)))
     else:  # a new session is in the file's place: the tombstone has nothing to say
-        _unlink(tomb)
-    storage.fsync_dir(parent(path))
+        _tidy(target, lambda: _unlink(tomb))
+    _tidy(target, lambda: storage.fsync_dir(parent(path)))
 
 
 def _commit_target(edit: SessionEdit, written: storage.Prepared,
