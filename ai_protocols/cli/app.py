@@ -401,7 +401,7 @@ def merge_kept(target: str | None, wording: str) -> None:
     into that session's archive instead. With no committed version of both, an
     entry the two word differently (of one section and minute, alike in words)
     is kept once, in the file's words (--wording kept: the kept copy's); the
-    other words are named. When the file is a version from before a rollover
+    other words are written whole into the Log. When the file is a version from before a rollover
     that git's HEAD holds (an editor's stale buffer saved over it), HEAD's
     version is the newer one. Prints the file that gained entries.
     """
