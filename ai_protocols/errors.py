@@ -36,6 +36,7 @@ __all__ = [
     "NoSession",
     "NotAGitRepository",
     "OtherSession",
+    "OutputLost",
     "PathLocked",
     "RolloverUndone",
     "SessionRemoved",
@@ -717,6 +718,27 @@ class StorageError(AiProtocolsError):
         reason = error.strerror or str(error)
         super().__init__(f"the file system refused {path}: {reason}" +
                          (f"; {advice}" if advice else ""))
+
+
+class OutputLost(AiProtocolsError):
+    """Standard output could not be written (a full disk, ``> /dev/full``; a descriptor
+    that is closed, ``>&-``) by a command that was carried out: what it changes is
+    changed, only what it printed is lost. ``error`` is the ``OSError`` of the write
+    (``None``: standard output was closed when the command began). Never for a reader
+    that went away (``| head``: exit 141, quietly). Not "nothing was changed", as exit 9
+    says: an agent that ran the command again would make its change twice
+    (docs/decisions.md, "Issue 16, fourteenth round")."""
+
+    exit_code = 16
+
+    def __init__(self, error: OSError | None) -> None:
+        self.error = error
+        reason = "it is closed" if error is None else (error.strerror or str(error))
+        super().__init__(f"standard output could not be written ({reason}), but the command "
+                         "was carried out: what it changes is changed, only what it printed "
+                         "is lost; do not run it again (its change would be made twice): "
+                         "'ai-protocols show' or 'ai-protocols status' shows where things "
+                         "stand")
 
 
 class BeingEdited(AiProtocolsError):

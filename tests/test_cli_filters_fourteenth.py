@@ -58,20 +58,24 @@ def test_every_duration_lists_or_is_refused_never_a_traceback(project: Path,
         assert (fast.returncode, fast.stderr.startswith("Error: --since")) == (4, True)
 
 
-@pytest.mark.parametrize("option", ["--agent", "--runtime", "--since"])
+@pytest.mark.parametrize(("option", "value"), [("--agent", ""), ("--runtime", ""),
+                                               ("--since", ""), ("--agent", " "),
+                                               ("--runtime", "  "), ("--since", " ")])
 def test_an_empty_filter_is_refused_not_taken_as_none(project: Path, run: Runner,
-                                                      option: str) -> None:
+                                                      option: str, value: str) -> None:
     run("start", "--title", "Open")
-    for result in both(project, "list", option, ""):
+    for result in both(project, "list", option, value):
         assert result.returncode == 4, (result.stdout, result.stderr)
-        assert result.stderr.startswith(f"Error: {option} '' cannot be used: ")
+        assert result.stderr.startswith(f"Error: {option} '{value}' cannot be used: ")
         assert "none has started" not in result.stdout + result.stderr
     for result in both(project, "list", "--agent", "nobody"):  # a filter that matches none
         assert (result.returncode, result.stdout) == (0, "No session matches --agent nobody.\n")
 
 
 @pytest.mark.parametrize("args", [["log", "--progress", "x"], ["show"], ["show", "--json"],
-                                  ["wrap-up", "done"]])
+                                  ["wrap-up", "done"], ["resume"], ["resume", "--json"],
+                                  ["status"], ["status", "--json"], ["list"],
+                                  ["list", "--json"]])
 def test_outside_a_project_the_advice_is_init_not_start(tmp_path: Path,
                                                         args: list[str]) -> None:
     nowhere = tmp_path / "not-a-project"
@@ -92,6 +96,10 @@ def test_in_a_project_without_a_session_the_advice_is_still_start(repo: Path) ->
     for result in both(repo, "log", "--progress", "x"):
         assert result.returncode == 3
         assert result.stderr.endswith("run 'ai-protocols start' first\n")
+    for args in (["resume"], ["status"], ["list"], ["status", "--json"], ["list", "--json"]):
+        for result in both(repo, *args):  # (a git work tree: a project, read as one)
+            assert (result.returncode, result.stderr) == (0, ""), args
+    assert "Start one with: ai-protocols start" in both(repo, "resume")[0].stdout
 
 
 # -- issue 14, fourteenth round: the order of one call, as the user guide gives it -------------

@@ -71,7 +71,9 @@ def cli() -> None:
     init); the task board (docs/tasks.md): 20 no such task, 21 task held by
     another agent, 22 path locked by another agent, 23 check found changes
     outside the working set or inside another's lock, 24 task closed;
-    14 not a git work tree or git failed, 15 checkpoint restore refused.
+    14 not a git work tree or git failed, 15 checkpoint restore refused;
+    16 done, but standard output could not be written (do not run it
+    again); 141 the reader of standard output went away.
     """
 
 
@@ -702,8 +704,7 @@ def hooks_plugin_dir() -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--note", help="What the checkpoint is (kept in its commit and the session; "
-                             "- reads it from stdin, @FILE from a file).")
+@click_options("checkpoint")
 @click.pass_context
 @errors_to_exit
 def checkpoint(ctx: click.Context, note: str | None) -> None:

@@ -234,9 +234,11 @@ class InOrderGroup(click.Group):
                     at += 1
                 at += 1
             try:
-                scan(own, known, strict=False)
+                read = scan(own, known, strict=False)
             except UsageProblem as problem:
                 raise click.UsageError(str(problem), ctx) from None
+            if read is not None:  # (how each was given: text_option reads it, as for a command)
+                ctx.meta[GIVEN] = read[0]
         return super().parse_args(ctx, args)
 
 

@@ -12,7 +12,13 @@ import os
 import sys
 
 from ai_protocols.cli.options import text_of
-from ai_protocols.cli.output import display, print_json, print_path, render_session
+from ai_protocols.cli.output import (
+    display,
+    print_json,
+    print_path,
+    refuse_outside_a_project,
+    render_session,
+)
 from ai_protocols.lean import datetime, shell_quote
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.project import Project
@@ -54,12 +60,18 @@ def _bounded_session(project: Project, session: Session) -> str:
     ``ai-protocols show`` gives the whole: an agent runs ``start`` by routine, and
     its output goes into the agent's context (docs/decisions.md, "Issue 16, sixth
     review (rollover output and what moves)")."""
-    from ai_protocols.session.resume import DEFAULT_MAX_BYTES
+    from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
 
-    whole = render_session(session)
-    if len(whole) <= DEFAULT_MAX_BYTES // 4 or len(whole.encode("utf-8")) <= DEFAULT_MAX_BYTES:
-        return whole
-    from ai_protocols.session.resume import resume_context
+    # Read brief (Project.start): each closed item left out is shown on a line of at
+    # least 9 characters ("  [X] ?  " and its text) and a newline, so that past
+    # DEFAULT_MAX_BYTES // 10 of them the whole cannot fit, and is not made.
+    if session.left_out <= DEFAULT_MAX_BYTES // 10:
+        from ai_protocols.session.layout import whole as read_whole
+
+        whole = render_session(read_whole(session))
+        if len(whole) <= DEFAULT_MAX_BYTES // 4 or \
+                len(whole.encode("utf-8")) <= DEFAULT_MAX_BYTES:
+            return whole
 
     note = "(the whole session: ai-protocols show)"
     fitted = resume_context(project, session, max_bytes=DEFAULT_MAX_BYTES - len(note) - 1)
@@ -80,7 +92,7 @@ def start(title_given: Given | None, task: str | None = None,
         from ai_protocols.board.board import Board
 
         Board(project).linkable(task)  # (a done task too: refused, exit 24)
-    report = project.start(title, objective=objective)  # ("" refused, as "   ")
+    report = project.start(title, objective=objective, brief=True)  # ("" refused, as "   ")
     _warn_unmerged_others(project)
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
@@ -238,7 +250,7 @@ def _linked_task(project: Project) -> tuple[str, datetime | None] | None:
     from ai_protocols.errors import AiProtocolsError
 
     try:
-        session = project.show()
+        session = project.show(brief=True)  # (its Log's task lines)
     except AiProtocolsError:
         return None
     if not session.task:
@@ -300,7 +312,8 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
     """``list [--agent ID] [--runtime R] [--since WHEN] [--json]``."""
     moment = None
     for name, value in (("--agent", agent), ("--runtime", runtime)):
-        if value == "":  # (no session has an empty id: it would match none, silently)
+        if value is not None and not value.strip():  # (no id is empty or spaces: it
+            # would match none, silently; docs/tasks.md's rule for ids)
             from ai_protocols.errors import InvalidText
 
             raise InvalidText(name, value, f"give a value, or leave {name} out to list all")
@@ -308,8 +321,11 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         from ai_protocols.cli.since import parse_since
 
         moment = parse_since(since)
+    project = Project.discover()
+    if not os.path.lexists(project.ai_dir_text):  # (no .ai/: nothing to list; a stat)
+        refuse_outside_a_project()
     if json:  # (in pieces of bytes: 100,000 rows are tens of megabytes)
-        pieces = Project.discover().list_json(agent=agent, runtime=runtime, since=moment)
+        pieces = project.list_json(agent=agent, runtime=runtime, since=moment)
         binary = getattr(sys.stdout, "buffer", None)
         if binary is None:  # a text-only stdout, such as a StringIO
             _echo(b"".join(pieces).decode("utf-8", "surrogateescape"), nl=False)
@@ -318,7 +334,6 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         binary.writelines(pieces)
         binary.flush()
         return
-    project = Project.discover()
     rows = project.list_sessions(agent=agent, runtime=runtime, since=moment)
     for row in rows:
         when = row.latest.strftime("%Y-%m-%d %H:%M") if row.latest != datetime.min else "?"
@@ -442,6 +457,8 @@ def status(json: bool) -> None:
     """``status [--json]``."""
     project = Project.discover()
     rows = project.status()
+    if not rows:
+        refuse_outside_a_project()
     _warn_unmerged_others(project)
     if json:
         print_json([row.to_json() for row in rows])

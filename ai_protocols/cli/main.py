@@ -87,16 +87,22 @@ def _resume(parsed: Parsed) -> int | None:
 
 
 def _checkpoint(args: list[str]) -> int | None:
-    """``checkpoint`` and ``checkpoint --note TEXT`` (``--note=TEXT``); every other form
-    (a subcommand, help, ``-`` or ``@FILE``...) goes to click."""
-    if not args:
-        note = None
-    elif len(args) == 2 and args[0] == "--note" and not args[1].startswith(("-", "@")):
-        note = args[1]
-    elif len(args) == 1 and args[0].startswith("--note="):
-        note = args[0][len("--note="):]
-    else:
-        return None
+    """``checkpoint [--note TEXT]``, read by :func:`~ai_protocols.cli.options.scan` from
+    the one table of options, its text as every text option's
+    (:func:`~ai_protocols.cli.options.text_of`: ``--note=TEXT`` as it is, ``--note -``
+    standard input, ``--note @FILE`` a file); every other form (a subcommand, help,
+    ``--``...) goes to click, which reads it the same way."""
+    note = None
+    if args:  # (checkpoint alone: nothing more to import)
+        from ai_protocols.cli.options import UsageProblem, known, scan, text_of
+
+        try:
+            read = scan(args, known("checkpoint"), strict=True)
+        except UsageProblem:
+            return None  # click says it, with the usage line
+        if read is None:
+            return None
+        note = text_of(read[0][-1])  # (read first: nothing is taken yet)
     import os
 
     from ai_protocols.paths import (
@@ -198,6 +204,9 @@ def _end_now(code: int) -> NoReturn:
             stream.flush()
         except (OSError, AttributeError, ValueError):
             code = code or 1
+    lost = _LOST[0]
+    if lost is not None and not code:  # (a reader gone: 1, as the hook says)
+        code = 1 if isinstance(lost, BrokenPipeError) else _finish(code)  # type: ignore[assignment]
     os._exit(code)
 
 
@@ -308,17 +317,77 @@ def _guarded(command: Callable[[], int | None]) -> int | None:
         return report_error(error)
 
 
+#: What writing standard output met first: an ``OSError`` (``EPIPE``: its reader gone;
+#: ``ENOSPC``...), ``True`` when it was closed as the command began (``>&-``), or ``None``.
+_LOST: list[OSError | bool | None] = [None]
+
+
+def _guard_stdout() -> None:
+    """Standard output made one that never fails a command halfway: a write it refuses
+    (a reader gone, a full disk, ``> /dev/full``) is kept in :data:`_LOST` and what
+    follows goes to ``/dev/null``, so that the command is carried out whole, and
+    :func:`_finish` says so at the end. A closed descriptor 1 (``>&-``) is opened on
+    ``/dev/null`` first, so that no file the command opens takes it. The cost: a class
+    and two wrappers made, about 0.08 ms a command (docs/performance.md)."""
+    import io
+    import os
+
+    old = sys.stdout
+    if old is None:
+        _LOST[0] = True
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 1:
+            os.dup2(fd, 1)
+            os.close(fd)
+
+    class Guarded(io.FileIO):
+        def write(self, data: object) -> int:  # type: ignore[override]
+            if _LOST[0] is None:
+                try:
+                    return super().write(data)  # type: ignore[arg-type]
+                except OSError as error:
+                    _LOST[0] = error
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self.fileno())
+            return len(data)  # type: ignore[arg-type]
+
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(Guarded(1, "w", closefd=False)),
+        encoding=old.encoding if old is not None else "utf-8",
+        errors=old.errors if old is not None else "backslashreplace",
+        line_buffering=old.line_buffering if old is not None else False)
+
+
+def _finish(code: object) -> object:
+    """The exit code of a command that ended with ``code``, once what it printed is
+    written: a reader gone, 141, quietly; standard output that refused a write (or was
+    closed) in a command that was carried out, 16
+    (:class:`~ai_protocols.errors.OutputLost`), never 9's "nothing was changed"; a
+    command that failed keeps its own code."""
+    try:  # noqa: SIM105 (contextlib: an import on every call)
+        sys.stdout.flush()
+    except (OSError, ValueError):  # (a write refused is kept in _LOST)
+        pass
+    lost = _LOST[0]
+    if lost is None or code not in (0, None):
+        return code
+    if isinstance(lost, BrokenPipeError):
+        from ai_protocols.cli.output import READER_GONE
+
+        return READER_GONE
+    from ai_protocols.cli.output import output_lost
+
+    return output_lost(lost if isinstance(lost, OSError) else None)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _guard_stdout()
     code = _run_fast(sys.argv[1:])
     if code is not None:
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            from ai_protocols.cli.output import reader_gone
-
-            code = reader_gone()
-        sys.exit(code)
+        sys.exit(_finish(code))
     from ai_protocols.cli.app import main as cli
 
-    cli()
+    try:
+        cli()
+    except SystemExit as done:
+        sys.exit(_finish(done.code))

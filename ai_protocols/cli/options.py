@@ -1,7 +1,7 @@
 """The one table of the hot commands' options, and the reading of command lines.
 
 Each option of ``log``, ``show``, ``resume``, ``hook``, ``start``, ``wrap-up``,
-``status`` and ``list`` is declared once, in
+``status``, ``list`` and ``checkpoint`` is declared once, in
 :data:`OPTIONS` (``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
 :mod:`ai_protocols.cli.app` get their options from :func:`click_options`; the
@@ -113,6 +113,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),
     ),
     "status": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
+    "checkpoint": (Option("--note", "one", "What the checkpoint is (kept in its commit and "
+                                           "the session; - reads it from stdin, @FILE from "
+                                           "a file)."),),
 }
 #: The options that ask click for help, whatever the command.
 HELP = ("-h", "--help")
@@ -416,7 +419,8 @@ def task_of(given: list[Given]) -> str | None:
 def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
     """The text ``given`` stands for: its value, except for a value given as its own
     argument (``--progress VALUE``, not ``--progress=VALUE``) that is ``-``, standard
-    input, or ``@FILE``, the file ``FILE`` (relative to the working directory); the
+    input, or ``@FILE``, the file ``FILE`` (relative to the working directory; ``@``
+    alone names no file: it is the text ``@``); the
     value of a path option (:data:`PATH_OPTIONS`) is always as it is. What
     is read must be UTF-8; trailing line breaks are dropped, as the shell's
     ``$(cat FILE)`` drops them. Raises :class:`~ai_protocols.errors.InvalidText`
@@ -428,7 +432,7 @@ def text_of(given: Given, stdin: BinaryIO | None = None) -> str:
     from ai_protocols.session.text import MAX_TEXT
 
     value = given.value or ""
-    if not given.separate or not (value == "-" or value.startswith("@")) or \
+    if not given.separate or not (value == "-" or (value[:1] == "@" and value != "@")) or \
             given.name in PATH_OPTIONS:  # (a path is a name, never a text to read)
         return value
     limit = 4 * MAX_TEXT + 1  # UTF-8: at most 4 bytes a character; one more tells "too long"

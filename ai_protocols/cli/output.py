@@ -33,7 +33,9 @@ __all__ = [
     "READER_GONE",
     "display",
     "driver_configured_note",
+    "drop_stdout",
     "json_pieces",
+    "output_lost",
     "print_checkpoint",
     "print_json",
     "print_json_items",
@@ -42,6 +44,7 @@ __all__ = [
     "print_resume",
     "print_task_link",
     "reader_gone",
+    "refuse_outside_a_project",
     "render_session",
     "report_error",
 ]
@@ -78,18 +81,30 @@ def report_error(error: BaseException) -> int:
 def _no_project_instead(error: BaseException) -> BaseException:
     """:class:`~ai_protocols.errors.NoProject` (exit 13, "run 'ai-protocols init'") for a
     missing session file when the working directory is in no project
-    (:func:`~ai_protocols.paths.in_a_project`): there, "run 'ai-protocols start' first"
-    would lead to ``start``'s own refusal. ``error`` itself otherwise. Only on this error
-    path, so no command pays for the search (docs/decisions.md, issue 16, fourteenth
-    round)."""
+    (:func:`refuse_outside_a_project`); ``error`` itself otherwise."""
+    from ai_protocols.errors import NoProject
+
+    try:
+        refuse_outside_a_project()
+    except NoProject as outside:
+        return outside
+    return error
+
+
+def refuse_outside_a_project() -> None:
+    """Raise :class:`~ai_protocols.errors.NoProject` (exit 13, "run 'ai-protocols init'")
+    when the working directory is in no project (:func:`~ai_protocols.paths.in_a_project`:
+    no ``AI_PROJECT_ROOT``, no folder holding ``.ai/`` or ``.git`` from here up): there,
+    advice to run ``start`` would lead to ``start``'s own refusal. The commands call it
+    only when they found no session, so none pays for the search otherwise
+    (docs/decisions.md, issue 16, fourteenth round)."""
     import os
 
     from ai_protocols.errors import NoProject
     from ai_protocols.paths import in_a_project
 
-    if in_a_project():
-        return error
-    return NoProject(os.path.realpath(os.getcwd()))  # type: ignore[arg-type]
+    if not in_a_project():
+        raise NoProject(os.path.realpath(os.getcwd()))  # type: ignore[arg-type]
 
 
 def print_log_report(report: LogReport) -> None:
@@ -288,7 +303,11 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
 
 
 def print_resume(context: ResumeContext, as_json: bool) -> None:
-    """The resume context as text, or as JSON on one line: the bytes its bound counts."""
+    """The resume context as text, or as JSON on one line: the bytes its bound counts.
+    Outside any project, :class:`~ai_protocols.errors.NoProject` instead
+    (:func:`refuse_outside_a_project`)."""
+    if context.session is None and not context.removed:
+        refuse_outside_a_project()
     if as_json:
         from ai_protocols.session.resume import dumps
 
@@ -411,10 +430,24 @@ READER_GONE = 141
 def reader_gone() -> int:
     """The reader of stdout went away (``| head``): leave quietly with
     :data:`READER_GONE`, never 1 (which says the tool has a bug)."""
+    drop_stdout()
+    return READER_GONE
+
+
+def drop_stdout() -> None:
+    """What is still to be written on standard output goes to ``/dev/null``."""
     import os
 
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return READER_GONE
+    if sys.stdout is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def output_lost(error: OSError | None) -> int:
+    """Report that standard output could not be written once the command was carried out
+    (:class:`~ai_protocols.errors.OutputLost`, exit 16), through :func:`report_error`."""
+    from ai_protocols.errors import OutputLost
+
+    return report_error(OutputLost(error))
 
 
 def driver_configured_note(config: str) -> str:

@@ -113,11 +113,23 @@ def asks_to_continue(prompt: str) -> bool:
     return any(text == phrase or text.startswith(phrase + " ") for phrase in CONTINUE_PHRASES)
 
 
+#: What makes the payload's bytes not the prompt's letters, so that only reading it
+#: (:func:`~ai_protocols.lean.loads`) tells: a JSON escape (``\\u0063ontinue``), a NUL
+#: (UTF-16 or UTF-32, which JSON allows and every hook reads: each ASCII character has
+#: one), and the two characters whose lower case (``str.lower``, which
+#: :func:`asks_to_continue` applies) holds ASCII letters, U+212A KELVIN SIGN (``k``) and
+#: U+0130 (``i``), in UTF-8.
+_NOT_AS_IS = (b"\\u", b"\x00", "\u212a".encode(), "\u0130".encode())
+
+
 def might_ask_to_continue(payload: bytes) -> bool:
-    """A test that costs no import: ``False`` when no continuation phrase's first word
-    is anywhere in the payload's bytes, so that :func:`asks_to_continue` would say no."""
+    """A test that costs no import: ``False`` only when :func:`asks_to_continue` would
+    say no whatever the prompt: no continuation phrase's first word is anywhere in the
+    payload's bytes, and nothing in them (:data:`_NOT_AS_IS`) can stand for letters that
+    the bytes do not show; else ``True``, and the payload is read."""
     lowered = payload.lower()
-    return any(word in lowered for word in _FIRST_WORDS)
+    return any(word in lowered for word in _FIRST_WORDS) or \
+        any(form in payload for form in _NOT_AS_IS)
 
 
 def run_hook(event: str, runtime: str, payload: bytes,
@@ -270,7 +282,8 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
         problems: list[str] = []
         try:
             # (a compaction is no resumption of a paused session: the agent was running)
-            report = project.start(others=False, resume=source != "compact")  # (the
+            report = project.start(others=False, resume=source != "compact",  # (the
+                                   brief=True)
             # context lists the others)
         except AiProtocolsError as error:  # not recorded; what can be read still goes out
             report, _ = None, problems.append(str(error))
@@ -295,7 +308,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                 if edit.rolled is not None:  # this write moves entries out: the context
                     # tells of the file as written (read before this hook's own lines)
                     context = _paused(report.resumed_pause,
-                                      _context_of(project, edit.session(), git))
+                                      _context_of(project, edit.session(brief=True), git))
                     shown = _digest(data, context)
                 edit.set_properties(
                     ("AGENT_SESSION", _text(data.get("session_id"))),
@@ -400,7 +413,7 @@ def _context(project: Project) -> tuple[str, Session | None]:
 
     git = start_state(project.root_text)
     try:
-        session = project.show()
+        session = project.show(brief=True)
     except NoSession:
         session = None
     except BaseException:
@@ -452,7 +465,7 @@ def _pre_compact(project: Project, data: dict[str, object], runtime: str,
             edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
                                 ("COMPACTED", edit.stamp))
             edit.note(f"{runtime}: context compaction ({trigger})")
-        written = edit.session()  # as written (what waited for Emacs is in): no read again
+        written = edit.session(brief=True)  # as written (what waited for Emacs is in)
     except AiProtocolsError as error:  # not counted; the context still goes out
         stderr = f"ai-protocols hook PreCompact: the compaction is not recorded: {error}\n"
     context = _context_of(project, written) if written is not None else _context(project)[0]

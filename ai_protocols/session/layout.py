@@ -461,23 +461,155 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in properties.items()}
 
 
-def read_session(path: str, text: str | list[str]) -> Session:
+def read_session(path: str, text: str | list[str], *, brief: bool = False) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over.
     ``text``: the file's text, or a list holding it alone, which is emptied: the text is
     then freed as soon as the entries are read, before the Log is put in order (a
-    10 MB file's text is 10 MB of the peak of ``show --json``)."""
+    10 MB file's text is 10 MB of the peak of ``show --json``).
+
+    ``brief``: what ``resume``, ``start`` and the hooks' context read, at a cost that
+    does not grow with the closed history (issue 16, fourteenth round): the closed
+    items the tool writes in Progress and Next steps (:data:`BRIEF_KINDS`) and the
+    Log's ``done:`` lines (:func:`_brief_entries`) are passed over by a ``str`` test
+    of their line, never parsed; ``session.left_out`` counts the items,
+    ``session.left_out_log`` the Log lines. Everything else reads as without it
+    (``tests/test_scan_fourteenth.py`` holds the two equal); :func:`whole` reads the
+    rest when a reader needs it."""
     # No cyclic garbage collection while a big file's hundred thousand entries are made
     # (each collection would walk all those made before; about a third of the time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _read_session(path, text)
+        return _read_session(path, text, brief)
     finally:
         if collecting:
             gc.enable()
 
 
-def _read_session(path: str, text: str | list[str]) -> Session:
+#: The kinds of entry whose closed items a brief read passes over (:func:`read_session`):
+#: a reader of the resume context shows only their open ones.
+BRIEF_KINDS = ("progress", "next")
+
+
+def whole(session: Session) -> Session:
+    """``session`` itself, or, when it was read brief (:func:`read_session`) and left
+    something out, the file read again whole. Raises what reading raises
+    (:class:`~ai_protocols.errors.UnreadableSession`, ``OSError``,
+    :class:`~ai_protocols.storage.files.NotRegular`)."""
+    if not session.left_out and not session.left_out_log:
+        return session
+    path = session.path_text
+    full = read_session(path, storage.decode(path, storage.read_regular(path)))
+    full.pending, full.unlinked = session.pending, session.unlinked
+    return full
+
+
+#: How a closed item the tool writes begins, after the newline before it.
+_CLOSED = "\n- [X] ["
+
+
+def other_lines(base: str, lo: int, hi: int, items: bool) -> Iterator[int]:
+    """Where each line of ``base[lo:hi]`` (``lo`` a line's start, after a newline) that
+    a brief read may not pass over begins, in order: with ``items``, each that does not
+    begin ``- [X] [``; found by halving the text, a half passed over whole when it holds
+    as many :data:`_CLOSED` as newlines (two ``str.count``: no regular expression,
+    which the hot paths do not import, nor a look at each line from Python). Without
+    (the Log), each that is not ``- [``, a ``]`` and `` done: ``, line by line."""
+    if not items:
+        at = lo
+        while at < hi:
+            following = base.find("\n", at, hi) + 1 or hi
+            close = base.find("] ", at + 3, following) if base.startswith("- [", at) else -1
+            if close < 0 or not base.startswith("done: ", close + 2):
+                yield at
+            at = following
+        return
+    size = len(_CLOSED)
+    parts = [(lo, hi)]
+    while parts:
+        a, b = parts.pop()
+        lines = base.count("\n", a - 1, b - 1)  # (the newlines before its lines)
+        if base.count(_CLOSED, a - 1, b - 2 + size) == lines:
+            continue  # (every line of it a closed item)
+        if lines == 1:
+            yield a
+            continue
+        middle = base.rfind("\n", a, (a + b) // 2) + 1
+        if middle <= a:
+            middle = base.find("\n", (a + b) // 2, b - 1) + 1
+        parts += ((middle, b), (a, middle))  # (the first half first)
+
+
+def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
+    """:func:`_entries` less the one-line closed items the tool writes, and the count of
+    those passed over: with ``items`` (Progress, Next steps) the lines that begin
+    ``- [X] [``; without (the Log), those that begin ``- [`` and a ``]`` followed by
+    `` done: ``. Such a line is passed over only when the next line of the section (if
+    any) begins with neither white space nor a line end (the item is that one line, as
+    :func:`iter_entries` reads it), and only while every line of the section before it
+    begins ``- ``, or with white space before anything but ``#+``, ``\\`` or ``:``
+    (no block, LaTeX environment or drawer, which may hold such a line): from the first
+    other line on, the rest is read whole. The other lines are read as :func:`_entries`
+    reads them, each run of them numbered from its first line. Only the lines that are
+    not passed over are looked at one by one (:func:`other_lines` finds them)."""
+    start, end = section.body_start, section.body_end
+    if start >= end:
+        return [], 0
+    base, lo, hi = doc.window(start, end)
+    kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
+    rest = end  # from this line on, every line is read
+    index, at = start, lo
+    for place in other_lines(base, lo, hi, items):
+        index += base.count("\n", at, place)
+        at = place
+        first = base[place:place + 1]
+        if first in (" ", "\t", "\r", "\n") and index > start and \
+                (not kept or kept[-1][0] != index - 1):  # (the item before goes on)
+            before = base.rfind("\n", lo, place - 1) + 1 or lo
+            kept.append((index - 1, max(before, lo)))
+        kept.append((index, place))
+        if first != "-" or not base.startswith("- ", place):
+            stop = base.find("\n", place, hi)
+            line = base[place:hi if stop == -1 else stop]
+            if first not in (" ", "\t", "\r", "\n") or \
+                    line.lstrip(" \t").startswith(("#+", "\\", ":")):
+                rest = index
+                break
+    found: list[Entry] = []
+    run_first = run_at = -1
+    previous, kept_offset = -2, lo
+    read = 0
+    for number, offset in kept:
+        if number != previous + 1 and run_first >= 0:
+            found += read_entries(_split(base[run_at:_line_end(base, kept_offset, hi)]),
+                                  doc.newline, run_first)
+            run_first = -1
+        if run_first < 0:
+            run_first, run_at = number, offset
+        previous, kept_offset = number, offset
+        read += 1
+    if run_first >= 0:
+        stop = hi if rest < end else _line_end(base, kept_offset, hi)
+        found += read_entries(_split(base[run_at:stop]), doc.newline, run_first)
+        read += end - rest - 1 if rest < end else 0
+    return found, end - start - read
+
+
+def _line_end(base: str, at: int, hi: int) -> int:
+    """Where the line that begins at ``at`` of ``base[:hi]`` ends, past its newline."""
+    return base.find("\n", at, hi) + 1 or hi
+
+
+def _split(text: str) -> list[str]:
+    """``text``'s lines, each with its newline (as :class:`OrgFile` splits them)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    last = lines.pop()
+    if last != "\n":
+        lines.append(last[:-1])
+    return lines
+
+
+def _read_session(path: str, text: str | list[str], brief: bool = False) -> Session:
     doc = OrgFile(text.pop() if isinstance(text, list) else text)
     del text
     headline = session_headline(doc)
@@ -486,15 +618,25 @@ def _read_session(path: str, text: str | list[str]) -> Session:
     session = _session_of(path, headline)
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
-        session.entries[kind.kind] = _entries(doc, section) if section is not None else []
-    session.current = next((e for e in reversed(session.progress)  # ([-] is not done)
-                            if e.done is False and _is_current(doc, e)), None)
+        if section is None:
+            session.entries[kind.kind] = []
+        elif brief and kind.kind in BRIEF_KINDS:
+            session.entries[kind.kind], left = _brief_entries(doc, section, True)
+            session.left_out += left
+        else:
+            session.entries[kind.kind] = _entries(doc, section)
+    session.current = _current(doc, headline, session.progress)
     summary = find_section(doc, headline, "summary")
     if summary is not None:
         start, end, summary_text = _summary_span(doc, summary)
         session.summary = summary_text if end > start else None
     log = find_section(doc, headline, "log")
-    logged = _entries(doc, log) if log is not None else []
+    if log is None:
+        logged = []
+    elif brief:
+        logged, session.left_out_log = _brief_entries(doc, log, False)
+    else:
+        logged = _entries(doc, log)
     session.earlier = read_earlier(doc, headline, path)
     del doc  # (its text, when the caller gave it in a list)
     session.log = chronology(session, logged)
@@ -1648,6 +1790,30 @@ def _session_of(path: str, headline: Headline) -> Session:
     )
 
 
+def _current(doc: OrgFile, session: Headline, progress: list[Entry]) -> Entry | None:
+    """The step in progress: the last open item of ``progress`` (the Progress section's)
+    whose checkbox is :data:`CURRENT_BOX`. Each ``[-]`` of the section's text is placed
+    by its line and column (``str`` searches in its window), so that no line of a big
+    section is split (issue 16, fourteenth round: a split of 2 MiB of closed items
+    cost more than the brief read)."""
+    if not any(e.done is False for e in progress):  # ([-] is not done)
+        return None
+    section = find_section(doc, session, "progress")
+    if section is None or section.body_start >= section.body_end:
+        return None
+    base, lo, hi = doc.window(section.body_start, section.body_end)
+    marks: set[tuple[int, int]] = set()
+    line, counted = section.body_start, lo
+    found = base.find(CURRENT_BOX, lo, hi)
+    while found >= 0:
+        line += base.count("\n", counted, found)
+        counted = found
+        marks.add((line, found - (base.rfind("\n", lo, found) + 1 or lo)))
+        found = base.find(CURRENT_BOX, found + 1, hi)
+    return next((e for e in reversed(progress) if e.done is False and
+                 (e.line, e.box) in marks), None) if marks else None
+
+
 def _is_current(doc: OrgFile, entry: Entry) -> bool:
     """Whether ``entry``'s checkbox is :data:`CURRENT_BOX`."""
     return entry.box is not None and \
@@ -2083,7 +2249,9 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
 def read_info(path: str, kind: Literal["open", "archived"],
               judge: Callable[[Session], str] | None = None) -> list[SessionInfo]:
     """The ``list`` row of the session file at ``path``, read from its first 64 KiB
-    (where its session headline and property drawer are); ``[]`` when it has gone.
+    (where its session headline and property drawer are, as the tool writes it; else,
+    a person's own headlines first, from the whole file: the session headline may be
+    anywhere, docs/user-guide.md); ``[]`` when it has gone.
     A symbolic link is listed with empty fields, never followed. An archive with no
     ENDED property gets the time its name starts with. ``judge`` gives an open file's
     state from its session headline (a :class:`Session` without entries); a link, or
@@ -2107,6 +2275,8 @@ def read_info(path: str, kind: Literal["open", "archived"],
         found: bool = True
         props = _unescaped(first)
     else:
+        if len(head) == 65536:  # (a person's own headlines first, past 64 KiB: the whole)
+            text = storage.read_regular(path).decode("utf-8", "replace")
         headline = session_headline(OrgFile(text))
         found, props = headline is not None, _properties(headline) if headline else {}
     info = SessionInfo(

@@ -208,6 +208,11 @@ class Session:
     #: --all`` leaves them out, and the next write links them again or removes them
     #: when every entry of theirs is elsewhere (docs/decisions.md, eighth review).
     unlinked: list[str] = factory(list)
+    #: Read brief (``layout.read_session(brief=True)``: ``resume``, ``start``, the hooks):
+    #: how many closed Progress and Next steps items were passed over, and how many
+    #: ``done:`` lines of the Log (``layout.whole`` reads the file again whole).
+    left_out: int = 0
+    left_out_log: int = 0
     path_text = TextOf("path")
 
     def items(self, kind: str) -> list[Entry]:

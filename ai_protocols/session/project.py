@@ -72,6 +72,7 @@ from ai_protocols.storage import files as storage
 # Emacs lock check): the methods that write or judge import it (issue 16, part e).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from ai_protocols.liveness.clock import Moment
@@ -293,10 +294,12 @@ class Project:
         :class:`~ai_protocols.errors.StorageError`."""
         return self._read(clean_path(path))
 
-    def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None
-              ) -> Session | None:
+    def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
+              brief: bool = False) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
-        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs.
+        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs;
+        with ``brief``, without its closed items
+        (:func:`~ai_protocols.session.layout.read_session`), as the resume context needs.
         ``gone``: extended with the linked earlier files neither here nor kept
         (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read."""
         found = storage.read_file(path)
@@ -323,7 +326,7 @@ class Project:
         else:
             held = [text]
             del text
-            session = read_session(path, held)  # (it frees the text once it is parsed)
+            session = read_session(path, held, brief=brief)  # (it frees the text once read)
         if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
             from ai_protocols.session.transaction import moved_away
 
@@ -332,15 +335,17 @@ class Project:
                 return None
         return session
 
-    def show_file(self, path: str | os.PathLike[str], *, whole: bool = False) -> Session:
+    def show_file(self, path: str | os.PathLike[str], *, whole: bool = False,
+                  brief: bool = False) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; with ``whole``,
         with the entries moved to its earlier-entries files too
-        (:func:`~ai_protocols.session.rollover.read_whole`). Raises
+        (:func:`~ai_protocols.session.rollover.read_whole`); with ``brief``, read brief
+        (:func:`~ai_protocols.session.layout.read_session`: for a resume context). Raises
         :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
         :class:`~ai_protocols.errors.SessionRemoved` when something other than this
         tool removed it), and what :meth:`read` raises."""
         path = clean_path(path)
-        session = self._read(path)
+        session = self._read(path, brief=brief and not whole)
         if whole and session is not None and session.earlier:
             from ai_protocols.session.rollover import read_whole
 
@@ -433,9 +438,9 @@ class Project:
             return None
         return next((kept for kept in copies if os.path.isfile(kept)), None)
 
-    def show(self, *, whole: bool = False) -> Session:
+    def show(self, *, whole: bool = False, brief: bool = False) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
-        return self.show_file(self.path_text, whole=whole)
+        return self.show_file(self.path_text, whole=whole, brief=brief)
 
     def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
         """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`
@@ -445,7 +450,7 @@ class Project:
 
         git = start_state(self.root_text)  # git runs while the session file is read
         try:
-            session = self.read(self.path_text)
+            session = self._read(clean_path(self.path_text), brief=True)  # (what it shows)
         except BaseException:
             git()  # (no process left behind)
             raise
@@ -540,7 +545,7 @@ class Project:
 
     def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
               others: bool = True, objective: str | None = None,
-              resume: bool = True) -> StartReport:
+              resume: bool = True, brief: bool = False) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
@@ -563,7 +568,9 @@ class Project:
         A session of this agent that was paused (``ai-protocols pause``) is resumed:
         ``resumed_pause`` says what its pause said; with ``resume=False`` (the
         SessionStart of a compaction: the agent was running, it did not come back) it
-        stays paused, and ``state`` says so.
+        stays paused, and ``state`` says so. With ``brief``, the session reported is read
+        brief when it is the file found (:func:`~ai_protocols.session.layout.read_session`:
+        its closed items left out), for a caller that shows its resume context.
         A fresh session where this agent's own was adopted by another agent says so in
         ``adopted`` and in its Log
         (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
@@ -650,7 +657,7 @@ class Project:
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
-            existing = self.read(self.path_text)
+            existing = self._read(clean_path(self.path_text), brief=brief)
             copy_of = self._archived_copy() if existing is not None and \
                 existing.status == WRAPPED_UP else None
             if copy_of is not None:
@@ -1027,16 +1034,6 @@ class Project:
 
     # -- listing --------------------------------------------------------------------------
 
-    def _left_by_a_move(self, path: str) -> bool:
-        """Whether ``path`` is what a move killed before its end left (a session that is
-        archived or adopted already): not listed as live."""
-        if not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
-            return False
-        try:
-            return os.path.lexists(path) and self._read(path) is None
-        except AiProtocolsError:
-            return False
-
     def _listing(self, agent: str | None, runtime: str | None,
                  since: datetime | None) -> archive_index.Listing:
         """The open session files, read each time and each with its state (as ``status``
@@ -1053,12 +1050,32 @@ class Project:
                                   me if session.path_text == self.path_text else None)
             return "live" if state.state == "mine" else state.state
 
-        opened = [archive_index.row_of(info) for path in self._session_files()
-                  if not self._left_by_a_move(path) for info in read_info(path, "open", judge)]
+        opened = [row for path in self._session_files() for row in self._open_row(path, judge)]
         found = archive_index.archived(self.ai_dir_text, self.sessions_dir_text,
                                        lambda path: read_info(path, "archived"))
         found.others[:0] = opened  # open files first: they come first among rows that tie
         return archive_index.select(found, agent=agent, runtime=runtime, since=since)
+
+    def _open_row(self, path: str, judge: Callable[[Session], str]) -> list[archive_index.Row]:
+        """``list``'s row of the open session file ``path`` (``[]`` when it is gone or a
+        move left it), read as ``status`` reads it (:meth:`_read`, ``head``: the session
+        headline wherever it stands, a file that cannot be read ``unknown``), its state
+        ``judge``'s: one rule for both commands."""
+        from ai_protocols.storage import archive_index
+
+        try:
+            session = self._read(path, head=True)
+        except (UnreadableSession, UnsafePath):  # (as status: unknown, with what it shows)
+            return [archive_index.row_of(info)
+                    for info in read_info(path, "open", lambda _session: "unknown")]
+        if session is None:
+            return []
+        info = SessionInfo(kind="open", path=path, agent_id=session.agent_id,
+                           title=session.title, description=session.description,
+                           status=session.status, started=session.started,
+                           updated=session.updated, ended=session.ended)
+        info.state = judge(session)
+        return [archive_index.row_of(info)]
 
     def list_sessions(self, *, agent: str | None = None, runtime: str | None = None,
                       since: datetime | None = None) -> list[SessionInfo]:

@@ -426,8 +426,8 @@ def _adopted(project: Project, session: Session | None) -> str | None:
     ``None`` otherwise."""
     if session is not None and (session.progress or session.next_steps or session.decisions
                                 or session.discoveries or session.blockers or
-                                len(session.log) > 3):
-        return None
+                                session.left_out or len(session.log) > 3):
+        return None  # (an item a brief read left out: the sections are not empty)
     if session is None:
         from ai_protocols.session.names import tombstone_path
 
@@ -438,6 +438,16 @@ def _adopted(project: Project, session: Session | None) -> str | None:
     if session is None:
         said = adopted_away(project.ai_dir_text, project.path_text)
         return None if said is None else f"this agent's session was {said}"
+    if session.left_out_log:  # (read brief: the Log's length is that of the whole)
+        from ai_protocols.errors import AiProtocolsError
+        from ai_protocols.session.layout import whole
+
+        try:
+            session = whole(session)
+        except (OSError, AiProtocolsError, storage.NotRegular):
+            return None
+        if len(session.log) > 3:
+            return None
     line = next((e.text for e in session.log if e.text.startswith(ADOPTED_AWAY)), None)
     return None if line is None else \
         f"this agent's session before this one was {line[len(ADOPTED_AWAY):]}"
@@ -502,8 +512,13 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         return other
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
         return None
+    from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
 
+    try:
+        session = whole(session)  # (every entry compared: not a brief read's)
+    except (OSError, AiProtocolsError, storage.NotRegular):
+        return None
     # (what the file lacks, by kind: a reword of the file's is said below as its own,
     # not as an entry it lacks)
     found = compared(newer, session)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import product, repeat
+from itertools import chain, product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
@@ -66,6 +66,7 @@ from ai_protocols.session.layout import (
     is_own_earlier,
     iter_entries,
     move_links,
+    other_lines,
     parse_earlier_link,
     read_earlier,
     read_session,
@@ -84,7 +85,8 @@ if TYPE_CHECKING:
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
            "SUPERSEDED", "Planned", "blank_box", "edited_digests", "entry_digest", "held_by",
            "held_entries", "history_folder", "identity", "in_written_order", "is_ours",
-           "link_again", "linked_earlier", "missing_linked", "named_as_ours",
+           "least_movable", "link_again", "linked_earlier", "may_move", "missing_linked",
+           "most_movable", "named_as_ours",
            "of_another_session", "plan", "read_whole", "redundant_and_not",
            "redundant_strays", "relink", "same_session", "sorted_strays",
            "superseded_edits", "unlinked_earlier"]
@@ -218,12 +220,15 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     headline = session_headline(doc)
     if headline is None:
         return None
+    most = most_movable(doc, headline)
+    if sum(most.values()) < LEAST:  # (nothing parsed: a file held by what stays)
+        return None
     import heapq  # (only here: a rollover is rare)
 
     collecting = gc.isenabled()
     gc.disable()  # (hundreds of thousands of entries, none in a cycle: as read_session)
     try:
-        sections = _movable(doc, headline)
+        sections = _movable(doc, headline, most)
     finally:
         if collecting:
             gc.enable()
@@ -288,7 +293,7 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
     headline = session_headline(doc)
     if headline is None:
         return 0, ""
-    sections = _movable(doc, headline)
+    sections = _movable(doc, headline, most_movable(doc, headline))
     movable = {MOVABLE[rank]: s.total for rank, s in sections.items()}
     links = {line for line, _, _ in earlier_links(doc, headline, every=True)}
     held: list[tuple[int, str]] = []
@@ -298,16 +303,41 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
             continue
         # (its entries only: not its heading and drawer, which no one can close, nor
         # the tool's own links to earlier-entries files, which no one should remove)
-        size = sum(len(line) if line.isascii() else len(line.encode("utf-8"))
-                   for at, line in enumerate(doc.iter_between(child.body_start,
-                                                              child.subtree_end),
-                                             start=child.body_start)
-                   if at not in links)
+        size = _bytes_between(doc, child.body_start, child.subtree_end)
+        size -= sum(len(line) if line.isascii() else len(line.encode("utf-8"))
+                    for line in (next(doc.iter_between(at, at + 1)) for at in links
+                                 if child.body_start <= at < child.subtree_end))
         size -= movable.get(child.properties.get("CUSTOM_ID", ""), 0)
         held.append((size, child.title))
     held.sort(key=lambda h: -h[0])
     text = ", ".join(f"{title} {_size(size)}" for size, title in held[:3] if size >= 1024)
     return sum(movable.values()), text
+
+
+def _bytes_between(doc: OrgFile, start: int, end: int) -> int:
+    """The bytes of UTF-8 of ``doc``'s lines ``start`` to ``end``, counted a chunk's
+    window at a time (:meth:`~ai_protocols.org.file.OrgFile.window`: no line split)."""
+    total = 0
+    at = start
+    while at < end:
+        chunk, local = doc.locate(at)
+        if local == 0:  # (a headline's line: not in a window)
+            piece = next(doc.iter_between(at, at + 1))
+            at += 1
+        else:
+            stop = min(end, at + chunk.count - local)
+            base, lo, hi = doc.window(at, stop)
+            piece = base[lo:hi]
+            at = stop
+        total += len(piece) if piece.isascii() else len(piece.encode("utf-8"))
+    return total
+
+
+def may_move(doc: OrgFile) -> bool:
+    """Whether :func:`plan` may move entries out of ``doc`` (past the bound): what
+    :func:`most_movable` finds comes to :data:`LEAST` bytes. ``False`` is sure."""
+    headline = session_headline(doc)
+    return headline is not None and sum(most_movable(doc, headline).values()) >= LEAST
 
 
 def _size(size: int) -> str:
@@ -432,15 +462,112 @@ class _Lines:
         return (base[offsets[n]:offsets[n + 1]] for n in range(len(offsets) - 1))
 
 
-def _movable(doc: OrgFile, session: Headline) -> dict[int, _Section]:
+def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
+    """At least as many bytes as :func:`_movable` finds in each movable section, by
+    rank, without parsing an entry (issue 16, fourteenth round: a file held past the
+    bound by what stays is no longer parsed whole at every write): 0 for a section
+    of closed items only (:data:`CLOSED_ONLY`) that holds no ``[X]`` nor ``[x]``
+    (no closed item), else the bytes of its body."""
+    most: dict[int, int] = {}
+    for rank, key in enumerate(MOVABLE):
+        section = find_section(doc, session, key)
+        if section is None or section.line == session.line or \
+                section.body_start >= section.body_end:
+            continue
+        base, lo, hi = doc.window(section.body_start, section.body_end)
+        if key in CLOSED_ONLY and not _holds(base, lo, hi, "[", ("[X]", "[x]")):
+            most[rank] = 0
+            continue
+        body = base[lo:hi]
+        most[rank] = len(body) if body.isascii() else len(body.encode("utf-8"))
+    return most
+
+
+def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
+    """At most as many bytes as :func:`_movable` finds, without parsing an entry: the
+    one-line closed items the tool writes (``- [X] [...``, at the start of their line,
+    the next line at column 0) in the sections of closed items only
+    (:data:`CLOSED_ONLY`), from the section's start up to its first line that is
+    neither an item (``- ``) nor indented, or indented before ``#``, ``:``, ``\\`` or
+    ``[`` (what may open a container, which holds what follows); lines that hold any
+    of :data:`_MARKS` (which may tie them to what stays) left out, and every line of
+    a file holding a radio target (``<<<``). Characters are counted: no more than
+    their bytes (:func:`~ai_protocols.session.layout.other_lines` finds the others).
+    Read only until ``enough`` bytes are found."""
+    least = 0
+    for key in CLOSED_ONLY:
+        section = find_section(doc, session, key)
+        if section is None or section.line == session.line or \
+                section.body_start >= section.body_end:
+            continue
+        base, lo, hi = doc.window(section.body_start, section.body_end)
+        if _holds(base, 0, len(base), "<", ("<<<",)):
+            return 0
+        at = part = lo  # (the lines from at to the next other line: closed items)
+        while at < hi:  # (a part of about ``enough`` bytes at a time: read only those)
+            end_of_part = hi if hi - part <= enough else \
+                base.find("\n", part + enough, hi) + 1 or hi
+            for place in chain(other_lines(base, part, end_of_part, True), (end_of_part,)):
+                if place > at:
+                    end = place
+                    if place < hi and base[place] in _GOES_ON:  # (its last item may go on)
+                        end = max(base.rfind("\n", at, place - 1) + 1, at)
+                    least += end - at - _marked(base, at, end)
+                    if least >= enough:
+                        return least
+                    at = place
+                if place >= end_of_part:
+                    break
+                at = base.find("\n", place, hi) + 1 or hi
+                line = base[place:at]
+                if not line.startswith("- ") and (line[:1] not in (" ", "\t") or line.lstrip(
+                        " \t").startswith(("#", ":", "\\", "["))):
+                    at = hi  # (the rest of the section may be held: not counted)
+                    break
+            part = end_of_part
+    return least
+
+
+def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> bool:
+    """Whether ``base[lo:hi]`` holds any of ``texts``, which all begin with the character
+    ``first``: its first 256 places are looked at one by one (a search for one
+    character is a ``memchr``, many times quicker than ``str.find`` of a few: a 6 MB
+    text without any of them is searched in under a millisecond), then the texts are
+    searched for."""
+    at = base.find(first, lo, hi)
+    for _ in range(256):
+        if at < 0:
+            return False
+        if base.startswith(texts, at):
+            return True
+        at = base.find(first, at + 1, hi)
+    return any(base.find(text, at, hi) >= 0 for text in texts) if at >= 0 else False
+
+
+def _marked(base: str, start: int, end: int) -> int:
+    """The characters of the lines of ``base[start:end]`` (whole lines) that hold any of
+    :data:`_MARKS` (rare in the tool's entries)."""
+    marked: set[int] = set()
+    for mark in _MARKS:
+        found = base.find(mark, start, end)
+        while found >= 0:
+            marked.add(base.rfind("\n", start, found) + 1 or start)
+            found = base.find(mark, base.find("\n", found, end) + 1 or end, end)
+    return sum((base.find("\n", one, end) + 1 or end) - one for one in marked)
+
+
+def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int, _Section]:
     """The entries that may move, by section rank: the top-level entries of the movable
     sections (an entry inside another's lines moves with it, or stays with it), each
     with ``order`` the latest time of its section up to it (so a section's entries go
-    in file order, the sections interleaved by time)."""
+    in file order, the sections interleaved by time). ``most``: what
+    :func:`most_movable` gave; a section it gives 0 is not read."""
     from array import array  # (only in a rollover: it imports collections.abc)
 
     found: dict[int, _Section] = {}
     for rank, key in enumerate(MOVABLE):
+        if not most.get(rank):
+            continue
         section = find_section(doc, session, key)
         if section is None or section.line == session.line:
             continue

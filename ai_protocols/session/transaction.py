@@ -92,8 +92,10 @@ from ai_protocols.session.rollover import (
     held_entries,
     history_folder,
     is_ours,
+    least_movable,
     link_again,
     linked_earlier,
+    may_move,
     named_as_ours,
     plan,
     relink,
@@ -272,9 +274,10 @@ class SessionEdit:
         return {key: unescape_inline(value)
                 for key, value in self.doc.find(self.line).properties.items()}
 
-    def session(self) -> Session:
-        """The session as the document now reads (``path`` is where it is written)."""
-        return read_session(self.target, self.doc.text)
+    def session(self, *, brief: bool = False) -> Session:
+        """The session as the document now reads (``path`` is where it is written); with
+        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`)."""
+        return read_session(self.target, self.doc.text, brief=brief)
 
     def _writable(self) -> None:
         if self.emacs_lock is not None:
@@ -2219,7 +2222,7 @@ class Editing:
     interpreter's start (docs/performance.md)."""
 
     __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
-                 "_locks", "_new_text", "_now", "_path", "_strays", "_waiting")
+                 "_locks", "_movable", "_new_text", "_now", "_path", "_strays", "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
@@ -2233,6 +2236,9 @@ class Editing:
         self._copies: list[str] = []  # (what a killed rollover left: _settle_strays)
         #: The history folder's files no link names, as read (None: not listed yet).
         self._strays: list[str] | None = None
+        #: LEAST movable bytes found unparsed in the file as read (_way_blocked): the
+        #: warning that no rollover moves what holds it is not computed (_check_bound).
+        self._movable = False
         self._waiting: list[PendingEntry] = []
 
     def __enter__(self) -> SessionEdit:
@@ -2256,7 +2262,9 @@ class Editing:
             if blocked is not None:  # the entries are written all the same, not rolled over
                 _warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
                       f"until it can be): {blocked}")
-                edit, waiting, _, replaced = self._open(roll=False)
+                if edit.rolled is not None:  # (the plan changed the document: read again;
+                    # refused before any plan, it is the file as read, the change made)
+                    edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
                 said = _replaced_warning(path, replaced)
                 edit.operation_said = OPERATION_SAID in said
@@ -2310,9 +2318,17 @@ class Editing:
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (_settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
+            # A way the earlier file cannot take, while the rollover would move entries
+            # (LEAST bytes of them found unparsed): said as the plan's, without making it
+            # at every write (issue 16, fourteenth round).
+            headline = session_headline(doc)
+            self._movable = headline is not None and least_movable(doc, headline) >= LEAST
+            blocked = _way_blocked(ai_dir, path) if self._movable else None
             # On the file as read (and folded): the same file plans the same move.
-            edited = _edited_since_kept(ai_dir, path, doc, read_as)
-            edit.rolled = plan(ai_dir, path, doc, read_as.st_size)
+            # (nothing parsed when nothing can move: a file held by what stays)
+            moves = blocked is None and may_move(doc)
+            edited = _edited_since_kept(ai_dir, path, doc, read_as) if moves else None
+            edit.rolled = plan(ai_dir, path, doc, read_as.st_size) if moves else None
             self._copies = [c for c in copies  # (never the very file this plan writes)
                             if edit.rolled is None or os.path.normpath(c) !=
                             os.path.normpath(edit.rolled.path)]
@@ -2407,7 +2423,7 @@ class Editing:
         # warns and never makes the command one that says nothing changed (a retry
         # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
         # round (merge-kept without a base)".
-        _check_bound(edit, sum(len(piece) for piece in data))
+        _check_bound(edit, sum(len(piece) for piece in data), self._movable)
         _tidy(path, lambda: _drop_earlier(ai_dir, redundant))  # (a killed rollover's)
         if edit.rolled_made:
             made = edit.rolled_made
@@ -2725,17 +2741,25 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
             f"written here); or stay here: {here}")
 
 
-def _check_bound(edit: SessionEdit, size: int) -> None:
+def _check_bound(edit: SessionEdit, size: int, movable: bool = False) -> None:
     """Set ``edit.over_bound`` when the write of ``size`` bytes left the file past
     :data:`~ai_protocols.session.rollover.BOUND` and no later write will move entries
     out: every such write (eleventh review: once was not enough, and a file made past
     the bound by hand was never said), but one that leaves at least
     :data:`~ai_protocols.session.rollover.LEAST` movable bytes without rolling them
     over (the next write does). The size is the write's own; what holds the file is
-    read only then, as :func:`~ai_protocols.session.rollover.plan` read it."""
+    read only then, as :func:`~ai_protocols.session.rollover.plan` read it. ``movable``:
+    :data:`~ai_protocols.session.rollover.LEAST` movable bytes were found in the file
+    as read (a write adds entries, and moves none when it does not roll over)."""
     if size <= BOUND:
         return
     rolled = edit.rolled is not None
+    if not rolled and movable:
+        return
+    if not rolled:  # (LEAST movable bytes found unparsed: the next write rolls them)
+        headline = session_headline(edit.doc)
+        if headline is not None and least_movable(edit.doc, headline) >= LEAST:
+            return
     movable, held = held_by(edit.doc)
     if rolled or movable < LEAST:
         edit.over_bound = held
@@ -3163,16 +3187,25 @@ def _refuse_links(ai_dir: str, paths: list[str | None]) -> None:
         storage.refuse_symlinks(_base_of(ai_dir, one), one)
 
 
-def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
-    """Why the rollover's earlier file (or its kept copy) cannot be written, said for a
-    person to act on (what to rename or remove), else ``None``: a file where a folder
-    on its way must be, a folder that cannot be written, a file or folder of its name
-    holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
-    link on the way (the caller skips the rollover with that reason: the entry is
-    written all the same, decisions "Issue 16, eighth review (rollover robustness)")."""
-    kept = _kept_earlier(ai_dir, planned.path)
-    _refuse_links(ai_dir, [planned.path, *_kept_copies(ai_dir, planned.path)])
-    for target in (planned.path, kept):
+def _way_blocked(ai_dir: str, path: str) -> str | None:
+    """What :func:`_earlier_blocked` says, before any rollover of the session file
+    ``path`` is planned, of the folders on the way to its earlier file (whatever its
+    name: a file where a folder must be, a folder that cannot be written); asked when
+    the rollover would move entries (:func:`~ai_protocols.session.rollover.least_movable`
+    finds :data:`~ai_protocols.session.rollover.LEAST` bytes of them); ``None`` for a
+    symbolic link on the way (said once the rollover is planned, as before)."""
+    try:
+        return _folders_blocked(ai_dir, join(history_folder(ai_dir, path), "earlier.org"))
+    except AiProtocolsError:
+        return None
+
+
+def _folders_blocked(ai_dir: str, earlier: str) -> str | None:
+    """The first part of :func:`_earlier_blocked`: the folders on the way to the earlier
+    file ``earlier`` and its kept copy."""
+    kept = _kept_earlier(ai_dir, earlier)
+    _refuse_links(ai_dir, [earlier, *_kept_copies(ai_dir, earlier)])
+    for target in (earlier, kept):
         if target is None:
             continue
         folder = parent(target)
@@ -3191,6 +3224,19 @@ def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
             current = step
         if not os.access(current, os.W_OK | os.X_OK):
             return f"the folder {current} cannot be written: give write permission to it"
+    return None
+
+
+def _earlier_blocked(ai_dir: str, planned: Planned) -> str | None:
+    """Why the rollover's earlier file (or its kept copy) cannot be written, said for a
+    person to act on (what to rename or remove), else ``None``: a file where a folder
+    on its way must be, a folder that cannot be written, a file or folder of its name
+    holding other bytes. Raises :class:`~ai_protocols.errors.UnsafePath` for a symbolic
+    link on the way (the caller skips the rollover with that reason: the entry is
+    written all the same, decisions "Issue 16, eighth review (rollover robustness)")."""
+    blocked = _folders_blocked(ai_dir, planned.path)
+    if blocked is not None:
+        return blocked
     if os.path.lexists(planned.path):
         if os.path.isdir(planned.path):
             return f"{planned.path} is a folder: rename or remove it"

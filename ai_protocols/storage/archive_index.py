@@ -12,7 +12,7 @@ it is the same.
 
 The file, UTF-8 text::
 
-    ai-protocols sessions index 2 {"count": N, "keys": BYTES, "texts": BYTES,
+    ai-protocols sessions index 3 {"count": N, "keys": BYTES, "texts": BYTES,
                                    "head": HEAD, "others": [NAME, ...]}
     N key lines:      NAME <TAB> STAT <TAB> LATEST
     N text lines:     TEXT,
@@ -86,7 +86,7 @@ __all__ = ["Listing", "archived", "json_pieces", "record_archive", "row_of", "se
 INDEX_NAME = "sessions.index"
 #: The first line's start. 2: rows have a ``state`` (issue 11); an index of another
 #: version is not used, and the next ``list`` rewrites it.
-MAGIC = "ai-protocols sessions index 2 "
+MAGIC = "ai-protocols sessions index 3 "
 #: Appended lines that ``list`` leaves as they are before it folds them into the block.
 APPENDED_MAX = 256
 #: A file changed this recently may change again within the file system's timestamp
