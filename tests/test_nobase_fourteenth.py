@@ -166,3 +166,25 @@ def test_a_tombstone_path_taken_by_a_folder_warns_after_the_write(
     else:  # (refused before the write: nothing written, a clear error)
         assert "] one\n" not in text, text
         assert "Error:" in done.stderr, done.stderr
+
+
+def test_merge_kept_into_an_archive_without_a_base_keeps_both_wordings(
+        project: Path, run: Runner) -> None:
+    """The same rule into an archive: a wrapped-up session copied back by hand with an
+    entry reworded and one typed since (no commit: no base): ``merge-kept`` brings the
+    typed entry into the archive, and the archive holds both wordings of the reworded
+    one (one as the entry, the other whole in its Log)."""
+    run("start", "--title", "T")
+    run("log", "--progress", "logged before the wrap-up")
+    run("wrap-up", "done")
+    archive = next((project / ".ai/sessions").rglob("*.org"))
+    path = project / SESSION
+    text = archive.read_text()
+    line = next(x for x in text.splitlines() if x.endswith("] logged before the wrap-up"))
+    reword = line.replace("logged before the wrap-up", "logged before the wrap-up, again")
+    path.write_text(text.replace(line, reword + "\n- [ ] [2020-01-02 Thu 10:00] typed since"))
+    merged = run("merge-kept")
+    after = archive.read_text()
+    assert "typed since" in _words(after), after
+    assert _held(after, "logged before the wrap-up"), (after, merged.stderr)
+    assert _held(after, "logged before the wrap-up, again"), (after, merged.stderr)

@@ -1353,10 +1353,8 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                       f"{counted(gained, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
                          else "") + (f"; {words[0]}" if words else ""))
-            other = "the kept copy's" if wording == "file" else "the file's"
             for text in left_out:  # (no text is ever dropped: the words left out, whole)
-                edit.note_block(f"merged: {other} words of an entry worded differently, "
-                                f"left out: {text}")
+                edit.note_block(_left_out_said(text, wording))
             if then is not None:
                 then(edit)
         if back:
@@ -1564,7 +1562,12 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     cleanly or a line of either would be dropped. Call holding ``path``'s lock and the
     archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge import (
+        MergeResult,
+        base_rank,
+        entries_lacking,
+        reworded_entries,
+    )
 
     # The discipline of every write of a session file (editing's): never a link on
     # the way, never under a person's unsaved buffer (13th round).
@@ -1582,6 +1585,15 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
                                 archive=True, wording=wording)
     gained = max(entries_lacking(archived, merged.data), 0)
+    if not ancestor and not (base is not None and base_rank(base, archived, newer) > 0):
+        # (no base: an entry the two word differently is kept once; the other words go
+        # into the archive's Log, whole, as merge_kept_into writes them)
+        reworded = reworded_entries(archived, newer, whole=True)
+        if wording == "kept":
+            gained = max(gained - len(reworded), 0)
+        merged = MergeResult(_with_left_out(merged.data, [
+            pair[1 if wording == "file" else 0] for pair in reworded], wording),
+            merged.conflicts)
     # (a put-back copy's lines the archive lacks are that copy's additions, not lines
     # that came back: said as entries gained)
     back = None if ancestor or kept == path else \
@@ -1608,6 +1620,32 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     if back:
         _warn(f"{archive}: {back[1]}")
     return gained
+
+
+def _left_out_said(text: str, wording: str) -> str:
+    """The Log entry's text for the words ``text`` of an entry worded differently that
+    ``merge-kept`` left out, having kept those of ``wording`` (:data:`WORDINGS`)."""
+    other = "the kept copy's" if wording == "file" else "the file's"
+    return f"merged: {other} words of an entry worded differently, left out: {text}"
+
+
+def _with_left_out(data: bytes, left_out: list[str], wording: str) -> bytes:
+    """The session file ``data`` (UTF-8) with an entry stamped now at the end of its Log
+    for each text of ``left_out`` (the words of an entry worded differently that a merge
+    without a base left out, the kept copy's when ``wording`` is ``"file"``, else the
+    file's), written as :meth:`SessionEdit.note_block` writes them; ``data`` as it is
+    when there are none or it holds no session headline. Raises nothing of its own."""
+    if not left_out:
+        return data
+    doc = OrgFile(data.decode("utf-8"))
+    session = session_headline(doc)
+    if session is None:
+        return data
+    stamp = format_timestamp(datetime.now())
+    for text in left_out:
+        append_entry(doc, session.line, "log", entry_lines(stamp,
+                                                           _left_out_said(text, wording)))
+    return b"".join(bytes(piece) for piece in doc.encoded())
 
 
 def _archive_abort_advice(path: str, archive: str, kept: bytes) -> str:
