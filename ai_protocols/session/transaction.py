@@ -2057,7 +2057,7 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
     marked = [group[0] for group in groups if _marked(group[0])]
     return ("both clones closed one session, each into an archive of its own name, and "
             f"git stopped on them (rename/rename): {'; '.join(said)}, and remove the "
-            f"other{'s' if len(found) > 2 else ''}"
+            + ("others" if len(found) > 2 else "other")
             + (f", once you have resolved the conflict markers in {', '.join(marked)}"
                if marked else "")
             + f", with: {' && '.join(commands)} (then 'ai-protocols list' shows the session "
