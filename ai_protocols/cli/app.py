@@ -404,7 +404,7 @@ def merge_kept(target: str | None, wording: str) -> None:
     into that session's archive instead. With no committed version of both, an
     entry the two word differently (of one section and minute, alike in words)
     is kept once, in the file's words (--wording kept: the kept copy's); the
-    other words are named. When the file is a version from before a rollover
+    other words are written whole into the Log. When the file is a version from before a rollover
     that git's HEAD holds (an editor's stale buffer saved over it), HEAD's
     version is the newer one. Prints the file that gained entries.
     """
@@ -419,15 +419,17 @@ def merge_kept(target: str | None, wording: str) -> None:
 
     source = project.path_text if target is None else \
         target_path(project, target, "merge-kept")
-    path, gained = project.merge_kept(target, wording=wording)
+    path, gained, reworded = project.merge_kept(target, wording=wording)
     lacked = counted(gained, "entry", "entries")
+    rewords = f"; {counted(reworded, 'entry', 'entries')} reworded, merged as one " \
+              f"(the words left out are in the Log)" if reworded else ""
     if gained and str(path).startswith(project.sessions_dir_text + os.sep):
         # (the kept copy's session was wrapped up in another clone, or the file was a
         # copy of an archived session put back, and is gone now: its archive)
         what = "the kept copy" if os.path.lexists(source) else "the file"
         click.echo(f"Merged {what} into the archive {path}: {lacked} it lacked.", err=True)
-    elif gained:
-        click.echo(f"Merged the kept copy in: {lacked} the file lacked.", err=True)
+    elif gained or reworded:
+        click.echo(f"Merged the kept copy in: {lacked} the file lacked{rewords}.", err=True)
     else:
         click.echo("Nothing to merge: the file is the version ai-protocols wrote last.",
                    err=True)

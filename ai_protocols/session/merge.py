@@ -2048,10 +2048,14 @@ def _entry_raws(version: _Version) -> dict[tuple[str, str], str]:
             for unit in units if unit.kind == "E"}
 
 
-def reworded_entries(older: bytes, newer: bytes) -> list[tuple[str, str]]:
+def reworded_entries(older: bytes, newer: bytes, *,
+                     whole: bool = False) -> list[tuple[str, str]]:
     """The entries the session files ``older`` and ``newer`` word differently
     (:func:`reworded_pairs`), as ``(older's first line, newer's first line)``, in
-    ``older``'s order; ``[]`` when either is no session file this module reads."""
+    ``older``'s order; with ``whole``, each entry's every line instead (its trailing
+    blank lines and line endings left out, the lines joined by ``"\\n"``): what
+    ``merge-kept`` writes into the Log of the words it left out, so that no text is
+    dropped. ``[]`` when either is no session file this module reads."""
     try:
         one, two = (_read(data.decode("utf-8", "replace")) for data in (older, newer))
     except ValueError:
@@ -2059,8 +2063,21 @@ def reworded_entries(older: bytes, newer: bytes) -> list[tuple[str, str]]:
     if one is None or two is None:
         return []
     first = {(name, u.key): u for name, units in one.chunks.items() for u in units}
+    if whole:
+        return [(_entry_block(first[key].raw), _entry_block(twin.raw))
+                for key, twin in reworded_pairs(one, two).items()]
     return [(first[key].raw.split("\n", 1)[0].strip(), twin.raw.split("\n", 1)[0].strip())
             for key, twin in reworded_pairs(one, two).items()]
+
+
+def _entry_block(raw: str) -> str:
+    """An entry unit's lines without their endings (``"\\r\\n"`` or ``"\\n"``), its
+    trailing blank lines left out, joined by ``"\\n"``; the first line's indentation
+    stripped."""
+    lines = [line.rstrip("\r") for line in raw.split("\n")]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines).strip()
 
 
 def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:

@@ -880,11 +880,12 @@ class Project:
 
     def merge_kept(self, target: str | None = None,
                    now: datetime | Moment | None = None, *,
-                   wording: str = "file") -> tuple[Path, int]:
+                   wording: str = "file") -> tuple[Path, int, int]:
         """Merge a session file with the newer version the tool kept of it (what exit 6,
         :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
         or a session file's path (default: the caller's). Returns the file that gained
-        entries and how many: the session file, or the archive of the kept copy's
+        entries, how many, and how many entries worded differently were merged as one:
+        the session file, or the archive of the kept copy's
         session when another clone wrapped it up (the file's own session carries on);
         see :func:`ai_protocols.session.transaction.merge_kept_into`. The
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
@@ -899,10 +900,10 @@ class Project:
 
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
         root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
-        where, gained = merge_kept_into(self.ai_dir_text, path, now=now,
-                                        then=lambda edit: record_head(edit, root),
-                                        wording=wording)
-        return Path(where), gained
+        where, gained, reworded = merge_kept_into(self.ai_dir_text, path, now=now,
+                                                  then=lambda edit: record_head(edit, root),
+                                                  wording=wording)
+        return Path(where), gained, reworded
 
     # -- other agents ---------------------------------------------------------------------
 

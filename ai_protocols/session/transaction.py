@@ -57,7 +57,13 @@ from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp, parse_timestamp, strip_ending, unescape_inline
+from ai_protocols.org.syntax import (
+    entry_lines,
+    format_timestamp,
+    parse_timestamp,
+    strip_ending,
+    unescape_inline,
+)
 from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
 from ai_protocols.session.layout import (
     ACTIVE,
@@ -295,6 +301,14 @@ class SessionEdit:
         it is made inert there, :func:`~ai_protocols.session.layout.log_line`)."""
         self._writable()
         append_entry(self.doc, self.line, "log", [log_line(self.stamp, text)])
+
+    def note_block(self, text: str) -> None:
+        """Append ``text`` (any text, of several lines too) to the Log section as one
+        entry stamped now, as an entry's text is written
+        (:func:`~ai_protocols.org.syntax.entry_lines`: inline and made inert when it
+        fits one line, else an example block), every character kept."""
+        self._writable()
+        append_entry(self.doc, self.line, "log", entry_lines(self.stamp, text))
 
     def apply(self, entry: LogEntry, *, folding: bool = False) -> str:
         """Splice ``entry`` in (see :func:`ai_protocols.session.layout.apply_entry`);
@@ -1203,13 +1217,14 @@ def lacking(ai_dir: str, path: str) -> tuple[int, bool, str]:
 def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                then: Callable[[SessionEdit], object] | None = None,
                wording: str = "file") -> int:
-    """:func:`merge_kept_into`, how many entries were gained only."""
+    """:func:`merge_kept_into`, how many entries were gained only (an entry kept in
+    the kept copy's words, a reword, not among them)."""
     return merge_kept_into(ai_dir, path, now=now, then=then, wording=wording)[1]
 
 
 def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                     then: Callable[[SessionEdit], object] | None = None,
-                    wording: str = "file") -> tuple[str, int]:
+                    wording: str = "file") -> tuple[str, int, int]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -1217,17 +1232,21 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     merge-kept``). One edit transaction: the two are merged entry by entry
     (:func:`ai_protocols.session.merge.merge_diverged_bytes`: every entry of both, the
     drawer as the merge driver merges it) and written, with a Log line saying so.
-    Returns the file that gained entries and how many: ``path``, or the archive of the
-    kept copy's session when it was wrapped up in another clone
-    (:func:`_merge_into_archive`); 0, writing nothing, when the file is its
-    kept copy or not older than it (nothing to merge). The base of the three-way merge
-    is the newest version git committed (from ``HEAD``) that both derive from
+    Returns the file that gained entries, how many (entries the file lacked; an entry
+    kept in the kept copy's words is a reword, not among them) and how many entries
+    the two word differently were merged as one (reworded): ``path``, or the archive
+    of the kept copy's session when it was wrapped up in another clone
+    (:func:`_merge_into_archive`; its reworded count 0); 0 and 0, writing nothing,
+    when the file is its kept copy or not older than it (nothing to merge). The base
+    of the three-way merge is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
     one, what both hold, and an entry the two word differently (the only one of its
     section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
     is kept once, in the words of ``wording`` (``"file"``, the default: a person's
     edit after git put the file back; ``"kept"``: the kept copy's), the other words
-    named in the Log line and on stderr. ``then``: called with the edit before
+    written whole into the Log (an entry after the ``merged:`` line) and named on
+    stderr: no text is dropped (docs/decisions.md, "Issue 14, fourteenth round
+    (merge-kept without a base)"). ``then``: called with the edit before
     it is written (the caller records where ``HEAD`` is now:
     :func:`ai_protocols.session.pause.record_head`). Raises
     :class:`~ai_protocols.errors.OtherSession` when the file is another session than
@@ -1254,11 +1273,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if put_back is not None:
             return put_back, _merge_into_archive(ai_dir, path, path,
                                                  storage.read_regular(path), put_back,
-                                                 wording=wording)
+                                                 wording=wording), 0
         try:
             here = os.stat(path, follow_symlinks=False)
         except OSError:
-            return path, 0
+            return path, 0, 0
         try:
             there = os.stat(kept, follow_symlinks=False)
         except OSError:
@@ -1278,7 +1297,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if older == newer:
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0
+                return path, 0, 0
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1289,13 +1308,14 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 if other.archived is None:
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
-                                                           other.archived, wording=wording)
+                                                           other.archived,
+                                                           wording=wording), 0
         if from_head is None and not _kept_is_later(older, newer):
             # (a person's save, say: the file is not the older one; unless it is one
             # from before a rollover HEAD holds, saved over the file after the kept copy)
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0
+                return path, 0, 0
             text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
@@ -1317,7 +1337,12 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries",
                                 rolled=rolled, restore=from_head)
-        gained = entries_lacking(whole, merged.data)
+        # (an entry kept in the kept copy's words is no entry the file lacked: a reword)
+        gained = max(entries_lacking(whole, merged.data), 0) - \
+            (len(reworded) if wording == "kept" else 0)
+        gained = max(gained, 0)
+        left_out = [pair[1 if wording == "file" else 0] for pair in
+                    reworded_entries(older, newer, whole=True)] if reworded else []
         back = _came_back(older, newer, base, merged.data,
                           {line for pair in reworded for line in pair})
         words = _wording_said(reworded, wording)
@@ -1331,20 +1356,21 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             _record_superseded(marked, replaced)
             result = marked.text
         with editing(ai_dir, path, now=now, held=True, new_text=result) as edit:
-            count = max(gained, 0)
             whose = "ai-protocols kept" if from_head is None else \
                 "git's HEAD holds (from after its rollover)"
             edit.note(f"merged: the newer version {whose} of this file, "
-                      f"{counted(count, 'entry', 'entries')} the file lacked"
+                      f"{counted(gained, 'entry', 'entries')} the file lacked"
                       + (f" (no committed version of both found: {back[0]})" if back
                          else "") + (f"; {words[0]}" if words else ""))
+            for text in left_out:  # (no text is ever dropped: the words left out, whole)
+                edit.note_block(_left_out_said(text, wording))
             if then is not None:
                 then(edit)
         if back:
             _warn(f"{path}: {back[1]}")
         if words:
             _warn(f"{path}: {words[1]}")
-    return path, max(gained, 0)
+    return path, gained, len(reworded)
 
 
 def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
@@ -1372,16 +1398,15 @@ def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, s
     kept_words, other = ("the file's", "the kept copy's") if mine else \
         ("the kept copy's", "the file's")
     count = counted(len(reworded), "entry", "entries")
-    left = "; ".join(quoted(pair[1] if mine else pair[0], 80) for pair in reworded[:3]) + \
-        (" ..." if len(reworded) > 3 else "")
+    left = "; ".join(quoted(pair[1] if mine else pair[0]) for pair in reworded)
     return (f"{count} worded differently in the file and the kept copy: {kept_words} "
             f"words kept",
             f"{count} worded differently in the file and the kept copy (of one section "
             f"and minute, and alike in words: one entry, reworded), with no committed "
             f"version of both to say which changed it: kept {kept_words} words, left out "
-            f"{other} ({left}); to keep {other} instead, type them back in by hand "
-            f"(merge-kept --wording {'kept' if mine else 'file'} chooses them before a "
-            f"merge)")
+            f"{other} ({left}), written whole into the Log after the 'merged:' line; to "
+            f"keep {other} instead, type them back in by hand (merge-kept --wording "
+            f"{'kept' if mine else 'file'} chooses them before a merge)")
 
 
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
@@ -1573,7 +1598,12 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     cleanly or a line of either would be dropped. Call holding ``path``'s lock and the
     archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge import (
+        MergeResult,
+        base_rank,
+        entries_lacking,
+        reworded_entries,
+    )
 
     # The discipline of every write of a session file (editing's): never a link on
     # the way, never under a person's unsaved buffer (13th round).
@@ -1591,6 +1621,15 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
                                 archive=True, wording=wording)
     gained = max(entries_lacking(archived, merged.data), 0)
+    if not ancestor and not (base is not None and base_rank(base, archived, newer) > 0):
+        # (no base: an entry the two word differently is kept once; the other words go
+        # into the archive's Log, whole, as merge_kept_into writes them)
+        reworded = reworded_entries(archived, newer, whole=True)
+        if wording == "kept":
+            gained = max(gained - len(reworded), 0)
+        merged = MergeResult(_with_left_out(merged.data, [
+            pair[1 if wording == "file" else 0] for pair in reworded], wording),
+            merged.conflicts)
     # (a put-back copy's lines the archive lacks are that copy's additions, not lines
     # that came back: said as entries gained)
     back = None if ancestor or kept == path else \
@@ -1621,6 +1660,32 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     if back:
         _warn(f"{archive}: {back[1]}")
     return gained
+
+
+def _left_out_said(text: str, wording: str) -> str:
+    """The Log entry's text for the words ``text`` of an entry worded differently that
+    ``merge-kept`` left out, having kept those of ``wording`` (:data:`WORDINGS`)."""
+    other = "the kept copy's" if wording == "file" else "the file's"
+    return f"merged: {other} words of an entry worded differently, left out: {text}"
+
+
+def _with_left_out(data: bytes, left_out: list[str], wording: str) -> bytes:
+    """The session file ``data`` (UTF-8) with an entry stamped now at the end of its Log
+    for each text of ``left_out`` (the words of an entry worded differently that a merge
+    without a base left out, the kept copy's when ``wording`` is ``"file"``, else the
+    file's), written as :meth:`SessionEdit.note_block` writes them; ``data`` as it is
+    when there are none or it holds no session headline. Raises nothing of its own."""
+    if not left_out:
+        return data
+    doc = OrgFile(data.decode("utf-8"))
+    session = session_headline(doc)
+    if session is None:
+        return data
+    stamp = format_timestamp(datetime.now())
+    for text in left_out:
+        append_entry(doc, session.line, "log", entry_lines(stamp,
+                                                           _left_out_said(text, wording)))
+    return b"".join(bytes(piece) for piece in doc.encoded())
 
 
 def _archive_abort_advice(path: str, archive: str, kept: bytes) -> str:
@@ -2032,7 +2097,7 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
     marked = [group[0] for group in groups if _marked(group[0])]
     return ("both clones closed one session, each into an archive of its own name, and "
             f"git stopped on them (rename/rename): {'; '.join(said)}, and remove the "
-            f"{'others' if len(found) > 2 else 'other'}"
+            + ("others" if len(found) > 2 else "other")
             + (f", once you have resolved the conflict markers in {', '.join(marked)}"
                if marked else "")
             + f", with: {' && '.join(commands)} (then 'ai-protocols list' shows the session "
@@ -2416,11 +2481,13 @@ class Editing:
                       f"relative path made to name the same file from the archive), and "
                       f"what it names is not moved")
             _move(ai_dir, edit, doc.encoded(), moves)
-            _drop_earlier(ai_dir, redundant)
-            _drop_unlinked_copies(ai_dir, path, doc)
-            _warn_moved_folder(ai_dir, path, edit.earlier_to, moves)
+            # (the commit point: what follows tidies up, and a failure there only warns)
+            _tidy(edit.target, lambda: _drop_earlier(ai_dir, redundant))
+            _tidy(edit.target, lambda: _drop_unlinked_copies(ai_dir, path, doc))
+            _tidy(edit.target,
+                  lambda: _warn_moved_folder(ai_dir, path, edit.earlier_to, moves))
             if not edit.operation_said:
-                _warn_operation(edit.target)
+                _tidy(edit.target, lambda: _warn_operation(edit.target))
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -2428,18 +2495,23 @@ class Editing:
         say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
                                           locked=True))
+        # The commit point: the file is written. What follows tidies up; a failure there
+        # warns and never makes the command one that says nothing changed (a retry
+        # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
+        # round (merge-kept without a base)".
         _check_bound(edit, sum(len(piece) for piece in data), self._movable)
-        _drop_earlier(ai_dir, redundant)  # (earlier files a killed rollover left)
+        _tidy(path, lambda: _drop_earlier(ai_dir, redundant))  # (a killed rollover's)
         if edit.rolled_made:
-            _untracked_note(ai_dir, path, edit.rolled_made)
+            made = edit.rolled_made
+            _tidy(path, lambda: _untracked_note(ai_dir, path, made))
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
-        drop_carried_leftovers(ai_dir, path)
-        _unlink(tombstone_path(ai_dir, path))
+        _tidy(path, lambda: drop_carried_leftovers(ai_dir, path))
+        _tidy(path, lambda: _unlink(tombstone_path(ai_dir, path)))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
-            _drop_pending(ai_dir, path)
+            _tidy(path, lambda: _drop_pending(ai_dir, path))
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
-            _warn_operation(path)
+            _tidy(path, lambda: _warn_operation(path))
 
 
 def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
@@ -3719,6 +3791,25 @@ def _remove_empty_history(folder: str) -> None:
         folder = parent(folder)
 
 
+def _tidy(path: str, step: Callable[[], object]) -> None:
+    """Run ``step``, a tidy-up after the write of ``path`` is made (the commit point of
+    a write: removing what the write made redundant, a tombstone, a pending file,
+    warnings): an error of the file system there (:class:`OSError`,
+    :class:`~ai_protocols.errors.AiProtocolsError`) is said on stderr as a warning
+    naming what stands in the way, never raised, so that the command does not fail
+    after its change is made (its retry would make it twice). Raises nothing of its
+    own."""
+    try:
+        step()
+    except (OSError, AiProtocolsError) as error:
+        where = getattr(error, "filename", None) or getattr(error, "path", None)
+        reason = getattr(error, "strerror", None) or str(error)
+        what = f"{where}: {reason}" if where else reason
+        _warn(f"{path} is written (the command is done: do not run it again), but a "
+              f"tidy-up after it failed ({what}); move away what stands there, and the "
+              f"next write tidies up")
+
+
 def _drop_pending(ai_dir: str, path: str) -> None:
     """Remove the pending file of ``path`` and its kept copy: its entries are folded."""
     for pending in (pending_path(path), kept_path(ai_dir, pending_path(path))):
@@ -3810,13 +3901,14 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     say_not_kept(target, written.keep, written.keep_error)
     if then is not None:
         say_not_kept(path, then.keep, then.keep_error)
-    _drop_carried(ai_dir, moves)
-    _drop_pending(ai_dir, path)
+    # (the move is done: what follows tidies up, and a failure there only warns, _tidy)
+    _tidy(target, lambda: _drop_carried(ai_dir, moves))
+    _tidy(target, lambda: _drop_pending(ai_dir, path))
     if then is None:
-        _unlink(kept_path(ai_dir, path))
+        _tidy(target, lambda: _unlink(kept_path(ai_dir, path)))
     else:  # a new session is in the file's place: the tombstone has nothing to say
-        _unlink(tomb)
-    storage.fsync_dir(parent(path))
+        _tidy(target, lambda: _unlink(tomb))
+    _tidy(target, lambda: storage.fsync_dir(parent(path)))
 
 
 def _commit_target(edit: SessionEdit, written: storage.Prepared,
