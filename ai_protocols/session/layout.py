@@ -433,8 +433,9 @@ def _own_prefix(line: str, close: int,
     stamp = line[close - 22:close]
     if stamp == last[3]:
         return last[0], done, box, last[3]
-    if not stamp.isascii() or stamp[5] != "-" or stamp[8] != "-" or stamp[11] != " " or \
-            stamp[15] != " " or stamp[18] != ":" or not stamp[12:15].isalpha():
+    if not stamp.isascii() or stamp[0] != "[" or stamp[5] != "-" or stamp[8] != "-" or \
+            stamp[11] != " " or stamp[15] != " " or stamp[18] != ":" or \
+            not stamp[12:15].isalpha():
         return False
     try:  # (digits only, at fixed places: the C parser takes no other character there)
         time = _from_iso(f"{stamp[1:11]}T{stamp[16:21]}")
