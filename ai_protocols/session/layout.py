@@ -1637,17 +1637,24 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
         if kind_name in _SECTION_KIND_NAMES:
             key = (logged_entry.time, kind_name)
             (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
-    entries: list[tuple[int, Entry]] = []
+    entries: list[Entry] = []
+    keys: list[tuple[bool, datetime, int, int]] = []  # (each entry's place in time order)
     for rank, kind in enumerate(SECTION_KINDS):
-        for entry in session.items(kind.kind):
-            line = f"{kind.kind}: {quick_preview(entry.text)}".rstrip()
-            lines = repeated.get((entry.time, kind.kind))
-            if lines is not None and lines.left:
-                lines.take(line)
-                continue
-            entries.append((rank, Entry(entry.time, line, line=entry.line, stamp=entry.stamp)))
-    entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
-                                   pair[1].line))
+        name = kind.kind
+        for entry in session.items(name):
+            line = f"{name}: {quick_preview(entry.text)}".rstrip()
+            time = entry.time
+            if repeated:
+                lines = repeated.get((time, name))
+                if lines is not None and lines.left:
+                    lines.take(line)
+                    continue
+            entries.append(Entry(time, line, None, None, entry.line, None, entry.stamp))
+            keys.append((time is None, time or _EPOCH, rank, entry.line))
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # (no two keys are equal)
+    del keys
+    entries = [entries[at] for at in order]
+    del order
     events: list[Entry] = []
     add = events.append
     ticked = None  # (made for the first done line that names its item by time)
@@ -1682,7 +1689,7 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
                                    line=old.line, stamp=old.stamp)
     merged: list[Entry] = []
     at = 0
-    for _, entry in entries:
+    for entry in entries:
         while at < len(events) and entry.time is not None and _before(events, at, entry.time):
             merged.append(events[at])
             at += 1
@@ -1769,11 +1776,12 @@ def quick_preview(text: str) -> str:
     """:func:`~ai_protocols.session.text.preview` of ``text``, which is ``text`` itself
     when it is one printable line (no control character, no white space but single
     spaces between words) of at most 100 characters without ``::`` (a description
-    list's tag): a big file's Log holds a hundred thousand such texts.
-    ``tests/test_big_files.py`` holds the two equal."""
-    if len(text) <= 100 and text.isprintable() and "  " not in text and "::" not in text \
+    list's tag), and its first 99 characters (white space at their end dropped) and
+    ``…`` when such a line is longer: a big file's Log holds a hundred thousand such
+    texts. ``tests/test_big_files.py`` holds the two equal."""
+    if text.isprintable() and "  " not in text and "::" not in text \
             and text[:1] not in ("", " ") and text[-1] != " ":
-        return text
+        return text if len(text) <= 100 else text[:99].rstrip() + "…"
     return preview(text)
 
 
