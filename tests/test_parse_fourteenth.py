@@ -159,3 +159,30 @@ print(json.dumps(session.to_json(), indent=2, ensure_ascii=False))
     assert len(shown_json["progress"]) == 3000
     assert shown_json["progress"][107]["time"] is None  # (2026-02-30: no such day)
     assert shown_json["progress"][101]["time"] == "2026-10-01T09:07"  # (a Spanish day name)
+
+
+@settings(max_examples=2000)
+@given(st.lists(item_lines(), min_size=1, max_size=4),
+       st.lists(st.datetimes(), max_size=20))
+def test_show_json_s_times_are_the_moments_iso_texts(groups: list[list[str]],
+                                                     moments: list) -> None:
+    """The ISO text of a moment, put together from its day's (remembered) and its hour's
+    and minute's, is ``isoformat(timespec="minutes")``; and ``show --json``'s object
+    texts of entries read from odd timestamps are ``json.dumps`` of ``to_json``."""
+    import ai_protocols.cli.output as output
+    from ai_protocols.org.syntax import iso_minutes
+    from ai_protocols.session import model
+    from ai_protocols.session.layout import read_entries
+
+    for moment in moments:
+        assert iso_minutes(moment) == moment.isoformat(timespec="minutes")
+    entries = read_entries([line + "\n" for group in groups for line in group])
+    logged = [model.Entry(e.time, f"progress: {e.text}", stamp=e.stamp) for e in entries]
+    items = {"progress": model.ObjectTexts(model._entry_text, entries),
+             "log": model.ObjectTexts(model._log_text, logged)}
+    plain = {"progress": [e.to_json() for e in entries],
+             "log": [model._log_json(e) for e in logged]}
+    assert "".join(output.json_pieces(items)) == \
+        json.dumps(plain, indent=2, ensure_ascii=False) + "\n"
+    assert [item["time"] for item in plain["progress"]] == \
+        [e.time.isoformat(timespec="minutes") if e.time else None for e in entries]
