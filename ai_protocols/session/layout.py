@@ -352,7 +352,6 @@ def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
         return
     prefixes = _ITEM_PREFIXES
     own = _own_prefix
-    last: tuple[datetime | None, bool | None, int | None, str] = (None, None, None, "")
     unescape = unescape_inline
     between: list[str] = []  # the lines since the last quick item, for parse_entries
     at = first  # the number of between[0]
@@ -368,14 +367,16 @@ def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
             close = line.find("]", 7 if line.startswith("] [", 4) else 3) + 1
             if close and line.startswith(" ", close) and (
                     after is None or (after and after[0] not in " \t\n")):
-                known = own(line, close, last) if close == 28 or close == 24 else False
+                prefix = line[:close]
+                known = prefixes.get(prefix, False)
                 if known is False:
-                    prefix = line[:close]
-                    known = prefixes.get(prefix, False)
+                    known = own(line, close) if close == 28 or close == 24 else False
                     if known is False:
                         known = _item_prefix(prefix)
-                else:
-                    last = known
+                    else:  # (kept: a file of few timestamps shares their text and time)
+                        if len(prefixes) > 4096:
+                            prefixes.clear()
+                        prefixes[prefix] = known
                 if known is not None:
                     inline = line[close:].strip(" \t\n")  # (one newline, at its end)
         if not inline:
@@ -402,8 +403,9 @@ def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
         yield from _general(between, at)
 
 
-#: The beginnings of items that :func:`read_entries` has asked ``parse_entries`` about:
-#: each with the item's time, checkbox, checkbox column and timestamp, or ``None``.
+#: The beginnings of items that :func:`read_entries` has read (the tool's own by
+#: :func:`_own_prefix`, any other by asking ``parse_entries``): each with the item's
+#: time, checkbox, checkbox column and timestamp, or ``None``.
 _ITEM_PREFIXES: dict[str, tuple[datetime | None, bool | None, int | None, str] | None] = {}
 
 
@@ -411,8 +413,7 @@ _ITEM_PREFIXES: dict[str, tuple[datetime | None, bool | None, int | None, str] |
 _OWN_BOXES = {"X] ": True, " ] ": False, "-] ": False}
 
 
-def _own_prefix(line: str, close: int,
-                last: tuple[datetime | None, bool | None, int | None, str]
+def _own_prefix(line: str, close: int
                 ) -> tuple[datetime | None, bool | None, int | None, str] | bool:
     """How an item of the tool's own form reads, as :func:`_item_prefix` of
     ``line[:close]`` gives it, by fixed positions: ``- [STAMP]`` (``close`` 24) or
@@ -420,9 +421,8 @@ def _own_prefix(line: str, close: int,
     with ASCII digits and letters (``org.syntax.is_own_timestamp``) and a date and time
     that exist; ``False`` for any other prefix, which :func:`_item_prefix` then reads (an
     impossible date too). ``line[close - 1]`` is the first ``]`` after the checkbox, and
-    ``line[close]`` a space. ``last``: the answer for the line before, whose time is
-    reused when the stamp is the same (a big file's entries share their minutes).
-    ``tests/test_parse_fourteenth.py`` holds it to :func:`_item_prefix`."""
+    ``line[close]`` a space. ``tests/test_parse_fourteenth.py`` holds it to
+    :func:`_item_prefix`."""
     if close == 24:
         done = box = None
     else:
@@ -431,8 +431,6 @@ def _own_prefix(line: str, close: int,
             return False
         box = 2
     stamp = line[close - 22:close]
-    if stamp == last[3]:
-        return last[0], done, box, last[3]
     if not stamp.isascii() or stamp[0] != "[" or stamp[5] != "-" or stamp[8] != "-" or \
             stamp[11] != " " or stamp[15] != " " or stamp[18] != ":" or \
             not stamp[12:15].isalpha():
