@@ -381,6 +381,7 @@ def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
         yield from general
         return
     prefixes = _ITEM_PREFIXES
+    own = _own_prefix
     unescape = unescape_inline
     between: list[str] = []  # the lines since the last quick item, for parse_entries
     at = first  # the number of between[0]
@@ -399,7 +400,13 @@ def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
                 prefix = line[:close]
                 known = prefixes.get(prefix, False)
                 if known is False:
-                    known = _item_prefix(prefix)
+                    known = own(line, close) if close == 28 or close == 24 else False
+                    if known is False:
+                        known = _item_prefix(prefix)
+                    else:  # (kept: a file of few timestamps shares their text and time)
+                        if len(prefixes) > 4096:
+                            prefixes.clear()
+                        prefixes[prefix] = known
                 if known is not None:
                     inline = line[close:].strip(" \t\n")  # (one newline, at its end)
         if not inline:
@@ -426,9 +433,46 @@ def iter_entries(lines: Iterable[str], newline: str = "\n", first: int = 0
         yield from _general(between, at)
 
 
-#: The beginnings of items that :func:`read_entries` has asked ``parse_entries`` about:
-#: each with the item's time, checkbox, checkbox column and timestamp, or ``None``.
+#: The beginnings of items that :func:`read_entries` has read (the tool's own by
+#: :func:`_own_prefix`, any other by asking ``parse_entries``): each with the item's
+#: time, checkbox, checkbox column and timestamp, or ``None``.
 _ITEM_PREFIXES: dict[str, tuple[datetime | None, bool | None, int | None, str] | None] = {}
+
+
+#: The checkboxes of the tool's own items (``line[3:6]``), with the ``done`` each reads as.
+_OWN_BOXES = {"X] ": True, " ] ": False, "-] ": False}
+
+
+def _own_prefix(line: str, close: int
+                ) -> tuple[datetime | None, bool | None, int | None, str] | bool:
+    """How an item of the tool's own form reads, as :func:`_item_prefix` of
+    ``line[:close]`` gives it, by fixed positions: ``- [STAMP]`` (``close`` 24) or
+    ``- [B] [STAMP]`` (28; B one of ``X``, `` ``, ``-``), STAMP ``[YYYY-MM-DD Ddd HH:MM]``
+    with ASCII digits and letters (``org.syntax.is_own_timestamp``) and a date and time
+    that exist; ``False`` for any other prefix, which :func:`_item_prefix` then reads (an
+    impossible date too). ``line[close - 1]`` is the first ``]`` after the checkbox, and
+    ``line[close]`` a space. ``tests/test_parse_fourteenth.py`` holds it to
+    :func:`_item_prefix`."""
+    if close == 24:
+        done = box = None
+    else:
+        done = _OWN_BOXES.get(line[3:6])
+        if done is None:
+            return False
+        box = 2
+    stamp = line[close - 22:close]
+    if not stamp.isascii() or stamp[0] != "[" or stamp[5] != "-" or stamp[8] != "-" or \
+            stamp[11] != " " or stamp[15] != " " or stamp[18] != ":" or \
+            not stamp[12:15].isalpha():
+        return False
+    try:  # (digits only, at fixed places: the C parser takes no other character there)
+        time = _from_iso(f"{stamp[1:11]}T{stamp[16:21]}")
+    except ValueError:
+        return False
+    return time, done, box, stamp
+
+
+_from_iso = datetime.fromisoformat
 
 
 def _item_prefix(prefix: str) -> tuple[datetime | None, bool | None, int | None, str] | None:
@@ -1901,17 +1945,24 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
         if kind_name in _SECTION_KIND_NAMES:
             key = (logged_entry.time, kind_name)
             (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
-    entries: list[tuple[int, Entry]] = []
+    entries: list[Entry] = []
+    keys: list[tuple[bool, datetime, int, int]] = []  # (each entry's place in time order)
     for rank, kind in enumerate(SECTION_KINDS):
-        for entry in session.items(kind.kind):
-            line = f"{kind.kind}: {quick_preview(entry.text)}".rstrip()
-            lines = repeated.get((entry.time, kind.kind))
-            if lines is not None and lines.left:
-                lines.take(line)
-                continue
-            entries.append((rank, Entry(entry.time, line, line=entry.line, stamp=entry.stamp)))
-    entries.sort(key=lambda pair: (pair[1].time is None, pair[1].time or _EPOCH, pair[0],
-                                   pair[1].line))
+        name = kind.kind
+        for entry in session.items(name):
+            line = f"{name}: {quick_preview(entry.text)}".rstrip()
+            time = entry.time
+            if repeated:
+                lines = repeated.get((time, name))
+                if lines is not None and lines.left:
+                    lines.take(line)
+                    continue
+            entries.append(Entry(time, line, None, None, entry.line, None, entry.stamp))
+            keys.append((time is None, time or _EPOCH, rank, entry.line))
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # (no two keys are equal)
+    del keys
+    entries = [entries[at] for at in order]
+    del order
     events: list[Entry] = []
     add = events.append
     ticked = None  # (made for the first done line that names its item by time)
@@ -1946,7 +1997,7 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
                                    line=old.line, stamp=old.stamp)
     merged: list[Entry] = []
     at = 0
-    for _, entry in entries:
+    for entry in entries:
         while at < len(events) and entry.time is not None and _before(events, at, entry.time):
             merged.append(events[at])
             at += 1
@@ -2033,11 +2084,12 @@ def quick_preview(text: str) -> str:
     """:func:`~ai_protocols.session.text.preview` of ``text``, which is ``text`` itself
     when it is one printable line (no control character, no white space but single
     spaces between words) of at most 100 characters without ``::`` (a description
-    list's tag): a big file's Log holds a hundred thousand such texts.
-    ``tests/test_big_files.py`` holds the two equal."""
-    if len(text) <= 100 and text.isprintable() and "  " not in text and "::" not in text \
+    list's tag), and its first 99 characters (white space at their end dropped) and
+    ``…`` when such a line is longer: a big file's Log holds a hundred thousand such
+    texts. ``tests/test_big_files.py`` holds the two equal."""
+    if text.isprintable() and "  " not in text and "::" not in text \
             and text[:1] not in ("", " ") and text[-1] != " ":
-        return text
+        return text if len(text) <= 100 else text[:99].rstrip() + "…"
     return preview(text)
 
 
