@@ -75,22 +75,29 @@ def git(project: Path, *args: str) -> None:
                    check=True, capture_output=True)
 
 
-def test_a_committed_symbolic_link_where_a_folder_goes_is_removed_first(
-        project: Path, run: Runner, tmp_path: Path) -> None:
-    """HEAD holds ``link`` as a symbolic link to a folder outside the repository; the
-    checkpoint has a real folder there. ``restore --force`` removes the link (HEAD holds
-    it) and writes the folder: what lies beyond the link is never judged nor touched
-    (it was refused, naming ``link/x.txt``, a file outside the repository)."""
+def link_where_a_folder_was(project: Path, run: Runner, tmp_path: Path) -> Path:
+    """A checkpoint holding the folder ``link/`` (its ``x.txt``), then ``link`` made a
+    symbolic link to a folder outside the repository holding its own ``x.txt``; that
+    folder."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "x.txt").write_text("OUTSIDE\n")
     (project / "link").mkdir()
     (project / "link" / "x.txt").write_text("inside\n")
     run("checkpoint")
-    for child in (project / "link").iterdir():
-        child.unlink()
+    (project / "link" / "x.txt").unlink()
     (project / "link").rmdir()
     (project / "link").symlink_to(outside)
+    return outside
+
+
+def test_a_committed_symbolic_link_where_a_folder_goes_is_removed_first(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """HEAD holds ``link`` as a symbolic link to a folder outside the repository; the
+    checkpoint has a real folder there. ``restore --force`` removes the link (HEAD holds
+    it) and writes the folder: what lies beyond the link is never judged nor touched
+    (it was refused, naming ``link/x.txt``, a file outside the repository)."""
+    outside = link_where_a_folder_was(project, run, tmp_path)
     git(project, "add", "link")
     git(project, "commit", "-qm", "link is a symbolic link now")
     done = run("checkpoint", "restore", "1", "--force")
@@ -104,16 +111,7 @@ def test_an_uncommitted_symbolic_link_where_a_folder_goes_is_named_itself(
         project: Path, run: Runner, tmp_path: Path) -> None:
     """The same link, but the work tree's alone: refused (exit 15), naming ``link``, the
     path in the way, never a file seen through it; nothing changes."""
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "x.txt").write_text("OUTSIDE\n")
-    (project / "link").mkdir()
-    (project / "link" / "x.txt").write_text("inside\n")
-    run("checkpoint")
-    for child in (project / "link").iterdir():
-        child.unlink()
-    (project / "link").rmdir()
-    (project / "link").symlink_to(outside)
+    outside = link_where_a_folder_was(project, run, tmp_path)
     refused = run("checkpoint", "restore", "1", "--force", check=False)
     assert refused.returncode == 15
     assert "work in link;" in refused.stderr and "link/x.txt" not in refused.stderr
