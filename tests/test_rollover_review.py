@@ -120,6 +120,7 @@ _SEGMENT = st.sampled_from(["..", ".", "src", "history", "session-context", "ses
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(_SEGMENT, min_size=1, max_size=4), folder=st.booleans())
 @example(parts=["history", "session-context"], folder=False)  # (the tool's own folder: CI)
+@example(parts=["x[1]"], folder=False)  # (no link for Org: CI, fourteenth round)
 def test_no_link_target_but_the_tools_own_files_is_moved_property(
         rolled_template: Path, tmp_path_factory: pytest.TempPathFactory, parts: list[str],
         folder: bool) -> None:
@@ -160,7 +161,11 @@ def test_no_link_target_but_the_tools_own_files_is_moved_property(
         return  # (the tool's own file, or its own folder of them, removed once empty)
     assert target.exists(), rel
     assert persons() == before, rel
-    assert line in done.stderr
+    if "[" in rel or "]" in rel:  # (no link for Org: a bracket link's target holds no
+        # bracket unescaped, org-link-bracket-re; the line is a person's text, kept)
+        assert line + "\n" in Path(done.stdout.strip()).read_text()
+    else:
+        assert line in done.stderr
 
 
 # -- 2. Symbolic links on the way: nothing written through them --------------------------------
@@ -335,4 +340,5 @@ def test_a_write_after_a_branch_switch_goes_on_and_says_so(project: Path, run: R
 
     assert "On the older branch" in path.read_text()
     warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
-    assert len(warnings) == 1 and "older version" in warnings[0] and "git show" in warnings[0]
+    assert len(warnings) == 1 and "git show" in warnings[0]  # (named as what happened:)
+    assert "the session file of branch 'older'" in warnings[0]
