@@ -79,7 +79,7 @@ def linked_worktrees_inside(common_dir: str, top: str) -> tuple[str, ...]:
 #: checkpoint leaves them out, so that a restore never brings back a stale lock, a stale
 #: auto-save that Emacs offers to recover, or an old backup, and they never count as
 #: uncommitted work.
-EMACS_FILES = (".#*", "#*#", "*~")
+EMACS_FILES = (".#?*", "#?*#", "?*~")
 
 
 def _glob_exclude(path: str) -> list[str]:
