@@ -726,18 +726,30 @@ class StorageError(AiProtocolsError):
 
 class OutputLost(AiProtocolsError):
     """Standard output could not be written (a full disk, ``> /dev/full``; a descriptor
-    that is closed, ``>&-``) by a command that was carried out: what it changes is
-    changed, only what it printed is lost. ``error`` is the ``OSError`` of the write
-    (``None``: standard output was closed when the command began). Never for a reader
-    that went away (``| head``: exit 141, quietly). Not "nothing was changed", as exit 9
-    says: an agent that ran the command again would make its change twice
-    (docs/decisions.md, "Issue 16, fourteenth round")."""
+    that is closed, ``>&-``) by a command that was carried out. ``error`` is the
+    ``OSError`` of the write (``None``: standard output was closed when the command
+    began). Never for a reader that went away (``| head``: exit 141, quietly).
+
+    ``changed`` (the default): the command is one that changes the project, so what it
+    changes is changed and only what it printed is lost: exit 16, never 9's "nothing was
+    changed", since an agent that ran it again would make its change twice. Not
+    ``changed``: a command that changes nothing (``show``, ``resume``, ``status``...,
+    :data:`ai_protocols.cli.output.CHANGES_NOTHING`): exit 9, as any write the file
+    system refused, and running it again is safe (docs/decisions.md, "Issue 16,
+    fifteenth round")."""
 
     exit_code = 16
 
-    def __init__(self, error: OSError | None) -> None:
+    def __init__(self, error: OSError | None, changed: bool = True) -> None:
         self.error = error
+        self.changed = changed
         reason = "it is closed" if error is None else (error.strerror or str(error))
+        if not changed:
+            self.exit_code = 9
+            super().__init__(f"standard output could not be written ({reason}); this "
+                             "command changes nothing: run it again with its output going "
+                             "where it can be written")
+            return
         super().__init__(f"standard output could not be written ({reason}), but the command "
                          "was carried out: what it changes is changed, only what it printed "
                          "is lost; do not run it again (its change would be made twice): "

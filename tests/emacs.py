@@ -15,6 +15,7 @@ real one.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -48,6 +49,9 @@ def _cache() -> Path:
 CACHE = _cache()
 _EMACS30 = CACHE / "emacs-30" / "bin" / "emacs"
 _HOME = tempfile.mkdtemp(prefix="emacs-judge-home-")
+# One scratch HOME per test process, removed when the process ends (each xdist worker
+# imports this module, so without this every run left two behind in /tmp).
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -142,17 +142,6 @@ def test_a_hook_whose_output_is_lost_says_so(ready: Path, run: Runner, how: str)
     assert b"Error: standard output could not be written" in done.stderr
 
 
-@pytest.mark.parametrize("args", [("status",), ("show",), ("resume",), ("list",)])
-def test_reading_commands_with_lost_output_exit_16_not_9(
-        ready: Path, run: Runner, args: tuple[str, ...]) -> None:
-    """The same rule for the commands that only read: exit 16, never "the file system
-    refused ?"."""
-    run("start", "--title", "s", agent=AGENT)
-    done = run_with_stdout(ready, "full", *args)
-    assert done.returncode == 16, done.stderr.decode()
-    assert b"refused ?" not in done.stderr
-
-
 def test_a_failure_keeps_its_own_code_with_lost_output(ready: Path, run: Runner) -> None:
     """A command that failed (nothing changed) keeps its code when its output is lost
     too: exit 16 only says "done"."""

@@ -66,14 +66,15 @@ def cli() -> None:
 
     Exit codes: 0 done, 2 usage, 3 no session, 4 invalid input, 5 no or
     several matching items, 6 unreadable file, 7 already wrapped up,
-    8 lock timeout, 9 file system refused, 10 being edited in Emacs,
+    8 lock timeout, 9 file system refused (nothing changed; also a
+    reading command's output that could not be written), 10 being edited in Emacs,
     11 recovery refused, 12 symbolic link refused, 13 no project (run
     init); the task board (docs/tasks.md): 20 no such task, 21 task held by
     another agent, 22 path locked by another agent, 23 check found changes
     outside the working set or inside another's lock, 24 task closed;
     14 not a git work tree or git failed, 15 checkpoint restore refused;
-    16 done, but standard output could not be written (do not run it
-    again); 141 the reader of standard output went away.
+    16 a change done, but standard output could not be written (do not
+    run it again); 141 the reader of standard output went away.
     """
 
 

@@ -376,7 +376,7 @@ def _finish(code: object) -> object:
         return READER_GONE
     from ai_protocols.cli.output import output_lost
 
-    return output_lost(lost if isinstance(lost, OSError) else None)
+    return output_lost(lost if isinstance(lost, OSError) else None, sys.argv[1:])
 
 
 def main() -> None:

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from ai_protocols.session.resume import ResumeContext
 
 __all__ = [
+    "CHANGES_NOTHING",
     "READER_GONE",
+    "changes_nothing",
     "display",
     "driver_configured_note",
     "drop_stdout",
@@ -448,12 +450,32 @@ def drop_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def output_lost(error: OSError | None) -> int:
-    """Report that standard output could not be written once the command was carried out
-    (:class:`~ai_protocols.errors.OutputLost`, exit 16), through :func:`report_error`."""
+#: The commands that change nothing in the project (the archive index, a cache, aside),
+#: as their words on the command line: when their standard output cannot be written,
+#: running them again is safe, so :func:`output_lost` says so (exit 9), where a command
+#: that changes something says "do not run it again" (exit 16).
+CHANGES_NOTHING = frozenset({
+    ("agent-id",), ("check",), ("list",), ("locks",), ("path",), ("resume",), ("show",),
+    ("status",), ("checkpoint", "list"), ("checkpoint", "show"), ("task", "list"),
+    ("task", "show")})
+
+
+def changes_nothing(args: list[str]) -> bool:
+    """Whether the command line ``args`` (``sys.argv[1:]``) runs a command of
+    :data:`CHANGES_NOTHING`, or only asks for help or the version."""
+    if any(arg in ("--help", "-h", "--version") for arg in args):
+        return True
+    words = tuple(arg for arg in args[:2] if not arg.startswith("-"))
+    return words[:1] in CHANGES_NOTHING or words[:2] in CHANGES_NOTHING
+
+
+def output_lost(error: OSError | None, args: list[str]) -> int:
+    """Report that standard output could not be written once the command ``args``
+    (``sys.argv[1:]``) was carried out (:class:`~ai_protocols.errors.OutputLost`: exit
+    16, or 9 for a command that changes nothing), through :func:`report_error`."""
     from ai_protocols.errors import OutputLost
 
-    return report_error(OutputLost(error))
+    return report_error(OutputLost(error, changed=not changes_nothing(args)))
 
 
 def driver_configured_note(config: str) -> str:
