@@ -981,8 +981,7 @@ class TaskClosed(AiProtocolsError):
                              "nothing was changed")
             return
         super().__init__(f"cannot {action} task {task_id}: it is {state} already; to work on "
-                         f"it again, change its {state} to TODO in the board "
-                         "(.ai/tasks.org); nothing was changed")
+                         f"it again: ai-protocols task reopen {task_id}; nothing was changed")
 
 
 class MisplacedDrawer(AiProtocolsError, ValueError):

@@ -1210,7 +1210,9 @@ class Board:
             task, line, other = self._owned(doc, task_id, "edit", force, now)
             said: list[str] = []
             paths = list(task.working_set) if replaced is None else list(replaced)
-            paths = [p for p in _unique([*paths, *added]) if p not in removed]
+            paths = _unique([*paths, *added])
+            _check_removal(paths, removed)
+            paths = [p for p in paths if p not in removed]
             if tuple(paths) != tuple(task.working_set):
                 doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
                 said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
@@ -1704,6 +1706,23 @@ def _history_says(doc: OrgFile, wanted: str, board: Path) -> str | None:
                 f"history says: {'; '.join(said)}, without a note in its log); name "
                 "it by the id it has now")
     return removed
+
+
+def _check_removal(paths: list[str], removed: list[str]) -> None:
+    """Refuse ``task edit --remove-working-set`` of a path the working set (``paths``,
+    after what is added) does not hold, and of its last paths: an empty working set
+    means "any file" (docs/tasks.md), so taking the last path out would widen the task,
+    not narrow it. Raises :class:`~ai_protocols.errors.InvalidText` (exit 4) before
+    anything is written."""
+    for path in removed:
+        if path not in paths:
+            raise InvalidText("--remove-working-set", path,
+                              f"the working set does not hold it (it holds {_listed(paths)}); "
+                              "name a path exactly as 'task show' lists it")
+    if removed and paths and all(p in removed for p in paths):
+        raise InvalidText("--remove-working-set", " ".join(removed),
+                          "it would take every path out, and a task with no working set may "
+                          "change any file; name what it keeps with --working-set PATH")
 
 
 def _listed(items: tuple[str, ...] | list[str]) -> str:
