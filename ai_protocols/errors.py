@@ -706,21 +706,23 @@ class LockTimeout(AiProtocolsError, TimeoutError):
 
 
 class StorageError(AiProtocolsError):
-    """The file system refused a read or write (permissions, full disk...)."""
+    """The file system refused a read or write (permissions, full disk...) of ``path``
+    (``None``: the ``OSError`` named no file, as a write to a pipe or an ``fsync``)."""
 
     path = PathField()
     path_text = TextOf("path")
 
     exit_code = 9
 
-    def __init__(self, path: str | os.PathLike[str], error: OSError,
+    def __init__(self, path: str | os.PathLike[str] | None, error: OSError,
                  advice: str | None = None) -> None:
         self.path = path
         self.error = error
         #: What to do, when the caller knows (``None``: not said).
         self.advice = advice
         reason = error.strerror or str(error)
-        super().__init__(f"the file system refused {path}: {reason}" +
+        what = "a read or write" if path is None else path
+        super().__init__(f"the file system refused {what}: {reason}" +
                          (f"; {advice}" if advice else ""))
 
 

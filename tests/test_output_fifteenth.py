@@ -123,3 +123,18 @@ def test_every_command_is_known_to_change_something_or_nothing() -> None:
             if words in {("task",), ("checkpoint",)}:
                 continue
             assert words in known, f"{' '.join(words)}: does it change anything?"
+
+
+def test_an_os_error_naming_no_file_is_said_without_a_question_mark() -> None:
+    """An ``OSError`` the library did not expect and that names no file (a write to a
+    pipe, an ``fsync``) was reported as "the file system refused ?: ...". The console
+    script's one reporter (``report_error``) now says "a read or write", exit 9."""
+    import sys
+
+    program = ("import errno, sys\nfrom ai_protocols.cli.output import report_error\n"
+               "sys.exit(report_error(OSError(errno.ENOSPC, 'No space left on device')))")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          env=clean_env(), timeout=60)
+    assert done.returncode == 9, done.stderr
+    assert done.stderr == ("Error: the file system refused a read or write: "
+                           "No space left on device\n")

@@ -71,7 +71,7 @@ def report_error(error: BaseException) -> int:
     from ai_protocols.errors import AiProtocolsError, NoSession, StorageError
 
     if not isinstance(error, AiProtocolsError):
-        error = StorageError(getattr(error, "filename", None) or "?", error)  # type: ignore[arg-type]
+        error = StorageError(getattr(error, "filename", None), error)  # type: ignore[arg-type]
     elif type(error) is NoSession:  # (its subclasses say where the file went)
         error = _no_project_instead(error)
     # (str(error) is escaped once, by display's one rule: an ESC the user typed shows
