@@ -603,6 +603,7 @@ def _held_lines(lines: list[str], spans: list[tuple[int, int]]) -> set[int]:
     import re
 
     inside = {n for a, b in spans for n in range(a, b)}
+    starts = {a for a, _ in spans}  # (a set: a scan of the spans per line was quadratic)
     held: set[int] = set()
     affiliated = r"#\+(CAPTION|DATA|HEADERS?|LABEL|NAME|PLOT|RESNAME|RESULTS?|SOURCE|SRCNAME" \
                  r"|TBLNAME|ATTR_\S+?)(?:\[[^\]\n]*\])?:"
@@ -631,8 +632,8 @@ def _held_lines(lines: list[str], spans: list[tuple[int, int]]) -> set[int]:
             end = index + 1
             while end < len(lines):
                 bare = lines[end].rstrip("\n")
-                if re.match(item, bare.lstrip(" \t")) and (end not in inside or any(
-                        a == end for a, _ in spans)):
+                if re.match(item, bare.lstrip(" \t")) and (end not in inside or
+                                                             end in starts):
                     top = min(top, len(bare) - len(bare.lstrip(" \t")))
                 if end not in inside and not bare.strip() and end + 1 < len(lines) \
                         and not lines[end + 1].strip():
@@ -666,10 +667,11 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
         head = next(n for n in heads if lines[n].startswith("** ")
                     and lines[n + 2] == f":CUSTOM_ID: {key}\n")
         start, end = head + 4, next(n for n in heads if n > head)
+        upto = lines[:end]  # (once: a slice per entry made the rule quadratic)
         reach, seen, found, tops = 0, None, [], []
         for entry in parse_entries(lines, start, end):
             if entry.line >= reach:
-                reach = _item_end(lines[:end], entry.line)
+                reach = _item_end(upto, entry.line)
                 tops.append((entry.line - start, reach - start))
         held = {n + start for n in _held_lines(lines[start:end], tops)}
         reach = 0
@@ -679,7 +681,7 @@ def reference_rollover(text: str) -> tuple[str, bytes, str]:
                         found[-1][2] < entry.line < found[-1][3]:
                     found.pop()
                 continue
-            reach = _item_end(lines[:end], entry.line)
+            reach = _item_end(upto, entry.line)
             if entry.time is not None:
                 seen = entry.time if seen is None else max(seen, entry.time)
             if entry.line in held or _ties("".join(lines[entry.line:reach]), radios):

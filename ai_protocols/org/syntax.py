@@ -218,7 +218,8 @@ def escape_inline(text: str) -> str:
                      if text[start:end].lower() not in _SAFE_LINKS)
     if "]" in text:
         positions.update(match.end() for match in _LINK_BRACKET.finditer(text))
-    joins = {index + 1 for index, char in enumerate(text) if char == "$"}
+    joins = {index + 1 for index, char in enumerate(text) if char == "$"} \
+        if "$" in text else set()  # (a loop over every character only when needed)
     return _insert_escapes(text, positions, joins)
 
 
@@ -382,7 +383,8 @@ def fits_inline(text: str) -> bool:
         bool(text)
         and text == text.strip()
         and not has_description_tag(f" {text}")
-        and not any(ch < " " or ch == "\x7f" for ch in text)
+        # (a printable text holds no control character: the loop only for the rest)
+        and (text.isprintable() or not any(ch < " " or ch == "\x7f" for ch in text))
     )
 
 
