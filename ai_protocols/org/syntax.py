@@ -140,6 +140,31 @@ def format_timestamp(moment: datetime) -> str:
     return f"[{moment:%Y-%m-%d} {_DAY_NAMES[moment.weekday()]} {moment:%H:%M}]"
 
 
+#: The whole values a person most often types (Emacs's ``C-c .`` and ``C-c !``, with and
+#: without ``C-u``'s time), as :data:`_SHAPE` makes them, and where their parts are:
+#: read without orgparse (and the ``re``, ``pathlib`` and ``typing`` it imports), which
+#: reads them the same (tests/test_timestamps_fifteenth.py).
+_TYPED_SHAPES = {"<0000-00-00 aaa 00:00>": (1, 6, 9, 16, 19), "<0000-00-00 aaa>": (1, 6, 9),
+                 "[0000-00-00 aaa]": (1, 6, 9)}
+
+
+def _typed_timestamp(value: str) -> datetime | bool | None:
+    """The moment of ``value`` when it is, whole but for surrounding white space, an
+    active timestamp with a time or a date alone (active or inactive) of English day
+    letters; ``False`` for such a timestamp with an impossible date; ``None`` for any
+    other text (orgparse reads it)."""
+    stamp = value.strip()
+    if not stamp.isascii():
+        return None
+    spots = _TYPED_SHAPES.get(stamp.translate(_SHAPE))
+    if spots is None:
+        return None
+    try:
+        return datetime(*(int(stamp[at:at + (4 if at == 1 else 2)]) for at in spots))
+    except ValueError:
+        return False
+
+
 def parse_timestamp(value: str) -> datetime | None:
     """The first Org timestamp in ``value``, or ``None``.
 
@@ -158,6 +183,9 @@ def parse_timestamp(value: str) -> datetime | None:
         at = value.find("[", at + 1)
     if "[" not in value and "<" not in value:
         return None
+    typed = _typed_timestamp(value)
+    if typed is not None:
+        return typed or None
     from orgparse.date import OrgDate
 
     try:
