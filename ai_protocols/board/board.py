@@ -251,6 +251,7 @@ class Board:
         self._kept_memo: tuple[bytes, BoardFile, list[Task], list[AreaLock]] | None = None
         self._lost_memo: tuple[tuple[int, ...], bytes, list[Lost]] | None = None
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
+        self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -273,11 +274,48 @@ class Board:
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
-        """The board as read (``None``: there is none): :meth:`_read_once`. Not to be
-        changed: every reader of this board object shares it (a change is made on the
-        write transaction's own reading: :meth:`editing`)."""
+        """The board as read (``None``: there is none): :meth:`_read_once`, as the next
+        change will see it (:meth:`_view`): a reading command answers as it will once
+        that change is written. Not to be changed: every reader of this board object
+        shares it (a change is made on the write transaction's own reading:
+        :meth:`editing`)."""
         found = self._read_once()
-        return None if found is None else found[2]
+        return None if found is None else self._view(found)
+
+    def _view(self, read: tuple[tuple[int, ...], bytes, BoardFile]) -> BoardFile:
+        """The board ``read`` (:meth:`_read_once`) with the ids the next change gives
+        back or notes (:meth:`_same_again`, run on a copy in memory, nothing written,
+        nothing said): a task whose ``:ID:`` line a person deleted, or retyped to a text
+        no id can be or to another task's id, has its own id; one retyped to an id keeps
+        it, with the note of the id it had, so that ``task show OLD`` names the id it has
+        now. ``read``'s own board when the kept copy is the board, or pairs no task
+        anew (the common case: the kept copy's bytes compared, nothing parsed again).
+        Once per version of the board and of the kept copy."""
+        seen, data, doc = read
+        try:
+            kept = kept_other(str(self.path), self.kept_path, data)
+        except OSError:
+            return doc
+        if kept is None:
+            return doc
+        memo = self._view_memo
+        if memo is not None and memo[0] == seen and memo[1] == data and memo[2] == kept:
+            return memo[3]
+        view = doc
+        try:
+            kept_doc, old_tasks, _ = self._kept(kept)
+            if self.same_tasks(doc, kept_doc, old_tasks):
+                view = BoardFile(doc.text)
+                saved = self._noting, self._correcting
+                self._noting, self._correcting = [], []
+                try:
+                    self._same_again(view, data)
+                finally:
+                    self._noting, self._correcting = saved
+        except (UnicodeDecodeError, ValueError, AiProtocolsError):
+            view = doc
+        self._view_memo = (seen, data, kept, view)
+        return view
 
     def _read_once(self) -> tuple[tuple[int, ...], bytes, BoardFile] | None:
         """The board's bytes and its parsed text, with what ``stat`` said of the file
@@ -610,10 +648,9 @@ class Board:
             missing_locks.append(old_lock)
         # (an unlock made in another clone, brought by a pull or a merge: a commit of
         # HEAD's history took the lock out; it stays out. git runs only in this case)
-        removed = changed_in_history(str(self.path),
-                                     [h.locked_at or "" for h in missing_locks])
-        for old_lock in missing_locks:
-            if old_lock.locked_at and old_lock.locked_at in removed:
+        removed = changed_in_history(str(self.path), missing_locks)
+        for old_lock, out in zip(missing_locks, removed, strict=True):
+            if out:
                 continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
