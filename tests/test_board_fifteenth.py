@@ -9,7 +9,9 @@ pulls, stashes); a person's edit of the board is saved by a rename, as Emacs sav
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from boardkit import add, board, edit, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner
+from conftest import CLI, Runner, clean_env
 
 HOLDER = "a1.1796000000"  # (no session, no process recorded: unknown, never gone)
 OTHER = "b1.1796000000"
@@ -226,3 +228,83 @@ def test_the_note_of_a_bad_id_says_its_true_reason(
     assert note.endswith(f": given back ({task})")
     assert never not in note.split(f"({task})")[0], note
     assert "\u200b" not in board(project) and "\u2060" not in board(project)
+
+
+# -- 2. a linked work tree's copy, merged in under the board's lock ----------------------------
+
+HOLD = """
+import sys
+from ai_protocols.storage import files
+with files.locked(sys.argv[1], sys.argv[2]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _linked_copy_edited(project: Path, run: Runner, tmp_path: Path) -> tuple[Path, str]:
+    """A committed board with a task, a linked work tree, and in it a person's edit of
+    its own copy of the board (a task added by hand); the advice the warning gives,
+    as a shell command."""
+    add(run, "Tee")
+    _commit(project, "the board")
+    tree = tmp_path / "wt"
+    git(project, "worktree", "add", "-q", "-b", "side", str(tree))
+    tree = tree.resolve()
+    copy = tree / ".ai" / "tasks.org"
+    copy.write_text(copy.read_text(encoding="utf-8") + "* TODO From the copy\n",
+                    encoding="utf-8")
+    warned = Runner(tree)("task", "list", agent="planner.1").stderr
+    match = re.search(r"merge it in as git would, task by task, under the board's lock: "
+                      r"(.+?) \(then 'git checkout", warned)
+    assert match, warned
+    return tree, match.group(1)
+
+
+def test_the_advised_merge_of_a_linked_copy_waits_for_the_boards_lock(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """The warning's advice, run literally in the linked work tree while another process
+    holds the board's lock, does not write the board (exit 8 once the lock's wait is
+    over; before, the advice ran the merge driver straight onto the main board, under
+    no lock); run once the lock is free, it merges the copy's task into the board, the
+    shared board's own tasks kept, and the warning goes."""
+    tree, advice = _linked_copy_edited(project, run, tmp_path)
+    before = board(project)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(project / ".ai"),
+                               str(project / ".ai" / "tasks.org")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env=clean_env())
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        refused = subprocess.run(["sh", "-c", advice], cwd=tree, capture_output=True,
+                                 text=True, timeout=120,
+                                 env=clean_env(AI_AGENT_ID="planner.1",
+                                               AI_PROTOCOLS_LOCK_TIMEOUT="1"))
+        assert refused.returncode == 8, refused
+        assert board(project) == before
+    finally:
+        holder.communicate("", timeout=60)
+    done = subprocess.run(["sh", "-c", advice], cwd=tree, capture_output=True, text=True,
+                          timeout=120, env=clean_env(AI_AGENT_ID="planner.1"))
+    assert done.returncode == 0, done
+    listed = run("task", "list", agent="planner.1").stdout
+    assert "From the copy" in listed and "Tee" in listed
+    git(tree, "checkout", "HEAD", "--", ".ai/tasks.org")
+    assert "own copy" not in Runner(tree)("task", "list", agent="planner.1").stderr
+
+
+def test_the_advised_merge_loses_no_concurrent_write(
+        project: Path, run: Runner, tmp_path: Path) -> None:
+    """The advice run while other agents add tasks to the shared board at once: every
+    task added and the copy's task are on the board afterwards, and each once."""
+    tree, advice = _linked_copy_edited(project, run, tmp_path)
+    adders = [subprocess.Popen([str(CLI), "task", "add", f"Added {n}"], cwd=project,
+                               env=clean_env(AI_AGENT_ID=f"p{n}.1"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+              for n in range(6)]
+    done = subprocess.run(["sh", "-c", advice], cwd=tree, capture_output=True, text=True,
+                          timeout=120, env=clean_env(AI_AGENT_ID="planner.1"))
+    assert all(adder.wait(timeout=120) == 0 for adder in adders)
+    assert done.returncode == 0, done
+    text = board(project)
+    for title in ["Tee", "From the copy", *(f"Added {n}" for n in range(6))]:
+        assert text.count(f" {title}\n") == 1, (title, text)

@@ -1632,6 +1632,66 @@ class Board:
             self._ending = list(removed)
         return removed
 
+    # -- a linked work tree's own copy -------------------------------------------------------
+
+    @property
+    def own_copy(self) -> Path:
+        """This work tree's own ``.ai/tasks.org``: the board itself, but in a linked git
+        work tree, where git checks out a copy that no command reads (the board is the
+        main work tree's: :attr:`path`)."""
+        return self.project.ai_dir / BOARD_FILE
+
+    def merge_copy(self) -> bool | None:
+        """Merge the edit a person made in this linked work tree's own copy of the board
+        (:attr:`own_copy`: what it holds against what the work tree's ``HEAD`` holds)
+        into the shared board, task by task, as ``git merge`` would with the board's
+        merge driver (:func:`~ai_protocols.board.merge.merge_board_bytes`: base ``HEAD``'s
+        copy, ours the shared board, theirs the copy), in one transaction of the
+        board (:meth:`editing`: its lock, Emacs's lock respected, written atomically
+        over the very board read). The copy itself is not changed (``git checkout HEAD
+        -- .ai/tasks.org`` drops its edit). ``True``: the board changed; ``False``: it
+        already held the edit; ``None``: the copy holds no edit (it is ``HEAD``'s, or
+        there is none). Raises :class:`~ai_protocols.errors.InvalidText` outside a linked
+        work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
+        when a task both changed is left to a person (nothing written), and what
+        :meth:`editing` raises."""
+        from ai_protocols.board.merge import merge_board_bytes
+        from ai_protocols.errors import BoardCopyNotMerged
+        from ai_protocols.git.state import head_blob
+
+        own = self.own_copy
+        if self.path.parent == own.parent:
+            raise InvalidText("task merge-copy in", str(self.project.root),
+                              f"it is no linked git work tree: its board, {self.path}, is "
+                              "the one every command uses, and there is no other copy "
+                              "to merge")
+        data = board_bytes(own)
+        if data is None:
+            return None
+        tree = str(self.project.root)
+        base = head_blob(tree, f"./{os.path.relpath(own, tree)}")
+        if base is None:
+            raise BoardCopyNotMerged(own, self.path, "the work tree's HEAD holds no board "
+                                                     "to tell the copy's edit by")
+        if data == base:
+            return None
+        with self.editing() as doc:
+            merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
+                                       labels=(str(self.path), "HEAD", str(own)))
+            if merged is None or merged.conflicts:
+                raise BoardCopyNotMerged(
+                    own, self.path, "the board's merge does not understand these versions"
+                    if merged is None else "a task both it and the shared board changed "
+                    "is left to a person by the board's merge (both retitled it, say)")
+            text = merged.data.decode("utf-8")
+            if text == doc.text:
+                return False
+            lines = text.split(doc.newline)
+            if lines and not lines[-1]:
+                lines.pop()
+            doc.replace(0, doc.line_count, lines)
+        return True
+
 
 # -- helpers ------------------------------------------------------------------------------------
 

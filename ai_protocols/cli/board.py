@@ -88,15 +88,12 @@ def _said_own_copy(board: Board) -> None:
         return  # (the branch's own version, as checked out: no edit made here)
     from ai_protocols.cli.commands import quote
 
-    base = f"{relative}.base"
     _echo(f"warning: {own}, this linked git work tree's own copy of the board, was "
           f"edited here, and ai-protocols does not read it: every work tree of the "
           f"repository shares one board, {board.path}, and that is the one used. To bring "
           f"the edit over, make it in {board.path}, or merge it in as git would, task by "
-          f"task: git show HEAD:./{relative} > {quote(base)} && ai-protocols merge-driver "
-          f"--marker-size 7 {quote(base)} {quote(str(board.path))} {quote(relative)} "
-          f"{quote(relative)} && rm {quote(base)} (then 'git checkout HEAD -- "
-          f"{quote(relative)}' here drops the copy's edit).", err=True)
+          f"task, under the board's lock: ai-protocols task merge-copy (then 'git checkout "
+          f"HEAD -- {quote(relative)}' here drops the copy's edit).", err=True)
 
 
 def _stash_holds(path: object) -> bool:
@@ -593,6 +590,33 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     item = _board().handoff(task_id, to=to, note=text_option("--note", note) or "",
                             force=force)
     _echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
+
+
+@task.command("merge-copy")
+@errors_to_exit
+def task_merge_copy() -> None:
+    """Merge this linked work tree's own copy of the board into the shared one.
+
+    In a linked git work tree every command uses the main work tree's board;
+    the copy git checks out here is not read. An edit made in that copy (in
+    Emacs) is merged into the shared board task by task, as git's merge with
+    the board's merge driver would (base: the copy in HEAD), under the
+    board's lock, atomically. A task both changed beyond the merge's rules
+    is refused (exit 6), nothing written. The copy is left as it is.
+    """
+    board = _board()
+    merged = board.merge_copy()
+    own = board.own_copy
+    from ai_protocols.cli.commands import quote
+
+    drop = f"'git checkout HEAD -- {quote(str(own))}' drops it here"
+    if merged is None:
+        _echo(f"Nothing to merge: {own} holds no edit (it is what this work tree's HEAD "
+              "holds).")
+    elif merged:
+        _echo(f"Merged the edit of {own} into the shared board {board.path}; {drop}.")
+    else:
+        _echo(f"The shared board {board.path} already holds the edit of {own}; {drop}.")
 
 
 @click.command("lock", cls=InOrderCommand)

@@ -480,7 +480,15 @@ def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:
     checkout, a reset: git-checkout(1)), not a person's edit. ``False`` without git, a
     commit or the file in it. One git run (``git cat-file blob HEAD:path``,
     git-cat-file(1))."""
-    return _git(root, "cat-file", "blob", f"HEAD:{path}") == data
+    return head_blob(root, path) == data
+
+
+def head_blob(root: str | os.PathLike[str], path: str) -> bytes | None:
+    """The file ``path`` (from the work tree's top at ``root``; ``./`` first for one
+    relative to ``root``) as the commit ``HEAD`` names holds it; ``None`` without git, a
+    commit or the file in it. One git run (``git cat-file blob HEAD:path``,
+    git-cat-file(1))."""
+    return _git(root, "cat-file", "blob", f"HEAD:{path}")
 
 
 #: How many of a checkpoint's changed paths :func:`missing_work` looks at, and how many
