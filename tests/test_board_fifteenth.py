@@ -9,6 +9,7 @@ pulls, stashes); a person's edit of the board is saved by a rename, as Emacs sav
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -260,6 +261,13 @@ def _linked_copy_edited(project: Path, run: Runner, tmp_path: Path) -> tuple[Pat
     return tree, match.group(1)
 
 
+def _shell_env(**extra: str) -> dict[str, str]:
+    """The environment a person's shell gives the advice: the installed console script
+    on ``PATH``."""
+    return clean_env(AI_AGENT_ID="planner.1", PATH=f"{CLI.parent}:{os.environ['PATH']}",
+                     **extra)
+
+
 def test_the_advised_merge_of_a_linked_copy_waits_for_the_boards_lock(
         project: Path, run: Runner, tmp_path: Path) -> None:
     """The warning's advice, run literally in the linked work tree while another process
@@ -277,14 +285,13 @@ def test_the_advised_merge_of_a_linked_copy_waits_for_the_boards_lock(
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         refused = subprocess.run(["sh", "-c", advice], cwd=tree, capture_output=True,
                                  text=True, timeout=120,
-                                 env=clean_env(AI_AGENT_ID="planner.1",
-                                               AI_PROTOCOLS_LOCK_TIMEOUT="1"))
+                                 env=_shell_env(AI_PROTOCOLS_LOCK_TIMEOUT="1"))
         assert refused.returncode == 8, refused
         assert board(project) == before
     finally:
         holder.communicate("", timeout=60)
     done = subprocess.run(["sh", "-c", advice], cwd=tree, capture_output=True, text=True,
-                          timeout=120, env=clean_env(AI_AGENT_ID="planner.1"))
+                          timeout=120, env=_shell_env())
     assert done.returncode == 0, done
     listed = run("task", "list", agent="planner.1").stdout
     assert "From the copy" in listed and "Tee" in listed
@@ -302,9 +309,72 @@ def test_the_advised_merge_loses_no_concurrent_write(
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
               for n in range(6)]
     done = subprocess.run(["sh", "-c", advice], cwd=tree, capture_output=True, text=True,
-                          timeout=120, env=clean_env(AI_AGENT_ID="planner.1"))
+                          timeout=120, env=_shell_env())
     assert all(adder.wait(timeout=120) == 0 for adder in adders)
     assert done.returncode == 0, done
     text = board(project)
     for title in ["Tee", "From the copy", *(f"Added {n}" for n in range(6))]:
         assert text.count(f" {title}\n") == 1, (title, text)
+
+
+# -- 6. a holder on another host whose session ended ----------------------------------------
+
+OTHER_HOST_AGENT = r"""
+import json, subprocess, sys
+cli, root, agent, task = sys.argv[1:5]
+env = json.loads(sys.argv[5])
+def hook(event, **extra):
+    payload = {"session_id": "7c1e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": root,
+               "hook_event_name": event, **extra}
+    subprocess.run([cli, "hook", event, "--runtime", "claude"], cwd=root, env=env,
+                   input=json.dumps(payload), capture_output=True, text=True, check=True)
+hook("SessionStart", source="startup")
+subprocess.run([cli, "task", "claim", task], cwd=root, env=env, check=True)
+subprocess.run([cli, "lock", "lib/", "--reason", "reshaping"], cwd=root, env=env, check=True)
+hook("SessionEnd", reason="other")
+"""
+
+
+def test_an_ended_holder_on_another_host_is_taken_over_once_stale(
+        project: Path, run: Runner) -> None:
+    """An agent on another host (its own host name: a UTS namespace, ``unshare --uts``)
+    claims a task, locks ``lib/``, and its SessionEnd hook records its end; its process
+    cannot be checked from here. Until its end is ``AI_PROTOCOLS_STALE_HOURS`` old it is
+    ``ended``: a claim without ``--force`` is refused saying why and when it will be
+    anyone's, and the guard refuses an edit into ``lib/``; after that (here 0 hours) it
+    is abandoned, with that evidence: another agent claims the task and the guard lets
+    the edit through (before: ``ended`` for ever, only ``--force`` took it)."""
+    probe = subprocess.run(["unshare", "--uts", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("no UTS namespace here (unshare --uts needs root)")
+    task = add(run, "T1", "--working-set", "lib/")
+    holder = "otherhost.proj.claude.7c1e2f43"
+    subprocess.run(
+        ["unshare", "--uts", "sh", "-c", 'hostname otherhost && exec "$@"', "sh",
+         sys.executable, "-c", OTHER_HOST_AGENT, str(CLI), str(project), holder, task,
+         json.dumps(clean_env(AI_AGENT_ID=holder))],
+        check=True, capture_output=True, env=clean_env(), timeout=120)
+    assert "on otherhost" in board(project)
+    refused = run("task", "claim", task, agent=OTHER, check=False)
+    assert refused.returncode == 21, refused
+    assert "(ended:" in refused.stderr and "cannot be checked from this host" in \
+        refused.stderr and "AI_PROTOCOLS_STALE_HOURS" in refused.stderr, refused.stderr
+    assert _hook(project, OTHER).returncode == 2
+    stale = {"AI_PROTOCOLS_STALE_HOURS": "0"}
+    assert _hook(project, OTHER, **stale).returncode == 0
+    taken = run("task", "claim", task, agent=OTHER, env=stale)
+    said = taken.stdout + taken.stderr
+    assert f"it was held by {holder}, who is abandoned" in said, said
+    assert "cannot be checked from this host" in said, said
+    assert f"claimed by {OTHER}" in run("task", "list", agent="planner.1").stdout
+
+
+def _hook(cwd: Path, agent: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The PreToolUse hook given a ``Write`` of ``lib/x.py``, with ``extra`` in its
+    environment."""
+    payload = {"session_id": "s", "cwd": str(cwd), "hook_event_name": "PreToolUse",
+               "tool_name": "Write",
+               "tool_input": {"file_path": str(cwd / "lib" / "x.py"), "content": "x"}}
+    return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=cwd, env=clean_env(AI_AGENT_ID=agent, **extra), timeout=60)

@@ -542,6 +542,32 @@ class Board:
                                      f"ended {minutes} min ago (the grace for a resume: "
                                      f"{grace.total_seconds() / 60:g} min): what it held "
                                      "may be taken over", live.age)
+                # (a process of it this host cannot judge: another host's, another PID
+                # namespace's; none known to run: by the age of its end, as a claim
+                # whose process cannot be judged is, AI_PROTOCOLS_STALE_HOURS)
+                unseen = sorted({f"process {owner.pid} on {owner.host}" for owner in ran
+                                 if owner.alive() is None})
+                if unseen and live.age is not None and \
+                        not any(owner.alive() for owner in ran):
+                    stale = stale_after()
+                    hours = live.age.total_seconds() / 3600
+                    where = " and ".join(unseen)
+                    if live.age >= stale:
+                        return Liveness(
+                            "abandoned", f"its session: {live.evidence}; its {where} "
+                                         f"cannot be checked from this host, and it ended "
+                                         f"{hours:.1f} h ago, longer than "
+                                         f"AI_PROTOCOLS_STALE_HOURS "
+                                         f"({stale.total_seconds() / 3600:g} h): what it held "
+                                         "may be taken over", live.age)
+                    left = (stale - live.age).total_seconds() / 3600
+                    return Liveness(
+                        "ended", f"its session: {live.evidence}; its {where} cannot be "
+                                 f"checked from this host: what it held may be taken over "
+                                 f"without --force once it ended "
+                                 f"AI_PROTOCOLS_STALE_HOURS ago (in {left:.1f} h), or "
+                                 f"'ai-protocols abandon' or 'wrap-up' there ends it now",
+                        live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
