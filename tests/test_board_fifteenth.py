@@ -161,10 +161,10 @@ def test_read_commands_answer_alike_before_and_after_the_next_write(
     raw = board(project)
     before = _answers(run, task, typed)
     assert board(project) == raw  # (read commands write nothing)
-    run("task", "add", "Third", agent="planner.1")
+    third = add(run, "Third")
     after = _answers(run, task, typed)
-    third = [pair for pair in after[0] if pair[1] == "Third"]  # type: ignore[union-attr]
-    assert before == (sorted(set(after[0]) - set(third)), *after[1:])  # type: ignore[arg-type]
+    listed = [pair for pair in after[0] if pair[0] != third]  # type: ignore[union-attr]
+    assert before == (listed, *after[1:])
     if bad:  # (given back: the old id names the task)
         assert before[1] == 0 and (task, "Tee") in before[0]  # type: ignore[operator]
     else:  # (kept: the old id is refused naming the new one)
@@ -321,8 +321,8 @@ def test_the_advised_merge_loses_no_concurrent_write(
 
 OTHER_HOST_AGENT = r"""
 import json, subprocess, sys
-cli, root, agent, task = sys.argv[1:5]
-env = json.loads(sys.argv[5])
+cli, root, agent, task, reason = sys.argv[1:6]
+env = json.loads(sys.argv[6])
 def hook(event, **extra):
     payload = {"session_id": "7c1e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": root,
                "hook_event_name": event, **extra}
@@ -331,19 +331,23 @@ def hook(event, **extra):
 hook("SessionStart", source="startup")
 subprocess.run([cli, "task", "claim", task], cwd=root, env=env, check=True)
 subprocess.run([cli, "lock", "lib/", "--reason", "reshaping"], cwd=root, env=env, check=True)
-hook("SessionEnd", reason="other")
+hook("SessionEnd", reason=reason)
 """
 
 
-def test_an_ended_holder_on_another_host_is_taken_over_once_stale(
-        project: Path, run: Runner) -> None:
+@pytest.mark.parametrize("reason", ["other", "clear"])
+def test_an_ended_holder_on_another_host_is_taken_over_after_the_grace(
+        project: Path, run: Runner, reason: str) -> None:
     """An agent on another host (its own host name: a UTS namespace, ``unshare --uts``)
     claims a task, locks ``lib/``, and its SessionEnd hook records its end; its process
-    cannot be checked from here. Until its end is ``AI_PROTOCOLS_STALE_HOURS`` old it is
-    ``ended``: a claim without ``--force`` is refused saying why and when it will be
-    anyone's, and the guard refuses an edit into ``lib/``; after that (here 0 hours) it
-    is abandoned, with that evidence: another agent claims the task and the guard lets
-    the edit through (before: ``ended`` for ever, only ``--force`` took it)."""
+    cannot be checked from here. Within the grace for a resume
+    (``AI_PROTOCOLS_ENDED_GRACE_MINUTES``) it is ``ended``: a claim without ``--force``
+    is refused saying why, how long is left and what a person can do, and the guard
+    refuses an edit into ``lib/``. After the grace (here 0) an end of any reason but
+    ``/clear`` is abandoned, with that evidence: another agent claims the task and the
+    guard lets the edit through (before: ``ended`` for ``AI_PROTOCOLS_STALE_HOURS``, 12
+    hours, as if it could not be judged at all). An end by ``/clear`` (its process goes
+    on, in a new session) keeps them until ``AI_PROTOCOLS_STALE_HOURS``."""
     probe = subprocess.run(["unshare", "--uts", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("no UTS namespace here (unshare --uts needs root)")
@@ -352,17 +356,22 @@ def test_an_ended_holder_on_another_host_is_taken_over_once_stale(
     subprocess.run(
         ["unshare", "--uts", "sh", "-c", 'hostname otherhost && exec "$@"', "sh",
          sys.executable, "-c", OTHER_HOST_AGENT, str(CLI), str(project), holder, task,
-         json.dumps(clean_env(AI_AGENT_ID=holder))],
+         reason, json.dumps(clean_env(AI_AGENT_ID=holder))],
         check=True, capture_output=True, env=clean_env(), timeout=120)
     assert "on otherhost" in board(project)
     refused = run("task", "claim", task, agent=OTHER, check=False)
     assert refused.returncode == 21, refused
-    assert "(ended:" in refused.stderr and "cannot be checked from this host" in \
-        refused.stderr and "AI_PROTOCOLS_STALE_HOURS" in refused.stderr, refused.stderr
+    for words in ("(ended:", "cannot be checked from this host", "'ai-protocols abandon'"):
+        assert words in refused.stderr, refused.stderr
     assert _hook(project, OTHER).returncode == 2
-    stale = {"AI_PROTOCOLS_STALE_HOURS": "0"}
-    assert _hook(project, OTHER, **stale).returncode == 0
-    taken = run("task", "claim", task, agent=OTHER, env=stale)
+    graceless = {"AI_PROTOCOLS_ENDED_GRACE_MINUTES": "0"}
+    if reason == "clear":
+        assert run("task", "claim", task, agent=OTHER, env=graceless,
+                   check=False).returncode == 21
+        assert _hook(project, OTHER, **graceless).returncode == 2
+        return
+    assert _hook(project, OTHER, **graceless).returncode == 0
+    taken = run("task", "claim", task, agent=OTHER, env=graceless)
     said = taken.stdout + taken.stderr
     assert f"it was held by {holder}, who is abandoned" in said, said
     assert "cannot be checked from this host" in said, said

@@ -477,7 +477,10 @@ class Board:
            (:func:`~ai_protocols.liveness.evidence.ended_grace`) is abandoned: it left
            without a wrap-up, and what it held is anyone's to take over (a ``/clear``
            of Claude Code ends a session in a process that goes on: step 3 finds it
-           running);
+           running); so too when its processes are another host's or another PID
+           namespace's (none can be checked, none known to run), but for an end by
+           ``/clear`` (``session end (clear)``: its process goes on unseen), which
+           waits until stale (:func:`~ai_protocols.liveness.evidence.stale_after`);
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
            record, which no time zone misleads) it was taken (abandoned)."""
@@ -543,31 +546,32 @@ class Board:
                                      f"{grace.total_seconds() / 60:g} min): what it held "
                                      "may be taken over", live.age)
                 # (a process of it this host cannot judge: another host's, another PID
-                # namespace's; none known to run: by the age of its end, as a claim
-                # whose process cannot be judged is, AI_PROTOCOLS_STALE_HOURS)
+                # namespace's; none known to run: its end record decides, after the same
+                # grace for a resume; but an end by /clear, whose process goes on (its
+                # SessionStart hook carries the claims to the new id), only once stale)
                 unseen = sorted({f"process {owner.pid} on {owner.host}" for owner in ran
                                  if owner.alive() is None})
                 if unseen and live.age is not None and \
                         not any(owner.alive() for owner in ran):
-                    stale = stale_after()
-                    hours = live.age.total_seconds() / 3600
+                    cleared = (session.exit or "").endswith("(clear)")
+                    limit, name = (stale_after(), "AI_PROTOCOLS_STALE_HOURS, as it ended "
+                                                  "by /clear, whose process goes on") \
+                        if cleared else (grace, "the grace for a resume")
                     where = " and ".join(unseen)
-                    if live.age >= stale:
+                    minutes = int(live.age.total_seconds() // 60)
+                    if live.age >= limit:
                         return Liveness(
                             "abandoned", f"its session: {live.evidence}; its {where} "
                                          f"cannot be checked from this host, and it ended "
-                                         f"{hours:.1f} h ago, longer than "
-                                         f"AI_PROTOCOLS_STALE_HOURS "
-                                         f"({stale.total_seconds() / 3600:g} h): what it held "
-                                         "may be taken over", live.age)
-                    left = (stale - live.age).total_seconds() / 3600
+                                         f"{minutes} min ago ({name}: "
+                                         f"{limit.total_seconds() / 60:g} min): what it "
+                                         "held may be taken over", live.age)
+                    left = int((limit - live.age).total_seconds() // 60) + 1
                     return Liveness(
                         "ended", f"its session: {live.evidence}; its {where} cannot be "
                                  f"checked from this host: what it held may be taken over "
-                                 f"without --force once it ended "
-                                 f"AI_PROTOCOLS_STALE_HOURS ago (in {left:.1f} h), or "
-                                 f"'ai-protocols abandon' or 'wrap-up' there ends it now",
-                        live.age)
+                                 f"without --force in {left} min ({name}), or now, by "
+                                 f"'ai-protocols abandon' there", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
