@@ -252,6 +252,7 @@ class Board:
         self._lost_memo: tuple[tuple[int, ...], bytes, list[Lost]] | None = None
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
         self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
+        self._kept_of_memo: tuple[tuple[int, ...], bytes, bytes | None] | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -292,14 +293,11 @@ class Board:
         anew (the common case: the kept copy's bytes compared, nothing parsed again).
         Once per version of the board and of the kept copy."""
         seen, data, doc = read
-        try:
-            kept = kept_other(str(self.path), self.kept_path, data)
-        except OSError:
-            return doc
+        kept = self._kept_of(read)
         if kept is None:
             return doc
         memo = self._view_memo
-        if memo is not None and memo[0] == seen and memo[1] == data and memo[2] == kept:
+        if memo is not None and memo[0] == seen and memo[1] is data and memo[2] == kept:
             return memo[3]
         view = doc
         try:
@@ -342,6 +340,20 @@ class Board:
         read = (seen or (), data, BoardFile(self._text(data)))
         self._read_memo = read if seen is not None else None
         return read
+
+    def _kept_of(self, read: tuple[tuple[int, ...], bytes, BoardFile]) -> bytes | None:
+        """The kept copy's bytes when the board ``read`` (:meth:`_read_once`) is not
+        them (:func:`~ai_protocols.board.model.kept_other`), else ``None``: read once per
+        version of the board (the kept copy changes only with a write of the board)."""
+        memo = self._kept_of_memo
+        if memo is not None and memo[0] == read[0] and memo[1] is read[1]:
+            return memo[2]
+        try:
+            kept = kept_other(str(self.path), self.kept_path, read[1])
+        except OSError:
+            kept = None
+        self._kept_of_memo = (read[0], read[1], kept)
+        return kept
 
     def _kept(self, kept: bytes) -> tuple[BoardFile, list[Task], list[AreaLock]]:
         """The kept copy ``kept`` (its bytes) parsed and read
@@ -623,7 +635,8 @@ class Board:
             read = self._read_once()
         except (UnicodeDecodeError, ValueError, OSError, AiProtocolsError):
             return []  # (a board that cannot be read, a symbolic link...: its command says why)
-        kept = kept_other(str(self.path), self.kept_path, read[1] if read else None)
+        kept = self._kept_of(read) if read is not None else \
+            kept_other(str(self.path), self.kept_path, None)
         if kept is None:
             return []
         memo = self._lost_memo  # (the same board and kept copy: judged once per command)
