@@ -387,3 +387,14 @@ def _hook(cwd: Path, agent: str, **extra: str) -> subprocess.CompletedProcess[st
     return subprocess.run([str(CLI), "hook", "PreToolUse", "--runtime", "claude"],
                           input=json.dumps(payload), capture_output=True, text=True,
                           cwd=cwd, env=clean_env(AI_AGENT_ID=agent, **extra), timeout=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ab:[]<>{}@%$*sc_rl0129-/ \"CLOKSTAEfn")),
+                    max_size=16))
+def test_markup_in_names_what_escape_inline_escapes(text: str) -> None:
+    """``markup_in`` (the words of a note) and ``escape_inline`` (the escape) read one
+    set of patterns: a text has something named exactly when it needs an escape."""
+    from ai_protocols.org.syntax import escape_inline, markup_in
+
+    assert (markup_in(text) is not None) == (escape_inline(text) != text), text

@@ -33,10 +33,11 @@ def _echo(text: str, err: bool = False) -> None:
     click.echo(display(text), err=err)
 
 
-def _board() -> Board:
+def _board(copy_warning: bool = True) -> Board:
     """The board, after saying (on stderr) which live claims and locks the board on
     disk lost to git (:meth:`Board.lost`), and, once the command ends, which of them
-    its change put back."""
+    its change put back; and, unless not ``copy_warning`` (``task merge-copy``, which
+    merges it), that a linked work tree's own copy was edited (:func:`_said_own_copy`)."""
     from ai_protocols.board.board import Board
 
     board = Board.discover()
@@ -56,7 +57,8 @@ def _board() -> Board:
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
-    _said_own_copy(board)
+    if copy_warning:
+        _said_own_copy(board)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
 
@@ -604,7 +606,7 @@ def task_merge_copy() -> None:
     board's lock, atomically. A task both changed beyond the merge's rules
     is refused (exit 6), nothing written. The copy is left as it is.
     """
-    board = _board()
+    board = _board(copy_warning=False)
     merged = board.merge_copy()
     own = board.own_copy
     from ai_protocols.cli.commands import quote
