@@ -302,8 +302,11 @@ class Board:
         view = doc
         try:
             kept_doc, old_tasks, _ = self._kept(kept)
-            if self.same_tasks(doc, kept_doc, old_tasks):
+            pairs = self.same_tasks(doc, kept_doc, old_tasks)
+            if pairs:
                 view = BoardFile(doc.text)
+                # (the same text: the same pairs, not paired a second time)
+                self._same_memo = (view.headlines, kept_doc.headlines, pairs)
                 saved = self._noting, self._correcting
                 self._noting, self._correcting = [], []
                 try:
