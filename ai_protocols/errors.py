@@ -20,6 +20,7 @@ __all__ = [
     "AiProtocolsError",
     "AmbiguousItem",
     "BeingEdited",
+    "BoardCopyNotMerged",
     "CannotRecover",
     "CheckpointNotFound",
     "CheckpointRefused",
@@ -591,6 +592,26 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                          "hand (an editor) what only the kept copy holds, then run "
                          f"'{done}' so that ai-protocols takes the file as its last "
                          "version, then carry on")
+
+
+class BoardCopyNotMerged(AiProtocolsError, ValueError):
+    """``task merge-copy``: a linked work tree's own copy of the task board could not be
+    merged into the shared board (a task both changed, by no rule of the board's merge;
+    or versions the merge does not understand): nothing was written; ``reason`` says
+    why, and what to do."""
+
+    path = PathField()
+    path_text = TextOf("path")
+
+    exit_code = 6
+
+    def __init__(self, path: Path, board: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"cannot merge {path}, this work tree's own copy of the task "
+                         f"board, into the shared board {board}: {reason}; nothing was "
+                         f"written: make the copy's edit in {board} by hand (in Emacs), "
+                         f"then drop it here (git checkout HEAD -- "
+                         f"{shell_quote(os.fspath(path))})")
 
 
 class MergeConflict(UnreadableSession):

@@ -254,7 +254,8 @@ def test_an_edit_of_a_linked_work_trees_copy_is_warned_of_with_its_way_over(
     said = here("task", "list", "--all", agent="planner.1").stderr
     assert f"warning: {copy}, this linked git work tree's own copy" in said, said
     assert "that is the one used" in said and str(project / ".ai" / "tasks.org") in said
-    advice = said.split("as git would, task by task: ", 1)[1].split(" (then", 1)[0]
+    advice = said.split("as git would, task by task, under the board's lock: ",
+                        1)[1].split(" (then", 1)[0]
     bin_dir = Path(CLI).parent
     subprocess.run(advice, shell=True, cwd=tree, check=True, capture_output=True,
                    env=clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}"))

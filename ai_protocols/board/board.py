@@ -251,6 +251,8 @@ class Board:
         self._kept_memo: tuple[bytes, BoardFile, list[Task], list[AreaLock]] | None = None
         self._lost_memo: tuple[tuple[int, ...], bytes, list[Lost]] | None = None
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
+        self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
+        self._kept_of_memo: tuple[tuple[int, ...], bytes, bytes | None] | None = None
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -273,11 +275,48 @@ class Board:
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
-        """The board as read (``None``: there is none): :meth:`_read_once`. Not to be
-        changed: every reader of this board object shares it (a change is made on the
-        write transaction's own reading: :meth:`editing`)."""
+        """The board as read (``None``: there is none): :meth:`_read_once`, as the next
+        change will see it (:meth:`_view`): a reading command answers as it will once
+        that change is written. Not to be changed: every reader of this board object
+        shares it (a change is made on the write transaction's own reading:
+        :meth:`editing`)."""
         found = self._read_once()
-        return None if found is None else found[2]
+        return None if found is None else self._view(found)
+
+    def _view(self, read: tuple[tuple[int, ...], bytes, BoardFile]) -> BoardFile:
+        """The board ``read`` (:meth:`_read_once`) with the ids the next change gives
+        back or notes (:meth:`_same_again`, run on a copy in memory, nothing written,
+        nothing said): a task whose ``:ID:`` line a person deleted, or retyped to a text
+        no id can be or to another task's id, has its own id; one retyped to an id keeps
+        it, with the note of the id it had, so that ``task show OLD`` names the id it has
+        now. ``read``'s own board when the kept copy is the board, or pairs no task
+        anew (the common case: the kept copy's bytes compared, nothing parsed again).
+        Once per version of the board and of the kept copy."""
+        seen, data, doc = read
+        kept = self._kept_of(read)
+        if kept is None:
+            return doc
+        memo = self._view_memo
+        if memo is not None and memo[0] == seen and memo[1] is data and memo[2] == kept:
+            return memo[3]
+        view = doc
+        try:
+            kept_doc, old_tasks, _ = self._kept(kept)
+            pairs = self.same_tasks(doc, kept_doc, old_tasks)
+            if pairs:
+                view = BoardFile(doc.text)
+                # (the same text: the same pairs, not paired a second time)
+                self._same_memo = (view.headlines, kept_doc.headlines, pairs)
+                saved = self._noting, self._correcting
+                self._noting, self._correcting = [], []
+                try:
+                    self._same_again(view, data)
+                finally:
+                    self._noting, self._correcting = saved
+        except (UnicodeDecodeError, ValueError, AiProtocolsError):
+            view = doc
+        self._view_memo = (seen, data, kept, view)
+        return view
 
     def _read_once(self) -> tuple[tuple[int, ...], bytes, BoardFile] | None:
         """The board's bytes and its parsed text, with what ``stat`` said of the file
@@ -304,6 +343,20 @@ class Board:
         read = (seen or (), data, BoardFile(self._text(data)))
         self._read_memo = read if seen is not None else None
         return read
+
+    def _kept_of(self, read: tuple[tuple[int, ...], bytes, BoardFile]) -> bytes | None:
+        """The kept copy's bytes when the board ``read`` (:meth:`_read_once`) is not
+        them (:func:`~ai_protocols.board.model.kept_other`), else ``None``: read once per
+        version of the board (the kept copy changes only with a write of the board)."""
+        memo = self._kept_of_memo
+        if memo is not None and memo[0] == read[0] and memo[1] is read[1]:
+            return memo[2]
+        try:
+            kept = kept_other(str(self.path), self.kept_path, read[1])
+        except OSError:
+            kept = None
+        self._kept_of_memo = (read[0], read[1], kept)
+        return kept
 
     def _kept(self, kept: bytes) -> tuple[BoardFile, list[Task], list[AreaLock]]:
         """The kept copy ``kept`` (its bytes) parsed and read
@@ -439,7 +492,10 @@ class Board:
            (:func:`~ai_protocols.liveness.evidence.ended_grace`) is abandoned: it left
            without a wrap-up, and what it held is anyone's to take over (a ``/clear``
            of Claude Code ends a session in a process that goes on: step 3 finds it
-           running);
+           running); so too when its processes are another host's or another PID
+           namespace's (none can be checked, none known to run), but for an end by
+           ``/clear`` (``session end (clear)``: its process goes on unseen), which
+           waits until stale (:func:`~ai_protocols.liveness.evidence.stale_after`);
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
            record, which no time zone misleads) it was taken (abandoned)."""
@@ -504,6 +560,33 @@ class Board:
                                      f"ended {minutes} min ago (the grace for a resume: "
                                      f"{grace.total_seconds() / 60:g} min): what it held "
                                      "may be taken over", live.age)
+                # (a process of it this host cannot judge: another host's, another PID
+                # namespace's; none known to run: its end record decides, after the same
+                # grace for a resume; but an end by /clear, whose process goes on (its
+                # SessionStart hook carries the claims to the new id), only once stale)
+                unseen = sorted({f"process {owner.pid} on {owner.host}" for owner in ran
+                                 if owner.alive() is None})
+                if unseen and live.age is not None and \
+                        not any(owner.alive() for owner in ran):
+                    cleared = (session.exit or "").endswith("(clear)")
+                    limit, name = (stale_after(), "AI_PROTOCOLS_STALE_HOURS, as it ended "
+                                                  "by /clear, whose process goes on") \
+                        if cleared else (grace, "the grace for a resume")
+                    where = " and ".join(unseen)
+                    minutes = int(live.age.total_seconds() // 60)
+                    if live.age >= limit:
+                        return Liveness(
+                            "abandoned", f"its session: {live.evidence}; its {where} "
+                                         f"cannot be checked from this host, and it ended "
+                                         f"{minutes} min ago ({name}: "
+                                         f"{limit.total_seconds() / 60:g} min): what it "
+                                         "held may be taken over", live.age)
+                    left = int((limit - live.age).total_seconds() // 60) + 1
+                    return Liveness(
+                        "ended", f"its session: {live.evidence}; its {where} cannot be "
+                                 f"checked from this host: what it held may be taken over "
+                                 f"without --force in {left} min ({name}), or now, by "
+                                 f"'ai-protocols abandon' there", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
@@ -555,7 +638,8 @@ class Board:
             read = self._read_once()
         except (UnicodeDecodeError, ValueError, OSError, AiProtocolsError):
             return []  # (a board that cannot be read, a symbolic link...: its command says why)
-        kept = kept_other(str(self.path), self.kept_path, read[1] if read else None)
+        kept = self._kept_of(read) if read is not None else \
+            kept_other(str(self.path), self.kept_path, None)
         if kept is None:
             return []
         memo = self._lost_memo  # (the same board and kept copy: judged once per command)
@@ -610,10 +694,9 @@ class Board:
             missing_locks.append(old_lock)
         # (an unlock made in another clone, brought by a pull or a merge: a commit of
         # HEAD's history took the lock out; it stays out. git runs only in this case)
-        removed = changed_in_history(str(self.path),
-                                     [h.locked_at or "" for h in missing_locks])
-        for old_lock in missing_locks:
-            if old_lock.locked_at and old_lock.locked_at in removed:
+        removed = changed_in_history(str(self.path), missing_locks)
+        for old_lock, out in zip(missing_locks, removed, strict=True):
+            if out:
                 continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
@@ -1596,6 +1679,66 @@ class Board:
                 _remove_subtree(doc, held.line - 1)
             self._ending = list(removed)
         return removed
+
+    # -- a linked work tree's own copy -------------------------------------------------------
+
+    @property
+    def own_copy(self) -> Path:
+        """This work tree's own ``.ai/tasks.org``: the board itself, but in a linked git
+        work tree, where git checks out a copy that no command reads (the board is the
+        main work tree's: :attr:`path`)."""
+        return self.project.ai_dir / BOARD_FILE
+
+    def merge_copy(self) -> bool | None:
+        """Merge the edit a person made in this linked work tree's own copy of the board
+        (:attr:`own_copy`: what it holds against what the work tree's ``HEAD`` holds)
+        into the shared board, task by task, as ``git merge`` would with the board's
+        merge driver (:func:`~ai_protocols.board.merge.merge_board_bytes`: base ``HEAD``'s
+        copy, ours the shared board, theirs the copy), in one transaction of the
+        board (:meth:`editing`: its lock, Emacs's lock respected, written atomically
+        over the very board read). The copy itself is not changed (``git checkout HEAD
+        -- .ai/tasks.org`` drops its edit). ``True``: the board changed; ``False``: it
+        already held the edit; ``None``: the copy holds no edit (it is ``HEAD``'s, or
+        there is none). Raises :class:`~ai_protocols.errors.InvalidText` outside a linked
+        work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
+        when a task both changed is left to a person (nothing written), and what
+        :meth:`editing` raises."""
+        from ai_protocols.board.merge import merge_board_bytes
+        from ai_protocols.errors import BoardCopyNotMerged
+        from ai_protocols.git.state import head_blob
+
+        own = self.own_copy
+        if self.path.parent == own.parent:
+            raise InvalidText("task merge-copy in", str(self.project.root),
+                              f"it is no linked git work tree: its board, {self.path}, is "
+                              "the one every command uses, and there is no other copy "
+                              "to merge")
+        data = board_bytes(own)
+        if data is None:
+            return None
+        tree = str(self.project.root)
+        base = head_blob(tree, f"./{os.path.relpath(own, tree)}")
+        if base is None:
+            raise BoardCopyNotMerged(own, self.path, "the work tree's HEAD holds no board "
+                                                     "to tell the copy's edit by")
+        if data == base:
+            return None
+        with self.editing() as doc:
+            merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
+                                       labels=(str(self.path), "HEAD", str(own)))
+            if merged is None or merged.conflicts:
+                raise BoardCopyNotMerged(
+                    own, self.path, "the board's merge does not understand these versions"
+                    if merged is None else "a task both it and the shared board changed "
+                    "is left to a person by the board's merge (both retitled it, say)")
+            text = merged.data.decode("utf-8")
+            if text == doc.text:
+                return False
+            lines = text.split(doc.newline)
+            if lines and not lines[-1]:
+                lines.pop()
+            doc.replace(0, doc.line_count, lines)
+        return True
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -486,8 +486,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         if lost and unreadable is None:
             # (an unlock made in another clone and brought by a pull or a merge: a commit
             # of HEAD's history took the lock out; no lock. git runs only in this case)
-            removed = changed_in_history(board, [lock.locked_at or "" for lock in lost])
-            lost = [lock for lock in lost if not (lock.locked_at and lock.locked_at in removed)]
+            removed = changed_in_history(board, lost)
+            lost = [lock for lock, out in zip(lost, removed, strict=True) if not out]
         locks += lost
     locks = [lock for lock in locks if not (agent_id and lock.owner == agent_id) and
              not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]

@@ -286,7 +286,7 @@ def id_fault(text: str) -> str | None:
     note that names it is then the very id, found by a search (docs/tasks.md, "Ids")."""
     from ai_protocols.errors import InvalidAgentId
     from ai_protocols.lean import display
-    from ai_protocols.org.syntax import escape_inline
+    from ai_protocols.org.syntax import escape_inline, markup_in
     from ai_protocols.paths import safe_id
 
     try:
@@ -297,22 +297,26 @@ def id_fault(text: str) -> str | None:
     if display(text) != text:
         return "it holds a character a terminal does not show as itself"
     if escape_inline(text) != text:
-        return "Org would read part of it as markup (a link, a timestamp, a macro...)"
+        return f"Org would read part of it as {markup_in(text) or 'markup'}"
     return None
 
 
 def id_shown(text: str) -> str:
     """``text``, an id a person typed, as a log note names it: quoted, escaped by the
     one display rule (:func:`~ai_protocols.lean.quoted`, :func:`~ai_protocols.lean.display`),
-    so that nothing invisible is written; or, when Org would still read part of it as
-    markup (which only a zero-width space could escape), said so instead, without it."""
+    so that nothing invisible is written; or, when Org would read part of it as an
+    object (which only a zero-width space could escape), ``a text not copied here``
+    with what Org would read (:func:`~ai_protocols.org.syntax.markup_in`: ``a link, if
+    Org knows a link type named as the word before its colon`` for ``x:y``), without
+    it."""
     from ai_protocols.lean import display, quoted
-    from ai_protocols.org.syntax import escape_inline
+    from ai_protocols.org.syntax import escape_inline, markup_in
 
     shown = quoted(display(text))
     if escape_inline(shown) == shown:
         return shown
-    return "a text that Org would read as markup (not copied here)"
+    return f"a text not copied here (Org would read part of it as " \
+           f"{markup_in(shown) or 'markup'})"
 
 
 #: The log item of a task whose id a person changed (``Board._same_again``), that two
@@ -485,8 +489,9 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
             continue
         found.append((old, now is None))
     if board is not None and found:
-        removed = changed_in_history(board, [old.claimed_at or "" for old, _ in found])
-        found = [(old, gone) for old, gone in found if (old.claimed_at or "") not in removed]
+        removed = changed_in_history(board, [old for old, _ in found])
+        found = [(old, gone) for (old, gone), out in zip(found, removed, strict=True)
+                 if not out]
     return found
 
 
@@ -501,22 +506,55 @@ def _has_more(there: list[str], kept: list[str]) -> bool:
     return False
 
 
-def changed_in_history(board: str, records: list[str]) -> set[str]:
-    """The ``records`` (a claim's ``CLAIMED_AT``, a lock's ``LOCKED_AT``: made once,
-    each unique) that a commit of ``HEAD``'s history took off the board at ``board``
-    while ``HEAD``'s board lacks them
-    (:func:`~ai_protocols.git.state.removed_in_history`): an end made in another clone
-    and brought by git (a pull, a merge, a rebase), which stays; not an older board put
-    back (``git stash``, ``checkout``, ``reset``, a branch switch). Empty when none is,
-    or without git. Runs git: only for the claims and locks a board lost."""
-    from ai_protocols.git.state import removed_in_history
+def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool]:
+    """For each of ``held`` (claims of the kept copy's tasks, or locks), whether a commit
+    of ``HEAD``'s history took it off the board at ``board`` while ``HEAD``'s board lacks
+    it: an end made in another clone and brought by git (a pull, a merge, a rebase),
+    which stays; not an older board put back (``git stash``, ``checkout``, ``reset``, a
+    branch switch). Known by its record (a claim's ``CLAIMED_AT``, a lock's
+    ``LOCKED_AT``: made once, each unique:
+    :func:`~ai_protocols.git.state.removed_in_history`); one a person wrote by hand
+    without it, by what it is (:func:`~ai_protocols.git.state.held_in_history`): a claim,
+    its task's ``ID`` with the same ``OWNER`` and ``CLAIMED``; a lock, its ``PATH`` with
+    the same ``OWNER`` and ``LOCKED``; the commits looked at are those that changed how
+    often the board names its owner. All ``False`` without git. Runs git: only for the
+    claims and locks a board lost."""
+    from ai_protocols.git.state import held_in_history, removed_in_history
 
-    wanted = [record for record in records if record]
-    if not wanted:
-        return set()
+    if not held:
+        return []
     root = os.path.dirname(os.path.dirname(board))
-    return removed_in_history(root, f"{os.path.basename(os.path.dirname(board))}/"
-                                    f"{os.path.basename(board)}", wanted)
+    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
+    records = [_record_of(item) for item in held]
+    removed = removed_in_history(root, path, [record for record in records if record])
+    return [(record in removed) if record else
+            bool(item.owner) and held_in_history(root, path, item.owner or "",
+                                                 _holder_of(item))
+            for item, record in zip(held, records, strict=True)]
+
+
+def _record_of(item: Task | AreaLock) -> str:
+    """A claim's ``CLAIMED_AT`` or a lock's ``LOCKED_AT``; ``""`` when it has none."""
+    return (item.claimed_at if isinstance(item, Task) else item.locked_at) or ""
+
+
+def _holder_of(item: Task | AreaLock) -> Callable[[str], bool]:
+    """What tells whether a version of the board (its text) holds ``item``, a claim or
+    lock without its record: a task of ``item``'s ``ID`` with its ``OWNER`` and
+    ``CLAIMED`` (as written); a lock on its ``PATH`` with its ``OWNER`` and ``LOCKED``."""
+    def holds(text: str) -> bool:
+        try:
+            tasks, locks = read_board(BoardFile(text), check=False)
+        except ValueError:
+            return False
+        if isinstance(item, Task):
+            return any(t.id == item.id and t.owner == item.owner and
+                       t.properties.get("CLAIMED") == item.properties.get("CLAIMED")
+                       for t in tasks)
+        return any(h.path == item.path and h.owner == item.owner and h.locked == item.locked
+                   for h in locks)
+
+    return holds
 
 
 def own_log(doc: OrgFile, line: int) -> list[str]:

@@ -17,8 +17,13 @@ from ai_protocols.lean import counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
     from ai_protocols.board.board import Board
     from ai_protocols.board.model import Task
+
+    F = TypeVar("F", bound=Callable[..., object])
 
 __all__ = ["COMMANDS"]
 
@@ -28,10 +33,11 @@ def _echo(text: str, err: bool = False) -> None:
     click.echo(display(text), err=err)
 
 
-def _board() -> Board:
+def _board(copy_warning: bool = True) -> Board:
     """The board, after saying (on stderr) which live claims and locks the board on
     disk lost to git (:meth:`Board.lost`), and, once the command ends, which of them
-    its change put back."""
+    its change put back; and, unless not ``copy_warning`` (``task merge-copy``, which
+    merges it), that a linked work tree's own copy was edited (:func:`_said_own_copy`)."""
     from ai_protocols.board.board import Board
 
     board = Board.discover()
@@ -51,7 +57,8 @@ def _board() -> Board:
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
-    _said_own_copy(board)
+    if copy_warning:
+        _said_own_copy(board)
     click.get_current_context().call_on_close(lambda: _said_after(board))
     return board
 
@@ -83,15 +90,12 @@ def _said_own_copy(board: Board) -> None:
         return  # (the branch's own version, as checked out: no edit made here)
     from ai_protocols.cli.commands import quote
 
-    base = f"{relative}.base"
     _echo(f"warning: {own}, this linked git work tree's own copy of the board, was "
           f"edited here, and ai-protocols does not read it: every work tree of the "
           f"repository shares one board, {board.path}, and that is the one used. To bring "
           f"the edit over, make it in {board.path}, or merge it in as git would, task by "
-          f"task: git show HEAD:./{relative} > {quote(base)} && ai-protocols merge-driver "
-          f"--marker-size 7 {quote(base)} {quote(str(board.path))} {quote(relative)} "
-          f"{quote(relative)} && rm {quote(base)} (then 'git checkout HEAD -- "
-          f"{quote(relative)}' here drops the copy's edit).", err=True)
+          f"task, under the board's lock: ai-protocols task merge-copy (then 'git checkout "
+          f"HEAD -- {quote(relative)}' here drops the copy's edit).", err=True)
 
 
 def _stash_holds(path: object) -> bool:
@@ -228,6 +232,17 @@ def _details(task: Task) -> list[str]:
     return lines
 
 
+# The options and arguments several commands share, declared once (their help alike).
+#: ``--json``: the output as JSON.
+_JSON = click.option("--json", "as_json", is_flag=True,
+                     help="Print JSON (keys in docs/tasks.md).")
+#: ``ID``: a task's id, whole or by its end.
+_ID = click.argument("task_id", metavar="ID")
+#: ``--force`` of a command that ends or changes another agent's claim.
+_FORCE = click.option("--force", is_flag=True,
+                      help="Even another agent's claim that may be live.")
+
+
 @click.group(cls=InOrderGroup)
 def task() -> None:
     """The task board, .ai/tasks.org: add, claim and close tasks.
@@ -242,6 +257,24 @@ def task() -> None:
 
 
 task.command_class = InOrderCommand  # its commands read their command line as every other
+
+
+def _task_command(name: str, *options: Callable[[F], F], force: bool = False
+                  ) -> Callable[[F], F]:
+    """``task NAME ID [OPTIONS]``: the click command ``name`` of the task group, its
+    argument ``ID``, then ``options`` (click decorators, listed in this order), then
+    ``--force`` (:data:`_FORCE`) when ``force``; its errors reported by
+    :func:`errors_to_exit`. The one declaration of what the commands on one task
+    share."""
+    def command(function: F) -> F:
+        function = errors_to_exit(function)
+        if force:
+            function = _FORCE(function)
+        for option in reversed(options):
+            function = option(function)
+        return task.command(name)(_ID(function))  # type: ignore[return-value]
+
+    return command
 
 
 @task.command("add")
@@ -272,7 +305,7 @@ def task_add(title: str, working_set: tuple[str, ...], role: str | None,
 
 
 @task.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@_JSON
 @click.option("--mine", is_flag=True, help="Only the open tasks this agent has claimed.")
 @click.option("--free", is_flag=True, help="Only open tasks nobody holds (or whose holder "
                                            "is gone).")
@@ -363,10 +396,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
                        "line of one copy (the next command gives it a new id)")
 
 
-@task.command("show")
-@click.argument("task_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
-@errors_to_exit
+@_task_command("show", _JSON)
 def task_show(task_id: str, as_json: bool) -> None:
     """Show one task: its state, role, working set, holder, checkpoint and hand-off notes."""
     board = _board()
@@ -394,10 +424,8 @@ def task_show(task_id: str, as_json: bool) -> None:
               f" -> {h.to}: {h.note}")
 
 
-@task.command("claim")
-@click.argument("task_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Even from an agent that may be at work.")
-@errors_to_exit
+@_task_command("claim", click.option("--force", is_flag=True,
+                                     help="Even from an agent that may be at work."))
 def task_claim(task_id: str, force: bool) -> None:
     """Claim a task for this agent (AI_AGENT_ID, or the agent's own session).
 
@@ -423,10 +451,7 @@ def task_claim(task_id: str, force: bool) -> None:
         _echo(f"  working set: {_paths(item.working_set)}")
 
 
-@task.command("release")
-@click.argument("task_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@errors_to_exit
+@_task_command("release", force=True)
 def task_release(task_id: str, force: bool) -> None:
     """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
     from ai_protocols.errors import TaskNotFound
@@ -450,16 +475,15 @@ def task_release(task_id: str, force: bool) -> None:
         _echo(f"Released task {item.id}: {item.title}")
 
 
-@task.command("done")
-@click.argument("task_id", metavar="ID")
-@click.option("--checkpoint", "take_checkpoint", is_flag=True,
-              help="Take a checkpoint of the work tree now (as 'ai-protocols checkpoint' "
-                   "does) and close the task with it.")
-@click.option("--checkpoint-ref", metavar="REF",
-              help="Close it with a restore point made before (a checkpoint's ref, a "
-                   "branch, a tag, a commit), kept as its full ref name and commit hash.")
-@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@errors_to_exit
+@_task_command(
+    "done",
+    click.option("--checkpoint", "take_checkpoint", is_flag=True,
+                 help="Take a checkpoint of the work tree now (as 'ai-protocols checkpoint' "
+                      "does) and close the task with it."),
+    click.option("--checkpoint-ref", metavar="REF",
+                 help="Close it with a restore point made before (a checkpoint's ref, a "
+                      "branch, a tag, a commit), kept as its full ref name and commit hash."),
+    force=True)
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
               force: bool) -> None:
     """Close a task as DONE, with the checkpoint it was closed with."""
@@ -494,20 +518,19 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
                (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
 
 
-@task.command("edit")
-@click.argument("task_id", metavar="ID")
-@click.option("--title", help="Its new title (one line; '-' or @FILE as for add).")
-@click.option("--working-set", "working_set", multiple=True, metavar="PATH",
-              help="Its working set, replaced by these paths (repeat for more).")
-@click.option("--add-working-set", "add_paths", multiple=True, metavar="PATH",
-              help="A file or folder added to its working set (repeat for more).")
-@click.option("--remove-working-set", "remove_paths", multiple=True, metavar="PATH",
-              help="A path taken out of its working set (repeat for more).")
-@click.option("--tag", "tags", multiple=True, help="An Org tag to add (repeat for more).")
-@click.option("--untag", "untags", multiple=True, help="An Org tag to remove (repeat).")
-@click.option("--role", help="Its new role.")
-@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@errors_to_exit
+@_task_command(
+    "edit",
+    click.option("--title", help="Its new title (one line; '-' or @FILE as for add)."),
+    click.option("--working-set", "working_set", multiple=True, metavar="PATH",
+                 help="Its working set, replaced by these paths (repeat for more)."),
+    click.option("--add-working-set", "add_paths", multiple=True, metavar="PATH",
+                 help="A file or folder added to its working set (repeat for more)."),
+    click.option("--remove-working-set", "remove_paths", multiple=True, metavar="PATH",
+                 help="A path taken out of its working set (repeat for more)."),
+    click.option("--tag", "tags", multiple=True, help="An Org tag to add (repeat for more)."),
+    click.option("--untag", "untags", multiple=True, help="An Org tag to remove (repeat)."),
+    click.option("--role", help="Its new role."),
+    force=True)
 def task_edit(task_id: str, title: str | None, working_set: tuple[str, ...],
               add_paths: tuple[str, ...], remove_paths: tuple[str, ...],
               tags: tuple[str, ...], untags: tuple[str, ...], role: str | None,
@@ -534,19 +557,14 @@ def task_edit(task_id: str, title: str | None, working_set: tuple[str, ...],
         _echo(f"  {what}")
 
 
-@task.command("cancel")
-@click.argument("task_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@errors_to_exit
+@_task_command("cancel", force=True)
 def task_cancel(task_id: str, force: bool) -> None:
     """Close a task as CANCELLED: it will not be done (task reopen opens it again)."""
     item = _board().cancel(task_id, force=force)
     _echo(f"Cancelled task {item.id}: {item.title}")
 
 
-@task.command("reopen")
-@click.argument("task_id", metavar="ID")
-@errors_to_exit
+@_task_command("reopen")
 def task_reopen(task_id: str) -> None:
     """Open a closed (DONE, CANCELLED) task again: TODO, free."""
     board = _board()
@@ -557,15 +575,14 @@ def task_reopen(task_id: str) -> None:
         _echo(f"Task {item.id} is open already ({item.state}): {item.title}")
 
 
-@task.command("handoff")
-@click.argument("task_id", metavar="ID")
-@click.option("--to", "to", required=True, metavar="ROLE",
-              help="The role that takes it on (reviewer, in any case, makes it REVIEW).")
-@click.option("--note", required=True,
-              help="What the next one needs to know: one line, at most 500 characters "
-                   "('task show' and 'resume' show it).")
-@click.option("--force", is_flag=True, help="Even another agent's claim that may be live.")
-@errors_to_exit
+@_task_command(
+    "handoff",
+    click.option("--to", "to", required=True, metavar="ROLE",
+                 help="The role that takes it on (reviewer, in any case, makes it REVIEW)."),
+    click.option("--note", required=True,
+                 help="What the next one needs to know: one line, at most 500 characters "
+                      "('task show' and 'resume' show it)."),
+    force=True)
 def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     """Hand a task on to another role, with a note; the claim is given up.
 
@@ -575,6 +592,33 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     item = _board().handoff(task_id, to=to, note=text_option("--note", note) or "",
                             force=force)
     _echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
+
+
+@task.command("merge-copy")
+@errors_to_exit
+def task_merge_copy() -> None:
+    """Merge this linked work tree's own copy of the board into the shared one.
+
+    In a linked git work tree every command uses the main work tree's board;
+    the copy git checks out here is not read. An edit made in that copy (in
+    Emacs) is merged into the shared board task by task, as git's merge with
+    the board's merge driver would (base: the copy in HEAD), under the
+    board's lock, atomically. A task both changed beyond the merge's rules
+    is refused (exit 6), nothing written. The copy is left as it is.
+    """
+    board = _board(copy_warning=False)
+    merged = board.merge_copy()
+    own = board.own_copy
+    from ai_protocols.cli.commands import quote
+
+    drop = f"'git checkout HEAD -- {quote(str(own))}' drops it here"
+    if merged is None:
+        _echo(f"Nothing to merge: {own} holds no edit (it is what this work tree's HEAD "
+              "holds).")
+    elif merged:
+        _echo(f"Merged the edit of {own} into the shared board {board.path}; {drop}.")
+    else:
+        _echo(f"The shared board {board.path} already holds the edit of {own}; {drop}.")
 
 
 @click.command("lock", cls=InOrderCommand)
@@ -631,7 +675,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
 
 
 @click.command("locks", cls=InOrderCommand)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@_JSON
 @errors_to_exit
 def locks(as_json: bool) -> None:
     """List the locked areas, who holds each, and whether that agent is at work."""
@@ -669,7 +713,7 @@ def locks(as_json: bool) -> None:
 
 
 @click.command("check", cls=InOrderCommand)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/tasks.md).")
+@_JSON
 @errors_to_exit
 def check(as_json: bool) -> None:
     """Compare the work tree's changes with this agent's claims and others' locks.

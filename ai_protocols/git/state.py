@@ -451,13 +451,44 @@ def removed_in_history(root: str | os.PathLike[str], path: str,
     return found
 
 
+def held_in_history(root: str | os.PathLike[str], path: str, needle: str,
+                    holds: Callable[[str], bool], limit: int = 8) -> bool:
+    """Whether a commit took out of the file ``path`` (from ``root``, git's pathspec)
+    what ``holds`` (given a version's text, UTF-8 read leniently) finds: ``HEAD``'s
+    version lacks it, and one of the newest ``limit`` commits of ``HEAD``'s history that
+    changed the number of ``needle``'s occurrences (``git log -S``, git-log(1)'s
+    pickaxe), or that commit's parent, holds it. :func:`removed_in_history` for what has
+    no unique text of its own (a claim or lock a person wrote without its record):
+    ``needle`` narrows the commits, ``holds`` decides. ``False`` without git or a
+    commit. Git runs: one for ``HEAD``'s file, one for the log, two per commit looked
+    at."""
+    head = _git(root, "cat-file", "blob", f"HEAD:./{path}")
+    if head is None or holds(head.decode("utf-8", "replace")):
+        return False
+    found = _git(root, "log", f"-n{limit}", "--format=%H", f"-S{needle}", "HEAD", "--", path)
+    for commit in (found or b"").decode("ascii", "replace").split():
+        for version in (f"{commit}^", commit):
+            data = _git(root, "cat-file", "blob", f"{version}:./{path}")
+            if data is not None and holds(data.decode("utf-8", "replace")):
+                return True
+    return False
+
+
 def head_holds(root: str | os.PathLike[str], path: str, data: bytes) -> bool:
     """Whether the file ``path`` (from the work tree's top at ``root``) in the commit
     ``HEAD`` names holds exactly ``data``: a file git wrote as it is (a branch switch, a
     checkout, a reset: git-checkout(1)), not a person's edit. ``False`` without git, a
     commit or the file in it. One git run (``git cat-file blob HEAD:path``,
     git-cat-file(1))."""
-    return _git(root, "cat-file", "blob", f"HEAD:{path}") == data
+    return head_blob(root, path) == data
+
+
+def head_blob(root: str | os.PathLike[str], path: str) -> bytes | None:
+    """The file ``path`` (from the work tree's top at ``root``; ``./`` first for one
+    relative to ``root``) as the commit ``HEAD`` names holds it; ``None`` without git, a
+    commit or the file in it. One git run (``git cat-file blob HEAD:path``,
+    git-cat-file(1))."""
+    return _git(root, "cat-file", "blob", f"HEAD:{path}")
 
 
 #: How many of a checkpoint's changed paths :func:`missing_work` looks at, and how many

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from ai_protocols.lean import IGNORECASE, date, datetime, fold, pattern, record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+
 __all__ = [
     "WJ",
     "ZWSP",
@@ -30,6 +34,7 @@ __all__ = [
     "file_scheme",
     "format_property",
     "format_timestamp",
+    "markup_in",
     "parse_entries",
     "parse_timestamp",
     "read_text_block",
@@ -57,24 +62,34 @@ ZWSP = "\u200b"
 WJ = "\u2060"
 # Where Org would start a live object in a line, and a zero-width space goes in
 # (at the end of each match: every pattern ends in a look-ahead or at the place).
-# Org 9.5 and 9.7 (org-element's object parsers, org-lint's checkers):
-_LIVE = [
+# Org 9.5 and 9.7 (org-element's object parsers, org-lint's checkers), each with what
+# Org would read there, in words for a message (:func:`markup_in`):
+_LIVE_NAMED = [
     # [fn:1] footnotes, [cite:@k] citations, [2026-..] timestamps, [[...]] links
     # (none stays live: a broken one stops export)
-    r"\[(?=fn:|cite[:/]|[0-9]{4}-|\[)",
-    r"\[(?=[0-9]*(?:%|/[0-9]*)\])",  # [1/2] [50%] [/] statistics cookies
-    r"<(?=[0-9%<])",  # <2026-..> active timestamps, <%%(sexp)> diary, <<targets>>
-    r"\{(?=\{)",  # {{{macros}}}
-    r"@(?=@)",  # @@backend:export snippets@@
-    r"(?<![A-Za-z0-9])[sc](?=rc_|all_)",  # src_lang{code}, call_name() (evaluated!)
-    r"\*\*(?= )",  # "text** x": org-lint's misplaced heading
+    (r"\[(?=fn:)", "a footnote reference"),
+    (r"\[(?=cite[:/])", "a citation"),
+    (r"\[(?=[0-9]{4}-)", "a timestamp"),
+    (r"\[(?=\[)", "a bracket link"),
+    (r"\[(?=[0-9]*(?:%|/[0-9]*)\])", "a statistics cookie"),  # [1/2] [50%] [/]
+    (r"<(?=[0-9])", "an active timestamp"),  # <2026-..>
+    (r"<(?=%)", "a diary sexp"),  # <%%(sexp)>
+    (r"<(?=<)", "a target"),  # <<targets>>
+    (r"\{(?=\{)", "a macro"),  # {{{macros}}}
+    (r"@(?=@)", "an export snippet"),  # @@backend:export snippets@@
+    # src_lang{code}, call_name() (evaluated!)
+    (r"(?<![A-Za-z0-9])[sc](?=rc_|all_)", "an inline source block or a babel call"),
+    (r"\*\*(?= )", "a misplaced heading (org-lint)"),  # "text** x"
     # What the agenda and the clock find by their text alone, in example blocks too:
     # a diary sexp %%(...) starting a line, which the agenda evaluates; CLOCK:,
     # CLOSED:, DEADLINE:, SCHEDULED: and "- State" lines of the log view.
-    r"%(?=%\()",
-    r"(?<![A-Za-z0-9])(?:CLOCK|CLOSED|DEADLINE|SCHEDULED)(?=:)",
-    r"(?<![A-Za-z0-9])State(?= +\")",
+    (r"%(?=%\()", "a diary sexp"),
+    (r"(?<![A-Za-z0-9])(?:CLOCK|CLOSED|DEADLINE|SCHEDULED)(?=:)",
+     "a clock or planning keyword"),
+    (r"(?<![A-Za-z0-9])State(?= +\")", "a state-change note"),
 ]
+#: The patterns of :data:`_LIVE_NAMED`, alone.
+_LIVE = [source for source, _ in _LIVE_NAMED]
 # type:path plain links and <type:path> angle links, but for plain URLs and files,
 # which stay links: a link to a file that is not there is the writer's business.
 _LINK_TYPE = pattern(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+_-]*(?=:[^ \t\n])")
@@ -249,6 +264,47 @@ def escape_inline(text: str) -> str:
     joins = {index + 1 for index, char in enumerate(text) if char == "$"} \
         if "$" in text else set()  # (a loop over every character only when needed)
     return _insert_escapes(text, positions, joins)
+
+
+#: What :func:`markup_in` says of a ``type:path`` link's type: Org reads one as a link
+#: of any type it knows (``org-link-set-parameters`` adds types), so every type but the
+#: plain URLs' and files' is escaped.
+_LINK_WORDS = "a link, if Org knows a link type named as the word before its colon"
+
+
+def markup_in(text: str) -> str | None:
+    """What :func:`escape_inline` escapes in ``text``, in words for a message: the first
+    (by its place) of the Org objects listed there (``"a timestamp"``, ``"a macro"``,
+    a ``type:path`` link, a ``$``, a LaTeX fragment's delimiter...); ``None`` when
+    it escapes nothing but the zero-width spaces and word joiners ``text`` already held.
+    The words hold none of the text, and no markup: a message may name them as they
+    are. Source: the patterns :func:`escape_inline` uses (Org 9.5 and 9.7's object
+    parsers and org-lint's checkers)."""
+    found: list[tuple[int, str]] = []
+    if any(needed in fold(text) for needed in _LIVE_NEEDS):
+        for source, what in _LIVE_NAMED:
+            match = _live_each(source).search(text)
+            if match:
+                found.append((match.start(), what))
+    found += [(start, _LINK_WORDS) for start, end in link_types(text)
+              if text[start:end].lower() not in _SAFE_LINKS]
+    if "]" in text:
+        found += [(match.start(), "a bracket right after a link (org-lint)")
+                  for match in _LINK_BRACKET.finditer(text)]
+    if "$" in text:
+        found.append((text.index("$"), "a LaTeX fragment's delimiter (a dollar sign)"))
+    return min(found)[1] if found else None
+
+
+_LIVE_EACH: dict[str, re.Pattern[str]] = {}
+
+
+def _live_each(source: str) -> re.Pattern[str]:
+    """One pattern of :data:`_LIVE_NAMED`, compiled on first use."""
+    found = _LIVE_EACH.get(source)
+    if found is None:
+        found = _LIVE_EACH[source] = pattern(source, IGNORECASE)
+    return found
 
 
 def escape_property(text: str) -> str:
