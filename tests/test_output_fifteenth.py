@@ -115,7 +115,7 @@ def test_every_command_is_known_to_change_something_or_nothing() -> None:
         ("hook",), ("hooks",), ("init",), ("lock",), ("unlock",), ("merge-driver",),
         ("merge-kept",), ("recover",), ("spawn",), ("checkpoint", "export"),
         ("checkpoint", "restore"), *(("task", sub) for sub in (
-            "cancel", "claim", "done", "edit", "handoff", "release", "reopen"))}
+            "cancel", "claim", "done", "edit", "handoff", "merge-copy", "release", "reopen"))}
     known = set(CHANGES_NOTHING) | writers
     for group in ((), ("task",), ("checkpoint",)):
         for name in _commands(*group):
