@@ -86,6 +86,18 @@ def _resume(parsed: Parsed) -> int | None:
     return 0
 
 
+def _scanned(args: list[str], command: str) -> tuple | None:
+    """``command``'s ``args`` read in order by :func:`~ai_protocols.cli.options.scan`
+    from the one table of options, or ``None`` to leave the command line to click: a
+    form the fast path does not read, or one click must refuse with its usage line."""
+    from ai_protocols.cli.options import UsageProblem, known, scan
+
+    try:
+        return scan(args, known(command), strict=True)
+    except UsageProblem:
+        return None  # click says it, with the usage line
+
+
 def _checkpoint(args: list[str]) -> int | None:
     """``checkpoint [--note TEXT]``, read by :func:`~ai_protocols.cli.options.scan` from
     the one table of options, its text as every text option's
@@ -94,12 +106,9 @@ def _checkpoint(args: list[str]) -> int | None:
     ``--``...) goes to click, which reads it the same way."""
     note = None
     if args:  # (checkpoint alone: nothing more to import)
-        from ai_protocols.cli.options import UsageProblem, known, scan, text_of
+        from ai_protocols.cli.options import text_of
 
-        try:
-            read = scan(args, known("checkpoint"), strict=True)
-        except UsageProblem:
-            return None  # click says it, with the usage line
+        read = _scanned(args, "checkpoint")
         if read is None:
             return None
         note = text_of(read[0][-1])  # (read first: nothing is taken yet)
@@ -214,12 +223,7 @@ def _start(args: list[str]) -> int | None:
     """``start [--title TEXT] [--task ID] [--objective TEXT]``: read in order, as ``log``
     is, for the ``--title`` and ``--objective`` given (their texts may come from stdin
     or a file)."""
-    from ai_protocols.cli.options import UsageProblem, known, scan
-
-    try:
-        read = scan(args, known("start"), strict=True)
-    except UsageProblem:
-        return None  # click says it, with the usage line
+    read = _scanned(args, "start")
     if read is None:
         return None
     from ai_protocols.cli import commands
