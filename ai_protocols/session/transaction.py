@@ -1650,14 +1650,14 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
                 "session")
         what = f"{path}, a copy of a session already wrapped up (archived to {archive}) " \
                f"put back by hand or by git,"
-        _warn(f"merged {what} into the archive: {said} written into it{commit}; the "
+        _warn(f"merged {what} into the archive: {said}{commit}; the "
               f"copy was removed, every line of it being in the archive; {then}"
               if said else
               f"{what} holds nothing the archive lacks: nothing was written into the "
               f"archive; the copy was removed; {then}")
     else:
         what = "the kept copy, of a session wrapped up in another clone,"
-        _warn(f"merged {what} into its archive {archive}: {said} written into it"
+        _warn(f"merged {what} into its archive {archive}: {said}"
               f"{commit}, not into {path}, whose session carries on; the kept copy was "
               f"dropped" + _archive_abort_advice(path, archive, newer) if said else
               f"{what} holds nothing its archive {archive} lacks: nothing was written "
@@ -1670,10 +1670,11 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
 def _archive_gained(archive: str, before: bytes, after: bytes) -> tuple[str, int]:
     """What a merge wrote into the archive at ``archive`` (its bytes ``before`` and
     ``after``), said by kind (:func:`~ai_protocols.session.model.compared`,
-    :meth:`~ai_protocols.session.model.Compared.said`: ``1 entry and 1 tick``, the Log
-    lines added, and the entries removed: a person's deletion taken from the copy), and
-    how many entries it gained; ``("", 0)`` when the bytes are the same, ``changed
-    lines`` when the change is of no kind counted (a person's free text, a property)."""
+    :meth:`~ai_protocols.session.model.Compared.said`: ``1 entry and 1 tick written into
+    it``, the Log lines added; ``and 1 entry removed from it``: a person's deletion taken
+    from the copy), and how many entries it gained; ``("", 0)`` when the bytes are the
+    same, ``changed lines written into it`` when the change is of no kind counted (a
+    person's free text, a property)."""
     from ai_protocols.session.model import compared
 
     if before == after:
@@ -1684,11 +1685,10 @@ def _archive_gained(archive: str, before: bytes, after: bytes) -> tuple[str, int
     except (AiProtocolsError, ValueError):
         return "changed lines", 0
     gained, lost = compared(new, old), compared(old, new)
-    said = gained.said(none="")
+    said = [f"{gained.said(none='')} written into it"] if gained.said(none="") else []
     if lost.entries:
-        said += ("; " if said else "") + counted(lost.entries, "entry", "entries") + \
-            " removed"
-    return said or "changed lines", gained.entries
+        said.append(f"{counted(lost.entries, 'entry', 'entries')} removed from it")
+    return " and ".join(said) or "changed lines written into it", gained.entries
 
 
 def _left_out_said(text: str, wording: str) -> str:
