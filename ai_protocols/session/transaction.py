@@ -567,8 +567,7 @@ def _head_properties(path: str) -> dict[str, str] | None:
             data = source.read(65536)
     except OSError:
         return None
-    headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
-    return None if headline is None else dict(headline.properties.items())
+    return _props_of(data)
 
 
 def _abandoned(where: str) -> str:
