@@ -867,6 +867,7 @@ class Project:
             entries_lacking_in,
             forget,
             moved_elsewhere,
+            put_copy_back,
         )
 
         where = moved_elsewhere(self.ai_dir_text, self.path_text)
@@ -886,7 +887,7 @@ class Project:
             if copy is None:
                 os.link(kept, self.path_text, follow_symlinks=False)
             else:
-                storage.atomic_write(self.path_text, copy, exclusive=True, locked=True)
+                put_copy_back(self.path_text, copy)
             storage.fsync_dir(parent(self.path_text))
         except OSError as error:
             raise StorageError(self.path_text, error) from error

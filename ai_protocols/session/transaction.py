@@ -122,6 +122,7 @@ __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_
            "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
            "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
            "moved_elsewhere", "moved_where", "operation_warning", "probe", "put_back_refusal",
+           "put_copy_back",
            "refuse_put_back", "settle",
            "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
            "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
@@ -682,6 +683,14 @@ def settle(ai_dir: str, path: str) -> str | None:
     if where is not None:
         forget(ai_dir, path)
     return where
+
+
+def put_copy_back(path: str, data: bytes) -> None:
+    """Make the session file ``path``, absent, with the bytes ``data`` (its kept copy's),
+    as a file of its own: atomically, never over a file there (``StorageError``). What
+    ``start`` does with a kept copy whose archive lacks some of its entries
+    (:meth:`~ai_protocols.session.project.Project._bring_back`). Call holding its lock."""
+    storage.atomic_write(path, data, exclusive=True, locked=True)
 
 
 def forget(ai_dir: str, path: str) -> None:
