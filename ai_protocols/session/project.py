@@ -853,7 +853,10 @@ class Project:
 
         The kept copy is dropped only when an archive holds its session
         (:func:`~ai_protocols.session.transaction.moved_elsewhere`: wrapped up in
-        another clone) and every entry of it. When that archive lacks some, the copy's
+        another clone) and every entry of it, or git's history holds that very version
+        (:func:`~ai_protocols.session.transaction.kept_in_git`: committed, then removed
+        by a person, ``git rm`` of a modify/delete conflict, with the history keeping
+        it). When neither holds what it holds, the copy's
         bytes are put back as a file of their own (not a link: another inode than the
         kept copy), which ``start`` and the writes then refuse as a put-back copy of an
         archived session (exit 7, :func:`~ai_protocols.session.transaction.put_back_refusal`)
@@ -866,6 +869,7 @@ class Project:
         from ai_protocols.session.transaction import (
             entries_lacking_in,
             forget,
+            kept_in_git,
             moved_elsewhere,
             put_copy_back,
         )
@@ -878,7 +882,8 @@ class Project:
             except (OSError, storage.NotRegular) as error:
                 raise StorageError(kept, error) from None
             archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
-            if not archive or entries_lacking_in(archive, copy) == 0:  # (or adopted)
+            if not archive or entries_lacking_in(archive, copy) == 0 or \
+                    kept_in_git(self.path_text, kept):  # (adopted: not an archive)
                 forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
                 return None
         storage.refuse_symlinks(self.root_text, self.path_text)

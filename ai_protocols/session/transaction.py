@@ -119,11 +119,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
-           "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
-           "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "put_back_refusal",
-           "put_copy_back",
-           "refuse_put_back", "settle",
+           "forget", "kept_in_git", "lacking", "links_into_moved", "locked_sessions",
+           "merge_kept", "minute_of", "missing_earlier", "missing_earlier_advice",
+           "moved_away", "moved_elsewhere", "moved_where", "operation_warning", "probe",
+           "put_back_refusal", "put_copy_back", "refuse_put_back", "settle",
            "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
            "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
@@ -683,6 +682,15 @@ def settle(ai_dir: str, path: str) -> str | None:
     if where is not None:
         forget(ai_dir, path)
     return where
+
+
+def kept_in_git(path: str, kept: str) -> bool:
+    """Whether a commit reachable from a ref (a branch, a tag, the stash; a reflog
+    alone does not count) holds the kept copy ``kept`` of the session file at ``path``
+    byte for byte (:func:`_stored_in_git`): its entries are in git's history, not in
+    that copy alone. Runs git up to four times: on a rare path only."""
+    stored = _stored_in_git(path, kept)
+    return stored is not None and not stored.reflog_only
 
 
 def put_copy_back(path: str, data: bytes) -> None:
