@@ -16,15 +16,11 @@ import pytest
 from gitkit import commit_all, git
 from hypothesis import given
 from hypothesis import strategies as st
-from test_putback_fourteenth import KEPT, SESSION, Clock
+from test_putback_fourteenth import KEPT, SESSION, Clock, _flat
 
 from ai_protocols.session.layout import one_session
 
 SESSIONS = ".ai/sessions"
-
-
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
 
 
 def _without_session_id(path: Path) -> None:
