@@ -553,7 +553,8 @@ class KeptNotMerged(AiProtocolsError, ValueError):
     exit_code = 6
 
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
-                 rolled: bool = False, restore: str | None = None) -> None:
+                 rolled: bool = False, restore: str | None = None,
+                 put_back: bool = False) -> None:
         self.path, self.kept, self.reason = path, kept, reason
         #: ``path`` is the archive of the kept copy's session (wrapped up in another
         #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
@@ -563,13 +564,20 @@ class KeptNotMerged(AiProtocolsError, ValueError):
         #: out of it): then the advice goes the one way that cannot store them twice.
         self.rolled = rolled
         file = shell_quote(os.fspath(path))
+        #: With ``archive``: ``kept`` is a copy of the archived session put back in this
+        #: clone (by hand or by git), not the kept copy of a session wrapped up elsewhere.
+        self.put_back = put_back
         if archive:
+            copy = "the copy" if put_back else "the kept copy"
+            what = (f"{kept}, a copy of a session wrapped up here put back by hand or by "
+                    f"git (a checkout of an older commit?)," if put_back else
+                    f"the newer version ai-protocols kept of a session wrapped up in "
+                    f"another clone, {kept},")
             super().__init__(
-                f"cannot merge the newer version ai-protocols kept of a session wrapped up "
-                f"in another clone, {kept}, into its archive {path}: {reason}; nothing was "
-                f"written: add to the archive by hand (an editor) what only the kept copy "
+                f"cannot merge {what} into its archive {path}: {reason}; nothing was "
+                f"written: add to the archive by hand (an editor) what only {copy} "
                 f"holds (compare them: diff {shell_quote(os.fspath(kept))} "
-                f"{shell_quote(os.fspath(path))}), then remove the kept copy "
+                f"{shell_quote(os.fspath(path))}), then remove {copy} "
                 f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
                 f"archive")
             return

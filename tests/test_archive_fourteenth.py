@@ -325,7 +325,9 @@ def test_an_archived_session_put_back_is_warned_of_and_merged_into_its_archive_o
         assert said in re.sub(r"\s+", " ", done.stdout + done.stderr), command
     merged = run("merge-kept")
     assert merged.stdout.strip() == str(archive)
-    assert f"Merged the file into the archive {archive}: 1 entry it lacked." in merged.stderr
+    said = re.sub(r"\s+", " ", merged.stderr)
+    assert f"merged {path}, a copy of a session already wrapped up (archived to {archive})" \
+        in said and "into the archive: 1 entry written into it" in said, said
     items = _words(archive.read_text())
     assert sorted(items) == ["logged before the wrap-up", "typed since"], items
     assert not path.exists()

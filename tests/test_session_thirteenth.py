@@ -168,8 +168,8 @@ def test_merge_kept_into_an_archive_says_so_and_keeps_every_byte(
                if not line.startswith(record))  # (a subsequence)
     assert after[-1] == b"  a   note\ttyped by hand  \n"
     assert "the file lacked" not in done.stderr
-    assert f"Merged the kept copy into the archive {archive}: 1 entry it lacked." \
-        in done.stderr, done.stderr
+    assert f"merged the kept copy, of a session wrapped up in another clone, into its " \
+           f"archive {archive}: 1 entry written into it" in done.stderr, done.stderr
     assert done.stdout.strip() == str(archive)
     assert "S1 entry" not in (a / SESSION).read_text()
 

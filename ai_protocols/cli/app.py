@@ -416,19 +416,12 @@ def merge_kept(target: str | None, wording: str) -> None:
         project = Project.discover(os.path.dirname(os.path.realpath(target)))
     else:
         project = _project()
-    from ai_protocols.session.recovery import target_path
-
-    source = project.path_text if target is None else \
-        target_path(project, target, "merge-kept")
     path, gained, reworded = project.merge_kept(target, wording=wording)
     lacked = counted(gained, "entry", "entries")
     rewords = f"; {counted(reworded, 'entry', 'entries')} reworded, merged as one " \
               f"(the words left out are in the Log)" if reworded else ""
-    if gained and str(path).startswith(project.sessions_dir_text + os.sep):
-        # (the kept copy's session was wrapped up in another clone, or the file was a
-        # copy of an archived session put back, and is gone now: its archive)
-        what = "the kept copy" if os.path.lexists(source) else "the file"
-        click.echo(f"Merged {what} into the archive {path}: {lacked} it lacked.", err=True)
+    if str(path).startswith(project.sessions_dir_text + os.sep):
+        pass  # (into an archive: what was written, by kind, or that nothing was, is said)
     elif gained or reworded:
         click.echo(f"Merged the kept copy in: {lacked} the file lacked{rewords}.", err=True)
     else:

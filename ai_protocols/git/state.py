@@ -500,10 +500,11 @@ def start_changes(root: str | os.PathLike[str], old: str, new: str
                   ) -> Callable[[], list[tuple[str, str, str, str]] | None]:
     """Start listing how the commits (or trees) ``old`` and ``new`` (hashes, never
     options) differ outside the tool's ``.ai/`` folders: ``(status, old blob, new
-    blob, path)`` for each path (``git diff-tree -r --raw``: status ``A``, ``D``, ``M``
-    or ``T``; a missing side's blob is all zeros); return what gives them once git is
-    done, ``None`` when either is not in the repository. Trees only: the work tree is
-    not read."""
+    blob, path, old mode, new mode)`` for each path (``git diff-tree -r --raw``:
+    status ``A``, ``D``, ``M`` or ``T``; a missing side's blob is all zeros, its mode
+    ``000000``; a mode as git writes it, ``100644``, ``100755``, ``120000``); return
+    what gives them once git is done, ``None`` when either is not in the repository.
+    Trees only: the work tree is not read."""
     wait = _start(root, "diff-tree", "-r", "-z", "--no-renames", old, new,
                   "--", *work_pathspec(tool_folders(os.fspath(root))))
 
@@ -517,21 +518,26 @@ def start_changes(root: str | os.PathLike[str], old: str, new: str
             parts = meta.decode("ascii", "replace").split()
             if len(parts) == 5:
                 found.append((parts[4][:1], parts[2], parts[3],
-                              path.decode("utf-8", "surrogateescape")))
+                              path.decode("utf-8", "surrogateescape"),
+                              parts[0].lstrip(":"), parts[1]))
         return found
 
     return changes
 
 
 def missing_work(root: str | os.PathLike[str], old: str, new: str,
-                 changes: list[tuple[str, str, str, str]], head: str | None,
+                 changes: list[tuple[str, str, str, str, str, str]], head: str | None,
                  changed_here: list[str]) -> list[tuple[str, str]] | None:
     """Which of ``changes`` (:func:`start_changes` from ``old``, the commit a checkpoint
     was taken on or the empty tree, to ``new``, the checkpoint) neither the work tree at
     ``root`` nor the commit ``head`` (``None``: no commit yet) holds: ``(path, how)``,
     ``how`` being ``"added"`` (a file it added that is nowhere here), ``"deleted"`` (a
-    file it deleted that is in both) or ``"edited"`` (its edit is in neither). A change
-    is held when the file there is the checkpoint's, byte for byte; an edit, too, when
+    file it deleted that is in both), ``"edited"`` (its edit is in neither) or
+    ``"chmod +x"`` (``"chmod -x"``: its content is here, but the mode it gave the file,
+    executable or not, is in neither: docs/checkpoints.md counts a mode as work; an
+    executable it added counts as ``chmod +x``), ``"edited, chmod +x"`` when both are
+    missing. A
+    change is held when the file there is the checkpoint's, byte for byte; an edit, too, when
     the checkpoint's patch of that file reverses cleanly on the work tree's file
     without context (``git apply --check -R``: it was carried on, and edited further),
     or when a commit since changed that file (``head``'s is not the one it was taken on:
@@ -547,6 +553,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     if not changes:
         return []
     blobs: dict[str, str] = {}
+    modes: dict[str, str] = {}  # (HEAD's, then the work tree's where git status names it)
     if head is not None:
         out = _git(root, "ls-tree", "-r", "-z", "--full-tree", head, "--",
                    *(":(top,literal)" + c[3] for c in changes))
@@ -555,23 +562,27 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
         for item in out.split(b"\0"):
             info, _, path = item.partition(b"\t")
             if path:
-                blobs[path.decode("utf-8", "surrogateescape")] = info.split()[-1].decode()
+                name, fields = path.decode("utf-8", "surrogateescape"), info.split()
+                blobs[name], modes[name] = fields[-1].decode(), fields[0].decode()
     here = set(changed_here)
 
     def changed(path: str) -> bool:
         return path in here or any(path.startswith(p) for p in here if p.endswith("/"))
 
     work = dict(blobs)  # (a path git status does not show is as HEAD has it)
+    work_modes = dict(modes)
     hashing = []
-    for _, _, blob, path in changes:
+    for _, _, blob, path, *_modes in changes:
         if not changed(path):
             continue
         full = os.path.join(os.fspath(root), path)
         work.pop(path, None)
+        work_modes.pop(path, None)
         if os.path.islink(full):
             work[path] = blob_id(os.fsencode(os.readlink(full)), blob)
         elif os.path.isfile(full):
             hashing.append(path)
+            work_modes[path] = file_mode(full)
         elif os.path.lexists(full):  # (a folder: a submodule's, whose commit is its
             work[path] = blob            # own to judge; never a false alarm)
     if hashing:
@@ -581,7 +592,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
         for path, blob in zip(hashing, out.decode().split(), strict=False):
             work[path] = blob
     missing, tries = [], MISSING_PATCHES
-    for status, before, after, path in changes:
+    for status, before, after, path, was, mode in changes:
         there = (blobs.get(path), work.get(path))
         if status == "A":
             held = any(b is not None for b in there)
@@ -595,10 +606,34 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
                 else:
                     tries -= 1
                     held = _reverses(root, old, new, path)
+        # (a regular file's mode the checkpoint changed, or an executable it added:
+        # held when HEAD or the work tree has the path with that mode)
+        lost_mode = status != "D" and mode in _FILE_MODES and \
+            (was != mode if status != "A" else mode == "100755") and \
+            mode not in (modes.get(path), work_modes.get(path))
+        chmod = ("chmod +x" if mode == "100755" else "chmod -x") if lost_mode else ""
         if not held:
             missing.append((path, "added" if status == "A" else
-                            "deleted" if status == "D" else "edited"))
+                            "deleted" if status == "D" else
+                            f"edited, {chmod}" if chmod else "edited"))
+        elif chmod:
+            missing.append((path, chmod))
     return missing
+
+
+#: The modes git gives a regular file: not executable, executable.
+_FILE_MODES = ("100644", "100755")
+
+
+def file_mode(path: str) -> str:
+    """The mode git records for the regular file at ``path``: ``100755`` when its owner
+    may execute it (git looks at that bit only, git-update-index(1) ``core.fileMode``),
+    else ``100644``; ``""`` when it cannot be read."""
+    try:
+        return "100755" if os.stat(path, follow_symlinks=False).st_mode & 0o100 else \
+            "100644"
+    except OSError:
+        return ""
 
 
 def _reverses(root: str | os.PathLike[str], old: str, new: str, path: str) -> bool:

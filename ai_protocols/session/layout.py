@@ -167,7 +167,8 @@ def identity_differences(one: dict[str, str], two: dict[str, str], *,
     properties ``one`` and ``two`` differ: each both hold with different values; with
     ``one_sided``, also a field of :data:`FIXED_IDENTITY` only one of them holds (an
     earlier-entries file's drawer records every field the session had when it was
-    written). The one comparison of "is this the same session" for
+    written); a ``SESSION_ID`` only one holds always (:func:`same_session_id`). The
+    one comparison of "is this the same session" for
     :func:`other_session` (a session file against its kept copy) and
     :func:`~ai_protocols.session.rollover.same_session` (an earlier file against its
     session). A few strings compared; no I/O."""
@@ -176,23 +177,34 @@ def identity_differences(one: dict[str, str], two: dict[str, str], *,
         mine, theirs = one.get(key) or None, two.get(key) or None
         if mine == theirs:
             continue
-        if (mine and theirs) or (one_sided and key in FIXED_IDENTITY):
-            found.append(key)
+        if (mine and theirs) or key == SESSION_ID_PROPERTY or \
+                (one_sided and key in FIXED_IDENTITY):
+            found.append(key)  # (an id on one side only: :func:`same_session_id`)
     return found
 
 
 def one_session(one: dict[str, str], two: dict[str, str]) -> bool:
     """Whether the session headline properties ``one`` and ``two`` are of one session by
     the fields of :data:`FIXED_IDENTITY`: the same ``AGENT_ID`` (both absent is alike: the
-    default agent's file holds none) and ``STARTED``, and the same ``SESSION_ID`` when
-    both hold one (two sessions of one agent started in one minute share the first two).
+    default agent's file holds none) and ``STARTED``, and the same ``SESSION_ID``
+    (:func:`same_session_id`: both absent is alike; one side's only is two sessions).
     The one rule of "does this archive, tombstone's place or live file hold that
-    session" (docs/decisions.md, "Issue 14, fourteenth round"). No I/O."""
+    session" (docs/decisions.md, "Issue 14, fourteenth round"; "Issue 14, fifteenth
+    round (put-back sessions)"). No I/O."""
     if (one.get("AGENT_ID") or None, one.get("STARTED") or None) != \
             (two.get("AGENT_ID") or None, two.get("STARTED") or None):
         return False
-    ids = one.get(SESSION_ID_PROPERTY), two.get(SESSION_ID_PROPERTY)
-    return not (ids[0] and ids[1] and ids[0] != ids[1])
+    return same_session_id(one.get(SESSION_ID_PROPERTY), two.get(SESSION_ID_PROPERTY))
+
+
+def same_session_id(one: str | None, two: str | None) -> bool:
+    """Whether two ``SESSION_ID`` values (``None`` or ``""``: none) may be one session's:
+    equal, or both absent. ``start`` writes the id once, into a session's first version
+    (:func:`new_session_text`), and no write adds, changes or removes it, so every
+    version of one session holds the same id or none; an id on one side only is a
+    session begun by a version that writes ids and one begun before (two sessions of
+    one agent started in one minute, the older without an id). No I/O."""
+    return (one or None) == (two or None)
 
 
 def other_session(file: dict[str, str], kept: dict[str, str],
@@ -216,7 +228,8 @@ def other_session(file: dict[str, str], kept: dict[str, str],
     (``texts()``, called only then: the file's, the kept copy's) share no stamped item
     but the ``start:`` Log line (two sessions never do; two versions of one session with
     entries always do) and neither holds an ``objective:`` Log line. A field only one
-    side holds says nothing (an older version of the session, before ``start`` gave it).
+    side holds says nothing (a title or objective given later), but a ``SESSION_ID``
+    (:func:`same_session_id`: written once, with the session).
     Compares a few strings unless those differ."""
     at = file.get("UPDATED_AT")
     if at and at == kept.get("UPDATED_AT"):
@@ -229,7 +242,7 @@ def other_session(file: dict[str, str], kept: dict[str, str],
         return None
     key = differ[0]
     name = "title" if key == TITLE_PROPERTY else key
-    said = f"its {name} is {quoted(file[key], 80)}, the kept copy's {quoted(kept[key], 80)}"
+    said = f"its {name} is {_said_value(file, key)}, the kept copy's {_said_value(kept, key)}"
     if key in FIXED_IDENTITY:
         return said
     soft = said
@@ -239,6 +252,11 @@ def other_session(file: dict[str, str], kept: dict[str, str],
     if "] objective: " in one or "] objective: " in two:
         return None
     return None if _stamped_items(one) & _stamped_items(two) else soft
+
+
+def _said_value(props: dict[str, str], key: str) -> str:
+    """The property ``key`` of ``props`` quoted for a message, ``none`` when absent."""
+    return quoted(props[key], 80) if props.get(key) else "none"
 
 
 def _stamped_items(text: str) -> set[str]:

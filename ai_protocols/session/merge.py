@@ -1903,7 +1903,9 @@ def _common_base(first: _Version, second: _Version, wording: str | None = None) 
     of: what both hold. The chunks both have, in ``first``'s order; in each, the units of
     ``first`` that ``second`` holds too (an entry by its key, ticked or not, as
     ``first`` has it; a line of free text by its text, as many times as both have it);
-    the drawer's property lines both have alike. Against it, whatever one side alone
+    the drawer's property lines both have alike (a ``STATUS`` they hold differently
+    with no value: the precedence of statuses decides it, :func:`merge_properties`,
+    a wrapped-up archive staying wrapped up). Against it, whatever one side alone
     holds (an entry, a line, a property) is that side's addition, and the three-way
     merge keeps it. ``wording`` (``"file"``: ``first``'s, ``"kept"``: ``second``'s; see
     :data:`WORDINGS`): an entry the two word differently (:func:`reworded_pairs`) is in
@@ -1939,8 +1941,13 @@ def _common_base(first: _Version, second: _Version, wording: str | None = None) 
             elif unit.kind == "D":
                 raw = unit.raw.split(first.newline)
                 opening, closing = raw[0] + first.newline, raw[-2] + first.newline
-                pieces.append(opening + "".join(r for _key, r in first.drawer
-                                                if r in common_props) + closing)
+                # (a STATUS the two hold differently: in the base with no value, so that
+                # each side's is a change and the statuses' precedence decides, as the
+                # driver's when both changed it; a base without one is no session)
+                pieces.append(opening + "".join(
+                    r if r in common_props else ":STATUS:" + first.newline
+                    for key, r in first.drawer
+                    if r in common_props or key == "STATUS") + closing)
     return "".join(pieces)
 
 

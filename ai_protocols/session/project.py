@@ -849,20 +849,50 @@ class Project:
     def _bring_back(self) -> str | None:
         """When this agent's session file is gone but not by this tool (no tombstone)
         and its kept copy is there, put the copy back (a hard link: the very bytes last
-        written) and return where it was kept. Call holding the file's lock."""
+        written) and return where it was kept. Call holding the file's lock.
+
+        The kept copy is dropped only when an archive holds its session
+        (:func:`~ai_protocols.session.transaction.moved_elsewhere`: wrapped up in
+        another clone) and every entry of it, or git's history holds that very version
+        (:func:`~ai_protocols.session.transaction.kept_in_git`: committed, then removed
+        by a person, ``git rm`` of a modify/delete conflict, with the history keeping
+        it). When neither holds what it holds, the copy's
+        bytes are put back as a file of their own (not a link: another inode than the
+        kept copy), which ``start`` and the writes then refuse as a put-back copy of an
+        archived session (exit 7, :func:`~ai_protocols.session.transaction.put_back_refusal`)
+        advising ``merge-kept``: a kept copy is never forgotten with entries nowhere
+        else (docs/decisions.md, "Issue 14, fifteenth round (put-back sessions)")."""
         kept = kept_path(self.ai_dir_text, self.path_text)
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
-        from ai_protocols.session.transaction import forget, moved_elsewhere
+        from ai_protocols.session.transaction import (
+            entries_lacking_in,
+            forget,
+            kept_in_git,
+            moved_elsewhere,
+            put_copy_back,
+        )
 
-        if moved_elsewhere(self.ai_dir_text, self.path_text) is not None:
-            forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
-            return None
+        where = moved_elsewhere(self.ai_dir_text, self.path_text)
+        copy = None
+        if where is not None:
+            try:
+                copy = storage.read_regular(kept)
+            except (OSError, storage.NotRegular) as error:
+                raise StorageError(kept, error) from None
+            archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
+            if not archive or entries_lacking_in(archive, copy) == 0 or \
+                    kept_in_git(self.path_text, kept):  # (adopted: not an archive)
+                forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
+                return None
         storage.refuse_symlinks(self.root_text, self.path_text)
         try:
             os.makedirs(parent(self.path_text), exist_ok=True)
-            os.link(kept, self.path_text, follow_symlinks=False)
+            if copy is None:
+                os.link(kept, self.path_text, follow_symlinks=False)
+            else:
+                put_copy_back(self.path_text, copy)
             storage.fsync_dir(parent(self.path_text))
         except OSError as error:
             raise StorageError(self.path_text, error) from error

@@ -1126,6 +1126,9 @@ def _lost_paths(lost: list[tuple[str, str]]) -> str:
     the checkpoint's change is missing (at most 5 named, then how many more)."""
     how = {"added": "added in it, not here", "deleted": "deleted in it, here still",
            "edited": "its edit is not here"}
+    for chmod in ("chmod +x", "chmod -x"):  # (a mode is work too: git restore sets it)
+        how[chmod], how[f"edited, {chmod}"] = (f"its {chmod} is not here",
+                                               f"its edit and its {chmod} are not here")
     named = ", ".join(f"{_clip(display(p), 80)} ({how[h]})" for p, h in lost[:5])
     return named + (f", and {len(lost) - 5} more" if len(lost) > 5 else "")
 

@@ -79,6 +79,7 @@ from ai_protocols.session.layout import (
     other_session,
     property_value,
     read_session,
+    same_session_id,
     session_headline,
     session_named,
 )
@@ -118,10 +119,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
            "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
-           "forget", "lacking", "links_into_moved", "locked_sessions", "merge_kept",
-           "minute_of", "missing_earlier", "missing_earlier_advice", "moved_away",
-           "moved_elsewhere", "moved_where", "operation_warning", "probe", "put_back_refusal",
-           "refuse_put_back", "settle",
+           "forget", "kept_in_git", "lacking", "links_into_moved", "locked_sessions",
+           "merge_kept", "minute_of", "missing_earlier", "missing_earlier_advice",
+           "moved_away", "moved_elsewhere", "moved_where", "operation_warning", "probe",
+           "put_back_refusal", "put_copy_back", "refuse_put_back", "settle",
            "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
            "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
 
@@ -492,7 +493,8 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
     moved (device, inode, size and mtime), that very file is still at ``path``
     (``read_as``; its session's ``agent_id``, ``started`` and ``session_id``), and the
     place it names holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED;
-    the same SESSION_ID when both hold one, :func:`~ai_protocols.session.layout.one_session`). Else
+    the same SESSION_ID or none on both sides,
+    :func:`~ai_protocols.session.layout.same_session_id`). Else
     ``None``: no tombstone, or one a failed or killed move left before it was done."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -520,8 +522,7 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
         same = same and there.get("ADOPTED_FROM") == (agent_id or str(path))
     else:
         same = same and (there.get("AGENT_ID") or None) == agent_id
-    theirs = there.get(SESSION_ID_PROPERTY)
-    same = same and not (session_id and theirs and session_id != theirs)
+    same = same and same_session_id(session_id, there.get(SESSION_ID_PROPERTY))
     return where if same else None
 
 
@@ -566,8 +567,7 @@ def _head_properties(path: str) -> dict[str, str] | None:
             data = source.read(65536)
     except OSError:
         return None
-    headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
-    return None if headline is None else dict(headline.properties.items())
+    return _props_of(data)
 
 
 def _abandoned(where: str) -> str:
@@ -584,9 +584,9 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     """Where another clone moved the session of ``path`` (gone, its kept copy here), as
     a merge brought the move in: ``archived to A (in another clone)`` when an archive
     under ``.ai/sessions/`` holds the kept copy's session (a wrap-up or an abandon:
-    :func:`~ai_protocols.session.layout.one_session`, the ``SESSION_ID`` too when both
-    hold one), ``adopted by F (in another clone)`` when a live session file has its
-    ``STARTED`` (and ``SESSION_ID``, when both hold one) and an ``ADOPTED_FROM``; ``None``
+    :func:`~ai_protocols.session.layout.one_session`, the ``SESSION_ID`` too, or none on both
+    sides), ``adopted by F (in another clone)`` when a live session file has its
+    ``STARTED`` (and ``SESSION_ID``, or none on both sides) and an ``ADOPTED_FROM``; ``None``
     otherwise (removed by something else: ``git clean``, ``git stash -u``, or ``merge-kept``
     of another session's version put back over it)."""
     kept = _head_properties(kept_path(ai_dir, path))
@@ -682,6 +682,23 @@ def settle(ai_dir: str, path: str) -> str | None:
     if where is not None:
         forget(ai_dir, path)
     return where
+
+
+def kept_in_git(path: str, kept: str) -> bool:
+    """Whether a commit reachable from a ref (a branch, a tag, the stash; a reflog
+    alone does not count) holds the kept copy ``kept`` of the session file at ``path``
+    byte for byte (:func:`_stored_in_git`): its entries are in git's history, not in
+    that copy alone. Runs git up to four times: on a rare path only."""
+    stored = _stored_in_git(path, kept)
+    return stored is not None and not stored.reflog_only
+
+
+def put_copy_back(path: str, data: bytes) -> None:
+    """Make the session file ``path``, absent, with the bytes ``data`` (its kept copy's),
+    as a file of its own: atomically, never over a file there (``StorageError``). What
+    ``start`` does with a kept copy whose archive lacks some of its entries
+    (:meth:`~ai_protocols.session.project.Project._bring_back`). Call holding its lock."""
+    storage.atomic_write(path, data, exclusive=True, locked=True)
 
 
 def forget(ai_dir: str, path: str) -> None:
@@ -1451,14 +1468,15 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
 def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
                        base: bytes | None, *, ancestor: bool = False,
                        archive: bool = False, wording: str = "file", rolled: bool = False,
-                       restore: str | None = None) -> MergeResult:
+                       restore: str | None = None, put_back: bool = False) -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
     :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
     of either side that the other did not change
     (:func:`~ai_protocols.session.merge.lines_dropped`); ``ancestor``: ``base`` is known
     to be an ancestor of both (:func:`_archive_base`); ``archive``: ``path`` is the kept
-    copy's archive (the refusal's advice is then the archive's); ``wording``: see
+    copy's archive (the refusal's advice is then the archive's; ``put_back``: ``kept``
+    is a copy of the archived session put back, said as such); ``wording``: see
     :func:`merge_kept_into`. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
     merge cleanly or a line would be dropped; ``rolled`` (``newer`` links
@@ -1477,7 +1495,7 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
                                         "conflict)", archive=archive, rolled=rolled,
-                            restore=restore)
+                            restore=restore, put_back=put_back)
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
@@ -1489,7 +1507,7 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
                                         f"(as {dropped[0]!r})", archive=archive,
-                            rolled=rolled, restore=restore)
+                            rolled=rolled, restore=restore, put_back=put_back)
     return merged
 
 
@@ -1593,7 +1611,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     lock, written atomically; then ``kept`` is removed (the kept copy, so that the
     file's session is written as this path's from now on; or the put-back copy, so
     that ``start`` begins a new session: every line of it is in the archive now).
-    Returns how many entries the archive gained. Raises
+    Says on stderr what was written into the archive, by kind (:func:`_archive_gained`),
+    or that nothing was. Returns how many entries the archive gained. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not merge
     cleanly or a line of either would be dropped. Call holding ``path``'s lock and the
     archive folder's (:func:`_archive_lock`)."""
@@ -1601,7 +1620,6 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     from ai_protocols.session.merge import (
         MergeResult,
         base_rank,
-        entries_lacking,
         reworded_entries,
     )
 
@@ -1613,20 +1631,17 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         archived = storage.read_regular(archive)
     except (OSError, storage.NotRegular) as error:
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
-                            archive=True) from None
+                            archive=True, put_back=kept == path) from None
     base = _archive_base(path, archive, newer)
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
     merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
-                                archive=True, wording=wording)
-    gained = max(entries_lacking(archived, merged.data), 0)
+                                archive=True, wording=wording, put_back=kept == path)
     if not ancestor and not (base is not None and base_rank(base, archived, newer) > 0):
         # (no base: an entry the two word differently is kept once; the other words go
         # into the archive's Log, whole, as merge_kept_into writes them)
         reworded = reworded_entries(archived, newer, whole=True)
-        if wording == "kept":
-            gained = max(gained - len(reworded), 0)
         merged = MergeResult(_with_left_out(merged.data, [
             pair[1 if wording == "file" else 0] for pair in reworded], wording),
             merged.conflicts)
@@ -1634,9 +1649,11 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     # that came back: said as entries gained)
     back = None if ancestor or kept == path else \
         _came_back(archived, newer, base, merged.data)
+    said, gained = _archive_gained(archive, archived, merged.data)
     if merged.data != archived:
         storage.atomic_write(archive, merged.data)
     _unlink(kept)
+    commit = f" (commit it: git add {shell_quote(archive)})"
     if kept == path:
         live = kept_path(ai_dir, path)
         live = live if os.path.lexists(live) else None  # (another session's, started since)
@@ -1644,22 +1661,50 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
             storage.fsync_dir(parent(path))
         except OSError:
             pass
-        _warn(f"{path} held a copy of a session already wrapped up (archived to {archive}), "
-              f"put back by hand or by git: {counted(gained, 'entry', 'entries')} it lacked "
-              f"went into the archive (commit it: git add {shell_quote(archive)}), and the "
-              f"copy was removed, every line of it being in the archive; " +
-              (f"'ai-protocols start' brings back the session ai-protocols wrote last "
-               f"here (kept in {live})" if live else "'ai-protocols start' begins a new "
-               "session"))
+        then = (f"'ai-protocols start' brings back the session ai-protocols wrote last "
+                f"here (kept in {live})" if live else "'ai-protocols start' begins a new "
+                "session")
+        what = f"{path}, a copy of a session already wrapped up (archived to {archive}) " \
+               f"put back by hand or by git,"
+        _warn(f"merged {what} into the archive: {said}{commit}; the "
+              f"copy was removed, every line of it being in the archive; {then}"
+              if said else
+              f"{what} holds nothing the archive lacks: nothing was written into the "
+              f"archive; the copy was removed; {then}")
     else:
-        _warn(f"the kept copy held a session wrapped up in another clone: "
-              f"{counted(gained, 'entry', 'entries')} it lacked went into its archive, "
-              f"{archive} (commit it: git add {shell_quote(archive)}), not into {path}, "
-              "whose session carries on; the kept copy was dropped"
-              + _archive_abort_advice(path, archive, newer))
+        what = "the kept copy, of a session wrapped up in another clone,"
+        _warn(f"merged {what} into its archive {archive}: {said}"
+              f"{commit}, not into {path}, whose session carries on; the kept copy was "
+              f"dropped" + _archive_abort_advice(path, archive, newer) if said else
+              f"{what} holds nothing its archive {archive} lacks: nothing was written "
+              f"into the archive; the kept copy was dropped; {path}'s session carries on")
     if back:
         _warn(f"{archive}: {back[1]}")
     return gained
+
+
+def _archive_gained(archive: str, before: bytes, after: bytes) -> tuple[str, int]:
+    """What a merge wrote into the archive at ``archive`` (its bytes ``before`` and
+    ``after``), said by kind (:func:`~ai_protocols.session.model.compared`,
+    :meth:`~ai_protocols.session.model.Compared.said`: ``1 entry and 1 tick written into
+    it``, the Log lines added; ``and 1 entry removed from it``: a person's deletion taken
+    from the copy), and how many entries it gained; ``("", 0)`` when the bytes are the
+    same, ``changed lines written into it`` when the change is of no kind counted (a
+    person's free text, a property)."""
+    from ai_protocols.session.model import compared
+
+    if before == after:
+        return "", 0
+    try:
+        old = read_session(archive, before.decode("utf-8", "replace"))
+        new = read_session(archive, after.decode("utf-8", "replace"))
+    except (AiProtocolsError, ValueError):
+        return "changed lines", 0
+    gained, lost = compared(new, old), compared(old, new)
+    said = [f"{gained.said(none='')} written into it"] if gained.said(none="") else []
+    if lost.entries:
+        said.append(f"{counted(lost.entries, 'entry', 'entries')} removed from it")
+    return " and ".join(said) or "changed lines written into it", gained.entries
 
 
 def _left_out_said(text: str, wording: str) -> str:
@@ -1745,7 +1790,13 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
     from each of them, a person's rewording and ticks included) that is of the kept
     copy's session and all of whose entries the kept copy holds (the tool only ever
     adds entries: :func:`~ai_protocols.session.merge.base_rank`), so that a line
-    changed on one side only is taken as changed, as ``git merge`` takes it. ``None``
+    changed on one side only is taken as changed, as ``git merge`` takes it. Before
+    that rule, the newest such version of ``newer``'s session whose write record
+    (``UPDATED_AT``, which only the tool's writes change, never a person's edit)
+    ``newer`` carries: the version ``newer`` descends from even when a person reworded,
+    ticked or deleted its entries since (a put-back copy edited by hand, whose entries
+    the version's need not all be; docs/decisions.md, "Issue 14, fifteenth round
+    (put-back sessions)"). ``None``
     when no commit here added the archive (copied in by hand, not committed) or none
     is; then :func:`_committed` is tried. Runs git two or three times."""
     from ai_protocols.errors import GitFailed
@@ -1763,12 +1814,15 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
             continue
     if not added:
         return None
-    # (the kept copy ranked against itself: its session, and every entry of the version)
-    return _committed(path, newer, newer, since=added.decode("ascii", "replace"))
+    # (the kept copy ranked against itself: its session, and every entry of the version;
+    # first, the version whose write record it carries: the one it descends from)
+    return _committed(path, newer, newer, since=added.decode("ascii", "replace"),
+                      carried=True)
 
 
 def _committed(path: str, older: bytes, newer: bytes,
-               held: set[str] | None = None, *, since: str = "HEAD") -> bytes | None:
+               held: set[str] | None = None, *, since: str = "HEAD",
+               carried: bool = False) -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
     (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
@@ -1780,7 +1834,9 @@ def _committed(path: str, older: bytes, newer: bytes,
     ``newer``, and so out of each committed version before it is ranked (a version
     from before a rollover holds the entries it moved); the version returned is so
     taken out too. ``since``: the commit whose history is looked through
-    (:func:`_archive_base`'s)."""
+    (:func:`_archive_base`'s); ``carried``: the newest version that is of ``newer``'s
+    session (:func:`~ai_protocols.session.layout.one_session`) and whose
+    ``UPDATED_AT`` ``newer`` carries is returned first, whatever entries it holds."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
     from ai_protocols.session.merge import base_rank, without_held
@@ -1799,6 +1855,7 @@ def _committed(path: str, older: bytes, newer: bytes,
                      "".join(b + "\n" for b in blobs).encode("ascii")).wait()
     except (GitFailed, OSError):
         return None
+    mine = _props_of(newer) if carried else None
     at, found = 0, None
     while at < len(out):
         end = out.index(b"\n", at)
@@ -1810,12 +1867,24 @@ def _committed(path: str, older: bytes, newer: bytes,
         at = end + 1 + size + 1
         if held:
             blob = without_held(blob, held)[0]
+        if mine and mine.get("UPDATED_AT"):
+            theirs = _props_of(blob)
+            if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
+                    one_session(theirs, mine):
+                return blob
         rank = base_rank(blob, older, newer)
         if rank == 2:
             return blob
         if rank == 1 and found is None:
             found = blob
     return found
+
+
+def _props_of(data: bytes) -> dict[str, str] | None:
+    """The session headline's properties of the session file bytes ``data``; ``None``
+    when it holds none."""
+    headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
+    return None if headline is None else dict(headline.properties.items())
 
 
 def _kept_is_later(file: bytes, kept: bytes) -> bool:
