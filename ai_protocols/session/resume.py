@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.git.head import branch_name, branch_text
+from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
 from ai_protocols.lean import counted, datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
@@ -465,11 +465,7 @@ def _unmerged(project: Project, session: Session, said: str | None = None) -> st
     folder = parent(session.path_text)
     if not merging(folder) and operation(folder) is None:
         return None
-    from ai_protocols.session.transaction import (
-        OPERATION_SAID,
-        operation_warning,
-        unmerged_warning,
-    )
+    from ai_protocols.session.transaction import operation_warning, unmerged_warning
 
     return unmerged_warning(project.ai_dir_text, session.path_text) or \
         (None if said and OPERATION_SAID in said else operation_warning(session.path_text))
@@ -1155,8 +1151,6 @@ def _rolled_back_unless(said: str | None, project: Project, session: Session,
     the git operation under way (a bisect, a rebase: it moved ``HEAD``, and ending it
     goes back): one procedure, not a ``git switch`` in the middle of it (issue 14,
     twelfth round)."""
-    from ai_protocols.session.transaction import OPERATION_SAID
-
     if said and OPERATION_SAID in said:
         return None
     return _rolled_back(project, session, git)

@@ -53,6 +53,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
+from ai_protocols.git.head import OPERATION_SAID
 from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
@@ -2725,11 +2726,6 @@ def put_back(path: str, stored: _Stored) -> tuple[str, str]:
     if branch is not None and recorded is not None:
         return older, f"a git reset or checkout of branch {quoted(branch, 80)}"
     return older, "a branch switch or a reset"
-
-
-#: What :func:`stash_back` says when it gives the procedure of a git operation under
-#: way (a bisect, a rebase...): the warning of that operation is then not given again.
-OPERATION_SAID = "is under way: end it first"
 
 
 def moved_by(operation: str | None) -> str:
