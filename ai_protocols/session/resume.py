@@ -40,7 +40,7 @@ from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
-from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
+from ai_protocols.session.names import ADOPTED_AWAY, kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -422,7 +422,7 @@ def _adopted(project: Project, session: Session | None) -> str | None:
     """The note for an agent that comes back to find its session adopted by another
     (``recover --adopt``): without a session file, from its tombstone; in the fresh
     session ``start`` began in its place, from that session's first Log line, as long as
-    nothing has been logged to it (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
+    nothing has been logged to it (:data:`~ai_protocols.session.names.ADOPTED_AWAY`).
     ``None`` otherwise."""
     if session is not None and (session.progress or session.next_steps or session.decisions
                                 or session.discoveries or session.blockers or
@@ -433,9 +433,9 @@ def _adopted(project: Project, session: Session | None) -> str | None:
 
         if not os.path.lexists(tombstone_path(project.ai_dir_text, project.path_text)):
             return None
-    from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
-
     if session is None:
+        from ai_protocols.session.transaction import adopted_away
+
         said = adopted_away(project.ai_dir_text, project.path_text)
         return None if said is None else f"this agent's session was {said}"
     if session.left_out_log:  # (read brief: the Log's length is that of the whole)

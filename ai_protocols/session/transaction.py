@@ -84,7 +84,12 @@ from ai_protocols.session.layout import (
     session_named,
 )
 from ai_protocols.session.model import LogEntry, Session
-from ai_protocols.session.names import earlier_kept_paths, kept_path, tombstone_path
+from ai_protocols.session.names import (
+    ADOPTED_AWAY,
+    earlier_kept_paths,
+    kept_path,
+    tombstone_path,
+)
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
 from ai_protocols.session.rollover import (
     BOUND,
@@ -531,11 +536,6 @@ def moved_where(ai_dir: str, path: str) -> str | None:
     ``None`` when there is none."""
     gone = storage.read_bytes(tombstone_path(ai_dir, path))
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
-
-
-#: The Log line a fresh session begins with when this agent's session before it was
-#: adopted by another agent (then :func:`adopted_away`'s words).
-ADOPTED_AWAY = "fresh: this agent's session before was "
 
 
 def adopted_away(ai_dir: str, path: str) -> str | None:
