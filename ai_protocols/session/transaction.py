@@ -284,8 +284,9 @@ class SessionEdit:
 
     def session(self, *, brief: bool = False) -> Session:
         """The session as the document now reads (``path`` is where it is written); with
-        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`)."""
-        return read_session(self.target, self.doc.text, brief=brief)
+        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`), from
+        the document itself (its text is not joined and parsed again)."""
+        return read_session(self.target, self.doc, brief=brief)
 
     def _writable(self) -> None:
         if self.emacs_lock is not None:
