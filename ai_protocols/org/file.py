@@ -479,9 +479,9 @@ class OrgFile:
         # As long as the text has only ASCII, offsets in it are offsets in the bytes.
         self._source = source if source is not None and len(source) == len(text) else None
         self._read_text = text
-        #: The windows of the text as read (``start, end``) and a needle
-        #: :meth:`lines_holding` found they do not hold.
-        self._absent: set[tuple[int, int, str]] = set()
+        #: For each needle, the windows of the text as read (``start, end``)
+        #: :meth:`lines_holding` found it is not in.
+        self._absent: dict[str, list[tuple[int, int]]] = {}
         self.newline = _newline_of(text)
         self._parse(text)
 
@@ -623,16 +623,19 @@ class OrgFile:
                     yield index, line
 
     def _holds(self, base: str, start: int, end: int, needle: str,
-               absent: set[tuple[int, int, str]]) -> bool:
-        """Whether ``base[start:end]`` holds ``needle``; remembered in ``absent`` when it
-        does not and ``base`` is the text as read, which the document holds unchanged
-        (an edit makes new pieces, never changes that text)."""
-        if base is self._read_text and (start, end, needle) in absent:
+               absent: dict[str, list[tuple[int, int]]]) -> bool:
+        """Whether ``base[start:end]`` holds ``needle``; when it does not and ``base`` is
+        the text as read, which the document holds unchanged (an edit makes new pieces,
+        never changes that text), the window is remembered in ``absent``: it and every
+        window inside it (an insertion splits a piece in two) are not searched again."""
+        if base is not self._read_text:
+            return base.rfind(needle, start, end) != -1
+        known = absent.setdefault(needle, [])
+        if any(lo <= start and end <= hi for lo, hi in known):
             return False
         if base.rfind(needle, start, end) != -1:
             return True
-        if base is self._read_text:
-            absent.add((start, end, needle))
+        known.append((start, end))
         return False
 
     def lines_between(self, start: int, end: int) -> list[str]:
