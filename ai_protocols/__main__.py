@@ -3,4 +3,4 @@
 from ai_protocols.cli.main import main
 
 if __name__ == "__main__":
-    main()
+    main(end=True)  # (a process of its own, as the ai-protocols script)

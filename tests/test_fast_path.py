@@ -287,6 +287,11 @@ STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_
 #: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
 READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
                    "ai_protocols.org.emacs_lock"}
+#: What ``resume`` needs not since issue 16's fifteenth round: the edit transaction and
+#: the rollover under it (it imported them for a constant, ``OPERATION_SAID``, now in
+#: git/head.py; the warnings that need them import them when they give one).
+RESUME_NEVER = {"ai_protocols.session.transaction", "ai_protocols.session.rollover",
+                "ai_protocols.org.emacs_lock"}
 #: What a hook that reads its payload needs not since issue 16's part e: json and re (the
 #: payload is read by json's C scanner, lean.loads), unless it prints JSON.
 HOOK_NEVER = NO_JSON
@@ -300,8 +305,8 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
     # (its JSON comes from json's C encoder, lean.json_encoder, since issue 16's part e)
     (["show", "--json"], None, HOT_NEVER | READ_ONLY_NEVER | NO_JSON),
-    (["resume"], None, HOT_NEVER | NO_JSON),
-    (["resume", "--json"], None, HOT_NEVER),
+    (["resume"], None, HOT_NEVER | NO_JSON | RESUME_NEVER),
+    (["resume", "--json"], None, HOT_NEVER | RESUME_NEVER),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
      HOT_NEVER | {"datetime", "json", "re", "ai_protocols.session.project"}),

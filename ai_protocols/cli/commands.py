@@ -415,12 +415,12 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
         if misplaced is not None:
             return ". ".join(w for w in (unmerged, misplaced) if w)
     if not kept_is_other(project.ai_dir_text, path):
-        from ai_protocols.git.head import has_stash
+        from ai_protocols.git.head import OPERATION_SAID, has_stash
 
         if has_stash(parent(path)):  # (a write into what git stash put back: issue 14, 9th)
             from ai_protocols.errors import AiProtocolsError
             from ai_protocols.session.resume import stashed_unkept_warning, stashed_write_warning
-            from ai_protocols.session.transaction import OPERATION_SAID, operation_warning
+            from ai_protocols.session.transaction import operation_warning
 
             try:
                 read = session or project.show_file(path)

@@ -194,6 +194,13 @@ _OPERATIONS = (("rebase-merge", "rebase"), ("rebase-apply/applying", "am"),
                ("sequencer", "cherry-pick"), ("BISECT_LOG", "bisect"))
 
 
+#: What :func:`ai_protocols.session.transaction.stash_back` says when it gives the
+#: procedure of a git operation under way (a bisect, a rebase...): the warning of that
+#: operation is then not given again (here, not there: the readers that look for it,
+#: ``resume`` among them, need not import the transaction).
+OPERATION_SAID = "is under way: end it first"
+
+
 def operation(start: str | os.PathLike[str]) -> str | None:
     """The git operation under way in the repository of the work tree around ``start``
     (a folder): ``"rebase"``, ``"am"``, ``"merge"``, ``"cherry-pick"``, ``"revert"`` or

@@ -479,6 +479,9 @@ class OrgFile:
         # As long as the text has only ASCII, offsets in it are offsets in the bytes.
         self._source = source if source is not None and len(source) == len(text) else None
         self._read_text = text
+        #: For each needle, the windows of the text as read (``start, end``)
+        #: :meth:`lines_holding` found it is not in.
+        self._absent: dict[str, list[tuple[int, int]]] = {}
         self.newline = _newline_of(text)
         self._parse(text)
 
@@ -606,14 +609,34 @@ class OrgFile:
         """Each line that holds ``needle``, with its index, in file order: a chunk
         without it is passed over by one search of its text (no line split), so a
         search for a rare text through a 4 MiB file costs about a ``str.rfind`` (several
-        times faster than ``find`` through text that holds none of it: CPython)."""
+        times faster than ``find`` through text that holds none of it: CPython). A
+        window of the text as read found without it is not searched again for it (a
+        write looks for its earlier-entries links three times, before and after its
+        edit, which touches few chunks)."""
+        absent = self._absent
         for number, chunk in enumerate(self._chunks):
-            if chunk._lines is None and not any(base.rfind(needle, start, end) != -1
+            if chunk._lines is None and not any(self._holds(base, start, end, needle, absent)
                                                 for base, start, end in chunk.pieces):
                 continue
             for index, line in enumerate(chunk.iter_lines(), start=self._first[number]):
                 if needle in line:
                     yield index, line
+
+    def _holds(self, base: str, start: int, end: int, needle: str,
+               absent: dict[str, list[tuple[int, int]]]) -> bool:
+        """Whether ``base[start:end]`` holds ``needle``; when it does not and ``base`` is
+        the text as read, which the document holds unchanged (an edit makes new pieces,
+        never changes that text), the window is remembered in ``absent``: it and every
+        window inside it (an insertion splits a piece in two) are not searched again."""
+        if base is not self._read_text:
+            return base.rfind(needle, start, end) != -1
+        known = absent.setdefault(needle, [])
+        if any(lo <= start and end <= hi for lo, hi in known):
+            return False
+        if base.rfind(needle, start, end) != -1:
+            return True
+        known.append((start, end))
+        return False
 
     def lines_between(self, start: int, end: int) -> list[str]:
         """``lines[start:end]`` as a list, quickly when it lies in one chunk, whose lines

@@ -537,11 +537,16 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in properties.items()}
 
 
-def read_session(path: str, text: str | list[str], *, brief: bool = False) -> Session:
+def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = False
+                 ) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over.
     ``text``: the file's text, or a list holding it alone, which is emptied: the text is
     then freed as soon as the entries are read, before the Log is put in order (a
-    10 MB file's text is 10 MB of the peak of ``show --json``).
+    10 MB file's text is 10 MB of the peak of ``show --json``); or the file as an
+    :class:`OrgFile` already parsed (an edit's, whose every edit leaves its headlines
+    right for its text: read as its text would read, without joining and parsing that
+    text again; ``tests/test_hot_fifteenth.py`` holds the two equal). Reading changes
+    no line of it.
 
     ``brief``: what ``resume``, ``start`` and the hooks' context read, at a cost that
     does not grow with the closed history (issue 16, fourteenth round): the closed
@@ -584,12 +589,14 @@ def whole(session: Session) -> Session:
 _CLOSED = "\n- [X] ["
 
 
-def other_lines(base: str, lo: int, hi: int, items: bool) -> Iterator[int]:
+def other_lines(base: str, lo: int, hi: int, items: bool, lines: int | None = None
+                ) -> Iterator[int]:
     """Where each line of ``base[lo:hi]`` (``lo`` a line's start, after a newline) that
     a brief read may not pass over begins, in order: with ``items``, each that does not
     begin ``- [X] [``; found by halving the text, a half passed over whole when it holds
     as many :data:`_CLOSED` as newlines (two ``str.count``: no regular expression,
-    which the hot paths do not import, nor a look at each line from Python). Without
+    which the hot paths do not import, nor a look at each line from Python; one for
+    the whole when the caller knows its number of ``lines``, as a section's). Without
     (the Log), each that is not ``- [``, a ``]`` and `` done: ``, line by line."""
     if not items:
         at = lo
@@ -602,9 +609,12 @@ def other_lines(base: str, lo: int, hi: int, items: bool) -> Iterator[int]:
         return
     size = len(_CLOSED)
     parts = [(lo, hi)]
+    known = lines
     while parts:
         a, b = parts.pop()
-        lines = base.count("\n", a - 1, b - 1)  # (the newlines before its lines)
+        # (the newlines before its lines)
+        lines = base.count("\n", a - 1, b - 1) if known is None else known
+        known = None
         if base.count(_CLOSED, a - 1, b - 2 + size) == lines:
             continue  # (every line of it a closed item)
         if lines == 1:
@@ -635,7 +645,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
     rest = end  # from this line on, every line is read
     index, at = start, lo
-    for place in other_lines(base, lo, hi, items):
+    for place in other_lines(base, lo, hi, items, end - start):
         index += base.count("\n", at, place)
         at = place
         first = base[place:place + 1]
@@ -685,8 +695,9 @@ def _split(text: str) -> list[str]:
     return lines
 
 
-def _read_session(path: str, text: str | list[str], brief: bool = False) -> Session:
-    doc = OrgFile(text.pop() if isinstance(text, list) else text)
+def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = False) -> Session:
+    doc = text if isinstance(text, OrgFile) else \
+        OrgFile(text.pop() if isinstance(text, list) else text)
     del text
     headline = session_headline(doc)
     if headline is None:

@@ -141,6 +141,13 @@ def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int =
     return f"{prefix}-{cut}.org" if number == 1 else f"{prefix}-{cut}-{number}.org"
 
 
+#: The Log line a fresh session begins with when this agent's session before it was
+#: adopted by another agent (then
+#: :func:`~ai_protocols.session.transaction.adopted_away`'s words): here, with the
+#: tombstones, so that ``resume`` looks for it without importing the transaction.
+ADOPTED_AWAY = "fresh: this agent's session before was "
+
+
 def tombstone_path(ai_dir: str, path: str) -> str:
     """Where a session that left ``path`` (archived or adopted) says where it went,
     so that a late ``log`` is told so instead of "no session": beside its lock

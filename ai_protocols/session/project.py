@@ -573,7 +573,7 @@ class Project:
         its closed items left out), for a caller that shows its resume context.
         A fresh session where this agent's own was adopted by another agent says so in
         ``adopted`` and in its Log
-        (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
+        (:data:`~ai_protocols.session.names.ADOPTED_AWAY`).
 
         Raises :class:`~ai_protocols.errors.NoProject` when the root was only
         guessed (:attr:`root_guessed`) and holds neither ``.ai/`` nor ``.git``,
@@ -682,7 +682,8 @@ class Project:
                 session = self.show()
                 existing = None
             elif existing is None:
-                from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
+                from ai_protocols.session.names import ADOPTED_AWAY
+                from ai_protocols.session.transaction import adopted_away
 
                 adopted = adopted_away(self.ai_dir_text, self.path_text)  # (its tombstone)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,

@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.git.head import branch_name, branch_text
+from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
 from ai_protocols.lean import counted, datetime, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
-from ai_protocols.session.names import kept_is_other, kept_path, resumed_by
+from ai_protocols.session.names import ADOPTED_AWAY, kept_is_other, kept_path, resumed_by
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -422,7 +422,7 @@ def _adopted(project: Project, session: Session | None) -> str | None:
     """The note for an agent that comes back to find its session adopted by another
     (``recover --adopt``): without a session file, from its tombstone; in the fresh
     session ``start`` began in its place, from that session's first Log line, as long as
-    nothing has been logged to it (:data:`~ai_protocols.session.transaction.ADOPTED_AWAY`).
+    nothing has been logged to it (:data:`~ai_protocols.session.names.ADOPTED_AWAY`).
     ``None`` otherwise."""
     if session is not None and (session.progress or session.next_steps or session.decisions
                                 or session.discoveries or session.blockers or
@@ -433,9 +433,9 @@ def _adopted(project: Project, session: Session | None) -> str | None:
 
         if not os.path.lexists(tombstone_path(project.ai_dir_text, project.path_text)):
             return None
-    from ai_protocols.session.transaction import ADOPTED_AWAY, adopted_away
-
     if session is None:
+        from ai_protocols.session.transaction import adopted_away
+
         said = adopted_away(project.ai_dir_text, project.path_text)
         return None if said is None else f"this agent's session was {said}"
     if session.left_out_log:  # (read brief: the Log's length is that of the whole)
@@ -465,11 +465,7 @@ def _unmerged(project: Project, session: Session, said: str | None = None) -> st
     folder = parent(session.path_text)
     if not merging(folder) and operation(folder) is None:
         return None
-    from ai_protocols.session.transaction import (
-        OPERATION_SAID,
-        operation_warning,
-        unmerged_warning,
-    )
+    from ai_protocols.session.transaction import operation_warning, unmerged_warning
 
     return unmerged_warning(project.ai_dir_text, session.path_text) or \
         (None if said and OPERATION_SAID in said else operation_warning(session.path_text))
@@ -1158,8 +1154,6 @@ def _rolled_back_unless(said: str | None, project: Project, session: Session,
     the git operation under way (a bisect, a rebase: it moved ``HEAD``, and ending it
     goes back): one procedure, not a ``git switch`` in the middle of it (issue 14,
     twelfth round)."""
-    from ai_protocols.session.transaction import OPERATION_SAID
-
     if said and OPERATION_SAID in said:
         return None
     return _rolled_back(project, session, git)

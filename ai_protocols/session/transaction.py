@@ -53,6 +53,7 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
+from ai_protocols.git.head import OPERATION_SAID
 from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
@@ -84,7 +85,12 @@ from ai_protocols.session.layout import (
     session_named,
 )
 from ai_protocols.session.model import LogEntry, Session
-from ai_protocols.session.names import earlier_kept_paths, kept_path, tombstone_path
+from ai_protocols.session.names import (
+    ADOPTED_AWAY,
+    earlier_kept_paths,
+    kept_path,
+    tombstone_path,
+)
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
 from ai_protocols.session.rollover import (
     BOUND,
@@ -279,8 +285,9 @@ class SessionEdit:
 
     def session(self, *, brief: bool = False) -> Session:
         """The session as the document now reads (``path`` is where it is written); with
-        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`)."""
-        return read_session(self.target, self.doc.text, brief=brief)
+        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`), from
+        the document itself (its text is not joined and parsed again)."""
+        return read_session(self.target, self.doc, brief=brief)
 
     def _writable(self) -> None:
         if self.emacs_lock is not None:
@@ -531,11 +538,6 @@ def moved_where(ai_dir: str, path: str) -> str | None:
     ``None`` when there is none."""
     gone = storage.read_bytes(tombstone_path(ai_dir, path))
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
-
-
-#: The Log line a fresh session begins with when this agent's session before it was
-#: adopted by another agent (then :func:`adopted_away`'s words).
-ADOPTED_AWAY = "fresh: this agent's session before was "
 
 
 def adopted_away(ai_dir: str, path: str) -> str | None:
@@ -2794,11 +2796,6 @@ def put_back(path: str, stored: _Stored) -> tuple[str, str]:
     if branch is not None and recorded is not None:
         return older, f"a git reset or checkout of branch {quoted(branch, 80)}"
     return older, "a branch switch or a reset"
-
-
-#: What :func:`stash_back` says when it gives the procedure of a git operation under
-#: way (a bisect, a rebase...): the warning of that operation is then not given again.
-OPERATION_SAID = "is under way: end it first"
 
 
 def moved_by(operation: str | None) -> str:
