@@ -14,7 +14,14 @@ from itertools import chain, product
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import counted, datetime, fold, quoted
-from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
+from ai_protocols.org.file import (
+    Headline,
+    OrgFile,
+    first_headline_properties,
+    first_headline_start,
+    next_headline_start,
+    plain_drawer,
+)
 from ai_protocols.org.syntax import (
     WJ,
     ZWSP,
@@ -1778,6 +1785,12 @@ def read_session_head(path: str, text: str) -> Session:
     Parses only the file's head, the session headline and the section after it, when
     that section is the summary (by its CUSTOM_ID, as the tool writes it); otherwise
     the whole file, as :func:`read_session` does."""
+    plain = _plain_head(path, text)
+    return plain if plain is not None else _general_head(path, text)
+
+
+def _general_head(path: str, text: str) -> Session:
+    """:func:`read_session_head` of any file: its head parsed as an :class:`OrgFile`."""
     doc = OrgFile(_head_text(text, 3))
     headline = session_headline(doc)
     summary = find_section(doc, headline, "summary") if headline is not None else None
@@ -1791,6 +1804,43 @@ def read_session_head(path: str, text: str) -> Session:
     start, end, summary_text = _summary_span(doc, summary)  # type: ignore[misc]
     session.summary = summary_text if end > start else None
     return session
+
+
+def _plain_head(path: str, text: str) -> Session | None:
+    """:func:`read_session_head` of a file whose head is as the tool writes it, read with
+    ``str`` methods: the first headline is the session headline, its property drawer
+    plain (:func:`~ai_protocols.org.file.plain_drawer`), and the next headline, one level
+    deeper, has a plain drawer with the summary's CUSTOM_ID; only a summary with text is
+    parsed, as a one-headline :class:`OrgFile`. ``None`` for any other head, and for a
+    file with a carriage return (``tests/test_scan_fifteenth.py`` holds it to the
+    general reader)."""
+    start = first_headline_start(text) if "\r" not in text else None
+    drawer = plain_drawer(text, start) if start is not None else None
+    if drawer is None or "STATUS" not in drawer[0] or "STARTED" not in drawer[0]:
+        return None
+    section = next_headline_start(text, drawer[1] - 1)
+    body = plain_drawer(text, section) if section is not None else None
+    if section is None or body is None or body[0].get("CUSTOM_ID") != "summary" or \
+            _level(text, section) <= _level(text, start):
+        return None
+    session = _session_from(path, _unescaped(drawer[0]))
+    end = next_headline_start(text, body[1] - 1)
+    if text[body[1]:end].strip():  # (text, a drawer, a block...: Org's reading of it)
+        doc = OrgFile(text[section:end])
+        first, last, summary = _summary_span(doc, doc.headlines[0])  # type: ignore[misc]
+        session.summary = summary if last > first else None
+    return session
+
+
+def _level(text: str, at: int) -> int:
+    """The level of the headline at ``text[at]``: how many stars it starts with (after
+    the byte-order marks that may start a file)."""
+    while text.startswith("\ufeff", at):
+        at += 1
+    end = at
+    while text.startswith("*", end):
+        end += 1
+    return end - at
 
 
 def _head_text(text: str, headlines: int) -> str:
@@ -1812,7 +1862,12 @@ def _head_text(text: str, headlines: int) -> str:
 
 def _session_of(path: str, headline: Headline) -> Session:
     """The session its headline's properties describe, without entries."""
-    props = _properties(headline)
+    return _session_from(path, _properties(headline))
+
+
+def _session_from(path: str, props: dict[str, str]) -> Session:
+    """The session its headline's properties (their escapes undone) describe, without
+    entries."""
     return Session(
         path=path,
         agent_id=props.get("AGENT_ID") or None,

@@ -1,0 +1,115 @@
+"""``status`` and ``list`` near issue 16's budgets, reading as they did (fifteenth round).
+
+``status`` reads the head of each session file with ``str`` methods when it is as
+the tool writes it (``layout._plain_head``), and judges every file with what it read
+once per command (the stale setting, the time since boot); ``status --json`` prints
+through ``json``'s C encoder. Each shortcut is held here to the long way on varied
+text, and the command's output to what the long way prints. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from conftest import CLI, Runner, clean_env
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from ai_protocols.errors import UnreadableSession
+from ai_protocols.session import layout
+from ai_protocols.session.layout import new_session_text
+
+PATH = "/p/.ai/session-context.org"
+FRESH = new_session_text(agent_id="h.p.claude.1", host="h", title="T",
+                         now=datetime(2026, 11, 30, 6, 0))
+
+#: What a summary's section may hold, as a person or the tool writes it.
+SUMMARY_LINES = st.sampled_from([
+    "Carry on.", "Two\u200b\u200b zero-width spaces", "escaped\u200b*bold*", "", " ", "\t",
+    ":LOGBOOK:", "- note", ":END:", "#+begin_example", "* not a headline", "#+end_example",
+    "#+BEGIN_QUOTE", "#+END_QUOTE", "- item", "| a | b |", "  indented", "\f", "text\u2028more",
+    "*bold* start", "#+TITLE: x", "# comment", "-----", "\\begin{x}", "\\end{x}", "[fn:1] x",
+])
+#: What may stand where the tool writes the session headline's drawer and the summary's.
+PROPERTY_LINES = st.sampled_from([
+    ":STATUS:   active", ":STARTED:  [2026-11-30 Mon 06:00]", ":UPDATED:  [2026-11-30 Mon 06:01]",
+    ":OWNER:    pid 12 on h", ":AGENT_ID: h.p.claude.2", ":SESSION_TITLE: x\u200by",
+    ":DESCRIPTION: d", ":status: paused", ":KEY:", ":X:value", ":A-B: c", " :IND: x", ":END: x",
+    ":CUSTOM_ID: summary", ":CUSTOM_ID: summary ", ":CUSTOM_ID:  summary", ":custom_id: summary",
+    ":CUSTOM_ID: other",
+])
+HEADLINES = st.sampled_from([
+    "* Session: T", "** Summary", "*** Summary", "* Summary", "** TODO Summary :tag:",
+    "** Progress", "* Notes", "**bold**", "*bold*",
+])
+
+
+@st.composite
+def heads(draw: st.DrawFn) -> str:
+    """A session file as the tool writes it, then changed where the fast reader looks:
+    its drawers' lines, the summary section's headline, level and text, what comes
+    before the session headline and after the summary, the line ending."""
+    lines = FRESH.split("\n")
+    session = lines.index("* Session: T")
+    summary = lines.index("** Summary")
+    drawer = lines.index(":CUSTOM_ID: summary")
+    body = [*draw(st.lists(SUMMARY_LINES, max_size=6))]
+    if draw(st.integers(0, 3)) == 0:
+        lines[summary] = draw(HEADLINES)
+    if draw(st.integers(0, 3)) == 0:
+        lines[drawer] = draw(PROPERTY_LINES)
+    lines[drawer + 2:drawer + 2] = body
+    if draw(st.integers(0, 2)) == 0:  # a property of the session headline changed or added
+        at = draw(st.integers(session + 2, session + 8))
+        lines[at:at + draw(st.integers(0, 1))] = [draw(PROPERTY_LINES)]
+    if draw(st.integers(0, 3)) == 0:  # lines before the session headline, or after it
+        at = draw(st.sampled_from([0, session, session + 1]))
+        lines[at:at] = draw(st.lists(st.one_of(HEADLINES, SUMMARY_LINES), min_size=1,
+                                     max_size=3))
+    text = "\n".join(lines)
+    if draw(st.booleans()):
+        text = text.rstrip("\n")
+    if draw(st.booleans()):
+        text = "\ufeff" + text
+    if draw(st.integers(0, 5)) == 0:
+        text = text.replace("\n", "\r\n")
+    return text
+
+
+def _general(text: str) -> object:
+    try:
+        return layout._general_head(PATH, text)
+    except UnreadableSession as error:
+        return type(error)
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(heads())
+def test_the_plain_head_reader_reads_what_the_general_one_reads(text: str) -> None:
+    """Where the fast reader answers, it answers what the general reader (the head parsed
+    as an OrgFile, the whole file when that is not enough) answers."""
+    plain = layout._plain_head(PATH, text)
+    event("read plain" if plain is not None else "read in general")
+    if plain is not None:
+        assert plain == _general(text)
+    try:
+        whole: object = layout.read_session(PATH, text)
+        whole.entries, whole.log = {}, []  # type: ignore[attr-defined]
+    except UnreadableSession as error:
+        whole = type(error)
+    assert (plain if plain is not None else _general(text)) == whole
+
+
+def test_the_plain_head_reader_reads_the_files_the_tool_writes() -> None:
+    """The fast reader is the one that reads what the tool writes: a fresh session,
+    one with a summary, one with an escaped summary and title (else the shortcut is
+    never taken, and the budget is missed)."""
+    with_summary = FRESH.replace(":CUSTOM_ID: summary\n:END:\n",
+                                 ":CUSTOM_ID: summary\n:END:\nGo\u200b\u200b on.\n")
+    for text in (FRESH, with_summary):
+        plain = layout._plain_head(PATH, text)
+        assert plain is not None and plain == layout._general_head(PATH, text)
+    assert layout._plain_head(PATH, with_summary).summary == "Go\u200b on."  # type: ignore[union-attr]
+    assert layout._plain_head(PATH, FRESH).summary is None  # type: ignore[union-attr]
