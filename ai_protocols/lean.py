@@ -57,8 +57,8 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "counted", "date", "datetime", "display",
-           "factory", "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace",
-           "shell_quote", "timedelta", "timezone"]
+           "factory", "fields", "json_encoder", "loads", "pattern", "quoted", "record",
+           "remembered", "replace", "shell_quote", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -302,6 +302,31 @@ def pattern(source: str, flags: int = 0) -> re.Pattern[str]:
     :mod:`re`'s values: ``IGNORECASE`` 2, ``MULTILINE`` 8 (given as numbers so that
     :mod:`re` need not be imported to name them)."""
     return _Pattern(source, flags)  # type: ignore[return-value]
+
+
+#: How many texts a :func:`remembered` function keeps the answers of (for a few hundred
+#: KiB at most).
+REMEMBERED = 4096
+
+
+def remembered(function: Callable[[str], T]) -> Callable[[str], T]:
+    """``function``, a pure function of one text, its answers remembered for the last
+    few thousand texts (:data:`REMEMBERED`; all forgotten at once past that): for a
+    value a command reads many times over (``status`` reads each session file's
+    ``OWNER`` and ``UPDATED_AT`` twice, ``list`` the minutes of 100,000 archives,
+    which repeat)."""
+    answers: dict[str, T] = {}
+
+    def lookup(text: str) -> T:
+        try:
+            return answers[text]
+        except KeyError:
+            if len(answers) >= REMEMBERED:
+                answers.clear()
+            found = answers[text] = function(text)
+            return found
+
+    return lookup
 
 
 #: re.IGNORECASE and re.MULTILINE, for :func:`pattern` without importing re.

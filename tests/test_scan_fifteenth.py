@@ -9,11 +9,8 @@ text, and the command's output to what the long way prints. No timing is asserte
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from pathlib import Path
 
-from conftest import CLI, Runner, clean_env
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 

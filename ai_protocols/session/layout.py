@@ -13,7 +13,7 @@ import os
 from itertools import chain, product
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import counted, datetime, fold, quoted
+from ai_protocols.lean import counted, datetime, fold, quoted, remembered
 from ai_protocols.org.file import (
     Headline,
     OrgFile,
@@ -58,7 +58,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from datetime import datetime
     from typing import BinaryIO, Literal
 
@@ -303,21 +303,26 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
     it is a paragraph or an example block (a person's drawers, such as LOGBOOK,
     may come first), read back as text. ``(start, start, "")`` when there is none:
     where one goes."""
-    lines = doc.lines
-    start = _after_drawers(doc, section)
+    return _summary_in(doc.lines, section.body_start, section.body_end, doc.newline)
+
+
+def _summary_in(lines: Sequence[str], body_start: int, body_end: int,
+                newline: str) -> tuple[int, int, str]:
+    """:func:`_summary_span` of the section whose body is ``lines[body_start:body_end]``."""
+    start = _after_drawers_in(lines, body_start, body_end, newline)
     probe = start
-    while probe < section.body_end and not lines[probe].strip():
+    while probe < body_end and not lines[probe].strip():
         probe += 1
-    if probe >= section.body_end:
+    if probe >= body_end:
         return start, start, ""
-    block = read_text_block(lines, probe, "", doc.newline)
-    if block is not None and block[1] <= section.body_end:
+    block = read_text_block(lines, probe, "", newline)
+    if block is not None and block[1] <= body_end:
         return probe, block[1], block[0]
-    if separates_paragraph(strip_ending(lines[probe], doc.newline).lstrip("\ufeff")):
+    if separates_paragraph(strip_ending(lines[probe], newline).lstrip("\ufeff")):
         return start, start, ""
     end = probe + 1
-    while end < section.body_end and lines[end].strip() and \
-            not separates_paragraph(strip_ending(lines[end], doc.newline)):
+    while end < body_end and lines[end].strip() and \
+            not separates_paragraph(strip_ending(lines[end], newline)):
         end += 1
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
 
@@ -338,11 +343,14 @@ def after_drawers(doc: OrgFile, section: Headline) -> int:
 
 def _after_drawers(doc: OrgFile, section: Headline) -> int:
     """The first line after the drawers (LOGBOOK and the like) that open a section."""
-    index = section.body_start
-    while index < section.body_end and \
-            _opens_drawer(strip_ending(doc.lines[index], doc.newline)):
-        close = next((i for i in range(index + 1, section.body_end) if fold(
-            strip_ending(doc.lines[i], doc.newline).strip(" \t")) == ":end:"), None)
+    return _after_drawers_in(doc.lines, section.body_start, section.body_end, doc.newline)
+
+
+def _after_drawers_in(lines: Sequence[str], index: int, body_end: int, newline: str) -> int:
+    """:func:`_after_drawers` of the section whose body is ``lines[index:body_end]``."""
+    while index < body_end and _opens_drawer(strip_ending(lines[index], newline)):
+        close = next((i for i in range(index + 1, body_end) if fold(
+            strip_ending(lines[i], newline).strip(" \t")) == ":end:"), None)
         if close is None:
             break
         index = close + 1
@@ -1826,8 +1834,8 @@ def _plain_head(path: str, text: str) -> Session | None:
     session = _session_from(path, _unescaped(drawer[0]))
     end = next_headline_start(text, body[1] - 1)
     if text[body[1]:end].strip():  # (text, a drawer, a block...: Org's reading of it)
-        doc = OrgFile(text[section:end])
-        first, last, summary = _summary_span(doc, doc.headlines[0])  # type: ignore[misc]
+        lines = _split(text[body[1]:end])
+        first, last, summary = _summary_in(lines, 0, len(lines), "\n")
         session.summary = summary if last > first else None
     return session
 
@@ -2431,16 +2439,7 @@ def read_info(path: str, kind: Literal["open", "archived"],
     return [info]
 
 
-_TIMESTAMPS: dict[str, datetime | None] = {}
-
-
-def _timestamp(value: str) -> datetime | None:
-    """:func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
-    values (100,000 archives hold far fewer distinct minutes)."""
-    try:
-        return _TIMESTAMPS[value]
-    except KeyError:
-        moment = _TIMESTAMPS[value] = parse_timestamp(value)
-        if len(_TIMESTAMPS) > 4096:
-            _TIMESTAMPS.clear()
-        return moment
+#: :func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
+#: values (:func:`~ai_protocols.lean.remembered`: 100,000 archives hold far fewer
+#: distinct minutes).
+_timestamp = remembered(parse_timestamp)
