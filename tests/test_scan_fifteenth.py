@@ -9,6 +9,7 @@ text, and the command's output to what the long way prints. No timing is asserte
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from hypothesis import HealthCheck, event, given, settings
@@ -110,3 +111,23 @@ def test_the_plain_head_reader_reads_the_files_the_tool_writes() -> None:
         assert plain is not None and plain == layout._general_head(PATH, text)
     assert layout._plain_head(PATH, with_summary).summary == "Go\u200b on."  # type: ignore[union-attr]
     assert layout._plain_head(PATH, FRESH).summary is None  # type: ignore[union-attr]
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(),
+                    st.floats(allow_nan=False), st.just([]), st.just({}))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=6)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.one_of(st.dictionaries(st.text(max_size=8), SCALARS, max_size=6),
+                          st.dictionaries(st.text(max_size=8), VALUES, max_size=4), VALUES),
+                max_size=6))
+def test_the_json_of_a_list_of_rows_is_what_json_dumps_writes(data: list[object]) -> None:
+    """``status --json`` and the other lists of rows print through json's C encoder: the
+    same text as ``json.dumps(indent=2)`` for every list, objects with nested values,
+    empty ones and text with newlines, quotes or U+2028 among them."""
+    from ai_protocols.cli.output import json_text
+
+    assert json_text(data) == json.dumps(data, indent=2, ensure_ascii=False)
