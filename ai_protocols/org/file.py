@@ -460,13 +460,13 @@ def plain_drawer(text: str, start: int) -> tuple[dict[str, str], int] | None:
         return None
     properties: dict[str, str] = {}
     for line in text[body:end].split("\n") if end >= body else ():
-        colon = line.find(":", 2)
-        key = line[1:colon]
-        value = line[colon + 1:]
-        if line[:1] != ":" or colon < 0 or not (key.isascii() and key.isidentifier()) or \
-                key.upper() == "END" or (value[:1] != " " and value.strip(" \t")):
+        key, colon, value = line[1:].partition(":")
+        upper = key.upper()
+        if line[:1] != ":" or not colon or not (key.isidentifier() and key.isascii()) or \
+                upper == "END" or (value[:1] != " " and value.strip(" \t")):
             return None
-        properties.setdefault(key.upper(), value.strip())
+        if upper not in properties:  # (the first of a key counts)
+            properties[upper] = value.strip()
     return properties, end + len("\n:END:\n")
 
 
