@@ -463,17 +463,20 @@ class Project:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
         ``mine`` when its owner is ``me`` and it is not paused. ``now`` is the reader's
         local time."""
-        return self._judge(now, me)(session)
+        return self._judge(now, me, many=False)(session)
 
-    def _judge(self, now: datetime, me: Owner | None = None) -> Callable[[Session], Liveness]:
+    def _judge(self, now: datetime, me: Owner | None = None, *,
+               many: bool = True) -> Callable[[Session], Liveness]:
         """:meth:`liveness` of each session it is given, at ``now``, with what every
-        judgement reads read once: the stale setting and the time since boot (``status``
-        and ``list`` judge every session file of the project; the time since boot is
-        then that of one moment, as ``now`` is)."""
+        judgement reads read once: the stale setting and, for ``many`` sessions, the
+        time since boot (``status`` and ``list`` judge every session file of the
+        project; the time since boot is then that of one moment, as ``now`` is; for
+        one, it is read only when its record was taken in this boot)."""
         from ai_protocols.liveness.clock import age_since, since_boot
         from ai_protocols.liveness.evidence import Liveness, Owner, assess, stale_after
 
-        stale, uptime, ai_dir = stale_after(), since_boot(), self.ai_dir_text
+        stale, ai_dir = stale_after(), self.ai_dir_text
+        uptime = since_boot() if many else None
 
         def judge(session: Session) -> Liveness:
             mtime = None
