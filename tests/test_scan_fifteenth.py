@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,8 @@ from hypothesis import strategies as st
 from ai_protocols.errors import UnreadableSession
 from ai_protocols.session import layout
 from ai_protocols.session.layout import new_session_text
+
+from conftest import Runner
 
 PATH = "/p/.ai/session-context.org"
 FRESH = new_session_text(agent_id="h.p.claude.1", host="h", title="T",
@@ -131,3 +134,39 @@ def test_the_json_of_a_list_of_rows_is_what_json_dumps_writes(data: list[object]
     from ai_protocols.cli.output import json_text
 
     assert json_text(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def test_status_reads_every_layout_as_the_whole_file_reader_does(project: Path,
+                                                                  run: Runner) -> None:
+    """``status --json`` over session files of the tool's own layout (a summary, an
+    escaped one, none) and of a person's (a CRLF file, a headline first, a LOGBOOK
+    before the summary's text, a summary moved down): each row's title and summary are
+    the whole-file reader's, and the text is ``json.dumps(indent=2)`` of its rows."""
+    run("start", "--title", "Mine", agent="h.p.claude.100")
+    run("log", "--summary", "Own\u200b summary, *bold*", agent="h.p.claude.100")
+    folder = project / ".ai" / "session-context.d"
+    own = (folder / "h.p.claude.100.org").read_text()
+    base = own.replace("h.p.claude.100", "h.p.claude.{n}")
+    summary = next(line for line in own.split("\n") if line.startswith("Own"))
+    layouts = {
+        "none": base.replace(summary + "\n", ""),
+        "crlf": base.replace("\n", "\r\n"),
+        "headline first": "* My notes\nkeep\n" + base,
+        "logbook": base.replace(summary, ":LOGBOOK:\n- x\n:END:\n" + summary),
+        "moved": base.replace(":CUSTOM_ID: summary", ":CUSTOM_ID: elsewhere", 1) +
+        "** Summary\n:PROPERTIES:\n:CUSTOM_ID: summary\n:END:\nMoved down.\n",
+        "block": base.replace(summary, "#+begin_example\n  inert\n#+end_example"),
+    }
+    expected = {}
+    for n, text in enumerate(layouts.values(), start=101):
+        path = folder / f"h.p.claude.{n}.org"
+        path.write_bytes(text.replace("{n}", str(n)).encode())
+        whole = layout.read_session(str(path), path.read_bytes().decode())
+        expected[str(path)] = (whole.title, whole.summary)
+    expected[str(folder / "h.p.claude.100.org")] = ("Mine", "Own\u200b summary, *bold*")
+    out = run("status", "--json").stdout
+    rows = json.loads(out)
+    assert out == json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    got = {row["path"]: (row["title"], row["summary"]) for row in rows}
+    assert got == expected
+    assert got[str(folder / "h.p.claude.106.org")][1] == "  inert"
