@@ -418,11 +418,22 @@ def json_encoder(item_separator: str = ", ", key_separator: str = ": ") -> Calla
     def default(value: object) -> object:  # (JSONEncoder.default)
         raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
+    # One C encoder for every call (making one costs as much as encoding a row of
+    # ``list``); made again after a call that failed, which may leave the containers it
+    # was in among its markers of circular references.
+    made: list[Callable[[object, int], list[str]]] = []
+
     def encode(value: object) -> str:
         if isinstance(value, str):
             return encode_basestring(value)  # type: ignore[no-any-return]
-        return "".join(make_encoder({}, default, encode_basestring, None, key_separator,
-                                    item_separator, False, False, True)(value, 0))
+        if not made:
+            made.append(make_encoder({}, default, encode_basestring, None, key_separator,
+                                     item_separator, False, False, True))
+        try:
+            return "".join(made[0](value, 0))
+        except BaseException:
+            made.clear()
+            raise
 
     return encode
 
