@@ -20,7 +20,7 @@ from ai_protocols.errors import UnreadableSession
 from ai_protocols.session import layout
 from ai_protocols.session.layout import new_session_text
 
-from conftest import Runner
+from conftest import CLI, Runner, clean_env
 
 PATH = "/p/.ai/session-context.org"
 FRESH = new_session_text(agent_id="h.p.claude.1", host="h", title="T",
@@ -170,3 +170,45 @@ def test_status_reads_every_layout_as_the_whole_file_reader_does(project: Path,
     got = {row["path"]: (row["title"], row["summary"]) for row in rows}
     assert got == expected
     assert got[str(folder / "h.p.claude.106.org")][1] == "  inert"
+
+
+def test_the_first_list_reads_the_archives_in_two_processes_as_in_one(project: Path,
+                                                                      run: Runner) -> None:
+    """``list``'s first run over more archives than ``TWO_PROCESSES_FROM`` reads half of
+    them in a second process on a machine of two processors: the same rows, in the same
+    order, and the same index as one process reading them all (``taskset`` to one
+    processor), and as the next run reading the index."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from ai_protocols.storage.archive_index import TWO_PROCESSES_FROM
+
+    if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
+        pytest.skip("needs two processors and taskset")
+    from test_archive_index import PAST_NS, add_archive, add_archives, archive_text
+
+    add_archives(project, TWO_PROCESSES_FROM + 98)
+    # a person's layout (its headline second), and a symbolic link (listed, never followed)
+    add_archive(project, "2026-11-02-00-00-h.p.claude.2-mine.org",
+                "* Notes\nmine\n" + archive_text(2, agent="h.p.claude.2"), PAST_NS)
+    (project / ".ai/sessions/2026-11-03-00-00-h.p.claude.3-link.org").symlink_to(
+        project / ".ai/sessions/2026-11-02-00-00-h.p.claude.2-mine.org")
+    index = project / ".ai" / ".locks" / "sessions.index"
+
+    def first(*prefix: str) -> tuple[str, bytes]:
+        index.unlink(missing_ok=True)
+        out = subprocess.run([*prefix, str(CLI), "list", "--json"], cwd=project,
+                             env=clean_env(), capture_output=True, text=True, check=True,
+                             timeout=120).stdout
+        return out, index.read_bytes()
+
+    one = first("taskset", "-c", "0")
+    two = first()
+    assert two == one
+    assert run("list", "--json").stdout == one[0]
+    rows = json.loads(one[0])
+    assert len(rows) == TWO_PROCESSES_FROM + 100 and rows[0]["path"] != rows[-1]["path"]
+    assert len({row["path"] for row in rows}) == len(rows)
