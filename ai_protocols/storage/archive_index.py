@@ -65,6 +65,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import sys
 import time
 from itertools import repeat
 from operator import itemgetter
@@ -523,8 +524,12 @@ def _in_two(work: Callable[[list[str]], list[T]], todo: list[str]) -> list[T]:
     """``work(todo)``, its second half done by a child process at the same time on a
     machine of two processors or more (``list``'s first run reads every one of 100,000
     archives: its budget is wall time), the answer sent back pickled through a pipe.
-    Where the child cannot be started, or fails, ``work`` does it all here."""
-    if len(todo) < TWO_PROCESSES_FROM or not hasattr(os, "fork") or _processors() < 2:
+    Where the child cannot be started, or fails, ``work`` does it all here; and in a
+    program running threads (the library's :meth:`~ai_protocols.Project.list_sessions`),
+    which a fork would copy in the middle of whatever they hold."""
+    threading = sys.modules.get("threading")
+    if len(todo) < TWO_PROCESSES_FROM or not hasattr(os, "fork") or _processors() < 2 or \
+            (threading is not None and threading.active_count() > 1):
         return work(todo)
     import pickle
 
