@@ -463,11 +463,12 @@ class Project:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
         ``mine`` when its owner is ``me`` and it is not paused. ``now`` is the reader's
         local time."""
-        return self._judge(now, me, many=False)(session)
+        return self._judge(now, me, many=False)(session, True)
 
     def _judge(self, now: datetime, me: Owner | None = None, *,
-               many: bool = True) -> Callable[[Session], Liveness]:
-        """:meth:`liveness` of each session it is given, at ``now``, with what every
+               many: bool = True) -> Callable[[Session, bool], Liveness]:
+        """:meth:`liveness` of each session it is given, at ``now``, ``me`` its owner
+        when the call says it may be (``judge(session, mine)``), with what every
         judgement reads read once: the stale setting and, for ``many`` sessions, the
         time since boot (``status`` and ``list`` judge every session file of the
         project; the time since boot is then that of one moment, as ``now`` is; for
@@ -478,7 +479,7 @@ class Project:
         stale, ai_dir = stale_after(), self.ai_dir_text
         uptime = since_boot() if many else None
 
-        def judge(session: Session) -> Liveness:
+        def judge(session: Session, mine: bool = False) -> Liveness:
             mtime = None
             if session.updated is None:
                 try:
@@ -487,8 +488,9 @@ class Project:
                     pass
             age = age_since(session.updated, session.updated_at, now, mtime, uptime=uptime)
             recorded = Owner.parse(session.owner) if session.owner else None
-            if me is not None and recorded is not None and recorded.same_process(me) and \
-                    session.status != PAUSED:  # (paused, even by this very agent)
+            # (paused is paused, even by this very agent)
+            if mine and me is not None and recorded is not None and \
+                    recorded.same_process(me) and session.status != PAUSED:
                 return Liveness("mine", "this agent started it", age)
             return assess(ai_dir, agent_id=session.agent_id, status=session.status,
                           owner=session.owner, exit_=session.exit, exited=session.exited,
@@ -955,7 +957,7 @@ class Project:
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
-                found.append((session, judge(session)))
+                found.append((session, judge(session, False)))
         return found
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
@@ -966,7 +968,7 @@ class Project:
 
         moment = now or datetime.now()
         me = current_owner()
-        judge, judge_mine = self._judge(moment), self._judge(moment, me)
+        judge = self._judge(moment, me)
         rows = []
         for path in self._session_files():
             gone: list[str] = []
@@ -979,7 +981,7 @@ class Project:
             if session is None:
                 continue
             mine = path == self.path_text and not self._misplaced(path, session.agent_id)
-            live = (judge_mine if mine else judge)(session)
+            live = judge(session, mine)
             if live.state == "mine":
                 live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
@@ -1063,10 +1065,10 @@ class Project:
         from ai_protocols.storage import archive_index
 
         moment = datetime.now().astimezone()
-        others, mine = self._judge(moment), self._judge(moment, current_owner())
+        judged = self._judge(moment, current_owner())
 
         def judge(session: Session) -> str:
-            state = (mine if session.path_text == self.path_text else others)(session)
+            state = judged(session, session.path_text == self.path_text)
             return "live" if state.state == "mine" else state.state
 
         opened = [row for path in self._session_files() for row in self._open_row(path, judge)]
