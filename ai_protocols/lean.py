@@ -57,8 +57,8 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "counted", "date", "datetime", "display",
-           "factory", "fields", "json_encoder", "loads", "pattern", "quoted", "record", "replace",
-           "shell_quote", "timedelta", "timezone"]
+           "factory", "fields", "json_encoder", "loads", "pattern", "quoted", "record",
+           "remembered", "replace", "shell_quote", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -304,6 +304,31 @@ def pattern(source: str, flags: int = 0) -> re.Pattern[str]:
     return _Pattern(source, flags)  # type: ignore[return-value]
 
 
+#: How many texts a :func:`remembered` function keeps the answers of (for a few hundred
+#: KiB at most).
+REMEMBERED = 4096
+
+
+def remembered(function: Callable[[str], T]) -> Callable[[str], T]:
+    """``function``, a pure function of one text, its answers remembered for the last
+    few thousand texts (:data:`REMEMBERED`; all forgotten at once past that): for a
+    value a command reads many times over (``status`` reads each session file's
+    ``OWNER`` and ``UPDATED_AT`` twice, ``list`` the minutes of 100,000 archives,
+    which repeat)."""
+    answers: dict[str, T] = {}
+
+    def lookup(text: str) -> T:
+        try:
+            return answers[text]
+        except KeyError:
+            if len(answers) >= REMEMBERED:
+                answers.clear()
+            found = answers[text] = function(text)
+            return found
+
+    return lookup
+
+
 #: re.IGNORECASE and re.MULTILINE, for :func:`pattern` without importing re.
 IGNORECASE, MULTILINE = 2, 8
 
@@ -393,11 +418,22 @@ def json_encoder(item_separator: str = ", ", key_separator: str = ": ") -> Calla
     def default(value: object) -> object:  # (JSONEncoder.default)
         raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
+    # One C encoder for every call (making one costs as much as encoding a row of
+    # ``list``); made again after a call that failed, which may leave the containers it
+    # was in among its markers of circular references.
+    made: list[Callable[[object, int], list[str]]] = []
+
     def encode(value: object) -> str:
         if isinstance(value, str):
             return encode_basestring(value)  # type: ignore[no-any-return]
-        return "".join(make_encoder({}, default, encode_basestring, None, key_separator,
-                                    item_separator, False, False, True)(value, 0))
+        if not made:
+            made.append(make_encoder({}, default, encode_basestring, None, key_separator,
+                                     item_separator, False, False, True))
+        try:
+            return "".join(made[0](value, 0))
+        except BaseException:
+            made.clear()
+            raise
 
     return encode
 

@@ -26,10 +26,10 @@ the local timestamp, when there is no record (as before); never below zero.
 
 from __future__ import annotations
 
-from ai_protocols.lean import datetime, record, timedelta, timezone
+from ai_protocols.lean import datetime, record, remembered, timedelta, timezone
 from ai_protocols.liveness.host import hostname
 
-__all__ = ["Moment", "age_since", "boot_id", "is_boot_id", "now_moment", "since_boot",
+__all__ = ["Moment", "age_since", "boot_id", "is_boot_id", "is_word", "now_moment", "since_boot",
            "utc_minute"]
 
 _HEX = frozenset("0123456789abcdef")
@@ -51,11 +51,13 @@ def boot_id() -> str | None:
 
 def is_boot_id(text: str) -> bool:
     """Whether ``text`` is the 8 lowercase hexadecimal digits of a boot id: ``[0-9a-f]{8}``."""
-    return len(text) == 8 and all(char in _HEX for char in text)
+    return len(text) == 8 and _HEX.issuperset(text)
 
 
-def _has_space(text: str) -> bool:
-    return any(char.isspace() for char in text)
+def is_word(text: str) -> bool:
+    """Whether ``text`` is one word, ``\\S+``: not empty, no white space (``str.split``'s
+    white space is ``str.isspace``'s)."""
+    return text.split() == [text]
 
 
 def _record(value: str) -> tuple[str, str | None, str | None, str | None] | None:
@@ -63,7 +65,7 @@ def _record(value: str) -> tuple[str, str | None, str | None, str | None] | None
     ([0-9]+(?:\\.[0-9]+)?))?``, whole: the instant, and the host, boot and seconds since
     boot when they are there; ``None`` for anything else."""
     parts = value.split(" ")
-    if not all(part and not _has_space(part) for part in parts):
+    if not all(map(is_word, parts)):
         return None
     if len(parts) == 1:
         return parts[0], None, None, None
@@ -115,8 +117,14 @@ class Moment:
     @classmethod
     def parse(cls, value: str | None) -> Moment | None:
         """The moment an ``UPDATED_AT`` value records; ``None`` for anything else (an
-        instant without an offset is no record: it could be any zone's)."""
-        match = _record(value.strip()) if value else None
+        instant without an offset is no record: it could be any zone's). Remembered for
+        the last few thousand values (:func:`~ai_protocols.lean.remembered`: ``status``
+        asks twice for each session file)."""
+        return _moment_of(value) if value else None
+
+    @classmethod
+    def _parse(cls, value: str) -> Moment | None:
+        match = _record(value.strip())
         if match is None:
             return None
         try:
@@ -151,6 +159,9 @@ class Moment:
         return updated is not None and self.minute == updated.replace(second=0, microsecond=0)
 
 
+_moment_of = remembered(Moment._parse)
+
+
 def now_moment(now: datetime | Moment | None = None) -> Moment:
     """This moment (``now``: a given local time instead, naive or aware; a given time
     was not measured, so it carries no host, boot or uptime; or a :class:`Moment`)."""
@@ -163,20 +174,21 @@ def now_moment(now: datetime | Moment | None = None) -> Moment:
 
 
 def age_since(updated: datetime | None, record: str | None, now: datetime,
-              mtime: float | None = None) -> timedelta | None:
+              mtime: float | None = None, *, uptime: float | None = None) -> timedelta | None:
     """How long ago the last write was: measured on the boot clock when ``record``
     (an ``UPDATED_AT`` value agreeing with ``updated``) was taken on this host and boot;
     from its instant otherwise; from ``updated``, a local time, without a record; from
     ``mtime`` (the file's modification time, seconds since the epoch) without either.
-    ``now`` is the reader's local time (naive, or aware). Never negative: a clock that
-    stepped back, or another host's clock ahead of this one, gives zero, not less.
-    ``None`` when nothing tells."""
+    ``now`` is the reader's local time (naive, or aware); ``uptime``, the seconds since
+    boot at ``now`` when the caller read them once for many ages (:func:`since_boot`;
+    ``None``: read them here). Never negative: a clock that stepped back, or another
+    host's clock ahead of this one, gives zero, not less. ``None`` when nothing tells."""
     moment = Moment.parse(record)
     if moment is not None and not moment.agrees_with(updated):
         moment = None
     if moment is not None:
         if moment.boot is not None and moment.boot == boot_id() and moment.host == hostname():
-            uptime = since_boot()
+            uptime = since_boot() if uptime is None else uptime
             if uptime is not None and moment.uptime is not None:
                 return max(timedelta(seconds=uptime - moment.uptime), timedelta(0))
         return max(_aware(now) - moment.wall, timedelta(0))

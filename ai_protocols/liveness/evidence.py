@@ -27,8 +27,8 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import StorageError
-from ai_protocols.lean import datetime, record, timedelta
-from ai_protocols.liveness.clock import age_since, boot_id, is_boot_id
+from ai_protocols.lean import datetime, record, remembered, timedelta
+from ai_protocols.liveness.clock import age_since, boot_id, is_boot_id, is_word
 from ai_protocols.liveness.host import (
     boot_time,
     hostname,
@@ -111,17 +111,17 @@ def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | Non
     number, on, rest = value.partition(" on ")
     if not on or not number.startswith("pid ") or not number[4:].isdecimal():
         return None
-    space = next((at for at, char in enumerate(rest) if char.isspace()), -1)
+    space = _first_space(rest)
     if space == -1:
         return (int(number[4:]), rest, None, None, None) if rest else None
     if space < 2 or not rest.startswith(", started ", space - 1) or not rest.endswith(")"):
         return None
     host, tail = rest[:space - 1], rest[space + 9:]
-    opened = next((at for at, char in enumerate(tail) if char in "()"), -1)
-    if opened == -1 or tail[opened] != "(":
+    opened = tail.find("(")  # (the first parenthesis: an opening one)
+    if opened == -1 or ")" in tail[:opened]:
         return None
     started, *more = tail[opened + 1:-1].split(" ")
-    if not started or any(_has_space(word) for word in (started, *more)):
+    if not all(map(is_word, (started, *more))):  # (an empty word leaves ``more`` unread)
         return None
     since = pidns = None
     if more[:1] == ["boot"] and len(more) >= 2 and _is_since_boot(more[1]):
@@ -131,8 +131,12 @@ def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | Non
     return None if more else (int(number[4:]), host, started, since, pidns)
 
 
-def _has_space(text: str) -> bool:
-    return any(char.isspace() for char in text)
+def _first_space(text: str) -> int:
+    """Where the first white space character of ``text`` is; -1 when it has none."""
+    if text[:1].isspace():
+        return 0
+    words = text.split(None, 1)
+    return len(words[0]) if len(words) > 1 else -1
 
 
 def _is_since_boot(text: str) -> bool:
@@ -184,7 +188,12 @@ class Owner:
     def parse(cls, value: str) -> Owner | None:
         """The owner an ``OWNER`` property names, in the form :meth:`to_property` writes
         or the older ``HOST PID START`` (``START`` ``-`` when unknown); ``None`` for
-        anything else."""
+        anything else (:func:`~ai_protocols.lean.remembered`: ``status`` asks twice for
+        each session file)."""
+        return _owner_of(value)
+
+    @classmethod
+    def _parse(cls, value: str) -> Owner | None:
         found = _read_owner(value.strip())
         if found:
             return cls(found[1], found[0], found[2], found[3], found[4])
@@ -223,6 +232,9 @@ class Owner:
         """Whether its process id means the same process here: it was recorded in this
         process's PID namespace (both the initial one, or the same sandbox's)."""
         return self.pidns == pid_namespace()
+
+
+_owner_of = remembered(Owner._parse)
 
 
 def process_since_boot(pid: int) -> str | None:

@@ -29,10 +29,20 @@ def hostname() -> str:
 def process_stat(pid: int) -> tuple[str, int, int] | None:
     """Command name, parent id and start time (clock ticks since boot) from /proc;
     ``None`` for a process that does not exist or has ended (a zombie)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
-            raw = handle.read()
+    try:  # (os.read, not open(): no text stream for each of status's thousand files)
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks).decode("utf-8", "replace")
+    if not raw:
         return None
     name = raw[raw.index("(") + 1: raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2:].split()

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from typing import overload
 
-__all__ = ["Headline", "OrgFile", "first_headline_properties"]
+__all__ = ["Headline", "OrgFile", "first_headline_properties", "first_headline_start",
+           "next_headline_start", "plain_drawer"]
 
 # The lines are read with str methods, not regular expressions (importing re costs half
 # an interpreter's start: docs/performance.md); tests/test_str_readers.py holds each
@@ -413,30 +414,43 @@ def first_headline_properties(text: str) -> dict[str, str] | None:
     no headline. What ``list`` reads of each of 100,000 archives: the rules are
     :class:`OrgFile`'s own (its :meth:`~OrgFile._read_head`), with none of its
     bookkeeping."""
-    if is_headline(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
-        start = 0
-    else:
-        found = text.find("\n*")  # (a head is short: no need for memchr)
-        while found != -1 and not is_headline(text, found + 1):
-            found = text.find("\n*", found + 1)
-        if found == -1:
-            return None
-        start = found + 1
-    plain = _plain_drawer(text, start) if "\r" not in text else None
+    start = first_headline_start(text)
+    if start is None:
+        return None
+    plain = plain_drawer(text, start) if "\r" not in text else None
     if plain is not None:
-        return plain
+        return plain[0]
     doc = OrgFile.__new__(OrgFile)
     doc.newline = _newline_of(text)
     doc.todo_keywords = frozenset()  # (they change a headline's title, never its drawer)
     return doc._read_head(_Chunk(text, start, len(text)), first_line=start == 0).properties
 
 
-def _plain_drawer(text: str, start: int) -> dict[str, str] | None:
+def first_headline_start(text: str) -> int | None:
+    """Where the first headline of ``text`` starts (an offset: the start of its line),
+    as :class:`OrgFile` finds it; ``None`` when it has none."""
+    if is_headline(text.lstrip("\ufeff")):  # a byte-order mark stays in its line
+        return 0
+    return next_headline_start(text, 0)
+
+
+def next_headline_start(text: str, at: int) -> int | None:
+    """Where the first headline that starts a line after offset ``at`` of ``text``
+    starts (``at`` itself is not looked at); ``None`` when there is none."""
+    found = text.find("\n*", at)  # (a head is short: no need for memchr)
+    while found != -1 and not is_headline(text, found + 1):
+        found = text.find("\n*", found + 1)
+    return None if found == -1 else found + 1
+
+
+def plain_drawer(text: str, start: int) -> tuple[dict[str, str], int] | None:
     """The property drawer of the headline at ``text[start]`` when it is as the tool
     writes one (``:PROPERTIES:`` on the next line, then ``:KEY: value`` lines, a key of
-    letters, digits and ``_``, then ``:END:``, all at the start of their lines), read
-    with ``str`` methods; ``None`` for any other form, which
-    :meth:`OrgFile._read_head` reads (``tests/test_big_files.py`` holds the two equal)."""
+    letters, digits and ``_``, then ``:END:`` and a newline, all at the start of their
+    lines), read with ``str`` methods, and where the line after its ``:END:`` starts;
+    ``None`` for any other form, which :meth:`OrgFile._read_head` reads
+    (``tests/test_big_files.py`` holds the two equal). ``text`` must hold no carriage
+    return (a CRLF file's lines end in one)."""
     first = text.find("\n", start) + 1
     if not first or not text.startswith(":PROPERTIES:\n", first):
         return None
@@ -446,14 +460,14 @@ def _plain_drawer(text: str, start: int) -> dict[str, str] | None:
         return None
     properties: dict[str, str] = {}
     for line in text[body:end].split("\n") if end >= body else ():
-        colon = line.find(":", 2)
-        key = line[1:colon]
-        value = line[colon + 1:]
-        if line[:1] != ":" or colon < 0 or not (key.isascii() and key.isidentifier()) or \
-                key.upper() == "END" or (value[:1] != " " and value.strip(" \t")):
+        key, colon, value = line[1:].partition(":")
+        upper = key.upper()
+        if line[:1] != ":" or not colon or not (key.isidentifier() and key.isascii()) or \
+                upper == "END" or (value[:1] != " " and value.strip(" \t")):
             return None
-        properties.setdefault(key.upper(), value.strip())
-    return properties
+        if upper not in properties:  # (the first of a key counts)
+            properties[upper] = value.strip()
+    return properties, end + len("\n:END:\n")
 
 
 class OrgFile:

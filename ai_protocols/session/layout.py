@@ -13,8 +13,15 @@ import os
 from itertools import chain, product
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import counted, datetime, fold, quoted
-from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
+from ai_protocols.lean import counted, datetime, fold, quoted, remembered
+from ai_protocols.org.file import (
+    Headline,
+    OrgFile,
+    first_headline_properties,
+    first_headline_start,
+    next_headline_start,
+    plain_drawer,
+)
 from ai_protocols.org.syntax import (
     WJ,
     ZWSP,
@@ -51,7 +58,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from datetime import datetime
     from typing import BinaryIO, Literal
 
@@ -314,21 +321,26 @@ def _summary_span(doc: OrgFile, section: Headline) -> tuple[int, int, str] | Non
     it is a paragraph or an example block (a person's drawers, such as LOGBOOK,
     may come first), read back as text. ``(start, start, "")`` when there is none:
     where one goes."""
-    lines = doc.lines
-    start = _after_drawers(doc, section)
+    return _summary_in(doc.lines, section.body_start, section.body_end, doc.newline)
+
+
+def _summary_in(lines: Sequence[str], body_start: int, body_end: int,
+                newline: str) -> tuple[int, int, str]:
+    """:func:`_summary_span` of the section whose body is ``lines[body_start:body_end]``."""
+    start = _after_drawers_in(lines, body_start, body_end, newline)
     probe = start
-    while probe < section.body_end and not lines[probe].strip():
+    while probe < body_end and not lines[probe].strip():
         probe += 1
-    if probe >= section.body_end:
+    if probe >= body_end:
         return start, start, ""
-    block = read_text_block(lines, probe, "", doc.newline)
-    if block is not None and block[1] <= section.body_end:
+    block = read_text_block(lines, probe, "", newline)
+    if block is not None and block[1] <= body_end:
         return probe, block[1], block[0]
-    if separates_paragraph(strip_ending(lines[probe], doc.newline).lstrip("\ufeff")):
+    if separates_paragraph(strip_ending(lines[probe], newline).lstrip("\ufeff")):
         return start, start, ""
     end = probe + 1
-    while end < section.body_end and lines[end].strip() and \
-            not separates_paragraph(strip_ending(lines[end], doc.newline)):
+    while end < body_end and lines[end].strip() and \
+            not separates_paragraph(strip_ending(lines[end], newline)):
         end += 1
     return probe, end, unescape_inline(" ".join(line.strip() for line in lines[probe:end]))
 
@@ -349,11 +361,14 @@ def after_drawers(doc: OrgFile, section: Headline) -> int:
 
 def _after_drawers(doc: OrgFile, section: Headline) -> int:
     """The first line after the drawers (LOGBOOK and the like) that open a section."""
-    index = section.body_start
-    while index < section.body_end and \
-            _opens_drawer(strip_ending(doc.lines[index], doc.newline)):
-        close = next((i for i in range(index + 1, section.body_end) if fold(
-            strip_ending(doc.lines[i], doc.newline).strip(" \t")) == ":end:"), None)
+    return _after_drawers_in(doc.lines, section.body_start, section.body_end, doc.newline)
+
+
+def _after_drawers_in(lines: Sequence[str], index: int, body_end: int, newline: str) -> int:
+    """:func:`_after_drawers` of the section whose body is ``lines[index:body_end]``."""
+    while index < body_end and _opens_drawer(strip_ending(lines[index], newline)):
+        close = next((i for i in range(index + 1, body_end) if fold(
+            strip_ending(lines[i], newline).strip(" \t")) == ":end:"), None)
         if close is None:
             break
         index = close + 1
@@ -1807,6 +1822,12 @@ def read_session_head(path: str, text: str) -> Session:
     Parses only the file's head, the session headline and the section after it, when
     that section is the summary (by its CUSTOM_ID, as the tool writes it); otherwise
     the whole file, as :func:`read_session` does."""
+    plain = _plain_head(path, text)
+    return plain if plain is not None else _general_head(path, text)
+
+
+def _general_head(path: str, text: str) -> Session:
+    """:func:`read_session_head` of any file: its head parsed as an :class:`OrgFile`."""
     doc = OrgFile(_head_text(text, 3))
     headline = session_headline(doc)
     summary = find_section(doc, headline, "summary") if headline is not None else None
@@ -1820,6 +1841,43 @@ def read_session_head(path: str, text: str) -> Session:
     start, end, summary_text = _summary_span(doc, summary)  # type: ignore[misc]
     session.summary = summary_text if end > start else None
     return session
+
+
+def _plain_head(path: str, text: str) -> Session | None:
+    """:func:`read_session_head` of a file whose head is as the tool writes it, read with
+    ``str`` methods: the first headline is the session headline, its property drawer
+    plain (:func:`~ai_protocols.org.file.plain_drawer`), and the next headline, one level
+    deeper, has a plain drawer with the summary's CUSTOM_ID; only a summary with text is
+    parsed, as a one-headline :class:`OrgFile`. ``None`` for any other head, and for a
+    file with a carriage return (``tests/test_scan_fifteenth.py`` holds it to the
+    general reader)."""
+    start = first_headline_start(text) if "\r" not in text else None
+    drawer = plain_drawer(text, start) if start is not None else None
+    if drawer is None or "STATUS" not in drawer[0] or "STARTED" not in drawer[0]:
+        return None
+    section = next_headline_start(text, drawer[1] - 1)
+    body = plain_drawer(text, section) if section is not None else None
+    if section is None or body is None or body[0].get("CUSTOM_ID") != "summary" or \
+            _level(text, section) <= _level(text, start):
+        return None
+    session = _session_from(path, _unescaped(drawer[0]))
+    end = next_headline_start(text, body[1] - 1)
+    if text[body[1]:end].strip():  # (text, a drawer, a block...: Org's reading of it)
+        lines = _split(text[body[1]:end])
+        first, last, summary = _summary_in(lines, 0, len(lines), "\n")
+        session.summary = summary if last > first else None
+    return session
+
+
+def _level(text: str, at: int) -> int:
+    """The level of the headline at ``text[at]``: how many stars it starts with (after
+    the byte-order marks that may start a file)."""
+    while text.startswith("\ufeff", at):
+        at += 1
+    end = at
+    while text.startswith("*", end):
+        end += 1
+    return end - at
 
 
 def _head_text(text: str, headlines: int) -> str:
@@ -1841,7 +1899,12 @@ def _head_text(text: str, headlines: int) -> str:
 
 def _session_of(path: str, headline: Headline) -> Session:
     """The session its headline's properties describe, without entries."""
-    props = _properties(headline)
+    return _session_from(path, _properties(headline))
+
+
+def _session_from(path: str, props: dict[str, str]) -> Session:
+    """The session its headline's properties (their escapes undone) describe, without
+    entries."""
     return Session(
         path=path,
         agent_id=props.get("AGENT_ID") or None,
@@ -2405,16 +2468,7 @@ def read_info(path: str, kind: Literal["open", "archived"],
     return [info]
 
 
-_TIMESTAMPS: dict[str, datetime | None] = {}
-
-
-def _timestamp(value: str) -> datetime | None:
-    """:func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
-    values (100,000 archives hold far fewer distinct minutes)."""
-    try:
-        return _TIMESTAMPS[value]
-    except KeyError:
-        moment = _TIMESTAMPS[value] = parse_timestamp(value)
-        if len(_TIMESTAMPS) > 4096:
-            _TIMESTAMPS.clear()
-        return moment
+#: :func:`~ai_protocols.org.syntax.parse_timestamp`, remembered for a few thousand
+#: values (:func:`~ai_protocols.lean.remembered`: 100,000 archives hold far fewer
+#: distinct minutes).
+_timestamp = remembered(parse_timestamp)

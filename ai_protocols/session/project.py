@@ -463,25 +463,42 @@ class Project:
         """The session's state and its evidence (:func:`ai_protocols.liveness.evidence.assess`);
         ``mine`` when its owner is ``me`` and it is not paused. ``now`` is the reader's
         local time."""
-        from ai_protocols.liveness.clock import age_since
+        return self._judge(now, me, many=False)(session, True)
+
+    def _judge(self, now: datetime, me: Owner | None = None, *,
+               many: bool = True) -> Callable[[Session, bool], Liveness]:
+        """:meth:`liveness` of each session it is given, at ``now``, ``me`` its owner
+        when the call says it may be (``judge(session, mine)``), with what every
+        judgement reads read once: the stale setting and, for ``many`` sessions, the
+        time since boot (``status`` and ``list`` judge every session file of the
+        project; the time since boot is then that of one moment, as ``now`` is; for
+        one, it is read only when its record was taken in this boot)."""
+        from ai_protocols.liveness.clock import age_since, since_boot
         from ai_protocols.liveness.evidence import Liveness, Owner, assess, stale_after
 
-        mtime = None
-        if session.updated is None:
-            try:
-                mtime = os.stat(session.path_text).st_mtime
-            except OSError:
-                pass
-        age = age_since(session.updated, session.updated_at, now, mtime)
-        recorded = Owner.parse(session.owner) if session.owner else None
-        if me is not None and recorded is not None and recorded.same_process(me) and \
-                session.status != PAUSED:  # (paused, even by this very agent)
-            return Liveness("mine", "this agent started it", age)
-        return assess(self.ai_dir_text, agent_id=session.agent_id, status=session.status,
-                      owner=session.owner, exit_=session.exit, exited=session.exited,
-                      exit_by=session.exit_by, host=session.host, updated=session.updated,
-                      now=now, stale_after=stale_after(), age=age, paused=session.paused,
-                      pause_note=session.pause_note)
+        stale, ai_dir = stale_after(), self.ai_dir_text
+        uptime = since_boot() if many else None
+
+        def judge(session: Session, mine: bool = False) -> Liveness:
+            mtime = None
+            if session.updated is None:
+                try:
+                    mtime = os.stat(session.path_text).st_mtime
+                except OSError:
+                    pass
+            age = age_since(session.updated, session.updated_at, now, mtime, uptime=uptime)
+            recorded = Owner.parse(session.owner) if session.owner else None
+            # (paused is paused, even by this very agent)
+            if mine and me is not None and recorded is not None and \
+                    recorded.same_process(me) and session.status != PAUSED:
+                return Liveness("mine", "this agent started it", age)
+            return assess(ai_dir, agent_id=session.agent_id, status=session.status,
+                          owner=session.owner, exit_=session.exit, exited=session.exited,
+                          exit_by=session.exit_by, host=session.host, updated=session.updated,
+                          now=now, stale_after=stale, age=age, paused=session.paused,
+                          pause_note=session.pause_note)
+
+        return judge
 
     # -- writing --------------------------------------------------------------------------
 
@@ -961,7 +978,7 @@ class Project:
         as ``status`` reads them (:func:`~ai_protocols.session.layout.read_session_head`:
         the session headline and the summary; what the resume context shows of
         another agent's session), not each whole file."""
-        moment = now or datetime.now()
+        judge = self._judge(now or datetime.now())
         found = []
         for path in self._session_files():
             if path == self.path_text:
@@ -971,7 +988,7 @@ class Project:
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
-                found.append((session, self.liveness(session, moment)))
+                found.append((session, judge(session, False)))
         return found
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
@@ -982,6 +999,7 @@ class Project:
 
         moment = now or datetime.now()
         me = current_owner()
+        judge = self._judge(moment, me)
         rows = []
         for path in self._session_files():
             gone: list[str] = []
@@ -994,7 +1012,7 @@ class Project:
             if session is None:
                 continue
             mine = path == self.path_text and not self._misplaced(path, session.agent_id)
-            live = self.liveness(session, moment, me if mine else None)
+            live = judge(session, mine)
             if live.state == "mine":
                 live = Liveness("live", "this agent started it", live.age)
             rows.append(StatusRow(path, session.agent_id, path == self.path_text, live,
@@ -1078,11 +1096,10 @@ class Project:
         from ai_protocols.storage import archive_index
 
         moment = datetime.now().astimezone()
-        me = current_owner()
+        judged = self._judge(moment, current_owner())
 
         def judge(session: Session) -> str:
-            state = self.liveness(session, moment,
-                                  me if session.path_text == self.path_text else None)
+            state = judged(session, session.path_text == self.path_text)
             return "live" if state.state == "mine" else state.state
 
         opened = [row for path in self._session_files() for row in self._open_row(path, judge)]
