@@ -198,16 +198,26 @@ def test_the_first_list_reads_the_archives_in_two_processes_as_in_one(project: P
         project / ".ai/sessions/2026-11-02-00-00-h.p.claude.2-mine.org")
     index = project / ".ai" / ".locks" / "sessions.index"
 
-    def first(*prefix: str) -> tuple[str, bytes]:
+    def first(*prefix: str) -> tuple[str, bytes, int]:
+        """The output and index of a first run, and how many processes it made (strace:
+        the second process is made only by the way under test, so a test that passed
+        with it never taken could not tell)."""
         index.unlink(missing_ok=True)
-        out = subprocess.run([*prefix, str(CLI), "list", "--json"], cwd=project,
-                             env=clean_env(), capture_output=True, text=True, check=True,
-                             timeout=120).stdout
-        return out, index.read_bytes()
+        trace = project.parent / "forks.trace"
+        out = subprocess.run([*prefix, "strace", "-f", "-qq", "-o", str(trace), "-e",
+                              "trace=fork,vfork,clone,clone3", str(CLI), "list", "--json"],
+                             cwd=project, env=clean_env(), capture_output=True, text=True,
+                             check=True, timeout=300).stdout
+        made = sum(1 for line in trace.read_text().splitlines()
+                   if "clone" in line or "fork(" in line)
+        return out, index.read_bytes(), made
 
+    if not shutil.which("strace"):
+        pytest.fail("strace is not installed; scripts/test installs it")
     one = first("taskset", "-c", "0")
     two = first()
-    assert two == one
+    assert two[:2] == one[:2]
+    assert two[2] == one[2] + 1, (one[2], two[2])
     assert run("list", "--json").stdout == one[0]
     rows = json.loads(one[0])
     assert len(rows) == TWO_PROCESSES_FROM + 100 and rows[0]["path"] != rows[-1]["path"]
