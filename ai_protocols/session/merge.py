@@ -2080,7 +2080,8 @@ def _entry_block(raw: str) -> str:
     return "\n".join(lines).strip()
 
 
-def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:
+def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None, *,
+                    also: tuple[bytes, ...] = ()) -> int:
     """How many stamped entries (items of the session's sections, by their first line,
     ticked or not) the session file ``other`` holds that ``version`` does not, the Log's
     lines left out (each write's record, not an entry: counted, a write of one entry
@@ -2088,16 +2089,19 @@ def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) 
     entries ``version``'s earlier-entries files hold
     (:func:`ai_protocols.session.rollover.held_entries`); an entry of ``other`` found
     there, as its text stands (checkbox aside), is not lacking: ``version``'s rollover
-    moved it. Raises nothing of its own."""
+    moved it. ``also``: more versions whose entries are not lacking either (what this
+    tool last wrote, its kept copy: an entry none of them nor ``version`` holds came from
+    elsewhere, through git). Raises nothing of its own."""
     read = []
-    for data in (version, other):
+    for data in (version, other, *also):
         try:
             read.append(_read(data.decode("utf-8", "replace")))
         except (ValueError, OSError):
             return -1
-    if read[0] is None or read[1] is None:
+    if any(one is None for one in read):
         return -1
-    have = {key for _name, key in _entry_keys_of(read[0])}
+    have = {key for version_read in read[:1] + read[2:]
+            for _name, key in _entry_keys_of(version_read)}
     return sum(1 for name, units in read[1].chunks.items() for unit in units
                if unit.kind == "E" and unit.key not in have and name != "section:log"
                and not (held and _held_block(unit.raw) in held))
