@@ -2387,7 +2387,7 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                brought = _brought_back(ai_dir, path, doc, head)
+                brought = _brought_back(ai_dir, path, doc, head, read_as)
                 if brought is not None:
                     doc = brought[0]
         else:
@@ -3079,8 +3079,8 @@ def _git_version(root: str, spec: str) -> bytes | None:
 
 
 def _brought_back(ai_dir: str, path: str, doc: OrgFile,
-                  head: tuple[str | None, str | None] | None
-                  ) -> tuple[OrgFile, int, str] | None:
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None) -> tuple[OrgFile, int, str] | None:
     """What git brought into the session file ``path`` (read as ``doc``) and a save over
     it dropped, merged back: ``(the merged document, how many entries it regained, where
     the newer version is)``, or ``None`` when nothing was dropped.
@@ -3091,10 +3091,11 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     answering "yes" to "changed on disk", and the file is the version from before the
     pull plus what they typed. Cheap on every write: only when ``HEAD`` (read from git's
     files, :func:`ai_protocols.git.head.read_head`, no process) is not the commit the
-    file records (``GIT_COMMIT``, set at each write that sees ``HEAD`` move), and a kept
-    copy (the version this tool wrote last) is there, is ``HEAD``'s version of the file
-    read (one ``git show``); nothing more when it is the file's bytes (the first write
-    after a commit of the file). Then the entries ``HEAD``'s version holds that neither
+    file records (``GIT_COMMIT``, set at each write that sees ``HEAD`` move), and the
+    file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
+    wrote last, a hard link: git or a save made another file since; one ``stat``), is
+    ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
+    file's bytes. Then the entries ``HEAD``'s version holds that neither
     the file nor the kept copy holds (:func:`~ai_protocols.session.merge.entries_lacking`,
     an entry an earlier-entries file holds aside: a rollover moved it) came through git;
     one more ``git show``, of the file at the commit the kept copy records, leaves out
@@ -3114,9 +3115,15 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         return None
     kept = kept_path(ai_dir, path)
     try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return None  # (no kept copy: this tool never wrote here; nothing to tell)
+    if read_as is None or (there.st_dev, there.st_ino) == (read_as.st_dev, read_as.st_ino):
+        return None  # (the file is what this tool wrote last: nobody saved over it)
+    try:
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
-        return None  # (no kept copy: this tool never wrote here; nothing to tell)
+        return None
     below = os.path.relpath(path, root)
     newer = _git_version(root, f"HEAD:./{below}")
     data = b"".join(doc.encoded())
