@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from test_merge_driver import Clones, git
 
 from conftest import Runner
+from emacs import assert_reader_agrees, org_element
 
 CONTEXT = Path(".ai/session-context.org")
 LOCK = Path(".ai/.#session-context.org")
@@ -121,6 +122,8 @@ def test_a_stale_save_over_a_pull_is_merged_back_at_the_next_write(
                  "a note typed by a person in Emacs", "Base step"):
         assert count_in(data, text) == 1, text
     assert "merged back: 2 entries git brought" in data.decode()
+    [parsed] = org_element([clones.two / CONTEXT])  # Emacs reads the merged file as we do
+    assert_reader_agrees(clones.two / CONTEXT, parsed)
     # Said once: the next write finds nothing to merge back, and git commits it all.
     again = two("log", "--progress", "B later")
     assert "merged back" not in again.stderr
