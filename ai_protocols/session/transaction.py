@@ -3034,15 +3034,10 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
     committed, then a version from before it saved over the file. ``(where, earlier
     file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
     ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
     root = parent(ai_dir)
     below = os.path.relpath(path, root)
-    try:
-        data = GitRun(["git", "-C", root, "show", f"HEAD:./{below}"], git_env(),
-                      None).wait()
-    except (GitFailed, OSError):
+    data = _git_version(root, f"HEAD:./{below}")
+    if data is None:
         return None
     head = OrgFile(data.decode("utf-8", "replace"))
     theirs, mine = session_headline(head), session_headline(doc)
