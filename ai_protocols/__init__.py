@@ -42,7 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
         "DuplicateTaskId", "MisplacedDrawer", "KeptNotMerged", "OtherSession",
-        "RolloverUndone", "OutputLost",
+        "RolloverUndone", "OutputLost", "StaleSave",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -43,6 +43,7 @@ __all__ = [
     "SessionRemoved",
     "SessionReplaced",
     "SessionWrappedUp",
+    "StaleSave",
     "StorageError",
     "TaskClosed",
     "TaskNotFound",
@@ -431,6 +432,29 @@ class RolloverUndone(UnreadableSession):
             f"twice or drop them, and leave what was written since in git only. Merge the "
             f"two ({merge}: it keeps what each version added or changed, each moved entry "
             f"once, in the earlier file, linked again), then carry on")
+
+
+class StaleSave(UnreadableSession):
+    """The session file lacks what git brought into it: a ``git pull`` (a merge or a
+    fast-forward), a merge or a checkout changed it under an editor's buffer that had
+    unsaved changes, and the buffer, saved after, put back the version from before git
+    changed it (``lacking`` entries that git's ``HEAD`` holds, ``newer`` naming it, that
+    neither the file nor the version this tool wrote last holds). The tool merges it
+    back at its next write; this is raised only when that merge does not come out clean
+    (both changed the same lines): nothing is written. ``commands``: what merges the
+    three with ``ai-protocols merge-driver``, leaving ordinary conflict markers for a
+    person to settle (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and
+    git)")."""
+
+    def __init__(self, path: Path, newer: str, lacking: int, commands: str) -> None:
+        self.newer, self.lacking, self.commands = newer, lacking, commands
+        super().__init__(
+            path, f"it lacks {counted(lacking, 'entry', 'entries')} that git brought "
+            f"({newer} holds them; neither this file nor the version ai-protocols wrote "
+            f"last does): an editor's buffer opened before git changed the file (a pull, "
+            f"a merge) was saved over it. They do not merge cleanly (both changed the same "
+            f"lines). Merge the three, then settle the conflict markers in the file: "
+            f"{commands}")
 
 
 class OtherSession(UnreadableSession):

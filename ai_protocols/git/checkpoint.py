@@ -1563,6 +1563,7 @@ class Checkpoints:
                     "worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
+            self._refuse_edited([p for _, p in touched])
             self._check_filters(checkpoint.commit, written)
             env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
@@ -1585,6 +1586,25 @@ class Checkpoints:
                         [p for p, _ in links], kept, links)
         done.left = tool
         return done
+
+    def _refuse_edited(self, paths: list[str]) -> None:
+        """Refuse (:class:`CheckpointRefused`, before anything is written) when a person
+        edits one of ``paths`` (relative to the top: the files the restore would write
+        or remove) in Emacs: a live lock ``.#NAME`` beside it
+        (:func:`~ai_protocols.org.emacs_lock.live_emacs_lock`, one ``readlink`` a file)
+        means a buffer with unsaved changes, uncommitted work the snapshot does not
+        hold, and the person's next save would undo the restore of that file
+        (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)")."""
+        from ai_protocols.org.emacs_lock import live_emacs_lock
+
+        edited = [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
+        if edited:
+            shown = ", ".join(edited[:5]) + (f" and {len(edited) - 5} more"
+                                             if len(edited) > 5 else "")
+            raise CheckpointRefused(
+                str(self.top), f"a buffer in Emacs holds unsaved changes to {shown}, which "
+                f"the restore would write; save or revert it in Emacs first (or restore "
+                "into a new worktree, without --force)")
 
     def _check_filters(self, commit: str, paths: list[str]) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when the

@@ -1765,6 +1765,8 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
             raise storage.StorageError(path, error) from error
     if merge is None and place is not None and _earlier_place(place):
         return _merge_earlier_file(data, place, Path(ours))
+    if place is not None:
+        _warn_edited(place)
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
     if result is not None and result.closed_twice and not (  # (the live file's merge)
@@ -1784,6 +1786,28 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
         result = MergeResult(merged, status > 0)
     storage.atomic_write(Path(ours), result.data)  # git's temporary file, not .ai/
     return 1 if result.conflicts else 0
+
+
+def _warn_edited(place: str) -> None:
+    """Say on stderr when a live Emacs lock holds the work tree's file ``place`` (git's
+    ``%P``, relative to the top of the work tree, where git runs its merge drivers): a
+    buffer with unsaved changes visits the file git is about to write the merge into,
+    and saving it (answering "yes" to "changed on disk") would put back the version from
+    before the merge, without what it brings (the tool's next write merges that back:
+    docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)"). One
+    ``readlink``; nothing else changes."""
+    import sys
+
+    from ai_protocols.org.emacs_lock import live_emacs_lock
+
+    lock = live_emacs_lock(place)
+    if lock is not None:
+        print(f"ai-protocols merge-driver: {place} is open with unsaved changes in Emacs "
+              f"({lock.owner}); this merge changes the file under that buffer, and saving "
+              f"it puts back the version from before the merge. The next ai-protocols "
+              f"write to it merges back what the merge brought, with what was typed (run "
+              f"'ai-protocols log' before committing the file); or, in Emacs, copy what "
+              f"you typed, M-x revert-buffer, and paste it again.", file=sys.stderr)
 
 
 def _two_sessions(ours: bytes, theirs: bytes, *, labels: tuple[str, str, str],
@@ -2087,7 +2111,8 @@ def _entry_block(raw: str) -> str:
     return "\n".join(lines).strip()
 
 
-def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) -> int:
+def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None, *,
+                    also: tuple[bytes, ...] = ()) -> int:
     """How many stamped entries (items of the session's sections, by their first line,
     ticked or not) the session file ``other`` holds that ``version`` does not, the Log's
     lines left out (each write's record, not an entry: counted, a write of one entry
@@ -2095,16 +2120,19 @@ def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None) 
     entries ``version``'s earlier-entries files hold
     (:func:`ai_protocols.session.rollover.held_entries`); an entry of ``other`` found
     there, as its text stands (checkbox aside), is not lacking: ``version``'s rollover
-    moved it. Raises nothing of its own."""
+    moved it. ``also``: more versions whose entries are not lacking either (what this
+    tool last wrote, its kept copy: an entry none of them nor ``version`` holds came from
+    elsewhere, through git). Raises nothing of its own."""
     read = []
-    for data in (version, other):
+    for data in (version, other, *also):
         try:
             read.append(_read(data.decode("utf-8", "replace")))
         except (ValueError, OSError):
             return -1
-    if read[0] is None or read[1] is None:
+    if any(one is None for one in read):
         return -1
-    have = {key for _name, key in _entry_keys_of(read[0])}
+    have = {key for version_read in read[:1] + read[2:]
+            for _name, key in _entry_keys_of(version_read)}
     return sum(1 for name, units in read[1].chunks.items() for unit in units
                if unit.kind == "E" and unit.key not in have and name != "section:log"
                and not (held and _held_block(unit.raw) in held))

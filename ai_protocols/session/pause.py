@@ -64,7 +64,7 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
     moved from is that last write's record, not the older file's."""
     if edit.emacs_lock is not None:
         return None
-    head = read_head(root)
+    head = edit.head_read or read_head(root)  # (read once per write, by the transaction)
     if head is None:
         return None
     props = edit.properties

@@ -268,6 +268,12 @@ class SessionEdit:
         #: The earlier-entries files this write links again, their entries taken out of
         #: the file (:func:`_relink_regained`): said on stderr when it is written.
         self.relinked: list[str] = []
+        #: ``HEAD`` as read for this write (:func:`ai_protocols.git.head.read_head`), for
+        #: ``record_head``; ``None`` when not read (or outside git).
+        self.head_read: tuple[str | None, str | None] | None = None
+        #: How many entries git brought that a stale save dropped, merged back, and where
+        #: the version holding them is (:func:`_brought_back`): said on stderr.
+        self.brought: tuple[int, str] | None = None
 
     @property
     def line(self) -> int:
@@ -2433,7 +2439,7 @@ class Editing:
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and self._if_edited == "refuse":
             raise BeingEdited(path, emacs.owner)
-        read_as = replaced = None
+        read_as = replaced = head = brought = None
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
             doc, read_as = open_session(ai_dir, path, source=emacs is None,
@@ -2446,12 +2452,27 @@ class Editing:
             self._strays = unlinked_earlier(ai_dir, path, doc) if emacs is None else None
             regained = _refuse_undone(ai_dir, path, doc, self._strays) \
                 if self._strays else []
+            if emacs is None and replaced is None:
+                # (a few reads of git's files: git runs only when HEAD moved since the
+                # file's last write; docs/decisions.md, "Issue 14, fifteenth round")
+                from ai_protocols.git.head import read_head
+
+                head = read_head(parent(ai_dir))
+                brought = _brought_back(ai_dir, path, doc, head, read_as)
+                if brought is not None:
+                    doc = brought[0]
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
         at = now if isinstance(now, Moment) else now_moment(now)
         edit = SessionEdit(path, doc, at, emacs)
         edit.read_as = read_as
+        edit.head_read = head
+        if brought is not None:
+            edit.brought = brought[1:]
+            edit.note(f"merged back: {counted(brought[1], 'entry', 'entries')} git brought "
+                      f"(git's HEAD holds them) that a save over this file dropped (an "
+                      f"editor's buffer opened before git changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
             edit.note(f"replaced: git put {what} here ({how}); the "
@@ -2534,6 +2555,12 @@ class Editing:
                                        ("UPDATED_AT", at.to_property() if at.measured else None)])
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
+        if edit.brought is not None:
+            _warn(f"{path} lacked {counted(edit.brought[0], 'entry', 'entries')} that git "
+                  f"brought ({edit.brought[1]} holds them): a buffer opened before git "
+                  f"changed the file (a pull, a merge) was saved over it; merged back, with "
+                  f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
+                  f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
         for earlier in edit.relinked:
             _warn(f"{earlier} holds a copy of entries of {path} and no link in it named it: "
                   f"{path} held those entries again (a version from before its rollover "
@@ -3073,15 +3100,10 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
     committed, then a version from before it saved over the file. ``(where, earlier
     file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
     ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
     root = parent(ai_dir)
     below = os.path.relpath(path, root)
-    try:
-        data = GitRun(["git", "-C", root, "show", f"HEAD:./{below}"], git_env(),
-                      None).wait()
-    except (GitFailed, OSError):
+    data = _git_version(root, f"HEAD:./{below}")
+    if data is None:
         return None
     head = OrgFile(data.decode("utf-8", "replace"))
     theirs, mine = session_headline(head), session_headline(doc)
@@ -3103,6 +3125,104 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
             continue
         return f"HEAD:./{below}", one.path, data
     return None
+
+
+def _git_version(root: str, spec: str) -> bytes | None:
+    """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
+    when it holds none there (or git cannot run). One ``git show``."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        return GitRun(["git", "-C", root, "show", spec], git_env(), None).wait()
+    except (GitFailed, OSError):
+        return None
+
+
+def _brought_back(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None) -> tuple[OrgFile, int, str] | None:
+    """What git brought into the session file ``path`` (read as ``doc``) and a save over
+    it dropped, merged back: ``(the merged document, how many entries it regained, where
+    the newer version is)``, or ``None`` when nothing was dropped.
+
+    The case (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)"):
+    a person's buffer with unsaved changes visits the file; ``git pull`` (the merge
+    driver's merge, or a fast-forward) changes the file under it; the person saves,
+    answering "yes" to "changed on disk", and the file is the version from before the
+    pull plus what they typed. Cheap on every write: only when ``HEAD`` (read from git's
+    files, :func:`ai_protocols.git.head.read_head`, no process) is not the commit the
+    file records (``GIT_COMMIT``, set at each write that sees ``HEAD`` move), and the
+    file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
+    wrote last, a hard link: git or a save made another file since; one ``stat``), is
+    ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
+    file's bytes. Then the entries ``HEAD``'s version holds that neither
+    the file nor the kept copy holds (:func:`~ai_protocols.session.merge.entries_lacking`,
+    an entry an earlier-entries file holds aside: a rollover moved it) came through git;
+    one more ``git show``, of the file at the commit the kept copy records, leaves out
+    those that were committed here before this tool's last write (a person deleted
+    them since). What is left was dropped: the three versions are merged, the kept copy
+    as their base (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry
+    of both sides, a person's typed lines kept, checked to drop no line,
+    :func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
+    cleanly, with the commands that merge them leaving conflict markers. ``head``: what
+    :func:`~ai_protocols.git.head.read_head` gives for the work tree (read once per write:
+    :func:`ai_protocols.session.pause.record_head` reads it again from the edit)."""
+    root = parent(ai_dir)
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") == head[1]:
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return None  # (no kept copy: this tool never wrote here; nothing to tell)
+    if read_as is None or (there.st_dev, there.st_ino) == (read_as.st_dev, read_as.st_ino):
+        return None  # (the file is what this tool wrote last: nobody saved over it)
+    try:
+        older = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    below = os.path.relpath(path, root)
+    newer = _git_version(root, f"HEAD:./{below}")
+    data = b"".join(doc.encoded())
+    if newer is None or newer in (data, older):
+        return None
+    theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
+                             for k in keys):
+        return None  # (another session: the identity rules speak for it)
+    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
+
+    held = held_entries(ai_dir, path, doc)
+    if entries_lacking(data, newer, held, also=(older,)) <= 0:
+        return None
+    text = older[:65536].decode("utf-8", "replace")
+    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
+    # (what was committed here before this tool last wrote is no entry git brought: an
+    # entry of it the file lacks is a person's deletion, made since)
+    committed = _git_version(root, f"{recorded}:./{below}") if recorded else None
+    lacking = entries_lacking(data, newer, held, also=(older,) if committed is None
+                              else (older, committed))
+    if lacking <= 0:
+        return None
+    where = f"HEAD:./{below}"
+    merged = merge_diverged_bytes(data, newer, older, ancestor=True)
+    if merged is None or lines_dropped(data, merged.data, older, newer) or \
+            lines_dropped(newer, merged.data, older, data):
+        head_copy = f"{kept}.head"
+        commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
+                    f"{shell_quote(head_copy)} && ai-protocols merge-driver "
+                    f"{shell_quote(kept)} {shell_quote(path)} {shell_quote(head_copy)} "
+                    f"{shell_quote(below)}")
+        from ai_protocols.errors import StaleSave
+
+        raise StaleSave(path, where, lacking, commands)
+    return OrgFile(merged.data.decode("utf-8")), lacking, where
 
 
 #: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
