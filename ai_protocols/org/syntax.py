@@ -130,6 +130,66 @@ def is_own_timestamp(value: str) -> bool:
         value.translate(_SHAPE) == "[0000-00-00 aaa 00:00]"
 
 
+def own_time(stamp: str) -> datetime | None:
+    """The moment ``stamp`` names when it is one of the tool's own timestamps
+    (:func:`is_own_timestamp`) of a date and time that exist (``[2026-02-30 Mon 10:00]``
+    names none); ``None`` for any other text. The one rule by which the readers tell
+    the tool's own timestamp from the forms a person may type (``parse_entries``, the
+    session reader's and ``show``'s quick reads of an item)."""
+    if not is_own_timestamp(stamp):
+        return None
+    try:  # (digits only, at fixed places: the C parser reads them as datetime would)
+        return _from_iso(f"{stamp[1:11]}T{stamp[16:21]}")
+    except ValueError:
+        return None
+
+
+_from_iso = datetime.fromisoformat
+#: :func:`own_parts` of the first 16 characters of a stamp (``[2026-11-21 Sat ``) and of
+#: its last 6 (``10:02]``), each remembered for a few thousand texts.
+_OWN_DAYS: dict[str, tuple[str, int] | None] = {}
+_OWN_CLOCKS: dict[str, tuple[str, int] | None] = {}
+#: A day that exists, to judge a clock time by :func:`own_time` alone.
+_SOME_DAY = "[2000-01-01 Sat "
+
+
+def own_parts(stamp: str) -> tuple[str, int] | None:
+    """``(iso_minutes(time), minutes)`` for the moment ``time`` that :func:`own_time`
+    reads in ``stamp``, ``minutes`` counted from the start of the day before 0001-01-01
+    (``time.toordinal() * 1440 + time.hour * 60 + time.minute``: in the moments' order);
+    ``None`` where it reads none. Its day and its clock time are judged apart (a day
+    exists or not whatever the time, and the other way round) and remembered: a big
+    file's hundred thousand stamps share a few hundred days and 1,440 clock times, so
+    this makes no ``datetime`` (``show --json``: docs/performance.md)."""
+    day = _OWN_DAYS.get(stamp[:16], False)
+    if day is False:
+        day = _own_part(_OWN_DAYS, stamp[:16], f"{stamp[:16]}00:00]", True)
+    if day is None:
+        return None
+    clock = _OWN_CLOCKS.get(stamp[16:], False)
+    if clock is False:
+        clock = _own_part(_OWN_CLOCKS, stamp[16:], f"{_SOME_DAY}{stamp[16:]}", False)
+    if clock is None:
+        return None
+    return f"{day[0]}{clock[0]}", day[1] + clock[1]
+
+
+def _own_part(known: dict[str, tuple[str, int] | None], part: str, stamp: str, day: bool
+              ) -> tuple[str, int] | None:
+    """:func:`own_parts`'s reading of a ``day`` (``stamp`` at midnight: ``2026-11-21T``
+    and its minutes) or of a clock time (``stamp`` on :data:`_SOME_DAY`: ``10:02`` and
+    its minutes), remembered in ``known`` under ``part``."""
+    time = own_time(stamp)
+    found = None
+    if time is not None:
+        found = (iso_minutes(time)[:11], time.toordinal() * 1440) if day else \
+            (stamp[16:21], time.hour * 60 + time.minute)
+    if len(known) > 4096:
+        known.clear()
+    known[part] = found
+    return found
+
+
 def is_planning(line: str) -> bool:
     """Whether ``line`` is a planning line: ``[ \\t]*(?:CLOSED|DEADLINE|SCHEDULED):``."""
     return line.lstrip(" \t").startswith(("CLOSED:", "DEADLINE:", "SCHEDULED:"))
@@ -732,11 +792,7 @@ def _stamp_time(stamp: str) -> datetime | None:
     ``(?: +([0-9]{1,2}):([0-9]{2}))?``."""
     year, month, day = stamp[1:5], stamp[6:8], stamp[9:11]
     if is_own_timestamp(stamp):  # the tool's own form, by far the most common
-        try:
-            return datetime(int(year), int(month), int(day), int(stamp[16:18]),
-                            int(stamp[19:21]))
-        except ValueError:
-            return None
+        return own_time(stamp)
     at = 11
     spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
     name = spaces
