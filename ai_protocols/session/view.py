@@ -360,8 +360,8 @@ class LogRows:
 
         def ticked() -> dict[tuple[str, str | None], list[str]]:
             found: dict[tuple[str, str | None], list[str]] = {}
-            for each in rows:
-                found.update(each.ticked)
+            for each in rows:  # (copies: log_events takes the texts out as it uses them)
+                found.update((key, list(texts)) for key, texts in each.ticked.items())
             return found
 
         events = log_events(self.logged, ticked, self.session.earlier)
