@@ -145,8 +145,7 @@ def own_time(stamp: str) -> datetime | None:
 
 
 _from_iso = datetime.fromisoformat
-#: :func:`own_parts` of the first 16 characters of a stamp (``[2026-11-21 Sat ``) and of
-#: its last 6 (``10:02]``), each remembered for a few thousand texts.
+#: :func:`own_day` and :func:`own_clock`'s answers, each remembered for a few thousand texts.
 _OWN_DAYS: dict[str, tuple[str, int] | None] = {}
 _OWN_CLOCKS: dict[str, tuple[str, int] | None] = {}
 #: A day that exists, to judge a clock time by :func:`own_time` alone.
@@ -157,36 +156,44 @@ def own_parts(stamp: str) -> tuple[str, int] | None:
     """``(iso_minutes(time), minutes)`` for the moment ``time`` that :func:`own_time`
     reads in ``stamp``, ``minutes`` counted from the start of the day before 0001-01-01
     (``time.toordinal() * 1440 + time.hour * 60 + time.minute``: in the moments' order);
-    ``None`` where it reads none. Its day and its clock time are judged apart (a day
-    exists or not whatever the time, and the other way round) and remembered: a big
-    file's hundred thousand stamps share a few hundred days and 1,440 clock times, so
-    this makes no ``datetime`` (``show --json``: docs/performance.md)."""
-    day = _OWN_DAYS.get(stamp[:16], False)
-    if day is False:
-        day = _own_part(_OWN_DAYS, stamp[:16], f"{stamp[:16]}00:00]", True)
-    if day is None:
-        return None
-    clock = _OWN_CLOCKS.get(stamp[16:], False)
-    if clock is False:
-        clock = _own_part(_OWN_CLOCKS, stamp[16:], f"{_SOME_DAY}{stamp[16:]}", False)
+    ``None`` where it reads none: :func:`own_day` of its first 16 characters and
+    :func:`own_clock` of its last 6, put together."""
+    day = own_day(stamp[:16])
+    clock = own_clock(stamp[16:]) if day is not None else None
     if clock is None:
         return None
-    return f"{day[0]}{clock[0]}", day[1] + clock[1]
+    return f"{day[0]}{clock[0]}", day[1] + clock[1]  # type: ignore[index]
 
 
-def _own_part(known: dict[str, tuple[str, int] | None], part: str, stamp: str, day: bool
-              ) -> tuple[str, int] | None:
-    """:func:`own_parts`'s reading of a ``day`` (``stamp`` at midnight: ``2026-11-21T``
-    and its minutes) or of a clock time (``stamp`` on :data:`_SOME_DAY`: ``10:02`` and
-    its minutes), remembered in ``known`` under ``part``."""
-    time = own_time(stamp)
-    found = None
-    if time is not None:
-        found = (iso_minutes(time)[:11], time.toordinal() * 1440) if day else \
-            (stamp[16:21], time.hour * 60 + time.minute)
-    if len(known) > 4096:
-        known.clear()
-    known[part] = found
+def own_day(part: str) -> tuple[str, int] | None:
+    """The day of a stamp whose first 16 characters are ``part`` (``[2026-11-21 Sat ``),
+    when :func:`own_time` reads one there whatever the clock time: its ISO text
+    (``2026-11-21T``) and its first minute (see :func:`own_parts`); ``None`` for none.
+    A day exists or not whatever the time, and the other way round, so the two are
+    judged apart and remembered: a big file's hundred thousand stamps share a few
+    hundred days and 1,440 clock times (``show --json`` makes no ``datetime`` for them:
+    docs/performance.md)."""
+    found = _OWN_DAYS.get(part, False)
+    if found is False:
+        time = own_time(f"{part}00:00]")
+        found = None if time is None else (iso_minutes(time)[:11], time.toordinal() * 1440)
+        if len(_OWN_DAYS) > 4096:
+            _OWN_DAYS.clear()
+        _OWN_DAYS[part] = found
+    return found
+
+
+def own_clock(part: str) -> tuple[str, int] | None:
+    """The clock time of a stamp whose last 6 characters are ``part`` (``10:02]``), when
+    :func:`own_time` reads one there on a day that exists: ``10:02`` and its minutes
+    into the day; ``None`` for none (see :func:`own_day`)."""
+    found = _OWN_CLOCKS.get(part, False)
+    if found is False:
+        time = own_time(f"{_SOME_DAY}{part}")
+        found = None if time is None else (part[:5], time.hour * 60 + time.minute)
+        if len(_OWN_CLOCKS) > 4096:
+            _OWN_CLOCKS.clear()
+        _OWN_CLOCKS[part] = found
     return found
 
 
