@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 from operator import add, itemgetter, lshift
 
 from ai_protocols.lean import date
@@ -393,21 +393,37 @@ class Rows:
         """The text of the quick item of ``row``."""
         return self.base[self.table.starts[row]:self.table.ends[row]].strip(" \t\n")
 
-    def entry(self, row: int) -> Entry:
-        """The ``Entry`` of ``row``."""
+    def entry(self, row: int, line: int | None = None) -> Entry:
+        """The ``Entry`` of ``row``; ``line``, the number of its line when known (else
+        counted from the section's start)."""
         found = self.table.entries.get(row)
         if found is not None:
             return found
         if self.the_current is not None and self.the_current[0] == row:
             return self.the_current[1]  # (the same object: ``show`` marks it by identity)
-        start = self.table.starts[row]
-        line_start = self.base.rfind("\n", self.lo, start) + 1 or self.lo
-        stamp = self.base[start - 22:start]
+        base, start = self.base, self.table.starts[row]
+        line_start = base.rfind("\n", self.lo, start) + 1 or self.lo
+        stamp = base[start - 22:start]
         boxed = start - line_start == 28
+        if line is None:
+            line = self.first + base.count("\n", self.lo, line_start)
         return Entry(own_time(stamp), self.text(row),
-                     self.base[line_start + 3] == "X" if boxed else None, None,
-                     self.first + self.base.count("\n", self.lo, line_start),
+                     base[line_start + 3] == "X" if boxed else None, None, line,
                      2 if boxed else None, stamp)
+
+    def _entries(self, rows: range) -> Iterator[Entry]:
+        """The ``Entry`` of each of ``rows`` (in order), their lines counted as it goes."""
+        base, starts, lo = self.base, self.table.starts, self.lo
+        line, counted = self.first, lo
+        for row in rows:
+            start = starts[row]
+            if start < 0:
+                yield self.entry(row)
+                continue
+            line_start = base.rfind("\n", lo, start) + 1 or lo
+            line += base.count("\n", counted, line_start)
+            counted = line_start
+            yield self.entry(row, line)
 
     def current(self) -> Entry | None:
         """The step in progress, as ``layout._current`` finds it: the last open item
@@ -434,10 +450,12 @@ class Rows:
         if self.rows is None:
             yield from self._read(True)
             return
-        rows = self.rows
-        for at in range(0, len(rows), _BATCH):
-            yield OBJECT_SEPARATOR.join([entry_json_text(self.entry(row))
-                                         for row in rows[at:at + _BATCH]])
+        entries = self._entries(self.rows)
+        while True:
+            batch = [entry_json_text(entry) for entry in islice(entries, _BATCH)]
+            if not batch:
+                return
+            yield OBJECT_SEPARATOR.join(batch)
 
     def log_entry(self, row: int) -> Entry:
         """The Log's ``Entry`` for ``row`` (as ``layout.chronology`` makes it)."""
@@ -446,7 +464,7 @@ class Rows:
                      entry.line, None, entry.stamp)
 
     def __iter__(self) -> Iterator[Entry]:
-        return map(self.entry, self.read())
+        return self._entries(self.read())
 
     def __len__(self) -> int:
         return len(self.read())
