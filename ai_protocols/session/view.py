@@ -16,13 +16,15 @@ the whole read's.
 
 from __future__ import annotations
 
-from array import array
-from bisect import bisect_left
 from itertools import accumulate, islice, repeat
-from operator import add, itemgetter, lshift
+
+try:  # (the C module operator.py takes its functions from)
+    from _operator import add, itemgetter, lshift
+except ImportError:  # pragma: no cover - a Python without it
+    from operator import add, itemgetter, lshift
 
 from ai_protocols.lean import date
-from ai_protocols.org.file import OrgFile
+from ai_protocols.org.file import OrgFile, bisect_left  # (_bisect's: no bisect.py)
 from ai_protocols.org.syntax import (
     WJ,
     ZWSP,
@@ -146,14 +148,15 @@ def read_view(path: str, held: list[str]) -> Session:
 class _Table:
     """What the view keeps of each entry of every section, by row (in the order read):
     for a quick item, where its text begins in its section's text (after its
-    timestamp) and where its line ends; for any other, ``-1`` and its ``Entry``; and
+    timestamp) and where its line ends, as one number (``start << 32 | end``: a list of
+    ints, not an ``array``, whose module imports ``collections.abc``); for any other,
+    ``-1`` and its ``Entry``; and
     each entry's key in the Log's order."""
 
-    __slots__ = ("ends", "entries", "keys", "starts")
+    __slots__ = ("entries", "keys", "places")
 
     def __init__(self) -> None:
-        self.starts = array("q")
-        self.ends = array("q")
+        self.places: list[int] = []
         self.entries: dict[int, Entry] = {}
         self.keys: list[int] = []
 
@@ -193,7 +196,7 @@ class Rows:
         (:meth:`_bulk`)."""
         base, lo, hi = self.base, self.lo, self.hi
         table = self.table
-        first_row = len(table.starts)
+        first_row = len(table.places)
         out: list[str] = []
         put = out.append
         wanted, ticked, title = self.wanted, self.ticked, self.kind.title
@@ -203,7 +206,7 @@ class Rows:
         tick = f'{separator}"done": true'
         untick = f'{separator}"done": false'
         rank = self.rank << _RANK
-        starts, ends, keys = table.starts, table.ends, table.keys
+        places, keys = table.places, table.keys
         run_at = -1  # the offset of the first line since the last quick item, and its number
         run_first = 0
         bulk_from = lo  # (no bulk read is tried again before this offset)
@@ -266,9 +269,8 @@ class Rows:
                     if done and wanted and line[close - 22:close] in wanted:
                         ticked.setdefault((title, line[close - 22:close]), []).append(inline)
                     keys.append(((day[1] + clock[1]) << _MINUTES) + rank +  # type: ignore
-                                (len(starts) << 1))
-                    starts.append(at + close)
-                    ends.append(following - 1 if stop != -1 else hi)
+                                (len(places) << 1))
+                    places.append((at + close) << 32 | (following - 1 if stop != -1 else hi))
                     if texts:
                         put(f'"time": "{day[0]}{clock[0]}"{separator}'  # type: ignore
                             f'"text": {encode(inline)}'
@@ -291,7 +293,7 @@ class Rows:
             self._entry_row(entry, put if texts else None)
         if out:
             yield OBJECT_SEPARATOR.join(out)
-        self.rows = range(first_row, len(table.starts))
+        self.rows = range(first_row, len(table.places))
 
     def _bulk(self, at: int, put: object, encode: object) -> tuple[int, int] | None:
         """Read the lines from ``at`` (a line's start) to the first line end past
@@ -337,11 +339,11 @@ class Rows:
         if "" in texts:
             return None
         table = self.table
-        row = len(table.starts)
+        row = len(table.places)
         offsets = list(accumulate(map(_HALF, map(len, lines)), initial=at))
         offsets.pop()
-        table.starts.extend(map(add, offsets, repeat(close)))
-        table.ends.extend(map(add, offsets, map(len, lines)))
+        table.places += map(add, map(lshift, map(add, offsets, repeat(close)), repeat(32)),
+                            map(add, offsets, map(len, lines)))
         rank = self.rank << _RANK
         table.keys += map(add, map(lshift, map(add, map(found_days.__getitem__,
                                                          map(day_of, lines)),
@@ -373,11 +375,10 @@ class Rows:
         if entry.done and entry.stamp in self.wanted:
             self.ticked.setdefault((self.kind.title, entry.stamp), []).append(entry.text)
         table = self.table
-        row = len(table.starts)
+        row = len(table.places)
         table.keys.append((_minutes(entry.time) << _MINUTES) + (self.rank << _RANK) +
                           (row << 1) + 1)
-        table.starts.append(-1)
-        table.ends.append(-1)
+        table.places.append(-1)
         table.entries[row] = entry
         if put is not None:
             put(entry_json_text(entry))  # type: ignore[operator]
@@ -391,7 +392,8 @@ class Rows:
 
     def text(self, row: int) -> str:
         """The text of the quick item of ``row``."""
-        return self.base[self.table.starts[row]:self.table.ends[row]].strip(" \t\n")
+        place = self.table.places[row]
+        return self.base[place >> 32:place & _ROW].strip(" \t\n")
 
     def entry(self, row: int, line: int | None = None) -> Entry:
         """The ``Entry`` of ``row``; ``line``, the number of its line when known (else
@@ -401,7 +403,7 @@ class Rows:
             return found
         if self.the_current is not None and self.the_current[0] == row:
             return self.the_current[1]  # (the same object: ``show`` marks it by identity)
-        base, start = self.base, self.table.starts[row]
+        base, start = self.base, self.table.places[row] >> 32
         line_start = base.rfind("\n", self.lo, start) + 1 or self.lo
         stamp = base[start - 22:start]
         boxed = start - line_start == 28
@@ -413,10 +415,10 @@ class Rows:
 
     def _entries(self, rows: range) -> Iterator[Entry]:
         """The ``Entry`` of each of ``rows`` (in order), their lines counted as it goes."""
-        base, starts, lo = self.base, self.table.starts, self.lo
+        base, places, lo = self.base, self.table.places, self.lo
         line, counted = self.first, lo
         for row in rows:
-            start = starts[row]
+            start = places[row] >> 32
             if start < 0:
                 yield self.entry(row)
                 continue
@@ -434,7 +436,7 @@ class Rows:
         for row in reversed(self.read()):
             found = self.table.entries.get(row)
             if found is None:
-                start = self.table.starts[row]
+                start = self.table.places[row] >> 32
                 if start - 28 >= self.lo and self.base.startswith("- [-] [", start - 28):
                     found = self.entry(row)
                     self.the_current = (row, found)
@@ -589,8 +591,9 @@ class LogRows:
         ``"  "`` or ``"::"``; else one by one)."""
         table = self.table
         rows = [(key >> 1) & _ROW for key in keys]
-        starts, ends = table.starts, table.ends
-        texts = [base[starts[row]:ends[row]].strip(" \t\n") for row in rows]
+        places = table.places
+        texts = [base[place >> 32:place & _ROW].strip(" \t\n")
+                 for place in map(places.__getitem__, rows)]
         encode = string_encoder()
         names = {rank: encode(each.kind.kind) for rank, each in by_rank.items()}
         ranks = [(key >> _RANK) & 7 for key in keys]
