@@ -199,8 +199,8 @@ def test_entries_as_object_texts_are_json_dumps(entries: list, batch: int) -> No
     import ai_protocols.cli.output as output
     from ai_protocols.session import model
 
-    items = {"progress": model.ObjectTexts(model._entry_text, entries),
-             "log": model.ObjectTexts(model._log_text, entries), "after": 1}
+    items = {"progress": model.ObjectTexts(model.entry_json_text, entries),
+             "log": model.ObjectTexts(model.log_json_text, entries), "after": 1}
     plain = {"progress": [e.to_json() for e in entries],
              "log": [model._log_json(e) for e in entries], "after": 1}
     saved, output._BATCH = output._BATCH, batch

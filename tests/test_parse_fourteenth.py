@@ -174,8 +174,8 @@ def test_show_json_s_times_are_the_moments_iso_texts(groups: list[list[str]],
         assert iso_minutes(moment) == moment.isoformat(timespec="minutes")
     entries = read_entries([line + "\n" for group in groups for line in group])
     logged = [model.Entry(e.time, f"progress: {e.text}", stamp=e.stamp) for e in entries]
-    items = {"progress": model.ObjectTexts(model._entry_text, entries),
-             "log": model.ObjectTexts(model._log_text, logged)}
+    items = {"progress": model.ObjectTexts(model.entry_json_text, entries),
+             "log": model.ObjectTexts(model.log_json_text, logged)}
     plain = {"progress": [e.to_json() for e in entries],
              "log": [model._log_json(e) for e in logged]}
     assert "".join(output.json_pieces(items)) == \

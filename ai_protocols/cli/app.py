@@ -210,7 +210,7 @@ def show(json: bool, **given: bool) -> None:
     A session file past 4 MiB has had its oldest entries moved to earlier-entries
     files (docs/user-guide.md); --all reads them too."""
     project = _project()
-    session = project.show(whole=given["all"])
+    session = project.show(whole=given["all"], view=True)
     if json:
         print_json_items(session.json_items(as_text=True))
     else:

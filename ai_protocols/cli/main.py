@@ -66,7 +66,7 @@ def _show(parsed: Parsed) -> int | None:
     from ai_protocols.session.project import Project
 
     project = Project.discover()
-    session = project.show(whole=bool(parsed["all"]))
+    session = project.show(whole=bool(parsed["all"]), view=True)
     if parsed["json"]:
         print_json_items(session.json_items(as_text=True))
     else:

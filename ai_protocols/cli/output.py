@@ -13,9 +13,11 @@ import sys
 from ai_protocols.lean import counted, datetime, display
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
+    OBJECT_SEPARATOR,
     SECTION_KINDS,
     EarlierEntries,
     FlatObjects,
+    ObjectBatches,
     ObjectTexts,
     Session,
     moved_count,
@@ -295,15 +297,16 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
 
         return json.dumps(value, indent=2, ensure_ascii=False)
 
-    between = "\n    },\n    {\n      "
+    between = OBJECT_SEPARATOR
     separator = "{\n  "
     for key, value in items.items():
         yield f"{separator}{compact(key)}: "
         separator = ",\n  "
-        if type(value) is ObjectTexts:  # (each object's items as text already)
+        if type(value) is ObjectTexts or type(value) is ObjectBatches:  # (as text already)
             started = False
+            size = 1 if type(value) is ObjectBatches else _BATCH  # (batched already)
             while True:
-                batch = list(islice(value, _BATCH))
+                batch = list(islice(value, size))
                 if not batch:
                     break
                 yield (between if started else "[\n    {\n      ") + between.join(batch)

@@ -145,6 +145,73 @@ def is_own_timestamp(value: str) -> bool:
         value.translate(_SHAPE) == "[0000-00-00 aaa 00:00]"
 
 
+def own_time(stamp: str) -> datetime | None:
+    """The moment ``stamp`` names when it is one of the tool's own timestamps
+    (:func:`is_own_timestamp`) of a date and time that exist (``[2026-02-30 Mon 10:00]``
+    names none); ``None`` for any other text. The one rule by which the readers tell
+    the tool's own timestamp from the forms a person may type (``parse_entries``, the
+    session reader's and ``show``'s quick reads of an item)."""
+    if not is_own_timestamp(stamp):
+        return None
+    try:  # (digits only, at fixed places: the C parser reads them as datetime would)
+        return _from_iso(f"{stamp[1:11]}T{stamp[16:21]}")
+    except ValueError:
+        return None
+
+
+_from_iso = datetime.fromisoformat
+#: :func:`own_day` and :func:`own_clock`'s answers, each remembered for a few thousand texts.
+_OWN_DAYS: dict[str, tuple[str, int] | None] = {}
+_OWN_CLOCKS: dict[str, tuple[str, int] | None] = {}
+#: A day that exists, to judge a clock time by :func:`own_time` alone.
+_SOME_DAY = "[2000-01-01 Sat "
+
+
+def own_parts(stamp: str) -> tuple[str, int] | None:
+    """``(iso_minutes(time), minutes)`` for the moment ``time`` that :func:`own_time`
+    reads in ``stamp``, ``minutes`` counted from the start of the day before 0001-01-01
+    (``time.toordinal() * 1440 + time.hour * 60 + time.minute``: in the moments' order);
+    ``None`` where it reads none: :func:`own_day` of its first 16 characters and
+    :func:`own_clock` of its last 6, put together."""
+    day = own_day(stamp[:16])
+    clock = own_clock(stamp[16:]) if day is not None else None
+    if clock is None:
+        return None
+    return f"{day[0]}{clock[0]}", day[1] + clock[1]  # type: ignore[index]
+
+
+def own_day(part: str) -> tuple[str, int] | None:
+    """The day of a stamp whose first 16 characters are ``part`` (``[2026-11-21 Sat ``),
+    when :func:`own_time` reads one there whatever the clock time: its ISO text
+    (``2026-11-21T``) and its first minute (see :func:`own_parts`); ``None`` for none.
+    A day exists or not whatever the time, and the other way round, so the two are
+    judged apart and remembered: a big file's hundred thousand stamps share a few
+    hundred days and 1,440 clock times (``show --json`` makes no ``datetime`` for them:
+    docs/performance.md)."""
+    found = _OWN_DAYS.get(part, False)
+    if found is False:
+        time = own_time(f"{part}00:00]")
+        found = None if time is None else (iso_minutes(time)[:11], time.toordinal() * 1440)
+        if len(_OWN_DAYS) > 4096:
+            _OWN_DAYS.clear()
+        _OWN_DAYS[part] = found
+    return found
+
+
+def own_clock(part: str) -> tuple[str, int] | None:
+    """The clock time of a stamp whose last 6 characters are ``part`` (``10:02]``), when
+    :func:`own_time` reads one there on a day that exists: ``10:02`` and its minutes
+    into the day; ``None`` for none (see :func:`own_day`)."""
+    found = _OWN_CLOCKS.get(part, False)
+    if found is False:
+        time = own_time(f"{_SOME_DAY}{part}")
+        found = None if time is None else (part[:5], time.hour * 60 + time.minute)
+        if len(_OWN_CLOCKS) > 4096:
+            _OWN_CLOCKS.clear()
+        _OWN_CLOCKS[part] = found
+    return found
+
+
 def is_planning(line: str) -> bool:
     """Whether ``line`` is a planning line: ``[ \\t]*(?:CLOSED|DEADLINE|SCHEDULED):``."""
     return line.lstrip(" \t").startswith(("CLOSED:", "DEADLINE:", "SCHEDULED:"))
@@ -818,11 +885,7 @@ def _stamp_time(stamp: str) -> datetime | None:
     ``(?: +([0-9]{1,2}):([0-9]{2}))?``."""
     year, month, day = stamp[1:5], stamp[6:8], stamp[9:11]
     if is_own_timestamp(stamp):  # the tool's own form, by far the most common
-        try:
-            return datetime(int(year), int(month), int(day), int(stamp[16:18]),
-                            int(stamp[19:21]))
-        except ValueError:
-            return None
+        return own_time(stamp)
     at = 11
     spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
     name = spaces

@@ -36,6 +36,7 @@ from ai_protocols.org.syntax import (
     format_property,
     format_timestamp,
     is_own_timestamp,
+    own_time,
     parse_entries,
     parse_timestamp,
     read_text_block,
@@ -60,7 +61,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from datetime import datetime
-    from typing import BinaryIO, Literal
+    from typing import Any, BinaryIO, Literal
 
 #: Section key (its CUSTOM_ID) and the title a fresh file gives it, in file order:
 #: the summary, a section per kind of entry that has one, and the Log.
@@ -480,9 +481,9 @@ def _own_prefix(line: str, close: int
                 ) -> tuple[datetime | None, bool | None, int | None, str] | bool:
     """How an item of the tool's own form reads, as :func:`_item_prefix` of
     ``line[:close]`` gives it, by fixed positions: ``- [STAMP]`` (``close`` 24) or
-    ``- [B] [STAMP]`` (28; B one of ``X``, `` ``, ``-``), STAMP ``[YYYY-MM-DD Ddd HH:MM]``
-    with ASCII digits and letters (``org.syntax.is_own_timestamp``) and a date and time
-    that exist; ``False`` for any other prefix, which :func:`_item_prefix` then reads (an
+    ``- [B] [STAMP]`` (28; B one of ``X``, `` ``, ``-``), STAMP one of the tool's own
+    timestamps of a date and time that exist (``org.syntax.own_time``, the one rule);
+    ``False`` for any other prefix, which :func:`_item_prefix` then reads (an
     impossible date too). ``line[close - 1]`` is the first ``]`` after the checkbox, and
     ``line[close]`` a space. ``tests/test_parse_fourteenth.py`` holds it to
     :func:`_item_prefix`."""
@@ -494,18 +495,10 @@ def _own_prefix(line: str, close: int
             return False
         box = 2
     stamp = line[close - 22:close]
-    if not stamp.isascii() or stamp[0] != "[" or stamp[5] != "-" or stamp[8] != "-" or \
-            stamp[11] != " " or stamp[15] != " " or stamp[18] != ":" or \
-            not stamp[12:15].isalpha():
-        return False
-    try:  # (digits only, at fixed places: the C parser takes no other character there)
-        time = _from_iso(f"{stamp[1:11]}T{stamp[16:21]}")
-    except ValueError:
+    time = own_time(stamp)
+    if time is None:
         return False
     return time, done, box, stamp
-
-
-_from_iso = datetime.fromisoformat
 
 
 def _item_prefix(prefix: str) -> tuple[datetime | None, bool | None, int | None, str] | None:
@@ -2028,21 +2021,16 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     that names it by its text, that text). An entry goes after the Log lines of
     earlier minutes and after the ``start``, ``resumed`` and ``adopted`` lines its
     minute begins with; entries of one minute in the order ``log`` writes them;
-    entries without a time at the end."""
-    # An older file's Log lines for entries, by time and kind: each stands for one
-    # entry of that kind and minute (the same text first: a person may have edited it).
-    repeated: dict[tuple[datetime | None, str], Repeats] = {}
-    for logged_entry in logged:
-        kind_name = logged_entry.text.partition(": ")[0]
-        if kind_name in _SECTION_KIND_NAMES:
-            key = (logged_entry.time, kind_name)
-            (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
+    entries without a time at the end. ``show``'s view (:mod:`ai_protocols.session.view`)
+    makes the same from :func:`repeated_entries`, :func:`log_events`,
+    :func:`chronology_line` and :func:`goes_before`, without a list of the entries."""
+    repeated = repeated_entries(logged)
     entries: list[Entry] = []
     keys: list[tuple[bool, datetime, int, int]] = []  # (each entry's place in time order)
     for rank, kind in enumerate(SECTION_KINDS):
         name = kind.kind
         for entry in session.items(name):
-            line = f"{name}: {quick_preview(entry.text)}".rstrip()
+            line = chronology_line(name, entry.text)
             time = entry.time
             if repeated:
                 lines = repeated.get((time, name))
@@ -2055,9 +2043,57 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
     del keys
     entries = [entries[at] for at in order]
     del order
+    events = log_events(logged, lambda: _ticked(session), session.earlier)
+    times = [event.time for event in events]
+    merged: list[Entry] = []
+    at = 0
+    for entry in entries:
+        while at < len(events) and entry.time is not None and \
+                goes_before(events, times, at, entry.time):
+            merged.append(events[at])
+            at += 1
+        merged.append(entry)
+    return merged + events[at:]
+
+
+def repeated_entries(logged: list[Entry]) -> dict[tuple[datetime | None, str], Repeats]:
+    """An older file's Log lines for entries (``logged``: the Log's), by time and kind:
+    each stands for one entry of that kind and minute (the same text first: a person
+    may have edited it); none in the layout ``log`` writes now."""
+    repeated: dict[tuple[datetime | None, str], Repeats] = {}
+    for logged_entry in logged:
+        kind_name = logged_entry.text.partition(": ")[0]
+        if kind_name in _SECTION_KIND_NAMES:
+            key = (logged_entry.time, kind_name)
+            (repeated.get(key) or repeated.setdefault(key, Repeats())).add(logged_entry.text)
+    return repeated
+
+
+def chronology_line(name: str, text: str) -> str:
+    """How :func:`chronology` shows an entry of the kind ``name`` and the text ``text``:
+    ``name: preview``."""
+    return f"{name}: {quick_preview(text)}".rstrip()
+
+
+def chronology_parts(name: str, text: str) -> tuple[str, str]:
+    """:func:`chronology_line` split at its first ``": "`` (the kind and the text of its
+    line in ``show --json``'s Log), without the line when ``name`` is a kind's."""
+    shown = quick_preview(text)
+    if shown and not shown[-1].isspace() and ": " not in name:  # (no rstrip to do)
+        return name, shown
+    kind, _, shown = chronology_line(name, text).partition(": ")
+    return kind, shown
+
+
+def log_events(logged: list[Entry], ticked: Callable[[], dict[tuple[str, str | None], list[str]]],
+               earlier: list[EarlierEntries]) -> list[Entry]:
+    """The Log's lines (``logged``) as :func:`chronology` shows them: each ``done`` line
+    that names its item by section and timestamp with that item's text, taken in
+    order from ``ticked()`` (:func:`_ticked`'s texts, asked for once, at the first such
+    line), or, for a Progress item a rollover moved, from the ``earlier`` files."""
     events: list[Entry] = []
     add = events.append
-    ticked = None  # (made for the first done line that names its item by time)
+    found_ticked = None  # (made for the first done line that names its item by time)
     moved: list[tuple[int, str]] = []  # done lines whose Progress item a rollover moved
     for entry in logged:
         text = entry.text
@@ -2070,31 +2106,36 @@ def chronology(session: Session, logged: list[Entry]) -> list[Entry]:
         reference = _done_reference(text)
         by_text = _done_by_text(text) if reference is None else None
         if reference:
-            if ticked is None:
-                ticked = _ticked(session)
-            candidates = ticked.get((reference[0], f"[{reference[1]}]"))
+            if found_ticked is None:
+                found_ticked = ticked()
+            candidates = found_ticked.get((reference[0], f"[{reference[1]}]"))
             if candidates:
-                text = f"done: {preview(candidates.pop(0).text)}".rstrip()
-            elif session.earlier and reference[0] == "Progress":  # (its item moved)
+                text = f"done: {preview(candidates.pop(0))}".rstrip()
+            elif earlier and reference[0] == "Progress":  # (its item moved)
                 moved.append((len(events), f"[{reference[1]}]"))
         elif by_text:
             text = f"done: {by_text[1]}"
         add(Entry(entry.time, text, line=entry.line, stamp=entry.stamp))
     if moved:
-        found = moved_ticked(session.earlier, {stamp for _, stamp in moved})
+        found = moved_ticked(earlier, {stamp for _, stamp in moved})
         for at, stamp in moved:
             if found.get(stamp):
                 old = events[at]
                 events[at] = Entry(old.time, f"done: {preview(found[stamp].pop(0))}".rstrip(),
                                    line=old.line, stamp=old.stamp)
-    merged: list[Entry] = []
-    at = 0
-    for entry in entries:
-        while at < len(events) and entry.time is not None and _before(events, at, entry.time):
-            merged.append(events[at])
-            at += 1
-        merged.append(entry)
-    return merged + events[at:]
+    return events
+
+
+def ticked_references(logged: list[Entry]) -> set[tuple[str, str]]:
+    """The items the Log's ``done`` lines (``logged``) name by section title and
+    timestamp (``("Progress", "[2026-11-22 Sun 09:05]")``): the only ones whose text
+    :func:`log_events` may ask :func:`_ticked` for."""
+    found = set()
+    for entry in logged:
+        reference = _done_reference(entry.text)
+        if reference:
+            found.add((reference[0], f"[{reference[1]}]"))
+    return found
 
 
 #: How much of an earlier-entries file :func:`moved_ticked` reads at a time (bytes).
@@ -2162,13 +2203,14 @@ def _ticked_in(source: BinaryIO, wanted: set[bytes], found: dict[str, list[str]]
             return
 
 
-def _ticked(session: Session) -> dict[tuple[str, str | None], list[Entry]]:
-    """The ticked items of every section, by section title and timestamp, in file order."""
-    ticked: dict[tuple[str, str | None], list[Entry]] = {}
+def _ticked(session: Session) -> dict[tuple[str, str | None], list[str]]:
+    """The texts of the ticked items of every section, by section title and timestamp,
+    in file order."""
+    ticked: dict[tuple[str, str | None], list[str]] = {}
     for kind in SECTION_KINDS:
         for entry in session.items(kind.kind):
             if entry.done:
-                ticked.setdefault((kind.title, entry.stamp), []).append(entry)
+                ticked.setdefault((kind.title, entry.stamp), []).append(entry.text)
     return ticked
 
 
@@ -2185,17 +2227,19 @@ def quick_preview(text: str) -> str:
     return preview(text)
 
 
-def _before(events: list[Entry], at: int, moment: datetime) -> bool:
+def goes_before(events: list[Entry], times: list[Any], at: int, moment: Any) -> bool:
     """Whether the Log line ``events[at]`` goes before an entry of ``moment``: it is of
     an earlier minute, has no time (it follows the line before it), or is among the
-    ``start``, ``resumed`` or ``adopted`` lines that begin ``moment``'s minute."""
-    time = events[at].time
+    ``start``, ``resumed`` or ``adopted`` lines that begin ``moment``'s minute. ``times``
+    holds the lines' times, as ``moment`` is given (``datetime``, or a count of minutes,
+    in the same order), ``None`` for none."""
+    time = times[at]
     if time is None or time < moment:
         return True
     if time > moment:
         return False
     back = at
-    while back >= 0 and events[back].time == moment:
+    while back >= 0 and times[back] == moment:
         if events[back].text.partition(": ")[0] not in _OPENING:
             return False
         back -= 1

@@ -253,9 +253,16 @@ class Session:
         10 MB file holds a hundred thousand entries); ``as_text``: the sections' and the
         Log's maps make each object's items as JSON text (:class:`ObjectTexts`), as
         :func:`ai_protocols.cli.output.json_pieces` writes them."""
-        entry_json: Callable[[Entry], object] = _entry_text if as_text else Entry.to_json
-        entries: type[map] = ObjectTexts if as_text else FlatObjects
-        log_json: Callable[[Entry], object] = _log_text if as_text else _log_json
+        entry_json: Callable[[Entry], object] = entry_json_text if as_text else Entry.to_json
+        log_json: Callable[[Entry], object] = log_json_text if as_text else _log_json
+
+        def entries(each: Callable[[Entry], object], items: list[Entry]) -> map:
+            # (show's view of a big file, session.view: its texts made as written)
+            texts = getattr(items, "json_texts", None) if as_text else None
+            if texts is not None:
+                return ObjectBatches(str, texts())
+            return (ObjectTexts if as_text else FlatObjects)(each, items)
+
         return {
             "schema": 1,
             "path": self.path_text,
@@ -441,9 +448,20 @@ class ObjectTexts(map):
     __slots__ = ()
 
 
+class ObjectBatches(map):
+    """An :class:`ObjectTexts` whose items each hold the texts of a batch of objects,
+    joined by :data:`OBJECT_SEPARATOR` (``show``'s view makes them a few thousand at a
+    time: ``json_pieces`` writes each as it comes)."""
+
+    __slots__ = ()
+
+
 #: What joins two items of an object in a list that is a value of the top object, in
 #: ``json.dumps(..., indent=2)``'s text.
 ITEM_SEPARATOR = ",\n      "
+#: What joins the items of two such objects (the first's closing brace, the second's
+#: opening one).
+OBJECT_SEPARATOR = "\n    },\n    {\n      "
 
 
 def _json_string(text: str) -> str:
@@ -457,7 +475,13 @@ def _json_string(text: str) -> str:
     return found(text)  # type: ignore[no-any-return]
 
 
-def _entry_text(entry: Entry) -> str:
+def string_encoder() -> Callable[[str], str]:
+    """:func:`_json_string`'s function itself, looked up: for a loop over many texts."""
+    _json_string("")
+    return _json_string
+
+
+def entry_json_text(entry: Entry) -> str:
     """:meth:`Entry.to_json` as :class:`ObjectTexts` text."""
     time = f'"{iso_minutes(entry.time)}"' if entry.time else "null"  # (ISO: nothing to escape)
     text = f'"time": {time}{ITEM_SEPARATOR}"text": {_json_string(entry.text)}'
@@ -468,7 +492,7 @@ def _entry_text(entry: Entry) -> str:
     return text
 
 
-def _log_text(entry: Entry) -> str:
+def log_json_text(entry: Entry) -> str:
     """:func:`_log_json` as :class:`ObjectTexts` text."""
     kind, _, text = entry.text.partition(": ")
     time = f'"{iso_minutes(entry.time)}"' if entry.time else "null"

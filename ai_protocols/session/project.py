@@ -295,13 +295,15 @@ class Project:
         return self._read(clean_path(path))
 
     def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
-              brief: bool = False) -> Session | None:
+              brief: bool = False, view: bool = False) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
         (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs;
         with ``brief``, without its closed items
         (:func:`~ai_protocols.session.layout.read_session`), as the resume context needs.
         ``gone``: extended with the linked earlier files neither here nor kept
-        (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read."""
+        (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read.
+        ``view``: its entries and Log read as they are written
+        (:func:`~ai_protocols.session.view.read_view`), as ``show`` prints them."""
         found = storage.read_file(path)
         if found is None:
             return None
@@ -326,7 +328,12 @@ class Project:
         else:
             held = [text]
             del text
-            session = read_session(path, held, brief=brief)  # (it frees the text once read)
+            if view:
+                from ai_protocols.session.view import read_view
+
+                session = read_view(path, held)
+            else:
+                session = read_session(path, held, brief=brief)  # (it frees the text once read)
         if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
             from ai_protocols.session.transaction import moved_away
 
@@ -336,16 +343,19 @@ class Project:
         return session
 
     def show_file(self, path: str | os.PathLike[str], *, whole: bool = False,
-                  brief: bool = False) -> Session:
+                  brief: bool = False, view: bool = False) -> Session:
         """The session in ``path``, with the entries waiting for Emacs; with ``whole``,
         with the entries moved to its earlier-entries files too
         (:func:`~ai_protocols.session.rollover.read_whole`); with ``brief``, read brief
-        (:func:`~ai_protocols.session.layout.read_session`: for a resume context). Raises
+        (:func:`~ai_protocols.session.layout.read_session`: for a resume context); with
+        ``view``, its sections and Log as sequences read on demand, for ``show`` to print
+        (:func:`~ai_protocols.session.view.read_view`; ``json_items`` writes them without
+        a list of entries). Raises
         :class:`~ai_protocols.errors.NoSession` when there is none (its subclass
         :class:`~ai_protocols.errors.SessionRemoved` when something other than this
         tool removed it), and what :meth:`read` raises."""
         path = clean_path(path)
-        session = self._read(path, brief=brief and not whole)
+        session = self._read(path, brief=brief and not whole, view=view and not brief)
         if whole and session is not None and session.earlier:
             from ai_protocols.session.rollover import read_whole
 
@@ -438,9 +448,9 @@ class Project:
             return None
         return next((kept for kept in copies if os.path.isfile(kept)), None)
 
-    def show(self, *, whole: bool = False, brief: bool = False) -> Session:
+    def show(self, *, whole: bool = False, brief: bool = False, view: bool = False) -> Session:
         """The current agent's session (:meth:`show_file` of :attr:`path`)."""
-        return self.show_file(self.path_text, whole=whole, brief=brief)
+        return self.show_file(self.path_text, whole=whole, brief=brief, view=view)
 
     def resume(self, max_bytes: int | None = None, now: datetime | None = None) -> ResumeContext:
         """What this agent needs to carry on (:func:`ai_protocols.session.resume.resume_context`

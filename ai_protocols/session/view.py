@@ -1,0 +1,645 @@
+"""``show``'s view of a session file: its sections' entries read while they are written,
+the Log put in time order from them, no list of ``Entry`` held (issue 16, fifteenth
+round; docs/performance.md).
+
+:func:`read_view` reads what :func:`~ai_protocols.session.layout.read_session` reads,
+but each section of entries is a :class:`Rows`: the place of each item of the tool's
+own form on one line (``- [X] [YYYY-MM-DD Ddd HH:MM] text``, as
+:func:`~ai_protocols.session.layout.iter_entries` tells it) in the file's text, and an
+``Entry`` for every other item. Its JSON is cut from the item's line (the ISO time from
+the timestamp's positions, ``org.syntax.own_parts``; the text escaped by ``json``'s C
+function), and the Log's (:class:`LogRows`) is made as it is written, merged by time
+from one sorted list of numbers. Both are sequences of ``Entry`` too, made one at a
+time for any other reader. ``tests/test_show_fifteenth.py`` holds the output equal to
+the whole read's.
+"""
+
+from __future__ import annotations
+
+from itertools import accumulate, islice, repeat
+
+try:  # (the C module operator.py takes its functions from)
+    from _operator import add, itemgetter, lshift
+except ImportError:  # pragma: no cover - a Python without it
+    from operator import add, itemgetter, lshift
+
+from ai_protocols.lean import date
+from ai_protocols.org.file import OrgFile, bisect_left  # (_bisect's: no bisect.py)
+from ai_protocols.org.syntax import (
+    WJ,
+    ZWSP,
+    Entry,
+    own_clock,
+    own_day,
+    own_time,
+    unescape_inline,
+)
+from ai_protocols.session.layout import (
+    _ITEM_PREFIXES,
+    _OWN_BOXES,
+    CURRENT_BOX,
+    _entries,
+    _general,
+    _is_current,
+    _item_prefix,
+    _may_open_block,
+    _session_of,
+    _split,
+    _summary_span,
+    chronology_line,
+    chronology_parts,
+    find_section,
+    goes_before,
+    log_events,
+    read_earlier,
+    read_session,
+    repeated_entries,
+    session_headline,
+    ticked_references,
+)
+from ai_protocols.session.model import (
+    ITEM_SEPARATOR,
+    OBJECT_SEPARATOR,
+    SECTION_KINDS,
+    Session,
+    entry_json_text,
+    log_json_text,
+    string_encoder,
+)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ai_protocols.org.file import Headline
+    from ai_protocols.session.model import EntryKind
+
+#: The minutes (``org.syntax.own_parts``) of an entry without a time: after every other.
+_NO_TIME = 1 << 40
+#: An entry's key in the Log's order: its minutes, its section's rank, its row (its
+#: place in :class:`_Table`) and whether it is an ``Entry`` (1) or a quick item (0):
+#: ``minutes << _MINUTES | rank << _RANK | row << 1 | entry``. No two are equal.
+_RANK = 33
+_MINUTES = 36
+_ROW = (1 << 32) - 1
+#: How many entries' JSON texts are joined into one item of ``model.ObjectBatches``, and
+#: how many bytes of a section a bulk read takes at a time (about 2,000 items).
+_BATCH = 2048
+_BLOCK = 1 << 18
+#: The fewest items of one kind in a row of the Log that are written in bulk.
+_RUN = 16
+_CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440))
+_HALF = (1).__add__  # (a line's length and its newline)
+_LOG_JSON = ('"time": "{}{}"' + ITEM_SEPARATOR + '"kind": {}' + ITEM_SEPARATOR +
+             '"text": {}')
+
+
+class _DayTexts(dict):  # type: ignore[type-arg]
+    """A day's ISO text (``2026-11-21T``) by its ordinal, made when first asked for."""
+
+    def __missing__(self, ordinal: int) -> str:
+        text = self[ordinal] = f"{date.fromordinal(ordinal).isoformat()}T"
+        return text
+
+
+def _minutes(moment: object) -> int:
+    """``own_parts``'s count of minutes for a ``datetime`` (:data:`_NO_TIME` for ``None``)."""
+    if moment is None:
+        return _NO_TIME
+    return moment.toordinal() * 1440 + moment.hour * 60 + moment.minute  # type: ignore
+
+
+def read_view(path: str, held: list[str]) -> Session:
+    """:func:`~ai_protocols.session.layout.read_session` of the text in ``held`` (a
+    list holding it alone, emptied), its sections of entries :class:`Rows` and its Log
+    a :class:`LogRows`; the whole read itself for a file whose lines end in CRLF or
+    whose Log repeats entries (an older layout), which the view does not read. Raises
+    :class:`~ai_protocols.errors.UnreadableSession` as ``read_session`` does."""
+    text = held.pop()
+    doc = OrgFile(text)
+    headline = session_headline(doc)
+    log = find_section(doc, headline, "log") if headline is not None else None
+    logged = _entries(doc, log) if log is not None and doc.newline == "\n" else []
+    if headline is None or doc.newline != "\n" or repeated_entries(logged):
+        del doc, logged
+        return read_session(path, [text])  # (it raises what a file without a session does)
+    del text
+    session = _session_of(path, headline)
+    references = ticked_references(logged)
+    table = _Table()
+    sections = []
+    for rank, kind in enumerate(SECTION_KINDS):
+        section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
+        rows = [] if section is None else Rows(doc, section, rank, kind, references, table)
+        session.entries[kind.kind] = rows  # type: ignore[assignment]
+        sections.append(rows)
+    progress = session.entries["progress"]
+    if type(progress) is Rows:
+        session.current = progress.current()
+    summary = find_section(doc, headline, "summary")
+    if summary is not None:
+        start, end, summary_text = _summary_span(doc, summary)
+        session.summary = summary_text if end > start else None
+    session.earlier = read_earlier(doc, headline, path)
+    session.log = LogRows(logged, sections, table, session)  # type: ignore[assignment]
+    return session
+
+
+class _Table:
+    """What the view keeps of each entry of every section, by row (in the order read):
+    for a quick item, where its text begins in its section's text (after its
+    timestamp) and where its line ends, as one number (``start << 32 | end``: a list of
+    ints, not an ``array``, whose module imports ``collections.abc``); for any other,
+    ``-1`` and its ``Entry``; and
+    each entry's key in the Log's order."""
+
+    __slots__ = ("entries", "keys", "places")
+
+    def __init__(self) -> None:
+        self.places: list[int] = []
+        self.entries: dict[int, Entry] = {}
+        self.keys: list[int] = []
+
+
+class Rows:
+    """The entries of one section, as :func:`read_view` reads them: a sequence of
+    ``Entry`` (each made when asked for), and :meth:`json_texts`, their JSON."""
+
+    __slots__ = ("base", "doc", "first", "hi", "kind", "lo", "rank", "rows", "table",
+                 "the_current", "ticked", "wanted")
+
+    def __init__(self, doc: OrgFile, section: Headline, rank: int, kind: EntryKind,
+                 references: set[tuple[str, str]], table: _Table) -> None:
+        self.doc = doc
+        self.first = section.body_start
+        if section.body_start < section.body_end:
+            self.base, self.lo, self.hi = doc.window(section.body_start, section.body_end)
+        else:
+            self.base, self.lo, self.hi = "", 0, 0
+        self.rank, self.kind, self.table = rank, kind, table
+        #: The rows of :attr:`table` that are this section's; ``None`` until read once.
+        self.rows: range | None = None
+        #: The timestamps of the ticked items of this section that the Log's done lines
+        #: name, and their texts, in file order (``layout._ticked``'s, for those alone).
+        self.wanted = {stamp for title, stamp in references if title == kind.title}
+        self.ticked: dict[tuple[str, str | None], list[str]] = {}
+        self.the_current: tuple[int, Entry] | None = None
+
+    # -- reading
+
+    def _read(self, texts: bool) -> Iterator[str]:
+        """Read the section once (:func:`~ai_protocols.session.layout.iter_entries`'s
+        reading, from its window), adding its rows to :attr:`table` and the ticked
+        texts wanted; with ``texts``, yield the entries' JSON texts on the way, a
+        :data:`_BATCH` at a time (``model.ObjectBatches``'s items). A part of the
+        section whose every line is a quick item of one form is read in bulk
+        (:meth:`_bulk`)."""
+        base, lo, hi = self.base, self.lo, self.hi
+        table = self.table
+        first_row = len(table.places)
+        out: list[str] = []
+        put = out.append
+        wanted, ticked, title = self.wanted, self.ticked, self.kind.title
+        prefixes, days, clocks = _ITEM_PREFIXES, own_day, own_clock
+        encode = string_encoder()
+        separator = ITEM_SEPARATOR
+        tick = f'{separator}"done": true'
+        untick = f'{separator}"done": false'
+        rank = self.rank << _RANK
+        places, keys = table.places, table.keys
+        run_at = -1  # the offset of the first line since the last quick item, and its number
+        run_first = 0
+        bulk_from = lo  # (no bulk read is tried again before this offset)
+        at, index = lo, self.first
+        general: list[Entry] | None = None
+        while at < hi:
+            if run_at < 0 and at >= bulk_from:
+                done = self._bulk(at, put if texts else None, encode)
+                if done is None:
+                    bulk_from = base.find("\n", min(at + _BLOCK, hi - 1), hi) + 1 or hi
+                else:
+                    at, count = done
+                    index += count
+                    if len(out) >= 1:
+                        yield OBJECT_SEPARATOR.join(out)
+                        out.clear()
+                    continue
+            stop = base.find("\n", at, hi)
+            following = hi if stop == -1 else stop + 1
+            inline = None
+            if base.startswith("- [", at):
+                close = base.find("]", at + 7 if base.startswith("] [", at + 4) else at + 3,
+                                  following) + 1 - at
+                if close > 0 and base.startswith(" ", at + close) and \
+                        (following >= hi or base[following] not in " \t\n"):
+                    line = base[at:following]
+                    day = clock = None
+                    if close == 24 or (close == 28 and line[3:6] in _OWN_BOXES):
+                        day = days(line[close - 22:close - 6])
+                        clock = clocks(line[close - 6:close]) if day is not None else None
+                    if clock is not None:
+                        inline = line[close:].strip(" \t\n")
+                        if ZWSP in inline or WJ in inline:
+                            clock = None  # (an Entry, its text unescaped)
+                            known = (own_time(line[close - 22:close]),
+                                     line[3] == "X" if close == 28 else None,
+                                     2 if close == 28 else None, line[close - 22:close])
+                    else:
+                        prefix = line[:close]
+                        known = prefixes.get(prefix, False)
+                        if known is False:
+                            known = _item_prefix(prefix)
+                        if known is not None:
+                            inline = line[close:].strip(" \t\n")
+            if not inline:
+                if run_at < 0:
+                    run_at, run_first = at, index
+            else:
+                if run_at >= 0:
+                    lines = _split(base[run_at:at])
+                    if _may_open_block(lines, 0, len(lines)):
+                        general = _general(_split(base[run_at:hi]), run_first)
+                        break
+                    for entry in _general(lines, run_first):
+                        self._entry_row(entry, put if texts else None)
+                    run_at = -1
+                if clock is not None:  # (the tool's own item: no Entry)
+                    boxed = close == 28
+                    done = boxed and line[3] == "X"
+                    if done and wanted and line[close - 22:close] in wanted:
+                        ticked.setdefault((title, line[close - 22:close]), []).append(inline)
+                    keys.append(((day[1] + clock[1]) << _MINUTES) + rank +  # type: ignore
+                                (len(places) << 1))
+                    places.append((at + close) << 32 | (following - 1 if stop != -1 else hi))
+                    if texts:
+                        put(f'"time": "{day[0]}{clock[0]}"{separator}'  # type: ignore
+                            f'"text": {encode(inline)}'
+                            f'{(tick if done else untick) if boxed else ""}')
+                else:
+                    time, done, box, stamp = known  # type: ignore[misc]
+                    if ZWSP in inline or WJ in inline:
+                        inline = unescape_inline(inline)
+                    self._entry_row(Entry(time, inline, done, None, index, box, stamp),
+                                    put if texts else None)
+                if len(out) >= _BATCH:
+                    yield OBJECT_SEPARATOR.join(out)
+                    out.clear()
+            at = following
+            index += 1
+        else:
+            if run_at >= 0:
+                general = _general(_split(base[run_at:hi]), run_first)
+        for entry in general or ():
+            self._entry_row(entry, put if texts else None)
+        if out:
+            yield OBJECT_SEPARATOR.join(out)
+        self.rows = range(first_row, len(table.places))
+
+    def _bulk(self, at: int, put: object, encode: object) -> tuple[int, int] | None:
+        """Read the lines from ``at`` (a line's start) to the first line end past
+        :data:`_BLOCK` bytes, when every one of them is a quick item of one form
+        (``- [X] [STAMP] text``, or ``- [STAMP] text``) that :meth:`_read` would read
+        line by line as such, with no escape in its text and the line after them not
+        going on with white space: their rows added, their ticked texts taken, their
+        JSON texts given to ``put`` joined, by ``str`` and ``map`` over the lines (no
+        Python per line). Returns where it stopped and how many lines it read; ``None``
+        (nothing done) for any other lines."""
+        base, hi = self.base, self.hi
+        if base.startswith("- [X] [", at):
+            close, form = 28, "\n- [X] ["
+        elif base.startswith("- [", at) and base[at + 3:at + 4].isdigit():
+            close, form = 24, "\n- ["
+        else:
+            return None
+        end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
+        following = hi if end == -1 else end + 1
+        end = hi if end == -1 else end
+        if following < hi and base[following] in " \t\n":
+            return None
+        chunk = base[at:end]
+        lines = chunk.split("\n")
+        count = len(lines)
+        if chunk.count(form) != count - 1 or ZWSP in chunk or WJ in chunk:
+            return None
+        day_of = itemgetter(slice(close - 22, close - 6))
+        clock_of = itemgetter(slice(close - 6, close + 1))  # ("10:02] ": and the space)
+        found_days = {}
+        for part in set(map(day_of, lines)):
+            day = own_day(part)
+            if day is None:
+                return None
+            found_days[part] = day[1]
+        found_clocks = {}
+        for part in set(map(clock_of, lines)):
+            clock = own_clock(part[:6]) if part[6:] == " " else None
+            if clock is None:
+                return None
+            found_clocks[part] = clock[1]
+        texts = [line[close:].strip(" \t\n") for line in lines]
+        if "" in texts:
+            return None
+        table = self.table
+        row = len(table.places)
+        offsets = list(accumulate(map(_HALF, map(len, lines)), initial=at))
+        offsets.pop()
+        table.places += map(add, map(lshift, map(add, offsets, repeat(close)), repeat(32)),
+                            map(add, offsets, map(len, lines)))
+        rank = self.rank << _RANK
+        table.keys += map(add, map(lshift, map(add, map(found_days.__getitem__,
+                                                         map(day_of, lines)),
+                                                     map(found_clocks.__getitem__,
+                                                         map(clock_of, lines))),
+                                   repeat(_MINUTES)),
+                          range(rank + (row << 1), rank + ((row + count) << 1), 2))
+        if close == 28 and self.wanted:
+            stamp_of = itemgetter(slice(6, 28))
+            if not self.wanted.isdisjoint(map(stamp_of, lines)):
+                for line, text in zip(lines, texts, strict=True):
+                    if stamp_of(line) in self.wanted:
+                        self.ticked.setdefault((self.kind.title, stamp_of(line)),
+                                               []).append(text)
+        if put is not None:
+            year, month = close - 21, close - 11  # (the date's place, then the time's)
+            hour, minute = close - 6, close - 1
+            separator = ITEM_SEPARATOR
+            done = f'{separator}"done": true' if close == 28 else ""
+            put(OBJECT_SEPARATOR.join([  # type: ignore[operator]
+                f'"time": "{line[year:month]}T{line[hour:minute]}"{separator}'
+                f'"text": {encode(text)}{done}'  # type: ignore[operator]
+                for line, text in zip(lines, texts, strict=True)]))
+        return following, count
+
+    def _entry_row(self, entry: Entry, put: object) -> None:
+        """Add ``entry`` (an item not of the tool's own one-line form) to the rows, and
+        its JSON text through ``put``."""
+        if entry.done and entry.stamp in self.wanted:
+            self.ticked.setdefault((self.kind.title, entry.stamp), []).append(entry.text)
+        table = self.table
+        row = len(table.places)
+        table.keys.append((_minutes(entry.time) << _MINUTES) + (self.rank << _RANK) +
+                          (row << 1) + 1)
+        table.places.append(-1)
+        table.entries[row] = entry
+        if put is not None:
+            put(entry_json_text(entry))  # type: ignore[operator]
+
+    def read(self) -> range:
+        """:attr:`rows`, the section read once first when it was not."""
+        if self.rows is None:
+            for _ in self._read(False):
+                pass
+        return self.rows  # type: ignore[return-value]
+
+    def text(self, row: int) -> str:
+        """The text of the quick item of ``row``."""
+        place = self.table.places[row]
+        return self.base[place >> 32:place & _ROW].strip(" \t\n")
+
+    def entry(self, row: int, line: int | None = None) -> Entry:
+        """The ``Entry`` of ``row``; ``line``, the number of its line when known (else
+        counted from the section's start)."""
+        found = self.table.entries.get(row)
+        if found is not None:
+            return found
+        if self.the_current is not None and self.the_current[0] == row:
+            return self.the_current[1]  # (the same object: ``show`` marks it by identity)
+        base, start = self.base, self.table.places[row] >> 32
+        line_start = base.rfind("\n", self.lo, start) + 1 or self.lo
+        stamp = base[start - 22:start]
+        boxed = start - line_start == 28
+        if line is None:
+            line = self.first + base.count("\n", self.lo, line_start)
+        return Entry(own_time(stamp), self.text(row),
+                     base[line_start + 3] == "X" if boxed else None, None, line,
+                     2 if boxed else None, stamp)
+
+    def _entries(self, rows: range) -> Iterator[Entry]:
+        """The ``Entry`` of each of ``rows`` (in order), their lines counted as it goes."""
+        base, places, lo = self.base, self.table.places, self.lo
+        line, counted = self.first, lo
+        for row in rows:
+            start = places[row] >> 32
+            if start < 0:
+                yield self.entry(row)
+                continue
+            line_start = base.rfind("\n", lo, start) + 1 or lo
+            line += base.count("\n", counted, line_start)
+            counted = line_start
+            yield self.entry(row, line)
+
+    def current(self) -> Entry | None:
+        """The step in progress, as ``layout._current`` finds it: the last open item
+        whose checkbox is :data:`~ai_protocols.session.layout.CURRENT_BOX` (none when
+        the section's text holds none, without reading the section)."""
+        if self.base.find(CURRENT_BOX, self.lo, self.hi) == -1:
+            return None
+        for row in reversed(self.read()):
+            found = self.table.entries.get(row)
+            if found is None:
+                start = self.table.places[row] >> 32
+                if start - 28 >= self.lo and self.base.startswith("- [-] [", start - 28):
+                    found = self.entry(row)
+                    self.the_current = (row, found)
+                    return found
+            elif found.done is False and _is_current(self.doc, found):
+                return found
+        return None
+
+    # -- what readers see
+
+    def json_texts(self) -> Iterator[str]:
+        """The entries' JSON objects' items as text (``model.ObjectBatches``'s items)."""
+        if self.rows is None:
+            yield from self._read(True)
+            return
+        entries = self._entries(self.rows)
+        while True:
+            batch = [entry_json_text(entry) for entry in islice(entries, _BATCH)]
+            if not batch:
+                return
+            yield OBJECT_SEPARATOR.join(batch)
+
+    def log_entry(self, row: int) -> Entry:
+        """The Log's ``Entry`` for ``row`` (as ``layout.chronology`` makes it)."""
+        entry = self.entry(row)
+        return Entry(entry.time, chronology_line(self.kind.kind, entry.text), None, None,
+                     entry.line, None, entry.stamp)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return self._entries(self.read())
+
+    def __len__(self) -> int:
+        return len(self.read())
+
+    def __bool__(self) -> bool:
+        return self.lo < self.hi and bool(self.read())
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        rows = self.read()
+        if isinstance(index, slice):
+            return [self.entry(row) for row in rows[index]]
+        return self.entry(rows[index])
+
+    def __reversed__(self) -> Iterator[Entry]:
+        return map(self.entry, reversed(self.read()))
+
+
+class LogRows:
+    """The Log as ``layout.chronology`` orders it, made as it is read: a sequence of
+    ``Entry``, and :meth:`json_texts`, their JSON."""
+
+    __slots__ = ("logged", "sections", "session", "table")
+
+    def __init__(self, logged: list[Entry], sections: list[Rows | list[Entry]],
+                 table: _Table, session: Session) -> None:
+        self.logged, self.sections, self.table, self.session = logged, sections, table, session
+
+    def _order(self) -> tuple[list[Entry], list[tuple[int, int]], dict[int, Rows]]:
+        """The Log's lines as ``layout.log_events`` makes them, where each goes among
+        the sections' entries (:attr:`table`'s keys, sorted: ``(place, line)``, in order,
+        the line going before the key at that place), and the sections by rank. The
+        places are those of ``layout.chronology``'s merge: a line goes before the first
+        entry, from the place of the line before, that it goes before
+        (``layout.goes_before``: later minutes do, earlier ones do not), found by
+        halving; after all of them when none."""
+        rows = [rows for rows in self.sections if type(rows) is Rows]
+        for each in rows:
+            each.read()
+        keys = self.table.keys
+        keys.sort()  # (in place: no two equal)
+
+        def ticked() -> dict[tuple[str, str | None], list[str]]:
+            found: dict[tuple[str, str | None], list[str]] = {}
+            for each in rows:  # (copies: log_events takes the texts out as it uses them)
+                found.update((key, list(texts)) for key, texts in each.ticked.items())
+            return found
+
+        events = log_events(self.logged, ticked, self.session.earlier)
+        times = [None if event.time is None else _minutes(event.time) for event in events]
+        timed = bisect_left(keys, _NO_TIME << _MINUTES)
+        places = []
+        place = 0
+        for at, time in enumerate(times):
+            if place < timed and time is not None:
+                place = bisect_left(keys, time << _MINUTES, place, timed)
+                if place < timed and keys[place] >> _MINUTES == time and \
+                        not goes_before(events, times, at, time):
+                    place = bisect_left(keys, (time + 1) << _MINUTES, place, timed)
+            if place >= timed:
+                place = len(keys)
+            places.append((place, at))
+        return events, places, {each.rank: each for each in rows}
+
+    def json_texts(self) -> Iterator[str]:
+        """The JSON objects' items of the Log's lines as text (``model.ObjectBatches``),
+        a :data:`_BATCH` at a time or so; a run of quick items between two other lines
+        in bulk (:meth:`_bulk`)."""
+        events, places, by_rank = self._order()
+        keys, entries = self.table.keys, self.table.entries
+        bases = {id(each.base): each.base for each in by_rank.values() if each.lo < each.hi}
+        base = next(iter(bases.values()), "")
+        same = len(bases) <= 1  # (the file's text, as read, for every section)
+        stops = [place for place, _ in places]
+        if entries:  # (the keys of Entry rows: their own place each)
+            stops += (at for at, key in enumerate(keys) if key & 1)
+            stops.sort()
+        stops.append(len(keys))
+        out: list[str] = []
+        put = out.append
+        event = 0
+        at = 0
+        for stop in stops:
+            while at < stop:
+                if stop - at >= _RUN and same:  # (no Entry row before stop)
+                    end = min(stop, at + _BATCH)
+                    put(self._bulk(base, keys[at:end], by_rank))
+                    at = end
+                else:
+                    put(self._one(keys[at], by_rank))
+                    at += 1
+            while event < len(places) and places[event][0] == at:
+                put(log_json_text(events[places[event][1]]))
+                event += 1
+            if at < len(keys) and keys[at] & 1 and at == stop:
+                put(self._one(keys[at], by_rank))
+                at += 1
+            if len(out) >= 8:
+                yield OBJECT_SEPARATOR.join(out)
+                out.clear()
+        while event < len(places):  # (at the end: after every entry)
+            put(log_json_text(events[places[event][1]]))
+            event += 1
+        if out:
+            yield OBJECT_SEPARATOR.join(out)
+
+    def _one(self, key: int, by_rank: dict[int, Rows]) -> str:
+        """The JSON text of the Log's object of the entry of ``key``."""
+        rows = by_rank[(key >> _RANK) & 7]
+        if key & 1:
+            return log_json_text(rows.log_entry((key >> 1) & _ROW))
+        minutes = key >> _MINUTES
+        kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 1) & _ROW))
+        encode = string_encoder()
+        return _LOG_JSON.format(_DAYS[minutes // 1440], _CLOCKS[minutes % 1440], encode(kind),
+                                encode(shown))
+
+    def _bulk(self, base: str, keys: list[int], by_rank: dict[int, Rows]) -> str:
+        """The JSON texts of the Log's objects of the quick items of ``keys``, joined,
+        by ``map`` over them (their texts cut from ``base``, their ISO times from their
+        minutes, their previews as ``layout.quick_preview`` makes them: each text
+        itself when none is longer than 100 characters and all are printable, with no
+        ``"  "`` or ``"::"``; else one by one)."""
+        table = self.table
+        rows = [(key >> 1) & _ROW for key in keys]
+        places = table.places
+        texts = [base[place >> 32:place & _ROW].strip(" \t\n")
+                 for place in map(places.__getitem__, rows)]
+        encode = string_encoder()
+        names = {rank: encode(each.kind.kind) for rank, each in by_rank.items()}
+        ranks = [(key >> _RANK) & 7 for key in keys]
+        joined = "\n".join(texts)
+        if "  " in joined or "::" in joined or not all(map(str.isprintable, texts)):
+            shown = []
+            for rank, text in zip(ranks, texts, strict=True):
+                kind, preview = chronology_parts(by_rank[rank].kind.kind, text)
+                if kind != by_rank[rank].kind.kind:
+                    return OBJECT_SEPARATOR.join(self._one(key, by_rank) for key in keys)
+                shown.append(preview)
+        else:
+            shown = texts
+            for at in [at for at, size in enumerate(map(len, texts)) if size > 100]:
+                shown[at] = texts[at][:99].rstrip() + "…"
+        days, clocks, separator = _DAYS, _CLOCKS, ITEM_SEPARATOR
+        return OBJECT_SEPARATOR.join([
+            f'"time": "{days[(key >> _MINUTES) // 1440]}{clocks[(key >> _MINUTES) % 1440]}"'
+            f'{separator}"kind": {names[rank]}{separator}"text": {encode(text)}'
+            for key, rank, text in zip(keys, ranks, shown, strict=True)])
+
+    def __iter__(self) -> Iterator[Entry]:
+        events, places, by_rank = self._order()
+        keys = self.table.keys
+        event = 0
+        for at, key in enumerate(keys):
+            while event < len(places) and places[event][0] == at:
+                yield events[places[event][1]]
+                event += 1
+            yield by_rank[(key >> _RANK) & 7].log_entry((key >> 1) & _ROW)
+        for _, line in places[event:]:
+            yield events[line]
+
+    def __len__(self) -> int:
+        for each in self.sections:
+            if type(each) is Rows:
+                each.read()
+        return len(self.logged) + len(self.table.keys)  # (a Log line each, an entry each)
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        return list(self)[index]
+
+    def __reversed__(self) -> Iterator[Entry]:
+        return reversed(list(self))
+
+
+#: The ISO texts of the days, by ordinal (for the Log's times, from their minutes).
+_DAYS = _DayTexts()
+
