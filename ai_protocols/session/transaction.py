@@ -2705,18 +2705,31 @@ def put_back(path: str, stored: _Stored) -> tuple[str, str]:
     written on), or ``"a branch switch or a reset"`` (no branch recorded). Branch names
     are quoted (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's
     files; runs no process."""
+    if stored.stash_only:
+        return OLDER, "git stash"
+    return head_put_back(path, stored.last_head[0] if stored.last_head else None)
+
+
+#: What :func:`head_put_back` calls the file when it is this one's older version.
+OLDER = "an older version of this file"
+
+
+def head_put_back(path: str, recorded: str | None) -> tuple[str, str]:
+    """:func:`put_back`'s rule without the stash: what git put at the session file
+    ``path`` and what did it, from where ``HEAD`` is now and ``recorded``, the branch
+    (``GIT_BRANCH``) the version this tool wrote last recorded (``None``: none). The one
+    rule of the write's ``replaced:`` line and of the read commands' warning
+    (:func:`ai_protocols.session.resume.replaced_warning`): a first part other than
+    :data:`OLDER` is a branch switch. Reads git's files; runs no process."""
     from ai_protocols.git.head import operation, read_head
 
-    older = "an older version of this file"
-    if stored.stash_only:
-        return older, "git stash"
+    older = OLDER
     folder = parent(path)
     under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
     if under_way:
         return older, f"the git {under_way} under way"
     head = read_head(folder)
     branch, commit = head if head is not None else (None, None)
-    recorded = stored.last_head[0] if stored.last_head else None
     if branch is None and commit:
         return older, f"a checkout of commit {commit[:12]}, HEAD detached"
     if branch is not None and recorded is not None and branch != recorded:
