@@ -985,7 +985,46 @@ class Project:
         stashed = self._stashed_row(rows, moment)
         if stashed is not None:
             rows.append(stashed)
+        rows += self._abandoned_rows(rows, moment)
         return rows
+
+    #: How many of the newest archives :meth:`_abandoned_rows` reads (by name: an
+    #: archive's name starts with the time it was closed): status stays as cheap with a
+    #: hundred thousand archives; ``list`` shows them all.
+    ABANDONED_LOOKED_AT = 10
+
+    def _abandoned_rows(self, rows: list[StatusRow], moment: datetime) -> list[StatusRow]:
+        """The rows of the sessions closed with ``abandon`` that ``status`` shows after
+        the open ones (issue 14 point 2; docs/decisions.md, fifteenth round): among the
+        :data:`ABANDONED_LOOKED_AT` newest archives, the newest of each agent id that
+        has no open session file here, when it was closed as abandoned; state
+        ``abandoned``, the evidence its time and reason (``DESCRIPTION``). One listing of
+        ``.ai/sessions/`` and at most that many archive heads read."""
+        from ai_protocols.liveness.evidence import Liveness
+        from ai_protocols.session.layout import ABANDONED
+
+        try:
+            names = sorted((n for n in os.listdir(self.sessions_dir_text)
+                            if n.endswith(".org") and n[:1].isdigit()), reverse=True)
+        except OSError:
+            return []
+        opened = {row.agent_id for row in rows}
+        seen: set[str | None] = set()
+        found = []
+        for name in names[:self.ABANDONED_LOOKED_AT]:
+            for info in read_info(join(self.sessions_dir_text, name), "archived"):
+                if info.agent_id in seen or info.agent_id in opened:
+                    continue
+                seen.add(info.agent_id)
+                if info.status != ABANDONED:
+                    continue
+                when = info.ended.strftime("%Y-%m-%d %H:%M") if info.ended else "?"
+                said = Liveness("abandoned", f"closed as abandoned at {when}: "
+                                f"{info.description or '(no reason)'}; archived")
+                found.append(StatusRow(info.path, info.agent_id, info.agent_id ==
+                                       self.agent_id, said, info.ended or info.updated,
+                                       None, info.title, moment, status=ABANDONED))
+        return found
 
     def _stashed_row(self, rows: list[StatusRow], moment: datetime) -> StatusRow | None:
         """This agent's session file, when ``git stash -a`` took it with its kept copy (no
