@@ -313,10 +313,11 @@ class Project:
         del data  # (10 MB of a 10 MB file: not kept while it is read)
         marked = conflict_marker_lines(text)
         if marked:
-            from ai_protocols.session.transaction import conflict_sessions
+            from ai_protocols.session.transaction import conflict_sessions, remerge_advice
 
-            raise MergeConflict(path, marked,
-                                sessions=conflict_sessions(self.ai_dir_text, path, text))
+            sessions = conflict_sessions(self.ai_dir_text, path, text)
+            raise MergeConflict(path, marked, sessions=sessions,
+                                remerge=None if sessions else remerge_advice(path))
         if gone is not None and "[[file:" in text:
             from ai_protocols.session.rollover import missing_linked
 
@@ -657,7 +658,15 @@ class Project:
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
-            existing = self._read(clean_path(self.path_text), brief=brief)
+            try:
+                existing = self._read(clean_path(self.path_text), brief=brief)
+            except MergeConflict as error:
+                if driver_configured:  # (said, as a clean fresh clone's start says it)
+                    from ai_protocols.cli.output import driver_configured_note
+
+                    note = driver_configured_note(driver_configured).removeprefix("Note: ")
+                    error.args = (f"{error.message}. {note[:1].upper()}{note[1:]}",)
+                raise
             copy_of = self._archived_copy() if existing is not None and \
                 existing.status == WRAPPED_UP else None
             if copy_of is not None:
