@@ -1962,8 +1962,6 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
     folder = parent(path)
     if not merging(folder):
         return None
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
 
     stages = _stages(path)
     if not stages or (stages >= {2, 3} and _marked(path)):
