@@ -1962,7 +1962,6 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
     folder = parent(path)
     if not merging(folder):
         return None
-
     stages = _stages(path)
     if not stages or (stages >= {2, 3} and _marked(path)):
         return None  # (conflict markers: the reader's MergeConflict says it, one advice)
