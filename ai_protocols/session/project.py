@@ -661,12 +661,18 @@ class Project:
             try:
                 existing = self._read(clean_path(self.path_text), brief=brief)
             except MergeConflict as error:
-                if driver_configured:  # (said, as a clean fresh clone's start says it)
-                    from ai_protocols.cli.output import driver_configured_note
+                if not driver_configured or error.sessions is not None:
+                    raise
+                # (said, as a clean fresh clone's start says it, with the command that
+                # merges the file again through the driver it configured)
+                from ai_protocols.scaffold import driver_configured_note
+                from ai_protocols.session.transaction import remerge_advice
 
-                    note = driver_configured_note(driver_configured).removeprefix("Note: ")
-                    error.args = (f"{error.message}. {note[:1].upper()}{note[1:]}",)
-                raise
+                again = MergeConflict(error.path, error.lines, remerge=remerge_advice(
+                    error.path_text, configured=True))
+                note = driver_configured_note(driver_configured).removeprefix("Note: ")
+                again.args = (f"{again.message}. {note[:1].upper()}{note[1:]}",)
+                raise again from None
             copy_of = self._archived_copy() if existing is not None and \
                 existing.status == WRAPPED_UP else None
             if copy_of is not None:

@@ -1990,25 +1990,30 @@ def _stages(path: str) -> set[int]:
     return stages
 
 
-def remerge_advice(path: str) -> str | None:
+def remerge_advice(path: str, configured: bool = False) -> str | None:
     """The command that merges the file ``path``, which holds git's conflict markers,
     again through the merge driver (``git checkout -m``, git-checkout(1): "recreate the
     conflicted merge in the specified paths", from the stages git's index still holds),
     for :class:`~ai_protocols.errors.MergeConflict`: a merge made before the driver was
     configured (a fresh clone's first pull: git clones no local configuration) is then
     made entry by entry, as later ones are. When the clone's configuration still lacks
-    the driver (``status`` configures nothing), ``ai-protocols init`` first. ``None``
-    when no merge is under way or the index does not hold both sides (a few ``stat``
-    calls; one git run while a merge is under way). Issue 14, fifteenth round."""
+    the driver (``status`` configures nothing), ``ai-protocols init`` first; when the
+    caller has just ``configured`` it (``start``), the command alone. ``None`` when the
+    driver was configured before (it ran, and its markers are where both sides changed
+    the same lines: merging again gives them again), no merge is under way or the index
+    does not hold both sides (a few ``stat`` calls; one git run while a merge is under
+    way). Issue 14, fifteenth round."""
     from ai_protocols.git.head import merging
     from ai_protocols.paths import merge_driver_missing
 
-    if not merging(parent(path)) or not {2, 3} <= _stages(path):
+    missing = merge_driver_missing(parent(path)) is not None
+    if not (missing or configured) or not merging(parent(path)) or \
+            not {2, 3} <= _stages(path):
         return None
     q = shell_quote(path)
     again = f"'git checkout -m -- {q}' merges it again through the merge driver, entry " \
             f"by entry, then 'git add {q}'"
-    if merge_driver_missing(parent(path)) is not None:
+    if missing:
         return (f"the merge driver was not configured in this clone when git merged it (git "
                 f"does not clone it): run 'ai-protocols init' (or 'ai-protocols start', "
                 f"which configures it), then {again}")
