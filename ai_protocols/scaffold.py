@@ -20,8 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["InitAction", "configure_missing_merge_driver", "driver_configured_note",
-           "init_project", "is_set_up",
-           "scaffold_files"]
+           "init_project", "is_set_up", "scaffold_files"]
 
 PLACEHOLDER = "@SHA256@"
 _MARKER = pattern(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
