@@ -651,7 +651,7 @@ class MergeConflict(UnreadableSession):
     nothing is written into it until a person resolves the merge."""
 
     def __init__(self, path: Path, lines: list[int], what: str = "session context",
-                 sessions: str | None = None) -> None:
+                 sessions: str | None = None, remerge: str | None = None) -> None:
         self.lines = lines
         self.what = what  # the session context, or the task board
         #: When the two sides are two sessions (not versions of one), what they are and
@@ -664,8 +664,12 @@ class MergeConflict(UnreadableSession):
             super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}) "
                                    f"between two sessions: {sessions}")
             return
-        super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): resolve "
-                               "the merge first (keep what each side logged, delete the "
+        # (remerge: the command that merges it again through the merge driver, while
+        # git's index still holds both sides: said first, issue 14, fifteenth round)
+        first = f"{remerge}; or resolve the merge by hand" if remerge else \
+            "resolve the merge first"
+        super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): "
+                               f"{first} (keep what each side logged, delete the "
                                "marker lines, then git add the file)")
         if what != "session context":  # the task board (docs/tasks.md)
             self.args = (str(self).replace("cannot read session context", f"cannot read {what}",

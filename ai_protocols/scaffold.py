@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import PathField, TextOf, pattern, record
+from ai_protocols.lean import PathField, TextOf, display, pattern, record
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DRIVER_NAME, SESSIONS_DIR
 from ai_protocols.storage import files as storage
 
@@ -19,8 +19,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["InitAction", "configure_missing_merge_driver", "init_project", "is_set_up",
-           "scaffold_files"]
+__all__ = ["InitAction", "configure_missing_merge_driver", "driver_configured_note",
+           "init_project", "is_set_up", "scaffold_files"]
 
 PLACEHOLDER = "@SHA256@"
 _MARKER = pattern(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
@@ -190,6 +190,15 @@ def configure_missing_merge_driver(root: str) -> str | None:
     except Exception:  # (a git that fails here: the caller's work goes on)
         return None
     return config if any(a.action != "unchanged" for a in done) else None
+
+
+def driver_configured_note(config: str) -> str:
+    """What a command says when it configured the merge driver in a clone's local git
+    configuration ``config`` (:func:`configure_missing_merge_driver`)."""
+    return ("Note: the merge driver of .ai/ was not in this clone's local git configuration "
+            "(git does not clone it; without it, two clones that change one session file or "
+            f"the task board conflict): configured it in {display(config)}, as "
+            "'ai-protocols init' does.")
 
 
 def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:

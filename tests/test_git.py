@@ -93,6 +93,11 @@ def test_a_merge_conflict_is_named_and_nothing_writes_into_it(tmp_path: Path,
     for args in [("start",), ("log", "--progress", "after the merge"), ("log", "--summary", "s"),
                  ("show",), ("show", "--json"), ("resume",), ("wrap-up", "Merged")]:
         result = run(*args, check=False)
+        if args == ("start",):  # a fresh clone: it configures the driver (issue 14, 15th)
+            assert (result.returncode, result.stdout) == (6, ""), result.stderr
+            assert "'git checkout -m -- " in result.stderr, result.stderr
+            assert "configured it in" in result.stderr, result.stderr
+            continue
         assert (result.returncode, result.stdout, result.stderr) == (6, "", error), args
     for flag in ("--adopt", "--archive"):
         result = run("recover", str(path), flag, "--force", agent=OTHER, check=False)

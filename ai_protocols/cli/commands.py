@@ -475,7 +475,8 @@ def status(json: bool) -> None:
         print_json([row.to_json() for row in rows])
         return
     removed = {row.path_text: row.kept_text for row in rows if row.liveness.state == "removed"}
-    rows = [row for row in rows if row.liveness.state != "removed"]
+    abandoned = [row for row in rows if row.liveness.state == "abandoned"]
+    rows = [row for row in rows if row.liveness.state not in ("removed", "abandoned")]
     if not rows and not removed:
         _echo(f"No session is under way in {display(project.root_text)}: no "
                    "session-context file (wrapped-up sessions are in 'ai-protocols list').")
@@ -500,6 +501,12 @@ def status(json: bool) -> None:
         missing = missing_earlier(project.ai_dir_text, row.path_text, row.missing_earlier)
         if missing:  # (a clone that never got them: docs/decisions.md, issue 16, 11th c)
             _echo(f"    warning: {display(missing)}")
+    if abandoned:  # (issue 14 point 2: the newest of each agent with no open session)
+        _echo("Closed as abandoned (ai-protocols list shows every closed session):")
+        for row in abandoned:
+            _echo(f"{'*' if row.mine else ' '} {row.liveness.state:10} "
+                  f"{display(row.agent_id or '(no id)')}\n    "
+                  f"{display(row.liveness.evidence)}\n    {display(row.path_text)}")
     if removed:
         from ai_protocols.errors import REMOVED_HOW
 

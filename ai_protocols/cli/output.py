@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from ai_protocols.lean import counted, datetime, display
+from ai_protocols.scaffold import driver_configured_note
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     OBJECT_SEPARATOR,
@@ -508,12 +509,3 @@ def output_lost(error: OSError | None, args: list[str]) -> int:
     from ai_protocols.errors import OutputLost
 
     return report_error(OutputLost(error, changed=not changes_nothing(args)))
-
-
-def driver_configured_note(config: str) -> str:
-    """What a command says when it configured the merge driver in a clone's local git
-    configuration ``config`` (:func:`ai_protocols.scaffold.configure_missing_merge_driver`)."""
-    return ("Note: the merge driver of .ai/ was not in this clone's local git configuration "
-            "(git does not clone it; without it, two clones that change one session file or "
-            f"the task board conflict): configured it in {display(config)}, as "
-            "'ai-protocols init' does.")

@@ -1445,6 +1445,30 @@ class Checkpoints:
                     "--worktree a folder outside it (the default is beside it: "
                     f"{self.default_worktree(checkpoint)})")
 
+    def _refuse_taken(self, target: Path, checkpoint: Checkpoint) -> None:
+        """Refuse an export ``target`` inside this work tree that git does not ignore
+        (git-check-ignore(1)): the next checkpoint (and the user's next ``git add -A``)
+        would take the tarball as uncommitted work, as :meth:`_refuse_nested` refuses a
+        worktree there (issue 14, fifteenth round). Inside the git folder, or ignored,
+        nothing takes it: written. Links are followed. One git run, only inside."""
+        real, top = _real(target), os.path.realpath(self.top)
+        if not real.startswith(top.rstrip(os.sep) + os.sep):
+            return
+        for folder in (self.git_dir, self.common_dir):
+            inside = os.path.realpath(folder)
+            if real.startswith(inside.rstrip(os.sep) + os.sep):
+                return
+        path = os.path.relpath(real, top)
+        if self._git("check-ignore", "--no-index", "--", path, cwd=Path(top),
+                     ok=(0, 1)).strip():
+            return  # (ignored: git add -A and a checkpoint leave it out)
+        beside = self.default_worktree(checkpoint)
+        raise CheckpointRefused(
+            str(target), f"it is inside this work tree ({top}) and git does not ignore "
+            "it: the next checkpoint, and git add -A, would take the tarball as work; give "
+            f"a FILE outside the work tree (for example {beside}.tar.gz), or ignore it "
+            "first (a line in .gitignore or .git/info/exclude)", "export")
+
     def branch_problem(self, branch: str) -> str | None:
         """Why ``branch`` cannot name a new branch (``None``: it can): git's rules
         (git-check-ref-format(1) ``--branch``, which also refuses a leading ``-``), and
@@ -1758,6 +1782,7 @@ class Checkpoints:
                                     "give another name", "export")
         if not target.parent.is_dir():
             raise CheckpointRefused(str(target), f"there is no folder {target.parent}", "export")
+        self._refuse_taken(target, checkpoint)
         _discard_killed_exports(target)
         temp = target.with_name(temporary_name(target.name))
         prefix = self.default_worktree(checkpoint).name

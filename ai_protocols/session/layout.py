@@ -2392,6 +2392,24 @@ def _mark_current(doc: OrgFile, session_line: int, line: int | None = None) -> N
             doc.set_line(entry.line, line[:entry.box] + box + line[entry.box + 3:])
 
 
+def _take_up_next(doc: OrgFile, session_line: int, text: str) -> None:
+    """Tick (``[X]``) every open Next step whose text is ``text`` exactly: the one rule
+    of a next step taken up (``log --current``: it is now the step in progress, in
+    Progress) or closed (``log --done``, which ticks one item, the step in progress
+    first): either way it is no longer a step to take next, and ``resume`` no longer
+    lists it (issue 14, fifteenth round; docs/decisions.md). Only the box's three
+    characters change: the rest of the line, as typed, stays."""
+    section = find_section(doc, doc.find(session_line), "next-steps")
+    if section is None:
+        return
+    for entry in _entries(doc, section):
+        if entry.box is None or entry.done is not False or entry.text != text:
+            continue
+        line = strip_ending(doc.lines[entry.line], doc.newline)
+        if line[entry.box:entry.box + 3] == "[ ]":
+            doc.set_line(entry.line, line[:entry.box] + "[X]" + line[entry.box + 3:])
+
+
 def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
                 folding: bool = False) -> str:
     """Splice one entry into ``doc``; return what was recorded, ``kind: preview`` (what
@@ -2430,9 +2448,11 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
             append_entry(doc, session_line, "progress",
                          entry_lines(stamp, text, checkbox=False))
         _mark_current(doc, session_line, same)
+        _take_up_next(doc, session_line, text)
     elif entry.kind == "done":
         try:
             text, reference = _mark_done(doc, session_line, text)
+            _take_up_next(doc, session_line, text)
         except (ItemNotFound, AmbiguousItem):
             if not folding:
                 raise

@@ -77,12 +77,14 @@ ENTRY_KINDS: tuple[EntryKind, ...] = (
               "Next steps", "next"),
     EntryKind("done", "--done", None, False, True,
               "Tick the open checkbox item with this text (a progress or next-step item, "
-              "or one a person added under another section)."),
+              "or one a person added under another section); an open Next step of the same text "
+              "is ticked too."),
     EntryKind("summary", "--summary", None, False, False,
               "Replace the short summary read first on resume (once per call)."),
     EntryKind("current", "--current", None, False, False,
               "The step in progress now, read first on resume: a Progress item marked "
-              "[-]; the one marked before goes back to open (once per call)."),
+              "[-]; the one marked before goes back to open; an open Next step of that text is "
+              "ticked, taken up (once per call)."),
     EntryKind("key-file", "--key-file", "key-files", False, True,
               "A file the next session must read first (a path inside the project).",
               "Key files", "key_files"),

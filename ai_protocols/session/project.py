@@ -315,10 +315,11 @@ class Project:
         del data  # (10 MB of a 10 MB file: not kept while it is read)
         marked = conflict_marker_lines(text)
         if marked:
-            from ai_protocols.session.transaction import conflict_sessions
+            from ai_protocols.session.transaction import conflict_sessions, remerge_advice
 
-            raise MergeConflict(path, marked,
-                                sessions=conflict_sessions(self.ai_dir_text, path, text))
+            sessions = conflict_sessions(self.ai_dir_text, path, text)
+            raise MergeConflict(path, marked, sessions=sessions,
+                                remerge=None if sessions else remerge_advice(path))
         if gone is not None and "[[file:" in text:
             from ai_protocols.session.rollover import missing_linked
 
@@ -684,7 +685,21 @@ class Project:
             settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
-            existing = self._read(clean_path(self.path_text), brief=brief)
+            try:
+                existing = self._read(clean_path(self.path_text), brief=brief)
+            except MergeConflict as error:
+                if not driver_configured or error.sessions is not None:
+                    raise
+                # (said, as a clean fresh clone's start says it, with the command that
+                # merges the file again through the driver it configured)
+                from ai_protocols.scaffold import driver_configured_note
+                from ai_protocols.session.transaction import remerge_advice
+
+                again = MergeConflict(error.path, error.lines, remerge=remerge_advice(
+                    error.path_text, configured=True))
+                note = driver_configured_note(driver_configured).removeprefix("Note: ")
+                again.args = (f"{again.message}. {note[:1].upper()}{note[1:]}",)
+                raise again from None
             copy_of = self._archived_copy() if existing is not None and \
                 existing.status == WRAPPED_UP else None
             if copy_of is not None:
@@ -1044,7 +1059,46 @@ class Project:
         stashed = self._stashed_row(rows, moment)
         if stashed is not None:
             rows.append(stashed)
+        rows += self._abandoned_rows(rows, moment)
         return rows
+
+    #: How many of the newest archives :meth:`_abandoned_rows` reads (by name: an
+    #: archive's name starts with the time it was closed): status stays as cheap with a
+    #: hundred thousand archives; ``list`` shows them all.
+    ABANDONED_LOOKED_AT = 10
+
+    def _abandoned_rows(self, rows: list[StatusRow], moment: datetime) -> list[StatusRow]:
+        """The rows of the sessions closed with ``abandon`` that ``status`` shows after
+        the open ones (issue 14 point 2; docs/decisions.md, fifteenth round): among the
+        :data:`ABANDONED_LOOKED_AT` newest archives, the newest of each agent id that
+        has no open session file here, when it was closed as abandoned; state
+        ``abandoned``, the evidence its time and reason (``DESCRIPTION``). One listing of
+        ``.ai/sessions/`` and at most that many archive heads read."""
+        from ai_protocols.liveness.evidence import Liveness
+        from ai_protocols.session.layout import ABANDONED
+
+        try:
+            names = sorted((n for n in os.listdir(self.sessions_dir_text)
+                            if n.endswith(".org") and n[:1].isdigit()), reverse=True)
+        except OSError:
+            return []
+        opened = {row.agent_id for row in rows}
+        seen: set[str | None] = set()
+        found = []
+        for name in names[:self.ABANDONED_LOOKED_AT]:
+            for info in read_info(join(self.sessions_dir_text, name), "archived"):
+                if info.agent_id in seen or info.agent_id in opened:
+                    continue
+                seen.add(info.agent_id)
+                if info.status != ABANDONED:
+                    continue
+                when = info.ended.strftime("%Y-%m-%d %H:%M") if info.ended else "?"
+                said = Liveness("abandoned", f"closed as abandoned at {when}: "
+                                f"{info.description or '(no reason)'}; archived")
+                found.append(StatusRow(info.path, info.agent_id, info.agent_id ==
+                                       self.agent_id, said, info.ended or info.updated,
+                                       None, info.title, moment, status=ABANDONED))
+        return found
 
     def _stashed_row(self, rows: list[StatusRow], moment: datetime) -> StatusRow | None:
         """This agent's session file, when ``git stash -a`` took it with its kept copy (no

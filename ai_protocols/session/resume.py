@@ -500,7 +500,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     from ai_protocols.session.transaction import written_later
 
     try:
-        newer = read_session(kept, storage.decode(kept, storage.read_regular(kept)))
+        kept_data = storage.read_regular(kept)
+        newer = read_session(kept, storage.decode(kept, kept_data))
     except (OSError, AiProtocolsError, storage.NotRegular):
         return None
     other = _other_session_warning(project, path, kept)
@@ -526,20 +527,25 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
             f" ({counted(len(points), 'checkpoint', 'checkpoints')}, the last {last})"
-    parts = [f"this session file is an older version than the one ai-protocols last wrote "
-             f"(git stash, git reset --hard or a checkout put it back?): it lacks {lacks} "
-             f"of the newer one"]
+    from ai_protocols.session.transaction import OLDER, head_put_back
+
+    # (the one rule of the write's replaced: line: a branch switch is named as such)
+    what, by = head_put_back(path, newer.git_branch)
+    if what != OLDER:
+        switched = _switched_warning(project, path, kept_data, newer.git_branch or "",
+                                     what, by, lacks)
+        if switched[1]:  # (the work is committed on that branch: nothing to restore)
+            return switched[0]
+        parts = [switched[0]]
+    else:
+        parts = [f"this session file is an older version than the one ai-protocols last "
+                 f"wrote (git stash, git reset --hard or a checkout put it back?): it lacks "
+                 f"{lacks} of the newer one"]
     stashed = _stash_advice(project, " and the session file")
     if stashed:
         parts.append(f"{stashed}; do that before any write here")
     if points:
-        number = _clip(points[-1].split(" ", 1)[0], 20)
-        ref = newer.checkpoint if newer.checkpoint and newer.checkpoint.startswith("refs/") \
-            else None
-        parts.append(f"the uncommitted work of checkpoint {number} is still in "
-                     f"{_clip(ref, 120) if ref else 'its ref'}: get it back with "
-                     f"ai-protocols checkpoint restore {number} (into a new branch; "
-                     "--force in place)")
+        parts.append(_checkpoint_whereabouts(project, newer, points[-1]))
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
@@ -561,6 +567,53 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      f"cp {shell_quote(copy)} {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,
+                      by: str, lacks: str) -> tuple[str, bool]:
+    """:func:`replaced_warning`'s first part when a branch switch put ``what`` (the
+    session file of the branch ``HEAD`` is on) at ``path`` (:func:`~ai_protocols.session.
+    transaction.head_put_back` said ``by``, "a switch from branch ``recorded``"), and
+    whether the version this tool wrote last (``kept``, its bytes) is the one the branch
+    ``recorded`` holds at its tip: then the work is committed there and ``git switch``
+    takes a person back to it (no copy, no restore: either would bring that branch's
+    files onto this one; issue 14, fifteenth round). One git run."""
+    from ai_protocols.git.head import branch_name
+    from ai_protocols.git.state import file_at
+
+    here = relative_to(path, project.root_text)
+    name = branch_name(recorded)
+    committed = bool(name) and file_at(project.root_text, f"refs/heads/{name}",
+                                       f"./{here}") == kept
+    said = (f"this is {what}, not the one ai-protocols last wrote ({by}): it "
+            f"lacks {lacks} of that one")
+    if committed:
+        return (f"{said}, which is committed on branch {_clip(name, 80)} with the session's "
+                f"work: go back to it with git switch {shell_quote(name)}"), True
+    return (f"{said}; the work may be on branch {_clip(name, 80)}: git switch "
+            f"{shell_quote(name)} goes back to it"), False
+
+
+def _checkpoint_whereabouts(project: Project, newer: Session, point: str) -> str:
+    """What :func:`replaced_warning` says of the checkpoint ``point`` (``"N HASH"``, as
+    its Log line names it) the newer version records and the file lacks: where it is and
+    the command that brings it back, by the one rule
+    (:meth:`~ai_protocols.git.checkpoint.Checkpoints.whereabouts`: its ref here, its
+    commit alone, or collected by git gc). Runs git a few times; only when warning."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.checkpoint import Checkpoints
+
+    number, _, commit = point.partition(" ")
+    it = f"checkpoint {_clip(number, 20)}"
+    ref = newer.checkpoint if (newer.checkpoint or "").startswith("refs/") and \
+        (newer.checkpoint or "").endswith(f"/{number}") else None  # (that one's ref)
+    commit = commit if _is_hash(commit) else ""
+    try:
+        where = Checkpoints(project.root_text, project.agent_id).whereabouts(
+            ref, commit, int(number) if number.isdigit() else None)
+    except AiProtocolsError:
+        return f"the uncommitted work of {it}: ai-protocols checkpoint list says where it is"
+    return f"the uncommitted work of {it}: {where.say(it)}"
 
 
 def misplaced_of(project: Project, path: str, agent_id: str | None,

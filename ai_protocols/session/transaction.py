@@ -408,7 +408,9 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     text = storage.decode(path, data)
     marked = conflict_marker_lines(text)
     if marked:
-        raise MergeConflict(path, marked, sessions=conflict_sessions(ai_dir, path, text))
+        sessions = conflict_sessions(ai_dir, path, text)
+        raise MergeConflict(path, marked, sessions=sessions,
+                            remerge=None if sessions else remerge_advice(path))
     _refuse_unmerged(ai_dir, path)
     doc = OrgFile(text, source=data if source else None)
     headline = session_headline(doc)
@@ -2037,24 +2039,62 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
     folder = parent(path)
     if not merging(folder):
         return None
+    stages = _stages(path)
+    if not stages or (stages >= {2, 3} and _marked(path)):
+        return None  # (conflict markers: the reader's MergeConflict says it, one advice)
+    return Unmerged(path, tuple(sorted(stages)), _unmerged_advice(ai_dir, path, stages, what),
+                    what)
+
+
+def _stages(path: str) -> set[int]:
+    """The stages (1 the common ancestor, 2 ours, 3 theirs) git's index holds of the
+    file ``path`` (``git ls-files --unmerged``, git-ls-files(1)); empty when none, or
+    git cannot say. One git run."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
 
-    name = path.rsplit("/", 1)[-1]
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
     try:
         out = GitRun(["git", "-C", folder, "ls-files", "--unmerged", "-z", "--",
                       f":(literal){name}"], git_env(), None).wait()
     except GitFailed:
-        return None
+        return set()
     stages = set()
     for line in out.split(b"\0"):
         fields = line.split(b"\t", 1)[0].split()
         if len(fields) == 3 and fields[2] in (b"1", b"2", b"3"):
             stages.add(int(fields[2]))
-    if not stages or (stages >= {2, 3} and _marked(path)):
-        return None  # (conflict markers: the reader's MergeConflict says it, one advice)
-    return Unmerged(path, tuple(sorted(stages)), _unmerged_advice(ai_dir, path, stages, what),
-                    what)
+    return stages
+
+
+def remerge_advice(path: str, configured: bool = False) -> str | None:
+    """The command that merges the file ``path``, which holds git's conflict markers,
+    again through the merge driver (``git checkout -m``, git-checkout(1): "recreate the
+    conflicted merge in the specified paths", from the stages git's index still holds),
+    for :class:`~ai_protocols.errors.MergeConflict`: a merge made before the driver was
+    configured (a fresh clone's first pull: git clones no local configuration) is then
+    made entry by entry, as later ones are. When the clone's configuration still lacks
+    the driver (``status`` configures nothing), ``ai-protocols init`` first; when the
+    caller has just ``configured`` it (``start``), the command alone. ``None`` when the
+    driver was configured before (it ran, and its markers are where both sides changed
+    the same lines: merging again gives them again), no merge is under way or the index
+    does not hold both sides (a few ``stat`` calls; one git run while a merge is under
+    way). Issue 14, fifteenth round."""
+    from ai_protocols.git.head import merging
+    from ai_protocols.paths import merge_driver_missing
+
+    missing = merge_driver_missing(parent(path)) is not None
+    if not (missing or configured) or not merging(parent(path)) or \
+            not {2, 3} <= _stages(path):
+        return None
+    q = shell_quote(path)
+    again = f"'git checkout -m -- {q}' merges it again through the merge driver, entry " \
+            f"by entry, then 'git add {q}'"
+    if missing:
+        return (f"the merge driver was not configured in this clone when git merged it (git "
+                f"does not clone it): run 'ai-protocols init' (or 'ai-protocols start', "
+                f"which configures it), then {again}")
+    return again
 
 
 def _marked(path: str) -> bool:
@@ -2803,18 +2843,31 @@ def put_back(path: str, stored: _Stored) -> tuple[str, str]:
     written on), or ``"a branch switch or a reset"`` (no branch recorded). Branch names
     are quoted (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's
     files; runs no process."""
+    if stored.stash_only:
+        return OLDER, "git stash"
+    return head_put_back(path, stored.last_head[0] if stored.last_head else None)
+
+
+#: What :func:`head_put_back` calls the file when it is this one's older version.
+OLDER = "an older version of this file"
+
+
+def head_put_back(path: str, recorded: str | None) -> tuple[str, str]:
+    """:func:`put_back`'s rule without the stash: what git put at the session file
+    ``path`` and what did it, from where ``HEAD`` is now and ``recorded``, the branch
+    (``GIT_BRANCH``) the version this tool wrote last recorded (``None``: none). The one
+    rule of the write's ``replaced:`` line and of the read commands' warning
+    (:func:`ai_protocols.session.resume.replaced_warning`): a first part other than
+    :data:`OLDER` is a branch switch. Reads git's files; runs no process."""
     from ai_protocols.git.head import operation, read_head
 
-    older = "an older version of this file"
-    if stored.stash_only:
-        return older, "git stash"
+    older = OLDER
     folder = parent(path)
     under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
     if under_way:
         return older, f"the git {under_way} under way"
     head = read_head(folder)
     branch, commit = head if head is not None else (None, None)
-    recorded = stored.last_head[0] if stored.last_head else None
     if branch is None and commit:
         return older, f"a checkout of commit {commit[:12]}, HEAD detached"
     if branch is not None and recorded is not None and branch != recorded:
