@@ -50,6 +50,7 @@ __all__ = [
     "Owner",
     "assess",
     "current_owner",
+    "is_go_between",
     "lease_held",
     "lease_path",
     "stale_after",
@@ -81,24 +82,141 @@ NAMED_TO_OTHERS = (*RECOVERABLE, "paused")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Literal
 
     State = Literal["live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "paused",
                     "removed", "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
-# owner is the first ancestor that is none of these. Shells; pure wrappers, which run
-# a command and end with it (env, timeout, nice, script -c, flock...); and build
-# tools that run their recipes through a shell (make, just), which an agent runs
+# owner is the first ancestor that is none of these (:func:`is_go_between`). Shells; pure
+# wrappers, which run a command and end with it (env, timeout, nice, script -c, flock...);
+# and build tools that run their recipes through a shell (make, just), which an agent runs
 # for a moment: a claim made through one must not be judged crashed once it ends.
 _GO_BETWEENS = frozenset({
     "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "yash", "busybox", "env", "timeout",
     "nice", "nohup", "setsid", "stdbuf", "xargs", "sudo", "su", "doas", "time", "strace",
     "ai-protocols", "make", "gmake", "bmake", "just", "script", "flock", "ionice", "chrt",
     "taskset", "runuser", "chronic", "caffeinate",
+    # Package runners: each runs a command, or a script of the project's package.json or
+    # pyproject.toml, in a child process and ends with it (npm run, npx, pnpm, yarn, uv run,
+    # uvx, poetry run, pipx run, hatch run, pdm run...).
+    "npm", "npx", "pnpm", "pnpx", "yarn", "yarnpkg", "bunx", "corepack", "uv", "uvx",
+    "poetry", "pipx", "pipenv", "hatch", "pdm", "rye", "tox", "nox", "pixi", "conda",
+    "mamba", "micromamba", "mise", "rtx", "asdf", "direnv", "bundle", "rake", "dotenv",
+    "cross-env", "npm-run-all", "run-p", "run-s", "turbo", "nx", "lerna",
 })
+#: Runtimes that are a package runner only with some words (``bun x``, ``bun run SCRIPT``,
+#: ``deno task``), and run a program of their own otherwise (``bun agent.ts``).
+_RUNTIME_RUNNERS = frozenset({"bun", "deno"})
+#: Interpreters whose process is named by the script it runs (``node .../npm-cli.js``:
+#: ``npm``; ``python3 .../bin/poetry``: ``poetry``; ``python3 -m pipx``: ``pipx``).
+_INTERPRETERS = frozenset({"node", "nodejs", "ruby", "perl"})
+#: Options of an interpreter that take the next argument as their value.
+_VALUED_OPTIONS = frozenset({"-W", "-X", "-r", "--require", "--import", "--loader",
+                             "--experimental-loader", "--env-file",
+                             "--check-hash-based-pycs"})
+#: This tool's program: an ancestor whose command line runs it is a wrapper of this
+#: command, whatever its name.
+_PROGRAM = "ai-protocols"
 
 
+def _is_interpreter(name: str) -> bool:
+    """Whether ``name`` is an interpreter that runs a script (node, python3.11, pypy3...)."""
+    for stem in ("python", "pypy"):
+        if name.startswith(stem):
+            rest = name[len(stem):]
+            return all(char.isdigit() or char == "." for char in rest)
+    return name in _INTERPRETERS
+
+
+def _script(argv: list[str]) -> str | None:
+    """The program an interpreter's command line runs: its script's name without folder
+    and extension (``npm-cli.js``: ``npm``), or the module of ``-m``; ``None`` for code
+    given on the command line (``-c``, ``-e``) or none."""
+    at = 1
+    while at < len(argv):
+        word = argv[at]
+        if word in ("-m",) and at + 1 < len(argv):
+            return argv[at + 1].partition(".")[0]
+        if word.startswith("-m") and len(word) > 2 and not word.startswith("--"):
+            return word[2:].partition(".")[0]
+        if word in ("-c", "-e", "-p", "--eval", "--print", "-"):
+            return None
+        if word == "--":
+            at += 1
+            break
+        if not word.startswith("-"):
+            break
+        at += 2 if word in _VALUED_OPTIONS else 1
+    if at >= len(argv):
+        return None
+    name = os.path.basename(argv[at])
+    for extension in (".js", ".cjs", ".mjs", ".py", ".rb", ".pl"):
+        if name.endswith(extension):
+            name = name[:-len(extension)]
+            break
+    return name[:-4] if name.endswith("-cli") else name
+
+
+def _command_line(pid: int) -> list[str]:
+    """Process ``pid``'s arguments (``/proc/PID/cmdline``); empty when unreadable."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return []
+    return [word.decode("utf-8", "replace") for word in raw.split(b"\0")[:-1]] \
+        if raw.endswith(b"\0") else raw.decode("utf-8", "replace").split(" ")
+
+
+def _runs_this_tool(argv: list[str]) -> bool:
+    """Whether a command line runs this tool: an argument after the program is
+    ``ai-protocols`` or a path to it, or ``-m ai_protocols``."""
+    for at, word in enumerate(argv[1:], 1):
+        if os.path.basename(word) == _PROGRAM:
+            return True
+        if word == "-m" and at + 1 < len(argv) and \
+                argv[at + 1].partition(".")[0] == "ai_protocols":
+            return True
+    return False
+
+
+def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
+    """Whether an ancestor process named ``name`` (its ``/proc/PID/stat`` name: a
+    process title such as npm's ``npm run claim`` by its first word), whose arguments
+    ``argv()`` gives when asked, stands between the agent and this command: it runs
+    the command and ends with it, so it is not the agent. One of:
+
+    - a shell, a pure wrapper, a build tool or a package runner of :data:`_GO_BETWEENS`,
+      by name, or, for an interpreter (``node``, ``python3``...), by the script or
+      module it runs (``node .../npm-cli.js``: ``npm``; ``python3 .../bin/hatch``);
+    - ``bun`` or ``deno`` running a package's script or command (``bun x``, ``bun run
+      NAME`` of no file, ``deno task``);
+    - whatever its name, one whose command line runs this tool itself (``npx
+      ai-protocols ...``, ``uv run ai-protocols ...``, ``my-wrapper ai-protocols ...``,
+      ``python3 -m ai_protocols ...`` as an argument of another program).
+
+    A program that runs the tool from code of its own (a helper script in Python or
+    Node) is none of these: it is the agent, or stands for it (docs/user-guide.md)."""
+    name = name.split(" ", 1)[0]
+    if name in _GO_BETWEENS:
+        return True
+    words = argv()
+    if _is_interpreter(name) or (words and _is_interpreter(os.path.basename(words[0]))):
+        script = _script(words)
+        if script in _GO_BETWEENS:
+            return True
+    elif name in _RUNTIME_RUNNERS and len(words) > 1:
+        verb = next((word for word in words[1:] if not word.startswith("-")), "")
+        if verb in ("x", "exec", "task"):
+            return True
+        if verb == "run":
+            after = words[words.index("run") + 1:]
+            target = next((word for word in after if not word.startswith("-")), "")
+            if target and "/" not in target and "." not in target:
+                return True
+    return _runs_this_tool(words)
 
 
 def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | None] | None:
@@ -248,8 +366,10 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
     """The agent process behind this command.
 
     Under ``ai-protocols spawn`` (``AI_SPAWNER_PID`` set): the spawner's child.
-    Otherwise: the nearest ancestor that is not a shell or a go-between, which
-    is the agent program that ran the shell command.
+    Otherwise: the nearest ancestor that is not a shell or a go-between
+    (:func:`is_go_between`: a wrapper or package runner, however many stand between),
+    which is the agent program that ran the shell command. Reads ``/proc/PID/stat`` of
+    each ancestor and ``/proc/PID/cmdline`` of those its name does not decide.
     """
     env = os.environ if environ is None else environ
     host = hostname()
@@ -267,7 +387,8 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
         index = pids.index(int(spawner))
         pid = pids[index - 1] if index > 0 else int(spawner)
     else:
-        pid = next((p for p, name in chain if name not in _GO_BETWEENS), os.getppid())
+        pid = next((p for p, name in chain
+                    if not is_go_between(name, lambda p=p: _command_line(p))), os.getppid())
     return Owner(host, pid, process_start(pid), process_since_boot(pid), pid_namespace())
 
 
