@@ -4,7 +4,8 @@ The spawner mints ``AI_AGENT_ID``, holds the agent's lease (an
 operating-system lock the kernel drops when the spawner dies) for exactly as
 long as the child lives, forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it,
 and when the child ends without a wrap-up records that in its session file,
-with the exit status or signal and the time. Only then does it let the lease
+with the exit status or signal and the time (with no session file: beside the
+lease, :func:`~ai_protocols.liveness.evidence.record_spawn_exit`). Only then does it let the lease
 go, so whoever sees the lease free also sees the record.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from ai_protocols.errors import AiProtocolsError, LockTimeout, StorageError
 from ai_protocols.identity import mint_agent_id
-from ai_protocols.liveness.evidence import lease_path
+from ai_protocols.liveness.evidence import lease_path, record_spawn_exit
 from ai_protocols.paths import AI_DIR
 from ai_protocols.storage.files import LOCK_DIR, OsLock, refuse_symlinks
 
@@ -82,7 +83,10 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         try:
-            Project(root, agent_id).record_exit(describe_exit(returncode))
+            if not Project(root, agent_id).record_exit(describe_exit(returncode)):
+                # (no session file: beside the lease, so that a claim or lock it took
+                # is judged by how it ended, issue 15 fifteenth round)
+                record_spawn_exit(root / AI_DIR, agent_id, describe_exit(returncode))
         except AiProtocolsError as error:  # the child's exit code matters more
             print(f"Warning: could not record the exit: {error}", file=sys.stderr)
         return returncode if returncode >= 0 else 128 - returncode

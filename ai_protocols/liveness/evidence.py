@@ -50,9 +50,11 @@ __all__ = [
     "Owner",
     "assess",
     "current_owner",
+    "exit_record_path",
     "is_go_between",
     "lease_held",
     "lease_path",
+    "record_spawn_exit",
     "stale_after",
 ]
 
@@ -397,6 +399,48 @@ def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
     return os.path.join(ai_dir, LOCK_DIR, "leases", f"{safe_id(agent_id)}.lease")
 
 
+def exit_record_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
+    """The file beside ``agent_id``'s lease where its spawner records how it ended when
+    it left no session file to record it in (text): ``<safe-id>.exit``."""
+    return lease_path(ai_dir, agent_id)[:-len(".lease")] + ".exit"
+
+
+def record_spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str, how: str) -> None:
+    """For a spawner whose child ended without a session file: record ``how`` it ended
+    (``exit status 0``, ``signal 9 (SIGKILL)``) and when (an ``UPDATED_AT`` record) in
+    :func:`exit_record_path`, atomically, so that a claim or lock its process took is
+    judged by it (:func:`assess`: ``ended``, not ``crashed``, for exit status 0).
+    Raises :class:`~ai_protocols.errors.StorageError` when it cannot be written."""
+    from ai_protocols.liveness.clock import now_moment
+    from ai_protocols.storage.files import atomic_write
+
+    text = f"{how}\n{now_moment().to_property()}\n"
+    atomic_write(exit_record_path(ai_dir, agent_id), text.encode("utf-8"))
+
+
+def _spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str | None, now: datetime,
+                age: timedelta | None) -> tuple[str, datetime, timedelta] | None:
+    """What :func:`record_spawn_exit` recorded for ``agent_id``: how it ended, when (the
+    writer's local time) and how long ago, when that was after what is judged was taken
+    (``age`` ago: a record older than the claim is of an earlier run); else ``None``."""
+    from ai_protocols.liveness.clock import Moment
+
+    if not agent_id:
+        return None
+    try:
+        with open(exit_record_path(ai_dir, agent_id), encoding="utf-8") as handle:
+            how, _, rest = handle.read(4096).partition("\n")
+    except (OSError, ValueError):
+        return None
+    moment = Moment.parse(rest.strip())
+    if not how or moment is None:
+        return None
+    ago = age_since(moment.minute, rest.strip(), now)
+    if ago is None or (age is not None and ago > age):
+        return None
+    return how, moment.minute, ago
+
+
 def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
     """Whether a spawner holds the lease of ``agent_id`` right now."""
     path = lease_path(ai_dir, agent_id)
@@ -506,6 +550,22 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
         if alive:
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if alive is False:
+            ended = _spawn_exit(ai_dir, agent_id, now, age)
+            if ended is not None:  # (its spawner saw how it ended: no session file said)
+                how, when, ago = ended
+                record = (f"its spawner recorded {how} at {when:%Y-%m-%d %H:%M}, with no "
+                          "session file")
+                if not normal_end(how):
+                    return Liveness("crashed", f"{record}: it did not end as agents end", age)
+                grace = ended_grace()
+                if ago >= grace:
+                    minutes = int(ago.total_seconds() // 60)
+                    return Liveness("abandoned", f"{record}: it ended {minutes} min ago (the "
+                                                 "grace for a resume: "
+                                                 f"{grace.total_seconds() / 60:g} min) and no "
+                                                 "process of it runs", age)
+                return Liveness("ended", f"{record}: it ended as agents end, without a "
+                                         "wrap-up", age)
             return Liveness("crashed",
                             f"its owner, process {recorded.pid} on this host, is gone", age)
     if age is not None and age > stale_after:
