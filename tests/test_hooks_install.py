@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -41,7 +42,7 @@ from ai_protocols.integrations.install import (
 )
 
 from agents.programs import Claude, Codex, record_hook, recorded
-from conftest import REPO_ROOT, Runner
+from conftest import CLI, REPO_ROOT, Runner
 
 TABLE = [event.name for event in EVENTS]
 #: The file of each agent and scope, relative to the project ("~" for the home).
@@ -76,12 +77,19 @@ def hooks(run: Runner, repo: Path, tmp_path: Path) -> Hooks:
     return Hooks(run, repo, tmp_path / "home")
 
 
-def ours(runtime: str) -> dict[str, Any]:
-    """What a file holding nothing else looks like after ``hooks install RUNTIME``."""
+#: The program the hooks ``hooks install`` writes run: the installed console script the
+#: tests run, by its absolute path (issue 15, fifteenth round); the plugin's, and
+#: ``install_into``'s by default, is the bare name.
+INSTALLED = shlex.quote(str(CLI))
+
+
+def ours(runtime: str, program: str = INSTALLED) -> dict[str, Any]:
+    """What a file holding nothing else looks like after ``hooks install RUNTIME``
+    (``program``: what the hooks run)."""
     return {"hooks": {event.name: [{
         **({"matcher": event.matcher_for(runtime)} if event.matcher_for(runtime) else {}),
         "hooks": [{
-            "type": "command", "command": f"ai-protocols hook {event.name} --runtime {runtime}",
+            "type": "command", "command": f"{program} hook {event.name} --runtime {runtime}",
             "timeout": event.timeout}]}] for event in EVENTS}}
 
 
@@ -145,7 +153,7 @@ def test_the_hook_command_is_exactly_the_documented_one() -> None:
     edits = next(event for event in EVENTS if event.name == "PreToolUse")
     assert edits.matcher_for("claude") == "Edit|Write|MultiEdit|NotebookEdit"
     assert edits.matcher_for("codex") == "apply_patch"
-    assert hooks_config("codex") == ours("codex")
+    assert hooks_config("codex") == ours("codex", "ai-protocols")
 
 
 # -- install ------------------------------------------------------------------------------------
@@ -199,7 +207,7 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     old = json.loads(dump(ours("claude")))
     stop = old["hooks"]["Stop"][0]["hooks"]
     stop.insert(0, {"type": "command", "command": "echo first"})
-    stop[1] = {"statusMessage": "saving", "command": "ai-protocols hook Stop --runtime claude",
+    stop[1] = {"statusMessage": "saving", "command": f"{INSTALLED} hook Stop --runtime claude",
                "timeout": 99, "type": "command"}
     path.write_text(dump(old))
     out = hooks("hooks", "install", "claude").stdout
@@ -209,7 +217,7 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     stop_after = json.loads(path.read_text())["hooks"]["Stop"]
     assert stop_after == [{"hooks": [
         {"type": "command", "command": "echo first"},
-        {"statusMessage": "saving", "command": "ai-protocols hook Stop --runtime claude",
+        {"statusMessage": "saving", "command": f"{INSTALLED} hook Stop --runtime claude",
          "timeout": 10, "type": "command"}]}]  # same place, key kept
     assert list(stop_after[0]["hooks"][1]) == ["statusMessage", "command", "timeout", "type"]
 
@@ -540,10 +548,12 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     return dict(items)
 
 
-def _expected_after_install(document: dict[str, Any], runtime: str) -> dict[str, Any]:
+def _expected_after_install(document: dict[str, Any], runtime: str,
+                            program: str = "ai-protocols") -> dict[str, Any]:
     """The oracle: theirs first, exactly as they were, then our entry for each event of
-    the table; new events after the old ones, in the table's order."""
-    table = ours(runtime)["hooks"]
+    the table (running ``program``); new events after the old ones, in the table's
+    order."""
+    table = ours(runtime, program)["hooks"]
     old = document.get("hooks", {})
     new = {event: [*value, *table[event]] if event in table else value
            for event, value in old.items()}
@@ -596,7 +606,8 @@ def test_the_cli_round_trip_over_arbitrary_documents(hooks: Hooks,
     path.parent.mkdir(exist_ok=True)
     path.write_text(dump(document))
     hooks("hooks", "install", "claude")
-    assert json.loads(path.read_text()) == _expected_after_install(document, "claude")
+    assert json.loads(path.read_text()) == _expected_after_install(document, "claude",
+                                                                   INSTALLED)
     installed = snapshot(path)
     hooks("hooks", "install", "claude")
     assert snapshot(path) == installed
@@ -615,7 +626,7 @@ def test_the_shipped_plugin_is_what_the_table_gives() -> None:
                    for p in folder.rglob("*") if p.is_file()}
         assert shipped == plugin_files(), f"{folder}: run scripts/gen_claude_plugin.py"
     hooks_json = json.loads(plugin_files()["hooks/hooks.json"])
-    assert hooks_json["hooks"] == ours("claude")["hooks"]
+    assert hooks_json["hooks"] == ours("claude", "ai-protocols")["hooks"]
     assert json.loads(plugin_files()[".claude-plugin/plugin.json"])["name"] == "ai-protocols"
 
 
@@ -624,7 +635,7 @@ def test_plugin_dir_prints_the_installed_plugin(hooks: Hooks) -> None:
     assert folder.is_absolute() and folder == PLUGIN_DIR
     assert "site-packages" in folder.parts  # the installed copy, not the source tree
     assert json.loads((folder / "hooks/hooks.json").read_text())["hooks"] == \
-        ours("claude")["hooks"]
+        ours("claude", "ai-protocols")["hooks"]
 
 
 # -- init --agents-md ---------------------------------------------------------------------------
