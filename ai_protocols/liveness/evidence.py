@@ -174,10 +174,12 @@ def _command_line(pid: int) -> list[str]:
 
 def _runs_this_tool(argv: list[str]) -> bool:
     """Whether a command line runs this tool: an argument after the program is
-    ``ai-protocols`` or a path to it, or ``-m ai_protocols``."""
+    ``ai-protocols`` or a path to a program of that name (not a folder: ``claude
+    --plugin-dir ~/plugins/ai-protocols`` is an agent), or ``-m ai_protocols``."""
     for at, word in enumerate(argv[1:], 1):
-        if os.path.basename(word) == _PROGRAM:
-            return True
+        if os.path.basename(word) == _PROGRAM and \
+                ("/" not in word or (os.path.isfile(word) and os.access(word, os.X_OK))):
+            return True  # (a folder of that name, a plugin's, is no program)
         if word == "-m" and at + 1 < len(argv) and \
                 argv[at + 1].partition(".")[0] == "ai_protocols":
             return True
