@@ -54,7 +54,6 @@ __all__ = [
     "is_go_between",
     "lease_held",
     "lease_path",
-    "record_spawn_exit",
     "stale_after",
 ]
 
@@ -407,22 +406,10 @@ def exit_record_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
     return lease_path(ai_dir, agent_id)[:-len(".lease")] + ".exit"
 
 
-def record_spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str, how: str) -> None:
-    """For a spawner whose child ended without a session file: record ``how`` it ended
-    (``exit status 0``, ``signal 9 (SIGKILL)``) and when (an ``UPDATED_AT`` record) in
-    :func:`exit_record_path`, atomically, so that a claim or lock its process took is
-    judged by it (:func:`assess`: ``ended``, not ``crashed``, for exit status 0).
-    Raises :class:`~ai_protocols.errors.StorageError` when it cannot be written."""
-    from ai_protocols.liveness.clock import now_moment
-    from ai_protocols.storage.files import atomic_write
-
-    text = f"{how}\n{now_moment().to_property()}\n"
-    atomic_write(exit_record_path(ai_dir, agent_id), text.encode("utf-8"))
-
-
 def _spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str | None, now: datetime,
                 age: timedelta | None) -> tuple[str, datetime, timedelta] | None:
-    """What :func:`record_spawn_exit` recorded for ``agent_id``: how it ended, when (the
+    """What ``ai-protocols spawn`` recorded for ``agent_id`` in :func:`exit_record_path`
+    (:func:`ai_protocols.integrations.spawn.record_spawn_exit`): how it ended, when (the
     writer's local time) and how long ago, when that was after what is judged was taken
     (``age`` ago: a record older than the claim is of an earlier run); else ``None``."""
     from ai_protocols.liveness.clock import Moment
