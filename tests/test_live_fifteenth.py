@@ -194,10 +194,12 @@ def test_resume_names_or_counts_every_claim_and_lock(tmp_path: Path, tasks: int,
     assert len(_cli(project, "resume", "--max-bytes", "2560", agent=me).stdout.encode()) \
         <= 2560
     data = json.loads(_cli(project, "resume", "--json", agent=me).stdout)
-    assert len(data["tasks"]) == min(tasks, 3) and data["tasks_left_out"] == max(tasks - 3, 0)
-    assert [lock["path"] for lock in data["locks"]] == \
-        [f"area {n}/" for n in range(min(locks, 3))]
-    assert data["locks_left_out"] == max(locks - 3, 0)
+    assert len(data["tasks"]) == min(tasks, 3)
+    assert data.get("tasks_left_out", 0) == max(tasks - 3, 0)
+    assert ("tasks_left_out" in data) == (tasks > 3)  # (only when there are more)
+    assert data.get("locks", []) == [f"area {n}/" for n in range(min(locks, 3))]
+    assert data.get("locks_left_out", 0) == max(locks - 3, 0)
+    assert ("locks" in data) == bool(locks)
     small = _cli(project, "resume", "--json", "--max-bytes", "2560", agent=me).stdout
     assert len(small.rstrip("\n").encode()) <= 2560
 

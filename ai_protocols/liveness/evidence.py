@@ -107,6 +107,9 @@ _GO_BETWEENS = frozenset({
     "mamba", "micromamba", "mise", "rtx", "asdf", "direnv", "bundle", "rake", "dotenv",
     "cross-env", "npm-run-all", "run-p", "run-s", "turbo", "nx", "lerna",
 })
+#: The agent programs whose hooks we install, by their process names: never between
+#: (so SessionStart's and SessionEnd's owner costs no read of a command line).
+_AGENT_PROGRAMS = frozenset({"claude", "codex"})
 #: Runtimes that are a package runner only with some words (``bun x``, ``bun run SCRIPT``,
 #: ``deno task``), and run a program of their own otherwise (``bun agent.ts``).
 _RUNTIME_RUNNERS = frozenset({"bun", "deno"})
@@ -205,6 +208,8 @@ def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
     name = name.split(" ", 1)[0]
     if name in _GO_BETWEENS:
         return True
+    if name in _AGENT_PROGRAMS:  # (the hooks' callers: no command line to read)
+        return False
     words = argv()
     if _is_interpreter(name) or (words and _is_interpreter(os.path.basename(words[0]))):
         script = _script(words)

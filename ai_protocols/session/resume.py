@@ -1678,7 +1678,7 @@ class _JsonForm(_Form):
         in_progress = None
         if context.in_progress is not None and step is not None:
             in_progress = {**context.in_progress.to_json(), "text": step}
-        return {
+        data: dict[str, object] = {
             "schema": 1,
             "session": session is not None,
             "agent_id": context.agent_id,
@@ -1715,13 +1715,16 @@ class _JsonForm(_Form):
             "earlier": {"files": len(session.earlier),
                         "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
-            # (issue 15, fifteenth round: every claim and lock the agent holds, named
-            # or counted)
-            "tasks_left_out": context.tasks_left_out,
-            "locks": [{"path": _clip(lock.path), "reason": _clip(lock.reason),
-                       "locked": iso(lock.locked)} for lock in context.locks],
-            "locks_left_out": context.locks_left_out,
         }
+        # (issue 15, fifteenth round: every claim and lock the agent holds, named or
+        # counted; the keys only when there is something to say, so that the bound's
+        # least, MIN_MAX_BYTES, holds for everything else at its longest)
+        if context.tasks_left_out:
+            data["tasks_left_out"] = context.tasks_left_out
+        if context.locks:
+            data["locks"] = [_clip(lock.path) for lock in context.locks]
+            data["locks_left_out"] = context.locks_left_out
+        return data
 
     def base(self, summary: str | None, step: str | None) -> int:
         data = self._data(summary, step)
