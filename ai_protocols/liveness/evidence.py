@@ -175,15 +175,20 @@ def _command_line(pid: int) -> list[str]:
 
 
 def _runs_this_tool(argv: list[str]) -> bool:
-    """Whether a command line runs this tool: an argument after the program is
-    ``ai-protocols`` or a path to a program of that name (not a folder: ``claude
-    --plugin-dir ~/plugins/ai-protocols`` is an agent), or ``-m ai_protocols``."""
+    """Whether a command line runs this very command: the tool (an argument
+    ``ai-protocols``, a path to a program of that name, or ``-m ai_protocols``)
+    followed by exactly this process's arguments. A program given the tool's path
+    for arguments of its own (an agent harness: ``agent.py /usr/bin/ai-protocols
+    ROOT``), or a folder of that name (``claude --plugin-dir ~/plugins/ai-protocols``),
+    is no wrapper of it."""
+    import sys
+
+    mine = sys.argv[1:]
     for at, word in enumerate(argv[1:], 1):
-        if os.path.basename(word) == _PROGRAM and \
+        if os.path.basename(word) == _PROGRAM and argv[at + 1:] == mine and \
                 ("/" not in word or (os.path.isfile(word) and os.access(word, os.X_OK))):
-            return True  # (a folder of that name, a plugin's, is no program)
-        if word == "-m" and at + 1 < len(argv) and \
-                argv[at + 1].partition(".")[0] == "ai_protocols":
+            return True
+        if word == "-m" and argv[at + 1:at + 2] == ["ai_protocols"] and argv[at + 2:] == mine:
             return True
     return False
 
@@ -199,9 +204,10 @@ def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
       module it runs (``node .../npm-cli.js``: ``npm``; ``python3 .../bin/hatch``);
     - ``bun`` or ``deno`` running a package's script or command (``bun x``, ``bun run
       NAME`` of no file, ``deno task``);
-    - whatever its name, one whose command line runs this tool itself (``npx
-      ai-protocols ...``, ``uv run ai-protocols ...``, ``my-wrapper ai-protocols ...``,
-      ``python3 -m ai_protocols ...`` as an argument of another program).
+    - whatever its name, one whose command line runs this very command: the tool
+      followed by exactly this process's arguments (``npx ai-protocols ARGS``, ``uv run
+      ai-protocols ARGS``, ``my-wrapper ai-protocols ARGS``, ``... -m ai_protocols
+      ARGS``).
 
     A program that runs the tool from code of its own (a helper script in Python or
     Node) is none of these: it is the agent, or stands for it (docs/user-guide.md)."""
