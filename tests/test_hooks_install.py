@@ -42,7 +42,7 @@ from ai_protocols.integrations.install import (
 )
 
 from agents.programs import Claude, Codex, record_hook, recorded
-from conftest import CLI, REPO_ROOT, Runner
+from conftest import CLI, REPO_ROOT, Runner, clean_env
 
 TABLE = [event.name for event in EVENTS]
 #: The file of each agent and scope, relative to the project ("~" for the home).
@@ -771,6 +771,27 @@ def stub(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, record
 
 
+def install_stubbed(hooks: Hooks, stub_env: dict[str, str], *args: str,
+                    **config: str) -> None:
+    """``hooks install ARGS``, run as ``python -m ai_protocols`` with the stub first on
+    the ``PATH``: the hooks it writes run the stub, by its absolute path (the program
+    ``hooks install`` writes is the one on ``PATH`` when it was not run as one)."""
+    env = clean_env(**{"HOME": str(hooks.home), "CLAUDE_CONFIG_DIR": "", "CODEX_HOME": "",
+                       **config})
+    env["PATH"] = stub_env["PATH"]
+    done = subprocess.run([sys.executable, "-m", "ai_protocols", "hooks", "install", *args],
+                          cwd=hooks.repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "stub-bin/ai-protocols hook " in next(
+        path.read_text() for path in (hooks.repo / ".claude/settings.json",
+                                      hooks.repo / ".claude/settings.local.json",
+                                      hooks.repo / ".codex/hooks.json",
+                                      *(Path(v) / n for v in config.values()
+                                        for n in (".claude/settings.json", "settings.json",
+                                                  "hooks.json", ".codex/hooks.json")))
+        if path.is_file())
+
+
 def calls(record: Path) -> list[dict[str, Any]]:
     if not record.exists():
         return []
@@ -808,7 +829,7 @@ def test_claude_runs_the_installed_hooks(claude: Claude, hooks: Hooks, tmp_path:
     if scope == "CLAUDE_CONFIG_DIR":
         config["CLAUDE_CONFIG_DIR"] = str(tmp_path / "claude-config")
         env = {**env, "CLAUDE_CONFIG_DIR": config["CLAUDE_CONFIG_DIR"]}
-    hooks("hooks", "install", "claude", "--scope",
+    install_stubbed(hooks, env, "claude", "--scope",
           "user" if scope == "CLAUDE_CONFIG_DIR" else scope, **config)
     if scope == "CLAUDE_CONFIG_DIR":  # then ~/.claude/settings.json is not read at all
         ignored = claude.home / ".claude/settings.json"
@@ -829,7 +850,7 @@ def test_claude_runs_our_command_once_from_its_settings_but_again_from_the_plugi
     to use the plugin or the settings, not both."""
     env, record = stub
     for scope in ("project", "local", "user"):
-        hooks("hooks", "install", "claude", "--scope", scope, HOME=str(claude.home))
+        install_stubbed(hooks, env, "claude", "--scope", scope, HOME=str(claude.home))
     claude.run("hello", env=env).check()
     assert [c["argv"][1] for c in calls(record)] == \
         ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
@@ -846,7 +867,7 @@ def test_claude_runs_our_command_once_from_its_settings_but_again_from_the_plugi
 def test_codex_exec_runs_the_installed_hooks(codex: Codex, hooks: Hooks, scope: str,
                                              stub: tuple[dict[str, str], Path]) -> None:
     env, record = stub
-    hooks("hooks", "install", "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
+    install_stubbed(hooks, env, "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
     run = codex.run("hello", env=env).check()  # with --dangerously-bypass-hook-trust
     _session_start(record, "codex", run.session_id)
     assert [c["argv"][1] for c in calls(record)] == \
@@ -859,7 +880,7 @@ def test_codex_runs_the_hooks_of_both_scopes(codex: Codex, hooks: Hooks,
     """Why `hooks install codex` warns when the other scope has them too."""
     env, record = stub
     for scope in ("project", "user"):
-        hooks("hooks", "install", "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
+        install_stubbed(hooks, env, "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
     codex.run("hello", env=env).check()
     assert [c["argv"][1] for c in calls(record)] == \
         [event for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd")
@@ -872,7 +893,7 @@ def test_codex_skips_the_hooks_until_they_are_trusted(
     """What `hooks install codex` warns about: without the trust review (or the bypass
     flag), Codex runs none of them, and says nothing."""
     env, record = stub
-    hooks("hooks", "install", "codex")
+    install_stubbed(hooks, env, "codex")
     (codex.codex_home / "config.toml").write_text(codex.config())
     done = subprocess.run(
         [str(codex.program), "exec", "--dangerously-bypass-approvals-and-sandbox", "hello"],
