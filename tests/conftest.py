@@ -72,10 +72,15 @@ class Runner:
         if agent is not None:
             extra["AI_AGENT_ID"] = agent
         command = [str(CLI), *args]
-        if as_another_agent:
+        if as_another_agent:  # (the command in the environment, not on its command
+            # line: a process whose command line runs ai-protocols is a wrapper of it,
+            # not an agent, docs/user-guide.md)
+            import json
+
+            extra["TEST_AGENT_COMMAND"] = json.dumps(command)
             command = [sys.executable, "-c",
-                       "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))",
-                       *command]
+                       "import json, os, subprocess, sys; sys.exit(subprocess.call("
+                       "json.loads(os.environ.pop('TEST_AGENT_COMMAND'))))"]
         result = subprocess.run(
             command, cwd=cwd or self.cwd, env=clean_env(**extra),
             capture_output=True, text=True, timeout=60,

@@ -142,10 +142,14 @@ def test_session_start_shows_the_work_tree_as_its_start_left_it(project: Path) -
     clean), git's status is read again, so that the context shows the file changed, as
     the start left it, and as it showed it when git ran after the start."""
     first = json.dumps(payload(project, "SessionStart", source="startup"))
-    subprocess.run([sys.executable, "-c", "import subprocess, sys; "  # (the session's owner:
-                    "subprocess.run(sys.argv[2:], input=sys.argv[1].encode(), check=True)",
-                    first, str(CLI), "hook", "SessionStart", "--runtime", "claude"],
-                   cwd=project, env=clean_env(), check=True, capture_output=True)  # this python)
+    # (the session's owner: this python, which is gone after it; the command in its
+    # environment: a process whose command line runs ai-protocols is a wrapper of it)
+    command = json.dumps([str(CLI), "hook", "SessionStart", "--runtime", "claude"])
+    subprocess.run([sys.executable, "-c", "import json, os, subprocess, sys; "
+                    "subprocess.run(json.loads(os.environ.pop('TEST_AGENT_COMMAND')), "
+                    "input=sys.argv[1].encode(), check=True)", first],
+                   cwd=project, env=clean_env(TEST_AGENT_COMMAND=command), check=True,
+                   capture_output=True)
     commit_all(project, "the session")
     done = hook(project, "SessionStart", payload(project, "SessionStart", source="resume"))
     assert done.returncode == 0, done.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -41,7 +42,7 @@ from ai_protocols.integrations.install import (
 )
 
 from agents.programs import Claude, Codex, record_hook, recorded
-from conftest import REPO_ROOT, Runner
+from conftest import CLI, REPO_ROOT, Runner, clean_env
 
 TABLE = [event.name for event in EVENTS]
 #: The file of each agent and scope, relative to the project ("~" for the home).
@@ -76,12 +77,19 @@ def hooks(run: Runner, repo: Path, tmp_path: Path) -> Hooks:
     return Hooks(run, repo, tmp_path / "home")
 
 
-def ours(runtime: str) -> dict[str, Any]:
-    """What a file holding nothing else looks like after ``hooks install RUNTIME``."""
+#: The program the hooks ``hooks install`` writes run: the installed console script the
+#: tests run, by its absolute path (issue 15, fifteenth round); the plugin's, and
+#: ``install_into``'s by default, is the bare name.
+INSTALLED = shlex.quote(str(CLI))
+
+
+def ours(runtime: str, program: str = INSTALLED) -> dict[str, Any]:
+    """What a file holding nothing else looks like after ``hooks install RUNTIME``
+    (``program``: what the hooks run)."""
     return {"hooks": {event.name: [{
         **({"matcher": event.matcher_for(runtime)} if event.matcher_for(runtime) else {}),
         "hooks": [{
-            "type": "command", "command": f"ai-protocols hook {event.name} --runtime {runtime}",
+            "type": "command", "command": f"{program} hook {event.name} --runtime {runtime}",
             "timeout": event.timeout}]}] for event in EVENTS}}
 
 
@@ -145,7 +153,7 @@ def test_the_hook_command_is_exactly_the_documented_one() -> None:
     edits = next(event for event in EVENTS if event.name == "PreToolUse")
     assert edits.matcher_for("claude") == "Edit|Write|MultiEdit|NotebookEdit"
     assert edits.matcher_for("codex") == "apply_patch"
-    assert hooks_config("codex") == ours("codex")
+    assert hooks_config("codex") == ours("codex", "ai-protocols")
 
 
 # -- install ------------------------------------------------------------------------------------
@@ -199,7 +207,7 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     old = json.loads(dump(ours("claude")))
     stop = old["hooks"]["Stop"][0]["hooks"]
     stop.insert(0, {"type": "command", "command": "echo first"})
-    stop[1] = {"statusMessage": "saving", "command": "ai-protocols hook Stop --runtime claude",
+    stop[1] = {"statusMessage": "saving", "command": f"{INSTALLED} hook Stop --runtime claude",
                "timeout": 99, "type": "command"}
     path.write_text(dump(old))
     out = hooks("hooks", "install", "claude").stdout
@@ -209,7 +217,7 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     stop_after = json.loads(path.read_text())["hooks"]["Stop"]
     assert stop_after == [{"hooks": [
         {"type": "command", "command": "echo first"},
-        {"statusMessage": "saving", "command": "ai-protocols hook Stop --runtime claude",
+        {"statusMessage": "saving", "command": f"{INSTALLED} hook Stop --runtime claude",
          "timeout": 10, "type": "command"}]}]  # same place, key kept
     assert list(stop_after[0]["hooks"][1]) == ["statusMessage", "command", "timeout", "type"]
 
@@ -540,10 +548,12 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     return dict(items)
 
 
-def _expected_after_install(document: dict[str, Any], runtime: str) -> dict[str, Any]:
+def _expected_after_install(document: dict[str, Any], runtime: str,
+                            program: str = "ai-protocols") -> dict[str, Any]:
     """The oracle: theirs first, exactly as they were, then our entry for each event of
-    the table; new events after the old ones, in the table's order."""
-    table = ours(runtime)["hooks"]
+    the table (running ``program``); new events after the old ones, in the table's
+    order."""
+    table = ours(runtime, program)["hooks"]
     old = document.get("hooks", {})
     new = {event: [*value, *table[event]] if event in table else value
            for event, value in old.items()}
@@ -596,7 +606,8 @@ def test_the_cli_round_trip_over_arbitrary_documents(hooks: Hooks,
     path.parent.mkdir(exist_ok=True)
     path.write_text(dump(document))
     hooks("hooks", "install", "claude")
-    assert json.loads(path.read_text()) == _expected_after_install(document, "claude")
+    assert json.loads(path.read_text()) == _expected_after_install(document, "claude",
+                                                                   INSTALLED)
     installed = snapshot(path)
     hooks("hooks", "install", "claude")
     assert snapshot(path) == installed
@@ -615,7 +626,7 @@ def test_the_shipped_plugin_is_what_the_table_gives() -> None:
                    for p in folder.rglob("*") if p.is_file()}
         assert shipped == plugin_files(), f"{folder}: run scripts/gen_claude_plugin.py"
     hooks_json = json.loads(plugin_files()["hooks/hooks.json"])
-    assert hooks_json["hooks"] == ours("claude")["hooks"]
+    assert hooks_json["hooks"] == ours("claude", "ai-protocols")["hooks"]
     assert json.loads(plugin_files()[".claude-plugin/plugin.json"])["name"] == "ai-protocols"
 
 
@@ -624,7 +635,7 @@ def test_plugin_dir_prints_the_installed_plugin(hooks: Hooks) -> None:
     assert folder.is_absolute() and folder == PLUGIN_DIR
     assert "site-packages" in folder.parts  # the installed copy, not the source tree
     assert json.loads((folder / "hooks/hooks.json").read_text())["hooks"] == \
-        ours("claude")["hooks"]
+        ours("claude", "ai-protocols")["hooks"]
 
 
 # -- init --agents-md ---------------------------------------------------------------------------
@@ -760,6 +771,27 @@ def stub(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, record
 
 
+def install_stubbed(hooks: Hooks, stub_env: dict[str, str], *args: str,
+                    **config: str) -> None:
+    """``hooks install ARGS``, run as ``python -m ai_protocols`` with the stub first on
+    the ``PATH``: the hooks it writes run the stub, by its absolute path (the program
+    ``hooks install`` writes is the one on ``PATH`` when it was not run as one)."""
+    env = clean_env(**{"HOME": str(hooks.home), "CLAUDE_CONFIG_DIR": "", "CODEX_HOME": "",
+                       **config})
+    env["PATH"] = stub_env["PATH"]
+    done = subprocess.run([sys.executable, "-m", "ai_protocols", "hooks", "install", *args],
+                          cwd=hooks.repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "stub-bin/ai-protocols hook " in next(
+        path.read_text() for path in (hooks.repo / ".claude/settings.json",
+                                      hooks.repo / ".claude/settings.local.json",
+                                      hooks.repo / ".codex/hooks.json",
+                                      *(Path(v) / n for v in config.values()
+                                        for n in (".claude/settings.json", "settings.json",
+                                                  "hooks.json", ".codex/hooks.json")))
+        if path.is_file())
+
+
 def calls(record: Path) -> list[dict[str, Any]]:
     if not record.exists():
         return []
@@ -797,7 +829,7 @@ def test_claude_runs_the_installed_hooks(claude: Claude, hooks: Hooks, tmp_path:
     if scope == "CLAUDE_CONFIG_DIR":
         config["CLAUDE_CONFIG_DIR"] = str(tmp_path / "claude-config")
         env = {**env, "CLAUDE_CONFIG_DIR": config["CLAUDE_CONFIG_DIR"]}
-    hooks("hooks", "install", "claude", "--scope",
+    install_stubbed(hooks, env, "claude", "--scope",
           "user" if scope == "CLAUDE_CONFIG_DIR" else scope, **config)
     if scope == "CLAUDE_CONFIG_DIR":  # then ~/.claude/settings.json is not read at all
         ignored = claude.home / ".claude/settings.json"
@@ -818,7 +850,7 @@ def test_claude_runs_our_command_once_from_its_settings_but_again_from_the_plugi
     to use the plugin or the settings, not both."""
     env, record = stub
     for scope in ("project", "local", "user"):
-        hooks("hooks", "install", "claude", "--scope", scope, HOME=str(claude.home))
+        install_stubbed(hooks, env, "claude", "--scope", scope, HOME=str(claude.home))
     claude.run("hello", env=env).check()
     assert [c["argv"][1] for c in calls(record)] == \
         ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
@@ -835,7 +867,7 @@ def test_claude_runs_our_command_once_from_its_settings_but_again_from_the_plugi
 def test_codex_exec_runs_the_installed_hooks(codex: Codex, hooks: Hooks, scope: str,
                                              stub: tuple[dict[str, str], Path]) -> None:
     env, record = stub
-    hooks("hooks", "install", "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
+    install_stubbed(hooks, env, "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
     run = codex.run("hello", env=env).check()  # with --dangerously-bypass-hook-trust
     _session_start(record, "codex", run.session_id)
     assert [c["argv"][1] for c in calls(record)] == \
@@ -848,7 +880,7 @@ def test_codex_runs_the_hooks_of_both_scopes(codex: Codex, hooks: Hooks,
     """Why `hooks install codex` warns when the other scope has them too."""
     env, record = stub
     for scope in ("project", "user"):
-        hooks("hooks", "install", "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
+        install_stubbed(hooks, env, "codex", "--scope", scope, CODEX_HOME=str(codex.codex_home))
     codex.run("hello", env=env).check()
     assert [c["argv"][1] for c in calls(record)] == \
         [event for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd")
@@ -861,7 +893,7 @@ def test_codex_skips_the_hooks_until_they_are_trusted(
     """What `hooks install codex` warns about: without the trust review (or the bypass
     flag), Codex runs none of them, and says nothing."""
     env, record = stub
-    hooks("hooks", "install", "codex")
+    install_stubbed(hooks, env, "codex")
     (codex.codex_home / "config.toml").write_text(codex.config())
     done = subprocess.run(
         [str(codex.program), "exec", "--dangerously-bypass-approvals-and-sandbox", "hello"],

@@ -588,6 +588,13 @@ def hooks_install(agent: str, scope: str) -> None:
     from ai_protocols.integrations import install as hooks_lib
 
     root = _hooks_target(agent, scope)
+    if hooks_lib.installed_program() is None:  # (the hooks would run a bare name)
+        click.echo("Warning: no program named ai-protocols was found (not this command, "
+                   "not on PATH, not beside this Python), so the hooks run the bare name "
+                   "ai-protocols: an agent whose PATH lacks it runs every hook as exit 127, "
+                   "a non-blocking error, and the lock guard is off without a word. Install "
+                   "the console script (pip install ai-protocols, or scripts/install) and "
+                   "run this again.", err=True)
     report = hooks_lib.install(agent, scope, root)
     whose = _whose(agent, scope)
     if not report.written:

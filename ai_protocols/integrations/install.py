@@ -54,6 +54,7 @@ __all__ = [
     "hooks_config",
     "install",
     "install_into",
+    "installed_program",
     "is_our_command",
     "parse_settings",
     "plugin_dir",
@@ -122,9 +123,40 @@ PLUGIN_DESCRIPTION = ("Keeps the session's state in .ai/ (ai-protocols): runs "
                       "`ai-protocols hook EVENT --runtime claude` at each session event.")
 
 
-def hook_command(event: str, runtime: str) -> str:
-    """The command line of our hook for ``event``: ``ai-protocols hook EVENT --runtime R``."""
-    return f"{PROGRAM} hook {event} --runtime {runtime}"
+def hook_command(event: str, runtime: str, program: str = PROGRAM) -> str:
+    """The command line of our hook for ``event``: ``PROGRAM hook EVENT --runtime R``,
+    ``program`` being ``ai-protocols`` (the plugin's, found on the agent's ``PATH``) or
+    what :func:`installed_program` gives (``hooks install``)."""
+    return f"{program} hook {event} --runtime {runtime}"
+
+
+def installed_program(argv0: str | None = None,
+                      env: Mapping[str, str] | None = None) -> str | None:
+    """The console script ``ai-protocols`` that runs now, as an absolute path quoted for
+    a shell (``shlex.quote``), for the hooks ``hooks install`` writes: an agent started
+    with a ``PATH`` that lacks the tool would otherwise run each hook as exit 127, which
+    Claude Code and Codex take for a non-blocking error, and the lock guard would be off
+    without a word (issue 15, fifteenth round). In order: ``argv0`` (default
+    ``sys.argv[0]``) when it is a program named ``ai-protocols`` (as called: a link
+    stays a link, so a reinstall behind it keeps working); else the one on ``env``'s
+    ``PATH`` (default ``os.environ``); else the one beside this interpreter
+    (``python -m ai_protocols`` of a virtual environment). ``None`` when there is none
+    (the caller says so, loudly)."""
+    import shutil
+    import sys
+
+    env = os.environ if env is None else env
+    given = sys.argv[0] if argv0 is None else argv0
+    found: str | None = None
+    if posixpath.basename(given) == PROGRAM and os.path.isfile(given) and \
+            os.access(given, os.X_OK):
+        found = given
+    if found is None:
+        found = shutil.which(PROGRAM, path=env.get("PATH", os.defpath))
+    if found is None:
+        beside = os.path.join(os.path.dirname(sys.executable), PROGRAM)
+        found = beside if os.path.isfile(beside) and os.access(beside, os.X_OK) else None
+    return None if found is None else shlex.quote(os.path.abspath(found))
 
 
 def is_our_command(command: object) -> bool:
@@ -141,23 +173,24 @@ def is_our_command(command: object) -> bool:
     return len(words) >= 2 and posixpath.basename(words[0]) == PROGRAM and words[1] == "hook"
 
 
-def _hook(event: HookEvent, runtime: str) -> dict[str, Any]:
-    return {"type": "command", "command": hook_command(event.name, runtime),
+def _hook(event: HookEvent, runtime: str, program: str = PROGRAM) -> dict[str, Any]:
+    return {"type": "command", "command": hook_command(event.name, runtime, program),
             "timeout": event.timeout}
 
 
-def _entry(event: HookEvent, runtime: str) -> dict[str, Any]:
+def _entry(event: HookEvent, runtime: str, program: str = PROGRAM) -> dict[str, Any]:
     """The matcher group we add for ``event``."""
     matcher = event.matcher_for(runtime)
     group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
-    group["hooks"] = [_hook(event, runtime)]
+    group["hooks"] = [_hook(event, runtime, program)]
     return group
 
 
-def hooks_config(runtime: str) -> dict[str, Any]:
+def hooks_config(runtime: str, program: str = PROGRAM) -> dict[str, Any]:
     """``{"hooks": {...}}`` with our entry for each event of :data:`EVENTS`: what a
-    settings file that held nothing else looks like after ``install``."""
-    return {"hooks": {event.name: [_entry(event, runtime)] for event in EVENTS}}
+    settings file that held nothing else looks like after ``install`` (whose
+    ``program`` is :func:`installed_program`'s; the plugin's is ``ai-protocols``)."""
+    return {"hooks": {event.name: [_entry(event, runtime, program)] for event in EVENTS}}
 
 
 # -- where ---------------------------------------------------------------------------------
@@ -415,7 +448,7 @@ def _same(value: object, wanted: object) -> bool:
     return type(value) is type(wanted) and value == wanted
 
 
-def _install_event(groups: list[Any], event: HookEvent, runtime: str) -> str:
+def _install_event(groups: list[Any], event: HookEvent, runtime: str, program: str) -> str:
     found = list(_ours(groups))
     matcher = event.matcher_for(runtime)
     keeper = next(((g, h) for g, h in found if _matcher_ok(g, matcher)), None)
@@ -427,7 +460,7 @@ def _install_event(groups: list[Any], event: HookEvent, runtime: str) -> str:
             _remove(groups, group, hook)  # a second copy, or ours in a shared group
             changed = True
     if keeper is None:
-        groups.append(_entry(event, runtime))
+        groups.append(_entry(event, runtime, program))
         return "updated" if changed else "added"
     group, hook = keeper
     if not _matcher_ok(group, matcher):
@@ -436,17 +469,20 @@ def _install_event(groups: list[Any], event: HookEvent, runtime: str) -> str:
         else:
             group["matcher"] = matcher
         changed = True
-    for key, value in _hook(event, runtime).items():
+    for key, value in _hook(event, runtime, program).items():
         if not _same(hook.get(key), value):
             hook[key] = value  # in place: an existing key keeps its position
             changed = True
     return "updated" if changed else "unchanged"
 
 
-def install_into(document: dict[str, Any], runtime: str, path: Path) -> list[EventChange]:
+def install_into(document: dict[str, Any], runtime: str, path: Path,
+                 program: str = PROGRAM) -> list[EventChange]:
     """Add or update our hooks for each event of :data:`EVENTS` in ``document`` (a
-    parsed settings file, changed in place); every other key and hook stays as it was.
-    An event whose value is not a list is refused (``path`` names the file)."""
+    parsed settings file, changed in place), each running ``program`` (a hook of ours
+    running another, a bare ``ai-protocols`` say, is updated); every other key and
+    hook stays as it was. An event whose value is not a list is refused (``path``
+    names the file)."""
     hooks = document.get("hooks")
     if hooks is None or not isinstance(hooks, dict):
         if hooks is not None:
@@ -460,11 +496,11 @@ def install_into(document: dict[str, Any], runtime: str, path: Path) -> list[Eve
     changes = []
     for event in EVENTS:
         if event.name not in hooks:
-            hooks[event.name] = [_entry(event, runtime)]
+            hooks[event.name] = [_entry(event, runtime, program)]
             changes.append(EventChange(event.name, "added"))
         else:
-            changes.append(EventChange(event.name,
-                                       _install_event(hooks[event.name], event, runtime)))
+            changes.append(EventChange(event.name, _install_event(hooks[event.name], event,
+                                                                  runtime, program)))
     return changes
 
 
@@ -532,14 +568,17 @@ def _write(path: Path, document: dict[str, Any], style: JsonStyle) -> None:
 
 
 def install(agent: str, scope: str, root: Path,
-            env: Mapping[str, str] | None = None) -> HooksReport:
+            env: Mapping[str, str] | None = None, program: str | None = None) -> HooksReport:
     """Install our hooks into ``agent``'s settings file for ``scope`` (made, with its
-    folder, when missing). Writes nothing when they are already there as
-    :data:`EVENTS` says, so a second install leaves every byte as it was."""
+    folder, when missing), each running ``program`` (default: :func:`installed_program`,
+    the absolute path of this console script; ``ai-protocols`` when there is none).
+    Writes nothing when they are already there as :data:`EVENTS` says, so a second
+    install leaves every byte as it was."""
     path, document, style = _read(agent, scope, root, env)
     existed = document is not None
     document = {} if document is None else document
-    changes = install_into(document, agent, path)
+    changes = install_into(document, agent, path,
+                           program or installed_program(env=env) or PROGRAM)
     written = not existed or any(change.action != "unchanged" for change in changes)
     if written:
         _write(path, document, style)
@@ -599,7 +638,8 @@ def _status_of(agent: str, scope: str, root: Path,
         hooks = document.get("hooks") or {}
         present = [name for name, groups in hooks.items()
                    if isinstance(groups, list) and any(True for _ in _ours(groups))]
-        changes = install_into(copy.deepcopy(document), agent, path)
+        changes = install_into(copy.deepcopy(document), agent, path,
+                               installed_program(env=env) or PROGRAM)
     except (AiProtocolsError, OSError) as error:
         return HooksStatus(agent, scope, path, path.exists() or path.is_symlink(),
                            "unusable", error=str(error))

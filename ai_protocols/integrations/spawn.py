@@ -4,7 +4,8 @@ The spawner mints ``AI_AGENT_ID``, holds the agent's lease (an
 operating-system lock the kernel drops when the spawner dies) for exactly as
 long as the child lives, forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it,
 and when the child ends without a wrap-up records that in its session file,
-with the exit status or signal and the time. Only then does it let the lease
+with the exit status or signal and the time (with no session file: beside the
+lease, :func:`record_spawn_exit`). Only then does it let the lease
 go, so whoever sees the lease free also sees the record.
 """
 
@@ -19,11 +20,11 @@ from pathlib import Path
 
 from ai_protocols.errors import AiProtocolsError, LockTimeout, StorageError
 from ai_protocols.identity import mint_agent_id
-from ai_protocols.liveness.evidence import lease_path
+from ai_protocols.liveness.evidence import exit_record_path, lease_path
 from ai_protocols.paths import AI_DIR
 from ai_protocols.storage.files import LOCK_DIR, OsLock, refuse_symlinks
 
-__all__ = ["CODEX_TRUST_HOOKS", "FORWARDED", "is_codex", "spawn"]
+__all__ = ["CODEX_TRUST_HOOKS", "FORWARDED", "is_codex", "record_spawn_exit", "spawn"]
 
 #: Codex's option to run hooks without the per-hook trust review (``codex --help``):
 #: a top-level option, given before its subcommand.
@@ -46,6 +47,21 @@ def describe_exit(returncode: int) -> str:
     except ValueError:
         return f"signal {-returncode}"
     return f"signal {-returncode} ({name})"
+
+
+def record_spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str, how: str) -> None:
+    """For a spawner whose child ended without a session file: record ``how`` it ended
+    (``exit status 0``, ``signal 9 (SIGKILL)``) and when (an ``UPDATED_AT`` record) in
+    :func:`~ai_protocols.liveness.evidence.exit_record_path`, atomically, so that a
+    claim or lock its process took is judged by it
+    (:func:`~ai_protocols.liveness.evidence.assess`: ``ended``, not ``crashed``, for exit
+    status 0). Raises :class:`~ai_protocols.errors.StorageError` when it cannot be
+    written."""
+    from ai_protocols.liveness.clock import now_moment
+    from ai_protocols.storage import files as storage
+
+    text = f"{how}\n{now_moment().to_property()}\n"
+    storage.atomic_write(exit_record_path(ai_dir, agent_id), text.encode("utf-8"))
 
 
 def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
@@ -82,7 +98,10 @@ def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         try:
-            Project(root, agent_id).record_exit(describe_exit(returncode))
+            if not Project(root, agent_id).record_exit(describe_exit(returncode)):
+                # (no session file: beside the lease, so that a claim or lock it took
+                # is judged by how it ended, issue 15 fifteenth round)
+                record_spawn_exit(root / AI_DIR, agent_id, describe_exit(returncode))
         except AiProtocolsError as error:  # the child's exit code matters more
             print(f"Warning: could not record the exit: {error}", file=sys.stderr)
         return returncode if returncode >= 0 else 128 - returncode

@@ -50,6 +50,8 @@ __all__ = [
     "Owner",
     "assess",
     "current_owner",
+    "exit_record_path",
+    "is_go_between",
     "lease_held",
     "lease_path",
     "stale_after",
@@ -81,24 +83,154 @@ NAMED_TO_OTHERS = (*RECOVERABLE, "paused")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Literal
 
     State = Literal["live", "ended", "crashed", "abandoned", "unknown", "wrapped-up", "paused",
                     "removed", "mine"]
 
 # Programs that stand between an agent and the shell commands it runs: the
-# owner is the first ancestor that is none of these. Shells; pure wrappers, which run
-# a command and end with it (env, timeout, nice, script -c, flock...); and build
-# tools that run their recipes through a shell (make, just), which an agent runs
+# owner is the first ancestor that is none of these (:func:`is_go_between`). Shells; pure
+# wrappers, which run a command and end with it (env, timeout, nice, script -c, flock...);
+# and build tools that run their recipes through a shell (make, just), which an agent runs
 # for a moment: a claim made through one must not be judged crashed once it ends.
 _GO_BETWEENS = frozenset({
     "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "yash", "busybox", "env", "timeout",
     "nice", "nohup", "setsid", "stdbuf", "xargs", "sudo", "su", "doas", "time", "strace",
     "ai-protocols", "make", "gmake", "bmake", "just", "script", "flock", "ionice", "chrt",
     "taskset", "runuser", "chronic", "caffeinate",
+    # Package runners: each runs a command, or a script of the project's package.json or
+    # pyproject.toml, in a child process and ends with it (npm run, npx, pnpm, yarn, uv run,
+    # uvx, poetry run, pipx run, hatch run, pdm run...).
+    "npm", "npx", "pnpm", "pnpx", "yarn", "yarnpkg", "bunx", "corepack", "uv", "uvx",
+    "poetry", "pipx", "pipenv", "hatch", "pdm", "rye", "tox", "nox", "pixi", "conda",
+    "mamba", "micromamba", "mise", "rtx", "asdf", "direnv", "bundle", "rake", "dotenv",
+    "cross-env", "npm-run-all", "run-p", "run-s", "turbo", "nx", "lerna",
 })
+#: The agent programs whose hooks we install, by their process names: never between
+#: (so SessionStart's and SessionEnd's owner costs no read of a command line).
+_AGENT_PROGRAMS = frozenset({"claude", "codex"})
+#: Runtimes that are a package runner only with some words (``bun x``, ``bun run SCRIPT``,
+#: ``deno task``), and run a program of their own otherwise (``bun agent.ts``).
+_RUNTIME_RUNNERS = frozenset({"bun", "deno"})
+#: Interpreters whose process is named by the script it runs (``node .../npm-cli.js``:
+#: ``npm``; ``python3 .../bin/poetry``: ``poetry``; ``python3 -m pipx``: ``pipx``).
+_INTERPRETERS = frozenset({"node", "nodejs", "ruby", "perl"})
+#: Options of an interpreter that take the next argument as their value.
+_VALUED_OPTIONS = frozenset({"-W", "-X", "-r", "--require", "--import", "--loader",
+                             "--experimental-loader", "--env-file",
+                             "--check-hash-based-pycs"})
+#: This tool's program: an ancestor whose command line runs it is a wrapper of this
+#: command, whatever its name.
+_PROGRAM = "ai-protocols"
 
 
+def _is_interpreter(name: str) -> bool:
+    """Whether ``name`` is an interpreter that runs a script (node, python3.11, pypy3...)."""
+    for stem in ("python", "pypy"):
+        if name.startswith(stem):
+            rest = name[len(stem):]
+            return all(char.isdigit() or char == "." for char in rest)
+    return name in _INTERPRETERS
+
+
+def _script(argv: list[str]) -> str | None:
+    """The program an interpreter's command line runs: its script's name without folder
+    and extension (``npm-cli.js``: ``npm``), or the module of ``-m``; ``None`` for code
+    given on the command line (``-c``, ``-e``) or none."""
+    at = 1
+    while at < len(argv):
+        word = argv[at]
+        if word in ("-m",) and at + 1 < len(argv):
+            return argv[at + 1].partition(".")[0]
+        if word.startswith("-m") and len(word) > 2 and not word.startswith("--"):
+            return word[2:].partition(".")[0]
+        if word in ("-c", "-e", "-p", "--eval", "--print", "-"):
+            return None
+        if word == "--":
+            at += 1
+            break
+        if not word.startswith("-"):
+            break
+        at += 2 if word in _VALUED_OPTIONS else 1
+    if at >= len(argv):
+        return None
+    name = os.path.basename(argv[at])
+    for extension in (".js", ".cjs", ".mjs", ".py", ".rb", ".pl"):
+        if name.endswith(extension):
+            name = name[:-len(extension)]
+            break
+    return name[:-4] if name.endswith("-cli") else name
+
+
+def _command_line(pid: int) -> list[str]:
+    """Process ``pid``'s arguments (``/proc/PID/cmdline``); empty when unreadable."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return []
+    return [word.decode("utf-8", "replace") for word in raw.split(b"\0")[:-1]] \
+        if raw.endswith(b"\0") else raw.decode("utf-8", "replace").split(" ")
+
+
+def _runs_this_tool(argv: list[str]) -> bool:
+    """Whether a command line runs this very command: the tool (an argument
+    ``ai-protocols``, a path to a program of that name, or ``-m ai_protocols``)
+    followed by exactly this process's arguments. A program given the tool's path
+    for arguments of its own (an agent harness: ``agent.py /usr/bin/ai-protocols
+    ROOT``), or a folder of that name (``claude --plugin-dir ~/plugins/ai-protocols``),
+    is no wrapper of it."""
+    import sys
+
+    mine = sys.argv[1:]
+    for at, word in enumerate(argv[1:], 1):
+        if os.path.basename(word) == _PROGRAM and argv[at + 1:] == mine and \
+                ("/" not in word or (os.path.isfile(word) and os.access(word, os.X_OK))):
+            return True
+        if word == "-m" and argv[at + 1:at + 2] == ["ai_protocols"] and argv[at + 2:] == mine:
+            return True
+    return False
+
+
+def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
+    """Whether an ancestor process named ``name`` (its ``/proc/PID/stat`` name: a
+    process title such as npm's ``npm run claim`` by its first word), whose arguments
+    ``argv()`` gives when asked, stands between the agent and this command: it runs
+    the command and ends with it, so it is not the agent. One of:
+
+    - a shell, a pure wrapper, a build tool or a package runner of :data:`_GO_BETWEENS`,
+      by name, or, for an interpreter (``node``, ``python3``...), by the script or
+      module it runs (``node .../npm-cli.js``: ``npm``; ``python3 .../bin/hatch``);
+    - ``bun`` or ``deno`` running a package's script or command (``bun x``, ``bun run
+      NAME`` of no file, ``deno task``);
+    - whatever its name, one whose command line runs this very command: the tool
+      followed by exactly this process's arguments (``npx ai-protocols ARGS``, ``uv run
+      ai-protocols ARGS``, ``my-wrapper ai-protocols ARGS``, ``... -m ai_protocols
+      ARGS``).
+
+    A program that runs the tool from code of its own (a helper script in Python or
+    Node) is none of these: it is the agent, or stands for it (docs/user-guide.md)."""
+    name = name.split(" ", 1)[0]
+    if name in _GO_BETWEENS:
+        return True
+    if name in _AGENT_PROGRAMS:  # (the hooks' callers: no command line to read)
+        return False
+    words = argv()
+    if _is_interpreter(name) or (words and _is_interpreter(os.path.basename(words[0]))):
+        script = _script(words)
+        if script in _GO_BETWEENS:
+            return True
+    elif name in _RUNTIME_RUNNERS and len(words) > 1:
+        verb = next((word for word in words[1:] if not word.startswith("-")), "")
+        if verb in ("x", "exec", "task"):
+            return True
+        if verb == "run":
+            after = words[words.index("run") + 1:]
+            target = next((word for word in after if not word.startswith("-")), "")
+            if target and "/" not in target and "." not in target:
+                return True
+    return _runs_this_tool(words)
 
 
 def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | None] | None:
@@ -260,8 +392,10 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
     """The agent process behind this command.
 
     Under ``ai-protocols spawn`` (``AI_SPAWNER_PID`` set): the spawner's child.
-    Otherwise: the nearest ancestor that is not a shell or a go-between, which
-    is the agent program that ran the shell command.
+    Otherwise: the nearest ancestor that is not a shell or a go-between
+    (:func:`is_go_between`: a wrapper or package runner, however many stand between),
+    which is the agent program that ran the shell command. Reads ``/proc/PID/stat`` of
+    each ancestor and ``/proc/PID/cmdline`` of those its name does not decide.
     """
     env = os.environ if environ is None else environ
     host = hostname()
@@ -279,13 +413,44 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
         index = pids.index(int(spawner))
         pid = pids[index - 1] if index > 0 else int(spawner)
     else:
-        pid = next((p for p, name in chain if name not in _GO_BETWEENS), os.getppid())
+        pid = next((p for p, name in chain
+                    if not is_go_between(name, lambda p=p: _command_line(p))), os.getppid())
     return Owner(host, pid, process_start(pid), process_since_boot(pid), pid_namespace())
 
 
 def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
     """The lease file of ``agent_id`` (text), held by its spawner."""
     return os.path.join(ai_dir, LOCK_DIR, "leases", f"{safe_id(agent_id)}.lease")
+
+
+def exit_record_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
+    """The file beside ``agent_id``'s lease where its spawner records how it ended when
+    it left no session file to record it in (text): ``<safe-id>.exit``."""
+    return lease_path(ai_dir, agent_id)[:-len(".lease")] + ".exit"
+
+
+def _spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str | None, now: datetime,
+                age: timedelta | None) -> tuple[str, datetime, timedelta] | None:
+    """What ``ai-protocols spawn`` recorded for ``agent_id`` in :func:`exit_record_path`
+    (:func:`ai_protocols.integrations.spawn.record_spawn_exit`): how it ended, when (the
+    writer's local time) and how long ago, when that was after what is judged was taken
+    (``age`` ago: a record older than the claim is of an earlier run); else ``None``."""
+    from ai_protocols.liveness.clock import Moment
+
+    if not agent_id:
+        return None
+    try:
+        with open(exit_record_path(ai_dir, agent_id), encoding="utf-8") as handle:
+            how, _, rest = handle.read(4096).partition("\n")
+    except (OSError, ValueError):
+        return None
+    moment = Moment.parse(rest.strip())
+    if not how or moment is None:
+        return None
+    ago = age_since(moment.minute, rest.strip(), now)
+    if ago is None or (age is not None and ago > age):
+        return None
+    return how, moment.minute, ago
 
 
 def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
@@ -397,6 +562,22 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
         if alive:
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if alive is False:
+            ended = _spawn_exit(ai_dir, agent_id, now, age)
+            if ended is not None:  # (its spawner saw how it ended: no session file said)
+                how, when, ago = ended
+                record = (f"its spawner recorded {how} at {when:%Y-%m-%d %H:%M}, with no "
+                          "session file")
+                if not normal_end(how):
+                    return Liveness("crashed", f"{record}: it did not end as agents end", age)
+                grace = ended_grace()
+                if ago >= grace:
+                    minutes = int(ago.total_seconds() // 60)
+                    return Liveness("abandoned", f"{record}: it ended {minutes} min ago (the "
+                                                 "grace for a resume: "
+                                                 f"{grace.total_seconds() / 60:g} min) and no "
+                                                 "process of it runs", age)
+                return Liveness("ended", f"{record}: it ended as agents end, without a "
+                                         "wrap-up", age)
             return Liveness("crashed",
                             f"its owner, process {recorded.pid} on this host, is gone", age)
     if age is not None and age > stale_after:

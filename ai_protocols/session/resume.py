@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import EllipsisType
 
-    from ai_protocols.board.model import Handoff, Task
+    from ai_protocols.board.model import AreaLock, Handoff, Task
     from ai_protocols.git.state import GitState
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.project import Project
@@ -146,6 +146,13 @@ class ResumeContext:
         #: The open tasks of the board (docs/tasks.md) the agent holds or its session is
         #: linked to, at most :data:`MAX_TASKS`.
         self.tasks = tasks or []
+        #: How many more open tasks the agent holds than :attr:`tasks` shows
+        #: (``task list --mine`` lists them all).
+        self.tasks_left_out = 0
+        #: The areas the agent itself has locked on the board (the first few), and how
+        #: many more it holds (``ai-protocols locks`` lists them all).
+        self.locks: list[AreaLock] = []
+        self.locks_left_out = 0
         #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
         #: (its note for the agent that took it on: docs/tasks.md).
         self.handoffs: dict[str, Handoff] = {}
@@ -202,7 +209,7 @@ def resume_context(project: Project, session: Session | None, *,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
                             others=others, max_bytes=max_bytes)
-    context.tasks, context.handoffs = _tasks(project, session)
+    context.tasks, context.handoffs = _tasks(project, session, context)
     if session is None:
         removed = project._removed_sessions()
         context.removed = project.path_text in removed  # (as text)
@@ -239,15 +246,23 @@ def _joined(*warnings: str | None) -> str | None:
 
 #: Tasks of the board the context shows at most, and the bytes of each one's working set.
 MAX_TASKS = 3
+#: The agent's own locks of the board the context names at most (each path cut to
+#: :data:`NAME_BYTES`); the rest are counted: ``and N more: ai-protocols locks``.
+MAX_LOCKS = 3
 WORKING_SET_BYTES = 300
 #: Bytes of a task's last hand-off note the context keeps.
 HANDOFF_BYTES = 200
 
 
-def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[str, Handoff]]:
+def _tasks(project: Project, session: Session | None,
+           context: ResumeContext) -> tuple[list[Task], dict[str, Handoff]]:
     """The open tasks of the board the agent holds, or its session is linked to (none
-    without a board, or with one that cannot be read), and the last hand-off of each
-    that was handed off (its log), by task id."""
+    without a board, or with one that cannot be read), the first :data:`MAX_TASKS`, and
+    the last hand-off of each that was handed off (its log), by task id. Sets
+    ``context``'s count of the tasks past those (:attr:`ResumeContext.tasks_left_out`)
+    and the agent's own locks (:attr:`ResumeContext.locks`, the first :data:`MAX_LOCKS`,
+    and :attr:`ResumeContext.locks_left_out`): after a compaction the agent hears of
+    every claim and lock it holds, each named or counted."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.paths import BOARD_FILE
 
@@ -259,7 +274,7 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
         from ai_protocols.board.model import BoardFile, handoffs, read_board
 
         doc = BoardFile(storage.decode(path, data))
-        tasks = read_board(doc)[0]
+        tasks, locks = read_board(doc)
     except AiProtocolsError:
         return [], {}
     me, linked = project.agent_id, session.task if session else None
@@ -275,7 +290,10 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
                                                (linked and t.id == linked))]
     if me:  # its claims git took off the board (stash, checkout...): still its own
         mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
+    context.tasks_left_out = max(len(mine) - MAX_TASKS, 0)
     mine = mine[:MAX_TASKS]
+    held = [lock for lock in locks if me and lock.owner == me]
+    context.locks, context.locks_left_out = held[:MAX_LOCKS], max(len(held) - MAX_LOCKS, 0)
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
     return mine, {key: found[-1] for key, found in passed.items() if found}
 
@@ -1559,6 +1577,14 @@ class _TextForm(_Form):
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
                 _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
                 for t in context.tasks)
+            if context.tasks_left_out:
+                out += (f"  and {context.tasks_left_out} more you hold: "
+                        "ai-protocols task list --mine\n")
+        if context.locks:
+            out += "\nLocks you hold (.ai/tasks.org):\n" + "".join(
+                f"  {_shell_word(_clip(lock.path) or '')}\n" for lock in context.locks)
+            if context.locks_left_out:
+                out += f"  and {context.locks_left_out} more: ai-protocols locks\n"
         return out + (f"\nWarning: {warning}.\n" if warning else "")
 
     def base(self, summary: str | None, step: str | None) -> int:
@@ -1702,7 +1728,7 @@ class _JsonForm(_Form):
         in_progress = None
         if context.in_progress is not None and step is not None:
             in_progress = {**context.in_progress.to_json(), "text": step}
-        return {
+        data: dict[str, object] = {
             "schema": 1,
             "session": session is not None,
             "agent_id": context.agent_id,
@@ -1740,6 +1766,15 @@ class _JsonForm(_Form):
                         "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
         }
+        # (issue 15, fifteenth round: every claim and lock the agent holds, named or
+        # counted; the keys only when there is something to say, so that the bound's
+        # least, MIN_MAX_BYTES, holds for everything else at its longest)
+        if context.tasks_left_out:
+            data["tasks_left_out"] = context.tasks_left_out
+        if context.locks:
+            data["locks"] = [_clip(lock.path) for lock in context.locks]
+            data["locks_left_out"] = context.locks_left_out
+        return data
 
     def base(self, summary: str | None, step: str | None) -> int:
         data = self._data(summary, step)
