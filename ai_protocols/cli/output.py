@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from ai_protocols.lean import counted, datetime, display
-from ai_protocols.scaffold import driver_configured_note
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     OBJECT_SEPARATOR,
@@ -37,7 +36,6 @@ __all__ = [
     "READER_GONE",
     "changes_nothing",
     "display",
-    "driver_configured_note",
     "drop_stdout",
     "json_pieces",
     "output_lost",
