@@ -43,6 +43,8 @@ from ai_protocols.board.model import (
     board_file,
     board_path,
     board_text,
+    board_title,
+    board_value,
     changed_in_history,
     check_drawers,
     check_given_path,
@@ -1090,7 +1092,7 @@ class Board:
                             "files or folders the task is going to change")
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
-        heading = f"* TODO {title}" + (f" :{':'.join(tags)}:" if tags else "")
+        heading = f"* TODO {board_title(title)}" + (f" :{':'.join(tags)}:" if tags else "")
         with self.editing(create=True) as doc:
             # the time taken holding the board's lock (13th round); the id drawn under
             # it, against the ids the board holds: never one of them
@@ -1098,7 +1100,7 @@ class Board:
             taken = {doc.headlines[i].properties.get("ID", "").strip()
                      for i in task_headlines(doc)}
             task_id = mint_task_id(taken=taken)
-            props = [("ID", task_id), ("ROLE", role),
+            props = [("ID", task_id), ("ROLE", board_value(role)),
                      ("WORKING_SET", join_paths(paths) or None),
                      ("CREATED", format_timestamp(moment))]
             _append_at_end(doc, [
@@ -1211,7 +1213,8 @@ class Board:
             moment = minute_of(now)
             _task, line, other = self._owned(doc, task_id, "close", force, now)
             stamp = format_timestamp(moment)
-            doc.set_properties(line, [("CHECKPOINT", checkpoint), ("CLOSED_AT", stamp)])
+            doc.set_properties(line, [("CHECKPOINT", board_value(checkpoint)),
+                                      ("CLOSED_AT", stamp)])
             _set_state(doc, line, "DONE")
             _note(doc, line, stamp, f"done by {self.me or '(no agent id)'}" +
                   (f", checkpoint {checkpoint}" if checkpoint else "") +
@@ -1300,11 +1303,12 @@ class Board:
                 doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
                 said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
             if role is not None and role != task.role:
-                doc.set_properties(line, [("ROLE", role)])
+                doc.set_properties(line, [("ROLE", board_value(role))])
                 said.append(f"role {task.role or '(none)'} -> {role}")
             new_tags = [t for t in _unique([*task.tags, *tags]) if t not in untags]
             if (title is not None and title != task.title) or tuple(new_tags) != task.tags:
-                _set_heading(doc, line, title if title is not None else None, new_tags)
+                _set_heading(doc, line, board_title(title) if title is not None else None,
+                             new_tags)
                 if title is not None and title != task.title:
                     said.append(f"title {task.title!r} -> {title!r}")
                 if tuple(new_tags) != task.tags:
@@ -1402,7 +1406,8 @@ class Board:
             # (the time taken holding the board's lock: 13th round)
             moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
-            doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
+            doc.set_properties(line, [("ROLE", board_value(to)),
+                                      *((key, None) for key in CLAIM_KEYS)])
             _set_state(doc, line, "REVIEW" if same_role(to, "reviewer") else "NEXT")
             who = self.me or "(no agent id)"
             stamp = format_timestamp(moment)
@@ -1556,7 +1561,7 @@ class Board:
                                           renewed))
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
-                      ("LOCKED_AT", at.to_property()), ("REASON", reason)]
+                      ("LOCKED_AT", at.to_property()), ("REASON", board_value(reason))]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
             self._ending = [h for h, _ in replaced.values()]
             # Other locks these areas hold or lie in, whose agents are gone: removed; what
@@ -2108,7 +2113,8 @@ def _split_at_headline(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _lock_title(path: str) -> str:
-    return preview(path, 200) or "lock"
+    """A lock's headline text: its path, made inert (:func:`board_title`)."""
+    return board_title(preview(path, 200)) or "lock"
 
 
 def _append_lock(doc: OrgFile, lines: list[str]) -> None:
