@@ -1394,6 +1394,40 @@ class Board:
         full = full if full.startswith("refs/") and "\n" not in full else ""
         return f"{full} {commit.stdout.strip()}" if full else commit.stdout.strip()
 
+    def checkpoint_where(self, task: Task) -> str | None:
+        """Where the checkpoint ``task`` was closed with is, seen from this clone, and how
+        to restore it: :meth:`~ai_protocols.git.checkpoint.Checkpoints.whereabouts`'s
+        words (docs/checkpoints.md "Where a recorded checkpoint is") for a ``CHECKPOINT``
+        of a checkpoint's ref and its commit (``REF HASH``, as ``task done --checkpoint``
+        and ``--checkpoint-ref`` record it) or a commit alone; for a checkpoint's ref alone
+        (recorded by a version before: no commit), whether this clone holds it, else the
+        fetch that brings it. ``None``: no checkpoint, or a branch's or tag's ref (git's
+        clone and fetch bring those; the record names its commit). Runs git (a few
+        times); :class:`~ai_protocols.errors.GitFailed` when it cannot run."""
+        import re
+
+        from ai_protocols.git.checkpoint import NAMESPACE, Checkpoints
+
+        parts = (task.checkpoint or "").split()
+        if not parts or len(parts) > 2:
+            return None
+        ref = parts[0] if parts[0].startswith("refs/") else None
+        commit = parts[-1] if re.fullmatch(r"[0-9a-fA-F]{4,64}", parts[-1]) else None
+        if (ref is not None and not ref.startswith(f"{NAMESPACE}/")) or \
+                (ref is None and commit is None):
+            return None
+        points = Checkpoints(self.project.root, self.me)
+        if commit is None:  # (a ref alone: here, or the fetch that brings it)
+            assert ref is not None
+            held = next((p for p in points.list(every_agent=True) if p.ref == ref), None)
+            if held is not None:
+                commit = held.commit
+            else:
+                return (f"its ref {ref} is not in this clone, and the board does not record "
+                        f"its commit (closed by an older version): {points.fetch_command()}"
+                        f", then: ai-protocols checkpoint restore {ref}")
+        return points.whereabouts(ref, commit).say("it")
+
     @_redone
     def handoff(self, task_id: str, *, to: str, note: str, force: bool = False,
                 now: datetime | None = None) -> Task:
