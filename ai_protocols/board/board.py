@@ -53,6 +53,7 @@ from ai_protocols.board.model import (
     check_tag,
     check_title,
     done_states,
+    dropped_by_merge,
     ended_locks,
     find_task,
     handoffs,
@@ -401,6 +402,21 @@ class Board:
         if doc is None:
             return [], []
         return read_board(doc, self.path, check=not lenient)
+
+    def dropped(self) -> list[str]:
+        """What this agent lost to a git merge of the board and must be told, in words
+        (:func:`~ai_protocols.board.model.dropped_by_merge`): ``[]`` without an agent id,
+        a board, or one that cannot be read (the command says why), and at the cost of
+        one search of the board's text when the board names no loss of this agent's."""
+        from ai_protocols.errors import AiProtocolsError
+
+        try:
+            doc = self._doc()
+            if doc is None or not self.me or f"merge: dropped {self.me}'s " not in doc.text:
+                return []
+            return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False))
+        except AiProtocolsError:
+            return []
 
     def tasks(self) -> list[Task]:
         return self.read()[0]

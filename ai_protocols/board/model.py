@@ -73,6 +73,7 @@ __all__ = [
     "covers",
     "covers_real",
     "done_states",
+    "dropped_by_merge",
     "find_task",
     "handoffs",
     "holder_name",
@@ -496,6 +497,56 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
         found = [(old, gone) for (old, gone), out in zip(found, removed, strict=True)
                  if not out]
     return found
+
+
+def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
+                     locks: list[AreaLock]) -> list[str]:
+    """What the agent ``me`` must be told it lost to a git merge of the board
+    (:mod:`ai_protocols.board.merge`: of two claims of one task, or two overlapping locks,
+    made in two clones, the earlier stays and the later is dropped, with a log item
+    ``merge: dropped ME's claim, ...`` under the task, ``merge: dropped ME's lock on
+    PATH, ...`` under the lock that stays): one sentence per claim or lock, naming it,
+    whose it is now and what to do; only while it still applies (the task is open and
+    not ``me``'s; no lock of ``me``'s covers the path). ``[]`` at once (one search of
+    the board's text) when the board names no loss of ``me``'s: no work on the hot
+    paths. The words are plain text for a terminal; ``tasks`` and ``locks`` are the
+    board's (:func:`read_board`)."""
+    marker = f"merge: dropped {me}'s "
+    if not me or marker not in doc.text:
+        return []
+    said = []
+    for task in tasks:
+        if not task.is_open or task.owner == me:
+            continue
+        for text in own_log(doc, task.line):
+            if f"{marker}claim," in text:
+                lost = (f"your claim of task {task.id} ({task.title}) was dropped by a git "
+                        f"merge of the board: another agent claimed it first, and the earlier "
+                        f"claim stood; ")
+                said.append(lost + (
+                    f"the task is {task.owner}'s now, not yours (task list --mine leaves it "
+                    f"out): stop working on it and take another (ai-protocols task list "
+                    f"--free), or ask {task.owner} to release it, then claim it again"
+                    if task.owner else
+                    f"it is free now, not yours: claim it again (ai-protocols task claim "
+                    f"{task.id}) before working on it"))
+                break
+    for lock in locks:
+        for text in own_log(doc, lock.line):
+            at = text.find(f"{marker}lock on ")
+            if at < 0:
+                continue
+            path = unescape_inline(text[at + len(marker) + 8:].split(", which ", 1)[0])
+            if lock.owner == me or any(mine.owner == me and covers(mine.path, path)
+                                       for mine in locks):
+                continue
+            said.append(
+                f"your lock on {path} was dropped by a git merge of the board: "
+                f"{lock.owner or 'another agent'}'s lock on {lock.path}, taken first, stands; "
+                f"your lock no longer protects those files, and your changes there are "
+                f"inside {lock.owner or 'that'}'s lock (check reports them): leave them, "
+                f"or lock the path again once it is unlocked (ai-protocols locks)")
+    return said
 
 
 def _has_more(there: list[str], kept: list[str]) -> bool:

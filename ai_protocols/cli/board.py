@@ -57,6 +57,8 @@ def _board(copy_warning: bool = True) -> Board:
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
+    for said in board.dropped():  # (a search of the board's text, when nothing was)
+        _echo(f"warning: {said}.", err=True)
     if copy_warning:
         _said_own_copy(board)
     click.get_current_context().call_on_close(lambda: _said_after(board))

@@ -149,6 +149,8 @@ class ResumeContext:
         #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
         #: (its note for the agent that took it on: docs/tasks.md).
         self.handoffs: dict[str, Handoff] = {}
+        #: What the agent lost to a git merge of the board (a claim, a lock), in words.
+        self.dropped: list[str] = []
         #: Without a session file: whether git (or anything but this tool) removed it,
         #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
         self.removed = False
@@ -202,7 +204,7 @@ def resume_context(project: Project, session: Session | None, *,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
                             others=others, max_bytes=max_bytes)
-    context.tasks, context.handoffs = _tasks(project, session)
+    context.tasks, context.handoffs, context.dropped = _tasks(project, session)
     if session is None:
         removed = project._removed_sessions()
         context.removed = project.path_text in removed  # (as text)
@@ -244,10 +246,12 @@ WORKING_SET_BYTES = 300
 HANDOFF_BYTES = 200
 
 
-def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[str, Handoff]]:
+def _tasks(project: Project, session: Session | None
+           ) -> tuple[list[Task], dict[str, Handoff], list[str]]:
     """The open tasks of the board the agent holds, or its session is linked to (none
-    without a board, or with one that cannot be read), and the last hand-off of each
-    that was handed off (its log), by task id."""
+    without a board, or with one that cannot be read), the last hand-off of each
+    that was handed off (its log), by task id, and what the agent lost to a git merge
+    of the board (:func:`~ai_protocols.board.model.dropped_by_merge`)."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.paths import BOARD_FILE
 
@@ -255,13 +259,13 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
     try:
         data = storage.read_bytes(path)
         if not data:
-            return [], {}  # (no board: its module is not even imported)
+            return [], {}, []  # (no board: its module is not even imported)
         from ai_protocols.board.model import BoardFile, handoffs, read_board
 
         doc = BoardFile(storage.decode(path, data))
-        tasks = read_board(doc)[0]
+        tasks, locks = read_board(doc)
     except AiProtocolsError:
-        return [], {}
+        return [], {}, []
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
         from ai_protocols.board.merge import current_or_history
@@ -277,7 +281,12 @@ def _tasks(project: Project, session: Session | None) -> tuple[list[Task], dict[
         mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
     mine = mine[:MAX_TASKS]
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
-    return mine, {key: found[-1] for key, found in passed.items() if found}
+    dropped: list[str] = []
+    if me and f"merge: dropped {me}'s ".encode() in data:  # (rare: one search otherwise)
+        from ai_protocols.board.model import dropped_by_merge
+
+        dropped = dropped_by_merge(doc, me, tasks, locks)
+    return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
 
 
 def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> list[Task]:
@@ -1509,6 +1518,7 @@ class _TextForm(_Form):
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
                 _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
                 for t in context.tasks)
+        out += "".join(f"\nWarning: {said}.\n" for said in context.dropped)
         return out + (f"\nWarning: {warning}.\n" if warning else "")
 
     def base(self, summary: str | None, step: str | None) -> int:
@@ -1689,6 +1699,8 @@ class _JsonForm(_Form):
             "earlier": {"files": len(session.earlier),
                         "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
+            # (issue 15, fifteenth round: what the agent lost to a merge of the board)
+            "dropped_by_merge": context.dropped,
         }
 
     def base(self, summary: str | None, step: str | None) -> int:
