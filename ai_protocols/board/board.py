@@ -67,6 +67,7 @@ from ai_protocols.board.model import (
     locks_section,
     lost_claims,
     mint_task_id,
+    names_a_loss,
     normalize_path,
     overlap,
     overlap_real,
@@ -412,7 +413,7 @@ class Board:
 
         try:
             doc = self._doc()
-            if doc is None or not self.me or f"merge: dropped {self.me}'s " not in doc.text:
+            if doc is None or not names_a_loss(doc.text, self.me):
                 return []
             return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False))
         except AiProtocolsError:

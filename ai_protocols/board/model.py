@@ -83,6 +83,7 @@ __all__ = [
     "kept_board_path",
     "kept_other",
     "mint_task_id",
+    "names_a_loss",
     "no_glob",
     "normalize_path",
     "overlap_real",
@@ -499,6 +500,13 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     return found
 
 
+def names_a_loss(text: str, me: str | None) -> bool:
+    """Whether the board's ``text`` holds a merge's log line naming a claim or lock of
+    ``me`` it dropped (``merge: dropped ME's ``): one search (:func:`dropped_by_merge`
+    reads them only then)."""
+    return bool(me) and f"merge: dropped {me}'s " in text
+
+
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                      locks: list[AreaLock]) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board
@@ -511,9 +519,9 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     the board's text) when the board names no loss of ``me``'s: no work on the hot
     paths. The words are plain text for a terminal; ``tasks`` and ``locks`` are the
     board's (:func:`read_board`)."""
-    marker = f"merge: dropped {me}'s "
-    if not me or marker not in doc.text:
+    if not names_a_loss(doc.text, me):
         return []
+    marker = f"merge: dropped {me}'s "
     said = []
     for task in tasks:
         if not task.is_open or task.owner == me:

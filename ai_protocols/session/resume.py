@@ -281,11 +281,9 @@ def _tasks(project: Project, session: Session | None
         mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
     mine = mine[:MAX_TASKS]
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
-    dropped: list[str] = []
-    if me and f"merge: dropped {me}'s ".encode() in data:  # (rare: one search otherwise)
-        from ai_protocols.board.model import dropped_by_merge
+    from ai_protocols.board.model import dropped_by_merge
 
-        dropped = dropped_by_merge(doc, me, tasks, locks)
+    dropped = dropped_by_merge(doc, me, tasks, locks)  # (one search, when nothing was lost)
     return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
 
 
