@@ -97,7 +97,12 @@ from ai_protocols.lean import datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import entry_lines, format_property, format_timestamp
+from ai_protocols.org.syntax import (
+    entry_lines,
+    format_property,
+    format_timestamp,
+    unescape_inline,
+)
 from ai_protocols.paths import AI_DIR, BOARD_FILE
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.project import Project
@@ -1626,8 +1631,9 @@ class Board:
                 headline = doc.find(line - 1)
                 body = _bare(doc.lines_between(headline.body_start, headline.subtree_end))
                 carried[line] = body if any(b.strip() for b in body) else []
-                if headline.raw_title != _lock_title(replaced[line][0].path):
-                    titles[line] = headline.raw_title
+                typed = unescape_inline(headline.raw_title)  # (raw or escaped alike)
+                if typed != unescape_inline(_lock_title(replaced[line][0].path)):
+                    titles[line] = typed
             for line in gone_lines:
                 _remove_subtree(doc, line - 1)
             placed: set[int] = set()
