@@ -42,6 +42,8 @@ PATHS = ["<2026-01-02>/", "<2026-01-01 Thu>/a", "{{{x}}}/", "src_sh{x}/", "<<t>>
 def _title(text: str) -> str:
     """``text`` as a title ``task add`` takes (a word put around what it refuses: a first
     word Org reads as a state, trailing tags, a priority): the title it keeps."""
+    if text.strip(" ").startswith(("@", "-")):  # (TITLE: '-' is stdin, @FILE a file)
+        text = f"x {text}"
     try:
         return check_title(text)
     except InvalidText:
@@ -74,14 +76,14 @@ def write_board(root: Path, batch: list[dict]) -> Path:
         task_id = run("task", "add", spec["title"], "--role", spec["role"], "--working-set",
                       spec["path"], agent=AGENT).stdout.split()[-1]
         run("task", "claim", task_id, agent=AGENT)
-        run("task", "edit", task_id, "--title", spec["retitle"], agent=AGENT)
-        run("task", "handoff", task_id, "--to", spec["to"], "--note", spec["note"],
+        run("task", "edit", task_id, f"--title={spec['retitle']}", agent=AGENT)
+        run("task", "handoff", task_id, "--to", spec["to"], f"--note={spec['note']}",
             agent=AGENT)
         if number % 2:
             run("task", "claim", task_id, agent=AGENT)
             run("task", "done", task_id, "--checkpoint-ref", "v<2026-01-02>", agent=AGENT)
         if spec["lock"] not in locked:
-            run("lock", spec["lock"], "--reason", spec["reason"], agent=AGENT)
+            run("lock", spec["lock"], f"--reason={spec['reason']}", agent=AGENT)
             locked.add(spec["lock"])
         shown = _json(run, "task", "show", task_id, "--json")
         assert isinstance(shown, dict)
