@@ -649,8 +649,10 @@ def test_done_with_a_checkpoint_takes_one_and_keeps_its_ref(project: Path, run: 
     run("task", "claim", task_id, agent="impl.1")
     run("start", agent="impl.1")
     done = run("task", "done", task_id, "--checkpoint", agent="impl.1")
-    ref = task_json(run, task_id)["checkpoint"]
+    ref, commit = task_json(run, task_id)["checkpoint"].split(" ")  # (REF HASH: 15th round)
     assert ref.startswith("refs/ai-protocols/checkpoints/") and ref in done.stdout
+    assert sp.run(["git", "rev-parse", ref], cwd=project, capture_output=True, text=True,
+                  check=True).stdout.strip() == commit
     tree = sp.run(["git", "show", f"{ref}:work.txt"], cwd=project, capture_output=True,
                   text=True, check=True).stdout
     assert tree == "the work, not committed\n"

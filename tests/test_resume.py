@@ -639,7 +639,8 @@ def test_the_json_keys_are_stable(project: Path, run: Runner) -> None:
                           "in_progress", "next", "blockers", "decisions", "discoveries",
                           "updated", "compactions", "compacted", "git", "others",
                           "rolled_back", "cut", "left_out", "objective", "paused",
-                          "pause_note", "key_files", "context", "tasks", "removed", "earlier"]
+                          "pause_note", "key_files", "context", "tasks", "removed", "earlier",
+                          "dropped_by_merge"]
     assert data["schema"] == 1 and data["session"] is True and data["agent_id"] == ME
     assert data["earlier"] is None  # (a file never rolled over: tests/test_rollover.py)
     assert list(data["in_progress"]) == ["time", "text", "done"]

@@ -43,6 +43,8 @@ from ai_protocols.board.model import (
     board_file,
     board_path,
     board_text,
+    board_title,
+    board_value,
     changed_in_history,
     check_drawers,
     check_given_path,
@@ -51,6 +53,7 @@ from ai_protocols.board.model import (
     check_tag,
     check_title,
     done_states,
+    dropped_by_merge,
     ended_locks,
     find_task,
     handoffs,
@@ -64,6 +67,7 @@ from ai_protocols.board.model import (
     locks_section,
     lost_claims,
     mint_task_id,
+    names_a_loss,
     normalize_path,
     overlap,
     overlap_real,
@@ -93,7 +97,12 @@ from ai_protocols.lean import datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import entry_lines, format_property, format_timestamp
+from ai_protocols.org.syntax import (
+    entry_lines,
+    format_property,
+    format_timestamp,
+    unescape_inline,
+)
 from ai_protocols.paths import AI_DIR, BOARD_FILE
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.project import Project
@@ -399,6 +408,21 @@ class Board:
         if doc is None:
             return [], []
         return read_board(doc, self.path, check=not lenient)
+
+    def dropped(self) -> list[str]:
+        """What this agent lost to a git merge of the board and must be told, in words
+        (:func:`~ai_protocols.board.model.dropped_by_merge`): ``[]`` without an agent id,
+        a board, or one that cannot be read (the command says why), and at the cost of
+        one search of the board's text when the board names no loss of this agent's."""
+        from ai_protocols.errors import AiProtocolsError
+
+        try:
+            doc = self._doc()
+            if doc is None or not names_a_loss(doc.text, self.me):
+                return []
+            return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False))
+        except AiProtocolsError:
+            return []
 
     def tasks(self) -> list[Task]:
         return self.read()[0]
@@ -1090,7 +1114,7 @@ class Board:
                             "files or folders the task is going to change")
         role = check_role(role) if role is not None else None
         tags = tuple(_unique(check_tag(t) for t in tags))
-        heading = f"* TODO {title}" + (f" :{':'.join(tags)}:" if tags else "")
+        heading = f"* TODO {board_title(title)}" + (f" :{':'.join(tags)}:" if tags else "")
         with self.editing(create=True) as doc:
             # the time taken holding the board's lock (13th round); the id drawn under
             # it, against the ids the board holds: never one of them
@@ -1098,7 +1122,7 @@ class Board:
             taken = {doc.headlines[i].properties.get("ID", "").strip()
                      for i in task_headlines(doc)}
             task_id = mint_task_id(taken=taken)
-            props = [("ID", task_id), ("ROLE", role),
+            props = [("ID", task_id), ("ROLE", board_value(role)),
                      ("WORKING_SET", join_paths(paths) or None),
                      ("CREATED", format_timestamp(moment))]
             _append_at_end(doc, [
@@ -1211,7 +1235,8 @@ class Board:
             moment = minute_of(now)
             _task, line, other = self._owned(doc, task_id, "close", force, now)
             stamp = format_timestamp(moment)
-            doc.set_properties(line, [("CHECKPOINT", checkpoint), ("CLOSED_AT", stamp)])
+            doc.set_properties(line, [("CHECKPOINT", board_value(checkpoint)),
+                                      ("CLOSED_AT", stamp)])
             _set_state(doc, line, "DONE")
             _note(doc, line, stamp, f"done by {self.me or '(no agent id)'}" +
                   (f", checkpoint {checkpoint}" if checkpoint else "") +
@@ -1300,11 +1325,12 @@ class Board:
                 doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
                 said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
             if role is not None and role != task.role:
-                doc.set_properties(line, [("ROLE", role)])
+                doc.set_properties(line, [("ROLE", board_value(role))])
                 said.append(f"role {task.role or '(none)'} -> {role}")
             new_tags = [t for t in _unique([*task.tags, *tags]) if t not in untags]
             if (title is not None and title != task.title) or tuple(new_tags) != task.tags:
-                _set_heading(doc, line, title if title is not None else None, new_tags)
+                _set_heading(doc, line, board_title(title) if title is not None else None,
+                             new_tags)
                 if title is not None and title != task.title:
                     said.append(f"title {task.title!r} -> {title!r}")
                 if tuple(new_tags) != task.tags:
@@ -1390,6 +1416,40 @@ class Board:
         full = full if full.startswith("refs/") and "\n" not in full else ""
         return f"{full} {commit.stdout.strip()}" if full else commit.stdout.strip()
 
+    def checkpoint_where(self, task: Task) -> str | None:
+        """Where the checkpoint ``task`` was closed with is, seen from this clone, and how
+        to restore it: :meth:`~ai_protocols.git.checkpoint.Checkpoints.whereabouts`'s
+        words (docs/checkpoints.md "Where a recorded checkpoint is") for a ``CHECKPOINT``
+        of a checkpoint's ref and its commit (``REF HASH``, as ``task done --checkpoint``
+        and ``--checkpoint-ref`` record it) or a commit alone; for a checkpoint's ref alone
+        (recorded by a version before: no commit), whether this clone holds it, else the
+        fetch that brings it. ``None``: no checkpoint, or a branch's or tag's ref (git's
+        clone and fetch bring those; the record names its commit). Runs git (a few
+        times); :class:`~ai_protocols.errors.GitFailed` when it cannot run."""
+        import re
+
+        from ai_protocols.git.checkpoint import NAMESPACE, Checkpoints
+
+        parts = (task.checkpoint or "").split()
+        if not parts or len(parts) > 2:
+            return None
+        ref = parts[0] if parts[0].startswith("refs/") else None
+        commit = parts[-1] if re.fullmatch(r"[0-9a-fA-F]{4,64}", parts[-1]) else None
+        if (ref is not None and not ref.startswith(f"{NAMESPACE}/")) or \
+                (ref is None and commit is None):
+            return None
+        points = Checkpoints(self.project.root, self.me)
+        if commit is None:  # (a ref alone: here, or the fetch that brings it)
+            assert ref is not None
+            held = next((p for p in points.list(every_agent=True) if p.ref == ref), None)
+            if held is not None:
+                commit = held.commit
+            else:
+                return (f"its ref {ref} is not in this clone, and the board does not record "
+                        f"its commit (closed by an older version): {points.fetch_command()}"
+                        f", then: ai-protocols checkpoint restore {ref}")
+        return points.whereabouts(ref, commit).say("it")
+
     @_redone
     def handoff(self, task_id: str, *, to: str, note: str, force: bool = False,
                 now: datetime | None = None) -> Task:
@@ -1402,7 +1462,8 @@ class Board:
             # (the time taken holding the board's lock: 13th round)
             moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "hand off", force, now)
-            doc.set_properties(line, [("ROLE", to), *((key, None) for key in CLAIM_KEYS)])
+            doc.set_properties(line, [("ROLE", board_value(to)),
+                                      *((key, None) for key in CLAIM_KEYS)])
             _set_state(doc, line, "REVIEW" if same_role(to, "reviewer") else "NEXT")
             who = self.me or "(no agent id)"
             stamp = format_timestamp(moment)
@@ -1556,7 +1617,7 @@ class Board:
                                           renewed))
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
-                      ("LOCKED_AT", at.to_property()), ("REASON", reason)]
+                      ("LOCKED_AT", at.to_property()), ("REASON", board_value(reason))]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
             self._ending = [h for h, _ in replaced.values()]
             # Other locks these areas hold or lie in, whose agents are gone: removed; what
@@ -1570,8 +1631,9 @@ class Board:
                 headline = doc.find(line - 1)
                 body = _bare(doc.lines_between(headline.body_start, headline.subtree_end))
                 carried[line] = body if any(b.strip() for b in body) else []
-                if headline.raw_title != _lock_title(replaced[line][0].path):
-                    titles[line] = headline.raw_title
+                typed = unescape_inline(headline.raw_title)  # (raw or escaped alike)
+                if typed != unescape_inline(_lock_title(replaced[line][0].path)):
+                    titles[line] = typed
             for line in gone_lines:
                 _remove_subtree(doc, line - 1)
             placed: set[int] = set()
@@ -2108,7 +2170,8 @@ def _split_at_headline(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _lock_title(path: str) -> str:
-    return preview(path, 200) or "lock"
+    """A lock's headline text: its path, made inert (:func:`board_title`)."""
+    return board_title(preview(path, 200)) or "lock"
 
 
 def _append_lock(doc: OrgFile, lines: list[str]) -> None:

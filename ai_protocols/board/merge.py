@@ -1193,7 +1193,8 @@ def _drop_overlaps(text: str, newline: str) -> str:
     the same whichever side git calls ours) stays; the later is dropped, and a log line
     under the one that stays says so, stamped with the dropped lock's ``LOCKED`` (so
     that the result does not depend on when the merge ran)."""
-    from ai_protocols.board.model import overlap
+    from ai_protocols.board.model import board_title, overlap
+    from ai_protocols.org.syntax import unescape_inline
 
     if not text:
         return text
@@ -1210,16 +1211,17 @@ def _drop_overlaps(text: str, newline: str) -> str:
     dropped: dict[int, str] = {}  # a kept lock's headline line: its added log lines
     gone: list = []
     for head in order:
-        path, owner = head.properties["PATH"], head.properties.get("OWNER")
+        path, owner = unescape_inline(head.properties["PATH"]), head.properties.get("OWNER")
         winner = next((k for k in kept if k.properties.get("OWNER") != owner and
-                       overlap(k.properties["PATH"], path)), None)
+                       overlap(unescape_inline(k.properties["PATH"]), path)), None)
         if winner is None:
             kept.append(head)
             continue
         gone.append(head)
         stamp = head.properties.get("LOCKED") or ""
         dropped[winner.line] = dropped.get(winner.line, "") + (
-            f"- {stamp} merge: dropped {owner or '(nobody)'}'s lock on {path}, which "
+            f"- {stamp} merge: dropped {owner or '(nobody)'}'s lock on {board_title(path)}, "
+            f"which "
             f"overlaps this earlier one (no two agents hold overlapping areas)" + "\n")
     if not gone:
         return text

@@ -26,7 +26,7 @@ import os
 from ai_protocols.errors import DuplicateTaskId, InvalidText, MisplacedDrawer, TaskNotFound
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import parse_timestamp
+from ai_protocols.org.syntax import parse_timestamp, unescape_inline
 from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
     BOARD_FILE,
     board_path,
@@ -61,6 +61,8 @@ __all__ = [
     "board_file",
     "board_path",
     "board_text",
+    "board_title",
+    "board_value",
     "check_drawers",
     "check_given_path",
     "check_line",
@@ -71,6 +73,7 @@ __all__ = [
     "covers",
     "covers_real",
     "done_states",
+    "dropped_by_merge",
     "find_task",
     "handoffs",
     "holder_name",
@@ -80,6 +83,7 @@ __all__ = [
     "kept_board_path",
     "kept_other",
     "mint_task_id",
+    "names_a_loss",
     "no_glob",
     "normalize_path",
     "overlap_real",
@@ -87,6 +91,7 @@ __all__ = [
     "plain_path",
     "protect",
     "read_board",
+    "read_value",
     "real_forms",
     "restore",
     "same_role",
@@ -493,6 +498,63 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
         found = [(old, gone) for (old, gone), out in zip(found, removed, strict=True)
                  if not out]
     return found
+
+
+def names_a_loss(text: str, me: str | None) -> bool:
+    """Whether the board's ``text`` holds a merge's log line naming a claim or lock of
+    ``me`` it dropped (``merge: dropped ME's ``): one search (:func:`dropped_by_merge`
+    reads them only then)."""
+    return bool(me) and f"merge: dropped {me}'s " in text
+
+
+def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
+                     locks: list[AreaLock]) -> list[str]:
+    """What the agent ``me`` must be told it lost to a git merge of the board
+    (:mod:`ai_protocols.board.merge`: of two claims of one task, or two overlapping locks,
+    made in two clones, the earlier stays and the later is dropped, with a log item
+    ``merge: dropped ME's claim, ...`` under the task, ``merge: dropped ME's lock on
+    PATH, ...`` under the lock that stays): one sentence per claim or lock, naming it,
+    whose it is now and what to do; only while it still applies (the task is open and
+    not ``me``'s; no lock of ``me``'s covers the path). ``[]`` at once (one search of
+    the board's text) when the board names no loss of ``me``'s: no work on the hot
+    paths. The words are plain text for a terminal; ``tasks`` and ``locks`` are the
+    board's (:func:`read_board`)."""
+    if not names_a_loss(doc.text, me):
+        return []
+    marker = f"merge: dropped {me}'s "
+    said = []
+    for task in tasks:
+        if not task.is_open or task.owner == me:
+            continue
+        for text in own_log(doc, task.line):
+            if f"{marker}claim," in text:
+                lost = (f"your claim of task {task.id} ({task.title}) was dropped by a git "
+                        f"merge of the board: another agent claimed it first, and the earlier "
+                        f"claim stood; ")
+                said.append(lost + (
+                    f"the task is {task.owner}'s now, not yours (task list --mine leaves it "
+                    f"out): stop working on it and take another (ai-protocols task list "
+                    f"--free), or ask {task.owner} to release it, then claim it again"
+                    if task.owner else
+                    f"it is free now, not yours: claim it again (ai-protocols task claim "
+                    f"{task.id}) before working on it"))
+                break
+    for lock in locks:
+        for text in own_log(doc, lock.line):
+            at = text.find(f"{marker}lock on ")
+            if at < 0:
+                continue
+            path = unescape_inline(text[at + len(marker) + 8:].split(", which ", 1)[0])
+            if lock.owner == me or any(mine.owner == me and covers(mine.path, path)
+                                       for mine in locks):
+                continue
+            said.append(
+                f"your lock on {path} was dropped by a git merge of the board: "
+                f"{lock.owner or 'another agent'}'s lock on {lock.path}, taken first, stands; "
+                f"your lock no longer protects those files, and your changes there are "
+                f"inside {lock.owner or 'that'}'s lock (check reports them): leave them, "
+                f"or lock the path again once it is unlocked (ai-protocols locks)")
+    return said
 
 
 def _has_more(there: list[str], kept: list[str]) -> bool:
@@ -949,6 +1011,32 @@ def read_board(doc: OrgFile, path: Path | None = None, *,
     return list(found[0]), list(found[1])
 
 
+def board_value(value: str | None) -> str | None:
+    """A free text the board takes from a user (a role, a lock's reason, a checkpoint) as
+    its property value: made inert (:func:`~ai_protocols.org.syntax.escape_property`: no
+    agenda entry; docs/emacs.md "Invisible escapes"); ``None`` stays ``None`` (no
+    property). :func:`read_value` gives it back."""
+    from ai_protocols.org.syntax import escape_property
+
+    return None if value is None else escape_property(value)
+
+
+def read_value(value: str | None) -> str | None:
+    """What :func:`board_value` wrote, as the user typed it (a value written raw, by an
+    older version or a person, is read as it stands); ``None`` for none or an empty one."""
+    return unescape_inline(value) or None if value else None
+
+
+def board_title(title: str) -> str:
+    """A task's title as its headline holds it: made inert
+    (:func:`~ai_protocols.org.syntax.escape_inline`: no agenda entry, footnote, cookie,
+    macro or code export would run; docs/emacs.md "Invisible escapes"). ``Task.title``
+    reads it back (:func:`~ai_protocols.org.syntax.unescape_inline`)."""
+    from ai_protocols.org.syntax import escape_inline
+
+    return escape_inline(title)
+
+
 def _read_board(doc: OrgFile, path: Path | None, *,
                 check: bool) -> tuple[list[Task], list[AreaLock]]:
     """:func:`read_board`, read afresh."""
@@ -971,14 +1059,15 @@ def _read_board(doc: OrgFile, path: Path | None, *,
                                                           "CLAIMED_AT", "CLOSED_AT",
                                                           "CHECKPOINT")}
         tasks.append(Task(
-            id=p.get("ID") or None, title=h.raw_title, state=h.todo, tags=h.tags,
-            role=p.get("ROLE") or None, working_set=split_paths(p.get("WORKING_SET", "")),
+            id=p.get("ID") or None, title=unescape_inline(h.raw_title), state=h.todo,
+            tags=h.tags, role=read_value(p.get("ROLE")),
+            working_set=split_paths(p.get("WORKING_SET", "")),
             owner=p.get("OWNER") or None, owner_process=p.get("OWNER_PROCESS") or None,
             claimed=parse_timestamp(p.get("CLAIMED", "")),
             claimed_at=p.get("CLAIMED_AT") or None,
             created=parse_timestamp(p.get("CREATED", "")),
             closed=parse_timestamp(p.get("CLOSED_AT", "")),
-            checkpoint=p.get("CHECKPOINT") or None, line=h.line + 1, properties=p,
+            checkpoint=read_value(p.get("CHECKPOINT")), line=h.line + 1, properties=p,
             closed_states=closed_states, commented=h.commented))
     locks = []
     section = locks_section(doc)
@@ -995,7 +1084,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
             if len(paths) != 1 or _leaves_project(paths[0]):
                 continue  # no lock (:func:`unusable_locks` warns): for every reader alike
             locks.append(AreaLock(paths[0], p.get("OWNER") or None,
-                                  p.get("OWNER_PROCESS") or None, p.get("REASON") or None,
+                                  p.get("OWNER_PROCESS") or None, read_value(p.get("REASON")),
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
                                   p.get("LOCKED_AT") or None))
     return tasks, locks
@@ -1361,17 +1450,20 @@ def join_paths(paths: tuple[str, ...] | list[str]) -> str:
     Raises :class:`~ai_protocols.errors.InvalidText` when that value would be ``nil``,
     which Org reads as no value at all (``org-entry-get``: a property whose value is
     "nil" is unset, Org manual "Property Inheritance")."""
+    from ai_protocols.org.syntax import escape_property
+
     value = " ".join(protect(p) for p in paths)
     if value == "nil":
         raise InvalidText("path", value, "Org reads a property whose whole value is nil "
                           "as having none; name the folder that holds it, or add another path")
-    return value
+    return escape_property(value)  # (inert: no agenda entry; split_paths reads it back)
 
 
 def split_paths(value: str) -> tuple[str, ...]:
     """The paths of a multi-valued property, split as Org's ``split-string`` does (on
     spaces, tabs, form feeds, newlines, carriage returns, vertical tabs)."""
-    return tuple(restore(v) for v in value.translate(_SPACES).split(" ") if v)
+    return tuple(restore(v) for v in unescape_inline(value).translate(_SPACES).split(" ")
+                 if v)
 
 
 def check_given_path(given: str, cwd: str | None = None) -> str:

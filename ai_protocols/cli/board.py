@@ -57,6 +57,8 @@ def _board(copy_warning: bool = True) -> Board:
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
+    for said in board.dropped():  # (a search of the board's text, when nothing was)
+        _echo(f"warning: {said}.", err=True)
     if copy_warning:
         _said_own_copy(board)
     click.get_current_context().call_on_close(lambda: _said_after(board))
@@ -407,13 +409,17 @@ def task_show(task_id: str, as_json: bool) -> None:
         state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
     passed = board.handoffs(item)
+    where = board.checkpoint_where(item) if item.checkpoint else None
     if as_json:
         print_json({**item.to_json(), "owner_state": state.state if state else None,
                     "owner_evidence": state.evidence if state else None,
-                    "handoffs": [h.to_json() for h in passed]})
+                    "handoffs": [h.to_json() for h in passed],
+                    "checkpoint_where": where})
         return
     for line in _details(item):
         _echo(line)
+    if where is not None:
+        _echo(f"  checkpoint where: {where}")
     if state is not None:
         _echo(f"  its holder:  {_state(state.state)} ({state.evidence})")
     if passed:
@@ -506,7 +512,9 @@ def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
         taken = take(project.root, project.ai_dir, project.path, project.agent_id,
                      f"task {found.id} done: {found.title}")
         print_checkpoint(taken)
-        checkpoint = taken.checkpoint.ref
+        # its ref and its commit, as --checkpoint-ref records one: a clone that never
+        # fetched the ref still learns which commit it was (docs/tasks.md)
+        checkpoint = f"{taken.checkpoint.ref} {taken.checkpoint.commit}"
     try:
         item = board.done(task_id, checkpoint=checkpoint, force=force)
     except AiProtocolsError as error:

@@ -156,6 +156,8 @@ class ResumeContext:
         #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
         #: (its note for the agent that took it on: docs/tasks.md).
         self.handoffs: dict[str, Handoff] = {}
+        #: What the agent lost to a git merge of the board (a claim, a lock), in words.
+        self.dropped: list[str] = []
         #: Without a session file: whether git (or anything but this tool) removed it,
         #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
         self.removed = False
@@ -209,7 +211,7 @@ def resume_context(project: Project, session: Session | None, *,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
                             others=others, max_bytes=max_bytes)
-    context.tasks, context.handoffs = _tasks(project, session, context)
+    context.tasks, context.handoffs, context.dropped = _tasks(project, session, context)
     if session is None:
         removed = project._removed_sessions()
         context.removed = project.path_text in removed  # (as text)
@@ -254,15 +256,17 @@ WORKING_SET_BYTES = 300
 HANDOFF_BYTES = 200
 
 
-def _tasks(project: Project, session: Session | None,
-           context: ResumeContext) -> tuple[list[Task], dict[str, Handoff]]:
+def _tasks(project: Project, session: Session | None, context: ResumeContext
+           ) -> tuple[list[Task], dict[str, Handoff], list[str]]:
     """The open tasks of the board the agent holds, or its session is linked to (none
-    without a board, or with one that cannot be read), the first :data:`MAX_TASKS`, and
-    the last hand-off of each that was handed off (its log), by task id. Sets
-    ``context``'s count of the tasks past those (:attr:`ResumeContext.tasks_left_out`)
-    and the agent's own locks (:attr:`ResumeContext.locks`, the first :data:`MAX_LOCKS`,
-    and :attr:`ResumeContext.locks_left_out`): after a compaction the agent hears of
-    every claim and lock it holds, each named or counted."""
+    without a board, or with one that cannot be read), the first :data:`MAX_TASKS`, the
+    last hand-off of each that was handed off (its log), by task id, and what the agent
+    lost to a git merge of the board (:func:`~ai_protocols.board.model.dropped_by_merge`).
+    Sets ``context``'s count of the tasks past those
+    (:attr:`ResumeContext.tasks_left_out`) and the agent's own locks
+    (:attr:`ResumeContext.locks`, the first :data:`MAX_LOCKS`, and
+    :attr:`ResumeContext.locks_left_out`): after a compaction the agent hears of every
+    claim and lock it holds, each named or counted."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.paths import BOARD_FILE
 
@@ -270,13 +274,13 @@ def _tasks(project: Project, session: Session | None,
     try:
         data = storage.read_bytes(path)
         if not data:
-            return [], {}  # (no board: its module is not even imported)
+            return [], {}, []  # (no board: its module is not even imported)
         from ai_protocols.board.model import BoardFile, handoffs, read_board
 
         doc = BoardFile(storage.decode(path, data))
         tasks, locks = read_board(doc)
     except AiProtocolsError:
-        return [], {}
+        return [], {}, []
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
         from ai_protocols.board.merge import current_or_history
@@ -295,7 +299,10 @@ def _tasks(project: Project, session: Session | None,
     held = [lock for lock in locks if me and lock.owner == me]
     context.locks, context.locks_left_out = held[:MAX_LOCKS], max(len(held) - MAX_LOCKS, 0)
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
-    return mine, {key: found[-1] for key, found in passed.items() if found}
+    from ai_protocols.board.model import dropped_by_merge
+
+    dropped = dropped_by_merge(doc, me, tasks, locks)  # (one search, when nothing was lost)
+    return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
 
 
 def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> list[Task]:
@@ -1585,6 +1592,7 @@ class _TextForm(_Form):
                 f"  {_shell_word(_clip(lock.path) or '')}\n" for lock in context.locks)
             if context.locks_left_out:
                 out += f"  and {context.locks_left_out} more: ai-protocols locks\n"
+        out += "".join(f"\nWarning: {said}.\n" for said in context.dropped)
         return out + (f"\nWarning: {warning}.\n" if warning else "")
 
     def base(self, summary: str | None, step: str | None) -> int:
@@ -1765,6 +1773,8 @@ class _JsonForm(_Form):
             "earlier": {"files": len(session.earlier),
                         "entries": moved_count(session.earlier)}
             if session is not None and session.earlier else None,
+            # (issue 15, fifteenth round: what the agent lost to a merge of the board)
+            "dropped_by_merge": context.dropped,
         }
         # (issue 15, fifteenth round: every claim and lock the agent holds, named or
         # counted; the keys only when there is something to say, so that the bound's
