@@ -239,10 +239,12 @@ def resume_context(project: Project, session: Session | None, *,
 def others_to_read(max_bytes: int) -> int:
     """How many other agents' session files the resume context of ``max_bytes`` bytes
     reads at most (:meth:`~ai_protocols.session.project.Project.newest_others`): each one
-    it shows holds its ``recover --archive`` command, in text and in JSON, so no more than
-    ``max_bytes`` over that command's length can show. The rest are counted as left out,
-    unread (issue 16, fifteenth round: a scan independent of the number of files)."""
-    return max_bytes // len(recover_command("", "archive"))
+    it shows costs at least the fixed parts of its text (:func:`_other_text`: its line,
+    and its ``recover --archive`` command, or for a paused one the longer take-over
+    line; its JSON, every key, costs more), so no more than ``max_bytes`` over that can
+    show. The rest are counted as left out, unread (issue 16, fifteenth round: a scan
+    independent of the number of files)."""
+    return max_bytes // len(f"  - : ()\n    or archive it: {recover_command('', 'archive')}\n")
 
 
 def _joined(*warnings: str | None) -> str | None:
