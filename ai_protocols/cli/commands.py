@@ -200,6 +200,9 @@ def start(title_given: Given | None, task: str | None = None,
             if live.state != "wrapped-up":
                 _echo(f"    take it over: {recover_command(name, 'adopt')}")
             _echo(f"    archive it: {recover_command(name, 'archive')}")
+    if report.others_unread:  # (many: only the newest were read, issue 16 fifteenth round)
+        _echo(f"\nOther agents' session files not read here (older): "
+              f"{report.others_unread}; all of them: ai-protocols status")
     paused = [(s, live) for s, live in report.others if live.state == "paused"]
     if paused:
         from ai_protocols.session.resume import PAUSED_OTHERS, recover_command, resumed_by

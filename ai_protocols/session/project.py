@@ -104,6 +104,9 @@ class StartReport:
     stashed_away: str | None = None
     reused_id_warning: str | None = None
     others: list[tuple[Session, Liveness]] = factory(list)
+    #: Other agents' session files past the newest ones read for ``others``
+    #: (:meth:`Project.newest_others`), left unread: counted, not judged.
+    others_unread: int = 0
     #: The session was paused, and this start resumed it: what its pause said
     #: (``paused at TIME: NOTE``, the evidence of its ``paused`` state).
     resumed_pause: str | None = None
@@ -775,6 +778,12 @@ class Project:
                     edit.note(f"objective: {preview(objective)}" +
                               (f" (it was: {old})" if old else ""))
                 session, objective_replaced = edit.session(), old
+        seen: tuple[list[tuple[Session, Liveness]], int] = ([], 0)
+        if others:  # (their heads: what start shows of them; the newest of many)
+            from ai_protocols.session.resume import DEFAULT_MAX_BYTES, others_to_read
+
+            seen = self.newest_others(at.wall, head=True,
+                                      most=others_to_read(DEFAULT_MAX_BYTES))
         return StartReport(
             path=self.path_text,
             fresh=existing is None,
@@ -787,9 +796,8 @@ class Project:
             restored_from=restored,
             stashed_away=stashed if existing is None else None,
             reused_id_warning=self._reused_id_warning(),
-            others=[(s, live) for s, live in self.others(at.wall)
-                    if live.state in NAMED_TO_OTHERS]
-            if others else [],
+            others=[(s, live) for s, live in seen[0] if live.state in NAMED_TO_OTHERS],
+            others_unread=seen[1],
             set_up=set_up,
             resumed_pause=resumed_pause,
             objective_replaced=objective_replaced,
@@ -1003,18 +1011,35 @@ class Project:
         as ``status`` reads them (:func:`~ai_protocols.session.layout.read_session_head`:
         the session headline and the summary; what the resume context shows of
         another agent's session), not each whole file."""
+        return self.newest_others(now, head=head)[0]
+
+    def newest_others(self, now: datetime | None = None, *, head: bool = False,
+                      most: int | None = None) -> tuple[list[tuple[Session, Liveness]], int]:
+        """:meth:`others`, reading at most ``most`` files (``None``: every one): when
+        there are more other session files than that, only the ``most`` newest by
+        modification time (then by path), in the order of :meth:`session_paths`; the rest
+        are counted from the folder's listing, unread. Returns the sessions read with
+        their states and the number of files left unread (``0`` when all were read).
+        A listing and a ``stat`` per file, so that a command that shows a few of many
+        crashed sessions does not read them all (issue 16, fifteenth round)."""
         judge = self._judge(now or datetime.now())
+        paths = [path for path in self._session_files() if path != self.path_text]
+        unread = 0
+        if most is not None and len(paths) > most:
+            order = sorted(((_modified(path), path) for path in paths), reverse=True)
+            newest = {path for _, path in order[:most]}
+            # (one not there, as the old session-context.org mostly is: not counted)
+            unread = sum(1 for when, _ in order[most:] if when >= 0)
+            paths = [path for path in paths if path in newest]
         found = []
-        for path in self._session_files():
-            if path == self.path_text:
-                continue
+        for path in paths:
             try:
                 session = self._read(path, head=head)
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
                 found.append((session, judge(session, False)))
-        return found
+        return found, unread
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
         """Every session-context file in the project, with its state and the evidence;
@@ -1209,3 +1234,12 @@ class Project:
         from ai_protocols.storage import archive_index
 
         return archive_index.json_pieces(self._listing(agent, runtime, since))
+
+
+def _modified(path: str) -> int:
+    """When the file at ``path`` was last modified (nanoseconds; ``-1`` when it is not
+    there): the order :meth:`Project.newest_others` picks by."""
+    try:
+        return os.lstat(path).st_mtime_ns
+    except OSError:
+        return -1

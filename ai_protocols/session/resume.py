@@ -137,6 +137,9 @@ class ResumeContext:
         self.decisions = decisions or []
         self.discoveries = discoveries or []
         self.others = others or []
+        #: Other agents' session files past the newest :func:`others_to_read` read for
+        #: :attr:`others`: counted among those left out, unread (their states unknown).
+        self.others_unread = 0
         self.rolled_back = rolled_back
         #: :attr:`rolled_back` is said first, before the session's context: the file is
         #: not the one this tool wrote last (another session, another agent's, an older
@@ -205,12 +208,14 @@ def resume_context(project: Project, session: Session | None, *,
         from ai_protocols.git.state import read_state
 
         git = read_state(project.root_text)
-    others = [(s, live) for s, live in project.others(moment, head=True)  # (what it shows
-              if live.state in NAMED_TO_OTHERS]  # of them is in their heads)
+    seen, unread = project.newest_others(moment, head=True,  # (what it shows of them is
+                                         most=others_to_read(max_bytes))  # in their heads)
+    others = [(s, live) for s, live in seen if live.state in NAMED_TO_OTHERS]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
     context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
                             others=others, max_bytes=max_bytes)
+    context.others_unread = unread
     context.tasks, context.handoffs, context.dropped = _tasks(project, session, context)
     if session is None:
         removed = project._removed_sessions()
@@ -238,6 +243,17 @@ def resume_context(project: Project, session: Session | None, *,
                                   stash_here_again(project, context.rolled_back))
     context.warn_first = replacing is not None  # (issue 14, thirteenth round)
     return context
+
+
+def others_to_read(max_bytes: int) -> int:
+    """How many other agents' session files the resume context of ``max_bytes`` bytes
+    reads at most (:meth:`~ai_protocols.session.project.Project.newest_others`): each one
+    it shows costs at least the fixed parts of its text (:func:`_other_text`: its line,
+    and its ``recover --archive`` command, or for a paused one the longer take-over
+    line; its JSON, every key, costs more), so no more than ``max_bytes`` over that can
+    show. The rest are counted as left out, unread (issue 16, fifteenth round: a scan
+    independent of the number of files)."""
+    return max_bytes // len(f"  - : ()\n    or archive it: {recover_command('', 'archive')}\n")
 
 
 def _joined(*warnings: str | None) -> str | None:
@@ -1432,6 +1448,7 @@ def _fit(form: _Form, context: ResumeContext) -> object:
     budget = context.max_bytes
     lists = context._lists()
     left = {key: len(values) for key, values in lists.items()}
+    left["others"] += context.others_unread
     worst = form.note(left)
     summary, step = form.summary, form.step
     floor = form.base(_mark(summary), _mark(step))
