@@ -494,11 +494,11 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
     a file holding a radio target (``<<<``). Characters are counted: no more than
     their bytes. Read only until ``enough`` bytes are found.
 
-    No line is looked at one by one from Python but the closed items counted
-    (:func:`~ai_protocols.session.layout.closed_until` finds each run of them) and,
-    rarely, an indented line that may be held (:func:`_holds_what_stays`): a section
-    of open items or of a person's text, however big, costs a few ``str.count`` and
-    ``str.find`` (issue 16, fifteenth round)."""
+    No line is looked at one by one from Python: the line that ends what is read is
+    found by one search (:func:`_first_held`), each run of closed items before it by
+    counts (:func:`~ai_protocols.session.layout.closed_until`), the next run by
+    ``str.find``: a section of open items or of a person's text, however big, costs
+    a few passes in C (issue 16, fifteenth round)."""
     least = 0
     for key in CLOSED_ONLY:
         section = find_section(doc, session, key)
@@ -508,9 +508,10 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
         base, lo, hi = doc.window(section.body_start, section.body_end)
         if _holds(base, 0, len(base), "<", ("<<<",)):
             return 0
-        at = lo  # (the start of a run of closed items, or of other lines)
-        while at < hi:
-            place = closed_until(base, at, hi)  # (the run's end: the next other line)
+        held = _first_held(base, lo, hi)  # (what is read ends there)
+        at = lo  # (the start of a run of closed items)
+        while at < held:
+            place = closed_until(base, at, held)  # (the run's end: the next other line)
             if place > at:
                 end = place
                 if place < hi and base[place] in _GOES_ON:  # (its last item may go on)
@@ -518,12 +519,8 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
                 least += end - at - _marked(base, at, end)
                 if least >= enough:
                     return least
-            if place >= hi:
-                break
-            # (the other lines up to the next closed item: passed over unless one holds)
-            at = base.find(_CLOSED_ITEM, place - 1, hi) + 1 or hi
-            if _holds_what_stays(base, place, at):
-                break  # (the rest of the section may be held: not counted)
+            # (the other lines up to the next closed item: passed over)
+            at = base.find(_CLOSED_ITEM, place - 1, held) + 1 or held
     return least
 
 
@@ -532,13 +529,14 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
 _CLOSED_ITEM = "\n- [X] ["
 
 
-def _holds_what_stays(base: str, lo: int, hi: int) -> bool:
-    """Whether a line of ``base[lo:hi]`` (whole lines, ``lo`` after a newline) ends what
-    :func:`least_movable` reads: a line that is neither an item (``- ``) nor indented,
-    or is indented before ``#``, ``:``, ``\\`` or ``[`` (:data:`_HELD_LINE`: one
-    search of the text in C, however many lines)."""
+def _first_held(base: str, lo: int, hi: int) -> int:
+    """Where the first line of ``base[lo:hi]`` (whole lines, ``lo`` after a newline) that
+    ends what :func:`least_movable` reads begins, or ``hi``: a line that is neither an
+    item (``- ``) nor indented, or is indented before ``#``, ``:``, ``\\`` or ``[``
+    (:data:`_HELD_LINE`: one search of the text in C, up to that line)."""
     end = hi - 1 if base[hi - 1] == "\n" else hi  # (not the line after: from its newline)
-    return _HELD_LINE.search(base, lo - 1, end) is not None
+    found = _HELD_LINE.search(base, lo - 1, end)
+    return hi if found is None else found.start() + 1
 
 
 def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> bool:
