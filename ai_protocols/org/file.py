@@ -687,6 +687,11 @@ class OrgFile:
                 stop = base.find("\n", stop, hi) + 1 or hi
         return base, lo, stop
 
+    def forget_bytes(self) -> None:
+        """Let go of the bytes the file was read from (once they are written): the
+        text stays; :meth:`encoded` and :meth:`encode_window` encode it from then on."""
+        self._source = None
+
     def encode_window(self, base: str, lo: int, hi: int) -> bytes | memoryview:
         """The UTF-8 bytes of ``base[lo:hi]`` (a window :meth:`window` gave): a view of
         the bytes read when it is a window of the text as read, else encoded."""

@@ -634,6 +634,28 @@ def other_lines(base: str, lo: int, hi: int, items: bool, lines: int | None = No
         parts += ((middle, b), (a, middle))  # (the first half first)
 
 
+def closed_until(base: str, at: int, hi: int) -> int:
+    """Where the first line of ``base[at:hi]`` (``at`` a line's start, after a newline)
+    that does not begin ``- [X] [`` (:data:`_CLOSED`) begins, or ``hi``: found a
+    window of lines at a time, each twice as big as the last while it holds as many
+    :data:`_CLOSED` as newlines (two ``str.count``, as :func:`other_lines`), then line
+    by line in the window that does not: a few steps a run, however long."""
+    size = len(_CLOSED)
+    step = 256
+    while at < hi:
+        end = base.find("\n", min(hi, at + step) - 1, hi) + 1 or hi
+        if base.count(_CLOSED, at - 1, end - 2 + size) == base.count("\n", at - 1, end - 1):
+            at = end
+            step *= 2
+        elif step > 256:
+            step = 256
+        else:
+            while at < end and base.startswith(_CLOSED[1:], at):
+                at = base.find("\n", at, hi) + 1 or hi
+            return at
+    return hi
+
+
 def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
     """:func:`_entries` less the one-line closed items the tool writes, and the count of
     those passed over: with ``items`` (Progress, Next steps) the lines that begin

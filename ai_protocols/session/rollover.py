@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import chain, product, repeat
+from itertools import product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
 from ai_protocols.lean import datetime
@@ -56,6 +56,7 @@ from ai_protocols.session.layout import (
     NO_SESSION_HEADLINE,
     SECTIONS,
     after_drawers,
+    closed_until,
     earlier_link_line,
     earlier_link_paths,
     earlier_links,
@@ -66,7 +67,6 @@ from ai_protocols.session.layout import (
     is_own_earlier,
     iter_entries,
     move_links,
-    other_lines,
     parse_earlier_link,
     read_earlier,
     read_session,
@@ -492,8 +492,13 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
     ``[`` (what may open a container, which holds what follows); lines that hold any
     of :data:`_MARKS` (which may tie them to what stays) left out, and every line of
     a file holding a radio target (``<<<``). Characters are counted: no more than
-    their bytes (:func:`~ai_protocols.session.layout.other_lines` finds the others).
-    Read only until ``enough`` bytes are found."""
+    their bytes. Read only until ``enough`` bytes are found.
+
+    No line is looked at one by one from Python: the line that ends what is read is
+    found by one search (:func:`_first_held`), each run of closed items before it by
+    counts (:func:`~ai_protocols.session.layout.closed_until`), the next run by
+    ``str.find``: a section of open items or of a person's text, however big, costs
+    a few passes in C (issue 16, fifteenth round)."""
     least = 0
     for key in CLOSED_ONLY:
         section = find_section(doc, session, key)
@@ -503,29 +508,35 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
         base, lo, hi = doc.window(section.body_start, section.body_end)
         if _holds(base, 0, len(base), "<", ("<<<",)):
             return 0
-        at = part = lo  # (the lines from at to the next other line: closed items)
-        while at < hi:  # (a part of about ``enough`` bytes at a time: read only those)
-            end_of_part = hi if hi - part <= enough else \
-                base.find("\n", part + enough, hi) + 1 or hi
-            for place in chain(other_lines(base, part, end_of_part, True), (end_of_part,)):
-                if place > at:
-                    end = place
-                    if place < hi and base[place] in _GOES_ON:  # (its last item may go on)
-                        end = max(base.rfind("\n", at, place - 1) + 1, at)
-                    least += end - at - _marked(base, at, end)
-                    if least >= enough:
-                        return least
-                    at = place
-                if place >= end_of_part:
-                    break
-                at = base.find("\n", place, hi) + 1 or hi
-                line = base[place:at]
-                if not line.startswith("- ") and (line[:1] not in (" ", "\t") or line.lstrip(
-                        " \t").startswith(("#", ":", "\\", "["))):
-                    at = hi  # (the rest of the section may be held: not counted)
-                    break
-            part = end_of_part
+        held = _first_held(base, lo, hi)  # (what is read ends there)
+        at = lo  # (the start of a run of closed items)
+        while at < held:
+            place = closed_until(base, at, held)  # (the run's end: the next other line)
+            if place > at:
+                end = place
+                if place < hi and base[place] in _GOES_ON:  # (its last item may go on)
+                    end = max(base.rfind("\n", at, place - 1) + 1, at)
+                least += end - at - _marked(base, at, end)
+                if least >= enough:
+                    return least
+            # (the other lines up to the next closed item: passed over)
+            at = base.find(_CLOSED_ITEM, place - 1, held) + 1 or held
     return least
+
+
+#: How a closed item the tool writes begins, after the newline before it
+#: (:func:`~ai_protocols.session.layout.closed_until` finds its runs).
+_CLOSED_ITEM = "\n- [X] ["
+
+
+def _first_held(base: str, lo: int, hi: int) -> int:
+    """Where the first line of ``base[lo:hi]`` (whole lines, ``lo`` after a newline) that
+    ends what :func:`least_movable` reads begins, or ``hi``: a line that is neither an
+    item (``- ``) nor indented, or is indented before ``#``, ``:``, ``\\`` or ``[``
+    (:data:`_HELD_LINE`: one search of the text in C, up to that line)."""
+    end = hi - 1 if base[hi - 1] == "\n" else hi  # (not the line after: from its newline)
+    found = _HELD_LINE.search(base, lo - 1, end)
+    return hi if found is None else found.start() + 1
 
 
 def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> bool:
@@ -913,6 +924,13 @@ class _Lazy:
             self.compiled = re.compile(self.pattern)
         return self.compiled.match(text, at)
 
+    def search(self, text: str, at: int, end: int):  # type: ignore[no-untyped-def]
+        if self.compiled is None:
+            import re
+
+            self.compiled = re.compile(self.pattern)
+        return self.compiled.search(text, at, end)
+
 
 #: Org's targets: ``<<TARGET>>`` and ``<<<RADIO>>>``, no ``<``, ``>`` or newline in
 #: them, no blank at either end (Org syntax, "Targets and Radio Targets").
@@ -921,6 +939,9 @@ _TARGET = _Lazy(r"<<<?(?:[^<>\n \t]|[^<>\n \t][^<>\n]*[^<>\n \t])>>")
 _KEYWORD = _Lazy(r"#\+(\S+?)(?:\[[^\]\n]*\])?:")
 #: A footnote definition's first line (Org syntax, "Footnote Definitions").
 _FOOTNOTE = _Lazy(r"\[fn:[-_\w]+\]")
+#: The newline before a line :func:`least_movable` stops at: neither an item (``- ``)
+#: nor indented, or indented before ``#``, ``:``, ``\\`` or ``[``.
+_HELD_LINE = _Lazy(r"\n(?!- |[ \t]+(?![ \t#:\\\[]))")
 #: An inline call (Org syntax, "Inline Babel Calls").
 _CALL = _Lazy(r"call_[^()\s]+(?:\[[^\]\n]*\])?\(")
 

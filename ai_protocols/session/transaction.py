@@ -2637,7 +2637,12 @@ class Editing:
         # warns and never makes the command one that says nothing changed (a retry
         # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
         # round (merge-kept without a base)".
-        _check_bound(edit, sum(len(piece) for piece in data), self._movable)
+        size = sum(len(piece) for piece in data)
+        # (the bytes read, written: not held while _check_bound reads the edited text,
+        # which may join a big section's text: issue 16, fifteenth round)
+        del data
+        doc.forget_bytes()
+        _check_bound(edit, size, self._movable)
         _tidy(path, lambda: _drop_earlier(ai_dir, redundant))  # (a killed rollover's)
         if edit.rolled_made:
             made = edit.rolled_made
