@@ -42,7 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
         "DuplicateTaskId", "MisplacedDrawer", "KeptNotMerged", "OtherSession",
-        "RolloverUndone", "OutputLost", "StaleSave",
+        "RolloverUndone", "OutputLost", "StaleSave", "BoardCopyNotMerged",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -74,6 +74,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         AiProtocolsError,
         AmbiguousItem,
         BeingEdited,
+        BoardCopyNotMerged,
         CannotRecover,
         CheckpointNotFound,
         CheckpointRefused,
@@ -98,6 +99,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         SessionRemoved,
         SessionReplaced,
         SessionWrappedUp,
+        StaleSave,
         StorageError,
         TaskClosed,
         TaskNotFound,
