@@ -266,7 +266,7 @@ def test_closed_tasks_refuse_every_change_of_claim_or_state(project: Path,
                 result = run(*args, agent=agent, check=False)
                 assert result.returncode == 24, (args, agent, result.stderr)
                 assert f"it is {state} already" in result.stderr
-                assert f"change its {state} to TODO" in result.stderr
+                assert f"ai-protocols task reopen {task}" in result.stderr
                 assert path.read_bytes() == before
     free = add(run, "Nobody's")
     out = run("task", "release", free, agent="impl.1").stdout

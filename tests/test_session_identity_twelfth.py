@@ -78,8 +78,9 @@ _NOW = datetime(2026, 11, 21, 10, 0)
 def test_the_session_id_tells_two_sessions_apart(title: str | None) -> None:
     """Item 4, the rule: two files ``start`` wrote in one minute, for one agent with one
     title (or none), are two sessions (:func:`other_session`), and the merge driver does
-    not merge them as one (``None``: git merge-file's conflict); a file an older
-    version wrote (no ``SESSION_ID``) compares as before, by the rest."""
+    not merge them as one (``None``: git merge-file's conflict); two files an older
+    version wrote (no ``SESSION_ID``) compare as before, by the rest; one with an id and
+    one without are two sessions (fifteenth round, ``layout.same_session_id``)."""
     one = new_session_text(agent_id="a", host="h", title=title, now=_NOW)
     two = new_session_text(agent_id="a", host="h", title=title, now=_NOW)
     props = [dict(line.strip(":").split(": ", 1) for line in text.splitlines()
@@ -88,8 +89,12 @@ def test_the_session_id_tells_two_sessions_apart(title: str | None) -> None:
     assert props[0]["SESSION_ID"] != props[1]["SESSION_ID"]
     assert other_session(props[0], props[1], lambda: (one, two)) is not None
     assert merge_session_bytes(one.encode(), one.encode(), two.encode()) is None
+    # (a file an older version wrote, no SESSION_ID, against one with an id: two
+    # sessions since the fifteenth round, layout.same_session_id; two without: as before)
     old = {k: v for k, v in props[0].items() if k != "SESSION_ID"}
-    assert other_session(old, props[1], lambda: (one, two)) is None
+    assert other_session(old, props[1], lambda: (one, two)) is not None
+    older = {k: v for k, v in props[1].items() if k != "SESSION_ID"}
+    assert other_session(old, older, lambda: (one, two)) is None
     assert other_session(props[0], dict(props[0], UPDATED_AT="x"), lambda: (one, one)) is None
 
 
