@@ -543,8 +543,13 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
 
 def moved_where(ai_dir: str, path: str) -> str | None:
     """What the tombstone of ``path`` says (its first line: ``archived to T``...), or
-    ``None`` when there is none."""
-    gone = storage.read_bytes(tombstone_path(ai_dir, path))
+    ``None`` when there is none, or when what stands at its name is no file the tool
+    wrote (a folder, a FIFO): not a note of a move, and never a reason to refuse a
+    write (the write's tidy-up warns of it, :func:`_tidy`)."""
+    try:
+        gone = storage.read_bytes(tombstone_path(ai_dir, path))
+    except UnreadableSession:
+        return None
     return None if gone is None else gone.decode("utf-8", "replace").split("\n")[0].strip()
 
 
