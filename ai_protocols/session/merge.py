@@ -560,7 +560,12 @@ def _merge_entry(base: _Unit | None, a: _Unit, b: _Unit, *, ours_first: bool,
     head_a, _, rest_a = a.raw.partition("\n")
     rest_b = b.raw.partition("\n")[2]
     if base is None:
-        return ([a] if rest_a == rest_b else [a, b]), False
+        if rest_a != rest_b:
+            return [a, b], False
+        # Both added it, alike but for the box (one side ticked it since: a next step
+        # taken up, layout._take_up_next): the box further along, whichever is ours.
+        rank_a, rank_b = (_CHECK_RANK.get(_box(u) or " ", 0) for u in (a, b))
+        return [b if rank_b > rank_a else a], False
     rest_o = base.raw.partition("\n")[2]
     box_o, box_a, box_b = _box(base), _box(a), _box(b)
     box = box_b if box_a == box_o else box_a if box_b == box_o else \
