@@ -3248,9 +3248,14 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
         return None
+    data = b"".join(doc.encoded())
+    if data == older:
+        # (the file is, byte for byte, the version this tool takes as its last, as after
+        # the advised ``cp FILE KEPT``: nothing was saved over it since; merged with the
+        # kept copy as the base, it would give HEAD's version, dropping what was typed)
+        return None
     below = os.path.relpath(path, root)
     newer = _git_version(root, f"HEAD:./{below}")
-    data = b"".join(doc.encoded())
     if newer is None or newer in (data, older):
         return None
     theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
