@@ -156,6 +156,10 @@ class StatusRow:
     #: The session's ``STATUS`` (``wrapped-up`` in a live file: a copy put back; the
     #: warning says so, :func:`~ai_protocols.session.resume.misplaced_of`).
     status: str | None = None
+    #: An archive's row (:meth:`Project._abandoned_rows`: a session closed with
+    #: ``abandon``), not an open session file's, which liveness may judge ``abandoned``
+    #: too (untouched too long): ``status`` lists only these under "Closed as abandoned".
+    archived: bool = False
 
     @property
     def age(self) -> timedelta | None:
@@ -1122,7 +1126,8 @@ class Project:
                                 f"{info.description or '(no reason)'}; archived")
                 found.append(StatusRow(info.path, info.agent_id, info.agent_id ==
                                        self.agent_id, said, info.ended or info.updated,
-                                       None, info.title, moment, status=ABANDONED))
+                                       None, info.title, moment, status=ABANDONED,
+                                       archived=True))
         return found
 
     def _stashed_row(self, rows: list[StatusRow], moment: datetime) -> StatusRow | None:
