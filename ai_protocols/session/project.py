@@ -331,6 +331,10 @@ class Project:
             from ai_protocols.session.rollover import missing_linked
 
             gone.extend(missing_linked(self.ai_dir_text, path, text))
+        # (a move's leftover, rare: the one rule of "that session" needs its SESSION_ID,
+        # which Session does not keep; read from the text's head while it is here)
+        moved = os.path.lexists(tombstone_path(self.ai_dir_text, path))
+        session_id = _session_id_of(text) if moved else None
         if head:
             session = read_session_head(path, text)
         else:
@@ -342,11 +346,11 @@ class Project:
                 session = read_view(path, held)
             else:
                 session = read_session(path, held, brief=brief)  # (it frees the text once read)
-        if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+        if moved:
             from ai_protocols.session.transaction import moved_away
 
             if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
-                          read_as) is not None:
+                          read_as, session_id) is not None:
                 return None
         return session
 
@@ -1248,3 +1252,17 @@ def _modified(path: str) -> int:
         return os.lstat(path).st_mtime_ns
     except OSError:
         return -1
+
+
+def _session_id_of(text: str) -> str | None:
+    """The ``SESSION_ID`` of the session headline of the session file text ``text`` (its
+    first 64 KiB, as :func:`~ai_protocols.session.transaction.moved_away`'s other
+    callers read it), ``None`` when it holds none: a move's leftover is "that session"
+    only with the same id or none on both sides
+    (:func:`~ai_protocols.session.layout.same_session_id`; docs/decisions.md "Issue 14,
+    fifteenth round (put-back sessions)")."""
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import SESSION_ID_PROPERTY, session_headline
+
+    headline = session_headline(OrgFile(text[:65536]))
+    return None if headline is None else headline.properties.get(SESSION_ID_PROPERTY) or None
