@@ -478,8 +478,10 @@ def status(json: bool) -> None:
         print_json([row.to_json() for row in rows])
         return
     removed = {row.path_text: row.kept_text for row in rows if row.liveness.state == "removed"}
-    abandoned = [row for row in rows if row.liveness.state == "abandoned"]
-    rows = [row for row in rows if row.liveness.state not in ("removed", "abandoned")]
+    # (closed with abandon, archived; an open file judged abandoned stays with the open
+    # ones, its warnings with it)
+    abandoned = [row for row in rows if row.archived]
+    rows = [row for row in rows if row.liveness.state != "removed" and not row.archived]
     if not rows and not removed:
         _echo(f"No session is under way in {display(project.root_text)}: no "
                    "session-context file (wrapped-up sessions are in 'ai-protocols list').")

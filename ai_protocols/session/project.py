@@ -156,6 +156,10 @@ class StatusRow:
     #: The session's ``STATUS`` (``wrapped-up`` in a live file: a copy put back; the
     #: warning says so, :func:`~ai_protocols.session.resume.misplaced_of`).
     status: str | None = None
+    #: An archive's row (:meth:`Project._abandoned_rows`: a session closed with
+    #: ``abandon``), not an open session file's, which liveness may judge ``abandoned``
+    #: too (untouched too long): ``status`` lists only these under "Closed as abandoned".
+    archived: bool = False
 
     @property
     def age(self) -> timedelta | None:
@@ -327,6 +331,10 @@ class Project:
             from ai_protocols.session.rollover import missing_linked
 
             gone.extend(missing_linked(self.ai_dir_text, path, text))
+        # (a move's leftover, rare: the one rule of "that session" needs its SESSION_ID,
+        # which Session does not keep; read from the text's head while it is here)
+        moved = os.path.lexists(tombstone_path(self.ai_dir_text, path))
+        session_id = _session_id_of(text) if moved else None
         if head:
             session = read_session_head(path, text)
         else:
@@ -338,11 +346,11 @@ class Project:
                 session = read_view(path, held)
             else:
                 session = read_session(path, held, brief=brief)  # (it frees the text once read)
-        if os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+        if moved:
             from ai_protocols.session.transaction import moved_away
 
             if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
-                          read_as) is not None:
+                          read_as, session_id) is not None:
                 return None
         return session
 
@@ -1122,7 +1130,8 @@ class Project:
                                 f"{info.description or '(no reason)'}; archived")
                 found.append(StatusRow(info.path, info.agent_id, info.agent_id ==
                                        self.agent_id, said, info.ended or info.updated,
-                                       None, info.title, moment, status=ABANDONED))
+                                       None, info.title, moment, status=ABANDONED,
+                                       archived=True))
         return found
 
     def _stashed_row(self, rows: list[StatusRow], moment: datetime) -> StatusRow | None:
@@ -1243,3 +1252,17 @@ def _modified(path: str) -> int:
         return os.lstat(path).st_mtime_ns
     except OSError:
         return -1
+
+
+def _session_id_of(text: str) -> str | None:
+    """The ``SESSION_ID`` of the session headline of the session file text ``text`` (its
+    first 64 KiB, as :func:`~ai_protocols.session.transaction.moved_away`'s other
+    callers read it), ``None`` when it holds none: a move's leftover is "that session"
+    only with the same id or none on both sides
+    (:func:`~ai_protocols.session.layout.same_session_id`; docs/decisions.md "Issue 14,
+    fifteenth round (put-back sessions)")."""
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.session.layout import SESSION_ID_PROPERTY, session_headline
+
+    headline = session_headline(OrgFile(text[:65536]))
+    return None if headline is None else headline.properties.get(SESSION_ID_PROPERTY) or None
