@@ -145,7 +145,7 @@ def test_a_note_is_never_cut_without_saying_where_the_rest_is(project: Path, run
         run("start", "--title", "S")
     (project / "a").write_text(f"{len(lines)}\n")
     note = "\n".join(lines)
-    taken = run("checkpoint", "--note", note)
+    taken = run("checkpoint", f"--note={note}")  # (as it is: a note may start with '@')
     log = (project / ".ai/session-context.org").read_text().rstrip("\n").rsplit("\n", 1)[-1]
     whole = [ln for ln in note.split("\n") if ln.strip()]
     first = " ".join(whole[0].split())

@@ -594,8 +594,9 @@ FIFO_ELSEWHERE: dict[str, tuple[str, Command, int]] = {
     "archive": ("sessions/2026-01-01-10-00-fifo.org", ("list", "--json"), 0),
     "archive index": (".locks/sessions.index", ("list",), 0),
     "installed protocol": ("protocols.org", ("init",), 0),
+    # (a FIFO at a tombstone's name is no note of a move, fifteenth round: "no session")
     "tombstone": (".locks/session-context.d/gone.p.x.1.org.gone",
-                  ("recover", "gone.p.x.1", "--archive"), 6),
+                  ("recover", "gone.p.x.1", "--archive"), 3),
 }
 
 

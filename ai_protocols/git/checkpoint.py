@@ -1579,8 +1579,7 @@ class Checkpoints:
                            # a path kept (its content is here alone) where a folder goes
                            {k for k in kept if any(w.startswith(k + "/") for w in written)})
             if clash:
-                shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more"
-                                                if len(clash) > 5 else "")
+                shown = _first_five(clash)
                 raise CheckpointRefused(
                     str(self.top), f"it would overwrite uncommitted, untracked or ignored "
                     f"work in {shown}; commit, stash or move it, or restore into a new "
@@ -1623,8 +1622,7 @@ class Checkpoints:
 
         edited = [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
         if edited:
-            shown = ", ".join(edited[:5]) + (f" and {len(edited) - 5} more"
-                                             if len(edited) > 5 else "")
+            shown = _first_five(edited)
             raise CheckpointRefused(
                 str(self.top), f"a buffer in Emacs holds unsaved changes to {shown}, which "
                 f"the restore would write; save or revert it in Emacs first (or restore "
@@ -2222,3 +2220,8 @@ def _discard_killed_exports(target: Path) -> None:
             pass
         finally:
             os.close(fd)
+
+
+def _first_five(paths: list[str]) -> str:
+    """``paths`` named in a refusal: the first five, and how many more."""
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
