@@ -31,6 +31,7 @@ from ai_protocols.errors import InvalidConfigFile
 from ai_protocols.integrations import agents_md
 from ai_protocols.integrations.install import (
     EVENTS,
+    GUARD_WITHOUT_PROGRAM,
     PLUGIN_DIR,
     hook_command,
     hooks_config,
@@ -77,19 +78,32 @@ def hooks(run: Runner, repo: Path, tmp_path: Path) -> Hooks:
     return Hooks(run, repo, tmp_path / "home")
 
 
-#: The program the hooks ``hooks install`` writes run: the installed console script the
-#: tests run, by its absolute path (issue 15, fifteenth round); the plugin's, and
-#: ``install_into``'s by default, is the bare name.
+#: The program the hooks ``hooks install`` writes in the user and local scopes run: the
+#: installed console script the tests run, by its absolute path (issue 15, fifteenth
+#: round); the plugin's, and ``install_into``'s by default, is the bare name.
 INSTALLED = shlex.quote(str(CLI))
+#: The project scope's hooks (a file shared through git) name no path: ``ai-protocols``
+#: on the agent's PATH, else in ~/.local/bin (docs/agents.md; sixteenth round).
+PROJECT = None
+FIND = "command -v ai-protocols >/dev/null || PATH=$PATH:${XDG_BIN_HOME:-$HOME/.local/bin}; "
 
 
-def ours(runtime: str, program: str = INSTALLED) -> dict[str, Any]:
+def command(event: str, runtime: str, program: str | None) -> str:
+    """Our hook's command for ``event`` running ``program`` (:data:`PROJECT`: the project
+    scope's form, whose PreToolUse refuses the edit when it finds no program)."""
+    if program is PROJECT:
+        tail = GUARD_WITHOUT_PROGRAM if event == "PreToolUse" else ""
+        return f"{FIND}ai-protocols hook {event} --runtime {runtime}{tail}"
+    return f"{program} hook {event} --runtime {runtime}"
+
+
+def ours(runtime: str, program: str | None = PROJECT) -> dict[str, Any]:
     """What a file holding nothing else looks like after ``hooks install RUNTIME``
-    (``program``: what the hooks run)."""
+    (``program``: what the hooks run; by default the project scope's)."""
     return {"hooks": {event.name: [{
         **({"matcher": event.matcher_for(runtime)} if event.matcher_for(runtime) else {}),
         "hooks": [{
-            "type": "command", "command": f"{program} hook {event.name} --runtime {runtime}",
+            "type": "command", "command": command(event.name, runtime, program),
             "timeout": event.timeout}]}] for event in EVENTS}}
 
 
@@ -207,7 +221,7 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     old = json.loads(dump(ours("claude")))
     stop = old["hooks"]["Stop"][0]["hooks"]
     stop.insert(0, {"type": "command", "command": "echo first"})
-    stop[1] = {"statusMessage": "saving", "command": f"{INSTALLED} hook Stop --runtime claude",
+    stop[1] = {"statusMessage": "saving", "command": command("Stop", "claude", PROJECT),
                "timeout": 99, "type": "command"}
     path.write_text(dump(old))
     out = hooks("hooks", "install", "claude").stdout
@@ -217,7 +231,7 @@ def test_install_updates_an_entry_of_ours_in_place(hooks: Hooks) -> None:
     stop_after = json.loads(path.read_text())["hooks"]["Stop"]
     assert stop_after == [{"hooks": [
         {"type": "command", "command": "echo first"},
-        {"statusMessage": "saving", "command": f"{INSTALLED} hook Stop --runtime claude",
+        {"statusMessage": "saving", "command": command("Stop", "claude", PROJECT),
          "timeout": 10, "type": "command"}]}]  # same place, key kept
     assert list(stop_after[0]["hooks"][1]) == ["statusMessage", "command", "timeout", "type"]
 
@@ -257,7 +271,7 @@ def test_install_keeps_the_permission_bits(hooks: Hooks) -> None:
     path.chmod(0o600)
     hooks("hooks", "install", "claude", "--scope", "local")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(path.read_text()) == ours("claude")
+    assert json.loads(path.read_text()) == ours("claude", INSTALLED)
 
 
 @pytest.mark.parametrize("content", ["", "\n  \n"])
@@ -401,7 +415,8 @@ def test_each_scope_writes_its_own_file(hooks: Hooks, agent: str, scope: str) ->
     out = hooks("hooks", "install", agent, "--scope", scope).stdout
     path = hooks.file(agent, scope)
     assert _all_files(hooks.repo, hooks.home) - before == {path}
-    assert json.loads(path.read_text()) == ours(agent)
+    assert json.loads(path.read_text()) == ours(agent, PROJECT if scope == "project"
+                                                else INSTALLED)
     assert f"({scope} scope) in {path}" in out
     if agent == "codex":
         assert "type /hooks and trust the ai-protocols hooks" in out
@@ -418,7 +433,7 @@ def test_the_user_scope_follows_the_agents_variable(
         hooks: Hooks, tmp_path: Path, agent: str, variable: str, name: str) -> None:
     folder = tmp_path / "config dir"
     hooks("hooks", "install", agent, "--scope", "user", **{variable: str(folder)})
-    assert json.loads((folder / name).read_text()) == ours(agent)
+    assert json.loads((folder / name).read_text()) == ours(agent, INSTALLED)
     assert not any(hooks.home.iterdir())
     status = json.loads(hooks("hooks", "status", "--json", **{variable: str(folder)}).stdout)
     [row] = [r for r in status if r["agent"] == agent and r["scope"] == "user"]
@@ -440,7 +455,7 @@ def test_status_reports_every_agent_and_scope(hooks: Hooks) -> None:
     hooks("hooks", "install", "claude")
     hooks("hooks", "install", "codex", "--scope", "user")
     local = hooks.repo / ".claude/settings.local.json"
-    stale = ours("claude")
+    stale = ours("claude", INSTALLED)
     del stale["hooks"]["PreCompact"]
     stale["hooks"]["Stop"][0]["hooks"][0]["timeout"] = 1
     stale["hooks"]["PostCompact"] = [{"hooks": [{"type": "command",
@@ -549,7 +564,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _expected_after_install(document: dict[str, Any], runtime: str,
-                            program: str = "ai-protocols") -> dict[str, Any]:
+                            program: str | None = "ai-protocols") -> dict[str, Any]:
     """The oracle: theirs first, exactly as they were, then our entry for each event of
     the table (running ``program``); new events after the old ones, in the table's
     order."""
@@ -607,7 +622,7 @@ def test_the_cli_round_trip_over_arbitrary_documents(hooks: Hooks,
     path.write_text(dump(document))
     hooks("hooks", "install", "claude")
     assert json.loads(path.read_text()) == _expected_after_install(document, "claude",
-                                                                   INSTALLED)
+                                                                   PROJECT)
     installed = snapshot(path)
     hooks("hooks", "install", "claude")
     assert snapshot(path) == installed
@@ -782,14 +797,17 @@ def install_stubbed(hooks: Hooks, stub_env: dict[str, str], *args: str,
     done = subprocess.run([sys.executable, "-m", "ai_protocols", "hooks", "install", *args],
                           cwd=hooks.repo, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "stub-bin/ai-protocols hook " in next(
-        path.read_text() for path in (hooks.repo / ".claude/settings.json",
-                                      hooks.repo / ".claude/settings.local.json",
-                                      hooks.repo / ".codex/hooks.json",
-                                      *(Path(v) / n for v in config.values()
-                                        for n in (".claude/settings.json", "settings.json",
-                                                  "hooks.json", ".codex/hooks.json")))
-        if path.is_file())
+    scope = args[args.index("--scope") + 1] if "--scope" in args else "project"
+    paths = ((hooks.repo / ".claude/settings.json", hooks.repo / ".codex/hooks.json")
+             if scope == "project" else
+             (hooks.repo / ".claude/settings.local.json",
+              *(Path(v) / n for v in config.values()
+                for n in (".claude/settings.json", "settings.json", "hooks.json",
+                          ".codex/hooks.json"))))
+    written = next(path.read_text() for path in paths if path.is_file())
+    # the project scope's hooks find the stub on the agent's PATH; the others name it
+    assert (f"{FIND}ai-protocols hook " if scope == "project"
+            else "stub-bin/ai-protocols hook ") in written, written
 
 
 def calls(record: Path) -> list[dict[str, Any]]:
@@ -846,14 +864,29 @@ def test_claude_runs_the_installed_hooks(claude: Claude, hooks: Hooks, tmp_path:
 @pytest.mark.agents
 def test_claude_runs_our_command_once_from_its_settings_but_again_from_the_plugin(
         claude: Claude, hooks: Hooks, stub: tuple[dict[str, str], Path]) -> None:
-    """Why `hooks install claude` in several scopes does no harm, and why the docs say
-    to use the plugin or the settings, not both."""
+    """Why `hooks install claude` in the local and user scopes does no harm (one
+    command, this machine's path), why it warns of the project scope with another (its
+    command differs: it names no path), and why the docs say to use the plugin or the
+    settings, not both."""
     env, record = stub
-    for scope in ("project", "local", "user"):
+    for scope in ("local", "user"):
         install_stubbed(hooks, env, "claude", "--scope", scope, HOME=str(claude.home))
     claude.run("hello", env=env).check()
     assert [c["argv"][1] for c in calls(record)] == \
         ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
+    record.unlink()
+    install_stubbed(hooks, env, "claude", "--scope", "project", HOME=str(claude.home))
+    claude.run("hello", env=env).check()
+    assert [c["argv"][1] for c in calls(record)] == \
+        [event for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd")
+         for _ in range(2)]
+    told = hooks("hooks", "install", "claude", "--scope", "project")
+    assert ("they are in the local scope too" in told.stderr
+            and "Claude Code runs the hooks of both files" in told.stderr), told.stderr
+    told = hooks("hooks", "install", "claude", "--scope", "user")
+    assert "Claude Code runs an identical command once" in told.stdout, told.stdout
+    hooks("hooks", "uninstall", "claude", "--scope", "project")
+    hooks("hooks", "uninstall", "claude", "--scope", "local")
     record.unlink()
     plugin = hooks("hooks", "plugin-dir").stdout.rstrip("\n")
     claude.run("hello", "--plugin-dir", plugin, env=env).check()

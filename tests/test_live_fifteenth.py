@@ -237,34 +237,133 @@ def test_a_spawned_agent_that_exited_0_is_ended_not_crashed(tmp_path: Path) -> N
 BARE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
-@pytest.mark.parametrize(("agent", "where"), [("claude", ".claude/settings.json"),
-                                              ("codex", ".codex/hooks.json")])
-def test_install_writes_the_installed_programs_absolute_path(tmp_path: Path, agent: str,
-                                                             where: str) -> None:
+def _commands(settings: Path) -> dict[str, str]:
+    """Each event's command in a settings file holding only ours."""
+    document = json.loads(settings.read_text())
+    return {event: groups[0]["hooks"][0]["command"]
+            for event, groups in document["hooks"].items()}
+
+
+def _through_sh(command: str, project: Path, event: str, **env: str
+                ) -> subprocess.CompletedProcess[str]:
+    """``command`` as the agents run a hook: through ``sh -c``, with the payload."""
+    payload = {"session_id": "s", "cwd": str(project), "hook_event_name": event}
+    if event == "SessionStart":
+        payload["source"] = "startup"
+    if event == "PreToolUse":
+        payload.update(tool_name="Write", tool_input={"file_path": str(project / "a.py"),
+                                                      "content": "x\n"})
+    return subprocess.run(["/bin/sh", "-c", command], cwd=project, input=json.dumps(payload),
+                          text=True, capture_output=True,
+                          env={**clean_env(), "PATH": BARE_PATH, **env})
+
+
+@pytest.mark.parametrize(("agent", "scope", "where"), [
+    ("claude", "local", ".claude/settings.local.json"),
+    ("claude", "user", "home/.claude/settings.json"),
+    ("codex", "user", "home/.codex/hooks.json")])
+def test_install_names_this_machines_program_in_this_machines_files(
+        tmp_path: Path, agent: str, scope: str, where: str) -> None:
     assert shutil.which("ai-protocols", path=BARE_PATH) is None
     project = _git_project(tmp_path)
-    _cli(project, "hooks", "install", agent, HOME=str(tmp_path / "home"), PATH=BARE_PATH)
-    settings = json.loads((project / where).read_text())
-    commands = [hook["command"] for groups in settings["hooks"].values()
-                for group in groups for hook in group["hooks"]]
-    assert len(commands) == 6 and all(c.startswith(f"{CLI} hook ") for c in commands), commands
-    # each runs with a PATH that lacks the tool (as the agent runs it: through a shell)
-    start = next(c for c in commands if " SessionStart " in c)
-    payload = json.dumps({"session_id": "s", "cwd": str(project),
-                          "hook_event_name": "SessionStart", "source": "startup"})
-    ran = subprocess.run(["/bin/sh", "-c", start], cwd=project, input=payload, text=True,
-                         capture_output=True, env={**clean_env(), "PATH": BARE_PATH})
+    _cli(project, "hooks", "install", agent, "--scope", scope, HOME=str(tmp_path / "home"),
+         PATH=BARE_PATH)
+    base = tmp_path if where.startswith("home/") else project
+    commands = _commands(base / where)
+    assert len(commands) == 6 and all(c.startswith(f"{CLI} hook ") for c in commands.values())
+    # each runs with a PATH that lacks the tool
+    ran = _through_sh(commands["SessionStart"], project, "SessionStart")
     assert ran.returncode == 0, ran.stderr
     status = _cli(project, "hooks", "status", HOME=str(tmp_path / "home"), PATH=BARE_PATH)
+    assert re.search(rf"{agent} +{scope} +installed", status.stdout), status.stdout
+
+
+@pytest.mark.parametrize(("agent", "where"), [("claude", ".claude/settings.json"),
+                                              ("codex", ".codex/hooks.json")])
+def test_the_project_scope_names_no_machines_path(tmp_path: Path, agent: str,
+                                                  where: str) -> None:
+    """The project's settings are shared through git: its hooks find the program on the
+    agent's PATH, else in $XDG_BIN_HOME or ~/.local/bin, on each machine; a machine
+    with none refuses every edit (exit 2, saying why) rather than letting the lock guard
+    go without a word, and the other hooks fail (the shell's 127)."""
+    project = _git_project(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    told = _cli(project, "hooks", "install", agent, HOME=str(home), PATH=BARE_PATH)
+    assert "in neither" in told.stderr and f"ln -s {CLI} ~/.local/bin/ai-protocols" \
+        in told.stderr, told.stderr
+    committed = (project / where).read_bytes()
+    assert str(CLI).encode() not in committed and str(tmp_path).encode() not in committed
+    commands = _commands(project / where)
+    assert len(commands) == 6 and all(" hook " in c for c in commands.values())
+    _cli(project, "lock", "a.py", "--reason", "mine", agent="other.1")
+
+    # nowhere: the guard refuses the edit and says what to do; the others fail loudly
+    refused = _through_sh(commands["PreToolUse"], project, "PreToolUse", HOME=str(home))
+    assert refused.returncode == 2, refused
+    assert "ai-protocols is not installed on this machine" in refused.stderr
+    assert "install it" in refused.stderr
+    failed = _through_sh(commands["SessionStart"], project, "SessionStart", HOME=str(home))
+    assert failed.returncode == 127 and "ai-protocols" in failed.stderr, failed
+    assert not list(project.glob(".ai/session-context.d/*.org"))
+
+    # on the PATH, in $XDG_BIN_HOME, in ~/.local/bin: found, and the lock is enforced
+    bin_dir = tmp_path / "xdg-bin"
+    bin_dir.mkdir()
+    (bin_dir / "ai-protocols").symlink_to(CLI)
+    for env in ({"HOME": str(home), "PATH": f"{bin_dir}{os.pathsep}{BARE_PATH}"},
+                {"HOME": str(home), "XDG_BIN_HOME": str(bin_dir)}):
+        guarded = _through_sh(commands["PreToolUse"], project, "PreToolUse", **env)
+        assert guarded.returncode == 2 and "a.py is locked by other.1 (mine)" in guarded.stderr, \
+            (env, guarded)
+    local_bin = home / ".local" / "bin"
+    local_bin.mkdir(parents=True)
+    (local_bin / "ai-protocols").symlink_to(CLI)
+    guarded = _through_sh(commands["PreToolUse"], project, "PreToolUse", HOME=str(home))
+    assert guarded.returncode == 2 and "a.py is locked by other.1 (mine)" in guarded.stderr, guarded
+    started = _through_sh(commands["SessionStart"], project, "SessionStart", HOME=str(home))
+    assert started.returncode == 0, started
+    assert list(project.glob(".ai/session-context.d/*.org"))
+    # found now: no warning, and the file is as it was
+    told = _cli(project, "hooks", "install", agent, HOME=str(home), PATH=BARE_PATH)
+    assert "in neither" not in told.stderr and (project / where).read_bytes() == committed
+    status = _cli(project, "hooks", "status", HOME=str(home), PATH=BARE_PATH)
     assert re.search(rf"{agent} +project +installed", status.stdout), status.stdout
 
 
-def _locked_project(agent: Claude | Codex) -> None:
+def test_an_older_install_s_absolute_path_in_the_project_is_out_of_date(tmp_path: Path) -> None:
+    """A project file written by the last version (this machine's path) is updated, in
+    place, to the form that names none."""
+    project = _git_project(tmp_path)
+    home = str(tmp_path / "home")
+    _cli(project, "hooks", "install", "claude", "--scope", "local", HOME=home)
+    local = project / ".claude" / "settings.local.json"
+    shared = project / ".claude" / "settings.json"
+    shared.write_bytes(local.read_bytes())
+    local.unlink()
+    status = _cli(project, "hooks", "status", HOME=home)
+    assert re.search(r"claude +project +out of date", status.stdout), status.stdout
+    done = _cli(project, "hooks", "install", "claude", HOME=home)
+    assert "updated: SessionStart, PreCompact, UserPromptSubmit, Stop, SessionEnd, " \
+        "PreToolUse" in done.stdout, done.stdout
+    assert str(CLI) not in shared.read_text()
+    _cli(project, "hooks", "uninstall", "claude", HOME=home)
+    assert "hooks" not in json.loads(shared.read_text())
+
+
+def _locked_project(agent: Claude | Codex, *, program_in_home: bool = True) -> None:
+    """The hooks of the project scope in ``agent``'s project, whose PATH lacks the tool;
+    with ``program_in_home``, the tool linked where scripts/install puts it
+    (~/.local/bin of the agent's HOME); and a lock of another agent's on src/api/."""
     done = subprocess.run([str(CLI), "hooks", "install", agent.name], cwd=agent.project,
                           capture_output=True, text=True,
                           env={**clean_env(HOME=str(agent.home)), "PATH": BARE_PATH})
     assert done.returncode == 0, done.stderr
     agent.env["PATH"] = BARE_PATH  # the agent cannot find ai-protocols by its name
+    if program_in_home:
+        local_bin = agent.home / ".local" / "bin"
+        local_bin.mkdir(parents=True, exist_ok=True)
+        (local_bin / "ai-protocols").symlink_to(CLI)
     (agent.project / "src" / "api").mkdir(parents=True)
     done = subprocess.run([str(CLI), "lock", "src/api/", "--reason", "reshaping 4711"],
                           cwd=agent.project, capture_output=True, text=True,
@@ -298,3 +397,28 @@ def test_codex_without_the_tool_on_path_still_refuses_the_locked_patch(
         "the edit into the lock happened"
     results = [r for req in run.model_requests() for r in req.tool_results()]
     assert any("which other.1 has locked (reshaping 4711)" in r for r in results), results
+
+
+@pytest.mark.agents
+def test_claude_code_without_the_tool_anywhere_refuses_every_edit_saying_why(
+        claude: Claude, fake_api: FakeAPI) -> None:
+    _locked_project(claude, program_in_home=False)
+    free = claude.project / "free.py"
+    fake_api.reply(ToolCall("Write", {"file_path": str(free), "content": "print(1)\n"}),
+                   Text("ok"))
+    run = claude.run("write the file", "--allowedTools", "Write").check()
+    assert not free.exists(), "an edit went through with no lock guard"
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("ai-protocols is not installed on this machine" in r for r in results), results
+
+
+@pytest.mark.agents
+def test_codex_without_the_tool_anywhere_refuses_every_patch_saying_why(
+        codex: Codex, fake_api: FakeAPI) -> None:
+    _locked_project(codex, program_in_home=False)
+    patch = "*** Begin Patch\n*** Add File: free.py\n+print(1)\n*** End Patch\n"
+    fake_api.reply(FreeformCall("apply_patch", patch), Text("ok"))
+    run = codex.run("write the file").check()
+    assert not (codex.project / "free.py").exists(), "an edit went through with no lock guard"
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("ai-protocols is not installed on this machine" in r for r in results), results

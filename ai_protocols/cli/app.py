@@ -588,14 +588,25 @@ def hooks_install(agent: str, scope: str) -> None:
     from ai_protocols.integrations import install as hooks_lib
 
     root = _hooks_target(agent, scope)
-    if hooks_lib.installed_program() is None:  # (the hooks would run a bare name)
+    report = hooks_lib.install(agent, scope, root)
+    if scope == "project":  # (a shared file: the hooks find the program on each machine)
+        if not hooks_lib.found_by_project_hooks():
+            here = hooks_lib.installed_program()
+            link = (f"link it there (ln -s {here} ~/.local/bin/ai-protocols)"
+                    if here else "install it (scripts/install puts it there)")
+            click.echo("Warning: the project's hooks look for ai-protocols on the agent's "
+                       "PATH and in ~/.local/bin ($XDG_BIN_HOME), and on this machine it is "
+                       f"in neither: until it is, the lock guard refuses every edit and the "
+                       f"other hooks fail. So {link}, or install the hooks in the "
+                       f"{'local or user' if agent == 'claude' else 'user'} scope, which "
+                       "name this machine's path.", err=True)
+    elif hooks_lib.installed_program() is None:  # (the hooks would run a bare name)
         click.echo("Warning: no program named ai-protocols was found (not this command, "
                    "not on PATH, not beside this Python), so the hooks run the bare name "
                    "ai-protocols: an agent whose PATH lacks it runs every hook as exit 127, "
                    "a non-blocking error, and the lock guard is off without a word. Install "
                    "the console script (pip install ai-protocols, or scripts/install) and "
                    "run this again.", err=True)
-    report = hooks_lib.install(agent, scope, root)
     whose = _whose(agent, scope)
     if not report.written:
         click.echo(f"{whose[0].upper()}{whose[1:]} are already installed in "
@@ -609,13 +620,17 @@ def hooks_install(agent: str, scope: str) -> None:
                 click.echo(f"  {action}: {', '.join(report.events(action))}")
     for other in hooks_lib.status(root):
         if other.agent == agent and other.scope != scope and other.events:
-            twice = ("Codex runs the hooks of both files, so each event would run them twice"
-                     if agent == "codex" else
-                     "Claude Code runs an identical command once, so this does no harm")
+            # (Claude Code runs an identical command once; the project scope's differs
+            # from the others', which name this machine's path)
+            harmless = agent == "claude" and "project" not in (scope, other.scope)
+            twice = ("Claude Code runs an identical command once, so this does no harm"
+                     if harmless else
+                     f"{hooks_lib.AGENT_NAMES[agent]} runs the hooks of both files, so each "
+                     "event would run them twice")
             click.echo(f"Note: they are in the {other.scope} scope too "
                        f"({display(str(other.path))}): "
                        f"{twice}. To keep one: ai-protocols hooks uninstall {agent} "
-                       f"--scope {other.scope}", err=agent == "codex")
+                       f"--scope {other.scope}", err=not harmless)
     if agent == "codex":
         click.echo(
             "\nCodex runs a hook only once a person has reviewed and trusted it: start "

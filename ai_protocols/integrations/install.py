@@ -123,11 +123,60 @@ PLUGIN_DESCRIPTION = ("Keeps the session's state in .ai/ (ai-protocols): runs "
                       "`ai-protocols hook EVENT --runtime claude` at each session event.")
 
 
-def hook_command(event: str, runtime: str, program: str = PROGRAM) -> str:
+#: How the project scope's hooks find the program. That file is shared through git, so
+#: it names no machine's path: the agent's ``PATH``, then the folder ``scripts/install``
+#: links the program into (``$XDG_BIN_HOME``, else ``~/.local/bin``). A POSIX sh
+#: command list (both agents run a hook's command through ``sh -c``).
+FIND_ON_PATH = ("command -v ai-protocols >/dev/null || "
+                "PATH=$PATH:${XDG_BIN_HOME:-$HOME/.local/bin}; ")
+
+#: What the project scope's lock guard (PreToolUse) does when the program is in neither
+#: place (the shell's exit 127, which both agents take for a non-blocking error):
+#: refuse the edit (exit 2) and say why, on stderr, which reaches the model. A guard
+#: that cannot run must not let every edit through without a word.
+GUARD_WITHOUT_PROGRAM = (
+    "; s=$?; [ $s != 127 ] || { echo 'ai-protocols is not installed on this machine "
+    "(not on the PATH, not in ~/.local/bin), so this edit cannot be checked against the "
+    "locks of the project: install it (see its README), then try again' >&2; s=2; }; "
+    "exit $s")
+
+#: ``program`` of a hook command in the project scope: :data:`FIND_ON_PATH`'s form.
+PORTABLE = None
+
+
+def hook_command(event: str, runtime: str, program: str | None = PROGRAM) -> str:
     """The command line of our hook for ``event``: ``PROGRAM hook EVENT --runtime R``,
     ``program`` being ``ai-protocols`` (the plugin's, found on the agent's ``PATH``) or
-    what :func:`installed_program` gives (``hooks install``)."""
+    what :func:`installed_program` gives (``hooks install`` in the user and local
+    scopes). :data:`PORTABLE` (``None``): the project scope's form, which finds the
+    program as :data:`FIND_ON_PATH` says and, for PreToolUse, refuses the edit when it
+    finds none (:data:`GUARD_WITHOUT_PROGRAM`)."""
+    if program is PORTABLE:
+        tail = GUARD_WITHOUT_PROGRAM if event == "PreToolUse" else ""
+        return f"{FIND_ON_PATH}{PROGRAM} hook {event} --runtime {runtime}{tail}"
     return f"{program} hook {event} --runtime {runtime}"
+
+
+def program_for(scope: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The ``program`` of the hooks ``hooks install`` writes in ``scope``: in the project
+    scope, whose file is shared through git, :data:`PORTABLE`; in the user and local
+    scopes (this machine's files), :func:`installed_program`'s absolute path, else the
+    bare name."""
+    if scope == "project":
+        return PORTABLE
+    return installed_program(env=env) or PROGRAM
+
+
+def found_by_project_hooks(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the project scope's hooks, run with ``env`` (default ``os.environ``),
+    would find a program named ``ai-protocols`` (:data:`FIND_ON_PATH`'s places)."""
+    import shutil
+
+    env = os.environ if env is None else env
+    home = env.get("HOME") or os.path.expanduser("~")
+    folder = env.get("XDG_BIN_HOME") or os.path.join(home, ".local", "bin")
+    path = env.get("PATH", os.defpath) + os.pathsep + folder
+    return shutil.which(PROGRAM, path=path) is not None
 
 
 def installed_program(argv0: str | None = None,
@@ -166,6 +215,8 @@ def is_our_command(command: object) -> bool:
     or ``my-ai-protocols hook`` are not."""
     if not isinstance(command, str):
         return False
+    if command.startswith(FIND_ON_PATH):  # the project scope's form
+        command = command[len(FIND_ON_PATH):]
     try:
         words = shlex.split(command)
     except ValueError:  # an unclosed quote: the words as the shell would start them
@@ -173,12 +224,12 @@ def is_our_command(command: object) -> bool:
     return len(words) >= 2 and posixpath.basename(words[0]) == PROGRAM and words[1] == "hook"
 
 
-def _hook(event: HookEvent, runtime: str, program: str = PROGRAM) -> dict[str, Any]:
+def _hook(event: HookEvent, runtime: str, program: str | None = PROGRAM) -> dict[str, Any]:
     return {"type": "command", "command": hook_command(event.name, runtime, program),
             "timeout": event.timeout}
 
 
-def _entry(event: HookEvent, runtime: str, program: str = PROGRAM) -> dict[str, Any]:
+def _entry(event: HookEvent, runtime: str, program: str | None = PROGRAM) -> dict[str, Any]:
     """The matcher group we add for ``event``."""
     matcher = event.matcher_for(runtime)
     group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
@@ -448,7 +499,8 @@ def _same(value: object, wanted: object) -> bool:
     return type(value) is type(wanted) and value == wanted
 
 
-def _install_event(groups: list[Any], event: HookEvent, runtime: str, program: str) -> str:
+def _install_event(groups: list[Any], event: HookEvent, runtime: str,
+                   program: str | None) -> str:
     found = list(_ours(groups))
     matcher = event.matcher_for(runtime)
     keeper = next(((g, h) for g, h in found if _matcher_ok(g, matcher)), None)
@@ -477,7 +529,7 @@ def _install_event(groups: list[Any], event: HookEvent, runtime: str, program: s
 
 
 def install_into(document: dict[str, Any], runtime: str, path: Path,
-                 program: str = PROGRAM) -> list[EventChange]:
+                 program: str | None = PROGRAM) -> list[EventChange]:
     """Add or update our hooks for each event of :data:`EVENTS` in ``document`` (a
     parsed settings file, changed in place), each running ``program`` (a hook of ours
     running another, a bare ``ai-protocols`` say, is updated); every other key and
@@ -568,17 +620,15 @@ def _write(path: Path, document: dict[str, Any], style: JsonStyle) -> None:
 
 
 def install(agent: str, scope: str, root: Path,
-            env: Mapping[str, str] | None = None, program: str | None = None) -> HooksReport:
+            env: Mapping[str, str] | None = None) -> HooksReport:
     """Install our hooks into ``agent``'s settings file for ``scope`` (made, with its
-    folder, when missing), each running ``program`` (default: :func:`installed_program`,
-    the absolute path of this console script; ``ai-protocols`` when there is none).
+    folder, when missing), each running the program :func:`program_for` gives.
     Writes nothing when they are already there as :data:`EVENTS` says, so a second
     install leaves every byte as it was."""
     path, document, style = _read(agent, scope, root, env)
     existed = document is not None
     document = {} if document is None else document
-    changes = install_into(document, agent, path,
-                           program or installed_program(env=env) or PROGRAM)
+    changes = install_into(document, agent, path, program_for(scope, env))
     written = not existed or any(change.action != "unchanged" for change in changes)
     if written:
         _write(path, document, style)
@@ -638,8 +688,7 @@ def _status_of(agent: str, scope: str, root: Path,
         hooks = document.get("hooks") or {}
         present = [name for name, groups in hooks.items()
                    if isinstance(groups, list) and any(True for _ in _ours(groups))]
-        changes = install_into(copy.deepcopy(document), agent, path,
-                               installed_program(env=env) or PROGRAM)
+        changes = install_into(copy.deepcopy(document), agent, path, program_for(scope, env))
     except (AiProtocolsError, OSError) as error:
         return HooksStatus(agent, scope, path, path.exists() or path.is_symlink(),
                            "unusable", error=str(error))
