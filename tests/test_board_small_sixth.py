@@ -42,10 +42,12 @@ def test_a_lock_on_a_loop_of_symbolic_links_is_refused(project: Path, run: Runne
 
 @pytest.mark.parametrize(("args", "advice"), [
     (["wrap-up", "--summary", "done", "for", "now"],
-     "ai-protocols wrap-up has no option --summary; its DESCRIPTION goes in quotes, as in "
+     "ai-protocols wrap-up has no option --summary; its DESCRIPTION goes in quotes, with no "
+     "option before it, as in "
      "ai-protocols wrap-up 'done for now'"),
     (["task", "add", "--titel", "fix", "it"],
-     "ai-protocols task add has no option --titel; its TITLE goes in quotes, as in "
+     "ai-protocols task add has no option --titel; its TITLE goes in quotes, with no option "
+     "before it, as in "
      "ai-protocols task add 'fix it'"),
     (["task", "add", "fix", "the", "bug"],
      "put it in quotes, as in ai-protocols task add 'fix the bug'"),

@@ -47,6 +47,11 @@ def _article(word: str) -> str:
     return "An" if word[:1].upper() in "AEIO" else "A"
 
 
+#: Options agents often guess, and the one each means where a command has it (click's
+#: "Did you mean" finds near spellings only: --message is not near --note).
+_GUESSED = {"--message": "--note", "--msg": "--note", "--comment": "--note",
+            "--why": "--reason"}
+
 #: Where :class:`InOrderCommand` keeps the options as given, in order, for the callback.
 GIVEN = "ai_protocols.given"
 
@@ -65,23 +70,28 @@ class InOrderCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as error:
+            typed = error.option_name
+            if typed not in given:  # only its start (-a of '-a b'): the word typed
+                typed = next((a for a in given if a.startswith(typed)), typed)
+            guess = _GUESSED.get(typed.partition("=")[0])
+            if guess is not None and any(guess in p.opts for p in self.params):
+                error.possibilities = [guess]  # (click's nearest spelling would not find it)
             arguments = [p for p in self.params if isinstance(p, click.Argument)]
             if arguments and not self.ignore_unknown_options:
                 name = " or ".join(a.human_readable_name for a in arguments)
-                typed = error.option_name
-                if typed not in given:  # only its start (-a of '-a b'): the word typed
-                    typed = next((a for a in given if a.startswith(typed)), typed)
                 words = ctx.meta.get(_WORDS, [])
                 rest = [w for w in words if not looks_like_option(w)]
-                # (wrap-up --summary done for now; not show -1: quotes would not help)
-                if len(arguments) == 1 and arguments[0].nargs == 1 and typed in words and \
-                        rest and typed not in rest and name != "ID":
-                    error.message = error.message.rstrip(".") + (
-                        f": {ctx.command_path} has no option {typed}; its {name} goes in "
-                        f"quotes, as in {ctx.command_path} {_quote(' '.join(rest))} "
-                        f"({_article(name).lower()} {name} that starts with '-' goes after "
-                        f"'--', the options before it: {ctx.command_path} -- "
-                        f"{_quote(' '.join(words))})")
+                needed = sum(abs(a.nargs) for a in arguments if a.required) or 1
+                if len(rest) >= needed and typed not in rest:
+                    # the arguments are there: the option is a guess, not a text that
+                    # starts with '-' (wrap-up --summary done; task add --title 'x')
+                    if len(arguments) == 1 and arguments[0].nargs == 1 and \
+                            typed in words and name != "ID" and guess is None:
+                        error.possibilities = []
+                        error.message = error.message.rstrip(".") + (
+                            f": {ctx.command_path} has no option {typed}; its {name} goes "
+                            f"in quotes, with no option before it, as in "
+                            f"{ctx.command_path} {_quote(' '.join(rest))}")
                     raise
                 example = _quote(typed) if len(arguments) == 1 else \
                     " ".join(a.human_readable_name for a in arguments)
