@@ -98,8 +98,6 @@ _LABELS = {
 # (sets and tables, not regular expressions: compiling them costs each run its time)
 _CONTROL = dict.fromkeys([*range(0x20), 0x7F], "\ufffd")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_SHELL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                        "_@%+=:,./-")  # what shlex.quote leaves as it is
 
 
 class ResumeContext:
@@ -1372,9 +1370,9 @@ def _stamp(moment: datetime | None) -> str:
 
 def _target(session: Session) -> str:
     """How ``recover`` names a session: its agent id, or the path of its file, quoted
-    for a POSIX shell by :func:`_quote` when it is not plain (a plain one: no import)."""
-    name = session.agent_id or session.path_text
-    return name if _SHELL_SAFE.issuperset(name) else shell_quote(name)  # (the one quoter)
+    for a POSIX shell (:func:`~ai_protocols.lean.shell_quote`, the one quoter: a plain
+    one with no import)."""
+    return shell_quote(session.agent_id or session.path_text)
 
 
 def _cut(text: str, fits: Callable[[str], bool]) -> str:
