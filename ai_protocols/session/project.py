@@ -478,7 +478,7 @@ class Project:
             raise
         from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
 
-        return resume_context(self, session, git=git(), now=now,
+        return resume_context(self, session, git=git, now=now,  # (waited for there)
                               max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
 
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:

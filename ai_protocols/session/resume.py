@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from types import EllipsisType
 
     from ai_protocols.board.model import AreaLock, Handoff, Task
-    from ai_protocols.git.state import GitState
+    from ai_protocols.git.state import GitState, StateReading
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.project import Project
 
@@ -194,20 +194,26 @@ class ResumeContext:
 
 def resume_context(project: Project, session: Session | None, *,
                    max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None,
-                   git: GitState | EllipsisType | None = ...) -> ResumeContext:
+                   git: GitState | StateReading | EllipsisType | None = ...
+                   ) -> ResumeContext:
     """The resume context of ``session`` (``None``: the agent has no session file yet)
     in ``project``, as of ``now`` (default: the present), for :meth:`ResumeContext.to_text`
     and :meth:`ResumeContext.to_json` to fit into ``max_bytes``. Reads the work tree's
     git state, unless the caller gives it as ``git`` (what
-    :func:`ai_protocols.git.state.read_state` gave), and the other agents' session
-    files; changes nothing."""
+    :func:`ai_protocols.git.state.read_state` gave, or the reading
+    :func:`~ai_protocols.git.state.start_state` started, waited for here), and the
+    other agents' session files, while git runs; changes nothing."""
     moment = now or datetime.now()
     if git is ...:
-        from ai_protocols.git.state import read_state
+        from ai_protocols.git.state import start_state
 
-        git = read_state(project.root_text)
-    seen, unread = project.newest_others(moment, head=True,  # (what it shows of them is
-                                         most=others_to_read(max_bytes))  # in their heads)
+        git = start_state(project.root_text)
+    try:
+        seen, unread = project.newest_others(moment, head=True,  # (what it shows of them
+                                             most=others_to_read(max_bytes))  # is in heads)
+    finally:
+        if callable(git):  # (a reading: git ran while the others were read)
+            git = git()
     others = [(s, live) for s, live in seen if live.state in NAMED_TO_OTHERS]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
