@@ -68,6 +68,18 @@ _RESUMED_CONVERSATION = {"claude": "its Claude Code conversation, resumed (claud
                          "codex": "its Codex conversation, resumed (codex resume)"}
 
 
+def may_be_misplaced(own_id: str | None, path: str, agent_id: str | None) -> bool:
+    """Whether the session file at ``path``, whose session headline holds the
+    ``AGENT_ID`` ``agent_id`` (``None``: none), may hold another agent's own session, as
+    the agent ``own_id`` (``None``: the one-agent file's) reads it: an id, and either not
+    ``own_id`` or in the one-agent file ``.ai/session-context.org``. A string compare,
+    the first test of :func:`~ai_protocols.session.resume.misplaced_of` (whether that
+    agent's own file is there, which the writes refuse, is its to tell): ``False``
+    means no warning, without importing the modules that tell one."""
+    return bool(agent_id) and (own_id != agent_id or
+                               path.endswith("/.ai/session-context.org"))
+
+
 def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
     """What resumes a paused session of ``agent_id`` (``None``: the one-agent file),
     whose agent program's own session id is ``agent_session`` (its ``AGENT_SESSION``,

@@ -40,7 +40,13 @@ from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
-from ai_protocols.session.names import ADOPTED_AWAY, kept_is_other, kept_path, resumed_by
+from ai_protocols.session.names import (
+    ADOPTED_AWAY,
+    kept_is_other,
+    kept_path,
+    may_be_misplaced,
+    resumed_by,
+)
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -680,8 +686,7 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
         said = put_back_warning(project.ai_dir_text, path)
         if said is not None:
             return said
-    if not agent_id or (project.agent_id == agent_id and
-                        not path.endswith("/.ai/session-context.org")):
+    if not may_be_misplaced(project.agent_id, path, agent_id):
         return None
     # (another agent's id in this path's file: its own session copied here? as the
     # writes refuse it)
