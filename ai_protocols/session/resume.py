@@ -214,16 +214,30 @@ def resume_context(project: Project, session: Session | None, *,
         from ai_protocols.git.state import start_state
 
         git = start_state(project.root_text)
-    try:
-        seen, unread = project.newest_others(moment, head=True,  # (what it shows of them
-                                             most=others_to_read(max_bytes))  # is in heads)
+    given: list[GitState | None] = []
+
+    def state() -> GitState | None:  # (a reading waited for once, where it is needed)
+        if not given:
+            given.append(git() if callable(git) else git)  # type: ignore[arg-type]
+        return given[0]
+
+    try:  # (git runs while the rest is read)
+        return _resume_context(project, session, max_bytes, moment, state)
     finally:
-        if callable(git):  # (a reading: git ran while the others were read)
-            git = git()
+        state()  # (after an exception too: no process left behind)
+
+
+def _resume_context(project: Project, session: Session | None, max_bytes: int,
+                    moment: datetime, state: Callable[[], GitState | None]
+                    ) -> ResumeContext:
+    """:func:`resume_context`, ``state`` giving the git state, asked only where it is
+    needed: after the other sessions, the board and the session's lists are read."""
+    seen, unread = project.newest_others(moment, head=True,  # (what it shows of them is
+                                         most=others_to_read(max_bytes))  # in their heads)
     others = [(s, live) for s, live in seen if live.state in NAMED_TO_OTHERS]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
-    context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
+    context = ResumeContext(agent_id=project.agent_id, session=session, git=None,
                             others=others, max_bytes=max_bytes)
     context.others_unread = unread
     context.tasks, context.handoffs, context.dropped = _tasks(project, session, context)
@@ -236,6 +250,7 @@ def resume_context(project: Project, session: Session | None, *,
             context.switched = switched_from(project.path_text, removed[project.path_text])
             context.kept = removed[project.path_text]
         context.rolled_back = _adopted(project, None)
+        context.git = state()
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
@@ -246,8 +261,9 @@ def resume_context(project: Project, session: Session | None, *,
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
     replacing = replaced_warning(project, session)  # (first: it may say the operation's)
-    context.rolled_back = _joined(_adopted(project, session),
-                                  _unmerged(project, session, replacing), replacing,
+    adopted, unmerged = _adopted(project, session), _unmerged(project, session, replacing)
+    git = context.git = state()
+    context.rolled_back = _joined(adopted, unmerged, replacing,
                                   _rolled_back_unless(replacing, project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
