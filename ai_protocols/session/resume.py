@@ -216,9 +216,10 @@ def resume_context(project: Project, session: Session | None, *,
         git = start_state(project.root_text)
     given: list[GitState | None] = []
 
-    def state() -> GitState | None:  # (a reading waited for once, where it is needed)
-        if not given:
-            given.append(git() if callable(git) else git)  # type: ignore[arg-type]
+    def state() -> GitState | None:  # (a reading waited for once, where it is needed;
+        if not given:  # once even when the wait raised)
+            given.append(None)
+            given[0] = git() if callable(git) else git  # type: ignore[assignment]
         return given[0]
 
     try:  # (git runs while the rest is read)
