@@ -324,13 +324,18 @@ def _bytes_between(doc: OrgFile, start: int, end: int) -> int:
         if local == 0:  # (a headline's line: not in a window)
             piece = next(doc.iter_between(at, at + 1))
             at += 1
+            total += len(piece) if piece.isascii() else len(piece.encode("utf-8"))
         else:
             stop = min(end, at + chunk.count - local)
-            base, lo, hi = doc.window(at, stop)
-            piece = base[lo:hi]
+            total += _utf8_size(*doc.window(at, stop))
             at = stop
-        total += len(piece) if piece.isascii() else len(piece.encode("utf-8"))
     return total
+
+
+def _utf8_size(base: str, lo: int, hi: int) -> int:
+    """The bytes of UTF-8 of ``base[lo:hi]``: ``hi - lo`` when ``base`` is ASCII (CPython
+    keeps that as a flag of the string: no copy of a section's megabytes), else encoded."""
+    return hi - lo if base.isascii() else len(base[lo:hi].encode("utf-8"))
 
 
 def may_move(doc: OrgFile) -> bool:
@@ -478,8 +483,7 @@ def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
         if key in CLOSED_ONLY and not _holds(base, lo, hi, "[", ("[X]", "[x]")):
             most[rank] = 0
             continue
-        body = base[lo:hi]
-        most[rank] = len(body) if body.isascii() else len(body.encode("utf-8"))
+        most[rank] = _utf8_size(base, lo, hi)
     return most
 
 
@@ -544,7 +548,9 @@ def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> b
     ``first``: its first 256 places are looked at one by one (a search for one
     character is a ``memchr``, many times quicker than ``str.find`` of a few: a 6 MB
     text without any of them is searched in under a millisecond), then the texts are
-    searched for."""
+    searched for from the end (``str.rfind``: CPython's search backwards passes over
+    text that holds none of them several times faster than ``str.find``; a 6 MB
+    section of open items, 2 ms against 13 ms)."""
     at = base.find(first, lo, hi)
     for _ in range(256):
         if at < 0:
@@ -552,7 +558,7 @@ def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> b
         if base.startswith(texts, at):
             return True
         at = base.find(first, at + 1, hi)
-    return any(base.find(text, at, hi) >= 0 for text in texts) if at >= 0 else False
+    return any(base.rfind(text, at, hi) >= 0 for text in texts) if at >= 0 else False
 
 
 def _marked(base: str, start: int, end: int) -> int:
