@@ -537,7 +537,11 @@ def _first_held(base: str, lo: int, hi: int) -> int:
     """Where the first line of ``base[lo:hi]`` (whole lines, ``lo`` after a newline) that
     ends what :func:`least_movable` reads begins, or ``hi``: a line that is neither an
     item (``- ``) nor indented, or is indented before ``#``, ``:``, ``\\`` or ``[``
-    (:data:`_HELD_LINE`: one search of the text in C, up to that line)."""
+    (:data:`_HELD_LINE`: one search of the text in C, up to that line). A first line
+    that begins with neither ``-`` nor white space is held without it: a section that
+    opens with a person's text imports no :mod:`re` (a tenth of a ``log``'s time)."""
+    if lo < hi and base[lo] not in "- \t":
+        return lo
     end = hi - 1 if base[hi - 1] == "\n" else hi  # (not the line after: from its newline)
     found = _HELD_LINE.search(base, lo - 1, end)
     return hi if found is None else found.start() + 1
