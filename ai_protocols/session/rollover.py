@@ -559,7 +559,7 @@ def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> b
     for _ in range(256):
         if at < 0:
             return False
-        if base.startswith(texts, at):
+        if base.startswith(texts, at, hi):
             return True
         at = base.find(first, at + 1, hi)
     return any(base.rfind(text, at, hi) >= 0 for text in texts) if at >= 0 else False
