@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
            "SUPERSEDED", "Planned", "blank_box", "edited_digests", "entry_digest", "held_by",
            "held_entries", "history_folder", "identity", "in_written_order", "is_ours",
-           "least_movable", "link_again", "linked_earlier", "may_move", "missing_linked",
+           "least_movable", "link_again", "linked_earlier", "missing_linked",
            "most_movable", "named_as_ours",
            "of_another_session", "plan", "read_whole", "redundant_and_not",
            "redundant_strays", "relink", "same_session", "sorted_strays",
@@ -280,7 +280,7 @@ def plan(ai_dir: str, path: str, doc: OrgFile, size: int) -> Planned | None:
     return Planned(earlier, data)
 
 
-def held_by(doc: OrgFile) -> tuple[int, str]:
+def held_by(doc: OrgFile, most: dict[int, int] | None = None) -> tuple[int, str]:
     """What keeps the session file ``doc`` big: the bytes of its entries that may move
     (:func:`plan`'s measure), and the sections holding what may not, biggest first,
     each with its size (``"Next steps 3.1 MiB, Context 12 KiB"``, :func:`_size`; open items,
@@ -289,11 +289,12 @@ def held_by(doc: OrgFile) -> tuple[int, str]:
     earlier-entries files (none can be closed or removed), and one holding less
     than 1 KiB else is not named (closing that would not help; ``""`` when none is
     left). ``(0, "")`` for a file
-    without a session headline. Reads the whole file: for a write past :data:`BOUND`."""
+    without a session headline. Reads the whole file: for a write past :data:`BOUND`.
+    ``most``: what :func:`most_movable` gave for ``doc`` (read again when not given)."""
     headline = session_headline(doc)
     if headline is None:
         return 0, ""
-    sections = _movable(doc, headline, most_movable(doc, headline))
+    sections = _movable(doc, headline, most_movable(doc, headline) if most is None else most)
     movable = {MOVABLE[rank]: s.total for rank, s in sections.items()}
     links = {line for line, _, _ in earlier_links(doc, headline, every=True)}
     held: list[tuple[int, str]] = []
@@ -336,13 +337,6 @@ def _utf8_size(base: str, lo: int, hi: int) -> int:
     """The bytes of UTF-8 of ``base[lo:hi]``: ``hi - lo`` when ``base`` is ASCII (CPython
     keeps that as a flag of the string: no copy of a section's megabytes), else encoded."""
     return hi - lo if base.isascii() else len(base[lo:hi].encode("utf-8"))
-
-
-def may_move(doc: OrgFile) -> bool:
-    """Whether :func:`plan` may move entries out of ``doc`` (past the bound): what
-    :func:`most_movable` finds comes to :data:`LEAST` bytes. ``False`` is sure."""
-    headline = session_headline(doc)
-    return headline is not None and sum(most_movable(doc, headline).values()) >= LEAST
 
 
 def _size(size: int) -> str:
