@@ -317,7 +317,8 @@ def held_by(doc: OrgFile, most: dict[int, int] | None = None) -> tuple[int, str]
 
 def _bytes_between(doc: OrgFile, start: int, end: int) -> int:
     """The bytes of UTF-8 of ``doc``'s lines ``start`` to ``end``, counted a chunk's
-    window at a time (:meth:`~ai_protocols.org.file.OrgFile.window`: no line split)."""
+    windows at a time (:meth:`~ai_protocols.org.file.OrgFile.windows`: no line split, no
+    join of its pieces)."""
     total = 0
     at = start
     while at < end:
@@ -328,7 +329,7 @@ def _bytes_between(doc: OrgFile, start: int, end: int) -> int:
             total += len(piece) if piece.isascii() else len(piece.encode("utf-8"))
         else:
             stop = min(end, at + chunk.count - local)
-            total += _utf8_size(*doc.window(at, stop))
+            total += sum(_utf8_size(*window) for window in doc.windows(at, stop))
             at = stop
     return total
 
@@ -473,11 +474,11 @@ def most_movable(doc: OrgFile, session: Headline) -> dict[int, int]:
         if section is None or section.line == session.line or \
                 section.body_start >= section.body_end:
             continue
-        base, lo, hi = doc.window(section.body_start, section.body_end)
-        if key in CLOSED_ONLY and not _holds(base, lo, hi, "[", ("[X]", "[x]")):
+        start, end = section.body_start, section.body_end
+        if key in CLOSED_ONLY and not doc.holds(start, end, ("[X]", "[x]")):
             most[rank] = 0
             continue
-        most[rank] = _utf8_size(base, lo, hi)
+        most[rank] = sum(_utf8_size(*window) for window in doc.windows(start, end))
     return most
 
 
