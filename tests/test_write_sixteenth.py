@@ -130,3 +130,41 @@ def test_a_held_file_is_told_held_without_regular_expressions(repo: Path) -> Non
                               text=True, check=True)
         assert "no rollover moves what holds it there (Progress" in done.stderr
         assert not re.search(r"\|\s+re$", done.stderr, re.M), "re was imported"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(LINE, max_size=12), min_size=1, max_size=5),
+       st.sampled_from(["\n", "\r\n"]),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=4), st.booleans(),
+                          st.lists(LINE, min_size=1, max_size=3)), max_size=4))
+def test_a_sections_windows_are_its_lines(bodies, newline, edits) -> None:  # type: ignore[no-untyped-def]
+    """``OrgFile.windows`` and ``OrgFile.holds`` (a section's pieces, not joined; the
+    text as read's answers remembered) give the section's lines and what they hold, as
+    read and after lines are appended to or inserted into sections, asked before and
+    after each edit."""
+    from ai_protocols.org.file import OrgFile
+
+    text = "#+TITLE: t" + newline + "* Session" + newline + "".join(
+        f"** S{n}{newline}:PROPERTIES:{newline}:CUSTOM_ID: s{n}{newline}:END:{newline}" +
+        "".join(line + newline for line in body) for n, body in enumerate(bodies))
+    doc = OrgFile(text, source=text.encode("utf-8"))
+    needles = ("[X]", "[x]", "<<<", "é")
+
+    def check() -> None:
+        for headline in doc.headlines[1:]:
+            start, end = headline.body_start, headline.body_end
+            lines = "".join(doc.lines[start:end])
+            if start >= end:
+                continue
+            assert "".join(b[lo:hi] for b, lo, hi in doc.windows(start, end)) == lines
+            for needle in needles:
+                assert doc.holds(start, end, (needle,)) == (needle in lines)
+
+    check()
+    for section, at_end, lines in edits:
+        headline = doc.headlines[1 + section % (len(doc.headlines) - 1)]
+        clean = [line.replace("*", "x").replace("#+", "x").replace("\r", "") for line in lines]
+        at = headline.body_end if at_end or headline.body_start >= headline.body_end else \
+            headline.body_start
+        doc.insert(at, clean)
+        check()
