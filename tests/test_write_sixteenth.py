@@ -1,9 +1,10 @@
 """Issue 16, sixteenth round: a write into a session file held past the rollover bound
-costs less (docs/performance.md, "A write into a held file, sixteenth round"): the held
-sections are sized without copying their text, closed items are searched for from the
-end, and a section that opens with a person's line is told held without the regular
-expression. Each shortcut is compared with what it replaces, over arbitrary text, and
-a write into a held file is checked byte for byte."""
+costs less (docs/performance.md, "A write into a held file, sixteenth round"): the most
+that may move is read before the least (read only when the most reaches LEAST), the
+held sections are read piece by piece (``OrgFile.windows``, ``OrgFile.holds``) and
+sized without copying their text, and a section that opens with a person's line is
+told held without the regular expression. Each shortcut is compared with what it
+replaces, over arbitrary text, and a write into a held file is checked byte for byte."""
 
 from __future__ import annotations
 
