@@ -1648,6 +1648,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
                             archive=True, put_back=kept == path) from None
     base = _archive_base(path, archive, newer)
+    if base is None:  # (the archive not committed yet: the version the copy carries)
+        base = _carried_version(path, newer)
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
@@ -1833,6 +1835,29 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
     # first, the version whose write record it carries: the one it descends from)
     return _committed(path, newer, newer, since=added.decode("ascii", "replace"),
                       carried=True)
+
+
+def _carried_version(path: str, newer: bytes) -> bytes | None:
+    """The version of the session file at ``path`` in git's index, else in a commit
+    reachable from ``HEAD`` (:func:`_committed`), that is of ``newer``'s session and
+    whose write record (``UPDATED_AT``) ``newer`` carries: the version ``newer``, a copy
+    put back by ``git checkout`` and maybe edited by hand, descends from; ``None`` when
+    none is. The base of a put-back copy's merge into an archive not committed yet, by
+    the rule :func:`_archive_base` follows for a committed one (docs/decisions.md,
+    "Issue 14, sixteenth round (stale saves and put-back copies)"). Runs git up to
+    three times: ``merge-kept`` only."""
+    mine = _props_of(newer)
+    if not mine or not mine.get("UPDATED_AT"):
+        return None
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    for version in (_git_version(folder, f":./{name}"),
+                    lambda: _committed(path, newer, newer, carried=True)):
+        found = version() if callable(version) else version
+        theirs = _props_of(found) if found else None
+        if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
+                one_session(theirs, mine):
+            return found
+    return None
 
 
 def _committed(path: str, older: bytes, newer: bytes,
