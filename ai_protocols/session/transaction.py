@@ -625,6 +625,32 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     return None
 
 
+def kept_at_start(ai_dir: str, path: str) -> tuple[str | None, bytes | None]:
+    """What ``start`` does with the kept copy of the session file ``path`` (gone, the
+    copy there): ``(where its session went, None)`` when it drops the copy (an archive
+    holds its session and every entry of it, or git's history that very version, or
+    another clone adopted it: :func:`moved_elsewhere`, :func:`kept_in_git`); ``(where,
+    the copy's bytes)`` when the archive lacks some of its entries: put back as a file
+    of its own, which ``start`` then refuses (exit 7); ``(None, None)`` when no archive
+    or adoption holds its session: brought back as it is. The one rule of
+    :meth:`~ai_protocols.session.project.Project._bring_back` and of what ``merge-kept``
+    says ``start`` will do. Raises :class:`~ai_protocols.errors.StorageError` when the
+    copy cannot be read."""
+    where = moved_elsewhere(ai_dir, path)
+    if where is None:
+        return None, None
+    kept = kept_path(ai_dir, path)
+    try:
+        copy = storage.read_regular(kept)
+    except (OSError, storage.NotRegular) as error:
+        raise StorageError(kept, error) from None
+    archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
+    if not archive or entries_lacking_in(archive, copy) == 0 or \
+            kept_in_git(path, kept):  # (adopted: not an archive)
+        return where, None
+    return where, copy
+
+
 def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
     """The path of the newest archive under ``.ai/sessions/`` that holds the session whose
     headline properties are ``props``: the same ``AGENT_ID`` and ``STARTED``, and the
@@ -1678,9 +1704,7 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
             storage.fsync_dir(parent(path))
         except OSError:
             pass
-        then = (f"'ai-protocols start' brings back the session ai-protocols wrote last "
-                f"here (kept in {live})" if live else "'ai-protocols start' begins a new "
-                "session")
+        then = _then_start(ai_dir, path, live)
         what = f"{path}, a copy of a session already wrapped up (archived to {archive}) " \
                f"put back by hand or by git,"
         _warn(f"merged {what} into the archive: {said}{commit}; the "
@@ -1794,6 +1818,28 @@ def _archive_lock(ai_dir: str) -> str:
 
 
 #: How many of the commits that changed a session file ``merge-kept`` looks through
+def _then_start(ai_dir: str, path: str, live: str | None) -> str:
+    """What ``start`` will do at ``path`` (gone) with its kept copy ``live`` (``None``:
+    none), by :func:`kept_at_start`'s rule, for ``merge-kept``'s message."""
+    new = "'ai-protocols start' begins a new session"
+    if live is None:
+        return new
+    try:
+        where, copy = kept_at_start(ai_dir, path)
+    except AiProtocolsError:
+        where, copy = "", b""
+    if where is None:
+        return (f"'ai-protocols start' brings back the session ai-protocols wrote last "
+                f"here (kept in {live})")
+    if copy is None:
+        return (f"{new} (the version ai-protocols wrote last here, kept in {live}, is of "
+                f"a session {where.removesuffix(' (in another clone)')} with every "
+                f"entry of it: start drops it)")
+    return (f"'ai-protocols start' puts the version ai-protocols wrote last here (kept in "
+            f"{live}) back at {path}, since its archive lacks some of its entries, and "
+            f"refuses it (exit 7) until 'ai-protocols merge-kept' merges it in too")
+
+
 #: for the version both sides derive from.
 _BASES = 30
 
