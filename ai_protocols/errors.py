@@ -446,15 +446,25 @@ class StaleSave(UnreadableSession):
     person to settle (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and
     git)")."""
 
-    def __init__(self, path: Path, newer: str, lacking: int, commands: str) -> None:
+    def __init__(self, path: Path, newer: str, lacking: int, commands: str,
+                 settled: bool | None = False) -> None:
         self.newer, self.lacking, self.commands = newer, lacking, commands
+        #: What the pasted ``commands`` do: ``True``, the merge driver settles the lines
+        #: both changed (one side's words kept, the other's in a Log line), no conflict
+        #: marker left; ``False``, it leaves conflict markers; ``None``, it may.
+        self.settled = settled
+        how = ("Merge the three with git's merge driver, which settles them (one side's "
+               "words kept, the other's in a Log line of the file: read it) and leaves no "
+               "conflict marker: " if settled else
+               "Merge the three, then settle the conflict markers in the file: "
+               if settled is False else
+               "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
             path, f"it lacks {counted(lacking, 'entry', 'entries')} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
-            f"a merge) was saved over it. They do not merge cleanly (both changed the same "
-            f"lines). Merge the three, then settle the conflict markers in the file: "
-            f"{commands}")
+            f"a merge) was saved over it. Both changed the same lines, which the merge "
+            f"back does not settle by itself. {how}{commands}")
 
 
 class OtherSession(UnreadableSession):

@@ -3300,7 +3300,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     of both sides, a person's typed lines kept, checked to drop no line,
     :func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
-    cleanly, with the commands that merge them leaving conflict markers. ``head``: what
+    cleanly, with the commands that merge them, saying whether those leave conflict
+    markers (the driver's merge of the same three,
+    :func:`~ai_protocols.session.merge.merge_session_bytes`). ``head``: what
     :func:`~ai_protocols.git.head.read_head` gives for the work tree (read once per write:
     :func:`ai_protocols.session.pause.record_head` reads it again from the edit)."""
     root = parent(ai_dir)
@@ -3359,8 +3361,12 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                     f"{shell_quote(kept)} {shell_quote(path)} {shell_quote(head_copy)} "
                     f"{shell_quote(below)}")
         from ai_protocols.errors import StaleSave
+        from ai_protocols.session.merge import merge_session_bytes
 
-        raise StaleSave(path, where, lacking, commands)
+        # (what the pasted commands will do: the driver's merge of the same three)
+        driver = merge_session_bytes(older, data, newer, place=below)
+        raise StaleSave(path, where, lacking, commands,
+                        None if driver is None else not driver.conflicts)
     return OrgFile(merged.data.decode("utf-8")), lacking, where
 
 
