@@ -1765,7 +1765,7 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes
+        from ai_protocols.board.merge import merge_board_bytes, without_merged
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -1786,6 +1786,9 @@ class Board:
         if data == base:
             return None
         with self.editing() as doc:
+            # (a task without an id typed into the copy and merged by an earlier run is
+            # in the shared board with an id now: not added again)
+            data = without_merged(base, doc.text.encode("utf-8"), data)
             merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
