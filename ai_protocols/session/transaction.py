@@ -3295,8 +3295,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     an entry an earlier-entries file holds aside: a rollover moved it) came through git;
     one more ``git show``, of the file at the commit the kept copy records, leaves out
     those that were committed here before this tool's last write (a person deleted
-    them since). What is left was dropped: the three versions are merged, the kept copy
-    as their base (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry
+    them since), and nothing is lacking when the file was made from what git wrote
+    (:func:`_saved_after_git`: a deliberate deletion). What is left was dropped: the
+    three versions are merged, the kept copy as their base (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry
     of both sides, a person's typed lines kept, checked to drop no line,
     :func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
@@ -3347,9 +3348,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     # (what was committed here before this tool last wrote is no entry git brought: an
     # entry of it the file lacks is a person's deletion, made since)
     committed = _git_version(root, f"{recorded}:./{below}") if recorded else None
-    lacking = entries_lacking(data, newer, held, also=(older,) if committed is None
-                              else (older, committed))
-    if lacking <= 0:
+    before = (older,) if committed is None else (older, committed)
+    lacking = entries_lacking(data, newer, held, also=before)
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before, lacking):
         return None
     where = f"HEAD:./{below}"
     merged = merge_diverged_bytes(data, newer, older, ancestor=True)
@@ -3368,6 +3369,30 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         raise StaleSave(path, where, lacking, commands,
                         None if driver is None else not driver.conflicts)
     return OrgFile(merged.data.decode("utf-8")), lacking, where
+
+
+def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,
+                     before: tuple[bytes, ...], lacking: int) -> bool:
+    """Whether the session file ``data``, which lacks ``lacking`` entries that git
+    brought (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions
+    from before git changed the file, does), was made from the version git wrote and
+    not from an older buffer: it holds some other entry git brought, or the write
+    record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
+    where that differs from ``older``'s (the kept copy). A stale save is the version
+    from before git changed the file plus what a person typed: it holds none of what
+    git brought and the old write record; a file that holds what git brought and lacks
+    some of it is a person's deliberate deletion, which nothing brings back
+    (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
+    copies)"). Reads what the caller read: no git, no file."""
+    from ai_protocols.session.merge import entries_lacking
+
+    mine, theirs, kept = _props_of(data), _props_of(newer), _props_of(older)
+    stamp = (theirs or {}).get("UPDATED_AT")
+    if stamp and stamp != (kept or {}).get("UPDATED_AT") and \
+            (mine or {}).get("UPDATED_AT") == stamp:
+        return True
+    brought = entries_lacking(before[0], newer, held, also=before[1:])
+    return brought > lacking
 
 
 #: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
