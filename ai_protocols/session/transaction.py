@@ -3298,7 +3298,8 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     them since), and nothing is lacking when the file was made from what git wrote
     (:func:`_saved_after_git`: a deliberate deletion). What is left was dropped: the
     three versions are merged, the kept copy as their base
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry of both sides, a person's typed lines kept, checked to drop no line,
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry of both sides,
+    a person's typed lines kept, checked to drop no line,
     :func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
     cleanly, with the commands that merge them, saying whether those leave conflict
