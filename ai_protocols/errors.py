@@ -21,6 +21,7 @@ __all__ = [
     "AmbiguousItem",
     "BeingEdited",
     "BoardCopyNotMerged",
+    "BoardStaleSave",
     "CannotRecover",
     "CheckpointNotFound",
     "CheckpointRefused",
@@ -654,6 +655,31 @@ class BoardCopyNotMerged(AiProtocolsError, ValueError):
                          f"written: make the copy's edit in {board} by hand (in Emacs), "
                          f"then drop it here (git checkout HEAD -- "
                          f"{shell_quote(os.fspath(path))})")
+
+
+class BoardStaleSave(AiProtocolsError, ValueError):
+    """The task board lacks tasks git brought (``lacking``; ``newer`` names the version
+    holding them, ``HEAD``'s): a ``git pull`` changed it under an editor's buffer with
+    unsaved changes, saved after; the merge back, run at the board's next write, does
+    not come out clean (a task both changed, by no rule of the board's merge): nothing
+    is written. ``commands``: what merges the three with ``ai-protocols merge-driver``,
+    leaving conflict markers in the task both changed (docs/decisions.md, "Issue 14,
+    sixteenth round (stale saves and put-back copies)")."""
+
+    path = PathField()
+    path_text = TextOf("path")
+
+    exit_code = 6
+
+    def __init__(self, path: Path, newer: str, lacking: int, commands: str) -> None:
+        self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
+        super().__init__(
+            f"the task board {path} lacks {counted(lacking, 'task', 'tasks')} that git "
+            f"brought ({newer} holds them; neither the board nor the version ai-protocols "
+            f"wrote last does): an editor's buffer opened before git changed the board "
+            f"(a pull, a merge) was saved over it, and a task both changed is left to a "
+            f"person by the board's merge. Merge the three, then settle the conflict "
+            f"markers in the board: {commands}; nothing was written")
 
 
 class MergeConflict(UnreadableSession):

@@ -1290,6 +1290,22 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     return MergeResult(merged.encode("utf-8"), conflict)
 
 
+def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) -> int:
+    """How many tasks the board ``other`` holds that neither the board ``version`` nor
+    any board of ``also`` holds: known by ``ID``, a task without one by its headline
+    (title, tags), as the board's merge pairs them; -1 when one is no board this merge
+    reads. For the stale-save merge back of the board
+    (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    try:
+        read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
+        return -1
+    have = {name for one in read[:1] + read[2:] for name in one.order}
+    return sum(1 for name in read[1].order if name not in have and
+               (name.startswith("task:") or (name.startswith("heading:") and
+                                             read[1].chunks[name].head[1] is not None)))
+
+
 def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
     """``theirs`` (a linked work tree's copy of the board) without each task of it that
     has no ``ID``, that ``base`` (the copy's ``HEAD``) lacks, and that ``ours`` (the
