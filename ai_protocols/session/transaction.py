@@ -1708,8 +1708,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
                             archive=True, put_back=kept == path) from None
     base = _archive_base(path, archive, newer)
-    if base is None:  # (the archive not committed yet: the version the copy carries)
-        base = _carried_version(path, newer)
+    if base is None and kept == path:  # (a copy put back, the archive not committed yet:
+        base = _carried_version(path, newer)  # the version the copy carries)
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
