@@ -280,3 +280,21 @@ def test_a_stale_save_refusal_says_what_its_commands_do(tmp_path: Path) -> None:
     merged = (clones.one / CONTEXT).read_text()
     assert "<<<<<<<" not in merged and "S typed by person" in merged
     assert "S from B" in merged  # (kept in a Log line, as the message said)
+
+
+def test_show_and_resume_list_no_archives_without_a_tombstone(project: Path,
+                                                               run: Runner) -> None:
+    """The read commands' look for a session put back (``.ai/sessions/`` listed) is kept
+    off the hot path: a file that is its kept copy, and one with no kept copy and no
+    tombstone (a clone whose tool never wrote it), never list the archives."""
+    from test_lean_fourteenth import AGENT, listed
+
+    run("start", "--title", "one", agent=AGENT)
+    run("wrap-up", "one done", agent=AGENT)
+    run("start", "--title", "two", agent=AGENT)
+    for command in ("show", "resume"):
+        assert ".ai/sessions" not in listed(project, command), command
+    for kept in (project / ".ai" / ".locks" / "live").rglob("*.org"):
+        kept.unlink()  # (as in a clone that never wrote the session)
+    for command in ("show", "resume"):
+        assert ".ai/sessions" not in listed(project, command), command
