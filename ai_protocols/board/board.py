@@ -93,7 +93,7 @@ from ai_protocols.errors import (
     TaskTaken,
 )
 from ai_protocols.git.state import head_holds
-from ai_protocols.lean import datetime, quoted, record, timedelta
+from ai_protocols.lean import counted, datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -981,6 +981,11 @@ class Board:
             doc = BoardFile(board_text()) if data is None else \
                 BoardFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
+            # What git brought and a stale buffer's save dropped: merged back first.
+            brought = self._brought_back(data) if data is not None else None
+            if brought is not None:
+                doc = BoardFile(self._text(brought[0]))
+                check_drawers(doc, self.path)
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
@@ -1008,17 +1013,105 @@ class Board:
                 if not headline.properties.get("ID"):
                     ids.add(minted := mint_task_id(taken=ids))
                     doc.set_properties(headline.line, [("ID", minted)])
-            if not (data is None and create) and (doc.text == before or
-                                                  (data is None and not put_back and
-                                                   not self._noting and
-                                                   not self._correcting)):
+            if not (data is None and create) and brought is None and (
+                    doc.text == before or (data is None and not put_back and
+                                           not self._noting and not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
+            self._record_head()
+            if brought is not None:
+                from ai_protocols.session.transaction import warn
+
+                warn(f"{self.path} lacked {counted(brought[1], 'task', 'tasks')} that git brought "
+                     f"({brought[2]} holds them): a buffer opened before git changed the "
+                     f"board (a pull, a merge) was saved over it; merged back, with what was "
+                     f"typed in it. In Emacs, revert the buffer (M-x revert-buffer) before "
+                     f"editing on, or turn on auto-revert-mode")
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
+
+    @property
+    def _head_record(self) -> str:
+        """Where the commit ``HEAD`` named at the board's last write is kept, beside its
+        kept copy (``.ai/.locks/live/tasks.org.commit``: per machine, never in git)."""
+        return f"{self.kept_path}.commit"
+
+    def _record_head(self) -> None:
+        """Keep the commit ``HEAD`` names now as the one the board was last written
+        against (:meth:`_brought_back` compares it); a failure only loses that record
+        (the next write records it again)."""
+        from ai_protocols.git.head import read_head
+
+        head = read_head(str(self.path.parent.parent))
+        try:
+            if head is not None and head[1]:
+                storage.atomic_write(self._head_record, head[1].encode("ascii") + b"\n")
+        except (OSError, AiProtocolsError, UnicodeEncodeError):
+            pass
+
+    def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
+        """The board read as ``data`` with the tasks git brought that a stale save over
+        it dropped merged back: ``(the merged board, how many tasks it regained, where
+        the version holding them is)``; ``None`` when nothing was dropped. The session
+        file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
+        ``HEAD`` (read from git's files, no process) is not the commit the board was last
+        written against (:meth:`_record_head`) and the board is not its kept copy, is
+        ``HEAD``'s board read (one ``git show``) and the board at the recorded commit
+        (one more); the tasks ``HEAD``'s holds that none of the board, the kept copy and
+        the recorded commit's holds came through git, and when the board lacks every one
+        of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
+        the board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept
+        copy as the base. Raises :class:`~ai_protocols.errors.BoardStaleSave` (nothing
+        written) when a task both changed is left to a person, with the commands that
+        merge the three leaving conflict markers. Call holding the board's lock."""
+        from ai_protocols.git.head import read_head
+
+        root = str(self.path.parent.parent)
+        head = read_head(root)
+        if head is None or not head[1]:
+            return None
+        try:
+            with open(self._head_record, "rb") as record:
+                recorded = record.read(200).decode("ascii", "replace").strip()
+        except OSError:
+            return None  # (never recorded here: nothing to tell)
+        if recorded == head[1]:
+            return None
+        try:
+            older = board_bytes(Path(self.kept_path))
+        except AiProtocolsError:  # (not a regular file: no version to tell by)
+            return None
+        if older is None or older == data:
+            return None
+        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+        from ai_protocols.lean import shell_quote
+        from ai_protocols.session.transaction import brought_lacking, git_version
+
+        below = os.path.relpath(self.path, root)
+        where = f"HEAD:./{below}"
+        newer = git_version(root, where)
+        if newer is None or newer in (data, older):
+            return None
+        committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+        lacking = brought_lacking(tasks_lacking, data, newer,
+                                  (older,) if committed is None else (older, committed))
+        if lacking <= 0:
+            return None
+        merged = merge_board_bytes(older, data, newer,
+                                   labels=(str(self.path), "kept", where))
+        if merged is None or merged.conflicts:
+            head_copy = f"{self.kept_path}.head"
+            commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
+                        f"{shell_quote(head_copy)} && ai-protocols merge-driver "
+                        f"{shell_quote(self.kept_path)} {shell_quote(str(self.path))} "
+                        f"{shell_quote(head_copy)} {shell_quote(below)}")
+            from ai_protocols.errors import BoardStaleSave
+
+            raise BoardStaleSave(self.path, where, lacking, commands)
+        return merged.data, lacking, where
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be
@@ -1777,7 +1870,7 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes
+        from ai_protocols.board.merge import merge_board_bytes, without_merged
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -1798,6 +1891,9 @@ class Board:
         if data == base:
             return None
         with self.editing() as doc:
+            # (a task without an id typed into the copy and merged by an earlier run is
+            # in the shared board with an id now: not added again)
+            data = without_merged(base, doc.text.encode("utf-8"), data)
             merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:

@@ -42,8 +42,10 @@ from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
-    kept_is_other,
+    KEPT_LEFT,
+    KEPT_OTHER,
     kept_path,
+    kept_relation,
     may_be_misplaced,
     resumed_by,
 )
@@ -556,10 +558,12 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
-    misplaced = misplaced_of(project, path, session.agent_id, session.status)
+    relation = kept_relation(project.ai_dir_text, path)
+    misplaced = misplaced_of(project, path, session.agent_id, session.status,
+                             left=relation == KEPT_LEFT)
     if misplaced is not None:
         return misplaced
-    if not kept_is_other(project.ai_dir_text, path):
+    if relation != KEPT_OTHER:
         return stashed_write_warning(project, session) or \
             stashed_unkept_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)
@@ -685,7 +689,7 @@ def _checkpoint_whereabouts(project: Project, newer: Session, point: str) -> str
 
 
 def misplaced_of(project: Project, path: str, agent_id: str | None,
-                 status: str | None = None) -> str | None:
+                 status: str | None = None, *, left: bool = False) -> str | None:
     """What a write into the session file at ``path``, whose session headline holds the
     ``AGENT_ID`` ``agent_id`` and the ``STATUS`` ``status``, would be refused with
     because another agent's own session is there
@@ -696,8 +700,13 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
     for every read command's warning (``show``, ``resume``, ``status``, ``start``,
     ``list``: one rule, kept copy or none; issue 14, thirteenth round); ``None``
     otherwise. A string compare unless the file holds an ``AGENT_ID`` not this path's
-    or a closed session (then ``.ai/sessions/`` is listed)."""
-    if status in CLOSED_STATUSES:  # (a live file holding a closed session: rare)
+    or a closed session, or ``left`` (then ``.ai/sessions/`` is listed). ``left``: the
+    path has no kept copy and this clone's tool moved a session away from it
+    (:data:`~ai_protocols.session.names.KEPT_LEFT`: a file there, whatever its
+    ``STATUS``, may be a version from before a wrap-up that git put back; the cheap test
+    that keeps the listing off the hot path; docs/decisions.md, "Issue 14, sixteenth
+    round (stale saves and put-back copies)")."""
+    if status in CLOSED_STATUSES or left:  # (a live file holding a closed session: rare)
         from ai_protocols.session.transaction import put_back_warning
 
         said = put_back_warning(project.ai_dir_text, path)
