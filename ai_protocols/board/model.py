@@ -91,6 +91,7 @@ __all__ = [
     "plain_path",
     "protect",
     "read_board",
+    "read_readable",
     "read_value",
     "real_forms",
     "restore",
@@ -703,6 +704,59 @@ def board_decode(path: str | Path, data: bytes) -> str:
                       f"{line}), text saved in another encoding (latin-1?). "
                       + resave.format("LATIN1"))
         raise _as_board(error) from None
+
+
+def read_readable(path: str, data: bytes | None = None
+                  ) -> tuple[BoardFile | None, list[Task], list[AreaLock], str | None]:
+    """What can be read of the board at ``path`` (``data``: its bytes, when the caller
+    has read them) for a reader that only informs (``resume``, the SessionStart
+    context, ``wrap-up``'s reminder), as ``check`` reads it (docs/tasks.md, "A board
+    that cannot be read"): its document, tasks and locks, and ``None``; or, when it
+    cannot be read (not UTF-8, a NUL, a symbolic link, git's conflict markers), those of
+    its kept copy (:func:`kept_board_path`, the last board this tool wrote; ``None``
+    and no tasks or locks without one), and why, in words that say what to do; a board
+    whose drawer stands after a person's note (:class:`MisplacedDrawer`, which every
+    board change refuses) is read where it stands, and that is said. ``(None, [], [],
+    None)`` without a board. Raises nothing of the board's."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.text import conflict_marker_lines
+    from ai_protocols.storage import files as storage
+
+    try:
+        if data is None:
+            data = storage.read_bytes(path)
+        if not data:
+            return None, [], [], None
+        text = board_decode(path, data)
+        marked = conflict_marker_lines(text)
+        if marked:
+            from ai_protocols.errors import MergeConflict
+
+            raise MergeConflict(path, marked, "the task board")  # type: ignore[arg-type]
+        doc = BoardFile(text)
+    except AiProtocolsError as error:
+        why = str(getattr(error, "reason", None) or error)
+        kept = kept_board_path(path)
+        try:
+            copy = storage.read_regular(kept, 1 << 24)
+            kept_doc = BoardFile(copy.decode("utf-8", "replace"))
+            tasks, locks = read_board(kept_doc, check=False)
+        except (OSError, storage.NotRegular, ValueError):
+            return None, [], [], (f"the task board {path} cannot be read ({why}), and it "
+                                  "has no kept copy here: your claims and locks cannot be "
+                                  "named until it is fixed")
+        return kept_doc, tasks, locks, (
+            f"the task board {path} cannot be read ({why}): your claims and locks here are "
+            f"those of its kept copy {kept}, the last board ai-protocols wrote")
+    try:
+        tasks, locks = read_board(doc, path)  # type: ignore[arg-type]
+        return doc, tasks, locks, None
+    except MisplacedDrawer as error:
+        said = str(error).removesuffix("; nothing was changed")
+        tasks, locks = read_board(doc, check=False)
+        return doc, tasks, locks, (f"{said}; until then every change of the board is refused "
+                                   "(your claims and locks here are read with that drawer "
+                                   "where it stands)")
 
 
 def _as_board(error: Exception) -> Exception:
