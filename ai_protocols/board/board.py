@@ -77,6 +77,7 @@ from ai_protocols.board.model import (
     record_ended_locks,
     renamed_to,
     same_role,
+    sunk_locks,
     task_headlines,
     undone_ends,
 )
@@ -493,6 +494,11 @@ class Board:
                                     since_at=sunk.claimed_at)
             if not gone:
                 found.append((sunk, state))
+        for sunk in sunk_locks(doc) if doc is not None else ():  # (a lock moved the same way)
+            gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
+                                    since_at=sunk.claimed_at)
+            if not gone:
+                found.append((sunk, state))
         return found
 
     def agent_state(self, agent_id: str | None, process: str | None, since: datetime | None,
@@ -708,6 +714,10 @@ class Board:
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}
+        # (a lock a person moved out of the Locks section in Emacs: moved, not lost; not
+        # put back beside it, every command names its line: sunk_claims)
+        held |= {(plain_path(root, s.lock.path), s.owner) for s in
+                 (sunk_locks(doc) if doc is not None else ()) if s.lock is not None}
         missing_locks = []
         for old_lock in old_locks:
             if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
@@ -1726,8 +1736,12 @@ class Board:
                     alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
                 if held is None:
+                    moved = next((m for m in sunk_locks(doc) if m.lock is not None and
+                                  m.lock.path.rstrip("/") == area.rstrip("/")), None)
                     raise InvalidText("path", area, "there is no lock on it "
-                                                    "('ai-protocols locks' lists them)")
+                                                    "('ai-protocols locks' lists them)"
+                                      if moved is None else
+                                      f"its lock is no lock on the board now: {moved.where()}")
                 if held.owner != me:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)

@@ -99,6 +99,7 @@ __all__ = [
     "setup_files",
     "split_paths",
     "stray_properties",
+    "sunk_locks",
     "sunk_tasks",
     "unknown_holders",
     "unusable_locks",
@@ -1161,9 +1162,19 @@ class Sunk:
     claimed: datetime | None = None
     claimed_at: str | None = None
     archive: str | None = None
+    #: A lock moved out of the locks section (:func:`sunk_locks`): the lock as it reads
+    #: there (``id`` is then ``""``, ``owner`` its holder).
+    lock: AreaLock | None = None
 
     def where(self) -> str:
         """Where it is and what to do, for a message."""
+        if self.lock is not None:
+            return (f"line {self.line} of the board holds it as a level-{self.level} "
+                    "headline outside the Locks section (moved in Emacs: promoted, refiled, "
+                    "or cut and pasted under a task?): the board reads only the Locks "
+                    "section's level-2 headlines as locks; move it back there (org-refile, "
+                    "or cut and paste it under * Locks at level 2), or delete that headline "
+                    "to end the lock")
         if self.archive is not None:
             return (f"line {self.line} of {self.archive} holds it (archived in Emacs, "
                     "org-archive-subtree?): the board reads only its own level-1 headlines "
@@ -1198,6 +1209,36 @@ def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
                           p.get("OWNER_PROCESS") or None,
                           parse_timestamp(p.get("CLAIMED", "")),
                           p.get("CLAIMED_AT") or None, archive))
+    return found
+
+
+def sunk_locks(doc: OrgFile) -> list[Sunk]:
+    """The headlines of ``doc`` that hold a lock as this tool writes one (a ``PATH`` of
+    one path, an ``OWNER`` and a ``LOCKED`` or ``LOCKED_AT``, no ``ID``) but are no lock:
+    outside the level-2 headlines of the locks section (:func:`locks_section`), where a
+    person moved it in Emacs (promoted, refiled, cut and pasted under a task). The same
+    rule as :func:`sunk_tasks`: the board reads no lock there, the next change does not
+    put a copy back into the Locks section (``Board.lost``), and every board command
+    names its line (:class:`Sunk`, its ``lock``). Reading only."""
+    section = locks_section(doc)
+    top = doc.headlines[section] if section is not None else None
+    found = []
+    for index, h in enumerate(doc.headlines):
+        if top is not None and top.line < h.line < top.subtree_end and \
+                h.level == top.level + 1:
+            continue
+        p = stray_properties(doc, index)
+        if not (p.get("PATH") and p.get("OWNER") and (p.get("LOCKED") or p.get("LOCKED_AT"))) \
+                or p.get("ID"):
+            continue
+        paths = split_paths(p["PATH"])
+        if len(paths) != 1:
+            continue
+        lock = AreaLock(paths[0], p["OWNER"], p.get("OWNER_PROCESS") or None,
+                        read_value(p.get("REASON")), parse_timestamp(p.get("LOCKED", "")),
+                        h.line + 1, p.get("LOCKED_AT") or None)
+        found.append(Sunk("", h.line + 1, h.level, None, lock.owner, lock.owner_process,
+                          lock.locked, lock.locked_at, lock=lock))
     return found
 
 

@@ -54,6 +54,11 @@ def _board(copy_warning: bool = True) -> Board:
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
               "nothing changed the board since).", err=True)
     for sunk, state in board.sunk_claims():
+        if sunk.lock is not None:  # (a lock moved out of the Locks section, issue 15 16th)
+            _echo(f"warning: the lock on {display(sunk.lock.path)}, held by {sunk.owner} "
+                  f"({_state(state.state)}), is no lock on the board {board.path} now: "
+                  f"{sunk.where()}; until then it does not count.", err=True)
+            continue
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
