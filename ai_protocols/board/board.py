@@ -988,6 +988,7 @@ class Board:
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
             self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
+            self._give_ids(doc)  # (and a task a person added without one: its own)
             as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
                     not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
@@ -1017,6 +1018,27 @@ class Board:
             self.noted = self._noting
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
+
+    def _give_ids(self, doc: OrgFile) -> None:
+        """Give each task a person added without an ``:ID:`` (``org-insert-todo-heading``
+        in Emacs) an id of its own, before the command runs, so that the command can
+        name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
+        (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
+        (``given_ids``) for :func:`_find`."""
+        indexes = task_headlines(doc)
+        ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
+        given = []
+        for index in indexes:
+            headline = doc.headlines[index]
+            if headline.properties.get("ID"):
+                continue
+            ids.add(minted := mint_task_id(taken=ids))
+            doc.set_properties(headline.line, [("ID", minted)])
+            given.append(minted)
+            self._correcting.append(
+                f"task {minted} ({quoted(unescape_inline(headline.raw_title))}, line "
+                f"{headline.line + 1}), added without an id: given its id")
+        doc.__dict__["given_ids"] = frozenset(given)
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be
@@ -1885,7 +1907,8 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
-        return find_task(read_board(doc, board)[0], task_id, board)
+        return find_task(read_board(doc, board)[0], task_id, board,
+                         doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:

@@ -1187,8 +1187,16 @@ class Sunk:
                 "(org-promote-subtree, M-S-<left>)")
 
 
+#: The properties only this tool writes on a task (``task add``: ``CREATED``; a claim:
+#: ``CLAIMED``, ``CLAIMED_AT``; ``task done``: ``CLOSED_AT``): a headline below level 1
+#: is a moved task only with its ``ID`` and one of them (:func:`sunk_tasks`); a person's
+#: own sub-heading with an org-id ``ID`` and an ``OWNER`` of their own is none.
+TASK_RECORD = ("CREATED", "CLAIMED", "CLAIMED_AT", "CLOSED_AT")
+
+
 def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
-    """The headlines of ``doc`` that hold an ``ID`` but are no task: below level 1,
+    """The headlines of ``doc`` that hold an ``ID`` and one of the task properties only
+    this tool writes (:data:`TASK_RECORD`) but are no task: below level 1,
     outside the locks section (:class:`Sunk`). With ``archive`` (``doc`` is the board's
     Org archive, named so), every headline that holds an ``ID``, at any level, its state
     the ``ARCHIVE_TODO`` Org recorded (the archive declares no task states). Reading
@@ -1202,8 +1210,8 @@ def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
         if top is not None and top.line < h.line < top.subtree_end:
             continue
         p = stray_properties(doc, index)
-        if not p.get("ID"):
-            continue
+        if not p.get("ID") or not any(p.get(key) for key in TASK_RECORD):
+            continue  # (a person's own heading with an org-id ID: never a task)
         state = h.todo if archive is None else (p.get("ARCHIVE_TODO") or h.todo)
         found.append(Sunk(p["ID"], h.line + 1, h.level, state, p.get("OWNER") or None,
                           p.get("OWNER_PROCESS") or None,
@@ -1795,10 +1803,13 @@ _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
 
 
-def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
+def find_task(tasks: list[Task], task_id: str, board: Path,
+              given: Container[str] = frozenset()) -> Task:
     """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
     character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
-    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
+    id has; else, the one task a person added without an id (none, or one given in
+    ``given`` by the change under way) whose title is exactly ``task_id`` (docs/tasks.md,
+    "A task added in Emacs"). :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
     very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
     several end so (it lists them: give more of the end). Spaces around it are
     dropped; an id that matches no task as given is read as Crockford's base 32 reads
@@ -1817,6 +1828,11 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
         return found[0]
     if found and len({t.id for t in found}) == 1:
         raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
+    if not found:  # (a task added without an id, by its exact title)
+        titled = [t for t in tasks if (t.id is None or t.id in given) and
+                  t.title.strip() == wanted]
+        if len(titled) == 1:
+            return titled[0]
     # (none ends so: those that start so, said, for whoever typed an id's start)
     starting = () if found else tuple(dict.fromkeys(
         t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
