@@ -76,10 +76,12 @@ from ai_protocols.board.model import (
     read_board,
     record_ended_locks,
     renamed_to,
+    same_area,
     same_role,
     sunk_locks,
     task_headlines,
     undone_ends,
+    unique_areas,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -1139,7 +1141,7 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
+        paths = unique_areas(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
         for path in paths:
             _lockable(path, "a working set does not name it (no agent edits it); name the "
@@ -1333,7 +1335,8 @@ class Board:
         root = str(self.project.root)
 
         def given(paths: tuple[str, ...]) -> list[str]:
-            found = _unique(normalize_path(root, check_given_path(p, cwd), cwd) for p in paths)
+            found = unique_areas(normalize_path(root, check_given_path(p, cwd), cwd)
+                                 for p in paths)
             for path in found:
                 _lockable(path, "a working set does not name it (no agent edits it); name "
                                 "the files or folders the task is going to change")
@@ -1350,9 +1353,9 @@ class Board:
             task, line, other = self._owned(doc, task_id, "edit", force, now)
             said: list[str] = []
             paths = list(task.working_set) if replaced is None else list(replaced)
-            paths = _unique([*paths, *added])
+            paths = unique_areas([*paths, *added])
             _check_removal(paths, removed)
-            paths = [p for p in paths if p not in removed]
+            paths = [p for p in paths if not any(same_area(p, r) for r in removed)]
             if tuple(paths) != tuple(task.working_set):
                 doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
                 said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
@@ -1614,7 +1617,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
+        areas = unique_areas(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
         for area in areas:
             _lockable(area)
@@ -1746,7 +1749,7 @@ class Board:
         me = self.me
         if not paths:
             raise InvalidText("path", "", "give at least one path to unlock")
-        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        areas = unique_areas(normalize_path(str(self.project.root), p, cwd) for p in paths)
         removed: list[AreaLock] = []
         root = str(self.project.root)
         with self.editing() as doc:
@@ -1755,7 +1758,7 @@ class Board:
                 held = next((h for h in locks if h.path == area), None) or next(
                     (h for h in locks if plain_path(root, h.path) == area), None)
                 if held is None:  # (a folder named without its "/", or a file with one)
-                    alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
+                    alike = [h for h in locks if same_area(h.path, area)]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
                 if held is None:
                     moved = next((m for m in sunk_locks(doc) if m.lock is not None and
@@ -1957,11 +1960,11 @@ def _check_removal(paths: list[str], removed: list[str]) -> None:
     not narrow it. Raises :class:`~ai_protocols.errors.InvalidText` (exit 4) before
     anything is written."""
     for path in removed:
-        if path not in paths:
+        if not any(same_area(path, p) for p in paths):
             raise InvalidText("--remove-working-set", path,
                               f"the working set does not hold it (it holds {_listed(paths)}); "
                               "name a path exactly as 'task show' lists it")
-    if removed and paths and all(p in removed for p in paths):
+    if removed and paths and all(any(same_area(p, r) for r in removed) for p in paths):
         raise InvalidText("--remove-working-set", " ".join(removed),
                           "it would take every path out, and a task with no working set may "
                           "change any file; name what it keeps with --working-set PATH")

@@ -37,7 +37,7 @@ from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Container
+    from collections.abc import Callable, Container, Iterable
     from datetime import datetime
     from pathlib import Path
 
@@ -95,12 +95,14 @@ __all__ = [
     "read_value",
     "real_forms",
     "restore",
+    "same_area",
     "same_role",
     "setup_files",
     "split_paths",
     "stray_properties",
     "sunk_locks",
     "sunk_tasks",
+    "unique_areas",
     "unknown_holders",
     "unusable_locks",
     "unusable_working_sets",
@@ -1772,6 +1774,24 @@ def covers(area: str, path: str) -> bool:
         return False
     base = area.rstrip("/")
     return path.rstrip("/") == base or path.startswith(base + "/")
+
+
+def same_area(one: str, other: str) -> bool:
+    """Whether two paths as :func:`normalize_path` gives them name one area of the
+    project: the same text, or a folder named with and without its final ``/``
+    (``lib``, ``lib/``). The one rule for naming a lock (``unlock``) and a working set's
+    path (``task add``/``edit --working-set``, ``--add-working-set``,
+    ``--remove-working-set``) again."""
+    return one == other or one.rstrip("/") == other.rstrip("/")
+
+
+def unique_areas(paths: Iterable[str]) -> list[str]:
+    """``paths`` in order, each area once (:func:`same_area`: the first form given kept)."""
+    kept: list[str] = []
+    for path in paths:
+        if not any(same_area(path, seen) for seen in kept):
+            kept.append(path)
+    return kept
 
 
 def written_area(area: str) -> str | None:
