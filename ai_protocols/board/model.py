@@ -1829,11 +1829,12 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
     character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
     id has; else, the one task a person added without an id (none, or one given in
     ``given`` by the change under way) whose title is exactly ``task_id`` (docs/tasks.md,
-    "A task added in Emacs"). :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
-    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
-    several end so (it lists them: give more of the end). Spaces around it are
-    dropped; an id that matches no task as given is read as Crockford's base 32 reads
-    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
+    "A task added in Emacs"). :class:`~ai_protocols.errors.DuplicateTaskId` when
+    several tasks have that very id (a copied task),
+    :class:`~ai_protocols.errors.TaskNotFound` when no task or several end so (it
+    lists them: give more of the end). Spaces around it are dropped; an id that matches
+    no task as given is read as Crockford's base 32 reads (upper case as lower, ``i``
+    and ``l`` as ``1``, ``o`` as ``0``)."""
     wanted = _check_task_id(task_id)
     exact = [t for t in tasks if t.id == wanted]
     if len(exact) > 1:
