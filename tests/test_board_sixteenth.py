@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 from boardkit import BOARD, add, board
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
 
@@ -168,3 +166,146 @@ def test_resume_says_the_board_cannot_be_read_without_a_kept_copy(project: Path,
     data = json.loads(run("resume", "--json", agent="wu.1").stdout)
     assert data["tasks"] == []
     assert "no kept copy" in data["board_unreadable"]
+
+
+# -- 3. a lock a person moves in Emacs is named by its line, never doubled ---------------
+
+
+def _emacs(project: Path, code: str) -> None:
+    done = subprocess.run(["emacs", "--batch", "-Q", "--eval",
+                           f'(progn (require (quote org)) (find-file ".ai/tasks.org") '
+                           f'(org-mode) {code} (save-buffer))'],
+                          cwd=project, capture_output=True, text=True, env=clean_env(),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_lock_moved_in_emacs_is_not_put_back_beside_it(project: Path, run: Runner) -> None:
+    add(run, "task one", agent="ma.1")
+    run("lock", "src/", "docs/", "--reason", "locked", agent="ma.1")
+    _emacs(project, '(goto-char (point-min)) (re-search-forward "^\\\\*\\\\* docs/") '
+                    '(org-promote-subtree) (goto-char (point-min)) '
+                    '(re-search-forward "^\\\\*\\\\* src/") (org-cut-subtree) '
+                    '(goto-char (point-max)) (org-paste-subtree 2)')
+    moved = board(project)
+    docs_line = moved.splitlines().index("* docs/") + 1
+    said = run("task", "add", "two", agent="mb.1")
+    assert "the lock on docs/, held by ma.1 (live), is no lock on the board" in said.stderr
+    assert f"line {docs_line} of the board holds it as a level-1 headline" in said.stderr
+    assert "the lock on src/, held by ma.1 (live)" in said.stderr
+    assert "put back" not in said.stderr
+    text = board(project)
+    assert text.count(":PATH:     docs/") == 1 and text.count(":PATH:     src/") == 1
+    assert "No locks." in run("locks", agent="mb.1").stdout
+    refused = run("unlock", "docs/", agent="ma.1", check=False)
+    assert refused.returncode == 4, refused
+    assert f"line {docs_line} of the board holds it" in refused.stderr
+    assert board(project) == text  # (nothing changed)
+    # Moved back under * Locks in Emacs: a lock again, and unlock ends it for good.
+    _emacs(project, '(goto-char (point-min)) (re-search-forward "^\\\\* docs/") '
+                    '(org-cut-subtree) (goto-char (point-min)) '
+                    '(re-search-forward "^\\\\* Locks") (org-end-of-subtree) '
+                    '(insert "\\n") (org-paste-subtree 2)')
+    assert "docs/" in run("locks", agent="mb.1").stdout
+    run("unlock", "docs/", agent="ma.1")
+    assert ":PATH:     docs/" not in board(project)
+
+
+def test_a_moved_lock_of_a_gone_agent_is_not_said(project: Path, run: Runner) -> None:
+    run("lock", "docs/", "--reason", "r", agent="gone.1", as_another_agent=True)
+    _emacs(project, '(goto-char (point-min)) (re-search-forward "^\\\\*\\\\* docs/") '
+                    '(org-promote-subtree)')
+    said = run("task", "list", agent="x.1")
+    assert "docs/" not in said.stderr
+
+
+# -- 4. a task a person adds in Emacs without an id ------------------------------------------
+
+
+def _emacs_task(project: Path, title: str) -> None:
+    _emacs(project, f'(goto-char (point-max)) (insert "* TODO {title}\\n")')
+
+
+def test_a_task_added_in_emacs_is_claimed_by_its_title(project: Path, run: Runner) -> None:
+    add(run, "first", agent="lead.1")
+    _emacs_task(project, "Added in Emacs by Ann")
+    listed = run("task", "list", agent="b.1")
+    assert "(no id)" in listed.stdout
+    assert "ai-protocols task claim 'Added in Emacs by Ann'" in listed.stderr
+    assert run("task", "claim", "Added in", agent="b.1", check=False).returncode == 20
+    claimed = run("task", "claim", "Added in Emacs by Ann", agent="b.1")
+    task = re.search(r"Claimed task (\S+):", claimed.stdout).group(1)  # type: ignore[union-attr]
+    assert f"task {task} ('Added in Emacs by Ann', line" in claimed.stderr
+    assert "added without an id: given its id" in claimed.stderr
+    data = json.loads(run("task", "show", task, "--json", agent="b.1").stdout)
+    assert data["owner"] == "b.1" and data["title"] == "Added in Emacs by Ann"
+    assert board(project).count(f":ID:       {task}") == 1
+
+
+def test_any_change_gives_a_task_added_in_emacs_its_id_and_says_so(project: Path,
+                                                                    run: Runner) -> None:
+    add(run, "first", agent="lead.1")
+    _emacs_task(project, "Ann one")
+    _emacs_task(project, "Ann one")
+    # Two tasks of one title: the title names neither.
+    refused = run("task", "claim", "Ann one", agent="b.1", check=False)
+    assert refused.returncode == 20, refused
+    said = run("lock", "src/", "--reason", "r", agent="b.1").stderr
+    assert said.count("added without an id: given its id") == 2
+    ids = [t["id"] for t in json.loads(run("task", "list", "--json").stdout)]
+    assert len(ids) == 3 and None not in ids and len(set(ids)) == 3
+
+
+# -- 5. a person's own sub-heading with an org-id ID is no moved task ---------------------
+
+
+def test_a_persons_heading_with_an_org_id_is_no_moved_task(project: Path,
+                                                           run: Runner) -> None:
+    add(run, "with subs", agent="su.1")
+    with (project / BOARD).open("a") as handle:
+        handle.write("** Meeting notes\n:PROPERTIES:\n"
+                     ":ID:       6f1c2d3e-aaaa-bbbb-cccc-1234567890ab\n:OWNER:    ann\n"
+                     ":END:\n- Ann's notes\n")
+    said = run("task", "list", agent="su.1")
+    assert "warning" not in said.stderr and "demoted" not in said.stderr, said.stderr
+
+
+def test_a_demoted_task_is_still_named(project: Path, run: Runner) -> None:
+    """The rule above keeps the tool's own tasks: a claimed task demoted in Emacs is
+    still named by its line."""
+    add(run, "Parent", agent="su.1")
+    task = add(run, "Demote me", agent="su.1")
+    run("task", "claim", task, agent="su.1")
+    _emacs(project, '(goto-char (point-min)) (re-search-forward "^\\\\* DOING Demote me") '
+                    '(org-demote-subtree)')
+    said = run("task", "list", agent="x.1").stderr
+    assert f"task {task}, claimed by su.1 (live), is no task on the board" in said
+
+
+# -- 6. working-set paths: a folder with and without its final / is one -------------------
+
+
+def test_working_set_paths_follow_the_rule_of_locks(project: Path, run: Runner) -> None:
+    task = add(run, "ws", "--working-set", "src/api/", "--working-set", "src/api",
+               agent="e.1")
+    assert json.loads(run("task", "show", task, "--json").stdout)["working_set"] == \
+        ["src/api/"]
+    run("task", "edit", task, "--add-working-set", "lib", "--add-working-set", "lib/",
+        agent="e.1")
+    assert json.loads(run("task", "show", task, "--json").stdout)["working_set"] == \
+        ["src/api/", "lib"]
+    run("task", "edit", task, "--remove-working-set", "src/api", agent="e.1")
+    assert json.loads(run("task", "show", task, "--json").stdout)["working_set"] == ["lib"]
+    refused = run("task", "edit", task, "--remove-working-set", "lib/", agent="e.1",
+                  check=False)
+    assert refused.returncode == 4 and "every path out" in refused.stderr
+    missing = run("task", "edit", task, "--remove-working-set", "li", agent="e.1",
+                  check=False)
+    assert missing.returncode == 4 and "does not hold it" in missing.stderr
+
+
+@pytest.mark.parametrize("first,second", [("lib", "lib/"), ("lib/", "lib")])
+def test_lock_of_one_folder_twice_is_one_lock(project: Path, run: Runner, first: str,
+                                              second: str) -> None:
+    run("lock", first, second, "--reason", "r", agent="e.1")
+    assert board(project).count(":PATH:") == 1
