@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from boardkit import BOARD, add, board
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
 
@@ -309,3 +311,42 @@ def test_lock_of_one_folder_twice_is_one_lock(project: Path, run: Runner, first:
                                               second: str) -> None:
     run("lock", first, second, "--reason", "r", agent="e.1")
     assert board(project).count(":PATH:") == 1
+
+
+# -- 7. a title with backslashes is shown as typed ---------------------------------------
+
+
+BACKSLASHED = st.text(st.sampled_from("ab\\xnt. é\u202e"), min_size=1, max_size=14)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=BACKSLASHED)
+def test_a_title_reads_back_through_the_board_and_the_display(title: str) -> None:
+    """The board's escape of a title (``board_title``) reads back as typed, and what a
+    terminal shows of it reads back too (the one display rule); a backslash before no
+    letter an escape starts with is shown as typed, a run of them as typed too."""
+    from test_terminal_output import _read_escapes
+
+    from ai_protocols.board.model import board_title
+    from ai_protocols.lean import display
+    from ai_protocols.org.syntax import unescape_inline
+
+    assert unescape_inline(board_title(title)) == title
+    shown = display(title)
+    assert _read_escapes(shown) == title
+    if not any(ch in "xuUtnr\u202e" for ch in title):
+        assert shown == title
+
+
+def test_task_list_and_show_give_a_backslashed_title_as_typed(project: Path,
+                                                              run: Runner) -> None:
+    one = add(run, "a\\\\b", agent="x.1")  # (the four characters a \ \ b)
+    two = add(run, "x\\ny", agent="x.1")  # (x \ n y: shown x\\ny, not a newline)
+    three = add(run, "C:\\\\\\dir", agent="x.1")
+    listed = run("task", "list").stdout
+    assert f"{one}  TODO      a\\\\b\n" in listed
+    assert f"{two}  TODO      x\\\\ny\n" in listed
+    assert f"{three}  TODO      C:\\\\\\dir\n" in listed
+    assert run("task", "show", one).stdout.startswith(f"Task {one}: a\\\\b\n")
+    assert [t["title"] for t in json.loads(run("task", "list", "--json").stdout)] == \
+        ["a\\\\b", "x\\ny", "C:\\\\\\dir"]
