@@ -76,9 +76,12 @@ from ai_protocols.board.model import (
     read_board,
     record_ended_locks,
     renamed_to,
+    same_area,
     same_role,
+    sunk_locks,
     task_headlines,
     undone_ends,
+    unique_areas,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -493,6 +496,11 @@ class Board:
                                     since_at=sunk.claimed_at)
             if not gone:
                 found.append((sunk, state))
+        for sunk in sunk_locks(doc) if doc is not None else ():  # (a lock moved the same way)
+            gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
+                                    since_at=sunk.claimed_at)
+            if not gone:
+                found.append((sunk, state))
         return found
 
     def agent_state(self, agent_id: str | None, process: str | None, since: datetime | None,
@@ -720,6 +728,10 @@ class Board:
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}
+        # (a lock a person moved out of the Locks section in Emacs: moved, not lost; not
+        # put back beside it, every command names its line: sunk_claims)
+        held |= {(plain_path(root, s.lock.path), s.owner) for s in
+                 (sunk_locks(doc) if doc is not None else ()) if s.lock is not None}
         missing_locks = []
         for old_lock in old_locks:
             if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
@@ -995,6 +1007,7 @@ class Board:
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
             self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
+            self._give_ids(doc)  # (and a task a person added without one: its own)
             as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
                     not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
@@ -1113,6 +1126,27 @@ class Board:
             raise BoardStaleSave(self.path, where, lacking, commands)
         return merged.data, lacking, where
 
+    def _give_ids(self, doc: OrgFile) -> None:
+        """Give each task a person added without an ``:ID:`` (``org-insert-todo-heading``
+        in Emacs) an id of its own, before the command runs, so that the command can
+        name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
+        (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
+        (``given_ids``) for :func:`_find`."""
+        indexes = task_headlines(doc)
+        ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
+        given = []
+        for index in indexes:
+            headline = doc.headlines[index]
+            if headline.properties.get("ID"):
+                continue
+            ids.add(minted := mint_task_id(taken=ids))
+            doc.set_properties(headline.line, [("ID", minted)])
+            given.append(minted)
+            self._correcting.append(
+                f"task {minted} ({quoted(unescape_inline(headline.raw_title))}, line "
+                f"{headline.line + 1}), added without an id: given its id")
+        doc.__dict__["given_ids"] = frozenset(given)
+
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be
         (:func:`~ai_protocols.board.model.id_fault`), and that is no task the kept copy
@@ -1212,7 +1246,7 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
+        paths = unique_areas(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
         for path in paths:
             _lockable(path, "a working set does not name it (no agent edits it); name the "
@@ -1406,7 +1440,8 @@ class Board:
         root = str(self.project.root)
 
         def given(paths: tuple[str, ...]) -> list[str]:
-            found = _unique(normalize_path(root, check_given_path(p, cwd), cwd) for p in paths)
+            found = unique_areas(normalize_path(root, check_given_path(p, cwd), cwd)
+                                 for p in paths)
             for path in found:
                 _lockable(path, "a working set does not name it (no agent edits it); name "
                                 "the files or folders the task is going to change")
@@ -1423,9 +1458,9 @@ class Board:
             task, line, other = self._owned(doc, task_id, "edit", force, now)
             said: list[str] = []
             paths = list(task.working_set) if replaced is None else list(replaced)
-            paths = _unique([*paths, *added])
+            paths = unique_areas([*paths, *added])
             _check_removal(paths, removed)
-            paths = [p for p in paths if p not in removed]
+            paths = [p for p in paths if not any(same_area(p, r) for r in removed)]
             if tuple(paths) != tuple(task.working_set):
                 doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
                 said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
@@ -1687,7 +1722,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
+        areas = unique_areas(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
         for area in areas:
             _lockable(area)
@@ -1819,7 +1854,7 @@ class Board:
         me = self.me
         if not paths:
             raise InvalidText("path", "", "give at least one path to unlock")
-        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        areas = unique_areas(normalize_path(str(self.project.root), p, cwd) for p in paths)
         removed: list[AreaLock] = []
         root = str(self.project.root)
         with self.editing() as doc:
@@ -1828,11 +1863,15 @@ class Board:
                 held = next((h for h in locks if h.path == area), None) or next(
                     (h for h in locks if plain_path(root, h.path) == area), None)
                 if held is None:  # (a folder named without its "/", or a file with one)
-                    alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
+                    alike = [h for h in locks if same_area(h.path, area)]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
                 if held is None:
+                    moved = next((m for m in sunk_locks(doc) if m.lock is not None and
+                                  m.lock.path.rstrip("/") == area.rstrip("/")), None)
                     raise InvalidText("path", area, "there is no lock on it "
-                                                    "('ai-protocols locks' lists them)")
+                                                    "('ai-protocols locks' lists them)"
+                                      if moved is None else
+                                      f"its lock is no lock on the board now: {moved.where()}")
                 if held.owner != me:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
@@ -1979,7 +2018,8 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
-        return find_task(read_board(doc, board)[0], task_id, board)
+        return find_task(read_board(doc, board)[0], task_id, board,
+                         doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:
@@ -2028,11 +2068,11 @@ def _check_removal(paths: list[str], removed: list[str]) -> None:
     not narrow it. Raises :class:`~ai_protocols.errors.InvalidText` (exit 4) before
     anything is written."""
     for path in removed:
-        if path not in paths:
+        if not any(same_area(path, p) for p in paths):
             raise InvalidText("--remove-working-set", path,
                               f"the working set does not hold it (it holds {_listed(paths)}); "
                               "name a path exactly as 'task show' lists it")
-    if removed and paths and all(p in removed for p in paths):
+    if removed and paths and all(any(same_area(p, r) for r in removed) for p in paths):
         raise InvalidText("--remove-working-set", " ".join(removed),
                           "it would take every path out, and a task with no working set may "
                           "change any file; name what it keeps with --working-set PATH")

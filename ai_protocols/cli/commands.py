@@ -269,7 +269,8 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
     the command that marks it done, and the locks its agent still holds, each with its
     ``unlock`` (on stderr; nothing is changed: the claim and locks stay, but a wrapped-up
     holder's are any agent's to take over without ``--force``, which is said). Nothing
-    without a board, or with one that cannot be read."""
+    without a board; with one that cannot be read, what its kept copy holds, after a
+    warning that says why (:func:`~ai_protocols.board.model.read_readable`)."""
     if not _has_board(project):
         return
     from ai_protocols.board.board import Board
@@ -279,8 +280,16 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
     try:
         tasks = board.session_tasks(*(linked or (None,)))
         locks = [lock for lock in board.locks() if board.me and lock.owner == board.me]
-    except AiProtocolsError:
-        return
+    except AiProtocolsError:  # (a board that cannot be read: what its kept copy holds,
+        # and why, as check and resume say it)
+        from ai_protocols.board.model import read_readable
+
+        _, found, held, why = read_readable(str(board.path))
+        if why:
+            _echo(f"Warning: {why}.", err=True)
+        tasks = [t for t in found if t.is_open and (
+            (board.me and t.owner == board.me) or (linked and t.id == linked[0]))]
+        locks = [lock for lock in held if board.me and lock.owner == board.me]
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     left = ("now that this session is wrapped up, any agent may take it over without "

@@ -162,6 +162,10 @@ class ResumeContext:
         #: many more it holds (``ai-protocols locks`` lists them all).
         self.locks: list[AreaLock] = []
         self.locks_left_out = 0
+        #: Why the board cannot be read, and what :attr:`tasks` and :attr:`locks` were
+        #: read from instead (its kept copy), in words
+        #: (:func:`~ai_protocols.board.model.read_readable`); ``None`` when it was read.
+        self.board_unreadable: str | None = None
         #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
         #: (its note for the agent that took it on: docs/tasks.md).
         self.handoffs: dict[str, Handoff] = {}
@@ -316,16 +320,20 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     from ai_protocols.paths import BOARD_FILE
 
     path = os.path.join(project.ai_dir_text, BOARD_FILE)
+    data: bytes | None = b""
     try:
         data = storage.read_bytes(path)
         if not data:
             return [], {}, []  # (no board: its module is not even imported)
-        from ai_protocols.board.model import BoardFile, handoffs, read_board
-
-        doc = BoardFile(storage.decode(path, data))
-        tasks, locks = read_board(doc)
     except AiProtocolsError:
+        data = None  # (a symbolic link, no regular file: read_readable says why)
+    from ai_protocols.board.model import handoffs, read_readable
+
+    # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
+    found, tasks, locks, context.board_unreadable = read_readable(path, data)
+    if found is None:
         return [], {}, []
+    doc = found
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
         from ai_protocols.board.merge import current_or_history
@@ -337,7 +345,8 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
         linked = now.id if now is not None else linked
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
                                                (linked and t.id == linked))]
-    if me:  # its claims git took off the board (stash, checkout...): still its own
+    if me and data and context.board_unreadable is None:  # its claims git took off the board
+        # (stash, checkout...): still its own
         mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
     context.tasks_left_out = max(len(mine) - MAX_TASKS, 0)
     mine = mine[:MAX_TASKS]
@@ -1631,7 +1640,7 @@ class _TextForm(_Form):
     def _tail(self) -> str:
         context = self.context
         warning = None if context.warn_first else context.rolled_back
-        out = ""
+        out = f"\nWarning: {context.board_unreadable}.\n" if context.board_unreadable else ""
         if context.tasks:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
                 _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
@@ -1836,6 +1845,8 @@ class _JsonForm(_Form):
         if context.locks:
             data["locks"] = [_clip(lock.path) for lock in context.locks]
             data["locks_left_out"] = context.locks_left_out
+        if context.board_unreadable:  # (issue 15, sixteenth round)
+            data["board_unreadable"] = context.board_unreadable
         return data
 
     def base(self, summary: str | None, step: str | None) -> int:
