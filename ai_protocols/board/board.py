@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ai_protocols.board.model import (
@@ -1809,6 +1809,55 @@ class Board:
         for report in reports:
             report.lock = next(h for h in new_locks if h.path == report.lock.path)
         return reports
+
+    def locks_over(self, areas: Iterable[str]) -> list[tuple[str, AreaLock, Liveness]]:
+        """The locks of other agents that may be at work (not gone: ``gone`` says) which
+        hold or lie in one of ``areas`` (paths as
+        :func:`~ai_protocols.board.model.normalize_path` gives them: a claimed task's
+        working set), each as ``(area, lock, its agent's state)``: a claim does not
+        refuse them (a working set names where the task's work goes, a lock who may
+        edit there now), but the PreToolUse hook will refuse the claimer's edits there,
+        so ``task claim`` warns. Reads the board; writes nothing."""
+        root = str(self.project.root)
+        found: list[tuple[str, AreaLock, Liveness]] = []
+        wanted = list(areas)
+        if not wanted:
+            return found
+        for lock in self.read(lenient=True)[1]:
+            if not lock.owner or lock.owner == self.me:
+                continue
+            hit = next((a for a in wanted if overlap_real(root, lock.path, a)), None)
+            if hit is None:
+                continue
+            gone, state = self.gone(lock.owner, lock.owner_process, lock.locked,
+                                    since_at=lock.locked_at)
+            if not gone:
+                found.append((hit, lock, state))
+        return found
+
+    def claims_over(self, areas: Iterable[str]) -> list[tuple[str, Task, Liveness]]:
+        """The open tasks claimed by other agents that may be at work whose working set
+        holds or lies in one of ``areas`` (paths as ``lock`` takes them), each as
+        ``(area, task, its holder's state)``: a lock there does not refuse them, but
+        the PreToolUse hook will refuse that holder's edits in its own task's files, so
+        ``lock`` warns. Reads the board; writes nothing."""
+        root = str(self.project.root)
+        found: list[tuple[str, Task, Liveness]] = []
+        wanted = list(areas)
+        if not wanted:
+            return found
+        for task in self.read(lenient=True)[0]:
+            if not task.is_open or not task.owner or task.owner == self.me:
+                continue
+            hit = next((a for a in wanted for w in task.working_set
+                        if overlap_real(root, w, a)), None)
+            if hit is None:
+                continue
+            gone, state = self.gone(task.owner, task.owner_process, task.claimed,
+                                    since_at=task.claimed_at)
+            if not gone:
+                found.append((hit, task, state))
+        return found
 
     def outer_locks(self, areas: list[str]) -> list[tuple[str, Path, AreaLock, Liveness]]:
         """The live locks of other agents on the boards of the projects around this one

@@ -473,6 +473,15 @@ def task_claim(task_id: str, force: bool) -> None:
         _echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
         _echo(f"  working set: {_paths(item.working_set)}")
+        from ai_protocols.board.model import holder_name
+
+        for area, lock, state in board.locks_over(item.working_set):
+            click.echo(f"warning: its working set's {display(area)} lies in or holds "
+                       f"{display(lock.path)}, which {holder_name(lock.owner)} has locked "
+                       f"({display(lock.reason or '(no reason given)')}; "
+                       f"{_state(state.state)}: {state.evidence}): your edits there are "
+                       f"refused until it unlocks; ask {holder_name(lock.owner)}, or work "
+                       "elsewhere first ('ai-protocols locks' lists the locks)", err=True)
 
 
 @_task_command("release", force=True)
@@ -658,7 +667,8 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 
     Another agent's edit into a locked area is refused by the PreToolUse hook
     and reported by 'check'. An overlapping lock of another agent that may be
-    at work is refused (exit 22); one whose agent is gone is taken over.
+    at work is refused (exit 22); one whose agent is gone is taken over. A lock
+    over the working set of a task another agent holds is taken, with a warning.
     """
     board = _board()
     reports = board.lock(paths, reason=text_option("--reason", reason) or "", force=force)
@@ -671,6 +681,14 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 
             whose = held_by(held.owner, state, force, "locked")
             _echo(f"  taken over: {held.path} was {whose}")
+    from ai_protocols.board.model import holder_name
+
+    for area, task, state in board.claims_over([r.lock.path for r in reports]):
+        click.echo(f"warning: {display(area)} lies in or holds the working set of task "
+                   f"{task.id} ({display(task.title)}), which {holder_name(task.owner)} "
+                   f"has claimed ({_state(state.state)}: {state.evidence}): its edits there "
+                   f"are refused while you hold this lock; ask {holder_name(task.owner)}, "
+                   "or unlock what its task needs", err=True)
     # (this board cannot see the locks of a project around it; the hook enforces them)
     for area, outer, held, state in board.outer_locks([r.lock.path for r in reports]):
         _echo(f"warning: {area} lies in or holds {held.path} on the board of the project "

@@ -222,8 +222,19 @@ def start(title_given: Given | None, task: str | None = None,
     if task is not None:
         from ai_protocols.board.board import Board
 
-        linked = Board(project).link_session(task)
+        board = Board(project)
+        linked = board.link_session(task)
         _echo(f"Linked the session to task {linked.id}: {linked.title}")
+        if linked.is_open and linked.owner and linked.owner != board.me:
+            gone, state = board.gone(linked.owner, linked.owner_process, linked.claimed,
+                                     since_at=linked.claimed_at)
+            if not gone:  # (linking takes no claim: say whose it is)
+                from ai_protocols.board.model import holder_name
+
+                who = holder_name(linked.owner)
+                _echo(f"Warning: task {linked.id} is claimed by {who} ({state.state}: "
+                      f"{display(state.evidence)}): linking takes no claim, and the task "
+                      f"is {who}'s to do; pick another task, or ask {who}", err=True)
 
 
 
