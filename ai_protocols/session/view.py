@@ -87,7 +87,7 @@ _ROW = (1 << 32) - 1
 _BATCH = 2048
 _BLOCK = 1 << 18
 #: The fewest items of one kind in a row of the Log that are written in bulk.
-_RUN = 16
+_RUN = 4
 _CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440))
 _HALF = (1).__add__  # (a line's length and its newline)
 #: The ASCII characters ``str.isprintable`` refuses but the newline (which parts lines).
@@ -169,12 +169,19 @@ class _Table:
     ``-1`` and its ``Entry``; and
     each entry's key in the Log's order."""
 
-    __slots__ = ("entries", "keys", "places")
+    __slots__ = ("clock_keys", "clocks", "day_keys", "days", "entries", "keys", "places")
 
     def __init__(self) -> None:
         self.places: list[int] = []
         self.entries: dict[int, Entry] = {}
         self.keys: list[int] = []
+        #: What a bulk read (``Rows._bulk``) found of the days and clock times of
+        #: timestamps, by the part of the line that holds them: ``org.syntax.own_day``
+        #: and ``own_clock``'s ISO texts, and their minutes shifted into a key's place.
+        self.days: dict[str, str] = {}
+        self.clocks: dict[str, str] = {}
+        self.day_keys: dict[str, int] = {}
+        self.clock_keys: dict[str, int] = {}
 
 
 class Rows:
@@ -345,19 +352,18 @@ class Rows:
             return None
         day_parts = list(map(itemgetter(slice(close - 22, close - 6)), lines))
         clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), lines))  # (and " ")
-        days, day_minutes = {}, {}
-        for part in set(day_parts):
+        table = self.table
+        days, clocks = table.days, table.clocks
+        for part in set(day_parts).difference(days):
             day = own_day(part)
             if day is None:
                 return None
-            days[part], day_minutes[part] = day
-        clocks, clock_minutes = {}, {}
-        for part in set(clock_parts):
+            days[part], table.day_keys[part] = day[0], day[1] << _MINUTES
+        for part in set(clock_parts).difference(clocks):
             clock = own_clock(part[:6]) if part[6:] == " " else None
             if clock is None:
                 return None
-            clocks[part], clock_minutes[part] = clock
-        table = self.table
+            clocks[part], table.clock_keys[part] = clock[0], clock[1] << _MINUTES
         row = len(table.places)
         sizes = list(map(len, lines))
         starts = list(accumulate(map(_HALF, sizes), initial=at))
@@ -365,9 +371,8 @@ class Rows:
         table.places += map(add, map(lshift, map(add, starts, repeat(close + 1)), repeat(32)),
                             map(add, starts, sizes))
         rank = self.rank << _RANK
-        table.keys += map(add, map(lshift, map(add, map(day_minutes.__getitem__, day_parts),
-                                              map(clock_minutes.__getitem__, clock_parts)),
-                                   repeat(_MINUTES)),
+        table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
+                                   map(table.clock_keys.__getitem__, clock_parts)),
                           range(rank + (row << 1), rank + ((row + count) << 1), 2))
         texts = map(itemgetter(slice(close + 1, None)), lines)
         if close == 28 and self.wanted:
