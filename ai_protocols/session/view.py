@@ -77,11 +77,16 @@ if TYPE_CHECKING:
 #: The minutes (``org.syntax.own_parts``) of an entry without a time: after every other.
 _NO_TIME = 1 << 40
 #: An entry's key in the Log's order: its minutes, its section's rank, its row (its
-#: place in :class:`_Table`) and whether it is an ``Entry`` (1) or a quick item (0):
-#: ``minutes << _MINUTES | rank << _RANK | row << 1 | entry``. No two are equal.
+#: place in :class:`_Table`), whether it is a quick item whose text a bulk read found
+#: :func:`_printable` with nothing to escape (2: ``plain``), and whether it is an
+#: ``Entry`` (1) or a quick item (0):
+#: ``minutes << _MINUTES | rank << _RANK | row << 2 | plain | entry``. No two are equal.
 _RANK = 33
 _MINUTES = 36
-_ROW = (1 << 32) - 1
+_ROW = (1 << 31) - 1
+_PLAIN = 2
+#: A quick item's place (:class:`_Table`): ``start << 32 | end``.
+_END = (1 << 32) - 1
 #: How many entries' JSON texts are joined into one item of ``model.ObjectBatches``, and
 #: how many bytes of a section a bulk read takes at a time (about 2,000 items).
 _BATCH = 2048
@@ -292,7 +297,7 @@ class Rows:
                     if done and wanted and line[close - 22:close] in wanted:
                         ticked.setdefault((title, line[close - 22:close]), []).append(inline)
                     keys.append(((day[1] + clock[1]) << _MINUTES) + rank +  # type: ignore
-                                (len(places) << 1))
+                                (len(places) << 2))
                     start = at + line.index(inline, close)  # (its text's place)
                     places.append(start << 32 | (start + len(inline)))
                     if texts:
@@ -371,9 +376,11 @@ class Rows:
         table.places += map(add, map(lshift, map(add, starts, repeat(close + 1)), repeat(32)),
                             map(add, starts, sizes))
         rank = self.rank << _RANK
+        plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
+            _printable(chunk, lines) else 0
         table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
                                    map(table.clock_keys.__getitem__, clock_parts)),
-                          range(rank + (row << 1), rank + ((row + count) << 1), 2))
+                          range(rank + (row << 2) + plain, rank + ((row + count) << 2), 4))
         texts = map(itemgetter(slice(close + 1, None)), lines)
         if close == 28 and self.wanted:
             stamp_of = itemgetter(slice(6, 28))
@@ -383,8 +390,7 @@ class Rows:
                         self.ticked.setdefault((self.kind.title, stamp_of(line)),
                                                []).append(line[close + 1:])
         if put is not None:
-            quote = '"' if _printable(chunk, lines) and '"' not in chunk and \
-                "\\" not in chunk else ""
+            quote = '"' if plain else ""
             if not quote:
                 texts = map(encode, texts)  # type: ignore[arg-type]
             done = f'{ITEM_SEPARATOR}"done": true' if close == 28 else ""
@@ -403,7 +409,7 @@ class Rows:
         table = self.table
         row = len(table.places)
         table.keys.append((_minutes(entry.time) << _MINUTES) + (self.rank << _RANK) +
-                          (row << 1) + 1)
+                          (row << 2) + 1)
         table.places.append(-1)
         table.entries[row] = entry
         if put is not None:
@@ -419,7 +425,7 @@ class Rows:
     def text(self, row: int) -> str:
         """The text of the quick item of ``row``."""
         place = self.table.places[row]
-        return self.base[place >> 32:place & _ROW]
+        return self.base[place >> 32:place & _END]
 
     def entry(self, row: int, line: int | None = None) -> Entry:
         """The ``Entry`` of ``row``; ``line``, the number of its line when known (else
@@ -604,9 +610,9 @@ class LogRows:
         """The JSON text of the Log's object of the entry of ``key``."""
         rows = by_rank[(key >> _RANK) & 7]
         if key & 1:
-            return log_json_text(rows.log_entry((key >> 1) & _ROW))
+            return log_json_text(rows.log_entry((key >> 2) & _ROW))
         minutes = key >> _MINUTES
-        kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 1) & _ROW))
+        kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 2) & _ROW))
         encode = string_encoder()
         return _LOG_JSON.format(_DAYS[minutes // 1440], _CLOCKS[minutes % 1440], encode(kind),
                                 encode(shown))
@@ -619,21 +625,22 @@ class LogRows:
         :func:`_printable`; else one by one) and ``zip`` and ``str.join`` (C: no Python per
         key but for a text past 100 characters)."""
         places = self.table.places
-        spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(1)),
+        spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
                                                  repeat(_ROW))))
         texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
-                                               map(and_, spans, repeat(_ROW)))))
+                                               map(and_, spans, repeat(_END)))))
         del spans
         encode = string_encoder()
         names = {rank: encode(each.kind.kind) for rank, each in by_rank.items()}
         ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
-        joined = "\n".join(texts)
+        plain = all(map(and_, keys, repeat(_PLAIN)))  # (as their sections' reads found)
+        joined = "" if plain else "\n".join(texts)
         quote = ""
-        if _printable(joined, texts):
+        if plain or _printable(joined, texts):
             shown: list[str] | map[str] = texts
             for at in compress(count(), map(lt, repeat(100), map(len, texts))):
                 texts[at] = texts[at][:99].rstrip() + "…"
-            if '"' in joined or "\\" in joined:
+            if not plain and ('"' in joined or "\\" in joined):
                 shown = map(encode, texts)
             else:
                 quote = '"'
@@ -660,7 +667,7 @@ class LogRows:
             while event < len(places) and places[event][0] == at:
                 yield events[places[event][1]]
                 event += 1
-            yield by_rank[(key >> _RANK) & 7].log_entry((key >> 1) & _ROW)
+            yield by_rank[(key >> _RANK) & 7].log_entry((key >> 2) & _ROW)
         for _, line in places[event:]:
             yield events[line]
 
