@@ -95,6 +95,8 @@ _BLOCK = 1 << 18
 _RUN = 4
 _CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440))
 _HALF = (1).__add__  # (a line's length and its newline)
+#: How a decision's rationale, a nested item, begins (``org.syntax.parse_entries``).
+_RATIONALE = "  - Rationale: "
 #: The ASCII characters ``str.isprintable`` refuses but the newline (which parts lines).
 _CONTROLS = tuple(chr(code) for code in (*range(10), *range(11, 32), 127))
 _LOG_JSON = ('"time": "{}{}"' + ITEM_SEPARATOR + '"kind": {}' + ITEM_SEPARATOR +
@@ -254,12 +256,14 @@ class Rows:
                     continue
             stop = base.find("\n", at, hi)
             following = hi if stop == -1 else stop + 1
-            inline = None
+            inline = rationale = None
             if base.startswith("- [", at):
                 close = base.find("]", at + 7 if base.startswith("] [", at + 4) else at + 3,
                                   following) + 1 - at
+                if close > 0 and following < hi and base[following] in " \t\n":
+                    rationale, after = self._rationale(following)
                 if close > 0 and base.startswith(" ", at + close) and \
-                        (following >= hi or base[following] not in " \t\n"):
+                        (following >= hi or base[following] not in " \t\n" or rationale):
                     line = base[at:following]
                     day = clock = None
                     if close == 24 or (close == 28 and line[3:6] in _OWN_BOXES):
@@ -267,8 +271,8 @@ class Rows:
                         clock = clocks(line[close - 6:close]) if day is not None else None
                     if clock is not None:
                         inline = line[close:].strip(" \t\n")
-                        if ZWSP in inline or WJ in inline:
-                            clock = None  # (an Entry, its text unescaped)
+                        if ZWSP in inline or WJ in inline or rationale:
+                            clock = None  # (an Entry, its text unescaped, its rationale)
                             known = (own_time(line[close - 22:close]),
                                      line[3] == "X" if close == 28 else None,
                                      2 if close == 28 else None, line[close - 22:close])
@@ -308,8 +312,11 @@ class Rows:
                     time, done, box, stamp = known  # type: ignore[misc]
                     if ZWSP in inline or WJ in inline:
                         inline = unescape_inline(inline)
-                    self._entry_row(Entry(time, inline, done, None, index, box, stamp),
+                    self._entry_row(Entry(time, inline, done, rationale, index, box, stamp),
                                     put if texts else None)
+                    if rationale:  # (its line read too)
+                        following = after
+                        index += 1
                 if len(out) >= _BATCH:
                     yield OBJECT_SEPARATOR.join(out)
                     out.clear()
@@ -323,6 +330,24 @@ class Rows:
         if out:
             yield OBJECT_SEPARATOR.join(out)
         self.rows = range(first_row, len(table.places))
+
+    def _rationale(self, at: int) -> tuple[str | None, int]:
+        """The rationale on the line at ``at`` (the line after an item's only one) when
+        it is ``  - Rationale: TEXT``, TEXT not blank, and the line after it (if any)
+        starts with no white space: the rationale ``parse_entries`` reads there (a
+        decision's nested item, unescaped), and where its line ends; ``(None, at)`` for
+        any other line, which goes to ``parse_entries``."""
+        base, hi = self.base, self.hi
+        if not base.startswith(_RATIONALE, at):
+            return None, at
+        stop = base.find("\n", at, hi)
+        following = hi if stop == -1 else stop + 1
+        if following < hi and base[following] in " \t\n":
+            return None, at
+        text = base[at + len(_RATIONALE):following].strip(" \t\n")
+        if not text:
+            return None, at
+        return (unescape_inline(text) if ZWSP in text or WJ in text else text), following
 
     def _bulk(self, at: int, put: object, encode: object) -> tuple[int, int] | None:
         """Read the lines from ``at`` (a line's start) to the first line end past
