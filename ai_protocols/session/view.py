@@ -19,9 +19,9 @@ from __future__ import annotations
 from itertools import accumulate, chain, compress, count, islice, repeat
 
 try:  # (the C module operator.py takes its functions from)
-    from _operator import add, and_, floordiv, itemgetter, lshift, lt, mod, rshift
+    from _operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
 except ImportError:  # pragma: no cover - a Python without it
-    from operator import add, and_, floordiv, itemgetter, lshift, lt, mod, rshift
+    from operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
 
 from ai_protocols.lean import date
 from ai_protocols.org.file import OrgFile, bisect_left  # (_bisect's: no bisect.py)
@@ -99,15 +99,18 @@ _HALF = (1).__add__  # (a line's length and its newline)
 _RATIONALE = "  - Rationale: "
 #: The ASCII characters ``str.isprintable`` refuses but the newline (which parts lines).
 _CONTROLS = tuple(chr(code) for code in (*range(10), *range(11, 32), 127))
-_LOG_JSON = ('"time": "{}{}"' + ITEM_SEPARATOR + '"kind": {}' + ITEM_SEPARATOR +
-             '"text": {}')
+#: The beginnings of a Log object's JSON text: its time's day (``_DAYS``) and its clock
+#: time up to its kind, by minute of the day.
+_LOG_CLOCKS = tuple(f'{clock}"{ITEM_SEPARATOR}"kind": ' for clock in _CLOCKS)
+_LOG_JSON = "{}{}{}" + ITEM_SEPARATOR + '"text": {}'
 
 
 class _DayTexts(dict):  # type: ignore[type-arg]
-    """A day's ISO text (``2026-11-21T``) by its ordinal, made when first asked for."""
+    """A Log object's JSON text up to its day's ISO text (``"time": "2026-11-21T``), by
+    the day's ordinal, made when first asked for."""
 
     def __missing__(self, ordinal: int) -> str:
-        text = self[ordinal] = f"{date.fromordinal(ordinal).isoformat()}T"
+        text = self[ordinal] = f'"time": "{date.fromordinal(ordinal).isoformat()}T'
         return text
 
 
@@ -398,8 +401,10 @@ class Rows:
         sizes = list(map(len, lines))
         starts = list(accumulate(map(_HALF, sizes), initial=at))
         starts.pop()
-        table.places += map(add, map(lshift, map(add, starts, repeat(close + 1)), repeat(32)),
-                            map(add, starts, sizes))
+        # (start << 32 | end, with start = line + close + 1 and end = line + size, as
+        # line * (2 ** 32 + 1) + (size + (close + 1 << 32)): end < 2 ** 32)
+        table.places += map(add, map(mul, starts, repeat((1 << 32) + 1)),
+                            map(add, sizes, repeat(close + 1 << 32)))
         rank = self.rank << _RANK
         plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
             _printable(chunk, lines) else 0
@@ -639,8 +644,8 @@ class LogRows:
         minutes = key >> _MINUTES
         kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 2) & _ROW))
         encode = string_encoder()
-        return _LOG_JSON.format(_DAYS[minutes // 1440], _CLOCKS[minutes % 1440], encode(kind),
-                                encode(shown))
+        return _LOG_JSON.format(_DAYS[minutes // 1440], _LOG_CLOCKS[minutes % 1440],
+                                encode(kind), encode(shown))
 
     def _bulk(self, base: str, keys: list[int], by_rank: dict[int, Rows]) -> str:
         """The JSON texts of the Log's objects of the quick items of ``keys``, joined,
@@ -656,7 +661,8 @@ class LogRows:
                                                map(and_, spans, repeat(_END)))))
         del spans
         encode = string_encoder()
-        names = {rank: encode(each.kind.kind) for rank, each in by_rank.items()}
+        names = {rank: f"{encode(each.kind.kind)}{ITEM_SEPARATOR}" for rank, each
+                 in by_rank.items()}
         ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
         plain = all(map(and_, keys, repeat(_PLAIN)))  # (as their sections' reads found)
         joined = "" if plain else "\n".join(texts)
@@ -678,10 +684,9 @@ class LogRows:
                 shown.append(encode(preview))
         minutes = list(map(rshift, keys, repeat(_MINUTES)))
         return "".join(chain.from_iterable(zip(
-            repeat('"time": "'), map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
-            map(_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))),
-            repeat(f'"{ITEM_SEPARATOR}"kind": '), map(names.__getitem__, ranks),
-            repeat(f'{ITEM_SEPARATOR}"text": {quote}'), shown,
+            map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
+            map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))),
+            map(names.__getitem__, ranks), repeat(f'"text": {quote}'), shown,
             repeat(f"{quote}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)]
 
     def __iter__(self) -> Iterator[Entry]:
@@ -709,6 +714,6 @@ class LogRows:
         return reversed(list(self))
 
 
-#: The ISO texts of the days, by ordinal (for the Log's times, from their minutes).
+#: The Log objects' beginnings up to their days' ISO texts, by ordinal (from the minutes).
 _DAYS = _DayTexts()
 
