@@ -51,8 +51,10 @@ def runs(draw: st.DrawFn) -> list[str]:
         if roll == 0:
             lines.append(f"- {draw(st.sampled_from(['[ ] ', '[-] ', '[X] ', '']))}{stamp} "
                          f"{text}".rstrip(" "))
-        elif roll == 1:
-            lines.append(f"- {form}{stamp} {text}")
+        elif roll == 1:  # (a decision: of the tool's form, or of a form a person types)
+            typed = draw(st.sampled_from([stamp, stamp, "[2026-10-01 Thu]", "[2026-10-02]",
+                                          "[2026-10-01 Thu 9:05]"]))
+            lines.append(f"- {form}{typed} {text}")
             rationale = draw(st.sampled_from(["because", "", " spaced ", "a\u200bb", "x  y",
                                               '"quoted"']))
             lines.append(f"  - Rationale: {rationale}".rstrip(" ") if rationale != " spaced "
