@@ -488,7 +488,9 @@ def warn_replaced(project: Project, session: Session) -> None:
 def _untracked_earlier(project: Project, path: str) -> str | None:
     """:func:`~ai_protocols.session.transaction.untracked_earlier`, imported only when the
     project's ``.ai/history/`` is there (one ``stat`` otherwise)."""
-    if not os.path.isdir(os.path.join(project.ai_dir_text, "history")):
+    from ai_protocols.session.names import HISTORY
+
+    if not os.path.isdir(os.path.join(project.ai_dir_text, HISTORY)):
         return None
     from ai_protocols.session.transaction import untracked_earlier
 

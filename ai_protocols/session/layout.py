@@ -53,7 +53,7 @@ from ai_protocols.session.model import (
     Session,
     SessionInfo,
 )
-from ai_protocols.session.names import name_time
+from ai_protocols.session.names import HISTORY, name_time
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -848,7 +848,7 @@ def own_earlier_folder(path: str) -> str:
     for an archive ``.ai/sessions/NAME.org``, ``.ai/sessions/NAME/``; for a live file,
     its history folder (``.ai/history/session-context/``,
     ``.ai/history/session-context.d/ID/``; ``history/NAME/`` beside any other file), as
-    :func:`ai_protocols.session.rollover.history_folder` names it. The path alone."""
+    :func:`ai_protocols.session.names.history_folder` names it. The path alone."""
     folder = os.path.dirname(path)
     name = os.path.basename(path)
     stem = name[:-4] if name.endswith(".org") else name
@@ -856,9 +856,9 @@ def own_earlier_folder(path: str) -> str:
     if kind == "sessions":
         return os.path.join(folder, stem)
     if kind == "session-context.d":
-        return os.path.join(os.path.dirname(os.path.normpath(folder)), "history",
+        return os.path.join(os.path.dirname(os.path.normpath(folder)), HISTORY,
                             "session-context.d", stem)
-    return os.path.join(folder, "history", stem)
+    return os.path.join(folder, HISTORY, stem)
 
 
 def is_own_earlier(path: str, earlier: str) -> bool:

@@ -13,7 +13,7 @@ import os
 
 from ai_protocols.lean import SHELL_SAFE, datetime, pattern, timezone
 from ai_protocols.liveness.clock import utc_minute
-from ai_protocols.paths import git_dirs, join, relative_to, safe_id
+from ai_protocols.paths import git_dirs, join, parent, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path
 
 __all__ = [
@@ -159,6 +159,24 @@ def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int =
 #: :func:`~ai_protocols.session.transaction.adopted_away`'s words): here, with the
 #: tombstones, so that ``resume`` looks for it without importing the transaction.
 ADOPTED_AWAY = "fresh: this agent's session before was "
+
+
+#: The folder of ``.ai/`` that holds the earlier-entries files of live sessions.
+HISTORY = "history"
+
+
+def history_folder(ai_dir: str, path: str) -> str:
+    """Where the earlier entries of the live session file ``path`` go:
+    ``.ai/history/`` then ``path``'s place in ``.ai/`` without ``.org``
+    (``.ai/history/session-context/``, ``.ai/history/session-context.d/ID/``). A file
+    outside ``ai_dir`` gets ``history/NAME/`` beside it. No session scan reads there:
+    ``status`` and ``list`` read ``.ai/session-context.org``,
+    ``.ai/session-context.d/*.org`` and ``.ai/sessions/*.org`` only."""
+    stem = path[:-4] if path.endswith(".org") else path
+    prefix = ai_dir.rstrip("/") + "/"
+    if stem.startswith(prefix):
+        return join(join(ai_dir, HISTORY), stem[len(prefix):])
+    return join(join(parent(path), HISTORY), os.path.basename(stem))
 
 
 def tombstone_path(ai_dir: str, path: str) -> str:

@@ -410,7 +410,7 @@ class Project:
         """The files of ``path``'s history folder named as a rollover names one that no
         link of ``session`` names (one ``listdir``; none when the folder is not there)."""
         from ai_protocols.session.layout import is_earlier_name
-        from ai_protocols.session.rollover import history_folder
+        from ai_protocols.session.names import history_folder
 
         folder = history_folder(self.ai_dir_text, path)
         try:

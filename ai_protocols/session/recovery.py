@@ -268,7 +268,7 @@ def _adopt(project: Project, edit: SessionEdit, path: str, said: str) -> None:
                         ("EXIT_BY", None), ("PAUSED", None), ("PAUSE_NOTE", None),
                         ("PENDING_FOLDED", None))
     edit.note(f"adopted: from {preview(source)} ({said})")
-    from ai_protocols.session.rollover import history_folder  # (its earlier files too)
+    from ai_protocols.session.names import history_folder  # (its earlier files too)
 
     edit.move_to(project.path_text, f"adopted by {project.path_text}",
                  earlier_to=history_folder(project.ai_dir_text, project.path_text))

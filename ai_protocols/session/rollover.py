@@ -75,6 +75,7 @@ from ai_protocols.session.layout import (
     with_earlier_path,
 )
 from ai_protocols.session.model import EarlierEntries, Session
+from ai_protocols.session.names import HISTORY, history_folder
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -105,8 +106,6 @@ LEAST = BOUND // 4
 MOVABLE = ("progress", "decisions", "discoveries", "blockers", "next-steps", "log")
 #: The sections of which only the closed (``[X]``) items move: an open one is work to do.
 CLOSED_ONLY = ("progress", "blockers", "next-steps")
-#: The folder of ``.ai/`` that holds the earlier-entries files of live sessions.
-HISTORY = "history"
 #: The property of the live file's ``Earlier entries`` section that names the moved
 #: entries a merge replaced by another clone's edit of them (:func:`entry_digest`
 #: each; docs/merge-driver.md): ``show --all`` gives the edited entry, in the live
@@ -115,20 +114,6 @@ SUPERSEDED = "SUPERSEDED"
 _EPOCH = datetime(1, 1, 1)
 #: How a line may begin that can go on an item, or be blank (see :func:`_entry_end`).
 _GOES_ON = ("", " ", "\t", "\n", "\r")
-
-
-def history_folder(ai_dir: str, path: str) -> str:
-    """Where the earlier entries of the live session file ``path`` go:
-    ``.ai/history/`` then ``path``'s place in ``.ai/`` without ``.org``
-    (``.ai/history/session-context/``, ``.ai/history/session-context.d/ID/``). A file
-    outside ``ai_dir`` gets ``history/NAME/`` beside it. No session scan reads there:
-    ``status`` and ``list`` read ``.ai/session-context.org``,
-    ``.ai/session-context.d/*.org`` and ``.ai/sessions/*.org`` only."""
-    stem = path[:-4] if path.endswith(".org") else path
-    prefix = ai_dir.rstrip("/") + "/"
-    if stem.startswith(prefix):
-        return join(join(ai_dir, HISTORY), stem[len(prefix):])
-    return join(join(parent(path), HISTORY), os.path.basename(stem))
 
 
 def named_as_ours(ai_dir: str, path: str) -> bool:

@@ -16,12 +16,12 @@ the whole read's.
 
 from __future__ import annotations
 
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, chain, compress, count, islice, repeat
 
 try:  # (the C module operator.py takes its functions from)
-    from _operator import add, itemgetter, lshift
+    from _operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
 except ImportError:  # pragma: no cover - a Python without it
-    from operator import add, itemgetter, lshift
+    from operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
 
 from ai_protocols.lean import date
 from ai_protocols.org.file import OrgFile, bisect_left  # (_bisect's: no bisect.py)
@@ -77,28 +77,40 @@ if TYPE_CHECKING:
 #: The minutes (``org.syntax.own_parts``) of an entry without a time: after every other.
 _NO_TIME = 1 << 40
 #: An entry's key in the Log's order: its minutes, its section's rank, its row (its
-#: place in :class:`_Table`) and whether it is an ``Entry`` (1) or a quick item (0):
-#: ``minutes << _MINUTES | rank << _RANK | row << 1 | entry``. No two are equal.
+#: place in :class:`_Table`), whether it is a quick item whose text a bulk read found
+#: :func:`_printable` with nothing to escape (2: ``plain``), and whether it is an
+#: ``Entry`` (1) or a quick item (0):
+#: ``minutes << _MINUTES | rank << _RANK | row << 2 | plain | entry``. No two are equal.
 _RANK = 33
 _MINUTES = 36
-_ROW = (1 << 32) - 1
+_ROW = (1 << 31) - 1
+_PLAIN = 2
+#: A quick item's place (:class:`_Table`): ``start << 32 | end``.
+_END = (1 << 32) - 1
 #: How many entries' JSON texts are joined into one item of ``model.ObjectBatches``, and
 #: how many bytes of a section a bulk read takes at a time (about 2,000 items).
 _BATCH = 2048
 _BLOCK = 1 << 18
 #: The fewest items of one kind in a row of the Log that are written in bulk.
-_RUN = 16
+_RUN = 4
 _CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440))
 _HALF = (1).__add__  # (a line's length and its newline)
-_LOG_JSON = ('"time": "{}{}"' + ITEM_SEPARATOR + '"kind": {}' + ITEM_SEPARATOR +
-             '"text": {}')
+#: How a decision's rationale, a nested item, begins (``org.syntax.parse_entries``).
+_RATIONALE = "  - Rationale: "
+#: The ASCII characters ``str.isprintable`` refuses but the newline (which parts lines).
+_CONTROLS = tuple(chr(code) for code in (*range(10), *range(11, 32), 127))
+#: The beginnings of a Log object's JSON text: its time's day (``_DAYS``) and its clock
+#: time up to its kind, by minute of the day.
+_LOG_CLOCKS = tuple(f'{clock}"{ITEM_SEPARATOR}"kind": ' for clock in _CLOCKS)
+_LOG_JSON = "{}{}{}" + ITEM_SEPARATOR + '"text": {}'
 
 
 class _DayTexts(dict):  # type: ignore[type-arg]
-    """A day's ISO text (``2026-11-21T``) by its ordinal, made when first asked for."""
+    """A Log object's JSON text up to its day's ISO text (``"time": "2026-11-21T``), by
+    the day's ordinal, made when first asked for."""
 
     def __missing__(self, ordinal: int) -> str:
-        text = self[ordinal] = f"{date.fromordinal(ordinal).isoformat()}T"
+        text = self[ordinal] = f'"time": "{date.fromordinal(ordinal).isoformat()}T'
         return text
 
 
@@ -107,6 +119,20 @@ def _minutes(moment: object) -> int:
     if moment is None:
         return _NO_TIME
     return moment.toordinal() * 1440 + moment.hour * 60 + moment.minute  # type: ignore
+
+
+def _printable(joined: str, texts: list[str]) -> bool:
+    """Whether each of ``texts`` (the tool's own items' texts, or their lines, without
+    white space at either end; ``joined``, them joined by newlines) is its own Log
+    preview up to its 100th character (``layout.quick_preview``: printable, no ``"  "``
+    nor ``"::"``), and so its own JSON string's content but for a ``"`` or ``\\``
+    (``json`` escapes those and the control characters): looked for in ``joined`` by
+    ``str``'s C search; a text of other than ASCII, each by ``str.isprintable``."""
+    if "  " in joined or "::" in joined:
+        return False
+    if joined.isascii():
+        return not any(map(joined.__contains__, _CONTROLS))
+    return all(map(str.isprintable, texts))
 
 
 def read_view(path: str, held: list[str]) -> Session:
@@ -147,18 +173,25 @@ def read_view(path: str, held: list[str]) -> Session:
 
 class _Table:
     """What the view keeps of each entry of every section, by row (in the order read):
-    for a quick item, where its text begins in its section's text (after its
-    timestamp) and where its line ends, as one number (``start << 32 | end``: a list of
+    for a quick item, where its text (white space at either end left out) begins and
+    ends in its section's text, as one number (``start << 32 | end``: a list of
     ints, not an ``array``, whose module imports ``collections.abc``); for any other,
     ``-1`` and its ``Entry``; and
     each entry's key in the Log's order."""
 
-    __slots__ = ("entries", "keys", "places")
+    __slots__ = ("clock_keys", "clocks", "day_keys", "days", "entries", "keys", "places")
 
     def __init__(self) -> None:
         self.places: list[int] = []
         self.entries: dict[int, Entry] = {}
         self.keys: list[int] = []
+        #: What a bulk read (``Rows._bulk``) found of the days and clock times of
+        #: timestamps, by the part of the line that holds them: ``org.syntax.own_day``
+        #: and ``own_clock``'s ISO texts, and their minutes shifted into a key's place.
+        self.days: dict[str, str] = {}
+        self.clocks: dict[str, str] = {}
+        self.day_keys: dict[str, int] = {}
+        self.clock_keys: dict[str, int] = {}
 
 
 class Rows:
@@ -226,12 +259,14 @@ class Rows:
                     continue
             stop = base.find("\n", at, hi)
             following = hi if stop == -1 else stop + 1
-            inline = None
+            inline = rationale = None
             if base.startswith("- [", at):
                 close = base.find("]", at + 7 if base.startswith("] [", at + 4) else at + 3,
                                   following) + 1 - at
+                if close > 0 and following < hi and base[following] in " \t\n":
+                    rationale, after = self._rationale(following)
                 if close > 0 and base.startswith(" ", at + close) and \
-                        (following >= hi or base[following] not in " \t\n"):
+                        (following >= hi or base[following] not in " \t\n" or rationale):
                     line = base[at:following]
                     day = clock = None
                     if close == 24 or (close == 28 and line[3:6] in _OWN_BOXES):
@@ -239,8 +274,8 @@ class Rows:
                         clock = clocks(line[close - 6:close]) if day is not None else None
                     if clock is not None:
                         inline = line[close:].strip(" \t\n")
-                        if ZWSP in inline or WJ in inline:
-                            clock = None  # (an Entry, its text unescaped)
+                        if ZWSP in inline or WJ in inline or rationale:
+                            clock = None  # (an Entry, its text unescaped, its rationale)
                             known = (own_time(line[close - 22:close]),
                                      line[3] == "X" if close == 28 else None,
                                      2 if close == 28 else None, line[close - 22:close])
@@ -269,8 +304,9 @@ class Rows:
                     if done and wanted and line[close - 22:close] in wanted:
                         ticked.setdefault((title, line[close - 22:close]), []).append(inline)
                     keys.append(((day[1] + clock[1]) << _MINUTES) + rank +  # type: ignore
-                                (len(places) << 1))
-                    places.append((at + close) << 32 | (following - 1 if stop != -1 else hi))
+                                (len(places) << 2))
+                    start = at + line.index(inline, close)  # (its text's place)
+                    places.append(start << 32 | (start + len(inline)))
                     if texts:
                         put(f'"time": "{day[0]}{clock[0]}"{separator}'  # type: ignore
                             f'"text": {encode(inline)}'
@@ -279,8 +315,11 @@ class Rows:
                     time, done, box, stamp = known  # type: ignore[misc]
                     if ZWSP in inline or WJ in inline:
                         inline = unescape_inline(inline)
-                    self._entry_row(Entry(time, inline, done, None, index, box, stamp),
+                    self._entry_row(Entry(time, inline, done, rationale, index, box, stamp),
                                     put if texts else None)
+                    if rationale:  # (its line read too)
+                        following = after
+                        index += 1
                 if len(out) >= _BATCH:
                     yield OBJECT_SEPARATOR.join(out)
                     out.clear()
@@ -295,15 +334,35 @@ class Rows:
             yield OBJECT_SEPARATOR.join(out)
         self.rows = range(first_row, len(table.places))
 
+    def _rationale(self, at: int) -> tuple[str | None, int]:
+        """The rationale on the line at ``at`` (the line after an item's only one) when
+        it is ``  - Rationale: TEXT``, TEXT not blank, and the line after it (if any)
+        starts with no white space: the rationale ``parse_entries`` reads there (a
+        decision's nested item, unescaped), and where its line ends; ``(None, at)`` for
+        any other line, which goes to ``parse_entries``."""
+        base, hi = self.base, self.hi
+        if not base.startswith(_RATIONALE, at):
+            return None, at
+        stop = base.find("\n", at, hi)
+        following = hi if stop == -1 else stop + 1
+        if following < hi and base[following] in " \t\n":
+            return None, at
+        text = base[at + len(_RATIONALE):following].strip(" \t\n")
+        if not text:
+            return None, at
+        return (unescape_inline(text) if ZWSP in text or WJ in text else text), following
+
     def _bulk(self, at: int, put: object, encode: object) -> tuple[int, int] | None:
         """Read the lines from ``at`` (a line's start) to the first line end past
         :data:`_BLOCK` bytes, when every one of them is a quick item of one form
         (``- [X] [STAMP] text``, or ``- [STAMP] text``) that :meth:`_read` would read
-        line by line as such, with no escape in its text and the line after them not
-        going on with white space: their rows added, their ticked texts taken, their
-        JSON texts given to ``put`` joined, by ``str`` and ``map`` over the lines (no
-        Python per line). Returns where it stopped and how many lines it read; ``None``
-        (nothing done) for any other lines."""
+        line by line as such, one space after its timestamp and no white space at either
+        end of its text (then the text is the rest of the line), with no escape in it and
+        the line after them not going on with white space: their rows added, their
+        ticked texts taken, their JSON texts given to ``put`` joined, by ``map``,
+        ``zip`` and ``str.join`` over the lines (C: no Python per line). Returns where
+        it stopped and how many lines it read; ``None`` (nothing done) for any other
+        lines."""
         base, hi = self.base, self.hi
         if base.startswith("- [X] [", at):
             close, form = 28, "\n- [X] ["
@@ -317,56 +376,59 @@ class Rows:
         if following < hi and base[following] in " \t\n":
             return None
         chunk = base[at:end]
+        if "\t" in chunk or " \n" in chunk or chunk.endswith(" ") or "]  " in chunk or \
+                ZWSP in chunk or WJ in chunk:
+            return None  # (a text to strip, or to unescape: line by line)
         lines = chunk.split("\n")
         count = len(lines)
-        if chunk.count(form) != count - 1 or ZWSP in chunk or WJ in chunk:
+        if chunk.count(form) != count - 1:
             return None
-        day_of = itemgetter(slice(close - 22, close - 6))
-        clock_of = itemgetter(slice(close - 6, close + 1))  # ("10:02] ": and the space)
-        found_days = {}
-        for part in set(map(day_of, lines)):
+        day_parts = list(map(itemgetter(slice(close - 22, close - 6)), lines))
+        clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), lines))  # (and " ")
+        table = self.table
+        days, clocks = table.days, table.clocks
+        for part in set(day_parts).difference(days):
             day = own_day(part)
             if day is None:
                 return None
-            found_days[part] = day[1]
-        found_clocks = {}
-        for part in set(map(clock_of, lines)):
+            days[part], table.day_keys[part] = day[0], day[1] << _MINUTES
+        for part in set(clock_parts).difference(clocks):
             clock = own_clock(part[:6]) if part[6:] == " " else None
             if clock is None:
                 return None
-            found_clocks[part] = clock[1]
-        texts = [line[close:].strip(" \t\n") for line in lines]
-        if "" in texts:
-            return None
-        table = self.table
+            clocks[part], table.clock_keys[part] = clock[0], clock[1] << _MINUTES
         row = len(table.places)
-        offsets = list(accumulate(map(_HALF, map(len, lines)), initial=at))
-        offsets.pop()
-        table.places += map(add, map(lshift, map(add, offsets, repeat(close)), repeat(32)),
-                            map(add, offsets, map(len, lines)))
+        sizes = list(map(len, lines))
+        starts = list(accumulate(map(_HALF, sizes), initial=at))
+        starts.pop()
+        # (start << 32 | end, with start = line + close + 1 and end = line + size, as
+        # line * (2 ** 32 + 1) + (size + (close + 1 << 32)): end < 2 ** 32)
+        table.places += map(add, map(mul, starts, repeat((1 << 32) + 1)),
+                            map(add, sizes, repeat(close + 1 << 32)))
         rank = self.rank << _RANK
-        table.keys += map(add, map(lshift, map(add, map(found_days.__getitem__,
-                                                         map(day_of, lines)),
-                                                     map(found_clocks.__getitem__,
-                                                         map(clock_of, lines))),
-                                   repeat(_MINUTES)),
-                          range(rank + (row << 1), rank + ((row + count) << 1), 2))
+        plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
+            _printable(chunk, lines) else 0
+        table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
+                                   map(table.clock_keys.__getitem__, clock_parts)),
+                          range(rank + (row << 2) + plain, rank + ((row + count) << 2), 4))
+        texts = map(itemgetter(slice(close + 1, None)), lines)
         if close == 28 and self.wanted:
             stamp_of = itemgetter(slice(6, 28))
             if not self.wanted.isdisjoint(map(stamp_of, lines)):
-                for line, text in zip(lines, texts, strict=True):
+                for line in lines:
                     if stamp_of(line) in self.wanted:
                         self.ticked.setdefault((self.kind.title, stamp_of(line)),
-                                               []).append(text)
+                                               []).append(line[close + 1:])
         if put is not None:
-            year, month = close - 21, close - 11  # (the date's place, then the time's)
-            hour, minute = close - 6, close - 1
-            separator = ITEM_SEPARATOR
-            done = f'{separator}"done": true' if close == 28 else ""
-            put(OBJECT_SEPARATOR.join([  # type: ignore[operator]
-                f'"time": "{line[year:month]}T{line[hour:minute]}"{separator}'
-                f'"text": {encode(text)}{done}'  # type: ignore[operator]
-                for line, text in zip(lines, texts, strict=True)]))
+            quote = '"' if plain else ""
+            if not quote:
+                texts = map(encode, texts)  # type: ignore[arg-type]
+            done = f'{ITEM_SEPARATOR}"done": true' if close == 28 else ""
+            put("".join(chain.from_iterable(zip(  # type: ignore[operator]
+                repeat('"time": "'), map(days.__getitem__, day_parts),
+                map(clocks.__getitem__, clock_parts),
+                repeat(f'"{ITEM_SEPARATOR}"text": {quote}'), texts,
+                repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)])
         return following, count
 
     def _entry_row(self, entry: Entry, put: object) -> None:
@@ -377,7 +439,7 @@ class Rows:
         table = self.table
         row = len(table.places)
         table.keys.append((_minutes(entry.time) << _MINUTES) + (self.rank << _RANK) +
-                          (row << 1) + 1)
+                          (row << 2) + 1)
         table.places.append(-1)
         table.entries[row] = entry
         if put is not None:
@@ -393,7 +455,7 @@ class Rows:
     def text(self, row: int) -> str:
         """The text of the quick item of ``row``."""
         place = self.table.places[row]
-        return self.base[place >> 32:place & _ROW].strip(" \t\n")
+        return self.base[place >> 32:place & _END]
 
     def entry(self, row: int, line: int | None = None) -> Entry:
         """The ``Entry`` of ``row``; ``line``, the number of its line when known (else
@@ -405,8 +467,9 @@ class Rows:
             return self.the_current[1]  # (the same object: ``show`` marks it by identity)
         base, start = self.base, self.table.places[row] >> 32
         line_start = base.rfind("\n", self.lo, start) + 1 or self.lo
-        stamp = base[start - 22:start]
-        boxed = start - line_start == 28
+        boxed = base.startswith("] [", line_start + 4)  # (else "- [STAMP] ")
+        stamp = base[line_start + 6:line_start + 28] if boxed else \
+            base[line_start + 2:line_start + 24]
         if line is None:
             line = self.first + base.count("\n", self.lo, line_start)
         return Entry(own_time(stamp), self.text(row),
@@ -437,7 +500,8 @@ class Rows:
             found = self.table.entries.get(row)
             if found is None:
                 start = self.table.places[row] >> 32
-                if start - 28 >= self.lo and self.base.startswith("- [-] [", start - 28):
+                line_start = self.base.rfind("\n", self.lo, start) + 1 or self.lo
+                if self.base.startswith(CURRENT_BOX, line_start + 2):
                     found = self.entry(row)
                     self.the_current = (row, found)
                     return found
@@ -541,7 +605,7 @@ class LogRows:
         same = len(bases) <= 1  # (the file's text, as read, for every section)
         stops = [place for place, _ in places]
         if entries:  # (the keys of Entry rows: their own place each)
-            stops += (at for at, key in enumerate(keys) if key & 1)
+            stops += compress(count(), map(and_, keys, repeat(1)))
             stops.sort()
         stops.append(len(keys))
         out: list[str] = []
@@ -576,44 +640,54 @@ class LogRows:
         """The JSON text of the Log's object of the entry of ``key``."""
         rows = by_rank[(key >> _RANK) & 7]
         if key & 1:
-            return log_json_text(rows.log_entry((key >> 1) & _ROW))
+            return log_json_text(rows.log_entry((key >> 2) & _ROW))
         minutes = key >> _MINUTES
-        kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 1) & _ROW))
+        kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 2) & _ROW))
         encode = string_encoder()
-        return _LOG_JSON.format(_DAYS[minutes // 1440], _CLOCKS[minutes % 1440], encode(kind),
-                                encode(shown))
+        return _LOG_JSON.format(_DAYS[minutes // 1440], _LOG_CLOCKS[minutes % 1440],
+                                encode(kind), encode(shown))
 
     def _bulk(self, base: str, keys: list[int], by_rank: dict[int, Rows]) -> str:
         """The JSON texts of the Log's objects of the quick items of ``keys``, joined,
         by ``map`` over them (their texts cut from ``base``, their ISO times from their
         minutes, their previews as ``layout.quick_preview`` makes them: each text
-        itself when none is longer than 100 characters and all are printable, with no
-        ``"  "`` or ``"::"``; else one by one)."""
-        table = self.table
-        rows = [(key >> 1) & _ROW for key in keys]
-        places = table.places
-        texts = [base[place >> 32:place & _ROW].strip(" \t\n")
-                 for place in map(places.__getitem__, rows)]
+        itself, or its first 99 characters and ``…`` past 100, when all are
+        :func:`_printable`; else one by one) and ``zip`` and ``str.join`` (C: no Python per
+        key but for a text past 100 characters)."""
+        places = self.table.places
+        spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
+                                                 repeat(_ROW))))
+        texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
+                                               map(and_, spans, repeat(_END)))))
+        del spans
         encode = string_encoder()
-        names = {rank: encode(each.kind.kind) for rank, each in by_rank.items()}
-        ranks = [(key >> _RANK) & 7 for key in keys]
-        joined = "\n".join(texts)
-        if "  " in joined or "::" in joined or not all(map(str.isprintable, texts)):
+        names = {rank: f"{encode(each.kind.kind)}{ITEM_SEPARATOR}" for rank, each
+                 in by_rank.items()}
+        ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
+        plain = all(map(and_, keys, repeat(_PLAIN)))  # (as their sections' reads found)
+        joined = "" if plain else "\n".join(texts)
+        quote = ""
+        if plain or _printable(joined, texts):
+            shown: list[str] | map[str] = texts
+            for at in compress(count(), map(lt, repeat(100), map(len, texts))):
+                texts[at] = texts[at][:99].rstrip() + "…"
+            if not plain and ('"' in joined or "\\" in joined):
+                shown = map(encode, texts)
+            else:
+                quote = '"'
+        else:
             shown = []
             for rank, text in zip(ranks, texts, strict=True):
                 kind, preview = chronology_parts(by_rank[rank].kind.kind, text)
                 if kind != by_rank[rank].kind.kind:
                     return OBJECT_SEPARATOR.join(self._one(key, by_rank) for key in keys)
-                shown.append(preview)
-        else:
-            shown = texts
-            for at in [at for at, size in enumerate(map(len, texts)) if size > 100]:
-                shown[at] = texts[at][:99].rstrip() + "…"
-        days, clocks, separator = _DAYS, _CLOCKS, ITEM_SEPARATOR
-        return OBJECT_SEPARATOR.join([
-            f'"time": "{days[(key >> _MINUTES) // 1440]}{clocks[(key >> _MINUTES) % 1440]}"'
-            f'{separator}"kind": {names[rank]}{separator}"text": {encode(text)}'
-            for key, rank, text in zip(keys, ranks, shown, strict=True)])
+                shown.append(encode(preview))
+        minutes = list(map(rshift, keys, repeat(_MINUTES)))
+        return "".join(chain.from_iterable(zip(
+            map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
+            map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))),
+            map(names.__getitem__, ranks), repeat(f'"text": {quote}'), shown,
+            repeat(f"{quote}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)]
 
     def __iter__(self) -> Iterator[Entry]:
         events, places, by_rank = self._order()
@@ -623,7 +697,7 @@ class LogRows:
             while event < len(places) and places[event][0] == at:
                 yield events[places[event][1]]
                 event += 1
-            yield by_rank[(key >> _RANK) & 7].log_entry((key >> 1) & _ROW)
+            yield by_rank[(key >> _RANK) & 7].log_entry((key >> 2) & _ROW)
         for _, line in places[event:]:
             yield events[line]
 
@@ -640,6 +714,6 @@ class LogRows:
         return reversed(list(self))
 
 
-#: The ISO texts of the days, by ordinal (for the Log's times, from their minutes).
+#: The Log objects' beginnings up to their days' ISO texts, by ordinal (from the minutes).
 _DAYS = _DayTexts()
 
