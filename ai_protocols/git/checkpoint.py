@@ -58,6 +58,7 @@ from ai_protocols.git.spawn import (
     git_env,
     linked_worktrees_inside,
     session_names,
+    temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import counted, datetime, shell_quote, timezone
@@ -650,7 +651,7 @@ class Checkpoints:
             # tick as the index was written ("racily clean", gitformat-index(5) and
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        env = {**self._env, "GIT_INDEX_FILE": str(temp)}
+        env = temp_index_env(self._env, str(temp))
         return env, add_pathspec(self.session_paths, self.worktrees_inside)
 
     def _snapshot(self, temp: Path) -> str:
@@ -1517,25 +1518,28 @@ class Checkpoints:
                 found.append((status, _s(path), old_mode, new_mode, blob))
         return found
 
-    def _held(self, blobs: dict[str, str]) -> set[str]:
-        """Which paths' objects (``blobs``: path to hash) are kept elsewhere than the work
-        tree: in the index at that path, or in some checkpoint (any agent's) at that
-        path. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
+    def _held(self, blobs: dict[str, str]) -> dict[str, list[str]]:
+        """Where each of the paths' objects (``blobs``: path to hash) is kept elsewhere
+        than the work tree: ``":0"`` (the index at that path) and the commits of the
+        checkpoints (any agent's) that hold it at that path; a path kept nowhere is
+        left out. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
         if not blobs:
-            return set()
+            return {}
         commits = [c.commit for c in self.list(every_agent=True)]
-        asked = [(path, f"{where}:{path}") for path in blobs for where in (":0", *commits)]
+        asked = [(path, where, f"{where}:{path}") for path in blobs
+                 for where in (":0", *commits)]
         out = self._git("cat-file", "--batch-check=%(objectname)", "-z",
-                        stdin=b"".join(_b(name) + b"\0" for _, name in asked))
-        held, at = set(), 0
-        for path, name in asked:  # one answer each, in order: a hash, or "NAME missing"
+                        stdin=b"".join(_b(name) + b"\0" for _, _, name in asked))
+        held: dict[str, list[str]] = {}
+        at = 0
+        for path, where, name in asked:  # one answer each, in order: a hash, or "missing"
             missing = _b(name) + b" missing\n"
             if out.startswith(missing, at):
                 at += len(missing)
                 continue
             answer, at = out[at:out.index(b"\n", at)].decode(), out.index(b"\n", at) + 1
             if answer == blobs[path]:
-                held.add(path)
+                held.setdefault(path, []).append(where)
         return held
 
     def _restore_here(self, checkpoint: Checkpoint) -> Restored:
@@ -1556,9 +1560,10 @@ class Checkpoints:
             every = [c for c in every if not self._in_worktree_inside(c[1], inside)]
             changes = [c for c in every if not is_tool_path(c[1], self.tool_folders)]
             tool = [c[1] for c in every if is_tool_path(c[1], self.tool_folders)]
-            held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
-            held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
-            only_here = set(uncommitted) - held  # would be lost if written over or removed
+            places = self._held({p: uncommitted[p] for _, p, *_ in changes
+                                 if p in uncommitted})
+            mode_only = self._mode_only_here(head, now, places)
+            only_here = set(uncommitted) - (set(places) - mode_only)  # lost if overwritten
             kept, touched, links, refused = [], [], [], []
             for status, path, old_mode, new_mode, blob in changes:
                 if _GITLINK in (old_mode, new_mode):
@@ -1580,15 +1585,18 @@ class Checkpoints:
                            {k for k in kept if any(w.startswith(k + "/") for w in written)})
             if clash:
                 shown = _first_five(clash)
+                chmod = [p for p in clash if p in mode_only]
+                said = (f" (of {_first_five(chmod)} only the file mode, a chmod, is not "
+                        "kept elsewhere: its content is)") if chmod else ""
                 raise CheckpointRefused(
                     str(self.top), f"it would overwrite uncommitted, untracked or ignored "
-                    f"work in {shown}; commit, stash or move it, or restore into a new "
-                    "worktree (without --force)")
+                    f"work in {shown}{said}; commit, stash or move it, or restore into a "
+                    "new worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
             self._refuse_edited([p for _, p in touched])
             self._check_filters(checkpoint.commit, written)
-            env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
+            env = {**temp_index_env(self._env, str(temp)), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
                     (self.top / path).unlink(missing_ok=True)
@@ -1659,23 +1667,38 @@ class Checkpoints:
                     str(self.top), f"a filter failed on a file it would write "
                     f"({failed.reason}); no file was written or removed") from None
 
-    def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
-        """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
-        ``chmod +x``) that neither ``HEAD`` nor the index has: a change the work tree
-        alone holds, as content can be."""
-        if head is None:
+    def _mode_only_here(self, head: str | None, now: str,
+                        held: dict[str, list[str]]) -> set[str]:
+        """Which of the paths whose content is kept elsewhere (``held``, from
+        :meth:`_held`: path to the places holding it) have in the work tree (the tree
+        ``now``) a file mode (a ``chmod +x``) that ``HEAD`` has not, and that none of
+        those places (the index, a checkpoint) has with that content: a change the work
+        tree alone holds, as content can be, judged by the same rule (docs/decisions.md,
+        "Issue 14, sixteenth round (git)")."""
+        if head is None or not held:
             return set()
         changed = {path: mode for status, path, old, mode, _ in self._raw(head, now)
-                   if status == "M" and old != mode and mode != _GITLINK and path in paths}
+                   if status == "M" and old != mode and mode != _GITLINK and path in held}
         if not changed:
             return set()
-        out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in changed))
-        staged = {}
-        for item in out.split(b"\0"):
-            if item:
-                info, _, path = item.partition(b"\t")
-                staged[_s(path)] = info.decode().split(" ")[0]
-        return {p for p, mode in changed.items() if staged.get(p) != mode}
+        asked: dict[str, list[str]] = {}
+        for path in changed:
+            for where in held[path]:
+                asked.setdefault(where, []).append(path)
+        runs = [self._spawn(*(("ls-files", "-s", "-z") if where == ":0" else
+                                      ("ls-tree", "-z", "--full-tree", where)),
+                                    "--", *(f":(top,literal){p}" if where == ":0" else p
+                                            for p in paths))
+                for where, paths in asked.items()]
+        kept = set()
+        for run in runs:  # "MODE SP ... TAB PATH", both formats (a stage, a type)
+            for item in run.wait().split(b"\0"):
+                if item:
+                    info, _, path = item.partition(b"\t")
+                    name = _s(path)
+                    if info.decode().split(" ")[0] == changed.get(name):
+                        kept.add(name)
+        return set(changed) - kept
 
     def _prune(self, folder: Path) -> None:
         """Remove ``folder`` (relative to the top) and the folders above it while they
