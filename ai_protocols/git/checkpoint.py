@@ -1685,19 +1685,18 @@ class Checkpoints:
         for path in changed:
             for where in held[path]:
                 asked.setdefault(where, []).append(path)
-        runs = [self._spawn(*(("ls-files", "-s", "-z") if where == ":0" else
-                                      ("ls-tree", "-z", "--full-tree", where)),
-                                    "--", *(f":(top,literal){p}" if where == ":0" else p
-                                            for p in paths))
-                for where, paths in asked.items()]
         kept = set()
-        for run in runs:  # "MODE SP ... TAB PATH", both formats (a stage, a type)
-            for item in run.wait().split(b"\0"):
-                if item:
+        places = list(asked.items())
+        for at in range(0, len(places), 8):  # eight runs at a time
+            runs = [self._spawn(*(("ls-files", "-s", "-z") if where == ":0" else
+                                  ("ls-tree", "-z", "--full-tree", where)), "--",
+                                *(f":(top,literal){p}" if where == ":0" else p for p in paths))
+                    for where, paths in places[at:at + 8]]
+            for run in runs:  # "MODE SP ... TAB PATH", both formats (a stage, a type)
+                for item in run.wait().split(b"\0"):
                     info, _, path = item.partition(b"\t")
-                    name = _s(path)
-                    if info.decode().split(" ")[0] == changed.get(name):
-                        kept.add(name)
+                    if item and info.decode().split(" ")[0] == changed.get(_s(path)):
+                        kept.add(_s(path))
         return set(changed) - kept
 
     def _prune(self, folder: Path) -> None:
