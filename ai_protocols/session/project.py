@@ -674,7 +674,7 @@ class Project:
                 set_up = init_project(self.root_text, merge_driver=driver_command())
         driver_configured = None
         if not set_up and merge_driver_missing(self.root_text):  # (init_project did it)
-            from ai_protocols.scaffold import configure_missing_merge_driver
+            from ai_protocols.session.merge import configure_missing_merge_driver
 
             driver_configured = configure_missing_merge_driver(self.root_text)
         owner = current_owner()
@@ -703,7 +703,7 @@ class Project:
                     raise
                 # (said, as a clean fresh clone's start says it, with the command that
                 # merges the file again through the driver it configured)
-                from ai_protocols.scaffold import driver_configured_note
+                from ai_protocols.session.merge import driver_configured_note
                 from ai_protocols.session.transaction import remerge_advice
 
                 again = MergeConflict(error.path, error.lines, remerge=remerge_advice(
