@@ -436,7 +436,9 @@ class Checkpoints:
         except GitFailed as error:
             if "not a git repository" in error.reason or \
                     "must be run in a work tree" in error.reason:
-                raise NotAGitRepository(self.root) from None
+                named = os.environ.get("GIT_DIR")
+                wrong = named and not os.path.isfile(os.path.join(named, "HEAD"))
+                raise NotAGitRepository(self.root, git_dir=named if wrong else None) from None
             raise
         return out
 

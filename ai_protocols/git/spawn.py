@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import GitFailed
-from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, git_places_absolute
 
 __all__ = ["EMACS_FILES", "TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
            "linked_worktrees_inside", "start_add", "temp_index_env"]
@@ -27,9 +27,12 @@ GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_
 
 def git_env() -> dict[str, str]:
     """The environment of every git run: no optional lock (a read never refreshes the
-    user's index), messages in English (they are matched), no index file given, and
-    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``)."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    user's index), messages in English (they are matched), no index file given,
+    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``), and git's folders
+    given relative to the caller's folder made absolute
+    (:func:`~ai_protocols.paths.git_places_absolute`: git runs in the project's top)."""
+    env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
+           "LC_ALL": "C"}
     for name in ("GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
                  "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"):
         env.pop(name, None)  # (the pathspecs given are meant as written)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.lean import factory, record
-from ai_protocols.paths import is_tool_path, tool_folders, work_pathspec
+from ai_protocols.paths import git_places_absolute, is_tool_path, tool_folders, work_pathspec
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ def _start(root: str | os.PathLike[str], *args: str,
     Through ``posix_spawn`` and a pipe, because importing :mod:`subprocess` costs as
     much as a git run, and the hot commands run git; two can run at once. ``stdin``:
     a file descriptor git reads as its standard input (default: none)."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
+    env = {**os.environ, **git_places_absolute(os.environ),  # (git runs at root: paths.py)
+           "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
     argv = ["git", "-C", os.fspath(root), *args]
     if not hasattr(os, "posix_spawnp"):  # pragma: no cover - not on POSIX
         import subprocess

@@ -1569,7 +1569,10 @@ class _TextForm(_Form):
                            "ai-protocols show --all\n")
         git = context.git
         if git is None:
-            out.append("\nGit: not a git work tree\n")
+            named = os.environ.get("GIT_DIR")  # (a git folder holds HEAD: gitrepository-layout)
+            wrong = named and not os.path.isfile(os.path.join(named, "HEAD"))
+            out.append("\nGit: not a git work tree" + (
+                f" (GIT_DIR={_clip(named)} names no git repository)" if wrong else "") + "\n")
             return "".join(out)
         out.append("\nGit:\n")
         if git.commit is None:
