@@ -1064,6 +1064,10 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             from ai_protocols.git.state import rebased_into
 
             rebased = rebased_into(root, commit, git.commit)
+            if not rebased:  # (a rebase whose conflicts were resolved: its reflog says so)
+                from ai_protocols.git.state import rebase_rewrote
+
+                rebased = rebase_rewrote(root, commit, git.commit, git.branch)
             aside = not rebased
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
