@@ -1878,7 +1878,7 @@ class Checkpoints:
             with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
                     tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
                                  pax_headers={"comment": commit}, encoding="utf-8",
-                                 errors="surrogateescape") as out:
+                                 errors="surrogateescape", tarinfo=_git_tar_info()) as out:
                 where = {path: (folder, link) for folder, link, path in modules}
                 self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
 
@@ -1895,7 +1895,7 @@ class Checkpoints:
                                env=env).wait().strip() or 0)
 
         def entry(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
-            info = tarfile.TarInfo(name)
+            info = out.tarinfo(name)  # (_git_tar_info: names as git archive writes them)
             info.type, info.mode, info.size, info.mtime = kind, mode, size, when
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
@@ -1956,6 +1956,62 @@ class Checkpoints:
             batch.stdout.close()
             batch.wait()
             asking.join()
+
+
+def _git_tar_info() -> type[tarfile.TarInfo]:
+    """The class of an export's tar entries: :class:`tarfile.TarInfo` writing each
+    entry's header as git archive does (git's ``archive-tar.c``, ``write_tar_entry``):
+    the path's bytes as stored, in the ustar name field, split at a ``/`` into the
+    prefix field (the longest prefix that fits) when longer than 100 bytes; a pax
+    extended header only for what no field holds (a ``path`` past those fields, a
+    ``linkpath`` past 100 bytes, a size past 8 GiB), its values as stored, and never a
+    ``hdrcharset`` record (Python's own writes one for a name that is not UTF-8, and
+    GNU tar warns "Ignoring unknown extended header keyword" on every extraction;
+    docs/decisions.md, "Issue 14, sixteenth round (git)")."""
+    global _TAR_INFO
+    if _TAR_INFO is not None:
+        return _TAR_INFO
+    import tarfile
+
+    def record(keyword: bytes, value: bytes) -> bytes:
+        size = len(keyword) + len(value) + 3  # (" ", "=", "\n", then the length itself)
+        total = guess = 0
+        while (total := size + len(str(guess))) != guess:
+            guess = total
+        return str(total).encode() + b" " + keyword + b"=" + value + b"\n"
+
+    class GitTarInfo(tarfile.TarInfo):
+        def create_pax_header(self, info: dict, encoding: str) -> bytes:  # type: ignore[type-arg]
+            info["magic"] = tarfile.POSIX_MAGIC
+            extended = []
+            path = info["name"].encode("utf-8", "surrogateescape")
+            if len(path) > tarfile.LENGTH_NAME:
+                cut = path.rfind(b"/", 0, tarfile.LENGTH_PREFIX + 1)
+                if cut > 0 and len(path) - cut - 1 <= tarfile.LENGTH_NAME:
+                    info["prefix"] = path[:cut].decode("utf-8", "surrogateescape")
+                    info["name"] = path[cut + 1:].decode("utf-8", "surrogateescape")
+                else:
+                    extended.append(record(b"path", path))
+            link = info["linkname"].encode("utf-8", "surrogateescape")
+            if len(link) > tarfile.LENGTH_LINK:
+                extended.append(record(b"linkpath", link))
+            if info["size"] >= 8 ** 11:
+                extended.append(record(b"size", str(info["size"]).encode()))
+                info["size"] = 0
+            header = self._create_header(info, tarfile.USTAR_FORMAT, "utf-8", "surrogateescape")
+            if not extended:
+                return header
+            records = b"".join(extended)
+            pax = {"name": "././@PaxHeader", "type": tarfile.XHDTYPE, "size": len(records),
+                   "magic": tarfile.POSIX_MAGIC}
+            return (self._create_header(pax, tarfile.USTAR_FORMAT, "ascii", "replace") +
+                    self._create_payload(records) + header)
+
+    _TAR_INFO = GitTarInfo
+    return GitTarInfo
+
+
+_TAR_INFO: type[tarfile.TarInfo] | None = None
 
 
 #: Put before a git command that could run the user's hooks (post-checkout,
