@@ -355,3 +355,69 @@ def test_any_name_exports_as_git_archive_lists_it(tmp_path_factory: pytest.TempP
     assert _run(repo, "start", "--title", "names").returncode == 0
     folder = (b"k" * depth + b"/") if depth else b""
     _export_matches_git_archive(repo, [folder + n for n in names], root)
+
+
+# -- minor: an Emacs lock on a file the restore would remove -----------------------------------
+
+
+def test_an_emacs_buffer_on_a_file_the_restore_would_remove_says_remove(
+        repo: Path, run: Runner) -> None:
+    """b.txt, new since checkpoint 1 and held by checkpoint 2, would be removed by
+    ``restore 1 --force``; a live Emacs lock beside it refuses the restore (15, nothing
+    changed), saying the restore would remove it, not write it."""
+    import socket
+
+    first_commit(repo)
+    run("start", "--title", "lock")
+    run("checkpoint")
+    (repo / "b.txt").write_text("b\n")
+    run("checkpoint")
+    holder = subprocess.Popen(["sleep", "300"])
+    try:
+        with open("/proc/stat") as proc:
+            boot = next(line.split()[1] for line in proc if line.startswith("btime"))
+        os.symlink(f"me@{socket.gethostname()}.{holder.pid}:{boot}", repo / ".#b.txt")
+        done = run("checkpoint", "restore", "1", "--force", check=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 15, done.stderr
+    assert "b.txt, which the restore would remove" in done.stderr, done.stderr
+    assert (repo / "b.txt").read_text() == "b\n"
+
+
+def test_a_note_refused_for_a_control_character_names_its_line(repo: Path,
+                                                              run: Runner) -> None:
+    """A note of several lines (``checkpoint --note``) holding an escape on its third
+    line is refused (exit 4, no checkpoint) naming the character and the line."""
+    first_commit(repo)
+    run("start", "--title", "note")
+    done = run("checkpoint", "--note", "one\ntwo\nth\x1bree", check=False)
+    assert done.returncode == 4, done.stderr
+    assert "a control character (byte 0x1B) (line 3 of 3)" in done.stderr, done.stderr
+    assert git(repo, "for-each-ref", "refs/ai-protocols/") == ""
+
+
+def test_restore_in_place_of_a_checkpoint_taken_on_another_commit_says_so(
+        repo: Path, run: Runner) -> None:
+    """A checkpoint taken on branch main, restored with ``--force`` on branch feat whose
+    commit added feat.txt: the restore removes feat.txt (the checkpoint has no such
+    file) and says first that the checkpoint was taken on another commit and that a
+    committed file was removed, with the command that gives it back (run: it does)."""
+    first_commit(repo)
+    run("start", "--title", "elsewhere")
+    (repo / "w.txt").write_text("w\n")
+    run("checkpoint")
+    os.remove(repo / "w.txt")
+    git(repo, "switch", "-q", "-c", "feat")
+    (repo / "feat.txt").write_text("feat\n")
+    commit_all(repo, "feat")
+    done = run("checkpoint", "restore", "1", "--force")
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("Note: checkpoint ") and "not on HEAD" in first, done.stderr
+    assert "1 path HEAD has was removed" in first, done.stderr
+    assert not (repo / "feat.txt").exists() and (repo / "w.txt").exists()
+    git(repo, "checkout", "HEAD", "--", "feat.txt")
+    assert (repo / "feat.txt").read_text() == "feat\n"
+    again = run("checkpoint", "restore", "1", "--force", check=False)
+    assert "Note: checkpoint" in again.stderr  # (still another commit: said again)

@@ -298,6 +298,11 @@ class Restored:
         #: or a submodule whose commit is on no remote-tracking branch of the submodule
         #: checked out here (never pushed?). Taken from this checkout instead.
         self.unpushed: list[tuple[str, str]] = []
+        #: In place, a checkpoint taken on another commit than ``HEAD``: ``(its parent,
+        #: HEAD)`` (either ``None`` before a first commit), and the paths removed that
+        #: ``HEAD`` holds as they were (committed: ``git checkout HEAD -- PATH``).
+        self.elsewhere: tuple[str | None, str | None] | None = None
+        self.committed_removed: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -1596,7 +1601,8 @@ class Checkpoints:
                     "new worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
-            self._refuse_edited([p for _, p in touched])
+            self._refuse_edited([p for s, p in touched if s != "D"],
+                                [p for s, p in touched if s == "D"])
             self._check_filters(checkpoint.commit, written)
             env = {**temp_index_env(self._env, str(temp)), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
@@ -1618,12 +1624,16 @@ class Checkpoints:
         done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
         done.left = tool
+        if checkpoint.parent != head:  # taken on another commit: HEAD's files removed too
+            done.elsewhere = (checkpoint.parent, head)
+            done.committed_removed = [p for s, p in touched if s == "D" and p not in uncommitted]
         return done
 
-    def _refuse_edited(self, paths: list[str]) -> None:
+    def _refuse_edited(self, paths: list[str], removed: list[str] | None = None) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when a person
-        edits one of ``paths`` (relative to the top: the files the restore would write
-        or remove) in Emacs: a live lock ``.#NAME`` beside it
+        edits one of ``paths`` (relative to the top: the files the restore would write)
+        or ``removed`` (those it would remove) in Emacs, the refusal saying which it
+        would do: a live lock ``.#NAME`` beside it
         (:func:`~ai_protocols.org.emacs_lock.live_emacs_lock`, one ``readlink`` a file)
         means a buffer with unsaved changes, uncommitted work the snapshot does not
         hold, and the person's next save would undo the restore of that file
@@ -1631,12 +1641,14 @@ class Checkpoints:
         from ai_protocols.org.emacs_lock import live_emacs_lock
 
         edited = [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
-        if edited:
-            shown = _first_five(edited)
+        gone = [p for p in removed or () if live_emacs_lock(str(self.top / p)) is not None]
+        if edited or gone:
+            said = " and ".join(
+                [f"{_first_five(edited)}, which the restore would write"] * bool(edited) +
+                [f"{_first_five(gone)}, which the restore would remove"] * bool(gone))
             raise CheckpointRefused(
-                str(self.top), f"a buffer in Emacs holds unsaved changes to {shown}, which "
-                f"the restore would write; save or revert it in Emacs first (or restore "
-                "into a new worktree, without --force)")
+                str(self.top), f"a buffer in Emacs holds unsaved changes to {said}; save or "
+                "revert it in Emacs first (or restore into a new worktree, without --force)")
 
     def _check_filters(self, commit: str, paths: list[str]) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when the
