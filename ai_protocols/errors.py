@@ -1124,11 +1124,19 @@ class NotAGitRepository(GitFailed):
     path = PathField()
     path_text = TextOf("path")
 
-    def __init__(self, path: Path, why: str = "checkpoints are git commits") -> None:
+    def __init__(self, path: Path, why: str = "checkpoints are git commits",
+                 git_dir: str | None = None) -> None:
         self.path = path
         self.why = why
         self.command = "rev-parse"
         self.reason = "not a git repository"
+        #: ``GIT_DIR`` as given, when it named no repository (git(1), "ENVIRONMENT").
+        self.git_dir = git_dir
+        if git_dir is not None:
+            AiProtocolsError.__init__(
+                self, f"GIT_DIR={git_dir} names no git repository ({why}): set it to a "
+                "repository's git folder, or unset it (env -u GIT_DIR ai-protocols ...)")
+            return
         AiProtocolsError.__init__(
             self, f"{path} is not in a git work tree: {why}; run it in a git repository "
             "(git init makes one)")

@@ -47,6 +47,7 @@ __all__ = [
     "fold_name",
     "folds_names",
     "git_dirs",
+    "git_places_absolute",
     "has_board",
     "id_part",
     "id_prefix",
@@ -295,6 +296,34 @@ def has_board(root: str) -> bool:
     if not os.path.isdir(os.path.dirname(board)):  # no .ai/ (a project not following the
         return False  # protocol, under a user's hook)
     return os.path.isfile(kept_board_path(board))
+
+
+#: git's variables that name a path, read relative to the folder git starts in (git(1),
+#: "ENVIRONMENT"); ``GIT_ALTERNATE_OBJECT_DIRECTORIES`` holds a list of them.
+_GIT_PATH_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
+                       "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
+
+
+def git_places_absolute(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """Of git's variables in ``env`` that name a path (``GIT_DIR``, ``GIT_WORK_TREE``...,
+    git(1) "ENVIRONMENT"), those given relative, made absolute against this process's
+    current folder, as git reads them where the caller runs it: the tool runs git in
+    the project's top folder (``git -C``), where ``GIT_DIR=../.git`` would name
+    another folder. Returns only the changed ones (``{}``, the common case, for a few
+    dictionary lookups); ``env`` is not changed. A list (``:``-separated) is made
+    absolute item by item."""
+    changed = {}
+    for name in _GIT_PATH_VARIABLES:
+        value = env.get(name)
+        if not value:
+            continue
+        items = value.split(os.pathsep) if name.endswith("DIRECTORIES") else [value]
+        if all(os.path.isabs(item) or not item for item in items):
+            continue
+        here = os.getcwd()
+        changed[name] = os.pathsep.join(item if os.path.isabs(item) or not item
+                                        else os.path.join(here, item) for item in items)
+    return changed
 
 
 def git_dirs(root: str) -> tuple[str, str, str] | None:

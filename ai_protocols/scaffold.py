@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import PathField, TextOf, display, pattern, record
-from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DRIVER_NAME, SESSIONS_DIR
+from ai_protocols.lean import PathField, TextOf, pattern, record
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, SESSIONS_DIR
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["InitAction", "configure_missing_merge_driver", "driver_configured_note",
-           "init_project", "is_set_up", "scaffold_files"]
+__all__ = ["InitAction", "init_project", "is_set_up", "scaffold_files"]
 
 PLACEHOLDER = "@SHA256@"
 _MARKER = pattern(r"ai-protocols-scaffold: sha256=([0-9a-f]{64}|@SHA256@)")
@@ -171,62 +170,16 @@ def init_project(root: str | os.PathLike[str], *,
     return actions
 
 
-def configure_missing_merge_driver(root: str) -> str | None:
-    """Configure the merge driver in the local git configuration of the work tree
-    around ``root`` when it is not there (:func:`ai_protocols.paths.merge_driver_missing`),
-    as ``init`` does; return the configuration file when it did, else ``None``. Never
-    raises: nothing that calls it fails for its sake."""
-    from ai_protocols.paths import merge_driver_missing
-
-    config = merge_driver_missing(root)
-    if config is None:
-        return None
-    from pathlib import Path
-
-    from ai_protocols.session.merge import driver_command
-
-    try:
-        done = _configure_merge_driver(Path(root), driver_command())
-    except Exception:  # (a git that fails here: the caller's work goes on)
-        return None
-    return config if any(a.action != "unchanged" for a in done) else None
-
-
-def driver_configured_note(config: str) -> str:
-    """What a command says when it configured the merge driver in a clone's local git
-    configuration ``config`` (:func:`configure_missing_merge_driver`)."""
-    return ("Note: the merge driver of .ai/ was not in this clone's local git configuration "
-            "(git does not clone it; without it, two clones that change one session file or "
-            f"the task board conflict): configured it in {display(config)}, as "
-            "'ai-protocols init' does.")
-
-
 def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:
     """Define the merge driver in the git configuration of ``root``'s repository
-    (``git config --local``, which locks and rewrites the file itself; git-config(1)),
-    only where a value differs; nothing outside a git work tree."""
-    import subprocess
+    (:func:`ai_protocols.session.merge.configure_driver`); nothing outside a git work
+    tree."""
     from pathlib import Path
 
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              check=False)
+    from ai_protocols.session.merge import configure_driver
 
-    try:
-        found = git("rev-parse", "--git-path", "config")  # relative to root, or absolute
-    except OSError:
-        return []  # no git at all: nothing to configure
-    if found.returncode != 0:
-        return []  # not a git work tree: nothing to configure
-    config = Path(os.path.normpath(root / found.stdout.strip()))
-    wanted = {f"merge.{DRIVER_NAME}.name": "ai-protocols: session files entry by entry",
-              f"merge.{DRIVER_NAME}.driver": command}
-    changed = False
-    for key, value in wanted.items():
-        if git("config", "--local", "--get", key).stdout.rstrip("\n") != value:
-            done = git("config", "--local", key, value)
-            if done.returncode != 0:
-                raise storage.StorageError(config, OSError(done.stderr.strip() or
-                                                           "git config failed"))
-            changed = True
-    return [InitAction("configured" if changed else "unchanged", config)]
+    done = configure_driver(str(root), command)
+    if done is None:
+        return []
+    config, changed = done
+    return [InitAction("configured" if changed else "unchanged", Path(config))]

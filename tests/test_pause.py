@@ -540,10 +540,17 @@ def test_a_start_that_resumes_a_pause_replaces_its_objective_with_a_record(
     paused session resumed it and replaced its objective silently. Issue 14, fifth
     review, fault 12: one rule for an active and a paused session: the objective given
     replaces the old one, which a Log line keeps; start says what happened and how to
-    begin other work meanwhile."""
+    begin other work meanwhile. Issue 14, sixteenth round: a --title other than the
+    paused session's names other work, and is refused (exit 4, nothing changed); an
+    --objective alone still replaces."""
     run("start", "--title", "Feature work", "--objective", "build feature", agent=None)
     run("pause", "--no-checkpoint", "--note", "urgent bug first", agent=None)
-    started = run("start", "--title", "Urgent bug", "--objective", "fix prod", agent=None)
+    before = path_of(project, None).read_bytes()
+    other = run("start", "--title", "Urgent bug", "--objective", "fix prod", agent=None,
+                check=False)
+    assert other.returncode == 4 and "AI_AGENT_ID" in other.stderr, other.stderr
+    assert path_of(project, None).read_bytes() == before
+    started = run("start", "--objective", "fix prod", agent=None)
     assert "resumed the paused session 'Feature work'" in started.stderr, started.stderr
     assert "--objective replaced its objective (the old one is kept in its Log)" in \
         started.stderr and "AI_AGENT_ID" in started.stderr

@@ -1218,9 +1218,9 @@ class Board:
 
     def _merge_driver(self) -> None:
         """Configure the merge driver in a clone whose local git configuration lacks it
-        (:func:`ai_protocols.scaffold.configure_missing_merge_driver`);
+        (:func:`ai_protocols.session.merge.configure_missing_merge_driver`);
         :attr:`driver_configured` says when it did."""
-        from ai_protocols.scaffold import configure_missing_merge_driver
+        from ai_protocols.session.merge import configure_missing_merge_driver
 
         self.driver_configured = configure_missing_merge_driver(str(self.project.root))
 

@@ -117,12 +117,13 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
     import subprocess
 
     from ai_protocols.errors import GitFailed, NotAGitRepository
+    from ai_protocols.paths import git_places_absolute
 
     try:
         done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
                                "--untracked-files=all"], capture_output=True,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-                              check=False)
+                              env={**os.environ, **git_places_absolute(os.environ),
+                                   "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}, check=False)
     except OSError as error:  # no git at all
         raise GitFailed("status", f"{error}; the changes could not be read, so nothing "
                                   "was checked") from error

@@ -900,6 +900,14 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
+        if done.elsewhere is not None:
+            taken, head = (c[:12] if c else "no commit" for c in done.elsewhere)
+            gone = len(done.committed_removed)
+            click.echo(f"Note: checkpoint {display(point.name)} was taken on commit {taken}, "
+                       f"not on HEAD ({head}): the work tree is now the checkpoint's"
+                       + (f", and {_paths(gone)} HEAD has {'was' if gone == 1 else 'were'} "
+                          "removed (committed: git checkout HEAD -- PATH gives one back)"
+                          if gone else "") + ".", err=True)
         click.echo(f"Restored checkpoint {display(point.name)} into "
                    f"{display(str(done.where))}: {_paths(len(done.paths))} written or removed",
                    err=True)

@@ -102,7 +102,7 @@ def start(title_given: Given | None, task: str | None = None,
             if action.action != "unchanged":
                 _echo(f"  {action.action}: {display(action.path_text)}")
     if report.driver_configured:
-        from ai_protocols.scaffold import driver_configured_note
+        from ai_protocols.session.merge import driver_configured_note
 
         _echo(driver_configured_note(report.driver_configured), err=True)
     if title and report.titled:

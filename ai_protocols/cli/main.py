@@ -406,6 +406,11 @@ def main(*, end: bool = False) -> None:
 
         gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     _guard_stdout()
+    import os
+
+    from ai_protocols.paths import git_places_absolute
+
+    os.environ.update(git_places_absolute(os.environ))  # (git runs in the project's top)
     code = _run_fast(sys.argv[1:])
     if code is not None:
         if end:

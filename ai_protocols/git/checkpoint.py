@@ -58,6 +58,7 @@ from ai_protocols.git.spawn import (
     git_env,
     linked_worktrees_inside,
     session_names,
+    temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import counted, datetime, shell_quote, timezone
@@ -297,6 +298,11 @@ class Restored:
         #: or a submodule whose commit is on no remote-tracking branch of the submodule
         #: checked out here (never pushed?). Taken from this checkout instead.
         self.unpushed: list[tuple[str, str]] = []
+        #: In place, a checkpoint taken on another commit than ``HEAD``: ``(its parent,
+        #: HEAD)`` (either ``None`` before a first commit), and the paths removed that
+        #: ``HEAD`` holds as they were (committed: ``git checkout HEAD -- PATH``).
+        self.elsewhere: tuple[str | None, str | None] | None = None
+        self.committed_removed: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -435,7 +441,9 @@ class Checkpoints:
         except GitFailed as error:
             if "not a git repository" in error.reason or \
                     "must be run in a work tree" in error.reason:
-                raise NotAGitRepository(self.root) from None
+                named = os.environ.get("GIT_DIR")
+                wrong = named and not os.path.isfile(os.path.join(named, "HEAD"))
+                raise NotAGitRepository(self.root, git_dir=named if wrong else None) from None
             raise
         return out
 
@@ -650,7 +658,7 @@ class Checkpoints:
             # tick as the index was written ("racily clean", gitformat-index(5) and
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        env = {**self._env, "GIT_INDEX_FILE": str(temp)}
+        env = temp_index_env(self._env, str(temp))
         return env, add_pathspec(self.session_paths, self.worktrees_inside)
 
     def _snapshot(self, temp: Path) -> str:
@@ -1517,25 +1525,28 @@ class Checkpoints:
                 found.append((status, _s(path), old_mode, new_mode, blob))
         return found
 
-    def _held(self, blobs: dict[str, str]) -> set[str]:
-        """Which paths' objects (``blobs``: path to hash) are kept elsewhere than the work
-        tree: in the index at that path, or in some checkpoint (any agent's) at that
-        path. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
+    def _held(self, blobs: dict[str, str]) -> dict[str, list[str]]:
+        """Where each of the paths' objects (``blobs``: path to hash) is kept elsewhere
+        than the work tree: ``":0"`` (the index at that path) and the commits of the
+        checkpoints (any agent's) that hold it at that path; a path kept nowhere is
+        left out. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
         if not blobs:
-            return set()
+            return {}
         commits = [c.commit for c in self.list(every_agent=True)]
-        asked = [(path, f"{where}:{path}") for path in blobs for where in (":0", *commits)]
+        asked = [(path, where, f"{where}:{path}") for path in blobs
+                 for where in (":0", *commits)]
         out = self._git("cat-file", "--batch-check=%(objectname)", "-z",
-                        stdin=b"".join(_b(name) + b"\0" for _, name in asked))
-        held, at = set(), 0
-        for path, name in asked:  # one answer each, in order: a hash, or "NAME missing"
+                        stdin=b"".join(_b(name) + b"\0" for _, _, name in asked))
+        held: dict[str, list[str]] = {}
+        at = 0
+        for path, where, name in asked:  # one answer each, in order: a hash, or "missing"
             missing = _b(name) + b" missing\n"
             if out.startswith(missing, at):
                 at += len(missing)
                 continue
             answer, at = out[at:out.index(b"\n", at)].decode(), out.index(b"\n", at) + 1
             if answer == blobs[path]:
-                held.add(path)
+                held.setdefault(path, []).append(where)
         return held
 
     def _restore_here(self, checkpoint: Checkpoint) -> Restored:
@@ -1556,9 +1567,10 @@ class Checkpoints:
             every = [c for c in every if not self._in_worktree_inside(c[1], inside)]
             changes = [c for c in every if not is_tool_path(c[1], self.tool_folders)]
             tool = [c[1] for c in every if is_tool_path(c[1], self.tool_folders)]
-            held = self._held({p: uncommitted[p] for _, p, *_ in changes if p in uncommitted})
-            held -= self._mode_only_here(head, now, {p for _, p, *_ in changes})
-            only_here = set(uncommitted) - held  # would be lost if written over or removed
+            places = self._held({p: uncommitted[p] for _, p, *_ in changes
+                                 if p in uncommitted})
+            mode_only = self._mode_only_here(head, now, places)
+            only_here = set(uncommitted) - (set(places) - mode_only)  # lost if overwritten
             kept, touched, links, refused = [], [], [], []
             for status, path, old_mode, new_mode, blob in changes:
                 if _GITLINK in (old_mode, new_mode):
@@ -1580,15 +1592,19 @@ class Checkpoints:
                            {k for k in kept if any(w.startswith(k + "/") for w in written)})
             if clash:
                 shown = _first_five(clash)
+                chmod = [p for p in clash if p in mode_only]
+                said = (f" (of {_first_five(chmod)} only the file mode, a chmod, is not "
+                        "kept elsewhere: its content is)") if chmod else ""
                 raise CheckpointRefused(
                     str(self.top), f"it would overwrite uncommitted, untracked or ignored "
-                    f"work in {shown}; commit, stash or move it, or restore into a new "
-                    "worktree (without --force)")
+                    f"work in {shown}{said}; commit, stash or move it, or restore into a "
+                    "new worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
-            self._refuse_edited([p for _, p in touched])
+            self._refuse_edited([p for s, p in touched if s != "D"],
+                                [p for s, p in touched if s == "D"])
             self._check_filters(checkpoint.commit, written)
-            env = {**self._env, "GIT_INDEX_FILE": str(temp), "GIT_LITERAL_PATHSPECS": "1"}
+            env = {**temp_index_env(self._env, str(temp)), "GIT_LITERAL_PATHSPECS": "1"}
             for status, path in touched:
                 if status == "D":
                     (self.top / path).unlink(missing_ok=True)
@@ -1608,12 +1624,16 @@ class Checkpoints:
         done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
         done.left = tool
+        if checkpoint.parent != head:  # taken on another commit: HEAD's files removed too
+            done.elsewhere = (checkpoint.parent, head)
+            done.committed_removed = [p for s, p in touched if s == "D" and p not in uncommitted]
         return done
 
-    def _refuse_edited(self, paths: list[str]) -> None:
+    def _refuse_edited(self, paths: list[str], removed: list[str] | None = None) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when a person
-        edits one of ``paths`` (relative to the top: the files the restore would write
-        or remove) in Emacs: a live lock ``.#NAME`` beside it
+        edits one of ``paths`` (relative to the top: the files the restore would write)
+        or ``removed`` (those it would remove) in Emacs, the refusal saying which it
+        would do: a live lock ``.#NAME`` beside it
         (:func:`~ai_protocols.org.emacs_lock.live_emacs_lock`, one ``readlink`` a file)
         means a buffer with unsaved changes, uncommitted work the snapshot does not
         hold, and the person's next save would undo the restore of that file
@@ -1621,12 +1641,14 @@ class Checkpoints:
         from ai_protocols.org.emacs_lock import live_emacs_lock
 
         edited = [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
-        if edited:
-            shown = _first_five(edited)
+        gone = [p for p in removed or () if live_emacs_lock(str(self.top / p)) is not None]
+        if edited or gone:
+            said = " and ".join(
+                [f"{_first_five(edited)}, which the restore would write"] * bool(edited) +
+                [f"{_first_five(gone)}, which the restore would remove"] * bool(gone))
             raise CheckpointRefused(
-                str(self.top), f"a buffer in Emacs holds unsaved changes to {shown}, which "
-                f"the restore would write or remove; save or revert it in Emacs first (or restore "
-                "into a new worktree, without --force)")
+                str(self.top), f"a buffer in Emacs holds unsaved changes to {said}; save or "
+                "revert it in Emacs first (or restore into a new worktree, without --force)")
 
     def _check_filters(self, commit: str, paths: list[str]) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when the
@@ -1659,23 +1681,37 @@ class Checkpoints:
                     str(self.top), f"a filter failed on a file it would write "
                     f"({failed.reason}); no file was written or removed") from None
 
-    def _mode_only_here(self, head: str | None, now: str, paths: set[str]) -> set[str]:
-        """Which of ``paths`` have in the work tree (the tree ``now``) a file mode (a
-        ``chmod +x``) that neither ``HEAD`` nor the index has: a change the work tree
-        alone holds, as content can be."""
-        if head is None:
+    def _mode_only_here(self, head: str | None, now: str,
+                        held: dict[str, list[str]]) -> set[str]:
+        """Which of the paths whose content is kept elsewhere (``held``, from
+        :meth:`_held`: path to the places holding it) have in the work tree (the tree
+        ``now``) a file mode (a ``chmod +x``) that ``HEAD`` has not, and that none of
+        those places (the index, a checkpoint) has with that content: a change the work
+        tree alone holds, as content can be, judged by the same rule (docs/decisions.md,
+        "Issue 14, sixteenth round (git)")."""
+        if head is None or not held:
             return set()
         changed = {path: mode for status, path, old, mode, _ in self._raw(head, now)
-                   if status == "M" and old != mode and mode != _GITLINK and path in paths}
+                   if status == "M" and old != mode and mode != _GITLINK and path in held}
         if not changed:
             return set()
-        out = self._git("ls-files", "-s", "-z", "--", *(f":(top,literal){p}" for p in changed))
-        staged = {}
-        for item in out.split(b"\0"):
-            if item:
-                info, _, path = item.partition(b"\t")
-                staged[_s(path)] = info.decode().split(" ")[0]
-        return {p for p, mode in changed.items() if staged.get(p) != mode}
+        asked: dict[str, list[str]] = {}
+        for path in changed:
+            for where in held[path]:
+                asked.setdefault(where, []).append(path)
+        kept = set()
+        places = list(asked.items())
+        for at in range(0, len(places), 8):  # eight runs at a time
+            runs = [self._spawn(*(("ls-files", "-s", "-z") if where == ":0" else
+                                  ("ls-tree", "-z", "--full-tree", where)), "--",
+                                *(f":(top,literal){p}" if where == ":0" else p for p in paths))
+                    for where, paths in places[at:at + 8]]
+            for run in runs:  # "MODE SP ... TAB PATH", both formats (a stage, a type)
+                for item in run.wait().split(b"\0"):
+                    info, _, path = item.partition(b"\t")
+                    if item and info.decode().split(" ")[0] == changed.get(_s(path)):
+                        kept.add(_s(path))
+        return set(changed) - kept
 
     def _prune(self, folder: Path) -> None:
         """Remove ``folder`` (relative to the top) and the folders above it while they
@@ -1854,7 +1890,7 @@ class Checkpoints:
             with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
                     tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT,
                                  pax_headers={"comment": commit}, encoding="utf-8",
-                                 errors="surrogateescape") as out:
+                                 errors="surrogateescape", tarinfo=_git_tar_info()) as out:
                 where = {path: (folder, link) for folder, link, path in modules}
                 self._tar_tree(out, self.top, self._env, commit, prefix + "/", "", where)
 
@@ -1871,7 +1907,7 @@ class Checkpoints:
                                env=env).wait().strip() or 0)
 
         def entry(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
-            info = tarfile.TarInfo(name)
+            info = out.tarinfo(name)  # (_git_tar_info: names as git archive writes them)
             info.type, info.mode, info.size, info.mtime = kind, mode, size, when
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
@@ -1932,6 +1968,62 @@ class Checkpoints:
             batch.stdout.close()
             batch.wait()
             asking.join()
+
+
+def _git_tar_info() -> type[tarfile.TarInfo]:
+    """The class of an export's tar entries: :class:`tarfile.TarInfo` writing each
+    entry's header as git archive does (git's ``archive-tar.c``, ``write_tar_entry``):
+    the path's bytes as stored, in the ustar name field, split at a ``/`` into the
+    prefix field (the longest prefix that fits) when longer than 100 bytes; a pax
+    extended header only for what no field holds (a ``path`` past those fields, a
+    ``linkpath`` past 100 bytes, a size past 8 GiB), its values as stored, and never a
+    ``hdrcharset`` record (Python's own writes one for a name that is not UTF-8, and
+    GNU tar warns "Ignoring unknown extended header keyword" on every extraction;
+    docs/decisions.md, "Issue 14, sixteenth round (git)")."""
+    global _TAR_INFO
+    if _TAR_INFO is not None:
+        return _TAR_INFO
+    import tarfile
+
+    def record(keyword: bytes, value: bytes) -> bytes:
+        size = len(keyword) + len(value) + 3  # (" ", "=", "\n", then the length itself)
+        total = guess = 0
+        while (total := size + len(str(guess))) != guess:
+            guess = total
+        return str(total).encode() + b" " + keyword + b"=" + value + b"\n"
+
+    class GitTarInfo(tarfile.TarInfo):
+        def create_pax_header(self, info: dict, encoding: str) -> bytes:  # type: ignore[type-arg]
+            info["magic"] = tarfile.POSIX_MAGIC
+            extended = []
+            path = info["name"].encode("utf-8", "surrogateescape")
+            if len(path) > tarfile.LENGTH_NAME:
+                cut = path.rfind(b"/", 0, tarfile.LENGTH_PREFIX + 1)
+                if cut > 0 and len(path) - cut - 1 <= tarfile.LENGTH_NAME:
+                    info["prefix"] = path[:cut].decode("utf-8", "surrogateescape")
+                    info["name"] = path[cut + 1:].decode("utf-8", "surrogateescape")
+                else:
+                    extended.append(record(b"path", path))
+            link = info["linkname"].encode("utf-8", "surrogateescape")
+            if len(link) > tarfile.LENGTH_LINK:
+                extended.append(record(b"linkpath", link))
+            if info["size"] >= 8 ** 11:
+                extended.append(record(b"size", str(info["size"]).encode()))
+                info["size"] = 0
+            header = self._create_header(info, tarfile.USTAR_FORMAT, "utf-8", "surrogateescape")
+            if not extended:
+                return header
+            records = b"".join(extended)
+            pax = {"name": "././@PaxHeader", "type": tarfile.XHDTYPE, "size": len(records),
+                   "magic": tarfile.POSIX_MAGIC}
+            return (self._create_header(pax, tarfile.USTAR_FORMAT, "ascii", "replace") +
+                    self._create_payload(records) + header)
+
+    _TAR_INFO = GitTarInfo
+    return GitTarInfo
+
+
+_TAR_INFO: type[tarfile.TarInfo] | None = None
 
 
 #: Put before a git command that could run the user's hooks (post-checkout,

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import GitFailed
-from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT
+from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, git_places_absolute
 
 __all__ = ["EMACS_FILES", "TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
-           "linked_worktrees_inside", "start_add"]
+           "linked_worktrees_inside", "start_add", "temp_index_env"]
 
 #: The temporary index's name in the git folder: ``<TEMP_PREFIX><pid>.index``.
 TEMP_PREFIX = "ai-protocols-checkpoint-"
@@ -27,13 +27,35 @@ GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_
 
 def git_env() -> dict[str, str]:
     """The environment of every git run: no optional lock (a read never refreshes the
-    user's index), messages in English (they are matched), no index file given, and
-    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``)."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    user's index), messages in English (they are matched), no index file given,
+    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``), and git's folders
+    given relative to the caller's folder made absolute
+    (:func:`~ai_protocols.paths.git_places_absolute`: git runs in the project's top)."""
+    env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
+           "LC_ALL": "C"}
     for name in ("GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
                  "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"):
         env.pop(name, None)  # (the pathspecs given are meant as written)
     return env
+
+
+def temp_index_env(env: dict[str, str], temp: str) -> dict[str, str]:
+    """``env`` (git's environment, :func:`git_env`) pointing git at the temporary index
+    ``temp`` (``GIT_INDEX_FILE``), with ``core.splitIndex=false`` for those runs only
+    (git-config(1), ``GIT_CONFIG_COUNT``, appended after any the caller set): the
+    temporary index is seeded from the user's, so with a split index
+    (git-update-index(1), "SPLIT INDEX") it names the user's shared index, and git
+    writing it split would make a new ``sharedindex.*`` and expire the old ones by
+    ``splitIndex.sharedIndexExpire``, the one the user's ``.git/index`` needs. Written
+    unsplit, it never makes nor removes a shared index (docs/decisions.md, "Issue 14,
+    sixteenth round (git)")."""
+    try:
+        count = int(env.get("GIT_CONFIG_COUNT") or 0)
+    except ValueError:
+        count = 0
+    return {**env, "GIT_INDEX_FILE": temp, "GIT_CONFIG_COUNT": str(count + 1),
+            f"GIT_CONFIG_KEY_{count}": "core.splitIndex",
+            f"GIT_CONFIG_VALUE_{count}": "false"}
 
 
 def session_names(ai: str) -> tuple[str, ...]:
@@ -240,7 +262,7 @@ def start_add(root: str) -> EarlyAdd | None:
         os.link(os.path.join(git_dir, "index"), temp)  # (see Checkpoints._seeded)
     except OSError:
         return None
-    env = {**git_env(), "GIT_INDEX_FILE": temp}
+    env = temp_index_env(git_env(), temp)
     spec = add_pathspec(session_names(AI_DIR), linked_worktrees_inside(git_dir, root))
     try:
         run = GitRun(["git", "-C", root, "add", "-A", *spec], env, None)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 
 from ai_protocols.lean import factory, record
-from ai_protocols.paths import is_tool_path, tool_folders, work_pathspec
+from ai_protocols.paths import git_places_absolute, is_tool_path, tool_folders, work_pathspec
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["GitState", "StateReading", "blob_id", "file_at", "has_commit", "present_commits",
-           "read_state", "rebased_into", "recorded_in_history", "remote_for",
+           "read_state", "rebase_rewrote", "rebased_into", "recorded_in_history", "remote_for",
            "start_ancestry", "start_state", "start_work_diff", "stash_untracked",
            "stash_untracked_blobs"]
 
@@ -70,7 +70,8 @@ def _start(root: str | os.PathLike[str], *args: str,
     Through ``posix_spawn`` and a pipe, because importing :mod:`subprocess` costs as
     much as a git run, and the hot commands run git; two can run at once. ``stdin``:
     a file descriptor git reads as its standard input (default: none)."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
+    env = {**os.environ, **git_places_absolute(os.environ),  # (git runs at root: paths.py)
+           "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
     argv = ["git", "-C", os.fspath(root), *args]
     if not hasattr(os, "posix_spawnp"):  # pragma: no cover - not on POSIX
         import subprocess
@@ -324,6 +325,47 @@ def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
         return True
     combined = _diff_patch_id(root, base, commit, spec)
     return combined is not None and combined in right
+
+
+def rebase_rewrote(root: str | os.PathLike[str], commit: str, head: str,
+                   branch: str | None) -> bool:
+    """Whether a rebase of ``branch`` that finished rewrote the commit ``commit`` into
+    ``head``'s history: the branch's reflog (gitrepository-layout(5),
+    ``logs/refs/heads/BRANCH``; git-reflog(1)) holds an entry whose message says
+    ``(finish):`` (what ``git rebase``, ``git rebase -i`` and ``git pull --rebase``
+    write when a rebase ends) whose old value is ``commit`` or descends from it and
+    whose new value is ``head`` or an ancestor of it. A rebase carries every commit's
+    work, conflicts resolved by hand included, so its patches need not match
+    (:func:`rebased_into`'s rules); this is the record of what it did. Reads one file;
+    git runs (git-merge-base(1), hashes, never options) only for such an entry that does
+    not name ``commit`` and ``head`` themselves. ``False`` without a branch, a reflog
+    (``core.logAllRefUpdates`` off, reftable refs) or such an entry."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(os.fspath(root))
+    if not branch or dirs is None:
+        return False
+    try:
+        with open(os.path.join(dirs[2], "logs", "refs", "heads", *branch.split("/")),
+                  "rb") as source:
+            lines = source.read().splitlines()
+    except (OSError, ValueError):
+        return False
+    finished = []
+    for line in lines:
+        info, _, message = line.partition(b"\t")
+        fields = info.split(b" ", 2)
+        if b"(finish): " in message and len(fields) == 3:
+            finished.append((fields[0].decode("ascii", "replace"),
+                             fields[1].decode("ascii", "replace")))
+    # The entry naming the commit first, then the last few (each asks git): most recent
+    # first.
+    exact = [entry for entry in finished if entry[0] == commit]
+    for old, new in exact[-1:] + finished[:-9:-1]:
+        if (old == commit or start_ancestry(root, commit, old)()) and \
+                (new == head or start_ancestry(root, new, head)()):
+            return True
+    return False
 
 
 def _diff_patch_id(root: str | os.PathLike[str], old: str, new: str,

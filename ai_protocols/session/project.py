@@ -674,7 +674,7 @@ class Project:
                 set_up = init_project(self.root_text, merge_driver=driver_command())
         driver_configured = None
         if not set_up and merge_driver_missing(self.root_text):  # (init_project did it)
-            from ai_protocols.scaffold import configure_missing_merge_driver
+            from ai_protocols.session.merge import configure_missing_merge_driver
 
             driver_configured = configure_missing_merge_driver(self.root_text)
         owner = current_owner()
@@ -703,7 +703,7 @@ class Project:
                     raise
                 # (said, as a clean fresh clone's start says it, with the command that
                 # merges the file again through the driver it configured)
-                from ai_protocols.scaffold import driver_configured_note
+                from ai_protocols.session.merge import driver_configured_note
                 from ai_protocols.session.transaction import remerge_advice
 
                 again = MergeConflict(error.path, error.lines, remerge=remerge_advice(
@@ -757,6 +757,7 @@ class Project:
                 if session.status == PAUSED and not resume:
                     pass  # (a compaction: no resumption, as log's, Stop's or PreCompact's)
                 elif session.status == PAUSED and live_emacs_lock(self.path_text) is None:
+                    _refuse_other_work(self, session, title)  # (before anything changes)
                     resumed_pause = assess(
                         self.ai_dir_text, agent_id=None, status=PAUSED, owner=None, exit_=None,
                         exited=None, host=None, updated=None, now=at.wall,
@@ -1257,3 +1258,31 @@ def _session_id_of(text: str) -> str | None:
 
     headline = session_headline(OrgFile(text[:65536]))
     return None if headline is None else headline.properties.get(SESSION_ID_PROPERTY) or None
+
+
+def _refuse_other_work(project: Project, session: Session, title: str | None) -> None:
+    """Refuse (:class:`~ai_protocols.errors.InvalidText`, exit 4, nothing changed) a
+    ``start --title TITLE`` that would resume this agent's paused ``session`` when it
+    has another title: the caller names other work (the issue's own case: pause the
+    refactoring, start on an urgent bug), and resuming would fold that work into the
+    paused session. The refusal names what resumes it (``start`` without ``--title``,
+    :func:`~ai_protocols.session.names.resumed_by`) and how to begin the other work
+    beside it: another agent id, its own file (docs/decisions.md, "Issue 14,
+    sixteenth round (git)"). A ``--objective`` alone still replaces the objective, as
+    an active session's (the fifth review's rule)."""
+    if not title or not session.title or title.strip() == session.title.strip():
+        return
+    from ai_protocols.lean import shell_quote
+    from ai_protocols.session.names import resumed_by
+
+    paused = f" (paused at {session.paused:%Y-%m-%d %H:%M}" + (f": {preview(session.pause_note)})"
+                                                if session.pause_note else ")") \
+        if session.paused else ""
+    raise InvalidText("title", title, (
+        f"this agent's session {quoted(session.title)} is paused{paused}, and this start "
+        f"would resume it, not begin {quoted(title)}; nothing was changed. Resume it with "
+        f"{resumed_by(project.agent_id, session.agent_session)} (no --title, or its own); "
+        f"begin the other work beside it, in its own session file, under another agent id: "
+        f"AI_AGENT_ID=urgent ai-protocols start --title {shell_quote(title)}; or wrap up or "
+        "abandon the paused session first"))
+

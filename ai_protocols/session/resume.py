@@ -1108,6 +1108,10 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             from ai_protocols.git.state import rebased_into
 
             rebased = rebased_into(root, commit, git.commit)
+            if not rebased:  # (a rebase whose conflicts were resolved: its reflog says so)
+                from ai_protocols.git.state import rebase_rewrote
+
+                rebased = rebase_rewrote(root, commit, git.commit, git.branch)
             aside = not rebased
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
@@ -1613,7 +1617,10 @@ class _TextForm(_Form):
                            "ai-protocols show --all\n")
         git = context.git
         if git is None:
-            out.append("\nGit: not a git work tree\n")
+            named = os.environ.get("GIT_DIR")  # (a git folder holds HEAD: gitrepository-layout)
+            wrong = named and not os.path.isfile(os.path.join(named, "HEAD"))
+            out.append("\nGit: not a git work tree" + (
+                f" (GIT_DIR={_clip(named)} names no git repository)" if wrong else "") + "\n")
             return "".join(out)
         out.append("\nGit:\n")
         if git.commit is None:

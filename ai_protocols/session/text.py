@@ -43,15 +43,17 @@ def check_text(field_name: str, text: str, *, one_line: bool = False,
     --note``: each line held to the one-line rule) holding a control character other
     than a line feed. Raises :class:`~ai_protocols.errors.InvalidText`."""
     if lines and not one_line:
-        for line in text.split("\n"):
+        split = text.split("\n")
+        for number, line in enumerate(split, start=1):
             odd = next((ch for ch in line if _not_in_a_line(ch)), None)
             if odd is not None:
                 what = "a carriage return (CR) not followed by a line feed" \
-                    if odd == "\r" else "a control character" if odd < " " or \
-                    odd == "\x7f" else f"U+{ord(odd):04X} ({_kind_of(odd)})"
+                    if odd == "\r" else f"a control character (byte 0x{ord(odd):02X})" \
+                    if odd < " " or odd == "\x7f" else f"U+{ord(odd):04X} ({_kind_of(odd)})"
+                where = f" (line {number} of {len(split)})" if len(split) > 1 else ""
                 raise InvalidText(field_name, text, f"each of its lines must be without "
                                                     f"control characters, and it holds "
-                                                    f"{what}; take it out")
+                                                    f"{what}{where}; take it out")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:

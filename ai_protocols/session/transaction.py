@@ -2739,6 +2739,7 @@ class Editing:
                   lambda: _warn_moved_folder(ai_dir, path, edit.earlier_to, moves))
             if not edit.operation_said:
                 _tidy(edit.target, lambda: _warn_operation(edit.target))
+            _tidy(edit.target, lambda: _configure_driver(ai_dir))
             return
         if self._new_text is not None:
             _make_folder(parent(path))
@@ -2768,6 +2769,32 @@ class Editing:
             _tidy(path, lambda: _drop_pending(ai_dir, path))
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
             _tidy(path, lambda: _warn_operation(path))
+        _tidy(path, lambda: _configure_driver(ai_dir))
+
+
+def _configure_driver(ai_dir: str) -> None:
+    """After a write of a session file of the ``.ai`` folder ``ai_dir``: configure the
+    merge driver when the clone's local git configuration lacks it, as ``start`` does,
+    and say so on stderr (:func:`ai_protocols.session.merge.configure_missing_merge_driver`).
+    A fresh clone whose first write is ``log`` or ``checkpoint`` would else let the next
+    pull conflict on the file. Costs a read of the configuration file (no git run)
+    unless the driver is missing (docs/decisions.md, "Issue 14, sixteenth round (git)")."""
+    from ai_protocols.paths import merge_driver_missing
+
+    root = parent(ai_dir)
+    if merge_driver_missing(root) is None:
+        return
+    from ai_protocols.session.merge import configure_missing_merge_driver, driver_configured_note
+
+    config = configure_missing_merge_driver(root)
+    if config is not None:
+        import sys
+
+        try:
+            sys.stderr.write(driver_configured_note(config) + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):  # no stderr to say it on
+            pass
 
 
 def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
