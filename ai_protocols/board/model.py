@@ -507,6 +507,33 @@ def names_a_loss(text: str, me: str | None) -> bool:
     return bool(me) and f"merge: dropped {me}'s " in text
 
 
+def names_agent(board: str, me: str | None) -> bool:
+    """Whether the board at ``board`` (:func:`~ai_protocols.paths.board_path`) or its kept
+    copy (:func:`kept_board_path`, whose claims and locks git took off the board still
+    count) may hold a claim or lock of ``me``: one search of each file's bytes for the
+    id's. A claim's ``OWNER`` and a lock's are the id as it is (an id holds no white
+    space nor control character: :func:`~ai_protocols.paths.safe_id`), so that a
+    ``False`` here means the full reader (:meth:`~ai_protocols.board.board.Board.held_tasks`
+    and its locks) finds none of ``me``'s; ``True`` also when either file cannot be read
+    as a regular file (the full reader says why). ``False`` without an agent id, which
+    holds nothing. What ``wrap-up`` asks before it imports the board's reader
+    (docs/decisions.md, "Issue 16, sixteenth round (history and imports)")."""
+    if not me:
+        return False
+    from ai_protocols.storage import files as storage
+
+    word = os.fsencode(me)
+    for path in (board, kept_board_path(board)):
+        try:
+            if word in storage.read_regular(path):
+                return True
+        except FileNotFoundError:
+            continue
+        except (OSError, storage.NotRegular):
+            return True
+    return False
+
+
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                      locks: list[AreaLock]) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board
