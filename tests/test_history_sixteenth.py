@@ -163,8 +163,7 @@ BOARD_READER = {"ai_protocols.board.board", "ai_protocols.board.merge"}
 
 def test_wrap_up_with_a_board_naming_nothing_of_the_agent_imports_no_board_reader(
         project: Path, run: Runner) -> None:
-    run("task", "add", "one task", agent="other.1")
-    task = run("task", "list", agent="other.1").stdout.split()[0]
+    task = run("task", "add", "one task", agent="me.1").stdout.strip()  # (its log names me.1)
     run("task", "claim", task, agent="other.1")
     run("lock", "src/", "--reason", "r", agent="other.1")
     run("start", agent="me.1")
@@ -181,7 +180,9 @@ def test_wrap_up_with_a_board_naming_nothing_of_the_agent_imports_no_board_reade
 def test_wrap_up_still_names_what_the_agent_holds(agent: str) -> None:
     """The plain search (board.model.names_agent) held to the full reader: whatever the
     agent id, a claim and a lock of its are named at its wrap-up (a search that missed
-    its id would say nothing), and another agent's wrap-up names none of them."""
+    its id would say nothing: the task was added by another agent, so that only the
+    claim's and the lock's lines and the claim's log line hold the id), and another
+    agent's wrap-up names none of them."""
     from ai_protocols.errors import InvalidAgentId
     from ai_protocols.paths import safe_id
 
@@ -194,8 +195,7 @@ def test_wrap_up_still_names_what_the_agent_holds(agent: str) -> None:
         subprocess.run(["git", "init", "-q", str(root)], check=True)
         run = Runner(root)
         run("init")
-        run("task", "add", "held task", agent=agent)
-        task = run("task", "list", agent=agent).stdout.split()[0]
+        task = run("task", "add", "held task", agent="someone.else.1").stdout.strip()
         run("start", agent=agent)
         run("task", "claim", task, agent=agent)
         run("lock", "area/", "--reason", "r", agent=agent)
