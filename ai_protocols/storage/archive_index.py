@@ -1,4 +1,5 @@
-"""The archive index: a per-machine cache of the ``list`` rows of archived sessions.
+"""The archive index: a per-machine cache of the ``list`` rows of archived sessions
+(and, at the end, the record of the newest archives' names that ``status`` reads).
 
 ``list`` must stay fast with 100,000 archives in ``.ai/sessions/``, and reading
 every archive costs seconds. Like git's index, ``.ai/.locks/sessions.index``
