@@ -526,6 +526,13 @@ def counted(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+#: The characters :func:`shlex.quote` leaves a text of as it is (its ``[\w@%+=:,./-]``,
+#: ASCII): a text of these alone is its own quoting, without importing ``shlex`` (and
+#: ``re``, which it imports: milliseconds of every command that names a session).
+SHELL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                       "_@%+=:,./-")
+
+
 def shell_quote(text: str) -> str:
     """``text`` quoted for a POSIX shell, to paste back as one argument on one line: as
     :func:`shlex.quote` does; with a character a terminal does not draw as itself in it
@@ -536,7 +543,10 @@ def shell_quote(text: str) -> str:
     as ``\\'`` (bash, zsh, ksh, and sh in POSIX.1-2024, "Dollar-Single-Quotes"). Octal,
     never ``\\xNN``: no backslash in it is followed by a letter ``display`` reads as an
     escape, so the command reads the same, and pastes back, printed as it is or through
-    ``display`` (issue 14, eighth review)."""
+    ``display`` (issue 14, eighth review). A text of :data:`SHELL_SAFE` alone is
+    returned as it is, as ``shlex.quote`` returns it, without importing ``shlex``."""
+    if text and SHELL_SAFE.issuperset(text):
+        return text
     import shlex
 
     quoted = shlex.quote(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -313,8 +314,23 @@ def test_a_holder_whose_session_ended_and_whose_process_is_gone_is_taken_over(
         agent.communicate("", timeout=60)
     # Within the grace for a resume (AI_PROTOCOLS_ENDED_GRACE_MINUTES, 15 by default):
     # still held, as a `claude -p` run that ended may be resumed.
-    assert run("task", "claim", task, agent=OTHER, check=False).returncode == 21
+    refused = run("task", "claim", task, agent=OTHER, check=False)
+    assert refused.returncode == 21
     assert _hook_with(project, project / "lib" / "x.py", OTHER).returncode == 2
+    if reason == "other":  # its process is gone: when, and how to free it now (16th round)
+        assert "(process " in refused.stderr and "on this host is gone)" in refused.stderr
+        assert re.search(r"without --force in 1[0-5] min \(the grace for a resume",
+                         refused.stderr), refused.stderr
+        advised = f"AI_AGENT_ID={holder} ai-protocols abandon --reason TEXT"
+        assert advised in refused.stderr, refused.stderr
+        bin_dir = Path(CLI).parent
+        subprocess.run(advised.replace("TEXT", "'its run is over'"), shell=True, cwd=project,
+                       check=True, capture_output=True,
+                       env=clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}"))
+        taken = run("task", "claim", task, agent=OTHER)
+        assert f"it was held by {holder}" in taken.stdout + taken.stderr, taken
+        assert "whose session was abandoned" in taken.stdout + taken.stderr, taken
+        return
     graceless = {"AI_PROTOCOLS_ENDED_GRACE_MINUTES": "0"}
     taken = run("task", "claim", task, agent=OTHER, env=graceless)
     assert f"it was held by {holder}, who is abandoned" in taken.stdout + taken.stderr

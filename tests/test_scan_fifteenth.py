@@ -222,3 +222,27 @@ def test_the_first_list_reads_the_archives_in_two_processes_as_in_one(project: P
     rows = json.loads(one[0])
     assert len(rows) == TWO_PROCESSES_FROM + 100 and rows[0]["path"] != rows[-1]["path"]
     assert len({row["path"] for row in rows}) == len(rows)
+
+    # A warm run stats every archive (to see one a person changed in place): in two
+    # processes too (sixteenth round), with the same answer, a change in either half seen.
+    def warm(*prefix: str) -> tuple[str, int]:
+        trace = project.parent / "forks.trace"
+        out = subprocess.run([*prefix, "strace", "-f", "-qq", "-o", str(trace), "-e",
+                              "trace=fork,vfork,clone,clone3", str(CLI), "list", "--json"],
+                             cwd=project, env=clean_env(), capture_output=True, text=True,
+                             check=True, timeout=300).stdout
+        return out, sum(1 for line in trace.read_text().splitlines()
+                        if "clone" in line or "fork(" in line)
+
+    names = sorted(p.name for p in (project / ".ai/sessions").iterdir())
+    for changed in (names[3], names[-3]):  # one in each half
+        path = project / ".ai/sessions" / changed
+        path.write_text(path.read_text().replace(":DESCRIPTION: ", ":DESCRIPTION: edited ", 1))
+        os.utime(path, ns=(PAST_NS + 7, PAST_NS + 7))
+        single = warm("taskset", "-c", "0")
+        index.write_bytes(index.read_bytes())  # (the same index for the second run)
+        path.write_text(path.read_text())
+        os.utime(path, ns=(PAST_NS + 9, PAST_NS + 9))
+        double = warm()
+        assert double[0] == single[0] and double[1] == single[1] + 1, (single[1], double[1])
+        assert "edited " in double[0]

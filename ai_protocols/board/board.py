@@ -584,6 +584,18 @@ class Board:
                                      f"ended {minutes} min ago (the grace for a resume: "
                                      f"{grace.total_seconds() / 60:g} min): what it held "
                                      "may be taken over", live.age)
+                if ran and live.age is not None and \
+                        all(owner.alive() is False for owner in ran):
+                    # (gone, but within the grace: say when, and how to free it now)
+                    pids = " and ".join(sorted({str(owner.pid) for owner in ran}))
+                    left = int((grace - live.age).total_seconds() // 60) + 1
+                    return Liveness(
+                        "ended", f"its session: {live.evidence}; no process of it runs "
+                                 f"(process {pids} on this host is gone): what it held may "
+                                 f"be taken over without --force in {left} min (the grace "
+                                 f"for a resume, AI_PROTOCOLS_ENDED_GRACE_MINUTES), or now "
+                                 f"if it will not resume: AI_AGENT_ID={agent_id} "
+                                 "ai-protocols abandon --reason TEXT", live.age)
                 # (a process of it this host cannot judge: another host's, another PID
                 # namespace's; none known to run: its end record decides, after the same
                 # grace for a resume; but an end by /clear, whose process goes on (its

@@ -408,7 +408,7 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
     a kept copy or none)."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
-    from ai_protocols.session.names import kept_is_other
+    from ai_protocols.session.names import kept_is_other, may_be_misplaced
 
     unmerged = None
     if merging(parent(path)) or operation(parent(path)):  # (only then: a read imports no
@@ -418,8 +418,9 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
         unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
     agent = session.agent_id if session is not None else agent_id
     state = session.status if session is not None else status
-    if agent or state in CLOSED_STATUSES:  # (another agent's own session here, or an
-        # archived one put back; a kept copy or none: one rule)
+    if state in CLOSED_STATUSES or may_be_misplaced(project.agent_id, path, agent):
+        # (another agent's own session here, or an archived one put back; a kept copy
+        # or none: one rule)
         from ai_protocols.session.resume import misplaced_of
 
         misplaced = misplaced_of(project, path, agent, state)

@@ -419,7 +419,7 @@ def _context(project: Project) -> tuple[str, Session | None]:
     except BaseException:
         git()  # (no process left behind)
         raise
-    return _context_of(project, session, git()), session
+    return _context_of(project, session, git), session  # (waited for there)
 
 
 def _context_of(project: Project, session: Session | None, git: object = ...) -> str:

@@ -687,6 +687,33 @@ class OrgFile:
                 stop = base.find("\n", stop, hi) + 1 or hi
         return base, lo, stop
 
+    def windows(self, start: int, end: int) -> list[tuple[str, int, int]]:
+        """``lines[start:end]``, lines of one headline's chunk, as windows ``(base, lo,
+        hi)`` of whole lines, in order, without joining the chunk's pieces when they run
+        to the chunk's end (a section's body: the text as read, then what a write
+        appended); else the one :meth:`window`."""
+        chunk, local = self.locate(start)
+        assert local > 0 and local + end - start <= chunk.count, "lines of one chunk's body"
+        if chunk._lines is not None or local + end - start != chunk.count:
+            return [self.window(start, end)]
+        found: list[tuple[str, int, int]] = []
+        for base, lo, hi in chunk.pieces:
+            while local and lo < hi:  # (the lines before ``start``: a heading, a drawer)
+                lo = base.find("\n", lo, hi) + 1 or hi
+                local -= 1
+            if lo < hi:
+                found.append((base, lo, hi))
+        return found
+
+    def holds(self, start: int, end: int, needles: tuple[str, ...]) -> bool:
+        """Whether ``lines[start:end]`` (as :meth:`windows` takes them) hold any of
+        ``needles`` (none with a newline): searched piece by piece, and a window of the
+        text as read found without one is not searched again for it (as
+        :meth:`lines_holding`: a write past the bound asks the file as read, then the
+        file written, which differs by what the write appended)."""
+        return any(self._holds(base, lo, hi, needle, self._absent)
+                   for needle in needles for base, lo, hi in self.windows(start, end))
+
     def forget_bytes(self) -> None:
         """Let go of the bytes the file was read from (once they are written): the
         text stays; :meth:`encoded` and :meth:`encode_window` encode it from then on."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import datetime, pattern, timezone
+from ai_protocols.lean import SHELL_SAFE, datetime, pattern, timezone
 from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import git_dirs, join, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path
@@ -62,13 +62,22 @@ def runtime_of(agent_id: str) -> str | None:
     return parts[2] if len(parts) >= 4 else None
 
 
-_SHELL_SAFE_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                           "_@%+=:,./-")  # what shlex.quote leaves as it is
-
 #: How an agent of Claude Code or Codex comes back to its own conversation, whose id
 #: its hooks derive the agent id from: that conversation resumed.
 _RESUMED_CONVERSATION = {"claude": "its Claude Code conversation, resumed (claude --resume)",
                          "codex": "its Codex conversation, resumed (codex resume)"}
+
+
+def may_be_misplaced(own_id: str | None, path: str, agent_id: str | None) -> bool:
+    """Whether the session file at ``path``, whose session headline holds the
+    ``AGENT_ID`` ``agent_id`` (``None``: none), may hold another agent's own session, as
+    the agent ``own_id`` (``None``: the one-agent file's) reads it: an id, and either not
+    ``own_id`` or in the one-agent file ``.ai/session-context.org``. A string compare,
+    the first test of :func:`~ai_protocols.session.resume.misplaced_of` (whether that
+    agent's own file is there, which the writes refuse, is its to tell): ``False``
+    means no warning, without importing the modules that tell one."""
+    return bool(agent_id) and (own_id != agent_id or
+                               path.endswith("/.ai/session-context.org"))
 
 
 def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
@@ -83,7 +92,7 @@ def resumed_by(agent_id: str | None, agent_session: str | None) -> str:
         return _RESUMED_CONVERSATION[runtime]
     if not agent_id:
         return "'ai-protocols start'"
-    name = agent_id if _SHELL_SAFE_ID.issuperset(agent_id) else \
+    name = agent_id if SHELL_SAFE.issuperset(agent_id) else \
         "'" + agent_id.replace("'", "'\"'\"'") + "'"
     return f"'AI_AGENT_ID={name} ai-protocols start'"
 

@@ -478,7 +478,7 @@ class Project:
             raise
         from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
 
-        return resume_context(self, session, git=git(), now=now,
+        return resume_context(self, session, git=git, now=now,  # (waited for there)
                               max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
 
     def liveness(self, session: Session, now: datetime, me: Owner | None = None) -> Liveness:
@@ -882,7 +882,12 @@ class Project:
         """Whether the session file at ``path`` holds another agent's own session (its
         ``AGENT_ID`` is ``agent_id``), which the writes refuse
         (:func:`~ai_protocols.session.resume.misplaced_of`): not this agent's, whoever
-        started it. A string compare unless the ids differ."""
+        started it. A string compare unless the ids differ
+        (:func:`~ai_protocols.session.names.may_be_misplaced`: nothing imported)."""
+        from ai_protocols.session.names import may_be_misplaced
+
+        if not may_be_misplaced(self.agent_id, path, agent_id):
+            return False
         from ai_protocols.session.resume import misplaced_of
 
         return misplaced_of(self, path, agent_id) is not None

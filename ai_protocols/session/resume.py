@@ -40,7 +40,13 @@ from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
-from ai_protocols.session.names import ADOPTED_AWAY, kept_is_other, kept_path, resumed_by
+from ai_protocols.session.names import (
+    ADOPTED_AWAY,
+    kept_is_other,
+    kept_path,
+    may_be_misplaced,
+    resumed_by,
+)
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -50,7 +56,7 @@ if TYPE_CHECKING:
     from types import EllipsisType
 
     from ai_protocols.board.model import AreaLock, Handoff, Task
-    from ai_protocols.git.state import GitState
+    from ai_protocols.git.state import GitState, StateReading
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.project import Project
 
@@ -98,8 +104,6 @@ _LABELS = {
 # (sets and tables, not regular expressions: compiling them costs each run its time)
 _CONTROL = dict.fromkeys([*range(0x20), 0x7F], "\ufffd")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_SHELL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                        "_@%+=:,./-")  # what shlex.quote leaves as it is
 
 
 class ResumeContext:
@@ -196,24 +200,45 @@ class ResumeContext:
 
 def resume_context(project: Project, session: Session | None, *,
                    max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None,
-                   git: GitState | EllipsisType | None = ...) -> ResumeContext:
+                   git: GitState | StateReading | EllipsisType | None = ...
+                   ) -> ResumeContext:
     """The resume context of ``session`` (``None``: the agent has no session file yet)
     in ``project``, as of ``now`` (default: the present), for :meth:`ResumeContext.to_text`
     and :meth:`ResumeContext.to_json` to fit into ``max_bytes``. Reads the work tree's
     git state, unless the caller gives it as ``git`` (what
-    :func:`ai_protocols.git.state.read_state` gave), and the other agents' session
-    files; changes nothing."""
+    :func:`ai_protocols.git.state.read_state` gave, or the reading
+    :func:`~ai_protocols.git.state.start_state` started, waited for here), and the
+    other agents' session files, while git runs; changes nothing."""
     moment = now or datetime.now()
     if git is ...:
-        from ai_protocols.git.state import read_state
+        from ai_protocols.git.state import start_state
 
-        git = read_state(project.root_text)
+        git = start_state(project.root_text)
+    given: list[GitState | None] = []
+
+    def state() -> GitState | None:  # (a reading waited for once, where it is needed;
+        if not given:  # once even when the wait raised)
+            given.append(None)
+            given[0] = git() if callable(git) else git  # type: ignore[assignment]
+        return given[0]
+
+    try:  # (git runs while the rest is read)
+        return _resume_context(project, session, max_bytes, moment, state)
+    finally:
+        state()  # (after an exception too: no process left behind)
+
+
+def _resume_context(project: Project, session: Session | None, max_bytes: int,
+                    moment: datetime, state: Callable[[], GitState | None]
+                    ) -> ResumeContext:
+    """:func:`resume_context`, ``state`` giving the git state, asked only where it is
+    needed: after the other sessions, the board and the session's lists are read."""
     seen, unread = project.newest_others(moment, head=True,  # (what it shows of them is
                                          most=others_to_read(max_bytes))  # in their heads)
     others = [(s, live) for s, live in seen if live.state in NAMED_TO_OTHERS]
     others.sort(key=lambda pair: (pair[0].updated or pair[0].started or datetime.min,
                                   pair[0].path_text), reverse=True)
-    context = ResumeContext(agent_id=project.agent_id, session=session, git=git,
+    context = ResumeContext(agent_id=project.agent_id, session=session, git=None,
                             others=others, max_bytes=max_bytes)
     context.others_unread = unread
     context.tasks, context.handoffs, context.dropped = _tasks(project, session, context)
@@ -226,6 +251,7 @@ def resume_context(project: Project, session: Session | None, *,
             context.switched = switched_from(project.path_text, removed[project.path_text])
             context.kept = removed[project.path_text]
         context.rolled_back = _adopted(project, None)
+        context.git = state()
         return context
     progress = _newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
@@ -236,8 +262,9 @@ def resume_context(project: Project, session: Session | None, *,
     context.decisions = _newest_first(session.decisions)
     context.discoveries = _newest_first(session.discoveries)
     replacing = replaced_warning(project, session)  # (first: it may say the operation's)
-    context.rolled_back = _joined(_adopted(project, session),
-                                  _unmerged(project, session, replacing), replacing,
+    adopted, unmerged = _adopted(project, session), _unmerged(project, session, replacing)
+    git = context.git = state()
+    context.rolled_back = _joined(adopted, unmerged, replacing,
                                   _rolled_back_unless(replacing, project, session, git))
     context.rolled_back = _joined(context.rolled_back,
                                   stash_here_again(project, context.rolled_back))
@@ -676,8 +703,7 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
         said = put_back_warning(project.ai_dir_text, path)
         if said is not None:
             return said
-    if not agent_id or (project.agent_id == agent_id and
-                        not path.endswith("/.ai/session-context.org")):
+    if not may_be_misplaced(project.agent_id, path, agent_id):
         return None
     # (another agent's id in this path's file: its own session copied here? as the
     # writes refuse it)
@@ -1372,9 +1398,9 @@ def _stamp(moment: datetime | None) -> str:
 
 def _target(session: Session) -> str:
     """How ``recover`` names a session: its agent id, or the path of its file, quoted
-    for a POSIX shell by :func:`_quote` when it is not plain (a plain one: no import)."""
-    name = session.agent_id or session.path_text
-    return name if _SHELL_SAFE.issuperset(name) else shell_quote(name)  # (the one quoter)
+    for a POSIX shell (:func:`~ai_protocols.lean.shell_quote`, the one quoter: a plain
+    one with no import)."""
+    return shell_quote(session.agent_id or session.path_text)
 
 
 def _cut(text: str, fits: Callable[[str], bool]) -> str:

@@ -103,7 +103,7 @@ from ai_protocols.session.rollover import (
     least_movable,
     link_again,
     linked_earlier,
-    may_move,
+    most_movable,
     named_as_ours,
     plan,
     relink,
@@ -2534,12 +2534,15 @@ class Editing:
             # A way the earlier file cannot take, while the rollover would move entries
             # (LEAST bytes of them found unparsed): said as the plan's, without making it
             # at every write (issue 16, fourteenth round).
+            # (least_movable finds no more than most_movable, read first: a file held by
+            # what stays is told so without it, and without its regular expression)
             headline = session_headline(doc)
-            self._movable = headline is not None and least_movable(doc, headline) >= LEAST
+            may = headline is not None and sum(most_movable(doc, headline).values()) >= LEAST
+            self._movable = may and least_movable(doc, headline) >= LEAST
             blocked = _way_blocked(ai_dir, path) if self._movable else None
             # On the file as read (and folded): the same file plans the same move.
             # (nothing parsed when nothing can move: a file held by what stays)
-            moves = blocked is None and may_move(doc)
+            moves = blocked is None and may
             edited = _edited_since_kept(ai_dir, path, doc, read_as) if moves else None
             edit.rolled = plan(ai_dir, path, doc, read_as.st_size) if moves else None
             self._copies = [c for c in copies  # (never the very file this plan writes)
@@ -2988,11 +2991,14 @@ def _check_bound(edit: SessionEdit, size: int, movable: bool = False) -> None:
     rolled = edit.rolled is not None
     if not rolled and movable:
         return
-    if not rolled:  # (LEAST movable bytes found unparsed: the next write rolls them)
-        headline = session_headline(edit.doc)
-        if headline is not None and least_movable(edit.doc, headline) >= LEAST:
-            return
-    movable, held = held_by(edit.doc)
+    headline = session_headline(edit.doc)
+    most = most_movable(edit.doc, headline) if headline is not None else {}
+    # (LEAST movable bytes found unparsed: the next write rolls them; least_movable
+    # finds no more than most_movable, so it is read only when that reaches LEAST)
+    if not rolled and headline is not None and sum(most.values()) >= LEAST and \
+            least_movable(edit.doc, headline) >= LEAST:
+        return
+    movable, held = held_by(edit.doc, most)
     if rolled or movable < LEAST:
         edit.over_bound = held
 
