@@ -42,7 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
         "PathLocked", "TaskClosed", "TaskNotFound", "TaskTaken",
         "DuplicateTaskId", "MisplacedDrawer", "KeptNotMerged", "OtherSession",
-        "RolloverUndone", "OutputLost", "StaleSave", "BoardCopyNotMerged",
+        "RolloverUndone", "OutputLost", "StaleSave", "BoardStaleSave", "BoardCopyNotMerged",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         AmbiguousItem,
         BeingEdited,
         BoardCopyNotMerged,
+        BoardStaleSave,
         CannotRecover,
         CheckpointNotFound,
         CheckpointRefused,

@@ -21,6 +21,7 @@ __all__ = [
     "AmbiguousItem",
     "BeingEdited",
     "BoardCopyNotMerged",
+    "BoardStaleSave",
     "CannotRecover",
     "CheckpointNotFound",
     "CheckpointRefused",
@@ -446,15 +447,25 @@ class StaleSave(UnreadableSession):
     person to settle (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and
     git)")."""
 
-    def __init__(self, path: Path, newer: str, lacking: int, commands: str) -> None:
+    def __init__(self, path: Path, newer: str, lacking: int, commands: str,
+                 settled: bool | None = False) -> None:
         self.newer, self.lacking, self.commands = newer, lacking, commands
+        #: What the pasted ``commands`` do: ``True``, the merge driver settles the lines
+        #: both changed (one side's words kept, the other's in a Log line), no conflict
+        #: marker left; ``False``, it leaves conflict markers; ``None``, it may.
+        self.settled = settled
+        how = ("Merge the three with git's merge driver, which settles them (one side's "
+               "words kept, the other's in a Log line of the file: read it) and leaves no "
+               "conflict marker: " if settled else
+               "Merge the three, then settle the conflict markers in the file: "
+               if settled is False else
+               "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
             path, f"it lacks {counted(lacking, 'entry', 'entries')} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
-            f"a merge) was saved over it. They do not merge cleanly (both changed the same "
-            f"lines). Merge the three, then settle the conflict markers in the file: "
-            f"{commands}")
+            f"a merge) was saved over it. Both changed the same lines, which the merge "
+            f"back does not settle by itself. {how}{commands}")
 
 
 class OtherSession(UnreadableSession):
@@ -644,6 +655,31 @@ class BoardCopyNotMerged(AiProtocolsError, ValueError):
                          f"written: make the copy's edit in {board} by hand (in Emacs), "
                          f"then drop it here (git checkout HEAD -- "
                          f"{shell_quote(os.fspath(path))})")
+
+
+class BoardStaleSave(AiProtocolsError, ValueError):
+    """The task board lacks tasks git brought (``lacking``; ``newer`` names the version
+    holding them, ``HEAD``'s): a ``git pull`` changed it under an editor's buffer with
+    unsaved changes, saved after; the merge back, run at the board's next write, does
+    not come out clean (a task both changed, by no rule of the board's merge): nothing
+    is written. ``commands``: what merges the three with ``ai-protocols merge-driver``,
+    leaving conflict markers in the task both changed (docs/decisions.md, "Issue 14,
+    sixteenth round (stale saves and put-back copies)")."""
+
+    path = PathField()
+    path_text = TextOf("path")
+
+    exit_code = 6
+
+    def __init__(self, path: Path, newer: str, lacking: int, commands: str) -> None:
+        self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
+        super().__init__(
+            f"the task board {path} lacks {counted(lacking, 'task', 'tasks')} that git "
+            f"brought ({newer} holds them; neither the board nor the version ai-protocols "
+            f"wrote last does): an editor's buffer opened before git changed the board "
+            f"(a pull, a merge) was saved over it, and a task both changed is left to a "
+            f"person by the board's merge. Merge the three, then settle the conflict "
+            f"markers in the board: {commands}; nothing was written")
 
 
 class MergeConflict(UnreadableSession):

@@ -451,7 +451,7 @@ _UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 #: What follows a backslash in an escape :func:`display` writes: a typed backslash
-#: before one of these is shown doubled.
+#: (a run of them) before one of these is shown doubled.
 _LEADS = frozenset("\\xuUtnr")
 
 
@@ -476,16 +476,17 @@ def display(text: str, *, lines: bool = False) -> str:
     :data:`_INVISIBLE`) becomes an escape: ``\\t``, ``\\n``, ``\\r``; ``\\xNN`` for an
     ASCII control (below 0x80) and for a byte that was not UTF-8 (carried as a lone
     surrogate U+DC80-U+DCFF, PEP 383: always 0x80 or above); ``\\uNNNN`` or
-    ``\\UNNNNNNNN`` for any other code point. A backslash of the text is shown doubled
-    exactly when what follows it in the output starts with one of ``\\ x u U t n r``
-    (so a typed ``\\x1b`` shows as ``\\\\x1b`` and an ESC as ``\\x1b``), and as itself
-    otherwise (``C:\\dir``, ``a\\.b``). So distinct texts never display alike, and the
-    text can be read back from what is shown: a ``\\\\`` is one backslash, a backslash
-    before ``x``, ``u``, ``U``, ``t``, ``n`` or ``r`` starts an escape, any other
-    backslash is itself. Nothing printed can reorder, recolour or hide the rest of the
-    line. With ``lines``, newlines stay (a block of several lines). Human output only:
-    JSON and ``path`` print the exact text. Sources: the Unicode Standard 4.5, UTR #36
-    2.4 (which characters are escaped); Python's string escapes (their spelling)."""
+    ``\\UNNNNNNNN`` for any other code point. A run of the text's backslashes is shown
+    doubled exactly when what follows it in the output starts with one of ``x u U t n
+    r`` (so a typed ``\\x1b`` shows as ``\\\\x1b`` and an ESC as ``\\x1b``), and as
+    typed otherwise (``C:\\dir``, ``a\\\\b``, ``a\\.b``). So distinct texts never
+    display alike, and the text can be read back from what is shown: a run of
+    backslashes before ``x``, ``u``, ``U``, ``t``, ``n`` or ``r`` is halved, an odd one
+    leaving the last to start an escape; any other backslash is itself. Nothing printed
+    can reorder, recolour or hide the rest of the line. With ``lines``, newlines stay (a
+    block of several lines). Human output only: JSON and ``path`` print the exact text.
+    Sources: the Unicode Standard 4.5, UTR #36 2.4 (which characters are escaped);
+    Python's string escapes (their spelling)."""
     if "\\" not in text and (text.isprintable() if text.isascii() else False):
         return text  # the common case: no lookup
     if text.isascii():
@@ -497,10 +498,19 @@ def display(text: str, *, lines: bool = False) -> str:
         pieces = [ch if (lines and ch == "\n") or (
             ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSHOWN)
             else _escape(ch) for ch in text]
-    last = len(pieces) - 1
-    for at, piece in enumerate(pieces):
-        if piece == "\\" and at < last and pieces[at + 1][0] in _LEADS:
-            pieces[at] = "\\\\"
+    # A run of the text's backslashes is doubled only when what follows it in the output
+    # starts with one of x u U t n r (an escape, or such a letter typed after it); shown
+    # as typed otherwise ("a\\b", "C:\\dir").
+    at, end = 0, len(pieces)
+    while at < end:
+        if pieces[at] != "\\":
+            at += 1
+            continue
+        run = at
+        while at < end and pieces[at] == "\\":
+            at += 1
+        if at < end and pieces[at][0] in _LEADS:
+            pieces[run:at] = ["\\\\"] * (at - run)
     return "".join(pieces)
 
 

@@ -37,6 +37,8 @@ READS = {
     ("checkpoint", "show"): ("checkpoint", "show", "1"),
     ("task", "list"): ("task", "list"),
     ("task", "show"): ("task", "show", "TASK"),
+    ("hooks", "plugin-dir"): ("hooks", "plugin-dir"),
+    ("hooks", "status"): ("hooks", "status"),
 }
 
 
@@ -97,9 +99,11 @@ def test_help_and_version_with_lost_output_say_run_it_again(project: Path) -> No
 
 
 def _commands(*group: str) -> set[str]:
-    """The commands ``ai-protocols GROUP --help`` lists."""
+    """The commands ``ai-protocols GROUP --help`` lists (none: GROUP is no group)."""
     shown = subprocess.run([str(CLI), *group, "--help"], capture_output=True, text=True,
                            env=clean_env(), check=True).stdout
+    if "Commands:" not in shown:
+        return set()
     listed = shown[shown.index("Commands:"):].splitlines()[1:]
     return {line.split()[0] for line in listed if line.startswith("  ") and line.split()}
 
@@ -114,13 +118,16 @@ def test_every_command_is_known_to_change_something_or_nothing() -> None:
     writers = {tuple(name.split()) for name in WRITES} | {
         ("hook",), ("hooks",), ("init",), ("lock",), ("unlock",), ("merge-driver",),
         ("merge-kept",), ("recover",), ("spawn",), ("checkpoint", "export"),
-        ("checkpoint", "restore"), *(("task", sub) for sub in (
+        ("checkpoint", "restore"), ("hooks", "install"), ("hooks", "uninstall"),
+        *(("task", sub) for sub in (
             "cancel", "claim", "done", "edit", "handoff", "merge-copy", "release", "reopen"))}
     known = set(CHANGES_NOTHING) | writers
-    for group in ((), ("task",), ("checkpoint",)):
+    groups = [(name,) for name in _commands() if _commands(name)]  # (every group)
+    assert {("task",), ("checkpoint",), ("hooks",)} <= set(groups)
+    for group in ((), *groups):
         for name in _commands(*group):
             words = (*group, name)
-            if words in {("task",), ("checkpoint",)}:
+            if words in set(groups):
                 continue
             assert words in known, f"{' '.join(words)}: does it change anything?"
 

@@ -179,26 +179,37 @@ def test_show_prints_a_closed_sessions_end_once_and_escaped(tmp_path: Path) -> N
 
 
 def _read_escapes(shown: str) -> str:
-    """The text ``display`` showed, read back by its rule: ``\\\\`` one backslash,
-    ``\\t``, ``\\n``, ``\\r``, ``\\xHH`` (from 0x80: a byte that was not UTF-8, a lone
-    surrogate), ``\\uHHHH``, ``\\UHHHHHHHH``; any other backslash, and every other
-    character, as it is."""
+    """The text ``display`` showed, read back by its rule: a run of backslashes before
+    ``x``, ``u``, ``U``, ``t``, ``n`` or ``r`` is halved, an odd one leaving its last
+    to start an escape: ``\\t``, ``\\n``, ``\\r``, ``\\xHH`` (from 0x80: a byte that
+    was not UTF-8, a lone surrogate), ``\\uHHHH``, ``\\UHHHHHHHH``; any other
+    backslash, and every other character, as it is."""
     out, at = [], 0
     while at < len(shown):
         ch = shown[at]
-        kind = shown[at + 1] if ch == "\\" and at + 1 < len(shown) else ""
-        if not kind or kind not in "\\tnrxuU":
+        if ch != "\\":
             out.append(ch)
             at += 1
             continue
-        if kind in "\\tnr":
-            out.append({"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}[kind])
-            at += 2
+        run = at
+        while at < len(shown) and shown[at] == "\\":
+            at += 1
+        count = at - run
+        kind = shown[at] if at < len(shown) else ""
+        if not kind or kind not in "tnrxuU":
+            out.append("\\" * count)
+            continue
+        out.append("\\" * (count // 2))
+        if count % 2 == 0:
+            continue
+        if kind in "tnr":
+            out.append({"t": "\t", "n": "\n", "r": "\r"}[kind])
+            at += 1
             continue
         width = {"x": 2, "u": 4, "U": 8}[kind]
-        code = int(shown[at + 2:at + 2 + width], 16)
+        code = int(shown[at + 1:at + 1 + width], 16)
         out.append(chr(0xDC00 + code if kind == "x" and code >= 0x80 else code))
-        at += 2 + width
+        at += 1 + width
     return "".join(out)
 
 

@@ -76,9 +76,12 @@ from ai_protocols.board.model import (
     read_board,
     record_ended_locks,
     renamed_to,
+    same_area,
     same_role,
+    sunk_locks,
     task_headlines,
     undone_ends,
+    unique_areas,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -93,7 +96,7 @@ from ai_protocols.errors import (
     TaskTaken,
 )
 from ai_protocols.git.state import head_holds
-from ai_protocols.lean import datetime, quoted, record, timedelta
+from ai_protocols.lean import counted, datetime, quoted, record, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -493,6 +496,11 @@ class Board:
                                     since_at=sunk.claimed_at)
             if not gone:
                 found.append((sunk, state))
+        for sunk in sunk_locks(doc) if doc is not None else ():  # (a lock moved the same way)
+            gone, state = self.gone(sunk.owner, sunk.owner_process, sunk.claimed,
+                                    since_at=sunk.claimed_at)
+            if not gone:
+                found.append((sunk, state))
         return found
 
     def agent_state(self, agent_id: str | None, process: str | None, since: datetime | None,
@@ -720,6 +728,10 @@ class Board:
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}
+        # (a lock a person moved out of the Locks section in Emacs: moved, not lost; not
+        # put back beside it, every command names its line: sunk_claims)
+        held |= {(plain_path(root, s.lock.path), s.owner) for s in
+                 (sunk_locks(doc) if doc is not None else ()) if s.lock is not None}
         missing_locks = []
         for old_lock in old_locks:
             if not old_lock.owner or (plain_path(root, old_lock.path), old_lock.owner) in held:
@@ -981,6 +993,11 @@ class Board:
             doc = BoardFile(board_text()) if data is None else \
                 BoardFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
+            # What git brought and a stale buffer's save dropped: merged back first.
+            brought = self._brought_back(data) if data is not None else None
+            if brought is not None:
+                doc = BoardFile(self._text(brought[0]))
+                check_drawers(doc, self.path)
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
@@ -990,6 +1007,7 @@ class Board:
             put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
             self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
+            self._give_ids(doc)  # (and a task a person added without one: its own)
             as_read = done_states(doc)
             if not set(STATES) <= doc.declared_keywords or \
                     not set(CLOSED_STATES) <= as_read:  # its #+TODO: line: gone,
@@ -1008,17 +1026,126 @@ class Board:
                 if not headline.properties.get("ID"):
                     ids.add(minted := mint_task_id(taken=ids))
                     doc.set_properties(headline.line, [("ID", minted)])
-            if not (data is None and create) and (doc.text == before or
-                                                  (data is None and not put_back and
-                                                   not self._noting and
-                                                   not self._correcting)):
+            if not (data is None and create) and brought is None and (
+                    doc.text == before or (data is None and not put_back and
+                                           not self._noting and not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
+            self._record_head()
+            if brought is not None:
+                from ai_protocols.session.transaction import warn
+
+                warn(f"{self.path} lacked {counted(brought[1], 'task', 'tasks')} that git brought "
+                     f"({brought[2]} holds them): a buffer opened before git changed the "
+                     f"board (a pull, a merge) was saved over it; merged back, with what was "
+                     f"typed in it. In Emacs, revert the buffer (M-x revert-buffer) before "
+                     f"editing on, or turn on auto-revert-mode")
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
+
+    @property
+    def _head_record(self) -> str:
+        """Where the commit ``HEAD`` named at the board's last write is kept, beside its
+        kept copy (``.ai/.locks/live/tasks.org.commit``: per machine, never in git)."""
+        return f"{self.kept_path}.commit"
+
+    def _record_head(self) -> None:
+        """Keep the commit ``HEAD`` names now as the one the board was last written
+        against (:meth:`_brought_back` compares it); a failure only loses that record
+        (the next write records it again)."""
+        from ai_protocols.git.head import read_head
+
+        head = read_head(str(self.path.parent.parent))
+        try:
+            if head is not None and head[1]:
+                storage.atomic_write(self._head_record, head[1].encode("ascii") + b"\n")
+        except (OSError, AiProtocolsError, UnicodeEncodeError):
+            pass
+
+    def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
+        """The board read as ``data`` with the tasks git brought that a stale save over
+        it dropped merged back: ``(the merged board, how many tasks it regained, where
+        the version holding them is)``; ``None`` when nothing was dropped. The session
+        file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
+        ``HEAD`` (read from git's files, no process) is not the commit the board was last
+        written against (:meth:`_record_head`) and the board is not its kept copy, is
+        ``HEAD``'s board read (one ``git show``) and the board at the recorded commit
+        (one more); the tasks ``HEAD``'s holds that none of the board, the kept copy and
+        the recorded commit's holds came through git, and when the board lacks every one
+        of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
+        the board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept
+        copy as the base. Raises :class:`~ai_protocols.errors.BoardStaleSave` (nothing
+        written) when a task both changed is left to a person, with the commands that
+        merge the three leaving conflict markers. Call holding the board's lock."""
+        from ai_protocols.git.head import read_head
+
+        root = str(self.path.parent.parent)
+        head = read_head(root)
+        if head is None or not head[1]:
+            return None
+        try:
+            with open(self._head_record, "rb") as record:
+                recorded = record.read(200).decode("ascii", "replace").strip()
+        except OSError:
+            return None  # (never recorded here: nothing to tell)
+        if recorded == head[1]:
+            return None
+        try:
+            older = board_bytes(Path(self.kept_path))
+        except AiProtocolsError:  # (not a regular file: no version to tell by)
+            return None
+        if older is None or older == data:
+            return None
+        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+        from ai_protocols.lean import shell_quote
+        from ai_protocols.session.transaction import brought_lacking, git_version
+
+        below = os.path.relpath(self.path, root)
+        where = f"HEAD:./{below}"
+        newer = git_version(root, where)
+        if newer is None or newer in (data, older):
+            return None
+        committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+        lacking = brought_lacking(tasks_lacking, data, newer,
+                                  (older,) if committed is None else (older, committed))
+        if lacking <= 0:
+            return None
+        merged = merge_board_bytes(older, data, newer,
+                                   labels=(str(self.path), "kept", where))
+        if merged is None or merged.conflicts:
+            head_copy = f"{self.kept_path}.head"
+            commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
+                        f"{shell_quote(head_copy)} && ai-protocols merge-driver "
+                        f"{shell_quote(self.kept_path)} {shell_quote(str(self.path))} "
+                        f"{shell_quote(head_copy)} {shell_quote(below)}")
+            from ai_protocols.errors import BoardStaleSave
+
+            raise BoardStaleSave(self.path, where, lacking, commands)
+        return merged.data, lacking, where
+
+    def _give_ids(self, doc: OrgFile) -> None:
+        """Give each task a person added without an ``:ID:`` (``org-insert-todo-heading``
+        in Emacs) an id of its own, before the command runs, so that the command can
+        name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
+        (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
+        (``given_ids``) for :func:`_find`."""
+        indexes = task_headlines(doc)
+        ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
+        given = []
+        for index in indexes:
+            headline = doc.headlines[index]
+            if headline.properties.get("ID"):
+                continue
+            ids.add(minted := mint_task_id(taken=ids))
+            doc.set_properties(headline.line, [("ID", minted)])
+            given.append(minted)
+            self._correcting.append(
+                f"task {minted} ({quoted(unescape_inline(headline.raw_title))}, line "
+                f"{headline.line + 1}), added without an id: given its id")
+        doc.__dict__["given_ids"] = frozenset(given)
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be
@@ -1119,7 +1246,7 @@ class Board:
         :class:`~ai_protocols.errors.InvalidText` (before anything is written) for a title,
         path, role or tag the board cannot hold as given (:func:`check_title`...)."""
         title = check_title(title)
-        paths = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
+        paths = unique_areas(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in working_set)
         for path in paths:
             _lockable(path, "a working set does not name it (no agent edits it); name the "
@@ -1313,7 +1440,8 @@ class Board:
         root = str(self.project.root)
 
         def given(paths: tuple[str, ...]) -> list[str]:
-            found = _unique(normalize_path(root, check_given_path(p, cwd), cwd) for p in paths)
+            found = unique_areas(normalize_path(root, check_given_path(p, cwd), cwd)
+                                 for p in paths)
             for path in found:
                 _lockable(path, "a working set does not name it (no agent edits it); name "
                                 "the files or folders the task is going to change")
@@ -1330,9 +1458,9 @@ class Board:
             task, line, other = self._owned(doc, task_id, "edit", force, now)
             said: list[str] = []
             paths = list(task.working_set) if replaced is None else list(replaced)
-            paths = _unique([*paths, *added])
+            paths = unique_areas([*paths, *added])
             _check_removal(paths, removed)
-            paths = [p for p in paths if p not in removed]
+            paths = [p for p in paths if not any(same_area(p, r) for r in removed)]
             if tuple(paths) != tuple(task.working_set):
                 doc.set_properties(line, [("WORKING_SET", join_paths(paths) or None)])
                 said.append(f"working set {_listed(task.working_set)} -> {_listed(paths)}")
@@ -1594,7 +1722,7 @@ class Board:
         me = self._me("a lock")
         if not paths:
             raise InvalidText("path", "", "give at least one path to lock")
-        areas = _unique(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
+        areas = unique_areas(normalize_path(str(self.project.root), check_given_path(p, cwd), cwd)
                         for p in paths)
         for area in areas:
             _lockable(area)
@@ -1726,7 +1854,7 @@ class Board:
         me = self.me
         if not paths:
             raise InvalidText("path", "", "give at least one path to unlock")
-        areas = _unique(normalize_path(str(self.project.root), p, cwd) for p in paths)
+        areas = unique_areas(normalize_path(str(self.project.root), p, cwd) for p in paths)
         removed: list[AreaLock] = []
         root = str(self.project.root)
         with self.editing() as doc:
@@ -1735,11 +1863,15 @@ class Board:
                 held = next((h for h in locks if h.path == area), None) or next(
                     (h for h in locks if plain_path(root, h.path) == area), None)
                 if held is None:  # (a folder named without its "/", or a file with one)
-                    alike = [h for h in locks if h.path.rstrip("/") == area.rstrip("/")]
+                    alike = [h for h in locks if same_area(h.path, area)]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
                 if held is None:
+                    moved = next((m for m in sunk_locks(doc) if m.lock is not None and
+                                  m.lock.path.rstrip("/") == area.rstrip("/")), None)
                     raise InvalidText("path", area, "there is no lock on it "
-                                                    "('ai-protocols locks' lists them)")
+                                                    "('ai-protocols locks' lists them)"
+                                      if moved is None else
+                                      f"its lock is no lock on the board now: {moved.where()}")
                 if held.owner != me:
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
@@ -1777,7 +1909,7 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes
+        from ai_protocols.board.merge import merge_board_bytes, without_merged
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -1798,6 +1930,9 @@ class Board:
         if data == base:
             return None
         with self.editing() as doc:
+            # (a task without an id typed into the copy and merged by an earlier run is
+            # in the shared board with an id now: not added again)
+            data = without_merged(base, doc.text.encode("utf-8"), data)
             merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
@@ -1883,7 +2018,8 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     try:
-        return find_task(read_board(doc, board)[0], task_id, board)
+        return find_task(read_board(doc, board)[0], task_id, board,
+                         doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:
@@ -1932,11 +2068,11 @@ def _check_removal(paths: list[str], removed: list[str]) -> None:
     not narrow it. Raises :class:`~ai_protocols.errors.InvalidText` (exit 4) before
     anything is written."""
     for path in removed:
-        if path not in paths:
+        if not any(same_area(path, p) for p in paths):
             raise InvalidText("--remove-working-set", path,
                               f"the working set does not hold it (it holds {_listed(paths)}); "
                               "name a path exactly as 'task show' lists it")
-    if removed and paths and all(p in removed for p in paths):
+    if removed and paths and all(any(same_area(p, r) for r in removed) for p in paths):
         raise InvalidText("--remove-working-set", " ".join(removed),
                           "it would take every path out, and a task with no working set may "
                           "change any file; name what it keeps with --working-set PATH")

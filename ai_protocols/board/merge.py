@@ -1290,6 +1290,53 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     return MergeResult(merged.encode("utf-8"), conflict)
 
 
+def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) -> int:
+    """How many tasks the board ``other`` holds that neither the board ``version`` nor
+    any board of ``also`` holds: known by ``ID``, a task without one by its headline
+    (title, tags), as the board's merge pairs them; -1 when one is no board this merge
+    reads. For the stale-save merge back of the board
+    (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    try:
+        read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
+        return -1
+    have = {name for one in read[:1] + read[2:] for name in one.order}
+    return sum(1 for name in read[1].order if name not in have and
+               (name.startswith("task:") or (name.startswith("heading:") and
+                                             read[1].chunks[name].head[1] is not None)))
+
+
+def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
+    """``theirs`` (a linked work tree's copy of the board) without each task of it that
+    has no ``ID``, that ``base`` (the copy's ``HEAD``) lacks, and that ``ours`` (the
+    shared board) holds with an ``ID`` under the same headline (title, tags) and body:
+    a task a person typed into the copy that ``task merge-copy`` merged already (an id
+    given to it in the shared board only), so that running it again adds it no second
+    time (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
+    copies)"). Each task of ``ours`` stands for one such task. ``theirs`` as it is when
+    any of the three is no board this merge reads. Raises nothing."""
+    try:
+        o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
+        merged: list[tuple[str, str]] = [
+            (chunk.head[2], "".join(chunk.body)) for name, chunk in a.chunks.items()
+            if name.startswith("task:") and name not in o.chunks]
+        kept = []
+        for name in b.order:
+            chunk = b.chunks[name]
+            if name.startswith("heading:") and name not in o.chunks and \
+                    chunk.head[1] is not None and \
+                    (chunk.head[2], "".join(chunk.body)) in merged:
+                merged.remove((chunk.head[2], "".join(chunk.body)))
+                continue
+            kept.append(chunk.raw)
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
+        return theirs
+    text = "".join(kept)
+    if not b.final_newline and text.endswith(b.newline):
+        text = text[: -len(b.newline)]
+    return text.encode("utf-8")
+
+
 def _without_id(chunk: _Chunk) -> list[str]:
     """``chunk``'s lines without its ``:ID:`` line, and without its drawer when that
     held nothing else: the task as it was before a command gave it an id."""

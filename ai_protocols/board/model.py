@@ -37,7 +37,7 @@ from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Container
+    from collections.abc import Callable, Container, Iterable
     from datetime import datetime
     from pathlib import Path
 
@@ -91,14 +91,18 @@ __all__ = [
     "plain_path",
     "protect",
     "read_board",
+    "read_readable",
     "read_value",
     "real_forms",
     "restore",
+    "same_area",
     "same_role",
     "setup_files",
     "split_paths",
     "stray_properties",
+    "sunk_locks",
     "sunk_tasks",
+    "unique_areas",
     "unknown_holders",
     "unusable_locks",
     "unusable_working_sets",
@@ -740,6 +744,59 @@ def board_decode(path: str | Path, data: bytes) -> str:
         raise _as_board(error) from None
 
 
+def read_readable(path: str, data: bytes | None = None
+                  ) -> tuple[BoardFile | None, list[Task], list[AreaLock], str | None]:
+    """What can be read of the board at ``path`` (``data``: its bytes, when the caller
+    has read them) for a reader that only informs (``resume``, the SessionStart
+    context, ``wrap-up``'s reminder), as ``check`` reads it (docs/tasks.md, "A board
+    that cannot be read"): its document, tasks and locks, and ``None``; or, when it
+    cannot be read (not UTF-8, a NUL, a symbolic link, git's conflict markers), those of
+    its kept copy (:func:`kept_board_path`, the last board this tool wrote; ``None``
+    and no tasks or locks without one), and why, in words that say what to do; a board
+    whose drawer stands after a person's note (:class:`MisplacedDrawer`, which every
+    board change refuses) is read where it stands, and that is said. ``(None, [], [],
+    None)`` without a board. Raises nothing of the board's."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.text import conflict_marker_lines
+    from ai_protocols.storage import files as storage
+
+    try:
+        if data is None:
+            data = storage.read_bytes(path)
+        if not data:
+            return None, [], [], None
+        text = board_decode(path, data)
+        marked = conflict_marker_lines(text)
+        if marked:
+            from ai_protocols.errors import MergeConflict
+
+            raise MergeConflict(path, marked, "the task board")  # type: ignore[arg-type]
+        doc = BoardFile(text)
+    except AiProtocolsError as error:
+        why = str(getattr(error, "reason", None) or error)
+        kept = kept_board_path(path)
+        try:
+            copy = storage.read_regular(kept, 1 << 24)
+            kept_doc = BoardFile(copy.decode("utf-8", "replace"))
+            tasks, locks = read_board(kept_doc, check=False)
+        except (OSError, storage.NotRegular, ValueError):
+            return None, [], [], (f"the task board {path} cannot be read ({why}), and it "
+                                  "has no kept copy here: your claims and locks cannot be "
+                                  "named until it is fixed")
+        return kept_doc, tasks, locks, (
+            f"the task board {path} cannot be read ({why}): your claims and locks here are "
+            f"those of its kept copy {kept}, the last board ai-protocols wrote")
+    try:
+        tasks, locks = read_board(doc, path)  # type: ignore[arg-type]
+        return doc, tasks, locks, None
+    except MisplacedDrawer as error:
+        said = str(error).removesuffix("; nothing was changed")
+        tasks, locks = read_board(doc, check=False)
+        return doc, tasks, locks, (f"{said}; until then every change of the board is refused "
+                                   "(your claims and locks here are read with that drawer "
+                                   "where it stands)")
+
+
 def _as_board(error: Exception) -> Exception:
     from ai_protocols.errors import AiProtocolsError
 
@@ -1142,9 +1199,19 @@ class Sunk:
     claimed: datetime | None = None
     claimed_at: str | None = None
     archive: str | None = None
+    #: A lock moved out of the locks section (:func:`sunk_locks`): the lock as it reads
+    #: there (``id`` is then ``""``, ``owner`` its holder).
+    lock: AreaLock | None = None
 
     def where(self) -> str:
         """Where it is and what to do, for a message."""
+        if self.lock is not None:
+            return (f"line {self.line} of the board holds it as a level-{self.level} "
+                    "headline outside the Locks section (moved in Emacs: promoted, refiled, "
+                    "or cut and pasted under a task?): the board reads only the Locks "
+                    "section's level-2 headlines as locks; move it back there (org-refile, "
+                    "or cut and paste it under * Locks at level 2), or delete that headline "
+                    "to end the lock")
         if self.archive is not None:
             return (f"line {self.line} of {self.archive} holds it (archived in Emacs, "
                     "org-archive-subtree?): the board reads only its own level-1 headlines "
@@ -1157,8 +1224,16 @@ class Sunk:
                 "(org-promote-subtree, M-S-<left>)")
 
 
+#: The properties only this tool writes on a task (``task add``: ``CREATED``; a claim:
+#: ``CLAIMED``, ``CLAIMED_AT``; ``task done``: ``CLOSED_AT``): a headline below level 1
+#: is a moved task only with its ``ID`` and one of them (:func:`sunk_tasks`); a person's
+#: own sub-heading with an org-id ``ID`` and an ``OWNER`` of their own is none.
+TASK_RECORD = ("CREATED", "CLAIMED", "CLAIMED_AT", "CLOSED_AT")
+
+
 def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
-    """The headlines of ``doc`` that hold an ``ID`` but are no task: below level 1,
+    """The headlines of ``doc`` that hold an ``ID`` and one of the task properties only
+    this tool writes (:data:`TASK_RECORD`) but are no task: below level 1,
     outside the locks section (:class:`Sunk`). With ``archive`` (``doc`` is the board's
     Org archive, named so), every headline that holds an ``ID``, at any level, its state
     the ``ARCHIVE_TODO`` Org recorded (the archive declares no task states). Reading
@@ -1172,13 +1247,43 @@ def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
         if top is not None and top.line < h.line < top.subtree_end:
             continue
         p = stray_properties(doc, index)
-        if not p.get("ID"):
-            continue
+        if not p.get("ID") or not any(p.get(key) for key in TASK_RECORD):
+            continue  # (a person's own heading with an org-id ID: never a task)
         state = h.todo if archive is None else (p.get("ARCHIVE_TODO") or h.todo)
         found.append(Sunk(p["ID"], h.line + 1, h.level, state, p.get("OWNER") or None,
                           p.get("OWNER_PROCESS") or None,
                           parse_timestamp(p.get("CLAIMED", "")),
                           p.get("CLAIMED_AT") or None, archive))
+    return found
+
+
+def sunk_locks(doc: OrgFile) -> list[Sunk]:
+    """The headlines of ``doc`` that hold a lock as this tool writes one (a ``PATH`` of
+    one path, an ``OWNER`` and a ``LOCKED`` or ``LOCKED_AT``, no ``ID``) but are no lock:
+    outside the level-2 headlines of the locks section (:func:`locks_section`), where a
+    person moved it in Emacs (promoted, refiled, cut and pasted under a task). The same
+    rule as :func:`sunk_tasks`: the board reads no lock there, the next change does not
+    put a copy back into the Locks section (``Board.lost``), and every board command
+    names its line (:class:`Sunk`, its ``lock``). Reading only."""
+    section = locks_section(doc)
+    top = doc.headlines[section] if section is not None else None
+    found = []
+    for index, h in enumerate(doc.headlines):
+        if top is not None and top.line < h.line < top.subtree_end and \
+                h.level == top.level + 1:
+            continue
+        p = stray_properties(doc, index)
+        if not (p.get("PATH") and p.get("OWNER") and (p.get("LOCKED") or p.get("LOCKED_AT"))) \
+                or p.get("ID"):
+            continue
+        paths = split_paths(p["PATH"])
+        if len(paths) != 1:
+            continue
+        lock = AreaLock(paths[0], p["OWNER"], p.get("OWNER_PROCESS") or None,
+                        read_value(p.get("REASON")), parse_timestamp(p.get("LOCKED", "")),
+                        h.line + 1, p.get("LOCKED_AT") or None)
+        found.append(Sunk("", h.line + 1, h.level, None, lock.owner, lock.owner_process,
+                          lock.locked, lock.locked_at, lock=lock))
     return found
 
 
@@ -1706,6 +1811,24 @@ def covers(area: str, path: str) -> bool:
     return path.rstrip("/") == base or path.startswith(base + "/")
 
 
+def same_area(one: str, other: str) -> bool:
+    """Whether two paths as :func:`normalize_path` gives them name one area of the
+    project: the same text, or a folder named with and without its final ``/``
+    (``lib``, ``lib/``). The one rule for naming a lock (``unlock``) and a working set's
+    path (``task add``/``edit --working-set``, ``--add-working-set``,
+    ``--remove-working-set``) again."""
+    return one == other or one.rstrip("/") == other.rstrip("/")
+
+
+def unique_areas(paths: Iterable[str]) -> list[str]:
+    """``paths`` in order, each area once (:func:`same_area`: the first form given kept)."""
+    kept: list[str] = []
+    for path in paths:
+        if not any(same_area(path, seen) for seen in kept):
+            kept.append(path)
+    return kept
+
+
 def written_area(area: str) -> str | None:
     """A lock's or working set's path as written in the board (by a command, or by hand:
     ``.``, ``./.``, ``.//``, ``src/..``, ``src//api/``) as :func:`normalize_path` writes
@@ -1735,14 +1858,18 @@ _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
 
 
-def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
+def find_task(tasks: list[Task], task_id: str, board: Path,
+              given: Container[str] = frozenset()) -> Task:
     """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
     character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
-    id has. :class:`~ai_protocols.errors.DuplicateTaskId` when several tasks have that
-    very id (a copied task), :class:`~ai_protocols.errors.TaskNotFound` when no task or
-    several end so (it lists them: give more of the end). Spaces around it are
-    dropped; an id that matches no task as given is read as Crockford's base 32 reads
-    (upper case as lower, ``i`` and ``l`` as ``1``, ``o`` as ``0``)."""
+    id has; else, the one task a person added without an id (none, or one given in
+    ``given`` by the change under way) whose title is exactly ``task_id`` (docs/tasks.md,
+    "A task added in Emacs"). :class:`~ai_protocols.errors.DuplicateTaskId` when
+    several tasks have that very id (a copied task),
+    :class:`~ai_protocols.errors.TaskNotFound` when no task or several end so (it
+    lists them: give more of the end). Spaces around it are dropped; an id that matches
+    no task as given is read as Crockford's base 32 reads (upper case as lower, ``i``
+    and ``l`` as ``1``, ``o`` as ``0``)."""
     wanted = _check_task_id(task_id)
     exact = [t for t in tasks if t.id == wanted]
     if len(exact) > 1:
@@ -1757,6 +1884,11 @@ def find_task(tasks: list[Task], task_id: str, board: Path) -> Task:
         return found[0]
     if found and len({t.id for t in found}) == 1:
         raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
+    if not found:  # (a task added without an id, by its exact title)
+        titled = [t for t in tasks if (t.id is None or t.id in given) and
+                  t.title.strip() == wanted]
+        if len(titled) == 1:
+            return titled[0]
     # (none ends so: those that start so, said, for whoever typed an id's start)
     starting = () if found else tuple(dict.fromkeys(
         t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(

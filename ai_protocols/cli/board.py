@@ -13,7 +13,7 @@ import click
 
 from ai_protocols.cli.clickutil import InOrderCommand, InOrderGroup, errors_to_exit, text_option
 from ai_protocols.cli.output import display, print_json
-from ai_protocols.lean import counted
+from ai_protocols.lean import counted, quoted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,6 +54,11 @@ def _board(copy_warning: bool = True) -> Board:
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
               "nothing changed the board since).", err=True)
     for sunk, state in board.sunk_claims():
+        if sunk.lock is not None:  # (a lock moved out of the Locks section, issue 15 16th)
+            _echo(f"warning: the lock on {display(sunk.lock.path)}, held by {sunk.owner} "
+                  f"({_state(state.state)}), is no lock on the board {board.path} now: "
+                  f"{sunk.where()}; until then it does not count.", err=True)
+            continue
         _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
               f"task on the board {board.path} now: {sunk.where()}; until then its claim "
               "does not count and no command reaches the task.", err=True)
@@ -396,6 +401,19 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
             _echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
                        "line of one copy (the next command gives it a new id)")
+    _said_no_id([item for item, _ in rows if not item.id])
+
+
+def _said_no_id(tasks: list[Task]) -> None:
+    """After ``task list``: how to name each task a person added without an id (stderr):
+    by its exact title, which gives it its id (``Board._give_ids``; docs/tasks.md, "A
+    task added in Emacs")."""
+    from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
+
+    for item in tasks:
+        _echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
+              "Emacs?): the next change of the board gives it one; to claim it now: "
+              f"ai-protocols task claim {shell_quote(item.title)}", err=True)
 
 
 @_task_command("show", _JSON)

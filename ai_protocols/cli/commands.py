@@ -21,6 +21,7 @@ from ai_protocols.cli.output import (
 )
 from ai_protocols.lean import datetime, shell_quote
 from ai_protocols.session.layout import CLOSED_STATUSES
+from ai_protocols.session.names import KEPT_LEFT, KEPT_OTHER, kept_relation
 from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -276,7 +277,8 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
     the command that marks it done, and the locks its agent still holds, each with its
     ``unlock`` (on stderr; nothing is changed: the claim and locks stay, but a wrapped-up
     holder's are any agent's to take over without ``--force``, which is said). Nothing
-    without a board, or with one that cannot be read."""
+    without a board; with one that cannot be read, what its kept copy holds, after a
+    warning that says why (:func:`~ai_protocols.board.model.read_readable`)."""
     if not _has_board(project):
         return
     from ai_protocols.board.board import Board
@@ -286,8 +288,16 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
     try:
         tasks = board.session_tasks(*(linked or (None,)))
         locks = [lock for lock in board.locks() if board.me and lock.owner == board.me]
-    except AiProtocolsError:
-        return
+    except AiProtocolsError:  # (a board that cannot be read: what its kept copy holds,
+        # and why, as check and resume say it)
+        from ai_protocols.board.model import read_readable
+
+        _, found, held, why = read_readable(str(board.path))
+        if why:
+            _echo(f"Warning: {why}.", err=True)
+        tasks = [t for t in found if t.is_open and (
+            (board.me and t.owner == board.me) or (linked and t.id == linked[0]))]
+        locks = [lock for lock in held if board.me and lock.owner == board.me]
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     left = ("now that this session is wrapped up, any agent may take it over without "
@@ -363,10 +373,14 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         state = row.state if row.kind == "open" else row.status  # as status says / as closed
         _echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
                    f"{display(row.agent_id or '-')}  {label}\n    {display(row.path_text)}")
-        if row.kind == "open" and row.status in CLOSED_STATUSES:  # (rare: a copy put back?)
+        left = row.kind == "open" and \
+            kept_relation(project.ai_dir_text, row.path_text) == KEPT_LEFT
+        if row.kind == "open" and (row.status in CLOSED_STATUSES or left):  # (rare: a copy
+            # put back? a closed one, or any where this clone's tool moved one away)
             from ai_protocols.session.resume import misplaced_of
 
-            put_back = misplaced_of(project, row.path_text, row.agent_id, row.status)
+            put_back = misplaced_of(project, row.path_text, row.agent_id, row.status,
+                                    left=left)
             if put_back:
                 _echo(f"    warning: {display(put_back)}")
     if not rows:
@@ -408,7 +422,7 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
     a kept copy or none)."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
-    from ai_protocols.session.names import kept_is_other, may_be_misplaced
+    from ai_protocols.session.names import may_be_misplaced
 
     unmerged = None
     if merging(parent(path)) or operation(parent(path)):  # (only then: a read imports no
@@ -418,15 +432,17 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
         unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
     agent = session.agent_id if session is not None else agent_id
     state = session.status if session is not None else status
-    if state in CLOSED_STATUSES or may_be_misplaced(project.agent_id, path, agent):
+    relation = kept_relation(project.ai_dir_text, path)
+    if state in CLOSED_STATUSES or relation == KEPT_LEFT or \
+            may_be_misplaced(project.agent_id, path, agent):
         # (another agent's own session here, or an archived one put back; a kept copy
         # or none: one rule)
         from ai_protocols.session.resume import misplaced_of
 
-        misplaced = misplaced_of(project, path, agent, state)
+        misplaced = misplaced_of(project, path, agent, state, left=relation == KEPT_LEFT)
         if misplaced is not None:
             return ". ".join(w for w in (unmerged, misplaced) if w)
-    if not kept_is_other(project.ai_dir_text, path):
+    if relation != KEPT_OTHER:
         from ai_protocols.git.head import OPERATION_SAID, has_stash
 
         if has_stash(parent(path)):  # (a write into what git stash put back: issue 14, 9th)

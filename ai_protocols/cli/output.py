@@ -487,8 +487,8 @@ def drop_stdout() -> None:
 #: that changes something says "do not run it again" (exit 16).
 CHANGES_NOTHING = frozenset({
     ("agent-id",), ("check",), ("list",), ("locks",), ("path",), ("resume",), ("show",),
-    ("status",), ("checkpoint", "list"), ("checkpoint", "show"), ("task", "list"),
-    ("task", "show")})
+    ("status",), ("checkpoint", "list"), ("checkpoint", "show"), ("hooks", "plugin-dir"),
+    ("hooks", "status"), ("task", "list"), ("task", "show")})
 
 
 def changes_nothing(args: list[str]) -> bool:

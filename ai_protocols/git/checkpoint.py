@@ -1625,7 +1625,7 @@ class Checkpoints:
             shown = _first_five(edited)
             raise CheckpointRefused(
                 str(self.top), f"a buffer in Emacs holds unsaved changes to {shown}, which "
-                f"the restore would write; save or revert it in Emacs first (or restore "
+                f"the restore would write or remove; save or revert it in Emacs first (or restore "
                 "into a new worktree, without --force)")
 
     def _check_filters(self, commit: str, paths: list[str]) -> None:

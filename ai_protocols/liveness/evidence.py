@@ -200,7 +200,9 @@ def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
     the command and ends with it, so it is not the agent. One of:
 
     - a shell, a pure wrapper, a build tool or a package runner of :data:`_GO_BETWEENS`,
-      by name, or, for an interpreter (``node``, ``python3``...), by the script or
+      by name or by its program (the first word of its command line: a script started
+      by its shebang, ``#!/bin/bash``, is named after the script, and run by
+      ``/bin/bash``), or, for an interpreter (``node``, ``python3``...), by the script or
       module it runs (``node .../npm-cli.js``: ``npm``; ``python3 .../bin/hatch``);
     - ``bun`` or ``deno`` running a package's script or command (``bun x``, ``bun run
       NAME`` of no file, ``deno task``);
@@ -217,7 +219,10 @@ def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
     if name in _AGENT_PROGRAMS:  # (the hooks' callers: no command line to read)
         return False
     words = argv()
-    if _is_interpreter(name) or (words and _is_interpreter(os.path.basename(words[0]))):
+    program = os.path.basename(words[0]) if words else ""
+    if program in _GO_BETWEENS:  # a script started by its shebang (``#!/bin/bash``,
+        return True  # ``#!/usr/bin/env bash``, ``#!/bin/sh -e``) is named after the script
+    if _is_interpreter(name) or _is_interpreter(program):
         script = _script(words)
         if script in _GO_BETWEENS:
             return True

@@ -1807,12 +1807,18 @@ def _warn_edited(place: str) -> None:
 
     lock = live_emacs_lock(place)
     if lock is not None:
+        # (the command that writes it: a session file's log; the board has no command
+        # that writes it alone: any change of it, claim, lock, task add..., merges back)
+        board = place.replace("\\", "/").endswith("tasks.org")
+        run = ("make the board's next change with ai-protocols (a claim, a lock, 'task "
+               "add'...) before committing the file" if board else
+               "run 'ai-protocols log' before committing the file")
         print(f"ai-protocols merge-driver: {place} is open with unsaved changes in Emacs "
               f"({lock.owner}); this merge changes the file under that buffer, and saving "
               f"it puts back the version from before the merge. The next ai-protocols "
-              f"write to it merges back what the merge brought, with what was typed (run "
-              f"'ai-protocols log' before committing the file); or, in Emacs, copy what "
-              f"you typed, M-x revert-buffer, and paste it again.", file=sys.stderr)
+              f"write to it merges back what the merge brought, with what was typed "
+              f"({run}); or, in Emacs, copy what you typed, M-x revert-buffer, and paste "
+              f"it again.", file=sys.stderr)
 
 
 def _two_sessions(ours: bytes, theirs: bytes, *, labels: tuple[str, str, str],

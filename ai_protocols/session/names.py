@@ -17,12 +17,16 @@ from ai_protocols.paths import git_dirs, join, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path
 
 __all__ = [
+    "KEPT_LEFT",
+    "KEPT_OTHER",
+    "KEPT_SAME",
     "MAX_NAME_BYTES",
     "archive_name",
     "earlier_kept_paths",
     "is_session_file_name",
     "kept_is_other",
     "kept_path",
+    "kept_relation",
     "name_time",
     "runtime_of",
     "session_files",
@@ -201,9 +205,29 @@ def kept_is_other(ai_dir: str, path: str) -> bool:
     wrote): then something else wrote or replaced the file since, and
     :func:`ai_protocols.session.resume.replaced_warning` has a look. Two ``stat``
     calls."""
+    return kept_relation(ai_dir, path) == KEPT_OTHER
+
+
+#: :func:`kept_relation`'s answers: the file is its kept copy (or is absent); another
+#: file; there is no kept copy and a session moved away from the path here (its
+#: tombstone, :func:`tombstone_path`: a wrap-up's, whose session file git may put back).
+KEPT_SAME, KEPT_OTHER, KEPT_LEFT = 0, 1, 2
+
+
+def kept_relation(ai_dir: str, path: str) -> int:
+    """How the session file ``path`` stands to its kept copy: :data:`KEPT_OTHER` as
+    :func:`kept_is_other` says; :data:`KEPT_LEFT` when there is no kept copy and this
+    clone's tool moved a session away from ``path`` (its tombstone is there: archived or
+    adopted, until the next session starts), so that a file there is a copy put back
+    (:func:`ai_protocols.session.resume.misplaced_of` then reads it); else
+    :data:`KEPT_SAME`. Two ``stat`` calls, as :func:`kept_is_other` made."""
     try:
         there = os.stat(kept_path(ai_dir, path), follow_symlinks=False)
+    except OSError:
+        return KEPT_LEFT if os.path.lexists(tombstone_path(ai_dir, path)) else KEPT_SAME
+    try:
         here = os.stat(path, follow_symlinks=False)
     except OSError:
-        return False
-    return (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino)
+        return KEPT_SAME
+    return KEPT_OTHER if (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino) \
+        else KEPT_SAME

@@ -930,26 +930,12 @@ class Project:
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
-        from ai_protocols.session.transaction import (
-            entries_lacking_in,
-            forget,
-            kept_in_git,
-            moved_elsewhere,
-            put_copy_back,
-        )
+        from ai_protocols.session.transaction import forget, kept_at_start, put_copy_back
 
-        where = moved_elsewhere(self.ai_dir_text, self.path_text)
-        copy = None
-        if where is not None:
-            try:
-                copy = storage.read_regular(kept)
-            except (OSError, storage.NotRegular) as error:
-                raise StorageError(kept, error) from None
-            archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
-            if not archive or entries_lacking_in(archive, copy) == 0 or \
-                    kept_in_git(self.path_text, kept):  # (adopted: not an archive)
-                forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
-                return None
+        where, copy = kept_at_start(self.ai_dir_text, self.path_text)
+        if where is not None and copy is None:
+            forget(self.ai_dir_text, self.path_text)  # wrapped up in another clone
+            return None
         storage.refuse_symlinks(self.root_text, self.path_text)
         try:
             os.makedirs(parent(self.path_text), exist_ok=True)

@@ -42,8 +42,10 @@ from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
-    kept_is_other,
+    KEPT_LEFT,
+    KEPT_OTHER,
     kept_path,
+    kept_relation,
     may_be_misplaced,
     resumed_by,
 )
@@ -160,6 +162,10 @@ class ResumeContext:
         #: many more it holds (``ai-protocols locks`` lists them all).
         self.locks: list[AreaLock] = []
         self.locks_left_out = 0
+        #: Why the board cannot be read, and what :attr:`tasks` and :attr:`locks` were
+        #: read from instead (its kept copy), in words
+        #: (:func:`~ai_protocols.board.model.read_readable`); ``None`` when it was read.
+        self.board_unreadable: str | None = None
         #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
         #: (its note for the agent that took it on: docs/tasks.md).
         self.handoffs: dict[str, Handoff] = {}
@@ -314,16 +320,20 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     from ai_protocols.paths import BOARD_FILE
 
     path = os.path.join(project.ai_dir_text, BOARD_FILE)
+    data: bytes | None = b""
     try:
         data = storage.read_bytes(path)
         if not data:
             return [], {}, []  # (no board: its module is not even imported)
-        from ai_protocols.board.model import BoardFile, handoffs, read_board
-
-        doc = BoardFile(storage.decode(path, data))
-        tasks, locks = read_board(doc)
     except AiProtocolsError:
+        data = None  # (a symbolic link, no regular file: read_readable says why)
+    from ai_protocols.board.model import handoffs, read_readable
+
+    # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
+    found, tasks, locks, context.board_unreadable = read_readable(path, data)
+    if found is None:
         return [], {}, []
+    doc = found
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)
         from ai_protocols.board.merge import current_or_history
@@ -335,7 +345,8 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
         linked = now.id if now is not None else linked
     mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
                                                (linked and t.id == linked))]
-    if me:  # its claims git took off the board (stash, checkout...): still its own
+    if me and data and context.board_unreadable is None:  # its claims git took off the board
+        # (stash, checkout...): still its own
         mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
     context.tasks_left_out = max(len(mine) - MAX_TASKS, 0)
     mine = mine[:MAX_TASKS]
@@ -556,10 +567,12 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
-    misplaced = misplaced_of(project, path, session.agent_id, session.status)
+    relation = kept_relation(project.ai_dir_text, path)
+    misplaced = misplaced_of(project, path, session.agent_id, session.status,
+                             left=relation == KEPT_LEFT)
     if misplaced is not None:
         return misplaced
-    if not kept_is_other(project.ai_dir_text, path):
+    if relation != KEPT_OTHER:
         return stashed_write_warning(project, session) or \
             stashed_unkept_warning(project, session)
     kept = kept_path(project.ai_dir_text, path)
@@ -685,7 +698,7 @@ def _checkpoint_whereabouts(project: Project, newer: Session, point: str) -> str
 
 
 def misplaced_of(project: Project, path: str, agent_id: str | None,
-                 status: str | None = None) -> str | None:
+                 status: str | None = None, *, left: bool = False) -> str | None:
     """What a write into the session file at ``path``, whose session headline holds the
     ``AGENT_ID`` ``agent_id`` and the ``STATUS`` ``status``, would be refused with
     because another agent's own session is there
@@ -696,8 +709,13 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
     for every read command's warning (``show``, ``resume``, ``status``, ``start``,
     ``list``: one rule, kept copy or none; issue 14, thirteenth round); ``None``
     otherwise. A string compare unless the file holds an ``AGENT_ID`` not this path's
-    or a closed session (then ``.ai/sessions/`` is listed)."""
-    if status in CLOSED_STATUSES:  # (a live file holding a closed session: rare)
+    or a closed session, or ``left`` (then ``.ai/sessions/`` is listed). ``left``: the
+    path has no kept copy and this clone's tool moved a session away from it
+    (:data:`~ai_protocols.session.names.KEPT_LEFT`: a file there, whatever its
+    ``STATUS``, may be a version from before a wrap-up that git put back; the cheap test
+    that keeps the listing off the hot path; docs/decisions.md, "Issue 14, sixteenth
+    round (stale saves and put-back copies)")."""
+    if status in CLOSED_STATUSES or left:  # (a live file holding a closed session: rare)
         from ai_protocols.session.transaction import put_back_warning
 
         said = put_back_warning(project.ai_dir_text, path)
@@ -1622,7 +1640,7 @@ class _TextForm(_Form):
     def _tail(self) -> str:
         context = self.context
         warning = None if context.warn_first else context.rolled_back
-        out = ""
+        out = f"\nWarning: {context.board_unreadable}.\n" if context.board_unreadable else ""
         if context.tasks:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
                 _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
@@ -1827,6 +1845,8 @@ class _JsonForm(_Form):
         if context.locks:
             data["locks"] = [_clip(lock.path) for lock in context.locks]
             data["locks_left_out"] = context.locks_left_out
+        if context.board_unreadable:  # (issue 15, sixteenth round)
+            data["board_unreadable"] = context.board_unreadable
         return data
 
     def base(self, summary: str | None, step: str | None) -> int:

@@ -123,14 +123,48 @@ if TYPE_CHECKING:
 
     IfEdited = Literal["refuse", "defer"]
 
-__all__ = ["ADOPTED_AWAY", "Editing", "LockedSessions", "SessionEdit", "adopted_away",
-           "copy_loses", "discard_partial_archives", "drop_adopted_leftovers", "editing",
-           "forget", "kept_in_git", "lacking", "links_into_moved", "locked_sessions",
-           "merge_kept", "minute_of", "missing_earlier", "missing_earlier_advice",
-           "moved_away", "moved_elsewhere", "moved_where", "operation_warning", "probe",
-           "put_back_refusal", "put_copy_back", "refuse_put_back", "settle",
-           "stash_back", "stash_moved", "stashed_in", "stashed_newer", "unmerged",
-           "unmerged_others", "unmerged_warning", "untracked_earlier", "written_later"]
+__all__ = [
+    "ADOPTED_AWAY",
+    "Editing",
+    "LockedSessions",
+    "SessionEdit",
+    "adopted_away",
+    "brought_lacking",
+    "copy_loses",
+    "discard_partial_archives",
+    "drop_adopted_leftovers",
+    "editing",
+    "forget",
+    "git_version",
+    "kept_at_start",
+    "kept_in_git",
+    "lacking",
+    "links_into_moved",
+    "locked_sessions",
+    "merge_kept",
+    "minute_of",
+    "missing_earlier",
+    "missing_earlier_advice",
+    "moved_away",
+    "moved_elsewhere",
+    "moved_where",
+    "operation_warning",
+    "probe",
+    "put_back_refusal",
+    "put_copy_back",
+    "refuse_put_back",
+    "settle",
+    "stash_back",
+    "stash_moved",
+    "stashed_in",
+    "stashed_newer",
+    "unmerged",
+    "unmerged_others",
+    "unmerged_warning",
+    "untracked_earlier",
+    "warn",
+    "written_later",
+]
 
 
 def minute_of(now: datetime | Moment | None) -> datetime:
@@ -623,6 +657,32 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
                 one_session({**props, "AGENT_ID": ""}, {**kept, "AGENT_ID": ""}):
             return f"adopted by {other} (in another clone)"
     return None
+
+
+def kept_at_start(ai_dir: str, path: str) -> tuple[str | None, bytes | None]:
+    """What ``start`` does with the kept copy of the session file ``path`` (gone, the
+    copy there): ``(where its session went, None)`` when it drops the copy (an archive
+    holds its session and every entry of it, or git's history that very version, or
+    another clone adopted it: :func:`moved_elsewhere`, :func:`kept_in_git`); ``(where,
+    the copy's bytes)`` when the archive lacks some of its entries: put back as a file
+    of its own, which ``start`` then refuses (exit 7); ``(None, None)`` when no archive
+    or adoption holds its session: brought back as it is. The one rule of
+    :meth:`~ai_protocols.session.project.Project._bring_back` and of what ``merge-kept``
+    says ``start`` will do. Raises :class:`~ai_protocols.errors.StorageError` when the
+    copy cannot be read."""
+    where = moved_elsewhere(ai_dir, path)
+    if where is None:
+        return None, None
+    kept = kept_path(ai_dir, path)
+    try:
+        copy = storage.read_regular(kept)
+    except (OSError, storage.NotRegular) as error:
+        raise StorageError(kept, error) from None
+    archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
+    if not archive or entries_lacking_in(archive, copy) == 0 or \
+            kept_in_git(path, kept):  # (adopted: not an archive)
+        return where, None
+    return where, copy
 
 
 def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
@@ -1399,9 +1459,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             if then is not None:
                 then(edit)
         if back:
-            _warn(f"{path}: {back[1]}")
+            warn(f"{path}: {back[1]}")
         if words:
-            _warn(f"{path}: {words[1]}")
+            warn(f"{path}: {words[1]}")
     return path, gained, len(reworded)
 
 
@@ -1648,6 +1708,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
                             archive=True, put_back=kept == path) from None
     base = _archive_base(path, archive, newer)
+    if base is None and kept == path:  # (a copy put back, the archive not committed yet:
+        base = _carried_version(path, newer)  # the version the copy carries)
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
@@ -1676,25 +1738,23 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
             storage.fsync_dir(parent(path))
         except OSError:
             pass
-        then = (f"'ai-protocols start' brings back the session ai-protocols wrote last "
-                f"here (kept in {live})" if live else "'ai-protocols start' begins a new "
-                "session")
+        then = _then_start(ai_dir, path, live)
         what = f"{path}, a copy of a session already wrapped up (archived to {archive}) " \
                f"put back by hand or by git,"
-        _warn(f"merged {what} into the archive: {said}{commit}; the "
+        warn(f"merged {what} into the archive: {said}{commit}; the "
               f"copy was removed, every line of it being in the archive; {then}"
               if said else
               f"{what} holds nothing the archive lacks: nothing was written into the "
               f"archive; the copy was removed; {then}")
     else:
         what = "the kept copy, of a session wrapped up in another clone,"
-        _warn(f"merged {what} into its archive {archive}: {said}"
+        warn(f"merged {what} into its archive {archive}: {said}"
               f"{commit}, not into {path}, whose session carries on; the kept copy was "
               f"dropped" + _archive_abort_advice(path, archive, newer) if said else
               f"{what} holds nothing its archive {archive} lacks: nothing was written "
               f"into the archive; the kept copy was dropped; {path}'s session carries on")
     if back:
-        _warn(f"{archive}: {back[1]}")
+        warn(f"{archive}: {back[1]}")
     return gained
 
 
@@ -1792,6 +1852,28 @@ def _archive_lock(ai_dir: str) -> str:
 
 
 #: How many of the commits that changed a session file ``merge-kept`` looks through
+def _then_start(ai_dir: str, path: str, live: str | None) -> str:
+    """What ``start`` will do at ``path`` (gone) with its kept copy ``live`` (``None``:
+    none), by :func:`kept_at_start`'s rule, for ``merge-kept``'s message."""
+    new = "'ai-protocols start' begins a new session"
+    if live is None:
+        return new
+    try:
+        where, copy = kept_at_start(ai_dir, path)
+    except AiProtocolsError:
+        where, copy = "", b""
+    if where is None:
+        return (f"'ai-protocols start' brings back the session ai-protocols wrote last "
+                f"here (kept in {live})")
+    if copy is None:
+        return (f"{new} (the version ai-protocols wrote last here, kept in {live}, is of "
+                f"a session {where.removesuffix(' (in another clone)')} with every "
+                f"entry of it: start drops it)")
+    return (f"'ai-protocols start' puts the version ai-protocols wrote last here (kept in "
+            f"{live}) back at {path}, since its archive lacks some of its entries, and "
+            f"refuses it (exit 7) until 'ai-protocols merge-kept' merges it in too")
+
+
 #: for the version both sides derive from.
 _BASES = 30
 
@@ -1833,6 +1915,29 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
     # first, the version whose write record it carries: the one it descends from)
     return _committed(path, newer, newer, since=added.decode("ascii", "replace"),
                       carried=True)
+
+
+def _carried_version(path: str, newer: bytes) -> bytes | None:
+    """The version of the session file at ``path`` in git's index, else in a commit
+    reachable from ``HEAD`` (:func:`_committed`), that is of ``newer``'s session and
+    whose write record (``UPDATED_AT``) ``newer`` carries: the version ``newer``, a copy
+    put back by ``git checkout`` and maybe edited by hand, descends from; ``None`` when
+    none is. The base of a put-back copy's merge into an archive not committed yet, by
+    the rule :func:`_archive_base` follows for a committed one (docs/decisions.md,
+    "Issue 14, sixteenth round (stale saves and put-back copies)"). Runs git up to
+    three times: ``merge-kept`` only."""
+    mine = _props_of(newer)
+    if not mine or not mine.get("UPDATED_AT"):
+        return None
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    for version in (git_version(folder, f":./{name}"),
+                    lambda: _committed(path, newer, newer, carried=True)):
+        found = version() if callable(version) else version
+        theirs = _props_of(found) if found else None
+        if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
+                one_session(theirs, mine):
+            return found
+    return None
 
 
 def _committed(path: str, older: bytes, newer: bytes,
@@ -2458,7 +2563,7 @@ class Editing:
                     blocked = (f"{error} (nothing was moved; the next write tries "
                                "again)")
             if blocked is not None:  # the entries are written all the same, not rolled over
-                _warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
+                warn(f"{path} was not rolled over (it stays past {BOUND // 1048576} MiB "
                       f"until it can be): {blocked}")
                 if edit.rolled is not None:  # (the plan changed the document: read again;
                     # refused before any plan, it is the file as read, the change made)
@@ -2467,7 +2572,7 @@ class Editing:
                 said = _replaced_warning(path, replaced)
                 edit.operation_said = OPERATION_SAID in said
                 edit.replaced_said = "reachable from " in said
-                _warn(said)
+                warn(said)
         except BaseException:
             self._release()
             raise
@@ -2604,13 +2709,13 @@ class Editing:
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         if edit.brought is not None:
-            _warn(f"{path} lacked {counted(edit.brought[0], 'entry', 'entries')} that git "
+            warn(f"{path} lacked {counted(edit.brought[0], 'entry', 'entries')} that git "
                   f"brought ({edit.brought[1]} holds them): a buffer opened before git "
                   f"changed the file (a pull, a merge) was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
                   f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
         for earlier in edit.relinked:
-            _warn(f"{earlier} holds a copy of entries of {path} and no link in it named it: "
+            warn(f"{earlier} holds a copy of entries of {path} and no link in it named it: "
                   f"{path} held those entries again (a version from before its rollover "
                   f"saved over it, an editor's stale buffer, or an older version of {path} "
                   f"brought back, or a rollover killed before its second write): linked "
@@ -2622,7 +2727,7 @@ class Editing:
         if edit.target != path:
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
-                _warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
+                warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
                       f"earlier-entries file of this session's: it is left as it is (a "
                       f"relative path made to name the same file from the archive), and "
                       f"what it names is not moved")
@@ -2734,7 +2839,7 @@ def _warn_moved_folder(ai_dir: str, path: str, folder: str | None,
         where = (f"; {lines} of this project's session files and archives {name} it: "
                  f"{shown}{' ...' if len(found) > 5 else ''} (the first would read "
                  f"{quoted(found[0][2])})")
-    _warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
+    warn(f"the earlier-entries files of {path} moved from {old} to {folder} (an "
           f"adoption), and {old} goes once empty: a link elsewhere that names that folder "
           f"or a file in it (in a file of yours, in another session's archive) now names "
           f"nothing; point it at {folder}{where}")
@@ -2796,7 +2901,7 @@ def _warn_operation(path: str) -> None:
     review): the write itself goes on, as git's own commands would let it."""
     said = operation_warning(path)
     if said is not None:
-        _warn(said)
+        warn(said)
 
 
 def _replaced_warning(path: str, stored: _Stored) -> str:
@@ -3046,7 +3151,7 @@ def say_not_kept(path: str, kept: str | None, error: OSError | None,
     file, the task board (:meth:`ai_protocols.board.board.Board`'s writes)."""
     if error is None or kept is None:
         return
-    _warn(f"{path} is written, but its copy could not be kept in {kept}: "
+    warn(f"{path} is written, but its copy could not be kept in {kept}: "
           f"{_what_stands(kept) or getattr(error, 'strerror', None) or error}; "
           f"move that away, and the next write makes the copy (until then, "
           f"{risk or f'git clean -fdx or git stash -u would lose what {path} holds'})")
@@ -3093,14 +3198,14 @@ def _settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
     for copy in copies:
         # (only what is known: a rollover killed before its second write leaves such a
         # file, and so does an older version of the file brought back, git checkout)
-        _warn(f"{copy} holds a copy of entries of {path}: no link names it, and {path} "
+        warn(f"{copy} holds a copy of entries of {path}: no link names it, and {path} "
               f"still holds most of its entries, as edited since (a rollover killed "
               f"before its second write, or an older version of {path} brought back, "
               f"leaves such a file): removed, so that no entry is stored twice")
     redundant += copies
     for other in others:
         if link_again(ai_dir, doc, path, other):
-            _warn(f"{other} holds earlier entries of {path} that no link in it named (a "
+            warn(f"{other} holds earlier entries of {path} that no link in it named (a "
                   f"line of its Earlier entries section deleted?): linked again; to drop "
                   f"those entries, remove the file and its line together")
     return redundant
@@ -3171,7 +3276,7 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
     ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
     root = parent(ai_dir)
     below = os.path.relpath(path, root)
-    data = _git_version(root, f"HEAD:./{below}")
+    data = git_version(root, f"HEAD:./{below}")
     if data is None:
         return None
     head = OrgFile(data.decode("utf-8", "replace"))
@@ -3196,7 +3301,7 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
     return None
 
 
-def _git_version(root: str, spec: str) -> bytes | None:
+def git_version(root: str, spec: str) -> bytes | None:
     """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
     when it holds none there (or git cannot run). One ``git show``."""
     from ai_protocols.errors import GitFailed
@@ -3230,12 +3335,16 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     an entry an earlier-entries file holds aside: a rollover moved it) came through git;
     one more ``git show``, of the file at the commit the kept copy records, leaves out
     those that were committed here before this tool's last write (a person deleted
-    them since). What is left was dropped: the three versions are merged, the kept copy
-    as their base (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry
-    of both sides, a person's typed lines kept, checked to drop no line,
+    them since), and nothing is lacking when the file was made from what git wrote
+    (:func:`_saved_after_git`: a deliberate deletion). What is left was dropped: the
+    three versions are merged, the kept copy as their base
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry of both sides,
+    a person's typed lines kept, checked to drop no line,
     :func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
-    cleanly, with the commands that merge them leaving conflict markers. ``head``: what
+    cleanly, with the commands that merge them, saying whether those leave conflict
+    markers (the driver's merge of the same three,
+    :func:`~ai_protocols.session.merge.merge_session_bytes`). ``head``: what
     :func:`~ai_protocols.git.head.read_head` gives for the work tree (read once per write:
     :func:`ai_protocols.session.pause.record_head` reads it again from the edit)."""
     root = parent(ai_dir)
@@ -3261,7 +3370,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         # kept copy as the base, it would give HEAD's version, dropping what was typed)
         return None
     below = os.path.relpath(path, root)
-    newer = _git_version(root, f"HEAD:./{below}")
+    newer = git_version(root, f"HEAD:./{below}")
     if newer is None or newer in (data, older):
         return None
     theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
@@ -3279,10 +3388,10 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
     # (what was committed here before this tool last wrote is no entry git brought: an
     # entry of it the file lacks is a person's deletion, made since)
-    committed = _git_version(root, f"{recorded}:./{below}") if recorded else None
-    lacking = entries_lacking(data, newer, held, also=(older,) if committed is None
-                              else (older, committed))
-    if lacking <= 0:
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    before = (older,) if committed is None else (older, committed)
+    lacking = entries_lacking(data, newer, held, also=before)
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before, lacking):
         return None
     where = f"HEAD:./{below}"
     merged = merge_diverged_bytes(data, newer, older, ancestor=True)
@@ -3294,9 +3403,60 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                     f"{shell_quote(kept)} {shell_quote(path)} {shell_quote(head_copy)} "
                     f"{shell_quote(below)}")
         from ai_protocols.errors import StaleSave
+        from ai_protocols.session.merge import merge_session_bytes
 
-        raise StaleSave(path, where, lacking, commands)
+        # (what the pasted commands will do: the driver's merge of the same three)
+        driver = merge_session_bytes(older, data, newer, place=below)
+        raise StaleSave(path, where, lacking, commands,
+                        None if driver is None else not driver.conflicts)
     return OrgFile(merged.data.decode("utf-8")), lacking, where
+
+
+def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,
+                     before: tuple[bytes, ...], lacking: int) -> bool:
+    """Whether the session file ``data``, which lacks ``lacking`` entries that git
+    brought (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions
+    from before git changed the file, does), was made from the version git wrote and
+    not from an older buffer: it holds some other entry git brought, or the write
+    record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
+    where that differs from ``older``'s (the kept copy). A stale save is the version
+    from before git changed the file plus what a person typed: it holds none of what
+    git brought and the old write record; a file that holds what git brought and lacks
+    some of it is a person's deliberate deletion, which nothing brings back
+    (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
+    copies)"). Reads what the caller read: no git, no file."""
+    from ai_protocols.session.merge import entries_lacking
+
+    mine, theirs, kept = _props_of(data), _props_of(newer), _props_of(older)
+    stamp = (theirs or {}).get("UPDATED_AT")
+    if stamp and stamp != (kept or {}).get("UPDATED_AT") and \
+            (mine or {}).get("UPDATED_AT") == stamp:
+        return True
+    return brought_lacking(lambda one, other, also: entries_lacking(one, other, held,
+                                                                      also=also),
+                           data, newer, before) <= 0
+
+
+def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], data: bytes,
+                    newer: bytes, before: tuple[bytes, ...]) -> int:
+    """How many of the entries git brought a file saved over by a stale buffer dropped:
+    the one rule of the merge back, for a session file (:func:`_brought_back`) and for
+    the task board (:meth:`ai_protocols.board.board.Board.editing`). ``data``: the file;
+    ``newer``: ``HEAD``'s version; ``before``: the versions from before git changed the
+    file (the kept copy, the version this tool wrote last, first; then the file at the
+    commit that write recorded, when git holds one). What git brought is what
+    ``newer`` holds and none of ``before`` does; ``lacking(version, other, also)``
+    counts what ``other`` holds that neither ``version`` nor any of ``also`` does
+    (entries, tasks). 0 when the file lacks none of it, and when it holds some of it:
+    made from what git wrote, not from an older buffer, the file lacks the rest by a
+    person's deliberate deletion (a stale save is the version from before git changed
+    the file plus what was typed: it holds nothing git brought). docs/decisions.md,
+    "Issue 14, sixteenth round (stale saves and put-back copies)". Raises nothing of its
+    own."""
+    missing = lacking(data, newer, before)
+    if missing <= 0 or lacking(before[0], newer, before[1:]) > missing:
+        return 0
+    return missing
 
 
 #: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
@@ -3387,7 +3547,7 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
     headlines)."""
     for earlier in linked_earlier(doc, path):
         if os.path.islink(earlier.path) and named_as_ours(ai_dir, earlier.path):
-            _warn(f"{earlier.path}, which {path} links for its earlier entries, is a "
+            warn(f"{earlier.path}, which {path} links for its earlier entries, is a "
                   f"symbolic link: ai-protocols does not follow it, and a wrap-up refuses "
                   f"to move it (exit 12); replace it with the file it points to")
             continue
@@ -3399,13 +3559,13 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
         try:
             _refuse_links(ai_dir, [earlier.path])
         except UnsafePath as error:
-            _warn(f"{earlier.path} is missing and is not put back: {error}")
+            warn(f"{earlier.path} is missing and is not put back: {error}")
             continue
         kept = next((copy for copy in _kept_copies(ai_dir, earlier.path)
                      if os.path.isfile(copy) and not os.path.islink(copy) and
                      is_ours(ai_dir, earlier.path, _read_or_none(copy))), None)
         if kept is None:
-            _warn(f"{earlier.path} is missing, and no copy of it is kept here: {path} "
+            warn(f"{earlier.path} is missing, and no copy of it is kept here: {path} "
                   f"links it for its earlier entries; "
                   f"{missing_earlier_advice(ai_dir, earlier.path)}")
             continue
@@ -3414,7 +3574,7 @@ def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
             os.link(kept, earlier.path, follow_symlinks=False)
             storage.fsync_dir(parent(earlier.path))
         except (OSError, StorageError) as error:
-            _warn(f"{earlier.path} is missing and could not be put back from {kept}: "
+            warn(f"{earlier.path} is missing and could not be put back from {kept}: "
                   f"{getattr(error, 'strerror', None) or error}")
 
 
@@ -3436,7 +3596,7 @@ def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
     if os.path.lexists(kept):
         stands = _what_stands(kept)  # (a folder there: no copy, and none can be made)
         if stands is not None and os.path.isfile(earlier):
-            _warn(f"{earlier}, which {path} links for its earlier entries, has no copy "
+            warn(f"{earlier}, which {path} links for its earlier entries, has no copy "
                   f"kept in {kept}: {stands}; move that away, and the next write makes "
                   f"the copy (until then, git clean -fdx would lose those entries)")
         return
@@ -3451,7 +3611,7 @@ def _keep_earlier(ai_dir: str, path: str, earlier: str) -> None:
     except FileExistsError:
         pass  # (made meanwhile: the lock is held, so by nothing of the tool's)
     except (OSError, AiProtocolsError) as error:
-        _warn(f"{earlier}, which {path} links for its earlier entries, has no copy kept "
+        warn(f"{earlier}, which {path} links for its earlier entries, has no copy kept "
               f"in {kept}, and none could be made: "
               f"{getattr(error, 'strerror', None) or error}")
 
@@ -3463,7 +3623,7 @@ def _read_or_none(path: str) -> bytes | None:
         return None
 
 
-def _warn(text: str) -> None:
+def warn(text: str) -> None:
     """Say ``text`` on stderr as a warning (``Warning: ...``): what a write went on
     despite (an earlier-entries file that could not be written or put back, a link
     line left as it is). The library's one other such word is
@@ -3821,7 +3981,7 @@ def _untracked_note(ai_dir: str, path: str, made: str) -> None:
         return
     tracked = {os.fsdecode(name) for name in out.split(b"\0") if name}
     if rels[0] in tracked and rels[1] not in tracked:
-        _warn(f"the oldest entries of {path} moved into the new file {made}: git does not "
+        warn(f"the oldest entries of {path} moved into the new file {made}: git does not "
               f"track it yet; commit it with the session file (git add "
               f"{shell_quote(rels[1])}; 'git commit -a' leaves a new file out), or other "
               "clones link a file they do not have")
@@ -3976,7 +4136,7 @@ def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
         try:
             _keep_carried(ai_dir, [there for _, there in moves])
         except (OSError, AiProtocolsError) as error:
-            _warn(f"the adopted earlier-entries files in {new} have no copy kept, and none "
+            warn(f"the adopted earlier-entries files in {new} have no copy kept, and none "
                   f"could be made: {getattr(error, 'strerror', None) or error}")
             return []  # (the old names stay: they are the only second copy)
         _drop_carried(ai_dir, moves)
@@ -4065,7 +4225,7 @@ def _tidy(path: str, step: Callable[[], object]) -> None:
         where = getattr(error, "filename", None) or getattr(error, "path", None)
         reason = getattr(error, "strerror", None) or str(error)
         what = f"{where}: {reason}" if where else reason
-        _warn(f"{path} is written (the command is done: do not run it again), but a "
+        warn(f"{path} is written (the command is done: do not run it again), but a "
               f"tidy-up after it failed ({what}); move away what stands there, and the "
               f"next write tidies up")
 
