@@ -511,6 +511,41 @@ def names_a_loss(text: str, me: str | None) -> bool:
     return bool(me) and f"merge: dropped {me}'s " in text
 
 
+def names_agent(board: str, me: str | None) -> bool:
+    """Whether the board at ``board`` (:func:`~ai_protocols.paths.board_path`) or its kept
+    copy (:func:`kept_board_path`, whose claims and locks git took off the board still
+    count) may hold a claim or lock of ``me``: a search of each file's bytes for the id's
+    on a property line (one that starts, after blanks, with ``:`` and has another ``:``
+    before the id). A claim's ``OWNER`` and a lock's are property values written as the
+    id is (:meth:`~ai_protocols.org.file.OrgFile.set_properties`, never escaped) and
+    read as they stand, so that a ``False`` here means the full reader
+    (:meth:`~ai_protocols.board.board.Board.held_tasks` and its locks) finds none of
+    ``me``'s; the id in a task's log (``added by ME``) is no claim. ``True`` also when
+    either file cannot be read as a regular file (the full reader says why). ``False``
+    without an agent id, which holds nothing. What ``wrap-up`` asks before it imports
+    the board's reader (docs/decisions.md, "Issue 16, sixteenth round (history and
+    imports)")."""
+    if not me:
+        return False
+    from ai_protocols.storage import files as storage
+
+    word = os.fsencode(me)
+    for path in (board, kept_board_path(board)):
+        try:
+            data = storage.read_regular(path)
+        except FileNotFoundError:
+            continue
+        except (OSError, storage.NotRegular):
+            return True
+        at = data.find(word)
+        while at != -1:
+            before = data[data.rfind(b"\n", 0, at) + 1:at].lstrip(b" \t")
+            if before.startswith(b":") and b":" in before[1:]:
+                return True
+            at = data.find(word, at + 1)
+    return False
+
+
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                      locks: list[AreaLock]) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board

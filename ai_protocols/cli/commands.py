@@ -242,11 +242,19 @@ def wrap_up(description: str) -> None:
     """``wrap-up DESCRIPTION``: then, on stderr, the board's tasks the session held or
     was linked to that are still open (:func:`print_open_tasks`)."""
     project = Project.discover()
-    linked = _linked_task(project) if _has_board(project) else None  # (a read less without)
+    board = _has_board(project)
+    linked = _linked_task(project) if board else None  # (a read less without)
+    if board and linked is None:  # (nothing linked, nothing of this agent's on the board:
+        # nothing to say, and the board's reader not imported; issue 16, sixteenth round)
+        from ai_protocols.board.model import names_agent
+        from ai_protocols.paths import board_path
+
+        board = names_agent(board_path(project.root_text), project.agent_id)
     archive = project._wrap_up(description)  # (its text: no pathlib for the CLI)
     _echo("Wrapped up the session and archived it; the next 'ai-protocols start' "
                "begins a fresh one. The archive:", err=True)
-    print_open_tasks(project, linked)
+    if board:
+        print_open_tasks(project, linked)
     print_path(archive)
 
 

@@ -4,8 +4,6 @@ or a date and time in any form dateutil understands (``2026-11-01``,
 
 from __future__ import annotations
 
-import re
-
 from ai_protocols.errors import InvalidText
 from ai_protocols.lean import datetime, timedelta
 
@@ -18,15 +16,18 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     """The local time ``value`` names; :class:`InvalidText` (exit 4) when it names none:
     an empty value, text that is neither a duration nor a date, or a duration reaching
     back before the year 1 (``datetime``'s range)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", value)
-    if match:
-        amount, unit = match.groups()
+    duration = _duration(value)
+    if duration is not None:
+        amount, unit = duration
         try:
             return (now or datetime.now()) - timedelta(**{_UNITS[unit]: float(amount)})
         except (OverflowError, ValueError) as error:  # (before year 1, or past timedelta)
             raise InvalidText("--since", value, "that reaches back before the year 1; give a "
                               "shorter duration, such as 52w, or a date such as 2026-11-01"
                               ) from error
+    moment = _iso_date(value)
+    if moment is not None:
+        return moment
     from dateutil import parser
 
     try:
@@ -38,3 +39,39 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone().replace(tzinfo=None)
     return moment
+
+
+def _duration(value: str) -> tuple[str, str] | None:
+    """The number and unit of a duration (``90m``, ``1.5 h``): what the regular expression
+    ``\\s*(\\d+(?:\\.\\d+)?)\\s*([mhdw])\\s*`` matches whole, read with ``str`` methods
+    (``str.strip`` and ``\\s``, ``str.isdecimal`` and ``\\d`` take the same characters),
+    so that ``list --since`` imports no :mod:`re` (tests/test_history_sixteenth.py holds
+    them equal); ``None`` for anything else."""
+    text = value.strip()
+    if not text or text[-1] not in _UNITS:
+        return None
+    number = text[:-1].rstrip()
+    whole, dot, part = number.partition(".")
+    if not whole.isdecimal() or (dot and not part.isdecimal()):
+        return None
+    return number, text[-1]
+
+
+def _iso_date(value: str) -> datetime | None:
+    """The time a date written ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` or ``YYYY-MM-DDTHH:MM``
+    (``:SS`` added, blanks around) names, as dateutil reads it, without importing
+    dateutil (and :mod:`re` and :mod:`pathlib` with it); ``None`` for any other text, or
+    a date or time that is not one (dateutil decides those)."""
+    text = value.strip()
+    if len(text) not in (10, 16, 19) or not text.isascii():
+        return None
+    date, time = text[:10], text[11:]
+    digits = date[:4] + date[5:7] + date[8:10] + time[:2] + time[3:5] + time[6:8]
+    if date[4] + date[7] != "--" or not digits.isdigit() or \
+            (time and (text[10] not in " T" or time[2:3] != ":" or time[5:6] not in ("", ":"))):
+        return None
+    try:
+        return datetime(int(date[:4]), int(date[5:7]), int(date[8:10]),
+                        int(time[:2] or 0), int(time[3:5] or 0), int(time[6:8] or 0))
+    except ValueError:
+        return None

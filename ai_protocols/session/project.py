@@ -1097,20 +1097,19 @@ class Project:
         the open ones (issue 14 point 2; docs/decisions.md, fifteenth round): among the
         :data:`ABANDONED_LOOKED_AT` newest archives, the newest of each agent id that
         has no open session file here, when it was closed as abandoned; state
-        ``abandoned``, the evidence its time and reason (``DESCRIPTION``). One listing of
-        ``.ai/sessions/`` and at most that many archive heads read."""
+        ``abandoned``, the evidence its time and reason (``DESCRIPTION``). At most that
+        many archive heads read, and their names found at a cost that does not grow
+        with the number of archives while the folder is unchanged
+        (:func:`~ai_protocols.storage.archive_index.newest`)."""
         from ai_protocols.liveness.evidence import Liveness
         from ai_protocols.session.layout import ABANDONED
+        from ai_protocols.storage.archive_index import newest
 
-        try:
-            names = sorted((n for n in os.listdir(self.sessions_dir_text)
-                            if n.endswith(".org") and n[:1].isdigit()), reverse=True)
-        except OSError:
-            return []
+        names = newest(self.ai_dir_text, self.sessions_dir_text, self.ABANDONED_LOOKED_AT)
         opened = {row.agent_id for row in rows}
         seen: set[str | None] = set()
         found = []
-        for name in names[:self.ABANDONED_LOOKED_AT]:
+        for name in names:
             for info in read_info(join(self.sessions_dir_text, name), "archived"):
                 if info.agent_id in seen or info.agent_id in opened:
                     continue

@@ -1,4 +1,5 @@
-"""The archive index: a per-machine cache of the ``list`` rows of archived sessions.
+"""The archive index: a per-machine cache of the ``list`` rows of archived sessions
+(and, at the end, the record of the newest archives' names that ``status`` reads).
 
 ``list`` must stay fast with 100,000 archives in ``.ai/sessions/``, and reading
 every archive costs seconds. Like git's index, ``.ai/.locks/sessions.index``
@@ -85,7 +86,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["Listing", "archived", "json_pieces", "record_archive", "row_of", "select", "to_infos"]
+__all__ = ["Listing", "archived", "json_pieces", "newest", "record_archive", "row_of", "select",
+           "to_infos"]
 
 INDEX_NAME = "sessions.index"
 #: The first line's start. 2: rows have a ``state`` (issue 11); an index of another
@@ -571,6 +573,73 @@ def _processors() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+# -- the newest archives (status) ---------------------------------------------------------
+
+NEWEST_NAME = "sessions.newest"
+#: The first line of the record of the newest archives' names (:func:`newest`).
+NEWEST_MAGIC = b"ai-protocols newest archives 1 "
+
+
+def newest(ai_dir: str, folder: str, count: int) -> list[str]:
+    """The names of the ``count`` newest archives in ``folder`` (``.ai/sessions/``),
+    newest first: the names ending in ``.org`` that start with a digit (an archive's
+    name starts with the time it was closed), in reverse order of the names; ``[]``
+    when the folder cannot be listed. What ``status`` reads (its closed-as-abandoned
+    rows), at a cost that does not grow with the number of archives: the answer is kept
+    in ``.ai/.locks/sessions.newest`` with what ``stat`` gave of the folder (device,
+    inode, ``st_mtime_ns``, ``st_ctime_ns``), and used while a fresh ``stat`` gives the
+    same (a name added, removed or renamed changes the folder's times; ``ctime`` cannot
+    be set back). Else the folder is listed, one name at a time (no list of 100,000
+    names held), and the answer kept when the folder had not changed for
+    :data:`RACY_NS` before the listing (git's "racy" rule: a change in the same tick
+    as the folder's last would not move its times), and ``.ai/.locks/`` is there (never
+    made here: its absence tells a stash). Best effort: a record that cannot be read or
+    written is no record. Raises nothing."""
+    record = os.path.join(ai_dir, storage.LOCK_DIR, NEWEST_NAME)
+    try:
+        seen = _folder_key(folder)
+    except OSError:
+        return []
+    try:
+        data = storage.read_regular(record, 1 << 20)
+        if data.startswith(NEWEST_MAGIC):
+            meta = loads(data[len(NEWEST_MAGIC):])
+            names = meta["names"]
+            if meta["folder"] == seen and meta["count"] == count and \
+                    isinstance(names, list) and all(type(n) is str for n in names):
+                return names
+    except (OSError, storage.NotRegular, ValueError, KeyError, TypeError):
+        pass
+    from heapq import nlargest
+
+    started = time.time_ns()
+    try:
+        with os.scandir(folder) as entries:
+            names = nlargest(count, (entry.name for entry in entries
+                                     if entry.name.endswith(".org") and
+                                     entry.name[:1].isdigit()))
+        after = _folder_key(folder)
+    except OSError:
+        return []
+    if after == seen and seen[3] < started - RACY_NS and seen[2] < started - RACY_NS and \
+            os.path.isdir(os.path.dirname(record)):
+        text = _encode({"folder": seen, "count": count, "names": names})
+        try:
+            storage.refuse_symlinks(parent(ai_dir), record)
+            storage.atomic_write(record, NEWEST_MAGIC + text.encode("utf-8", "surrogatepass")
+                                 + b"\n")
+        except (OSError, AiProtocolsError):
+            pass  # (a cache: the next status lists the folder again)
+    return names
+
+
+def _folder_key(folder: str) -> list[int]:
+    """What :func:`newest` keeps of the folder's ``stat``: its device, inode, and the
+    times a change of its names moves."""
+    st = os.stat(folder)
+    return [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
 
 
 # -- writing -------------------------------------------------------------------------------
