@@ -20,8 +20,26 @@
 (require 'org-element)
 (require 'json)
 
+(defvar oej--last-line nil
+  "The last position `oej--line' counted to and its line: (POSITION . LINE).")
+
 (defun oej--line (element)
-  (line-number-at-pos (org-element-property :begin element)))
+  "The line ELEMENT begins on: `line-number-at-pos', counted on from the last
+position asked about when this one is after it (the elements come mostly in
+buffer order; counting from the top each time costs the square of the size)."
+  (let ((pos (org-element-property :begin element)))
+    (setq oej--last-line
+          (cons pos (if (and oej--last-line (>= pos (car oej--last-line)))
+                        (+ (cdr oej--last-line)
+                           (save-excursion
+                             (save-restriction
+                               (widen)
+                               (goto-char (car oej--last-line))
+                               (let ((from (line-beginning-position)))
+                                 (goto-char pos)
+                                 (count-lines from (line-beginning-position))))))
+                      (line-number-at-pos pos))))
+    (cdr oej--last-line)))
 
 (defun oej--path (element)
   "Titles of the headlines above ELEMENT, outermost first."
@@ -113,6 +131,7 @@ paragraph's first object), or nil."
                depth))))
 
 (defun oej--parse-buffer ()
+  (setq oej--last-line nil)
   (let ((tree (org-element-parse-buffer)))
     (oej--object
      "keywords" (vconcat (org-element-map tree 'keyword

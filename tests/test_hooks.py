@@ -44,12 +44,6 @@ def payload(project: Path, event: str, **extra: object) -> dict[str, object]:
             "hook_event_name": event, **extra}
 
 
-@pytest.fixture
-def project(repo: Path) -> Path:
-    subprocess.run([str(CLI), "init"], cwd=repo, check=True, capture_output=True)
-    return repo
-
-
 def session_path(project: Path, runtime: str = "claude", session: str = SESSION) -> Path:
     agent_id = derived_agent_id(runtime, session, project)
     assert agent_id is not None

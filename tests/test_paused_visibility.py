@@ -37,13 +37,6 @@ def hook(project: Path, session: str, runtime: str) -> subprocess.CompletedProce
                           env=clean_env(), timeout=60)
 
 
-@pytest.fixture
-def project(repo: Path) -> Path:
-    subprocess.run([str(CLI), "init"], cwd=repo, check=True, capture_output=True,
-                   env=clean_env())
-    return repo
-
-
 @pytest.mark.parametrize(("runtime", "resumed"), [("claude", "claude --resume"),
                                                   ("codex", "codex resume")])
 def test_a_paused_agent_conversation_is_named_to_the_next_one(
