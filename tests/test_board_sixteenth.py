@@ -316,6 +316,10 @@ def test_lock_of_one_folder_twice_is_one_lock(project: Path, run: Runner, first:
 # -- 7. a title with backslashes is shown as typed ---------------------------------------
 
 
+# (imported here, not inside a test: importing it defines @given tests, which hypothesis
+# refuses inside a running one)
+from test_terminal_output import _read_escapes  # noqa: E402
+
 BACKSLASHED = st.text(st.sampled_from("ab\\xnt. é\u202e"), min_size=1, max_size=14)
 
 
@@ -325,8 +329,6 @@ def test_a_title_reads_back_through_the_board_and_the_display(title: str) -> Non
     """The board's escape of a title (``board_title``) reads back as typed, and what a
     terminal shows of it reads back too (the one display rule); a backslash before no
     letter an escape starts with is shown as typed, a run of them as typed too."""
-    from test_terminal_output import _read_escapes
-
     from ai_protocols.board.model import board_title
     from ai_protocols.lean import display
     from ai_protocols.org.syntax import unescape_inline
