@@ -115,7 +115,11 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from ai_protocols.scaffold import InitAction
+
+    T = TypeVar("T")
 
 __all__ = ["Board", "ClaimReport", "LockReport", "Lost", "duplicate_ids", "find_task", "held_by",
            "state_words"]
@@ -1818,22 +1822,9 @@ class Board:
         refuse them (a working set names where the task's work goes, a lock who may
         edit there now), but the PreToolUse hook will refuse the claimer's edits there,
         so ``task claim`` warns. Reads the board; writes nothing."""
-        root = str(self.project.root)
-        found: list[tuple[str, AreaLock, Liveness]] = []
-        wanted = list(areas)
-        if not wanted:
-            return found
-        for lock in self.read(lenient=True)[1]:
-            if not lock.owner or lock.owner == self.me:
-                continue
-            hit = next((a for a in wanted if overlap_real(root, lock.path, a)), None)
-            if hit is None:
-                continue
-            gone, state = self.gone(lock.owner, lock.owner_process, lock.locked,
-                                    since_at=lock.locked_at)
-            if not gone:
-                found.append((hit, lock, state))
-        return found
+        return self._crossing(areas, ((lock, (lock.path,), lock.owner, lock.owner_process,
+                                       lock.locked, lock.locked_at)
+                                      for lock in self.read(lenient=True)[1]))
 
     def claims_over(self, areas: Iterable[str]) -> list[tuple[str, Task, Liveness]]:
         """The open tasks claimed by other agents that may be at work whose working set
@@ -1841,22 +1832,30 @@ class Board:
         ``(area, task, its holder's state)``: a lock there does not refuse them, but
         the PreToolUse hook will refuse that holder's edits in its own task's files, so
         ``lock`` warns. Reads the board; writes nothing."""
+        return self._crossing(areas, ((task, task.working_set, task.owner,
+                                       task.owner_process, task.claimed, task.claimed_at)
+                                      for task in self.read(lenient=True)[0] if task.is_open))
+
+    def _crossing(self, areas: Iterable[str], held: Iterable[tuple[T, tuple[str, ...],
+                                                                   str | None, str | None,
+                                                                   datetime | None,
+                                                                   str | None]]
+                  ) -> list[tuple[str, T, Liveness]]:
+        """Each held item (with its paths, owner, owner process and the time it was
+        taken) of another agent not gone whose paths overlap one of ``areas``
+        (``overlap_real``), as ``(the area, the item, its agent's state)``."""
         root = str(self.project.root)
-        found: list[tuple[str, Task, Liveness]] = []
         wanted = list(areas)
-        if not wanted:
-            return found
-        for task in self.read(lenient=True)[0]:
-            if not task.is_open or not task.owner or task.owner == self.me:
+        found: list[tuple[str, T, Liveness]] = []
+        for item, paths, owner, process, since, since_at in held if wanted else ():
+            if not owner or owner == self.me:
                 continue
-            hit = next((a for a in wanted for w in task.working_set
-                        if overlap_real(root, w, a)), None)
+            hit = next((a for a in wanted for p in paths if overlap_real(root, p, a)), None)
             if hit is None:
                 continue
-            gone, state = self.gone(task.owner, task.owner_process, task.claimed,
-                                    since_at=task.claimed_at)
+            gone, state = self.gone(owner, process, since, since_at=since_at)
             if not gone:
-                found.append((hit, task, state))
+                found.append((hit, item, state))
         return found
 
     def outer_locks(self, areas: list[str]) -> list[tuple[str, Path, AreaLock, Liveness]]:
