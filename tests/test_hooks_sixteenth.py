@@ -15,8 +15,10 @@ No timing is asserted.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +31,9 @@ from test_hot_fifteenth import CORPUS, LAYOUTS, TEXT, _closed_items
 from ai_protocols.errors import AiProtocolsError
 from ai_protocols.session.project import Project
 from ai_protocols.session.transaction import AsRead, editing
+from ai_protocols.storage.files import SAME_BLOCK, read_file
 
-from conftest import Runner
+from conftest import CLI, Runner, clean_env
 
 NOW = datetime(2026, 10, 2, 9, 30)
 
@@ -123,11 +126,8 @@ def test_a_save_between_the_reads_is_kept(project: Path, run: Runner,
 def test_the_hook_records_over_the_file_it_read(project: Path, run: Runner) -> None:
     """The SessionStart hook end to end, on a file with a person's headline, CRLF line
     endings and closed items: its record keeps every byte of theirs, once."""
-    payload = ('{"session_id": "0f3c", "cwd": "%s", "hook_event_name": "SessionStart", '
-               '"source": "compact"}' % project)
-    import subprocess
-
-    from conftest import CLI, clean_env
+    payload = json.dumps({"session_id": "0f3c", "cwd": str(project),
+                          "hook_event_name": "SessionStart", "source": "compact"})
 
     def hook() -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
@@ -149,3 +149,29 @@ def test_the_hook_records_over_the_file_it_read(project: Path, run: Runner) -> N
     assert after.count(b"step 199 done\r\n") == 1
     assert b"\n" not in after.replace(b"\r\n", b"")  # (its line endings stay CRLF)
     assert b":AGENT_SOURCE: compact\r\n" in after
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(0, 3 * SAME_BLOCK), edit=st.sampled_from(
+    ["none", "first", "last", "middle", "grow", "shrink"]), at=st.floats(0, 1))
+def test_read_file_compared_as_read_is_the_file(tmp_path_factory: pytest.TempPathFactory,
+                                                size: int, edit: str, at: float) -> None:
+    """``read_file(path, same=...)`` gives the file's bytes whatever changed (a byte in
+    its first, middle or last block, more bytes, fewer), and ``same`` itself (no second
+    copy) only when the file holds exactly those bytes."""
+    same = bytes((n * 7 + 3) % 251 for n in range(size))
+    data = bytearray(same)
+    where = min(int(at * size), size - 1)
+    if edit == "grow":
+        data += b"x"
+    elif edit == "shrink" and size:
+        del data[where:]
+    elif edit != "none" and size:
+        spot = {"first": 0, "last": size - 1, "middle": where}[edit]
+        data[spot] ^= 0xFF
+    path = tmp_path_factory.mktemp("same") / "session.org"
+    path.write_bytes(bytes(data))
+    found = read_file(str(path), same=same)
+    assert found is not None
+    assert found[0] == bytes(data)
+    assert (found[0] is same) == (bytes(data) == same)

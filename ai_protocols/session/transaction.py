@@ -450,16 +450,15 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     unmerged, :func:`unmerged`), :class:`~ai_protocols.errors.UnsafePath` or
     :class:`~ai_protocols.errors.StorageError`.
     """
-    found = storage.read_file(path)
+    found = storage.read_file(path, same=as_read.data if as_read is not None else None)
     if found is None:
         _missing(ai_dir, path)
     data, read_as = found
     del found
     if not data:
         raise UnreadableSession(path, "it is empty")
-    if as_read is not None and data == as_read.data:  # (decoded, scanned, parsed: as
-        doc = as_read.doc                               # read, so as now)
-        del data
+    if as_read is not None and data is as_read.data:  # (the same bytes: decoded, scanned
+        doc = as_read.doc                               # and parsed as read, so as now)
         if not source:
             doc.forget_bytes()
     else:
