@@ -344,11 +344,11 @@ class Project:
         if head:
             session = read_session_head(path, text)
         elif kept is not None:
-            from ai_protocols.org.file import OrgFile
+            from ai_protocols.session.transaction import AsRead
 
-            doc = OrgFile(text, source=kept)
+            as_read = AsRead(kept, text)
             del text
-            session = read_session(path, doc, brief=brief)
+            session = read_session(path, as_read.doc, brief=brief)
         else:
             held = [text]
             del text
@@ -365,9 +365,7 @@ class Project:
                           read_as, session_id) is not None:
                 return None
         if kept is not None and keep is not None:
-            from ai_protocols.session.transaction import AsRead
-
-            keep.append(AsRead(kept, doc))
+            keep.append(as_read)
         return session
 
     def show_file(self, path: str | os.PathLike[str], *, whole: bool = False,

@@ -419,7 +419,8 @@ class SessionEdit:
 class AsRead:
     """A session file as a reader read it, for the edit that follows (:func:`editing`'s
     ``as_read``; the SessionStart hook's ``start``, then its record): ``data``, the bytes
-    read, and ``doc``, the :class:`OrgFile` parsed from them and read only, never edited.
+    read, and ``doc``, the :class:`OrgFile` parsed from ``text``, their decoding (here:
+    the one place a document is made to be spliced), read only until the edit.
     The edit reads the file again under its lock and takes ``doc`` only when what it
     reads is ``data`` byte for byte (a person's save, another command's write in between
     is read and parsed as always): no second decode, conflict scan and parse of the
@@ -427,8 +428,8 @@ class AsRead:
 
     __slots__ = ("data", "doc")
 
-    def __init__(self, data: bytes, doc: OrgFile) -> None:
-        self.data, self.doc = data, doc
+    def __init__(self, data: bytes, text: str) -> None:
+        self.data, self.doc = data, OrgFile(text, source=data)
 
 
 def open_session(ai_dir: str, path: str, *, source: bool = True,
