@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ai_protocols.git.state import GitState, StateReading
     from ai_protocols.session.model import Session
     from ai_protocols.session.project import Project
+    from ai_protocols.session.transaction import AsRead
 
 __all__ = ["CONTINUE_PHRASES", "EVENTS", "RUNTIMES", "HookResult", "asks_to_continue",
            "run_hook"]
@@ -280,10 +281,11 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
 
         source = _text(data.get("source")) or "startup"
         problems: list[str] = []
+        as_read: list[AsRead] = []  # (the file as the start read it, for the record)
         try:
             # (a compaction is no resumption of a paused session: the agent was running)
             report = project.start(others=False, resume=source != "compact",  # (the
-                                   brief=True)
+                                   brief=True, keep=as_read)
             # context lists the others)
         except AiProtocolsError as error:  # not recorded; what can be read still goes out
             report, _ = None, problems.append(str(error))
@@ -304,7 +306,10 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     shown = _digest(data, context)
     if report is not None:
         try:
-            with editing(project.ai_dir_text, project.path_text) as edit:
+            # (read once: the record takes the start's document when the file is still
+            # the bytes the start read; docs/performance.md)
+            with editing(project.ai_dir_text, project.path_text,
+                         as_read=as_read.pop() if as_read else None) as edit:
                 if edit.rolled is not None:  # this write moves entries out: the context
                     # tells of the file as written (read before this hook's own lines)
                     context = _paused(report.resumed_pause,

@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from ai_protocols.org.emacs_lock import EmacsLock
     from ai_protocols.scaffold import InitAction
     from ai_protocols.session.resume import ResumeContext
-    from ai_protocols.session.transaction import SessionEdit
+    from ai_protocols.session.transaction import AsRead, SessionEdit
     from ai_protocols.storage import archive_index
 
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
@@ -302,7 +302,8 @@ class Project:
         return self._read(clean_path(path))
 
     def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
-              brief: bool = False, view: bool = False) -> Session | None:
+              brief: bool = False, view: bool = False, keep: list[AsRead] | None = None
+              ) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
         (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs;
         with ``brief``, without its closed items
@@ -310,7 +311,11 @@ class Project:
         ``gone``: extended with the linked earlier files neither here nor kept
         (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read.
         ``view``: its entries and Log read as they are written
-        (:func:`~ai_protocols.session.view.read_view`), as ``show`` prints them."""
+        (:func:`~ai_protocols.session.view.read_view`), as ``show`` prints them.
+        ``keep``: extended with the file as read
+        (:class:`~ai_protocols.session.transaction.AsRead`, its bytes and document) when
+        a session is read from it (not with ``head`` or ``view``), for the edit that
+        follows (the SessionStart hook's record)."""
         found = storage.read_file(path)
         if found is None:
             return None
@@ -319,6 +324,7 @@ class Project:
         if not data:
             raise UnreadableSession(path, "it is empty")
         text = storage.decode(path, data)
+        kept = data if keep is not None and not head and not view else None
         del data  # (10 MB of a 10 MB file: not kept while it is read)
         marked = conflict_marker_lines(text)
         if marked:
@@ -337,6 +343,12 @@ class Project:
         session_id = _session_id_of(text) if moved else None
         if head:
             session = read_session_head(path, text)
+        elif kept is not None:
+            from ai_protocols.session.transaction import AsRead
+
+            as_read = AsRead(kept, text)
+            del text
+            session = read_session(path, as_read.doc, brief=brief)
         else:
             held = [text]
             del text
@@ -352,6 +364,8 @@ class Project:
             if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
                           read_as, session_id) is not None:
                 return None
+        if kept is not None and keep is not None:
+            keep.append(as_read)
         return session
 
     def show_file(self, path: str | os.PathLike[str], *, whole: bool = False,
@@ -584,7 +598,8 @@ class Project:
 
     def start(self, title: str | None = None, now: datetime | Moment | None = None, *,
               others: bool = True, objective: str | None = None,
-              resume: bool = True, brief: bool = False) -> StartReport:
+              resume: bool = True, brief: bool = False, keep: list[AsRead] | None = None
+              ) -> StartReport:
         """Create the session file, or report the one a previous session left behind.
 
         An existing file is never overwritten: it holds what the new session
@@ -610,6 +625,9 @@ class Project:
         stays paused, and ``state`` says so. With ``brief``, the session reported is read
         brief when it is the file found (:func:`~ai_protocols.session.layout.read_session`:
         its closed items left out), for a caller that shows its resume context.
+        ``keep``: extended with the file as this start read it, when it found one
+        (:class:`~ai_protocols.session.transaction.AsRead`), for the caller's edit that
+        follows (which takes it only when the file is still those bytes).
         A fresh session where this agent's own was adopted by another agent says so in
         ``adopted`` and in its Log
         (:data:`~ai_protocols.session.names.ADOPTED_AWAY`).
@@ -697,7 +715,7 @@ class Project:
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
             try:
-                existing = self._read(clean_path(self.path_text), brief=brief)
+                existing = self._read(clean_path(self.path_text), brief=brief, keep=keep)
             except MergeConflict as error:
                 if not driver_configured or error.sessions is not None:
                     raise

@@ -416,11 +416,29 @@ class SessionEdit:
         self.earlier_to = earlier_to
 
 
+class AsRead:
+    """A session file as a reader read it, for the edit that follows (:func:`editing`'s
+    ``as_read``; the SessionStart hook's ``start``, then its record): ``data``, the bytes
+    read, and ``doc``, the :class:`OrgFile` parsed from ``text``, their decoding (here:
+    the one place a document is made to be spliced), read only until the edit.
+    The edit reads the file again under its lock and takes ``doc`` only when what it
+    reads is ``data`` byte for byte (a person's save, another command's write in between
+    is read and parsed as always): no second decode, conflict scan and parse of the
+    same bytes. The edit changes ``doc``: it is given to one edit."""
+
+    __slots__ = ("data", "doc")
+
+    def __init__(self, data: bytes, text: str) -> None:
+        self.data, self.doc = data, OrgFile(text, source=data)
+
+
 def open_session(ai_dir: str, path: str, *, source: bool = True,
-                 closed_ok: bool = False) -> tuple[OrgFile, os.stat_result]:
+                 closed_ok: bool = False, as_read: AsRead | None = None
+                 ) -> tuple[OrgFile, os.stat_result]:
     """The session file at ``path``, read for a change (call holding its lock), and what
     ``fstat`` said of it; with ``closed_ok``, also one a wrap-up closed (to fold what
-    waited, before it moves).
+    waited, before it moves). ``as_read``: the file as read before (:class:`AsRead`),
+    whose document is taken when the bytes read now are its bytes.
 
     Raises :class:`~ai_protocols.errors.NoSession` (none there; its subclass
     :class:`~ai_protocols.errors.SessionRemoved` when something else removed it and
@@ -433,20 +451,26 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     unmerged, :func:`unmerged`), :class:`~ai_protocols.errors.UnsafePath` or
     :class:`~ai_protocols.errors.StorageError`.
     """
-    found = storage.read_file(path)
+    found = storage.read_file(path, same=as_read.data if as_read is not None else None)
     if found is None:
         _missing(ai_dir, path)
     data, read_as = found
+    del found
     if not data:
         raise UnreadableSession(path, "it is empty")
-    text = storage.decode(path, data)
-    marked = conflict_marker_lines(text)
-    if marked:
-        sessions = conflict_sessions(ai_dir, path, text)
-        raise MergeConflict(path, marked, sessions=sessions,
-                            remerge=None if sessions else remerge_advice(path))
+    if as_read is not None and data is as_read.data:  # (the same bytes: decoded, scanned
+        doc = as_read.doc                               # and parsed as read, so as now)
+        if not source:
+            doc.forget_bytes()
+    else:
+        text = storage.decode(path, data)
+        marked = conflict_marker_lines(text)
+        if marked:
+            sessions = conflict_sessions(ai_dir, path, text)
+            raise MergeConflict(path, marked, sessions=sessions,
+                                remerge=None if sessions else remerge_advice(path))
+        doc = OrgFile(text, source=data if source else None)
     _refuse_unmerged(ai_dir, path)
-    doc = OrgFile(text, source=data if source else None)
     headline = session_headline(doc)
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
@@ -740,12 +764,16 @@ def _archive_holding(ai_dir: str, session: dict[str, str]) -> str | None:
 
 def settle(ai_dir: str, path: str) -> str | None:
     """When the file at ``path`` is what a move left (:func:`moved_away`), remove it and
-    what goes with it, and return where its session went. Call holding its lock."""
+    what goes with it, and return where its session went. Call holding its lock.
+    Without the move's tombstone (:func:`~ai_protocols.session.names.tombstone_path`:
+    every start's case) one ``lstat``, the file not read."""
+    if not os.path.lexists(tombstone_path(ai_dir, path)):
+        return None
     try:
         found = storage.read_file(path)
     except AiProtocolsError:
         return None
-    if found is None or not os.path.lexists(tombstone_path(ai_dir, path)):
+    if found is None:
         return None
     headline = session_headline(OrgFile(found[0].decode("utf-8", "replace")))
     if headline is None:
@@ -2487,8 +2515,8 @@ def _revive(edit: SessionEdit) -> None:
 
 def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
             if_edited: IfEdited = "refuse", held: bool = False, new_text: str | None = None,
-            closed_ok: bool = False, first: Callable[[SessionEdit], object] | None = None
-            ) -> Editing:
+            closed_ok: bool = False, first: Callable[[SessionEdit], object] | None = None,
+            as_read: AsRead | None = None) -> Editing:
     """Open the session file at ``path`` for one change, and write it when the body
     ends without an exception (see the module's docstring for the steps).
 
@@ -2506,14 +2534,15 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     refuse its input (``log``'s entries: a ``--done`` that matches nothing), made on
     the file as read, after a rollover is planned (in memory) and before it is
     written, so that bad input makes nothing (issue 16, eleventh round); called again
-    on the file read again when the rollover cannot be written.
+    on the file read again when the rollover cannot be written. ``as_read``: the file
+    as the caller read it just before (:class:`AsRead`), taken when it is unchanged.
 
     Raises what :func:`open_session` raises, and
     :class:`~ai_protocols.errors.LockTimeout` or
     :class:`~ai_protocols.errors.BeingEdited`.
     """
     return Editing(os.fspath(ai_dir), os.fspath(path), now, if_edited, held, new_text,
-                   closed_ok, first)
+                   closed_ok, first, as_read)
 
 
 class Editing:
@@ -2524,14 +2553,16 @@ class Editing:
     :mod:`contextlib` (with :mod:`functools` and :mod:`collections`) costs a tenth of an
     interpreter's start (docs/performance.md)."""
 
-    __slots__ = ("_ai_dir", "_closed_ok", "_copies", "_edit", "_first", "_held", "_if_edited",
-                 "_locks", "_movable", "_new_text", "_now", "_path", "_strays", "_waiting")
+    __slots__ = ("_ai_dir", "_as_read", "_closed_ok", "_copies", "_edit", "_first", "_held",
+                 "_if_edited", "_locks", "_movable", "_new_text", "_now", "_path", "_strays",
+                 "_waiting")
 
     def __init__(self, ai_dir: str, path: str, now: datetime | Moment | None,
                  if_edited: IfEdited, held: bool, new_text: str | None,
-                 closed_ok: bool, first: Callable[[SessionEdit], object] | None = None
-                 ) -> None:
+                 closed_ok: bool, first: Callable[[SessionEdit], object] | None = None,
+                 as_read: AsRead | None = None) -> None:
         self._first = first
+        self._as_read = as_read  # (given to the first read only: that edit changes it)
         self._ai_dir, self._path, self._now, self._if_edited = ai_dir, path, now, if_edited
         self._held, self._new_text, self._closed_ok = held, new_text, closed_ok
         self._locks: LockedSessions | None = None
@@ -2592,8 +2623,10 @@ class Editing:
         read_as = replaced = head = brought = None
         if new_text is None:
             # While Emacs holds the file, the edit is a trial that is never written.
+            as_read, self._as_read = self._as_read, None
             doc, read_as = open_session(ai_dir, path, source=emacs is None,
-                                        closed_ok=self._closed_ok)
+                                        closed_ok=self._closed_ok, as_read=as_read)
+            del as_read
             replaced = _refuse_older(ai_dir, path, doc, read_as)
             _refuse_misplaced(ai_dir, path, doc)
             _refuse_archived(ai_dir, path, doc, read_as)

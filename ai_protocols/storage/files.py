@@ -874,14 +874,29 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
     return _read(path, limit)[0]
 
 
+#: The block :func:`read_file` compares with the bytes the caller holds (``same``).
+SAME_BLOCK = 1 << 18
+
+
 def _read(path: str | os.PathLike[str], limit: int | None = None,
-          ) -> tuple[bytes, os.stat_result]:
+          same: bytes | None = None) -> tuple[bytes, os.stat_result]:
     fd, st = _open_regular(path)
     try:
         if limit is not None:
             return os.read(fd, limit), st
         size = st.st_size
         chunks = []
+        if same is not None and size == len(same):
+            at = 0  # (a block at a time: no second copy of the file while it is the same)
+            while True:
+                chunk = os.read(fd, SAME_BLOCK)
+                if not chunk and at == len(same):
+                    return same, st
+                if not chunk or not same.startswith(chunk, at):
+                    chunks = [same[:at], chunk]  # (not the same: read whole, as always)
+                    size = 65536
+                    break
+                at += len(chunk)
         while True:
             chunk = os.read(fd, max(size + 1, 65536))
             if not chunk:
@@ -892,11 +907,16 @@ def _read(path: str | os.PathLike[str], limit: int | None = None,
         os.close(fd)
 
 
-def read_file(path: StrPath) -> tuple[bytes, os.stat_result] | None:
+def read_file(path: StrPath, same: bytes | None = None
+              ) -> tuple[bytes, os.stat_result] | None:
     """:func:`read_bytes`, with what ``fstat`` said of the file read (which inode, its
-    size and mtime: a later ``lstat`` tells whether it is still that file)."""
+    size and mtime: a later ``lstat`` tells whether it is still that file). ``same``:
+    bytes the file may still hold (read before); compared a block
+    (:data:`SAME_BLOCK`) at a time as the file is read, and returned themselves (the
+    very object: ``is`` tells) when the file holds exactly them, so that a big file
+    read again is not held twice."""
     try:
-        return _read(path)
+        return _read(path, same=same)
     except FileNotFoundError:
         return None
     except NotRegular as error:
