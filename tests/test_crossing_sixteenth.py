@@ -85,3 +85,31 @@ def test_start_linked_to_a_task_another_live_agent_holds_says_so(
     free = add(run, "Free task")
     started = run("start", "--task", free, agent="me.2")
     assert "claimed by" not in started.stderr, started.stderr
+
+
+def test_a_task_naming_no_working_set_crosses_every_lock(project: Path, run: Runner) -> None:
+    """A task without a working set may change any file (docs/tasks.md): a claim of it
+    beside another live agent's lock warns, and so does a lock beside a live claim of
+    it; the hook refuses those edits alike."""
+    run("lock", "lib/", "--reason", "reshaping", agent=LIVE)
+    task = add(run, "Anything")
+    claimed = run("task", "claim", task, agent=ME)
+    assert "it names no working set (it may change any file), and that holds lib/, which " \
+           f"{LIVE} has locked (reshaping" in claimed.stderr, claimed.stderr
+    assert write_hook(project, project / "lib" / "x.py", ME).returncode == 2
+    locked = run("lock", "src/", "--reason", "mine", agent=LIVE)
+    assert f"src/ may be changed by (it names no working set: any file) task {task} " \
+           f"(Anything), which {ME} has claimed (live" in locked.stderr, locked.stderr
+
+
+def test_a_lock_named_with_and_without_its_final_slash_is_one(project: Path,
+                                                              run: Runner) -> None:
+    """``lock lib`` then ``lock lib/`` by one agent renews the one lock (same_area, the
+    rule unlock and working sets follow), and ``unlock lib/`` leaves nothing locked."""
+    run("lock", "lib", "--reason", "one", agent=ME)
+    again = run("lock", "lib/", "--reason", "two", agent=ME)
+    assert "Renewed lib" in again.stdout, again.stdout
+    listed = run("locks", "--json", agent=ME).stdout
+    assert listed.count('"path"') == 1, listed
+    run("unlock", "lib/", agent=ME)
+    assert run("locks", "--json", agent=ME).stdout.strip() == "[]"

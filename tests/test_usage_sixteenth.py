@@ -39,6 +39,19 @@ def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (["task", "handoff", "t-1", "--to", "reviewer", "--msg=check"],
      "Did you mean '--note'?", None),
     (["lock", "src/", "--why", "reshaping"], "Did you mean '--reason'?", None),
+    (["task", "add", "--title=Fix login"],
+     "its TITLE goes in quotes, with no option before it, as in ai-protocols task add "
+     "'Fix login'", ["task", "add", "Fix login"]),
+    (["task", "add", "--title", "Fix login", "--working-set", "src/auth/", "--role", "dev"],
+     "as in ai-protocols task add 'Fix login' --working-set src/auth/ --role dev",
+     ["task", "add", "Fix login", "--working-set", "src/auth/", "--role", "dev"]),
+    (["task", "add", "--description", "Users cannot log in", "Fix login"],
+     "ai-protocols task add has no option --description (see ai-protocols task add --help)",
+     None),
+    (["wrap-up", "--summary", "done", "for", "now"],
+     "as in ai-protocols wrap-up 'done for now'", None),
+    (["wrap-up", "--message", "done"], "as in ai-protocols wrap-up done", None),
+    (["checkpoint", "--message", "before"], "Did you mean '--note'?", None),
 ])
 def test_a_guessed_option_gets_advice_that_does_what_was_meant(
         project: Path, args: list[str], advice: str, then: list[str] | None) -> None:
@@ -54,8 +67,11 @@ def test_a_guessed_option_gets_advice_that_does_what_was_meant(
     if then is not None:  # the advised command does what was meant
         done = _run(project, *then)
         assert done.returncode == 0, done.stderr
-        listed = _run(project, "task", "list", "--all")
-        assert "Fix login" in listed.stdout and "--title" not in listed.stdout, listed.stdout
+        listed = _run(project, "task", "list", "--all", "--json")
+        assert '"title": "Fix login"' in listed.stdout and "--title" not in listed.stdout
+        if "--role" in then:  # the other options are kept
+            assert '"role": "dev"' in listed.stdout and "src/auth/" in listed.stdout, \
+                listed.stdout
 
 
 @pytest.mark.parametrize(("args", "advice"), [

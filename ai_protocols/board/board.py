@@ -1741,6 +1741,10 @@ class Board:
             at = now_moment(now)
             moment = at.minute
             locks = read_board(doc)[1]
+            # (an area named as a lock of one's own is, with or without its final '/':
+            # that lock, renewed in place; same_area, the one rule)
+            areas = [next((h.path for h in locks if h.owner == me and same_area(h.path, a)), a)
+                     for a in areas]
             replaced: dict[int, tuple[AreaLock, Liveness]] = {}
             for area in areas:
                 found: list[tuple[AreaLock, Liveness]] = []
@@ -1832,7 +1836,8 @@ class Board:
         ``(area, task, its holder's state)``: a lock there does not refuse them, but
         the PreToolUse hook will refuse that holder's edits in its own task's files, so
         ``lock`` warns. Reads the board; writes nothing."""
-        return self._crossing(areas, ((task, task.working_set, task.owner,
+        # (a task naming no working set may change any file: docs/tasks.md)
+        return self._crossing(areas, ((task, task.working_set or ("./",), task.owner,
                                        task.owner_process, task.claimed, task.claimed_at)
                                       for task in self.read(lenient=True)[0] if task.is_open))
 

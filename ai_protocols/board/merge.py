@@ -1291,19 +1291,37 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
 
 
 def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) -> int:
-    """How many tasks the board ``other`` holds that neither the board ``version`` nor
-    any board of ``also`` holds: known by ``ID``, a task without one by its headline
-    (title, tags), as the board's merge pairs them; -1 when one is no board this merge
-    reads. For the stale-save merge back of the board
-    (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    """How many tasks (and locks sections) the board ``other`` holds as neither the board
+    ``version`` nor any board of ``also`` holds them: a task none of them has (known by
+    ``ID``, a task without one by its headline: title, tags, as the board's merge pairs
+    them), or one ``version`` holds in another text that is one of ``also``'s (or
+    ``also`` being empty), that is an older text of it: a claim, a close, a lock ``other``
+    made that ``version`` never took, as a stale save keeps the text from before the
+    pull. -1 when one is no board this merge reads. For the stale-save merge back of the
+    board (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
     try:
         read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
         return -1
-    have = {name for one in read[:1] + read[2:] for name in one.order}
-    return sum(1 for name in read[1].order if name not in have and
-               (name.startswith("task:") or (name.startswith("heading:") and
-                                             read[1].chunks[name].head[1] is not None)))
+    mine, theirs, before = read[0], read[1], read[2:]
+    have = {name for one in [mine, *before] for name in one.order}
+    count = 0
+    for name in theirs.order:
+        chunk = theirs.chunks[name]
+        if not (name.startswith(("task:", "locks")) or
+                (name.startswith("heading:") and chunk.head[1] is not None)):
+            continue
+        if name not in have:
+            count += 1
+            continue
+        if name not in mine.chunks:
+            continue  # (taken out on this side: a person's deletion, not a stale save)
+        older = {one.chunks[name].raw for one in before if name in one.chunks}
+        text = mine.chunks[name].raw
+        if chunk.raw != text and chunk.raw not in older and \
+                (not before or text in older):
+            count += 1
+    return count
 
 
 def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:

@@ -473,15 +473,18 @@ def task_claim(task_id: str, force: bool) -> None:
         _echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
         _echo(f"  working set: {_paths(item.working_set)}")
-        from ai_protocols.board.model import holder_name
+    from ai_protocols.board.model import holder_name
 
-        for area, lock, state in board.locks_over(item.working_set):
-            click.echo(f"warning: its working set's {display(area)} lies in or holds "
-                       f"{display(lock.path)}, which {holder_name(lock.owner)} has locked "
-                       f"({display(lock.reason or '(no reason given)')}; "
-                       f"{_state(state.state)}: {state.evidence}): your edits there are "
-                       f"refused until it unlocks; ask {holder_name(lock.owner)}, or work "
-                       "elsewhere first ('ai-protocols locks' lists the locks)", err=True)
+    # (a task naming no working set may change any file: docs/tasks.md)
+    for area, lock, state in board.locks_over(item.working_set or ("./",)):
+        where = f"its working set's {display(area)} lies in or holds" if item.working_set \
+            else "it names no working set (it may change any file), and that holds"
+        click.echo(f"warning: {where} "
+                   f"{display(lock.path)}, which {holder_name(lock.owner)} has locked "
+                   f"({display(lock.reason or '(no reason given)')}; "
+                   f"{_state(state.state)}: {state.evidence}): your edits there are "
+                   f"refused until it unlocks; ask {holder_name(lock.owner)}, or work "
+                   "elsewhere first ('ai-protocols locks' lists the locks)", err=True)
 
 
 @_task_command("release", force=True)
@@ -684,7 +687,9 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     from ai_protocols.board.model import holder_name
 
     for area, task, state in board.claims_over([r.lock.path for r in reports]):
-        click.echo(f"warning: {display(area)} lies in or holds the working set of task "
+        whose = "lies in or holds the working set of" if task.working_set else \
+            "may be changed by (it names no working set: any file)"
+        click.echo(f"warning: {display(area)} {whose} task "
                    f"{task.id} ({display(task.title)}), which {holder_name(task.owner)} "
                    f"has claimed ({_state(state.state)}: {state.evidence}): its edits there "
                    f"are refused while you hold this lock; ask {holder_name(task.owner)}, "

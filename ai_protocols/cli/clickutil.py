@@ -70,34 +70,7 @@ class InOrderCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as error:
-            typed = error.option_name
-            if typed not in given:  # only its start (-a of '-a b'): the word typed
-                typed = next((a for a in given if a.startswith(typed)), typed)
-            guess = _GUESSED.get(typed.partition("=")[0])
-            if guess is not None and any(guess in p.opts for p in self.params):
-                error.possibilities = [guess]  # (click's nearest spelling would not find it)
-            arguments = [p for p in self.params if isinstance(p, click.Argument)]
-            if arguments and not self.ignore_unknown_options:
-                name = " or ".join(a.human_readable_name for a in arguments)
-                words = ctx.meta.get(_WORDS, [])
-                rest = [w for w in words if not looks_like_option(w)]
-                needed = sum(abs(a.nargs) for a in arguments if a.required) or 1
-                if len(rest) >= needed and typed not in rest:
-                    # the arguments are there: the option is a guess, not a text that
-                    # starts with '-' (wrap-up --summary done; task add --title 'x')
-                    if len(arguments) == 1 and arguments[0].nargs == 1 and \
-                            typed in words and name != "ID" and guess is None:
-                        error.possibilities = []
-                        error.message = error.message.rstrip(".") + (
-                            f": {ctx.command_path} has no option {typed}; its {name} goes "
-                            f"in quotes, with no option before it, as in "
-                            f"{ctx.command_path} {_quote(' '.join(rest))}")
-                    raise
-                example = _quote(typed) if len(arguments) == 1 else \
-                    " ".join(a.human_readable_name for a in arguments)
-                error.message = error.message.rstrip(".") + (
-                    f". {_article(name)} {name} that starts with '-' goes after '--', "
-                    f"the options before it: {ctx.command_path} -- {example}")
+            _advise(self, ctx, error, given)
             raise
 
     def _check(self, ctx: click.Context, args: list[str]) -> None:
@@ -249,7 +222,72 @@ class InOrderGroup(click.Group):
                 raise click.UsageError(str(problem), ctx) from None
             if read is not None:  # (how each was given: text_option reads it, as for a command)
                 ctx.meta[GIVEN] = read[0]
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            _advise(self, ctx, error, list(args))
+            raise
+
+
+def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOption,
+            given: list[str]) -> None:
+    """Add to ``error`` (an option ``command`` does not have, in the command line
+    ``given``) the advice that does what was meant: the option it has for a guess agents
+    often make (:data:`_GUESSED`: ``--message`` is ``--note``); for a guessed option
+    beside the command's arguments (``task add --title 'Fix login' --role r``), the
+    command line without it, its value as the argument, every other option kept, when
+    that gives the command its arguments; for a missing argument that starts with
+    ``-``, to put it after ``--``."""
+    typed = error.option_name
+    if typed not in given:  # only its start (-a of '-a b'): the word typed
+        typed = next((a for a in given if a.startswith(typed)), typed)
+    name_typed, equals, value = typed.partition("=")
+    guess = _GUESSED.get(name_typed)
+    if guess is not None and not any(guess in p.opts for p in command.params):
+        guess = None  # (the command lacks what it would mean)
+    if guess is not None:
+        error.possibilities = [guess]  # (click's nearest spelling would not find it)
+        return
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    if not arguments or command.ignore_unknown_options:
+        return
+    name = " or ".join(a.human_readable_name for a in arguments)
+    words = ctx.meta.get(_WORDS, [])
+    rest = [w for w in words if not looks_like_option(w)]
+    needed = sum(abs(a.nargs) for a in arguments if a.required) or 1
+    if equals and typed in given:
+        rest = [*rest, value]
+    if len(rest) >= needed and typed not in rest:
+        # the arguments are there: the option is a guess, not a text that starts with
+        # '-' (wrap-up --summary done; task add --title 'x' --role r)
+        error.possibilities = []
+        error.message = error.message.rstrip(".") + f": {ctx.command_path} has no option " \
+            f"{name_typed}"
+        single = len(arguments) == 1 and arguments[0].nargs == 1
+        # (several words typed without quotes are one text: wrap-up --summary done for
+        # now; texts quoted apart are not, and no advice can tell which is meant)
+        if single and typed in given and \
+                (len(rest) == 1 or not any(c.isspace() for w in rest for c in w)):
+            at = given.index(typed)
+            line = given[:at] + ([value] if equals else []) + given[at + 1:]
+            advised, left = [], list(rest)
+            for word in line:
+                if left and word == left[0]:
+                    if len(left) == len(rest):
+                        advised.append(" ".join(rest))
+                    left.pop(0)
+                else:
+                    advised.append(word)
+            error.message += (f"; its {name} goes in quotes, with no option before it, as "
+                              f"in {ctx.command_path} {' '.join(map(_quote, advised))}")
+        else:
+            error.message += f" (see {ctx.command_path} --help)"
+        return
+    example = _quote(typed) if len(arguments) == 1 else \
+        " ".join(a.human_readable_name for a in arguments)
+    error.message = error.message.rstrip(".") + (
+        f". {_article(name)} {name} that starts with '-' goes after '--', "
+        f"the options before it: {ctx.command_path} -- {example}")
 
 
 _quote = commands.quote
