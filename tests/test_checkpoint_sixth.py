@@ -7,6 +7,7 @@ The installed command runs as a real subprocess in temporary git repositories.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 from pathlib import Path
@@ -208,7 +209,11 @@ def test_export_ignores_export_attributes_and_filters(repo: Path, run: Runner,
 
 NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\"),
                 min_size=1, max_size=12).filter(lambda n: n not in (".", "..", ".git", ".ai")
-                                                and not n.startswith(".git"))
+                                                and not n.startswith(".git")).filter(
+    # (Emacs's own files, .#NAME, #NAME#, NAME~, a checkpoint leaves out by design:
+    # tests/test_checkpoint_fourteenth.py; the names it keeps are the question here)
+    lambda n: not fnmatch.fnmatchcase(n, "?*~") and not fnmatch.fnmatchcase(n, ".#?*")
+    and not fnmatch.fnmatchcase(n, "#?*#"))
 
 
 @settings(max_examples=15, deadline=None,
