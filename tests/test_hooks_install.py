@@ -85,7 +85,8 @@ INSTALLED = shlex.quote(str(CLI))
 #: The project scope's hooks (a file shared through git) name no path: ``ai-protocols``
 #: on the agent's PATH, else in ~/.local/bin (docs/agents.md; sixteenth round).
 PROJECT = None
-FIND = "command -v ai-protocols >/dev/null || PATH=$PATH:${XDG_BIN_HOME:-$HOME/.local/bin}; "
+FIND = ("command -v ai-protocols >/dev/null || "
+        "PATH=$PATH:${XDG_BIN_HOME:-$HOME/.local/bin}:$HOME/.local/bin; ")
 
 
 def command(event: str, runtime: str, program: str | None) -> str:

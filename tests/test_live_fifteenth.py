@@ -290,8 +290,8 @@ def test_the_project_scope_names_no_machines_path(tmp_path: Path, agent: str,
     home = tmp_path / "home"
     home.mkdir()
     told = _cli(project, "hooks", "install", agent, HOME=str(home), PATH=BARE_PATH)
-    assert "in neither" in told.stderr and f"ln -s {CLI} ~/.local/bin/ai-protocols" \
-        in told.stderr, told.stderr
+    advised = f"mkdir -p ~/.local/bin && ln -sf {CLI} ~/.local/bin/ai-protocols"
+    assert "in neither" in told.stderr and advised in told.stderr, told.stderr
     committed = (project / where).read_bytes()
     assert str(CLI).encode() not in committed and str(tmp_path).encode() not in committed
     commands = _commands(project / where)
@@ -321,6 +321,10 @@ def test_the_project_scope_names_no_machines_path(tmp_path: Path, agent: str,
     (local_bin / "ai-protocols").symlink_to(CLI)
     guarded = _through_sh(commands["PreToolUse"], project, "PreToolUse", HOME=str(home))
     assert guarded.returncode == 2 and "a.py is locked by other.1 (mine)" in guarded.stderr, guarded
+    guarded = _through_sh(commands["PreToolUse"], project, "PreToolUse", HOME=str(home),
+                          XDG_BIN_HOME=str(tmp_path / "elsewhere"))
+    assert guarded.returncode == 2 and "a.py is locked by other.1 (mine)" in guarded.stderr, \
+        guarded
     started = _through_sh(commands["SessionStart"], project, "SessionStart", HOME=str(home))
     assert started.returncode == 0, started
     assert list(project.glob(".ai/session-context.d/*.org"))

@@ -592,7 +592,8 @@ def hooks_install(agent: str, scope: str) -> None:
     if scope == "project":  # (a shared file: the hooks find the program on each machine)
         if not hooks_lib.found_by_project_hooks():
             here = hooks_lib.installed_program()
-            link = (f"link it there (ln -s {here} ~/.local/bin/ai-protocols)"
+            link = (f"link it there (mkdir -p ~/.local/bin && ln -sf {here} "
+                    "~/.local/bin/ai-protocols)"
                     if here else "install it (scripts/install puts it there)")
             click.echo("Warning: the project's hooks look for ai-protocols on the agent's "
                        "PATH and in ~/.local/bin ($XDG_BIN_HOME), and on this machine it is "

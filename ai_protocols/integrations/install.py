@@ -125,10 +125,10 @@ PLUGIN_DESCRIPTION = ("Keeps the session's state in .ai/ (ai-protocols): runs "
 
 #: How the project scope's hooks find the program. That file is shared through git, so
 #: it names no machine's path: the agent's ``PATH``, then the folder ``scripts/install``
-#: links the program into (``$XDG_BIN_HOME``, else ``~/.local/bin``). A POSIX sh
+#: links the program into (``$XDG_BIN_HOME``, and ``~/.local/bin``). A POSIX sh
 #: command list (both agents run a hook's command through ``sh -c``).
 FIND_ON_PATH = ("command -v ai-protocols >/dev/null || "
-                "PATH=$PATH:${XDG_BIN_HOME:-$HOME/.local/bin}; ")
+                "PATH=$PATH:${XDG_BIN_HOME:-$HOME/.local/bin}:$HOME/.local/bin; ")
 
 #: What the project scope's lock guard (PreToolUse) does when the program is in neither
 #: place (the shell's exit 127, which both agents take for a non-blocking error):
@@ -136,7 +136,8 @@ FIND_ON_PATH = ("command -v ai-protocols >/dev/null || "
 #: that cannot run must not let every edit through without a word.
 GUARD_WITHOUT_PROGRAM = (
     "; s=$?; [ $s != 127 ] || { echo 'ai-protocols is not installed on this machine "
-    "(not on the PATH, not in ~/.local/bin), so this edit cannot be checked against the "
+    "(not on the PATH, not in $XDG_BIN_HOME or ~/.local/bin), so this edit cannot be "
+    "checked against the "
     "locks of the project: install it (see its README), then try again' >&2; s=2; }; "
     "exit $s")
 
@@ -174,8 +175,9 @@ def found_by_project_hooks(env: Mapping[str, str] | None = None) -> bool:
 
     env = os.environ if env is None else env
     home = env.get("HOME") or os.path.expanduser("~")
-    folder = env.get("XDG_BIN_HOME") or os.path.join(home, ".local", "bin")
-    path = env.get("PATH", os.defpath) + os.pathsep + folder
+    local = os.path.join(home, ".local", "bin")
+    path = os.pathsep.join((env.get("PATH", os.defpath), env.get("XDG_BIN_HOME") or local,
+                            local))
     return shutil.which(PROGRAM, path=path) is not None
 
 
