@@ -2084,6 +2084,15 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if found:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
+        titled = [t for t in read_board(doc, board, check=False)[0] if t.title == wanted]
+        if titled:  # (a task added in Emacs, named by its title as `task list` advised,
+            # given its id since by a write: the id, or which of several)
+            said = (f"the task titled {quoted(wanted)} (line {titled[0].line}) has the id "
+                    f"{titled[0].id} now; name it by that id") if len(titled) == 1 else (
+                f"{len(titled)} tasks are titled {quoted(wanted)}: name one by its id ("
+                + ", ".join(f"{t.id or '(no id yet)'} on line {t.line}" for t in titled)
+                + ")")
+            raise TaskNotFound(task_id, board, (), said) from None
         renamed = renamed_to(doc, wanted)
         if not renamed:
             history = _history_says(doc, wanted, board)

@@ -1327,7 +1327,9 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
 def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
     """``theirs`` (a linked work tree's copy of the board) without each task of it that
     has no ``ID``, that ``base`` (the copy's ``HEAD``) lacks, and that ``ours`` (the
-    shared board) holds with an ``ID`` under the same headline (title, tags) and body:
+    shared board) holds with an ``ID`` under the same headline (title, tags), with every
+    line of its body (the tool adds lines under a task, a claim's note, never takes
+    one: a task claimed since is still that task):
     a task a person typed into the copy that ``task merge-copy`` merged already (an id
     given to it in the shared board only), so that running it again adds it no second
     time (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
@@ -1335,17 +1337,22 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
     any of the three is no board this merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
-        merged: list[tuple[str, str]] = [
-            (chunk.head[2], "".join(chunk.body)) for name, chunk in a.chunks.items()
+        merged: list[tuple[str, list[str]]] = [
+            (chunk.head[2], chunk.body) for name, chunk in a.chunks.items()
             if name.startswith("task:") and name not in o.chunks]
         kept = []
         for name in b.order:
             chunk = b.chunks[name]
             if name.startswith("heading:") and name not in o.chunks and \
-                    chunk.head[1] is not None and \
-                    (chunk.head[2], "".join(chunk.body)) in merged:
-                merged.remove((chunk.head[2], "".join(chunk.body)))
-                continue
+                    chunk.head[1] is not None:
+                # (the same headline, and every line typed under it still there, in
+                # order: the shared board's task may have gained lines since, a claim's
+                # or a hand-off's note)
+                same = next((m for m in merged if m[0] == chunk.head[2] and
+                             _holds_in_order(m[1], chunk.body)), None)
+                if same is not None:
+                    merged.remove(same)
+                    continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
         return theirs
@@ -1353,6 +1360,12 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
     if not b.final_newline and text.endswith(b.newline):
         text = text[: -len(b.newline)]
     return text.encode("utf-8")
+
+
+def _holds_in_order(lines: list[str], wanted: list[str]) -> bool:
+    """Whether ``lines`` holds each of ``wanted``, in its order (others may be between)."""
+    found = iter(lines)
+    return all(any(line == want for line in found) for want in wanted)
 
 
 def _without_id(chunk: _Chunk) -> list[str]:

@@ -410,10 +410,17 @@ def _said_no_id(tasks: list[Task]) -> None:
     task added in Emacs")."""
     from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
 
+    titles = [item.title for item in tasks]
     for item in tasks:
+        if titles.count(item.title) > 1:  # (a title names no one of them)
+            how = ("another task without an id has this title too, so it names neither: "
+                   "make any change of the board (it gives each its id), then name it by "
+                   "its id")
+        else:
+            dash = "-- " if item.title.startswith("-") else ""
+            how = f"to claim it now: ai-protocols task claim {dash}{shell_quote(item.title)}"
         _echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
-              "Emacs?): the next change of the board gives it one; to claim it now: "
-              f"ai-protocols task claim {shell_quote(item.title)}", err=True)
+              f"Emacs?): the next change of the board gives it one; {how}", err=True)
 
 
 @_task_command("show", _JSON)
