@@ -6,6 +6,7 @@ id) instead of a bare "no task"."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def test_a_title_after_its_id_was_given_names_the_id(project: Path, run: Runner,
     refused = run("task", "claim", "Bar", agent="a.1", check=False)
     assert refused.returncode == 20, refused
     bar_id = refused.stderr.split("has the id ", 1)[1].split(" ", 1)[0]
-    assert f":ID: {bar_id}" in board and "name it by that id" in refused.stderr
+    assert re.search(rf"^:ID: +{bar_id}$", board, re.M) and "name it by that id" in \
+        refused.stderr, (bar_id, refused.stderr)
     assert typed.read_text() == board  # nothing changed
     run("task", "claim", bar_id, agent="a.1")
     dup = run("task", "claim", "Dup", agent="a.1", check=False)
