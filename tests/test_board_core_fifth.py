@@ -259,7 +259,8 @@ def test_a_save_by_another_program_during_board_changes_is_never_lost(
     # microseconds between the swap's check and the old file's removal is the window
     # storage.files.Prepared.commit_unless_changed documents: seen once in some tens of
     # runs on a loaded machine. The old code lost 142 of 150 here; a save renamed over
-    # the file is never lost.
+    # the file is never lost (a second save over the tool's own file before its swap
+    # back, once in CI: merged in, tests/test_displaced_seventeenth.py).
     assert len(lost) <= (2 if mode == "inplace" else 0), f"lost: {lost}"
 
 

@@ -202,7 +202,14 @@ CHANGE_TRIES = 8
 
 
 class _Changed(Exception):
-    """The board changed between its read and its write (:meth:`Board._write`)."""
+    """The board changed between its read and its write (:meth:`Board._write`);
+    ``displaced``: the board as this write had made it and what another program saved
+    over it in the moment it stood in place (:attr:`storage.Prepared.displaced`), for
+    the redo to merge in (:meth:`Board._merge_displaced`), else ``None``."""
+
+    def __init__(self, displaced: tuple[bytes, bytes] | None = None) -> None:
+        super().__init__()
+        self.displaced = displaced
 
 
 def _redone(method):  # type: ignore[no-untyped-def]
@@ -212,12 +219,19 @@ def _redone(method):  # type: ignore[no-untyped-def]
     :class:`~ai_protocols.errors.BeingEdited` (exit 10), nothing written."""
 
     def again(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        for _ in range(CHANGE_TRIES):
-            try:
-                return method(self, *args, **kwargs)
-            except _Changed:
-                continue
-        raise BeingEdited(self.path, "", "changed")
+        self._displaced = []
+        try:
+            for _ in range(CHANGE_TRIES):
+                try:
+                    return method(self, *args, **kwargs)
+                except _Changed as changed:
+                    if changed.displaced is not None:  # (merged in order: each save
+                        self._displaced.append(changed.displaced)  # over its own write)
+            for _written, saved in self._displaced:
+                self._set_aside(saved)
+            raise BeingEdited(self.path, "", "changed")
+        finally:
+            self._displaced = []
 
     again.__name__, again.__qualname__ = method.__name__, method.__qualname__
     again.__doc__, again.__wrapped__ = method.__doc__, method  # type: ignore[attr-defined]
@@ -261,6 +275,10 @@ class Board:
         #: The locks the change under way removes (unlock, a takeover): recorded once it
         #: is written (:func:`~ai_protocols.board.model.record_ended_locks`).
         self._ending: list[AreaLock] = []
+        #: What other programs saved over this change's own writes in the moment each
+        #: stood in place (:class:`_Changed`): each write's bytes and the save over it,
+        #: merged into the board the redo reads (:meth:`_merge_displaced`).
+        self._displaced: list[tuple[bytes, bytes]] = []
         # (what this board object read: one reading and parsing of the board, of its kept
         # copy, and one judgement of what git took away, per version of each: _read_once)
         self._read_memo: tuple[tuple[int, ...], bytes, BoardFile] | None = None
@@ -1002,6 +1020,11 @@ class Board:
             if brought is not None:
                 doc = BoardFile(self._text(brought[0]))
                 check_drawers(doc, self.path)
+            # What another program saved over this change's last write: merged in.
+            displaced = self._merge_displaced(brought[0] if brought is not None else data)
+            if displaced is not None:
+                doc = BoardFile(self._text(displaced))
+                check_drawers(doc, self.path)
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
@@ -1030,7 +1053,7 @@ class Board:
                 if not headline.properties.get("ID"):
                     ids.add(minted := mint_task_id(taken=ids))
                     doc.set_properties(headline.line, [("ID", minted)])
-            if not (data is None and create) and brought is None and (
+            if not (data is None and create) and brought is None and displaced is None and (
                     doc.text == before or (data is None and not put_back and
                                            not self._noting and not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
@@ -1130,6 +1153,45 @@ class Board:
             raise BoardStaleSave(self.path, where, lacking, commands)
         return merged.data, lacking, where
 
+    def _merge_displaced(self, current: bytes | None) -> bytes | None:
+        """The board ``current`` (as read, or with what git brought merged back) with
+        what other programs saved over this change's earlier writes in the moment each
+        stood in place (:attr:`_displaced`) merged in, each as git merges a branch:
+        what the save changed from the write it was made on, applied to the board
+        (:func:`~ai_protocols.board.merge.merge_board_bytes`). ``None`` when there is
+        nothing to merge. A save that cannot be merged (conflicting changes, or no
+        board this merge understands) is set aside (:meth:`_set_aside`), never lost."""
+        if not self._displaced:
+            return None
+        from ai_protocols.board.merge import merge_board_bytes
+
+        merged = current if current is not None else board_text().encode()
+        for written, saved in self._displaced:
+            result = merge_board_bytes(written, merged, saved,
+                                       labels=(str(self.path), "written", "saved"))
+            if result is None or result.conflicts:
+                self._set_aside(saved)
+            else:
+                merged = result.data
+        self._displaced = []
+        return merged if merged != current else None
+
+    def _set_aside(self, saved: bytes) -> None:
+        """Keep ``saved`` (another program's save over this change's write, which could
+        not be merged in) beside the board, as ``tasks.org.saved-<UTC time>`` (untracked:
+        ``git status`` shows it), and say so on stderr with how to merge it. Raises
+        :class:`~ai_protocols.errors.StorageError` when it cannot be written."""
+        from datetime import datetime, timezone
+
+        from ai_protocols.session.transaction import warn
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.name}.saved-{stamp}")
+        storage.atomic_write(aside, saved, exclusive=True)
+        warn(f"another program saved {self.path} at the moment ai-protocols wrote it, and "
+             f"its save could not be merged in: kept as {aside}; compare the two (M-x "
+             f"ediff-files) and copy what it adds into the board")
+
     def _give_ids(self, doc: OrgFile) -> None:
         """Give each task a person added without an ``:ID:`` (``org-insert-todo-heading``
         in Emacs) an id of its own, before the command runs, so that the command can
@@ -1187,14 +1249,17 @@ class Board:
         :class:`~ai_protocols.errors.BeingEdited` when Emacs took it."""
         from ai_protocols.errors import StorageError
 
-        prepared = storage.prepare(self.path, doc.encoded(), keep=self.kept_path,
+        encoded = doc.encoded()
+        prepared = storage.prepare(self.path, encoded, keep=self.kept_path,
                                    keep_link=False, locked=True)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
             if not prepared.commit_unless_changed(read_as, data):
-                raise _Changed
+                raise _Changed(None if prepared.displaced is None else (
+                    encoded if isinstance(encoded, bytes) else b"".join(encoded),
+                    prepared.displaced))
         except OSError as error:
             raise StorageError(self.path, error) from error
         finally:

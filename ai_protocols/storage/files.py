@@ -465,8 +465,15 @@ class Prepared:
     :meth:`commit` puts it there, :meth:`discard` removes it. Made by :func:`prepare`,
     so that a command can write everything that can fail before it changes anything."""
 
-    def __init__(self, path: str, tmp: str, keep: str | None, kept: str | None) -> None:
+    def __init__(self, path: str, tmp: str, keep: str | None, kept: str | None,
+                 data: bytes | list[bytes | memoryview] = b"") -> None:
         self.path, self.tmp, self.keep, self.kept = path, tmp, keep, kept
+        self._data = data
+        #: What another program saved over this file in the moment it stood at ``path``
+        #: before :meth:`commit_unless_changed` put the file it took away back (the
+        #: bytes of a save that would otherwise be lost: the caller merges them in);
+        #: ``None``: nothing.
+        self.displaced: bytes | None = None
         #: Why ``keep`` was not given its second name once the write was done (a
         #: folder where the copy belongs, say): the write stands, the caller says so.
         self.keep_error: OSError | None = None
@@ -503,9 +510,10 @@ class Prepared:
         is there now. Where the system swaps two names in one step (Linux's
         ``renameat2(2)`` with ``RENAME_EXCHANGE``), the file the swap took away is
         checked again (its identity), and put back if a save came between the check
-        and the swap. What is left: elsewhere, a save between the check and the rename;
-        here, a write into the old file that keeps its size and time, or a second save
-        in the microseconds between the swap and the swap back. Then fsync the folder
+        and the swap; a second save in the moment between the swap and the swap back
+        lands on this file, and is kept in :attr:`displaced` for the caller to merge.
+        What is left: elsewhere, a save between the check and the rename; here, a write
+        into the old file that keeps its size and time. Then fsync the folder
         and give ``keep`` its second name, as :meth:`commit` does. Raises ``OSError``; a
         failure leaves it prepared."""
         if not _still(self.path, read_as, read):
@@ -520,12 +528,23 @@ class Prepared:
             # (its identity alone: the new file is at the path until this is told)
             if identity(os.lstat(self.tmp)) != identity(read_as):
                 _exchange(self.tmp, self.path)  # a save came in between: put it back
+                self._keep_displaced()
                 return False
             os.unlink(self.tmp)
         else:
             os.replace(self.tmp, self.path)
         self._finish()
         return True
+
+    def _keep_displaced(self) -> None:
+        """After a swap back: what stands under the temporary name is this file, unless
+        another program saved over it (or into it) while it stood at ``path``; then its
+        bytes are kept in :attr:`displaced`."""
+        with open(self.tmp, "rb") as handle:
+            found = handle.read()
+        data = self._data
+        if found != (data if isinstance(data, bytes) else b"".join(data)):
+            self.displaced = found
 
     def discard(self) -> None:
         for leftover in (self.tmp, self.kept):
@@ -573,7 +592,7 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
         if tmp is not None:
             _unlink_quietly(tmp)
         raise StorageError(path, error) from error
-    return Prepared(path, tmp, keep, kept)
+    return Prepared(path, tmp, keep, kept, data)
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int]:
