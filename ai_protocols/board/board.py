@@ -43,6 +43,7 @@ from ai_protocols.board.model import (
     board_file,
     board_path,
     board_text,
+    board_text_of,
     board_title,
     board_value,
     changed_in_history,
@@ -238,6 +239,37 @@ def _redone(method):  # type: ignore[no-untyped-def]
     return again
 
 
+def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str]]:
+    """Give each task of ``doc`` without an ``:ID:`` (or with an empty one) a new id
+    (:func:`~ai_protocols.board.model.mint_task_id`), all in one pass
+    (:meth:`OrgFile.add_property_to_all`: a person may paste hundreds of tasks at once);
+    returns each such task's title as typed, the line (an index) its headline stands
+    on now, and its id, in board order."""
+    headlines = [doc.headlines[i] for i in task_headlines(doc)]
+    ids = {h.properties.get("ID", "").strip() for h in headlines}
+    lacking = [h for h in headlines if not h.properties.get("ID")]
+    minted = []
+    for _ in lacking:
+        ids.add(new := mint_task_id(taken=ids))
+        minted.append(new)
+    empty = [(h, m) for h, m in zip(lacking, minted, strict=True) if "ID" in h.properties]
+    if empty:  # (an ":ID:" line with no value: set where it stands)
+        for headline, new in reversed(empty):
+            doc.set_properties(headline.line, [("ID", new)])
+        pairs = [(h, m) for h, m in zip(lacking, minted, strict=True) if "ID" not in h.properties]
+        fresh = {h.line for h, _ in pairs}
+        doc.add_property_to_all([doc.find(line) for line in sorted(fresh)],
+                                "ID", [m for _, m in pairs])
+    else:
+        doc.add_property_to_all(lacking, "ID", minted)
+    if not minted:
+        return []
+    given = set(minted)
+    now = {h.properties["ID"]: h.line for h in (doc.headlines[i] for i in task_headlines(doc))
+           if h.properties.get("ID") in given}
+    return [(h.raw_title, now[m], m) for h, m in zip(lacking, minted, strict=True)]
+
+
 class Board:
     """The task board ``.ai/tasks.org`` of ``project``, seen by its agent
     (``project.agent_id``, the id the session-context resolver uses)."""
@@ -410,14 +442,9 @@ class Board:
         without them (:func:`~ai_protocols.session.transaction.unmerged`): read as it is,
         it would lose claims and ids, so nothing reads or writes it until a person
         resolves the merge."""
-        from ai_protocols.errors import MergeConflict
-        from ai_protocols.session.text import conflict_marker_lines
-
-        text = board_decode(self.path, data)
-        marked = conflict_marker_lines(text)
-        if marked:
-            raise MergeConflict(self.path, marked, "the task board")
         from ai_protocols.session.transaction import unmerged
+
+        text = board_text_of(self.path, data)
 
         found = unmerged(self.project.ai_dir_text, str(self.path), "the task board")
         if found is not None:  # (git's index holds it unmerged: the same rule, no markers)
@@ -1046,13 +1073,7 @@ class Board:
                 doc.read_done = as_read
             before = doc.text
             yield doc
-            indexes = task_headlines(doc)
-            ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
-            for index in indexes:
-                headline = doc.headlines[index]
-                if not headline.properties.get("ID"):
-                    ids.add(minted := mint_task_id(taken=ids))
-                    doc.set_properties(headline.line, [("ID", minted)])
+            _give_missing_ids(doc)
             if not (data is None and create) and brought is None and displaced is None and (
                     doc.text == before or (data is None and not put_back and
                                            not self._noting and not self._correcting)):
@@ -1198,20 +1219,12 @@ class Board:
         name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
         (``given_ids``) for :func:`_find`."""
-        indexes = task_headlines(doc)
-        ids = {doc.headlines[i].properties.get("ID", "").strip() for i in indexes}
-        given = []
-        for index in indexes:
-            headline = doc.headlines[index]
-            if headline.properties.get("ID"):
-                continue
-            ids.add(minted := mint_task_id(taken=ids))
-            doc.set_properties(headline.line, [("ID", minted)])
-            given.append(minted)
+        given = _give_missing_ids(doc)
+        for title, line, minted in given:
             self._correcting.append(
-                f"task {minted} ({quoted(unescape_inline(headline.raw_title))}, line "
-                f"{headline.line + 1}), added without an id: given its id")
-        doc.__dict__["given_ids"] = frozenset(given)
+                f"task {minted} ({quoted(unescape_inline(title))}, line {line + 1}), added "
+                "without an id: given its id")
+        doc.__dict__["given_ids"] = frozenset(minted for _, _, minted in given)
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be

@@ -183,7 +183,14 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     cannot be read (:class:`~ai_protocols.errors.UnreadableSession`: not UTF-8, a NUL;
     :class:`~ai_protocols.errors.UnsafePath`: a symbolic link) is checked as its kept
     copy has it (:attr:`CheckReport.unreadable` says why); raised without a kept copy."""
-    from ai_protocols.board.model import BoardFile, covers, covers_real, read_board
+    from ai_protocols.board.model import (
+        BoardFile,
+        covers,
+        covers_real,
+        kept_board_bytes,
+        read_board,
+        why_unreadable,
+    )
     from ai_protocols.errors import AiProtocolsError, MergeConflict, UnreadableSession, UnsafePath
     from ai_protocols.liveness.evidence import RECOVERABLE
 
@@ -195,11 +202,11 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         # A board that cannot be read (not UTF-8, a symbolic link...): its kept copy, the
         # last board this tool wrote, is checked against; without one, the error. (A
         # board in git's conflict markers keeps its own rule: refused until resolved.)
-        kept = _kept_bytes(board.kept_path)
+        kept = kept_board_bytes(board.kept_path)
         if kept is None or isinstance(error, MergeConflict):
             raise
         tasks, locks = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
-        unreadable = _reason(error)
+        unreadable = why_unreadable(error)
     # Live claims and locks git took away from the board (Board.lost): still count.
     lost = board.lost() if unreadable is None else []
     # (a lock git put back after ai-protocols removed it: no lock)
@@ -438,11 +445,13 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         covers_real,
         ended_locks,
         holder_name,
+        kept_board_bytes,
         kept_board_path,
         kept_other,
         lock_record,
         overlap,
         read_board,
+        why_unreadable,
     )
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.paths import board_path
@@ -470,7 +479,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     # reset, a branch switch; all of them when git removed the board): still enforced
     # while their agents are at work.
     kept = kept_other(board, kept_board_path(board), data) if unreadable is None else \
-        _kept_bytes(kept_board_path(board))
+        kept_board_bytes(kept_board_path(board))
     if unreadable is not None and kept is None:
         raise unreadable
     if not data and kept is None:
@@ -527,8 +536,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                     f"{kept_board_path(board)}, and the next change to the board puts it "
                     "back.") if lock in lost else ""
             if unreadable is not None:
-                gone = (f" The task board could not be read ({_reason(unreadable)}): the "
-                        "locks are those of its kept copy, the last board ai-protocols "
+                gone = (f" The task board could not be read ({why_unreadable(unreadable)}): "
+                        "the locks are those of its kept copy, the last board ai-protocols "
                         f"wrote, {kept_board_path(board)}. Re-save the board as UTF-8 text "
                         "(a regular file, not a link) to put it right.")
             if sides is not None:
@@ -539,22 +548,6 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                     "something else, or ask its holder; 'ai-protocols locks' lists the "
                     f"locks.{gone}")
     return None
-
-
-def _kept_bytes(kept: str) -> bytes | None:
-    """The bytes of the board's kept copy ``kept``; ``None`` when there is none, or it
-    is no regular file or cannot be read."""
-    from ai_protocols.storage import files as storage
-
-    try:
-        return storage.read_regular(kept, 1 << 24)
-    except (OSError, storage.NotRegular):
-        return None
-
-
-def _reason(error: Exception) -> str:
-    """Why a file could not be read, in words: an error's ``reason`` when it has one."""
-    return str(getattr(error, "reason", None) or error)
 
 
 def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:

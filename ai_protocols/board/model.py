@@ -744,6 +744,38 @@ def board_decode(path: str | Path, data: bytes) -> str:
         raise _as_board(error) from None
 
 
+def board_text_of(path: str | Path, data: bytes) -> str:
+    """The board's text from its bytes ``data`` (:func:`board_decode`);
+    :class:`~ai_protocols.errors.MergeConflict` while it holds a git merge's conflict
+    markers (two clones changed it at once): read as it is, it would lose claims and
+    ids."""
+    from ai_protocols.session.text import conflict_marker_lines
+
+    text = board_decode(path, data)
+    marked = conflict_marker_lines(text)
+    if marked:
+        from ai_protocols.errors import MergeConflict
+
+        raise MergeConflict(path, marked, "the task board")  # type: ignore[arg-type]
+    return text
+
+
+def kept_board_bytes(kept: str) -> bytes | None:
+    """The bytes of the board's kept copy ``kept`` (:func:`kept_board_path`; at most
+    16 MiB); ``None`` when there is none, or it is no regular file or cannot be read."""
+    from ai_protocols.storage import files as storage
+
+    try:
+        return storage.read_regular(kept, 1 << 24)
+    except (OSError, storage.NotRegular):
+        return None
+
+
+def why_unreadable(error: Exception) -> str:
+    """Why a file could not be read, in words: an error's ``reason`` when it has one."""
+    return str(getattr(error, "reason", None) or error)
+
+
 def read_readable(path: str, data: bytes | None = None
                   ) -> tuple[BoardFile | None, list[Task], list[AreaLock], str | None]:
     """What can be read of the board at ``path`` (``data``: its bytes, when the caller
@@ -757,7 +789,6 @@ def read_readable(path: str, data: bytes | None = None
     board change refuses) is read where it stands, and that is said. ``(None, [], [],
     None)`` without a board. Raises nothing of the board's."""
     from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.session.text import conflict_marker_lines
     from ai_protocols.storage import files as storage
 
     try:
@@ -765,21 +796,17 @@ def read_readable(path: str, data: bytes | None = None
             data = storage.read_bytes(path)
         if not data:
             return None, [], [], None
-        text = board_decode(path, data)
-        marked = conflict_marker_lines(text)
-        if marked:
-            from ai_protocols.errors import MergeConflict
-
-            raise MergeConflict(path, marked, "the task board")  # type: ignore[arg-type]
-        doc = BoardFile(text)
+        doc = BoardFile(board_text_of(path, data))
     except AiProtocolsError as error:
-        why = str(getattr(error, "reason", None) or error)
+        why = why_unreadable(error)
         kept = kept_board_path(path)
+        copy = kept_board_bytes(kept)
         try:
-            copy = storage.read_regular(kept, 1 << 24)
+            if copy is None:
+                raise ValueError(kept)
             kept_doc = BoardFile(copy.decode("utf-8", "replace"))
             tasks, locks = read_board(kept_doc, check=False)
-        except (OSError, storage.NotRegular, ValueError):
+        except ValueError:
             return None, [], [], (f"the task board {path} cannot be read ({why}), and it "
                                   "has no kept copy here: your claims and locks cannot be "
                                   "named until it is fixed")

@@ -886,6 +886,22 @@ class OrgFile:
             elif headline.properties.get(key.upper()) != value or headline.drawer is None:
                 self.set_property(headline, key, value)
 
+    def add_property_to_all(self, headlines: Iterable[Headline], key: str,
+                            values: Iterable[str]) -> None:
+        """Give each of ``headlines`` (of this text as it is now, none holding ``key``)
+        ``key`` with its value from ``values``, in one pass (:meth:`insert_all`): a
+        property line at the end of its drawer, or a new drawer where
+        :meth:`set_property` puts one. :meth:`set_property` for each, one after another,
+        numbers every headline again after each: quadratic in a big board's tasks."""
+        inserts: list[tuple[int, list[str]]] = []
+        for headline, value in zip(headlines, values, strict=True):
+            line = format_property(key, value)
+            if headline.drawer is None:
+                inserts.append((headline.body_start, [":PROPERTIES:", line, ":END:"]))
+            else:
+                inserts.append((headline.drawer[1], [line]))
+        self.insert_all(inserts)
+
     def content_end(self, headline: Headline) -> int:
         """Where an entry appended to the headline's own body goes: after its
         last non-blank line, so trailing blank lines keep their place, but in
