@@ -529,6 +529,13 @@ def quoted(text: str | bytes, limit: int | None = None) -> str:
     return f"{mark}{cut}{mark}{more}"
 
 
+def digits(text: str) -> bool:
+    """Whether ``text`` is one or more of ``0``-``9``: ``[0-9]+``, as Org's syntax, git's
+    refs and the tool's own records write numbers. (``str.isdigit`` also takes ``²``,
+    which ``int`` refuses, and ``٣``, which ``int`` reads as 3.)"""
+    return text.isascii() and text.isdigit()
+
+
 def counted(count: int, one: str, many: str) -> str:
     """``count`` and the noun as English counts it: ``1 entry``, ``0 entries``,
     ``2 entries`` (``one`` for exactly 1, ``many`` otherwise; the one rule every message
