@@ -305,9 +305,9 @@ class SessionEdit:
         #: ``HEAD`` as read for this write (:func:`ai_protocols.git.head.read_head`), for
         #: ``record_head``; ``None`` when not read (or outside git).
         self.head_read: tuple[str | None, str | None] | None = None
-        #: How many entries git brought that a stale save dropped, merged back, and where
-        #: the version holding them is (:func:`_brought_back`): said on stderr.
-        self.brought: tuple[int, str] | None = None
+        #: What git brought that a stale save dropped, merged back, said by kind, and
+        #: where the version holding it is (:func:`_brought_back`): said on stderr.
+        self.brought: tuple[str, str] | None = None
 
     @property
     def line(self) -> int:
@@ -2653,7 +2653,7 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {counted(brought[1], 'entry', 'entries')} git brought "
+            edit.note(f"merged back: {brought[1]} git brought "
                       f"(git's HEAD holds them) that a save over this file dropped (an "
                       f"editor's buffer opened before git changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
@@ -2742,7 +2742,7 @@ class Editing:
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         if edit.brought is not None:
-            warn(f"{path} lacked {counted(edit.brought[0], 'entry', 'entries')} that git "
+            warn(f"{path} lacked {edit.brought[0]} that git "
                   f"brought ({edit.brought[1]} holds them): a buffer opened before git "
                   f"changed the file (a pull, a merge) was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
@@ -3375,9 +3375,9 @@ def git_version(root: str, spec: str) -> bytes | None:
 
 def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                   head: tuple[str | None, str | None] | None,
-                  read_as: os.stat_result | None) -> tuple[OrgFile, int, str] | None:
+                  read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
     """What git brought into the session file ``path`` (read as ``doc``) and a save over
-    it dropped, merged back: ``(the merged document, how many entries it regained, where
+    it dropped, merged back: ``(the merged document, what it regained said by kind, where
     the newer version is)``, or ``None`` when nothing was dropped.
 
     The case (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)"):
@@ -3390,9 +3390,11 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
     wrote last, a hard link: git or a save made another file since; one ``stat``), is
     ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
-    file's bytes. Then the entries ``HEAD``'s version holds that neither
-    the file nor the kept copy holds (:func:`~ai_protocols.session.merge.entries_lacking`,
-    an entry an earlier-entries file holds aside: a rollover moved it) came through git;
+    file's bytes. Then what ``HEAD``'s version holds that neither the file nor the kept
+    copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
+    earlier-entries file holds aside, a rollover moved it; a tick, a changed entry, a
+    state, a property, a Log line, a line: docs/decisions.md, "Issue 14, seventeenth
+    round (stale saves)") came through git;
     one more ``git show``, of the file at the commit the kept copy records, leaves out
     those that were committed here before this tool's last write (a person deleted
     them since), and nothing is lacking when the file was made from what git wrote
@@ -3438,10 +3440,15 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
                              for k in keys):
         return None  # (another session: the identity rules speak for it)
-    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
 
     held = held_entries(ai_dir, path, doc)
-    if entries_lacking(data, newer, held, also=(older,)) <= 0:
+    if _changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
         return None
     text = older[:65536].decode("utf-8", "replace")
     kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
@@ -3450,8 +3457,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     # entry of it the file lacks is a person's deletion, made since)
     committed = git_version(root, f"{recorded}:./{below}") if recorded else None
     before = (older,) if committed is None else (older, committed)
-    lacking = entries_lacking(data, newer, held, also=before)
-    if lacking <= 0 or _saved_after_git(data, newer, older, held, before, lacking):
+    found = changes_lacking(data, newer, held, also=before)
+    lacking = _changed(found)
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
         return None
     where = f"HEAD:./{below}"
     merged = merge_diverged_bytes(data, newer, older, ancestor=True)
@@ -3468,16 +3476,26 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         # (what the pasted commands will do: the driver's merge of the same three)
         driver = merge_session_bytes(older, data, newer, place=below)
         raise StaleSave(path, where, lacking, commands,
-                        None if driver is None else not driver.conflicts)
-    return OrgFile(merged.data.decode("utf-8")), lacking, where
+                        None if driver is None else not driver.conflicts,
+                        what=said_changes(found))
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+def _changed(counts: tuple[int, ...] | None) -> int:
+    """How many changes :func:`~ai_protocols.session.merge.changes_lacking` counted, of
+    every kind; -1 when it could not read a version."""
+    return -1 if counts is None else sum(counts)
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,
-                     before: tuple[bytes, ...], lacking: int) -> bool:
-    """Whether the session file ``data``, which lacks ``lacking`` entries that git
-    brought (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions
-    from before git changed the file, does), was made from the version git wrote and
-    not from an older buffer: it holds some other entry git brought, or the write
+                     before: tuple[bytes, ...]) -> bool:
+    """Whether the session file ``data``, which lacks changes that git brought
+    (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions from
+    before git changed the file, does: an entry, a tick, a state, a property, a Log
+    line, :func:`~ai_protocols.session.merge.changes_lacking`), was made from the
+    version git wrote and not from an older buffer: it holds some other change git
+    brought (a person unticked an item the pull ticked: the Log line of that tick is
+    still there), or the write
     record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
     where that differs from ``older``'s (the kept copy). A stale save is the version
     from before git changed the file plus what a person typed: it holds none of what
@@ -3485,16 +3503,15 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     some of it is a person's deliberate deletion, which nothing brings back
     (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
     copies)"). Reads what the caller read: no git, no file."""
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge import changes_lacking
 
     mine, theirs, kept = _props_of(data), _props_of(newer), _props_of(older)
     stamp = (theirs or {}).get("UPDATED_AT")
     if stamp and stamp != (kept or {}).get("UPDATED_AT") and \
             (mine or {}).get("UPDATED_AT") == stamp:
         return True
-    return brought_lacking(lambda one, other, also: entries_lacking(one, other, held,
-                                                                      also=also),
-                           data, newer, before) <= 0
+    return brought_lacking(lambda one, other, also: _changed(
+        changes_lacking(one, other, held, also=also)), data, newer, before) <= 0
 
 
 def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], data: bytes,
