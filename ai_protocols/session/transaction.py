@@ -89,6 +89,7 @@ from ai_protocols.session.names import (
     ADOPTED_AWAY,
     earlier_kept_paths,
     kept_path,
+    left_path,
     tombstone_path,
 )
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
@@ -1506,27 +1507,38 @@ def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, st
                                   f"{shell_quote(rolled[0])} > {shell_quote(path)}")
 
 
-def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, str] | None:
-    """What ``merge-kept`` says of the entries the file and the kept copy word
-    differently (``reworded``: pairs of first lines, the file's then the kept copy's,
-    :func:`~ai_protocols.session.merge.reworded_entries`), of which it kept the words of
-    ``wording``: short (the Log's) and whole (stderr's, naming the words left out and
-    how to keep them instead); ``None`` when there are none."""
+#: The two sides of ``merge-kept``'s merge as its messages name them: the first (the
+#: file, or the archive) and the second (the kept copy, or the copy put back).
+_SIDES = ("the file", "the kept copy")
+
+
+def _wording_said(reworded: list[tuple[str, str]], wording: str,
+                  sides: tuple[str, str] = _SIDES, where: str = "the Log",
+                  option: str | None = None) -> tuple[str, str] | None:
+    """What ``merge-kept`` says of the entries its two sides (``sides``, named as
+    :data:`_SIDES`) word differently (``reworded``: pairs of first lines, the first
+    side's then the second's, :func:`~ai_protocols.session.merge.reworded_entries`), of
+    which it kept the words of ``wording`` (``"file"``: the first side's, ``"kept"``:
+    the second's): short (the Log's) and whole (stderr's, naming whose words were kept
+    and the words left out, written whole into ``where``, and how to keep them instead: by
+    hand, or before a merge ``merge-kept --wording OPTION``, ``option`` when it is not
+    the other of ``wording``); ``None`` when there are none."""
     if not reworded:
         return None
     mine = wording == "file"
-    kept_words, other = ("the file's", "the kept copy's") if mine else \
-        ("the kept copy's", "the file's")
+    kept_words, other = (f"{sides[0]}'s", f"{sides[1]}'s") if mine else \
+        (f"{sides[1]}'s", f"{sides[0]}'s")
     count = counted(len(reworded), "entry", "entries")
     left = "; ".join(quoted(pair[1] if mine else pair[0]) for pair in reworded)
-    return (f"{count} worded differently in the file and the kept copy: {kept_words} "
+    option = option or ("kept" if mine else "file")
+    return (f"{count} worded differently in {sides[0]} and {sides[1]}: {kept_words} "
             f"words kept",
-            f"{count} worded differently in the file and the kept copy (of one section "
+            f"{count} worded differently in {sides[0]} and {sides[1]} (of one section "
             f"and minute, and alike in words: one entry, reworded), with no committed "
-            f"version of both to say which changed it: kept {kept_words} words, left out "
-            f"{other} ({left}), written whole into the Log after the 'merged:' line; to "
-            f"keep {other} instead, type them back in by hand (merge-kept --wording "
-            f"{'kept' if mine else 'file'} chooses them before a merge)")
+            f"version of both to say which changed it: kept {kept_words} words, left "
+            f"out {other} ({left}), written whole into {where} after the 'merged:' "
+            f"line; to keep {other} instead, type them back in by hand (merge-kept "
+            f"--wording {option} chooses them before a merge)")
 
 
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
@@ -1735,21 +1747,34 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     except (OSError, storage.NotRegular) as error:
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
                             archive=True, put_back=kept == path) from None
+    put_back = kept == path
     base = _archive_base(path, archive, newer)
-    if base is None and kept == path:  # (a copy put back, the archive not committed yet:
-        base = _carried_version(path, newer)  # the version the copy carries)
+    if base is None and put_back:  # (a copy put back, the archive not committed yet: the
+        # version the copy carries, in git or as the wrap-up left it here)
+        base = _carried_version(path, newer, left_path(ai_dir, path))
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
+    # Whose words an entry keeps that the two word differently, with no base: the
+    # file's (a person's edit) is, for a copy put back, that copy, the merge's second
+    # side; ``--wording kept`` then keeps the archive's, the version ai-protocols wrote.
+    words = ("kept" if wording == "file" else "file") if put_back else wording
+    sides = ("the archive", "the copy" if put_back else "the kept copy")
     merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
-                                archive=True, wording=wording, put_back=kept == path)
+                                archive=True, wording=words, put_back=put_back)
+    reworded_said = None
     if not ancestor and not (base is not None and base_rank(base, archived, newer) > 0):
         # (no base: an entry the two word differently is kept once; the other words go
-        # into the archive's Log, whole, as merge_kept_into writes them)
+        # into the archive's Log, whole, as merge_kept_into writes them, and are named
+        # on stderr with how to keep them instead)
         reworded = reworded_entries(archived, newer, whole=True)
         merged = MergeResult(_with_left_out(merged.data, [
-            pair[1 if wording == "file" else 0] for pair in reworded], wording),
+            pair[1 if words == "file" else 0] for pair in reworded], words, sides),
             merged.conflicts)
+        reworded_said = _wording_said(reworded_entries(archived, newer), words, sides,
+                                      f"the archive's Log ({archive})",
+                                      "kept" if put_back and wording == "file" else
+                                      "file" if put_back else None)
     # (a put-back copy's lines the archive lacks are that copy's additions, not lines
     # that came back: said as entries gained)
     back = None if ancestor or kept == path else \
@@ -1783,6 +1808,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
               f"into the archive; the kept copy was dropped; {path}'s session carries on")
     if back:
         warn(f"{archive}: {back[1]}")
+    if reworded_said:
+        warn(f"{archive}: {reworded_said[1]}")
     return gained
 
 
@@ -1810,14 +1837,16 @@ def _archive_gained(archive: str, before: bytes, after: bytes) -> tuple[str, int
     return " and ".join(said) or "changed lines written into it", gained.entries
 
 
-def _left_out_said(text: str, wording: str) -> str:
+def _left_out_said(text: str, wording: str, sides: tuple[str, str] = _SIDES) -> str:
     """The Log entry's text for the words ``text`` of an entry worded differently that
-    ``merge-kept`` left out, having kept those of ``wording`` (:data:`WORDINGS`)."""
-    other = "the kept copy's" if wording == "file" else "the file's"
-    return f"merged: {other} words of an entry worded differently, left out: {text}"
+    ``merge-kept`` left out, having kept those of ``wording`` (:data:`WORDINGS`: the
+    first of ``sides``, or the second, :func:`_wording_said`)."""
+    other = sides[1] if wording == "file" else sides[0]
+    return f"merged: {other}'s words of an entry worded differently, left out: {text}"
 
 
-def _with_left_out(data: bytes, left_out: list[str], wording: str) -> bytes:
+def _with_left_out(data: bytes, left_out: list[str], wording: str,
+                   sides: tuple[str, str] = _SIDES) -> bytes:
     """The session file ``data`` (UTF-8) with an entry stamped now at the end of its Log
     for each text of ``left_out`` (the words of an entry worded differently that a merge
     without a base left out, the kept copy's when ``wording`` is ``"file"``, else the
@@ -1831,8 +1860,8 @@ def _with_left_out(data: bytes, left_out: list[str], wording: str) -> bytes:
         return data
     stamp = format_timestamp(datetime.now())
     for text in left_out:
-        append_entry(doc, session.line, "log", entry_lines(stamp,
-                                                           _left_out_said(text, wording)))
+        append_entry(doc, session.line, "log", entry_lines(
+            stamp, _left_out_said(text, wording, sides)))
     return b"".join(bytes(piece) for piece in doc.encoded())
 
 
@@ -1945,22 +1974,32 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
                       carried=True)
 
 
-def _carried_version(path: str, newer: bytes) -> bytes | None:
+def _carried_version(path: str, newer: bytes, left: str | None = None) -> bytes | None:
     """The version of the session file at ``path`` in git's index, else in a commit
-    reachable from ``HEAD`` (:func:`_committed`), that is of ``newer``'s session and
-    whose write record (``UPDATED_AT``) ``newer`` carries: the version ``newer``, a copy
-    put back by ``git checkout`` and maybe edited by hand, descends from; ``None`` when
-    none is. The base of a put-back copy's merge into an archive not committed yet, by
-    the rule :func:`_archive_base` follows for a committed one (docs/decisions.md,
-    "Issue 14, sixteenth round (stale saves and put-back copies)"). Runs git up to
-    three times: ``merge-kept`` only."""
+    reachable from ``HEAD`` (:func:`_committed`), else the one the wrap-up left beside
+    its tombstone (``left``, :func:`~ai_protocols.session.names.left_path`: the version
+    this tool wrote last before it), that is of ``newer``'s session and whose write
+    record (``UPDATED_AT``, which only the tool's writes change) ``newer`` carries: the
+    version ``newer``, a copy put back by ``git checkout`` (or from an editor's backup,
+    never committed) and maybe edited by hand, descends from; ``None`` when none is.
+    The base of a put-back copy's merge into an archive not committed yet, by the rule
+    :func:`_archive_base` follows for a committed one (docs/decisions.md, "Issue 14,
+    sixteenth round (stale saves and put-back copies)", "Issue 14, seventeenth round
+    (stale saves)"). Runs git up to three times: ``merge-kept`` only."""
     mine = _props_of(newer)
     if not mine or not mine.get("UPDATED_AT"):
         return None
     folder, name = parent(path), path.rsplit("/", 1)[-1]
-    for version in (git_version(folder, f":./{name}"),
-                    lambda: _committed(path, newer, newer, carried=True)):
-        found = version() if callable(version) else version
+
+    def kept_there() -> bytes | None:
+        try:
+            return storage.read_regular(left) if left else None
+        except (OSError, storage.NotRegular):
+            return None
+
+    for version in (lambda: git_version(folder, f":./{name}"),
+                    lambda: _committed(path, newer, newer, carried=True), kept_there):
+        found = version()
         theirs = _props_of(found) if found else None
         if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
                 one_session(theirs, mine):
@@ -2797,7 +2836,7 @@ class Editing:
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         _tidy(path, lambda: drop_carried_leftovers(ai_dir, path))
-        _tidy(path, lambda: _unlink(tombstone_path(ai_dir, path)))
+        _tidy(path, lambda: _drop_tombstone(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _tidy(path, lambda: _drop_pending(ai_dir, path))
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
@@ -4321,6 +4360,30 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _keep_left(ai_dir: str, path: str) -> None:
+    """At a wrap-up's (or an abandon's) move of the session file ``path`` into its
+    archive: its kept copy, the version this tool wrote last, renamed to
+    :func:`~ai_protocols.session.names.left_path` beside the tombstone (one ``rename``,
+    as the ``unlink`` it stands for), the base of ``merge-kept`` of a copy put back
+    (:func:`_left_version`); a left version of an earlier session there goes when
+    there is no kept copy."""
+    try:
+        os.replace(kept_path(ai_dir, path), left_path(ai_dir, path))
+    except FileNotFoundError:
+        _unlink(left_path(ai_dir, path))
+
+
+def _drop_tombstone(ai_dir: str, path: str) -> None:
+    """Remove the tombstone of ``path`` and, only when there was one (no more system
+    calls on a write's usual path: one ``unlink``), the version a wrap-up left beside
+    it (:func:`_keep_left`)."""
+    try:
+        os.unlink(tombstone_path(ai_dir, path))
+    except FileNotFoundError:
+        return
+    _unlink(left_path(ai_dir, path))
+
+
 def _make_folder(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
@@ -4401,10 +4464,12 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     # (the move is done: what follows tidies up, and a failure there only warns, _tidy)
     _tidy(target, lambda: _drop_carried(ai_dir, moves))
     _tidy(target, lambda: _drop_pending(ai_dir, path))
-    if then is None:
+    if then is None and edit.tombstone.startswith("archived "):
+        _tidy(target, lambda: _keep_left(ai_dir, path))
+    elif then is None:
         _tidy(target, lambda: _unlink(kept_path(ai_dir, path)))
     else:  # a new session is in the file's place: the tombstone has nothing to say
-        _tidy(target, lambda: _unlink(tomb))
+        _tidy(target, lambda: _drop_tombstone(ai_dir, path))
     _tidy(target, lambda: storage.fsync_dir(parent(path)))
 
 
