@@ -2288,10 +2288,17 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 continue
             counts["tick" if _with_box(_Unit("E", text), _box(unit)) == unit.raw
                    else "changed entry"] += 1
-        for raw, count in lines.items():
-            held_most = max(sum(1 for u in one.chunks.get(name, ()) if u.raw == raw)
-                            for one in [mine, *before])
-            counts["line"] += max(count - held_most, 0)
+        if lines:
+            held_most: dict[str, int] = {}
+            for one in [mine, *before]:
+                found: dict[str, int] = {}
+                for unit in one.chunks.get(name, ()):
+                    if unit.kind == "T" and unit.raw in lines:
+                        found[unit.raw] = found.get(unit.raw, 0) + 1
+                for raw, count in found.items():
+                    held_most[raw] = max(held_most.get(raw, 0), count)
+            counts["line"] += sum(max(count - held_most.get(raw, 0), 0)
+                                  for raw, count in lines.items())
     values = [one.properties for one in before]
     props, mine_props = theirs.properties, mine.properties
     for key in sorted(set(props) | set(mine_props) | {k for v in values for k in v}):

@@ -3563,7 +3563,8 @@ def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], d
     commit that write recorded, when git holds one). What git brought is what
     ``newer`` holds and none of ``before`` does; ``lacking(version, other, also)``
     counts what ``other`` holds that neither ``version`` nor any of ``also`` does
-    (entries, tasks). 0 when the file lacks none of it, and when it holds some of it:
+    (a session's changes of every kind, :func:`~ai_protocols.session.merge.changes_lacking`;
+    tasks). 0 when the file lacks none of it, and when it holds some of it:
     made from what git wrote, not from an older buffer, the file lacks the rest by a
     person's deliberate deletion (a stale save is the version from before git changed
     the file plus what was typed: it holds nothing git brought). docs/decisions.md,
