@@ -439,8 +439,9 @@ class StaleSave(UnreadableSession):
     """The session file lacks what git brought into it: a ``git pull`` (a merge or a
     fast-forward), a merge or a checkout changed it under an editor's buffer that had
     unsaved changes, and the buffer, saved after, put back the version from before git
-    changed it (``lacking`` entries that git's ``HEAD`` holds, ``newer`` naming it, that
-    neither the file nor the version this tool wrote last holds). The tool merges it
+    changed it (``lacking`` changes that git's ``HEAD`` holds, ``newer`` naming it, that
+    neither the file nor the version this tool wrote last holds: entries, ticks, states,
+    Log lines...; ``what``: them said by kind). The tool merges it
     back at its next write; this is raised only when that merge does not come out clean
     (both changed the same lines): nothing is written. ``commands``: what merges the
     three with ``ai-protocols merge-driver``, leaving ordinary conflict markers for a
@@ -448,7 +449,7 @@ class StaleSave(UnreadableSession):
     git)")."""
 
     def __init__(self, path: Path, newer: str, lacking: int, commands: str,
-                 settled: bool | None = False) -> None:
+                 settled: bool | None = False, what: str | None = None) -> None:
         self.newer, self.lacking, self.commands = newer, lacking, commands
         #: What the pasted ``commands`` do: ``True``, the merge driver settles the lines
         #: both changed (one side's words kept, the other's in a Log line), no conflict
@@ -461,7 +462,7 @@ class StaleSave(UnreadableSession):
                if settled is False else
                "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
-            path, f"it lacks {counted(lacking, 'entry', 'entries')} that git brought "
+            path, f"it lacks {what or counted(lacking, 'entry', 'entries')} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
             f"a merge) was saved over it. Both changed the same lines, which the merge "

@@ -388,7 +388,8 @@ def status(json: bool) -> None:
 @click.option("--wording", type=click.Choice(["file", "kept"]), default="file",
               show_default=True,
               help="With no committed version of both, whose words to keep of an entry "
-                   "the file and the kept copy word differently.")
+                   "the file and the kept copy word differently (a copy put back over "
+                   "an archived session: the copy's, or the archive's).")
 @errors_to_exit
 def merge_kept(target: str | None, wording: str) -> None:
     """Merge a session file with the newer version ai-protocols kept of it.
