@@ -2425,8 +2425,12 @@ def _archived_advice(path: str, archive: str, changed: int) -> str:
     (:func:`_archived_resolution`). Reads both files' entries."""
     q = shell_quote(path)
     where = _abandoned(f"archived to {archive}")
-    who, other = ("the other side", "this side") if changed == 2 else \
-        ("this side", "the other side")
+    from ai_protocols.git.head import operation
+
+    # (git's sides: in a rebase, "ours" is the branch rebased onto)
+    ours, theirs = ("the branch rebased onto", "the commit being replayed") if \
+        operation(parent(path)) == "rebase" else ("this side", "the other side")
+    who, other = (theirs, ours) if changed == 2 else (ours, theirs)
     said = (f"git's merge left it unmerged (modify/delete): {who} wrapped this session up "
             f"({where}) in a commit that changed it too much for git to pair the two "
             f"(no rename found), while {other} changed it; the file holds {other}'s "
