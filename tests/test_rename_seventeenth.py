@@ -192,6 +192,46 @@ def test_the_read_commands_only_advise_and_the_advice_follows_the_state(
     assert archive.read_bytes() == merged
 
 
+def test_an_agents_own_session_file_merges_the_same(tmp_path: Path) -> None:
+    """An agent's file under ``.ai/session-context.d/`` (``AI_AGENT_ID``): the same
+    modify/delete, the same advice; the archive holds both sides' entries."""
+    base = tmp_path.resolve()
+    origin = base / "o.git"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    a, b = base / "a", base / "b"
+    git(base, "clone", "-q", str(origin), str(a))
+    agent = "vm.proj.claude.1796133737-ab12"
+    run = Runner(a)
+    run("init")
+    run("start", "--title", "Agent", agent=agent)
+    run("log", "--progress", "base item", agent=agent)
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "base")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    Runner(b)("init")
+    for text in _a_entries(12):
+        run("log", "--progress", text, agent=agent)
+    run("wrap-up", "done in a", agent=agent)
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "wrap-up")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    Runner(b)("log", "--decision", "B decision", "--rationale", "B why", agent=agent)
+    git(b, "commit", "-q", "-am", "b")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    live = b / ".ai" / "session-context.d" / f"{agent}.org"
+    assert git(b, "status", "--short", "--", str(live)).startswith("UD")
+    refused = Runner(b)("log", "--progress", "more", agent=agent, check=False)
+    assert refused.returncode == 6
+    merge = pasted(b, _quoted_command(refused.stderr, "ai-protocols merge-kept "))
+    assert merge.returncode == 0, merge.stderr
+    assert pasted(b, _quoted_command(merge.stderr, "git rm -q -- ")).returncode == 0
+    text = _archive(b).read_text()
+    assert _count(text, "B decision") == 1 and _count(text, "base item") == 1
+    assert all(_count(text, line) == 1 for line in _a_entries(12))
+    assert git(b, "status", "--short") == ""
+
+
 def test_the_kept_copy_goes_with_the_file_merged(tmp_path: Path) -> None:
     """The file was this tool's last write in b (its kept copy, a hard link): once its
     entries are in the archive, the kept copy goes, so that nothing brings the old

@@ -2388,7 +2388,7 @@ def archived_unmerged(ai_dir: str, path: str,
     few ``stat`` calls otherwise, :func:`ai_protocols.git.head.merging`). The session is
     read from the work tree's file (the changed side's version, which git leaves
     there), else from the changed side's stage. docs/merge-driver.md, "A session
-    archived on one side, changed on the other"."""
+    archived on one side, changed on the other". Raises nothing of its own."""
     if stages is None:
         from ai_protocols.git.head import merging
 
