@@ -1356,7 +1356,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     kept in the kept copy's words is a reword, not among them) and how many entries
     the two word differently were merged as one (reworded): ``path``, or the archive
     of the kept copy's session when it was wrapped up in another clone
-    (:func:`_merge_into_archive`; its reworded count 0); 0 and 0, writing nothing,
+    (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
+    own session when git's merge or rebase left the file unmerged as a modify/delete
+    whose deleting side archived it (:func:`archived_unmerged`: the changed side merged
+    into the archive as the merge driver would have, :func:`_merge_unmerged_archive`,
+    its reworded count 0); 0 and 0, writing nothing,
     when the file is its kept copy or not older than it (nothing to merge). The base
     of the three-way merge is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
