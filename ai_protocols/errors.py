@@ -590,8 +590,16 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
-                 put_back: bool = False) -> None:
+                 put_back: bool = False, unmerged: str | None = None) -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        if unmerged is not None:
+            #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
+            #: other side archived it at ``path``; ``unmerged``: how to merge by hand.
+            self.archive, self.rolled, self.put_back = True, False, False
+            super().__init__(f"cannot merge {kept}, which git's merge left unmerged "
+                             f"(modify/delete), into its archive {path}: {reason}; nothing "
+                             f"was written: {unmerged}")
+            return
         #: ``path`` is the archive of the kept copy's session (wrapped up in another
         #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
         #: last version; once its entries are in the archive, the kept copy goes.

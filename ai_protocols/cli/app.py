@@ -408,7 +408,11 @@ def merge_kept(target: str | None, wording: str) -> None:
     is kept once, in the file's words (--wording kept: the kept copy's); the
     other words are written whole into the Log. When the file is a version from before a rollover
     that git's HEAD holds (an editor's stale buffer saved over it), HEAD's
-    version is the newer one. Prints the file that gained entries.
+    version is the newer one. When git's merge or rebase stopped on the file
+    (modify/delete) because one side archived the session (a wrap-up or an
+    abandon git paired no rename with), the changed side is merged into the
+    archive as the merge driver would have merged it, and the one git command
+    left is said. Prints the file that gained entries.
     """
     import os
 

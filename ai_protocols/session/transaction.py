@@ -1357,7 +1357,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     kept in the kept copy's words is a reword, not among them) and how many entries
     the two word differently were merged as one (reworded): ``path``, or the archive
     of the kept copy's session when it was wrapped up in another clone
-    (:func:`_merge_into_archive`; its reworded count 0); 0 and 0, writing nothing,
+    (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
+    own session when git's merge or rebase left the file unmerged as a modify/delete
+    whose deleting side archived it (:func:`archived_unmerged`: the changed side merged
+    into the archive as the merge driver would have, :func:`_merge_unmerged_archive`,
+    its reworded count 0); 0 and 0, writing nothing,
     when the file is its kept copy or not older than it (nothing to merge). The base
     of the three-way merge is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
@@ -1383,6 +1387,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         without_held,
     )
 
+    found = archived_unmerged(ai_dir, path)
+    if found is not None:  # (git's merge left it unmerged, its other side archived)
+        with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
+            return found[0], _merge_unmerged_archive(ai_dir, path, *found), 0
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
     # (the archive folder's lock too, taken with the session file's in the one order of
@@ -2361,8 +2369,6 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
     (both sides removed it) and go on with the operation (docs/merge-driver.md,
     "Both clones closed the session"). ``None`` when there are no two such archives.
     Raises nothing of its own."""
-    from ai_protocols.git.head import operation
-
     sessions = join(ai_dir, "sessions")
     alike: dict[bytes, list[str]] = {}
     for path in found:
@@ -2377,9 +2383,7 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
     if not groups:
         return None
     gone = [path for path in live if stages.get(path) == {b"1"}]
-    go_on = {"rebase": "git rebase --continue", "cherry-pick": "git cherry-pick --continue",
-             "revert": "git revert --continue", "am": "git am --continue"}.get(
-        operation(ai_dir) or "", "git commit --no-edit")
+    go_on = _go_on(ai_dir)
     said, commands = [], []
     for keep, *others in groups:
         said.append(f"{', '.join([keep, *others])} each hold the one merged session (every "
@@ -2396,6 +2400,172 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
                if marked else "")
             + f", with: {' && '.join(commands)} (then 'ai-protocols list' shows the session "
             "once)")
+
+
+def _go_on(folder: str) -> str:
+    """The command that finishes the git operation stopped in the repository around
+    ``folder`` once its conflicts are resolved (:func:`ai_protocols.git.head.operation`):
+    ``git rebase --continue``, ``git cherry-pick --continue``, ``git revert
+    --continue``, ``git am --continue``; ``git commit --no-edit`` for a merge (or
+    none). A few ``stat`` calls."""
+    from ai_protocols.git.head import operation
+
+    return {"rebase": "git rebase --continue", "cherry-pick": "git cherry-pick --continue",
+            "revert": "git revert --continue", "am": "git am --continue"}.get(
+        operation(folder) or "", "git commit --no-edit")
+
+
+def archived_unmerged(ai_dir: str, path: str,
+                      stages: set[int] | None = None) -> tuple[str, int] | None:
+    """When git's index holds the session file ``path`` unmerged as a modify/delete
+    whose deleting side archived the session (a wrap-up, an abandon, an archiving
+    recover, committed in one commit with the entries logged before it, so that the
+    archive is past git's 50% rename similarity and git paired no rename, merged
+    nothing into it): ``(the archive, the stage of the side that changed the file)``,
+    the archive the newest under ``.ai/sessions/`` that holds the file's session
+    (:func:`archive_of`: the same ``AGENT_ID``, ``STARTED`` and ``SESSION_ID``), the
+    stage 2 (ours changed it: the other side archived it) or 3 (theirs changed it: this
+    side archived it; git's sides, so during a rebase "ours" is the branch rebased
+    onto). ``None`` otherwise. ``stages``: the stages git holds (:func:`_stages`), when
+    the caller read them; else they are read while an operation is under way only (a
+    few ``stat`` calls otherwise, :func:`ai_protocols.git.head.merging`). The session is
+    read from the work tree's file (the changed side's version, which git leaves
+    there), else from the changed side's stage. docs/merge-driver.md, "A session
+    archived on one side, changed on the other". Raises nothing of its own."""
+    if stages is None:
+        from ai_protocols.git.head import merging
+
+        if not merging(parent(path)):
+            return None
+        stages = _stages(path)
+    if stages not in ({1, 2}, {1, 3}):
+        return None
+    changed = 2 if 2 in stages else 3
+    props = _head_properties(path)
+    if not props:
+        data = git_version(parent(path), f":{changed}:./{path.rsplit('/', 1)[-1]}")
+        props = _props_of(data) if data else None
+    if not props or not props.get("STARTED"):
+        return None
+    archive = archive_of(ai_dir, props)
+    return None if archive is None else (archive, changed)
+
+
+def _archived_resolution(path: str, archive: str) -> str:
+    """The one command left once the archive ``archive`` holds every entry of the
+    session file ``path`` that git's merge left unmerged (:func:`archived_unmerged`):
+    ``git rm`` of the file, ``git add`` of the archive, then what finishes the
+    operation (:func:`_go_on`), quoted to paste."""
+    return (f"git rm -q -- {shell_quote(path)} && git add -- {shell_quote(archive)} && "
+            f"{_go_on(parent(path))}")
+
+
+def _archived_advice(path: str, archive: str, changed: int) -> str:
+    """:func:`_unmerged_advice` for a session file git's merge left unmerged whose
+    deleting side archived it at ``archive`` (:func:`archived_unmerged`; ``changed``:
+    the stage of the side that changed it): when the archive lacks entries of the file,
+    ``ai-protocols merge-kept FILE``, which merges them in; else the one command left
+    (:func:`_archived_resolution`). Reads both files' entries."""
+    q = shell_quote(path)
+    where = _abandoned(f"archived to {archive}")
+    from ai_protocols.git.head import operation
+
+    # (git's sides: in a rebase, "ours" is the branch rebased onto)
+    ours, theirs = ("the branch rebased onto", "the commit being replayed") if \
+        operation(parent(path)) == "rebase" else ("this side", "the other side")
+    who, other = (theirs, ours) if changed == 2 else (ours, theirs)
+    said = (f"git's merge left it unmerged (modify/delete): {who} wrapped this session up "
+            f"({where}) in a commit that changed it too much for git to pair the two "
+            f"(no rename found), while {other} changed it; the file holds {other}'s "
+            f"version")
+    try:
+        lacking = entries_lacking_in(archive, storage.read_regular(path))
+    except (OSError, storage.NotRegular):
+        lacking = -1
+    if lacking == 0:
+        return (f"{said}, and the archive holds every entry of it (merged in): "
+                f"'{_archived_resolution(path, archive)}' resolves it (removes the file, "
+                f"keeps the archive)")
+    return (f"{said}, and git merged none of it into the archive: 'ai-protocols "
+            f"merge-kept {q}' merges {other}'s entries and changes "
+            f"into the archive, as the merge driver merges a session (every entry of both "
+            f"once; it writes only the archive), then says the one command left (git rm "
+            f"of this file, git add of the archive); 'git rm {q}' alone would leave "
+            f"{'its entries' if lacking < 0 else counted(lacking, 'entry', 'entries')} "
+            f"in git's history only, and 'git add {q}' keeps it "
+            f"as a live session (which then lives on twice, here and in the archive)")
+
+
+def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) -> int:
+    """``merge-kept`` of the session file ``path`` that git's merge left unmerged, its
+    deleting side having archived the session at ``archive`` (:func:`archived_unmerged`;
+    ``changed``: the stage of the side that changed the file). The merge git would have
+    made had it paired the rename: the merge driver's
+    (:func:`ai_protocols.session.merge.merge_session_bytes`) of the common ancestor
+    (stage 1), ours and theirs (the file in the work tree for the changed side, else its
+    stage; the archive for the other), written atomically into the archive, the only
+    file written; the kept copy is dropped when it is the file (this tool's last write of
+    it: every line of it is in the archive now). Says on stderr what was written and the
+    one command left (:func:`_archived_resolution`). Returns how many entries the
+    archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing written)
+    when git holds no common ancestor, the three are not one session the driver merges,
+    both sides changed the same lines (a conflict), or an entry either side added would
+    be missing; :class:`~ai_protocols.errors.BeingEdited` while a person edits either
+    file in Emacs. Call holding ``path``'s lock and the archive folder's."""
+    from ai_protocols.errors import KeptNotMerged
+    from ai_protocols.session.merge import entries_lacking, merge_session_bytes
+
+    storage.refuse_symlinks(parent(ai_dir), archive)
+    refuse_if_edited(path)
+    refuse_if_edited(archive)
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    try:
+        mine = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        mine = git_version(folder, f":{changed}:./{name}")
+    base = git_version(folder, f":1:./{name}")
+    by_hand = (f"B=$(git -C {shell_quote(folder)} rev-parse --path-format=absolute "
+               f"--git-path ai-base.org) && git -C {shell_quote(folder)} show :1:./"
+               f"{shell_quote(name)} > \"$B\" && ai-protocols merge-driver \"$B\" "
+               f"{shell_quote(archive)} {shell_quote(path)} {shell_quote(archive)}; then "
+               f"resolve the conflict markers it leaves in the archive, and "
+               f"'{_archived_resolution(path, archive)}'")
+    try:
+        archived = storage.read_regular(archive)
+    except (OSError, storage.NotRegular) as error:
+        raise KeptNotMerged(archive, path, f"it cannot be read ({error})",
+                            unmerged=by_hand) from None
+    if mine is None or base is None:
+        raise KeptNotMerged(archive, path, "git's index holds no common ancestor of them",
+                            unmerged=by_hand)
+    ours, theirs = (mine, archived) if changed == 2 else (archived, mine)
+    merged = merge_session_bytes(base, ours, theirs, place=archive)
+    if merged is None or merged.conflicts:
+        raise KeptNotMerged(archive, path, "both sides changed the same lines (or they "
+                                           "are not three versions of one session)",
+                            unmerged=by_hand)
+    if entries_lacking(merged.data, mine, also=(base,)) or \
+            entries_lacking(merged.data, archived, also=(base,)):
+        raise KeptNotMerged(archive, path, "the merge would lack an entry one side added",
+                            unmerged=by_hand)
+    said, gained = _archive_gained(archive, archived, merged.data)
+    if merged.data != archived:
+        storage.atomic_write(archive, merged.data)
+    kept = kept_path(ai_dir, path)
+    try:
+        if os.path.samestat(os.stat(path, follow_symlinks=False),
+                            os.stat(kept, follow_symlinks=False)):
+            _unlink(kept)  # (this tool's last write of the file: all in the archive now)
+    except OSError:
+        pass
+    then = _archived_resolution(path, archive)
+    warn(f"merged {path}, which git's merge left unmerged (modify/delete: one side "
+         f"archived the session, the other changed it), into the archive: {said}; now "
+         f"'{then}' (removes the file, every entry of it being in the archive, and keeps "
+         f"the archive)" if said else
+         f"the archive {archive} holds every entry of {path} already: nothing was "
+         f"written; now '{then}' (removes the file and keeps the archive)")
+    return gained
 
 
 def operation_warning(path: str) -> str | None:
@@ -2478,13 +2648,11 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
                 f"clones closed the session and archived it: 'ai-protocols status' names the "
                 f"archive to keep); 'git rm -q --cached {q}' resolves it, leaving the work "
                 f"tree as it is")
+    found = None if board else archived_unmerged(ai_dir, path, stages)
+    if found is not None:  # (modify/delete, the deleting side archived it)
+        return _archived_advice(path, *found)
     if 2 in stages:  # deleted by them (git status: UD)
         gone = "the other side removed it"
-        if not board:
-            props = _head_properties(path) or {}
-            archive = _archive_holding(ai_dir, props) if props.get("STARTED") else None
-            if archive is not None:
-                gone = f"the other side wrapped this session up: {archive}"
         return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
                 f"changed it; the file holds this side's version. Resolve it: "
                 f"'git rm {q}' removes it here too (copy first whatever this side "
