@@ -80,7 +80,6 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from array import array
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
@@ -376,13 +375,10 @@ class _Section:
     __slots__ = ("base", "end", "ends", "firsts", "offsets", "seen", "sizes", "start",
                  "times", "total")
 
-    def __init__(self, base: str, start: int, end: int, offsets: array[int]) -> None:
-        from array import array  # (only in a rollover: it imports collections.abc)
-
+    def __init__(self, base: str, start: int, end: int, offsets: list[int]) -> None:
         self.base, self.start, self.end, self.offsets = base, start, end, offsets
-        self.firsts: array[int] = array("q")
-        self.ends: array[int] = array("q")
-        self.sizes: array[int] = array("q")
+        size = offsets[-1] - offsets[0]
+        self.firsts, self.ends, self.sizes = _column(size), _column(size), _column(size)
         self.seen: list[datetime] = []
         self.times: list[datetime | None] = []
         self.total = 0
@@ -426,12 +422,26 @@ class _Section:
         return windows
 
 
+def _column(size: int) -> list[int]:
+    """An empty column of integers (offsets, lines, sizes) for a section of ``size``
+    bytes: for one of :data:`LEAST` bytes or more, whose entries a rollover may move
+    (hundreds of thousands of lines), an ``array`` (8 bytes an integer, where a list
+    takes 36); else a list (issue 16, seventeenth round: importing ``array`` imports
+    ``collections``, 4 ms of a write into a held file, which reads its small sections
+    only to size them)."""
+    if size < LEAST:
+        return []
+    from array import array
+
+    return array("q")  # type: ignore[return-value]  # (as a list: append, index, slice)
+
+
 class _Lines:
     """A section's lines, by index, each cut from the text when asked for."""
 
     __slots__ = ("base", "offsets")
 
-    def __init__(self, base: str, offsets: array[int]) -> None:
+    def __init__(self, base: str, offsets: list[int]) -> None:
         self.base, self.offsets = base, offsets
 
     def __len__(self) -> int:
@@ -545,8 +555,6 @@ def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int,
     with ``order`` the latest time of its section up to it (so a section's entries go
     in file order, the sections interleaved by time). ``most``: what
     :func:`most_movable` gave; a section it gives 0 is not read."""
-    from array import array  # (only in a rollover: it imports collections.abc)
-
     found: dict[int, _Section] = {}
     for rank, key in enumerate(MOVABLE):
         if not most.get(rank):
@@ -558,7 +566,8 @@ def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int,
         if start >= end:
             continue
         base, lo, hi = doc.window(start, end)
-        offsets = array("q", [lo])
+        offsets = _column(hi - lo)
+        offsets.append(lo)
         at = lo
         while at < hi:
             at = base.find("\n", at, hi) + 1 or hi
