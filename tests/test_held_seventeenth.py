@@ -77,3 +77,29 @@ def test_a_held_file_is_told_by_what_it_holds(tmp_path: Path) -> None:
     logged = _run(["log", "--progress", "y"], tmp_path)
     assert logged.returncode == 0, logged.stderr
     assert any((tmp_path / ".ai" / "history").rglob("*.org"))
+
+
+LINK_PARTS = st.lists(st.sampled_from(
+    ["", " ", "\t", "-", "+", "1.", " [[", "[[", "[[file:", "[[FILE:", "[[File:", "file:",
+     "history/2026-11-30T0905--2026-11-30T1240-0123abcd.org", "x.org", "::*h", "][", "]]",
+     "earlier entries", " from 2026-11-30 09:05 to 2026-11-30 12:40, 3 entries", "- "]),
+    max_size=8)
+
+
+@settings(max_examples=3000)
+@given(LINK_PARTS)
+def test_every_earlier_link_line_holds_what_is_searched_for(parts: list[str]) -> None:
+    """``earlier_links`` looks only at the lines holding ``layout._EARLIER_ITEM``: every
+    line its test (``_earlier_link_on``) takes holds it, so none is passed over."""
+    from ai_protocols.session.layout import (
+        _EARLIER_ITEM,
+        _earlier_link_on,
+        earlier_link_line,
+    )
+
+    line = "".join(parts)
+    if _earlier_link_on(line) is not None:
+        assert _EARLIER_ITEM in line
+    own = "  " * len(parts) + earlier_link_line(
+        "history/2026-11-30T0905--2026-11-30T1240-0123abcd.org", None, None, len(parts))
+    assert _earlier_link_on(own) is not None and _EARLIER_ITEM in own
