@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Python without it
     from bisect import bisect_left, bisect_right
 from itertools import islice
 
-from ai_protocols.lean import digits, factory, fold, record
+from ai_protocols.lean import digits, factory, fold, holds, record
 from ai_protocols.org.syntax import (
     before_final_newline,
     format_property,
@@ -324,10 +324,7 @@ class _Chunk:
     def has_line_starting(self, prefix: str) -> bool:
         if self._lines is not None:
             return any(line.startswith(prefix) for line in self._lines)
-        # (rfind, not find: CPython's search backwards for a few characters is several
-        # times faster through megabytes that hold none of them)
-        return any(base.startswith(prefix, start, end) or
-                   base.rfind("\n" + prefix, start, end) != -1
+        return any(base.startswith(prefix, start, end) or holds(base, "\n" + prefix, start, end)
                    for base, start, end in self.pieces)
 
     def terminated(self) -> bool:
@@ -622,8 +619,8 @@ class OrgFile:
     def lines_holding(self, needle: str) -> Iterator[tuple[int, str]]:
         """Each line that holds ``needle``, with its index, in file order: a chunk
         without it is passed over by one search of its text (no line split), so a
-        search for a rare text through a 4 MiB file costs about a ``str.rfind`` (several
-        times faster than ``find`` through text that holds none of it: CPython). A
+        search for a rare text through a 4 MiB file costs a few ``memchr`` or a
+        ``str.rfind`` (:func:`~ai_protocols.lean.holds`). A
         window of the text as read found without it is not searched again for it (a
         write looks for its earlier-entries links three times, before and after its
         edit, which touches few chunks)."""
@@ -643,11 +640,11 @@ class OrgFile:
         never changes that text), the window is remembered in ``absent``: it and every
         window inside it (an insertion splits a piece in two) are not searched again."""
         if base is not self._read_text:
-            return base.rfind(needle, start, end) != -1
+            return holds(base, needle, start, end)
         known = absent.setdefault(needle, [])
         if any(lo <= start and end <= hi for lo, hi in known):
             return False
-        if base.rfind(needle, start, end) != -1:
+        if holds(base, needle, start, end):
             return True
         known.append((start, end))
         return False

@@ -890,11 +890,11 @@ def _stamp_time(stamp: str) -> datetime | None:
         at += name
     spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
     rest = stamp[at + spaces:]
-    digits = min(len(rest) - len(rest.lstrip(_DIGITS)), 2)
+    width = min(len(rest) - len(rest.lstrip(_DIGITS)), 2)  # (the hour's digits)
     hour = minute = "0"
-    if spaces and digits and rest[digits: digits + 1] == ":" and \
-            len(rest[digits + 1: digits + 3]) == 2 and digits(rest[digits + 1: digits + 3]):
-        hour, minute = rest[:digits], rest[digits + 1: digits + 3]
+    if spaces and width and rest[width: width + 1] == ":" and \
+            len(rest[width + 1: width + 3]) == 2 and digits(rest[width + 1: width + 3]):
+        hour, minute = rest[:width], rest[width + 1: width + 3]
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute))
     except ValueError:

@@ -796,7 +796,9 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     others = [h for h in doc.headlines if h is not session and is_session(h)]
     found = []
     seen = set()
-    for index, line in doc.lines_holding("[["):  # (then a file type, in any case)
+    # (the line's item, then a file type, in any case: a longer needle than "[[" is
+    # searched for faster through a big section of items, a "[" on each line)
+    for index, line in doc.lines_holding(_EARLIER_ITEM):
         bare = strip_ending(line, doc.newline)
         link = _earlier_link_on(bare)
         if link is None or any(o.line <= index < o.subtree_end for o in others):
@@ -1792,6 +1794,11 @@ def parse_earlier_link(line: str) -> tuple[str, datetime | None, datetime | None
     return rel, first, last, count
 
 
+#: How an earlier-entries link's line begins, after its indentation (:func:`_earlier_span`);
+#: :func:`earlier_links` searches the file for it.
+_EARLIER_ITEM = "- [["
+
+
 def _earlier_span(line: str) -> tuple[int, int] | None:
     """Where the link of a line shaped as :func:`earlier_link_line` writes one ends:
     ``(close, end)``, its path being ``line[9:close]`` (escaped), the link ending
@@ -1799,7 +1806,7 @@ def _earlier_span(line: str) -> tuple[int, int] | None:
     (:func:`~ai_protocols.org.syntax.bracket_link`; the type ``file:`` in any case,
     :func:`~ai_protocols.org.syntax.file_scheme`: Org 9.5 and 9.7 read ``[[FILE:x]]``
     as a file link), with a description, as the tool writes it."""
-    if not line.startswith("- [[") or len(file_scheme(line, 4)) != 5:
+    if not line.startswith(_EARLIER_ITEM) or len(file_scheme(line, 4)) != 5:
         return None
     span = bracket_link(line, 2)
     if span is None or span[1] == span[0] + 2:  # (none, or no description)

@@ -40,7 +40,7 @@ import os
 from itertools import product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
-from ai_protocols.lean import datetime, digits
+from ai_protocols.lean import datetime, digits, holds
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import (
     Entry,
@@ -80,7 +80,6 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from array import array
     from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["BOUND", "CLOSED_ONLY", "KEEP", "LEAST", "MOVABLE", "SESSION_IDENTITY",
@@ -376,13 +375,10 @@ class _Section:
     __slots__ = ("base", "end", "ends", "firsts", "offsets", "seen", "sizes", "start",
                  "times", "total")
 
-    def __init__(self, base: str, start: int, end: int, offsets: array[int]) -> None:
-        from array import array  # (only in a rollover: it imports collections.abc)
-
+    def __init__(self, base: str, start: int, end: int, offsets: list[int]) -> None:
         self.base, self.start, self.end, self.offsets = base, start, end, offsets
-        self.firsts: array[int] = array("q")
-        self.ends: array[int] = array("q")
-        self.sizes: array[int] = array("q")
+        size = offsets[-1] - offsets[0]
+        self.firsts, self.ends, self.sizes = _column(size), _column(size), _column(size)
         self.seen: list[datetime] = []
         self.times: list[datetime | None] = []
         self.total = 0
@@ -426,12 +422,26 @@ class _Section:
         return windows
 
 
+def _column(size: int) -> list[int]:
+    """An empty column of integers (offsets, lines, sizes) for a section of ``size``
+    bytes: for one of :data:`LEAST` bytes or more, whose entries a rollover may move
+    (hundreds of thousands of lines), an ``array`` (8 bytes an integer, where a list
+    takes 36); else a list (issue 16, seventeenth round: importing ``array`` imports
+    ``collections``, 4 ms of a write into a held file, which reads its small sections
+    only to size them)."""
+    if size < LEAST:
+        return []
+    from array import array
+
+    return array("q")  # type: ignore[return-value]  # (as a list: append, index, slice)
+
+
 class _Lines:
     """A section's lines, by index, each cut from the text when asked for."""
 
     __slots__ = ("base", "offsets")
 
-    def __init__(self, base: str, offsets: array[int]) -> None:
+    def __init__(self, base: str, offsets: list[int]) -> None:
         self.base, self.offsets = base, offsets
 
     def __len__(self) -> int:
@@ -490,7 +500,7 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
                 section.body_start >= section.body_end:
             continue
         base, lo, hi = doc.window(section.body_start, section.body_end)
-        if _holds(base, 0, len(base), "<", ("<<<",)):
+        if holds(base, "<<<"):
             return 0
         held = _first_held(base, lo, hi)  # (what is read ends there)
         at = lo  # (the start of a run of closed items)
@@ -527,24 +537,6 @@ def _first_held(base: str, lo: int, hi: int) -> int:
     return hi if found is None else found.start() + 1
 
 
-def _holds(base: str, lo: int, hi: int, first: str, texts: tuple[str, ...]) -> bool:
-    """Whether ``base[lo:hi]`` holds any of ``texts``, which all begin with the character
-    ``first``: its first 256 places are looked at one by one (a search for one
-    character is a ``memchr``, many times quicker than ``str.find`` of a few: a 6 MB
-    text without any of them is searched in under a millisecond), then the texts are
-    searched for from the end (``str.rfind``: CPython's search backwards passes over
-    text that holds none of them several times faster than ``str.find``; a 6 MB
-    section of open items, 2 ms against 13 ms)."""
-    at = base.find(first, lo, hi)
-    for _ in range(256):
-        if at < 0:
-            return False
-        if base.startswith(texts, at, hi):
-            return True
-        at = base.find(first, at + 1, hi)
-    return any(base.rfind(text, at, hi) >= 0 for text in texts) if at >= 0 else False
-
-
 def _marked(base: str, start: int, end: int) -> int:
     """The characters of the lines of ``base[start:end]`` (whole lines) that hold any of
     :data:`_MARKS` (rare in the tool's entries)."""
@@ -563,8 +555,6 @@ def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int,
     with ``order`` the latest time of its section up to it (so a section's entries go
     in file order, the sections interleaved by time). ``most``: what
     :func:`most_movable` gave; a section it gives 0 is not read."""
-    from array import array  # (only in a rollover: it imports collections.abc)
-
     found: dict[int, _Section] = {}
     for rank, key in enumerate(MOVABLE):
         if not most.get(rank):
@@ -576,7 +566,8 @@ def _movable(doc: OrgFile, session: Headline, most: dict[int, int]) -> dict[int,
         if start >= end:
             continue
         base, lo, hi = doc.window(start, end)
-        offsets = array("q", [lo])
+        offsets = _column(hi - lo)
+        offsets.append(lo)
         at = lo
         while at < hi:
             at = base.find("\n", at, hi) + 1 or hi
@@ -742,7 +733,7 @@ class _Ties:
                 if self._tied(mark.lower(), at):
                     marks.append(at)
                 at = base.find(mark, at + 1, hi)
-        if base.find("<<<") >= 0:  # (rare: no scan of the section for each word else)
+        if holds(base, "<<<"):  # (rare: no scan of the section for each word else)
             marks += _radio_uses(base, lo, hi)
         marks.sort()
         self.marks = marks

@@ -618,6 +618,10 @@ class LogRows:
                     end = min(stop, at + _BATCH)
                     put(self._bulk(base, keys[at:end], by_rank))
                     at = end
+                    # (given at once: a run between two stops may be a whole section,
+                    # whose JSON, held whole, was 3x the file: issue 16, 17th round)
+                    yield OBJECT_SEPARATOR.join(out)
+                    out.clear()
                 else:
                     put(self._one(keys[at], by_rank))
                     at += 1
