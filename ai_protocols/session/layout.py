@@ -746,12 +746,12 @@ def _brief_notes(doc: OrgFile, section: Headline, notes: int
     """The entries of ``section`` from the ``notes``-th last line that begins ``- `` on
     (``read_entries`` of them), and how many entries the lines before hold, unread; or
     ``None`` (the caller reads the section whole) unless those lines are all items of
-    the tool's own form, ``- [STAMP] text`` (:func:`~ai_protocols.org.syntax.are_own_timestamps`,
-    each one entry as ``parse_entries`` reads it, none a block or a drawer), or a
-    decision's ``  - Rationale: ...`` (no entry), and each of their timestamps no later
-    than that of the ``notes``-th newest entry read (:func:`~ai_protocols.session.model.newest_first`):
-    then the first ``notes`` of the whole in that order are among those read, and the
-    count is exact. Looked at :data:`_NOTES_WINDOW` characters at a time, by ``split``,
+    the tool's own form, ``- [STAMP] text`` (``org.syntax.are_own_timestamps``: each
+    one entry as ``parse_entries`` reads it, none a block or a drawer), or a decision's
+    ``  - Rationale: ...`` (no entry), and each of their timestamps no later than that
+    of the ``notes``-th newest entry read (``model.newest_first``, the day's name
+    aside): then the first ``notes`` of the whole in that order are among those read,
+    and the count is exact. Looked at :data:`_NOTES_WINDOW` characters at a time, by ``split``,
     ``map`` and ``str.join`` (no Python per line; per stamp only for those of the day
     of that ``notes``-th one); the lines counted from the section's known length."""
     start, end = section.body_start, section.body_end

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
-from ai_protocols.lean import counted, datetime, display, shell_quote
+from ai_protocols.lean import counted, datetime, display, json_encoder, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -293,8 +293,8 @@ def notes_to_read(max_bytes: int) -> int:
     JSON). A brief read that read :data:`~ai_protocols.session.layout.BRIEF_NOTES` of
     them serves a bound that needs no more (issue 16, seventeenth round)."""
     shortest = Entry(datetime(2000, 1, 1), "")
-    return max_bytes // min(len(_entry_text(shortest).encode()),
-                            len(dumps(shortest.to_json()).encode())) + 1
+    as_json = json_encoder(",", ":")(shortest.to_json())  # (:func:`dumps`, without json.py)
+    return max_bytes // min(len(_entry_text(shortest).encode()), len(as_json.encode())) + 1
 
 
 def _whole(session: Session) -> Session:
