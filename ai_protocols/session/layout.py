@@ -733,7 +733,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
 
 #: Characters of a section :func:`_brief_notes` looks at a time (what it holds besides
 #: the file's text: a few times this).
-_NOTES_WINDOW = 1 << 18
+_NOTES_WINDOW = 1 << 16
 #: How an item of the tool's own form begins, after the newline before it; its timestamp
 #: and the space after it; how the line of a decision's rationale begins (ditto).
 _ITEM = "\n- "
