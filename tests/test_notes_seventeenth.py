@@ -145,6 +145,12 @@ def test_the_tool_s_own_items_are_counted_unread(tmp_path: Path) -> None:
     same = _ordered(50, 0, True)
     same.insert(10, f"- {_stamp(46)} the minute of the 4th newest")
     assert _agree(tmp_path / "s.org", _text(same, []), 4) == {"decision": 47}
+    # a section of many windows (layout._NOTES_WINDOW): a newer item or a person's line
+    # in a later one than the first is found too
+    big = _ordered(6000, 0, True)
+    assert _agree(tmp_path / "s.org", _text(big, []), 4) == {"decision": 5996}
+    for line in (f"- {_stamp(9000)} newer, far in", "  a person's line, far in"):
+        assert _agree(tmp_path / "s.org", _text([*big[:9000], line, *big[9000:]], []), 4) == {}
 
 
 def test_the_default_keeps_what_the_default_bound_can_show() -> None:
