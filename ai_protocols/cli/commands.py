@@ -64,9 +64,10 @@ def _bounded_session(project: Project, session: Session) -> str:
     from ai_protocols.session.resume import DEFAULT_MAX_BYTES, resume_context
 
     # Read brief (Project.start): each closed item left out is shown on a line of at
-    # least 9 characters ("  [X] ?  " and its text) and a newline, so that past
+    # least 9 characters ("  [X] ?  " and its text) and a newline, and so is each
+    # decision and discovery counted unread (each with a time), so that past
     # DEFAULT_MAX_BYTES // 10 of them the whole cannot fit, and is not made.
-    if session.left_out <= DEFAULT_MAX_BYTES // 10:
+    if session.left_out + sum(session.unread.values()) <= DEFAULT_MAX_BYTES // 10:
         from ai_protocols.session.layout import whole as read_whole
 
         whole = render_session(read_whole(session))

@@ -12,6 +12,11 @@ import gc
 import os
 from itertools import chain, product
 
+try:  # (the C module operator.py takes its functions from: no operator.py)
+    from _operator import itemgetter
+except ImportError:  # pragma: no cover - a Python without it
+    from operator import itemgetter
+
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
 from ai_protocols.lean import counted, datetime, digits, fold, quoted, remembered
 from ai_protocols.org.file import (
@@ -26,6 +31,7 @@ from ai_protocols.org.syntax import (
     WJ,
     ZWSP,
     Entry,
+    are_own_timestamps,
     bracket_link,
     bracket_links,
     entry_lines,
@@ -52,6 +58,7 @@ from ai_protocols.session.model import (
     LogEntry,
     Session,
     SessionInfo,
+    newest_first,
 )
 from ai_protocols.session.names import HISTORY, name_time
 from ai_protocols.session.text import preview
@@ -545,8 +552,8 @@ def _unescaped(properties: dict[str, str]) -> dict[str, str]:
     return {key: unescape_inline(value) for key, value in properties.items()}
 
 
-def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = False
-                 ) -> Session:
+def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = False,
+                 notes: int | None = None) -> Session:
     """Read a session-context file; a person's own headings and notes are passed over.
     ``text``: the file's text, or a list holding it alone, which is emptied: the text is
     then freed as soon as the entries are read, before the Log is put in order (a
@@ -561,15 +568,20 @@ def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = Fa
     items the tool writes in Progress and Next steps (:data:`BRIEF_KINDS`) and the
     Log's ``done:`` lines (:func:`_brief_entries`) are passed over by a ``str`` test
     of their line, never parsed; ``session.left_out`` counts the items,
-    ``session.left_out_log`` the Log lines. Everything else reads as without it
-    (``tests/test_scan_fourteenth.py`` holds the two equal); :func:`whole` reads the
-    rest when a reader needs it."""
+    ``session.left_out_log`` the Log lines. Of the decisions and discoveries
+    (:data:`NOTE_KINDS`) it reads the newest ``notes`` (default :data:`BRIEF_NOTES`)
+    and those after them in the file, and counts the older ones in
+    ``session.unread``, when a few ``str`` operations over their lines show them to
+    be all of the tool's own form and older (:func:`_brief_notes`; issue 16,
+    seventeenth round). Everything else reads as without it
+    (``tests/test_scan_fourteenth.py`` and ``tests/test_notes_seventeenth.py`` hold
+    the two equal); :func:`whole` reads the rest when a reader needs it."""
     # No cyclic garbage collection while a big file's hundred thousand entries are made
     # (each collection would walk all those made before; about a third of the time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _read_session(path, text, brief)
+        return _read_session(path, text, brief, BRIEF_NOTES if notes is None else notes)
     finally:
         if collecting:
             gc.enable()
@@ -578,6 +590,14 @@ def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = Fa
 #: The kinds of entry whose closed items a brief read passes over (:func:`read_session`):
 #: a reader of the resume context shows only their open ones.
 BRIEF_KINDS = ("progress", "next")
+#: The kinds of entry of which a brief read reads only the newest (:func:`_brief_notes`):
+#: the resume context shows the newest that fit its bound and counts the rest.
+NOTE_KINDS = ("decision", "discovery")
+#: How many of the newest entries of each of :data:`NOTE_KINDS` a brief read reads:
+#: more than the resume context can show of them in its default bound (at least one
+#: line of ``  - [YYYY-MM-DD HH:MM] `` each: ``resume.notes_to_read``, which reads the
+#: file whole for a bound that may show more; ``tests/test_notes_seventeenth.py``).
+BRIEF_NOTES = 192
 
 
 def whole(session: Session) -> Session:
@@ -585,7 +605,7 @@ def whole(session: Session) -> Session:
     something out, the file read again whole. Raises what reading raises
     (:class:`~ai_protocols.errors.UnreadableSession`, ``OSError``,
     :class:`~ai_protocols.storage.files.NotRegular`)."""
-    if not session.left_out and not session.left_out_log:
+    if not session.left_out and not session.left_out_log and not session.unread:
         return session
     path = session.path_text
     full = read_session(path, storage.decode(path, storage.read_regular(path)))
@@ -711,6 +731,70 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     return found, end - start - read
 
 
+#: Characters of a section :func:`_brief_notes` looks at a time (what it holds besides
+#: the file's text: a few times this).
+_NOTES_WINDOW = 1 << 16
+#: How an item of the tool's own form begins, after the newline before it; its timestamp
+#: and the space after it; how the line of a decision's rationale begins (ditto).
+_ITEM = "\n- "
+_STAMP_OF = itemgetter(slice(0, 23))
+_RATIONALE_LINE = "\n  - Rationale:"
+
+
+def _brief_notes(doc: OrgFile, section: Headline, notes: int
+                 ) -> tuple[list[Entry], int] | None:
+    """The entries of ``section`` from the ``notes``-th last line that begins ``- `` on
+    (``read_entries`` of them), and how many entries the lines before hold, unread; or
+    ``None`` (the caller reads the section whole) unless those lines are all items of
+    the tool's own form, ``- [STAMP] text`` (``org.syntax.are_own_timestamps``: each
+    one entry as ``parse_entries`` reads it, none a block or a drawer), or a decision's
+    ``  - Rationale: ...`` (no entry), and each of their timestamps no later than that
+    of the ``notes``-th newest entry read (``model.newest_first``, the day's name
+    aside): then the first ``notes`` of the whole in that order are among those read,
+    and the count is exact. Looked at :data:`_NOTES_WINDOW` characters at a time, by ``split``,
+    ``map`` and ``str.join`` (no Python per line; per stamp only for those of the day
+    of that ``notes``-th one); the lines counted from the section's known length."""
+    start, end = section.body_start, section.body_end
+    if notes < 1 or end - start <= 2 * notes:
+        return None  # (a few lines: read whole)
+    base, lo, hi = doc.window(start, end)
+    cut = hi  # (the first line read)
+    for _ in range(notes):
+        cut = base.rfind(_ITEM, lo - 1, cut + 1) + 1
+        if cut < lo:
+            return None
+    first = end - base.count("\n", cut, hi) - (base[hi - 1] != "\n")
+    read = read_entries(_split(base[cut:hi]), doc.newline, first)
+    if len(read) < notes:
+        return None
+    last = newest_first(read)[notes - 1]
+    if last.time is None or last.stamp is None or not is_own_timestamp(last.stamp):
+        return None
+    day, clock = last.stamp[:11], last.stamp[16:21]
+    items = rationales = 0
+    at = lo
+    while at < cut:
+        stop = base.find(_ITEM, min(cut - 1, at + _NOTES_WINDOW), cut + 2) + 1
+        piece = base[at - 1:stop - 1]
+        chunks = piece.split(_ITEM)
+        if chunks[0]:
+            return None  # (a line before the first item)
+        del chunks[0]
+        stamps = list(map(_STAMP_OF, chunks))
+        if not are_own_timestamps("".join(stamps), len(stamps)):
+            return None
+        latest = max(stamps)
+        if latest[:11] > day or (latest[:11] == day and any(
+                s[16:21] > clock for s in stamps if s.startswith(day))):
+            return None
+        items += len(chunks)
+        rationales += piece.count(_RATIONALE_LINE)
+        at = stop
+    if items + rationales != first - start:
+        return None  # (some other line: a person's text, a block...)
+    return read, items
+
+
 def _line_end(base: str, at: int, hi: int) -> int:
     """Where the line that begins at ``at`` of ``base[:hi]`` ends, past its newline."""
     return base.find("\n", at, hi) + 1 or hi
@@ -725,7 +809,8 @@ def _split(text: str) -> list[str]:
     return lines
 
 
-def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = False) -> Session:
+def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = False,
+                  notes: int = BRIEF_NOTES) -> Session:
     doc = text if isinstance(text, OrgFile) else \
         OrgFile(text.pop() if isinstance(text, list) else text)
     del text
@@ -740,6 +825,9 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
         elif brief and kind.kind in BRIEF_KINDS:
             session.entries[kind.kind], left = _brief_entries(doc, section, True)
             session.left_out += left
+        elif brief and kind.kind in NOTE_KINDS and \
+                (found := _brief_notes(doc, section, notes)) is not None:
+            session.entries[kind.kind], session.unread[kind.kind] = found
         else:
             session.entries[kind.kind] = _entries(doc, section)
     session.current = _current(doc, headline, session.progress)

@@ -15,7 +15,7 @@ from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
     from typing import Literal
 
@@ -33,6 +33,7 @@ __all__ = [
     "compared",
     "iso",
     "moved_count",
+    "newest_first",
 ]
 
 
@@ -218,6 +219,10 @@ class Session:
     #: ``done:`` lines of the Log (``layout.whole`` reads the file again whole).
     left_out: int = 0
     left_out_log: int = 0
+    #: Read brief: how many of the oldest entries of each kind of ``layout.NOTE_KINDS``
+    #: (decisions, discoveries) were counted, not read, by kind (``{}``: none): each one
+    #: after all those read in :func:`newest_first` order (``layout.read_session``).
+    unread: dict[str, int] = factory(dict)
     path_text = TextOf("path")
 
     def items(self, kind: str) -> list[Entry]:
@@ -422,6 +427,17 @@ def instant(record: str | None, updated: datetime | None) -> str | None:
     if moment is None or not moment.agrees_with(updated):
         return None
     return moment.wall.isoformat(timespec="seconds")
+
+
+def newest_first(entries: Iterable[Entry]) -> list[Entry]:
+    """``entries`` newest first by timestamp, and among entries of the same minute (or
+    without one), the later in the file first: the order in which the resume context
+    shows a section's entries (and a brief read keeps the first of them)."""
+    return sorted(entries, key=_newness, reverse=True)
+
+
+def _newness(entry: Entry) -> tuple[datetime, int]:
+    return entry.time or datetime.min, entry.line
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -34,12 +34,12 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
-from ai_protocols.lean import counted, datetime, digits, display, shell_quote
+from ai_protocols.lean import counted, datetime, digits, display, json_encoder, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
-from ai_protocols.session.layout import CLOSED_STATUSES
-from ai_protocols.session.model import Session, iso, moved_count
+from ai_protocols.session.layout import BRIEF_NOTES, CLOSED_STATUSES
+from ai_protocols.session.model import Session, iso, moved_count, newest_first
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
     KEPT_LEFT,
@@ -146,6 +146,9 @@ class ResumeContext:
         #: Other agents' session files past the newest :func:`others_to_read` read for
         #: :attr:`others`: counted among those left out, unread (their states unknown).
         self.others_unread = 0
+        #: The oldest decisions and discoveries a brief read of the session counted but did
+        #: not read, by list (``Session.unread``): counted among those left out.
+        self.notes_unread: dict[str, int] = {}
         self.rolled_back = rolled_back
         #: :attr:`rolled_back` is said first, before the session's context: the file is
         #: not the one this tool wrote last (another session, another agent's, an older
@@ -259,14 +262,19 @@ def _resume_context(project: Project, session: Session | None, max_bytes: int,
         context.rolled_back = _adopted(project, None)
         context.git = state()
         return context
-    progress = _newest_first(e for e in session.progress if not e.done)
+    if session.unread and notes_to_read(max_bytes) > BRIEF_NOTES:
+        # (a bound that may show more than a brief read read)
+        session = context.session = _whole(session)
+    context.notes_unread = {"decisions": session.unread.get("decision", 0),
+                            "discoveries": session.unread.get("discovery", 0)}
+    progress = newest_first(e for e in session.progress if not e.done)
     context.in_progress = session.current or (progress[0] if progress else None)
-    context.key_files = _newest_first(session.items("key-file"))
-    context.context = _newest_first(session.items("context"))
-    context.next_steps = _newest_first(e for e in session.next_steps if not e.done)
-    context.blockers = _newest_first(session.blockers)
-    context.decisions = _newest_first(session.decisions)
-    context.discoveries = _newest_first(session.discoveries)
+    context.key_files = newest_first(session.items("key-file"))
+    context.context = newest_first(session.items("context"))
+    context.next_steps = newest_first(e for e in session.next_steps if not e.done)
+    context.blockers = newest_first(session.blockers)
+    context.decisions = newest_first(session.decisions)
+    context.discoveries = newest_first(session.discoveries)
     replacing = replaced_warning(project, session)  # (first: it may say the operation's)
     adopted, unmerged = _adopted(project, session), _unmerged(project, session, replacing)
     git = context.git = state()
@@ -276,6 +284,29 @@ def _resume_context(project: Project, session: Session | None, max_bytes: int,
                                   stash_here_again(project, context.rolled_back))
     context.warn_first = replacing is not None  # (issue 14, thirteenth round)
     return context
+
+
+def notes_to_read(max_bytes: int) -> int:
+    """How many of the newest decisions (and of the newest discoveries) the resume
+    context of ``max_bytes`` bytes may look at: one more than it can show, each shown
+    at no less than an entry with a time and no text costs (its line of text, or its
+    JSON). A brief read that read :data:`~ai_protocols.session.layout.BRIEF_NOTES` of
+    them serves a bound that needs no more (issue 16, seventeenth round)."""
+    shortest = Entry(datetime(2000, 1, 1), "")
+    as_json = json_encoder(",", ":")(shortest.to_json())  # (:func:`dumps`, without json.py)
+    return max_bytes // min(len(_entry_text(shortest).encode()), len(as_json.encode())) + 1
+
+
+def _whole(session: Session) -> Session:
+    """:func:`~ai_protocols.session.layout.whole` of ``session``; ``session`` itself when
+    the file cannot be read again (what was read is shown)."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.layout import whole
+
+    try:
+        return whole(session)
+    except (OSError, AiProtocolsError, storage.NotRegular):
+        return session
 
 
 def others_to_read(max_bytes: int) -> int:
@@ -445,13 +476,6 @@ def _shell_word(path: str) -> str:
     if path and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in path):
         return path
     return "'" + path.replace("'", "'\"'\"'") + "'"
-
-
-def _newest_first(entries: object) -> list[Entry]:
-    """Newest first by timestamp, and among entries of the same minute (or without
-    one), the later in the file first."""
-    return sorted(entries, key=lambda e: (e.time or datetime.min, e.line),  # type: ignore[arg-type]
-                  reverse=True)
 
 
 def rolled_back_warning(project: Project, session: Session,
@@ -1497,6 +1521,8 @@ def _fit(form: _Form, context: ResumeContext) -> object:
     lists = context._lists()
     left = {key: len(values) for key, values in lists.items()}
     left["others"] += context.others_unread
+    for key, count in context.notes_unread.items():
+        left[key] += count
     worst = form.note(left)
     summary, step = form.summary, form.step
     floor = form.base(_mark(summary), _mark(step))
