@@ -1496,6 +1496,10 @@ class _Form:
         self.summary = session.summary if session else None
         step = context.in_progress
         self.step = step.text if step is not None else None
+        #: The tasks shown, and how many more the agent holds: :func:`_fit` shows fewer
+        #: when their lines leave no room within ``max_bytes`` for the rest at its least.
+        self.tasks = list(context.tasks)
+        self.tasks_left_out = context.tasks_left_out
 
     def base(self, summary: str | None, step: str | None) -> int:
         raise NotImplementedError
@@ -1526,6 +1530,10 @@ def _fit(form: _Form, context: ResumeContext) -> object:
     worst = form.note(left)
     summary, step = form.summary, form.step
     floor = form.base(_mark(summary), _mark(step))
+    while form.tasks and floor + worst > budget:  # (long titles, working sets, notes,
+        form.tasks.pop()  # escaped in JSON: the newest claims stay, the rest counted)
+        form.tasks_left_out += 1
+        floor = form.base(_mark(summary), _mark(step))
     # The key files and the facts of context keep their room against a long summary or
     # step (issue 14, thirteenth round: a 5,000-character --current pushed them out): up
     # to half of what the two may share; the other lists take what these leave.
@@ -1674,12 +1682,12 @@ class _TextForm(_Form):
         context = self.context
         warning = None if context.warn_first else context.rolled_back
         out = f"\nWarning: {context.board_unreadable}.\n" if context.board_unreadable else ""
-        if context.tasks:
+        if self.tasks or self.tasks_left_out:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
                 _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
-                for t in context.tasks)
-            if context.tasks_left_out:
-                out += (f"  and {context.tasks_left_out} more you hold: "
+                for t in self.tasks)
+            if self.tasks_left_out:
+                out += (f"  and {self.tasks_left_out} more you hold: "
                         "ai-protocols task list --mine\n")
         if context.locks:
             out += "\nLocks you hold (.ai/tasks.org):\n" + "".join(
@@ -1861,7 +1869,7 @@ class _JsonForm(_Form):
             "pause_note": _clip(session.pause_note, OBJECTIVE_BYTES) if session else None,
             "key_files": [],
             "context": [],
-            "tasks": [_task_json(t, context.handoffs.get(t.id or "")) for t in context.tasks],
+            "tasks": [_task_json(t, context.handoffs.get(t.id or "")) for t in self.tasks],
             "removed": context.removed,
             # (a file rolled over: how many of its entries are in its earlier files)
             "earlier": {"files": len(session.earlier),
@@ -1873,8 +1881,8 @@ class _JsonForm(_Form):
         # (issue 15, fifteenth round: every claim and lock the agent holds, named or
         # counted; the keys only when there is something to say, so that the bound's
         # least, MIN_MAX_BYTES, holds for everything else at its longest)
-        if context.tasks_left_out:
-            data["tasks_left_out"] = context.tasks_left_out
+        if self.tasks_left_out:
+            data["tasks_left_out"] = self.tasks_left_out
         if context.locks:
             data["locks"] = [_clip(lock.path) for lock in context.locks]
             data["locks_left_out"] = context.locks_left_out
