@@ -1,12 +1,14 @@
 """The ``ai-protocols`` console script: the hot commands without click.
 
 Hooks and agents run ``path``, ``log``, ``show``, ``resume``, ``start``,
-``wrap-up``, ``status`` and ``list`` many times per session, and importing
+``wrap-up``, ``status``, ``list`` and the task board's commands (``task add``, ``task
+claim``, ``lock``...) many times per session, and importing
 click alone costs several times an interpreter's start (``checkpoint`` too is
 answered here: it is measured against ``git stash create``). So their plain forms
 are answered here: ``path`` from the standard library alone, the others from
 the library (``start``, ``wrap-up``, ``status`` and ``list`` through
-:mod:`ai_protocols.cli.commands`, as the click commands do), with their options read by
+:mod:`ai_protocols.cli.commands`, the board's through :mod:`ai_protocols.cli.taskboard`,
+as the click commands do), with their options read by
 :func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
 :func:`~ai_protocols.cli.options.parse_options`), which accepts only forms that click
 reads the same way (``--name value``, ``--name=value``, flags) and gives up on

@@ -1,13 +1,14 @@
 """The one table of the hot commands' options, and the reading of command lines.
 
 Each option of ``log``, ``show``, ``resume``, ``hook``, ``start``, ``wrap-up``,
-``status``, ``list`` and ``checkpoint`` is declared once, in
-:data:`OPTIONS` (``log``'s from the table of entry kinds,
+``status``, ``list``, ``checkpoint`` and the task board's commands (``task ...``,
+``lock``, ``unlock``, ``locks``, ``check``) is declared once, in :data:`OPTIONS`
+(``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
-:mod:`ai_protocols.cli.app` get their options from :func:`click_options`; the
-console script's fast path (:mod:`ai_protocols.cli.main`) reads arguments
-with :func:`parse_options` from the same table. Neither imports click here:
-:func:`click_options` imports it when the click CLI calls it.
+:mod:`ai_protocols.cli.app` and :mod:`ai_protocols.cli.board` get their options from
+:func:`click_options`; the console script's fast path (:mod:`ai_protocols.cli.main`)
+reads arguments with :func:`parse_options` (:func:`parse_command`) from the same table.
+Neither imports click here: :func:`click_options` imports it when the click CLI calls it.
 
 :func:`scan` reads a command line in order, as click reads it, for both paths:
 click keeps each option's values but not their order across options, and the
