@@ -168,6 +168,7 @@ def test_a_done_with_a_checkpoint_and_a_title_from_stdin(board_project: Path,
     ["lock", "a/"], ["lock", "a/", "--reason", "two", "words"], ["task", "list", "--nope"],
     ["task", "show", "--json", "x"], ["locks", "-h"], ["task", "list", "--role", "--all"],
     ["unlock"], ["task", "done", "x", "--checkpoint-ref", "a", "--checkpoint-ref", "b"],
+    ["task", "done", "x", "--checkpoint", "--checkpoint-ref="],  # (an empty REF: given)
 ])
 def test_what_the_fast_path_leaves_to_click_click_says(board_project: Path, tmp_path: Path,
                                                        args: list[str]) -> None:

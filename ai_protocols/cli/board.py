@@ -80,7 +80,7 @@ task.command_class = InOrderCommand  # its commands read their command line as e
 def _both_checkpoints(given: dict[str, object]) -> dict[str, object]:
     """``task done``'s options, refused (a usage error) when both ``--checkpoint`` and
     ``--checkpoint-ref`` are given; the fast path leaves that to click."""
-    if given["take_checkpoint"] and given["checkpoint_ref"] is not None:
+    if taskboard.both_checkpoints(given["take_checkpoint"], given["checkpoint_ref"]):  # type: ignore[arg-type]
         raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
                                "not both")
     return given

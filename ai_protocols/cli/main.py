@@ -303,9 +303,11 @@ def _board(args: list[str]) -> int | None:
     if read is None:
         return None
     parsed, given = read
-    if name == "task done" and parsed["take_checkpoint"] and parsed["checkpoint_ref"]:
-        return None  # (click's usage error: give one of them)
     from ai_protocols.cli import taskboard
+
+    if name == "task done" and taskboard.both_checkpoints(
+            parsed["take_checkpoint"], parsed["checkpoint_ref"]):  # type: ignore[arg-type]
+        return None  # (click's usage error: give one of them)
 
     def run() -> int:
         if name == "lock":  # read as every text option (- standard input, @FILE a file)

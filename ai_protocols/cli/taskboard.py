@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.board import Board
     from ai_protocols.board.model import Task
 
-__all__ = ["echo", "finish", "lock", "locks", "open_board",
+__all__ = ["both_checkpoints", "echo", "finish", "lock", "locks", "open_board",
            "said_unusable_locks", "task_add", "task_claim", "task_done", "task_list",
            "task_release", "task_show", "unlock"]
 
@@ -479,6 +479,12 @@ def task_release(task_id: str, force: bool) -> None:
         echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
         echo(f"Released task {item.id}: {item.title}")
+
+
+def both_checkpoints(take_checkpoint: bool, checkpoint_ref: str | None) -> bool:
+    """Whether ``task done`` was given both ``--checkpoint`` (take one now) and
+    ``--checkpoint-ref REF``: a usage error, which click says."""
+    return take_checkpoint and checkpoint_ref is not None
 
 
 def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
