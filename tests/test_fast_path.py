@@ -1,7 +1,7 @@
-"""The console script answers ``path``, ``log``, ``show`` and ``resume`` without click
-(``ai_protocols.cli.main``). These tests hold that fast path to the click CLI:
-the same options, read the same way, with the same output and errors, and
-without importing click or the other heavy dependencies."""
+"""The console script answers ``path``, ``log``, ``show``, ``resume`` and the other hot
+commands (the task board's among them) without click (``ai_protocols.cli.main``). These
+tests hold that fast path to the click CLI: the same options, read the same way, with the
+same output and errors, and without importing click or the other heavy dependencies."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from ai_protocols.cli.options import (
     UsageProblem,
     log_entries,
     log_known,
+    parse_command,
     parse_options,
     read_log_entries,
     scan,
@@ -36,14 +37,35 @@ HEAVY = {"click", "filelock", "orgparse", "dateutil"}
 FAST = sorted(OPTIONS)
 
 
+def click_command(command: str) -> click.Command:
+    """The click command named by ``command``'s words (``task add``)."""
+    found: click.Command = cli
+    for word in command.split():
+        found = found.commands[word]  # type: ignore[attr-defined]
+    return found
+
+
+def click_context(command: str, args: list[str]) -> click.Context:
+    """``command`` (its words) given ``args``, parsed by click under its groups' contexts,
+    as the CLI runs it (click caches each command's help option with the first context's
+    help option names, and docs/cli.md shows "-h")."""
+    parent = click.Context(cli, info_name="ai-protocols", **cli.context_settings)
+    words = command.split()
+    for at, word in enumerate(words[:-1]):
+        parent = click.Context(click_command(" ".join(words[:at + 1])), info_name=word,
+                               parent=parent)
+    return click_command(command).make_context(words[-1], args, parent=parent)
+
+
 def click_options(command: str) -> list[tuple[str, str, str, str | None, object, object]]:
     """Each option of the click command: its long name, how it is read ("flag", "one",
     "many", or "int" for a whole number), the keyword it is passed as, its help text,
     its least value and its default."""
     table = []
-    for param in cli.commands[command].params:
+    for param in click_command(command).params:
         if isinstance(param, click.Argument) and command != "hook":  # (hook's EVENT is its own)
-            table.append(((param.name or "").upper(), "argument", param.name, "", None, None))
+            table.append((param.human_readable_name, "arguments" if param.nargs < 0 else
+                          "argument", param.name, "", None, None))
         if isinstance(param, click.Option) and param.name != "help":
             [long_name] = [o for o in param.opts if o.startswith("--")]
             whole = isinstance(param.type, click.IntRange)
@@ -87,6 +109,10 @@ TOKENS = st.sampled_from([
     "9" * 30, "--max-byte",
     # start, wrap-up, status, list
     "--title", "--title=t", "--agent", "--since=2d", "--since", "3h", "h.p.claude.1",
+    # the task board's commands (task add|list|show|claim|release|done, lock, unlock, locks)
+    "--role", "--role=r", "--tag", "--working-set", "src/", "--force", "--force=1", "--mine",
+    "--free", "--all", "--checkpoint", "--checkpoint-ref", "HEAD", "--reason", "why",
+    "--reason=-x", "0kjf4eha", "a b",
 ])
 
 
@@ -96,32 +122,26 @@ TOKENS = st.sampled_from([
 def test_what_the_fast_parser_reads_click_reads_the_same(command: str, args: list[str]) -> None:
     parsed = parse_options(args, command)
     positional = {"hook": ["Stop"]}.get(command, [])  # its EVENT, before the options
+    words = 0  # (a command's positional arguments come first: those scan does not read)
+    while words < len(args) and not args[words].startswith("-"):
+        words += 1
     try:
         refused = None
-        scan(args, {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
-                    for o in OPTIONS[command]}, strict=True)
+        scan(args[words:], {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
+                            for o in OPTIONS[command]}, strict=True)
     except UsageProblem as problem:
         refused = str(problem)
     if refused is not None:  # what the fast path refuses, click refuses with its message
-        with cli.make_context("ai-protocols", [command]) as group, \
-                pytest.raises(click.UsageError) as raised:
-            cli.commands[command].make_context(command, [*positional, *args], parent=group)
+        with pytest.raises(click.UsageError) as raised:
+            click_context(command, [*positional, *args])
         assert raised.value.message == refused
     if parsed is None:
         return  # left to click, which then answers it
-    positional = {"hook": ["Stop"]}.get(command, [])  # its EVENT, before the options
-    # (under the group's context, as the CLI runs it: click caches each command's help
-    # option with the first context's help option names, and docs/cli.md shows "-h")
-    parent = click.Context(cli, info_name="ai-protocols", **cli.context_settings)
-    sub = cli.commands[command].make_context(command, [*positional, *args], parent=parent)
+    sub = click_context(command, [*positional, *args])
     assert parsed == {k: v for k, v in sub.params.items() if k != "event"}
-    if any(o.how == "argument" for o in OPTIONS[command]):
-        assert sub.meta[GIVEN] == []  # only arguments, no option
-        return
     # ...and sees the options in the same order, each as it was written.
-    read = scan(args, {o.name: (o.how != "flag", o.dest, o.how in ("many", "flag"))
-                       for o in OPTIONS[command]}, strict=True)
-    assert read is not None and sub.meta[GIVEN] == read[0]
+    read = parse_command(args, command)
+    assert read is not None and sub.meta[GIVEN] == read[1]
 
 
 def test_the_parser_gives_up_on_what_it_does_not_know() -> None:

@@ -1301,7 +1301,14 @@ class Board:
     def _merge_driver(self) -> None:
         """Configure the merge driver in a clone whose local git configuration lacks it
         (:func:`ai_protocols.session.merge.configure_missing_merge_driver`);
-        :attr:`driver_configured` says when it did."""
+        :attr:`driver_configured` says when it did. The file is read first, as
+        :meth:`Project.log <ai_protocols.session.project.Project.log>` reads it: the merge
+        module is imported only for a clone that lacks the driver (a tenth of a board
+        command's instructions)."""
+        from ai_protocols.paths import merge_driver_missing
+
+        if not merge_driver_missing(str(self.project.root)):
+            return
         from ai_protocols.session.merge import configure_missing_merge_driver
 
         self.driver_configured = configure_missing_merge_driver(str(self.project.root))

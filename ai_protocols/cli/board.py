@@ -1,19 +1,28 @@
-"""The task board's commands: ``task ...``, ``lock``, ``unlock``, ``locks`` and ``check``.
+"""The task board's click commands: ``task ...``, ``lock``, ``unlock``, ``locks`` and
+``check``.
 
 A thin click layer over :class:`ai_protocols.board.board.Board` and
 :mod:`ai_protocols.board.guard` (docs/tasks.md); :mod:`ai_protocols.cli.app`
-adds them to the ``ai-protocols`` group.
+adds them to the ``ai-protocols`` group. The commands the console script's fast path
+answers too (``task add|list|show|claim|release|done``, ``lock``, ``unlock``, ``locks``)
+run their bodies in :mod:`ai_protocols.cli.taskboard`, their options from the one table
+(:data:`ai_protocols.cli.options.OPTIONS`), their help the body's docstring.
 """
 
 from __future__ import annotations
 
 import sys
+from functools import wraps
 
 import click
 
+from ai_protocols.cli import taskboard
 from ai_protocols.cli.clickutil import InOrderCommand, InOrderGroup, errors_to_exit, text_option
-from ai_protocols.cli.output import display, print_json
-from ai_protocols.lean import counted, quoted
+from ai_protocols.cli.options import click_options
+from ai_protocols.cli.output import print_json
+from ai_protocols.cli.taskboard import echo as _echo
+from ai_protocols.cli.taskboard import said_unusable_locks as _said_unusable_locks
+from ai_protocols.lean import counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,233 +30,35 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from ai_protocols.board.board import Board
-    from ai_protocols.board.model import Task
 
     F = TypeVar("F", bound=Callable[..., object])
 
 __all__ = ["COMMANDS"]
 
-def _echo(text: str, err: bool = False) -> None:
-    """Print one line for a person: every character a terminal would not show as itself
-    (a newline in a file name too) escaped (:func:`ai_protocols.cli.output.display`)."""
-    click.echo(display(text), err=err)
-
 
 def _board(copy_warning: bool = True) -> Board:
-    """The board, after saying (on stderr) which live claims and locks the board on
-    disk lost to git (:meth:`Board.lost`), and, once the command ends, which of them
-    its change put back; and, unless not ``copy_warning`` (``task merge-copy``, which
-    merges it), that a linked work tree's own copy was edited (:func:`_said_own_copy`)."""
-    from ai_protocols.board.board import Board
-
-    board = Board.discover()
-    lost = board.lost()
-    if lost:
-        lost_what = counted(len(lost), "live claim, lock or change to a claim",
-                            "live claims, locks or changes to claims")
-        _echo(f"warning: the task board {board.path} lost {lost_what} "
-              "that ai-protocols wrote (git stash, git "
-              "checkout, git reset or a branch switch put an older board back, or removed "
-              "it? or an edit outside ai-protocols took them out): "
-              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
-              f"wrote is kept in {board.kept_path}; the next change to the board through "
-              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
-              "nothing changed the board since).", err=True)
-    for sunk, state in board.sunk_claims():
-        if sunk.lock is not None:  # (a lock moved out of the Locks section, issue 15 16th)
-            _echo(f"warning: the lock on {display(sunk.lock.path)}, held by {sunk.owner} "
-                  f"({_state(state.state)}), is no lock on the board {board.path} now: "
-                  f"{sunk.where()}; until then it does not count.", err=True)
-            continue
-        _echo(f"warning: task {sunk.id}, claimed by {sunk.owner} ({_state(state.state)}), is no "
-              f"task on the board {board.path} now: {sunk.where()}; until then its claim "
-              "does not count and no command reaches the task.", err=True)
-    for said in board.dropped():  # (a search of the board's text, when nothing was)
-        _echo(f"warning: {said}.", err=True)
-    if copy_warning:
-        _said_own_copy(board)
-    click.get_current_context().call_on_close(lambda: _said_after(board))
-    return board
+    """The board (:func:`ai_protocols.cli.taskboard.open_board`), what its change did
+    besides said as the command's context closes (:func:`~ai_protocols.cli.taskboard.finish`)."""
+    click.get_current_context().call_on_close(taskboard.finish)
+    return taskboard.open_board(copy_warning)
 
 
-def _said_own_copy(board: Board) -> None:
-    """In a linked git work tree, warn (stderr) when its own ``.ai/tasks.org`` (the file
-    checked out there) was edited in it: it differs from the board in use (the main work
-    tree's, which every work tree shares) and from what its branch's commit holds. Said
-    with which board is used and how to bring the edit over. A read of the copy and of
-    the board, in a linked work tree only; git runs only when they differ."""
-    import os
+def _shared(command: str, body: Callable[..., None],
+            read: Callable[[dict[str, object]], dict[str, object]] | None = None
+            ) -> Callable[..., None]:
+    """The click callback of ``command`` (``task add``), whose options are its row of
+    :data:`~ai_protocols.cli.options.OPTIONS` and whose help is ``body``'s docstring:
+    ``body`` (of :mod:`ai_protocols.cli.taskboard`, which the fast path runs too) called
+    with the same keywords, after ``read`` (what only click reads: a text option's
+    ``-`` or ``@FILE``, a usage error), what the board says after it said as the
+    command's context closes, its errors reported by :func:`errors_to_exit`."""
 
-    own = board.project.ai_dir / "tasks.org"
-    if board.path.parent == board.project.ai_dir:
-        return
-    from ai_protocols.board.model import board_bytes
-    from ai_protocols.git.state import head_holds
+    @wraps(body)
+    def callback(**given: object) -> None:
+        click.get_current_context().call_on_close(taskboard.finish)
+        body(**(read(given) if read is not None else given))
 
-    try:
-        data = board_bytes(own)
-        used = board_bytes(board.path) if board.path.exists() else b""
-    except Exception:  # (no copy here, or one that cannot be read: nothing to say)
-        return
-    if data is None or data == used:
-        return
-    tree = str(board.project.root)
-    relative = os.path.relpath(own, tree)
-    if head_holds(tree, f"./{relative}", data):
-        return  # (the branch's own version, as checked out: no edit made here)
-    from ai_protocols.cli.commands import quote
-
-    _echo(f"warning: {own}, this linked git work tree's own copy of the board, was "
-          f"edited here, and ai-protocols does not read it: every work tree of the "
-          f"repository shares one board, {board.path}, and that is the one used. To bring "
-          f"the edit over, make it in {board.path}, or merge it in as git would, task by "
-          f"task, under the board's lock: ai-protocols task merge-copy (then 'git checkout "
-          f"HEAD -- {quote(relative)}' here drops the copy's edit).", err=True)
-
-
-def _stash_holds(path: object) -> bool:
-    """Whether git's newest stash entry (``refs/stash``) changes the board at ``path``:
-    then ``git stash pop`` refuses once the board has local changes (git-stash(1): "the
-    working tree ... must match the index" for the files it touches). One git run,
-    only after a put-back; ``False`` when git cannot tell (no stash, no git)."""
-    import os
-    import subprocess
-
-    folder, name = os.path.split(str(path))
-    try:
-        done = subprocess.run(["git", "diff", "--quiet", "refs/stash^1", "refs/stash", "--",
-                               name], cwd=folder, capture_output=True, check=False,
-                              timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 1
-
-
-def _said_unusable_locks(board: Board) -> None:
-    """Warn (stderr) about each headline of the locks section that locks nothing, and
-    each path of a working set that allows nothing (absolute, or above the top)."""
-    from ai_protocols.board.model import unknown_holders, unusable_locks, unusable_working_sets
-
-    try:
-        doc = board._doc()
-    except Exception:  # the command itself says why the board cannot be read
-        return
-    if doc is None:
-        return
-    for line, why in unusable_locks(doc):
-        _echo(f"Warning: {board.path}, line {line}: a headline in the locks section, but "
-              f"{why}.", err=True)
-    for line, why in unusable_working_sets(doc):
-        _echo(f"Warning: {board.path}, line {line}: a task, but {why}.", err=True)
-    from ai_protocols.board.model import setup_files
-
-    for line, name in setup_files(doc.text):
-        _echo(f"Warning: {board.path}, line {line}: #+SETUPFILE: {name}: Emacs reads the "
-              "states (#+TODO:) of a setup file, ai-protocols does not, so a task in a "
-              "state declared only there is no task here: declare the board's states in "
-              "the board itself (a #+TODO: line), or remove the line.", err=True)
-    for line, why in unknown_holders(doc):
-        _echo(f"Warning: {board.path}, line {line}: {why}.", err=True)
-
-
-def _said_after(board: Board) -> None:
-    """What a change did besides: lost claims and locks it put back, the merge driver
-    it configured in a clone."""
-    if board.noted:  # (nothing put back: a note the change wrote)
-        _echo(f"noted on the task board: {'; '.join(board.noted)}", err=True)
-    if board.corrected:  # (an id typed as another task's: its own given back)
-        _echo(f"corrected on the task board: {'; '.join(board.corrected)}", err=True)
-    if board.restored:
-        _echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
-        if _stash_holds(board.path):
-            from ai_protocols.cli.commands import quote
-
-            _echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "
-                  f"refuses now that the board has local changes. Run 'git add "
-                  f"{quote(str(board.path))}' first: the pop then merges the stash's "
-                  "board into this one (the board's merge driver), losing neither; or, "
-                  "when the entry holds nothing else you need, 'git stash drop' it.",
-                  err=True)
-    if board.driver_configured:
-        from ai_protocols.session.merge import driver_configured_note
-
-        _echo(driver_configured_note(board.driver_configured), err=True)
-
-
-def _said_set_up(board: Board) -> None:
-    """Say what setting the project up did, when a change found no ``.ai/`` (as
-    ``start`` says it)."""
-    if not board.set_up:
-        return
-    _echo(f"{board.project.root} had no .ai/ yet: set it up as 'ai-protocols init' does "
-          "(with the merge driver in the local git configuration):", err=True)
-    for action in board.set_up:
-        if action.action != "unchanged":
-            _echo(f"  {action.action}: {action.path}", err=True)
-
-
-def _state(state: str) -> str:
-    """A holder's state as the board's messages say it
-    (:func:`~ai_protocols.board.board.state_words`: ``wrapped up``); ``--json`` keeps
-    the state's name (``wrapped-up``)."""
-    from ai_protocols.board.board import state_words
-
-    return state_words(state)
-
-
-def _said_shared(board: Board) -> None:
-    """In a linked git work tree, say that the board is the main work tree's, which every
-    work tree of the repository shares."""
-    if board.path.parent != board.project.ai_dir:
-        _echo(f"(this is a linked git work tree: its board is the one every work tree of the "
-              f"repository shares, {board.path})", err=True)
-
-
-def _paths(paths: tuple[str, ...]) -> str:
-    """Paths for a person, one told apart from the next: each quoted as the shell reads it
-    when it holds a space or a quote (:func:`ai_protocols.cli.commands.quote`)."""
-    from ai_protocols.cli.commands import quote
-
-    return " ".join(quote(p) if p else "''" for p in paths)
-
-
-def _line(task: Task, board: Board | None = None, states: dict[str, str] | None = None) -> str:
-    tags = f"  :{':'.join(task.tags)}:" if task.tags else ""
-    role = f"  role {task.role}" if task.role else ""
-    owner = ""
-    if task.owner and task.is_open:
-        state = (states or {}).get(task.owner)
-        owner = f"  claimed by {task.owner}" + (f" ({state})" if state else "")
-    commented = "  (commented out)" if task.commented else ""
-    return f"{task.id or '(no id)'}  {task.state or '-':9} {task.title}{tags}{role}{owner}" \
-        f"{commented}"
-
-
-def _details(task: Task) -> list[str]:
-    lines = [f"Task {task.id or '(no id)'}: {task.title}",
-             f"  state:       {task.state or '(none)'}" +
-             (" (commented out: COMMENT after its state)" if task.commented else "")]
-    if task.tags:
-        lines.append(f"  tags:        {' '.join(task.tags)}")
-    lines.append(f"  role:        {task.role or '(none)'}")
-    lines.append(f"  working set: {_paths(task.working_set) or '(any file)'}")
-    lines.append(f"  owner:       {task.owner or '(free)'}")
-    if task.claimed:
-        lines.append(f"  claimed:     {task.claimed:%Y-%m-%d %H:%M}")
-    if task.checkpoint:
-        lines.append(f"  checkpoint:  {task.checkpoint}")
-    return lines
-
-
-# The options and arguments several commands share, declared once (their help alike).
-#: ``--json``: the output as JSON.
-_JSON = click.option("--json", "as_json", is_flag=True,
-                     help="Print JSON (keys in docs/tasks.md).")
-#: ``ID``: a task's id, whole or by its end.
-_ID = click.argument("task_id", metavar="ID")
-#: ``--force`` of a command that ends or changes another agent's claim.
-_FORCE = click.option("--force", is_flag=True,
-                      help="Even another agent's claim that may be live.")
+    return click_options(command)(errors_to_exit(callback))
 
 
 @click.group(cls=InOrderGroup)
@@ -266,316 +77,39 @@ def task() -> None:
 task.command_class = InOrderCommand  # its commands read their command line as every other
 
 
-def _task_command(name: str, *options: Callable[[F], F], force: bool = False
-                  ) -> Callable[[F], F]:
-    """``task NAME ID [OPTIONS]``: the click command ``name`` of the task group, its
-    argument ``ID``, then ``options`` (click decorators, listed in this order), then
-    ``--force`` (:data:`_FORCE`) when ``force``; its errors reported by
-    :func:`errors_to_exit`. The one declaration of what the commands on one task
-    share."""
+def _both_checkpoints(given: dict[str, object]) -> dict[str, object]:
+    """``task done``'s options, refused (a usage error) when both ``--checkpoint`` and
+    ``--checkpoint-ref`` are given; the fast path leaves that to click."""
+    if taskboard.both_checkpoints(given["take_checkpoint"], given["checkpoint_ref"]):  # type: ignore[arg-type]
+        raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
+                               "not both")
+    return given
+
+
+def _reason(given: dict[str, object]) -> dict[str, object]:
+    """``lock``'s options, its ``--reason`` read as every text option (``-``, ``@FILE``)."""
+    return {**given, "reason": text_option("--reason", given["reason"]) or ""}  # type: ignore[arg-type]
+
+
+for _name in ("add", "list", "show", "claim", "release", "done"):
+    task.command(_name)(_shared(f"task {_name}", getattr(taskboard, f"task_{_name}"),
+                                _both_checkpoints if _name == "done" else None))
+lock = click.command("lock", cls=InOrderCommand)(_shared("lock", taskboard.lock, _reason))
+unlock = click.command("unlock", cls=InOrderCommand)(_shared("unlock", taskboard.unlock))
+locks = click.command("locks", cls=InOrderCommand)(_shared("locks", taskboard.locks))
+
+
+def _task_command(name: str) -> Callable[[F], F]:
+    """The click command ``task NAME`` of a function whose options (and ``ID``) are its
+    row of :data:`~ai_protocols.cli.options.OPTIONS`, its errors reported by
+    :func:`errors_to_exit`."""
     def command(function: F) -> F:
-        function = errors_to_exit(function)
-        if force:
-            function = _FORCE(function)
-        for option in reversed(options):
-            function = option(function)
-        return task.command(name)(_ID(function))  # type: ignore[return-value]
+        return task.command(name)(click_options(f"task {name}")(errors_to_exit(function)))
 
     return command
 
 
-@task.command("add")
-@click.argument("title")
-@click.option("--working-set", "working_set", multiple=True, metavar="PATH",
-              help="A file or folder the task may change (repeat for more).")
-@click.option("--role", help="Who should take it: planner, implementer, reviewer...")
-@click.option("--tag", "tags", multiple=True, help="An Org tag (repeat for more).")
-@errors_to_exit
-def task_add(title: str, working_set: tuple[str, ...], role: str | None,
-             tags: tuple[str, ...]) -> None:
-    """Add a task (state TODO) at the end of the board; print its id.
-
-    TITLE is one line, in quotes when it has several words; '-' reads it
-    from standard input and @FILE from a file, as every text option. Paths
-    are relative to the working directory; a folder covers every file in it.
-    """
-    from ai_protocols.cli.options import Given, text_of
-
-    # TITLE is read as every text option reads its value: '-' standard input, @FILE a
-    # file (decisions.md, issue 15, thirteenth round).
-    title = text_of(Given("TITLE", title, True, 0))
-    board = _board()
-    added = board.add(title, working_set=working_set, role=role, tags=tags)
-    _said_set_up(board)
-    _echo(f"Added task {added.id}: {added.title}", err=True)
-    _echo(added.id)
-
-
-@task.command("list")
-@_JSON
-@click.option("--mine", is_flag=True, help="Only the open tasks this agent has claimed.")
-@click.option("--free", is_flag=True, help="Only open tasks nobody holds (or whose holder "
-                                           "is gone).")
-@click.option("--role", help="Only tasks for this role (in either case).")
-@click.option("--all", "show_all", is_flag=True, help="Closed tasks too (DONE, CANCELLED).")
-@errors_to_exit
-def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all: bool) -> None:
-    """List the open tasks in board order, with who holds each.
-
-    A holder's state (live, crashed, abandoned...) is judged as 'status'
-    judges sessions; a claim whose agent is gone counts as free.
-    """
-    from ai_protocols.board.model import check_role, same_role
-    from ai_protocols.liveness.evidence import RECOVERABLE
-
-    board = _board()
-    _said_unusable_locks(board)
-    if mine:
-        board._me("task list --mine")  # no agent id: say so, not "No task matches."
-    if role is not None:
-        role = check_role(role)  # (an empty one: refused, not "no open task")
-    rows = []
-    tasks = board.tasks()
-    lost = board.lost()
-    # (a claim git put back after ai-protocols ended it holds nothing: Board.lost)
-    undone = {x.now.line for x in lost if x.undone and x.now is not None}
-    mine_held, kept = board.held_tasks(tasks, lost) if mine else ([], [])
-    # A task whose claim git took off the board (or whose close or release git undid)
-    # is listed as ai-protocols last wrote it, the kept copy's: as claim judges it.
-    kept_view: dict[int, Task] = {}
-    first_line: dict[str, int] = {}  # each id's first task on the board
-    for t in reversed(tasks):
-        if t.id:
-            first_line[t.id] = t.line
-    for x in lost:
-        if x.task is not None and x.lock is None:
-            line = x.now.line if x.now is not None else first_line.get(x.task.id or "")
-            if line is not None:
-                kept_view[line] = x.task
-    # (each task is known by what it is, not compared with the board's other tasks: a
-    # list's 'in' compares field by field, and made the list quadratic in the tasks)
-    mine_ids = {id(t) for t in mine_held}
-    for item, on_board in [(t, True) for t in tasks] + \
-            [(t, False) for t in mine_held if t.id in kept]:
-        if mine and id(item) not in mine_ids:
-            continue
-        was_undone = item.line in undone
-        if not mine and on_board:
-            item = kept_view.get(item.line, item)
-        if not show_all and not mine and (not item.is_open or item.commented):
-            continue  # (a commented-out headline: left out, as Org's agenda leaves it)
-        if role is not None and not same_role(item.role, role):
-            continue
-        state = None
-        if item.owner and item.is_open and item.owner != board.me:
-            state = board.agent_state(item.owner, item.owner_process, item.claimed,
-                                      since_at=item.claimed_at)
-        held = bool(item.owner) and not was_undone and \
-            (state is None or state.state not in RECOVERABLE)
-        if free and (held or not item.is_open):
-            continue
-        rows.append((item, state))
-    from ai_protocols.board.board import duplicate_ids
-
-    twins = duplicate_ids(board.tasks())
-    if as_json:
-        print_json([{**item.to_json(), "duplicate_id_lines": twins.get(item.id or "", []),
-                     "owner_state": state.state if state else ("mine" if item.owner ==
-                                                               board.me and item.owner
-                                                               else None),
-                     "owner_evidence": state.evidence if state else None}
-                    for item, state in rows])
-        return
-    if not rows:
-        _echo("No task matches." if (mine or free or role is not None) else
-                   f"No open task on the board {board.path}: 'ai-protocols task add TITLE' "
-                   "adds one.")
-    for item, state in rows:
-        said = {item.owner: _state(state.state)} if state and item.owner else \
-            ({item.owner: "you"} if item.owner and item.owner == board.me else {})
-        _echo(_line(item, board, said))
-        if item.id in kept:
-            _echo(f"  its claim is held from the kept copy {board.kept_path}: git took it "
-                  "off the board on disk (the next change to the board puts it back)")
-        if item.id in twins:
-            others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
-            _echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
-                       "line of one copy (the next command gives it a new id)")
-    _said_no_id([item for item, _ in rows if not item.id])
-
-
-def _said_no_id(tasks: list[Task]) -> None:
-    """After ``task list``: how to name each task a person added without an id (stderr):
-    by its exact title, which gives it its id (``Board._give_ids``; docs/tasks.md, "A
-    task added in Emacs")."""
-    from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
-
-    titles = [item.title for item in tasks]
-    for item in tasks:
-        if titles.count(item.title) > 1:  # (a title names no one of them)
-            how = ("another task without an id has this title too, so it names neither: "
-                   "make any change of the board (it gives each its id), then name it by "
-                   "its id")
-        else:
-            dash = "-- " if item.title.startswith("-") else ""
-            how = f"to claim it now: ai-protocols task claim {dash}{shell_quote(item.title)}"
-        _echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
-              f"Emacs?): the next change of the board gives it one; {how}", err=True)
-
-
-@_task_command("show", _JSON)
-def task_show(task_id: str, as_json: bool) -> None:
-    """Show one task: its state, role, working set, holder, checkpoint and hand-off notes."""
-    board = _board()
-    item = board.task(task_id)
-    _said_unusable_locks(board)
-    state = None
-    if item.owner and item.is_open and item.owner != board.me:
-        state = board.agent_state(item.owner, item.owner_process, item.claimed,
-                                      since_at=item.claimed_at)
-    passed = board.handoffs(item)
-    where = board.checkpoint_where(item) if item.checkpoint else None
-    if as_json:
-        print_json({**item.to_json(), "owner_state": state.state if state else None,
-                    "owner_evidence": state.evidence if state else None,
-                    "handoffs": [h.to_json() for h in passed],
-                    "checkpoint_where": where})
-        return
-    for line in _details(item):
-        _echo(line)
-    if where is not None:
-        _echo(f"  checkpoint where: {where}")
-    if state is not None:
-        _echo(f"  its holder:  {_state(state.state)} ({state.evidence})")
-    if passed:
-        _echo("  hand-offs:")
-    for h in passed:
-        when = f"{h.time:%Y-%m-%d %H:%M}" if h.time else "(no time)"
-        _echo(f"    {when} {h.by}" + (f" ({h.from_role})" if h.from_role else "") +
-              f" -> {h.to}: {h.note}")
-
-
-@_task_command("claim", click.option("--force", is_flag=True,
-                                     help="Even from an agent that may be at work."))
-def task_claim(task_id: str, force: bool) -> None:
-    """Claim a task for this agent (AI_AGENT_ID, or the agent's own session).
-
-    Of many agents claiming one task at once exactly one wins; the others
-    exit 21, told who holds it. A claim whose agent is crashed, abandoned
-    or wrapped up is taken over, saying whose it was and why.
-    """
-    board = _board()
-    report = board.claim(task_id, force=force)
-    _said_shared(board)
-    item = report.task
-    if report.already:
-        _echo(f"Task {item.id} is yours already: {item.title}" +
-              (" (claim renewed: this process holds it now)" if report.renewed else ""))
-    elif report.previous is not None and report.state is not None:
-        from ai_protocols.board.board import held_by
-
-        _echo(f"Claimed task {item.id}: {item.title}")
-        _echo(f"  taken over: it was {held_by(report.previous, report.state, force)}")
-    else:
-        _echo(f"Claimed task {item.id}: {item.title}")
-    if item.working_set:
-        _echo(f"  working set: {_paths(item.working_set)}")
-    from ai_protocols.board.model import holder_name
-
-    # (a task naming no working set may change any file: docs/tasks.md)
-    for area, lock, state in board.locks_over(item.working_set or ("./",)):
-        where = f"its working set's {display(area)} lies in or holds" if item.working_set \
-            else "it names no working set (it may change any file), and that holds"
-        click.echo(f"warning: {where} "
-                   f"{display(lock.path)}, which {holder_name(lock.owner)} has locked "
-                   f"({display(lock.reason or '(no reason given)')}; "
-                   f"{_state(state.state)}: {state.evidence}): your edits there are "
-                   f"refused until it unlocks; ask {holder_name(lock.owner)}, or work "
-                   "elsewhere first ('ai-protocols locks' lists the locks)", err=True)
-
-
-@_task_command("release", force=True)
-def task_release(task_id: str, force: bool) -> None:
-    """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
-    from ai_protocols.errors import TaskNotFound
-
-    board = _board()
-    try:
-        held = board.task(task_id).owner
-    except TaskNotFound:
-        held = None  # (git took the task off the board: the release puts it back first)
-    item = board.release(task_id, force=force)
-    back = next((x for x in board.restored_items
-                 if x.task is not None and not x.undone and x.task.id == item.id), None)
-    if back is not None and back.task is not None:
-        board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
-        _echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
-              f"lost from the board by git: stash, checkout or reset put an older board "
-              f"back; it was put back from the kept copy {board.kept_path} and released)")
-    elif held is None and board.released_from is None:
-        _echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
-    else:
-        _echo(f"Released task {item.id}: {item.title}")
-
-
-@_task_command(
-    "done",
-    click.option("--checkpoint", "take_checkpoint", is_flag=True,
-                 help="Take a checkpoint of the work tree now (as 'ai-protocols checkpoint' "
-                      "does) and close the task with it."),
-    click.option("--checkpoint-ref", metavar="REF",
-                 help="Close it with a restore point made before (a checkpoint's ref, a "
-                      "branch, a tag, a commit), kept as its full ref name and commit hash."),
-    force=True)
-def task_done(task_id: str, take_checkpoint: bool, checkpoint_ref: str | None,
-              force: bool) -> None:
-    """Close a task as DONE, with the checkpoint it was closed with."""
-    from ai_protocols.errors import AiProtocolsError
-
-    if take_checkpoint and checkpoint_ref is not None:
-        raise click.UsageError("give --checkpoint (take one now) or --checkpoint-ref REF, "
-                               "not both")
-    board = _board()
-    checkpoint = board.resolve_ref(checkpoint_ref) if checkpoint_ref is not None else None
-    if take_checkpoint:
-        # Whatever refuses the close (another agent's live claim too), before the
-        # checkpoint: a refused command makes nothing.
-        found = board.check_done(task_id, force=force)
-        from ai_protocols.cli.output import print_checkpoint
-        from ai_protocols.git.checkpoint import take
-        from ai_protocols.session.project import Project
-
-        project = Project.discover()
-        taken = take(project.root, project.ai_dir, project.path, project.agent_id,
-                     f"task {found.id} done: {found.title}")
-        print_checkpoint(taken)
-        # its ref and its commit, as --checkpoint-ref records one: a clone that never
-        # fetched the ref still learns which commit it was (docs/tasks.md)
-        checkpoint = f"{taken.checkpoint.ref} {taken.checkpoint.commit}"
-    try:
-        item = board.done(task_id, checkpoint=checkpoint, force=force)
-    except AiProtocolsError as error:
-        if take_checkpoint and checkpoint:  # the checkpoint taken is not undone: say where
-            error.args = (f"{error}; the checkpoint taken before stays, a restore point like "
-                          f"any other: {checkpoint}",)
-        raise
-    _echo(f"Done: task {item.id}: {item.title}" +
-               (f" (checkpoint {item.checkpoint})" if item.checkpoint else ""))
-
-
-@_task_command(
-    "edit",
-    click.option("--title", help="Its new title (one line; '-' or @FILE as for add)."),
-    click.option("--working-set", "working_set", multiple=True, metavar="PATH",
-                 help="Its working set, replaced by these paths (repeat for more)."),
-    click.option("--add-working-set", "add_paths", multiple=True, metavar="PATH",
-                 help="A file or folder added to its working set (repeat for more)."),
-    click.option("--remove-working-set", "remove_paths", multiple=True, metavar="PATH",
-                 help="A path taken out of its working set (repeat for more)."),
-    click.option("--tag", "tags", multiple=True, help="An Org tag to add (repeat for more)."),
-    click.option("--untag", "untags", multiple=True, help="An Org tag to remove (repeat)."),
-    click.option("--role", help="Its new role."),
-    force=True)
+@_task_command("edit")
 def task_edit(task_id: str, title: str | None, working_set: tuple[str, ...],
               add_paths: tuple[str, ...], remove_paths: tuple[str, ...],
               tags: tuple[str, ...], untags: tuple[str, ...], role: str | None,
@@ -602,7 +136,7 @@ def task_edit(task_id: str, title: str | None, working_set: tuple[str, ...],
         _echo(f"  {what}")
 
 
-@_task_command("cancel", force=True)
+@_task_command("cancel")
 def task_cancel(task_id: str, force: bool) -> None:
     """Close a task as CANCELLED: it will not be done (task reopen opens it again)."""
     item = _board().cancel(task_id, force=force)
@@ -620,14 +154,7 @@ def task_reopen(task_id: str) -> None:
         _echo(f"Task {item.id} is open already ({item.state}): {item.title}")
 
 
-@_task_command(
-    "handoff",
-    click.option("--to", "to", required=True, metavar="ROLE",
-                 help="The role that takes it on (reviewer, in any case, makes it REVIEW)."),
-    click.option("--note", required=True,
-                 help="What the next one needs to know: one line, at most 500 characters "
-                      "('task show' and 'resume' show it)."),
-    force=True)
+@_task_command("handoff")
 def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     """Hand a task on to another role, with a note; the claim is given up.
 
@@ -639,8 +166,7 @@ def task_handoff(task_id: str, to: str, note: str, force: bool) -> None:
     _echo(f"Handed task {item.id} to {item.role} ({item.state}): {item.title}")
 
 
-@task.command("merge-copy")
-@errors_to_exit
+@_task_command("merge-copy")
 def task_merge_copy() -> None:
     """Merge this linked work tree's own copy of the board into the shared one.
 
@@ -666,110 +192,8 @@ def task_merge_copy() -> None:
         _echo(f"The shared board {board.path} already holds the edit of {own}; {drop}.")
 
 
-@click.command("lock", cls=InOrderCommand)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--reason", required=True,
-              help="Why: what you are doing there (one line, at most 500 characters).")
-@click.option("--force", is_flag=True, help="Even over another agent's lock that may be live.")
-@errors_to_exit
-def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
-    """Lock files or folders for this agent, recorded in the board's Locks section.
-
-    Another agent's edit into a locked area is refused by the PreToolUse hook
-    and reported by 'check'. An overlapping lock of another agent that may be
-    at work is refused (exit 22); one whose agent is gone is taken over. A lock
-    over the working set of a task another agent holds is taken, with a warning.
-    """
-    board = _board()
-    reports = board.lock(paths, reason=text_option("--reason", reason) or "", force=force)
-    _said_set_up(board)
-    _said_shared(board)
-    for report in reports:
-        _echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
-        for held, state in report.replaced:
-            from ai_protocols.board.board import held_by
-
-            whose = held_by(held.owner, state, force, "locked")
-            _echo(f"  taken over: {held.path} was {whose}")
-    from ai_protocols.board.model import holder_name
-
-    for area, task, state in board.claims_over([r.lock.path for r in reports]):
-        whose = "lies in or holds the working set of" if task.working_set else \
-            "may be changed by (it names no working set: any file)"
-        click.echo(f"warning: {display(area)} {whose} task "
-                   f"{task.id} ({display(task.title)}), which {holder_name(task.owner)} "
-                   f"has claimed ({_state(state.state)}: {state.evidence}): its edits there "
-                   f"are refused while you hold this lock; ask {holder_name(task.owner)}, "
-                   "or unlock what its task needs", err=True)
-    # (this board cannot see the locks of a project around it; the hook enforces them)
-    for area, outer, held, state in board.outer_locks([r.lock.path for r in reports]):
-        _echo(f"warning: {area} lies in or holds {held.path} on the board of the project "
-              f"around this one, {outer}, locked by {held.owner} ({_state(state.state)}"
-              f": {state.evidence}) for: {held.reason or '(no reason given)'}; the "
-              "PreToolUse hook refuses your edits there while that lock stands (see "
-              "'ai-protocols locks' there)", err=True)
-
-
-@click.command("unlock", cls=InOrderCommand)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--force", is_flag=True, help="Even another agent's lock that may be live.")
-@errors_to_exit
-def unlock(paths: tuple[str, ...], force: bool) -> None:
-    """Remove locks (each PATH exactly as locked); all or nothing."""
-    board = _board()
-    for held in board.unlock(paths, force=force):
-        back = any(x.lock is not None and not x.undone and x.lock.path == held.path and
-                   x.lock.owner == held.owner for x in board.restored_items)
-        if back:
-            board.restored = [r for r in board.restored
-                              if not r.startswith(f"the lock on {held.path}, ")]
-        _echo(f"Unlocked {held.path}" +
-              (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else "") +
-              (f" (the lock was lost from the board by git: stash, checkout or reset put "
-               f"an older board back; it was put back from the kept copy {board.kept_path} "
-               "and removed)" if back else ""))
-
-
-@click.command("locks", cls=InOrderCommand)
-@_JSON
-@errors_to_exit
-def locks(as_json: bool) -> None:
-    """List the locked areas, who holds each, and whether that agent is at work."""
-    from ai_protocols.board.model import holder_name
-
-    board = _board()
-    _said_unusable_locks(board)
-    rows = []
-    # The live locks git took away from the board on disk (its kept copy holds them; the
-    # hook and check still enforce them): listed too, marked, never "No locks.".
-    found = board.lost()
-    lost = [item.lock for item in found if item.lock is not None and not item.undone]
-    again = [item.lock for item in found if item.lock is not None and item.undone]
-    for held in [*(h for h in board.locks() if h not in again), *lost]:
-        state = board.agent_state(held.owner, held.owner_process, held.locked,
-                                  since_at=held.locked_at) \
-            if not (board.me and held.owner == board.me) else None
-        rows.append((held, state))
-    if as_json:
-        print_json([{**held.to_json(), "mine": bool(board.me) and held.owner == board.me,
-                     "state": state.state if state else None,
-                     "evidence": state.evidence if state else None,
-                     "lost": held in lost} for held, state in rows])
-        return
-    if not rows:
-        _echo("No locks.")
-    for held, state in rows:
-        who = "you" if board.me and held.owner == board.me else \
-            f"{holder_name(held.owner)} ({_state(state.state)}: {state.evidence})" if state else \
-            holder_name(held.owner)
-        _echo(f"{held.path}  locked by {who}" + (
-            f"  (not on the board on disk: kept in {board.kept_path}; still enforced, and "
-            "the next change to the board puts it back)" if held in lost else ""))
-        _echo(f"    {held.reason or '(no reason given)'}")
-
-
 @click.command("check", cls=InOrderCommand)
-@_JSON
+@click_options("check")
 @errors_to_exit
 def check(as_json: bool) -> None:
     """Compare the work tree's changes with this agent's claims and others' locks.
@@ -779,6 +203,7 @@ def check(as_json: bool) -> None:
     agent, not gone, has locked. Exit 0: nothing to report; 23: something.
     """
     from ai_protocols.board.board import duplicate_ids
+    from ai_protocols.board.board import state_words as _state
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
     from ai_protocols.errors import MisplacedDrawer, UnreadableSession, UnsafePath

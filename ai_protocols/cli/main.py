@@ -1,12 +1,14 @@
 """The ``ai-protocols`` console script: the hot commands without click.
 
 Hooks and agents run ``path``, ``log``, ``show``, ``resume``, ``start``,
-``wrap-up``, ``status`` and ``list`` many times per session, and importing
+``wrap-up``, ``status``, ``list`` and the task board's commands (``task add``, ``task
+claim``, ``lock``...) many times per session, and importing
 click alone costs several times an interpreter's start (``checkpoint`` too is
 answered here: it is measured against ``git stash create``). So their plain forms
 are answered here: ``path`` from the standard library alone, the others from
 the library (``start``, ``wrap-up``, ``status`` and ``list`` through
-:mod:`ai_protocols.cli.commands`, as the click commands do), with their options read by
+:mod:`ai_protocols.cli.commands`, the board's through :mod:`ai_protocols.cli.taskboard`,
+as the click commands do), with their options read by
 :func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
 :func:`~ai_protocols.cli.options.parse_options`), which accepts only forms that click
 reads the same way (``--name value``, ``--name=value``, flags) and gives up on
@@ -274,8 +276,66 @@ _FAST: dict[str, Callable[[Parsed], int | None]] = {
 _IN_ORDER: dict[str, Callable[[list[str]], int | None]] = {"log": _log, "start": _start}
 
 
+#: The task board's commands answered here (:mod:`ai_protocols.cli.taskboard`), by their
+#: words, each with its function there.
+_BOARD = {"task add": "task_add", "task list": "task_list", "task show": "task_show",
+          "task claim": "task_claim", "task release": "task_release",
+          "task done": "task_done", "lock": "lock", "unlock": "unlock", "locks": "locks"}
+
+
+def _board(args: list[str]) -> int | None:
+    """A task board's command (:data:`_BOARD`) as its click command runs it: its words,
+    then its positional arguments, then its options, read by
+    :func:`~ai_protocols.cli.options.parse_command` from the one table of options, and
+    passed to the same function of :mod:`ai_protocols.cli.taskboard` under the same
+    keywords; what the board says after the command said after it, its error (if any)
+    first, as click says it when the command's context closes. Anything else goes to
+    click: help, every usage error (``task done`` with both ``--checkpoint`` and
+    ``--checkpoint-ref`` too), a positional argument after an option, and a terminal
+    whose encoding is ASCII (``click.echo`` writes UTF-8 there)."""
+    words = 2 if args[0] == "task" else 1
+    name = " ".join(args[:words])
+    if name not in _BOARD or not _plain_streams():
+        return None
+    from ai_protocols.cli.options import parse_command
+
+    read = parse_command(args[words:], name)
+    if read is None:
+        return None
+    parsed, given = read
+    from ai_protocols.cli import taskboard
+
+    if name == "task done" and taskboard.both_checkpoints(
+            parsed["take_checkpoint"], parsed["checkpoint_ref"]):  # type: ignore[arg-type]
+        return None  # (click's usage error: give one of them)
+
+    def run() -> int:
+        if name == "lock":  # read as every text option (- standard input, @FILE a file)
+            from ai_protocols.cli.options import text_of
+
+            parsed["reason"] = text_of([g for g in given if g.name == "--reason"][-1])
+        getattr(taskboard, _BOARD[name])(**parsed)
+        return 0
+
+    try:
+        return _guarded(run)
+    finally:
+        taskboard.finish()
+
+
+def _plain_streams() -> bool:
+    """Whether standard output and error are as ``click.echo`` writes to them: an
+    encoding other than ASCII (click writes UTF-8 through one that is)."""
+    import codecs
+
+    return all(codecs.lookup(getattr(stream, "encoding", None) or "ascii").name != "ascii"
+               for stream in (sys.stdout, sys.stderr))
+
+
 def _run_fast(args: list[str]) -> int | None:
     """The exit code of a fast command, or ``None`` to leave it to click."""
+    if args and args[0] in ("task", "lock", "unlock", "locks"):
+        return _board(args)
     if args and args[0] == "hook":
         return _hook(args[1:])
     if args and args[0] == "checkpoint":

@@ -1,13 +1,14 @@
 """The one table of the hot commands' options, and the reading of command lines.
 
 Each option of ``log``, ``show``, ``resume``, ``hook``, ``start``, ``wrap-up``,
-``status``, ``list`` and ``checkpoint`` is declared once, in
-:data:`OPTIONS` (``log``'s from the table of entry kinds,
+``status``, ``list``, ``checkpoint`` and the task board's commands (``task ...``,
+``lock``, ``unlock``, ``locks``, ``check``) is declared once, in :data:`OPTIONS`
+(``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
-:mod:`ai_protocols.cli.app` get their options from :func:`click_options`; the
-console script's fast path (:mod:`ai_protocols.cli.main`) reads arguments
-with :func:`parse_options` from the same table. Neither imports click here:
-:func:`click_options` imports it when the click CLI calls it.
+:mod:`ai_protocols.cli.app` and :mod:`ai_protocols.cli.board` get their options from
+:func:`click_options`; the console script's fast path (:mod:`ai_protocols.cli.main`)
+reads arguments with :func:`parse_options` (:func:`parse_command`) from the same table.
+Neither imports click here: :func:`click_options` imports it when the click CLI calls it.
 
 :func:`scan` reads a command line in order, as click reads it, for both paths:
 click keeps each option's values but not their order across options, and the
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
     Parsed = dict[str, "str | int | bool | tuple[str, ...] | None"]
 
 __all__ = ["NO_DASH_VALUES", "OPTIONS", "PATH_OPTIONS", "Given", "Option", "UsageProblem",
-           "click_options", "known", "log_entries", "looks_like_option", "parse_options",
-           "read_log_entries", "scan", "task_of", "text_of", "whole_number"]
+           "click_options", "known", "log_entries", "looks_like_option", "parse_command",
+           "parse_options", "read_log_entries", "scan", "task_of", "text_of", "whole_number"]
 
 
 class UsageProblem(ValueError):
@@ -46,17 +47,26 @@ class Option:
     """One option: its long ``name`` (``--progress``), how it is read (``"flag"``,
     ``"one"`` value, ``"many"`` values, or ``"int"``, one whole number of at least
     ``minimum``, ``default`` when not given), its help text, and ``dest``, the key
-    it is parsed into (the name without dashes, ``-`` as ``_``). An ``"argument"``
-    is a positional argument instead, named in capitals (``DESCRIPTION``), its
-    ``dest`` the name in lower case."""
+    it is parsed into (the name without dashes, ``-`` as ``_``, unless ``dest`` is
+    given). An ``"argument"`` is a positional argument instead, named in capitals
+    (``DESCRIPTION``), its ``dest`` the name in lower case; ``"arguments"``, one or more
+    of them (``PATH...``), the last of a command's. ``metavar``: how help names the
+    value (click's own when ``None``); ``required``: an option that must be given."""
 
-    __slots__ = ("default", "dest", "help", "how", "minimum", "name")
+    __slots__ = ("default", "dest", "help", "how", "metavar", "minimum", "name", "required")
 
     def __init__(self, name: str, how: str, help: str, *, minimum: int | None = None,
-                 default: int | None = None) -> None:
+                 default: int | None = None, dest: str | None = None,
+                 metavar: str | None = None, required: bool = False) -> None:
         self.name, self.how, self.help = name, how, help
-        self.minimum, self.default = minimum, default
-        self.dest = name.lower() if how == "argument" else name[2:].replace("-", "_")
+        self.minimum, self.default, self.metavar, self.required = \
+            minimum, default, metavar, required
+        self.dest = dest or (name.lower() if how in _POSITIONAL else
+                             name[2:].replace("-", "_"))
+
+
+#: How a positional argument is read: one word, or one or more (the last argument).
+_POSITIONAL = ("argument", "arguments")
 
 
 #: ``log --task ID``: link the session to a task of the board (docs/tasks.md).
@@ -80,8 +90,16 @@ def _log_options() -> tuple[Option, ...]:
 #: which this module does not import: tests/test_resume.py keeps them equal).
 RESUME_MAX_BYTES, RESUME_MIN_BYTES = 4096, 2560
 
-#: Every option of the commands the fast path answers, in --help order (a command's
-#: positional arguments are its only parameters: ``wrap-up DESCRIPTION``).
+#: What several of the task board's commands share (their help alike): ``--json``, the
+#: task's ``ID`` (whole or by its end), ``--force`` over another agent's claim, ``PATH...``.
+_BOARD_JSON = Option("--json", "flag", "Print JSON (keys in docs/tasks.md).", dest="as_json")
+_TASK_ID = Option("ID", "argument", "", dest="task_id")
+_FORCE_CLAIM = Option("--force", "flag", "Even another agent's claim that may be live.")
+_PATHS = Option("PATH...", "arguments", "", dest="paths")
+
+#: Every option of the commands the fast path answers, in --help order, a command's
+#: positional arguments first (``wrap-up DESCRIPTION``, ``task add TITLE``); a command of
+#: a group is keyed by its words (``task add``).
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "log": _log_options(),
     "show": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),
@@ -116,6 +134,75 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "checkpoint": (Option("--note", "one", "What the checkpoint is (kept in its commit and "
                                            "the session; - reads it from stdin, @FILE from "
                                            "a file)."),),
+    # The task board's commands (ai_protocols.cli.taskboard; docs/tasks.md).
+    "task add": (
+        Option("TITLE", "argument", ""),
+        Option("--working-set", "many", "A file or folder the task may change (repeat for "
+                                        "more).", metavar="PATH"),
+        Option("--role", "one", "Who should take it: planner, implementer, reviewer..."),
+        Option("--tag", "many", "An Org tag (repeat for more).", dest="tags"),
+    ),
+    "task list": (
+        _BOARD_JSON,
+        Option("--mine", "flag", "Only the open tasks this agent has claimed."),
+        Option("--free", "flag", "Only open tasks nobody holds (or whose holder is gone)."),
+        Option("--role", "one", "Only tasks for this role (in either case)."),
+        Option("--all", "flag", "Closed tasks too (DONE, CANCELLED).", dest="show_all"),
+    ),
+    "task show": (_TASK_ID, _BOARD_JSON),
+    "task claim": (_TASK_ID, Option("--force", "flag", "Even from an agent that may be at "
+                                                      "work.")),
+    "task release": (_TASK_ID, _FORCE_CLAIM),
+    "task done": (
+        _TASK_ID,
+        Option("--checkpoint", "flag", "Take a checkpoint of the work tree now (as "
+                                       "'ai-protocols checkpoint' does) and close the task "
+                                       "with it.", dest="take_checkpoint"),
+        Option("--checkpoint-ref", "one", "Close it with a restore point made before (a "
+                                          "checkpoint's ref, a branch, a tag, a commit), kept "
+                                          "as its full ref name and commit hash.",
+               metavar="REF"),
+        _FORCE_CLAIM,
+    ),
+    "lock": (
+        _PATHS,
+        Option("--reason", "one", "Why: what you are doing there (one line, at most 500 "
+                                  "characters).", required=True),
+        Option("--force", "flag", "Even over another agent's lock that may be live."),
+    ),
+    "unlock": (_PATHS, Option("--force", "flag", "Even another agent's lock that may be "
+                                                 "live.")),
+    "locks": (_BOARD_JSON,),
+    # ...and those only click answers (ai_protocols.cli.board)
+    "task edit": (
+        _TASK_ID,
+        Option("--title", "one", "Its new title (one line; '-' or @FILE as for add)."),
+        Option("--working-set", "many", "Its working set, replaced by these paths (repeat "
+                                        "for more).", metavar="PATH"),
+        Option("--add-working-set", "many", "A file or folder added to its working set "
+                                            "(repeat for more).", dest="add_paths",
+               metavar="PATH"),
+        Option("--remove-working-set", "many", "A path taken out of its working set (repeat "
+                                               "for more).", dest="remove_paths",
+               metavar="PATH"),
+        Option("--tag", "many", "An Org tag to add (repeat for more).", dest="tags"),
+        Option("--untag", "many", "An Org tag to remove (repeat).", dest="untags"),
+        Option("--role", "one", "Its new role."),
+        _FORCE_CLAIM,
+    ),
+    "task cancel": (_TASK_ID, _FORCE_CLAIM),
+    "task reopen": (_TASK_ID,),
+    "task handoff": (
+        _TASK_ID,
+        Option("--to", "one", "The role that takes it on (reviewer, in any case, makes it "
+                              "REVIEW).", metavar="ROLE", required=True),
+        Option("--note", "one", "What the next one needs to know: one line, at most 500 "
+                                "characters ('task show' and 'resume' show it).",
+               required=True),
+        _FORCE_CLAIM,
+    ),
+    "task merge-copy": (),
+    "check": (_BOARD_JSON,),
 }
 #: The options that ask click for help, whatever the command.
 HELP = ("-h", "--help")
@@ -253,26 +340,42 @@ def _known(command: str) -> dict[str, tuple[bool, str, bool]]:
 
 
 def parse_options(args: list[str], command: str) -> Parsed | None:
-    """``args`` read as click reads them, keyed by each option's ``dest``, or
-    ``None`` when they hold anything but ``command``'s options in the forms
-    ``--name value``, ``--name=value`` and ``--flag``, or anything :func:`scan`
-    refuses (then click reads them, and says what is wrong)."""
-    arguments = [o for o in OPTIONS[command] if o.how == "argument"]
-    if arguments:  # only arguments: each given as is, and nothing that click reads otherwise
-        if len(args) != len(arguments) or any(a.startswith("-") for a in args):
-            return None
-        return {o.dest: a for o, a in zip(arguments, args, strict=True)}
+    """``args`` read as click reads them, keyed by each option's ``dest``, or ``None``
+    (:func:`parse_command`)."""
+    read = parse_command(args, command)
+    return None if read is None else read[0]
+
+
+def parse_command(args: list[str], command: str) -> tuple[Parsed, list[Given]] | None:
+    """``args`` read as click reads them, keyed by each option's (and positional
+    argument's) ``dest``, with the options as given, in order (:func:`scan`); or
+    ``None`` when they hold anything but ``command``'s positional arguments, each a
+    word that does not start with ``-``, all of them first and as many as it takes,
+    then its options in the forms ``--name value``, ``--name=value`` and ``--flag``,
+    every required one given, or anything :func:`scan` refuses (then click reads them,
+    and says what is wrong)."""
+    table = OPTIONS[command]
+    arguments = [o for o in table if o.how in _POSITIONAL]
+    words = 0
+    while words < len(args) and not args[words].startswith("-"):
+        words += 1
+    if words != len(arguments) and not (
+            arguments and arguments[-1].how == "arguments" and words >= len(arguments)):
+        return None
     try:
-        read = scan(args, _known(command), strict=True)
+        read = scan(args[words:], _known(command), strict=True)
     except UsageProblem:
         return None
     if read is None:
         return None
-    options = {option.name: option for option in OPTIONS[command]}
+    options = {option.name: option for option in table}
     parsed: dict[str, object] = {
         o.dest: () if o.how == "many" else False if o.how == "flag" else o.default
         for o in options.values()
     }
+    for at, option in enumerate(arguments):
+        parsed[option.dest] = tuple(args[at:words]) if option.how == "arguments" \
+            else args[at]
     for entry in read[0]:
         option = options[entry.name]
         if option.how == "flag":
@@ -286,7 +389,9 @@ def parse_options(args: list[str], command: str) -> Parsed | None:
             parsed[option.dest] = (*parsed[option.dest], entry.value)  # type: ignore[misc]
         else:
             parsed[option.dest] = entry.value
-    return parsed  # type: ignore[return-value]
+    if any(o.required and parsed[o.dest] is None for o in table):
+        return None  # click says which is missing
+    return parsed, read[0]  # type: ignore[return-value]
 
 
 def whole_number(minimum: int | None = None) -> object:
@@ -331,18 +436,25 @@ def click_options(command: str) -> Callable[[Callable[..., object]], Callable[..
 
     def decorate(func: Callable[..., object]) -> Callable[..., object]:
         for option in reversed(OPTIONS[command]):
-            if option.how == "argument":
-                func = click.argument(option.dest)(func)
+            if option.how in _POSITIONAL:
+                shown = {} if option.name == option.dest.upper() else \
+                    {"metavar": option.name}
+                func = click.argument(option.dest, **shown, **(
+                    {"nargs": -1, "required": True} if option.how == "arguments" else {}))(func)
                 continue
             # (is_flag=False given explicitly would make the value optional: click 8.2)
             how: dict[str, object] = {"flag": {"is_flag": True}, "many": {"multiple": True},
                                       "int": {"type": whole_number(option.minimum),
                                               "default": option.default,
                                               "metavar": "N"}}.get(option.how, {})
-            if option.name == TASK_OPTION:
+            if option.metavar is not None:
+                how["metavar"] = option.metavar
+            elif option.name == TASK_OPTION:
                 how["metavar"] = "ID"
             elif option.how in ("one", "many") and command == "log":
                 how["metavar"] = "TEXT"
+            if option.required:
+                how["required"] = True
             func = click.option(option.name, option.dest, help=option.help, **how)(func)
         return func
 
