@@ -926,6 +926,15 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "restored; git checkout REF -- PATH takes one back):", err=True)
             for path in done.left:
                 click.echo(f"  {display(path)}", err=True)
+        if done.changed:
+            click.echo(f"Left {_paths(len(done.changed))} as "
+                       f"{'it is' if len(done.changed) == 1 else 'they are'}, not restored: "
+                       f"{'it' if len(done.changed) == 1 else 'they'} changed after the "
+                       "restore checked the work tree (saved in an editor, or written by "
+                       "another program, while it ran); look, then run the restore again:",
+                       err=True)
+            for path in done.changed:
+                click.echo(f"  {display(path)}", err=True)
     else:
         from ai_protocols.lean import shell_quote
 

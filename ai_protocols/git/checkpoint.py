@@ -303,6 +303,9 @@ class Restored:
         #: ``HEAD`` holds as they were (committed: ``git checkout HEAD -- PATH``).
         self.elsewhere: tuple[str | None, str | None] | None = None
         self.committed_removed: list[str] = []
+        #: In place: the paths left as they are because they changed after the restore
+        #: checked the work tree (saved in an editor, written by another program).
+        self.changed: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -1525,16 +1528,17 @@ class Checkpoints:
                 found.append((status, _s(path), old_mode, new_mode, blob))
         return found
 
-    def _held(self, blobs: dict[str, str]) -> dict[str, list[str]]:
+    def _held(self, blobs: dict[str, str], index: bool = True) -> dict[str, list[str]]:
         """Where each of the paths' objects (``blobs``: path to hash) is kept elsewhere
-        than the work tree: ``":0"`` (the index at that path) and the commits of the
-        checkpoints (any agent's) that hold it at that path; a path kept nowhere is
-        left out. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
+        than the work tree: ``":0"`` (the index at that path; not asked when ``index``
+        is false) and the commits of the checkpoints (any agent's) that hold it at that
+        path; a path kept nowhere is left out. One ``git cat-file --batch-check -z`` run
+        (git-cat-file(1))."""
         if not blobs:
             return {}
         commits = [c.commit for c in self.list(every_agent=True)]
         asked = [(path, where, f"{where}:{path}") for path in blobs
-                 for where in (":0", *commits)]
+                 for where in ((":0",) * index + tuple(commits))]
         out = self._git("cat-file", "--batch-check=%(objectname)", "-z",
                         stdin=b"".join(_b(name) + b"\0" for _, _, name in asked))
         held: dict[str, list[str]] = {}
@@ -1551,9 +1555,17 @@ class Checkpoints:
 
     def _restore_here(self, checkpoint: Checkpoint) -> Restored:
         temp = self._temp_index()
+        head = self.head()
+        # What your index holds that HEAD does not (what is staged), read before the
+        # snapshot, at the same time as it.
+        staged = self._spawn(*(("diff-index", "--cached", "-z", "--raw", "--no-renames", head)
+                               if head else ("ls-files", "-s", "-z")))
         try:
-            now = self._snapshot(temp)  # the work tree, in the temporary index
-            head = self.head()
+            try:
+                now = self._snapshot(temp)  # the work tree, in the temporary index
+            except BaseException:
+                staged.wait(ok=tuple(range(256)))
+                raise
             # What the work tree holds that HEAD does not (a deletion holds nothing).
             uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
                            if status != "D" and mode != _GITLINK}
@@ -1601,18 +1613,14 @@ class Checkpoints:
                     "new worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
+            self._refuse_staged(head, staged.wait(), [p for _, p in touched])
             self._refuse_edited([p for s, p in touched if s != "D"],
                                 [p for s, p in touched if s == "D"])
             self._check_filters(checkpoint.commit, written)
-            env = {**temp_index_env(self._env, str(temp)), "GIT_LITERAL_PATHSPECS": "1"}
-            for status, path in touched:
-                if status == "D":
-                    (self.top / path).unlink(missing_ok=True)
-                    self._prune(Path(path).parent)
-            if written:
-                self._git(*_NO_HOOKS, "checkout", checkpoint.commit, "--pathspec-from-file=-",
-                          "--pathspec-file-nul", env=env,
-                          stdin=b"".join(_b(p) + b"\0" for p in written))
+            entries = {path: (mode, blob) for status, path, _, mode, blob in changes}
+            meanwhile = self._write_checked(temp, [(p, None if s == "D" else entries[p])
+                                                   for s, p in touched])
+            touched = [(s, p) for s, p in touched if p not in meanwhile]
             for path, commit in links:
                 self._git(*_NO_HOOKS, "checkout", "-q", "--detach", commit,
                           cwd=self.top / path,
@@ -1624,10 +1632,154 @@ class Checkpoints:
         done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
         done.left = tool
+        done.changed = meanwhile
         if checkpoint.parent != head:  # taken on another commit: HEAD's files removed too
             done.elsewhere = (checkpoint.parent, head)
             done.committed_removed = [p for s, p in touched if s == "D" and p not in uncommitted]
         return done
+
+    def _refuse_staged(self, head: str | None, listing: bytes, paths: list[str]) -> None:
+        """Refuse (:class:`CheckpointRefused`, before anything is written) when one of
+        ``paths`` (relative to the top: those the restore would write or remove) holds
+        work that only your index keeps: staged (``listing``: ``git diff-index --cached
+        --raw -z`` against ``head``, or ``git ls-files -s -z`` before the first commit),
+        in ``HEAD`` at no path and in no checkpoint at that path (with that content, and
+        that file mode when the staging changed it). Such work is uncommitted: the index
+        keeps it through the restore, but the next ``git add -A`` (or ``git commit -a``)
+        drops it for the restored file (docs/decisions.md, "Issue 14, seventeenth round
+        (restore, sparse checkouts, pause)")."""
+        touched = set(paths)
+        staged: dict[str, str] = {}
+        modes: dict[str, str] = {}
+        fields = listing.split(b"\0")
+        if head:  # ":OLD NEW OLDHASH NEWHASH STATUS" NUL PATH NUL, git-diff-index(1)
+            for info, path in zip(fields[0::2], fields[1::2], strict=False):
+                if not info.startswith(b":") or _s(path) not in touched:
+                    continue
+                old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
+                if status[:1] in ("A", "M", "T") and new_mode != _GITLINK:
+                    staged[_s(path)] = blob
+                    if status[:1] != "A" and old_mode != new_mode:
+                        modes[_s(path)] = new_mode
+        else:  # "MODE HASH STAGE" TAB PATH, git-ls-files(1)
+            for item in fields:
+                info, _, path = item.partition(b"\t")
+                if item and _s(path) in touched:
+                    mode, blob, stage = info.decode().split(" ")
+                    if stage == "0" and mode != _GITLINK:
+                        staged[_s(path)] = blob
+        if not staged:
+            return
+        held = self._held(staged, index=False)
+        lost = sorted(set(staged) - (set(held) - self._modes_not_kept(modes, held)))
+        if lost:
+            raise CheckpointRefused(
+                str(self.top), f"the work staged (git add) in {_first_five(lost)} is in no "
+                "commit or checkpoint, only in your index, and the restore would overwrite or "
+                "remove those files, so your next git add -A would drop it; keep it first: "
+                "commit it, or stash it (git stash), or take a checkpoint (ai-protocols "
+                "checkpoint) while the file is as staged; then restore again (or restore "
+                "into a new worktree, without --force)")
+
+    def _write_checked(self, temp: Path,
+                       items: list[tuple[str, tuple[str, str] | None]]) -> list[str]:
+        """Make each path of ``items`` (relative to the top; ``(mode, hash)`` to write,
+        ``None`` to remove) as given, each only if the work tree still holds there what
+        the snapshot saw; return the paths left as they are because they changed since.
+
+        The snapshot is the temporary index ``temp``: ``git add -A``
+        left in it each file's stat data as it read the file (``git ls-files --debug``,
+        git-ls-files(1)); a path it did not hold (or holds skip-worktree: not in the work
+        tree) was absent. Each path is looked at (``lstat``: ctime, mtime, inode, size)
+        just before it is written or removed: a file saved since (in an editor, by
+        another program) is left, and so is a file made since where there was none. The
+        files are first written by git beside the top (``git checkout-index --temp``,
+        filters and line endings applied as a checkout applies them), then each is
+        renamed over its path, so the moment between the look and the write is one
+        rename. Removals go first (with the folders they leave empty), so that a folder
+        that goes where a file went, or a file where a folder went, has its place. No
+        hook runs. Raises :class:`~ai_protocols.errors.GitFailed`."""
+        place = Path(f"{temp}.target")
+        env = temp_index_env(self._env, str(place))
+        written = [(p, entry) for p, entry in items if entry is not None]
+        made: dict[str, str] = {}
+        try:
+            if written:
+                self._git("read-tree", "--empty", env=env)
+                self._git("update-index", "-z", "--index-info", env=env,
+                          stdin=b"".join(f"{mode} {blob} 0\t".encode() + _b(p) + b"\0"
+                                         for p, (mode, blob) in written))
+                out = self._git(*_NO_HOOKS, "checkout-index", "--temp", "-z", "--stdin",
+                                env=env, stdin=b"".join(_b(p) + b"\0" for p, _ in written))
+                for item in out.split(b"\0"):
+                    name, _, path = item.partition(b"\t")
+                    if item:
+                        made[_s(path)] = _s(name)
+            seen = self._looked(temp)
+            changed: list[str] = []
+            umask = os.umask(0o022)
+            os.umask(umask)
+            for path, entry in sorted(items, key=lambda item: item[1] is not None):
+                where = self.top / path
+                if not _as_seen(where, seen.get(path)):
+                    changed.append(path)
+                    continue
+                if entry is None:
+                    where.unlink(missing_ok=True)
+                    self._prune(Path(path).parent)
+                    continue
+                os.makedirs(where.parent, exist_ok=True)
+                source = self.top / made.pop(path)
+                if entry[0] == "120000":  # (the temporary file holds the link's target)
+                    link = source.with_name(source.name + ".link")
+                    os.symlink(source.read_bytes(), link)
+                    source.unlink()
+                    source = link
+                else:
+                    os.chmod(source, (0o777 if entry[0] == "100755" else 0o666) & ~umask)
+                if os.path.isdir(where) and not os.path.islink(where):
+                    os.rmdir(where)  # (emptied by the removals: the restore checked it)
+                os.replace(source, where)
+            return changed
+        finally:
+            for name in made.values():
+                (self.top / name).unlink(missing_ok=True)
+            place.unlink(missing_ok=True)
+            Path(f"{place}.lock").unlink(missing_ok=True)
+
+    def _looked(self, temp: Path) -> dict[str, tuple[int, ...] | None]:
+        """The stat data (ctime and mtime in nanoseconds, inode, size) the temporary
+        index ``temp`` holds of each path, ``None`` for one marked skip-worktree (not
+        in the work tree: a sparse checkout's); git-ls-files(1), ``--debug -z``: each
+        name, then five lines."""
+        out = self._git("ls-files", "--debug", "-z", env=temp_index_env(self._env, str(temp)))
+        seen: dict[str, tuple[int, ...] | None] = {}
+        items = out.split(b"\0")
+        name = items[0]
+        for item in items[1:]:
+            lines = item.split(b"\n", 5)
+            if len(lines) < 6:
+                break
+            fields = {k.strip(): v.strip() for line in lines[:5]
+                      for part in line.split(b"\t") for k, _, v in [part.partition(b":")]}
+            ctime, mtime = (tuple(int(x) for x in fields[k].split(b":"))
+                            for k in (b"ctime", b"mtime"))
+            skip = int(fields[b"flags"], 16) & _SKIP_WORKTREE
+            seen[_s(name)] = None if skip else (
+                ctime[0] * 10**9 + ctime[1], mtime[0] * 10**9 + mtime[1],
+                int(fields[b"ino"]), int(fields[b"size"]))
+            name = lines[5]
+        return seen
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` (relative to the top) and the folders above it while they
+        are empty, as git does when it removes a file."""
+        while folder.parts:
+            try:
+                os.rmdir(self.top / folder)
+            except OSError:
+                return
+            folder = folder.parent
 
     def _refuse_edited(self, paths: list[str], removed: list[str] | None = None) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when a person
@@ -1691,8 +1843,15 @@ class Checkpoints:
         "Issue 14, sixteenth round (git)")."""
         if head is None or not held:
             return set()
-        changed = {path: mode for status, path, old, mode, _ in self._raw(head, now)
-                   if status == "M" and old != mode and mode != _GITLINK and path in held}
+        return self._modes_not_kept(
+            {path: mode for status, path, old, mode, _ in self._raw(head, now)
+             if status == "M" and old != mode and mode != _GITLINK and path in held}, held)
+
+    def _modes_not_kept(self, changed: dict[str, str],
+                        held: dict[str, list[str]]) -> set[str]:
+        """Which of ``changed`` (path to the file mode it has now, one ``HEAD`` has not)
+        none of the places holding its content (``held``, from :meth:`_held`) has with
+        that mode."""
         if not changed:
             return set()
         asked: dict[str, list[str]] = {}
@@ -1712,16 +1871,6 @@ class Checkpoints:
                     if item and info.decode().split(" ")[0] == changed.get(_s(path)):
                         kept.add(_s(path))
         return set(changed) - kept
-
-    def _prune(self, folder: Path) -> None:
-        """Remove ``folder`` (relative to the top) and the folders above it while they
-        are empty, as git does when it removes a file."""
-        while folder.parts:
-            try:
-                os.rmdir(self.top / folder)
-            except OSError:
-                return
-            folder = folder.parent
 
     def _submodule_refusal(self, path: str, status: str, old_mode: str,
                            commit: str) -> list[str]:
@@ -2030,6 +2179,9 @@ _TAR_INFO: type[tarfile.TarInfo] | None = None
 #: githooks(5)): a restore runs none, in place as into a new worktree (git-config(1),
 #: ``core.hooksPath``; ``/dev/null`` holds no hook).
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+#: An index entry's skip-worktree flag as ``git ls-files --debug`` shows the flags
+#: (git's ``CE_SKIP_WORKTREE``, read-cache.h).
+_SKIP_WORKTREE = 1 << 30
 
 
 def _early_spec(early: EarlyAdd) -> list[str]:
@@ -2080,6 +2232,19 @@ def _restored_mark(target: Path, make: bool = False) -> bool:
             out.write("restored\n")
         return True
     return os.path.exists(mark)
+
+
+def _as_seen(where: Path, seen: tuple[int, ...] | None) -> bool:
+    """Whether the path ``where`` is as a snapshot saw it: absent when ``seen`` is
+    ``None``, else a file (or link) with that ctime, mtime (nanoseconds), inode and
+    size (:meth:`Checkpoints._looked`)."""
+    try:
+        stat = os.lstat(where)
+    except FileNotFoundError:
+        return seen is None
+    if seen is None:
+        return os.path.isdir(where) and not os.path.islink(where)  # (a folder checked)
+    return (stat.st_ctime_ns, stat.st_mtime_ns, stat.st_ino, stat.st_size) == seen
 
 
 def _running(pid: int) -> bool:
