@@ -50,6 +50,7 @@ from ai_protocols.errors import (
     NotAGitRepository,
     StorageError,
 )
+from ai_protocols.git.spawn import ADD_ALL as _ADD_ALL
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
 from ai_protocols.git.spawn import (
@@ -669,7 +670,7 @@ class Checkpoints:
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
         flags = self._spawn("ls-files", "-v", "-z", env=env)
-        self._git("add", "-A", *spec, env=env)
+        self._git(*_ADD_ALL, *spec, env=env)
         self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
 
@@ -759,7 +760,7 @@ class Checkpoints:
         try:
             if early is None:
                 env, spec = self._seeded(temp)
-                adding = self._spawn("add", "-A", *spec, env=env)
+                adding = self._spawn(*_ADD_ALL, *spec, env=env)
             flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
@@ -1312,7 +1313,7 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git("add", "-A", *add_pathspec(self.session_paths, self.worktrees_inside),
+            self._git(*_ADD_ALL, *add_pathspec(self.session_paths, self.worktrees_inside),
                       *exclude, env=env)
             self.empty_repositories = empty
     def _registered_submodules(self, commit: str) -> set[str]:
@@ -1781,6 +1782,38 @@ class Checkpoints:
                 return
             folder = folder.parent
 
+    def _edited_in_emacs(self, paths: list[str]) -> list[str]:
+        """Which of ``paths`` (relative to the top) a buffer in Emacs holds unsaved
+        changes to: a live lock ``.#NAME`` beside it
+        (:func:`~ai_protocols.org.emacs_lock.live_emacs_lock`: a lock of a process on
+        this host that is gone, or from before the last boot, is stale; one ``readlink``
+        a path). The one rule of ``restore --force``'s refusal and ``checkpoint``'s
+        warning."""
+        from ai_protocols.org.emacs_lock import live_emacs_lock
+
+        return [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
+
+    def unsaved_in_emacs(self) -> list[str]:
+        """The work files (paths from the top, outside the tool's ``.ai/`` folders) an
+        Emacs buffer holds unsaved changes to (:meth:`_edited_in_emacs`): a checkpoint
+        leaves Emacs's own files out, so it holds such a file as it is on disk, without
+        what was typed since (docs/checkpoints.md). The locks are found by one ``git
+        status`` run limited to lock names (``.#*``), ignored ones too
+        (``--ignored=matching``: an ignored folder is not walked), without taking
+        git's optional index lock (git(1), ``--no-optional-locks``): the index is
+        never written. Raises :class:`~ai_protocols.errors.GitFailed`."""
+        out = self._git("--no-optional-locks", "status", "--porcelain", "-z",
+                        "--ignored=matching", "--untracked-files=all", "--",
+                        ":(top,glob)**/.#*")
+        files = []
+        for item in out.split(b"\0"):
+            if item[:3] in (b"?? ", b"!! ") and not item.endswith(b"/"):
+                folder, _, name = _s(item[3:]).rpartition("/")
+                work = f"{folder}/{name[2:]}" if folder else name[2:]
+                if name[2:] and not is_tool_path(work, self.tool_folders):
+                    files.append(work)
+        return self._edited_in_emacs(files)
+
     def _refuse_edited(self, paths: list[str], removed: list[str] | None = None) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when a person
         edits one of ``paths`` (relative to the top: the files the restore would write)
@@ -1790,10 +1823,7 @@ class Checkpoints:
         means a buffer with unsaved changes, uncommitted work the snapshot does not
         hold, and the person's next save would undo the restore of that file
         (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)")."""
-        from ai_protocols.org.emacs_lock import live_emacs_lock
-
-        edited = [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
-        gone = [p for p in removed or () if live_emacs_lock(str(self.top / p)) is not None]
+        edited, gone = self._edited_in_emacs(paths), self._edited_in_emacs(removed or [])
         if edited or gone:
             said = " and ".join(
                 [f"{_first_five(edited)}, which the restore would write"] * bool(edited) +
@@ -2342,6 +2372,9 @@ class Taken:
         #: Untracked git repositories with no commit yet, left out
         #: (:attr:`Checkpoints.empty_repositories`).
         self.empty: list[str] = []
+        #: Work files an Emacs buffer holds unsaved changes to: the checkpoint has them
+        #: as saved (:meth:`Checkpoints.unsaved_in_emacs`).
+        self.unsaved: list[str] = []
         #: While Emacs holds the session file: the pending file the record waits in,
         #: and the Emacs lock's owner (:func:`record`); else ``None``.
         self.waits: tuple[str | None, str] | None = None
@@ -2442,6 +2475,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.waits = waits if session is not None else None
     taken.empty = checkpoints.empty_repositories
+    taken.unsaved = checkpoints.unsaved_in_emacs()
     return taken
 
 
