@@ -192,3 +192,40 @@ def test_checkpoint_and_pause_warn_of_files_emacs_holds_unsaved(project: Path,
     run("start")
     quiet = run("checkpoint", "--note", "saved")
     assert "unsaved" not in quiet.stderr
+
+
+# -- 5: an agent id as typed; a free folder suggested -------------------------------------------
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(letters=st.text(st.characters(whitelist_categories=("Ll", "Lu", "Lo")), min_size=1,
+                       max_size=6))
+def test_an_agent_id_shows_as_typed_and_the_folder_suggested_is_free(
+        tmp_path: Path, letters: str) -> None:
+    agent = f"ünï{letters}.1718400000"
+    project = Path(tempfile.mkdtemp(dir=tmp_path)) / "proj"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "a").write_text("a\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "i")
+    run = Runner(project)
+    run("start", "--title", "T", agent=agent)
+    (project / "a").write_text("a\nb\n")
+    taken = run("checkpoint", "--note", "x", agent=agent)
+    assert "%" in taken.stdout  # (the ref itself is encoded: git's rules)
+    listed = run("checkpoint", "list", agent=agent).stdout
+    assert f"  {agent}/" in listed and "%" not in listed
+    restored = run("checkpoint", "restore", "1", agent=agent)
+    folder = project.parent / f"proj-checkpoint-{agent}-1"
+    assert folder.is_dir() and f"checkpoint {agent}/" in restored.stderr
+    assert "%" not in restored.stderr
+    # The default folder exists now: the refusal suggests one that does not.
+    refused = run("checkpoint", "restore", "1", "--worktree", "inside", agent=agent,
+                  check=False)
+    assert refused.returncode == 15
+    suggested = refused.stderr.split("does not exist yet: ", 1)[1].split(")", 1)[0]
+    assert not os.path.lexists(suggested) and Path(suggested).parent == project.parent
+    run("checkpoint", "restore", "1", "--worktree", suggested, agent=agent)
+    assert (Path(suggested) / "a").read_text() == "a\nb\n"

@@ -125,11 +125,13 @@ class Checkpoint:
         """Its short name, as ``REF`` accepts it: ``AGENT/CLONE/N`` (``AGENT/N`` for a
         ref of the older form); its short hash when no ref holds it (found by its
         commit, :meth:`Checkpoints._unreferenced`: ``AGENT/N`` would name another, or
-        nothing)."""
+        nothing). ``AGENT`` is the id as it was typed (:func:`typed_agent`), which
+        ``REF`` takes as it takes the ref's form."""
         if not self.ref.startswith("refs/"):
             return self.short
-        return f"{self.agent}/{self.clone}/{self.number}" if self.clone else \
-            f"{self.agent}/{self.number}"
+        agent = typed_agent(self.agent)
+        return f"{agent}/{self.clone}/{self.number}" if self.clone else \
+            f"{agent}/{self.number}"
 
     def __repr__(self) -> str:
         return f"Checkpoint({self.ref!r}, commit={self.commit!r}, files={self.files})"
@@ -310,6 +312,30 @@ class Restored:
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
+
+
+def typed_agent(part: str) -> str:
+    """The agent id a ref's agent part (:func:`ref_part`) was made from, as it was typed
+    (``%C3%BCn%C3%AF.1`` is ``ünï.1``), for what people read: the percent-encoding of
+    :func:`~ai_protocols.paths.safe_id` undone. The part stays as it is when it is
+    ``%64efault`` (the id ``default``, never shown as the one-agent file's ``default``)
+    or when its bytes are not UTF-8 text."""
+    if "%" not in part or part == "%64" + NO_AGENT[1:]:
+        return part
+    raw, at = bytearray(), 0
+    while at < len(part):
+        code = part[at + 1:at + 3]
+        if part[at] == "%" and len(code) == 2 and all(c in "0123456789abcdefABCDEF"
+                                                      for c in code):
+            raw.append(int(code, 16))
+            at += 3
+        else:
+            raw += part[at].encode()
+            at += 1
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return part
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -1195,8 +1221,9 @@ class Checkpoints:
         other = f"{checkpoint.clone}-" if checkpoint.clone not in (None, self.clone) else ""
         if not checkpoint.ref.startswith("refs/"):  # (no ref holds it: named by its hash)
             return self._outermost().parent / f"{self.top.name}-checkpoint-{checkpoint.short}"
-        return self._outermost().parent / \
-            f"{self.top.name}-checkpoint-{checkpoint.agent}-{other}{checkpoint.number}"
+        return self._outermost().parent / (f"{self.top.name}-checkpoint-"
+                                           f"{typed_agent(checkpoint.agent)}-{other}"
+                                           f"{checkpoint.number}")
 
     def _outermost(self) -> Path:
         """The top of the outermost work tree this one is a submodule of (itself when
@@ -1454,8 +1481,19 @@ class Checkpoints:
                     str(target), f"it is inside {what} ({inside}): a worktree there would "
                     "be taken into the next git add -A and commit of this work tree, as a "
                     "submodule; give "
-                    "--worktree a folder outside it (the default is beside it: "
-                    f"{self.default_worktree(checkpoint)})")
+                    "--worktree a folder outside it (one beside it that does not exist "
+                    f"yet: {self._free_beside(checkpoint)})")
+
+    def _free_beside(self, checkpoint: Checkpoint) -> Path:
+        """The default worktree of ``checkpoint`` (:meth:`default_worktree`) when nothing
+        is there yet, else the first of ``NAME-2``, ``NAME-3``... beside it that does not
+        exist: a folder a refusal can suggest that ``restore`` will take."""
+        default = self.default_worktree(checkpoint)
+        found, count = default, 1
+        while os.path.lexists(found) and count < 1000:
+            count += 1
+            found = default.with_name(f"{default.name}-{count}")
+        return found
 
     def _refuse_taken(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse an export ``target`` inside this work tree that git does not ignore
