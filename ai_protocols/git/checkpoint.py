@@ -729,14 +729,15 @@ class Checkpoints:
 
     def _temp_index(self, keep: Path | None = None) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
-        left (their process is gone), but ``keep``, the one started early."""
+        left (their process is gone: an index, or the folder of files a restore in
+        place writes, :meth:`_write_checked`), but ``keep``, the one started early."""
         for name in os.listdir(self.git_dir):  # (no glob: no pattern to compile)
             if not name.startswith(_TEMP_PREFIX) or ".index" not in name or \
                     (keep is not None and name.startswith(keep.name)):
                 continue
             pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
             if pid.isdigit() and not _running(int(pid)):
-                (self.git_dir / name).unlink(missing_ok=True)
+                _discard(self.git_dir / name)
         temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
         if keep is None:
             temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
@@ -1726,38 +1727,38 @@ class Checkpoints:
         ``None`` to remove) as given, each only if the work tree still holds there what
         the snapshot saw; return the paths left as they are because they changed since.
 
-        The snapshot is the temporary index ``temp``: ``git add -A``
-        left in it each file's stat data as it read the file (``git ls-files --debug``,
+        The snapshot is the temporary index ``temp``: ``git add -A`` left in it each
+        file's stat data as it read the file (``git ls-files --debug``,
         git-ls-files(1)); a path it did not hold (or holds skip-worktree: not in the work
         tree) was absent. Each path is looked at (``lstat``: ctime, mtime, inode, size)
         just before it is written or removed: a file saved since (in an editor, by
         another program) is left, and so is a file made since where there was none. The
-        files are first written by git beside the top (``git checkout-index --temp``,
-        filters and line endings applied as a checkout applies them), then each is
-        renamed over its path, so the moment between the look and the write is one
-        rename. Removals go first (with the folders they leave empty), so that a folder
-        that goes where a file went, or a file where a folder went, has its place. No
-        hook runs. Raises :class:`~ai_protocols.errors.GitFailed`."""
+        files are first written by git into a folder of the git folder (``git
+        checkout-index --prefix``: filters, line endings, modes and symbolic links as a
+        checkout writes them; a killed run's folder is removed by the next run, never
+        left in the work tree), then each is renamed over its path, so the moment
+        between the look and the write is one rename (a copy beside it first, when the
+        git folder is on another file system). Removals go first (with the folders they
+        leave empty), so that a folder that goes where a file went, or a file where a
+        folder went, has its place. No hook runs. Raises
+        :class:`~ai_protocols.errors.GitFailed`."""
         place = Path(f"{temp}.target")
+        staging = Path(f"{temp}.files")
         env = temp_index_env(self._env, str(place))
         written = [(p, entry) for p, entry in items if entry is not None]
-        made: dict[str, str] = {}
         try:
             if written:
+                _discard(staging)  # (a killed run's, whose number this process now has)
+                os.makedirs(staging)
                 self._git("read-tree", "--empty", env=env)
                 self._git("update-index", "-z", "--index-info", env=env,
                           stdin=b"".join(f"{mode} {blob} 0\t".encode() + _b(p) + b"\0"
                                          for p, (mode, blob) in written))
-                out = self._git(*_NO_HOOKS, "checkout-index", "--temp", "-z", "--stdin",
-                                env=env, stdin=b"".join(_b(p) + b"\0" for p, _ in written))
-                for item in out.split(b"\0"):
-                    name, _, path = item.partition(b"\t")
-                    if item:
-                        made[_s(path)] = _s(name)
+                self._git(*_NO_HOOKS, "checkout-index", f"--prefix={staging}/", "-z",
+                          "--stdin", env=env,
+                          stdin=b"".join(_b(p) + b"\0" for p, _ in written))
             seen = self._looked(temp)
             changed: list[str] = []
-            umask = os.umask(0o022)
-            os.umask(umask)
             for path, entry in sorted(items, key=lambda item: item[1] is not None):
                 where = self.top / path
                 if not _as_seen(where, seen.get(path)):
@@ -1767,22 +1768,17 @@ class Checkpoints:
                     where.unlink(missing_ok=True)
                     self._prune(Path(path).parent)
                     continue
-                os.makedirs(where.parent, exist_ok=True)
-                source = self.top / made.pop(path)
-                if entry[0] == "120000":  # (the temporary file holds the link's target)
-                    link = source.with_name(source.name + ".link")
-                    os.symlink(source.read_bytes(), link)
-                    source.unlink()
-                    source = link
-                else:
-                    os.chmod(source, (0o777 if entry[0] == "100755" else 0o666) & ~umask)
                 if os.path.isdir(where) and not os.path.islink(where):
-                    os.rmdir(where)  # (emptied by the removals: the restore checked it)
-                os.replace(source, where)
+                    try:
+                        os.rmdir(where)  # (emptied by the removals: the restore checked it)
+                    except OSError:  # (a file made in it since)
+                        changed.append(path)
+                        continue
+                os.makedirs(where.parent, exist_ok=True)
+                _move(staging / path, where)
             return changed
         finally:
-            for name in made.values():
-                (self.top / name).unlink(missing_ok=True)
+            _discard(staging)
             place.unlink(missing_ok=True)
             Path(f"{place}.lock").unlink(missing_ok=True)
 
@@ -2300,6 +2296,34 @@ def _restored_mark(target: Path, make: bool = False) -> bool:
             out.write("restored\n")
         return True
     return os.path.exists(mark)
+
+
+def _discard(path: Path) -> None:
+    """Remove ``path``, a file or a folder with what it holds (nothing there: nothing
+    done)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename ``source`` over ``target`` (one step, ``rename(2)``); across file systems,
+    copied beside ``target`` first (a symbolic link as a link), then renamed."""
+    try:
+        os.replace(source, target)
+    except OSError as error:
+        import errno
+
+        if error.errno != errno.EXDEV:
+            raise
+        import shutil
+
+        beside = target.with_name(f".{target.name}.{os.getpid()}.ai-protocols.tmp")
+        shutil.copy2(source, beside, follow_symlinks=False)
+        os.replace(beside, target)
 
 
 def _as_seen(where: Path, seen: tuple[int, ...] | None) -> bool:
