@@ -163,6 +163,12 @@ def test_checkpoint_pause_and_restore_work_in_a_sparse_checkout(project: Path,
     assert (project / "out" / "new.txt").read_text() == "scratch\n"
     assert not (project / "out" / "b").exists()  # (never checked out by the restore)
     assert git(project, "ls-files", "-v", "out/b").startswith("S ")
+    # Into a new worktree (git gives it this one's sparse patterns): every file is there.
+    run("checkpoint", "restore", "2")
+    beside = project.parent / f"{project.name}-checkpoint-default-2"
+    assert (beside / "out" / "new.txt").read_text() == "scratch\n"
+    assert (beside / "out" / "b").read_text() == "2\n"
+    assert (beside / "in" / "a").read_text() == "1\nmod\n"
     paused = run("pause", "--note", "p", check=False)
     assert paused.returncode == 0, paused.stderr
 

@@ -1288,7 +1288,11 @@ class Checkpoints:
         self._git(*_NO_HOOKS, *args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         try:
-            self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+            # Every file of the checkpoint, in a sparse checkout too (git worktree add
+            # gives the new worktree this one's sparse patterns: the files outside them,
+            # the tool's .ai/ among them, would not be written, and then not be there).
+            self._git(*_WHOLE, "read-tree", "-u", "--reset", checkpoint.commit, cwd=target,
+                      env=env)
         except GitFailed as error:  # (a smudge filter that fails): undone, and said so
             raise GitFailed(error.command, error.reason + self._undo_worktree(target, branch)
                             ) from None
@@ -1296,7 +1300,8 @@ class Checkpoints:
         links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
                  if mode == _GITLINK and not self._in_worktree_inside(path, inside)]
         if checkpoint.parent is not None:
-            self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
+            self._git(*_WHOLE, "reset", "-q", "--no-refresh", cwd=target,
+                      env=env)  # index = HEAD
             if links:  # a gitlink lives in the index only: the checkpoint's, staged
                 self._git("update-index", "-z", "--index-info", cwd=target, env=env,
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
@@ -2243,6 +2248,9 @@ _TAR_INFO: type[tarfile.TarInfo] | None = None
 #: githooks(5)): a restore runs none, in place as into a new worktree (git-config(1),
 #: ``core.hooksPath``; ``/dev/null`` holds no hook).
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+#: A git run that ignores sparse checkout (git-sparse-checkout(1)): it writes, and
+#: marks, every path, whatever the patterns.
+_WHOLE = ("-c", "core.sparseCheckout=false")
 #: An index entry's skip-worktree flag as ``git ls-files --debug`` shows the flags
 #: (git's ``CE_SKIP_WORKTREE``, read-cache.h).
 _SKIP_WORKTREE = 1 << 30
