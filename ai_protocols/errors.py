@@ -439,8 +439,9 @@ class StaleSave(UnreadableSession):
     """The session file lacks what git brought into it: a ``git pull`` (a merge or a
     fast-forward), a merge or a checkout changed it under an editor's buffer that had
     unsaved changes, and the buffer, saved after, put back the version from before git
-    changed it (``lacking`` entries that git's ``HEAD`` holds, ``newer`` naming it, that
-    neither the file nor the version this tool wrote last holds). The tool merges it
+    changed it (``lacking`` changes that git's ``HEAD`` holds, ``newer`` naming it, that
+    neither the file nor the version this tool wrote last holds: entries, ticks, states,
+    Log lines...; ``what``: them said by kind). The tool merges it
     back at its next write; this is raised only when that merge does not come out clean
     (both changed the same lines): nothing is written. ``commands``: what merges the
     three with ``ai-protocols merge-driver``, leaving ordinary conflict markers for a
@@ -448,7 +449,7 @@ class StaleSave(UnreadableSession):
     git)")."""
 
     def __init__(self, path: Path, newer: str, lacking: int, commands: str,
-                 settled: bool | None = False) -> None:
+                 settled: bool | None = False, what: str | None = None) -> None:
         self.newer, self.lacking, self.commands = newer, lacking, commands
         #: What the pasted ``commands`` do: ``True``, the merge driver settles the lines
         #: both changed (one side's words kept, the other's in a Log line), no conflict
@@ -461,7 +462,7 @@ class StaleSave(UnreadableSession):
                if settled is False else
                "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
-            path, f"it lacks {counted(lacking, 'entry', 'entries')} that git brought "
+            path, f"it lacks {what or counted(lacking, 'entry', 'entries')} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
             f"a merge) was saved over it. Both changed the same lines, which the merge "
@@ -589,8 +590,16 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
-                 put_back: bool = False) -> None:
+                 put_back: bool = False, unmerged: str | None = None) -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        if unmerged is not None:
+            #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
+            #: other side archived it at ``path``; ``unmerged``: how to merge by hand.
+            self.archive, self.rolled, self.put_back = True, False, False
+            super().__init__(f"cannot merge {kept}, which git's merge left unmerged "
+                             f"(modify/delete), into its archive {path}: {reason}; nothing "
+                             f"was written: {unmerged}")
+            return
         #: ``path`` is the archive of the kept copy's session (wrapped up in another
         #: clone): the kept copy is not this file's, so no ``cp`` makes either the other's
         #: last version; once its entries are in the archive, the kept copy goes.

@@ -56,9 +56,9 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["FrozenInstanceError", "PathField", "TextOf", "counted", "date", "datetime", "display",
-           "factory", "fields", "json_encoder", "loads", "pattern", "quoted", "record",
-           "remembered", "replace", "shell_quote", "timedelta", "timezone"]
+__all__ = ["FrozenInstanceError", "PathField", "TextOf", "counted", "counted_kinds", "date",
+           "datetime", "display", "factory", "fields", "json_encoder", "loads", "pattern",
+           "quoted", "record", "remembered", "replace", "shell_quote", "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -529,11 +529,28 @@ def quoted(text: str | bytes, limit: int | None = None) -> str:
     return f"{mark}{cut}{mark}{more}"
 
 
+def digits(text: str) -> bool:
+    """Whether ``text`` is one or more of ``0``-``9``: ``[0-9]+``, as Org's syntax, git's
+    refs and the tool's own records write numbers. (``str.isdigit`` also takes ``²``,
+    which ``int`` refuses, and ``٣``, which ``int`` reads as 3.)"""
+    return text.isascii() and text.isdigit()
+
+
 def counted(count: int, one: str, many: str) -> str:
     """``count`` and the noun as English counts it: ``1 entry``, ``0 entries``,
     ``2 entries`` (``one`` for exactly 1, ``many`` otherwise; the one rule every message
     that counts uses: issue 14, thirteenth round)."""
     return f"{count} {one if count == 1 else many}"
+
+
+def counted_kinds(counts: list[tuple[int, str, str]], *, none: str) -> str:
+    """Counts of several kinds said as one phrase, each :func:`counted` and the zeros
+    left out: ``1 Log line, 2 entries and 1 tick`` (``(count, one, many)`` each, in the
+    order given); ``none`` when every count is 0. The one way a message says what it
+    counted by kind."""
+    said = [counted(n, one, many) for n, one, many in counts if n]
+    return (", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else
+            said[0] if said else none)
 
 
 #: The characters :func:`shlex.quote` leaves a text of as it is (its ``[\w@%+=:,./-]``,

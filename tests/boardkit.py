@@ -71,3 +71,21 @@ def edit(project: Path, old: str, new: str) -> None:
     temporary = project / ".ai" / "tasks.org.new"
     temporary.write_text(text.replace(old, new), encoding="utf-8")
     temporary.replace(project / BOARD)
+
+
+def linked_copy(tmp_path: Path) -> tuple[Runner, Runner, Path, Path]:
+    """A git repository ``tmp_path/main`` whose board holds one task ("task one"),
+    committed, and a linked work tree ``tmp_path/wt`` (branch ``feat``), whose copy of
+    the board a person types into before ``task merge-copy``: the runner of each, and
+    each folder."""
+    repo = (tmp_path / "main").resolve()
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    run = Runner(repo)
+    run("init")
+    run("task", "add", "task one")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "board")
+    tree = (tmp_path / "wt").resolve()
+    git(repo, "worktree", "add", "-q", str(tree), "-b", "feat")
+    return run, Runner(tree), repo, tree

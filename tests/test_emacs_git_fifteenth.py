@@ -209,7 +209,7 @@ def test_a_stale_save_that_does_not_merge_cleanly_is_refused_with_commands_that_
     before = path.read_bytes()
     done = two("log", "--progress", "B after", check=False)
     assert done.returncode == 6, done.stderr
-    assert "lacks 1 entry that git brought" in done.stderr
+    assert "lacks 1 entry and 1 line that git brought" in done.stderr  # (A's Plan line)
     assert path.read_bytes() == before  # nothing written
     command = done.stderr.rsplit("settle the conflict markers in the file: ", 1)[1]
     command = command.split("; it was left unchanged")[0].strip()

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from boardkit import linked_copy
 
 from conftest import CLI, Runner, clean_env
 
@@ -60,23 +61,7 @@ def test_merge_copy_again_after_a_claim_adds_no_task_twice(tmp_path: Path) -> No
     """A task typed into a linked work tree's copy, merged by ``task merge-copy``, then
     claimed on the shared board (its state and a claim's note changed there): running
     ``merge-copy`` again adds it no second time."""
-    repo = (tmp_path / "main").resolve()
-    repo.mkdir()
-
-    def git(cwd: Path, *args: str) -> None:
-        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                       env=clean_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@x",
-                                     GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@x"))
-
-    git(repo, "init", "-q", "-b", "main")
-    run = Runner(repo)
-    run("init")
-    run("task", "add", "task one")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "board")
-    tree = (tmp_path / "wt").resolve()
-    git(repo, "worktree", "add", "-q", str(tree), "-b", "feat")
-    in_tree = Runner(tree)
+    run, in_tree, _, tree = linked_copy(tmp_path)
     with (tree / ".ai" / "tasks.org").open("a") as board:
         board.write("* TODO Typed in copy\nwhat it is about\n")
     in_tree("task", "merge-copy")

@@ -369,5 +369,8 @@ def test_a_session_file_this_side_removed_and_the_other_changed_is_never_written
     before = (a / SESSION).read_bytes()
     done = Runner(a)("log", "--progress", "after", check=False)
     assert done.returncode == 6, done.stderr
-    assert "this side removed it" in done.stderr and "git rm" in done.stderr
+    # (this side archived it: the advice merges the other side into the archive, issue
+    # 14, seventeenth round, tests/test_rename_seventeenth.py)
+    assert "this side wrapped this session up" in done.stderr and "git rm" in done.stderr
+    assert "ai-protocols merge-kept" in done.stderr
     assert (a / SESSION).read_bytes() == before

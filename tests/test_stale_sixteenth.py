@@ -24,6 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from boardkit import linked_copy
 from gitkit import pasted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -166,17 +167,7 @@ def test_merge_kept_of_a_copy_put_back_before_the_archive_is_committed_uses_head
 
 
 def test_merge_copy_run_again_adds_no_task_twice(tmp_path: Path) -> None:
-    repo = (tmp_path / "main").resolve()
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    run = Runner(repo)
-    run("init")
-    run("task", "add", "task one")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "board")
-    tree = (tmp_path / "wt").resolve()
-    git(repo, "worktree", "add", "-q", str(tree), "-b", "feat")
-    in_tree = Runner(tree)
+    run, in_tree, repo, tree = linked_copy(tmp_path)
     with (tree / BOARD).open("a") as board:  # typed in Emacs: no :ID:
         board.write("* TODO added in the work tree\nits body, a line\n")
     in_tree("task", "merge-copy")

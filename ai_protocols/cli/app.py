@@ -388,7 +388,8 @@ def status(json: bool) -> None:
 @click.option("--wording", type=click.Choice(["file", "kept"]), default="file",
               show_default=True,
               help="With no committed version of both, whose words to keep of an entry "
-                   "the file and the kept copy word differently.")
+                   "the file and the kept copy word differently (a copy put back over "
+                   "an archived session: the copy's, or the archive's).")
 @errors_to_exit
 def merge_kept(target: str | None, wording: str) -> None:
     """Merge a session file with the newer version ai-protocols kept of it.
@@ -407,7 +408,11 @@ def merge_kept(target: str | None, wording: str) -> None:
     is kept once, in the file's words (--wording kept: the kept copy's); the
     other words are written whole into the Log. When the file is a version from before a rollover
     that git's HEAD holds (an editor's stale buffer saved over it), HEAD's
-    version is the newer one. Prints the file that gained entries.
+    version is the newer one. When git's merge or rebase stopped on the file
+    (modify/delete) because one side archived the session (a wrap-up or an
+    abandon git paired no rename with), the changed side is merged into the
+    archive as the merge driver would have merged it, and the one git command
+    left is said. Prints the file that gained entries.
     """
     import os
 

@@ -47,10 +47,17 @@ def _article(word: str) -> str:
     return "An" if word[:1].upper() in "AEIO" else "A"
 
 
-#: Options agents often guess, and the one each means where a command has it (click's
-#: "Did you mean" finds near spellings only: --message is not near --note).
-_GUESSED = {"--message": "--note", "--msg": "--note", "--comment": "--note",
-            "--why": "--reason"}
+#: Options agents often guess, and the ones each may mean, the first a command has
+#: (click's "Did you mean" finds near spellings only: --message is not near --note;
+#: ``-m`` is git's habit; a ``log`` message is a progress item).
+_GUESSED = {guessed: ("--note", "--progress")
+            for guessed in ("--message", "--msg", "--comment", "-m")} | {
+    "--why": ("--reason", "--note"), "--reason": ("--note",), "--note": ("--reason",)}
+
+#: The arguments that are a text of several words (a title, a description): a guessed
+#: option's value may be meant as one. Every other argument is one word (an id, a ref, a
+#: path, an event, an agent's name), which no option's value stands for.
+_TEXT_ARGUMENTS = ("TITLE", "DESCRIPTION")
 
 #: Where :class:`InOrderCommand` keeps the options as given, in order, for the callback.
 GIVEN = "ai_protocols.given"
@@ -242,10 +249,9 @@ def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOptio
     if typed not in given:  # only its start (-a of '-a b'): the word typed
         typed = next((a for a in given if a.startswith(typed)), typed)
     name_typed, equals, value = typed.partition("=")
-    guess = _GUESSED.get(name_typed)
-    if guess is not None and not any(guess in p.opts for p in command.params):
-        guess = None  # (the command lacks what it would mean)
-    if guess is not None:
+    has = {o for p in command.params if isinstance(p, click.Option) for o in p.opts}
+    guess = next((g for g in _GUESSED.get(name_typed, ()) if g in has), None)
+    if guess is not None:  # (and not when the command lacks what it would mean)
         error.possibilities = [guess]  # (click's nearest spelling would not find it)
         return
     arguments = [p for p in command.params if isinstance(p, click.Argument)]
@@ -263,13 +269,20 @@ def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOptio
         error.possibilities = []
         error.message = error.message.rstrip(".") + f": {ctx.command_path} has no option " \
             f"{name_typed}"
-        single = len(arguments) == 1 and arguments[0].nargs == 1
+        single = len(arguments) == 1 and arguments[0].nargs == 1 and \
+            arguments[0].human_readable_name in _TEXT_ARGUMENTS
         # (several words typed without quotes are one text: wrap-up --summary done for
         # now; texts quoted apart are not, and no advice can tell which is meant)
         if single and typed in given and \
                 (len(rest) == 1 or not any(c.isspace() for w in rest for c in w)):
             at = given.index(typed)
             line = given[:at] + ([value] if equals else []) + given[at + 1:]
+            unknown = [w for w in line if looks_like_option(w) and
+                       w.partition("=")[0] not in has and w != "--"]
+            if unknown:  # (another guessed option: the advice cannot keep it)
+                error.message += f" nor {_quote(unknown[0].partition('=')[0])} (see " \
+                    f"{ctx.command_path} --help)"
+                return
             advised, left = [], list(rest)
             for word in line:
                 if left and word == left[0]:

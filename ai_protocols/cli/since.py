@@ -5,7 +5,7 @@ or a date and time in any form dateutil understands (``2026-11-01``,
 from __future__ import annotations
 
 from ai_protocols.errors import InvalidText
-from ai_protocols.lean import datetime, timedelta
+from ai_protocols.lean import datetime, digits, timedelta
 
 __all__ = ["parse_since"]
 
@@ -52,7 +52,7 @@ def _duration(value: str) -> tuple[str, str] | None:
         return None
     number = text[:-1].rstrip()
     whole, dot, part = number.partition(".")
-    if not whole.isdecimal() or (dot and not part.isdecimal()):
+    if not digits(whole) or (dot and not digits(part)):
         return None
     return number, text[-1]
 
@@ -66,8 +66,8 @@ def _iso_date(value: str) -> datetime | None:
     if len(text) not in (10, 16, 19) or not text.isascii():
         return None
     date, time = text[:10], text[11:]
-    digits = date[:4] + date[5:7] + date[8:10] + time[:2] + time[3:5] + time[6:8]
-    if date[4] + date[7] != "--" or not digits.isdigit() or \
+    numbers = date[:4] + date[5:7] + date[8:10] + time[:2] + time[3:5] + time[6:8]
+    if date[4] + date[7] != "--" or not numbers.isdigit() or \
             (time and (text[10] not in " T" or time[2:3] != ":" or time[5:6] not in ("", ":"))):
         return None
     try:

@@ -62,7 +62,7 @@ from ai_protocols.git.spawn import (
     temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
-from ai_protocols.lean import counted, datetime, shell_quote, timezone
+from ai_protocols.lean import counted, datetime, digits, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 from ai_protocols.storage.files import temp_stem, temporary_name
 
@@ -188,7 +188,7 @@ def recorded(log: list[str], ref: str | None, commit: str | None) -> list[Record
         last = next((r for r in found if commit.startswith(r.commit)), None)
         if last is None:
             tail = (ref or "").rsplit("/", 1)[-1]
-            last = Recorded(int(tail) if tail.isdigit() else None, commit)
+            last = Recorded(int(tail) if digits(tail) else None, commit)
             found.append(last)
         last.commit = commit
         last.ref = ref if ref and ref.startswith(f"{NAMESPACE}/") else None
@@ -596,12 +596,12 @@ class Checkpoints:
         prefix = f"{NAMESPACE}/{self.agent}/{self.clone}/"
         if (self.common_dir / "reftable").exists():
             refs = self._git("for-each-ref", "--format=%(refname)", prefix).split()
-            return [int(r[len(prefix):]) for r in refs if r[len(prefix):].isdigit()]
+            return [int(r[len(prefix):]) for r in refs if digits(r[len(prefix):])]
         try:
             names = os.listdir(self.common_dir / prefix)
         except OSError:
             names = []
-        numbers = [int(name) for name in names if name.isdigit()]
+        numbers = [int(name) for name in names if digits(name)]
         try:
             with open(self.common_dir / "packed-refs", "rb") as packed:
                 lines = packed.read().split(b"\n")
@@ -736,7 +736,7 @@ class Checkpoints:
                     (keep is not None and name.startswith(keep.name)):
                 continue
             pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
-            if pid.isdigit() and not _running(int(pid)):
+            if digits(pid) and not _running(int(pid)):
                 _discard(self.git_dir / name)
         temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
         if keep is None:
@@ -1150,7 +1150,7 @@ class Checkpoints:
             # for a commit found here too (a clone by path copies every object), never
             # "its ref is gone here" (issue 14, thirteenth round).
             number = number if number is not None else \
-                int(parts[-1]) if parts[-1].isdigit() else None
+                int(parts[-1]) if digits(parts[-1]) else None
             if base is None or (number is not None and self.clone is not None and
                                 max([self._last_number(), *self._numbers()]) < number):
                 mine = False
@@ -2365,7 +2365,7 @@ def _parse(record: bytes) -> Checkpoint | None:
     ref, commit, parents, when, message = (p.decode("utf-8", "surrogateescape")
                                            for p in parts)
     tail = ref[len(NAMESPACE) + 1:].split("/") if ref.startswith(NAMESPACE + "/") else []
-    if len(tail) not in (2, 3) or not tail[-1].isdigit():
+    if len(tail) not in (2, 3) or not digits(tail[-1]):
         return None
     subject, _, body = message.partition("\n\n")
     note = None

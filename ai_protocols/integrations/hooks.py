@@ -459,6 +459,7 @@ def _sha256() -> Callable[[bytes], Any]:
 def _pre_compact(project: Project, data: dict[str, object], runtime: str,
                  env: Mapping[str, str]) -> HookResult:
     from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.lean import digits
     from ai_protocols.session.transaction import editing
 
     trigger = _text(data.get("trigger")) or "auto"
@@ -467,7 +468,7 @@ def _pre_compact(project: Project, data: dict[str, object], runtime: str,
     try:
         with editing(project.ai_dir_text, project.path_text) as edit:
             count = edit.properties.get("COMPACTIONS", "0")
-            edit.set_properties(("COMPACTIONS", str(int(count) + 1 if count.isdigit() else 1)),
+            edit.set_properties(("COMPACTIONS", str(int(count) + 1 if digits(count) else 1)),
                                 ("COMPACTED", edit.stamp))
             edit.note(f"{runtime}: context compaction ({trigger})")
         written = edit.session(brief=True)  # as written (what waited for Emacs is in)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import StorageError
-from ai_protocols.lean import datetime, record, remembered, timedelta
+from ai_protocols.lean import datetime, digits, record, remembered, timedelta
 from ai_protocols.liveness.clock import age_since, boot_id, is_boot_id, is_word
 from ai_protocols.liveness.host import (
     boot_time,
@@ -130,7 +130,7 @@ def _is_interpreter(name: str) -> bool:
     for stem in ("python", "pypy"):
         if name.startswith(stem):
             rest = name[len(stem):]
-            return all(char.isdigit() or char == "." for char in rest)
+            return all(char in "0123456789." for char in rest)
     return name in _INTERPRETERS
 
 
@@ -246,7 +246,7 @@ def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | Non
     ``\\((\\S+?)(?: boot ([0-9a-f]{8}:[0-9]+))?(?: pidns ([0-9]+))?\\))?``, whole;
     ``None`` for anything else."""
     number, on, rest = value.partition(" on ")
-    if not on or not number.startswith("pid ") or not number[4:].isdecimal():
+    if not on or not number.startswith("pid ") or not digits(number[4:]):
         return None
     space = _first_space(rest)
     if space == -1:
@@ -263,7 +263,7 @@ def _read_owner(value: str) -> tuple[int, str, str | None, str | None, str | Non
     since = pidns = None
     if more[:1] == ["boot"] and len(more) >= 2 and _is_since_boot(more[1]):
         since, more = more[1], more[2:]
-    if more[:1] == ["pidns"] and len(more) == 2 and more[1].isascii() and more[1].isdigit():
+    if more[:1] == ["pidns"] and len(more) == 2 and digits(more[1]):
         pidns, more = more[1], []
     return None if more else (int(number[4:]), host, started, since, pidns)
 
@@ -279,7 +279,7 @@ def _first_space(text: str) -> int:
 def _is_since_boot(text: str) -> bool:
     """Whether ``text`` is a boot and clock ticks since it: ``[0-9a-f]{8}:[0-9]+``."""
     boot, colon, ticks = text.partition(":")
-    return bool(colon) and is_boot_id(boot) and ticks.isascii() and ticks.isdigit()
+    return bool(colon) and is_boot_id(boot) and digits(ticks)
 
 
 @record(frozen=True)
@@ -335,7 +335,7 @@ class Owner:
         if found:
             return cls(found[1], found[0], found[2], found[3], found[4])
         parts = value.split()
-        if len(parts) not in (3, 4) or not parts[1].isdigit():
+        if len(parts) not in (3, 4) or not digits(parts[1]):
             return None
         since = parts[3] if len(parts) == 4 else None
         if since is not None and not _is_since_boot(since):
@@ -414,7 +414,7 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
         pid = stat[1]
     spawner = env.get("AI_SPAWNER_PID", "")
     pids = [p for p, _ in chain]
-    if spawner.isdigit() and int(spawner) in pids:
+    if digits(spawner) and int(spawner) in pids:
         index = pids.index(int(spawner))
         pid = pids[index - 1] if index > 0 else int(spawner)
     else:

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Python without it
     from bisect import bisect_left, bisect_right
 from itertools import islice
 
-from ai_protocols.lean import factory, fold, record
+from ai_protocols.lean import digits, factory, fold, record
 from ai_protocols.org.syntax import (
     before_final_newline,
     format_property,
@@ -67,11 +67,11 @@ def _cookie_end(title: str, at: int) -> int:
         return at + 4 if title[at + 2: at + 3] not in ("", "\n") and \
             title[at + 3: at + 4] == "]" else 0
     end = at + 1
-    while title[end: end + 1].isdecimal():
+    while digits(title[end: end + 1]):
         end += 1
     if title[end: end + 1] == "/":
         end += 1
-        while title[end: end + 1].isdecimal():
+        while digits(title[end: end + 1]):
             end += 1
     elif title[end: end + 1] != "%":
         return 0

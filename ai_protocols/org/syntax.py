@@ -14,7 +14,7 @@ Character"), which :func:`unescape_inline` removes again (no object).
 
 from __future__ import annotations
 
-from ai_protocols.lean import IGNORECASE, date, datetime, fold, pattern, record
+from ai_protocols.lean import IGNORECASE, date, datetime, digits, fold, pattern, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -114,11 +114,6 @@ def before_final_newline(line: str) -> str:
     return line[:-1] if line.endswith("\n") else line
 
 
-def _ascii_digits(text: str) -> bool:
-    """Whether ``text`` is one or more of ``0``-``9`` (``str.isdigit`` also takes ``²``)."""
-    return text.isascii() and text.isdigit()
-
-
 def _own_timestamp_at(value: str, at: int) -> tuple[str, ...] | None:
     """The year, month, day, hour and minute of ``\\[(\\d{4})-(\\d\\d)-(\\d\\d)
     [A-Za-z]{3} (\\d\\d):(\\d\\d)\\]`` matched at ``value[at]``, or ``None``."""
@@ -128,7 +123,7 @@ def _own_timestamp_at(value: str, at: int) -> tuple[str, ...] | None:
         return None
     parts = stamp[1:5], stamp[6:8], stamp[9:11], stamp[16:18], stamp[19:21]
     day = stamp[12:15]
-    if not "".join(parts).isdecimal() or not (day.isascii() and day.isalpha()):
+    if not digits("".join(parts)) or not (day.isascii() and day.isalpha()):
         return None
     return parts
 
@@ -851,7 +846,7 @@ def _date_end(line: str, at: int) -> int:
     or ``>``, ``[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [^\\]>\\n]*)?[\\]>]``; -1 when there is none."""
     date = line[at: at + 10]
     if len(date) != 10 or date[4] != "-" or date[7] != "-" or \
-            not _ascii_digits(date[:4] + date[5:7] + date[8:]):
+            not digits(date[:4] + date[5:7] + date[8:]):
         return -1
     at += 10
     after = line[at: at + 1]
@@ -898,7 +893,7 @@ def _stamp_time(stamp: str) -> datetime | None:
     digits = min(len(rest) - len(rest.lstrip(_DIGITS)), 2)
     hour = minute = "0"
     if spaces and digits and rest[digits: digits + 1] == ":" and \
-            len(rest[digits + 1: digits + 3]) == 2 and _ascii_digits(rest[digits + 1: digits + 3]):
+            len(rest[digits + 1: digits + 3]) == 2 and digits(rest[digits + 1: digits + 3]):
         hour, minute = rest[:digits], rest[digits + 1: digits + 3]
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute))

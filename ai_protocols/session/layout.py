@@ -13,7 +13,7 @@ import os
 from itertools import chain, product
 
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import counted, datetime, fold, quoted, remembered
+from ai_protocols.lean import counted, datetime, digits, fold, quoted, remembered
 from ai_protocols.org.file import (
     Headline,
     OrgFile,
@@ -110,8 +110,8 @@ def _done_reference(text: str) -> tuple[str, str] | None:
     once): ``done: (.+?) item of ([0-9]{4}-[0-9]{2}-[0-9]{2}[^\\]>]*)``, whole."""
     for title, rest in _done_splits(text, " item of "):
         date = rest[:10]
-        if len(date) == 10 and date[4] == date[7] == "-" and date.replace("-", "", 2).isascii() \
-                and date.replace("-", "", 2).isdigit() and "]" not in rest and ">" not in rest:
+        if len(date) == 10 and date[4] == date[7] == "-" and digits(date.replace("-", "", 2)) \
+                and "]" not in rest and ">" not in rest:
             return title, rest
     return None
 
@@ -533,7 +533,7 @@ def _general(lines: list[str], first: int) -> list[Entry]:
 def _count(value: str) -> int:
     """A count a property holds: ASCII digits (``str.isdigit`` also takes ``²``, which
     ``int`` refuses), at most nine of them; 0 for anything else."""
-    return int(value) if len(value) <= 9 and value.isascii() and value.isdigit() else 0
+    return int(value) if len(value) <= 9 and digits(value) else 0
 
 
 def _properties(headline: Headline) -> dict[str, str]:
@@ -1823,7 +1823,7 @@ def _minute_of(text: str) -> datetime | None:
             text[13] != ":":
         return None
     parts = (text[:4], text[5:7], text[8:10], text[11:13], text[14:])
-    if not all(p.isascii() and p.isdigit() for p in parts):
+    if not all(digits(p) for p in parts):
         return None
     try:
         return datetime(*map(int, parts))

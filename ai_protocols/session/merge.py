@@ -79,6 +79,7 @@ __all__ = [
     "DRIVER_NAME",
     "STATUS_PRECEDENCE",
     "MergeResult",
+    "changes_lacking",
     "configure_driver",
     "configure_missing_merge_driver",
     "conflict_block",
@@ -2211,6 +2212,115 @@ def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     return sum(1 for name, units in read[1].chunks.items() for unit in units
                if unit.kind == "E" and unit.key not in have and name != "section:log"
                and not (held and _held_block(unit.raw) in held))
+
+
+#: The session headline's properties every write sets (its write record, and where
+#: ``HEAD`` stood): a version's own, never a change that git brings and a stale save
+#: drops (:func:`changes_lacking`).
+WRITE_RECORD = frozenset({"UPDATED", "UPDATED_AT"}) | GIT_UNIT
+
+#: The kinds of change :func:`changes_lacking` counts, in its answer's order, each as
+#: :func:`~ai_protocols.lean.counted` says it (one, many).
+CHANGE_KINDS: tuple[tuple[str, str], ...] = (
+    ("entry", "entries"), ("tick", "ticks"), ("changed entry", "changed entries"),
+    ("state", "states"), ("property", "properties"), ("Log line", "Log lines"),
+    ("line", "lines"))
+
+
+def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, *,
+                    also: tuple[bytes, ...] = ()) -> tuple[int, ...] | None:
+    """What the session file ``other`` holds that neither ``version`` nor any of
+    ``also`` holds, counted by kind (:data:`CHANGE_KINDS`, one count each, in its
+    order): the stale-save merge back's count of what git brought
+    (:func:`ai_protocols.session.transaction.brought_lacking`), every kind of change as
+    the task board's (:func:`ai_protocols.board.merge.tasks_lacking`) counts a changed
+    task. ``other`` is ``HEAD``'s version, ``version`` the file, ``also`` the versions
+    from before git changed it. Counted:
+
+    - an entry of a section (by its first line, checkbox aside) none of them holds, one
+      of ``held`` aside (:func:`entries_lacking`);
+    - an entry ``version`` holds in another text that is one of ``also``'s (or ``also``
+      being empty), while ``other``'s text is none of theirs: an older text of it, as a
+      stale save keeps it; a tick when only the checkbox differs, else a changed entry
+      (a line under it);
+    - a property of the session headline (``STATUS``: a state) so held in an older
+      value (or absent), the write record aside (:data:`WRITE_RECORD`: every write
+      sets it);
+    - a Log line none of them holds;
+    - a line of free text (the summary's, a person's, a headline) ``other`` holds more
+      times than each of them does, blank lines aside.
+
+    A change ``version`` made on its own (a text none of ``also`` holds) is a person's,
+    never counted. ``None`` when one is no session file this module reads. Raises
+    nothing of its own."""
+    read = []
+    for data in (version, other, *also):
+        try:
+            read.append(_read(data.decode("utf-8", "replace")))
+        except (ValueError, OSError):
+            return None
+    if any(one is None for one in read):
+        return None
+    mine, theirs, before = read[0], read[1], read[2:]
+    counts = dict.fromkeys([one for one, _many in CHANGE_KINDS], 0)
+    have = {key for one in [mine, *before] for _name, key in _entry_keys_of(one)}
+    texts = [_entry_raws(one) for one in before]
+    here = _entry_raws(mine)
+    for name, units in theirs.chunks.items():
+        lines: dict[str, int] = {}
+        for unit in units:
+            if unit.kind == "T":
+                if unit.raw.strip():
+                    lines[unit.raw] = lines.get(unit.raw, 0) + 1
+                continue
+            if unit.kind != "E":
+                continue
+            if unit.key not in have:
+                if name == "section:log":
+                    counts["Log line"] += 1
+                elif not (held and _held_block(unit.raw) in held):
+                    counts["entry"] += 1
+                continue
+            text = here.get((name, unit.key))
+            older = {one[(name, unit.key)] for one in texts if (name, unit.key) in one}
+            if name == "section:log" or text is None or unit.raw == text or \
+                    unit.raw in older or (before and text not in older):
+                continue
+            counts["tick" if _with_box(_Unit("E", text), _box(unit)) == unit.raw
+                   else "changed entry"] += 1
+        if lines:
+            held_most: dict[str, int] = {}
+            for one in [mine, *before]:
+                found: dict[str, int] = {}
+                for unit in one.chunks.get(name, ()):
+                    if unit.kind == "T" and unit.raw in lines:
+                        found[unit.raw] = found.get(unit.raw, 0) + 1
+                for raw, count in found.items():
+                    held_most[raw] = max(held_most.get(raw, 0), count)
+            counts["line"] += sum(max(count - held_most.get(raw, 0), 0)
+                                  for raw, count in lines.items())
+    values = [one.properties for one in before]
+    props, mine_props = theirs.properties, mine.properties
+    for key in sorted(set(props) | set(mine_props) | {k for v in values for k in v}):
+        value, text = props.get(key), mine_props.get(key)
+        older = {one.get(key) for one in values}
+        if key in WRITE_RECORD or value == text or value in older or \
+                (values and text not in older):
+            continue
+        counts["state" if key == "STATUS" else "property"] += 1
+    return tuple(counts[one] for one, _many in CHANGE_KINDS)
+
+
+def said_changes(counts: tuple[int, ...] | None) -> str:
+    """:func:`changes_lacking`'s counts said by kind (``1 tick and 1 Log line``;
+    :func:`~ai_protocols.lean.counted_kinds`); ``changes`` when unknown."""
+    from ai_protocols.lean import counted_kinds
+
+    if counts is None:
+        return "changes"
+    return counted_kinds([(n, one, many) for n, (one, many) in zip(counts, CHANGE_KINDS,
+                                                                  strict=True)],
+                         none="no change")
 
 
 def _held_block(raw: str) -> str:

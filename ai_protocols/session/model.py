@@ -376,15 +376,12 @@ class Compared:
         entries, 1 reworded entry and 1 tick``; without ``log``, no Log lines), ``none``
         when every count is 0: the one wording of the read commands' warning and the
         writes' refusal (issue 14, thirteenth and fourteenth rounds)."""
-        from ai_protocols.lean import counted
+        from ai_protocols.lean import counted_kinds
 
-        said = [counted(n, one, many) for n, one, many in
-                ((len(self.log) if log else 0, "Log line", "Log lines"),
-                 (self.entries, "entry", "entries"),
-                 (self.reworded, "reworded entry", "reworded entries"),
-                 (self.ticks, "tick", "ticks")) if n]
-        return (", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else
-                said[0] if said else none)
+        return counted_kinds([(len(self.log) if log else 0, "Log line", "Log lines"),
+                              (self.entries, "entry", "entries"),
+                              (self.reworded, "reworded entry", "reworded entries"),
+                              (self.ticks, "tick", "ticks")], none=none)
 
 
 def compared(newer: Session, older: Session) -> Compared:

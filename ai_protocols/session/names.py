@@ -27,6 +27,7 @@ __all__ = [
     "kept_is_other",
     "kept_path",
     "kept_relation",
+    "left_path",
     "name_time",
     "runtime_of",
     "session_files",
@@ -184,6 +185,17 @@ def tombstone_path(ai_dir: str, path: str) -> str:
     so that a late ``log`` is told so instead of "no session": beside its lock
     (``NAME.lock`` becomes ``NAME.gone``)."""
     return lock_path(ai_dir, path)[:-len(".lock")] + ".gone"
+
+
+def left_path(ai_dir: str, path: str) -> str:
+    """Where the version of the session file ``path`` that ai-protocols wrote last
+    before a wrap-up (or an abandon) archived its session stays, beside its tombstone
+    (:func:`tombstone_path`, ``NAME.gone``; this is ``NAME.left``): its kept copy,
+    renamed by the move, never in git, removed with the tombstone when a session next
+    starts at ``path``. The base of ``merge-kept`` of a copy of that session put back
+    before the archive was committed (docs/decisions.md, "Issue 14, seventeenth round
+    (stale saves)")."""
+    return lock_path(ai_dir, path)[:-len(".lock")] + ".left"
 
 
 def kept_path(ai_dir: str, path: str) -> str:

@@ -985,7 +985,9 @@ class Project:
         or a session file's path (default: the caller's). Returns the file that gained
         entries, how many, and how many entries worded differently were merged as one:
         the session file, or the archive of the kept copy's
-        session when another clone wrapped it up (the file's own session carries on);
+        session when another clone wrapped it up (the file's own session carries on),
+        or the archive of the file's session when git's merge stopped on the file
+        because one side archived it (modify/delete);
         see :func:`ai_protocols.session.transaction.merge_kept_into`. The
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
         write sets them (:func:`~ai_protocols.session.pause.record_head`). ``wording``:

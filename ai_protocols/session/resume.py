@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
-from ai_protocols.lean import counted, datetime, display, shell_quote
+from ai_protocols.lean import counted, datetime, digits, display, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -691,7 +691,7 @@ def _checkpoint_whereabouts(project: Project, newer: Session, point: str) -> str
     commit = commit if _is_hash(commit) else ""
     try:
         where = Checkpoints(project.root_text, project.agent_id).whereabouts(
-            ref, commit, int(number) if number.isdigit() else None)
+            ref, commit, int(number) if digits(number) else None)
     except AiProtocolsError:
         return f"the uncommitted work of {it}: ai-protocols checkpoint list says where it is"
     return f"the uncommitted work of {it}: {where.say(it)}"

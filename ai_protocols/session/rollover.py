@@ -40,7 +40,7 @@ import os
 from itertools import product, repeat
 
 from ai_protocols.errors import AiProtocolsError, UnreadableSession
-from ai_protocols.lean import datetime
+from ai_protocols.lean import datetime, digits
 from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import (
     Entry,
@@ -1572,8 +1572,8 @@ def _stamp_of(line: str) -> str | None:
         if end == -1:
             return None
         inner = line[start + 1:end]
-        if len(inner) >= 16 and inner[:4].isdigit() and inner[4] == "-" and \
-                inner[-3] == ":" and inner[-2:].isdigit():
+        if len(inner) >= 16 and digits(inner[:4]) and inner[4] == "-" and \
+                inner[-3] == ":" and digits(inner[-2:]):
             return inner
         start = line.find("[", start + 1)
     return None

@@ -89,6 +89,7 @@ from ai_protocols.session.names import (
     ADOPTED_AWAY,
     earlier_kept_paths,
     kept_path,
+    left_path,
     tombstone_path,
 )
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
@@ -305,9 +306,9 @@ class SessionEdit:
         #: ``HEAD`` as read for this write (:func:`ai_protocols.git.head.read_head`), for
         #: ``record_head``; ``None`` when not read (or outside git).
         self.head_read: tuple[str | None, str | None] | None = None
-        #: How many entries git brought that a stale save dropped, merged back, and where
-        #: the version holding them is (:func:`_brought_back`): said on stderr.
-        self.brought: tuple[int, str] | None = None
+        #: What git brought that a stale save dropped, merged back, said by kind, and
+        #: where the version holding it is (:func:`_brought_back`): said on stderr.
+        self.brought: tuple[str, str] | None = None
 
     @property
     def line(self) -> int:
@@ -1356,7 +1357,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     kept in the kept copy's words is a reword, not among them) and how many entries
     the two word differently were merged as one (reworded): ``path``, or the archive
     of the kept copy's session when it was wrapped up in another clone
-    (:func:`_merge_into_archive`; its reworded count 0); 0 and 0, writing nothing,
+    (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
+    own session when git's merge or rebase left the file unmerged as a modify/delete
+    whose deleting side archived it (:func:`archived_unmerged`: the changed side merged
+    into the archive as the merge driver would have, :func:`_merge_unmerged_archive`,
+    its reworded count 0); 0 and 0, writing nothing,
     when the file is its kept copy or not older than it (nothing to merge). The base
     of the three-way merge is the newest version git committed (from ``HEAD``) that both derive from
     (:func:`_committed`): a line changed on one side only takes the change; without
@@ -1382,6 +1387,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         without_held,
     )
 
+    found = archived_unmerged(ai_dir, path)
+    if found is not None:  # (git's merge left it unmerged, its other side archived)
+        with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
+            return found[0], _merge_unmerged_archive(ai_dir, path, *found), 0
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
     # (the archive folder's lock too, taken with the session file's in the one order of
@@ -1506,27 +1515,38 @@ def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, st
                                   f"{shell_quote(rolled[0])} > {shell_quote(path)}")
 
 
-def _wording_said(reworded: list[tuple[str, str]], wording: str) -> tuple[str, str] | None:
-    """What ``merge-kept`` says of the entries the file and the kept copy word
-    differently (``reworded``: pairs of first lines, the file's then the kept copy's,
-    :func:`~ai_protocols.session.merge.reworded_entries`), of which it kept the words of
-    ``wording``: short (the Log's) and whole (stderr's, naming the words left out and
-    how to keep them instead); ``None`` when there are none."""
+#: The two sides of ``merge-kept``'s merge as its messages name them: the first (the
+#: file, or the archive) and the second (the kept copy, or the copy put back).
+_SIDES = ("the file", "the kept copy")
+
+
+def _wording_said(reworded: list[tuple[str, str]], wording: str,
+                  sides: tuple[str, str] = _SIDES, where: str = "the Log",
+                  option: str | None = None) -> tuple[str, str] | None:
+    """What ``merge-kept`` says of the entries its two sides (``sides``, named as
+    :data:`_SIDES`) word differently (``reworded``: pairs of first lines, the first
+    side's then the second's, :func:`~ai_protocols.session.merge.reworded_entries`), of
+    which it kept the words of ``wording`` (``"file"``: the first side's, ``"kept"``:
+    the second's): short (the Log's) and whole (stderr's, naming whose words were kept
+    and the words left out, written whole into ``where``, and how to keep them instead: by
+    hand, or before a merge ``merge-kept --wording OPTION``, ``option`` when it is not
+    the other of ``wording``); ``None`` when there are none."""
     if not reworded:
         return None
     mine = wording == "file"
-    kept_words, other = ("the file's", "the kept copy's") if mine else \
-        ("the kept copy's", "the file's")
+    kept_words, other = (f"{sides[0]}'s", f"{sides[1]}'s") if mine else \
+        (f"{sides[1]}'s", f"{sides[0]}'s")
     count = counted(len(reworded), "entry", "entries")
     left = "; ".join(quoted(pair[1] if mine else pair[0]) for pair in reworded)
-    return (f"{count} worded differently in the file and the kept copy: {kept_words} "
+    option = option or ("kept" if mine else "file")
+    return (f"{count} worded differently in {sides[0]} and {sides[1]}: {kept_words} "
             f"words kept",
-            f"{count} worded differently in the file and the kept copy (of one section "
+            f"{count} worded differently in {sides[0]} and {sides[1]} (of one section "
             f"and minute, and alike in words: one entry, reworded), with no committed "
-            f"version of both to say which changed it: kept {kept_words} words, left out "
-            f"{other} ({left}), written whole into the Log after the 'merged:' line; to "
-            f"keep {other} instead, type them back in by hand (merge-kept --wording "
-            f"{'kept' if mine else 'file'} chooses them before a merge)")
+            f"version of both to say which changed it: kept {kept_words} words, left "
+            f"out {other} ({left}), written whole into {where} after the 'merged:' "
+            f"line; to keep {other} instead, type them back in by hand (merge-kept "
+            f"--wording {option} chooses them before a merge)")
 
 
 def _came_back(older: bytes, newer: bytes, base: bytes | None,
@@ -1735,21 +1755,34 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     except (OSError, storage.NotRegular) as error:
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
                             archive=True, put_back=kept == path) from None
+    put_back = kept == path
     base = _archive_base(path, archive, newer)
-    if base is None and kept == path:  # (a copy put back, the archive not committed yet:
-        base = _carried_version(path, newer)  # the version the copy carries)
+    if base is None and put_back:  # (a copy put back, the archive not committed yet: the
+        # version the copy carries, in git or as the wrap-up left it here)
+        base = _carried_version(path, newer, left_path(ai_dir, path))
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
+    # Whose words an entry keeps that the two word differently, with no base: the
+    # file's (a person's edit) is, for a copy put back, that copy, the merge's second
+    # side; ``--wording kept`` then keeps the archive's, the version ai-protocols wrote.
+    words = ("kept" if wording == "file" else "file") if put_back else wording
+    sides = ("the archive", "the copy" if put_back else "the kept copy")
     merged = _merged_or_refused(archive, kept, archived, newer, base, ancestor=ancestor,
-                                archive=True, wording=wording, put_back=kept == path)
+                                archive=True, wording=words, put_back=put_back)
+    reworded_said = None
     if not ancestor and not (base is not None and base_rank(base, archived, newer) > 0):
         # (no base: an entry the two word differently is kept once; the other words go
-        # into the archive's Log, whole, as merge_kept_into writes them)
+        # into the archive's Log, whole, as merge_kept_into writes them, and are named
+        # on stderr with how to keep them instead)
         reworded = reworded_entries(archived, newer, whole=True)
         merged = MergeResult(_with_left_out(merged.data, [
-            pair[1 if wording == "file" else 0] for pair in reworded], wording),
+            pair[1 if words == "file" else 0] for pair in reworded], words, sides),
             merged.conflicts)
+        reworded_said = _wording_said(reworded_entries(archived, newer), words, sides,
+                                      f"the archive's Log ({archive})",
+                                      "kept" if put_back and wording == "file" else
+                                      "file" if put_back else None)
     # (a put-back copy's lines the archive lacks are that copy's additions, not lines
     # that came back: said as entries gained)
     back = None if ancestor or kept == path else \
@@ -1783,6 +1816,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
               f"into the archive; the kept copy was dropped; {path}'s session carries on")
     if back:
         warn(f"{archive}: {back[1]}")
+    if reworded_said:
+        warn(f"{archive}: {reworded_said[1]}")
     return gained
 
 
@@ -1810,14 +1845,16 @@ def _archive_gained(archive: str, before: bytes, after: bytes) -> tuple[str, int
     return " and ".join(said) or "changed lines written into it", gained.entries
 
 
-def _left_out_said(text: str, wording: str) -> str:
+def _left_out_said(text: str, wording: str, sides: tuple[str, str] = _SIDES) -> str:
     """The Log entry's text for the words ``text`` of an entry worded differently that
-    ``merge-kept`` left out, having kept those of ``wording`` (:data:`WORDINGS`)."""
-    other = "the kept copy's" if wording == "file" else "the file's"
-    return f"merged: {other} words of an entry worded differently, left out: {text}"
+    ``merge-kept`` left out, having kept those of ``wording`` (:data:`WORDINGS`: the
+    first of ``sides``, or the second, :func:`_wording_said`)."""
+    other = sides[1] if wording == "file" else sides[0]
+    return f"merged: {other}'s words of an entry worded differently, left out: {text}"
 
 
-def _with_left_out(data: bytes, left_out: list[str], wording: str) -> bytes:
+def _with_left_out(data: bytes, left_out: list[str], wording: str,
+                   sides: tuple[str, str] = _SIDES) -> bytes:
     """The session file ``data`` (UTF-8) with an entry stamped now at the end of its Log
     for each text of ``left_out`` (the words of an entry worded differently that a merge
     without a base left out, the kept copy's when ``wording`` is ``"file"``, else the
@@ -1831,8 +1868,8 @@ def _with_left_out(data: bytes, left_out: list[str], wording: str) -> bytes:
         return data
     stamp = format_timestamp(datetime.now())
     for text in left_out:
-        append_entry(doc, session.line, "log", entry_lines(stamp,
-                                                           _left_out_said(text, wording)))
+        append_entry(doc, session.line, "log", entry_lines(
+            stamp, _left_out_said(text, wording, sides)))
     return b"".join(bytes(piece) for piece in doc.encoded())
 
 
@@ -1945,22 +1982,32 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
                       carried=True)
 
 
-def _carried_version(path: str, newer: bytes) -> bytes | None:
+def _carried_version(path: str, newer: bytes, left: str | None = None) -> bytes | None:
     """The version of the session file at ``path`` in git's index, else in a commit
-    reachable from ``HEAD`` (:func:`_committed`), that is of ``newer``'s session and
-    whose write record (``UPDATED_AT``) ``newer`` carries: the version ``newer``, a copy
-    put back by ``git checkout`` and maybe edited by hand, descends from; ``None`` when
-    none is. The base of a put-back copy's merge into an archive not committed yet, by
-    the rule :func:`_archive_base` follows for a committed one (docs/decisions.md,
-    "Issue 14, sixteenth round (stale saves and put-back copies)"). Runs git up to
-    three times: ``merge-kept`` only."""
+    reachable from ``HEAD`` (:func:`_committed`), else the one the wrap-up left beside
+    its tombstone (``left``, :func:`~ai_protocols.session.names.left_path`: the version
+    this tool wrote last before it), that is of ``newer``'s session and whose write
+    record (``UPDATED_AT``, which only the tool's writes change) ``newer`` carries: the
+    version ``newer``, a copy put back by ``git checkout`` (or from an editor's backup,
+    never committed) and maybe edited by hand, descends from; ``None`` when none is.
+    The base of a put-back copy's merge into an archive not committed yet, by the rule
+    :func:`_archive_base` follows for a committed one (docs/decisions.md, "Issue 14,
+    sixteenth round (stale saves and put-back copies)", "Issue 14, seventeenth round
+    (stale saves)"). Runs git up to three times: ``merge-kept`` only."""
     mine = _props_of(newer)
     if not mine or not mine.get("UPDATED_AT"):
         return None
     folder, name = parent(path), path.rsplit("/", 1)[-1]
-    for version in (git_version(folder, f":./{name}"),
-                    lambda: _committed(path, newer, newer, carried=True)):
-        found = version() if callable(version) else version
+
+    def kept_there() -> bytes | None:
+        try:
+            return storage.read_regular(left) if left else None
+        except (OSError, storage.NotRegular):
+            return None
+
+    for version in (lambda: git_version(folder, f":./{name}"),
+                    lambda: _committed(path, newer, newer, carried=True), kept_there):
+        found = version()
         theirs = _props_of(found) if found else None
         if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
                 one_session(theirs, mine):
@@ -2322,8 +2369,6 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
     (both sides removed it) and go on with the operation (docs/merge-driver.md,
     "Both clones closed the session"). ``None`` when there are no two such archives.
     Raises nothing of its own."""
-    from ai_protocols.git.head import operation
-
     sessions = join(ai_dir, "sessions")
     alike: dict[bytes, list[str]] = {}
     for path in found:
@@ -2338,9 +2383,7 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
     if not groups:
         return None
     gone = [path for path in live if stages.get(path) == {b"1"}]
-    go_on = {"rebase": "git rebase --continue", "cherry-pick": "git cherry-pick --continue",
-             "revert": "git revert --continue", "am": "git am --continue"}.get(
-        operation(ai_dir) or "", "git commit --no-edit")
+    go_on = _go_on(ai_dir)
     said, commands = [], []
     for keep, *others in groups:
         said.append(f"{', '.join([keep, *others])} each hold the one merged session (every "
@@ -2357,6 +2400,172 @@ def _archived_twice(ai_dir: str, found: list[str], stages: dict[str, set[bytes]]
                if marked else "")
             + f", with: {' && '.join(commands)} (then 'ai-protocols list' shows the session "
             "once)")
+
+
+def _go_on(folder: str) -> str:
+    """The command that finishes the git operation stopped in the repository around
+    ``folder`` once its conflicts are resolved (:func:`ai_protocols.git.head.operation`):
+    ``git rebase --continue``, ``git cherry-pick --continue``, ``git revert
+    --continue``, ``git am --continue``; ``git commit --no-edit`` for a merge (or
+    none). A few ``stat`` calls."""
+    from ai_protocols.git.head import operation
+
+    return {"rebase": "git rebase --continue", "cherry-pick": "git cherry-pick --continue",
+            "revert": "git revert --continue", "am": "git am --continue"}.get(
+        operation(folder) or "", "git commit --no-edit")
+
+
+def archived_unmerged(ai_dir: str, path: str,
+                      stages: set[int] | None = None) -> tuple[str, int] | None:
+    """When git's index holds the session file ``path`` unmerged as a modify/delete
+    whose deleting side archived the session (a wrap-up, an abandon, an archiving
+    recover, committed in one commit with the entries logged before it, so that the
+    archive is past git's 50% rename similarity and git paired no rename, merged
+    nothing into it): ``(the archive, the stage of the side that changed the file)``,
+    the archive the newest under ``.ai/sessions/`` that holds the file's session
+    (:func:`archive_of`: the same ``AGENT_ID``, ``STARTED`` and ``SESSION_ID``), the
+    stage 2 (ours changed it: the other side archived it) or 3 (theirs changed it: this
+    side archived it; git's sides, so during a rebase "ours" is the branch rebased
+    onto). ``None`` otherwise. ``stages``: the stages git holds (:func:`_stages`), when
+    the caller read them; else they are read while an operation is under way only (a
+    few ``stat`` calls otherwise, :func:`ai_protocols.git.head.merging`). The session is
+    read from the work tree's file (the changed side's version, which git leaves
+    there), else from the changed side's stage. docs/merge-driver.md, "A session
+    archived on one side, changed on the other". Raises nothing of its own."""
+    if stages is None:
+        from ai_protocols.git.head import merging
+
+        if not merging(parent(path)):
+            return None
+        stages = _stages(path)
+    if stages not in ({1, 2}, {1, 3}):
+        return None
+    changed = 2 if 2 in stages else 3
+    props = _head_properties(path)
+    if not props:
+        data = git_version(parent(path), f":{changed}:./{path.rsplit('/', 1)[-1]}")
+        props = _props_of(data) if data else None
+    if not props or not props.get("STARTED"):
+        return None
+    archive = archive_of(ai_dir, props)
+    return None if archive is None else (archive, changed)
+
+
+def _archived_resolution(path: str, archive: str) -> str:
+    """The one command left once the archive ``archive`` holds every entry of the
+    session file ``path`` that git's merge left unmerged (:func:`archived_unmerged`):
+    ``git rm`` of the file, ``git add`` of the archive, then what finishes the
+    operation (:func:`_go_on`), quoted to paste."""
+    return (f"git rm -q -- {shell_quote(path)} && git add -- {shell_quote(archive)} && "
+            f"{_go_on(parent(path))}")
+
+
+def _archived_advice(path: str, archive: str, changed: int) -> str:
+    """:func:`_unmerged_advice` for a session file git's merge left unmerged whose
+    deleting side archived it at ``archive`` (:func:`archived_unmerged`; ``changed``:
+    the stage of the side that changed it): when the archive lacks entries of the file,
+    ``ai-protocols merge-kept FILE``, which merges them in; else the one command left
+    (:func:`_archived_resolution`). Reads both files' entries."""
+    q = shell_quote(path)
+    where = _abandoned(f"archived to {archive}")
+    from ai_protocols.git.head import operation
+
+    # (git's sides: in a rebase, "ours" is the branch rebased onto)
+    ours, theirs = ("the branch rebased onto", "the commit being replayed") if \
+        operation(parent(path)) == "rebase" else ("this side", "the other side")
+    who, other = (theirs, ours) if changed == 2 else (ours, theirs)
+    said = (f"git's merge left it unmerged (modify/delete): {who} wrapped this session up "
+            f"({where}) in a commit that changed it too much for git to pair the two "
+            f"(no rename found), while {other} changed it; the file holds {other}'s "
+            f"version")
+    try:
+        lacking = entries_lacking_in(archive, storage.read_regular(path))
+    except (OSError, storage.NotRegular):
+        lacking = -1
+    if lacking == 0:
+        return (f"{said}, and the archive holds every entry of it (merged in): "
+                f"'{_archived_resolution(path, archive)}' resolves it (removes the file, "
+                f"keeps the archive)")
+    return (f"{said}, and git merged none of it into the archive: 'ai-protocols "
+            f"merge-kept {q}' merges {other}'s entries and changes "
+            f"into the archive, as the merge driver merges a session (every entry of both "
+            f"once; it writes only the archive), then says the one command left (git rm "
+            f"of this file, git add of the archive); 'git rm {q}' alone would leave "
+            f"{'its entries' if lacking < 0 else counted(lacking, 'entry', 'entries')} "
+            f"in git's history only, and 'git add {q}' keeps it "
+            f"as a live session (which then lives on twice, here and in the archive)")
+
+
+def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) -> int:
+    """``merge-kept`` of the session file ``path`` that git's merge left unmerged, its
+    deleting side having archived the session at ``archive`` (:func:`archived_unmerged`;
+    ``changed``: the stage of the side that changed the file). The merge git would have
+    made had it paired the rename: the merge driver's
+    (:func:`ai_protocols.session.merge.merge_session_bytes`) of the common ancestor
+    (stage 1), ours and theirs (the file in the work tree for the changed side, else its
+    stage; the archive for the other), written atomically into the archive, the only
+    file written; the kept copy is dropped when it is the file (this tool's last write of
+    it: every line of it is in the archive now). Says on stderr what was written and the
+    one command left (:func:`_archived_resolution`). Returns how many entries the
+    archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing written)
+    when git holds no common ancestor, the three are not one session the driver merges,
+    both sides changed the same lines (a conflict), or an entry either side added would
+    be missing; :class:`~ai_protocols.errors.BeingEdited` while a person edits either
+    file in Emacs. Call holding ``path``'s lock and the archive folder's."""
+    from ai_protocols.errors import KeptNotMerged
+    from ai_protocols.session.merge import entries_lacking, merge_session_bytes
+
+    storage.refuse_symlinks(parent(ai_dir), archive)
+    refuse_if_edited(path)
+    refuse_if_edited(archive)
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    try:
+        mine = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        mine = git_version(folder, f":{changed}:./{name}")
+    base = git_version(folder, f":1:./{name}")
+    by_hand = (f"B=$(git -C {shell_quote(folder)} rev-parse --path-format=absolute "
+               f"--git-path ai-base.org) && git -C {shell_quote(folder)} show :1:./"
+               f"{shell_quote(name)} > \"$B\" && ai-protocols merge-driver \"$B\" "
+               f"{shell_quote(archive)} {shell_quote(path)} {shell_quote(archive)}; then "
+               f"resolve the conflict markers it leaves in the archive, and "
+               f"'{_archived_resolution(path, archive)}'")
+    try:
+        archived = storage.read_regular(archive)
+    except (OSError, storage.NotRegular) as error:
+        raise KeptNotMerged(archive, path, f"it cannot be read ({error})",
+                            unmerged=by_hand) from None
+    if mine is None or base is None:
+        raise KeptNotMerged(archive, path, "git's index holds no common ancestor of them",
+                            unmerged=by_hand)
+    ours, theirs = (mine, archived) if changed == 2 else (archived, mine)
+    merged = merge_session_bytes(base, ours, theirs, place=archive)
+    if merged is None or merged.conflicts:
+        raise KeptNotMerged(archive, path, "both sides changed the same lines (or they "
+                                           "are not three versions of one session)",
+                            unmerged=by_hand)
+    if entries_lacking(merged.data, mine, also=(base,)) or \
+            entries_lacking(merged.data, archived, also=(base,)):
+        raise KeptNotMerged(archive, path, "the merge would lack an entry one side added",
+                            unmerged=by_hand)
+    said, gained = _archive_gained(archive, archived, merged.data)
+    if merged.data != archived:
+        storage.atomic_write(archive, merged.data)
+    kept = kept_path(ai_dir, path)
+    try:
+        if os.path.samestat(os.stat(path, follow_symlinks=False),
+                            os.stat(kept, follow_symlinks=False)):
+            _unlink(kept)  # (this tool's last write of the file: all in the archive now)
+    except OSError:
+        pass
+    then = _archived_resolution(path, archive)
+    warn(f"merged {path}, which git's merge left unmerged (modify/delete: one side "
+         f"archived the session, the other changed it), into the archive: {said}; now "
+         f"'{then}' (removes the file, every entry of it being in the archive, and keeps "
+         f"the archive)" if said else
+         f"the archive {archive} holds every entry of {path} already: nothing was "
+         f"written; now '{then}' (removes the file and keeps the archive)")
+    return gained
 
 
 def operation_warning(path: str) -> str | None:
@@ -2439,13 +2648,11 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
                 f"clones closed the session and archived it: 'ai-protocols status' names the "
                 f"archive to keep); 'git rm -q --cached {q}' resolves it, leaving the work "
                 f"tree as it is")
+    found = None if board else archived_unmerged(ai_dir, path, stages)
+    if found is not None:  # (modify/delete, the deleting side archived it)
+        return _archived_advice(path, *found)
     if 2 in stages:  # deleted by them (git status: UD)
         gone = "the other side removed it"
-        if not board:
-            props = _head_properties(path) or {}
-            archive = _archive_holding(ai_dir, props) if props.get("STARTED") else None
-            if archive is not None:
-                gone = f"the other side wrapped this session up: {archive}"
         return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
                 f"changed it; the file holds this side's version. Resolve it: "
                 f"'git rm {q}' removes it here too (copy first whatever this side "
@@ -2653,7 +2860,7 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {counted(brought[1], 'entry', 'entries')} git brought "
+            edit.note(f"merged back: {brought[1]} git brought "
                       f"(git's HEAD holds them) that a save over this file dropped (an "
                       f"editor's buffer opened before git changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
@@ -2742,7 +2949,7 @@ class Editing:
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         if edit.brought is not None:
-            warn(f"{path} lacked {counted(edit.brought[0], 'entry', 'entries')} that git "
+            warn(f"{path} lacked {edit.brought[0]} that git "
                   f"brought ({edit.brought[1]} holds them): a buffer opened before git "
                   f"changed the file (a pull, a merge) was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
@@ -2797,7 +3004,7 @@ class Editing:
         # A session starts again where an old one left (new_text), or a tombstone a
         # failed or killed move left beside the file it never moved: it says nothing now.
         _tidy(path, lambda: drop_carried_leftovers(ai_dir, path))
-        _tidy(path, lambda: _unlink(tombstone_path(ai_dir, path)))
+        _tidy(path, lambda: _drop_tombstone(ai_dir, path))
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _tidy(path, lambda: _drop_pending(ai_dir, path))
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
@@ -3375,9 +3582,9 @@ def git_version(root: str, spec: str) -> bytes | None:
 
 def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                   head: tuple[str | None, str | None] | None,
-                  read_as: os.stat_result | None) -> tuple[OrgFile, int, str] | None:
+                  read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
     """What git brought into the session file ``path`` (read as ``doc``) and a save over
-    it dropped, merged back: ``(the merged document, how many entries it regained, where
+    it dropped, merged back: ``(the merged document, what it regained said by kind, where
     the newer version is)``, or ``None`` when nothing was dropped.
 
     The case (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)"):
@@ -3390,9 +3597,11 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
     wrote last, a hard link: git or a save made another file since; one ``stat``), is
     ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
-    file's bytes. Then the entries ``HEAD``'s version holds that neither
-    the file nor the kept copy holds (:func:`~ai_protocols.session.merge.entries_lacking`,
-    an entry an earlier-entries file holds aside: a rollover moved it) came through git;
+    file's bytes. Then what ``HEAD``'s version holds that neither the file nor the kept
+    copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
+    earlier-entries file holds aside, a rollover moved it; a tick, a changed entry, a
+    state, a property, a Log line, a line: docs/decisions.md, "Issue 14, seventeenth
+    round (stale saves)") came through git;
     one more ``git show``, of the file at the commit the kept copy records, leaves out
     those that were committed here before this tool's last write (a person deleted
     them since), and nothing is lacking when the file was made from what git wrote
@@ -3438,10 +3647,15 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
                              for k in keys):
         return None  # (another session: the identity rules speak for it)
-    from ai_protocols.session.merge import entries_lacking, lines_dropped, merge_diverged_bytes
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
 
     held = held_entries(ai_dir, path, doc)
-    if entries_lacking(data, newer, held, also=(older,)) <= 0:
+    if _changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
         return None
     text = older[:65536].decode("utf-8", "replace")
     kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
@@ -3450,8 +3664,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     # entry of it the file lacks is a person's deletion, made since)
     committed = git_version(root, f"{recorded}:./{below}") if recorded else None
     before = (older,) if committed is None else (older, committed)
-    lacking = entries_lacking(data, newer, held, also=before)
-    if lacking <= 0 or _saved_after_git(data, newer, older, held, before, lacking):
+    found = changes_lacking(data, newer, held, also=before)
+    lacking = _changed(found)
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
         return None
     where = f"HEAD:./{below}"
     merged = merge_diverged_bytes(data, newer, older, ancestor=True)
@@ -3468,16 +3683,26 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         # (what the pasted commands will do: the driver's merge of the same three)
         driver = merge_session_bytes(older, data, newer, place=below)
         raise StaleSave(path, where, lacking, commands,
-                        None if driver is None else not driver.conflicts)
-    return OrgFile(merged.data.decode("utf-8")), lacking, where
+                        None if driver is None else not driver.conflicts,
+                        what=said_changes(found))
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+def _changed(counts: tuple[int, ...] | None) -> int:
+    """How many changes :func:`~ai_protocols.session.merge.changes_lacking` counted, of
+    every kind; -1 when it could not read a version."""
+    return -1 if counts is None else sum(counts)
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,
-                     before: tuple[bytes, ...], lacking: int) -> bool:
-    """Whether the session file ``data``, which lacks ``lacking`` entries that git
-    brought (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions
-    from before git changed the file, does), was made from the version git wrote and
-    not from an older buffer: it holds some other entry git brought, or the write
+                     before: tuple[bytes, ...]) -> bool:
+    """Whether the session file ``data``, which lacks changes that git brought
+    (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions from
+    before git changed the file, does: an entry, a tick, a state, a property, a Log
+    line, :func:`~ai_protocols.session.merge.changes_lacking`), was made from the
+    version git wrote and not from an older buffer: it holds some other change git
+    brought (a person unticked an item the pull ticked: the Log line of that tick is
+    still there), or the write
     record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
     where that differs from ``older``'s (the kept copy). A stale save is the version
     from before git changed the file plus what a person typed: it holds none of what
@@ -3485,16 +3710,15 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     some of it is a person's deliberate deletion, which nothing brings back
     (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
     copies)"). Reads what the caller read: no git, no file."""
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge import changes_lacking
 
     mine, theirs, kept = _props_of(data), _props_of(newer), _props_of(older)
     stamp = (theirs or {}).get("UPDATED_AT")
     if stamp and stamp != (kept or {}).get("UPDATED_AT") and \
             (mine or {}).get("UPDATED_AT") == stamp:
         return True
-    return brought_lacking(lambda one, other, also: entries_lacking(one, other, held,
-                                                                      also=also),
-                           data, newer, before) <= 0
+    return brought_lacking(lambda one, other, also: _changed(
+        changes_lacking(one, other, held, also=also)), data, newer, before) <= 0
 
 
 def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], data: bytes,
@@ -3507,7 +3731,8 @@ def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], d
     commit that write recorded, when git holds one). What git brought is what
     ``newer`` holds and none of ``before`` does; ``lacking(version, other, also)``
     counts what ``other`` holds that neither ``version`` nor any of ``also`` does
-    (entries, tasks). 0 when the file lacks none of it, and when it holds some of it:
+    (a session's changes of every kind, :func:`~ai_protocols.session.merge.changes_lacking`;
+    tasks). 0 when the file lacks none of it, and when it holds some of it:
     made from what git wrote, not from an older buffer, the file lacks the rest by a
     person's deliberate deletion (a stale save is the version from before git changed
     the file plus what was typed: it holds nothing git brought). docs/decisions.md,
@@ -4304,6 +4529,30 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _keep_left(ai_dir: str, path: str) -> None:
+    """At a wrap-up's (or an abandon's) move of the session file ``path`` into its
+    archive: its kept copy, the version this tool wrote last, renamed to
+    :func:`~ai_protocols.session.names.left_path` beside the tombstone (one ``rename``,
+    as the ``unlink`` it stands for), the base of ``merge-kept`` of a copy put back
+    (:func:`_left_version`); a left version of an earlier session there goes when
+    there is no kept copy."""
+    try:
+        os.replace(kept_path(ai_dir, path), left_path(ai_dir, path))
+    except FileNotFoundError:
+        _unlink(left_path(ai_dir, path))
+
+
+def _drop_tombstone(ai_dir: str, path: str) -> None:
+    """Remove the tombstone of ``path`` and, only when there was one (no more system
+    calls on a write's usual path: one ``unlink``), the version a wrap-up left beside
+    it (:func:`_keep_left`)."""
+    try:
+        os.unlink(tombstone_path(ai_dir, path))
+    except FileNotFoundError:
+        return
+    _unlink(left_path(ai_dir, path))
+
+
 def _make_folder(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
@@ -4384,10 +4633,12 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     # (the move is done: what follows tidies up, and a failure there only warns, _tidy)
     _tidy(target, lambda: _drop_carried(ai_dir, moves))
     _tidy(target, lambda: _drop_pending(ai_dir, path))
-    if then is None:
+    if then is None and edit.tombstone.startswith("archived "):
+        _tidy(target, lambda: _keep_left(ai_dir, path))
+    elif then is None:
         _tidy(target, lambda: _unlink(kept_path(ai_dir, path)))
     else:  # a new session is in the file's place: the tombstone has nothing to say
-        _tidy(target, lambda: _unlink(tomb))
+        _tidy(target, lambda: _drop_tombstone(ai_dir, path))
     _tidy(target, lambda: storage.fsync_dir(parent(path)))
 
 

@@ -23,7 +23,7 @@ try:  # (the C module operator.py takes its functions from)
 except ImportError:  # pragma: no cover - a Python without it
     from operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
 
-from ai_protocols.lean import date
+from ai_protocols.lean import date, digits
 from ai_protocols.org.file import OrgFile, bisect_left  # (_bisect's: no bisect.py)
 from ai_protocols.org.syntax import (
     WJ,
@@ -366,7 +366,7 @@ class Rows:
         base, hi = self.base, self.hi
         if base.startswith("- [X] [", at):
             close, form = 28, "\n- [X] ["
-        elif base.startswith("- [", at) and base[at + 3:at + 4].isdigit():
+        elif base.startswith("- [", at) and digits(base[at + 3:at + 4]):
             close, form = 24, "\n- ["
         else:
             return None

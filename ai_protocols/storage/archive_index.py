@@ -73,7 +73,7 @@ from operator import itemgetter
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
-from ai_protocols.lean import datetime, factory, json_encoder, loads, record
+from ai_protocols.lean import datetime, digits, factory, json_encoder, loads, record
 from ai_protocols.paths import parent
 from ai_protocols.session.model import SessionInfo
 from ai_protocols.session.names import is_session_file_name, runtime_of
@@ -619,7 +619,7 @@ def newest(ai_dir: str, folder: str, count: int) -> list[str]:
         with os.scandir(folder) as entries:
             names = nlargest(count, (entry.name for entry in entries
                                      if entry.name.endswith(".org") and
-                                     entry.name[:1].isdigit()))
+                                     digits(entry.name[:1])))
         after = _folder_key(folder)
     except OSError:
         return []
