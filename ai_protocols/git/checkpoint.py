@@ -1608,9 +1608,8 @@ class Checkpoints:
         try:
             try:
                 now = self._snapshot(temp)  # the work tree, in the temporary index
-            except BaseException:
-                staged.wait(ok=tuple(range(256)))
-                raise
+            finally:
+                listing = staged.wait()
             # What the work tree holds that HEAD does not (a deletion holds nothing).
             uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
                            if status != "D" and mode != _GITLINK}
@@ -1658,7 +1657,7 @@ class Checkpoints:
                     "new worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
-            self._refuse_staged(head, staged.wait(), [p for _, p in touched])
+            self._refuse_staged(head, listing, [p for _, p in touched])
             self._refuse_edited([p for s, p in touched if s != "D"],
                                 [p for s, p in touched if s == "D"])
             self._check_filters(checkpoint.commit, written)
