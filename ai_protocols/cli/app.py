@@ -883,9 +883,11 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     inside this work tree is refused. With --force, each path of this work
     tree is made as the checkpoint has it, HEAD, branch and index left as they
     are; refused, before anything is written, when that would overwrite work
-    kept nowhere else (not in HEAD, the index or any checkpoint); such files
-    the checkpoint does not have are kept. The session files are never
-    restored.
+    kept nowhere else (not in HEAD, the index or any checkpoint), or work only
+    staged (in the index, in no commit or checkpoint); such files the
+    checkpoint does not have are kept. A file that changes while the restore
+    runs (a save in an editor) is left as it is, and named. The session files
+    are never restored.
     """
     from pathlib import Path
 
