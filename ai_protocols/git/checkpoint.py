@@ -1564,14 +1564,8 @@ class Checkpoints:
                     mode, _, blob = info.decode().split(" ")
                     found.append(("A", _s(path), "000000", mode, blob))
             return found
-        out = self._git("diff-tree", "-r", "-z", "--raw", "--no-renames", old, new)
-        fields = out.split(b"\0")
-        found = []
-        for info, path in zip(fields[0::2], fields[1::2], strict=False):
-            if info.startswith(b":"):
-                old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
-                found.append((status, _s(path), old_mode, new_mode, blob))
-        return found
+        return _raw_records(self._git("diff-tree", "-r", "-z", "--raw", "--no-renames", old,
+                                      new))
 
     def _held(self, blobs: dict[str, str], index: bool = True) -> dict[str, list[str]]:
         """Where each of the paths' objects (``blobs``: path to hash) is kept elsewhere
@@ -1695,18 +1689,15 @@ class Checkpoints:
         touched = set(paths)
         staged: dict[str, str] = {}
         modes: dict[str, str] = {}
-        fields = listing.split(b"\0")
-        if head:  # ":OLD NEW OLDHASH NEWHASH STATUS" NUL PATH NUL, git-diff-index(1)
-            for info, path in zip(fields[0::2], fields[1::2], strict=False):
-                if not info.startswith(b":") or _s(path) not in touched:
-                    continue
-                old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
-                if status[:1] in ("A", "M", "T") and new_mode != _GITLINK:
-                    staged[_s(path)] = blob
+        if head:
+            for status, path, old_mode, new_mode, blob in _raw_records(listing):
+                if path in touched and status[:1] in ("A", "M", "T") and \
+                        new_mode != _GITLINK:
+                    staged[path] = blob
                     if status[:1] != "A" and old_mode != new_mode:
-                        modes[_s(path)] = new_mode
+                        modes[path] = new_mode
         else:  # "MODE HASH STAGE" TAB PATH, git-ls-files(1)
-            for item in fields:
+            for item in listing.split(b"\0"):
                 info, _, path = item.partition(b"\t")
                 if item and _s(path) in touched:
                     mode, blob, stage = info.decode().split(" ")
@@ -2303,6 +2294,19 @@ def _restored_mark(target: Path, make: bool = False) -> bool:
             out.write("restored\n")
         return True
     return os.path.exists(mark)
+
+
+def _raw_records(out: bytes) -> list[tuple[str, str, str, str, str]]:
+    """``(status, path, old mode, new mode, new object)`` of each record of git's raw
+    diff output with ``-z`` (git-diff-tree(1), git-diff-index(1), "Raw output format":
+    ``:OLD NEW OLDHASH NEWHASH STATUS`` NUL path NUL; without renames)."""
+    fields = out.split(b"\0")
+    found = []
+    for info, path in zip(fields[0::2], fields[1::2], strict=False):
+        if info.startswith(b":"):
+            old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
+            found.append((status, _s(path), old_mode, new_mode, blob))
+    return found
 
 
 def _discard(path: Path) -> None:
