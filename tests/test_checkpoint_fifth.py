@@ -358,9 +358,9 @@ def test_a_ref_is_taken_only_as_written_and_agent_n_as_the_id_was_set(
         assert done.returncode == 5, (ref, done.stdout)
     run("checkpoint", agent="a+b")
     for ref in ("a+b/1", "a%2Bb/1"):
-        assert "Checkpoint a%2Bb/" in run("checkpoint", "show", ref).stdout
+        assert "Checkpoint a+b/" in run("checkpoint", "show", ref).stdout
     clone = (repo / ".git" / "ai-protocols-clone").read_text().strip()
-    assert "Checkpoint a%2Bb/" in run("checkpoint", "show", f"a+b/{clone}/1").stdout
+    assert "Checkpoint a+b/" in run("checkpoint", "show", f"a+b/{clone}/1").stdout
 
 
 @pytest.fixture(scope="module")

@@ -883,9 +883,11 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     inside this work tree is refused. With --force, each path of this work
     tree is made as the checkpoint has it, HEAD, branch and index left as they
     are; refused, before anything is written, when that would overwrite work
-    kept nowhere else (not in HEAD, the index or any checkpoint); such files
-    the checkpoint does not have are kept. The session files are never
-    restored.
+    kept nowhere else (not in HEAD, the index or any checkpoint), or work only
+    staged (in the index, in no commit or checkpoint); such files the
+    checkpoint does not have are kept. A file that changes while the restore
+    runs (a save in an editor) is left as it is, and named. The session files
+    are never restored.
     """
     from pathlib import Path
 
@@ -930,6 +932,15 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "own files: its scaffold, board, sessions and locks are never "
                        "restored; git checkout REF -- PATH takes one back):", err=True)
             for path in done.left:
+                click.echo(f"  {display(path)}", err=True)
+        if done.changed:
+            click.echo(f"Left {_paths(len(done.changed))} as "
+                       f"{'it is' if len(done.changed) == 1 else 'they are'}, not restored: "
+                       f"{'it' if len(done.changed) == 1 else 'they'} changed after the "
+                       "restore checked the work tree (saved in an editor, or written by "
+                       "another program, while it ran); look, then run the restore again:",
+                       err=True)
+            for path in done.changed:
                 click.echo(f"  {display(path)}", err=True)
     else:
         from ai_protocols.lean import shell_quote

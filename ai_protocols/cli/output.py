@@ -204,6 +204,15 @@ def print_checkpoint(taken: Taken) -> None:
               " with no commit yet (git "
               f"add cannot take one): {', '.join(display(p) for p in taken.empty)}; commit "
               "its work there, then take the checkpoint again", file=sys.stderr)
+    if taken.unsaved:  # (issue 14, seventeenth round)
+        sys.stdout.flush()
+        print("Warning: a buffer in Emacs holds unsaved changes to "
+              f"{counted(len(taken.unsaved), 'file', 'files')}: "
+              f"{', '.join(display(p) for p in taken.unsaved)}; the checkpoint has "
+              f"{'it' if len(taken.unsaved) == 1 else 'them'} as saved on disk, without "
+              f"what was typed since: save {'it' if len(taken.unsaved) == 1 else 'them'} in "
+              "Emacs first, then checkpoint again",
+              file=sys.stderr)
     if taken.dirty:  # (issue 14, fourth review)
         sys.stdout.flush()
         print("Warning: the checkpoint holds only the commit checked out, not the "

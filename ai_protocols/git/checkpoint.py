@@ -50,6 +50,7 @@ from ai_protocols.errors import (
     NotAGitRepository,
     StorageError,
 )
+from ai_protocols.git.spawn import ADD_ALL as _ADD_ALL
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
 from ai_protocols.git.spawn import (
@@ -124,11 +125,13 @@ class Checkpoint:
         """Its short name, as ``REF`` accepts it: ``AGENT/CLONE/N`` (``AGENT/N`` for a
         ref of the older form); its short hash when no ref holds it (found by its
         commit, :meth:`Checkpoints._unreferenced`: ``AGENT/N`` would name another, or
-        nothing)."""
+        nothing). ``AGENT`` is the id as it was typed (:func:`typed_agent`), which
+        ``REF`` takes as it takes the ref's form."""
         if not self.ref.startswith("refs/"):
             return self.short
-        return f"{self.agent}/{self.clone}/{self.number}" if self.clone else \
-            f"{self.agent}/{self.number}"
+        agent = typed_agent(self.agent)
+        return f"{agent}/{self.clone}/{self.number}" if self.clone else \
+            f"{agent}/{self.number}"
 
     def __repr__(self) -> str:
         return f"Checkpoint({self.ref!r}, commit={self.commit!r}, files={self.files})"
@@ -303,9 +306,36 @@ class Restored:
         #: ``HEAD`` holds as they were (committed: ``git checkout HEAD -- PATH``).
         self.elsewhere: tuple[str | None, str | None] | None = None
         self.committed_removed: list[str] = []
+        #: In place: the paths left as they are because they changed after the restore
+        #: checked the work tree (saved in an editor, written by another program).
+        self.changed: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
+
+
+def typed_agent(part: str) -> str:
+    """The agent id a ref's agent part (:func:`ref_part`) was made from, as it was typed
+    (``%C3%BCn%C3%AF.1`` is ``ünï.1``), for what people read: the percent-encoding of
+    :func:`~ai_protocols.paths.safe_id` undone. The part stays as it is when it is
+    ``%64efault`` (the id ``default``, never shown as the one-agent file's ``default``)
+    or when its bytes are not UTF-8 text."""
+    if "%" not in part or part == "%64" + NO_AGENT[1:]:
+        return part
+    raw, at = bytearray(), 0
+    while at < len(part):
+        code = part[at + 1:at + 3]
+        if part[at] == "%" and len(code) == 2 and all(c in "0123456789abcdefABCDEF"
+                                                      for c in code):
+            raw.append(int(code, 16))
+            at += 3
+        else:
+            raw += part[at].encode()
+            at += 1
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return part
 
 
 def ref_part(agent_id: str | None) -> str:
@@ -666,7 +696,7 @@ class Checkpoints:
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
         flags = self._spawn("ls-files", "-v", "-z", env=env)
-        self._git("add", "-A", *spec, env=env)
+        self._git(*_ADD_ALL, *spec, env=env)
         self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
 
@@ -699,14 +729,15 @@ class Checkpoints:
 
     def _temp_index(self, keep: Path | None = None) -> Path:
         """A fresh temporary index path in the git folder; removes those killed runs
-        left (their process is gone), but ``keep``, the one started early."""
+        left (their process is gone: an index, or the folder of files a restore in
+        place writes, :meth:`_write_checked`), but ``keep``, the one started early."""
         for name in os.listdir(self.git_dir):  # (no glob: no pattern to compile)
             if not name.startswith(_TEMP_PREFIX) or ".index" not in name or \
                     (keep is not None and name.startswith(keep.name)):
                 continue
             pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
             if digits(pid) and not _running(int(pid)):
-                (self.git_dir / name).unlink(missing_ok=True)
+                _discard(self.git_dir / name)
         temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
         if keep is None:
             temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
@@ -756,7 +787,7 @@ class Checkpoints:
         try:
             if early is None:
                 env, spec = self._seeded(temp)
-                adding = self._spawn("add", "-A", *spec, env=env)
+                adding = self._spawn(*_ADD_ALL, *spec, env=env)
             flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
@@ -1191,8 +1222,9 @@ class Checkpoints:
         other = f"{checkpoint.clone}-" if checkpoint.clone not in (None, self.clone) else ""
         if not checkpoint.ref.startswith("refs/"):  # (no ref holds it: named by its hash)
             return self._outermost().parent / f"{self.top.name}-checkpoint-{checkpoint.short}"
-        return self._outermost().parent / \
-            f"{self.top.name}-checkpoint-{checkpoint.agent}-{other}{checkpoint.number}"
+        return self._outermost().parent / (f"{self.top.name}-checkpoint-"
+                                           f"{typed_agent(checkpoint.agent)}-{other}"
+                                           f"{checkpoint.number}")
 
     def _outermost(self) -> Path:
         """The top of the outermost work tree this one is a submodule of (itself when
@@ -1256,7 +1288,11 @@ class Checkpoints:
         self._git(*_NO_HOOKS, *args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         try:
-            self._git("read-tree", "-u", "--reset", checkpoint.commit, cwd=target, env=env)
+            # Every file of the checkpoint, in a sparse checkout too (git worktree add
+            # gives the new worktree this one's sparse patterns: the files outside them,
+            # the tool's .ai/ among them, would not be written, and then not be there).
+            self._git(*_WHOLE, "read-tree", "-u", "--reset", checkpoint.commit, cwd=target,
+                      env=env)
         except GitFailed as error:  # (a smudge filter that fails): undone, and said so
             raise GitFailed(error.command, error.reason + self._undo_worktree(target, branch)
                             ) from None
@@ -1264,7 +1300,8 @@ class Checkpoints:
         links = [(path, blob) for _, path, _, mode, blob in self._raw(None, checkpoint.commit)
                  if mode == _GITLINK and not self._in_worktree_inside(path, inside)]
         if checkpoint.parent is not None:
-            self._git("reset", "-q", "--no-refresh", cwd=target, env=env)  # index = HEAD
+            self._git(*_WHOLE, "reset", "-q", "--no-refresh", cwd=target,
+                      env=env)  # index = HEAD
             if links:  # a gitlink lives in the index only: the checkpoint's, staged
                 self._git("update-index", "-z", "--index-info", cwd=target, env=env,
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
@@ -1309,7 +1346,7 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git("add", "-A", *add_pathspec(self.session_paths, self.worktrees_inside),
+            self._git(*_ADD_ALL, *add_pathspec(self.session_paths, self.worktrees_inside),
                       *exclude, env=env)
             self.empty_repositories = empty
     def _registered_submodules(self, commit: str) -> set[str]:
@@ -1450,8 +1487,19 @@ class Checkpoints:
                     str(target), f"it is inside {what} ({inside}): a worktree there would "
                     "be taken into the next git add -A and commit of this work tree, as a "
                     "submodule; give "
-                    "--worktree a folder outside it (the default is beside it: "
-                    f"{self.default_worktree(checkpoint)})")
+                    "--worktree a folder outside it (one beside it that does not exist "
+                    f"yet: {self._free_beside(checkpoint)})")
+
+    def _free_beside(self, checkpoint: Checkpoint) -> Path:
+        """The default worktree of ``checkpoint`` (:meth:`default_worktree`) when nothing
+        is there yet, else the first of ``NAME-2``, ``NAME-3``... beside it that does not
+        exist: a folder a refusal can suggest that ``restore`` will take."""
+        default = self.default_worktree(checkpoint)
+        found, count = default, 1
+        while os.path.lexists(found) and count < 1000:
+            count += 1
+            found = default.with_name(f"{default.name}-{count}")
+        return found
 
     def _refuse_taken(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse an export ``target`` inside this work tree that git does not ignore
@@ -1516,25 +1564,20 @@ class Checkpoints:
                     mode, _, blob = info.decode().split(" ")
                     found.append(("A", _s(path), "000000", mode, blob))
             return found
-        out = self._git("diff-tree", "-r", "-z", "--raw", "--no-renames", old, new)
-        fields = out.split(b"\0")
-        found = []
-        for info, path in zip(fields[0::2], fields[1::2], strict=False):
-            if info.startswith(b":"):
-                old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
-                found.append((status, _s(path), old_mode, new_mode, blob))
-        return found
+        return _raw_records(self._git("diff-tree", "-r", "-z", "--raw", "--no-renames", old,
+                                      new))
 
-    def _held(self, blobs: dict[str, str]) -> dict[str, list[str]]:
+    def _held(self, blobs: dict[str, str], index: bool = True) -> dict[str, list[str]]:
         """Where each of the paths' objects (``blobs``: path to hash) is kept elsewhere
-        than the work tree: ``":0"`` (the index at that path) and the commits of the
-        checkpoints (any agent's) that hold it at that path; a path kept nowhere is
-        left out. One ``git cat-file --batch-check -z`` run (git-cat-file(1))."""
+        than the work tree: ``":0"`` (the index at that path; not asked when ``index``
+        is false) and the commits of the checkpoints (any agent's) that hold it at that
+        path; a path kept nowhere is left out. One ``git cat-file --batch-check -z`` run
+        (git-cat-file(1))."""
         if not blobs:
             return {}
         commits = [c.commit for c in self.list(every_agent=True)]
         asked = [(path, where, f"{where}:{path}") for path in blobs
-                 for where in (":0", *commits)]
+                 for where in ((":0",) * index + tuple(commits))]
         out = self._git("cat-file", "--batch-check=%(objectname)", "-z",
                         stdin=b"".join(_b(name) + b"\0" for _, _, name in asked))
         held: dict[str, list[str]] = {}
@@ -1551,9 +1594,16 @@ class Checkpoints:
 
     def _restore_here(self, checkpoint: Checkpoint) -> Restored:
         temp = self._temp_index()
+        head = self.head()
+        # What your index holds that HEAD does not (what is staged), read before the
+        # snapshot, at the same time as it.
+        staged = self._spawn(*(("diff-index", "--cached", "-z", "--raw", "--no-renames", head)
+                               if head else ("ls-files", "-s", "-z")))
         try:
-            now = self._snapshot(temp)  # the work tree, in the temporary index
-            head = self.head()
+            try:
+                now = self._snapshot(temp)  # the work tree, in the temporary index
+            finally:
+                listing = staged.wait()
             # What the work tree holds that HEAD does not (a deletion holds nothing).
             uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
                            if status != "D" and mode != _GITLINK}
@@ -1601,18 +1651,14 @@ class Checkpoints:
                     "new worktree (without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
+            self._refuse_staged(head, listing, [p for _, p in touched])
             self._refuse_edited([p for s, p in touched if s != "D"],
                                 [p for s, p in touched if s == "D"])
             self._check_filters(checkpoint.commit, written)
-            env = {**temp_index_env(self._env, str(temp)), "GIT_LITERAL_PATHSPECS": "1"}
-            for status, path in touched:
-                if status == "D":
-                    (self.top / path).unlink(missing_ok=True)
-                    self._prune(Path(path).parent)
-            if written:
-                self._git(*_NO_HOOKS, "checkout", checkpoint.commit, "--pathspec-from-file=-",
-                          "--pathspec-file-nul", env=env,
-                          stdin=b"".join(_b(p) + b"\0" for p in written))
+            entries = {path: (mode, blob) for status, path, _, mode, blob in changes}
+            meanwhile = self._write_checked(temp, [(p, None if s == "D" else entries[p])
+                                                   for s, p in touched])
+            touched = [(s, p) for s, p in touched if p not in meanwhile]
             for path, commit in links:
                 self._git(*_NO_HOOKS, "checkout", "-q", "--detach", commit,
                           cwd=self.top / path,
@@ -1624,10 +1670,178 @@ class Checkpoints:
         done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
         done.left = tool
+        done.changed = meanwhile
         if checkpoint.parent != head:  # taken on another commit: HEAD's files removed too
             done.elsewhere = (checkpoint.parent, head)
             done.committed_removed = [p for s, p in touched if s == "D" and p not in uncommitted]
         return done
+
+    def _refuse_staged(self, head: str | None, listing: bytes, paths: list[str]) -> None:
+        """Refuse (:class:`CheckpointRefused`, before anything is written) when one of
+        ``paths`` (relative to the top: those the restore would write or remove) holds
+        work that only your index keeps: staged (``listing``: ``git diff-index --cached
+        --raw -z`` against ``head``, or ``git ls-files -s -z`` before the first commit),
+        in ``HEAD`` at no path and in no checkpoint at that path (with that content, and
+        that file mode when the staging changed it). Such work is uncommitted: the index
+        keeps it through the restore, but the next ``git add -A`` (or ``git commit -a``)
+        drops it for the restored file (docs/decisions.md, "Issue 14, seventeenth round
+        (restore, sparse checkouts, pause)")."""
+        touched = set(paths)
+        staged: dict[str, str] = {}
+        modes: dict[str, str] = {}
+        if head:
+            for status, path, old_mode, new_mode, blob in _raw_records(listing):
+                if path in touched and status[:1] in ("A", "M", "T") and \
+                        new_mode != _GITLINK:
+                    staged[path] = blob
+                    if status[:1] != "A" and old_mode != new_mode:
+                        modes[path] = new_mode
+        else:  # "MODE HASH STAGE" TAB PATH, git-ls-files(1)
+            for item in listing.split(b"\0"):
+                info, _, path = item.partition(b"\t")
+                if item and _s(path) in touched:
+                    mode, blob, stage = info.decode().split(" ")
+                    if stage == "0" and mode != _GITLINK:
+                        staged[_s(path)] = blob
+        if not staged:
+            return
+        held = self._held(staged, index=False)
+        lost = sorted(set(staged) - (set(held) - self._modes_not_kept(modes, held)))
+        if lost:
+            raise CheckpointRefused(
+                str(self.top), f"the work staged (git add) in {_first_five(lost)} is in no "
+                "commit or checkpoint, only in your index, and the restore would overwrite or "
+                "remove those files, so your next git add -A would drop it; keep it first: "
+                "commit it, or stash it (git stash), or take a checkpoint (ai-protocols "
+                "checkpoint) while the file is as staged; then restore again (or restore "
+                "into a new worktree, without --force)")
+
+    def _write_checked(self, temp: Path,
+                       items: list[tuple[str, tuple[str, str] | None]]) -> list[str]:
+        """Make each path of ``items`` (relative to the top; ``(mode, hash)`` to write,
+        ``None`` to remove) as given, each only if the work tree still holds there what
+        the snapshot saw; return the paths left as they are because they changed since.
+
+        The snapshot is the temporary index ``temp``: ``git add -A`` left in it each
+        file's stat data as it read the file (``git ls-files --debug``,
+        git-ls-files(1)); a path it did not hold (or holds skip-worktree: not in the work
+        tree) was absent. Each path is looked at (``lstat``: ctime, mtime, inode, size)
+        just before it is written or removed: a file saved since (in an editor, by
+        another program) is left, and so is a file made since where there was none. The
+        files are first written by git into a folder of the git folder (``git
+        checkout-index --prefix``: filters, line endings, modes and symbolic links as a
+        checkout writes them; a killed run's folder is removed by the next run, never
+        left in the work tree), then each is renamed over its path, so the moment
+        between the look and the write is one rename (a copy beside it first, when the
+        git folder is on another file system). Removals go first (with the folders they
+        leave empty), so that a folder that goes where a file went, or a file where a
+        folder went, has its place. No hook runs. Raises
+        :class:`~ai_protocols.errors.GitFailed`."""
+        place = Path(f"{temp}.target")
+        staging = Path(f"{temp}.files")
+        env = temp_index_env(self._env, str(place))
+        written = [(p, entry) for p, entry in items if entry is not None]
+        try:
+            if written:
+                _discard(staging)  # (a killed run's, whose number this process now has)
+                os.makedirs(staging)
+                self._git("read-tree", "--empty", env=env)
+                self._git("update-index", "-z", "--index-info", env=env,
+                          stdin=b"".join(f"{mode} {blob} 0\t".encode() + _b(p) + b"\0"
+                                         for p, (mode, blob) in written))
+                self._git(*_NO_HOOKS, "checkout-index", f"--prefix={staging}/", "-z",
+                          "--stdin", env=env,
+                          stdin=b"".join(_b(p) + b"\0" for p, _ in written))
+            seen = self._looked(temp)
+            changed: list[str] = []
+            for path, entry in sorted(items, key=lambda item: item[1] is not None):
+                where = self.top / path
+                if not _as_seen(where, seen.get(path)):
+                    changed.append(path)
+                    continue
+                if entry is None:
+                    where.unlink(missing_ok=True)
+                    self._prune(Path(path).parent)
+                    continue
+                if os.path.isdir(where) and not os.path.islink(where):
+                    try:
+                        os.rmdir(where)  # (emptied by the removals: the restore checked it)
+                    except OSError:  # (a file made in it since)
+                        changed.append(path)
+                        continue
+                os.makedirs(where.parent, exist_ok=True)
+                _move(staging / path, where)
+            return changed
+        finally:
+            _discard(staging)
+            place.unlink(missing_ok=True)
+            Path(f"{place}.lock").unlink(missing_ok=True)
+
+    def _looked(self, temp: Path) -> dict[str, tuple[int, ...] | None]:
+        """The stat data (ctime and mtime in nanoseconds, inode, size) the temporary
+        index ``temp`` holds of each path, ``None`` for one marked skip-worktree (not
+        in the work tree: a sparse checkout's); git-ls-files(1), ``--debug -z``: each
+        name, then five lines."""
+        out = self._git("ls-files", "--debug", "-z", env=temp_index_env(self._env, str(temp)))
+        seen: dict[str, tuple[int, ...] | None] = {}
+        items = out.split(b"\0")
+        name = items[0]
+        for item in items[1:]:
+            lines = item.split(b"\n", 5)
+            if len(lines) < 6:
+                break
+            fields = {k.strip(): v.strip() for line in lines[:5]
+                      for part in line.split(b"\t") for k, _, v in [part.partition(b":")]}
+            ctime, mtime = (tuple(int(x) for x in fields[k].split(b":"))
+                            for k in (b"ctime", b"mtime"))
+            skip = int(fields[b"flags"], 16) & _SKIP_WORKTREE
+            seen[_s(name)] = None if skip else (
+                ctime[0] * 10**9 + ctime[1], mtime[0] * 10**9 + mtime[1],
+                int(fields[b"ino"]), int(fields[b"size"]))
+            name = lines[5]
+        return seen
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` (relative to the top) and the folders above it while they
+        are empty, as git does when it removes a file."""
+        while folder.parts:
+            try:
+                os.rmdir(self.top / folder)
+            except OSError:
+                return
+            folder = folder.parent
+
+    def _edited_in_emacs(self, paths: list[str]) -> list[str]:
+        """Which of ``paths`` (relative to the top) a buffer in Emacs holds unsaved
+        changes to: a live lock ``.#NAME`` beside it
+        (:func:`~ai_protocols.org.emacs_lock.live_emacs_lock`: a lock of a process on
+        this host that is gone, or from before the last boot, is stale; one ``readlink``
+        a path). The one rule of ``restore --force``'s refusal and ``checkpoint``'s
+        warning."""
+        from ai_protocols.org.emacs_lock import live_emacs_lock
+
+        return [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
+
+    def unsaved_in_emacs(self) -> list[str]:
+        """The work files (paths from the top, outside the tool's ``.ai/`` folders) an
+        Emacs buffer holds unsaved changes to (:meth:`_edited_in_emacs`): a checkpoint
+        leaves Emacs's own files out, so it holds such a file as it is on disk, without
+        what was typed since (docs/checkpoints.md). The locks are found by one ``git
+        status`` run limited to lock names (``.#*``), ignored ones too
+        (``--ignored=matching``: an ignored folder is not walked), without taking
+        git's optional index lock (git(1), ``--no-optional-locks``): the index is
+        never written. Raises :class:`~ai_protocols.errors.GitFailed`."""
+        out = self._git("--no-optional-locks", "status", "--porcelain", "-z",
+                        "--ignored=matching", "--untracked-files=all", "--",
+                        ":(top,glob)**/.#*")
+        files = []
+        for item in out.split(b"\0"):
+            if item[:3] in (b"?? ", b"!! ") and not item.endswith(b"/"):
+                folder, _, name = _s(item[3:]).rpartition("/")
+                work = f"{folder}/{name[2:]}" if folder else name[2:]
+                if name[2:] and not is_tool_path(work, self.tool_folders):
+                    files.append(work)
+        return self._edited_in_emacs(files)
 
     def _refuse_edited(self, paths: list[str], removed: list[str] | None = None) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when a person
@@ -1638,10 +1852,7 @@ class Checkpoints:
         means a buffer with unsaved changes, uncommitted work the snapshot does not
         hold, and the person's next save would undo the restore of that file
         (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)")."""
-        from ai_protocols.org.emacs_lock import live_emacs_lock
-
-        edited = [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
-        gone = [p for p in removed or () if live_emacs_lock(str(self.top / p)) is not None]
+        edited, gone = self._edited_in_emacs(paths), self._edited_in_emacs(removed or [])
         if edited or gone:
             said = " and ".join(
                 [f"{_first_five(edited)}, which the restore would write"] * bool(edited) +
@@ -1691,8 +1902,15 @@ class Checkpoints:
         "Issue 14, sixteenth round (git)")."""
         if head is None or not held:
             return set()
-        changed = {path: mode for status, path, old, mode, _ in self._raw(head, now)
-                   if status == "M" and old != mode and mode != _GITLINK and path in held}
+        return self._modes_not_kept(
+            {path: mode for status, path, old, mode, _ in self._raw(head, now)
+             if status == "M" and old != mode and mode != _GITLINK and path in held}, held)
+
+    def _modes_not_kept(self, changed: dict[str, str],
+                        held: dict[str, list[str]]) -> set[str]:
+        """Which of ``changed`` (path to the file mode it has now, one ``HEAD`` has not)
+        none of the places holding its content (``held``, from :meth:`_held`) has with
+        that mode."""
         if not changed:
             return set()
         asked: dict[str, list[str]] = {}
@@ -1712,16 +1930,6 @@ class Checkpoints:
                     if item and info.decode().split(" ")[0] == changed.get(_s(path)):
                         kept.add(_s(path))
         return set(changed) - kept
-
-    def _prune(self, folder: Path) -> None:
-        """Remove ``folder`` (relative to the top) and the folders above it while they
-        are empty, as git does when it removes a file."""
-        while folder.parts:
-            try:
-                os.rmdir(self.top / folder)
-            except OSError:
-                return
-            folder = folder.parent
 
     def _submodule_refusal(self, path: str, status: str, old_mode: str,
                            commit: str) -> list[str]:
@@ -2030,6 +2238,12 @@ _TAR_INFO: type[tarfile.TarInfo] | None = None
 #: githooks(5)): a restore runs none, in place as into a new worktree (git-config(1),
 #: ``core.hooksPath``; ``/dev/null`` holds no hook).
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+#: A git run that ignores sparse checkout (git-sparse-checkout(1)): it writes, and
+#: marks, every path, whatever the patterns.
+_WHOLE = ("-c", "core.sparseCheckout=false")
+#: An index entry's skip-worktree flag as ``git ls-files --debug`` shows the flags
+#: (git's ``CE_SKIP_WORKTREE``, read-cache.h).
+_SKIP_WORKTREE = 1 << 30
 
 
 def _early_spec(early: EarlyAdd) -> list[str]:
@@ -2080,6 +2294,60 @@ def _restored_mark(target: Path, make: bool = False) -> bool:
             out.write("restored\n")
         return True
     return os.path.exists(mark)
+
+
+def _raw_records(out: bytes) -> list[tuple[str, str, str, str, str]]:
+    """``(status, path, old mode, new mode, new object)`` of each record of git's raw
+    diff output with ``-z`` (git-diff-tree(1), git-diff-index(1), "Raw output format":
+    ``:OLD NEW OLDHASH NEWHASH STATUS`` NUL path NUL; without renames)."""
+    fields = out.split(b"\0")
+    found = []
+    for info, path in zip(fields[0::2], fields[1::2], strict=False):
+        if info.startswith(b":"):
+            old_mode, new_mode, _, blob, status = info[1:].decode().split(" ")
+            found.append((status, _s(path), old_mode, new_mode, blob))
+    return found
+
+
+def _discard(path: Path) -> None:
+    """Remove ``path``, a file or a folder with what it holds (nothing there: nothing
+    done)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename ``source`` over ``target`` (one step, ``rename(2)``); across file systems,
+    copied beside ``target`` first (a symbolic link as a link), then renamed."""
+    try:
+        os.replace(source, target)
+    except OSError as error:
+        import errno
+
+        if error.errno != errno.EXDEV:
+            raise
+        import shutil
+
+        beside = target.with_name(f".{target.name}.{os.getpid()}.ai-protocols.tmp")
+        shutil.copy2(source, beside, follow_symlinks=False)
+        os.replace(beside, target)
+
+
+def _as_seen(where: Path, seen: tuple[int, ...] | None) -> bool:
+    """Whether the path ``where`` is as a snapshot saw it: absent when ``seen`` is
+    ``None``, else a file (or link) with that ctime, mtime (nanoseconds), inode and
+    size (:meth:`Checkpoints._looked`)."""
+    try:
+        stat = os.lstat(where)
+    except FileNotFoundError:
+        return seen is None
+    if seen is None:
+        return os.path.isdir(where) and not os.path.islink(where)  # (a folder checked)
+    return (stat.st_ctime_ns, stat.st_mtime_ns, stat.st_ino, stat.st_size) == seen
 
 
 def _running(pid: int) -> bool:
@@ -2177,6 +2445,9 @@ class Taken:
         #: Untracked git repositories with no commit yet, left out
         #: (:attr:`Checkpoints.empty_repositories`).
         self.empty: list[str] = []
+        #: Work files an Emacs buffer holds unsaved changes to: the checkpoint has them
+        #: as saved (:meth:`Checkpoints.unsaved_in_emacs`).
+        self.unsaved: list[str] = []
         #: While Emacs holds the session file: the pending file the record waits in,
         #: and the Emacs lock's owner (:func:`record`); else ``None``.
         self.waits: tuple[str | None, str] | None = None
@@ -2277,6 +2548,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.waits = waits if session is not None else None
     taken.empty = checkpoints.empty_repositories
+    taken.unsaved = checkpoints.unsaved_in_emacs()
     return taken
 
 

@@ -110,6 +110,14 @@ def _glob_exclude(path: str) -> list[str]:
     return [f":(top,glob,exclude){name}", f":(top,glob,exclude){name}/**"]
 
 
+#: A checkpoint's ``git add``: every path (``-A``), those outside a sparse checkout's
+#: definition too (``--sparse``, git 2.34 and since, git-add(1)): without it git refuses
+#: an untracked file there ("outside of your sparse-checkout definition"), and a new
+#: ``.ai/`` outside the cone is always one. An entry marked skip-worktree whose file is
+#: not in the work tree stays as the index has it.
+ADD_ALL = ("add", "-A", "--sparse")
+
+
 def add_pathspec(session_paths: tuple[str, ...], worktrees: tuple[str, ...] = ()) -> list[str]:
     """The pathspec of a checkpoint's ``git add -A``: the whole tree, less the live
     session files and the linked ``worktrees`` of the same repository inside it
@@ -265,7 +273,7 @@ def start_add(root: str) -> EarlyAdd | None:
     env = temp_index_env(git_env(), temp)
     spec = add_pathspec(session_names(AI_DIR), linked_worktrees_inside(git_dir, root))
     try:
-        run = GitRun(["git", "-C", root, "add", "-A", *spec], env, None)
+        run = GitRun(["git", "-C", root, *ADD_ALL, *spec], env, None)
     except GitFailed:
         os.unlink(temp)
         return None
