@@ -1822,7 +1822,14 @@ class Checkpoints:
 
         return [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
 
-    def unsaved_in_emacs(self) -> list[str]:
+    def start_unsaved_search(self) -> _Git:
+        """Start the ``git status`` run :meth:`unsaved_in_emacs` reads (alongside the
+        checkpoint's own git runs: it writes nothing)."""
+        return self._spawn("--no-optional-locks", "status", "--porcelain", "-z",
+                           "--ignored=matching", "--untracked-files=all", "--",
+                           ":(top,glob)**/.#*")
+
+    def unsaved_in_emacs(self, started: _Git | None = None) -> list[str]:
         """The work files (paths from the top, outside the tool's ``.ai/`` folders) an
         Emacs buffer holds unsaved changes to (:meth:`_edited_in_emacs`): a checkpoint
         leaves Emacs's own files out, so it holds such a file as it is on disk, without
@@ -1830,10 +1837,9 @@ class Checkpoints:
         status`` run limited to lock names (``.#*``), ignored ones too
         (``--ignored=matching``: an ignored folder is not walked), without taking
         git's optional index lock (git(1), ``--no-optional-locks``): the index is
-        never written. Raises :class:`~ai_protocols.errors.GitFailed`."""
-        out = self._git("--no-optional-locks", "status", "--porcelain", "-z",
-                        "--ignored=matching", "--untracked-files=all", "--",
-                        ":(top,glob)**/.#*")
+        never written; ``started``: that run, begun by :meth:`start_unsaved_search`.
+        Raises :class:`~ai_protocols.errors.GitFailed`."""
+        out = (started or self.start_unsaved_search()).wait()
         files = []
         for item in out.split(b"\0"):
             if item[:3] in (b"?? ", b"!! ") and not item.endswith(b"/"):
@@ -2528,6 +2534,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     session: Path | None = path
     why = None
     waits = None
+    searching = checkpoints.start_unsaved_search()  # (alongside: it writes nothing)
     try:
         checkpoint, branch = checkpoints.take(note, meanwhile=meanwhile, early=early,
                                               before_commit=enter)
@@ -2548,7 +2555,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
     taken = Taken(checkpoint, branch, session, why, nested, dirty)
     taken.waits = waits if session is not None else None
     taken.empty = checkpoints.empty_repositories
-    taken.unsaved = checkpoints.unsaved_in_emacs()
+    taken.unsaved = checkpoints.unsaved_in_emacs(searching)
     return taken
 
 
