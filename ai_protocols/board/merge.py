@@ -1295,9 +1295,11 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
     ``version`` nor any board of ``also`` holds them: a task none of them has (known by
     ``ID``, a task without one by its headline: title, tags, as the board's merge pairs
     them), or one ``version`` holds in another text that is one of ``also``'s (or
-    ``also`` being empty), that is an older text of it: a claim, a close, a lock ``other``
-    made that ``version`` never took, as a stale save keeps the text from before the
-    pull. -1 when one is no board this merge reads. For the stale-save merge back of the
+    ``also`` being empty), that is an older text of it, or a text of it that lacks the
+    change from each of ``also``'s texts to ``other``'s (:func:`_lacks_change`: a
+    stale buffer in which a person typed into a task git changed too): a claim, a
+    close, a lock ``other`` made that ``version`` never took, as a stale save keeps the
+    text from before the pull. -1 when one is no board this merge reads. For the stale-save merge back of the
     board (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
     try:
         read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
@@ -1319,9 +1321,28 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
         older = {one.chunks[name].raw for one in before if name in one.chunks}
         text = mine.chunks[name].raw
         if chunk.raw != text and chunk.raw not in older and \
-                (not before or text in older):
+                (not before or text in older or
+                 (bool(older) and all(_lacks_change(text, was, chunk.raw)
+                                      for was in older))):
             count += 1
     return count
+
+
+def _lacks_change(text: str, was: str, now: str) -> bool:
+    """Whether the text ``text`` of one task holds no part of the change from its text
+    ``was`` to its text ``now``, line by line: no line ``now`` adds (holds more often
+    than ``was``) is held more often than ``was`` held it; a change that only takes
+    lines out: each still held as often as ``was`` held it. (A stale buffer's text of
+    ``was`` with a note typed in, or a line both changed: yes; a person's text made
+    from ``now``, or from the merge of the two with one side of a conflict kept, which
+    holds the rest of it: no.) For :func:`tasks_lacking`; raises nothing."""
+    from collections import Counter
+
+    old, new, held = (Counter(one.splitlines()) for one in (was, now, text))
+    added = [line for line in new if new[line] > old[line]]
+    if added:
+        return all(held[line] <= old[line] for line in added)
+    return all(held[line] >= old[line] for line in old if new[line] < old[line])
 
 
 def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
