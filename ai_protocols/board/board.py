@@ -1136,16 +1136,20 @@ class Board:
             return None
         try:
             with open(self._head_record, "rb") as record:
-                recorded = record.read(200).decode("ascii", "replace").strip()
+                recorded: str | None = record.read(200).decode("ascii", "replace").strip()
         except OSError:
-            return None  # (never recorded here: nothing to tell)
+            recorded = None  # (never recorded here: the pull or merge that moved HEAD)
         if recorded == head[1]:
             return None
+        if recorded is None:
+            recorded = _pulled_from(root, head[1])
+            if recorded is None:
+                return None
         try:
             older = board_bytes(Path(self.kept_path))
         except AiProtocolsError:  # (not a regular file: no version to tell by)
             return None
-        if older is None or older == data:
+        if older == data:
             return None
         from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
         from ai_protocols.lean import shell_quote
@@ -1157,6 +1161,10 @@ class Board:
         if newer is None or newer in (data, older):
             return None
         committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+        if older is None:  # (no write here yet: the board before the pull is the base)
+            older, committed = committed, None
+            if older is None or older in (data, newer):
+                return None
         lacking = brought_lacking(tasks_lacking, data, newer,
                                   (older,) if committed is None else (older, committed))
         if lacking <= 0:
@@ -2099,6 +2107,44 @@ def _lockable(area: str, refusal: str = "it takes no lock; lock the files or fol
                         (".git", "git's own folder, which only git changes")):
         if name in parts:
             raise InvalidText("path", area, f"{name} is {whose}: {refusal}")
+
+
+#: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
+#: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
+#: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
+_BROUGHT = (b"pull", b"merge ")
+
+
+def _pulled_from(root: str, head: str) -> str | None:
+    """The commit ``HEAD`` named before the ``git pull`` or ``git merge`` that made it
+    ``head``: the old value of ``HEAD``'s reflog's newest entry (gitrepository-layout(5),
+    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) when its new value is
+    ``head`` and its message is a pull's or a merge's (:data:`_BROUGHT`); ``None``
+    otherwise (another kind of move, a commit of one's own, no reflog). Reads the last
+    4 KiB of one file; no process. For the stale-save merge back of a board this tool
+    never wrote here (:meth:`Board._brought_back`)."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    if dirs is None:
+        return None
+    try:
+        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(size - 4096, 0))
+            lines = log.read().splitlines()
+    except OSError:
+        return None
+    if not lines:
+        return None
+    info, _, message = lines[-1].partition(b"\t")
+    fields = info.split(b" ", 2)
+    if len(fields) < 3 or not message.startswith(_BROUGHT):
+        return None
+    old, new = (field.decode("ascii", "replace") for field in fields[:2])
+    if new != head or not old.strip("0") or len(old) != len(new):
+        return None
+    return old
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:
