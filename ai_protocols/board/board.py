@@ -2071,8 +2071,8 @@ class Board:
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            data = without_merged(base, doc.text.encode("utf-8"), data)
-            merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
+            shared, data = without_merged(base, doc.text.encode("utf-8"), data)
+            merged = merge_board_bytes(base, shared, data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
                 raise BoardCopyNotMerged(

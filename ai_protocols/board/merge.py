@@ -1345,42 +1345,72 @@ def _lacks_change(text: str, was: str, now: str) -> bool:
     return all(held[line] >= old[line] for line in old if new[line] < old[line])
 
 
-def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
-    """``theirs`` (a linked work tree's copy of the board) without each task of it that
-    has no ``ID``, that ``base`` (the copy's ``HEAD``) lacks, and that ``ours`` (the
-    shared board) holds with an ``ID`` under the same headline (title, tags), with every
-    line of its body (the tool adds lines under a task, a claim's note, never takes
-    one: a task claimed since is still that task):
-    a task a person typed into the copy that ``task merge-copy`` merged already (an id
-    given to it in the shared board only), so that running it again adds it no second
-    time (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
-    copies)"). Each task of ``ours`` stands for one such task. ``theirs`` as it is when
-    any of the three is no board this merge reads. Raises nothing."""
+def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, bytes]:
+    """``(ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
+    tree's copy of the board) without each task of it that has no ``ID``, that ``base``
+    (the copy's ``HEAD``) lacks, and that is a task ``ours`` (the shared board) holds
+    with an ``ID`` it does not: a task a person typed into the copy that ``task
+    merge-copy`` merged already (an id given to it in the shared board only), so that
+    running it again adds it no second time (docs/decisions.md, "Issue 14, sixteenth
+    round (stale saves and put-back copies)"). Which task is that one is its identity,
+    not its every line (the tool adds lines under a task, a claim's note, never takes
+    one; the person may type on under it in the copy): the same headline (title, tags)
+    and, when the copy's task has lines under it, its first such line held by the
+    shared board's task; a task whose every line the shared board's task holds, in
+    order, first. Each task of ``ours`` stands for one such task. The lines typed into
+    the copy's task since that the shared board's task lacks are put into it in
+    ``ours`` (each after the line it follows in the copy: :func:`_typed_into`), so the
+    merge keeps them. Both as they are when any of the three is no board this merge
+    reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
-        merged: list[tuple[str, list[str]]] = [
-            (chunk.head[2], chunk.body) for name, chunk in a.chunks.items()
+        merged: list[tuple[str, str]] = [
+            (name, a.chunks[name].head[2]) for name in a.order
             if name.startswith("task:") and name not in o.chunks]
-        kept = []
+        kept, grown = [], {}
         for name in b.order:
             chunk = b.chunks[name]
             if name.startswith("heading:") and name not in o.chunks and \
                     chunk.head[1] is not None:
-                # (the same headline, and every line typed under it still there, in
-                # order: the shared board's task may have gained lines since, a claim's
-                # or a hand-off's note)
-                same = next((m for m in merged if m[0] == chunk.head[2] and
-                             _holds_in_order(m[1], chunk.body)), None)
+                body = [strip_ending(line, b.newline) for line in chunk.body]
+                first = next((line for line in body if line.strip()), None)
+                alike = [m for m in merged if m[1] == chunk.head[2]]
+                shared = [(m, [strip_ending(line, a.newline)
+                               for line in a.chunks[m[0]].body]) for m in alike]
+                same = next((m for m, lines in shared if _holds_in_order(lines, body)),
+                            None) or \
+                    next((m for m, lines in shared if first is None or first in lines), None)
                 if same is not None:
                     merged.remove(same)
+                    grown[same[0]] = _typed_into(a.chunks[same[0]], body)
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return theirs
+        return ours, theirs
     text = "".join(kept)
     if not b.final_newline and text.endswith(b.newline):
         text = text[: -len(b.newline)]
-    return text.encode("utf-8")
+    shared_text = "".join(grown.get(name, a.chunks[name].raw) for name in a.order)
+    if not a.final_newline and shared_text.endswith(a.newline):
+        shared_text = shared_text[: -len(a.newline)]
+    return shared_text.encode("utf-8"), text.encode("utf-8")
+
+
+def _typed_into(chunk: _Chunk, typed: list[str]) -> str:
+    """The text of ``chunk`` (a task of the shared board) with each line of ``typed``
+    (the lines under the same task in a work tree's copy, without their endings) that
+    it lacks put in after the line the one before it in ``typed`` is (the first ones
+    after its headline, drawer and planning), with the chunk's line ending."""
+    lines = list(chunk.lines)
+    at = chunk.body_start
+    for line in typed:
+        found = next((i for i in range(at, len(lines))
+                      if strip_ending(lines[i], chunk.newline) == line), None)
+        if found is None:
+            lines.insert(at, line + chunk.newline)
+            found = at
+        at = found + 1
+    return "".join(lines)
 
 
 def _holds_in_order(lines: list[str], wanted: list[str]) -> bool:
