@@ -1083,9 +1083,8 @@ class Board:
             if brought is not None:
                 from ai_protocols.session.transaction import warn
 
-                warn(f"{self.path} lacked {counted(brought[1], 'task', 'tasks')} that git brought "
-                     f"({brought[2]} holds them): a buffer opened before git changed the "
-                     f"board (a pull, a merge) was saved over it; merged back, with what was "
+                warn(f"{self.path} lacked what git brought, {brought[2]}: a buffer opened "
+                     f"before git changed the board (a pull, a merge) was saved over it; merged back, with what was "
                      f"typed in it. In Emacs, revert the buffer (M-x revert-buffer) before "
                      f"editing on, or turn on auto-revert-mode")
             record_ended_locks(str(self.path), self._ending)
@@ -1115,8 +1114,8 @@ class Board:
 
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
-        it dropped merged back: ``(the merged board, how many tasks it regained, where
-        the version holding them is)``; ``None`` when nothing was dropped. The session
+        it dropped merged back: ``(the merged board, how many tasks and locks it
+        regained, what they are, said (:func:`_brought_said`) with where they are)``; ``None`` when nothing was dropped. The session
         file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
         ``HEAD`` (read from git's files, no process) is not the commit the board was last
         written against (:meth:`_record_head`) and the board is not its kept copy, is
@@ -1165,8 +1164,8 @@ class Board:
             older, committed = committed, None
             if older is None or older in (data, newer):
                 return None
-        lacking = brought_lacking(tasks_lacking, data, newer,
-                                  (older,) if committed is None else (older, committed))
+        before = (older,) if committed is None else (older, committed)
+        lacking = brought_lacking(tasks_lacking, data, newer, before)
         if lacking <= 0:
             return None
         merged = merge_board_bytes(older, data, newer,
@@ -1180,7 +1179,8 @@ class Board:
             from ai_protocols.errors import BoardStaleSave
 
             raise BoardStaleSave(self.path, where, lacking, commands)
-        return merged.data, lacking, where
+        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+        return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _merge_displaced(self, current: bytes | None) -> bytes | None:
         """The board ``current`` (as read, or with what git brought merged back) with
@@ -2113,6 +2113,28 @@ def _lockable(area: str, refusal: str = "it takes no lock; lock the files or fol
 #: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
 #: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
 _BROUGHT = (b"pull", b"merge ")
+
+
+def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
+    """What the board ``data`` lacked of what git brought (``newer``: ``HEAD``'s board;
+    ``before``: the boards from before git changed it), said by kind
+    (:func:`~ai_protocols.board.merge.lacking_said`), each counted (:func:`counted`)
+    and named: ``1 task added ('Task four'), 2 tasks changed ('Task one', 'Task two')
+    and 1 lock (src/)``; ``""`` when they cannot be read. Raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+    from ai_protocols.lean import quoted
+
+    found = lacking_said(data, newer, before)
+    if found is None:
+        return ""
+    added, changed, locks = found
+    parts = [f"{counted(len(names), one, many)} ({', '.join(quoted(n, 60) for n in names)})"
+             for names, one, many in ((added, "task added", "tasks added"),
+                                      (changed, "task changed", "tasks changed"))
+             if names]
+    if locks:
+        parts.append(f"{counted(len(locks), 'lock', 'locks')} ({', '.join(locks)})")
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 def _pulled_from(root: str, head: str) -> str | None:

@@ -1299,33 +1299,78 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
     change from each of ``also``'s texts to ``other``'s (:func:`_lacks_change`: a
     stale buffer in which a person typed into a task git changed too): a claim, a
     close, a lock ``other`` made that ``version`` never took, as a stale save keeps the
-    text from before the pull. -1 when one is no board this merge reads. For the stale-save merge back of the
-    board (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    text from before the pull; each lock of a locks section so held counted
+    (:func:`lacking_said`). -1 when one is no board this merge reads. For the
+    stale-save merge back of the board
+    (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    found = lacking_said(version, other, also)
+    return -1 if found is None else sum(len(kind) for kind in found)
+
+
+def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = ()
+                 ) -> tuple[list[str], list[str], list[str]] | None:
+    """What :func:`tasks_lacking` counts, by kind: ``(the titles of the tasks none of
+    the boards holds, the titles of the tasks held in an older text, the paths of the
+    locks)`` (the locks section counted as one ``locks section`` when it changed and no
+    lock of it is new); ``None`` when one is no board this merge reads. For the
+    stale-save warning, which says what it merged back. Raises nothing."""
     try:
         read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return -1
+        return None
     mine, theirs, before = read[0], read[1], read[2:]
     have = {name for one in [mine, *before] for name in one.order}
-    count = 0
+    added: list[str] = []
+    changed: list[str] = []
+    locks: list[str] = []
     for name in theirs.order:
         chunk = theirs.chunks[name]
         if not (name.startswith(("task:", "locks")) or
                 (name.startswith("heading:") and chunk.head[1] is not None)):
             continue
-        if name not in have:
-            count += 1
-            continue
-        if name not in mine.chunks:
+        if name in have and name not in mine.chunks:
             continue  # (taken out on this side: a person's deletion, not a stale save)
-        older = {one.chunks[name].raw for one in before if name in one.chunks}
-        text = mine.chunks[name].raw
-        if chunk.raw != text and chunk.raw not in older and \
-                (not before or text in older or
-                 (bool(older) and all(_lacks_change(text, was, chunk.raw)
-                                      for was in older))):
-            count += 1
-    return count
+        if name in have:
+            older = {one.chunks[name].raw for one in before if name in one.chunks}
+            text = mine.chunks[name].raw
+            if not (chunk.raw != text and chunk.raw not in older and
+                    (not before or text in older or
+                     (bool(older) and all(_lacks_change(text, was, chunk.raw)
+                                          for was in older)))):
+                continue
+        if name.startswith("locks"):
+            held = [_locks_of(one.chunks[name]) for one in [mine, *before]
+                    if name in one.chunks]
+            new = [path for path, raw in _locks_of(chunk).items()
+                   if all(one.get(path) != raw for one in held)]
+            locks.extend(new or ["locks section"])
+        else:
+            (changed if name in have else added).append(
+                _title_of(chunk.head[2]))
+    return added, changed, locks
+
+
+def _locks_of(chunk: _Chunk) -> dict[str, str]:
+    """The locks of the locks section ``chunk``: each level-2 headline's text (the
+    locked path) and its subtree's text."""
+    found: dict[str, str] = {}
+    head: str | None = None
+    for raw in chunk.lines[1:]:
+        line = strip_ending(raw, chunk.newline)
+        if line.startswith("** "):
+            head = line[3:].strip()
+            found[head] = ""
+        if head is not None:
+            found[head] += raw
+    return found
+
+
+def _title_of(rest: str) -> str:
+    """A headline's title and tags (:attr:`_Chunk.head`'s last part) without the tags."""
+    title = rest.rstrip()
+    if title.endswith(":") and " :" in title:
+        title = title[:title.rindex(" :")].rstrip()
+    return title
 
 
 def _lacks_change(text: str, was: str, now: str) -> bool:
