@@ -1084,9 +1084,9 @@ class Board:
                 from ai_protocols.session.transaction import warn
 
                 warn(f"{self.path} lacked what git brought, {brought[2]}: a buffer opened "
-                     f"before git changed the board (a pull, a merge) was saved over it; merged back, with what was "
-                     f"typed in it. In Emacs, revert the buffer (M-x revert-buffer) before "
-                     f"editing on, or turn on auto-revert-mode")
+                     f"before git changed the board (a pull, a merge) was saved over it; "
+                     f"merged back, with what was typed in it. In Emacs, revert the buffer "
+                     f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
@@ -1115,7 +1115,8 @@ class Board:
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
         it dropped merged back: ``(the merged board, how many tasks and locks it
-        regained, what they are, said (:func:`_brought_said`) with where they are)``; ``None`` when nothing was dropped. The session
+        regained, what they are, said (:func:`_brought_said`) with where they are)``;
+        ``None`` when nothing was dropped. The session
         file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
         ``HEAD`` (read from git's files, no process) is not the commit the board was last
         written against (:meth:`_record_head`) and the board is not its kept copy, is
