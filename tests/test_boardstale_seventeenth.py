@@ -140,7 +140,7 @@ def test_both_retitled_is_refused_and_its_pasted_commands_merge(tmp_path: Path) 
 
 
 def test_a_fresh_clone_merges_back_what_a_fast_forward_pull_brought(tmp_path: Path) -> None:
-    a, b, run_a, run_b, ids = _clones(tmp_path.resolve(), b_writes=False)
+    a, b, run_a, run_b, _ids = _clones(tmp_path.resolve(), b_writes=False)
     assert not (b / ".ai" / ".locks" / "live" / "tasks.org.commit").exists()
     buffer = (b / BOARD).read_text(encoding="utf-8")
     run_a("task", "add", "Pulled task four", agent="pa")
@@ -160,7 +160,7 @@ def test_a_fresh_clones_deletion_after_a_pull_or_its_own_commit_stays(tmp_path: 
     """No stale buffer: in a clone that never wrote the board, a person deletes a task
     the pull brought (the other kept: made from what git wrote); and, after a commit of
     one's own, deletes a task that commit added: neither comes back."""
-    a, b, run_a, run_b, ids = _clones(tmp_path.resolve(), b_writes=False)
+    a, b, run_a, run_b, _ids = _clones(tmp_path.resolve(), b_writes=False)
     run_a("task", "add", "Pulled, kept", agent="pa")
     run_a("task", "add", "Pulled, deleted", agent="pa")
     _push(a)

@@ -159,6 +159,11 @@ class Lost:
             old = self.task
             was = f"{old.state}, claimed by {old.owner}" if old.owner and old.is_open \
                 else f"{old.state}, unclaimed" if old.is_open else str(old.state)
+            if not self.now.owner:
+                return (f"task {old.id}: ai-protocols last wrote it {was}, but the board "
+                        f"has it {self.now.state} again, in an older text (a close undone: "
+                        "a buffer opened before it was saved over it, or git put back an "
+                        "older board; the next change of the board closes it again)")
             return (f"task {old.id}: ai-protocols last wrote it {was}, but the board has "
                     f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
                     "release, hand-off or takeover undone; that claim does not count)")
@@ -983,7 +988,9 @@ class Board:
                                 + (f", claimed by {old.owner}" if old.owner and old.is_open
                                    else "")
                                 + f", as ai-protocols last wrote it (it was "
-                                f"{now.state}, claimed by {now.owner} again)")
+                                f"{now.state}"
+                                + (f", claimed by {now.owner} again)" if now.owner else
+                                   " again, in an older text)"))
                     continue
                 if item.missing:
                     _append_at_end(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
