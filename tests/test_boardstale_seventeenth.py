@@ -223,3 +223,26 @@ def test_the_warning_names_the_claim_the_close_and_the_lock(tmp_path: Path) -> N
     assert "3 tasks" not in done.stderr
     text = (b / BOARD).read_text(encoding="utf-8")
     assert "* DONE Task one" in text and "* DOING Task two" in text and "** src/" in text
+
+
+def test_a_close_of_an_unclaimed_task_an_older_save_undid_is_put_back(project: Path,
+                                                                       run: Runner) -> None:
+    """No git at play: an agent closes a task nobody claimed; a buffer opened before,
+    with a note typed, is saved over it; the next change closes it again (and keeps the
+    note). A person who reopens it in a buffer made after the close (its log line kept)
+    reopens it for good."""
+    quick = run("task", "add", "Quick fix", agent="p").stdout.strip()
+    run("task", "add", "Other", agent="p")
+    buffer = (project / BOARD).read_text(encoding="utf-8")
+    run("task", "done", quick, agent="ag")
+    _save(project, buffer + "note typed by the person\n")
+    listed = run("task", "list", "--free", agent="ag3").stdout
+    assert "Quick fix" not in listed, listed
+    done = run("task", "add", "Next", agent="ag2")
+    assert "DONE, as ai-protocols last wrote it" in done.stderr, done.stderr
+    text = (project / BOARD).read_text(encoding="utf-8")
+    assert "* DONE Quick fix" in text and "note typed by the person" in text
+    _save(project, text.replace("* DONE Quick fix", "* TODO Quick fix"))  # deliberate
+    again = run("task", "add", "After", agent="ag2")
+    assert "last wrote it" not in again.stderr
+    assert "* TODO Quick fix" in (project / BOARD).read_text(encoding="utf-8")
