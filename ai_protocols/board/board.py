@@ -1108,16 +1108,34 @@ class Board:
 
     def _record_head(self) -> None:
         """Keep the commit ``HEAD`` names now as the one the board was last written
-        against (:meth:`_brought_back` compares it); a failure only loses that record
-        (the next write records it again)."""
+        against (:meth:`_brought_back` compares it), and, after a pull or merge moved
+        ``HEAD`` since the last write, the commit it moved from (:func:`_pulled_from`;
+        kept until ``HEAD`` moves again: :meth:`_older_than_write`), as ``HEAD [SINCE]``;
+        a failure only loses that record (the next write records it again)."""
         from ai_protocols.git.head import read_head
 
-        head = read_head(str(self.path.parent.parent))
+        root = str(self.path.parent.parent)
+        head = read_head(root)
+        if head is None or not head[1]:
+            return
+        was = self._read_record()
+        since = was[1] if was[0] == head[1] else \
+            _pulled_from(root, head[1]) if was[0] is not None else None
+        with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
+            storage.atomic_write(self._head_record, (head[1] + (
+                f" {since}" if since else "") + "\n").encode("ascii"))
+
+    def _read_record(self) -> tuple[str | None, str | None]:
+        """The record :meth:`_record_head` keeps: ``(the commit HEAD named at the board's
+        last write, the commit it named before the pull or merge that moved it there,
+        when the first write after that move saw one)``; ``(None, None)`` when there is
+        none. One small read; raises nothing."""
         try:
-            if head is not None and head[1]:
-                storage.atomic_write(self._head_record, head[1].encode("ascii") + b"\n")
-        except (OSError, AiProtocolsError, UnicodeEncodeError):
-            pass
+            with open(self._head_record, "rb") as record:
+                parts = record.read(200).decode("ascii", "replace").split()
+        except OSError:
+            return None, None
+        return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
 
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
@@ -1141,13 +1159,9 @@ class Board:
         head = read_head(root)
         if head is None or not head[1]:
             return None
-        try:
-            with open(self._head_record, "rb") as record:
-                recorded: str | None = record.read(200).decode("ascii", "replace").strip()
-        except OSError:
-            recorded = None  # (never recorded here: the pull or merge that moved HEAD)
+        recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
-            return None
+            return self._older_than_write(root, data, since) if since else None
         if recorded is None:
             recorded = _pulled_from(root, head[1])
             if recorded is None:
@@ -1188,6 +1202,57 @@ class Board:
 
             raise BoardStaleSave(self.path, where, lacking, commands)
         said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+        return merged.data, lacking, f"{said} ({where} holds them)"
+
+    def _older_than_write(self, root: str, data: bytes, since: str
+                          ) -> tuple[bytes, int, str] | None:
+        """:meth:`_brought_back` of a save made after this tool wrote the board since
+        the pull or merge that moved ``HEAD`` from ``since`` (an agent's ``lock``, or the
+        write that merged back an earlier stale save): the board ``data`` is from a
+        buffer older than those writes when it lacks what they made (a task, a lock, a
+        claim the kept copy holds and ``HEAD``'s board does not:
+        :func:`~ai_protocols.board.merge.tasks_lacking`), and when it also lacks every
+        thing the pull brought (``HEAD``'s board against the board at ``since``:
+        :func:`~ai_protocols.session.transaction.brought_lacking`), it is merged three
+        ways: base the board at ``since`` (what the buffer was opened on), ours the
+        board, theirs the kept copy. A buffer made after those writes holds them: the
+        person's edit, deletions included, stands. Runs git (two ``git show``) only when
+        the board is not its kept copy. Raises
+        :class:`~ai_protocols.errors.BoardStaleSave` as :meth:`_brought_back`."""
+        try:
+            older = board_bytes(Path(self.kept_path))
+        except AiProtocolsError:
+            return None
+        if older is None or older == data:
+            return None
+        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+        from ai_protocols.lean import shell_quote
+        from ai_protocols.session.transaction import brought_lacking, git_version
+
+        below = os.path.relpath(self.path, root)
+        where = f"HEAD:./{below}"
+        newer = git_version(root, where)
+        if newer is None or newer == data:
+            return None
+        base = git_version(root, f"{since}:./{below}")
+        if base is None or base in (data, newer) or \
+                tasks_lacking(data, older, (newer,)) <= 0:
+            return None
+        lacking = brought_lacking(tasks_lacking, data, newer, (base,))
+        if lacking <= 0:
+            return None
+        merged = merge_board_bytes(base, data, older,
+                                   labels=(str(self.path), since[:12], "kept"))
+        if merged is None or merged.conflicts:
+            base_copy = f"{self.kept_path}.base"
+            commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
+                        f" > {shell_quote(base_copy)} && ai-protocols merge-driver "
+                        f"{shell_quote(base_copy)} {shell_quote(str(self.path))} "
+                        f"{shell_quote(self.kept_path)} {shell_quote(below)}")
+            from ai_protocols.errors import BoardStaleSave
+
+            raise BoardStaleSave(self.path, where, lacking, commands)
+        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
         return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _merge_displaced(self, current: bytes | None) -> bytes | None:
