@@ -246,3 +246,56 @@ def test_a_close_of_an_unclaimed_task_an_older_save_undid_is_put_back(project: P
     again = run("task", "add", "After", agent="ag2")
     assert "last wrote it" not in again.stderr
     assert "* TODO Quick fix" in (project / BOARD).read_text(encoding="utf-8")
+
+
+def test_a_stale_save_after_an_agents_write_since_the_pull_is_merged_back(
+        tmp_path: Path) -> None:
+    """A pull brings two tasks; an agent locks (the board's record now names HEAD); the
+    buffer opened before the pull is saved: the next change merges the tasks back, lock
+    and note kept. A buffer made after the lock that deletes both pulled tasks stays."""
+    a, b, run_a, run_b, _ids = _clones(tmp_path.resolve())
+    buffer = (b / BOARD).read_text(encoding="utf-8")
+    run_a("task", "add", "Pulled task four", agent="pa")
+    run_a("task", "add", "Pulled task five", agent="pa")
+    _push(a)
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    run_b("lock", "docs/", "--reason", "B docs", agent="agb")
+    _save(b, _under(buffer, "Task three", "A note the person typed."))
+    done = run_b("task", "add", "After save", agent="pb")
+    assert "2 tasks added ('Pulled task four', 'Pulled task five')" in done.stderr
+    text = (b / BOARD).read_text(encoding="utf-8")
+    assert text.count("* TODO Pulled task") == 2 and "A note the person typed." in text
+    assert re.search(r"^\*\* docs/\n(?:.*\n)*?:OWNER: +agb$", text, re.M), text
+    # a buffer made from the board as written now: the person deletes both, on purpose
+    start = text.index("* TODO Pulled task four")
+    end = text.index("* TODO After save")
+    _save(b, text[:start] + text[end:])
+    again = run_b("task", "add", "Later", agent="pb")
+    assert "git brought" not in again.stderr
+    assert "Pulled task" not in (b / BOARD).read_text(encoding="utf-8")
+
+
+def test_a_second_stale_save_after_a_merge_back_is_refused_not_lost(tmp_path: Path) -> None:
+    """After one stale save was merged back, the same stale buffer (a second note) is
+    saved again: not written over; the refusal's pasted commands merge the three, leaving
+    only the note both typed differently to the person; nothing the pull brought lost."""
+    a, b, run_a, run_b, ids = _clones(tmp_path.resolve())
+    buffer = (b / BOARD).read_text(encoding="utf-8")
+    run_a("task", "claim", ids[1], agent="ca")
+    run_a("task", "done", ids[0], agent="ca")
+    _push(a)
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    _save(b, _under(buffer, "Task three", "First note."))
+    run_b("task", "add", "After save", agent="pb")
+    _save(b, _under(buffer, "Task three", "First note.\nSecond note."))
+    saved = (b / BOARD).read_bytes()
+    done = run_b("task", "add", "After the second save", agent="pb", check=False)
+    assert done.returncode == 6, done.stderr
+    assert (b / BOARD).read_bytes() == saved
+    said = "settle the conflict markers in the board: "
+    command = done.stderr.split(said, 1)[1].split("; nothing was written")[0].strip()
+    assert pasted(b, command).returncode == 1
+    text = (b / BOARD).read_text(encoding="utf-8")
+    assert text.count("<<<<<<<") == 1 and "Second note." in text
+    assert "* DONE Task one" in text and "* DOING Task two" in text
+    assert "After save" in text and text.count("First note.") == 1
