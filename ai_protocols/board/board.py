@@ -159,6 +159,11 @@ class Lost:
             old = self.task
             was = f"{old.state}, claimed by {old.owner}" if old.owner and old.is_open \
                 else f"{old.state}, unclaimed" if old.is_open else str(old.state)
+            if not self.now.owner:
+                return (f"task {old.id}: ai-protocols last wrote it {was}, but the board "
+                        f"has it {self.now.state} again, in an older text (a close undone: "
+                        "a buffer opened before it was saved over it, or git put back an "
+                        "older board; the next change of the board closes it again)")
             return (f"task {old.id}: ai-protocols last wrote it {was}, but the board has "
                     f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
                     "release, hand-off or takeover undone; that claim does not count)")
@@ -983,7 +988,9 @@ class Board:
                                 + (f", claimed by {old.owner}" if old.owner and old.is_open
                                    else "")
                                 + f", as ai-protocols last wrote it (it was "
-                                f"{now.state}, claimed by {now.owner} again)")
+                                f"{now.state}"
+                                + (f", claimed by {now.owner} again)" if now.owner else
+                                   " again, in an older text)"))
                     continue
                 if item.missing:
                     _append_at_end(doc, _bare(kept.lines_between(source.line, source.subtree_end)))
@@ -1083,11 +1090,10 @@ class Board:
             if brought is not None:
                 from ai_protocols.session.transaction import warn
 
-                warn(f"{self.path} lacked {counted(brought[1], 'task', 'tasks')} that git brought "
-                     f"({brought[2]} holds them): a buffer opened before git changed the "
-                     f"board (a pull, a merge) was saved over it; merged back, with what was "
-                     f"typed in it. In Emacs, revert the buffer (M-x revert-buffer) before "
-                     f"editing on, or turn on auto-revert-mode")
+                warn(f"{self.path} lacked what git brought, {brought[2]}: a buffer opened "
+                     f"before git changed the board (a pull, a merge) was saved over it; "
+                     f"merged back, with what was typed in it. In Emacs, revert the buffer "
+                     f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
@@ -1102,21 +1108,40 @@ class Board:
 
     def _record_head(self) -> None:
         """Keep the commit ``HEAD`` names now as the one the board was last written
-        against (:meth:`_brought_back` compares it); a failure only loses that record
-        (the next write records it again)."""
+        against (:meth:`_brought_back` compares it), and, after a pull or merge moved
+        ``HEAD`` since the last write, the commit it moved from (:func:`_pulled_from`;
+        kept until ``HEAD`` moves again: :meth:`_older_than_write`), as ``HEAD [SINCE]``;
+        a failure only loses that record (the next write records it again)."""
         from ai_protocols.git.head import read_head
 
-        head = read_head(str(self.path.parent.parent))
+        root = str(self.path.parent.parent)
+        head = read_head(root)
+        if head is None or not head[1]:
+            return
+        was = self._read_record()
+        since = was[1] if was[0] == head[1] else \
+            _pulled_from(root, head[1]) if was[0] is not None else None
+        with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
+            storage.atomic_write(self._head_record, (head[1] + (
+                f" {since}" if since else "") + "\n").encode("ascii"))
+
+    def _read_record(self) -> tuple[str | None, str | None]:
+        """The record :meth:`_record_head` keeps: ``(the commit HEAD named at the board's
+        last write, the commit it named before the pull or merge that moved it there,
+        when the first write after that move saw one)``; ``(None, None)`` when there is
+        none. One small read; raises nothing."""
         try:
-            if head is not None and head[1]:
-                storage.atomic_write(self._head_record, head[1].encode("ascii") + b"\n")
-        except (OSError, AiProtocolsError, UnicodeEncodeError):
-            pass
+            with open(self._head_record, "rb") as record:
+                parts = record.read(200).decode("ascii", "replace").split()
+        except OSError:
+            return None, None
+        return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
 
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
-        it dropped merged back: ``(the merged board, how many tasks it regained, where
-        the version holding them is)``; ``None`` when nothing was dropped. The session
+        it dropped merged back: ``(the merged board, how many tasks and locks it
+        regained, what they are, said (:func:`_brought_said`) with where they are)``;
+        ``None`` when nothing was dropped. The session
         file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
         ``HEAD`` (read from git's files, no process) is not the commit the board was last
         written against (:meth:`_record_head`) and the board is not its kept copy, is
@@ -1134,18 +1159,18 @@ class Board:
         head = read_head(root)
         if head is None or not head[1]:
             return None
-        try:
-            with open(self._head_record, "rb") as record:
-                recorded = record.read(200).decode("ascii", "replace").strip()
-        except OSError:
-            return None  # (never recorded here: nothing to tell)
+        recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
-            return None
+            return self._older_than_write(root, data, since) if since else None
+        if recorded is None:
+            recorded = _pulled_from(root, head[1])
+            if recorded is None:
+                return None
         try:
             older = board_bytes(Path(self.kept_path))
         except AiProtocolsError:  # (not a regular file: no version to tell by)
             return None
-        if older is None or older == data:
+        if older == data:
             return None
         from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
         from ai_protocols.lean import shell_quote
@@ -1157,8 +1182,12 @@ class Board:
         if newer is None or newer in (data, older):
             return None
         committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-        lacking = brought_lacking(tasks_lacking, data, newer,
-                                  (older,) if committed is None else (older, committed))
+        if older is None:  # (no write here yet: the board before the pull is the base)
+            older, committed = committed, None
+            if older is None or older in (data, newer):
+                return None
+        before = (older,) if committed is None else (older, committed)
+        lacking = brought_lacking(tasks_lacking, data, newer, before)
         if lacking <= 0:
             return None
         merged = merge_board_bytes(older, data, newer,
@@ -1172,7 +1201,59 @@ class Board:
             from ai_protocols.errors import BoardStaleSave
 
             raise BoardStaleSave(self.path, where, lacking, commands)
-        return merged.data, lacking, where
+        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+        return merged.data, lacking, f"{said} ({where} holds them)"
+
+    def _older_than_write(self, root: str, data: bytes, since: str
+                          ) -> tuple[bytes, int, str] | None:
+        """:meth:`_brought_back` of a save made after this tool wrote the board since
+        the pull or merge that moved ``HEAD`` from ``since`` (an agent's ``lock``, or the
+        write that merged back an earlier stale save): the board ``data`` is from a
+        buffer older than those writes when it lacks what they made (a task, a lock, a
+        claim the kept copy holds and ``HEAD``'s board does not:
+        :func:`~ai_protocols.board.merge.tasks_lacking`), and when it also lacks every
+        thing the pull brought (``HEAD``'s board against the board at ``since``:
+        :func:`~ai_protocols.session.transaction.brought_lacking`), it is merged three
+        ways: base the board at ``since`` (what the buffer was opened on), ours the
+        board, theirs the kept copy. A buffer made after those writes holds them: the
+        person's edit, deletions included, stands. Runs git (two ``git show``) only when
+        the board is not its kept copy. Raises
+        :class:`~ai_protocols.errors.BoardStaleSave` as :meth:`_brought_back`."""
+        try:
+            older = board_bytes(Path(self.kept_path))
+        except AiProtocolsError:
+            return None
+        if older is None or older == data:
+            return None
+        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+        from ai_protocols.lean import shell_quote
+        from ai_protocols.session.transaction import brought_lacking, git_version
+
+        below = os.path.relpath(self.path, root)
+        where = f"HEAD:./{below}"
+        newer = git_version(root, where)
+        if newer is None or newer == data:
+            return None
+        base = git_version(root, f"{since}:./{below}")
+        if base is None or base in (data, newer) or \
+                tasks_lacking(data, older, (newer,)) <= 0:
+            return None
+        lacking = brought_lacking(tasks_lacking, data, newer, (base,))
+        if lacking <= 0:
+            return None
+        merged = merge_board_bytes(base, data, older,
+                                   labels=(str(self.path), since[:12], "kept"))
+        if merged is None or merged.conflicts:
+            base_copy = f"{self.kept_path}.base"
+            commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
+                        f" > {shell_quote(base_copy)} && ai-protocols merge-driver "
+                        f"{shell_quote(base_copy)} {shell_quote(str(self.path))} "
+                        f"{shell_quote(self.kept_path)} {shell_quote(below)}")
+            from ai_protocols.errors import BoardStaleSave
+
+            raise BoardStaleSave(self.path, where, lacking, commands)
+        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
+        return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _merge_displaced(self, current: bytes | None) -> bytes | None:
         """The board ``current`` (as read, or with what git brought merged back) with
@@ -2070,8 +2151,8 @@ class Board:
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            data = without_merged(base, doc.text.encode("utf-8"), data)
-            merged = merge_board_bytes(base, doc.text.encode("utf-8"), data,
+            shared, data = without_merged(base, doc.text.encode("utf-8"), data)
+            merged = merge_board_bytes(base, shared, data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
                 raise BoardCopyNotMerged(
@@ -2106,6 +2187,66 @@ def _lockable(area: str, refusal: str = "it takes no lock; lock the files or fol
                         (".git", "git's own folder, which only git changes")):
         if name in parts:
             raise InvalidText("path", area, f"{name} is {whose}: {refusal}")
+
+
+#: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
+#: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
+#: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
+_BROUGHT = (b"pull", b"merge ")
+
+
+def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
+    """What the board ``data`` lacked of what git brought (``newer``: ``HEAD``'s board;
+    ``before``: the boards from before git changed it), said by kind
+    (:func:`~ai_protocols.board.merge.lacking_said`), each counted (:func:`counted`)
+    and named: ``1 task added ('Task four'), 2 tasks changed ('Task one', 'Task two')
+    and 1 lock (src/)``; ``""`` when they cannot be read. Raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+    from ai_protocols.lean import quoted
+
+    found = lacking_said(data, newer, before)
+    if found is None:
+        return ""
+    added, changed, locks = found
+    parts = [f"{counted(len(names), one, many)} ({', '.join(quoted(n, 60) for n in names)})"
+             for names, one, many in ((added, "task added", "tasks added"),
+                                      (changed, "task changed", "tasks changed"))
+             if names]
+    if locks:
+        parts.append(f"{counted(len(locks), 'lock', 'locks')} ({', '.join(locks)})")
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def _pulled_from(root: str, head: str) -> str | None:
+    """The commit ``HEAD`` named before the ``git pull`` or ``git merge`` that made it
+    ``head``: the old value of ``HEAD``'s reflog's newest entry (gitrepository-layout(5),
+    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) when its new value is
+    ``head`` and its message is a pull's or a merge's (:data:`_BROUGHT`); ``None``
+    otherwise (another kind of move, a commit of one's own, no reflog). Reads the last
+    4 KiB of one file; no process. For the stale-save merge back of a board this tool
+    never wrote here (:meth:`Board._brought_back`)."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    if dirs is None:
+        return None
+    try:
+        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(size - 4096, 0))
+            lines = log.read().splitlines()
+    except OSError:
+        return None
+    if not lines:
+        return None
+    info, _, message = lines[-1].partition(b"\t")
+    fields = info.split(b" ", 2)
+    if len(fields) < 3 or not message.startswith(_BROUGHT):
+        return None
+    old, new = (field.decode("ascii", "replace") for field in fields[:2])
+    if new != head or not old.strip("0") or len(old) != len(new):
+        return None
+    return old
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:

@@ -1295,71 +1295,167 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
     ``version`` nor any board of ``also`` holds them: a task none of them has (known by
     ``ID``, a task without one by its headline: title, tags, as the board's merge pairs
     them), or one ``version`` holds in another text that is one of ``also``'s (or
-    ``also`` being empty), that is an older text of it: a claim, a close, a lock ``other``
-    made that ``version`` never took, as a stale save keeps the text from before the
-    pull. -1 when one is no board this merge reads. For the stale-save merge back of the
-    board (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    ``also`` being empty), that is an older text of it, or a text of it that lacks the
+    change from each of ``also``'s texts to ``other``'s (:func:`_lacks_change`: a
+    stale buffer in which a person typed into a task git changed too): a claim, a
+    close, a lock ``other`` made that ``version`` never took, as a stale save keeps the
+    text from before the pull; each lock of a locks section so held counted
+    (:func:`lacking_said`). -1 when one is no board this merge reads. For the
+    stale-save merge back of the board
+    (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    found = lacking_said(version, other, also)
+    return -1 if found is None else sum(len(kind) for kind in found)
+
+
+def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = ()
+                 ) -> tuple[list[str], list[str], list[str]] | None:
+    """What :func:`tasks_lacking` counts, by kind: ``(the titles of the tasks none of
+    the boards holds, the titles of the tasks held in an older text, the paths of the
+    locks)`` (the locks section counted as one ``locks section`` when it changed and no
+    lock of it is new); ``None`` when one is no board this merge reads. For the
+    stale-save warning, which says what it merged back. Raises nothing."""
     try:
         read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return -1
+        return None
     mine, theirs, before = read[0], read[1], read[2:]
     have = {name for one in [mine, *before] for name in one.order}
-    count = 0
+    added: list[str] = []
+    changed: list[str] = []
+    locks: list[str] = []
     for name in theirs.order:
         chunk = theirs.chunks[name]
         if not (name.startswith(("task:", "locks")) or
                 (name.startswith("heading:") and chunk.head[1] is not None)):
             continue
-        if name not in have:
-            count += 1
-            continue
-        if name not in mine.chunks:
+        if name in have and name not in mine.chunks:
             continue  # (taken out on this side: a person's deletion, not a stale save)
-        older = {one.chunks[name].raw for one in before if name in one.chunks}
-        text = mine.chunks[name].raw
-        if chunk.raw != text and chunk.raw not in older and \
-                (not before or text in older):
-            count += 1
-    return count
+        if name in have:
+            older = {one.chunks[name].raw for one in before if name in one.chunks}
+            text = mine.chunks[name].raw
+            if not (chunk.raw != text and chunk.raw not in older and
+                    (not before or text in older or
+                     (bool(older) and all(_lacks_change(text, was, chunk.raw)
+                                          for was in older)))):
+                continue
+        if name.startswith("locks"):
+            held = [_locks_of(one.chunks[name]) for one in [mine, *before]
+                    if name in one.chunks]
+            new = [path for path, raw in _locks_of(chunk).items()
+                   if all(one.get(path) != raw for one in held)]
+            locks.extend(new or ["locks section"])
+        else:
+            (changed if name in have else added).append(
+                _title_of(chunk.head[2]))
+    return added, changed, locks
 
 
-def without_merged(base: bytes, ours: bytes, theirs: bytes) -> bytes:
-    """``theirs`` (a linked work tree's copy of the board) without each task of it that
-    has no ``ID``, that ``base`` (the copy's ``HEAD``) lacks, and that ``ours`` (the
-    shared board) holds with an ``ID`` under the same headline (title, tags), with every
-    line of its body (the tool adds lines under a task, a claim's note, never takes
-    one: a task claimed since is still that task):
-    a task a person typed into the copy that ``task merge-copy`` merged already (an id
-    given to it in the shared board only), so that running it again adds it no second
-    time (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
-    copies)"). Each task of ``ours`` stands for one such task. ``theirs`` as it is when
-    any of the three is no board this merge reads. Raises nothing."""
+def _locks_of(chunk: _Chunk) -> dict[str, str]:
+    """The locks of the locks section ``chunk``: each level-2 headline's text (the
+    locked path) and its subtree's text."""
+    found: dict[str, str] = {}
+    head: str | None = None
+    for raw in chunk.lines[1:]:
+        line = strip_ending(raw, chunk.newline)
+        if line.startswith("** "):
+            head = line[3:].strip()
+            found[head] = ""
+        if head is not None:
+            found[head] += raw
+    return found
+
+
+def _title_of(rest: str) -> str:
+    """A headline's title and tags (:attr:`_Chunk.head`'s last part) without the tags."""
+    title = rest.rstrip()
+    if title.endswith(":") and " :" in title:
+        title = title[:title.rindex(" :")].rstrip()
+    return title
+
+
+def _lacks_change(text: str, was: str, now: str) -> bool:
+    """Whether the text ``text`` of one task holds no part of the change from its text
+    ``was`` to its text ``now``, line by line: no line ``now`` adds (holds more often
+    than ``was``) is held more often than ``was`` held it; a change that only takes
+    lines out: each still held as often as ``was`` held it. (A stale buffer's text of
+    ``was`` with a note typed in, or a line both changed: yes; a person's text made
+    from ``now``, or from the merge of the two with one side of a conflict kept, which
+    holds the rest of it: no.) For :func:`tasks_lacking`; raises nothing."""
+    from collections import Counter
+
+    old, new, held = (Counter(one.splitlines()) for one in (was, now, text))
+    added = [line for line in new if new[line] > old[line]]
+    if added:
+        return all(held[line] <= old[line] for line in added)
+    return all(held[line] >= old[line] for line in old if new[line] < old[line])
+
+
+def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, bytes]:
+    """``(ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
+    tree's copy of the board) without each task of it that has no ``ID``, that ``base``
+    (the copy's ``HEAD``) lacks, and that is a task ``ours`` (the shared board) holds
+    with an ``ID`` it does not: a task a person typed into the copy that ``task
+    merge-copy`` merged already (an id given to it in the shared board only), so that
+    running it again adds it no second time (docs/decisions.md, "Issue 14, sixteenth
+    round (stale saves and put-back copies)"). Which task is that one is its identity,
+    not its every line (the tool adds lines under a task, a claim's note, never takes
+    one; the person may type on under it in the copy): the same headline (title, tags)
+    and, when the copy's task has lines under it, its first such line held by the
+    shared board's task; a task whose every line the shared board's task holds, in
+    order, first. Each task of ``ours`` stands for one such task. The lines typed into
+    the copy's task since that the shared board's task lacks are put into it in
+    ``ours`` (each after the line it follows in the copy: :func:`_typed_into`), so the
+    merge keeps them. Both as they are when any of the three is no board this merge
+    reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
-        merged: list[tuple[str, list[str]]] = [
-            (chunk.head[2], chunk.body) for name, chunk in a.chunks.items()
+        merged: list[tuple[str, str]] = [
+            (name, a.chunks[name].head[2]) for name in a.order
             if name.startswith("task:") and name not in o.chunks]
-        kept = []
+        kept, grown = [], {}
         for name in b.order:
             chunk = b.chunks[name]
             if name.startswith("heading:") and name not in o.chunks and \
                     chunk.head[1] is not None:
-                # (the same headline, and every line typed under it still there, in
-                # order: the shared board's task may have gained lines since, a claim's
-                # or a hand-off's note)
-                same = next((m for m in merged if m[0] == chunk.head[2] and
-                             _holds_in_order(m[1], chunk.body)), None)
+                body = [strip_ending(line, b.newline) for line in chunk.body]
+                first = next((line for line in body if line.strip()), None)
+                alike = [m for m in merged if m[1] == chunk.head[2]]
+                shared = [(m, [strip_ending(line, a.newline)
+                               for line in a.chunks[m[0]].body]) for m in alike]
+                same = next((m for m, lines in shared if _holds_in_order(lines, body)),
+                            None) or \
+                    next((m for m, lines in shared if first is None or first in lines), None)
                 if same is not None:
                     merged.remove(same)
+                    grown[same[0]] = _typed_into(a.chunks[same[0]], body)
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return theirs
+        return ours, theirs
     text = "".join(kept)
     if not b.final_newline and text.endswith(b.newline):
         text = text[: -len(b.newline)]
-    return text.encode("utf-8")
+    shared_text = "".join(grown.get(name, a.chunks[name].raw) for name in a.order)
+    if not a.final_newline and shared_text.endswith(a.newline):
+        shared_text = shared_text[: -len(a.newline)]
+    return shared_text.encode("utf-8"), text.encode("utf-8")
+
+
+def _typed_into(chunk: _Chunk, typed: list[str]) -> str:
+    """The text of ``chunk`` (a task of the shared board) with each line of ``typed``
+    (the lines under the same task in a work tree's copy, without their endings) that
+    it lacks put in after the line the one before it in ``typed`` is (the first ones
+    after its headline, drawer and planning), with the chunk's line ending."""
+    lines = list(chunk.lines)
+    at = chunk.body_start
+    for line in typed:
+        found = next((i for i in range(at, len(lines))
+                      if strip_ending(lines[i], chunk.newline) == line), None)
+        if found is None:
+            lines.insert(at, line + chunk.newline)
+            found = at
+        at = found + 1
+    return "".join(lines)
 
 
 def _holds_in_order(lines: list[str], wanted: list[str]) -> bool:

@@ -672,9 +672,11 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     by this tool to their claim or state the board on disk (``doc``, read as ``tasks``)
     lost: on disk the task holds a claim that stands (open, with an ``OWNER``) which the
     kept copy's task does not (it was closed, released, handed off or taken over since),
-    and the task on disk is an older version of the kept copy's: every line of its log
-    is in the kept copy's, which has more (the log lines of that change). So ``git
-    checkout``/``stash``/``reset`` undid a ``task done``, ``release``, ``handoff`` or a
+    or it is open, unclaimed, where the kept copy's is closed (a ``task done`` of a task
+    nobody claimed), and the task on disk is an older version of the kept copy's: every
+    line of its log is in the kept copy's, which has more (the log lines of that change).
+    So ``git checkout``/``stash``/``reset``, or an editor's buffer opened before the
+    change and saved after it, undid a ``task done``, ``release``, ``handoff`` or a
     takeover. A person's change in Emacs after the tool's write (a task reopened)
     keeps the tool's log lines: not counted. ``same``: as for :func:`lost_claims`.
     Returns the kept copy's tasks."""
@@ -686,8 +688,8 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     for old in old_tasks:
         now = same.get(old.id) if old.id else None  # (ids swapped: ``same`` decides)
         now = now or (by_id.get(old.id) if old.id else None)
-        if now is None or not (now.owner and now.is_open):
-            continue
+        if now is None or not now.is_open or not (now.owner or not old.is_open):
+            continue  # (open on disk: claimed, or unclaimed where the kept copy closed it)
         if old.is_open and old.owner == now.owner and \
                 old.properties.get("CLAIMED") == now.properties.get("CLAIMED") and \
                 old.claimed_at == now.claimed_at:
