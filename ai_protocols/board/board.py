@@ -2412,9 +2412,12 @@ def _retyped_note(was: str, now: str) -> str:
 
 
 def _logged(doc: OrgFile, line: int, text: str) -> bool:
-    """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` says
-    ``text`` (after its time stamp)."""
-    return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
+    """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` is
+    ``- [STAMP] text``, whole: the tool's own item, never the same words at the end of
+    another item (a hand-off's note: docs/tasks.md, "Merging the board")."""
+    tail = "] " + text
+    return any((item := whole.strip()).startswith("- [") and item.endswith(tail) and
+               item.find("]") == len(item) - len(tail) for whole in own_log(doc, line))
 
 
 def _missing_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> list[str]:
