@@ -185,6 +185,9 @@ class ClaimReport:
     state: Liveness | None = None
     #: The caller's own claim, renewed from a new process (its ``OWNER_PROCESS``).
     renewed: bool = False
+    #: The caller's own claim, held by another process of the same agent id that still
+    #: runs (its ``OWNER_PROCESS``): left with it, not renewed.
+    shared: str | None = None
 
 
 @record
@@ -1380,6 +1383,11 @@ class Board:
             if task.owner == me:
                 if task.owner_process == process:
                     return ClaimReport(task, already=True)
+                if _runs_elsewhere(task.owner_process):
+                    # Two live processes share the agent id: the claim stays with the one
+                    # that took it (moved, it would look crashed once this one ends while
+                    # that one works on): said, never renewed (docs/tasks.md).
+                    return ClaimReport(task, already=True, shared=task.owner_process)
                 # The same agent from a new process (a resumed run): the claim is renewed
                 # in place, so that its live process, not the dead one, stands for it.
                 doc.set_properties(line, values)
@@ -2384,6 +2392,18 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
     said = "abandoned" if status == "abandoned" else "wrapped up"
     return f"its session was {said} at {at}" + \
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
+
+
+def _runs_elsewhere(owner_process: str | None) -> bool:
+    """Whether ``owner_process`` (an ``OWNER_PROCESS`` value) names a process other than
+    this command's owner (:func:`~ai_protocols.liveness.evidence.current_owner`) that
+    still runs on this host: another live process of the same agent id. ``False`` when
+    it cannot be told (another host, another PID namespace, a value not read)."""
+    from ai_protocols.liveness.evidence import Owner, current_owner
+
+    other = Owner.parse(owner_process or "")
+    return other is not None and not other.same_process(current_owner()) and \
+        other.alive() is True
 
 
 def _same_claim(old: Task, now: Task) -> bool:

@@ -471,6 +471,14 @@ def task_claim(task_id: str, force: bool) -> None:
     if report.already:
         _echo(f"Task {item.id} is yours already: {item.title}" +
               (" (claim renewed: this process holds it now)" if report.renewed else ""))
+        if report.shared is not None:
+            _echo(f"warning: another process with the agent id {item.owner}, "
+                  f"{report.shared}, still runs and holds this claim: two live "
+                  f"processes share one AI_AGENT_ID (they share its claims, locks and "
+                  f"session, and neither is told what the other does); the claim stays "
+                  f"with that process, not renewed. Give each process its own "
+                  f"AI_AGENT_ID (ai-protocols agent-id prints a fresh one), or end the "
+                  f"other process first", err=True)
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
@@ -781,7 +789,7 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
-    from ai_protocols.errors import MisplacedDrawer, UnreadableSession, UnsafePath
+    from ai_protocols.errors import DUPLICATE_FIX, MisplacedDrawer, UnreadableSession, UnsafePath
 
     board = _board()
     try:
@@ -803,9 +811,7 @@ def check(as_json: bool) -> None:
     else:
         for task_id, lines in twins.items():
             _echo(f"Duplicate id {task_id}: the tasks on lines "
-                               f"{', '.join(str(n) for n in lines)} have it; delete the :ID: "
-                               "line of every copy but one (the next command gives each a "
-                               "new id).")
+                  f"{', '.join(str(n) for n in lines)} have it; {DUPLICATE_FIX}.")
         for task_id in report.kept:
             _echo(f"Task {task_id}: its claim is held from the kept copy {board.kept_path} "
                   "(git took it off the board on disk while this agent is at work); its "
