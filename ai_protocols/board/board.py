@@ -70,6 +70,7 @@ from ai_protocols.board.model import (
     mint_task_id,
     names_a_loss,
     normalize_path,
+    on_other_branch,
     overlap,
     overlap_real,
     own_log,
@@ -97,7 +98,7 @@ from ai_protocols.errors import (
     TaskTaken,
 )
 from ai_protocols.git.state import head_holds
-from ai_protocols.lean import counted, datetime, quoted, record, timedelta
+from ai_protocols.lean import counted, datetime, quoted, record, shell_quote, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -322,6 +323,9 @@ class Board:
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
         self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
         self._kept_of_memo: tuple[tuple[int, ...], bytes, bytes | None] | None = None
+        #: What a switch off another branch took from the board that that branch's tip
+        #: holds, committed (:meth:`lost`: not lost, not put back), said for a person.
+        self.on_branches: list[str] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -760,13 +764,27 @@ class Board:
         # (a task archived in Emacs: the archive holding its id is the person's doing)
         moved = {sunk.id for sunk in all_sunk(None, str(self.path))}
         found: list[Lost] = []
+        self.on_branches = []
+        live = []
         for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
                                         board=str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
-                found.append(Lost(old, None, state, missing,
-                                  now=same.get(old.id or "") if not missing else None))
+                live.append((old, missing, state))
+        # (a claim another branch's tip holds: a switch off that branch took it; it stays
+        # that branch's. git runs only in this case)
+        for (old, missing, state), branch in zip(
+                live, on_other_branch(str(self.path), [old for old, _, _ in live]),
+                strict=True):
+            if branch is not None:
+                self.on_branches.append(
+                    f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
+                    f"{quoted(branch, 80)}, committed there: switch back to work on it "
+                    f"(git switch {shell_quote(branch)})")
+                continue
+            found.append(Lost(old, None, state, missing,
+                              now=same.get(old.id or "") if not missing else None))
         by_id = {t.id: t for t in tasks if t.id}
         for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
             now = same.get(old.id or "") or by_id[old.id]
@@ -795,13 +813,24 @@ class Board:
         # (an unlock made in another clone, brought by a pull or a merge: a commit of
         # HEAD's history took the lock out; it stays out. git runs only in this case)
         removed = changed_in_history(str(self.path), missing_locks)
+        live_locks = []
         for old_lock, out in zip(missing_locks, removed, strict=True):
             if out:
                 continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
             if not gone:
-                found.append(Lost(None, old_lock, state, True))
+                live_locks.append((old_lock, state))
+        for (old_lock, state), branch in zip(
+                live_locks, on_other_branch(str(self.path), [h for h, _ in live_locks]),
+                strict=True):
+            if branch is not None:  # (as a claim another branch holds, above)
+                self.on_branches.append(
+                    f"the lock on {old_lock.path} is held by {old_lock.owner} on branch "
+                    f"{quoted(branch, 80)}, committed there: switch back to work on it "
+                    f"(git switch {shell_quote(branch)})")
+                continue
+            found.append(Lost(None, old_lock, state, True))
         for again in undone:
             state = self.agent_state(again.owner, again.owner_process, again.locked,
                                      since_at=again.locked_at)

@@ -685,6 +685,26 @@ def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bo
             for item, record in zip(held, records, strict=True)]
 
 
+def on_other_branch(board: str, held: list[Task] | list[AreaLock]) -> list[str | None]:
+    """For each of ``held`` (claims of the kept copy's tasks, or locks, that the board at
+    ``board`` lost), the local branch other than ``HEAD``'s whose tip's board holds it,
+    committed (its record, ``CLAIMED_AT`` or ``LOCKED_AT``:
+    :func:`~ai_protocols.git.state.held_on_branches`), else ``None``. One a branch holds
+    was taken away by a switch off that branch: it is that branch's (its task is there,
+    with it), not put back on this branch's board (docs/tasks.md, "When git puts an older
+    board back"). All ``None`` without git or a record. Runs git: only for what a board
+    lost."""
+    from ai_protocols.git.state import held_on_branches
+
+    records = [_record_of(item) for item in held]
+    if not any(records):
+        return [None] * len(held)
+    root = os.path.dirname(os.path.dirname(board))
+    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
+    where = held_on_branches(root, path, [r for r in records if r])
+    return [where.get(r) if r else None for r in records]
+
+
 def _record_of(item: Task | AreaLock) -> str:
     """A claim's ``CLAIMED_AT`` or a lock's ``LOCKED_AT``; ``""`` when it has none."""
     return (item.claimed_at if isinstance(item, Task) else item.locked_at) or ""

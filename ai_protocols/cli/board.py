@@ -53,6 +53,8 @@ def _board(copy_warning: bool = True) -> Board:
               f"wrote is kept in {board.kept_path}; the next change to the board through "
               "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
               "nothing changed the board since).", err=True)
+    for said in board.on_branches:  # (what a switch off another branch took: that branch's)
+        _echo(f"warning: {said}; it is not put back on this branch's board.", err=True)
     for sunk, state in board.sunk_claims():
         if sunk.lock is not None:  # (a lock moved out of the Locks section, issue 15 16th)
             _echo(f"warning: the lock on {display(sunk.lock.path)}, held by {sunk.owner} "
