@@ -7,13 +7,15 @@ owner of the commands it runs), a short-lived one for a second process of one ag
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 from boardkit import add, board, git
-from conftest import Runner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import Runner
 
 A, B = "vm.f.x.A", "vm.f.x.B"
 
@@ -31,8 +33,7 @@ def test_a_note_that_reads_as_the_merges_log_line_tells_no_agent_of_a_lost_claim
         repo: Path, before: str, after: str) -> None:
     """Only the merge's own whole log item says a claim was dropped: a hand-off note
     that holds its words (anywhere in the note) makes no agent think it lost a claim."""
-    for leftover in (repo / ".ai",):
-        subprocess.run(["rm", "-rf", str(leftover)], check=True)
+    shutil.rmtree(repo / ".ai", ignore_errors=True)  # (each example: a board of its own)
     run = Runner(repo)
     mine, other = add(run, "B's task"), add(run, "other")
     run("task", "claim", mine, agent=B)
@@ -155,6 +156,12 @@ def test_a_second_live_process_of_one_agent_id_does_not_take_the_claim(repo: Pat
     assert "two live processes share one AI_AGENT_ID" in second.stderr
     assert "its own AI_AGENT_ID" in second.stderr
     assert [line for line in board(repo).splitlines() if ":OWNER_PROCESS:" in line] == first
+    # so too a lock of one's own: renewed (its reason), but its process stays
+    run("lock", "lib/", "--reason", "first", agent=A)
+    held = [line for line in board(repo).splitlines() if ":OWNER_PROCESS:" in line]
+    again = run("lock", "lib/", "--reason", "second", agent=A, as_another_agent=True)
+    assert "two live processes share one AI_AGENT_ID" in again.stderr
+    assert [line for line in board(repo).splitlines() if ":OWNER_PROCESS:" in line] == held
     # the control: a resumed agent (its old process gone) renews its claim
     other = add(run, "resumed")
     run("task", "claim", other, agent=B, as_another_agent=True)

@@ -199,6 +199,9 @@ class LockReport:
     lock: AreaLock
     replaced: list[tuple[AreaLock, Liveness]]
     renewed: bool = False
+    #: The caller's own lock, held by another process of the same agent id that still
+    #: runs (its ``OWNER_PROCESS``): renewed, but left with that process.
+    shared: str | None = None
 
 
 #: How many times a change is made again on a board that changed under it (a person's
@@ -1875,9 +1878,13 @@ class Board:
                                          written=held.path)
                     replaced[held.line] = (held, state)
                     found.append((held, state))
-                renewed = any(h.owner == me and h.path == area for h in locks)
+                mine = next((h for h in locks if h.owner == me and h.path == area), None)
+                # (another live process of this agent id took it: it stays that process's)
+                shared = mine.owner_process if mine is not None and \
+                    mine.owner_process != process and \
+                    _runs_elsewhere(mine.owner_process) else None
                 reports.append(LockReport(AreaLock(area, me, process, reason, moment), found,
-                                          renewed))
+                                          mine is not None, shared))
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
                       ("LOCKED_AT", at.to_property()), ("REASON", board_value(reason))]
@@ -1918,7 +1925,8 @@ class Board:
                 same = next((h for h in read_board(doc)[1] if h.path == report.lock.path),
                             None)
                 if same is not None:  # renewed, or taken over: only its own lines change
-                    doc.set_properties(same.line - 1, values)
+                    doc.set_properties(same.line - 1, values if report.shared is None else
+                                       [v for v in values if v[0] != "OWNER_PROCESS"])
                     if headings:
                         doc.insert(doc.find(same.line - 1).subtree_end, headings)
                     if said or text:

@@ -72,6 +72,19 @@ def _board(copy_warning: bool = True) -> Board:
     return board
 
 
+def _said_two_processes(agent: str | None, process: str, what: str, done: str) -> None:
+    """Warn (stderr) that another live process of the agent id ``agent``, ``process``
+    (an ``OWNER_PROCESS`` value), holds ``what`` (a claim or lock of one's own that
+    ``task claim`` or ``lock`` renews only from a gone process): it stays with it, and
+    ``done`` says what was done instead (docs/tasks.md)."""
+    _echo(f"warning: another process with the agent id {agent}, {process}, still runs "
+          f"and holds {what}: two live processes share one AI_AGENT_ID (they share its "
+          f"claims, locks and session, and neither is told what the other does); it stays "
+          f"with that process ({done}). Give each process its own AI_AGENT_ID "
+          f"(ai-protocols agent-id prints a fresh one), or end the other process first",
+          err=True)
+
+
 def _said_own_copy(board: Board) -> None:
     """In a linked git work tree, warn (stderr) when its own ``.ai/tasks.org`` (the file
     checked out there) was edited in it: it differs from the board in use (the main work
@@ -474,13 +487,7 @@ def task_claim(task_id: str, force: bool) -> None:
         _echo(f"Task {item.id} is yours already: {item.title}" +
               (" (claim renewed: this process holds it now)" if report.renewed else ""))
         if report.shared is not None:
-            _echo(f"warning: another process with the agent id {item.owner}, "
-                  f"{report.shared}, still runs and holds this claim: two live "
-                  f"processes share one AI_AGENT_ID (they share its claims, locks and "
-                  f"session, and neither is told what the other does); the claim stays "
-                  f"with that process, not renewed. Give each process its own "
-                  f"AI_AGENT_ID (ai-protocols agent-id prints a fresh one), or end the "
-                  f"other process first", err=True)
+            _said_two_processes(item.owner, report.shared, "this claim", "not renewed")
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
@@ -696,6 +703,10 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     _said_shared(board)
     for report in reports:
         _echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
+        if report.shared is not None:
+            _said_two_processes(report.lock.owner, report.shared,
+                                f"the lock on {report.lock.path}",
+                                "its reason and time renewed")
         for held, state in report.replaced:
             from ai_protocols.board.board import held_by
 
