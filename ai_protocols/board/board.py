@@ -326,8 +326,8 @@ class Board:
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
         self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
         self._kept_of_memo: tuple[tuple[int, ...], bytes, bytes | None] | None = None
-        #: What a switch off another branch took from the board that that branch's tip
-        #: holds, committed (:meth:`lost`: not lost, not put back), said for a person.
+        #: The claims a switch off another branch took from the board that that branch's
+        #: tip holds, committed (:meth:`lost`: not lost, not put back), said for a person.
         self.on_branches: list[str] = []
 
     @classmethod
@@ -816,24 +816,15 @@ class Board:
         # (an unlock made in another clone, brought by a pull or a merge: a commit of
         # HEAD's history took the lock out; it stays out. git runs only in this case)
         removed = changed_in_history(str(self.path), missing_locks)
-        live_locks = []
+        # (a lock is no branch's: it keeps its paths in every work tree sharing the
+        # board, whichever branch each is on; a switch's loss of one is put back)
         for old_lock, out in zip(missing_locks, removed, strict=True):
             if out:
                 continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
             if not gone:
-                live_locks.append((old_lock, state))
-        for (old_lock, state), branch in zip(
-                live_locks, on_other_branch(str(self.path), [h for h, _ in live_locks]),
-                strict=True):
-            if branch is not None:  # (as a claim another branch holds, above)
-                self.on_branches.append(
-                    f"the lock on {old_lock.path} is held by {old_lock.owner} on branch "
-                    f"{quoted(branch, 80)}, committed there: switch back to work on it "
-                    f"(git switch {shell_quote(branch)})")
-                continue
-            found.append(Lost(None, old_lock, state, True))
+                found.append(Lost(None, old_lock, state, True))
         for again in undone:
             state = self.agent_state(again.owner, again.owner_process, again.locked,
                                      since_at=again.locked_at)

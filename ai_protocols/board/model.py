@@ -686,9 +686,9 @@ def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bo
 
 
 def on_other_branch(board: str, held: list[Task] | list[AreaLock]) -> list[str | None]:
-    """For each of ``held`` (claims of the kept copy's tasks, or locks, that the board at
-    ``board`` lost), the local branch other than ``HEAD``'s whose tip's board holds it,
-    committed (its record, ``CLAIMED_AT`` or ``LOCKED_AT``:
+    """For each of ``held`` (claims of the kept copy's tasks that the board at ``board``
+    lost; locks are judged so too when given), the local branch other than ``HEAD``'s
+    whose tip's board holds it, committed (its record, ``CLAIMED_AT`` or ``LOCKED_AT``:
     :func:`~ai_protocols.git.state.held_on_branches`), else ``None``. One a branch holds
     was taken away by a switch off that branch: it is that branch's (its task is there,
     with it), not put back on this branch's board (docs/tasks.md, "When git puts an older
