@@ -970,6 +970,16 @@ class TaskNotFound(AiProtocolsError, LookupError):
         super().__init__(said)
 
 
+#: How a task copied with its id is told apart, said by every message about one: only a
+#: person can, in an editor (an agent's edit tool is refused the board: the PreToolUse
+#: hook; no command picks one copy of an id). docs/tasks.md, "Duplicate ids".
+DUPLICATE_FIX = ("a person must delete the :ID: line of every copy but one, in Emacs (open "
+                 "the board, M-g g and the line of a copy's headline, TAB to show its "
+                 "drawer, C-k C-k on its ':ID:' line, C-x C-s), and the next command gives "
+                 "each copy a new id; an agent cannot (its edit tool is refused the board), "
+                 "so it asks a person to")
+
+
 class DuplicateTaskId(TaskNotFound):
     """Two tasks (or more) have the very id given: a person copied a task. Neither can
     be told from the other by its id until one gets a new one."""
@@ -983,9 +993,8 @@ class DuplicateTaskId(TaskNotFound):
         AiProtocolsError.__init__(
             self, f"{counted(len(lines), 'task', 'tasks')} on the board {board} have the id "
                   f"{_show(task_id)} (lines "
-                  f"{shown}), so it names none of them: a copied task? delete the :ID: line "
-                  "of every copy but one (the next command gives each a new id), then try "
-                  "again; nothing was changed")
+                  f"{shown}), so it names none of them: a copied task? {DUPLICATE_FIX}, "
+                  "then try again; nothing was changed")
 
 
 class TaskTaken(AiProtocolsError):

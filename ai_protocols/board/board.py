@@ -70,6 +70,7 @@ from ai_protocols.board.model import (
     mint_task_id,
     names_a_loss,
     normalize_path,
+    on_other_branch,
     overlap,
     overlap_real,
     own_log,
@@ -97,7 +98,7 @@ from ai_protocols.errors import (
     TaskTaken,
 )
 from ai_protocols.git.state import head_holds
-from ai_protocols.lean import counted, datetime, quoted, record, timedelta
+from ai_protocols.lean import counted, datetime, quoted, record, shell_quote, timedelta
 from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
@@ -190,6 +191,9 @@ class ClaimReport:
     state: Liveness | None = None
     #: The caller's own claim, renewed from a new process (its ``OWNER_PROCESS``).
     renewed: bool = False
+    #: The caller's own claim, held by another process of the same agent id that still
+    #: runs (its ``OWNER_PROCESS``): left with it, not renewed.
+    shared: str | None = None
 
 
 @record
@@ -200,6 +204,9 @@ class LockReport:
     lock: AreaLock
     replaced: list[tuple[AreaLock, Liveness]]
     renewed: bool = False
+    #: The caller's own lock, held by another process of the same agent id that still
+    #: runs (its ``OWNER_PROCESS``): renewed, but left with that process.
+    shared: str | None = None
 
 
 #: How many times a change is made again on a board that changed under it (a person's
@@ -324,6 +331,9 @@ class Board:
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
         self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
         self._kept_of_memo: tuple[tuple[int, ...], bytes, bytes | None] | None = None
+        #: The claims a switch off another branch took from the board that that branch's
+        #: tip holds, committed (:meth:`lost`: not lost, not put back), said for a person.
+        self.on_branches: list[str] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -762,13 +772,27 @@ class Board:
         # (a task archived in Emacs: the archive holding its id is the person's doing)
         moved = {sunk.id for sunk in all_sunk(None, str(self.path))}
         found: list[Lost] = []
+        self.on_branches = []
+        live = []
         for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
                                         board=str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone:
-                found.append(Lost(old, None, state, missing,
-                                  now=same.get(old.id or "") if not missing else None))
+                live.append((old, missing, state))
+        # (a claim another branch's tip holds: a switch off that branch took it; it stays
+        # that branch's. git runs only in this case)
+        for (old, missing, state), branch in zip(
+                live, on_other_branch(str(self.path), [old for old, _, _ in live]),
+                strict=True):
+            if branch is not None:
+                self.on_branches.append(
+                    f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
+                    f"{quoted(branch, 80)}, committed there: switch back to work on it "
+                    f"(git switch {shell_quote(branch)})")
+                continue
+            found.append(Lost(old, None, state, missing,
+                              now=same.get(old.id or "") if not missing else None))
         by_id = {t.id: t for t in tasks if t.id}
         for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
             now = same.get(old.id or "") or by_id[old.id]
@@ -797,6 +821,8 @@ class Board:
         # (an unlock made in another clone, brought by a pull or a merge: a commit of
         # HEAD's history took the lock out; it stays out. git runs only in this case)
         removed = changed_in_history(str(self.path), missing_locks)
+        # (a lock is no branch's: it keeps its paths in every work tree sharing the
+        # board, whichever branch each is on; a switch's loss of one is put back)
         for old_lock, out in zip(missing_locks, removed, strict=True):
             if out:
                 continue
@@ -1468,6 +1494,11 @@ class Board:
             if task.owner == me:
                 if task.owner_process == process:
                     return ClaimReport(task, already=True)
+                if _runs_elsewhere(task.owner_process):
+                    # Two live processes share the agent id: the claim stays with the one
+                    # that took it (moved, it would look crashed once this one ends while
+                    # that one works on): said, never renewed (docs/tasks.md).
+                    return ClaimReport(task, already=True, shared=task.owner_process)
                 # The same agent from a new process (a resumed run): the claim is renewed
                 # in place, so that its live process, not the dead one, stands for it.
                 doc.set_properties(line, values)
@@ -1926,9 +1957,13 @@ class Board:
                                          written=held.path)
                     replaced[held.line] = (held, state)
                     found.append((held, state))
-                renewed = any(h.owner == me and h.path == area for h in locks)
+                mine = next((h for h in locks if h.owner == me and h.path == area), None)
+                # (another live process of this agent id took it: it stays that process's)
+                shared = mine.owner_process if mine is not None and \
+                    mine.owner_process != process and \
+                    _runs_elsewhere(mine.owner_process) else None
                 reports.append(LockReport(AreaLock(area, me, process, reason, moment), found,
-                                          renewed))
+                                          mine is not None, shared))
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
                       ("LOCKED_AT", at.to_property()), ("REASON", board_value(reason))]
@@ -1969,7 +2004,8 @@ class Board:
                 same = next((h for h in read_board(doc)[1] if h.path == report.lock.path),
                             None)
                 if same is not None:  # renewed, or taken over: only its own lines change
-                    doc.set_properties(same.line - 1, values)
+                    doc.set_properties(same.line - 1, values if report.shared is None else
+                                       [v for v in values if v[0] != "OWNER_PROCESS"])
                     if headings:
                         doc.insert(doc.find(same.line - 1).subtree_end, headings)
                     if said or text:
@@ -2534,6 +2570,18 @@ def _wrapped_up(root: Path, tomb: Path) -> tuple[str, timedelta, str | None] | N
         (f" (archived as {preview(place, 300)})" if place else ""), ago, instant
 
 
+def _runs_elsewhere(owner_process: str | None) -> bool:
+    """Whether ``owner_process`` (an ``OWNER_PROCESS`` value) names a process other than
+    this command's owner (:func:`~ai_protocols.liveness.evidence.current_owner`) that
+    still runs on this host: another live process of the same agent id. ``False`` when
+    it cannot be told (another host, another PID namespace, a value not read)."""
+    from ai_protocols.liveness.evidence import Owner, current_owner
+
+    other = Owner.parse(owner_process or "")
+    return other is not None and not other.same_process(current_owner()) and \
+        other.alive() is True
+
+
 def _same_claim(old: Task, now: Task) -> bool:
     """Whether ``old`` and ``now`` hold one claim: the same ``OWNER`` and ``CLAIMED_AT``
     (the claim's moment to the hundredth of a second), both set: the identity rule's
@@ -2560,9 +2608,12 @@ def _retyped_note(was: str, now: str) -> str:
 
 
 def _logged(doc: OrgFile, line: int, text: str) -> bool:
-    """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` says
-    ``text`` (after its time stamp)."""
-    return any(item.strip().endswith("] " + text) for item in own_log(doc, line))
+    """Whether an item of the log of the task on ``line`` (from 1) of ``doc`` is
+    ``- [STAMP] text``, whole: the tool's own item, never the same words at the end of
+    another item (a hand-off's note: docs/tasks.md, "Merging the board")."""
+    tail = "] " + text
+    return any((item := whole.strip()).startswith("- [") and item.endswith(tail) and
+               item.find("]") == len(item) - len(tail) for whole in own_log(doc, line))
 
 
 def _missing_log(doc: OrgFile, line: int, kept: OrgFile, kept_line: int) -> list[str]:

@@ -976,11 +976,13 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
                                      newline=newline,
                                      offsets=_writer_offsets(values_o, a.values, b.values))
         if not conflict and name.startswith("task:"):
+            done = a.done | b.done | empty.done | set(CLOSED_STATES)
+            shut = (state in done and sa not in done, state in done and sb not in done)
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
-                                       (b.values, a.values), values, newline)
+                                       (b.values, a.values), values, newline,
+                                       shut=shut if first else shut[::-1])
             body = _log_lost_role(body, values_o, (a.values, b.values), values, newline,
-                                  closed=state in (a.done | b.done | empty.done |
-                                                   set(CLOSED_STATES)))
+                                  closed=state in done)
             body = _id_said(body, values.get("ID"), also, newline)
         elif not conflict and name.startswith("lock:"):  # one path locked on both sides
             body = _log_dropped_claims(body, values_o, (a.values, b.values) if first else
@@ -993,7 +995,7 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
 def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
                         merged: dict[str, str | None], newline: str, *,
                         group: tuple[str, ...] = CLAIM_KEYS, stamp: str = "CLAIMED",
-                        what: str = "claim") -> str:
+                        what: str = "claim", shut: tuple[bool, ...] = (False, False)) -> str:
     """``body`` (a merged task's text under its drawer) with a log item for each side's
     claim the merge dropped (a claim that side made, by an agent other than the one
     whose claim stayed: the later of two, or one made while the other side closed the
@@ -1001,17 +1003,21 @@ def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, 
     claim's ``CLAIMED`` (so that the result does not depend on when the merge ran), at
     the end of the task's own log, before any sub-headline. A lock of one path taken on
     both sides by two agents is logged so too, under the lock that stays (``group``
-    :data:`LOCK_KEYS`, ``stamp`` ``"LOCKED"``, ``what`` ``"lock on PATH"``)."""
+    :data:`LOCK_KEYS`, ``stamp`` ``"LOCKED"``, ``what`` ``"lock on PATH"``). ``shut``: for
+    each of ``sides``, whether the merged task is closed while that side had it open (the
+    other side closed it): a claim of that side is logged as made while the task was
+    closed on the other side, whoever's claim the closed task keeps, so that its agent is
+    told why (:func:`~ai_protocols.board.model.dropped_by_merge`)."""
     kept = merged.get("OWNER")
     items = []
-    for side in sides:
+    for side, closed in zip(sides, shut, strict=True):
         owner = side.get("OWNER")
         if not owner or owner == kept or \
                 all(side.get(k) == base.get(k) for k in group):
             continue
         when = side.get(stamp) or ""
-        why = f"which came after {kept}'s (the earlier {what.split()[0]} stands)" if kept \
-            else "made while the task was closed on the other side"
+        why = "made while the task was closed on the other side" if closed or not kept \
+            else f"which came after {kept}'s (the earlier {what.split()[0]} stands)"
         items.append(f"- {when + ' ' if when else ''}merge: dropped {owner}'s {what}, "
                      f"{why}{newline}")
     if not items:

@@ -546,46 +546,97 @@ def names_agent(board: str, me: str | None) -> bool:
     return False
 
 
+#: The merge's own log item of a claim or lock it dropped, whole (board/merge.py:
+#: ``_log_dropped_claims``, ``_drop_overlaps``): the dropped one's stamp (its ``CLAIMED`` or
+#: ``LOCKED``; none without one), whose it was, what (``claim``, or ``lock on PATH``), and
+#: one of the merge's three reasons. Only an item that is this whole line counts: the same
+#: words inside another item (a hand-off's note) are a person's or an agent's text, never
+#: the tool's record (docs/tasks.md, "Merging the board").
+DROPPED = pattern(r"- (?:(\[[^]\n]*\]) )?merge: dropped (\S+)'s (claim|lock on (.*?)), "
+                  r"(?:which came after \S+'s \(the earlier (?:claim|lock) stands\)|"
+                  r"(made while the task was closed on the other side)|"
+                  r"which overlaps this earlier one \(no two agents hold overlapping areas\))")
+
+
+@record
+class Drop:
+    """A claim or lock of one agent that a git merge of the board dropped, as the merge's
+    own log item (:data:`DROPPED`) says: ``path`` the lock's (``None``: a claim),
+    ``closed`` whether the claim was made while the other clone closed the task, and
+    ``stamp`` the dropped claim's or lock's time (``None`` without one)."""
+
+    path: str | None
+    closed: bool
+    stamp: datetime | None
+
+
+def merge_drops(doc: OrgFile, line: int, me: str) -> list[Drop]:
+    """The merge's own items (:data:`DROPPED`, whole lines) in the log of the headline on
+    ``line`` (from 1) of ``doc`` that name a claim or lock of ``me`` it dropped, oldest
+    first."""
+    found = []
+    for text in own_log(doc, line):
+        said = DROPPED.fullmatch(text.strip())
+        if said is not None and said[2] == me:
+            found.append(Drop(None if said[3] == "claim" else unescape_inline(said[4]),
+                              said[5] is not None,
+                              parse_timestamp(said[1]) if said[1] else None))
+    return found
+
+
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                      locks: list[AreaLock]) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board
     (:mod:`ai_protocols.board.merge`: of two claims of one task, or two overlapping locks,
     made in two clones, the earlier stays and the later is dropped, with a log item
     ``merge: dropped ME's claim, ...`` under the task, ``merge: dropped ME's lock on
-    PATH, ...`` under the lock that stays): one sentence per claim or lock, naming it,
-    whose it is now and what to do; only while it still applies (the task is open and
-    not ``me``'s; no lock of ``me``'s covers the path). ``[]`` at once (one search of
-    the board's text) when the board names no loss of ``me``'s: no work on the hot
-    paths. The words are plain text for a terminal; ``tasks`` and ``locks`` are the
-    board's (:func:`read_board`)."""
-    if not names_a_loss(doc.text, me):
+    PATH, ...`` under the lock that stays; a claim made while the other clone closed the
+    task is dropped and logged so too): one sentence per claim or lock, naming it,
+    whose it is now and what to do. Only the merge's own items count
+    (:func:`merge_drops`), never the same words in a note. Said only while it still
+    applies: a claim, while the task is open and not ``me``'s; one the merge dropped
+    because the other clone closed the task, while the task is closed and ``me`` has
+    claimed no task since (a claim of a later minute than the dropped one's stamp: it
+    has moved on); a lock, while no lock of ``me``'s covers the path. ``[]`` at once
+    (one search of the board's text) when the board names no loss of ``me``'s: no work
+    on the hot paths. The words are plain text for a terminal; ``tasks`` and ``locks``
+    are the board's (:func:`read_board`)."""
+    if not me or not names_a_loss(doc.text, me):
         return []
-    marker = f"merge: dropped {me}'s "
     said = []
     for task in tasks:
-        if not task.is_open or task.owner == me:
+        if task.owner == me:
             continue
-        for text in own_log(doc, task.line):
-            if f"{marker}claim," in text:
-                lost = (f"your claim of task {task.id} ({task.title}) was dropped by a git "
-                        f"merge of the board: another agent claimed it first, and the earlier "
-                        f"claim stood; ")
-                said.append(lost + (
-                    f"the task is {task.owner}'s now, not yours (task list --mine leaves it "
-                    f"out): stop working on it and take another (ai-protocols task list "
-                    f"--free), or ask {task.owner} to release it, then claim it again"
-                    if task.owner else
-                    f"it is free now, not yours: claim it again (ai-protocols task claim "
-                    f"{task.id}) before working on it"))
-                break
-    for lock in locks:
-        for text in own_log(doc, lock.line):
-            at = text.find(f"{marker}lock on ")
-            if at < 0:
+        drop = next((d for d in merge_drops(doc, task.line, me) if d.path is None), None)
+        if drop is None:
+            continue
+        lost = f"your claim of task {task.id} ({task.title}) was dropped by a git merge of " \
+            f"the board: "
+        if not task.is_open:
+            if not drop.closed or any(
+                    t.owner == me and t.claimed is not None and drop.stamp is not None and
+                    t.claimed > drop.stamp for t in tasks):
                 continue
-            path = unescape_inline(text[at + len(marker) + 8:].split(", which ", 1)[0])
-            if lock.owner == me or any(mine.owner == me and covers(mine.path, path)
-                                       for mine in locks):
+            said.append(lost + "the task was closed in another clone while you held it, and "
+                        "the close stands: stop working on it (the task is done or cancelled;"
+                        " ask a person to reopen it if work remains) and take another "
+                        "(ai-protocols task list --free)")
+            continue
+        lost += "the task was closed in another clone while you held it (it was reopened " \
+            "since); " if drop.closed else \
+            "another agent claimed it first, and the earlier claim stood; "
+        said.append(lost + (
+            f"the task is {task.owner}'s now, not yours (task list --mine leaves it "
+            f"out): stop working on it and take another (ai-protocols task list "
+            f"--free), or ask {task.owner} to release it, then claim it again"
+            if task.owner else
+            f"it is free now, not yours: claim it again (ai-protocols task claim "
+            f"{task.id}) before working on it"))
+    for lock in locks:
+        for drop in merge_drops(doc, lock.line, me):
+            path = drop.path
+            if path is None or lock.owner == me or any(
+                    mine.owner == me and covers(mine.path, path) for mine in locks):
                 continue
             said.append(
                 f"your lock on {path} was dropped by a git merge of the board: "
@@ -632,6 +683,26 @@ def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bo
             bool(item.owner) and held_in_history(root, path, item.owner or "",
                                                  _holder_of(item))
             for item, record in zip(held, records, strict=True)]
+
+
+def on_other_branch(board: str, held: list[Task] | list[AreaLock]) -> list[str | None]:
+    """For each of ``held`` (claims of the kept copy's tasks that the board at ``board``
+    lost; locks are judged so too when given), the local branch other than ``HEAD``'s
+    whose tip's board holds it, committed (its record, ``CLAIMED_AT`` or ``LOCKED_AT``:
+    :func:`~ai_protocols.git.state.held_on_branches`), else ``None``. One a branch holds
+    was taken away by a switch off that branch: it is that branch's (its task is there,
+    with it), not put back on this branch's board (docs/tasks.md, "When git puts an older
+    board back"). All ``None`` without git or a record. Runs git: only for what a board
+    lost."""
+    from ai_protocols.git.state import held_on_branches
+
+    records = [_record_of(item) for item in held]
+    if not any(records):
+        return [None] * len(held)
+    root = os.path.dirname(os.path.dirname(board))
+    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
+    where = held_on_branches(root, path, [r for r in records if r])
+    return [where.get(r) if r else None for r in records]
 
 
 def _record_of(item: Task | AreaLock) -> str:

@@ -206,7 +206,7 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import state_words as _state
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
-    from ai_protocols.errors import MisplacedDrawer, UnreadableSession, UnsafePath
+    from ai_protocols.errors import DUPLICATE_FIX, MisplacedDrawer, UnreadableSession, UnsafePath
 
     board = _board()
     try:
@@ -228,9 +228,7 @@ def check(as_json: bool) -> None:
     else:
         for task_id, lines in twins.items():
             _echo(f"Duplicate id {task_id}: the tasks on lines "
-                               f"{', '.join(str(n) for n in lines)} have it; delete the :ID: "
-                               "line of every copy but one (the next command gives each a "
-                               "new id).")
+                  f"{', '.join(str(n) for n in lines)} have it; {DUPLICATE_FIX}.")
         for task_id in report.kept:
             _echo(f"Task {task_id}: its claim is held from the kept copy {board.kept_path} "
                   "(git took it off the board on disk while this agent is at work); its "

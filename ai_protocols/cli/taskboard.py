@@ -50,6 +50,19 @@ def _say(text: str, err: bool = False) -> None:
 _AFTER: list[Callable[[], None]] = []
 
 
+def _said_two_processes(agent: str | None, process: str, what: str, done: str) -> None:
+    """Warn (stderr) that another live process of the agent id ``agent``, ``process``
+    (an ``OWNER_PROCESS`` value), holds ``what`` (a claim or lock of one's own that
+    ``task claim`` or ``lock`` renews only from a gone process): it stays with it, and
+    ``done`` says what was done instead (docs/tasks.md)."""
+    echo(f"warning: another process with the agent id {agent}, {process}, still runs "
+         f"and holds {what}: two live processes share one AI_AGENT_ID (they share its "
+         f"claims, locks and session, and neither is told what the other does); it stays "
+         f"with that process ({done}). Give each process its own AI_AGENT_ID "
+         f"(ai-protocols agent-id prints a fresh one), or end the other process first",
+         err=True)
+
+
 def open_board(copy_warning: bool = True) -> Board:
     """The board, after saying (on stderr) which live claims and locks the board on
     disk lost to git (:meth:`Board.lost`), and, once the command ends (:func:`finish`),
@@ -71,6 +84,8 @@ def open_board(copy_warning: bool = True) -> Board:
              f"wrote is kept in {board.kept_path}; the next change to the board through "
              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
              "nothing changed the board since).", err=True)
+    for said in board.on_branches:  # (what a switch off another branch took: that branch's)
+        echo(f"warning: {said}; it is not put back on this branch's board.", err=True)
     for sunk, state in board.sunk_claims():
         if sunk.lock is not None:  # (a lock moved out of the Locks section, issue 15 16th)
             echo(f"warning: the lock on {display(sunk.lock.path)}, held by {sunk.owner} "
@@ -435,6 +450,8 @@ def task_claim(task_id: str, force: bool) -> None:
     if report.already:
         echo(f"Task {item.id} is yours already: {item.title}" +
              (" (claim renewed: this process holds it now)" if report.renewed else ""))
+        if report.shared is not None:
+            _said_two_processes(item.owner, report.shared, "this claim", "not renewed")
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
@@ -534,6 +551,10 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
     _said_shared(board)
     for report in reports:
         echo(f"{'Renewed' if report.renewed else 'Locked'} {report.lock.path}")
+        if report.shared is not None:
+            _said_two_processes(report.lock.owner, report.shared,
+                                f"the lock on {report.lock.path}",
+                                "its reason and time renewed")
         for held, state in report.replaced:
             from ai_protocols.board.board import held_by
 

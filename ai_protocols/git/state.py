@@ -493,6 +493,43 @@ def removed_in_history(root: str | os.PathLike[str], path: str,
     return found
 
 
+def held_on_branches(root: str | os.PathLike[str], path: str,
+                     needles: list[str], limit: int = 200) -> dict[str, str]:
+    """For each of ``needles`` (exact texts) that the file ``path`` (from ``root``, git's
+    pathspec) holds, committed, at the tip of a local branch other than the one ``HEAD``
+    is on: that branch (the most recently committed one, of the newest ``limit``). What
+    a branch switch took away is that branch's, not an older version put back
+    (docs/git.md, "the session file of branch B"). Empty without git. Two git runs
+    (``git for-each-ref``, then one ``git grep -F -o`` over the branches' trees,
+    git-grep(1))."""
+    from ai_protocols.git.head import read_head
+
+    needles = [n for n in dict.fromkeys(needles) if n and "\n" not in n]
+    if not needles:
+        return {}
+    head = read_head(os.fspath(root))
+    current = head[0] if head is not None else None
+    listed = _git(root, "for-each-ref", f"--count={limit}", "--sort=-committerdate",
+                  "--format=%(refname:short)", "refs/heads/")
+    branches = [b for b in (listed or b"").decode("utf-8", "surrogateescape").split("\n")
+                if b and b != current and not b.startswith("-")]
+    if not branches:
+        return {}
+    args = ["grep", "-F", "-o", "--no-color"]
+    for needle in needles:
+        args += ["-e", needle]
+    found = _git(root, *args, *branches, "--", path)
+    order = {b: n for n, b in enumerate(branches)}
+    where: dict[str, str] = {}
+    for line in (found or b"").decode("utf-8", "surrogateescape").split("\n"):
+        branch, _, rest = line.partition(":")
+        text = rest.partition(":")[2]
+        if branch in order and text in needles and (
+                text not in where or order[branch] < order[where[text]]):
+            where[text] = branch
+    return where
+
+
 def held_in_history(root: str | os.PathLike[str], path: str, needle: str,
                     holds: Callable[[str], bool], limit: int = 8) -> bool:
     """Whether a commit took out of the file ``path`` (from ``root``, git's pathspec)
