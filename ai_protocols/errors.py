@@ -974,10 +974,11 @@ class TaskNotFound(AiProtocolsError, LookupError):
 #: person can, in an editor (an agent's edit tool is refused the board: the PreToolUse
 #: hook; no command picks one copy of an id). docs/tasks.md, "Duplicate ids".
 DUPLICATE_FIX = ("a person must delete the :ID: line of every copy but one, in Emacs (open "
-                 "the board, M-g g and the line of a copy's headline, TAB to show its "
-                 "drawer, C-k C-k on its ':ID:' line, C-x C-s), and the next command gives "
-                 "each copy a new id; an agent cannot (its edit tool is refused the board), "
-                 "so it asks a person to")
+                 "the board, M-g g and the line of a copy's headline; its ':ID:' line is in "
+                 "the drawer just below it: if the drawer is folded, TAB on its "
+                 "':PROPERTIES:' line shows it; C-k C-k on the ':ID:' line, C-x C-s), and "
+                 "the next command gives each copy a new id; an agent cannot (its edit tool "
+                 "is refused the board), so it asks a person to")
 
 
 class DuplicateTaskId(TaskNotFound):

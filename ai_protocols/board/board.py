@@ -29,6 +29,7 @@ from ai_protocols.board.model import (
     CLOSED_STATES,
     LOCKS_ID,
     RETYPED,
+    SAID_AT_MOST,
     STATES,
     TODO_LINE,
     AreaLock,
@@ -1327,10 +1328,16 @@ class Board:
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
         (``given_ids``) for :func:`_find`."""
         given = _give_missing_ids(doc)
-        for title, line, minted in given:
+        for title, line, minted in given[:SAID_AT_MOST]:
             self._correcting.append(
                 f"task {minted} ({quoted(unescape_inline(title))}, line {line + 1}), added "
                 "without an id: given its id")
+        if len(given) > SAID_AT_MOST:
+            more = given[SAID_AT_MOST:]
+            self._correcting.append(
+                f"{counted(len(more), 'more task', 'more tasks')} added without an id (lines "
+                f"{more[0][1] + 1} to {more[-1][1] + 1}): given their ids (task list shows "
+                "them)")
         doc.__dict__["given_ids"] = frozenset(minted for _, _, minted in given)
 
     def _new_ids(self, doc: OrgFile) -> None:

@@ -817,6 +817,12 @@ def board_decode(path: str | Path, data: bytes) -> str:
         raise _as_board(error) from None
 
 
+#: How many tasks a person typed without an id a message names one by one (what it
+#: says of each, and what to paste); the rest are counted, with their lines: a pasted
+#: list of thousands must not fill an agent's context.
+SAID_AT_MOST = 10
+
+
 def board_text_of(path: str | Path, data: bytes) -> str:
     """The board's text from its bytes ``data`` (:func:`board_decode`);
     :class:`~ai_protocols.errors.MergeConflict` while it holds a git merge's conflict
