@@ -1145,8 +1145,7 @@ class Board:
         if head is None or not head[1]:
             return
         was = self._read_record()
-        since = was[1] if was[0] == head[1] else \
-            _pulled_from(root, head[1]) if was[0] is not None else None
+        since = was[1] if was[0] == head[1] else _pulled_from(root, head[1])
         with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
             storage.atomic_write(self._head_record, (head[1] + (
                 f" {since}" if since else "") + "\n").encode("ascii"))
@@ -2228,7 +2227,9 @@ def _lockable(area: str, refusal: str = "it takes no lock; lock the files or fol
 #: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
 #: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
 #: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
-_BROUGHT = (b"pull", b"merge ")
+_BROUGHT = (b"pull", b"merge ", b"commit (merge): ")  # (the last: a merge's conflicts settled)
+_OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's result)
+_REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
 
 
 def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
@@ -2254,13 +2255,19 @@ def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
 
 
 def _pulled_from(root: str, head: str) -> str | None:
-    """The commit ``HEAD`` named before the ``git pull`` or ``git merge`` that made it
-    ``head``: the old value of ``HEAD``'s reflog's newest entry (gitrepository-layout(5),
-    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) when its new value is
-    ``head`` and its message is a pull's or a merge's (:data:`_BROUGHT`); ``None``
-    otherwise (another kind of move, a commit of one's own, no reflog). Reads the last
-    4 KiB of one file; no process. For the stale-save merge back of a board this tool
-    never wrote here (:meth:`Board._brought_back`)."""
+    """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
+    result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
+    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
+    entry (whose new value must be ``head``) over one's own commits (``commit:``,
+    ``commit (amend):``: a commit's parent is the commit it moved from, an amend's
+    parents are those of the commit it replaces, so the pull's result stays an ancestor
+    of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
+    message is a pull's or a merge's (:data:`_BROUGHT`), each entry's new value the
+    old value of the one after it: that entry's old value. ``None`` otherwise (another
+    kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
+    away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
+    of one file; no process. For the stale-save merge back of a board
+    (:meth:`Board._brought_back`, :meth:`Board._record_head`)."""
     from ai_protocols.paths import git_dirs
 
     dirs = git_dirs(root)
@@ -2269,20 +2276,30 @@ def _pulled_from(root: str, head: str) -> str | None:
     try:
         with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
             size = log.seek(0, os.SEEK_END)
-            log.seek(max(size - 4096, 0))
+            log.seek(max(size - _REFLOG_READ, 0))
             lines = log.read().splitlines()
     except OSError:
         return None
-    if not lines:
+    if size > _REFLOG_READ and lines:
+        lines = lines[1:]  # (the first may be cut)
+    want, amended = head, set()
+    for line in reversed(lines):
+        info, _, message = line.partition(b"\t")
+        fields = info.split(b" ", 2)
+        if len(fields) < 3:
+            return None
+        old, new = (field.decode("ascii", "replace") for field in fields[:2])
+        if new != want or not old.strip("0") or len(old) != len(new):
+            return None
+        if message.startswith(_BROUGHT):
+            return None if new in amended else old
+        if message.startswith(_OWN_COMMIT):
+            if message.startswith(b"commit (amend)"):
+                amended.add(old)
+            want = old
+            continue
         return None
-    info, _, message = lines[-1].partition(b"\t")
-    fields = info.split(b" ", 2)
-    if len(fields) < 3 or not message.startswith(_BROUGHT):
-        return None
-    old, new = (field.decode("ascii", "replace") for field in fields[:2])
-    if new != head or not old.strip("0") or len(old) != len(new):
-        return None
-    return old
+    return None
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:
