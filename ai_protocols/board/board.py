@@ -120,6 +120,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from ai_protocols.scaffold import InitAction
+    from ai_protocols.session.merge import MergeResult
 
     T = TypeVar("T")
 
@@ -1217,16 +1218,23 @@ class Board:
             return None
         merged = merge_board_bytes(older, data, newer,
                                    labels=(str(self.path), "kept", where))
+        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
         if merged is None or merged.conflicts:
             head_copy = f"{self.kept_path}.head"
-            commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
-                        f"{shell_quote(head_copy)} && ai-protocols merge-driver "
-                        f"{shell_quote(self.kept_path)} {shell_quote(str(self.path))} "
-                        f"{shell_quote(head_copy)} {shell_quote(below)}")
+            base = shell_quote(self.kept_path)
+            commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                       f"{shell_quote(head_copy)}"
+            if committed is None and recorded:  # (the base: the board before the pull)
+                base = shell_quote(f"{self.kept_path}.base")
+                commands = (f"mkdir -p {shell_quote(str(Path(self.kept_path).parent))} && "
+                            f"git -C {shell_quote(root)} show "
+                            f"{shell_quote(f'{recorded}:./{below}')} > {base} && {commands}")
+            commands += (f" && ai-protocols merge-driver {base} {shell_quote(str(self.path))}"
+                         f" {shell_quote(head_copy)} {shell_quote(below)}")
             from ai_protocols.errors import BoardStaleSave
 
-            raise BoardStaleSave(self.path, where, lacking, commands)
-        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+            raise BoardStaleSave(self.path, where, said, commands,
+                                 left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _older_than_write(self, root: str, data: bytes, since: str
@@ -1268,6 +1276,7 @@ class Board:
             return None
         merged = merge_board_bytes(base, data, older,
                                    labels=(str(self.path), since[:12], "kept"))
+        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
         if merged is None or merged.conflicts:
             base_copy = f"{self.kept_path}.base"
             commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
@@ -1276,8 +1285,8 @@ class Board:
                         f"{shell_quote(self.kept_path)} {shell_quote(below)}")
             from ai_protocols.errors import BoardStaleSave
 
-            raise BoardStaleSave(self.path, where, lacking, commands)
-        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
+            raise BoardStaleSave(self.path, where, said, commands, kept=Path(self.kept_path),
+                                 left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _merge_displaced(self, current: bytes | None) -> bytes | None:
@@ -2252,6 +2261,44 @@ def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
     if locks:
         parts.append(f"{counted(len(locks), 'lock', 'locks')} ({', '.join(locks)})")
     return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def _left_to_person(merged: MergeResult | None) -> tuple[str, ...]:
+    """The titles of the tasks the board's merge ``merged`` left to a person, in the
+    order they come: of each conflict, the tasks whose headlines its first side
+    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in;
+    ``()`` when there is no merged text. Raises nothing."""
+    if merged is None:
+        return ()
+    found: list[str] = []
+    title, side, named = None, False, False
+    for line in merged.data.decode("utf-8", "replace").splitlines():
+        if line.startswith("<<<<<<< "):
+            side, named = True, False
+        elif side and line.startswith("======="):
+            side = False
+            if not named and title and title not in found:
+                found.append(title)
+        elif line.startswith("* "):
+            title = _headline_title(line)
+            if side and title:
+                named = True
+                if title not in found:
+                    found.append(title)
+    return tuple(found)
+
+
+def _headline_title(line: str) -> str | None:
+    """A level-1 headline's title: without its stars, its state keyword (:data:`STATES`)
+    and its tags; ``None`` for the locks section's."""
+    words = line[2:].strip()
+    first, _, rest = words.partition(" ")
+    if first in STATES:
+        words = rest
+    head, _, last = words.rpartition(" ")
+    if head and len(last) > 1 and last[0] == last[-1] == ":":  # (its tags)
+        words = head.strip()
+    return None if words == "Locks" else words
 
 
 def _pulled_from(root: str, head: str) -> str | None:
