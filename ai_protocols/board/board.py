@@ -1146,7 +1146,8 @@ class Board:
         if head is None or not head[1]:
             return
         was = self._read_record()
-        since = was[1] if was[0] == head[1] else _pulled_from(root, head[1])
+        pulled = _pulled_from(root, head[1]) if was[0] != head[1] else None
+        since = was[1] if was[0] == head[1] else pulled[0] if pulled else None
         with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
             storage.atomic_write(self._head_record, (head[1] + (
                 f" {since}" if since else "") + "\n").encode("ascii"))
@@ -1188,10 +1189,12 @@ class Board:
         recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
             return self._older_than_write(root, data, since) if since else None
+        result = "HEAD"  # (the commit whose board holds what git brought)
         if recorded is None:
-            recorded = _pulled_from(root, head[1])
-            if recorded is None:
+            pulled = _pulled_from(root, head[1])
+            if pulled is None:
                 return None
+            recorded, result = pulled  # (commits of one's own since: not git's doing)
         try:
             older = board_bytes(Path(self.kept_path))
         except AiProtocolsError:  # (not a regular file: no version to tell by)
@@ -1203,7 +1206,7 @@ class Board:
         from ai_protocols.session.transaction import brought_lacking, git_version
 
         below = os.path.relpath(self.path, root)
-        where = f"HEAD:./{below}"
+        where = f"{'HEAD' if result == head[1] else result}:./{below}"
         newer = git_version(root, where)
         if newer is None or newer in (data, older):
             return None
@@ -2301,7 +2304,7 @@ def _headline_title(line: str) -> str | None:
     return None if words == "Locks" else words
 
 
-def _pulled_from(root: str, head: str) -> str | None:
+def _pulled_from(root: str, head: str) -> tuple[str, str] | None:
     """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
     result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
     ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
@@ -2310,7 +2313,8 @@ def _pulled_from(root: str, head: str) -> str | None:
     parents are those of the commit it replaces, so the pull's result stays an ancestor
     of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
     message is a pull's or a merge's (:data:`_BROUGHT`), each entry's new value the
-    old value of the one after it: that entry's old value. ``None`` otherwise (another
+    old value of the one after it: that entry's ``(old value, new value)`` (the new
+    value is ``head`` unless one's own commits came after). ``None`` otherwise (another
     kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
     away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
     of one file; no process. For the stale-save merge back of a board
@@ -2339,7 +2343,7 @@ def _pulled_from(root: str, head: str) -> str | None:
         if new != want or not old.strip("0") or len(old) != len(new):
             return None
         if message.startswith(_BROUGHT):
-            return None if new in amended else old
+            return None if new in amended else (old, new)
         if message.startswith(_OWN_COMMIT):
             if message.startswith(b"commit (amend)"):
                 amended.add(old)
