@@ -782,10 +782,13 @@ class Board:
             if not gone:
                 live.append((old, missing, state))
         # (a claim another branch's tip holds: a switch off that branch took it; it stays
-        # that branch's. git runs only in this case)
+        # that branch's. git runs only in this case. Not a claim whose owner works in
+        # another work tree sharing the board: no switch of this board's branch moved it)
+        branched = [old for old, _, _ in live if self._works_here(old.owner)]
+        where = dict(zip([id(old) for old in branched],
+                         on_other_branch(str(self.path), branched), strict=True))
         for (old, missing, state), branch in zip(
-                live, on_other_branch(str(self.path), [old for old, _, _ in live]),
-                strict=True):
+                live, [where.get(id(old)) for old, _, _ in live], strict=True):
             if branch is not None:
                 self.on_branches.append(
                     f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
@@ -836,6 +839,37 @@ class Board:
                                      since_at=again.locked_at)
             found.append(Lost(None, again, state, False, True))
         return found
+
+    def _works_here(self, owner: str | None) -> bool:
+        """Whether the agent ``owner`` works in the work tree whose branch the board
+        follows (the main work tree, where the board is), for the branch rule of
+        :meth:`_lost`: always when no linked work tree shares the board; else only when
+        that is known: its session file or its spawner's lease is in the main work tree
+        and in no linked one, or this command is its own, run in the main work tree. A
+        claim of an agent of another work tree, or of one not known, is held as any
+        other (put back): a branch switch in the main work tree moved none of its work
+        (docs/decisions.md, "Issue 14, seventeenth round (the board's stale saves,
+        again)"). Reads files only; runs only for claims the board lost."""
+        from ai_protocols.liveness.evidence import lease_held
+
+        roots = _work_tree_projects(str(self.path))
+        if len(roots) < 2:
+            return True
+        if not owner:
+            return False
+        main = os.path.realpath(roots[0])
+        if owner == self.me and os.path.realpath(self.project.root) == main:
+            return True
+        places = [self.project, *self._other_work_trees()]
+        found = set()
+        for place in places:
+            try:
+                there = place.path_of(owner).exists() or lease_held(place.ai_dir, owner)
+            except (InvalidAgentId, OSError):
+                return False
+            if there:
+                found.add(os.path.realpath(place.root))
+        return found == {main}
 
     def held_tasks(self, tasks: list[Task] | None = None,
                    lost: list[Lost] | None = None) -> tuple[list[Task], list[str]]:
