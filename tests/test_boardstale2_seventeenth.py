@@ -172,3 +172,27 @@ def test_a_second_stale_saves_refusal_says_where_the_pull_is_and_names_tasks(
     assert "so does the version ai-protocols wrote last" in said
     assert "1 task added ('Pulled task four') and 1 task changed ('Task one')" in said
     assert "1 task both changed ('B own task')" in said, said
+
+
+def test_a_branch_switch_in_the_main_work_tree_keeps_a_linked_trees_claim(
+        tmp_path: Path) -> None:
+    """Linked work trees share the main work tree's board: a person's branch switch there
+    (to a branch from before the claim) does not take the claim of an agent working in
+    another work tree: it is held (put back), not said to be branch 'main''s, and
+    another agent cannot claim the task."""
+    from conftest import Runner
+
+    a, _b, run_a, _run_b, ids = _clones(tmp_path.resolve(), b_writes=False)
+    w = tmp_path.resolve() / "w"
+    git(a, "worktree", "add", "-q", str(w), "-b", "agentw-branch")
+    run_w = Runner(w)
+    run_w("task", "claim", ids[0], agent="agentW")
+    git(a, "commit", "-q", "-am", "board: claims")
+    git(a, "switch", "-q", "-c", "hotfix", "HEAD~1")
+    mine = run_w("task", "list", "--mine", agent="agentW")
+    assert "Task one" in mine.stdout, mine
+    assert "git switch" not in mine.stderr, mine.stderr
+    taken = run_w("task", "claim", ids[0], agent="agentX", check=False)
+    assert taken.returncode != 0 and "agentW" in taken.stderr, taken
+    taken = run_a("task", "claim", ids[0], agent="agentY", check=False)
+    assert taken.returncode != 0 and "agentW" in taken.stderr, taken
