@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["branch_name", "branch_text", "has_stash", "merging", "operation", "read_head"]
+__all__ = ["branch_name", "branch_text", "has_stash", "merging", "operation", "read_head",
+           "reflog_moves"]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -218,3 +219,29 @@ def operation(start: str | os.PathLike[str]) -> str | None:
                 return "revert" if todo.lstrip().startswith("revert") else what
             return what
     return None
+
+
+def reflog_moves(path: str, tail: int | None = None) -> list[tuple[str, str, bytes]] | None:
+    """The moves a reflog file ``path`` records (gitrepository-layout(5), ``logs/HEAD``,
+    ``logs/refs/heads/BRANCH``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``, a line
+    a move), oldest first, each ``(old value, new value, message)``; with ``tail``,
+    only those in its last ``tail`` bytes (a first line cut there left out). A line
+    that is not one is left out. ``None`` when the file cannot be read. No process."""
+    try:
+        with open(path, "rb") as log:
+            if tail is not None:
+                size = log.seek(0, os.SEEK_END)
+                log.seek(max(size - tail, 0))
+            lines = log.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    if tail is not None and size > tail and lines:
+        lines = lines[1:]  # (the first may be cut)
+    moves = []
+    for line in lines:
+        info, _, message = line.partition(b"\t")
+        fields = info.split(b" ", 2)
+        if len(fields) == 3 and len(fields[0]) == len(fields[1]):
+            moves.append((fields[0].decode("ascii", "replace"),
+                          fields[1].decode("ascii", "replace"), message))
+    return moves
