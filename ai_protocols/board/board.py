@@ -220,11 +220,16 @@ class _Changed(Exception):
     """The board changed between its read and its write (:meth:`Board._write`);
     ``displaced``: the board as this write had made it and what another program saved
     over it in the moment it stood in place (:attr:`storage.Prepared.displaced`), for
-    the redo to merge in (:meth:`Board._merge_displaced`), else ``None``."""
+    the redo to merge in (:meth:`Board._merge_displaced`), else ``None``; ``put_back``:
+    the board this write was made from, the board as it had made it, and the save it
+    put back in place (:attr:`storage.Prepared.put_back`), which a save made on the
+    write in that moment may replace after the swap back, else ``None``."""
 
-    def __init__(self, displaced: tuple[bytes, bytes] | None = None) -> None:
+    def __init__(self, displaced: tuple[bytes, bytes] | None = None,
+                 put_back: tuple[bytes, bytes, bytes] | None = None) -> None:
         super().__init__()
         self.displaced = displaced
+        self.put_back = put_back
 
 
 def _redone(method):  # type: ignore[no-untyped-def]
@@ -235,6 +240,7 @@ def _redone(method):  # type: ignore[no-untyped-def]
 
     def again(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._displaced = []
+        self._put_back = []
         try:
             for _ in range(CHANGE_TRIES):
                 try:
@@ -242,11 +248,16 @@ def _redone(method):  # type: ignore[no-untyped-def]
                 except _Changed as changed:
                     if changed.displaced is not None:  # (merged in order: each save
                         self._displaced.append(changed.displaced)  # over its own write)
+                    if changed.put_back is not None:
+                        self._put_back.append(changed.put_back)
             for _written, saved in self._displaced:
                 self._set_aside(saved)
+            found = board_file(self.path)
+            self._merge_put_back(found[0] if found is not None else None, aside=True)
             raise BeingEdited(self.path, "", "changed")
         finally:
             self._displaced = []
+            self._put_back = []
 
     again.__name__, again.__qualname__ = method.__name__, method.__qualname__
     again.__doc__, again.__wrapped__ = method.__doc__, method  # type: ignore[attr-defined]
@@ -325,6 +336,10 @@ class Board:
         #: stood in place (:class:`_Changed`): each write's bytes and the save over it,
         #: merged into the board the redo reads (:meth:`_merge_displaced`).
         self._displaced: list[tuple[bytes, bytes]] = []
+        #: The saves this change's writes put back in place (:class:`_Changed`), each with
+        #: the board the write was made from and the write, until the board is read
+        #: again: when a save made on the write replaced it, it is merged back.
+        self._put_back: list[tuple[bytes, bytes, bytes]] = []
         # (what this board object read: one reading and parsing of the board, of its kept
         # copy, and one judgement of what git took away, per version of each: _read_once)
         self._read_memo: tuple[tuple[int, ...], bytes, BoardFile] | None = None
@@ -1332,10 +1347,12 @@ class Board:
         what other programs saved over this change's earlier writes in the moment each
         stood in place (:attr:`_displaced`) merged in, each as git merges a branch:
         what the save changed from the write it was made on, applied to the board
-        (:func:`~ai_protocols.board.merge.merge_board_bytes`). ``None`` when there is
-        nothing to merge. A save that cannot be merged (conflicting changes, or no
-        board this merge understands) is set aside (:meth:`_set_aside`), never lost."""
-        if not self._displaced:
+        (:func:`~ai_protocols.board.merge.merge_board_bytes`); then the saves those
+        writes put back that a save made on the write replaced (:meth:`_merge_put_back`).
+        ``None`` when there is nothing to merge. A save that cannot be merged
+        (conflicting changes, or no board this merge understands) is set aside
+        (:meth:`_set_aside`), never lost."""
+        if not self._displaced and not self._put_back:
             return None
         from ai_protocols.board.merge import merge_board_bytes
 
@@ -1348,7 +1365,44 @@ class Board:
             else:
                 merged = result.data
         self._displaced = []
+        merged = self._merge_put_back(merged)
         return merged if merged != current else None
+
+    def _merge_put_back(self, current: bytes | None, *, aside: bool = False) -> bytes:
+        """The board ``current`` (``None``: there is none) with each save this change's
+        writes put back in place (:attr:`_put_back`) that a save made on the write
+        replaced after the swap back merged back: when ``current`` holds the write's
+        change (:func:`~ai_protocols.board.merge.tasks_lacking` finds none of it
+        lacking: the person saved on the write, not on the save put back), the save's
+        change from the write is applied to it, as git merges, which also takes the
+        write's own change out (the change is made again on what it gives). A save
+        that cannot be merged back is set aside (:meth:`_set_aside`), with the write's
+        own change taken out of ``current`` where that merges. One not dealt with is
+        kept for the next read (a save made on the write may land later yet). With
+        ``aside`` (the change gives up: nothing is written), each one ``current``
+        lacks is set aside. Raises what :meth:`_set_aside` raises."""
+        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+
+        merged = current if current is not None else board_text().encode()
+        put_back, self._put_back = self._put_back, []
+        for read, written, saved in put_back:
+            if tasks_lacking(merged, written, (read,)) != 0:  # (made on the save put
+                if not aside:  # back, or the board is none: as it is, for now)
+                    self._put_back.append((read, written, saved))
+                elif tasks_lacking(merged, saved, (written,)) != 0:
+                    self._set_aside(saved)
+                continue
+            labels = (str(self.path), "written", "saved")
+            result = None if aside else merge_board_bytes(written, merged, saved,
+                                                          labels=labels)
+            if result is not None and not result.conflicts:
+                merged = result.data
+                continue
+            self._set_aside(saved)
+            undone = merge_board_bytes(written, merged, read, labels=labels)
+            if not aside and undone is not None and not undone.conflicts:
+                merged = undone.data
+        return merged
 
     def _set_aside(self, saved: bytes) -> None:
         """Keep ``saved`` (another program's save over this change's write, which could
@@ -1429,9 +1483,12 @@ class Board:
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
             if not prepared.commit_unless_changed(read_as, data):
-                raise _Changed(None if prepared.displaced is None else (
-                    encoded if isinstance(encoded, bytes) else b"".join(encoded),
-                    prepared.displaced))
+                written = encoded if isinstance(encoded, bytes) else b"".join(encoded)
+                raise _Changed(
+                    None if prepared.displaced is None else (written, prepared.displaced),
+                    None if prepared.put_back is None else (
+                        board_text().encode() if data is None else data, written,
+                        prepared.put_back))
         except OSError as error:
             raise StorageError(self.path, error) from error
         finally:
