@@ -274,8 +274,13 @@ def test_a_save_by_another_program_during_board_changes_is_never_lost(
     # storage.files.Prepared.commit_unless_changed documents: seen once in some tens of
     # runs on a loaded machine. The old code lost 142 of 150 here; a save renamed over
     # the file is never lost (a second save over the tool's own file before its swap
-    # back, once in CI: merged in, tests/test_displaced_seventeenth.py).
+    # back, once in CI: merged in, tests/test_displaced_seventeenth.py; one made on the
+    # tool's file that lands after the swap back, once in CI: merged back,
+    # tests/test_putback_eighteenth.py).
     assert len(lost) <= (2 if mode == "inplace" else 0), f"lost: {lost}"
+    # (and no change of the tool's made twice: an agent's task, once at most)
+    doubled = [n for n in range(adds) if text.count(f"* TODO agent task {n}\n") > 1]
+    assert not doubled, f"added twice: {doubled}"
 
 
 @pytest.mark.parametrize("mode", ["rename", "inplace"])
