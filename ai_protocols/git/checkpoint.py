@@ -827,8 +827,10 @@ class Checkpoints:
         number = max(numbers, default=0) + 1
         if before_commit is not None:
             before_commit()
-        moment = datetime.now(timezone.utc).replace(microsecond=0)
         while True:  # another run of this agent may take the same number: the next one
+            # (its time taken again: a number is never older than the one below it,
+            # so that the list's order, by time, is the numbers' order: see ``order``)
+            moment = datetime.now(timezone.utc).replace(microsecond=0)
             message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
             message += "\n\n" + (f"{note}\n\n" if note else "")
             message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {work}\n"
