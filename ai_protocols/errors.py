@@ -667,8 +667,8 @@ class BoardCopyNotMerged(AiProtocolsError, ValueError):
 
 
 class BoardStaleSave(AiProtocolsError, ValueError):
-    """The task board lacks what git brought (``lacking``: how many tasks, or what they
-    are, said and named; ``newer`` names the version holding them, ``HEAD``'s): a ``git
+    """The task board lacks what git brought (``lacking``: what it lacks, said by kind,
+    counted and named; ``newer`` names the version holding them, ``HEAD``'s): a ``git
     pull`` changed it under an editor's buffer with unsaved changes, saved after; the
     merge back, run at the board's next write, does not come out clean (a task both
     changed, by no rule of the board's merge; ``left``: the titles of those tasks, when
@@ -684,11 +684,10 @@ class BoardStaleSave(AiProtocolsError, ValueError):
 
     exit_code = 6
 
-    def __init__(self, path: Path, newer: str, lacking: int | str, commands: str,
+    def __init__(self, path: Path, newer: str, lacking: str, commands: str,
                  kept: Path | None = None, left: tuple[str, ...] = ()) -> None:
         self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
         self.kept, self.left = kept, left
-        what = counted(lacking, "task", "tasks") if isinstance(lacking, int) else lacking
         held = ("neither the board nor the version ai-protocols wrote last does"
                 if kept is None else
                 f"so does the version ai-protocols wrote last, {kept}, into which an "
@@ -697,7 +696,7 @@ class BoardStaleSave(AiProtocolsError, ValueError):
                 f"{counted(len(left), 'task', 'tasks')} both changed "
                 f"({', '.join(quoted(title, 60) for title in left)})")
         super().__init__(
-            f"the task board {path} lacks {what} that git brought ({newer} holds them; "
+            f"the task board {path} lacks {lacking} that git brought ({newer} holds them; "
             f"{held}): an editor's buffer opened before git changed the board (a pull, "
             f"a merge) was saved over it, and the board's merge leaves {both} to a "
             f"person. Merge the three, then settle the conflict markers in the board: "

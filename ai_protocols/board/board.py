@@ -1271,7 +1271,7 @@ class Board:
             return None
         merged = merge_board_bytes(older, data, newer,
                                    labels=(str(self.path), "kept", where))
-        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+        said = _brought_said(data, newer, before, lacking)
         if merged is None or merged.conflicts:
             head_copy = f"{self.kept_path}.head"
             base = shell_quote(self.kept_path)
@@ -1329,7 +1329,7 @@ class Board:
             return None
         merged = merge_board_bytes(base, data, older,
                                    labels=(str(self.path), since[:12], "kept"))
-        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
+        said = _brought_said(data, newer, (base,), lacking)
         if merged is None or merged.conflicts:
             base_copy = f"{self.kept_path}.base"
             commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
@@ -2342,18 +2342,20 @@ _OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's 
 _REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
 
 
-def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
+def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: int) -> str:
     """What the board ``data`` lacked of what git brought (``newer``: ``HEAD``'s board;
     ``before``: the boards from before git changed it), said by kind
     (:func:`~ai_protocols.board.merge.lacking_said`), each counted (:func:`counted`)
     and named: ``1 task added ('Task four'), 2 tasks changed ('Task one', 'Task two')
-    and 1 lock (src/)``; ``""`` when they cannot be read. Raises nothing."""
+    and 1 lock (src/)``; when they cannot be read, ``lacking`` (how many,
+    :func:`~ai_protocols.board.merge.tasks_lacking`) counted as tasks or locks. Raises
+    nothing."""
     from ai_protocols.board.merge import lacking_said
     from ai_protocols.lean import quoted
 
     found = lacking_said(data, newer, before)
     if found is None:
-        return ""
+        return counted(lacking, "task or lock", "tasks or locks")
     added, changed, locks = found
     parts = [f"{counted(len(names), one, many)} ({', '.join(quoted(n, 60) for n in names)})"
              for names, one, many in ((added, "task added", "tasks added"),
