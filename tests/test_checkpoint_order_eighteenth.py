@@ -45,3 +45,40 @@ def test_a_run_that_loses_the_race_for_a_number_is_not_listed_before_it(
     assert listed[0]["time"] <= listed[1]["time"]
     assert git(repo, "log", "-1", "--format=%s", listed[1]["ref"]) == \
         "ai-protocols checkpoint 2: this run"
+
+
+def _git_children() -> list[str]:
+    """The states of this process's children that are git runs (``/proc``: a run not
+    waited for is a zombie, ``Z``, until its parent waits)."""
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except FileNotFoundError:
+                continue
+            name, state = stat[stat.index("(") + 1:stat.rindex(")")], stat.split(") ")[1][0]
+            if name == "git":
+                found.append(state)
+    return found
+
+
+def test_a_checkpoint_that_fails_leaves_no_git_run_behind(
+        project: Path, run: Runner) -> None:
+    """`checkpoint` starts the `git status` that finds Emacs's locks alongside its own
+    runs; when the checkpoint fails, that run is waited for all the same (a library user's
+    long-lived process would keep a zombie for each failure)."""
+    from ai_protocols.git.checkpoint import take
+
+    make_work(project)
+    run("start", agent="a.1")
+    session = project / ".ai/session-context.d/a.1.org"
+    assert session.exists() and _git_children() == []
+
+    def fail() -> None:
+        raise RuntimeError("the checkpoint fails here")
+
+    with pytest.raises(RuntimeError, match="fails here"):
+        take(project, project / ".ai", session, "a.1", meanwhile=fail)
+    time.sleep(0.5)  # (a git run left behind has ended by now: a zombie)
+    assert _git_children() == []

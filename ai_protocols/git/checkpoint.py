@@ -2549,6 +2549,12 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
                                   "start' begins one)")
         except AiProtocolsError as error:
             session, why = None, error.message  # (shown through display, once)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # (never a process left behind; the
+            searching.wait(ok=tuple(range(256))) # first failure is the one told)
+        raise
     finally:
         if entered:
             lock.__exit__(None, None, None)  # type: ignore[union-attr]
