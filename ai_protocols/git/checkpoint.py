@@ -50,11 +50,11 @@ from ai_protocols.errors import (
     NotAGitRepository,
     StorageError,
 )
-from ai_protocols.git.spawn import ADD_ALL as _ADD_ALL
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
 from ai_protocols.git.spawn import (
     EarlyAdd,
+    add_all,
     add_pathspec,
     git_env,
     linked_worktrees_inside,
@@ -696,7 +696,7 @@ class Checkpoints:
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
         flags = self._spawn("ls-files", "-v", "-z", env=env)
-        self._git(*_ADD_ALL, *spec, env=env)
+        self._git(*add_all(self.git_dir), *spec, env=env)
         self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
 
@@ -787,7 +787,7 @@ class Checkpoints:
         try:
             if early is None:
                 env, spec = self._seeded(temp)
-                adding = self._spawn(*_ADD_ALL, *spec, env=env)
+                adding = self._spawn(*add_all(self.git_dir), *spec, env=env)
             flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
@@ -1348,8 +1348,9 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git(*_ADD_ALL, *add_pathspec(self.session_paths, self.worktrees_inside),
-                      *exclude, env=env)
+            self._git(*add_all(self.git_dir),
+                      *add_pathspec(self.session_paths, self.worktrees_inside), *exclude,
+                      env=env)
             self.empty_repositories = empty
     def _registered_submodules(self, commit: str) -> set[str]:
         """The paths ``.gitmodules`` in ``commit``'s tree names as submodules
