@@ -4547,6 +4547,17 @@ def _keep_left(ai_dir: str, path: str) -> None:
         _unlink(left_path(ai_dir, path))
 
 
+def _prune_left(ai_dir: str, keep: tuple[str, ...]) -> None:
+    """At an archive's move: what earlier ended sessions left under the lock folder
+    and no one read for :data:`~ai_protocols.session.leftovers.KEEP_SECONDS` removed
+    (:func:`~ai_protocols.session.leftovers.prune`), but this move's own (``keep``)."""
+    import time
+
+    from ai_protocols.session.leftovers import prune
+
+    prune(ai_dir, time.time(), keep=keep)
+
+
 def _drop_tombstone(ai_dir: str, path: str) -> None:
     """Remove the tombstone of ``path`` and, only when there was one (no more system
     calls on a write's usual path: one ``unlink``), the version a wrap-up left beside
@@ -4640,6 +4651,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     _tidy(target, lambda: _drop_pending(ai_dir, path))
     if then is None and edit.tombstone.startswith("archived "):
         _tidy(target, lambda: _keep_left(ai_dir, path))
+        _tidy(target, lambda: _prune_left(ai_dir, (tomb, left_path(ai_dir, path))))
     elif then is None:
         _tidy(target, lambda: _unlink(kept_path(ai_dir, path)))
     else:  # a new session is in the file's place: the tombstone has nothing to say
