@@ -590,13 +590,15 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
-                 put_back: bool = False, unmerged: str | None = None) -> None:
+                 put_back: bool = False, unmerged: str | None = None,
+                 left_by: str = "git's merge") -> None:
         self.path, self.kept, self.reason = path, kept, reason
         if unmerged is not None:
             #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
-            #: other side archived it at ``path``; ``unmerged``: how to merge by hand.
+            #: other side archived it at ``path``; ``unmerged``: how to merge by hand;
+            #: ``left_by``: the operation that left it (``the git rebase under way``).
             self.archive, self.rolled, self.put_back = True, False, False
-            super().__init__(f"cannot merge {kept}, which git's merge left unmerged "
+            super().__init__(f"cannot merge {kept}, which {left_by} left unmerged "
                              f"(modify/delete), into its archive {path}: {reason}; nothing "
                              f"was written: {unmerged}")
             return

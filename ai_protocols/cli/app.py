@@ -911,8 +911,12 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         if done.elsewhere is not None:
             taken, head = (c[:12] if c else "no commit" for c in done.elsewhere)
             gone = len(done.committed_removed)
-            now = "the work tree is now the checkpoint's" if not done.changed else \
-                "the work tree is now the checkpoint's but for the paths left below"
+            # (every path the restore leaves, for whatever reason, is said: kept as work
+            # kept nowhere else or a submodule's folder, the tool's own, changed meanwhile)
+            unrestored = len(done.kept) + len(done.left) + len(done.changed)
+            now = "the work tree is now the checkpoint's" if not unrestored else \
+                (f"the work tree is now the checkpoint's but for {_paths(unrestored)} "
+                 f"named below, left as {'it is' if unrestored == 1 else 'they are'}")
             click.echo(f"Note: checkpoint {display(point.name)} was taken on commit {taken}, "
                        f"not on HEAD ({head}): {now}"
                        + (f", and {_paths(gone)} HEAD has {'was' if gone == 1 else 'were'} "
