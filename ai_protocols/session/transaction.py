@@ -2426,6 +2426,19 @@ def _left_by(folder: str) -> str:
     return f"the git {what} under way" if what else "git's merge"
 
 
+def _sides(folder: str) -> tuple[str, str]:
+    """How a message names git's two sides of an unmerged file (its stages 2 and 3) in
+    the repository around ``folder``: ``("this side", "the other side")``, but during a
+    rebase, where stage 2 is the branch the commits are replayed onto and stage 3 the
+    commit being replayed (git-rebase(1), "ours" and "theirs" swapped), those. A few
+    ``stat`` calls."""
+    from ai_protocols.git.head import operation
+
+    if operation(folder) == "rebase":
+        return "the branch being rebased onto", "the commit being replayed"
+    return "this side", "the other side"
+
+
 def _abort_with_archive(folder: str, archive: str) -> str:
     """How to give up the git operation under way in the repository around ``folder``
     once ``merge-kept`` wrote into ``archive`` (changes git has not staged), said as
@@ -2682,15 +2695,17 @@ def operation_warning(path: str) -> str | None:
 
 
 def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:
-    """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it."""
+    """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it;
+    the sides named as :func:`_sides` names them."""
     q = shell_quote(path)
     by = _left_by(parent(path))
+    ours, theirs = _sides(parent(path))
     board = what != "session context"
-    lost = "the other side's tasks and claims" if board else "what the other side logged"
+    lost = f"{theirs}'s tasks and claims" if board else f"what {theirs} logged"
     if 2 in stages and 3 in stages:  # both sides changed it, and no driver merged them
         return (f"{by} left it unmerged without conflict markers: when the merge "
                 f"driver did not run (git said why: a driver program not found?), the file "
-                f"holds this side's version only, without {lost}; run 'ai-protocols init' "
+                f"holds {ours}'s version only, without {lost}; run 'ai-protocols init' "
                 f"(it installs the merge driver again), then 'git checkout -m {q}' "
                 f"merges it again, then 'git add {q}' once it holds both sides; or "
                 f"merge it by hand, then 'git add {q}'")
@@ -2703,15 +2718,14 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
     if found is not None:  # (modify/delete, the deleting side archived it)
         return _archived_advice(path, *found)
     if 2 in stages:  # deleted by them (git status: UD)
-        gone = "the other side removed it"
-        return (f"{by} left it unmerged (modify/delete): {gone}, while this side "
-                f"changed it; the file holds this side's version. Resolve it: "
-                f"'git rm {q}' removes it here too (copy first whatever this side "
+        return (f"{by} left it unmerged (modify/delete): {theirs} removed it, while "
+                f"{ours} changed it; the file holds {ours}'s version. Resolve it: "
+                f"'git rm {q}' removes it here too (copy first whatever {ours} "
                 f"added that you need), or 'git add {q}' keeps it"
                 + ("" if board else " as a live session (which then lives on twice, here "
-                   "and where the other side put it)"))
-    return (f"{by} left it unmerged (modify/delete): this side removed it, while "
-            f"the other side changed it; the file holds the other side's version. Resolve "
+                   f"and where {theirs} put it)"))
+    return (f"{by} left it unmerged (modify/delete): {ours} removed it, while "
+            f"{theirs} changed it; the file holds {theirs}'s version. Resolve "
             f"it: 'git rm {q}' keeps it removed ({lost} since then stays only in "
             f"git's history), or 'git add {q}' brings it back"
             + ("" if board else " as a live session"))
