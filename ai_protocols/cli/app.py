@@ -205,7 +205,9 @@ def log(**options: Any) -> None:
 @click_options("show")
 @errors_to_exit
 def show(json: bool, **given: bool) -> None:
-    """Print the current session: summary, progress, next steps, blockers...
+    """Print the current session: objective, current step, key files, context first.
+
+    Then the summary, progress, decisions, discoveries, blockers and next steps.
 
     A session file past 4 MiB has had its oldest entries moved to earlier-entries
     files (docs/user-guide.md); --all reads them too."""
@@ -224,7 +226,8 @@ def show(json: bool, **given: bool) -> None:
 def resume(json: bool, max_bytes: int) -> None:
     """Print what this agent needs to carry on, within --max-bytes.
 
-    In this order: the summary, the step in progress, open next steps, open
+    In this order: the objective, the pause (when paused), the step in progress,
+    key files to read, context to keep, the summary, open next steps, open
     blockers, decisions with their rationale, discoveries (each list newest
     first), when the session was last updated and how often its context was
     compacted, the git state, other agents' sessions to recover (with the

@@ -2585,13 +2585,20 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
     elif entry.kind == "key-file" and _listed(doc, session_line, "key-files", text):
-        return f"key-file: {preview(text)} (listed already)"
+        return f"key-file: {_said(entry.kind, text)} (listed already)"
     else:
         kind = KIND_OF[entry.kind]
         append_entry(doc, session_line, kind.section,
                      entry_lines(stamp, text, checkbox=False if kind.checkbox else None,
                                  rationale=entry.rationale))
-    return f"{entry.kind}: {preview(text)}".rstrip()
+    return f"{entry.kind}: {_said(entry.kind, text)}".rstrip()
+
+
+def _said(kind: str, text: str) -> str:
+    """How ``log`` says an entry's text it logged: its :func:`preview` (one line, blanks
+    squeezed, cut), but a key file's path as it is (a path is one line; two blanks in
+    it are two: ``docs/a  b.txt``)."""
+    return text if kind == "key-file" and "\n" not in text else preview(text)
 
 
 def read_info(path: str, kind: Literal["open", "archived"],
