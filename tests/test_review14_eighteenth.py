@@ -145,3 +145,32 @@ def test_the_advice_beside_a_paused_session_gives_a_fresh_id_and_draws_no_warnin
     assert done.returncode == 0 and "Warning" not in done.stderr, done
     files = sorted(p.name for p in (repo / ".ai/session-context.d").glob("*.org"))
     assert len(files) == 2 and "v.1796000000.org" in files, files
+
+
+def test_a_restore_in_place_says_what_a_sparse_checkout_leaves_out(project: Path,
+                                                                   run: Runner) -> None:
+    """A path outside a sparse checkout's definition that the checkpoint holds in
+    another version than HEAD's: the restore in place leaves it as the index has it
+    (never checks it out, docs/checkpoints.md), and says so with that reason (it said
+    "it changed after the restore checked the work tree ... run the restore again",
+    which gave the same again)."""
+    for name in ("in", "out"):
+        (project / name).mkdir()
+    (project / "in" / "a.txt").write_text("a\n")
+    (project / "out" / "x.txt").write_text("o1\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    git(project, "sparse-checkout", "set", "--cone", "in")
+    (project / "in" / "a.txt").write_text("change\n")
+    run("checkpoint", "--note", "one")
+    git(project, "sparse-checkout", "disable")
+    (project / "out" / "x.txt").write_text("o2\n")
+    git(project, "commit", "-qam", "o2")
+    git(project, "sparse-checkout", "set", "--cone", "in")
+    done = run("checkpoint", "restore", "1", "--force")
+    assert not (project / "out" / "x.txt").exists()
+    assert (project / "in" / "a.txt").read_text() == "change\n"
+    assert "Left 1 path outside the sparse checkout's definition as your index has it" \
+        in done.stderr, done.stderr
+    assert "  out/x.txt\n" in done.stderr and "changed after the restore" not in done.stderr
+    assert "taken on commit" in done.stderr and "but for 1 path named below" in done.stderr

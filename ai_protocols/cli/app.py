@@ -916,7 +916,8 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             gone = len(done.committed_removed)
             # (every path the restore leaves, for whatever reason, is said: kept as work
             # kept nowhere else or a submodule's folder, the tool's own, changed meanwhile)
-            unrestored = len(done.kept) + len(done.left) + len(done.changed)
+            unrestored = len(done.kept) + len(done.left) + len(done.changed) + \
+                len(done.sparse)
             now = "the work tree is now the checkpoint's" if not unrestored else \
                 (f"the work tree is now the checkpoint's but for {_paths(unrestored)} "
                  f"named below, left as {'it is' if unrestored == 1 else 'they are'}")
@@ -941,6 +942,15 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "own files: its scaffold, board, sessions and locks are never "
                        "restored; git checkout REF -- PATH takes one back):", err=True)
             for path in done.left:
+                click.echo(f"  {display(path)}", err=True)
+        if done.sparse:
+            click.echo(f"Left {_paths(len(done.sparse))} outside the sparse checkout's "
+                       "definition as your index has "
+                       f"{'it' if len(done.sparse) == 1 else 'them'} (a restore in place "
+                       "never checks out what the sparse checkout leaves out: restore into "
+                       "a new worktree for them, or git sparse-checkout add their folder, "
+                       "then restore again):", err=True)
+            for path in done.sparse:
                 click.echo(f"  {display(path)}", err=True)
         if done.changed:
             click.echo(f"Left {_paths(len(done.changed))} as "

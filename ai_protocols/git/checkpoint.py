@@ -59,6 +59,7 @@ from ai_protocols.git.spawn import (
     git_env,
     linked_worktrees_inside,
     session_names,
+    sparse_checkout,
     temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
@@ -309,6 +310,9 @@ class Restored:
         #: In place: the paths left as they are because they changed after the restore
         #: checked the work tree (saved in an editor, written by another program).
         self.changed: list[str] = []
+        #: In place: the paths a sparse checkout leaves out of the work tree (skip-
+        #: worktree in your index, not there), left as your index has them.
+        self.sparse: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -1637,6 +1641,8 @@ class Checkpoints:
                     kept.append(path)
                 else:
                     touched.append((status, path))
+            outside = self._outside_sparse([p for _, p in touched])
+            touched = [(s, p) for s, p in touched if p not in outside]
             written = [p for s, p in touched if s != "D"]
             removed = {p for s, p in touched if s == "D" and p not in only_here}
             clash = sorted({p for _, p in touched if p in only_here} |
@@ -1677,10 +1683,28 @@ class Checkpoints:
                         [p for p, _ in links], kept, links)
         done.left = tool
         done.changed = meanwhile
+        done.sparse = sorted(outside)
         if checkpoint.parent != head:  # taken on another commit: HEAD's files removed too
             done.elsewhere = (checkpoint.parent, head)
             done.committed_removed = [p for s, p in touched if s == "D" and p not in uncommitted]
         return done
+
+    def _outside_sparse(self, paths: list[str]) -> set[str]:
+        """Which of ``paths`` (relative to the top) a sparse checkout leaves out of the
+        work tree: marked skip-worktree in your index (``git ls-files -t``, tag ``S``,
+        git-ls-files(1)) and not there. A restore in place leaves them as your index has
+        them: it never checks out what the sparse checkout's definition leaves out
+        (docs/checkpoints.md). Outside a sparse checkout (:func:`sparse_checkout`),
+        nothing, and no git run."""
+        if not paths or not sparse_checkout(self.git_dir):
+            return set()
+        wanted = set(paths)
+        found = set()
+        for item in self._git("ls-files", "-t", "-z").split(b"\0"):
+            if item[:2] == b"S " and (path := _s(item[2:])) in wanted and \
+                    not os.path.lexists(self.top / path):
+                found.add(path)
+        return found
 
     def _refuse_staged(self, head: str | None, listing: bytes, paths: list[str],
                        here: dict[str, tuple[str, str]]) -> None:

@@ -117,16 +117,21 @@ ADD_ALL = ("add", "-A")
 
 def add_all(git_dir: str | os.PathLike[str]) -> tuple[str, ...]:
     """A checkpoint's ``git add`` (:data:`ADD_ALL`) in the work tree whose git folder
-    (``$GIT_DIR``, a linked worktree's own) is ``git_dir``: in a sparse checkout (its
-    ``info/sparse-checkout`` file is there, as ``git sparse-checkout`` writes it,
-    git-sparse-checkout(1)) those outside its definition too, ``--sparse`` (git-add(1),
+    (``$GIT_DIR``, a linked worktree's own) is ``git_dir``: in a sparse checkout
+    (:func:`sparse_checkout`) those outside its definition too, ``--sparse`` (git-add(1),
     git 2.34 and since): without it git refuses an untracked file there ("outside of
     your sparse-checkout definition"), and a new ``.ai/`` outside the cone is always
     one. Elsewhere without it, so that a git older than 2.34, which refuses the option,
     takes checkpoints. An entry marked skip-worktree whose file is not in the work tree
     stays as the index has it. One ``stat``; raises nothing."""
-    sparse = os.path.exists(os.path.join(git_dir, "info", "sparse-checkout"))
-    return (*ADD_ALL, "--sparse") if sparse else ADD_ALL
+    return (*ADD_ALL, "--sparse") if sparse_checkout(git_dir) else ADD_ALL
+
+
+def sparse_checkout(git_dir: str | os.PathLike[str]) -> bool:
+    """Whether the work tree whose git folder is ``git_dir`` is a sparse checkout: its
+    ``info/sparse-checkout`` file is there, as ``git sparse-checkout`` writes it
+    (git-sparse-checkout(1)). One ``stat``; raises nothing."""
+    return os.path.exists(os.path.join(git_dir, "info", "sparse-checkout"))
 
 
 def add_pathspec(session_paths: tuple[str, ...], worktrees: tuple[str, ...] = ()) -> list[str]:
