@@ -396,6 +396,18 @@ class _LineView(Sequence[str]):
         return chunk.lines[local]
 
 
+def _outside(windows: Sequence[tuple[str, int, int]], base: str, start: int,
+             end: int) -> list[tuple[int, int]]:
+    """The parts ``(lo, hi)`` of ``base[start:end]`` outside every window ``(base, a, b)``
+    of ``windows`` (those of other strings aside), in order."""
+    parts = [(start, end)]
+    for other, a, b in windows:
+        if other is base and a < b:
+            parts = [(lo, hi) for x, y in parts for lo, hi in ((x, min(y, a)), (max(x, b), y))
+                     if lo < hi]
+    return parts
+
+
 def _newline_of(text: str) -> str:
     """The file's line ending: Emacs decodes a file as DOS only when every line ends in
     CRLF; in a mixed file a carriage return is part of its line, as it is here."""
@@ -616,18 +628,29 @@ class OrgFile:
             return islice(chunk.iter_lines(), local, local + end - start)
         return iter(self.lines_between(start, end))
 
-    def lines_holding(self, needle: str) -> Iterator[tuple[int, str]]:
+    def lines_holding(self, needle: str, passing: Sequence[tuple[str, int, int]] = ()
+                      ) -> Iterator[tuple[int, str]]:
         """Each line that holds ``needle``, with its index, in file order: a chunk
         without it is passed over by one search of its text (no line split), so a
         search for a rare text through a 4 MiB file costs a few ``memchr`` or a
         ``str.rfind`` (:func:`~ai_protocols.lean.holds`). A
         window of the text as read found without it is not searched again for it (a
         write looks for its earlier-entries links three times, before and after its
-        edit, which touches few chunks)."""
+        edit, which touches few chunks).
+
+        ``passing``: windows ``(base, lo, hi)`` of whole lines (as :meth:`window` gives
+        them) whose lines the caller knows it does not want, whatever they hold (a
+        brief read's items of the tool's own form, for the search for link lines): a
+        chunk is passed over when its text outside them lacks ``needle`` (``needle``
+        holds no newline); one that holds it is looked at line by line, those lines
+        too. The lines given are then the same as without ``passing``, but for lines
+        of those windows, which the caller does not want."""
         absent = self._absent
         for number, chunk in enumerate(self._chunks):
-            if chunk._lines is None and not any(self._holds(base, start, end, needle, absent)
-                                                for base, start, end in chunk.pieces):
+            if chunk._lines is None and not any(
+                    self._holds(base, lo, hi, needle, absent)
+                    for base, start, end in chunk.pieces
+                    for lo, hi in _outside(passing, base, start, end)):
                 continue
             for index, line in enumerate(chunk.iter_lines(), start=self._first[number]):
                 if needle in line:

@@ -734,15 +734,19 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
 #: Characters of a section :func:`_brief_notes` looks at a time (what it holds besides
 #: the file's text: a few times this).
 _NOTES_WINDOW = 1 << 16
-#: How an item of the tool's own form begins, after the newline before it; its timestamp
-#: and the space after it; how the line of a decision's rationale begins (ditto).
+#: How an item begins, after the newline before it; how one of the tool's own form
+#: begins, to its timestamp's bracket (``split`` finds this longer needle through a
+#: section of items about twice as fast: its last character is rare there; issue 16,
+#: eighteenth round); the rest of that timestamp and the space after it; how the line
+#: of a decision's rationale begins (after the newline).
 _ITEM = "\n- "
-_STAMP_OF = itemgetter(slice(0, 23))
+_STAMPED = "\n- ["
+_STAMP_REST = itemgetter(slice(0, 22))
 _RATIONALE_LINE = "\n  - Rationale:"
 
 
 def _brief_notes(doc: OrgFile, section: Headline, notes: int
-                 ) -> tuple[list[Entry], int] | None:
+                 ) -> tuple[list[Entry], int, tuple[str, int, int]] | None:
     """The entries of ``section`` from the ``notes``-th last line that begins ``- `` on
     (``read_entries`` of them), and how many entries the lines before hold, unread; or
     ``None`` (the caller reads the section whole) unless those lines are all items of
@@ -751,7 +755,9 @@ def _brief_notes(doc: OrgFile, section: Headline, notes: int
     ``  - Rationale: ...`` (no entry), and each of their timestamps no later than that
     of the ``notes``-th newest entry read (``model.newest_first``, the day's name
     aside): then the first ``notes`` of the whole in that order are among those read,
-    and the count is exact. Looked at :data:`_NOTES_WINDOW` characters at a time, by ``split``,
+    and the count is exact; and those lines as a window ``(base, lo, hi)`` of the text
+    (none of them a link line: :func:`earlier_links` need not search it). Looked at
+    :data:`_NOTES_WINDOW` characters at a time, by ``split`` (on :data:`_STAMPED`),
     ``map`` and ``str.join`` (no Python per line; per stamp only for those of the day
     of that ``notes``-th one); the lines counted from the section's known length."""
     start, end = section.body_start, section.body_end
@@ -770,29 +776,29 @@ def _brief_notes(doc: OrgFile, section: Headline, notes: int
     last = newest_first(read)[notes - 1]
     if last.time is None or last.stamp is None or not is_own_timestamp(last.stamp):
         return None
-    day, clock = last.stamp[:11], last.stamp[16:21]
+    day, clock = last.stamp[1:11], last.stamp[16:21]  # (its date, and its time of day)
     items = rationales = 0
     at = lo
     while at < cut:
         stop = base.find(_ITEM, min(cut - 1, at + _NOTES_WINDOW), cut + 2) + 1
         piece = base[at - 1:stop - 1]
-        chunks = piece.split(_ITEM)
+        chunks = piece.split(_STAMPED)
         if chunks[0]:
-            return None  # (a line before the first item)
+            return None  # (a line before the first item, or an item without a timestamp)
         del chunks[0]
-        stamps = list(map(_STAMP_OF, chunks))
-        if not are_own_timestamps("".join(stamps), len(stamps)):
+        stamps = list(map(_STAMP_REST, chunks))  # (each timestamp less its "[")
+        if not are_own_timestamps("[" + "[".join(stamps), len(stamps)):
             return None
-        latest = max(stamps)
-        if latest[:11] > day or (latest[:11] == day and any(
-                s[16:21] > clock for s in stamps if s.startswith(day))):
+        latest = max(stamps)  # (in the stamps' order: each begins with the same "[")
+        if latest[:10] > day or (latest[:10] == day and any(
+                s[15:20] > clock for s in stamps if s.startswith(day))):
             return None
         items += len(chunks)
         rationales += piece.count(_RATIONALE_LINE)
         at = stop
     if items + rationales != first - start:
         return None  # (some other line: a person's text, a block...)
-    return read, items
+    return read, items, (base, lo, cut)
 
 
 def _line_end(base: str, at: int, hi: int) -> int:
@@ -818,6 +824,7 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     session = _session_of(path, headline)
+    passing: list[tuple[str, int, int]] = []  # (the notes read brief: no link line)
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
         if section is None:
@@ -827,7 +834,8 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
             session.left_out += left
         elif brief and kind.kind in NOTE_KINDS and \
                 (found := _brief_notes(doc, section, notes)) is not None:
-            session.entries[kind.kind], session.unread[kind.kind] = found
+            session.entries[kind.kind], session.unread[kind.kind], window = found
+            passing.append(window)
         else:
             session.entries[kind.kind] = _entries(doc, section)
     session.current = _current(doc, headline, session.progress)
@@ -842,7 +850,7 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
         logged, session.left_out_log = _brief_entries(doc, log, False)
     else:
         logged = _entries(doc, log)
-    session.earlier = read_earlier(doc, headline, path)
+    session.earlier = read_earlier(doc, headline, path, passing)
     del doc  # (its text, when the caller gave it in a list)
     session.log = chronology(session, logged)
     return session
@@ -867,7 +875,8 @@ def is_earlier_name(name: str) -> bool:
         "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
 
 
-def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
+def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False,
+                  passing: Sequence[tuple[str, int, int]] = ()
                   ) -> list[tuple[int, str, tuple[str, datetime | None, datetime | None, int]]]:
     """The earlier-entries links of the session ``session`` in ``doc``, in file order,
     each once: ``(line index, the line without its ending, parse_earlier_link's
@@ -880,13 +889,15 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     session's subtree: a person who renamed, moved, demoted or duplicated the section,
     or deleted its drawer, cuts no session off from its earlier entries. A link to
     anything else is a person's, and not one of these. ``every``: each line, a path
-    named twice (a duplicated section) included, for a rewrite of every one."""
+    named twice (a duplicated section) included, for a rewrite of every one.
+    ``passing``: windows of the text whose lines the caller found to be no link line
+    (``OrgFile.lines_holding``: searched only when the rest of their chunk holds one)."""
     others = [h for h in doc.headlines if h is not session and is_session(h)]
     found = []
     seen = set()
     # (the line's item, then a file type, in any case: a longer needle than "[[" is
     # searched for faster through a big section of items, a "[" on each line)
-    for index, line in doc.lines_holding(_EARLIER_ITEM):
+    for index, line in doc.lines_holding(_EARLIER_ITEM, passing):
         bare = strip_ending(line, doc.newline)
         link = _earlier_link_on(bare)
         if link is None or any(o.line <= index < o.subtree_end for o in others):
@@ -961,7 +972,8 @@ def is_own_earlier(path: str, earlier: str) -> bool:
         os.path.normpath(own_earlier_folder(os.path.abspath(path)))
 
 
-def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
+def read_earlier(doc: OrgFile, session: Headline, path: str,
+                 passing: Sequence[tuple[str, int, int]] = ()) -> list[EarlierEntries]:
     """The files the session's earlier-entries links name (:func:`earlier_links`, the
     one rule), each once, oldest first: ``PATH`` resolved against the folder of
     ``path``, the live file's (one file linked by a relative and an absolute path is
@@ -973,10 +985,11 @@ def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntr
     "Issue 16, eleventh round"); only when the file is not here (a clone that lacks
     it), the description's count as :func:`earlier_link_line` wrote it (the caller may
     prefer the file's kept copy's drawer), else ``None`` (unknown). Other lines (a
-    person's) are passed over."""
+    person's) are passed over. ``passing``: as :func:`earlier_links` takes it."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
-    for _index, _line, (rel, first, last, described) in earlier_links(doc, session):
+    for _index, _line, (rel, first, last, described) in earlier_links(doc, session,
+                                                                      passing=passing):
         where = os.path.normpath(os.path.join(folder, rel))
         if where in found or not is_own_earlier(path, where):
             continue
