@@ -676,7 +676,8 @@ def closed_until(base: str, at: int, hi: int) -> int:
     return hi
 
 
-def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
+def _brief_entries(doc: OrgFile, section: Headline, items: bool
+                   ) -> tuple[list[Entry], int, list[tuple[str, int, int]]]:
     """:func:`_entries` less the one-line closed items the tool writes, and the count of
     those passed over: with ``items`` (Progress, Next steps) the lines that begin
     ``- [X] [``; without (the Log), those that begin ``- [`` and a ``]`` followed by
@@ -687,15 +688,23 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     (no block, LaTeX environment or drawer, which may hold such a line): from the first
     other line on, the rest is read whole. The other lines are read as :func:`_entries`
     reads them, each run of them numbered from its first line. Only the lines that are
-    not passed over are looked at one by one (:func:`other_lines` finds them)."""
+    not passed over are looked at one by one (:func:`other_lines` finds them). And, with
+    ``items``, the runs of closed items passed over as windows ``(base, lo, hi)`` of the
+    text: no link line (:func:`earlier_links` need not search them; a Log line passed
+    over may be one: ``- [[file:...][...]] done: ...``)."""
     start, end = section.body_start, section.body_end
     if start >= end:
-        return [], 0
+        return [], 0, []
     base, lo, hi = doc.window(start, end)
     kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
     rest = end  # from this line on, every line is read
     index, at = start, lo
+    passed: list[tuple[str, int, int]] = []
+    after = lo  # (where the line after the last one not passed over begins)
     for place in other_lines(base, lo, hi, items, end - start):
+        if items and after < place:
+            passed.append((base, after, place))
+        after = _line_end(base, place, hi)
         index += base.count("\n", at, place)
         at = place
         first = base[place:place + 1]
@@ -711,6 +720,9 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
                     line.lstrip(" \t").startswith(("#+", "\\", ":")):
                 rest = index
                 break
+    else:
+        if items and after < hi:
+            passed.append((base, after, hi))
     found: list[Entry] = []
     run_first = run_at = -1
     previous, kept_offset = -2, lo
@@ -728,7 +740,7 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
         stop = hi if rest < end else _line_end(base, kept_offset, hi)
         found += read_entries(_split(base[run_at:stop]), doc.newline, run_first)
         read += end - rest - 1 if rest < end else 0
-    return found, end - start - read
+    return found, end - start - read, passed
 
 
 #: Characters of a section :func:`_brief_notes` looks at a time (what it holds besides
@@ -824,14 +836,15 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     session = _session_of(path, headline)
-    passing: list[tuple[str, int, int]] = []  # (the notes read brief: no link line)
+    passing: list[tuple[str, int, int]] = []  # (lines a brief read passed: no link line)
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
         if section is None:
             session.entries[kind.kind] = []
         elif brief and kind.kind in BRIEF_KINDS:
-            session.entries[kind.kind], left = _brief_entries(doc, section, True)
+            session.entries[kind.kind], left, passed = _brief_entries(doc, section, True)
             session.left_out += left
+            passing += passed
         elif brief and kind.kind in NOTE_KINDS and \
                 (found := _brief_notes(doc, section, notes)) is not None:
             session.entries[kind.kind], session.unread[kind.kind], window = found
@@ -847,7 +860,7 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
     if log is None:
         logged = []
     elif brief:
-        logged, session.left_out_log = _brief_entries(doc, log, False)
+        logged, session.left_out_log, _ = _brief_entries(doc, log, False)
     else:
         logged = _entries(doc, log)
     session.earlier = read_earlier(doc, headline, path, passing)
