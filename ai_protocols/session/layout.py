@@ -860,7 +860,8 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
     if log is None:
         logged = []
     elif brief:
-        logged, session.left_out_log, _ = _brief_entries(doc, log, False)
+        logged, session.left_out_log, passed = _brief_entries(doc, log, False)
+        passing += passed
     else:
         logged = _entries(doc, log)
     session.earlier = read_earlier(doc, headline, path, passing)
