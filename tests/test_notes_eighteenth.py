@@ -126,7 +126,7 @@ def test_a_link_beside_what_the_brief_read_passes_over_is_found(tmp_path: Path) 
             assert brief.unread == {"decision": 56, "discovery": 56}, where
 
 
-# -- OrgFile.lines_holding, with the windows a caller passes over ------------------------------
+# -- OrgFile.lines_holding, with the windows a reader passes over -----------------------------
 
 WORDS = st.sampled_from(["- [[", "- [", "[[", "- ", "x", "", "* not a headline", "- [[x]]",
                          "* H", "** Sub", "  - [[file:a.org][a]]"])
@@ -135,12 +135,15 @@ WORDS = st.sampled_from(["- [[", "- [", "[[", "- ", "x", "", "* not a headline",
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(WORDS, max_size=3).map(" ".join), min_size=1, max_size=40),
        st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=3),
-       st.sampled_from(["- [[", "[[", "x"]))
-def test_lines_holding_passes_over_only_the_windows_given(lines, spans, needle) -> None:  # type: ignore[no-untyped-def]
-    """Windows of whole lines (as ``OrgFile.window`` gives them) passed: every line
-    outside them that holds the needle is still given, with its index, in order, and
-    nothing that does not hold it; a chunk whose lines outside them lack it gives no
-    line at all (its text outside them was all that was searched)."""
+       st.sampled_from(["- [[", "[[", "x"]), st.integers(0, 40), st.booleans())
+def test_lines_holding_passes_over_only_the_windows_given(  # type: ignore[no-untyped-def]
+        lines, spans, needle, at, edit_first) -> None:
+    """Windows of whole lines (as ``OrgFile.window`` gives them) passed over for a
+    needle: every line outside them that holds it is still given, with its index, in
+    order, and nothing that does not hold it; a chunk whose lines outside them lack it
+    gives no line at all (its text outside them was all that was searched); a line
+    holding it that an edit puts anywhere, inside a window too, is given, before or
+    after a search."""
     from ai_protocols.org.file import OrgFile
 
     text = "* Top\n" + "".join(line + "\n" for line in lines)
@@ -153,11 +156,20 @@ def test_lines_holding_passes_over_only_the_windows_given(lines, spans, needle) 
         if a < b:
             passing.append(doc.window(a, b))
             inside |= set(range(a, b))
-    given_ = list(OrgFile(text).lines_holding(needle, passing=passing))
+    other = OrgFile(text)
+    other.pass_over(needle, passing)
+    given_ = list(other.lines_holding(needle))
     assert [g for g in given_ if g[0] not in inside] == [e for e in every if e[0] not in inside]
     assert set(given_) <= set(every)
     first = doc.headlines[1].line if len(doc.headlines) > 1 else doc.line_count
     if passing and not any(needle in line for index, line in every
                            if index < first and index not in inside):
         assert not [g for g in given_ if g[0] < first]
-
+    # an edit: a new line holding the needle, at any line of the first body
+    where = min(max(at, body[0]), body[1])
+    edited = OrgFile(text)
+    if edit_first:
+        list(edited.lines_holding(needle))  # (the windows searched remembered first)
+    edited.pass_over(needle, passing)
+    edited.insert(where, [f"new {needle} line"])
+    assert (where, f"new {needle} line\n") in list(edited.lines_holding(needle))

@@ -505,6 +505,8 @@ class OrgFile:
         #: For each needle, the windows of the text as read (``start, end``)
         #: :meth:`lines_holding` found it is not in.
         self._absent: dict[str, list[tuple[int, int]]] = {}
+        #: For each needle, the windows :meth:`pass_over` was given.
+        self._passing: dict[str, list[tuple[str, int, int]]] = {}
         self.newline = _newline_of(text)
         self._parse(text)
 
@@ -628,24 +630,18 @@ class OrgFile:
             return islice(chunk.iter_lines(), local, local + end - start)
         return iter(self.lines_between(start, end))
 
-    def lines_holding(self, needle: str, passing: Sequence[tuple[str, int, int]] = ()
-                      ) -> Iterator[tuple[int, str]]:
+    def lines_holding(self, needle: str) -> Iterator[tuple[int, str]]:
         """Each line that holds ``needle``, with its index, in file order: a chunk
         without it is passed over by one search of its text (no line split), so a
         search for a rare text through a 4 MiB file costs a few ``memchr`` or a
         ``str.rfind`` (:func:`~ai_protocols.lean.holds`). A
         window of the text as read found without it is not searched again for it (a
         write looks for its earlier-entries links three times, before and after its
-        edit, which touches few chunks).
-
-        ``passing``: windows ``(base, lo, hi)`` of whole lines (as :meth:`window` gives
-        them) whose lines the caller knows it does not want, whatever they hold (a
-        brief read's items of the tool's own form, for the search for link lines): a
-        chunk is passed over when its text outside them lacks ``needle`` (``needle``
-        holds no newline); one that holds it is looked at line by line, those lines
-        too. The lines given are then the same as without ``passing``, but for lines
-        of those windows, which the caller does not want."""
+        edit, which touches few chunks); nor is one :meth:`pass_over` was given for it,
+        unless the rest of its chunk holds it (then every line of the chunk is looked
+        at, those too)."""
         absent = self._absent
+        passing = self._passing.get(needle, ())
         for number, chunk in enumerate(self._chunks):
             if chunk._lines is None and not any(
                     self._holds(base, lo, hi, needle, absent)
@@ -655,6 +651,17 @@ class OrgFile:
             for index, line in enumerate(chunk.iter_lines(), start=self._first[number]):
                 if needle in line:
                     yield index, line
+
+    def pass_over(self, needle: str, windows: Iterable[tuple[str, int, int]]) -> None:
+        """Let every later :meth:`lines_holding` of ``needle`` leave out lines of
+        ``windows``: windows ``(base, lo, hi)`` of whole lines (as :meth:`window` gives
+        them; ``needle`` holds no newline) whose lines the caller of that search knows
+        it does not want, whatever they hold (a brief read's items of the tool's own
+        form, for the search for earlier-entries links: ``session.layout``). Sound
+        through edits: a window's string is never changed (an edit makes new pieces,
+        whole lines of it or new text), so a line of it that is still in the file is
+        that same line."""
+        self._passing.setdefault(needle, []).extend(windows)
 
     def _holds(self, base: str, start: int, end: int, needle: str,
                absent: dict[str, list[tuple[int, int]]]) -> bool:

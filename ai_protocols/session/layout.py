@@ -864,7 +864,8 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
         passing += passed
     else:
         logged = _entries(doc, log)
-    session.earlier = read_earlier(doc, headline, path, passing)
+    doc.pass_over(_EARLIER_ITEM, passing)  # (this read's and any later write's search)
+    session.earlier = read_earlier(doc, headline, path)
     del doc  # (its text, when the caller gave it in a list)
     session.log = chronology(session, logged)
     return session
@@ -889,8 +890,7 @@ def is_earlier_name(name: str) -> bool:
         "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
 
 
-def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False,
-                  passing: Sequence[tuple[str, int, int]] = ()
+def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
                   ) -> list[tuple[int, str, tuple[str, datetime | None, datetime | None, int]]]:
     """The earlier-entries links of the session ``session`` in ``doc``, in file order,
     each once: ``(line index, the line without its ending, parse_earlier_link's
@@ -904,14 +904,14 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False,
     or deleted its drawer, cuts no session off from its earlier entries. A link to
     anything else is a person's, and not one of these. ``every``: each line, a path
     named twice (a duplicated section) included, for a rewrite of every one.
-    ``passing``: windows of the text whose lines the caller found to be no link line
-    (``OrgFile.lines_holding``: searched only when the rest of their chunk holds one)."""
+    The lines a brief read of ``doc`` found to be no link line are not searched
+    (:func:`read_session`, ``OrgFile.pass_over``)."""
     others = [h for h in doc.headlines if h is not session and is_session(h)]
     found = []
     seen = set()
     # (the line's item, then a file type, in any case: a longer needle than "[[" is
     # searched for faster through a big section of items, a "[" on each line)
-    for index, line in doc.lines_holding(_EARLIER_ITEM, passing):
+    for index, line in doc.lines_holding(_EARLIER_ITEM):
         bare = strip_ending(line, doc.newline)
         link = _earlier_link_on(bare)
         if link is None or any(o.line <= index < o.subtree_end for o in others):
@@ -986,8 +986,7 @@ def is_own_earlier(path: str, earlier: str) -> bool:
         os.path.normpath(own_earlier_folder(os.path.abspath(path)))
 
 
-def read_earlier(doc: OrgFile, session: Headline, path: str,
-                 passing: Sequence[tuple[str, int, int]] = ()) -> list[EarlierEntries]:
+def read_earlier(doc: OrgFile, session: Headline, path: str) -> list[EarlierEntries]:
     """The files the session's earlier-entries links name (:func:`earlier_links`, the
     one rule), each once, oldest first: ``PATH`` resolved against the folder of
     ``path``, the live file's (one file linked by a relative and an absolute path is
@@ -999,11 +998,10 @@ def read_earlier(doc: OrgFile, session: Headline, path: str,
     "Issue 16, eleventh round"); only when the file is not here (a clone that lacks
     it), the description's count as :func:`earlier_link_line` wrote it (the caller may
     prefer the file's kept copy's drawer), else ``None`` (unknown). Other lines (a
-    person's) are passed over. ``passing``: as :func:`earlier_links` takes it."""
+    person's) are passed over."""
     found: dict[str, EarlierEntries] = {}
     folder = os.path.dirname(os.path.abspath(path))
-    for _index, _line, (rel, first, last, described) in earlier_links(doc, session,
-                                                                      passing=passing):
+    for _index, _line, (rel, first, last, described) in earlier_links(doc, session):
         where = os.path.normpath(os.path.join(folder, rel))
         if where in found or not is_own_earlier(path, where):
             continue
