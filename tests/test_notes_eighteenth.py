@@ -173,3 +173,23 @@ def test_lines_holding_passes_over_only_the_windows_given(  # type: ignore[no-un
     edited.pass_over(needle, passing)
     edited.insert(where, [f"new {needle} line"])
     assert (where, f"new {needle} line\n") in list(edited.lines_holding(needle))
+
+
+# -- the timestamps' check, as bytes ----------------------------------------------------------
+
+STAMPISH = st.tuples(st.integers(0, 40000), st.integers(0, 22),
+                     st.sampled_from([*"0a[] :-Zz9\u0663\u00e9\u212a\t\n", ""])).map(
+    lambda t: (f"{_stamp(t[0])} "[:t[1]] + t[2] + f"{_stamp(t[0])} "[t[1] + 1:]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(STAMPISH, max_size=6), st.sampled_from([-1, 0, 1]))
+def test_the_timestamps_check_is_each_stamp_s(stamps, off) -> None:  # type: ignore[no-untyped-def]
+    """``are_own_timestamps`` of texts joined says what ``is_own_timestamp`` of each, and
+    a space after it, says (any character at any place: a digit or letter beyond ASCII,
+    a missing one, a tab); a count that is not theirs is refused."""
+    from ai_protocols.org.syntax import are_own_timestamps, is_own_timestamp
+
+    each = all(len(s) == 23 and is_own_timestamp(s[:22]) and s[22] == " " for s in stamps)
+    count = max(len(stamps) + off, 0)
+    assert are_own_timestamps("".join(stamps), count) == (each and count == len(stamps))
