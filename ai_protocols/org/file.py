@@ -505,8 +505,6 @@ class OrgFile:
         #: For each needle, the windows of the text as read (``start, end``)
         #: :meth:`lines_holding` found it is not in.
         self._absent: dict[str, list[tuple[int, int]]] = {}
-        #: For each needle, the windows :meth:`pass_over` was given.
-        self._passing: dict[str, list[tuple[str, int, int]]] = {}
         self.newline = _newline_of(text)
         self._parse(text)
 
@@ -518,6 +516,9 @@ class OrgFile:
         return _LineView(self)
 
     def _parse(self, text: str) -> None:
+        #: For each needle, the windows :meth:`pass_over` was given (of the text parsed
+        #: before, none applies to ``text``: not kept, nor that text with them).
+        self._passing: dict[str, list[tuple[str, int, int]]] = {}
         #: the keywords the file's ``#+TODO:`` lines declare (none: it declares none)
         self.declared_keywords, declares = _todo_keywords(text)
         # A file with a #+TODO: line has the states it declares, even none (``#+TODO: |``):
@@ -661,7 +662,8 @@ class OrgFile:
         through edits: a window's string is never changed (an edit makes new pieces,
         whole lines of it or new text), so a line of it that is still in the file is
         that same line."""
-        self._passing.setdefault(needle, []).extend(windows)
+        known = self._passing.setdefault(needle, [])
+        known += (window for window in windows if window not in known)  # (read again)
 
     def _holds(self, base: str, start: int, end: int, needle: str,
                absent: dict[str, list[tuple[int, int]]]) -> bool:

@@ -561,7 +561,8 @@ def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = Fa
     :class:`OrgFile` already parsed (an edit's, whose every edit leaves its headlines
     right for its text: read as its text would read, without joining and parsing that
     text again; ``tests/test_hot_fifteenth.py`` holds the two equal). Reading changes
-    no line of it.
+    no line of it (a brief read tells it which lines hold no earlier-entries link:
+    ``OrgFile.pass_over``).
 
     ``brief``: what ``resume``, ``start`` and the hooks' context read, at a cost that
     does not grow with the closed history (issue 16, fourteenth round): the closed
