@@ -1273,6 +1273,7 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             return None
         first = _ours_first(a.text, b.text)
         _adopt_ids(o, a, b)
+        _added_alike(o, a, b)
         merged, conflict = _merge_list(o.chunks, a.chunks, b.chunks, o.order, a.order,
                                        b.order, first=first, labels=labels,
                                        marker_size=marker_size, keep_changed=False)
@@ -1666,6 +1667,34 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                 chunk = side.chunks.pop(name)
                 side.chunks[kept] = _reparsed(side, put_id(chunk))
                 side.order[side.order.index(name)] = kept
+
+
+def _added_alike(o: _Version, a: _Version, b: _Version) -> None:
+    """A task both sides added (the base has it by neither name) that one side holds
+    without an ``ID`` and the other with one (a stale buffer saved again after a write
+    gave the task it held an id: the task a person typed, saved twice), known as one
+    task: the side without the id given the other's ``:ID:`` line
+    (:func:`_with_id`), so the two merge as one task. Which task of the other side it
+    is: the one identity rule (:func:`_pair`, as :func:`same_tasks` and :func:`_renamed`
+    pair a task whose ``:ID:`` line is gone: its whole text, its claim, the text under
+    its headline when no other task has it, else its title and tags), among the tasks
+    that side added that this side lacks; a task :func:`_renamed` pairs with a base
+    task is that task, never this one. Changes ``a`` and ``b`` in place."""
+    kinds = ("heading:", "task:")
+    for side, other in ((a, b), (b, a)):
+        known = set(_renamed(o.chunks, side.chunks, side.order)[1])
+        free = {n: _Seen.of_chunk(side.chunks[n]) for n in side.order
+                if n.startswith("heading:") and n in known and n not in o.chunks
+                and n not in other.chunks and side.chunks[n].head[1] is not None}
+        gone = {n: _Seen.of_chunk(other.chunks[n]) for n in other.order
+                if n.startswith("task:") and n not in o.chunks and n not in side.chunks}
+        if not free or not gone:
+            continue
+        every = ([_Seen.of_chunk(other.chunks[n]) for n in other.order if n.startswith(kinds)],
+                 [_Seen.of_chunk(side.chunks[n]) for n in side.order if n.startswith(kinds)])
+        for was, name in _pair(gone, free, *every):
+            side.chunks[was] = _with_id(side.chunks.pop(name), other.chunks[was])
+            side.order[side.order.index(name)] = was
 
 
 #: How many changes of a task's id :func:`id_in_history` follows (each one git run for
