@@ -2318,8 +2318,7 @@ class Board:
             if merged is None or merged.conflicts:
                 raise BoardCopyNotMerged(
                     own, self.path, "the board's merge does not understand these versions"
-                    if merged is None else "a task both it and the shared board changed "
-                    "is left to a person by the board's merge (both retitled it, say)")
+                    if merged is None else None, left=_left_to_person(merged))
             text = merged.data.decode("utf-8")
             if text == doc.text:
                 return False

@@ -1415,7 +1415,8 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     merge keeps them. A task with an ``ID`` under which lines were typed in the copy,
     merged by an earlier run (:func:`_typed_again`: the shared task holds the first
     line typed), is dealt with by the same rule: its typed lines go into ``ours`` and
-    ``theirs`` holds it as ``base`` does. Both as they are when any of the three is no
+    ``theirs`` holds the text under it as ``base`` does (its headline, planning line and
+    drawer as the copy has them: merged as any change). Both as they are when any of the three is no
     board this merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
@@ -1428,8 +1429,8 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
             again = _typed_again(o.chunks[name], a.chunks[name], chunk) \
                 if name.startswith("task:") and name in o.chunks and name in a.chunks else None
             if again is not None:  # (a task with an ID, merged by an earlier run)
-                grown[name] = again
-                kept.append(o.chunks[name].raw)  # (what it added is in ``ours`` now)
+                grown[name] = again[0]
+                kept.append(again[1])  # (what it typed is in ``ours`` now)
                 continue
             if name.startswith("heading:") and name not in o.chunks and \
                     chunk.head[1] is not None:
@@ -1457,17 +1458,19 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     return shared_text.encode("utf-8"), text.encode("utf-8")
 
 
-def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> str | None:
-    """For :func:`without_merged`: the text of ``shared`` (a task with an ``ID`` on the
-    shared board) with what was typed under the same task in the copy since an earlier
-    ``task merge-copy`` merged it (:func:`_typed_into`), when that is what happened: the
-    copy only added lines under the task (its headline, planning and drawer are
-    ``base``'s, every line under ``base``'s task still there, in order) and the shared
-    task holds the first line it added (the one rule for tasks with and without an id:
-    identity by the first typed line). ``None`` otherwise (the copy's change is merged as
+def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> tuple[str, str] | None:
+    """For :func:`without_merged`: ``(the text of shared, with what was typed under the
+    same task in the copy since, the copy's task with the text under it as base's)``
+    for a task with an ``ID`` that an earlier ``task merge-copy`` merged, when that is
+    what happened: the copy added lines under the task (every line under ``base``'s
+    task still there, in order) and the shared task holds the first line it added (the
+    one rule for tasks with and without an id: identity by the first typed line). The
+    lines typed go into ``shared`` (:func:`_typed_into`); what the copy changed above
+    them (its headline, a planning line ``C-c C-s`` added, its drawer) stays in the
+    copy's task, which the board's merge then merges as any change (held by the shared
+    task already: nothing to do). ``None`` otherwise (the copy's change is merged as
     any other)."""
-    if copy.raw in (base.raw, shared.raw) or \
-            copy.lines[:copy.body_start] != base.lines[:base.body_start]:
+    if copy.raw in (base.raw, shared.raw):
         return None
     typed = [strip_ending(line, copy.newline) for line in copy.body]
     was = [strip_ending(line, base.newline) for line in base.body]
@@ -1483,7 +1486,7 @@ def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> str | None:
     held = [strip_ending(line, shared.newline) for line in shared.body]
     if not added or added[0] not in held:
         return None
-    return _typed_into(shared, typed)
+    return _typed_into(shared, typed), "".join(copy.lines[:copy.body_start] + base.body)
 
 
 def _typed_into(chunk: _Chunk, typed: list[str]) -> str:
