@@ -1412,8 +1412,10 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     order, first. Each task of ``ours`` stands for one such task. The lines typed into
     the copy's task since that the shared board's task lacks are put into it in
     ``ours`` (each after the line it follows in the copy: :func:`_typed_into`), so the
-    merge keeps them. A task with an ``ID`` under which lines were typed in the copy,
-    merged by an earlier run (:func:`_typed_again`: the shared task holds the first
+    merge keeps them; what the copy changed above them since (a planning line, a
+    drawer) stays in ``theirs``, in the copy's task given the shared task's ``:ID:``
+    line (:func:`_with_id`), so the merge merges it as any change. A task with an
+    ``ID`` under which lines were typed in the copy, merged by an earlier run (:func:`_typed_again`: the shared task holds the first
     line typed), is dealt with by the same rule: its typed lines go into ``ours`` and
     ``theirs`` holds the text under it as ``base`` does (its headline, planning line and
     drawer as the copy has them: merged as any change). Both as they are when any of the three is no
@@ -1444,7 +1446,14 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
                     next((m for m, lines in shared if first is None or first in lines), None)
                 if same is not None:
                     merged.remove(same)
-                    grown[same[0]] = _typed_into(a.chunks[same[0]], body)
+                    shared_task = a.chunks[same[0]]
+                    grown[same[0]] = _typed_into(shared_task, body)
+                    # (what the copy changed above the lines, a planning line, a drawer:
+                    # the shared task's with its id, merged as any change)
+                    head = _with_id(chunk, shared_task)
+                    kept.append("".join(
+                        head.lines[:head.body_start] + grown[same[0]].splitlines(True)[
+                            shared_task.body_start:]))
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
