@@ -1415,11 +1415,12 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     merge keeps them; what the copy changed above them since (a planning line, a
     drawer) stays in ``theirs``, in the copy's task given the shared task's ``:ID:``
     line (:func:`_with_id`), so the merge merges it as any change. A task with an
-    ``ID`` under which lines were typed in the copy, merged by an earlier run (:func:`_typed_again`: the shared task holds the first
-    line typed), is dealt with by the same rule: its typed lines go into ``ours`` and
-    ``theirs`` holds the text under it as ``base`` does (its headline, planning line and
-    drawer as the copy has them: merged as any change). Both as they are when any of the three is no
-    board this merge reads. Raises nothing."""
+    ``ID`` under which lines were typed in the copy, merged by an earlier run
+    (:func:`_typed_again`: the shared task holds the first line typed), is dealt with
+    by the same rule: its typed lines go into ``ours`` and ``theirs`` holds the text
+    under it as ``base`` does (its headline, planning line and drawer as the copy has
+    them: merged as any change). Both as they are when any of the three is no board
+    this merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
         merged: list[tuple[str, str]] = [
