@@ -387,12 +387,14 @@ class _Seen:
 
 
 def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_Seen],
-          every_new: list[_Seen]) -> list[tuple[_Key, _Key]]:
+          every_new: list[_Seen], *, bare: bool = True) -> list[tuple[_Key, _Key]]:
     """The identity rule of :func:`same_tasks`: each task of ``gone`` (keyed by where it
     is) paired with the one of ``free`` that is it, by its whole text, then its claim,
-    then (a task of ``free`` without an ``ID`` only) its title; each step on what the
-    one before left; tasks that agree pair, in the keys' order, only when as many of
-    ``gone`` as of ``free`` agree."""
+    then the text under its headline when no other task has it (retitled; with
+    ``bare`` false, only a text that is not empty: for tasks both sides added, where
+    nothing says one was retitled), then (a task of ``free`` without an ``ID`` only)
+    its title; each step on what the one before left; tasks that agree pair, in the
+    keys' order, only when as many of ``gone`` as of ``free`` agree."""
     pairs: list[tuple[_Key, _Key]] = []
     paired_old: set[_Key] = set()
     paired_new: set[_Key] = set()
@@ -432,7 +434,8 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     # has that text: tasks added in one minute have the same)
     old_under = Counter(t.under for t in every_old)
     new_under = Counter(t.under for t in every_new)
-    once = {rest for rest, n in old_under.items() if n == 1 and new_under[rest] == 1}
+    once = {rest for rest, n in old_under.items() if n == 1 and new_under[rest] == 1
+            and (bare or rest)}
     rules = ((lambda t: t.whole, False), (lambda t: t.claim, False),
              (lambda t: t.under if t.under in once else None, True),
              (lambda t: t.title, True))
@@ -1690,7 +1693,8 @@ def _added_alike(o: _Version, a: _Version, b: _Version) -> None:
     (:func:`_with_id`), so the two merge as one task. Which task of the other side it
     is: the one identity rule (:func:`_pair`, as :func:`same_tasks` and :func:`_renamed`
     pair a task whose ``:ID:`` line is gone: its whole text, its claim, the text under
-    its headline when no other task has it, else its title and tags), among the tasks
+    its headline when no other task has it and it is not empty, else its title and
+    tags), among the tasks
     that side added that this side lacks; a task :func:`_renamed` pairs with a base
     task is that task, never this one. Changes ``a`` and ``b`` in place."""
     kinds = ("heading:", "task:")
@@ -1705,7 +1709,7 @@ def _added_alike(o: _Version, a: _Version, b: _Version) -> None:
             continue
         every = ([_Seen.of_chunk(other.chunks[n]) for n in other.order if n.startswith(kinds)],
                  [_Seen.of_chunk(side.chunks[n]) for n in side.order if n.startswith(kinds)])
-        for was, name in _pair(gone, free, *every):
+        for was, name in _pair(gone, free, *every, bare=False):
             side.chunks[was] = _with_id(side.chunks.pop(name), other.chunks[was])
             side.order[side.order.index(name)] = was
 
