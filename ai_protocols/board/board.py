@@ -1231,9 +1231,13 @@ class Board:
         the recorded commit's holds came through git, and when the board lacks every one
         of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
         the board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept
-        copy as the base. Raises :class:`~ai_protocols.errors.BoardStaleSave` (nothing
-        written) when a task both changed is left to a person, with the commands that
-        merge the three leaving conflict markers. Call holding the board's lock."""
+        copy as the base. When ``HEAD`` came from the recorded commit by one's own
+        commits only (:func:`_committed_onto`: git brought nothing since that write),
+        the save is judged as when ``HEAD`` had not moved (:meth:`_older_than_write`,
+        with the record's ``SINCE``; nothing without one). Raises
+        :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when a task both
+        changed is left to a person, with the commands that merge the three leaving
+        conflict markers. Call holding the board's lock."""
         from ai_protocols.git.head import read_head
 
         root = str(self.path.parent.parent)
@@ -1243,6 +1247,12 @@ class Board:
         recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
             return self._older_than_write(root, data, since) if since else None
+        try:
+            older = board_bytes(Path(self.kept_path))
+        except AiProtocolsError:  # (not a regular file: no version to tell by)
+            return None
+        if older == data:
+            return None
         if recorded is not None and _committed_onto(root, head[1], recorded):
             # (one's own commits since the last write: git brought nothing since; the
             # pull before that write, if any, is what a stale buffer lacks)
@@ -1253,12 +1263,6 @@ class Board:
             if pulled is None:
                 return None
             recorded, result = pulled  # (commits of one's own since: not git's doing)
-        try:
-            older = board_bytes(Path(self.kept_path))
-        except AiProtocolsError:  # (not a regular file: no version to tell by)
-            return None
-        if older == data:
-            return None
         from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
         from ai_protocols.lean import shell_quote
         from ai_protocols.session.transaction import brought_lacking, git_version
