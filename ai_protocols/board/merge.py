@@ -1694,7 +1694,8 @@ def _added_alike(o: _Version, a: _Version, b: _Version) -> None:
     is: the one identity rule (:func:`_pair`, as :func:`same_tasks` and :func:`_renamed`
     pair a task whose ``:ID:`` line is gone: its whole text, its claim, the text under
     its headline when no other task has it and it is not empty, else its title and
-    tags), among the tasks
+    tags), with the same title and tags (both added it: neither title is known to be
+    the newer, so the merge never picks one), among the tasks
     that side added that this side lacks; a task :func:`_renamed` pairs with a base
     task is that task, never this one. Changes ``a`` and ``b`` in place."""
     kinds = ("heading:", "task:")
@@ -1710,6 +1711,8 @@ def _added_alike(o: _Version, a: _Version, b: _Version) -> None:
         every = ([_Seen.of_chunk(other.chunks[n]) for n in other.order if n.startswith(kinds)],
                  [_Seen.of_chunk(side.chunks[n]) for n in side.order if n.startswith(kinds)])
         for was, name in _pair(gone, free, *every, bare=False):
+            if gone[was].title != free[name].title:
+                continue  # (both added: nothing says which title is the newer one)
             side.chunks[was] = _with_id(side.chunks.pop(name), other.chunks[was])
             side.order[side.order.index(name)] = was
 
