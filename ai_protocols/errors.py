@@ -672,19 +672,36 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                          "version, then carry on")
 
 
+def _both_changed(left: tuple[str, ...], both: str) -> str:
+    """The tasks a board's merge left to a person (``left``: their titles; ``()``: not
+    known), as the refusals say them: ``a task both changed`` or ``2 tasks both changed
+    ('Task one', 'Task two')`` (``both``: who changed them)."""
+    if not left:
+        return f"a task {both}"
+    return (f"{counted(len(left), 'task', 'tasks')} {both} "
+            f"({', '.join(quoted(title, 60) for title in left)})")
+
+
 class BoardCopyNotMerged(AiProtocolsError, ValueError):
     """``task merge-copy``: a linked work tree's own copy of the task board could not be
-    merged into the shared board (a task both changed, by no rule of the board's merge;
-    or versions the merge does not understand): nothing was written; ``reason`` says
-    why, and what to do."""
+    merged into the shared board: ``reason`` says why (versions the merge does not
+    understand, no board in ``HEAD``); ``None``: tasks both changed, by no rule of the
+    board's merge (``left``: their titles, when known), said by name as
+    :class:`BoardStaleSave` says them. Nothing was written; the message says what to
+    do."""
 
     path = PathField()
     path_text = TextOf("path")
 
     exit_code = 6
 
-    def __init__(self, path: Path, board: Path, reason: str) -> None:
-        self.path, self.reason = path, reason
+    def __init__(self, path: Path, board: Path, reason: str | None = None,
+                 left: tuple[str, ...] = ()) -> None:
+        if reason is None:
+            reason = (f"the board's merge leaves "
+                      f"{_both_changed(left, 'both it and the shared board changed')} to a "
+                      f"person")
+        self.path, self.reason, self.left = path, reason, left
         super().__init__(f"cannot merge {path}, this work tree's own copy of the task "
                          f"board, into the shared board {board}: {reason}; nothing was "
                          f"written: make the copy's edit in {board} by hand (in Emacs), "
@@ -718,9 +735,7 @@ class BoardStaleSave(AiProtocolsError, ValueError):
                 if kept is None else
                 f"so does the version ai-protocols wrote last, {kept}, into which an "
                 f"earlier write merged them back; the board does not")
-        both = ("a task both changed" if not left else
-                f"{counted(len(left), 'task', 'tasks')} both changed "
-                f"({', '.join(quoted(title, 60) for title in left)})")
+        both = _both_changed(left, "both changed")
         super().__init__(
             f"the task board {path} lacks {lacking} that git brought ({newer} holds them; "
             f"{held}): an editor's buffer opened before git changed the board (a pull, "

@@ -1195,8 +1195,12 @@ class Board:
         if head is None or not head[1]:
             return
         was = self._read_record()
-        pulled = _pulled_from(root, head[1]) if was[0] != head[1] else None
-        since = was[1] if was[0] == head[1] else pulled[0] if pulled else None
+        if was[0] == head[1] or (was[0] is not None and was[1] is not None and
+                                 _committed_onto(root, head[1], was[0])):
+            since = was[1]  # (git brought nothing since the last write: kept)
+        else:
+            pulled = _pulled_from(root, head[1])
+            since = pulled[0] if pulled else None
         with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
             storage.atomic_write(self._head_record, (head[1] + (
                 f" {since}" if since else "") + "\n").encode("ascii"))
@@ -1226,9 +1230,13 @@ class Board:
         the recorded commit's holds came through git, and when the board lacks every one
         of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
         the board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept
-        copy as the base. Raises :class:`~ai_protocols.errors.BoardStaleSave` (nothing
-        written) when a task both changed is left to a person, with the commands that
-        merge the three leaving conflict markers. Call holding the board's lock."""
+        copy as the base. When ``HEAD`` came from the recorded commit by one's own
+        commits only (:func:`_committed_onto`: git brought nothing since that write),
+        the save is judged as when ``HEAD`` had not moved (:meth:`_older_than_write`,
+        with the record's ``SINCE``; nothing without one). Raises
+        :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when a task both
+        changed is left to a person, with the commands that merge the three leaving
+        conflict markers. Call holding the board's lock."""
         from ai_protocols.git.head import read_head
 
         root = str(self.path.parent.parent)
@@ -1238,18 +1246,22 @@ class Board:
         recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
             return self._older_than_write(root, data, since) if since else None
-        result = "HEAD"  # (the commit whose board holds what git brought)
-        if recorded is None:
-            pulled = _pulled_from(root, head[1])
-            if pulled is None:
-                return None
-            recorded, result = pulled  # (commits of one's own since: not git's doing)
         try:
             older = board_bytes(Path(self.kept_path))
         except AiProtocolsError:  # (not a regular file: no version to tell by)
             return None
         if older == data:
             return None
+        if recorded is not None and _committed_onto(root, head[1], recorded):
+            # (one's own commits since the last write: git brought nothing since; the
+            # pull before that write, if any, is what a stale buffer lacks)
+            return self._older_than_write(root, data, since, recorded) if since else None
+        result = "HEAD"  # (the commit whose board holds what git brought)
+        if recorded is None:
+            pulled = _pulled_from(root, head[1])
+            if pulled is None:
+                return None
+            recorded, result = pulled  # (commits of one's own since: not git's doing)
         from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
         from ai_protocols.lean import shell_quote
         from ai_protocols.session.transaction import brought_lacking, git_version
@@ -1289,8 +1301,8 @@ class Board:
                                  left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
-    def _older_than_write(self, root: str, data: bytes, since: str
-                          ) -> tuple[bytes, int, str] | None:
+    def _older_than_write(self, root: str, data: bytes, since: str,
+                          recorded: str | None = None) -> tuple[bytes, int, str] | None:
         """:meth:`_brought_back` of a save made after this tool wrote the board since
         the pull or merge that moved ``HEAD`` from ``since`` (an agent's ``lock``, or the
         write that merged back an earlier stale save): the board ``data`` is from a
@@ -1301,7 +1313,11 @@ class Board:
         :func:`~ai_protocols.session.transaction.brought_lacking`), it is merged three
         ways: base the board at ``since`` (what the buffer was opened on), ours the
         board, theirs the kept copy. A buffer made after those writes holds them: the
-        person's edit, deletions included, stands. Runs git (two ``git show``) only when
+        person's edit, deletions included, stands. ``recorded``: the commit the last
+        write recorded, when one's own commits moved ``HEAD`` on since
+        (:func:`_committed_onto`): what the tool wrote since the pull is then told
+        against the board at that commit, not ``HEAD``'s (a commit of the board took the
+        tool's writes in). Runs git (two ``git show``, three with ``recorded``) only when
         the board is not its kept copy. Raises
         :class:`~ai_protocols.errors.BoardStaleSave` as :meth:`_brought_back`."""
         try:
@@ -1320,9 +1336,13 @@ class Board:
         if newer is None or newer == data:
             return None
         base = git_version(root, f"{since}:./{below}")
-        if base is None or base in (data, newer) or \
-                tasks_lacking(data, older, (newer,)) <= 0:
+        if base is None or base in (data, newer):
             return None
+        written = newer if recorded is None else git_version(root, f"{recorded}:./{below}")
+        if written is None or tasks_lacking(data, older, (written,)) <= 0:
+            return None
+        if recorded is not None:  # (what the pull brought: at the commit recorded)
+            newer, where = written, f"{recorded}:./{below}"
         lacking = brought_lacking(tasks_lacking, data, newer, (base,))
         if lacking <= 0:
             return None
@@ -2292,8 +2312,7 @@ class Board:
             if merged is None or merged.conflicts:
                 raise BoardCopyNotMerged(
                     own, self.path, "the board's merge does not understand these versions"
-                    if merged is None else "a task both it and the shared board changed "
-                    "is left to a person by the board's merge (both retitled it, say)")
+                    if merged is None else None, left=_left_to_person(merged))
             text = merged.data.decode("utf-8")
             if text == doc.text:
                 return False
@@ -2409,25 +2428,47 @@ def _pulled_from(root: str, head: str) -> tuple[str, str] | None:
     away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
     of one file; no process. For the stale-save merge back of a board
     (:meth:`Board._brought_back`, :meth:`Board._record_head`)."""
+    amended = set()
+    for old, new, message in _moves_back(root, head):
+        if message.startswith(_BROUGHT):
+            return None if new in amended else (old, new)
+        if message.startswith(b"commit (amend)"):
+            amended.add(old)
+    return None
+
+
+def _committed_onto(root: str, head: str, recorded: str) -> bool:
+    """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
+    write recorded) by one's own commits only (:data:`_OWN_COMMIT`), as ``HEAD``'s
+    reflog says (:func:`_moves_back`): then git brought nothing since that write, and
+    what a stale buffer lacks is what the pull before it brought (the record's
+    ``SINCE``). Reads the end of one file; no process; raises nothing."""
+    return any(old == recorded for old, _new, message in _moves_back(root, head)
+               if message.startswith(_OWN_COMMIT))
+
+
+def _moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
+    """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
+    the newest back, as ``(old value, new value, message)``, the newest's new value
+    ``head`` and each one's new value the old value of the one after it, over one's
+    own commits (:data:`_OWN_COMMIT`): the first entry of another kind is the last
+    given; none once the chain breaks (or a branch was born: no old value). The last
+    :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
+    :func:`_pulled_from` and :func:`_committed_onto`."""
     from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
     dirs = git_dirs(root)
     moves = None if dirs is None else \
         reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
-    want, amended = head, set()
+    want = head
     for old, new, message in reversed(moves or []):
         if new != want or not old.strip("0"):
-            return None
-        if message.startswith(_BROUGHT):
-            return None if new in amended else (old, new)
-        if message.startswith(_OWN_COMMIT):
-            if message.startswith(b"commit (amend)"):
-                amended.add(old)
-            want = old
-            continue
-        return None
-    return None
+            return
+        yield old, new, message
+        if not message.startswith(_OWN_COMMIT):
+            return
+        want = old
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:

@@ -739,15 +739,26 @@ def own_log(doc: OrgFile, line: int) -> list[str]:
     return [text for text in lines if text.strip()]
 
 
+#: The form of the tool's own log items on a task, one rule (:func:`log_items`): ``- ``,
+#: an Org timestamp in brackets, and the words each of the tool's writes begins its item
+#: with (``board.py``: ``added by``, ``claimed by``, ``released by``, ``done by``...;
+#: ``Board._same_again``'s ``its id was``/``is``; the merge's ``merge: ...``). A note a
+#: person types in Org's timestamped form (``- `` then ``C-c !``: ``- [2026-12-01 Tue
+#: 16:53] my note``) has the stamp but not the words: it is no item of the tool's.
+TOOL_ITEM = pattern(r"- (\[[^]\n]*\]) (?:(?:added|claimed|released|done|cancelled|reopened"
+                    r"|edited|handed off) by |claim (?:renewed by|taken by|carried over from) "
+                    r"|took it over: |its id (?:was|is) |merge: )")
+
+
 def log_items(doc: OrgFile, line: int) -> list[str]:
     """The log items of the task on ``line`` (from 1) of ``doc``: the lines of its own
-    text (:func:`own_log`) that are the tool's items, ``- [STAMP] ...`` with an Org
-    timestamp (``- [ ]``, a checkbox, is not one), stripped; a person's free lines
-    (a note typed under the task) left out."""
+    text (:func:`own_log`) that are the tool's items (:data:`TOOL_ITEM`: its stamp an
+    Org timestamp), stripped; a person's lines (a note typed under the task, in Org's
+    timestamped form too) left out."""
     found = []
     for text in own_log(doc, line):
         item = text.strip()
-        stamp = _NOTE_STAMP.match(item)
+        stamp = TOOL_ITEM.match(item)
         if stamp is not None and parse_timestamp(stamp.group(1)) is not None:
             found.append(item)
     return found
@@ -761,8 +772,8 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     kept copy's task does not (it was closed, released, handed off or taken over since),
     or it is open, unclaimed, where the kept copy's is closed (a ``task done`` of a task
     nobody claimed), and the task on disk is an older version of the kept copy's: every
-    item of its log (:func:`log_items`: the tool's ``- [STAMP]`` lines; a note a person
-    typed under it in the stale buffer is no item) is in the kept copy's, which has
+    item of its log (:func:`log_items`: the tool's own items; a note a person typed
+    under it in the stale buffer, timestamped or not, is no item) is in the kept copy's, which has
     more (the log items of that change).
     So ``git checkout``/``stash``/``reset``, or an editor's buffer opened before the
     change and saved after it, undid a ``task done``, ``release``, ``handoff`` or a
