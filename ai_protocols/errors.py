@@ -166,29 +166,6 @@ def removed_by_switch(switched: tuple[str, str, str], kept: str) -> str:
             f"would be overwritten') until it is moved aside or committed")
 
 
-def start_command(path: str | os.PathLike[str]) -> str:
-    """The command that brings back (or starts) the session file ``path``, as advice
-    says it: ``ai-protocols start``, run as the agent whose file it is for a per-agent
-    file (``.ai/session-context.d/ID.org``: ``AI_AGENT_ID=ID ai-protocols start``;
-    another agent's ``start`` begins a file of its own), or, when the file's name is no
-    id that names it again (:func:`~ai_protocols.paths.safe_id`), said in words. Raises
-    nothing."""
-    from ai_protocols.paths import CONTEXT_DIR, safe_id
-
-    folder, name = os.path.split(os.fspath(path))
-    if os.path.basename(folder) != CONTEXT_DIR or not name.endswith(".org"):
-        return "'ai-protocols start'"
-    agent = name[:-len(".org")]
-    try:
-        same = safe_id(agent) == agent
-    except AiProtocolsError:
-        same = False
-    if not same:
-        return "'ai-protocols start' run as the agent whose file it is (with its AI_AGENT_ID)"
-    return f"'AI_AGENT_ID={agent} ai-protocols start'" if shell_quote(agent) == agent else \
-        f"AI_AGENT_ID={shell_quote(agent)} ai-protocols start"
-
-
 #: How a session file went that something other than this tool removed, in the words
 #: every message about one uses (its error, ``status``, ``start`` bringing it back).
 REMOVED_HOW = "removed, and not by ai-protocols (git clean, git stash -u or git checkout?)"
@@ -226,8 +203,12 @@ class SessionRemoved(NoSession):
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, stash: str | None = None,
-                 switched: tuple[str, str, str] | None = None) -> None:
+                 switched: tuple[str, str, str] | None = None,
+                 start: str = "'ai-protocols start'") -> None:
         self.kept = kept
+        #: The command that brings it back, as advice says it
+        #: (:func:`~ai_protocols.session.names.start_command`).
+        self.start = start
         #: ``(branch, here, top)`` when ``HEAD`` left the branch the file is committed
         #: on (:func:`~ai_protocols.session.transaction.switched_from`): ``git switch
         #: BRANCH`` in ``top`` brings it back.
@@ -252,7 +233,7 @@ class SessionRemoved(NoSession):
             self.args = (f"the session file {path} was removed by git stash (the newest "
                          f"stash entry holds it: git stash list): bring it back with the "
                          f"rest of what git stash took, with {pop}; or run "
-                         f"{start_command(path)} to bring back its last version alone, kept "
+                         f"{start} to bring back its last version alone, kept "
                          f"in {kept} (git "
                          f"stash pop then refuses the stashed files that are here again: "
                          f"'ai-protocols resume' gives the commands)",)
@@ -262,7 +243,7 @@ class SessionRemoved(NoSession):
                          f"{removed_by_switch(switched, os.fspath(kept))}",)
             return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
-                     f"entry logged to it, is kept in {kept}: run {start_command(path)} to "
+                     f"entry logged to it, is kept in {kept}: run {start} to "
                      "bring it back (or 'git stash pop', if it was stashed)",)
 
 

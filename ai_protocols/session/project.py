@@ -61,7 +61,7 @@ from ai_protocols.session.model import (
     instant,
     iso,
 )
-from ai_protocols.session.names import kept_path, session_files, tombstone_path
+from ai_protocols.session.names import kept_path, session_files, start_command, tombstone_path
 from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.storage import files as storage
@@ -406,13 +406,14 @@ class Project:
                     raise SessionWrappedUp(path, where)
                 stash = stashed_in(path)
                 raise SessionRemoved(path, kept, stash,
-                                     None if stash is not None else switched_from(path, kept))
+                                     None if stash is not None else switched_from(path, kept),
+                                     start_command(path))
             if not os.path.lexists(path) and not os.path.lexists(kept):
                 from ai_protocols.session.transaction import stashed_in
 
                 stash = stashed_in(path)  # (git stash -a: the kept copy went with it)
                 if stash is not None:
-                    raise SessionRemoved(path, kept, stash)
+                    raise SessionRemoved(path, kept, stash, start=start_command(path))
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)
@@ -1163,7 +1164,7 @@ class Project:
         if stash is None:
             return None
         said = SessionRemoved(self.path_text, kept_path(self.ai_dir_text, self.path_text),
-                              stash).message
+                              stash, start=start_command(self.path_text)).message
         return StatusRow(self.path_text, self.agent_id, True, Liveness("stashed", said),
                          None, None, None, moment)
 

@@ -90,6 +90,7 @@ from ai_protocols.session.names import (
     earlier_kept_paths,
     kept_path,
     left_path,
+    start_command,
     tombstone_path,
 )
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
@@ -839,10 +840,11 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
             raise SessionWrappedUp(path, where)
         stash = stashed_in(path)
         raise SessionRemoved(path, kept, stash,
-                             None if stash is not None else switched_from(path, kept))
+                             None if stash is not None else switched_from(path, kept),
+                             start_command(path))
     stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
     if stash is not None:
-        raise SessionRemoved(path, kept, stash)
+        raise SessionRemoved(path, kept, stash, start=start_command(path))
     raise NoSession(path)
 
 
