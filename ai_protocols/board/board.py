@@ -438,7 +438,14 @@ class Board:
         if data is None:
             self._read_memo = None
             return None
-        read = (seen or (), data, BoardFile(self._text(data)))
+        text = self._text(data)  # (git's conflict markers: refused as they are)
+        if data:  # (what git brought and a stale save dropped: as the next write reads it)
+            from ai_protocols.board.brought import merged_for_reading
+
+            merged = merged_for_reading(str(self.path), data)[0]
+            if merged is not None:
+                data, text = merged, board_text_of(self.path, merged)
+        read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
 
@@ -1213,6 +1220,12 @@ class Board:
         except OSError:
             return None, None
         return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
+
+    def brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
+        """:meth:`_brought_back` of the board's bytes ``data``, for a reader that writes
+        nothing (:func:`~ai_protocols.board.brought.merged_for_reading`): the same rule,
+        run without the board's lock. Raises what it raises."""
+        return self._brought_back(data)
 
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
