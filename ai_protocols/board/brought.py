@@ -38,9 +38,9 @@ def unchecked(board: str, data: bytes) -> tuple[str, bytes | None] | None:
     written against here, with no pull since that write (``Board._record_head``'s
     record, ``tasks.org.commit``); the board is its kept copy (the tool's last write);
     or the last check made here had this very key (``HEAD``, that record, the board's
-    and the kept copy's bytes) and found nothing. Reads git's files and two small
-    records (the kept copy and a hash of the two only once ``HEAD`` moved); no process.
-    Raises nothing."""
+    and the kept copy's bytes, by their lengths and CRC-32s) and found nothing. Reads
+    git's files and two small records (the kept copy, and a CRC of the two, only once
+    ``HEAD`` moved); no process. Raises nothing."""
     from ai_protocols.board.model import kept_board_bytes, kept_board_path
     from ai_protocols.git.head import read_head
 
@@ -54,10 +54,10 @@ def unchecked(board: str, data: bytes) -> tuple[str, bytes | None] | None:
     kept = kept_board_bytes(kept_path)
     if kept is not None and kept == data:
         return None  # (the board is the tool's last write: it lacks nothing of it)
-    import hashlib
+    from zlib import crc32  # (not hashlib: it loads OpenSSL, a third of a hook's start)
 
-    key = " ".join((head[1], *(parts[:2] or ["-"]), hashlib.sha1(data).hexdigest(),
-                    hashlib.sha1(kept or b"").hexdigest()))
+    key = " ".join((head[1], *(parts[:2] or ["-"]), f"{len(data)}:{crc32(data):08x}",
+                    "-" if kept is None else f"{len(kept)}:{crc32(kept):08x}"))
     return None if _small(checked_path(kept_path)).strip() == key else (key, kept)
 
 
@@ -86,8 +86,10 @@ def merged_for_reading(board: str, data: bytes, *, say: bool = True
         brought = Board(Project(root, None)).brought_back(data)
     except BoardStaleSave as error:
         if say:
-            _say(board, f"{error}; until then, what this command shows is the board as "
-                        "it is, without them")
+            said = str(error).removesuffix("; nothing was written")
+            _say(board, f"{said}. Until then every board command that writes refuses, and "
+                        "what this one shows is the board as it is, without them (the "
+                        "PreToolUse hook holds the locks of both)")
         return None, error.lacking, error
     except (AiProtocolsError, OSError, ValueError):
         return None, None, None
