@@ -1133,7 +1133,11 @@ class Board:
             doc = BoardFile(board_text()) if data is None else \
                 BoardFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
-            # What git brought and a stale buffer's save dropped: merged back first.
+            # What git brought and a stale buffer's save dropped: merged back first
+            # (said here, or refused: not by a reader of this command as well)
+            from ai_protocols.board.brought import settled
+
+            settled(str(self.path))
             brought = self._brought_back(data) if data is not None else None
             if brought is not None:
                 doc = BoardFile(self._text(brought[0]))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["checked_path", "merged_for_reading", "unchecked"]
+__all__ = ["checked_path", "merged_for_reading", "settled", "unchecked"]
 
 
 def checked_path(kept: str) -> str:
@@ -70,10 +70,11 @@ def merged_for_reading(board: str, data: bytes, *, say: bool = True
     ``Board._brought_back``, is run, and a "nothing lacking" answer kept for the next
     reader); ``(None, what it lacks, the BoardStaleSave)`` when the merge back does not
     come out clean (the next write refuses; the board is read as it is). With ``say``,
-    once per process and board, a warning on stderr says what the board lacks and that
-    the next board command that writes merges it back (the hook says it in a refusal
-    only: docs/agents.md). Raises nothing of the board's (an error of the merge's rule:
-    read as it is)."""
+    once per process and board, as the process ends, a warning on stderr says what the
+    board lacks and that the next board command that writes merges it back; not when a
+    write of the board in the same command said it (:func:`settled`), nor in the hook,
+    which says it in a refusal only (docs/agents.md). Raises nothing of the board's (an
+    error of the merge's rule: read as it is)."""
     key = unchecked(board, data)
     if key is None:
         return None, None, None
@@ -107,17 +108,38 @@ def merged_for_reading(board: str, data: bytes, *, say: bool = True
     return brought[0], brought[2], None
 
 
-#: The boards a warning was said of in this process (said once per command).
+#: The boards a warning was given for in this process (given once per command).
 _SAID: set[str] = set()
+#: The warnings to say as the process ends, by board: a write of the board in the same
+#: command (:func:`settled`) says what it merged back, or refuses, itself.
+_PENDING: dict[str, str] = {}
 
 
 def _say(board: str, text: str) -> None:
     if board in _SAID:
         return
     _SAID.add(board)
+    if not _PENDING:
+        import atexit
+
+        atexit.register(_flush)
+    _PENDING[board] = text
+
+
+def settled(board: str) -> None:
+    """Drop the warning a reader of ``board`` left to say: a write of it in this command
+    merges back what git brought and says so, or refuses, saying why
+    (``Board.editing``)."""
+    _PENDING.pop(board, None)
+
+
+def _flush() -> None:
+    """Say the warnings left (at the process's end: the command's output first)."""
     from ai_protocols.session.transaction import warn
 
-    warn(text)
+    for text in _PENDING.values():
+        warn(text)
+    _PENDING.clear()
 
 
 def _small(path: str) -> str:
