@@ -3,25 +3,27 @@
 A stale save (an editor's buffer opened before ``git pull``, saved after) can drop
 from ``.ai/tasks.org`` the tasks, claims and locks the pull brought. The board's next
 write merges them back (``Board._brought_back``, the one rule); this module lets every
-reader (``task list``/``show``, ``locks``, ``check``, the PreToolUse hook, ``resume``)
-act on the board as that write will make it, without writing the board
-(docs/tasks.md, "A stale save over a pull"; docs/decisions.md, "Issue 14, eighteenth
+reader (``task list``/``show``, ``locks``, ``check``, the PreToolUse hook) act on the
+board as that write will make it, without writing the board (docs/tasks.md, on a
+buffer saved after a pull; docs/decisions.md, "Issue 14, eighteenth
 round (the board's readers after a stale save)").
 
 The hook runs on every edit, so the common case costs no process and imports nothing
 of the board's merge (:func:`unchecked`): the board is the kept copy (the tool's last
 write), or ``HEAD`` (read from git's files) is the commit the board was last written
 against, or this machine already checked this very ``HEAD``, record, board and kept
-copy and found nothing lacking (``.ai/.locks/live/tasks.org.checked``). Only then does
-:func:`merged_for_reading` run the merge's rule (at most two ``git show``), and keep the
-"nothing lacking" answer for the next reader.
+copy and found nothing lacking (``.ai/.locks/live/tasks.org.checked``). Otherwise
+:meth:`Board.brought_for_reading <ai_protocols.board.board.Board.brought_for_reading>` runs
+the merge's rule (at most two ``git show``), and keeps the "nothing lacking" answer for
+the next reader (:func:`keep_checked`). This module is below the board's
+(docs/architecture.md): it decides and records; the rule stays ``Board``'s.
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["checked_path", "merged_for_reading", "settled", "unchecked"]
+__all__ = ["checked_path", "keep_checked", "say", "settled", "unchecked"]
 
 
 def checked_path(kept: str) -> str:
@@ -61,51 +63,20 @@ def unchecked(board: str, data: bytes) -> tuple[str, bytes | None] | None:
     return None if _small(checked_path(kept_path)).strip() == key else (key, kept)
 
 
-def merged_for_reading(board: str, data: bytes, *, say: bool = True
-                       ) -> tuple[bytes | None, str | None, Exception | None]:
-    """The board ``board`` (its bytes ``data``) as its next write will read it, with
-    what git brought that a stale save dropped merged back, nothing written: ``(the
-    merged bytes, what it regained in words, None)``; ``(None, None, None)`` when it
-    lacks nothing (at once when :func:`unchecked` says so; else the merge's rule,
-    ``Board._brought_back``, is run, and a "nothing lacking" answer kept for the next
-    reader); ``(None, what it lacks, the BoardStaleSave)`` when the merge back does not
-    come out clean (the next write refuses; the board is read as it is). With ``say``,
-    once per process and board, as the process ends, a warning on stderr says what the
-    board lacks and that the next board command that writes merges it back; not when a
-    write of the board in the same command said it (:func:`settled`), nor in the hook,
-    which says it in a refusal only (docs/agents.md). Raises nothing of the board's (an
-    error of the merge's rule: read as it is)."""
-    key = unchecked(board, data)
-    if key is None:
-        return None, None, None
-    from ai_protocols.board.board import Board
-    from ai_protocols.errors import AiProtocolsError, BoardStaleSave
-    from ai_protocols.session.project import Project
+def keep_checked(board: str, key: str) -> None:
+    """Record that the check :func:`unchecked` keyed ``key`` found the board ``board``
+    lacking nothing (:func:`checked_path`; atomic); a failure only costs the next
+    reader a check."""
+    from ai_protocols.board.model import kept_board_path
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.storage import files as storage
 
-    root = os.path.dirname(os.path.dirname(board))
+    path = checked_path(kept_board_path(board))
     try:
-        brought = Board(Project(root, None)).brought_back(data)
-    except BoardStaleSave as error:
-        if say:
-            said = str(error).removesuffix("; nothing was written")
-            _say(board, f"{said}. Until then every board command that writes refuses, and "
-                        "what this one shows is the board as it is, without them (the "
-                        "PreToolUse hook holds the locks of both)")
-        return None, error.lacking, error
-    except (AiProtocolsError, OSError, ValueError):
-        return None, None, None
-    if brought is None:
-        from ai_protocols.board.model import kept_board_path
-
-        _keep(checked_path(kept_board_path(board)), key[0])
-        return None, None, None
-    if say:
-        _say(board, f"{board} lacks what git brought, {brought[2]}: a buffer opened before "
-                    "git changed the board (a pull, a merge) was saved over it. Shown here "
-                    "with them merged back (nothing written); the next board command that "
-                    "writes (task claim, lock, ...) merges them back. In Emacs, revert the "
-                    "buffer (M-x revert-buffer) before editing on")
-    return brought[0], brought[2], None
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        storage.atomic_write(path, (key + "\n").encode("ascii"))
+    except (OSError, AiProtocolsError, UnicodeEncodeError):
+        pass
 
 
 #: The boards a warning was given for in this process (given once per command).
@@ -115,7 +86,10 @@ _SAID: set[str] = set()
 _PENDING: dict[str, str] = {}
 
 
-def _say(board: str, text: str) -> None:
+def say(board: str, text: str) -> None:
+    """Say ``text`` (a warning of what the board ``board`` lacks) on stderr once per
+    process, as it ends (the command's output first), unless a write of the board in
+    the same command says it itself (:func:`settled`)."""
     if board in _SAID:
         return
     _SAID.add(board)
@@ -149,15 +123,3 @@ def _small(path: str) -> str:
             return record.read(400).decode("ascii", "replace")
     except OSError:
         return ""
-
-
-def _keep(path: str, key: str) -> None:
-    """Record ``key`` at ``path`` (atomic); a failure only costs the next reader a check."""
-    from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.storage import files as storage
-
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        storage.atomic_write(path, (key + "\n").encode("ascii"))
-    except (OSError, AiProtocolsError, UnicodeEncodeError):
-        pass

@@ -469,7 +469,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             sides = conflict_sides(text)
             # What git brought that a stale save dropped: its locks hold, as the next
             # write makes the board (no process unless HEAD moved since the last write)
-            brought = _brought(board, data) if sides is None else None
+            brought = _brought(root, board, data) if sides is None else None
             if brought is not None:
                 data, text, brought_said = brought
                 sides = conflict_sides(text) if brought_said.endswith(_LEFT) else None
@@ -561,21 +561,29 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     return None
 
 
-def _brought(board: str, data: bytes) -> tuple[bytes, str, str] | None:
-    """The board ``board`` (its bytes ``data``) with what git brought that a stale save
-    dropped merged back, as its next write will read it, nothing written
-    (:func:`~ai_protocols.board.brought.merged_for_reading`, said nowhere: the hook
-    says it in a refusal only): ``(the bytes, their text, what it regained in words)``;
-    ``None`` when it lacks nothing. When the merge back is left to a person (its next
+def _brought(root: str, board: str, data: bytes) -> tuple[bytes, str, str] | None:
+    """The board ``board`` of the project at ``root`` (its bytes ``data``) with what git
+    brought that a stale save dropped merged back, as its next write will read it,
+    nothing written (:meth:`~ai_protocols.board.board.Board.brought_for_reading`, said
+    nowhere: the hook says it in a refusal only), or ``None`` when it lacks nothing:
+    ``(the bytes, their text, what it regained in words)``. At once, no process and no
+    import of the board's reader, when :func:`~ai_protocols.board.brought.unchecked`
+    says there is nothing to check. When the merge back is left to a person (its next
     write refuses), the locks of the version git brought hold too: ``HEAD``'s board is
-    added as a side, as the two sides of git's conflict markers are (``git show``, only
-    then)."""
-    from ai_protocols.board.brought import merged_for_reading
+    added as a side, as the two sides of git's conflict markers are (one ``git show``,
+    only then)."""
+    from ai_protocols.board.brought import unchecked
 
-    merged, said, refused = merged_for_reading(board, data, say=False)
+    key = unchecked(board, data)
+    if key is None:
+        return None
+    from ai_protocols.board.board import Board
+    from ai_protocols.board.model import board_decode
+    from ai_protocols.session.project import Project
+
+    merged, said, refused = Board(Project(root, None)).brought_for_reading(data, key[0],
+                                                                           say=False)
     if merged is not None and said is not None:
-        from ai_protocols.board.model import board_decode
-
         return merged, board_decode(board, merged), said
     if refused is None:
         return None

@@ -358,11 +358,6 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
             return [], {}, []  # (no board: its module is not even imported)
     except AiProtocolsError:
         data = None  # (a symbolic link, no regular file: read_readable says why)
-    if data:  # (what git brought and a stale save dropped: as the next write reads it;
-        # no process unless HEAD moved since the board's last write here)
-        from ai_protocols.board.brought import merged_for_reading
-
-        data = merged_for_reading(path, data)[0] or data
     from ai_protocols.board.model import handoffs, read_readable
 
     # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
