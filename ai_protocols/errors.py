@@ -166,6 +166,29 @@ def removed_by_switch(switched: tuple[str, str, str], kept: str) -> str:
             f"would be overwritten') until it is moved aside or committed")
 
 
+def start_command(path: str | os.PathLike[str]) -> str:
+    """The command that brings back (or starts) the session file ``path``, as advice
+    says it: ``ai-protocols start``, run as the agent whose file it is for a per-agent
+    file (``.ai/session-context.d/ID.org``: ``AI_AGENT_ID=ID ai-protocols start``;
+    another agent's ``start`` begins a file of its own), or, when the file's name is no
+    id that names it again (:func:`~ai_protocols.paths.safe_id`), said in words. Raises
+    nothing."""
+    from ai_protocols.paths import CONTEXT_DIR, safe_id
+
+    folder, name = os.path.split(os.fspath(path))
+    if os.path.basename(folder) != CONTEXT_DIR or not name.endswith(".org"):
+        return "'ai-protocols start'"
+    agent = name[:-len(".org")]
+    try:
+        same = safe_id(agent) == agent
+    except AiProtocolsError:
+        same = False
+    if not same:
+        return "'ai-protocols start' run as the agent whose file it is (with its AI_AGENT_ID)"
+    return f"'AI_AGENT_ID={agent} ai-protocols start'" if shell_quote(agent) == agent else \
+        f"AI_AGENT_ID={shell_quote(agent)} ai-protocols start"
+
+
 #: How a session file went that something other than this tool removed, in the words
 #: every message about one uses (its error, ``status``, ``start`` bringing it back).
 REMOVED_HOW = "removed, and not by ai-protocols (git clean, git stash -u or git checkout?)"
@@ -228,8 +251,9 @@ class SessionRemoved(NoSession):
             pop = f"git -C {shell_quote(os.fspath(stash))} stash pop"
             self.args = (f"the session file {path} was removed by git stash (the newest "
                          f"stash entry holds it: git stash list): bring it back with the "
-                         f"rest of what git stash took, with {pop}; or run 'ai-protocols "
-                         f"start' to bring back its last version alone, kept in {kept} (git "
+                         f"rest of what git stash took, with {pop}; or run "
+                         f"{start_command(path)} to bring back its last version alone, kept "
+                         f"in {kept} (git "
                          f"stash pop then refuses the stashed files that are here again: "
                          f"'ai-protocols resume' gives the commands)",)
             return
@@ -238,7 +262,7 @@ class SessionRemoved(NoSession):
                          f"{removed_by_switch(switched, os.fspath(kept))}",)
             return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
-                     f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "
+                     f"entry logged to it, is kept in {kept}: run {start_command(path)} to "
                      "bring it back (or 'git stash pop', if it was stashed)",)
 
 
@@ -590,13 +614,15 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
-                 put_back: bool = False, unmerged: str | None = None) -> None:
+                 put_back: bool = False, unmerged: str | None = None,
+                 left_by: str = "git's merge") -> None:
         self.path, self.kept, self.reason = path, kept, reason
         if unmerged is not None:
             #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
-            #: other side archived it at ``path``; ``unmerged``: how to merge by hand.
+            #: other side archived it at ``path``; ``unmerged``: how to merge by hand;
+            #: ``left_by``: the operation that left it (``the git rebase under way``).
             self.archive, self.rolled, self.put_back = True, False, False
-            super().__init__(f"cannot merge {kept}, which git's merge left unmerged "
+            super().__init__(f"cannot merge {kept}, which {left_by} left unmerged "
                              f"(modify/delete), into its archive {path}: {reason}; nothing "
                              f"was written: {unmerged}")
             return

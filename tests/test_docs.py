@@ -426,3 +426,14 @@ def test_the_protocol_names_every_message_start_prints() -> None:
     assert len(messages) >= 15, messages
     missing = [m for m in messages if m not in protocol]
     assert missing == [], f"start prints these, .ai/protocols.org does not say them: {missing}"
+
+
+def test_the_duplicate_id_keys_in_the_docs_are_the_messages() -> None:
+    """docs/tasks.md ("Duplicate ids") gives a person the same Emacs keys as every
+    message about a duplicate id (``errors.DUPLICATE_FIX``): a fresh review found the doc
+    left at keys the message had dropped (``TAB`` on a headline folds its drawer)."""
+    from ai_protocols.errors import DUPLICATE_FIX
+
+    keys = DUPLICATE_FIX[DUPLICATE_FIX.index("(open"):DUPLICATE_FIX.index(")") + 1]
+    doc = " ".join((REPO_ROOT / "docs" / "tasks.md").read_text(encoding="utf-8").split())
+    assert keys.replace("'", "") in doc.replace("`", "").replace("'", ""), keys

@@ -131,3 +131,46 @@ def test_a_save_put_back_that_cannot_be_merged_back_is_set_aside_and_said(
     assert len(aside) == 1 and aside[0].read_text(encoding="utf-8") == saved[0]
     err = capsys.readouterr().err
     assert f"kept as {aside[0]}" in err and "could not be merged in" in err
+
+
+def test_a_save_merged_in_is_merged_again_when_the_write_that_held_it_did_not_land(
+        project: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save over the tool's write before the swap back (merged into the redo), then a
+    third save before the redo's own write (so that write never lands): the redo made
+    again on the third save merges the second in again (found in a trace of the save
+    race test: the merge was made once, and lost with the write that held it)."""
+    from ai_protocols.board.board import Board
+    from ai_protocols.session.project import Project
+    from ai_protocols.storage import files
+
+    run("task", "add", "seed", agent="planner.1")
+    path = project / BOARD
+    real_exchange, real_still = files._exchange, files._still
+    swaps: list[str] = []
+    checks: list[str] = []
+
+    def exchange(one: str, two: str) -> bool:
+        swaps.append(two)
+        if len(swaps) == 1:
+            _save(path, path.read_text(encoding="utf-8") + PERSON.format(1))
+            done = real_exchange(one, two)
+            _save(path, path.read_text(encoding="utf-8") + PERSON.format(2))  # (on the write)
+            return done
+        return real_exchange(one, two)
+
+    def still(*args: object) -> bool:
+        checks.append("")
+        if len(checks) == 2:  # (the redo's check: a save just before it)
+            _save(path, path.read_text(encoding="utf-8") + PERSON.format(3))
+        return real_still(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "_exchange", exchange)
+    monkeypatch.setattr(files, "_still", still)
+    Board(Project(project, "a.1")).add("Added by the tool")
+    text = board(project)
+    assert len(checks) >= 3, checks
+    for n in (1, 2, 3):
+        assert text.count(f"\n* TODO Person task {n}\n") == 1, text
+        assert text.count(f"\nPerson text {n}\n") == 1, text
+    assert text.count("Added by the tool") == 1, text
+    assert not list(path.parent.glob("tasks.org.saved-*"))

@@ -250,10 +250,8 @@ def _redone(method):  # type: ignore[no-untyped-def]
                         self._displaced.append(changed.displaced)  # over its own write)
                     if changed.put_back is not None:
                         self._put_back.append(changed.put_back)
-            for _written, saved in self._displaced:
-                self._set_aside(saved)
             found = board_file(self.path)
-            self._merge_put_back(found[0] if found is not None else None, aside=True)
+            self._merge_displaced(found[0] if found is not None else None, aside=True)
             raise BeingEdited(self.path, "", "changed")
         finally:
             self._displaced = []
@@ -334,11 +332,12 @@ class Board:
         self._ending: list[AreaLock] = []
         #: What other programs saved over this change's own writes in the moment each
         #: stood in place (:class:`_Changed`): each write's bytes and the save over it,
-        #: merged into the board the redo reads (:meth:`_merge_displaced`).
+        #: merged into the board each redo reads, for the whole change
+        #: (:meth:`_merge_displaced`).
         self._displaced: list[tuple[bytes, bytes]] = []
         #: The saves this change's writes put back in place (:class:`_Changed`), each with
-        #: the board the write was made from and the write, until the board is read
-        #: again: when a save made on the write replaced it, it is merged back.
+        #: the board the write was made from and the write, for the whole change: when a
+        #: save made on the write replaced it, it is merged back (:meth:`_merge_displaced`).
         self._put_back: list[tuple[bytes, bytes, bytes]] = []
         # (what this board object read: one reading and parsing of the board, of its kept
         # copy, and one judgement of what git took away, per version of each: _read_once)
@@ -1399,67 +1398,58 @@ class Board:
                                  left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
-    def _merge_displaced(self, current: bytes | None) -> bytes | None:
-        """The board ``current`` (as read, or with what git brought merged back) with
-        what other programs saved over this change's earlier writes in the moment each
-        stood in place (:attr:`_displaced`) merged in, each as git merges a branch:
-        what the save changed from the write it was made on, applied to the board
-        (:func:`~ai_protocols.board.merge.merge_board_bytes`); then the saves those
-        writes put back that a save made on the write replaced (:meth:`_merge_put_back`).
-        ``None`` when there is nothing to merge. A save that cannot be merged
-        (conflicting changes, or no board this merge understands) is set aside
-        (:meth:`_set_aside`), never lost."""
+    def _merge_displaced(self, current: bytes | None, *, aside: bool = False) -> bytes | None:
+        """The board ``current`` (as read, or with what git brought merged back; ``None``:
+        there is none) with what other programs saved over this change's earlier writes
+        in the moment each stood in place (:attr:`_displaced`) merged in, each as git
+        merges a branch: what the save changed from the write it was made on, applied
+        to the board (:func:`~ai_protocols.board.merge.merge_board_bytes`); then each
+        save those writes put back (:attr:`_put_back`) that a save made on the write
+        replaced after the swap back: when ``current`` holds the write's change
+        (:func:`~ai_protocols.board.merge.tasks_lacking` finds none of it lacking: the
+        person saved on the write, not on the save put back), the save's change from
+        the write, which also takes the write's own change out (the change is made
+        again on what this gives). ``None`` when nothing changed. Each save is merged
+        again at each read for the whole change: the write that held the merge may not
+        land either (another save came first), and the board read again lacks it
+        again. A save that cannot be merged (conflicting changes, or no board this
+        merge understands) is set aside (:meth:`_set_aside`), never lost, and merged no
+        more; a save put back, with the write's own change taken out of the board where
+        that merges. With ``aside`` (the change gives up: nothing is written), each
+        save is set aside instead, a save put back when ``current`` lacks it. Raises
+        what :meth:`_set_aside` raises."""
         if not self._displaced and not self._put_back:
             return None
-        from ai_protocols.board.merge import merge_board_bytes
-
-        merged = current if current is not None else board_text().encode()
-        for written, saved in self._displaced:
-            result = merge_board_bytes(written, merged, saved,
-                                       labels=(str(self.path), "written", "saved"))
-            if result is None or result.conflicts:
-                self._set_aside(saved)
-            else:
-                merged = result.data
-        self._displaced = []
-        merged = self._merge_put_back(merged)
-        return merged if merged != current else None
-
-    def _merge_put_back(self, current: bytes | None, *, aside: bool = False) -> bytes:
-        """The board ``current`` (``None``: there is none) with each save this change's
-        writes put back in place (:attr:`_put_back`) that a save made on the write
-        replaced after the swap back merged back: when ``current`` holds the write's
-        change (:func:`~ai_protocols.board.merge.tasks_lacking` finds none of it
-        lacking: the person saved on the write, not on the save put back), the save's
-        change from the write is applied to it, as git merges, which also takes the
-        write's own change out (the change is made again on what it gives). A save
-        that cannot be merged back is set aside (:meth:`_set_aside`), with the write's
-        own change taken out of ``current`` where that merges. One not dealt with is
-        kept for the next read (a save made on the write may land later yet). With
-        ``aside`` (the change gives up: nothing is written), each one ``current``
-        lacks is set aside. Raises what :meth:`_set_aside` raises."""
         from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
 
+        labels = (str(self.path), "written", "saved")
         merged = current if current is not None else board_text().encode()
-        put_back, self._put_back = self._put_back, []
-        for read, written, saved in put_back:
+        for one in list(self._displaced):
+            written, saved = one
+            result = None if aside else merge_board_bytes(written, merged, saved,
+                                                          labels=labels)
+            if result is None or result.conflicts:
+                self._set_aside(saved)
+                self._displaced.remove(one)
+            else:
+                merged = result.data
+        for two in list(self._put_back):
+            read, written, saved = two
             if tasks_lacking(merged, written, (read,)) != 0:  # (made on the save put
-                if not aside:  # back, or the board is none: as it is, for now)
-                    self._put_back.append((read, written, saved))
-                elif tasks_lacking(merged, saved, (written,)) != 0:
-                    self._set_aside(saved)
+                if aside and tasks_lacking(merged, saved, (written,)) != 0:  # back, or
+                    self._set_aside(saved)  # no board: as it is)
                 continue
-            labels = (str(self.path), "written", "saved")
             result = None if aside else merge_board_bytes(written, merged, saved,
                                                           labels=labels)
             if result is not None and not result.conflicts:
                 merged = result.data
                 continue
             self._set_aside(saved)
-            undone = merge_board_bytes(written, merged, read, labels=labels)
-            if not aside and undone is not None and not undone.conflicts:
+            self._put_back.remove(two)
+            undone = None if aside else merge_board_bytes(written, merged, read, labels=labels)
+            if undone is not None and not undone.conflicts:
                 merged = undone.data
-        return merged
+        return merged if merged != current else None
 
     def _set_aside(self, saved: bytes) -> None:
         """Keep ``saved`` (another program's save over this change's write, which could

@@ -596,9 +596,11 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     (:func:`merge_drops`), never the same words in a note. Said only while it still
     applies: a claim, while the task is open and not ``me``'s; one the merge dropped
     because the other clone closed the task, while the task is closed and ``me`` has
-    claimed no task since (a claim of a later minute than the dropped one's stamp: it
-    has moved on); a lock, while no lock of ``me``'s covers the path. ``[]`` at once
-    (one search of the board's text) when the board names no loss of ``me``'s: no work
+    claimed no task since (a claim of the dropped one's minute or later: it has moved
+    on; Org's stamps count minutes, and an agent told takes another task at once, in
+    that minute, far more often than it held two claimed in one minute); a lock, while
+    no lock of ``me``'s covers the path. ``[]`` at once (one search of the board's
+    text) when the board names no loss of ``me``'s: no work
     on the hot paths. The words are plain text for a terminal; ``tasks`` and ``locks``
     are the board's (:func:`read_board`)."""
     if not me or not names_a_loss(doc.text, me):
@@ -615,7 +617,7 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
         if not task.is_open:
             if not drop.closed or any(
                     t.owner == me and t.claimed is not None and drop.stamp is not None and
-                    t.claimed > drop.stamp for t in tasks):
+                    t.claimed >= drop.stamp for t in tasks):  # (to the minute: docstring)
                 continue
             said.append(lost + "the task was closed in another clone while you held it, and "
                         "the close stands: stop working on it (the task is done or cancelled;"

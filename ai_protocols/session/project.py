@@ -1302,6 +1302,8 @@ def _refuse_other_work(project: Project, session: Session, title: str | None) ->
         f"would resume it, not begin {quoted(title)}; nothing was changed. Resume it with "
         f"{resumed_by(project.agent_id, session.agent_session)} (no --title, or its own); "
         f"begin the other work beside it, in its own session file, under another agent id: "
-        f"AI_AGENT_ID=urgent ai-protocols start --title {shell_quote(title)}; or wrap up or "
+        f"export AI_AGENT_ID=$(ai-protocols agent-id --runtime urgent) (a fresh id, kept for "
+        f"every command of that work), then ai-protocols start --title {shell_quote(title)}; "
+        f"or wrap up or "
         "abandon the paused session first"))
 
