@@ -205,3 +205,25 @@ def test_the_common_case_runs_no_git_and_one_check_is_kept(tmp_path: Path) -> No
     assert any(run.split()[2:3] == ["show"] for run in _runs(log))
     assert _hook(b, inside, "pb", env).returncode == 0
     assert _runs(log) == []
+
+
+def test_a_board_that_lacks_what_git_brought_is_merged_once_for_every_reader(
+        tmp_path: Path) -> None:
+    """Until the next write, the merge back found by one reader is kept (with its key):
+    the next hook and ``locks`` run no git and still see the pulled lock; an edit of
+    the board (another key) is checked again."""
+    base = tmp_path.resolve()
+    b, _run_a, run_b, _ids = _stale(base, "Typed by the person", b_writes=True)
+    env, log = _logging_git(base)
+    first = _hook(b, b / "lib" / "y", "pb", env)
+    assert first.returncode == 2 and WARNED in first.stderr, first.stderr
+    assert any(run.split()[2:3] == ["show"] for run in _runs(log))
+    for _ in range(2):
+        again = _hook(b, b / "lib" / "y", "pb", env)
+        assert again.returncode == 2 and WARNED in again.stderr, again.stderr
+        locks = run_b("locks", env=env)
+        assert "lib" in locks.stdout and locks.stderr.count(WARNED) == 1, locks
+    assert _runs(log) == []
+    _save(b, (b / BOARD).read_text(encoding="utf-8") + "* TODO Typed again\n")
+    assert _hook(b, b / "lib" / "y", "pb", env).returncode == 2
+    assert any(run.split()[2:3] == ["show"] for run in _runs(log))

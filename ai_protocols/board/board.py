@@ -442,7 +442,7 @@ class Board:
             from ai_protocols.board.brought import unchecked
 
             key = unchecked(str(self.path), data)  # (None: nothing to check, no git)
-            merged = self.brought_for_reading(data, key[0])[0] if key is not None else None
+            merged = None if key is None else self.brought_for_reading(data, key)[0]
             if merged is not None:
                 data, text = merged, board_text_of(self.path, merged)
         read = (seen or (), data, BoardFile(text))
@@ -1225,13 +1225,15 @@ class Board:
             return None, None
         return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
 
-    def brought_for_reading(self, data: bytes, key: str, *, say: bool = True
+    def brought_for_reading(self, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
+                            say: bool = True
                             ) -> tuple[bytes | None, str | None, Exception | None]:
         """The board's bytes ``data`` as its next write will read them, with what git
         brought that a stale save dropped merged back by that write's rule
         (:meth:`_brought_back`, run without the board's lock: it only reads), nothing
         written, for a reader (``key``: the check
-        :func:`~ai_protocols.board.brought.unchecked` asks for): ``(the merged bytes,
+        :func:`~ai_protocols.board.brought.unchecked` asks for, and what the last one
+        with that key found, taken as it is): ``(the merged bytes,
         what it regained in words, None)``; ``(None, None, None)`` when it lacks nothing
         (kept under ``key`` for the next reader:
         :func:`~ai_protocols.board.brought.keep_checked`); ``(None, what it lacks, the
@@ -1246,7 +1248,8 @@ class Board:
 
         board = str(self.path)
         try:
-            brought = self._brought_back(data)
+            brought = (key[1][0], 0, key[1][1]) if key[1] is not None else \
+                self._brought_back(data)
         except BoardStaleSave as error:
             if say:
                 said = str(error).removesuffix("; nothing was written")
@@ -1257,8 +1260,9 @@ class Board:
             return None, error.lacking, error
         except (AiProtocolsError, OSError, ValueError):
             return None, None, None
+        if brought is None or key[1] is None:
+            brought_module.keep_checked(board, key[0], brought and (brought[0], brought[2]))
         if brought is None:
-            brought_module.keep_checked(board, key)
             return None, None, None
         if say:
             brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "

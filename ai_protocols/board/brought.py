@@ -27,22 +27,25 @@ __all__ = ["checked_path", "keep_checked", "say", "settled", "unchecked"]
 
 
 def checked_path(kept: str) -> str:
-    """Where the per-machine record of the last check that found nothing lacking is
-    kept: beside the board's kept copy ``kept`` (``.ai/.locks/live/tasks.org.checked``,
-    never in git)."""
+    """Where the per-machine record of the last check is kept: beside the board's kept
+    copy ``kept`` (``.ai/.locks/live/tasks.org.checked``, never in git)."""
     return f"{kept}.checked"
 
 
-def unchecked(board: str, data: bytes) -> tuple[str, bytes | None] | None:
-    """The key of a check still to make of whether the board ``board`` (its bytes
-    ``data``) lacks what git brought, with its kept copy's bytes (``None``: none), or
+def unchecked(board: str, data: bytes
+              ) -> tuple[str, tuple[bytes, str] | None] | None:
+    """Whether the board ``board`` (its bytes ``data``) may lack what git brought:
     ``None`` when it cannot: no git commit; ``HEAD`` is the commit the board was last
     written against here, with no pull since that write (``Board._record_head``'s
     record, ``tasks.org.commit``); the board is its kept copy (the tool's last write);
     or the last check made here had this very key (``HEAD``, that record, the board's
-    and the kept copy's bytes, by their lengths and CRC-32s) and found nothing. Reads
-    git's files and two small records (the kept copy, and a CRC of the two, only once
-    ``HEAD`` moved); no process. Raises nothing."""
+    and the kept copy's bytes, by their lengths and CRC-32s) and found nothing.
+    Otherwise ``(the key of the check, what it found)``: ``None`` when it is still to
+    make, else ``(the board with what git brought merged back, what it regained in
+    words)``, as the last check with this key found it (:func:`keep_checked`: a board
+    that lacks them costs the merge once, not once per hook call). Reads git's files
+    and two small records (the kept copy, and a CRC of the two, only once ``HEAD``
+    moved); no process. Raises nothing."""
     from ai_protocols.board.model import kept_board_bytes, kept_board_path
     from ai_protocols.git.head import read_head
 
@@ -50,7 +53,7 @@ def unchecked(board: str, data: bytes) -> tuple[str, bytes | None] | None:
     if head is None or not head[1]:
         return None
     kept_path = kept_board_path(board)
-    parts = _small(f"{kept_path}.commit").split()
+    parts = _small(f"{kept_path}.commit", 400).decode("ascii", "replace").split()
     if len(parts) == 1 and parts[0] == head[1]:
         return None  # (HEAD has not moved since the board's last write here)
     kept = kept_board_bytes(kept_path)
@@ -60,21 +63,35 @@ def unchecked(board: str, data: bytes) -> tuple[str, bytes | None] | None:
 
     key = " ".join((head[1], *(parts[:2] or ["-"]), f"{len(data)}:{crc32(data):08x}",
                     "-" if kept is None else f"{len(kept)}:{crc32(kept):08x}"))
-    return None if _small(checked_path(kept_path)).strip() == key else (key, kept)
+    record = _small(checked_path(kept_path), 400)
+    line, _, rest = record.partition(b"\n")
+    if line.decode("ascii", "replace") != key:
+        return key, None
+    if not rest:
+        return None  # (checked: nothing lacking)
+    record = _small(checked_path(kept_path), 1 << 25)  # (what it found: read whole)
+    _, _, rest = record.partition(b"\n")
+    said, _, merged = rest.partition(b"\n")
+    return (key, (merged, said.decode("utf-8", "replace"))) if merged else (key, None)
 
 
-def keep_checked(board: str, key: str) -> None:
-    """Record that the check :func:`unchecked` keyed ``key`` found the board ``board``
-    lacking nothing (:func:`checked_path`; atomic); a failure only costs the next
-    reader a check."""
+def keep_checked(board: str, key: str, found: tuple[bytes, str] | None = None) -> None:
+    """Record what the check :func:`unchecked` keyed ``key`` found of the board
+    ``board``: nothing lacking (``found`` ``None``), or the board with what git brought
+    merged back and what it regained in words (:func:`checked_path`, as ``KEY``, or
+    ``KEY``, the words and the bytes, a line each; atomic); a failure only costs the
+    next reader a check."""
     from ai_protocols.board.model import kept_board_path
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.storage import files as storage
 
     path = checked_path(kept_board_path(board))
+    body = [(key + "\n").encode("ascii")]
+    if found is not None:
+        body.append(found[1].replace("\n", " ").encode("utf-8") + b"\n" + found[0])
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        storage.atomic_write(path, (key + "\n").encode("ascii"))
+        storage.atomic_write(path, b"".join(body))
     except (OSError, AiProtocolsError, UnicodeEncodeError):
         pass
 
@@ -116,10 +133,10 @@ def _flush() -> None:
     _PENDING.clear()
 
 
-def _small(path: str) -> str:
-    """The first 400 bytes of the file ``path`` as ASCII text; ``""`` when unreadable."""
+def _small(path: str, most: int) -> bytes:
+    """The first ``most`` bytes of the file ``path``; ``b""`` when it cannot be read."""
     try:
         with open(path, "rb") as record:
-            return record.read(400).decode("ascii", "replace")
+            return record.read(most)
     except OSError:
-        return ""
+        return b""

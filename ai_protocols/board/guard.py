@@ -577,11 +577,14 @@ def _brought(root: str, board: str, data: bytes) -> tuple[bytes, str, str] | Non
     key = unchecked(board, data)
     if key is None:
         return None
-    from ai_protocols.board.board import Board
     from ai_protocols.board.model import board_decode
+
+    if key[1] is not None:  # (found by the last check with this key: no git, no import)
+        return key[1][0], board_decode(board, key[1][0]), key[1][1]
+    from ai_protocols.board.board import Board
     from ai_protocols.session.project import Project
 
-    merged, said, refused = Board(Project(root, None)).brought_for_reading(data, key[0],
+    merged, said, refused = Board(Project(root, None)).brought_for_reading(data, key,
                                                                            say=False)
     if merged is not None and said is not None:
         return merged, board_decode(board, merged), said
