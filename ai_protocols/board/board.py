@@ -437,7 +437,15 @@ class Board:
         if data is None:
             self._read_memo = None
             return None
-        read = (seen or (), data, BoardFile(self._text(data)))
+        text = self._text(data)  # (git's conflict markers: refused as they are)
+        if data:  # (what git brought and a stale save dropped: as the next write reads it)
+            from ai_protocols.board.brought import unchecked
+
+            key = unchecked(str(self.path), data)  # (None: nothing to check, no git)
+            merged = None if key is None else self.brought_for_reading(data, key)[0]
+            if merged is not None:
+                data, text = merged, board_text_of(self.path, merged)
+        read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
 
@@ -1125,7 +1133,11 @@ class Board:
             doc = BoardFile(board_text()) if data is None else \
                 BoardFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
-            # What git brought and a stale buffer's save dropped: merged back first.
+            # What git brought and a stale buffer's save dropped: merged back first
+            # (said here, or refused: not by a reader of this command as well)
+            from ai_protocols.board.brought import settled
+
+            settled(str(self.path))
             brought = self._brought_back(data) if data is not None else None
             if brought is not None:
                 doc = BoardFile(self._text(brought[0]))
@@ -1216,6 +1228,55 @@ class Board:
         except OSError:
             return None, None
         return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
+
+    def brought_for_reading(self, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
+                            say: bool = True
+                            ) -> tuple[bytes | None, str | None, Exception | None]:
+        """The board's bytes ``data`` as its next write will read them, with what git
+        brought that a stale save dropped merged back by that write's rule
+        (:meth:`_brought_back`, run without the board's lock: it only reads), nothing
+        written, for a reader (``key``: the check
+        :func:`~ai_protocols.board.brought.unchecked` asks for, and what the last one
+        with that key found, taken as it is): ``(the merged bytes,
+        what it regained in words, None)``; ``(None, None, None)`` when it lacks nothing
+        (kept under ``key`` for the next reader:
+        :func:`~ai_protocols.board.brought.keep_checked`); ``(None, what it lacks, the
+        BoardStaleSave)`` when the merge back is left to a person (the next write
+        refuses; the board is read as it is). With ``say``, a warning on stderr, once
+        per command as it ends (:func:`~ai_protocols.board.brought.say`), says what the
+        board lacks and that the next board command that writes merges it back (the
+        hook says it in a refusal only: docs/agents.md). Raises nothing of the board's
+        (an error of the rule: read as it is)."""
+        from ai_protocols.board import brought as brought_module
+        from ai_protocols.errors import BoardStaleSave
+
+        board = str(self.path)
+        try:
+            brought = (key[1][0], 0, key[1][1]) if key[1] is not None else \
+                self._brought_back(data)
+        except BoardStaleSave as error:
+            if say:
+                said = str(error).removesuffix("; nothing was written")
+                brought_module.say(board, f"{said}. Until then every board command that "
+                                          "writes refuses, and what this one shows is the "
+                                          "board as it is, without them (the PreToolUse "
+                                          "hook holds the locks of both)")
+            return None, error.lacking, error
+        except (AiProtocolsError, OSError, ValueError):
+            return None, None, None
+        if brought is None or key[1] is None:
+            brought_module.keep_checked(board, key[0], brought and (brought[0], brought[2]))
+        if brought is None:
+            return None, None, None
+        if say:
+            brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "
+                                      "buffer opened before git changed the board (a pull, "
+                                      "a merge) was saved over it. Shown here with them "
+                                      "merged back (nothing written); the next board "
+                                      "command that writes (task claim, lock, ...) merges "
+                                      "them back. In Emacs, revert the buffer (M-x "
+                                      "revert-buffer) before editing on")
+        return brought[0], brought[2], None
 
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
