@@ -1117,26 +1117,21 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             (committed == [] and (differs is None or bool(differs))))
     # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor),
     # ahead of it (it descends), or on another line (neither)?
-    behind = aside = descends = rebased = False
+    behind = aside = descends = rebased = kept = False
     if commit and commit != git.commit and not missing and git.commit is not None and \
             _is_hash(commit):
-        from ai_protocols.git.state import start_ancestry
+        from ai_protocols.git.state import work_of
 
-        ahead, after = (start_ancestry(root, git.commit, commit),
-                        start_ancestry(root, commit, git.commit))
-        behind, descends = ahead(), after()
-        aside = not behind and not descends
-        if aside and differs == [] and lost == []:  # HEAD's files are the checkpoint's
-            aside, rebased = False, True  # (an amend that took its work: it is here)
-        if aside:  # every change of it in HEAD as the same patch (a pull --rebase)?
-            from ai_protocols.git.state import rebased_into
+        # (the one rule log's moved: line follows too; HEAD's files the checkpoint's:
+        # an amend that took its work, it is here)
+        where = work_of(root, commit, git.commit, git.branch,
+                        held=differs == [] and lost == [])
+        behind, descends = where == "behind", where == "descends"
+        rebased, aside = where == "carried", where == "aside"
+        if (behind or aside) and git.work > 0 and not other_branch:
+            from ai_protocols.git.state import uncommitted_here
 
-            rebased = rebased_into(root, commit, git.commit)
-            if not rebased:  # (a rebase whose conflicts were resolved: its reflog says so)
-                from ai_protocols.git.state import rebase_rewrote
-
-                rebased = rebase_rewrote(root, commit, git.commit, git.branch)
-            aside = not rebased
+            kept = uncommitted_here(root, commit, git.commit)  # (a git reset HEAD~1)
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
     if alarms_only and (descends or rebased) and not (missing or uncommitted):
@@ -1159,7 +1154,12 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if git.work:
         forward += " (your uncommitted changes stay; git refuses when one is in the way)"
     detached = not session_branch and bool(commit)  # recorded on no branch
-    if other_branch and (behind or aside) and not holds:  # that branch is gone or moved
+    if kept:  # HEAD moved off it, and the work tree holds its every change uncommitted
+        parts.append(f"this session was recorded {recorded}, and HEAD ({git.commit[:12]}) "  # type: ignore[index]
+                     f"{'is behind it' if behind else 'does not descend from it'}, but "
+                     "every change of that commit is in the work tree: its work is "
+                     "uncommitted here (a git reset kept it); commit it to carry on")
+    elif other_branch and (behind or aside) and not holds:  # that branch is gone or moved
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit, and no branch "
                      f"{_clip(session_branch)} here holds it (deleted, or moved); that "
