@@ -692,6 +692,14 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
                                        f"./{here}") == kept
     said = (f"this is {what}, not the one ai-protocols last wrote ({by}): it "
             f"lacks {lacks} of that one")
+    from ai_protocols.git.state import checked_out_at
+
+    there = checked_out_at(project.root_text, name) if name else None
+    if there is not None:  # (git switch refuses a branch another work tree has checked out)
+        back = (f"it is checked out in the work tree {_clip(display(there), 200)}: work there "
+                f"(cd {shell_quote(there)})")
+        return (f"{said}, which {'is committed' if committed else 'may be'} on branch "
+                f"{_clip(name, 80)}; {back}"), committed
     if committed:
         return (f"{said}, which is committed on branch {_clip(name, 80)} with the session's "
                 f"work: go back to it with git switch {shell_quote(name)}"), True
@@ -1168,8 +1176,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     elif other_branch and (behind or aside):  # the work is on that branch: go there
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
-                     f"{_clip(session_branch)}: switch to it (git switch "
-                     f"{shell_quote(branch_name(session_branch) or '')})")
+                     f"{_clip(session_branch)}: {_go_to(project, session_branch)}")
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -1199,8 +1206,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         # A branch with no commit yet (git switch --orphan): the work is not elsewhere,
         # it is at that commit here, on its branch when that branch still holds it.
         holder = bool(session_branch) and _branch_holds(project, session_branch, commit)  # type: ignore[arg-type]
-        where = (f"on branch {_clip(session_branch)}: switch to it (git switch "
-                 f"{shell_quote(branch_name(session_branch) or '')})" if holder else
+        where = (f"on branch {_clip(session_branch)}: {_go_to(project, session_branch)}"  # type: ignore[arg-type]
+                 if holder else
                  f"at that commit, still in this clone: get it back with git switch -c "
                  f"NAME {c_short}")
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
@@ -1230,7 +1237,9 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                 rewritten = _rewritten(project, session, commit)  # type: ignore[arg-type]
                 if rewritten is not None and not other_branch and not uncommitted:
                     return None  # (a rebase or reword: the work is here, not rolled back)
-                if rewritten is None and not moved_on:  # (moved on: said why, below)
+                if other_branch and not moved_on:  # (the branch: push it, fetch it here)
+                    parts[-1] += f" ({_missing_branch_check(project, session_branch)})"  # type: ignore[arg-type]
+                elif rewritten is None and not moved_on:  # (moved on: said why, below)
                     parts[-1] += f" ({MISSING_CHECK})"
     short = (point or "")[:12]
     partly = bool(lost) and (touched or len(lost) < len(work or ()))  # (some of it here)
@@ -1389,6 +1398,38 @@ def _place(text: str) -> tuple[str | None, str | None] | None:
     if rest.startswith("at ") and _is_hash(rest[3:]):
         return name, rest[3:]
     return None
+
+
+def _missing_branch_check(project: Project, branch: str) -> str:
+    """What to check when the commit a session recorded on ``branch``, not this
+    checkout's, is not in this clone (issue 14, eighteenth round: the same kind of
+    advice as :data:`MISSING_CHECK`): that branch's commits pushed from the clone that
+    made them, fetched here, then switched to; ``REMOTE`` the real one
+    (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the remote)."""
+    from ai_protocols.git.state import remote_for
+
+    name = shell_quote(branch_name(branch) or "")
+    remote = remote_for(project.root_text, None)
+    remote_said = shell_quote(remote) if remote != "REMOTE" else remote
+    return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
+            f"here: push it from that clone (git push {remote_said} {name}), then here git "
+            f"fetch {remote_said} and git switch {name}; git log --all shows what this "
+            "clone has; a branch deleted here, git reflog")
+
+
+def _go_to(project: Project, branch: str) -> str:
+    """How to get to the local branch ``branch`` (as recorded: ``\\xNN`` for a byte not
+    UTF-8): ``switch to it (git switch B)``, or, when another work tree has it checked
+    out (:func:`~ai_protocols.git.state.checked_out_at`: git switch refuses it here,
+    "already checked out at"), that work tree, to work in. One git run."""
+    from ai_protocols.git.state import checked_out_at
+
+    name = branch_name(branch) or ""
+    there = checked_out_at(project.root_text, name)
+    if there is None:
+        return f"switch to it (git switch {shell_quote(name)})"
+    return (f"it is checked out in the work tree {_clip(display(there), 200)}, so git switch "
+            f"refuses it here: work there (cd {shell_quote(there)})")
 
 
 def _branch_holds(project: Project, branch: str, commit: str) -> bool:
