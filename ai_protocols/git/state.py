@@ -306,10 +306,10 @@ def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
       git-merge-base(1)) reverses on ``head`` without context (:func:`holds_changes`):
       an amend that added more, a ``git pull --rebase`` whose upstream changed lines
       near its change (the patches' context differs), a squash;
-    - each commit of ``commit`` since the merge base has a commit of the same patch id (git-patch-id(1)
-      ``--stable``, as ``git cherry`` compares them) among ``head``'s since: a ``git
-      pull --rebase``, or a rebase or amend that kept every change, then edited
-      further;
+    - each commit of ``commit`` since the merge base has a commit of the same patch
+      id (git-patch-id(1) ``--stable``, as ``git cherry`` compares them) among
+      ``head``'s since: a ``git pull --rebase``, or a rebase or amend that kept every
+      change, then edited further;
     - the combined change of ``commit`` since the merge base (``git diff MB commit``)
       has the patch id of one commit among ``head``'s since: a squash merge
       (``git merge --squash``), an interactive rebase's squash.
