@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from gitkit import commit_all, git
+from gitkit import commit_all, git, pasted
 
 from conftest import Runner
 
@@ -262,3 +262,28 @@ def test_a_commit_missing_on_another_branch_says_what_to_check(tmp_path: Path) -
     git(b, "fetch", "-q", "origin")
     resumed = other("resume", agent=ME).stdout
     assert "does not have that commit" not in resumed, resumed
+
+
+@pytest.mark.parametrize("name", ["w t", "it's", "$(touch pwned)", 'a"b`c`'],
+                         ids=["space", "quote", "command", "backticks"])
+def test_the_work_tree_advice_pasted_goes_there(tmp_path: Path, name: str) -> None:
+    """The work tree named is quoted for a shell: ``cd PATH`` pasted from the warning
+    goes there, whatever its name, and runs nothing else."""
+    root = tmp_path / "main"
+    git(tmp_path, "init", "-q", str(root))
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    git(root, "switch", "-q", "-c", "feat")
+    run("start", "--title", "wt", agent=ME)
+    _edit(root / "app.py", "2", "two (feat)")
+    _commit(root, "feat1")
+    run("log", "--progress", "feat1 committed", agent=ME)
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / name).resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    _, _, last = _warnings(run)
+    assert last.rstrip().endswith(").") and "(cd " in last, last
+    command = last.rstrip()[last.rindex("(cd ") + 1:-2]
+    done = pasted(tmp_path, f"{command} && pwd")
+    assert done.returncode == 0 and done.stdout.strip() == str(other), done
+    assert not (tmp_path / "pwned").exists() and not (root / "pwned").exists()

@@ -65,10 +65,9 @@ class GitState:
 
 
 def _start(root: str | os.PathLike[str], *args: str, stdin: int | None = None,
-           ok: tuple[int, ...] = (0,), index: str | None = None) -> Callable[[], bytes | None]:
+           index: str | None = None) -> Callable[[], bytes | None]:
     """Start ``git -C root ARGS`` and return what waits for it: a function that gives
-    its stdout once it has ended, or ``None`` when it could not start or failed (an
-    exit status not in ``ok``).
+    its stdout once it has ended, or ``None`` when it could not start or failed.
     Through ``posix_spawn`` and a pipe, because importing :mod:`subprocess` costs as
     much as a git run, and the hot commands run git; two can run at once. ``stdin``:
     a file descriptor git reads as its standard input (default: none); ``index``: the
@@ -90,7 +89,7 @@ def _start(root: str | os.PathLike[str], *args: str, stdin: int | None = None,
 
         def communicate() -> bytes | None:
             out, _ = proc.communicate()
-            return out if proc.returncode in ok else None
+            return out if proc.returncode == 0 else None
 
         return communicate
     read, write = os.pipe()  # both close on exec; the child gets a copy as its stdout
@@ -117,7 +116,7 @@ def _start(root: str | os.PathLike[str], *args: str, stdin: int | None = None,
         finally:
             os.close(read)
             _, status = os.waitpid(pid, 0)
-        return b"".join(chunks) if os.waitstatus_to_exitcode(status) in ok else None
+        return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
 
     return collect
 
