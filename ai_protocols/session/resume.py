@@ -692,14 +692,10 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
                                        f"./{here}") == kept
     said = (f"this is {what}, not the one ai-protocols last wrote ({by}): it "
             f"lacks {lacks} of that one")
-    from ai_protocols.git.state import checked_out_at
-
-    there = checked_out_at(project.root_text, name) if name else None
+    there = _checked_out_elsewhere(project, name) if name else None
     if there is not None:  # (git switch refuses a branch another work tree has checked out)
-        back = (f"it is checked out in the work tree {_clip(display(there), 200)}: work there "
-                f"(cd {shell_quote(there)})")
         return (f"{said}, which {'is committed' if committed else 'may be'} on branch "
-                f"{_clip(name, 80)}; {back}"), committed
+                f"{_clip(name, 80)}; {there}"), committed
     if committed:
         return (f"{said}, which is committed on branch {_clip(name, 80)} with the session's "
                 f"work: go back to it with git switch {shell_quote(name)}"), True
@@ -1422,12 +1418,21 @@ def _go_to(project: Project, branch: str) -> str:
     UTF-8): ``switch to it (git switch B)``, or, when another work tree has it checked
     out (:func:`~ai_protocols.git.state.checked_out_at`: git switch refuses it here,
     "already checked out at"), that work tree, to work in. One git run."""
+    name = branch_name(branch) or ""
+    return _checked_out_elsewhere(project, name) or \
+        f"switch to it (git switch {shell_quote(name)})"
+
+
+def _checked_out_elsewhere(project: Project, name: str) -> str | None:
+    """When another work tree has the local branch ``name`` checked out
+    (:func:`~ai_protocols.git.state.checked_out_at`), where ``git switch`` refuses it:
+    that work tree, named, and the ``cd`` that goes there (quoted for a shell); else
+    ``None``. One git run."""
     from ai_protocols.git.state import checked_out_at
 
-    name = branch_name(branch) or ""
     there = checked_out_at(project.root_text, name)
     if there is None:
-        return f"switch to it (git switch {shell_quote(name)})"
+        return None
     return (f"it is checked out in the work tree {_clip(display(there), 200)}, so git switch "
             f"refuses it here: work there (cd {shell_quote(there)})")
 
