@@ -287,3 +287,31 @@ def test_the_work_tree_advice_pasted_goes_there(tmp_path: Path, name: str) -> No
     done = pasted(tmp_path, f"{command} && pwd")
     assert done.returncode == 0 and done.stdout.strip() == str(other), done
     assert not (tmp_path / "pwned").exists() and not (root / "pwned").exists()
+
+
+def test_the_boards_claim_on_a_branch_in_another_work_tree_names_it(repo: Path) -> None:
+    """The same kind of advice on the task board: a task claimed on branch feature
+    (committed there) by an agent of this work tree, this checkout back on main, and
+    feature checked out in another work tree: the board names that work tree (``cd PATH``), not ``git switch
+    feature``, which git refuses."""
+    from boardkit import add, board
+
+    run = Runner(repo)
+    git(repo, "checkout", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "i")
+    add(run, "on main")
+    commit_all(repo, "board")
+    git(repo, "checkout", "-q", "-b", "feature")
+    only = add(run, "feature-only task")
+    run("start", "--title", "A", agent="vm.f.x.A")  # (A works in this work tree)
+    run("task", "claim", only, agent="vm.f.x.A")
+    git(repo, "commit", "-q", "-am", "feature board")
+    git(repo, "checkout", "-q", "main")
+    other = (repo.parent / "feature wt").resolve()
+    git(repo, "worktree", "add", "-q", str(other), "feature")
+    added = run("task", "add", "B on main", agent="vm.f.x.B")
+    assert "feature-only task" not in board(repo)
+    assert f"task {only} (feature-only task) is claimed by vm.f.x.A on branch 'feature'" \
+        in added.stderr, added.stderr
+    assert f"(cd '{other}')" in added.stderr and "git switch feature" not in added.stderr, \
+        added.stderr
