@@ -292,8 +292,8 @@ def test_the_work_tree_advice_pasted_goes_there(tmp_path: Path, name: str) -> No
 def test_the_boards_claim_on_a_branch_in_another_work_tree_names_it(repo: Path) -> None:
     """The same kind of advice on the task board: a task claimed on branch feature
     (committed there) by an agent of this work tree, this checkout back on main, and
-    feature checked out in another work tree: the board names that work tree (``cd PATH``), not ``git switch
-    feature``, which git refuses."""
+    feature checked out in another work tree: the board names that work tree (``cd
+    PATH``), not ``git switch feature``, which git refuses."""
     from boardkit import add, board
 
     run = Runner(repo)
