@@ -813,10 +813,15 @@ class Board:
         for (old, missing, state), branch in zip(
                 live, [where.get(id(old)) for old, _, _ in live], strict=True):
             if branch is not None:
+                from ai_protocols.git.state import checked_out_at
+
+                there = checked_out_at(os.path.dirname(str(self.path)), branch)  # (refused)
+                go = f"switch back to work on it (git switch {shell_quote(branch)})" \
+                    if there is None else f"work on it in the work tree that has it " \
+                    f"checked out (cd {shell_quote(there)})"
                 self.on_branches.append(
                     f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
-                    f"{quoted(branch, 80)}, committed there: switch back to work on it "
-                    f"(git switch {shell_quote(branch)})")
+                    f"{quoted(branch, 80)}, committed there: {go}")
                 continue
             found.append(Lost(old, None, state, missing,
                               now=same.get(old.id or "") if not missing else None))

@@ -207,6 +207,9 @@ class LogReport:
     #: of it (:func:`ai_protocols.session.rollover.held_by`): the sections that hold
     #: it there, biggest first; ``None``.
     over_bound: str | None = None
+    #: With :attr:`moved`: the work of the commit moved from is uncommitted in the work
+    #: tree (a ``git reset`` kept it), said so rather than "rolled back"; else ``None``.
+    moved_note: str | None = None
 
 
 class Project:
@@ -584,8 +587,8 @@ class Project:
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
                      first=first) as edit:
             moved = record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock,
-                         None if edit.replaced_said else moved, edit.over_bound)
+        line, note = moved if moved is not None and not edit.replaced_said else (None, None)
+        return LogReport(said, edit.pending, edit.emacs_lock, line, edit.over_bound, note)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a
