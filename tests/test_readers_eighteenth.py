@@ -190,21 +190,27 @@ def test_the_common_case_runs_no_git_and_one_check_is_kept(tmp_path: Path) -> No
     assert run_b("task", "list", env=env).returncode == 0
     assert _runs(log) == []
     # a person edits the board (nothing lacking): checked once, then kept
+    record = b / ".ai/.locks/live/tasks.org.checked"
     _save(b, (b / BOARD).read_text(encoding="utf-8") + "* TODO Typed by the person\n")
     first = _hook(b, inside, "pb", env)
     assert first.returncode == 0 and first.stderr == "", first.stderr
-    assert any(run.split()[2:3] == ["show"] for run in _runs(log))
+    # (checked: by git, or, when HEAD moved by commits of one's own only, by the reflog)
+    _runs(log)
+    checked = record.read_bytes(), record.stat().st_mtime_ns
     for _ in range(2):
         assert _hook(b, inside, "pb", env).returncode == 0
         listed = run_b("task", "list", env=env)
         assert "Typed by the person" in listed.stdout and WARNED not in listed.stderr
     assert _runs(log) == []
+    assert (record.read_bytes(), record.stat().st_mtime_ns) == checked  # (kept, not redone)
     # another edit of the board: checked again, once
     _save(b, (b / BOARD).read_text(encoding="utf-8") + "* TODO Typed again\n")
     assert run_b("task", "list", env=env).returncode == 0
-    assert any(run.split()[2:3] == ["show"] for run in _runs(log))
+    _runs(log)
+    again = record.read_bytes(), record.stat().st_mtime_ns
+    assert again[0] != checked[0]
     assert _hook(b, inside, "pb", env).returncode == 0
-    assert _runs(log) == []
+    assert _runs(log) == [] and (record.read_bytes(), record.stat().st_mtime_ns) == again
 
 
 def test_a_board_that_lacks_what_git_brought_is_merged_once_for_every_reader(
