@@ -31,6 +31,8 @@ import pytest
 from boardkit import BOARD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_boardstale_seventeenth import _clones as _both_clones
+from test_boardstale_seventeenth import _push, _save
 from test_merge_driver import git
 
 from conftest import CLI, Runner, clean_env
@@ -39,38 +41,8 @@ WARNED = "lacks what git brought"
 
 
 def _clones(base: Path, *, b_writes: bool) -> tuple[Path, Path, Runner, Runner, list[str]]:
-    """A bare origin; clone ``a`` with a board of two tasks, pushed; clone ``b`` of it
-    (``init`` run there; with ``b_writes``, a task added there by the tool and
-    committed: a kept copy and a record of ``HEAD``). The ids of the two tasks."""
-    origin = base / "origin.git"
-    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
-    a, b = base / "a", base / "b"
-    git(base, "clone", "-q", str(origin), str(a))
-    run_a = Runner(a)
-    run_a("init")
-    ids = [run_a("task", "add", f"Task {n}", agent="pa").stdout.strip() for n in ("one", "two")]
-    _push(a)
-    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
-    run_b = Runner(b)
-    run_b("init")
-    if b_writes:
-        run_b("task", "add", "B own task", agent="pb")
-        git(b, "add", "-A")
-        git(b, "commit", "-q", "-m", "b")
-    return a, b, run_a, run_b, ids
-
-
-def _push(clone: Path) -> None:
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "-m", "work")
-    git(clone, "push", "-q", "origin", "HEAD:main")
-
-
-def _save(clone: Path, buffer: str) -> None:
-    """The person's save of a buffer: written as a new file renamed into place."""
-    temp = clone / ".ai" / "tasks.org.saving"
-    temp.write_text(buffer, encoding="utf-8")
-    os.replace(temp, clone / BOARD)
+    """tests/test_boardstale_seventeenth.py's two clones, with a board of two tasks."""
+    return _both_clones(base, b_writes=b_writes, tasks=("one", "two"))
 
 
 def _hook(cwd: Path, path: Path, agent: str, env: dict[str, str] | None = None
