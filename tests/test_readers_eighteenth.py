@@ -205,3 +205,55 @@ def test_a_board_that_lacks_what_git_brought_is_merged_once_for_every_reader(
     _save(b, (b / BOARD).read_text(encoding="utf-8") + "* TODO Typed again\n")
     assert _hook(b, b / "lib" / "y", "pb", env).returncode == 2
     assert any(run.split()[2:3] == ["show"] for run in _runs(log))
+
+
+@pytest.mark.parametrize("b_writes", [True, False], ids=["b-wrote", "fresh-clone"])
+def test_a_stale_save_with_nothing_typed_is_judged_as_any_other(tmp_path: Path,
+                                                                b_writes: bool) -> None:
+    """A buffer opened before the pull and saved after with nothing new in it (a note
+    typed and deleted; Emacs's "changed on disk; save anyway?") puts back the bytes the
+    tool last wrote (or, in a fresh clone, the board from before the pull): that is no
+    proof that nothing was lost (a fresh review found the pulled lock, claim and task
+    dropped for good, readers and writes alike). The readers act on what git brought
+    and the next write merges it back."""
+    a, b, run_a, run_b, ids = _clones(tmp_path.resolve(), b_writes=b_writes)
+    buffer = (b / BOARD).read_text(encoding="utf-8")
+    run_a("task", "claim", ids[0], agent="ca")
+    run_a("lock", "lib", "--reason", "a's work", agent="ca")
+    run_a("task", "add", "Task pulled", agent="ca")
+    _push(a)
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    _save(b, buffer)
+    assert "Task pulled" not in (b / BOARD).read_text(encoding="utf-8")
+    listed = run_b("locks", agent="pb")
+    assert "lib" in listed.stdout and WARNED in listed.stderr, listed
+    assert ids[0] not in run_b("task", "list", "--free", agent="pb").stdout
+    refused = _hook(b, b / "lib" / "x", "pb")
+    assert refused.returncode == 2, refused
+    locked = run_b("lock", "lib/x", "--reason", "mine", agent="pb", check=False)
+    assert locked.returncode != 0 and "ca" in locked.stderr, locked  # (inside ca's lock)
+    run_b("task", "add", "B later", agent="pb")  # (a write: merged back, for good)
+    text = (b / BOARD).read_text(encoding="utf-8")
+    assert "Task pulled" in text and ":OWNER:    ca" in text and "** lib" in text, text
+
+
+def test_task_show_and_task_list_agree_on_a_close_a_stale_save_undid(repo: Path) -> None:
+    """A buffer opened before `task done`, with a timestamped note typed under the task,
+    saved after: `task list` showed the task closed (as the next write puts it back) and
+    `task show` showed it open, held by its agent (a fresh review). Both show it as
+    ai-protocols last wrote it."""
+    run = Runner(repo)
+    one = run("task", "add", "Task one", agent="b").stdout.strip()
+    run("task", "claim", one, agent="b")
+    buffer = (repo / BOARD).read_text(encoding="utf-8")
+    run("task", "done", one, agent="b")
+    typed = buffer.replace("claimed by b\n", "claimed by b\n- [2026-12-01 Tue 16:53] my note\n")
+    assert typed != buffer
+    _save(repo, typed)
+    listed = run("task", "list", "--all", "--json", agent="b").stdout
+    assert [t["state"] for t in json.loads(listed) if t["id"] == one] == ["DONE"], listed
+    shown = json.loads(run("task", "show", one, "--json", agent="b").stdout)
+    assert shown["state"] == "DONE", shown
+    run("lock", "README", "--reason", "r", agent="b")  # (a write: the close put back)
+    assert json.loads(run("task", "show", one, "--json", agent="b").stdout)["state"] == "DONE"
+    assert "my note" in (repo / BOARD).read_text(encoding="utf-8")

@@ -20,7 +20,9 @@ UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @pytest.mark.parametrize("given_text", ["3H", "3 hours", ".5h", "-3h", "12M", "3s",
-                                        "+2d", "2 days ago", "1 Week", "3 mo", "1y"])
+                                        "+2d", "2 days ago", "1 Week", "3 mo", "1y",
+                                        "3h30m", "3h 30m", "1h30m", "5m30s", "1h, 30m",
+                                        "2d12h", "1 hour 30 minutes ago"])
 def test_since_refuses_a_duration_in_a_form_it_does_not_read(
         project: Path, run: Runner, given_text: str) -> None:
     done = run("list", "--since", given_text, check=False)
@@ -52,6 +54,23 @@ def test_a_duration_is_read_as_one_or_refused_never_as_a_time_of_day(
 
 
 @pytest.mark.parametrize("given_text", ["10:00", "Nov 1 2026", "2026-11-01T10:00:00+01:00",
-                                        "1 Nov 2026 3pm"])
+                                        "1 Nov 2026 3pm", "3pm", "10:30:05"])
 def test_since_still_reads_dates_and_times(project: Path, run: Runner, given_text: str) -> None:
     assert run("list", "--since", given_text).returncode == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs=st.lists(st.tuples(st.from_regex(r"\A[0-9]{1,3}(?:\.[0-9])?\Z"),
+                                st.sampled_from(["", " ", ", "]),
+                                st.sampled_from(["h", "m", "s", "d", "w", "H", "min", "hours",
+                                                 "days"])),
+                      min_size=2, max_size=4))
+def test_a_duration_of_several_parts_is_refused_never_read_as_a_time_of_day(
+        pairs: list[tuple[str, str, str]]) -> None:
+    """``3h30m``, ``1h, 30m``: a fresh review found them read as 03:30 and 01:30."""
+    from ai_protocols.cli.since import parse_since
+    from ai_protocols.errors import InvalidText
+
+    text = "".join(f"{number}{unit}{between}" for number, between, unit in pairs).strip(" ,")
+    with pytest.raises(InvalidText):
+        parse_since(text, NOW)

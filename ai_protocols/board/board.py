@@ -1290,8 +1290,9 @@ class Board:
         ``None`` when nothing was dropped. The session
         file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
         ``HEAD`` (read from git's files, no process) is not the commit the board was last
-        written against (:meth:`_record_head`) and the board is not its kept copy, is
-        ``HEAD``'s board read (one ``git show``) and the board at the recorded commit
+        written against (:meth:`_record_head`), is ``HEAD``'s board read (one ``git
+        show``: the board may be its kept copy, which a stale buffer saved with nothing
+        typed in it puts back) and the board at the recorded commit
         (one more); the tasks ``HEAD``'s holds that none of the board, the kept copy and
         the recorded commit's holds came through git, and when the board lacks every one
         of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
@@ -1316,12 +1317,13 @@ class Board:
             older = board_bytes(Path(self.kept_path))
         except AiProtocolsError:  # (not a regular file: no version to tell by)
             return None
-        if older == data:
-            return None
         if recorded is not None and _committed_onto(root, head[1], recorded):
             # (one's own commits since the last write: git brought nothing since; the
             # pull before that write, if any, is what a stale buffer lacks)
             return self._older_than_write(root, data, since, recorded) if since else None
+        # (a board that is the tool's last write is no proof here: git changed it since
+        # that write, and a save from a buffer older than git's change puts those bytes
+        # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
         result = "HEAD"  # (the commit whose board holds what git brought)
         if recorded is None:
             pulled = _pulled_from(root, head[1])
@@ -1338,9 +1340,9 @@ class Board:
         if newer is None or newer in (data, older):
             return None
         committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-        if older is None:  # (no write here yet: the board before the pull is the base)
-            older, committed = committed, None
-            if older is None or older in (data, newer):
+        if older is None:  # (no write here yet: the board before the pull is the base;
+            older, committed = committed, None  # the board may be it: a stale save)
+            if older is None or older == newer:
                 return None
         before = (older,) if committed is None else (older, committed)
         lacking = brought_lacking(tasks_lacking, data, newer, before)

@@ -37,9 +37,10 @@ def unchecked(board: str, data: bytes
     """Whether the board ``board`` (its bytes ``data``) may lack what git brought:
     ``None`` when it cannot: no git commit; ``HEAD`` is the commit the board was last
     written against here, with no pull since that write (``Board._record_head``'s
-    record, ``tasks.org.commit``); the board is its kept copy (the tool's last write);
-    or the last check made here had this very key (``HEAD``, that record, the board's
-    and the kept copy's bytes, by their lengths and CRC-32s) and found nothing.
+    record, ``tasks.org.commit``); or the last check made here had this very key
+    (``HEAD``, that record, the board's and the kept copy's bytes, by their lengths and
+    CRC-32s) and found nothing (a board that is its kept copy is checked too: a buffer
+    older than git's change, saved with nothing typed in it, puts those bytes back).
     Otherwise ``(the key of the check, what it found)``: ``None`` when it is still to
     make, else ``(the board with what git brought merged back, what it regained in
     words)``, as the last check with this key found it (:func:`keep_checked`: a board
@@ -57,8 +58,6 @@ def unchecked(board: str, data: bytes
     if len(parts) == 1 and parts[0] == head[1]:
         return None  # (HEAD has not moved since the board's last write here)
     kept = kept_board_bytes(kept_path)
-    if kept is not None and kept == data:
-        return None  # (the board is the tool's last write: it lacks nothing of it)
     from zlib import crc32  # (not hashlib: it loads OpenSSL, a third of a hook's start)
 
     key = " ".join((head[1], *(parts[:2] or ["-"]), f"{len(data)}:{crc32(data):08x}",

@@ -83,17 +83,24 @@ def _duration(value: str) -> tuple[str, str] | None:
 
 def _duration_like(text: str) -> bool:
     """Whether ``text`` (stripped) is a duration in a form :func:`_duration` does not
-    read: a sign, a number of digits ``0``-``9`` and dots holding a digit, then a unit
-    word of :data:`_UNIT_WORDS` in any case, blanks between, and ``ago`` after (``-3h``,
-    ``.5h``, ``3H``, ``3 hours``, ``12M``, ``3s``, ``2 days ago``)."""
-    number = text.lstrip("+-").lstrip()
-    end = len(number) - len(number.lstrip("0123456789."))
-    if not any(ch in "0123456789" for ch in number[:end]):
-        return False
-    unit = number[end:].strip().lower()
-    if unit.endswith("ago"):
-        unit = unit[:-3].rstrip()
-    return unit in _UNIT_WORDS
+    read: a sign, then one or more pairs of a number (digits ``0``-``9`` and dots,
+    holding a digit) and a unit word of :data:`_UNIT_WORDS` in any case, blanks or a
+    comma between, and ``ago`` after (``-3h``, ``.5h``, ``3H``, ``3 hours``, ``12M``,
+    ``3s``, ``3h30m``, ``1h, 30m``, ``2 days ago``)."""
+    rest = text.lstrip("+-").lstrip()
+    pairs = 0
+    while rest:
+        end = len(rest) - len(rest.lstrip("0123456789."))
+        if not any(ch in "0123456789" for ch in rest[:end]):
+            return pairs > 0 and rest.lower() == "ago"
+        rest = rest[end:].lstrip()
+        stop = next((at for at, ch in enumerate(rest) if not ch.isascii() or
+                     not ch.isalpha()), len(rest))
+        if rest[:stop].lower() not in _UNIT_WORDS:
+            return False
+        pairs += 1
+        rest = rest[stop:].lstrip().lstrip(",").lstrip()
+    return pairs > 0
 
 
 def _iso_date(value: str) -> datetime | None:
