@@ -53,19 +53,25 @@ def _edit(path: Path, line: str, text: str) -> None:
 # -- 1. an amend that adds a change holds the old commit's work ------------------------------
 
 
+def _feature_logged(root: Path, title: str) -> tuple[Path, Runner]:
+    """A project at ``root`` whose session ``title`` logged a committed change of
+    ``app.py`` (line 5 made ``five (feature)``)."""
+    git(root.parent, "init", "-q", str(root))
+    run = _project(root)
+    run("start", "--title", title, agent=ME)
+    _edit(root / "app.py", "5", "five (feature)")
+    _commit(root, "feature")
+    run("log", "--progress", "feature committed", agent=ME)
+    return root, run
+
+
 def test_an_amend_that_adds_a_change_is_not_said_moved(tmp_path: Path) -> None:
     """The reviewer's case (f1): a commit logged, then ``git commit --amend`` adding one
     more change: the old commit's change is in HEAD (its patch id differs: the commit
     gained more), so ``log`` writes no ``moved:`` line and warns nothing, and
     ``resume``/``start`` give no "does not descend" advice (before: all three did,
     until a new commit and a log)."""
-    root = tmp_path / "am"
-    git(tmp_path, "init", "-q", str(root))
-    run = _project(root)
-    run("start", "--title", "Am", agent=ME)
-    _edit(root / "app.py", "5", "five (feature)")
-    _commit(root, "feature")
-    run("log", "--progress", "feature committed", agent=ME)
+    root, run = _feature_logged(tmp_path / "am", "Am")
     _edit(root / "app.py", "6", "six (more)")
     git(root, "commit", "-q", "--amend", "-am", "feature, amended with more")
     logged = run("log", "--progress", "amended", agent=ME)
@@ -79,13 +85,7 @@ def test_an_amend_that_drops_the_change_is_still_said_moved(tmp_path: Path) -> N
     """The other side of the rule: an amend that replaced the logged change by another
     (the old commit's line is not in HEAD) still writes ``moved:``, and ``log`` and
     ``resume`` both say so."""
-    root = tmp_path / "drop"
-    git(tmp_path, "init", "-q", str(root))
-    run = _project(root)
-    run("start", "--title", "Drop", agent=ME)
-    _edit(root / "app.py", "5", "five (feature)")
-    _commit(root, "feature")
-    run("log", "--progress", "feature committed", agent=ME)
+    root, run = _feature_logged(tmp_path / "drop", "Drop")
     _edit(root / "app.py", "five (feature)", "five (another idea)")
     git(root, "commit", "-q", "--amend", "-am", "another idea")
     logged = run("log", "--progress", "amended", agent=ME)
