@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GitState", "StateReading", "blob_id", "checked_out_at", "file_at", "has_commit",
            "holds_changes", "present_commits", "read_state", "rebase_rewrote",
-           "rebased_into", "recorded_in_history", "remote_for", "start_ancestry", "start_state",
+           "rebased_into", "recorded_in_history", "remote_for", "remote_holding", "same_file",
+           "start_ancestry", "start_state",
            "start_work_diff", "stash_untracked", "stash_untracked_blobs", "uncommitted_here",
            "work_of"]
 
@@ -449,6 +450,36 @@ def checked_out_at(root: str | os.PathLike[str], branch: str) -> str | None:
                 os.path.realpath(path) != here:
             return path
     return None
+
+
+def same_file(root: str | os.PathLike[str], path: str, target: str) -> bool:
+    """Whether the commit ``target`` (a branch, a remote-tracking branch, a hash) holds
+    the file ``path`` (relative to ``root``, taken literally: git(1)
+    ``--literal-pathspecs``) as ``HEAD`` does, or neither holds it: then ``git switch``
+    to ``target`` leaves the file in the work tree as it is (git-checkout(1): it
+    removes a committed file ``target`` lacks, writes ``target``'s version over one it
+    changes, refuses an untracked one ``target`` has). ``False`` when they differ or
+    git cannot say (no commit yet, ``target`` not here). One git run (``git diff
+    --quiet``, exit 1 when they differ)."""
+    return _git(root, "--literal-pathspecs", "diff", "--quiet", "--no-ext-diff",
+                "--no-textconv", "HEAD", target, "--", f"./{path}") is not None
+
+
+def remote_holding(root: str | os.PathLike[str], branch: str, commit: str) -> str | None:
+    """The remote-tracking branch (``REMOTE/branch``) of the one remote that has a
+    branch named ``branch`` when it holds ``commit``, with no local branch of that
+    name: then ``git switch branch`` makes the local branch from it, as its upstream
+    (git-switch(1), ``--guess``, which needs exactly one remote to have that name).
+    ``None`` otherwise (none, several remotes with it, a local branch, or it does not
+    hold ``commit``). Git runs: one (``git for-each-ref``), then one (the ancestry)."""
+    out = _git(root, "for-each-ref", "--format=%(refname)", "refs/heads/" + branch,
+               "refs/remotes/*/" + branch)
+    refs = [r for r in (out or b"").decode("utf-8", "surrogateescape").split("\n") if r]
+    if len(refs) != 1 or not refs[0].startswith("refs/remotes/") or \
+            refs[0].count("/") != 3 + branch.count("/"):
+        return None
+    return refs[0][len("refs/remotes/"):] if start_ancestry(root, commit, refs[0])() \
+        else None
 
 
 def rebase_rewrote(root: str | os.PathLike[str], commit: str, head: str,

@@ -1164,15 +1164,14 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                      "every change of that commit is in the work tree: its work is "
                      "uncommitted here (a git reset kept it); commit it to carry on")
     elif other_branch and (behind or aside) and not holds:  # that branch is gone or moved
-        parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
-                     f"{'behind' if behind else 'not on'} that commit, and no branch "
-                     f"{_clip(session_branch)} here holds it (deleted, or moved); that "
-                     f"commit is still in this clone: get it back with git switch -c NAME "
-                     f"{c_short}")
+        parts.append(_branch_not_here(project, session.path_text, session_branch,  # type: ignore[arg-type]
+                                      commit, f"{recorded}, but this checkout is {on}, "  # type: ignore[arg-type]
+                                      f"{'behind' if behind else 'not on'} that commit"))
     elif other_branch and (behind or aside):  # the work is on that branch: go there
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
-                     f"{_clip(session_branch)}: {_go_to(project, session_branch)}")
+                     f"{_clip(session_branch)}: "
+                     f"{_go_to(project, session_branch, session.path_text)}")  # type: ignore[arg-type]
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -1202,7 +1201,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         # A branch with no commit yet (git switch --orphan): the work is not elsewhere,
         # it is at that commit here, on its branch when that branch still holds it.
         holder = bool(session_branch) and _branch_holds(project, session_branch, commit)  # type: ignore[arg-type]
-        where = (f"on branch {_clip(session_branch)}: {_go_to(project, session_branch)}"  # type: ignore[arg-type]
+        where = (f"on branch {_clip(session_branch)}: "  # type: ignore[arg-type]
+                 f"{_go_to(project, session_branch, session.path_text)}"  # type: ignore[arg-type]
                  if holder else
                  f"at that commit, still in this clone: get it back with git switch -c "
                  f"NAME {c_short}")
@@ -1234,7 +1234,9 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                 if rewritten is not None and not other_branch and not uncommitted:
                     return None  # (a rebase or reword: the work is here, not rolled back)
                 if other_branch and not moved_on:  # (the branch: push it, fetch it here)
-                    parts[-1] += f" ({_missing_branch_check(project, session_branch)})"  # type: ignore[arg-type]
+                    check = _missing_branch_check(project, session_branch,  # type: ignore[arg-type]
+                                                  session.path_text)
+                    parts[-1] += f" ({check})"
                 elif rewritten is None and not moved_on:  # (moved on: said why, below)
                     parts[-1] += f" ({MISSING_CHECK})"
     short = (point or "")[:12]
@@ -1396,45 +1398,157 @@ def _place(text: str) -> tuple[str | None, str | None] | None:
     return None
 
 
-def _missing_branch_check(project: Project, branch: str) -> str:
+def _missing_branch_check(project: Project, branch: str, path: str) -> str:
     """What to check when the commit a session recorded on ``branch``, not this
     checkout's, is not in this clone (issue 14, eighteenth round: the same kind of
     advice as :data:`MISSING_CHECK`): that branch's commits pushed from the clone that
-    made them, fetched here, then switched to; ``REMOTE`` the real one
-    (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the remote)."""
+    made them, fetched here, then switched to, the session file ``path`` carried across
+    the switch (:func:`_keeping`: that branch is not here to compare; issue 14,
+    nineteenth round: a file committed here only was gone after it); ``REMOTE`` the
+    real one (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the
+    remote)."""
     from ai_protocols.git.state import remote_for
 
     name = shell_quote(branch_name(branch) or "")
     remote = remote_for(project.root_text, None)
     remote_said = shell_quote(remote) if remote != "REMOTE" else remote
     return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
-            f"here: push it from that clone (git push {remote_said} {name}), then here git "
-            f"fetch {remote_said} and git switch {name}; git log --all shows what this "
-            "clone has; a branch deleted here, git reflog")
+            f"here: push it from that clone (git push {remote_said} {name}), then here: "
+            f"git fetch {remote_said} && {_keeping(project, path, f'git switch {name}', None)}"
+            "; git log --all shows what this clone has; a branch deleted here, git reflog")
 
 
-def _go_to(project: Project, branch: str) -> str:
-    """How to get to the local branch ``branch`` (as recorded: ``\\xNN`` for a byte not
-    UTF-8): ``switch to it (git switch B)``, or, when another work tree has it checked
-    out (:func:`~ai_protocols.git.state.checked_out_at`: git switch refuses it here,
-    "already checked out at"), that work tree, to work in. One git run."""
+def _branch_not_here(project: Project, path: str, branch: str, commit: str,
+                     where: str) -> str:
+    """What :func:`_recorded_elsewhere` says (``where``: where the session was recorded,
+    and this checkout) when the commit ``commit`` the session recorded on another branch,
+    ``branch``, is in this clone but no local branch of that name holds it: when the
+    one remote-tracking branch of that name holds it
+    (:func:`~ai_protocols.git.state.remote_holding`: fetched, not switched to yet),
+    ``git switch B`` makes the branch from it (git-switch(1), ``--guess``; issue 14,
+    nineteenth round: the simplest command that works); else ``git switch -c NAME C``.
+    Either with the session file ``path`` carried across (:func:`_keeping`). Up to three
+    git runs."""
+    from ai_protocols.git.state import remote_holding
+
     name = branch_name(branch) or ""
-    return _checked_out_elsewhere(project, name) or \
-        f"switch to it (git switch {shell_quote(name)})"
+    said = f"this session was recorded {where}"
+    tracking = remote_holding(project.root_text, name, commit) if name else None
+    if tracking is not None:
+        go = _keeping(project, path, f"git switch {shell_quote(name)}",
+                      f"refs/remotes/{tracking}")
+        return (f"{said}: it is on {_clip(tracking)}, fetched, with no branch "
+                f"{_clip(branch)} here yet: make it from that one with: {go}")
+    go = _keeping(project, path, f"git switch -c NAME {commit[:12]}", commit)
+    return (f"{said}, and no branch {_clip(branch)} here holds it (deleted, or moved); that "
+            f"commit is still in this clone: get it back with {go}")
 
 
-def _checked_out_elsewhere(project: Project, name: str) -> str | None:
+def _go_to(project: Project, branch: str, path: str) -> str:
+    """How to get to the local branch ``branch`` (as recorded: ``\\xNN`` for a byte not
+    UTF-8) with the session file ``path``: ``switch to it (git switch B)``, the file
+    carried across when the switch would take it (:func:`_keeping`), or, when another
+    work tree has it checked out (:func:`~ai_protocols.git.state.checked_out_at`: git
+    switch refuses it here, "already checked out at"), that work tree, to work in, with
+    the session file carried there (:func:`_checked_out_elsewhere`). Two git runs."""
+    name = branch_name(branch) or ""
+    go = f"git switch {shell_quote(name)}"
+    there = _checked_out_elsewhere(project, name, path)
+    if there is not None:
+        return there
+    kept = _keeping(project, path, go, f"refs/heads/{name}")
+    return f"switch to it ({go})" if kept == go else f"switch to it with: {kept}"
+
+
+#: What advice renames a session file to while a git command that would take it away,
+#: write another version over it or refuse it runs, before renaming it back (issue 14,
+#: nineteenth round: advice followed must not lose the session).
+CARRY_SUFFIX = ".carry"
+
+
+def _keeping(project: Project, path: str, go: str, target: str | None) -> str:
+    """The git command ``go``, which checks out the commit ``target`` (a ref or a hash;
+    ``None``: not in this clone yet), as advice gives it so that the session file
+    ``path`` stays in the work tree as it is: ``go`` alone when git leaves the file
+    alone (:func:`~ai_protocols.git.state.same_file`: ``target`` holds it as ``HEAD``
+    does, or neither holds it); else the file carried across (renamed aside, ``go``,
+    renamed back): git-checkout(1) removes a committed file ``target`` lacks, writes
+    ``target``'s version over one it changes, and refuses an untracked one ``target``
+    has, while a file that is not there is no change it refuses for (what git holds of
+    either version stays in git). Quoted to paste, from the project's root (said). One
+    git run when ``target`` is given, none otherwise."""
+    from ai_protocols.git.state import same_file
+
+    here = relative_to(path, project.root_text)
+    if target is not None and same_file(project.root_text, here, target):
+        return go
+    aside = shell_quote(here + CARRY_SUFFIX)
+    return (f"mv -- {shell_quote(here)} {aside} && {go} && mv -- {aside} "
+            f"{shell_quote(here)} (from {_clip(project.root_text, 120)}; the session file "
+            "goes aside and back: the switch alone would take it away, write another "
+            "version over it or refuse it)")
+
+
+def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
+                           newest: str | None = None) -> str | None:
     """When another work tree has the local branch ``name`` checked out
     (:func:`~ai_protocols.git.state.checked_out_at`), where ``git switch`` refuses it:
     that work tree, named, and the ``cd`` that goes there (quoted for a shell); else
-    ``None``. One git run."""
+    ``None``. ``path``: the session file, which stays in this work tree (each work tree
+    has its own ``.ai/``: docs/git.md), so the advice carries it to the same place in
+    that one first (issue 14, nineteenth round: ``cd`` alone left the session behind):
+    its newest version, ``newest`` (the kept copy, when the file here is another
+    version: moved, the file here stays this branch's), else the file itself (moved;
+    its kept copy, a hard link to it, removed: it holds nothing the file lacks, and left
+    it would bring the session back here); never over a file there unless that file is
+    what git holds at that branch's tip (nothing lost: git keeps it), else said, with
+    no command. Up to two git runs."""
     from ai_protocols.git.state import checked_out_at
 
     there = checked_out_at(project.root_text, name)
     if there is None:
         return None
-    return (f"it is checked out in the work tree {_clip(display(there), 200)}, so git switch "
-            f"refuses it here: work there (cd {shell_quote(there)})")
+    said = (f"it is checked out in the work tree {_clip(display(there), 200)}, so git "
+            f"switch refuses it here")
+    go = f"cd {shell_quote(there)}"
+    if path is None:
+        return f"{said}: work there ({go})"
+    from ai_protocols.git.state import file_at
+    from ai_protocols.paths import git_dirs, join, parent
+
+    dirs = git_dirs(project.root_text)
+    below = relative_to(path, dirs[0] if dirs else project.root_text)
+    dest = join(there, below)
+    if os.path.lexists(dest):
+        try:
+            mine = storage.read_regular(dest)
+        except (OSError, storage.NotRegular):
+            mine = None
+        if mine is None or mine != file_at(project.root_text, f"refs/heads/{name}",
+                                           f"./{relative_to(path, project.root_text)}"):
+            return (f"{said}; this session file stays in this work tree (each work tree has "
+                    f"its own .ai/), and that one has a session file of its own at the same "
+                    f"place ({_clip(display(dest), 200)}), which moving this one there would "
+                    f"write over: see which session each is (ai-protocols show, here and "
+                    f"there) before you work there ({go})")
+    steps = [] if os.path.isdir(parent(dest)) else [f"mkdir -p -- {shell_quote(parent(dest))}"]
+    steps.append(f"mv -- {shell_quote(newest or path)} {shell_quote(dest)}")
+    kept = kept_path(project.ai_dir_text, path)
+    if newest is None and os.path.lexists(kept) and _same_inode(kept, path):
+        steps.append(f"rm -f -- {shell_quote(kept)}")
+    steps.append(go)
+    what = "the newest version of this session, kept here" if newest else "this session file"
+    return (f"{said}; {what} stays in this work tree (each work tree has its own .ai/): "
+            f"carry it there and work there with: {' && '.join(steps)}")
+
+
+def _same_inode(one: str, other: str) -> bool:
+    """Whether the paths ``one`` and ``other`` are one file (a hard link: the kept copy
+    of a session file the tool wrote last); ``False`` when either cannot be read."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _branch_holds(project: Project, branch: str, commit: str) -> bool:
