@@ -3344,7 +3344,10 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
     made on (from the entry's subject, ``WIP on NAME:`` or ``On NAME:``; ``None`` for
     ``(no branch)``, a detached ``HEAD``), and the two places said for a person (where
     the stash was made, where ``HEAD`` is); ``None`` when ``HEAD`` is that commit, or
-    git cannot say. Two git runs (only on the way to a warning)."""
+    git cannot say. A branch another work tree has checked out
+    (:func:`~ai_protocols.git.state.checked_out_at`) is said so and given as ``None``:
+    ``git switch`` refuses it here, so the way back is its commit, detached (issue 14,
+    nineteenth round). Two or three git runs (only on the way to a warning)."""
     import re
 
     from ai_protocols.errors import GitFailed
@@ -3365,6 +3368,14 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
     made_on = found.group(1) if found and found.group(1) != "(no branch)" else None
     there = (f"branch {branch_text(made_on)} at {base[:12]}" if made_on else
              f"a detached HEAD at {base[:12]}")
+    if made_on:  # (git switch refuses a branch another work tree has checked out)
+        from ai_protocols.git.state import checked_out_at
+
+        elsewhere = checked_out_at(folder, made_on)
+        if elsewhere is not None:  # (go back to its commit, detached: git switch takes it)
+            there += (f", which is checked out in the work tree {quoted(elsewhere, 200)}, "
+                      f"where git switch {shell_quote(made_on)} refuses it here")
+            made_on = None
     here = (f"a detached HEAD at {head[1][:12]}" if head[0] is None and head[1] else
             f"branch {branch_text(head[0])} at {(head[1] or '')[:12]}" if head[1] else
             f"branch {branch_text(head[0])}, before its first commit")

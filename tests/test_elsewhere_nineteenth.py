@@ -1,0 +1,258 @@
+"""Issue 14, nineteenth round ("it looks rolled back": advice about work that is
+elsewhere must not lose the session): every piece of advice that names a git command to
+go where the work is, FOLLOWED here as given (pasted into bash) in real repositories,
+then checked: ``ai-protocols resume`` where the advice led shows the session, with no
+warning left, and ``HEAD`` holds the commit the session recorded (docs/decisions.md,
+"Issue 14, nineteenth round (work elsewhere)")."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from gitkit import commit_all, git, pasted
+
+from conftest import Runner
+
+ME = "w.1796000000"
+FILES = {ME: f".ai/session-context.d/{ME}.org", None: ".ai/session-context.org"}
+
+
+def _project(root: Path) -> Runner:
+    """``root``, a git repository with ``app.py`` and ``.ai/`` committed."""
+    git(root.parent, "init", "-q", str(root))
+    (root / "app.py").write_text("".join(f"{n}\n" for n in range(1, 11)))
+    commit_all(root, "base")
+    run = Runner(root)
+    run("init")
+    commit_all(root, "init")
+    return run
+
+
+def _work(root: Path, run: Runner, agent: str | None, title: str) -> str:
+    """A session ``title`` started on a new branch ``feat`` of ``root``, whose work is
+    committed there (the session file left out, as an agent leaves it) and logged: the
+    commit recorded."""
+    git(root, "switch", "-q", "-c", "feat")
+    run("start", "--title", title, agent=agent)
+    (root / "feat.py").write_text("feat\n")
+    git(root, "add", "feat.py")
+    git(root, "commit", "-q", "-m", "feat work")
+    run("log", "--progress", f"{title} committed", agent=agent)
+    return git(root, "rev-parse", "HEAD")
+
+
+def _warning(run: Runner, agent: str | None) -> str:
+    """The last paragraph ``resume`` prints (the warning), on one line."""
+    said = run("resume", agent=agent).stdout.rstrip().rsplit("\n\n", 1)[-1]
+    assert said.startswith("Warning: "), said
+    return said.replace("\n", " ")
+
+
+def _follow(cwd: Path, command: str) -> None:
+    done = pasted(cwd, command)
+    assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
+def _session_is_there(where: Path, agent: str | None, title: str, commit: str) -> None:
+    """Where the advice led: the session is there (``resume`` shows it, and what it
+    logged), nothing is said elsewhere any more, and ``HEAD`` holds the work recorded."""
+    resumed = Runner(where)("resume", agent=agent).stdout
+    assert re.match(rf"Resume: {title} \((agent \S+, )?active\)\n", resumed), resumed
+    assert f"{title} committed" in (where / FILES[agent]).read_text()
+    assert "Warning" not in resumed, resumed
+    git(where, "merge-base", "--is-ancestor", commit, "HEAD")
+
+
+# -- 1. the branch is checked out in another work tree (f4) -------------------------------
+
+
+@pytest.mark.parametrize("agent", [None, ME], ids=["default", "agent"])
+def test_the_work_tree_advice_followed_keeps_the_session(tmp_path: Path,
+                                                        agent: str | None) -> None:
+    """The reviewer's f4: the session's branch feat is checked out in another work tree,
+    its session file (never committed) in this one: ``cd PATH`` alone led to a work tree
+    with no session. The advice carries the file there (and drops its kept copy here,
+    a hard link to it, which would bring the session back here too); followed, the
+    session is there and carries on, and this work tree has none left."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    commit = _work(root, run, agent, "Wt")
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / "other wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    said = _warning(run, agent)
+    assert f"checked out in the work tree {other}" in said, said
+    assert run("start", agent=agent).stderr.replace("\n", " ").count("carry it there") == 1
+    command = said.split("carry it there and work there with: ", 1)[1].rstrip(". ")
+    assert command.endswith(f"cd '{other}'"), command
+    _follow(root, f"{command} && {f'AI_AGENT_ID={agent} ' if agent else ''}"
+            "ai-protocols log --progress 'carried on there'")
+    _session_is_there(other, agent, "Wt", commit)
+    assert "carried on there" in (other / FILES[agent]).read_text()
+    here = run("resume", agent=agent)
+    assert "no session yet" in here.stdout and "removed" not in here.stdout, here.stdout
+    assert not (root / FILES[agent]).exists()
+
+
+def test_a_session_file_of_its_own_there_is_never_written_over(tmp_path: Path) -> None:
+    """When that work tree has a session file of its own at the same place (another
+    session started there), the advice names it and gives no ``mv`` over it: followed
+    as given, no session is lost."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    _work(root, run, ME, "Here")
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / "wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    Runner(other)("start", "--title", "Theirs", agent=ME)
+    theirs = (other / FILES[ME]).read_text()
+    said = _warning(run, ME)
+    assert "a session file of its own at the same place" in said, said
+    assert "mv --" not in said and "rm -f" not in said, said
+    assert (other / FILES[ME]).read_text() == theirs
+
+
+# -- 2. the commit is on a branch of another clone, not fetched here (f5) -----------------
+
+
+def _two_clones(tmp_path: Path) -> tuple[Path, Path, str]:
+    """Clone A commits on branch side and logs it, then commits the session file on its
+    first branch only, and pushes that; clone B clones it: ``(A, B, commit)``."""
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    git(tmp_path, "clone", "-q", "origin.git", "A")
+    a = tmp_path / "A"
+    (a / "f").write_text("l1\n")
+    commit_all(a, "base")
+    trunk = git(a, "rev-parse", "--abbrev-ref", "HEAD")
+    git(a, "push", "-q", "origin", trunk)
+    run = Runner(a)
+    run("start", "--title", "Side", agent=ME)
+    git(a, "switch", "-q", "-c", "side")
+    (a / "s").write_text("s\n")
+    git(a, "add", "s")
+    git(a, "commit", "-q", "-m", "side work")
+    run("log", "--progress", "Side committed", agent=ME)
+    commit = git(a, "rev-parse", "HEAD")
+    git(a, "switch", "-q", trunk)
+    git(a, "add", ".ai")
+    git(a, "commit", "-q", "-m", "session on the first branch only")
+    git(a, "push", "-q", "origin", trunk)
+    git(tmp_path, "clone", "-q", "origin.git", "B")
+    return a, tmp_path / "B", commit
+
+
+def test_the_missing_commit_advice_followed_keeps_the_session(tmp_path: Path) -> None:
+    """The reviewer's f5: followed, ``git fetch`` and ``git switch side`` removed the
+    session file, committed on the first branch only (``.ai/`` was empty). The advice
+    now carries the file across the switch; followed (after the push from A), the
+    session is in B, on side, with its work."""
+    a, b, commit = _two_clones(tmp_path)
+    said = _warning(Runner(b), ME)
+    found = re.search(r"then here: (.*?) \(from ", said)
+    assert found, said
+    command = found.group(1)
+    assert command.startswith("git fetch origin && mv -- ") and "git switch side" in command
+    git(a, "push", "-q", "origin", "side")
+    _follow(b, command)
+    assert git(b, "rev-parse", "--abbrev-ref", "HEAD") == "side"
+    _session_is_there(b, ME, "Side", commit)
+
+
+def test_after_a_fetch_the_branch_is_made_by_a_plain_switch(tmp_path: Path) -> None:
+    """Fetched already: ``origin/side`` holds the commit and no branch side is here, so
+    ``git switch side`` makes it (git's guess from the one remote-tracking branch), not
+    ``git switch -c NAME C``; the session file, committed on the first branch only, is
+    carried across. Followed, side tracks ``origin/side`` and the session is there."""
+    a, b, commit = _two_clones(tmp_path)
+    git(a, "push", "-q", "origin", "side")
+    git(b, "fetch", "-q", "origin")
+    said = _warning(Runner(b), ME)
+    assert "it is on origin/side, fetched" in said and "switch -c" not in said, said
+    command = re.search(r"make it from that one with: (.*?) \(from ", said).group(1)  # type: ignore[union-attr]
+    assert "&& git switch side &&" in command, command
+    _follow(b, command)
+    assert git(b, "rev-parse", "--abbrev-ref", "side@{upstream}") == "origin/side"
+    _session_is_there(b, ME, "Side", commit)
+
+
+def test_a_plain_switch_when_it_keeps_the_session_file(tmp_path: Path) -> None:
+    """The simplest command that works: the branch only on the remote (deleted here
+    after a push), the session file never committed: ``git switch feat`` alone keeps it,
+    so that is the advice, no ``mv``; followed, the session is there."""
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    git(root, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    commit = _work(root, run, ME, "Plain")
+    git(root, "push", "-q", "origin", "feat")
+    git(root, "switch", "-q", trunk)
+    git(root, "branch", "-q", "-D", "feat")
+    said = _warning(run, ME)
+    assert said.endswith("make it from that one with: git switch feat."), said
+    _follow(root, "git switch feat")
+    _session_is_there(root, ME, "Plain", commit)
+
+
+# -- 3. a local branch the switch would take the session file from ------------------------
+
+
+def test_the_switch_advice_carries_a_file_committed_here_only(tmp_path: Path) -> None:
+    """The work is on branch feat, here; the session file was committed on this branch
+    only (feat lacks it): ``git switch feat`` would remove it. The advice carries it
+    across; followed, the session is on feat with its work."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    commit = _work(root, run, ME, "Carry")
+    git(root, "switch", "-q", trunk)
+    commit_all(root, "the session, on the first branch")
+    said = _warning(run, ME)
+    command = re.search(r"switch to it with: (.*?) \(from ", said).group(1)  # type: ignore[union-attr]
+    assert command == (f"mv -- {FILES[ME]} {FILES[ME]}.carry && git switch feat && "
+                       f"mv -- {FILES[ME]}.carry {FILES[ME]}"), command
+    _follow(root, command)
+    _session_is_there(root, ME, "Carry", commit)
+
+
+# -- 4. the stash advice: the branch it was made on is in another work tree ---------------
+
+
+def test_the_stash_advice_goes_back_detached_when_its_branch_is_elsewhere(
+        tmp_path: Path) -> None:
+    """``git stash``, then ``HEAD`` moved to another branch, and the branch the stash was
+    made on checked out in another work tree: "go back where the stash was made" said
+    ``git switch B``, which git refuses there. It goes back to that commit, detached,
+    naming the work tree; followed as given, every entry is in the session file."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    run("start", "--title", "Stash", agent=ME)
+    for step in ("p1", "p2"):
+        run("log", "--progress", step, agent=ME)
+        commit_all(root, step)
+    run("log", "--progress", "p3 uncommitted", agent=ME)
+    git(root, "stash", "-q")
+    base = git(root, "rev-parse", "HEAD")
+    git(root, "switch", "-q", "-c", "aside", "HEAD~1")
+    other = (tmp_path / "wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), trunk)
+    said = run("log", "--progress", "p4 aside", agent=ME).stderr.replace("\n", " ")
+    assert f"checked out in the work tree '{other}'" in said, said
+    assert f"git switch {trunk}," not in said, said
+    back = re.search(r"go back to where the stash was made: (.*?), then (ai-protocols "
+                     r"merge-kept \S+)", said)
+    assert back, said
+    steps = [re.sub(r" \(what was written here[^)]*\)", "", s) for s in back.group(1).split(", ")]
+    assert f"git switch --detach {base[:12]}" in steps, steps
+    for step in steps:
+        _follow(root, step)
+    run(*back.group(2).split()[1:], agent=ME)
+    run("log", "--progress", "p5", agent=ME)
+    text = (root / FILES[ME]).read_text()
+    for step in ("p1", "p2", "p3 uncommitted", "p4 aside", "p5"):
+        assert f"{step}\n" in text, (step, text)
