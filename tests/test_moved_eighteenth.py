@@ -218,7 +218,7 @@ def test_a_branch_checked_out_in_another_work_tree_is_named_there(tmp_path: Path
     _, started, last = _warnings(run)
     for said in (last, started):
         assert f"checked out in the work tree {other}" in said, said
-        assert f"(cd {other})" in said and "git switch feat" not in said, said
+        assert f"&& cd {other}." in said and "git switch feat" not in said, said
     git(root, "worktree", "remove", str(other))
     _, _, last = _warnings(run)
     assert "switch to it (git switch feat)" in last, last
@@ -253,8 +253,7 @@ def test_a_commit_missing_on_another_branch_says_what_to_check(tmp_path: Path) -
     other = Runner(b)
     resumed = other("resume", agent=ME).stdout
     check = ("check: branch feat of another clone not pushed or not fetched here: push it "
-             "from that clone (git push origin feat), then here git fetch origin and git "
-             "switch feat")
+             "from that clone (git push origin feat), then here: git fetch origin && mv -- ")
     assert check in resumed, resumed
     started = other("start", agent=ME).stderr
     assert check in started, started
@@ -282,11 +281,14 @@ def test_the_work_tree_advice_pasted_goes_there(tmp_path: Path, name: str) -> No
     other = (tmp_path / name).resolve()
     git(root, "worktree", "add", "-q", str(other), "feat")
     _, _, last = _warnings(run)
-    assert last.rstrip().endswith(").") and "(cd " in last, last
-    command = last.rstrip()[last.rindex("(cd ") + 1:-2]
-    done = pasted(tmp_path, f"{command} && pwd")
+    # (the whole command, as given since the nineteenth round: the session file carried
+    # there first, then the cd)
+    assert "carry it there and work there with: " in last, last
+    command = last.rstrip().split("carry it there and work there with: ", 1)[1][:-1]
+    done = pasted(root, f"{command} && pwd")
     assert done.returncode == 0 and done.stdout.strip() == str(other), done
     assert not (tmp_path / "pwned").exists() and not (root / "pwned").exists()
+    assert "feat1 committed" in (other / ".ai" / "session-context.d" / f"{ME}.org").read_text()
 
 
 def test_the_boards_claim_on_a_branch_in_another_work_tree_names_it(repo: Path) -> None:

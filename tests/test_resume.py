@@ -47,12 +47,17 @@ MISSING = (" (check: another clone's commits not fetched here, git fetch then gi
            "changes are here)")
 
 
-def missing_on(branch: str, remote: str = "REMOTE") -> str:
-    """What a commit missing on another branch adds (issue 14, eighteenth round)."""
+def missing_on(branch: str, root: Path, remote: str = "REMOTE") -> str:
+    """What a commit missing on another branch adds (issue 14, eighteenth round), the
+    session file of ``ME`` in the project ``root`` carried across the switch (nineteenth
+    round: that branch is not here to compare)."""
+    here = f".ai/session-context.d/{ME}.org"
     return (f" (check: branch {branch} of another clone not pushed or not fetched here: "
-            f"push it from that clone (git push {remote} {branch}), then here git fetch "
-            f"{remote} and git switch {branch}; git log --all shows what this clone has; a "
-            "branch deleted here, git reflog)")
+            f"push it from that clone (git push {remote} {branch}), then here: git fetch "
+            f"{remote} && mv -- {here} {here}.carry && git switch {branch} && mv -- "
+            f"{here}.carry {here} (from {root}; the session file goes aside and back: the "
+            f"switch alone would take it away, write another version over it or refuse it)"
+            "; git log --all shows what this clone has; a branch deleted here, git reflog)")
 
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -126,7 +131,7 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
              "\nWarning: this session was recorded on branch elsewhere at commit "
              f"{'ab' * 20}, but this checkout is on branch "
              f"{git(project, 'branch', '--show-current')} and does not have that commit"
-             f"{missing_on('elsewhere')}: {ROLLED_BACK}.\n")
+             f"{missing_on('elsewhere', project)}: {ROLLED_BACK}.\n")
     assert text.endswith(f"{ROLLED_BACK}.\n")
     assert "Left out" not in text  # it all fits
     data = resume_json(run)
@@ -545,7 +550,7 @@ def test_a_session_recorded_elsewhere_looks_rolled_back(project: Path, run: Runn
     cloned = Runner(clone)
     assert resume(cloned).endswith(f"\nWarning: {recorded}, but this checkout is on branch "
                                    f"main and does not have that commit"
-                                   f"{missing_on('feature', 'origin')}: "
+                                   f"{missing_on('feature', clone, 'origin')}: "
                                    f"{ROLLED_BACK}.\n")
     git(clone, "checkout", "-qb", "feature")
     warning = f"{recorded}, but this checkout does not have that commit{MISSING}: {ROLLED_BACK}"
