@@ -256,3 +256,61 @@ def test_the_stash_advice_goes_back_detached_when_its_branch_is_elsewhere(
     text = (root / FILES[ME]).read_text()
     for step in ("p1", "p2", "p3 uncommitted", "p4 aside", "p5"):
         assert f"{step}\n" in text, (step, text)
+
+
+# -- 5. the session file git took or replaced, its branch in another work tree -------------
+
+
+def test_a_file_a_switch_removed_comes_back_by_start_then_goes_there(tmp_path: Path) -> None:
+    """The session file committed on feat, removed by the switch back to the first
+    branch, and feat then checked out in another work tree: ``git switch feat`` (the
+    way back a removed file is given) would be refused, so ``start`` is the advice;
+    followed, then the work tree advice followed, the session is there."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    commit = _work(root, run, ME, "Removed")
+    commit_all(root, "the session, on feat")
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / "wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    refused = run("log", "--progress", "x", agent=ME, check=False)
+    assert refused.returncode == 3 and "switch feat" not in refused.stderr, refused.stderr
+    said = run("resume", agent=ME).stdout
+    assert "Bring it back with: " in said and "switch feat" not in said, said
+    run("start", agent=ME)
+    command = _warning(run, ME).split("carry it there and work there with: ", 1)[1]
+    _follow(root, command.rstrip(". "))
+    _session_is_there(other, ME, "Removed", commit)
+
+
+def test_the_newest_version_kept_here_is_carried_to_the_branch_there(tmp_path: Path) -> None:
+    """The first branch has a version of the session file committed (the session began
+    there), feat a later one, and what was logged after feat's last commit is only in the
+    kept copy here (a forced switch put the first branch's version back); feat is
+    checked out in another work tree. The advice moves the kept copy there (over feat's
+    committed version, which git keeps); followed, the session there holds every
+    entry."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    run("start", "--title", "Kept", agent=ME)
+    run("log", "--progress", "on the first branch", agent=ME)
+    commit_all(root, "the session, on the first branch")
+    git(root, "switch", "-q", "-c", "feat")
+    (root / "feat.py").write_text("feat\n")
+    run("log", "--progress", "Kept committed", agent=ME)
+    commit_all(root, "feat work and the session")
+    commit = git(root, "rev-parse", "HEAD")
+    run("log", "--progress", "only in the kept copy", agent=ME)
+    git(root, "checkout", "-q", "-f", trunk)
+    other = (tmp_path / "wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    said = run("resume", agent=ME).stdout.replace("\n", " ")
+    assert f"checked out in the work tree {other}" in said, said
+    command = said.split("carry it there and work there with: ", 1)[1].split(";")[0]
+    assert command.startswith(f"mv -- {root}/.ai/.locks/live/"), command
+    _follow(root, command.rstrip(". "))
+    _session_is_there(other, ME, "Kept", commit)
+    assert "only in the kept copy" in (other / FILES[ME]).read_text()
+    assert "only in the kept copy" not in (root / FILES[ME]).read_text()  # (the branch's)

@@ -692,8 +692,11 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
                                        f"./{here}") == kept
     said = (f"this is {what}, not the one ai-protocols last wrote ({by}): it "
             f"lacks {lacks} of that one")
-    there = _checked_out_elsewhere(project, name) if name else None
-    if there is not None:  # (git switch refuses a branch another work tree has checked out)
+    # (git switch refuses a branch another work tree has checked out; the version written
+    # last, when that branch does not hold it, is the kept copy here: carried there)
+    there = _checked_out_elsewhere(project, name, path, None if committed else
+                                   kept_path(project.ai_dir_text, path)) if name else None
+    if there is not None:
         return (f"{said}, which {'is committed' if committed else 'may be'} on branch "
                 f"{_clip(name, 80)}; {there}"), committed
     if committed:

@@ -855,8 +855,11 @@ def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
     kept copy ``kept`` records (``GIT_BRANCH``) whose tip holds the file, where ``HEAD``
     is now (a branch, or "a detached HEAD"), and the work tree's top, where ``git switch
     BRANCH`` brings the file back. ``None`` otherwise: no such branch recorded, ``HEAD``
-    on it, or the branch not holding the file. Reads the kept copy's first lines and
-    git's files; one git run (``git cat-file -e``) only when the branches differ."""
+    on it, the branch not holding the file, or checked out in another work tree
+    (:func:`~ai_protocols.git.state.checked_out_at`: ``git switch`` refuses it there, so
+    ``start`` brings the file back; issue 14, nineteenth round). Reads the kept copy's
+    first lines and git's files; git runs (``git cat-file -e``, then ``git worktree
+    list``) only when the branches differ."""
     from ai_protocols.git.head import branch_text, read_head
 
     try:
@@ -883,6 +886,10 @@ def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
         GitRun(["git", "-C", top, "cat-file", "-e", f"refs/heads/{branch}:{name}"],
                git_env(), None).wait()
     except (GitFailed, ValueError):
+        return None
+    from ai_protocols.git.state import checked_out_at
+
+    if checked_out_at(top, branch) is not None:  # (git switch refuses it here: start it is)
         return None
     here = f"branch {branch_text(now[0])}" if now[0] is not None else "a detached HEAD"
     return branch, here, top
