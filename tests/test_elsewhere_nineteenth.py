@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from gitkit import commit_all, git, pasted
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from conftest import Runner
 
@@ -30,11 +32,11 @@ def _project(root: Path) -> Runner:
     return run
 
 
-def _work(root: Path, run: Runner, agent: str | None, title: str) -> str:
-    """A session ``title`` started on a new branch ``feat`` of ``root``, whose work is
+def _work(root: Path, run: Runner, agent: str | None, title: str, branch: str = "feat") -> str:
+    """A session ``title`` started on a new branch ``branch`` of ``root``, whose work is
     committed there (the session file left out, as an agent leaves it) and logged: the
     commit recorded."""
-    git(root, "switch", "-q", "-c", "feat")
+    git(root, "switch", "-q", "-c", branch)
     run("start", "--title", title, agent=agent)
     (root / "feat.py").write_text("feat\n")
     git(root, "add", "feat.py")
@@ -217,6 +219,34 @@ def test_the_switch_advice_carries_a_file_committed_here_only(tmp_path: Path) ->
                        f"mv -- {FILES[ME]}.carry {FILES[ME]}"), command
     _follow(root, command)
     _session_is_there(root, ME, "Carry", commit)
+
+
+def _branch_name(text: str) -> bool:
+    return git(Path("."), "check-ref-format", "--branch", text, check=False) == text
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(alphabet="ab$'\"`();&|{}-_", min_size=1, max_size=10).filter(_branch_name))
+@example(name="`touch${IFS}pwned`")
+@example(name="it's")
+def test_the_carried_switch_pasted_runs_nothing_else(tmp_path_factory: pytest.TempPathFactory,
+                                                     name: str) -> None:
+    """Any branch name git takes: the carried switch, pasted, switches to that branch and
+    runs nothing else (quoted for a shell); the session is there after it."""
+    base = tmp_path_factory.mktemp("name")
+    root = base / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    commit = _work(root, run, ME, "Named", name)
+    git(root, "switch", "-q", trunk)
+    commit_all(root, "the session, on the first branch")
+    said = _warning(run, ME)
+    command = re.search(r"switch to it with: (.*?) \(from ", said).group(1)  # type: ignore[union-attr]
+    _follow(root, command)
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == name
+    assert not any(p.name == "pwned" for p in base.rglob("pwned"))
+    _session_is_there(root, ME, "Named", commit)
 
 
 # -- 4. the stash advice: the branch it was made on is in another work tree ---------------
