@@ -344,3 +344,23 @@ def test_the_newest_version_kept_here_is_carried_to_the_branch_there(tmp_path: P
     _session_is_there(other, ME, "Kept", commit)
     assert "only in the kept copy" in (other / FILES[ME]).read_text()
     assert "only in the kept copy" not in (root / FILES[ME]).read_text()  # (the branch's)
+
+
+def test_keep_both_after_a_reset_is_a_switch_that_keeps_the_session(tmp_path: Path) -> None:
+    """The same branch reset behind the commit recorded (the session file never
+    committed): "keep both with git switch -c NAME C" is given alone (git leaves the
+    file as it is: neither commit holds it); followed with a name, the session is on
+    that branch with its work."""
+    root = tmp_path / "main"
+    run = _project(root)
+    run("start", "--title", "Reset", agent=ME)
+    (root / "r.py").write_text("r\n")
+    git(root, "add", "r.py")
+    git(root, "commit", "-q", "-m", "work")
+    run("log", "--progress", "Reset committed", agent=ME)
+    commit = git(root, "rev-parse", "HEAD")
+    git(root, "reset", "-q", "--hard", "HEAD~1")
+    said = _warning(run, ME)
+    assert said.endswith(f"or keep both with git switch -c NAME {commit[:12]}."), said
+    _follow(root, f"git switch -c kept {commit[:12]}")
+    _session_is_there(root, ME, "Reset", commit)

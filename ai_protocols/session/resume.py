@@ -1161,6 +1161,10 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if git.work:
         forward += " (your uncommitted changes stay; git refuses when one is in the way)"
     detached = not session_branch and bool(commit)  # recorded on no branch
+
+    def branch_it() -> str:  # (a git run: only where it is advised)
+        return _keeping(project, session.path_text, f"git switch -c NAME {c_short}", commit)
+
     if kept:  # HEAD moved off it, and the work tree holds its every change uncommitted
         parts.append(f"this session was recorded {recorded}, and HEAD ({git.commit[:12]}) "  # type: ignore[index]
                      f"{'is behind it' if behind else 'does not descend from it'}, but "
@@ -1179,20 +1183,20 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
                      f"branch here; that commit is still in this clone: keep it on a branch "
-                     f"with git switch -c NAME {c_short}, or {forward}")
+                     f"with {branch_it()}, or {forward}")
     elif behind:  # same branch (or none recorded): HEAD was moved back
         parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) is "  # type: ignore[index]
                      "behind it: the commits since are no longer on the branch (a git "
                      f"reset?); that commit is still in this clone: {forward}, or keep both "
-                     f"with git switch -c NAME {c_short}")
+                     f"with {branch_it()}")
     elif aside:  # same branch: rewritten (an amend, a rebase) or reset to another line
         why = ("it was made on a detached HEAD, on no branch; or an amend or a rebase "
                "rewrote it" if detached else "an amend or a rebase rewrote it, or the "
                "branch was reset to another line")
         parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) does "  # type: ignore[index]
                      f"not descend from it ({why}); that commit is still in this clone: "
-                     f"compare with git diff HEAD {c_short}, and get it back with git switch "
-                     f"-c NAME {c_short}")
+                     f"compare with git diff HEAD {c_short}, and get it back with "
+                     f"{branch_it()}")
     elif other_branch and rebased:  # the work is here, rebased, on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, whose "
                      "HEAD holds that commit's changes (rebased or squashed): they are here, "
@@ -1207,8 +1211,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         where = (f"on branch {_clip(session_branch)}: "  # type: ignore[arg-type]
                  f"{_go_to(project, session_branch, session.path_text)}"  # type: ignore[arg-type]
                  if holder else
-                 f"at that commit, still in this clone: get it back with git switch -c "
-                 f"NAME {c_short}")
+                 f"at that commit, still in this clone: get it back with {branch_it()}")
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"which has no commit yet (a new orphan branch?): the work is {where}")
         if not uncommitted:
