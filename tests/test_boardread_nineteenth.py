@@ -182,7 +182,7 @@ def test_ones_own_commits_are_not_what_git_brought(tmp_path_factory, commits: in
 _SUFFIX = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=8, max_size=8)
 
 
-@settings(max_examples=8, deadline=None,
+@settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(suffixes=st.lists(_SUFFIX, min_size=3, max_size=3, unique=True))
 def test_tasks_both_sides_added_keep_each_sides_order(tmp_path_factory,
@@ -194,13 +194,14 @@ def test_tasks_both_sides_added_keep_each_sides_order(tmp_path_factory,
     git(base, "init", "-q")
     run = Runner(base)
     run("init")
-    empty = (base / BOARD).read_text(encoding="utf-8")
     made = [run("task", "add", f"Task {n}", agent="pa").stdout.strip() for n in "xyz"]
     text = (base / BOARD).read_text(encoding="utf-8")
     ids = [f"20260101-120000-{s}" for s in suffixes]
     for old, new in zip(made, ids, strict=True):
         text = text.replace(old, new)
-    tasks = {n: "* " + part for n, part in zip("xyz", text.split("\n* ")[-3:], strict=True)}
+    parts = text.split("\n* ")
+    empty = "\n* ".join(parts[:-3]) + "\n"
+    tasks = {n: "* " + part for n, part in zip("xyz", parts[-3:], strict=True)}
     tasks = {n: t if t.endswith("\n") else t + "\n" for n, t in tasks.items()}
     files = {"base": empty, "ours": empty + tasks["y"] + tasks["x"],
              "theirs": empty + tasks["z"]}
