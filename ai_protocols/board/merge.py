@@ -15,7 +15,8 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
   that side deleted or retyped as the base's task, by the identity rule of
   :func:`same_tasks`, its deleted id given back;
 - the order of the chunks is merged three ways (``git merge-file`` on the names);
-  tasks both sides added at one place are kept in id order (their creation time);
+  tasks both sides added at one place are kept in id order (their creation time),
+  each side's own order kept (:func:`_interleaved`);
 - a task only one side changed takes that side; one side removed and the other
   left as it was goes; one side removed and the other changed is kept between
   conflict markers;
