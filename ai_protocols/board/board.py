@@ -445,18 +445,13 @@ class Board:
             from ai_protocols.board.brought import unchecked
 
             key = unchecked(str(self.path), data)  # (None: nothing to check, no git)
-            merged = None
             if key is not None:
-                from ai_protocols.board.stale import for_reading
+                from ai_protocols.board.stale import as_read
 
-                merged, _, refused = for_reading(str(self.path), data, key)
-                if refused is not None:  # (left to a person: the locks of both hold)
-                    from ai_protocols.board.stale import left_sides
-
-                    sides = left_sides(str(self.path), data, refused)
-                    self._left = sides[1] if sides else None
-            if merged is not None:
-                data, text = merged, board_text_of(self.path, merged)
+                merged, _, sides = as_read(str(self.path), data, key)
+                self._left = sides[1] if sides else None  # (left to a person: both hold)
+                if merged is not data:
+                    data, text = merged, board_text_of(self.path, merged)
         read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read

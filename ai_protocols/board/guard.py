@@ -582,15 +582,14 @@ def _brought(root: str, board: str, data: bytes
 
     if key[1] is not None:  # (found by the last check with this key: no git, no import)
         return key[1][0], board_decode(board, key[1][0]), key[1][1], None
-    from ai_protocols.board.stale import for_reading, left_sides
+    from ai_protocols.board.stale import as_read
 
-    merged, said, refused = for_reading(board, data, key, say=False)
-    if merged is not None and said is not None:
-        return merged, board_decode(board, merged), said, None
-    sides = left_sides(board, data, refused) if refused is not None else None
-    if sides is None:
+    read, said, sides = as_read(board, data, key, say=False)
+    if said is None:
         return None
-    return data, sides[0], f"{said}{_LEFT}", list(sides)
+    if sides is None:
+        return read, board_decode(board, read), said, None
+    return read, sides[0], f"{said}{_LEFT}", list(sides)
 
 
 #: How :func:`_brought` ends what it says when the merge back is left to a person.

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.model import AreaLock
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["brought_back", "for_reading", "left_sides", "left_to_person", "more_locks",
+__all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person", "more_locks",
            "pulled_from", "read_record", "record_head"]
 
 
@@ -287,6 +287,23 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
                                   "them back. In Emacs, revert the buffer (M-x "
                                   "revert-buffer) before editing on")
     return brought[0], brought[2], None
+
+
+def as_read(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
+            say: bool = True) -> tuple[bytes, str | None, tuple[str, str] | None]:
+    """The board ``board``'s bytes ``data`` as every reader takes them (``task list``,
+    ``locks``, ``check``, the hooks, ``resume``; ``key`` and ``say``: as
+    :func:`for_reading`): ``(the bytes, with what git brought merged back, what they
+    regained in words, None)``; ``(data, what the board lacks in words, the board's
+    text and the version git brought)`` when the merge back is left to a person (the
+    locks of both hold: :func:`left_sides`, :func:`more_locks`); ``(data, None,
+    None)`` when it lacks nothing, or the version git brought cannot be read. Raises
+    nothing of the board's."""
+    merged, said, refused = for_reading(board, data, key, say=say)
+    if merged is not None:
+        return merged, said, None
+    sides = left_sides(board, data, refused) if refused is not None else None
+    return data, said if sides else None, sides
 
 
 def left_sides(board: str, data: bytes, refused: Exception) -> tuple[str, str] | None:

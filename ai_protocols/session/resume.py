@@ -363,8 +363,11 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
         from ai_protocols.board.brought import unchecked
 
         key = unchecked(path, data)  # (None, the common case: nothing to check, no git)
-        if key is not None:
-            data, left = _brought(path, data, key)
+        if key is not None:  # (the board's one rule, nothing written; said once on stderr)
+            from ai_protocols.board.stale import as_read
+
+            data, _, sides = as_read(path, data, key)
+            left = sides[1] if sides else None
     from ai_protocols.board.model import handoffs, read_readable
 
     # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
@@ -399,24 +402,6 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
 
     dropped = dropped_by_merge(doc, me, tasks, locks)  # (one search, when nothing was lost)
     return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
-
-
-def _brought(path: str, data: bytes, key: tuple[str, tuple[bytes, str] | None]
-             ) -> tuple[bytes, str | None]:
-    """The board at ``path`` (its bytes ``data``) as its next write will read it, for
-    the resume context: with what git brought that a stale save dropped merged back
-    (:func:`~ai_protocols.board.stale.for_reading`, the board's one rule, nothing
-    written; ``key``: :func:`~ai_protocols.board.brought.unchecked`'s), and, when that
-    merge back is left to a person, the text of the version git brought, whose locks
-    hold too (:func:`~ai_protocols.board.stale.left_sides`), else ``None``. Said on
-    stderr once, as the command ends, as every reader of the board says it."""
-    from ai_protocols.board.stale import for_reading, left_sides
-
-    merged, _, refused = for_reading(path, data, key)
-    if merged is not None:
-        return merged, None
-    sides = left_sides(path, data, refused) if refused is not None else None
-    return data, sides[1] if sides else None
 
 
 def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> list[Task]:
