@@ -353,7 +353,8 @@ def test_the_session_file_is_written_in_one_place() -> None:
         "integrations/install.py", "integrations/agents_md.py",  # agents' settings, AGENTS.md
         "session/merge.py",  # the merge driver's result, into git's own temporary file %A
         "integrations/spawn.py",  # how an agent without a session file ended, by its lease
-        "board/board.py",  # the commit HEAD named at the board's last write, beside its kept copy
+        "board/board.py",  # a save displaced by the board's write, set aside
+        "board/stale.py",  # the commit HEAD named at the board's last write, beside its kept copy
         "board/brought.py"}  # the readers' kept "nothing lacking" check, beside it too
     # The task board: written only over the very file it read (a person's save between
     # its read and its write is never written over).

@@ -121,7 +121,6 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from ai_protocols.scaffold import InitAction
-    from ai_protocols.session.merge import MergeResult
 
     T = TypeVar("T")
 
@@ -342,6 +341,9 @@ class Board:
         # (what this board object read: one reading and parsing of the board, of its kept
         # copy, and one judgement of what git took away, per version of each: _read_once)
         self._read_memo: tuple[tuple[int, ...], bytes, BoardFile] | None = None
+        #: The text of the version git brought, when the last read board lacks what it
+        #: brought and its merge back is left to a person: its locks hold too (:meth:`read`).
+        self._left: str | None = None
         self._kept_memo: tuple[bytes, BoardFile, list[Task], list[AreaLock]] | None = None
         self._lost_memo: tuple[tuple[int, ...], bytes, list[Lost]] | None = None
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
@@ -434,6 +436,7 @@ class Board:
         if seen is not None and memo is not None and memo[0] == seen:
             return memo
         data = board_bytes(self.path)
+        self._left = None
         if data is None:
             self._read_memo = None
             return None
@@ -442,9 +445,13 @@ class Board:
             from ai_protocols.board.brought import unchecked
 
             key = unchecked(str(self.path), data)  # (None: nothing to check, no git)
-            merged = None if key is None else self.brought_for_reading(data, key)[0]
-            if merged is not None:
-                data, text = merged, board_text_of(self.path, merged)
+            if key is not None:
+                from ai_protocols.board.stale import as_read
+
+                merged, _, sides = as_read(str(self.path), data, key)
+                self._left = sides[1] if sides else None  # (left to a person: both hold)
+                if merged is not data:
+                    data, text = merged, board_text_of(self.path, merged)
         read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
@@ -494,11 +501,19 @@ class Board:
         """The tasks and locks on the board (none when there is no board yet).
         ``lenient`` (a reader that writes nothing: ``check``): a drawer after a person's
         note is read where it stands rather than refused
-        (:func:`~ai_protocols.board.model.stray_properties`)."""
+        (:func:`~ai_protocols.board.model.stray_properties`). When the board lacks what
+        git brought and its merge back is left to a person, the locks of the version git
+        brought hold too, after the board's own (:func:`~ai_protocols.board.stale.more_locks`,
+        the PreToolUse hook's rule)."""
         doc = self._doc()
         if doc is None:
             return [], []
-        return read_board(doc, self.path, check=not lenient)
+        tasks, locks = read_board(doc, self.path, check=not lenient)
+        if self._left is not None:
+            from ai_protocols.board.stale import more_locks
+
+            locks = locks + more_locks(locks, [self._left])
+        return tasks, locks
 
     def dropped(self) -> list[str]:
         """What this agent lost to a git merge of the board and must be told, in words
@@ -1143,7 +1158,10 @@ class Board:
             from ai_protocols.board.brought import settled
 
             settled(str(self.path))
-            brought = self._brought_back(data) if data is not None else None
+            from ai_protocols.board.stale import brought_back, record_head
+
+            brought = brought_back(str(self.path), self.kept_path, data) \
+                if data is not None else None
             if brought is not None:
                 doc = BoardFile(self._text(brought[0]))
                 check_drawers(doc, self.path)
@@ -1179,7 +1197,7 @@ class Board:
                                            not self._noting and not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
             self._write(doc, read_as, data)
-            self._record_head()
+            record_head(str(self.path), self.kept_path)
             if brought is not None:
                 from ai_protocols.session.transaction import warn
 
@@ -1193,241 +1211,6 @@ class Board:
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
 
-    @property
-    def _head_record(self) -> str:
-        """Where the commit ``HEAD`` named at the board's last write is kept, beside its
-        kept copy (``.ai/.locks/live/tasks.org.commit``: per machine, never in git)."""
-        return f"{self.kept_path}.commit"
-
-    def _record_head(self) -> None:
-        """Keep the commit ``HEAD`` names now as the one the board was last written
-        against (:meth:`_brought_back` compares it), and, after a pull or merge moved
-        ``HEAD`` since the last write, the commit it moved from (:func:`_pulled_from`;
-        kept until ``HEAD`` moves again: :meth:`_older_than_write`), as ``HEAD [SINCE]``;
-        a failure only loses that record (the next write records it again)."""
-        from ai_protocols.git.head import read_head
-
-        root = str(self.path.parent.parent)
-        head = read_head(root)
-        if head is None or not head[1]:
-            return
-        was = self._read_record()
-        if was[0] == head[1] or (was[0] is not None and was[1] is not None and
-                                 _committed_onto(root, head[1], was[0])):
-            since = was[1]  # (git brought nothing since the last write: kept)
-        else:
-            pulled = _pulled_from(root, head[1])
-            since = pulled[0] if pulled else None
-        with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
-            storage.atomic_write(self._head_record, (head[1] + (
-                f" {since}" if since else "") + "\n").encode("ascii"))
-
-    def _read_record(self) -> tuple[str | None, str | None]:
-        """The record :meth:`_record_head` keeps: ``(the commit HEAD named at the board's
-        last write, the commit it named before the pull or merge that moved it there,
-        when the first write after that move saw one)``; ``(None, None)`` when there is
-        none. One small read; raises nothing."""
-        try:
-            with open(self._head_record, "rb") as record:
-                parts = record.read(200).decode("ascii", "replace").split()
-        except OSError:
-            return None, None
-        return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
-
-    def brought_for_reading(self, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
-                            say: bool = True
-                            ) -> tuple[bytes | None, str | None, Exception | None]:
-        """The board's bytes ``data`` as its next write will read them, with what git
-        brought that a stale save dropped merged back by that write's rule
-        (:meth:`_brought_back`, run without the board's lock: it only reads), nothing
-        written, for a reader (``key``: the check
-        :func:`~ai_protocols.board.brought.unchecked` asks for, and what the last one
-        with that key found, taken as it is): ``(the merged bytes,
-        what it regained in words, None)``; ``(None, None, None)`` when it lacks nothing
-        (kept under ``key`` for the next reader:
-        :func:`~ai_protocols.board.brought.keep_checked`); ``(None, what it lacks, the
-        BoardStaleSave)`` when the merge back is left to a person (the next write
-        refuses; the board is read as it is). With ``say``, a warning on stderr, once
-        per command as it ends (:func:`~ai_protocols.board.brought.say`), says what the
-        board lacks and that the next board command that writes merges it back (the
-        hook says it in a refusal only: docs/agents.md). Raises nothing of the board's
-        (an error of the rule: read as it is)."""
-        from ai_protocols.board import brought as brought_module
-        from ai_protocols.errors import BoardStaleSave
-
-        board = str(self.path)
-        try:
-            brought = (key[1][0], 0, key[1][1]) if key[1] is not None else \
-                self._brought_back(data)
-        except BoardStaleSave as error:
-            if say:
-                said = str(error).removesuffix("; nothing was written")
-                brought_module.say(board, f"{said}. Until then every board command that "
-                                          "writes refuses, and what this one shows is the "
-                                          "board as it is, without them (the PreToolUse "
-                                          "hook holds the locks of both)")
-            return None, error.lacking, error
-        except (AiProtocolsError, OSError, ValueError):
-            return None, None, None
-        if brought is None or key[1] is None:
-            brought_module.keep_checked(board, key[0], brought and (brought[0], brought[2]))
-        if brought is None:
-            return None, None, None
-        if say:
-            brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "
-                                      "buffer opened before git changed the board (a pull, "
-                                      "a merge) was saved over it. Shown here with them "
-                                      "merged back (nothing written); the next board "
-                                      "command that writes (task claim, lock, ...) merges "
-                                      "them back. In Emacs, revert the buffer (M-x "
-                                      "revert-buffer) before editing on")
-        return brought[0], brought[2], None
-
-    def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
-        """The board read as ``data`` with the tasks git brought that a stale save over
-        it dropped merged back: ``(the merged board, how many tasks and locks it
-        regained, what they are, said (:func:`_brought_said`) with where they are)``;
-        ``None`` when nothing was dropped. The session
-        file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
-        ``HEAD`` (read from git's files, no process) is not the commit the board was last
-        written against (:meth:`_record_head`), is ``HEAD``'s board read (one ``git
-        show``: the board may be its kept copy, which a stale buffer saved with nothing
-        typed in it puts back) and the board at the recorded commit
-        (one more); the tasks ``HEAD``'s holds that none of the board, the kept copy and
-        the recorded commit's holds came through git, and when the board lacks every one
-        of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
-        the board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept
-        copy as the base. When ``HEAD`` came from the recorded commit by one's own
-        commits only (:func:`_committed_onto`: git brought nothing since that write),
-        the save is judged as when ``HEAD`` had not moved (:meth:`_older_than_write`,
-        with the record's ``SINCE``; nothing without one). Raises
-        :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when a task both
-        changed is left to a person, with the commands that merge the three leaving
-        conflict markers. Call holding the board's lock."""
-        from ai_protocols.git.head import read_head
-
-        root = str(self.path.parent.parent)
-        head = read_head(root)
-        if head is None or not head[1]:
-            return None
-        recorded, since = self._read_record()  # (None: never recorded here)
-        if recorded == head[1]:
-            return self._older_than_write(root, data, since) if since else None
-        try:
-            older = board_bytes(Path(self.kept_path))
-        except AiProtocolsError:  # (not a regular file: no version to tell by)
-            return None
-        if recorded is not None and _committed_onto(root, head[1], recorded):
-            # (one's own commits since the last write: git brought nothing since; the
-            # pull before that write, if any, is what a stale buffer lacks)
-            return self._older_than_write(root, data, since, recorded) if since else None
-        # (a board that is the tool's last write is no proof here: git changed it since
-        # that write, and a save from a buffer older than git's change puts those bytes
-        # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
-        result = "HEAD"  # (the commit whose board holds what git brought)
-        if recorded is None:
-            pulled = _pulled_from(root, head[1])
-            if pulled is None:
-                return None
-            recorded, result = pulled  # (commits of one's own since: not git's doing)
-        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-        from ai_protocols.lean import shell_quote
-        from ai_protocols.session.transaction import brought_lacking, git_version
-
-        below = os.path.relpath(self.path, root)
-        where = f"{'HEAD' if result == head[1] else result}:./{below}"
-        newer = git_version(root, where)
-        if newer is None or newer in (data, older):
-            return None
-        committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-        if older is None:  # (no write here yet: the board before the pull is the base;
-            older, committed = committed, None  # the board may be it: a stale save)
-            if older is None or older == newer:
-                return None
-        before = (older,) if committed is None else (older, committed)
-        lacking = brought_lacking(tasks_lacking, data, newer, before)
-        if lacking <= 0:
-            return None
-        merged = merge_board_bytes(older, data, newer,
-                                   labels=(str(self.path), "kept", where))
-        said = _brought_said(data, newer, before, lacking)
-        if merged is None or merged.conflicts:
-            head_copy = f"{self.kept_path}.head"
-            base = shell_quote(self.kept_path)
-            commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
-                       f"{shell_quote(head_copy)}"
-            if committed is None and recorded:  # (the base: the board before the pull)
-                base = shell_quote(f"{self.kept_path}.base")
-                commands = (f"mkdir -p {shell_quote(str(Path(self.kept_path).parent))} && "
-                            f"git -C {shell_quote(root)} show "
-                            f"{shell_quote(f'{recorded}:./{below}')} > {base} && {commands}")
-            commands += (f" && ai-protocols merge-driver {base} {shell_quote(str(self.path))}"
-                         f" {shell_quote(head_copy)} {shell_quote(below)}")
-            from ai_protocols.errors import BoardStaleSave
-
-            raise BoardStaleSave(self.path, where, said, commands,
-                                 left=_left_to_person(merged))
-        return merged.data, lacking, f"{said} ({where} holds them)"
-
-    def _older_than_write(self, root: str, data: bytes, since: str,
-                          recorded: str | None = None) -> tuple[bytes, int, str] | None:
-        """:meth:`_brought_back` of a save made after this tool wrote the board since
-        the pull or merge that moved ``HEAD`` from ``since`` (an agent's ``lock``, or the
-        write that merged back an earlier stale save): the board ``data`` is from a
-        buffer older than those writes when it lacks what they made (a task, a lock, a
-        claim the kept copy holds and ``HEAD``'s board does not:
-        :func:`~ai_protocols.board.merge.tasks_lacking`), and when it also lacks every
-        thing the pull brought (``HEAD``'s board against the board at ``since``:
-        :func:`~ai_protocols.session.transaction.brought_lacking`), it is merged three
-        ways: base the board at ``since`` (what the buffer was opened on), ours the
-        board, theirs the kept copy. A buffer made after those writes holds them: the
-        person's edit, deletions included, stands. ``recorded``: the commit the last
-        write recorded, when one's own commits moved ``HEAD`` on since
-        (:func:`_committed_onto`): what the tool wrote since the pull is then told
-        against the board at that commit, not ``HEAD``'s (a commit of the board took the
-        tool's writes in). Runs git (two ``git show``, three with ``recorded``) only when
-        the board is not its kept copy. Raises
-        :class:`~ai_protocols.errors.BoardStaleSave` as :meth:`_brought_back`."""
-        try:
-            older = board_bytes(Path(self.kept_path))
-        except AiProtocolsError:
-            return None
-        if older is None or older == data:
-            return None
-        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-        from ai_protocols.lean import shell_quote
-        from ai_protocols.session.transaction import brought_lacking, git_version
-
-        below = os.path.relpath(self.path, root)
-        where = f"HEAD:./{below}"
-        newer = git_version(root, where)
-        if newer is None or newer == data:
-            return None
-        base = git_version(root, f"{since}:./{below}")
-        if base is None or base in (data, newer):
-            return None
-        written = newer if recorded is None else git_version(root, f"{recorded}:./{below}")
-        if written is None or tasks_lacking(data, older, (written,)) <= 0:
-            return None
-        if recorded is not None:  # (what the pull brought: at the commit recorded)
-            newer, where = written, f"{recorded}:./{below}"
-        lacking = brought_lacking(tasks_lacking, data, newer, (base,))
-        if lacking <= 0:
-            return None
-        merged = merge_board_bytes(base, data, older,
-                                   labels=(str(self.path), since[:12], "kept"))
-        said = _brought_said(data, newer, (base,), lacking)
-        if merged is None or merged.conflicts:
-            base_copy = f"{self.kept_path}.base"
-            commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
-                        f" > {shell_quote(base_copy)} && ai-protocols merge-driver "
-                        f"{shell_quote(base_copy)} {shell_quote(str(self.path))} "
-                        f"{shell_quote(self.kept_path)} {shell_quote(below)}")
-            from ai_protocols.errors import BoardStaleSave
-
-            raise BoardStaleSave(self.path, where, said, commands, kept=Path(self.kept_path),
-                                 left=_left_to_person(merged))
-        return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _merge_displaced(self, current: bytes | None, *, aside: bool = False) -> bytes | None:
         """The board ``current`` (as read, or with what git brought merged back; ``None``:
@@ -2378,9 +2161,11 @@ class Board:
             merged = merge_board_bytes(base, shared, data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
+                from ai_protocols.board.stale import left_to_person
+
                 raise BoardCopyNotMerged(
                     own, self.path, "the board's merge does not understand these versions"
-                    if merged is None else None, left=_left_to_person(merged))
+                    if merged is None else None, left=left_to_person(merged))
             text = merged.data.decode("utf-8")
             if text == doc.text:
                 return False
@@ -2411,132 +2196,6 @@ def _lockable(area: str, refusal: str = "it takes no lock; lock the files or fol
             raise InvalidText("path", area, f"{name} is {whose}: {refusal}")
 
 
-#: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
-#: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
-#: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
-_BROUGHT = (b"pull", b"merge ", b"commit (merge): ")  # (the last: a merge's conflicts settled)
-_OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's result)
-_REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
-
-
-def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: int) -> str:
-    """What the board ``data`` lacked of what git brought (``newer``: ``HEAD``'s board;
-    ``before``: the boards from before git changed it), said by kind
-    (:func:`~ai_protocols.board.merge.lacking_said`), each counted (:func:`counted`)
-    and named: ``1 task added ('Task four'), 2 tasks changed ('Task one', 'Task two')
-    and 1 lock (src/)``; when they cannot be read, ``lacking`` (how many,
-    :func:`~ai_protocols.board.merge.tasks_lacking`) counted as tasks or locks. Raises
-    nothing."""
-    from ai_protocols.board.merge import lacking_said
-    from ai_protocols.lean import quoted
-
-    found = lacking_said(data, newer, before)
-    if found is None:
-        return counted(lacking, "task or lock", "tasks or locks")
-    added, changed, locks = found
-    parts = [f"{counted(len(names), one, many)} ({', '.join(quoted(n, 60) for n in names)})"
-             for names, one, many in ((added, "task added", "tasks added"),
-                                      (changed, "task changed", "tasks changed"))
-             if names]
-    if locks:
-        parts.append(f"{counted(len(locks), 'lock', 'locks')} ({', '.join(locks)})")
-    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
-
-
-def _left_to_person(merged: MergeResult | None) -> tuple[str, ...]:
-    """The titles of the tasks the board's merge ``merged`` left to a person, in the
-    order they come: of each conflict, the tasks whose headlines its first side
-    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in;
-    ``()`` when there is no merged text. Raises nothing."""
-    if merged is None:
-        return ()
-    found: list[str] = []
-    title, side, named = None, False, False
-    for line in merged.data.decode("utf-8", "replace").splitlines():
-        if line.startswith("<<<<<<< "):
-            side, named = True, False
-        elif side and line.startswith("======="):
-            side = False
-            if not named and title and title not in found:
-                found.append(title)
-        elif line.startswith("* "):
-            title = _headline_title(line)
-            if side and title:
-                named = True
-                if title not in found:
-                    found.append(title)
-    return tuple(found)
-
-
-def _headline_title(line: str) -> str | None:
-    """A level-1 headline's title: without its stars, its state keyword (:data:`STATES`)
-    and its tags; ``None`` for the locks section's."""
-    words = line[2:].strip()
-    first, _, rest = words.partition(" ")
-    if first in STATES:
-        words = rest
-    head, _, last = words.rpartition(" ")
-    if head and len(last) > 1 and last[0] == last[-1] == ":":  # (its tags)
-        words = head.strip()
-    return None if words == "Locks" else words
-
-
-def _pulled_from(root: str, head: str) -> tuple[str, str] | None:
-    """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
-    result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
-    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
-    entry (whose new value must be ``head``) over one's own commits (``commit:``,
-    ``commit (amend):``: a commit's parent is the commit it moved from, an amend's
-    parents are those of the commit it replaces, so the pull's result stays an ancestor
-    of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
-    message is a pull's or a merge's (:data:`_BROUGHT`), each entry's new value the
-    old value of the one after it: that entry's ``(old value, new value)`` (the new
-    value is ``head`` unless one's own commits came after). ``None`` otherwise (another
-    kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
-    away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
-    of one file; no process. For the stale-save merge back of a board
-    (:meth:`Board._brought_back`, :meth:`Board._record_head`)."""
-    amended = set()
-    for old, new, message in _moves_back(root, head):
-        if message.startswith(_BROUGHT):
-            return None if new in amended else (old, new)
-        if message.startswith(b"commit (amend)"):
-            amended.add(old)
-    return None
-
-
-def _committed_onto(root: str, head: str, recorded: str) -> bool:
-    """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
-    write recorded) by one's own commits only (:data:`_OWN_COMMIT`), as ``HEAD``'s
-    reflog says (:func:`_moves_back`): then git brought nothing since that write, and
-    what a stale buffer lacks is what the pull before it brought (the record's
-    ``SINCE``). Reads the end of one file; no process; raises nothing."""
-    return any(old == recorded for old, _new, message in _moves_back(root, head)
-               if message.startswith(_OWN_COMMIT))
-
-
-def _moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
-    """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
-    the newest back, as ``(old value, new value, message)``, the newest's new value
-    ``head`` and each one's new value the old value of the one after it, over one's
-    own commits (:data:`_OWN_COMMIT`): the first entry of another kind is the last
-    given; none once the chain breaks (or a branch was born: no old value). The last
-    :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
-    :func:`_pulled_from` and :func:`_committed_onto`."""
-    from ai_protocols.git.head import reflog_moves
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(root)
-    moves = None if dirs is None else \
-        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
-    want = head
-    for old, new, message in reversed(moves or []):
-        if new != want or not old.strip("0"):
-            return
-        yield old, new, message
-        if not message.startswith(_OWN_COMMIT):
-            return
-        want = old
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:

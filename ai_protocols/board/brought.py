@@ -2,8 +2,9 @@
 
 A stale save (an editor's buffer opened before ``git pull``, saved after) can drop
 from ``.ai/tasks.org`` the tasks, claims and locks the pull brought. The board's next
-write merges them back (``Board._brought_back``, the one rule); this module lets every
-reader (``task list``/``show``, ``locks``, ``check``, the PreToolUse hook) act on the
+write merges them back (:func:`ai_protocols.board.stale.brought_back`, the one rule);
+this module lets every reader (``task list``/``show``, ``locks``, ``check``, the
+PreToolUse hook, ``resume`` and the SessionStart and PreCompact hooks) act on the
 board as that write will make it, without writing the board (docs/tasks.md, on a
 buffer saved after a pull; docs/decisions.md, "Issue 14, eighteenth
 round (the board's readers after a stale save)").
@@ -13,10 +14,10 @@ of the board's merge (:func:`unchecked`): the board is the kept copy (the tool's
 write), or ``HEAD`` (read from git's files) is the commit the board was last written
 against, or this machine already checked this very ``HEAD``, record, board and kept
 copy and found nothing lacking (``.ai/.locks/live/tasks.org.checked``). Otherwise
-:meth:`Board.brought_for_reading <ai_protocols.board.board.Board.brought_for_reading>` runs
+:func:`~ai_protocols.board.stale.for_reading` runs
 the merge's rule (at most two ``git show``), and keeps the "nothing lacking" answer for
 the next reader (:func:`keep_checked`). This module is below the board's
-(docs/architecture.md): it decides and records; the rule stays ``Board``'s.
+(docs/architecture.md): it decides and records; the rule is ``board/stale.py``'s.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ def unchecked(board: str, data: bytes
               ) -> tuple[str, tuple[bytes, str] | None] | None:
     """Whether the board ``board`` (its bytes ``data``) may lack what git brought:
     ``None`` when it cannot: no git commit; ``HEAD`` is the commit the board was last
-    written against here, with no pull since that write (``Board._record_head``'s
-    record, ``tasks.org.commit``); or the last check made here had this very key
+    written against here, with no pull since that write
+    (:func:`~ai_protocols.board.stale.record_head`'s record, ``tasks.org.commit``); or
+    the last check made here had this very key
     (``HEAD``, that record, the board's and the kept copy's bytes, by their lengths and
     CRC-32s) and found nothing (a board that is its kept copy is checked too: a buffer
     older than git's change, saved with nothing typed in it, puts those bytes back).
@@ -60,7 +62,7 @@ def unchecked(board: str, data: bytes
     kept = kept_board_bytes(kept_path)
     from zlib import crc32  # (not hashlib: it loads OpenSSL, a third of a hook's start)
 
-    key = " ".join((head[1], *(parts[:2] or ["-"]), f"{len(data)}:{crc32(data):08x}",
+    key = " ".join((head[1], *(parts[:3] or ["-"]), f"{len(data)}:{crc32(data):08x}",
                     "-" if kept is None else f"{len(kept)}:{crc32(kept):08x}"))
     record = _small(checked_path(kept_path), 400)
     line, _, rest = record.partition(b"\n")

@@ -211,8 +211,10 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     lost = board.lost() if unreadable is None else []
     # (a lock git put back after ai-protocols removed it: no lock)
     again = [item.lock for item in lost if item.lock is not None and item.undone]
+    held_here = {(h.path, h.owner) for h in locks}  # (a lock of git's version: once)
     locks = [h for h in locks if h not in again] + \
-        [item.lock for item in lost if item.lock is not None and not item.undone]
+        [item.lock for item in lost if item.lock is not None and not item.undone and
+         (item.lock.path, item.lock.owner) not in held_here]
     mine, kept = board.held_tasks(tasks, lost)
     # The union of their working sets; a task naming none may change any file, so then
     # nothing is outside (docs/tasks.md, "The guard").
@@ -471,12 +473,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             # write makes the board (no process unless HEAD moved since the last write)
             brought = _brought(root, board, data) if sides is None else None
             if brought is not None:
-                data, text, brought_said = brought
-                sides = conflict_sides(text) if brought_said.endswith(_LEFT) else None
-            for side in sides or [text]:
-                _, found = read_board(BoardFile(side), check=False)  # (a misplaced drawer)
-                locks += [lock for lock in found
-                          if (lock.path, lock.owner) not in {(h.path, h.owner) for h in locks}]
+                data, text, brought_said, sides = brought
+            from ai_protocols.board.stale import more_locks
+
+            locks = more_locks([], sides or [text])  # (read as is: a misplaced drawer)
     except (AiProtocolsError, ValueError) as error:
         # A board that cannot be read (a byte that is not UTF-8, a symbolic link...): the
         # locks of its kept copy, the last board this tool wrote, hold; without one, the
@@ -561,17 +561,18 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     return None
 
 
-def _brought(root: str, board: str, data: bytes) -> tuple[bytes, str, str] | None:
+def _brought(root: str, board: str, data: bytes
+             ) -> tuple[bytes, str, str, list[str] | None] | None:
     """The board ``board`` of the project at ``root`` (its bytes ``data``) with what git
     brought that a stale save dropped merged back, as its next write will read it,
-    nothing written (:meth:`~ai_protocols.board.board.Board.brought_for_reading`, said
-    nowhere: the hook says it in a refusal only), or ``None`` when it lacks nothing:
-    ``(the bytes, their text, what it regained in words)``. At once, no process and no
-    import of the board's reader, when :func:`~ai_protocols.board.brought.unchecked`
-    says there is nothing to check. When the merge back is left to a person (its next
-    write refuses), the locks of the version git brought hold too: ``HEAD``'s board is
-    added as a side, as the two sides of git's conflict markers are (one ``git show``,
-    only then)."""
+    nothing written (:func:`~ai_protocols.board.stale.for_reading`, said nowhere: the
+    hook says it in a refusal only), or ``None`` when it lacks nothing: ``(the bytes,
+    their text, what it regained in words, None)``. At once, no process and no import
+    of the board's rule, when :func:`~ai_protocols.board.brought.unchecked` says there
+    is nothing to check. When the merge back is left to a person (its next write
+    refuses): ``(the bytes, their text, what it lacks, the board's text and the version
+    git brought)``, whose locks both hold (:func:`~ai_protocols.board.stale.left_sides`,
+    one ``git show``, only then), as the two sides of git's conflict markers do."""
     from ai_protocols.board.brought import unchecked
 
     key = unchecked(board, data)
@@ -580,25 +581,15 @@ def _brought(root: str, board: str, data: bytes) -> tuple[bytes, str, str] | Non
     from ai_protocols.board.model import board_decode
 
     if key[1] is not None:  # (found by the last check with this key: no git, no import)
-        return key[1][0], board_decode(board, key[1][0]), key[1][1]
-    from ai_protocols.board.board import Board
-    from ai_protocols.session.project import Project
+        return key[1][0], board_decode(board, key[1][0]), key[1][1], None
+    from ai_protocols.board.stale import as_read
 
-    merged, said, refused = Board(Project(root, None)).brought_for_reading(data, key,
-                                                                           say=False)
-    if merged is not None and said is not None:
-        return merged, board_decode(board, merged), said
-    if refused is None:
+    read, said, sides = as_read(board, data, key, say=False)
+    if said is None:
         return None
-    from ai_protocols.session.transaction import git_version
-
-    newer = git_version(os.path.dirname(os.path.dirname(board)), getattr(refused, "newer", ""))
-    if not newer:
-        return None
-    text = data.decode("utf-8", "replace")
-    both = (f"<<<<<<< {board}\n{text}{'' if text.endswith(chr(10)) else chr(10)}=======\n"
-            f"{newer.decode('utf-8', 'replace')}>>>>>>> HEAD\n")
-    return both.encode("utf-8"), both, f"{said}{_LEFT}"
+    if sides is None:
+        return read, board_decode(board, read), said, None
+    return read, sides[0], f"{said}{_LEFT}", list(sides)
 
 
 #: How :func:`_brought` ends what it says when the merge back is left to a person.

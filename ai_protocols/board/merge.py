@@ -15,7 +15,8 @@ installs for ``.ai/*.org``, docs/merge-driver.md) merges the board with
   that side deleted or retyped as the base's task, by the identity rule of
   :func:`same_tasks`, its deleted id given back;
 - the order of the chunks is merged three ways (``git merge-file`` on the names);
-  tasks both sides added at one place are kept in id order (their creation time);
+  tasks both sides added at one place are kept in id order (their creation time),
+  each side's own order kept (:func:`_interleaved`);
 - a task only one side changed takes that side; one side removed and the other
   left as it was goes; one side removed and the other changed is kept between
   conflict markers;
@@ -697,9 +698,34 @@ def _merge_order(base: list[str], ours: list[str], theirs: list[str], first: boo
         a, _o, b = part
         merged = _union(a, b) if first else _union(b, a)
         if all(n.startswith(("task:", "lock:")) and n not in base for n in merged):
-            merged.sort()  # tasks both sides added: in id order, which is creation order
+            # (tasks both sides added: in id order, which is creation order, each side's
+            # own order kept: two ids of one second are in no order, and a person may
+            # have moved a task)
+            merged = _interleaved(a, b) if first else _interleaved(b, a)
         order += merged
     return order
+
+
+def _interleaved(first: list[str], second: list[str]) -> list[str]:
+    """The names of ``first`` and ``second`` (each in its side's order), each once,
+    interleaved by name (``task:ID``: an id's creation time), as a merge of two sorted
+    runs: the smaller of the two sides' next names first, so each side's own order is
+    kept whatever its names are."""
+    result: list[str] = []
+    taken: set[str] = set()
+    i = j = 0
+    while i < len(first) or j < len(second):
+        if i < len(first) and first[i] in taken:
+            i += 1
+        elif j < len(second) and second[j] in taken:
+            j += 1
+        else:
+            one = first[i] if i < len(first) else None
+            two = second[j] if j < len(second) else None
+            name = one if two is None or (one is not None and one <= two) else two
+            result.append(name)  # type: ignore[arg-type]
+            taken.add(name)  # type: ignore[arg-type]
+    return result
 
 
 def _merge_list(o: dict[str, _Chunk], a: dict[str, _Chunk], b: dict[str, _Chunk],

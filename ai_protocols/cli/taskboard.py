@@ -618,9 +618,12 @@ def locks(as_json: bool) -> None:
     # The live locks git took away from the board on disk (its kept copy holds them; the
     # hook and check still enforce them): listed too, marked, never "No locks.".
     found = board.lost()
-    lost = [item.lock for item in found if item.lock is not None and not item.undone]
+    on_board = board.locks()
+    held_here = {(h.path, h.owner) for h in on_board}  # (a lock of git's version: once)
+    lost = [item.lock for item in found if item.lock is not None and not item.undone and
+            (item.lock.path, item.lock.owner) not in held_here]
     again = [item.lock for item in found if item.lock is not None and item.undone]
-    for held in [*(h for h in board.locks() if h not in again), *lost]:
+    for held in [*(h for h in on_board if h not in again), *lost]:
         state = board.agent_state(held.owner, held.owner_process, held.locked,
                                   since_at=held.locked_at) \
             if not (board.me and held.owner == board.me) else None

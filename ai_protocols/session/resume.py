@@ -358,12 +358,26 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
             return [], {}, []  # (no board: its module is not even imported)
     except AiProtocolsError:
         data = None  # (a symbolic link, no regular file: read_readable says why)
+    left = None
+    if data:  # (what git brought and a stale save dropped: as the next write reads it)
+        from ai_protocols.board.brought import unchecked
+
+        key = unchecked(path, data)  # (None, the common case: nothing to check, no git)
+        if key is not None:  # (the board's one rule, nothing written; said once on stderr)
+            from ai_protocols.board.stale import as_read
+
+            data, _, sides = as_read(path, data, key)
+            left = sides[1] if sides else None
     from ai_protocols.board.model import handoffs, read_readable
 
     # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
     found, tasks, locks, context.board_unreadable = read_readable(path, data)
     if found is None:
         return [], {}, []
+    if left is not None and context.board_unreadable is None:
+        from ai_protocols.board.stale import more_locks
+
+        locks = locks + more_locks(locks, [left])
     doc = found
     me, linked = project.agent_id, session.task if session else None
     if linked:  # (its id changed since: the task its log says it is now)

@@ -1,0 +1,468 @@
+"""The task board's stale-save rule: what git brought that a stale save dropped.
+
+A stale save (an editor's buffer opened before ``git pull``, saved after) can drop
+from ``.ai/tasks.org`` the tasks, claims and locks the pull brought. This module holds
+the one rule that finds them and merges them back (:func:`brought_back`), for the
+board's next write (``Board.editing``) and for every reader: ``task list``/``show``,
+``locks``, ``check``, the PreToolUse hook and ``resume`` (the SessionStart and
+PreCompact hooks), through :func:`for_reading`, which writes nothing to the board. It
+is below ``session/resume.py`` in the layers (docs/architecture.md), so that the
+resume context reads the board as the next write will make it; the cheap decision
+whether to run it at all is :func:`ai_protocols.board.brought.unchecked`
+(docs/tasks.md, on a buffer saved after a pull; docs/decisions.md, "Issue 14,
+eighteenth round (the board's readers after a stale save)" and "Issue 14,
+nineteenth round (the board's readers and one's own commits)").
+
+The record of the board's last write here (:func:`record_head`,
+``.ai/.locks/live/tasks.org.commit``) is ``HEAD [SINCE [PULLED]]``: the commit
+``HEAD`` named at that write, and, after a pull or merge moved ``HEAD`` since the
+write before, the commit it moved from (``SINCE``) and the one it moved to
+(``PULLED``, the pull's result). What the pull brought is the board at ``PULLED``
+against the board at ``SINCE``; one's own commits since are not git's doing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ai_protocols.board.model import AreaLock
+    from ai_protocols.session.merge import MergeResult
+
+__all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person", "more_locks",
+           "pulled_from", "read_record", "record_head"]
+
+
+def head_record(kept: str) -> str:
+    """Where the commit ``HEAD`` named at the board's last write is kept, beside its
+    kept copy ``kept`` (``.ai/.locks/live/tasks.org.commit``: per machine, never in
+    git)."""
+    return f"{kept}.commit"
+
+
+def read_record(kept: str) -> tuple[str | None, str | None, str | None]:
+    """The record :func:`record_head` keeps beside the kept copy ``kept``: ``(the
+    commit HEAD named at the board's last write, the commit it named before the pull
+    or merge that moved it there, the commit that pull or merge moved it to)``, each
+    ``None`` when the record has none (a record written before the nineteenth round
+    has no third word). One small read; raises nothing."""
+    try:
+        with open(head_record(kept), "rb") as record:
+            parts = record.read(300).decode("ascii", "replace").split()
+    except OSError:
+        return None, None, None
+    parts += [""] * (3 - len(parts))
+    return parts[0] or None, parts[1] or None, parts[2] or None
+
+
+def record_head(board: str, kept: str) -> None:
+    """Keep the commit ``HEAD`` names now as the one the board ``board`` (its kept copy
+    ``kept``) was last written against (:func:`brought_back` compares it), and, after a
+    pull or merge moved ``HEAD`` since the last write, the commits it moved from and to
+    (:func:`pulled_from`; kept while ``HEAD`` stays, or moves on by one's own commits
+    only: :func:`committed_onto`), as ``HEAD [SINCE PULLED]``; a failure only loses
+    that record (the next write records it again)."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.head import read_head
+    from ai_protocols.storage import files as storage
+
+    root = os.path.dirname(os.path.dirname(board))
+    head = read_head(root)
+    if head is None or not head[1]:
+        return
+    recorded, since, pulled = read_record(kept)
+    if recorded == head[1] or (recorded is not None and since is not None and
+                               committed_onto(root, head[1], recorded)):
+        # (git brought nothing since the last write: kept; a record without the pull's
+        # result names it by the commit then recorded, as the rule read it before)
+        pulled = pulled or (recorded if recorded != head[1] else None)
+    else:
+        found = pulled_from(root, head[1])
+        since, pulled = found if found else (None, None)
+    words = [head[1], *([since] if since else []), *([pulled] if since and pulled else [])]
+    with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
+        storage.atomic_write(head_record(kept), (" ".join(words) + "\n").encode("ascii"))
+
+
+def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] | None:
+    """The board ``board`` (its kept copy ``kept``) read as ``data`` with the tasks git
+    brought that a stale save over it dropped merged back: ``(the merged board, how
+    many tasks and locks it regained, what they are, said (:func:`brought_said`) with
+    where they are)``; ``None`` when nothing was dropped. The session file's rule
+    (:func:`ai_protocols.session.transaction.brought_lacking`): only when ``HEAD``
+    (read from git's files, no process) is not the commit the board was last written
+    against (:func:`record_head`), is ``HEAD``'s board read (one ``git show``: the
+    board may be its kept copy, which a stale buffer saved with nothing typed in it
+    puts back) and the board at the recorded commit (one more); the tasks ``HEAD``'s
+    holds that none of the board, the kept copy and the recorded commit's holds came
+    through git, and when the board lacks every one of them
+    (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back: the board's
+    merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept copy as the
+    base. When ``HEAD`` came from the recorded commit by one's own commits only
+    (:func:`committed_onto`: git brought nothing since that write), the save is judged
+    as when ``HEAD`` had not moved (:func:`older_than_write`, with the record's
+    ``SINCE`` and ``PULLED``; nothing without them). Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when a task both
+    changed is left to a person, with the commands that merge the three leaving
+    conflict markers. Reads only: the board's writer calls it holding the board's lock,
+    a reader without (:func:`for_reading`)."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.head import read_head
+
+    root = os.path.dirname(os.path.dirname(board))
+    head = read_head(root)
+    if head is None or not head[1]:
+        return None
+    recorded, since, pulled = read_record(kept)  # (None: never recorded here)
+    if recorded == head[1]:
+        return older_than_write(board, kept, data, since, pulled) if since else None
+    from ai_protocols.board.model import board_bytes
+
+    try:
+        older = board_bytes(kept)
+    except AiProtocolsError:  # (not a regular file: no version to tell by)
+        return None
+    if recorded is not None and committed_onto(root, head[1], recorded):
+        # (one's own commits since the last write: git brought nothing since; the
+        # pull before that write, if any, is what a stale buffer lacks; a record
+        # without the pull's result: the commit recorded)
+        return older_than_write(board, kept, data, since, pulled or recorded) \
+            if since else None
+    # (a board that is the tool's last write is no proof here: git changed it since
+    # that write, and a save from a buffer older than git's change puts those bytes
+    # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
+    result = "HEAD"  # (the commit whose board holds what git brought)
+    if recorded is None:
+        found = pulled_from(root, head[1])
+        if found is None:
+            return None
+        recorded, result = found  # (commits of one's own since: not git's doing)
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.lean import shell_quote
+    from ai_protocols.session.transaction import brought_lacking, git_version
+
+    below = os.path.relpath(board, root)
+    where = f"{'HEAD' if result == head[1] else result}:./{below}"
+    newer = git_version(root, where)
+    if newer is None or newer in (data, older):
+        return None
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    if older is None:  # (no write here yet: the board before the pull is the base;
+        older, committed = committed, None  # the board may be it: a stale save)
+        if older is None or older == newer:
+            return None
+    before = (older,) if committed is None else (older, committed)
+    lacking = brought_lacking(tasks_lacking, data, newer, before)
+    if lacking <= 0:
+        return None
+    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
+    said = brought_said(data, newer, before, lacking)
+    if merged is None or merged.conflicts:
+        head_copy = f"{kept}.head"
+        base = shell_quote(kept)
+        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                   f"{shell_quote(head_copy)}"
+        if committed is None and recorded:  # (the base: the board before the pull)
+            base = shell_quote(f"{kept}.base")
+            commands = (f"mkdir -p {shell_quote(os.path.dirname(kept))} && "
+                        f"git -C {shell_quote(root)} show "
+                        f"{shell_quote(f'{recorded}:./{below}')} > {base} && {commands}")
+        commands += (f" && ai-protocols merge-driver {base} {shell_quote(board)}"
+                     f" {shell_quote(head_copy)} {shell_quote(below)}")
+        from pathlib import Path
+
+        from ai_protocols.errors import BoardStaleSave
+
+        raise BoardStaleSave(Path(board), where, said, commands, left=left_to_person(merged))
+    return merged.data, lacking, f"{said} ({where} holds them)"
+
+
+def older_than_write(board: str, kept: str, data: bytes, since: str,
+                     pulled: str | None = None) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` of a save made after this tool wrote the board since the
+    pull or merge that moved ``HEAD`` from ``since`` to ``pulled`` (``None``: ``HEAD``)
+    (an agent's ``lock``, or the write that merged back an earlier stale save; one's
+    own commits may have followed): the board ``data`` is from a buffer older than
+    those writes when it lacks what they and one's own commits made since the pull (a
+    task, a lock, a claim the kept copy holds and the board at ``pulled`` does not:
+    :func:`~ai_protocols.board.merge.tasks_lacking`), and when it also lacks every
+    thing the pull brought (the board at ``pulled`` against the board at ``since``:
+    :func:`~ai_protocols.session.transaction.brought_lacking`; one's own commits are
+    not git's doing), it is merged three ways: base the board at ``since`` (what the
+    buffer was opened on), ours the board, theirs the kept copy. A buffer made after
+    those writes holds them: the person's edit, deletions included, stands. Runs git
+    (three ``git show``) only when the board is not its kept copy. Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` as :func:`brought_back`."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+
+    try:
+        older = board_bytes(kept)
+    except AiProtocolsError:
+        return None
+    if older is None or older == data:
+        return None
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.lean import shell_quote
+    from ai_protocols.session.transaction import brought_lacking, git_version
+
+    root = os.path.dirname(os.path.dirname(board))
+    below = os.path.relpath(board, root)
+    where = f"{pulled or 'HEAD'}:./{below}"
+    newer = git_version(root, where)  # (the board as the pull left it)
+    if newer is None or newer == data:
+        return None
+    base = git_version(root, f"{since}:./{below}")
+    if base is None or base in (data, newer):
+        return None
+    if tasks_lacking(data, older, (newer,)) <= 0:
+        return None
+    lacking = brought_lacking(tasks_lacking, data, newer, (base,))
+    if lacking <= 0:
+        return None
+    merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
+    said = brought_said(data, newer, (base,), lacking)
+    if merged is None or merged.conflicts:
+        base_copy = f"{kept}.base"
+        commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
+                    f" > {shell_quote(base_copy)} && ai-protocols merge-driver "
+                    f"{shell_quote(base_copy)} {shell_quote(board)} "
+                    f"{shell_quote(kept)} {shell_quote(below)}")
+        from pathlib import Path
+
+        from ai_protocols.errors import BoardStaleSave
+
+        raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
+                             left=left_to_person(merged))
+    return merged.data, lacking, f"{said} ({where} holds them)"
+
+
+def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
+                say: bool = True) -> tuple[bytes | None, str | None, Exception | None]:
+    """The board ``board``'s bytes ``data`` as its next write will read them, with what
+    git brought that a stale save dropped merged back by that write's rule
+    (:func:`brought_back`, run without the board's lock: it only reads), nothing
+    written, for a reader (``key``: the check
+    :func:`~ai_protocols.board.brought.unchecked` asks for, and what the last one with
+    that key found, taken as it is): ``(the merged bytes, what it regained in words,
+    None)``; ``(None, None, None)`` when it lacks nothing (kept under ``key`` for the
+    next reader: :func:`~ai_protocols.board.brought.keep_checked`); ``(None, what it
+    lacks, the BoardStaleSave)`` when the merge back is left to a person (the next write
+    refuses; the board is read as it is, and :func:`left_sides` gives the locks of
+    both). With ``say``, a warning on stderr, once per command as it ends
+    (:func:`~ai_protocols.board.brought.say`), says what the board lacks and that the
+    next board command that writes merges it back (the hooks say nothing of it but in
+    the PreToolUse hook's refusal: docs/agents.md). Raises nothing of the board's (an
+    error of the rule: read as it is)."""
+    from ai_protocols.board import brought as brought_module
+    from ai_protocols.board.model import kept_board_path
+    from ai_protocols.errors import AiProtocolsError, BoardStaleSave
+
+    try:
+        brought = (key[1][0], 0, key[1][1]) if key[1] is not None else \
+            brought_back(board, kept_board_path(board), data)
+    except BoardStaleSave as error:
+        if say:
+            said = str(error).removesuffix("; nothing was written")
+            brought_module.say(board, f"{said}. Until then every board command that "
+                                      "writes refuses, and what this one shows is the "
+                                      "board as it is, without them, but for the locks "
+                                      "of both, which hold until then")
+        return None, error.lacking, error
+    except (AiProtocolsError, OSError, ValueError):
+        return None, None, None
+    if brought is None or key[1] is None:
+        brought_module.keep_checked(board, key[0], brought and (brought[0], brought[2]))
+    if brought is None:
+        return None, None, None
+    if say:
+        brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "
+                                  "buffer opened before git changed the board (a pull, "
+                                  "a merge) was saved over it. Shown here with them "
+                                  "merged back (nothing written); the next board "
+                                  "command that writes (task claim, lock, ...) merges "
+                                  "them back. In Emacs, revert the buffer (M-x "
+                                  "revert-buffer) before editing on")
+    return brought[0], brought[2], None
+
+
+def as_read(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
+            say: bool = True) -> tuple[bytes, str | None, tuple[str, str] | None]:
+    """The board ``board``'s bytes ``data`` as every reader takes them (``task list``,
+    ``locks``, ``check``, the hooks, ``resume``; ``key`` and ``say``: as
+    :func:`for_reading`): ``(the bytes, with what git brought merged back, what they
+    regained in words, None)``; ``(data, what the board lacks in words, the board's
+    text and the version git brought)`` when the merge back is left to a person (the
+    locks of both hold: :func:`left_sides`, :func:`more_locks`); ``(data, None,
+    None)`` when it lacks nothing, or the version git brought cannot be read. Raises
+    nothing of the board's."""
+    merged, said, refused = for_reading(board, data, key, say=say)
+    if merged is not None:
+        return merged, said, None
+    sides = left_sides(board, data, refused) if refused is not None else None
+    return data, said if sides else None, sides
+
+
+def left_sides(board: str, data: bytes, refused: Exception) -> tuple[str, str] | None:
+    """When the merge back of what git brought is left to a person (``refused``, the
+    :class:`~ai_protocols.errors.BoardStaleSave` of :func:`for_reading`): the board's
+    text (``data``) and the text of the version git brought (the refusal's ``newer``,
+    one ``git show``), whose locks both hold until the person settles it, as the two
+    sides of git's conflict markers do (the one rule of the PreToolUse hook, ``locks``
+    and ``check``); ``None`` when that version cannot be read. Raises nothing."""
+    from ai_protocols.session.transaction import git_version
+
+    newer = git_version(os.path.dirname(os.path.dirname(board)),
+                        getattr(refused, "newer", ""))
+    if not newer:
+        return None
+    return data.decode("utf-8", "replace"), newer.decode("utf-8", "replace")
+
+
+def more_locks(locks: list[AreaLock], texts: list[str]) -> list[AreaLock]:
+    """The locks of the boards ``texts`` (the sides of git's conflict markers, or the
+    board and the version git brought: :func:`left_sides`) that ``locks`` has none of
+    the same path and holder of, in order; each lock of either side holds until a
+    person settles the board (the one rule of the PreToolUse hook, ``locks`` and
+    ``check``). Raises :class:`ValueError` as reading a board does."""
+    from ai_protocols.board.model import BoardFile, read_board
+
+    found = list(locks)
+    for text in texts:
+        held = {(lock.path, lock.owner) for lock in found}
+        found += [lock for lock in read_board(BoardFile(text), check=False)[1]
+                  if (lock.path, lock.owner) not in held]
+    return found[len(locks):]
+
+
+#: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
+#: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
+#: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
+_BROUGHT = (b"pull", b"merge ", b"commit (merge): ")  # (the last: a merge's conflicts settled)
+_OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's result)
+_REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
+
+
+def brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: int) -> str:
+    """What the board ``data`` lacked of what git brought (``newer``: ``HEAD``'s board;
+    ``before``: the boards from before git changed it), said by kind
+    (:func:`~ai_protocols.board.merge.lacking_said`), each counted (:func:`counted`)
+    and named: ``1 task added ('Task four'), 2 tasks changed ('Task one', 'Task two')
+    and 1 lock (src/)``; when they cannot be read, ``lacking`` (how many,
+    :func:`~ai_protocols.board.merge.tasks_lacking`) counted as tasks or locks. Raises
+    nothing."""
+    from ai_protocols.board.merge import lacking_said
+    from ai_protocols.lean import counted, quoted
+
+    found = lacking_said(data, newer, before)
+    if found is None:
+        return counted(lacking, "task or lock", "tasks or locks")
+    added, changed, locks = found
+    parts = [f"{counted(len(names), one, many)} ({', '.join(quoted(n, 60) for n in names)})"
+             for names, one, many in ((added, "task added", "tasks added"),
+                                      (changed, "task changed", "tasks changed"))
+             if names]
+    if locks:
+        parts.append(f"{counted(len(locks), 'lock', 'locks')} ({', '.join(locks)})")
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def left_to_person(merged: MergeResult | None) -> tuple[str, ...]:
+    """The titles of the tasks the board's merge ``merged`` left to a person, in the
+    order they come: of each conflict, the tasks whose headlines its first side
+    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in;
+    ``()`` when there is no merged text. Raises nothing."""
+    if merged is None:
+        return ()
+    found: list[str] = []
+    title, side, named = None, False, False
+    for line in merged.data.decode("utf-8", "replace").splitlines():
+        if line.startswith("<<<<<<< "):
+            side, named = True, False
+        elif side and line.startswith("======="):
+            side = False
+            if not named and title and title not in found:
+                found.append(title)
+        elif line.startswith("* "):
+            title = headline_title(line)
+            if side and title:
+                named = True
+                if title not in found:
+                    found.append(title)
+    return tuple(found)
+
+
+def headline_title(line: str) -> str | None:
+    """A level-1 headline's title: without its stars, its state keyword (:data:`STATES`)
+    and its tags; ``None`` for the locks section's."""
+    from ai_protocols.board.model import STATES
+
+    words = line[2:].strip()
+    first, _, rest = words.partition(" ")
+    if first in STATES:
+        words = rest
+    head, _, last = words.rpartition(" ")
+    if head and len(last) > 1 and last[0] == last[-1] == ":":  # (its tags)
+        words = head.strip()
+    return None if words == "Locks" else words
+
+
+def pulled_from(root: str, head: str) -> tuple[str, str] | None:
+    """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
+    result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
+    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
+    entry (whose new value must be ``head``) over one's own commits (``commit:``,
+    ``commit (amend):``: a commit's parent is the commit it moved from, an amend's
+    parents are those of the commit it replaces, so the pull's result stays an ancestor
+    of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
+    message is a pull's or a merge's (:data:`_BROUGHT`), each entry's new value the
+    old value of the one after it: that entry's ``(old value, new value)`` (the new
+    value is ``head`` unless one's own commits came after). ``None`` otherwise (another
+    kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
+    away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
+    of one file; no process. For the stale-save merge back of a board
+    (:func:`brought_back`, :func:`record_head`)."""
+    amended = set()
+    for old, new, message in moves_back(root, head):
+        if message.startswith(_BROUGHT):
+            return None if new in amended else (old, new)
+        if message.startswith(b"commit (amend)"):
+            amended.add(old)
+    return None
+
+
+def committed_onto(root: str, head: str, recorded: str) -> bool:
+    """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
+    write recorded) by one's own commits only (:data:`_OWN_COMMIT`), as ``HEAD``'s
+    reflog says (:func:`moves_back`): then git brought nothing since that write, and
+    what a stale buffer lacks is what the pull before it brought (the record's
+    ``SINCE``). Reads the end of one file; no process; raises nothing."""
+    return any(old == recorded for old, _new, message in moves_back(root, head)
+               if message.startswith(_OWN_COMMIT))
+
+
+def moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
+    """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
+    the newest back, as ``(old value, new value, message)``, the newest's new value
+    ``head`` and each one's new value the old value of the one after it, over one's
+    own commits (:data:`_OWN_COMMIT`): the first entry of another kind is the last
+    given; none once the chain breaks (or a branch was born: no old value). The last
+    :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
+    :func:`pulled_from` and :func:`committed_onto`."""
+    from ai_protocols.git.head import reflog_moves
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    moves = None if dirs is None else \
+        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
+    want = head
+    for old, new, message in reversed(moves or []):
+        if new != want or not old.strip("0"):
+            return
+        yield old, new, message
+        if not message.startswith(_OWN_COMMIT):
+            return
+        want = old
