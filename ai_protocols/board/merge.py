@@ -933,9 +933,12 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
     if o is None:
         empty.done = a.done
     (go, so, ro), (ga, sa, ra), (gb, sb, rb) = (c.head for c in (empty, a, b))
-    same, rest = _three(ro, ra, rb)
-    if not same:
-        raise _Conflict  # both retitled or retagged it differently
+    if o is None:  # (both added it: nothing is the base's, the state neither)
+        so, rest = None, _added_both(name, a, b, first)
+    else:
+        same, rest = _three(ro, ra, rb)
+        if not same:
+            raise _Conflict  # both retitled or retagged it differently
     same, planning = _three(empty.planning, a.planning, b.planning)
     if not same:
         raise _Conflict
@@ -993,6 +996,35 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
                                        group=LOCK_KEYS, stamp="LOCKED",
                                        what=f"lock on {values.get('PATH') or ''}")
     return head + planning + drawer + body, conflict
+
+
+def _added_both(name: str, a: _Chunk, b: _Chunk, first: bool) -> str:
+    """The title and tags of a task (or lock) both sides added, the base without it
+    (``name``: its chunk's name; ``a``, ``b``: the two sides): when the sides differ only
+    in the blanks between words (Emacs aligns tags), the side whose board sorts first
+    (``first``: ``a``'s; the same line whichever side git calls ours). :class:`_Conflict` where both set a part to different values
+    and no rule settles it without dropping one side's: the title or tags; the TODO
+    keyword, unless the claim decides (a side claimed or released: the state comes with
+    its claim, :func:`merge_task_properties`) or one side alone closed it (a closed task
+    stays closed); a property other than the claim's and ``ROLE`` (which a claim
+    decides, the side that gave way named in the task's log), or the lock's
+    (:data:`LOCK_KEYS`). The planning line and the text under the drawer conflict by
+    their own three-way rules on an empty base; the claim's and the lock's rule log the
+    one dropped (docs/decisions.md, "Issue 15, nineteenth round (the board merge)")."""
+    (_ga, sa, ra), (_gb, sb, rb) = a.head, b.head
+    if ra != rb and ra.split() != rb.split():
+        raise _Conflict  # (both titled or tagged it, differently)
+    group = LOCK_KEYS if name.startswith("lock:") else CLAIM_KEYS
+    values_a, values_b = a.values, b.values
+    if sa != sb:
+        closed = a.done | b.done | set(CLOSED_STATES)
+        claimed = any(values_a.get(k) != values_b.get(k) for k in group)
+        if not claimed and (sa in closed) == (sb in closed):
+            raise _Conflict  # (two keywords typed, nothing decides: both kept for a person)
+    free = set(values_a) & set(values_b) - set(group) - {"ROLE"}
+    if any(values_a[key] != values_b[key] for key in free):
+        raise _Conflict
+    return ra if ra == rb or first else rb
 
 
 def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
