@@ -2351,7 +2351,7 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes, without_merged
+        from ai_protocols.board.merge import merge_board_bytes, merged_before, without_merged
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -2371,24 +2371,58 @@ class Board:
                                                      "to tell the copy's edit by")
         if data == base:
             return None
+        record = self._copy_merged(base)
+        copy = data
+        # (the copy's parts an earlier run merged, changed again since: from what it took)
+        since = merged_before(base, record, data) if record is not None else base
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            shared, data = without_merged(base, doc.text.encode("utf-8"), data)
-            merged = merge_board_bytes(base, shared, data,
+            shared, data = without_merged(since, doc.text.encode("utf-8"), data)
+            merged = merge_board_bytes(since, shared, data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
                 raise BoardCopyNotMerged(
                     own, self.path, "the board's merge does not understand these versions"
                     if merged is None else None, left=_left_to_person(merged))
             text = merged.data.decode("utf-8")
-            if text == doc.text:
-                return False
-            lines = text.split(doc.newline)
-            if lines and not lines[-1]:
-                lines.pop()
-            doc.replace(0, doc.line_count, lines)
-        return True
+            changed = text != doc.text
+            if changed:
+                lines = text.split(doc.newline)
+                if lines and not lines[-1]:
+                    lines.pop()
+                doc.replace(0, doc.line_count, lines)
+        self._copy_merged(base, copy)
+        return changed
+
+    @property
+    def _merged_copy_path(self) -> Path:
+        """Where ``task merge-copy`` keeps the copy it merged last: beside the copy's own
+        kept place (``.ai/.locks/live/tasks.org.merged`` of this work tree, as the
+        board's ``.commit`` record: per work tree, never in git)."""
+        return Path(f"{kept_board_path(str(self.own_copy))}.merged")
+
+    def _copy_merged(self, head: bytes, copy: bytes | None = None) -> bytes | None:
+        """The record of the copy ``task merge-copy`` merged last: with ``copy``, keep it
+        (``head``: the copy as the work tree's ``HEAD`` holds it, which the record
+        names by its SHA-256); else the copy recorded, when the record names ``head``
+        (``None`` without one, or when ``HEAD`` brought another copy since: then
+        ``HEAD``'s is the base). Never raises: a record that cannot be written or read
+        is none (the merge falls back to ``HEAD``'s copy as its base)."""
+        import hashlib
+
+        path = self._merged_copy_path
+        name = hashlib.sha256(head).hexdigest().encode("ascii") + b"\n"
+        if copy is not None:
+            with contextlib.suppress(OSError, AiProtocolsError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                storage.atomic_write(path, [name, copy])
+            return copy
+        try:
+            kept = storage.read_regular(path)
+        except (OSError, AiProtocolsError):
+            return None
+        return kept[len(name):] if kept.startswith(name) else None
 
 
 # -- helpers ------------------------------------------------------------------------------------

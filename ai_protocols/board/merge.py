@@ -1002,8 +1002,9 @@ def _added_both(name: str, a: _Chunk, b: _Chunk, first: bool) -> str:
     """The title and tags of a task (or lock) both sides added, the base without it
     (``name``: its chunk's name; ``a``, ``b``: the two sides): when the sides differ only
     in the blanks between words (Emacs aligns tags), the side whose board sorts first
-    (``first``: ``a``'s; the same line whichever side git calls ours). :class:`_Conflict` where both set a part to different values
-    and no rule settles it without dropping one side's: the title or tags; the TODO
+    (``first``: ``a``'s; the same line whichever side git calls ours).
+    :class:`_Conflict` where both set a part to different values and no rule settles
+    it without dropping one side's: the title or tags; the TODO
     keyword, unless the claim decides (a side claimed or released: the state comes with
     its claim, :func:`merge_task_properties`) or one side alone closed it (a closed task
     stays closed); a property other than the claim's and ``ROLE`` (which a claim
@@ -1501,6 +1502,57 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     if not a.final_newline and shared_text.endswith(a.newline):
         shared_text = shared_text[: -len(a.newline)]
     return shared_text.encode("utf-8"), text.encode("utf-8")
+
+
+def merged_before(head: bytes, merged: bytes, copy: bytes) -> bytes:
+    """The base of ``task merge-copy``'s merge run again: ``head`` (the copy as the work
+    tree's ``HEAD`` holds it) with each part of a task that the copy changed from
+    ``head`` since an earlier run merged it as ``merged`` (the copy then, which the
+    shared board took) as ``merged`` holds it: the headline's TODO keyword, and its
+    title and tags, each; the planning line (``SCHEDULED``, ``DEADLINE``, ``CLOSED``)
+    as one; each property. So a date, a property, a title a person changed again in
+    the copy is one change from what the shared board took, merged as any change, not
+    both sides' change of ``head``'s (a conflict). A part the copy holds as ``head``
+    does (what ``git checkout HEAD --`` gives back, before a person types on) stays
+    ``head``'s: the shared board's change of it stands. The text under the drawer stays
+    ``head``'s (lines typed again are :func:`without_merged`'s: each known by the
+    first typed line). ``head`` as it is when any of the three is no board this merge
+    reads. Raises nothing."""
+    try:
+        h, r, c = (_Version(data.decode("utf-8")) for data in (head, merged, copy))
+        text = "".join(_since(h.chunks[name], r.chunks[name], c.chunks[name])
+                       if name.startswith("task:") and name in r.chunks and name in c.chunks
+                       else h.chunks[name].raw for name in h.order)
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
+        return head
+    if not h.final_newline and text.endswith(h.newline):
+        text = text[: -len(h.newline)]
+    return text.encode("utf-8")
+
+
+def _since(head: _Chunk, merged: _Chunk, copy: _Chunk) -> str:
+    """:func:`merged_before`'s rule on one task: ``head``'s text with each part the
+    ``copy`` changed from it as ``merged`` has it. :class:`_Conflict` from a drawer
+    line that is no property or a key twice (then ``head`` is the base, as before)."""
+    def since(copied: object, was: object, taken: object) -> object:
+        return taken if copied != was else was  # (the copy's change: as the shared took it)
+
+    if head.drawer is None or merged.drawer is None or copy.drawer is None:
+        return head.raw
+    (gap, state, rest), (_g, merged_state, merged_rest) = head.head, merged.head
+    state = since(copy.head[1], state, merged_state)
+    rest = since(copy.head[2], rest, merged_rest)
+    line = _headline(state, str(rest), (head, merged), gap=gap)  # type: ignore[arg-type]
+    planning = since(copy.planning, head.planning, merged.planning)
+    values, now = head.values, copy.values
+    raws = [{key: raw for key, _value, raw in chunk.properties} for chunk in (head, merged)]
+    drawer = []
+    for key in [*values, *(key for key in raws[1] if key not in values)]:
+        raw = raws[1 if now.get(key) != values.get(key) else 0].get(key)
+        if raw is not None:  # (absent there: a key the copy added, or removed, since)
+            drawer.append(raw)
+    return "".join([line, str(planning), head.lines[head.drawer[0]], *drawer,
+                    head.lines[head.drawer[1]], *head.body])
 
 
 def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> tuple[str, str] | None:
