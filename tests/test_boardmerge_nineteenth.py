@@ -143,3 +143,83 @@ def test_no_side_of_a_task_both_added_is_dropped(first: str, second: str, key: s
         assert result.conflicts, merged
         for line in set(a.splitlines()) ^ set(b.splitlines()):
             assert line in merged.splitlines(), (line, merged)
+
+
+# -- 2. task merge-copy, a part changed again --------------------------------------------------
+
+_AGAIN = {  # what the copy changes, then changes again: (as committed, first, second)
+    "scheduled": ("* TODO task one\n", "* TODO task one\nSCHEDULED: <2026-12-05 Sat>\n",
+                  "* TODO task one\nSCHEDULED: <2026-12-08 Tue>\n"),
+    "deadline": ("* TODO task one\n",
+                 "* TODO task one\nSCHEDULED: <2026-12-05 Sat> DEADLINE: <2026-12-09 Wed>\n",
+                 "* TODO task one\nSCHEDULED: <2026-12-05 Sat> DEADLINE: <2026-12-11 Fri>\n"),
+    "property": (":END:\n- [", ":EFFORT: 1h\n:END:\n- [", ":EFFORT: 2h\n:END:\n- ["),
+    "title": ("* TODO task one\n", "* TODO task one, first\n", "* TODO task one, second\n"),
+    "tags": ("* TODO task one\n", "* TODO task one :backend:\n", "* TODO task one :docs:\n"),
+    "keyword": ("* TODO task one\n", "* NEXT task one\n", "* DOING task one\n"),
+}
+
+
+@pytest.mark.parametrize("part", list(_AGAIN))
+def test_merge_copy_again_takes_a_part_changed_twice(tmp_path: Path, part: str) -> None:
+    _run, in_tree, repo, tree = linked_copy(tmp_path)
+    text = (tree / BOARD).read_text(encoding="utf-8")
+    was, first, second = _AGAIN[part]
+    (tree / BOARD).write_text(text.replace(was, first, 1), encoding="utf-8")
+    in_tree("task", "merge-copy")
+    assert first in (repo / BOARD).read_text(encoding="utf-8")
+    (tree / BOARD).write_text(text.replace(was, second, 1), encoding="utf-8")
+    done = in_tree("task", "merge-copy", check=False)
+    assert done.returncode == 0 and "Merged" in done.stdout, done.stderr
+    shared = (repo / BOARD).read_text(encoding="utf-8")
+    assert second in shared and first not in shared, shared
+    org_element([repo / BOARD])
+    again = in_tree("task", "merge-copy")
+    assert "already holds" in again.stdout and (repo / BOARD).read_text() == shared
+
+
+def test_merge_copy_after_checkout_keeps_what_it_merged_and_takes_the_new_edit(
+        tmp_path: Path) -> None:
+    """The copy dropped (``git checkout HEAD --``, as merge-copy advises), then another
+    part edited: the earlier merged date stays, the new title comes; a date changed
+    again after the checkout comes too."""
+    _run, in_tree, repo, tree = linked_copy(tmp_path)
+    text = (tree / BOARD).read_text(encoding="utf-8")
+    dated = "* TODO task one\nSCHEDULED: <2026-12-05 Sat>\n"
+    (tree / BOARD).write_text(text.replace("* TODO task one\n", dated, 1), encoding="utf-8")
+    in_tree("task", "merge-copy")
+    from boardkit import git as git_in
+
+    git_in(tree, "checkout", "HEAD", "--", str(BOARD))
+    (tree / BOARD).write_text(text.replace("* TODO task one\n", "* TODO task one, renamed\n"),
+                              encoding="utf-8")
+    in_tree("task", "merge-copy")
+    shared = (repo / BOARD).read_text(encoding="utf-8")
+    assert "* TODO task one, renamed\nSCHEDULED: <2026-12-05 Sat>\n" in shared, shared
+    (tree / BOARD).write_text(text.replace(
+        "* TODO task one\n", "* TODO task one, renamed\nSCHEDULED: <2026-12-12 Sat>\n"),
+        encoding="utf-8")
+    in_tree("task", "merge-copy")
+    shared = (repo / BOARD).read_text(encoding="utf-8")
+    assert "* TODO task one, renamed\nSCHEDULED: <2026-12-12 Sat>\n" in shared, shared
+
+
+def test_merge_copy_again_still_refuses_a_part_the_shared_board_changed_otherwise(
+        tmp_path: Path) -> None:
+    """The date the shared board took, changed there since (a person in the main work
+    tree), and changed again in the copy: both changed it from what the copy merged, a
+    conflict left to a person (exit 6, nothing written)."""
+    _run, in_tree, repo, tree = linked_copy(tmp_path)
+    text = (tree / BOARD).read_text(encoding="utf-8")
+    dated = "* TODO task one\nSCHEDULED: <2026-12-05 Sat>\n"
+    (tree / BOARD).write_text(text.replace("* TODO task one\n", dated, 1), encoding="utf-8")
+    in_tree("task", "merge-copy")
+    shared = (repo / BOARD).read_text(encoding="utf-8")
+    (repo / BOARD).write_text(shared.replace("<2026-12-05 Sat>", "<2026-12-06 Sun>"),
+                              encoding="utf-8")
+    (tree / BOARD).write_text(text.replace(
+        "* TODO task one\n", "* TODO task one\nSCHEDULED: <2026-12-08 Tue>\n"), encoding="utf-8")
+    before = (repo / BOARD).read_bytes()
+    done = in_tree("task", "merge-copy", check=False)
+    assert done.returncode == 6 and "'task one'" in done.stderr, done.stderr
+    assert (repo / BOARD).read_bytes() == before

@@ -2371,10 +2371,9 @@ class Board:
                                                      "to tell the copy's edit by")
         if data == base:
             return None
-        record = self._copy_merged(base)
-        copy = data
-        # (the copy's parts an earlier run merged, changed again since: from what it took)
-        since = merged_before(base, record, data) if record is not None else base
+        # (the copy's parts an earlier run merged, changed again since: from what the
+        # shared board took)
+        since, record = merged_before(base, self._copy_merged(base), data)
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
@@ -2392,7 +2391,7 @@ class Board:
                 if lines and not lines[-1]:
                     lines.pop()
                 doc.replace(0, doc.line_count, lines)
-        self._copy_merged(base, copy)
+        self._copy_merged(base, record)
         return changed
 
     @property
@@ -2403,12 +2402,13 @@ class Board:
         return Path(f"{kept_board_path(str(self.own_copy))}.merged")
 
     def _copy_merged(self, head: bytes, copy: bytes | None = None) -> bytes | None:
-        """The record of the copy ``task merge-copy`` merged last: with ``copy``, keep it
+        """The record of what ``task merge-copy`` merged from this work tree's copy
+        (:func:`~ai_protocols.board.merge.merged_before`): with ``copy``, keep it
         (``head``: the copy as the work tree's ``HEAD`` holds it, which the record
-        names by its SHA-256); else the copy recorded, when the record names ``head``
-        (``None`` without one, or when ``HEAD`` brought another copy since: then
-        ``HEAD``'s is the base). Never raises: a record that cannot be written or read
-        is none (the merge falls back to ``HEAD``'s copy as its base)."""
+        names by its SHA-256); else the one kept, when it names ``head`` (``None``
+        without one, or when ``HEAD`` holds another copy since: then ``HEAD``'s is the
+        base). Never raises: a record that cannot be written or read is none (the merge
+        takes ``HEAD``'s copy as its base, as without one)."""
         import hashlib
 
         path = self._merged_copy_path

@@ -1504,55 +1504,68 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     return shared_text.encode("utf-8"), text.encode("utf-8")
 
 
-def merged_before(head: bytes, merged: bytes, copy: bytes) -> bytes:
-    """The base of ``task merge-copy``'s merge run again: ``head`` (the copy as the work
-    tree's ``HEAD`` holds it) with each part of a task that the copy changed from
-    ``head`` since an earlier run merged it as ``merged`` (the copy then, which the
-    shared board took) as ``merged`` holds it: the headline's TODO keyword, and its
-    title and tags, each; the planning line (``SCHEDULED``, ``DEADLINE``, ``CLOSED``)
-    as one; each property. So a date, a property, a title a person changed again in
-    the copy is one change from what the shared board took, merged as any change, not
-    both sides' change of ``head``'s (a conflict). A part the copy holds as ``head``
-    does (what ``git checkout HEAD --`` gives back, before a person types on) stays
-    ``head``'s: the shared board's change of it stands. The text under the drawer stays
-    ``head``'s (lines typed again are :func:`without_merged`'s: each known by the
-    first typed line). ``head`` as it is when any of the three is no board this merge
-    reads. Raises nothing."""
+def merged_before(head: bytes, merged: bytes | None, copy: bytes) -> tuple[bytes, bytes]:
+    """The base of ``task merge-copy``'s merge run again, and the record to keep after
+    it. ``head``: the copy as the work tree's ``HEAD`` holds it; ``merged``: the record
+    an earlier run kept (``None``: none), each part of a task as the shared board took
+    it from the copy; ``copy``: the copy now. The base is ``head`` with each part of a
+    task (or of the locks section) that ``copy`` changed from ``head`` as ``merged``
+    holds it: the headline's TODO keyword, and its title and tags, each; the planning
+    line (``SCHEDULED``, ``DEADLINE``, ``CLOSED``) as one; each property. So a date, a
+    property, a title a person changed again in the copy is one change from what the
+    shared board took, merged as any change, not both sides' change of ``head``'s (a
+    conflict). A part the copy holds as ``head`` does (what ``git checkout HEAD --``
+    gives back, before a person types on) is ``head``'s: the shared board's change of
+    it stands. The text under the drawer is ``head``'s (lines typed again are
+    :func:`without_merged`'s: each known by the first typed line). The record is
+    ``copy`` with each part it holds as ``head`` does as ``merged`` holds it (what the
+    shared board took from the copy, an earlier run's or this one's). ``(head, copy)``
+    when there is no record, or any of them is no board this merge reads. Raises
+    nothing."""
+    if merged is None:
+        return head, copy
     try:
         h, r, c = (_Version(data.decode("utf-8")) for data in (head, merged, copy))
-        text = "".join(_since(h.chunks[name], r.chunks[name], c.chunks[name])
-                       if name.startswith("task:") and name in r.chunks and name in c.chunks
-                       else h.chunks[name].raw for name in h.order)
+        both = [name for name in c.order if name.startswith(("task:", "locks"))
+                and name in h.chunks and name in r.chunks]
+        base = {name: _part_by_part(h.chunks[name], c.chunks[name], r.chunks[name],
+                                    h.chunks[name]) for name in both}
+        kept = {name: _part_by_part(h.chunks[name], c.chunks[name], c.chunks[name],
+                                    r.chunks[name]) for name in both}
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return head
-    if not h.final_newline and text.endswith(h.newline):
-        text = text[: -len(h.newline)]
-    return text.encode("utf-8")
+        return head, copy
+    out = []
+    for version, parts in ((h, base), (c, kept)):
+        text = "".join(parts.get(name, version.chunks[name].raw) for name in version.order)
+        if not version.final_newline and text.endswith(version.newline):
+            text = text[: -len(version.newline)]
+        out.append(text.encode("utf-8"))
+    return out[0], out[1]
 
 
-def _since(head: _Chunk, merged: _Chunk, copy: _Chunk) -> str:
-    """:func:`merged_before`'s rule on one task: ``head``'s text with each part the
-    ``copy`` changed from it as ``merged`` has it. :class:`_Conflict` from a drawer
-    line that is no property or a key twice (then ``head`` is the base, as before)."""
-    def since(copied: object, was: object, taken: object) -> object:
-        return taken if copied != was else was  # (the copy's change: as the shared took it)
-
-    if head.drawer is None or merged.drawer is None or copy.drawer is None:
-        return head.raw
-    (gap, state, rest), (_g, merged_state, merged_rest) = head.head, merged.head
-    state = since(copy.head[1], state, merged_state)
-    rest = since(copy.head[2], rest, merged_rest)
-    line = _headline(state, str(rest), (head, merged), gap=gap)  # type: ignore[arg-type]
-    planning = since(copy.planning, head.planning, merged.planning)
-    values, now = head.values, copy.values
-    raws = [{key: raw for key, _value, raw in chunk.properties} for chunk in (head, merged)]
+def _part_by_part(head: _Chunk, copy: _Chunk, changed: _Chunk, same: _Chunk) -> str:
+    """:func:`merged_before`'s rule on one task: each part of it (the TODO keyword; the
+    title and tags; the planning line; each property) as ``changed`` has it where
+    ``copy`` changed it from ``head``, else as ``same`` has it; the text under the
+    drawer ``same``'s. :class:`_Conflict` from a drawer line that is no property or a
+    key twice (then there is no record to go by)."""
+    chunks = (head, copy, changed, same)
+    if any(chunk.drawer is None for chunk in chunks):
+        return same.raw
+    heads = [chunk.head for chunk in chunks]
+    state = (heads[2] if heads[1][1] != heads[0][1] else heads[3])[1]
+    rest = (heads[2] if heads[1][2] != heads[0][2] else heads[3])[2]
+    line = _headline(state, rest, (same, changed), gap=heads[3][0])
+    planning = (changed if copy.planning != head.planning else same).planning
+    was, now = head.values, copy.values
+    raws = [{key: raw for key, _value, raw in chunk.properties} for chunk in (same, changed)]
     drawer = []
-    for key in [*values, *(key for key in raws[1] if key not in values)]:
-        raw = raws[1 if now.get(key) != values.get(key) else 0].get(key)
-        if raw is not None:  # (absent there: a key the copy added, or removed, since)
+    for key in [*raws[0], *(key for key in raws[1] if key not in raws[0])]:
+        raw = raws[1 if now.get(key) != was.get(key) else 0].get(key)
+        if raw is not None:  # (absent there: a key the copy added, or removed)
             drawer.append(raw)
-    return "".join([line, str(planning), head.lines[head.drawer[0]], *drawer,
-                    head.lines[head.drawer[1]], *head.body])
+    return "".join([line, planning, same.lines[same.drawer[0]], *drawer,  # type: ignore[index]
+                    same.lines[same.drawer[1]], *same.body])  # type: ignore[index]
 
 
 def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> tuple[str, str] | None:
