@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ai_protocols.board.model import (
     CLOSED_STATES,
+    LINE_KEY,
     LOCKS_ID,
     RETYPED,
     SAID_AT_MOST,
@@ -262,12 +263,12 @@ def _redone(method):  # type: ignore[no-untyped-def]
     return again
 
 
-def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str]]:
+def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str, int]]:
     """Give each task of ``doc`` without an ``:ID:`` (or with an empty one) a new id
     (:func:`~ai_protocols.board.model.mint_task_id`), all in one pass
     (:meth:`OrgFile.add_property_to_all`: a person may paste hundreds of tasks at once);
     returns each such task's title as typed, the line (an index) its headline stands
-    on now, and its id, in board order."""
+    on now, its id, and the line (an index) it stood on before, in board order."""
     headlines = [doc.headlines[i] for i in task_headlines(doc)]
     ids = {h.properties.get("ID", "").strip() for h in headlines}
     lacking = [h for h in headlines if not h.properties.get("ID")]
@@ -290,7 +291,7 @@ def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str]]:
     given = set(minted)
     now = {h.properties["ID"]: h.line for h in (doc.headlines[i] for i in task_headlines(doc))
            if h.properties.get("ID") in given}
-    return [(h.raw_title, now[m], m) for h, m in zip(lacking, minted, strict=True)]
+    return [(h.raw_title, now[m], m, h.line) for h, m in zip(lacking, minted, strict=True)]
 
 
 class Board:
@@ -1503,9 +1504,10 @@ class Board:
         in Emacs) an id of its own, before the command runs, so that the command can
         name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
-        (``given_ids``) for :func:`_find`."""
+        (``given_ids``, and by the line each task stood on, ``given_lines``: the
+        ``line:N`` key ``task list`` told) for :func:`_find`."""
         given = _give_missing_ids(doc)
-        for title, line, minted in given[:SAID_AT_MOST]:
+        for title, line, minted, _was in given[:SAID_AT_MOST]:
             self._correcting.append(
                 f"task {minted} ({quoted(unescape_inline(title))}, line {line + 1}), added "
                 "without an id: given its id")
@@ -1515,7 +1517,8 @@ class Board:
                 f"{counted(len(more), 'more task', 'more tasks')} added without an id (lines "
                 f"{more[0][1] + 1} to {more[-1][1] + 1}): given their ids (task list shows "
                 "them)")
-        doc.__dict__["given_ids"] = frozenset(minted for _, _, minted in given)
+        doc.__dict__["given_ids"] = frozenset(minted for _, _, minted, _was in given)
+        doc.__dict__["given_lines"] = {was + 1: minted for _, _, minted, was in given}
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be
@@ -2620,8 +2623,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
-    try:
-        return find_task(read_board(doc, board)[0], task_id, board,
+    at = LINE_KEY.fullmatch(task_id.strip())
+    minted = doc.__dict__.get("given_lines", {}).get(int(at.group(1))) if at else None
+    try:  # (a task without an id named by its line, which the change under way gave one)
+        return find_task(read_board(doc, board)[0], minted or task_id, board,
                          doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
