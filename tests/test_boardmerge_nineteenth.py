@@ -18,6 +18,7 @@ Real clones of a bare repository with the driver ``ai-protocols init`` installs,
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -223,3 +224,59 @@ def test_merge_copy_again_still_refuses_a_part_the_shared_board_changed_otherwis
     done = in_tree("task", "merge-copy", check=False)
     assert done.returncode == 6 and "'task one'" in done.stderr, done.stderr
     assert (repo / BOARD).read_bytes() == before
+
+
+# -- 3. task show shows what task list lists, by the key it tells ------------------------------
+
+_TITLE = st.text(st.characters(whitelist_categories=("L", "N", "Zs", "Pd"), max_codepoint=0x2FF),
+                 max_size=16).map(lambda text: " ".join(text.split())).filter(
+                     lambda title: not title.upper().startswith("COMMENT"))
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(titles=st.lists(_TITLE, min_size=1, max_size=4))
+def test_task_show_shows_each_task_task_list_lists_by_its_key(tmp_path_factory,
+                                                             titles: list[str]) -> None:
+    """Tasks typed without an id, with any titles, two of one title, none, an end of
+    another task's id, its whole id: ``task list --json`` gives each a ``key`` (its id,
+    its title, or ``line:N``) and ``task show KEY`` shows that very task."""
+    project = tmp_path_factory.mktemp("keys").resolve()
+    git(project, "init", "-q")
+    run = Runner(project)
+    run("init")
+    ident = run("task", "add", "Task with an id", agent="p.1").stdout.strip()
+    typed = [*titles, titles[0], "", ident[-2:], ident]
+    with (project / BOARD).open("a", encoding="utf-8") as board:
+        board.write("".join(f"* TODO {title}\n" for title in typed))
+    listed = run("task", "list", "--json", agent="p.1")
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 1 + len(typed), rows
+    for row in rows:
+        assert row["key"] == row["id"] if row["id"] else row["key"], row
+        shown = run("task", "show", "--json", "--", row["key"], agent="p.1")
+        got = json.loads(shown.stdout)
+        assert (got["line"], got["title"], got["id"]) == (row["line"], row["title"],
+                                                          row["id"]), (row, got)
+    said = run("task", "list", agent="p.1").stderr
+    for row in rows[1:]:  # (the advice names the same key)
+        key = row["key"]
+        assert f"task on line {row['line']} " in said and (
+            f"claim line:{row['line']}" in said if key.startswith("line:") else True), said
+
+
+def test_task_claim_by_the_line_key_claims_the_task_listed(project: Path, run: Runner) -> None:
+    run("task", "add", "Seed", agent="p.1")
+    with (project / BOARD).open("a", encoding="utf-8") as board:
+        board.write("* TODO Dup\nfirst one\n* TODO Dup\nsecond one\n")
+    rows = json.loads(run("task", "list", "--json", agent="p.1").stdout)
+    second = [row for row in rows if row["title"] == "Dup"][1]
+    assert second["key"] == f"line:{second['line']}", rows
+    claimed = run("task", "claim", second["key"], agent="b.1")
+    assert "Claimed task" in claimed.stdout, claimed
+    text = (project / BOARD).read_text(encoding="utf-8")
+    assert re.search(r"^\* DOING Dup\n:PROPERTIES:\n(?:.*\n)*?:OWNER: +b\.1\n(?:.*\n)*?"
+                     r"second one$", text, re.M), text
+    assert re.search(r"^\* TODO Dup\n:PROPERTIES:\n(?:.*\n)*?first one$", text, re.M), text
+    missing = run("task", "show", "line:2", agent="p.1", check=False)
+    assert missing.returncode == 20 and "no task without an id" in missing.stderr, missing

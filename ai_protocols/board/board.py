@@ -2645,8 +2645,8 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             said = (f"the task titled {quoted(wanted)} (line {titled[0].line}) has the id "
                     f"{titled[0].id} now; name it by that id") if len(titled) == 1 else (
                 f"{counted(len(titled), 'task', 'tasks')} are titled {quoted(wanted)}: name one "
-                "by its id ("
-                + ", ".join(f"{t.id or '(no id yet)'} on line {t.line}" for t in titled)
+                "by its id (" + ", ".join(f"{t.id} on line {t.line}" if t.id else
+                                          f"line:{t.line}, which has none yet" for t in titled)
                 + ")")
             raise TaskNotFound(task_id, board, (), said) from None
         renamed = renamed_to(doc, wanted)
