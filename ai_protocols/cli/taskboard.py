@@ -407,8 +407,8 @@ def _said_no_id(listed: list[Task], tasks: list[Task]) -> None:
         if key != item.title.strip():  # (its title names no one task: by its line)
             why = "it has no title" if not item.title.strip() else \
                 "its title names another task too"
-            how = f"{why}, so it is named by its line until then ({how}; the line moves " \
-                "when lines are added above it)"
+            how = f"{why}, so it is named by its line until then (which moves when lines " \
+                f"are added above it); {how}"
         echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
              f"Emacs?): the next change of the board gives it one; {how}", err=True)
     if len(listed) > SAID_AT_MOST:
