@@ -179,6 +179,36 @@ def test_merge_copy_again_takes_a_part_changed_twice(tmp_path: Path, part: str) 
     assert "already holds" in again.stdout and (repo / BOARD).read_text() == shared
 
 
+@settings(max_examples=60, deadline=None)
+@given(first=_WORD, second=_WORD, part=st.sampled_from(["title", "value", "date"]))
+def test_merged_before_makes_a_second_change_one_change(first: str, second: str,
+                                                        part: str) -> None:
+    """In-process, any values: the copy's part changed to ``first`` (merged: the shared
+    board took it, and has changed another task since), then to ``second``: the merge
+    from :func:`merged_before`'s base takes ``second``, cleanly; the record then holds
+    ``second``."""
+    from ai_protocols.board.merge import merged_before
+
+    head = "#+TITLE: Task board\n\n* Locks\n:PROPERTIES:\n:CUSTOM_ID: locks\n:END:\n"
+    task = "* TODO T {title}\n{date}:PROPERTIES:\n:ID:       20261201-000000-aaaaaaaa\n" \
+           ":NOTE_KEY: {value}\n:END:\n- [2026-12-01 Tue 10:00] added by p\n"
+    other = "* TODO Other\n:PROPERTIES:\n:ID:       20261201-000000-bbbbbbbb\n:END:\n"
+
+    def board(value: str, extra: str = "") -> str:
+        fields = {"title": "x", "value": "x", "date": ""}
+        fields[part] = f"SCHEDULED: <2026-12-05 Sat> {value}\n" if part == "date" else value
+        return head + task.format(**fields) + other + extra
+
+    base = board("was")
+    copy_one, copy_two = board(first), board(second)
+    shared = board(first, "- a note under Other\n")  # (the first run's merge, and more)
+    since, record = merged_before(base.encode(), copy_one.encode(), copy_two.encode())
+    result = merge_board_bytes(since, shared.encode(), copy_two.encode())
+    assert result is not None and not result.conflicts, result
+    assert result.data.decode() == board(second, "- a note under Other\n")
+    assert record.decode() == copy_two
+
+
 def test_merge_copy_after_checkout_keeps_what_it_merged_and_takes_the_new_edit(
         tmp_path: Path) -> None:
     """The copy dropped (``git checkout HEAD --``, as merge-copy advises), then another
