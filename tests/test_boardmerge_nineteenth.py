@@ -269,14 +269,15 @@ _TITLE = st.text(st.characters(whitelist_categories=("L", "N", "Zs", "Pd"), max_
 def test_task_show_shows_each_task_task_list_lists_by_its_key(tmp_path_factory,
                                                              titles: list[str]) -> None:
     """Tasks typed without an id, with any titles, two of one title, none, an end of
-    another task's id, its whole id: ``task list --json`` gives each a ``key`` (its id,
-    its title, or ``line:N``) and ``task show KEY`` shows that very task."""
+    another task's id, its whole id, a line's key: ``task list --json`` gives each a
+    ``key`` (its id, its title, or ``line:N``) and ``task show KEY`` shows that very
+    task."""
     project = tmp_path_factory.mktemp("keys").resolve()
     git(project, "init", "-q")
     run = Runner(project)
     run("init")
     ident = run("task", "add", "Task with an id", agent="p.1").stdout.strip()
-    typed = [*titles, titles[0], "", ident[-2:], ident]
+    typed = [*titles, titles[0], "", ident[-2:], ident, "line:5"]
     with (project / BOARD).open("a", encoding="utf-8") as board:
         board.write("".join(f"* TODO {title}\n" for title in typed))
     listed = run("task", "list", "--json", agent="p.1")

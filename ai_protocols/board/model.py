@@ -2015,10 +2015,10 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
     # may also be; or by its line, ``line:N``, a key no id can be: ``task list`` names
     # each so, :func:`bare_keys`)
     bare = [t for t in tasks if t.id is None or t.id in given]
-    titled = [t for t in bare if t.title.strip() == wanted]
+    at = LINE_KEY.fullmatch(wanted)  # (a title so is no key: its line is)
+    titled = [t for t in bare if t.title.strip() == wanted] if at is None else []
     if len(titled) == 1:
         return titled[0]
-    at = LINE_KEY.fullmatch(wanted)
     if at is not None:
         lined = [t for t in bare if t.line == int(at.group(1))]
         if lined:
@@ -2052,7 +2052,8 @@ def bare_keys(tasks: list[Task]) -> dict[int, str]:
     :func:`find_task`, by the line of its headline: the one key ``task list`` tells (and
     gives as ``key`` in ``--json``) and ``task show``, ``task claim``... take. Its title
     (spaces around it aside) when that names it alone (no other task without an id has
-    that title, no task has it as its whole id, it is not empty), else ``line:N``
+    that title, no task has it as its whole id, it is not empty, nor a line's key),
+    else ``line:N``
     (:data:`LINE_KEY`, until the next change of the board gives it an id; a line a
     person's edit may move). A task with an id is named by it. Linear in the tasks."""
     from collections import Counter
@@ -2060,7 +2061,7 @@ def bare_keys(tasks: list[Task]) -> dict[int, str]:
     ids = {t.id for t in tasks if t.id}
     titles = Counter(t.title.strip() for t in tasks if not t.id)
     return {t.line: title if title and titles[title] == 1 and title not in ids
-            else f"line:{t.line}"
+            and LINE_KEY.fullmatch(title) is None else f"line:{t.line}"
             for t in tasks if not t.id for title in (t.title.strip(),)}
 
 
