@@ -2014,7 +2014,8 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
     # (a task without an id: by its exact title, before any end of an id, which the title
     # may also be; or by its line, ``line:N``, a key no id can be: ``task list`` names
     # each so, :func:`bare_keys`)
-    bare = [t for t in tasks if t.id is None or t.id in given]
+    bare = [t for t in tasks if t.id is None or t.id in given] if given else \
+        [t for t in tasks if t.id is None]  # (one attribute read a task: find_task is hot)
     at = LINE_KEY.fullmatch(wanted)  # (a title so is no key: its line is)
     titled = [t for t in bare if t.title.strip() == wanted] if at is None else []
     if len(titled) == 1:
