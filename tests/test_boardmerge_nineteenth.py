@@ -209,6 +209,28 @@ def test_merged_before_makes_a_second_change_one_change(first: str, second: str,
     assert record.decode() == copy_two
 
 
+def test_merge_copy_again_takes_a_date_changed_twice_on_a_task_typed_without_id(
+        tmp_path: Path) -> None:
+    """A task typed into the copy (no id) with a date, merged (the shared board gave it an
+    id), its date changed again in the copy: merged, once, with the new date; a note
+    typed under it since comes too."""
+    _run, in_tree, repo, tree = linked_copy(tmp_path)
+    text = (tree / BOARD).read_text(encoding="utf-8")
+    (tree / BOARD).write_text(text + "* TODO Typed\nSCHEDULED: <2026-12-05 Sat>\nline one\n",
+                              encoding="utf-8")
+    in_tree("task", "merge-copy")
+    (tree / BOARD).write_text(text + "* TODO Typed\nSCHEDULED: <2026-12-09 Wed>\n"
+                              "line one\nline two\n", encoding="utf-8")
+    done = in_tree("task", "merge-copy", check=False)
+    assert done.returncode == 0 and "Merged" in done.stdout, done.stderr
+    shared = (repo / BOARD).read_text(encoding="utf-8")
+    assert shared.count("Typed") == 1 and "<2026-12-05 Sat>" not in shared, shared
+    assert re.search(r"^\* TODO Typed\nSCHEDULED: <2026-12-09 Wed>\n:PROPERTIES:\n"
+                     r":ID: .*\n(?:.*\n)*?:END:\nline one\nline two\n", shared, re.M), shared
+    again = in_tree("task", "merge-copy")
+    assert "already holds" in again.stdout and (repo / BOARD).read_text() == shared
+
+
 def test_merge_copy_after_checkout_keeps_what_it_merged_and_takes_the_new_edit(
         tmp_path: Path) -> None:
     """The copy dropped (``git checkout HEAD --``, as merge-copy advises), then another

@@ -2376,11 +2376,13 @@ class Board:
             return None
         # (the copy's parts an earlier run merged, changed again since: from what the
         # shared board took)
-        since, record = merged_before(base, self._copy_merged(base), data)
+        earlier = self._copy_merged(base)
+        since, record = merged_before(base, earlier, data)
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            shared, data = without_merged(since, doc.text.encode("utf-8"), data)
+            since, shared, data = without_merged(since, doc.text.encode("utf-8"), data,
+                                                 earlier)
             merged = merge_board_bytes(since, shared, data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:

@@ -1433,8 +1433,9 @@ def _lacks_change(text: str, was: str, now: str) -> bool:
     return all(held[line] >= old[line] for line in old if new[line] < old[line])
 
 
-def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, bytes]:
-    """``(ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
+def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None = None,
+                   ) -> tuple[bytes, bytes, bytes]:
+    """``(base, ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
     tree's copy of the board) without each task of it that has no ``ID``, that ``base``
     (the copy's ``HEAD``) lacks, and that is a task ``ours`` (the shared board) holds
     with an ``ID`` it does not: a task a person typed into the copy that ``task
@@ -1455,10 +1456,17 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     (:func:`_typed_again`: the shared task holds the first line typed), is dealt with
     by the same rule: its typed lines go into ``ours`` and ``theirs`` holds the text
     under it as ``base`` does (its headline, planning line and drawer as the copy has
-    them: merged as any change). Both as they are when any of the three is no board
-    this merge reads. Raises nothing."""
+    them: merged as any change). ``merged``: the record of what an earlier run merged
+    (:func:`merged_before`), which holds such a task typed without an ``ID`` as the
+    shared board took it: the base is given that task (with the shared task's ``:ID:``
+    line, its text under the drawer as ``theirs`` has it), so that what the copy
+    changed in it since (a date changed again) is one change, not two sides' setting
+    of a task the base lacks. All three as they are when any of them is no board this
+    merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
+        r = _Version(merged.decode("utf-8")) if merged is not None else None
+        before: list[str] = []  # (typed tasks as the record holds them: for the base)
         merged: list[tuple[str, str]] = [
             (name, a.chunks[name].head[2]) for name in a.order
             if name.startswith("task:") and name not in o.chunks]
@@ -1488,20 +1496,25 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
                     # (what the copy changed above the lines, a planning line, a drawer:
                     # the shared task's with its id, merged as any change)
                     head = _with_id(chunk, shared_task)
-                    kept.append("".join(
-                        head.lines[:head.body_start] + grown[same[0]].splitlines(True)[
-                            shared_task.body_start:]))
+                    under = grown[same[0]].splitlines(True)[shared_task.body_start:]
+                    kept.append("".join(head.lines[:head.body_start] + under))
+                    was = r.chunks.get(name) if r is not None else None
+                    if was is not None:  # (as the earlier run merged it, with its id)
+                        was = _with_id(was, shared_task)
+                        before.append("".join(was.lines[:was.body_start] + under))
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return ours, theirs
+        return base, ours, theirs
     text = "".join(kept)
     if not b.final_newline and text.endswith(b.newline):
         text = text[: -len(b.newline)]
     shared_text = "".join(grown.get(name, a.chunks[name].raw) for name in a.order)
     if not a.final_newline and shared_text.endswith(a.newline):
         shared_text = shared_text[: -len(a.newline)]
-    return shared_text.encode("utf-8"), text.encode("utf-8")
+    if before:
+        base = (o.text + ("" if o.final_newline else o.newline) + "".join(before)).encode()
+    return base, shared_text.encode("utf-8"), text.encode("utf-8")
 
 
 def merged_before(head: bytes, merged: bytes | None, copy: bytes) -> tuple[bytes, bytes]:
