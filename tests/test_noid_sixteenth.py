@@ -30,11 +30,16 @@ def test_task_list_advice_for_tasks_without_an_id_works_as_pasted(
     said = run("task", "list", agent="a.1").stderr
     advice = [line.split("to claim it now: ", 1)[1] for line in said.splitlines()
               if "to claim it now: " in line]
+    # (two of one title: each named by its line, the key task show takes too: issue 15,
+    # nineteenth round)
+    lines = [int(n) for n in re.findall(r"^task on line (\d+) \('Dup'\)", said, re.M)]
     assert advice == ["ai-protocols task claim Foo", "ai-protocols task claim Bar",
+                      f"ai-protocols task claim line:{lines[0]}",
+                      f"ai-protocols task claim line:{lines[1]}",
                       "ai-protocols task claim -- '-x flag'"], said
-    assert said.count("another task without an id has this title too") == 2, said
+    assert said.count("its title names another task too") == 2, said
     bin_dir = Path(CLI).parent
-    done = subprocess.run(advice[2], shell=True, cwd=project, capture_output=True, text=True,
+    done = subprocess.run(advice[4], shell=True, cwd=project, capture_output=True, text=True,
                           env=clean_env(AI_AGENT_ID="a.1",
                                         PATH=f"{bin_dir}:/usr/bin:/bin"))
     assert done.returncode == 0 and "Claimed task" in done.stdout and "-x flag" in done.stdout, \

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ai_protocols.board.model import (
     CLOSED_STATES,
+    LINE_KEY,
     LOCKS_ID,
     RETYPED,
     SAID_AT_MOST,
@@ -261,12 +262,12 @@ def _redone(method):  # type: ignore[no-untyped-def]
     return again
 
 
-def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str]]:
+def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str, int]]:
     """Give each task of ``doc`` without an ``:ID:`` (or with an empty one) a new id
     (:func:`~ai_protocols.board.model.mint_task_id`), all in one pass
     (:meth:`OrgFile.add_property_to_all`: a person may paste hundreds of tasks at once);
     returns each such task's title as typed, the line (an index) its headline stands
-    on now, and its id, in board order."""
+    on now, its id, and the line (an index) it stood on before, in board order."""
     headlines = [doc.headlines[i] for i in task_headlines(doc)]
     ids = {h.properties.get("ID", "").strip() for h in headlines}
     lacking = [h for h in headlines if not h.properties.get("ID")]
@@ -289,7 +290,7 @@ def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str]]:
     given = set(minted)
     now = {h.properties["ID"]: h.line for h in (doc.headlines[i] for i in task_headlines(doc))
            if h.properties.get("ID") in given}
-    return [(h.raw_title, now[m], m) for h, m in zip(lacking, minted, strict=True)]
+    return [(h.raw_title, now[m], m, h.line) for h, m in zip(lacking, minted, strict=True)]
 
 
 class Board:
@@ -1286,9 +1287,10 @@ class Board:
         in Emacs) an id of its own, before the command runs, so that the command can
         name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
-        (``given_ids``) for :func:`_find`."""
+        (``given_ids``, and by the line each task stood on, ``given_lines``: the
+        ``line:N`` key ``task list`` told) for :func:`_find`."""
         given = _give_missing_ids(doc)
-        for title, line, minted in given[:SAID_AT_MOST]:
+        for title, line, minted, _was in given[:SAID_AT_MOST]:
             self._correcting.append(
                 f"task {minted} ({quoted(unescape_inline(title))}, line {line + 1}), added "
                 "without an id: given its id")
@@ -1298,7 +1300,8 @@ class Board:
                 f"{counted(len(more), 'more task', 'more tasks')} added without an id (lines "
                 f"{more[0][1] + 1} to {more[-1][1] + 1}): given their ids (task list shows "
                 "them)")
-        doc.__dict__["given_ids"] = frozenset(minted for _, _, minted in given)
+        doc.__dict__["given_ids"] = frozenset(minted for _, _, minted, _was in given)
+        doc.__dict__["given_lines"] = {was + 1: minted for _, _, minted, was in given}
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be
@@ -2134,7 +2137,7 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes, without_merged
+        from ai_protocols.board.merge import merge_board_bytes, merged_before, without_merged
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -2154,11 +2157,16 @@ class Board:
                                                      "to tell the copy's edit by")
         if data == base:
             return None
+        # (the copy's parts an earlier run merged, changed again since: from what the
+        # shared board took)
+        earlier = self._copy_merged(base)
+        since, record = merged_before(base, earlier, data)
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            shared, data = without_merged(base, doc.text.encode("utf-8"), data)
-            merged = merge_board_bytes(base, shared, data,
+            since, shared, data = without_merged(since, doc.text.encode("utf-8"), data,
+                                                 earlier)
+            merged = merge_board_bytes(since, shared, data,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
                 from ai_protocols.board.stale import left_to_person
@@ -2167,13 +2175,44 @@ class Board:
                     own, self.path, "the board's merge does not understand these versions"
                     if merged is None else None, left=left_to_person(merged))
             text = merged.data.decode("utf-8")
-            if text == doc.text:
-                return False
-            lines = text.split(doc.newline)
-            if lines and not lines[-1]:
-                lines.pop()
-            doc.replace(0, doc.line_count, lines)
-        return True
+            changed = text != doc.text
+            if changed:
+                lines = text.split(doc.newline)
+                if lines and not lines[-1]:
+                    lines.pop()
+                doc.replace(0, doc.line_count, lines)
+        self._copy_merged(base, record)
+        return changed
+
+    @property
+    def _merged_copy_path(self) -> Path:
+        """Where ``task merge-copy`` keeps the copy it merged last: beside the copy's own
+        kept place (``.ai/.locks/live/tasks.org.merged`` of this work tree, as the
+        board's ``.commit`` record: per work tree, never in git)."""
+        return Path(f"{kept_board_path(str(self.own_copy))}.merged")
+
+    def _copy_merged(self, head: bytes, copy: bytes | None = None) -> bytes | None:
+        """The record of what ``task merge-copy`` merged from this work tree's copy
+        (:func:`~ai_protocols.board.merge.merged_before`): with ``copy``, keep it
+        (``head``: the copy as the work tree's ``HEAD`` holds it, which the record
+        names by its SHA-256); else the one kept, when it names ``head`` (``None``
+        without one, or when ``HEAD`` holds another copy since: then ``HEAD``'s is the
+        base). Never raises: a record that cannot be written or read is none (the merge
+        takes ``HEAD``'s copy as its base, as without one)."""
+        import hashlib
+
+        path = self._merged_copy_path
+        name = hashlib.sha256(head).hexdigest().encode("ascii") + b"\n"
+        if copy is not None:
+            with contextlib.suppress(OSError, AiProtocolsError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                storage.atomic_write(path, [name, copy])
+            return copy
+        try:
+            kept = storage.read_regular(path)
+        except (OSError, AiProtocolsError):
+            return None
+        return kept[len(name):] if kept.startswith(name) else None
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -2245,8 +2284,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     archive: :func:`~ai_protocols.board.model.sunk_tasks`), or a task whose log says
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
-    try:
-        return find_task(read_board(doc, board)[0], task_id, board,
+    at = LINE_KEY.fullmatch(task_id.strip())
+    minted = doc.__dict__.get("given_lines", {}).get(int(at.group(1))) if at else None
+    try:  # (a task without an id named by its line, which the change under way gave one)
+        return find_task(read_board(doc, board)[0], minted or task_id, board,
                          doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
@@ -2265,8 +2306,8 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             said = (f"the task titled {quoted(wanted)} (line {titled[0].line}) has the id "
                     f"{titled[0].id} now; name it by that id") if len(titled) == 1 else (
                 f"{counted(len(titled), 'task', 'tasks')} are titled {quoted(wanted)}: name one "
-                "by its id ("
-                + ", ".join(f"{t.id or '(no id yet)'} on line {t.line}" for t in titled)
+                "by its id (" + ", ".join(f"{t.id} on line {t.line}" if t.id else
+                                          f"line:{t.line}, which has none yet" for t in titled)
                 + ")")
             raise TaskNotFound(task_id, board, (), said) from None
         renamed = renamed_to(doc, wanted)

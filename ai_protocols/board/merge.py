@@ -959,9 +959,12 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
     if o is None:
         empty.done = a.done
     (go, so, ro), (ga, sa, ra), (gb, sb, rb) = (c.head for c in (empty, a, b))
-    same, rest = _three(ro, ra, rb)
-    if not same:
-        raise _Conflict  # both retitled or retagged it differently
+    if o is None:  # (both added it: nothing is the base's, the state neither)
+        so, rest = None, _added_both(name, a, b, first)
+    else:
+        same, rest = _three(ro, ra, rb)
+        if not same:
+            raise _Conflict  # both retitled or retagged it differently
     same, planning = _three(empty.planning, a.planning, b.planning)
     if not same:
         raise _Conflict
@@ -1019,6 +1022,36 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
                                        group=LOCK_KEYS, stamp="LOCKED",
                                        what=f"lock on {values.get('PATH') or ''}")
     return head + planning + drawer + body, conflict
+
+
+def _added_both(name: str, a: _Chunk, b: _Chunk, first: bool) -> str:
+    """The title and tags of a task (or lock) both sides added, the base without it
+    (``name``: its chunk's name; ``a``, ``b``: the two sides): when the sides differ only
+    in the blanks between words (Emacs aligns tags), the side whose board sorts first
+    (``first``: ``a``'s; the same line whichever side git calls ours).
+    :class:`_Conflict` where both set a part to different values and no rule settles
+    it without dropping one side's: the title or tags; the TODO
+    keyword, unless the claim decides (a side claimed or released: the state comes with
+    its claim, :func:`merge_task_properties`) or one side alone closed it (a closed task
+    stays closed); a property other than the claim's and ``ROLE`` (which a claim
+    decides, the side that gave way named in the task's log), or the lock's
+    (:data:`LOCK_KEYS`). The planning line and the text under the drawer conflict by
+    their own three-way rules on an empty base; the claim's and the lock's rule log the
+    one dropped (docs/decisions.md, "Issue 15, nineteenth round (the board merge)")."""
+    (_ga, sa, ra), (_gb, sb, rb) = a.head, b.head
+    if ra != rb and ra.split() != rb.split():
+        raise _Conflict  # (both titled or tagged it, differently)
+    group = LOCK_KEYS if name.startswith("lock:") else CLAIM_KEYS
+    values_a, values_b = a.values, b.values
+    if sa != sb:
+        closed = a.done | b.done | set(CLOSED_STATES)
+        claimed = any(values_a.get(k) != values_b.get(k) for k in group)
+        if not claimed and (sa in closed) == (sb in closed):
+            raise _Conflict  # (two keywords typed, nothing decides: both kept for a person)
+    free = set(values_a) & set(values_b) - set(group) - {"ROLE"}
+    if any(values_a[key] != values_b[key] for key in free):
+        raise _Conflict
+    return ra if ra == rb or first else rb
 
 
 def _log_dropped_claims(body: str, base: dict[str, str], sides: tuple[dict[str, str], ...],
@@ -1426,8 +1459,9 @@ def _lacks_change(text: str, was: str, now: str) -> bool:
     return all(held[line] >= old[line] for line in old if new[line] < old[line])
 
 
-def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, bytes]:
-    """``(ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
+def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None = None,
+                   ) -> tuple[bytes, bytes, bytes]:
+    """``(base, ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
     tree's copy of the board) without each task of it that has no ``ID``, that ``base``
     (the copy's ``HEAD``) lacks, and that is a task ``ours`` (the shared board) holds
     with an ``ID`` it does not: a task a person typed into the copy that ``task
@@ -1448,10 +1482,17 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     (:func:`_typed_again`: the shared task holds the first line typed), is dealt with
     by the same rule: its typed lines go into ``ours`` and ``theirs`` holds the text
     under it as ``base`` does (its headline, planning line and drawer as the copy has
-    them: merged as any change). Both as they are when any of the three is no board
-    this merge reads. Raises nothing."""
+    them: merged as any change). ``merged``: the record of what an earlier run merged
+    (:func:`merged_before`), which holds such a task typed without an ``ID`` as the
+    shared board took it: the base is given that task (with the shared task's ``:ID:``
+    line, its text under the drawer as ``theirs`` has it), so that what the copy
+    changed in it since (a date changed again) is one change, not two sides' setting
+    of a task the base lacks. All three as they are when any of them is no board this
+    merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
+        r = _Version(merged.decode("utf-8")) if merged is not None else None
+        before: list[str] = []  # (typed tasks as the record holds them: for the base)
         merged: list[tuple[str, str]] = [
             (name, a.chunks[name].head[2]) for name in a.order
             if name.startswith("task:") and name not in o.chunks]
@@ -1481,20 +1522,89 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
                     # (what the copy changed above the lines, a planning line, a drawer:
                     # the shared task's with its id, merged as any change)
                     head = _with_id(chunk, shared_task)
-                    kept.append("".join(
-                        head.lines[:head.body_start] + grown[same[0]].splitlines(True)[
-                            shared_task.body_start:]))
+                    under = grown[same[0]].splitlines(True)[shared_task.body_start:]
+                    kept.append("".join(head.lines[:head.body_start] + under))
+                    was = r.chunks.get(name) if r is not None else None
+                    if was is not None:  # (as the earlier run merged it, with its id)
+                        was = _with_id(was, shared_task)
+                        before.append("".join(was.lines[:was.body_start] + under))
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return ours, theirs
+        return base, ours, theirs
     text = "".join(kept)
     if not b.final_newline and text.endswith(b.newline):
         text = text[: -len(b.newline)]
     shared_text = "".join(grown.get(name, a.chunks[name].raw) for name in a.order)
     if not a.final_newline and shared_text.endswith(a.newline):
         shared_text = shared_text[: -len(a.newline)]
-    return shared_text.encode("utf-8"), text.encode("utf-8")
+    if before:
+        base = (o.text + ("" if o.final_newline else o.newline) + "".join(before)).encode()
+    return base, shared_text.encode("utf-8"), text.encode("utf-8")
+
+
+def merged_before(head: bytes, merged: bytes | None, copy: bytes) -> tuple[bytes, bytes]:
+    """The base of ``task merge-copy``'s merge run again, and the record to keep after
+    it. ``head``: the copy as the work tree's ``HEAD`` holds it; ``merged``: the record
+    an earlier run kept (``None``: none), each part of a task as the shared board took
+    it from the copy; ``copy``: the copy now. The base is ``head`` with each part of a
+    task (or of the locks section) that ``copy`` changed from ``head`` as ``merged``
+    holds it: the headline's TODO keyword, and its title and tags, each; the planning
+    line (``SCHEDULED``, ``DEADLINE``, ``CLOSED``) as one; each property. So a date, a
+    property, a title a person changed again in the copy is one change from what the
+    shared board took, merged as any change, not both sides' change of ``head``'s (a
+    conflict). A part the copy holds as ``head`` does (what ``git checkout HEAD --``
+    gives back, before a person types on) is ``head``'s: the shared board's change of
+    it stands. The text under the drawer is ``head``'s (lines typed again are
+    :func:`without_merged`'s: each known by the first typed line). The record is
+    ``copy`` with each part it holds as ``head`` does as ``merged`` holds it (what the
+    shared board took from the copy, an earlier run's or this one's). ``(head, copy)``
+    when there is no record, or any of them is no board this merge reads. Raises
+    nothing."""
+    if merged is None:
+        return head, copy
+    try:
+        h, r, c = (_Version(data.decode("utf-8")) for data in (head, merged, copy))
+        both = [name for name in c.order if name.startswith(("task:", "locks"))
+                and name in h.chunks and name in r.chunks]
+        base = {name: _part_by_part(h.chunks[name], c.chunks[name], r.chunks[name],
+                                    h.chunks[name]) for name in both}
+        kept = {name: _part_by_part(h.chunks[name], c.chunks[name], c.chunks[name],
+                                    r.chunks[name]) for name in both}
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
+        return head, copy
+    out = []
+    for version, parts in ((h, base), (c, kept)):
+        text = "".join(parts.get(name, version.chunks[name].raw) for name in version.order)
+        if not version.final_newline and text.endswith(version.newline):
+            text = text[: -len(version.newline)]
+        out.append(text.encode("utf-8"))
+    return out[0], out[1]
+
+
+def _part_by_part(head: _Chunk, copy: _Chunk, changed: _Chunk, same: _Chunk) -> str:
+    """:func:`merged_before`'s rule on one task: each part of it (the TODO keyword; the
+    title and tags; the planning line; each property) as ``changed`` has it where
+    ``copy`` changed it from ``head``, else as ``same`` has it; the text under the
+    drawer ``same``'s. :class:`_Conflict` from a drawer line that is no property or a
+    key twice (then there is no record to go by)."""
+    chunks = (head, copy, changed, same)
+    if any(chunk.drawer is None for chunk in chunks):
+        return same.raw
+    heads = [chunk.head for chunk in chunks]
+    state = (heads[2] if heads[1][1] != heads[0][1] else heads[3])[1]
+    rest = (heads[2] if heads[1][2] != heads[0][2] else heads[3])[2]
+    line = _headline(state, rest, (same, changed), gap=heads[3][0])
+    planning = (changed if copy.planning != head.planning else same).planning
+    was, now = head.values, copy.values
+    raws = [{key: raw for key, _value, raw in chunk.properties} for chunk in (same, changed)]
+    drawer = []
+    for key in [*raws[0], *(key for key in raws[1] if key not in raws[0])]:
+        raw = raws[1 if now.get(key) != was.get(key) else 0].get(key)
+        if raw is not None:  # (absent there: a key the copy added, or removed)
+            drawer.append(raw)
+    return "".join([line, planning, same.lines[same.drawer[0]], *drawer,  # type: ignore[index]
+                    same.lines[same.drawer[1]], *same.body])  # type: ignore[index]
 
 
 def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> tuple[str, str] | None:

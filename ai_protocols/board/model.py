@@ -2011,6 +2011,22 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
         raise DuplicateTaskId(wanted, board, tuple(t.line for t in exact))
     if exact:
         return exact[0]
+    # (a task without an id: by its exact title, before any end of an id, which the title
+    # may also be; or by its line, ``line:N``, a key no id can be: ``task list`` names
+    # each so, :func:`bare_keys`)
+    bare = [t for t in tasks if t.id is None or t.id in given] if given else \
+        [t for t in tasks if t.id is None]  # (one attribute read a task: find_task is hot)
+    at = LINE_KEY.fullmatch(wanted)  # (a title so is no key: its line is)
+    titled = [t for t in bare if t.title.strip() == wanted] if at is None else []
+    if len(titled) == 1:
+        return titled[0]
+    if at is not None:
+        lined = [t for t in bare if t.line == int(at.group(1))]
+        if lined:
+            return lined[0]
+        raise TaskNotFound(task_id, board, (), f"no task without an id has its headline on "
+                                              f"line {at.group(1)} now; 'ai-protocols task "
+                                              "list' names each task")
     found = [t for t in tasks if t.id and t.id.endswith(wanted)]
     if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
         loose = wanted.lower().translate(_CROCKFORD_READ)
@@ -2019,17 +2035,35 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
         return found[0]
     if found and len({t.id for t in found}) == 1:
         raise DuplicateTaskId(found[0].id or wanted, board, tuple(t.line for t in found))
-    if not found:  # (a task added without an id, by its exact title)
-        titled = [t for t in tasks if (t.id is None or t.id in given) and
-                  t.title.strip() == wanted]
-        if len(titled) == 1:
-            return titled[0]
     # (none ends so: those that start so, said, for whoever typed an id's start)
     starting = () if found else tuple(dict.fromkeys(
         t.id for t in tasks if t.id and t.id.lower().translate(_CROCKFORD_READ).startswith(
             wanted.lower().translate(_CROCKFORD_READ))))
     raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
                        starting=starting)
+
+
+#: The key of a task without an id by the line of its headline (``line:19``): ``:`` is in
+#: no id (:func:`id_fault`), so it never names a task with one.
+LINE_KEY = pattern(r"line:([1-9][0-9]*)")
+
+
+def bare_keys(tasks: list[Task]) -> dict[int, str]:
+    """What names each task without an id among the board's ``tasks`` to
+    :func:`find_task`, by the line of its headline: the one key ``task list`` tells (and
+    gives as ``key`` in ``--json``) and ``task show``, ``task claim``... take. Its title
+    (spaces around it aside) when that names it alone (no other task without an id has
+    that title, no task has it as its whole id, it is not empty, nor a line's key),
+    else ``line:N``
+    (:data:`LINE_KEY`, until the next change of the board gives it an id; a line a
+    person's edit may move). A task with an id is named by it. Linear in the tasks."""
+    from collections import Counter
+
+    ids = {t.id for t in tasks if t.id}
+    titles = Counter(t.title.strip() for t in tasks if not t.id)
+    return {t.line: title if title and titles[title] == 1 and title not in ids
+            and LINE_KEY.fullmatch(title) is None else f"line:{t.line}"
+            for t in tasks if not t.id for title in (t.title.strip(),)}
 
 
 def _check_task_id(task_id: str) -> str:

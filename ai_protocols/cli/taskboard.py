@@ -358,10 +358,13 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             continue
         rows.append((item, state))
     from ai_protocols.board.board import duplicate_ids
+    from ai_protocols.board.model import bare_keys
 
     twins = duplicate_ids(board.tasks())
     if as_json:
-        print_json([{**item.to_json(), "duplicate_id_lines": twins.get(item.id or "", []),
+        keys = bare_keys(tasks) if any(not item.id for item, _ in rows) else {}
+        print_json([{**item.to_json(), "key": item.id or keys.get(item.line),
+                     "duplicate_id_lines": twins.get(item.id or "", []),
                      "owner_state": state.state if state else ("mine" if item.owner ==
                                                                board.me and item.owner
                                                                else None),
@@ -384,31 +387,32 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             from ai_protocols.errors import DUPLICATE_FIX
 
             echo(f"  duplicate id: the task on line {others} has it too; {DUPLICATE_FIX}")
-    _said_no_id([item for item, _ in rows if not item.id])
+    _said_no_id([item for item, _ in rows if not item.id], tasks)
 
 
-def _said_no_id(tasks: list[Task]) -> None:
-    """After ``task list``: how to name each task a person added without an id (stderr):
-    by its exact title, which gives it its id (``Board._give_ids``; docs/tasks.md, "A
-    task added in Emacs")."""
-    from collections import Counter
-
-    from ai_protocols.board.model import SAID_AT_MOST
+def _said_no_id(listed: list[Task], tasks: list[Task]) -> None:
+    """After ``task list``: how to name each task of ``listed`` a person added without an
+    id (stderr), by the key ``task show`` and ``task claim`` take
+    (:func:`~ai_protocols.board.model.bare_keys` among the board's ``tasks``): its exact
+    title, or ``line:N`` when its title names no one task; a claim gives it its id
+    (``Board._give_ids``; docs/tasks.md, "A task added in Emacs")."""
+    from ai_protocols.board.model import SAID_AT_MOST, bare_keys
     from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
 
-    titles = Counter(item.title for item in tasks)
-    for item in tasks[:SAID_AT_MOST]:
-        if titles[item.title] > 1:  # (a title names no one of them)
-            how = ("another task without an id has this title too, so it names neither: "
-                   "make any change of the board (it gives each its id), then name it by "
-                   "its id")
-        else:
-            dash = "-- " if item.title.startswith("-") else ""
-            how = f"to claim it now: ai-protocols task claim {dash}{shell_quote(item.title)}"
+    keys = bare_keys(tasks) if listed else {}
+    for item in listed[:SAID_AT_MOST]:
+        key = keys.get(item.line) or f"line:{item.line}"
+        dash = "-- " if key.startswith("-") else ""
+        how = f"to claim it now: ai-protocols task claim {dash}{shell_quote(key)}"
+        if key != item.title.strip():  # (its title names no one task: by its line)
+            why = "it has no title" if not item.title.strip() else \
+                "its title names another task too"
+            how = f"{why}, so it is named by its line until then (which moves when lines " \
+                f"are added above it); {how}"
         echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
              f"Emacs?): the next change of the board gives it one; {how}", err=True)
-    if len(tasks) > SAID_AT_MOST:
-        more = tasks[SAID_AT_MOST:]
+    if len(listed) > SAID_AT_MOST:
+        more = listed[SAID_AT_MOST:]
         echo(f"and {counted(len(more), 'more task', 'more tasks')} without an id (lines "
              f"{more[0].line} to {more[-1].line}): the next change of the board gives each "
              "its id", err=True)
