@@ -172,3 +172,27 @@ def test_no_locks_folder_is_made(tmp_path_factory) -> None:
     shutil.rmtree(root / ".ai" / ".locks")
     run("resume", agent=ME, check=False)
     assert not (root / ".ai" / ".locks").exists()
+
+
+def test_a_kept_head_whose_move_was_killed_is_read_again(tmp_path_factory) -> None:
+    """A move (a wrap-up, a recover) killed after it archived a session and wrote its
+    tombstone but before it removed the file: the file is still there with the stat
+    its head was kept with, and the session is not shown (it went to the archive), as
+    the full read decides."""
+    root, run = _project(tmp_path_factory)
+    paths = _many(run, root, [f"summary {i:03d}" for i in range(MANY)], [])
+    run("resume", agent=ME)
+    newest = paths[-1]
+    assert str(newest) in _record(root).read_text()
+    archive = root / ".ai" / "sessions" / f"2026-11-30-06-00-{newest.stem}.org"
+    archive.parent.mkdir(exist_ok=True)
+    shutil.copyfile(newest, archive)
+    st = newest.stat()
+    tomb = root / ".ai" / ".locks" / "session-context.d" / f"{newest.name}.gone"
+    tomb.parent.mkdir(parents=True, exist_ok=True)
+    tomb.write_text(f"archived to {archive}\n"
+                    f"source {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}\n")
+    got = _outputs(run, root)
+    assert f"{newest.stem}:" not in got[0] and f"summary {MANY - 1:03d}" not in got[0]
+    _record(root).unlink()
+    assert got == _outputs(run, root)

@@ -30,6 +30,7 @@ from ai_protocols.lean import json_encoder, loads
 from ai_protocols.paths import parent
 from ai_protocols.session.layout import HeadParts, head_session
 from ai_protocols.session.model import Session
+from ai_protocols.session.names import tombstone_path
 from ai_protocols.storage import files as storage
 
 __all__ = ["HEADS_NAME", "Heads"]
@@ -67,7 +68,9 @@ class Heads:
 
     def session(self, path: str) -> Session | None:
         """The session of ``path`` from its kept head, when an ``lstat`` of it gives what
-        the head was kept with; else ``None``. A head used is kept again."""
+        the head was kept with and no move left a tombstone for it (a move killed before
+        it removed the file: the full read decides, ``Project._read``); else ``None``. A
+        head used is kept again."""
         entry = self.found.get(path)
         if type(entry) is not list or len(entry) != 7:
             return None
@@ -78,7 +81,8 @@ class Heads:
             return None
         properties, summary = entry[5], entry[6]
         if type(properties) is not dict or not (summary is None or type(summary) is str) or \
-                not all(type(v) is str for v in properties.values()):
+                not all(type(v) is str for v in properties.values()) or \
+                os.path.lexists(tombstone_path(self.ai_dir, path)):
             return None
         self.kept[path] = entry
         return head_session(path, properties, summary)

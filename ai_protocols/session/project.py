@@ -1082,12 +1082,9 @@ class Project:
 
     def _head(self, path: str, heads: Heads) -> Session | None:
         """:meth:`_read` of ``path``'s head, from ``heads`` when it kept this file's head
-        and no move left a tombstone for it; else read, and kept."""
+        (:meth:`~ai_protocols.session.heads.Heads.session`); else read, and kept."""
         session = heads.session(path)
-        if session is not None and \
-                not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
-            return session
-        return self._read(path, head=True, heads=heads)
+        return session if session is not None else self._read(path, head=True, heads=heads)
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
         """Every session-context file in the project, with its state and the evidence;
